@@ -1,0 +1,8 @@
+/**
+ * @module
+ * The Hono environment shared by the app and its routes.
+ */
+
+import type { RequestIdVariables } from "./middleware/request-id.ts";
+
+export type AppEnv = { Bindings: Env; Variables: RequestIdVariables };

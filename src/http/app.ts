@@ -1,0 +1,37 @@
+/**
+ * @module
+ * The edge: one Hono app, one error path. Routes throw `ApiError` (or unwrap a Durable Object's `Result`);
+ * `onError` renders it. Anything else is a bug: logged with the request id, answered 500 without detail.
+ */
+
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ApiError } from "../shared/errors.ts";
+import type { AppEnv } from "./app-env.ts";
+import { errorResponse } from "./errors.ts";
+import { adminAuth } from "./middleware/admin-auth.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { recordRoutes } from "./routes/records.ts";
+import { topicRoutes } from "./routes/topics.ts";
+
+export const app = new Hono<AppEnv>();
+
+app.use(requestId());
+
+app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+app.use("/v1/*", adminAuth());
+app.route("/v1/topics", topicRoutes);
+app.route("/v1/topics", recordRoutes);
+
+app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
+
+app.onError((error, c) => {
+	if (error instanceof ApiError) return errorResponse(c, error.error);
+	if (error instanceof HTTPException && error.status < 500) {
+		return errorResponse(c, { code: "invalid_request", message: error.message || "invalid request" });
+	}
+	const id = c.get("requestId") ?? "unknown";
+	console.error(`request ${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+	return errorResponse(c, { code: "internal", message: "internal error", details: { request_id: id } });
+});

@@ -1,0 +1,87 @@
+/**
+ * @module
+ * Request bodies, bounded before they are parsed: a declared `Content-Length` over the limit is refused
+ * unread, and a streamed body is counted as it arrives and abandoned as soon as it passes the limit.
+ */
+
+import type { z } from "zod";
+import { ApiError } from "../shared/errors.ts";
+import { parseJsonExact } from "../shared/json.ts";
+import { REQUEST_BYTES_MAX } from "../shared/limits.ts";
+
+function tooLarge(limitBytes: number): ApiError {
+	return new ApiError("request_too_large", `request body exceeds ${limitBytes} bytes`, { max_request_bytes: limitBytes });
+}
+
+/** Reads the whole body as UTF-8 text, refusing more than `limitBytes`. */
+export async function readText(request: Request, limitBytes = REQUEST_BYTES_MAX): Promise<string> {
+	const declared = request.headers.get("Content-Length");
+	if (declared !== null) {
+		const length = Number(declared);
+		if (!Number.isSafeInteger(length) || length < 0) throw new ApiError("invalid_request", "Content-Length is not a byte count");
+		if (length > limitBytes) throw tooLarge(limitBytes);
+		// The runtime enforces that the body matches its declared length, so it can be read in one go.
+		return request.text();
+	}
+	if (request.body === null) return "";
+	const reader = request.body.getReader();
+	const decoder = new TextDecoder();
+	let received = 0;
+	let text = "";
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		received += value.byteLength;
+		if (received > limitBytes) {
+			await reader.cancel();
+			throw tooLarge(limitBytes);
+		}
+		text += decoder.decode(value, { stream: true });
+	}
+	return text + decoder.decode();
+}
+
+/** The media type of a request, lower-cased without parameters; null when absent. */
+export function mediaType(request: Request): string | null {
+	const header = request.headers.get("Content-Type");
+	if (header === null) return null;
+	return header.split(";")[0]?.trim().toLowerCase() ?? null;
+}
+
+/** Refuses bodies that are not JSON (a missing Content-Type is taken as JSON, as curl users expect). */
+export function requireJson(request: Request): void {
+	const type = mediaType(request);
+	if (type !== null && type !== "application/json") {
+		throw new ApiError("unsupported_media_type", `expected Content-Type application/json, got ${type}`);
+	}
+}
+
+/** Parses JSON text, keeping big numbers exact; malformed JSON is a 400 that quotes the parser. */
+export function parseJson(text: string, what = "request body"): unknown {
+	if (text.length === 0) throw new ApiError("invalid_json", `${what} is empty; expected JSON`);
+	try {
+		return parseJsonExact(text);
+	} catch (cause) {
+		throw new ApiError("invalid_json", `${what} is not valid JSON: ${(cause as Error).message}`);
+	}
+}
+
+/** Validates `data` with `schema`, or throws a 400 listing each problem with its path. */
+export function validate<S extends z.ZodType>(schema: S, data: unknown, what = "request"): z.output<S> {
+	const result = schema.safeParse(data);
+	if (result.success) return result.data;
+	const issues = result.error.issues.slice(0, 20).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+	const first = issues[0];
+	const where = first === undefined || first.path === "" ? what : first.path;
+	throw new ApiError("invalid_request", `${where}: ${first?.message ?? "invalid"}`, { issues });
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+	return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
+/** Reads and parses a JSON body in one step. */
+export async function readJson(request: Request): Promise<unknown> {
+	requireJson(request);
+	return parseJson(await readText(request));
+}

@@ -1,0 +1,60 @@
+/**
+ * @module
+ * Error codes to HTTP, in one exhaustive switch: adding an `ErrorCode` without a status fails to compile.
+ * Every error leaves as `{"error":{"code","message","retriable",…details}}`; internal detail never does.
+ */
+
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { DomainError, ErrorCode } from "../shared/errors.ts";
+
+export function statusOf(code: ErrorCode): ContentfulStatusCode {
+	switch (code) {
+		case "invalid_request":
+		case "invalid_json":
+		case "invalid_config":
+		case "invalid_partitions":
+			return 400;
+		case "unauthorized":
+			return 401;
+		case "forbidden":
+			return 403;
+		case "not_found":
+		case "topic_not_found":
+		case "partition_not_found":
+			return 404;
+		case "method_not_allowed":
+			return 405;
+		case "topic_exists":
+		case "topic_limit_reached":
+			return 409;
+		case "request_too_large":
+		case "record_too_large":
+			return 413;
+		case "unsupported_media_type":
+			return 415;
+		case "offset_out_of_range":
+			return 416;
+		case "internal":
+			return 500;
+		case "partition_unavailable":
+			return 503;
+	}
+}
+
+/** Whether the same request may succeed later unchanged. */
+export function isRetriable(code: ErrorCode): boolean {
+	return code === "partition_unavailable" || code === "internal";
+}
+
+/** The JSON body of an error. */
+export function errorBody(error: DomainError): { error: Record<string, unknown> } {
+	return { error: { code: error.code, message: error.message, retriable: isRetriable(error.code), ...error.details } };
+}
+
+/** Renders `error` as the response; sets `WWW-Authenticate` on 401 as RFC 9110 asks. */
+export function errorResponse(c: Context, error: DomainError): Response {
+	const status = statusOf(error.code);
+	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="tributary"');
+	return c.json(errorBody(error), status);
+}

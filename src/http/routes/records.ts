@@ -1,0 +1,93 @@
+/**
+ * @module
+ * Records of a topic: produce (`POST /v1/topics/{topic}/records`, JSON or NDJSON), fetch a partition, and look
+ * up offsets by position or time.
+ */
+
+import { Hono } from "hono";
+import { z } from "zod";
+import { type ProduceInput, produce } from "../../broker/produce.ts";
+import { checkPartition, describeTopic, invalidate, partitionLog } from "../../broker/topic-directory.ts";
+import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
+import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
+import type { AppEnv } from "../app-env.ts";
+import { mediaType, parseJson, readText, validate } from "../body.ts";
+import { readNdjson } from "../ndjson.ts";
+import { FetchQuery, OffsetsQuery, PartitionPath, ProduceBody, ProduceRecordBody, TopicPath } from "../schemas.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+type ProduceRecordInput = z.output<typeof ProduceRecordBody>;
+
+function toProduceInput(record: ProduceRecordInput): ProduceInput {
+	return {
+		key: record.key ?? null,
+		value: record.value,
+		headers: record.headers ?? [],
+		timestampMs: record.timestamp ?? null,
+		keyEncoding: record.key_encoding,
+		valueEncoding: record.value_encoding,
+		partition: record.partition ?? null,
+	};
+}
+
+const NdjsonRecords = z.array(ProduceRecordBody).min(1, "the body holds no records");
+
+/** The records of a produce request, from a JSON document or from NDJSON lines. */
+async function readProduceRecords(request: Request): Promise<ProduceRecordInput[]> {
+	const type = mediaType(request);
+	if (type === "application/x-ndjson") {
+		return validate(NdjsonRecords, await readNdjson(request, PRODUCE_RECORDS_MAX), "body");
+	}
+	if (type !== null && type !== "application/json") {
+		throw new ApiError("unsupported_media_type", `expected application/json or application/x-ndjson, got ${type}`);
+	}
+	return validate(ProduceBody, parseJson(await readText(request))).records;
+}
+
+/** A partition read or lookup; a partition that says its topic is gone drops the cached metadata. */
+async function forgetIfDeleted<T>(topic: string, result: Result<T>): Promise<T> {
+	if (!result.ok && result.error.code === "topic_not_found") invalidate(topic);
+	return unwrap(result);
+}
+
+export const recordRoutes = new Hono<AppEnv>()
+	.post("/:topic/records", async (c) => {
+		const { topic } = validate(TopicPath, c.req.param());
+		const records = await readProduceRecords(c.req.raw);
+		const positions = unwrap(await produce(c.env, topic, records.map(toProduceInput)));
+		return c.json({ offsets: positions });
+	})
+	.all("/:topic/records", methodNotAllowed)
+	.get("/:topic/partitions/:partition/records", async (c) => {
+		const { topic, partition } = validate(PartitionPath, c.req.param());
+		const query = validate(FetchQuery, c.req.query(), "query");
+		const meta = unwrap(await describeTopic(c.env, topic));
+		unwrap(checkPartition(meta, partition));
+		const result = await forgetIfDeleted(
+			topic,
+			await partitionLog(c.env, meta.topicId, partition).read({
+				topicId: meta.topicId,
+				offset: query.offset ?? null,
+				maxRecords: query.max_records ?? FETCH_RECORDS_DEFAULT,
+				maxBytes: query.max_bytes ?? FETCH_BYTES_DEFAULT,
+				waitMs: query.wait_ms ?? 0,
+			}),
+		);
+		// The partition hands back its records as ready-made JSON; splice them in rather than re-serialising.
+		const body = `{"records":[${result.records}],"high_watermark":${result.highWatermark},"log_start_offset":${result.logStartOffset},"next_offset":${result.nextOffset}}`;
+		return c.body(body, 200, { "Content-Type": "application/json" });
+	})
+	.all("/:topic/partitions/:partition/records", methodNotAllowed)
+	.get("/:topic/partitions/:partition/offsets", async (c) => {
+		const { topic, partition } = validate(PartitionPath, c.req.param());
+		const { at } = validate(OffsetsQuery, c.req.query(), "query");
+		const meta = unwrap(await describeTopic(c.env, topic));
+		unwrap(checkPartition(meta, partition));
+		const stub = partitionLog(c.env, meta.topicId, partition);
+		if (typeof at === "number") {
+			return c.json(await forgetIfDeleted(topic, await stub.offsetForTimestamp(meta.topicId, at)));
+		}
+		const offsets = await stub.offsets();
+		return c.json({ offset: at === "earliest" ? offsets.logStartOffset : offsets.highWatermark });
+	})
+	.all("/:topic/partitions/:partition/offsets", methodNotAllowed);

@@ -1,0 +1,62 @@
+/**
+ * @module
+ * `/v1/topics`: create, list, describe, alter and delete topics.
+ */
+
+import { Hono } from "hono";
+import { invalidate, partitionLog, registry, remember } from "../../broker/topic-directory.ts";
+import { unwrap } from "../../shared/errors.ts";
+import type { TopicMeta } from "../../topic/types.ts";
+import type { AppEnv } from "../app-env.ts";
+import { readJson, validate } from "../body.ts";
+import { CreateTopicBody, TopicPath, UpdateTopicBody } from "../schemas.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+export function topicSummary(meta: TopicMeta): { name: string; partitions: number; config: TopicMeta["config"] } {
+	return { name: meta.name, partitions: meta.partitions, config: meta.config };
+}
+
+/** The topic with each partition's log start offset and high watermark, read from the partitions themselves. */
+async function describe(env: Env, meta: TopicMeta) {
+	const partitions = await Promise.all(
+		Array.from({ length: meta.partitions }, async (_, partition) => {
+			const offsets = await partitionLog(env, meta.topicId, partition).offsets();
+			return { partition, log_start_offset: offsets.logStartOffset, high_watermark: offsets.highWatermark };
+		}),
+	);
+	return { name: meta.name, config: meta.config, partitions };
+}
+
+export const topicRoutes = new Hono<AppEnv>()
+	.post("/", async (c) => {
+		const body = validate(CreateTopicBody, await readJson(c.req.raw));
+		const meta = unwrap(await registry(c.env).createTopic(body));
+		remember(meta);
+		return c.json(topicSummary(meta), 201);
+	})
+	.get("/", async (c) => {
+		const topics = await registry(c.env).listTopics();
+		return c.json({ topics: topics.map(topicSummary) });
+	})
+	.all("/", methodNotAllowed)
+	.get("/:topic", async (c) => {
+		const { topic } = validate(TopicPath, c.req.param());
+		const meta = unwrap(await registry(c.env).getTopic(topic));
+		remember(meta);
+		return c.json(await describe(c.env, meta));
+	})
+	.patch("/:topic", async (c) => {
+		const { topic } = validate(TopicPath, c.req.param());
+		const body = validate(UpdateTopicBody, await readJson(c.req.raw));
+		const meta = unwrap(await registry(c.env).updateTopic(topic, body));
+		remember(meta);
+		return c.json(topicSummary(meta));
+	})
+	.delete("/:topic", async (c) => {
+		const { topic } = validate(TopicPath, c.req.param());
+		invalidate(topic);
+		unwrap(await registry(c.env).deleteTopic(topic));
+		invalidate(topic);
+		return c.body(null, 204);
+	})
+	.all("/:topic", methodNotAllowed);

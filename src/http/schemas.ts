@@ -1,0 +1,123 @@
+/**
+ * @module
+ * Schemas for every path parameter, query string and body the edge accepts. Numbers in query strings are
+ * digit strings checked for range here, so negative, fractional, huge or NaN values are a 400, never a 500.
+ */
+
+import { z } from "zod";
+import {
+	FETCH_BYTES_MAX,
+	FETCH_RECORDS_MAX,
+	FETCH_WAIT_MS_MAX,
+	HEADER_KEY_BYTES_MAX,
+	PARTITIONS_MAX,
+	PRODUCE_RECORDS_MAX,
+	RECORD_HEADERS_MAX,
+	TOPIC_NAME_LENGTH_MAX,
+} from "../shared/limits.ts";
+import { isBase64 } from "../shared/record-codec.ts";
+
+/** Kafka's legal topic names: `[a-zA-Z0-9._-]`, 1–249 characters, and not "." or "..". */
+export const TopicName = z
+	.string()
+	.min(1)
+	.max(TOPIC_NAME_LENGTH_MAX)
+	.regex(/^[a-zA-Z0-9._-]+$/, "topic names use only letters, digits, '.', '_' and '-'")
+	.refine((name) => name !== "." && name !== "..", "a topic may not be named '.' or '..'");
+
+/** A non-negative integer given as a digit string (query and path parameters). */
+export function digits(max: number) {
+	return z
+		.string()
+		.regex(/^\d{1,16}$/, "must be a non-negative integer")
+		.transform(Number)
+		.refine((n) => n <= max, `must be at most ${max}`);
+}
+
+/** A non-negative integer given as a JSON number or a digit string (body fields). */
+export function count(min: number, max: number) {
+	return z
+		.union([
+			z.number(),
+			z
+				.string()
+				.regex(/^\d{1,16}$/)
+				.transform(Number),
+		])
+		.pipe(z.number().int().min(min).max(max));
+}
+
+/** Like `digits`, but a value above `max` is lowered to it: limits a server may cap rather than refuse. */
+export function cappedDigits(max: number) {
+	return z
+		.string()
+		.regex(/^\d{1,16}$/, "must be a non-negative integer")
+		.transform((n) => Math.min(Number(n), max));
+}
+
+export const PartitionParam = digits(PARTITIONS_MAX - 1);
+
+export const TopicPath = z.object({ topic: TopicName });
+export const PartitionPath = z.object({ topic: TopicName, partition: PartitionParam });
+
+export const CreateTopicBody = z.strictObject({
+	name: TopicName,
+	partitions: count(1, PARTITIONS_MAX).optional().default(1),
+	config: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const UpdateTopicBody = z.strictObject({
+	partitions: count(1, PARTITIONS_MAX).optional(),
+	config: z.record(z.string(), z.unknown()).optional(),
+});
+
+const Encoding = z.enum(["json", "base64"]).optional().default("json");
+
+const RecordHeader = z.strictObject({
+	key: z.string().max(HEADER_KEY_BYTES_MAX),
+	value: z.string().nullable(),
+});
+
+/** Latest timestamp accepted: the largest a JavaScript Date can hold. */
+const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
+
+export const ProduceRecordBody = z
+	.strictObject({
+		key: z.unknown().optional(),
+		value: z.unknown(),
+		headers: z.array(RecordHeader).max(RECORD_HEADERS_MAX).optional(),
+		partition: z
+			.number()
+			.int()
+			.min(0)
+			.max(PARTITIONS_MAX - 1)
+			.optional(),
+		timestamp: z.number().int().min(0).max(TIMESTAMP_MS_MAX).nullable().optional(),
+		key_encoding: Encoding,
+		value_encoding: Encoding,
+	})
+	.superRefine((record, ctx) => {
+		if (record.value === undefined) ctx.addIssue({ code: "custom", path: ["value"], message: "value is required (null for none)" });
+		for (const field of ["key", "value"] as const) {
+			const encoding = record[`${field}_encoding`];
+			const data = record[field];
+			if (encoding === "base64" && data !== null && data !== undefined && (typeof data !== "string" || !isBase64(data))) {
+				ctx.addIssue({ code: "custom", path: [field], message: `${field}_encoding is base64 but ${field} is not padded base64` });
+			}
+		}
+	});
+
+export const ProduceBody = z.strictObject({
+	records: z.array(ProduceRecordBody).min(1, "records must hold at least one record").max(PRODUCE_RECORDS_MAX),
+});
+
+export const FetchQuery = z.object({
+	offset: digits(Number.MAX_SAFE_INTEGER).optional(),
+	max_records: cappedDigits(FETCH_RECORDS_MAX).pipe(z.number().min(1, "must be at least 1")).optional(),
+	max_bytes: cappedDigits(FETCH_BYTES_MAX).pipe(z.number().min(1, "must be at least 1")).optional(),
+	wait_ms: cappedDigits(FETCH_WAIT_MS_MAX).optional(),
+});
+
+export const OffsetsQuery = z.object({
+	at: z.union([z.enum(["earliest", "latest"]), digits(Number.MAX_SAFE_INTEGER)]),
+});

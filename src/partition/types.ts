@@ -1,0 +1,61 @@
+/**
+ * @module
+ * The RPC vocabulary of a partition: what the edge and the registry send a `PartitionLog`, and what it answers.
+ */
+
+import type { EncodedRecord } from "../shared/record-codec.ts";
+import type { TopicConfig } from "../shared/topic-config.ts";
+
+/** Who a partition is and how it behaves; pushed by the registry or, lazily, by the edge. */
+export interface PartitionAssignment {
+	readonly topic: string;
+	readonly topicId: string;
+	readonly partition: number;
+	readonly configVersion: number;
+	readonly config: TopicConfig;
+}
+
+export interface AppendRequest {
+	readonly topicId: string;
+	/** The topic config version the sender validated against; a partition behind it asks to be reconfigured. */
+	readonly configVersion: number;
+	readonly records: readonly EncodedRecord[];
+}
+
+export interface AppendResult {
+	/** Offset of the first record; the rest follow densely. */
+	readonly baseOffset: number;
+	/** The broker time given to records that carried none. */
+	readonly appendTimeMs: number;
+}
+
+/**
+ * An append the partition could not take because it lacks (current) configuration. Not an error users see:
+ * the edge configures the partition from the registry and retries once.
+ */
+export interface NeedsConfig {
+	readonly needsConfig: true;
+}
+
+export interface ReadRequest {
+	readonly topicId: string;
+	/** Where to start; null for the log start offset. */
+	readonly offset: number | null;
+	readonly maxRecords: number;
+	readonly maxBytes: number;
+	readonly waitMs: number;
+}
+
+export interface ReadResult {
+	/** The records, already JSON objects joined by `RECORD_SEPARATOR`: the body of a JSON array. */
+	readonly records: string;
+	readonly recordCount: number;
+	readonly nextOffset: number;
+	readonly highWatermark: number;
+	readonly logStartOffset: number;
+}
+
+export interface PartitionOffsets {
+	readonly logStartOffset: number;
+	readonly highWatermark: number;
+}

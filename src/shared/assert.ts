@@ -1,0 +1,14 @@
+/**
+ * @module
+ * Invariant checks (TIGER_STYLE). A failed assertion is a bug in Tributary, never bad input: it throws, the
+ * edge answers 500 with a request id, and the detail goes to the log only.
+ */
+
+export class AssertionError extends Error {
+	override name = "AssertionError";
+}
+
+/** Throws when `condition` is false. */
+export function assert(condition: unknown, message: string): asserts condition {
+	if (!condition) throw new AssertionError(`invariant violated: ${message}`);
+}

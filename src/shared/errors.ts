@@ -1,0 +1,74 @@
+/**
+ * @module
+ * The one error model. Durable Objects return expected failures as values (`Result`), because a thrown custom
+ * error loses its fields across RPC; the edge maps each `ErrorCode` to a status in one exhaustive switch
+ * (`src/http/errors.ts`) and renders `{"error":{"code","message","retriable",…details}}`.
+ */
+
+export type ErrorCode =
+	| "invalid_request"
+	| "invalid_json"
+	| "invalid_config"
+	| "invalid_partitions"
+	| "unauthorized"
+	| "forbidden"
+	| "not_found"
+	| "topic_not_found"
+	| "partition_not_found"
+	| "method_not_allowed"
+	| "topic_exists"
+	| "topic_limit_reached"
+	| "request_too_large"
+	| "record_too_large"
+	| "unsupported_media_type"
+	| "offset_out_of_range"
+	| "partition_unavailable"
+	| "internal";
+
+/**
+ * Recovery data an error carries: plain JSON two levels deep, so it survives RPC and goes on the wire as it is.
+ * (Not a recursive JSON type: the RPC stub types cannot instantiate one.)
+ */
+type Scalar = string | number | boolean | null;
+export type ErrorDetail = Scalar | readonly Scalar[] | readonly { readonly [key: string]: Scalar }[];
+export type ErrorDetails = { readonly [key: string]: ErrorDetail };
+
+/** An expected failure: a code, a human message, and the data a client needs to recover. */
+export interface DomainError {
+	readonly code: ErrorCode;
+	readonly message: string;
+	readonly details?: ErrorDetails;
+}
+
+export type Result<T, E = DomainError> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+
+export function ok<T>(value: T): Result<T, never> {
+	return { ok: true, value };
+}
+
+export function err(code: ErrorCode, message: string, details?: ErrorDetails): Result<never> {
+	return { ok: false, error: details === undefined ? { code, message } : { code, message, details } };
+}
+
+/**
+ * Thrown inside the edge (validation, auth) and caught by the app's `onError`, which renders it.
+ * Never thrown across a Durable Object RPC boundary: those return `Result`.
+ */
+export class ApiError extends Error {
+	override name = "ApiError";
+	readonly error: DomainError;
+	constructor(code: ErrorCode, message: string, details?: ErrorDetails) {
+		super(message);
+		this.error = details === undefined ? { code, message } : { code, message, details };
+	}
+
+	static from(error: DomainError): ApiError {
+		return new ApiError(error.code, error.message, error.details);
+	}
+}
+
+/** Unwraps a `Result` at the edge: the value, or an `ApiError` thrown for `onError` to render. */
+export function unwrap<T>(result: Result<T>): T {
+	if (result.ok) return result.value;
+	throw ApiError.from(result.error);
+}

@@ -1,0 +1,102 @@
+/**
+ * @module
+ * The stored form of a record. A partition stores each record as the exact JSON object a fetch returns,
+ * `{"partition":P,"offset":O,"timestamp":T,"key":…,"value":…,"headers":[…]}`, and a batch as those objects
+ * joined by `",\n"`. A fetch of whole batches is then string concatenation: no parse, no re-serialisation.
+ * `JSON.stringify` never writes a raw newline, so `",\n"` cannot occur inside a record and splits batches
+ * unambiguously; and a newline is JSON whitespace, so a joined batch is a valid array body as it stands.
+ */
+
+import { assert } from "./assert.ts";
+
+/** Separates records inside a stored batch (and inside a fetch response's `records` array). */
+export const RECORD_SEPARATOR = ",\n";
+
+/** How a key or value is carried in JSON: as a JSON value (a string is a string), or as base64 bytes. */
+export type ValueEncoding = "json" | "base64";
+
+export interface RecordHeader {
+	readonly key: string;
+	readonly value: string | null;
+}
+
+/** A record as a producer sends it, after validation. */
+export interface ProducedRecord {
+	readonly key: unknown;
+	readonly value: unknown;
+	readonly headers: readonly RecordHeader[];
+	readonly timestampMs: number | null;
+	readonly keyEncoding: ValueEncoding;
+	readonly valueEncoding: ValueEncoding;
+}
+
+/**
+ * A record on its way to a partition: the timestamp it asked for (null: the broker's append time) and its
+ * encoded tail, `"key":…,"value":…,"headers":[…]}`, which the partition prefixes with partition, offset and time.
+ */
+export interface EncodedRecord {
+	readonly timestampMs: number | null;
+	readonly tail: string;
+}
+
+/** Encodes everything of a record but its position. Encodings other than JSON are written only when used. */
+export function encodeTail(record: ProducedRecord): string {
+	const body: Record<string, unknown> = { key: record.key, value: record.value, headers: record.headers };
+	if (record.keyEncoding !== "json") body.key_encoding = record.keyEncoding;
+	if (record.valueEncoding !== "json") body.value_encoding = record.valueEncoding;
+	const json = JSON.stringify(body);
+	assert(json.charCodeAt(0) === 0x7b && !json.includes("\n"), "encoded record is one JSON object on one line");
+	return json.slice(1);
+}
+
+/** The full stored line of a record at `offset` in `partition`. */
+export function encodeLine(partition: number, offset: number, timestampMs: number, tail: string): string {
+	return `{"partition":${partition},"offset":${offset},"timestamp":${timestampMs},${tail}`;
+}
+
+/** Reads the integer field `name` from the fixed-order prefix of a stored line without parsing the record. */
+function prefixInteger(line: string, name: string): number {
+	const marker = `"${name}":`;
+	const start = line.indexOf(marker);
+	assert(start > 0 && start < 64, `stored line has ${name} in its prefix`);
+	const from = start + marker.length;
+	const end = line.indexOf(",", from);
+	const n = Number(line.slice(from, end));
+	assert(Number.isSafeInteger(n), `stored ${name} is an integer`);
+	return n;
+}
+
+export function lineOffset(line: string): number {
+	return prefixInteger(line, "offset");
+}
+
+export function lineTimestamp(line: string): number {
+	return prefixInteger(line, "timestamp");
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The bytes the default partitioner hashes: a string key's UTF-8 (as Kafka's StringSerializer writes it),
+ * base64 keys decoded, any other JSON key as its JSON text. Null keys have none.
+ */
+export function keyBytes(key: unknown, encoding: ValueEncoding): Uint8Array | null {
+	if (key === null || key === undefined) return null;
+	if (encoding === "base64") return base64Decode(key as string);
+	if (typeof key === "string") return encoder.encode(key);
+	return encoder.encode(JSON.stringify(key));
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Whether `s` is canonical padded base64 (RFC 4648 §4), the only form accepted for binary keys and values. */
+export function isBase64(s: string): boolean {
+	return BASE64.test(s);
+}
+
+export function base64Decode(s: string): Uint8Array {
+	const binary = atob(s);
+	const bytes = new Uint8Array(binary.length);
+	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+	return bytes;
+}

@@ -1,0 +1,19 @@
+/**
+ * @module
+ * Schema versioning for SQLite-backed Durable Objects (after cloudflare/agents): the stored version lives in a
+ * row, and the idempotent DDL runs synchronously, in one transaction, only when that version is behind.
+ */
+
+export function migrateSchema(storage: DurableObjectStorage, version: number, ddl: readonly string[]): void {
+	const sql = storage.sql;
+	const hasTable = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").toArray().length > 0;
+	const stored = hasTable
+		? (sql.exec<{ version: number }>("SELECT version FROM schema_version WHERE id = 1").toArray()[0]?.version ?? 0)
+		: 0;
+	if (stored >= version) return;
+	storage.transactionSync(() => {
+		sql.exec("CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
+		for (const statement of ddl) sql.exec(statement);
+		sql.exec("INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", version);
+	});
+}

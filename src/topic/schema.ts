@@ -1,0 +1,23 @@
+/**
+ * @module
+ * The registry's SQLite schema (docs/storage-schema.md).
+ */
+
+export const REGISTRY_SCHEMA_VERSION = 1;
+
+export const REGISTRY_DDL: readonly string[] = [
+	`CREATE TABLE IF NOT EXISTS topics (
+		name TEXT PRIMARY KEY,
+		topic_id TEXT NOT NULL UNIQUE,
+		partitions INTEGER NOT NULL CHECK (partitions >= 1),
+		config TEXT NOT NULL,
+		config_version INTEGER NOT NULL CHECK (config_version >= 1),
+		created_at_ms INTEGER NOT NULL
+	)`,
+	// Partitions of deleted topics whose data is not yet wiped; the alarm retries until none are left.
+	`CREATE TABLE IF NOT EXISTS pending_deletions (
+		topic_id TEXT NOT NULL,
+		partition INTEGER NOT NULL,
+		PRIMARY KEY (topic_id, partition)
+	)`,
+];

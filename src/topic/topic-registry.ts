@@ -1,0 +1,156 @@
+/**
+ * @module
+ * `TopicRegistry`: one Durable Object (named "global") holding every topic's name, partition count and config.
+ * It is off the produce and fetch paths: the edge caches what it says for `TOPIC_CACHE_TTL_MS`, and a partition
+ * that was deleted or is behind on config tells the edge, which then asks again.
+ */
+
+import { DurableObject } from "cloudflare:workers";
+import { assert } from "../shared/assert.ts";
+import { err, ok, type Result } from "../shared/errors.ts";
+import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.ts";
+import { migrateSchema } from "../shared/sqlite-schema.ts";
+import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../shared/topic-config.ts";
+import { REGISTRY_DDL, REGISTRY_SCHEMA_VERSION } from "./schema.ts";
+import { type CreateTopicRequest, partitionObjectName, type TopicMeta, type UpdateTopicRequest } from "./types.ts";
+
+interface TopicRow extends Record<string, SqlStorageValue> {
+	name: string;
+	topic_id: string;
+	partitions: number;
+	config: string;
+	config_version: number;
+	created_at_ms: number;
+}
+
+function toMeta(row: TopicRow): TopicMeta {
+	return {
+		name: row.name,
+		topicId: row.topic_id,
+		partitions: row.partitions,
+		config: JSON.parse(row.config) as TopicConfig,
+		configVersion: row.config_version,
+		createdAtMs: row.created_at_ms,
+	};
+}
+
+export class TopicRegistry extends DurableObject<Env> {
+	private readonly sql: SqlStorage;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.sql = ctx.storage.sql;
+		migrateSchema(ctx.storage, REGISTRY_SCHEMA_VERSION, REGISTRY_DDL);
+	}
+
+	createTopic(request: CreateTopicRequest): Result<TopicMeta> {
+		const config = applyConfigChanges(DEFAULT_TOPIC_CONFIG, request.config);
+		if (!config.ok) return config;
+		if (this.find(request.name) !== null) return err("topic_exists", `topic "${request.name}" already exists`, { topic: request.name });
+		const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topics").one().n;
+		if (count >= TOPICS_MAX) return err("topic_limit_reached", `at most ${TOPICS_MAX} topics may exist`);
+		assert(request.partitions >= 1 && request.partitions <= PARTITIONS_MAX, "the edge validated the partition count");
+		const row: TopicRow = {
+			name: request.name,
+			topic_id: crypto.randomUUID(),
+			partitions: request.partitions,
+			config: JSON.stringify(config.value),
+			config_version: 1,
+			created_at_ms: Date.now(),
+		};
+		this.sql.exec(
+			"INSERT INTO topics (name, topic_id, partitions, config, config_version, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+			row.name,
+			row.topic_id,
+			row.partitions,
+			row.config,
+			row.config_version,
+			row.created_at_ms,
+		);
+		return ok(toMeta(row));
+	}
+
+	getTopic(name: string): Result<TopicMeta> {
+		const row = this.find(name);
+		return row === null ? err("topic_not_found", `topic "${name}" does not exist`, { topic: name }) : ok(toMeta(row));
+	}
+
+	listTopics(): TopicMeta[] {
+		return this.sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name").toArray().map(toMeta);
+	}
+
+	/**
+	 * Grows partitions and/or changes config, then pushes the new config to every partition so lifecycle work
+	 * (retention) sees it without waiting for the next append. A push that fails is repaired lazily: the edge
+	 * carries the config version on each append and reconfigures a partition that is behind.
+	 */
+	async updateTopic(name: string, request: UpdateTopicRequest): Promise<Result<TopicMeta>> {
+		const row = this.find(name);
+		if (row === null) return err("topic_not_found", `topic "${name}" does not exist`, { topic: name });
+		const config = applyConfigChanges(JSON.parse(row.config) as TopicConfig, request.config);
+		if (!config.ok) return config;
+		const partitions = request.partitions ?? row.partitions;
+		if (partitions < row.partitions) {
+			return err("invalid_partitions", `partitions may only grow: "${name}" has ${row.partitions}`, { partitions: row.partitions });
+		}
+		assert(partitions <= PARTITIONS_MAX, "the edge validated the partition count");
+		const next: TopicRow = { ...row, partitions, config: JSON.stringify(config.value), config_version: row.config_version + 1 };
+		this.sql.exec(
+			"UPDATE topics SET partitions = ?, config = ?, config_version = ? WHERE name = ?",
+			next.partitions,
+			next.config,
+			next.config_version,
+			name,
+		);
+		const meta = toMeta(next);
+		await Promise.allSettled(
+			Array.from({ length: meta.partitions }, (_, partition) =>
+				this.env.PARTITION_LOG.getByName(partitionObjectName(meta.topicId, partition)).configure({
+					topic: meta.name,
+					topicId: meta.topicId,
+					partition,
+					configVersion: meta.configVersion,
+					config: meta.config,
+				}),
+			),
+		);
+		return ok(meta);
+	}
+
+	/** Removes the topic and wipes its partitions before answering; wipes that fail are retried by the alarm. */
+	async deleteTopic(name: string): Promise<Result<void>> {
+		const row = this.find(name);
+		if (row === null) return err("topic_not_found", `topic "${name}" does not exist`, { topic: name });
+		this.ctx.storage.transactionSync(() => {
+			this.sql.exec("DELETE FROM topics WHERE name = ?", name);
+			for (let partition = 0; partition < row.partitions; partition++) {
+				this.sql.exec("INSERT OR IGNORE INTO pending_deletions (topic_id, partition) VALUES (?, ?)", row.topic_id, partition);
+			}
+		});
+		await this.wipePending();
+		return ok(undefined);
+	}
+
+	override async alarm(): Promise<void> {
+		await this.wipePending();
+	}
+
+	private async wipePending(): Promise<void> {
+		const pending = this.sql.exec<{ topic_id: string; partition: number }>("SELECT topic_id, partition FROM pending_deletions").toArray();
+		const results = await Promise.allSettled(
+			pending.map(async ({ topic_id, partition }) => {
+				await this.env.PARTITION_LOG.getByName(partitionObjectName(topic_id, partition)).destroy(topic_id);
+				this.sql.exec("DELETE FROM pending_deletions WHERE topic_id = ? AND partition = ?", topic_id, partition);
+			}),
+		);
+		const failed = results.filter((r) => r.status === "rejected");
+		if (failed.length > 0) {
+			console.error(`registry: ${failed.length} partition wipes failed; retrying in ${CLEANUP_RETRY_MS} ms`);
+			await this.ctx.storage.setAlarm(Date.now() + CLEANUP_RETRY_MS);
+		}
+	}
+
+	private find(name: string): TopicRow | null {
+		return this.sql.exec<TopicRow>("SELECT * FROM topics WHERE name = ?", name).toArray()[0] ?? null;
+	}
+}

@@ -1,0 +1,18 @@
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+/** Tests run inside workerd with the Worker and Durable Objects of wrangler.toml; e2e tests run separately. */
+export const TEST_ADMIN_TOKEN = "test-admin-token";
+
+export default defineConfig({
+	plugins: [
+		cloudflareTest({
+			wrangler: { configPath: "./wrangler.toml" },
+			miniflare: { bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN } },
+		}),
+	],
+	test: {
+		include: ["test/**/*.test.ts"],
+		exclude: ["test/e2e/**", "node_modules/**"],
+	},
+});
