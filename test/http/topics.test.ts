@@ -1,0 +1,162 @@
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { MESSAGE_BYTES_CEILING, PARTITIONS_MAX } from "../../src/shared/limits.ts";
+import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
+import { partitionObjectName } from "../../src/topic/types.ts";
+import { call, createTopic, expectError, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
+
+describe("health and auth", () => {
+	it("answers /healthz without credentials", async () => {
+		expect(await json("GET", "/healthz", 200, { token: null })).toEqual({ status: "ok" });
+	});
+
+	it("refuses /v1 without a token, with a wrong token, and with a malformed header", async () => {
+		const missing = await call("GET", "/v1/topics", { token: null });
+		expect(missing.status).toBe(401);
+		expect(missing.headers.get("WWW-Authenticate")).toContain("Bearer");
+		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: null });
+		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: "test-admin-tokeN" });
+		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: "test-admin-token-and-more" });
+		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: null, headers: { Authorization: "Basic dGVzdA==" } });
+	});
+
+	it("answers unknown routes and wrong methods with JSON errors", async () => {
+		await expectError("GET", "/nope", 404, "not_found");
+		await expectError("GET", "/v1/nope", 404, "not_found");
+		await expectError("PUT", "/v1/topics", 405, "method_not_allowed");
+		await expectError("POST", `/v1/topics/${uniqueTopic()}`, 405, "method_not_allowed");
+	});
+});
+
+describe("topics", () => {
+	it("creates a topic with Kafka defaults and lists it", async () => {
+		const name = uniqueTopic();
+		const created = await createTopic(name, 3);
+		expect(created).toEqual({ name, partitions: 3, config: DEFAULT_TOPIC_CONFIG });
+		const { topics } = await json<{ topics: { name: string }[] }>("GET", "/v1/topics", 200);
+		expect(topics.find((t) => t.name === name)).toEqual(created);
+	});
+
+	it("defaults to one partition and accepts digit strings for numbers", async () => {
+		const name = uniqueTopic();
+		const created = await json("POST", "/v1/topics", 201, {
+			body: { name, config: { "retention.ms": "60000", "retention.bytes": -1, "cleanup.policy": "compact" } },
+		});
+		expect(created).toMatchObject({ partitions: 1, config: { "retention.ms": 60000, "retention.bytes": -1, "cleanup.policy": "compact" } });
+	});
+
+	it("refuses a duplicate with 409 topic_exists", async () => {
+		const name = uniqueTopic();
+		await createTopic(name);
+		const error = await expectError("POST", "/v1/topics", 409, "topic_exists", { body: { name, partitions: 2 } });
+		expect(error.topic).toBe(name);
+	});
+
+	it.each([
+		["empty name", { name: "", partitions: 1 }],
+		["illegal characters", { name: "a/b", partitions: 1 }],
+		["a dot", { name: ".", partitions: 1 }],
+		["two dots", { name: "..", partitions: 1 }],
+		["250 characters", { name: "x".repeat(250), partitions: 1 }],
+		["zero partitions", { name: "ok", partitions: 0 }],
+		["too many partitions", { name: "ok", partitions: PARTITIONS_MAX + 1 }],
+		["fractional partitions", { name: "ok", partitions: 1.5 }],
+		["string partitions that are not digits", { name: "ok", partitions: "two" }],
+		["an unknown field", { name: "ok", partitions: 1, replication: 3 }],
+		["a name that is not a string", { name: 42, partitions: 1 }],
+	])("refuses a topic with %s (400)", async (_, body) => {
+		await expectError("POST", "/v1/topics", 400, "invalid_request", { body });
+	});
+
+	it.each([
+		["an unknown config", { "retention.hours": 1 }],
+		["retention.ms of 0", { "retention.ms": 0 }],
+		["retention.ms of -2", { "retention.ms": -2 }],
+		["a fractional retention.ms", { "retention.ms": 1.5 }],
+		["a non-numeric retention.bytes", { "retention.bytes": "lots" }],
+		["an unknown cleanup.policy", { "cleanup.policy": "archive" }],
+		["max.message.bytes over the ceiling", { "max.message.bytes": MESSAGE_BYTES_CEILING + 1 }],
+	])("refuses %s (400 invalid_config)", async (_, config) => {
+		const error = await expectError("POST", "/v1/topics", 400, "invalid_config", { body: { name: uniqueTopic(), config } });
+		expect(error.config).toBe(Object.keys(config)[0]);
+	});
+
+	it("describes each partition's log start offset and high watermark", async () => {
+		const name = uniqueTopic();
+		await createTopic(name, 2);
+		await produce(name, [
+			{ value: 1, partition: 1 },
+			{ value: 2, partition: 1 },
+		]);
+		const described = await json("GET", `/v1/topics/${name}`, 200);
+		expect(described).toEqual({
+			name,
+			config: DEFAULT_TOPIC_CONFIG,
+			partitions: [
+				{ partition: 0, log_start_offset: 0, high_watermark: 0 },
+				{ partition: 1, log_start_offset: 0, high_watermark: 2 },
+			],
+		});
+	});
+
+	it("alters config and grows partitions; never shrinks", async () => {
+		const name = uniqueTopic();
+		await createTopic(name, 2);
+		const updated = await json("PATCH", `/v1/topics/${name}`, 200, {
+			body: { partitions: 4, config: { "retention.ms": -1, "max.message.bytes": "1000" } },
+		});
+		expect(updated).toMatchObject({ name, partitions: 4, config: { "retention.ms": -1, "max.message.bytes": 1000 } });
+		const reset = await json("PATCH", `/v1/topics/${name}`, 200, { body: { config: { "max.message.bytes": null } } });
+		expect(reset).toMatchObject({ config: { "max.message.bytes": DEFAULT_TOPIC_CONFIG["max.message.bytes"], "retention.ms": -1 } });
+		const error = await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_partitions", { body: { partitions: 3 } });
+		expect(error.partitions).toBe(4);
+		await produce(name, [{ value: "new partition", partition: 3 }]);
+		expect((await fetchRecords(name, 3, "offset=0")).records).toHaveLength(1);
+	});
+
+	it("pushes a config change to existing partitions (smaller max.message.bytes is enforced at once)", async () => {
+		const name = uniqueTopic();
+		await createTopic(name, 1);
+		await produce(name, [{ value: "x".repeat(500) }]);
+		await json("PATCH", `/v1/topics/${name}`, 200, { body: { config: { "max.message.bytes": 100 } } });
+		const error = await expectError("POST", `/v1/topics/${name}/records`, 413, "record_too_large", {
+			body: { records: [{ value: "x".repeat(500) }] },
+		});
+		expect(error.max_message_bytes).toBe(100);
+	});
+
+	it("deletes a topic and its data; a new topic of the same name starts empty", async () => {
+		const name = uniqueTopic();
+		await createTopic(name, 2);
+		const before = await json<{ name: string }>("GET", `/v1/topics/${name}`, 200);
+		expect(before.name).toBe(name);
+		await produce(name, [
+			{ value: "a", partition: 0 },
+			{ value: "b", partition: 1 },
+		]);
+		const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(name);
+		if (!meta.ok) throw new Error("topic missing");
+		const response = await call("DELETE", `/v1/topics/${name}`);
+		expect(response.status).toBe(204);
+		for (const partition of [0, 1]) {
+			const stub = env.PARTITION_LOG.getByName(partitionObjectName(meta.value.topicId, partition));
+			const rows = await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM batches").one().n);
+			expect(rows).toBe(0);
+		}
+		await expectError("GET", `/v1/topics/${name}`, 404, "topic_not_found");
+		await expectError("POST", `/v1/topics/${name}/records`, 404, "topic_not_found", { body: { records: [{ value: 1 }] } });
+		await expectError("DELETE", `/v1/topics/${name}`, 404, "topic_not_found");
+		await createTopic(name, 2);
+		const fetched = await fetchRecords(name, 0, "offset=0");
+		expect(fetched).toEqual({ records: [], high_watermark: 0, log_start_offset: 0, next_offset: 0 });
+	});
+
+	it("404s an unknown topic on every topic route", async () => {
+		const name = uniqueTopic("missing");
+		await expectError("GET", `/v1/topics/${name}`, 404, "topic_not_found");
+		await expectError("PATCH", `/v1/topics/${name}`, 404, "topic_not_found", { body: { partitions: 2 } });
+		await expectError("GET", `/v1/topics/${name}/partitions/0/records`, 404, "topic_not_found");
+		await expectError("GET", `/v1/topics/${name}/partitions/0/offsets?at=latest`, 404, "topic_not_found");
+	});
+});
