@@ -3,14 +3,18 @@
  * Produce, independent of the wire format: choose each record's partition, check sizes, and append every
  * partition's share in parallel. All validation happens before the first write, so bad input never leaves a
  * partial batch; each partition's share is appended atomically by its `PartitionLog`.
+ *
+ * Exactly-once options ride along to each partition, which checks them in the same transaction as the write:
+ * an idempotent producer's sequence (KIP-98), an `Idempotency-Key`, or a conditional `expected_offset`.
  */
 
-import type { AppendResult } from "../partition/types.ts";
+import type { AppendResult, IdempotencyClaim, ProducerClaim } from "../partition/types.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
-import { partitionForKey } from "../shared/partitioner.ts";
-import { type EncodedRecord, encodeTail, keyBytes, type ProducedRecord } from "../shared/record-codec.ts";
+import { partitionForKey, utf8 } from "../shared/partitioner.ts";
+import { compactionKeyId, type EncodedRecord, encodeTail, keyBytes, type ProducedRecord } from "../shared/record-codec.ts";
 import type { TopicMeta } from "../topic/types.ts";
+import { checkProducerEpoch } from "./producers.ts";
 import { describeTopic, invalidate, partitionLog } from "./topic-directory.ts";
 
 export interface ProduceInput extends ProducedRecord {
@@ -18,15 +22,35 @@ export interface ProduceInput extends ProducedRecord {
 	readonly partition: number | null;
 }
 
+export interface ProduceOptions {
+	/** Idempotent producer: id, epoch, and the first sequence of each partition's share (or one for all). */
+	readonly producer?: { readonly producerId: number; readonly epoch: number; readonly sequences: ProducerSequences } | null;
+	readonly idempotencyKey?: string | null;
+	readonly expectedOffset?: number | null;
+}
+
+/** One base sequence when the request lands in a single partition, or one per partition. */
+export type ProducerSequences = { readonly single: number } | { readonly perPartition: ReadonlyMap<number, number> };
+
 export interface RecordPosition {
 	readonly partition: number;
 	readonly offset: number;
 	readonly timestamp: number;
 }
 
-/** Kafka's order of precedence: explicit partition, then murmur2 of the key, then one sticky choice per request. */
-function choosePartitions(meta: TopicMeta, records: readonly ProduceInput[]): Result<number[]> {
-	const sticky = Math.floor(Math.random() * meta.partitions);
+export interface ProduceOutcome {
+	readonly positions: RecordPosition[];
+	/** Every share had been written before: this answer is a replay of the original. */
+	readonly replayed: boolean;
+}
+
+/**
+ * Kafka's order of precedence: explicit partition, then murmur2 of the key, then one sticky choice per request.
+ * With an idempotency key the sticky choice derives from that key, so a retry lands where the original did.
+ */
+function choosePartitions(meta: TopicMeta, records: readonly ProduceInput[], idempotencyKey: string | null): Result<number[]> {
+	const sticky =
+		idempotencyKey === null ? Math.floor(Math.random() * meta.partitions) : partitionForKey(utf8(idempotencyKey), meta.partitions);
 	const chosen: number[] = [];
 	for (let i = 0; i < records.length; i++) {
 		const record = records[i] as ProduceInput;
@@ -47,19 +71,24 @@ function choosePartitions(meta: TopicMeta, records: readonly ProduceInput[]): Re
 	return ok(chosen);
 }
 
-/** Encodes every record and groups them by partition, rejecting any record over `max.message.bytes`. */
 interface EncodedShares {
 	/** Record indexes per partition, in request order. */
 	readonly groups: Map<number, number[]>;
 	readonly encoded: EncodedRecord[];
 }
 
+/** Encodes every record and groups them by partition, rejecting any record over `max.message.bytes`. */
 function encodeByPartition(meta: TopicMeta, records: readonly ProduceInput[], partitions: readonly number[]): Result<EncodedShares> {
 	const groups = new Map<number, number[]>();
 	const limit = meta.config["max.message.bytes"];
+	const compacted = meta.config["cleanup.policy"] !== "delete";
 	const encoded: EncodedRecord[] = [];
 	for (let i = 0; i < records.length; i++) {
 		const record = records[i] as ProduceInput;
+		const keyId = compactionKeyId(record.key, record.keyEncoding);
+		if (compacted && keyId === null) {
+			return err("invalid_record", `records[${i}] has no key; records on a compacted topic must have one`, { index: i });
+		}
 		const tail = encodeTail(record);
 		const bytes = utf8ByteLength(tail);
 		if (bytes > limit) {
@@ -69,7 +98,7 @@ function encodeByPartition(meta: TopicMeta, records: readonly ProduceInput[], pa
 				max_message_bytes: limit,
 			});
 		}
-		encoded.push({ timestampMs: record.timestampMs, tail });
+		encoded.push({ timestampMs: record.timestampMs, tail, keyId, tombstone: record.value === null });
 		const partition = partitions[i] as number;
 		const group = groups.get(partition);
 		if (group === undefined) groups.set(partition, [i]);
@@ -78,16 +107,75 @@ function encodeByPartition(meta: TopicMeta, records: readonly ProduceInput[], pa
 	return ok({ groups, encoded });
 }
 
+/** Per-partition claims for the exactly-once options, validated against where the records actually landed. */
+function claimsFor(
+	shares: ReadonlyMap<number, number[]>,
+	options: ProduceOptions,
+): Result<{ producer: Map<number, ProducerClaim> | null; expectedOffset: number | null }> {
+	const expectedOffset = options.expectedOffset ?? null;
+	if (expectedOffset !== null && shares.size !== 1) {
+		return err("invalid_request", "expected_offset needs every record in one partition; give an explicit partition or one key");
+	}
+	const producer = options.producer ?? null;
+	if (producer === null) return ok({ producer: null, expectedOffset });
+	const claims = new Map<number, ProducerClaim>();
+	if ("single" in producer.sequences) {
+		if (shares.size !== 1) {
+			return err("invalid_request", `"sequence" needs every record in one partition; these go to ${shares.size}. Use "sequences"`, {
+				partitions: [...shares.keys()],
+			});
+		}
+		const [partition] = [...shares.keys()] as [number];
+		claims.set(partition, { producerId: producer.producerId, epoch: producer.epoch, baseSequence: producer.sequences.single });
+		return ok({ producer: claims, expectedOffset });
+	}
+	const given = producer.sequences.perPartition;
+	const used = [...shares.keys()].sort((a, b) => a - b);
+	if (given.size !== used.length || used.some((p) => !given.has(p))) {
+		return err("invalid_request", `"sequences" must name exactly the partitions the records go to: ${used.join(", ")}`, {
+			partitions: used,
+		});
+	}
+	for (const partition of used) {
+		claims.set(partition, { producerId: producer.producerId, epoch: producer.epoch, baseSequence: given.get(partition) as number });
+	}
+	return ok({ producer: claims, expectedOffset });
+}
+
+/** A digest of one partition's share, so a reused `Idempotency-Key` with a different body is caught. */
+async function shareDigest(records: readonly EncodedRecord[]): Promise<string> {
+	const text = JSON.stringify(records.map((r) => [r.timestampMs, r.tail]));
+	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+	return btoa(String.fromCharCode(...new Uint8Array(digest)));
+}
+
+interface Share {
+	readonly partition: number;
+	/** Where this share's records stand in the request. */
+	readonly indexes: readonly number[];
+	readonly records: EncodedRecord[];
+	readonly producer: ProducerClaim | null;
+	readonly idempotency: IdempotencyClaim | null;
+	readonly expectedOffset: number | null;
+}
+
 /** Appends one partition's share, configuring the partition from `meta` first if it asks. */
-async function appendShare(env: Env, meta: TopicMeta, partition: number, records: EncodedRecord[]): Promise<Result<AppendResult>> {
-	const stub = partitionLog(env, meta.topicId, partition);
-	const request = { topicId: meta.topicId, configVersion: meta.configVersion, records };
+async function appendShare(env: Env, meta: TopicMeta, share: Share): Promise<Result<AppendResult>> {
+	const stub = partitionLog(env, meta.topicId, share.partition);
+	const request = {
+		topicId: meta.topicId,
+		configVersion: meta.configVersion,
+		records: share.records,
+		producer: share.producer,
+		idempotency: share.idempotency,
+		expectedOffset: share.expectedOffset,
+	};
 	const first = await stub.append(request);
 	if (!("needsConfig" in first)) return first;
 	const configured = await stub.configure({
 		topic: meta.name,
 		topicId: meta.topicId,
-		partition,
+		partition: share.partition,
 		configVersion: meta.configVersion,
 		config: meta.config,
 	});
@@ -95,43 +183,68 @@ async function appendShare(env: Env, meta: TopicMeta, partition: number, records
 	const second = await stub.append(request);
 	if ("needsConfig" in second) {
 		// The registry's config moved on while we retried; our metadata is stale. Ask the client to retry.
-		return err("partition_unavailable", "topic configuration changed during the request; retry", { retriable: true });
+		return err("partition_unavailable", "topic configuration changed during the request; retry");
 	}
 	return second;
+}
+
+/** Everything that can be checked before a write: partitions, sizes, exactly-once claims. */
+async function prepare(meta: TopicMeta, records: readonly ProduceInput[], options: ProduceOptions): Promise<Result<Share[]>> {
+	const partitions = choosePartitions(meta, records, options.idempotencyKey ?? null);
+	if (!partitions.ok) return partitions;
+	const grouped = encodeByPartition(meta, records, partitions.value);
+	if (!grouped.ok) return grouped;
+	const { encoded, groups } = grouped.value;
+	const claims = claimsFor(groups, options);
+	if (!claims.ok) return claims;
+	const shares: Share[] = [];
+	for (const [partition, indexes] of groups) {
+		const shareRecords = indexes.map((i) => encoded[i] as EncodedRecord);
+		const key = options.idempotencyKey ?? null;
+		shares.push({
+			partition,
+			indexes,
+			records: shareRecords,
+			producer: claims.value.producer?.get(partition) ?? null,
+			idempotency: key === null ? null : { key, requestHash: await shareDigest(shareRecords) },
+			expectedOffset: claims.value.expectedOffset,
+		});
+	}
+	return ok(shares);
 }
 
 /**
  * Produces `records` to topic `name` and returns each record's position, in request order.
  * A partition that reports the topic deleted invalidates the cached metadata; if nothing was written yet the
- * request is tried once more with fresh metadata (the topic may have been re-created).
+ * request is tried once more with fresh metadata (the topic may have been re-created, or grown).
  */
-export async function produce(env: Env, name: string, records: readonly ProduceInput[]): Promise<Result<RecordPosition[]>> {
+export async function produce(
+	env: Env,
+	name: string,
+	records: readonly ProduceInput[],
+	options: ProduceOptions = {},
+): Promise<Result<ProduceOutcome>> {
+	if (options.producer) {
+		const epoch = await checkProducerEpoch(env, options.producer.producerId, options.producer.epoch);
+		if (!epoch.ok) return epoch;
+	}
 	for (let attempt = 0; ; attempt++) {
 		const described = await describeTopic(env, name);
 		if (!described.ok) return described;
 		const meta = described.value;
-		const partitions = choosePartitions(meta, records);
-		if (!partitions.ok) {
-			if (attempt === 0) {
+		const shares = await prepare(meta, records, options);
+		if (!shares.ok) {
+			if (attempt === 0 && shares.error.code === "partition_not_found") {
 				invalidate(name); // the partition may exist on fresher metadata
 				continue;
 			}
-			return partitions;
+			return shares;
 		}
-		const grouped = encodeByPartition(meta, records, partitions.value);
-		if (!grouped.ok) return grouped;
-		const { encoded, groups } = grouped.value;
-		const shares = [...groups.entries()];
 		const results = await Promise.all(
-			shares.map(([partition, indexes]) =>
-				appendShare(
-					env,
-					meta,
-					partition,
-					indexes.map((i) => encoded[i] as EncodedRecord),
-				).catch((cause: unknown): Result<AppendResult> => {
-					console.error(`produce: partition ${partition} of "${name}" failed: ${String(cause)}`);
-					return err("partition_unavailable", `partition ${partition} is unavailable; retry`, { partition });
+			shares.value.map((share) =>
+				appendShare(env, meta, share).catch((cause: unknown): Result<AppendResult> => {
+					console.error(`produce: partition ${share.partition} of "${name}" failed: ${String(cause)}`);
+					return err("partition_unavailable", `partition ${share.partition} is unavailable; retry`, { partition: share.partition });
 				}),
 			),
 		);
@@ -143,17 +256,25 @@ export async function produce(env: Env, name: string, records: readonly ProduceI
 			}
 			return failed;
 		}
-		const positions: RecordPosition[] = new Array(records.length);
-		shares.forEach(([partition, indexes], s) => {
-			const appended = (results[s] as { ok: true; value: AppendResult }).value;
-			indexes.forEach((recordIndex, k) => {
-				positions[recordIndex] = {
-					partition,
-					offset: appended.baseOffset + k,
-					timestamp: (records[recordIndex] as ProduceInput).timestampMs ?? appended.appendTimeMs,
-				};
-			});
-		});
-		return ok(positions);
+		return ok(positionsOf(records, shares.value, results as { ok: true; value: AppendResult }[]));
 	}
+}
+
+function positionsOf(
+	records: readonly ProduceInput[],
+	shares: readonly Share[],
+	results: readonly { value: AppendResult }[],
+): ProduceOutcome {
+	const positions: RecordPosition[] = new Array(records.length);
+	shares.forEach((share, s) => {
+		const appended = (results[s] as { value: AppendResult }).value;
+		share.indexes.forEach((recordIndex, k) => {
+			positions[recordIndex] = {
+				partition: share.partition,
+				offset: appended.baseOffset + k,
+				timestamp: (records[recordIndex] as ProduceInput).timestampMs ?? appended.appendTimeMs,
+			};
+		});
+	});
+	return { positions, replayed: results.every((r) => r.value.duplicate) };
 }

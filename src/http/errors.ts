@@ -14,6 +14,7 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 		case "invalid_json":
 		case "invalid_config":
 		case "invalid_partitions":
+		case "invalid_record":
 			return 400;
 		case "unauthorized":
 			return 401;
@@ -27,6 +28,11 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 			return 405;
 		case "topic_exists":
 		case "topic_limit_reached":
+		case "fenced":
+		case "out_of_order_sequence":
+		case "unknown_producer":
+		case "idempotency_key_reused":
+		case "offset_mismatch":
 			return 409;
 		case "request_too_large":
 		case "record_too_large":
@@ -39,6 +45,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 			return 500;
 		case "partition_unavailable":
 			return 503;
+		case "partition_full":
+			return 507;
 	}
 }
 

@@ -10,10 +10,12 @@ import {
 	FETCH_RECORDS_MAX,
 	FETCH_WAIT_MS_MAX,
 	HEADER_KEY_BYTES_MAX,
+	IDEMPOTENCY_KEY_LENGTH_MAX,
 	PARTITIONS_MAX,
 	PRODUCE_RECORDS_MAX,
 	RECORD_HEADERS_MAX,
 	TOPIC_NAME_LENGTH_MAX,
+	TRANSACTIONAL_ID_LENGTH_MAX,
 } from "../shared/limits.ts";
 import { isBase64 } from "../shared/record-codec.ts";
 
@@ -107,8 +109,40 @@ export const ProduceRecordBody = z
 		}
 	});
 
-export const ProduceBody = z.strictObject({
-	records: z.array(ProduceRecordBody).min(1, "records must hold at least one record").max(PRODUCE_RECORDS_MAX),
+const NonNegative = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const ProduceBody = z
+	.strictObject({
+		records: z.array(ProduceRecordBody).min(1, "records must hold at least one record").max(PRODUCE_RECORDS_MAX),
+		/** Idempotent producer (from POST /v1/producers) and the first sequence of this request's records. */
+		producer_id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+		epoch: NonNegative.optional(),
+		sequence: NonNegative.optional(),
+		sequences: z.record(z.string().regex(/^\d{1,4}$/, "keys are partition numbers"), NonNegative).optional(),
+		/** Conditional append: the offset the first record must get. */
+		expected_offset: NonNegative.optional(),
+	})
+	.superRefine((body, ctx) => {
+		const idempotent =
+			body.producer_id !== undefined || body.epoch !== undefined || body.sequence !== undefined || body.sequences !== undefined;
+		if (!idempotent) return;
+		if (body.producer_id === undefined || body.epoch === undefined) {
+			ctx.addIssue({ code: "custom", path: ["producer_id"], message: "an idempotent produce needs producer_id and epoch" });
+		}
+		if ((body.sequence === undefined) === (body.sequences === undefined)) {
+			ctx.addIssue({ code: "custom", path: ["sequence"], message: "an idempotent produce needs exactly one of sequence or sequences" });
+		}
+	});
+
+/** `Idempotency-Key`: printable ASCII, as Stripe and the IETF draft use it. */
+export const IdempotencyKey = z
+	.string()
+	.min(1)
+	.max(IDEMPOTENCY_KEY_LENGTH_MAX)
+	.regex(/^[\x21-\x7e]+$/, "Idempotency-Key must be printable ASCII without spaces");
+
+export const InitProducerBody = z.strictObject({
+	transactional_id: z.string().min(1).max(TRANSACTIONAL_ID_LENGTH_MAX).optional(),
 });
 
 export const FetchQuery = z.object({

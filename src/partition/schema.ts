@@ -17,9 +17,12 @@ export const PARTITION_DDL: readonly string[] = [
 		config_version INTEGER NOT NULL DEFAULT 0,
 		config TEXT,
 		log_start_offset INTEGER NOT NULL DEFAULT 0 CHECK (log_start_offset >= 0),
-		next_offset_floor INTEGER NOT NULL DEFAULT 0 CHECK (next_offset_floor >= 0)
+		next_offset_floor INTEGER NOT NULL DEFAULT 0 CHECK (next_offset_floor >= 0),
+		compaction_due_ms INTEGER,
+		compaction_cursor INTEGER NOT NULL DEFAULT 0
 	)`,
-	// One row per stored batch (Kafka's record batch): a produce sub-batch, split at ~1 MiB.
+	// One row per stored batch (Kafka's record batch): a produce sub-batch, split at ~1 MiB. Compaction may
+	// leave fewer records than the offset range holds, never more.
 	`CREATE TABLE IF NOT EXISTS batches (
 		base_offset INTEGER PRIMARY KEY,
 		last_offset INTEGER NOT NULL,
@@ -31,5 +34,32 @@ export const PARTITION_DDL: readonly string[] = [
 		CHECK (last_offset >= base_offset AND record_count <= last_offset - base_offset + 1)
 	)`,
 	`CREATE INDEX IF NOT EXISTS batches_by_timestamp_high ON batches (timestamp_high)`,
+	// Idempotent producers: epoch, last sequence and the last few batches (JSON) per producer id.
+	`CREATE TABLE IF NOT EXISTS producer_state (
+		producer_id INTEGER PRIMARY KEY,
+		epoch INTEGER NOT NULL CHECK (epoch >= 0),
+		last_sequence INTEGER NOT NULL,
+		recent TEXT NOT NULL,
+		updated_at_ms INTEGER NOT NULL
+	)`,
+	`CREATE INDEX IF NOT EXISTS producer_state_by_time ON producer_state (updated_at_ms)`,
+	// Idempotency-Key header: this partition's share of a request, remembered for IDEMPOTENCY_WINDOW_MS.
+	`CREATE TABLE IF NOT EXISTS idempotency_keys (
+		key TEXT PRIMARY KEY,
+		request_hash TEXT NOT NULL,
+		base_offset INTEGER NOT NULL,
+		record_count INTEGER NOT NULL,
+		append_time_ms INTEGER NOT NULL,
+		created_at_ms INTEGER NOT NULL
+	)`,
+	`CREATE INDEX IF NOT EXISTS idempotency_keys_by_time ON idempotency_keys (created_at_ms)`,
+	// Compacted topics: the newest record of each key, so compaction knows what is superseded.
+	`CREATE TABLE IF NOT EXISTS record_keys (
+		key_id TEXT PRIMARY KEY,
+		offset INTEGER NOT NULL,
+		tombstone INTEGER NOT NULL CHECK (tombstone IN (0, 1)),
+		appended_at_ms INTEGER NOT NULL
+	)`,
+	`CREATE INDEX IF NOT EXISTS record_keys_tombstones ON record_keys (appended_at_ms) WHERE tombstone = 1`,
 	`INSERT OR IGNORE INTO partition_state (id, status) VALUES (1, 'unconfigured')`,
 ];

@@ -15,11 +15,28 @@ export interface PartitionAssignment {
 	readonly config: TopicConfig;
 }
 
+/** An idempotent producer's claim on a batch (KIP-98): who, which epoch, and the batch's first sequence. */
+export interface ProducerClaim {
+	readonly producerId: number;
+	readonly epoch: number;
+	readonly baseSequence: number;
+}
+
+/** An `Idempotency-Key` and a digest of this partition's share of the request, to spot a reused key. */
+export interface IdempotencyClaim {
+	readonly key: string;
+	readonly requestHash: string;
+}
+
 export interface AppendRequest {
 	readonly topicId: string;
 	/** The topic config version the sender validated against; a partition behind it asks to be reconfigured. */
 	readonly configVersion: number;
 	readonly records: readonly EncodedRecord[];
+	readonly producer?: ProducerClaim | null;
+	readonly idempotency?: IdempotencyClaim | null;
+	/** Conditional append: the offset the first record must get (the current high watermark). */
+	readonly expectedOffset?: number | null;
 }
 
 export interface AppendResult {
@@ -27,6 +44,8 @@ export interface AppendResult {
 	readonly baseOffset: number;
 	/** The broker time given to records that carried none. */
 	readonly appendTimeMs: number;
+	/** True when nothing was written because this batch had been written before (a retry). */
+	readonly duplicate: boolean;
 }
 
 /**

@@ -22,6 +22,13 @@ export type ErrorCode =
 	| "record_too_large"
 	| "unsupported_media_type"
 	| "offset_out_of_range"
+	| "invalid_record"
+	| "fenced"
+	| "out_of_order_sequence"
+	| "unknown_producer"
+	| "idempotency_key_reused"
+	| "offset_mismatch"
+	| "partition_full"
 	| "partition_unavailable"
 	| "internal";
 

@@ -48,3 +48,60 @@ export const TOPIC_CACHE_TTL_MS = 2_000;
 
 /** Alarm retry delay for registry clean-up work (deleting a topic's partitions) that failed. */
 export const CLEANUP_RETRY_MS = 10_000;
+
+/** Batches of recent writes kept per idempotent producer, so a retry of any of them is answered (Kafka keeps 5). */
+export const PRODUCER_RECENT_BATCHES = 5;
+
+/** How long an `Idempotency-Key` is remembered. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;
+
+/**
+ * Bytes a partition may store before it refuses appends (507 `partition_full`). A Durable Object holds 10 GB;
+ * the rest is headroom for indexes, producer state and the batch being written.
+ */
+export const PARTITION_BYTES_MAX = 9 * 1024 * 1024 * 1024;
+
+/** Stored batches one alarm run may delete for retention or rewrite for compaction before yielding. */
+export const RETENTION_BATCHES_PER_STEP = 500;
+export const COMPACTION_BATCHES_PER_STEP = 50;
+
+/** How long after an append to a compacted topic the next compaction pass starts. */
+export const COMPACTION_DELAY_MS = 30_000;
+
+/** Expired producer states or idempotency keys removed per alarm run. */
+export const EXPIRY_ROWS_PER_STEP = 1_000;
+
+/** How long an isolate trusts a cached producer epoch. */
+export const PRODUCER_CACHE_TTL_MS = 2_000;
+/** `transactional_id` length, as Kafka bounds string ids. */
+export const TRANSACTIONAL_ID_LENGTH_MAX = 249;
+
+/** Consumer group and static instance id length; ids use the topic-name charset so they are safe in paths. */
+export const GROUP_ID_LENGTH_MAX = 249;
+/** Member id length (the coordinator issues UUIDs; the bound only guards the path parameter). */
+export const MEMBER_ID_LENGTH_MAX = 64;
+/** Members one group may have (Kafka's group.max.size); the assignors are linear in members × partitions. */
+export const GROUP_MEMBERS_MAX = 1_000;
+/** Partitions one group's subscriptions may cover; bounds assignment, commits and `GET /v1/groups/{group}`. */
+export const GROUP_PARTITIONS_MAX = 10_000;
+/** Consumer groups the directory behind `GET /v1/groups` will hold. */
+export const GROUPS_MAX = 10_000;
+/** Topics one member may list in its subscription. */
+export const GROUP_SUBSCRIPTION_TOPICS_MAX = 100;
+/** Length of a `topic_pattern` regular expression. */
+export const TOPIC_PATTERN_LENGTH_MAX = 256;
+/** Session timeout bounds and default, as Kafka's group.min/max.session.timeout.ms and session.timeout.ms. */
+export const SESSION_TIMEOUT_MS_MIN = 6_000;
+export const SESSION_TIMEOUT_MS_MAX = 1_800_000;
+export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
+/** How often a coordinator re-reads topic metadata to pick up new partitions and topics matching a pattern. */
+export const GROUP_METADATA_REFRESH_MS = 5_000;
+/** Partitions one poll reads; a member owning more is served a rotating window of them. */
+export const POLL_PARTITIONS_MAX = 64;
+/** Bytes of the `metadata` string stored with a committed offset (Kafka's offset.metadata.max.bytes). */
+export const COMMIT_METADATA_BYTES_MAX = 4_096;
+/** Alarm retry delay for publishing a group's summary to the group directory after a failed attempt. */
+export const GROUP_PUBLISH_RETRY_MS = 10_000;
+/** How long the directory keeps a deleted group's tombstone, so a late summary cannot bring it back. */
+export const GROUP_TOMBSTONE_MS = 3_600_000;

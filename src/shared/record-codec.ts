@@ -37,6 +37,10 @@ export interface ProducedRecord {
 export interface EncodedRecord {
 	readonly timestampMs: number | null;
 	readonly tail: string;
+	/** `compactionKeyId` of the key; null for keyless records. */
+	readonly keyId: string | null;
+	/** A null value: on a compacted topic, a delete marker for its key. */
+	readonly tombstone: boolean;
 }
 
 /** Encodes everything of a record but its position. Encodings other than JSON are written only when used. */
@@ -99,4 +103,19 @@ export function base64Decode(s: string): Uint8Array {
 	const bytes = new Uint8Array(binary.length);
 	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
 	return bytes;
+}
+
+/**
+ * The identity compaction uses for a key: its encoding and its JSON text, so equal keys are equal strings and a
+ * string key never collides with a JSON key of the same text. Null for keyless records.
+ */
+export function compactionKeyId(key: unknown, encoding: ValueEncoding): string | null {
+	if (key === null || key === undefined) return null;
+	return `${encoding === "base64" ? "b" : "j"}:${JSON.stringify(key)}`;
+}
+
+/** The compaction key of a stored line (parses the line: for background work only). */
+export function lineKeyId(line: string): string | null {
+	const record = JSON.parse(line) as { key: unknown; key_encoding?: ValueEncoding };
+	return compactionKeyId(record.key, record.key_encoding ?? "json");
 }

@@ -19,6 +19,8 @@ export interface TopicConfig {
 	readonly "max.message.bytes": number;
 	/** How long a tombstone survives compaction. */
 	readonly "delete.retention.ms": number;
+	/** How long a partition remembers an idle idempotent producer (Kafka's broker `producer.id.expiration.ms`). */
+	readonly "producer.id.expiration.ms": number;
 }
 
 export type TopicConfigKey = keyof TopicConfig;
@@ -30,6 +32,7 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
 	"cleanup.policy": "delete",
 	"max.message.bytes": MESSAGE_BYTES_CEILING,
 	"delete.retention.ms": 24 * 60 * 60 * 1000,
+	"producer.id.expiration.ms": 24 * 60 * 60 * 1000,
 };
 
 const TOPIC_CONFIG_KEYS = Object.keys(DEFAULT_TOPIC_CONFIG) as TopicConfigKey[];
@@ -53,6 +56,15 @@ function parseCleanupPolicy(raw: unknown): CleanupPolicy | null {
 	if (joined === "delete" || joined === "compact" || joined === "compact,delete") return joined;
 	return null;
 }
+
+/** [min, max, whether -1 means unlimited] of each numeric config. */
+const NUMERIC_RANGES: Record<Exclude<TopicConfigKey, "cleanup.policy">, readonly [number, number, boolean]> = {
+	"retention.ms": [1, CONFIG_NUMBER_MAX, true],
+	"retention.bytes": [1, CONFIG_NUMBER_MAX, true],
+	"max.message.bytes": [1, MESSAGE_BYTES_CEILING, false],
+	"delete.retention.ms": [0, CONFIG_NUMBER_MAX, false],
+	"producer.id.expiration.ms": [1, CONFIG_NUMBER_MAX, false],
+};
 
 /** Validates one config entry, returning the normalised value or an explanation. */
 function parseEntry(key: TopicConfigKey, raw: unknown): Result<number | CleanupPolicy> {

@@ -14,6 +14,14 @@ export const REGISTRY_DDL: readonly string[] = [
 		config_version INTEGER NOT NULL CHECK (config_version >= 1),
 		created_at_ms INTEGER NOT NULL
 	)`,
+	// Idempotent producer ids (KIP-98). A named producer (transactional_id) keeps its id; re-initialising it
+	// bumps the epoch, which fences the previous instance.
+	`CREATE TABLE IF NOT EXISTS producers (
+		producer_id INTEGER PRIMARY KEY AUTOINCREMENT,
+		transactional_id TEXT UNIQUE,
+		epoch INTEGER NOT NULL CHECK (epoch >= 0),
+		updated_at_ms INTEGER NOT NULL
+	)`,
 	// Partitions of deleted topics whose data is not yet wiped; the alarm retries until none are left.
 	`CREATE TABLE IF NOT EXISTS pending_deletions (
 		topic_id TEXT NOT NULL,

@@ -12,7 +12,7 @@ import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.t
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../shared/topic-config.ts";
 import { REGISTRY_DDL, REGISTRY_SCHEMA_VERSION } from "./schema.ts";
-import { type CreateTopicRequest, partitionObjectName, type TopicMeta, type UpdateTopicRequest } from "./types.ts";
+import { type CreateTopicRequest, type ProducerIdentity, partitionObjectName, type TopicMeta, type UpdateTopicRequest } from "./types.ts";
 
 interface TopicRow extends Record<string, SqlStorageValue> {
 	name: string;
@@ -129,6 +129,37 @@ export class TopicRegistry extends DurableObject<Env> {
 		});
 		await this.wipePending();
 		return ok(undefined);
+	}
+
+	/**
+	 * A producer id and epoch. Anonymous producers get a new id each time; a named one keeps its id and gets the
+	 * next epoch, fencing whoever held the previous one.
+	 */
+	initProducer(transactionalId: string | null): ProducerIdentity {
+		const nowMs = Date.now();
+		if (transactionalId === null) {
+			const row = this.sql
+				.exec<{ producer_id: number }>(
+					"INSERT INTO producers (transactional_id, epoch, updated_at_ms) VALUES (NULL, 0, ?) RETURNING producer_id",
+					nowMs,
+				)
+				.one();
+			return { producerId: row.producer_id, epoch: 0 };
+		}
+		const row = this.sql
+			.exec<{ producer_id: number; epoch: number }>(
+				"INSERT INTO producers (transactional_id, epoch, updated_at_ms) VALUES (?, 0, ?) ON CONFLICT (transactional_id) DO UPDATE SET epoch = epoch + 1, updated_at_ms = excluded.updated_at_ms RETURNING producer_id, epoch",
+				transactionalId,
+				nowMs,
+			)
+			.one();
+		return { producerId: row.producer_id, epoch: row.epoch };
+	}
+
+	getProducer(producerId: number): Result<ProducerIdentity> {
+		const row = this.sql.exec<{ epoch: number }>("SELECT epoch FROM producers WHERE producer_id = ?", producerId).toArray()[0];
+		if (row === undefined) return err("unknown_producer", `producer ${producerId} does not exist`, { producer_id: producerId });
+		return ok({ producerId, epoch: row.epoch });
 	}
 
 	override async alarm(): Promise<void> {

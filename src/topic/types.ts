@@ -31,3 +31,8 @@ export interface UpdateTopicRequest {
 export function partitionObjectName(topicId: string, partition: number): string {
 	return `${topicId}/${partition}`;
 }
+
+export interface ProducerIdentity {
+	readonly producerId: number;
+	readonly epoch: number;
+}

@@ -5,7 +5,7 @@ import { call, createTopic, expectError, fetchRecords, json, produce, uniqueTopi
 describe("produce and fetch", () => {
 	it("round-trips strings, JSON values, nulls, headers and timestamps exactly", async () => {
 		const topic = uniqueTopic();
-		await createTopic(topic);
+		await createTopic(topic, 1, { "retention.ms": -1 });
 		const records = [
 			{
 				key: "k",
@@ -195,7 +195,7 @@ describe("produce and fetch", () => {
 
 	it("looks up offsets: earliest, latest, and by timestamp", async () => {
 		const topic = uniqueTopic();
-		await createTopic(topic);
+		await createTopic(topic, 1, { "retention.ms": -1 }); // 1970 timestamps would otherwise expire at once
 		await produce(topic, [
 			{ value: "a", timestamp: 1000 },
 			{ value: "b", timestamp: 2000 },

@@ -88,7 +88,7 @@ describe("PartitionLog storage", () => {
 
 	it("rebuilds high watermark, log start and timestamps from SQLite after the objects are evicted", async () => {
 		const topic = uniqueTopic();
-		await createTopic(topic, 2);
+		await createTopic(topic, 2, { "retention.ms": -1 });
 		await produce(topic, [
 			{ value: "a", partition: 1, timestamp: 1000 },
 			{ value: "b", partition: 1, timestamp: 5000 },
@@ -121,7 +121,7 @@ describe("PartitionLog storage", () => {
 		const result = await stub.append({
 			topicId: meta.value.topicId,
 			configVersion: 1,
-			records: [{ timestampMs: null, tail: '"key":null,"value":1,"headers":[]}' }],
+			records: [{ timestampMs: null, tail: '"key":null,"value":1,"headers":[]}', keyId: null, tombstone: false }],
 		});
 		expect(result).toMatchObject({ ok: false, error: { code: "topic_not_found" } });
 	});

@@ -6,14 +6,14 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import { type ProduceInput, produce } from "../../broker/produce.ts";
+import { type ProduceInput, type ProduceOptions, produce } from "../../broker/produce.ts";
 import { checkPartition, describeTopic, invalidate, partitionLog } from "../../broker/topic-directory.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
 import type { AppEnv } from "../app-env.ts";
 import { mediaType, parseJson, readText, validate } from "../body.ts";
 import { readNdjson } from "../ndjson.ts";
-import { FetchQuery, OffsetsQuery, PartitionPath, ProduceBody, ProduceRecordBody, TopicPath } from "../schemas.ts";
+import { FetchQuery, IdempotencyKey, OffsetsQuery, PartitionPath, ProduceBody, ProduceRecordBody, TopicPath } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 type ProduceRecordInput = z.output<typeof ProduceRecordBody>;
@@ -32,16 +32,35 @@ function toProduceInput(record: ProduceRecordInput): ProduceInput {
 
 const NdjsonRecords = z.array(ProduceRecordBody).min(1, "the body holds no records");
 
-/** The records of a produce request, from a JSON document or from NDJSON lines. */
-async function readProduceRecords(request: Request): Promise<ProduceRecordInput[]> {
+type ProduceRequest = { records: ProduceRecordInput[] } & Partial<Omit<z.output<typeof ProduceBody>, "records">>;
+
+/** A produce request, from a JSON document or from NDJSON lines (records only). */
+async function readProduceRequest(request: Request): Promise<ProduceRequest> {
 	const type = mediaType(request);
 	if (type === "application/x-ndjson") {
-		return validate(NdjsonRecords, await readNdjson(request, PRODUCE_RECORDS_MAX), "body");
+		return { records: validate(NdjsonRecords, await readNdjson(request, PRODUCE_RECORDS_MAX), "body") };
 	}
 	if (type !== null && type !== "application/json") {
 		throw new ApiError("unsupported_media_type", `expected application/json or application/x-ndjson, got ${type}`);
 	}
-	return validate(ProduceBody, parseJson(await readText(request))).records;
+	return validate(ProduceBody, parseJson(await readText(request)));
+}
+
+/** The exactly-once options of a produce request: producer sequences, `Idempotency-Key`, `expected_offset`. */
+function produceOptions(body: ProduceRequest, idempotencyHeader: string | undefined): ProduceOptions {
+	const idempotencyKey = idempotencyHeader === undefined ? null : validate(IdempotencyKey, idempotencyHeader, "Idempotency-Key");
+	const producer =
+		body.producer_id === undefined || body.epoch === undefined
+			? null
+			: {
+					producerId: body.producer_id,
+					epoch: body.epoch,
+					sequences:
+						body.sequence !== undefined
+							? { single: body.sequence }
+							: { perPartition: new Map(Object.entries(body.sequences ?? {}).map(([p, seq]) => [Number(p), seq])) },
+				};
+	return { producer, idempotencyKey, expectedOffset: body.expected_offset ?? null };
 }
 
 /** A partition read or lookup; a partition that says its topic is gone drops the cached metadata. */
@@ -53,9 +72,11 @@ async function forgetIfDeleted<T>(topic: string, result: Result<T>): Promise<T> 
 export const recordRoutes = new Hono<AppEnv>()
 	.post("/:topic/records", async (c) => {
 		const { topic } = validate(TopicPath, c.req.param());
-		const records = await readProduceRecords(c.req.raw);
-		const positions = unwrap(await produce(c.env, topic, records.map(toProduceInput)));
-		return c.json({ offsets: positions });
+		const body = await readProduceRequest(c.req.raw);
+		const options = produceOptions(body, c.req.header("Idempotency-Key"));
+		const outcome = unwrap(await produce(c.env, topic, body.records.map(toProduceInput), options));
+		if (outcome.replayed && options.idempotencyKey !== null) c.header("Idempotent-Replayed", "true");
+		return c.json({ offsets: outcome.positions });
 	})
 	.all("/:topic/records", methodNotAllowed)
 	.get("/:topic/partitions/:partition/records", async (c) => {

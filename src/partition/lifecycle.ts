@@ -1,0 +1,226 @@
+/**
+ * @module
+ * A partition's background work, on one alarm multiplexed over whatever is due first (partywhen's model):
+ * retention (time and size), compaction, and forgetting idle producers and old idempotency keys. Each run does
+ * bounded work — a few hundred rows at most — and, if more is left, sets the alarm for now again, so produce
+ * is never blocked for long.
+ */
+
+import { assert } from "../shared/assert.ts";
+import { utf8ByteLength } from "../shared/json.ts";
+import {
+	COMPACTION_BATCHES_PER_STEP,
+	COMPACTION_DELAY_MS,
+	EXPIRY_ROWS_PER_STEP,
+	IDEMPOTENCY_WINDOW_MS,
+	RETENTION_BATCHES_PER_STEP,
+} from "../shared/limits.ts";
+import { lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import type { TopicConfig } from "../shared/topic-config.ts";
+import { compactLines, compacts, type LatestRecord } from "./compaction.ts";
+import type { LogView } from "./partition-log.ts";
+import { type HeadBatch, planRetention, retentionDueMs } from "./retention.ts";
+
+interface HeadRow extends Record<string, SqlStorageValue> {
+	base_offset: number;
+	last_offset: number;
+	max_timestamp: number;
+	bytes: number;
+}
+
+function toHead(row: HeadRow): HeadBatch {
+	return { baseOffset: row.base_offset, lastOffset: row.last_offset, maxTimestamp: row.max_timestamp, bytes: row.bytes };
+}
+
+export class Lifecycle {
+	private readonly sql: SqlStorage;
+	/** When the alarm is set for, as far as this object knows; null when none is set. */
+	private alarmAtMs: number | null = null;
+	/** A run stopped at its step limit with work left. */
+	private moreWork = false;
+
+	constructor(
+		private readonly storage: DurableObjectStorage,
+		private readonly view: LogView,
+	) {
+		this.sql = storage.sql;
+	}
+
+	async loadAlarm(): Promise<void> {
+		this.alarmAtMs = await this.storage.getAlarm();
+	}
+
+	forgetAlarm(): void {
+		this.alarmAtMs = null;
+	}
+
+	idempotencyExpired(createdAtMs: number, nowMs: number): boolean {
+		return createdAtMs + IDEMPOTENCY_WINDOW_MS <= nowMs;
+	}
+
+	/** After an append, makes sure the alarm comes no later than the work this append made due. */
+	afterAppend(config: TopicConfig, nowMs: number, usedProducer: boolean, usedIdempotency: boolean): void {
+		this.ensureBy(retentionDueMs(this.head(), this.view.totalBytes, config, nowMs));
+		if (compacts(config)) {
+			const due = this.sql.exec<{ due: number | null }>("SELECT compaction_due_ms AS due FROM partition_state WHERE id = 1").one().due;
+			if (due === null) {
+				this.sql.exec("UPDATE partition_state SET compaction_due_ms = ? WHERE id = 1", nowMs + COMPACTION_DELAY_MS);
+				this.ensureBy(nowMs + COMPACTION_DELAY_MS);
+			}
+		}
+		if (usedProducer) this.ensureBy(nowMs + config["producer.id.expiration.ms"]);
+		if (usedIdempotency) this.ensureBy(nowMs + IDEMPOTENCY_WINDOW_MS);
+	}
+
+	/** One alarm run: every kind of due work, each bounded. Call inside a transaction. */
+	run(config: TopicConfig, nowMs: number): void {
+		this.alarmAtMs = null;
+		this.moreWork = false;
+		this.applyRetention(config, nowMs);
+		this.compactStep(config, nowMs);
+		this.expire("producer_state", "producer_id", "updated_at_ms", nowMs - config["producer.id.expiration.ms"]);
+		this.expire("idempotency_keys", "key", "created_at_ms", nowMs - IDEMPOTENCY_WINDOW_MS);
+	}
+
+	/** Sets the alarm for the earliest due work (now, if a run left work), or clears it when nothing is due. */
+	reschedule(config: TopicConfig, nowMs: number): void {
+		const candidates = [
+			this.moreWork ? nowMs : null,
+			retentionDueMs(this.head(), this.view.totalBytes, config, nowMs),
+			this.sql.exec<{ due: number | null }>("SELECT compaction_due_ms AS due FROM partition_state WHERE id = 1").one().due,
+			this.minPlus("producer_state", "updated_at_ms", config["producer.id.expiration.ms"]),
+			this.minPlus("idempotency_keys", "created_at_ms", IDEMPOTENCY_WINDOW_MS),
+		].filter((due): due is number => due !== null);
+		const due = candidates.length === 0 ? null : Math.max(nowMs, Math.min(...candidates));
+		if (due === this.alarmAtMs) return;
+		this.alarmAtMs = due;
+		if (due === null) void this.storage.deleteAlarm();
+		else void this.storage.setAlarm(due);
+	}
+
+	private ensureBy(dueMs: number | null): void {
+		if (dueMs === null || (this.alarmAtMs !== null && this.alarmAtMs <= dueMs)) return;
+		this.alarmAtMs = dueMs;
+		void this.storage.setAlarm(dueMs);
+	}
+
+	private head(): HeadBatch | null {
+		const row = this.sql
+			.exec<HeadRow>("SELECT base_offset, last_offset, max_timestamp, bytes FROM batches ORDER BY base_offset LIMIT 1")
+			.toArray()[0];
+		return row === undefined ? null : toHead(row);
+	}
+
+	private minPlus(table: string, column: string, plusMs: number): number | null {
+		const min = this.sql.exec<{ m: number | null }>(`SELECT MIN(${column}) AS m FROM ${table}`).one().m;
+		return min === null ? null : min + plusMs;
+	}
+
+	/** Deletes whole batches from the head; the log start offset moves to the first batch left. */
+	private applyRetention(config: TopicConfig, nowMs: number): void {
+		const head = this.sql
+			.exec<HeadRow>(
+				"SELECT base_offset, last_offset, max_timestamp, bytes FROM batches ORDER BY base_offset LIMIT ?",
+				RETENTION_BATCHES_PER_STEP,
+			)
+			.toArray()
+			.map(toHead);
+		const count = planRetention(head, this.view.totalBytes, config, nowMs);
+		if (count === 0) return;
+		if (count === RETENTION_BATCHES_PER_STEP) this.moreWork = true;
+		const last = head[count - 1] as HeadBatch;
+		const deletedBytes = head.slice(0, count).reduce((n, b) => n + b.bytes, 0);
+		this.sql.exec("DELETE FROM batches WHERE base_offset <= ?", last.baseOffset);
+		const logStartOffset = last.lastOffset + 1;
+		assert(logStartOffset <= this.view.nextOffset, "retention never passes the high watermark");
+		this.sql.exec(
+			"UPDATE partition_state SET log_start_offset = ?, next_offset_floor = ? WHERE id = 1",
+			logStartOffset,
+			this.view.nextOffset,
+		);
+		this.sql.exec("DELETE FROM record_keys WHERE offset < ?", logStartOffset);
+		this.view.logStartOffset = logStartOffset;
+		this.view.totalBytes -= deletedBytes;
+		assert(this.view.totalBytes >= 0, "stored bytes never go negative");
+	}
+
+	/**
+	 * One step of a compaction pass: rewrites up to `COMPACTION_BATCHES_PER_STEP` batches after the cursor,
+	 * never the newest batch (the active tail). At the end of a pass, schedules the next one for when the oldest
+	 * tombstone may go, or leaves it to the next append.
+	 */
+	private compactStep(config: TopicConfig, nowMs: number): void {
+		const state = this.sql
+			.exec<{ due: number | null; cursor: number }>(
+				"SELECT compaction_due_ms AS due, compaction_cursor AS cursor FROM partition_state WHERE id = 1",
+			)
+			.one();
+		if (!compacts(config) || state.due === null || state.due > nowMs) return;
+		const tail = this.sql.exec<{ b: number | null }>("SELECT MAX(base_offset) AS b FROM batches").one().b ?? 0;
+		const rows = this.sql
+			.exec<{ base_offset: number; records: string; bytes: number }>(
+				"SELECT base_offset, records, bytes FROM batches WHERE base_offset >= ? AND base_offset < ? ORDER BY base_offset LIMIT ?",
+				state.cursor,
+				tail,
+				COMPACTION_BATCHES_PER_STEP,
+			)
+			.toArray();
+		const latest = (keyId: string): LatestRecord | undefined => {
+			const row = this.sql
+				.exec<{ offset: number; tombstone: number; appended_at_ms: number }>(
+					"SELECT offset, tombstone, appended_at_ms FROM record_keys WHERE key_id = ?",
+					keyId,
+				)
+				.toArray()[0];
+			return row === undefined ? undefined : { offset: row.offset, tombstone: row.tombstone === 1, appendedAtMs: row.appended_at_ms };
+		};
+		for (const row of rows) this.compactBatch(row, latest, config, nowMs);
+		if (rows.length === COMPACTION_BATCHES_PER_STEP) {
+			this.moreWork = true;
+			this.sql.exec("UPDATE partition_state SET compaction_cursor = ? WHERE id = 1", (rows.at(-1)?.base_offset ?? 0) + 1);
+			return;
+		}
+		const oldestTombstone = this.sql
+			.exec<{ m: number | null }>("SELECT MIN(appended_at_ms) AS m FROM record_keys WHERE tombstone = 1")
+			.one().m;
+		const nextDue = oldestTombstone === null ? null : Math.max(nowMs + 1, oldestTombstone + config["delete.retention.ms"]);
+		this.sql.exec("UPDATE partition_state SET compaction_cursor = 0, compaction_due_ms = ? WHERE id = 1", nextDue);
+	}
+
+	private compactBatch(
+		row: { base_offset: number; records: string; bytes: number },
+		latest: (keyId: string) => LatestRecord | undefined,
+		config: TopicConfig,
+		nowMs: number,
+	): void {
+		const lines = row.records.split(RECORD_SEPARATOR);
+		const { kept, expiredKeys } = compactLines(lines, latest, config, nowMs);
+		for (const keyId of expiredKeys) this.sql.exec("DELETE FROM record_keys WHERE key_id = ?", keyId);
+		if (kept.length === lines.length) return;
+		if (kept.length === 0) {
+			this.sql.exec("DELETE FROM batches WHERE base_offset = ?", row.base_offset);
+			this.view.totalBytes -= row.bytes;
+			return;
+		}
+		const bytes = kept.reduce((n, line) => n + utf8ByteLength(line) + RECORD_SEPARATOR.length, 0);
+		const maxTimestamp = Math.max(...kept.map(lineTimestamp));
+		this.sql.exec(
+			"UPDATE batches SET records = ?, record_count = ?, bytes = ?, max_timestamp = ? WHERE base_offset = ?",
+			kept.join(RECORD_SEPARATOR),
+			kept.length,
+			bytes,
+			maxTimestamp,
+			row.base_offset,
+		);
+		this.view.totalBytes += bytes - row.bytes;
+	}
+
+	private expire(table: string, key: string, column: string, cutoffMs: number): void {
+		const cursor = this.sql.exec(
+			`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${column} <= ? LIMIT ?)`,
+			cutoffMs,
+			EXPIRY_ROWS_PER_STEP,
+		);
+		if (cursor.rowsWritten >= EXPIRY_ROWS_PER_STEP) this.moreWork = true;
+	}
+}

@@ -1,0 +1,185 @@
+/**
+ * Retention, compaction and partition-full, driven through the partition's alarm (never by sleeping).
+ */
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { partitionObjectName } from "../../src/topic/types.ts";
+import { createTopic, expectError, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
+
+const HOUR_MS = 60 * 60 * 1000;
+
+async function stubOf(topic: string, partition = 0) {
+	const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
+	if (!meta.ok) throw new Error(`topic ${topic} missing`);
+	return env.PARTITION_LOG.getByName(partitionObjectName(meta.value.topicId, partition));
+}
+
+/** Compaction waits COMPACTION_DELAY_MS after an append; tests say that time has passed. */
+async function compactNow(topic: string) {
+	const stub = await stubOf(topic);
+	await runInDurableObject(stub, (_, state) => state.storage.sql.exec("UPDATE partition_state SET compaction_due_ms = 0"));
+	await runDurableObjectAlarm(stub);
+}
+
+async function alarmAt(topic: string): Promise<number | null> {
+	return runInDurableObject(await stubOf(topic), (_, state) => state.storage.getAlarm());
+}
+
+describe("retention by time", () => {
+	it("arms the alarm for when the head batch leaves the window", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": HOUR_MS });
+		const now = Date.now();
+		await produce(topic, [
+			{ value: "a", timestamp: now - 40 * 60_000 },
+			{ value: "b", timestamp: now - 30 * 60_000 },
+		]);
+		await produce(topic, [{ value: "c" }]);
+		// The head batch's newest record + retention.ms.
+		expect(await alarmAt(topic)).toBe(now - 30 * 60_000 + HOUR_MS);
+	});
+
+	it("deletes only batches whose newest record has left the window", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		const now = Date.now();
+		await produce(topic, [
+			{ value: "old-1", timestamp: now - 3 * HOUR_MS },
+			{ value: "old-2", timestamp: now - 2 * HOUR_MS },
+		]);
+		await produce(topic, [
+			{ value: "straddling-old", timestamp: now - 5 * HOUR_MS },
+			{ value: "straddling-new", timestamp: now - HOUR_MS / 2 },
+		]);
+		await produce(topic, [{ value: "fresh" }]);
+		// Changing the config takes effect without a restart: the partition re-arms its alarm at once.
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "retention.ms": HOUR_MS } } });
+		await runDurableObjectAlarm(await stubOf(topic)); // (the runtime may already have run it: it was due)
+		const fetched = await fetchRecords(topic, 0);
+		// The second batch holds a record inside the window, so it stays whole, old record included.
+		expect(fetched.log_start_offset).toBe(2);
+		expect(fetched.records.map((r) => r.value)).toEqual(["straddling-old", "straddling-new", "fresh"]);
+		expect(await json("GET", `/v1/topics/${topic}`, 200)).toMatchObject({
+			partitions: [{ partition: 0, log_start_offset: 2, high_watermark: 5 }],
+		});
+		const error = await expectError("GET", `/v1/topics/${topic}/partitions/0/records?offset=1`, 416, "offset_out_of_range");
+		expect(error).toMatchObject({ log_start_offset: 2, high_watermark: 5 });
+		// The next alarm is for the new head batch.
+		expect(await alarmAt(topic)).toBe(now - HOUR_MS / 2 + HOUR_MS);
+	});
+
+	it("keeps offsets after the log empties, and after eviction", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": 1000 });
+		await produce(topic, [
+			{ value: 1, timestamp: Date.now() - 10_000 },
+			{ value: 2, timestamp: Date.now() - 10_000 },
+		]);
+		await runDurableObjectAlarm(await stubOf(topic));
+		expect(await fetchRecords(topic, 0)).toEqual({ records: [], high_watermark: 2, log_start_offset: 2, next_offset: 2 });
+		await abortAllDurableObjects();
+		expect(await fetchRecords(topic, 0)).toEqual({ records: [], high_watermark: 2, log_start_offset: 2, next_offset: 2 });
+		const next = await produce(topic, [{ value: 3 }]);
+		expect(next.offsets[0]?.offset).toBe(2);
+	});
+});
+
+describe("retention by size", () => {
+	it("deletes head batches while the log would keep at least retention.bytes", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.bytes": 2500, "retention.ms": -1 });
+		for (let i = 0; i < 5; i++) await produce(topic, [{ value: "x".repeat(900), key: `${i}` }]);
+		await runDurableObjectAlarm(await stubOf(topic));
+		const fetched = await fetchRecords(topic, 0);
+		// Each batch is ~1 KB: five make ~5 KB; keeping ≥ 2500 bytes leaves the newest two or three.
+		expect(fetched.log_start_offset).toBeGreaterThanOrEqual(2);
+		expect(fetched.log_start_offset).toBeLessThanOrEqual(3);
+		expect(fetched.records.at(-1)?.key).toBe("4");
+	});
+
+	it("never deletes anything under cleanup.policy=compact alone", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact", "retention.ms": 1 });
+		await produce(topic, [{ key: "a", value: 1, timestamp: 1000 }]);
+		await runDurableObjectAlarm(await stubOf(topic));
+		expect((await fetchRecords(topic, 0)).log_start_offset).toBe(0);
+	});
+});
+
+describe("partition full", () => {
+	it("refuses appends with 507 partition_full near the storage limit, writing nothing", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, [{ value: "seed" }]);
+		await runInDurableObject(await stubOf(topic), (instance: PartitionLog) => {
+			instance.partitionBytesMax = 1;
+		});
+		const error = await expectError("POST", `/v1/topics/${topic}/records`, 507, "partition_full", { body: { records: [{ value: 1 }] } });
+		expect(error.partition_bytes_max).toBe(1);
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(1);
+	});
+});
+
+describe("compaction", () => {
+	it("rejects records without a key on a compacted topic", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact" });
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_record", {
+			body: { records: [{ key: "a", value: 1 }, { value: 2 }] },
+		});
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(0);
+	});
+
+	it("keeps the latest value per key with offsets unchanged, leaving the active tail alone", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact", "delete.retention.ms": HOUR_MS });
+		await produce(topic, [
+			{ key: "a", value: "a1" },
+			{ key: "b", value: "b1" },
+			{ key: "a", value: "a2" },
+		]);
+		await produce(topic, [
+			{ key: "c", value: "c1" },
+			{ key: "b", value: null },
+		]);
+		await produce(topic, [{ key: "a", value: "a3" }]); // active tail
+		await produce(topic, [{ key: "a", value: "a4" }]); // now the tail; the a3 batch may be compacted
+		const due = await alarmAt(topic);
+		expect(due).toBeGreaterThan(Date.now()); // a pass is scheduled, COMPACTION_DELAY_MS ahead
+		await compactNow(topic);
+		const fetched = await fetchRecords(topic, 0);
+		expect(fetched.records.map((r) => [r.offset, r.key, r.value])).toEqual([
+			[3, "c", "c1"],
+			[4, "b", null], // the tombstone stays for delete.retention.ms
+			[6, "a", "a4"],
+		]);
+		expect(fetched.high_watermark).toBe(7);
+		expect(fetched.log_start_offset).toBe(0);
+		expect(fetched.next_offset).toBe(7);
+		// Fetching from inside a gap continues at the next surviving record.
+		expect((await fetchRecords(topic, 0, "offset=1")).records.map((r) => r.offset)).toEqual([3, 4, 6]);
+		const page = await fetchRecords(topic, 0, "offset=0&max_records=1");
+		expect(page.records.map((r) => r.offset)).toEqual([3]);
+		expect(page.next_offset).toBe(4);
+	});
+
+	it("removes a tombstone only after delete.retention.ms", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact", "delete.retention.ms": HOUR_MS });
+		await produce(topic, [{ key: "gone", value: "v" }]);
+		await produce(topic, [{ key: "gone", value: null }]);
+		await produce(topic, [{ key: "other", value: "tail" }]);
+		await compactNow(topic);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.key)).toEqual(["gone", "other"]);
+		// A pass is scheduled for when the tombstone may go; pretend that time has come.
+		const stub = await stubOf(topic);
+		await runInDurableObject(stub, (_, state) => {
+			state.storage.sql.exec("UPDATE record_keys SET appended_at_ms = appended_at_ms - ?", 2 * HOUR_MS);
+			state.storage.sql.exec("UPDATE partition_state SET compaction_due_ms = 0");
+		});
+		await runDurableObjectAlarm(stub);
+		expect((await fetchRecords(topic, 0)).records.map((r) => [r.offset, r.key])).toEqual([[2, "other"]]);
+	});
+});
