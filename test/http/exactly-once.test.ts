@@ -1,0 +1,206 @@
+/**
+ * Exactly-once produce: idempotent producers (KIP-98), the Idempotency-Key header, and conditional appends.
+ */
+import { abortAllDurableObjects } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, createTopic, expectError, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
+
+interface Producer {
+	producer_id: number;
+	epoch: number;
+}
+
+const initProducer = (body?: unknown) => json<Producer>("POST", "/v1/producers", 200, body === undefined ? {} : { body });
+const post = (topic: string, body: unknown, headers: Record<string, string> = {}) =>
+	call("POST", `/v1/topics/${topic}/records`, { body, headers });
+
+describe("idempotent producers", () => {
+	it("hands out ids; a named producer keeps its id and bumps its epoch", async () => {
+		const a = await initProducer();
+		const b = await initProducer({});
+		expect(b.producer_id).not.toBe(a.producer_id);
+		expect(a.epoch).toBe(0);
+		const name = `tx-${crypto.randomUUID()}`;
+		const first = await initProducer({ transactional_id: name });
+		const second = await initProducer({ transactional_id: name });
+		expect(second).toEqual({ producer_id: first.producer_id, epoch: first.epoch + 1 });
+		await expectError("POST", "/v1/producers", 400, "invalid_request", { body: { transactional_id: "" } });
+		await expectError("POST", "/v1/producers", 400, "invalid_json", { raw: "{", headers: { "Content-Type": "application/json" } });
+	});
+
+	it("writes a retried sequence once and answers with the original offsets, also after eviction", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await initProducer();
+		const body = { producer_id, epoch, sequence: 0, records: [{ value: "a" }, { value: "b" }] };
+		const first = await post(topic, body);
+		expect(first.status).toBe(200);
+		const original = await first.json();
+		const retry = await post(topic, body);
+		expect(await retry.json()).toEqual(original);
+		await abortAllDurableObjects();
+		const afterEviction = await post(topic, body);
+		expect(await afterEviction.json()).toEqual(original);
+		const next = await post(topic, { producer_id, epoch, sequence: 2, records: [{ value: "c" }] });
+		expect(((await next.json()) as { offsets: { offset: number }[] }).offsets[0]?.offset).toBe(2);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["a", "b", "c"]);
+	});
+
+	it("answers a retry of an older batch among the last five", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await initProducer();
+		const answers = [];
+		for (let sequence = 0; sequence < 3; sequence++) {
+			answers.push(await (await post(topic, { producer_id, epoch, sequence, records: [{ value: sequence }] })).json());
+		}
+		expect(await (await post(topic, { producer_id, epoch, sequence: 1, records: [{ value: 1 }] })).json()).toEqual(answers[1]);
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(3);
+	});
+
+	it("refuses a gap in sequence (409 out_of_order_sequence) and writes nothing", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await initProducer();
+		await post(topic, { producer_id, epoch, sequence: 0, records: [{ value: 1 }] });
+		const error = await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
+			body: { producer_id, epoch, sequence: 5, records: [{ value: 2 }] },
+		});
+		expect(error.expected_sequence).toBe(1);
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(1);
+	});
+
+	it("fences an old epoch once the producer is re-initialised (409 fenced)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const name = `tx-${crypto.randomUUID()}`;
+		const old = await initProducer({ transactional_id: name });
+		await post(topic, { producer_id: old.producer_id, epoch: old.epoch, sequence: 0, records: [{ value: "old" }] });
+		const current = await initProducer({ transactional_id: name });
+		const error = await expectError("POST", `/v1/topics/${topic}/records`, 409, "fenced", {
+			body: { producer_id: old.producer_id, epoch: old.epoch, sequence: 1, records: [{ value: "zombie" }] },
+		});
+		expect(error.current_epoch).toBe(current.epoch);
+		const ok = await post(topic, { producer_id: current.producer_id, epoch: current.epoch, sequence: 0, records: [{ value: "new" }] });
+		expect(ok.status).toBe(200);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["old", "new"]);
+	});
+
+	it("takes per-partition sequences and checks they name exactly the partitions used", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 3);
+		const { producer_id, epoch } = await initProducer();
+		const records = [
+			{ value: "p0", partition: 0 },
+			{ value: "p2", partition: 2 },
+		];
+		const body = { producer_id, epoch, sequences: { "0": 0, "2": 0 }, records };
+		const first = await (await post(topic, body)).json();
+		expect(await (await post(topic, body)).json()).toEqual(first);
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			body: { producer_id, epoch, sequences: { "0": 1 }, records },
+		});
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			body: { producer_id, epoch, sequence: 1, records },
+		});
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(1);
+		expect((await fetchRecords(topic, 2)).high_watermark).toBe(1);
+	});
+
+	it("refuses unknown producers and half-specified claims", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await expectError("POST", `/v1/topics/${topic}/records`, 409, "unknown_producer", {
+			body: { producer_id: 987654321, epoch: 0, sequence: 0, records: [{ value: 1 }] },
+		});
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", { body: { producer_id: 1, records: [{ value: 1 }] } });
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			body: { producer_id: 1, epoch: 0, sequence: 0, sequences: { "0": 0 }, records: [{ value: 1 }] },
+		});
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(0);
+	});
+});
+
+describe("Idempotency-Key", () => {
+	it("returns the first response verbatim and writes nothing, across partitions and after eviction", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		const body = { records: [{ key: "a", value: 1 }, { key: "b", value: 2 }, { value: "no key" }, { key: "c", value: 3 }] };
+		const headers = { "Idempotency-Key": `order-${crypto.randomUUID()}` };
+		const first = await post(topic, body, headers);
+		const firstText = await first.text();
+		expect(first.status).toBe(200);
+		expect(first.headers.get("Idempotent-Replayed")).toBeNull();
+		const again = await post(topic, body, headers);
+		expect(again.headers.get("Idempotent-Replayed")).toBe("true");
+		expect(await again.text()).toBe(firstText);
+		await abortAllDurableObjects();
+		expect(await (await post(topic, body, headers)).text()).toBe(firstText);
+		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		expect(described.partitions.reduce((n, p) => n + p.high_watermark, 0)).toBe(4);
+		const other = await post(topic, body, { "Idempotency-Key": `other-${crypto.randomUUID()}` });
+		expect(other.status).toBe(200);
+		expect(await other.text()).not.toBe(firstText);
+	});
+
+	it("refuses a key reused for a different request (409) and a malformed key (400)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const headers = { "Idempotency-Key": `k-${crypto.randomUUID()}` };
+		await post(topic, { records: [{ value: 1 }] }, headers);
+		await expectError("POST", `/v1/topics/${topic}/records`, 409, "idempotency_key_reused", { body: { records: [{ value: 2 }] }, headers });
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			body: { records: [{ value: 2 }] },
+			headers: { "Idempotency-Key": "has space" },
+		});
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(1);
+	});
+});
+
+describe("conditional append (expected_offset)", () => {
+	it("appends only at the expected offset and reports the high watermark on a mismatch", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const first = await produce(topic, [{ value: "e1", partition: 1 }]);
+		expect(first.offsets[0]?.offset).toBe(0);
+		const ok = await post(topic, {
+			expected_offset: 1,
+			records: [
+				{ value: "e2", partition: 1 },
+				{ value: "e3", partition: 1 },
+			],
+		});
+		expect(ok.status).toBe(200);
+		const error = await expectError("POST", `/v1/topics/${topic}/records`, 409, "offset_mismatch", {
+			body: { expected_offset: 1, records: [{ value: "stale", partition: 1 }] },
+		});
+		expect(error.high_watermark).toBe(3);
+		expect((await fetchRecords(topic, 1)).records.map((r) => r.value)).toEqual(["e1", "e2", "e3"]);
+	});
+
+	it("needs every record in one partition", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			body: {
+				expected_offset: 0,
+				records: [
+					{ value: 1, partition: 0 },
+					{ value: 2, partition: 1 },
+				],
+			},
+		});
+	});
+
+	it("lets only one of two racing writers win", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const results = await Promise.all(
+			["writer-a", "writer-b", "writer-c"].map((writer) =>
+				post(topic, { expected_offset: 0, records: [{ key: "stream", value: writer }] }),
+			),
+		);
+		expect(results.map((r) => r.status).sort()).toEqual([200, 409, 409]);
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(1);
+	});
+});
