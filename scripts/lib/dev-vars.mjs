@@ -1,0 +1,57 @@
+/**
+ * @module
+ * `.dev.vars`: the local secrets file that both `npm start` and `wrangler dev` read (dotenv syntax, gitignored).
+ */
+
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+
+/** The placeholder in .dev.vars.example: a token everyone can read is no token. */
+export const PLACEHOLDER_TOKEN = "replace-with-a-long-random-token";
+
+const LINE = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*)$/;
+
+/** Parses dotenv-style `KEY=value` lines (quotes optional, `#` comments) into an object. */
+export function parseDevVars(text) {
+	const vars = {};
+	for (const line of text.split(/\r?\n/)) {
+		const match = LINE.exec(line);
+		if (match === null) continue;
+		let value = match[2].trim();
+		const quote = value[0];
+		if ((quote === '"' || quote === "'" || quote === "`") && value.indexOf(quote, 1) > 0) {
+			value = value.slice(1, value.indexOf(quote, 1));
+			if (quote === '"') value = value.replaceAll("\\n", "\n");
+		} else {
+			value = value.replace(/\s+#.*$/, "").trim();
+		}
+		vars[match[1]] = value;
+	}
+	return vars;
+}
+
+export function generateToken() {
+	return randomBytes(24).toString("base64url");
+}
+
+/**
+ * Reads `path`, making sure it holds a usable ADMIN_TOKEN: if there is none (or it is empty or the example's
+ * placeholder) a random one is written, keeping every other line. Returns `{ vars, token, created }`.
+ */
+export function ensureAdminToken(path) {
+	const text = existsSync(path) ? readFileSync(path, "utf8") : "";
+	const vars = parseDevVars(text);
+	const current = vars.ADMIN_TOKEN;
+	if (current !== undefined && current !== "" && current !== PLACEHOLDER_TOKEN) return { vars, token: current, created: false };
+	const token = generateToken();
+	// Replace an empty or placeholder ADMIN_TOKEN line in place; otherwise append one.
+	const lines = text.split(/\r?\n/);
+	const at = lines.findIndex((line) => LINE.exec(line)?.[1] === "ADMIN_TOKEN");
+	if (at >= 0) lines[at] = `ADMIN_TOKEN=${token}`;
+	else {
+		while (lines.length > 0 && lines.at(-1).trim() === "") lines.pop();
+		lines.push(`ADMIN_TOKEN=${token}`);
+	}
+	writeFileSync(path, `${lines.join("\n").replace(/\n*$/, "")}\n`, { mode: 0o600 });
+	return { vars: { ...vars, ADMIN_TOKEN: token }, token, created: true };
+}

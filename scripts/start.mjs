@@ -1,0 +1,149 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: a local Tributary broker on http://127.0.0.1:8787 (or $PORT), on workerd, with its data on disk
+ * under .wrangler/state (the same place and layout `wrangler dev` uses, so either can read the other's data).
+ *
+ * - Makes sure .dev.vars holds an ADMIN_TOKEN (writes a random one if not) and prints it with a curl example.
+ * - Default: bundles the Worker and serves it straight from Miniflare (faster than `wrangler dev`'s proxy).
+ * - `--wrangler` (or TRIBUTARY_RUNTIME=wrangler): runs `wrangler dev` instead (reload on change, dev tools).
+ *
+ *   npm start                 # Miniflare
+ *   npm start -- --wrangler   # wrangler dev
+ *   PORT=9000 npm start
+ */
+
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { ensureAdminToken } from "./lib/dev-vars.mjs";
+import { DEFAULT_PERSIST_TO, PROJECT_ROOT, startLocalBroker, WRANGLER_BIN, wranglerEnv } from "./lib/local-broker.mjs";
+import { descendants, signal } from "./lib/process-tree.mjs";
+
+const HOST = "127.0.0.1";
+
+function usage() {
+	console.log(`usage: npm start [-- --wrangler]
+
+  Serves Tributary on http://${HOST}:$PORT (default 8787) with data in .wrangler/state.
+  --wrangler   run \`wrangler dev\` instead of Miniflare (same as TRIBUTARY_RUNTIME=wrangler)
+  --help       this text`);
+}
+
+function parsePort(value) {
+	const port = Number(value ?? 8787);
+	if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(value)}`);
+	return port;
+}
+
+/** Fails early (before bundling) with a clear message if something already listens on the port. */
+function assertPortFree(port) {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once("error", (error) => {
+			reject(error.code === "EADDRINUSE" ? new Error(`port ${port} is in use; stop whatever holds it or set PORT`) : error);
+		});
+		server.listen(port, HOST, () => server.close(() => resolve()));
+	});
+}
+
+function banner({ url, token, created, runtime }) {
+	const lines = [
+		"",
+		`Tributary (${runtime}) on ${url}`,
+		`  data:  ${DEFAULT_PERSIST_TO}`,
+		`  token: ${token}${created ? "   (new: written to .dev.vars)" : "   (from .dev.vars)"}`,
+		"",
+		"Try:",
+		`  curl -s -H "Authorization: Bearer ${token}" -H "Content-Type: application/json" \\`,
+		`    -d '{"name":"demo","partitions":1}' ${url}/v1/topics`,
+		`  curl -s -H "Authorization: Bearer ${token}" -H "Content-Type: application/json" \\`,
+		`    -d '{"records":[{"key":"k","value":{"hello":"world"}}]}' ${url}/v1/topics/demo/records`,
+		`  curl -s -H "Authorization: Bearer ${token}" "${url}/v1/topics/demo/partitions/0/records?offset=0"`,
+		"",
+		"Ctrl-C to stop.",
+		"",
+	];
+	console.log(lines.join("\n"));
+}
+
+async function startMiniflare({ port, vars, token, created }) {
+	console.log("Bundling the Worker (wrangler deploy --dry-run) ...");
+	let broker;
+	try {
+		broker = await startLocalBroker({ host: HOST, port, token, bindings: vars });
+	} catch (error) {
+		if (error?.code === "EADDRINUSE" || /address already in use/i.test(String(error?.message))) {
+			throw new Error(`port ${port} is in use; stop whatever holds it or set PORT`);
+		}
+		throw error;
+	}
+	banner({ url: broker.url, token, created, runtime: "Miniflare" });
+	let stopping = false;
+	const stop = async (sig) => {
+		if (stopping) {
+			console.error(`\n${sig} again: exiting without waiting.`);
+			process.exit(1);
+		}
+		stopping = true;
+		console.log(`\n${sig}: stopping ...`);
+		try {
+			await broker.dispose();
+			process.exit(0);
+		} catch (error) {
+			console.error(error);
+			process.exit(1);
+		}
+	};
+	// Miniflare's exit hook answers SIGINT/SIGTERM by killing workerd and exiting at once (status 130/143). Replace
+	// it with a full dispose (loopback server, temp files) and a clean exit; its "exit" hook stays as a backstop.
+	for (const sig of ["SIGINT", "SIGTERM"]) {
+		process.removeAllListeners(sig);
+		process.on(sig, () => stop(sig));
+	}
+}
+
+function startWrangler({ port, token, created }) {
+	const url = `http://${HOST}:${port}`;
+	banner({ url, token, created, runtime: "wrangler dev" });
+	// Not via npx: the .bin shim spawns wrangler's real CLI as a child, and signals must reach it and workerd.
+	const child = spawn(WRANGLER_BIN, ["dev", "--ip", HOST, "--port", String(port), "--persist-to", DEFAULT_PERSIST_TO], {
+		cwd: PROJECT_ROOT,
+		env: wranglerEnv(),
+		stdio: "inherit",
+	});
+	child.on("error", (error) => {
+		console.error(`could not run ${WRANGLER_BIN}: ${error.message}`);
+		process.exit(1);
+	});
+	child.on("exit", (code, sig) => process.exit(code ?? (sig === null ? 0 : 1)));
+	// The .bin shim does not pass signals on to the CLI it runs, so deliver them to the whole tree by PID.
+	const forward = (sig) => {
+		for (const p of descendants(child.pid).reverse()) signal(p.pid, sig);
+		signal(child.pid, sig);
+	};
+	process.on("SIGINT", () => forward("SIGINT"));
+	process.on("SIGTERM", () => forward("SIGTERM"));
+}
+
+async function main() {
+	const args = process.argv.slice(2);
+	if (args.includes("--help") || args.includes("-h")) return usage();
+	const unknown = args.filter((arg) => arg !== "--wrangler");
+	if (unknown.length > 0) {
+		usage();
+		throw new Error(`unknown argument ${unknown[0]}`);
+	}
+	const runtime = process.env.TRIBUTARY_RUNTIME ?? "";
+	if (!["", "miniflare", "wrangler"].includes(runtime)) throw new Error(`TRIBUTARY_RUNTIME must be miniflare or wrangler, got ${runtime}`);
+	const useWrangler = args.includes("--wrangler") || runtime === "wrangler";
+	const port = parsePort(process.env.PORT);
+	await assertPortFree(port);
+	const { vars, token, created } = ensureAdminToken(join(PROJECT_ROOT, ".dev.vars"));
+	if (useWrangler) startWrangler({ port, token, created });
+	else await startMiniflare({ port, vars, token, created });
+}
+
+main().catch((error) => {
+	console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+	process.exit(1);
+});

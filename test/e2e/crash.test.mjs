@@ -1,0 +1,156 @@
+/**
+ * Crash check: produce under load against `wrangler dev` with persistence, SIGKILL workerd (and wrangler)
+ * mid-load, restart on the same persist dir, and read everything back.
+ *
+ * - every acknowledged record is present at its acknowledged partition and offset, with its exact key, value
+ *   and timestamp;
+ * - every partition's offsets are dense from 0 to high_watermark - 1: no gaps, no duplicates;
+ * - anything present is a record some producer sent, present once (unacknowledged in-flight records may or may
+ *   not have survived);
+ * - after the restart, appends continue at the recovered high watermark.
+ */
+
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { client } from "./lib/client.mjs";
+import { sleep, tempDir } from "./lib/net.mjs";
+import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+
+const PRODUCERS = 4;
+const BATCH_RECORDS = 50;
+const LOAD_MS = 2_500;
+const TOPICS = [
+	{ name: "crash-one", partitions: 1 },
+	{ name: "crash-three", partitions: 3 },
+];
+
+const state = tempDir("crash");
+after(async () => {
+	await stopAllWranglerDevs();
+	state.remove();
+});
+
+/** Batch `batch` of producer `producer`: distinct values; on the 3-partition topic a mix of keys, explicit partitions and neither. */
+function makeBatch(producer, batch, topic) {
+	return Array.from({ length: BATCH_RECORDS }, (_, i) => {
+		const value = `p${producer}-b${batch}-r${i}`;
+		if (topic.partitions === 1) return { value };
+		switch ((batch + i) % 3) {
+			case 0:
+				return { key: `key-${i % 7}`, value };
+			case 1:
+				return { value, partition: i % topic.partitions };
+			default:
+				return { value };
+		}
+	});
+}
+
+test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_000 }, async (t) => {
+	const token = generateToken();
+	const dev = await startWranglerDev({ persistTo: state.path, token });
+	let api = client(dev.url, token);
+	for (const topic of TOPICS) await api.createTopic(topic.name, topic.partitions);
+
+	/** Every record sent, by topic and value: `{ key, partition }` as sent. */
+	const sent = new Map(TOPICS.map((topic) => [topic.name, new Map()]));
+	/** Every acknowledged record: `{ topic, partition, offset, timestamp, key, value }`. */
+	const acked = [];
+	const failuresBeforeCrash = [];
+	let crashing = false;
+	let stop = false;
+	let inFlight = 0;
+	let requestsAcked = 0;
+
+	async function producer(id) {
+		for (let batch = 0; !stop; batch++) {
+			const topic = TOPICS[(id + batch) % TOPICS.length];
+			const records = makeBatch(id, batch, topic);
+			for (const record of records) sent.get(topic.name).set(record.value, record);
+			inFlight++;
+			let outcome;
+			try {
+				outcome = await api.request("POST", `/v1/topics/${topic.name}/records`, { body: { records } });
+			} catch (error) {
+				outcome = { error };
+			} finally {
+				inFlight--;
+			}
+			if (outcome.status === 200 && Array.isArray(outcome.json?.offsets)) {
+				// An answer that arrived is an acknowledgement, even one racing the kill: it must be durable.
+				requestsAcked++;
+				outcome.json.offsets.forEach((position, i) => {
+					const record = records[i];
+					acked.push({ topic: topic.name, ...position, key: record.key ?? null, value: record.value });
+				});
+				continue;
+			}
+			if (!crashing) failuresBeforeCrash.push(outcome.error?.message ?? `${outcome.status} ${outcome.text}`);
+			return; // the broker is gone (or failing): this producer is done
+		}
+	}
+
+	const producers = Array.from({ length: PRODUCERS }, (_, id) => producer(id));
+	await sleep(LOAD_MS);
+	const inFlightAtCrash = inFlight;
+	crashing = true;
+	const killed = await dev.crash();
+	stop = true;
+	await Promise.all(producers);
+
+	t.diagnostic(`acknowledged ${acked.length} records in ${requestsAcked} requests; ${inFlightAtCrash} requests in flight at SIGKILL`);
+	t.diagnostic(`killed workerd pids ${killed.join(", ")}`);
+	assert.deepEqual(failuresBeforeCrash, [], "no produce failed before the crash");
+	assert.ok(killed.length >= 1, "at least one workerd process was killed");
+	assert.ok(requestsAcked >= PRODUCERS, `the load ran before the crash (${requestsAcked} requests acknowledged)`);
+	assert.ok(inFlightAtCrash > 0, "the crash hit while produce requests were in flight");
+
+	const restarted = await dev.restart();
+	api = client(restarted.url, token);
+
+	const ackedAt = new Map(acked.map((record) => [`${record.topic}/${record.partition}/${record.offset}`, record]));
+	assert.equal(ackedAt.size, acked.length, "no offset was acknowledged twice");
+	/** The recovered high watermark of each partition, by "topic/partition". */
+	const recovered = new Map();
+	let present = 0;
+	for (const topic of TOPICS) {
+		const seen = new Set();
+		for (let partition = 0; partition < topic.partitions; partition++) {
+			const { records, highWatermark, logStartOffset } = await api.fetchAll(topic.name, partition);
+			const where = `${topic.name}/${partition}`;
+			assert.equal(logStartOffset, 0, `${where}: log start`);
+			assert.equal(records.length, highWatermark, `${where}: one record per offset below the high watermark`);
+			records.forEach((record, i) => {
+				assert.equal(record.offset, i, `${where}: offsets are dense (record ${i} has offset ${record.offset})`);
+				assert.equal(record.partition, partition, `${where}: record ${i} names its partition`);
+				const original = sent.get(topic.name).get(record.value);
+				assert.ok(original !== undefined, `${where}@${i}: ${JSON.stringify(record.value)} was never sent`);
+				assert.ok(!seen.has(record.value), `${where}@${i}: ${JSON.stringify(record.value)} is stored twice`);
+				seen.add(record.value);
+				assert.equal(record.key, original.key ?? null, `${where}@${i}: key`);
+				if (original.partition !== undefined) assert.equal(partition, original.partition, `${where}@${i}: explicit partition`);
+			});
+			for (let offset = 0; offset < records.length; offset++) {
+				const ack = ackedAt.get(`${where}/${offset}`);
+				if (ack === undefined) continue;
+				const record = records[offset];
+				assert.deepEqual(
+					{ value: record.value, key: record.key, timestamp: record.timestamp },
+					{ value: ack.value, key: ack.key, timestamp: ack.timestamp },
+					`${where}@${offset}: the acknowledged record`,
+				);
+			}
+			present += records.length;
+			recovered.set(where, highWatermark);
+
+			// Appends continue at the recovered high watermark.
+			const [next] = await api.produce(topic.name, [{ value: `after-restart-${partition}`, partition }]);
+			assert.equal(next.offset, highWatermark, `${where}: the first append after the restart`);
+		}
+	}
+	const beyond = acked.filter((record) => record.offset >= recovered.get(`${record.topic}/${record.partition}`));
+	assert.deepEqual(beyond, [], "every acknowledged offset is below its partition's recovered high watermark");
+	t.diagnostic(`${present} records present after restart (${present - acked.length} unacknowledged survivors)`);
+	await restarted.stop();
+});

@@ -1,0 +1,74 @@
+/**
+ * @module
+ * A minimal Tributary HTTP client for the e2e tests. Every call has a timeout; unexpected statuses throw with
+ * the response body, so a failing assertion shows what the server said.
+ */
+
+export const REQUEST_TIMEOUT_MS = 15_000;
+
+export class HttpError extends Error {
+	constructor(method, path, status, body) {
+		super(`${method} ${path} → ${status}: ${body}`);
+		this.status = status;
+		this.body = body;
+	}
+}
+
+export function client(baseUrl, token) {
+	/** One request; returns `{ status, text, json }` (json is undefined if the body is not JSON). */
+	async function request(method, path, { body, auth = true, headers = {}, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+		const allHeaders = { ...headers };
+		if (auth) allHeaders.Authorization = `Bearer ${token}`;
+		if (body !== undefined) allHeaders["Content-Type"] = "application/json";
+		const response = await fetch(`${baseUrl}${path}`, {
+			method,
+			headers: allHeaders,
+			body: body === undefined ? undefined : JSON.stringify(body),
+			signal: AbortSignal.timeout(timeoutMs),
+		});
+		const text = await response.text();
+		let json;
+		try {
+			json = JSON.parse(text);
+		} catch {
+			json = undefined;
+		}
+		return { status: response.status, text, json };
+	}
+
+	/** `request`, but anything other than `expected` throws. Returns the parsed body. */
+	async function expect(expected, method, path, options) {
+		const response = await request(method, path, options);
+		if (response.status !== expected) throw new HttpError(method, path, response.status, response.text);
+		return response.json;
+	}
+
+	/** One page of a partition from `offset` (null: from the log start). */
+	function fetchRecords(topic, partition, offset, maxRecords = 10_000) {
+		const from = offset === null ? "" : `offset=${offset}&`;
+		return expect(200, "GET", `/v1/topics/${topic}/partitions/${partition}/records?${from}max_records=${maxRecords}`);
+	}
+
+	/** Every record of a partition, read in pages from the log start up to the high watermark of the first page. */
+	async function fetchAll(topic, partition) {
+		const first = await fetchRecords(topic, partition, null);
+		const records = [...first.records];
+		let page = first;
+		while (page.next_offset < first.high_watermark && page.records.length > 0) {
+			page = await fetchRecords(topic, partition, page.next_offset);
+			records.push(...page.records);
+		}
+		return { records, highWatermark: first.high_watermark, logStartOffset: first.log_start_offset };
+	}
+
+	return {
+		request,
+		expect,
+		fetchRecords,
+		fetchAll,
+		createTopic: (name, partitions) => expect(201, "POST", "/v1/topics", { body: { name, partitions } }),
+		describeTopic: (name) => expect(200, "GET", `/v1/topics/${name}`),
+		/** Produces `records`; returns the `offsets` array (one `{partition, offset, timestamp}` per record). */
+		produce: async (topic, records) => (await expect(200, "POST", `/v1/topics/${topic}/records`, { body: { records } })).offsets,
+	};
+}
