@@ -74,12 +74,7 @@ function parseEntry(key: TopicConfigKey, raw: unknown): Result<number | CleanupP
 		return ok(policy);
 	}
 	const n = parseInteger(raw);
-	const [min, max, unlimited] =
-		key === "max.message.bytes"
-			? [1, MESSAGE_BYTES_CEILING, false]
-			: key === "delete.retention.ms"
-				? [0, CONFIG_NUMBER_MAX, false]
-				: [1, CONFIG_NUMBER_MAX, true];
+	const [min, max, unlimited] = NUMERIC_RANGES[key];
 	if (n === null || !((n >= min && n <= max) || (unlimited && n === -1))) {
 		const range = `an integer from ${min} to ${max}${unlimited ? ", or -1 for unlimited" : ""}`;
 		return err("invalid_config", `"${key}" must be ${range} (a JSON number or a digit string)`, { config: key });

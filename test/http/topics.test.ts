@@ -77,6 +77,9 @@ describe("topics", () => {
 		["a non-numeric retention.bytes", { "retention.bytes": "lots" }],
 		["an unknown cleanup.policy", { "cleanup.policy": "archive" }],
 		["max.message.bytes over the ceiling", { "max.message.bytes": MESSAGE_BYTES_CEILING + 1 }],
+		["an unlimited max.message.bytes", { "max.message.bytes": -1 }],
+		["an unlimited producer.id.expiration.ms", { "producer.id.expiration.ms": -1 }],
+		["a negative delete.retention.ms", { "delete.retention.ms": -1 }],
 	])("refuses %s (400 invalid_config)", async (_, config) => {
 		const error = await expectError("POST", "/v1/topics", 400, "invalid_config", { body: { name: uniqueTopic(), config } });
 		expect(error.config).toBe(Object.keys(config)[0]);
