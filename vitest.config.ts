@@ -8,7 +8,7 @@ export default defineConfig({
 	plugins: [
 		cloudflareTest({
 			wrangler: { configPath: "./wrangler.toml" },
-			miniflare: { bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN } },
+			miniflare: { bindings: { ADMIN_TOKEN: TEST_ADMIN_TOKEN, SIM_SEED: process.env.SIM_SEED ?? "" } },
 		}),
 	],
 	test: {

@@ -98,7 +98,7 @@ function encodeByPartition(meta: TopicMeta, records: readonly ProduceInput[], pa
 				max_message_bytes: limit,
 			});
 		}
-		encoded.push({ timestampMs: record.timestampMs, tail, keyId, tombstone: record.value === null });
+		encoded.push({ timestampMs: record.timestampMs, tail, bytes, keyId, tombstone: record.value === null });
 		const partition = partitions[i] as number;
 		const group = groups.get(partition);
 		if (group === undefined) groups.set(partition, [i]);

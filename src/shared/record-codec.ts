@@ -37,6 +37,8 @@ export interface ProducedRecord {
 export interface EncodedRecord {
 	readonly timestampMs: number | null;
 	readonly tail: string;
+	/** UTF-8 bytes of `tail`: what `max.message.bytes` limits. Measured once, at the edge. */
+	readonly bytes: number;
 	/** `compactionKeyId` of the key; null for keyless records. */
 	readonly keyId: string | null;
 	/** A null value: on a compacted topic, a delete marker for its key. */

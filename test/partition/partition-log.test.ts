@@ -121,7 +121,7 @@ describe("PartitionLog storage", () => {
 		const result = await stub.append({
 			topicId: meta.value.topicId,
 			configVersion: 1,
-			records: [{ timestampMs: null, tail: '"key":null,"value":1,"headers":[]}', keyId: null, tombstone: false }],
+			records: [{ timestampMs: null, tail: '"key":null,"value":1,"headers":[]}', bytes: 32, keyId: null, tombstone: false }],
 		});
 		expect(result).toMatchObject({ ok: false, error: { code: "topic_not_found" } });
 	});

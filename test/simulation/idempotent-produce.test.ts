@@ -3,6 +3,7 @@
  * an in-memory model — every batch exactly once, each producer's batches in sequence order. Prints its seed;
  * set SIM_SEED to replay one.
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createTopic, fetchRecords, json, uniqueTopic } from "../helpers.ts";
 
@@ -36,7 +37,9 @@ interface SimProducer {
 }
 
 const PARTITION = 0;
-const seeds = typeof process !== "undefined" && process.env?.SIM_SEED ? [Number(process.env.SIM_SEED)] : [1, 2, 3];
+// vitest.config.ts passes the host's SIM_SEED through as a binding.
+const replaySeed = Number((env as unknown as { SIM_SEED?: string }).SIM_SEED ?? "");
+const seeds = replaySeed > 0 ? [replaySeed] : [1, 2, 3];
 
 describe("simulation: retried produces", () => {
 	it.each(seeds)(
