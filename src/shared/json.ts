@@ -14,9 +14,10 @@ declare global {
 
 /**
  * A double holds ~15.9 significant digits and exponents up to ±308: a 16-digit run or a 3-digit exponent may not
- * survive. (It also matches inside strings, e.g. hex ids; that only costs the slower path, never correctness.)
+ * survive. In JSON a number starts the text or follows ':', ',' or '[' (whitespace aside), so only such runs are
+ * suspects. A match inside a string only costs the slower path, never correctness.
  */
-const UNSAFE_NUMBER = /\d{16}|[eE][+-]?\d{3}/;
+const UNSAFE_NUMBER = /(?:^|[:,[])\s*-?[\d.]*(?:\d{16}|[eE][+-]?\d{3})/;
 
 type ReviverContext = { source?: string };
 
