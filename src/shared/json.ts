@@ -34,7 +34,7 @@ export function parseJsonExact(text: string): unknown {
 	return JSON.parse(text, keepExactNumbers as (this: unknown, key: string, value: unknown) => unknown);
 }
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Bytes of `s` in UTF-8, without allocating. Lone surrogates count as U+FFFD (3 bytes), as TextEncoder writes
