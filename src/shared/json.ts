@@ -14,10 +14,36 @@ declare global {
 
 /**
  * A double holds ~15.9 significant digits and exponents up to ±308: a 16-digit run or a 3-digit exponent may not
- * survive. In JSON a number starts the text or follows ':', ',' or '[' (whitespace aside), so only such runs are
- * suspects. A match inside a string only costs the slower path, never correctness.
+ * survive. Such runs are common inside strings (ids, hex), so a run only counts when it belongs to a number,
+ * i.e. its number text starts the document or follows ':', ',' or '['. A cheap scan finds the runs and a short
+ * look-back checks each; a false alarm only costs the slower path, never correctness.
  */
-const UNSAFE_NUMBER = /(?:^|[:,[])\s*-?[\d.]*(?:\d{16}|[eE][+-]?\d{3})/;
+const SUSPECT_RUN = /\d{16}|[eE][+-]?\d{3}/g;
+/** Longer number texts are treated as unsafe without looking further (also bounds the look-back). */
+const NUMBER_LOOKBACK_MAX = 512;
+
+function isNumberChar(c: number): boolean {
+	return (c >= 0x30 && c <= 0x39) || c === 0x2e || c === 0x2d || c === 0x2b || c === 0x65 || c === 0x45;
+}
+
+function isJsonSpace(c: number): boolean {
+	return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Whether `text` may hold a number that a double cannot represent exactly. */
+export function mayHoldUnsafeNumber(text: string): boolean {
+	const runs = new RegExp(SUSPECT_RUN);
+	for (let match = runs.exec(text); match !== null; match = runs.exec(text)) {
+		let i = match.index - 1;
+		const floor = match.index - NUMBER_LOOKBACK_MAX;
+		while (i >= 0 && isNumberChar(text.charCodeAt(i))) if (--i < floor) return true;
+		while (i >= 0 && isJsonSpace(text.charCodeAt(i))) if (--i < floor) return true;
+		if (i < 0) return true;
+		const before = text.charCodeAt(i);
+		if (before === 0x3a || before === 0x2c || before === 0x5b) return true;
+	}
+	return false;
+}
 
 type ReviverContext = { source?: string };
 
@@ -30,7 +56,7 @@ function keepExactNumbers(this: unknown, _key: string, value: unknown, context?:
 
 /** `JSON.parse` that preserves the digits of numbers a double cannot hold. Throws `SyntaxError` like it. */
 export function parseJsonExact(text: string): unknown {
-	if (!UNSAFE_NUMBER.test(text)) return JSON.parse(text);
+	if (!mayHoldUnsafeNumber(text)) return JSON.parse(text);
 	return JSON.parse(text, keepExactNumbers as (this: unknown, key: string, value: unknown) => unknown);
 }
 

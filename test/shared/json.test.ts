@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseJsonExact, utf8ByteLength } from "../../src/shared/json.ts";
+import { mayHoldUnsafeNumber, parseJsonExact, utf8ByteLength } from "../../src/shared/json.ts";
 
 describe("parseJsonExact", () => {
 	it.each([
@@ -31,6 +31,35 @@ describe("parseJsonExact", () => {
 	it("throws SyntaxError on malformed JSON", () => {
 		expect(() => parseJsonExact('{"a":')).toThrow(SyntaxError);
 		expect(() => parseJsonExact('{"a":12345678901234567890')).toThrow(SyntaxError);
+	});
+});
+
+describe("mayHoldUnsafeNumber", () => {
+	it.each([
+		['{"a":12345678901234567890}', true],
+		['{"a":0.10000000000000000555}', true],
+		['{"a":-1.5E-308}', true],
+		['{"a": [ 99999999999999999 ]}', true],
+		["12345678901234567", true],
+		['{"a":"x1e400","b":"id-12345678901234567890"}', false],
+		['{"a":1.0,"b":[1,2,3]}', false],
+	])("%s → %s", (text, expected) => {
+		expect(mayHoldUnsafeNumber(text)).toBe(expected);
+	});
+
+	it("never misses a number that JSON.parse would change", () => {
+		fc.assert(
+			fc.property(fc.jsonValue(), fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), (value, big) => {
+				const text = JSON.stringify({ value, big: 0 }).replace('"big":0', `"big":${big}`);
+				const exact = String(Number(big)) === String(big);
+				if (!exact) expect(mayHoldUnsafeNumber(text)).toBe(true);
+			}),
+			{ numRuns: 300 },
+		);
+	});
+
+	it("answers a megabyte of digits inside a string quickly and conservatively", () => {
+		expect(typeof mayHoldUnsafeNumber(JSON.stringify({ v: "1".repeat(1_000_000) }))).toBe("boolean");
 	});
 });
 
