@@ -1,0 +1,61 @@
+/**
+ * A lean HTTP/1.1 client over keep-alive sockets (node:http), so the load generator costs as little CPU as it
+ * can on a machine it shares with the server. Bodies are counted in bytes as they cross the socket.
+ */
+
+import http from "node:http";
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export function createClient(baseUrl, { token, sockets }) {
+	const url = new URL(baseUrl);
+	const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+	const auth = `Bearer ${token}`;
+
+	/** Resolves {status, body (Buffer), sentBytes, receivedBytes}; rejects only on transport failure or timeout. */
+	function request(method, path, body) {
+		return new Promise((resolve, reject) => {
+			const headers = { Authorization: auth };
+			if (body !== undefined) {
+				headers["Content-Type"] = "application/json";
+				headers["Content-Length"] = String(body.length);
+			}
+			const req = http.request({ host: url.hostname, port: url.port, method, path, agent, headers }, (res) => {
+				const chunks = [];
+				let received = 0;
+				res.on("data", (chunk) => {
+					chunks.push(chunk);
+					received += chunk.length;
+				});
+				res.on("end", () => {
+					resolve({
+						status: res.statusCode ?? 0,
+						body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received),
+						sentBytes: body === undefined ? 0 : body.length,
+						receivedBytes: received,
+					});
+				});
+				res.on("error", reject);
+			});
+			req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`${method} ${path} timed out after ${REQUEST_TIMEOUT_MS} ms`)));
+			req.on("error", reject);
+			req.end(body);
+		});
+	}
+
+	async function json(method, path, value, expectStatus) {
+		const response = await request(method, path, value === undefined ? undefined : Buffer.from(JSON.stringify(value)));
+		const text = response.body.toString("utf8");
+		const ok = expectStatus === undefined ? response.status >= 200 && response.status < 300 : expectStatus.includes(response.status);
+		if (!ok) throw new Error(`${method} ${path} → ${response.status} ${text.slice(0, 300)}`);
+		return text.length === 0 ? null : JSON.parse(text);
+	}
+
+	return {
+		request,
+		json,
+		close() {
+			agent.destroy();
+		},
+	};
+}

@@ -1,0 +1,145 @@
+/**
+ * Closed-loop load: `clients` loops, each sending its next request when the previous one is answered.
+ * A warm-up runs first and is not counted. Every phase is bounded by time and by request count, and the first
+ * error (non-2xx or transport failure) stops all loops: the scenario is reported as aborted with its errors.
+ */
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { descendantCpuSeconds, machineBusySeconds, processCpuSeconds } from "./procstat.mjs";
+
+const MAX_REQUESTS_PER_PHASE = 200_000;
+
+/** Other processes' CPU (100 = one core) above which a measurement is not started, while the wait budget lasts. */
+export const QUIET_OTHER_PERCENT = 20;
+/** Total time one bench run may spend waiting for the machine to quieten down (BENCH_QUIET_WAIT_MS). */
+export const QUIET_WAIT_BUDGET_MS = Number(process.env.BENCH_QUIET_WAIT_MS ?? 60_000);
+let quietBudgetMs = QUIET_WAIT_BUDGET_MS;
+
+/** CPU % (100 = one core) used over `ms` by processes that are neither this one nor its descendants. */
+async function otherCpuPercent(ms) {
+	const m0 = await machineBusySeconds();
+	const c0 = process.cpuUsage();
+	const d0 = await descendantCpuSeconds();
+	await sleep(ms);
+	const c = process.cpuUsage(c0);
+	const other = (await machineBusySeconds()) - m0 - (c.user + c.system) / 1e6 - ((await descendantCpuSeconds()) - d0);
+	return Number.isFinite(other) ? Math.max(0, (other / (ms / 1000)) * 100) : 0;
+}
+
+/**
+ * Waits, within what is left of the run's budget, until other processes use under QUIET_OTHER_PERCENT of a core
+ * over two consecutive half-second samples. Returns the milliseconds waited.
+ */
+export async function waitForQuiet() {
+	const started = Date.now();
+	let quietSamples = 0;
+	while (quietSamples < 2) {
+		const other = await otherCpuPercent(500);
+		quietSamples = other < QUIET_OTHER_PERCENT ? quietSamples + 1 : 0;
+		if (Date.now() - started >= quietBudgetMs) break;
+	}
+	const waited = Date.now() - started;
+	quietBudgetMs = Math.max(0, quietBudgetMs - Math.max(0, waited - 1_000));
+	return waited;
+}
+
+/**
+ * `step(client, i)` sends one request and resolves {status, sentBytes, receivedBytes, records, error?}.
+ * Returns counts, bytes, latency percentiles and CPU used by this process (the client) and the server.
+ */
+export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu }) {
+	const errors = [];
+	let aborted = false;
+
+	async function phase(ms, keep) {
+		const latenciesMs = [];
+		const totals = { requests: 0, records: 0, sentBytes: 0, receivedBytes: 0 };
+		const started = process.hrtime.bigint();
+		const deadline = started + BigInt(Math.round(ms * 1e6));
+		let issued = 0;
+		const loop = async (client) => {
+			for (let i = 0; !aborted && process.hrtime.bigint() < deadline && issued < MAX_REQUESTS_PER_PHASE; i++) {
+				issued++;
+				const t0 = process.hrtime.bigint();
+				let outcome;
+				try {
+					outcome = await step(client, i);
+				} catch (error) {
+					outcome = { status: 0, error: String(error?.message ?? error) };
+				}
+				const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+				if (outcome.error !== undefined || outcome.status < 200 || outcome.status >= 300) {
+					aborted = true;
+					if (errors.length < 5) errors.push({ status: outcome.status, error: outcome.error ?? "non-2xx" });
+					return;
+				}
+				if (!keep) continue;
+				latenciesMs.push(elapsedMs);
+				totals.requests++;
+				totals.records += outcome.records;
+				totals.sentBytes += outcome.sentBytes;
+				totals.receivedBytes += outcome.receivedBytes;
+			}
+		};
+		await Promise.all(Array.from({ length: clients }, (_, client) => loop(client)));
+		const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+		return { latenciesMs, totals, seconds };
+	}
+
+	const quietWaitMs = await waitForQuiet();
+	const warm = await phase(warmupMs, false);
+	void warm;
+	const cpuBefore = { client: process.cpuUsage(), server: await serverCpu(), machine: await machineBusySeconds() };
+	const measured = aborted
+		? { latenciesMs: [], totals: { requests: 0, records: 0, sentBytes: 0, receivedBytes: 0 }, seconds: 0 }
+		: await phase(durationMs, true);
+	const clientCpu = process.cpuUsage(cpuBefore.client);
+	const serverCpuSeconds = (await serverCpu()) - cpuBefore.server;
+	const machineCpuSeconds = (await machineBusySeconds()) - cpuBefore.machine;
+	const clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
+	// Whatever else kept the machine busy meanwhile (other users' processes, the kernel): a noisy measurement.
+	const otherCpuSeconds = Math.max(0, machineCpuSeconds - serverCpuSeconds - clientCpuSeconds);
+	const { latenciesMs, totals, seconds } = measured;
+	latenciesMs.sort((a, b) => a - b);
+	return {
+		clients,
+		seconds: round(seconds, 3),
+		requests: totals.requests,
+		records: totals.records,
+		sentBytes: totals.sentBytes,
+		receivedBytes: totals.receivedBytes,
+		recordsPerSec: seconds > 0 ? round(totals.records / seconds, 1) : 0,
+		requestsPerSec: seconds > 0 ? round(totals.requests / seconds, 1) : 0,
+		sentMBPerSec: seconds > 0 ? round(totals.sentBytes / 1e6 / seconds, 2) : 0,
+		receivedMBPerSec: seconds > 0 ? round(totals.receivedBytes / 1e6 / seconds, 2) : 0,
+		latencyMs: {
+			p50: round(percentile(latenciesMs, 0.5), 2),
+			p90: round(percentile(latenciesMs, 0.9), 2),
+			p99: round(percentile(latenciesMs, 0.99), 2),
+			max: round(latenciesMs.at(-1) ?? 0, 2),
+			mean: round(latenciesMs.length === 0 ? 0 : latenciesMs.reduce((a, b) => a + b, 0) / latenciesMs.length, 2),
+		},
+		cpu: {
+			clientPercent: seconds > 0 ? round((clientCpuSeconds / seconds) * 100, 1) : 0,
+			serverPercent: seconds > 0 && Number.isFinite(serverCpuSeconds) ? round((serverCpuSeconds / seconds) * 100, 1) : null,
+			otherPercent: seconds > 0 && Number.isFinite(otherCpuSeconds) ? round((otherCpuSeconds / seconds) * 100, 1) : null,
+		},
+		quietWaitMs,
+		errors: errors.length,
+		errorSamples: errors,
+		aborted,
+	};
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted, q) {
+	if (sorted.length === 0) return 0;
+	return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+export function round(n, digits) {
+	const f = 10 ** digits;
+	return Math.round(n * f) / f;
+}
+
+export { processCpuSeconds };
