@@ -5,7 +5,10 @@
 
 import { app } from "./http/app.ts";
 
+export { GroupCoordinator } from "./group/group-coordinator.ts";
+export { GroupDirectory } from "./group/group-directory.ts";
 export { PartitionLog } from "./partition/partition-log.ts";
 export { TopicRegistry } from "./topic/topic-registry.ts";
+export { WebhookDispatcher } from "./webhook/webhook-dispatcher.ts";
 
 export default app;

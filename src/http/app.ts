@@ -11,8 +11,11 @@ import type { AppEnv } from "./app-env.ts";
 import { errorResponse } from "./errors.ts";
 import { adminAuth } from "./middleware/admin-auth.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { groupRoutes } from "./routes/groups.ts";
+import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
 import { producerRoutes } from "./routes/producers.ts";
 import { recordRoutes } from "./routes/records.ts";
+import { subscriptionRoutes } from "./routes/subscriptions.ts";
 import { topicRoutes } from "./routes/topics.ts";
 
 export const app = new Hono<AppEnv>();
@@ -24,6 +27,9 @@ app.get("/healthz", (c) => c.json({ status: "ok" }));
 app.use("/v1/*", adminAuth());
 app.route("/v1/topics", topicRoutes);
 app.route("/v1/topics", recordRoutes);
+app.route("/v1/topics", subscriptionRoutes);
+app.route("/v1/topics", inboundWebhookRoutes);
+app.route("/v1/groups", groupRoutes);
 app.route("/v1/producers", producerRoutes);
 
 app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }));

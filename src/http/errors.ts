@@ -15,6 +15,7 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 		case "invalid_config":
 		case "invalid_partitions":
 		case "invalid_record":
+		case "invalid_webhook_url":
 			return 400;
 		case "unauthorized":
 			return 401;
@@ -23,16 +24,27 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 		case "not_found":
 		case "topic_not_found":
 		case "partition_not_found":
+		case "group_not_found":
+		case "subscription_not_found":
 			return 404;
 		case "method_not_allowed":
 			return 405;
 		case "topic_exists":
 		case "topic_limit_reached":
+		case "subscription_limit_reached":
 		case "fenced":
 		case "out_of_order_sequence":
 		case "unknown_producer":
 		case "idempotency_key_reused":
 		case "offset_mismatch":
+		case "group_not_empty":
+		case "group_full":
+		case "group_limit_reached":
+		case "unknown_member":
+		case "rebalance_in_progress":
+		case "inconsistent_strategy":
+		case "partition_not_assigned":
+		case "no_committed_offset":
 			return 409;
 		case "request_too_large":
 		case "record_too_large":

@@ -14,8 +14,18 @@ import {
 	PARTITIONS_MAX,
 	PRODUCE_RECORDS_MAX,
 	RECORD_HEADERS_MAX,
+	SSE_KEEPALIVE_MS_MIN,
 	TOPIC_NAME_LENGTH_MAX,
 	TRANSACTIONAL_ID_LENGTH_MAX,
+	WEBHOOK_ATTEMPTS_MAX,
+	WEBHOOK_BATCH_RECORDS_DEFAULT,
+	WEBHOOK_BATCH_RECORDS_MAX,
+	WEBHOOK_BATCH_WAIT_MS_MAX,
+	WEBHOOK_DELIVERIES_PAGE_MAX,
+	WEBHOOK_FILTER_TERMS_MAX,
+	WEBHOOK_RETRY_DELAY_MS_MAX,
+	WEBHOOK_RETRY_SCHEDULE_LENGTH_MAX,
+	WEBHOOK_URL_LENGTH_MAX,
 } from "../shared/limits.ts";
 import { isBase64 } from "../shared/record-codec.ts";
 
@@ -154,4 +164,94 @@ export const FetchQuery = z.object({
 
 export const OffsetsQuery = z.object({
 	at: z.union([z.enum(["earliest", "latest"]), digits(Number.MAX_SAFE_INTEGER)]),
+});
+
+/** Streaming reads (SSE and WebSocket tail, issue 5): where to start and how often to send keep-alives. */
+export const StreamQuery = z.object({
+	offset: digits(Number.MAX_SAFE_INTEGER).optional(),
+	keepalive_ms: cappedDigits(FETCH_WAIT_MS_MAX)
+		.pipe(z.number().min(SSE_KEEPALIVE_MS_MIN, `must be at least ${SSE_KEEPALIVE_MS_MIN}`))
+		.optional(),
+});
+
+/** `Last-Event-ID`: the offset of the last event a reconnecting SSE client saw. */
+export const LastEventId = digits(Number.MAX_SAFE_INTEGER - 1);
+
+/** Webhook subscriptions (issue 5). */
+export const SubscriptionId = z.string().regex(/^sub_[0-9a-f]{20}$/, "subscription ids look like sub_ followed by 20 hex digits");
+export const SubscriptionPath = z.object({ topic: TopicName, id: SubscriptionId });
+
+const Position = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const StartPositionBody = z.union([
+	z.enum(["earliest", "latest"]),
+	z.strictObject({ offset: Position }),
+	z.strictObject({ timestamp: Position }),
+]);
+
+const RetrySchedule = z.array(z.number().int().min(0).max(WEBHOOK_RETRY_DELAY_MS_MAX)).min(1).max(WEBHOOK_RETRY_SCHEDULE_LENGTH_MAX);
+
+const SubscriptionFilter = z
+	.strictObject({
+		keys: z.array(z.string().max(HEADER_KEY_BYTES_MAX)).min(1).max(WEBHOOK_FILTER_TERMS_MAX).optional(),
+		headers: z
+			.record(z.string().max(HEADER_KEY_BYTES_MAX), z.string())
+			.refine((h) => Object.keys(h).length <= WEBHOOK_FILTER_TERMS_MAX, `at most ${WEBHOOK_FILTER_TERMS_MAX} header conditions`)
+			.optional(),
+	})
+	.nullable();
+
+const SubscriptionSettingsFields = {
+	url: z.string().min(1).max(WEBHOOK_URL_LENGTH_MAX),
+	batch_max_records: count(1, WEBHOOK_BATCH_RECORDS_MAX),
+	batch_max_wait_ms: count(0, WEBHOOK_BATCH_WAIT_MS_MAX),
+	max_attempts: count(1, WEBHOOK_ATTEMPTS_MAX),
+	retry_schedule_ms: RetrySchedule,
+	filter: SubscriptionFilter,
+};
+
+export const CreateSubscriptionBody = z.strictObject({
+	url: SubscriptionSettingsFields.url,
+	start: StartPositionBody.optional().default("latest"),
+	batch_max_records: SubscriptionSettingsFields.batch_max_records.optional().default(WEBHOOK_BATCH_RECORDS_DEFAULT),
+	batch_max_wait_ms: SubscriptionSettingsFields.batch_max_wait_ms.optional().default(0),
+	max_attempts: SubscriptionSettingsFields.max_attempts.optional(),
+	retry_schedule_ms: SubscriptionSettingsFields.retry_schedule_ms.optional(),
+	filter: SubscriptionSettingsFields.filter.optional().default(null),
+});
+
+export const UpdateSubscriptionBody = z
+	.strictObject({
+		url: SubscriptionSettingsFields.url.optional(),
+		status: z.enum(["active", "paused"]).optional(),
+		batch_max_records: SubscriptionSettingsFields.batch_max_records.optional(),
+		batch_max_wait_ms: SubscriptionSettingsFields.batch_max_wait_ms.optional(),
+		max_attempts: SubscriptionSettingsFields.max_attempts.optional(),
+		retry_schedule_ms: SubscriptionSettingsFields.retry_schedule_ms.optional(),
+		filter: SubscriptionSettingsFields.filter.optional(),
+		rotate_secret: z.literal(true).optional(),
+	})
+	.refine((body) => Object.keys(body).length > 0, "name at least one field to change");
+
+export const ReplayBody = z
+	.strictObject({
+		offset: z.union([Position, z.enum(["earliest", "latest"])]).optional(),
+		timestamp: Position.optional(),
+		partition: z
+			.number()
+			.int()
+			.min(0)
+			.max(PARTITIONS_MAX - 1)
+			.optional(),
+	})
+	.refine((body) => (body.offset === undefined) !== (body.timestamp === undefined), "give exactly one of offset or timestamp");
+
+export const DeliveriesQuery = z.object({
+	limit: cappedDigits(WEBHOOK_DELIVERIES_PAGE_MAX).pipe(z.number().min(1, "must be at least 1")).optional(),
+});
+
+/** Inbound webhooks: an optional record key and partition in the query string. */
+export const InboundWebhookQuery = z.object({
+	key: z.string().max(HEADER_KEY_BYTES_MAX).optional(),
+	partition: PartitionParam.optional(),
 });

@@ -11,9 +11,9 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { assert } from "../shared/assert.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
-import { PARTITION_BYTES_MAX, STORED_BATCH_BYTES_TARGET } from "../shared/limits.ts";
+import { PARTITION_BYTES_MAX, STORED_BATCH_BYTES_TARGET, TAILS_PER_PARTITION_MAX } from "../shared/limits.ts";
 import { encodeLine, lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
@@ -21,6 +21,7 @@ import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { afterAppend, checkSequence, type ProducerState } from "./producer-state.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION } from "./schema.ts";
+import { acknowledge, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
 import type { AppendRequest, AppendResult, NeedsConfig, PartitionAssignment, PartitionOffsets, ReadRequest, ReadResult } from "./types.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -182,6 +183,7 @@ export class PartitionLog extends DurableObject<Env> {
 			if (compacts(config)) this.trackKeys(request, baseOffset, nowMs);
 		});
 		this.waiters.wakeAll();
+		this.pushTails();
 		this.lifecycle.afterAppend(config, nowMs, producer !== null, Boolean(request.idempotency));
 		return ok({ baseOffset, appendTimeMs: nowMs, duplicate: false });
 	}
@@ -378,6 +380,55 @@ export class PartitionLog extends DurableObject<Env> {
 		};
 	}
 
+	/**
+	 * A WebSocket tail (`GET …/records` with `Upgrade: websocket`, forwarded by the edge after it validated the
+	 * request): accepted with the hibernation API, sent the backlog from `offset`, then pushed every append.
+	 */
+	override async fetch(request: Request): Promise<Response> {
+		const url = new URL(request.url);
+		const topicId = url.searchParams.get("topic_id") ?? "";
+		const refused = this.checkIdentity(topicId) ?? this.checkTailCapacity();
+		if (refused !== null) return Response.json({ error: refused.error }, { status: 409 });
+		const offsetParam = url.searchParams.get("offset");
+		const offset = offsetParam === null || offsetParam === "" ? this.view.logStartOffset : Number(offsetParam);
+		const range = this.checkRange(offset);
+		if (range !== null) return Response.json({ error: { ...range.error, ...range.error.details } }, { status: 416 });
+		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+		this.ctx.acceptWebSocket(server);
+		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0 } satisfies TailState);
+		pushTail(server, this.tailLog());
+		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
+		acknowledge(ws, message);
+	}
+
+	override webSocketClose(ws: WebSocket, code: number): void {
+		// Complete the closing handshake; the runtime forgets the socket.
+		ws.close(code === 1005 ? 1000 : code, "closed");
+	}
+
+	private checkTailCapacity(): Failure | null {
+		if (this.ctx.getWebSockets().length < TAILS_PER_PARTITION_MAX) return null;
+		return err("partition_unavailable", `this partition already has ${TAILS_PER_PARTITION_MAX} tails`);
+	}
+
+	private tailLog(): TailLog {
+		return {
+			nextOffset: () => this.view.nextOffset,
+			logStartOffset: () => this.view.logStartOffset,
+			readNow: (offset, maxRecords, maxBytes) => this.readNow(offset, maxRecords, maxBytes),
+		};
+	}
+
+	private pushTails(): void {
+		const tails = this.ctx.getWebSockets();
+		if (tails.length === 0) return;
+		const log = this.tailLog();
+		for (const ws of tails) pushTail(ws, log);
+	}
+
 	/** The log start offset and high watermark. An unconfigured partition is an empty log. */
 	offsets(): PartitionOffsets {
 		return { logStartOffset: this.view.logStartOffset, highWatermark: this.view.nextOffset };
@@ -422,16 +473,17 @@ export class PartitionLog extends DurableObject<Env> {
 		this.load();
 		this.lifecycle.forgetAlarm();
 		this.waiters.wakeAll();
+		for (const ws of this.ctx.getWebSockets()) ws.close(TAIL_CLOSE.topicDeleted, "the topic was deleted");
 	}
 
-	private checkIdentity(topicId: string): Result<never> | null {
+	private checkIdentity(topicId: string): Failure | null {
 		if (this.status === "deleted" || (this.topicId !== null && this.topicId !== topicId)) {
 			return err("topic_not_found", "the topic was deleted");
 		}
 		return null;
 	}
 
-	private checkRange(offset: number): Result<never> | null {
+	private checkRange(offset: number): Failure | null {
 		if (offset >= this.view.logStartOffset && offset <= this.view.nextOffset) return null;
 		return err("offset_out_of_range", `offset ${offset} is outside [${this.view.logStartOffset}, ${this.view.nextOffset}]`, {
 			log_start_offset: this.view.logStartOffset,

@@ -30,7 +30,21 @@ export type ErrorCode =
 	| "offset_mismatch"
 	| "partition_full"
 	| "partition_unavailable"
-	| "internal";
+	| "internal"
+	// Consumer groups (issue 3).
+	| "group_not_found"
+	| "group_not_empty"
+	| "group_full"
+	| "group_limit_reached"
+	| "unknown_member"
+	| "rebalance_in_progress"
+	| "inconsistent_strategy"
+	| "partition_not_assigned"
+	| "no_committed_offset"
+	// Live delivery (issue 5).
+	| "invalid_webhook_url"
+	| "subscription_not_found"
+	| "subscription_limit_reached";
 
 /**
  * Recovery data an error carries: plain JSON two levels deep, so it survives RPC and goes on the wire as it is.
@@ -47,13 +61,14 @@ export interface DomainError {
 	readonly details?: ErrorDetails;
 }
 
-export type Result<T, E = DomainError> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
+export type Failure<E = DomainError> = { readonly ok: false; readonly error: E };
+export type Result<T, E = DomainError> = { readonly ok: true; readonly value: T } | Failure<E>;
 
 export function ok<T>(value: T): Result<T, never> {
 	return { ok: true, value };
 }
 
-export function err(code: ErrorCode, message: string, details?: ErrorDetails): Result<never> {
+export function err(code: ErrorCode, message: string, details?: ErrorDetails): Failure {
 	return { ok: false, error: details === undefined ? { code, message } : { code, message, details } };
 }
 

@@ -105,3 +105,54 @@ export const COMMIT_METADATA_BYTES_MAX = 4_096;
 export const GROUP_PUBLISH_RETRY_MS = 10_000;
 /** How long the directory keeps a deleted group's tombstone, so a late summary cannot bring it back. */
 export const GROUP_TOMBSTONE_MS = 3_600_000;
+
+// Live delivery (issue 5): streaming reads and webhooks.
+/** SSE: how long one long-poll read waits for an append before a keep-alive comment goes out, and its bounds. */
+export const SSE_KEEPALIVE_MS_DEFAULT = 15_000;
+export const SSE_KEEPALIVE_MS_MIN = 100;
+/** Records and bytes one SSE read takes from the partition before writing them out. */
+export const STREAM_READ_RECORDS_MAX = 1_000;
+export const STREAM_READ_BYTES_MAX = 1024 * 1024;
+/** Webhook subscriptions one topic may have; every one is a delivery lane per partition. */
+export const SUBSCRIPTIONS_PER_TOPIC_MAX = 16;
+export const WEBHOOK_URL_LENGTH_MAX = 2_048;
+/** Records per delivered batch: default and ceiling; and the bytes of one batch (one SQLite row while pending). */
+export const WEBHOOK_BATCH_RECORDS_DEFAULT = 100;
+export const WEBHOOK_BATCH_RECORDS_MAX = 1_000;
+export const WEBHOOK_BATCH_BYTES_MAX = 512 * 1024;
+/** Longest a subscription may wait to fill a batch. */
+export const WEBHOOK_BATCH_WAIT_MS_MAX = 10_000;
+/** Svix's schedule: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (delay before each attempt). */
+export const WEBHOOK_RETRY_SCHEDULE_MS_DEFAULT: readonly number[] = [
+	0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+];
+export const WEBHOOK_RETRY_SCHEDULE_LENGTH_MAX = 32;
+/** Longest delay between two attempts, whatever the schedule or a receiver's `Retry-After` asks for. */
+export const WEBHOOK_RETRY_DELAY_MS_MAX = 86_400_000;
+/** Retries wait their scheduled delay plus or minus this fraction, so failed receivers are not hit in lockstep. */
+export const WEBHOOK_RETRY_JITTER_RATIO = 0.1;
+export const WEBHOOK_ATTEMPTS_MAX = 32;
+/** A receiver must answer within this (Svix uses 15 s); anything later is a failed attempt. */
+export const WEBHOOK_TIMEOUT_MS = 15_000;
+/** Bytes of a receiver's response body kept in the attempt log (the rest is not read). */
+export const WEBHOOK_RESPONSE_BYTES_MAX = 1_024;
+/** Attempts kept per subscription in the delivery log, and the most one `GET …/deliveries` returns. */
+export const WEBHOOK_DELIVERY_LOG_MAX = 500;
+export const WEBHOOK_DELIVERIES_PAGE_MAX = 100;
+/** One alarm run of a delivery object: lanes tail their partitions for this long, then the alarm is re-armed. */
+export const WEBHOOK_RUN_MS = 25_000;
+/** One long-poll read of a caught-up lane (woken by appends; the timer only bounds it). */
+export const WEBHOOK_POLL_WAIT_MS = 10_000;
+/** After a secret rotation, deliveries are signed with the old secret too for this long. */
+export const WEBHOOK_SECRET_GRACE_MS = 86_400_000;
+/** Keys and header conditions one subscription filter may list. */
+export const WEBHOOK_FILTER_TERMS_MAX = 100;
+/** Headers of an inbound webhook kept on the record (the record limit) and the bytes of one header value. */
+export const INBOUND_HEADER_VALUE_BYTES_MAX = 8_192;
+
+/** WebSocket tails: records and bytes per pushed message, and how far a tail may run ahead of its acks. */
+export const TAIL_MESSAGE_RECORDS_MAX = 1_000;
+export const TAIL_MESSAGE_BYTES_MAX = 1024 * 1024;
+export const TAIL_UNACKED_BYTES_MAX = 8 * 1024 * 1024;
+/** Open WebSocket tails per partition. */
+export const TAILS_PER_PARTITION_MAX = 1_000;

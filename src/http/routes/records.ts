@@ -15,6 +15,7 @@ import { mediaType, parseJson, readText, validate } from "../body.ts";
 import { readNdjson } from "../ndjson.ts";
 import { FetchQuery, IdempotencyKey, OffsetsQuery, PartitionPath, ProduceBody, ProduceRecordBody, TopicPath } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+import { streamRecords, tailRecords, wantsEventStream, wantsWebSocket } from "./streaming.ts";
 
 type ProduceRecordInput = z.output<typeof ProduceRecordBody>;
 
@@ -80,6 +81,9 @@ export const recordRoutes = new Hono<AppEnv>()
 	})
 	.all("/:topic/records", methodNotAllowed)
 	.get("/:topic/partitions/:partition/records", async (c) => {
+		// Live delivery (issue 5): the same resource as a stream.
+		if (wantsEventStream(c.req.raw)) return streamRecords(c);
+		if (wantsWebSocket(c.req.raw)) return tailRecords(c);
 		const { topic, partition } = validate(PartitionPath, c.req.param());
 		const query = validate(FetchQuery, c.req.query(), "query");
 		const meta = unwrap(await describeTopic(c.env, topic));

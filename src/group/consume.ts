@@ -1,0 +1,229 @@
+/**
+ * @module
+ * A group member's poll, run at the edge: the coordinator plans it (which partitions, from where), the edge reads
+ * the partitions in parallel, and the coordinator settles it (which reads the member may keep). Records never pass
+ * through the coordinator, so one busy group does not serialise its traffic through one object, and a long-poll
+ * never holds the coordinator: heartbeats of other members go on while this one waits.
+ */
+
+import { partitionLog } from "../broker/topic-directory.ts";
+import type { ReadResult } from "../partition/types.ts";
+import { assert } from "../shared/assert.ts";
+import { err, ok, type Result } from "../shared/errors.ts";
+import { POLL_PARTITIONS_MAX } from "../shared/limits.ts";
+import { RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import { groupCoordinator } from "./stubs.ts";
+import type { FetchPlan, OffsetReset, PollPlan } from "./types.ts";
+
+export interface PollOptions {
+	readonly maxRecords: number;
+	readonly maxBytes: number;
+	readonly waitMs: number;
+	readonly autoCommit: boolean;
+}
+
+interface ReadLimits {
+	readonly maxRecords: number;
+	readonly maxBytes: number;
+}
+
+interface PartitionRead {
+	readonly plan: FetchPlan;
+	readonly limits: ReadLimits;
+	readonly result: ReadResult;
+}
+
+/**
+ * Polls for `memberId` and answers the response body, `{"records":[…],"generation","assignment"}`, with each
+ * record as the partition stored it plus its topic. Records come in offset order per partition, and only from
+ * partitions the member owns in the generation the response names.
+ */
+export async function pollGroup(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<string>> {
+	const coordinator = groupCoordinator(env, groupId);
+	const plan = await coordinator.beginPoll(groupId, memberId, Math.min(POLL_PARTITIONS_MAX, options.maxRecords));
+	if (!plan.ok) return plan;
+	const read = await readPlanned(env, plan.value, options, Math.min(options.waitMs, plan.value.waitMsMax));
+	if (!read.ok) return read;
+	const { reads, topicsStale } = read.value;
+	const outcomes = reads.map((r) => ({
+		topic: r.plan.topic,
+		partition: r.plan.partition,
+		expectedPosition: r.plan.expectedPosition,
+		nextOffset: r.result.nextOffset,
+		recordCount: r.result.recordCount,
+	}));
+	const settled = await coordinator.completePoll(groupId, memberId, plan.value.generation, outcomes, options.autoCommit, topicsStale);
+	if (!settled.ok) return settled;
+	const { accepted, generation, assignment } = settled.value;
+	assert(accepted.length === reads.length, "the coordinator settles every read");
+	const records = reads
+		.filter((r, i) => accepted[i] === true && r.result.recordCount > 0)
+		.map((r) => withTopic(r.plan.topic, r.result.records));
+	return ok(`{"records":[${records.join(RECORD_SEPARATOR)}],"generation":${generation},"assignment":${JSON.stringify(assignment)}}`);
+}
+
+/** Reads every planned partition at once; if all are empty and the member may wait, waits for the first records. */
+async function readPlanned(
+	env: Env,
+	plan: PollPlan,
+	options: PollOptions,
+	waitMs: number,
+): Promise<Result<{ reads: PartitionRead[]; topicsStale: boolean }>> {
+	const count = plan.fetches.length;
+	if (count === 0) {
+		// Nothing to read (more members than partitions): wait anyway, so an idle member does not spin.
+		if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+		return ok({ reads: [], topicsStale: false });
+	}
+	assert(count <= options.maxRecords, "a poll reads no more partitions than records it may return");
+	const first = await Promise.all(
+		plan.fetches.map((fetch, i) => {
+			const limits = { maxRecords: share(options.maxRecords, count, i), maxBytes: Math.max(1, Math.ceil(options.maxBytes / count)) };
+			return readPartition(env, fetch, plan.autoOffsetReset, limits, 0);
+		}),
+	);
+	const reads: PartitionRead[] = [];
+	let topicsStale = false;
+	for (const result of first) {
+		if (!result.ok) return result;
+		if (result.value === null) topicsStale = true;
+		else reads.push(result.value);
+	}
+	const empty = reads.every((r) => r.result.recordCount === 0);
+	if (!empty) return ok({ reads: await topUp(env, reads, options), topicsStale });
+	if (waitMs === 0 || reads.length === 0) return ok({ reads, topicsStale });
+	return ok({ reads: await firstRecords(env, reads, plan.autoOffsetReset, waitMs), topicsStale });
+}
+
+/**
+ * One more round for partitions that stopped short of their high watermark, with the budget the others left
+ * unused: without it a member whose records sit in one of its partitions would get a fraction of `max_records`.
+ * A top-up read that fails is dropped; what was read first stands.
+ */
+async function topUp(env: Env, reads: readonly PartitionRead[], options: PollOptions): Promise<PartitionRead[]> {
+	const records = options.maxRecords - reads.reduce((n, r) => n + r.result.recordCount, 0);
+	const bytes = options.maxBytes - reads.reduce((n, r) => n + r.result.records.length, 0);
+	const behind = reads.flatMap((r, i) => (r.result.nextOffset < r.result.highWatermark ? [i] : [])).slice(0, Math.max(0, records));
+	if (behind.length === 0 || bytes <= 0) return [...reads];
+	const extra = await Promise.allSettled(
+		behind.map((i, j) => {
+			const { plan, result } = reads[i] as PartitionRead;
+			const limits = { maxRecords: share(records, behind.length, j), maxBytes: Math.max(1, Math.ceil(bytes / behind.length)) };
+			return partitionLog(env, plan.topicId, plan.partition).read({
+				topicId: plan.topicId,
+				offset: result.nextOffset,
+				...limits,
+				waitMs: 0,
+			});
+		}),
+	);
+	const merged = [...reads];
+	extra.forEach((outcome, j) => {
+		if (outcome.status !== "fulfilled" || !outcome.value.ok || outcome.value.value.recordCount === 0) return;
+		const i = behind[j] as number;
+		const first = merged[i] as PartitionRead;
+		const more = outcome.value.value;
+		merged[i] = {
+			...first,
+			result: {
+				...more,
+				records: first.result.recordCount === 0 ? more.records : `${first.result.records}${RECORD_SEPARATOR}${more.records}`,
+				recordCount: first.result.recordCount + more.recordCount,
+			},
+		};
+	});
+	return merged;
+}
+
+/** The `i`-th of `parts` shares of `total`, all within one of each other. */
+function share(total: number, parts: number, i: number): number {
+	return Math.floor(total / parts) + (i < total % parts ? 1 : 0);
+}
+
+/**
+ * Long-polls every partition from where the empty reads ended and settles on the first that returns records.
+ * The other waits are abandoned: a read changes nothing, and each ends on its own within `waitMs`.
+ */
+function firstRecords(env: Env, reads: readonly PartitionRead[], reset: OffsetReset, waitMs: number): Promise<PartitionRead[]> {
+	return new Promise((resolve) => {
+		const latest = [...reads];
+		let pending = reads.length;
+		let done = false;
+		const finish = (): void => {
+			if (done) return;
+			done = true;
+			resolve(latest);
+		};
+		reads.forEach((read, i) => {
+			readPartition(env, { ...read.plan, offset: read.result.nextOffset }, reset, read.limits, waitMs)
+				.then((outcome) => {
+					if (done || !outcome.ok || outcome.value === null || outcome.value.result.recordCount === 0) return;
+					latest[i] = { ...outcome.value, plan: read.plan };
+					finish();
+				})
+				// A failed wait is an empty answer: the next poll reads this partition again.
+				.catch(() => undefined)
+				.finally(() => {
+					pending--;
+					if (pending === 0) finish();
+				});
+		});
+	});
+}
+
+/**
+ * Reads one partition from the planned offset, applying `auto_offset_reset` when there is none or when it is
+ * outside the log (below the log start after retention, or past the end after the topic was recreated).
+ * Null when the topic no longer exists.
+ */
+async function readPartition(
+	env: Env,
+	fetch: FetchPlan,
+	reset: OffsetReset,
+	limits: ReadLimits,
+	waitMs: number,
+): Promise<Result<PartitionRead | null>> {
+	const stub = partitionLog(env, fetch.topicId, fetch.partition);
+	let offset = fetch.offset;
+	if (offset === null) {
+		assert(reset !== "none", "the coordinator refuses a poll with no offset to start from under reset none");
+		if (reset === "latest") offset = (await stub.offsets()).highWatermark;
+	}
+	const read = (from: number | null) => stub.read({ topicId: fetch.topicId, offset: from, ...limits, waitMs });
+	let result = await read(offset);
+	if (!result.ok && result.error.code === "offset_out_of_range") {
+		const logStartOffset = Number(result.error.details?.log_start_offset);
+		const highWatermark = Number(result.error.details?.high_watermark);
+		if (reset === "none") {
+			return err(
+				"offset_out_of_range",
+				`${fetch.topic}/${fetch.partition}: offset ${offset} is outside the log and auto_offset_reset is "none"`,
+				{
+					topic: fetch.topic,
+					partition: fetch.partition,
+					offset,
+					log_start_offset: logStartOffset,
+					high_watermark: highWatermark,
+				},
+			);
+		}
+		result = await read(reset === "earliest" ? null : highWatermark);
+	}
+	if (!result.ok && result.error.code === "topic_not_found") return ok(null);
+	if (!result.ok) return result;
+	return ok({ plan: fetch, limits, result: result.value });
+}
+
+const STORED_RECORD_START = '{"partition":';
+
+/** Adds `"topic"` to each stored record by splicing it in front: no parse, no re-serialisation. */
+export function withTopic(topic: string, records: string): string {
+	const prefix = `{"topic":${JSON.stringify(topic)},`;
+	return records
+		.split(RECORD_SEPARATOR)
+		.map((line) => {
+			assert(line.startsWith(STORED_RECORD_START), "a stored record starts with its partition");
+			return prefix + line.slice(1);
+		})
+		.join(RECORD_SEPARATOR);
+}

@@ -1,0 +1,229 @@
+/**
+ * @module
+ * `GroupCoordinator`: one Durable Object per consumer group, the single writer of its members, generation,
+ * assignment, positions and committed offsets (all in SQLite; see docs/consumer-groups.md).
+ *
+ * A join or leave rebalances at once: the new generation and every member's assignment are computed in the same
+ * synchronous transaction (`GroupRules`), so there is no rejoin phase and no moment in which two members own one
+ * partition. Records never pass through here: a poll is planned here (which partitions, from which offsets), read
+ * at the edge, and settled here (positions move only if the member still owns the partition and nobody moved the
+ * position meanwhile). The only awaits are outside those transactions (registry, directory, alarm), and every
+ * decision is re-read from SQLite after them, so calls that interleave at an await stay consistent.
+ * Sessions expire by one alarm set at the earliest deadline (partywhen style), and lazily on any call.
+ */
+
+import { DurableObject } from "cloudflare:workers";
+import { err, ok, type Result } from "../shared/errors.ts";
+import { GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
+import { migrateSchema } from "../shared/sqlite-schema.ts";
+import { DIRECTORY_NAME, type GroupDirectory } from "./group-directory.ts";
+import { GroupRules } from "./group-rules.ts";
+import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
+import { GroupStore } from "./store.ts";
+import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
+import type {
+	CommitRequest,
+	FetchOutcome,
+	GroupDescription,
+	JoinRequest,
+	JoinResult,
+	MemberView,
+	PollCompletion,
+	PollPlan,
+	SubscribedTopic,
+} from "./types.ts";
+
+export class GroupCoordinator extends DurableObject<Env> {
+	private readonly store: GroupStore;
+	private readonly rules: GroupRules;
+	/** When subscribed topics were last re-read; memory only, so a restarted coordinator re-reads at once. */
+	private refreshedAtMs = 0;
+	private refreshing: Promise<void> | null = null;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		migrateSchema(ctx.storage, GROUP_SCHEMA_VERSION, GROUP_DDL);
+		this.store = new GroupStore(ctx.storage.sql);
+		this.rules = new GroupRules(this.store);
+	}
+
+	/** Adds a member (or takes back a static member's place) and answers with a usable assignment. */
+	async join(groupId: string, request: JoinRequest): Promise<Result<JoinResult>> {
+		this.store.identify(groupId, true);
+		const resolved = await resolveTopics(this.env, [request.subscription]);
+		const missing = (request.subscription.topics ?? []).find((t) => !resolved.has(t));
+		if (missing !== undefined) return err("topic_not_found", `topic "${missing}" does not exist`, { topic: missing });
+		const admitted = await this.admit(groupId);
+		if (!admitted.ok) return admitted;
+		const result = this.ctx.storage.transactionSync(() => this.rules.admitMember(request, resolved, Date.now()));
+		await this.afterChange(groupId);
+		return result;
+	}
+
+	async heartbeat(groupId: string, memberId: string): Promise<Result<MemberView>> {
+		this.store.identify(groupId, false);
+		if (this.store.member(memberId) === null) return this.rules.unknownMember(memberId);
+		await this.refreshIfStale();
+		const touched = this.ctx.storage.transactionSync(() => this.rules.touchMember(memberId, Date.now()));
+		await this.afterChange(groupId);
+		return touched.ok ? ok(this.rules.view(memberId)) : touched;
+	}
+
+	/**
+	 * First half of a poll: a heartbeat, the auto-commit of what the member's previous poll returned (Kafka's
+	 * at-least-once: committed only once the member comes back for more), and where to read each owned partition.
+	 */
+	async beginPoll(groupId: string, memberId: string, partitionsMax: number): Promise<Result<PollPlan>> {
+		this.store.identify(groupId, false);
+		if (this.store.member(memberId) === null) return this.rules.unknownMember(memberId);
+		await this.refreshIfStale();
+		const plan = this.ctx.storage.transactionSync(() => this.rules.planPoll(memberId, partitionsMax, Date.now()));
+		await this.afterChange(groupId);
+		return plan;
+	}
+
+	/** Second half of a poll: moves positions past what was read, for partitions the member still owns. */
+	async completePoll(
+		groupId: string,
+		memberId: string,
+		generation: number,
+		outcomes: readonly FetchOutcome[],
+		autoCommit: boolean,
+		topicsStale: boolean,
+	): Promise<Result<PollCompletion>> {
+		this.store.identify(groupId, false);
+		if (topicsStale) this.refreshedAtMs = 0;
+		const result = this.ctx.storage.transactionSync(() => this.rules.settlePoll(memberId, generation, outcomes, autoCommit, Date.now()));
+		await this.afterChange(groupId);
+		return result;
+	}
+
+	/** Commits offsets, fenced: an unknown member or a stale generation writes nothing. */
+	async commit(groupId: string, request: CommitRequest): Promise<Result<MemberView>> {
+		this.store.identify(groupId, false);
+		const result = this.ctx.storage.transactionSync(() => this.rules.applyCommit(request, Date.now()));
+		await this.afterChange(groupId);
+		return result;
+	}
+
+	/** Removes a member and rebalances at once. */
+	async leave(groupId: string, memberId: string): Promise<Result<void>> {
+		this.store.identify(groupId, false);
+		const result = this.ctx.storage.transactionSync(() => this.rules.leave(memberId, Date.now()));
+		await this.afterChange(groupId);
+		return result;
+	}
+
+	async describe(groupId: string): Promise<Result<GroupDescription>> {
+		this.store.identify(groupId, false);
+		this.ctx.storage.transactionSync(() => this.rules.expireOverdue(Date.now()));
+		await this.afterChange(groupId);
+		return this.rules.describe(groupId);
+	}
+
+	/** Sets committed offsets (resolved at the edge); creates the group if it does not exist. */
+	async resetOffsets(groupId: string, offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<Result<void>> {
+		this.store.identify(groupId, true);
+		const admitted = await this.admit(groupId);
+		if (!admitted.ok) return admitted;
+		const result = this.ctx.storage.transactionSync(() => this.rules.resetCommits(groupId, offsets, Date.now()));
+		await this.afterChange(groupId);
+		return result;
+	}
+
+	/** Deletes an empty group's committed offsets; the group disappears from the directory. */
+	async deleteGroup(groupId: string): Promise<Result<void>> {
+		this.store.identify(groupId, false);
+		const result = this.ctx.storage.transactionSync(() => this.rules.deleteEmpty(groupId, Date.now()));
+		await this.afterChange(groupId);
+		return result;
+	}
+
+	/** Expires members whose session passed, retries a failed directory publish, and sets the next alarm. */
+	override async alarm(): Promise<void> {
+		const groupId = this.store.state().group_id;
+		if (groupId === null) return;
+		this.ctx.storage.transactionSync(() => this.rules.expireOverdue(Date.now()));
+		await this.publishIfBehind(groupId);
+		await this.scheduleAlarm(true);
+	}
+
+	/** Re-reads subscribed topics at most every `GROUP_METADATA_REFRESH_MS`; one refresh at a time. */
+	private async refreshIfStale(): Promise<void> {
+		if (Date.now() - this.refreshedAtMs < GROUP_METADATA_REFRESH_MS) return;
+		this.refreshing ??= this.refreshTopics().finally(() => {
+			this.refreshing = null;
+		});
+		await this.refreshing;
+	}
+
+	/** Picks up partitions added to a topic and topics created or deleted under a pattern: a change rebalances. */
+	private async refreshTopics(): Promise<void> {
+		const version = this.rules.membershipVersion;
+		const subscriptions = this.store.members().map((m) => m.subscription);
+		let resolved: Map<string, SubscribedTopic>;
+		try {
+			resolved = subscriptions.length === 0 ? new Map() : await resolveTopics(this.env, subscriptions);
+		} catch (error) {
+			// Keep serving the current assignment; the next call tries again.
+			console.error(`group coordinator: topic refresh failed: ${error instanceof Error ? error.message : String(error)}`);
+			return;
+		}
+		// A join or leave ran while we waited: it stored a newer view of the subscriptions than ours.
+		if (version !== this.rules.membershipVersion) return;
+		this.refreshedAtMs = Date.now();
+		const next = capTopics(resolved, GROUP_PARTITIONS_MAX);
+		if (next.size < resolved.size)
+			console.error(`group coordinator: subscriptions cover over ${GROUP_PARTITIONS_MAX} partitions; topics left out`);
+		this.ctx.storage.transactionSync(() => {
+			const current = this.store.subscribedTopics();
+			if (!sameTopics(current, next)) this.rules.applyTopics(current, next);
+		});
+	}
+
+	/** Lets a group that does not exist yet into the directory (which enforces `GROUPS_MAX`). */
+	private async admit(groupId: string): Promise<Result<void>> {
+		const state = this.store.state();
+		if (state.status === "active") return ok(undefined);
+		return this.directory().admit(groupId, state.generation);
+	}
+
+	private async afterChange(groupId: string): Promise<void> {
+		await this.publishIfBehind(groupId);
+		await this.scheduleAlarm(false);
+	}
+
+	/** Tells the directory about a generation it has not seen; on failure the alarm tries again. */
+	private async publishIfBehind(groupId: string): Promise<void> {
+		const state = this.store.state();
+		if (state.status === "new" || state.published_generation >= state.generation) return;
+		const summary = this.rules.summary(groupId);
+		try {
+			await this.directory().publish(summary);
+			this.store.markPublished(summary.generation);
+		} catch (error) {
+			console.error(`group coordinator: publishing "${groupId}" failed: ${error instanceof Error ? error.message : String(error)}`);
+		}
+	}
+
+	/**
+	 * One alarm for all due work: the earliest session deadline, or a publish retry. Heartbeats only push
+	 * deadlines later, so outside the alarm handler the alarm only ever moves earlier (an early alarm re-arms itself).
+	 */
+	private async scheduleAlarm(rearm: boolean): Promise<void> {
+		const state = this.store.state();
+		const publishDue = state.status !== "new" && state.published_generation < state.generation ? Date.now() + GROUP_PUBLISH_RETRY_MS : null;
+		const deadline = this.store.earliestDeadline();
+		const due = deadline === null ? publishDue : publishDue === null ? deadline : Math.min(deadline, publishDue);
+		const current = rearm ? null : await this.ctx.storage.getAlarm();
+		if (due === null) {
+			if (current !== null || rearm) await this.ctx.storage.deleteAlarm();
+			return;
+		}
+		if (current === null || due < current) await this.ctx.storage.setAlarm(due);
+	}
+
+	private directory(): DurableObjectStub<GroupDirectory> {
+		return this.env.GROUP_DIRECTORY.getByName(DIRECTORY_NAME);
+	}
+}

@@ -1,0 +1,109 @@
+/**
+ * @module
+ * The edge's half of `GET /v1/groups/{group}` (committed offsets joined with each partition's high watermark,
+ * giving lag) and of `POST /v1/groups/{group}/offsets/reset` (resolving "earliest", "latest", a time or an
+ * offset to one offset per partition before the coordinator stores them).
+ */
+
+import { describeTopic, invalidate, partitionLog } from "../broker/topic-directory.ts";
+import { ok, type Result } from "../shared/errors.ts";
+import { comparePartitions, keyOf } from "./assignors.ts";
+import { groupCoordinator } from "./stubs.ts";
+import type { CommittedOffset, GroupDescription, SubscribedTopic, TopicPartition } from "./types.ts";
+
+export interface PartitionLag {
+	readonly topic: string;
+	readonly partition: number;
+	readonly committed: number | null;
+	readonly metadata: string | null;
+	readonly high_watermark: number;
+	readonly lag: number;
+}
+
+export type ResetTarget = "earliest" | "latest" | { readonly timestamp: number } | { readonly offset: number };
+
+/** The group as the coordinator describes it, plus committed offset, high watermark and lag per partition. */
+export async function describeGroup(
+	env: Env,
+	groupId: string,
+): Promise<Result<{ description: GroupDescription; offsets: PartitionLag[] }>> {
+	const described = await groupCoordinator(env, groupId).describe(groupId);
+	if (!described.ok) return described;
+	const description = described.value;
+	const topics = await knownTopics(env, description);
+	const committed = new Map(description.committed.map((c) => [keyOf(c), c]));
+	const partitions = new Map<string, TopicPartition>();
+	for (const t of topics.values())
+		for (let p = 0; p < t.partitions; p++) partitions.set(keyOf({ topic: t.topic, partition: p }), { topic: t.topic, partition: p });
+	const listed = [...partitions.values()].sort(comparePartitions);
+	const offsets = await Promise.all(
+		listed.map((tp) => partitionLag(env, topics.get(tp.topic) as SubscribedTopic, tp, committed.get(keyOf(tp)) ?? null)),
+	);
+	return ok({ description, offsets });
+}
+
+/** Subscribed topics, plus the topics that only have commits (looked up; those deleted since are left out). */
+async function knownTopics(env: Env, description: GroupDescription): Promise<Map<string, SubscribedTopic>> {
+	const topics = new Map(description.topics.map((t) => [t.topic, t]));
+	const others = [...new Set(description.committed.map((c) => c.topic))].filter((t) => !topics.has(t));
+	const metas = await Promise.all(others.map((name) => describeTopic(env, name)));
+	for (const meta of metas) {
+		if (meta.ok) topics.set(meta.value.name, { topic: meta.value.name, topicId: meta.value.topicId, partitions: meta.value.partitions });
+	}
+	return topics;
+}
+
+async function partitionLag(
+	env: Env,
+	topic: SubscribedTopic,
+	tp: TopicPartition,
+	committed: CommittedOffset | null,
+): Promise<PartitionLag> {
+	const offsets = await partitionLog(env, topic.topicId, tp.partition).offsets();
+	// Issue 3: lag is the high watermark minus the committed offset, or minus the log start when nothing is committed.
+	const from = committed?.offset ?? offsets.logStartOffset;
+	return {
+		topic: tp.topic,
+		partition: tp.partition,
+		committed: committed?.offset ?? null,
+		metadata: committed?.metadata ?? null,
+		high_watermark: offsets.highWatermark,
+		lag: Math.max(0, offsets.highWatermark - from),
+	};
+}
+
+/**
+ * One offset per partition of `topic` for `to`. An explicit offset outside a partition's log is clamped into
+ * it, as `kafka-consumer-groups --reset-offsets --to-offset` does.
+ */
+export async function resolveReset(
+	env: Env,
+	topic: string,
+	to: ResetTarget,
+): Promise<Result<{ topic: string; partition: number; offset: number }[]>> {
+	const meta = await describeTopic(env, topic);
+	if (!meta.ok) return meta;
+	const { topicId, partitions } = meta.value;
+	const resolved: { topic: string; partition: number; offset: number }[] = [];
+	const results = await Promise.all(
+		Array.from({ length: partitions }, async (_, partition): Promise<Result<number>> => {
+			const stub = partitionLog(env, topicId, partition);
+			if (typeof to === "object" && "timestamp" in to) {
+				const found = await stub.offsetForTimestamp(topicId, to.timestamp);
+				return found.ok ? ok(found.value.offset) : found;
+			}
+			const { logStartOffset, highWatermark } = await stub.offsets();
+			if (to === "earliest") return ok(logStartOffset);
+			if (to === "latest") return ok(highWatermark);
+			return ok(Math.min(Math.max(to.offset, logStartOffset), highWatermark));
+		}),
+	);
+	for (const [partition, result] of results.entries()) {
+		if (!result.ok) {
+			if (result.error.code === "topic_not_found") invalidate(topic);
+			return result;
+		}
+		resolved.push({ topic, partition, offset: result.value });
+	}
+	return ok(resolved);
+}

@@ -1,0 +1,336 @@
+/**
+ * @module
+ * The rules of a consumer group, as synchronous methods over its SQLite tables: who is a member, what each owns
+ * in which generation, where each partition is read next, and which commits are accepted. No method awaits, so
+ * the coordinator runs each inside one `transactionSync`: a rebalance is all-or-nothing, and no other call can
+ * see a half-computed generation. Nothing here touches the runtime beyond `SqlStorage`.
+ */
+
+import { assert } from "../shared/assert.ts";
+import { err, ok, type Result } from "../shared/errors.ts";
+import { GROUP_MEMBERS_MAX, GROUP_PARTITIONS_MAX } from "../shared/limits.ts";
+import { type AssignorInput, assign, checkAssignment } from "./assignors.ts";
+import type { GroupStore, Member } from "./store.ts";
+import { sameSubscription, subscribedTopics } from "./subscription.ts";
+import { partitionTotal, pruneTopics, sameTopics } from "./topic-resolver.ts";
+import type {
+	CommitRequest,
+	FetchOutcome,
+	FetchPlan,
+	GroupDescription,
+	GroupSummary,
+	JoinRequest,
+	JoinResult,
+	MemberView,
+	PollCompletion,
+	PollPlan,
+	SubscribedTopic,
+	TopicPartition,
+} from "./types.ts";
+
+export class GroupRules {
+	/** Grows on every membership change; a metadata refresh that raced one is dropped (its subscriptions are old). */
+	membershipVersion = 0;
+
+	constructor(private readonly store: GroupStore) {}
+
+	admitMember(request: JoinRequest, resolved: ReadonlyMap<string, SubscribedTopic>, now: number): Result<JoinResult> {
+		this.expireOverdue(now);
+		const state = this.store.state();
+		const count = this.store.memberCount();
+		if (request.strategy !== null && count > 0 && state.strategy !== null && request.strategy !== state.strategy) {
+			return err("inconsistent_strategy", `the group assigns with "${state.strategy}", not "${request.strategy}"`, {
+				strategy: state.strategy,
+			});
+		}
+		const previous = request.instanceId === null ? null : this.store.memberByInstance(request.instanceId);
+		if (previous === null && count >= GROUP_MEMBERS_MAX) {
+			return err("group_full", `a group may have at most ${GROUP_MEMBERS_MAX} members`, { max_members: GROUP_MEMBERS_MAX });
+		}
+		const member: Member = {
+			memberId: crypto.randomUUID(),
+			instanceId: request.instanceId,
+			subscription: request.subscription,
+			sessionTimeoutMs: request.sessionTimeoutMs,
+			autoOffsetReset: request.autoOffsetReset,
+			deadlineMs: now + request.sessionTimeoutMs,
+		};
+		const others = this.store.members().filter((m) => m.memberId !== previous?.memberId);
+		const current = this.store.subscribedTopics();
+		const topics = pruneTopics(
+			new Map([...current, ...resolved]),
+			[...others, member].map((m) => m.subscription),
+		);
+		if (partitionTotal(topics) > GROUP_PARTITIONS_MAX) {
+			return err("group_full", `the group's subscriptions would cover more than ${GROUP_PARTITIONS_MAX} partitions`, {
+				max_partitions: GROUP_PARTITIONS_MAX,
+			});
+		}
+		this.store.putMember(member, now, previous?.memberId ?? null);
+		if (count === 0 || state.strategy === null) this.store.setStrategy(request.strategy ?? "sticky");
+		this.store.setStatus("active");
+		this.membershipVersion++;
+		// KIP-345: a static member back within its session keeps its partitions, without a rebalance.
+		if (previous !== null) this.store.renameOwner(previous.memberId, member.memberId);
+		const unchanged = previous !== null && sameSubscription(previous.subscription, member.subscription) && sameTopics(current, topics);
+		if (!unchanged) this.applyTopics(current, topics);
+		return ok({ memberId: member.memberId, ...this.view(member.memberId) });
+	}
+
+	planPoll(memberId: string, partitionsMax: number, now: number): Result<PollPlan> {
+		const touched = this.touchMember(memberId, now);
+		if (!touched.ok) return touched;
+		const member = touched.value;
+		this.commitPending(memberId, now);
+		const { generation } = this.store.state();
+		const assignment = this.store.assignmentOf(memberId);
+		const topics = this.store.subscribedTopics();
+		const fetches: FetchPlan[] = rotatingWindow(assignment, partitionsMax).map((tp) => {
+			const position = this.store.position(tp);
+			assert(position === null || position.memberId === memberId, "a position belongs to the partition's owner");
+			const topicId = topics.get(tp.topic)?.topicId;
+			assert(topicId !== undefined, "an assigned partition's topic is subscribed");
+			const expectedPosition = position?.nextOffset ?? null;
+			return { ...tp, topicId, offset: expectedPosition ?? this.store.committed(tp)?.offset ?? null, expectedPosition };
+		});
+		const unset = fetches.filter((f) => f.offset === null);
+		if (member.autoOffsetReset === "none" && unset.length > 0) {
+			const first = unset[0] as FetchPlan;
+			return err("no_committed_offset", `no committed offset for ${first.topic}/${first.partition} and auto_offset_reset is "none"`, {
+				generation,
+				partitions: unset.map((f) => ({ topic: f.topic, partition: f.partition })),
+			});
+		}
+		return ok({
+			generation,
+			assignment,
+			autoOffsetReset: member.autoOffsetReset,
+			waitMsMax: Math.floor(member.sessionTimeoutMs / 2),
+			fetches,
+		});
+	}
+
+	/**
+	 * A read is kept only if the member owns the partition now and the position is the one the poll started from;
+	 * a poll that started with no position must also still be in its generation (the partition may have gone to
+	 * another member and come back). Anything else was read by someone else's rules and is dropped unseen.
+	 */
+	settlePoll(
+		memberId: string,
+		generation: number,
+		outcomes: readonly FetchOutcome[],
+		autoCommit: boolean,
+		now: number,
+	): Result<PollCompletion> {
+		const touched = this.touchMember(memberId, now);
+		if (!touched.ok) return touched;
+		const current = this.store.state().generation;
+		const accepted = outcomes.map((o) => {
+			if (this.store.ownerOf(o) !== memberId) return false;
+			const position = this.store.position(o);
+			if ((position?.nextOffset ?? null) !== o.expectedPosition) return false;
+			if (position === null && current !== generation) return false;
+			// No "only forward" check: a position out of the log's range is legitimately reset back to its start.
+			assert(Number.isSafeInteger(o.nextOffset) && o.nextOffset >= 0, "a read ends at an offset");
+			const pendingCommit = autoCommit ? o.nextOffset : (position?.pendingCommit ?? null);
+			if (position?.nextOffset !== o.nextOffset || position.pendingCommit !== pendingCommit) {
+				this.store.setPosition(o, { memberId, nextOffset: o.nextOffset, pendingCommit });
+			}
+			return true;
+		});
+		return ok({ ...this.view(memberId), accepted });
+	}
+
+	applyCommit(request: CommitRequest, now: number): Result<MemberView> {
+		const touched = this.touchMember(request.memberId, now);
+		if (!touched.ok) return touched;
+		const { generation } = this.store.state();
+		if (request.generation !== generation) {
+			return err(
+				"rebalance_in_progress",
+				`generation ${request.generation} is over: the group is at generation ${generation}; poll or heartbeat for the new assignment`,
+				{
+					generation,
+					member_id: request.memberId,
+				},
+			);
+		}
+		for (const o of request.offsets) {
+			if (this.store.ownerOf(o) === request.memberId) continue;
+			return err("partition_not_assigned", `${o.topic}/${o.partition} is not assigned to this member in generation ${generation}`, {
+				topic: o.topic,
+				partition: o.partition,
+				generation,
+			});
+		}
+		for (const o of request.offsets) {
+			this.store.writeCommit(o, generation, now);
+			// An explicit commit wins over what an auto-commit poll left to commit.
+			this.store.clearPendingCommit(o);
+		}
+		return ok(this.view(request.memberId));
+	}
+
+	/** Sets the subscribed topics and rebalances; positions in a topic that was recreated are forgotten. */
+	applyTopics(current: ReadonlyMap<string, SubscribedTopic>, next: ReadonlyMap<string, SubscribedTopic>): void {
+		for (const [name, topic] of next) {
+			const before = current.get(name);
+			if (before !== undefined && before.topicId !== topic.topicId) this.store.forgetPositions(name);
+		}
+		this.store.replaceSubscribedTopics(next);
+		this.rebalance();
+	}
+
+	/** Removes a member at its own request; like `KafkaConsumer.close()`, its pending auto-commits are committed. */
+	leave(memberId: string, now: number): Result<void> {
+		this.expireOverdue(now);
+		if (this.store.member(memberId) === null) return this.unknownMember(memberId);
+		this.commitPending(memberId, now);
+		this.removeMembers([memberId]);
+		return ok(undefined);
+	}
+
+	/** Sets committed offsets; only while the group has no members (their positions would disagree). */
+	resetCommits(groupId: string, offsets: readonly { topic: string; partition: number; offset: number }[], now: number): Result<void> {
+		this.expireOverdue(now);
+		const members = this.store.memberCount();
+		if (members > 0) {
+			return err("group_not_empty", `group "${groupId}" has ${members} members; offsets may be reset only when it has none`, { members });
+		}
+		if (this.store.commitCount() + offsets.length > GROUP_PARTITIONS_MAX) {
+			return err("group_full", `a group may hold committed offsets for at most ${GROUP_PARTITIONS_MAX} partitions`, {
+				max_partitions: GROUP_PARTITIONS_MAX,
+			});
+		}
+		this.store.setStatus("active");
+		const { generation } = this.store.state();
+		for (const o of offsets) this.store.writeCommit({ ...o, metadata: null }, generation, now);
+		return ok(undefined);
+	}
+
+	/** Forgets an empty group. The generation still grows, so a late summary of the old group loses to the tombstone. */
+	deleteEmpty(groupId: string, now: number): Result<void> {
+		this.expireOverdue(now);
+		if (this.store.state().status !== "active") return this.groupNotFound(groupId);
+		const members = this.store.memberCount();
+		if (members > 0)
+			return err("group_not_empty", `group "${groupId}" has ${members} members; only an empty group may be deleted`, { members });
+		this.store.wipe();
+		this.store.setStatus("deleted");
+		this.store.bumpGeneration();
+		return ok(undefined);
+	}
+
+	describe(groupId: string): Result<GroupDescription> {
+		const state = this.store.state();
+		if (state.status !== "active") return this.groupNotFound(groupId);
+		const assignments = this.store.assignments();
+		return ok({
+			state: this.store.memberCount() > 0 ? "stable" : "empty",
+			generation: state.generation,
+			strategy: state.strategy,
+			members: this.store.members().map((m) => ({
+				memberId: m.memberId,
+				instanceId: m.instanceId,
+				subscription: m.subscription,
+				sessionTimeoutMs: m.sessionTimeoutMs,
+				autoOffsetReset: m.autoOffsetReset,
+				assignment: assignments.get(m.memberId) ?? [],
+			})),
+			topics: [...this.store.subscribedTopics().values()],
+			committed: this.store.commits(),
+		});
+	}
+
+	/** How the directory should list the group now. */
+	summary(groupId: string): GroupSummary {
+		const state = this.store.state();
+		const members = this.store.memberCount();
+		return {
+			group: groupId,
+			state: state.status !== "active" ? "dead" : members > 0 ? "stable" : "empty",
+			members,
+			generation: state.generation,
+		};
+	}
+
+	/** Computes the next generation's assignment from the members and subscribed topics in SQLite. */
+	private rebalance(): void {
+		const topics = this.store.subscribedTopics();
+		const input: AssignorInput = {
+			members: this.store.members().map((m) => ({
+				memberId: m.memberId,
+				sortKey: m.instanceId ?? m.memberId,
+				topics: subscribedTopics(m.subscription, topics.keys()),
+			})),
+			partitionCounts: new Map([...topics.values()].map((t) => [t.topic, t.partitions])),
+			previous: this.store.assignments(),
+		};
+		const next = assign(this.store.state().strategy ?? "sticky", input);
+		checkAssignment(input, next);
+		this.store.replaceAssignment(next);
+		this.store.bumpGeneration();
+	}
+
+	private removeMembers(memberIds: readonly string[]): void {
+		for (const id of memberIds) this.store.deleteMember(id);
+		this.membershipVersion++;
+		const current = this.store.subscribedTopics();
+		this.applyTopics(
+			current,
+			pruneTopics(
+				current,
+				this.store.members().map((m) => m.subscription),
+			),
+		);
+	}
+
+	/** Removes every member whose session deadline has passed, in one rebalance. Their pending auto-commits are dropped. */
+	expireOverdue(now: number): void {
+		const overdue = this.store.overdueMembers(now);
+		if (overdue.length > 0) this.removeMembers(overdue);
+	}
+
+	touchMember(memberId: string, now: number): Result<Member> {
+		this.expireOverdue(now);
+		const member = this.store.member(memberId);
+		if (member === null) return this.unknownMember(memberId);
+		this.store.touch(memberId, now + member.sessionTimeoutMs);
+		return ok(member);
+	}
+
+	private commitPending(memberId: string, now: number): void {
+		const { generation } = this.store.state();
+		for (const { tp, offset } of this.store.takePendingCommits(memberId)) {
+			if (this.store.committed(tp)?.offset === offset) continue;
+			this.store.writeCommit({ ...tp, offset, metadata: null }, generation, now);
+		}
+	}
+
+	view(memberId: string): MemberView {
+		return { generation: this.store.state().generation, assignment: this.store.assignmentOf(memberId) };
+	}
+
+	unknownMember(memberId: string): Result<never> {
+		const { generation } = this.store.state();
+		return err(
+			"unknown_member",
+			`member "${memberId}" is not in the group: it left, its session timed out, or it was replaced; join again`,
+			{
+				member_id: memberId,
+				generation,
+			},
+		);
+	}
+
+	groupNotFound(groupId: string): Result<never> {
+		return err("group_not_found", `group "${groupId}" does not exist`, { group: groupId });
+	}
+}
+
+/** Up to `max` partitions of `assignment`, starting at a random one, so a member owning many is served fairly. */
+function rotatingWindow(assignment: readonly TopicPartition[], max: number): TopicPartition[] {
+	if (assignment.length <= max) return [...assignment];
+	const start = Math.floor(Math.random() * assignment.length);
+	return Array.from({ length: max }, (_, i) => assignment[(start + i) % assignment.length] as TopicPartition);
+}

@@ -1,0 +1,321 @@
+/**
+ * @module
+ * Synchronous access to a coordinator's SQLite tables (schema in ./schema.ts). Every method is one or a few
+ * statements with no await, so a caller can compose them inside one `transactionSync`. SQLite is the only
+ * state: a coordinator evicted between two calls loses nothing.
+ */
+
+import { assert } from "../shared/assert.ts";
+import { type Assignment, comparePartitions, keyOf } from "./assignors.ts";
+import type { CommittedOffset, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
+
+export type GroupStatus = "new" | "active" | "deleted";
+
+export interface GroupStateRow extends Record<string, SqlStorageValue> {
+	group_id: string | null;
+	status: GroupStatus;
+	generation: number;
+	strategy: Strategy | null;
+	published_generation: number;
+}
+
+interface MemberRow extends Record<string, SqlStorageValue> {
+	member_id: string;
+	instance_id: string | null;
+	topics: string | null;
+	topic_pattern: string | null;
+	session_timeout_ms: number;
+	auto_offset_reset: OffsetReset;
+	deadline_ms: number;
+}
+
+export interface Member {
+	readonly memberId: string;
+	readonly instanceId: string | null;
+	readonly subscription: Subscription;
+	readonly sessionTimeoutMs: number;
+	readonly autoOffsetReset: OffsetReset;
+	readonly deadlineMs: number;
+}
+
+export interface Position {
+	readonly memberId: string;
+	readonly nextOffset: number;
+	readonly pendingCommit: number | null;
+}
+
+function toMember(row: MemberRow): Member {
+	const subscription: Subscription =
+		row.topics !== null
+			? { topics: JSON.parse(row.topics) as string[], pattern: null }
+			: { topics: null, pattern: row.topic_pattern as string };
+	return {
+		memberId: row.member_id,
+		instanceId: row.instance_id,
+		subscription,
+		sessionTimeoutMs: row.session_timeout_ms,
+		autoOffsetReset: row.auto_offset_reset,
+		deadlineMs: row.deadline_ms,
+	};
+}
+
+export class GroupStore {
+	constructor(private readonly sql: SqlStorage) {}
+
+	state(): GroupStateRow {
+		return this.sql
+			.exec<GroupStateRow>("SELECT group_id, status, generation, strategy, published_generation FROM group_state WHERE id = 1")
+			.one();
+	}
+
+	/**
+	 * Checks that `groupId` names this object (a Durable Object is one group for life) and, when `create`, records
+	 * it. Only calls that create a group record it, so asking about a group that never existed writes nothing.
+	 */
+	identify(groupId: string, create: boolean): void {
+		const { group_id } = this.state();
+		if (group_id !== null) assert(group_id === groupId, "a coordinator serves exactly one group");
+		else if (create) this.sql.exec("UPDATE group_state SET group_id = ? WHERE id = 1", groupId);
+	}
+
+	setStatus(status: GroupStatus): void {
+		this.sql.exec("UPDATE group_state SET status = ? WHERE id = 1", status);
+	}
+
+	setStrategy(strategy: Strategy): void {
+		this.sql.exec("UPDATE group_state SET strategy = ? WHERE id = 1", strategy);
+	}
+
+	/** Starts the next generation and returns its number. */
+	bumpGeneration(): number {
+		return this.sql
+			.exec<{ generation: number }>("UPDATE group_state SET generation = generation + 1 WHERE id = 1 RETURNING generation")
+			.one().generation;
+	}
+
+	markPublished(generation: number): void {
+		this.sql.exec("UPDATE group_state SET published_generation = MAX(published_generation, ?) WHERE id = 1", generation);
+	}
+
+	member(memberId: string): Member | null {
+		const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE member_id = ?", memberId).toArray()[0];
+		return row === undefined ? null : toMember(row);
+	}
+
+	memberByInstance(instanceId: string): Member | null {
+		const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE instance_id = ?", instanceId).toArray()[0];
+		return row === undefined ? null : toMember(row);
+	}
+
+	members(): Member[] {
+		return this.sql.exec<MemberRow>("SELECT * FROM members ORDER BY member_id").toArray().map(toMember);
+	}
+
+	memberCount(): number {
+		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
+	}
+
+	/** Inserts `member`, or replaces the member `replacing` (a static member returning under a new id). */
+	putMember(member: Member, nowMs: number, replacing: string | null = null): void {
+		if (replacing !== null) this.sql.exec("DELETE FROM members WHERE member_id = ?", replacing);
+		const { subscription: s } = member;
+		this.sql.exec(
+			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, deadline_ms, joined_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			member.memberId,
+			member.instanceId,
+			s.topics === null ? null : JSON.stringify(s.topics),
+			s.pattern,
+			member.sessionTimeoutMs,
+			member.autoOffsetReset,
+			member.deadlineMs,
+			nowMs,
+		);
+	}
+
+	deleteMember(memberId: string): void {
+		this.sql.exec("DELETE FROM members WHERE member_id = ?", memberId);
+		this.sql.exec("DELETE FROM positions WHERE member_id = ?", memberId);
+	}
+
+	touch(memberId: string, deadlineMs: number): void {
+		this.sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", deadlineMs, memberId);
+	}
+
+	overdueMembers(nowMs: number): string[] {
+		return this.sql
+			.exec<{ member_id: string }>("SELECT member_id FROM members WHERE deadline_ms <= ? ORDER BY member_id", nowMs)
+			.toArray()
+			.map((r) => r.member_id);
+	}
+
+	earliestDeadline(): number | null {
+		return this.sql.exec<{ d: number | null }>("SELECT MIN(deadline_ms) AS d FROM members").one().d;
+	}
+
+	subscribedTopics(): Map<string, SubscribedTopic> {
+		const rows = this.sql.exec<{ topic: string; topic_id: string; partitions: number }>("SELECT * FROM subscribed_topics").toArray();
+		return new Map(rows.map((r) => [r.topic, { topic: r.topic, topicId: r.topic_id, partitions: r.partitions }]));
+	}
+
+	replaceSubscribedTopics(topics: ReadonlyMap<string, SubscribedTopic>): void {
+		this.sql.exec("DELETE FROM subscribed_topics");
+		for (const t of topics.values()) {
+			this.sql.exec("INSERT INTO subscribed_topics (topic, topic_id, partitions) VALUES (?, ?, ?)", t.topic, t.topicId, t.partitions);
+		}
+	}
+
+	/** The current assignment by member id (members owning nothing are absent). */
+	assignments(): Map<string, TopicPartition[]> {
+		const result = new Map<string, TopicPartition[]>();
+		const rows = this.sql.exec<{ topic: string; partition: number; member_id: string }>(
+			"SELECT topic, partition, member_id FROM assignments ORDER BY topic, partition",
+		);
+		for (const row of rows) {
+			const list = result.get(row.member_id) ?? [];
+			list.push({ topic: row.topic, partition: row.partition });
+			result.set(row.member_id, list);
+		}
+		return result;
+	}
+
+	assignmentOf(memberId: string): TopicPartition[] {
+		return this.sql
+			.exec<{ topic: string; partition: number }>(
+				"SELECT topic, partition FROM assignments WHERE member_id = ? ORDER BY topic, partition",
+				memberId,
+			)
+			.toArray()
+			.map((r) => ({ topic: r.topic, partition: r.partition }));
+	}
+
+	ownerOf(tp: TopicPartition): string | null {
+		const row = this.sql.exec<{ member_id: string }>(
+			"SELECT member_id FROM assignments WHERE topic = ? AND partition = ?",
+			tp.topic,
+			tp.partition,
+		);
+		return row.toArray()[0]?.member_id ?? null;
+	}
+
+	/**
+	 * Writes `next` over the current assignment, touching only rows whose owner changes, and forgets the position
+	 * of every partition that changes owner: the new owner starts from the committed offset (at-least-once).
+	 */
+	replaceAssignment(next: Assignment): void {
+		const nextOwner = new Map<string, { tp: TopicPartition; memberId: string }>();
+		for (const [memberId, partitions] of next) for (const tp of partitions) nextOwner.set(keyOf(tp), { tp, memberId });
+		const current = this.sql.exec<{ topic: string; partition: number; member_id: string }>("SELECT * FROM assignments").toArray();
+		const currentOwner = new Map(current.map((r) => [keyOf(r), r.member_id]));
+		for (const row of current) {
+			if (nextOwner.get(keyOf(row))?.memberId !== row.member_id) {
+				this.sql.exec("DELETE FROM assignments WHERE topic = ? AND partition = ?", row.topic, row.partition);
+			}
+		}
+		for (const [key, { tp, memberId }] of nextOwner) {
+			if (currentOwner.get(key) === memberId) continue;
+			this.sql.exec("INSERT INTO assignments (topic, partition, member_id) VALUES (?, ?, ?)", tp.topic, tp.partition, memberId);
+		}
+		const positions = this.sql.exec<{ topic: string; partition: number; member_id: string }>(
+			"SELECT topic, partition, member_id FROM positions",
+		);
+		for (const row of positions.toArray()) {
+			if (nextOwner.get(keyOf(row))?.memberId !== row.member_id) {
+				this.sql.exec("DELETE FROM positions WHERE topic = ? AND partition = ?", row.topic, row.partition);
+			}
+		}
+	}
+
+	/** Hands a static member's partitions to its new member id, unchanged; positions are forgotten (a restart). */
+	renameOwner(fromMemberId: string, toMemberId: string): void {
+		this.sql.exec("UPDATE assignments SET member_id = ? WHERE member_id = ?", toMemberId, fromMemberId);
+		this.sql.exec("DELETE FROM positions WHERE member_id = ?", fromMemberId);
+	}
+
+	position(tp: TopicPartition): Position | null {
+		const row = this.sql
+			.exec<{ member_id: string; next_offset: number; pending_commit: number | null }>(
+				"SELECT member_id, next_offset, pending_commit FROM positions WHERE topic = ? AND partition = ?",
+				tp.topic,
+				tp.partition,
+			)
+			.toArray()[0];
+		return row === undefined ? null : { memberId: row.member_id, nextOffset: row.next_offset, pendingCommit: row.pending_commit };
+	}
+
+	setPosition(tp: TopicPartition, position: Position): void {
+		this.sql.exec(
+			"INSERT INTO positions (topic, partition, member_id, next_offset, pending_commit) VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET member_id = excluded.member_id, next_offset = excluded.next_offset, pending_commit = excluded.pending_commit",
+			tp.topic,
+			tp.partition,
+			position.memberId,
+			position.nextOffset,
+			position.pendingCommit,
+		);
+	}
+
+	/** Auto-commit offsets a member's last poll left to commit; clears them. */
+	takePendingCommits(memberId: string): { tp: TopicPartition; offset: number }[] {
+		// Selected before the update: RETURNING would answer the new values (NULL).
+		const rows = this.sql
+			.exec<{ topic: string; partition: number; pending_commit: number }>(
+				"SELECT topic, partition, pending_commit FROM positions WHERE member_id = ? AND pending_commit IS NOT NULL",
+				memberId,
+			)
+			.toArray();
+		if (rows.length > 0) this.sql.exec("UPDATE positions SET pending_commit = NULL WHERE member_id = ?", memberId);
+		return rows.map((r) => ({ tp: { topic: r.topic, partition: r.partition }, offset: r.pending_commit }));
+	}
+
+	/** Forgets every position in `topic` (it was deleted and created again: old offsets mean nothing). */
+	forgetPositions(topic: string): void {
+		this.sql.exec("DELETE FROM positions WHERE topic = ?", topic);
+	}
+
+	clearPendingCommit(tp: TopicPartition): void {
+		this.sql.exec("UPDATE positions SET pending_commit = NULL WHERE topic = ? AND partition = ?", tp.topic, tp.partition);
+	}
+
+	committed(tp: TopicPartition): CommittedOffset | null {
+		const row = this.sql
+			.exec<{ committed_offset: number; metadata: string | null }>(
+				"SELECT committed_offset, metadata FROM commits WHERE topic = ? AND partition = ?",
+				tp.topic,
+				tp.partition,
+			)
+			.toArray()[0];
+		return row === undefined ? null : { ...tp, offset: row.committed_offset, metadata: row.metadata };
+	}
+
+	commits(): CommittedOffset[] {
+		return this.sql
+			.exec<{ topic: string; partition: number; committed_offset: number; metadata: string | null }>(
+				"SELECT topic, partition, committed_offset, metadata FROM commits",
+			)
+			.toArray()
+			.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.committed_offset, metadata: r.metadata }))
+			.sort(comparePartitions);
+	}
+
+	commitCount(): number {
+		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
+	}
+
+	writeCommit(commit: CommittedOffset, generation: number, nowMs: number): void {
+		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");
+		this.sql.exec(
+			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms",
+			commit.topic,
+			commit.partition,
+			commit.offset,
+			commit.metadata,
+			generation,
+			nowMs,
+		);
+	}
+
+	/** Forgets everything but the group row (kept so generations keep growing if the group id is used again). */
+	wipe(): void {
+		assert(this.memberCount() === 0, "only an empty group is wiped");
+		for (const table of ["commits", "positions", "assignments", "subscribed_topics"]) this.sql.exec(`DELETE FROM ${table}`);
+	}
+}

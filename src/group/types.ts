@@ -1,0 +1,123 @@
+/**
+ * @module
+ * The RPC vocabulary of a consumer group: what the edge sends a `GroupCoordinator` and what it answers.
+ * Everything here is plain data, so it crosses the RPC boundary unchanged.
+ */
+
+/** Assignment strategies; `sticky` is the default (issue 3). */
+export const STRATEGIES = ["sticky", "range", "round-robin"] as const;
+export type Strategy = (typeof STRATEGIES)[number];
+
+/** Where a member starts on a partition with no committed offset (Kafka's `auto.offset.reset`). */
+export const OFFSET_RESETS = ["earliest", "latest", "none"] as const;
+export type OffsetReset = (typeof OFFSET_RESETS)[number];
+
+/** `stable`: has members; `empty`: no members but committed offsets; `dead`: deleted (never listed). */
+export type GroupState = "stable" | "empty" | "dead";
+
+export interface TopicPartition {
+	readonly topic: string;
+	readonly partition: number;
+}
+
+/** What a member subscribes to: a list of topics or one pattern, never both. */
+export type Subscription =
+	| { readonly topics: readonly string[]; readonly pattern: null }
+	| { readonly topics: null; readonly pattern: string };
+
+export interface JoinRequest {
+	readonly subscription: Subscription;
+	readonly sessionTimeoutMs: number;
+	/** KIP-345 static membership: a member that returns within its session timeout keeps its assignment. */
+	readonly instanceId: string | null;
+	/** Null: whatever the group uses (sticky for a new group). */
+	readonly strategy: Strategy | null;
+	readonly autoOffsetReset: OffsetReset;
+}
+
+/** What every member call answers: the current generation and this member's partitions in it. */
+export interface MemberView {
+	readonly generation: number;
+	readonly assignment: readonly TopicPartition[];
+}
+
+export interface JoinResult extends MemberView {
+	readonly memberId: string;
+}
+
+/** One partition a poll reads. */
+export interface FetchPlan extends TopicPartition {
+	readonly topicId: string;
+	/** The member's position, else the committed offset; null when neither exists (apply `auto_offset_reset`). */
+	readonly offset: number | null;
+	/** The position the coordinator held when the poll began; a read is kept only if it is still the same. */
+	readonly expectedPosition: number | null;
+}
+
+export interface PollPlan extends MemberView {
+	readonly autoOffsetReset: OffsetReset;
+	/** Longest a poll may wait and still find its member alive: half its session timeout. */
+	readonly waitMsMax: number;
+	readonly fetches: readonly FetchPlan[];
+}
+
+/** What a poll read from one partition, reported back so the coordinator can advance the position. */
+export interface FetchOutcome extends TopicPartition {
+	readonly expectedPosition: number | null;
+	readonly nextOffset: number;
+	readonly recordCount: number;
+}
+
+export interface PollCompletion extends MemberView {
+	/** Per outcome, in order: whether its records may be handed out (the member still owns the partition). */
+	readonly accepted: readonly boolean[];
+}
+
+export interface OffsetCommit extends TopicPartition {
+	readonly offset: number;
+	readonly metadata: string | null;
+}
+
+export interface CommitRequest {
+	readonly memberId: string;
+	readonly generation: number;
+	readonly offsets: readonly OffsetCommit[];
+}
+
+export interface CommittedOffset extends TopicPartition {
+	readonly offset: number;
+	readonly metadata: string | null;
+}
+
+export interface SubscribedTopic {
+	readonly topic: string;
+	readonly topicId: string;
+	readonly partitions: number;
+}
+
+export interface MemberDescription {
+	readonly memberId: string;
+	readonly instanceId: string | null;
+	readonly subscription: Subscription;
+	readonly sessionTimeoutMs: number;
+	readonly autoOffsetReset: OffsetReset;
+	readonly assignment: readonly TopicPartition[];
+}
+
+export interface GroupDescription {
+	readonly state: GroupState;
+	readonly generation: number;
+	readonly strategy: Strategy | null;
+	readonly members: readonly MemberDescription[];
+	/** The topics the current assignment was computed from. */
+	readonly topics: readonly SubscribedTopic[];
+	readonly committed: readonly CommittedOffset[];
+}
+
+/** One group as `GET /v1/groups` lists it; `generation` orders summaries that arrive out of order. */
+export interface GroupSummary {
+	readonly group: string;
+	readonly state: GroupState;
+	readonly members: number;
+	readonly generation: number;
+}

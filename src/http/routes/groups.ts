@@ -1,0 +1,220 @@
+/**
+ * @module
+ * `/v1/groups`: consumer groups (issue 3). Members join, poll, heartbeat, commit and leave; anyone with the admin
+ * token lists, describes (with lag), resets offsets of, and deletes groups. Schemas for every path parameter and
+ * body are here; each body is strict, so a misspelt field is a 400 rather than silently ignored.
+ */
+
+import { Hono } from "hono";
+import { z } from "zod";
+import { type PollOptions, pollGroup } from "../../group/consume.ts";
+import { describeGroup, resolveReset } from "../../group/group-offsets.ts";
+import { groupCoordinator, groupDirectory } from "../../group/stubs.ts";
+import { patternProblem } from "../../group/subscription.ts";
+import { type JoinRequest, OFFSET_RESETS, STRATEGIES } from "../../group/types.ts";
+import { unwrap } from "../../shared/errors.ts";
+import { utf8ByteLength } from "../../shared/json.ts";
+import {
+	COMMIT_METADATA_BYTES_MAX,
+	FETCH_BYTES_DEFAULT,
+	FETCH_BYTES_MAX,
+	FETCH_RECORDS_DEFAULT,
+	FETCH_RECORDS_MAX,
+	FETCH_WAIT_MS_MAX,
+	GROUP_ID_LENGTH_MAX,
+	GROUP_PARTITIONS_MAX,
+	GROUP_SUBSCRIPTION_TOPICS_MAX,
+	MEMBER_ID_LENGTH_MAX,
+	PARTITIONS_MAX,
+	SESSION_TIMEOUT_MS_DEFAULT,
+	SESSION_TIMEOUT_MS_MAX,
+	SESSION_TIMEOUT_MS_MIN,
+	TOPIC_PATTERN_LENGTH_MAX,
+} from "../../shared/limits.ts";
+import type { AppEnv } from "../app-env.ts";
+import { parseJson, readText, requireJson, validate } from "../body.ts";
+import { TopicName } from "../schemas.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+const SAFE_ID = /^[a-zA-Z0-9._-]+$/;
+
+/** Group and instance ids: Kafka's topic-name charset, so they are safe in a path and in a Durable Object name. */
+const GroupId = z
+	.string()
+	.min(1)
+	.max(GROUP_ID_LENGTH_MAX)
+	.regex(SAFE_ID, "group ids use only letters, digits, '.', '_' and '-'")
+	.refine((id) => id !== "." && id !== "..", "a group id may not be '.' or '..'");
+
+const MemberId = z.string().min(1).max(MEMBER_ID_LENGTH_MAX).regex(SAFE_ID, "member ids use only letters, digits, '.', '_' and '-'");
+
+const GroupPath = z.object({ group: GroupId });
+const MemberPath = z.object({ group: GroupId, member: MemberId });
+
+const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+/** A number above `max` is lowered to it: limits a server may cap rather than refuse (as the fetch query does). */
+function capped(min: number, max: number) {
+	return z
+		.number()
+		.int()
+		.min(min)
+		.max(Number.MAX_SAFE_INTEGER)
+		.transform((n) => Math.min(n, max));
+}
+
+const JoinBody = z
+	.strictObject({
+		topics: z.array(TopicName).min(1).max(GROUP_SUBSCRIPTION_TOPICS_MAX).optional(),
+		topic_pattern: z.string().min(1).max(TOPIC_PATTERN_LENGTH_MAX).optional(),
+		session_timeout_ms: z.number().int().min(SESSION_TIMEOUT_MS_MIN).max(SESSION_TIMEOUT_MS_MAX).optional(),
+		instance_id: GroupId.nullish(),
+		strategy: z.enum(STRATEGIES).nullish(),
+		auto_offset_reset: z.enum(OFFSET_RESETS).optional(),
+	})
+	.superRefine((body, ctx) => {
+		if ((body.topics === undefined) === (body.topic_pattern === undefined)) {
+			ctx.addIssue({ code: "custom", path: ["topics"], message: "give exactly one of topics or topic_pattern" });
+		}
+		const problem = body.topic_pattern === undefined ? null : patternProblem(body.topic_pattern);
+		if (problem !== null) ctx.addIssue({ code: "custom", path: ["topic_pattern"], message: problem });
+	});
+
+const PollBody = z.strictObject({
+	max_records: capped(1, FETCH_RECORDS_MAX).optional(),
+	max_bytes: capped(1, FETCH_BYTES_MAX).optional(),
+	wait_ms: capped(0, FETCH_WAIT_MS_MAX).optional(),
+	auto_commit: z.boolean().optional(),
+});
+
+const CommitOffset = z.strictObject({
+	topic: TopicName,
+	partition: z
+		.number()
+		.int()
+		.min(0)
+		.max(PARTITIONS_MAX - 1),
+	offset: Offset,
+	metadata: z
+		.string()
+		.refine((m) => utf8ByteLength(m) <= COMMIT_METADATA_BYTES_MAX, `metadata may be at most ${COMMIT_METADATA_BYTES_MAX} bytes`)
+		.nullish(),
+});
+
+const CommitBody = z
+	.strictObject({
+		member_id: MemberId,
+		generation: Offset,
+		offsets: z.array(CommitOffset).min(1).max(GROUP_PARTITIONS_MAX),
+	})
+	.superRefine((body, ctx) => {
+		const seen = new Set<string>();
+		body.offsets.forEach((o, i) => {
+			const key = `${o.topic}/${o.partition}`;
+			if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["offsets", i], message: `${key} appears twice` });
+			seen.add(key);
+		});
+	});
+
+const ResetBody = z.strictObject({
+	topic: TopicName,
+	to: z.union([z.enum(["earliest", "latest"]), z.strictObject({ timestamp: Offset }), z.strictObject({ offset: Offset })]),
+});
+
+const NoBody = z.strictObject({});
+
+/** A JSON body that may be absent (`{}` then); present, it must be JSON and match `schema`. */
+async function optionalBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+	requireJson(request);
+	const text = await readText(request);
+	return validate(schema, text.trim() === "" ? {} : parseJson(text));
+}
+
+function toJoinRequest(body: z.output<typeof JoinBody>): JoinRequest {
+	return {
+		subscription:
+			body.topics !== undefined
+				? { topics: [...new Set(body.topics)], pattern: null }
+				: { topics: null, pattern: body.topic_pattern as string },
+		sessionTimeoutMs: body.session_timeout_ms ?? SESSION_TIMEOUT_MS_DEFAULT,
+		instanceId: body.instance_id ?? null,
+		strategy: body.strategy ?? null,
+		autoOffsetReset: body.auto_offset_reset ?? "latest",
+	};
+}
+
+export const groupRoutes = new Hono<AppEnv>()
+	.get("/", async (c) => {
+		const groups = await groupDirectory(c.env).list();
+		return c.json({ groups: groups.map(({ group, state, members }) => ({ group, state, members })) });
+	})
+	.all("/", methodNotAllowed)
+	.get("/:group", async (c) => {
+		const { group } = validate(GroupPath, c.req.param());
+		const { description: d, offsets } = unwrap(await describeGroup(c.env, group));
+		const members = d.members.map((m) => ({
+			member_id: m.memberId,
+			instance_id: m.instanceId,
+			...(m.subscription.topics !== null ? { topics: m.subscription.topics } : { topic_pattern: m.subscription.pattern }),
+			session_timeout_ms: m.sessionTimeoutMs,
+			auto_offset_reset: m.autoOffsetReset,
+			assignment: m.assignment,
+		}));
+		return c.json({ group, state: d.state, generation: d.generation, strategy: d.strategy, members, offsets });
+	})
+	.delete("/:group", async (c) => {
+		const { group } = validate(GroupPath, c.req.param());
+		unwrap(await groupCoordinator(c.env, group).deleteGroup(group));
+		return c.body(null, 204);
+	})
+	.all("/:group", methodNotAllowed)
+	.post("/:group/members", async (c) => {
+		const { group } = validate(GroupPath, c.req.param());
+		const body = await optionalBody(c.req.raw, JoinBody);
+		const joined = unwrap(await groupCoordinator(c.env, group).join(group, toJoinRequest(body)));
+		return c.json({ member_id: joined.memberId, generation: joined.generation, assignment: joined.assignment });
+	})
+	.all("/:group/members", methodNotAllowed)
+	.post("/:group/members/:member/poll", async (c) => {
+		const { group, member } = validate(MemberPath, c.req.param());
+		const body = await optionalBody(c.req.raw, PollBody);
+		const options: PollOptions = {
+			maxRecords: body.max_records ?? FETCH_RECORDS_DEFAULT,
+			maxBytes: body.max_bytes ?? FETCH_BYTES_DEFAULT,
+			waitMs: body.wait_ms ?? 0,
+			autoCommit: body.auto_commit ?? false,
+		};
+		const json = unwrap(await pollGroup(c.env, group, member, options));
+		return c.body(json, 200, { "Content-Type": "application/json" });
+	})
+	.all("/:group/members/:member/poll", methodNotAllowed)
+	.post("/:group/members/:member/heartbeat", async (c) => {
+		const { group, member } = validate(MemberPath, c.req.param());
+		await optionalBody(c.req.raw, NoBody);
+		return c.json(unwrap(await groupCoordinator(c.env, group).heartbeat(group, member)));
+	})
+	.all("/:group/members/:member/heartbeat", methodNotAllowed)
+	.delete("/:group/members/:member", async (c) => {
+		const { group, member } = validate(MemberPath, c.req.param());
+		unwrap(await groupCoordinator(c.env, group).leave(group, member));
+		return c.body(null, 204);
+	})
+	.all("/:group/members/:member", methodNotAllowed)
+	.post("/:group/offsets/reset", async (c) => {
+		const { group } = validate(GroupPath, c.req.param());
+		const body = await optionalBody(c.req.raw, ResetBody);
+		const offsets = unwrap(await resolveReset(c.env, body.topic, body.to));
+		unwrap(await groupCoordinator(c.env, group).resetOffsets(group, offsets));
+		return c.json({ group, offsets });
+	})
+	.all("/:group/offsets/reset", methodNotAllowed)
+	.post("/:group/offsets", async (c) => {
+		const { group } = validate(GroupPath, c.req.param());
+		const body = await optionalBody(c.req.raw, CommitBody);
+		const offsets = body.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null }));
+		const view = unwrap(
+			await groupCoordinator(c.env, group).commit(group, { memberId: body.member_id, generation: body.generation, offsets }),
+		);
+		return c.json({ generation: view.generation, offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })) });
+	})
+	.all("/:group/offsets", methodNotAllowed);

@@ -1,0 +1,137 @@
+/**
+ * @module
+ * Streaming reads of one partition (issue 5), on the fetch resource `GET /v1/topics/{topic}/partitions/{p}/records`:
+ * with `Accept: text/event-stream` it answers Server-Sent Events (`id:` the offset, `data:` the record as a fetch
+ * returns it), live as records are appended; with `Upgrade: websocket` it hands the request to the partition,
+ * which holds the socket with the hibernation API.
+ *
+ * SSE is a loop of long-poll `read`s: the partition wakes a waiting read on every append, so a record reaches
+ * the reader as soon as it is durable; a read that times out sends a keep-alive comment instead.
+ *
+ * @example
+ * curl -N -H "Authorization: Bearer $TOKEN" -H "Accept: text/event-stream" \
+ *   "$URL/v1/topics/orders/partitions/0/records?offset=0"
+ */
+
+import type { Context } from "hono";
+import { type SSEStreamingApi, streamSSE } from "hono/streaming";
+import { checkPartition, describeTopic, partitionLog } from "../../broker/topic-directory.ts";
+import type { ReadRequest, ReadResult } from "../../partition/types.ts";
+import { ApiError, type DomainError, type ErrorDetails, type Result, unwrap } from "../../shared/errors.ts";
+import { SSE_KEEPALIVE_MS_DEFAULT, STREAM_READ_BYTES_MAX, STREAM_READ_RECORDS_MAX } from "../../shared/limits.ts";
+import { lineOffset, RECORD_SEPARATOR } from "../../shared/record-codec.ts";
+import type { AppEnv } from "../app-env.ts";
+import { validate } from "../body.ts";
+import { errorBody } from "../errors.ts";
+import { LastEventId, PartitionPath, StreamQuery } from "../schemas.ts";
+
+/** Whether the client asked for Server-Sent Events. */
+export function wantsEventStream(request: Request): boolean {
+	return (request.headers.get("Accept") ?? "").toLowerCase().includes("text/event-stream");
+}
+
+/** Whether the request is a WebSocket upgrade. */
+export function wantsWebSocket(request: Request): boolean {
+	return (request.headers.get("Upgrade") ?? "").toLowerCase() === "websocket";
+}
+
+interface StreamStart {
+	readonly topicId: string;
+	readonly partition: number;
+	/** First offset to send; null for the log start. */
+	readonly offset: number | null;
+	readonly keepaliveMs: number;
+}
+
+/** Where a stream starts: after `Last-Event-ID` when reconnecting (it wins over `offset`), else `offset`. */
+async function streamStart(c: Context<AppEnv>): Promise<StreamStart> {
+	const { topic, partition } = validate(PartitionPath, c.req.param());
+	const query = validate(StreamQuery, c.req.query(), "query");
+	const lastEventId = c.req.header("Last-Event-ID");
+	const resume = lastEventId === undefined || lastEventId === "" ? null : validate(LastEventId, lastEventId, "Last-Event-ID") + 1;
+	const meta = unwrap(await describeTopic(c.env, topic));
+	unwrap(checkPartition(meta, partition));
+	return {
+		topicId: meta.topicId,
+		partition,
+		offset: resume ?? query.offset ?? null,
+		keepaliveMs: query.keepalive_ms ?? SSE_KEEPALIVE_MS_DEFAULT,
+	};
+}
+
+/** One SSE event per record; stored records are single-line JSON, so each is exactly one `data:` line. */
+export function sseEvents(records: string): string {
+	if (records.length === 0) return "";
+	let out = "";
+	for (const line of records.split(RECORD_SEPARATOR)) out += `id: ${lineOffset(line)}\ndata: ${line}\n\n`;
+	return out;
+}
+
+/** `GET …/records` with `Accept: text/event-stream`. */
+export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
+	const start = await streamStart(c);
+	const log = partitionLog(c.env, start.topicId, start.partition);
+	const read = (offset: number | null, waitMs: number): Promise<Result<ReadResult>> => {
+		const request: ReadRequest = {
+			topicId: start.topicId,
+			offset,
+			maxRecords: STREAM_READ_RECORDS_MAX,
+			maxBytes: STREAM_READ_BYTES_MAX,
+			waitMs,
+		};
+		return log.read(request);
+	};
+	// The first read happens before answering, so a bad offset or a deleted topic is a JSON error, not a stream.
+	const first = unwrap(await read(start.offset, 0));
+	return streamSSE(c, async (stream) => {
+		let open = true;
+		stream.onAbort(() => {
+			open = false;
+		});
+		await stream.write(": connected\n\n");
+		await pump(
+			stream,
+			first,
+			(offset) => read(offset, start.keepaliveMs),
+			() => open,
+		);
+	});
+}
+
+/** Writes batches until the client goes away or the partition refuses (then an `error` event closes the stream). */
+async function pump(
+	stream: SSEStreamingApi,
+	first: ReadResult,
+	next: (offset: number) => Promise<Result<ReadResult>>,
+	isOpen: () => boolean,
+): Promise<void> {
+	let batch = first;
+	let waited = false;
+	while (isOpen()) {
+		if (batch.recordCount > 0) await stream.write(sseEvents(batch.records));
+		else if (waited) await stream.write(": keep-alive\n\n");
+		const result = await next(batch.nextOffset);
+		if (!result.ok) {
+			await stream.writeSSE({ event: "error", data: JSON.stringify(errorBody(result.error)) });
+			return;
+		}
+		batch = result.value;
+		waited = true;
+	}
+}
+
+/**
+ * `GET …/records` with `Upgrade: websocket`: validated here, then handed to the partition, which accepts the
+ * socket with the hibernation API and pushes every append (see src/partition/tail.ts for the ack protocol).
+ */
+export async function tailRecords(c: Context<AppEnv>): Promise<Response> {
+	const start = await streamStart(c);
+	const url = new URL("https://partition.internal/tail");
+	url.searchParams.set("topic_id", start.topicId);
+	if (start.offset !== null) url.searchParams.set("offset", String(start.offset));
+	const response = await partitionLog(c.env, start.topicId, start.partition).fetch(url.toString(), { headers: { Upgrade: "websocket" } });
+	if (response.status === 101) return response;
+	const body = (await response.json()) as { error: DomainError & Record<string, unknown> };
+	const { code, message, ...details } = body.error;
+	throw new ApiError(code, message, details as ErrorDetails);
+}

@@ -1,0 +1,318 @@
+/**
+ * @module
+ * One delivery lane: a subscription's view of one partition. Each step reloads its row, so a pause, a replay or
+ * a deletion made meanwhile takes effect at the next step; every write is guarded by the lane's `epoch`, so an
+ * attempt that was in flight during a replay or deletion changes nothing when it ends.
+ */
+
+import { produce } from "../broker/produce.ts";
+import { partitionLog, registry } from "../broker/topic-directory.ts";
+import type { ReadResult } from "../partition/types.ts";
+import type { Waiters } from "../partition/waiters.ts";
+import type { DomainError } from "../shared/errors.ts";
+import { WEBHOOK_BATCH_BYTES_MAX } from "../shared/limits.ts";
+import { lineOffset, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import { sendAttempt } from "./deliver.ts";
+import { deadLetterInputs, matches, splitLines } from "./records.ts";
+import { retryDelayMs, verdictOf } from "./retry-policy.ts";
+import { generateMessageId } from "./signing.ts";
+import { type LaneRow, logDelivery, type PendingBatch, pendingOf, type SubscriptionRow } from "./store.ts";
+import type { RecordFilter } from "./types.ts";
+import { allowPrivate, checkUrlSyntax } from "./url-policy.ts";
+
+/** Steps one lane takes in one alarm run (batches sent, reads, retries), so a run always ends. */
+const LANE_STEPS_MAX = 10_000;
+/** Slack on the change wait, so a read that times out normally wins the race against it. */
+const CHANGE_GRACE_MS = 1_000;
+/** A dead-letter write that failed (registry or partition unavailable) is tried again after this long. */
+const DEAD_LETTER_RETRY_MS = 30_000;
+
+/** What a lane needs from its `WebhookDispatcher`. */
+export interface LaneHost {
+	readonly sql: SqlStorage;
+	readonly storage: DurableObjectStorage;
+	readonly bindings: Env;
+	readonly deadlineMs: number;
+	readonly pollWaitMs: number;
+	readonly changed: Waiters;
+	subscription(id: string): SubscriptionRow | null;
+	lane(subscriptionId: string, partition: number): LaneRow | null;
+	disableAll(reason: string): void;
+}
+
+const CLEAR_BATCH =
+	"batch_id = NULL, batch_first_offset = NULL, batch_last_offset = NULL, batch_next_offset = NULL, batch_record_count = NULL, batch_records = NULL, attempts = 0, next_attempt_at_ms = NULL, last_error = NULL";
+
+export class Lane {
+	constructor(
+		private readonly host: LaneHost,
+		private readonly topic: { readonly topic: string; readonly topicId: string },
+		private readonly subscriptionId: string,
+		private readonly partition: number,
+	) {}
+
+	async run(): Promise<void> {
+		for (let step = 0; step < LANE_STEPS_MAX; step++) {
+			const sub = this.host.subscription(this.subscriptionId);
+			const lane = this.host.lane(this.subscriptionId, this.partition);
+			if (sub === null || lane === null || sub.status !== "active") return;
+			const pending = pendingOf(lane);
+			const nowMs = Date.now();
+			if (pending !== null) {
+				const waitMs = pending.nextAttemptAtMs - nowMs;
+				if (waitMs > 0) {
+					if (nowMs + waitMs > this.host.deadlineMs) return;
+					await this.host.changed.wait(waitMs);
+				} else if (pending.attempts >= sub.max_attempts) await this.deadLetter(sub, lane, pending);
+				else await this.attempt(sub, lane, pending);
+				continue;
+			}
+			if (nowMs >= this.host.deadlineMs) return;
+			await this.fill(sub, lane);
+		}
+	}
+
+	/** Whether the lane is still the one this step read: not replayed, not deleted. */
+	private current(lane: LaneRow): boolean {
+		return this.host.lane(this.subscriptionId, this.partition)?.epoch === lane.epoch;
+	}
+
+	private read(offset: number, maxRecords: number, maxBytes: number, waitMs: number) {
+		return partitionLog(this.host.bindings, this.topic.topicId, this.partition).read({
+			topicId: this.topic.topicId,
+			offset,
+			maxRecords,
+			maxBytes,
+			waitMs,
+		});
+	}
+
+	/** Reads the next batch (waiting for appends up to the poll or `batch_max_wait_ms`) and stores it as pending. */
+	private async fill(sub: SubscriptionRow, lane: LaneRow): Promise<void> {
+		const waitMs = Math.max(0, Math.min(this.host.pollWaitMs, this.host.deadlineMs - Date.now()));
+		// A change to the subscription (replay, pause, deletion) ends the wait; the abandoned read just times out.
+		const first = await Promise.race([
+			this.read(lane.next_offset, sub.batch_max_records, WEBHOOK_BATCH_BYTES_MAX, waitMs),
+			this.host.changed.wait(waitMs + CHANGE_GRACE_MS).then(() => null),
+		]);
+		if (first === null) return;
+		if (!first.ok) return this.readFailed(lane, first.error);
+		const read = await this.topUp(sub, first.value);
+		if (read.nextOffset === lane.next_offset) return;
+		const filter = sub.filter === null ? null : (JSON.parse(sub.filter) as RecordFilter);
+		const lines = splitLines(read.records).filter((line) => filter === null || matches(filter, line));
+		this.host.storage.transactionSync(() => {
+			if (!this.current(lane)) return;
+			if (lines.length === 0) {
+				// Nothing the subscription wants (or a compaction gap): move past it without a delivery.
+				this.host.sql.exec(
+					"UPDATE lanes SET next_offset = ? WHERE subscription_id = ? AND partition = ?",
+					read.nextOffset,
+					sub.id,
+					this.partition,
+				);
+				return;
+			}
+			this.host.sql.exec(
+				"UPDATE lanes SET batch_id = ?, batch_first_offset = ?, batch_last_offset = ?, batch_next_offset = ?, batch_record_count = ?, batch_records = ?, attempts = 0, next_attempt_at_ms = ?, last_error = NULL WHERE subscription_id = ? AND partition = ?",
+				generateMessageId(),
+				lineOffset(lines[0] as string),
+				lineOffset(lines.at(-1) as string),
+				read.nextOffset,
+				lines.length,
+				lines.join(RECORD_SEPARATOR),
+				Date.now(),
+				sub.id,
+				this.partition,
+			);
+		});
+	}
+
+	/** With `batch_max_wait_ms`, keeps reading until the batch is full or the wait is over. */
+	private async topUp(sub: SubscriptionRow, first: ReadResult): Promise<ReadResult> {
+		if (sub.batch_max_wait_ms === 0 || first.recordCount === 0) return first;
+		const untilMs = Math.min(Date.now() + sub.batch_max_wait_ms, this.host.deadlineMs);
+		let merged = first;
+		let bytes = first.records.length;
+		while (merged.recordCount < sub.batch_max_records && bytes < WEBHOOK_BATCH_BYTES_MAX && Date.now() < untilMs) {
+			const more = await this.read(
+				merged.nextOffset,
+				sub.batch_max_records - merged.recordCount,
+				WEBHOOK_BATCH_BYTES_MAX - bytes,
+				untilMs - Date.now(),
+			);
+			if (!more.ok || more.value.nextOffset === merged.nextOffset) break;
+			const records =
+				more.value.records === ""
+					? merged.records
+					: merged.records === ""
+						? more.value.records
+						: `${merged.records}${RECORD_SEPARATOR}${more.value.records}`;
+			merged = { ...more.value, records, recordCount: merged.recordCount + more.value.recordCount };
+			bytes = records.length;
+		}
+		return merged;
+	}
+
+	/** Records gone before delivery (retention) are skipped and logged; a deleted topic disables delivery. */
+	private readFailed(lane: LaneRow, error: DomainError): void {
+		if (error.code === "topic_not_found") {
+			this.host.disableAll("the topic was deleted");
+			return;
+		}
+		if (error.code !== "offset_out_of_range") throw new Error(`read failed: ${error.code}: ${error.message}`);
+		const logStart = Number(error.details?.log_start_offset ?? 0);
+		const highWatermark = Number(error.details?.high_watermark ?? 0);
+		const to = lane.next_offset < logStart ? logStart : highWatermark;
+		this.host.storage.transactionSync(() => {
+			if (!this.current(lane)) return;
+			const gap: PendingBatch = {
+				id: "",
+				firstOffset: lane.next_offset,
+				lastOffset: Math.max(lane.next_offset, to - 1),
+				nextOffset: to,
+				recordCount: 0,
+				records: "",
+				attempts: 0,
+				nextAttemptAtMs: 0,
+			};
+			const error = `offsets ${lane.next_offset}..${to - 1} left the log before delivery`;
+			logDelivery(
+				this.host.sql,
+				{
+					subscriptionId: this.subscriptionId,
+					partition: this.partition,
+					batch: gap,
+					attempt: 0,
+					outcome: "skipped",
+					responseStatus: null,
+					latencyMs: 0,
+					error,
+				},
+				Date.now(),
+			);
+			this.host.sql.exec(
+				"UPDATE lanes SET next_offset = ? WHERE subscription_id = ? AND partition = ?",
+				to,
+				this.subscriptionId,
+				this.partition,
+			);
+		});
+	}
+
+	private secrets(sub: SubscriptionRow, nowMs: number): string[] {
+		const previous = sub.previous_secret !== null && (sub.previous_secret_until_ms ?? 0) > nowMs ? [sub.previous_secret] : [];
+		return [sub.secret, ...previous];
+	}
+
+	/** Sends the pending batch once and records the verdict: acknowledged, gone (disable) or retry later. */
+	private async attempt(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
+		const body = `{"topic":${JSON.stringify(this.topic.topic)},"partition":${this.partition},"records":[${batch.records}]}`;
+		const url = checkUrlSyntax(sub.url, allowPrivate(this.host.bindings));
+		const result = url.ok
+			? await sendAttempt({ url: sub.url, webhookId: batch.id, body, secrets: this.secrets(sub, Date.now()) })
+			: { status: null, latencyMs: 0, error: url.error.message, retryAfterMs: null };
+		const verdict = verdictOf(result.status);
+		const attempt = batch.attempts + 1;
+		const nowMs = Date.now();
+		this.host.storage.transactionSync(() => {
+			if (!this.current(lane)) return;
+			const outcome = verdict === "acknowledged" ? "delivered" : verdict === "gone" ? "gone" : "failed";
+			logDelivery(
+				this.host.sql,
+				{
+					subscriptionId: sub.id,
+					partition: this.partition,
+					batch,
+					attempt,
+					outcome,
+					responseStatus: result.status,
+					latencyMs: result.latencyMs,
+					error: result.error,
+				},
+				nowMs,
+			);
+			if (verdict === "acknowledged") {
+				this.host.sql.exec(
+					`UPDATE lanes SET next_offset = ?, ${CLEAR_BATCH} WHERE subscription_id = ? AND partition = ?`,
+					batch.nextOffset,
+					sub.id,
+					this.partition,
+				);
+				return;
+			}
+			if (verdict === "gone") {
+				this.host.sql.exec(
+					"UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at_ms = ? WHERE id = ?",
+					`the receiver answered 410 Gone at ${sub.url}`,
+					nowMs,
+					sub.id,
+				);
+			}
+			const schedule = JSON.parse(sub.retry_schedule_ms) as number[];
+			const delayMs =
+				attempt >= sub.max_attempts
+					? 0
+					: retryDelayMs({ attemptsMade: attempt, scheduleMs: schedule, retryAfterMs: result.retryAfterMs, random: Math.random });
+			this.host.sql.exec(
+				"UPDATE lanes SET attempts = ?, next_attempt_at_ms = ?, last_error = ? WHERE subscription_id = ? AND partition = ?",
+				attempt,
+				nowMs + delayMs,
+				result.error,
+				sub.id,
+				this.partition,
+			);
+		});
+	}
+
+	/** After `max_attempts`, the batch goes to the subscription's dead-letter topic and the lane moves on. */
+	private async deadLetter(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
+		const name = sub.dead_letter_topic;
+		const created = await registry(this.host.bindings).createTopic({ name, partitions: 1 });
+		const inputs = deadLetterInputs(batch.records, {
+			topic: this.topic.topic,
+			subscriptionId: sub.id,
+			attempts: batch.attempts,
+			lastError: lane.last_error,
+		});
+		// The idempotency key makes a dead-letter write that is retried after a crash land once.
+		const produced =
+			created.ok || created.error.code === "topic_exists"
+				? await produce(this.host.bindings, name, inputs, { idempotencyKey: `dlq-${batch.id}` })
+				: created;
+		const nowMs = Date.now();
+		this.host.storage.transactionSync(() => {
+			if (!this.current(lane)) return;
+			if (!produced.ok) {
+				console.error(`webhook ${sub.id}: dead-letter write to "${name}" failed: ${produced.error.message}`);
+				this.host.sql.exec(
+					"UPDATE lanes SET next_attempt_at_ms = ? WHERE subscription_id = ? AND partition = ?",
+					nowMs + DEAD_LETTER_RETRY_MS,
+					sub.id,
+					this.partition,
+				);
+				return;
+			}
+			logDelivery(
+				this.host.sql,
+				{
+					subscriptionId: sub.id,
+					partition: this.partition,
+					batch,
+					attempt: batch.attempts,
+					outcome: "dead_lettered",
+					responseStatus: null,
+					latencyMs: 0,
+					error: lane.last_error,
+				},
+				nowMs,
+			);
+			this.host.sql.exec(
+				`UPDATE lanes SET next_offset = ?, ${CLEAR_BATCH} WHERE subscription_id = ? AND partition = ?`,
+				batch.nextOffset,
+				sub.id,
+				this.partition,
+			);
+		});
+	}
+}

@@ -1,0 +1,78 @@
+/**
+ * @module
+ * Records of a batch as the partition stores them (one JSON object per line, see `record-codec.ts`): filtering
+ * for a subscription, and the produce input that puts a batch into a dead-letter topic.
+ */
+
+import type { ProduceInput } from "../broker/produce.ts";
+import { parseJsonExact } from "../shared/json.ts";
+import { RECORD_HEADERS_MAX } from "../shared/limits.ts";
+import { RECORD_SEPARATOR, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
+import type { RecordFilter } from "./types.ts";
+
+interface StoredRecord {
+	readonly partition: number;
+	readonly offset: number;
+	readonly timestamp: number;
+	readonly key: unknown;
+	readonly value: unknown;
+	readonly headers: readonly RecordHeader[];
+	readonly key_encoding?: ValueEncoding;
+	readonly value_encoding?: ValueEncoding;
+}
+
+export function splitLines(records: string): string[] {
+	return records.length === 0 ? [] : records.split(RECORD_SEPARATOR);
+}
+
+/** Whether a stored record passes a subscription's filter. */
+export function matches(filter: RecordFilter, line: string): boolean {
+	const record = JSON.parse(line) as StoredRecord;
+	if (filter.keys !== undefined && !(typeof record.key === "string" && filter.keys.includes(record.key))) return false;
+	for (const [name, value] of Object.entries(filter.headers ?? {})) {
+		if (!record.headers.some((h) => h.key === name && h.value === value)) return false;
+	}
+	return true;
+}
+
+/** Prefix of the headers a dead-lettered record carries about where it came from and why it failed. */
+export const DEAD_LETTER_HEADER_PREFIX = "tributary-dlq-";
+
+export interface DeadLetterContext {
+	readonly topic: string;
+	readonly subscriptionId: string;
+	readonly attempts: number;
+	readonly lastError: string | null;
+}
+
+/** The records of a batch as they go to the dead-letter topic: same key, value and time, provenance in headers. */
+export function deadLetterInputs(records: string, context: DeadLetterContext): ProduceInput[] {
+	return splitLines(records).map((line) => {
+		const record = parseJsonExact(line) as StoredRecord;
+		const provenance: RecordHeader[] = [
+			{ key: `${DEAD_LETTER_HEADER_PREFIX}topic`, value: context.topic },
+			{ key: `${DEAD_LETTER_HEADER_PREFIX}partition`, value: String(record.partition) },
+			{ key: `${DEAD_LETTER_HEADER_PREFIX}offset`, value: String(record.offset) },
+			{ key: `${DEAD_LETTER_HEADER_PREFIX}subscription`, value: context.subscriptionId },
+			{ key: `${DEAD_LETTER_HEADER_PREFIX}attempts`, value: String(context.attempts) },
+			{ key: `${DEAD_LETTER_HEADER_PREFIX}error`, value: context.lastError },
+		];
+		// The record's own headers first, trimmed so the provenance always fits the per-record header limit.
+		const own = record.headers.slice(0, RECORD_HEADERS_MAX - provenance.length);
+		return {
+			key: record.key,
+			value: record.value,
+			headers: [...own, ...provenance],
+			timestampMs: record.timestamp,
+			keyEncoding: record.key_encoding ?? "json",
+			valueEncoding: record.value_encoding ?? "json",
+			partition: 0,
+		};
+	});
+}
+
+/** The dead-letter topic of a subscription: `<topic>.<subscription id>.dlq`, shortened to a legal topic name. */
+export function deadLetterTopicName(topic: string, subscriptionId: string, nameLengthMax: number): string {
+	const suffix = `.${subscriptionId}.dlq`;
+	return `${topic.slice(0, nameLengthMax - suffix.length)}${suffix}`;
+}

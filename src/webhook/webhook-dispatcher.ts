@@ -1,0 +1,349 @@
+/**
+ * @module
+ * `WebhookDispatcher`: one Durable Object per topic (named by topic id) holding the topic's webhook
+ * subscriptions and delivering to them (issue 5).
+ *
+ * Each (subscription, partition) is a *lane*: it reads its partition from the acknowledged offset, stores the
+ * next batch (records, `webhook-id`) before the first attempt, and sends it until a 2xx, a 410, or
+ * `max_attempts` (then the batch goes to the dead-letter topic). A lane never sends its next batch before the
+ * previous one is settled, so each partition is delivered in offset order; lanes run concurrently, so a slow
+ * partition or receiver stalls only itself. Everything a lane knows is in SQLite, so a restart resumes exactly
+ * where it stopped: an unacknowledged batch is resent under the same `webhook-id`.
+ *
+ * One alarm is multiplexed over the lanes (the `lanes` table is the due-work table): a run lasts
+ * `WEBHOOK_RUN_MS`; caught-up lanes long-poll their partition (woken by appends) for the run, lanes waiting for
+ * a retry sleep if it falls inside the run, and at the end the alarm is set for the earliest due lane.
+ */
+
+import { DurableObject } from "cloudflare:workers";
+import { describeTopic, partitionLog } from "../broker/topic-directory.ts";
+import { Waiters } from "../partition/waiters.ts";
+import { assert } from "../shared/assert.ts";
+import { err, ok, type Result } from "../shared/errors.ts";
+import {
+	SUBSCRIPTIONS_PER_TOPIC_MAX,
+	TOPIC_NAME_LENGTH_MAX,
+	WEBHOOK_POLL_WAIT_MS,
+	WEBHOOK_RUN_MS,
+	WEBHOOK_SECRET_GRACE_MS,
+} from "../shared/limits.ts";
+import { migrateSchema } from "../shared/sqlite-schema.ts";
+import { Lane, type LaneHost } from "./lane.ts";
+import { deadLetterTopicName } from "./records.ts";
+import { DISPATCHER_DDL, DISPATCHER_SCHEMA_VERSION } from "./schema.ts";
+import { generateSecret } from "./signing.ts";
+import { type LaneRow, laneView, recentDeliveries, type SubscriptionRow, subscriptionView } from "./store.ts";
+import type { CreateSubscription, DeliveryView, LaneView, StartPosition, SubscriptionView, TopicRef, UpdateSubscription } from "./types.ts";
+
+/** After a lane failed unexpectedly (a partition unreachable), the alarm waits this long before trying again. */
+const LANE_ERROR_RETRY_MS = 5_000;
+
+export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
+	readonly sql: SqlStorage;
+	/** End of the current alarm run; 0 when no run is in progress. */
+	deadlineMs = 0;
+	/** How long one alarm run and one long-poll last; fields rather than constants so tests can shorten them. */
+	runMs = WEBHOOK_RUN_MS;
+	pollWaitMs = WEBHOOK_POLL_WAIT_MS;
+	/** Woken when a subscription changes, so lanes sleeping on a retry look again. */
+	readonly changed = new Waiters();
+	private readonly running = new Map<string, Promise<void>>();
+	private laneFailed = false;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.sql = ctx.storage.sql;
+		migrateSchema(ctx.storage, DISPATCHER_SCHEMA_VERSION, DISPATCHER_DDL);
+	}
+
+	get storage(): DurableObjectStorage {
+		return this.ctx.storage;
+	}
+
+	get bindings(): Env {
+		return this.env;
+	}
+
+	get topic(): { topic: string; topicId: string } | null {
+		const row = this.sql
+			.exec<{ topic: string; topic_id: string }>("SELECT topic, topic_id FROM dispatcher_state WHERE id = 1")
+			.toArray()[0];
+		return row === undefined ? null : { topic: row.topic, topicId: row.topic_id };
+	}
+
+	private remember(ref: TopicRef): void {
+		const known = this.topic;
+		assert(known === null || known.topicId === ref.topicId, "a dispatcher serves one topic");
+		if (known === null) this.sql.exec("INSERT INTO dispatcher_state (id, topic, topic_id) VALUES (1, ?, ?)", ref.topic, ref.topicId);
+	}
+
+	subscription(id: string): SubscriptionRow | null {
+		return this.sql.exec<SubscriptionRow>("SELECT * FROM subscriptions WHERE id = ?", id).toArray()[0] ?? null;
+	}
+
+	lane(subscriptionId: string, partition: number): LaneRow | null {
+		return (
+			this.sql.exec<LaneRow>("SELECT * FROM lanes WHERE subscription_id = ? AND partition = ?", subscriptionId, partition).toArray()[0] ??
+			null
+		);
+	}
+
+	private notFound(id: string): Result<never> {
+		return err("subscription_not_found", `subscription "${id}" does not exist`, { subscription: id });
+	}
+
+	/** Where `start` is in one partition, clamped into the log. */
+	private async resolveStart(ref: TopicRef, partition: number, start: StartPosition): Promise<Result<number>> {
+		const log = partitionLog(this.env, ref.topicId, partition);
+		if (typeof start === "object" && "timestamp" in start) {
+			const found = await log.offsetForTimestamp(ref.topicId, start.timestamp);
+			return found.ok ? ok(found.value.offset) : found;
+		}
+		const { logStartOffset, highWatermark } = await log.offsets();
+		if (start === "earliest") return ok(logStartOffset);
+		if (start === "latest") return ok(highWatermark);
+		return ok(Math.min(Math.max(start.offset, logStartOffset), highWatermark));
+	}
+
+	private async resolveStarts(ref: TopicRef, start: StartPosition, partitions: readonly number[]): Promise<Result<Map<number, number>>> {
+		const offsets = new Map<number, number>();
+		const results = await Promise.all(partitions.map((p) => this.resolveStart(ref, p, start)));
+		for (const [i, result] of results.entries()) {
+			if (!result.ok) return result;
+			offsets.set(partitions[i] as number, result.value);
+		}
+		return ok(offsets);
+	}
+
+	async createSubscription(ref: TopicRef, input: CreateSubscription): Promise<Result<SubscriptionView>> {
+		this.remember(ref);
+		const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscriptions").one().n;
+		if (count >= SUBSCRIPTIONS_PER_TOPIC_MAX) {
+			return err("subscription_limit_reached", `a topic may have at most ${SUBSCRIPTIONS_PER_TOPIC_MAX} subscriptions`);
+		}
+		const partitions = Array.from({ length: ref.partitions }, (_, p) => p);
+		const starts = await this.resolveStarts(ref, input.start, partitions);
+		if (!starts.ok) return starts;
+		const id = `sub_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+		const secret = generateSecret();
+		const nowMs = Date.now();
+		this.ctx.storage.transactionSync(() => {
+			this.sql.exec(
+				"INSERT INTO subscriptions (id, url, secret, status, start, batch_max_records, batch_max_wait_ms, max_attempts, retry_schedule_ms, filter, dead_letter_topic, created_at_ms, updated_at_ms) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				id,
+				input.url,
+				secret,
+				JSON.stringify(input.start),
+				input.batchMaxRecords,
+				input.batchMaxWaitMs,
+				input.maxAttempts,
+				JSON.stringify(input.retryScheduleMs),
+				input.filter === null ? null : JSON.stringify(input.filter),
+				deadLetterTopicName(ref.topic, id, TOPIC_NAME_LENGTH_MAX),
+				nowMs,
+				nowMs,
+			);
+			for (const [partition, offset] of starts.value) {
+				this.sql.exec("INSERT INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, ?)", id, partition, offset);
+			}
+		});
+		await this.kick();
+		return ok({ ...subscriptionView(this.subscription(id) as SubscriptionRow, ref.topic), secret });
+	}
+
+	listSubscriptions(ref: TopicRef): SubscriptionView[] {
+		return this.sql
+			.exec<SubscriptionRow>("SELECT * FROM subscriptions ORDER BY created_at_ms, id")
+			.toArray()
+			.map((row) => subscriptionView(row, ref.topic));
+	}
+
+	getSubscription(ref: TopicRef, id: string): Result<SubscriptionView & { partitions: LaneView[] }> {
+		const row = this.subscription(id);
+		if (row === null) return this.notFound(id);
+		const lanes = this.sql.exec<LaneRow>("SELECT * FROM lanes WHERE subscription_id = ? ORDER BY partition", id).toArray();
+		return ok({ ...subscriptionView(row, ref.topic), partitions: lanes.map(laneView) });
+	}
+
+	async updateSubscription(ref: TopicRef, id: string, patch: UpdateSubscription): Promise<Result<SubscriptionView>> {
+		const row = this.subscription(id);
+		if (row === null) return this.notFound(id);
+		const nowMs = Date.now();
+		const secret = patch.rotateSecret ? generateSecret() : null;
+		const next: SubscriptionRow = {
+			...row,
+			url: patch.url ?? row.url,
+			batch_max_records: patch.batchMaxRecords ?? row.batch_max_records,
+			batch_max_wait_ms: patch.batchMaxWaitMs ?? row.batch_max_wait_ms,
+			max_attempts: patch.maxAttempts ?? row.max_attempts,
+			retry_schedule_ms: patch.retryScheduleMs === undefined ? row.retry_schedule_ms : JSON.stringify(patch.retryScheduleMs),
+			filter: patch.filter === undefined ? row.filter : patch.filter === null ? null : JSON.stringify(patch.filter),
+			// Resuming also re-enables a subscription that a 410 or a deleted topic disabled.
+			status: patch.status ?? row.status,
+			disabled_reason: patch.status === "active" ? null : row.disabled_reason,
+			secret: secret ?? row.secret,
+			previous_secret: secret === null ? row.previous_secret : row.secret,
+			previous_secret_until_ms: secret === null ? row.previous_secret_until_ms : nowMs + WEBHOOK_SECRET_GRACE_MS,
+			updated_at_ms: nowMs,
+		};
+		this.sql.exec(
+			"UPDATE subscriptions SET url = ?, batch_max_records = ?, batch_max_wait_ms = ?, max_attempts = ?, retry_schedule_ms = ?, filter = ?, status = ?, disabled_reason = ?, secret = ?, previous_secret = ?, previous_secret_until_ms = ?, updated_at_ms = ? WHERE id = ?",
+			next.url,
+			next.batch_max_records,
+			next.batch_max_wait_ms,
+			next.max_attempts,
+			next.retry_schedule_ms,
+			next.filter,
+			next.status,
+			next.disabled_reason,
+			next.secret,
+			next.previous_secret,
+			next.previous_secret_until_ms,
+			next.updated_at_ms,
+			id,
+		);
+		if (patch.status === "active" && row.status !== "active") {
+			// Resuming means "try now": a batch waiting out a backoff is sent at once.
+			this.sql.exec(
+				"UPDATE lanes SET next_attempt_at_ms = MIN(next_attempt_at_ms, ?) WHERE subscription_id = ? AND batch_id IS NOT NULL",
+				nowMs,
+				id,
+			);
+		}
+		if (next.status === "active") await this.kick();
+		else this.changed.wakeAll();
+		const view = subscriptionView(next, ref.topic);
+		return ok(secret === null ? view : { ...view, secret });
+	}
+
+	deleteSubscription(id: string): Result<void> {
+		if (this.subscription(id) === null) return this.notFound(id);
+		this.ctx.storage.transactionSync(() => {
+			this.sql.exec("DELETE FROM subscriptions WHERE id = ?", id);
+			this.sql.exec("DELETE FROM lanes WHERE subscription_id = ?", id);
+			this.sql.exec("DELETE FROM deliveries WHERE subscription_id = ?", id);
+		});
+		this.changed.wakeAll();
+		return ok(undefined);
+	}
+
+	/**
+	 * Moves a subscription's lanes (all, or one partition's) back or forward to `start`. A pending batch is
+	 * dropped, and an attempt in flight is ignored when it ends: the lane's epoch moved on.
+	 */
+	async replay(
+		ref: TopicRef,
+		id: string,
+		start: StartPosition,
+		partition: number | null,
+	): Promise<Result<{ partition: number; offset: number }[]>> {
+		if (this.subscription(id) === null) return this.notFound(id);
+		const partitions = partition === null ? Array.from({ length: ref.partitions }, (_, p) => p) : [partition];
+		const starts = await this.resolveStarts(ref, start, partitions);
+		if (!starts.ok) return starts;
+		if (this.subscription(id) === null) return this.notFound(id);
+		this.ctx.storage.transactionSync(() => {
+			for (const [p, offset] of starts.value) {
+				this.sql.exec(
+					"INSERT INTO lanes (subscription_id, partition, next_offset) VALUES (?1, ?2, ?3) ON CONFLICT (subscription_id, partition) DO UPDATE SET next_offset = ?3, epoch = epoch + 1, batch_id = NULL, batch_first_offset = NULL, batch_last_offset = NULL, batch_next_offset = NULL, batch_record_count = NULL, batch_records = NULL, attempts = 0, next_attempt_at_ms = NULL, last_error = NULL",
+					id,
+					p,
+					offset,
+				);
+			}
+		});
+		await this.kick();
+		return ok([...starts.value].map(([p, offset]) => ({ partition: p, offset })));
+	}
+
+	deliveries(id: string, limit: number): Result<DeliveryView[]> {
+		if (this.subscription(id) === null) return this.notFound(id);
+		return ok(recentDeliveries(this.sql, id, limit));
+	}
+
+	/** Starts work now: inside a running alarm, the new lanes join it; otherwise the alarm fires at once. */
+	private async kick(): Promise<void> {
+		this.changed.wakeAll();
+		if (this.deadlineMs > Date.now()) this.startLanes();
+		else await this.ctx.storage.setAlarm(Date.now());
+	}
+
+	override async alarm(): Promise<void> {
+		const topic = this.topic;
+		if (topic === null) return;
+		this.deadlineMs = Date.now() + this.runMs;
+		this.laneFailed = false;
+		try {
+			await this.syncPartitions(topic);
+			this.startLanes();
+			while (this.running.size > 0) await Promise.all([...this.running.values()]);
+		} finally {
+			this.deadlineMs = 0;
+			await this.scheduleNextAlarm();
+		}
+	}
+
+	/** Adds lanes for partitions the topic gained (from their start, as Kafka consumers take new partitions). */
+	private async syncPartitions(topic: { topic: string; topicId: string }): Promise<void> {
+		const described = await describeTopic(this.env, topic.topic);
+		if (!described.ok && described.error.code !== "topic_not_found") return; // registry busy: use the lanes we have
+		if (!described.ok || described.value.topicId !== topic.topicId) {
+			this.disableAll("the topic was deleted");
+			return;
+		}
+		const subscriptions = this.sql.exec<{ id: string }>("SELECT id FROM subscriptions WHERE status = 'active'").toArray();
+		for (const { id } of subscriptions) {
+			for (let partition = 0; partition < described.value.partitions; partition++) {
+				this.sql.exec("INSERT OR IGNORE INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, 0)", id, partition);
+			}
+		}
+	}
+
+	disableAll(reason: string): void {
+		this.sql.exec(
+			"UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at_ms = ? WHERE status = 'active'",
+			reason,
+			Date.now(),
+		);
+	}
+
+	private startLanes(): void {
+		const topic = this.topic;
+		if (topic === null) return;
+		const lanes = this.sql
+			.exec<{ subscription_id: string; partition: number }>(
+				"SELECT l.subscription_id, l.partition FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id WHERE s.status = 'active'",
+			)
+			.toArray();
+		for (const { subscription_id, partition } of lanes) {
+			const key = `${subscription_id}/${partition}`;
+			if (this.running.has(key)) continue;
+			const lane = new Lane(this, topic, subscription_id, partition);
+			const run = lane
+				.run()
+				.catch((cause: unknown) => {
+					this.laneFailed = true;
+					console.error(
+						`webhook lane ${key} of "${topic.topic}" failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`,
+					);
+				})
+				.finally(() => this.running.delete(key));
+			this.running.set(key, run);
+		}
+	}
+
+	/** The earliest due lane: now for a lane tailing its partition, its retry time for one with a pending batch. */
+	private async scheduleNextAlarm(): Promise<void> {
+		const due = this.sql
+			.exec<{ due: number | null }>(
+				"SELECT MIN(CASE WHEN l.batch_id IS NULL THEN 0 ELSE l.next_attempt_at_ms END) AS due FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id WHERE s.status = 'active'",
+			)
+			.one().due;
+		if (due === null) {
+			await this.ctx.storage.deleteAlarm();
+			return;
+		}
+		const nowMs = Date.now();
+		await this.ctx.storage.setAlarm(Math.max(due, nowMs + (this.laneFailed ? LANE_ERROR_RETRY_MS : 0)));
+	}
+}

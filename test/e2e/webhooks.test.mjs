@@ -1,0 +1,162 @@
+/**
+ * Webhooks against a real `wrangler dev` and a real HTTP receiver on 127.0.0.1 (issue 5): a receiver that
+ * fails its first attempts gets every record, in order, signed (verified with `standardwebhooks`); a receiver
+ * that stays down past `max_attempts` sends the batch to the dead-letter topic.
+ *
+ * The Worker must run with `WEBHOOK_ALLOW_PRIVATE=true` to deliver to 127.0.0.1 over http. The shared
+ * `startWranglerDev` helper takes no extra vars yet, so this file appends `--var WEBHOOK_ALLOW_PRIVATE:true`
+ * to the wrangler command line it spawns (see `allowPrivateWebhooks`).
+ */
+
+import assert from "node:assert/strict";
+import childProcess from "node:child_process";
+import { createServer } from "node:http";
+import { syncBuiltinESMExports } from "node:module";
+import { after, before, test } from "node:test";
+import { Webhook } from "standardwebhooks";
+import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { client } from "./lib/client.mjs";
+import { HOST, tempDir, waitUntil } from "./lib/net.mjs";
+import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+
+/** Adds the var to every `wrangler dev` this process spawns (until the helper accepts vars itself). */
+function allowPrivateWebhooks() {
+	const original = childProcess.spawn;
+	childProcess.spawn = (command, args, options) =>
+		original(
+			command,
+			String(command).endsWith("wrangler") && args[0] === "dev" ? [...args, "--var", "WEBHOOK_ALLOW_PRIVATE:true"] : args,
+			options,
+		);
+	syncBuiltinESMExports();
+}
+
+/** A receiver whose answer to each request is decided by `respond(request, index)`. */
+function startReceiver(respond) {
+	const received = [];
+	const server = createServer((req, res) => {
+		const chunks = [];
+		req.on("data", (chunk) => chunks.push(chunk));
+		req.on("end", () => {
+			const body = Buffer.concat(chunks).toString("utf8");
+			const entry = { path: req.url, headers: req.headers, body, json: JSON.parse(body), atMs: Date.now() };
+			const status = respond(entry, received.filter((r) => r.path === entry.path).length);
+			received.push(entry);
+			res.writeHead(status, { "Content-Type": "text/plain" }).end(status < 300 ? "ok" : "try again");
+		});
+	});
+	return new Promise((resolve) =>
+		server.listen(0, HOST, () => resolve({ server, received, url: `http://${HOST}:${server.address().port}` })),
+	);
+}
+
+const state = tempDir("webhooks");
+let dev;
+let api;
+let receiver;
+
+before(async () => {
+	allowPrivateWebhooks();
+	const token = generateToken();
+	dev = await startWranglerDev({ persistTo: state.path, token });
+	api = client(dev.url, token);
+	// /flaky fails its first two attempts; /down never answers 2xx; /fast acknowledges at once.
+	receiver = await startReceiver((entry, index) => {
+		if (entry.path === "/flaky") return index < 2 ? 503 : 200;
+		if (entry.path === "/down") return 500;
+		return 204;
+	});
+});
+
+after(async () => {
+	receiver?.server.close();
+	await stopAllWranglerDevs();
+	state.remove();
+});
+
+function verified(secret, entry) {
+	return new Webhook(secret).verify(entry.body, {
+		"webhook-id": entry.headers["webhook-id"],
+		"webhook-timestamp": entry.headers["webhook-timestamp"],
+		"webhook-signature": entry.headers["webhook-signature"],
+	});
+}
+
+test("a receiver that fails its first attempts gets every record, in order, signed, with retries under one id", {
+	timeout: 120_000,
+}, async () => {
+	await api.createTopic("hooked", 1);
+	const sub = await api.expect(201, "POST", "/v1/topics/hooked/subscriptions", {
+		body: { url: `${receiver.url}/flaky`, start: "earliest", batch_max_records: 5, retry_schedule_ms: [0, 200, 200], max_attempts: 10 },
+	});
+	for (let i = 0; i < 4; i++)
+		await api.produce(
+			"hooked",
+			Array.from({ length: 5 }, (_, n) => ({ value: i * 5 + n })),
+		);
+	const acknowledged = () => {
+		const seen = new Map();
+		for (const entry of receiver.received.filter((r) => r.path === "/flaky")) seen.set(entry.headers["webhook-id"], entry);
+		return [...seen.values()];
+	};
+	await waitUntil(() => acknowledged().flatMap((e) => e.json.records).length >= 20, {
+		timeoutMs: 30_000,
+		message: "20 records at the receiver",
+	});
+	const attempts = receiver.received.filter((r) => r.path === "/flaky");
+	assert.ok(attempts.length >= 3, "the first two attempts failed and were retried");
+	assert.equal(attempts[0].headers["webhook-id"], attempts[2].headers["webhook-id"], "retries keep the webhook-id");
+	assert.equal(attempts[0].body, attempts[2].body, "retries resend the same records");
+	const offsets = acknowledged().flatMap((e) => e.json.records.map((r) => r.offset));
+	assert.deepEqual(
+		offsets,
+		Array.from({ length: 20 }, (_, i) => i),
+		"in order, no loss, no duplicate batch",
+	);
+	for (const entry of attempts) assert.deepEqual(verified(sub.secret, entry), entry.json);
+	const { deliveries } = await api.expect(200, "GET", `/v1/topics/hooked/subscriptions/${sub.id}/deliveries`);
+	assert.ok(deliveries.some((d) => d.outcome === "failed" && d.response_status === 503));
+});
+
+test("a receiver down past max_attempts: the batch goes to the dead-letter topic", { timeout: 120_000 }, async () => {
+	await api.createTopic("doomed", 1);
+	const sub = await api.expect(201, "POST", "/v1/topics/doomed/subscriptions", {
+		body: { url: `${receiver.url}/down`, start: "earliest", retry_schedule_ms: [0, 100], max_attempts: 3 },
+	});
+	await api.produce("doomed", [{ key: "k", value: "lost?" }]);
+	const dead = await waitUntil(
+		async () => {
+			const response = await api.request("GET", `/v1/topics/${sub.dead_letter_topic}/partitions/0/records?offset=0`);
+			return response.status === 200 && response.json.records.length > 0 ? response.json.records : null;
+		},
+		{ timeoutMs: 30_000, message: "the dead-letter topic to hold the batch" },
+	);
+	assert.equal(receiver.received.filter((r) => r.path === "/down").length, 3);
+	assert.deepEqual([dead[0].key, dead[0].value], ["k", "lost?"]);
+	const headers = Object.fromEntries(dead[0].headers.map((h) => [h.key, h.value]));
+	assert.equal(headers["tributary-dlq-topic"], "doomed");
+	assert.equal(headers["tributary-dlq-offset"], "0");
+	assert.match(headers["tributary-dlq-error"], /HTTP 500/);
+});
+
+test("latency from produce request to receipt, for a receiver that answers at once", { timeout: 120_000 }, async () => {
+	await api.createTopic("timed", 1);
+	await api.expect(201, "POST", "/v1/topics/timed/subscriptions", { body: { url: `${receiver.url}/fast`, start: "latest" } });
+	const latencies = [];
+	for (let i = 0; i < 30; i++) {
+		const before = receiver.received.filter((r) => r.path === "/fast").length;
+		// Measured from sending the produce request: the receipt often lands before its acknowledgement does.
+		const sentMs = Date.now();
+		await api.produce("timed", [{ value: i }]);
+		const entry = await waitUntil(() => receiver.received.filter((r) => r.path === "/fast")[before], {
+			timeoutMs: 10_000,
+			intervalMs: 1,
+			message: `record ${i}`,
+		});
+		latencies.push(entry.atMs - sentMs);
+	}
+	latencies.sort((a, b) => a - b);
+	const p = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+	console.log(`# webhook latency over wrangler dev: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms (n=${latencies.length})`);
+	assert.ok(p(0.5) < 1_000);
+});

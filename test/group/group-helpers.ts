@@ -1,0 +1,109 @@
+/**
+ * Helpers for consumer-group tests: the member calls over HTTP, and time travel for session expiry (the
+ * coordinator's deadlines are moved into the past in SQLite, then its alarm is run; nobody sleeps).
+ */
+
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import type { GroupCoordinator } from "../../src/group/group-coordinator.ts";
+import { json } from "../helpers.ts";
+
+export interface Partition {
+	topic: string;
+	partition: number;
+}
+
+export interface Joined {
+	member_id: string;
+	generation: number;
+	assignment: Partition[];
+}
+
+export interface PolledRecord extends Partition {
+	offset: number;
+	timestamp: number;
+	key: unknown;
+	value: unknown;
+	headers: { key: string; value: string | null }[];
+}
+
+export interface Polled {
+	records: PolledRecord[];
+	generation: number;
+	assignment: Partition[];
+}
+
+export interface GroupOffsets extends Partition {
+	committed: number | null;
+	high_watermark: number;
+	lag: number;
+}
+
+export interface Described {
+	group: string;
+	state: string;
+	generation: number;
+	strategy: string;
+	members: { member_id: string; instance_id: string | null; assignment: Partition[] }[];
+	offsets: GroupOffsets[];
+}
+
+let groupCounter = 0;
+export function uniqueGroup(prefix = "g"): string {
+	groupCounter++;
+	return `${prefix}-${groupCounter}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export function join(group: string, body: Record<string, unknown>) {
+	return json<Joined>("POST", `/v1/groups/${group}/members`, 200, { body });
+}
+
+export function poll(group: string, member: string, body: Record<string, unknown> = {}) {
+	return json<Polled>("POST", `/v1/groups/${group}/members/${member}/poll`, 200, { body });
+}
+
+export function heartbeat(group: string, member: string) {
+	return json<{ generation: number; assignment: Partition[] }>("POST", `/v1/groups/${group}/members/${member}/heartbeat`, 200);
+}
+
+export function commit(group: string, member: string, generation: number, offsets: (Partition & { offset: number; metadata?: string })[]) {
+	return json("POST", `/v1/groups/${group}/offsets`, 200, { body: { member_id: member, generation, offsets } });
+}
+
+export function describeGroup(group: string) {
+	return json<Described>("GET", `/v1/groups/${group}`, 200);
+}
+
+export function coordinator(group: string): DurableObjectStub<GroupCoordinator> {
+	return env.GROUP_COORDINATOR.getByName(group);
+}
+
+/** Moves the session deadlines of `members` into the past and runs the coordinator's alarm. */
+export async function expire(group: string, members: readonly string[]): Promise<void> {
+	const stub = coordinator(group);
+	await runInDurableObject(stub, (_, state) => {
+		for (const id of members) state.storage.sql.exec("UPDATE members SET deadline_ms = 0 WHERE member_id = ?", id);
+	});
+	expect(await runDurableObjectAlarm(stub)).toBe(true);
+}
+
+/** Makes the coordinator re-read topic metadata at its next call (instead of waiting for the refresh interval). */
+export async function forceMetadataRefresh(group: string): Promise<void> {
+	await runInDurableObject(coordinator(group), (instance) => {
+		(instance as unknown as { refreshedAtMs: number }).refreshedAtMs = 0;
+	});
+}
+
+export const key = (p: Partition): string => `${p.topic}/${p.partition}`;
+
+/** Asserts the assignments cover `expected` partitions exactly once between them. */
+export function expectPartitioned(assignments: readonly Partition[][], expected: readonly Partition[]): void {
+	const all = assignments.flat().map(key);
+	expect(new Set(all).size, "no partition is owned twice").toBe(all.length);
+	expect([...all].sort()).toEqual(expected.map(key).sort());
+}
+
+export function partitionsOf(topic: string, count: number): Partition[] {
+	return Array.from({ length: count }, (_, partition) => ({ topic, partition }));
+}

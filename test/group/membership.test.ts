@@ -1,0 +1,218 @@
+/**
+ * Membership and assignment over HTTP: joins and leaves rebalance at once, sessions expire by alarm, static
+ * members come back to their partitions, and new partitions and topics are picked up.
+ */
+import { abortAllDurableObjects } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { call, createTopic, expectError, json, produce, uniqueTopic } from "../helpers.ts";
+import {
+	commit,
+	describeGroup,
+	expectPartitioned,
+	expire,
+	forceMetadataRefresh,
+	heartbeat,
+	join,
+	partitionsOf,
+	poll,
+	uniqueGroup,
+} from "./group-helpers.ts";
+
+describe("membership", () => {
+	it("splits a 4-partition topic between two members, then three, then two again after a leave and a timeout", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		const group = uniqueGroup();
+		const all = partitionsOf(topic, 4);
+		const a = await join(group, { topics: [topic] });
+		expect(a.generation).toBe(1);
+		expect(a.assignment).toEqual(all);
+		const b = await join(group, { topics: [topic] });
+		expect(b.generation).toBe(2);
+		const aView = await heartbeat(group, a.member_id);
+		expect(aView.generation).toBe(2);
+		expectPartitioned([aView.assignment, b.assignment], all);
+		expect(aView.assignment).toHaveLength(2);
+
+		const c = await join(group, { topics: [topic] });
+		expect(c.generation).toBe(3);
+		const views3 = await Promise.all([a, b, c].map((m) => heartbeat(group, m.member_id)));
+		expect(views3.map((v) => v.generation)).toEqual([3, 3, 3]);
+		expectPartitioned(
+			views3.map((v) => v.assignment),
+			all,
+		);
+		expect(views3.map((v) => v.assignment.length).sort()).toEqual([1, 1, 2]);
+
+		expect((await call("DELETE", `/v1/groups/${group}/members/${b.member_id}`)).status).toBe(204);
+		const views4 = await Promise.all([a, c].map((m) => heartbeat(group, m.member_id)));
+		expect(views4.map((v) => v.generation)).toEqual([4, 4]);
+		expectPartitioned(
+			views4.map((v) => v.assignment),
+			all,
+		);
+
+		await expire(group, [c.member_id]);
+		const last = await heartbeat(group, a.member_id);
+		expect(last).toEqual({ generation: 5, assignment: all });
+		const gone = await expectError("POST", `/v1/groups/${group}/members/${c.member_id}/heartbeat`, 409, "unknown_member");
+		expect(gone).toMatchObject({ generation: 5, member_id: c.member_id, retriable: false });
+		await expectError("DELETE", `/v1/groups/${group}/members/${b.member_id}`, 409, "unknown_member");
+	});
+
+	it("answers a join with a usable assignment: the first poll returns records", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, [
+			{ value: "a", partition: 0 },
+			{ value: "b", partition: 1 },
+		]);
+		const group = uniqueGroup();
+		const member = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const polled = await poll(group, member.member_id);
+		expect(polled.records.map((r) => r.value).sort()).toEqual(["a", "b"]);
+	});
+
+	it("keeps only the alarm's earliest deadline: an early alarm re-arms itself and expires no one alive", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], session_timeout_ms: 6_000 });
+		const b = await join(group, { topics: [topic], session_timeout_ms: 60_000 });
+		await expire(group, []);
+		expect((await heartbeat(group, a.member_id)).generation).toBe(b.generation);
+		expect((await heartbeat(group, b.member_id)).generation).toBe(b.generation);
+	});
+
+	it("gives a static member its partitions back without a rebalance, under a new member id", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], instance_id: "consumer-a" });
+		const b = await join(group, { topics: [topic], instance_id: "consumer-b" });
+		const before = await heartbeat(group, a.member_id);
+		const back = await join(group, { topics: [topic], instance_id: "consumer-a" });
+		expect(back.member_id).not.toBe(a.member_id);
+		expect(back.generation).toBe(b.generation);
+		expect(back.assignment).toEqual(before.assignment);
+		await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/poll`, 409, "unknown_member");
+		expect((await heartbeat(group, b.member_id)).generation).toBe(b.generation);
+		// Past its session timeout it is gone, and coming back is an ordinary join.
+		await expire(group, [back.member_id]);
+		const again = await join(group, { topics: [topic], instance_id: "consumer-a" });
+		expect(again.generation).toBe(b.generation + 2);
+	});
+
+	it("rebalances a static member that comes back with a different subscription", async () => {
+		const [t1, t2] = [uniqueTopic(), uniqueTopic()];
+		await createTopic(t1, 2);
+		await createTopic(t2, 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [t1], instance_id: "x" });
+		const back = await join(group, { topics: [t1, t2], instance_id: "x" });
+		expect(back.generation).toBe(a.generation + 1);
+		expect(back.assignment).toHaveLength(4);
+	});
+
+	it("assigns with the strategy the first member chose, and refuses a member that asks for another", async () => {
+		const [t1, t2] = [uniqueTopic("a"), uniqueTopic("b")];
+		await createTopic(t1, 3);
+		await createTopic(t2, 3);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [t1, t2], strategy: "range" });
+		const b = await join(group, { topics: [t1, t2], strategy: "range" });
+		const views = await Promise.all([a, b].map((m) => heartbeat(group, m.member_id)));
+		const first = [...views].sort((x, y) => (x.assignment[0]?.partition ?? 9) - (y.assignment[0]?.partition ?? 9));
+		expect(first[0]?.assignment.map((p) => p.partition)).toEqual([0, 1, 0, 1]);
+		expect(first[1]?.assignment.map((p) => p.partition)).toEqual([2, 2]);
+		const error = await expectError("POST", `/v1/groups/${group}/members`, 409, "inconsistent_strategy", {
+			body: { topics: [t1], strategy: "round-robin" },
+		});
+		expect(error.strategy).toBe("range");
+		expect((await describeGroup(group)).strategy).toBe("range");
+		await join(group, { topics: [t1] });
+	});
+
+	it("picks up partitions added to a topic: the next heartbeat is a new generation that covers them", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic] });
+		const b = await join(group, { topics: [topic] });
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { partitions: 6 } });
+		await forceMetadataRefresh(group);
+		const views = [await heartbeat(group, a.member_id), await heartbeat(group, b.member_id)];
+		expect(views.map((v) => v.generation)).toEqual([b.generation + 1, b.generation + 1]);
+		expectPartitioned(
+			views.map((v) => v.assignment),
+			partitionsOf(topic, 6),
+		);
+	});
+
+	it("subscribes by pattern and picks up topics created later", async () => {
+		const prefix = `orders-${crypto.randomUUID().slice(0, 6)}`;
+		await createTopic(`${prefix}-eu`, 2);
+		await createTopic(uniqueTopic("other"), 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topic_pattern: `${prefix}-.*` });
+		expect(a.assignment).toEqual(partitionsOf(`${prefix}-eu`, 2));
+		await createTopic(`${prefix}-us`, 1);
+		await forceMetadataRefresh(group);
+		const view = await heartbeat(group, a.member_id);
+		expect(view.generation).toBe(a.generation + 1);
+		expect(view.assignment).toEqual([...partitionsOf(`${prefix}-eu`, 2), ...partitionsOf(`${prefix}-us`, 1)]);
+		const described = await describeGroup(group);
+		expect(described.members[0]).toMatchObject({ topic_pattern: `${prefix}-.*` });
+	});
+
+	it("drops a deleted topic's partitions from the assignment", async () => {
+		const [t1, t2] = [uniqueTopic(), uniqueTopic()];
+		await createTopic(t1, 1);
+		await createTopic(t2, 1);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [t1, t2] });
+		expect(a.assignment).toHaveLength(2);
+		expect((await call("DELETE", `/v1/topics/${t2}`)).status).toBe(204);
+		await forceMetadataRefresh(group);
+		const view = await heartbeat(group, a.member_id);
+		expect(view).toEqual({ generation: a.generation + 1, assignment: [{ topic: t1, partition: 0 }] });
+	});
+
+	it("refuses a join naming a topic that does not exist", async () => {
+		const error = await expectError("POST", `/v1/groups/${uniqueGroup()}/members`, 404, "topic_not_found", {
+			body: { topics: ["no-such-topic"] },
+		});
+		expect(error.topic).toBe("no-such-topic");
+	});
+
+	it("gives members beyond the partition count an empty assignment", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const group = uniqueGroup();
+		await join(group, { topics: [topic] });
+		const idle = await join(group, { topics: [topic] });
+		expect(idle.assignment).toEqual([]);
+		const polled = await poll(group, idle.member_id, { wait_ms: 5 });
+		expect(polled).toEqual({ records: [], generation: idle.generation, assignment: [] });
+	});
+
+	it("rebuilds members, generation, assignment and commits from SQLite after the objects are evicted", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, [
+			{ value: 1, partition: 0 },
+			{ value: 2, partition: 1 },
+		]);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const b = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const aView = await heartbeat(group, a.member_id);
+		await commit(group, a.member_id, aView.generation, [{ ...(aView.assignment[0] as { topic: string; partition: number }), offset: 1 }]);
+		const before = await describeGroup(group);
+		await abortAllDurableObjects();
+		expect(await describeGroup(group)).toEqual(before);
+		expect(await heartbeat(group, b.member_id)).toEqual({ generation: b.generation, assignment: b.assignment });
+		const polled = await poll(group, b.member_id);
+		expect(polled.records.map((r) => r.value)).toEqual([b.assignment[0]?.partition === 0 ? 1 : 2]);
+	});
+});

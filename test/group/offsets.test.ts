@@ -1,0 +1,293 @@
+/**
+ * Committed offsets: fencing by member and generation, auto-commit at the next poll, auto_offset_reset,
+ * lag in GET /v1/groups/{group}, resets of an empty group, group deletion and the group list.
+ */
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { partitionObjectName } from "../../src/topic/types.ts";
+import { call, createTopic, expectError, json, produce, uniqueTopic } from "../helpers.ts";
+import { commit, describeGroup, expire, heartbeat, join, type Partition, poll, uniqueGroup } from "./group-helpers.ts";
+
+function values(count: number, partition = 0) {
+	return Array.from({ length: count }, (_, i) => ({ value: i, partition }));
+}
+
+describe("commits", () => {
+	it("fences commits by member and generation, writing nothing when refused", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic] });
+		const p0 = { topic, partition: 0 };
+		await commit(group, a.member_id, a.generation, [{ ...p0, offset: 3, metadata: "checkpoint" }]);
+		const b = await join(group, { topics: [topic] });
+		const stale = await expectError("POST", `/v1/groups/${group}/offsets`, 409, "rebalance_in_progress", {
+			body: { member_id: a.member_id, generation: a.generation, offsets: [{ ...p0, offset: 5 }] },
+		});
+		expect(stale).toMatchObject({ generation: b.generation, retriable: false });
+		const unknown = await expectError("POST", `/v1/groups/${group}/offsets`, 409, "unknown_member", {
+			body: { member_id: "not-a-member", generation: b.generation, offsets: [{ ...p0, offset: 5 }] },
+		});
+		expect(unknown).toMatchObject({ generation: b.generation, member_id: "not-a-member" });
+		const aView = await heartbeat(group, a.member_id);
+		const notMine = b.assignment[0] as Partition;
+		const refused = await expectError("POST", `/v1/groups/${group}/offsets`, 409, "partition_not_assigned", {
+			body: {
+				member_id: a.member_id,
+				generation: aView.generation,
+				offsets: [...aView.assignment.map((p) => ({ ...p, offset: 9 })), { ...notMine, offset: 9 }],
+			},
+		});
+		expect(refused).toMatchObject({ topic, partition: notMine.partition, generation: b.generation });
+		const offsets = (await describeGroup(group)).offsets;
+		expect(offsets.map((o) => o.committed)).toEqual([3, null]);
+		const ok = await commit(
+			group,
+			a.member_id,
+			aView.generation,
+			aView.assignment.map((p) => ({ ...p, offset: 1 })),
+		);
+		expect(ok).toEqual({ generation: b.generation, offsets: aView.assignment.map((p) => ({ ...p, offset: 1 })) });
+	});
+
+	it("resumes a partition's next owner at the committed offset (the next offset to read)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(10));
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const first = await poll(group, a.member_id, { max_records: 4 });
+		expect(first.records.map((r) => r.offset)).toEqual([0, 1, 2, 3]);
+		await commit(group, a.member_id, first.generation, [{ topic, partition: 0, offset: 2 }]);
+		const second = await poll(group, a.member_id, { max_records: 2 });
+		expect(second.records.map((r) => r.offset)).toEqual([4, 5]);
+		expect((await call("DELETE", `/v1/groups/${group}/members/${a.member_id}`)).status).toBe(204);
+		const b = await join(group, { topics: [topic] });
+		const resumed = await poll(group, b.member_id, { max_records: 3 });
+		expect(resumed.records.map((r) => r.offset)).toEqual([2, 3, 4]);
+	});
+
+	it("auto-commits what a poll returned at the member's next poll, not before", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(6));
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const first = await poll(group, a.member_id, { max_records: 4, auto_commit: true });
+		expect(first.records).toHaveLength(4);
+		expect((await describeGroup(group)).offsets[0]?.committed).toBeNull();
+		await poll(group, a.member_id, { max_records: 1, auto_commit: true });
+		expect((await describeGroup(group)).offsets[0]?.committed).toBe(4);
+		// A member that crashes now has its last batch redelivered: offset 4 was handed out but not committed.
+		expect((await call("DELETE", `/v1/groups/${group}/members/${a.member_id}`)).status).toBe(204);
+		expect((await describeGroup(group)).offsets[0]?.committed).toBe(5);
+	});
+
+	it("drops a timed-out member's pending auto-commit, so its last batch is read again", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(3));
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		await poll(group, a.member_id, { auto_commit: true });
+		await expire(group, [a.member_id]);
+		const b = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		expect((await poll(group, b.member_id)).records.map((r) => r.offset)).toEqual([0, 1, 2]);
+	});
+});
+
+describe("auto_offset_reset", () => {
+	it("starts at the log start (earliest) or at the end as of the first poll (latest)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(3));
+		const early = await join(uniqueGroup(), { topics: [topic], auto_offset_reset: "earliest" });
+		const lateGroup = uniqueGroup();
+		const late = await join(lateGroup, { topics: [topic] });
+		expect((await poll(lateGroup, late.member_id)).records).toEqual([]);
+		await produce(topic, [{ value: "new" }]);
+		expect((await poll(lateGroup, late.member_id)).records.map((r) => r.value)).toEqual(["new"]);
+		expect(early.assignment).toEqual([{ topic, partition: 0 }]);
+	});
+
+	it("refuses a poll under `none` until an offset is committed", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, values(4, 1));
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "none" });
+		const error = await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/poll`, 409, "no_committed_offset", { body: {} });
+		expect(error.partitions).toEqual([
+			{ topic, partition: 0 },
+			{ topic, partition: 1 },
+		]);
+		expect(error.generation).toBe(a.generation);
+		await commit(group, a.member_id, a.generation, [
+			{ topic, partition: 0, offset: 0 },
+			{ topic, partition: 1, offset: 2 },
+		]);
+		expect((await poll(group, a.member_id)).records.map((r) => [r.partition, r.offset])).toEqual([
+			[1, 2],
+			[1, 3],
+		]);
+	});
+
+	it("treats a committed offset below the log start like a missing one", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(10));
+		const strict = uniqueGroup();
+		const lenient = uniqueGroup();
+		for (const group of [strict, lenient]) {
+			const m = await join(group, { topics: [topic] });
+			await commit(group, m.member_id, m.generation, [{ topic, partition: 0, offset: 2 }]);
+			expect((await call("DELETE", `/v1/groups/${group}/members/${m.member_id}`)).status).toBe(204);
+		}
+		await truncateLogStart(topic, 6);
+		const s = await join(strict, { topics: [topic], auto_offset_reset: "none" });
+		const error = await expectError("POST", `/v1/groups/${strict}/members/${s.member_id}/poll`, 416, "offset_out_of_range", { body: {} });
+		expect(error).toMatchObject({ topic, partition: 0, offset: 2, log_start_offset: 6, high_watermark: 10 });
+		const l = await join(lenient, { topics: [topic], auto_offset_reset: "earliest" });
+		expect((await poll(lenient, l.member_id)).records.map((r) => r.offset)).toEqual([6, 7, 8, 9]);
+	});
+});
+
+/** Moves a partition's log start forward as retention would: the batches below are deleted, then it reloads. */
+async function truncateLogStart(topic: string, logStartOffset: number): Promise<void> {
+	const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
+	if (!meta.ok) throw new Error(`topic ${topic} missing`);
+	await runInDurableObject(env.PARTITION_LOG.getByName(partitionObjectName(meta.value.topicId, 0)), (_, state) => {
+		state.storage.sql.exec("DELETE FROM batches WHERE last_offset < ?", logStartOffset);
+		state.storage.sql.exec("UPDATE partition_state SET log_start_offset = ? WHERE id = 1", logStartOffset);
+	});
+	await abortAllDurableObjects();
+}
+
+describe("GET /v1/groups/{group}", () => {
+	it("reports lag as produced minus committed, or minus the log start when nothing is committed", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 3);
+		await produce(topic, [...values(5, 0), ...values(3, 1)]);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		await commit(group, a.member_id, a.generation, [
+			{ topic, partition: 0, offset: 2 },
+			{ topic, partition: 1, offset: 3 },
+		]);
+		const described = await describeGroup(group);
+		expect(described).toMatchObject({ group, state: "stable", generation: a.generation, strategy: "sticky" });
+		expect(described.members).toEqual([
+			{
+				member_id: a.member_id,
+				instance_id: null,
+				topics: [topic],
+				session_timeout_ms: 45_000,
+				auto_offset_reset: "earliest",
+				assignment: a.assignment,
+			},
+		]);
+		expect(described.offsets).toEqual([
+			{ topic, partition: 0, committed: 2, metadata: null, high_watermark: 5, lag: 3 },
+			{ topic, partition: 1, committed: 3, metadata: null, high_watermark: 3, lag: 0 },
+			{ topic, partition: 2, committed: null, metadata: null, high_watermark: 0, lag: 0 },
+		]);
+		await produce(topic, values(4, 2));
+		expect((await describeGroup(group)).offsets[2]).toMatchObject({ committed: null, high_watermark: 4, lag: 4 });
+	});
+
+	it("404s a group that does not exist", async () => {
+		const error = await expectError("GET", `/v1/groups/${uniqueGroup()}`, 404, "group_not_found");
+		expect(typeof error.group).toBe("string");
+	});
+});
+
+describe("offset reset", () => {
+	it("resets an empty group's offsets to earliest, latest, a time or an offset, and refuses while it has members", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		// Recent timestamps: records from 1970 would be gone to time-based retention.
+		const t0 = Date.now() - 60_000;
+		await produce(topic, [
+			{ value: "a", partition: 0, timestamp: t0 + 1_000 },
+			{ value: "b", partition: 0, timestamp: t0 + 2_000 },
+			{ value: "c", partition: 0, timestamp: t0 + 3_000 },
+			{ value: "d", partition: 1, timestamp: t0 + 2_500 },
+		]);
+		const group = uniqueGroup();
+		const reset = (to: unknown) =>
+			json<{ offsets: { partition: number; offset: number }[] }>("POST", `/v1/groups/${group}/offsets/reset`, 200, { body: { topic, to } });
+		const committed = async () => (await describeGroup(group)).offsets.map((o) => o.committed);
+		await reset("latest");
+		expect(await committed()).toEqual([3, 1]);
+		await reset("earliest");
+		expect(await committed()).toEqual([0, 0]);
+		expect((await reset({ timestamp: t0 + 2_000 })).offsets).toEqual([
+			{ topic, partition: 0, offset: 1 },
+			{ topic, partition: 1, offset: 0 },
+		]);
+		await reset({ offset: 2 });
+		expect(await committed()).toEqual([2, 1]);
+		const m = await join(group, { topics: [topic], auto_offset_reset: "none" });
+		expect((await poll(group, m.member_id)).records.map((r) => r.value)).toEqual(["c"]);
+		const busy = await expectError("POST", `/v1/groups/${group}/offsets/reset`, 409, "group_not_empty", {
+			body: { topic, to: "earliest" },
+		});
+		expect(busy.members).toBe(1);
+		await expectError("POST", `/v1/groups/${group}/offsets/reset`, 404, "topic_not_found", {
+			body: { topic: "missing-topic", to: "earliest" },
+		});
+	});
+});
+
+describe("group lifecycle", () => {
+	it("lists groups with state and member count, and deletes only empty groups", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const group = uniqueGroup("listed");
+		const listed = async () =>
+			(await json<{ groups: { group: string; state: string; members: number }[] }>("GET", "/v1/groups", 200)).groups;
+		const a = await join(group, { topics: [topic] });
+		await join(group, { topics: [topic] });
+		expect(await listed()).toContainEqual({ group, state: "stable", members: 2 });
+		await expectError("DELETE", `/v1/groups/${group}`, 409, "group_not_empty");
+		for (const m of (await describeGroup(group)).members) {
+			expect((await call("DELETE", `/v1/groups/${group}/members/${m.member_id}`)).status).toBe(204);
+		}
+		expect(await listed()).toContainEqual({ group, state: "empty", members: 0 });
+		expect((await call("DELETE", `/v1/groups/${group}`)).status).toBe(204);
+		expect((await listed()).some((g) => g.group === group)).toBe(false);
+		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
+		await expectError("DELETE", `/v1/groups/${group}`, 404, "group_not_found");
+		await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/heartbeat`, 409, "unknown_member");
+		// The id can be used again; generations keep growing so late summaries of the old group are ignored.
+		const again = await join(group, { topics: [topic] });
+		expect(again.generation).toBeGreaterThan(a.generation);
+		expect(await listed()).toContainEqual({ group, state: "stable", members: 1 });
+		expect((await describeGroup(group)).offsets[0]?.committed).toBeNull();
+	});
+});
+
+describe("independent groups", () => {
+	it("lets three groups on one topic each read every record", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 3);
+		await produce(
+			topic,
+			Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, value: i })),
+		);
+		for (const name of ["stock", "notification", "analytics"]) {
+			const group = uniqueGroup(name);
+			const members = [await join(group, { topics: [topic], auto_offset_reset: "earliest" })];
+			if (name !== "analytics") members.push(await join(group, { topics: [topic], auto_offset_reset: "earliest" }));
+			const seen: number[] = [];
+			for (let round = 0; round < 10 && seen.length < 60; round++) {
+				for (const m of members) {
+					const polled = await poll(group, m.member_id, { max_records: 7, auto_commit: true });
+					seen.push(...polled.records.map((r) => r.value as number));
+				}
+			}
+			expect(seen.sort((x, y) => x - y)).toEqual(Array.from({ length: 60 }, (_, i) => i));
+		}
+	});
+});

@@ -1,0 +1,146 @@
+/**
+ * Polls: the record format, paging with max_records, long-polls, and the guarantee that a member only receives
+ * records of partitions it owns in the generation the response names.
+ */
+import { describe, expect, it } from "vitest";
+import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
+import { commit, heartbeat, join, type PolledRecord, poll, uniqueGroup } from "./group-helpers.ts";
+
+describe("poll", () => {
+	it("returns a flat list of records with their topic, in offset order per partition", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const produced = await produce(topic, [
+			{ key: "k", value: { n: 1 }, headers: [{ key: "h", value: "v" }], partition: 0 },
+			{ value: "two", partition: 1 },
+			{ value: 3, partition: 0 },
+		]);
+		const group = uniqueGroup();
+		const m = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const polled = await poll(group, m.member_id);
+		expect(polled.generation).toBe(m.generation);
+		expect(polled.assignment).toEqual(m.assignment);
+		const byPartition = (p: number) => polled.records.filter((r) => r.partition === p);
+		expect(byPartition(0)).toEqual([
+			{
+				topic,
+				partition: 0,
+				offset: 0,
+				timestamp: produced.offsets[0]?.timestamp,
+				key: "k",
+				value: { n: 1 },
+				headers: [{ key: "h", value: "v" }],
+			},
+			{ topic, partition: 0, offset: 1, timestamp: produced.offsets[2]?.timestamp, key: null, value: 3, headers: [] },
+		]);
+		expect(byPartition(1).map((r) => r.value)).toEqual(["two"]);
+		expect((await poll(group, m.member_id)).records).toEqual([]);
+	});
+
+	it("pages through every record with max_records, across partitions, without gaps or repeats", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 3);
+		await produce(
+			topic,
+			Array.from({ length: 50 }, (_, i) => ({ value: i, partition: i % 5 === 0 ? 0 : i % 2 === 0 ? 1 : 2 })),
+		);
+		const group = uniqueGroup();
+		const m = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const seen: PolledRecord[] = [];
+		for (let i = 0; i < 20; i++) {
+			const polled = await poll(group, m.member_id, { max_records: 6 });
+			expect(polled.records.length).toBeLessThanOrEqual(6);
+			if (polled.records.length === 0) break;
+			seen.push(...polled.records);
+		}
+		expect(seen.map((r) => r.value).sort((a, b) => (a as number) - (b as number))).toEqual(Array.from({ length: 50 }, (_, i) => i));
+		for (const p of [0, 1, 2]) {
+			const offsets = seen.filter((r) => r.partition === p).map((r) => r.offset);
+			expect(offsets).toEqual(offsets.map((_, i) => i));
+		}
+	});
+
+	it("long-polls: a waiting poll is answered by the first produce to any owned partition", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 3);
+		const group = uniqueGroup();
+		const m = await join(group, { topics: [topic] });
+		await poll(group, m.member_id);
+		const started = Date.now();
+		const waiting = poll(group, m.member_id, { wait_ms: 25_000 });
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		await produce(topic, [{ value: "wake", partition: 2 }]);
+		const polled = await waiting;
+		expect(polled.records.map((r) => [r.partition, r.value])).toEqual([[2, "wake"]]);
+		expect(Date.now() - started).toBeLessThan(10_000);
+	});
+
+	it("accepts a wait_ms over 30 s, capped, and answers an empty long-poll after the wait", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const group = uniqueGroup();
+		const m = await join(group, { topics: [topic] });
+		const polled = await poll(group, m.member_id, { wait_ms: 30 });
+		expect(polled.records).toEqual([]);
+		const capped = poll(group, m.member_id, { wait_ms: 10_000_000 });
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		await produce(topic, [{ value: 1 }]);
+		expect((await capped).records).toHaveLength(1);
+	});
+
+	it("after a rebalance returns the new assignment and records only of partitions owned in it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		await produce(
+			topic,
+			Array.from({ length: 40 }, (_, i) => ({ value: i, partition: i % 4 })),
+		);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const first = await poll(group, a.member_id, { max_records: 8 });
+		expect(new Set(first.records.map((r) => r.partition)).size).toBe(4);
+		const b = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const after = await poll(group, a.member_id, { max_records: 100 });
+		expect(after.generation).toBe(b.generation);
+		expect(after.assignment).toHaveLength(2);
+		const owned = new Set(after.assignment.map((p) => p.partition));
+		expect(after.records.every((r) => owned.has(r.partition))).toBe(true);
+		const bPolled = await poll(group, b.member_id, { max_records: 100 });
+		expect(bPolled.records.every((r) => !owned.has(r.partition))).toBe(true);
+		// b starts from the committed offset (none: earliest), so what a read but never committed is read again.
+		expect(bPolled.records.filter((r) => r.offset === 0)).toHaveLength(2);
+	});
+
+	it("never hands the same records to two concurrent polls of one member", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(
+			topic,
+			Array.from({ length: 30 }, (_, i) => ({ value: i, partition: i % 2 })),
+		);
+		const group = uniqueGroup();
+		const m = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const seen: number[] = [];
+		for (let round = 0; round < 10; round++) {
+			const polls = await Promise.all([1, 2, 3].map(() => poll(group, m.member_id, { max_records: 4 })));
+			seen.push(...polls.flatMap((p) => p.records.map((r) => r.value as number)));
+		}
+		expect(new Set(seen).size).toBe(seen.length);
+		expect(seen.length).toBeGreaterThan(0);
+	});
+
+	it("keeps a member alive: every poll, heartbeat and commit counts as a heartbeat", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const group = uniqueGroup();
+		const m = await join(group, { topics: [topic], session_timeout_ms: 6_000 });
+		for (let i = 0; i < 3; i++) {
+			await poll(group, m.member_id);
+			await heartbeat(group, m.member_id);
+			await commit(group, m.member_id, m.generation, [{ topic, partition: 0, offset: 0 }]);
+		}
+		expect((await heartbeat(group, m.member_id)).generation).toBe(m.generation);
+		expect((await call("DELETE", `/v1/groups/${group}/members/${m.member_id}`)).status).toBe(204);
+		await expectError("POST", `/v1/groups/${group}/members/${m.member_id}/poll`, 409, "unknown_member", { body: {} });
+	});
+});

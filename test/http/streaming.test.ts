@@ -1,0 +1,164 @@
+/**
+ * Streaming reads (issue 5): Server-Sent Events on the fetch resource, resumed with `Last-Event-ID`, and the
+ * WebSocket tail with its bounded window.
+ */
+
+import { describe, expect, it } from "vitest";
+import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
+
+interface SseEvent {
+	id?: string;
+	event?: string;
+	data?: string;
+	comment?: string;
+}
+
+/** Reads SSE events (and comments) from a streaming response, one parsed block at a time. */
+class SseReader {
+	private buffer = "";
+	private readonly decoder = new TextDecoder();
+	private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+
+	constructor(response: Response) {
+		expect(response.body).not.toBeNull();
+		this.reader = (response.body as ReadableStream<Uint8Array>).getReader();
+	}
+
+	/** The next event or comment block; fails the test after `timeoutMs`. */
+	async next(timeoutMs = 5_000): Promise<SseEvent> {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const end = this.buffer.indexOf("\n\n");
+			if (end >= 0) {
+				const block = this.buffer.slice(0, end);
+				this.buffer = this.buffer.slice(end + 2);
+				return parseBlock(block);
+			}
+			const remaining = deadline - Date.now();
+			if (remaining <= 0) throw new Error(`no SSE event within ${timeoutMs} ms; buffered: ${JSON.stringify(this.buffer)}`);
+			const chunk = await Promise.race([
+				this.reader.read(),
+				new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no SSE data within ${timeoutMs} ms`)), remaining)),
+			]);
+			if (chunk.done) throw new Error("the SSE stream ended");
+			this.buffer += this.decoder.decode(chunk.value, { stream: true });
+		}
+	}
+
+	/** The next `count` record events, skipping comments. */
+	async records(count: number, timeoutMs = 5_000): Promise<{ id: string; record: { offset: number; value: unknown } }[]> {
+		const out: { id: string; record: { offset: number; value: unknown } }[] = [];
+		while (out.length < count) {
+			const event = await this.next(timeoutMs);
+			if (event.comment !== undefined) continue;
+			expect(event.event, JSON.stringify(event)).toBeUndefined();
+			out.push({ id: event.id as string, record: JSON.parse(event.data as string) });
+		}
+		return out;
+	}
+
+	async close(): Promise<void> {
+		await this.reader.cancel();
+	}
+}
+
+function parseBlock(block: string): SseEvent {
+	const event: SseEvent = {};
+	for (const line of block.split("\n")) {
+		if (line.startsWith(":")) event.comment = line.slice(1).trim();
+		else if (line.startsWith("id: ")) event.id = line.slice(4);
+		else if (line.startsWith("event: ")) event.event = line.slice(7);
+		else if (line.startsWith("data: ")) event.data = line.slice(6);
+	}
+	return event;
+}
+
+async function openSse(path: string, headers: Record<string, string> = {}): Promise<SseReader> {
+	const response = await call("GET", path, { headers: { Accept: "text/event-stream", ...headers } });
+	expect(response.status).toBe(200);
+	expect(response.headers.get("Content-Type")).toContain("text/event-stream");
+	const reader = new SseReader(response);
+	expect((await reader.next()).comment).toBe("connected");
+	return reader;
+}
+
+describe("SSE reads", { timeout: 15_000 }, () => {
+	it("streams the backlog from offset N, then records live as they are appended", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(
+			topic,
+			[0, 1, 2, 3].map((n) => ({ value: n })),
+		);
+		const sse = await openSse(`/v1/topics/${topic}/partitions/0/records?offset=1`);
+		const backlog = await sse.records(3);
+		expect(backlog.map((e) => [e.id, e.record.offset, e.record.value])).toEqual([
+			["1", 1, 1],
+			["2", 2, 2],
+			["3", 3, 3],
+		]);
+		const startedMs = Date.now();
+		await produce(topic, [{ value: "live" }]);
+		const [live] = await sse.records(1);
+		expect(live?.record).toMatchObject({ partition: 0, offset: 4, value: "live", key: null, headers: [] });
+		expect(live?.id).toBe("4");
+		// Woken by the append, not by the 15 s keep-alive timer.
+		expect(Date.now() - startedMs).toBeLessThan(1_000);
+		await sse.close();
+	});
+
+	it("resumes after Last-Event-ID with no loss and no duplicate, whatever offset the URL names", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(
+			topic,
+			Array.from({ length: 6 }, (_, n) => ({ value: n })),
+		);
+		const first = await openSse(`/v1/topics/${topic}/partitions/0/records?offset=0`);
+		const seen = await first.records(3);
+		await first.close();
+		const lastId = seen.at(-1)?.id as string;
+		await produce(topic, [{ value: 6 }]);
+		const resumed = await openSse(`/v1/topics/${topic}/partitions/0/records?offset=0`, { "Last-Event-ID": lastId });
+		const rest = await resumed.records(4);
+		await resumed.close();
+		const offsets = [...seen, ...rest].map((e) => e.record.offset);
+		expect(offsets).toEqual([0, 1, 2, 3, 4, 5, 6]);
+	});
+
+	it("sends keep-alive comments while the partition is idle", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const sse = await openSse(`/v1/topics/${topic}/partitions/0/records?keepalive_ms=200`);
+		expect(await sse.next(2_000)).toEqual({ comment: "keep-alive" });
+		expect(await sse.next(2_000)).toEqual({ comment: "keep-alive" });
+		await produce(topic, [{ value: "after idle" }]);
+		const [event] = await sse.records(1);
+		expect(event?.record.value).toBe("after idle");
+		await sse.close();
+	});
+
+	it("answers a JSON error, not a stream, for a bad start", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const accept = { headers: { Accept: "text/event-stream" } };
+		await expectError("GET", `/v1/topics/${topic}/partitions/0/records?offset=5`, 416, "offset_out_of_range", accept);
+		await expectError("GET", `/v1/topics/${topic}/partitions/3/records`, 404, "partition_not_found", accept);
+		await expectError("GET", `/v1/topics/no-such-${topic}/partitions/0/records`, 404, "topic_not_found", accept);
+		await expectError("GET", `/v1/topics/${topic}/partitions/0/records`, 400, "invalid_request", {
+			headers: { Accept: "text/event-stream", "Last-Event-ID": "not-a-number" },
+		});
+		await expectError("GET", `/v1/topics/${topic}/partitions/0/records?keepalive_ms=1`, 400, "invalid_request", accept);
+	});
+
+	it("ends the stream with an error event when the topic is deleted under it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const sse = await openSse(`/v1/topics/${topic}/partitions/0/records`);
+		const response = await call("DELETE", `/v1/topics/${topic}`);
+		expect(response.status).toBe(204);
+		const event = await sse.next();
+		expect(event.event).toBe("error");
+		expect(JSON.parse(event.data as string).error.code).toBe("topic_not_found");
+	});
+});

@@ -1,0 +1,103 @@
+/**
+ * WebSocket tails: backlog then live appends pushed by the partition, acks, and a slow consumer disconnected
+ * with close code 4008 instead of buffering without bound.
+ */
+import { describe, expect, it } from "vitest";
+import { TAIL_CLOSE } from "../../src/partition/tail.ts";
+import { TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
+import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
+
+interface TailMessage {
+	records: { offset: number; value: unknown }[];
+	next_offset: number;
+	high_watermark: number;
+}
+
+async function openTail(topic: string, query = "") {
+	const response = await call("GET", `/v1/topics/${topic}/partitions/0/records${query}`, { headers: { Upgrade: "websocket" } });
+	expect(response.status).toBe(101);
+	const ws = response.webSocket;
+	if (ws === null) throw new Error("no socket");
+	const messages: TailMessage[] = [];
+	const waiters: (() => void)[] = [];
+	let closed: { code: number; reason: string } | null = null;
+	ws.addEventListener("message", (event) => {
+		messages.push(JSON.parse(event.data as string) as TailMessage);
+		for (const wake of waiters.splice(0)) wake();
+	});
+	ws.addEventListener("close", (event) => {
+		closed = { code: event.code, reason: event.reason };
+		for (const wake of waiters.splice(0)) wake();
+	});
+	ws.accept();
+	const until = async (done: () => boolean) => {
+		for (let i = 0; i < 200 && !done(); i++) await new Promise<void>((resolve) => waiters.push(resolve));
+		expect(done()).toBe(true);
+	};
+	const values = () => messages.flatMap((m) => m.records.map((r) => r.value));
+	return { ws, messages, values, until, closed: () => closed };
+}
+
+describe("WebSocket tail", () => {
+	it("sends the backlog from offset, then every append, in order", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, [{ value: "a" }, { value: "b" }, { value: "c" }]);
+		const tail = await openTail(topic, "?offset=1");
+		await tail.until(() => tail.values().length >= 2);
+		expect(tail.values()).toEqual(["b", "c"]);
+		await produce(topic, [{ value: "d" }]);
+		await produce(topic, [{ value: "e" }, { value: "f" }]);
+		await tail.until(() => tail.values().length >= 5);
+		expect(tail.values()).toEqual(["b", "c", "d", "e", "f"]);
+		expect(tail.messages.at(-1)).toMatchObject({ next_offset: 6, high_watermark: 6 });
+		tail.ws.send(JSON.stringify({ ack: 6 }));
+		tail.ws.close(1000, "done");
+	});
+
+	it("disconnects a consumer that does not acknowledge with close code 4008", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const tail = await openTail(topic);
+		const value = "x".repeat(512 * 1024);
+		const batches = Math.ceil(TAIL_UNACKED_BYTES_MAX / value.length) + 2;
+		for (let i = 0; i < batches; i++) await produce(topic, [{ value }]);
+		await tail.until(() => tail.closed() !== null);
+		expect(tail.closed()?.code).toBe(TAIL_CLOSE.slowConsumer);
+	});
+
+	it("keeps a consumer that acknowledges", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const tail = await openTail(topic);
+		const value = "y".repeat(512 * 1024);
+		const batches = Math.ceil(TAIL_UNACKED_BYTES_MAX / value.length) + 2;
+		for (let i = 0; i < batches; i++) {
+			await produce(topic, [{ value }]);
+			await tail.until(() => tail.messages.at(-1)?.next_offset === i + 1);
+			tail.ws.send(JSON.stringify({ ack: i + 1 }));
+		}
+		expect(tail.closed()).toBeNull();
+		expect(tail.values()).toHaveLength(batches);
+		tail.ws.close(1000, "done");
+	});
+
+	it("refuses a bad start before upgrading, with a JSON error", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const error = await expectError("GET", `/v1/topics/${topic}/partitions/0/records?offset=5`, 416, "offset_out_of_range", {
+			headers: { Upgrade: "websocket" },
+		});
+		expect(error).toMatchObject({ log_start_offset: 0, high_watermark: 0 });
+		await expectError("GET", `/v1/topics/${topic}/partitions/3/records`, 404, "partition_not_found", { headers: { Upgrade: "websocket" } });
+	});
+
+	it("closes tails with 4404 when the topic is deleted", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const tail = await openTail(topic);
+		expect((await call("DELETE", `/v1/topics/${topic}`)).status).toBe(204);
+		await tail.until(() => tail.closed() !== null);
+		expect(tail.closed()?.code).toBe(TAIL_CLOSE.topicDeleted);
+	});
+});
