@@ -5,11 +5,13 @@
  * members ever reported owning one partition in the same generation.
  *
  * A member processes a batch when it next acts (poll, commit, leave); a crash loses the batch it was holding, so
- * the group must deliver those records again. Replay a run with `VITE_SIM_SEED=<seed> npx vitest run test/group/simulation.test.ts`
+ * the group must deliver those records again. Replay a run with `SIM_SEED=<seed> npx vitest run test/group/simulation.test.ts`
  * (Vite passes only `VITE_` variables into workerd).
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createTopic, json, produce, uniqueTopic } from "../helpers.ts";
+import { seededRandom } from "../support/random.ts";
 import {
 	expire,
 	forceMetadataRefresh,
@@ -22,10 +24,11 @@ import {
 	uniqueGroup,
 } from "./group-helpers.ts";
 
-const seedFromEnv = Number((import.meta as unknown as { env: Record<string, string | undefined> }).env.VITE_SIM_SEED);
+// vitest.config.ts passes the host's SIM_SEED through as a binding.
+const seedFromEnv = Number((env as unknown as { SIM_SEED?: string }).SIM_SEED || Number.NaN);
 // Three seeds of 150 steps: each request through `exports.default.fetch` gets slower as a test file makes more
 // of them (a vitest-pool-workers 0.15 harness effect, ~3 ms → ~20 ms per call over a few hundred), so more
-// steps cost quadratically. A wider search: run with VITE_SIM_SEED set to other values.
+// steps cost quadratically. A wider search: run with SIM_SEED set to other values.
 const SEEDS = Number.isSafeInteger(seedFromEnv) ? [seedFromEnv] : [1, 2, 3];
 const STEPS = 150;
 const MEMBERS_MAX = 5;
@@ -35,17 +38,6 @@ const PARTITIONS_MAX = 6;
 /** A record's identity: topic, partition and offset. */
 function recordKey(r: Partition & { offset: number }): string {
 	return `${r.topic}/${r.partition}/${r.offset}`;
-}
-
-function random(seed: number): () => number {
-	let state = seed >>> 0;
-	return () => {
-		state = (state + 0x6d2b79f5) >>> 0;
-		let t = state;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
 }
 
 interface SimMember {
@@ -71,7 +63,7 @@ class Simulation {
 	nextInstance = 0;
 
 	constructor(seed: number) {
-		this.rand = random(seed);
+		this.rand = seededRandom(seed);
 	}
 
 	pick<T>(items: readonly T[]): T {
@@ -219,7 +211,7 @@ describe("simulation: a consumer group under churn", () => {
 	it.each(SEEDS)(
 		"seed %i: every produced record is processed, and no partition has two owners in a generation",
 		async (seed) => {
-			console.log(`group simulation seed ${seed} (replay: VITE_SIM_SEED=${seed} npx vitest run test/group/simulation.test.ts)`);
+			console.log(`group simulation seed ${seed} (replay: SIM_SEED=${seed} npx vitest run test/group/simulation.test.ts)`);
 			const sim = new Simulation(seed);
 			await createTopic(sim.topic, sim.partitions);
 			for (let i = 0; i < STEPS; i++) await sim.step();

@@ -6,17 +6,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createTopic, fetchRecords, json, uniqueTopic } from "../helpers.ts";
-
-function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+import { seededRandom } from "../support/random.ts";
 
 interface Pending {
 	readonly body: unknown;
@@ -46,7 +36,7 @@ describe("simulation: retried produces", () => {
 		"seed %i: the log equals the model",
 		async (seed) => {
 			console.log(`simulation seed ${seed} (replay with SIM_SEED=${seed})`);
-			const random = mulberry32(seed);
+			const random = seededRandom(seed);
 			const topic = uniqueTopic("sim");
 			await createTopic(topic, 1);
 			const producers: SimProducer[] = [];
