@@ -13,21 +13,21 @@ function tooLarge(limitBytes: number): ApiError {
 	return new ApiError("request_too_large", `request body exceeds ${limitBytes} bytes`, { max_request_bytes: limitBytes });
 }
 
-/** Reads the whole body as UTF-8 text, refusing more than `limitBytes`. */
-export async function readText(request: Request, limitBytes = REQUEST_BYTES_MAX): Promise<string> {
+/**
+ * The body as UTF-8 text chunks, refusing more than `limitBytes`: a declared `Content-Length` over the limit is
+ * refused unread, and a streamed body is abandoned as soon as it passes the limit.
+ */
+export async function* readTextChunks(request: Request, limitBytes = REQUEST_BYTES_MAX): AsyncGenerator<string> {
 	const declared = request.headers.get("Content-Length");
 	if (declared !== null) {
 		const length = Number(declared);
 		if (!Number.isSafeInteger(length) || length < 0) throw new ApiError("invalid_request", "Content-Length is not a byte count");
 		if (length > limitBytes) throw tooLarge(limitBytes);
-		// The runtime enforces that the body matches its declared length, so it can be read in one go.
-		return request.text();
 	}
-	if (request.body === null) return "";
+	if (request.body === null) return;
 	const reader = request.body.getReader();
 	const decoder = new TextDecoder();
 	let received = 0;
-	let text = "";
 	for (;;) {
 		const { done, value } = await reader.read();
 		if (done) break;
@@ -36,9 +36,20 @@ export async function readText(request: Request, limitBytes = REQUEST_BYTES_MAX)
 			await reader.cancel();
 			throw tooLarge(limitBytes);
 		}
-		text += decoder.decode(value, { stream: true });
+		yield decoder.decode(value, { stream: true });
 	}
-	return text + decoder.decode();
+	const rest = decoder.decode();
+	if (rest.length > 0) yield rest;
+}
+
+/** Reads the whole body as UTF-8 text, refusing more than `limitBytes`. */
+export async function readText(request: Request, limitBytes = REQUEST_BYTES_MAX): Promise<string> {
+	// The runtime enforces that a body matches its declared length, so a declared one can be read in one go.
+	const declared = request.headers.get("Content-Length");
+	if (declared !== null && Number(declared) <= limitBytes && Number.isSafeInteger(Number(declared))) return request.text();
+	let text = "";
+	for await (const chunk of readTextChunks(request, limitBytes)) text += chunk;
+	return text;
 }
 
 /** The media type of a request, lower-cased without parameters; null when absent. */

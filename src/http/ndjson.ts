@@ -6,14 +6,10 @@
 
 import { ApiError } from "../shared/errors.ts";
 import { REQUEST_BYTES_MAX } from "../shared/limits.ts";
-import { parseJson } from "./body.ts";
+import { parseJson, readTextChunks } from "./body.ts";
 
 /** Parses each non-blank line of the body as one JSON value, refusing more than `maxLines` lines. */
 export async function readNdjson(request: Request, maxLines: number, limitBytes = REQUEST_BYTES_MAX): Promise<unknown[]> {
-	const declared = Number(request.headers.get("Content-Length") ?? "0");
-	if (declared > limitBytes) {
-		throw new ApiError("request_too_large", `request body exceeds ${limitBytes} bytes`, { max_request_bytes: limitBytes });
-	}
 	const values: unknown[] = [];
 	let lineNumber = 0;
 	const take = (line: string): void => {
@@ -24,20 +20,9 @@ export async function readNdjson(request: Request, maxLines: number, limitBytes 
 		}
 		values.push(parseJson(line, `line ${lineNumber}`));
 	};
-	if (request.body === null) return values;
-	const reader = request.body.getReader();
-	const decoder = new TextDecoder();
-	let received = 0;
 	let pending = "";
-	for (;;) {
-		const { done, value } = await reader.read();
-		if (done) break;
-		received += value.byteLength;
-		if (received > limitBytes) {
-			await reader.cancel();
-			throw new ApiError("request_too_large", `request body exceeds ${limitBytes} bytes`, { max_request_bytes: limitBytes });
-		}
-		pending += decoder.decode(value, { stream: true });
+	for await (const chunk of readTextChunks(request, limitBytes)) {
+		pending += chunk;
 		let newline = pending.indexOf("\n");
 		while (newline !== -1) {
 			take(pending.slice(0, newline));
@@ -45,6 +30,6 @@ export async function readNdjson(request: Request, maxLines: number, limitBytes 
 			newline = pending.indexOf("\n");
 		}
 	}
-	take(pending + decoder.decode());
+	take(pending);
 	return values;
 }
