@@ -5,6 +5,7 @@
 
 import { app } from "./http/app.ts";
 
+export { KeyStore } from "./auth/key-store.ts";
 export { GroupCoordinator } from "./group/group-coordinator.ts";
 export { GroupDirectory } from "./group/group-directory.ts";
 export { PartitionLog } from "./partition/partition-log.ts";

@@ -20,6 +20,8 @@ export interface PollOptions {
 	readonly maxBytes: number;
 	readonly waitMs: number;
 	readonly autoCommit: boolean;
+	/** Whether the caller may read `topic` (issue 6); a poll whose plan holds a topic it may not read is refused. */
+	readonly mayConsume?: (topic: string) => boolean;
 }
 
 interface ReadLimits {
@@ -42,6 +44,13 @@ export async function pollGroup(env: Env, groupId: string, memberId: string, opt
 	const coordinator = groupCoordinator(env, groupId);
 	const plan = await coordinator.beginPoll(groupId, memberId, Math.min(POLL_PARTITIONS_MAX, options.maxRecords));
 	if (!plan.ok) return plan;
+	const denied = plan.value.fetches.find((fetch) => options.mayConsume?.(fetch.topic) === false);
+	if (denied !== undefined) {
+		return err("forbidden", `this key may not consume topic "${denied.topic}", which is in the member's assignment`, {
+			operation: "consume",
+			resource: `topic:${denied.topic}`,
+		});
+	}
 	const read = await readPlanned(env, plan.value, options, Math.min(options.waitMs, plan.value.waitMsMax));
 	if (!read.ok) return read;
 	const { reads, topicsStale } = read.value;

@@ -9,10 +9,14 @@ import { HTTPException } from "hono/http-exception";
 import { ApiError } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 import { errorResponse } from "./errors.ts";
-import { adminAuth } from "./middleware/admin-auth.ts";
+import { authenticate } from "./middleware/authenticate.ts";
+import { authorize } from "./middleware/authorize.ts";
+import { corsFromEnv } from "./middleware/cors.ts";
 import { requestId } from "./middleware/request-id.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
+import { keyRoutes } from "./routes/keys.ts";
 import { producerRoutes } from "./routes/producers.ts";
 import { recordRoutes } from "./routes/records.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
@@ -21,16 +25,20 @@ import { topicRoutes } from "./routes/topics.ts";
 export const app = new Hono<AppEnv>();
 
 app.use(requestId());
+app.use(securityHeaders());
+app.use(corsFromEnv());
 
 app.get("/healthz", (c) => c.json({ status: "ok" }));
 
-app.use("/v1/*", adminAuth());
+// Who is calling, then whether the route's entry in ROUTE_PERMISSIONS allows it (issue 6).
+app.use("/v1/*", authenticate(), authorize());
 app.route("/v1/topics", topicRoutes);
 app.route("/v1/topics", recordRoutes);
 app.route("/v1/topics", subscriptionRoutes);
 app.route("/v1/topics", inboundWebhookRoutes);
 app.route("/v1/groups", groupRoutes);
 app.route("/v1/producers", producerRoutes);
+app.route("/v1/keys", keyRoutes);
 
 app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
 

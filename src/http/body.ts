@@ -6,18 +6,18 @@
 
 import type { z } from "zod";
 import { ApiError } from "../shared/errors.ts";
-import { parseJsonExact } from "../shared/json.ts";
-import { REQUEST_BYTES_MAX } from "../shared/limits.ts";
+import { jsonShapeProblem, parseJsonExact } from "../shared/json.ts";
+import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
 
 function tooLarge(limitBytes: number): ApiError {
 	return new ApiError("request_too_large", `request body exceeds ${limitBytes} bytes`, { max_request_bytes: limitBytes });
 }
 
 /**
- * The body as UTF-8 text chunks, refusing more than `limitBytes`: a declared `Content-Length` over the limit is
- * refused unread, and a streamed body is abandoned as soon as it passes the limit.
+ * The body's byte chunks, refusing more than `limitBytes`: a declared `Content-Length` over the limit is refused
+ * unread, and a streamed body is abandoned as soon as it passes the limit.
  */
-export async function* readTextChunks(request: Request, limitBytes = REQUEST_BYTES_MAX): AsyncGenerator<string> {
+export async function* readByteChunks(request: Request, limitBytes = REQUEST_BYTES_MAX): AsyncGenerator<Uint8Array> {
 	const declared = request.headers.get("Content-Length");
 	if (declared !== null) {
 		const length = Number(declared);
@@ -26,20 +26,42 @@ export async function* readTextChunks(request: Request, limitBytes = REQUEST_BYT
 	}
 	if (request.body === null) return;
 	const reader = request.body.getReader();
-	const decoder = new TextDecoder();
 	let received = 0;
 	for (;;) {
 		const { done, value } = await reader.read();
-		if (done) break;
+		if (done) return;
 		received += value.byteLength;
 		if (received > limitBytes) {
 			await reader.cancel();
 			throw tooLarge(limitBytes);
 		}
-		yield decoder.decode(value, { stream: true });
+		yield value;
 	}
+}
+
+/** The body as UTF-8 text chunks, bounded as `readByteChunks`. */
+export async function* readTextChunks(request: Request, limitBytes = REQUEST_BYTES_MAX): AsyncGenerator<string> {
+	const decoder = new TextDecoder();
+	for await (const bytes of readByteChunks(request, limitBytes)) yield decoder.decode(bytes, { stream: true });
 	const rest = decoder.decode();
 	if (rest.length > 0) yield rest;
+}
+
+/** The whole body as bytes, bounded as `readByteChunks`. */
+export async function readBytes(request: Request, limitBytes = REQUEST_BYTES_MAX): Promise<Uint8Array> {
+	const chunks: Uint8Array[] = [];
+	let length = 0;
+	for await (const chunk of readByteChunks(request, limitBytes)) {
+		chunks.push(chunk);
+		length += chunk.byteLength;
+	}
+	const bytes = new Uint8Array(length);
+	let at = 0;
+	for (const chunk of chunks) {
+		bytes.set(chunk, at);
+		at += chunk.byteLength;
+	}
+	return bytes;
 }
 
 /** Reads the whole body as UTF-8 text, refusing more than `limitBytes`. */
@@ -67,14 +89,23 @@ export function requireJson(request: Request): void {
 	}
 }
 
-/** Parses JSON text, keeping big numbers exact; malformed JSON is a 400 that quotes the parser. */
+/**
+ * Parses JSON text, keeping big numbers exact; malformed JSON is a 400 that quotes the parser. Depth and
+ * object width are bounded (issue 6) before any schema or encoder walks the value recursively.
+ */
 export function parseJson(text: string, what = "request body"): unknown {
 	if (text.length === 0) throw new ApiError("invalid_json", `${what} is empty; expected JSON`);
+	let value: unknown;
 	try {
-		return parseJsonExact(text);
+		value = parseJsonExact(text);
 	} catch (cause) {
 		throw new ApiError("invalid_json", `${what} is not valid JSON: ${(cause as Error).message}`);
 	}
+	const problem = jsonShapeProblem(value, JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX);
+	if (problem !== null) {
+		throw new ApiError("invalid_json", `${what}: ${problem}`, { max_depth: JSON_DEPTH_MAX, max_object_fields: JSON_OBJECT_FIELDS_MAX });
+	}
+	return value;
 }
 
 /** Validates `data` with `schema`, or throws a 400 listing each problem with its path. */

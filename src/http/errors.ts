@@ -26,6 +26,7 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 		case "partition_not_found":
 		case "group_not_found":
 		case "subscription_not_found":
+		case "key_not_found":
 			return 404;
 		case "method_not_allowed":
 			return 405;
@@ -45,6 +46,7 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 		case "inconsistent_strategy":
 		case "partition_not_assigned":
 		case "no_committed_offset":
+		case "key_limit_reached":
 			return 409;
 		case "request_too_large":
 		case "record_too_large":
@@ -53,6 +55,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 			return 415;
 		case "offset_out_of_range":
 			return 416;
+		case "quota_exceeded":
+			return 429;
 		case "internal":
 			return 500;
 		case "partition_unavailable":
@@ -64,7 +68,7 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 
 /** Whether the same request may succeed later unchanged. */
 export function isRetriable(code: ErrorCode): boolean {
-	return code === "partition_unavailable" || code === "internal";
+	return code === "partition_unavailable" || code === "internal" || code === "quota_exceeded";
 }
 
 /** The JSON body of an error. */
@@ -72,9 +76,14 @@ export function errorBody(error: DomainError): { error: Record<string, unknown> 
 	return { error: { code: error.code, message: error.message, retriable: isRetriable(error.code), ...error.details } };
 }
 
-/** Renders `error` as the response; sets `WWW-Authenticate` on 401 as RFC 9110 asks. */
+/**
+ * Renders `error` as the response; sets `WWW-Authenticate` on 401 as RFC 9110 asks, and `Retry-After` (whole
+ * seconds, rounded up) when the error says how long to wait.
+ */
 export function errorResponse(c: Context, error: DomainError): Response {
 	const status = statusOf(error.code);
-	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="tributary"');
+	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="tributary", Basic realm="tributary"');
+	const retryAfterMs = error.details?.retry_after_ms;
+	if (typeof retryAfterMs === "number") c.header("Retry-After", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
 	return c.json(errorBody(error), status);
 }

@@ -44,7 +44,11 @@ export type ErrorCode =
 	// Live delivery (issue 5).
 	| "invalid_webhook_url"
 	| "subscription_not_found"
-	| "subscription_limit_reached";
+	| "subscription_limit_reached"
+	// Security (issue 6).
+	| "key_not_found"
+	| "key_limit_reached"
+	| "quota_exceeded";
 
 /**
  * Recovery data an error carries: plain JSON two levels deep, so it survives RPC and goes on the wire as it is.

@@ -83,3 +83,39 @@ export function utf8ByteLength(s: string): number {
 	}
 	return bytes;
 }
+
+/**
+ * Why a parsed JSON value is too deep or too wide to accept (null when it is fine): nesting deeper than
+ * `depthMax`, or an object with more than `fieldsMax` members. Iterative, so hostile depth cannot overflow the
+ * stack here; it visits only arrays and objects (about 0.5 ms per MB of a typical produce body, against
+ * several ms per MB for `JSON.parse` itself), and stops at the first problem.
+ */
+export function jsonShapeProblem(root: unknown, depthMax: number, fieldsMax: number): string | null {
+	if (root === null || typeof root !== "object") return null;
+	const stack: object[] = [root];
+	const depths: number[] = [1];
+	while (stack.length > 0) {
+		const value = stack.pop() as object;
+		const depth = depths.pop() as number;
+		if (depth > depthMax) return `JSON nests deeper than ${depthMax} levels`;
+		if (Array.isArray(value)) {
+			for (const item of value) {
+				if (item !== null && typeof item === "object") {
+					stack.push(item);
+					depths.push(depth + 1);
+				}
+			}
+			continue;
+		}
+		let fields = 0;
+		for (const key in value) {
+			if (++fields > fieldsMax) return `a JSON object has more than ${fieldsMax} fields`;
+			const item = (value as Record<string, unknown>)[key];
+			if (item !== null && typeof item === "object") {
+				stack.push(item);
+				depths.push(depth + 1);
+			}
+		}
+	}
+	return null;
+}

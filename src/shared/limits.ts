@@ -156,3 +156,22 @@ export const TAIL_MESSAGE_BYTES_MAX = 1024 * 1024;
 export const TAIL_UNACKED_BYTES_MAX = 8 * 1024 * 1024;
 /** Open WebSocket tails per partition. */
 export const TAILS_PER_PARTITION_MAX = 1_000;
+
+// Security (issue 6): keys, quotas, hostile input.
+/** API keys the key store will hold, and ACL entries per key. */
+export const KEYS_MAX = 10_000;
+export const KEY_ACL_ENTRIES_MAX = 100;
+export const KEY_NAME_LENGTH_MAX = 128;
+/**
+ * How long an isolate trusts a key it looked up. Only keys that exist are cached, so a new key works at once;
+ * a deleted key is refused at once by the isolate that deleted it and within this bound by every other one.
+ */
+export const KEY_CACHE_TTL_MS = 1_000;
+/** Keys cached per isolate (the cache is dropped whole when full: it only saves a lookup). */
+export const KEY_CACHE_ENTRIES_MAX = 10_000;
+/** Nesting of arrays and objects in a JSON body. Deeper documents are refused before validation. */
+export const JSON_DEPTH_MAX = 64;
+/** Members of one JSON object in a body. */
+export const JSON_OBJECT_FIELDS_MAX = 10_000;
+/** Largest quota rate a key may be given (bytes or requests per second). */
+export const QUOTA_RATE_MAX = 1024 * 1024 * 1024;

@@ -213,3 +213,22 @@ describe("bad input", () => {
 		expect((await fetchRecords(small, 0, "offset=0")).high_watermark).toBe(0);
 	});
 });
+
+describe("inbound webhooks: bounded binary bodies", () => {
+	it("refuses a streamed binary body over the limit (no Content-Length) with 413", async () => {
+		const inbound = uniqueTopic("inbound");
+		await createTopic(inbound);
+		const chunk = new Uint8Array(1024 * 1024).fill(7);
+		let sent = 0;
+		const stream = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				if (sent > REQUEST_BYTES_MAX + 2 * chunk.byteLength) return controller.close();
+				sent += chunk.byteLength;
+				controller.enqueue(chunk);
+			},
+		});
+		const response = await call("POST", `/v1/topics/${inbound}/webhook`, { raw: stream, headers: { "Content-Type": "application/octet-stream" } });
+		expect(response.status).toBe(413);
+		expect((await fetchRecords(inbound, 0)).high_watermark).toBe(0);
+	});
+});

@@ -5,8 +5,9 @@
  * body are here; each body is strict, so a misspelt field is a 400 rather than silently ignored.
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { z } from "zod";
+import { allowsEvery, groupResource, topicResource } from "../../auth/acl.ts";
 import { type PollOptions, pollGroup } from "../../group/consume.ts";
 import { describeGroup, resolveReset } from "../../group/group-offsets.ts";
 import { groupCoordinator, groupDirectory } from "../../group/stubs.ts";
@@ -31,6 +32,7 @@ import {
 	SESSION_TIMEOUT_MS_MIN,
 	TOPIC_PATTERN_LENGTH_MAX,
 } from "../../shared/limits.ts";
+import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { TopicName } from "../schemas.ts";
@@ -143,10 +145,20 @@ function toJoinRequest(body: z.output<typeof JoinBody>): JoinRequest {
 	};
 }
 
+/** A key may join only with topics it may consume; a pattern may match any topic, so it needs `topic:*`. */
+function requireSubscriptionRights(c: Context<AppEnv>, body: z.output<typeof JoinBody>): void {
+	for (const topic of body.topics ?? []) requireAccess(c, topicResource(topic), "consume");
+	const principal = c.var.principal;
+	if (body.topic_pattern !== undefined && principal.kind === "key" && !allowsEvery(principal.key.acl, "topic", "consume")) {
+		requireAccess(c, topicResource("*"), "consume");
+	}
+}
+
 export const groupRoutes = new Hono<AppEnv>()
 	.get("/", async (c) => {
 		const groups = await groupDirectory(c.env).list();
-		return c.json({ groups: groups.map(({ group, state, members }) => ({ group, state, members })) });
+		const visible = groups.filter(({ group }) => may(c, groupResource(group), "describe"));
+		return c.json({ groups: visible.map(({ group, state, members }) => ({ group, state, members })) });
 	})
 	.all("/", methodNotAllowed)
 	.get("/:group", async (c) => {
@@ -171,6 +183,7 @@ export const groupRoutes = new Hono<AppEnv>()
 	.post("/:group/members", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());
 		const body = await optionalBody(c.req.raw, JoinBody);
+		requireSubscriptionRights(c, body);
 		const joined = unwrap(await groupCoordinator(c.env, group).join(group, toJoinRequest(body)));
 		return c.json({ member_id: joined.memberId, generation: joined.generation, assignment: joined.assignment });
 	})
@@ -183,6 +196,8 @@ export const groupRoutes = new Hono<AppEnv>()
 			maxBytes: body.max_bytes ?? FETCH_BYTES_DEFAULT,
 			waitMs: body.wait_ms ?? 0,
 			autoCommit: body.auto_commit ?? false,
+			// Another member's subscription may put a topic this key may not read in its assignment.
+			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 		};
 		const json = unwrap(await pollGroup(c.env, group, member, options));
 		return c.body(json, 200, { "Content-Type": "application/json" });
@@ -203,6 +218,7 @@ export const groupRoutes = new Hono<AppEnv>()
 	.post("/:group/offsets/reset", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());
 		const body = await optionalBody(c.req.raw, ResetBody);
+		requireAccess(c, topicResource(body.topic), "describe");
 		const offsets = unwrap(await resolveReset(c.env, body.topic, body.to));
 		unwrap(await groupCoordinator(c.env, group).resetOffsets(group, offsets));
 		return c.json({ group, offsets });
@@ -211,6 +227,7 @@ export const groupRoutes = new Hono<AppEnv>()
 	.post("/:group/offsets", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());
 		const body = await optionalBody(c.req.raw, CommitBody);
+		for (const topic of new Set(body.offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
 		const offsets = body.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null }));
 		const view = unwrap(
 			await groupCoordinator(c.env, group).commit(group, { memberId: body.member_id, generation: body.generation, offsets }),

@@ -12,11 +12,11 @@
 
 import { Hono } from "hono";
 import { produce } from "../../broker/produce.ts";
-import { ApiError, unwrap } from "../../shared/errors.ts";
-import { INBOUND_HEADER_VALUE_BYTES_MAX, RECORD_HEADERS_MAX, REQUEST_BYTES_MAX } from "../../shared/limits.ts";
+import { unwrap } from "../../shared/errors.ts";
+import { INBOUND_HEADER_VALUE_BYTES_MAX, RECORD_HEADERS_MAX } from "../../shared/limits.ts";
 import type { RecordHeader, ValueEncoding } from "../../shared/record-codec.ts";
 import type { AppEnv } from "../app-env.ts";
-import { mediaType, parseJson, readText, validate } from "../body.ts";
+import { mediaType, parseJson, readBytes, readText, validate } from "../body.ts";
 import { InboundWebhookQuery, TopicPath } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
@@ -38,14 +38,6 @@ function isJson(type: string | null): boolean {
 }
 
 /** Reads a body as bytes, refusing more than `REQUEST_BYTES_MAX`. */
-async function readBytes(request: Request): Promise<Uint8Array> {
-	const declared = Number(request.headers.get("Content-Length") ?? "0");
-	if (declared > REQUEST_BYTES_MAX) throw new ApiError("request_too_large", `request body exceeds ${REQUEST_BYTES_MAX} bytes`);
-	const bytes = new Uint8Array(await request.arrayBuffer());
-	if (bytes.byteLength > REQUEST_BYTES_MAX) throw new ApiError("request_too_large", `request body exceeds ${REQUEST_BYTES_MAX} bytes`);
-	return bytes;
-}
-
 async function bodyValue(request: Request): Promise<{ value: unknown; encoding: ValueEncoding }> {
 	const type = mediaType(request);
 	if (isJson(type)) {

@@ -4,19 +4,37 @@
  * `transactional_id` again to bump the epoch and fence the previous holder.
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { allowsAny, CLUSTER } from "../../auth/acl.ts";
 import { forgetProducer } from "../../broker/producers.ts";
 import { registry } from "../../broker/topic-directory.ts";
+import { ApiError } from "../../shared/errors.ts";
+import { requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { InitProducerBody } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+
+/**
+ * An anonymous producer id needs produce on some topic (Kafka ≥ 3.0 asks the same). A `transactional_id` is
+ * cluster-wide and re-initialising it fences its holder, so naming one needs produce on `cluster`.
+ */
+function requireProducerRight(c: Context<AppEnv>, transactional: boolean): void {
+	const principal = c.var.principal;
+	if (transactional || principal.kind === "admin") {
+		requireAccess(c, CLUSTER, "produce");
+		return;
+	}
+	if (allowsAny(principal.key.acl, "topic", "produce")) return;
+	throw new ApiError("forbidden", `key "${principal.key.id}" may not produce to any topic`, { operation: "produce" });
+}
 
 export const producerRoutes = new Hono<AppEnv>()
 	.post("/", async (c) => {
 		requireJson(c.req.raw);
 		const text = await readText(c.req.raw);
 		const body = validate(InitProducerBody, text.trim() === "" ? {} : parseJson(text));
+		requireProducerRight(c, body.transactional_id !== undefined);
 		const identity = await registry(c.env).initProducer(body.transactional_id ?? null);
 		forgetProducer(identity.producerId);
 		return c.json({ producer_id: identity.producerId, epoch: identity.epoch });

@@ -4,10 +4,13 @@
  */
 
 import { Hono } from "hono";
+import { topicResource } from "../../auth/acl.ts";
 import { invalidate, partitionLog, registry, remember } from "../../broker/topic-directory.ts";
 import { unwrap } from "../../shared/errors.ts";
 import type { TopicMeta } from "../../topic/types.ts";
+import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
+import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
 import { CreateTopicBody, TopicPath, UpdateTopicBody } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -30,13 +33,15 @@ async function describe(env: Env, meta: TopicMeta) {
 export const topicRoutes = new Hono<AppEnv>()
 	.post("/", async (c) => {
 		const body = validate(CreateTopicBody, await readJson(c.req.raw));
+		requireAccess(c, topicResource(body.name), "admin");
 		const meta = unwrap(await registry(c.env).createTopic(body));
 		remember(meta);
+		await audit(c, "topic.create", { topic: meta.name, partitions: meta.partitions });
 		return c.json(topicSummary(meta), 201);
 	})
 	.get("/", async (c) => {
 		const topics = await registry(c.env).listTopics();
-		return c.json({ topics: topics.map(topicSummary) });
+		return c.json({ topics: topics.filter((t) => may(c, topicResource(t.name), "describe")).map(topicSummary) });
 	})
 	.all("/", methodNotAllowed)
 	.get("/:topic", async (c) => {
@@ -50,6 +55,7 @@ export const topicRoutes = new Hono<AppEnv>()
 		const body = validate(UpdateTopicBody, await readJson(c.req.raw));
 		const meta = unwrap(await registry(c.env).updateTopic(topic, body));
 		remember(meta);
+		await audit(c, "topic.update", { topic, change: JSON.stringify(body) });
 		return c.json(topicSummary(meta));
 	})
 	.delete("/:topic", async (c) => {
@@ -57,6 +63,7 @@ export const topicRoutes = new Hono<AppEnv>()
 		invalidate(topic);
 		unwrap(await registry(c.env).deleteTopic(topic));
 		invalidate(topic);
+		await audit(c, "topic.delete", { topic });
 		return c.body(null, 204);
 	})
 	.all("/:topic", methodNotAllowed);

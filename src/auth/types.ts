@@ -1,0 +1,33 @@
+/**
+ * @module
+ * API keys as the key store hands them out (issue 6). The secret itself is never stored: see `secret.ts`.
+ */
+
+import type { AclEntry } from "./acl.ts";
+
+/** Token-bucket rates of one key; a missing rate is unlimited. */
+export interface KeyQuotas {
+	readonly produce_bytes_per_sec?: number;
+	readonly fetch_bytes_per_sec?: number;
+	readonly requests_per_sec?: number;
+}
+
+/** A key as `GET /v1/keys` lists it: everything but the secret. */
+export interface KeyInfo {
+	readonly id: string;
+	readonly name: string;
+	readonly acl: readonly AclEntry[];
+	readonly quotas: KeyQuotas;
+	readonly createdAtMs: number;
+}
+
+/** A key as the edge needs it to authenticate: with the SHA-256 digest of its secret, as hex. */
+export interface StoredKey extends KeyInfo {
+	readonly secretSha256: string;
+}
+
+export interface CreateKeyRequest {
+	readonly name: string;
+	readonly acl: readonly AclEntry[];
+	readonly quotas: KeyQuotas;
+}

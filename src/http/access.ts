@@ -1,0 +1,45 @@
+/**
+ * @module
+ * Checks of what the caller may do, for handlers whose resource is in the body or whose answer is filtered
+ * (see `ROUTE_PERMISSIONS`). The admin token may do everything; a key what its ACL allows.
+ */
+
+import type { Context } from "hono";
+import { allows, type Operation, type Resource } from "../auth/acl.ts";
+import { ApiError } from "../shared/errors.ts";
+import type { AppEnv } from "./app-env.ts";
+import type { Principal } from "./middleware/authenticate.ts";
+
+/** Topics only the broker writes: refused for produce and admin over the API, to everyone. */
+export const AUDIT_TOPIC = "_audit";
+
+export function describeResource(resource: Resource): string {
+	return resource.kind === "cluster" ? "cluster" : `${resource.kind} "${resource.name}"`;
+}
+
+export function principalMay(principal: Principal, resource: Resource, operation: Operation): boolean {
+	if (resource.kind === "topic" && resource.name === AUDIT_TOPIC && (operation === "produce" || operation === "admin")) return false;
+	return principal.kind === "admin" || allows(principal.key.acl, resource, operation);
+}
+
+export function may(c: Context<AppEnv>, resource: Resource, operation: Operation): boolean {
+	return principalMay(c.var.principal, resource, operation);
+}
+
+/**
+ * Throws 403 unless the caller may. The message names only what was asked, so it reads the same whether the
+ * resource exists or not.
+ */
+export function requireAccess(c: Context<AppEnv>, resource: Resource, operation: Operation): void {
+	if (may(c, resource, operation)) return;
+	const who = c.var.principal.kind === "key" ? `key "${c.var.principal.key.id}"` : "the admin token";
+	throw new ApiError("forbidden", `${who} may not ${operation} ${describeResource(resource)}`, {
+		operation,
+		resource: resource.kind === "cluster" ? "cluster" : `${resource.kind}:${resource.name}`,
+	});
+}
+
+/** The caller's name in audit records and logs: never a secret. */
+export function actorOf(principal: Principal): string {
+	return principal.kind === "admin" ? "admin" : `key:${principal.key.id}`;
+}

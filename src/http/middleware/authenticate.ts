@@ -1,0 +1,113 @@
+/**
+ * @module
+ * Who is calling (issue 6). Every `/v1` request carries the admin token or an API key, as
+ * `Authorization: Bearer <token-or-secret>` or as HTTP Basic: `admin:<ADMIN_TOKEN>` or `<key id>:<secret>`.
+ * Missing, malformed, wrong and deleted credentials are all 401; what a caller may do is `authorize`'s job.
+ *
+ * Keys are looked up in the `KeyStore` and cached per isolate for `KEY_CACHE_TTL_MS`, positive answers only:
+ * a new key works at once, and a deleted key is refused at once by the isolate that deleted it (it drops its
+ * entry) and within `KEY_CACHE_TTL_MS` by every other isolate. One lookup per second per key and isolate keeps
+ * the single store off the hot path.
+ *
+ * @example
+ * curl -H "Authorization: Bearer trb_…" "$URL/v1/topics"
+ * curl -u "<key id>:trb_…" "$URL/v1/topics"
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { KEY_STORE_NAME } from "../../auth/key-store.ts";
+import { keyIdOf, secretMatches } from "../../auth/secret.ts";
+import type { KeyInfo, StoredKey } from "../../auth/types.ts";
+import { ApiError } from "../../shared/errors.ts";
+import { KEY_CACHE_ENTRIES_MAX, KEY_CACHE_TTL_MS } from "../../shared/limits.ts";
+import { bearerToken, timingSafeEqualStrings } from "./admin-auth.ts";
+
+export type Principal = { readonly kind: "admin" } | { readonly kind: "key"; readonly key: KeyInfo };
+
+export type AuthVariables = { principal: Principal };
+
+/** What the `Authorization` header offers: the admin token, or a key secret (with the id Basic named). */
+type Credentials =
+	| { readonly kind: "admin"; readonly token: string }
+	| { readonly kind: "key"; readonly id: string; readonly secret: string };
+
+/** The Basic username that stands for the admin token. */
+export const ADMIN_USERNAME = "admin";
+
+const cache = new Map<string, { readonly key: StoredKey; readonly expiresAtMs: number }>();
+
+export function keyStore(env: Env): DurableObjectStub<import("../../auth/key-store.ts").KeyStore> {
+	return env.KEY_STORE.getByName(KEY_STORE_NAME);
+}
+
+/** Drops a key from this isolate's cache (after deleting it). */
+export function forgetKey(id: string): void {
+	cache.delete(id);
+}
+
+async function lookupKey(env: Env, id: string): Promise<StoredKey | null> {
+	const hit = cache.get(id);
+	if (hit !== undefined && hit.expiresAtMs > Date.now()) return hit.key;
+	const key = await keyStore(env).getKey(id);
+	if (key === null) {
+		cache.delete(id);
+		return null;
+	}
+	if (cache.size >= KEY_CACHE_ENTRIES_MAX) cache.clear();
+	cache.set(id, { key, expiresAtMs: Date.now() + KEY_CACHE_TTL_MS });
+	return key;
+}
+
+function basicCredentials(header: string): Credentials | null {
+	const match = /^Basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
+	if (match?.[1] === undefined) return null;
+	let decoded: string;
+	try {
+		decoded = atob(match[1]);
+	} catch {
+		return null;
+	}
+	const colon = decoded.indexOf(":");
+	if (colon < 0) return null;
+	const user = decoded.slice(0, colon);
+	const password = decoded.slice(colon + 1);
+	return user === ADMIN_USERNAME ? { kind: "admin", token: password } : { kind: "key", id: user, secret: password };
+}
+
+/** Parses the header; null when it is absent or not a scheme we speak. */
+export function parseCredentials(header: string | undefined): Credentials | null {
+	if (header === undefined) return null;
+	const token = bearerToken(header);
+	if (token !== null) {
+		const id = keyIdOf(token);
+		return id === null ? { kind: "admin", token } : { kind: "key", id, secret: token };
+	}
+	return basicCredentials(header);
+}
+
+async function verify(env: Env, credentials: Credentials): Promise<Principal | null> {
+	if (credentials.kind === "admin") {
+		const expected = env.ADMIN_TOKEN;
+		if (typeof expected !== "string" || expected.length === 0) return null;
+		return (await timingSafeEqualStrings(credentials.token, expected)) ? { kind: "admin" } : null;
+	}
+	// The secret names its key; a Basic username that disagrees is a wrong credential, not a lookup.
+	if (keyIdOf(credentials.secret) !== credentials.id) return null;
+	const key = await lookupKey(env, credentials.id);
+	if (key === null || !(await secretMatches(credentials.secret, key.secretSha256))) return null;
+	const { secretSha256: _, ...info } = key;
+	return { kind: "key", key: info };
+}
+
+export function authenticate(): MiddlewareHandler<{ Bindings: Env; Variables: AuthVariables }> {
+	return async function authenticate(c, next) {
+		const credentials = parseCredentials(c.req.header("Authorization"));
+		if (credentials === null) {
+			throw new ApiError("unauthorized", "missing credentials: send Authorization: Bearer <token>, or Basic with <key id>:<secret>");
+		}
+		const principal = await verify(c.env, credentials);
+		if (principal === null) throw new ApiError("unauthorized", "invalid credentials");
+		c.set("principal", principal);
+		await next();
+	};
+}

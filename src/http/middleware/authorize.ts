@@ -1,0 +1,49 @@
+/**
+ * @module
+ * What the caller may do (issue 6): finds the route that will answer the request and checks it against
+ * `ROUTE_PERMISSIONS` before the handler runs. The admin token passes; a key passes only what its ACL allows,
+ * and never a route the table does not list. Requests that no handler answers (404, 405) pass through to them.
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { matchedRoutes } from "hono/route";
+import { ApiError } from "../../shared/errors.ts";
+import { requireAccess } from "../access.ts";
+import type { AppEnv } from "../app-env.ts";
+import { ROUTE_PERMISSIONS, type RouteParams } from "../permissions.ts";
+
+function decodeSegment(segment: string): string {
+	try {
+		return decodeURIComponent(segment);
+	} catch {
+		return segment;
+	}
+}
+
+/** The parameters of `routePath` in `pathname`, segment by segment, as Hono's `c.req.param()` decodes them. */
+export function routeParams(routePath: string, pathname: string): RouteParams {
+	const names = routePath.split("/");
+	const values = pathname.split("/");
+	const params: Record<string, string> = {};
+	names.forEach((name, i) => {
+		if (name.startsWith(":")) params[name.slice(1)] = decodeSegment(values[i] ?? "");
+	});
+	return params;
+}
+
+export function authorize(): MiddlewareHandler<AppEnv> {
+	return async function authorize(c, next) {
+		// Middleware and the 405 fallbacks are registered for every method; the first route bound to a method answers.
+		const route = matchedRoutes(c).find((r) => r.method !== "ALL");
+		if (route === undefined) return next();
+		const permission = ROUTE_PERMISSIONS[`${route.method} ${route.path}`];
+		if (permission === undefined) {
+			if (c.var.principal.kind === "admin") return next();
+			throw new ApiError("forbidden", "this route is not open to API keys");
+		}
+		if ("handler" in permission) return next();
+		// The admin token passes too, except where no one may (writes to the internal `_audit` topic).
+		requireAccess(c, permission.resource(routeParams(route.path, new URL(c.req.url).pathname)), permission.operation);
+		await next();
+	};
+}

@@ -1,0 +1,39 @@
+/**
+ * @module
+ * CORS, off by default (issue 6): with `CORS_ORIGINS` unset no CORS header is ever sent, so browsers keep other
+ * origins out. Set it (a wrangler var) to a comma-separated list of origins, or `*`, to let browser apps call
+ * the API; preflights are answered before authentication, as browsers send them without credentials.
+ *
+ * @example
+ * # wrangler.toml
+ * [vars]
+ * CORS_ORIGINS = "https://console.example.com,https://admin.example.com"
+ */
+
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
+
+/** The origins `CORS_ORIGINS` allows; empty when unset. */
+export function corsOrigins(env: Env): string[] {
+	const raw = (env as { CORS_ORIGINS?: unknown }).CORS_ORIGINS;
+	if (typeof raw !== "string") return [];
+	return raw
+		.split(",")
+		.map((origin) => origin.trim())
+		.filter((origin) => origin.length > 0);
+}
+
+export function corsFromEnv(): MiddlewareHandler<{ Bindings: Env }> {
+	return async function corsFromEnv(c, next) {
+		const origins = corsOrigins(c.env);
+		if (origins.length === 0) return next();
+		const handler = cors({
+			origin: origins.includes("*") ? "*" : origins,
+			allowMethods: ["GET", "POST", "PATCH", "DELETE"],
+			allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-Id"],
+			exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed"],
+			maxAge: 600,
+		});
+		return handler(c, next);
+	};
+}

@@ -1,0 +1,38 @@
+/**
+ * @module
+ * Security headers on every response (issue 6): the API serves JSON only, so nothing may be sniffed, framed,
+ * cached by intermediaries or given a referrer. A WebSocket upgrade (101) is passed through untouched.
+ */
+
+import type { MiddlewareHandler } from "hono";
+
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+	"Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+	"X-Content-Type-Options": "nosniff",
+	"X-Frame-Options": "DENY",
+	"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+	"Referrer-Policy": "no-referrer",
+	"Cross-Origin-Resource-Policy": "same-origin",
+	"Cache-Control": "no-store",
+};
+
+function setAll(headers: Headers): void {
+	for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+		if (!headers.has(name)) headers.set(name, value);
+	}
+}
+
+export function securityHeaders(): MiddlewareHandler {
+	return async function securityHeaders(c, next) {
+		await next();
+		if (c.res.status === 101) return;
+		// A response from elsewhere (a Durable Object's fetch) may have immutable headers: copy it first.
+		try {
+			setAll(c.res.headers);
+		} catch {
+			const copy = new Response(c.res.body, c.res);
+			setAll(copy.headers);
+			c.res = copy;
+		}
+	};
+}

@@ -1,0 +1,76 @@
+/**
+ * @module
+ * `/v1/keys`: API keys (issue 6). Create (the secret is in this answer and nowhere else, ever), list (no
+ * secrets), delete (refused at once; see middleware/authenticate.ts for how fast other isolates follow).
+ * Needs the admin token or a key with `admin` on `cluster`. Every change is audited in `_audit`.
+ *
+ * @example
+ * curl -X POST -H "Authorization: Bearer $ADMIN_TOKEN" "$URL/v1/keys" \
+ *   -d '{"name":"orders-writer","acl":[{"resource":"topic:orders.*","operations":["produce","describe"]}]}'
+ */
+
+import { Hono } from "hono";
+import { z } from "zod";
+import { OPERATIONS, RESOURCE_PATTERN } from "../../auth/acl.ts";
+import { KEY_ID_PATTERN } from "../../auth/secret.ts";
+import type { KeyInfo } from "../../auth/types.ts";
+import { unwrap } from "../../shared/errors.ts";
+import { KEY_ACL_ENTRIES_MAX, KEY_NAME_LENGTH_MAX, QUOTA_RATE_MAX, TOPIC_NAME_LENGTH_MAX } from "../../shared/limits.ts";
+import type { AppEnv } from "../app-env.ts";
+import { audit } from "../audit.ts";
+import { readJson, validate } from "../body.ts";
+import { forgetKey, keyStore } from "../middleware/authenticate.ts";
+import { count } from "../schemas.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+const AclEntryBody = z.strictObject({
+	resource: z
+		.string()
+		.max(TOPIC_NAME_LENGTH_MAX + "topic:*".length)
+		.regex(RESOURCE_PATTERN, "resources are cluster, topic:<name>, topic:<prefix>*, group:<name> or group:<prefix>*"),
+	operations: z.array(z.enum(OPERATIONS)).min(1).max(OPERATIONS.length),
+});
+
+const QuotasBody = z.strictObject({
+	produce_bytes_per_sec: count(1, QUOTA_RATE_MAX).optional(),
+	fetch_bytes_per_sec: count(1, QUOTA_RATE_MAX).optional(),
+	requests_per_sec: count(1, QUOTA_RATE_MAX).optional(),
+});
+
+const CreateKeyBody = z.strictObject({
+	name: z
+		.string()
+		.min(1)
+		.max(KEY_NAME_LENGTH_MAX)
+		.regex(/^[^\p{Cc}]+$/u, "names may not hold control characters"),
+	acl: z.array(AclEntryBody).max(KEY_ACL_ENTRIES_MAX),
+	quotas: QuotasBody.optional().default({}),
+});
+
+const KeyPath = z.object({ id: z.string().regex(KEY_ID_PATTERN, "key ids are 20 hex digits") });
+
+function keyView(key: KeyInfo) {
+	return { id: key.id, name: key.name, acl: key.acl, quotas: key.quotas, created_at_ms: key.createdAtMs };
+}
+
+export const keyRoutes = new Hono<AppEnv>()
+	.post("/", async (c) => {
+		const body = validate(CreateKeyBody, await readJson(c.req.raw));
+		const created = unwrap(await keyStore(c.env).createKey(body));
+		await audit(c, "key.create", { key_id: created.id, name: created.name });
+		return c.json({ ...keyView(created), secret: created.secret }, 201);
+	})
+	.get("/", async (c) => {
+		const keys = await keyStore(c.env).listKeys();
+		return c.json({ keys: keys.map(keyView) });
+	})
+	.all("/", methodNotAllowed)
+	.delete("/:id", async (c) => {
+		const { id } = validate(KeyPath, c.req.param());
+		forgetKey(id);
+		unwrap(await keyStore(c.env).deleteKey(id));
+		forgetKey(id);
+		await audit(c, "key.delete", { key_id: id });
+		return c.body(null, 204);
+	})
+	.all("/:id", methodNotAllowed);

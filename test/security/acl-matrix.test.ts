@@ -1,0 +1,177 @@
+/**
+ * Every /v1 route × {no credentials, wrong key, key without the right, key with it} (issue 6). "With the right"
+ * passes authorization: the answer is the route's own (2xx, or a domain 4xx for the placeholder ids used here),
+ * never 401 or 403.
+ */
+
+import { beforeAll, describe, expect, it } from "vitest";
+import type { AclEntry, Operation } from "../../src/auth/acl.ts";
+import { ROUTE_PERMISSIONS } from "../../src/http/permissions.ts";
+import { call, createTopic, json, produce, uniqueTopic } from "../helpers.ts";
+import { basic, type CreatedKey, createKey } from "./helpers.ts";
+
+const ALL: Operation[] = ["produce", "consume", "describe", "admin"];
+const others = (op: Operation): Operation[] => ALL.filter((o) => o !== op && o !== "describe" && op !== "describe");
+
+const topic = uniqueTopic("matrix");
+const group = `${topic}-group`;
+const SUB = "sub_00000000000000000000";
+const MEMBER = "no-such-member";
+const KEY_ID = "00000000000000000000";
+
+interface Case {
+	readonly route: string;
+	readonly path: string;
+	readonly body?: unknown;
+	readonly headers?: Record<string, string>;
+	/** Entries granting exactly the route's right (plus the topic rights a group route also needs). */
+	readonly granted: AclEntry[];
+	/** Entries granting everything else on the same resources. */
+	readonly denied: AclEntry[];
+	/** For filtered listings: "without the right" is a 200 that leaves the resource out. */
+	readonly hides?: (body: unknown) => boolean;
+}
+
+function onTopic(route: string, path: string, op: Operation, body?: unknown, headers?: Record<string, string>): Case {
+	// A prefix, so the placeholder topics next to the fixture (`…-absent`) are covered too.
+	const resource = `topic:${topic}*`;
+	const denied = others(op).length > 0 ? [{ resource, operations: others(op) }] : [{ resource: "topic:elsewhere", operations: ALL }];
+	return { route, path, body, granted: [{ resource, operations: [op] }], denied, ...(headers ? { headers } : {}) };
+}
+
+function onGroup(route: string, path: string, op: Operation, body?: unknown): Case {
+	const resource = `group:${group}*`;
+	const topicRights = { resource: `topic:${topic}`, operations: ALL };
+	const denied = others(op).length > 0 ? [{ resource, operations: others(op) }] : [{ resource: "group:elsewhere", operations: ALL }];
+	return { route, path, body, granted: [{ resource, operations: [op] }, topicRights], denied: [...denied, topicRights] };
+}
+
+function onCluster(route: string, path: string, body?: unknown): Case {
+	return {
+		route,
+		path,
+		body,
+		granted: [{ resource: "cluster", operations: ["admin"] }],
+		denied: [
+			{ resource: "cluster", operations: ["produce", "consume", "describe"] },
+			{ resource: "topic:*", operations: ALL },
+		],
+	};
+}
+
+const T = `/v1/topics/${topic}`;
+const G = `/v1/groups/${group}`;
+const CASES: Case[] = [
+	{
+		route: "GET /v1/topics",
+		path: "/v1/topics",
+		granted: [{ resource: `topic:${topic}`, operations: ["describe"] }],
+		denied: [{ resource: "topic:elsewhere", operations: ALL }],
+		hides: (body) => !JSON.stringify(body).includes(topic),
+	},
+	{
+		route: "POST /v1/topics",
+		path: "/v1/topics",
+		body: { name: topic },
+		granted: [{ resource: `topic:${topic}`, operations: ["admin"] }],
+		denied: [{ resource: `topic:${topic}`, operations: ["produce", "consume", "describe"] }],
+	},
+	onTopic("GET /v1/topics/:topic", T, "describe"),
+	onTopic("PATCH /v1/topics/:topic", T, "admin", { config: { "retention.ms": 3_600_000 } }),
+	onTopic("DELETE /v1/topics/:topic", `/v1/topics/${topic}-absent`, "admin"),
+	onTopic("POST /v1/topics/:topic/records", `${T}/records`, "produce", { records: [{ value: "matrix" }] }),
+	onTopic("GET /v1/topics/:topic/partitions/:partition/records", `${T}/partitions/0/records`, "consume"),
+	onTopic("GET /v1/topics/:topic/partitions/:partition/offsets", `${T}/partitions/0/offsets?at=latest`, "describe"),
+	onTopic("POST /v1/topics/:topic/webhook", `${T}/webhook`, "produce", { hook: 1 }, { "Content-Type": "application/json" }),
+	onTopic("POST /v1/topics/:topic/subscriptions", `${T}/subscriptions`, "admin", { url: "not a url" }),
+	onTopic("GET /v1/topics/:topic/subscriptions", `${T}/subscriptions`, "admin"),
+	onTopic("GET /v1/topics/:topic/subscriptions/:id", `${T}/subscriptions/${SUB}`, "admin"),
+	onTopic("PATCH /v1/topics/:topic/subscriptions/:id", `${T}/subscriptions/${SUB}`, "admin", { status: "paused" }),
+	onTopic("DELETE /v1/topics/:topic/subscriptions/:id", `${T}/subscriptions/${SUB}`, "admin"),
+	onTopic("POST /v1/topics/:topic/subscriptions/:id/replay", `${T}/subscriptions/${SUB}/replay`, "admin", { offset: "earliest" }),
+	onTopic("GET /v1/topics/:topic/subscriptions/:id/deliveries", `${T}/subscriptions/${SUB}/deliveries`, "admin"),
+	{
+		route: "GET /v1/groups",
+		path: "/v1/groups",
+		granted: [{ resource: `group:${group}`, operations: ["describe"] }],
+		denied: [{ resource: "group:elsewhere", operations: ALL }],
+		hides: (body) => !JSON.stringify(body).includes(group),
+	},
+	onGroup("GET /v1/groups/:group", G, "describe"),
+	onGroup("DELETE /v1/groups/:group", `${G}-absent`, "admin"),
+	onGroup("POST /v1/groups/:group/members", `${G}/members`, "consume", { topics: [topic] }),
+	onGroup("POST /v1/groups/:group/members/:member/poll", `${G}/members/${MEMBER}/poll`, "consume"),
+	onGroup("POST /v1/groups/:group/members/:member/heartbeat", `${G}/members/${MEMBER}/heartbeat`, "consume"),
+	onGroup("DELETE /v1/groups/:group/members/:member", `${G}/members/${MEMBER}`, "consume"),
+	onGroup("POST /v1/groups/:group/offsets", `${G}/offsets`, "consume", {
+		member_id: MEMBER,
+		generation: 1,
+		offsets: [{ topic, partition: 0, offset: 0 }],
+	}),
+	onGroup("POST /v1/groups/:group/offsets/reset", `${G}-empty/offsets/reset`, "admin", { topic, to: "earliest" }),
+	{
+		route: "POST /v1/producers",
+		path: "/v1/producers",
+		granted: [{ resource: `topic:${topic}`, operations: ["produce"] }],
+		denied: [{ resource: `topic:${topic}`, operations: ["consume", "describe", "admin"] }],
+	},
+	onCluster("GET /v1/keys", "/v1/keys"),
+	onCluster("POST /v1/keys", "/v1/keys", { name: "from-matrix", acl: [] }),
+	onCluster("DELETE /v1/keys/:id", `/v1/keys/${KEY_ID}`),
+];
+
+function methodOf(c: Case): string {
+	return c.route.split(" ")[0] ?? "GET";
+}
+
+describe("ACL matrix", () => {
+	const keys = new Map<string, { granted: CreatedKey; denied: CreatedKey }>();
+
+	beforeAll(async () => {
+		await createTopic(topic, 2);
+		await produce(topic, [{ value: "seed" }]);
+		await json("POST", `${G}/members`, 200, { body: { topics: [topic] } });
+		for (const c of CASES) keys.set(c.route, { granted: await createKey(c.granted), denied: await createKey(c.denied) });
+	});
+
+	it("covers every route in ROUTE_PERMISSIONS", () => {
+		expect(CASES.map((c) => c.route).sort()).toEqual(Object.keys(ROUTE_PERMISSIONS).sort());
+	});
+
+	async function send(c: Case, auth: { token: string | null; headers?: Record<string, string> }) {
+		const response = await call(methodOf(c), c.path, {
+			...(c.body === undefined ? {} : { body: c.body }),
+			token: auth.token,
+			headers: { ...c.headers, ...auth.headers },
+		});
+		const text = await response.text();
+		return { status: response.status, body: text === "" ? null : (JSON.parse(text) as unknown), text };
+	}
+
+	it.each(CASES.map((c) => [c.route, c] as const))("%s", async (_, c) => {
+		const pair = keys.get(c.route);
+		if (pair === undefined) throw new Error("keys not created");
+		const none = await send(c, { token: null });
+		expect(none.status, none.text).toBe(401);
+		expect(none.body).toMatchObject({ error: { code: "unauthorized" } });
+
+		const wrong = await send(c, { token: `trb_${KEY_ID}_${"A".repeat(43)}` });
+		expect(wrong.status, wrong.text).toBe(401);
+		const wrongBasic = await send(c, { token: null, headers: basic(pair.granted.id, pair.denied.secret) });
+		expect(wrongBasic.status, wrongBasic.text).toBe(401);
+
+		const without = await send(c, { token: pair.denied.secret });
+		if (c.hides === undefined) {
+			expect(without.status, without.text).toBe(403);
+			expect(without.body).toMatchObject({ error: { code: "forbidden", retriable: false } });
+		} else {
+			expect(without.status, without.text).toBe(200);
+			expect(c.hides(without.body)).toBe(true);
+		}
+
+		const withRight = await send(c, { token: null, headers: basic(pair.granted.id, pair.granted.secret) });
+		expect([401, 403], withRight.text).not.toContain(withRight.status);
+		expect(withRight.status, withRight.text).toBeLessThan(500);
+		if (c.hides !== undefined) expect(c.hides(withRight.body)).toBe(false);
+	});
+});
