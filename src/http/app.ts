@@ -12,6 +12,7 @@ import { errorResponse } from "./errors.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { authorize } from "./middleware/authorize.ts";
 import { corsFromEnv } from "./middleware/cors.ts";
+import { quotas } from "./middleware/quotas.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { groupRoutes } from "./routes/groups.ts";
@@ -31,7 +32,7 @@ app.use(corsFromEnv());
 app.get("/healthz", (c) => c.json({ status: "ok" }));
 
 // Who is calling, then whether the route's entry in ROUTE_PERMISSIONS allows it (issue 6).
-app.use("/v1/*", authenticate(), authorize());
+app.use("/v1/*", authenticate(), authorize(), quotas());
 app.route("/v1/topics", topicRoutes);
 app.route("/v1/topics", recordRoutes);
 app.route("/v1/topics", subscriptionRoutes);

@@ -55,6 +55,8 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 			return 415;
 		case "offset_out_of_range":
 			return 416;
+		case "length_required":
+			return 411;
 		case "quota_exceeded":
 			return 429;
 		case "internal":

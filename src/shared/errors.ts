@@ -48,7 +48,8 @@ export type ErrorCode =
 	// Security (issue 6).
 	| "key_not_found"
 	| "key_limit_reached"
-	| "quota_exceeded";
+	| "quota_exceeded"
+	| "length_required";
 
 /**
  * Recovery data an error carries: plain JSON two levels deep, so it survives RPC and goes on the wire as it is.

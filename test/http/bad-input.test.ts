@@ -227,7 +227,10 @@ describe("inbound webhooks: bounded binary bodies", () => {
 				controller.enqueue(chunk);
 			},
 		});
-		const response = await call("POST", `/v1/topics/${inbound}/webhook`, { raw: stream, headers: { "Content-Type": "application/octet-stream" } });
+		const response = await call("POST", `/v1/topics/${inbound}/webhook`, {
+			raw: stream,
+			headers: { "Content-Type": "application/octet-stream" },
+		});
 		expect(response.status).toBe(413);
 		expect((await fetchRecords(inbound, 0)).high_watermark).toBe(0);
 	});

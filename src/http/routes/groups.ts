@@ -200,6 +200,7 @@ export const groupRoutes = new Hono<AppEnv>()
 			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 		};
 		const json = unwrap(await pollGroup(c.env, group, member, options));
+		c.set("bodyBytes", utf8ByteLength(json));
 		return c.body(json, 200, { "Content-Type": "application/json" });
 	})
 	.all("/:group/members/:member/poll", methodNotAllowed)

@@ -1,0 +1,91 @@
+/**
+ * Per-key quotas: token buckets for requests/s, produce bytes/s and fetch bytes/s → 429 quota_exceeded with
+ * Retry-After; the admin token has none. (The bucket arithmetic is tested on its own below.)
+ */
+import { describe, expect, it } from "vitest";
+import { charge, newBucket, waitMs } from "../../src/auth/token-bucket.ts";
+import { call, createTopic, produce, uniqueTopic } from "../helpers.ts";
+import { createKey } from "./helpers.ts";
+
+describe("token bucket", () => {
+	it("lets a burst of one second's rate through, then makes the caller wait for the debt", () => {
+		const bucket = newBucket(10, 0);
+		for (let i = 0; i < 10; i++) {
+			expect(waitMs(bucket, 10, 0)).toBe(0);
+			charge(bucket, 10, 1, 0);
+		}
+		expect(waitMs(bucket, 10, 0)).toBe(100);
+		expect(waitMs(bucket, 10, 100)).toBe(0);
+	});
+
+	it("lets one request larger than the burst through, then holds the key back until repaid", () => {
+		const bucket = newBucket(1000, 0);
+		charge(bucket, 1000, 5000, 0);
+		expect(waitMs(bucket, 1000, 0)).toBe(4001);
+		expect(waitMs(bucket, 1000, 4001)).toBe(0);
+	});
+});
+
+describe("quotas over HTTP", () => {
+	it("refuses requests over requests_per_sec with 429 and Retry-After", async () => {
+		const topic = uniqueTopic("q");
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["describe"] }], { requests_per_sec: 3 });
+		const statuses: number[] = [];
+		let retryAfter: string | null = null;
+		for (let i = 0; i < 6; i++) {
+			const response = await call("GET", `/v1/topics/${topic}`, { token: key.secret });
+			statuses.push(response.status);
+			if (response.status === 429) {
+				retryAfter = response.headers.get("Retry-After");
+				expect(((await response.json()) as { error: { code: string } }).error.code).toBe("quota_exceeded");
+			} else await response.body?.cancel();
+		}
+		expect(statuses.slice(0, 3)).toEqual([200, 200, 200]);
+		expect(statuses).toContain(429);
+		expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+	});
+
+	it("charges produce bytes from Content-Length and refuses chunked bodies for keys with a produce quota", async () => {
+		const topic = uniqueTopic("q");
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { produce_bytes_per_sec: 2000 });
+		const body = { records: [{ value: "x".repeat(1500) }] };
+		expect((await call("POST", `/v1/topics/${topic}/records`, { token: key.secret, body })).status).toBe(200);
+		const second = await call("POST", `/v1/topics/${topic}/records`, { token: key.secret, body });
+		expect(second.status).toBe(200); // the bucket had 500 bytes left: it goes into debt
+		const third = await call("POST", `/v1/topics/${topic}/records`, { token: key.secret, body });
+		expect(third.status).toBe(429);
+		const stream = new ReadableStream<Uint8Array>({
+			start(controller) {
+				controller.enqueue(new TextEncoder().encode(JSON.stringify(body)));
+				controller.close();
+			},
+		});
+		const other = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { produce_bytes_per_sec: 1_000_000 });
+		const chunked = await call("POST", `/v1/topics/${topic}/records`, {
+			token: other.secret,
+			raw: stream,
+			headers: { "Content-Type": "application/json" },
+		});
+		expect(chunked.status).toBe(411);
+	});
+
+	it("charges fetch bytes from the response, so a key in debt waits", async () => {
+		const topic = uniqueTopic("q");
+		await createTopic(topic);
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const path = `/v1/topics/${topic}/partitions/0/records?offset=0`;
+		expect((await call("GET", path, { token: key.secret })).status).toBe(200);
+		const refused = await call("GET", path, { token: key.secret });
+		expect(refused.status).toBe(429);
+		expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThanOrEqual(2);
+	});
+
+	it("does not limit the admin token", async () => {
+		const topic = uniqueTopic("q");
+		await createTopic(topic);
+		for (let i = 0; i < 20; i++) expect((await call("GET", `/v1/topics/${topic}`)).status).toBe(200);
+	});
+});
