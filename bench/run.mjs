@@ -2,7 +2,10 @@
  * `npm run bench`: Tributary's produce and fetch throughput on one machine, served two ways (Miniflare from a
  * `wrangler deploy --dry-run` bundle, and `wrangler dev`), each figure set against a same-run ceiling: a Worker
  * with the same hops (edge → Durable Object RPC) and no work behind them. Redis streams and NATS JetStream, when
- * installed, run the same shapes of load for perspective. Not a test: it prints a table and writes
+ * installed, run the same shapes of load for perspective. Then, on Tributary alone: what exactly-once produce
+ * costs (an idempotent producer, an `Idempotency-Key`; against plain produce measured just before), a consumer
+ * group's poll + commit throughput (bench/group-consume.mjs), and end-to-end latency from a produce's
+ * acknowledgement to receipt by an SSE reader and by a webhook receiver. Not a test: it prints a table and writes
  * bench/results/latest.json and bench/results/latest.md.
  *
  * The Worker is served from a snapshot of src/ taken when the bench starts (src/ may be edited while it runs, and
@@ -11,7 +14,9 @@
  * Knobs (environment): BENCH_DURATION_MS (6000), BENCH_WARMUP_MS (1000), BENCH_RUNTIMES ("miniflare,wrangler-dev"),
  * BENCH_PEERS ("1"; "0" skips Redis and NATS), BENCH_KEEP_TMP ("1" keeps the temp dirs and logs),
  * BENCH_QUIET_WAIT_MS (60000: how long in all the bench may wait for other processes to go quiet before a
- * measurement; rows measured while they were busy anyway are marked noisy).
+ * measurement; rows measured while they were busy anyway are marked noisy), BENCH_GROUP_DURATION_MS (3000) and
+ * BENCH_GROUP_BACKLOG (150000 records), BENCH_LATENCY_RECORDS (300), BENCH_SCENARIOS (all: a comma-separated list of
+ * scenario id prefixes to run, e.g. "idem,e2e"; targets none of them needs are not started).
  */
 
 import { execFileSync } from "node:child_process";
@@ -21,8 +26,10 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "n
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { groupConsumeScenario } from "./group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
-import { QUIET_OTHER_PERCENT, QUIET_WAIT_BUDGET_MS, round, runLoad } from "./lib/load.mjs";
+import { openEventStream, startWebhookReceiver } from "./lib/live.mjs";
+import { latencySummary, QUIET_OTHER_PERCENT, QUIET_WAIT_BUDGET_MS, round, runLoad, startCpuMeter, waitForQuiet } from "./lib/load.mjs";
 import { bundleWorker, durableObjectsFromToml, startMiniflare } from "./lib/miniflare.mjs";
 import { connectNats } from "./lib/nats.mjs";
 import { freePort, killAllPeersSync, startPeer, versionOf, which } from "./lib/peers.mjs";
@@ -46,6 +53,25 @@ const FETCH_RECORDS = 1_000;
 const PREFILL_RECORDS = 20_000;
 const BODIES_PER_CLIENT = 8;
 const TARGET_FRACTION = 0.6;
+/** Idempotent produce should cost at most 10 % of plain produce's throughput. */
+const IDEMPOTENCE_TARGET_FRACTION = 0.9;
+/**
+ * The idempotence variants are measured in rounds (plain, producer, key; then producer, key, plain; …) of short
+ * windows: 6 × 1.5 s = 9 s per variant at the default duration. A 10 % difference needs it on a busy 2-core box.
+ */
+const IDEMPOTENCE_ROUNDS = 6;
+const IDEMPOTENCE_WINDOW_MS = Math.round(DURATION_MS / 4);
+const IDEMPOTENCE_WARMUP_MS = 500;
+/** Group consume: a measured window (no warm-up) over a backlog filled beforehand (see bench/group-consume.mjs). */
+const GROUP_DURATION_MS = Number(process.env.BENCH_GROUP_DURATION_MS ?? 3_000);
+const GROUP_BACKLOG_RECORDS = Number(process.env.BENCH_GROUP_BACKLOG ?? 150_000);
+/** End-to-end latency: records produced one at a time, each awaited at the reader before the next. */
+const LATENCY_RECORDS = Number(process.env.BENCH_LATENCY_RECORDS ?? 300);
+const LATENCY_WARMUP_RECORDS = 20;
+const LATENCY_VALUE_CHARS = 100;
+/** How long one record may take to reach the reader before it counts as lost; and the whole measurement. */
+const LATENCY_RECEIPT_TIMEOUT_MS = 2_000;
+const LATENCY_BUDGET_MS = 30_000;
 
 const TOKEN = randomBytes(24).toString("hex");
 
@@ -54,14 +80,51 @@ const SCENARIOS = [
 	{ id: "produce-4c-1p", label: "produce 100×1KB, 4 clients, 1 partition", kind: "produce", clients: 4, partitions: 1 },
 	{ id: "produce-4c-4p", label: "produce 100×1KB, 4 clients, 4 partitions", kind: "produce", clients: 4, partitions: 4 },
 	{ id: "fetch-1c-1p", label: "fetch 1000×1KB, 1 client, 1 partition", kind: "fetch", clients: 1, partitions: 1 },
+	// Idempotence cost: produce-1c-1p's load in three variants, run back to back in rounds (see idempotenceRounds);
+	// the first is the others' baseline.
+	{
+		id: "idem-plain-1c-1p",
+		label: "produce 100×1KB, 1 client, 1 partition: plain (baseline)",
+		kind: "idempotence",
+		variant: "plain",
+		clients: 1,
+		partitions: 1,
+	},
+	{
+		id: "idem-producer-1c-1p",
+		label: "produce 100×1KB, 1 client, 1 partition: idempotent producer",
+		kind: "idempotence",
+		variant: "producer",
+		clients: 1,
+		partitions: 1,
+	},
+	{
+		id: "idem-key-1c-1p",
+		label: "produce 100×1KB, 1 client, 1 partition: Idempotency-Key",
+		kind: "idempotence",
+		variant: "idempotency-key",
+		clients: 1,
+		partitions: 1,
+	},
+	{ id: "group-4m-4p", label: "group poll 500 + commit, 4 members, 4 partitions", kind: "group", clients: 4, partitions: 4 },
+	{ id: "e2e-sse", label: "produce ack → SSE event", kind: "latency", via: "sse", partitions: 1, targetP99Ms: 25 },
+	{ id: "e2e-webhook", label: "produce ack → webhook POST", kind: "latency", via: "webhook", partitions: 1, targetP99Ms: 100 },
 ];
+
+const ONLY = (process.env.BENCH_SCENARIOS ?? "").split(",").filter(Boolean);
+const ACTIVE_SCENARIOS = ONLY.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => ONLY.some((prefix) => s.id.startsWith(prefix)));
 
 /** Config paths are inside the snapshot (see `snapshotProject`). */
 const TARGETS = {
 	ceiling: { config: "ceiling/wrangler.toml", vars: {}, kinds: ["produce", "fetch"] },
 	/** Reference only: the ceiling plus one SQLite INSERT of the request body per produce (the bare cost of storing it). */
 	"ceiling+sqlite": { config: "ceiling/wrangler.toml", vars: { CEILING_MODE: "sqlite" }, kinds: ["produce"] },
-	tributary: { config: "wrangler.toml", vars: {}, kinds: ["produce", "fetch"] },
+	/** WEBHOOK_ALLOW_PRIVATE lets subscriptions deliver to the bench's receiver on http://127.0.0.1. */
+	tributary: {
+		config: "wrangler.toml",
+		vars: { WEBHOOK_ALLOW_PRIVATE: "true" },
+		kinds: ["produce", "fetch", "idempotence", "group", "latency"],
+	},
 };
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -175,43 +238,180 @@ function bodiesFor(scenario, client, seed) {
 	return produceBodies({ count: BODIES_PER_CLIENT, perRequest: RECORDS_PER_PRODUCE, partition, seed: seed * 16 + client });
 }
 
-async function produceScenario(http, target, scenario, topic, seed) {
+/**
+ * How each request of an idempotence variant is sent (one client): "producer" gets an id from POST /v1/producers
+ * and numbers its records (`sequence` advances by RECORDS_PER_PRODUCE per request, warm-up included);
+ * "idempotency-key" sends a fresh `Idempotency-Key` per request. `next(body)` answers {body, headers}.
+ */
+async function idempotentRequests(http, variant, tag) {
+	let n = 0;
+	if (variant === "producer") {
+		const { producer_id: producerId, epoch } = await http.json("POST", "/v1/producers", {});
+		return {
+			next(records) {
+				// `{"records":[…]}` becomes `{"producer_id":…,"epoch":…,"sequence":…,"records":[…]}`.
+				const head = Buffer.from(`{"producer_id":${producerId},"epoch":${epoch},"sequence":${n++ * RECORDS_PER_PRODUCE},`);
+				return { body: Buffer.concat([head, records.subarray(1)]), headers: undefined };
+			},
+		};
+	}
+	if (variant === "idempotency-key") {
+		const run = randomBytes(6).toString("hex");
+		return { next: (records) => ({ body: records, headers: { "Idempotency-Key": `bench-${tag}-${run}-${n++}` } }) };
+	}
+	throw new Error(`unknown idempotence variant ${variant}`);
+}
+
+/**
+ * A produce load on one topic, for one or more measured windows (`window(warmupMs, durationMs)`, each a runLoad),
+ * then `verify()`: on Tributary every acknowledged record is in the log, and for an idempotent variant a retry of
+ * the last request writes nothing.
+ */
+async function produceLoad(http, target, scenario, topic, seed) {
 	const pools = Array.from({ length: scenario.clients }, (_, c) => bodiesFor(scenario, c, seed));
+	const variant = scenario.variant ?? "plain";
+	const idempotent = variant === "plain" ? null : await idempotentRequests(http, variant, scenario.id);
+	/** The last acknowledged request of an idempotent variant, sent again after the load: it must write nothing. */
+	let last = null;
 	let acknowledged = 0;
 	let checked = target !== "tributary";
 	const check = [];
-	const result = await runLoad({
-		clients: scenario.clients,
-		warmupMs: WARMUP_MS,
-		durationMs: DURATION_MS,
-		serverCpu: descendantCpuSeconds,
-		step: async (client, i) => {
-			const pool = pools[client];
-			const response = await http.request("POST", `/v1/topics/${topic}/records`, pool[i % pool.length]);
-			const ok = response.status >= 200 && response.status < 300;
-			if (ok) acknowledged += RECORDS_PER_PRODUCE;
-			if (ok && !checked) {
-				checked = true;
-				const offsets = JSON.parse(response.body.toString("utf8")).offsets;
-				const dense = offsets.length === RECORDS_PER_PRODUCE && offsets.every((p, k) => p.offset === offsets[0].offset + k);
-				if (!dense) check.push(`first produce answered ${offsets.length} offsets, not ${RECORDS_PER_PRODUCE} consecutive ones`);
+	const step = async (client, i) => {
+		const pool = pools[client];
+		const { body, headers } = idempotent === null ? { body: pool[i % pool.length] } : idempotent.next(pool[i % pool.length]);
+		const response = await http.request("POST", `/v1/topics/${topic}/records`, body, headers);
+		const ok = response.status >= 200 && response.status < 300;
+		if (ok) acknowledged += RECORDS_PER_PRODUCE;
+		if (ok && idempotent !== null) last = { body, headers, response };
+		if (ok && !checked) {
+			checked = true;
+			const offsets = JSON.parse(response.body.toString("utf8")).offsets;
+			const dense = offsets.length === RECORDS_PER_PRODUCE && offsets.every((p, k) => p.offset === offsets[0].offset + k);
+			if (!dense) check.push(`first produce answered ${offsets.length} offsets, not ${RECORDS_PER_PRODUCE} consecutive ones`);
+		}
+		return {
+			status: response.status,
+			sentBytes: response.sentBytes,
+			receivedBytes: response.receivedBytes,
+			records: RECORDS_PER_PRODUCE,
+			error: ok ? undefined : `${response.status} ${response.body.toString("utf8").slice(0, 300)}`,
+		};
+	};
+	return {
+		window: (warmupMs, durationMs, keepLatencies = false) =>
+			runLoad({ clients: scenario.clients, warmupMs, durationMs, serverCpu: descendantCpuSeconds, step, keepLatencies }),
+		async verify() {
+			if (target === "tributary") {
+				// Every acknowledged record must be in the log: the high watermarks add up to what was acknowledged.
+				const stored = await storedRecords(http, topic);
+				if (stored !== acknowledged) check.push(`acknowledged ${acknowledged} records but high watermarks sum to ${stored}`);
+				if (last !== null) check.push(...(await retryWritesNothing(http, topic, variant, last, stored)));
 			}
-			return {
-				status: response.status,
-				sentBytes: response.sentBytes,
-				receivedBytes: response.receivedBytes,
-				records: RECORDS_PER_PRODUCE,
-				error: ok ? undefined : `${response.status} ${response.body.toString("utf8").slice(0, 300)}`,
-			};
+			return check.length === 0 ? "ok" : check;
 		},
-	});
-	if (target === "tributary") {
-		// Every acknowledged record must be in the log: the high watermarks add up to what was acknowledged.
-		const described = await http.json("GET", `/v1/topics/${topic}`);
-		const stored = described.partitions.reduce((sum, p) => sum + p.high_watermark, 0);
-		if (stored !== acknowledged) check.push(`acknowledged ${acknowledged} records but high watermarks sum to ${stored}`);
+	};
+}
+
+async function produceScenario(http, target, scenario, topic, seed) {
+	const load = await produceLoad(http, target, scenario, topic, seed);
+	const result = await load.window(WARMUP_MS, DURATION_MS);
+	return { ...result, payloadMBPerSec: result.sentMBPerSec, verification: await load.verify() };
+}
+
+/**
+ * The idempotence variants, interleaved: IDEMPOTENCE_ROUNDS rounds of plain, producer and Idempotency-Key back to
+ * back (the order rotating by one each round), each an IDEMPOTENCE_WINDOW_MS window after a short warm-up, each
+ * variant on its own topic throughout. A
+ * variant's row merges its windows; `percentOfPlainByRound` compares each window with the plain one of its round,
+ * so a slow drift of the machine (or of the server) weighs on every variant alike.
+ */
+async function idempotenceRounds(http, target, scenarios, seed) {
+	const runs = [];
+	for (const [k, scenario] of scenarios.entries()) {
+		const topic = `bench-${scenario.id}`;
+		await http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
+		runs.push({ scenario, load: await produceLoad(http, target, scenario, topic, seed + k), windows: [] });
 	}
-	return { ...result, payloadMBPerSec: result.sentMBPerSec, verification: check.length === 0 ? "ok" : check };
+	for (let round = 0; round < IDEMPOTENCE_ROUNDS && !interrupted; round++) {
+		// Each round starts one variant later (plain → producer → key, then producer → key → plain, …), so no variant
+		// always runs first or last after the pause for quiet.
+		for (const run of [...runs.slice(round % runs.length), ...runs.slice(0, round % runs.length)]) {
+			const result = await run.load.window(IDEMPOTENCE_WARMUP_MS, IDEMPOTENCE_WINDOW_MS, true);
+			run.windows.push(result);
+			if (result.aborted) throw new Error(`${run.scenario.id}: ${result.errorSamples[0]?.error ?? "aborted"}`);
+		}
+	}
+	const plain = runs.find((run) => run.scenario.variant === "plain");
+	const results = new Map();
+	for (const run of runs) {
+		const merged = mergeWindows(run.windows);
+		const byRound = run.windows.map((w, r) => percentOf(w.recordsPerSec, plain?.windows[r]?.recordsPerSec));
+		results.set(run.scenario.id, {
+			...merged,
+			payloadMBPerSec: merged.sentMBPerSec,
+			variant: run.scenario.variant,
+			rounds: run.windows.length,
+			windowRecordsPerSec: run.windows.map((w) => w.recordsPerSec),
+			...(run === plain ? {} : { percentOfPlainByRound: byRound }),
+			verification: await run.load.verify(),
+		});
+	}
+	return results;
+}
+
+/** One row from several runLoad windows (run with keepLatencies): totals, rates, latency over all, CPU weighted. */
+function mergeWindows(windows) {
+	const sum = (pick) => windows.reduce((total, w) => total + pick(w), 0);
+	const seconds = sum((w) => w.seconds);
+	const weighted = (pick) =>
+		windows.some((w) => pick(w) === null) || seconds === 0 ? null : round(sum((w) => pick(w) * w.seconds) / seconds, 1);
+	const latencies = windows.flatMap((w) => w.latenciesMs).sort((a, b) => a - b);
+	const totals = {
+		requests: sum((w) => w.requests),
+		records: sum((w) => w.records),
+		sentBytes: sum((w) => w.sentBytes),
+		receivedBytes: sum((w) => w.receivedBytes),
+	};
+	return {
+		clients: windows[0].clients,
+		seconds: round(seconds, 3),
+		...totals,
+		recordsPerSec: seconds > 0 ? round(totals.records / seconds, 1) : 0,
+		requestsPerSec: seconds > 0 ? round(totals.requests / seconds, 1) : 0,
+		sentMBPerSec: seconds > 0 ? round(totals.sentBytes / 1e6 / seconds, 2) : 0,
+		receivedMBPerSec: seconds > 0 ? round(totals.receivedBytes / 1e6 / seconds, 2) : 0,
+		latencyMs: latencySummary(latencies),
+		cpu: {
+			clientPercent: weighted((w) => w.cpu.clientPercent),
+			serverPercent: weighted((w) => w.cpu.serverPercent),
+			otherPercent: weighted((w) => w.cpu.otherPercent),
+		},
+		quietWaitMs: sum((w) => w.quietWaitMs),
+		errors: sum((w) => w.errors),
+		errorSamples: windows.flatMap((w) => w.errorSamples).slice(0, 5),
+		aborted: windows.some((w) => w.aborted),
+	};
+}
+
+async function storedRecords(http, topic) {
+	const described = await http.json("GET", `/v1/topics/${topic}`);
+	return described.partitions.reduce((sum, p) => sum + p.high_watermark, 0);
+}
+
+/** Sends the last request again, as a client retry would: same offsets back, nothing written. */
+async function retryWritesNothing(http, topic, variant, last, stored) {
+	const problems = [];
+	const retry = await http.request("POST", `/v1/topics/${topic}/records`, last.body, last.headers);
+	const original = JSON.parse(last.response.body.toString("utf8")).offsets[0];
+	const again = retry.status === 200 ? JSON.parse(retry.body.toString("utf8")).offsets[0] : null;
+	if (again === null) problems.push(`a retry of the last request answered ${retry.status} ${retry.body.toString("utf8").slice(0, 200)}`);
+	else if (again.offset !== original.offset) problems.push(`a retry answered offset ${again.offset}, the original ${original.offset}`);
+	if (variant === "idempotency-key" && retry.headers["idempotent-replayed"] !== "true") {
+		problems.push("a retry with the same Idempotency-Key came back without Idempotent-Replayed: true");
+	}
+	const after = await storedRecords(http, topic);
+	if (after !== stored) problems.push(`a retry of the last request wrote ${after - stored} records again`);
+	return problems;
 }
 
 async function prefill(http, topic) {
@@ -285,6 +485,150 @@ async function fetchScenario(http, target, topic) {
 }
 
 /**
+ * Consumer-group throughput (bench/group-consume.mjs: 4 members poll + commit over 4 partitions, 1 KiB records);
+ * this process and the server's CPU are counted around its measured part only (not the backlog fill).
+ */
+async function groupScenario(url) {
+	let quietWaitMs = 0;
+	let cpu = null;
+	const result = await groupConsumeScenario({
+		baseUrl: url,
+		token: TOKEN,
+		durationMs: GROUP_DURATION_MS,
+		backlogRecords: GROUP_BACKLOG_RECORDS,
+		measure: async (run) => {
+			quietWaitMs = await waitForQuiet();
+			const meter = await startCpuMeter(descendantCpuSeconds);
+			const measured = await run();
+			cpu = await meter.stop(measured.seconds);
+			return measured;
+		},
+	});
+	const { records, bytes, requests, seconds } = result;
+	const check = [];
+	if (result.committed !== records) check.push(`polled ${records} records; the group's committed offsets add up to ${result.committed}`);
+	return {
+		clients: 4,
+		seconds: round(seconds, 3),
+		requests,
+		records,
+		sentBytes: 0,
+		receivedBytes: bytes,
+		recordsPerSec: seconds > 0 ? round(records / seconds, 1) : 0,
+		requestsPerSec: seconds > 0 ? round(requests / seconds, 1) : 0,
+		sentMBPerSec: 0,
+		receivedMBPerSec: seconds > 0 ? round(bytes / 1e6 / seconds, 2) : 0,
+		payloadMBPerSec: seconds > 0 ? round(bytes / 1e6 / seconds, 2) : 0,
+		latencyMs: latencySummary([...result.latenciesMs].sort((a, b) => a - b)),
+		cpu,
+		quietWaitMs,
+		errors: 0,
+		errorSamples: [],
+		aborted: false,
+		backlogRecords: result.backlogRecords,
+		backlogFillMs: result.fillMs,
+		drained: result.drained,
+		verification: check.length === 0 ? "ok" : check,
+	};
+}
+
+/**
+ * End-to-end latency: small records produced one at a time to partition 0; each one's acknowledgement time is
+ * set against when the reader (an SSE stream, or a webhook receiver subscribed with batch_max_records 1) got it,
+ * on the same clock. The next record is produced once this one arrived (or after LATENCY_RECEIPT_TIMEOUT_MS:
+ * lost). Negative values: the record reached the reader before its producer had the acknowledgement.
+ */
+async function latencyScenario(http, url, scenario, topic) {
+	const bodies = Array.from({ length: 16 }, (_, i) =>
+		Buffer.from(`{"records":[{"partition":0,"value":${JSON.stringify(valueString(31_000 + i, LATENCY_VALUE_CHARS))}}]}`),
+	);
+	const check = [];
+	let reader = null;
+	let subscription = null;
+	try {
+		if (scenario.via === "sse") {
+			reader = await openEventStream({ baseUrl: url, token: TOKEN, path: `/v1/topics/${topic}/partitions/0/records?offset=0` });
+		} else {
+			reader = await startWebhookReceiver();
+			const body = { url: reader.url, start: "latest", batch_max_records: 1 };
+			subscription = await http.json("POST", `/v1/topics/${topic}/subscriptions`, body, [201]);
+		}
+		let sent = 0;
+		const produceOne = async (receiptTimeoutMs) => {
+			const t0 = performance.now();
+			const response = await http.request("POST", `/v1/topics/${topic}/records`, bodies[sent++ % bodies.length]);
+			const ackMs = performance.now();
+			if (response.status !== 200) throw new Error(`produce → ${response.status} ${response.body.toString("utf8").slice(0, 300)}`);
+			const { offset } = JSON.parse(response.body.toString("utf8")).offsets[0];
+			const arrived = await reader.waitFor(offset, receiptTimeoutMs);
+			return { t0, ackMs, offset, arrived, sentBytes: response.sentBytes };
+		};
+		const quietWaitMs = await waitForQuiet();
+		// Warm-up (not counted): the first records also show the reader is live (the subscription's lane started).
+		for (let i = 0; i < LATENCY_WARMUP_RECORDS; i++) {
+			const { arrived, offset } = await produceOne(i === 0 ? 15_000 : LATENCY_RECEIPT_TIMEOUT_MS);
+			if (!arrived) throw new Error(`warm-up record at offset ${offset} never reached the ${scenario.via} reader`);
+		}
+		const ackToReceipt = [];
+		const ackTimes = [];
+		const sendToReceipt = [];
+		let lost = 0;
+		let sentBytes = 0;
+		const meter = await startCpuMeter(descendantCpuSeconds);
+		const started = performance.now();
+		const budgetEnd = started + LATENCY_BUDGET_MS;
+		let measuredCount = 0;
+		while (measuredCount < LATENCY_RECORDS && performance.now() < budgetEnd) {
+			const one = await produceOne(LATENCY_RECEIPT_TIMEOUT_MS);
+			measuredCount++;
+			sentBytes += one.sentBytes;
+			ackTimes.push(one.ackMs - one.t0);
+			if (!one.arrived) {
+				lost++;
+				continue;
+			}
+			const atMs = reader.arrivedAt(one.offset);
+			ackToReceipt.push(atMs - one.ackMs);
+			sendToReceipt.push(atMs - one.t0);
+		}
+		const seconds = (performance.now() - started) / 1000;
+		const cpu = await meter.stop(seconds);
+		const sorted = (values) => [...values].sort((a, b) => a - b);
+		if (measuredCount < LATENCY_RECORDS)
+			check.push(`measured ${measuredCount} of ${LATENCY_RECORDS} records within ${LATENCY_BUDGET_MS} ms`);
+		if (lost > 0) check.push(`${lost} records did not reach the reader within ${LATENCY_RECEIPT_TIMEOUT_MS} ms`);
+		if (reader.duplicates > 0) check.push(`${reader.duplicates} records arrived more than once`);
+		if (reader.errorEvents > 0) check.push(`${reader.errorEvents} SSE error events`);
+		if (reader.badBodies > 0) check.push(`${reader.badBodies} webhook bodies were not {"records":[…]} JSON`);
+		return {
+			clients: 1,
+			seconds: round(seconds, 3),
+			requests: measuredCount,
+			records: measuredCount,
+			sentBytes,
+			receivedBytes: 0,
+			latencyMs: latencySummary(sorted(ackToReceipt)),
+			produceLatencyMs: latencySummary(sorted(ackTimes)),
+			sendToReceiptMs: latencySummary(sorted(sendToReceipt)),
+			receivedBeforeAck: ackToReceipt.filter((ms) => ms < 0).length,
+			lost,
+			targetP99Ms: scenario.targetP99Ms,
+			cpu,
+			quietWaitMs,
+			errors: 0,
+			errorSamples: [],
+			aborted: false,
+			verification: check.length === 0 ? "ok" : check,
+		};
+	} finally {
+		if (subscription !== null) {
+			await http.request("DELETE", `/v1/topics/${topic}/subscriptions/${subscription.id}`).catch(() => {});
+		}
+		await reader?.close();
+	}
+}
+
+/**
  * One runtime: every target (Tributary, the ceiling and its SQLite variant) is started, then each scenario runs
  * on each target back to back, so a ratio compares measurements taken within seconds of each other.
  */
@@ -294,13 +638,22 @@ async function runRuntime(runtime, bundles, snapshot) {
 	const startups = {};
 	const troubles = {};
 	const failRows = (target, message) => {
-		for (const scenario of SCENARIOS.filter((s) => TARGETS[target].kinds.includes(s.kind))) {
-			rows.push({ scenario: scenario.id, label: scenario.label, runtime, server: target, failed: message, aborted: true });
+		for (const scenario of ACTIVE_SCENARIOS.filter((s) => TARGETS[target].kinds.includes(s.kind))) {
+			rows.push({
+				scenario: scenario.id,
+				label: scenario.label,
+				kind: scenario.kind,
+				runtime,
+				server: target,
+				failed: message,
+				aborted: true,
+			});
 		}
 	};
 	try {
 		for (const target of Object.keys(TARGETS)) {
 			if (interrupted) break;
+			if (!ACTIVE_SCENARIOS.some((s) => TARGETS[target].kinds.includes(s.kind))) continue;
 			const started = Date.now();
 			try {
 				const server = await startTarget(runtime, target, bundles, snapshot);
@@ -314,24 +667,39 @@ async function runRuntime(runtime, bundles, snapshot) {
 			}
 		}
 		let seed = 1;
-		for (const scenario of SCENARIOS) {
-			for (const { target, http } of servers) {
+		/** The idempotence rounds, run when the first idempotence scenario comes up; each of their rows is taken from it. */
+		let idempotence = null;
+		for (const scenario of ACTIVE_SCENARIOS) {
+			for (const { target, server, http } of servers) {
 				if (interrupted || !TARGETS[target].kinds.includes(scenario.kind)) continue;
 				const topic = `bench-${scenario.id}`;
 				const t0 = Date.now();
 				let result;
 				try {
-					await http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
-					result =
-						scenario.kind === "produce"
-							? await produceScenario(http, target, scenario, topic, seed++)
-							: await fetchScenario(http, target, topic);
+					// The group scenario makes (and deletes) its own topic; the idempotence rounds make theirs.
+					if (scenario.kind !== "group" && scenario.kind !== "idempotence") {
+						await http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
+					}
+					if (scenario.kind === "produce") result = await produceScenario(http, target, scenario, topic, seed++);
+					else if (scenario.kind === "idempotence") {
+						const variants = ACTIVE_SCENARIOS.filter((s) => s.kind === "idempotence");
+						if (idempotence === null) {
+							idempotence = idempotenceRounds(http, target, variants, seed);
+							seed += variants.length;
+						}
+						result = (await idempotence).get(scenario.id);
+					} else if (scenario.kind === "fetch") result = await fetchScenario(http, target, topic);
+					else if (scenario.kind === "group") result = await groupScenario(server.url);
+					else result = await latencyScenario(http, server.url, scenario, topic);
 				} catch (error) {
 					result = { failed: String(error?.message ?? error), aborted: true, errors: 1 };
 				}
 				rows.push({ scenario: scenario.id, label: scenario.label, kind: scenario.kind, runtime, server: target, ...result });
 				const shown =
-					result.failed ?? `${fmt(result.recordsPerSec)} records/s, p50 ${result.latencyMs.p50} ms${result.aborted ? ", ABORTED" : ""}`;
+					result.failed ??
+					(scenario.kind === "latency"
+						? `ack → receipt p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms over ${result.records} records`
+						: `${fmt(result.recordsPerSec)} records/s, p50 ${result.latencyMs.p50} ms${result.aborted ? ", ABORTED" : ""}`);
 				console.error(`    ${scenario.id} on ${target}: ${shown} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 			}
 		}
@@ -599,20 +967,117 @@ function tables(rows) {
 	];
 	for (const row of rows) {
 		if (row.skipped || (row.failed && row.scenario === undefined)) continue;
+		if (row.kind === "latency") {
+			// Latency has its own table; its CPU and checks go with the others.
+			if (!row.failed) detail.push(detailLine(row));
+			continue;
+		}
 		const pct = row.percentOfCeiling;
 		const target = pct === null || pct === undefined || row.server !== "tributary" ? "" : pct >= TARGET_FRACTION * 100 ? "yes" : "**no**";
 		const label = row.failed ? `failed: ${oneLine(row.failed, 100)}` : row.aborted ? "ABORTED" : null;
 		main.push(
 			`| ${row.scenario} | ${row.runtime} | ${row.server} | ${label ?? fmt(row.recordsPerSec)} | ${label ? "" : row.payloadMBPerSec.toFixed(1)} | ${label ? "" : row.latencyMs.p50.toFixed(2)} | ${label ? "" : row.latencyMs.p99.toFixed(2)} | ${pct === null || pct === undefined ? "" : `${pct.toFixed(1)}%`} | ${target} |`,
 		);
-		if (!row.failed) {
-			const verification = row.verification === undefined ? "" : row.verification === "ok" ? "ok" : row.verification.join("; ");
-			detail.push(
-				`| ${row.scenario} | ${row.runtime} | ${row.server} | ${row.requests} | ${row.seconds} | ${row.errors}${row.errorSamples?.length ? ` (${oneLine(row.errorSamples[0].error, 100)})` : ""} | ${row.cpu.serverPercent ?? "—"} | ${row.cpu.clientPercent} | ${otherCpu(row)} | ${verification} |`,
+		if (!row.failed) detail.push(detailLine(row));
+	}
+	return { main: main.join("\n"), detail: detail.join("\n") };
+}
+
+function detailLine(row) {
+	const verification = row.verification === undefined ? "" : row.verification === "ok" ? "ok" : row.verification.join("; ");
+	return `| ${row.scenario} | ${row.runtime} | ${row.server} | ${row.requests} | ${row.seconds} | ${row.errors}${row.errorSamples?.length ? ` (${oneLine(row.errorSamples[0].error, 100)})` : ""} | ${row.cpu?.serverPercent ?? "—"} | ${row.cpu?.clientPercent ?? "—"} | ${otherCpu(row)} | ${verification} |`;
+}
+
+/** Marks a figure as measured while other processes were busy. */
+function noisy(row) {
+	return (row.cpu?.otherPercent ?? 0) > NOISY_PERCENT ? " (noisy)" : "";
+}
+
+/** The plain produce row measured just before an idempotence variant, same runtime. */
+function plainBaseline(row, all) {
+	return all.find((r) => r.scenario === "idem-plain-1c-1p" && r.runtime === row.runtime && r.server === row.server);
+}
+
+/** Tributary's plain fetch row in the same runtime, for the group-consume comparison. */
+function plainFetch(row, all) {
+	return all.find((r) => r.scenario === "fetch-1c-1p" && r.runtime === row.runtime && r.server === "tributary");
+}
+
+/** Server CPU (every process the bench started) per record, in µs: less sensitive to a busy machine than records/s. */
+function serverCpuPerRecord(row) {
+	const percent = row.cpu?.serverPercent;
+	if (typeof percent !== "number" || !(row.recordsPerSec > 0)) return null;
+	return round((percent / 100 / row.recordsPerSec) * 1e6, 1);
+}
+
+function percentOf(value, base) {
+	return typeof value === "number" && typeof base === "number" && base > 0 ? round((value / base) * 100, 1) : null;
+}
+
+const VARIANT_NAMES = {
+	plain: "plain",
+	producer: "idempotent producer (producer_id, epoch, sequence)",
+	"idempotency-key": "Idempotency-Key header, unique per request",
+};
+
+/** The three tables of the issue-specific scenarios: idempotence cost, group consume, end-to-end latency. */
+function extraTables(rows) {
+	const idempotence = [
+		`| runtime | variant | records/s | p50 ms | p99 ms | % of plain (per round) | target ≥${IDEMPOTENCE_TARGET_FRACTION * 100}% | server CPU µs/record (vs plain) |`,
+		"|---|---|--:|--:|--:|--:|:-:|--:|",
+	];
+	const group = [
+		"| runtime | group poll + commit records/s | MB/s | p50 ms | p99 ms | plain fetch records/s (fetch-1c-1p) | group ÷ fetch | window |",
+		"|---|--:|--:|--:|--:|--:|--:|---|",
+	];
+	const latency = [
+		"| path | runtime | records | ack→receipt p50 ms | p90 ms | p99 ms | max ms | received before ack | produce ack p50 ms | target p99 | met |",
+		"|---|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",
+	];
+	// Runtime first, so each runtime's variants sit together (the main table goes by scenario first).
+	const byRuntime = rows
+		.filter((row) => ["idempotence", "group", "latency"].includes(row.kind))
+		.sort(
+			(a, b) =>
+				RUNTIMES.indexOf(a.runtime) - RUNTIMES.indexOf(b.runtime) ||
+				SCENARIOS.findIndex((s) => s.id === a.scenario) - SCENARIOS.findIndex((s) => s.id === b.scenario),
+		);
+	for (const row of byRuntime) {
+		if (row.failed) {
+			const failed = `failed: ${oneLine(row.failed, 120)}`;
+			if (row.kind === "idempotence") idempotence.push(`| ${row.runtime} | ${row.scenario} | ${failed} | | | | | |`);
+			if (row.kind === "group") group.push(`| ${row.runtime} | ${failed} | | | | | | |`);
+			if (row.kind === "latency") latency.push(`| ${row.scenario} | ${row.runtime} | ${failed} | | | | | | | | |`);
+			continue;
+		}
+		if (row.kind === "idempotence") {
+			const pct = row.percentOfPlain;
+			const met = pct === null || pct === undefined ? "" : pct >= IDEMPOTENCE_TARGET_FRACTION * 100 ? "yes" : "**no**";
+			const cost = row.serverCpuMicrosPerRecord;
+			const costVs = row.serverCpuVsPlainPercent;
+			const costCell =
+				cost === null || cost === undefined
+					? "—"
+					: `${cost.toFixed(1)}${costVs === null || costVs === undefined ? "" : ` (${costVs >= 100 ? "+" : "−"}${Math.abs(costVs - 100).toFixed(0)}%)`}`;
+			const rounds = (row.percentOfPlainByRound ?? []).filter((p) => p !== null);
+			const spread = rounds.length > 1 ? ` (${Math.min(...rounds).toFixed(0)}–${Math.max(...rounds).toFixed(0)}%)` : "";
+			idempotence.push(
+				`| ${row.runtime} | ${VARIANT_NAMES[row.variant ?? "plain"]} | ${row.aborted ? "ABORTED" : fmt(row.recordsPerSec)}${noisy(row)} | ${row.latencyMs.p50.toFixed(2)} | ${row.latencyMs.p99.toFixed(2)} | ${pct === null || pct === undefined ? "" : `${pct.toFixed(1)}%${spread}`} | ${met} | ${costCell} |`,
+			);
+		} else if (row.kind === "group") {
+			const window = `${row.seconds} s over a ${fmt(row.backlogRecords)}-record backlog${row.drained ? " (a member ran dry: window cut short)" : ""}`;
+			group.push(
+				`| ${row.runtime} | ${fmt(row.recordsPerSec)}${noisy(row)} | ${row.payloadMBPerSec.toFixed(1)} | ${row.latencyMs.p50.toFixed(2)} | ${row.latencyMs.p99.toFixed(2)} | ${fmt(row.plainFetchRecordsPerSec)} | ${row.percentOfFetch === null ? "" : `${row.percentOfFetch.toFixed(1)}%`} | ${window} |`,
+			);
+		} else if (row.kind === "latency") {
+			const l = row.latencyMs;
+			const met = row.lost > 0 ? "**no** (lost records)" : l.p99 < row.targetP99Ms ? "yes" : "**no**";
+			latency.push(
+				`| ${row.scenario} | ${row.runtime} | ${row.records} | ${l.p50.toFixed(2)}${noisy(row)} | ${l.p90.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.max.toFixed(2)} | ${row.receivedBeforeAck} | ${row.produceLatencyMs.p50.toFixed(2)} | < ${row.targetP99Ms} ms | ${met} |`,
 			);
 		}
 	}
-	return { main: main.join("\n"), detail: detail.join("\n") };
+	return { idempotence: idempotence.join("\n"), group: group.join("\n"), latency: latency.join("\n") };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -658,7 +1123,23 @@ async function main() {
 		console.error("peers");
 		rows.push(...(await peerRuns()));
 	}
-	for (const row of rows) row.percentOfCeiling = percentOfCeiling(row, rows);
+	for (const row of rows) {
+		row.percentOfCeiling = percentOfCeiling(row, rows);
+		if (row.kind === "idempotence" && !row.failed) {
+			row.serverCpuMicrosPerRecord = serverCpuPerRecord(row);
+		}
+	}
+	for (const row of rows) {
+		if (row.kind === "idempotence" && row.variant !== "plain" && !row.aborted && !row.failed) {
+			const plain = plainBaseline(row, rows);
+			row.percentOfPlain = percentOf(row.recordsPerSec, plain?.recordsPerSec);
+			row.serverCpuVsPlainPercent = percentOf(row.serverCpuMicrosPerRecord, plain?.serverCpuMicrosPerRecord);
+		}
+		if (row.kind === "group" && !row.failed) {
+			row.plainFetchRecordsPerSec = plainFetch(row, rows)?.recordsPerSec ?? null;
+			row.percentOfFetch = percentOf(row.recordsPerSec, row.plainFetchRecordsPerSec);
+		}
+	}
 
 	// Table order: scenario, then runtime, Tributary before its ceiling, peers last within each scenario.
 	const order = (row) => [
@@ -672,13 +1153,14 @@ async function main() {
 		return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
 	});
 	const { main: mainTable, detail } = tables(sorted);
+	const extra = extraTables(sorted);
 	const totalSeconds = round((Date.now() - started) / 1000, 1);
 	const measured = rows.filter((r) => r.cpu !== undefined);
 	const quietWaitMs = measured.reduce((sum, r) => sum + (r.quietWaitMs ?? 0), 0);
 	const measuredRows = measured.length;
 	const noisyRows = measured.filter((r) => (r.cpu.otherPercent ?? 0) > NOISY_PERCENT).length;
 	const notes = [
-		"records/s and MB/s are over the measured window (after warm-up); MB = 10^6 bytes of HTTP bodies sent (produce) or received (fetch).",
+		"records/s and MB/s are over the measured window (after warm-up); MB = 10^6 bytes of HTTP bodies sent (produce) or received (fetch, group poll).",
 		"Peers count RESP/NATS protocol bytes on the wire. Latency is per request (per pipeline/batch for peers), client-side.",
 		"% of ceiling = Tributary records/s ÷ the ceiling Worker's records/s, same runtime, same scenario, same run.",
 		"ceiling+sqlite (reference, produce only) = the ceiling plus one SQLite INSERT of each request body: what storing the bytes alone costs.",
@@ -690,9 +1172,29 @@ async function main() {
 		"",
 		`${info.date} · ${info.cpuModel} ×${info.nproc} · ${info.memoryGiB} GiB · node ${info.node} · wrangler ${info.wrangler} · miniflare ${info.miniflare} · workerd ${info.workerd} · commit ${info.gitCommit}${info.srcUncommittedFiles ? ` + ${info.srcUncommittedFiles} uncommitted changes in src/` : ""} · src snapshot ${snapshot.srcHash}`,
 		"",
-		`Each scenario: ${WARMUP_MS} ms warm-up, then ${DURATION_MS} ms measured. Total bench time ${totalSeconds} s, of which ${round(quietWaitMs / 1000, 1)} s waiting for other processes to go quiet; ${noisyRows} of ${measuredRows} rows measured while they were busy (noisy).`,
+		`Each throughput scenario (idempotence rounds and group consume aside: see their sections): ${WARMUP_MS} ms warm-up, then ${DURATION_MS} ms measured. Total bench time ${totalSeconds} s, of which ${round(quietWaitMs / 1000, 1)} s waiting for other processes to go quiet; ${noisyRows} of ${measuredRows} rows measured while they were busy (noisy).`,
 		"",
 		mainTable,
+		"",
+		"## Idempotence cost",
+		"",
+		`produce-1c-1p's load (100×1KB per request, explicit partition 0, 1 client), Tributary only, each variant on its own fresh topic. The variants run back to back in ${IDEMPOTENCE_ROUNDS} rounds (plain → idempotent producer → Idempotency-Key, the order rotating by one each round; each a ${IDEMPOTENCE_WINDOW_MS} ms window after ${IDEMPOTENCE_WARMUP_MS} ms of warm-up), so a drift of the machine over the minute weighs on all three alike; a row merges its variant's windows, and the range in brackets is each round's window against that round's plain one. The idempotent producer gets an id from \`POST /v1/producers\` and sends \`producer_id\`, \`epoch\` and \`sequence\` (advancing by 100 per request); the Idempotency-Key variant sends a new key with every request. After each run the last request is sent again: it must answer the original offsets and write nothing. Server CPU per record (server CPU % ÷ records/s) is the steadier figure when the machine is busy: one client waits for each answer, so records/s also moves with whatever else delays the server.`,
+		"",
+		extra.idempotence,
+		"",
+		"## Group consume",
+		"",
+		`bench/group-consume.mjs: a 4-partition topic is filled with 1 KiB records (keyed, ${fmt(GROUP_BACKLOG_RECORDS)} records, not measured), 4 members join one group from the earliest offset, then each member loops poll (max_records 500) → commit, for ${GROUP_DURATION_MS} ms with no warm-up (or until one member's partitions run dry: then all stop). The first poll of each member is parsed in full and checked; afterwards the group's committed offsets must add up to the records polled. Latency is per request (polls and commits together). Next to it: the plain fetch scenario (1 client, 1 partition, 1000 records per fetch) of the same runtime.`,
+		"",
+		extra.group,
+		"",
+		"## End-to-end latency",
+		"",
+		`One small record (${LATENCY_VALUE_CHARS}-character value, partition 0) produced at a time, ${LATENCY_RECORDS} measured after ${LATENCY_WARMUP_RECORDS} warm-up; each is awaited at the reader before the next is produced. ack→receipt = when the reader got the record minus when the producer got its 200, both on this process's clock; negative means the reader had it first. SSE: \`GET …/partitions/0/records\` with \`Accept: text/event-stream\`, events matched by \`id:\`. Webhook: a node:http receiver on 127.0.0.1 answering 204, subscribed with \`start: latest, batch_max_records: 1\` (the Worker runs with WEBHOOK_ALLOW_PRIVATE=true).`,
+		"",
+		extra.latency,
+		"",
+		"## Details",
 		"",
 		detail,
 		"",
@@ -721,6 +1223,16 @@ async function main() {
 			fetchRecords: FETCH_RECORDS,
 			prefillRecords: PREFILL_RECORDS,
 			targetFractionOfCeiling: TARGET_FRACTION,
+			idempotenceTargetFractionOfPlain: IDEMPOTENCE_TARGET_FRACTION,
+			idempotenceRounds: IDEMPOTENCE_ROUNDS,
+			idempotenceWindowMs: IDEMPOTENCE_WINDOW_MS,
+			idempotenceWarmupMs: IDEMPOTENCE_WARMUP_MS,
+			groupDurationMs: GROUP_DURATION_MS,
+			groupBacklogRecords: GROUP_BACKLOG_RECORDS,
+			latencyRecords: LATENCY_RECORDS,
+			latencyWarmupRecords: LATENCY_WARMUP_RECORDS,
+			latencyValueChars: LATENCY_VALUE_CHARS,
+			latencyReceiptTimeoutMs: LATENCY_RECEIPT_TIMEOUT_MS,
 			runtimes: RUNTIMES,
 		},
 		startupMs: startups,
@@ -730,7 +1242,7 @@ async function main() {
 	};
 	await writeFile(join(RESULTS, "latest.json"), `${JSON.stringify(json, null, "\t")}\n`);
 	await writeFile(join(RESULTS, "latest.md"), md);
-	console.log(`\n${mainTable}\n\n${detail}\n`);
+	console.log(`\n${mainTable}\n\n${extra.idempotence}\n\n${extra.group}\n\n${extra.latency}\n\n${detail}\n`);
 	console.log(`${noisyRows} of ${measuredRows} rows noisy; ${round(quietWaitMs / 1000, 1)} s spent waiting for quiet.`);
 	console.log(`Total ${totalSeconds} s. Wrote bench/results/latest.json and bench/results/latest.md.`);
 }

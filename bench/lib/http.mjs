@@ -12,10 +12,13 @@ export function createClient(baseUrl, { token, sockets }) {
 	const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
 	const auth = `Bearer ${token}`;
 
-	/** Resolves {status, body (Buffer), sentBytes, receivedBytes}; rejects only on transport failure or timeout. */
-	function request(method, path, body) {
+	/**
+	 * Resolves {status, headers, body (Buffer), sentBytes, receivedBytes}; rejects only on transport failure or
+	 * timeout. `extraHeaders` (optional) are sent as well (an `Idempotency-Key`, say).
+	 */
+	function request(method, path, body, extraHeaders) {
 		return new Promise((resolve, reject) => {
-			const headers = { Authorization: auth };
+			const headers = extraHeaders === undefined ? { Authorization: auth } : { ...extraHeaders, Authorization: auth };
 			if (body !== undefined) {
 				headers["Content-Type"] = "application/json";
 				headers["Content-Length"] = String(body.length);
@@ -30,6 +33,7 @@ export function createClient(baseUrl, { token, sockets }) {
 				res.on("end", () => {
 					resolve({
 						status: res.statusCode ?? 0,
+						headers: res.headers,
 						body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received),
 						sentBytes: body === undefined ? 0 : body.length,
 						receivedBytes: received,

@@ -45,9 +45,10 @@ export async function waitForQuiet() {
 
 /**
  * `step(client, i)` sends one request and resolves {status, sentBytes, receivedBytes, records, error?}.
- * Returns counts, bytes, latency percentiles and CPU used by this process (the client) and the server.
+ * Returns counts, bytes, latency percentiles and CPU used by this process (the client) and the server; with
+ * `keepLatencies`, also every measured latency (`latenciesMs`, sorted), to merge windows.
  */
-export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu }) {
+export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu, keepLatencies = false }) {
 	const errors = [];
 	let aborted = false;
 
@@ -89,16 +90,11 @@ export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu }
 	const quietWaitMs = await waitForQuiet();
 	const warm = await phase(warmupMs, false);
 	void warm;
-	const cpuBefore = { client: process.cpuUsage(), server: await serverCpu(), machine: await machineBusySeconds() };
+	const meter = await startCpuMeter(serverCpu);
 	const measured = aborted
 		? { latenciesMs: [], totals: { requests: 0, records: 0, sentBytes: 0, receivedBytes: 0 }, seconds: 0 }
 		: await phase(durationMs, true);
-	const clientCpu = process.cpuUsage(cpuBefore.client);
-	const serverCpuSeconds = (await serverCpu()) - cpuBefore.server;
-	const machineCpuSeconds = (await machineBusySeconds()) - cpuBefore.machine;
-	const clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
-	// Whatever else kept the machine busy meanwhile (other users' processes, the kernel): a noisy measurement.
-	const otherCpuSeconds = Math.max(0, machineCpuSeconds - serverCpuSeconds - clientCpuSeconds);
+	const cpu = await meter.stop(measured.seconds);
 	const { latenciesMs, totals, seconds } = measured;
 	latenciesMs.sort((a, b) => a - b);
 	return {
@@ -112,22 +108,47 @@ export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu }
 		requestsPerSec: seconds > 0 ? round(totals.requests / seconds, 1) : 0,
 		sentMBPerSec: seconds > 0 ? round(totals.sentBytes / 1e6 / seconds, 2) : 0,
 		receivedMBPerSec: seconds > 0 ? round(totals.receivedBytes / 1e6 / seconds, 2) : 0,
-		latencyMs: {
-			p50: round(percentile(latenciesMs, 0.5), 2),
-			p90: round(percentile(latenciesMs, 0.9), 2),
-			p99: round(percentile(latenciesMs, 0.99), 2),
-			max: round(latenciesMs.at(-1) ?? 0, 2),
-			mean: round(latenciesMs.length === 0 ? 0 : latenciesMs.reduce((a, b) => a + b, 0) / latenciesMs.length, 2),
-		},
-		cpu: {
-			clientPercent: seconds > 0 ? round((clientCpuSeconds / seconds) * 100, 1) : 0,
-			serverPercent: seconds > 0 && Number.isFinite(serverCpuSeconds) ? round((serverCpuSeconds / seconds) * 100, 1) : null,
-			otherPercent: seconds > 0 && Number.isFinite(otherCpuSeconds) ? round((otherCpuSeconds / seconds) * 100, 1) : null,
-		},
+		latencyMs: latencySummary(latenciesMs),
+		...(keepLatencies ? { latenciesMs } : {}),
+		cpu,
 		quietWaitMs,
 		errors: errors.length,
 		errorSamples: errors,
 		aborted,
+	};
+}
+
+/**
+ * Starts counting CPU: this process (the client), the server (`serverCpu()`, e.g. the bench's descendants) and
+ * the whole machine. `stop(seconds)` answers each as a percentage of one core over `seconds`; "other" is what
+ * neither the client nor the server used (other processes, the kernel): a noisy measurement.
+ */
+export async function startCpuMeter(serverCpu) {
+	const before = { client: process.cpuUsage(), server: await serverCpu(), machine: await machineBusySeconds() };
+	return {
+		async stop(seconds) {
+			const clientCpu = process.cpuUsage(before.client);
+			const serverCpuSeconds = (await serverCpu()) - before.server;
+			const machineCpuSeconds = (await machineBusySeconds()) - before.machine;
+			const clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
+			const otherCpuSeconds = Math.max(0, machineCpuSeconds - serverCpuSeconds - clientCpuSeconds);
+			return {
+				clientPercent: seconds > 0 ? round((clientCpuSeconds / seconds) * 100, 1) : 0,
+				serverPercent: seconds > 0 && Number.isFinite(serverCpuSeconds) ? round((serverCpuSeconds / seconds) * 100, 1) : null,
+				otherPercent: seconds > 0 && Number.isFinite(otherCpuSeconds) ? round((otherCpuSeconds / seconds) * 100, 1) : null,
+			};
+		},
+	};
+}
+
+/** p50, p90, p99, max and mean of latencies in ms, sorted ascending. */
+export function latencySummary(sortedMs) {
+	return {
+		p50: round(percentile(sortedMs, 0.5), 2),
+		p90: round(percentile(sortedMs, 0.9), 2),
+		p99: round(percentile(sortedMs, 0.99), 2),
+		max: round(sortedMs.at(-1) ?? 0, 2),
+		mean: round(sortedMs.length === 0 ? 0 : sortedMs.reduce((a, b) => a + b, 0) / sortedMs.length, 2),
 	};
 }
 

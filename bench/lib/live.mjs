@@ -1,0 +1,164 @@
+/**
+ * Receiving live deliveries for the end-to-end latency scenarios: a Server-Sent Events reader (node:http, its own
+ * socket) and a webhook receiver (a node:http server on 127.0.0.1 that answers 204 at once). Both note when each
+ * offset arrived (`arrivedAt(offset)`, on the `performance.now()` clock) and wake whoever waits for it.
+ */
+
+import http from "node:http";
+
+const ID_LINE = /^id: ?(\d+)$/m;
+
+/** Offsets seen and when (performance.now() ms), with a wait for a given offset. */
+function arrivals() {
+	const seen = new Map();
+	let duplicates = 0;
+	let wake = null;
+	return {
+		seen,
+		get duplicates() {
+			return duplicates;
+		},
+		note(offset, atMs) {
+			if (seen.has(offset)) duplicates++;
+			else seen.set(offset, atMs);
+			wake?.();
+		},
+		/** Resolves true once `offset` has arrived, false after `timeoutMs`. */
+		async waitFor(offset, timeoutMs) {
+			const deadline = performance.now() + timeoutMs;
+			while (!seen.has(offset)) {
+				const left = deadline - performance.now();
+				if (left <= 0) return false;
+				await new Promise((resolve) => {
+					const timer = setTimeout(resolve, Math.min(left, 100));
+					wake = () => {
+						clearTimeout(timer);
+						wake = null;
+						resolve();
+					};
+				});
+			}
+			return true;
+		},
+	};
+}
+
+/**
+ * Opens `GET path` with `Accept: text/event-stream`; resolves once the response headers are in (rejects on a
+ * non-200 answer or after `timeoutMs`). Each event's `id:` is taken as an offset.
+ */
+export function openEventStream({ baseUrl, token, path, timeoutMs = 10_000 }) {
+	const url = new URL(baseUrl);
+	const got = arrivals();
+	let errorEvents = 0;
+	return new Promise((resolve, reject) => {
+		const req = http.request(
+			{
+				host: url.hostname,
+				port: url.port,
+				method: "GET",
+				path,
+				agent: false,
+				headers: { Authorization: `Bearer ${token}`, Accept: "text/event-stream" },
+			},
+			(res) => {
+				clearTimeout(timer);
+				if (res.statusCode !== 200) {
+					res.resume();
+					reject(new Error(`GET ${path} (event stream) → ${res.statusCode}`));
+					return;
+				}
+				res.setEncoding("utf8");
+				let pending = "";
+				res.on("data", (chunk) => {
+					const atMs = performance.now();
+					pending += chunk;
+					let end = pending.indexOf("\n\n");
+					while (end !== -1) {
+						const event = pending.slice(0, end);
+						pending = pending.slice(end + 2);
+						if (/^event: ?error$/m.test(event)) errorEvents++;
+						const id = ID_LINE.exec(event);
+						if (id !== null) got.note(Number(id[1]), atMs);
+						end = pending.indexOf("\n\n");
+					}
+				});
+				res.on("error", () => {});
+				resolve({
+					waitFor: got.waitFor,
+					arrivedAt: (offset) => got.seen.get(offset),
+					get received() {
+						return got.seen.size;
+					},
+					get duplicates() {
+						return got.duplicates;
+					},
+					get errorEvents() {
+						return errorEvents;
+					},
+					close() {
+						req.destroy();
+					},
+				});
+			},
+		);
+		const timer = setTimeout(() => req.destroy(new Error(`GET ${path} (event stream): no answer within ${timeoutMs} ms`)), timeoutMs);
+		req.on("error", (error) => {
+			clearTimeout(timer);
+			reject(error);
+		});
+		req.end();
+	});
+}
+
+/**
+ * A webhook receiver on 127.0.0.1 and a free port: answers 204 as soon as a delivery's body is in and notes the
+ * offsets of its records (`{"topic","partition","records":[{"offset",…}]}`, docs/webhooks.md).
+ */
+export function startWebhookReceiver() {
+	const got = arrivals();
+	let deliveries = 0;
+	let badBodies = 0;
+	const server = http.createServer((req, res) => {
+		const chunks = [];
+		req.on("data", (chunk) => chunks.push(chunk));
+		req.on("end", () => {
+			const atMs = performance.now();
+			res.writeHead(204).end();
+			deliveries++;
+			try {
+				const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+				for (const record of body.records) got.note(record.offset, atMs);
+			} catch {
+				badBodies++;
+			}
+		});
+	});
+	server.keepAliveTimeout = 60_000;
+	return new Promise((resolve, reject) => {
+		server.once("error", reject);
+		server.listen(0, "127.0.0.1", () => {
+			resolve({
+				url: `http://127.0.0.1:${server.address().port}/hook`,
+				waitFor: got.waitFor,
+				arrivedAt: (offset) => got.seen.get(offset),
+				get received() {
+					return got.seen.size;
+				},
+				get duplicates() {
+					return got.duplicates;
+				},
+				get deliveries() {
+					return deliveries;
+				},
+				get badBodies() {
+					return badBodies;
+				},
+				close() {
+					server.closeAllConnections();
+					return new Promise((done) => server.close(() => done()));
+				},
+			});
+		});
+	});
+}
