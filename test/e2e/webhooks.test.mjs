@@ -54,6 +54,8 @@ const state = tempDir("webhooks");
 let dev;
 let api;
 let receiver;
+/** Whether /restart answers 2xx yet. */
+let receiverUp = false;
 
 before(async () => {
 	allowPrivateWebhooks();
@@ -64,6 +66,7 @@ before(async () => {
 	receiver = await startReceiver((entry, index) => {
 		if (entry.path === "/flaky") return index < 2 ? 503 : 200;
 		if (entry.path === "/down") return 500;
+		if (entry.path === "/restart") return receiverUp ? 200 : 500;
 		return 204;
 	});
 });
@@ -159,4 +162,41 @@ test("latency from produce request to receipt, for a receiver that answers at on
 	const p = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
 	console.log(`# webhook latency over wrangler dev: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms (n=${latencies.length})`);
 	assert.ok(p(0.5) < 1_000);
+});
+
+// Runs last: it replaces the wrangler dev every other test uses.
+test("progress and a pending retry survive a crash of workerd: the retry after restart keeps its webhook-id", {
+	timeout: 120_000,
+}, async () => {
+	await api.createTopic("durable-hook", 1);
+	const sub = await api.expect(201, "POST", "/v1/topics/durable-hook/subscriptions", {
+		body: { url: `${receiver.url}/restart`, start: "earliest", retry_schedule_ms: [0, 500], max_attempts: 32 },
+	});
+	await api.produce("durable-hook", [{ value: "before the crash" }]);
+	const attempts = () => receiver.received.filter((r) => r.path === "/restart");
+	await waitUntil(() => attempts().length >= 1, { timeoutMs: 30_000, message: "a first (failed) attempt" });
+	const firstId = attempts()[0].headers["webhook-id"];
+	await dev.crash();
+	dev = await dev.restart();
+	api = client(dev.url, dev.token);
+	receiverUp = true;
+	const delivered = await waitUntil(
+		() => {
+			const ok = attempts().filter((r) => r.atMs > 0 && r.headers["webhook-id"] === firstId);
+			return receiverUp && ok.length >= 2 ? ok.at(-1) : null;
+		},
+		{ timeoutMs: 60_000, message: "the pending batch retried after the restart" },
+	);
+	assert.deepEqual(
+		delivered.json.records.map((r) => r.value),
+		["before the crash"],
+	);
+	assert.deepEqual(verified(sub.secret, delivered), delivered.json);
+	await waitUntil(
+		async () => {
+			const { deliveries } = await api.expect(200, "GET", `/v1/topics/durable-hook/subscriptions/${sub.id}/deliveries`);
+			return deliveries.some((d) => d.outcome === "delivered") && deliveries.some((d) => d.outcome === "failed");
+		},
+		{ timeoutMs: 30_000, message: "the attempt log (kept across the crash) to record the failure and the success" },
+	);
 });

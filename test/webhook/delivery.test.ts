@@ -3,7 +3,6 @@
  * 410 Gone; pause and resume; replay; secret rotation; SSRF rejections; restart durability.
  */
 
-import { abortAllDurableObjects } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { call, createTopic, expectError, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
@@ -206,34 +205,6 @@ describe("webhook delivery", () => {
 		expect(request.headers["webhook-signature"]?.split(" ")).toHaveLength(2);
 		expect(verify(rotated.secret, request)).toEqual(request.json);
 		expect(verify(sub.secret, request)).toEqual(request.json);
-	});
-
-	// Skipped: abortAllDurableObjects() while a dispatcher alarm is mid-run leaves vitest-pool-workers 0.15.1 hanging
-	// after this file (the test itself passes). The e2e restart path is the candidate replacement.
-	it.skip("keeps progress and the pending batch across a restart: the retry reuses the webhook-id", { timeout: 15_000 }, async () => {
-		const path = `/restart-${crypto.randomUUID()}`;
-		let up = false;
-		receiver.on(path, () => new Response(null, { status: up ? 200 : 500 }));
-		const { topic } = await topicWithSubscription({
-			url: `https://receiver.test${path}`,
-			start: "earliest",
-			retry_schedule_ms: [0, 200],
-			max_attempts: 30,
-		});
-		await produce(topic, [{ value: "survives" }]);
-		await vi.waitFor(() => expect(receiver.at(path).length).toBeGreaterThanOrEqual(1), WAIT);
-		const firstId = receiver.at(path)[0]?.headers["webhook-id"];
-		await abortAllDurableObjects();
-		up = true;
-		await vi.waitFor(() => expect(receiver.at(path).at(-1)?.headers["webhook-id"]).toBe(firstId), WAIT);
-		await vi.waitFor(async () => {
-			const { deliveries } = await json<{ deliveries: { outcome: string }[] }>(
-				"GET",
-				`/v1/topics/${topic}/subscriptions/${(await json<{ subscriptions: { id: string }[] }>("GET", `/v1/topics/${topic}/subscriptions`, 200)).subscriptions[0]?.id}/deliveries`,
-				200,
-			);
-			expect(deliveries[0]?.outcome).toBe("delivered");
-		}, WAIT);
 	});
 });
 
