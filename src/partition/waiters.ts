@@ -25,8 +25,4 @@ export class Waiters {
 		this.pending.clear();
 		for (const wake of woken) wake();
 	}
-
-	get size(): number {
-		return this.pending.size;
-	}
 }

@@ -20,7 +20,7 @@ import { keyIdOf, secretMatches } from "../../auth/secret.ts";
 import type { KeyInfo, StoredKey } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { KEY_CACHE_ENTRIES_MAX, KEY_CACHE_TTL_MS } from "../../shared/limits.ts";
-import { bearerToken, timingSafeEqualStrings } from "./admin-auth.ts";
+import { bearerToken, timingSafeEqualStrings } from "./credentials.ts";
 
 export type Principal = { readonly kind: "admin" } | { readonly kind: "key"; readonly key: KeyInfo };
 

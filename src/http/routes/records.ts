@@ -66,7 +66,7 @@ function produceOptions(body: ProduceRequest, idempotencyHeader: string | undefi
 }
 
 /** A partition read or lookup; a partition that says its topic is gone drops the cached metadata. */
-async function forgetIfDeleted<T>(topic: string, result: Result<T>): Promise<T> {
+function forgetIfDeleted<T>(topic: string, result: Result<T>): T {
 	if (!result.ok && result.error.code === "topic_not_found") invalidate(topic);
 	return unwrap(result);
 }
@@ -89,7 +89,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		const query = validate(FetchQuery, c.req.query(), "query");
 		const meta = unwrap(await describeTopic(c.env, topic));
 		unwrap(checkPartition(meta, partition));
-		const result = await forgetIfDeleted(
+		const result = forgetIfDeleted(
 			topic,
 			await partitionLog(c.env, meta.topicId, partition).read({
 				topicId: meta.topicId,
@@ -112,7 +112,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		unwrap(checkPartition(meta, partition));
 		const stub = partitionLog(c.env, meta.topicId, partition);
 		if (typeof at === "number") {
-			return c.json(await forgetIfDeleted(topic, await stub.offsetForTimestamp(meta.topicId, at)));
+			return c.json(forgetIfDeleted(topic, await stub.offsetForTimestamp(meta.topicId, at)));
 		}
 		const offsets = await stub.offsets();
 		return c.json({ offset: at === "earliest" ? offsets.logStartOffset : offsets.highWatermark });
