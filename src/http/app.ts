@@ -6,6 +6,8 @@
 
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { confluentRoutes } from "../compat/confluent/routes.ts";
+import { upstashRoutes } from "../compat/upstash/routes.ts";
 import { ApiError } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 import { errorResponse } from "./errors.ts";
@@ -40,6 +42,10 @@ app.route("/v1/topics", inboundWebhookRoutes);
 app.route("/v1/groups", groupRoutes);
 app.route("/v1/producers", producerRoutes);
 app.route("/v1/keys", keyRoutes);
+
+// Compatibility APIs (issue 7): each mount sets its error dialect first, then the same auth, ACL and quotas.
+app.route("/upstash", upstashRoutes);
+app.route("/kafka/v3", confluentRoutes);
 
 app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
 

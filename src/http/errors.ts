@@ -7,6 +7,7 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DomainError, ErrorCode } from "../shared/errors.ts";
+import type { AppEnv } from "./app-env.ts";
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
 	switch (code) {
@@ -87,5 +88,7 @@ export function errorResponse(c: Context, error: DomainError): Response {
 	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="tributary", Basic realm="tributary"');
 	const retryAfterMs = error.details?.retry_after_ms;
 	if (typeof retryAfterMs === "number") c.header("Retry-After", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
-	return c.json(errorBody(error), status);
+	const render = (c as Context<AppEnv>).get("renderError");
+	const body = errorBody(error);
+	return c.json(render === undefined ? body : (render(error, status, body) as Record<string, unknown>), status);
 }
