@@ -34,16 +34,20 @@ function bucketFor(keyId: string, quota: Quota, rate: number, nowMs: number): Bu
 	return bucket;
 }
 
-const PRODUCE_PATH = /^\/v1\/topics\/[^/]+\/(?:records|webhook)$/;
-const FETCH_PATH = /^\/v1\/(?:topics\/[^/]+\/partitions\/[^/]+\/records|groups\/[^/]+\/members\/[^/]+\/poll)$/;
+/**
+ * The routes that draw on a byte quota, by method and path. Produce routes are charged their declared
+ * Content-Length up front; fetch routes their response body afterwards (they set `bodyBytes`). Compatibility
+ * mounts add their produce and fetch routes here.
+ */
+const BYTE_QUOTA_ROUTES: readonly { readonly method: string; readonly path: RegExp; readonly quota: Quota }[] = [
+	{ method: "POST", path: /^\/v1\/topics\/[^/]+\/(?:records|webhook)$/, quota: "produce_bytes_per_sec" },
+	{ method: "GET", path: /^\/v1\/topics\/[^/]+\/partitions\/[^/]+\/records$/, quota: "fetch_bytes_per_sec" },
+	{ method: "POST", path: /^\/v1\/groups\/[^/]+\/members\/[^/]+\/poll$/, quota: "fetch_bytes_per_sec" },
+];
 
 /** Which byte quota a request draws on. */
 function byteQuotaOf(method: string, path: string): Quota | null {
-	if (method === "POST" && PRODUCE_PATH.test(path)) return "produce_bytes_per_sec";
-	if ((method === "GET" && FETCH_PATH.test(path) && !path.endsWith("/poll")) || (method === "POST" && path.endsWith("/poll"))) {
-		return "fetch_bytes_per_sec";
-	}
-	return null;
+	return BYTE_QUOTA_ROUTES.find((route) => route.method === method && route.path.test(path))?.quota ?? null;
 }
 
 function refuse(quota: Quota, wait: number): never {
