@@ -163,12 +163,10 @@ export const KEYS_MAX = 10_000;
 export const KEY_ACL_ENTRIES_MAX = 100;
 export const KEY_NAME_LENGTH_MAX = 128;
 /**
- * How long an isolate trusts a key it looked up. Only keys that exist are cached, so a new key works at once;
- * a deleted key is refused at once by the isolate that deleted it and within this bound by every other one.
+ * How long `_audit` keeps an admin action: a year, long enough for the usual audit look-backs, while a busy
+ * cluster's trail cannot grow without bound (nobody may alter `_audit`'s config over the API).
  */
-export const KEY_CACHE_TTL_MS = 1_000;
-/** Keys cached per isolate (the cache is dropped whole when full: it only saves a lookup). */
-export const KEY_CACHE_ENTRIES_MAX = 10_000;
+export const AUDIT_RETENTION_MS = 365 * 24 * 60 * 60 * 1000;
 /** Nesting of arrays and objects in a JSON body. Deeper documents are refused before validation. */
 export const JSON_DEPTH_MAX = 64;
 /** Members of one JSON object in a body. */

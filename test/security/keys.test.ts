@@ -1,5 +1,8 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { KEY_STORE_NAME, keyAuthorityName } from "../../src/auth/key-store.ts";
 import { KEY_SECRET_PATTERN } from "../../src/auth/secret.ts";
+import { AUDIT_RETENTION_MS } from "../../src/shared/limits.ts";
 import { ADMIN_TOKEN, call, createTopic, expectError, fetchRecords, json, uniqueTopic } from "../helpers.ts";
 import { basic, createKey } from "./helpers.ts";
 
@@ -63,6 +66,28 @@ describe("API keys", () => {
 		await expectError("DELETE", "/v1/keys/not-an-id", 400, "invalid_request");
 	});
 
+	it("refuses a key deleted elsewhere at the next request: no isolate keeps a copy", async () => {
+		const key = await createKey([{ resource: "topic:*", operations: ["describe"] }]);
+		await json("GET", "/v1/topics", 200, { token: key.secret }); // this isolate has now seen the key
+		// Deleted straight in the key store, as another isolate's DELETE /v1/keys/{id} would: this isolate hears nothing.
+		const directory = env.KEY_STORE.getByName(KEY_STORE_NAME);
+		expect((await directory.deleteKey(key.id)).ok).toBe(true);
+		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: key.secret });
+		expect((await directory.listKeys()).map((k) => k.id)).not.toContain(key.id);
+		const authority = env.KEY_STORE.getByName(keyAuthorityName(key.id));
+		expect(await authority.getKey(key.id)).toBeNull();
+	});
+
+	it("keeps each key's authority apart from the directory and from other keys", async () => {
+		const a = await createKey([]);
+		const b = await createKey([]);
+		const stored = await env.KEY_STORE.getByName(keyAuthorityName(a.id)).getKey(a.id);
+		expect(stored?.id).toBe(a.id);
+		expect(stored?.secretSha256).toMatch(/^[0-9a-f]{64}$/);
+		expect(JSON.stringify(stored)).not.toContain(a.secret);
+		expect(await env.KEY_STORE.getByName(keyAuthorityName(a.id)).getKey(b.id)).toBeNull();
+	});
+
 	it("lets a key with admin on cluster manage keys, and no other key", async () => {
 		const admin = await createKey([{ resource: "cluster", operations: ["admin"] }]);
 		const made = await json<{ id: string }>("POST", "/v1/keys", 201, { token: admin.secret, body: { name: "child", acl: [] } });
@@ -88,6 +113,30 @@ describe("API keys", () => {
 		expect(topics.map((t) => t.name).sort()).toEqual([`${prefix}.a`, `${prefix}.b`]);
 		const { groups } = await json<{ groups: { group: string }[] }>("GET", "/v1/groups", 200, { token: key.secret });
 		expect(groups.map((g) => g.group)).toEqual([`${prefix}.g`]);
+	});
+
+	it("shows a key describing a group only the topics it may describe (members, assignment, offsets)", async () => {
+		const group = uniqueTopic("shared-g");
+		const seen = uniqueTopic("seen");
+		const secret = uniqueTopic("secret");
+		await createTopic(seen);
+		await createTopic(secret);
+		await json("POST", `/v1/groups/${group}/members`, 200, { body: { topics: [seen, secret] } });
+		const asAdmin = await json<{ members: { topics: string[]; assignment: { topic: string }[] }[]; offsets: { topic: string }[] }>(
+			"GET",
+			`/v1/groups/${group}`,
+			200,
+		);
+		expect(new Set(asAdmin.offsets.map((o) => o.topic))).toEqual(new Set([seen, secret]));
+		const key = await createKey([
+			{ resource: `group:${group}`, operations: ["describe"] },
+			{ resource: `topic:${seen}`, operations: ["describe"] },
+		]);
+		const asKey = await json<typeof asAdmin>("GET", `/v1/groups/${group}`, 200, { token: key.secret });
+		expect(asKey.offsets.map((o) => o.topic)).toEqual([seen]);
+		expect(asKey.members[0]?.topics).toEqual([seen]);
+		expect(asKey.members[0]?.assignment.map((tp) => tp.topic)).toEqual([seen]);
+		expect(JSON.stringify(asKey)).not.toContain(secret);
 	});
 
 	it("answers the same 403 for a topic the key may not describe, whether it exists or not", async () => {
@@ -125,5 +174,7 @@ describe("API keys", () => {
 		await expectError("POST", "/v1/topics/_audit/records", 403, "forbidden", { body: { records: [{ value: 1 }] } });
 		await expectError("DELETE", "/v1/topics/_audit", 403, "forbidden");
 		await expectError("PATCH", "/v1/topics/_audit", 403, "forbidden", { body: { partitions: 3 } });
+		const described = await json<{ config: Record<string, unknown> }>("GET", "/v1/topics/_audit", 200);
+		expect(described.config["retention.ms"]).toBe(AUDIT_RETENTION_MS);
 	});
 });

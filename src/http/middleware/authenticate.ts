@@ -4,10 +4,9 @@
  * `Authorization: Bearer <token-or-secret>` or as HTTP Basic: `admin:<ADMIN_TOKEN>` or `<key id>:<secret>`.
  * Missing, malformed, wrong and deleted credentials are all 401; what a caller may do is `authorize`'s job.
  *
- * Keys are looked up in the `KeyStore` and cached per isolate for `KEY_CACHE_TTL_MS`, positive answers only:
- * a new key works at once, and a deleted key is refused at once by the isolate that deleted it (it drops its
- * entry) and within `KEY_CACHE_TTL_MS` by every other isolate. One lookup per second per key and isolate keeps
- * the single store off the hot path.
+ * A key is checked with its own `KeyStore` authority (`key:<id>`) on every request, and nothing is cached: a
+ * deleted key is refused by the next request, in every isolate and location (issue 6). The price is one RPC
+ * per key-authenticated request, to an object that only that key's traffic reaches; the admin token needs none.
  *
  * @example
  * curl -H "Authorization: Bearer trb_…" "$URL/v1/topics"
@@ -15,11 +14,10 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import { KEY_STORE_NAME } from "../../auth/key-store.ts";
+import { KEY_STORE_NAME, type KeyStore, keyAuthorityName } from "../../auth/key-store.ts";
 import { keyIdOf, secretMatches } from "../../auth/secret.ts";
 import type { KeyInfo, StoredKey } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
-import { KEY_CACHE_ENTRIES_MAX, KEY_CACHE_TTL_MS } from "../../shared/limits.ts";
 import { bearerToken, timingSafeEqualStrings } from "./credentials.ts";
 
 export type Principal = { readonly kind: "admin" } | { readonly kind: "key"; readonly key: KeyInfo };
@@ -34,28 +32,14 @@ type Credentials =
 /** The Basic username that stands for the admin token. */
 export const ADMIN_USERNAME = "admin";
 
-const cache = new Map<string, { readonly key: StoredKey; readonly expiresAtMs: number }>();
-
-export function keyStore(env: Env): DurableObjectStub<import("../../auth/key-store.ts").KeyStore> {
+/** The key directory: create, list, delete. */
+export function keyStore(env: Env): DurableObjectStub<KeyStore> {
 	return env.KEY_STORE.getByName(KEY_STORE_NAME);
 }
 
-/** Drops a key from this isolate's cache (after deleting it). */
-export function forgetKey(id: string): void {
-	cache.delete(id);
-}
-
+/** Asks the key's authority, uncached, so a deleted key is refused at once. */
 async function lookupKey(env: Env, id: string): Promise<StoredKey | null> {
-	const hit = cache.get(id);
-	if (hit !== undefined && hit.expiresAtMs > Date.now()) return hit.key;
-	const key = await keyStore(env).getKey(id);
-	if (key === null) {
-		cache.delete(id);
-		return null;
-	}
-	if (cache.size >= KEY_CACHE_ENTRIES_MAX) cache.clear();
-	cache.set(id, { key, expiresAtMs: Date.now() + KEY_CACHE_TTL_MS });
-	return key;
+	return env.KEY_STORE.getByName(keyAuthorityName(id)).getKey(id);
 }
 
 function basicCredentials(header: string): Credentials | null {

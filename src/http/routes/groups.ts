@@ -164,15 +164,18 @@ export const groupRoutes = new Hono<AppEnv>()
 	.get("/:group", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());
 		const { description: d, offsets } = unwrap(await describeGroup(c.env, group));
+		// Describing a group is not describing its topics: a key sees only the topic names it may describe itself.
+		const visible = (topic: string) => may(c, topicResource(topic), "describe");
 		const members = d.members.map((m) => ({
 			member_id: m.memberId,
 			instance_id: m.instanceId,
-			...(m.subscription.topics !== null ? { topics: m.subscription.topics } : { topic_pattern: m.subscription.pattern }),
+			...(m.subscription.topics !== null ? { topics: m.subscription.topics.filter(visible) } : { topic_pattern: m.subscription.pattern }),
 			session_timeout_ms: m.sessionTimeoutMs,
 			auto_offset_reset: m.autoOffsetReset,
-			assignment: m.assignment,
+			assignment: m.assignment.filter((tp) => visible(tp.topic)),
 		}));
-		return c.json({ group, state: d.state, generation: d.generation, strategy: d.strategy, members, offsets });
+		const shown = offsets.filter((o) => visible(o.topic));
+		return c.json({ group, state: d.state, generation: d.generation, strategy: d.strategy, members, offsets: shown });
 	})
 	.delete("/:group", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());

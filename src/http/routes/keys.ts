@@ -1,7 +1,7 @@
 /**
  * @module
  * `/v1/keys`: API keys (issue 6). Create (the secret is in this answer and nowhere else, ever), list (no
- * secrets), delete (refused at once; see middleware/authenticate.ts for how fast other isolates follow).
+ * secrets), delete (refused by the next request everywhere; see src/auth/key-store.ts).
  * Needs the admin token or a key with `admin` on `cluster`. Every change is audited in `_audit`.
  *
  * @example
@@ -19,7 +19,7 @@ import { KEY_ACL_ENTRIES_MAX, KEY_NAME_LENGTH_MAX, QUOTA_RATE_MAX, TOPIC_NAME_LE
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
-import { forgetKey, keyStore } from "../middleware/authenticate.ts";
+import { keyStore } from "../middleware/authenticate.ts";
 import { count } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
@@ -67,9 +67,7 @@ export const keyRoutes = new Hono<AppEnv>()
 	.all("/", methodNotAllowed)
 	.delete("/:id", async (c) => {
 		const { id } = validate(KeyPath, c.req.param());
-		forgetKey(id);
 		unwrap(await keyStore(c.env).deleteKey(id));
-		forgetKey(id);
 		await audit(c, "key.delete", { key_id: id });
 		return c.body(null, 204);
 	})
