@@ -12,7 +12,7 @@
  * afterwards (routes report it as `bodyBytes`), so a key in debt waits.
  */
 
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { type Bucket, charge, newBucket, waitMs } from "../../auth/token-bucket.ts";
 import type { KeyQuotas } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
@@ -55,6 +55,15 @@ function refuse(quota: Quota, wait: number): never {
 		quota,
 		retry_after_ms: wait,
 	});
+}
+
+/**
+ * Whether this request's response is charged to a fetch-bytes quota, so a route measures its body only then:
+ * sizing a 1 MB fetch as UTF-8 costs a scan the admin token and unlimited keys need not pay.
+ */
+export function chargesFetchBytes(c: Context<AppEnv>): boolean {
+	const principal = c.get("principal");
+	return principal?.kind === "key" && principal.key.quotas.fetch_bytes_per_sec !== undefined;
 }
 
 export function quotas(): MiddlewareHandler<AppEnv> {

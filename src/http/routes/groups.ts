@@ -35,6 +35,7 @@ import {
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
+import { chargesFetchBytes } from "../middleware/quotas.ts";
 import { TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
@@ -203,7 +204,7 @@ export const groupRoutes = new Hono<AppEnv>()
 			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 		};
 		const json = unwrap(await pollGroup(c.env, group, member, options));
-		c.set("bodyBytes", utf8ByteLength(json));
+		if (chargesFetchBytes(c)) c.set("bodyBytes", utf8ByteLength(json));
 		return c.body(json, 200, { "Content-Type": "application/json" });
 	})
 	.all("/:group/members/:member/poll", methodNotAllowed)

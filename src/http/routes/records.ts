@@ -13,6 +13,7 @@ import { utf8ByteLength } from "../../shared/json.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
 import type { AppEnv } from "../app-env.ts";
 import { mediaType, parseJson, readText, validate } from "../body.ts";
+import { chargesFetchBytes } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
 import { FetchQuery, IdempotencyKey, OffsetsQuery, PartitionPath, ProduceBody, ProduceRecordBody, TopicPath } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -101,7 +102,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		);
 		// The partition hands back its records as ready-made JSON; splice them in rather than re-serialising.
 		const body = `{"records":[${result.records}],"high_watermark":${result.highWatermark},"log_start_offset":${result.logStartOffset},"next_offset":${result.nextOffset}}`;
-		c.set("bodyBytes", utf8ByteLength(body));
+		if (chargesFetchBytes(c)) c.set("bodyBytes", utf8ByteLength(body));
 		return c.body(body, 200, { "Content-Type": "application/json" });
 	})
 	.all("/:topic/partitions/:partition/records", methodNotAllowed)
