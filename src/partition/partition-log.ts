@@ -13,7 +13,13 @@ import { DurableObject } from "cloudflare:workers";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
-import { PARTITION_BYTES_MAX, STORED_BATCH_BYTES_TARGET, TAILS_PER_PARTITION_MAX } from "../shared/limits.ts";
+import {
+	DATABASE_SIZE_RECHECK_APPENDS,
+	DATABASE_SIZE_RECHECK_MARGIN_BYTES,
+	PARTITION_BYTES_MAX,
+	STORED_BATCH_BYTES_TARGET,
+	TAILS_PER_PARTITION_MAX,
+} from "../shared/limits.ts";
 import { encodeLine, lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
@@ -83,6 +89,8 @@ export class PartitionLog extends DurableObject<Env> {
 	private readonly lifecycle: Lifecycle;
 	/** Appends stop here (507); a field rather than the constant so tests can lower it. */
 	partitionBytesMax = PARTITION_BYTES_MAX;
+	/** The database size as last read, and what this object has appended since (see `databaseBytes`). */
+	private sizeSample: { bytes: number; appendedBytes: number; appends: number } | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -210,12 +218,29 @@ export class PartitionLog extends DurableObject<Env> {
 			}
 			incomingBytes += bytes;
 		}
-		if (Math.max(this.view.totalBytes, this.sql.databaseSize) + incomingBytes > this.partitionBytesMax) {
+		if (Math.max(this.view.totalBytes, this.databaseBytes(incomingBytes)) + incomingBytes > this.partitionBytesMax) {
 			return err("partition_full", "this partition is full; lower retention.ms or retention.bytes, or add partitions", {
 				partition_bytes_max: this.partitionBytesMax,
 			});
 		}
 		return null;
+	}
+
+	/**
+	 * SQLite's database size, read afresh every `DATABASE_SIZE_RECHECK_APPENDS` stored batches and whenever the estimate
+	 * (last reading plus bytes appended since) is within `DATABASE_SIZE_RECHECK_MARGIN_BYTES` of the limit.
+	 */
+	private databaseBytes(incomingBytes: number): number {
+		const sample = this.sizeSample;
+		if (
+			sample === null ||
+			sample.appends >= DATABASE_SIZE_RECHECK_APPENDS ||
+			sample.bytes + sample.appendedBytes + incomingBytes > this.partitionBytesMax - DATABASE_SIZE_RECHECK_MARGIN_BYTES
+		) {
+			this.sizeSample = { bytes: this.sql.databaseSize, appendedBytes: 0, appends: 0 };
+			return this.sizeSample.bytes;
+		}
+		return sample.bytes + sample.appendedBytes;
 	}
 
 	/** Writes the records as stored batches of about `STORED_BATCH_BYTES_TARGET`, with dense offsets. */
@@ -238,6 +263,10 @@ export class PartitionLog extends DurableObject<Env> {
 				lines.join(RECORD_SEPARATOR),
 			);
 			this.view.totalBytes += bytes;
+			if (this.sizeSample !== null) {
+				this.sizeSample.appendedBytes += bytes;
+				this.sizeSample.appends++;
+			}
 			chunkBase = last + 1;
 			lines = [];
 			bytes = 0;
