@@ -23,6 +23,7 @@ import { GroupStore } from "./store.ts";
 import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
 import type {
 	CommitRequest,
+	CommittedOffset,
 	FetchOutcome,
 	GroupDescription,
 	JoinRequest,
@@ -102,6 +103,14 @@ export class GroupCoordinator extends DurableObject<Env> {
 	async commit(groupId: string, request: CommitRequest): Promise<Result<MemberView>> {
 		this.store.identify(groupId, false);
 		const result = this.ctx.storage.transactionSync(() => this.rules.applyCommit(request, Date.now()));
+		await this.afterChange(groupId);
+		return result;
+	}
+
+	/** Commits the member's positions on the partitions it owns (Kafka's `commitSync()` with no offsets). */
+	async commitPositions(groupId: string, memberId: string): Promise<Result<MemberView & { readonly offsets: readonly CommittedOffset[] }>> {
+		this.store.identify(groupId, false);
+		const result = this.ctx.storage.transactionSync(() => this.rules.commitPositions(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}

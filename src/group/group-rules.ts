@@ -15,6 +15,7 @@ import { sameSubscription, subscribedTopics } from "./subscription.ts";
 import { partitionTotal, pruneTopics, sameTopics } from "./topic-resolver.ts";
 import type {
 	CommitRequest,
+	CommittedOffset,
 	FetchOutcome,
 	FetchPlan,
 	GroupDescription,
@@ -169,6 +170,26 @@ export class GroupRules {
 			this.store.clearPendingCommit(o);
 		}
 		return ok(this.view(request.memberId));
+	}
+
+	/**
+	 * Commits where the member's reads stand on each partition it owns: Kafka's `commitSync()` without offsets,
+	 * which the Upstash REST API's commit with no body asks for (issue 7). Partitions not read yet keep their commit.
+	 */
+	commitPositions(memberId: string, now: number): Result<MemberView & { readonly offsets: readonly CommittedOffset[] }> {
+		const touched = this.touchMember(memberId, now);
+		if (!touched.ok) return touched;
+		const { generation } = this.store.state();
+		const offsets: CommittedOffset[] = [];
+		for (const tp of this.store.assignmentOf(memberId)) {
+			const position = this.store.position(tp);
+			if (position === null || position.memberId !== memberId) continue;
+			const commit = { ...tp, offset: position.nextOffset, metadata: null };
+			this.store.writeCommit(commit, generation, now);
+			this.store.clearPendingCommit(tp);
+			offsets.push(commit);
+		}
+		return ok({ ...this.view(memberId), offsets });
 	}
 
 	/** Sets the subscribed topics and rebalances; positions in a topic that was recreated are forgotten. */

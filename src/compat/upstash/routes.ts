@@ -1,9 +1,336 @@
 /**
  * @module
- * The Upstash Kafka REST API, mounted under `/upstash` (issue 7). Placeholder: routes land with the issue.
+ * The Upstash Kafka REST API, mounted under `/upstash` (issue 7), so that `@upstash/kafka` works unchanged with
+ * `url: "https://<host>/upstash"`. Paths, bodies and responses follow the client (1.3.5) and Upstash's docs;
+ * the work is Tributary's own produce, partition reads and consumer groups. Shapes are translated in
+ * `mapping.ts`, consumer instances are group members (`instances.ts`). See docs/compat-upstash.md.
+ *
+ * Every response is JSON, errors included, as `{"error":"<message>","status":<code>}`: the client parses every
+ * body as JSON and shows `error` as the message.
+ *
+ * @example
+ * const kafka = new Kafka({ url: "https://<host>/upstash", username: "<key id>", password: "<key secret>" });
+ * await kafka.producer().produce("orders", { id: 42 });
  */
 
-import { Hono } from "hono";
+import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { z } from "zod";
+import { groupResource, topicResource } from "../../auth/acl.ts";
+import { produce } from "../../broker/produce.ts";
+import { checkPartition, describeTopic, invalidate, partitionLog, registry } from "../../broker/topic-directory.ts";
+import { groupCoordinator, groupDirectory } from "../../group/stubs.ts";
+import { may, requireAccess } from "../../http/access.ts";
 import type { AppEnv } from "../../http/app-env.ts";
+import { parseJson, readText, validate } from "../../http/body.ts";
+import { authenticate } from "../../http/middleware/authenticate.ts";
+import { authorize } from "../../http/middleware/authorize.ts";
+import { quotas } from "../../http/middleware/quotas.ts";
+import { bodyValue, recordHeaders } from "../../http/routes/inbound-webhooks.ts";
+import { methodNotAllowed } from "../../http/routes/method-not-allowed.ts";
+import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
+import { utf8ByteLength } from "../../shared/json.ts";
+import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../shared/limits.ts";
+import { commitConsumed, commitOffsets, consume, removeInstance } from "./instances.ts";
+import { UPSTASH_CONSUMERS_GROUPS_MAX, UPSTASH_TIMEOUT_MS_DEFAULT } from "./limits.ts";
+import {
+	committedOffsets,
+	groupAssignments,
+	parseStoredRecords,
+	type StoredRecord,
+	toMessage,
+	toMetadata,
+	toProduceInput,
+	type UpstashMessage,
+	type UpstashMetadata,
+	upstashErrorBody,
+} from "./mapping.ts";
+import { readPartitions } from "./reads.ts";
+import {
+	CommitBody,
+	ConsumeBody,
+	ConsumeHeaders,
+	ConsumeTopicBody,
+	ConsumeTopicPath,
+	FetchBody,
+	InstancePath,
+	OffsetsPath,
+	ProduceBody,
+	ProducePathMessage,
+	ProduceQuery,
+	ProduceTopicBody,
+	ProduceTopicPath,
+	TopicPartitionsBody,
+	type UpstashMessageInput,
+	WebhookQuery,
+} from "./schemas.ts";
+
+/** What Upstash answers to calls that return nothing (commit, delete-consumer). */
+const SUCCESS = { result: "Success", status: 200 } as const;
+
+/** Sets Upstash's error shape for everything under the mount, 401s and 404s included: it runs first. */
+function upstashDialect(): MiddlewareHandler<AppEnv> {
+	return async function upstashDialect(c, next) {
+		c.set("renderError", (error, status) => upstashErrorBody(error, status));
+		await next();
+	};
+}
+
+/**
+ * A JSON body, whatever its Content-Type (Upstash's docs send JSON with curl's default form type); undefined when
+ * there is none.
+ */
+async function optionalJson(request: Request): Promise<unknown> {
+	const text = await readText(request);
+	return text.trim() === "" ? undefined : parseJson(text);
+}
+
+async function requiredJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+	const body = await optionalJson(request);
+	if (body === undefined) throw new ApiError("invalid_request", "the request needs a JSON body");
+	return validate(schema, body, "body");
+}
+
+/** JSON that the quotas charge as fetched bytes. */
+function fetchedJson(c: Context<AppEnv>, value: unknown): Response {
+	const body = JSON.stringify(value);
+	c.set("bodyBytes", utf8ByteLength(body));
+	return c.body(body, 200, { "Content-Type": "application/json" });
+}
+
+/**
+ * Produces messages that may name several topics: one produce per topic, in parallel (each atomic on its own, as
+ * Kafka's producer is per partition), answered in request order.
+ */
+async function produceAll(
+	c: Context<AppEnv>,
+	messages: readonly { topic: string; message: UpstashMessageInput }[],
+): Promise<UpstashMetadata[]> {
+	const byTopic = new Map<string, number[]>();
+	messages.forEach(({ topic }, i) => {
+		const indexes = byTopic.get(topic);
+		if (indexes === undefined) byTopic.set(topic, [i]);
+		else indexes.push(i);
+	});
+	for (const topic of byTopic.keys()) requireAccess(c, topicResource(topic), "produce");
+	const answers = await Promise.all(
+		[...byTopic].map(async ([topic, indexes]) => {
+			const outcome = unwrap(
+				await produce(
+					c.env,
+					topic,
+					indexes.map((i) => toProduceInput((messages[i] as { message: UpstashMessageInput }).message)),
+				),
+			);
+			return { topic, indexes, positions: outcome.positions };
+		}),
+	);
+	const metadata: UpstashMetadata[] = new Array(messages.length);
+	for (const { topic, indexes, positions } of answers) {
+		indexes.forEach((i, k) => {
+			const position = positions[k];
+			if (position !== undefined) metadata[i] = toMetadata(topic, position);
+		});
+	}
+	return metadata;
+}
+
+/** The consume common to both paths: headers → settings, rights on the topics, the poll, records → messages. */
+async function consumeFor(c: Context<AppEnv>, group: string, instance: string, topics: readonly string[], timeoutMs: number | undefined) {
+	const headers = validate(
+		ConsumeHeaders,
+		{
+			"kafka-enable-auto-commit": c.req.header("Kafka-Enable-Auto-Commit"),
+			"kafka-auto-commit-interval": c.req.header("Kafka-Auto-Commit-Interval"),
+			"kafka-auto-offset-reset": c.req.header("Kafka-Auto-Offset-Reset"),
+		},
+		"headers",
+	);
+	for (const topic of topics) requireAccess(c, topicResource(topic), "consume");
+	const json = unwrap(
+		await consume(c.env, group, instance, {
+			topics,
+			// Kafka's defaults, as Upstash's: auto-commit on, start at the latest offset.
+			autoOffsetReset: headers["kafka-auto-offset-reset"] ?? "latest",
+			poll: {
+				maxRecords: FETCH_RECORDS_DEFAULT,
+				maxBytes: FETCH_BYTES_DEFAULT,
+				waitMs: timeoutMs ?? UPSTASH_TIMEOUT_MS_DEFAULT,
+				autoCommit: headers["kafka-enable-auto-commit"] !== "false",
+				mayConsume: (topic) => may(c, topicResource(topic), "consume"),
+			},
+		}),
+	);
+	const { records } = parseJsonRecords(json);
+	return fetchedJson(
+		c,
+		records.map((r) => toMessage(r.topic ?? "", r)),
+	);
+}
+
+function parseJsonRecords(json: string): { records: StoredRecord[] } {
+	return parseJson(json, "poll") as { records: StoredRecord[] };
+}
+
+/** Partition offsets of `topic`/`partition` at `at`: the log start, the high watermark, or the first at a time. */
+async function offsetAt(env: Env, topic: string, partition: number, at: "earliest" | "latest" | number): Promise<Result<number>> {
+	const described = await describeTopic(env, topic);
+	if (!described.ok) return described;
+	const checked = checkPartition(described.value, partition);
+	if (!checked.ok) return checked;
+	const stub = partitionLog(env, described.value.topicId, partition);
+	if (typeof at === "number") {
+		const found = await stub.offsetForTimestamp(described.value.topicId, at);
+		if (!found.ok && found.error.code === "topic_not_found") invalidate(topic);
+		return found.ok ? { ok: true, value: found.value.offset } : found;
+	}
+	const offsets = await stub.offsets();
+	return { ok: true, value: at === "earliest" ? offsets.logStartOffset : offsets.highWatermark };
+}
 
 export const upstashRoutes = new Hono<AppEnv>();
+
+// The dialect first, so a 401 from `authenticate` already takes Upstash's shape; then the same auth, ACL and
+// quotas as `/v1` (Basic `<key id>:<secret>`, or `admin:<ADMIN_TOKEN>`).
+upstashRoutes.use("*", upstashDialect(), authenticate(), authorize(), quotas());
+
+upstashRoutes
+	.post("/produce", async (c) => {
+		const messages = await requiredJson(c.req.raw, ProduceBody);
+		return c.json(
+			await produceAll(
+				c,
+				messages.map((message) => ({ topic: message.topic, message })),
+			),
+		);
+	})
+	.all("/produce", methodNotAllowed)
+	.post("/produce/:topic", async (c) => {
+		const { topic } = validate(ProduceTopicPath, c.req.param());
+		const messages = await requiredJson(c.req.raw, ProduceTopicBody);
+		return c.json(
+			await produceAll(
+				c,
+				messages.map((message) => ({ topic, message })),
+			),
+		);
+	})
+	.all("/produce/:topic", methodNotAllowed)
+	.get("/produce/:topic/:message", async (c) => {
+		// Upstash's one-liner: the message is the path's last segment, the answer a single metadata object.
+		const { topic, message } = validate(ProducePathMessage, c.req.param());
+		const { key } = validate(ProduceQuery, c.req.query(), "query");
+		const [metadata] = await produceAll(c, [{ topic, message: key === undefined ? { value: message } : { value: message, key } }]);
+		return c.json(metadata);
+	})
+	.all("/produce/:topic/:message", methodNotAllowed)
+	.post("/webhook", async (c) => {
+		const { topic, key, partition } = validate(WebhookQuery, c.req.query(), "query");
+		requireAccess(c, topicResource(topic), "produce");
+		const { value, encoding } = await bodyValue(c.req.raw);
+		const input = {
+			key: key ?? null,
+			value,
+			headers: recordHeaders(c.req.raw.headers),
+			timestampMs: null,
+			keyEncoding: "json" as const,
+			valueEncoding: encoding,
+			partition: partition ?? null,
+		};
+		const outcome = unwrap(await produce(c.env, topic, [input]));
+		return c.json(toMetadata(topic, outcome.positions[0] as NonNullable<(typeof outcome.positions)[0]>));
+	})
+	.all("/webhook", methodNotAllowed)
+	.post("/fetch", async (c) => {
+		const body = await requiredJson(c.req.raw, FetchBody);
+		const asked = [...(body.topicPartitionOffsets ?? [])].map((tpo) => ({ ...tpo, offset: tpo.offset as number | null }));
+		if (body.topic !== undefined && body.partition !== undefined)
+			asked.push({ topic: body.topic, partition: body.partition, offset: body.offset ?? null });
+		for (const topic of new Set(asked.map((a) => a.topic))) requireAccess(c, topicResource(topic), "consume");
+		const reads = unwrap(await readPartitions(c.env, asked, body.timeout ?? UPSTASH_TIMEOUT_MS_DEFAULT));
+		const messages: UpstashMessage[] = reads.flatMap(({ topic, records }) => parseStoredRecords(records).map((r) => toMessage(topic, r)));
+		return fetchedJson(c, messages);
+	})
+	.all("/fetch", methodNotAllowed)
+	.post("/consume/:group/:instance", async (c) => {
+		const { group, instance } = validate(InstancePath, c.req.param());
+		const body = await requiredJson(c.req.raw, ConsumeBody);
+		return consumeFor(c, group, instance, body.topics ?? [body.topic as string], body.timeout);
+	})
+	.all("/consume/:group/:instance", methodNotAllowed)
+	.on(["GET", "POST"], "/consume/:group/:instance/:topic", async (c) => {
+		// The console's snippet: the topic in the path, a body optional.
+		const { group, instance, topic } = validate(ConsumeTopicPath, c.req.param());
+		const body = validate(ConsumeTopicBody, (c.req.method === "POST" ? await optionalJson(c.req.raw) : undefined) ?? {}, "body");
+		return consumeFor(c, group, instance, [topic], body.timeout);
+	})
+	.all("/consume/:group/:instance/:topic", methodNotAllowed)
+	.post("/commit/:group/:instance", async (c) => {
+		const { group, instance } = validate(InstancePath, c.req.param());
+		const body = await optionalJson(c.req.raw);
+		if (body === undefined) {
+			unwrap(await commitConsumed(c.env, group, instance));
+			return c.json(SUCCESS);
+		}
+		const offsets = validate(CommitBody, body, "body");
+		for (const topic of new Set(offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
+		unwrap(
+			await commitOffsets(
+				c.env,
+				group,
+				instance,
+				offsets.map((o) => ({ ...o, metadata: null })),
+			),
+		);
+		return c.json(SUCCESS);
+	})
+	.all("/commit/:group/:instance", methodNotAllowed)
+	.post("/committed/:group/:instance", async (c) => {
+		const { group } = validate(InstancePath, c.req.param());
+		const asked = await requiredJson(c.req.raw, TopicPartitionsBody);
+		for (const topic of new Set(asked.map((tp) => tp.topic))) requireAccess(c, topicResource(topic), "describe");
+		const described = await groupCoordinator(c.env, group).describe(group);
+		// Kafka answers "nothing committed" for a group it has never seen, not an error.
+		if (!described.ok && described.error.code !== "group_not_found") unwrap(described);
+		return c.json(committedOffsets(asked, described.ok ? described.value.committed : []));
+	})
+	.all("/committed/:group/:instance", methodNotAllowed)
+	.post("/delete-consumer/:group/:instance", async (c) => {
+		const { group, instance } = validate(InstancePath, c.req.param());
+		unwrap(await removeInstance(c.env, group, instance));
+		return c.json(SUCCESS);
+	})
+	.all("/delete-consumer/:group/:instance", methodNotAllowed)
+	.get("/topics", async (c) => {
+		const topics = await registry(c.env).listTopics();
+		const visible = topics.filter((t) => may(c, topicResource(t.name), "describe"));
+		return c.json(Object.fromEntries(visible.map((t) => [t.name, t.partitions])));
+	})
+	.all("/topics", methodNotAllowed)
+	.get("/consumers", async (c) => {
+		// Upstash lists the instances its server runs: here, groups with members, each described by its coordinator.
+		const groups = (await groupDirectory(c.env).list())
+			.filter((g) => g.state === "stable" && may(c, groupResource(g.group), "describe"))
+			.slice(0, UPSTASH_CONSUMERS_GROUPS_MAX);
+		const described = await Promise.all(
+			groups.map(async ({ group }) => ({ group, result: await groupCoordinator(c.env, group).describe(group) })),
+		);
+		const visible = (topic: string) => may(c, topicResource(topic), "describe");
+		return c.json(
+			described.flatMap(({ group, result }) => {
+				if (!result.ok || result.value.members.length === 0) return [];
+				const members = result.value.members.map((m) => ({ ...m, assignment: m.assignment.filter((tp) => visible(tp.topic)) }));
+				return [groupAssignments(group, { ...result.value, members })];
+			}),
+		);
+	})
+	.all("/consumers", methodNotAllowed)
+	.post("/offsets/:timestamp", async (c) => {
+		const { timestamp } = validate(OffsetsPath, c.req.param());
+		const asked = await requiredJson(c.req.raw, TopicPartitionsBody);
+		for (const topic of new Set(asked.map((tp) => tp.topic))) requireAccess(c, topicResource(topic), "describe");
+		const offsets = await Promise.all(
+			asked.map(async (tp) => ({ ...tp, offset: unwrap(await offsetAt(c.env, tp.topic, tp.partition, timestamp)) })),
+		);
+		return c.json(offsets);
+	})
+	.all("/offsets/:timestamp", methodNotAllowed);

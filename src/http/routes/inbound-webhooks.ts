@@ -38,7 +38,7 @@ function isJson(type: string | null): boolean {
 }
 
 /** Reads a body as bytes, refusing more than `REQUEST_BYTES_MAX`. */
-async function bodyValue(request: Request): Promise<{ value: unknown; encoding: ValueEncoding }> {
+export async function bodyValue(request: Request): Promise<{ value: unknown; encoding: ValueEncoding }> {
 	const type = mediaType(request);
 	if (isJson(type)) {
 		const text = await readText(request);
@@ -54,7 +54,7 @@ async function bodyValue(request: Request): Promise<{ value: unknown; encoding: 
 	return { value: btoa(binary), encoding: "base64" };
 }
 
-function recordHeaders(headers: Headers): RecordHeader[] {
+export function recordHeaders(headers: Headers): RecordHeader[] {
 	const kept: RecordHeader[] = [];
 	for (const [key, value] of headers) {
 		if (SECRET_HEADERS.has(key) || kept.length >= RECORD_HEADERS_MAX) continue;

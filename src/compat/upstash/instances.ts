@@ -1,0 +1,180 @@
+/**
+ * @module
+ * Upstash consumer instances on Tributary's consumer groups (issue 7). An Upstash REST server keeps a Kafka
+ * consumer per (group, instance) in its memory, so clients must come back to the same server. Here an instance
+ * is a *static member* (KIP-345, `instance_id`) of the group's `GroupCoordinator`, which holds its assignment,
+ * positions and commits in SQLite: any isolate can serve any call.
+ *
+ * The member id of an instance is looked up in the coordinator (`describe`) and cached per isolate only to save
+ * that lookup: a stale entry is answered `unknown_member`, and the call looks up again once. An instance joins
+ * on its first consume; consuming other topics later joins again with the new subscription (a rebalance).
+ */
+
+import { type PollOptions, pollGroup } from "../../group/consume.ts";
+import { groupCoordinator } from "../../group/stubs.ts";
+import type { CommittedOffset, MemberView, OffsetReset } from "../../group/types.ts";
+import { err, ok, type Result } from "../../shared/errors.ts";
+import { UPSTASH_INSTANCE_CACHE_MAX, UPSTASH_SESSION_TIMEOUT_MS } from "./limits.ts";
+import { subscriptionOf } from "./mapping.ts";
+
+interface KnownInstance {
+	readonly memberId: string;
+	/** The subscription the member joined with (sorted), or null when only looked up for a commit. */
+	readonly topics: string | null;
+}
+
+const known = new Map<string, KnownInstance>();
+
+function cacheKey(group: string, instance: string): string {
+	return `${group}\u0000${instance}`;
+}
+
+function remember(group: string, instance: string, entry: KnownInstance): void {
+	if (known.size >= UPSTASH_INSTANCE_CACHE_MAX) known.clear(); // bounded memory; a miss only costs a lookup
+	known.set(cacheKey(group, instance), entry);
+}
+
+/** Drops an instance from this isolate's cache (after it was removed, or answered `unknown_member`). */
+export function forgetInstance(group: string, instance: string): void {
+	known.delete(cacheKey(group, instance));
+}
+
+/** The instance's member as the coordinator knows it, with the topics it subscribes to; null if it has none. */
+async function lookUp(env: Env, group: string, instance: string): Promise<Result<{ memberId: string; topics: string | null } | null>> {
+	const described = await groupCoordinator(env, group).describe(group);
+	if (!described.ok) return described.error.code === "group_not_found" ? ok(null) : described;
+	const member = described.value.members.find((m) => m.instanceId === instance);
+	if (member === undefined) return ok(null);
+	const topics = member.subscription.topics === null ? null : subscriptionOf(member.subscription.topics).join(",");
+	return ok({ memberId: member.memberId, topics });
+}
+
+function noSuchInstance(group: string, instance: string): Result<never> {
+	return err("not_found", `consumer instance "${instance}" is not in group "${group}": consume first (it may have timed out)`, {
+		group,
+		instance,
+	});
+}
+
+/** The member id of an instance that must exist already (commit), from the cache or the coordinator. */
+async function existingMember(env: Env, group: string, instance: string): Promise<Result<string>> {
+	const cached = known.get(cacheKey(group, instance));
+	if (cached !== undefined) return ok(cached.memberId);
+	const found = await lookUp(env, group, instance);
+	if (!found.ok) return found;
+	if (found.value === null) return noSuchInstance(group, instance);
+	remember(group, instance, found.value);
+	return ok(found.value.memberId);
+}
+
+/** The member id of an instance subscribed to `topics`, joining (or re-joining with a new subscription) if needed. */
+async function memberFor(
+	env: Env,
+	group: string,
+	instance: string,
+	topics: readonly string[],
+	reset: OffsetReset,
+): Promise<Result<string>> {
+	const wanted = subscriptionOf(topics);
+	const key = wanted.join(",");
+	const cached = known.get(cacheKey(group, instance));
+	if (cached !== undefined && cached.topics === key) return ok(cached.memberId);
+	const found = await lookUp(env, group, instance);
+	if (!found.ok) return found;
+	if (found.value !== null && found.value.topics === key) {
+		remember(group, instance, found.value);
+		return ok(found.value.memberId);
+	}
+	// Settings apply when an instance is created, as an Upstash consumer's do: a later reset header does not rejoin.
+	const joined = await groupCoordinator(env, group).join(group, {
+		subscription: { topics: wanted, pattern: null },
+		sessionTimeoutMs: UPSTASH_SESSION_TIMEOUT_MS,
+		instanceId: instance,
+		strategy: null,
+		autoOffsetReset: reset,
+	});
+	if (!joined.ok) return joined;
+	remember(group, instance, { memberId: joined.value.memberId, topics: key });
+	return ok(joined.value.memberId);
+}
+
+/**
+ * Runs `call` for the instance's member; if the member is gone (timed out, removed, replaced by a join on another
+ * isolate), looks the instance up once more and retries.
+ */
+async function withMember<T>(
+	group: string,
+	instance: string,
+	resolve: () => Promise<Result<string>>,
+	call: (memberId: string) => Promise<Result<T>>,
+): Promise<Result<T>> {
+	for (let attempt = 0; ; attempt++) {
+		const member = await resolve();
+		if (!member.ok) return member;
+		const result = await call(member.value);
+		if (result.ok || result.error.code !== "unknown_member" || attempt > 0) return result;
+		forgetInstance(group, instance);
+	}
+}
+
+export interface ConsumeRequest {
+	readonly topics: readonly string[];
+	readonly autoOffsetReset: OffsetReset;
+	readonly poll: PollOptions;
+}
+
+/** One consume: the instance's poll, as `pollGroup` answers it (`{"records":[…],"generation","assignment"}`). */
+export function consume(env: Env, group: string, instance: string, request: ConsumeRequest): Promise<Result<string>> {
+	return withMember(
+		group,
+		instance,
+		() => memberFor(env, group, instance, request.topics, request.autoOffsetReset),
+		(memberId) => pollGroup(env, group, memberId, request.poll),
+	);
+}
+
+/**
+ * Commits explicit offsets for the instance, in the generation it is in now. A rebalance between reading the
+ * generation and committing is retried once with the new one; a partition the instance does not own is refused.
+ */
+export function commitOffsets(env: Env, group: string, instance: string, offsets: readonly CommittedOffset[]): Promise<Result<MemberView>> {
+	const coordinator = groupCoordinator(env, group);
+	return withMember(
+		group,
+		instance,
+		() => existingMember(env, group, instance),
+		async (memberId) => {
+			for (let attempt = 0; ; attempt++) {
+				const view = await coordinator.heartbeat(group, memberId);
+				if (!view.ok) return view;
+				const committed = await coordinator.commit(group, { memberId, generation: view.value.generation, offsets });
+				if (committed.ok || committed.error.code !== "rebalance_in_progress" || attempt > 0) return committed;
+			}
+		},
+	);
+}
+
+/** Commits what the instance has consumed: its position on every partition it owns (no body, Kafka's `commitSync()`). */
+export function commitConsumed(env: Env, group: string, instance: string): Promise<Result<readonly CommittedOffset[]>> {
+	return withMember(
+		group,
+		instance,
+		() => existingMember(env, group, instance),
+		async (memberId) => {
+			const committed = await groupCoordinator(env, group).commitPositions(group, memberId);
+			return committed.ok ? ok(committed.value.offsets) : committed;
+		},
+	);
+}
+
+/** Removes the instance from its group, which rebalances at once (its pending auto-commits are committed first). */
+export async function removeInstance(env: Env, group: string, instance: string): Promise<Result<void>> {
+	forgetInstance(group, instance);
+	const found = await lookUp(env, group, instance);
+	if (!found.ok) return found;
+	if (found.value === null) return noSuchInstance(group, instance);
+	const left = await groupCoordinator(env, group).leave(group, found.value.memberId);
+	// Another isolate replaced or removed it meanwhile: it is not in the group either way.
+	if (!left.ok && left.error.code === "unknown_member") return ok(undefined);
+	return left;
+}

@@ -1,0 +1,24 @@
+/**
+ * @module
+ * Limits and defaults of the Upstash Kafka REST API mount (issue 7). Everything else (body size, records per
+ * produce, fetch ceilings) is Tributary's own, from `src/shared/limits.ts`.
+ */
+
+/** Upstash's documented default for `timeout` on fetch and consume: wait at most 1 s for records. */
+export const UPSTASH_TIMEOUT_MS_DEFAULT = 1_000;
+
+/**
+ * Session of a consumer instance. REST clients call irregularly (a cron'd function, a request handler), so
+ * Kafka's 45 s would rebalance the group between two calls a minute apart and hand the instance's partitions
+ * around; five minutes keeps them put, and `removeConsumerInstance` frees them at once.
+ */
+export const UPSTASH_SESSION_TIMEOUT_MS = 300_000;
+
+/** `topicPartitionOffsets` in one fetch, and partitions in one committed/offsets request. */
+export const UPSTASH_PARTITIONS_PER_REQUEST_MAX = 1_000;
+
+/** Consumer instances remembered per isolate (instance → member id); the cache is dropped whole when full. */
+export const UPSTASH_INSTANCE_CACHE_MAX = 10_000;
+
+/** Groups `GET /consumers` describes; more are left out (each is one coordinator call). */
+export const UPSTASH_CONSUMERS_GROUPS_MAX = 100;

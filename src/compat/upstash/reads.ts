@@ -1,0 +1,116 @@
+/**
+ * @module
+ * Upstash's fetch (issue 7): read several `<topic, partition, offset>` at once, without a consumer group. Each
+ * partition is read in parallel; when all are empty the call long-polls them together for up to `timeout` and
+ * answers as soon as one has records (the other waits are abandoned: a read changes nothing).
+ */
+
+import { checkPartition, describeTopic, invalidate, partitionLog } from "../../broker/topic-directory.ts";
+import type { ReadResult } from "../../partition/types.ts";
+import { ok, type Result } from "../../shared/errors.ts";
+import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../shared/limits.ts";
+import type { TopicMeta } from "../../topic/types.ts";
+
+export interface PartitionAsk {
+	readonly topic: string;
+	readonly partition: number;
+	/** Null: from the log start. */
+	readonly offset: number | null;
+}
+
+export interface PartitionRecords {
+	readonly topic: string;
+	/** The records as the partition returns them: JSON objects joined by `RECORD_SEPARATOR`. */
+	readonly records: string;
+	readonly recordCount: number;
+}
+
+interface Planned {
+	readonly ask: PartitionAsk;
+	readonly meta: TopicMeta;
+}
+
+/** Each asked partition's topic metadata, checked: an unknown topic or partition fails the whole call. */
+async function plan(env: Env, asked: readonly PartitionAsk[]): Promise<Result<Planned[]>> {
+	const topics = [...new Set(asked.map((a) => a.topic))];
+	const metas = await Promise.all(topics.map((t) => describeTopic(env, t)));
+	const byName = new Map<string, TopicMeta>();
+	for (const meta of metas) {
+		if (!meta.ok) return meta;
+		byName.set(meta.value.name, meta.value);
+	}
+	const planned: Planned[] = [];
+	for (const ask of asked) {
+		const meta = byName.get(ask.topic) as TopicMeta;
+		const checked = checkPartition(meta, ask.partition);
+		if (!checked.ok) return checked;
+		planned.push({ ask, meta });
+	}
+	return ok(planned);
+}
+
+function readOne(env: Env, p: Planned, waitMs: number, share: number): Promise<Result<ReadResult>> {
+	return partitionLog(env, p.meta.topicId, p.ask.partition).read({
+		topicId: p.meta.topicId,
+		offset: p.ask.offset,
+		maxRecords: FETCH_RECORDS_DEFAULT,
+		// The response as a whole stays within one default fetch; each partition still returns at least one record.
+		maxBytes: Math.max(1, Math.floor(FETCH_BYTES_DEFAULT / share)),
+		waitMs,
+	});
+}
+
+function unwrapAll(planned: readonly Planned[], results: readonly Result<ReadResult>[]): Result<PartitionRecords[]> {
+	const out: PartitionRecords[] = [];
+	for (const [i, result] of results.entries()) {
+		const topic = (planned[i] as Planned).ask.topic;
+		if (!result.ok) {
+			if (result.error.code === "topic_not_found") invalidate(topic);
+			return result;
+		}
+		out.push({ topic, records: result.value.records, recordCount: result.value.recordCount });
+	}
+	return ok(out);
+}
+
+/** Waits on every partition at once and settles on the first that returns records, or on all being empty. */
+function firstRecords(env: Env, planned: readonly Planned[], waitMs: number): Promise<Result<PartitionRecords[]>> {
+	return new Promise((resolve) => {
+		let pending = planned.length;
+		let done = false;
+		const empty = planned.map((p) => ({ topic: p.ask.topic, records: "", recordCount: 0 }));
+		planned.forEach((p) => {
+			readOne(env, p, waitMs, planned.length)
+				.then((result) => {
+					if (done) return;
+					const one = unwrapAll([p], [result]);
+					if (!one.ok) {
+						done = true;
+						resolve(one);
+						return;
+					}
+					if ((one.value[0]?.recordCount ?? 0) === 0) return;
+					done = true;
+					resolve(ok(one.value));
+				})
+				// A failed wait is an empty answer: the client fetches again.
+				.catch(() => undefined)
+				.finally(() => {
+					pending--;
+					if (pending === 0 && !done) {
+						done = true;
+						resolve(ok(empty));
+					}
+				});
+		});
+	});
+}
+
+/** Reads every asked partition; if all are empty, waits up to `timeoutMs` for the first records. */
+export async function readPartitions(env: Env, asked: readonly PartitionAsk[], timeoutMs: number): Promise<Result<PartitionRecords[]>> {
+	const planned = await plan(env, asked);
+	if (!planned.ok) return planned;
+	const first = unwrapAll(planned.value, await Promise.all(planned.value.map((p) => readOne(env, p, 0, planned.value.length))));
+	if (!first.ok || timeoutMs === 0 || first.value.some((r) => r.recordCount > 0)) return first;
+	return firstRecords(env, planned.value, timeoutMs);
+}

@@ -1,0 +1,137 @@
+/**
+ * @module
+ * What the Upstash Kafka REST API accepts (issue 7), as `@upstash/kafka` 1.3.5 and Upstash's docs send it.
+ * Bodies are parsed like Upstash's server does: unknown fields are ignored (the client spreads a caller's
+ * options into the body), but every field we read is checked for type and range, so bad input is a 400.
+ */
+
+import { z } from "zod";
+import { digits, PartitionParam, TopicName } from "../../http/schemas.ts";
+import {
+	FETCH_WAIT_MS_MAX,
+	GROUP_ID_LENGTH_MAX,
+	GROUP_SUBSCRIPTION_TOPICS_MAX,
+	HEADER_KEY_BYTES_MAX,
+	PARTITIONS_MAX,
+	PRODUCE_RECORDS_MAX,
+	RECORD_HEADERS_MAX,
+} from "../../shared/limits.ts";
+import { UPSTASH_PARTITIONS_PER_REQUEST_MAX } from "./limits.ts";
+
+/** Consumer group and instance ids: the charset `/v1/groups` uses, so they are safe in a path and an object name. */
+export const ConsumerId = z
+	.string()
+	.min(1)
+	.max(GROUP_ID_LENGTH_MAX)
+	.regex(/^[a-zA-Z0-9._-]+$/, "group and instance ids use only letters, digits, '.', '_' and '-'")
+	.refine((id) => id !== "." && id !== "..", "an id may not be '.' or '..'");
+
+export const InstancePath = z.object({ group: ConsumerId, instance: ConsumerId });
+export const ConsumeTopicPath = InstancePath.extend({ topic: TopicName });
+export const ProduceTopicPath = z.object({ topic: TopicName });
+export const ProducePathMessage = z.object({ topic: TopicName, message: z.string() });
+export const ProduceQuery = z.object({ key: z.string().max(HEADER_KEY_BYTES_MAX).optional() });
+
+const Partition = z
+	.number()
+	.int()
+	.min(0)
+	.max(PARTITIONS_MAX - 1);
+const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Latest timestamp accepted: the largest a JavaScript Date can hold. */
+const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
+
+/** `timeout` (ms) of fetch and consume; above Tributary's long-poll ceiling it is lowered to it. */
+const Timeout = z
+	.number()
+	.int()
+	.min(0)
+	.max(Number.MAX_SAFE_INTEGER)
+	.transform((ms) => Math.min(ms, FETCH_WAIT_MS_MAX));
+
+const Header = z.object({ key: z.string().max(HEADER_KEY_BYTES_MAX), value: z.string() });
+
+/** One message as `/produce/{topic}` takes it. Upstash's `value` is a string: the client JSON-encodes objects. */
+export const UpstashMessage = z.object({
+	value: z.string(),
+	key: z.string().optional(),
+	partition: Partition.optional(),
+	timestamp: z.number().int().min(0).max(TIMESTAMP_MS_MAX).optional(),
+	headers: z.array(Header).max(RECORD_HEADERS_MAX).optional(),
+});
+
+/** One message as `/produce` takes it: the same with its topic. */
+export const UpstashTopicMessage = UpstashMessage.extend({ topic: TopicName });
+
+function oneOrMany<S extends z.ZodType>(item: S, max: number) {
+	return z.union([z.array(item).min(1, "send at least one").max(max), item.transform((one) => [one])]);
+}
+
+export const ProduceBody = oneOrMany(UpstashTopicMessage, PRODUCE_RECORDS_MAX);
+export const ProduceTopicBody = oneOrMany(UpstashMessage, PRODUCE_RECORDS_MAX);
+
+export const TopicPartitionBody = z.object({ topic: TopicName, partition: Partition });
+export const TopicPartitionOffsetBody = TopicPartitionBody.extend({ offset: Offset });
+
+export const FetchBody = z
+	.object({
+		topic: TopicName.optional(),
+		partition: Partition.optional(),
+		offset: Offset.optional(),
+		topicPartitionOffsets: z.array(TopicPartitionOffsetBody).max(UPSTASH_PARTITIONS_PER_REQUEST_MAX).optional(),
+		timeout: Timeout.optional(),
+	})
+	.superRefine((body, ctx) => {
+		if ((body.topic === undefined) !== (body.partition === undefined)) {
+			ctx.addIssue({ code: "custom", path: ["partition"], message: "give topic and partition together" });
+		}
+		if (body.topic === undefined && (body.topicPartitionOffsets ?? []).length === 0) {
+			ctx.addIssue({ code: "custom", path: ["topic"], message: "give topic and partition, or topicPartitionOffsets" });
+		}
+	});
+
+/** A consume body: one topic or several (the client sends `topic` for one), and how long to wait. */
+export const ConsumeBody = z
+	.object({
+		topic: TopicName.optional(),
+		topics: z.array(TopicName).min(1).max(GROUP_SUBSCRIPTION_TOPICS_MAX).optional(),
+		timeout: Timeout.optional(),
+	})
+	.refine((body) => (body.topic === undefined) !== (body.topics === undefined), "give exactly one of topic or topics");
+
+/** `/consume/{group}/{instance}/{topic}`: the topic is in the path; the body, if any, may only set a timeout. */
+export const ConsumeTopicBody = z.object({ timeout: Timeout.optional() });
+
+/** The consumer settings Upstash takes as headers; absent ones take Kafka's defaults. */
+export const ConsumeHeaders = z.object({
+	"kafka-enable-auto-commit": z.enum(["true", "false"]).optional(),
+	"kafka-auto-commit-interval": digits(Number.MAX_SAFE_INTEGER).optional(),
+	"kafka-auto-offset-reset": z.enum(["earliest", "latest", "none"]).optional(),
+});
+
+/** Explicit offsets to commit: one or several; no body at all commits what the instance consumed. */
+export const CommitBody = oneOrMany(TopicPartitionOffsetBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX).superRefine((offsets, ctx) => {
+	const seen = new Set<string>();
+	offsets.forEach((o, i) => {
+		const key = `${o.topic}/${o.partition}`;
+		if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `${key} appears twice` });
+		seen.add(key);
+	});
+});
+
+export const TopicPartitionsBody = oneOrMany(TopicPartitionBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX);
+
+/** `/offsets/{timestamp}`: `earliest`, `latest` or epoch milliseconds. */
+export const OffsetsPath = z.object({
+	timestamp: z.union([z.enum(["earliest", "latest"]), digits(Number.MAX_SAFE_INTEGER)]),
+});
+
+/** `/webhook?topic=`: the topic, and optionally the record's key and partition. */
+export const WebhookQuery = z.object({
+	topic: TopicName,
+	key: z.string().max(HEADER_KEY_BYTES_MAX).optional(),
+	partition: PartitionParam.optional(),
+});
+
+export type UpstashMessageInput = z.output<typeof UpstashMessage>;
+export type TopicPartitionOffsetInput = z.output<typeof TopicPartitionOffsetBody>;

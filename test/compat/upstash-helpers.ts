@@ -1,0 +1,68 @@
+/**
+ * Helpers for the Upstash compatibility tests: the real, unmodified `@upstash/kafka` client, with only its
+ * transport routed in-process. The client calls the global `fetch`; while installed, requests to the test host
+ * go to the Worker's own fetch handler (`exports.default.fetch`), everything else to the real `fetch`.
+ */
+
+import { exports } from "cloudflare:workers";
+import { Kafka } from "@upstash/kafka";
+import { afterAll, beforeAll } from "vitest";
+import { ADMIN_TOKEN, BASE } from "../helpers.ts";
+
+export const UPSTASH_URL = `${BASE}/upstash`;
+
+/** Every request the client sent and the status it got, in order (for asserting retries). */
+export const sent: { method: string; path: string; status: number; body: string }[] = [];
+
+/** Routes the client's `fetch` to the Worker for the whole test file. */
+export function routeClientToWorker(): void {
+	const realFetch = globalThis.fetch;
+	beforeAll(() => {
+		globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+			const request = new Request(input, init);
+			if (!request.url.startsWith(BASE)) return realFetch(input, init);
+			const response = await exports.default.fetch(request);
+			const body = await response.clone().text();
+			sent.push({ method: request.method, path: new URL(request.url).pathname, status: response.status, body });
+			return response;
+		};
+	});
+	afterAll(() => {
+		globalThis.fetch = realFetch;
+	});
+}
+
+export function kafka(username = "admin", password = ADMIN_TOKEN): Kafka {
+	return new Kafka({ url: UPSTASH_URL, username, password });
+}
+
+/**
+ * Runs `call` with the client's back-off between retries cut to nothing: it retries any non-2xx five times,
+ * waiting 0.5–8 s, which is its behaviour to keep, not the tests' time to spend. Only delays the client asks for
+ * (≥ 500 ms) are shortened.
+ */
+export async function withoutBackoff<T>(call: () => Promise<T>): Promise<T> {
+	const realSetTimeout = globalThis.setTimeout;
+	globalThis.setTimeout = ((handler: () => void, ms?: number) => realSetTimeout(handler, (ms ?? 0) >= 500 ? 0 : ms)) as typeof setTimeout;
+	try {
+		return await call();
+	} finally {
+		globalThis.setTimeout = realSetTimeout;
+	}
+}
+
+/** The `UpstashError` a failing client call throws, with the requests it made. */
+export async function clientError(
+	call: () => Promise<unknown>,
+): Promise<{ error: { message: string; status: number; name: string }; attempts: typeof sent }> {
+	const before = sent.length;
+	const error = await withoutBackoff(() =>
+		call().then(
+			() => {
+				throw new Error("expected the call to fail");
+			},
+			(e: unknown) => e as { message: string; status: number; name: string },
+		),
+	);
+	return { error, attempts: sent.slice(before) };
+}
