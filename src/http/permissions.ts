@@ -24,6 +24,7 @@ function on(resource: (params: RouteParams) => Resource, operation: Operation, a
 const topic = (p: RouteParams): Resource => topicResource(p.topic ?? "");
 const group = (p: RouteParams): Resource => groupResource(p.group ?? "");
 const cluster = (): Resource => CLUSTER;
+const v3Topic = (p: RouteParams): Resource => topicResource(p.topic_name ?? ""); // Confluent REST v3 (issue 7)
 
 /** `<METHOD> <route path as registered>` → what it needs. */
 export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
@@ -57,6 +58,13 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
 	"GET /v1/keys": on(cluster, "admin"),
 	"POST /v1/keys": on(cluster, "admin"),
 	"DELETE /v1/keys/:id": on(cluster, "admin"),
+	// Confluent REST v3 (issue 7): src/compat/confluent/routes.ts. Its paths name the topic `:topic_name`.
+	"GET /kafka/v3/clusters": { handler: "any key holding some right may see the one cluster" },
+	"GET /kafka/v3/clusters/:cluster_id": { handler: "any key holding some right may see the one cluster" },
+	"GET /kafka/v3/clusters/:cluster_id/topics": { handler: "lists only the topics the key may describe" },
+	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name": on(v3Topic, "describe"),
+	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/records": on(v3Topic, "produce"),
+	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}": on(v3Topic, "produce"),
 	// Upstash (issue 7): the Upstash Kafka REST API under /upstash (src/compat/upstash/routes.ts); instances are group members.
 	"POST /upstash/produce": { handler: "produce on each topic the messages name" },
 	"POST /upstash/produce/:topic": on(topic, "produce"),

@@ -61,6 +61,7 @@ function onCluster(route: string, path: string, body?: unknown): Case {
 
 const T = `/v1/topics/${topic}`;
 const G = `/v1/groups/${group}`;
+const V3 = "/kafka/v3/clusters/tributary"; // Confluent REST v3 (issue 7)
 const CASES: Case[] = [
 	{
 		route: "GET /v1/topics",
@@ -118,6 +119,36 @@ const CASES: Case[] = [
 	onCluster("GET /v1/keys", "/v1/keys"),
 	onCluster("POST /v1/keys", "/v1/keys", { name: "from-matrix", acl: [] }),
 	onCluster("DELETE /v1/keys/:id", `/v1/keys/${KEY_ID}`),
+	// Confluent REST v3 (issue 7): the cluster is visible to any key holding some right; topics as in /v1.
+	{
+		route: "GET /kafka/v3/clusters",
+		path: "/kafka/v3/clusters",
+		granted: [{ resource: `topic:${topic}`, operations: ["describe"] }],
+		denied: [],
+	},
+	{
+		route: "GET /kafka/v3/clusters/:cluster_id",
+		path: V3,
+		granted: [{ resource: `topic:${topic}`, operations: ["describe"] }],
+		denied: [],
+	},
+	{
+		route: "GET /kafka/v3/clusters/:cluster_id/topics",
+		path: `${V3}/topics`,
+		granted: [{ resource: `topic:${topic}`, operations: ["describe"] }],
+		denied: [{ resource: "topic:elsewhere", operations: ALL }],
+		hides: (body) => !JSON.stringify(body).includes(topic),
+	},
+	onTopic("GET /kafka/v3/clusters/:cluster_id/topics/:topic_name", `${V3}/topics/${topic}`, "describe"),
+	onTopic("POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/records", `${V3}/topics/${topic}/records`, "produce", {
+		value: { type: "STRING", data: "matrix" },
+	}),
+	onTopic(
+		"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}",
+		`${V3}/topics/${topic}/records:batch`,
+		"produce",
+		{ entries: [{ id: "matrix", value: { type: "STRING", data: "matrix" } }] },
+	),
 ];
 
 function methodOf(c: Case): string {

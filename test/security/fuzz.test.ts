@@ -53,6 +53,7 @@ const hostile = fc.constantFrom(
 );
 const segment = fc.oneof(hostile, fc.string({ maxLength: 12 }), fc.constant(scratch), fc.constant("g1"));
 const encodedSegment = fc.oneof(segment, segment.map(encodeURIComponent));
+const cluster = fc.oneof(fc.constant("tributary"), encodedSegment); // Confluent REST v3 (issue 7)
 
 /** Route shapes of the API with each parameter drawn from hostile and plausible values. */
 const path = fc.oneof(
@@ -79,6 +80,14 @@ const path = fc.oneof(
 	encodedSegment.map((g) => `/v1/groups/${g}/offsets/reset`),
 	encodedSegment.map((k) => `/v1/keys/${k}`),
 	fc.array(encodedSegment, { maxLength: 6 }).map((parts) => `/v1/${parts.join("/")}`),
+	// Confluent REST v3 (issue 7).
+	fc.constant("/kafka/v3/clusters"),
+	cluster.map((c) => `/kafka/v3/clusters/${c}`),
+	fc.tuple(cluster, encodedSegment).map(([c, t]) => `/kafka/v3/clusters/${c}/topics/${t}`),
+	fc
+		.tuple(cluster, encodedSegment, fc.constantFrom("records", "records:batch", "records%3Abatch", "records:x"))
+		.map(([c, t, op]) => `/kafka/v3/clusters/${c}/topics/${t}/${op}`),
+	fc.array(encodedSegment, { maxLength: 6 }).map((parts) => `/kafka/v3/${parts.join("/")}`),
 );
 
 /** Query parameters every route reads, with hostile values; `wait_ms` stays 0 so nothing long-polls. */
@@ -121,6 +130,22 @@ const body: fc.Arbitrary<BodyInit | undefined> = fc.oneof(
 		.record({ name: fc.string({ maxLength: 10 }), acl: fc.array(fc.record({ resource: fc.string(), operations: fc.array(fc.string()) })) })
 		.map((v) => JSON.stringify(v)),
 	fc.record({ topics: fc.array(segment, { maxLength: 2 }) }).map((v) => JSON.stringify(v)),
+	// Confluent REST v3 (issue 7): concatenated records and batches, plausible or not.
+	fc
+		.array(
+			fc.record({ value: fc.record({ type: fc.constantFrom("JSON", "BINARY", "STRING", "AVRO"), data: fc.jsonValue({ maxDepth: 2 }) }) }),
+			{
+				maxLength: 3,
+			},
+		)
+		.map((records) => records.map((r) => JSON.stringify(r)).join("")),
+	fc
+		.record({
+			entries: fc.array(fc.record({ id: fc.oneof(fc.string({ maxLength: 4 }), fc.nat()), value: fc.jsonValue({ maxDepth: 2 }) }), {
+				maxLength: 3,
+			}),
+		})
+		.map((v) => JSON.stringify(v)),
 	deepJson,
 	hugeNumbers,
 	invalidUtf8,

@@ -1,9 +1,213 @@
 /**
  * @module
- * Confluent REST v3 produce, mounted under `/kafka/v3` (issue 7). Placeholder: routes land with the issue.
+ * Confluent REST v3 under `/kafka/v3` (issue 7): produce one record, a stream of records (chunked body of
+ * concatenated JSON → one delivery report per record, in order) or a `records:batch` (207), plus enough of the
+ * cluster and topic resources for a client to discover the cluster. Errors take Confluent's shape
+ * (`{"error_code","message"}`, with Tributary's `error` alongside), whichever layer raises them.
+ *
+ * A request with a `Content-Length` is a plain request: one record is answered with its own status (404 unknown
+ * topic, 400 bad record, 413 too large). Without one (`Transfer-Encoding: chunked`) it is a stream: 200 at once,
+ * then a report per record as the records arrive.
+ *
+ * @example
+ * curl -u "admin:$TOKEN" -H "Content-Type: application/json" \
+ *   "$URL/kafka/v3/clusters/tributary/topics/orders/records" -d '{"value":{"type":"JSON","data":{"qty":2}}}'
  */
 
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { topicResource } from "../../auth/acl.ts";
+import { describeTopic, registry } from "../../broker/topic-directory.ts";
+import { AUDIT_TOPIC, may } from "../../http/access.ts";
 import type { AppEnv } from "../../http/app-env.ts";
+import { parseJson, readText, requireJson, validate } from "../../http/body.ts";
+import { authenticate } from "../../http/middleware/authenticate.ts";
+import { authorize } from "../../http/middleware/authorize.ts";
+import { quotas } from "../../http/middleware/quotas.ts";
+import { methodNotAllowed } from "../../http/routes/method-not-allowed.ts";
+import { TopicName } from "../../http/schemas.ts";
+import { ApiError, unwrap } from "../../shared/errors.ts";
+import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
+import { renderV3Error } from "./errors.ts";
+import { BATCH_ENTRIES_MAX, CLUSTER_ID, RECORD_TEXT_LENGTH_MAX } from "./limits.ts";
+import { prepareItem, produceItems, produceStream, reportOf } from "./produce-stream.ts";
+import { type Outcome, type Prepared, produceWindow } from "./produce-window.ts";
+import { BatchEntryId, deliveryReport, ProduceBatchEntry, toV3Record } from "./records.ts";
+import { clusterData, clusterList, type TopicSummary, topicData, topicList } from "./resources.ts";
+
+type C = Context<AppEnv>;
+
+const ClusterPath = z.object({ cluster_id: z.string() });
+const TopicPath = z.object({ cluster_id: z.string(), topic_name: TopicName });
+
+/** The one cluster, or Confluent's 404 for any other id. */
+function checkCluster(c: C): void {
+	const { cluster_id } = validate(ClusterPath, c.req.param(), "path");
+	if (cluster_id !== CLUSTER_ID) {
+		throw new ApiError("not_found", `Cluster ${cluster_id} cannot be found.`, { cluster_id, clusters: [CLUSTER_ID] });
+	}
+}
+
+function topicPath(c: C): string {
+	checkCluster(c);
+	return validate(TopicPath, c.req.param(), "path").topic_name;
+}
+
+function origin(c: C): string {
+	return new URL(c.req.url).origin;
+}
+
+/**
+ * Discovery of the cluster itself: any caller holding some right (a key with an empty ACL may do nothing, so it
+ * learns nothing either). Which topics a key sees is filtered separately.
+ */
+function requireSomeRight(c: C): void {
+	const principal = c.var.principal;
+	if (principal.kind === "admin" || principal.key.acl.some((entry) => entry.operations.length > 0)) return;
+	throw new ApiError("forbidden", `key "${principal.key.id}" has no rights, so it may not describe the cluster`, {
+		operation: "describe",
+		resource: "cluster",
+	});
+}
+
+function summary(meta: { name: string; partitions: number }): TopicSummary {
+	return { name: meta.name, partitions: meta.partitions, internal: meta.name === AUDIT_TOPIC };
+}
+
+const JSON_HEADERS = { "Content-Type": "application/json" };
+
+/** A plain (non-chunked) produce: the whole body is read first; a single record is answered with its status. */
+async function produceWhole(c: C, topic: string): Promise<Response> {
+	const splitter = new ConcatenatedJsonSplitter(RECORD_TEXT_LENGTH_MAX);
+	const items = [...splitter.push(await readText(c.req.raw)), ...splitter.end()];
+	if (items.length === 0) throw new ApiError("invalid_request", "Payload error. Request body is empty. Data is required.");
+	if (items.length === 1) {
+		const prepared = prepareItem(items[0] as SplitItem);
+		if (!prepared.ok) throw ApiError.from(prepared.error);
+		const [outcome] = (await produceWindow(c.env, topic, [prepared], Math.random())) as [Outcome];
+		if (!outcome.ok) throw ApiError.from(outcome.error);
+		return c.json(deliveryReport(topic, outcome.landed, prepared.record));
+	}
+	let body = "";
+	await produceItems(c.env, topic, items, Math.random(), async (text) => {
+		body += text;
+	});
+	return c.body(body, 200, JSON_HEADERS);
+}
+
+/** A chunked produce: 200 at once, then one report line per record as they are produced. */
+function produceChunked(c: C, topic: string): Response {
+	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+	const writer = writable.getWriter();
+	const encoder = new TextEncoder();
+	const requestId = c.var.requestId ?? "unknown";
+	const done = produceStream(c.env, topic, c.req.raw, (text) => writer.write(encoder.encode(text)), requestId)
+		.then(() => writer.close())
+		.catch((cause: unknown) => {
+			// Only writing can fail here (the client went away): nothing more can be told to it.
+			console.warn(`request ${requestId}: produce stream closed early: ${String(cause)}`);
+			return writer.abort(cause).catch(() => undefined);
+		});
+	try {
+		c.executionCtx.waitUntil(done);
+	} catch {
+		// No execution context (app.fetch called directly): the open response stream keeps the work alive.
+	}
+	return c.body(readable, 200, JSON_HEADERS);
+}
+
+const BatchBody = z.strictObject({
+	entries: z.array(z.unknown()).min(1, "entries must hold at least one entry").max(BATCH_ENTRIES_MAX),
+});
+
+/** Confluent refuses the whole batch when an id is missing, malformed or repeated; then each entry stands alone. */
+function checkBatchIds(entries: readonly unknown[]): string[] {
+	const ids = entries.map((entry, i) => {
+		const id = typeof entry === "object" && entry !== null ? (entry as { id?: unknown }).id : undefined;
+		return validate(BatchEntryId, id, `entries[${i}].id`);
+	});
+	const seen = new Set<string>();
+	for (const id of ids) {
+		if (seen.has(id)) throw new ApiError("invalid_request", `entry ids must be distinct; "${id}" is repeated`, { id });
+		seen.add(id);
+	}
+	return ids;
+}
+
+function prepareEntry(entry: unknown): Prepared {
+	try {
+		const { id: _, ...record } = validate(ProduceBatchEntry, entry, "entry");
+		return { ok: true, record: toV3Record(record) };
+	} catch (cause) {
+		if (cause instanceof ApiError) return { ok: false, error: cause.error };
+		throw cause;
+	}
+}
+
+async function produceBatch(c: C, topic: string): Promise<Response> {
+	requireJson(c.req.raw);
+	const { entries } = validate(BatchBody, parseJson(await readText(c.req.raw)));
+	const ids = checkBatchIds(entries);
+	const prepared = entries.map(prepareEntry);
+	const outcomes = await produceWindow(c.env, topic, prepared, Math.random());
+	const successes: Record<string, unknown>[] = [];
+	const failures: Record<string, unknown>[] = [];
+	outcomes.forEach((outcome, i) => {
+		const report = reportOf(topic, prepared[i] as Prepared, outcome);
+		(outcome.ok ? successes : failures).push({ id: ids[i], ...report });
+	});
+	return c.json({ successes, failures }, 207);
+}
 
 export const confluentRoutes = new Hono<AppEnv>();
+
+// The dialect first, so 401s, 403s, 404s and 500s from anything below leave in v3's shape; then /v1's guards.
+confluentRoutes.use(
+	"*",
+	async function confluentDialect(c, next) {
+		c.set("renderError", renderV3Error);
+		await next();
+	},
+	authenticate(),
+	authorize(),
+	quotas(),
+);
+
+confluentRoutes
+	.get("/clusters", (c) => {
+		requireSomeRight(c);
+		return c.json(clusterList(origin(c)));
+	})
+	.all("/clusters", methodNotAllowed)
+	.get("/clusters/:cluster_id", (c) => {
+		checkCluster(c);
+		requireSomeRight(c);
+		return c.json(clusterData(origin(c)));
+	})
+	.all("/clusters/:cluster_id", methodNotAllowed)
+	.get("/clusters/:cluster_id/topics", async (c) => {
+		checkCluster(c);
+		const topics = await registry(c.env).listTopics();
+		const visible = topics.filter((t) => may(c, topicResource(t.name), "describe")).map(summary);
+		return c.json(topicList(origin(c), visible));
+	})
+	.all("/clusters/:cluster_id/topics", methodNotAllowed)
+	.get("/clusters/:cluster_id/topics/:topic_name", async (c) => {
+		const topic = topicPath(c);
+		return c.json(topicData(origin(c), summary(unwrap(await describeTopic(c.env, topic)))));
+	})
+	.all("/clusters/:cluster_id/topics/:topic_name", methodNotAllowed)
+	.post("/clusters/:cluster_id/topics/:topic_name/records", async (c) => {
+		const topic = topicPath(c);
+		requireJson(c.req.raw);
+		unwrap(await describeTopic(c.env, topic)); // an unknown topic is a 404 before any body is read
+		return c.req.header("Content-Length") === undefined && c.req.raw.body !== null ? produceChunked(c, topic) : produceWhole(c, topic);
+	})
+	.all("/clusters/:cluster_id/topics/:topic_name/records", methodNotAllowed)
+	// Hono reads ':' in a path as a parameter: a one-value pattern matches the literal `records:batch` segment.
+	.post("/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}", async (c) => {
+		const topic = topicPath(c);
+		unwrap(await describeTopic(c.env, topic));
+		return produceBatch(c, topic);
+	})
+	.all("/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}", methodNotAllowed);

@@ -43,6 +43,8 @@ const BYTE_QUOTA_ROUTES: readonly { readonly method: string; readonly path: RegE
 	{ method: "POST", path: /^\/v1\/topics\/[^/]+\/(?:records|webhook)$/, quota: "produce_bytes_per_sec" },
 	{ method: "GET", path: /^\/v1\/topics\/[^/]+\/partitions\/[^/]+\/records$/, quota: "fetch_bytes_per_sec" },
 	{ method: "POST", path: /^\/v1\/groups\/[^/]+\/members\/[^/]+\/poll$/, quota: "fetch_bytes_per_sec" },
+	// Confluent REST v3 (issue 7): single, streamed and batch produce.
+	{ method: "POST", path: /^\/kafka\/v3\/clusters\/[^/]+\/topics\/[^/]+\/records(?::batch)?$/, quota: "produce_bytes_per_sec" },
 	// Upstash (issue 7). `GET /upstash/produce/{topic}/{message}` has no body to charge: its message is in the URL.
 	{ method: "POST", path: /^\/upstash\/(?:produce(?:\/[^/]+)?|webhook)$/, quota: "produce_bytes_per_sec" },
 	{ method: "POST", path: /^\/upstash\/(?:fetch|consume\/[^/]+\/[^/]+(?:\/[^/]+)?)$/, quota: "fetch_bytes_per_sec" },

@@ -1,0 +1,110 @@
+/**
+ * @module
+ * Confluent's streaming produce (issue 7): a body of concatenated JSON records in, one delivery report per record
+ * out, in order. Records are parsed one at a time as the body arrives; what one body chunk completes is produced
+ * as a window (see produce-window.ts) and its reports written before the next chunk is read. A malformed record
+ * gets an error report in its place and the stream goes on, as Confluent does; nothing is ever half written.
+ */
+
+import { parseJson, readTextChunks, validate } from "../../http/body.ts";
+import { ApiError, type DomainError } from "../../shared/errors.ts";
+import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
+import { v3Error } from "./errors.ts";
+import { PRODUCE_WINDOW_RECORDS_MAX, RECORD_TEXT_LENGTH_MAX, STREAM_BYTES_MAX, STREAM_RECORDS_MAX } from "./limits.ts";
+import { type Outcome, type Prepared, produceWindow } from "./produce-window.ts";
+import { deliveryReport, ProduceRequest, toV3Record } from "./records.ts";
+
+/** Turns a thrown `ApiError` into a failure value; anything else is a bug and propagates. */
+function failure(cause: unknown): { ok: false; error: DomainError } {
+	if (cause instanceof ApiError) return { ok: false, error: cause.error };
+	throw cause;
+}
+
+/** Parses and validates one record's text. Never throws for bad input: that becomes the record's error. */
+export function prepareItem(item: SplitItem): Prepared {
+	if (item.kind === "too_large") {
+		return {
+			ok: false,
+			error: {
+				code: "record_too_large",
+				message: `a record is ${item.length} characters of JSON; at most ${RECORD_TEXT_LENGTH_MAX} are read`,
+				details: { max_record_chars: RECORD_TEXT_LENGTH_MAX },
+			},
+		};
+	}
+	if (item.kind === "truncated") {
+		return { ok: false, error: { code: "invalid_json", message: `the body ended inside a record (${item.length} characters in)` } };
+	}
+	try {
+		return { ok: true, record: toV3Record(validate(ProduceRequest, parseJson(item.text, "record"), "record")) };
+	} catch (cause) {
+		return failure(cause);
+	}
+}
+
+/** The report for one record: its delivery report, or its error in v3's shape. */
+export function reportOf(topic: string, prepared: Prepared, outcome: Outcome): Record<string, unknown> {
+	if (!outcome.ok) return v3Error(outcome.error);
+	if (!prepared.ok) throw new Error("a record that failed preparation cannot have been produced");
+	return deliveryReport(topic, outcome.landed, prepared.record);
+}
+
+/** Produces `items` in windows and writes one report line per item, in order. */
+export async function produceItems(
+	env: Env,
+	topic: string,
+	items: readonly SplitItem[],
+	stickyRatio: number,
+	write: (text: string) => Promise<void>,
+): Promise<void> {
+	for (let from = 0; from < items.length; from += PRODUCE_WINDOW_RECORDS_MAX) {
+		const prepared = items.slice(from, from + PRODUCE_WINDOW_RECORDS_MAX).map(prepareItem);
+		const outcomes = await produceWindow(env, topic, prepared, stickyRatio);
+		await write(prepared.map((p, i) => `${JSON.stringify(reportOf(topic, p, outcomes[i] as Outcome))}\n`).join(""));
+	}
+}
+
+/**
+ * Reads the whole request as a record stream, writing reports through `write`. Bounded: after
+ * `STREAM_BYTES_MAX` bytes or `STREAM_RECORDS_MAX` records one last error report ends the stream. Expected
+ * failures end up in reports; a bug ends the stream with a 500 report and is logged.
+ */
+export async function produceStream(
+	env: Env,
+	topic: string,
+	request: Request,
+	write: (text: string) => Promise<void>,
+	requestId: string,
+): Promise<void> {
+	const splitter = new ConcatenatedJsonSplitter(RECORD_TEXT_LENGTH_MAX);
+	const stickyRatio = Math.random();
+	let records = 0;
+	const take = async (items: SplitItem[]): Promise<boolean> => {
+		const room = STREAM_RECORDS_MAX - records;
+		await produceItems(env, topic, items.slice(0, room), stickyRatio, write);
+		records += Math.min(items.length, room);
+		if (items.length <= room) return true;
+		const error: DomainError = {
+			code: "invalid_request",
+			message: `a stream holds at most ${STREAM_RECORDS_MAX} records; the rest were not read`,
+			details: { max_records: STREAM_RECORDS_MAX },
+		};
+		await write(`${JSON.stringify(v3Error(error))}\n`);
+		return false;
+	};
+	try {
+		for await (const chunk of readTextChunks(request, STREAM_BYTES_MAX)) {
+			if (!(await take(splitter.push(chunk)))) return;
+		}
+		await take(splitter.end());
+	} catch (cause) {
+		if (cause instanceof ApiError) {
+			await write(`${JSON.stringify(v3Error(cause.error))}\n`);
+			return;
+		}
+		console.error(
+			`request ${requestId}: produce stream failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`,
+		);
+		await write(`${JSON.stringify(v3Error({ code: "internal", message: "internal error", details: { request_id: requestId } }))}\n`);
+	}
+}
