@@ -69,6 +69,7 @@ export const ROUTE_PERMISSIONS: Readonly<Record<string, Permission>> = {
 	"POST /upstash/produce": { handler: "produce on each topic the messages name" },
 	"POST /upstash/produce/:topic": on(topic, "produce"),
 	"GET /upstash/produce/:topic/:message": on(topic, "produce"),
+	"GET /upstash/webhook": { handler: "produce on the topic in ?topic=" },
 	"POST /upstash/webhook": { handler: "produce on the topic in ?topic=" },
 	"POST /upstash/fetch": { handler: "consume on each topic fetched" },
 	"POST /upstash/consume/:group/:instance": on(group, "consume", "consume on each subscribed topic"),

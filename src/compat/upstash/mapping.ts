@@ -68,9 +68,14 @@ export interface StoredRecord {
 	readonly value_encoding?: ValueEncoding;
 }
 
-/** Upstash's error body: the client throws `UpstashError` with `error` as its message. */
+/**
+ * Upstash's error body: the client throws `UpstashError` with `error` as its message. Tributary's recovery
+ * details have no place in it, except a 500's request id, which goes into the message so it reaches a bug report.
+ */
 export function upstashErrorBody(error: DomainError, status: number): { error: string; status: number } {
-	return { error: error.message, status };
+	const requestId = error.details?.request_id;
+	const message = typeof requestId === "string" ? `${error.message} (request id ${requestId})` : error.message;
+	return { error: message, status };
 }
 
 /** An Upstash message to produce: its string value and key are stored as JSON strings, read back unchanged. */
@@ -153,4 +158,9 @@ export function subscriptionOf(topics: readonly string[]): string[] {
 /** Records as a partition read returns them (JSON objects joined by `RECORD_SEPARATOR`), parsed exactly. */
 export function parseStoredRecords(records: string): StoredRecord[] {
 	return records === "" ? [] : (parseJsonExact(`[${records}]`) as StoredRecord[]);
+}
+
+/** The records of a group poll (`{"records":[…],"generation","assignment"}`, each record with its topic), parsed exactly. */
+export function parsePolledRecords(json: string): (StoredRecord & { readonly topic: string })[] {
+	return (parseJsonExact(json) as { records: (StoredRecord & { topic: string })[] }).records;
 }

@@ -35,8 +35,8 @@ import { UPSTASH_CONSUMERS_GROUPS_MAX, UPSTASH_TIMEOUT_MS_DEFAULT } from "./limi
 import {
 	committedOffsets,
 	groupAssignments,
+	parsePolledRecords,
 	parseStoredRecords,
-	type StoredRecord,
 	toMessage,
 	toMetadata,
 	toProduceInput,
@@ -160,15 +160,10 @@ async function consumeFor(c: Context<AppEnv>, group: string, instance: string, t
 			},
 		}),
 	);
-	const { records } = parseJsonRecords(json);
 	return fetchedJson(
 		c,
-		records.map((r) => toMessage(r.topic ?? "", r)),
+		parsePolledRecords(json).map((r) => toMessage(r.topic, r)),
 	);
-}
-
-function parseJsonRecords(json: string): { records: StoredRecord[] } {
-	return parseJson(json, "poll") as { records: StoredRecord[] };
 }
 
 /** Partition offsets of `topic`/`partition` at `at`: the log start, the high watermark, or the first at a time. */
@@ -223,7 +218,8 @@ upstashRoutes
 		return c.json(metadata);
 	})
 	.all("/produce/:topic/:message", methodNotAllowed)
-	.post("/webhook", async (c) => {
+	// Upstash takes GET too (a sender that only pings): the record's value is then null.
+	.on(["GET", "POST"], "/webhook", async (c) => {
 		const { topic, key, partition } = validate(WebhookQuery, c.req.query(), "query");
 		requireAccess(c, topicResource(topic), "produce");
 		const { value, encoding } = await bodyValue(c.req.raw);

@@ -1,0 +1,277 @@
+/**
+ * The Upstash mount over plain HTTP (issue 7): credentials (admin and API keys over Basic), errors in Upstash's
+ * `{"error","status"}` shape for every status (the client parses every body as JSON and retries any non-2xx),
+ * the one-line `GET /produce/{topic}/{message}`, the inbound `/webhook?topic=`, and bad input as 400s.
+ */
+import { describe, expect, it } from "vitest";
+import { app } from "../../src/http/app.ts";
+import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce as produceV1, uniqueTopic } from "../helpers.ts";
+import { basic, createKey } from "../security/helpers.ts";
+import { clientError, kafka, routeClientToWorker } from "./upstash-helpers.ts";
+
+routeClientToWorker();
+
+const admin = basic("admin", ADMIN_TOKEN);
+
+/** Asserts Upstash's error shape and status; returns the message. */
+async function upstashError(response: Response, status: number): Promise<string> {
+	const text = await response.text();
+	expect(response.status, text).toBe(status);
+	expect(response.headers.get("Content-Type") ?? "").toContain("application/json");
+	const body = JSON.parse(text) as Record<string, unknown>;
+	expect(Object.keys(body).sort()).toEqual(["error", "status"]);
+	expect(body.status).toBe(status);
+	expect(typeof body.error).toBe("string");
+	return body.error as string;
+}
+
+// A route that fails the way a bug would (this file only: isolates are per file).
+app.post("/upstash/__test/bug", () => {
+	throw new TypeError("secret internal detail");
+});
+
+describe("credentials", () => {
+	it("refuses no credentials, a wrong admin password and a wrong key secret with 401 in Upstash's shape", async () => {
+		expect(await upstashError(await call("GET", "/upstash/topics", { token: null }), 401)).toMatch(/credentials/);
+		await upstashError(await call("GET", "/upstash/topics", { token: null, headers: basic("admin", "wrong") }), 401);
+		const key = await createKey([{ resource: "topic:*", operations: ["describe"] }]);
+		await upstashError(await call("GET", "/upstash/topics", { token: null, headers: basic(key.id, `${key.secret}x`) }), 401);
+		await json("GET", "/upstash/topics", 200, { token: null, headers: basic(key.id, key.secret) });
+	});
+
+	it("the client shows the message, and each of its six attempts got JSON", async () => {
+		const { error, attempts } = await clientError(() => kafka("admin", "wrong").admin().topics());
+		expect(error.name).toBe("UpstashError");
+		expect(error.status).toBe(401);
+		expect(error.message).toBe("invalid credentials");
+		expect(attempts.map((a) => a.status)).toEqual([401, 401, 401, 401, 401, 401]);
+		for (const a of attempts) expect(JSON.parse(a.body)).toEqual({ error: "invalid credentials", status: 401 });
+	});
+
+	it("an API key as username:password may do what its ACL allows, and gets 403 otherwise", async () => {
+		const mine = uniqueTopic("key");
+		const other = uniqueTopic("other");
+		await createTopic(mine, 1);
+		await createTopic(other, 1);
+		const key = await createKey([
+			{ resource: `topic:${mine}`, operations: ["produce", "consume"] },
+			{ resource: "group:workers", operations: ["consume"] },
+		]);
+		const client = kafka(key.id, key.secret);
+		const produced = await client.producer().produce(mine, "by key");
+		expect(produced).toMatchObject({ topic: mine, partition: 0, offset: 0 });
+		const fetched = await client.consumer().fetch({ topic: mine, partition: 0, offset: 0, timeout: 0 });
+		expect(fetched.map((m) => m.value)).toEqual(["by key"]);
+		const consumed = await client
+			.consumer()
+			.consume({ consumerGroupId: "workers", instanceId: "w1", topics: [mine], autoOffsetReset: "earliest", timeout: 0 });
+		expect(consumed.map((m) => m.value)).toEqual(["by key"]);
+		// Only the topics it may describe are listed.
+		expect(Object.keys(await client.admin().topics())).toEqual([mine]);
+
+		const denied = await clientError(() => client.producer().produce(other, "nope"));
+		expect(denied.error.status).toBe(403);
+		expect(denied.error.message).toContain(`topic "${other}"`);
+		await upstashError(
+			await call("POST", "/upstash/fetch", {
+				token: null,
+				headers: basic(key.id, key.secret),
+				body: { topic: other, partition: 0, offset: 0 },
+			}),
+			403,
+		);
+		await upstashError(
+			await call("POST", "/upstash/consume/elsewhere/w1", { token: null, headers: basic(key.id, key.secret), body: { topic: mine } }),
+			403,
+		);
+		// A produce batch naming a forbidden topic writes nothing, not even to the allowed one.
+		await upstashError(
+			await call("POST", "/upstash/produce", {
+				token: null,
+				headers: basic(key.id, key.secret),
+				body: [
+					{ topic: mine, value: "a" },
+					{ topic: other, value: "b" },
+				],
+			}),
+			403,
+		);
+		expect((await fetchRecords(mine, 0)).high_watermark).toBe(1);
+	});
+});
+
+describe("errors in Upstash's shape", () => {
+	it("404 for an unknown path, an unknown topic, an unknown partition and an unknown instance", async () => {
+		expect(await upstashError(await call("GET", "/upstash/nope", { token: null, headers: admin }), 404)).toContain("/upstash/nope");
+		const missing = uniqueTopic("missing");
+		expect(
+			await upstashError(
+				await call("POST", "/upstash/produce", { token: null, headers: admin, body: { topic: missing, value: "x" } }),
+				404,
+			),
+		).toContain(missing);
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await upstashError(
+			await call("POST", "/upstash/fetch", { token: null, headers: admin, body: { topic, partition: 3, offset: 0 } }),
+			404,
+		);
+		expect(await upstashError(await call("POST", "/upstash/commit/nobody-group/ghost", { token: null, headers: admin }), 404)).toContain(
+			'"ghost"',
+		);
+		await upstashError(await call("POST", "/upstash/delete-consumer/nobody-group/ghost", { token: null, headers: admin }), 404);
+	});
+
+	it("405 for a known path with another method", async () => {
+		await upstashError(await call("GET", "/upstash/fetch", { token: null, headers: admin }), 405);
+		await upstashError(await call("DELETE", "/upstash/topics", { token: null, headers: admin }), 405);
+	});
+
+	it("500 carries its request id in the message and nothing internal", async () => {
+		const response = await call("POST", "/upstash/__test/bug", { token: null, headers: admin });
+		const message = await upstashError(response, 500);
+		expect(message).toBe(`internal error (request id ${response.headers.get("X-Request-Id")})`);
+	});
+
+	it("416 for a fetch past the end of the log", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await upstashError(
+			await call("POST", "/upstash/fetch", { token: null, headers: admin, body: { topic, partition: 0, offset: 5 } }),
+			416,
+		);
+	});
+
+	it("400 for bad input, never a 500", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const bad: [string, string, unknown, Record<string, string>?][] = [
+			["POST", "/upstash/produce", "{not json"],
+			["POST", "/upstash/produce", ""],
+			["POST", "/upstash/produce", []],
+			["POST", "/upstash/produce", { topic, value: { not: "a string" } }],
+			["POST", "/upstash/produce", { topic, value: "x", partition: -1 }],
+			["POST", "/upstash/produce", { topic: "bad topic!", value: "x" }],
+			["POST", `/upstash/produce/${topic}`, { value: "x", headers: [{ key: "h" }] }],
+			["POST", "/upstash/fetch", {}],
+			["POST", "/upstash/fetch", { topic }],
+			["POST", "/upstash/fetch", { topic, partition: 0, offset: 1.5 }],
+			["POST", "/upstash/fetch", { topic, partition: 0, timeout: -1 }],
+			["POST", "/upstash/consume/g/i", {}],
+			["POST", "/upstash/consume/g/i", { topic, topics: [topic] }],
+			["POST", "/upstash/consume/g/i", { topic }, { "Kafka-Enable-Auto-Commit": "yes" }],
+			["POST", "/upstash/consume/g/i", { topic }, { "Kafka-Auto-Offset-Reset": "middle" }],
+			["POST", "/upstash/consume/g/i", { topic }, { "Kafka-Auto-Commit-Interval": "-5" }],
+			["POST", "/upstash/consume/bad%20group/i", { topic }],
+			["POST", "/upstash/commit/g/i", [{ topic, partition: 0, offset: -1 }]],
+			[
+				"POST",
+				"/upstash/commit/g/i",
+				[
+					{ topic, partition: 0, offset: 1 },
+					{ topic, partition: 0, offset: 2 },
+				],
+			],
+			["POST", "/upstash/committed/g/i", [{ topic }]],
+			["POST", "/upstash/offsets/yesterday", [{ topic, partition: 0 }]],
+			["POST", "/upstash/offsets/latest", "[1,2"],
+		];
+		for (const [method, path, body, headers] of bad) {
+			const raw = typeof body === "string" ? body : JSON.stringify(body);
+			const response = await call(method, path, {
+				token: null,
+				headers: { ...admin, "Content-Type": "application/json", ...headers },
+				raw,
+			});
+			await upstashError(response, 400);
+		}
+	});
+});
+
+describe("GET /produce/{topic}/{message}", () => {
+	it("produces the path's message, with ?key=, and answers one metadata object", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		const metadata = await json<Record<string, unknown>>("GET", `/upstash/produce/${topic}/hello%20kafka?key=city`, 200, {
+			token: null,
+			headers: admin,
+		});
+		expect(metadata).toEqual({ topic, partition: expect.any(Number), offset: 0, timestamp: expect.any(Number) });
+		const stored = await fetchRecords(topic, metadata.partition as number);
+		expect(stored.records.map((r) => [r.key, r.value])).toEqual([["city", "hello kafka"]]);
+		// The key's partition is Kafka's default partitioner's, as for any other produce.
+		const again = await produceV1(topic, [{ key: "city", value: "x" }]);
+		expect(again.offsets[0]?.partition).toBe(metadata.partition);
+	});
+
+	it("POST /produce/{topic} takes one message or several", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const one = await json<unknown[]>("POST", `/upstash/produce/${topic}`, 200, { token: null, headers: admin, body: { value: "one" } });
+		expect(one).toEqual([{ topic, partition: 0, offset: 0, timestamp: expect.any(Number) }]);
+		const many = await json<{ offset: number }[]>("POST", `/upstash/produce/${topic}`, 200, {
+			token: null,
+			headers: admin,
+			body: [{ value: "two" }, { value: "three", key: "k" }],
+		});
+		expect(many.map((m) => m.offset)).toEqual([1, 2]);
+	});
+});
+
+describe("/webhook?topic=", () => {
+	it("turns the request into one record: body as value, headers as record headers, credentials left out", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const response = await call("POST", `/upstash/webhook?topic=${topic}&key=repo-1`, {
+			token: null,
+			headers: { ...admin, "Content-Type": "text/plain", "event-origin": "my-app" },
+			raw: "some event data",
+		});
+		expect(response.status).toBe(200);
+		expect(await response.json()).toEqual({ topic, partition: 0, offset: 0, timestamp: expect.any(Number) });
+		const [record] = (await fetchRecords(topic, 0)).records;
+		expect(record?.key).toBe("repo-1");
+		expect(record?.value).toBe("some event data");
+		expect(record?.headers).toContainEqual({ key: "event-origin", value: "my-app" });
+		expect(record?.headers.map((h) => h.key)).not.toContain("authorization");
+		const [message] = await kafka().consumer().fetch({ topic, partition: 0, offset: 0, timeout: 0 });
+		expect(message?.value).toBe("some event data");
+	});
+
+	it("a GET (a sender that only pings) is a record with headers and no value", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await json("GET", `/upstash/webhook?topic=${topic}`, 200, { token: null, headers: { ...admin, "x-ping": "1" } });
+		const [record] = (await fetchRecords(topic, 0)).records;
+		expect(record?.value).toBeNull();
+		expect(record?.headers).toContainEqual({ key: "x-ping", value: "1" });
+	});
+
+	it("needs ?topic= and produce rights on it", async () => {
+		await upstashError(await call("POST", "/upstash/webhook", { token: null, headers: admin, raw: "x" }), 400);
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }]);
+		await upstashError(
+			await call("POST", `/upstash/webhook?topic=${topic}`, { token: null, headers: basic(key.id, key.secret), raw: "x" }),
+			403,
+		);
+	});
+});
+
+describe("quotas", () => {
+	it("produce and fetch through the mount draw on the key's byte quotas", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce", "consume"] }], {
+			produce_bytes_per_sec: 100,
+			fetch_bytes_per_sec: 100,
+		});
+		const auth = { token: null, headers: basic(key.id, key.secret) };
+		const big = "x".repeat(300);
+		await json("POST", "/upstash/produce", 200, { ...auth, body: { topic, value: big } });
+		await upstashError(await call("POST", "/upstash/produce", { ...auth, body: { topic, value: "y" } }), 429);
+		await json("POST", "/upstash/fetch", 200, { ...auth, body: { topic, partition: 0, offset: 0, timeout: 0 } });
+		await upstashError(await call("POST", "/upstash/fetch", { ...auth, body: { topic, partition: 0, offset: 0, timeout: 0 } }), 429);
+	});
+});

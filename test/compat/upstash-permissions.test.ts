@@ -1,0 +1,53 @@
+/**
+ * The Upstash mount in the route → permission table (issue 6's rule, applied to issue 7): every `/upstash` route
+ * has an entry and every entry a route, so a route added without one fails here (and is refused to keys).
+ */
+import { describe, expect, it } from "vitest";
+import { app } from "../../src/http/app.ts";
+import { ROUTE_PERMISSIONS } from "../../src/http/permissions.ts";
+import { methodNotAllowed } from "../../src/http/routes/method-not-allowed.ts";
+import { ADMIN_TOKEN, call, createTopic, json, uniqueTopic } from "../helpers.ts";
+import { basic, createKey } from "../security/helpers.ts";
+
+describe("ROUTE_PERMISSIONS for /upstash", () => {
+	const routes = app.routes.filter((r) => r.path.startsWith("/upstash"));
+
+	it("lists every /upstash route, and only routes that exist", () => {
+		const registered = new Set(routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`));
+		const listed = Object.keys(ROUTE_PERMISSIONS).filter((k) => k.split(" ")[1]?.startsWith("/upstash"));
+		expect([...registered].sort()).toEqual(listed.sort());
+	});
+
+	it("binds nothing but middleware and the 405 fallback to every method", () => {
+		for (const route of routes.filter((r) => r.method === "ALL")) {
+			if (route.path === "/upstash/*") continue;
+			expect(route.handler, route.path).toBe(methodNotAllowed);
+		}
+	});
+});
+
+describe("what a key sees through the admin calls", () => {
+	it("consumers and committed need describe on the group; listings show only what the key may describe", async () => {
+		const topic = uniqueTopic("perm");
+		await createTopic(topic, 1);
+		const group = `perm-${crypto.randomUUID().slice(0, 8)}`;
+		const hidden = `hidden-${crypto.randomUUID().slice(0, 8)}`;
+		const admin = basic("admin", ADMIN_TOKEN);
+		for (const g of [group, hidden]) {
+			await json("POST", `/upstash/consume/${g}/i1`, 200, { token: null, headers: admin, body: { topic, timeout: 0 } });
+		}
+		const key = await createKey([
+			{ resource: `topic:${topic}`, operations: ["describe"] },
+			{ resource: `group:${group}`, operations: ["describe"] },
+		]);
+		const auth = { token: null, headers: basic(key.id, key.secret) };
+		const consumers = await json<{ name: string }[]>("GET", "/upstash/consumers", 200, auth);
+		expect(consumers.map((g) => g.name)).toContain(group);
+		expect(consumers.map((g) => g.name)).not.toContain(hidden);
+		await json("POST", `/upstash/committed/${group}/i1`, 200, { ...auth, body: [{ topic, partition: 0 }] });
+		const refused = await call("POST", `/upstash/committed/${hidden}/i1`, { ...auth, body: [{ topic, partition: 0 }] });
+		expect(refused.status).toBe(403);
+		// Describing is not consuming.
+		expect((await call("POST", `/upstash/consume/${group}/i2`, { ...auth, body: { topic, timeout: 0 } })).status).toBe(403);
+	});
+});
