@@ -112,6 +112,13 @@ describe("errors in Upstash's shape", () => {
 		).toContain(missing);
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);
+		// A batch naming a missing topic writes nothing, not even to the topic that exists.
+		const batch = [
+			{ topic, value: "kept out" },
+			{ topic: missing, value: "x" },
+		];
+		await upstashError(await call("POST", "/upstash/produce", { token: null, headers: admin, body: batch }), 404);
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(0);
 		await upstashError(
 			await call("POST", "/upstash/fetch", { token: null, headers: admin, body: { topic, partition: 3, offset: 0 } }),
 			404,

@@ -1,8 +1,8 @@
 /**
  * @module
- * Upstash's fetch (issue 7): read several `<topic, partition, offset>` at once, without a consumer group. Each
- * partition is read in parallel; when all are empty the call long-polls them together for up to `timeout` and
- * answers as soon as one has records (the other waits are abandoned: a read changes nothing).
+ * Upstash's fetch and offset lookups (issue 7). Fetch reads several `<topic, partition, offset>` at once, without
+ * a consumer group: each partition in parallel; when all are empty the call long-polls them together for up to
+ * `timeout` and answers as soon as one has records (the other waits are abandoned: a read changes nothing).
  */
 
 import { checkPartition, describeTopic, invalidate, partitionLog } from "../../broker/topic-directory.ts";
@@ -113,4 +113,23 @@ export async function readPartitions(env: Env, asked: readonly PartitionAsk[], t
 	const first = unwrapAll(planned.value, await Promise.all(planned.value.map((p) => readOne(env, p, 0, planned.value.length))));
 	if (!first.ok || timeoutMs === 0 || first.value.some((r) => r.recordCount > 0)) return first;
 	return firstRecords(env, planned.value, timeoutMs);
+}
+
+/**
+ * The offset of `topic`/`partition` at `at`: the log start, the high watermark, or the first record at or after a
+ * time (the high watermark when there is none: where a reader would start).
+ */
+export async function offsetAt(env: Env, topic: string, partition: number, at: "earliest" | "latest" | number): Promise<Result<number>> {
+	const described = await describeTopic(env, topic);
+	if (!described.ok) return described;
+	const checked = checkPartition(described.value, partition);
+	if (!checked.ok) return checked;
+	const stub = partitionLog(env, described.value.topicId, partition);
+	if (typeof at === "number") {
+		const found = await stub.offsetForTimestamp(described.value.topicId, at);
+		if (!found.ok && found.error.code === "topic_not_found") invalidate(topic);
+		return found.ok ? ok(found.value.offset) : found;
+	}
+	const offsets = await stub.offsets();
+	return ok(at === "earliest" ? offsets.logStartOffset : offsets.highWatermark);
 }

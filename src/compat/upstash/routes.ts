@@ -17,7 +17,7 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { groupResource, topicResource } from "../../auth/acl.ts";
 import { produce } from "../../broker/produce.ts";
-import { checkPartition, describeTopic, invalidate, partitionLog, registry } from "../../broker/topic-directory.ts";
+import { registry } from "../../broker/topic-directory.ts";
 import { groupCoordinator, groupDirectory } from "../../group/stubs.ts";
 import { may, requireAccess } from "../../http/access.ts";
 import type { AppEnv } from "../../http/app-env.ts";
@@ -27,7 +27,7 @@ import { authorize } from "../../http/middleware/authorize.ts";
 import { quotas } from "../../http/middleware/quotas.ts";
 import { bodyValue, recordHeaders } from "../../http/routes/inbound-webhooks.ts";
 import { methodNotAllowed } from "../../http/routes/method-not-allowed.ts";
-import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
+import { ApiError, unwrap } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../shared/limits.ts";
 import { commitConsumed, commitOffsets, consume, removeInstance } from "./instances.ts";
@@ -39,12 +39,12 @@ import {
 	parseStoredRecords,
 	toMessage,
 	toMetadata,
-	toProduceInput,
 	type UpstashMessage,
 	type UpstashMetadata,
 	upstashErrorBody,
 } from "./mapping.ts";
-import { readPartitions } from "./reads.ts";
+import { produceMessages, type TopicMessage } from "./produce.ts";
+import { offsetAt, readPartitions } from "./reads.ts";
 import {
 	CommitBody,
 	ConsumeBody,
@@ -60,7 +60,6 @@ import {
 	ProduceTopicBody,
 	ProduceTopicPath,
 	TopicPartitionsBody,
-	type UpstashMessageInput,
 	WebhookQuery,
 } from "./schemas.ts";
 
@@ -97,41 +96,10 @@ function fetchedJson(c: Context<AppEnv>, value: unknown): Response {
 	return c.body(body, 200, { "Content-Type": "application/json" });
 }
 
-/**
- * Produces messages that may name several topics: one produce per topic, in parallel (each atomic on its own, as
- * Kafka's producer is per partition), answered in request order.
- */
-async function produceAll(
-	c: Context<AppEnv>,
-	messages: readonly { topic: string; message: UpstashMessageInput }[],
-): Promise<UpstashMetadata[]> {
-	const byTopic = new Map<string, number[]>();
-	messages.forEach(({ topic }, i) => {
-		const indexes = byTopic.get(topic);
-		if (indexes === undefined) byTopic.set(topic, [i]);
-		else indexes.push(i);
-	});
-	for (const topic of byTopic.keys()) requireAccess(c, topicResource(topic), "produce");
-	const answers = await Promise.all(
-		[...byTopic].map(async ([topic, indexes]) => {
-			const outcome = unwrap(
-				await produce(
-					c.env,
-					topic,
-					indexes.map((i) => toProduceInput((messages[i] as { message: UpstashMessageInput }).message)),
-				),
-			);
-			return { topic, indexes, positions: outcome.positions };
-		}),
-	);
-	const metadata: UpstashMetadata[] = new Array(messages.length);
-	for (const { topic, indexes, positions } of answers) {
-		indexes.forEach((i, k) => {
-			const position = positions[k];
-			if (position !== undefined) metadata[i] = toMetadata(topic, position);
-		});
-	}
-	return metadata;
+/** Produces after checking the caller may produce to every topic named (before anything is written). */
+async function produceChecked(c: Context<AppEnv>, messages: readonly TopicMessage[]): Promise<UpstashMetadata[]> {
+	for (const topic of new Set(messages.map((m) => m.topic))) requireAccess(c, topicResource(topic), "produce");
+	return unwrap(await produceMessages(c.env, messages));
 }
 
 /** The consume common to both paths: headers → settings, rights on the topics, the poll, records → messages. */
@@ -166,22 +134,6 @@ async function consumeFor(c: Context<AppEnv>, group: string, instance: string, t
 	);
 }
 
-/** Partition offsets of `topic`/`partition` at `at`: the log start, the high watermark, or the first at a time. */
-async function offsetAt(env: Env, topic: string, partition: number, at: "earliest" | "latest" | number): Promise<Result<number>> {
-	const described = await describeTopic(env, topic);
-	if (!described.ok) return described;
-	const checked = checkPartition(described.value, partition);
-	if (!checked.ok) return checked;
-	const stub = partitionLog(env, described.value.topicId, partition);
-	if (typeof at === "number") {
-		const found = await stub.offsetForTimestamp(described.value.topicId, at);
-		if (!found.ok && found.error.code === "topic_not_found") invalidate(topic);
-		return found.ok ? { ok: true, value: found.value.offset } : found;
-	}
-	const offsets = await stub.offsets();
-	return { ok: true, value: at === "earliest" ? offsets.logStartOffset : offsets.highWatermark };
-}
-
 export const upstashRoutes = new Hono<AppEnv>();
 
 // The dialect first, so a 401 from `authenticate` already takes Upstash's shape; then the same auth, ACL and
@@ -192,7 +144,7 @@ upstashRoutes
 	.post("/produce", async (c) => {
 		const messages = await requiredJson(c.req.raw, ProduceBody);
 		return c.json(
-			await produceAll(
+			await produceChecked(
 				c,
 				messages.map((message) => ({ topic: message.topic, message })),
 			),
@@ -203,7 +155,7 @@ upstashRoutes
 		const { topic } = validate(ProduceTopicPath, c.req.param());
 		const messages = await requiredJson(c.req.raw, ProduceTopicBody);
 		return c.json(
-			await produceAll(
+			await produceChecked(
 				c,
 				messages.map((message) => ({ topic, message })),
 			),
@@ -214,7 +166,7 @@ upstashRoutes
 		// Upstash's one-liner: the message is the path's last segment, the answer a single metadata object.
 		const { topic, message } = validate(ProducePathMessage, c.req.param());
 		const { key } = validate(ProduceQuery, c.req.query(), "query");
-		const [metadata] = await produceAll(c, [{ topic, message: key === undefined ? { value: message } : { value: message, key } }]);
+		const [metadata] = await produceChecked(c, [{ topic, message: key === undefined ? { value: message } : { value: message, key } }]);
 		return c.json(metadata);
 	})
 	.all("/produce/:topic/:message", methodNotAllowed)
