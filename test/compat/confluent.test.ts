@@ -228,6 +228,12 @@ describe("produce one record", () => {
 			400,
 			"invalid_request",
 		);
+		await expectV3Error(
+			await call("POST", records(topic), { body: { value: { data: 1 }, timestamp: "2021-02-30T00:00:00Z" } }),
+			400,
+			400,
+			"invalid_request",
+		);
 		await expectV3Error(await call("POST", records(topic), { raw: '{"value":', headers: JSON_TYPE }), 400, 400, "invalid_json");
 		await expectV3Error(await call("POST", records(topic), { raw: "", headers: JSON_TYPE }), 400, 400, "invalid_request");
 		// produce_records_expects_json

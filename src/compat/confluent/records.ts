@@ -59,9 +59,17 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|
 /** Latest timestamp a JavaScript Date holds (as /v1 allows). */
 const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
 
+/** Whether the calendar date exists: `Date.parse` rolls 2021-02-30 over into March instead of refusing it. */
+function isCalendarDate(text: string): boolean {
+	const [year, month, day] = text.slice(0, 10).split("-").map(Number) as [number, number, number];
+	const date = new Date(Date.UTC(year, month - 1, day));
+	return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
 const Timestamp = z
 	.string()
 	.regex(DATE_TIME, "timestamp is an RFC 3339 date-time such as 2021-02-05T19:14:42Z")
+	.refine(isCalendarDate, "timestamp names a day that does not exist")
 	.transform((text) => Date.parse(text.toUpperCase()))
 	.refine((ms) => Number.isFinite(ms) && ms >= 0 && ms <= TIMESTAMP_MS_MAX, "timestamp must be a real date from 1970 on");
 
