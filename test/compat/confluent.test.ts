@@ -472,6 +472,18 @@ describe("credentials and rights", () => {
 		await expectV3Error(await call("POST", records("_audit"), { body }), 403, 40301, "forbidden");
 		expect((await fetchRecords(topic, 0, "offset=0")).records.map((r) => r.value)).toEqual(["from a key"]);
 	});
+
+	it("refuses a stream from a key with a produce quota (it must declare Content-Length) with 411 in v3's shape", async () => {
+		const limited = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { produce_bytes_per_sec: 1_000_000 });
+		const response = await call("POST", records(topic), {
+			token: limited.secret,
+			raw: chunked(['{"value":{"data":1}}']),
+			headers: JSON_TYPE,
+		});
+		await expectV3Error(response, 411, 411, "length_required");
+		const plain = await json<Report>("POST", records(topic), 200, { token: limited.secret, body: { value: { data: 2 } } });
+		expect(plain.error_code).toBe(200);
+	});
 });
 
 describe("unknown faults", () => {
