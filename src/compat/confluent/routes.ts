@@ -180,8 +180,8 @@ confluentRoutes
 	})
 	.all("/clusters", methodNotAllowed)
 	.get("/clusters/:cluster_id", (c) => {
+		requireSomeRight(c); // before the id check, so a 403 does not depend on what exists
 		checkCluster(c);
-		requireSomeRight(c);
 		return c.json(clusterData(origin(c)));
 	})
 	.all("/clusters/:cluster_id", methodNotAllowed)
