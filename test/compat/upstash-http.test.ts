@@ -164,6 +164,7 @@ describe("errors in Upstash's shape", () => {
 			["POST", "/upstash/fetch", { topic }],
 			["POST", "/upstash/fetch", { topic, partition: 0, offset: 1.5 }],
 			["POST", "/upstash/fetch", { topic, partition: 0, timeout: -1 }],
+			["POST", "/upstash/fetch", { topicPartitionOffsets: Array.from({ length: 101 }, () => ({ topic, partition: 0, offset: 0 })) }],
 			["POST", "/upstash/consume/g/i", {}],
 			["POST", "/upstash/consume/g/i", { topic, topics: [topic] }],
 			["POST", "/upstash/consume/g/i", { topic }, { "Kafka-Enable-Auto-Commit": "yes" }],

@@ -14,8 +14,11 @@ export const UPSTASH_TIMEOUT_MS_DEFAULT = 1_000;
  */
 export const UPSTASH_SESSION_TIMEOUT_MS = 300_000;
 
-/** `topicPartitionOffsets` in one fetch, and partitions in one committed/offsets request. */
-export const UPSTASH_PARTITIONS_PER_REQUEST_MAX = 1_000;
+/**
+ * `topicPartitionOffsets` in one fetch, and partitions in one committed/offsets request. Each partition is a
+ * Durable Object call (two when a fetch waits), so this keeps one request well inside Workers' subrequest limit.
+ */
+export const UPSTASH_PARTITIONS_PER_REQUEST_MAX = 100;
 
 /** Consumer instances remembered per isolate (instance → member id); the cache is dropped whole when full. */
 export const UPSTASH_INSTANCE_CACHE_MAX = 10_000;
