@@ -9,6 +9,7 @@ import {
 	FETCH_BYTES_MAX,
 	FETCH_RECORDS_MAX,
 	FETCH_WAIT_MS_MAX,
+	GROUP_ID_LENGTH_MAX,
 	HEADER_KEY_BYTES_MAX,
 	IDEMPOTENCY_KEY_LENGTH_MAX,
 	PARTITIONS_MAX,
@@ -36,6 +37,14 @@ export const TopicName = z
 	.max(TOPIC_NAME_LENGTH_MAX)
 	.regex(/^[a-zA-Z0-9._-]+$/, "topic names use only letters, digits, '.', '_' and '-'")
 	.refine((name) => name !== "." && name !== "..", "a topic may not be named '.' or '..'");
+
+/** Group and instance ids: Kafka's topic-name charset, so they are safe in a path and in a Durable Object name. */
+export const GroupId = z
+	.string()
+	.min(1)
+	.max(GROUP_ID_LENGTH_MAX)
+	.regex(/^[a-zA-Z0-9._-]+$/, "group ids use only letters, digits, '.', '_' and '-'")
+	.refine((id) => id !== "." && id !== "..", "a group id may not be '.' or '..'");
 
 /** A non-negative integer given as a digit string (query and path parameters). */
 export function digits(max: number) {

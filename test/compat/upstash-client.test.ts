@@ -14,6 +14,11 @@ function uniqueGroup(): string {
 	return `ug-${groupCounter}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
+/** A consume request of instance `instanceId` of `group` on `topic`, from the earliest offset, without waiting. */
+function instanceOf(group: string, topic: string, instanceId: string) {
+	return { consumerGroupId: group, instanceId, topics: [topic], autoOffsetReset: "earliest" as const, timeout: 0 };
+}
+
 describe("producer", () => {
 	it("produce: a string as is, an object as its JSON, with key, partition, timestamp and headers", async () => {
 		const topic = uniqueTopic("up");
@@ -299,13 +304,7 @@ describe("consume", () => {
 		await createTopic(topic, 4);
 		const group = uniqueGroup();
 		const c = kafka().consumer();
-		const as = (instanceId: string) => ({
-			consumerGroupId: group,
-			instanceId,
-			topics: [topic],
-			autoOffsetReset: "earliest" as const,
-			timeout: 0,
-		});
+		const as = (instanceId: string) => instanceOf(group, topic, instanceId);
 		// Both join before anything is read, so the second join's rebalance moves no records already handed out.
 		expect(await c.consume(as("a"))).toEqual([]);
 		expect(await c.consume(as("b"))).toEqual([]);
@@ -415,13 +414,7 @@ describe("admin", () => {
 		await createTopic(topic, 2);
 		const group = uniqueGroup();
 		const c = kafka().consumer();
-		const as = (instanceId: string) => ({
-			consumerGroupId: group,
-			instanceId,
-			topics: [topic],
-			autoOffsetReset: "earliest" as const,
-			timeout: 0,
-		});
+		const as = (instanceId: string) => instanceOf(group, topic, instanceId);
 		await c.consume(as("a"));
 		await c.consume(as("b"));
 		await kafka().admin().removeConsumerInstance(group, "b");

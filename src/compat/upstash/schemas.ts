@@ -6,10 +6,9 @@
  */
 
 import { z } from "zod";
-import { digits, PartitionParam, TopicName } from "../../http/schemas.ts";
+import { digits, GroupId, PartitionParam, TopicName } from "../../http/schemas.ts";
 import {
 	FETCH_WAIT_MS_MAX,
-	GROUP_ID_LENGTH_MAX,
 	GROUP_SUBSCRIPTION_TOPICS_MAX,
 	HEADER_KEY_BYTES_MAX,
 	PARTITIONS_MAX,
@@ -18,13 +17,8 @@ import {
 } from "../../shared/limits.ts";
 import { UPSTASH_PARTITIONS_PER_REQUEST_MAX } from "./limits.ts";
 
-/** Consumer group and instance ids: the charset `/v1/groups` uses, so they are safe in a path and an object name. */
-export const ConsumerId = z
-	.string()
-	.min(1)
-	.max(GROUP_ID_LENGTH_MAX)
-	.regex(/^[a-zA-Z0-9._-]+$/, "group and instance ids use only letters, digits, '.', '_' and '-'")
-	.refine((id) => id !== "." && id !== "..", "an id may not be '.' or '..'");
+/** Consumer group and instance ids: the rule `/v1/groups` uses, so they are safe in a path and an object name. */
+export const ConsumerId = GroupId;
 
 export const InstancePath = z.object({ group: ConsumerId, instance: ConsumerId });
 export const ConsumeTopicPath = InstancePath.extend({ topic: TopicName });

@@ -22,7 +22,6 @@ import {
 	FETCH_RECORDS_DEFAULT,
 	FETCH_RECORDS_MAX,
 	FETCH_WAIT_MS_MAX,
-	GROUP_ID_LENGTH_MAX,
 	GROUP_PARTITIONS_MAX,
 	GROUP_SUBSCRIPTION_TOPICS_MAX,
 	MEMBER_ID_LENGTH_MAX,
@@ -36,18 +35,10 @@ import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { chargesFetchBytes } from "../middleware/quotas.ts";
-import { TopicName } from "../schemas.ts";
+import { GroupId, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const SAFE_ID = /^[a-zA-Z0-9._-]+$/;
-
-/** Group and instance ids: Kafka's topic-name charset, so they are safe in a path and in a Durable Object name. */
-const GroupId = z
-	.string()
-	.min(1)
-	.max(GROUP_ID_LENGTH_MAX)
-	.regex(SAFE_ID, "group ids use only letters, digits, '.', '_' and '-'")
-	.refine((id) => id !== "." && id !== "..", "a group id may not be '.' or '..'");
 
 const MemberId = z.string().min(1).max(MEMBER_ID_LENGTH_MAX).regex(SAFE_ID, "member ids use only letters, digits, '.', '_' and '-'");
 
