@@ -9,6 +9,10 @@
  *   effect for the next request in every isolate and location. Per-key objects keep that check off any single
  *   hot object: each key's traffic reaches only its own.
  *
+ * Streams outlive requests, so revocation reaches them too: an SSE stream re-checks its key before each write, and
+ * a WebSocket tail (held by a PartitionLog) is registered with the key's authority before it is accepted
+ * (`watchTail`); `revoke` then closes every tail the key has open, before the DELETE answers.
+ *
  * A key exists when its authority holds it. Create writes the directory row, then installs the authority (and
  * removes the row if that fails); delete revokes the authority first, then drops the row. A crash between the
  * two steps leaves at worst a listed key that does not authenticate, which `DELETE /v1/keys/{id}` clears; never a
@@ -16,9 +20,11 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import type { PartitionLog } from "../partition/partition-log.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
-import { KEYS_MAX } from "../shared/limits.ts";
+import { KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
+import { partitionObjectName } from "../topic/types.ts";
 import type { AclEntry } from "./acl.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
@@ -30,6 +36,11 @@ export const KEY_STORE_NAME = "global";
 /** The name of the object that authenticates key `id`. */
 export function keyAuthorityName(id: string): string {
 	return `key:${id}`;
+}
+
+interface WatchedRow extends Record<string, SqlStorageValue> {
+	topic_id: string;
+	partition: number;
 }
 
 interface KeyRow extends Record<string, SqlStorageValue> {
@@ -119,9 +130,50 @@ export class KeyStore extends DurableObject<Env> {
 		return row === undefined ? null : toStored(row);
 	}
 
-	/** Authority: the key no longer authenticates. */
-	revoke(id: string): void {
+	/**
+	 * Authority: the key no longer authenticates, and every WebSocket tail it opened is closed. A tail registering
+	 * while this runs finds the key gone (watchTail answers false), so none slips through.
+	 */
+	async revoke(id: string): Promise<void> {
 		this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
+		const watched = this.sql.exec<WatchedRow>("SELECT topic_id, partition FROM watched_partitions").toArray();
+		await Promise.all(watched.map((w) => this.partition(w).revokeTails(id)));
+		this.sql.exec("DELETE FROM watched_partitions");
+	}
+
+	/**
+	 * Authority: registers a partition about to accept a WebSocket tail for key `id`, so `revoke` can close it.
+	 * False when the key does not exist (any more) or tails on too many partitions; the tail is refused then.
+	 */
+	async watchTail(id: string, topicId: string, partition: number): Promise<boolean> {
+		if (this.getKey(id) === null) return false;
+		if (!this.watching(topicId, partition) && this.watchedCount() >= KEY_TAIL_PARTITIONS_MAX) {
+			await this.pruneWatched(id);
+			if (this.getKey(id) === null || this.watchedCount() >= KEY_TAIL_PARTITIONS_MAX) return false;
+		}
+		this.sql.exec("INSERT OR IGNORE INTO watched_partitions (topic_id, partition) VALUES (?, ?)", topicId, partition);
+		return true;
+	}
+
+	private watching(topicId: string, partition: number): boolean {
+		return this.sql.exec("SELECT 1 FROM watched_partitions WHERE topic_id = ? AND partition = ?", topicId, partition).toArray().length > 0;
+	}
+
+	private watchedCount(): number {
+		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM watched_partitions").one().n;
+	}
+
+	/** Forgets the watched partitions where the key has no tail open any more. */
+	private async pruneWatched(id: string): Promise<void> {
+		const watched = this.sql.exec<WatchedRow>("SELECT topic_id, partition FROM watched_partitions").toArray();
+		const open = await Promise.all(watched.map((w) => this.partition(w).hasTailsOf(id)));
+		watched.forEach((w, i) => {
+			if (!open[i]) this.sql.exec("DELETE FROM watched_partitions WHERE topic_id = ? AND partition = ?", w.topic_id, w.partition);
+		});
+	}
+
+	private partition(w: WatchedRow): DurableObjectStub<PartitionLog> {
+		return this.env.PARTITION_LOG.getByName(partitionObjectName(w.topic_id, w.partition));
 	}
 
 	private insert(key: StoredKey): void {

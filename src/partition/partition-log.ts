@@ -10,6 +10,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { keyAuthorityName } from "../auth/key-store.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
@@ -27,7 +28,7 @@ import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { afterAppend, checkSequence, type ProducerState } from "./producer-state.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION } from "./schema.ts";
-import { acknowledge, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
+import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
 import type { AppendRequest, AppendResult, NeedsConfig, PartitionAssignment, PartitionOffsets, ReadRequest, ReadResult } from "./types.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -89,6 +90,11 @@ export class PartitionLog extends DurableObject<Env> {
 	private readonly lifecycle: Lifecycle;
 	/** Appends stop here (507); a field rather than the constant so tests can lower it. */
 	partitionBytesMax = PARTITION_BYTES_MAX;
+	/**
+	 * Keys revoked while this object is in memory: a tail whose registration raced the revocation is refused by
+	 * this check after it registered. An eviction forgets it, but also ends any registration in flight.
+	 */
+	private readonly revokedKeys = new Set<string>();
 	/** The database size as last read, and what this object has appended since (see `databaseBytes`). */
 	private sizeSample: { bytes: number; appendedBytes: number; appends: number } | null = null;
 
@@ -416,17 +422,42 @@ export class PartitionLog extends DurableObject<Env> {
 	override async fetch(request: Request): Promise<Response> {
 		const url = new URL(request.url);
 		const topicId = url.searchParams.get("topic_id") ?? "";
-		const refused = this.checkIdentity(topicId) ?? this.checkTailCapacity();
-		if (refused !== null) return Response.json({ error: refused.error }, { status: 409 });
+		const keyId = url.searchParams.get("key_id");
+		const refusedFirst = this.checkIdentity(topicId) ?? this.checkTailCapacity();
+		if (refusedFirst !== null) return Response.json({ error: refusedFirst.error }, { status: 409 });
+		if (keyId !== null) {
+			// Registered with the key's authority before it is accepted, so revoking the key closes it (issue 6).
+			// The edge names the partition: an object not configured yet does not know its own number.
+			const partition = Number(url.searchParams.get("partition"));
+			assert(Number.isSafeInteger(partition) && partition >= 0, "the edge names the partition of a key's tail");
+			const alive = await this.env.KEY_STORE.getByName(keyAuthorityName(keyId)).watchTail(keyId, topicId, partition);
+			if (!alive || this.revokedKeys.has(keyId)) {
+				return Response.json({ error: { code: "unauthorized", message: "invalid credentials" } }, { status: 401 });
+			}
+			// The wait let other events in: the topic may be gone, or the tails full, by now.
+			const refusedAfter = this.checkIdentity(topicId) ?? this.checkTailCapacity();
+			if (refusedAfter !== null) return Response.json({ error: refusedAfter.error }, { status: 409 });
+		}
 		const offsetParam = url.searchParams.get("offset");
 		const offset = offsetParam === null || offsetParam === "" ? this.view.logStartOffset : Number(offsetParam);
 		const range = this.checkRange(offset);
 		if (range !== null) return Response.json({ error: { ...range.error, ...range.error.details } }, { status: 416 });
 		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-		this.ctx.acceptWebSocket(server);
+		this.ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
 		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0 } satisfies TailState);
 		pushTail(server, this.tailLog());
 		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	/** Closes every tail key `keyId` opened here, and refuses any it is opening: the key was revoked. */
+	revokeTails(keyId: string): void {
+		this.revokedKeys.add(keyId);
+		for (const ws of this.ctx.getWebSockets(keyTag(keyId))) ws.close(TAIL_CLOSE.keyRevoked, "the API key was revoked");
+	}
+
+	/** Whether key `keyId` has a tail open here (for its authority's pruning). */
+	hasTailsOf(keyId: string): boolean {
+		return this.ctx.getWebSockets(keyTag(keyId)).length > 0;
 	}
 
 	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {

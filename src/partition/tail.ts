@@ -19,7 +19,13 @@ export const TAIL_CLOSE = {
 	topicDeleted: 4404,
 	offsetOutOfRange: 4416,
 	badMessage: 4400,
+	keyRevoked: 4401,
 } as const;
+
+/** The hibernation tag of the tails a key opened, so a revocation finds them. */
+export function keyTag(keyId: string): string {
+	return `key:${keyId}`;
+}
 
 /** A tail's state, kept in the socket's attachment (≤ 2 KB, survives hibernation). */
 export interface TailState {

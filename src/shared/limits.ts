@@ -171,6 +171,11 @@ export const TAILS_PER_PARTITION_MAX = 1_000;
 // Security (issue 6): keys, quotas, hostile input.
 /** API keys the key store will hold, and ACL entries per key. */
 export const KEYS_MAX = 10_000;
+/**
+ * Partitions one key may hold WebSocket tails on at once. Its authority lists them so a revocation can close
+ * every tail the key opened; when the list is full it is pruned of partitions whose tails have closed.
+ */
+export const KEY_TAIL_PARTITIONS_MAX = 1_024;
 export const KEY_ACL_ENTRIES_MAX = 100;
 export const KEY_NAME_LENGTH_MAX = 128;
 /**

@@ -6,37 +6,7 @@ import { describe, expect, it } from "vitest";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
 import { TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
 import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
-
-interface TailMessage {
-	records: { offset: number; value: unknown }[];
-	next_offset: number;
-	high_watermark: number;
-}
-
-async function openTail(topic: string, query = "") {
-	const response = await call("GET", `/v1/topics/${topic}/partitions/0/records${query}`, { headers: { Upgrade: "websocket" } });
-	expect(response.status).toBe(101);
-	const ws = response.webSocket;
-	if (ws === null) throw new Error("no socket");
-	const messages: TailMessage[] = [];
-	const waiters: (() => void)[] = [];
-	let closed: { code: number; reason: string } | null = null;
-	ws.addEventListener("message", (event) => {
-		messages.push(JSON.parse(event.data as string) as TailMessage);
-		for (const wake of waiters.splice(0)) wake();
-	});
-	ws.addEventListener("close", (event) => {
-		closed = { code: event.code, reason: event.reason };
-		for (const wake of waiters.splice(0)) wake();
-	});
-	ws.accept();
-	const until = async (done: () => boolean) => {
-		for (let i = 0; i < 200 && !done(); i++) await new Promise<void>((resolve) => waiters.push(resolve));
-		expect(done()).toBe(true);
-	};
-	const values = () => messages.flatMap((m) => m.records.map((r) => r.value));
-	return { ws, messages, values, until, closed: () => closed };
-}
+import { openTail } from "../support/tail.ts";
 
 describe("WebSocket tail", () => {
 	it("sends the backlog from offset, then every append, in order", async () => {

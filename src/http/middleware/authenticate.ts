@@ -42,6 +42,11 @@ async function lookupKey(env: Env, id: string): Promise<StoredKey | null> {
 	return env.KEY_STORE.getByName(keyAuthorityName(id)).getKey(id);
 }
 
+/** Whether key `id` still exists: for streams, which outlive the request that authenticated them. */
+export async function keyStillExists(env: Env, id: string): Promise<boolean> {
+	return (await lookupKey(env, id)) !== null;
+}
+
 function basicCredentials(header: string): Credentials | null {
 	const match = /^Basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(header);
 	if (match?.[1] === undefined) return null;

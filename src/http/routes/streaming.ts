@@ -23,6 +23,7 @@ import { lineOffset, RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import type { AppEnv } from "../app-env.ts";
 import { validate } from "../body.ts";
 import { errorBody } from "../errors.ts";
+import { keyStillExists } from "../middleware/authenticate.ts";
 import { LastEventId, PartitionPath, StreamQuery } from "../schemas.ts";
 
 /** Whether the client asked for Server-Sent Events. */
@@ -83,6 +84,9 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 	};
 	// The first read happens before answering, so a bad offset or a deleted topic is a JSON error, not a stream.
 	const first = unwrap(await read(start.offset, 0));
+	const principal = c.var.principal;
+	// A stream outlives the request that authenticated it: before each write, the key must still exist (issue 6).
+	const stillValid = principal.kind === "admin" ? async () => true : async () => await keyStillExists(c.env, principal.key.id);
 	return streamSSE(c, async (stream) => {
 		let open = true;
 		stream.onAbort(() => {
@@ -92,7 +96,11 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 		await pump(
 			stream,
 			first,
-			(offset) => read(offset, start.keepaliveMs),
+			async (offset) => {
+				const result = await read(offset, start.keepaliveMs);
+				if (!(await stillValid())) return { ok: false, error: { code: "unauthorized", message: "the API key was revoked" } };
+				return result;
+			},
 			() => open,
 		);
 	});
@@ -129,6 +137,12 @@ export async function tailRecords(c: Context<AppEnv>): Promise<Response> {
 	const url = new URL("https://partition.internal/tail");
 	url.searchParams.set("topic_id", start.topicId);
 	if (start.offset !== null) url.searchParams.set("offset", String(start.offset));
+	// A key's tail is tagged with it, so deleting the key closes the tail (see src/auth/key-store.ts).
+	const principal = c.var.principal;
+	if (principal.kind === "key") {
+		url.searchParams.set("key_id", principal.key.id);
+		url.searchParams.set("partition", String(start.partition));
+	}
 	const response = await partitionLog(c.env, start.topicId, start.partition).fetch(url.toString(), { headers: { Upgrade: "websocket" } });
 	if (response.status === 101) return response;
 	const body = (await response.json()) as { error: DomainError & Record<string, unknown> };

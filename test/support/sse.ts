@@ -1,0 +1,85 @@
+/**
+ * Test support: reading Server-Sent Events from a streaming response.
+ */
+
+import { expect } from "vitest";
+import { call } from "../helpers.ts";
+
+interface SseEvent {
+	id?: string;
+	event?: string;
+	data?: string;
+	comment?: string;
+}
+
+/** Reads SSE events (and comments) from a streaming response, one parsed block at a time. */
+export class SseReader {
+	private buffer = "";
+	private readonly decoder = new TextDecoder();
+	private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
+
+	constructor(response: Response) {
+		expect(response.body).not.toBeNull();
+		this.reader = (response.body as ReadableStream<Uint8Array>).getReader();
+	}
+
+	/** The next event or comment block; fails the test after `timeoutMs`. */
+	async next(timeoutMs = 5_000): Promise<SseEvent> {
+		const deadline = Date.now() + timeoutMs;
+		for (;;) {
+			const end = this.buffer.indexOf("\n\n");
+			if (end >= 0) {
+				const block = this.buffer.slice(0, end);
+				this.buffer = this.buffer.slice(end + 2);
+				return parseBlock(block);
+			}
+			const remaining = deadline - Date.now();
+			if (remaining <= 0) throw new Error(`no SSE event within ${timeoutMs} ms; buffered: ${JSON.stringify(this.buffer)}`);
+			const chunk = await Promise.race([
+				this.reader.read(),
+				new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no SSE data within ${timeoutMs} ms`)), remaining)),
+			]);
+			if (chunk.done) throw new Error("the SSE stream ended");
+			this.buffer += this.decoder.decode(chunk.value, { stream: true });
+		}
+	}
+
+	/** The next `count` record events, skipping comments. */
+	async records(count: number, timeoutMs = 5_000): Promise<{ id: string; record: { offset: number; value: unknown } }[]> {
+		const out: { id: string; record: { offset: number; value: unknown } }[] = [];
+		while (out.length < count) {
+			const event = await this.next(timeoutMs);
+			if (event.comment !== undefined) continue;
+			expect(event.event, JSON.stringify(event)).toBeUndefined();
+			out.push({ id: event.id as string, record: JSON.parse(event.data as string) });
+		}
+		return out;
+	}
+
+	async close(): Promise<void> {
+		await this.reader.cancel();
+	}
+}
+
+function parseBlock(block: string): SseEvent {
+	const event: SseEvent = {};
+	for (const line of block.split("\n")) {
+		if (line.startsWith(":")) event.comment = line.slice(1).trim();
+		else if (line.startsWith("id: ")) event.id = line.slice(4);
+		else if (line.startsWith("event: ")) event.event = line.slice(7);
+		else if (line.startsWith("data: ")) event.data = line.slice(6);
+	}
+	return event;
+}
+
+export async function openSse(path: string, headers: Record<string, string> = {}, token?: string | null): Promise<SseReader> {
+	const response = await call("GET", path, {
+		headers: { Accept: "text/event-stream", ...headers },
+		...(token === undefined ? {} : { token }),
+	});
+	expect(response.status).toBe(200);
+	expect(response.headers.get("Content-Type")).toContain("text/event-stream");
+	const reader = new SseReader(response);
+	expect((await reader.next()).comment).toBe("connected");
+	return reader;
+}
