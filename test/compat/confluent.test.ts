@@ -331,6 +331,35 @@ describe("streaming produce (chunked body of concatenated records)", () => {
 		]);
 	});
 
+	it("stops a key's stream once the key is deleted: a 401 report, and nothing after it is written", async () => {
+		const topic = uniqueTopic("v3-revoked");
+		await createTopic(topic, 1);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }]);
+		const encoder = new TextEncoder();
+		let send: ReadableStreamDefaultController<Uint8Array> | undefined;
+		const body = new ReadableStream<Uint8Array>({
+			start(controller) {
+				send = controller;
+				controller.enqueue(encoder.encode('{"value":{"type":"STRING","data":"before"}}'));
+			},
+		});
+		const response = await call("POST", records(topic), { raw: body, headers: JSON_TYPE, token: key.secret });
+		expect(response.status).toBe(200);
+		const reader = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+		expect(JSON.parse((await reader.read()).value ?? "")).toMatchObject({ error_code: 200, offset: 0 });
+		expect((await call("DELETE", `/v1/keys/${key.id}`)).status).toBe(204);
+		send?.enqueue(encoder.encode('{"value":{"type":"STRING","data":"after"}}'));
+		send?.close();
+		let rest = "";
+		for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) rest += chunk.value;
+		const reports = rest
+			.trim()
+			.split("\n")
+			.map((line) => JSON.parse(line) as Report);
+		expect(reports.map((r) => r.error_code)).toEqual([40101]);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["before"]);
+	}, 20_000);
+
 	it("answers each record while the stream is still open: a report comes back before the next record is sent", async () => {
 		const topic = uniqueTopic("v3-live");
 		await createTopic(topic, 1);

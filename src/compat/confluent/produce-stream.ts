@@ -65,7 +65,8 @@ export async function produceItems(
 }
 
 /**
- * Reads the whole request as a record stream, writing reports through `write`. Bounded: after
+ * Reads the whole request as a record stream, writing reports through `write`; `stillAuthorized` is asked before
+ * each window is produced, and a false ends the stream with a 401 report. Bounded: after
  * `STREAM_BYTES_MAX` bytes or `STREAM_RECORDS_MAX` records one last error report ends the stream. Expected
  * failures end up in reports; a bug ends the stream with a 500 report and is logged.
  */
@@ -75,11 +76,18 @@ export async function produceStream(
 	request: Request,
 	write: (text: string) => Promise<void>,
 	requestId: string,
+	stillAuthorized: () => Promise<boolean> = async () => true,
 ): Promise<void> {
 	const splitter = new ConcatenatedJsonSplitter(RECORD_TEXT_LENGTH_MAX);
 	const stickyRatio = Math.random();
 	let records = 0;
 	const take = async (items: SplitItem[]): Promise<boolean> => {
+		if (items.length === 0) return true;
+		// A stream outlives the request that authenticated it: a key deleted meanwhile writes nothing more (issue 6).
+		if (!(await stillAuthorized())) {
+			await write(`${JSON.stringify(v3Error({ code: "unauthorized", message: "the API key was revoked; the rest was not read" }))}\n`);
+			return false;
+		}
 		const room = STREAM_RECORDS_MAX - records;
 		await produceItems(env, topic, items.slice(0, room), stickyRatio, write);
 		records += Math.min(items.length, room);

@@ -21,7 +21,7 @@ import { describeTopic, registry } from "../../broker/topic-directory.ts";
 import { AUDIT_TOPIC, may } from "../../http/access.ts";
 import type { AppEnv } from "../../http/app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../../http/body.ts";
-import { authenticate } from "../../http/middleware/authenticate.ts";
+import { authenticate, keyStillExists } from "../../http/middleware/authenticate.ts";
 import { authorize } from "../../http/middleware/authorize.ts";
 import { quotas } from "../../http/middleware/quotas.ts";
 import { methodNotAllowed } from "../../http/routes/method-not-allowed.ts";
@@ -101,7 +101,9 @@ function produceChunked(c: C, topic: string): Response {
 	const writer = writable.getWriter();
 	const encoder = new TextEncoder();
 	const requestId = c.var.requestId ?? "unknown";
-	const done = produceStream(c.env, topic, c.req.raw, (text) => writer.write(encoder.encode(text)), requestId)
+	const principal = c.var.principal;
+	const stillAuthorized = principal.kind === "admin" ? undefined : () => keyStillExists(c.env, principal.key.id);
+	const done = produceStream(c.env, topic, c.req.raw, (text) => writer.write(encoder.encode(text)), requestId, stillAuthorized)
 		.then(() => writer.close())
 		.catch((cause: unknown) => {
 			// Only writing can fail here (the client went away): nothing more can be told to it.
