@@ -95,6 +95,10 @@ export class PartitionLog extends DurableObject<Env> {
 	 * this check after it registered. An eviction forgets it, but also ends any registration in flight.
 	 */
 	private readonly revokedKeys = new Set<string>();
+	/** `append_watchers`, in memory: watcher → the offset past which it wants a poke. */
+	private readonly watchers = new Map<string, number>();
+	/** Watchers with a poke in flight, so a burst of appends sends one. */
+	private readonly poking = new Set<string>();
 	/** The database size as last read, and what this object has appended since (see `databaseBytes`). */
 	private sizeSample: { bytes: number; appendedBytes: number; appends: number } | null = null;
 
@@ -124,6 +128,10 @@ export class PartitionLog extends DurableObject<Env> {
 		this.view.nextOffset = Math.max(row.next_offset_floor, tail === undefined ? 0 : tail.last_offset + 1);
 		this.view.timestampHigh = tail?.timestamp_high ?? 0;
 		this.view.totalBytes = this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(bytes), 0) AS n FROM batches").one().n;
+		this.watchers.clear();
+		for (const w of this.sql.exec<{ watcher: string; from_offset: number }>("SELECT watcher, from_offset FROM append_watchers")) {
+			this.watchers.set(w.watcher, w.from_offset);
+		}
 		assert(this.view.logStartOffset <= this.view.nextOffset, "log start offset is at or below the high watermark");
 	}
 
@@ -198,6 +206,7 @@ export class PartitionLog extends DurableObject<Env> {
 		});
 		this.waiters.wakeAll();
 		this.pushTails();
+		this.pokeWatchers();
 		this.lifecycle.afterAppend(config, nowMs, producer !== null, Boolean(request.idempotency));
 		return ok({ baseOffset, appendTimeMs: nowMs, duplicate: false });
 	}
@@ -447,6 +456,41 @@ export class PartitionLog extends DurableObject<Env> {
 		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0 } satisfies TailState);
 		pushTail(server, this.tailLog());
 		return new Response(null, { status: 101, webSocket: client });
+	}
+
+	/**
+	 * Asks for a poke (`WebhookDispatcher.poke`) once the log holds an offset at or past `fromOffset`, so an idle
+	 * dispatcher can sleep rather than long-poll. `behind: true` when it already does (no watch is kept then).
+	 */
+	watchAppends(topicId: string, watcher: string, fromOffset: number): Result<{ behind: boolean }> {
+		const identity = this.checkIdentity(topicId);
+		if (identity !== null) return identity;
+		if (this.view.nextOffset > fromOffset) return ok({ behind: true });
+		this.sql.exec(
+			"INSERT INTO append_watchers (watcher, from_offset) VALUES (?, ?) ON CONFLICT (watcher) DO UPDATE SET from_offset = excluded.from_offset",
+			watcher,
+			fromOffset,
+		);
+		this.watchers.set(watcher, fromOffset);
+		return ok({ behind: false });
+	}
+
+	/** Pokes each watcher the log has grown past; its row goes once the poke succeeded (a failed one is retried next append). */
+	private pokeWatchers(): void {
+		for (const [watcher, fromOffset] of this.watchers) {
+			if (this.view.nextOffset <= fromOffset || this.poking.has(watcher)) continue;
+			this.poking.add(watcher);
+			const poke = this.env.WEBHOOK_DISPATCHER.getByName(watcher)
+				.poke()
+				.then(() => {
+					if (this.watchers.get(watcher) !== fromOffset) return; // watching again, from a later offset
+					this.watchers.delete(watcher);
+					this.sql.exec("DELETE FROM append_watchers WHERE watcher = ? AND from_offset = ?", watcher, fromOffset);
+				})
+				.catch((cause: unknown) => console.warn(`partition ${this.partition}: poke of ${watcher} failed: ${String(cause)}`))
+				.finally(() => this.poking.delete(watcher));
+			this.ctx.waitUntil(poke);
+		}
 	}
 
 	/** Closes every tail key `keyId` opened here, and refuses any it is opening: the key was revoked. */

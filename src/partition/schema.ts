@@ -4,7 +4,7 @@
  * the stored version lives in a row and idempotent DDL runs only when it is behind.
  */
 
-export const PARTITION_SCHEMA_VERSION = 1;
+export const PARTITION_SCHEMA_VERSION = 2;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -62,4 +62,10 @@ export const PARTITION_DDL: readonly string[] = [
 	)`,
 	`CREATE INDEX IF NOT EXISTS record_keys_tombstones ON record_keys (appended_at_ms) WHERE tombstone = 1`,
 	`INSERT OR IGNORE INTO partition_state (id, status) VALUES (1, 'unconfigured')`,
+	// v2: objects to poke once the log grows past `from_offset` (a topic's idle WebhookDispatcher), so they can
+	// sleep instead of polling. A row stays until its poke succeeded.
+	`CREATE TABLE IF NOT EXISTS append_watchers (
+		watcher TEXT PRIMARY KEY,
+		from_offset INTEGER NOT NULL
+	)`,
 ];

@@ -154,6 +154,11 @@ export const WEBHOOK_DELIVERIES_PAGE_MAX = 100;
 export const WEBHOOK_RUN_MS = 25_000;
 /** One long-poll read of a caught-up lane (woken by appends; the timer only bounds it). */
 export const WEBHOOK_POLL_WAIT_MS = 10_000;
+/**
+ * A dispatcher whose lanes are all caught up sleeps: its partitions poke it on the next append. It still wakes
+ * this often, as a safety net for a poke that never arrived and to take up partitions the topic gained.
+ */
+export const WEBHOOK_IDLE_RECHECK_MS = 5 * 60_000;
 /** After a secret rotation, deliveries are signed with the old secret too for this long. */
 export const WEBHOOK_SECRET_GRACE_MS = 86_400_000;
 /** Keys and header conditions one subscription filter may list. */

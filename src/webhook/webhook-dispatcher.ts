@@ -13,6 +13,10 @@
  * One alarm is multiplexed over the lanes (the `lanes` table is the due-work table): a run lasts
  * `WEBHOOK_RUN_MS`; caught-up lanes long-poll their partition (woken by appends) for the run, lanes waiting for
  * a retry sleep if it falls inside the run, and at the end the alarm is set for the earliest due lane.
+ *
+ * An idle topic costs nothing: when a run ends with every lane caught up, the dispatcher asks each partition to
+ * poke it on the next append (`PartitionLog.watchAppends`) and sleeps; `poke` starts a run. Only a retry due, a
+ * partition already past a lane, or the `WEBHOOK_IDLE_RECHECK_MS` safety net set the alarm sooner.
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -23,6 +27,7 @@ import { err, ok, type Result } from "../shared/errors.ts";
 import {
 	SUBSCRIPTIONS_PER_TOPIC_MAX,
 	TOPIC_NAME_LENGTH_MAX,
+	WEBHOOK_IDLE_RECHECK_MS,
 	WEBHOOK_POLL_WAIT_MS,
 	WEBHOOK_RUN_MS,
 	WEBHOOK_SECRET_GRACE_MS,
@@ -49,6 +54,9 @@ export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
 	readonly changed = new Waiters();
 	private readonly running = new Map<string, Promise<void>>();
 	private laneFailed = false;
+	/** A poke arrived since `scheduleNextAlarm` began; it then runs again at once instead of sleeping. */
+	private poked = false;
+	private scheduling = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -268,6 +276,14 @@ export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
 		else await this.ctx.storage.setAlarm(Date.now());
 	}
 
+	/** A partition this object watches has grown: start a run, unless one is going (its lanes are already reading). */
+	async poke(): Promise<void> {
+		this.poked = true;
+		if (this.topic === null || this.deadlineMs > Date.now() || this.scheduling) return;
+		const alarm = await this.ctx.storage.getAlarm();
+		if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
+	}
+
 	override async alarm(): Promise<void> {
 		const topic = this.topic;
 		if (topic === null) return;
@@ -332,18 +348,52 @@ export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
 		}
 	}
 
-	/** The earliest due lane: now for a lane tailing its partition, its retry time for one with a pending batch. */
+	/**
+	 * The next run: at the earliest retry of a pending batch; at once if a partition is already past one of its
+	 * caught-up lanes; otherwise when a partition pokes, with `WEBHOOK_IDLE_RECHECK_MS` as the latest.
+	 */
 	private async scheduleNextAlarm(): Promise<void> {
-		const due = this.sql
-			.exec<{ due: number | null }>(
-				"SELECT MIN(CASE WHEN l.batch_id IS NULL THEN 0 ELSE l.next_attempt_at_ms END) AS due FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id WHERE s.status = 'active'",
-			)
+		this.scheduling = true;
+		this.poked = false;
+		try {
+			await this.setNextAlarm();
+		} finally {
+			this.scheduling = false;
+		}
+	}
+
+	private async setNextAlarm(): Promise<void> {
+		const active = "FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id WHERE s.status = 'active'";
+		const retryDue = this.sql
+			.exec<{ due: number | null }>(`SELECT MIN(l.next_attempt_at_ms) AS due ${active} AND l.batch_id IS NOT NULL`)
 			.one().due;
-		if (due === null) {
+		const tailing = this.sql
+			.exec<{ partition: number; from_offset: number }>(
+				`SELECT l.partition, MIN(l.next_offset) AS from_offset ${active} AND l.batch_id IS NULL GROUP BY l.partition`,
+			)
+			.toArray();
+		if (retryDue === null && tailing.length === 0) {
 			await this.ctx.storage.deleteAlarm();
 			return;
 		}
 		const nowMs = Date.now();
+		const behind = this.laneFailed || (await this.watchPartitions(tailing)) || this.poked;
+		const due = behind ? nowMs : Math.min(retryDue ?? Number.POSITIVE_INFINITY, nowMs + WEBHOOK_IDLE_RECHECK_MS);
 		await this.ctx.storage.setAlarm(Math.max(due, nowMs + (this.laneFailed ? LANE_ERROR_RETRY_MS : 0)));
+	}
+
+	/** Asks each partition with caught-up lanes to poke this object on its next append; true if one is already past. */
+	private async watchPartitions(tailing: readonly { partition: number; from_offset: number }[]): Promise<boolean> {
+		const topic = this.topic;
+		if (topic === null || tailing.length === 0) return false;
+		const answers = await Promise.all(
+			tailing.map(({ partition, from_offset }) =>
+				partitionLog(this.env, topic.topicId, partition)
+					.watchAppends(topic.topicId, topic.topicId, from_offset)
+					.catch(() => null),
+			),
+		);
+		// An unreachable partition, or one that answers for another topic, is treated as busy: look again at once.
+		return answers.some((answer) => answer === null || !answer.ok || answer.value.behind);
 	}
 }

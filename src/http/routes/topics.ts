@@ -8,6 +8,7 @@ import { topicResource } from "../../auth/acl.ts";
 import { invalidate, partitionLog, registry, remember } from "../../broker/topic-directory.ts";
 import { unwrap } from "../../shared/errors.ts";
 import type { TopicMeta } from "../../topic/types.ts";
+import { webhookDispatcher } from "../../webhook/stubs.ts";
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
@@ -55,6 +56,8 @@ export const topicRoutes = new Hono<AppEnv>()
 		const body = validate(UpdateTopicBody, await readJson(c.req.raw));
 		const meta = unwrap(await registry(c.env).updateTopic(topic, body));
 		remember(meta);
+		// An idle webhook dispatcher sleeps until a partition pokes it: new partitions have no lanes to poke for.
+		if (body.partitions !== undefined) await webhookDispatcher(c.env, meta.topicId).poke();
 		await audit(c, "topic.update", { topic, change: JSON.stringify(body) });
 		return c.json(topicSummary(meta));
 	})

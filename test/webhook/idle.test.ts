@@ -1,0 +1,91 @@
+/**
+ * An idle topic's webhook dispatcher sleeps (no alarm for `WEBHOOK_IDLE_RECHECK_MS`) with a watch on each
+ * partition, and the next append pokes it awake: delivery goes on without a polling object.
+ */
+
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { describeTopic, partitionLog } from "../../src/broker/topic-directory.ts";
+import { WEBHOOK_IDLE_RECHECK_MS } from "../../src/shared/limits.ts";
+import { webhookDispatcher } from "../../src/webhook/stubs.ts";
+import { call, createTopic, json, produce, uniqueTopic } from "../helpers.ts";
+import { useReceiver } from "./receiver.ts";
+
+const receiver = useReceiver();
+const WAIT = { timeout: 5_000, interval: 20 };
+
+const topics: string[] = [];
+afterEach(async () => {
+	for (const topic of topics.splice(0)) await call("DELETE", `/v1/topics/${topic}`);
+});
+
+async function watchersOf(topicId: string, partition: number): Promise<{ watcher: string; from_offset: number }[]> {
+	return runInDurableObject(partitionLog(env, topicId, partition), (_, state) =>
+		state.storage.sql.exec<{ watcher: string; from_offset: number }>("SELECT watcher, from_offset FROM append_watchers").toArray(),
+	);
+}
+
+describe("idle webhook dispatcher", () => {
+	it("sleeps once its lanes are caught up, and an append wakes it", { timeout: 20_000 }, async () => {
+		const topic = uniqueTopic("idle");
+		topics.push(topic);
+		await createTopic(topic, 2);
+		const path = `/idle-${crypto.randomUUID()}`;
+		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+		await produce(topic, [{ value: "first", partition: 0 }]);
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
+
+		const meta = await describeTopic(env, topic);
+		if (!meta.ok) throw new Error(meta.error.message);
+		const { topicId } = meta.value;
+		const dispatcher = webhookDispatcher(env, topicId);
+		// End the current run now (it would last WEBHOOK_RUN_MS), and make later runs short.
+		await runInDurableObject(dispatcher, (instance) => {
+			instance.runMs = 300;
+			instance.pollWaitMs = 100;
+			instance.deadlineMs = Date.now();
+			instance.changed.wakeAll();
+		});
+		await vi.waitFor(async () => {
+			expect(await watchersOf(topicId, 0)).toEqual([{ watcher: topicId, from_offset: 1 }]);
+			expect(await watchersOf(topicId, 1)).toEqual([{ watcher: topicId, from_offset: 0 }]);
+		}, WAIT);
+		const alarm = await runInDurableObject(dispatcher, (_, state) => state.storage.getAlarm());
+		expect(alarm).not.toBeNull();
+		expect(alarm as number).toBeGreaterThan(Date.now() + WEBHOOK_IDLE_RECHECK_MS - 60_000);
+
+		// The next append on either partition pokes the sleeping dispatcher.
+		await produce(topic, [{ value: "second", partition: 1 }]);
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(2), WAIT);
+		expect(receiver.at(path).map((r) => [r.json.partition, r.json.records.map((x) => x.value)])).toEqual([
+			[0, ["first"]],
+			[1, ["second"]],
+		]);
+		// And after that short run it sleeps again, watching from past what it delivered.
+		await vi.waitFor(async () => expect(await watchersOf(topicId, 1)).toEqual([{ watcher: topicId, from_offset: 1 }]), WAIT);
+	});
+
+	it("a topic that grows while its dispatcher sleeps: the new partition is delivered too", { timeout: 20_000 }, async () => {
+		const topic = uniqueTopic("idle-grow");
+		topics.push(topic);
+		await createTopic(topic, 1);
+		const path = `/grow-${crypto.randomUUID()}`;
+		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+		const meta = await describeTopic(env, topic);
+		if (!meta.ok) throw new Error(meta.error.message);
+		const dispatcher = webhookDispatcher(env, meta.value.topicId);
+		await runInDurableObject(dispatcher, (instance) => {
+			instance.runMs = 300;
+			instance.pollWaitMs = 100;
+			instance.deadlineMs = Date.now();
+			instance.changed.wakeAll();
+		});
+		await vi.waitFor(async () => expect(await watchersOf(meta.value.topicId, 0)).toHaveLength(1), WAIT);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { partitions: 2 } });
+		// Wait for the run the PATCH started to take up partition 1, then append there.
+		await vi.waitFor(async () => expect(await watchersOf(meta.value.topicId, 1)).toHaveLength(1), WAIT);
+		await produce(topic, [{ value: "new-partition", partition: 1 }]);
+		await vi.waitFor(() => expect(receiver.at(path).map((r) => r.json.partition)).toEqual([1]), WAIT);
+	});
+});
