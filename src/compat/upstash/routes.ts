@@ -24,7 +24,7 @@ import type { AppEnv } from "../../http/app-env.ts";
 import { parseJson, readText, validate } from "../../http/body.ts";
 import { authenticate } from "../../http/middleware/authenticate.ts";
 import { authorize } from "../../http/middleware/authorize.ts";
-import { quotas } from "../../http/middleware/quotas.ts";
+import { chargesFetchBytes, quotas } from "../../http/middleware/quotas.ts";
 import { bodyValue, recordHeaders } from "../../http/routes/inbound-webhooks.ts";
 import { methodNotAllowed } from "../../http/routes/method-not-allowed.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
@@ -92,7 +92,7 @@ async function requiredJson<S extends z.ZodType>(request: Request, schema: S): P
 /** JSON that the quotas charge as fetched bytes. */
 function fetchedJson(c: Context<AppEnv>, value: unknown): Response {
 	const body = JSON.stringify(value);
-	c.set("bodyBytes", utf8ByteLength(body));
+	if (chargesFetchBytes(c)) c.set("bodyBytes", utf8ByteLength(body));
 	return c.body(body, 200, { "Content-Type": "application/json" });
 }
 
