@@ -38,6 +38,11 @@ export function keyAuthorityName(id: string): string {
 	return `key:${id}`;
 }
 
+function unavailable(action: "create" | "delete", id: string, cause: unknown): Result<never> {
+	console.error(`key store: ${action} of key ${id}: its authority failed: ${String(cause)}`);
+	return err("unavailable", `the key store did not answer; retry the ${action === "create" ? "POST" : "DELETE"}`, { id });
+}
+
 interface WatchedRow extends Record<string, SqlStorageValue> {
 	topic_id: string;
 	partition: number;
@@ -94,9 +99,10 @@ export class KeyStore extends DurableObject<Env> {
 			this.insert(stored);
 			try {
 				await this.authority(id).install(stored);
-			} catch (error) {
+			} catch (cause) {
+				// Never throw out of blockConcurrencyWhile (it would reset this object): undo, and say so.
 				this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
-				throw error;
+				return unavailable("create", id, cause);
 			}
 			return ok({ ...toInfo(stored), secret });
 		});
@@ -112,7 +118,14 @@ export class KeyStore extends DurableObject<Env> {
 		return this.ctx.blockConcurrencyWhile(async () => {
 			const listed = this.sql.exec("SELECT id FROM api_keys WHERE id = ?", id).toArray().length > 0;
 			if (!listed) return err("key_not_found", `key "${id}" does not exist`, { id });
-			await this.authority(id).revoke(id);
+			let revoked: Result<void>;
+			try {
+				revoked = await this.authority(id).revoke(id);
+			} catch (cause) {
+				revoked = unavailable("delete", id, cause);
+			}
+			// Until every tail is closed the key stays listed, so a retried DELETE finishes the job.
+			if (!revoked.ok) return revoked;
 			this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
 			return ok(undefined);
 		});
@@ -134,11 +147,21 @@ export class KeyStore extends DurableObject<Env> {
 	 * Authority: the key no longer authenticates, and every WebSocket tail it opened is closed. A tail registering
 	 * while this runs finds the key gone (watchTail answers false), so none slips through.
 	 */
-	async revoke(id: string): Promise<void> {
+	async revoke(id: string): Promise<Result<void>> {
 		this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
 		const watched = this.sql.exec<WatchedRow>("SELECT topic_id, partition FROM watched_partitions").toArray();
-		await Promise.all(watched.map((w) => this.partition(w).revokeTails(id)));
-		this.sql.exec("DELETE FROM watched_partitions");
+		const settled = await Promise.allSettled(watched.map((w) => this.partition(w).revokeTails(id)));
+		let failed = 0;
+		settled.forEach((outcome, i) => {
+			const w = watched[i] as WatchedRow;
+			if (outcome.status === "fulfilled") {
+				this.sql.exec("DELETE FROM watched_partitions WHERE topic_id = ? AND partition = ?", w.topic_id, w.partition);
+			} else failed++;
+		});
+		if (failed === 0) return ok(undefined);
+		return err("unavailable", `the key is revoked, but ${failed} partition(s) holding its tails did not answer; retry the DELETE`, {
+			id,
+		});
 	}
 
 	/**

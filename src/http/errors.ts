@@ -63,6 +63,7 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 		case "internal":
 			return 500;
 		case "partition_unavailable":
+		case "unavailable":
 			return 503;
 		case "partition_full":
 			return 507;
@@ -71,7 +72,7 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 
 /** Whether the same request may succeed later unchanged. */
 export function isRetriable(code: ErrorCode): boolean {
-	return code === "partition_unavailable" || code === "internal" || code === "quota_exceeded";
+	return code === "partition_unavailable" || code === "unavailable" || code === "internal" || code === "quota_exceeded";
 }
 
 /** The JSON body of an error. */

@@ -30,6 +30,8 @@ export type ErrorCode =
 	| "offset_mismatch"
 	| "partition_full"
 	| "partition_unavailable"
+	/** A Durable Object the request needed did not answer; nothing was changed that a retry would not finish. */
+	| "unavailable"
 	| "internal"
 	// Consumer groups (issue 3).
 	| "group_not_found"

@@ -22,6 +22,7 @@ export function v3ErrorCode(error: DomainError, status: number): number {
 		case "partition_not_found":
 			return 40403;
 		case "partition_unavailable":
+		case "unavailable":
 			return 50003;
 		default:
 			return status;
