@@ -9,6 +9,9 @@
  *   effect for the next request in every isolate and location. Per-key objects keep that check off any single
  *   hot object: each key's traffic reaches only its own.
  *
+ * The authority also holds the key's quota buckets (`chargeQuotas`), in memory: every isolate and location charges
+ * the same buckets, so a quota is exact however a key's traffic is spread. An eviction only grants a fresh burst.
+ *
  * Streams outlive requests, so revocation reaches them too: an SSE stream re-checks its key before each write, and
  * a WebSocket tail (held by a PartitionLog) is registered with the key's authority before it is accepted
  * (`watchTail`); `revoke` then closes every tail the key has open, before the DELETE answers.
@@ -28,7 +31,8 @@ import { partitionObjectName } from "../topic/types.ts";
 import type { AclEntry } from "./acl.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
-import type { CreateKeyRequest, KeyInfo, KeyQuotas, StoredKey } from "./types.ts";
+import { type Bucket, charge, newBucket, waitMs } from "./token-bucket.ts";
+import type { CreateKeyRequest, KeyInfo, KeyQuotas, Quota, QuotaCharge, QuotaRefusal, StoredKey } from "./types.ts";
 
 /** The directory's name. */
 export const KEY_STORE_NAME = "global";
@@ -74,6 +78,8 @@ function toInfo({ secretSha256: _, ...info }: StoredKey): KeyInfo {
 
 export class KeyStore extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
+	/** Authority: this key's token buckets, one per quota. */
+	private readonly buckets = new Map<Quota, Bucket>();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -135,6 +141,30 @@ export class KeyStore extends DurableObject<Env> {
 	install(key: StoredKey): void {
 		this.sql.exec("DELETE FROM api_keys");
 		this.insert(key);
+	}
+
+	/**
+	 * Authority: checks each charge in order and pays it, as one token bucket per quota; the first quota in debt
+	 * refuses the request (charges before it stay paid, as they were already let through). Null when the request
+	 * may go, or when the key is gone (authentication refuses that). Quotas the key does not have are free.
+	 */
+	chargeQuotas(id: string, charges: readonly QuotaCharge[]): QuotaRefusal | null {
+		const key = this.getKey(id);
+		if (key === null) return null;
+		const nowMs = Date.now();
+		for (const { quota, amount } of charges) {
+			const rate = key.quotas[quota];
+			if (rate === undefined) continue;
+			let bucket = this.buckets.get(quota);
+			if (bucket === undefined) {
+				bucket = newBucket(rate, nowMs);
+				this.buckets.set(quota, bucket);
+			}
+			const wait = waitMs(bucket, rate, nowMs);
+			if (wait > 0) return { quota, waitMs: wait };
+			charge(bucket, rate, amount, nowMs);
+		}
+		return null;
 	}
 
 	/** Authority: the key, or null once it is revoked (or was never installed here). */

@@ -12,6 +12,20 @@ export interface KeyQuotas {
 	readonly requests_per_sec?: number;
 }
 
+export type Quota = keyof KeyQuotas;
+
+/** One quota a request draws on: `amount` is charged after the check (0: check only, charged later). */
+export interface QuotaCharge {
+	readonly quota: Quota;
+	readonly amount: number;
+}
+
+/** A request over quota: which one, and how long until the key is out of debt. */
+export interface QuotaRefusal {
+	readonly quota: Quota;
+	readonly waitMs: number;
+}
+
 /** A key as `GET /v1/keys` lists it: everything but the secret. */
 export interface KeyInfo {
 	readonly id: string;

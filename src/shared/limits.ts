@@ -194,6 +194,3 @@ export const JSON_DEPTH_MAX = 64;
 export const JSON_OBJECT_FIELDS_MAX = 10_000;
 /** Largest quota rate a key may be given (bytes or requests per second). */
 export const QUOTA_RATE_MAX = 1024 * 1024 * 1024;
-
-/** Quota token buckets one isolate keeps (key × quota) before it starts afresh. */
-export const QUOTA_BUCKETS_MAX = 10_000;

@@ -2,7 +2,9 @@
  * Per-key quotas: token buckets for requests/s, produce bytes/s and fetch bytes/s → 429 quota_exceeded with
  * Retry-After; the admin token has none. (The bucket arithmetic is tested on its own below.)
  */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { keyAuthorityName } from "../../src/auth/key-store.ts";
 import { charge, newBucket, waitMs } from "../../src/auth/token-bucket.ts";
 import { call, createTopic, produce, uniqueTopic } from "../helpers.ts";
 import { createKey } from "./helpers.ts";
@@ -81,6 +83,22 @@ describe("quotas over HTTP", () => {
 		const refused = await call("GET", path, { token: key.secret });
 		expect(refused.status).toBe(429);
 		expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThanOrEqual(2);
+	});
+
+	it("is exact across isolates: what another isolate charged counts here (the buckets live in the key's authority)", async () => {
+		const topic = uniqueTopic("q");
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["describe"] }], { requests_per_sec: 5 });
+		// Another isolate (or location) serving this key spends two seconds' budget in one go...
+		const authority = env.KEY_STORE.getByName(keyAuthorityName(key.id));
+		expect(await authority.chargeQuotas(key.id, [{ quota: "requests_per_sec", amount: 10 }])).toBeNull();
+		// ...so this isolate's first request is already over quota.
+		const refused = await call("GET", `/v1/topics/${topic}`, { token: key.secret });
+		expect(refused.status).toBe(429);
+		expect(((await refused.json()) as { error: { quota: string } }).error.quota).toBe("requests_per_sec");
+		expect(await authority.chargeQuotas(key.id, [{ quota: "requests_per_sec", amount: 1 }])).toMatchObject({
+			quota: "requests_per_sec",
+		});
 	});
 
 	it("does not limit the admin token", async () => {

@@ -3,36 +3,20 @@
  * Per-key quotas (issue 6): requests/s, produce bytes/s and fetch bytes/s, each a token bucket
  * (`src/auth/token-bucket.ts`). Over quota → 429 `quota_exceeded` with `Retry-After`.
  *
- * Where the state lives, and the trade-off: buckets are kept per isolate, in memory. That costs nothing on the
- * request path and is exact for a client served by one isolate, but a key spread over N isolates (or N
- * locations) can reach up to N× its quota, and a new isolate starts with a full bucket. Exact global limits
- * would need a Durable Object per key on every request — an extra round trip that this hot path avoids.
+ * Where the state lives: in the key's own `KeyStore` authority (the object that authenticates it), in memory. Every
+ * isolate and location charges the same buckets, so a quota is exact however a key's traffic is spread; the price
+ * is one more RPC per request, paid only by keys that have quotas (and one more after a fetch with a fetch-bytes
+ * quota). An evicted authority starts with full buckets: at worst one extra burst.
  * Produce bytes are charged from the declared Content-Length before the request runs (a key with a produce quota
  * must declare it: 411 otherwise, so a chunked body cannot slip past); fetch bytes from the response body
  * afterwards (routes report it as `bodyBytes`), so a key in debt waits.
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { type Bucket, charge, newBucket, waitMs } from "../../auth/token-bucket.ts";
-import type { KeyQuotas } from "../../auth/types.ts";
+import { keyAuthorityName } from "../../auth/key-store.ts";
+import type { Quota, QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
-import { QUOTA_BUCKETS_MAX } from "../../shared/limits.ts";
 import type { AppEnv } from "../app-env.ts";
-
-type Quota = keyof KeyQuotas;
-
-const buckets = new Map<string, Bucket>();
-
-function bucketFor(keyId: string, quota: Quota, rate: number, nowMs: number): Bucket {
-	const id = `${keyId}/${quota}`;
-	let bucket = buckets.get(id);
-	if (bucket === undefined) {
-		if (buckets.size >= QUOTA_BUCKETS_MAX) buckets.clear(); // bounded memory; a reset only grants a fresh burst
-		bucket = newBucket(rate, nowMs);
-		buckets.set(id, bucket);
-	}
-	return bucket;
-}
 
 /**
  * The routes that draw on a byte quota, by method and path. Produce routes are charged their declared
@@ -56,7 +40,8 @@ function byteQuotaOf(method: string, path: string): Quota | null {
 	return BYTE_QUOTA_ROUTES.find((route) => route.method === method && route.path.test(path))?.quota ?? null;
 }
 
-function refuse(quota: Quota, wait: number): never {
+function refuse(refusal: QuotaRefusal): never {
+	const { quota, waitMs: wait } = refusal;
 	throw new ApiError("quota_exceeded", `this key is over its ${quota.replaceAll("_", " ")} quota; retry in ${Math.ceil(wait / 1000)} s`, {
 		quota,
 		retry_after_ms: wait,
@@ -77,30 +62,25 @@ export function quotas(): MiddlewareHandler<AppEnv> {
 		const principal = c.get("principal");
 		if (principal.kind !== "key") return next();
 		const limits = principal.key.quotas;
-		const nowMs = Date.now();
-		const requestRate = limits.requests_per_sec;
-		if (requestRate !== undefined) {
-			const bucket = bucketFor(principal.key.id, "requests_per_sec", requestRate, nowMs);
-			const wait = waitMs(bucket, requestRate, nowMs);
-			if (wait > 0) refuse("requests_per_sec", wait);
-			charge(bucket, requestRate, 1, nowMs);
-		}
+		const charges: QuotaCharge[] = [];
+		if (limits.requests_per_sec !== undefined) charges.push({ quota: "requests_per_sec", amount: 1 });
 		const quota = byteQuotaOf(c.req.method, new URL(c.req.url).pathname);
-		const rate = quota === null ? undefined : limits[quota];
-		if (quota === null || rate === undefined) return next();
-		const bucket = bucketFor(principal.key.id, quota, rate, nowMs);
-		const wait = waitMs(bucket, rate, nowMs);
-		if (wait > 0) refuse(quota, wait);
-		if (quota === "produce_bytes_per_sec") {
+		const byteQuota = quota !== null && limits[quota] !== undefined ? quota : null;
+		if (byteQuota === "produce_bytes_per_sec") {
 			const declared = Number(c.req.header("Content-Length") ?? Number.NaN);
 			if (!Number.isSafeInteger(declared) || declared < 0) {
 				throw new ApiError("length_required", "this key has a produce quota: send Content-Length (no chunked bodies)");
 			}
-			charge(bucket, rate, declared, nowMs);
-			return next();
-		}
+			charges.push({ quota: byteQuota, amount: declared });
+		} else if (byteQuota !== null) charges.push({ quota: byteQuota, amount: 0 }); // fetch: paid once the body is known
+		if (charges.length === 0) return next();
+		const authority = c.env.KEY_STORE.getByName(keyAuthorityName(principal.key.id));
+		const refused = await authority.chargeQuotas(principal.key.id, charges);
+		if (refused !== null) refuse(refused);
 		await next();
 		const measured = c.get("bodyBytes");
-		if (measured !== undefined) charge(bucket, rate, measured, Date.now());
+		if (byteQuota === "fetch_bytes_per_sec" && measured !== undefined) {
+			await authority.chargeQuotas(principal.key.id, [{ quota: byteQuota, amount: measured }]);
+		}
 	};
 }
