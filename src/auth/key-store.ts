@@ -114,6 +114,31 @@ export class KeyStore extends DurableObject<Env> {
 		});
 	}
 
+	/**
+	 * Directory: gives every listed key its authority, once, for keys created before authorities existed (an
+	 * upgrade from schema v1). Runs like create and delete, one at a time with them, so a key deleted meanwhile is
+	 * never installed again. The edge calls it at most once per isolate, after an authority did not know a key.
+	 */
+	async ensureAuthorities(): Promise<boolean> {
+		if (this.authoritiesInstalled()) return true;
+		await this.ctx.blockConcurrencyWhile(async () => {
+			if (this.authoritiesInstalled()) return;
+			const rows = this.sql.exec<KeyRow>("SELECT * FROM api_keys").toArray();
+			try {
+				for (const row of rows) await this.authority(row.id).install(toStored(row));
+			} catch (cause) {
+				console.error(`key store: installing key authorities failed, will retry: ${String(cause)}`);
+				return;
+			}
+			this.sql.exec("UPDATE key_store_meta SET authorities_installed = 1 WHERE id = 1");
+		});
+		return this.authoritiesInstalled();
+	}
+
+	private authoritiesInstalled(): boolean {
+		return this.sql.exec<{ done: number }>("SELECT authorities_installed AS done FROM key_store_meta WHERE id = 1").one().done === 1;
+	}
+
 	/** Directory: every key, without secrets. */
 	listKeys(): KeyInfo[] {
 		return this.sql.exec<KeyRow>("SELECT * FROM api_keys ORDER BY created_at_ms, id").toArray().map(toStored).map(toInfo);

@@ -3,7 +3,7 @@
  * The key store's SQLite schema (docs/storage-schema.md).
  */
 
-export const KEY_STORE_SCHEMA_VERSION = 2;
+export const KEY_STORE_SCHEMA_VERSION = 3;
 
 export const KEY_STORE_DDL: readonly string[] = [
 	// One row per API key. `secret_sha256` is the hex SHA-256 of the secret, never the secret (see secret.ts).
@@ -22,4 +22,11 @@ export const KEY_STORE_DDL: readonly string[] = [
 		partition INTEGER NOT NULL,
 		PRIMARY KEY (topic_id, partition)
 	)`,
+	// Directory (v3): whether every listed key has its authority. Keys made before authorities existed (v1) have
+	// none; `ensureAuthorities` installs them once. A store with no keys yet needs nothing.
+	`CREATE TABLE IF NOT EXISTS key_store_meta (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		authorities_installed INTEGER NOT NULL CHECK (authorities_installed IN (0, 1))
+	)`,
+	`INSERT OR IGNORE INTO key_store_meta (id, authorities_installed) VALUES (1, (SELECT COUNT(*) = 0 FROM api_keys))`,
 ];

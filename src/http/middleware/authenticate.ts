@@ -37,9 +37,19 @@ export function keyStore(env: Env): DurableObjectStub<KeyStore> {
 	return env.KEY_STORE.getByName(KEY_STORE_NAME);
 }
 
-/** Asks the key's authority, uncached, so a deleted key is refused at once. */
+/** Whether this isolate has made sure every listed key has its authority (see `KeyStore.ensureAuthorities`). */
+let authoritiesEnsured = false;
+
+/**
+ * Asks the key's authority, uncached, so a deleted key is refused at once. The first miss in an isolate also asks
+ * the directory to install authorities for keys made before they existed (once: after that, a miss is a miss).
+ */
 async function lookupKey(env: Env, id: string): Promise<StoredKey | null> {
-	return env.KEY_STORE.getByName(keyAuthorityName(id)).getKey(id);
+	const authority = env.KEY_STORE.getByName(keyAuthorityName(id));
+	const key = await authority.getKey(id);
+	if (key !== null || authoritiesEnsured) return key;
+	authoritiesEnsured = await keyStore(env).ensureAuthorities();
+	return authority.getKey(id);
 }
 
 /** Whether key `id` still exists: for streams, which outlive the request that authenticated them. */

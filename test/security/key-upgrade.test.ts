@@ -1,0 +1,52 @@
+/**
+ * Upgrading a key store made before per-key authorities (schema v1): its keys are only listed in the directory.
+ * The first request with such a key has the directory install every authority, once; the key then works, and a
+ * key deleted before that upgrade step is not brought back. (Own file: the edge remembers per isolate that the
+ * step has run.)
+ */
+
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { KEY_STORE_NAME, keyAuthorityName } from "../../src/auth/key-store.ts";
+import { newKeyId, newSecret, sha256Hex } from "../../src/auth/secret.ts";
+import { call, expectError, json } from "../helpers.ts";
+
+/** Writes a key as schema v1 did: a directory row only, and marks the directory as not upgraded yet. */
+async function v1Key(): Promise<{ id: string; secret: string }> {
+	const id = newKeyId();
+	const secret = newSecret(id);
+	const hash = await sha256Hex(secret);
+	await runInDurableObject(env.KEY_STORE.getByName(KEY_STORE_NAME), (_, state) => {
+		state.storage.sql.exec(
+			"INSERT INTO api_keys (id, name, secret_sha256, acl, quotas, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+			id,
+			"from-v1",
+			hash,
+			JSON.stringify([{ resource: "topic:*", operations: ["describe"] }]),
+			"{}",
+			Date.now(),
+		);
+		state.storage.sql.exec("UPDATE key_store_meta SET authorities_installed = 0 WHERE id = 1");
+	});
+	return { id, secret };
+}
+
+describe("key store upgrade from v1", () => {
+	it("installs the authorities of keys made before them, once, on the first request that misses", async () => {
+		const kept = await v1Key();
+		const deleted = await v1Key();
+		expect(await env.KEY_STORE.getByName(keyAuthorityName(kept.id)).getKey(kept.id)).toBeNull();
+		// Deleted through the API before any request used it: listed, never installed, so never brought back.
+		expect((await call("DELETE", `/v1/keys/${deleted.id}`)).status).toBe(204);
+
+		await json("GET", "/v1/topics", 200, { token: kept.secret });
+		expect((await env.KEY_STORE.getByName(keyAuthorityName(kept.id)).getKey(kept.id))?.name).toBe("from-v1");
+		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: deleted.secret });
+		expect(await env.KEY_STORE.getByName(keyAuthorityName(deleted.id)).getKey(deleted.id)).toBeNull();
+		const done = await runInDurableObject(env.KEY_STORE.getByName(KEY_STORE_NAME), (_, state) =>
+			state.storage.sql.exec<{ done: number }>("SELECT authorities_installed AS done FROM key_store_meta").one(),
+		);
+		expect(done.done).toBe(1);
+	});
+});
