@@ -16,6 +16,7 @@ import {
 	PRODUCE_RECORDS_MAX,
 	RECORD_HEADERS_MAX,
 	SSE_KEEPALIVE_MS_MIN,
+	TIMESTAMP_MS_MAX,
 	TOPIC_NAME_LENGTH_MAX,
 	TRANSACTIONAL_ID_LENGTH_MAX,
 	WEBHOOK_ATTEMPTS_MAX,
@@ -98,9 +99,6 @@ const RecordHeader = z.strictObject({
 	key: z.string().max(HEADER_KEY_BYTES_MAX),
 	value: z.string().nullable(),
 });
-
-/** Latest timestamp accepted: the largest a JavaScript Date can hold. */
-const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
 
 export const ProduceRecordBody = z
 	.strictObject({

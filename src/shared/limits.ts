@@ -194,3 +194,6 @@ export const JSON_DEPTH_MAX = 64;
 export const JSON_OBJECT_FIELDS_MAX = 10_000;
 /** Largest quota rate a key may be given (bytes or requests per second). */
 export const QUOTA_RATE_MAX = 1024 * 1024 * 1024;
+
+/** The latest timestamp (epoch ms) a record may carry: the last instant a JavaScript Date can hold. */
+export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;

@@ -13,7 +13,7 @@
 
 import { z } from "zod";
 import { utf8ByteLength } from "../../shared/json.ts";
-import { HEADER_KEY_BYTES_MAX, PARTITIONS_MAX, RECORD_HEADERS_MAX } from "../../shared/limits.ts";
+import { HEADER_KEY_BYTES_MAX, PARTITIONS_MAX, RECORD_HEADERS_MAX, TIMESTAMP_MS_MAX } from "../../shared/limits.ts";
 import { utf8 } from "../../shared/partitioner.ts";
 import { base64Decode, isBase64, type ProducedRecord, type RecordHeader } from "../../shared/record-codec.ts";
 import { BATCH_ID_LENGTH_MAX, CLUSTER_ID } from "./limits.ts";
@@ -55,9 +55,6 @@ const ProduceRequestHeader = z.strictObject({
 
 /** RFC 3339 date-time, as Confluent's `format: date-time`; the offset is required. */
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
-
-/** Latest timestamp a JavaScript Date holds (as /v1 allows). */
-const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
 
 /** Whether the calendar date exists: `Date.parse` rolls 2021-02-30 over into March instead of refusing it. */
 function isCalendarDate(text: string): boolean {

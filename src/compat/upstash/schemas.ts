@@ -14,6 +14,7 @@ import {
 	PARTITIONS_MAX,
 	PRODUCE_RECORDS_MAX,
 	RECORD_HEADERS_MAX,
+	TIMESTAMP_MS_MAX,
 } from "../../shared/limits.ts";
 import { UPSTASH_PARTITIONS_PER_REQUEST_MAX } from "./limits.ts";
 
@@ -32,8 +33,6 @@ const Partition = z
 	.min(0)
 	.max(PARTITIONS_MAX - 1);
 const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-/** Latest timestamp accepted: the largest a JavaScript Date can hold. */
-const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
 
 /** `timeout` (ms) of fetch and consume; above Tributary's long-poll ceiling it is lowered to it. */
 const Timeout = z
