@@ -214,6 +214,20 @@ async function prepare(meta: TopicMeta, records: readonly ProduceInput[], option
 }
 
 /**
+ * Whether `records` would pass every check `produce` makes before writing (partitions, sizes, keys on compacted
+ * topics, exactly-once claims), against `meta`. For callers that write to several topics in one request and must
+ * refuse bad input before any topic's share is written.
+ */
+export function checkProduce(meta: TopicMeta, records: readonly ProduceInput[], options: ProduceOptions = {}): Result<void> {
+	const partitions = choosePartitions(meta, records, options.idempotencyKey ?? null);
+	if (!partitions.ok) return partitions;
+	const grouped = encodeByPartition(meta, records, partitions.value);
+	if (!grouped.ok) return grouped;
+	const claims = claimsFor(grouped.value.groups, options);
+	return claims.ok ? ok(undefined) : claims;
+}
+
+/**
  * Produces `records` to topic `name` and returns each record's position, in request order.
  * A partition that reports the topic deleted invalidates the cached metadata; if nothing was written yet the
  * request is tried once more with fresh metadata (the topic may have been re-created, or grown).

@@ -129,6 +129,42 @@ describe("errors in Upstash's shape", () => {
 		await upstashError(await call("POST", "/upstash/delete-consumer/nobody-group/ghost", { token: null, headers: admin }), 404);
 	});
 
+	it("a batch with a bad record for one topic writes nothing to any topic (413, 400, 404 partition)", async () => {
+		const ok = uniqueTopic("whole");
+		const small = uniqueTopic("small");
+		const compacted = uniqueTopic("compacted");
+		await createTopic(ok, 1);
+		await createTopic(small, 1, { "max.message.bytes": 100 });
+		await createTopic(compacted, 1, { "cleanup.policy": "compact" });
+		const cases: [unknown[], number][] = [
+			[
+				[
+					{ topic: ok, value: "fine" },
+					{ topic: small, value: "x".repeat(500) },
+				],
+				413,
+			],
+			[
+				[
+					{ topic: ok, value: "fine" },
+					{ topic: compacted, value: "no key" },
+				],
+				400,
+			],
+			[
+				[
+					{ topic: ok, value: "fine" },
+					{ topic: small, value: "y", partition: 5 },
+				],
+				404,
+			],
+		];
+		for (const [batch, status] of cases) {
+			await upstashError(await call("POST", "/upstash/produce", { token: null, headers: admin, body: batch }), status);
+		}
+		for (const topic of [ok, small, compacted]) expect((await fetchRecords(topic, 0)).high_watermark).toBe(0);
+	});
+
 	it("405 for a known path with another method", async () => {
 		await upstashError(await call("GET", "/upstash/fetch", { token: null, headers: admin }), 405);
 		await upstashError(await call("DELETE", "/upstash/topics", { token: null, headers: admin }), 405);

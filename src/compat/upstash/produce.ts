@@ -5,9 +5,10 @@
  * in request order.
  */
 
-import { produce } from "../../broker/produce.ts";
+import { checkProduce, produce } from "../../broker/produce.ts";
 import { describeTopic } from "../../broker/topic-directory.ts";
 import { ok, type Result } from "../../shared/errors.ts";
+import type { TopicMeta } from "../../topic/types.ts";
 import { toMetadata, toProduceInput, type UpstashMetadata } from "./mapping.ts";
 import type { UpstashMessageInput } from "./schemas.ts";
 
@@ -28,20 +29,25 @@ export function indexesByTopic(messages: readonly TopicMessage[]): Map<string, n
 }
 
 /**
- * Produces `messages` and answers their positions in request order. Every topic is looked up before anything is
- * written, so a batch naming a topic that does not exist writes nothing; a failure after that (a record too
- * large, a partition unavailable) can leave other topics' shares written, as with Upstash.
+ * Produces `messages` and answers their positions in request order. Every topic's share is looked up and checked
+ * (partitions, sizes, keys) before anything is written, so bad input anywhere in the batch writes nothing. Only a
+ * failure of the platform after that (a partition unavailable or full, a topic deleted meanwhile) can leave other
+ * topics' shares written, as with Kafka's producer across partitions.
  */
 export async function produceMessages(env: Env, messages: readonly TopicMessage[]): Promise<Result<UpstashMetadata[]>> {
 	const byTopic = indexesByTopic(messages);
+	const inputsOf = (indexes: readonly number[]) => indexes.map((i) => toProduceInput((messages[i] as TopicMessage).message));
 	const metas = await Promise.all([...byTopic.keys()].map((topic) => describeTopic(env, topic)));
-	const missing = metas.find((meta) => !meta.ok);
-	if (missing !== undefined && !missing.ok) return missing;
+	for (const [k, [, indexes]] of [...byTopic].entries()) {
+		const meta = metas[k] as Result<TopicMeta>;
+		if (!meta.ok) return meta;
+		if (byTopic.size > 1) {
+			const checked = checkProduce(meta.value, inputsOf(indexes));
+			if (!checked.ok) return checked;
+		}
+	}
 	const shares = await Promise.all(
-		[...byTopic].map(async ([topic, indexes]) => {
-			const inputs = indexes.map((i) => toProduceInput((messages[i] as TopicMessage).message));
-			return { topic, indexes, outcome: await produce(env, topic, inputs) };
-		}),
+		[...byTopic].map(async ([topic, indexes]) => ({ topic, indexes, outcome: await produce(env, topic, inputsOf(indexes)) })),
 	);
 	const metadata: UpstashMetadata[] = new Array(messages.length);
 	for (const { topic, indexes, outcome } of shares) {
