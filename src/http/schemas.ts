@@ -31,21 +31,32 @@ import {
 } from "../shared/limits.ts";
 import { isBase64 } from "../shared/record-codec.ts";
 
+/** Kafka's name charset, for topics and for ids that end up in paths and Durable Object names. */
+export const KAFKA_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
+
+/** A name of Kafka's charset, 1 to `lengthMax` characters, and not "." or "..". */
+function kafkaName(lengthMax: number, charsetMessage: string, dotsMessage: string) {
+	return z
+		.string()
+		.min(1)
+		.max(lengthMax)
+		.regex(KAFKA_NAME_PATTERN, charsetMessage)
+		.refine((name) => name !== "." && name !== "..", dotsMessage);
+}
+
 /** Kafka's legal topic names: `[a-zA-Z0-9._-]`, 1–249 characters, and not "." or "..". */
-export const TopicName = z
-	.string()
-	.min(1)
-	.max(TOPIC_NAME_LENGTH_MAX)
-	.regex(/^[a-zA-Z0-9._-]+$/, "topic names use only letters, digits, '.', '_' and '-'")
-	.refine((name) => name !== "." && name !== "..", "a topic may not be named '.' or '..'");
+export const TopicName = kafkaName(
+	TOPIC_NAME_LENGTH_MAX,
+	"topic names use only letters, digits, '.', '_' and '-'",
+	"a topic may not be named '.' or '..'",
+);
 
 /** Group and instance ids: Kafka's topic-name charset, so they are safe in a path and in a Durable Object name. */
-export const GroupId = z
-	.string()
-	.min(1)
-	.max(GROUP_ID_LENGTH_MAX)
-	.regex(/^[a-zA-Z0-9._-]+$/, "group ids use only letters, digits, '.', '_' and '-'")
-	.refine((id) => id !== "." && id !== "..", "a group id may not be '.' or '..'");
+export const GroupId = kafkaName(
+	GROUP_ID_LENGTH_MAX,
+	"group ids use only letters, digits, '.', '_' and '-'",
+	"a group id may not be '.' or '..'",
+);
 
 /** A non-negative integer given as a digit string (query and path parameters). */
 export function digits(max: number) {

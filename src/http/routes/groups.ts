@@ -35,12 +35,14 @@ import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { chargesFetchBytes } from "../middleware/quotas.ts";
-import { GroupId, TopicName } from "../schemas.ts";
+import { GroupId, KAFKA_NAME_PATTERN, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
-const SAFE_ID = /^[a-zA-Z0-9._-]+$/;
-
-const MemberId = z.string().min(1).max(MEMBER_ID_LENGTH_MAX).regex(SAFE_ID, "member ids use only letters, digits, '.', '_' and '-'");
+const MemberId = z
+	.string()
+	.min(1)
+	.max(MEMBER_ID_LENGTH_MAX)
+	.regex(KAFKA_NAME_PATTERN, "member ids use only letters, digits, '.', '_' and '-'");
 
 const GroupPath = z.object({ group: GroupId });
 const MemberPath = z.object({ group: GroupId, member: MemberId });
