@@ -163,7 +163,7 @@ describe("consume", () => {
 		await produceV1(topic, [{ value: "m0" }, { value: "m1" }]);
 		const group = uniqueGroup();
 		const c = kafka().consumer();
-		const request = { consumerGroupId: group, instanceId: "i1", topics: [topic], autoOffsetReset: "earliest" as const, timeout: 0 };
+		const request = instanceOf(group, topic, "i1");
 		expect((await c.consume(request)).map((m) => [m.topic, m.offset, m.value])).toEqual([
 			[topic, 0, "m0"],
 			[topic, 1, "m1"],
@@ -190,14 +190,7 @@ describe("consume", () => {
 		]);
 		const group = uniqueGroup();
 		const c = kafka().consumer();
-		const request = {
-			consumerGroupId: group,
-			instanceId: "i1",
-			topics: [topic],
-			autoCommit: false,
-			autoOffsetReset: "earliest" as const,
-			timeout: 0,
-		};
+		const request = { ...instanceOf(group, topic, "i1"), autoCommit: false };
 		expect((await c.consume(request)).map((m) => m.value).sort()).toEqual(["p0", "p1a", "p1b"]);
 		expect(await c.consume(request)).toEqual([]);
 		const tps = [
@@ -222,14 +215,7 @@ describe("consume", () => {
 		]);
 		const group = uniqueGroup();
 		const c = kafka().consumer();
-		await c.consume({
-			consumerGroupId: group,
-			instanceId: "i1",
-			topics: [topic],
-			autoCommit: false,
-			autoOffsetReset: "earliest",
-			timeout: 0,
-		});
+		await c.consume({ ...instanceOf(group, topic, "i1"), autoCommit: false });
 		await c.commit({ consumerGroupId: group, instanceId: "i1", offset: { topic, partition: 0, offset: 1 } });
 		const tps = [
 			{ topic, partition: 1 },
@@ -279,15 +265,7 @@ describe("consume", () => {
 		await produceV1(topic, [{ value: "x" }]);
 		const group = uniqueGroup();
 		const c = kafka().consumer();
-		const request = {
-			consumerGroupId: group,
-			instanceId: "i1",
-			topics: [topic],
-			autoCommit: true,
-			autoCommitInterval: 3_000,
-			autoOffsetReset: "earliest" as const,
-			timeout: 0,
-		};
+		const request = { ...instanceOf(group, topic, "i1"), autoCommit: true, autoCommitInterval: 3_000 };
 		expect((await c.consume(request)).map((m) => m.value)).toEqual(["x"]);
 		const tp = [{ topic, partition: 0 }];
 		expect(await c.committed({ consumerGroupId: group, instanceId: "i1", topicPartitions: tp })).toEqual([
@@ -336,19 +314,12 @@ describe("consume", () => {
 		await produceV1(topic, [{ value: "r0" }, { value: "r1" }, { value: "r2" }]);
 		const group = uniqueGroup();
 		const c = kafka().consumer();
-		const first = await c.consume({
-			consumerGroupId: group,
-			instanceId: "old",
-			topics: [topic],
-			autoCommit: false,
-			autoOffsetReset: "earliest",
-			timeout: 0,
-		});
+		const first = await c.consume({ ...instanceOf(group, topic, "old"), autoCommit: false });
 		expect(first.map((m) => m.value)).toEqual(["r0", "r1", "r2"]);
 		await c.commit({ consumerGroupId: group, instanceId: "old", offset: { topic, partition: 0, offset: 2 } });
 		await kafka().admin().removeConsumerInstance(group, "old");
 		expect((await kafka().admin().consumers()).find((g) => g.name === group)).toBeUndefined();
-		const next = await c.consume({ consumerGroupId: group, instanceId: "new", topics: [topic], autoOffsetReset: "earliest", timeout: 0 });
+		const next = await c.consume(instanceOf(group, topic, "new"));
 		expect(next.map((m) => [m.offset, m.value])).toEqual([[2, "r2"]]);
 	});
 
