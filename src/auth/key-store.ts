@@ -37,9 +37,9 @@ import type { CreateKeyRequest, KeyInfo, KeyQuotas, Quota, QuotaCharge, QuotaRef
 /** The directory's name. */
 export const KEY_STORE_NAME = "global";
 
-/** The name of the object that authenticates key `id`. */
-export function keyAuthorityName(id: string): string {
-	return `key:${id}`;
+/** The object that authenticates key `id` (and holds its quota buckets and watched partitions), named `key:<id>`. */
+export function keyAuthority(env: Env, id: string): DurableObjectStub<KeyStore> {
+	return env.KEY_STORE.getByName(`key:${id}`);
 }
 
 function unavailable(action: "create" | "delete", id: string, cause: unknown): Result<never> {
@@ -204,7 +204,7 @@ export class KeyStore extends DurableObject<Env> {
 	 */
 	async revoke(id: string): Promise<Result<void>> {
 		this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
-		const watched = this.sql.exec<WatchedRow>("SELECT topic_id, partition FROM watched_partitions").toArray();
+		const watched = this.watchedPartitions();
 		const settled = await Promise.allSettled(watched.map((w) => this.partition(w).revokeTails(id)));
 		let failed = 0;
 		settled.forEach((outcome, i) => {
@@ -233,6 +233,10 @@ export class KeyStore extends DurableObject<Env> {
 		return true;
 	}
 
+	private watchedPartitions(): WatchedRow[] {
+		return this.sql.exec<WatchedRow>("SELECT topic_id, partition FROM watched_partitions").toArray();
+	}
+
 	private watching(topicId: string, partition: number): boolean {
 		return this.sql.exec("SELECT 1 FROM watched_partitions WHERE topic_id = ? AND partition = ?", topicId, partition).toArray().length > 0;
 	}
@@ -243,7 +247,7 @@ export class KeyStore extends DurableObject<Env> {
 
 	/** Forgets the watched partitions where the key has no tail open any more. */
 	private async pruneWatched(id: string): Promise<void> {
-		const watched = this.sql.exec<WatchedRow>("SELECT topic_id, partition FROM watched_partitions").toArray();
+		const watched = this.watchedPartitions();
 		const open = await Promise.all(watched.map((w) => this.partition(w).hasTailsOf(id)));
 		watched.forEach((w, i) => {
 			if (!open[i]) this.sql.exec("DELETE FROM watched_partitions WHERE topic_id = ? AND partition = ?", w.topic_id, w.partition);
@@ -267,6 +271,6 @@ export class KeyStore extends DurableObject<Env> {
 	}
 
 	private authority(id: string): DurableObjectStub<KeyStore> {
-		return this.env.KEY_STORE.getByName(keyAuthorityName(id));
+		return keyAuthority(this.env, id);
 	}
 }

@@ -10,7 +10,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import { keyAuthorityName } from "../auth/key-store.ts";
+import { keyAuthority } from "../auth/key-store.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
@@ -439,7 +439,7 @@ export class PartitionLog extends DurableObject<Env> {
 			// The edge names the partition: an object not configured yet does not know its own number.
 			const partition = Number(url.searchParams.get("partition"));
 			assert(Number.isSafeInteger(partition) && partition >= 0, "the edge names the partition of a key's tail");
-			const alive = await this.env.KEY_STORE.getByName(keyAuthorityName(keyId)).watchTail(keyId, topicId, partition);
+			const alive = await keyAuthority(this.env, keyId).watchTail(keyId, topicId, partition);
 			if (!alive || this.revokedKeys.has(keyId)) {
 				return Response.json({ error: { code: "unauthorized", message: "invalid credentials" } }, { status: 401 });
 			}

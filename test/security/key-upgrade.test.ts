@@ -8,7 +8,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KEY_STORE_NAME, keyAuthorityName } from "../../src/auth/key-store.ts";
+import { KEY_STORE_NAME, keyAuthority } from "../../src/auth/key-store.ts";
 import { newKeyId, newSecret, sha256Hex } from "../../src/auth/secret.ts";
 import { call, expectError, json } from "../helpers.ts";
 
@@ -36,14 +36,14 @@ describe("key store upgrade from v1", () => {
 	it("installs the authorities of keys made before them, once, on the first request that misses", async () => {
 		const kept = await v1Key();
 		const deleted = await v1Key();
-		expect(await env.KEY_STORE.getByName(keyAuthorityName(kept.id)).getKey(kept.id)).toBeNull();
+		expect(await keyAuthority(env, kept.id).getKey(kept.id)).toBeNull();
 		// Deleted through the API before any request used it: listed, never installed, so never brought back.
 		expect((await call("DELETE", `/v1/keys/${deleted.id}`)).status).toBe(204);
 
 		await json("GET", "/v1/topics", 200, { token: kept.secret });
-		expect((await env.KEY_STORE.getByName(keyAuthorityName(kept.id)).getKey(kept.id))?.name).toBe("from-v1");
+		expect((await keyAuthority(env, kept.id).getKey(kept.id))?.name).toBe("from-v1");
 		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: deleted.secret });
-		expect(await env.KEY_STORE.getByName(keyAuthorityName(deleted.id)).getKey(deleted.id)).toBeNull();
+		expect(await keyAuthority(env, deleted.id).getKey(deleted.id)).toBeNull();
 		const done = await runInDurableObject(env.KEY_STORE.getByName(KEY_STORE_NAME), (_, state) =>
 			state.storage.sql.exec<{ done: number }>("SELECT authorities_installed AS done FROM key_store_meta").one(),
 		);

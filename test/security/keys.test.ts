@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KEY_STORE_NAME, keyAuthorityName } from "../../src/auth/key-store.ts";
+import { KEY_STORE_NAME, keyAuthority } from "../../src/auth/key-store.ts";
 import { KEY_SECRET_PATTERN } from "../../src/auth/secret.ts";
 import { AUDIT_RETENTION_MS } from "../../src/shared/limits.ts";
 import { ADMIN_TOKEN, call, createTopic, expectError, fetchRecords, json, uniqueTopic } from "../helpers.ts";
@@ -74,18 +74,18 @@ describe("API keys", () => {
 		expect((await directory.deleteKey(key.id)).ok).toBe(true);
 		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: key.secret });
 		expect((await directory.listKeys()).map((k) => k.id)).not.toContain(key.id);
-		const authority = env.KEY_STORE.getByName(keyAuthorityName(key.id));
+		const authority = keyAuthority(env, key.id);
 		expect(await authority.getKey(key.id)).toBeNull();
 	});
 
 	it("keeps each key's authority apart from the directory and from other keys", async () => {
 		const a = await createKey([]);
 		const b = await createKey([]);
-		const stored = await env.KEY_STORE.getByName(keyAuthorityName(a.id)).getKey(a.id);
+		const stored = await keyAuthority(env, a.id).getKey(a.id);
 		expect(stored?.id).toBe(a.id);
 		expect(stored?.secretSha256).toMatch(/^[0-9a-f]{64}$/);
 		expect(JSON.stringify(stored)).not.toContain(a.secret);
-		expect(await env.KEY_STORE.getByName(keyAuthorityName(a.id)).getKey(b.id)).toBeNull();
+		expect(await keyAuthority(env, a.id).getKey(b.id)).toBeNull();
 	});
 
 	it("lets a key with admin on cluster manage keys, and no other key", async () => {

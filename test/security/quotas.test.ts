@@ -4,7 +4,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { keyAuthorityName } from "../../src/auth/key-store.ts";
+import { keyAuthority } from "../../src/auth/key-store.ts";
 import { charge, newBucket, waitMs } from "../../src/auth/token-bucket.ts";
 import { call, createTopic, produce, uniqueTopic } from "../helpers.ts";
 import { createKey } from "./helpers.ts";
@@ -90,7 +90,7 @@ describe("quotas over HTTP", () => {
 		await createTopic(topic);
 		const key = await createKey([{ resource: `topic:${topic}`, operations: ["describe"] }], { requests_per_sec: 5 });
 		// Another isolate (or location) serving this key spends two seconds' budget in one go...
-		const authority = env.KEY_STORE.getByName(keyAuthorityName(key.id));
+		const authority = keyAuthority(env, key.id);
 		expect(await authority.chargeQuotas(key.id, [{ quota: "requests_per_sec", amount: 10 }])).toBeNull();
 		// ...so this isolate's first request is already over quota.
 		const refused = await call("GET", `/v1/topics/${topic}`, { token: key.secret });

@@ -5,7 +5,7 @@
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { keyAuthorityName } from "../../src/auth/key-store.ts";
+import { keyAuthority } from "../../src/auth/key-store.ts";
 import { describeTopic, partitionLog } from "../../src/broker/topic-directory.ts";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
 import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
@@ -54,8 +54,8 @@ describe("revoking a key ends its streams", { timeout: 20_000 }, () => {
 			headers: { Upgrade: "websocket" },
 		});
 		// A revoked authority refuses to register a tail at all.
-		await env.KEY_STORE.getByName(keyAuthorityName(key.id)).revoke(key.id);
-		expect(await env.KEY_STORE.getByName(keyAuthorityName(key.id)).watchTail(key.id, meta.value.topicId, 0)).toBe(false);
+		await keyAuthority(env, key.id).revoke(key.id);
+		expect(await keyAuthority(env, key.id).watchTail(key.id, meta.value.topicId, 0)).toBe(false);
 	});
 
 	it("ends an SSE stream with an unauthorized error event instead of a record appended after the delete", async () => {

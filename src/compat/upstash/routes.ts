@@ -24,11 +24,10 @@ import type { AppEnv } from "../../http/app-env.ts";
 import { parseJson, readText, validate } from "../../http/body.ts";
 import { authenticate } from "../../http/middleware/authenticate.ts";
 import { authorize } from "../../http/middleware/authorize.ts";
-import { chargesFetchBytes, quotas } from "../../http/middleware/quotas.ts";
+import { quotas, reportFetchedBody } from "../../http/middleware/quotas.ts";
 import { bodyValue, recordHeaders } from "../../http/routes/inbound-webhooks.ts";
 import { methodNotAllowed } from "../../http/routes/method-not-allowed.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
-import { utf8ByteLength } from "../../shared/json.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../shared/limits.ts";
 import { commitConsumed, commitOffsets, consume, removeInstance } from "./instances.ts";
 import { UPSTASH_CONSUMERS_GROUPS_MAX, UPSTASH_TIMEOUT_MS_DEFAULT } from "./limits.ts";
@@ -92,7 +91,7 @@ async function requiredJson<S extends z.ZodType>(request: Request, schema: S): P
 /** JSON that the quotas charge as fetched bytes. */
 function fetchedJson(c: Context<AppEnv>, value: unknown): Response {
 	const body = JSON.stringify(value);
-	if (chargesFetchBytes(c)) c.set("bodyBytes", utf8ByteLength(body));
+	reportFetchedBody(c, body);
 	return c.body(body, 200, { "Content-Type": "application/json" });
 }
 

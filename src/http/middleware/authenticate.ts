@@ -14,7 +14,7 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import { KEY_STORE_NAME, type KeyStore, keyAuthorityName } from "../../auth/key-store.ts";
+import { KEY_STORE_NAME, type KeyStore, keyAuthority } from "../../auth/key-store.ts";
 import { keyIdOf, secretMatches } from "../../auth/secret.ts";
 import type { KeyInfo, StoredKey } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
@@ -45,7 +45,7 @@ let authoritiesEnsured = false;
  * the directory to install authorities for keys made before they existed (once: after that, a miss is a miss).
  */
 async function lookupKey(env: Env, id: string): Promise<StoredKey | null> {
-	const authority = env.KEY_STORE.getByName(keyAuthorityName(id));
+	const authority = keyAuthority(env, id);
 	const key = await authority.getKey(id);
 	if (key !== null || authoritiesEnsured) return key;
 	authoritiesEnsured = await keyStore(env).ensureAuthorities();

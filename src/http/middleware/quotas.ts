@@ -13,9 +13,10 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { keyAuthorityName } from "../../auth/key-store.ts";
+import { keyAuthority } from "../../auth/key-store.ts";
 import type { Quota, QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
+import { utf8ByteLength } from "../../shared/json.ts";
 import type { AppEnv } from "../app-env.ts";
 
 /**
@@ -57,6 +58,11 @@ export function chargesFetchBytes(c: Context<AppEnv>): boolean {
 	return principal?.kind === "key" && principal.key.quotas.fetch_bytes_per_sec !== undefined;
 }
 
+/** Reports a response body's size for the fetch-bytes quota, measuring it only when a quota charges it. */
+export function reportFetchedBody(c: Context<AppEnv>, body: string): void {
+	if (chargesFetchBytes(c)) c.set("bodyBytes", utf8ByteLength(body));
+}
+
 export function quotas(): MiddlewareHandler<AppEnv> {
 	return async function quotas(c, next) {
 		const principal = c.get("principal");
@@ -74,7 +80,7 @@ export function quotas(): MiddlewareHandler<AppEnv> {
 			charges.push({ quota: byteQuota, amount: declared });
 		} else if (byteQuota !== null) charges.push({ quota: byteQuota, amount: 0 }); // fetch: paid once the body is known
 		if (charges.length === 0) return next();
-		const authority = c.env.KEY_STORE.getByName(keyAuthorityName(principal.key.id));
+		const authority = keyAuthority(c.env, principal.key.id);
 		const refused = await authority.chargeQuotas(principal.key.id, charges);
 		if (refused !== null) refuse(refused);
 		await next();

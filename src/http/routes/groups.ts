@@ -34,7 +34,7 @@ import {
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
-import { chargesFetchBytes } from "../middleware/quotas.ts";
+import { reportFetchedBody } from "../middleware/quotas.ts";
 import { GroupId, KAFKA_NAME_PATTERN, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
@@ -197,7 +197,7 @@ export const groupRoutes = new Hono<AppEnv>()
 			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 		};
 		const json = unwrap(await pollGroup(c.env, group, member, options));
-		if (chargesFetchBytes(c)) c.set("bodyBytes", utf8ByteLength(json));
+		reportFetchedBody(c, json);
 		return c.body(json, 200, { "Content-Type": "application/json" });
 	})
 	.all("/:group/members/:member/poll", methodNotAllowed)

@@ -9,11 +9,10 @@ import { z } from "zod";
 import { type ProduceInput, type ProduceOptions, produce } from "../../broker/produce.ts";
 import { checkPartition, describeTopic, invalidate, partitionLog } from "../../broker/topic-directory.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
-import { utf8ByteLength } from "../../shared/json.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
 import type { AppEnv } from "../app-env.ts";
 import { mediaType, parseJson, readText, validate } from "../body.ts";
-import { chargesFetchBytes } from "../middleware/quotas.ts";
+import { reportFetchedBody } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
 import { FetchQuery, IdempotencyKey, OffsetsQuery, PartitionPath, ProduceBody, ProduceRecordBody, TopicPath } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -102,7 +101,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		);
 		// The partition hands back its records as ready-made JSON; splice them in rather than re-serialising.
 		const body = `{"records":[${result.records}],"high_watermark":${result.highWatermark},"log_start_offset":${result.logStartOffset},"next_offset":${result.nextOffset}}`;
-		if (chargesFetchBytes(c)) c.set("bodyBytes", utf8ByteLength(body));
+		reportFetchedBody(c, body);
 		return c.body(body, 200, { "Content-Type": "application/json" });
 	})
 	.all("/:topic/partitions/:partition/records", methodNotAllowed)
