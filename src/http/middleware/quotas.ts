@@ -50,17 +50,12 @@ function refuse(refusal: QuotaRefusal): never {
 }
 
 /**
- * Whether this request's response is charged to a fetch-bytes quota, so a route measures its body only then:
- * sizing a 1 MB fetch as UTF-8 costs a scan the admin token and unlimited keys need not pay.
+ * Reports a response body's size for the fetch-bytes quota. Measured only when a quota charges it: sizing a 1 MB
+ * fetch as UTF-8 costs a scan the admin token and keys without that quota need not pay.
  */
-export function chargesFetchBytes(c: Context<AppEnv>): boolean {
-	const principal = c.get("principal");
-	return principal?.kind === "key" && principal.key.quotas.fetch_bytes_per_sec !== undefined;
-}
-
-/** Reports a response body's size for the fetch-bytes quota, measuring it only when a quota charges it. */
 export function reportFetchedBody(c: Context<AppEnv>, body: string): void {
-	if (chargesFetchBytes(c)) c.set("bodyBytes", utf8ByteLength(body));
+	const principal = c.get("principal");
+	if (principal?.kind === "key" && principal.key.quotas.fetch_bytes_per_sec !== undefined) c.set("bodyBytes", utf8ByteLength(body));
 }
 
 export function quotas(): MiddlewareHandler<AppEnv> {
