@@ -26,6 +26,16 @@ async function watchersOf(topicId: string, partition: number): Promise<{ watcher
 	);
 }
 
+/** Ends the dispatcher's current run now (it would last WEBHOOK_RUN_MS) and makes later runs short. */
+async function endRunAndShortenRuns(dispatcher: ReturnType<typeof webhookDispatcher>): Promise<void> {
+	await runInDurableObject(dispatcher, (instance) => {
+		instance.runMs = 300;
+		instance.pollWaitMs = 100;
+		instance.deadlineMs = Date.now();
+		instance.changed.wakeAll();
+	});
+}
+
 describe("idle webhook dispatcher", () => {
 	it("sleeps once its lanes are caught up, and an append wakes it", { timeout: 20_000 }, async () => {
 		const topic = uniqueTopic("idle");
@@ -40,13 +50,7 @@ describe("idle webhook dispatcher", () => {
 		if (!meta.ok) throw new Error(meta.error.message);
 		const { topicId } = meta.value;
 		const dispatcher = webhookDispatcher(env, topicId);
-		// End the current run now (it would last WEBHOOK_RUN_MS), and make later runs short.
-		await runInDurableObject(dispatcher, (instance) => {
-			instance.runMs = 300;
-			instance.pollWaitMs = 100;
-			instance.deadlineMs = Date.now();
-			instance.changed.wakeAll();
-		});
+		await endRunAndShortenRuns(dispatcher);
 		await vi.waitFor(async () => {
 			expect(await watchersOf(topicId, 0)).toEqual([{ watcher: topicId, from_offset: 1 }]);
 			expect(await watchersOf(topicId, 1)).toEqual([{ watcher: topicId, from_offset: 0 }]);
@@ -75,12 +79,7 @@ describe("idle webhook dispatcher", () => {
 		const meta = await describeTopic(env, topic);
 		if (!meta.ok) throw new Error(meta.error.message);
 		const dispatcher = webhookDispatcher(env, meta.value.topicId);
-		await runInDurableObject(dispatcher, (instance) => {
-			instance.runMs = 300;
-			instance.pollWaitMs = 100;
-			instance.deadlineMs = Date.now();
-			instance.changed.wakeAll();
-		});
+		await endRunAndShortenRuns(dispatcher);
 		await vi.waitFor(async () => expect(await watchersOf(meta.value.topicId, 0)).toHaveLength(1), WAIT);
 		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { partitions: 2 } });
 		// Wait for the run the PATCH started to take up partition 1, then append there.
