@@ -159,6 +159,18 @@ const cases: Case[] = [
 	{ name: "a bad offsets query", method: "GET", path: `${partition0}/offsets?at=-5`, status: 400, code: "invalid_request" },
 ];
 
+/** A chunked body that repeats `chunk` until it is two chunks past `REQUEST_BYTES_MAX`. */
+function overLimitStream(chunk: Uint8Array): ReadableStream<Uint8Array> {
+	let sent = 0;
+	return new ReadableStream<Uint8Array>({
+		pull(controller) {
+			if (sent > REQUEST_BYTES_MAX + 2 * chunk.byteLength) return controller.close();
+			sent += chunk.byteLength;
+			controller.enqueue(chunk);
+		},
+	});
+}
+
 describe("bad input", () => {
 	beforeAll(async () => {
 		await createTopic(topic, 2);
@@ -187,14 +199,7 @@ describe("bad input", () => {
 
 	it("refuses a streamed (chunked) body over the limit without reading it all", async () => {
 		const chunk = new TextEncoder().encode(" ".repeat(1024 * 1024));
-		let sent = 0;
-		const stream = new ReadableStream<Uint8Array>({
-			pull(controller) {
-				if (sent > REQUEST_BYTES_MAX + 2 * chunk.byteLength) return controller.close();
-				sent += chunk.byteLength;
-				controller.enqueue(chunk);
-			},
-		});
+		const stream = overLimitStream(chunk);
 		const response = await call("POST", records, { raw: stream, headers: { "Content-Type": "application/json" } });
 		expect(response.status).toBe(413);
 		expect(((await response.json()) as { error: { code: string } }).error.code).toBe("request_too_large");
@@ -219,14 +224,7 @@ describe("inbound webhooks: bounded binary bodies", () => {
 		const inbound = uniqueTopic("inbound");
 		await createTopic(inbound);
 		const chunk = new Uint8Array(1024 * 1024).fill(7);
-		let sent = 0;
-		const stream = new ReadableStream<Uint8Array>({
-			pull(controller) {
-				if (sent > REQUEST_BYTES_MAX + 2 * chunk.byteLength) return controller.close();
-				sent += chunk.byteLength;
-				controller.enqueue(chunk);
-			},
-		});
+		const stream = overLimitStream(chunk);
 		const response = await call("POST", `/v1/topics/${inbound}/webhook`, {
 			raw: stream,
 			headers: { "Content-Type": "application/octet-stream" },
