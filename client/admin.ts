@@ -1,0 +1,187 @@
+/**
+ * @module
+ * Administration over the public API: topics, consumer groups, API keys and webhook subscriptions. Field names
+ * are the API's (snake_case), so what the SDK returns is what `curl` shows and what the docs describe.
+ */
+
+import type { Http } from "./http.ts";
+import { seg } from "./http.ts";
+
+export type TopicConfig = Readonly<Record<string, string | number | null>>;
+
+export interface TopicSummary {
+	readonly name: string;
+	readonly partitions: number;
+	readonly config: TopicConfig;
+}
+
+export interface PartitionOffsets {
+	readonly partition: number;
+	readonly log_start_offset: number;
+	readonly high_watermark: number;
+}
+
+export interface TopicDescription {
+	readonly name: string;
+	readonly config: TopicConfig;
+	readonly partitions: PartitionOffsets[];
+}
+
+export interface TopicPartition {
+	readonly topic: string;
+	readonly partition: number;
+}
+
+export interface GroupSummary {
+	readonly group: string;
+	readonly state: string;
+	readonly members: number;
+}
+
+export interface GroupDescription {
+	readonly group: string;
+	readonly state: string;
+	readonly generation: number;
+	readonly strategy: string | null;
+	readonly members: Array<{ member_id: string; instance_id: string | null; assignment: TopicPartition[]; [field: string]: unknown }>;
+	readonly offsets: Array<{
+		topic: string;
+		partition: number;
+		committed: number | null;
+		metadata: string | null;
+		high_watermark: number;
+		lag: number | null;
+	}>;
+}
+
+/** Where to move a group's committed offsets: an end of the log, a time (ms), or an offset. */
+export type ResetTarget = "earliest" | "latest" | { readonly timestamp: number } | { readonly offset: number };
+
+export interface AclEntry {
+	readonly resource: string;
+	readonly operations: readonly string[];
+}
+
+export interface KeyInfo {
+	readonly id: string;
+	readonly name: string;
+	readonly acl: AclEntry[];
+	readonly quotas: Record<string, number>;
+	readonly created_at_ms: number;
+}
+
+export interface Subscription {
+	readonly id: string;
+	readonly url: string;
+	readonly status: string;
+	readonly [field: string]: unknown;
+}
+
+export class Topics {
+	readonly #http: Http;
+	constructor(http: Http) {
+		this.#http = http;
+	}
+
+	/** @example await client.topics.create({ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } }) */
+	create(topic: { name: string; partitions?: number; config?: TopicConfig }): Promise<TopicSummary> {
+		return this.#http.request("POST", "/v1/topics", { body: topic });
+	}
+
+	async list(): Promise<TopicSummary[]> {
+		return (await this.#http.request<{ topics: TopicSummary[] }>("GET", "/v1/topics")).topics;
+	}
+
+	/** The topic with each partition's log start offset and high watermark. */
+	describe(name: string): Promise<TopicDescription> {
+		return this.#http.request("GET", `/v1/topics/${seg(name)}`);
+	}
+
+	/** Adds partitions (never removes) and changes configs; a config set to `null` returns to its default. */
+	alter(name: string, change: { partitions?: number; config?: TopicConfig }): Promise<TopicSummary> {
+		return this.#http.request("PATCH", `/v1/topics/${seg(name)}`, { body: change, retry: "always" });
+	}
+
+	async delete(name: string): Promise<void> {
+		await this.#http.request("DELETE", `/v1/topics/${seg(name)}`);
+	}
+
+	/** The first offset at or after `at` (epoch ms), or the log start (`earliest`) or high watermark (`latest`). */
+	async offsetFor(name: string, partition: number, at: "earliest" | "latest" | number): Promise<number | null> {
+		const path = `/v1/topics/${seg(name)}/partitions/${seg(partition)}/offsets`;
+		return (await this.#http.request<{ offset: number | null }>("GET", path, { query: { at } })).offset;
+	}
+}
+
+export class Groups {
+	readonly #http: Http;
+	constructor(http: Http) {
+		this.#http = http;
+	}
+
+	async list(): Promise<GroupSummary[]> {
+		return (await this.#http.request<{ groups: GroupSummary[] }>("GET", "/v1/groups")).groups;
+	}
+
+	/** Members, assignment, and per partition the committed offset, high watermark and lag. */
+	describe(group: string): Promise<GroupDescription> {
+		return this.#http.request("GET", `/v1/groups/${seg(group)}`);
+	}
+
+	/** Moves the group's committed offsets on `topic` (only while the group has no members). */
+	resetOffsets(group: string, topic: string, to: ResetTarget): Promise<{ group: string; offsets: unknown[] }> {
+		return this.#http.request("POST", `/v1/groups/${seg(group)}/offsets/reset`, { body: { topic, to }, retry: "always" });
+	}
+
+	async delete(group: string): Promise<void> {
+		await this.#http.request("DELETE", `/v1/groups/${seg(group)}`);
+	}
+}
+
+export class Keys {
+	readonly #http: Http;
+	constructor(http: Http) {
+		this.#http = http;
+	}
+
+	/** Creates a key; its `secret` is in this answer and nowhere else, ever. */
+	create(key: { name: string; acl: AclEntry[]; quotas?: Record<string, number> }): Promise<KeyInfo & { secret: string }> {
+		return this.#http.request("POST", "/v1/keys", { body: key });
+	}
+
+	async list(): Promise<KeyInfo[]> {
+		return (await this.#http.request<{ keys: KeyInfo[] }>("GET", "/v1/keys")).keys;
+	}
+
+	async delete(id: string): Promise<void> {
+		await this.#http.request("DELETE", `/v1/keys/${seg(id)}`);
+	}
+}
+
+export class Subscriptions {
+	readonly #http: Http;
+	constructor(http: Http) {
+		this.#http = http;
+	}
+
+	/** A webhook subscription: the topic's records are POSTed to `url` in batches, with retries. */
+	create(topic: string, subscription: { url: string; [setting: string]: unknown }): Promise<Subscription & { secret?: string }> {
+		return this.#http.request("POST", `/v1/topics/${seg(topic)}/subscriptions`, { body: subscription });
+	}
+
+	async list(topic: string): Promise<Subscription[]> {
+		return (await this.#http.request<{ subscriptions: Subscription[] }>("GET", `/v1/topics/${seg(topic)}/subscriptions`)).subscriptions;
+	}
+
+	get(topic: string, id: string): Promise<Subscription> {
+		return this.#http.request("GET", `/v1/topics/${seg(topic)}/subscriptions/${seg(id)}`);
+	}
+
+	update(topic: string, id: string, change: Record<string, unknown>): Promise<Subscription> {
+		return this.#http.request("PATCH", `/v1/topics/${seg(topic)}/subscriptions/${seg(id)}`, { body: change, retry: "always" });
+	}
+
+	async delete(topic: string, id: string): Promise<void> {
+		await this.#http.request("DELETE", `/v1/topics/${seg(topic)}/subscriptions/${seg(id)}`);
+	}
+}

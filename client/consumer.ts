@@ -1,0 +1,332 @@
+/**
+ * @module
+ * A group consumer as an async iterable. It joins the group, keeps its membership alive (every call is a
+ * heartbeat, and a timer sends one while the loop body is slow), long-polls, follows rebalances, and commits at
+ * least once: an offset is committed only after the loop has moved past its record (before the next poll), and
+ * `close()` — also reached by `break` — commits what was handed out, then leaves the group.
+ *
+ * The consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's default: a poll
+ * whose answer is lost moves the member's read positions on the broker, so the member leaves and joins again,
+ * which sends it back to its committed offsets instead of skipping what it never saw.
+ */
+
+import type { TopicPartition } from "./admin.ts";
+import { TributaryError } from "./errors.ts";
+import { type Http, seg } from "./http.ts";
+import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
+
+export const POLL_RECORDS_DEFAULT = 500;
+export const POLL_WAIT_MS_DEFAULT = 1_000;
+export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
+/** Heartbeats go out at a third of the session timeout, as Kafka's `heartbeat.interval.ms` suggests. */
+const HEARTBEATS_PER_SESSION = 3;
+
+export interface ConsumerOptions {
+	readonly group: string;
+	/** The topics to read; or `topicPattern`, a whole-name regular expression. */
+	readonly topics?: readonly string[];
+	readonly topicPattern?: string;
+	/** Where a partition with no committed offset starts. Default `latest`, as Kafka. */
+	readonly from?: "earliest" | "latest";
+	/** Commit what the loop has moved past, before each poll and on close. Default true. */
+	readonly autoCommit?: boolean;
+	readonly sessionTimeoutMs?: number;
+	/** Static membership (KIP-345): a restarted instance takes back its partitions without a rebalance. */
+	readonly instanceId?: string;
+	readonly strategy?: "sticky" | "range" | "round-robin";
+	/** Records per poll at most (shared by the member's partitions). Default 500. */
+	readonly maxRecords?: number;
+	readonly maxBytes?: number;
+	/** How long a poll waits for records when there are none. Default 1 s. */
+	readonly waitMs?: number;
+	/** End the iteration at the first poll that finds nothing new (kcat's `-e`). */
+	readonly stopWhenIdle?: boolean;
+	/** Partitions this member now owns (newly added ones only). */
+	readonly onAssign?: (partitions: TopicPartition[]) => void | Promise<void>;
+	/** Partitions taken from this member; their uncommitted records go to the new owner. */
+	readonly onRevoke?: (partitions: TopicPartition[]) => void | Promise<void>;
+}
+
+interface Member {
+	readonly id: string;
+	generation: number;
+}
+
+interface Assignment {
+	readonly generation: number;
+	readonly assignment: TopicPartition[];
+}
+
+const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
+
+/**
+ * @example
+ * const consumer = client.consumer({ group: "billing", topics: ["orders"], from: "earliest" });
+ * for await (const record of consumer) {
+ *   await bill(record.value);          // committed once the loop moves on
+ *   if (done) break;                   // commits what was handed out and leaves the group
+ * }
+ */
+export class Consumer implements AsyncIterable<ConsumerRecord> {
+	readonly group: string;
+	readonly #http: Http;
+	readonly #options: ConsumerOptions;
+	readonly #autoCommit: boolean;
+	readonly #sessionTimeoutMs: number;
+	#member: Member | null = null;
+	#assigned = new Map<string, TopicPartition>();
+	#buffer: ConsumerRecord[] = [];
+	#next = 0;
+	/** Per partition, the offset after the last record handed out, and what is committed. */
+	readonly #handed = new Map<string, { topic: string; partition: number; offset: number }>();
+	readonly #committed = new Map<string, number>();
+	#heartbeat: ReturnType<typeof setInterval> | null = null;
+	#lastCallMs = 0;
+	#polling: Promise<unknown> | null = null;
+	#closed = false;
+	#closing: Promise<void> | null = null;
+	#iterating = false;
+
+	constructor(http: Http, options: ConsumerOptions) {
+		if (typeof options.group !== "string" || options.group === "") throw new TributaryError("invalid_argument", "group is required");
+		if ((options.topics === undefined) === (options.topicPattern === undefined)) {
+			throw new TributaryError("invalid_argument", "give exactly one of topics or topicPattern");
+		}
+		this.group = options.group;
+		this.#http = http;
+		this.#options = options;
+		this.#autoCommit = options.autoCommit ?? true;
+		this.#sessionTimeoutMs = options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS_DEFAULT;
+	}
+
+	/** The partitions this member owns now. */
+	get assignment(): TopicPartition[] {
+		return [...this.#assigned.values()];
+	}
+
+	/** The member id, once joined. */
+	get memberId(): string | null {
+		return this.#member?.id ?? null;
+	}
+
+	async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, undefined> {
+		if (this.#iterating) throw new TributaryError("invalid_argument", "a consumer can be iterated by one loop at a time");
+		this.#iterating = true;
+		try {
+			for (;;) {
+				const record = await this.#nextRecord();
+				if (record === null) return;
+				this.#handed.set(tpKey(record.topic, record.partition), {
+					topic: record.topic,
+					partition: record.partition,
+					offset: record.offset + 1,
+				});
+				yield record;
+			}
+		} finally {
+			this.#iterating = false;
+			await this.close();
+		}
+	}
+
+	/** Commits every record handed out so far (manual commits; with `autoCommit` this also happens on its own). */
+	async commit(): Promise<void> {
+		await this.#commitHandedOut(true);
+	}
+
+	/** Commits what was handed out (with `autoCommit`), and leaves the group. Safe to call more than once. */
+	close(): Promise<void> {
+		this.#closing ??= this.#shutdown();
+		return this.#closing;
+	}
+
+	async #shutdown(): Promise<void> {
+		this.#closed = true;
+		this.#stopHeartbeat();
+		await this.#polling?.catch(() => {});
+		const member = this.#member;
+		if (member === null) return;
+		let failure: unknown = null;
+		if (this.#autoCommit) await this.#commitHandedOut(true).catch((error) => (failure = error));
+		await this.#revoke([...this.#assigned.values()]);
+		this.#member = null;
+		await this.#http.request("DELETE", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}`, { retry: "always" }).catch((error) => {
+			if (!(error instanceof TributaryError && (error.code === "unknown_member" || error.status === 404))) failure ??= error;
+		});
+		if (failure !== null) throw failure;
+	}
+
+	async #nextRecord(): Promise<ConsumerRecord | null> {
+		for (;;) {
+			if (this.#closed) return null;
+			while (this.#next < this.#buffer.length) {
+				const record = this.#buffer[this.#next++] as ConsumerRecord;
+				// A partition revoked since the poll is the new owner's to deliver now.
+				if (this.#assigned.has(tpKey(record.topic, record.partition))) return record;
+			}
+			this.#buffer = [];
+			this.#next = 0;
+			if (this.#autoCommit) await this.#commitHandedOut(false);
+			if (this.#closed) return null;
+			const polled = this.#pollOnce();
+			this.#polling = polled;
+			const got = await polled.finally(() => {
+				this.#polling = null;
+			});
+			if (got === 0 && this.#options.stopWhenIdle === true && this.#member !== null) return null;
+		}
+	}
+
+	/** One poll (joining first if needed); returns how many records it buffered, or null when it must start over. */
+	async #pollOnce(): Promise<number | null> {
+		const member = this.#member ?? (await this.#join());
+		const body = {
+			max_records: this.#options.maxRecords ?? POLL_RECORDS_DEFAULT,
+			...(this.#options.maxBytes === undefined ? {} : { max_bytes: this.#options.maxBytes }),
+			wait_ms: this.#options.waitMs ?? POLL_WAIT_MS_DEFAULT,
+			auto_commit: false,
+		};
+		this.#lastCallMs = Date.now();
+		let answer: Assignment & { records: WireRecord[] };
+		try {
+			answer = await this.#http.request("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/poll`, {
+				body,
+				retry: "unsent",
+				waitMs: body.wait_ms,
+			});
+		} catch (error) {
+			await this.#recover(error, member);
+			return null;
+		}
+		await this.#follow(member, answer);
+		this.#buffer = answer.records.map((r) => fromWire(r, ""));
+		this.#next = 0;
+		return this.#buffer.length;
+	}
+
+	async #join(): Promise<Member> {
+		const o = this.#options;
+		const body = {
+			...(o.topics === undefined ? { topic_pattern: o.topicPattern } : { topics: o.topics }),
+			auto_offset_reset: o.from ?? "latest",
+			session_timeout_ms: this.#sessionTimeoutMs,
+			...(o.instanceId === undefined ? {} : { instance_id: o.instanceId }),
+			...(o.strategy === undefined ? {} : { strategy: o.strategy }),
+		};
+		const answer = await this.#http.request<Assignment & { member_id: string }>("POST", `/v1/groups/${seg(this.group)}/members`, {
+			body,
+			retry: "always",
+		});
+		const member: Member = { id: answer.member_id, generation: answer.generation };
+		this.#member = member;
+		this.#lastCallMs = Date.now();
+		this.#startHeartbeat();
+		await this.#follow(member, answer);
+		return member;
+	}
+
+	/** A failed poll: membership lost → join again; an answer lost → leave and join again; anything else is thrown. */
+	async #recover(error: unknown, member: Member): Promise<void> {
+		if (!(error instanceof TributaryError)) throw error;
+		if (error.code === "unknown_member") {
+			await this.#dropMembership();
+			return;
+		}
+		if (error.code === "network_error" || error.code === "timeout" || error.status >= 500) {
+			// The broker may have moved this member's positions past records it never got: start again from the
+			// committed offsets under a new member id.
+			await this.#dropMembership();
+			await this.#http.request("DELETE", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}`, { retry: "always" }).catch(() => {});
+			return;
+		}
+		throw error;
+	}
+
+	async #dropMembership(): Promise<void> {
+		const lost = [...this.#assigned.values()];
+		this.#member = null;
+		this.#stopHeartbeat();
+		this.#buffer = [];
+		this.#next = 0;
+		await this.#revoke(lost);
+	}
+
+	/** Takes the generation and assignment of an answer, telling the callbacks what changed. */
+	async #follow(member: Member, answer: Assignment): Promise<void> {
+		if (this.#member !== member) return;
+		member.generation = answer.generation;
+		const next = new Map(answer.assignment.map((tp) => [tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition }]));
+		const revoked = [...this.#assigned].filter(([key]) => !next.has(key)).map(([, tp]) => tp);
+		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
+		await this.#revoke(revoked);
+		this.#assigned = next;
+		if (added.length > 0) await this.#options.onAssign?.(added);
+	}
+
+	async #revoke(partitions: TopicPartition[]): Promise<void> {
+		for (const tp of partitions) {
+			const key = tpKey(tp.topic, tp.partition);
+			this.#assigned.delete(key);
+			this.#handed.delete(key);
+			this.#committed.delete(key);
+		}
+		if (partitions.length > 0) await this.#options.onRevoke?.(partitions);
+	}
+
+	/** Commits what was handed out and not yet committed; a rebalance in between drops the partitions now gone. */
+	async #commitHandedOut(throwOnError: boolean): Promise<void> {
+		for (let attempt = 0; ; attempt++) {
+			const member = this.#member;
+			const offsets = [...this.#handed].filter(([key, o]) => this.#committed.get(key) !== o.offset).map(([, o]) => o);
+			if (member === null || offsets.length === 0) return;
+			try {
+				await this.#http.request("POST", `/v1/groups/${seg(this.group)}/offsets`, {
+					body: { member_id: member.id, generation: member.generation, offsets },
+					retry: "always",
+				});
+				this.#lastCallMs = Date.now();
+				for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
+				return;
+			} catch (error) {
+				const code = error instanceof TributaryError ? error.code : "";
+				if (code === "unknown_member") return this.#dropMembership();
+				if ((code === "rebalance_in_progress" || code === "partition_not_assigned") && attempt === 0) {
+					await this.#sendHeartbeat();
+					continue;
+				}
+				if (throwOnError) throw error;
+				return;
+			}
+		}
+	}
+
+	#startHeartbeat(): void {
+		this.#stopHeartbeat();
+		const everyMs = Math.floor(this.#sessionTimeoutMs / HEARTBEATS_PER_SESSION);
+		this.#heartbeat = setInterval(() => {
+			if (this.#polling === null && Date.now() - this.#lastCallMs >= everyMs) this.#sendHeartbeat().catch(() => {});
+		}, everyMs);
+		// A forgotten consumer must not keep a Node process alive; its session simply expires.
+		(this.#heartbeat as { unref?: () => void }).unref?.();
+	}
+
+	#stopHeartbeat(): void {
+		if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
+		this.#heartbeat = null;
+	}
+
+	async #sendHeartbeat(): Promise<void> {
+		const member = this.#member;
+		if (member === null) return;
+		this.#lastCallMs = Date.now();
+		try {
+			const answer = await this.#http.request<Assignment>("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/heartbeat`, {
+				retry: "always",
+			});
+			await this.#follow(member, answer);
+		} catch (error) {
+			if (error instanceof TributaryError && error.code === "unknown_member" && this.#member === member) await this.#dropMembership();
+			else throw error;
+		}
+	}
+}

@@ -1,0 +1,159 @@
+/**
+ * @module
+ * The one place the SDK talks HTTP: bearer auth, JSON in and out, a timeout on every request, and retries with
+ * exponential backoff (full jitter) that honour `Retry-After`.
+ */
+
+import { errorFromResponse, TributaryError } from "./errors.ts";
+
+/** How many times a request is retried before its last error is thrown. */
+export const RETRIES_DEFAULT = 8;
+export const RETRY_BACKOFF_MS_MIN = 100;
+export const RETRY_BACKOFF_MS_MAX = 5_000;
+/** A `Retry-After` longer than this is cut to it: a client should not stall for minutes on one hint. */
+export const RETRY_AFTER_MS_MAX = 30_000;
+/** Added to a request's own long-poll wait to get its timeout. */
+export const REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
+
+export type FetchLike = (input: Request) => Promise<Response>;
+
+export interface ConnectionOptions {
+	/** Base URL of the broker, e.g. `http://127.0.0.1:8787`. */
+	readonly url: string;
+	/** The admin token or an API key's secret, sent as `Authorization: Bearer …`. */
+	readonly token: string;
+	/** A `fetch` to use instead of the global one (tests, a Worker's service binding). */
+	readonly fetch?: FetchLike;
+	/** Retries of a failed request (network errors, 429, 503) before giving up. Default 8. */
+	readonly retries?: number;
+	/** Timeout of one request, not counting a long-poll's own wait. Default 30 s. */
+	readonly requestTimeoutMs?: number;
+}
+
+/**
+ * When a failed request may be sent again:
+ * - `always`: on network errors and timeouts too (reads, and writes the server deduplicates);
+ * - `unsent`: only when the server said it did nothing (429, 503): a lost answer may hide a side effect;
+ * - `never`.
+ */
+export type RetryMode = "always" | "unsent" | "never";
+
+export interface RequestOptions {
+	readonly body?: unknown;
+	/** A body already serialised as JSON (the producer builds its bodies itself). */
+	readonly rawBody?: string;
+	readonly query?: Readonly<Record<string, string | number | undefined>>;
+	readonly retry?: RetryMode;
+	/** Extra time the server may take on purpose (a long-poll's `wait_ms`). */
+	readonly waitMs?: number;
+}
+
+export class Http {
+	readonly baseUrl: string;
+	readonly #token: string;
+	readonly #fetch: FetchLike;
+	readonly #retries: number;
+	readonly #timeoutMs: number;
+
+	constructor(options: ConnectionOptions) {
+		if (typeof options.url !== "string" || options.url === "") throw new TributaryError("invalid_argument", "url is required");
+		if (typeof options.token !== "string" || options.token === "") throw new TributaryError("invalid_argument", "token is required");
+		this.baseUrl = options.url.replace(/\/+$/, "");
+		this.#token = options.token;
+		this.#fetch = options.fetch ?? ((request) => fetch(request));
+		this.#retries = options.retries ?? RETRIES_DEFAULT;
+		this.#timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
+	}
+
+	/** Sends a request and returns its parsed JSON body (`undefined` for 204), retrying as `options.retry` allows. */
+	async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+		const mode = options.retry ?? (method === "GET" ? "always" : "unsent");
+		for (let attempt = 0; ; attempt++) {
+			const outcome = await this.#once(method, path, options);
+			if (!(outcome instanceof TributaryError)) return outcome as T;
+			if (attempt >= this.#retries || !mayRetry(outcome, mode)) throw outcome;
+			await sleep(backoffMs(attempt, outcome.details.retry_after_ms));
+		}
+	}
+
+	async #once(method: string, path: string, options: RequestOptions): Promise<unknown> {
+		const headers: Record<string, string> = { Authorization: `Bearer ${this.#token}`, Accept: "application/json" };
+		const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+		if (body !== undefined) headers["Content-Type"] = "application/json";
+		const timeoutMs = this.#timeoutMs + (options.waitMs ?? 0);
+		let response: Response;
+		let text: string;
+		try {
+			const request = new Request(this.#url(path, options.query), { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+			response = await this.#fetch(request);
+			text = await response.text();
+		} catch (cause) {
+			const timedOut = cause instanceof Error && (cause.name === "TimeoutError" || cause.name === "AbortError");
+			const message = timedOut ? `${method} ${path}: no answer within ${timeoutMs} ms` : `${method} ${path}: ${describe(cause)}`;
+			return new TributaryError(timedOut ? "timeout" : "network_error", message, { retriable: true, cause });
+		}
+		if (response.ok) {
+			if (text === "") return undefined;
+			try {
+				return JSON.parse(text);
+			} catch (cause) {
+				return new TributaryError("unexpected_response", `${method} ${path}: the answer is not JSON`, { status: response.status, cause });
+			}
+		}
+		const error = errorFromResponse(response.status, text);
+		const retryAfterMs = retryAfter(response.headers.get("Retry-After"));
+		if (retryAfterMs === null) return error;
+		return new TributaryError(error.code, error.message, {
+			status: error.status,
+			retriable: error.retriable,
+			details: { ...error.details, retry_after_ms: retryAfterMs },
+		});
+	}
+
+	#url(path: string, query: RequestOptions["query"]): string {
+		const params = new URLSearchParams();
+		for (const [name, value] of Object.entries(query ?? {})) if (value !== undefined) params.set(name, String(value));
+		const search = params.toString();
+		return `${this.baseUrl}${path}${search === "" ? "" : `?${search}`}`;
+	}
+}
+
+/** Whether `error` may be retried under `mode`: "unsent" errors are those where the server did nothing. */
+export function mayRetry(error: TributaryError, mode: RetryMode): boolean {
+	if (mode === "never") return false;
+	const unsent = error.status === 429 || error.status === 503;
+	if (mode === "unsent") return unsent;
+	return unsent || error.code === "network_error" || error.code === "timeout" || error.status === 502 || error.status === 504;
+}
+
+/** Exponential backoff with full jitter, or the server's `Retry-After` when it gave one (and it is longer). */
+export function backoffMs(attempt: number, retryAfterMs: unknown): number {
+	const ceiling = Math.min(RETRY_BACKOFF_MS_MAX, RETRY_BACKOFF_MS_MIN * 2 ** attempt);
+	const jittered = RETRY_BACKOFF_MS_MIN / 2 + Math.random() * ceiling;
+	return typeof retryAfterMs === "number" ? Math.max(Math.min(retryAfterMs, RETRY_AFTER_MS_MAX), jittered) : jittered;
+}
+
+/** `Retry-After` as milliseconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); null when absent or unreadable. */
+export function retryAfter(header: string | null): number | null {
+	if (header === null) return null;
+	if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
+	const at = Date.parse(header);
+	return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
+}
+
+export function sleep(ms: number): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function describe(cause: unknown): string {
+	if (cause instanceof Error) {
+		const inner = cause.cause instanceof Error ? `: ${cause.cause.message}` : "";
+		return `${cause.message}${inner}`;
+	}
+	return String(cause);
+}
+
+/** A path segment, escaped (topic and group names are a safe charset, but a caller's typo should still be a 4xx). */
+export function seg(value: string | number): string {
+	return encodeURIComponent(String(value));
+}

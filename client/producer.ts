@@ -1,0 +1,377 @@
+/**
+ * @module
+ * A batching, idempotent producer, shaped like Kafka's: records wait up to `lingerMs` in a batch per partition
+ * (Kafka's RecordAccumulator) and each partition has one request in flight at a time, so its batches are
+ * written in order. Idempotence (KIP-98) is on by default: the producer gets an id and epoch from
+ * `POST /v1/producers` and numbers each partition's records, so a request retried after a lost answer is
+ * answered with its original offsets instead of being written twice.
+ *
+ * The producer picks every record's partition itself (sequences are per partition): an explicit partition, else
+ * Kafka's murmur2 of the key, else a sticky partition that moves on each time a batch fills (KIP-480).
+ */
+
+import { errorFromResponse, invalidArgument, TributaryError } from "./errors.ts";
+import { type Http, seg } from "./http.ts";
+import { partitionForKey } from "./partitioner.ts";
+import { keyBytes, type ProducerRecord, type RecordMetadata, toWire } from "./records.ts";
+
+export const LINGER_MS_DEFAULT = 5;
+export const BATCH_RECORDS_DEFAULT = 1_000;
+/** The broker takes at most 10 000 records and 8 MiB per request. */
+export const BATCH_RECORDS_MAX = 10_000;
+export const BATCH_BYTES_DEFAULT = 1024 * 1024;
+export const BATCH_BYTES_MAX = 7 * 1024 * 1024;
+/** How old a topic's partition count may get before a send refreshes it (Kafka's `metadata.max.age.ms`). */
+export const METADATA_MAX_AGE_MS = 60_000;
+
+export interface ProducerOptions {
+	/** How long a record may wait for others to share its request. Default 5 ms. */
+	readonly lingerMs?: number;
+	/** Records per request at most. Default 1 000. */
+	readonly batchRecords?: number;
+	/** JSON bytes per request at most (a larger record goes alone). Default 1 MiB. */
+	readonly batchBytes?: number;
+	/** Producer id + sequence numbers, so retries never duplicate. Default true. */
+	readonly idempotent?: boolean;
+	/** A stable id for this producer: re-initialising it fences any older instance (Kafka's `transactional.id`). */
+	readonly transactionalId?: string;
+}
+
+interface Pending {
+	readonly wire: string;
+	readonly bytes: number;
+	readonly atMs: number;
+	readonly resolve: (metadata: RecordMetadata) => void;
+	readonly reject: (error: unknown) => void;
+}
+
+interface PartitionQueue {
+	readonly topic: TopicState;
+	readonly partition: number;
+	records: Pending[];
+	bytes: number;
+	inFlight: boolean;
+	timer: ReturnType<typeof setTimeout> | null;
+	/** The sequence of the next record, under producer identity `identityGeneration`. */
+	nextSequence: number;
+	identityGeneration: number;
+}
+
+interface TopicState {
+	readonly name: string;
+	partitions: number | null;
+	loadedAtMs: number;
+	loading: boolean;
+	/** Sends that arrived before the partition count was known, in order. */
+	readonly waiting: Array<{ record: ProducerRecord; pending: Omit<Pending, "wire" | "bytes" | "atMs"> }>;
+	sticky: number;
+	readonly queues: Map<number, PartitionQueue>;
+}
+
+interface Identity {
+	readonly producerId: number;
+	readonly epoch: number;
+	readonly generation: number;
+}
+
+/**
+ * @example
+ * const producer = client.producer();
+ * for (const order of orders) producer.send("orders", { key: order.id, value: order }); // batched
+ * await producer.flush(); // every send above has committed (or flush throws the first failure)
+ * await producer.close();
+ */
+export class Producer {
+	readonly #http: Http;
+	readonly #lingerMs: number;
+	readonly #batchRecords: number;
+	readonly #batchBytes: number;
+	readonly #idempotent: boolean;
+	readonly #transactionalId: string | undefined;
+	readonly #topics = new Map<string, TopicState>();
+	#identity: Promise<Identity> | null = null;
+	#identityGeneration = 0;
+	#fatal: TributaryError | null = null;
+	#outstanding = 0;
+	#idleWaiters: Array<() => void> = [];
+	#flushing = 0;
+	#closed = false;
+	/** The first failure since the last flush, which that flush reports (sends are often not awaited). */
+	#failure: unknown = null;
+
+	constructor(http: Http, options: ProducerOptions = {}) {
+		this.#http = http;
+		this.#lingerMs = bounded("lingerMs", options.lingerMs ?? LINGER_MS_DEFAULT, 0, 60_000);
+		this.#batchRecords = bounded("batchRecords", options.batchRecords ?? BATCH_RECORDS_DEFAULT, 1, BATCH_RECORDS_MAX);
+		this.#batchBytes = bounded("batchBytes", options.batchBytes ?? BATCH_BYTES_DEFAULT, 1, BATCH_BYTES_MAX);
+		this.#idempotent = options.idempotent ?? true;
+		this.#transactionalId = options.transactionalId;
+	}
+
+	/**
+	 * Queues `record` for `topic`; resolves once it is written, with its partition and offset. Sends need not be
+	 * awaited one by one: a failure is also reported by the next `flush()`.
+	 */
+	send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
+		let settle!: Omit<Pending, "wire" | "bytes" | "atMs">;
+		const promise = new Promise<RecordMetadata>((resolve, reject) => {
+			settle = { resolve, reject };
+		});
+		// Unawaited sends must not crash the process on failure: flush() reports it instead.
+		promise.catch(() => {});
+		const error = this.#closed ? new TributaryError("closed", "the producer is closed") : this.#fatal;
+		if (error !== null) {
+			settle.reject(error);
+			return promise;
+		}
+		this.#outstanding++;
+		const pending = {
+			resolve: (metadata: RecordMetadata) => {
+				this.#settled();
+				settle.resolve(metadata);
+			},
+			reject: (reason: unknown) => {
+				this.#failure ??= reason;
+				this.#settled();
+				settle.reject(reason);
+			},
+		};
+		const state = this.#topic(topic);
+		if (state.partitions === null || state.waiting.length > 0) {
+			state.waiting.push({ record, pending });
+			this.#loadMetadata(state);
+		} else {
+			if (Date.now() - state.loadedAtMs > METADATA_MAX_AGE_MS) this.#loadMetadata(state);
+			this.#enqueue(state, record, pending);
+		}
+		return promise;
+	}
+
+	/** Sends everything queued now and waits until every send so far has settled; throws the first failure. */
+	async flush(): Promise<void> {
+		this.#flushing++;
+		try {
+			for (const state of this.#topics.values()) for (const queue of state.queues.values()) this.#drain(queue);
+			if (this.#outstanding > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+		} finally {
+			this.#flushing--;
+		}
+		const failure = this.#failure;
+		this.#failure = null;
+		if (failure !== null) throw failure;
+	}
+
+	/** Flushes, then refuses further sends. */
+	async close(): Promise<void> {
+		this.#closed = true;
+		await this.flush();
+	}
+
+	#settled(): void {
+		this.#outstanding--;
+		if (this.#outstanding > 0) return;
+		const waiters = this.#idleWaiters;
+		this.#idleWaiters = [];
+		for (const wake of waiters) wake();
+	}
+
+	#topic(name: string): TopicState {
+		let state = this.#topics.get(name);
+		if (state === undefined) {
+			state = { name, partitions: null, loadedAtMs: 0, loading: false, waiting: [], sticky: -1, queues: new Map() };
+			this.#topics.set(name, state);
+		}
+		return state;
+	}
+
+	#loadMetadata(state: TopicState): void {
+		if (state.loading) return;
+		state.loading = true;
+		const path = `/v1/topics/${seg(state.name)}`;
+		this.#http.request<{ partitions: unknown[] }>("GET", path).then(
+			(topic) => {
+				state.loading = false;
+				state.partitions = Math.max(state.partitions ?? 0, topic.partitions.length);
+				state.loadedAtMs = Date.now();
+				if (state.sticky < 0) state.sticky = Math.floor(Math.random() * state.partitions);
+				for (const { record, pending } of state.waiting.splice(0)) this.#enqueue(state, record, pending);
+			},
+			(error: unknown) => {
+				state.loading = false;
+				// A refresh that fails keeps the count it had; sends that were waiting for a first one fail.
+				if (state.partitions === null) for (const { pending } of state.waiting.splice(0)) pending.reject(error);
+			},
+		);
+	}
+
+	#enqueue(state: TopicState, record: ProducerRecord, settle: Omit<Pending, "wire" | "bytes" | "atMs">): void {
+		const partitions = state.partitions as number;
+		let partition: number;
+		let wire: string;
+		try {
+			partition = choosePartition(record, partitions, state.sticky);
+			wire = JSON.stringify(toWire(record, partition));
+		} catch (error) {
+			settle.reject(error);
+			return;
+		}
+		const queue = this.#queue(state, partition);
+		queue.records.push({ ...settle, wire, bytes: wire.length, atMs: Date.now() });
+		queue.bytes += wire.length;
+		if (queue.records.length >= this.#batchRecords || queue.bytes >= this.#batchBytes) {
+			if (partition === state.sticky) state.sticky = (state.sticky + 1) % partitions;
+			this.#drain(queue);
+		} else if (queue.timer === null && !queue.inFlight) {
+			queue.timer = setTimeout(() => {
+				queue.timer = null;
+				this.#drain(queue);
+			}, this.#lingerMs);
+		}
+	}
+
+	#queue(state: TopicState, partition: number): PartitionQueue {
+		let queue = state.queues.get(partition);
+		if (queue === undefined) {
+			queue = { topic: state, partition, records: [], bytes: 0, inFlight: false, timer: null, nextSequence: 0, identityGeneration: -1 };
+			state.queues.set(partition, queue);
+		}
+		return queue;
+	}
+
+	/** Sends the partition's next batch if nothing is in flight and the batch is full, lingered enough, or flushed. */
+	#drain(queue: PartitionQueue): void {
+		if (queue.inFlight || queue.records.length === 0) return;
+		const waitedMs = Date.now() - (queue.records[0] as Pending).atMs;
+		const full = queue.records.length >= this.#batchRecords || queue.bytes >= this.#batchBytes;
+		if (!full && this.#flushing === 0 && waitedMs < this.#lingerMs) {
+			queue.timer ??= setTimeout(() => {
+				queue.timer = null;
+				this.#drain(queue);
+			}, this.#lingerMs - waitedMs);
+			return;
+		}
+		if (queue.timer !== null) {
+			clearTimeout(queue.timer);
+			queue.timer = null;
+		}
+		const batch = this.#takeBatch(queue);
+		queue.inFlight = true;
+		this.#sendBatch(queue, batch).finally(() => {
+			queue.inFlight = false;
+			this.#drain(queue);
+		});
+	}
+
+	#takeBatch(queue: PartitionQueue): Pending[] {
+		let count = 0;
+		let bytes = 0;
+		while (count < queue.records.length && count < this.#batchRecords) {
+			const next = (queue.records[count] as Pending).bytes;
+			if (count > 0 && bytes + next > this.#batchBytes) break;
+			bytes += next;
+			count++;
+		}
+		queue.bytes -= bytes;
+		return queue.records.splice(0, count);
+	}
+
+	async #sendBatch(queue: PartitionQueue, batch: Pending[], attempt = 0): Promise<void> {
+		const topic = queue.topic.name;
+		let identity: Identity | null = null;
+		let baseSequence = 0;
+		try {
+			if (this.#idempotent) {
+				identity = await this.#currentIdentity();
+				if (queue.identityGeneration !== identity.generation) {
+					queue.identityGeneration = identity.generation;
+					queue.nextSequence = 0;
+				}
+				baseSequence = queue.nextSequence;
+				queue.nextSequence += batch.length;
+			}
+			const head = identity === null ? "" : `"producer_id":${identity.producerId},"epoch":${identity.epoch},"sequence":${baseSequence},`;
+			const rawBody = `{${head}"records":[${batch.map((p) => p.wire).join(",")}]}`;
+			const answer = await this.#http.request<{ offsets: Array<{ partition: number; offset: number; timestamp: number }> }>(
+				"POST",
+				`/v1/topics/${seg(topic)}/records`,
+				{ rawBody, retry: "always" },
+			);
+			if (answer.offsets.length !== batch.length) {
+				throw new TributaryError("unexpected_response", `${batch.length} records sent, ${answer.offsets.length} offsets back`);
+			}
+			batch.forEach((p, i) => {
+				const o = answer.offsets[i] as { partition: number; offset: number; timestamp: number };
+				p.resolve({ topic, partition: o.partition, offset: o.offset, timestamp: o.timestamp });
+			});
+		} catch (error) {
+			await this.#failed(queue, batch, error, identity, baseSequence, attempt);
+		}
+	}
+
+	/** A batch failed: give back its sequence numbers if nothing was written, retry what may be retried, reject the rest. */
+	async #failed(queue: PartitionQueue, batch: Pending[], error: unknown, identity: Identity | null, baseSequence: number, attempt: number) {
+		const e = error instanceof TributaryError ? error : errorFromResponse(0, String(error));
+		// Whether the batch may have been written: no answer, or one that does not say.
+		const ambiguous = e.status === 0 || e.status === 500 || e.status === 502 || e.status === 504 || e.code === "unexpected_response";
+		if (identity !== null && queue.identityGeneration === identity.generation) {
+			if (ambiguous) this.#resetIdentity(identity);
+			else queue.nextSequence = baseSequence;
+		}
+		if (e.code === "topic_not_found") queue.topic.partitions = null;
+		if (e.code === "fenced") this.#fatal = e;
+		if ((e.code === "unknown_producer" || e.code === "out_of_order_sequence") && identity !== null && attempt === 0) {
+			// Our sequence state no longer matches the broker's (the producer expired, or an earlier answer was
+			// lost): a new producer id starts every partition afresh.
+			this.#resetIdentity(identity);
+			return this.#sendBatch(queue, batch, attempt + 1);
+		}
+		const index = e.details.index;
+		if (!ambiguous && typeof index === "number" && Number.isInteger(index) && index >= 0 && index < batch.length && batch.length > 1) {
+			// One bad record: it alone fails; the others go back to the head of the queue, in order.
+			const [bad] = batch.splice(index, 1);
+			bad?.reject(e);
+			queue.records.unshift(...batch);
+			queue.bytes += batch.reduce((sum, p) => sum + p.bytes, 0);
+			return;
+		}
+		for (const p of batch) p.reject(e);
+	}
+
+	#currentIdentity(): Promise<Identity> {
+		if (this.#identity === null) {
+			const generation = ++this.#identityGeneration;
+			const body = this.#transactionalId === undefined ? {} : { transactional_id: this.#transactionalId };
+			const request = this.#http
+				.request<{ producer_id: number; epoch: number }>("POST", "/v1/producers", { body, retry: "always" })
+				.then((answer) => ({ producerId: answer.producer_id, epoch: answer.epoch, generation }));
+			request.catch(() => {
+				if (this.#identity === request) this.#identity = null;
+			});
+			this.#identity = request;
+		}
+		return this.#identity;
+	}
+
+	#resetIdentity(failed: Identity): void {
+		if (failed.generation === this.#identityGeneration) this.#identity = null;
+	}
+}
+
+function choosePartition(record: ProducerRecord, partitions: number, sticky: number): number {
+	if (record === null || typeof record !== "object") throw invalidArgument("a record is an object with a value");
+	if (record.partition !== undefined) {
+		if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= partitions) {
+			throw new TributaryError("partition_not_found", `partition ${record.partition} is not one of 0 to ${partitions - 1}`, {
+				details: { partition: record.partition, partitions },
+			});
+		}
+		return record.partition;
+	}
+	const bytes = keyBytes(record.key);
+	return bytes === null ? sticky : partitionForKey(bytes, partitions);
+}
+
+function bounded(name: string, value: number, min: number, max: number): number {
+	if (!Number.isFinite(value) || value < min || value > max) throw invalidArgument(`${name} must be between ${min} and ${max}`);
+	return value;
+}

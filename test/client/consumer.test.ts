@@ -1,0 +1,154 @@
+/**
+ * The SDK's group consumer against the real Worker (inside workerd): members split a topic's partitions and a
+ * third member rebalances them; commits follow the loop; closing (or `break`) mid-stream commits what was
+ * handed out, so the next member starts exactly there and nothing is lost.
+ */
+
+import { describe, expect, it } from "vitest";
+import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
+import { createTopic, json, produce, uniqueTopic } from "../helpers.ts";
+import { wiredClient } from "./sdk-helpers.ts";
+
+interface GroupOffsets {
+	offsets: { topic: string; partition: number; committed: number | null }[];
+}
+
+const names = (tps: TopicPartition[]) => tps.map((tp) => tp.partition).sort((a, b) => a - b);
+
+async function fill(topic: string, count: number): Promise<void> {
+	await produce(
+		topic,
+		Array.from({ length: count }, (_, i) => ({ key: `k${i}`, value: i })),
+	);
+}
+
+/** Reads with `consumer` until `seen` holds `total` records; each loop ends when `stop` is set. */
+async function drain(consumer: Consumer, seen: Map<string, ConsumerRecord>, total: number, onDone: () => void) {
+	for await (const record of consumer) {
+		seen.set(`${record.partition}/${record.offset}`, record);
+		if (seen.size >= total) onDone();
+	}
+}
+
+describe("SDK consumer", { timeout: 60_000 }, () => {
+	it("splits partitions between two members, and a third joining rebalances them", async () => {
+		const topic = uniqueTopic("split");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 6);
+		const total = 600;
+		await fill(topic, total);
+		const { client } = wiredClient();
+		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 20, waitMs: 50 };
+		const assigned: TopicPartition[][] = [[], [], []];
+		const consumers = [0, 1, 2].map((i) =>
+			client.consumer({
+				...options,
+				onAssign: (tps) => {
+					assigned[i]?.push(...tps);
+				},
+				onRevoke: (tps) => {
+					assigned[i] = (assigned[i] ?? []).filter((a) => !tps.some((t) => t.partition === a.partition));
+				},
+			}),
+		);
+		const [a, b, c] = consumers as [Consumer, Consumer, Consumer];
+		const ia = a[Symbol.asyncIterator]();
+		const ib = b[Symbol.asyncIterator]();
+		const ic = c[Symbol.asyncIterator]();
+		const seen = new Map<string, ConsumerRecord>();
+		const take = async (it: AsyncIterator<ConsumerRecord>) => {
+			const next = await it.next();
+			if (!next.done) seen.set(`${next.value.partition}/${next.value.offset}`, next.value);
+		};
+
+		await take(ia);
+		expect(names(a.assignment)).toEqual([0, 1, 2, 3, 4, 5]);
+		await take(ib);
+		// a learns of the new generation at its next poll (after the records it holds are handed out).
+		for (let i = 0; i < 25; i++) await take(ia);
+		expect(a.assignment.length).toBe(3);
+		expect(b.assignment.length).toBe(3);
+		expect(names([...a.assignment, ...b.assignment])).toEqual([0, 1, 2, 3, 4, 5]);
+		expect(names(assigned[0] ?? [])).toEqual(names(a.assignment));
+		expect(names(assigned[1] ?? [])).toEqual(names(b.assignment));
+
+		await take(ic);
+		for (let i = 0; i < 25; i++) await Promise.all([take(ia), take(ib)]);
+		expect([a, b, c].map((m) => m.assignment.length)).toEqual([2, 2, 2]);
+		expect(names([...a.assignment, ...b.assignment, ...c.assignment])).toEqual([0, 1, 2, 3, 4, 5]);
+		expect(names(assigned[2] ?? [])).toEqual(names(c.assignment));
+
+		// Everyone reads on until the whole topic was seen; then all close (commit and leave).
+		const done = () => {
+			for (const m of consumers) void m.close();
+		};
+		const rest = async (it: AsyncIterator<ConsumerRecord>) => {
+			for (;;) {
+				const next = await it.next();
+				if (next.done) return;
+				seen.set(`${next.value.partition}/${next.value.offset}`, next.value);
+				if (seen.size >= total) done();
+			}
+		};
+		await Promise.all([rest(ia), rest(ib), rest(ic)]);
+		expect(seen.size).toBe(total);
+		const described = await json<GroupOffsets & { members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
+		expect(described.members).toEqual([]);
+		expect(described.offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0)).toBe(total);
+	});
+
+	it("loses nothing when a member breaks out mid-stream: the next one starts where it stopped", async () => {
+		const topic = uniqueTopic("mid");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await fill(topic, 100);
+		const { client } = wiredClient();
+		const first: number[] = [];
+		for await (const record of client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 })) {
+			first.push(record.offset);
+			if (first.length === 25) break; // the 25th was handed out: it counts as processed
+		}
+		expect(first).toEqual(Array.from({ length: 25 }, (_, i) => i));
+		const afterBreak = await json<GroupOffsets & { members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
+		expect(afterBreak.members).toEqual([]);
+		expect(afterBreak.offsets[0]?.committed).toBe(25);
+
+		const second = new Map<string, ConsumerRecord>();
+		const next = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		await drain(next, second, 75, () => void next.close());
+		expect([...second.values()].map((r) => r.offset)).toEqual(Array.from({ length: 75 }, (_, i) => 25 + i));
+		const end = await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200);
+		expect(end.offsets[0]?.committed).toBe(100);
+	});
+
+	it("commits nothing on its own with autoCommit off; commit() commits what was handed out", async () => {
+		const topic = uniqueTopic("manual");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await fill(topic, 10);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", autoCommit: false, waitMs: 50 });
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 4; i++) await it.next();
+		await consumer.commit();
+		for (let i = 0; i < 3; i++) await it.next();
+		await it.return?.();
+		const described = await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200);
+		expect(described.offsets[0]?.committed).toBe(4);
+	});
+
+	it("stops at the end of the log with stopWhenIdle, and leaves the group", async () => {
+		const topic = uniqueTopic("idle");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 3);
+		await fill(topic, 30);
+		const { client } = wiredClient();
+		const got: number[] = [];
+		for await (const r of client.consumer({ group, topics: [topic], from: "earliest", stopWhenIdle: true, waitMs: 50 }))
+			got.push(r.value as number);
+		expect(got.sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+		const described = await json<GroupOffsets & { members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
+		expect(described.members).toEqual([]);
+		expect(described.offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0)).toBe(30);
+	});
+});

@@ -1,0 +1,114 @@
+/**
+ * The SDK's producer against the real Worker (inside workerd): batching of unawaited sends, idempotent retries of
+ * a request whose answer was lost, Kafka's key partitioning, and failures that stay with the record that caused them.
+ */
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { murmur2 as clientMurmur2, partitionForKey, TributaryError } from "../../client/index.ts";
+import { murmur2 as brokerMurmur2 } from "../../src/shared/partitioner.ts";
+import { createTopic, fetchRecords, json, uniqueTopic } from "../helpers.ts";
+import { isProduce, wiredClient } from "./sdk-helpers.ts";
+
+// The first test of a file also pays for starting the Worker and its objects.
+describe("SDK producer", { timeout: 30_000 }, () => {
+	it("batches unawaited sends into few requests, in order", async () => {
+		const topic = uniqueTopic("batch");
+		await createTopic(topic, 1);
+		const { client, sent } = wiredClient();
+		const producer = client.producer();
+		const count = 1_500;
+		const sends = Array.from({ length: count }, (_, i) => producer.send(topic, { value: { i } }));
+		const written = await Promise.all(sends);
+		expect(written.map((w) => w.offset)).toEqual(Array.from({ length: count }, (_, i) => i));
+		expect(written.every((w) => w.topic === topic && w.partition === 0)).toBe(true);
+		const produces = sent.filter(isProduce);
+		expect(produces.length).toBeGreaterThanOrEqual(2); // 1 000 records per request at most
+		expect(produces.length).toBeLessThanOrEqual(3);
+		expect(JSON.parse(produces[0]?.body ?? "{}")).toMatchObject({ epoch: expect.any(Number), sequence: 0 });
+		await producer.close();
+		const read = await fetchRecords(topic, 0, "max_records=2000");
+		expect(read.records.map((r) => (r.value as { i: number }).i)).toEqual(Array.from({ length: count }, (_, i) => i));
+	});
+
+	it("retries a request whose answer was lost without writing it twice", async () => {
+		const topic = uniqueTopic("lost");
+		await createTopic(topic, 3);
+		const { client, sent, dropAnswer } = wiredClient();
+		const producer = client.producer({ lingerMs: 20 });
+		dropAnswer(isProduce);
+		const sends = Array.from({ length: 30 }, (_, i) => producer.send(topic, { key: `order-${i}`, value: i }));
+		const written = await Promise.all(sends);
+		await producer.flush();
+		// Every produce request that reached the broker was sent twice at most, and the lost one twice exactly.
+		const bodies = sent.filter(isProduce).map((r) => r.body);
+		expect(bodies.length).toBe(new Set(bodies).size + 1);
+		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		expect(described.partitions.reduce((sum, p) => sum + p.high_watermark, 0)).toBe(30);
+		const positions = new Set(written.map((w) => `${w.partition}/${w.offset}`));
+		expect(positions.size).toBe(30);
+	});
+
+	it("puts a key where Kafka's Java client would (and where the broker does)", async () => {
+		const topic = uniqueTopic("keys");
+		await createTopic(topic, 7);
+		const { client } = wiredClient();
+		const producer = client.producer();
+		const keys = ["foobar", "21", "order-42", "héllo ✓", ""];
+		const written = await Promise.all(keys.map((key) => producer.send(topic, { key, value: 1 })));
+		// The broker's own choice, for records it partitions itself.
+		const plain = await json<{ offsets: { partition: number }[] }>("POST", `/v1/topics/${topic}/records`, 200, {
+			body: { records: keys.map((key) => ({ key, value: 2 })) },
+		});
+		expect(written.map((w) => w.partition)).toEqual(plain.offsets.map((o) => o.partition));
+		// Kafka's own test vectors (Java client): "foobar" → 6 and "21" → 0 of 12 partitions.
+		expect(partitionForKey(new TextEncoder().encode("foobar"), 12)).toBe(6);
+		expect(partitionForKey(new TextEncoder().encode("21"), 12)).toBe(0);
+		fc.assert(
+			fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => clientMurmur2(bytes) === brokerMurmur2(bytes)),
+			{ numRuns: 500 },
+		);
+		await producer.close();
+	});
+
+	it("fails only the record the broker refused; its batch-mates are written", async () => {
+		const topic = uniqueTopic("bad");
+		await createTopic(topic, 1, { "max.message.bytes": 2048 });
+		const { client } = wiredClient();
+		const producer = client.producer({ lingerMs: 20 });
+		const good1 = producer.send(topic, { value: "a" });
+		const bad = producer.send(topic, { value: "x".repeat(4096) });
+		const good2 = producer.send(topic, { value: "b" });
+		await expect(bad).rejects.toMatchObject({ code: "record_too_large", status: 413, retriable: false });
+		expect((await good1).offset).toBe(0);
+		expect((await good2).offset).toBe(1);
+		// flush() reports the failure of a send nobody awaited, once.
+		await expect(producer.flush()).rejects.toBeInstanceOf(TributaryError);
+		await producer.flush();
+		await producer.close();
+		await expect(producer.send(topic, { value: "late" })).rejects.toMatchObject({ code: "closed" });
+	});
+
+	it("rejects sends to a missing topic with the API's error", async () => {
+		const { client } = wiredClient();
+		const producer = client.producer();
+		const error = await producer.send("no-such-topic", { value: 1 }).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(TributaryError);
+		expect(error).toMatchObject({ code: "topic_not_found", status: 404, retriable: false });
+		await expect(producer.flush()).rejects.toMatchObject({ code: "topic_not_found" });
+	});
+
+	it("sends binary keys and values as base64 and reads them back as bytes", async () => {
+		const topic = uniqueTopic("bin");
+		await createTopic(topic, 2);
+		const { client } = wiredClient();
+		const producer = client.producer();
+		const value = new Uint8Array([0, 1, 2, 255]);
+		const w = await producer.send(topic, { key: new Uint8Array([9, 9]), value, headers: { source: "test" } });
+		const read = await client.fetch(topic, w.partition, { offset: w.offset });
+		expect(read.records[0]?.value).toEqual(value);
+		expect(read.records[0]?.key).toEqual(new Uint8Array([9, 9]));
+		expect(read.records[0]?.headers).toEqual([{ key: "source", value: "test" }]);
+		await producer.close();
+	});
+});

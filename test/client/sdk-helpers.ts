@@ -1,0 +1,47 @@
+/**
+ * Helpers for the SDK tests: a client wired to the Worker's own fetch handler inside workerd, and a `fetch`
+ * wrapper that records every request and can fail chosen ones the way a network does.
+ */
+
+import { exports } from "cloudflare:workers";
+import { Tributary } from "../../client/index.ts";
+import { ADMIN_TOKEN, BASE } from "../helpers.ts";
+
+export interface Sent {
+	readonly method: string;
+	readonly path: string;
+	readonly body: string;
+}
+
+export interface Wire {
+	readonly client: Tributary;
+	readonly sent: Sent[];
+	/** The next request for which `when` holds is served, and then its answer is dropped (a network error). */
+	dropAnswer(when: (request: Sent) => boolean): void;
+}
+
+export function wiredClient(options: { token?: string } = {}): Wire {
+	const sent: Sent[] = [];
+	let drop: ((request: Sent) => boolean) | null = null;
+	const fetcher = async (request: Request): Promise<Response> => {
+		const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.clone().text();
+		const record = { method: request.method, path: new URL(request.url).pathname, body };
+		sent.push(record);
+		const response = await exports.default.fetch(request);
+		if (drop?.(record)) {
+			drop = null;
+			await response.arrayBuffer();
+			throw new TypeError("fetch failed: the connection was reset after the request was served");
+		}
+		return response;
+	};
+	return {
+		client: new Tributary({ url: BASE, token: options.token ?? ADMIN_TOKEN, fetch: fetcher }),
+		sent,
+		dropAnswer(when) {
+			drop = when;
+		},
+	};
+}
+
+export const isProduce = (r: Sent) => r.method === "POST" && r.path.endsWith("/records");
