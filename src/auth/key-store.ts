@@ -27,20 +27,12 @@ import type { PartitionLog } from "../partition/partition-log.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
-import { partitionObjectName } from "../topic/types.ts";
+import { keyAuthority, partitionLog } from "../shared/stubs.ts";
 import type { AclEntry } from "./acl.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
 import { type Bucket, charge, newBucket, waitMs } from "./token-bucket.ts";
 import type { CreateKeyRequest, KeyInfo, KeyQuotas, Quota, QuotaCharge, QuotaRefusal, StoredKey } from "./types.ts";
-
-/** The directory's name. */
-export const KEY_STORE_NAME = "global";
-
-/** The object that authenticates key `id` (and holds its quota buckets and watched partitions), named `key:<id>`. */
-export function keyAuthority(env: Env, id: string): DurableObjectStub<KeyStore> {
-	return env.KEY_STORE.getByName(`key:${id}`);
-}
 
 function unavailable(action: "create" | "delete", id: string, cause: unknown): Result<never> {
 	console.error(`key store: ${action} of key ${id}: its authority failed: ${String(cause)}`);
@@ -255,7 +247,7 @@ export class KeyStore extends DurableObject<Env> {
 	}
 
 	private partition(w: WatchedRow): DurableObjectStub<PartitionLog> {
-		return this.env.PARTITION_LOG.getByName(partitionObjectName(w.topic_id, w.partition));
+		return partitionLog(this.env, w.topic_id, w.partition);
 	}
 
 	private insert(key: StoredKey): void {

@@ -13,9 +13,10 @@ import { err, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { partitionForKey, utf8 } from "../shared/partitioner.ts";
 import { compactionKeyId, type EncodedRecord, encodeTail, keyBytes, type ProducedRecord } from "../shared/record-codec.ts";
+import { partitionLog } from "../shared/stubs.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { checkProducerEpoch } from "./producers.ts";
-import { describeTopic, invalidate, partitionLog } from "./topic-directory.ts";
+import { describeTopic, invalidate } from "./topic-directory.ts";
 
 export interface ProduceInput extends ProducedRecord {
 	/** An explicit partition; otherwise the key's hash, otherwise a partition chosen for the whole request. */

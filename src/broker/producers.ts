@@ -8,14 +8,14 @@
 
 import { err, ok, type Result } from "../shared/errors.ts";
 import { PRODUCER_CACHE_TTL_MS } from "../shared/limits.ts";
-import { registry } from "./topic-directory.ts";
+import { topicRegistry } from "../shared/stubs.ts";
 
 const epochs = new Map<number, { epoch: number; expiresAtMs: number }>();
 
 async function currentEpoch(env: Env, producerId: number, fresh: boolean): Promise<number | null> {
 	const hit = epochs.get(producerId);
 	if (!fresh && hit !== undefined && hit.expiresAtMs > Date.now()) return hit.epoch;
-	const found = await registry(env).getProducer(producerId);
+	const found = await topicRegistry(env).getProducer(producerId);
 	if (!found.ok) {
 		epochs.delete(producerId);
 		return null;

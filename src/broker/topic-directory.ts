@@ -8,10 +8,8 @@
 
 import { err, ok, type Result } from "../shared/errors.ts";
 import { TOPIC_CACHE_TTL_MS } from "../shared/limits.ts";
-import { partitionObjectName, type TopicMeta } from "../topic/types.ts";
-
-/** The single registry object's name. */
-export const REGISTRY_NAME = "global";
+import { topicRegistry } from "../shared/stubs.ts";
+import type { TopicMeta } from "../topic/types.ts";
 
 interface CacheEntry {
 	readonly meta: TopicMeta;
@@ -20,23 +18,11 @@ interface CacheEntry {
 
 const cache = new Map<string, CacheEntry>();
 
-export function registry(env: Env): DurableObjectStub<import("../topic/topic-registry.ts").TopicRegistry> {
-	return env.TOPIC_REGISTRY.getByName(REGISTRY_NAME);
-}
-
-export function partitionLog(
-	env: Env,
-	topicId: string,
-	partition: number,
-): DurableObjectStub<import("../partition/partition-log.ts").PartitionLog> {
-	return env.PARTITION_LOG.getByName(partitionObjectName(topicId, partition));
-}
-
 /** A topic's metadata, from the isolate cache when fresh. */
 export async function describeTopic(env: Env, name: string): Promise<Result<TopicMeta>> {
 	const hit = cache.get(name);
 	if (hit !== undefined && hit.expiresAtMs > Date.now()) return ok(hit.meta);
-	const result = await registry(env).getTopic(name);
+	const result = await topicRegistry(env).getTopic(name);
 	if (result.ok) remember(result.value);
 	else cache.delete(name);
 	return result;

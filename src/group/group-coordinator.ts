@@ -16,7 +16,7 @@ import { DurableObject } from "cloudflare:workers";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
-import { DIRECTORY_NAME, type GroupDirectory } from "./group-directory.ts";
+import { groupDirectory } from "../shared/stubs.ts";
 import { GroupRules } from "./group-rules.ts";
 import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
 import { GroupStore } from "./store.ts";
@@ -232,7 +232,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		if (current === null || due < current) await this.ctx.storage.setAlarm(due);
 	}
 
-	private directory(): DurableObjectStub<GroupDirectory> {
-		return this.env.GROUP_DIRECTORY.getByName(DIRECTORY_NAME);
+	private directory() {
+		return groupDirectory(this.env);
 	}
 }

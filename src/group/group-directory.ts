@@ -13,9 +13,6 @@ import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { DIRECTORY_DDL, DIRECTORY_SCHEMA_VERSION } from "./schema.ts";
 import type { GroupState, GroupSummary } from "./types.ts";
 
-/** The single directory object's name. */
-export const DIRECTORY_NAME = "global";
-
 interface GroupRow extends Record<string, SqlStorageValue> {
 	group_id: string;
 	state: GroupState;

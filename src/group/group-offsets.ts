@@ -5,10 +5,10 @@
  * offset to one offset per partition before the coordinator stores them).
  */
 
-import { describeTopic, invalidate, partitionLog } from "../broker/topic-directory.ts";
+import { describeTopic, invalidate } from "../broker/topic-directory.ts";
 import { ok, type Result } from "../shared/errors.ts";
+import { groupCoordinator, partitionLog } from "../shared/stubs.ts";
 import { comparePartitions, keyOf } from "./assignors.ts";
-import { groupCoordinator } from "./stubs.ts";
 import type { CommittedOffset, GroupDescription, SubscribedTopic, TopicPartition } from "./types.ts";
 
 export interface PartitionLag {

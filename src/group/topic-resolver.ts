@@ -4,7 +4,8 @@
  * lists go through the isolate's metadata cache; a pattern needs the full topic list from the registry.
  */
 
-import { describeTopic, registry } from "../broker/topic-directory.ts";
+import { describeTopic } from "../broker/topic-directory.ts";
+import { topicRegistry } from "../shared/stubs.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { compilePattern, subscribedTopics } from "./subscription.ts";
 import type { SubscribedTopic, Subscription } from "./types.ts";
@@ -23,7 +24,7 @@ export async function resolveTopics(env: Env, subscriptions: readonly Subscripti
 	}
 	const resolved = new Map<string, SubscribedTopic>();
 	if (patterns.length > 0) {
-		for (const meta of await registry(env).listTopics()) {
+		for (const meta of await topicRegistry(env).listTopics()) {
 			if (names.has(meta.name) || patterns.some((p) => p.test(meta.name))) resolved.set(meta.name, toSubscribed(meta));
 		}
 		return resolved;

@@ -11,8 +11,8 @@
 
 import type { Context } from "hono";
 import { produce } from "../broker/produce.ts";
-import { registry } from "../broker/topic-directory.ts";
 import { AUDIT_RETENTION_MS } from "../shared/limits.ts";
+import { topicRegistry } from "../shared/stubs.ts";
 import { AUDIT_TOPIC, actorOf } from "./access.ts";
 import type { AppEnv } from "./app-env.ts";
 
@@ -25,7 +25,11 @@ async function append(env: Env, key: string, value: Record<string, unknown>): Pr
 	const first = await produce(env, AUDIT_TOPIC, [input]);
 	if (first.ok) return true;
 	if (first.error.code !== "topic_not_found") return false;
-	const created = await registry(env).createTopic({ name: AUDIT_TOPIC, partitions: 1, config: { "retention.ms": AUDIT_RETENTION_MS } });
+	const created = await topicRegistry(env).createTopic({
+		name: AUDIT_TOPIC,
+		partitions: 1,
+		config: { "retention.ms": AUDIT_RETENTION_MS },
+	});
 	if (!created.ok && created.error.code !== "topic_exists") return false;
 	return (await produce(env, AUDIT_TOPIC, [input])).ok;
 }

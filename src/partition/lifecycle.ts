@@ -18,8 +18,8 @@ import {
 import { lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import { compactLines, compacts, type LatestRecord } from "./compaction.ts";
-import type { LogView } from "./partition-log.ts";
 import { type HeadBatch, planRetention, retentionDueMs } from "./retention.ts";
+import type { LogView } from "./types.ts";
 
 interface HeadRow extends Record<string, SqlStorageValue> {
 	base_offset: number;

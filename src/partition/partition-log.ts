@@ -10,7 +10,6 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import { keyAuthority } from "../auth/key-store.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
@@ -23,13 +22,23 @@ import {
 } from "../shared/limits.ts";
 import { encodeLine, lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
+import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { afterAppend, checkSequence, type ProducerState } from "./producer-state.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION } from "./schema.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
-import type { AppendRequest, AppendResult, NeedsConfig, PartitionAssignment, PartitionOffsets, ReadRequest, ReadResult } from "./types.ts";
+import type {
+	AppendRequest,
+	AppendResult,
+	LogView,
+	NeedsConfig,
+	PartitionAssignment,
+	PartitionOffsets,
+	ReadRequest,
+	ReadResult,
+} from "./types.ts";
 import { Waiters } from "./waiters.ts";
 
 type Status = "unconfigured" | "active" | "deleted";
@@ -65,17 +74,6 @@ interface IdempotencyRow extends Record<string, SqlStorageValue> {
 	base_offset: number;
 	record_count: number;
 	append_time_ms: number;
-}
-
-/** What the in-memory view of the log holds; rebuilt from SQLite by `load()`. */
-export interface LogView {
-	logStartOffset: number;
-	/** The high watermark: the offset the next appended record gets. */
-	nextOffset: number;
-	/** Running maximum of record timestamps, so `timestamp_high` is monotonic and indexable. */
-	timestampHigh: number;
-	/** Bytes of all stored batches. */
-	totalBytes: number;
 }
 
 export class PartitionLog extends DurableObject<Env> {
@@ -480,7 +478,7 @@ export class PartitionLog extends DurableObject<Env> {
 		for (const [watcher, fromOffset] of this.watchers) {
 			if (this.view.nextOffset <= fromOffset || this.poking.has(watcher)) continue;
 			this.poking.add(watcher);
-			const poke = this.env.WEBHOOK_DISPATCHER.getByName(watcher)
+			const poke = webhookDispatcher(this.env, watcher)
 				.poke()
 				.then(() => {
 					if (this.watchers.get(watcher) !== fromOffset) return; // watching again, from a later offset

@@ -78,3 +78,14 @@ export interface PartitionOffsets {
 	readonly logStartOffset: number;
 	readonly highWatermark: number;
 }
+
+/** What the in-memory view of the log holds; rebuilt from SQLite by `load()`. */
+export interface LogView {
+	logStartOffset: number;
+	/** The high watermark: the offset the next appended record gets. */
+	nextOffset: number;
+	/** Running maximum of record timestamps, so `timestamp_high` is monotonic and indexable. */
+	timestampHigh: number;
+	/** Bytes of all stored batches. */
+	totalBytes: number;
+}

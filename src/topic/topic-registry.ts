@@ -10,9 +10,10 @@ import { assert } from "../shared/assert.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
+import { partitionLog } from "../shared/stubs.ts";
 import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../shared/topic-config.ts";
 import { REGISTRY_DDL, REGISTRY_SCHEMA_VERSION } from "./schema.ts";
-import { type CreateTopicRequest, type ProducerIdentity, partitionObjectName, type TopicMeta, type UpdateTopicRequest } from "./types.ts";
+import type { CreateTopicRequest, ProducerIdentity, TopicMeta, UpdateTopicRequest } from "./types.ts";
 
 interface TopicRow extends Record<string, SqlStorageValue> {
 	name: string;
@@ -105,7 +106,7 @@ export class TopicRegistry extends DurableObject<Env> {
 		const meta = toMeta(next);
 		await Promise.allSettled(
 			Array.from({ length: meta.partitions }, (_, partition) =>
-				this.env.PARTITION_LOG.getByName(partitionObjectName(meta.topicId, partition)).configure({
+				partitionLog(this.env, meta.topicId, partition).configure({
 					topic: meta.name,
 					topicId: meta.topicId,
 					partition,
@@ -170,7 +171,7 @@ export class TopicRegistry extends DurableObject<Env> {
 		const pending = this.sql.exec<{ topic_id: string; partition: number }>("SELECT topic_id, partition FROM pending_deletions").toArray();
 		const results = await Promise.allSettled(
 			pending.map(async ({ topic_id, partition }) => {
-				await this.env.PARTITION_LOG.getByName(partitionObjectName(topic_id, partition)).destroy(topic_id);
+				await partitionLog(this.env, topic_id, partition).destroy(topic_id);
 				this.sql.exec("DELETE FROM pending_deletions WHERE topic_id = ? AND partition = ?", topic_id, partition);
 			}),
 		);

@@ -6,12 +6,12 @@
  */
 
 import { produce } from "../broker/produce.ts";
-import { partitionLog, registry } from "../broker/topic-directory.ts";
 import type { ReadResult } from "../partition/types.ts";
 import type { Waiters } from "../partition/waiters.ts";
 import type { DomainError } from "../shared/errors.ts";
 import { WEBHOOK_BATCH_BYTES_MAX } from "../shared/limits.ts";
 import { lineOffset, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import { partitionLog, topicRegistry } from "../shared/stubs.ts";
 import { sendAttempt } from "./deliver.ts";
 import { deadLetterInputs, matches, splitLines } from "./records.ts";
 import { retryDelayMs, verdictOf } from "./retry-policy.ts";
@@ -268,7 +268,7 @@ export class Lane {
 	/** After `max_attempts`, the batch goes to the subscription's dead-letter topic and the lane moves on. */
 	private async deadLetter(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
 		const name = sub.dead_letter_topic;
-		const created = await registry(this.host.bindings).createTopic({ name, partitions: 1 });
+		const created = await topicRegistry(this.host.bindings).createTopic({ name, partitions: 1 });
 		const inputs = deadLetterInputs(batch.records, {
 			topic: this.topic.topic,
 			subscriptionId: sub.id,

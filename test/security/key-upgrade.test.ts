@@ -8,8 +8,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KEY_STORE_NAME, keyAuthority } from "../../src/auth/key-store.ts";
 import { newKeyId, newSecret, sha256Hex } from "../../src/auth/secret.ts";
+import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
 import { call, expectError, json } from "../helpers.ts";
 
 /** Writes a key as schema v1 did: a directory row only, and marks the directory as not upgraded yet. */

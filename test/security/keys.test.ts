@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { KEY_STORE_NAME, keyAuthority } from "../../src/auth/key-store.ts";
 import { KEY_SECRET_PATTERN } from "../../src/auth/secret.ts";
 import { AUDIT_RETENTION_MS } from "../../src/shared/limits.ts";
+import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
 import { ADMIN_TOKEN, call, createTopic, expectError, fetchRecords, json, uniqueTopic } from "../helpers.ts";
 import { basic, createKey } from "./helpers.ts";
 

@@ -4,8 +4,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { keyAuthority } from "../../src/auth/key-store.ts";
 import { charge, newBucket, waitMs } from "../../src/auth/token-bucket.ts";
+import { keyAuthority } from "../../src/shared/stubs.ts";
 import { call, createTopic, produce, uniqueTopic } from "../helpers.ts";
 import { createKey } from "./helpers.ts";
 

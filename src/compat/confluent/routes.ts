@@ -17,7 +17,7 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { topicResource } from "../../auth/acl.ts";
-import { describeTopic, registry } from "../../broker/topic-directory.ts";
+import { describeTopic } from "../../broker/topic-directory.ts";
 import { AUDIT_TOPIC, may } from "../../http/access.ts";
 import type { AppEnv } from "../../http/app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../../http/body.ts";
@@ -27,6 +27,7 @@ import { quotas } from "../../http/middleware/quotas.ts";
 import { methodNotAllowed } from "../../http/routes/method-not-allowed.ts";
 import { TopicName } from "../../http/schemas.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
+import { topicRegistry } from "../../shared/stubs.ts";
 import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
 import { renderV3Error } from "./errors.ts";
 import { BATCH_ENTRIES_MAX, CLUSTER_ID, RECORD_TEXT_LENGTH_MAX } from "./limits.ts";
@@ -189,7 +190,7 @@ confluentRoutes
 	.all("/clusters/:cluster_id", methodNotAllowed)
 	.get("/clusters/:cluster_id/topics", async (c) => {
 		checkCluster(c);
-		const topics = await registry(c.env).listTopics();
+		const topics = await topicRegistry(c.env).listTopics();
 		const visible = topics.filter((t) => may(c, topicResource(t.name), "describe")).map(summary);
 		return c.json(topicList(origin(c), visible));
 	})

@@ -5,10 +5,11 @@
  * `timeout` and answers as soon as one has records (the other waits are abandoned: a read changes nothing).
  */
 
-import { checkPartition, describeTopic, invalidate, partitionLog } from "../../broker/topic-directory.ts";
+import { checkPartition, describeTopic, invalidate } from "../../broker/topic-directory.ts";
 import type { ReadResult } from "../../partition/types.ts";
 import { ok, type Result } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../shared/limits.ts";
+import { partitionLog } from "../../shared/stubs.ts";
 import type { TopicMeta } from "../../topic/types.ts";
 
 export interface PartitionAsk {

@@ -17,8 +17,6 @@ import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import { groupResource, topicResource } from "../../auth/acl.ts";
 import { produce } from "../../broker/produce.ts";
-import { registry } from "../../broker/topic-directory.ts";
-import { groupCoordinator, groupDirectory } from "../../group/stubs.ts";
 import { may, requireAccess } from "../../http/access.ts";
 import type { AppEnv } from "../../http/app-env.ts";
 import { parseJson, readText, validate } from "../../http/body.ts";
@@ -29,6 +27,7 @@ import { bodyValue, recordHeaders } from "../../http/routes/inbound-webhooks.ts"
 import { methodNotAllowed } from "../../http/routes/method-not-allowed.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../shared/limits.ts";
+import { groupCoordinator, groupDirectory, topicRegistry } from "../../shared/stubs.ts";
 import { commitConsumed, commitOffsets, consume, removeInstance } from "./instances.ts";
 import { UPSTASH_CONSUMERS_GROUPS_MAX, UPSTASH_TIMEOUT_MS_DEFAULT } from "./limits.ts";
 import {
@@ -248,7 +247,7 @@ upstashRoutes
 	})
 	.all("/delete-consumer/:group/:instance", methodNotAllowed)
 	.get("/topics", async (c) => {
-		const topics = await registry(c.env).listTopics();
+		const topics = await topicRegistry(c.env).listTopics();
 		const visible = topics.filter((t) => may(c, topicResource(t.name), "describe"));
 		return c.json(Object.fromEntries(visible.map((t) => [t.name, t.partitions])));
 	})

@@ -14,10 +14,10 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import { KEY_STORE_NAME, type KeyStore, keyAuthority } from "../../auth/key-store.ts";
 import { keyIdOf, secretMatches } from "../../auth/secret.ts";
 import type { KeyInfo, StoredKey } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
+import { keyAuthority, keyStore } from "../../shared/stubs.ts";
 import { bearerToken, timingSafeEqualStrings } from "./credentials.ts";
 
 export type Principal = { readonly kind: "admin" } | { readonly kind: "key"; readonly key: KeyInfo };
@@ -31,11 +31,6 @@ type Credentials =
 
 /** The Basic username that stands for the admin token. */
 export const ADMIN_USERNAME = "admin";
-
-/** The key directory: create, list, delete. */
-export function keyStore(env: Env): DurableObjectStub<KeyStore> {
-	return env.KEY_STORE.getByName(KEY_STORE_NAME);
-}
 
 /** Whether this isolate has made sure every listed key has its authority (see `KeyStore.ensureAuthorities`). */
 let authoritiesEnsured = false;

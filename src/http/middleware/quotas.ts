@@ -13,10 +13,10 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { keyAuthority } from "../../auth/key-store.ts";
 import type { Quota, QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
+import { keyAuthority } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 
 /**

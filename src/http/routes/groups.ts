@@ -10,7 +10,6 @@ import { z } from "zod";
 import { allowsEvery, groupResource, topicResource } from "../../auth/acl.ts";
 import { type PollOptions, pollGroup } from "../../group/consume.ts";
 import { describeGroup, resolveReset } from "../../group/group-offsets.ts";
-import { groupCoordinator, groupDirectory } from "../../group/stubs.ts";
 import { patternProblem } from "../../group/subscription.ts";
 import { type JoinRequest, OFFSET_RESETS, STRATEGIES } from "../../group/types.ts";
 import { unwrap } from "../../shared/errors.ts";
@@ -31,6 +30,7 @@ import {
 	SESSION_TIMEOUT_MS_MIN,
 	TOPIC_PATTERN_LENGTH_MAX,
 } from "../../shared/limits.ts";
+import { groupCoordinator, groupDirectory } from "../../shared/stubs.ts";
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";

@@ -16,10 +16,10 @@ import { KEY_ID_PATTERN } from "../../auth/secret.ts";
 import type { KeyInfo } from "../../auth/types.ts";
 import { unwrap } from "../../shared/errors.ts";
 import { KEY_ACL_ENTRIES_MAX, KEY_NAME_LENGTH_MAX, QUOTA_RATE_MAX, TOPIC_NAME_LENGTH_MAX } from "../../shared/limits.ts";
+import { keyStore } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
-import { keyStore } from "../middleware/authenticate.ts";
 import { count } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 

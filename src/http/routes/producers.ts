@@ -7,8 +7,8 @@
 import { type Context, Hono } from "hono";
 import { allowsAny, CLUSTER } from "../../auth/acl.ts";
 import { forgetProducer } from "../../broker/producers.ts";
-import { registry } from "../../broker/topic-directory.ts";
 import { ApiError } from "../../shared/errors.ts";
+import { topicRegistry } from "../../shared/stubs.ts";
 import { requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
@@ -35,7 +35,7 @@ export const producerRoutes = new Hono<AppEnv>()
 		const text = await readText(c.req.raw);
 		const body = validate(InitProducerBody, text.trim() === "" ? {} : parseJson(text));
 		requireProducerRight(c, body.transactional_id !== undefined);
-		const identity = await registry(c.env).initProducer(body.transactional_id ?? null);
+		const identity = await topicRegistry(c.env).initProducer(body.transactional_id ?? null);
 		forgetProducer(identity.producerId);
 		return c.json({ producer_id: identity.producerId, epoch: identity.epoch });
 	})

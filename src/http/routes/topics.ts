@@ -5,10 +5,10 @@
 
 import { Hono } from "hono";
 import { topicResource } from "../../auth/acl.ts";
-import { invalidate, partitionLog, registry, remember } from "../../broker/topic-directory.ts";
+import { invalidate, remember } from "../../broker/topic-directory.ts";
 import { unwrap } from "../../shared/errors.ts";
+import { partitionLog, topicRegistry, webhookDispatcher } from "../../shared/stubs.ts";
 import type { TopicMeta } from "../../topic/types.ts";
-import { webhookDispatcher } from "../../webhook/stubs.ts";
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
@@ -35,26 +35,26 @@ export const topicRoutes = new Hono<AppEnv>()
 	.post("/", async (c) => {
 		const body = validate(CreateTopicBody, await readJson(c.req.raw));
 		requireAccess(c, topicResource(body.name), "admin");
-		const meta = unwrap(await registry(c.env).createTopic(body));
+		const meta = unwrap(await topicRegistry(c.env).createTopic(body));
 		remember(meta);
 		await audit(c, "topic.create", { topic: meta.name, partitions: meta.partitions });
 		return c.json(topicSummary(meta), 201);
 	})
 	.get("/", async (c) => {
-		const topics = await registry(c.env).listTopics();
+		const topics = await topicRegistry(c.env).listTopics();
 		return c.json({ topics: topics.filter((t) => may(c, topicResource(t.name), "describe")).map(topicSummary) });
 	})
 	.all("/", methodNotAllowed)
 	.get("/:topic", async (c) => {
 		const { topic } = validate(TopicPath, c.req.param());
-		const meta = unwrap(await registry(c.env).getTopic(topic));
+		const meta = unwrap(await topicRegistry(c.env).getTopic(topic));
 		remember(meta);
 		return c.json(await describe(c.env, meta));
 	})
 	.patch("/:topic", async (c) => {
 		const { topic } = validate(TopicPath, c.req.param());
 		const body = validate(UpdateTopicBody, await readJson(c.req.raw));
-		const meta = unwrap(await registry(c.env).updateTopic(topic, body));
+		const meta = unwrap(await topicRegistry(c.env).updateTopic(topic, body));
 		remember(meta);
 		// An idle webhook dispatcher sleeps until a partition pokes it: new partitions have no lanes to poke for.
 		if (body.partitions !== undefined) await webhookDispatcher(c.env, meta.topicId).poke();
@@ -64,7 +64,7 @@ export const topicRoutes = new Hono<AppEnv>()
 	.delete("/:topic", async (c) => {
 		const { topic } = validate(TopicPath, c.req.param());
 		invalidate(topic);
-		unwrap(await registry(c.env).deleteTopic(topic));
+		unwrap(await topicRegistry(c.env).deleteTopic(topic));
 		invalidate(topic);
 		await audit(c, "topic.delete", { topic });
 		return c.body(null, 204);
