@@ -29,7 +29,7 @@ const IMPORT = /^(?:import|export)\s+(type\s+)?(?:(\{[^}]*\})|[^"';]*?)\s*from\s
  * The relative modules a file needs at run time: `import type …` and `import { type A, type B } …` are left out.
  * @param {string} file @returns {string[]}
  */
-export function runtimeImports(file) {
+function runtimeImports(file) {
 	const text = readFileSync(file, "utf8");
 	const found = [];
 	for (const match of text.matchAll(IMPORT)) {
@@ -49,7 +49,7 @@ export function runtimeImports(file) {
 }
 
 /** @param {Map<string, string[]>} graph @returns {string[][]} every cycle found by a depth-first walk */
-export function cycles(graph) {
+function cycles(graph) {
 	const found = [];
 	const state = new Map();
 	/** @param {string} node @param {string[]} path */
