@@ -4,8 +4,8 @@
  * lists go through the isolate's metadata cache; a pattern needs the full topic list from the registry.
  */
 
-import { describeTopic } from "../broker/topic-directory.ts";
 import { topicRegistry } from "../shared/stubs.ts";
+import { describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { compilePattern, subscribedTopics } from "./subscription.ts";
 import type { SubscribedTopic, Subscription } from "./types.ts";

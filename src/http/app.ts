@@ -6,10 +6,10 @@
 
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { confluentRoutes } from "../compat/confluent/routes.ts";
-import { upstashRoutes } from "../compat/upstash/routes.ts";
 import { ApiError } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
+import { confluentRoutes } from "./compat/confluent/routes.ts";
+import { upstashRoutes } from "./compat/upstash/routes.ts";
 import { errorResponse } from "./errors.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { authorize } from "./middleware/authorize.ts";

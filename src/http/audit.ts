@@ -10,9 +10,9 @@
  */
 
 import type { Context } from "hono";
-import { produce } from "../broker/produce.ts";
 import { AUDIT_RETENTION_MS } from "../shared/limits.ts";
 import { topicRegistry } from "../shared/stubs.ts";
+import { produce } from "../topic/produce.ts";
 import { AUDIT_TOPIC, actorOf } from "./access.ts";
 import type { AppEnv } from "./app-env.ts";
 

@@ -5,13 +5,13 @@
  * attempt that was in flight during a replay or deletion changes nothing when it ends.
  */
 
-import { produce } from "../broker/produce.ts";
 import type { ReadResult } from "../partition/types.ts";
 import type { Waiters } from "../partition/waiters.ts";
 import type { DomainError } from "../shared/errors.ts";
 import { WEBHOOK_BATCH_BYTES_MAX } from "../shared/limits.ts";
 import { lineOffset, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { partitionLog, topicRegistry } from "../shared/stubs.ts";
+import { produce } from "../topic/produce.ts";
 import { sendAttempt } from "./deliver.ts";
 import { deadLetterInputs, matches, splitLines } from "./records.ts";
 import { retryDelayMs, verdictOf } from "./retry-policy.ts";

@@ -4,10 +4,10 @@
  * for a subscription, and the produce input that puts a batch into a dead-letter topic.
  */
 
-import type { ProduceInput } from "../broker/produce.ts";
 import { parseJsonExact } from "../shared/json.ts";
 import { RECORD_HEADERS_MAX } from "../shared/limits.ts";
 import { RECORD_SEPARATOR, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
+import type { ProduceInput } from "../topic/produce.ts";
 import type { RecordFilter } from "./types.ts";
 
 interface StoredRecord {

@@ -20,7 +20,6 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
-import { describeTopic } from "../broker/topic-directory.ts";
 import { Waiters } from "../partition/waiters.ts";
 import { assert } from "../shared/assert.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
@@ -34,6 +33,7 @@ import {
 } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { partitionLog } from "../shared/stubs.ts";
+import { describeTopic } from "../topic/topic-cache.ts";
 import { Lane, type LaneHost } from "./lane.ts";
 import { deadLetterTopicName } from "./records.ts";
 import { DISPATCHER_DDL, DISPATCHER_SCHEMA_VERSION } from "./schema.ts";

@@ -5,7 +5,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConcatenatedJsonSplitter, type SplitItem } from "../../src/compat/confluent/concatenated-json.ts";
+import { ConcatenatedJsonSplitter, type SplitItem } from "../../src/http/compat/confluent/concatenated-json.ts";
 
 function split(chunks: readonly string[], limit = 1_000_000): SplitItem[] {
 	const splitter = new ConcatenatedJsonSplitter(limit);

@@ -10,8 +10,8 @@
  */
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { RECORD_TEXT_LENGTH_MAX } from "../../src/compat/confluent/limits.ts";
 import { app } from "../../src/http/app.ts";
+import { RECORD_TEXT_LENGTH_MAX } from "../../src/http/compat/confluent/limits.ts";
 import { partitionForKey, utf8 } from "../../src/shared/partitioner.ts";
 import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
 import { basic, createKey } from "../security/helpers.ts";

@@ -2,6 +2,7 @@
  * The pure translation between Upstash's shapes and Tributary's (issue 7).
  */
 import { describe, expect, it } from "vitest";
+import type { GroupDescription } from "../../src/group/types.ts";
 import {
 	committedOffsets,
 	groupAssignments,
@@ -9,8 +10,7 @@ import {
 	textOf,
 	toMessage,
 	upstashErrorBody,
-} from "../../src/compat/upstash/mapping.ts";
-import type { GroupDescription } from "../../src/group/types.ts";
+} from "../../src/http/compat/upstash/mapping.ts";
 
 describe("textOf: what a Kafka StringDeserializer would see", () => {
 	it("a string as itself, other JSON as its text, bytes as UTF-8, nothing as an empty string", () => {

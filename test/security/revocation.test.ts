@@ -5,9 +5,9 @@
 
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { describeTopic } from "../../src/broker/topic-directory.ts";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
 import { keyAuthority, partitionLog } from "../../src/shared/stubs.ts";
+import { describeTopic } from "../../src/topic/topic-cache.ts";
 import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
 import { openSse } from "../support/sse.ts";
 import { openTail } from "../support/tail.ts";

@@ -6,9 +6,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { describeTopic } from "../../src/broker/topic-directory.ts";
 import { WEBHOOK_IDLE_RECHECK_MS } from "../../src/shared/limits.ts";
 import { partitionLog, webhookDispatcher } from "../../src/shared/stubs.ts";
+import { describeTopic } from "../../src/topic/topic-cache.ts";
 import { call, createTopic, json, produce, uniqueTopic } from "../helpers.ts";
 import { useReceiver } from "./receiver.ts";
 

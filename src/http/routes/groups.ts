@@ -8,8 +8,6 @@
 import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { allowsEvery, groupResource, topicResource } from "../../auth/acl.ts";
-import { type PollOptions, pollGroup } from "../../group/consume.ts";
-import { describeGroup, resolveReset } from "../../group/group-offsets.ts";
 import { patternProblem } from "../../group/subscription.ts";
 import { type JoinRequest, OFFSET_RESETS, STRATEGIES } from "../../group/types.ts";
 import { unwrap } from "../../shared/errors.ts";
@@ -34,6 +32,8 @@ import { groupCoordinator, groupDirectory } from "../../shared/stubs.ts";
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
+import { type PollOptions, pollGroup } from "../group/consume.ts";
+import { describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { GroupId, KAFKA_NAME_PATTERN, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";

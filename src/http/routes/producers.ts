@@ -6,9 +6,9 @@
 
 import { type Context, Hono } from "hono";
 import { allowsAny, CLUSTER } from "../../auth/acl.ts";
-import { forgetProducer } from "../../broker/producers.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { topicRegistry } from "../../shared/stubs.ts";
+import { forgetProducer } from "../../topic/producer-epochs.ts";
 import { requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";

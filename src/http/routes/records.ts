@@ -6,11 +6,11 @@
 
 import { Hono } from "hono";
 import { z } from "zod";
-import { type ProduceInput, type ProduceOptions, produce } from "../../broker/produce.ts";
-import { checkPartition, describeTopic, invalidate } from "../../broker/topic-directory.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
 import { partitionLog } from "../../shared/stubs.ts";
+import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
+import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { mediaType, parseJson, readText, validate } from "../body.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";

@@ -15,12 +15,12 @@
 
 import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
-import { checkPartition, describeTopic } from "../../broker/topic-directory.ts";
 import type { ReadRequest, ReadResult } from "../../partition/types.ts";
 import { ApiError, type DomainError, type ErrorDetails, type Result, unwrap } from "../../shared/errors.ts";
 import { SSE_KEEPALIVE_MS_DEFAULT, STREAM_READ_BYTES_MAX, STREAM_READ_RECORDS_MAX } from "../../shared/limits.ts";
 import { lineOffset, RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import { partitionLog } from "../../shared/stubs.ts";
+import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { validate } from "../body.ts";
 import { errorBody } from "../errors.ts";

@@ -11,10 +11,10 @@
 
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
-import { checkPartition, describeTopic } from "../../broker/topic-directory.ts";
 import { unwrap } from "../../shared/errors.ts";
 import { WEBHOOK_DELIVERIES_PAGE_MAX, WEBHOOK_RETRY_SCHEDULE_MS_DEFAULT } from "../../shared/limits.ts";
 import { webhookDispatcher } from "../../shared/stubs.ts";
+import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
 import type { StartPosition, TopicRef, UpdateSubscription } from "../../webhook/types.ts";
 import { allowPrivate, checkWebhookUrl, resolveOverHttps } from "../../webhook/url-policy.ts";
 import type { AppEnv } from "../app-env.ts";

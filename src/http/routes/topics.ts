@@ -5,9 +5,9 @@
 
 import { Hono } from "hono";
 import { topicResource } from "../../auth/acl.ts";
-import { invalidate, remember } from "../../broker/topic-directory.ts";
 import { unwrap } from "../../shared/errors.ts";
 import { partitionLog, topicRegistry, webhookDispatcher } from "../../shared/stubs.ts";
+import { invalidate, remember } from "../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../topic/types.ts";
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";

@@ -5,10 +5,10 @@
  * in request order.
  */
 
-import { checkProduce, produce } from "../../broker/produce.ts";
-import { describeTopic } from "../../broker/topic-directory.ts";
-import { ok, type Result } from "../../shared/errors.ts";
-import type { TopicMeta } from "../../topic/types.ts";
+import { ok, type Result } from "../../../shared/errors.ts";
+import { checkProduce, produce } from "../../../topic/produce.ts";
+import { describeTopic } from "../../../topic/topic-cache.ts";
+import type { TopicMeta } from "../../../topic/types.ts";
 import { toMetadata, toProduceInput, type UpstashMetadata } from "./mapping.ts";
 import type { UpstashMessageInput } from "./schemas.ts";
 

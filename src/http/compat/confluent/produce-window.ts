@@ -8,11 +8,11 @@
  * Windows run one after another, so each partition receives its records in request order.
  */
 
-import { produce } from "../../broker/produce.ts";
-import { describeTopic } from "../../broker/topic-directory.ts";
-import { assert } from "../../shared/assert.ts";
-import type { DomainError } from "../../shared/errors.ts";
-import { partitionForKey } from "../../shared/partitioner.ts";
+import { assert } from "../../../shared/assert.ts";
+import type { DomainError } from "../../../shared/errors.ts";
+import { partitionForKey } from "../../../shared/partitioner.ts";
+import { produce } from "../../../topic/produce.ts";
+import { describeTopic } from "../../../topic/topic-cache.ts";
 import type { Landed, V3Record } from "./records.ts";
 
 export type Prepared = { readonly ok: true; readonly record: V3Record } | { readonly ok: false; readonly error: DomainError };

@@ -6,6 +6,9 @@
  *
  * Exactly-once options ride along to each partition, which checks them in the same transaction as the write:
  * an idempotent producer's sequence (KIP-98), an `Idempotency-Key`, or a conditional `expected_offset`.
+ *
+ * It lives beside the topic, not in `http/`, because a Durable Object produces too: the webhook dispatcher writes
+ * dead letters through it.
  */
 
 import type { AppendResult, IdempotencyClaim, ProducerClaim } from "../partition/types.ts";
@@ -14,9 +17,9 @@ import { utf8ByteLength } from "../shared/json.ts";
 import { partitionForKey, utf8 } from "../shared/partitioner.ts";
 import { compactionKeyId, type EncodedRecord, encodeTail, keyBytes, type ProducedRecord } from "../shared/record-codec.ts";
 import { partitionLog } from "../shared/stubs.ts";
-import type { TopicMeta } from "../topic/types.ts";
-import { checkProducerEpoch } from "./producers.ts";
-import { describeTopic, invalidate } from "./topic-directory.ts";
+import { checkProducerEpoch } from "./producer-epochs.ts";
+import { describeTopic, invalidate } from "./topic-cache.ts";
+import type { TopicMeta } from "./types.ts";
 
 export interface ProduceInput extends ProducedRecord {
 	/** An explicit partition; otherwise the key's hash, otherwise a partition chosen for the whole request. */

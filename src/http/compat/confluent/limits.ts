@@ -3,7 +3,7 @@
  * Limits of the Confluent REST v3 mount (issue 7), as named constants. Units last in names.
  */
 
-import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX, REQUEST_BYTES_MAX } from "../../shared/limits.ts";
+import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX, REQUEST_BYTES_MAX } from "../../../shared/limits.ts";
 
 /** The one logical cluster Tributary presents; any other `cluster_id` in a path is a 404. */
 export const CLUSTER_ID = "tributary";

@@ -16,7 +16,7 @@
  * splitter.end();               // []
  */
 
-import { assert } from "../../shared/assert.ts";
+import { assert } from "../../../shared/assert.ts";
 
 export type SplitItem =
 	/** One top-level value's text, exactly as sent (it may still be malformed inside). */

@@ -6,7 +6,6 @@
  */
 
 import { z } from "zod";
-import { digits, GroupId, PartitionParam, TopicName } from "../../http/schemas.ts";
 import {
 	FETCH_WAIT_MS_MAX,
 	GROUP_SUBSCRIPTION_TOPICS_MAX,
@@ -15,7 +14,8 @@ import {
 	PRODUCE_RECORDS_MAX,
 	RECORD_HEADERS_MAX,
 	TIMESTAMP_MS_MAX,
-} from "../../shared/limits.ts";
+} from "../../../shared/limits.ts";
+import { digits, GroupId, PartitionParam, TopicName } from "../../schemas.ts";
 import { UPSTASH_PARTITIONS_PER_REQUEST_MAX } from "./limits.ts";
 
 /** Consumer group and instance ids: the rule `/v1/groups` uses, so they are safe in a path and an object name. */

@@ -15,19 +15,19 @@
 
 import { type Context, Hono, type MiddlewareHandler } from "hono";
 import type { z } from "zod";
-import { groupResource, topicResource } from "../../auth/acl.ts";
-import { produce } from "../../broker/produce.ts";
-import { may, requireAccess } from "../../http/access.ts";
-import type { AppEnv } from "../../http/app-env.ts";
-import { parseJson, readText, validate } from "../../http/body.ts";
-import { authenticate } from "../../http/middleware/authenticate.ts";
-import { authorize } from "../../http/middleware/authorize.ts";
-import { quotas, reportFetchedBody } from "../../http/middleware/quotas.ts";
-import { bodyValue, recordHeaders } from "../../http/routes/inbound-webhooks.ts";
-import { methodNotAllowed } from "../../http/routes/method-not-allowed.ts";
-import { ApiError, unwrap } from "../../shared/errors.ts";
-import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../shared/limits.ts";
-import { groupCoordinator, groupDirectory, topicRegistry } from "../../shared/stubs.ts";
+import { groupResource, topicResource } from "../../../auth/acl.ts";
+import { ApiError, unwrap } from "../../../shared/errors.ts";
+import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
+import { groupCoordinator, groupDirectory, topicRegistry } from "../../../shared/stubs.ts";
+import { produce } from "../../../topic/produce.ts";
+import { may, requireAccess } from "../../access.ts";
+import type { AppEnv } from "../../app-env.ts";
+import { parseJson, readText, validate } from "../../body.ts";
+import { inboundRecord } from "../../inbound-record.ts";
+import { authenticate } from "../../middleware/authenticate.ts";
+import { authorize } from "../../middleware/authorize.ts";
+import { quotas, reportFetchedBody } from "../../middleware/quotas.ts";
+import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
 import { commitConsumed, commitOffsets, consume, removeInstance } from "./instances.ts";
 import { UPSTASH_CONSUMERS_GROUPS_MAX, UPSTASH_TIMEOUT_MS_DEFAULT } from "./limits.ts";
 import {
@@ -172,16 +172,7 @@ upstashRoutes
 	.on(["GET", "POST"], "/webhook", async (c) => {
 		const { topic, key, partition } = validate(WebhookQuery, c.req.query(), "query");
 		requireAccess(c, topicResource(topic), "produce");
-		const { value, encoding } = await bodyValue(c.req.raw);
-		const input = {
-			key: key ?? null,
-			value,
-			headers: recordHeaders(c.req.raw.headers),
-			timestampMs: null,
-			keyEncoding: "json" as const,
-			valueEncoding: encoding,
-			partition: partition ?? null,
-		};
+		const input = await inboundRecord(c.req.raw, key ?? null, partition ?? null);
 		const outcome = unwrap(await produce(c.env, topic, [input]));
 		return c.json(toMetadata(topic, outcome.positions[0] as NonNullable<(typeof outcome.positions)[0]>));
 	})

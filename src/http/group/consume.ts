@@ -6,13 +6,13 @@
  * never holds the coordinator: heartbeats of other members go on while this one waits.
  */
 
-import type { ReadResult } from "../partition/types.ts";
-import { assert } from "../shared/assert.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
-import { POLL_PARTITIONS_MAX } from "../shared/limits.ts";
-import { RECORD_SEPARATOR } from "../shared/record-codec.ts";
-import { groupCoordinator, partitionLog } from "../shared/stubs.ts";
-import type { FetchPlan, OffsetReset, PollPlan } from "./types.ts";
+import type { FetchPlan, OffsetReset, PollPlan } from "../../group/types.ts";
+import type { ReadResult } from "../../partition/types.ts";
+import { assert } from "../../shared/assert.ts";
+import { err, ok, type Result } from "../../shared/errors.ts";
+import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
+import { RECORD_SEPARATOR } from "../../shared/record-codec.ts";
+import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 
 export interface PollOptions {
 	readonly maxRecords: number;

@@ -9,7 +9,7 @@
 import { err, ok, type Result } from "../shared/errors.ts";
 import { TOPIC_CACHE_TTL_MS } from "../shared/limits.ts";
 import { topicRegistry } from "../shared/stubs.ts";
-import type { TopicMeta } from "../topic/types.ts";
+import type { TopicMeta } from "./types.ts";
 
 interface CacheEntry {
 	readonly meta: TopicMeta;

@@ -9,11 +9,11 @@
  * (a null key, a tombstone, a null header) as `""`.
  */
 
-import type { ProduceInput, RecordPosition } from "../../broker/produce.ts";
-import type { CommittedOffset, GroupDescription, TopicPartition } from "../../group/types.ts";
-import type { DomainError } from "../../shared/errors.ts";
-import { parseJsonExact } from "../../shared/json.ts";
-import { base64Decode, type ValueEncoding } from "../../shared/record-codec.ts";
+import type { CommittedOffset, GroupDescription, TopicPartition } from "../../../group/types.ts";
+import type { DomainError } from "../../../shared/errors.ts";
+import { parseJsonExact } from "../../../shared/json.ts";
+import { base64Decode, type ValueEncoding } from "../../../shared/record-codec.ts";
+import type { ProduceInput, RecordPosition } from "../../../topic/produce.ts";
 import type { UpstashMessageInput } from "./schemas.ts";
 
 /** Upstash's `Metadata`: where a produced message landed. */

@@ -10,10 +10,10 @@
  * on its first consume; consuming other topics later joins again with the new subscription (a rebalance).
  */
 
+import type { CommittedOffset, MemberView, OffsetReset } from "../../../group/types.ts";
+import { err, ok, type Result } from "../../../shared/errors.ts";
+import { groupCoordinator } from "../../../shared/stubs.ts";
 import { type PollOptions, pollGroup } from "../../group/consume.ts";
-import type { CommittedOffset, MemberView, OffsetReset } from "../../group/types.ts";
-import { err, ok, type Result } from "../../shared/errors.ts";
-import { groupCoordinator } from "../../shared/stubs.ts";
 import { UPSTASH_INSTANCE_CACHE_MAX, UPSTASH_SESSION_TIMEOUT_MS } from "./limits.ts";
 import { subscriptionOf } from "./mapping.ts";
 

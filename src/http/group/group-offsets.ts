@@ -5,11 +5,11 @@
  * offset to one offset per partition before the coordinator stores them).
  */
 
-import { describeTopic, invalidate } from "../broker/topic-directory.ts";
-import { ok, type Result } from "../shared/errors.ts";
-import { groupCoordinator, partitionLog } from "../shared/stubs.ts";
-import { comparePartitions, keyOf } from "./assignors.ts";
-import type { CommittedOffset, GroupDescription, SubscribedTopic, TopicPartition } from "./types.ts";
+import { comparePartitions, keyOf } from "../../group/assignors.ts";
+import type { CommittedOffset, GroupDescription, SubscribedTopic, TopicPartition } from "../../group/types.ts";
+import { ok, type Result } from "../../shared/errors.ts";
+import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
+import { describeTopic, invalidate } from "../../topic/topic-cache.ts";
 
 export interface PartitionLag {
 	readonly topic: string;

@@ -7,9 +7,9 @@
  */
 
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { ErrorRenderer } from "../../http/app-env.ts";
-import { errorBody, statusOf } from "../../http/errors.ts";
-import type { DomainError } from "../../shared/errors.ts";
+import type { DomainError } from "../../../shared/errors.ts";
+import type { ErrorRenderer } from "../../app-env.ts";
+import { errorBody, statusOf } from "../../errors.ts";
 
 /** Confluent's `error_code` for a Tributary error answered with `status`. */
 export function v3ErrorCode(error: DomainError, status: number): number {

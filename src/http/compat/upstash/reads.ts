@@ -5,12 +5,12 @@
  * `timeout` and answers as soon as one has records (the other waits are abandoned: a read changes nothing).
  */
 
-import { checkPartition, describeTopic, invalidate } from "../../broker/topic-directory.ts";
-import type { ReadResult } from "../../partition/types.ts";
-import { ok, type Result } from "../../shared/errors.ts";
-import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../shared/limits.ts";
-import { partitionLog } from "../../shared/stubs.ts";
-import type { TopicMeta } from "../../topic/types.ts";
+import type { ReadResult } from "../../../partition/types.ts";
+import { ok, type Result } from "../../../shared/errors.ts";
+import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
+import { partitionLog } from "../../../shared/stubs.ts";
+import { checkPartition, describeTopic, invalidate } from "../../../topic/topic-cache.ts";
+import type { TopicMeta } from "../../../topic/types.ts";
 
 export interface PartitionAsk {
 	readonly topic: string;

@@ -6,8 +6,8 @@
  * gets an error report in its place and the stream goes on, as Confluent does; nothing is ever half written.
  */
 
-import { parseJson, readTextChunks, validate } from "../../http/body.ts";
-import { ApiError, type DomainError } from "../../shared/errors.ts";
+import { ApiError, type DomainError } from "../../../shared/errors.ts";
+import { parseJson, readTextChunks, validate } from "../../body.ts";
 import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
 import { v3Error } from "./errors.ts";
 import { PRODUCE_WINDOW_RECORDS_MAX, RECORD_TEXT_LENGTH_MAX, STREAM_BYTES_MAX, STREAM_RECORDS_MAX } from "./limits.ts";
