@@ -1,30 +1,10 @@
 /**
- * The Upstash mount in the route → permission table (issue 6's rule, applied to issue 7): every `/upstash` route
- * has an entry and every entry a route, so a route added without one fails here (and is refused to keys).
+ * What a key may see through the Upstash mount's admin calls (its routes' entries in the route table are checked
+ * with every other mount's in test/http/route-table.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { app } from "../../src/http/app.ts";
-import { ROUTE_PERMISSIONS } from "../../src/http/permissions.ts";
-import { methodNotAllowed } from "../../src/http/routes/method-not-allowed.ts";
 import { ADMIN_TOKEN, call, createTopic, json, uniqueTopic } from "../helpers.ts";
 import { basic, createKey } from "../security/helpers.ts";
-
-describe("ROUTE_PERMISSIONS for /upstash", () => {
-	const routes = app.routes.filter((r) => r.path.startsWith("/upstash"));
-
-	it("lists every /upstash route, and only routes that exist", () => {
-		const registered = new Set(routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`));
-		const listed = Object.keys(ROUTE_PERMISSIONS).filter((k) => k.split(" ")[1]?.startsWith("/upstash"));
-		expect([...registered].sort()).toEqual(listed.sort());
-	});
-
-	it("binds nothing but middleware and the 405 fallback to every method", () => {
-		for (const route of routes.filter((r) => r.method === "ALL")) {
-			if (route.path === "/upstash/*") continue;
-			expect(route.handler, route.path).toBe(methodNotAllowed);
-		}
-	});
-});
 
 describe("what a key sees through the admin calls", () => {
 	it("consumers and committed need describe on the group; listings show only what the key may describe", async () => {

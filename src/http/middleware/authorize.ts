@@ -1,16 +1,15 @@
 /**
  * @module
  * What the caller may do (issue 6): finds the route that will answer the request and checks it against
- * `ROUTE_PERMISSIONS` before the handler runs. The admin token passes; a key passes only what its ACL allows,
+ * the route table (`ROUTES` in route-table.ts) before the handler runs. The admin token passes; a key passes only what its ACL allows,
  * and never a route the table does not list. Requests that no handler answers (404, 405) pass through to them.
  */
 
 import type { MiddlewareHandler } from "hono";
-import { matchedRoutes } from "hono/route";
 import { ApiError } from "../../shared/errors.ts";
 import { requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
-import { ROUTE_PERMISSIONS, type RouteParams } from "../permissions.ts";
+import { matchedRoute, type RouteParams } from "../route-table.ts";
 
 function decodeSegment(segment: string): string {
 	try {
@@ -33,10 +32,9 @@ export function routeParams(routePath: string, pathname: string): RouteParams {
 
 export function authorize(): MiddlewareHandler<AppEnv> {
 	return async function authorize(c, next) {
-		// Middleware and the 405 fallbacks are registered for every method; the first route bound to a method answers.
-		const route = matchedRoutes(c).find((r) => r.method !== "ALL");
+		const route = matchedRoute(c);
 		if (route === undefined) return next();
-		const permission = ROUTE_PERMISSIONS[`${route.method} ${route.path}`];
+		const permission = route.facts?.permission;
 		if (permission === undefined) {
 			if (c.var.principal.kind === "admin") return next();
 			throw new ApiError("forbidden", "this route is not open to API keys");

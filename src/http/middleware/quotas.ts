@@ -9,37 +9,17 @@
  * quota). An evicted authority starts with full buckets: at worst one extra burst.
  * Produce bytes are charged from the declared Content-Length before the request runs (a key with a produce quota
  * must declare it: 411 otherwise, so a chunked body cannot slip past); fetch bytes from the response body
- * afterwards (routes report it as `bodyBytes`), so a key in debt waits.
+ * afterwards (routes report it as `bodyBytes`), so a key in debt waits. Which byte quota a route draws on is its
+ * `byteQuota` in the route table (route-table.ts), the same entry `authorize()` reads.
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import type { Quota, QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
+import type { QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
-
-/**
- * The routes that draw on a byte quota, by method and path. Produce routes are charged their declared
- * Content-Length up front; fetch routes their response body afterwards (they set `bodyBytes`). Compatibility
- * mounts add their produce and fetch routes here.
- */
-const BYTE_QUOTA_ROUTES: readonly { readonly method: string; readonly path: RegExp; readonly quota: Quota }[] = [
-	{ method: "POST", path: /^\/v1\/topics\/[^/]+\/(?:records|webhook)$/, quota: "produce_bytes_per_sec" },
-	{ method: "GET", path: /^\/v1\/topics\/[^/]+\/partitions\/[^/]+\/records$/, quota: "fetch_bytes_per_sec" },
-	{ method: "POST", path: /^\/v1\/groups\/[^/]+\/members\/[^/]+\/poll$/, quota: "fetch_bytes_per_sec" },
-	// Confluent REST v3 (issue 7): single, streamed and batch produce.
-	{ method: "POST", path: /^\/kafka\/v3\/clusters\/[^/]+\/topics\/[^/]+\/records(?::batch)?$/, quota: "produce_bytes_per_sec" },
-	// Upstash (issue 7). `GET /upstash/produce/{topic}/{message}` has no body to charge: its message is in the URL.
-	{ method: "POST", path: /^\/upstash\/(?:produce(?:\/[^/]+)?|webhook)$/, quota: "produce_bytes_per_sec" },
-	{ method: "POST", path: /^\/upstash\/(?:fetch|consume\/[^/]+\/[^/]+(?:\/[^/]+)?)$/, quota: "fetch_bytes_per_sec" },
-	{ method: "GET", path: /^\/upstash\/consume\/[^/]+\/[^/]+\/[^/]+$/, quota: "fetch_bytes_per_sec" },
-];
-
-/** Which byte quota a request draws on. */
-function byteQuotaOf(method: string, path: string): Quota | null {
-	return BYTE_QUOTA_ROUTES.find((route) => route.method === method && route.path.test(path))?.quota ?? null;
-}
+import { matchedRoute } from "../route-table.ts";
 
 function refuse(refusal: QuotaRefusal): never {
 	const { quota, waitMs: wait } = refusal;
@@ -65,7 +45,7 @@ export function quotas(): MiddlewareHandler<AppEnv> {
 		const limits = principal.key.quotas;
 		const charges: QuotaCharge[] = [];
 		if (limits.requests_per_sec !== undefined) charges.push({ quota: "requests_per_sec", amount: 1 });
-		const quota = byteQuotaOf(c.req.method, new URL(c.req.url).pathname);
+		const quota = matchedRoute(c)?.facts?.byteQuota ?? null;
 		const byteQuota = quota !== null && limits[quota] !== undefined ? quota : null;
 		if (byteQuota === "produce_bytes_per_sec") {
 			const declared = Number(c.req.header("Content-Length") ?? Number.NaN);

@@ -1,0 +1,128 @@
+/**
+ * @module
+ * Every authenticated route of every mount (`/v1`, `/kafka/v3`, `/upstash`) and what it needs, in one table: the
+ * permission `authorize()` checks before the handler runs, and the byte quota `quotas()` charges. A route missing
+ * from the table is refused to every key (deny by default) and draws on no byte quota, and
+ * test/http/route-table.test.ts fails until it is added. Permissions are checked before any lookup, so a key that
+ * may not describe a topic gets the same 403 whether the topic exists or not.
+ *
+ * `handler` entries name a check the handler makes itself, because the resource is in the body or the answer is
+ * filtered; the handler uses `requireAccess`/`may` from access.ts.
+ *
+ * @example
+ * // a new produce route: its permission, and the produce-bytes quota charged from its Content-Length
+ * "POST /v1/topics/:topic/things": route(on(topic, "produce"), PRODUCE_BYTES),
+ */
+
+import type { Context } from "hono";
+import { matchedRoutes } from "hono/route";
+import { CLUSTER, groupResource, type Operation, type Resource, topicResource } from "../auth/acl.ts";
+
+export type RouteParams = Readonly<Record<string, string>>;
+
+export type Permission =
+	| { readonly operation: Operation; readonly resource: (params: RouteParams) => Resource; readonly alsoInHandler?: string }
+	| { readonly handler: string };
+
+/**
+ * The byte quota a route draws on: produce routes are charged their declared Content-Length before they run,
+ * fetch routes their response body afterwards (they report it with `reportFetchedBody`); `null` for neither.
+ */
+export type ByteQuota = "produce_bytes_per_sec" | "fetch_bytes_per_sec" | null;
+
+const PRODUCE_BYTES = "produce_bytes_per_sec";
+const FETCH_BYTES = "fetch_bytes_per_sec";
+const NO_BYTES = null;
+
+export interface RouteFacts {
+	readonly permission: Permission;
+	readonly byteQuota: ByteQuota;
+}
+
+function route(permission: Permission, byteQuota: ByteQuota): RouteFacts {
+	return { permission, byteQuota };
+}
+
+function inHandler(handler: string): Permission {
+	return { handler };
+}
+
+function on(resource: (params: RouteParams) => Resource, operation: Operation, alsoInHandler?: string): Permission {
+	return alsoInHandler === undefined ? { operation, resource } : { operation, resource, alsoInHandler };
+}
+
+const topic = (p: RouteParams): Resource => topicResource(p.topic ?? "");
+const group = (p: RouteParams): Resource => groupResource(p.group ?? "");
+const cluster = (): Resource => CLUSTER;
+const v3Topic = (p: RouteParams): Resource => topicResource(p.topic_name ?? ""); // Confluent REST v3 (issue 7)
+
+/**
+ * `<METHOD> <route path as registered>` → what it needs: the permission `authorize()` checks and the byte quota
+ * `quotas()` charges. To add a route, register it in its Hono router and add its line here; the completeness test
+ * (test/http/route-table.test.ts) fails until both agree.
+ */
+export const ROUTES = {
+	"GET /v1/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
+	"POST /v1/topics": route(inHandler("admin on the topic named in the body"), NO_BYTES),
+	"GET /v1/topics/:topic": route(on(topic, "describe"), NO_BYTES),
+	"PATCH /v1/topics/:topic": route(on(topic, "admin"), NO_BYTES),
+	"DELETE /v1/topics/:topic": route(on(topic, "admin"), NO_BYTES),
+	"POST /v1/topics/:topic/records": route(on(topic, "produce"), PRODUCE_BYTES),
+	"GET /v1/topics/:topic/partitions/:partition/records": route(on(topic, "consume"), FETCH_BYTES),
+	"GET /v1/topics/:topic/partitions/:partition/offsets": route(on(topic, "describe"), NO_BYTES),
+	"POST /v1/topics/:topic/webhook": route(on(topic, "produce"), PRODUCE_BYTES),
+	// Webhook subscriptions ship a topic's records to a URL and carry signing secrets: topic administration.
+	"POST /v1/topics/:topic/subscriptions": route(on(topic, "admin"), NO_BYTES),
+	"GET /v1/topics/:topic/subscriptions": route(on(topic, "admin"), NO_BYTES),
+	"GET /v1/topics/:topic/subscriptions/:id": route(on(topic, "admin"), NO_BYTES),
+	"PATCH /v1/topics/:topic/subscriptions/:id": route(on(topic, "admin"), NO_BYTES),
+	"DELETE /v1/topics/:topic/subscriptions/:id": route(on(topic, "admin"), NO_BYTES),
+	"POST /v1/topics/:topic/subscriptions/:id/replay": route(on(topic, "admin"), NO_BYTES),
+	"GET /v1/topics/:topic/subscriptions/:id/deliveries": route(on(topic, "admin"), NO_BYTES),
+	"GET /v1/groups": route(inHandler("lists only the groups the key may describe"), NO_BYTES),
+	"GET /v1/groups/:group": route(on(group, "describe"), NO_BYTES),
+	"DELETE /v1/groups/:group": route(on(group, "admin"), NO_BYTES),
+	"POST /v1/groups/:group/members": route(on(group, "consume", "consume on each subscribed topic (a pattern needs topic:*)"), NO_BYTES),
+	"POST /v1/groups/:group/members/:member/poll": route(on(group, "consume", "consume on each topic the poll reads"), FETCH_BYTES),
+	"POST /v1/groups/:group/members/:member/heartbeat": route(on(group, "consume"), NO_BYTES),
+	"DELETE /v1/groups/:group/members/:member": route(on(group, "consume"), NO_BYTES),
+	"POST /v1/groups/:group/offsets": route(on(group, "consume", "consume on each committed topic"), NO_BYTES),
+	"POST /v1/groups/:group/offsets/reset": route(on(group, "admin", "describe on the topic"), NO_BYTES),
+	"POST /v1/producers": route(inHandler("produce on some topic; with a transactional_id, produce on cluster"), NO_BYTES),
+	"GET /v1/keys": route(on(cluster, "admin"), NO_BYTES),
+	"POST /v1/keys": route(on(cluster, "admin"), NO_BYTES),
+	"DELETE /v1/keys/:id": route(on(cluster, "admin"), NO_BYTES),
+	// Confluent REST v3 (issue 7): src/compat/confluent/routes.ts. Its paths name the topic `:topic_name`.
+	"GET /kafka/v3/clusters": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name": route(on(v3Topic, "describe"), NO_BYTES),
+	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/records": route(on(v3Topic, "produce"), PRODUCE_BYTES),
+	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}": route(on(v3Topic, "produce"), PRODUCE_BYTES),
+	// Upstash (issue 7): the Upstash Kafka REST API under /upstash (src/compat/upstash/routes.ts); instances are group members.
+	"POST /upstash/produce": route(inHandler("produce on each topic the messages name"), PRODUCE_BYTES),
+	"POST /upstash/produce/:topic": route(on(topic, "produce"), PRODUCE_BYTES),
+	"GET /upstash/produce/:topic/:message": route(on(topic, "produce"), NO_BYTES),
+	"GET /upstash/webhook": route(inHandler("produce on the topic in ?topic="), NO_BYTES),
+	"POST /upstash/webhook": route(inHandler("produce on the topic in ?topic="), PRODUCE_BYTES),
+	"POST /upstash/fetch": route(inHandler("consume on each topic fetched"), FETCH_BYTES),
+	"POST /upstash/consume/:group/:instance": route(on(group, "consume", "consume on each subscribed topic"), FETCH_BYTES),
+	"GET /upstash/consume/:group/:instance/:topic": route(on(group, "consume", "consume on the topic"), FETCH_BYTES),
+	"POST /upstash/consume/:group/:instance/:topic": route(on(group, "consume", "consume on the topic"), FETCH_BYTES),
+	"POST /upstash/commit/:group/:instance": route(on(group, "consume", "consume on each committed topic"), NO_BYTES),
+	"POST /upstash/committed/:group/:instance": route(on(group, "describe", "describe on each topic asked"), NO_BYTES),
+	"POST /upstash/delete-consumer/:group/:instance": route(on(group, "consume"), NO_BYTES),
+	"GET /upstash/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
+	"GET /upstash/consumers": route(inHandler("lists only the groups and topics the key may describe"), NO_BYTES),
+	"POST /upstash/offsets/:timestamp": route(inHandler("describe on each topic asked"), NO_BYTES),
+} as const satisfies Record<string, RouteFacts>;
+
+export type RouteKey = keyof typeof ROUTES;
+
+/** The route that answers this request: the first one bound to a method (middleware and 405 fallbacks bind ALL). */
+export function matchedRoute(c: Context): { readonly path: string; readonly facts: RouteFacts | undefined } | undefined {
+	const found = matchedRoutes(c).find((r) => r.method !== "ALL");
+	if (found === undefined) return undefined;
+	const facts: RouteFacts | undefined = (ROUTES as Record<string, RouteFacts>)[`${found.method} ${found.path}`];
+	return { path: found.path, facts };
+}
