@@ -1,6 +1,6 @@
 /**
  * @module
- * Error codes to HTTP, in one exhaustive switch: adding an `ErrorCode` without a status fails to compile.
+ * Error codes to HTTP, in one exhaustive record: adding an `ErrorCode` without a status fails to compile.
  * Every error leaves as `{"error":{"code","message","retriable",…details}}`; internal detail never does.
  */
 
@@ -9,70 +9,69 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DomainError, ErrorCode } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 
+/** What the wire says of an error code: its HTTP status, and whether the same request may succeed later unchanged. */
+export interface ErrorFacts {
+	readonly status: ContentfulStatusCode;
+	readonly retriable: boolean;
+}
+
+/**
+ * Every error code's status and retriability, in one record: an `ErrorCode` added without its line here fails to
+ * compile. Retriable are the transient ones: an object that did not answer, a bug the next attempt may miss, and
+ * a quota that refills.
+ */
+export const ERRORS = {
+	invalid_request: { status: 400, retriable: false },
+	invalid_json: { status: 400, retriable: false },
+	invalid_config: { status: 400, retriable: false },
+	invalid_partitions: { status: 400, retriable: false },
+	unauthorized: { status: 401, retriable: false },
+	forbidden: { status: 403, retriable: false },
+	not_found: { status: 404, retriable: false },
+	topic_not_found: { status: 404, retriable: false },
+	partition_not_found: { status: 404, retriable: false },
+	method_not_allowed: { status: 405, retriable: false },
+	topic_exists: { status: 409, retriable: false },
+	topic_limit_reached: { status: 409, retriable: false },
+	request_too_large: { status: 413, retriable: false },
+	record_too_large: { status: 413, retriable: false },
+	unsupported_media_type: { status: 415, retriable: false },
+	offset_out_of_range: { status: 416, retriable: false },
+	invalid_record: { status: 400, retriable: false },
+	fenced: { status: 409, retriable: false },
+	out_of_order_sequence: { status: 409, retriable: false },
+	unknown_producer: { status: 409, retriable: false },
+	idempotency_key_reused: { status: 409, retriable: false },
+	offset_mismatch: { status: 409, retriable: false },
+	partition_full: { status: 507, retriable: false },
+	partition_unavailable: { status: 503, retriable: true },
+	unavailable: { status: 503, retriable: true },
+	internal: { status: 500, retriable: true },
+	group_not_found: { status: 404, retriable: false },
+	group_not_empty: { status: 409, retriable: false },
+	group_full: { status: 409, retriable: false },
+	group_limit_reached: { status: 409, retriable: false },
+	unknown_member: { status: 409, retriable: false },
+	rebalance_in_progress: { status: 409, retriable: false },
+	inconsistent_strategy: { status: 409, retriable: false },
+	partition_not_assigned: { status: 409, retriable: false },
+	no_committed_offset: { status: 409, retriable: false },
+	invalid_webhook_url: { status: 400, retriable: false },
+	subscription_not_found: { status: 404, retriable: false },
+	subscription_limit_reached: { status: 409, retriable: false },
+	key_not_found: { status: 404, retriable: false },
+	key_limit_reached: { status: 409, retriable: false },
+	quota_exceeded: { status: 429, retriable: true },
+	length_required: { status: 411, retriable: false },
+} as const satisfies Record<ErrorCode, ErrorFacts>;
+
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
-	switch (code) {
-		case "invalid_request":
-		case "invalid_json":
-		case "invalid_config":
-		case "invalid_partitions":
-		case "invalid_record":
-		case "invalid_webhook_url":
-			return 400;
-		case "unauthorized":
-			return 401;
-		case "forbidden":
-			return 403;
-		case "not_found":
-		case "topic_not_found":
-		case "partition_not_found":
-		case "group_not_found":
-		case "subscription_not_found":
-		case "key_not_found":
-			return 404;
-		case "method_not_allowed":
-			return 405;
-		case "topic_exists":
-		case "topic_limit_reached":
-		case "subscription_limit_reached":
-		case "fenced":
-		case "out_of_order_sequence":
-		case "unknown_producer":
-		case "idempotency_key_reused":
-		case "offset_mismatch":
-		case "group_not_empty":
-		case "group_full":
-		case "group_limit_reached":
-		case "unknown_member":
-		case "rebalance_in_progress":
-		case "inconsistent_strategy":
-		case "partition_not_assigned":
-		case "no_committed_offset":
-		case "key_limit_reached":
-			return 409;
-		case "request_too_large":
-		case "record_too_large":
-			return 413;
-		case "unsupported_media_type":
-			return 415;
-		case "offset_out_of_range":
-			return 416;
-		case "length_required":
-			return 411;
-		case "quota_exceeded":
-			return 429;
-		case "internal":
-			return 500;
-		case "partition_unavailable":
-		case "unavailable":
-			return 503;
-		case "partition_full":
-			return 507;
-	}
+	return ERRORS[code].status;
 }
 
 /** Whether the same request may succeed later unchanged. */
 export function isRetriable(code: ErrorCode): boolean {
-	return code === "partition_unavailable" || code === "unavailable" || code === "internal" || code === "quota_exceeded";
+	return ERRORS[code].retriable;
 }
 
 /** The JSON body of an error. */

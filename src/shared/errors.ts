@@ -1,8 +1,8 @@
 /**
  * @module
  * The one error model. Durable Objects return expected failures as values (`Result`), because a thrown custom
- * error loses its fields across RPC; the edge maps each `ErrorCode` to a status in one exhaustive switch
- * (`src/http/errors.ts`) and renders `{"error":{"code","message","retriable",…details}}`.
+ * error loses its fields across RPC; the edge maps each `ErrorCode` to a status and retriability in one exhaustive
+ * record (`ERRORS` in src/http/errors.ts) and renders `{"error":{"code","message","retriable",…details}}`.
  */
 
 export type ErrorCode =
