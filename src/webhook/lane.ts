@@ -27,11 +27,14 @@ const CHANGE_GRACE_MS = 1_000;
 /** A dead-letter write that failed (registry or partition unavailable) is tried again after this long. */
 const DEAD_LETTER_RETRY_MS = 30_000;
 
-/** What a lane needs from its `WebhookDispatcher`. */
+/**
+ * What a lane needs from its `WebhookDispatcher`: a narrow object the dispatcher builds, so none of this is on
+ * the dispatcher's RPC surface.
+ */
 export interface LaneHost {
 	readonly sql: SqlStorage;
 	readonly storage: DurableObjectStorage;
-	readonly bindings: Env;
+	readonly env: Env;
 	readonly deadlineMs: number;
 	readonly pollWaitMs: number;
 	readonly changed: Waiters;
@@ -78,7 +81,7 @@ export class Lane {
 	}
 
 	private read(offset: number, maxRecords: number, maxBytes: number, waitMs: number) {
-		return partitionLog(this.host.bindings, this.topic.topicId, this.partition).read({
+		return partitionLog(this.host.env, this.topic.topicId, this.partition).read({
 			topicId: this.topic.topicId,
 			offset,
 			maxRecords,
@@ -208,7 +211,7 @@ export class Lane {
 	/** Sends the pending batch once and records the verdict: acknowledged, gone (disable) or retry later. */
 	private async attempt(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
 		const body = `{"topic":${JSON.stringify(this.topic.topic)},"partition":${this.partition},"records":[${batch.records}]}`;
-		const url = checkUrlSyntax(sub.url, allowPrivate(this.host.bindings));
+		const url = checkUrlSyntax(sub.url, allowPrivate(this.host.env));
 		const result = url.ok
 			? await sendAttempt({ url: sub.url, webhookId: batch.id, body, secrets: this.secrets(sub, Date.now()) })
 			: { status: null, latencyMs: 0, error: url.error.message, retryAfterMs: null };
@@ -268,7 +271,7 @@ export class Lane {
 	/** After `max_attempts`, the batch goes to the subscription's dead-letter topic and the lane moves on. */
 	private async deadLetter(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
 		const name = sub.dead_letter_topic;
-		const created = await topicRegistry(this.host.bindings).createTopic({ name, partitions: 1 });
+		const created = await topicRegistry(this.host.env).createTopic({ name, partitions: 1 });
 		const inputs = deadLetterInputs(batch.records, {
 			topic: this.topic.topic,
 			subscriptionId: sub.id,
@@ -278,7 +281,7 @@ export class Lane {
 		// The idempotency key makes a dead-letter write that is retried after a crash land once.
 		const produced =
 			created.ok || created.error.code === "topic_exists"
-				? await produce(this.host.bindings, name, inputs, { idempotencyKey: `dlq-${batch.id}` })
+				? await produce(this.host.env, name, inputs, { idempotencyKey: `dlq-${batch.id}` })
 				: created;
 		const nowMs = Date.now();
 		this.host.storage.transactionSync(() => {

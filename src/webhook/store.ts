@@ -192,3 +192,18 @@ export function recentDeliveries(sql: SqlStorage, subscriptionId: string, limit:
 			at: row.at_ms,
 		}));
 }
+
+export function subscriptionRow(sql: SqlStorage, id: string): SubscriptionRow | null {
+	return sql.exec<SubscriptionRow>("SELECT * FROM subscriptions WHERE id = ?", id).toArray()[0] ?? null;
+}
+
+export function laneRow(sql: SqlStorage, subscriptionId: string, partition: number): LaneRow | null {
+	return (
+		sql.exec<LaneRow>("SELECT * FROM lanes WHERE subscription_id = ? AND partition = ?", subscriptionId, partition).toArray()[0] ?? null
+	);
+}
+
+/** Stops every active subscription, saying why (a deleted topic): they stay listed, and a PATCH resumes them. */
+export function disableAll(sql: SqlStorage, reason: string, nowMs: number): void {
+	sql.exec("UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at_ms = ? WHERE status = 'active'", reason, nowMs);
+}

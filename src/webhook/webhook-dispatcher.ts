@@ -38,17 +38,29 @@ import { Lane, type LaneHost } from "./lane.ts";
 import { deadLetterTopicName } from "./records.ts";
 import { DISPATCHER_DDL, DISPATCHER_SCHEMA_VERSION } from "./schema.ts";
 import { generateSecret } from "./signing.ts";
-import { type LaneRow, laneView, recentDeliveries, type SubscriptionRow, subscriptionView } from "./store.ts";
+import {
+	disableAll,
+	type LaneRow,
+	laneRow,
+	laneView,
+	recentDeliveries,
+	type SubscriptionRow,
+	subscriptionRow,
+	subscriptionView,
+} from "./store.ts";
 import type { CreateSubscription, DeliveryView, LaneView, StartPosition, SubscriptionView, TopicRef, UpdateSubscription } from "./types.ts";
 
 /** After a lane failed unexpectedly (a partition unreachable), the alarm waits this long before trying again. */
 const LANE_ERROR_RETRY_MS = 5_000;
 
-export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
-	readonly sql: SqlStorage;
+export class WebhookDispatcher extends DurableObject<Env> {
+	private readonly sql: SqlStorage;
 	/** End of the current alarm run; 0 when no run is in progress. */
 	deadlineMs = 0;
-	/** How long one alarm run and one long-poll last; fields rather than constants so tests can shorten them. */
+	/**
+	 * How long one alarm run and one long-poll last; fields rather than constants so tests can shorten them (as
+	 * instance fields, not methods, they are not reachable over RPC).
+	 */
 	runMs = WEBHOOK_RUN_MS;
 	pollWaitMs = WEBHOOK_POLL_WAIT_MS;
 	/** Woken when a subscription changes, so lanes sleeping on a retry look again. */
@@ -58,22 +70,32 @@ export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
 	/** A poke arrived since `scheduleNextAlarm` began; it then runs again at once instead of sleeping. */
 	private poked = false;
 	private scheduling = false;
+	/** What lanes may touch: built here so that none of it is a public member, callable over RPC. */
+	private readonly host: LaneHost;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, DISPATCHER_SCHEMA_VERSION, DISPATCHER_DDL);
+		const dispatcher = this;
+		this.host = {
+			sql: this.sql,
+			storage: ctx.storage,
+			env,
+			get deadlineMs() {
+				return dispatcher.deadlineMs;
+			},
+			get pollWaitMs() {
+				return dispatcher.pollWaitMs;
+			},
+			changed: this.changed,
+			subscription: (id) => subscriptionRow(this.sql, id),
+			lane: (subscriptionId, partition) => laneRow(this.sql, subscriptionId, partition),
+			disableAll: (reason) => disableAll(this.sql, reason, Date.now()),
+		};
 	}
 
-	get storage(): DurableObjectStorage {
-		return this.ctx.storage;
-	}
-
-	get bindings(): Env {
-		return this.env;
-	}
-
-	get topic(): { topic: string; topicId: string } | null {
+	private get topic(): { topic: string; topicId: string } | null {
 		const row = this.sql
 			.exec<{ topic: string; topic_id: string }>("SELECT topic, topic_id FROM dispatcher_state WHERE id = 1")
 			.toArray()[0];
@@ -86,15 +108,8 @@ export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
 		if (known === null) this.sql.exec("INSERT INTO dispatcher_state (id, topic, topic_id) VALUES (1, ?, ?)", ref.topic, ref.topicId);
 	}
 
-	subscription(id: string): SubscriptionRow | null {
-		return this.sql.exec<SubscriptionRow>("SELECT * FROM subscriptions WHERE id = ?", id).toArray()[0] ?? null;
-	}
-
-	lane(subscriptionId: string, partition: number): LaneRow | null {
-		return (
-			this.sql.exec<LaneRow>("SELECT * FROM lanes WHERE subscription_id = ? AND partition = ?", subscriptionId, partition).toArray()[0] ??
-			null
-		);
+	private subscription(id: string): SubscriptionRow | null {
+		return subscriptionRow(this.sql, id);
 	}
 
 	private notFound(id: string): Result<never> {
@@ -305,7 +320,7 @@ export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
 		const described = await describeTopic(this.env, topic.topic);
 		if (!described.ok && described.error.code !== "topic_not_found") return; // registry busy: use the lanes we have
 		if (!described.ok || described.value.topicId !== topic.topicId) {
-			this.disableAll("the topic was deleted");
+			disableAll(this.sql, "the topic was deleted", Date.now());
 			return;
 		}
 		const subscriptions = this.sql.exec<{ id: string }>("SELECT id FROM subscriptions WHERE status = 'active'").toArray();
@@ -314,14 +329,6 @@ export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
 				this.sql.exec("INSERT OR IGNORE INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, 0)", id, partition);
 			}
 		}
-	}
-
-	disableAll(reason: string): void {
-		this.sql.exec(
-			"UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at_ms = ? WHERE status = 'active'",
-			reason,
-			Date.now(),
-		);
 	}
 
 	private startLanes(): void {
@@ -335,7 +342,7 @@ export class WebhookDispatcher extends DurableObject<Env> implements LaneHost {
 		for (const { subscription_id, partition } of lanes) {
 			const key = `${subscription_id}/${partition}`;
 			if (this.running.has(key)) continue;
-			const lane = new Lane(this, topic, subscription_id, partition);
+			const lane = new Lane(this.host, topic, subscription_id, partition);
 			const run = lane
 				.run()
 				.catch((cause: unknown) => {
