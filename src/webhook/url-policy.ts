@@ -1,6 +1,6 @@
 /**
  * @module
- * Which URLs a subscription may deliver to (SSRF, issue 5): `https://` only, no credentials in the URL, and no
+ * Which URLs a subscription may deliver to (SSRF): `https://` only, no credentials in the URL, and no
  * host that is, or resolves to, a private, loopback, link-local or otherwise non-public address. The Worker var
  * `WEBHOOK_ALLOW_PRIVATE=true` lifts both rules, for local development and tests.
  *
@@ -13,7 +13,7 @@ import { WEBHOOK_URL_LENGTH_MAX } from "../shared/limits.ts";
 
 /** Whether the Worker may deliver to private hosts and plain `http://`. */
 export function allowPrivate(env: Env): boolean {
-	return (env as { WEBHOOK_ALLOW_PRIVATE?: unknown }).WEBHOOK_ALLOW_PRIVATE === "true";
+	return env.WEBHOOK_ALLOW_PRIVATE === "true";
 }
 
 /** IPv4 ranges that are not the public internet (RFC 6890 and friends), as [first octets, prefix length]. */

@@ -1,6 +1,6 @@
 /**
  * @module
- * CORS, off by default (issue 6): with `CORS_ORIGINS` unset no CORS header is ever sent, so browsers keep other
+ * CORS, off by default: with `CORS_ORIGINS` empty or unset no CORS header is ever sent, so browsers keep other
  * origins out. Set it (a wrangler var) to a comma-separated list of origins, or `*`, to let browser apps call
  * the API; preflights are answered before authentication, as browsers send them without credentials.
  *
@@ -13,9 +13,10 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 
-/** The origins `CORS_ORIGINS` allows; empty when unset. */
+/** The origins `CORS_ORIGINS` allows; empty when unset or empty. */
 export function corsOrigins(env: Env): string[] {
-	const raw = (env as { CORS_ORIGINS?: unknown }).CORS_ORIGINS;
+	// Declared in wrangler.toml, but a deployment may still remove it: unset reads as no CORS.
+	const raw: string | undefined = env.CORS_ORIGINS;
 	if (typeof raw !== "string") return [];
 	return raw
 		.split(",")
