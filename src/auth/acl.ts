@@ -1,6 +1,6 @@
 /**
  * @module
- * Access control lists, evaluated as pure functions (issue 6). A key holds entries `{resource, operations}`;
+ * Access control lists, evaluated as pure functions. A key holds entries `{resource, operations}`;
  * a request needs one operation on one resource. Deny by default: nothing is allowed unless an entry allows it.
  *
  * Resources: `topic:<name>`, `topic:<prefix>*`, `group:<name>`, `group:<prefix>*`, `cluster`.

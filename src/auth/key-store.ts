@@ -1,6 +1,6 @@
 /**
  * @module
- * `KeyStore`: API keys (issue 6), in two roles of one class, so that a deleted key is refused at once, everywhere.
+ * `KeyStore`: API keys, in two roles of one class, so that a deleted key is refused at once, everywhere.
  *
  * - The directory, named "global": every key, for listing and the `KEYS_MAX` count. Creates and deletes run here,
  *   one at a time.

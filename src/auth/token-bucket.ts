@@ -1,6 +1,6 @@
 /**
  * @module
- * Token buckets for per-key quotas (issue 6). A bucket holds up to one second of its rate. A request is let
+ * Token buckets for per-key quotas. A bucket holds up to one second of its rate. A request is let
  * through while the bucket is not in debt and then pays in full, possibly going negative: a request larger than
  * the burst (an 8 MiB produce on a 1 MB/s quota) still works, and the debt holds the key back until repaid, so
  * the long-run rate is the quota. Pure: time is passed in.

@@ -1,6 +1,6 @@
 /**
  * @module
- * API keys as the key store hands them out (issue 6). The secret itself is never stored: see `secret.ts`.
+ * API keys as the key store hands them out. The secret itself is never stored: see `secret.ts`.
  */
 
 import type { AclEntry } from "./acl.ts";

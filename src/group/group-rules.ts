@@ -174,7 +174,7 @@ export class GroupRules {
 
 	/**
 	 * Commits where the member's reads stand on each partition it owns: Kafka's `commitSync()` without offsets,
-	 * which the Upstash REST API's commit with no body asks for (issue 7). Partitions not read yet keep their commit.
+	 * which the Upstash REST API's commit with no body asks for. Partitions not read yet keep their commit.
 	 */
 	commitPositions(memberId: string, now: number): Result<MemberView & { readonly offsets: readonly CommittedOffset[] }> {
 		const touched = this.touchMember(memberId, now);

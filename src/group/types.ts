@@ -4,7 +4,7 @@
  * Everything here is plain data, so it crosses the RPC boundary unchanged.
  */
 
-/** Assignment strategies; `sticky` is the default (issue 3). */
+/** Assignment strategies; `sticky` is the default. */
 export const STRATEGIES = ["sticky", "range", "round-robin"] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 

@@ -1,7 +1,7 @@
 /**
  * @module
  * Checks of what the caller may do, for handlers whose resource is in the body or whose answer is filtered
- * (see `ROUTE_PERMISSIONS`). The admin token may do everything; a key what its ACL allows.
+ * (see `ROUTES` in route-table.ts). The admin token may do everything; a key what its ACL allows.
  */
 
 import type { Context } from "hono";

@@ -33,7 +33,7 @@ app.use(corsFromEnv());
 
 app.get("/healthz", (c) => c.json({ status: "ok" }));
 
-// Who is calling, then whether the route's entry in ROUTE_PERMISSIONS allows it (issue 6).
+// Who is calling, whether the route's entry in the route table (route-table.ts) allows it, and its quotas.
 app.use("/v1/*", authenticate(), authorize(), quotas());
 app.route("/v1/topics", topicRoutes);
 app.route("/v1/topics", recordRoutes);
@@ -43,7 +43,7 @@ app.route("/v1/groups", groupRoutes);
 app.route("/v1/producers", producerRoutes);
 app.route("/v1/keys", keyRoutes);
 
-// Compatibility APIs (issue 7): each mount sets its error dialect first, then the same auth, ACL and quotas.
+// Compatibility APIs: each mount sets its error dialect first, then the same auth, ACL and quotas.
 app.route("/upstash", upstashRoutes);
 app.route("/kafka/v3", confluentRoutes);
 

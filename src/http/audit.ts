@@ -1,6 +1,6 @@
 /**
  * @module
- * The audit trail (issue 6): every admin action — key and topic changes — is appended to the internal topic
+ * The audit trail: every admin action — key and topic changes — is appended to the internal topic
  * `_audit` (one partition, created on first use) as `{action, actor, target…, request_id, at_ms}`, keyed by its
  * target. Never a secret: a key is named by its id. Written after the action succeeded and awaited, so a client
  * that reads `_audit` after a 2xx sees its action; a failed write is logged and does not undo the action.

@@ -91,7 +91,7 @@ export function requireJson(request: Request): void {
 
 /**
  * Parses JSON text, keeping big numbers exact; malformed JSON is a 400 that quotes the parser. Depth and
- * object width are bounded (issue 6) before any schema or encoder walks the value recursively.
+ * object width are bounded before any schema or encoder walks the value recursively.
  */
 export function parseJson(text: string, what = "request body"): unknown {
 	if (text.length === 0) throw new ApiError("invalid_json", `${what} is empty; expected JSON`);

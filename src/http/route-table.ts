@@ -54,7 +54,7 @@ function on(resource: (params: RouteParams) => Resource, operation: Operation, a
 const topic = (p: RouteParams): Resource => topicResource(p.topic ?? "");
 const group = (p: RouteParams): Resource => groupResource(p.group ?? "");
 const cluster = (): Resource => CLUSTER;
-const v3Topic = (p: RouteParams): Resource => topicResource(p.topic_name ?? ""); // Confluent REST v3 (issue 7)
+const v3Topic = (p: RouteParams): Resource => topicResource(p.topic_name ?? ""); // Confluent REST v3 names the topic `:topic_name`
 
 /**
  * `<METHOD> <route path as registered>` → what it needs: the permission `authorize()` checks and the byte quota
@@ -92,14 +92,14 @@ export const ROUTES = {
 	"GET /v1/keys": route(on(cluster, "admin"), NO_BYTES),
 	"POST /v1/keys": route(on(cluster, "admin"), NO_BYTES),
 	"DELETE /v1/keys/:id": route(on(cluster, "admin"), NO_BYTES),
-	// Confluent REST v3 (issue 7): src/compat/confluent/routes.ts. Its paths name the topic `:topic_name`.
+	// Confluent REST v3: src/http/compat/confluent/routes.ts. Its paths name the topic `:topic_name`.
 	"GET /kafka/v3/clusters": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name": route(on(v3Topic, "describe"), NO_BYTES),
 	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/records": route(on(v3Topic, "produce"), PRODUCE_BYTES),
 	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}": route(on(v3Topic, "produce"), PRODUCE_BYTES),
-	// Upstash (issue 7): the Upstash Kafka REST API under /upstash (src/compat/upstash/routes.ts); instances are group members.
+	// Upstash: the Upstash Kafka REST API under /upstash (src/http/compat/upstash/routes.ts); instances are group members.
 	"POST /upstash/produce": route(inHandler("produce on each topic the messages name"), PRODUCE_BYTES),
 	"POST /upstash/produce/:topic": route(on(topic, "produce"), PRODUCE_BYTES),
 	"GET /upstash/produce/:topic/:message": route(on(topic, "produce"), NO_BYTES),

@@ -184,7 +184,7 @@ export const OffsetsQuery = z.object({
 	at: z.union([z.enum(["earliest", "latest"]), digits(Number.MAX_SAFE_INTEGER)]),
 });
 
-/** Streaming reads (SSE and WebSocket tail, issue 5): where to start and how often to send keep-alives. */
+/** Streaming reads (SSE and WebSocket tail): where to start and how often to send keep-alives. */
 export const StreamQuery = z.object({
 	offset: digits(Number.MAX_SAFE_INTEGER).optional(),
 	keepalive_ms: cappedDigits(FETCH_WAIT_MS_MAX)
@@ -195,7 +195,7 @@ export const StreamQuery = z.object({
 /** `Last-Event-ID`: the offset of the last event a reconnecting SSE client saw. */
 export const LastEventId = digits(Number.MAX_SAFE_INTEGER - 1);
 
-/** Webhook subscriptions (issue 5). */
+/** Webhook subscriptions. */
 export const SubscriptionId = z.string().regex(/^sub_[0-9a-f]{20}$/, "subscription ids look like sub_ followed by 20 hex digits");
 export const SubscriptionPath = z.object({ topic: TopicName, id: SubscriptionId });
 

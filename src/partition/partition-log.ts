@@ -433,7 +433,7 @@ export class PartitionLog extends DurableObject<Env> {
 		const refusedFirst = this.checkIdentity(topicId) ?? this.checkTailCapacity();
 		if (refusedFirst !== null) return Response.json({ error: refusedFirst.error }, { status: 409 });
 		if (keyId !== null) {
-			// Registered with the key's authority before it is accepted, so revoking the key closes it (issue 6).
+			// Registered with the key's authority before it is accepted, so revoking the key closes it.
 			// The edge names the partition: an object not configured yet does not know its own number.
 			const partition = Number(url.searchParams.get("partition"));
 			assert(Number.isSafeInteger(partition) && partition >= 0, "the edge names the partition of a key's tail");

@@ -33,7 +33,7 @@ export type ErrorCode =
 	/** A Durable Object the request needed did not answer; nothing was changed that a retry would not finish. */
 	| "unavailable"
 	| "internal"
-	// Consumer groups (issue 3).
+	// Consumer groups.
 	| "group_not_found"
 	| "group_not_empty"
 	| "group_full"
@@ -43,11 +43,11 @@ export type ErrorCode =
 	| "inconsistent_strategy"
 	| "partition_not_assigned"
 	| "no_committed_offset"
-	// Live delivery (issue 5).
+	// Webhook subscriptions and delivery.
 	| "invalid_webhook_url"
 	| "subscription_not_found"
 	| "subscription_limit_reached"
-	// Security (issue 6).
+	// Keys, access control and quotas.
 	| "key_not_found"
 	| "key_limit_reached"
 	| "quota_exceeded"

@@ -117,7 +117,7 @@ export const GROUP_PUBLISH_RETRY_MS = 10_000;
 /** How long the directory keeps a deleted group's tombstone, so a late summary cannot bring it back. */
 export const GROUP_TOMBSTONE_MS = 3_600_000;
 
-// Live delivery (issue 5): streaming reads and webhooks.
+// Live delivery: streaming reads and webhooks.
 /** SSE: how long one long-poll read waits for an append before a keep-alive comment goes out, and its bounds. */
 export const SSE_KEEPALIVE_MS_DEFAULT = 15_000;
 export const SSE_KEEPALIVE_MS_MIN = 100;
@@ -173,7 +173,7 @@ export const TAIL_UNACKED_BYTES_MAX = 8 * 1024 * 1024;
 /** Open WebSocket tails per partition. */
 export const TAILS_PER_PARTITION_MAX = 1_000;
 
-// Security (issue 6): keys, quotas, hostile input.
+// Security: keys, quotas, hostile input.
 /** API keys the key store will hold, and ACL entries per key. */
 export const KEYS_MAX = 10_000;
 /**

@@ -1,6 +1,6 @@
 /**
  * @module
- * When to try a webhook batch again (issue 5): pure, so the schedule is tested without clocks or I/O.
+ * When to try a webhook batch again: pure, so the schedule is tested without clocks or I/O.
  *
  * A schedule lists the delay before each attempt, Svix-style (immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h,
  * 10 h); attempts past its end reuse its last delay. Delays get ± jitter so receivers that failed together are

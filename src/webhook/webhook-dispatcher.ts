@@ -1,7 +1,7 @@
 /**
  * @module
  * `WebhookDispatcher`: one Durable Object per topic (named by topic id) holding the topic's webhook
- * subscriptions and delivering to them (issue 5).
+ * subscriptions and delivering to them.
  *
  * Each (subscription, partition) is a *lane*: it reads its partition from the acknowledged offset, stores the
  * next batch (records, `webhook-id`) before the first attempt, and sends it until a 2xx, a 410, or

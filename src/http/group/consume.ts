@@ -19,7 +19,7 @@ export interface PollOptions {
 	readonly maxBytes: number;
 	readonly waitMs: number;
 	readonly autoCommit: boolean;
-	/** Whether the caller may read `topic` (issue 6); a poll whose plan holds a topic it may not read is refused. */
+	/** Whether the caller may read `topic`; a poll whose plan holds a topic it may not read is refused. */
 	readonly mayConsume?: (topic: string) => boolean;
 }
 

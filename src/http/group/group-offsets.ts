@@ -60,7 +60,7 @@ async function partitionLag(
 	committed: CommittedOffset | null,
 ): Promise<PartitionLag> {
 	const offsets = await partitionLog(env, topic.topicId, tp.partition).offsets();
-	// Issue 3: lag is the high watermark minus the committed offset, or minus the log start when nothing is committed.
+	// Lag is the high watermark minus the committed offset, or minus the log start when nothing is committed.
 	const from = committed?.offset ?? offsets.logStartOffset;
 	return {
 		topic: tp.topic,

@@ -1,11 +1,11 @@
 /**
  * @module
- * Who is calling (issue 6). Every `/v1` request carries the admin token or an API key, as
+ * Who is calling. Every `/v1` request carries the admin token or an API key, as
  * `Authorization: Bearer <token-or-secret>` or as HTTP Basic: `admin:<ADMIN_TOKEN>` or `<key id>:<secret>`.
  * Missing, malformed, wrong and deleted credentials are all 401; what a caller may do is `authorize`'s job.
  *
  * A key is checked with its own `KeyStore` authority (`key:<id>`) on every request, and nothing is cached: a
- * deleted key is refused by the next request, in every isolate and location (issue 6). The price is one RPC
+ * deleted key is refused by the next request, in every isolate and location. The price is one RPC
  * per key-authenticated request, to an object that only that key's traffic reaches; the admin token needs none.
  *
  * @example

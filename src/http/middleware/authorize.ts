@@ -1,6 +1,6 @@
 /**
  * @module
- * What the caller may do (issue 6): finds the route that will answer the request and checks it against
+ * What the caller may do: finds the route that will answer the request and checks it against
  * the route table (`ROUTES` in route-table.ts) before the handler runs. The admin token passes; a key passes only what its ACL allows,
  * and never a route the table does not list. Requests that no handler answers (404, 405) pass through to them.
  */

@@ -1,6 +1,6 @@
 /**
  * @module
- * Per-key quotas (issue 6): requests/s, produce bytes/s and fetch bytes/s, each a token bucket
+ * Per-key quotas: requests/s, produce bytes/s and fetch bytes/s, each a token bucket
  * (`src/auth/token-bucket.ts`). Over quota → 429 `quota_exceeded` with `Retry-After`.
  *
  * Where the state lives: in the key's own `KeyStore` authority (the object that authenticates it), in memory. Every

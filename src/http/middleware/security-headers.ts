@@ -1,6 +1,6 @@
 /**
  * @module
- * Security headers on every response (issue 6): the API serves JSON only, so nothing may be sniffed, framed,
+ * Security headers on every response: the API serves JSON only, so nothing may be sniffed, framed,
  * cached by intermediaries or given a referrer. A WebSocket upgrade (101) is passed through untouched.
  */
 

@@ -1,6 +1,6 @@
 /**
  * @module
- * `/v1/groups`: consumer groups (issue 3). Members join, poll, heartbeat, commit and leave; anyone with the admin
+ * `/v1/groups`: consumer groups. Members join, poll, heartbeat, commit and leave; anyone with the admin
  * token lists, describes (with lag), resets offsets of, and deletes groups. Schemas for every path parameter and
  * body are here; each body is strict, so a misspelt field is a 400 rather than silently ignored.
  */

@@ -1,6 +1,6 @@
 /**
  * @module
- * Inbound webhooks (issue 5): `POST /v1/topics/{topic}/webhook` turns any HTTP request into one record, so a
+ * Inbound webhooks: `POST /v1/topics/{topic}/webhook` turns any HTTP request into one record, so a
  * third party's webhooks can be captured into a topic. The body becomes the value (JSON bodies as JSON, other
  * text as a string, anything else as base64), the request headers become record headers (credentials and
  * cookies are never stored), and `?key=` sets the key.

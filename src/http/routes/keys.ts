@@ -1,6 +1,6 @@
 /**
  * @module
- * `/v1/keys`: API keys (issue 6). Create (the secret is in this answer and nowhere else, ever), list (no
+ * `/v1/keys`: API keys. Create (the secret is in this answer and nowhere else, ever), list (no
  * secrets), delete (refused by the next request everywhere; see src/auth/key-store.ts).
  * Needs the admin token or a key with `admin` on `cluster`. Every change is audited in `_audit`.
  *

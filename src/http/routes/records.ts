@@ -83,7 +83,7 @@ export const recordRoutes = new Hono<AppEnv>()
 	})
 	.all("/:topic/records", methodNotAllowed)
 	.get("/:topic/partitions/:partition/records", async (c) => {
-		// Live delivery (issue 5): the same resource as a stream.
+		// Live delivery: the same resource as a stream.
 		if (wantsEventStream(c.req.raw)) return streamRecords(c);
 		if (wantsWebSocket(c.req.raw)) return tailRecords(c);
 		const { topic, partition } = validate(PartitionPath, c.req.param());

@@ -1,6 +1,6 @@
 /**
  * @module
- * Streaming reads of one partition (issue 5), on the fetch resource `GET /v1/topics/{topic}/partitions/{p}/records`:
+ * Streaming reads of one partition, on the fetch resource `GET /v1/topics/{topic}/partitions/{p}/records`:
  * with `Accept: text/event-stream` it answers Server-Sent Events (`id:` the offset, `data:` the record as a fetch
  * returns it), live as records are appended; with `Upgrade: websocket` it hands the request to the partition,
  * which holds the socket with the hibernation API.
@@ -86,7 +86,7 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 	// The first read happens before answering, so a bad offset or a deleted topic is a JSON error, not a stream.
 	const first = unwrap(await read(start.offset, 0));
 	const principal = c.var.principal;
-	// A stream outlives the request that authenticated it: before each write, the key must still exist (issue 6).
+	// A stream outlives the request that authenticated it: before each write, the key must still exist.
 	const stillValid = principal.kind === "admin" ? async () => true : async () => await keyStillExists(c.env, principal.key.id);
 	return streamSSE(c, async (stream) => {
 		let open = true;

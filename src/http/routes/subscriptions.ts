@@ -1,6 +1,6 @@
 /**
  * @module
- * Webhook subscriptions of a topic (issue 5): `POST/GET /v1/topics/{topic}/subscriptions`,
+ * Webhook subscriptions of a topic: `POST/GET /v1/topics/{topic}/subscriptions`,
  * `GET/PATCH/DELETE …/{id}`, `POST …/{id}/replay`, `GET …/{id}/deliveries`. The topic's `WebhookDispatcher`
  * stores and delivers them; the edge validates input and checks URLs against SSRF before anything is stored.
  *

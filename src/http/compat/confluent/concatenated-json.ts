@@ -2,7 +2,7 @@
  * @module
  * Splits a stream of Concatenated JSON (RFC 7464's cousin without separators: `{…}{…} {…}`) into one text per
  * top-level value, incrementally: text goes in chunk by chunk, in any split, and complete values come out.
- * Confluent's streaming produce sends records this way (issue 7). Pure: it only tracks nesting and string state,
+ * Confluent's streaming produce sends records this way. Pure: it only tracks nesting and string state,
  * it never parses; the caller parses each value on its own, so one malformed record cannot derail the rest.
  *
  * A value longer than `valueLengthMax` is not buffered: it is scanned to its end and reported as `too_large`,

@@ -1,6 +1,6 @@
 /**
  * @module
- * Errors in Confluent REST v3's shape, `{"error_code":<int>,"message":"…"}` (issue 7). Confluent's codes are
+ * Errors in Confluent REST v3's shape, `{"error_code":<int>,"message":"…"}`. Confluent's codes are
  * the HTTP status, or the status with two more digits where Kafka REST names the cause (40101 authentication,
  * 40301 authorization, 40403 unknown topic or partition, 50003 retriable Kafka error). Tributary's own
  * `{"error":{…}}` rides along in the same body, so the project-wide rule that every error carries it holds.

@@ -1,6 +1,6 @@
 /**
  * @module
- * Limits of the Confluent REST v3 mount (issue 7), as named constants. Units last in names.
+ * Limits of the Confluent REST v3 mount, as named constants. Units last in names.
  */
 
 import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX, REQUEST_BYTES_MAX } from "../../../shared/limits.ts";

@@ -1,6 +1,6 @@
 /**
  * @module
- * Confluent's streaming produce (issue 7): a body of concatenated JSON records in, one delivery report per record
+ * Confluent's streaming produce: a body of concatenated JSON records in, one delivery report per record
  * out, in order. Records are parsed one at a time as the body arrives; what one body chunk completes is produced
  * as a window (see produce-window.ts) and its reports written before the next chunk is read. A malformed record
  * gets an error report in its place and the stream goes on, as Confluent does; nothing is ever half written.
@@ -83,7 +83,7 @@ export async function produceStream(
 	let records = 0;
 	const take = async (items: SplitItem[]): Promise<boolean> => {
 		if (items.length === 0) return true;
-		// A stream outlives the request that authenticated it: a key deleted meanwhile writes nothing more (issue 6).
+		// A stream outlives the request that authenticated it: a key deleted meanwhile writes nothing more.
 		if (!(await stillAuthorized())) {
 			await write(`${JSON.stringify(v3Error({ code: "unauthorized", message: "the API key was revoked; the rest was not read" }))}\n`);
 			return false;

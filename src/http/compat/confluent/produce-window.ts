@@ -1,6 +1,6 @@
 /**
  * @module
- * Produces a window of v3 records, each succeeding or failing on its own (issue 7): Confluent answers every
+ * Produces a window of v3 records, each succeeding or failing on its own: Confluent answers every
  * record of a stream or batch separately, while `produce()` is all-or-nothing per call. So the edge picks each
  * record's partition itself (explicit `partition_id`, else Kafka's murmur2 of the key's serialized bytes, else
  * one sticky partition per request) and calls `produce()` once per partition. A single-partition append is

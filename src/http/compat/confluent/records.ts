@@ -1,6 +1,6 @@
 /**
  * @module
- * Confluent REST v3 produce records (issue 7), as pure mapping: the request schemas (`ProduceRequest`, a
+ * Confluent REST v3 produce records, as pure mapping: the request schemas (`ProduceRequest`, a
  * `records:batch` entry), their translation into Tributary's wire-independent `ProducedRecord`, and the
  * delivery report. Shapes follow Confluent's published API reference (docs.confluent.io/cloud/current/api.html,
  * "Records (v3)", and confluentinc/kafka-rest `api/v3/openapi.yaml`).

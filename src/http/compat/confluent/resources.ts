@@ -1,6 +1,6 @@
 /**
  * @module
- * Confluent REST v3 resource documents for discovery (issue 7): `ClusterData`, `TopicData` and their lists,
+ * Confluent REST v3 resource documents for discovery: `ClusterData`, `TopicData` and their lists,
  * `{"kind","metadata":{"self",…},"data":[…]}` as in confluentinc/kafka-rest `api/v3/openapi.yaml`. Tributary is
  * one logical cluster with one "replica" per partition (a Durable Object), hence replication factor 1.
  */

@@ -1,6 +1,6 @@
 /**
  * @module
- * Confluent REST v3 under `/kafka/v3` (issue 7): produce one record, a stream of records (chunked body of
+ * Confluent REST v3 under `/kafka/v3`: produce one record, a stream of records (chunked body of
  * concatenated JSON → one delivery report per record, in order) or a `records:batch` (207), plus enough of the
  * cluster and topic resources for a client to discover the cluster. Errors take Confluent's shape
  * (`{"error_code","message"}`, with Tributary's `error` alongside), whichever layer raises them.

@@ -1,6 +1,6 @@
 /**
  * @module
- * Upstash consumer instances on Tributary's consumer groups (issue 7). An Upstash REST server keeps a Kafka
+ * Upstash consumer instances on Tributary's consumer groups. An Upstash REST server keeps a Kafka
  * consumer per (group, instance) in its memory, so clients must come back to the same server. Here an instance
  * is a *static member* (KIP-345, `instance_id`) of the group's `GroupCoordinator`, which holds its assignment,
  * positions and commits in SQLite: any isolate can serve any call.

@@ -1,6 +1,6 @@
 /**
  * @module
- * Limits and defaults of the Upstash Kafka REST API mount (issue 7). Everything else (body size, records per
+ * Limits and defaults of the Upstash Kafka REST API mount. Everything else (body size, records per
  * produce, fetch ceilings) is Tributary's own, from `src/shared/limits.ts`.
  */
 

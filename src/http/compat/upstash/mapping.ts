@@ -1,7 +1,7 @@
 /**
  * @module
  * Pure translation between the Upstash Kafka REST API's shapes (as typed in `@upstash/kafka` 1.3.5) and
- * Tributary's (issue 7). No I/O: the routes fetch, these functions reshape.
+ * Tributary's. No I/O: the routes fetch, these functions reshape.
  *
  * Upstash's messages carry strings: `key`, `value` and header values are `string` in the client's types. A record
  * produced through `/v1` may hold any JSON value or bytes, so reading one here turns it into the text a Kafka

@@ -1,6 +1,6 @@
 /**
  * @module
- * Upstash's produce (issue 7): one request may name several topics. Each topic's share is one Tributary produce
+ * Upstash's produce: one request may name several topics. Each topic's share is one Tributary produce
  * (atomic per partition, as Kafka's producer is), all in parallel, and the answer lists every message's position
  * in request order.
  */

@@ -1,6 +1,6 @@
 /**
  * @module
- * Upstash's fetch and offset lookups (issue 7). Fetch reads several `<topic, partition, offset>` at once, without
+ * Upstash's fetch and offset lookups. Fetch reads several `<topic, partition, offset>` at once, without
  * a consumer group: each partition in parallel; when all are empty the call long-polls them together for up to
  * `timeout` and answers as soon as one has records (the other waits are abandoned: a read changes nothing).
  */

@@ -1,6 +1,6 @@
 /**
  * @module
- * The Upstash Kafka REST API, mounted under `/upstash` (issue 7), so that `@upstash/kafka` works unchanged with
+ * The Upstash Kafka REST API, mounted under `/upstash`, so that `@upstash/kafka` works unchanged with
  * `url: "https://<host>/upstash"`. Paths, bodies and responses follow the client (1.3.5) and Upstash's docs;
  * the work is Tributary's own produce, partition reads and consumer groups. Shapes are translated in
  * `mapping.ts`, consumer instances are group members (`instances.ts`). See docs/compat-upstash.md.

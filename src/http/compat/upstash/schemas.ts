@@ -1,6 +1,6 @@
 /**
  * @module
- * What the Upstash Kafka REST API accepts (issue 7), as `@upstash/kafka` 1.3.5 and Upstash's docs send it.
+ * What the Upstash Kafka REST API accepts, as `@upstash/kafka` 1.3.5 and Upstash's docs send it.
  * Bodies are parsed like Upstash's server does: unknown fields are ignored (the client spreads a caller's
  * options into the body), but every field we read is checked for type and range, so bad input is a 400.
  */
