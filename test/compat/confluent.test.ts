@@ -518,7 +518,7 @@ describe("credentials and rights", () => {
 describe("unknown faults", () => {
 	// A route under the mount that fails the way a bug would (this file only: isolates are per file).
 	app.get("/kafka/v3/__test/bug", () => {
-		throw new TypeError("secret internal detail at /src/compat/confluent/routes.ts:1");
+		throw new TypeError("secret internal detail at /src/http/compat/confluent/routes.ts:1");
 	});
 
 	it("answers 500 in v3's shape, with the request id and no detail", async () => {
