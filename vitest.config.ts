@@ -12,6 +12,10 @@ export default defineConfig({
 		}),
 	],
 	test: {
+		// Bounds on a hung test, not measures of speed: tests share a few cores with other work, where a cold
+		// Durable Object or a property test can take several seconds. Speed is measured by `npm run bench`.
+		testTimeout: 60_000,
+		hookTimeout: 120_000,
 		include: ["test/**/*.test.ts"],
 		exclude: ["test/e2e/**", "node_modules/**"],
 	},
