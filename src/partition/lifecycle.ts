@@ -18,6 +18,7 @@ import {
 import { lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import { compactLines, compacts, type LatestRecord } from "./compaction.ts";
+import { saveTotals } from "./log-store.ts";
 import { type HeadBatch, planRetention, retentionDueMs } from "./retention.ts";
 import type { LogView } from "./types.ts";
 
@@ -116,20 +117,28 @@ export class Lifecycle {
 		return min === null ? null : min + plusMs;
 	}
 
-	/** Deletes whole batches from the head; the log start offset moves to the first batch left. */
+	/**
+	 * Deletes whole batches from the head; the log start offset moves to the first batch left. The head is read
+	 * lazily, so a pass reads the batches it deletes and one more, at most `RETENTION_BATCHES_PER_STEP`.
+	 */
 	private applyRetention(config: TopicConfig, nowMs: number): void {
-		const head = this.sql
-			.exec<HeadRow>(
-				"SELECT base_offset, last_offset, max_timestamp, bytes FROM batches ORDER BY base_offset LIMIT ?",
-				RETENTION_BATCHES_PER_STEP,
-			)
-			.toArray()
-			.map(toHead);
-		const count = planRetention(head, this.view.totalBytes, config, nowMs);
+		const cursor = this.sql.exec<HeadRow & { record_count: number }>(
+			"SELECT base_offset, last_offset, max_timestamp, bytes, record_count FROM batches ORDER BY base_offset LIMIT ?",
+			RETENTION_BATCHES_PER_STEP,
+		);
+		const read: (HeadBatch & { recordCount: number })[] = [];
+		const head = function* (): Generator<HeadBatch> {
+			for (const row of cursor) {
+				const batch = { ...toHead(row), recordCount: row.record_count };
+				read.push(batch);
+				yield batch;
+			}
+		};
+		const count = planRetention(head(), this.view.totalBytes, config, nowMs);
 		if (count === 0) return;
 		if (count === RETENTION_BATCHES_PER_STEP) this.moreWork = true;
-		const last = head[count - 1] as HeadBatch;
-		const deletedBytes = head.slice(0, count).reduce((n, b) => n + b.bytes, 0);
+		const deleted = read.slice(0, count);
+		const last = deleted[count - 1] as HeadBatch;
 		this.sql.exec("DELETE FROM batches WHERE base_offset <= ?", last.baseOffset);
 		const logStartOffset = last.lastOffset + 1;
 		assert(logStartOffset <= this.view.nextOffset, "retention never passes the high watermark");
@@ -140,8 +149,10 @@ export class Lifecycle {
 		);
 		this.sql.exec("DELETE FROM record_keys WHERE offset < ?", logStartOffset);
 		this.view.logStartOffset = logStartOffset;
-		this.view.totalBytes -= deletedBytes;
-		assert(this.view.totalBytes >= 0, "stored bytes never go negative");
+		this.view.totalBytes -= deleted.reduce((n, b) => n + b.bytes, 0);
+		this.view.storedBatches -= count;
+		this.view.storedRecords -= deleted.reduce((n, b) => n + b.recordCount, 0);
+		saveTotals(this.sql, this.view);
 	}
 
 	/**
@@ -158,8 +169,8 @@ export class Lifecycle {
 		if (!compacts(config) || state.due === null || state.due > nowMs) return;
 		const tail = this.sql.exec<{ b: number | null }>("SELECT MAX(base_offset) AS b FROM batches").one().b ?? 0;
 		const rows = this.sql
-			.exec<{ base_offset: number; records: string; bytes: number }>(
-				"SELECT base_offset, records, bytes FROM batches WHERE base_offset >= ? AND base_offset < ? ORDER BY base_offset LIMIT ?",
+			.exec<{ base_offset: number; records: string; bytes: number; record_count: number }>(
+				"SELECT base_offset, records, bytes, record_count FROM batches WHERE base_offset >= ? AND base_offset < ? ORDER BY base_offset LIMIT ?",
 				state.cursor,
 				tail,
 				COMPACTION_BATCHES_PER_STEP,
@@ -175,6 +186,7 @@ export class Lifecycle {
 			return row === undefined ? undefined : { offset: row.offset, tombstone: row.tombstone === 1, appendedAtMs: row.appended_at_ms };
 		};
 		for (const row of rows) this.compactBatch(row, latest, config, nowMs);
+		saveTotals(this.sql, this.view);
 		if (rows.length === COMPACTION_BATCHES_PER_STEP) {
 			this.moreWork = true;
 			this.sql.exec("UPDATE partition_state SET compaction_cursor = ? WHERE id = 1", (rows.at(-1)?.base_offset ?? 0) + 1);
@@ -188,7 +200,7 @@ export class Lifecycle {
 	}
 
 	private compactBatch(
-		row: { base_offset: number; records: string; bytes: number },
+		row: { base_offset: number; records: string; bytes: number; record_count: number },
 		latest: (keyId: string) => LatestRecord | undefined,
 		config: TopicConfig,
 		nowMs: number,
@@ -200,6 +212,8 @@ export class Lifecycle {
 		if (kept.length === 0) {
 			this.sql.exec("DELETE FROM batches WHERE base_offset = ?", row.base_offset);
 			this.view.totalBytes -= row.bytes;
+			this.view.storedBatches--;
+			this.view.storedRecords -= row.record_count;
 			return;
 		}
 		const bytes = kept.reduce((n, line) => n + utf8ByteLength(line) + RECORD_SEPARATOR.length, 0);
@@ -213,6 +227,7 @@ export class Lifecycle {
 			row.base_offset,
 		);
 		this.view.totalBytes += bytes - row.bytes;
+		this.view.storedRecords += kept.length - row.record_count;
 	}
 
 	private expire(table: string, key: string, column: string, cutoffMs: number): void {

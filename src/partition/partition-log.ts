@@ -12,7 +12,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
-import { utf8ByteLength } from "../shared/json.ts";
 import {
 	DATABASE_SIZE_RECHECK_APPENDS,
 	DATABASE_SIZE_RECHECK_MARGIN_BYTES,
@@ -20,14 +19,15 @@ import {
 	STORED_BATCH_BYTES_TARGET,
 	TAILS_PER_PARTITION_MAX,
 } from "../shared/limits.ts";
-import { encodeLine, lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import { encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
+import { findOffsetForTimestamp, readLog, saveTotals } from "./log-store.ts";
 import { afterAppend, checkSequence, type ProducerState } from "./producer-state.ts";
-import { PARTITION_DDL, PARTITION_SCHEMA_VERSION } from "./schema.ts";
+import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
 import type {
 	AppendRequest,
@@ -51,14 +51,9 @@ interface StateRow extends Record<string, SqlStorageValue> {
 	config: string | null;
 	log_start_offset: number;
 	next_offset_floor: number;
-}
-
-interface BatchRow extends Record<string, SqlStorageValue> {
-	base_offset: number;
-	last_offset: number;
-	record_count: number;
-	bytes: number;
-	records: string;
+	stored_bytes: number;
+	stored_batches: number;
+	stored_records: number;
 }
 
 interface ProducerRow extends Record<string, SqlStorageValue> {
@@ -83,7 +78,14 @@ export class PartitionLog extends DurableObject<Env> {
 	private partition = -1;
 	private configVersion = 0;
 	private config: TopicConfig | null = null;
-	private readonly view: LogView = { logStartOffset: 0, nextOffset: 0, timestampHigh: 0, totalBytes: 0 };
+	private readonly view: LogView = {
+		logStartOffset: 0,
+		nextOffset: 0,
+		timestampHigh: 0,
+		totalBytes: 0,
+		storedBatches: 0,
+		storedRecords: 0,
+	};
 	private readonly waiters = new Waiters();
 	private readonly lifecycle: Lifecycle;
 	/** Appends stop here (507); a field rather than the constant so tests can lower it. */
@@ -103,13 +105,17 @@ export class PartitionLog extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		this.sql = ctx.storage.sql;
-		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL);
+		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
 		this.lifecycle = new Lifecycle(ctx.storage, this.view);
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
 
-	/** Rebuilds the in-memory view from SQLite: after a restart or an eviction this is all the state there is. */
+	/**
+	 * Rebuilds the in-memory view from SQLite: after a restart or an eviction this is all the state there is. Reads
+	 * the state row, the newest batch (a seek on the primary key) and the append watchers (one per topic's webhook
+	 * dispatcher): a wake-up costs the same on a log of any length.
+	 */
 	private load(): void {
 		const row = this.sql.exec<StateRow>("SELECT * FROM partition_state WHERE id = 1").one();
 		this.status = row.status;
@@ -125,7 +131,9 @@ export class PartitionLog extends DurableObject<Env> {
 		this.view.logStartOffset = row.log_start_offset;
 		this.view.nextOffset = Math.max(row.next_offset_floor, tail === undefined ? 0 : tail.last_offset + 1);
 		this.view.timestampHigh = tail?.timestamp_high ?? 0;
-		this.view.totalBytes = this.sql.exec<{ n: number }>("SELECT COALESCE(SUM(bytes), 0) AS n FROM batches").one().n;
+		this.view.totalBytes = row.stored_bytes;
+		this.view.storedBatches = row.stored_batches;
+		this.view.storedRecords = row.stored_records;
 		this.watchers.clear();
 		for (const w of this.sql.exec<{ watcher: string; from_offset: number }>("SELECT watcher, from_offset FROM append_watchers")) {
 			this.watchers.set(w.watcher, w.from_offset);
@@ -276,6 +284,8 @@ export class PartitionLog extends DurableObject<Env> {
 				lines.join(RECORD_SEPARATOR),
 			);
 			this.view.totalBytes += bytes;
+			this.view.storedBatches++;
+			this.view.storedRecords += lines.length;
 			if (this.sizeSample !== null) {
 				this.sizeSample.appendedBytes += bytes;
 				this.sizeSample.appends++;
@@ -298,6 +308,7 @@ export class PartitionLog extends DurableObject<Env> {
 			maxTimestamp = Math.max(maxTimestamp, timestampMs);
 		}
 		flush();
+		saveTotals(this.sql, this.view);
 		assert(chunkBase === baseOffset + count, "every record was written at its offset");
 		this.view.nextOffset = baseOffset + count;
 	}
@@ -376,50 +387,9 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	private readNow(offset: number, maxRecords: number, maxBytes: number): ReadResult {
-		const parts: string[] = [];
-		let recordCount = 0;
-		let bytes = 0;
-		let nextOffset = offset;
-		const rows = this.sql.exec<BatchRow>(
-			"SELECT base_offset, last_offset, record_count, bytes, records FROM batches WHERE last_offset >= ? ORDER BY base_offset",
-			offset,
-		);
-		for (const row of rows) {
-			const whole = row.base_offset >= offset && recordCount + row.record_count <= maxRecords && bytes + row.bytes <= maxBytes;
-			if (whole) {
-				parts.push(row.records);
-				recordCount += row.record_count;
-				bytes += row.bytes;
-			} else {
-				// A batch that starts before `offset` or does not fit: take the records that do, one by one.
-				let complete = true;
-				for (const line of row.records.split(RECORD_SEPARATOR)) {
-					const at = lineOffset(line);
-					if (at < offset) continue;
-					const lineBytes = utf8ByteLength(line) + RECORD_SEPARATOR.length;
-					if (recordCount > 0 && (recordCount >= maxRecords || bytes + lineBytes > maxBytes)) {
-						complete = false;
-						break;
-					}
-					parts.push(line);
-					recordCount++;
-					bytes += lineBytes;
-					nextOffset = at + 1;
-				}
-				if (!complete) break;
-			}
-			// A compacted batch may end in a gap: continue after its whole range, not after its last record.
-			nextOffset = row.last_offset + 1;
-			if (recordCount >= maxRecords || bytes >= maxBytes) break;
-		}
-		assert(nextOffset <= this.view.nextOffset && nextOffset >= offset, "a read ends inside the log");
-		return {
-			records: parts.join(RECORD_SEPARATOR),
-			recordCount,
-			nextOffset,
-			highWatermark: this.view.nextOffset,
-			logStartOffset: this.view.logStartOffset,
-		};
+		const slice = readLog(this.sql, offset, maxRecords, maxBytes);
+		assert(slice.nextOffset <= this.view.nextOffset && slice.nextOffset >= offset, "a read ends inside the log");
+		return { ...slice, highWatermark: this.view.nextOffset, logStartOffset: this.view.logStartOffset };
 	}
 
 	/**
@@ -544,17 +514,7 @@ export class PartitionLog extends DurableObject<Env> {
 	offsetForTimestamp(topicId: string, timestampMs: number): Result<{ offset: number }> {
 		const identity = this.checkIdentity(topicId);
 		if (identity !== null) return identity;
-		const rows = this.sql.exec<{ records: string }>(
-			"SELECT records FROM batches WHERE timestamp_high >= ? ORDER BY timestamp_high, base_offset",
-			timestampMs,
-		);
-		// Compaction may have removed the record that raised a batch's running maximum, so keep scanning.
-		for (const row of rows) {
-			for (const line of row.records.split(RECORD_SEPARATOR)) {
-				if (lineTimestamp(line) >= timestampMs) return ok({ offset: lineOffset(line) });
-			}
-		}
-		return ok({ offset: this.view.nextOffset });
+		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs) ?? this.view.nextOffset });
 	}
 
 	/** Retention, compaction and expiry: whatever is due, in bounded steps; then the alarm is set for what is next. */
@@ -570,7 +530,7 @@ export class PartitionLog extends DurableObject<Env> {
 		if (this.status === "active") assert(this.topicId === topicId, "destroy names this partition's topic");
 		await this.ctx.storage.deleteAlarm();
 		await this.ctx.storage.deleteAll();
-		migrateSchema(this.ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL);
+		migrateSchema(this.ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.sql.exec("UPDATE partition_state SET status = 'deleted', topic_id = ? WHERE id = 1", topicId);
 		this.load();
 		this.lifecycle.forgetAlarm();

@@ -19,10 +19,10 @@ function deletes(config: TopicConfig): boolean {
 }
 
 /**
- * How many of `head` (oldest first) to delete. Time: the batch's newest record is older than `retention.ms`.
+ * How many of `head` (oldest first) to delete; `head` is read only up to the first batch that stays. Time: the batch's newest record is older than `retention.ms`.
  * Size: as in Kafka, a batch goes while the log would still hold at least `retention.bytes` without it.
  */
-export function planRetention(head: readonly HeadBatch[], totalBytes: number, config: TopicConfig, nowMs: number): number {
+export function planRetention(head: Iterable<HeadBatch>, totalBytes: number, config: TopicConfig, nowMs: number): number {
 	if (!deletes(config)) return 0;
 	const retentionMs = config["retention.ms"];
 	const retentionBytes = config["retention.bytes"];

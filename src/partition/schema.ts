@@ -4,7 +4,9 @@
  * the stored version lives in a row and idempotent DDL runs only when it is behind.
  */
 
-export const PARTITION_SCHEMA_VERSION = 2;
+import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
+
+export const PARTITION_SCHEMA_VERSION = 3;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -61,6 +63,8 @@ export const PARTITION_DDL: readonly string[] = [
 		appended_at_ms INTEGER NOT NULL
 	)`,
 	`CREATE INDEX IF NOT EXISTS record_keys_tombstones ON record_keys (appended_at_ms) WHERE tombstone = 1`,
+	// v3: retention forgets the keys whose newest record it deleted by a range of this index, not a scan.
+	`CREATE INDEX IF NOT EXISTS record_keys_by_offset ON record_keys (offset)`,
 	`INSERT OR IGNORE INTO partition_state (id, status) VALUES (1, 'unconfigured')`,
 	// v2: objects to poke once the log grows past `from_offset` (a topic's idle WebhookDispatcher), so they can
 	// sleep instead of polling. A row stays until its poke succeeded.
@@ -68,4 +72,25 @@ export const PARTITION_DDL: readonly string[] = [
 		watcher TEXT PRIMARY KEY,
 		from_offset INTEGER NOT NULL
 	)`,
+];
+
+/**
+ * v3: running totals of the stored batches in the state row, kept in the same transaction as every append,
+ * retention delete and compaction rewrite, so a wake-up reads one row instead of summing the log. Upgrading an
+ * existing partition sums its batches once, here: the one full scan it ever pays for them.
+ */
+export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
+	{
+		version: 3,
+		statements: [
+			"ALTER TABLE partition_state ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0",
+			"ALTER TABLE partition_state ADD COLUMN stored_batches INTEGER NOT NULL DEFAULT 0",
+			"ALTER TABLE partition_state ADD COLUMN stored_records INTEGER NOT NULL DEFAULT 0",
+			`UPDATE partition_state SET
+				stored_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM batches),
+				stored_batches = (SELECT COUNT(*) FROM batches),
+				stored_records = (SELECT COALESCE(SUM(record_count), 0) FROM batches)
+			WHERE id = 1`,
+		],
+	},
 ];

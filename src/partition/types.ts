@@ -80,12 +80,18 @@ export interface PartitionOffsets {
 }
 
 /** What the in-memory view of the log holds; rebuilt from SQLite by `load()`. */
-export interface LogView {
+export interface LogView extends LogTotals {
 	logStartOffset: number;
 	/** The high watermark: the offset the next appended record gets. */
 	nextOffset: number;
 	/** Running maximum of record timestamps, so `timestamp_high` is monotonic and indexable. */
 	timestampHigh: number;
+}
+
+/** Running totals of the stored batches, kept in `partition_state` (schema v3) and in memory. */
+export interface LogTotals {
 	/** Bytes of all stored batches. */
 	totalBytes: number;
+	storedBatches: number;
+	storedRecords: number;
 }

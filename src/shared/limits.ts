@@ -80,6 +80,12 @@ export const COMPACTION_BATCHES_PER_STEP = 50;
 /** How long after an append to a compacted topic the next compaction pass starts. */
 export const COMPACTION_DELAY_MS = 30_000;
 
+/**
+ * Stored batches a lookup by timestamp reads past the first whose running maximum reaches the timestamp, looking
+ * for a record that recent (out-of-order producer timestamps or compaction can put it further on).
+ */
+export const TIMESTAMP_LOOKUP_BATCHES_MAX = 64;
+
 /** Expired producer states or idempotency keys removed per alarm run. */
 export const EXPIRY_ROWS_PER_STEP = 1_000;
 

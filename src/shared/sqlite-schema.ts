@@ -2,9 +2,24 @@
  * @module
  * Schema versioning for SQLite-backed Durable Objects (after cloudflare/agents): the stored version lives in a
  * row, and the idempotent DDL runs synchronously, in one transaction, only when that version is behind.
+ *
+ * Some changes cannot be written idempotently (`ALTER TABLE … ADD COLUMN` fails the second time), so a schema may
+ * also list upgrade steps: each runs once, in the same transaction, on a database whose stored version is below
+ * the step's version — a fresh database too, after the DDL, so the DDL's `CREATE TABLE`s stay as first written.
  */
 
-export function migrateSchema(storage: DurableObjectStorage, version: number, ddl: readonly string[]): void {
+/** Statements that bring a database from the version before `version` up to it; run at most once per database. */
+export interface SchemaUpgrade {
+	readonly version: number;
+	readonly statements: readonly string[];
+}
+
+export function migrateSchema(
+	storage: DurableObjectStorage,
+	version: number,
+	ddl: readonly string[],
+	upgrades: readonly SchemaUpgrade[] = [],
+): void {
 	const sql = storage.sql;
 	const hasTable = sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'").toArray().length > 0;
 	const stored = hasTable
@@ -14,6 +29,10 @@ export function migrateSchema(storage: DurableObjectStorage, version: number, dd
 	storage.transactionSync(() => {
 		sql.exec("CREATE TABLE IF NOT EXISTS schema_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)");
 		for (const statement of ddl) sql.exec(statement);
+		for (const upgrade of upgrades) {
+			if (upgrade.version <= stored || upgrade.version > version) continue;
+			for (const statement of upgrade.statements) sql.exec(statement);
+		}
 		sql.exec("INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", version);
 	});
 }

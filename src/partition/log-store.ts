@@ -1,0 +1,112 @@
+/**
+ * @module
+ * The partition's queries on its stored batches that the RPC paths share with background work. Each starts with an
+ * index seek — `batches`' primary key (`base_offset`) or `batches_by_timestamp_high` — and walks forward only as
+ * far as its answer needs, so no read costs more on a long log than on a short one (see docs/storage-schema.md).
+ */
+
+import { assert } from "../shared/assert.ts";
+import { utf8ByteLength } from "../shared/json.ts";
+import { TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
+import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import type { LogTotals } from "./types.ts";
+
+interface BatchRow extends Record<string, SqlStorageValue> {
+	base_offset: number;
+	last_offset: number;
+	record_count: number;
+	bytes: number;
+	records: string;
+}
+
+/** Writes the totals to the state row; call inside the transaction that changed the batches. */
+export function saveTotals(sql: SqlStorage, totals: LogTotals): void {
+	assert(totals.totalBytes >= 0 && totals.storedBatches >= 0 && totals.storedRecords >= totals.storedBatches, "totals are sane");
+	sql.exec(
+		"UPDATE partition_state SET stored_bytes = ?, stored_batches = ?, stored_records = ? WHERE id = 1",
+		totals.totalBytes,
+		totals.storedBatches,
+		totals.storedRecords,
+	);
+}
+
+export interface LogSlice {
+	readonly records: string;
+	readonly recordCount: number;
+	readonly nextOffset: number;
+}
+
+/**
+ * Records from `offset`, up to `maxRecords` and about `maxBytes` (at least one if one exists). The batch holding
+ * `offset` is the last whose `base_offset` ≤ it: one seek on the primary key. Every batch after it adds at
+ * least one record, so the walk reads at most `maxRecords` + 1 rows, whatever the log's length.
+ */
+export function readLog(sql: SqlStorage, offset: number, maxRecords: number, maxBytes: number): LogSlice {
+	const parts: string[] = [];
+	let recordCount = 0;
+	let bytes = 0;
+	let nextOffset = offset;
+	const rows = sql.exec<BatchRow>(
+		`SELECT base_offset, last_offset, record_count, bytes, records FROM batches
+		 WHERE base_offset >= COALESCE((SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1), ?1)
+		 ORDER BY base_offset`,
+		offset,
+	);
+	for (const row of rows) {
+		// Compaction can delete a whole batch: `offset` may then lie in the gap after the batch the seek found.
+		if (row.last_offset < offset) continue;
+		const whole = row.base_offset >= offset && recordCount + row.record_count <= maxRecords && bytes + row.bytes <= maxBytes;
+		if (whole) {
+			parts.push(row.records);
+			recordCount += row.record_count;
+			bytes += row.bytes;
+		} else {
+			// A batch that starts before `offset` or does not fit: take the records that do, one by one.
+			let complete = true;
+			for (const line of row.records.split(RECORD_SEPARATOR)) {
+				const at = lineOffset(line);
+				if (at < offset) continue;
+				const lineBytes = utf8ByteLength(line) + RECORD_SEPARATOR.length;
+				if (recordCount > 0 && (recordCount >= maxRecords || bytes + lineBytes > maxBytes)) {
+					complete = false;
+					break;
+				}
+				parts.push(line);
+				recordCount++;
+				bytes += lineBytes;
+				nextOffset = at + 1;
+			}
+			if (!complete) break;
+		}
+		// A compacted batch may end in a gap: continue after its whole range, not after its last record.
+		nextOffset = row.last_offset + 1;
+		if (recordCount >= maxRecords || bytes >= maxBytes) break;
+	}
+	return { records: parts.join(RECORD_SEPARATOR), recordCount, nextOffset };
+}
+
+/**
+ * The first offset whose timestamp is at or after `timestampMs`, searched by the running maximum timestamp (one
+ * seek on `batches_by_timestamp_high`), so out-of-order producer timestamps cannot hide later records; `null` if no
+ * record is that recent (the walk reached the end of the log). Compaction may have removed the record that raised a batch's running maximum, and
+ * out-of-order timestamps can leave batches after it with older records only, so the walk goes on — for at most
+ * `TIMESTAMP_LOOKUP_BATCHES_MAX` batches. Past that it answers the offset after the last batch it read: no record
+ * before it is that recent, so a consumer starting there misses none (it may see a few older ones).
+ */
+export function findOffsetForTimestamp(sql: SqlStorage, timestampMs: number): number | null {
+	const rows = sql.exec<{ last_offset: number; records: string }>(
+		"SELECT last_offset, records FROM batches WHERE timestamp_high >= ? ORDER BY timestamp_high, base_offset LIMIT ?",
+		timestampMs,
+		TIMESTAMP_LOOKUP_BATCHES_MAX,
+	);
+	let read = 0;
+	let lastOffset = -1;
+	for (const row of rows) {
+		for (const line of row.records.split(RECORD_SEPARATOR)) {
+			if (lineTimestamp(line) >= timestampMs) return lineOffset(line);
+		}
+		read++;
+		lastOffset = row.last_offset;
+	}
+	return read < TIMESTAMP_LOOKUP_BATCHES_MAX ? null : lastOffset + 1;
+}
