@@ -16,7 +16,8 @@
  * BENCH_QUIET_WAIT_MS (60000: how long in all the bench may wait for other processes to go quiet before a
  * measurement; rows measured while they were busy anyway are marked noisy), BENCH_GROUP_DURATION_MS (3000) and
  * BENCH_GROUP_BACKLOG (150000 records), BENCH_LATENCY_RECORDS (300), BENCH_SCENARIOS (all: a comma-separated list of
- * scenario id prefixes to run, e.g. "idem,e2e"; targets none of them needs are not started).
+ * scenario id prefixes to run, e.g. "idem,e2e"; targets none of them needs are not started), BENCH_LOG_SCALE_BATCHES
+ * (100000: stored batches in the log-scale scenario's partition).
  */
 
 import { execFileSync } from "node:child_process";
@@ -37,6 +38,7 @@ import { descendantCpuSeconds } from "./lib/procstat.mjs";
 import { produceBodies, valueString } from "./lib/records.mjs";
 import { connectResp, encodeCommand, RedisError } from "./lib/resp.mjs";
 import { killAllWranglerDevSync, startWranglerDev } from "./lib/wrangler-dev.mjs";
+import { LOG_SCALE_BATCHES, logScaleScenario, logScaleSection } from "./log-scale.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 const WRANGLER = join(ROOT, "node_modules", ".bin", "wrangler");
@@ -109,6 +111,8 @@ const SCENARIOS = [
 	{ id: "group-4m-4p", label: "group poll 500 + commit, 4 members, 4 partitions", kind: "group", clients: 4, partitions: 4 },
 	{ id: "e2e-sse", label: "produce ack → SSE event", kind: "latency", via: "sse", partitions: 1, targetP99Ms: 25 },
 	{ id: "e2e-webhook", label: "produce ack → webhook POST", kind: "latency", via: "webhook", partitions: 1, targetP99Ms: 100 },
+	// Runs after the runtimes, on Miniflare only: it restarts its own server (bench/log-scale.mjs).
+	{ id: "log-scale", label: "fetch head vs tail and cold start on a 100k-batch partition", kind: "log-scale" },
 ];
 
 const ONLY = (process.env.BENCH_SCENARIOS ?? "").split(",").filter(Boolean);
@@ -716,6 +720,26 @@ async function runRuntime(runtime, bundles, snapshot) {
 	return { rows, startups, troubles };
 }
 
+/** The log-scale scenario on Miniflare, restarted on one data directory as often as the scenario asks. */
+async function logScaleRow(bundles, snapshot) {
+	const row = { scenario: "log-scale", label: SCENARIOS.at(-1).label, kind: "log-scale", runtime: "miniflare", server: "tributary" };
+	try {
+		const bundle = bundles[TARGETS.tributary.config];
+		if (bundle instanceof Error) throw bundle;
+		const durableObjects = durableObjectsFromToml(await readFile(join(snapshot.dir, TARGETS.tributary.config), "utf8"));
+		const persistDir = await tempDir("log-scale-data");
+		const start = async () => {
+			const server = await startMiniflare({ scriptPath: bundle, durableObjects, bindings: { ADMIN_TOKEN: TOKEN }, persistDir });
+			stoppers.add(server.stop);
+			return { url: server.url, stop: () => stoppers.delete(server.stop) && server.stop() };
+		};
+		const batches = Number(process.env.BENCH_LOG_SCALE_BATCHES ?? LOG_SCALE_BATCHES);
+		return { ...row, ...(await logScaleScenario({ start, token: TOKEN, batches, log: (line) => console.error(`    ${line}`) })) };
+	} catch (error) {
+		return { ...row, failed: String(error?.message ?? error), aborted: true };
+	}
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Peers.
 
@@ -967,6 +991,7 @@ function tables(rows) {
 	];
 	for (const row of rows) {
 		if (row.skipped || (row.failed && row.scenario === undefined)) continue;
+		if (row.kind === "log-scale") continue;
 		if (row.kind === "latency") {
 			// Latency has its own table; its CPU and checks go with the others.
 			if (!row.failed) detail.push(detailLine(row));
@@ -1119,6 +1144,10 @@ async function main() {
 		Object.assign(startups, done.startups);
 		Object.assign(troubles, done.troubles);
 	}
+	if (ACTIVE_SCENARIOS.some((s) => s.kind === "log-scale") && RUNTIMES.includes("miniflare") && !interrupted) {
+		console.error("log-scale (miniflare)");
+		rows.push(await logScaleRow(bundles, snapshot));
+	}
 	if (PEERS && !interrupted) {
 		console.error("peers");
 		rows.push(...(await peerRuns()));
@@ -1167,6 +1196,7 @@ async function main() {
 		`All processes share one machine: server CPU % is every child process of the bench, other CPU % is everything else on the machine (100% = one core). Before each scenario the bench waits (${QUIET_WAIT_BUDGET_MS / 1000} s in all at most) for other processes to go under ${QUIET_OTHER_PERCENT}%; rows where they were above ${QUIET_OTHER_PERCENT}% during the measurement are marked noisy.`,
 	];
 	const skipped = rows.filter((r) => r.skipped || (r.failed && r.scenario === undefined));
+	const logScale = sorted.filter((row) => row.kind === "log-scale");
 	const md = [
 		"# Tributary bench",
 		"",
@@ -1193,6 +1223,8 @@ async function main() {
 		`One small record (${LATENCY_VALUE_CHARS}-character value, partition 0) produced at a time, ${LATENCY_RECORDS} measured after ${LATENCY_WARMUP_RECORDS} warm-up; each is awaited at the reader before the next is produced. ack→receipt = when the reader got the record minus when the producer got its 200, both on this process's clock; negative means the reader had it first. SSE: \`GET …/partitions/0/records\` with \`Accept: text/event-stream\`, events matched by \`id:\`. Webhook: a node:http receiver on 127.0.0.1 answering 204, subscribed with \`start: latest, batch_max_records: 1\` (the Worker runs with WEBHOOK_ALLOW_PRIVATE=true).`,
 		"",
 		extra.latency,
+		"",
+		logScaleSection(logScale),
 		"",
 		"## Details",
 		"",
@@ -1243,6 +1275,7 @@ async function main() {
 	await writeFile(join(RESULTS, "latest.json"), `${JSON.stringify(json, null, "\t")}\n`);
 	await writeFile(join(RESULTS, "latest.md"), md);
 	console.log(`\n${mainTable}\n\n${extra.idempotence}\n\n${extra.group}\n\n${extra.latency}\n\n${detail}\n`);
+	if (logScale.length > 0) console.log(`${logScaleSection(logScale)}\n`);
 	console.log(`${noisyRows} of ${measuredRows} rows noisy; ${round(quietWaitMs / 1000, 1)} s spent waiting for quiet.`);
 	console.log(`Total ${totalSeconds} s. Wrote bench/results/latest.json and bench/results/latest.md.`);
 }
