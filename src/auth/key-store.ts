@@ -26,6 +26,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { PartitionLog } from "../partition/partition-log.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
+import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, partitionLog } from "../shared/stubs.ts";
 import type { AclEntry } from "./acl.ts";
@@ -131,9 +132,18 @@ export class KeyStore extends DurableObject<Env> {
 		return this.sql.exec<{ done: number }>("SELECT authorities_installed AS done FROM key_store_meta WHERE id = 1").one().done === 1;
 	}
 
-	/** Directory: every key, without secrets. */
-	listKeys(): KeyInfo[] {
-		return this.sql.exec<KeyRow>("SELECT * FROM api_keys ORDER BY created_at_ms, id").toArray().map(toStored).map(toInfo);
+	/** Directory: one page of keys, without secrets, oldest first, after `page.after` (a seek on `api_keys_by_creation`). */
+	listKeys(page: PageRequest): Page<KeyInfo> {
+		const rows =
+			page.after === null
+				? this.sql.exec<KeyRow>("SELECT * FROM api_keys ORDER BY created_at_ms, id LIMIT ?", page.limit + 1)
+				: this.sql.exec<KeyRow>(
+						"SELECT * FROM api_keys WHERE (created_at_ms, id) > (?, ?) ORDER BY created_at_ms, id LIMIT ?",
+						page.after[0] ?? 0,
+						page.after[1] ?? "",
+						page.limit + 1,
+					);
+		return pageOf(rows.toArray().map(toStored).map(toInfo), page.limit, (key) => [key.createdAtMs, key.id]);
 	}
 
 	/** Directory: revokes the key at its authority, then forgets it. */

@@ -3,7 +3,7 @@
  * The key store's SQLite schema (docs/storage-schema.md).
  */
 
-export const KEY_STORE_SCHEMA_VERSION = 3;
+export const KEY_STORE_SCHEMA_VERSION = 4;
 
 export const KEY_STORE_DDL: readonly string[] = [
 	// One row per API key. `secret_sha256` is the hex SHA-256 of the secret, never the secret (see secret.ts).
@@ -15,6 +15,8 @@ export const KEY_STORE_DDL: readonly string[] = [
 		quotas TEXT NOT NULL,
 		created_at_ms INTEGER NOT NULL
 	)`,
+	// v4: the directory's listing order, so a page of `GET /v1/keys` starts with a seek.
+	"CREATE INDEX IF NOT EXISTS api_keys_by_creation ON api_keys (created_at_ms, id)",
 	// Authority only: partitions that hold (or held) a WebSocket tail opened with this key, so revoking the key can
 	// close them (v2). Pruned of partitions without live tails when full.
 	`CREATE TABLE IF NOT EXISTS watched_partitions (

@@ -9,6 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { GROUP_TOMBSTONE_MS, GROUPS_MAX } from "../shared/limits.ts";
+import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { DIRECTORY_DDL, DIRECTORY_SCHEMA_VERSION } from "./schema.ts";
 import type { GroupState, GroupSummary } from "./types.ts";
@@ -18,6 +19,10 @@ interface GroupRow extends Record<string, SqlStorageValue> {
 	state: GroupState;
 	members: number;
 	generation: number;
+}
+
+function toSummary(row: GroupRow): GroupSummary {
+	return { group: row.group_id, state: row.state, members: row.members, generation: row.generation };
 }
 
 export class GroupDirectory extends DurableObject<Env> {
@@ -47,12 +52,22 @@ export class GroupDirectory extends DurableObject<Env> {
 		this.upsert(summary, Date.now());
 	}
 
-	/** Live groups by name. */
+	/** Live groups by name (at most `GROUPS_MAX`). */
 	list(): GroupSummary[] {
 		return this.sql
 			.exec<GroupRow>("SELECT * FROM groups WHERE state != 'dead' ORDER BY group_id LIMIT ?", GROUPS_MAX)
 			.toArray()
-			.map((r) => ({ group: r.group_id, state: r.state, members: r.members, generation: r.generation }));
+			.map(toSummary);
+	}
+
+	/** One page of live groups by name, after `page.after` (a seek on the primary key). */
+	listPage(page: PageRequest): Page<GroupSummary> {
+		const after = page.after?.[0] ?? "";
+		const rows = this.sql
+			.exec<GroupRow>("SELECT * FROM groups WHERE group_id > ? AND state != 'dead' ORDER BY group_id LIMIT ?", after, page.limit + 1)
+			.toArray()
+			.map(toSummary);
+		return pageOf(rows, page.limit, (summary) => [summary.group]);
 	}
 
 	private upsert(summary: GroupSummary, nowMs: number): void {

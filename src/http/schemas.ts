@@ -12,6 +12,7 @@ import {
 	GROUP_ID_LENGTH_MAX,
 	HEADER_KEY_BYTES_MAX,
 	IDEMPOTENCY_KEY_LENGTH_MAX,
+	LIST_PAGE_LIMIT_MAX,
 	PARTITIONS_MAX,
 	PRODUCE_RECORDS_MAX,
 	RECORD_HEADERS_MAX,
@@ -29,6 +30,7 @@ import {
 	WEBHOOK_RETRY_SCHEDULE_LENGTH_MAX,
 	WEBHOOK_URL_LENGTH_MAX,
 } from "../shared/limits.ts";
+import { CURSOR_LENGTH_MAX, decodeCursor, encodeCursor, type Page, type PageRequest } from "../shared/page.ts";
 import { isBase64 } from "../shared/record-codec.ts";
 
 /** Kafka's name charset, for topics and for ids that end up in paths and Durable Object names. */
@@ -89,6 +91,31 @@ export function cappedDigits(max: number) {
 }
 
 export const PartitionParam = digits(PARTITIONS_MAX - 1);
+
+/**
+ * A listing's query string: `limit` (at most `LIST_PAGE_LIMIT_MAX`, also the default; more is lowered to it) and
+ * the `cursor` a previous page answered as `next_cursor`, whose key has the types of `shape`.
+ */
+export function listQuery(shape: readonly ("string" | "number")[]) {
+	return z
+		.object({
+			limit: cappedDigits(LIST_PAGE_LIMIT_MAX).pipe(z.number().min(1, "must be at least 1")).optional(),
+			cursor: z.string().max(CURSOR_LENGTH_MAX).optional(),
+		})
+		.transform((query, ctx): PageRequest => {
+			const after = query.cursor === undefined || query.cursor === "" ? null : decodeCursor(query.cursor, shape);
+			if (after === null && query.cursor !== undefined && query.cursor !== "") {
+				ctx.addIssue({ code: "custom", path: ["cursor"], message: "not a cursor this listing answered as next_cursor" });
+				return z.NEVER;
+			}
+			return { after, limit: query.limit ?? LIST_PAGE_LIMIT_MAX };
+		});
+}
+
+/** What a listing answers besides its items: where the next page starts, or null after the last. */
+export function nextCursor(page: Page<unknown>): { next_cursor: string | null } {
+	return { next_cursor: page.next === null ? null : encodeCursor(page.next) };
+}
 
 export const TopicPath = z.object({ topic: TopicName });
 export const PartitionPath = z.object({ topic: TopicName, partition: PartitionParam });

@@ -25,6 +25,12 @@ export const PARTITIONS_MAX = 256;
 /** Topics the registry will hold. */
 export const TOPICS_MAX = 10_000;
 
+/**
+ * Items one page of a listing (`GET /v1/topics`, `/v1/groups`, `/v1/keys`, a topic's subscriptions) holds at
+ * most, and when the client does not say (`?limit=`); `next_cursor` asks for the next page.
+ */
+export const LIST_PAGE_LIMIT_MAX = 1_000;
+
 /** Topic name length, as in Kafka. */
 export const TOPIC_NAME_LENGTH_MAX = 249;
 

@@ -9,6 +9,7 @@ import { DurableObject } from "cloudflare:workers";
 import { assert } from "../shared/assert.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.ts";
+import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { partitionLog } from "../shared/stubs.ts";
 import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../shared/topic-config.ts";
@@ -76,8 +77,19 @@ export class TopicRegistry extends DurableObject<Env> {
 		return row === null ? err("topic_not_found", `topic "${name}" does not exist`, { topic: name }) : ok(toMeta(row));
 	}
 
+	/** Every topic, by name: at most `TOPICS_MAX` (for pattern subscriptions and the compatibility mounts). */
 	listTopics(): TopicMeta[] {
 		return this.sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name").toArray().map(toMeta);
+	}
+
+	/** One page of topics by name, after `page.after` (a seek on the primary key). */
+	listTopicsPage(page: PageRequest): Page<TopicMeta> {
+		const after = page.after?.[0];
+		const rows =
+			after === undefined
+				? this.sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name LIMIT ?", page.limit + 1)
+				: this.sql.exec<TopicRow>("SELECT * FROM topics WHERE name > ? ORDER BY name LIMIT ?", after, page.limit + 1);
+		return pageOf(rows.toArray().map(toMeta), page.limit, (meta) => [meta.name]);
 	}
 
 	/**

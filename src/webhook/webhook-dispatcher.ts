@@ -31,6 +31,7 @@ import {
 	WEBHOOK_RUN_MS,
 	WEBHOOK_SECRET_GRACE_MS,
 } from "../shared/limits.ts";
+import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { partitionLog } from "../shared/stubs.ts";
 import { describeTopic } from "../topic/topic-cache.ts";
@@ -175,11 +176,18 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		return ok({ ...subscriptionView(this.subscription(id) as SubscriptionRow, ref.topic), secret });
 	}
 
-	listSubscriptions(ref: TopicRef): SubscriptionView[] {
-		return this.sql
-			.exec<SubscriptionRow>("SELECT * FROM subscriptions ORDER BY created_at_ms, id")
-			.toArray()
-			.map((row) => subscriptionView(row, ref.topic));
+	/** One page of the topic's subscriptions (at most `SUBSCRIPTIONS_PER_TOPIC_MAX` in all), oldest first. */
+	listSubscriptions(ref: TopicRef, page: PageRequest): Page<SubscriptionView> {
+		const rows = this.sql
+			.exec<SubscriptionRow>(
+				"SELECT * FROM subscriptions WHERE (created_at_ms, id) > (?, ?) ORDER BY created_at_ms, id LIMIT ?",
+				page.after?.[0] ?? -1,
+				page.after?.[1] ?? "",
+				page.limit + 1,
+			)
+			.toArray();
+		const listed = pageOf(rows, page.limit, (row) => [row.created_at_ms, row.id]);
+		return { items: listed.items.map((row) => subscriptionView(row, ref.topic)), next: listed.next };
 	}
 
 	getSubscription(ref: TopicRef, id: string): Result<SubscriptionView & { partitions: LaneView[] }> {

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { KEY_SECRET_PATTERN } from "../../src/auth/secret.ts";
-import { AUDIT_RETENTION_MS } from "../../src/shared/limits.ts";
+import { AUDIT_RETENTION_MS, LIST_PAGE_LIMIT_MAX } from "../../src/shared/limits.ts";
 import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
 import { ADMIN_TOKEN, call, createTopic, expectError, fetchRecords, json, uniqueTopic } from "../helpers.ts";
 import { basic, createKey } from "./helpers.ts";
@@ -73,7 +73,7 @@ describe("API keys", () => {
 		const directory = env.KEY_STORE.getByName(KEY_STORE_NAME);
 		expect((await directory.deleteKey(key.id)).ok).toBe(true);
 		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: key.secret });
-		expect((await directory.listKeys()).map((k) => k.id)).not.toContain(key.id);
+		expect((await directory.listKeys({ after: null, limit: LIST_PAGE_LIMIT_MAX })).items.map((k) => k.id)).not.toContain(key.id);
 		const authority = keyAuthority(env, key.id);
 		expect(await authority.getKey(key.id)).toBeNull();
 	});

@@ -35,7 +35,7 @@ import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { type PollOptions, pollGroup } from "../group/consume.ts";
 import { describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
-import { GroupId, KAFKA_NAME_PATTERN, TopicName } from "../schemas.ts";
+import { GroupId, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const MemberId = z
@@ -45,6 +45,8 @@ const MemberId = z
 	.regex(KAFKA_NAME_PATTERN, "member ids use only letters, digits, '.', '_' and '-'");
 
 const GroupPath = z.object({ group: GroupId });
+/** Groups are listed by id: a cursor is the last group's id. */
+const GroupsQuery = listQuery(["string"]);
 const MemberPath = z.object({ group: GroupId, member: MemberId });
 
 const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -150,9 +152,9 @@ function requireSubscriptionRights(c: Context<AppEnv>, body: z.output<typeof Joi
 
 export const groupRoutes = new Hono<AppEnv>()
 	.get("/", async (c) => {
-		const groups = await groupDirectory(c.env).list();
-		const visible = groups.filter(({ group }) => may(c, groupResource(group), "describe"));
-		return c.json({ groups: visible.map(({ group, state, members }) => ({ group, state, members })) });
+		const page = await groupDirectory(c.env).listPage(validate(GroupsQuery, c.req.query()));
+		const visible = page.items.filter(({ group }) => may(c, groupResource(group), "describe"));
+		return c.json({ groups: visible.map(({ group, state, members }) => ({ group, state, members })), ...nextCursor(page) });
 	})
 	.all("/", methodNotAllowed)
 	.get("/:group", async (c) => {

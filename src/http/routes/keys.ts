@@ -20,7 +20,7 @@ import { keyStore } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
-import { count } from "../schemas.ts";
+import { count, listQuery, nextCursor } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const AclEntryBody = z.strictObject({
@@ -47,6 +47,9 @@ const CreateKeyBody = z.strictObject({
 	quotas: QuotasBody.optional().default({}),
 });
 
+/** Keys are listed oldest first: a cursor is the last key's creation time and id. */
+const KeysQuery = listQuery(["number", "string"]);
+
 const KeyPath = z.object({ id: z.string().regex(KEY_ID_PATTERN, "key ids are 20 hex digits") });
 
 function keyView(key: KeyInfo) {
@@ -61,8 +64,8 @@ export const keyRoutes = new Hono<AppEnv>()
 		return c.json({ ...keyView(created), secret: created.secret }, 201);
 	})
 	.get("/", async (c) => {
-		const keys = await keyStore(c.env).listKeys();
-		return c.json({ keys: keys.map(keyView) });
+		const page = await keyStore(c.env).listKeys(validate(KeysQuery, c.req.query()));
+		return c.json({ keys: page.items.map(keyView), ...nextCursor(page) });
 	})
 	.all("/", methodNotAllowed)
 	.delete("/:id", async (c) => {

@@ -19,8 +19,20 @@ import type { StartPosition, TopicRef, UpdateSubscription } from "../../webhook/
 import { allowPrivate, checkWebhookUrl, resolveOverHttps } from "../../webhook/url-policy.ts";
 import type { AppEnv } from "../app-env.ts";
 import { readJson, validate } from "../body.ts";
-import { CreateSubscriptionBody, DeliveriesQuery, ReplayBody, SubscriptionPath, TopicPath, UpdateSubscriptionBody } from "../schemas.ts";
+import {
+	CreateSubscriptionBody,
+	DeliveriesQuery,
+	listQuery,
+	nextCursor,
+	ReplayBody,
+	SubscriptionPath,
+	TopicPath,
+	UpdateSubscriptionBody,
+} from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+
+/** Subscriptions are listed oldest first: a cursor is the last one's creation time and id. */
+const SubscriptionsQuery = listQuery(["number", "string"]);
 
 /** The topic of the path, as its dispatcher needs it. */
 async function topicRef(c: Context<AppEnv>): Promise<TopicRef> {
@@ -65,7 +77,8 @@ export const subscriptionRoutes = new Hono<AppEnv>()
 	})
 	.get("/:topic/subscriptions", async (c) => {
 		const ref = await topicRef(c);
-		return c.json({ subscriptions: await webhookDispatcher(c.env, ref.topicId).listSubscriptions(ref) });
+		const page = await webhookDispatcher(c.env, ref.topicId).listSubscriptions(ref, validate(SubscriptionsQuery, c.req.query()));
+		return c.json({ subscriptions: page.items, ...nextCursor(page) });
 	})
 	.all("/:topic/subscriptions", methodNotAllowed)
 	.get("/:topic/subscriptions/:id", async (c) => {

@@ -13,8 +13,11 @@ import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
-import { CreateTopicBody, TopicPath, UpdateTopicBody } from "../schemas.ts";
+import { CreateTopicBody, listQuery, nextCursor, TopicPath, UpdateTopicBody } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
+
+/** Topics are listed by name: a cursor is the last topic's name. */
+const TopicsQuery = listQuery(["string"]);
 
 export function topicSummary(meta: TopicMeta): { name: string; partitions: number; config: TopicMeta["config"] } {
 	return { name: meta.name, partitions: meta.partitions, config: meta.config };
@@ -41,8 +44,10 @@ export const topicRoutes = new Hono<AppEnv>()
 		return c.json(topicSummary(meta), 201);
 	})
 	.get("/", async (c) => {
-		const topics = await topicRegistry(c.env).listTopics();
-		return c.json({ topics: topics.filter((t) => may(c, topicResource(t.name), "describe")).map(topicSummary) });
+		// A page is filtered by what the caller may see, so it can hold fewer topics than the limit and still go on.
+		const page = await topicRegistry(c.env).listTopicsPage(validate(TopicsQuery, c.req.query()));
+		const visible = page.items.filter((t) => may(c, topicResource(t.name), "describe"));
+		return c.json({ topics: visible.map(topicSummary), ...nextCursor(page) });
 	})
 	.all("/", methodNotAllowed)
 	.get("/:topic", async (c) => {
