@@ -67,7 +67,7 @@ export const GROUP_DDL: readonly string[] = [
 	`INSERT OR IGNORE INTO group_state (id, status) VALUES (1, 'new')`,
 ];
 
-export const DIRECTORY_SCHEMA_VERSION = 1;
+export const DIRECTORY_SCHEMA_VERSION = 2;
 
 export const DIRECTORY_DDL: readonly string[] = [
 	// One row per group ever admitted; deleted groups stay as 'dead' tombstones for GROUP_TOMBSTONE_MS.
@@ -78,4 +78,6 @@ export const DIRECTORY_DDL: readonly string[] = [
 		generation INTEGER NOT NULL CHECK (generation >= 0),
 		updated_at_ms INTEGER NOT NULL
 	)`,
+	// v2: admission purges expired tombstones by a range of this index, not a scan of every group.
+	"CREATE INDEX IF NOT EXISTS groups_dead_by_time ON groups (updated_at_ms) WHERE state = 'dead'",
 ];
