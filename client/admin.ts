@@ -7,6 +7,21 @@
 import type { Http } from "./http.ts";
 import { seg } from "./http.ts";
 
+/**
+ * Every item of a listing, page after page: the server answers at most 1,000 per page and a `next_cursor` for the
+ * rest (null on the last page).
+ */
+async function allPages<T>(http: Http, path: string, field: string): Promise<T[]> {
+	const items: T[] = [];
+	let cursor: string | undefined;
+	do {
+		const page = await http.request<Record<string, unknown> & { next_cursor?: string | null }>("GET", path, { query: { cursor } });
+		items.push(...(page[field] as T[]));
+		cursor = page.next_cursor ?? undefined;
+	} while (cursor !== undefined);
+	return items;
+}
+
 export type TopicConfig = Readonly<Record<string, string | number | null>>;
 
 export interface TopicSummary {
@@ -89,7 +104,7 @@ export class Topics {
 	}
 
 	async list(): Promise<TopicSummary[]> {
-		return (await this.#http.request<{ topics: TopicSummary[] }>("GET", "/v1/topics")).topics;
+		return allPages(this.#http, "/v1/topics", "topics");
 	}
 
 	/** The topic with each partition's log start offset and high watermark. */
@@ -120,7 +135,7 @@ export class Groups {
 	}
 
 	async list(): Promise<GroupSummary[]> {
-		return (await this.#http.request<{ groups: GroupSummary[] }>("GET", "/v1/groups")).groups;
+		return allPages(this.#http, "/v1/groups", "groups");
 	}
 
 	/** Members, assignment, and per partition the committed offset, high watermark and lag. */
@@ -150,7 +165,7 @@ export class Keys {
 	}
 
 	async list(): Promise<KeyInfo[]> {
-		return (await this.#http.request<{ keys: KeyInfo[] }>("GET", "/v1/keys")).keys;
+		return allPages(this.#http, "/v1/keys", "keys");
 	}
 
 	async delete(id: string): Promise<void> {
@@ -170,7 +185,7 @@ export class Subscriptions {
 	}
 
 	async list(topic: string): Promise<Subscription[]> {
-		return (await this.#http.request<{ subscriptions: Subscription[] }>("GET", `/v1/topics/${seg(topic)}/subscriptions`)).subscriptions;
+		return allPages(this.#http, `/v1/topics/${seg(topic)}/subscriptions`, "subscriptions");
 	}
 
 	get(topic: string, id: string): Promise<Subscription> {
