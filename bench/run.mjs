@@ -31,7 +31,7 @@ import { groupConsumeScenario } from "./group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { openEventStream, startWebhookReceiver } from "./lib/live.mjs";
 import { latencySummary, QUIET_OTHER_PERCENT, QUIET_WAIT_BUDGET_MS, round, runLoad, startCpuMeter, waitForQuiet } from "./lib/load.mjs";
-import { bundleWorker, durableObjectsFromToml, startMiniflare } from "./lib/miniflare.mjs";
+import { bundleWorker, checkpointSqlite, durableObjectsFromToml, startMiniflare } from "./lib/miniflare.mjs";
 import { connectNats } from "./lib/nats.mjs";
 import { freePort, killAllPeersSync, startPeer, versionOf, which } from "./lib/peers.mjs";
 import { descendantCpuSeconds } from "./lib/procstat.mjs";
@@ -733,8 +733,11 @@ async function logScaleRow(bundles, snapshot) {
 			stoppers.add(server.stop);
 			return { url: server.url, stop: () => stoppers.delete(server.stop) && server.stop() };
 		};
+		const sqlite3 = which("sqlite3");
+		const checkpoint = async () => sqlite3 !== null && (await checkpointSqlite(persistDir, sqlite3)) > 0;
 		const batches = Number(process.env.BENCH_LOG_SCALE_BATCHES ?? LOG_SCALE_BATCHES);
-		return { ...row, ...(await logScaleScenario({ start, token: TOKEN, batches, log: (line) => console.error(`    ${line}`) })) };
+		const log = (line) => console.error(`    ${line}`);
+		return { ...row, ...(await logScaleScenario({ start, checkpoint, token: TOKEN, batches, log })) };
 	} catch (error) {
 		return { ...row, failed: String(error?.message ?? error), aborted: true };
 	}
