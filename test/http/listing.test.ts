@@ -47,7 +47,8 @@ afterAll(async () => {
 	for (const topic of topicsToDelete) await call("DELETE", `/v1/topics/${topic}`);
 });
 
-describe("listings page with a cursor", () => {
+/** Each test creates several objects one request after another: give a busy machine time. */
+describe("listings page with a cursor", { timeout: 30_000 }, () => {
 	it("pages GET /v1/topics by name, every topic once, in order", async () => {
 		for (let i = 0; i < 5; i++) await createTopic(uniqueTopic("list"));
 		const whole = await onePage("/v1/topics", "topics", (t) => t.name as string);

@@ -20,6 +20,8 @@ const WAKE_UP_ROWS_MAX = 32;
 const HOUR_MS = 60 * 60 * 1000;
 /** Batches old enough for retention.ms = 1 h in the retention test. */
 const EXPIRED_BATCHES = 10;
+/** Filling 22,000 batches takes a second or two on an idle machine; a busy one needs more. */
+const FILL_TIMEOUT_MS = 120_000;
 
 /**
  * Runs `work` with every `sql.exec` in the isolate counted (the storage API's prototype is wrapped for that long),
@@ -114,22 +116,26 @@ async function tailFetchRows(batches: number): Promise<{ wakeUp: number; tail: n
 }
 
 describe("the log at scale", () => {
-	it("reads as many rows for a tail fetch and a wake-up on 20,000 stored batches as on 2,000", async () => {
-		const short = await tailFetchRows(SHORT_LOG_BATCHES);
-		const long = await tailFetchRows(LONG_LOG_BATCHES);
-		console.log(`rows read: short log ${JSON.stringify(short)}, long log ${JSON.stringify(long)}`);
-		// The meter sees a scan: the old query reads (nearly) the whole log to reach its tail.
-		expect(long.scan).toBeGreaterThanOrEqual(LONG_LOG_BATCHES - FETCH_RECORDS);
-		expect(long.scan).toBeGreaterThan(5 * short.scan);
-		// A fetch reads one row per batch it returns, plus the seek: the same at the tail and the head, on either log.
-		expect(long.tail).toBeLessThanOrEqual(FETCH_RECORDS + 2);
-		expect(long.tail).toBe(short.tail);
-		expect(long.head).toBe(short.head);
-		// A wake-up reads the schema catalogue (about 20 rows: one per table and index), the schema version, the
-		// state row, the newest batch and the append watchers: a constant.
-		expect(long.wakeUp).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
-		expect(long.wakeUp).toBe(short.wakeUp);
-	});
+	it(
+		"reads as many rows for a tail fetch and a wake-up on 20,000 stored batches as on 2,000",
+		async () => {
+			const short = await tailFetchRows(SHORT_LOG_BATCHES);
+			const long = await tailFetchRows(LONG_LOG_BATCHES);
+			console.log(`rows read: short log ${JSON.stringify(short)}, long log ${JSON.stringify(long)}`);
+			// The meter sees a scan: the old query reads (nearly) the whole log to reach its tail.
+			expect(long.scan).toBeGreaterThanOrEqual(LONG_LOG_BATCHES - FETCH_RECORDS);
+			expect(long.scan).toBeGreaterThan(5 * short.scan);
+			// A fetch reads one row per batch it returns, plus the seek: the same at the tail and the head, on either log.
+			expect(long.tail).toBeLessThanOrEqual(FETCH_RECORDS + 2);
+			expect(long.tail).toBe(short.tail);
+			expect(long.head).toBe(short.head);
+			// A wake-up reads the schema catalogue (about 20 rows: one per table and index), the schema version, the
+			// state row, the newest batch and the append watchers: a constant.
+			expect(long.wakeUp).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
+			expect(long.wakeUp).toBe(short.wakeUp);
+		},
+		FILL_TIMEOUT_MS,
+	);
 });
 
 interface Totals {
@@ -185,15 +191,19 @@ async function retentionRows(batches: number): Promise<{ pass: number; keyScan: 
 }
 
 describe("background passes at scale", () => {
-	it("reads as many rows for a retention pass on a compacted topic of 20,000 keys as of 2,000", async () => {
-		const short = await retentionRows(SHORT_LOG_BATCHES);
-		const long = await retentionRows(LONG_LOG_BATCHES);
-		console.log(`retention rows read: short log ${JSON.stringify(short)}, long log ${JSON.stringify(long)}`);
-		expect(long.keyScan).toBeGreaterThanOrEqual(LONG_LOG_BATCHES - EXPIRED_BATCHES);
-		// The batches it deletes and one more, their keys, the state row and the alarm's own look-ups.
-		expect(long.pass).toBeLessThanOrEqual(5 * EXPIRED_BATCHES + WAKE_UP_ROWS_MAX);
-		expect(long.pass).toBe(short.pass);
-	});
+	it(
+		"reads as many rows for a retention pass on a compacted topic of 20,000 keys as of 2,000",
+		async () => {
+			const short = await retentionRows(SHORT_LOG_BATCHES);
+			const long = await retentionRows(LONG_LOG_BATCHES);
+			console.log(`retention rows read: short log ${JSON.stringify(short)}, long log ${JSON.stringify(long)}`);
+			expect(long.keyScan).toBeGreaterThanOrEqual(LONG_LOG_BATCHES - EXPIRED_BATCHES);
+			// The batches it deletes and one more, their keys, the state row and the alarm's own look-ups.
+			expect(long.pass).toBeLessThanOrEqual(5 * EXPIRED_BATCHES + WAKE_UP_ROWS_MAX);
+			expect(long.pass).toBe(short.pass);
+		},
+		FILL_TIMEOUT_MS,
+	);
 
 	it("keeps the running totals equal to the batches through appends, compaction and retention", async () => {
 		const name = uniqueTopic("totals");
@@ -217,25 +227,29 @@ describe("background passes at scale", () => {
 		});
 	});
 
-	it("upgrades a partition stored before the totals existed: sums its batches once, then wakes up cheaply", async () => {
-		const { stub } = await filledPartition(SHORT_LOG_BATCHES);
-		await runInDurableObject(stub, (_, state) => {
-			const sql = state.storage.sql;
-			const before = totals(sql).summed;
-			// Back to schema v2: no totals, no key index.
-			sql.exec("DROP INDEX record_keys_by_offset");
-			for (const column of ["stored_bytes", "stored_batches", "stored_records"])
-				sql.exec(`ALTER TABLE partition_state DROP COLUMN ${column}`);
-			sql.exec("UPDATE schema_version SET version = 2");
-			const upgrade = rowsReadBy(state, () => new PartitionLog(state, env));
-			expect(upgrade.rowsRead).toBeGreaterThanOrEqual(SHORT_LOG_BATCHES);
-			expect(totals(sql).kept).toEqual(before);
-			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(PARTITION_SCHEMA_VERSION);
-			expect(upgrade.result.offsets().highWatermark).toBe(SHORT_LOG_BATCHES);
-			const next = rowsReadBy(state, () => new PartitionLog(state, env));
-			expect(next.rowsRead).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
-		});
-	});
+	it(
+		"upgrades a partition stored before the totals existed: sums its batches once, then wakes up cheaply",
+		async () => {
+			const { stub } = await filledPartition(SHORT_LOG_BATCHES);
+			await runInDurableObject(stub, (_, state) => {
+				const sql = state.storage.sql;
+				const before = totals(sql).summed;
+				// Back to schema v2: no totals, no key index.
+				sql.exec("DROP INDEX record_keys_by_offset");
+				for (const column of ["stored_bytes", "stored_batches", "stored_records"])
+					sql.exec(`ALTER TABLE partition_state DROP COLUMN ${column}`);
+				sql.exec("UPDATE schema_version SET version = 2");
+				const upgrade = rowsReadBy(state, () => new PartitionLog(state, env));
+				expect(upgrade.rowsRead).toBeGreaterThanOrEqual(SHORT_LOG_BATCHES);
+				expect(totals(sql).kept).toEqual(before);
+				expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(PARTITION_SCHEMA_VERSION);
+				expect(upgrade.result.offsets().highWatermark).toBe(SHORT_LOG_BATCHES);
+				const next = rowsReadBy(state, () => new PartitionLog(state, env));
+				expect(next.rowsRead).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
+			});
+		},
+		FILL_TIMEOUT_MS,
+	);
 });
 
 afterAll(() => abortAllDurableObjects());
