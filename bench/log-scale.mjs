@@ -24,7 +24,7 @@ import { createClient } from "./lib/http.mjs";
 import { percentile, round } from "./lib/load.mjs";
 
 export const LOG_SCALE_BATCHES = 100_000;
-/** Ratios the issue asks for: tail within 1.2× of head, a long log's cold start within 1.2× of a short one's. */
+/** Targets: a fetch at the tail within 1.2× of one at the head; a long log's cold start within 1.2× of a short one's. */
 export const LOG_SCALE_RATIO_MAX = 1.2;
 const FILL_CONCURRENCY = 48;
 const FILL_ATTEMPTS = 5;
