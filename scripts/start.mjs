@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * `npm start`: a local Tributary broker on http://127.0.0.1:8787 (or $PORT), on workerd, with its data on disk
  * under .wrangler/state (the same place and layout `wrangler dev` uses, so either can read the other's data).
@@ -13,13 +14,20 @@
  */
 
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { ensureAdminToken } from "./lib/dev-vars.mjs";
-import { DEFAULT_PERSIST_TO, PROJECT_ROOT, startLocalBroker, WRANGLER_BIN, wranglerEnv } from "./lib/local-broker.mjs";
-import { descendants, signal } from "./lib/process-tree.mjs";
-
-const HOST = "127.0.0.1";
+import {
+	assertPortFree,
+	DEFAULT_PERSIST_TO,
+	descendants,
+	ensureAdminToken,
+	HOST,
+	PROJECT_ROOT,
+	signal,
+	startLocalBroker,
+	WRANGLER_BIN,
+	wranglerDevArgs,
+	wranglerEnv,
+} from "./lib/index.mjs";
 
 function usage() {
 	console.log(`usage: npm start [-- --wrangler]
@@ -33,17 +41,6 @@ function parsePort(value) {
 	const port = Number(value ?? 8787);
 	if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(value)}`);
 	return port;
-}
-
-/** Fails early (before bundling) with a clear message if something already listens on the port. */
-function assertPortFree(port) {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once("error", (error) => {
-			reject(error.code === "EADDRINUSE" ? new Error(`port ${port} is in use; stop whatever holds it or set PORT`) : error);
-		});
-		server.listen(port, HOST, () => server.close(() => resolve()));
-	});
 }
 
 function banner({ url, token, created, runtime }) {
@@ -106,7 +103,7 @@ function startWrangler({ port, token, created }) {
 	const url = `http://${HOST}:${port}`;
 	banner({ url, token, created, runtime: "wrangler dev" });
 	// Not via npx: the .bin shim spawns wrangler's real CLI as a child, and signals must reach it and workerd.
-	const child = spawn(WRANGLER_BIN, ["dev", "--ip", HOST, "--port", String(port), "--persist-to", DEFAULT_PERSIST_TO], {
+	const child = spawn(WRANGLER_BIN, wranglerDevArgs({ port, persistTo: DEFAULT_PERSIST_TO }), {
 		cwd: PROJECT_ROOT,
 		env: wranglerEnv(),
 		stdio: "inherit",

@@ -5,7 +5,7 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { descendantCpuSeconds, machineBusySeconds, processCpuSeconds } from "./procstat.mjs";
+import { descendantCpuSeconds, machineBusySeconds } from "../../scripts/lib/index.mjs";
 
 const MAX_REQUESTS_PER_PHASE = 200_000;
 
@@ -162,5 +162,3 @@ export function round(n, digits) {
 	const f = 10 ** digits;
 	return Math.round(n * f) / f;
 }
-
-export { processCpuSeconds };

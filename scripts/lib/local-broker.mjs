@@ -1,8 +1,9 @@
+// @ts-check
 /**
  * @module
- * A local Tributary broker on workerd through Miniflare's API: bundle the Worker with wrangler (exactly what
- * `wrangler deploy` would upload), then serve it from one Miniflare instance. Compared with `wrangler dev` this
- * skips wrangler's proxy worker and file watcher, so requests take one hop instead of two.
+ * A Worker on workerd through Miniflare's API: bundle it with wrangler (exactly what `wrangler deploy` would
+ * upload), then serve it from one Miniflare instance configured from its wrangler.toml. Compared with
+ * `wrangler dev` this skips wrangler's proxy worker and file watcher, so requests take one hop instead of two.
  *
  * State lives where `wrangler dev --persist-to <dir>` keeps it (`<dir>/v3/do/<worker>-<Class>/<id>.sqlite`),
  * under the same Worker name, so `npm start` and `wrangler dev` read and write the same Durable Objects.
@@ -11,48 +12,61 @@
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
+import { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 import { readWranglerConfig } from "./wrangler-config.mjs";
 
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const WRANGLER_BIN = join(PROJECT_ROOT, "node_modules", ".bin", "wrangler");
-export const DEFAULT_PERSIST_TO = join(PROJECT_ROOT, ".wrangler", "state");
-export const DEFAULT_OUTDIR = join(PROJECT_ROOT, ".wrangler", "dist");
+/** Runtime output lines kept by a broker started with `captureOutput`. */
+const OUTPUT_LINES_KEPT = 1_000;
 
-/** Environment for wrangler child processes: no telemetry, no network look-ups for `request.cf`. */
-export function wranglerEnv(extra = {}) {
-	return { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", ...extra };
-}
-
-/** Runs a command to completion, collecting its output; rejects with that output if it fails. */
+/**
+ * Runs a command to completion, collecting its output; rejects with the lines that say what went wrong.
+ * @param {string} command
+ * @param {string[]} args
+ * @param {import("node:child_process").SpawnOptions} options
+ * @returns {Promise<string>}
+ */
 function run(command, args, options) {
 	return new Promise((resolvePromise, reject) => {
 		const child = spawn(command, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
 		let output = "";
-		child.stdout.on("data", (chunk) => {
+		child.stdout?.on("data", (chunk) => {
 			output += chunk;
 		});
-		child.stderr.on("data", (chunk) => {
+		child.stderr?.on("data", (chunk) => {
 			output += chunk;
 		});
 		child.on("error", reject);
 		child.on("close", (code, sig) => {
 			if (code === 0) resolvePromise(output);
-			else reject(new Error(`${command} ${args.join(" ")} failed (${sig ?? `exit ${code}`}):\n${output}`));
+			else reject(new Error(`${command} ${args.join(" ")} failed (${sig ?? `exit ${code}`}):\n${errorLines(output)}`));
 		});
 	});
 }
 
 /**
- * Bundles the Worker with `wrangler deploy --dry-run --outdir <outdir>` and returns the path of its entry module.
- * Takes about 2 s.
+ * What wrangler said about a failure (esbuild errors and their locations), not the whole dump.
+ * @param {string} output
  */
-export async function bundleWorker({ outdir = DEFAULT_OUTDIR, configPath = join(PROJECT_ROOT, "wrangler.toml") } = {}) {
+export function errorLines(output) {
+	const said = stripVTControlCharacters(output).split("\n");
+	const lines = said.map((line) => line.trimEnd()).filter((line) => /ERROR|✘|error|\.ts:\d+|╵|│/.test(line));
+	return (lines.length > 0 ? lines : said.slice(-12)).slice(0, 12).join("\n");
+}
+
+/**
+ * Bundles a Worker with `wrangler deploy --dry-run --outdir <outdir>`; returns the path of its entry module.
+ * Takes about 2 s.
+ * @param {{ root?: string, configPath?: string, outdir?: string }} [options]
+ *   `root`: the project directory (default this checkout); `configPath`: relative to it (default wrangler.toml)
+ * @returns {Promise<string>}
+ */
+export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler.toml", outdir = DEFAULT_OUTDIR } = {}) {
 	const started = Date.now();
-	const absoluteOutdir = resolve(outdir);
+	const absoluteOutdir = resolve(root, outdir);
 	await run(WRANGLER_BIN, ["deploy", "--dry-run", "--config", configPath, "--outdir", absoluteOutdir], {
-		cwd: PROJECT_ROOT,
-		env: wranglerEnv({ WRANGLER_HIDE_BANNER: "true" }),
+		cwd: root,
+		env: wranglerEnv({ WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0" }),
 	});
 	// wrangler names the bundle after the entry point (src/index.ts → index.js).
 	const candidates = existsSync(absoluteOutdir)
@@ -64,40 +78,60 @@ export async function bundleWorker({ outdir = DEFAULT_OUTDIR, configPath = join(
 }
 
 /**
- * Starts the broker. Options (all optional):
- * - `token`: the ADMIN_TOKEN binding (required unless `bindings.ADMIN_TOKEN` is given)
- * - `bindings`: further plain-text bindings (e.g. the rest of .dev.vars); wrangler.toml `[vars]` are included
- * - `host` (127.0.0.1), `port` (8787; 0 picks a free one)
- * - `persistTo`: the directory `wrangler dev --persist-to` would be given (default `.wrangler/state`)
- * - `outdir`: where the bundle goes (default `.wrangler/dist`); `scriptPath`: serve an existing bundle instead
- * - `quiet`: no Miniflare log lines (request log, "Ready on")
- *
- * Returns `{ url, port, persistRoot, scriptPath, miniflare, dispose }`; `url` has no trailing slash.
+ * @typedef {object} LocalBrokerOptions
+ * @property {string} [token]  the ADMIN_TOKEN binding (required unless `bindings.ADMIN_TOKEN` is given)
+ * @property {Record<string, string>} [bindings]  further plain-text bindings; wrangler.toml `[vars]` are included
+ * @property {string} [host]  default 127.0.0.1
+ * @property {number} [port]  default 8787; 0 picks a free one
+ * @property {string} [persistTo]  the directory `wrangler dev --persist-to` would be given (default .wrangler/state)
+ * @property {string} [root]  the project directory (default this checkout)
+ * @property {string} [configPath]  relative to `root` (default wrangler.toml)
+ * @property {string} [outdir]  where the bundle goes (default .wrangler/dist)
+ * @property {string} [scriptPath]  serve an existing bundle (from `bundleWorker`) instead of bundling
+ * @property {boolean} [quiet]  no Miniflare log lines (request log, "Ready on"); warnings still show
+ * @property {boolean} [captureOutput]  keep what the Worker prints in `output()` instead of printing it
+ */
+
+/**
+ * @typedef {object} LocalBroker
+ * @property {string} url  no trailing slash
+ * @property {number} port
+ * @property {string} persistRoot
+ * @property {string} scriptPath
+ * @property {import("miniflare").Miniflare} miniflare
+ * @property {() => string[]} output  the Worker's output lines (with `captureOutput`; empty otherwise)
+ * @property {() => Promise<void>} dispose
+ */
+
+/**
+ * Starts a Worker on Miniflare, configured from its wrangler.toml (name, compatibility date and flags, Durable
+ * Objects, R2 buckets, vars).
+ * @param {LocalBrokerOptions} [options]
+ * @returns {Promise<LocalBroker>}
+ * @example
+ * const broker = await startLocalBroker({ token, port: 0, persistTo: tempDir, quiet: true });
+ * await fetch(`${broker.url}/healthz`);
+ * await broker.dispose();
  */
 export async function startLocalBroker(options = {}) {
-	const {
-		token,
-		bindings = {},
-		host = "127.0.0.1",
-		port = 8787,
-		persistTo = DEFAULT_PERSIST_TO,
-		outdir = DEFAULT_OUTDIR,
-		quiet = false,
-		configPath = join(PROJECT_ROOT, "wrangler.toml"),
-	} = options;
-	const adminToken = token ?? bindings.ADMIN_TOKEN;
+	const { bindings = {}, host = HOST, port = 8787, persistTo = DEFAULT_PERSIST_TO, root = PROJECT_ROOT } = options;
+	const { configPath = "wrangler.toml", outdir = DEFAULT_OUTDIR, quiet = false, captureOutput = false } = options;
+	const adminToken = options.token ?? bindings.ADMIN_TOKEN;
 	if (typeof adminToken !== "string" || adminToken === "") throw new Error("startLocalBroker needs a token");
-	const config = readWranglerConfig(configPath);
-	const scriptPath = options.scriptPath ?? (await bundleWorker({ outdir, configPath }));
+	const config = readWranglerConfig(resolve(root, configPath));
+	const scriptPath = options.scriptPath ?? (await bundleWorker({ root, configPath, outdir }));
 	const persistRoot = join(resolve(persistTo), "v3");
+	/** @type {string[]} */
+	const lines = [];
 	// Imported here, not at the top: loading miniflare takes ~1 s, and the wrangler-dev paths never need it.
-	const { Log, LogLevel, Miniflare, NoOpLog } = await import("miniflare");
+	const { Log, LogLevel, Miniflare } = await import("miniflare");
 	const miniflare = new Miniflare({
 		host,
 		port,
 		cf: false,
-		log: quiet ? new NoOpLog() : new Log(LogLevel.INFO),
+		log: new Log(quiet ? LogLevel.WARN : LogLevel.INFO),
 		defaultPersistRoot: persistRoot,
+		...(captureOutput ? { handleRuntimeStdio: (stdout, stderr) => keepLines([stdout, stderr], lines) } : {}),
 		workers: [
 			{
 				name: config.name,
@@ -109,6 +143,7 @@ export async function startLocalBroker(options = {}) {
 				compatibilityFlags: config.compatibilityFlags,
 				bindings: { ...config.vars, ...bindings, ADMIN_TOKEN: adminToken },
 				durableObjects: config.durableObjects,
+				r2Buckets: config.r2Buckets,
 			},
 		],
 	});
@@ -119,6 +154,7 @@ export async function startLocalBroker(options = {}) {
 		await miniflare.dispose().catch(() => {});
 		throw error;
 	}
+	/** @type {Promise<void> | undefined} */
 	let disposed;
 	return {
 		url: ready.origin,
@@ -126,9 +162,27 @@ export async function startLocalBroker(options = {}) {
 		persistRoot,
 		scriptPath,
 		miniflare,
+		output: () => [...lines],
 		dispose() {
 			disposed ??= miniflare.dispose();
 			return disposed;
 		},
 	};
+}
+
+/**
+ * Keeps the non-empty lines of `streams` in `sink` (up to OUTPUT_LINES_KEPT).
+ * @param {import("node:stream").Readable[]} streams
+ * @param {string[]} sink
+ */
+function keepLines(streams, sink) {
+	for (const stream of streams) {
+		let pending = "";
+		stream.setEncoding("utf8");
+		stream.on("data", (/** @type {string} */ chunk) => {
+			const parts = (pending + chunk).split("\n");
+			pending = parts.pop() ?? "";
+			for (const line of parts) if (line.trim() !== "" && sink.length < OUTPUT_LINES_KEPT) sink.push(line);
+		});
+	}
 }

@@ -1,43 +1,88 @@
+// @ts-check
 /**
  * @module
- * Process-tree helpers (Linux, via /proc): list a process's descendants and signal them by PID. Used to stop
- * `wrangler dev` cleanly and to kill its workerd children outright. Never signals anything by name.
+ * The process table (Linux, via /proc): list a process's descendants, signal them by PID, and count the CPU time
+ * they used. Used to stop `wrangler dev` cleanly, to kill its workerd children outright, and by the bench to say
+ * whether the server or the load generator was the bottleneck. Never signals anything by name.
  */
 
+import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
 /**
- * Every process visible in /proc as `{ pid, ppid, pgid, name, state }`, zombies included (`state` "Z").
- * Processes that exit mid-scan are skipped.
+ * @typedef {object} ProcessInfo
+ * @property {number} pid
+ * @property {number} ppid
+ * @property {number} pgid
+ * @property {string} name   the command name (`comm`)
+ * @property {string} state  "R", "S", "Z" (zombie), …
+ * @property {number} cpuTicks  user + system time, its reaped children's included (clock ticks)
+ */
+
+/** Clock ticks per second (`getconf CLK_TCK`; 100 on every usual Linux). */
+const TICKS_PER_SECOND = (() => {
+	try {
+		return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+	} catch {
+		return 100;
+	}
+})();
+
+/**
+ * One /proc/<pid>/stat line, or null if the process is gone.
+ * @param {string | number} pid
+ * @returns {ProcessInfo | null}
+ */
+function readStat(pid) {
+	let stat;
+	try {
+		stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+	} catch {
+		return null;
+	}
+	// "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses, so split after the last ")". After it:
+	// state(0) ppid(1) pgrp(2) … utime(11) stime(12) cutime(13) cstime(14).
+	const close = stat.lastIndexOf(")");
+	const fields = stat.slice(close + 2).split(" ");
+	const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
+	return {
+		pid: Number(pid),
+		name: stat.slice(stat.indexOf("(") + 1, close),
+		state: fields[0] ?? "",
+		ppid: Number(fields[1]),
+		pgid: Number(fields[2]),
+		cpuTicks: ticks,
+	};
+}
+
+/**
+ * Every process visible in /proc, zombies included (`state` "Z"); processes that exit mid-scan are skipped.
+ * Empty where there is no /proc.
+ * @returns {ProcessInfo[]}
  */
 export function listProcesses() {
+	let entries;
+	try {
+		entries = readdirSync("/proc");
+	} catch {
+		return [];
+	}
 	const processes = [];
-	for (const entry of readdirSync("/proc")) {
+	for (const entry of entries) {
 		if (!/^\d+$/.test(entry)) continue;
-		let stat;
-		try {
-			stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-		} catch {
-			continue;
-		}
-		// "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ")".
-		const open = stat.indexOf("(");
-		const close = stat.lastIndexOf(")");
-		const fields = stat.slice(close + 2).split(" ");
-		processes.push({
-			pid: Number(entry),
-			name: stat.slice(open + 1, close),
-			state: fields[0],
-			ppid: Number(fields[1]),
-			pgid: Number(fields[2]),
-		});
+		const info = readStat(entry);
+		if (info !== null) processes.push(info);
 	}
 	return processes;
 }
 
-/** All live descendants of `pid` (children, grandchildren, ...), parents before children. */
-export function descendants(pid) {
-	const processes = listProcesses().filter((p) => p.state !== "Z");
+/**
+ * The descendants of `pid` within `processes`, parents before children.
+ * @param {ProcessInfo[]} processes
+ * @param {number} pid
+ */
+function descendantsIn(processes, pid) {
+	/** @type {Map<number, ProcessInfo[]>} */
 	const byParent = new Map();
 	for (const p of processes) {
 		const siblings = byParent.get(p.ppid);
@@ -46,8 +91,8 @@ export function descendants(pid) {
 	}
 	const out = [];
 	const queue = [pid];
-	while (queue.length > 0) {
-		for (const child of byParent.get(queue.shift()) ?? []) {
+	for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
+		for (const child of byParent.get(next) ?? []) {
 			out.push(child);
 			queue.push(child.pid);
 		}
@@ -55,33 +100,54 @@ export function descendants(pid) {
 	return out;
 }
 
-/** Live (non-zombie) processes whose process group is `pgid` (a detached child's group id is its PID). */
+/**
+ * All live descendants of `pid` (children, grandchildren, …), parents before children.
+ * @param {number} pid
+ */
+export function descendants(pid) {
+	return descendantsIn(
+		listProcesses().filter((p) => p.state !== "Z"),
+		pid,
+	);
+}
+
+/**
+ * Live (non-zombie) processes whose process group is `pgid` (a detached child's group id is its PID).
+ * @param {number} pgid
+ */
 export function groupMembers(pgid) {
 	return listProcesses().filter((p) => p.pgid === pgid && p.state !== "Z");
 }
 
-/** Whether `pid` exists (a zombie counts as gone). */
+/**
+ * Whether `pid` exists (a zombie counts as gone).
+ * @param {number} pid
+ */
 export function isAlive(pid) {
-	try {
-		const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-		return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-	} catch {
-		return false;
-	}
+	const info = readStat(pid);
+	return info !== null && info.state !== "Z";
 }
 
-/** Sends `signal` to `pid` (or, with a negative number, to a process group); false if it was already gone. */
+/**
+ * Sends `sig` to `pid` (or, with a negative number, to a process group); false if it was already gone.
+ * @param {number} pid
+ * @param {NodeJS.Signals} sig
+ */
 export function signal(pid, sig) {
 	try {
 		process.kill(pid, sig);
 		return true;
 	} catch (error) {
-		if (error.code === "ESRCH") return false;
+		if (/** @type {NodeJS.ErrnoException} */ (error).code === "ESRCH") return false;
 		throw error;
 	}
 }
 
-/** The argv of `pid` (empty if it is gone or a kernel thread). */
+/**
+ * The argv of `pid` (empty if it is gone or a kernel thread).
+ * @param {number} pid
+ * @returns {string[]}
+ */
 export function commandLine(pid) {
 	try {
 		return readFileSync(`/proc/${pid}/cmdline`, "utf8")
@@ -89,5 +155,36 @@ export function commandLine(pid) {
 			.filter((arg) => arg !== "");
 	} catch {
 		return [];
+	}
+}
+
+/**
+ * CPU seconds of every descendant of `rootPid` (not the root itself), zombies included; NaN without /proc.
+ * @param {number} [rootPid]
+ */
+export function descendantCpuSeconds(rootPid = process.pid) {
+	const processes = listProcesses();
+	if (processes.length === 0) return Number.NaN;
+	return descendantsIn(processes, rootPid).reduce((sum, p) => sum + p.cpuTicks, 0) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds of one process and its descendants.
+ * @param {number} pid
+ */
+export function processCpuSeconds(pid) {
+	const own = readStat(pid)?.cpuTicks ?? 0;
+	return own / TICKS_PER_SECOND + descendantCpuSeconds(pid);
+}
+
+/** CPU seconds the whole machine has spent busy (all cores, all processes) since boot, from /proc/stat; NaN without. */
+export function machineBusySeconds() {
+	try {
+		const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+		// cpu user nice system idle iowait irq softirq steal …
+		const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+		return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+	} catch {
+		return Number.NaN;
 	}
 }

@@ -12,10 +12,9 @@
 
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { generateToken, sleep, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
-import { sleep, tempDir } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 const PRODUCERS = 4;
 const BATCH_RECORDS = 50;

@@ -8,11 +8,16 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
-import { bundleWorker, startLocalBroker } from "../../scripts/lib/local-broker.mjs";
+import {
+	bundleWorker,
+	generateToken,
+	startLocalBroker,
+	startWranglerDev,
+	stopAllWranglerDevs,
+	waitForPortClosed,
+} from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
-import { tempDir } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs, waitForPortClosed } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 const wranglerState = tempDir("restart-wrangler");
 const miniflareState = tempDir("restart-miniflare");

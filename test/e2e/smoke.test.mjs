@@ -4,11 +4,9 @@
 
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
-import { groupMembers } from "../../scripts/lib/process-tree.mjs";
+import { generateToken, groupMembers, startWranglerDev, stopAllWranglerDevs, waitForPortClosed } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
-import { tempDir } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs, waitForPortClosed } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 const state = tempDir("smoke");
 after(async () => {

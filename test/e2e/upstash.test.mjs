@@ -6,10 +6,9 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { Kafka } from "@upstash/kafka";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
-import { tempDir } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 const state = tempDir("upstash");
 after(async () => {

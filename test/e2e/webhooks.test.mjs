@@ -14,10 +14,9 @@ import { createServer } from "node:http";
 import { syncBuiltinESMExports } from "node:module";
 import { after, before, test } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { generateToken, HOST, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
-import { HOST, tempDir, waitUntil } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 /** Adds the var to every `wrangler dev` this process spawns (until the helper accepts vars itself). */
 function allowPrivateWebhooks() {

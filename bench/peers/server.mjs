@@ -1,6 +1,8 @@
+// @ts-check
 /**
- * Peer brokers for comparison, run from the bench on 127.0.0.1 and a free port: redis-server (in memory, and
- * with an append-only file fsynced every second) and nats-server with JetStream (file storage).
+ * @module
+ * Running a peer broker's server for comparison (redis-server, nats-server): spawned detached in its own process
+ * group on 127.0.0.1, waited for on its port, stopped by the group's id.
  */
 
 import { execFileSync, spawn } from "node:child_process";
@@ -25,19 +27,6 @@ export function versionOf(bin, args) {
 	} catch {
 		return "unknown";
 	}
-}
-
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort() {
-	return new Promise((resolve, reject) => {
-		const server = net.createServer();
-		server.unref();
-		server.on("error", reject);
-		server.listen(0, "127.0.0.1", () => {
-			const { port } = server.address();
-			server.close(() => resolve(port));
-		});
-	});
 }
 
 async function waitForPort(port, child, timeoutMs) {

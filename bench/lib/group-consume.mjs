@@ -1,6 +1,6 @@
 /**
- * Group-consume scenario (issue 3): records/s through a consumer group's poll + commit loop, to sit next to the
- * plain-fetch scenario. Requests go over the bench's lean keep-alive client (bench/lib/http.mjs), and a poll's
+ * Group-consume load: records/s through a consumer group's poll + commit loop, to sit next to the
+ * plain-fetch scenario. Requests go over the bench's lean keep-alive client (./http.mjs), and a poll's
  * answer is scanned for what a commit needs (each partition's last offset, the generation) rather than parsed in
  * full, as the fetch scenario reads only `next_offset`: on a 2-core machine, Node's fetch plus a JSON.parse of
  * every 0.5 MB answer kept the load generator at a full core and made it the bottleneck. Each member's first
@@ -19,10 +19,10 @@
  * // { records, bytes, requests, latenciesMs: [...], seconds, drained, committed, backlogRecords, fillMs }
  * // `backlogRecords` (default BACKLOG_RECORDS) may be lowered for a quick smoke run. `measure` (optional) wraps
  * // the joins and the measured loop: it is called with a function that runs them and must return what that
- * // returns (run.mjs waits for a quiet machine first and counts CPU around it).
+ * // returns (bench/scenarios/group.mjs waits for a quiet machine first and counts CPU around it).
  */
 
-import { createClient } from "./lib/http.mjs";
+import { createClient } from "./http.mjs";
 
 const PARTITIONS = 4;
 const MEMBERS = 4;

@@ -1,0 +1,102 @@
+// @ts-check
+/**
+ * @module
+ * Fetch throughput: one client paging 1,000 records at a time through a partition prefilled with 20,000 1 KiB
+ * records (wrapping at the end), on Tributary and the ceiling. Pages are followed on `next_offset`, read from the
+ * tail of the body; the first page is parsed in full and checked.
+ */
+
+import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
+import { runLoad } from "../lib/load.mjs";
+import { produceBodies } from "../lib/records.mjs";
+import { DURATION_MS, FETCH_RECORDS, PREFILL_RECORDS, RECORDS_PER_PRODUCE, WARMUP_MS } from "../settings.mjs";
+
+const NEXT_OFFSET = /"next_offset":(\d+)/;
+const PREFILL_CLIENTS = 4;
+
+/**
+ * Fills partition 0 with PREFILL_RECORDS records; returns how long it took.
+ * @param {import("../lib/http.mjs").HttpClient} http
+ * @param {string} topic
+ */
+async function prefill(http, topic) {
+	const bodies = produceBodies({ count: 16, perRequest: RECORDS_PER_PRODUCE, partition: 0, seed: 999 });
+	let next = 0;
+	const requests = PREFILL_RECORDS / RECORDS_PER_PRODUCE;
+	const started = Date.now();
+	await Promise.all(
+		Array.from({ length: PREFILL_CLIENTS }, async () => {
+			while (next < requests) {
+				const i = next++;
+				const response = await http.request("POST", `/v1/topics/${topic}/records`, bodies[i % bodies.length]);
+				if (response.status !== 200) throw new Error(`prefill: ${response.status} ${response.body.toString("utf8").slice(0, 300)}`);
+			}
+		}),
+	);
+	return Date.now() - started;
+}
+
+/**
+ * One fetch step: pages from `cursor.offset`, checks the first page in full, wraps at the end.
+ * @param {import("../lib/http.mjs").HttpClient} http
+ * @param {string} topic
+ * @param {{ offset: number, checked: boolean, check: string[] }} cursor
+ * @returns {import("../lib/load.mjs").Step}
+ */
+function fetchStep(http, topic, cursor) {
+	return async () => {
+		const from = cursor.offset;
+		const path = `/v1/topics/${topic}/partitions/0/records?offset=${from}&max_records=${FETCH_RECORDS}&max_bytes=16777216`;
+		const response = await http.request("GET", path);
+		if (response.status !== 200) {
+			return { status: response.status, error: `${response.status} ${response.body.toString("utf8").slice(0, 300)}` };
+		}
+		const tail = response.body.toString("latin1", Math.max(0, response.body.length - 160));
+		const next = Number(NEXT_OFFSET.exec(tail)?.[1] ?? Number.NaN);
+		if (!cursor.checked) {
+			cursor.checked = true;
+			const page = JSON.parse(response.body.toString("utf8"));
+			const dense =
+				page.records.length === FETCH_RECORDS &&
+				page.records.every((/** @type {{ offset: number }} */ r, /** @type {number} */ k) => r.offset === from + k);
+			if (!dense || page.next_offset !== from + FETCH_RECORDS) {
+				cursor.check.push(`first fetch from ${from}: ${page.records.length} records, next_offset ${page.next_offset}`);
+			}
+		}
+		if (!Number.isSafeInteger(next) || next <= from) {
+			return { status: response.status, error: `fetch from ${from} answered next_offset ${next}` };
+		}
+		cursor.offset = next >= PREFILL_RECORDS ? 0 : next;
+		return { status: response.status, sentBytes: 0, receivedBytes: response.receivedBytes, records: next - from };
+	};
+}
+
+/** @type {import("./types.js").ScenarioKind} */
+export const fetch = {
+	kind: "fetch",
+	targets: ["ceiling", "tributary"],
+	scenarios: [{ id: "fetch-1c-1p", label: "fetch 1000×1KB, 1 client, 1 partition", kind: "fetch", clients: 1, partitions: 1 }],
+	settings: { fetchRecords: FETCH_RECORDS, prefillRecords: PREFILL_RECORDS },
+	async run({ http, target }, scenario) {
+		const topic = `bench-${scenario.id}`;
+		await http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
+		const cursor = { offset: 0, checked: false, check: /** @type {string[]} */ ([]) };
+		let prefillMs = null;
+		if (target === "tributary") {
+			prefillMs = await prefill(http, topic);
+			const described = await http.json("GET", `/v1/topics/${topic}`);
+			if (described.partitions[0].high_watermark !== PREFILL_RECORDS) {
+				cursor.check.push(`prefill left high watermark ${described.partitions[0].high_watermark}, not ${PREFILL_RECORDS}`);
+			}
+		}
+		const step = fetchStep(http, topic, cursor);
+		const result = await runLoad({ clients: 1, warmupMs: WARMUP_MS, durationMs: DURATION_MS, serverCpu: descendantCpuSeconds, step });
+		return {
+			...result,
+			payloadMBPerSec: result.receivedMBPerSec,
+			meanResponseBytes: result.requests > 0 ? Math.round(result.receivedBytes / result.requests) : 0,
+			prefillMs,
+			verification: cursor.check.length === 0 ? "ok" : cursor.check,
+		};
+	},
+};

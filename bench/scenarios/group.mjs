@@ -1,0 +1,108 @@
+// @ts-check
+/**
+ * @module
+ * Consumer-group throughput (bench/lib/group-consume.mjs: 4 members poll + commit over 4 partitions, 1 KiB
+ * records), Tributary only, set beside the plain fetch scenario of the same runtime. This process's and the
+ * server's CPU are counted around the measured part only (not the backlog fill).
+ */
+
+import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
+import { fmt, noisy, oneLine, percentOf } from "../lib/format.mjs";
+import { groupConsumeScenario } from "../lib/group-consume.mjs";
+import { latencySummary, round, startCpuMeter, waitForQuiet } from "../lib/load.mjs";
+
+/** A measured window (no warm-up) over a backlog filled beforehand. */
+const DURATION_MS = Number(process.env.BENCH_GROUP_DURATION_MS ?? 3_000);
+const BACKLOG_RECORDS = Number(process.env.BENCH_GROUP_BACKLOG ?? 150_000);
+const MEMBERS = 4;
+
+/**
+ * @param {string} url
+ * @param {string} token
+ * @returns {Promise<import("./types.js").Result>}
+ */
+async function groupRun(url, token) {
+	let quietWaitMs = 0;
+	/** @type {import("./types.js").CpuShare | null} */
+	let cpu = null;
+	const result = await groupConsumeScenario({
+		baseUrl: url,
+		token,
+		durationMs: DURATION_MS,
+		backlogRecords: BACKLOG_RECORDS,
+		measure: async (run) => {
+			quietWaitMs = await waitForQuiet();
+			const meter = await startCpuMeter(descendantCpuSeconds);
+			const measured = await run();
+			cpu = await meter.stop(measured.seconds);
+			return measured;
+		},
+	});
+	const { records, bytes, requests, seconds } = result;
+	const check =
+		result.committed === records ? [] : [`polled ${records} records; the group's committed offsets add up to ${result.committed}`];
+	const rate = (/** @type {number} */ n, /** @type {number} */ digits) => (seconds > 0 ? round(n / seconds, digits) : 0);
+	return {
+		clients: MEMBERS,
+		seconds: round(seconds, 3),
+		requests,
+		records,
+		sentBytes: 0,
+		receivedBytes: bytes,
+		recordsPerSec: rate(records, 1),
+		requestsPerSec: rate(requests, 1),
+		sentMBPerSec: 0,
+		receivedMBPerSec: rate(bytes / 1e6, 2),
+		payloadMBPerSec: rate(bytes / 1e6, 2),
+		latencyMs: latencySummary([...result.latenciesMs].sort((a, b) => a - b)),
+		cpu,
+		quietWaitMs,
+		errors: 0,
+		errorSamples: [],
+		aborted: false,
+		backlogRecords: result.backlogRecords,
+		backlogFillMs: result.fillMs,
+		drained: result.drained,
+		verification: check.length === 0 ? "ok" : check,
+	};
+}
+
+/**
+ * One table line.
+ * @param {import("./types.js").Row} row
+ */
+function line(row) {
+	if (row.failed) return `| ${row.runtime} | failed: ${oneLine(row.failed, 120)} | | | | | | |`;
+	const window = `${row.seconds} s over a ${fmt(row.backlogRecords)}-record backlog${row.drained ? " (a member ran dry: window cut short)" : ""}`;
+	const latency = row.latencyMs ?? { p50: 0, p99: 0 };
+	const pct = /** @type {number | null} */ (row.percentOfFetch);
+	return `| ${row.runtime} | ${fmt(row.recordsPerSec)}${noisy(row)} | ${(row.payloadMBPerSec ?? 0).toFixed(1)} | ${latency.p50.toFixed(2)} | ${latency.p99.toFixed(2)} | ${fmt(row.plainFetchRecordsPerSec)} | ${pct === null ? "" : `${pct.toFixed(1)}%`} | ${window} |`;
+}
+
+/** @type {import("./types.js").ScenarioKind} */
+export const group = {
+	kind: "group",
+	targets: ["tributary"],
+	// The group load makes (and deletes) its own topic.
+	scenarios: [
+		{ id: "group-4m-4p", label: "group poll 500 + commit, 4 members, 4 partitions", kind: "group", clients: MEMBERS, partitions: 4 },
+	],
+	settings: { groupDurationMs: DURATION_MS, groupBacklogRecords: BACKLOG_RECORDS },
+	run: (ctx) => groupRun(ctx.url, ctx.token),
+	derive(row, all) {
+		if (row.failed) return;
+		const fetch = all.find((r) => r.scenario === "fetch-1c-1p" && r.runtime === row.runtime && r.server === "tributary");
+		row.plainFetchRecordsPerSec = fetch?.recordsPerSec ?? null;
+		row.percentOfFetch = percentOf(row.recordsPerSec, row.plainFetchRecordsPerSec);
+	},
+	section: {
+		title: "Group consume",
+		intro: `bench/lib/group-consume.mjs: a 4-partition topic is filled with 1 KiB records (keyed, ${fmt(BACKLOG_RECORDS)} records, not measured), 4 members join one group from the earliest offset, then each member loops poll (max_records 500) → commit, for ${DURATION_MS} ms with no warm-up (or until one member's partitions run dry: then all stop). The first poll of each member is parsed in full and checked; afterwards the group's committed offsets must add up to the records polled. Latency is per request (polls and commits together). Next to it: the plain fetch scenario (1 client, 1 partition, 1000 records per fetch) of the same runtime.`,
+		table: (rows) =>
+			[
+				"| runtime | group poll + commit records/s | MB/s | p50 ms | p99 ms | plain fetch records/s (fetch-1c-1p) | group ÷ fetch | window |",
+				"|---|--:|--:|--:|--:|--:|--:|---|",
+				...rows.map(line),
+			].join("\n"),
+	},
+};

@@ -1,0 +1,201 @@
+// @ts-check
+/**
+ * @module
+ * What exactly-once produce costs: produce-1c-1p's load in three variants (plain, an idempotent producer, an
+ * `Idempotency-Key` per request), Tributary only, run back to back in rounds so a drift of the machine weighs on
+ * all three alike. The plain variant is the others' baseline.
+ */
+
+import { fmt, noisy, oneLine, percentOf } from "../lib/format.mjs";
+import { latencySummary, round } from "../lib/load.mjs";
+import { produceLoad } from "../lib/produce-load.mjs";
+import { DURATION_MS } from "../settings.mjs";
+
+/**
+ * @typedef {import("./types.js").Row} Row
+ * @typedef {import("./types.js").Scenario} Scenario
+ * @typedef {import("../lib/load.mjs").LoadResult} LoadResult
+ */
+
+/** Idempotent produce should cost at most 10 % of plain produce's throughput. */
+const TARGET_FRACTION = 0.9;
+/**
+ * The variants are measured in rounds (plain, producer, key; then producer, key, plain; …) of short windows:
+ * 6 × 1.5 s = 9 s per variant at the default duration. A 10 % difference needs it on a busy 2-core box.
+ */
+const ROUNDS = 6;
+const WINDOW_MS = Math.round(DURATION_MS / 4);
+const WARMUP_MS = 500;
+
+const VARIANT_NAMES = {
+	plain: "plain",
+	producer: "idempotent producer (producer_id, epoch, sequence)",
+	"idempotency-key": "Idempotency-Key header, unique per request",
+};
+
+/**
+ * @param {string} id
+ * @param {string} how
+ * @param {keyof typeof VARIANT_NAMES} variant
+ * @returns {Scenario}
+ */
+function variantScenario(id, how, variant) {
+	return { id, label: `produce 100×1KB, 1 client, 1 partition: ${how}`, kind: "idempotence", variant, clients: 1, partitions: 1 };
+}
+
+/**
+ * One row from several runLoad windows (run with keepLatencies): totals, rates, latency over all, CPU weighted.
+ * @param {LoadResult[]} windows
+ */
+function mergeWindows(windows) {
+	const sum = (/** @type {(w: LoadResult) => number} */ pick) => windows.reduce((total, w) => total + pick(w), 0);
+	const seconds = sum((w) => w.seconds);
+	const weighted = (/** @type {(w: LoadResult) => number | null} */ pick) =>
+		windows.some((w) => pick(w) === null) || seconds === 0 ? null : round(sum((w) => (pick(w) ?? 0) * w.seconds) / seconds, 1);
+	const latencies = windows.flatMap((w) => w.latenciesMs ?? []).sort((a, b) => a - b);
+	const totals = {
+		requests: sum((w) => w.requests),
+		records: sum((w) => w.records),
+		sentBytes: sum((w) => w.sentBytes),
+		receivedBytes: sum((w) => w.receivedBytes),
+	};
+	const rate = (/** @type {number} */ n, /** @type {number} */ digits) => (seconds > 0 ? round(n / seconds, digits) : 0);
+	return {
+		clients: windows[0]?.clients ?? 1,
+		seconds: round(seconds, 3),
+		...totals,
+		recordsPerSec: rate(totals.records, 1),
+		requestsPerSec: rate(totals.requests, 1),
+		sentMBPerSec: rate(totals.sentBytes / 1e6, 2),
+		receivedMBPerSec: rate(totals.receivedBytes / 1e6, 2),
+		latencyMs: latencySummary(latencies),
+		cpu: {
+			clientPercent: weighted((w) => w.cpu.clientPercent) ?? 0,
+			serverPercent: weighted((w) => w.cpu.serverPercent),
+			otherPercent: weighted((w) => w.cpu.otherPercent),
+		},
+		quietWaitMs: sum((w) => w.quietWaitMs),
+		errors: sum((w) => w.errors),
+		errorSamples: windows.flatMap((w) => w.errorSamples).slice(0, 5),
+		aborted: windows.some((w) => w.aborted),
+	};
+}
+
+/**
+ * The variants, interleaved: ROUNDS rounds of plain, producer and Idempotency-Key back to back (the order rotating
+ * by one each round), each a WINDOW_MS window after a short warm-up, each variant on its own topic throughout.
+ * A variant's row merges its windows; `percentOfPlainByRound` compares each window with the plain one of its
+ * round, so a slow drift of the machine (or of the server) weighs on every variant alike.
+ * @param {import("./types.js").RunContext} ctx
+ * @param {Scenario[]} scenarios
+ */
+async function rounds(ctx, scenarios) {
+	const seed = ctx.nextSeed(scenarios.length);
+	const runs = [];
+	for (const [k, scenario] of scenarios.entries()) {
+		const topic = `bench-${scenario.id}`;
+		await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
+		runs.push({
+			scenario,
+			load: await produceLoad(ctx.http, ctx.target, scenario, topic, seed + k),
+			windows: /** @type {LoadResult[]} */ ([]),
+		});
+	}
+	for (let round = 0; round < ROUNDS && !ctx.interrupted(); round++) {
+		// Each round starts one variant later, so no variant always runs first or last after the pause for quiet.
+		for (const run of [...runs.slice(round % runs.length), ...runs.slice(0, round % runs.length)]) {
+			const result = await run.load.window(WARMUP_MS, WINDOW_MS, true);
+			run.windows.push(result);
+			if (result.aborted) throw new Error(`${run.scenario.id}: ${result.errorSamples[0]?.error ?? "aborted"}`);
+		}
+	}
+	const plain = runs.find((run) => run.scenario.variant === "plain");
+	/** @type {Map<string, import("./types.js").Result>} */
+	const results = new Map();
+	for (const run of runs) {
+		const merged = mergeWindows(run.windows);
+		const byRound = run.windows.map((w, r) => percentOf(w.recordsPerSec, plain?.windows[r]?.recordsPerSec));
+		results.set(run.scenario.id, {
+			...merged,
+			payloadMBPerSec: merged.sentMBPerSec,
+			variant: run.scenario.variant,
+			rounds: run.windows.length,
+			windowRecordsPerSec: run.windows.map((w) => w.recordsPerSec),
+			...(run === plain ? {} : { percentOfPlainByRound: byRound }),
+			verification: await run.load.verify(),
+		});
+	}
+	return results;
+}
+
+/**
+ * Server CPU (every process the bench started) per record, in µs: less sensitive to a busy machine than records/s.
+ * @param {Row | undefined} row
+ */
+function serverCpuPerRecord(row) {
+	const percent = row?.cpu?.serverPercent;
+	if (row === undefined || typeof percent !== "number" || !(typeof row.recordsPerSec === "number" && row.recordsPerSec > 0)) return null;
+	return round((percent / 100 / row.recordsPerSec) * 1e6, 1);
+}
+
+/**
+ * One table line.
+ * @param {Row} row
+ */
+function line(row) {
+	if (row.failed) return `| ${row.runtime} | ${row.scenario} | failed: ${oneLine(row.failed, 120)} | | | | | |`;
+	const pct = /** @type {number | null | undefined} */ (row.percentOfPlain);
+	const met = pct === null || pct === undefined ? "" : pct >= TARGET_FRACTION * 100 ? "yes" : "**no**";
+	const cost = /** @type {number | null | undefined} */ (row.serverCpuMicrosPerRecord);
+	const costVs = /** @type {number | null | undefined} */ (row.serverCpuVsPlainPercent);
+	const versus = costVs === null || costVs === undefined ? "" : ` (${costVs >= 100 ? "+" : "−"}${Math.abs(costVs - 100).toFixed(0)}%)`;
+	const costCell = cost === null || cost === undefined ? "—" : `${cost.toFixed(1)}${versus}`;
+	const byRound = /** @type {(number | null)[]} */ (row.percentOfPlainByRound ?? []).filter((p) => p !== null);
+	const spread = byRound.length > 1 ? ` (${Math.min(...byRound).toFixed(0)}–${Math.max(...byRound).toFixed(0)}%)` : "";
+	const variant = VARIANT_NAMES[/** @type {keyof typeof VARIANT_NAMES} */ (row.variant ?? "plain")];
+	const latency = row.latencyMs ?? { p50: 0, p99: 0 };
+	return `| ${row.runtime} | ${variant} | ${row.aborted ? "ABORTED" : fmt(row.recordsPerSec)}${noisy(row)} | ${latency.p50.toFixed(2)} | ${latency.p99.toFixed(2)} | ${pct === null || pct === undefined ? "" : `${pct.toFixed(1)}%${spread}`} | ${met} | ${costCell} |`;
+}
+
+/** @type {import("./types.js").ScenarioKind} */
+export const idempotence = {
+	kind: "idempotence",
+	targets: ["tributary"],
+	scenarios: [
+		variantScenario("idem-plain-1c-1p", "plain (baseline)", "plain"),
+		variantScenario("idem-producer-1c-1p", "idempotent producer", "producer"),
+		variantScenario("idem-key-1c-1p", "Idempotency-Key", "idempotency-key"),
+	],
+	settings: {
+		idempotenceTargetFractionOfPlain: TARGET_FRACTION,
+		idempotenceRounds: ROUNDS,
+		idempotenceWindowMs: WINDOW_MS,
+		idempotenceWarmupMs: WARMUP_MS,
+	},
+	async run(ctx, scenario) {
+		// The variants are measured together, when the first of them comes up; each row is taken from that run.
+		const variants = ctx.active.filter((s) => s.kind === "idempotence");
+		const results = await ctx.once("idempotence", () => rounds(ctx, variants));
+		const result = results.get(scenario.id);
+		if (result === undefined) throw new Error(`no idempotence result for ${scenario.id}`);
+		return result;
+	},
+	derive(row, all) {
+		if (row.failed) return;
+		row.serverCpuMicrosPerRecord = serverCpuPerRecord(row);
+		if (row.variant === "plain" || row.aborted) return;
+		const plain = all.find((r) => r.scenario === "idem-plain-1c-1p" && r.runtime === row.runtime && r.server === row.server);
+		row.percentOfPlain = percentOf(row.recordsPerSec, plain?.recordsPerSec);
+		row.serverCpuVsPlainPercent = percentOf(row.serverCpuMicrosPerRecord, serverCpuPerRecord(plain));
+	},
+	section: {
+		title: "Idempotence cost",
+		intro: `produce-1c-1p's load (100×1KB per request, explicit partition 0, 1 client), Tributary only, each variant on its own fresh topic. The variants run back to back in ${ROUNDS} rounds (plain → idempotent producer → Idempotency-Key, the order rotating by one each round; each a ${WINDOW_MS} ms window after ${WARMUP_MS} ms of warm-up), so a drift of the machine over the minute weighs on all three alike; a row merges its variant's windows, and the range in brackets is each round's window against that round's plain one. The idempotent producer gets an id from \`POST /v1/producers\` and sends \`producer_id\`, \`epoch\` and \`sequence\` (advancing by 100 per request); the Idempotency-Key variant sends a new key with every request. After each run the last request is sent again: it must answer the original offsets and write nothing. Server CPU per record (server CPU % ÷ records/s) is the steadier figure when the machine is busy: one client waits for each answer, so records/s also moves with whatever else delays the server.`,
+		table: (rows) =>
+			[
+				`| runtime | variant | records/s | p50 ms | p99 ms | % of plain (per round) | target ≥${TARGET_FRACTION * 100}% | server CPU µs/record (vs plain) |`,
+				"|---|---|--:|--:|--:|--:|:-:|--:|",
+				...rows.map(line),
+			].join("\n"),
+	},
+};

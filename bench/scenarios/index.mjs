@@ -1,0 +1,46 @@
+// @ts-check
+/**
+ * @module
+ * The table from scenario kind to its runner. Each kind lives in one file here and exports a `ScenarioKind`
+ * (bench/scenarios/types.d.ts): its scenarios (id, label, settings), the targets it runs on, `run(ctx, scenario)`
+ * answering a `Result`, and optionally its own report section, derived figures, JSON settings and console line.
+ *
+ * To add a scenario:
+ * 1. Write bench/scenarios/<kind>.mjs exporting a `ScenarioKind` (copy produce.mjs for a throughput load driven
+ *    by bench/lib/load.mjs `runLoad`, or latency.mjs for a kind with its own table). `run` gets a `RunContext`:
+ *    the server's `url`, a keep-alive `http` client with the admin token, `token`, `target`, `runtime`,
+ *    `nextSeed()`, `once()` and `interrupted()`; it makes its own topics (`bench-<scenario id>`).
+ * 2. Add it to KINDS below. Its rows then appear in the main table (unless `inMainTable: false`), in the details
+ *    table, in its own section if it has one (after the others, in KINDS order), and in latest.json; and
+ *    BENCH_SCENARIOS=<id prefix> runs it alone.
+ */
+
+import { fetch } from "./fetch.mjs";
+import { group } from "./group.mjs";
+import { idempotence } from "./idempotence.mjs";
+import { latency } from "./latency.mjs";
+import { produce } from "./produce.mjs";
+
+/** @type {import("./types.js").ScenarioKind[]} the kinds, in table order */
+export const KINDS = [produce, fetch, idempotence, group, latency];
+
+/** Every scenario, in table order. */
+export const SCENARIOS = KINDS.flatMap((kind) => kind.scenarios);
+
+/**
+ * The runner of `kind`.
+ * @param {string | undefined} kind
+ */
+export function kindOf(kind) {
+	const found = KINDS.find((k) => k.kind === kind);
+	if (found === undefined) throw new Error(`no scenario kind ${kind}`);
+	return found;
+}
+
+/**
+ * The scenarios whose id starts with one of `prefixes` (all of them when there are none), in table order.
+ * @param {string[]} prefixes
+ */
+export function activeScenarios(prefixes) {
+	return prefixes.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => prefixes.some((prefix) => s.id.startsWith(prefix)));
+}

@@ -1,0 +1,113 @@
+/**
+ * The shapes the bench passes around: a scenario, the context its runner gets, the row it produces, and the
+ * module that runs one kind of scenario (see bench/scenarios/index.mjs for how to add one).
+ */
+
+import type { HttpClient } from "../lib/http.mjs";
+import type { TargetName } from "../targets.mjs";
+
+export interface Scenario {
+	id: string;
+	label: string;
+	kind: string;
+	clients?: number;
+	partitions: number;
+	/** Kind-specific settings (an idempotence variant, a latency path, a target p99, …). */
+	[setting: string]: unknown;
+}
+
+export interface LatencySummary {
+	p50: number;
+	p90: number;
+	p99: number;
+	max: number;
+	mean: number;
+}
+
+export interface CpuShare {
+	clientPercent: number;
+	serverPercent: number | null;
+	otherPercent: number | null;
+}
+
+/** What a runner answers for one scenario on one target; the bench adds the row's identity around it. */
+export interface Result {
+	clients?: number;
+	seconds?: number;
+	requests?: number;
+	records?: number;
+	sentBytes?: number;
+	receivedBytes?: number;
+	recordsPerSec?: number;
+	requestsPerSec?: number;
+	sentMBPerSec?: number;
+	receivedMBPerSec?: number;
+	/** The MB/s column: bytes sent for produce-like loads, received for reads. */
+	payloadMBPerSec?: number;
+	latencyMs?: LatencySummary;
+	cpu?: CpuShare | null;
+	quietWaitMs?: number;
+	errors?: number;
+	errorSamples?: { status: number; error: string }[];
+	aborted?: boolean;
+	failed?: string;
+	/** "ok", or what the checks after the load found wrong. */
+	verification?: "ok" | string[];
+	/** Kind-specific figures (see each kind's module). */
+	[figure: string]: unknown;
+}
+
+/** One line of the results: a scenario on one runtime and server (or a peer's run, or a skipped peer). */
+export interface Row extends Result {
+	scenario?: string;
+	label?: string;
+	kind?: string;
+	runtime?: string;
+	server?: string;
+	peer?: string;
+	skipped?: string;
+	percentOfCeiling?: number | null;
+}
+
+export interface RunContext {
+	runtime: string;
+	target: TargetName;
+	url: string;
+	token: string;
+	http: HttpClient;
+	/** The scenarios this run was asked for, in table order. */
+	active: Scenario[];
+	/** The next seed for generated payloads (`count` seeds reserved at once). */
+	nextSeed(count?: number): number;
+	/** Runs `make` once per target and key; later calls get the same promise (a kind measuring its rows together). */
+	once<T>(key: string, make: () => Promise<T>): Promise<T>;
+	/** Whether Ctrl-C asked the run to stop. */
+	interrupted(): boolean;
+}
+
+/** A report section of its own, after the main table. */
+export interface Section {
+	title: string;
+	/** The paragraph under the title. */
+	intro: string;
+	/** The section's markdown table, from its kind's rows (runtime first, then scenario order). */
+	table(rows: Row[]): string;
+}
+
+/** One kind of scenario: its scenarios, where they run, how, and how they are reported. */
+export interface ScenarioKind {
+	kind: string;
+	scenarios: Scenario[];
+	/** The servers it runs on. */
+	targets: TargetName[];
+	run(ctx: RunContext, scenario: Scenario): Promise<Result>;
+	/** Whether its rows go in the main throughput table (default true). */
+	inMainTable?: boolean;
+	/** A console line for a finished result (default: records/s and p50). */
+	summary?(result: Result): string;
+	/** Figures computed from other rows once every row is in (percent of a baseline, say). */
+	derive?(row: Row, all: Row[]): void;
+	section?: Section;
+	/** Settings written to latest.json. */
+	settings?: Record<string, unknown>;
+}

@@ -1,0 +1,37 @@
+// @ts-check
+/**
+ * @module
+ * The bench's knobs (environment variables) and the shapes of load every scenario and peer shares.
+ *
+ * BENCH_DURATION_MS (6000), BENCH_WARMUP_MS (1000), BENCH_RUNTIMES ("miniflare,wrangler-dev"), BENCH_PEERS ("1";
+ * "0" skips Redis and NATS), BENCH_KEEP_TMP ("1" keeps the temp dirs and logs), BENCH_QUIET_WAIT_MS (60000: how
+ * long in all the bench may wait for other processes to go quiet before a measurement; rows measured while they
+ * were busy anyway are marked noisy), BENCH_GROUP_DURATION_MS (3000) and BENCH_GROUP_BACKLOG (150000 records),
+ * BENCH_LATENCY_RECORDS (300), BENCH_SCENARIOS (all: a comma-separated list of scenario id prefixes to run, e.g.
+ * "idem,e2e"; targets none of them needs are not started).
+ */
+
+import { randomBytes } from "node:crypto";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+export const RESULTS = join(ROOT, "bench", "results");
+
+export const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
+export const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1_000);
+export const RUNTIMES = (process.env.BENCH_RUNTIMES ?? "miniflare,wrangler-dev").split(",").filter(Boolean);
+export const PEERS = process.env.BENCH_PEERS !== "0";
+export const KEEP_TMP = process.env.BENCH_KEEP_TMP === "1";
+/** Scenario id prefixes to run (none: all). */
+export const ONLY = (process.env.BENCH_SCENARIOS ?? "").split(",").filter(Boolean);
+
+export const RECORDS_PER_PRODUCE = 100;
+export const FETCH_RECORDS = 1_000;
+export const PREFILL_RECORDS = 20_000;
+export const BODIES_PER_CLIENT = 8;
+/** Tributary should reach at least this fraction of the ceiling Worker's records/s. */
+export const TARGET_FRACTION = 0.6;
+
+/** The ADMIN_TOKEN every server of this run is started with. */
+export const TOKEN = randomBytes(24).toString("hex");

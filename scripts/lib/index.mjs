@@ -1,0 +1,40 @@
+// @ts-check
+/**
+ * @module
+ * The one library for running the Worker locally, shared by `npm start` (scripts/start.mjs), the e2e tests
+ * (test/e2e) and the bench (bench/). Import from here:
+ *
+ * - Miniflare: `bundleWorker({ root?, configPath?, outdir? })` → the bundle's path;
+ *   `startLocalBroker({ token, port?, persistTo?, bindings?, root?, configPath?, scriptPath?, quiet?, captureOutput? })`
+ *   → `{ url, port, output(), dispose() }`.
+ * - wrangler dev: `startWranglerDev({ persistTo, token, vars?, port?, root?, configPath?, logPath? })`
+ *   → `{ url, port, pid, output(), stop(), crash(), restart(), workerdPids() }`; `stopAllWranglerDevs()`,
+ *   `killAllWranglerDevsSync()`, `wranglerDevArgs()` for a foreground run.
+ * - wrangler.toml: `readWranglerConfig(path)` → `{ name, compatibilityDate, compatibilityFlags, durableObjects,
+ *   vars, r2Buckets }`.
+ * - Ports and waiting: `freePort()`, `assertPortFree(port)`, `isPortOpen(port)`, `waitForPortClosed(port)`,
+ *   `healthy(url)`, `waitUntil(check, { timeoutMs })`, `sleep(ms)`.
+ * - The process table: `listProcesses()`, `descendants(pid)`, `groupMembers(pgid)`, `isAlive(pid)`,
+ *   `signal(pid, sig)`, `commandLine(pid)`, `descendantCpuSeconds(pid?)`, `processCpuSeconds(pid)`,
+ *   `machineBusySeconds()`.
+ * - `.dev.vars`: `ensureAdminToken(path)`, `generateToken()`, `parseDevVars(text)`.
+ * - Paths: `PROJECT_ROOT`, `WRANGLER_BIN`, `DEFAULT_PERSIST_TO`, `DEFAULT_OUTDIR`, `HOST`; `wranglerEnv(extra?)`.
+ */
+
+export { ensureAdminToken, generateToken, PLACEHOLDER_TOKEN, parseDevVars } from "./dev-vars.mjs";
+export { bundleWorker, startLocalBroker } from "./local-broker.mjs";
+export { assertPortFree, freePort, healthy, isPortOpen, sleep, waitForPortClosed, waitUntil } from "./net.mjs";
+export {
+	commandLine,
+	descendantCpuSeconds,
+	descendants,
+	groupMembers,
+	isAlive,
+	listProcesses,
+	machineBusySeconds,
+	processCpuSeconds,
+	signal,
+} from "./process-tree.mjs";
+export { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
+export { readWranglerConfig } from "./wrangler-config.mjs";
+export { killAllWranglerDevsSync, startWranglerDev, stopAllWranglerDevs, wranglerDevArgs } from "./wrangler-dev.mjs";

@@ -1,0 +1,109 @@
+// @ts-check
+/**
+ * @module
+ * Ports and polling for local servers: free ports, port checks, waiting for a condition.
+ */
+
+import { connect, createServer } from "node:net";
+import { HOST } from "./project.mjs";
+
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago.
+ * @returns {Promise<number>}
+ */
+export function freePort() {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.unref();
+		server.once("error", reject);
+		server.listen(0, HOST, () => {
+			const address = server.address();
+			const port = typeof address === "object" && address !== null ? address.port : 0;
+			server.close(() => resolve(port));
+		});
+	});
+}
+
+/**
+ * Fails with a clear message if something already listens on 127.0.0.1:`port`.
+ * @param {number} port
+ * @returns {Promise<void>}
+ */
+export function assertPortFree(port) {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once("error", (/** @type {NodeJS.ErrnoException} */ error) => {
+			reject(error.code === "EADDRINUSE" ? new Error(`port ${port} is in use; stop whatever holds it or set PORT`) : error);
+		});
+		server.listen(port, HOST, () => server.close(() => resolve()));
+	});
+}
+
+/**
+ * Whether something accepts connections on 127.0.0.1:`port`.
+ * @param {number} port
+ * @param {number} [timeoutMs]
+ * @returns {Promise<boolean>}
+ */
+export function isPortOpen(port, timeoutMs = 1000) {
+	return new Promise((resolve) => {
+		const socket = connect({ host: HOST, port });
+		/** @param {boolean} open */
+		const done = (open) => {
+			socket.destroy();
+			resolve(open);
+		};
+		socket.setTimeout(timeoutMs, () => done(true)); // connected-but-silent or unanswered: not closed
+		socket.once("connect", () => done(true));
+		socket.once("error", () => done(false));
+	});
+}
+
+/**
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
+export function sleep(ms) {
+	return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Polls `check` (sync or async) every `intervalMs` until it returns truthy; throws `message` after `timeoutMs`.
+ * @template T
+ * @param {() => T | Promise<T>} check
+ * @param {{ timeoutMs: number, intervalMs?: number, message?: string }} options
+ * @returns {Promise<T>}
+ */
+export async function waitUntil(check, { timeoutMs, intervalMs = 100, message = "condition" }) {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const value = await check();
+		if (value) return value;
+		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
+		await sleep(intervalMs);
+	}
+}
+
+/**
+ * Resolves once nothing listens on the port any more (the socket closes with the process).
+ * @param {number} port
+ * @param {number} [timeoutMs]
+ */
+export function waitForPortClosed(port, timeoutMs = 5_000) {
+	return waitUntil(async () => !(await isPortOpen(port)), { timeoutMs, message: `port ${port} to close` });
+}
+
+/**
+ * Whether `url`/healthz answers 200 now (false on any failure; never throws).
+ * @param {string} url
+ * @returns {Promise<boolean>}
+ */
+export async function healthy(url) {
+	try {
+		const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+		await response.arrayBuffer();
+		return response.status === 200;
+	} catch {
+		return false;
+	}
+}
