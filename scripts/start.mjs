@@ -37,12 +37,24 @@ function usage() {
   --help       this text`);
 }
 
+/**
+ * @typedef {{ token: string, created: boolean }} Token  the admin token, and whether it was just written to .dev.vars
+ */
+
+/**
+ * $PORT as a port number (8787 when unset).
+ * @param {string | undefined} value
+ */
 function parsePort(value) {
 	const port = Number(value ?? 8787);
 	if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(value)}`);
 	return port;
 }
 
+/**
+ * What is running where, and how to try it.
+ * @param {Token & { url: string, runtime: string }} options
+ */
 function banner({ url, token, created, runtime }) {
 	const lines = [
 		"",
@@ -63,20 +75,25 @@ function banner({ url, token, created, runtime }) {
 	console.log(lines.join("\n"));
 }
 
+/**
+ * Serves the Worker from Miniflare until SIGINT/SIGTERM, then disposes of it and exits.
+ * @param {Token & { port: number, vars: Record<string, string> }} options
+ */
 async function startMiniflare({ port, vars, token, created }) {
 	console.log("Bundling the Worker (wrangler deploy --dry-run) ...");
 	let broker;
 	try {
 		broker = await startLocalBroker({ host: HOST, port, token, bindings: vars });
 	} catch (error) {
-		if (error?.code === "EADDRINUSE" || /address already in use/i.test(String(error?.message))) {
+		const { code, message } = /** @type {NodeJS.ErrnoException} */ (error);
+		if (code === "EADDRINUSE" || /address already in use/i.test(String(message))) {
 			throw new Error(`port ${port} is in use; stop whatever holds it or set PORT`);
 		}
 		throw error;
 	}
 	banner({ url: broker.url, token, created, runtime: "Miniflare" });
 	let stopping = false;
-	const stop = async (sig) => {
+	const stop = async (/** @type {NodeJS.Signals} */ sig) => {
 		if (stopping) {
 			console.error(`\n${sig} again: exiting without waiting.`);
 			process.exit(1);
@@ -93,12 +110,16 @@ async function startMiniflare({ port, vars, token, created }) {
 	};
 	// Miniflare's exit hook answers SIGINT/SIGTERM by killing workerd and exiting at once (status 130/143). Replace
 	// it with a full dispose (loopback server, temp files) and a clean exit; its "exit" hook stays as a backstop.
-	for (const sig of ["SIGINT", "SIGTERM"]) {
+	for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) {
 		process.removeAllListeners(sig);
 		process.on(sig, () => stop(sig));
 	}
 }
 
+/**
+ * Runs `wrangler dev` in the foreground (its output on this terminal), passing signals on to its whole tree.
+ * @param {Token & { port: number }} options
+ */
 function startWrangler({ port, token, created }) {
 	const url = `http://${HOST}:${port}`;
 	banner({ url, token, created, runtime: "wrangler dev" });
@@ -113,10 +134,12 @@ function startWrangler({ port, token, created }) {
 		process.exit(1);
 	});
 	child.on("exit", (code, sig) => process.exit(code ?? (sig === null ? 0 : 1)));
+	const pid = child.pid;
+	if (pid === undefined) return; // the "error" handler above reports it
 	// The .bin shim does not pass signals on to the CLI it runs, so deliver them to the whole tree by PID.
-	const forward = (sig) => {
-		for (const p of descendants(child.pid).reverse()) signal(p.pid, sig);
-		signal(child.pid, sig);
+	const forward = (/** @type {NodeJS.Signals} */ sig) => {
+		for (const p of descendants(pid).reverse()) signal(p.pid, sig);
+		signal(pid, sig);
 	};
 	process.on("SIGINT", () => forward("SIGINT"));
 	process.on("SIGTERM", () => forward("SIGTERM"));

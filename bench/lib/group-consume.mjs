@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Group-consume load: records/s through a consumer group's poll + commit loop, to sit next to the
  * plain-fetch scenario. Requests go over the bench's lean keep-alive client (./http.mjs), and a poll's
@@ -23,6 +24,7 @@
  */
 
 import { createClient } from "./http.mjs";
+import { valueString } from "./records.mjs";
 
 const PARTITIONS = 4;
 const MEMBERS = 4;
@@ -35,11 +37,22 @@ const BACKLOG_RECORDS = 100_000;
 const RECORD_HEAD = /\{"topic":"[^"]*","partition":(\d+),"offset":(\d+),/g;
 const GENERATION = /"generation":(\d+),"assignment":/;
 
+/**
+ * @typedef {{ member_id: string }} Member
+ * @typedef {{ records: number, bytes: number, requests: number, latenciesMs: number[], seconds: number, drained: boolean }} Consumed
+ * @typedef {ReturnType<typeof client>} Api
+ */
+
+/**
+ * Fills a backlog, joins the members and measures their poll + commit loop (see the module comment).
+ * @param {{ baseUrl: string, token: string, durationMs: number, backlogRecords?: number, measure?: (run: () => Promise<Consumed>) => Promise<Consumed> }} options
+ */
 export async function groupConsumeScenario({ baseUrl, token, durationMs, backlogRecords = BACKLOG_RECORDS, measure = (run) => run() }) {
 	const api = client(baseUrl, token);
 	const suffix = Math.random().toString(36).slice(2, 10);
 	const topic = `bench-group-${suffix}`;
 	const group = `bench-group-${suffix}`;
+	/** @type {Member[]} */
 	const members = [];
 	await api.json("POST", "/v1/topics", { name: topic, partitions: PARTITIONS }, [201]);
 	try {
@@ -56,7 +69,9 @@ export async function groupConsumeScenario({ baseUrl, token, durationMs, backlog
 			return consume(api, topic, group, members, durationMs);
 		});
 		const described = await api.json("GET", `/v1/groups/${group}`, undefined, [200]);
-		const committed = described.offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0);
+		/** @type {{ committed?: number }[]} */
+		const offsets = described.offsets;
+		const committed = offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0);
 		return { ...result, committed, backlogRecords, fillMs };
 	} finally {
 		// Best effort: a failed run still removes what it made.
@@ -67,9 +82,13 @@ export async function groupConsumeScenario({ baseUrl, token, durationMs, backlog
 	}
 }
 
-/** What a commit needs from a poll's answer: how many records, each partition's last offset, the generation. */
+/**
+ * What a commit needs from a poll's answer: how many records, each partition's last offset, the generation.
+ * @param {Buffer} body
+ */
 function scanPoll(body) {
 	const text = body.toString("latin1");
+	/** @type {Map<number, number>} */
 	const lastOffsets = new Map();
 	let records = 0;
 	for (const match of text.matchAll(RECORD_HEAD)) {
@@ -80,9 +99,15 @@ function scanPoll(body) {
 	return { records, lastOffsets, generation };
 }
 
-/** The same, from the answer parsed in full; throws if the scan disagrees. */
+/**
+ * The same, from the answer parsed in full; throws if the scan disagrees.
+ * @param {Buffer} body
+ * @param {ReturnType<typeof scanPoll>} scanned
+ */
 function checkScan(body, scanned) {
+	/** @type {{ records: { partition: number, offset: number }[], generation: number }} */
 	const parsed = JSON.parse(body.toString("utf8"));
+	/** @type {Map<number, number>} */
 	const lastOffsets = new Map();
 	for (const r of parsed.records) lastOffsets.set(r.partition, r.offset);
 	const same =
@@ -97,8 +122,14 @@ function checkScan(body, scanned) {
 	}
 }
 
+/**
+ * Produces `backlogRecords` keyed 1 KiB records, PRODUCE_BATCH_RECORDS per request, a few requests in flight.
+ * @param {Api} api
+ * @param {string} topic
+ * @param {number} backlogRecords
+ */
 async function fillBacklog(api, topic, backlogRecords) {
-	const value = printable(VALUE_CHARS);
+	const value = valueString(1, VALUE_CHARS);
 	const body = JSON.stringify({ records: Array.from({ length: PRODUCE_BATCH_RECORDS }, (_, i) => ({ key: `k${i}`, value })) });
 	const batches = Math.ceil(backlogRecords / PRODUCE_BATCH_RECORDS);
 	const inFlight = 4;
@@ -109,14 +140,22 @@ async function fillBacklog(api, topic, backlogRecords) {
 	}
 }
 
-/** Each member polls and commits in a closed loop; the loops share the deadline and the counters. */
+/**
+ * Each member polls and commits in a closed loop; the loops share the deadline and the counters.
+ * @param {Api} api
+ * @param {string} topic
+ * @param {string} group
+ * @param {Member[]} members
+ * @param {number} durationMs
+ * @returns {Promise<Consumed>}
+ */
 async function consume(api, topic, group, members, durationMs) {
-	const totals = { records: 0, bytes: 0, requests: 0, latenciesMs: [] };
+	const totals = { records: 0, bytes: 0, requests: 0, latenciesMs: /** @type {number[]} */ ([]) };
 	const started = performance.now();
 	const deadline = started + durationMs;
 	let drained = false;
 	let failed = false;
-	const timed = async (method, path, body) => {
+	const timed = async (/** @type {string} */ method, /** @type {string} */ path, /** @type {string} */ body) => {
 		const t0 = performance.now();
 		const response = await api.request(method, path, body);
 		totals.latenciesMs.push(performance.now() - t0);
@@ -124,7 +163,7 @@ async function consume(api, topic, group, members, durationMs) {
 		return response;
 	};
 	const pollBody = JSON.stringify({ max_records: POLL_RECORDS });
-	const loop = async (member) => {
+	const loop = async (/** @type {Member} */ member) => {
 		let checked = false;
 		while (!failed && !drained && performance.now() < deadline) {
 			const polled = await timed("POST", `/v1/groups/${group}/members/${member.member_id}/poll`, pollBody);
@@ -168,8 +207,18 @@ async function consume(api, topic, group, members, durationMs) {
 	return { ...totals, seconds: (performance.now() - started) / 1000, drained };
 }
 
+/**
+ * The bench's keep-alive client with string bodies and expected statuses.
+ * @param {string} baseUrl
+ * @param {string} token
+ */
 function client(baseUrl, token) {
 	const http = createClient(baseUrl, { token, sockets: MEMBERS });
+	/**
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {string} [body]
+	 */
 	async function request(method, path, body) {
 		const response = await http.request(method, path, body === undefined ? undefined : Buffer.from(body));
 		return {
@@ -181,28 +230,28 @@ function client(baseUrl, token) {
 			},
 		};
 	}
+	/**
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {string | undefined} body
+	 * @param {number[]} expect
+	 */
 	async function raw(method, path, body, expect) {
 		const response = await request(method, path, body);
 		if (!expect.includes(response.status)) throw new Error(`${method} ${path} → ${response.status} ${response.text.slice(0, 300)}`);
 		return response;
 	}
+	/**
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {unknown} value
+	 * @param {number[]} expect
+	 * @returns {Promise<any>} the parsed body: JSON of whatever shape the route answers
+	 */
 	async function json(method, path, value, expect) {
 		const response = await raw(method, path, value === undefined ? undefined : JSON.stringify(value), expect);
 		const text = response.text;
 		return text.length === 0 ? null : JSON.parse(text);
 	}
 	return { request, raw, json, close: http.close };
-}
-
-/** A deterministic printable string (xorshift32), quotes and backslashes included so escaping costs what it would. */
-function printable(length, seed = 1) {
-	let state = seed;
-	let out = "";
-	for (let i = 0; i < length; i++) {
-		state ^= state << 13;
-		state ^= state >>> 17;
-		state ^= state << 5;
-		out += String.fromCharCode(0x20 + ((state >>> 0) % 95));
-	}
-	return out;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * A lean HTTP/1.1 client over keep-alive sockets (node:http), so the load generator costs as little CPU as it
  * can on a machine it shares with the server. Bodies are counted in bytes as they cross the socket.
@@ -7,6 +8,24 @@ import http from "node:http";
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * @typedef {object} HttpResponse
+ * @property {number} status
+ * @property {import("node:http").IncomingHttpHeaders} headers
+ * @property {Buffer} body
+ * @property {number} sentBytes
+ * @property {number} receivedBytes
+ */
+
+/**
+ * @typedef {ReturnType<typeof createClient>} HttpClient
+ */
+
+/**
+ * A keep-alive client for `baseUrl` sending `Authorization: Bearer <token>`, with at most `sockets` connections.
+ * @param {string} baseUrl
+ * @param {{ token: string, sockets: number }} options
+ */
 export function createClient(baseUrl, { token, sockets }) {
 	const url = new URL(baseUrl);
 	const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
@@ -15,15 +34,22 @@ export function createClient(baseUrl, { token, sockets }) {
 	/**
 	 * Resolves {status, headers, body (Buffer), sentBytes, receivedBytes}; rejects only on transport failure or
 	 * timeout. `extraHeaders` (optional) are sent as well (an `Idempotency-Key`, say).
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {Buffer} [body]
+	 * @param {Record<string, string>} [extraHeaders]
+	 * @returns {Promise<HttpResponse>}
 	 */
 	function request(method, path, body, extraHeaders) {
 		return new Promise((resolve, reject) => {
+			/** @type {Record<string, string>} */
 			const headers = extraHeaders === undefined ? { Authorization: auth } : { ...extraHeaders, Authorization: auth };
 			if (body !== undefined) {
 				headers["Content-Type"] = "application/json";
 				headers["Content-Length"] = String(body.length);
 			}
 			const req = http.request({ host: url.hostname, port: url.port, method, path, agent, headers }, (res) => {
+				/** @type {Buffer[]} */
 				const chunks = [];
 				let received = 0;
 				res.on("data", (chunk) => {
@@ -34,7 +60,7 @@ export function createClient(baseUrl, { token, sockets }) {
 					resolve({
 						status: res.statusCode ?? 0,
 						headers: res.headers,
-						body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received),
+						body: chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks, received),
 						sentBytes: body === undefined ? 0 : body.length,
 						receivedBytes: received,
 					});
@@ -47,6 +73,14 @@ export function createClient(baseUrl, { token, sockets }) {
 		});
 	}
 
+	/**
+	 * Sends `value` as JSON and parses the answer; throws unless the status is in `expectStatus` (default: 2xx).
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {unknown} [value]
+	 * @param {number[]} [expectStatus]
+	 * @returns {Promise<any>} the parsed body: JSON of whatever shape the route answers
+	 */
 	async function json(method, path, value, expectStatus) {
 		const response = await request(method, path, value === undefined ? undefined : Buffer.from(JSON.stringify(value)));
 		const text = response.body.toString("utf8");

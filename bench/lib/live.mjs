@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Receiving live deliveries for the end-to-end latency scenarios: a Server-Sent Events reader (node:http, its own
  * socket) and a webhook receiver (a node:http server on 127.0.0.1 that answers 204 at once). Both note when each
@@ -8,28 +9,50 @@ import http from "node:http";
 
 const ID_LINE = /^id: ?(\d+)$/m;
 
+/**
+ * What both readers offer: when each offset arrived, a wait for one, and counts of what went wrong.
+ * @typedef {object} Reader
+ * @property {(offset: number, timeoutMs: number) => Promise<boolean>} waitFor
+ * @property {(offset: number) => number | undefined} arrivedAt  performance.now() ms
+ * @property {number} received
+ * @property {number} duplicates
+ * @property {number} [errorEvents]  SSE `event: error`s
+ * @property {number} [badBodies]  webhook bodies that were not `{"records":[…]}` JSON
+ * @property {() => Promise<void> | void} close
+ */
+
 /** Offsets seen and when (performance.now() ms), with a wait for a given offset. */
 function arrivals() {
+	/** @type {Map<number, number>} */
 	const seen = new Map();
 	let duplicates = 0;
+	/** @type {(() => void) | null} */
 	let wake = null;
 	return {
 		seen,
 		get duplicates() {
 			return duplicates;
 		},
+		/**
+		 * @param {number} offset
+		 * @param {number} atMs
+		 */
 		note(offset, atMs) {
 			if (seen.has(offset)) duplicates++;
 			else seen.set(offset, atMs);
 			wake?.();
 		},
-		/** Resolves true once `offset` has arrived, false after `timeoutMs`. */
+		/**
+		 * Resolves true once `offset` has arrived, false after `timeoutMs`.
+		 * @param {number} offset
+		 * @param {number} timeoutMs
+		 */
 		async waitFor(offset, timeoutMs) {
 			const deadline = performance.now() + timeoutMs;
 			while (!seen.has(offset)) {
 				const left = deadline - performance.now();
 				if (left <= 0) return false;
-				await new Promise((resolve) => {
+				await new Promise((/** @type {(value?: unknown) => void} */ resolve) => {
 					const timer = setTimeout(resolve, Math.min(left, 100));
 					wake = () => {
 						clearTimeout(timer);
@@ -46,6 +69,8 @@ function arrivals() {
 /**
  * Opens `GET path` with `Accept: text/event-stream`; resolves once the response headers are in (rejects on a
  * non-200 answer or after `timeoutMs`). Each event's `id:` is taken as an offset.
+ * @param {{ baseUrl: string, token: string, path: string, timeoutMs?: number }} options
+ * @returns {Promise<Reader>}
  */
 export function openEventStream({ baseUrl, token, path, timeoutMs = 10_000 }) {
 	const url = new URL(baseUrl);
@@ -114,21 +139,23 @@ export function openEventStream({ baseUrl, token, path, timeoutMs = 10_000 }) {
 /**
  * A webhook receiver on 127.0.0.1 and a free port: answers 204 as soon as a delivery's body is in and notes the
  * offsets of its records (`{"topic","partition","records":[{"offset",…}]}`, docs/webhooks.md).
+ * @returns {Promise<Reader & { url: string, deliveries: number }>}
  */
 export function startWebhookReceiver() {
 	const got = arrivals();
 	let deliveries = 0;
 	let badBodies = 0;
 	const server = http.createServer((req, res) => {
+		/** @type {Buffer[]} */
 		const chunks = [];
-		req.on("data", (chunk) => chunks.push(chunk));
+		req.on("data", (/** @type {Buffer} */ chunk) => chunks.push(chunk));
 		req.on("end", () => {
 			const atMs = performance.now();
 			res.writeHead(204).end();
 			deliveries++;
 			try {
 				const body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-				for (const record of body.records) got.note(record.offset, atMs);
+				for (const record of /** @type {{ offset: number }[]} */ (body.records)) got.note(record.offset, atMs);
 			} catch {
 				badBodies++;
 			}
@@ -138,8 +165,10 @@ export function startWebhookReceiver() {
 	return new Promise((resolve, reject) => {
 		server.once("error", reject);
 		server.listen(0, "127.0.0.1", () => {
+			const address = server.address();
+			const port = typeof address === "object" && address !== null ? address.port : 0;
 			resolve({
-				url: `http://127.0.0.1:${server.address().port}/hook`,
+				url: `http://127.0.0.1:${port}/hook`,
 				waitFor: got.waitFor,
 				arrivedAt: (offset) => got.seen.get(offset),
 				get received() {
@@ -156,7 +185,7 @@ export function startWebhookReceiver() {
 				},
 				close() {
 					server.closeAllConnections();
-					return new Promise((done) => server.close(() => done()));
+					return new Promise((/** @type {(value?: unknown) => void} */ done) => server.close(() => done())).then(() => {});
 				},
 			});
 		});

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Closed-loop load: `clients` loops, each sending its next request when the previous one is answered.
  * A warm-up runs first and is not counted. Every phase is bounded by time and by request count, and the first
@@ -9,13 +10,58 @@ import { descendantCpuSeconds, machineBusySeconds } from "../../scripts/lib/inde
 
 const MAX_REQUESTS_PER_PHASE = 200_000;
 
+/**
+ * What one request of a load did.
+ * @typedef {object} Outcome
+ * @property {number} status
+ * @property {number} [sentBytes]
+ * @property {number} [receivedBytes]
+ * @property {number} [records]
+ * @property {string} [error]
+ */
+
+/**
+ * Sends request `i` of `client`'s loop.
+ * @typedef {(client: number, i: number) => Promise<Outcome>} Step
+ */
+
+/**
+ * @typedef {import("../scenarios/types.js").LatencySummary} LatencySummary
+ * @typedef {import("../scenarios/types.js").CpuShare} CpuShare
+ */
+
+/**
+ * What runLoad measured.
+ * @typedef {object} LoadResult
+ * @property {number} clients
+ * @property {number} seconds
+ * @property {number} requests
+ * @property {number} records
+ * @property {number} sentBytes
+ * @property {number} receivedBytes
+ * @property {number} recordsPerSec
+ * @property {number} requestsPerSec
+ * @property {number} sentMBPerSec
+ * @property {number} receivedMBPerSec
+ * @property {LatencySummary} latencyMs
+ * @property {number[]} [latenciesMs]  every measured latency, sorted (with keepLatencies)
+ * @property {CpuShare} cpu
+ * @property {number} quietWaitMs
+ * @property {number} errors
+ * @property {{ status: number, error: string }[]} errorSamples
+ * @property {boolean} aborted
+ */
+
 /** Other processes' CPU (100 = one core) above which a measurement is not started, while the wait budget lasts. */
 export const QUIET_OTHER_PERCENT = 20;
 /** Total time one bench run may spend waiting for the machine to quieten down (BENCH_QUIET_WAIT_MS). */
 export const QUIET_WAIT_BUDGET_MS = Number(process.env.BENCH_QUIET_WAIT_MS ?? 60_000);
 let quietBudgetMs = QUIET_WAIT_BUDGET_MS;
 
-/** CPU % (100 = one core) used over `ms` by processes that are neither this one nor its descendants. */
+/**
+ * CPU % (100 = one core) used over `ms` by processes that are neither this one nor its descendants.
+ * @param {number} ms
+ */
 async function otherCpuPercent(ms) {
 	const m0 = await machineBusySeconds();
 	const c0 = process.cpuUsage();
@@ -47,26 +93,35 @@ export async function waitForQuiet() {
  * `step(client, i)` sends one request and resolves {status, sentBytes, receivedBytes, records, error?}.
  * Returns counts, bytes, latency percentiles and CPU used by this process (the client) and the server; with
  * `keepLatencies`, also every measured latency (`latenciesMs`, sorted), to merge windows.
+ * @param {{ clients: number, warmupMs: number, durationMs: number, step: Step, serverCpu: () => number | Promise<number>, keepLatencies?: boolean }} options
+ * @returns {Promise<LoadResult>}
  */
 export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu, keepLatencies = false }) {
+	/** @type {{ status: number, error: string }[]} */
 	const errors = [];
 	let aborted = false;
 
+	/**
+	 * @param {number} ms
+	 * @param {boolean} keep
+	 */
 	async function phase(ms, keep) {
+		/** @type {number[]} */
 		const latenciesMs = [];
 		const totals = { requests: 0, records: 0, sentBytes: 0, receivedBytes: 0 };
 		const started = process.hrtime.bigint();
 		const deadline = started + BigInt(Math.round(ms * 1e6));
 		let issued = 0;
-		const loop = async (client) => {
+		const loop = async (/** @type {number} */ client) => {
 			for (let i = 0; !aborted && process.hrtime.bigint() < deadline && issued < MAX_REQUESTS_PER_PHASE; i++) {
 				issued++;
 				const t0 = process.hrtime.bigint();
+				/** @type {Outcome} */
 				let outcome;
 				try {
 					outcome = await step(client, i);
 				} catch (error) {
-					outcome = { status: 0, error: String(error?.message ?? error) };
+					outcome = { status: 0, error: String(error instanceof Error ? error.message : error) };
 				}
 				const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
 				if (outcome.error !== undefined || outcome.status < 200 || outcome.status >= 300) {
@@ -77,9 +132,9 @@ export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu, 
 				if (!keep) continue;
 				latenciesMs.push(elapsedMs);
 				totals.requests++;
-				totals.records += outcome.records;
-				totals.sentBytes += outcome.sentBytes;
-				totals.receivedBytes += outcome.receivedBytes;
+				totals.records += outcome.records ?? 0;
+				totals.sentBytes += outcome.sentBytes ?? 0;
+				totals.receivedBytes += outcome.receivedBytes ?? 0;
 			}
 		};
 		await Promise.all(Array.from({ length: clients }, (_, client) => loop(client)));
@@ -122,10 +177,15 @@ export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu, 
  * Starts counting CPU: this process (the client), the server (`serverCpu()`, e.g. the bench's descendants) and
  * the whole machine. `stop(seconds)` answers each as a percentage of one core over `seconds`; "other" is what
  * neither the client nor the server used (other processes, the kernel): a noisy measurement.
+ * @param {() => number | Promise<number>} serverCpu
  */
 export async function startCpuMeter(serverCpu) {
 	const before = { client: process.cpuUsage(), server: await serverCpu(), machine: await machineBusySeconds() };
 	return {
+		/**
+		 * @param {number} seconds
+		 * @returns {Promise<CpuShare>}
+		 */
 		async stop(seconds) {
 			const clientCpu = process.cpuUsage(before.client);
 			const serverCpuSeconds = (await serverCpu()) - before.server;
@@ -141,7 +201,11 @@ export async function startCpuMeter(serverCpu) {
 	};
 }
 
-/** p50, p90, p99, max and mean of latencies in ms, sorted ascending. */
+/**
+ * p50, p90, p99, max and mean of latencies in ms, sorted ascending.
+ * @param {number[]} sortedMs
+ * @returns {LatencySummary}
+ */
 export function latencySummary(sortedMs) {
 	return {
 		p50: round(percentile(sortedMs, 0.5), 2),
@@ -152,12 +216,21 @@ export function latencySummary(sortedMs) {
 	};
 }
 
-/** Nearest-rank percentile of sorted values. */
+/**
+ * Nearest-rank percentile of sorted values.
+ * @param {number[]} sorted
+ * @param {number} q
+ */
 export function percentile(sorted, q) {
 	if (sorted.length === 0) return 0;
-	return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+	return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
 }
 
+/**
+ * `n` rounded to `digits` decimals.
+ * @param {number} n
+ * @param {number} digits
+ */
 export function round(n, digits) {
 	const f = 10 ** digits;
 	return Math.round(n * f) / f;

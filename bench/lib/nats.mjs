@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * A minimal NATS client over one net.Socket, enough for JetStream publish: CONNECT, SUB to an inbox, PUB with
  * a reply subject, and the +ACK (or error) JetStream sends back to it. Answers the server's PINGs.
@@ -7,6 +8,24 @@ import net from "node:net";
 
 const CRLF = Buffer.from("\r\n");
 
+/**
+ * A reply on an inbox: its payload and headers, or the error that ended the connection.
+ * @typedef {{ payload: string, headers: string, error?: undefined } | { error: Error, payload?: undefined, headers?: undefined }} Answer
+ */
+
+/**
+ * @typedef {object} NatsClient
+ * @property {(subject: string, payloads: (Buffer | string)[]) => Promise<{ answers: Answer[], sentBytes: number }>} request
+ *   publishes each payload to `subject` with its own reply inbox (one write); resolves with the replies
+ * @property {number} receivedBytes
+ * @property {() => void} close
+ */
+
+/**
+ * Connects to a NATS server (resolves after CONNECT and the first PONG).
+ * @param {{ host?: string, port: number, timeoutMs?: number }} options
+ * @returns {Promise<NatsClient>}
+ */
 export function connectNats({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect({ host, port });
@@ -14,14 +33,21 @@ export function connectNats({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 		let buf = Buffer.alloc(0);
 		let pos = 0;
 		let receivedBytes = 0;
+		/** @type {Error | null} */
 		let failure = null;
 		let ready = false;
-		/** reply subject → resolver of its reply payload. */
+		/** @type {Map<string, (answer: Answer) => void>} reply subject → resolver of its reply payload */
 		const waiting = new Map();
+		/** @type {(() => void) | null} */
 		let pongWaiter = null;
 		const inbox = `_INBOX.bench${process.pid}`;
 		let nextReply = 0;
 
+		/**
+		 * @param {string} subject
+		 * @param {string} payload
+		 * @param {string} headers
+		 */
 		function onMessage(subject, payload, headers) {
 			const resolveReply = waiting.get(subject);
 			if (resolveReply === undefined) return;
@@ -44,7 +70,7 @@ export function connectNats({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 					const headers = headerBytes > 0 ? buf.toString("latin1", start, start + headerBytes) : "";
 					const payload = buf.toString("utf8", start + headerBytes, start + total);
 					pos = start + total + 2;
-					onMessage(parts[1], payload, headers);
+					onMessage(parts[1] ?? "", payload, headers);
 					continue;
 				}
 				pos = lineEnd + 2;
@@ -70,7 +96,7 @@ export function connectNats({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 			pos = 0;
 			parse();
 		});
-		const fail = (error) => {
+		const fail = (/** @type {Error} */ error) => {
 			failure = error;
 			for (const [, r] of waiting) r({ error });
 			waiting.clear();
@@ -82,17 +108,19 @@ export function connectNats({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 		socket.on("close", () => fail(failure ?? new Error("nats connection closed")));
 		socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`nats: no data for ${timeoutMs} ms`)));
 
+		/** @type {NatsClient} */
 		const client = {
-			/** Publishes each payload to `subject` with its own reply inbox (one write); resolves with the replies. */
 			request(subject, payloads) {
 				if (failure !== null) return Promise.reject(failure);
+				/** @type {Buffer[]} */
 				const parts = [];
+				/** @type {Promise<Answer>[]} */
 				const replies = [];
 				for (const payload of payloads) {
 					const reply = `${inbox}.${nextReply++}`;
 					const bytes = Buffer.isBuffer(payload) ? payload : Buffer.from(payload);
 					parts.push(Buffer.from(`PUB ${subject} ${reply} ${bytes.length}\r\n`), bytes, CRLF);
-					replies.push(new Promise((r) => waiting.set(reply, r)));
+					replies.push(new Promise((/** @type {(answer: Answer) => void} */ r) => waiting.set(reply, r)));
 				}
 				const out = Buffer.concat(parts);
 				socket.write(out);

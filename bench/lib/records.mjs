@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Bench payloads: 1 KiB printable-ASCII values (quotes and backslashes included, so JSON escaping costs what it
  * would for real text), built before a scenario starts so the load generator spends no time on them.
@@ -7,7 +8,11 @@
 export const VALUE_CHARS = 1024;
 const ALPHABET = Array.from({ length: 0x7e - 0x20 + 1 }, (_, i) => String.fromCharCode(0x20 + i)).join("");
 
-/** A deterministic printable string (xorshift32), so runs are comparable. */
+/**
+ * A deterministic printable string (xorshift32), so runs are comparable.
+ * @param {number} seed
+ * @param {number} [length]
+ */
 export function valueString(seed, length = VALUE_CHARS) {
 	let state = seed >>> 0 || 1;
 	let out = "";
@@ -23,6 +28,7 @@ export function valueString(seed, length = VALUE_CHARS) {
 /**
  * `count` distinct produce bodies of `perRequest` records each, for `partition` ("partition" is written first in
  * every record: the ceiling Worker routes on it without parsing).
+ * @param {{ count: number, perRequest: number, partition: number, seed: number }} options
  */
 export function produceBodies({ count, perRequest, partition, seed }) {
 	const bodies = [];

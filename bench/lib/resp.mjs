@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * A minimal Redis (RESP2) client over one net.Socket: pipelined commands, replies matched in order. The parser
  * is resumable (a stack of partly filled arrays), so a large reply arriving in many chunks is parsed once.
@@ -8,11 +9,20 @@ import net from "node:net";
 const CRLF = Buffer.from("\r\n");
 const INCOMPLETE = Symbol("incomplete");
 
-/** A command as RESP bytes: *N, then each argument as a bulk string. */
+/**
+ * A reply: simple string, error, integer, bulk string (Buffer), null, or an array of replies.
+ * @typedef {string | number | null | Buffer | RedisError | ReplyArray} Reply
+ * @typedef {Reply[]} ReplyArray
+ */
+
+/**
+ * A command as RESP bytes: *N, then each argument as a bulk string.
+ * @param {(string | number | Buffer)[]} args
+ */
 export function encodeCommand(args) {
 	const parts = [Buffer.from(`*${args.length}\r\n`)];
 	for (const arg of args) {
-		const bytes = Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg));
+		const bytes = Buffer.isBuffer(arg) ? Buffer.from(arg) : Buffer.from(String(arg));
 		parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, CRLF);
 	}
 	return Buffer.concat(parts);
@@ -20,18 +30,36 @@ export function encodeCommand(args) {
 
 export class RedisError extends Error {}
 
+/**
+ * @typedef {object} RespClient
+ * @property {(commands: ((string | number | Buffer)[] | Buffer)[]) => Promise<{ replies: Reply[], sentBytes: number }>} pipeline
+ *   sends the commands in one write; resolves with their replies in order
+ * @property {(payload: Buffer, count: number) => Promise<{ replies: Reply[], sentBytes: number }>} pipelineRaw
+ *   sends `count` commands already encoded back to back in `payload`
+ * @property {number} receivedBytes
+ * @property {() => void} close
+ */
+
+/**
+ * Connects to a Redis server.
+ * @param {{ host?: string, port: number, timeoutMs?: number }} options
+ * @returns {Promise<RespClient>}
+ */
 export function connectResp({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect({ host, port });
 		socket.setNoDelay(true);
 		let buf = Buffer.alloc(0);
 		let pos = 0;
+		/** @type {{ count: number, items: Reply[] }[]} */
 		const stack = [];
-		/** Pending pipelines, oldest first: {remaining, replies, resolve, reject}. */
+		/** @type {{ count: number, replies: Reply[], resolve: (replies: Reply[]) => void, reject: (error: Error) => void }[]} pending pipelines, oldest first */
 		const pending = [];
 		let receivedBytes = 0;
+		/** @type {Error | null} */
 		let failure = null;
 
+		/** @param {Reply} value */
 		function deliver(value) {
 			const head = pending[0];
 			if (head === undefined) return;
@@ -48,6 +76,7 @@ export function connectResp({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 			if (lineEnd === -1) return INCOMPLETE;
 			const type = buf[pos];
 			const line = buf.toString("latin1", pos + 1, lineEnd);
+			/** @type {Reply} */
 			let value;
 			switch (type) {
 				case 0x2b: // +
@@ -89,8 +118,7 @@ export function connectResp({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 				default:
 					throw new Error(`unexpected RESP type byte ${type}`);
 			}
-			while (stack.length > 0) {
-				const top = stack[stack.length - 1];
+			for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
 				top.items.push(value);
 				if (top.items.length < top.count) return undefined;
 				stack.pop();
@@ -109,10 +137,10 @@ export function connectResp({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 					// keep parsing
 				}
 			} catch (error) {
-				socket.destroy(error);
+				socket.destroy(error instanceof Error ? error : new Error(String(error)));
 			}
 		});
-		const fail = (error) => {
+		const fail = (/** @type {Error} */ error) => {
 			failure = error;
 			for (const p of pending.splice(0)) p.reject(error);
 		};
@@ -120,19 +148,19 @@ export function connectResp({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 		socket.on("close", () => fail(failure ?? new Error("redis connection closed")));
 		socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`redis: no data for ${timeoutMs} ms`)));
 		socket.once("connect", () => {
+			/** @type {RespClient["pipelineRaw"]} */
+			const pipelineRaw = (payload, count) => {
+				if (failure !== null) return Promise.reject(failure);
+				return new Promise((/** @type {(replies: Reply[]) => void} */ res, rej) => {
+					pending.push({ count, replies: [], resolve: res, reject: rej });
+					socket.write(payload);
+				}).then((replies) => ({ replies, sentBytes: payload.length }));
+			};
 			resolve({
-				/** Sends the commands in one write; resolves with their replies in order. */
 				pipeline(commands) {
-					return this.pipelineRaw(Buffer.concat(commands.map((c) => (Buffer.isBuffer(c) ? c : encodeCommand(c)))), commands.length);
+					return pipelineRaw(Buffer.concat(commands.map((c) => (Buffer.isBuffer(c) ? c : encodeCommand(c)))), commands.length);
 				},
-				/** Sends `count` commands already encoded back to back in `payload`. */
-				pipelineRaw(payload, count) {
-					if (failure !== null) return Promise.reject(failure);
-					return new Promise((res, rej) => {
-						pending.push({ count, replies: [], resolve: res, reject: rej });
-						socket.write(payload);
-					}).then((replies) => ({ replies, sentBytes: payload.length }));
-				},
+				pipelineRaw,
 				get receivedBytes() {
 					return receivedBytes;
 				},

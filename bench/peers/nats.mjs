@@ -21,7 +21,7 @@ const STREAM = { name: "BENCH", subjects: ["bench.s"], storage: "file", retentio
 async function createStream(nats) {
 	const created = await nats.request("$JS.API.STREAM.CREATE.BENCH", [JSON.stringify(STREAM)]);
 	const answer = created.answers[0];
-	if (answer === undefined || answer.error !== undefined || JSON.parse(answer.payload).error !== undefined) {
+	if (answer === undefined || answer.error !== undefined || JSON.parse(answer.payload ?? "{}").error !== undefined) {
 		throw new Error(`JetStream stream create failed: ${answer?.error ?? answer?.payload}`);
 	}
 }

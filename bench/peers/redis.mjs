@@ -80,8 +80,10 @@ async function xrange(redis) {
 			const { replies, sentBytes } = await redis.pipeline([["XRANGE", "fetch", start, "+", "COUNT", String(FETCH_RECORDS)]]);
 			const entries = replies[0];
 			if (entries instanceof RedisError || !Array.isArray(entries)) return { status: 500, error: String(entries) };
+			// Each entry is [id, fields]: the next page starts after the last id (exclusive range).
 			const last = entries.at(-1);
-			start = entries.length < FETCH_RECORDS || last === undefined ? "-" : `(${last[0].toString("latin1")}`;
+			const id = Array.isArray(last) ? last[0] : undefined;
+			start = entries.length < FETCH_RECORDS || !Buffer.isBuffer(id) ? "-" : `(${id.toString("latin1")}`;
 			return { status: 200, sentBytes, receivedBytes: redis.receivedBytes - before, records: entries.length };
 		},
 	});

@@ -7,12 +7,16 @@
 
 import { execFileSync, spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import net from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isPortOpen, signal, waitUntil } from "../../scripts/lib/index.mjs";
 
+/** @type {Set<{ pid: number, stop(): Promise<void> }>} */
 const live = new Set();
 
-/** The path of `name` on PATH, or null. */
+/**
+ * The path of `name` on PATH, or null.
+ * @param {string} name
+ */
 export function which(name) {
 	try {
 		return execFileSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" }).trim() || null;
@@ -21,47 +25,55 @@ export function which(name) {
 	}
 }
 
+/**
+ * The first line `bin args` prints (its version), or "unknown".
+ * @param {string} bin
+ * @param {string[]} args
+ */
 export function versionOf(bin, args) {
 	try {
-		return execFileSync(bin, args, { encoding: "utf8", timeout: 5_000 }).trim().split("\n")[0];
+		return execFileSync(bin, args, { encoding: "utf8", timeout: 5_000 }).trim().split("\n")[0] ?? "unknown";
 	} catch {
 		return "unknown";
 	}
 }
 
-async function waitForPort(port, child, timeoutMs) {
-	const deadline = Date.now() + timeoutMs;
-	while (Date.now() < deadline) {
-		if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited with ${child.exitCode}`);
-		const open = await new Promise((resolve) => {
-			const socket = net.connect({ host: "127.0.0.1", port });
-			socket.once("connect", () => {
-				socket.destroy();
-				resolve(true);
-			});
-			socket.once("error", () => resolve(false));
-		});
-		if (open) return;
-		await sleep(100);
-	}
-	throw new Error(`${child.spawnfile} did not listen on ${port} within ${timeoutMs} ms`);
+/**
+ * Resolves once something listens on `port`; throws if `child` exits first or after `timeoutMs`.
+ * @param {number} port
+ * @param {import("node:child_process").ChildProcess} child
+ * @param {number} timeoutMs
+ */
+function waitForPort(port, child, timeoutMs) {
+	return waitUntil(
+		() => {
+			if (child.exitCode !== null) throw new Error(`${child.spawnfile} exited with ${child.exitCode}`);
+			return isPortOpen(port);
+		},
+		{ timeoutMs, message: `${child.spawnfile} to listen on ${port}` },
+	);
 }
 
-/** Spawns `bin args` detached (own process group), logs to `logPath`, waits for `port`. */
+/**
+ * Spawns `bin args` detached (own process group), logs to `logPath`, waits for `port`.
+ * @param {{ bin: string, args: string[], port: number, logPath: string }} options
+ */
 export async function startPeer({ bin, args, port, logPath }) {
 	const log = createWriteStream(logPath);
 	const child = spawn(bin, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
 	child.stdout.pipe(log);
 	child.stderr.pipe(log);
+	const pid = child.pid;
+	if (pid === undefined) throw new Error(`could not run ${bin}`);
 	const exit = new Promise((resolve) => child.once("exit", resolve));
 	const peer = {
-		pid: child.pid,
+		pid,
 		async stop() {
 			live.delete(peer);
 			if (child.exitCode === null && child.signalCode === null) {
-				kill(child.pid, "SIGTERM");
+				signal(-pid, "SIGTERM");
 				const done = await Promise.race([exit.then(() => true), sleep(5_000).then(() => false)]);
-				if (!done) kill(child.pid, "SIGKILL");
+				if (!done) signal(-pid, "SIGKILL");
 			}
 			log.end();
 		},
@@ -76,15 +88,8 @@ export async function startPeer({ bin, args, port, logPath }) {
 	return peer;
 }
 
-function kill(pid, signal) {
-	try {
-		process.kill(-pid, signal);
-	} catch {
-		// gone
-	}
-}
-
+/** Synchronous last resort (for "exit" handlers): SIGKILL to every peer's process group. */
 export function killAllPeersSync() {
-	for (const peer of live) kill(peer.pid, "SIGKILL");
+	for (const peer of live) signal(-peer.pid, "SIGKILL");
 	live.clear();
 }

@@ -41,7 +41,12 @@ const sorted = (values) => [...values].sort((a, b) => a - b);
 async function openReader(ctx, scenario, topic) {
 	if (scenario.via === "sse") {
 		const reader = await openEventStream({ baseUrl: ctx.url, token: ctx.token, path: `/v1/topics/${topic}/partitions/0/records?offset=0` });
-		return { reader, close: () => reader.close() };
+		return {
+			reader,
+			async close() {
+				await reader.close();
+			},
+		};
 	}
 	const reader = await startWebhookReceiver();
 	try {
@@ -119,8 +124,8 @@ function problems(m, reader) {
 	if (m.count < RECORDS) check.push(`measured ${m.count} of ${RECORDS} records within ${BUDGET_MS} ms`);
 	if (m.lost > 0) check.push(`${m.lost} records did not reach the reader within ${RECEIPT_TIMEOUT_MS} ms`);
 	if (reader.duplicates > 0) check.push(`${reader.duplicates} records arrived more than once`);
-	if (reader.errorEvents > 0) check.push(`${reader.errorEvents} SSE error events`);
-	if (reader.badBodies > 0) check.push(`${reader.badBodies} webhook bodies were not {"records":[…]} JSON`);
+	if ((reader.errorEvents ?? 0) > 0) check.push(`${reader.errorEvents} SSE error events`);
+	if ((reader.badBodies ?? 0) > 0) check.push(`${reader.badBodies} webhook bodies were not {"records":[…]} JSON`);
 	return check;
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * `.dev.vars`: the local secrets file that both `npm start` and `wrangler dev` read (dotenv syntax, gitignored).
@@ -11,13 +12,18 @@ export const PLACEHOLDER_TOKEN = "replace-with-a-long-random-token";
 
 const LINE = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*)$/;
 
-/** Parses dotenv-style `KEY=value` lines (quotes optional, `#` comments) into an object. */
+/**
+ * Parses dotenv-style `KEY=value` lines (quotes optional, `#` comments) into an object.
+ * @param {string} text
+ */
 export function parseDevVars(text) {
+	/** @type {Record<string, string>} */
 	const vars = {};
 	for (const line of text.split(/\r?\n/)) {
 		const match = LINE.exec(line);
 		if (match === null) continue;
-		let value = match[2].trim();
+		const [, name = "", raw = ""] = match;
+		let value = raw.trim();
 		const quote = value[0];
 		if ((quote === '"' || quote === "'" || quote === "`") && value.indexOf(quote, 1) > 0) {
 			value = value.slice(1, value.indexOf(quote, 1));
@@ -25,11 +31,12 @@ export function parseDevVars(text) {
 		} else {
 			value = value.replace(/\s+#.*$/, "").trim();
 		}
-		vars[match[1]] = value;
+		vars[name] = value;
 	}
 	return vars;
 }
 
+/** A fresh random admin token (24 bytes, base64url). */
 export function generateToken() {
 	return randomBytes(24).toString("base64url");
 }
@@ -37,6 +44,7 @@ export function generateToken() {
 /**
  * Reads `path`, making sure it holds a usable ADMIN_TOKEN: if there is none (or it is empty or the example's
  * placeholder) a random one is written, keeping every other line. Returns `{ vars, token, created }`.
+ * @param {string} path
  */
 export function ensureAdminToken(path) {
 	const text = existsSync(path) ? readFileSync(path, "utf8") : "";
@@ -49,7 +57,7 @@ export function ensureAdminToken(path) {
 	const at = lines.findIndex((line) => LINE.exec(line)?.[1] === "ADMIN_TOKEN");
 	if (at >= 0) lines[at] = `ADMIN_TOKEN=${token}`;
 	else {
-		while (lines.length > 0 && lines.at(-1).trim() === "") lines.pop();
+		while (lines.length > 0 && lines.at(-1)?.trim() === "") lines.pop();
 		lines.push(`ADMIN_TOKEN=${token}`);
 	}
 	writeFileSync(path, `${lines.join("\n").replace(/\n*$/, "")}\n`, { mode: 0o600 });

@@ -131,7 +131,14 @@ export async function startLocalBroker(options = {}) {
 		cf: false,
 		log: new Log(quiet ? LogLevel.WARN : LogLevel.INFO),
 		defaultPersistRoot: persistRoot,
-		...(captureOutput ? { handleRuntimeStdio: (stdout, stderr) => keepLines([stdout, stderr], lines) } : {}),
+		...(captureOutput
+			? {
+					handleRuntimeStdio: (
+						/** @type {import("node:stream").Readable} */ stdout,
+						/** @type {import("node:stream").Readable} */ stderr,
+					) => keepLines([stdout, stderr], lines),
+				}
+			: {}),
 		workers: [
 			{
 				name: config.name,

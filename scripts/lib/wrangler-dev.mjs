@@ -100,12 +100,13 @@ export async function startWranglerDev(options) {
 	child.stderr.on("data", output.keep);
 	/** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
 	let exitInfo = null;
-	/** @type {Promise<NonNullable<typeof exitInfo>>} */
+	/** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
 	const exited = new Promise((resolve) => {
 		child.once("exit", (code, sig) => {
-			exitInfo = { code, signal: sig };
+			const info = { code, signal: sig };
+			exitInfo = info;
 			output.close();
-			resolve(exitInfo);
+			resolve(info);
 		});
 	});
 	const spawnError = new Promise((_, reject) => child.once("error", reject));

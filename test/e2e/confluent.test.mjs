@@ -1,5 +1,6 @@
+// @ts-check
 /**
- * Confluent REST v3 streaming produce over the network, against a real `wrangler dev` (issue 7): a chunked body of
+ * Confluent REST v3 streaming produce over the network, against a real `wrangler dev`: a chunked body of
  * concatenated records, sent in rounds, and each round's delivery reports read back before the next round is
  * sent — so the reports really stream while the request is still open, through wrangler's proxy too. Then the
  * log, read through /v1, must hold every record once, in order, with its content.
@@ -22,9 +23,19 @@ after(async () => {
 	state.remove();
 });
 
-/** Opens a chunked POST; returns a writer for the body and an async reader of whole response lines. */
+/**
+ * @typedef {{ error_code: number, topic_name: string, partition_id: number, offset: number }} DeliveryReport
+ */
+
+/**
+ * Opens a chunked POST; returns a writer for the body and an async reader of whole response lines.
+ * @param {string} url
+ * @param {string} token
+ */
 function openStream(url, token) {
+	/** @type {DeliveryReport[]} */
 	const lines = [];
+	/** @type {(value?: unknown) => void} */
 	let wake = () => {};
 	let ended = false;
 	let status = 0;
@@ -32,7 +43,7 @@ function openStream(url, token) {
 		method: "POST",
 		headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "Transfer-Encoding": "chunked" },
 	});
-	const answered = new Promise((resolve, reject) => {
+	const answered = new Promise((/** @type {(value?: unknown) => void} */ resolve, reject) => {
 		req.on("response", (res) => {
 			status = res.statusCode ?? 0;
 			res.setEncoding("utf8");
@@ -54,11 +65,14 @@ function openStream(url, token) {
 	});
 	req.flushHeaders();
 	return {
-		write: (text) => req.write(text),
+		write: (/** @type {string} */ text) => req.write(text),
 		end: () => req.end(),
 		answered,
 		status: () => status,
-		/** Waits until at least `count` report lines have arrived. */
+		/**
+		 * Waits until at least `count` report lines have arrived.
+		 * @param {number} count
+		 */
 		async untilLines(count) {
 			const deadline = Date.now() + ROUND_TIMEOUT_MS;
 			while (lines.length < count) {
@@ -109,7 +123,7 @@ test("Confluent v3 streaming produce through wrangler dev: reports stream back p
 	const fetched = await api.request("GET", `/v1/topics/payments/partitions/0/records?offset=0&max_records=${ROUNDS * PER_ROUND}`);
 	assert.equal(fetched.status, 200, fetched.text);
 	assert.deepEqual(
-		fetched.json.records.map((r) => [r.offset, r.key, r.value]),
+		fetched.json.records.map((/** @type {import("./lib/client.mjs").FetchedRecord} */ r) => [r.offset, r.key, r.value]),
 		reports.map((_, n) => [n, `k-${n}`, { n }]),
 	);
 	assert.equal(fetched.json.high_watermark, ROUNDS * PER_ROUND);

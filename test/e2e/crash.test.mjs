@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Crash check: produce under load against `wrangler dev` with persistence, SIGKILL workerd (and wrangler)
  * mid-load, restart on the same persist dir, and read everything back.
@@ -30,7 +31,18 @@ after(async () => {
 	state.remove();
 });
 
-/** Batch `batch` of producer `producer`: distinct values; on the 3-partition topic a mix of keys, explicit partitions and neither. */
+/**
+ * @typedef {{ value: string, key?: string, partition?: number }} SentRecord
+ * @typedef {{ topic: string, partition: number, offset: number, timestamp: number, key: string | null, value: string }} AckedRecord
+ */
+
+/**
+ * Batch `batch` of producer `producer`: distinct values; on the 3-partition topic a mix of keys, explicit partitions and neither.
+ * @param {number} producer
+ * @param {number} batch
+ * @param {{ name: string, partitions: number }} topic
+ * @returns {SentRecord[]}
+ */
 function makeBatch(producer, batch, topic) {
 	return Array.from({ length: BATCH_RECORDS }, (_, i) => {
 		const value = `p${producer}-b${batch}-r${i}`;
@@ -52,22 +64,26 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 	let api = client(dev.url, token);
 	for (const topic of TOPICS) await api.createTopic(topic.name, topic.partitions);
 
-	/** Every record sent, by topic and value: `{ key, partition }` as sent. */
+	/** @type {Map<string, Map<string, SentRecord>>} every record sent, by topic and value, as sent */
 	const sent = new Map(TOPICS.map((topic) => [topic.name, new Map()]));
-	/** Every acknowledged record: `{ topic, partition, offset, timestamp, key, value }`. */
+	/** @type {AckedRecord[]} every acknowledged record */
 	const acked = [];
+	/** @type {string[]} */
 	const failuresBeforeCrash = [];
 	let crashing = false;
 	let stop = false;
 	let inFlight = 0;
 	let requestsAcked = 0;
 
+	/** @param {number} id */
 	async function producer(id) {
 		for (let batch = 0; !stop; batch++) {
 			const topic = TOPICS[(id + batch) % TOPICS.length];
+			assert.ok(topic);
 			const records = makeBatch(id, batch, topic);
-			for (const record of records) sent.get(topic.name).set(record.value, record);
+			for (const record of records) sent.get(topic.name)?.set(record.value, record);
 			inFlight++;
+			/** @type {{ status?: number, text?: string, json?: any, error?: unknown }} */
 			let outcome;
 			try {
 				outcome = await api.request("POST", `/v1/topics/${topic.name}/records`, { body: { records } });
@@ -79,13 +95,16 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 			if (outcome.status === 200 && Array.isArray(outcome.json?.offsets)) {
 				// An answer that arrived is an acknowledgement, even one racing the kill: it must be durable.
 				requestsAcked++;
-				outcome.json.offsets.forEach((position, i) => {
+				/** @type {import("./lib/client.mjs").Position[]} */
+				const offsets = outcome.json.offsets;
+				offsets.forEach((position, i) => {
 					const record = records[i];
+					assert.ok(record);
 					acked.push({ topic: topic.name, ...position, key: record.key ?? null, value: record.value });
 				});
 				continue;
 			}
-			if (!crashing) failuresBeforeCrash.push(outcome.error?.message ?? `${outcome.status} ${outcome.text}`);
+			if (!crashing) failuresBeforeCrash.push(outcome.error instanceof Error ? outcome.error.message : `${outcome.status} ${outcome.text}`);
 			return; // the broker is gone (or failing): this producer is done
 		}
 	}
@@ -110,7 +129,7 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 
 	const ackedAt = new Map(acked.map((record) => [`${record.topic}/${record.partition}/${record.offset}`, record]));
 	assert.equal(ackedAt.size, acked.length, "no offset was acknowledged twice");
-	/** The recovered high watermark of each partition, by "topic/partition". */
+	/** @type {Map<string, number>} the recovered high watermark of each partition, by "topic/partition" */
 	const recovered = new Map();
 	let present = 0;
 	for (const topic of TOPICS) {
@@ -123,7 +142,7 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 			records.forEach((record, i) => {
 				assert.equal(record.offset, i, `${where}: offsets are dense (record ${i} has offset ${record.offset})`);
 				assert.equal(record.partition, partition, `${where}: record ${i} names its partition`);
-				const original = sent.get(topic.name).get(record.value);
+				const original = sent.get(topic.name)?.get(String(record.value));
 				assert.ok(original !== undefined, `${where}@${i}: ${JSON.stringify(record.value)} was never sent`);
 				assert.ok(!seen.has(record.value), `${where}@${i}: ${JSON.stringify(record.value)} is stored twice`);
 				seen.add(record.value);
@@ -134,6 +153,7 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 				const ack = ackedAt.get(`${where}/${offset}`);
 				if (ack === undefined) continue;
 				const record = records[offset];
+				assert.ok(record);
 				assert.deepEqual(
 					{ value: record.value, key: record.key, timestamp: record.timestamp },
 					{ value: ack.value, key: ack.key, timestamp: ack.timestamp },
@@ -145,10 +165,10 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 
 			// Appends continue at the recovered high watermark.
 			const [next] = await api.produce(topic.name, [{ value: `after-restart-${partition}`, partition }]);
-			assert.equal(next.offset, highWatermark, `${where}: the first append after the restart`);
+			assert.equal(next?.offset, highWatermark, `${where}: the first append after the restart`);
 		}
 	}
-	const beyond = acked.filter((record) => record.offset >= recovered.get(`${record.topic}/${record.partition}`));
+	const beyond = acked.filter((record) => record.offset >= (recovered.get(`${record.topic}/${record.partition}`) ?? 0));
 	assert.deepEqual(beyond, [], "every acknowledged offset is below its partition's recovered high watermark");
 	t.diagnostic(`${present} records present after restart (${present - acked.length} unacknowledged survivors)`);
 	await restarted.stop();

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Restarts keep the log: `wrangler dev` stopped gracefully and started again on the same --persist-to dir, and
  * the `npm start` path (scripts/lib/local-broker.mjs, Miniflare) disposed and started again. The Miniflare state
@@ -21,6 +22,7 @@ import { tempDir } from "./lib/temp-dir.mjs";
 
 const wranglerState = tempDir("restart-wrangler");
 const miniflareState = tempDir("restart-miniflare");
+/** @type {Set<{ dispose(): Promise<void> }>} */
 const brokers = new Set();
 
 after(async () => {
@@ -30,7 +32,16 @@ after(async () => {
 	miniflareState.remove();
 });
 
-/** Creates `topic` with two partitions and produces a few records of every shape to both. */
+/**
+ * @typedef {ReturnType<typeof client>} Api
+ * @typedef {Awaited<ReturnType<typeof snapshot>>} TopicState
+ */
+
+/**
+ * Creates `topic` with two partitions and produces a few records of every shape to both.
+ * @param {Api} api
+ * @param {string} topic
+ */
 async function seed(api, topic) {
 	await api.createTopic(topic, 2);
 	const records = [
@@ -53,14 +64,20 @@ async function seed(api, topic) {
 	);
 }
 
-/** The full observable state of a topic: its description and every record of every partition. */
+/**
+ * The full observable state of a topic: its description and every record of every partition.
+ * @param {Api} api
+ * @param {string} topic
+ */
 async function snapshot(api, topic) {
+	/** @type {{ partitions: { partition: number, log_start_offset: number, high_watermark: number }[] }} */
 	const description = await api.describeTopic(topic);
 	const partitions = [];
 	for (const { partition } of description.partitions) partitions.push(await api.fetchAll(topic, partition));
 	return { description, partitions };
 }
 
+/** @param {TopicState} state */
 function assertSeeded(state) {
 	assert.deepEqual(
 		state.description.partitions.map((p) => [p.partition, p.log_start_offset, p.high_watermark]),
@@ -69,8 +86,8 @@ function assertSeeded(state) {
 			[1, 0, 2],
 		],
 	);
-	assert.equal(state.partitions[0].records.length, 3);
-	assert.equal(state.partitions[1].records.length, 2);
+	assert.equal(state.partitions[0]?.records.length, 3);
+	assert.equal(state.partitions[1]?.records.length, 2);
 }
 
 test("wrangler dev: graceful stop and restart keep topics, high watermarks and records", { timeout: 90_000 }, async () => {
@@ -89,7 +106,7 @@ test("wrangler dev: graceful stop and restart keep topics, high watermarks and r
 	api = client(second.url, token);
 	assert.deepEqual(await snapshot(api, "durable"), before);
 	const [next] = await api.produce("durable", [{ value: "after restart", partition: 1 }]);
-	assert.equal(next.offset, 2, "appends continue at the high watermark");
+	assert.equal(next?.offset, 2, "appends continue at the high watermark");
 	await second.stop();
 });
 
@@ -123,7 +140,7 @@ test("npm start path (Miniflare): dispose and start again keep the log, in wrang
 	api = client(second.url, token);
 	assert.deepEqual(await snapshot(api, "local"), before);
 	const [next] = await api.produce("local", [{ value: "after restart", partition: 0 }]);
-	assert.equal(next.offset, 3, "appends continue at the high watermark");
+	assert.equal(next?.offset, 3, "appends continue at the high watermark");
 	const after = await snapshot(api, "local");
 	await second.dispose();
 	brokers.delete(second);

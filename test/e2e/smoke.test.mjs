@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Smoke test against a real `wrangler dev`: health, auth, create, produce, fetch, and a clean stop by PID.
  */
@@ -43,16 +44,18 @@ test("wrangler dev: health, auth, create, produce, fetch, stop", { timeout: 90_0
 	];
 	const offsets = await api.produce("smoke", records);
 	assert.equal(offsets.length, records.length);
-	assert.equal(offsets[0].partition, offsets[4].partition, "one key, one partition");
+	assert.equal(offsets[0]?.partition, offsets[4]?.partition, "one key, one partition");
 
+	/** @type {Map<number, import("./lib/client.mjs").FetchedRecord[]>} the records each partition must hold */
 	const expected = new Map([
 		[0, []],
 		[1, []],
 	]);
 	records.forEach((record, i) => {
 		const position = offsets[i];
+		assert.ok(position);
 		if (record.partition !== undefined) assert.equal(position.partition, record.partition);
-		expected.get(position.partition).push({
+		expected.get(position.partition)?.push({
 			partition: position.partition,
 			offset: position.offset,
 			timestamp: position.timestamp,

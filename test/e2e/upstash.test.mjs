@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The real `@upstash/kafka` client in Node, over the network, against a real `wrangler dev` (issue 7):
  * produce, fetch, and a consumer group's consume + commit, with an API key as the Basic credentials.
@@ -58,6 +59,7 @@ test("@upstash/kafka against wrangler dev: produce, fetch, consume and commit in
 		],
 	);
 
+	/** @type {Parameters<import("@upstash/kafka").Consumer["consume"]>[0]} */
 	const request = {
 		consumerGroupId: "billing",
 		instanceId: "worker-1",

@@ -1,65 +1,71 @@
+// @ts-check
 /**
- * Webhooks against a real `wrangler dev` and a real HTTP receiver on 127.0.0.1 (issue 5): a receiver that
+ * Webhooks against a real `wrangler dev` and a real HTTP receiver on 127.0.0.1: a receiver that
  * fails its first attempts gets every record, in order, signed (verified with `standardwebhooks`); a receiver
  * that stays down past `max_attempts` sends the batch to the dead-letter topic.
  *
- * The Worker must run with `WEBHOOK_ALLOW_PRIVATE=true` to deliver to 127.0.0.1 over http. The shared
- * `startWranglerDev` helper takes no extra vars yet, so this file appends `--var WEBHOOK_ALLOW_PRIVATE:true`
- * to the wrangler command line it spawns (see `allowPrivateWebhooks`).
+ * The Worker runs with `WEBHOOK_ALLOW_PRIVATE=true` to deliver to 127.0.0.1 over http.
  */
 
 import assert from "node:assert/strict";
-import childProcess from "node:child_process";
 import { createServer } from "node:http";
-import { syncBuiltinESMExports } from "node:module";
 import { after, before, test } from "node:test";
 import { Webhook } from "standardwebhooks";
 import { generateToken, HOST, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
-/** Adds the var to every `wrangler dev` this process spawns (until the helper accepts vars itself). */
-function allowPrivateWebhooks() {
-	const original = childProcess.spawn;
-	childProcess.spawn = (command, args, options) =>
-		original(
-			command,
-			String(command).endsWith("wrangler") && args[0] === "dev" ? [...args, "--var", "WEBHOOK_ALLOW_PRIVATE:true"] : args,
-			options,
-		);
-	syncBuiltinESMExports();
-}
+/**
+ * One request the receiver got; `json` is the delivery body (`{ topic, partition, records: [...] }`).
+ * @typedef {{ path: string, headers: Record<string, string>, body: string, json: any, atMs: number }} Entry
+ * @typedef {Awaited<ReturnType<typeof startReceiver>>} Receiver
+ * @typedef {import("./lib/client.mjs").FetchedRecord} FetchedRecord
+ * @typedef {{ outcome: string, response_status: number | null }} Delivery
+ */
 
-/** A receiver whose answer to each request is decided by `respond(request, index)`. */
+/**
+ * A receiver whose answer to each request is decided by `respond(request, index)`.
+ * @param {(entry: Entry, index: number) => number} respond
+ */
 function startReceiver(respond) {
+	/** @type {Entry[]} */
 	const received = [];
 	const server = createServer((req, res) => {
+		/** @type {Buffer[]} */
 		const chunks = [];
 		req.on("data", (chunk) => chunks.push(chunk));
 		req.on("end", () => {
 			const body = Buffer.concat(chunks).toString("utf8");
-			const entry = { path: req.url, headers: req.headers, body, json: JSON.parse(body), atMs: Date.now() };
+			const headers = /** @type {Record<string, string>} */ (req.headers);
+			/** @type {Entry} */
+			const entry = { path: req.url ?? "", headers, body, json: JSON.parse(body), atMs: Date.now() };
 			const status = respond(entry, received.filter((r) => r.path === entry.path).length);
 			received.push(entry);
 			res.writeHead(status, { "Content-Type": "text/plain" }).end(status < 300 ? "ok" : "try again");
 		});
 	});
-	return new Promise((resolve) =>
-		server.listen(0, HOST, () => resolve({ server, received, url: `http://${HOST}:${server.address().port}` })),
+	return new Promise((/** @type {(receiver: { server: import("node:http").Server, received: Entry[], url: string }) => void} */ resolve) =>
+		server.listen(0, HOST, () => {
+			const address = server.address();
+			const port = typeof address === "object" && address !== null ? address.port : 0;
+			resolve({ server, received, url: `http://${HOST}:${port}` });
+		}),
 	);
 }
 
 const state = tempDir("webhooks");
+/** @type {import("../../scripts/lib/wrangler-dev.mjs").WranglerDev} */
 let dev;
+/** @type {ReturnType<typeof client>} */
 let api;
+/** @type {Receiver} */
 let receiver;
 /** Whether /restart answers 2xx yet. */
 let receiverUp = false;
 
 before(async () => {
-	allowPrivateWebhooks();
 	const token = generateToken();
-	dev = await startWranglerDev({ persistTo: state.path, token });
+	dev = await startWranglerDev({ persistTo: state.path, token, vars: { WEBHOOK_ALLOW_PRIVATE: "true" } });
 	api = client(dev.url, token);
 	// /flaky fails its first two attempts; /down never answers 2xx; /fast acknowledges at once.
 	receiver = await startReceiver((entry, index) => {
@@ -76,11 +82,16 @@ after(async () => {
 	state.remove();
 });
 
+/**
+ * The delivery's payload if its signature verifies with `secret` (throws otherwise).
+ * @param {string} secret
+ * @param {Entry} entry
+ */
 function verified(secret, entry) {
 	return new Webhook(secret).verify(entry.body, {
-		"webhook-id": entry.headers["webhook-id"],
-		"webhook-timestamp": entry.headers["webhook-timestamp"],
-		"webhook-signature": entry.headers["webhook-signature"],
+		"webhook-id": entry.headers["webhook-id"] ?? "",
+		"webhook-timestamp": entry.headers["webhook-timestamp"] ?? "",
+		"webhook-signature": entry.headers["webhook-signature"] ?? "",
 	});
 }
 
@@ -97,6 +108,7 @@ test("a receiver that fails its first attempts gets every record, in order, sign
 			Array.from({ length: 5 }, (_, n) => ({ value: i * 5 + n })),
 		);
 	const acknowledged = () => {
+		/** @type {Map<string | undefined, Entry>} */
 		const seen = new Map();
 		for (const entry of receiver.received.filter((r) => r.path === "/flaky")) seen.set(entry.headers["webhook-id"], entry);
 		return [...seen.values()];
@@ -107,9 +119,9 @@ test("a receiver that fails its first attempts gets every record, in order, sign
 	});
 	const attempts = receiver.received.filter((r) => r.path === "/flaky");
 	assert.ok(attempts.length >= 3, "the first two attempts failed and were retried");
-	assert.equal(attempts[0].headers["webhook-id"], attempts[2].headers["webhook-id"], "retries keep the webhook-id");
-	assert.equal(attempts[0].body, attempts[2].body, "retries resend the same records");
-	const offsets = acknowledged().flatMap((e) => e.json.records.map((r) => r.offset));
+	assert.equal(attempts[0]?.headers["webhook-id"], attempts[2]?.headers["webhook-id"], "retries keep the webhook-id");
+	assert.equal(attempts[0]?.body, attempts[2]?.body, "retries resend the same records");
+	const offsets = acknowledged().flatMap((e) => e.json.records.map((/** @type {FetchedRecord} */ r) => r.offset));
 	assert.deepEqual(
 		offsets,
 		Array.from({ length: 20 }, (_, i) => i),
@@ -117,7 +129,7 @@ test("a receiver that fails its first attempts gets every record, in order, sign
 	);
 	for (const entry of attempts) assert.deepEqual(verified(sub.secret, entry), entry.json);
 	const { deliveries } = await api.expect(200, "GET", `/v1/topics/hooked/subscriptions/${sub.id}/deliveries`);
-	assert.ok(deliveries.some((d) => d.outcome === "failed" && d.response_status === 503));
+	assert.ok(deliveries.some((/** @type {Delivery} */ d) => d.outcome === "failed" && d.response_status === 503));
 });
 
 test("a receiver down past max_attempts: the batch goes to the dead-letter topic", { timeout: 120_000 }, async () => {
@@ -126,6 +138,7 @@ test("a receiver down past max_attempts: the batch goes to the dead-letter topic
 		body: { url: `${receiver.url}/down`, start: "earliest", retry_schedule_ms: [0, 100], max_attempts: 3 },
 	});
 	await api.produce("doomed", [{ key: "k", value: "lost?" }]);
+	/** @type {FetchedRecord[]} */
 	const dead = await waitUntil(
 		async () => {
 			const response = await api.request("GET", `/v1/topics/${sub.dead_letter_topic}/partitions/0/records?offset=0`);
@@ -134,16 +147,19 @@ test("a receiver down past max_attempts: the batch goes to the dead-letter topic
 		{ timeoutMs: 30_000, message: "the dead-letter topic to hold the batch" },
 	);
 	assert.equal(receiver.received.filter((r) => r.path === "/down").length, 3);
-	assert.deepEqual([dead[0].key, dead[0].value], ["k", "lost?"]);
-	const headers = Object.fromEntries(dead[0].headers.map((h) => [h.key, h.value]));
+	const [first] = dead;
+	assert.ok(first);
+	assert.deepEqual([first.key, first.value], ["k", "lost?"]);
+	const headers = Object.fromEntries(first.headers.map((h) => [h.key, h.value]));
 	assert.equal(headers["tributary-dlq-topic"], "doomed");
 	assert.equal(headers["tributary-dlq-offset"], "0");
-	assert.match(headers["tributary-dlq-error"], /HTTP 500/);
+	assert.match(headers["tributary-dlq-error"] ?? "", /HTTP 500/);
 });
 
 test("latency from produce request to receipt, for a receiver that answers at once", { timeout: 120_000 }, async () => {
 	await api.createTopic("timed", 1);
 	await api.expect(201, "POST", "/v1/topics/timed/subscriptions", { body: { url: `${receiver.url}/fast`, start: "latest" } });
+	/** @type {number[]} */
 	const latencies = [];
 	for (let i = 0; i < 30; i++) {
 		const before = receiver.received.filter((r) => r.path === "/fast").length;
@@ -155,10 +171,11 @@ test("latency from produce request to receipt, for a receiver that answers at on
 			intervalMs: 1,
 			message: `record ${i}`,
 		});
+		assert.ok(entry);
 		latencies.push(entry.atMs - sentMs);
 	}
 	latencies.sort((a, b) => a - b);
-	const p = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+	const p = (/** @type {number} */ q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
 	console.log(`# webhook latency over wrangler dev: p50 ${p(0.5)} ms, p99 ${p(0.99)} ms (n=${latencies.length})`);
 	assert.ok(p(0.5) < 1_000);
 });
@@ -174,7 +191,7 @@ test("progress and a pending retry survive a crash of workerd: the retry after r
 	await api.produce("durable-hook", [{ value: "before the crash" }]);
 	const attempts = () => receiver.received.filter((r) => r.path === "/restart");
 	await waitUntil(() => attempts().length >= 1, { timeoutMs: 30_000, message: "a first (failed) attempt" });
-	const firstId = attempts()[0].headers["webhook-id"];
+	const firstId = attempts()[0]?.headers["webhook-id"];
 	await dev.crash();
 	dev = await dev.restart();
 	api = client(dev.url, dev.token);
@@ -186,15 +203,18 @@ test("progress and a pending retry survive a crash of workerd: the retry after r
 		},
 		{ timeoutMs: 60_000, message: "the pending batch retried after the restart" },
 	);
+	assert.ok(delivered);
 	assert.deepEqual(
-		delivered.json.records.map((r) => r.value),
+		delivered.json.records.map((/** @type {FetchedRecord} */ r) => r.value),
 		["before the crash"],
 	);
 	assert.deepEqual(verified(sub.secret, delivered), delivered.json);
 	await waitUntil(
 		async () => {
 			const { deliveries } = await api.expect(200, "GET", `/v1/topics/durable-hook/subscriptions/${sub.id}/deliveries`);
-			return deliveries.some((d) => d.outcome === "delivered") && deliveries.some((d) => d.outcome === "failed");
+			/** @type {Delivery[]} */
+			const log = deliveries;
+			return log.some((d) => d.outcome === "delivered") && log.some((d) => d.outcome === "failed");
 		},
 		{ timeoutMs: 30_000, message: "the attempt log (kept across the crash) to record the failure and the success" },
 	);

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * A minimal Tributary HTTP client for the e2e tests. Every call has a timeout; unexpected statuses throw with
@@ -7,6 +8,12 @@
 export const REQUEST_TIMEOUT_MS = 15_000;
 
 export class HttpError extends Error {
+	/**
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {number} status
+	 * @param {string} body
+	 */
 	constructor(method, path, status, body) {
 		super(`${method} ${path} → ${status}: ${body}`);
 		this.status = status;
@@ -14,9 +21,41 @@ export class HttpError extends Error {
 	}
 }
 
+/**
+ * @typedef {object} RequestOptions
+ * @property {unknown} [body]  sent as JSON
+ * @property {boolean} [auth]  send the admin token (default true)
+ * @property {Record<string, string>} [headers]
+ * @property {number} [timeoutMs]
+ */
+
+/**
+ * @typedef {object} Response
+ * @property {number} status
+ * @property {string} text
+ * @property {any} json  the parsed body (undefined if it is not JSON): whatever shape the route answers
+ */
+
+/**
+ * @typedef {{ partition: number, offset: number, timestamp: number }} Position
+ * @typedef {{ partition: number, offset: number, timestamp: number, key: string | null, value: unknown, headers: { key: string, value: string }[] }} FetchedRecord
+ */
+
+/**
+ * A client for the Tributary at `baseUrl`, sending `token` as the bearer token.
+ * @param {string} baseUrl
+ * @param {string} token
+ */
 export function client(baseUrl, token) {
-	/** One request; returns `{ status, text, json }` (json is undefined if the body is not JSON). */
+	/**
+	 * One request; returns `{ status, text, json }` (json is undefined if the body is not JSON).
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {RequestOptions} [options]
+	 * @returns {Promise<Response>}
+	 */
 	async function request(method, path, { body, auth = true, headers = {}, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+		/** @type {Record<string, string>} */
 		const allHeaders = { ...headers };
 		if (auth) allHeaders.Authorization = `Bearer ${token}`;
 		if (body !== undefined) allHeaders["Content-Type"] = "application/json";
@@ -36,20 +75,37 @@ export function client(baseUrl, token) {
 		return { status: response.status, text, json };
 	}
 
-	/** `request`, but anything other than `expected` throws. Returns the parsed body. */
+	/**
+	 * `request`, but anything other than `expected` throws. Returns the parsed body.
+	 * @param {number} expected
+	 * @param {string} method
+	 * @param {string} path
+	 * @param {RequestOptions} [options]
+	 * @returns {Promise<any>} the parsed body: whatever shape the route answers
+	 */
 	async function expect(expected, method, path, options) {
 		const response = await request(method, path, options);
 		if (response.status !== expected) throw new HttpError(method, path, response.status, response.text);
 		return response.json;
 	}
 
-	/** One page of a partition from `offset` (null: from the log start). */
+	/**
+	 * One page of a partition from `offset` (null: from the log start).
+	 * @param {string} topic
+	 * @param {number} partition
+	 * @param {number | null} offset
+	 * @returns {Promise<{ records: FetchedRecord[], next_offset: number, high_watermark: number, log_start_offset: number }>}
+	 */
 	function fetchRecords(topic, partition, offset, maxRecords = 10_000) {
 		const from = offset === null ? "" : `offset=${offset}&`;
 		return expect(200, "GET", `/v1/topics/${topic}/partitions/${partition}/records?${from}max_records=${maxRecords}`);
 	}
 
-	/** Every record of a partition, read in pages from the log start up to the high watermark of the first page. */
+	/**
+	 * Every record of a partition, read in pages from the log start up to the high watermark of the first page.
+	 * @param {string} topic
+	 * @param {number} partition
+	 */
 	async function fetchAll(topic, partition) {
 		const first = await fetchRecords(topic, partition, null);
 		const records = [...first.records];
@@ -66,9 +122,15 @@ export function client(baseUrl, token) {
 		expect,
 		fetchRecords,
 		fetchAll,
-		createTopic: (name, partitions) => expect(201, "POST", "/v1/topics", { body: { name, partitions } }),
-		describeTopic: (name) => expect(200, "GET", `/v1/topics/${name}`),
-		/** Produces `records`; returns the `offsets` array (one `{partition, offset, timestamp}` per record). */
+		createTopic: (/** @type {string} */ name, /** @type {number} */ partitions) =>
+			expect(201, "POST", "/v1/topics", { body: { name, partitions } }),
+		describeTopic: (/** @type {string} */ name) => expect(200, "GET", `/v1/topics/${name}`),
+		/**
+		 * Produces `records`; returns the `offsets` array (one `{partition, offset, timestamp}` per record).
+		 * @param {string} topic
+		 * @param {unknown[]} records
+		 * @returns {Promise<Position[]>}
+		 */
 		produce: async (topic, records) => (await expect(200, "POST", `/v1/topics/${topic}/records`, { body: { records } })).offsets,
 	};
 }
