@@ -13,8 +13,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { RECORD_TEXT_LENGTH_MAX } from "../../src/http/compat/confluent/limits.ts";
 import { partitionForKey, utf8 } from "../../src/shared/partitioner.ts";
-import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
-import { basic, createKey } from "../security/helpers.ts";
+import { basic, createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
 
 const V3 = "/kafka/v3/clusters/tributary";
 const records = (topic: string) => `${V3}/topics/${topic}/records`;

@@ -3,16 +3,12 @@
  * values it returns checked against what Tributary stored (through `/v1`, independently of the mount).
  */
 import { describe, expect, it } from "vitest";
-import { createTopic, fetchRecords, json, produce as produceV1, uniqueTopic } from "../helpers.ts";
-import { kafka, routeClientToWorker } from "./upstash-helpers.ts";
+import { untilWaiting, waitingReads } from "../support/long-poll.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { kafka, routeClientToWorker } from "../support/upstash.ts";
+import { createTopic, fetchRecords, json, produce as produceV1 } from "../support/worker.ts";
 
 routeClientToWorker();
-
-let groupCounter = 0;
-function uniqueGroup(): string {
-	groupCounter++;
-	return `ug-${groupCounter}-${crypto.randomUUID().slice(0, 8)}`;
-}
 
 /** A consume request of instance `instanceId` of `group` on `topic`, from the earliest offset, without waiting. */
 function instanceOf(group: string, topic: string, instanceId: string) {
@@ -150,8 +146,9 @@ describe("fetch", () => {
 		const topic = uniqueTopic("up");
 		await createTopic(topic, 1);
 		const waiting = kafka().consumer().fetch({ topic, partition: 0, offset: 0, timeout: 5_000 });
-		await new Promise((resolve) => setTimeout(resolve, 100));
+		await untilWaiting(topic, 0);
 		await produceV1(topic, [{ value: "late" }]);
+		expect(await waitingReads(topic, 0), "the append woke the waiting fetch").toBe(0);
 		expect((await waiting).map((m) => m.value)).toEqual(["late"]);
 	});
 });
@@ -161,7 +158,7 @@ describe("consume", () => {
 		const topic = uniqueTopic("up");
 		await createTopic(topic, 1);
 		await produceV1(topic, [{ value: "m0" }, { value: "m1" }]);
-		const group = uniqueGroup();
+		const group = uniqueGroup("ug");
 		const c = kafka().consumer();
 		const request = instanceOf(group, topic, "i1");
 		expect((await c.consume(request)).map((m) => [m.topic, m.offset, m.value])).toEqual([
@@ -188,7 +185,7 @@ describe("consume", () => {
 			{ value: "p1a", partition: 1 },
 			{ value: "p1b", partition: 1 },
 		]);
-		const group = uniqueGroup();
+		const group = uniqueGroup("ug");
 		const c = kafka().consumer();
 		const request = { ...instanceOf(group, topic, "i1"), autoCommit: false };
 		expect((await c.consume(request)).map((m) => m.value).sort()).toEqual(["p0", "p1a", "p1b"]);
@@ -213,7 +210,7 @@ describe("consume", () => {
 			{ value: "b", partition: 0 },
 			{ value: "c", partition: 1 },
 		]);
-		const group = uniqueGroup();
+		const group = uniqueGroup("ug");
 		const c = kafka().consumer();
 		await c.consume({ ...instanceOf(group, topic, "i1"), autoCommit: false });
 		await c.commit({ consumerGroupId: group, instanceId: "i1", offset: { topic, partition: 0, offset: 1 } });
@@ -251,7 +248,7 @@ describe("consume", () => {
 		const topic = uniqueTopic("up");
 		await createTopic(topic, 1);
 		await produceV1(topic, [{ value: "old" }]);
-		const group = uniqueGroup();
+		const group = uniqueGroup("ug");
 		const c = kafka().consumer();
 		const request = { consumerGroupId: group, instanceId: "i1", topics: [topic], timeout: 0 };
 		expect(await c.consume(request)).toEqual([]);
@@ -263,7 +260,7 @@ describe("consume", () => {
 		const topic = uniqueTopic("up");
 		await createTopic(topic, 1);
 		await produceV1(topic, [{ value: "x" }]);
-		const group = uniqueGroup();
+		const group = uniqueGroup("ug");
 		const c = kafka().consumer();
 		const request = { ...instanceOf(group, topic, "i1"), autoCommit: true, autoCommitInterval: 3_000 };
 		expect((await c.consume(request)).map((m) => m.value)).toEqual(["x"]);
@@ -280,7 +277,7 @@ describe("consume", () => {
 	it("two instances of a group share a topic: each gets a share, together every record once", async () => {
 		const topic = uniqueTopic("up");
 		await createTopic(topic, 4);
-		const group = uniqueGroup();
+		const group = uniqueGroup("ug");
 		const c = kafka().consumer();
 		const as = (instanceId: string) => instanceOf(group, topic, instanceId);
 		// Both join before anything is read, so the second join's rebalance moves no records already handed out.
@@ -312,7 +309,7 @@ describe("consume", () => {
 		const topic = uniqueTopic("up");
 		await createTopic(topic, 1);
 		await produceV1(topic, [{ value: "r0" }, { value: "r1" }, { value: "r2" }]);
-		const group = uniqueGroup();
+		const group = uniqueGroup("ug");
 		const c = kafka().consumer();
 		const first = await c.consume({ ...instanceOf(group, topic, "old"), autoCommit: false });
 		expect(first.map((m) => m.value)).toEqual(["r0", "r1", "r2"]);
@@ -332,7 +329,7 @@ describe("consume", () => {
 		await produceV1(b, [{ value: "from-b" }]);
 		const messages = await kafka()
 			.consumer()
-			.consume({ consumerGroupId: uniqueGroup(), instanceId: "i", topics: [a, b], autoOffsetReset: "earliest", timeout: 0 });
+			.consume({ consumerGroupId: uniqueGroup("ug"), instanceId: "i", topics: [a, b], autoOffsetReset: "earliest", timeout: 0 });
 		expect(messages.map((m) => [m.topic, m.value]).sort()).toEqual(
 			[
 				[a, "from-a"],
@@ -383,7 +380,7 @@ describe("admin", () => {
 	it("removeConsumerInstance: the group rebalances, and the other instance takes every partition", async () => {
 		const topic = uniqueTopic("up");
 		await createTopic(topic, 2);
-		const group = uniqueGroup();
+		const group = uniqueGroup("ug");
 		const c = kafka().consumer();
 		const as = (instanceId: string) => instanceOf(group, topic, instanceId);
 		await c.consume(as("a"));

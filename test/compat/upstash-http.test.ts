@@ -5,9 +5,10 @@
  */
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
-import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce as produceV1, uniqueTopic } from "../helpers.ts";
-import { basic, createKey } from "../security/helpers.ts";
-import { clientError, kafka, routeClientToWorker } from "./upstash-helpers.ts";
+import { basic, createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { clientError, kafka, routeClientToWorker } from "../support/upstash.ts";
+import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce as produceV1 } from "../support/worker.ts";
 
 routeClientToWorker();
 

@@ -5,8 +5,9 @@
  * "Another isolate" is played by `/v1`, which reaches the same coordinator without this isolate's cache.
  */
 import { describe, expect, it } from "vitest";
-import { createTopic, json, produce, uniqueTopic } from "../helpers.ts";
-import { kafka, routeClientToWorker } from "./upstash-helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { kafka, routeClientToWorker } from "../support/upstash.ts";
+import { createTopic, json, produce } from "../support/worker.ts";
 
 routeClientToWorker();
 

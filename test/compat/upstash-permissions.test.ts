@@ -3,8 +3,9 @@
  * with every other mount's in test/http/route-table.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, call, createTopic, json, uniqueTopic } from "../helpers.ts";
-import { basic, createKey } from "../security/helpers.ts";
+import { basic, createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { ADMIN_TOKEN, call, createTopic, json } from "../support/worker.ts";
 
 describe("what a key sees through the admin calls", () => {
 	it("consumers and committed need describe on the group; listings show only what the key may describe", async () => {

@@ -4,8 +4,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { COMMIT_METADATA_BYTES_MAX, GROUP_ID_LENGTH_MAX, SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../../src/shared/limits.ts";
-import { call, createTopic, uniqueTopic } from "../helpers.ts";
-import { describeGroup, type Joined, join, uniqueGroup } from "./group-helpers.ts";
+import { describeGroup, type Joined, join } from "../support/group.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { call, createTopic } from "../support/worker.ts";
 
 const topic = uniqueTopic("bad");
 const group = uniqueGroup("bad");

@@ -4,7 +4,6 @@
  */
 import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, createTopic, expectError, json, produce, uniqueTopic } from "../helpers.ts";
 import {
 	commit,
 	describeGroup,
@@ -15,8 +14,9 @@ import {
 	join,
 	partitionsOf,
 	poll,
-	uniqueGroup,
-} from "./group-helpers.ts";
+} from "../support/group.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
 describe("membership", () => {
 	it("splits a 4-partition topic between two members, then three, then two again after a leave and a timeout", async () => {

@@ -3,11 +3,11 @@
  * lag in GET /v1/groups/{group}, resets of an empty group, group deletion and the group list.
  */
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { partitionObjectName } from "../../src/topic/types.ts";
-import { call, createTopic, expectError, json, produce, uniqueTopic } from "../helpers.ts";
-import { commit, describeGroup, expire, heartbeat, join, type Partition, poll, uniqueGroup } from "./group-helpers.ts";
+import { commit, describeGroup, expire, heartbeat, join, type Partition, poll } from "../support/group.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { partitionStub } from "../support/stubs.ts";
+import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
 function values(count: number, partition = 0) {
 	return Array.from({ length: count }, (_, i) => ({ value: i, partition }));
@@ -155,9 +155,7 @@ describe("auto_offset_reset", () => {
 
 /** Moves a partition's log start forward as retention would: the batches below are deleted, then it reloads. */
 async function truncateLogStart(topic: string, logStartOffset: number): Promise<void> {
-	const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
-	if (!meta.ok) throw new Error(`topic ${topic} missing`);
-	await runInDurableObject(env.PARTITION_LOG.getByName(partitionObjectName(meta.value.topicId, 0)), (_, state) => {
+	await runInDurableObject(await partitionStub(topic, 0), (_, state) => {
 		state.storage.sql.exec("DELETE FROM batches WHERE last_offset < ?", logStartOffset);
 		state.storage.sql.exec("UPDATE partition_state SET log_start_offset = ? WHERE id = 1", logStartOffset);
 	});

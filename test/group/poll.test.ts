@@ -3,8 +3,11 @@
  * records of partitions it owns in the generation the response names.
  */
 import { describe, expect, it } from "vitest";
-import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
-import { commit, heartbeat, join, type PolledRecord, poll, uniqueGroup } from "./group-helpers.ts";
+import { FETCH_WAIT_MS_MAX, SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../../src/shared/limits.ts";
+import { commit, heartbeat, join, type PolledRecord, poll } from "../support/group.ts";
+import { recordWaits, untilWaiting, waitingReads } from "../support/long-poll.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { call, createTopic, expectError, produce } from "../support/worker.ts";
 
 describe("poll", () => {
 	it("returns a flat list of records with their topic, in offset order per partition", async () => {
@@ -66,26 +69,36 @@ describe("poll", () => {
 		const group = uniqueGroup();
 		const m = await join(group, { topics: [topic] });
 		await poll(group, m.member_id);
-		const started = Date.now();
 		const waiting = poll(group, m.member_id, { wait_ms: 25_000 });
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		for (const partition of [0, 1, 2]) await untilWaiting(topic, partition);
 		await produce(topic, [{ value: "wake", partition: 2 }]);
+		expect(await waitingReads(topic, 2), "the append woke the read waiting on partition 2").toBe(0);
 		const polled = await waiting;
 		expect(polled.records.map((r) => [r.partition, r.value])).toEqual([[2, "wake"]]);
-		expect(Date.now() - started).toBeLessThan(10_000);
 	});
 
-	it("accepts a wait_ms over 30 s, capped, and answers an empty long-poll after the wait", async () => {
+	it("accepts a wait_ms over 30 s, capped at FETCH_WAIT_MS_MAX (and at half the session), and answers an empty long-poll after the wait", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
+		const waits = await recordWaits(topic, 0);
 		const group = uniqueGroup();
-		const m = await join(group, { topics: [topic] });
+		const m = await join(group, { topics: [topic], session_timeout_ms: SESSION_TIMEOUT_MS_MAX });
 		const polled = await poll(group, m.member_id, { wait_ms: 30 });
 		expect(polled.records).toEqual([]);
+		expect(waits, "a short wait is taken as asked").toEqual([30]);
 		const capped = poll(group, m.member_id, { wait_ms: 10_000_000 });
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		await untilWaiting(topic, 0);
+		expect(waits.at(-1), "a long session: the fetch limit caps the wait").toBe(FETCH_WAIT_MS_MAX);
 		await produce(topic, [{ value: 1 }]);
 		expect((await capped).records).toHaveLength(1);
+
+		const shortGroup = uniqueGroup();
+		const short = await join(shortGroup, { topics: [topic], session_timeout_ms: SESSION_TIMEOUT_MS_MIN });
+		const halfSession = poll(shortGroup, short.member_id, { wait_ms: 10_000_000 });
+		await untilWaiting(topic, 0);
+		expect(waits.at(-1), "a short session: half of it caps the wait, so the member outlives its poll").toBe(SESSION_TIMEOUT_MS_MIN / 2);
+		await produce(topic, [{ value: 2 }]);
+		expect((await halfSession).records.map((r) => r.value)).toEqual([2]);
 	});
 
 	it("after a rebalance returns the new assignment and records only of partitions owned in it", async () => {

@@ -8,33 +8,20 @@
  * the group must deliver those records again. Replay a run with `SIM_SEED=<seed> npx vitest run test/group/simulation.test.ts`
  * (Vite passes only `VITE_` variables into workerd).
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createTopic, json, produce, uniqueTopic } from "../helpers.ts";
-import { seededRandom } from "../support/random.ts";
-import {
-	expire,
-	forceMetadataRefresh,
-	heartbeat,
-	join,
-	key,
-	type Partition,
-	type PolledRecord,
-	poll,
-	uniqueGroup,
-} from "./group-helpers.ts";
+import { expire, forceMetadataRefresh, heartbeat, join, key, type Partition, type PolledRecord, poll } from "../support/group.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { seededRandom, seedsToRun } from "../support/seed.ts";
+import { call, createTopic, json, produce } from "../support/worker.ts";
 
-// vitest.config.ts passes the host's SIM_SEED through as a binding.
-const seedFromEnv = Number((env as unknown as { SIM_SEED?: string }).SIM_SEED || Number.NaN);
 // Three seeds of 150 steps: each request through `exports.default.fetch` gets slower as a test file makes more
 // of them (a vitest-pool-workers 0.15 harness effect, ~3 ms → ~20 ms per call over a few hundred), so more
 // steps cost quadratically. A wider search: run with SIM_SEED set to other values.
-const SEEDS = Number.isSafeInteger(seedFromEnv) ? [seedFromEnv] : [1, 2, 3];
+const SEEDS = seedsToRun([1, 2, 3]);
 const STEPS = 150;
 const MEMBERS_MAX = 5;
 const PARTITIONS_MAX = 6;
 
-/** mulberry32: small, fast, and the same on every platform. */
 /** A record's identity: topic, partition and offset. */
 function recordKey(r: Partition & { offset: number }): string {
 	return `${r.topic}/${r.partition}/${r.offset}`;

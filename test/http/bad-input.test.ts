@@ -4,7 +4,8 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { PRODUCE_RECORDS_MAX, RECORD_HEADERS_MAX, REQUEST_BYTES_MAX } from "../../src/shared/limits.ts";
-import { call, createTopic, fetchRecords, produce, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
 
 const topic = uniqueTopic("bad");
 const records = `/v1/topics/${topic}/records`;

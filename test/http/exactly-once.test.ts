@@ -3,7 +3,8 @@
  */
 import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { call, createTopic, expectError, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 interface Producer {
 	producer_id: number;

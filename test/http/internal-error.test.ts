@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
-import { ADMIN_TOKEN } from "../helpers.ts";
+import { ADMIN_TOKEN } from "../support/worker.ts";
 
 // A route that fails the way a bug would, registered on the real app (this file only: isolates are per file).
 app.get("/v1/__test/bug", () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { partitionForKey, utf8 } from "../../src/shared/partitioner.ts";
-import { call, createTopic, expectError, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
+import { untilWaiting, waitingReads } from "../support/long-poll.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 describe("produce and fetch", () => {
 	it("round-trips strings, JSON values, nulls, headers and timestamps exactly", async () => {
@@ -180,8 +182,9 @@ describe("produce and fetch", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
 		const waiting = fetchRecords(topic, 0, "offset=0&wait_ms=30000");
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		await untilWaiting(topic, 0);
 		await produce(topic, [{ value: "wake up" }]);
+		expect(await waitingReads(topic, 0), "the append woke the waiting fetch").toBe(0);
 		const fetched = await waiting;
 		expect(fetched.records.map((r) => r.value)).toEqual(["wake up"]);
 	});

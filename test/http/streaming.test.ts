@@ -4,8 +4,9 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
 import { openSse } from "../support/sse.ts";
+import { call, createTopic, expectError, produce } from "../support/worker.ts";
 
 describe("SSE reads", { timeout: 15_000 }, () => {
 	it("streams the backlog from offset N, then records live as they are appended", async () => {

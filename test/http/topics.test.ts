@@ -3,8 +3,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MESSAGE_BYTES_CEILING, PARTITIONS_MAX } from "../../src/shared/limits.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
-import { partitionObjectName } from "../../src/topic/types.ts";
-import { call, createTopic, expectError, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { partitionStubById } from "../support/stubs.ts";
+import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 describe("health and auth", () => {
 	it("answers /healthz without credentials", async () => {
@@ -143,7 +144,7 @@ describe("topics", () => {
 		const response = await call("DELETE", `/v1/topics/${name}`);
 		expect(response.status).toBe(204);
 		for (const partition of [0, 1]) {
-			const stub = env.PARTITION_LOG.getByName(partitionObjectName(meta.value.topicId, partition));
+			const stub = partitionStubById(meta.value.topicId, partition);
 			const rows = await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM batches").one().n);
 			expect(rows).toBe(0);
 		}

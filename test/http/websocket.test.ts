@@ -5,8 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
 import { TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
-import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
 import { openTail } from "../support/tail.ts";
+import { call, createTopic, expectError, produce } from "../support/worker.ts";
 
 describe("WebSocket tail", () => {
 	it("sends the backlog from offset, then every append, in order", async () => {

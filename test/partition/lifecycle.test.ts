@@ -2,29 +2,23 @@
  * Retention, compaction and partition-full, driven through the partition's alarm (never by sleeping).
  */
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
-import { partitionObjectName } from "../../src/topic/types.ts";
-import { createTopic, expectError, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { partitionStub } from "../support/stubs.ts";
+import { createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
 
-async function stubOf(topic: string, partition = 0) {
-	const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
-	if (!meta.ok) throw new Error(`topic ${topic} missing`);
-	return env.PARTITION_LOG.getByName(partitionObjectName(meta.value.topicId, partition));
-}
-
 /** Compaction waits COMPACTION_DELAY_MS after an append; tests say that time has passed. */
 async function compactNow(topic: string) {
-	const stub = await stubOf(topic);
+	const stub = await partitionStub(topic);
 	await runInDurableObject(stub, (_, state) => state.storage.sql.exec("UPDATE partition_state SET compaction_due_ms = 0"));
 	await runDurableObjectAlarm(stub);
 }
 
 async function alarmAt(topic: string): Promise<number | null> {
-	return runInDurableObject(await stubOf(topic), (_, state) => state.storage.getAlarm());
+	return runInDurableObject(await partitionStub(topic), (_, state) => state.storage.getAlarm());
 }
 
 describe("retention by time", () => {
@@ -56,7 +50,7 @@ describe("retention by time", () => {
 		await produce(topic, [{ value: "fresh" }]);
 		// Changing the config takes effect without a restart: the partition re-arms its alarm at once.
 		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "retention.ms": HOUR_MS } } });
-		await runDurableObjectAlarm(await stubOf(topic)); // (the runtime may already have run it: it was due)
+		await runDurableObjectAlarm(await partitionStub(topic)); // (the runtime may already have run it: it was due)
 		const fetched = await fetchRecords(topic, 0);
 		// The second batch holds a record inside the window, so it stays whole, old record included.
 		expect(fetched.log_start_offset).toBe(2);
@@ -77,7 +71,7 @@ describe("retention by time", () => {
 			{ value: 1, timestamp: Date.now() - 10_000 },
 			{ value: 2, timestamp: Date.now() - 10_000 },
 		]);
-		await runDurableObjectAlarm(await stubOf(topic));
+		await runDurableObjectAlarm(await partitionStub(topic));
 		expect(await fetchRecords(topic, 0)).toEqual({ records: [], high_watermark: 2, log_start_offset: 2, next_offset: 2 });
 		await abortAllDurableObjects();
 		expect(await fetchRecords(topic, 0)).toEqual({ records: [], high_watermark: 2, log_start_offset: 2, next_offset: 2 });
@@ -91,7 +85,7 @@ describe("retention by size", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, { "retention.bytes": 2500, "retention.ms": -1 });
 		for (let i = 0; i < 5; i++) await produce(topic, [{ value: "x".repeat(900), key: `${i}` }]);
-		await runDurableObjectAlarm(await stubOf(topic));
+		await runDurableObjectAlarm(await partitionStub(topic));
 		const fetched = await fetchRecords(topic, 0);
 		// Each batch is ~1 KB: five make ~5 KB; keeping ≥ 2500 bytes leaves the newest two or three.
 		expect(fetched.log_start_offset).toBeGreaterThanOrEqual(2);
@@ -103,7 +97,7 @@ describe("retention by size", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, { "cleanup.policy": "compact", "retention.ms": 1 });
 		await produce(topic, [{ key: "a", value: 1, timestamp: 1000 }]);
-		await runDurableObjectAlarm(await stubOf(topic));
+		await runDurableObjectAlarm(await partitionStub(topic));
 		expect((await fetchRecords(topic, 0)).log_start_offset).toBe(0);
 	});
 });
@@ -113,7 +107,7 @@ describe("partition full", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
 		await produce(topic, [{ value: "seed" }]);
-		await runInDurableObject(await stubOf(topic), (instance: PartitionLog) => {
+		await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => {
 			instance.partitionBytesMax = 1;
 		});
 		const error = await expectError("POST", `/v1/topics/${topic}/records`, 507, "partition_full", { body: { records: [{ value: 1 }] } });
@@ -174,7 +168,7 @@ describe("compaction", () => {
 		await compactNow(topic);
 		expect((await fetchRecords(topic, 0)).records.map((r) => r.key)).toEqual(["gone", "other"]);
 		// A pass is scheduled for when the tombstone may go; pretend that time has come.
-		const stub = await stubOf(topic);
+		const stub = await partitionStub(topic);
 		await runInDurableObject(stub, (_, state) => {
 			state.storage.sql.exec("UPDATE record_keys SET appended_at_ms = appended_at_ms - ?", 2 * HOUR_MS);
 			state.storage.sql.exec("UPDATE partition_state SET compaction_due_ms = 0");

@@ -2,14 +2,9 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { STORED_BATCH_BYTES_TARGET } from "../../src/shared/limits.ts";
-import { partitionObjectName } from "../../src/topic/types.ts";
-import { call, createTopic, fetchRecords, json, produce, uniqueTopic } from "../helpers.ts";
-
-async function partitionStub(topic: string, partition: number) {
-	const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
-	if (!meta.ok) throw new Error(`topic ${topic} missing`);
-	return env.PARTITION_LOG.getByName(partitionObjectName(meta.value.topicId, partition));
-}
+import { uniqueTopic } from "../support/names.ts";
+import { partitionStub } from "../support/stubs.ts";
+import { call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
 
 async function storedBatches(topic: string, partition: number) {
 	const stub = await partitionStub(topic, partition);

@@ -7,8 +7,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import type { AclEntry, Operation } from "../../src/auth/acl.ts";
 import { ROUTES } from "../../src/http/route-table.ts";
-import { call, createTopic, json, produce, uniqueTopic } from "../helpers.ts";
-import { basic, type CreatedKey, createKey } from "./helpers.ts";
+import { basic, type CreatedKey, createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { call, createTopic, json, produce } from "../support/worker.ts";
 
 const ALL: Operation[] = ["produce", "consume", "describe", "admin"];
 const others = (op: Operation): Operation[] => ALL.filter((o) => o !== op && o !== "describe" && op !== "describe");

@@ -14,12 +14,13 @@ import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
-import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, uniqueTopic } from "../helpers.ts";
-import { createKey } from "./helpers.ts";
+import { createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { replaySeed } from "../support/seed.ts";
+import { ADMIN_TOKEN, BASE, createTopic, fetchRecords } from "../support/worker.ts";
 
 const RUNS = 2_500;
-const seedFromEnv = Number((env as unknown as { SIM_SEED?: string }).SIM_SEED || Number.NaN);
-const SEED = Number.isFinite(seedFromEnv) ? seedFromEnv : Date.now() % 2_147_483_647;
+const SEED = replaySeed() ?? Date.now() % 2_147_483_647;
 
 const known = uniqueTopic("fuzz-log");
 const scratch = uniqueTopic("fuzz-scratch");

@@ -4,7 +4,8 @@ import { describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { SECURITY_HEADERS } from "../../src/http/middleware/security-headers.ts";
 import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX } from "../../src/shared/limits.ts";
-import { ADMIN_TOKEN, BASE, call, createTopic, expectError, fetchRecords, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, expectError, fetchRecords } from "../support/worker.ts";
 
 function nested(depth: number): string {
 	return `${"[".repeat(depth - 1)}{"a":1}${"]".repeat(depth - 1)}`;

@@ -10,7 +10,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newKeyId, newSecret, sha256Hex } from "../../src/auth/secret.ts";
 import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
-import { call, expectError, json } from "../helpers.ts";
+import { call, expectError, json } from "../support/worker.ts";
 
 /** Writes a key as schema v1 did: a directory row only, and marks the directory as not upgraded yet. */
 async function v1Key(): Promise<{ id: string; secret: string }> {

@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import { KEY_SECRET_PATTERN } from "../../src/auth/secret.ts";
 import { AUDIT_RETENTION_MS, LIST_PAGE_LIMIT_MAX } from "../../src/shared/limits.ts";
 import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
-import { ADMIN_TOKEN, call, createTopic, expectError, fetchRecords, json, uniqueTopic } from "../helpers.ts";
-import { basic, createKey } from "./helpers.ts";
+import { basic, createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { ADMIN_TOKEN, call, createTopic, expectError, fetchRecords, json } from "../support/worker.ts";
 
 describe("API keys", () => {
 	it("creates a key whose secret is shown once and never listed", async () => {

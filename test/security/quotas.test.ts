@@ -6,8 +6,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { charge, newBucket, waitMs } from "../../src/auth/token-bucket.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
-import { call, createTopic, produce, uniqueTopic } from "../helpers.ts";
-import { createKey } from "./helpers.ts";
+import { createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { call, createTopic, produce } from "../support/worker.ts";
 
 describe("token bucket", () => {
 	it("lets a burst of one second's rate through, then makes the caller wait for the debt", () => {

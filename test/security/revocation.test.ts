@@ -8,10 +8,11 @@ import { describe, expect, it } from "vitest";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
 import { keyAuthority, partitionLog } from "../../src/shared/stubs.ts";
 import { describeTopic } from "../../src/topic/topic-cache.ts";
-import { call, createTopic, expectError, produce, uniqueTopic } from "../helpers.ts";
+import { createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
 import { openSse } from "../support/sse.ts";
 import { openTail } from "../support/tail.ts";
-import { createKey } from "./helpers.ts";
+import { call, createTopic, expectError, produce } from "../support/worker.ts";
 
 describe("revoking a key ends its streams", { timeout: 20_000 }, () => {
 	it("closes the key's WebSocket tails with 4401 before DELETE answers; the admin's tail stays open", async () => {

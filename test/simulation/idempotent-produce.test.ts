@@ -3,10 +3,10 @@
  * an in-memory model — every batch exactly once, each producer's batches in sequence order. Prints its seed;
  * set SIM_SEED to replay one.
  */
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, createTopic, fetchRecords, json, uniqueTopic } from "../helpers.ts";
-import { seededRandom } from "../support/random.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { seededRandom, seedsToRun } from "../support/seed.ts";
+import { call, createTopic, fetchRecords, json } from "../support/worker.ts";
 
 interface Pending {
 	readonly body: unknown;
@@ -27,9 +27,7 @@ interface SimProducer {
 }
 
 const PARTITION = 0;
-// vitest.config.ts passes the host's SIM_SEED through as a binding.
-const replaySeed = Number((env as unknown as { SIM_SEED?: string }).SIM_SEED ?? "");
-const seeds = replaySeed > 0 ? [replaySeed] : [1, 2, 3];
+const seeds = seedsToRun([1, 2, 3]);
 
 describe("simulation: retried produces", () => {
 	it.each(seeds)(

@@ -3,7 +3,7 @@
  */
 
 import { expect } from "vitest";
-import { call } from "../helpers.ts";
+import { call } from "./worker.ts";
 
 interface SseEvent {
 	id?: string;

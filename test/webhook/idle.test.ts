@@ -9,8 +9,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { WEBHOOK_IDLE_RECHECK_MS } from "../../src/shared/limits.ts";
 import { partitionLog, webhookDispatcher } from "../../src/shared/stubs.ts";
 import { describeTopic } from "../../src/topic/topic-cache.ts";
-import { call, createTopic, json, produce, uniqueTopic } from "../helpers.ts";
-import { useReceiver } from "./receiver.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { useReceiver } from "../support/webhook-receiver.ts";
+import { call, createTopic, json, produce } from "../support/worker.ts";
 
 const receiver = useReceiver();
 const WAIT = { timeout: 5_000, interval: 20 };

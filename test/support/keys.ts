@@ -1,10 +1,10 @@
 /**
- * Helpers for the security tests: API keys made through the real admin API.
+ * API keys made through the real admin API, and credentials for a request.
  */
 
 import type { AclEntry } from "../../src/auth/acl.ts";
 import type { KeyQuotas } from "../../src/auth/types.ts";
-import { json } from "../helpers.ts";
+import { json } from "./worker.ts";
 
 export interface CreatedKey {
 	readonly id: string;

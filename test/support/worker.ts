@@ -1,5 +1,6 @@
 /**
- * Test helpers: drive the Worker through its real fetch handler, inside workerd.
+ * Drive the Worker through its real fetch handler, inside workerd: requests with the admin token, JSON answers
+ * with their status asserted, and the /v1 calls most tests need (create a topic, produce, fetch).
  */
 
 import { exports } from "cloudflare:workers";
@@ -48,13 +49,6 @@ export async function expectError(method: string, path: string, status: number, 
 	expect(body.error.code).toBe(code);
 	expect(typeof body.error.message).toBe("string");
 	return body.error;
-}
-
-let topicCounter = 0;
-/** A topic name unique within the test file (storage is isolated per file, not per test). */
-export function uniqueTopic(prefix = "t"): string {
-	topicCounter++;
-	return `${prefix}-${topicCounter}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 export async function createTopic(name: string, partitions = 1, config?: Record<string, unknown>) {

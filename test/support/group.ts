@@ -1,13 +1,12 @@
 /**
- * Helpers for consumer-group tests: the member calls over HTTP, and time travel for session expiry (the
+ * Consumer groups: the member calls over HTTP, and time travel for session expiry (the
  * coordinator's deadlines are moved into the past in SQLite, then its alarm is run; nobody sleeps).
  */
 
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import type { GroupCoordinator } from "../../src/group/group-coordinator.ts";
-import { json } from "../helpers.ts";
+import { coordinatorStub } from "./stubs.ts";
+import { json } from "./worker.ts";
 
 export interface Partition {
 	topic: string;
@@ -49,12 +48,6 @@ export interface Described {
 	offsets: GroupOffsets[];
 }
 
-let groupCounter = 0;
-export function uniqueGroup(prefix = "g"): string {
-	groupCounter++;
-	return `${prefix}-${groupCounter}-${crypto.randomUUID().slice(0, 8)}`;
-}
-
 export function join(group: string, body: Record<string, unknown>) {
 	return json<Joined>("POST", `/v1/groups/${group}/members`, 200, { body });
 }
@@ -75,13 +68,9 @@ export function describeGroup(group: string) {
 	return json<Described>("GET", `/v1/groups/${group}`, 200);
 }
 
-export function coordinator(group: string): DurableObjectStub<GroupCoordinator> {
-	return env.GROUP_COORDINATOR.getByName(group);
-}
-
 /** Moves the session deadlines of `members` into the past and runs the coordinator's alarm. */
 export async function expire(group: string, members: readonly string[]): Promise<void> {
-	const stub = coordinator(group);
+	const stub = coordinatorStub(group);
 	await runInDurableObject(stub, (_, state) => {
 		for (const id of members) state.storage.sql.exec("UPDATE members SET deadline_ms = 0 WHERE member_id = ?", id);
 	});
@@ -90,7 +79,7 @@ export async function expire(group: string, members: readonly string[]): Promise
 
 /** Makes the coordinator re-read topic metadata at its next call (instead of waiting for the refresh interval). */
 export async function forceMetadataRefresh(group: string): Promise<void> {
-	await runInDurableObject(coordinator(group), (instance) => {
+	await runInDurableObject(coordinatorStub(group), (instance) => {
 		(instance as unknown as { refreshedAtMs: number }).refreshedAtMs = 0;
 	});
 }

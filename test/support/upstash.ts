@@ -1,5 +1,5 @@
 /**
- * Helpers for the Upstash compatibility tests: the real, unmodified `@upstash/kafka` client, with only its
+ * The Upstash compatibility tests' client: the real, unmodified `@upstash/kafka` client, with only its
  * transport routed in-process. The client calls the global `fetch`; while installed, requests to the test host
  * go to the Worker's own fetch handler (`exports.default.fetch`), everything else to the real `fetch`.
  */
@@ -7,7 +7,7 @@
 import { exports } from "cloudflare:workers";
 import { Kafka } from "@upstash/kafka";
 import { afterAll, beforeAll } from "vitest";
-import { ADMIN_TOKEN, BASE } from "../helpers.ts";
+import { ADMIN_TOKEN, BASE } from "./worker.ts";
 
 export const UPSTASH_URL = `${BASE}/upstash`;
 

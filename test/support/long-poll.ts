@@ -1,0 +1,46 @@
+/**
+ * Proof that a long-poll is waiting, read inside the partition's Durable Object: its pending waiters (the reads
+ * parked until an append), and the timeout each wait was given. Tests produce only once a read is seen waiting,
+ * instead of sleeping and hoping it has started.
+ */
+
+import { runInDurableObject } from "cloudflare:test";
+import { expect, vi } from "vitest";
+import { partitionStub } from "./stubs.ts";
+
+/** The part of PartitionLog these helpers read: its long-poll waiters (private; tests only look). */
+interface WaitingReads {
+	readonly waiters: { readonly pending: ReadonlySet<unknown>; wait(timeoutMs: number): Promise<void> };
+}
+
+const UNTIL_WAITING = { timeout: 5_000, interval: 5 };
+
+/** How many reads `partition` of `topic` holds parked until an append. */
+export async function waitingReads(topic: string, partition = 0): Promise<number> {
+	return runInDurableObject(
+		await partitionStub(topic, partition),
+		(instance) => (instance as unknown as WaitingReads).waiters.pending.size,
+	);
+}
+
+/** Resolves once `partition` of `topic` holds at least `count` parked reads (fails after 5 s). */
+export async function untilWaiting(topic: string, partition = 0, count = 1): Promise<void> {
+	await vi.waitFor(async () => expect(await waitingReads(topic, partition)).toBeGreaterThanOrEqual(count), UNTIL_WAITING);
+}
+
+/**
+ * From now on, records the timeout of every wait `partition` of `topic` starts (until the object is evicted):
+ * what a long-poll's `wait_ms` became after every cap on the way.
+ */
+export async function recordWaits(topic: string, partition = 0): Promise<number[]> {
+	const timeoutsMs: number[] = [];
+	await runInDurableObject(await partitionStub(topic, partition), (instance) => {
+		const { waiters } = instance as unknown as WaitingReads;
+		const wait = waiters.wait.bind(waiters);
+		waiters.wait = (timeoutMs: number) => {
+			timeoutsMs.push(timeoutMs);
+			return wait(timeoutMs);
+		};
+	});
+	return timeoutsMs;
+}
