@@ -1,5 +1,5 @@
 /**
- * The concatenated-JSON splitter of Confluent's streaming produce (issue 7), on its own: any sequence of JSON
+ * The concatenated-JSON splitter of Confluent's streaming produce, on its own: any sequence of JSON
  * values, concatenated with or without whitespace and cut into chunks anywhere, comes back value by value.
  */
 

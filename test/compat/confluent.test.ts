@@ -1,5 +1,5 @@
 /**
- * Confluent REST v3 under /kafka/v3 (issue 7), driven through the Worker's fetch handler. Request and response
+ * Confluent REST v3 under /kafka/v3, driven through the Worker's fetch handler. Request and response
  * fixtures follow Confluent's published API reference: the "Records (v3)" section of the Confluent Cloud API
  * (docs.confluent.io/cloud/current/api.html#tag/Records-(v3), examples `binary_and_json`, `string`,
  * `empty_value`, `produce_record_success`; error examples `unknown_topic_or_partition` 40403,

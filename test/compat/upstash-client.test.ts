@@ -1,5 +1,5 @@
 /**
- * The real `@upstash/kafka` 1.3.5 client, unmodified, against the Worker (issue 7): every call it makes, with the
+ * The real `@upstash/kafka` 1.3.5 client, unmodified, against the Worker: every call it makes, with the
  * values it returns checked against what Tributary stored (through `/v1`, independently of the mount).
  */
 import { describe, expect, it } from "vitest";

@@ -1,5 +1,5 @@
 /**
- * The Upstash mount over plain HTTP (issue 7): credentials (admin and API keys over Basic), errors in Upstash's
+ * The Upstash mount over plain HTTP: credentials (admin and API keys over Basic), errors in Upstash's
  * `{"error","status"}` shape for every status (the client parses every body as JSON and retries any non-2xx),
  * the one-line `GET /produce/{topic}/{message}`, the inbound `/webhook?topic=`, and bad input as 400s.
  */

@@ -1,5 +1,5 @@
 /**
- * Consumer instances are group members held by the coordinator, not by the isolate that created them (issue 7):
+ * Consumer instances are group members held by the coordinator, not by the isolate that created them:
  * an isolate that has never seen an instance finds it (no rejoin, so its position survives), and one holding a
  * stale member id (another isolate re-created the instance) recovers by looking it up again.
  * "Another isolate" is played by `/v1`, which reaches the same coordinator without this isolate's cache.

@@ -1,5 +1,5 @@
 /**
- * The pure translation between Upstash's shapes and Tributary's (issue 7).
+ * The pure translation between Upstash's shapes and Tributary's.
  */
 import { describe, expect, it } from "vitest";
 import type { GroupDescription } from "../../src/group/types.ts";

@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * The real `@upstash/kafka` client in Node, over the network, against a real `wrangler dev` (issue 7):
+ * The real `@upstash/kafka` client in Node, over the network, against a real `wrangler dev`:
  * produce, fetch, and a consumer group's consume + commit, with an API key as the Basic credentials.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Seeded simulation of one consumer group (issue 3): random joins (some static, some returning), leaves, crashes
+ * Seeded simulation of one consumer group: random joins (some static, some returning), leaves, crashes
  * (no leave; the session then expires by alarm), partitions added, polls with explicit or automatic commits,
  * and heartbeats, all while producing. At the end every produced record was processed at least once, and no two
  * members ever reported owning one partition in the same generation.

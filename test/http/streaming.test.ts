@@ -1,5 +1,5 @@
 /**
- * Streaming reads (issue 5): Server-Sent Events on the fetch resource, resumed with `Last-Event-ID`, and the
+ * Streaming reads: Server-Sent Events on the fetch resource, resumed with `Last-Event-ID`, and the
  * WebSocket tail with its bounded window.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Every /v1 route × {no credentials, wrong key, key without the right, key with it} (issue 6). "With the right"
+ * Every /v1 route × {no credentials, wrong key, key without the right, key with it}. "With the right"
  * passes authorization: the answer is the route's own (2xx, or a domain 4xx for the placeholder ids used here),
  * never 401 or 403.
  */
@@ -62,7 +62,7 @@ function onCluster(route: string, path: string, body?: unknown): Case {
 
 const T = `/v1/topics/${topic}`;
 const G = `/v1/groups/${group}`;
-const V3 = "/kafka/v3/clusters/tributary"; // Confluent REST v3 (issue 7)
+const V3 = "/kafka/v3/clusters/tributary"; // Confluent REST v3
 const CASES: Case[] = [
 	{
 		route: "GET /v1/topics",
@@ -120,7 +120,7 @@ const CASES: Case[] = [
 	onCluster("GET /v1/keys", "/v1/keys"),
 	onCluster("POST /v1/keys", "/v1/keys", { name: "from-matrix", acl: [] }),
 	onCluster("DELETE /v1/keys/:id", `/v1/keys/${KEY_ID}`),
-	// Confluent REST v3 (issue 7): the cluster is visible to any key holding some right; topics as in /v1.
+	// Confluent REST v3: the cluster is visible to any key holding some right; topics as in /v1.
 	{
 		route: "GET /kafka/v3/clusters",
 		path: "/kafka/v3/clusters",
@@ -150,7 +150,7 @@ const CASES: Case[] = [
 		"produce",
 		{ entries: [{ id: "matrix", value: { type: "STRING", data: "matrix" } }] },
 	),
-	// Upstash (issue 7): the Upstash Kafka REST API; its errors are {"error":"<message>","status"} (see expectRefusal).
+	// Upstash: the Upstash Kafka REST API; its errors are {"error":"<message>","status"} (see expectRefusal).
 	onTopic("POST /upstash/produce", "/upstash/produce", "produce", { topic, value: "matrix" }),
 	onTopic("POST /upstash/produce/:topic", `/upstash/produce/${topic}`, "produce", { value: "matrix" }),
 	onTopic("GET /upstash/produce/:topic/:message", `/upstash/produce/${topic}/matrix`, "produce"),

@@ -1,5 +1,5 @@
 /**
- * Property-based fuzzing of the whole API (issue 6): random methods, paths (traversal, unicode, huge numbers,
+ * Property-based fuzzing of the whole API: random methods, paths (traversal, unicode, huge numbers,
  * NaN, negative offsets), query strings, headers and bodies (deep JSON, invalid UTF-8, huge numbers) against
  * every route. Every answer must be 2xx/4xx, with a JSON error document on 4xx, never a 5xx; and afterwards
  * the log of a topic the fuzzer also produced to must hold exactly the records of its successful produces.
@@ -54,7 +54,7 @@ const hostile = fc.constantFrom(
 );
 const segment = fc.oneof(hostile, fc.string({ maxLength: 12 }), fc.constant(scratch), fc.constant("g1"));
 const encodedSegment = fc.oneof(segment, segment.map(encodeURIComponent));
-const cluster = fc.oneof(fc.constant("tributary"), encodedSegment); // Confluent REST v3 (issue 7)
+const cluster = fc.oneof(fc.constant("tributary"), encodedSegment); // Confluent REST v3
 
 /** Route shapes of the API with each parameter drawn from hostile and plausible values. */
 const path = fc.oneof(
@@ -81,7 +81,7 @@ const path = fc.oneof(
 	encodedSegment.map((g) => `/v1/groups/${g}/offsets/reset`),
 	encodedSegment.map((k) => `/v1/keys/${k}`),
 	fc.array(encodedSegment, { maxLength: 6 }).map((parts) => `/v1/${parts.join("/")}`),
-	// Confluent REST v3 (issue 7).
+	// Confluent REST v3.
 	fc.constant("/kafka/v3/clusters"),
 	cluster.map((c) => `/kafka/v3/clusters/${c}`),
 	fc.tuple(cluster, encodedSegment).map(([c, t]) => `/kafka/v3/clusters/${c}/topics/${t}`),
@@ -89,7 +89,7 @@ const path = fc.oneof(
 		.tuple(cluster, encodedSegment, fc.constantFrom("records", "records:batch", "records%3Abatch", "records:x"))
 		.map(([c, t, op]) => `/kafka/v3/clusters/${c}/topics/${t}/${op}`),
 	fc.array(encodedSegment, { maxLength: 6 }).map((parts) => `/kafka/v3/${parts.join("/")}`),
-	// Upstash Kafka REST (issue 7).
+	// Upstash Kafka REST.
 	fc.constantFrom("/upstash/produce", "/upstash/fetch", "/upstash/topics", "/upstash/consumers", "/upstash/webhook"),
 	encodedSegment.map((t) => `/upstash/produce/${t}`),
 	fc.tuple(encodedSegment, encodedSegment).map(([t, m]) => `/upstash/produce/${t}/${m}`),
@@ -131,7 +131,7 @@ const invalidUtf8 = fc
 	.uint8Array({ minLength: 1, maxLength: 64 })
 	.map((bytes) => new Uint8Array([0xc3, 0x28, 0xff, ...bytes, 0xed, 0xa0, 0x80]));
 
-/** An Upstash produce message (issue 7), plausible or not. */
+/** An Upstash produce message, plausible or not. */
 const upstashMessage = fc.record({
 	topic: segment,
 	value: fc.oneof(fc.string(), fc.jsonValue({ maxDepth: 1 })),
@@ -148,7 +148,7 @@ const body: fc.Arbitrary<BodyInit | undefined> = fc.oneof(
 		.record({ name: fc.string({ maxLength: 10 }), acl: fc.array(fc.record({ resource: fc.string(), operations: fc.array(fc.string()) })) })
 		.map((v) => JSON.stringify(v)),
 	fc.record({ topics: fc.array(segment, { maxLength: 2 }) }).map((v) => JSON.stringify(v)),
-	// Confluent REST v3 (issue 7): concatenated records and batches, plausible or not.
+	// Confluent REST v3: concatenated records and batches, plausible or not.
 	fc
 		.array(
 			fc.record({ value: fc.record({ type: fc.constantFrom("JSON", "BINARY", "STRING", "AVRO"), data: fc.jsonValue({ maxDepth: 2 }) }) }),
@@ -164,7 +164,7 @@ const body: fc.Arbitrary<BodyInit | undefined> = fc.oneof(
 			}),
 		})
 		.map((v) => JSON.stringify(v)),
-	// Upstash Kafka REST (issue 7): messages, fetches, consumes and offsets; timeouts stay 0 so nothing long-polls.
+	// Upstash Kafka REST: messages, fetches, consumes and offsets; timeouts stay 0 so nothing long-polls.
 	fc.oneof(upstashMessage, fc.array(upstashMessage, { maxLength: 2 })).map((v) => JSON.stringify(v)),
 	fc
 		.record({
@@ -284,7 +284,7 @@ async function checkResponse(spec: Spec, response: Response): Promise<void> {
 	expect(response.status, where).toBeGreaterThanOrEqual(200);
 	expect(response.status, where).toBeLessThan(500);
 	expect(response.status >= 300 && response.status < 400, where).toBe(false);
-	// Upstash's dialect (issue 7): {"error":"<message>","status":<code>}, for paths that stay under the mount ("/upstash/../" leaves it).
+	// Upstash's dialect: {"error":"<message>","status":<code>}, for paths that stay under the mount ("/upstash/../" leaves it).
 	if (response.status >= 400 && spec.method !== "HEAD" && new URL(`${BASE}${spec.url}`).pathname.startsWith("/upstash/")) {
 		expect(JSON.parse(text), where).toEqual({ error: expect.any(String), status: response.status });
 	} else if (response.status >= 400 && spec.method !== "HEAD") {

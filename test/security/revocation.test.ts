@@ -1,5 +1,5 @@
 /**
- * Deleting a key ends the streams it opened (issue 6: "takes effect at once, everywhere"): a WebSocket tail is
+ * Deleting a key ends the streams it opened (revoking a key "takes effect at once, everywhere"): a WebSocket tail is
  * closed with 4401 before the DELETE answers, and an SSE stream sends no record appended after the delete.
  */
 
