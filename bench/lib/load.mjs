@@ -97,80 +97,91 @@ export async function waitForQuiet() {
  * @returns {Promise<LoadResult>}
  */
 export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu, keepLatencies = false }) {
-	/** @type {{ status: number, error: string }[]} */
-	const errors = [];
-	let aborted = false;
-
-	/**
-	 * @param {number} ms
-	 * @param {boolean} keep
-	 */
-	async function phase(ms, keep) {
-		/** @type {number[]} */
-		const latenciesMs = [];
-		const totals = { requests: 0, records: 0, sentBytes: 0, receivedBytes: 0 };
-		const started = process.hrtime.bigint();
-		const deadline = started + BigInt(Math.round(ms * 1e6));
-		let issued = 0;
-		const loop = async (/** @type {number} */ client) => {
-			for (let i = 0; !aborted && process.hrtime.bigint() < deadline && issued < MAX_REQUESTS_PER_PHASE; i++) {
-				issued++;
-				const t0 = process.hrtime.bigint();
-				/** @type {Outcome} */
-				let outcome;
-				try {
-					outcome = await step(client, i);
-				} catch (error) {
-					outcome = { status: 0, error: String(error instanceof Error ? error.message : error) };
-				}
-				const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
-				if (outcome.error !== undefined || outcome.status < 200 || outcome.status >= 300) {
-					aborted = true;
-					if (errors.length < 5) errors.push({ status: outcome.status, error: outcome.error ?? "non-2xx" });
-					return;
-				}
-				if (!keep) continue;
-				latenciesMs.push(elapsedMs);
-				totals.requests++;
-				totals.records += outcome.records ?? 0;
-				totals.sentBytes += outcome.sentBytes ?? 0;
-				totals.receivedBytes += outcome.receivedBytes ?? 0;
-			}
-		};
-		await Promise.all(Array.from({ length: clients }, (_, client) => loop(client)));
-		const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-		return { latenciesMs, totals, seconds };
-	}
-
+	/** @type {Failures} */
+	const failures = { aborted: false, samples: [] };
 	const quietWaitMs = await waitForQuiet();
-	const warm = await phase(warmupMs, false);
-	void warm;
+	await runPhase({ clients, ms: warmupMs, keep: false, step, failures });
 	const meter = await startCpuMeter(serverCpu);
-	const measured = aborted
+	const measured = failures.aborted
 		? { latenciesMs: [], totals: { requests: 0, records: 0, sentBytes: 0, receivedBytes: 0 }, seconds: 0 }
-		: await phase(durationMs, true);
+		: await runPhase({ clients, ms: durationMs, keep: true, step, failures });
 	const cpu = await meter.stop(measured.seconds);
 	const { latenciesMs, totals, seconds } = measured;
 	latenciesMs.sort((a, b) => a - b);
+	const rate = (/** @type {number} */ n, /** @type {number} */ digits) => (seconds > 0 ? round(n / seconds, digits) : 0);
 	return {
 		clients,
 		seconds: round(seconds, 3),
-		requests: totals.requests,
-		records: totals.records,
-		sentBytes: totals.sentBytes,
-		receivedBytes: totals.receivedBytes,
-		recordsPerSec: seconds > 0 ? round(totals.records / seconds, 1) : 0,
-		requestsPerSec: seconds > 0 ? round(totals.requests / seconds, 1) : 0,
-		sentMBPerSec: seconds > 0 ? round(totals.sentBytes / 1e6 / seconds, 2) : 0,
-		receivedMBPerSec: seconds > 0 ? round(totals.receivedBytes / 1e6 / seconds, 2) : 0,
+		...totals,
+		recordsPerSec: rate(totals.records, 1),
+		requestsPerSec: rate(totals.requests, 1),
+		sentMBPerSec: rate(totals.sentBytes / 1e6, 2),
+		receivedMBPerSec: rate(totals.receivedBytes / 1e6, 2),
 		latencyMs: latencySummary(latenciesMs),
 		...(keepLatencies ? { latenciesMs } : {}),
 		cpu,
 		quietWaitMs,
-		errors: errors.length,
-		errorSamples: errors,
-		aborted,
+		errors: failures.samples.length,
+		errorSamples: failures.samples,
+		aborted: failures.aborted,
 	};
+}
+
+/**
+ * The first failure of a load stops every loop; up to ERROR_SAMPLES_MAX of them are kept.
+ * @typedef {{ aborted: boolean, samples: { status: number, error: string }[] }} Failures
+ */
+const ERROR_SAMPLES_MAX = 5;
+
+/**
+ * One request of a loop; a thrown error is a failed outcome.
+ * @param {Step} step
+ * @param {number} client
+ * @param {number} i
+ * @returns {Promise<Outcome>}
+ */
+async function attempt(step, client, i) {
+	try {
+		return await step(client, i);
+	} catch (error) {
+		return { status: 0, error: String(error instanceof Error ? error.message : error) };
+	}
+}
+
+/**
+ * One phase: `clients` closed loops until `ms` pass, MAX_REQUESTS_PER_PHASE are sent or one fails. With `keep`,
+ * counts and latencies are kept (the measured phase); without, the phase only warms up.
+ * @param {{ clients: number, ms: number, keep: boolean, step: Step, failures: Failures }} options
+ */
+async function runPhase({ clients, ms, keep, step, failures }) {
+	/** @type {number[]} */
+	const latenciesMs = [];
+	const totals = { requests: 0, records: 0, sentBytes: 0, receivedBytes: 0 };
+	const started = process.hrtime.bigint();
+	const deadline = started + BigInt(Math.round(ms * 1e6));
+	let issued = 0;
+	const loop = async (/** @type {number} */ client) => {
+		for (let i = 0; !failures.aborted && process.hrtime.bigint() < deadline && issued < MAX_REQUESTS_PER_PHASE; i++) {
+			issued++;
+			const t0 = process.hrtime.bigint();
+			const outcome = await attempt(step, client, i);
+			const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+			if (outcome.error !== undefined || outcome.status < 200 || outcome.status >= 300) {
+				failures.aborted = true;
+				if (failures.samples.length < ERROR_SAMPLES_MAX)
+					failures.samples.push({ status: outcome.status, error: outcome.error ?? "non-2xx" });
+				return;
+			}
+			if (!keep) continue;
+			latenciesMs.push(elapsedMs);
+			totals.requests++;
+			totals.records += outcome.records ?? 0;
+			totals.sentBytes += outcome.sentBytes ?? 0;
+			totals.receivedBytes += outcome.receivedBytes ?? 0;
+		}
+	};
+	await Promise.all(Array.from({ length: clients }, (_, client) => loop(client)));
+	return { latenciesMs, totals, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
 /**

@@ -22,6 +22,47 @@ const CRLF = Buffer.from("\r\n");
  */
 
 /**
+ * A resumable parser of what the server sends: `feed(chunk)` hands each complete MSG/HMSG to `onMessage` and
+ * every other line (INFO, PING, PONG, -ERR, +OK) to `onControl`, with its operation upper-cased.
+ * @param {{ onMessage(subject: string, payload: string, headers: string): void, onControl(op: string, line: string): void }} handlers
+ */
+function protocolParser({ onMessage, onControl }) {
+	/** @type {Buffer} */
+	let buf = Buffer.alloc(0);
+	let pos = 0;
+	function parse() {
+		for (;;) {
+			const lineEnd = buf.indexOf(CRLF, pos);
+			if (lineEnd === -1) return;
+			const line = buf.toString("latin1", pos, lineEnd);
+			const op = line.slice(0, line.indexOf(" ") === -1 ? line.length : line.indexOf(" ")).toUpperCase();
+			if (op === "MSG" || op === "HMSG") {
+				const parts = line.split(" ");
+				const total = Number(parts.at(-1));
+				const headerBytes = op === "HMSG" ? Number(parts.at(-2)) : 0;
+				if (buf.length < lineEnd + 2 + total + 2) return;
+				const start = lineEnd + 2;
+				const headers = headerBytes > 0 ? buf.toString("latin1", start, start + headerBytes) : "";
+				const payload = buf.toString("utf8", start + headerBytes, start + total);
+				pos = start + total + 2;
+				onMessage(parts[1] ?? "", payload, headers);
+				continue;
+			}
+			pos = lineEnd + 2;
+			onControl(op, line);
+		}
+	}
+	return {
+		/** @param {Buffer} chunk */
+		feed(chunk) {
+			buf = pos >= buf.length ? chunk : Buffer.concat([buf.subarray(pos), chunk]);
+			pos = 0;
+			parse();
+		},
+	};
+}
+
+/**
  * Connects to a NATS server (resolves after CONNECT and the first PONG).
  * @param {{ host?: string, port: number, timeoutMs?: number }} options
  * @returns {Promise<NatsClient>}
@@ -30,8 +71,6 @@ export function connectNats({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect({ host, port });
 		socket.setNoDelay(true);
-		let buf = Buffer.alloc(0);
-		let pos = 0;
 		let receivedBytes = 0;
 		/** @type {Error | null} */
 		let failure = null;
@@ -55,25 +94,9 @@ export function connectNats({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 			resolveReply({ payload, headers });
 		}
 
-		function parse() {
-			for (;;) {
-				const lineEnd = buf.indexOf(CRLF, pos);
-				if (lineEnd === -1) return;
-				const line = buf.toString("latin1", pos, lineEnd);
-				const op = line.slice(0, line.indexOf(" ") === -1 ? line.length : line.indexOf(" ")).toUpperCase();
-				if (op === "MSG" || op === "HMSG") {
-					const parts = line.split(" ");
-					const total = Number(parts.at(-1));
-					const headerBytes = op === "HMSG" ? Number(parts.at(-2)) : 0;
-					if (buf.length < lineEnd + 2 + total + 2) return;
-					const start = lineEnd + 2;
-					const headers = headerBytes > 0 ? buf.toString("latin1", start, start + headerBytes) : "";
-					const payload = buf.toString("utf8", start + headerBytes, start + total);
-					pos = start + total + 2;
-					onMessage(parts[1] ?? "", payload, headers);
-					continue;
-				}
-				pos = lineEnd + 2;
+		const parser = protocolParser({
+			onMessage,
+			onControl(op, line) {
 				if (op === "PING") socket.write("PONG\r\n");
 				else if (op === "PONG") {
 					const w = pongWaiter;
@@ -87,14 +110,12 @@ export function connectNats({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 					);
 					pongWaiter = () => resolve(client);
 				}
-			}
-		}
+			},
+		});
 
 		socket.on("data", (chunk) => {
 			receivedBytes += chunk.length;
-			buf = pos >= buf.length ? chunk : Buffer.concat([buf.subarray(pos), chunk]);
-			pos = 0;
-			parse();
+			parser.feed(chunk);
 		});
 		const fail = (/** @type {Error} */ error) => {
 			failure = error;

@@ -20,9 +20,10 @@ const INCOMPLETE = Symbol("incomplete");
  * @param {(string | number | Buffer)[]} args
  */
 export function encodeCommand(args) {
+	/** @type {Buffer[]} */
 	const parts = [Buffer.from(`*${args.length}\r\n`)];
 	for (const arg of args) {
-		const bytes = Buffer.isBuffer(arg) ? Buffer.from(arg) : Buffer.from(String(arg));
+		const bytes = Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg));
 		parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, CRLF);
 	}
 	return Buffer.concat(parts);
@@ -41,6 +42,86 @@ export class RedisError extends Error {}
  */
 
 /**
+ * A resumable RESP2 parser: `feed(chunk)` parses every complete reply (a stack of partly filled arrays carries a
+ * large reply across chunks) and hands each top-level reply to `onReply`; it throws on a malformed stream.
+ * @param {(reply: Reply) => void} onReply
+ */
+function replyParser(onReply) {
+	/** @type {Buffer} */
+	let buf = Buffer.alloc(0);
+	let pos = 0;
+	/** @type {{ count: number, items: Reply[] }[]} */
+	const stack = [];
+
+	/**
+	 * The scalar (or empty/null array) at `pos`, and where it ends; INCOMPLETE if not all of it is here; null for
+	 * the header of a non-empty array (pushed on the stack).
+	 * @returns {typeof INCOMPLETE | null | { value: Reply, end: number }}
+	 */
+	function scalar() {
+		const lineEnd = buf.indexOf(CRLF, pos);
+		if (lineEnd === -1) return INCOMPLETE;
+		const type = buf[pos];
+		const line = buf.toString("latin1", pos + 1, lineEnd);
+		const end = lineEnd + 2;
+		switch (type) {
+			case 0x2b: // +
+				return { value: line, end };
+			case 0x2d: // -
+				return { value: new RedisError(line), end };
+			case 0x3a: // :
+				return { value: Number(line), end };
+			case 0x24: {
+				// $
+				const length = Number(line);
+				if (length < 0) return { value: null, end };
+				if (buf.length < end + length + 2) return INCOMPLETE;
+				return { value: buf.subarray(end, end + length), end: end + length + 2 };
+			}
+			case 0x2a: {
+				// *
+				const count = Number(line);
+				if (count <= 0) return { value: count < 0 ? null : [], end };
+				stack.push({ count, items: [] });
+				pos = end;
+				return null;
+			}
+			default:
+				throw new Error(`unexpected RESP type byte ${type}`);
+		}
+	}
+
+	/** Parses one element; false once the buffer holds no complete one. */
+	function parseOne() {
+		if (pos >= buf.length) return false;
+		const parsed = scalar();
+		if (parsed === INCOMPLETE) return false;
+		if (parsed === null) return true;
+		pos = parsed.end;
+		let value = parsed.value;
+		for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
+			top.items.push(value);
+			if (top.items.length < top.count) return true;
+			stack.pop();
+			value = top.items;
+		}
+		onReply(value);
+		return true;
+	}
+
+	return {
+		/** @param {Buffer} chunk */
+		feed(chunk) {
+			buf = pos >= buf.length ? chunk : Buffer.concat([buf.subarray(pos), chunk]);
+			pos = 0;
+			while (parseOne()) {
+				// keep parsing
+			}
+		},
+	};
+}
+
+/**
  * Connects to a Redis server.
  * @param {{ host?: string, port: number, timeoutMs?: number }} options
  * @returns {Promise<RespClient>}
@@ -49,18 +130,12 @@ export function connectResp({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 	return new Promise((resolve, reject) => {
 		const socket = net.connect({ host, port });
 		socket.setNoDelay(true);
-		let buf = Buffer.alloc(0);
-		let pos = 0;
-		/** @type {{ count: number, items: Reply[] }[]} */
-		const stack = [];
 		/** @type {{ count: number, replies: Reply[], resolve: (replies: Reply[]) => void, reject: (error: Error) => void }[]} pending pipelines, oldest first */
 		const pending = [];
 		let receivedBytes = 0;
 		/** @type {Error | null} */
 		let failure = null;
-
-		/** @param {Reply} value */
-		function deliver(value) {
+		const parser = replyParser((value) => {
 			const head = pending[0];
 			if (head === undefined) return;
 			head.replies.push(value);
@@ -68,74 +143,11 @@ export function connectResp({ host = "127.0.0.1", port, timeoutMs = 30_000 }) {
 				pending.shift();
 				head.resolve(head.replies);
 			}
-		}
-
-		function parseOne() {
-			if (pos >= buf.length) return INCOMPLETE;
-			const lineEnd = buf.indexOf(CRLF, pos);
-			if (lineEnd === -1) return INCOMPLETE;
-			const type = buf[pos];
-			const line = buf.toString("latin1", pos + 1, lineEnd);
-			/** @type {Reply} */
-			let value;
-			switch (type) {
-				case 0x2b: // +
-					value = line;
-					pos = lineEnd + 2;
-					break;
-				case 0x2d: // -
-					value = new RedisError(line);
-					pos = lineEnd + 2;
-					break;
-				case 0x3a: // :
-					value = Number(line);
-					pos = lineEnd + 2;
-					break;
-				case 0x24: {
-					// $
-					const length = Number(line);
-					if (length < 0) {
-						value = null;
-						pos = lineEnd + 2;
-						break;
-					}
-					if (buf.length < lineEnd + 2 + length + 2) return INCOMPLETE;
-					value = buf.subarray(lineEnd + 2, lineEnd + 2 + length);
-					pos = lineEnd + 2 + length + 2;
-					break;
-				}
-				case 0x2a: {
-					// *
-					const count = Number(line);
-					pos = lineEnd + 2;
-					if (count <= 0) {
-						value = count < 0 ? null : [];
-						break;
-					}
-					stack.push({ count, items: [] });
-					return undefined;
-				}
-				default:
-					throw new Error(`unexpected RESP type byte ${type}`);
-			}
-			for (let top = stack.at(-1); top !== undefined; top = stack.at(-1)) {
-				top.items.push(value);
-				if (top.items.length < top.count) return undefined;
-				stack.pop();
-				value = top.items;
-			}
-			deliver(value);
-			return undefined;
-		}
-
+		});
 		socket.on("data", (chunk) => {
 			receivedBytes += chunk.length;
-			buf = pos >= buf.length ? chunk : Buffer.concat([buf.subarray(pos), chunk]);
-			pos = 0;
 			try {
-				while (parseOne() !== INCOMPLETE) {
-					// keep parsing
-				}
+				parser.feed(chunk);
 			} catch (error) {
 				socket.destroy(error instanceof Error ? error : new Error(String(error)));
 			}
