@@ -6,8 +6,9 @@
 
 import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
-import { createTopic, json, produce, uniqueTopic } from "../helpers.ts";
-import { wiredClient } from "./sdk-helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { wiredClient } from "../support/sdk.ts";
+import { createTopic, json, produce } from "../support/worker.ts";
 
 interface GroupOffsets {
 	offsets: { topic: string; partition: number; committed: number | null }[];

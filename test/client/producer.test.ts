@@ -7,8 +7,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { murmur2 as clientMurmur2, partitionForKey, TributaryError } from "../../client/index.ts";
 import { murmur2 as brokerMurmur2 } from "../../src/shared/partitioner.ts";
-import { createTopic, fetchRecords, json, uniqueTopic } from "../helpers.ts";
-import { isProduce, wiredClient } from "./sdk-helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { isProduce, wiredClient } from "../support/sdk.ts";
+import { createTopic, fetchRecords, json } from "../support/worker.ts";
 
 // The first test of a file also pays for starting the Worker and its objects.
 describe("SDK producer", { timeout: 30_000 }, () => {

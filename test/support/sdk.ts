@@ -1,11 +1,11 @@
 /**
- * Helpers for the SDK tests: a client wired to the Worker's own fetch handler inside workerd, and a `fetch`
+ * The SDK tests' client: a client wired to the Worker's own fetch handler inside workerd, and a `fetch`
  * wrapper that records every request and can fail chosen ones the way a network does.
  */
 
 import { exports } from "cloudflare:workers";
 import { Tributary } from "../../client/index.ts";
-import { ADMIN_TOKEN, BASE } from "../helpers.ts";
+import { ADMIN_TOKEN, BASE } from "./worker.ts";
 
 export interface Sent {
 	readonly method: string;
