@@ -157,9 +157,9 @@ function tables(rows) {
 	];
 	for (const row of rows) {
 		if (row.skipped || (row.failed && row.scenario === undefined)) continue;
-		const inMain = row.kind === undefined || kindOf(row.kind).inMainTable !== false;
-		if (inMain) main.push(mainLine(row));
-		if (!row.failed) detail.push(detailLine(row));
+		const kind = row.kind === undefined ? undefined : kindOf(row.kind);
+		if (kind?.inMainTable !== false) main.push(mainLine(row));
+		if (!row.failed && kind?.inDetails !== false) detail.push(detailLine(row));
 	}
 	return { main: main.join("\n"), detail: detail.join("\n") };
 }
@@ -230,7 +230,9 @@ export async function report({ rows, startups, troubles, snapshot, started, info
 		"",
 		main,
 		"",
-		...extra.flatMap((section) => [`## ${section.title}`, "", section.intro, "", section.rendered, ""]),
+		...extra.flatMap((section) =>
+			section.title === "" ? [section.rendered, ""] : [`## ${section.title}`, "", section.intro, "", section.rendered, ""],
+		),
 		"## Details",
 		"",
 		detail,

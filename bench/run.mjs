@@ -33,12 +33,14 @@ import { bundleTargets, snapshotProject, startTarget, TARGET_NAMES, troubleLines
 const ACTIVE = activeScenarios(ONLY);
 
 /**
- * Whether `target` runs `scenario`.
+ * Whether `target` on `runtime` runs `scenario`.
+ * @param {string} runtime
  * @param {TargetName} target
  * @param {Scenario} scenario
  */
-function runsOn(target, scenario) {
-	return kindOf(scenario.kind).targets.includes(target);
+function runsOn(runtime, target, scenario) {
+	const kind = kindOf(scenario.kind);
+	return kind.targets.includes(target) && (kind.runtimes === undefined || kind.runtimes.includes(runtime));
 }
 
 /**
@@ -53,7 +55,7 @@ async function startServers(runtime, bundles, snapshot, out) {
 	const servers = [];
 	for (const target of TARGET_NAMES) {
 		if (isInterrupted()) break;
-		if (!ACTIVE.some((s) => runsOn(target, s))) continue;
+		if (!ACTIVE.some((s) => runsOn(runtime, target, s))) continue;
 		const started = Date.now();
 		try {
 			const server = await startTarget(runtime, target, bundles, snapshot);
@@ -63,7 +65,7 @@ async function startServers(runtime, bundles, snapshot, out) {
 		} catch (error) {
 			const message = String(error instanceof Error ? error.message : error);
 			console.error(`  ${target} on ${runtime} failed to start: ${message}`);
-			for (const scenario of ACTIVE.filter((s) => runsOn(target, s))) {
+			for (const scenario of ACTIVE.filter((s) => runsOn(runtime, target, s))) {
 				out.rows.push({
 					scenario: scenario.id,
 					label: scenario.label,
@@ -85,9 +87,10 @@ async function startServers(runtime, bundles, snapshot, out) {
  * @param {Running} running
  * @param {{ seed: number }} seeds
  * @param {Map<string, Promise<unknown>>} memo
+ * @param {import("./scenarios/types.js").RunContext["startServer"]} startServer
  * @returns {import("./scenarios/types.js").RunContext}
  */
-function context(runtime, { target, server, http }, seeds, memo) {
+function context(runtime, { target, server, http }, seeds, memo, startServer) {
 	return {
 		runtime,
 		target,
@@ -106,6 +109,7 @@ function context(runtime, { target, server, http }, seeds, memo) {
 			return /** @type {Promise<any>} */ (memo.get(memoKey));
 		},
 		interrupted: isInterrupted,
+		startServer,
 	};
 }
 
@@ -145,8 +149,13 @@ async function runRuntime(runtime, bundles, snapshot) {
 	try {
 		for (const scenario of ACTIVE) {
 			for (const running of servers) {
-				if (isInterrupted() || !runsOn(running.target, scenario)) continue;
-				out.rows.push(await runScenario(context(runtime, running, seeds, memo), scenario));
+				if (isInterrupted() || !runsOn(runtime, running.target, scenario)) continue;
+				const startServer = async (/** @type {string} */ persistTo) => {
+					const server = await startTarget(runtime, running.target, bundles, snapshot, persistTo);
+					const held = holdServer(server.stop);
+					return { url: server.url, stop: () => held.release() };
+				};
+				out.rows.push(await runScenario(context(runtime, running, seeds, memo, startServer), scenario));
 			}
 		}
 	} finally {

@@ -92,11 +92,12 @@ export async function bundleTargets(snapshot) {
  * @param {TargetName} target
  * @param {Record<string, string | Error> | null} bundles
  * @param {Snapshot} snapshot
+ * @param {string} [dataDir]  where its data lives (default: a fresh temp dir)
  * @returns {Promise<Server>}
  */
-export async function startTarget(runtime, target, bundles, snapshot) {
+export async function startTarget(runtime, target, bundles, snapshot, dataDir) {
 	const spec = TARGETS[target];
-	const persistTo = await tempDir(`${runtime}-${target}-data`);
+	const persistTo = dataDir ?? (await tempDir(`${runtime}-${target}-data`));
 	if (runtime === "miniflare") {
 		const bundle = bundles?.[spec.config];
 		if (bundle === undefined) throw new Error(`no bundle of ${spec.config}`);

@@ -83,10 +83,13 @@ export interface RunContext {
 	once<T>(key: string, make: () => Promise<T>): Promise<T>;
 	/** Whether Ctrl-C asked the run to stop. */
 	interrupted(): boolean;
+	/** Starts another server of this target and runtime on `persistTo` (for a kind that restarts its own). */
+	startServer(persistTo: string): Promise<{ url: string; stop(): Promise<void> }>;
 }
 
 /** A report section of its own, after the main table. */
 export interface Section {
+	/** Empty when `table` renders the whole section, heading and intro included. */
 	title: string;
 	/** The paragraph under the title. */
 	intro: string;
@@ -100,9 +103,13 @@ export interface ScenarioKind {
 	scenarios: Scenario[];
 	/** The servers it runs on. */
 	targets: TargetName[];
+	/** The runtimes it runs on (default: every one the run has). */
+	runtimes?: string[];
 	run(ctx: RunContext, scenario: Scenario): Promise<Result>;
 	/** Whether its rows go in the main throughput table (default true). */
 	inMainTable?: boolean;
+	/** Whether its rows go in the details table (default true). */
+	inDetails?: boolean;
 	/** A console line for a finished result (default: records/s and p50). */
 	summary?(result: Result): string;
 	/** Figures computed from other rows once every row is in (percent of a baseline, say). */

@@ -5,10 +5,11 @@
 
 import { afterAll, describe, expect, it } from "vitest";
 import { LIST_PAGE_LIMIT_MAX } from "../../src/shared/limits.ts";
-import { join, uniqueGroup } from "../group/group-helpers.ts";
-import { call, createTopic, expectError, json, uniqueTopic } from "../helpers.ts";
-import { createKey } from "../security/helpers.ts";
-import { useReceiver } from "../webhook/receiver.ts";
+import { join } from "../support/group.ts";
+import { createKey } from "../support/keys.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { useReceiver } from "../support/webhook-receiver.ts";
+import { call, createTopic, expectError, json } from "../support/worker.ts";
 
 useReceiver();
 

@@ -11,7 +11,8 @@ import { PARTITION_SCHEMA_VERSION } from "../../src/partition/schema.ts";
 import type { AppendRequest } from "../../src/partition/types.ts";
 import { compactionKeyId, type EncodedRecord } from "../../src/shared/record-codec.ts";
 import { partitionObjectName } from "../../src/topic/types.ts";
-import { createTopic, json, produce, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { createTopic, json, produce } from "../support/worker.ts";
 
 const SHORT_LOG_BATCHES = 2_000;
 const LONG_LOG_BATCHES = 20_000;

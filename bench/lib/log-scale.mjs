@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The log at scale: a partition holding `batches` stored batches (100,000 by default) must answer a fetch at its
  * tail as fast as one at its head, and wake up as fast as a partition with a short log. Both ratios are measured
@@ -20,8 +21,13 @@
  * // { batches, fillMs, fillPerSec, fetch: { headMs, tailMs, ratio }, coldStart: { longMs, shortMs, ratio }, verification }
  */
 
-import { createClient } from "./lib/http.mjs";
-import { percentile, round } from "./lib/load.mjs";
+import { createClient } from "./http.mjs";
+import { percentile, round } from "./load.mjs";
+
+/**
+ * @typedef {import("./http.mjs").HttpClient} HttpClient
+ * @typedef {() => Promise<{ url: string, stop(): Promise<unknown> }>} Start
+ */
 
 export const LOG_SCALE_BATCHES = 100_000;
 /** Targets: a fetch at the tail within 1.2× of one at the head; a long log's cold start within 1.2× of a short one's. */
@@ -37,6 +43,7 @@ const COLD_ROUNDS = 16;
 const WARM_PARTITIONS = 2;
 
 /** One record per request: `{"records":[{"partition":0,"value":"…"}]}`. */
+/** @param {number} i */
 function oneRecordBody(i) {
 	return Buffer.from(`{"records":[{"partition":0,"key":"k-${i % 1000}","value":"record ${i}"}]}`);
 }
@@ -44,6 +51,10 @@ function oneRecordBody(i) {
 /**
  * Produces `batches` requests of one record each. A request lost to the transport (a reset socket on a busy
  * machine) is sent again; if it had been written, the log holds one batch more, which the caller reads back.
+ * @param {HttpClient} http
+ * @param {string} topic
+ * @param {number} batches
+ * @param {number} concurrency
  */
 async function fill(http, topic, batches, concurrency) {
 	let next = 0;
@@ -53,11 +64,13 @@ async function fill(http, topic, batches, concurrency) {
 			while (next < batches) {
 				const i = next++;
 				for (let attempt = 1; ; attempt++) {
-					const response = await http.request("POST", `/v1/topics/${topic}/records`, oneRecordBody(i)).catch((error) => {
-						if (attempt >= FILL_ATTEMPTS) throw error;
-						resent++;
-						return null;
-					});
+					const response = await http
+						.request("POST", `/v1/topics/${topic}/records`, oneRecordBody(i))
+						.catch((/** @type {unknown} */ error) => {
+							if (attempt >= FILL_ATTEMPTS) throw error;
+							resent++;
+							return null;
+						});
 					if (response === null) continue;
 					if (response.status !== 200) throw new Error(`fill: ${response.status} ${response.body.toString("utf8").slice(0, 300)}`);
 					break;
@@ -69,7 +82,12 @@ async function fill(http, topic, batches, concurrency) {
 	return { highWatermark: described.partitions[0].high_watermark, resent };
 }
 
-/** Milliseconds of one fetch of `FETCH_RECORDS` from `offset`; checks it returned them. */
+/**
+ * Milliseconds of one fetch of `FETCH_RECORDS` from `offset`; checks it returned them.
+ * @param {HttpClient} http
+ * @param {string} topic
+ * @param {number} offset
+ */
 async function timedFetch(http, topic, offset) {
 	const started = performance.now();
 	const response = await http.request("GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${FETCH_RECORDS}`);
@@ -83,6 +101,7 @@ async function timedFetch(http, topic, offset) {
 	return ms;
 }
 
+/** @param {number[]} values */
 function median(values) {
 	return round(
 		percentile(
@@ -93,6 +112,11 @@ function median(values) {
 	);
 }
 
+/**
+ * @param {HttpClient} http
+ * @param {string} topic
+ * @param {number} highWatermark
+ */
 async function fetchHeadAndTail(http, topic, highWatermark) {
 	const head = [];
 	const tail = [];
@@ -111,15 +135,22 @@ async function fetchHeadAndTail(http, topic, highWatermark) {
 	return { samples: FETCH_SAMPLES, headMs, tailMs, ratio: round(tailMs / headMs, 3) };
 }
 
+/**
+ * @param {Start} start
+ * @param {string} token
+ * @param {{ long: string, short: string, warm: string[], highWatermarks: { long: number, short: number } }} topics
+ */
 async function coldStarts(start, token, topics) {
+	/** @type {number[]} */
 	const long = [];
+	/** @type {number[]} */
 	const short = [];
 	for (let round_ = 0; round_ < COLD_ROUNDS; round_++) {
 		const server = await start();
 		const http = createClient(server.url, { token, sockets: 1 });
 		try {
 			for (const warm of topics.warm) await timedFetch(http, warm, 0);
-			const order = round_ % 2 === 0 ? ["long", "short"] : ["short", "long"];
+			const order = round_ % 2 === 0 ? /** @type {const} */ (["long", "short"]) : /** @type {const} */ (["short", "long"]);
 			for (const which of order) {
 				const ms = await timedFetch(http, topics[which], topics.highWatermarks[which] - FETCH_RECORDS);
 				(which === "long" ? long : short).push(ms);
@@ -137,6 +168,7 @@ async function coldStarts(start, token, topics) {
 /**
  * `start()` starts the server on the same data every time it is called and resolves `{ url, stop }`; `log`
  * (optional) reports progress.
+ * @param {{ start: Start, checkpoint?: () => Promise<boolean>, token: string, batches?: number, log?: (line: string) => void }} options
  */
 export async function logScaleScenario({ start, checkpoint = async () => false, token, batches = LOG_SCALE_BATCHES, log = () => {} }) {
 	const suffix = Math.random().toString(36).slice(2, 8);
@@ -173,6 +205,7 @@ export async function logScaleScenario({ start, checkpoint = async () => false, 
 	const checkpointed = await checkpoint();
 	const coldStart = checkpointed ? await coldStarts(start, token, { ...topics, highWatermarks }) : coldStartWithWal;
 	if (checkpointed) log(`cold start checkpointed: long ${coldStart.longMs} ms, short ${coldStart.shortMs} ms (×${coldStart.ratio})`);
+	/** @type {string[]} */
 	const verification = [];
 	if (fetch.ratio > LOG_SCALE_RATIO_MAX) verification.push(`tail fetch is ${fetch.ratio}× the head's (target ≤ ${LOG_SCALE_RATIO_MAX})`);
 	if (coldStart.ratio > LOG_SCALE_RATIO_MAX) {
@@ -187,16 +220,26 @@ export async function logScaleScenario({ start, checkpoint = async () => false, 
 		coldStart,
 		checkpointed,
 		coldStartWithWal,
-		verification: verification.length === 0 ? "ok" : verification,
+		verification: verification.length === 0 ? /** @type {"ok"} */ ("ok") : verification,
 	};
 }
 
 /** The markdown section for run.mjs's report. */
+/**
+ * @typedef {{ headMs: number, tailMs: number, ratio: number }} FetchFigures
+ * @typedef {{ longMs: number, shortMs: number, ratio: number }} ColdFigures
+ * @typedef {{ fetch: FetchFigures, coldStart: ColdFigures, coldStartWithWal: ColdFigures }} LogScaleFigures
+ */
+
+/**
+ * The section of the report: its heading, what it measures, and one line per row.
+ * @param {import("../scenarios/types.js").Row[]} rows
+ */
 export function logScaleSection(rows) {
 	const lines = [
 		"## The log at scale",
 		"",
-		`bench/log-scale.mjs: one partition filled with stored batches by produce requests of one record each; fetches of ${FETCH_RECORDS} records at its head and at its tail alternate (${FETCH_SAMPLES} each, medians); then the server is restarted on the same data ${COLD_ROUNDS} times and the first fetch at the tail of that partition and of a ${SHORT_LOG_BATCHES}-batch partition is timed (medians; the Worker, the registry and two other partitions are woken first). Cold starts are measured after every SQLite write-ahead log was checkpointed (workerd replays a WAL left behind on each start: up to ~4 MB after the fill, next to nothing on the short log); in brackets, as the fill left them. Target: both ratios ≤ ${LOG_SCALE_RATIO_MAX}.`,
+		`bench/lib/log-scale.mjs: one partition filled with stored batches by produce requests of one record each; fetches of ${FETCH_RECORDS} records at its head and at its tail alternate (${FETCH_SAMPLES} each, medians); then the server is restarted on the same data ${COLD_ROUNDS} times and the first fetch at the tail of that partition and of a ${SHORT_LOG_BATCHES}-batch partition is timed (medians; the Worker, the registry and two other partitions are woken first). Cold starts are measured after every SQLite write-ahead log was checkpointed (workerd replays a WAL left behind on each start: up to ~4 MB after the fill, next to nothing on the short log); in brackets, as the fill left them. Target: both ratios ≤ ${LOG_SCALE_RATIO_MAX}.`,
 		"",
 		"| runtime | stored batches | fill batches/s | fetch head ms | fetch tail ms | tail ÷ head | cold start long ms | cold start short ms | long ÷ short | target |",
 		"|---|--:|--:|--:|--:|--:|--:|--:|--:|:-:|",
@@ -207,10 +250,10 @@ export function logScaleSection(rows) {
 			continue;
 		}
 		const met = row.verification === "ok" ? "yes" : "**no**";
-		const wal = row.coldStartWithWal;
-		const asLeft = (value) => (row.checkpointed ? ` (${value})` : " (not checkpointed: no sqlite3)");
+		const { fetch, coldStart, coldStartWithWal: wal } = /** @type {LogScaleFigures} */ (/** @type {unknown} */ (row));
+		const asLeft = (/** @type {unknown} */ value) => (row.checkpointed ? ` (${value})` : " (not checkpointed: no sqlite3)");
 		lines.push(
-			`| ${row.runtime} | ${row.batches} | ${row.fillPerSec} | ${row.fetch.headMs} | ${row.fetch.tailMs} | ${row.fetch.ratio} | ${row.coldStart.longMs}${asLeft(wal.longMs)} | ${row.coldStart.shortMs}${asLeft(wal.shortMs)} | ${row.coldStart.ratio}${asLeft(wal.ratio)} | ${met} |`,
+			`| ${row.runtime} | ${row.batches} | ${row.fillPerSec} | ${fetch.headMs} | ${fetch.tailMs} | ${fetch.ratio} | ${coldStart.longMs}${asLeft(wal.longMs)} | ${coldStart.shortMs}${asLeft(wal.shortMs)} | ${coldStart.ratio}${asLeft(wal.ratio)} | ${met} |`,
 		);
 	}
 	return lines.join("\n");
