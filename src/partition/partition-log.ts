@@ -501,9 +501,9 @@ export class PartitionLog extends DurableObject<Env> {
 		for (const ws of tails) pushTail(ws, log);
 	}
 
-	/** The log start offset and high watermark. An unconfigured partition is an empty log. */
+	/** The log start offset, high watermark and stored bytes. An unconfigured partition is an empty log. */
 	offsets(): PartitionOffsets {
-		return { logStartOffset: this.view.logStartOffset, highWatermark: this.view.nextOffset };
+		return { logStartOffset: this.view.logStartOffset, highWatermark: this.view.nextOffset, bytes: this.view.totalBytes };
 	}
 
 	/**

@@ -77,6 +77,8 @@ export interface ReadResult {
 export interface PartitionOffsets {
 	readonly logStartOffset: number;
 	readonly highWatermark: number;
+	/** Bytes of the stored records (their JSON as a fetch returns it): what `retention.bytes` is measured against. */
+	readonly bytes: number;
 }
 
 /** What the in-memory view of the log holds; rebuilt from SQLite by `load()`. */

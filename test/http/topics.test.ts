@@ -2,6 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MESSAGE_BYTES_CEILING, PARTITIONS_MAX } from "../../src/shared/limits.ts";
+import { RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStubById } from "../support/stubs.ts";
@@ -86,20 +87,24 @@ describe("topics", () => {
 		expect(error.config).toBe(Object.keys(config)[0]);
 	});
 
-	it("describes each partition's log start offset and high watermark", async () => {
+	it("describes each partition's log start offset, high watermark and stored bytes", async () => {
 		const name = uniqueTopic();
 		await createTopic(name, 2);
 		await produce(name, [
 			{ value: 1, partition: 1 },
-			{ value: 2, partition: 1 },
+			{ value: "two", partition: 1 },
 		]);
+		// A partition stores each record's JSON (as a fetch returns it) followed by the record separator.
+		const body = await (await call("GET", `/v1/topics/${name}/partitions/1/records`)).text();
+		const records = body.slice('{"records":['.length, body.indexOf('],"high_watermark"'));
+		const storedBytes = new TextEncoder().encode(records + RECORD_SEPARATOR).length;
 		const described = await json("GET", `/v1/topics/${name}`, 200);
 		expect(described).toEqual({
 			name,
 			config: DEFAULT_TOPIC_CONFIG,
 			partitions: [
-				{ partition: 0, log_start_offset: 0, high_watermark: 0 },
-				{ partition: 1, log_start_offset: 0, high_watermark: 2 },
+				{ partition: 0, log_start_offset: 0, high_watermark: 0, bytes: 0 },
+				{ partition: 1, log_start_offset: 0, high_watermark: 2, bytes: storedBytes },
 			],
 		});
 	});

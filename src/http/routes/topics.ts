@@ -23,12 +23,12 @@ export function topicSummary(meta: TopicMeta): { name: string; partitions: numbe
 	return { name: meta.name, partitions: meta.partitions, config: meta.config };
 }
 
-/** The topic with each partition's log start offset and high watermark, read from the partitions themselves. */
+/** The topic with each partition's log start offset, high watermark and stored bytes, read from the partitions themselves. */
 async function describe(env: Env, meta: TopicMeta) {
 	const partitions = await Promise.all(
 		Array.from({ length: meta.partitions }, async (_, partition) => {
 			const offsets = await partitionLog(env, meta.topicId, partition).offsets();
-			return { partition, log_start_offset: offsets.logStartOffset, high_watermark: offsets.highWatermark };
+			return { partition, log_start_offset: offsets.logStartOffset, high_watermark: offsets.highWatermark, bytes: offsets.bytes };
 		}),
 	);
 	return { name: meta.name, config: meta.config, partitions };
