@@ -14,6 +14,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
+import { miniflareHeaderRules } from "../../console/headers.mjs";
 import { readWranglerConfig } from "./wrangler-config.mjs";
 
 /** Runtime output lines kept by a broker started with `captureOutput`. */
@@ -105,7 +106,7 @@ export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler
 
 /**
  * Starts a Worker on Miniflare, configured from its wrangler.toml (name, compatibility date and flags, Durable
- * Objects, R2 buckets, vars).
+ * Objects, R2 buckets, vars, static assets).
  * @param {LocalBrokerOptions} [options]
  * @returns {Promise<LocalBroker>}
  * @example
@@ -151,6 +152,7 @@ export async function startLocalBroker(options = {}) {
 				bindings: { ...config.vars, ...bindings, ADMIN_TOKEN: adminToken },
 				durableObjects: config.durableObjects,
 				r2Buckets: config.r2Buckets,
+				...(config.assets === null ? {} : { assets: consoleAssets(config.assets) }),
 			},
 		],
 	});
@@ -173,6 +175,24 @@ export async function startLocalBroker(options = {}) {
 		dispose() {
 			disposed ??= miniflare.dispose();
 			return disposed;
+		},
+	};
+}
+
+/**
+ * Static assets (the web console) as `wrangler dev` serves them: matched paths never reach the Worker, and the
+ * `_headers` rules wrangler would compile from the build's file come from the module that wrote that file.
+ * @param {string} directory
+ */
+function consoleAssets(directory) {
+	if (!existsSync(directory)) throw new Error(`${directory} does not exist; run \`npm run build\` (npm install runs it)`);
+	return {
+		directory,
+		routerConfig: { has_user_worker: true },
+		assetConfig: {
+			html_handling: /** @type {const} */ ("auto-trailing-slash"),
+			not_found_handling: /** @type {const} */ ("none"),
+			headers: miniflareHeaderRules(),
 		},
 	};
 }

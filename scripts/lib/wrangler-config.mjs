@@ -2,11 +2,13 @@
 /**
  * @module
  * Reads what a local Miniflare needs from a wrangler.toml: the Worker's name, its compatibility date and flags,
- * its Durable Object bindings (and which classes are SQLite-backed) and plain `[vars]`. Parsed with smol-toml (a
+ * its Durable Object bindings (and which classes are SQLite-backed), plain `[vars]` and the static assets directory
+ * (the web console). Parsed with smol-toml (a
  * complete TOML 1.0 parser); settings this reader cannot pass on to Miniflare are refused by name.
  */
 
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { parse } from "smol-toml";
 
 /**
@@ -17,13 +19,13 @@ import { parse } from "smol-toml";
  * @property {Record<string, { className: string, useSQLite: boolean }>} durableObjects  Miniflare's shape, by binding
  * @property {Record<string, string>} vars
  * @property {Record<string, string>} r2Buckets  bucket name by binding
+ * @property {string | null} assets  the `[assets]` directory (absolute), or null
  */
 
 /** Bindings and settings this reader does not translate: refuse them rather than start a Worker without them. */
 const UNSUPPORTED_KEYS = new Set([
 	"ai",
 	"analytics_engine_datasets",
-	"assets",
 	"browser",
 	"containers",
 	"d1_databases",
@@ -54,6 +56,7 @@ const UNSUPPORTED_KEYS = new Set([
  * @property {{ bindings?: { name: string, class_name: string, script_name?: string }[] }} [durable_objects]
  * @property {Record<string, string>} [vars]
  * @property {{ binding: string, bucket_name: string }[]} [r2_buckets]
+ * @property {Record<string, unknown>} [assets]
  */
 
 /**
@@ -85,5 +88,21 @@ export function readWranglerConfig(path) {
 		durableObjects,
 		vars: config.vars ?? {},
 		r2Buckets: Object.fromEntries((config.r2_buckets ?? []).map((bucket) => [bucket.binding, bucket.bucket_name])),
+		assets: assetsDirectory(config.assets, path),
 	};
+}
+
+/**
+ * The `[assets]` directory, resolved against the config's folder; only a plain directory is supported.
+ * @param {Record<string, unknown> | undefined} assets
+ * @param {string} path
+ * @returns {string | null}
+ */
+function assetsDirectory(assets, path) {
+	if (assets === undefined) return null;
+	const extra = Object.keys(assets).filter((key) => key !== "directory");
+	if (typeof assets.directory !== "string" || extra.length > 0) {
+		throw new Error(`${path}: the Miniflare runner supports [assets] with only a directory`);
+	}
+	return resolve(dirname(path), assets.directory);
 }

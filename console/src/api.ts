@@ -1,0 +1,357 @@
+/**
+ * @module
+ * The console's client for Tributary's public `/v1` API: `fetch` with `Authorization: Bearer`, JSON in and out,
+ * every non-2xx answer turned into an `ApiError` carrying the API's error code. Server-Sent Events are read from a
+ * streamed `fetch` body, because `EventSource` cannot send an `Authorization` header.
+ */
+
+export type Encoding = "json" | "base64";
+
+export interface TopicConfig {
+	readonly "retention.ms": number;
+	readonly "retention.bytes": number;
+	readonly "cleanup.policy": string;
+	readonly "max.message.bytes": number;
+	readonly [name: string]: unknown;
+}
+
+export interface TopicSummary {
+	readonly name: string;
+	readonly partitions: number;
+	readonly config: TopicConfig;
+}
+
+export interface PartitionInfo {
+	readonly partition: number;
+	readonly log_start_offset: number;
+	readonly high_watermark: number;
+	readonly bytes: number;
+}
+
+export interface TopicDetail {
+	readonly name: string;
+	readonly config: TopicConfig;
+	readonly partitions: readonly PartitionInfo[];
+}
+
+export interface RecordHeader {
+	readonly key: string;
+	readonly value: string | null;
+}
+
+export interface StoredRecord {
+	readonly partition: number;
+	readonly offset: number;
+	readonly timestamp: number;
+	readonly key: unknown;
+	readonly value: unknown;
+	readonly headers: readonly RecordHeader[];
+	readonly key_encoding?: Encoding;
+	readonly value_encoding?: Encoding;
+}
+
+export interface FetchResult {
+	readonly records: readonly StoredRecord[];
+	readonly high_watermark: number;
+	readonly log_start_offset: number;
+	readonly next_offset: number;
+}
+
+export interface ProduceRecord {
+	readonly key?: unknown;
+	readonly value: unknown;
+	readonly headers?: readonly RecordHeader[];
+	readonly partition?: number;
+	readonly key_encoding?: Encoding;
+	readonly value_encoding?: Encoding;
+}
+
+export interface ProducedOffset {
+	readonly partition: number;
+	readonly offset: number;
+	readonly timestamp: number;
+}
+
+export interface GroupSummary {
+	readonly group: string;
+	readonly state: string;
+	readonly members: number;
+}
+
+export interface TopicPartitionRef {
+	readonly topic: string;
+	readonly partition: number;
+}
+
+export interface GroupMember {
+	readonly member_id: string;
+	readonly instance_id: string | null;
+	readonly topics?: readonly string[];
+	readonly topic_pattern?: string;
+	readonly session_timeout_ms: number;
+	readonly assignment: readonly TopicPartitionRef[];
+}
+
+export interface PartitionLag extends TopicPartitionRef {
+	readonly committed: number | null;
+	readonly high_watermark: number;
+	readonly lag: number;
+}
+
+export interface GroupDetail {
+	readonly group: string;
+	readonly state: string;
+	readonly generation: number;
+	readonly strategy: string | null;
+	readonly members: readonly GroupMember[];
+	readonly offsets: readonly PartitionLag[];
+}
+
+export type ResetTarget = "earliest" | "latest" | { readonly timestamp: number } | { readonly offset: number };
+
+export interface Subscription {
+	readonly id: string;
+	readonly topic: string;
+	readonly url: string;
+	readonly status: "active" | "paused" | "disabled";
+	readonly disabled_reason: string | null;
+	readonly max_attempts: number;
+	readonly retry_schedule_ms: readonly number[];
+	readonly batch_max_records: number;
+	readonly dead_letter_topic: string;
+	readonly created_at: number;
+	readonly secret?: string;
+}
+
+export interface Lane {
+	readonly partition: number;
+	readonly next_offset: number;
+	readonly pending: {
+		readonly webhook_id: string;
+		readonly first_offset: number;
+		readonly last_offset: number;
+		readonly record_count: number;
+		readonly attempts: number;
+		readonly next_attempt_at: number;
+		readonly last_error: string | null;
+	} | null;
+}
+
+export interface Delivery {
+	readonly id: number;
+	readonly partition: number;
+	readonly webhook_id: string;
+	readonly first_offset: number;
+	readonly last_offset: number;
+	readonly record_count: number;
+	readonly attempt: number;
+	readonly outcome: "delivered" | "failed" | "gone" | "dead_lettered" | "skipped";
+	readonly response_status: number | null;
+	readonly latency_ms: number;
+	readonly error: string | null;
+	readonly at: number;
+}
+
+export interface AclEntry {
+	readonly resource: string;
+	readonly operations: readonly string[];
+}
+
+export interface ApiKey {
+	readonly id: string;
+	readonly name: string;
+	readonly acl: readonly AclEntry[];
+	readonly quotas: Readonly<Record<string, number>>;
+	readonly created_at_ms: number;
+	readonly secret?: string;
+}
+
+/** A non-2xx answer: the API's error code and message, and the HTTP status. */
+export class ApiError extends Error {
+	constructor(
+		readonly status: number,
+		readonly code: string,
+		message: string,
+	) {
+		super(message);
+		this.name = "ApiError";
+	}
+}
+
+const path = (...parts: (string | number)[]) => parts.map((p) => encodeURIComponent(String(p))).join("/");
+
+/** One signed-in session's API client; `onUnauthorized` runs on any 401 (the token is wrong or was revoked). */
+export class Api {
+	constructor(
+		private readonly token: string,
+		private readonly onUnauthorized: (error: ApiError) => void = () => {},
+	) {}
+
+	private async send(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
+		const init: RequestInit = { method, headers: { Authorization: `Bearer ${this.token}`, ...headers }, cache: "no-store" };
+		if (body !== undefined) {
+			init.body = JSON.stringify(body);
+			(init.headers as Record<string, string>)["Content-Type"] = "application/json";
+		}
+		if (signal !== undefined) init.signal = signal;
+		const response = await fetch(url, init);
+		if (!response.ok) throw await this.failure(response);
+		return response;
+	}
+
+	private async failure(response: Response): Promise<ApiError> {
+		let code = "http_error";
+		let message = `${response.status} ${response.statusText}`;
+		try {
+			const body = (await response.json()) as { error?: { code?: string; message?: string } };
+			code = body.error?.code ?? code;
+			message = body.error?.message ?? message;
+		} catch {
+			// Not JSON: keep the status line.
+		}
+		const error = new ApiError(response.status, code, message);
+		if (response.status === 401) this.onUnauthorized(error);
+		return error;
+	}
+
+	private async json<T>(method: string, url: string, body?: unknown): Promise<T> {
+		const response = await this.send(method, url, body);
+		return (response.status === 204 ? undefined : await response.json()) as T;
+	}
+
+	listTopics() {
+		return this.json<{ topics: TopicSummary[] }>("GET", "/v1/topics").then((r) => r.topics);
+	}
+	topic(name: string) {
+		return this.json<TopicDetail>("GET", `/v1/topics/${path(name)}`);
+	}
+	createTopic(body: { name: string; partitions: number; config: Record<string, unknown> }) {
+		return this.json<TopicSummary>("POST", "/v1/topics", body);
+	}
+	alterTopic(name: string, body: { partitions?: number; config?: Record<string, unknown> }) {
+		return this.json<TopicSummary>("PATCH", `/v1/topics/${path(name)}`, body);
+	}
+	deleteTopic(name: string) {
+		return this.json<void>("DELETE", `/v1/topics/${path(name)}`);
+	}
+
+	fetchRecords(topic: string, partition: number, offset: number, maxRecords: number) {
+		const query = new URLSearchParams({ offset: String(offset), max_records: String(maxRecords) });
+		return this.json<FetchResult>("GET", `/v1/topics/${path(topic, "partitions", partition, "records")}?${query}`);
+	}
+	offsetAt(topic: string, partition: number, at: "earliest" | "latest" | number) {
+		const url = `/v1/topics/${path(topic, "partitions", partition, "offsets")}?at=${at}`;
+		return this.json<{ offset: number }>("GET", url).then((r) => r.offset);
+	}
+	produce(topic: string, records: readonly ProduceRecord[]) {
+		return this.json<{ offsets: ProducedOffset[] }>("POST", `/v1/topics/${path(topic, "records")}`, { records }).then((r) => r.offsets);
+	}
+
+	/** Records of a partition as they are appended (SSE), from `offset`, until `signal` aborts. */
+	async *tail(topic: string, partition: number, offset: number, signal: AbortSignal): AsyncGenerator<StoredRecord> {
+		const url = `/v1/topics/${path(topic, "partitions", partition, "records")}?offset=${offset}`;
+		const response = await this.send("GET", url, undefined, { Accept: "text/event-stream" }, signal);
+		if (response.body === null) return;
+		for await (const event of serverSentEvents(response.body, signal)) {
+			if (event.event === "error") {
+				const body = JSON.parse(event.data) as { error?: { code?: string; message?: string } };
+				throw new ApiError(200, body.error?.code ?? "stream_error", body.error?.message ?? "the stream failed");
+			}
+			if (event.data !== "") yield JSON.parse(event.data) as StoredRecord;
+		}
+	}
+
+	listGroups() {
+		return this.json<{ groups: GroupSummary[] }>("GET", "/v1/groups").then((r) => r.groups);
+	}
+	group(id: string) {
+		return this.json<GroupDetail>("GET", `/v1/groups/${path(id)}`);
+	}
+	resetOffsets(id: string, topic: string, to: ResetTarget) {
+		return this.json<{ offsets: { partition: number; offset: number }[] }>("POST", `/v1/groups/${path(id, "offsets", "reset")}`, {
+			topic,
+			to,
+		});
+	}
+	deleteGroup(id: string) {
+		return this.json<void>("DELETE", `/v1/groups/${path(id)}`);
+	}
+
+	subscriptions(topic: string) {
+		return this.json<{ subscriptions: Subscription[] }>("GET", `/v1/topics/${path(topic, "subscriptions")}`).then((r) => r.subscriptions);
+	}
+	subscription(topic: string, id: string) {
+		return this.json<Subscription & { partitions: Lane[] }>("GET", `/v1/topics/${path(topic, "subscriptions", id)}`);
+	}
+	createSubscription(topic: string, body: { url: string; start: "earliest" | "latest" }) {
+		return this.json<Subscription>("POST", `/v1/topics/${path(topic, "subscriptions")}`, body);
+	}
+	updateSubscription(topic: string, id: string, body: { status: "active" | "paused" }) {
+		return this.json<Subscription>("PATCH", `/v1/topics/${path(topic, "subscriptions", id)}`, body);
+	}
+	deleteSubscription(topic: string, id: string) {
+		return this.json<void>("DELETE", `/v1/topics/${path(topic, "subscriptions", id)}`);
+	}
+	deliveries(topic: string, id: string, limit: number) {
+		const url = `/v1/topics/${path(topic, "subscriptions", id, "deliveries")}?limit=${limit}`;
+		return this.json<{ deliveries: Delivery[] }>("GET", url).then((r) => r.deliveries);
+	}
+	replay(topic: string, id: string, body: { offset: number; partition: number }) {
+		return this.json<{ partitions: unknown }>("POST", `/v1/topics/${path(topic, "subscriptions", id, "replay")}`, body);
+	}
+
+	listKeys() {
+		return this.json<{ keys: ApiKey[] }>("GET", "/v1/keys").then((r) => r.keys);
+	}
+	createKey(body: { name: string; acl: AclEntry[] }) {
+		return this.json<ApiKey & { secret: string }>("POST", "/v1/keys", body);
+	}
+	deleteKey(id: string) {
+		return this.json<void>("DELETE", `/v1/keys/${path(id)}`);
+	}
+}
+
+interface SseEvent {
+	readonly event: string;
+	readonly data: string;
+	readonly id: string | null;
+}
+
+/** Parses a `text/event-stream` body (the WHATWG HTML "event stream interpretation") into events. */
+export async function* serverSentEvents(body: ReadableStream<Uint8Array>, signal: AbortSignal): AsyncGenerator<SseEvent> {
+	const reader = body.getReader();
+	const decoder = new TextDecoder();
+	const stop = () => reader.cancel().catch(() => {});
+	signal.addEventListener("abort", stop, { once: true });
+	let buffer = "";
+	let event = "message";
+	let data: string[] = [];
+	let id: string | null = null;
+	try {
+		for (;;) {
+			const { value, done } = await reader.read();
+			if (done) return;
+			buffer += decoder.decode(value, { stream: true });
+			const lines = buffer.split(/\r\n|\r|\n/);
+			buffer = lines.pop() ?? "";
+			for (const line of lines) {
+				if (line === "") {
+					if (data.length > 0) yield { event, data: data.join("\n"), id };
+					event = "message";
+					data = [];
+					continue;
+				}
+				if (line.startsWith(":")) continue;
+				const colon = line.indexOf(":");
+				const name = colon < 0 ? line : line.slice(0, colon);
+				const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+				if (name === "data") data.push(value);
+				else if (name === "event") event = value;
+				else if (name === "id") id = value;
+			}
+		}
+	} finally {
+		signal.removeEventListener("abort", stop);
+		stop();
+	}
+}

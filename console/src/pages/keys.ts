@@ -1,0 +1,168 @@
+/**
+ * @module
+ * API keys: the list with each key's ACL, creating one (its secret is shown once, here, and never again) and
+ * revoking one. Needs a token with admin on the cluster; the navigation hides this page from others.
+ */
+
+import type { AclEntry, ApiKey } from "../api.ts";
+import type { PageContext } from "../context.ts";
+import { field, formValue, h, mount } from "../dom.ts";
+import { formatTime } from "../format.ts";
+import { badge, button, card, confirmDialog, formStatus, loading, notice, pageHeader, table, toast } from "../ui.ts";
+
+const OPERATIONS = ["describe", "consume", "produce", "admin"] as const;
+
+export async function keysPage(ctx: PageContext): Promise<void> {
+	mount(ctx.main, pageHeader("API keys"), loading());
+	if (!ctx.session.canManageKeys) {
+		mount(ctx.main, pageHeader("API keys"), notice("error", "Managing keys needs the admin token or a key with admin on the cluster."));
+		return;
+	}
+	const keys = await ctx.api.listKeys();
+	if (!ctx.alive()) return;
+	const secretSlot = h("div", { "aria-live": "polite" });
+	mount(
+		ctx.main,
+		pageHeader("API keys", { subtitle: "Each key sees and does only what its ACL allows. Secrets are stored hashed and shown once." }),
+		secretSlot,
+		card(null, keyTable(ctx, keys)),
+		createForm(ctx, secretSlot),
+	);
+}
+
+function aclView(acl: readonly AclEntry[]): HTMLElement {
+	if (acl.length === 0) return h("span", { class: "muted" }, "no rights");
+	return h(
+		"ul",
+		{ class: "acl" },
+		acl.map((entry) =>
+			h(
+				"li",
+				null,
+				h("code", null, entry.resource),
+				" ",
+				entry.operations.map((op) => badge(op, op === "admin" ? "warn" : "info")),
+			),
+		),
+	);
+}
+
+function keyTable(ctx: PageContext, keys: readonly ApiKey[]): HTMLElement {
+	return table(
+		"API keys",
+		[{ label: "Name" }, { label: "Key id" }, { label: "ACL", kind: "wide" }, { label: "Created" }, { label: "" }],
+		keys.map((key) => [
+			h("strong", null, key.name),
+			h("code", null, key.id),
+			aclView(key.acl),
+			h("time", { datetime: new Date(key.created_at_ms).toISOString(), class: "nowrap" }, formatTime(key.created_at_ms)),
+			button(["Revoke", h("span", { class: "sr-only" }, ` ${key.name}`)], () => revoke(ctx, key), "ghost", {
+				class: "btn btn-ghost btn-small danger-text",
+			}),
+		]),
+		"No API keys yet. Create one per application, with just the rights it needs.",
+	);
+}
+
+async function revoke(ctx: PageContext, key: ApiKey): Promise<void> {
+	const ok = await confirmDialog({
+		title: `Revoke ${key.name}?`,
+		body: h("p", null, "Requests with this key are refused from now on and its open streams are closed. This cannot be undone."),
+		confirmLabel: "Revoke key",
+	});
+	if (!ok) return;
+	try {
+		await ctx.api.deleteKey(key.id);
+		toast(`Key ${key.name} revoked.`);
+		ctx.refresh();
+	} catch (error) {
+		toast(`Could not revoke: ${(error as Error).message}`);
+	}
+}
+
+/** One ACL row of the form: a resource and its operations as checkboxes. */
+function aclRow(index: number): HTMLElement {
+	return h(
+		"fieldset",
+		{ class: "acl-row" },
+		h("legend", null, `Rule ${index + 1}`),
+		field(
+			"Resource",
+			h("input", {
+				name: `resource-${index}`,
+				class: "input mono",
+				placeholder: index === 0 ? "topic:orders" : "group:billing",
+				autocomplete: "off",
+				spellcheck: "false",
+			}),
+			index === 0 ? "cluster, topic:<name>, topic:<prefix>*, group:<name> or group:<prefix>*" : undefined,
+		),
+		h(
+			"div",
+			{ class: "checks", role: "group", "aria-label": `Operations of rule ${index + 1}` },
+			OPERATIONS.map((op) => h("label", { class: "check" }, h("input", { type: "checkbox", name: `op-${index}-${op}` }), op)),
+		),
+	);
+}
+
+function createForm(ctx: PageContext, secretSlot: HTMLElement): HTMLElement {
+	const status = formStatus();
+	const rules = h("div", { class: "acl-rows" }, aclRow(0));
+	const add = button(
+		"Add a rule",
+		() => {
+			const row = aclRow(rules.children.length);
+			rules.append(row);
+			row.querySelector("input")?.focus();
+		},
+		"ghost",
+	);
+	const form = h(
+		"form",
+		{ class: "form-stack", novalidate: true },
+		field("Name", h("input", { name: "name", class: "input", autocomplete: "off", maxlength: "200" }), "Who uses it, e.g. orders-service."),
+		rules,
+		h("div", { class: "form-actions" }, add, h("button", { type: "submit", class: "btn btn-primary" }, "Create key")),
+		status.el,
+	);
+	form.addEventListener("submit", async (event) => {
+		event.preventDefault();
+		const name = formValue(form, "name").trim();
+		if (name === "") return status.error("Give the key a name.");
+		const acl: AclEntry[] = [];
+		for (let i = 0; i < rules.children.length; i++) {
+			const resource = formValue(form, `resource-${i}`).trim();
+			const operations = OPERATIONS.filter((op) => formValue(form, `op-${i}-${op}`) === "on");
+			if (resource === "" && operations.length === 0) continue;
+			if (resource === "" || operations.length === 0) return status.error(`Rule ${i + 1} needs a resource and at least one operation.`);
+			acl.push({ resource, operations });
+		}
+		try {
+			const created = await ctx.api.createKey({ name, acl });
+			const secret = h("code", { class: "secret", "data-testid": "new-secret" }, created.secret);
+			const copy = button(
+				"Copy",
+				() => void navigator.clipboard?.writeText(created.secret).then(() => toast("Secret copied.")),
+				"secondary",
+			);
+			mount(
+				secretSlot,
+				h(
+					"section",
+					{ class: "card secret-card", "aria-labelledby": "secret-title" },
+					h("h2", { id: "secret-title", class: "card-title" }, `Key ${created.name} created`),
+					h("p", null, "Copy the secret now: it is shown only this once. Use it as a Bearer token."),
+					h("div", { class: "secret-row" }, secret, copy),
+					button("Done", () => ctx.refresh(), "primary"),
+				),
+			);
+			(secretSlot.querySelector("h2") as HTMLElement | null)?.setAttribute("tabindex", "-1");
+			(secretSlot.querySelector("h2") as HTMLElement | null)?.focus();
+			form.reset();
+			status.clear();
+		} catch (error) {
+			status.error((error as Error).message);
+		}
+	});
+	return card("Create a key", form);
+}

@@ -1,0 +1,65 @@
+/**
+ * @module
+ * Figures derived from a topic's description: records (high watermark minus log start, summed; compaction may
+ * leave fewer), stored bytes, and how its configs read.
+ */
+
+import type { PartitionInfo, TopicConfig, TopicDetail } from "./api.ts";
+import { formatBytes, formatDuration } from "./format.ts";
+
+export function partitionRecords(p: PartitionInfo): number {
+	return p.high_watermark - p.log_start_offset;
+}
+
+export function topicTotals(detail: TopicDetail): { records: number; bytes: number } {
+	let records = 0;
+	let bytes = 0;
+	for (const p of detail.partitions) {
+		records += partitionRecords(p);
+		bytes += p.bytes ?? 0;
+	}
+	return { records, bytes };
+}
+
+export function retentionText(config: TopicConfig): string {
+	const time = formatDuration(Number(config["retention.ms"]));
+	const bytes = Number(config["retention.bytes"]);
+	return bytes < 0 ? time : `${time} or ${formatBytes(bytes)} per partition`;
+}
+
+/** Internal topics (`_audit`) and dead-letter topics are shown, but marked. */
+export function topicKind(name: string): "internal" | "dead-letter" | null {
+	if (name.startsWith("_")) return "internal";
+	if (/\.sub_[0-9a-f]{20}\.dlq$/.test(name)) return "dead-letter";
+	return null;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight (a console with many topics must not flood the broker). */
+export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+	const out: R[] = new Array(items.length);
+	let next = 0;
+	const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+		while (next < items.length) {
+			const i = next++;
+			out[i] = await fn(items[i] as T);
+		}
+	});
+	await Promise.all(workers);
+	return out;
+}
+
+/** Retention choices offered in forms (Kafka's default is 7 days). */
+export const RETENTION_CHOICES: readonly [string, number][] = [
+	["1 hour", 3_600_000],
+	["1 day", 86_400_000],
+	["7 days (default)", 604_800_000],
+	["30 days", 2_592_000_000],
+	["1 year", 31_536_000_000],
+	["Forever", -1],
+];
+
+export const CLEANUP_POLICIES: readonly [string, string][] = [
+	["delete (default)", "delete"],
+	["compact", "compact"],
+	["compact, delete", "compact,delete"],
+];

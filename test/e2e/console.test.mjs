@@ -1,0 +1,307 @@
+/**
+ * The web console in a real Chromium against a real `wrangler dev`: sign-in (good and bad token), creating a
+ * topic, producing from the form and seeing the record, a live tail showing a record produced from outside,
+ * a group's lag shown and falling as a consumer commits, a failing webhook's attempts and its dead letter
+ * replayed, and a key restricted to one topic seeing only it. Screenshots of each page go to
+ * test/e2e/screenshots/ (git-ignored).
+ */
+
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { after, before, test } from "node:test";
+import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { DESKTOP, launchBrowser, PHONE, shoot } from "./lib/browser.mjs";
+import { client } from "./lib/client.mjs";
+import { HOST, tempDir, waitUntil } from "./lib/net.mjs";
+import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+
+const state = tempDir("console");
+let dev;
+let api;
+let token;
+let browser;
+let page;
+let receiver;
+/** Whether the webhook receiver answers 2xx yet. */
+let receiverUp = false;
+/** Requests the page made to anywhere but the broker (must stay empty: the console works offline). */
+const foreignRequests = [];
+
+function startReceiver() {
+	const received = [];
+	const server = createServer((req, res) => {
+		const chunks = [];
+		req.on("data", (chunk) => chunks.push(chunk));
+		req.on("end", () => {
+			const status = receiverUp ? 200 : 500;
+			received.push({ status, json: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+			res.writeHead(status, { "Content-Type": "text/plain" }).end(status === 200 ? "ok" : "down");
+		});
+	});
+	return new Promise((resolve) =>
+		server.listen(0, HOST, () => resolve({ server, received, url: `http://${HOST}:${server.address().port}` })),
+	);
+}
+
+before(async () => {
+	token = generateToken();
+	dev = await startWranglerDev({ persistTo: state.path, token, vars: { WEBHOOK_ALLOW_PRIVATE: "true" } });
+	api = client(dev.url, token);
+	receiver = await startReceiver();
+	browser = await launchBrowser();
+	page = await browser.context.newPage();
+	page.on("request", (request) => {
+		if (!request.url().startsWith(dev.url) && !request.url().startsWith("data:")) foreignRequests.push(request.url());
+	});
+});
+
+after(async () => {
+	await browser?.close();
+	receiver?.server.close();
+	await stopAllWranglerDevs();
+	state.remove();
+});
+
+/** Waits for a page: its heading shown and its data loaded. */
+async function ready(heading) {
+	await page.getByRole("heading", { level: 1, name: heading }).waitFor();
+	await page.locator("main .loading").waitFor({ state: "detached" });
+}
+
+/** The console at a route (`#/topics`), waiting for the page (when its heading is given). */
+async function open(route, heading) {
+	await page.goto(`${dev.url}/console/${route}`);
+	if (heading !== undefined) await ready(heading);
+}
+
+async function signIn(secret) {
+	await page.getByLabel("Access token").fill(secret);
+	await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+async function produce(topic, records) {
+	return (await api.expect(200, "POST", `/v1/topics/${topic}/records`, { body: { records } })).offsets;
+}
+
+test("the console is static files under a strict Content-Security-Policy", async () => {
+	const response = await fetch(`${dev.url}/console/`);
+	assert.equal(response.status, 200);
+	assert.match(response.headers.get("content-type"), /text\/html/);
+	const csp = response.headers.get("content-security-policy");
+	assert.match(csp, /script-src 'self'/);
+	assert.match(csp, /default-src 'none'/);
+	assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
+	assert.equal(response.headers.get("x-frame-options"), "DENY");
+	const html = await response.text();
+	assert.doesNotMatch(html, /<script>|<script [^>]*>[^<]/, "no inline script");
+	const bare = await fetch(`${dev.url}/console`, { redirect: "manual" });
+	assert.equal(bare.status, 307);
+	assert.equal(bare.headers.get("location"), "/console/");
+	// The API is unchanged by the assets next to it.
+	assert.equal((await fetch(`${dev.url}/v1/topics`)).status, 401);
+});
+
+test("sign-in: a bad token is refused with a clear message; the right one opens Topics", async () => {
+	await open("");
+	await page.getByRole("heading", { name: "Sign in to the console" }).waitFor();
+	await shoot(page, "01-sign-in");
+	await signIn("not-the-token");
+	const alert = page.getByRole("alert");
+	await alert.waitFor();
+	assert.match(await alert.textContent(), /not accepted/);
+	await shoot(page, "02-sign-in-refused");
+	await signIn(token);
+	await page.getByRole("heading", { level: 1, name: "Topics" }).waitFor();
+	assert.equal(await page.evaluate(() => sessionStorage.getItem("tributary.console.token")), token);
+	assert.equal(await page.evaluate(() => document.cookie), "");
+	assert.equal(await page.getByRole("link", { name: "API keys" }).count(), 1, "the admin token sees the keys page");
+});
+
+test("create a topic from the Topics page", async () => {
+	await open("#/topics", "Topics");
+	await page.getByRole("button", { name: "Create topic" }).click();
+	await page.getByLabel("Name").fill("orders");
+	await page.getByLabel("Partitions").fill("2");
+	await page.getByLabel("Retention").selectOption({ label: "1 day" });
+	await page.locator("form").getByRole("button", { name: "Create topic" }).click();
+	await page.getByRole("heading", { level: 1, name: "orders" }).waitFor();
+	const rows = page.getByRole("table", { name: "Partitions of orders" }).locator("tbody tr");
+	await rows.first().waitFor();
+	assert.equal(await rows.count(), 2);
+	const described = await api.expect(200, "GET", "/v1/topics/orders");
+	assert.equal(described.partitions.length, 2);
+	assert.equal(described.config["retention.ms"], 86_400_000);
+	await produce("orders", [
+		{ key: "order-1", value: { sku: "A1", qty: 2 }, partition: 0, headers: [{ key: "source", value: "web" }] },
+		{ key: "order-2", value: "plain text", partition: 0 },
+		{ value: "AAEC/w==", value_encoding: "base64", partition: 0 },
+	]);
+	await open("#/topics", "Topics");
+	const cells = await page.getByRole("row").filter({ hasText: "orders" }).getByRole("cell").allTextContents();
+	assert.deepEqual(
+		cells.slice(0, 6),
+		["orders", "2", "3", cells[3], "1 day", "delete"],
+		"name, partitions, records, size, retention, cleanup",
+	);
+	assert.match(cells[3], /^\d+ B$/);
+	await shoot(page, "03-topics");
+	await open("#/topics/orders", "orders");
+	await shoot(page, "04-topic");
+});
+
+test("produce from the form and see the record in the browser", async () => {
+	await open("#/topics/orders/records", "Records");
+	const browse = page.getByRole("table", { name: "Records of orders, partition 0" });
+	await browse.waitFor();
+	assert.match(await browse.textContent(), /base64/, "a base64 value is marked as such");
+	assert.match(await browse.textContent(), /"sku": "A1"/, "JSON is pretty-printed");
+	const form = page.getByRole("form", { name: "Produce a record" });
+	await form.getByLabel("Key").fill("from-the-browser");
+	await form.getByLabel("Value", { exact: true }).fill('{"made":"in chromium","n":42}');
+	await form.getByLabel("Headers").fill("source: console");
+	await form.getByLabel("Partition").selectOption({ label: "Partition 1" });
+	await form.getByRole("button", { name: "Produce record" }).click();
+	await page.getByText("Record written to partition 1 at offset 0.").waitFor();
+	const shown = page.getByRole("table", { name: "Records of orders, partition 1" });
+	await shown.getByText('"made": "in chromium"').waitFor();
+	assert.match(await shown.textContent(), /from-the-browser/);
+	const stored = await api.fetchRecords("orders", 1, 0);
+	assert.deepEqual(stored.records[0].value, { made: "in chromium", n: 42 });
+	assert.deepEqual(stored.records[0].headers, [{ key: "source", value: "console" }]);
+	await shoot(page, "05-records");
+});
+
+test("the live tail shows a record produced from outside the browser", async () => {
+	await open("#/topics/orders/records?partition=0", "Records");
+	await page.getByRole("button", { name: "Start live tail" }).click();
+	await page.getByText("Following partition 0 from offset").waitFor();
+	const [written] = await produce("orders", [{ key: "outside", value: { via: "curl" }, partition: 0 }]);
+	const live = page.getByRole("list", { name: "Records received live" });
+	await live.getByText(`#${written.offset}`).waitFor();
+	assert.match(await live.textContent(), /"via":"curl"/);
+	await shoot(page, "06-live-tail");
+	await page.getByRole("button", { name: "Stop live tail" }).click();
+});
+
+test("a group's lag is shown and falls as its consumer commits; an empty group's offsets can be reset", async () => {
+	await api.expect(201, "POST", "/v1/topics", { body: { name: "payments", partitions: 1 } });
+	await produce(
+		"payments",
+		Array.from({ length: 10 }, (_, i) => ({ key: `p${i}`, value: { amount: i } })),
+	);
+	const joined = await api.expect(200, "POST", "/v1/groups/billing/members", {
+		body: { topics: ["payments"], auto_offset_reset: "earliest" },
+	});
+	const commit = (offset) =>
+		api.expect(200, "POST", "/v1/groups/billing/offsets", {
+			body: { member_id: joined.member_id, generation: joined.generation, offsets: [{ topic: "payments", partition: 0, offset }] },
+		});
+	await open("#/groups", "Consumer groups");
+	await page.getByRole("link", { name: "billing" }).click();
+	await page.getByRole("heading", { level: 1, name: "billing" }).waitFor();
+	const lag = page.getByTestId("total-lag");
+	await lag.filter({ hasText: /^10$/ }).waitFor();
+	await commit(4);
+	await lag.filter({ hasText: /^6$/ }).waitFor();
+	await commit(10);
+	await lag.filter({ hasText: /^0$/ }).waitFor();
+	const chart = page.getByRole("img", { name: /Total lag of billing/ });
+	const points = await chart.locator("polyline").getAttribute("points");
+	assert.ok(points.split(" ").length >= 3, "the chart holds a sample per refresh");
+	assert.match(await page.getByRole("table", { name: "Members of billing" }).textContent(), /payments-0/);
+	await shoot(page, "07-group");
+	assert.equal(await page.getByRole("button", { name: "Reset offsets" }).isDisabled(), true, "not while the group has members");
+	await api.expect(204, "DELETE", `/v1/groups/billing/members/${joined.member_id}`);
+	const reset = page.getByRole("button", { name: "Reset offsets" });
+	await waitUntil(async () => !(await reset.isDisabled()), { timeoutMs: 10_000, message: "reset to be enabled" });
+	await page.getByLabel("Reset to").selectOption("earliest");
+	await reset.click();
+	await page.getByRole("dialog").getByRole("button", { name: "Reset offsets" }).click();
+	await lag.filter({ hasText: /^10$/ }).waitFor();
+	await open("#/groups", "Consumer groups");
+	await shoot(page, "08-groups");
+});
+
+test("a failing webhook: its attempts are visible and its dead letter is replayed", async () => {
+	await api.expect(201, "POST", "/v1/topics", { body: { name: "invoices", partitions: 1 } });
+	const sub = await api.expect(201, "POST", "/v1/topics/invoices/subscriptions", {
+		body: { url: `${receiver.url}/hook`, start: "earliest", retry_schedule_ms: [0, 100], max_attempts: 2 },
+	});
+	await produce("invoices", [{ key: "inv-1", value: { total: 99 } }]);
+	await open("#/webhooks", "Webhooks");
+	await page.getByRole("link", { name: `${receiver.url}/hook` }).click();
+	await page.getByRole("heading", { level: 1, name: `${receiver.url}/hook` }).waitFor();
+	const attempts = page.getByRole("table", { name: "Recent delivery attempts" });
+	await attempts.getByText("failed").first().waitFor({ timeout: 30_000 });
+	assert.match(await attempts.textContent(), /500/);
+	const dead = page.getByRole("table", { name: "Dead letters" });
+	await dead.waitFor({ timeout: 30_000 });
+	assert.match(await dead.textContent(), /partition 0, offset 0/);
+	assert.match(await dead.textContent(), /HTTP 500/);
+	await shoot(page, "09-webhook-failing");
+	receiverUp = true;
+	await dead.getByRole("button", { name: "Replay partition 0 offset 0" }).click();
+	const delivered = await waitUntil(() => receiver.received.find((r) => r.status === 200), {
+		timeoutMs: 30_000,
+		message: "the replayed delivery",
+	});
+	assert.deepEqual(
+		delivered.json.records.map((r) => r.value),
+		[{ total: 99 }],
+	);
+	await attempts.getByText("delivered").first().waitFor({ timeout: 15_000 });
+	const lanes = await api.expect(200, "GET", `/v1/topics/invoices/subscriptions/${sub.id}`);
+	assert.equal(lanes.partitions[0].next_offset, 1);
+	await shoot(page, "10-webhook-replayed");
+	await open("#/webhooks", "Webhooks");
+	await shoot(page, "11-webhooks");
+});
+
+test("a key restricted to one topic sees only it; revoking it signs the console out", async () => {
+	await open("#/keys", "API keys");
+	await page.getByLabel("Name", { exact: true }).fill("payments-reader");
+	await page.getByLabel("Resource").fill("topic:payments");
+	const rule = page.getByRole("group", { name: "Operations of rule 1" });
+	await rule.getByLabel("consume").check();
+	await rule.getByLabel("describe").check();
+	await page.getByRole("button", { name: "Create key" }).click();
+	const secret = await page.getByTestId("new-secret").textContent();
+	assert.match(secret, /^trb_[0-9a-f]+_/);
+	await shoot(page, "12-key-created");
+	await page.getByRole("button", { name: "Done" }).click();
+	const keys = page.getByRole("table", { name: "API keys" });
+	await keys.locator("strong", { hasText: "payments-reader" }).waitFor();
+	assert.doesNotMatch(await keys.textContent(), new RegExp(secret), "the secret is never listed");
+	await shoot(page, "13-keys");
+
+	await page.getByRole("button", { name: "Sign out" }).click();
+	await signIn(secret);
+	await ready("Topics");
+	const names = await page.getByRole("table", { name: "Topics" }).locator("tbody tr a.strong-link").allInnerTexts();
+	assert.deepEqual(names, ["payments"]);
+	assert.equal(await page.getByRole("link", { name: "API keys" }).count(), 0, "no keys page for a topic-scoped key");
+	await shoot(page, "14-key-sees-one-topic");
+
+	const id = /^trb_([0-9a-f]+)_/.exec(secret)[1];
+	await api.expect(204, "DELETE", `/v1/keys/${id}`);
+	await page.getByRole("link", { name: "payments" }).first().click();
+	await page.getByRole("heading", { name: "Sign in to the console" }).waitFor();
+	assert.match(await page.getByRole("alert").textContent(), /session has ended/);
+	assert.equal(await page.evaluate(() => sessionStorage.getItem("tributary.console.token")), null);
+});
+
+test("readable at a phone's width", async () => {
+	await page.setViewportSize(PHONE);
+	await signIn(token);
+	// The session that ended on a topic's page resumes there.
+	await ready("payments");
+	await open("#/topics", "Topics");
+	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+	assert.ok(overflow <= 0, `the page does not scroll sideways (${overflow}px)`);
+	await shoot(page, "15-phone-topics");
+	await open("#/topics/orders/records", "Records");
+	await page.getByRole("table", { name: "Records of orders, partition 0" }).waitFor();
+	await shoot(page, "16-phone-records");
+	await page.setViewportSize(DESKTOP);
+	assert.deepEqual(foreignRequests, [], "nothing is fetched from anywhere but the broker");
+});
