@@ -48,8 +48,9 @@ export async function launchBrowser() {
 	};
 }
 
-/** Saves a full-page screenshot as screenshots/<name>.png. */
+/** Saves a full-page screenshot as screenshots/<name>.png (scrolled to the top, so sticky parts sit where they belong). */
 export async function shoot(page, name) {
 	mkdirSync(SCREENSHOTS_DIR, { recursive: true });
+	await page.evaluate(() => window.scrollTo(0, 0));
 	await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), fullPage: true });
 }
