@@ -34,6 +34,8 @@ export interface PartitionOffsets {
 	readonly partition: number;
 	readonly log_start_offset: number;
 	readonly high_watermark: number;
+	/** Bytes of the partition's stored records (what `retention.bytes` is measured against). */
+	readonly bytes: number;
 }
 
 export interface TopicDescription {

@@ -1,9 +1,12 @@
 /**
  * @module
- * The console's client for Tributary's public `/v1` API: `fetch` with `Authorization: Bearer`, JSON in and out,
- * every non-2xx answer turned into an `ApiError` carrying the API's error code. Server-Sent Events are read from a
- * streamed `fetch` body, because `EventSource` cannot send an `Authorization` header.
+ * The console's client for Tributary's public `/v1` API, built on the SDK (`tributary/client`, bundled for the
+ * browser): `Authorization: Bearer`, JSON in and out, every failure a `TributaryError` carrying the API's code.
+ * Server-Sent Events are read from a streamed `fetch` body, because `EventSource` cannot send an `Authorization`
+ * header.
  */
+
+import { Tributary, TributaryError } from "tributary/client";
 
 export type Encoding = "json" | "base64";
 
@@ -166,26 +169,45 @@ export interface ApiKey {
 	readonly secret?: string;
 }
 
-/** A non-2xx answer: the API's error code and message, and the HTTP status. */
-export class ApiError extends Error {
-	constructor(
-		readonly status: number,
-		readonly code: string,
-		message: string,
-	) {
-		super(message);
-		this.name = "ApiError";
+/** A failed call: the API's error code and message, and the HTTP status (0 when there was no answer). */
+export { TributaryError as ApiError } from "tributary/client";
+
+/** Retries of a failed read (network error, 429, 503): a console should answer fast rather than wait long. */
+const RETRIES = 2;
+
+/** The error an API answer carries (`{"error":{"code","message"}}`), or the status line when it carries none. */
+function errorFromResponse(status: number, body: string): TributaryError {
+	try {
+		const { error } = JSON.parse(body) as { error?: { code?: string; message?: string } };
+		if (typeof error?.code === "string") return new TributaryError(error.code, error.message ?? error.code, { status });
+	} catch {
+		// Not JSON: fall through to the status.
 	}
+	return new TributaryError("unexpected_response", `HTTP ${status}`, { status });
 }
 
 const path = (...parts: (string | number)[]) => parts.map((p) => encodeURIComponent(String(p))).join("/");
 
-/** One signed-in session's API client; `onUnauthorized` runs on any 401 (the token is wrong or was revoked). */
+/**
+ * One signed-in session's API client. Administration goes through the SDK (`tributary/client`); what it does not
+ * cover (raw record pages with their wire encodings, a single produce, delivery attempts, replay, the SSE tail)
+ * is called here through the same `fetch`. `onUnauthorized` runs on any 401 (the token is wrong or was revoked).
+ */
 export class Api {
+	readonly #client: Tributary;
+	readonly #fetch: (request: Request) => Promise<Response>;
+
 	constructor(
 		private readonly token: string,
-		private readonly onUnauthorized: (error: ApiError) => void = () => {},
-	) {}
+		onUnauthorized: (error: TributaryError) => void = () => {},
+	) {
+		this.#fetch = async (request) => {
+			const response = await fetch(request);
+			if (response.status === 401) onUnauthorized(new TributaryError("unauthorized", "the token was not accepted", { status: 401 }));
+			return response;
+		};
+		this.#client = new Tributary({ url: location.origin, token, fetch: this.#fetch, retries: RETRIES });
+	}
 
 	private async send(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal) {
 		const init: RequestInit = { method, headers: { Authorization: `Bearer ${this.token}`, ...headers }, cache: "no-store" };
@@ -194,24 +216,9 @@ export class Api {
 			(init.headers as Record<string, string>)["Content-Type"] = "application/json";
 		}
 		if (signal !== undefined) init.signal = signal;
-		const response = await fetch(url, init);
-		if (!response.ok) throw await this.failure(response);
+		const response = await this.#fetch(new Request(new URL(url, location.origin), init));
+		if (!response.ok) throw errorFromResponse(response.status, await response.text());
 		return response;
-	}
-
-	private async failure(response: Response): Promise<ApiError> {
-		let code = "http_error";
-		let message = `${response.status} ${response.statusText}`;
-		try {
-			const body = (await response.json()) as { error?: { code?: string; message?: string } };
-			code = body.error?.code ?? code;
-			message = body.error?.message ?? message;
-		} catch {
-			// Not JSON: keep the status line.
-		}
-		const error = new ApiError(response.status, code, message);
-		if (response.status === 401) this.onUnauthorized(error);
-		return error;
 	}
 
 	private async json<T>(method: string, url: string, body?: unknown): Promise<T> {
@@ -220,28 +227,30 @@ export class Api {
 	}
 
 	listTopics() {
-		return this.json<{ topics: TopicSummary[] }>("GET", "/v1/topics").then((r) => r.topics);
+		return this.#client.topics.list() as Promise<TopicSummary[]>;
 	}
 	topic(name: string) {
-		return this.json<TopicDetail>("GET", `/v1/topics/${path(name)}`);
+		return this.#client.topics.describe(name) as Promise<unknown> as Promise<TopicDetail>;
 	}
-	createTopic(body: { name: string; partitions: number; config: Record<string, unknown> }) {
-		return this.json<TopicSummary>("POST", "/v1/topics", body);
+	createTopic(body: { name: string; partitions: number; config: Record<string, string | number> }) {
+		return this.#client.topics.create(body) as Promise<TopicSummary>;
 	}
-	alterTopic(name: string, body: { partitions?: number; config?: Record<string, unknown> }) {
-		return this.json<TopicSummary>("PATCH", `/v1/topics/${path(name)}`, body);
+	alterTopic(name: string, body: { partitions?: number; config?: Record<string, string | number> }) {
+		return this.#client.topics.alter(name, body) as Promise<TopicSummary>;
 	}
 	deleteTopic(name: string) {
-		return this.json<void>("DELETE", `/v1/topics/${path(name)}`);
+		return this.#client.topics.delete(name);
 	}
 
+	/** One page of a partition as the API sends it (base64 stays base64, so the console can say so). */
 	fetchRecords(topic: string, partition: number, offset: number, maxRecords: number) {
 		const query = new URLSearchParams({ offset: String(offset), max_records: String(maxRecords) });
 		return this.json<FetchResult>("GET", `/v1/topics/${path(topic, "partitions", partition, "records")}?${query}`);
 	}
-	offsetAt(topic: string, partition: number, at: "earliest" | "latest" | number) {
-		const url = `/v1/topics/${path(topic, "partitions", partition, "offsets")}?at=${at}`;
-		return this.json<{ offset: number }>("GET", url).then((r) => r.offset);
+	async offsetAt(topic: string, partition: number, at: "earliest" | "latest" | number): Promise<number> {
+		const offset = await this.#client.topics.offsetFor(topic, partition, at);
+		if (offset === null) throw new TributaryError("unexpected_response", `no offset for ${topic}/${partition} at ${at}`);
+		return offset;
 	}
 	produce(topic: string, records: readonly ProduceRecord[]) {
 		return this.json<{ offsets: ProducedOffset[] }>("POST", `/v1/topics/${path(topic, "records")}`, { records }).then((r) => r.offsets);
@@ -253,44 +262,35 @@ export class Api {
 		const response = await this.send("GET", url, undefined, { Accept: "text/event-stream" }, signal);
 		if (response.body === null) return;
 		for await (const event of serverSentEvents(response.body, signal)) {
-			if (event.event === "error") {
-				const body = JSON.parse(event.data) as { error?: { code?: string; message?: string } };
-				throw new ApiError(200, body.error?.code ?? "stream_error", body.error?.message ?? "the stream failed");
-			}
+			if (event.event === "error") throw errorFromResponse(200, event.data);
 			if (event.data !== "") yield JSON.parse(event.data) as StoredRecord;
 		}
 	}
 
 	listGroups() {
-		return this.json<{ groups: GroupSummary[] }>("GET", "/v1/groups").then((r) => r.groups);
+		return this.#client.groups.list();
 	}
 	group(id: string) {
-		return this.json<GroupDetail>("GET", `/v1/groups/${path(id)}`);
+		return this.#client.groups.describe(id) as Promise<unknown> as Promise<GroupDetail>;
 	}
 	resetOffsets(id: string, topic: string, to: ResetTarget) {
-		return this.json<{ offsets: { partition: number; offset: number }[] }>("POST", `/v1/groups/${path(id, "offsets", "reset")}`, {
-			topic,
-			to,
-		});
-	}
-	deleteGroup(id: string) {
-		return this.json<void>("DELETE", `/v1/groups/${path(id)}`);
+		return this.#client.groups.resetOffsets(id, topic, to) as Promise<{ offsets: { partition: number; offset: number }[] }>;
 	}
 
 	subscriptions(topic: string) {
-		return this.json<{ subscriptions: Subscription[] }>("GET", `/v1/topics/${path(topic, "subscriptions")}`).then((r) => r.subscriptions);
+		return this.#client.subscriptions.list(topic) as Promise<unknown> as Promise<Subscription[]>;
 	}
 	subscription(topic: string, id: string) {
-		return this.json<Subscription & { partitions: Lane[] }>("GET", `/v1/topics/${path(topic, "subscriptions", id)}`);
+		return this.#client.subscriptions.get(topic, id) as Promise<unknown> as Promise<Subscription & { partitions: Lane[] }>;
 	}
 	createSubscription(topic: string, body: { url: string; start: "earliest" | "latest" }) {
-		return this.json<Subscription>("POST", `/v1/topics/${path(topic, "subscriptions")}`, body);
+		return this.#client.subscriptions.create(topic, body) as Promise<unknown> as Promise<Subscription>;
 	}
 	updateSubscription(topic: string, id: string, body: { status: "active" | "paused" }) {
-		return this.json<Subscription>("PATCH", `/v1/topics/${path(topic, "subscriptions", id)}`, body);
+		return this.#client.subscriptions.update(topic, id, body);
 	}
 	deleteSubscription(topic: string, id: string) {
-		return this.json<void>("DELETE", `/v1/topics/${path(topic, "subscriptions", id)}`);
+		return this.#client.subscriptions.delete(topic, id);
 	}
 	deliveries(topic: string, id: string, limit: number) {
 		const url = `/v1/topics/${path(topic, "subscriptions", id, "deliveries")}?limit=${limit}`;
@@ -301,13 +301,13 @@ export class Api {
 	}
 
 	listKeys() {
-		return this.json<{ keys: ApiKey[] }>("GET", "/v1/keys").then((r) => r.keys);
+		return this.#client.keys.list() as Promise<ApiKey[]>;
 	}
 	createKey(body: { name: string; acl: AclEntry[] }) {
-		return this.json<ApiKey & { secret: string }>("POST", "/v1/keys", body);
+		return this.#client.keys.create(body) as Promise<ApiKey & { secret: string }>;
 	}
 	deleteKey(id: string) {
-		return this.json<void>("DELETE", `/v1/keys/${path(id)}`);
+		return this.#client.keys.delete(id);
 	}
 }
 

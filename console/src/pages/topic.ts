@@ -131,13 +131,13 @@ function alterForm(ctx: PageContext, detail: TopicDetail): HTMLElement {
 	form.addEventListener("submit", async (event) => {
 		event.preventDefault();
 		const partitions = Number(formValue(form, "partitions"));
-		const config: Record<string, unknown> = {};
+		const config: Record<string, string | number> = {};
 		const retention = Number(formValue(form, "retention"));
 		if (retention !== current) config["retention.ms"] = retention;
 		if (formValue(form, "cleanup") !== detail.config["cleanup.policy"]) config["cleanup.policy"] = formValue(form, "cleanup");
 		const max = Number(formValue(form, "max"));
 		if (max !== detail.config["max.message.bytes"]) config["max.message.bytes"] = max;
-		const body: { partitions?: number; config?: Record<string, unknown> } = {};
+		const body: { partitions?: number; config?: Record<string, string | number> } = {};
 		if (partitions !== detail.partitions.length) body.partitions = partitions;
 		if (Object.keys(config).length > 0) body.config = config;
 		if (Object.keys(body).length === 0) return status.error("Nothing changed.");
