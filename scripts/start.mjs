@@ -59,6 +59,7 @@ function banner({ url, token, created, runtime }) {
 	const lines = [
 		"",
 		`Tributary (${runtime}) on ${url}`,
+		`  console: ${url}/console/   (sign in with the token below)`,
 		`  data:  ${DEFAULT_PERSIST_TO}`,
 		`  token: ${token}${created ? "   (new: written to .dev.vars)" : "   (from .dev.vars)"}`,
 		"",

@@ -83,7 +83,7 @@ function signOut(reason: string | null): void {
 	renderSignIn();
 }
 
-function onUnauthorized(_error: ApiError): void {
+function onUnauthorized(): void {
 	signOut("Your session has ended: the token was not accepted (it may have been revoked or the admin token rotated). Sign in again.");
 }
 
@@ -168,7 +168,10 @@ function renderSignIn(message: string | null = sessionStorage.getItem(SIGNED_OUT
 
 function begin(started: Session): void {
 	session = started;
-	api = new Api(started.token, onUnauthorized);
+	// A late answer to an earlier session's request must not end the session that replaced it.
+	api = new Api(started.token, () => {
+		if (session === started) onUnauthorized();
+	});
 	if (location.hash === "" || location.hash === "#" || location.hash === "#/") history.replaceState(null, "", href("topics"));
 	renderShell();
 	void route(false);

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { startLocalBroker } from "../../scripts/lib/local-broker.mjs";
 import { DESKTOP, launchBrowser, PHONE, shoot } from "./lib/browser.mjs";
 import { client } from "./lib/client.mjs";
 import { HOST, tempDir, waitUntil } from "./lib/net.mjs";
@@ -180,6 +181,9 @@ test("the live tail shows a record produced from outside the browser", async () 
 	await live.getByText(`#${written.offset}`).waitFor();
 	assert.match(await live.textContent(), /"via":"curl"/);
 	await shoot(page, "06-live-tail");
+	// docs/console.png is made from this one (without the toasts of earlier steps).
+	await page.locator(".toasts").evaluate((toasts) => toasts.replaceChildren());
+	await shoot(page, "readme", { fullPage: false });
 	await page.getByRole("button", { name: "Stop live tail" }).click();
 });
 
@@ -304,4 +308,23 @@ test("readable at a phone's width", async () => {
 	await shoot(page, "16-phone-records");
 	await page.setViewportSize(DESKTOP);
 	assert.deepEqual(foreignRequests, [], "nothing is fetched from anywhere but the broker");
+});
+
+test("npm start's Miniflare broker serves the same console, under the same headers", async () => {
+	const dir = tempDir("console-miniflare");
+	const broker = await startLocalBroker({ token, port: 0, persistTo: dir.path, outdir: `${dir.path}/dist`, quiet: true });
+	try {
+		const [fromWrangler, fromMiniflare] = await Promise.all([fetch(`${dev.url}/console/`), fetch(`${broker.url}/console/`)]);
+		assert.equal(fromMiniflare.status, 200);
+		assert.equal(fromMiniflare.headers.get("content-security-policy"), fromWrangler.headers.get("content-security-policy"));
+		assert.equal(await fromMiniflare.text(), await fromWrangler.text());
+		await client(broker.url, token).expect(201, "POST", "/v1/topics", { body: { name: "on-miniflare" } });
+		await page.goto(`${broker.url}/console/`);
+		await signIn(token);
+		await ready("Topics");
+		assert.match(await page.getByRole("table", { name: "Topics" }).textContent(), /on-miniflare/);
+	} finally {
+		await broker.dispose();
+		dir.remove();
+	}
 });

@@ -90,17 +90,21 @@ describe("PartitionLog storage", () => {
 			{ value: "c", partition: 1 },
 		]);
 		const before = await fetchRecords(topic, 1, "offset=0");
+		const describedBefore = await json<{ partitions: { bytes: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		expect(describedBefore.partitions[1]?.bytes).toBeGreaterThan(0);
 		// vitest-pool-workers 0.15 has no evictDurableObject; abortAllDurableObjects drops every instance but keeps storage.
 		await abortAllDurableObjects();
 		const after = await fetchRecords(topic, 1, "offset=0");
 		expect(after).toEqual(before);
+		// Stored bytes are rebuilt from SQLite too.
+		expect((await json<{ partitions: unknown[] }>("GET", `/v1/topics/${topic}`, 200)).partitions).toEqual(describedBefore.partitions);
 		expect(after.high_watermark).toBe(3);
 		expect(await json("GET", `/v1/topics/${topic}/partitions/1/offsets?at=4000`, 200)).toEqual({ offset: 1 });
 		const next = await produce(topic, [{ value: "d", partition: 1 }]);
 		expect(next.offsets[0]?.offset).toBe(3);
 		const described = await json<{ partitions: unknown[] }>("GET", `/v1/topics/${topic}`, 200);
-		expect(described.partitions).toEqual([
-			{ partition: 0, log_start_offset: 0, high_watermark: 0 },
+		expect(described.partitions).toMatchObject([
+			{ partition: 0, log_start_offset: 0, high_watermark: 0, bytes: 0 },
 			{ partition: 1, log_start_offset: 0, high_watermark: 4 },
 		]);
 	});

@@ -21,12 +21,16 @@ export async function keysPage(ctx: PageContext): Promise<void> {
 	const keys = await ctx.api.listKeys();
 	if (!ctx.alive()) return;
 	const secretSlot = h("div", { "aria-live": "polite" });
+	const list = card(null, keyTable(ctx, keys));
 	mount(
 		ctx.main,
 		pageHeader("API keys", { subtitle: "Each key sees and does only what its ACL allows. Secrets are stored hashed and shown once." }),
 		secretSlot,
-		card(null, keyTable(ctx, keys)),
-		createForm(ctx, secretSlot),
+		list,
+		createForm(ctx, secretSlot, async () => {
+			const fresh = await ctx.api.listKeys();
+			if (ctx.alive()) mount(list, keyTable(ctx, fresh));
+		}),
 	);
 }
 
@@ -105,7 +109,7 @@ function aclRow(index: number): HTMLElement {
 	);
 }
 
-function createForm(ctx: PageContext, secretSlot: HTMLElement): HTMLElement {
+function createForm(ctx: PageContext, secretSlot: HTMLElement, relist: () => Promise<void>): HTMLElement {
 	const status = formStatus();
 	const rules = h("div", { class: "acl-rows" }, aclRow(0));
 	const add = button(
@@ -160,6 +164,7 @@ function createForm(ctx: PageContext, secretSlot: HTMLElement): HTMLElement {
 			(secretSlot.querySelector("h2") as HTMLElement | null)?.focus();
 			form.reset();
 			status.clear();
+			await relist();
 		} catch (error) {
 			status.error((error as Error).message);
 		}

@@ -35,9 +35,11 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
 	mount(ctx.main, pageHeader("Webhooks"), loading("Loading subscriptions"));
 	const topics = (await ctx.api.listTopics()).filter((t) => topicKind(t.name) === null);
 	// Subscriptions need admin on their topic: topics this token may only read are skipped.
+	const administered: string[] = [];
 	const perTopic = await mapLimited(topics, DESCRIBE_CONCURRENCY, async (t) => {
 		try {
 			const subs = await ctx.api.subscriptions(t.name);
+			administered.push(t.name);
 			if (subs.length === 0) return [];
 			const detail = await ctx.api.topic(t.name);
 			return Promise.all(subs.map(async (sub) => ({ sub, lag: lag((await ctx.api.subscription(t.name, sub.id)).partitions, detail) })));
@@ -47,6 +49,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
 	});
 	if (!ctx.alive()) return;
 	const rows = perTopic.flat();
+	administered.sort();
 	mount(
 		ctx.main,
 		pageHeader("Webhooks", {
@@ -66,10 +69,7 @@ export async function webhooksPage(ctx: PageContext): Promise<void> {
 				"No webhook subscriptions yet.",
 			),
 		),
-		createForm(
-			ctx,
-			topics.map((t) => t.name),
-		),
+		createForm(ctx, administered),
 	);
 }
 

@@ -48,9 +48,13 @@ export async function launchBrowser() {
 	};
 }
 
-/** Saves a full-page screenshot as screenshots/<name>.png (scrolled to the top, so sticky parts sit where they belong). */
-export async function shoot(page, name) {
+/**
+ * Saves a screenshot as screenshots/<name>.png, of the whole page unless `fullPage` is false (scrolled to the top
+ * first, so sticky parts sit where they belong).
+ */
+export async function shoot(page, name, { fullPage = true } = {}) {
 	mkdirSync(SCREENSHOTS_DIR, { recursive: true });
 	await page.evaluate(() => window.scrollTo(0, 0));
-	await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), fullPage: true });
+	await page.mouse.move(0, 0); // no row left highlighted under the pointer
+	await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), fullPage });
 }
