@@ -150,6 +150,34 @@ test("create a topic from the Topics page", async () => {
 	await shoot(page, "04-topic");
 });
 
+test("alter a topic, and delete one only after typing its name (Escape cancels)", async () => {
+	await api.expect(201, "POST", "/v1/topics", { body: { name: "scratch", partitions: 1 } });
+	await open("#/topics/scratch", "scratch");
+	const alter = page.getByRole("form", { name: "Alter topic" });
+	await alter.getByLabel("Partitions").fill("3");
+	await alter.getByLabel("Cleanup policy").selectOption("compact,delete");
+	await alter.getByRole("button", { name: "Save changes" }).click();
+	await page.getByRole("table", { name: "Partitions of scratch" }).locator("tbody tr").nth(2).waitFor();
+	const altered = await api.expect(200, "GET", "/v1/topics/scratch");
+	assert.equal(altered.partitions.length, 3);
+	assert.equal(altered.config["cleanup.policy"], "compact,delete");
+
+	await page.getByRole("button", { name: "Delete topic" }).click();
+	const dialog = page.getByRole("dialog", { name: "Delete topic scratch?" });
+	await dialog.waitFor();
+	const confirm = dialog.getByRole("button", { name: "Delete topic" });
+	assert.equal(await confirm.isDisabled(), true, "not before the name is typed");
+	await page.keyboard.press("Escape");
+	await dialog.waitFor({ state: "detached" });
+	assert.equal((await api.request("GET", "/v1/topics/scratch")).status, 200, "Escape deletes nothing");
+
+	await page.getByRole("button", { name: "Delete topic" }).click();
+	await dialog.getByLabel("Type scratch to confirm").fill("scratch");
+	await confirm.click();
+	await ready("Topics");
+	assert.equal((await api.request("GET", "/v1/topics/scratch")).status, 404);
+});
+
 test("produce from the form and see the record in the browser", async () => {
 	await open("#/topics/orders/records", "Records");
 	const browse = page.getByRole("table", { name: "Records of orders, partition 0" });

@@ -92,7 +92,7 @@ function alterForm(ctx: PageContext, detail: TopicDetail): HTMLElement {
 		: [...RETENTION_CHOICES, [formatDuration(current), current] as [string, number]];
 	const form = h(
 		"form",
-		{ class: "form-stack", novalidate: true },
+		{ class: "form-stack", novalidate: true, "aria-label": "Alter topic" },
 		field(
 			"Partitions",
 			h("input", {
