@@ -36,6 +36,8 @@ export interface PartitionOffsets {
 	readonly high_watermark: number;
 	/** Bytes of the partition's stored records (what `retention.bytes` is measured against). */
 	readonly bytes: number;
+	/** Records stored (after compaction, fewer than high watermark minus log start). */
+	readonly records: number;
 }
 
 export interface TopicDescription {

@@ -30,6 +30,7 @@ export interface PartitionInfo {
 	readonly log_start_offset: number;
 	readonly high_watermark: number;
 	readonly bytes: number;
+	readonly records: number;
 }
 
 export interface TopicDetail {

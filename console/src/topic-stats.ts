@@ -1,14 +1,15 @@
 /**
  * @module
- * Figures derived from a topic's description: records (high watermark minus log start, summed; compaction may
- * leave fewer), stored bytes, and how its configs read.
+ * Figures derived from a topic's description: records and stored bytes summed over partitions, and how its
+ * configs read.
  */
 
 import type { PartitionInfo, TopicConfig, TopicDetail } from "./api.ts";
 import { formatBytes, formatDuration } from "./format.ts";
 
+/** Records stored in a partition (fewer than its offset range once compaction has removed some). */
 export function partitionRecords(p: PartitionInfo): number {
-	return p.high_watermark - p.log_start_offset;
+	return p.records ?? p.high_watermark - p.log_start_offset;
 }
 
 export function topicTotals(detail: TopicDetail): { records: number; bytes: number } {

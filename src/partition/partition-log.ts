@@ -501,9 +501,10 @@ export class PartitionLog extends DurableObject<Env> {
 		for (const ws of tails) pushTail(ws, log);
 	}
 
-	/** The log start offset, high watermark and stored bytes. An unconfigured partition is an empty log. */
+	/** The log start offset, high watermark, stored bytes and records. An unconfigured partition is an empty log. */
 	offsets(): PartitionOffsets {
-		return { logStartOffset: this.view.logStartOffset, highWatermark: this.view.nextOffset, bytes: this.view.totalBytes };
+		const { logStartOffset, nextOffset: highWatermark, totalBytes: bytes, storedRecords: records } = this.view;
+		return { logStartOffset, highWatermark, bytes, records };
 	}
 
 	/**

@@ -79,6 +79,8 @@ export interface PartitionOffsets {
 	readonly highWatermark: number;
 	/** Bytes of the stored records (their JSON as a fetch returns it): what `retention.bytes` is measured against. */
 	readonly bytes: number;
+	/** Records stored: fewer than high watermark minus log start once compaction has removed some. */
+	readonly records: number;
 }
 
 /** What the in-memory view of the log holds; rebuilt from SQLite by `load()`. */

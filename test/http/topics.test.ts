@@ -87,7 +87,7 @@ describe("topics", () => {
 		expect(error.config).toBe(Object.keys(config)[0]);
 	});
 
-	it("describes each partition's log start offset, high watermark and stored bytes", async () => {
+	it("describes each partition's log start offset, high watermark, stored bytes and records", async () => {
 		const name = uniqueTopic();
 		await createTopic(name, 2);
 		await produce(name, [
@@ -103,8 +103,8 @@ describe("topics", () => {
 			name,
 			config: DEFAULT_TOPIC_CONFIG,
 			partitions: [
-				{ partition: 0, log_start_offset: 0, high_watermark: 0, bytes: 0 },
-				{ partition: 1, log_start_offset: 0, high_watermark: 2, bytes: storedBytes },
+				{ partition: 0, log_start_offset: 0, high_watermark: 0, bytes: 0, records: 0 },
+				{ partition: 1, log_start_offset: 0, high_watermark: 2, bytes: storedBytes, records: 2 },
 			],
 		});
 	});

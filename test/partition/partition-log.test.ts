@@ -104,8 +104,8 @@ describe("PartitionLog storage", () => {
 		expect(next.offsets[0]?.offset).toBe(3);
 		const described = await json<{ partitions: unknown[] }>("GET", `/v1/topics/${topic}`, 200);
 		expect(described.partitions).toMatchObject([
-			{ partition: 0, log_start_offset: 0, high_watermark: 0, bytes: 0 },
-			{ partition: 1, log_start_offset: 0, high_watermark: 4 },
+			{ partition: 0, log_start_offset: 0, high_watermark: 0, bytes: 0, records: 0 },
+			{ partition: 1, log_start_offset: 0, high_watermark: 4, records: 4 },
 		]);
 	});
 

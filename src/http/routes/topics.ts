@@ -23,12 +23,13 @@ export function topicSummary(meta: TopicMeta): { name: string; partitions: numbe
 	return { name: meta.name, partitions: meta.partitions, config: meta.config };
 }
 
-/** The topic with each partition's log start offset, high watermark and stored bytes, read from the partitions themselves. */
+/** The topic with each partition's log start offset, high watermark, stored bytes and records, read from the partitions. */
 async function describe(env: Env, meta: TopicMeta) {
 	const partitions = await Promise.all(
 		Array.from({ length: meta.partitions }, async (_, partition) => {
 			const offsets = await partitionLog(env, meta.topicId, partition).offsets();
-			return { partition, log_start_offset: offsets.logStartOffset, high_watermark: offsets.highWatermark, bytes: offsets.bytes };
+			const { logStartOffset, highWatermark, bytes, records } = offsets;
+			return { partition, log_start_offset: logStartOffset, high_watermark: highWatermark, bytes, records };
 		}),
 	);
 	return { name: meta.name, config: meta.config, partitions };
