@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The web console in a real Chromium against a real `wrangler dev`: sign-in (good and bad token), creating a
  * topic, producing from the form and seeing the record, a live tail showing a record produced from outside,
@@ -9,28 +10,41 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
-import { startLocalBroker } from "../../scripts/lib/local-broker.mjs";
+import { generateToken, HOST, startLocalBroker, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../scripts/lib/index.mjs";
 import { DESKTOP, launchBrowser, PHONE, shoot } from "./lib/browser.mjs";
 import { client } from "./lib/client.mjs";
-import { HOST, tempDir, waitUntil } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 const state = tempDir("console");
+/** @type {import("../../scripts/lib/wrangler-dev.mjs").WranglerDev} */
 let dev;
+/** @type {ReturnType<typeof client>} */
 let api;
+/** @type {string} */
 let token;
+/** @type {Awaited<ReturnType<typeof launchBrowser>>} */
 let browser;
+/** @type {import("playwright-core").Page} */
 let page;
+/** @type {Receiver} */
 let receiver;
 /** Whether the webhook receiver answers 2xx yet. */
 let receiverUp = false;
-/** Requests the page made to anywhere but the broker (must stay empty: the console works offline). */
+/** Requests the page made to anywhere but the broker (must stay empty: the console works offline). @type {string[]} */
 const foreignRequests = [];
 
+/**
+ * A delivery the receiver got, and what it answered.
+ * @typedef {{ status: number, json: { records: { value: unknown }[] } }} Delivered
+ * @typedef {{ server: import("node:http").Server, received: Delivered[], url: string }} Receiver
+ */
+
+/** A webhook receiver that answers 500 until `receiverUp`, then 200. @returns {Promise<Receiver>} */
 function startReceiver() {
+	/** @type {Delivered[]} */
 	const received = [];
 	const server = createServer((req, res) => {
+		/** @type {Buffer[]} */
 		const chunks = [];
 		req.on("data", (chunk) => chunks.push(chunk));
 		req.on("end", () => {
@@ -40,7 +54,11 @@ function startReceiver() {
 		});
 	});
 	return new Promise((resolve) =>
-		server.listen(0, HOST, () => resolve({ server, received, url: `http://${HOST}:${server.address().port}` })),
+		server.listen(0, HOST, () => {
+			const address = server.address();
+			const port = typeof address === "object" && address !== null ? address.port : 0;
+			resolve({ server, received, url: `http://${HOST}:${port}` });
+		}),
 	);
 }
 
@@ -63,23 +81,44 @@ after(async () => {
 	state.remove();
 });
 
-/** Waits for a page: its heading shown and its data loaded. */
+/**
+ * Waits for a page: its heading shown and its data loaded.
+ * @param {string} heading
+ */
 async function ready(heading) {
 	await page.getByRole("heading", { level: 1, name: heading }).waitFor();
 	await page.locator("main .loading").waitFor({ state: "detached" });
 }
 
-/** The console at a route (`#/topics`), waiting for the page (when its heading is given). */
+/**
+ * The console at a route (`#/topics`), waiting for the page (when its heading is given).
+ * @param {string} route
+ * @param {string} [heading]
+ */
 async function open(route, heading) {
 	await page.goto(`${dev.url}/console/${route}`);
 	if (heading !== undefined) await ready(heading);
 }
 
+/**
+ * A locator's text ("" when it has none).
+ * @param {import("playwright-core").Locator} locator
+ */
+async function text(locator) {
+	return (await locator.textContent()) ?? "";
+}
+
+/** @param {string} secret */
 async function signIn(secret) {
 	await page.getByLabel("Access token").fill(secret);
 	await page.getByRole("button", { name: "Sign in" }).click();
 }
 
+/**
+ * @param {string} topic
+ * @param {object[]} records
+ * @returns {Promise<{ partition: number, offset: number }[]>}
+ */
 async function produce(topic, records) {
 	return (await api.expect(200, "POST", `/v1/topics/${topic}/records`, { body: { records } })).offsets;
 }
@@ -87,8 +126,8 @@ async function produce(topic, records) {
 test("the console is static files under a strict Content-Security-Policy", async () => {
 	const response = await fetch(`${dev.url}/console/`);
 	assert.equal(response.status, 200);
-	assert.match(response.headers.get("content-type"), /text\/html/);
-	const csp = response.headers.get("content-security-policy");
+	assert.match(response.headers.get("content-type") ?? "", /text\/html/);
+	const csp = response.headers.get("content-security-policy") ?? "";
 	assert.match(csp, /script-src 'self'/);
 	assert.match(csp, /default-src 'none'/);
 	assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:/);
@@ -109,12 +148,12 @@ test("sign-in: a bad token is refused with a clear message; the right one opens 
 	await signIn("not-the-token");
 	const alert = page.getByRole("alert");
 	await alert.waitFor();
-	assert.match(await alert.textContent(), /not accepted/);
+	assert.match(await text(alert), /not accepted/);
 	await shoot(page, "02-sign-in-refused");
 	await signIn(token);
 	await page.getByRole("heading", { level: 1, name: "Topics" }).waitFor();
-	assert.equal(await page.evaluate(() => sessionStorage.getItem("tributary.console.token")), token);
-	assert.equal(await page.evaluate(() => document.cookie), "");
+	assert.equal(await page.evaluate('sessionStorage.getItem("tributary.console.token")'), token);
+	assert.equal(await page.evaluate("document.cookie"), "");
 	assert.equal(await page.getByRole("link", { name: "API keys" }).count(), 1, "the admin token sees the keys page");
 });
 
@@ -144,7 +183,7 @@ test("create a topic from the Topics page", async () => {
 		["orders", "2", "3", cells[3], "1 day", "delete"],
 		"name, partitions, records, size, retention, cleanup",
 	);
-	assert.match(cells[3], /^\d+ B$/);
+	assert.match(cells[3] ?? "", /^\d+ B$/);
 	await shoot(page, "03-topics");
 	await open("#/topics/orders", "orders");
 	await shoot(page, "04-topic");
@@ -182,8 +221,8 @@ test("produce from the form and see the record in the browser", async () => {
 	await open("#/topics/orders/records", "Records");
 	const browse = page.getByRole("table", { name: "Records of orders, partition 0" });
 	await browse.waitFor();
-	assert.match(await browse.textContent(), /base64/, "a base64 value is marked as such");
-	assert.match(await browse.textContent(), /"sku": "A1"/, "JSON is pretty-printed");
+	assert.match(await text(browse), /base64/, "a base64 value is marked as such");
+	assert.match(await text(browse), /"sku": "A1"/, "JSON is pretty-printed");
 	const form = page.getByRole("form", { name: "Produce a record" });
 	await form.getByLabel("Key").fill("from-the-browser");
 	await form.getByLabel("Value", { exact: true }).fill('{"made":"in chromium","n":42}');
@@ -193,10 +232,10 @@ test("produce from the form and see the record in the browser", async () => {
 	await page.getByText("Record written to partition 1 at offset 0.").waitFor();
 	const shown = page.getByRole("table", { name: "Records of orders, partition 1" });
 	await shown.getByText('"made": "in chromium"').waitFor();
-	assert.match(await shown.textContent(), /from-the-browser/);
+	assert.match(await text(shown), /from-the-browser/);
 	const stored = await api.fetchRecords("orders", 1, 0);
-	assert.deepEqual(stored.records[0].value, { made: "in chromium", n: 42 });
-	assert.deepEqual(stored.records[0].headers, [{ key: "source", value: "console" }]);
+	assert.deepEqual(stored.records[0]?.value, { made: "in chromium", n: 42 });
+	assert.deepEqual(stored.records[0]?.headers, [{ key: "source", value: "console" }]);
 	await shoot(page, "05-records");
 });
 
@@ -206,8 +245,8 @@ test("the live tail shows a record produced from outside the browser", async () 
 	await page.getByText("Following partition 0 from offset").waitFor();
 	const [written] = await produce("orders", [{ key: "outside", value: { via: "curl" }, partition: 0 }]);
 	const live = page.getByRole("list", { name: "Records received live" });
-	await live.getByText(`#${written.offset}`).waitFor();
-	assert.match(await live.textContent(), /"via":"curl"/);
+	await live.getByText(`#${written?.offset}`).waitFor();
+	assert.match(await text(live), /"via":"curl"/);
 	await shoot(page, "06-live-tail");
 	// docs/console.png is made from this one (without the toasts of earlier steps).
 	await page.locator(".toasts").evaluate((toasts) => toasts.replaceChildren());
@@ -224,7 +263,7 @@ test("a group's lag is shown and falls as its consumer commits; an empty group's
 	const joined = await api.expect(200, "POST", "/v1/groups/billing/members", {
 		body: { topics: ["payments"], auto_offset_reset: "earliest" },
 	});
-	const commit = (offset) =>
+	const commit = (/** @type {number} */ offset) =>
 		api.expect(200, "POST", "/v1/groups/billing/offsets", {
 			body: { member_id: joined.member_id, generation: joined.generation, offsets: [{ topic: "payments", partition: 0, offset }] },
 		});
@@ -239,8 +278,8 @@ test("a group's lag is shown and falls as its consumer commits; an empty group's
 	await lag.filter({ hasText: /^0$/ }).waitFor();
 	const chart = page.getByRole("img", { name: /Total lag of billing/ });
 	const points = await chart.locator("polyline").getAttribute("points");
-	assert.ok(points.split(" ").length >= 3, "the chart holds a sample per refresh");
-	assert.match(await page.getByRole("table", { name: "Members of billing" }).textContent(), /payments-0/);
+	assert.ok((points ?? "").split(" ").length >= 3, "the chart holds a sample per refresh");
+	assert.match(await text(page.getByRole("table", { name: "Members of billing" })), /payments-0/);
 	await shoot(page, "07-group");
 	assert.equal(await page.getByRole("button", { name: "Reset offsets" }).isDisabled(), true, "not while the group has members");
 	await api.expect(204, "DELETE", `/v1/groups/billing/members/${joined.member_id}`);
@@ -265,11 +304,11 @@ test("a failing webhook: its attempts are visible and its dead letter is replaye
 	await page.getByRole("heading", { level: 1, name: `${receiver.url}/hook` }).waitFor();
 	const attempts = page.getByRole("table", { name: "Recent delivery attempts" });
 	await attempts.getByText("failed").first().waitFor({ timeout: 30_000 });
-	assert.match(await attempts.textContent(), /500/);
+	assert.match(await text(attempts), /500/);
 	const dead = page.getByRole("table", { name: "Dead letters" });
 	await dead.waitFor({ timeout: 30_000 });
-	assert.match(await dead.textContent(), /partition 0, offset 0/);
-	assert.match(await dead.textContent(), /HTTP 500/);
+	assert.match(await text(dead), /partition 0, offset 0/);
+	assert.match(await text(dead), /HTTP 500/);
 	await shoot(page, "09-webhook-failing");
 	receiverUp = true;
 	await dead.getByRole("button", { name: "Replay partition 0 offset 0" }).click();
@@ -278,7 +317,7 @@ test("a failing webhook: its attempts are visible and its dead letter is replaye
 		message: "the replayed delivery",
 	});
 	assert.deepEqual(
-		delivered.json.records.map((r) => r.value),
+		delivered?.json.records.map((r) => r.value),
 		[{ total: 99 }],
 	);
 	await attempts.getByText("delivered").first().waitFor({ timeout: 15_000 });
@@ -297,13 +336,13 @@ test("a key restricted to one topic sees only it; revoking it signs the console 
 	await rule.getByLabel("consume").check();
 	await rule.getByLabel("describe").check();
 	await page.getByRole("button", { name: "Create key" }).click();
-	const secret = await page.getByTestId("new-secret").textContent();
+	const secret = await text(page.getByTestId("new-secret"));
 	assert.match(secret, /^trb_[0-9a-f]+_/);
 	await shoot(page, "12-key-created");
 	await page.getByRole("button", { name: "Done" }).click();
 	const keys = page.getByRole("table", { name: "API keys" });
 	await keys.locator("strong", { hasText: "payments-reader" }).waitFor();
-	assert.doesNotMatch(await keys.textContent(), new RegExp(secret), "the secret is never listed");
+	assert.doesNotMatch(await text(keys), new RegExp(secret), "the secret is never listed");
 	await shoot(page, "13-keys");
 
 	await page.getByRole("button", { name: "Sign out" }).click();
@@ -314,12 +353,12 @@ test("a key restricted to one topic sees only it; revoking it signs the console 
 	assert.equal(await page.getByRole("link", { name: "API keys" }).count(), 0, "no keys page for a topic-scoped key");
 	await shoot(page, "14-key-sees-one-topic");
 
-	const id = /^trb_([0-9a-f]+)_/.exec(secret)[1];
+	const id = /^trb_([0-9a-f]+)_/.exec(secret)?.[1];
 	await api.expect(204, "DELETE", `/v1/keys/${id}`);
 	await page.getByRole("link", { name: "payments" }).first().click();
 	await page.getByRole("heading", { name: "Sign in to the console" }).waitFor();
-	assert.match(await page.getByRole("alert").textContent(), /session has ended/);
-	assert.equal(await page.evaluate(() => sessionStorage.getItem("tributary.console.token")), null);
+	assert.match(await text(page.getByRole("alert")), /session has ended/);
+	assert.equal(await page.evaluate('sessionStorage.getItem("tributary.console.token")'), null);
 });
 
 test("readable at a phone's width", async () => {
@@ -328,7 +367,7 @@ test("readable at a phone's width", async () => {
 	// The session that ended on a topic's page resumes there.
 	await ready("payments");
 	await open("#/topics", "Topics");
-	const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+	const overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth");
 	assert.ok(overflow <= 0, `the page does not scroll sideways (${overflow}px)`);
 	await shoot(page, "15-phone-topics");
 	await open("#/topics/orders/records", "Records");
@@ -350,7 +389,7 @@ test("npm start's Miniflare broker serves the same console, under the same heade
 		await page.goto(`${broker.url}/console/`);
 		await signIn(token);
 		await ready("Topics");
-		assert.match(await page.getByRole("table", { name: "Topics" }).textContent(), /on-miniflare/);
+		assert.match(await text(page.getByRole("table", { name: "Topics" })), /on-miniflare/);
 	} finally {
 		await broker.dispose();
 		dir.remove();

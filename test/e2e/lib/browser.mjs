@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * A real Chromium for the console tests: Debian's `chromium` package (never a downloaded build), driven by
@@ -51,10 +52,13 @@ export async function launchBrowser() {
 /**
  * Saves a screenshot as screenshots/<name>.png, of the whole page unless `fullPage` is false (scrolled to the top
  * first, so sticky parts sit where they belong).
+ * @param {import("playwright-core").Page} page
+ * @param {string} name
+ * @param {{ fullPage?: boolean }} [options]
  */
 export async function shoot(page, name, { fullPage = true } = {}) {
 	mkdirSync(SCREENSHOTS_DIR, { recursive: true });
-	await page.evaluate(() => window.scrollTo(0, 0));
+	await page.evaluate("window.scrollTo(0, 0)");
 	await page.mouse.move(0, 0); // no row left highlighted under the pointer
 	await page.screenshot({ path: join(SCREENSHOTS_DIR, `${name}.png`), fullPage });
 }
