@@ -1,0 +1,87 @@
+/**
+ * @module
+ * Records between Kafka's bytes and Tributary's JSON. Bytes that are valid UTF-8 travel as JSON strings, so
+ * an HTTP reader sees a Kafka producer's text as text (and kcat prints an HTTP producer's strings verbatim);
+ * other bytes travel as base64 (`key_encoding`/`value_encoding`). A JSON value produced over HTTP reaches a
+ * Kafka consumer as its JSON text. Header values are strings in Tributary, so a header value that is not
+ * UTF-8 cannot be carried: the batch is refused rather than altered.
+ */
+
+import { TIMESTAMP_MS_MAX } from "./limits.js";
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** @param {Uint8Array} bytes */
+function asText(bytes) {
+	try {
+		return strictUtf8.decode(bytes);
+	} catch {
+		return null;
+	}
+}
+
+/** A record Tributary cannot store as sent (Kafka's INVALID_RECORD). */
+export class RecordError extends Error {}
+
+/**
+ * The JSON of one Tributary produce record, for a Kafka record bound for `partition`.
+ * @param {import("./protocol/record-batch.js").KafkaRecord} record @param {number} partition
+ */
+export function toProduceRecord(record, partition) {
+	/** @type {Record<string, unknown>} */
+	const out = { partition };
+	if (record.key !== null) putBytes(out, "key", record.key);
+	if (record.value === null) out.value = null;
+	else putBytes(out, "value", record.value);
+	if (record.headers.length > 0) {
+		out.headers = record.headers.map((h) => {
+			if (h.value === null) return { key: h.key, value: null };
+			const text = asText(h.value);
+			if (text === null) throw new RecordError(`header "${h.key}" has a value that is not UTF-8; Tributary headers are text`);
+			return { key: h.key, value: text };
+		});
+	}
+	if (record.timestamp >= 0 && record.timestamp <= TIMESTAMP_MS_MAX) out.timestamp = record.timestamp;
+	else if (record.timestamp !== -1) throw new RecordError(`timestamp ${record.timestamp} is out of range`);
+	return out;
+}
+
+/** @param {Record<string, unknown>} out @param {"key" | "value"} field @param {Buffer} bytes */
+function putBytes(out, field, bytes) {
+	const text = asText(bytes);
+	if (text !== null) {
+		out[field] = text;
+		return;
+	}
+	out[field] = bytes.toString("base64");
+	out[`${field}_encoding`] = "base64";
+}
+
+/**
+ * The bytes of a fetched key or value.
+ * @param {unknown} data @param {string | undefined} encoding
+ * @returns {Buffer | null}
+ */
+export function toBytes(data, encoding) {
+	if (data === null || data === undefined) return null;
+	if (encoding === "base64") return Buffer.from(/** @type {string} */ (data), "base64");
+	if (typeof data === "string") return Buffer.from(data, "utf8");
+	return Buffer.from(JSON.stringify(data), "utf8");
+}
+
+/**
+ * A fetched Tributary record as a record for a Kafka batch.
+ * @param {any} record `{offset, timestamp, key, value, headers, key_encoding?, value_encoding?}`
+ */
+export function toKafkaRecord(record) {
+	return {
+		offset: record.offset,
+		timestamp: record.timestamp,
+		key: toBytes(record.key, record.key_encoding),
+		value: toBytes(record.value, record.value_encoding),
+		headers: (record.headers ?? []).map((/** @type {any} */ h) => ({
+			key: h.key,
+			value: h.value === null ? null : Buffer.from(h.value, "utf8"),
+		})),
+	};
+}

@@ -1,0 +1,133 @@
+/**
+ * @module
+ * Kafka's error codes (the protocol's table, as kafkajs names them) and the one mapping from a Tributary HTTP
+ * error to the Kafka code a client expects in that place. `resource` says what a 401/403 is about, because
+ * Kafka has a separate authorization error per resource type.
+ */
+
+export const KAFKA = /** @type {const} */ ({
+	NONE: 0,
+	UNKNOWN_SERVER_ERROR: -1,
+	OFFSET_OUT_OF_RANGE: 1,
+	CORRUPT_MESSAGE: 2,
+	UNKNOWN_TOPIC_OR_PARTITION: 3,
+	INVALID_FETCH_SIZE: 4,
+	LEADER_NOT_AVAILABLE: 5,
+	REQUEST_TIMED_OUT: 7,
+	MESSAGE_TOO_LARGE: 10,
+	COORDINATOR_NOT_AVAILABLE: 15,
+	INVALID_TOPIC_EXCEPTION: 17,
+	RECORD_LIST_TOO_LARGE: 18,
+	INVALID_REQUIRED_ACKS: 21,
+	ILLEGAL_GENERATION: 22,
+	INCONSISTENT_GROUP_PROTOCOL: 23,
+	INVALID_GROUP_ID: 24,
+	UNKNOWN_MEMBER_ID: 25,
+	INVALID_SESSION_TIMEOUT: 26,
+	REBALANCE_IN_PROGRESS: 27,
+	INVALID_COMMIT_OFFSET_SIZE: 28,
+	TOPIC_AUTHORIZATION_FAILED: 29,
+	GROUP_AUTHORIZATION_FAILED: 30,
+	CLUSTER_AUTHORIZATION_FAILED: 31,
+	INVALID_TIMESTAMP: 32,
+	UNSUPPORTED_SASL_MECHANISM: 33,
+	ILLEGAL_SASL_STATE: 34,
+	UNSUPPORTED_VERSION: 35,
+	TOPIC_ALREADY_EXISTS: 36,
+	INVALID_PARTITIONS: 37,
+	INVALID_REPLICATION_FACTOR: 38,
+	INVALID_REQUEST: 42,
+	POLICY_VIOLATION: 44,
+	OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+	INVALID_PRODUCER_EPOCH: 47,
+	TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+	SECURITY_DISABLED: 54,
+	KAFKA_STORAGE_ERROR: 56,
+	SASL_AUTHENTICATION_FAILED: 58,
+	UNKNOWN_PRODUCER_ID: 59,
+	INVALID_CONFIG: 40,
+	GROUP_ID_NOT_FOUND: 69,
+	NON_EMPTY_GROUP: 68,
+	UNSUPPORTED_COMPRESSION_TYPE: 76,
+	MEMBER_ID_REQUIRED: 79,
+	GROUP_MAX_SIZE_REACHED: 81,
+	INVALID_RECORD: 87,
+	THROTTLING_QUOTA_EXCEEDED: 89,
+	UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
+});
+
+/** @typedef {"topic" | "group" | "cluster" | "transactional"} Resource */
+
+const DENIED = {
+	topic: KAFKA.TOPIC_AUTHORIZATION_FAILED,
+	group: KAFKA.GROUP_AUTHORIZATION_FAILED,
+	cluster: KAFKA.CLUSTER_AUTHORIZATION_FAILED,
+	transactional: KAFKA.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+};
+
+/**
+ * The Kafka error code for a Tributary answer (0 for a 2xx).
+ * @param {{ status: number, body: any }} answer @param {Resource} resource
+ */
+export function kafkaError(answer, resource) {
+	if (answer.status >= 200 && answer.status < 300) return KAFKA.NONE;
+	if (answer.status === 401 || answer.status === 403) return DENIED[resource];
+	const code = answer.body?.error?.code;
+	switch (code) {
+		case "topic_not_found":
+		case "partition_not_found":
+			return KAFKA.UNKNOWN_TOPIC_OR_PARTITION;
+		case "offset_out_of_range":
+			return KAFKA.OFFSET_OUT_OF_RANGE;
+		case "invalid_record":
+			return KAFKA.INVALID_RECORD;
+		case "invalid_config":
+			return KAFKA.INVALID_CONFIG;
+		case "invalid_partitions":
+			return KAFKA.INVALID_PARTITIONS;
+		case "topic_exists":
+			return KAFKA.TOPIC_ALREADY_EXISTS;
+		case "topic_limit_reached":
+			return KAFKA.POLICY_VIOLATION;
+		case "request_too_large":
+			return KAFKA.RECORD_LIST_TOO_LARGE;
+		case "record_too_large":
+			return KAFKA.MESSAGE_TOO_LARGE;
+		case "fenced":
+			return KAFKA.INVALID_PRODUCER_EPOCH;
+		case "out_of_order_sequence":
+			return KAFKA.OUT_OF_ORDER_SEQUENCE_NUMBER;
+		case "unknown_producer":
+			return KAFKA.UNKNOWN_PRODUCER_ID;
+		case "partition_full":
+			return KAFKA.KAFKA_STORAGE_ERROR;
+		case "partition_unavailable":
+		case "unavailable":
+			return KAFKA.LEADER_NOT_AVAILABLE;
+		case "quota_exceeded":
+			return KAFKA.THROTTLING_QUOTA_EXCEEDED;
+		case "group_not_found":
+			return KAFKA.GROUP_ID_NOT_FOUND;
+		case "group_not_empty":
+			return KAFKA.NON_EMPTY_GROUP;
+		case "group_full":
+		case "group_limit_reached":
+			return KAFKA.GROUP_MAX_SIZE_REACHED;
+		case "unknown_member":
+			return KAFKA.UNKNOWN_MEMBER_ID;
+		case "rebalance_in_progress":
+		case "partition_not_assigned":
+			return KAFKA.ILLEGAL_GENERATION;
+		case "inconsistent_strategy":
+			return KAFKA.INCONSISTENT_GROUP_PROTOCOL;
+		case "invalid_request":
+			return resource === "topic" ? KAFKA.INVALID_TOPIC_EXCEPTION : KAFKA.INVALID_REQUEST;
+		default:
+			return KAFKA.UNKNOWN_SERVER_ERROR;
+	}
+}
+
+/** Tributary's message for a failed answer, for the responses that carry one. */
+export function errorMessage(answer) {
+	return answer.body?.error?.message ?? null;
+}

@@ -1,0 +1,152 @@
+/**
+ * @module
+ * ApiVersions, Metadata, FindCoordinator and the topic admin calls. The gateway presents itself as a
+ * one-broker cluster (node 0, the advertised address): it leads every partition and coordinates every group,
+ * because the log and the coordinator live in Tributary and any gateway instance reaches them alike.
+ */
+
+import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { advertisedApis } from "../protocol/apis.js";
+
+/** @typedef {import("../connection.js").RequestContext} RequestContext */
+
+export const NODE_ID = 0;
+export const CLUSTER_ID = "tributary";
+const RESOURCE_TOPIC = 2;
+const RESOURCE_BROKER = 4;
+/** DescribeConfigs source of a topic's own setting. */
+const CONFIG_SOURCE_TOPIC = 1;
+
+/** @param {any} _request @param {RequestContext} _ctx */
+export async function apiVersions(_request, _ctx) {
+	return { errorCode: KAFKA.NONE, apiKeys: advertisedApis(), throttleTimeMs: 0 };
+}
+
+/** @param {string} name @param {number} partitions */
+function topicMetadata(name, partitions) {
+	return {
+		errorCode: KAFKA.NONE,
+		name,
+		isInternal: name.startsWith("_"),
+		partitions: Array.from({ length: partitions }, (_, i) => ({
+			errorCode: KAFKA.NONE,
+			partitionIndex: i,
+			leaderId: NODE_ID,
+			leaderEpoch: 0,
+			replicaNodes: [NODE_ID],
+			isrNodes: [NODE_ID],
+			offlineReplicas: [],
+		})),
+		topicAuthorizedOperations: -2147483648,
+	};
+}
+
+/**
+ * Metadata: all visible topics (null list) or the named ones. A named topic missing from the visible list is
+ * looked up on its own so that "forbidden" (TOPIC_AUTHORIZATION_FAILED) and "unknown" stay apart.
+ * @param {any} request @param {RequestContext} ctx
+ */
+export async function metadata(request, ctx) {
+	const listed = await ctx.tributary.listTopics();
+	if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
+	/** @type {Map<string, number>} */
+	const visible = new Map(listed.body.topics.map((t) => [t.name, t.partitions]));
+	const wanted = request.topics === null ? null : request.topics.map((t) => t.name);
+	const topics =
+		wanted === null || (wanted.length === 0 && ctx.version === 0)
+			? [...visible].map(([name, partitions]) => topicMetadata(name, partitions))
+			: await Promise.all(
+					wanted.map(async (name) => {
+						const partitions = visible.get(name);
+						if (partitions !== undefined) return topicMetadata(name, partitions);
+						const answer = await ctx.tributary.describeTopic(name);
+						if (answer.status === 200) return topicMetadata(name, answer.body.partitions.length);
+						return {
+							...topicMetadata(name, 0),
+							errorCode: answer.status === 404 ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : kafkaError(answer, "topic"),
+						};
+					}),
+				);
+	return {
+		throttleTimeMs: 0,
+		brokers: [{ nodeId: NODE_ID, host: ctx.advertised.host, port: ctx.advertised.port, rack: null }],
+		clusterId: CLUSTER_ID,
+		controllerId: NODE_ID,
+		topics,
+		clusterAuthorizedOperations: -2147483648,
+	};
+}
+
+/** FindCoordinator: this gateway, for every group (the coordinator itself is in Tributary). @param {any} _request @param {RequestContext} ctx */
+export async function findCoordinator(_request, ctx) {
+	return {
+		throttleTimeMs: 0,
+		errorCode: KAFKA.NONE,
+		errorMessage: null,
+		nodeId: NODE_ID,
+		host: ctx.advertised.host,
+		port: ctx.advertised.port,
+	};
+}
+
+/** @param {any} request @param {RequestContext} ctx */
+export async function createTopics(request, ctx) {
+	const topics = await Promise.all(
+		request.topics.map(async (t) => {
+			const config = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
+			const result = { name: t.name, errorCode: KAFKA.NONE, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: null };
+			if (t.assignments.length > 0)
+				return { ...result, errorCode: KAFKA.INVALID_REQUEST, errorMessage: "replica assignments are not supported" };
+			if (request.validateOnly) return result;
+			const body = { name: t.name, config, ...(t.numPartitions > 0 ? { partitions: t.numPartitions } : {}) };
+			const answer = await ctx.tributary.createTopic(body);
+			const errorCode = kafkaError(answer, "topic");
+			if (errorCode !== KAFKA.NONE) return { ...result, errorCode, errorMessage: errorMessage(answer) };
+			return { ...result, numPartitions: answer.body.partitions, replicationFactor: 1 };
+		}),
+	);
+	return { throttleTimeMs: 0, topics };
+}
+
+/** @param {any} request @param {RequestContext} ctx */
+export async function deleteTopics(request, ctx) {
+	const responses = await Promise.all(
+		request.topicNames.map(async (name) => {
+			const answer = await ctx.tributary.deleteTopic(name);
+			return { name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 204 ? null : errorMessage(answer) };
+		}),
+	);
+	return { throttleTimeMs: 0, responses };
+}
+
+/** DescribeConfigs for topics (Tributary's topic configs, Kafka names); brokers have none to show. @param {any} request @param {RequestContext} ctx */
+export async function describeConfigs(request, ctx) {
+	const results = await Promise.all(
+		request.resources.map(async (r) => {
+			const base = { errorCode: KAFKA.NONE, errorMessage: null, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] };
+			if (r.resourceType === RESOURCE_BROKER) return base;
+			if (r.resourceType !== RESOURCE_TOPIC)
+				return { ...base, errorCode: KAFKA.INVALID_REQUEST, errorMessage: "only topic and broker configs exist" };
+			const answer = await ctx.tributary.describeTopic(r.resourceName);
+			const errorCode = kafkaError(answer, "topic");
+			if (errorCode !== KAFKA.NONE) return { ...base, errorCode, errorMessage: errorMessage(answer) };
+			const keys = r.configurationKeys === null ? null : new Set(r.configurationKeys);
+			const configs = Object.entries(answer.body.config ?? {})
+				.filter(([name]) => keys === null || keys.has(name))
+				.map(([name, value]) => ({
+					name,
+					value: String(value),
+					readOnly: false,
+					isDefault: false,
+					configSource: CONFIG_SOURCE_TOPIC,
+					isSensitive: false,
+					synonyms: [],
+					configType: 0,
+					documentation: null,
+				}));
+			return { ...base, configs };
+		}),
+	);
+	return { throttleTimeMs: 0, results };
+}
+

@@ -1,0 +1,223 @@
+/**
+ * @module
+ * Consumer groups on Tributary's coordinator. A Kafka member is a Tributary member: its member id, generation,
+ * assignment and commits are the coordinator's, so Kafka and HTTP members share one group, one assignment and
+ * one set of committed offsets, and any gateway instance can serve any call.
+ *
+ * Kafka's classic protocol has the group leader compute the assignment. Here the coordinator computes it, with
+ * the strategy matching the client's preferred assignor (range, roundrobin, sticky), and the gateway makes every
+ * Kafka member a follower: JoinGroup answers with no member list, and SyncGroup hands each member the partitions
+ * Tributary assigned it, encoded as Kafka's ConsumerProtocolAssignment. A rebalance in Tributary shows as a new
+ * generation: the next Heartbeat answers REBALANCE_IN_PROGRESS and the member rejoins, as with a Kafka broker.
+ */
+
+import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
+import { codecs } from "../protocol/apis.js";
+import { Reader, Writer } from "../protocol/io.js";
+
+/** @typedef {import("../connection.js").RequestContext} RequestContext */
+
+/** A leader id no member has: every Kafka member is a follower (see the module comment). */
+export const NO_LEADER = "tributary-coordinator";
+const PROTOCOL_TYPE = "consumer";
+const ASSIGNMENT_VERSION = 0;
+
+/** Kafka assignor names → Tributary strategies. */
+const STRATEGY_OF = new Map([
+	["range", "range"],
+	["roundrobin", "round-robin"],
+	["RoundRobinAssigner", "round-robin"],
+	["sticky", "sticky"],
+	["cooperative-sticky", "sticky"],
+]);
+
+const subscriptionCodec = /** @type {import("../protocol/schema.js").MessageCodec} */ (codecs.get("ConsumerProtocolSubscription"));
+const assignmentCodec = /** @type {import("../protocol/schema.js").MessageCodec} */ (codecs.get("ConsumerProtocolAssignment"));
+
+/** The topics of a member's ConsumerProtocolSubscription (any version; newer ones are read as the newest known). @param {Buffer} metadata */
+export function subscribedTopics(metadata) {
+	const reader = new Reader(metadata);
+	const version = Math.min(reader.int16(), subscriptionCodec.valid.max);
+	return /** @type {string[]} */ (subscriptionCodec.decode(reader, version).topics);
+}
+
+/** A ConsumerProtocolAssignment (v0) for `assignment` (Tributary's `[{topic, partition}]`). */
+export function encodeAssignment(assignment) {
+	/** @type {Map<string, number[]>} */
+	const byTopic = new Map();
+	for (const { topic, partition } of assignment) {
+		if (!byTopic.has(topic)) byTopic.set(topic, []);
+		byTopic.get(topic)?.push(partition);
+	}
+	const writer = new Writer().int16(ASSIGNMENT_VERSION);
+	const assignedPartitions = [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) }));
+	assignmentCodec.encode(writer, { assignedPartitions, userData: Buffer.alloc(0) }, ASSIGNMENT_VERSION);
+	return Buffer.from(writer.done());
+}
+
+/** The first protocol the client offers that Tributary has a strategy for (else its first, with the group's strategy). */
+function chooseProtocol(protocols) {
+	const known = protocols.find((p) => STRATEGY_OF.has(p.name));
+	const chosen = known ?? protocols[0];
+	return { name: chosen.name, strategy: known ? STRATEGY_OF.get(known.name) : null, metadata: chosen.metadata };
+}
+
+function joinFailure(errorCode, memberId = "") {
+	return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: null, leader: "", memberId, members: [] };
+}
+
+/** @param {any} request @param {RequestContext} ctx */
+export async function joinGroup(request, ctx) {
+	if (request.protocolType !== PROTOCOL_TYPE || request.protocols.length === 0) return joinFailure(KAFKA.INCONSISTENT_GROUP_PROTOCOL);
+	const protocol = chooseProtocol(request.protocols);
+	let topics;
+	try {
+		topics = subscribedTopics(protocol.metadata);
+	} catch {
+		return joinFailure(KAFKA.INCONSISTENT_GROUP_PROTOCOL);
+	}
+	let memberId = request.memberId;
+	let generation;
+	if (memberId !== "") {
+		// A rejoin: the member already has its place (and this generation's assignment) in Tributary.
+		const answer = await ctx.tributary.heartbeat(request.groupId, memberId);
+		const errorCode = kafkaError(answer, "group");
+		if (errorCode !== KAFKA.NONE) return joinFailure(errorCode);
+		generation = answer.body.generation;
+	} else {
+		const sessionTimeoutMs = Math.min(Math.max(request.sessionTimeoutMs, SESSION_TIMEOUT_MS_MIN), SESSION_TIMEOUT_MS_MAX);
+		const body = {
+			topics,
+			session_timeout_ms: sessionTimeoutMs,
+			instance_id: request.groupInstanceId ?? null,
+			strategy: protocol.strategy,
+		};
+		const answer = await ctx.tributary.joinGroup(request.groupId, body);
+		const errorCode = kafkaError(answer, "group");
+		if (errorCode !== KAFKA.NONE) {
+			ctx.log(`join ${request.groupId}: ${answer.status} ${errorMessage(answer)}`);
+			return joinFailure(errorCode);
+		}
+		memberId = answer.body.member_id;
+		generation = answer.body.generation;
+	}
+	return {
+		throttleTimeMs: 0,
+		errorCode: KAFKA.NONE,
+		generationId: generation,
+		protocolType: PROTOCOL_TYPE,
+		protocolName: protocol.name,
+		leader: NO_LEADER,
+		skipAssignment: false,
+		memberId,
+		members: [],
+	};
+}
+
+/**
+ * The member's current view, checked against the generation the client believes in.
+ * @param {RequestContext} ctx @param {string} group @param {string} member @param {number} generation
+ */
+async function currentView(ctx, group, member, generation) {
+	if (member === "") return { errorCode: KAFKA.UNKNOWN_MEMBER_ID, view: null };
+	const answer = await ctx.tributary.heartbeat(group, member);
+	const errorCode = kafkaError(answer, "group");
+	if (errorCode !== KAFKA.NONE) return { errorCode, view: null };
+	if (answer.body.generation !== generation) return { errorCode: KAFKA.REBALANCE_IN_PROGRESS, view: null };
+	return { errorCode: KAFKA.NONE, view: answer.body };
+}
+
+/** @param {any} request @param {RequestContext} ctx */
+export async function syncGroup(request, ctx) {
+	const { errorCode, view } = await currentView(ctx, request.groupId, request.memberId, request.generationId);
+	if (view === null) return { throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
+	return {
+		throttleTimeMs: 0,
+		errorCode: KAFKA.NONE,
+		protocolType: request.protocolType ?? PROTOCOL_TYPE,
+		protocolName: request.protocolName,
+		assignment: encodeAssignment(view.assignment),
+	};
+}
+
+/** @param {any} request @param {RequestContext} ctx */
+export async function heartbeat(request, ctx) {
+	const { errorCode } = await currentView(ctx, request.groupId, request.memberId, request.generationId);
+	return { throttleTimeMs: 0, errorCode };
+}
+
+/** @param {any} request @param {RequestContext} ctx */
+export async function leaveGroup(request, ctx) {
+	const leaving = ctx.version >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
+	const members = await Promise.all(
+		leaving.map(async (m) => {
+			const answer = await ctx.tributary.leaveGroup(request.groupId, m.memberId);
+			return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: kafkaError(answer, "group") };
+		}),
+	);
+	const errorCode = ctx.version >= 3 ? KAFKA.NONE : members[0].errorCode;
+	return { throttleTimeMs: 0, errorCode, members };
+}
+
+/** OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none. @param {any} request @param {RequestContext} ctx */
+export async function offsetCommit(request, ctx) {
+	const offsets = request.topics.flatMap((t) =>
+		t.partitions.map((p) => ({
+			topic: t.name,
+			partition: p.partitionIndex,
+			offset: p.committedOffset,
+			metadata: p.committedMetadata || null,
+		})),
+	);
+	let errorCode = KAFKA.NONE;
+	if (request.memberId === "" || request.generationIdOrMemberEpoch < 0) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
+	else if (offsets.length > 0) {
+		const answer = await ctx.tributary.commit(request.groupId, {
+			member_id: request.memberId,
+			generation: request.generationIdOrMemberEpoch,
+			offsets,
+		});
+		errorCode = kafkaError(answer, answer.status === 403 && /topic/.test(errorMessage(answer) ?? "") ? "topic" : "group");
+		if (errorCode !== KAFKA.NONE) ctx.log(`commit ${request.groupId}: ${answer.status} ${errorMessage(answer)}`);
+	}
+	return {
+		throttleTimeMs: 0,
+		topics: request.topics.map((t) => ({
+			name: t.name,
+			partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+		})),
+	};
+}
+
+/** OffsetFetch: the group's committed offsets from Tributary (-1 where nothing is committed). @param {any} request @param {RequestContext} ctx */
+export async function offsetFetch(request, ctx) {
+	const answer = await ctx.tributary.describeGroup(request.groupId);
+	const groupError = answer.status === 404 ? KAFKA.NONE : kafkaError(answer, "group");
+	/** @type {Map<string, {offset: number, metadata: string | null}>} */
+	const committed = new Map();
+	if (answer.status === 200) {
+		for (const o of answer.body.offsets)
+			if (o.committed !== null) committed.set(`${o.topic}/${o.partition}`, { offset: o.committed, metadata: o.metadata });
+	}
+	const asked =
+		request.topics ??
+		[...new Set([...committed.keys()].map((k) => k.slice(0, k.lastIndexOf("/"))))].map((name) => ({
+			name,
+			partitionIndexes: [...committed.keys()].filter((k) => k.startsWith(`${name}/`)).map((k) => Number(k.slice(name.length + 1))),
+		}));
+	const topics = asked.map((t) => ({
+		name: t.name,
+		partitions: t.partitionIndexes.map((partitionIndex) => {
+			const c = committed.get(`${t.name}/${partitionIndex}`);
+			return {
+				partitionIndex,
+				committedOffset: c?.offset ?? -1,
+				committedLeaderEpoch: -1,
+				metadata: c?.metadata ?? "",
+				errorCode: KAFKA.NONE,
+			};
+		}),
+	}));
+	return { throttleTimeMs: 0, topics, errorCode: groupError };
+}

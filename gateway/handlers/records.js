@@ -1,0 +1,218 @@
+/**
+ * @module
+ * Produce, Fetch, ListOffsets and InitProducerId: Kafka's data plane on Tributary's records API. Partitioning
+ * is the client's, as in Kafka: every record goes to the partition its batch names. A batch is one Tributary
+ * produce request, so its records get consecutive offsets and the batch's base offset is the first of them; an
+ * idempotent batch carries its producer id, epoch and base sequence, which the partition checks (KIP-98).
+ */
+
+import { RecordError, toKafkaRecord, toProduceRecord } from "../convert.js";
+import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX } from "../limits.js";
+import { BatchError, decodeBatches, encodeBatch } from "../protocol/record-batch.js";
+
+/** @typedef {import("../connection.js").RequestContext} RequestContext */
+
+const ACKS_NONE = 0;
+/** No records: zero bytes, never null (librdkafka reads a null record set as a parse failure). */
+const EMPTY = Buffer.alloc(0);
+const EARLIEST_TIMESTAMP = -2;
+const LATEST_TIMESTAMP = -1;
+
+/** @param {BatchError} error */
+function batchErrorCode(error) {
+	if (error.kind === "unsupported_compression") return KAFKA.UNSUPPORTED_COMPRESSION_TYPE;
+	if (error.kind === "unsupported_format") return KAFKA.UNSUPPORTED_FOR_MESSAGE_FORMAT;
+	return KAFKA.CORRUPT_MESSAGE;
+}
+
+/**
+ * One partition's share of a Produce: its batches, in order, each one Tributary produce request.
+ * @param {RequestContext} ctx @param {string} topic @param {number} partition @param {Buffer | null} bytes
+ */
+async function producePartition(ctx, topic, partition, bytes) {
+	const fail = (errorCode, message) => ({ index: partition, errorCode, baseOffset: -1, errorMessage: message });
+	if (bytes === null || bytes.length === 0) return fail(KAFKA.CORRUPT_MESSAGE, "no records");
+	let batches;
+	try {
+		batches = await decodeBatches(bytes);
+	} catch (error) {
+		if (error instanceof BatchError) return fail(batchErrorCode(error), error.message);
+		throw error;
+	}
+	let baseOffset = -1;
+	for (const batch of batches) {
+		let records;
+		try {
+			records = batch.records.map((r) => toProduceRecord(r, partition));
+		} catch (error) {
+			if (error instanceof RecordError) return fail(KAFKA.INVALID_RECORD, error.message);
+			throw error;
+		}
+		if (records.length === 0) continue;
+		/** @type {Record<string, unknown>} */
+		const body = { records };
+		if (batch.producerId >= 0)
+			Object.assign(body, { producer_id: batch.producerId, epoch: batch.producerEpoch, sequence: batch.baseSequence });
+		const answer = await ctx.tributary.produce(topic, JSON.stringify(body));
+		const errorCode = kafkaError(answer, "topic");
+		if (errorCode !== KAFKA.NONE) return fail(errorCode, errorMessage(answer));
+		if (baseOffset < 0) baseOffset = answer.body.offsets[0].offset;
+	}
+	return { index: partition, errorCode: KAFKA.NONE, baseOffset, logAppendTimeMs: -1, logStartOffset: -1 };
+}
+
+/** @param {any} request @param {RequestContext} ctx */
+export async function produce(request, ctx) {
+	if (request.transactionalId !== null) {
+		const denied = {
+			errorCode: KAFKA.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+			baseOffset: -1,
+			errorMessage: "transactions are not supported",
+		};
+		const responses = request.topicData.map((t) => ({
+			name: t.name,
+			partitionResponses: t.partitionData.map((p) => ({ index: p.index, ...denied })),
+		}));
+		return request.acks === ACKS_NONE ? null : { responses, throttleTimeMs: 0 };
+	}
+	const responses = await Promise.all(
+		request.topicData.map(async (t) => ({
+			name: t.name,
+			partitionResponses: await Promise.all(t.partitionData.map((p) => producePartition(ctx, t.name, p.index, p.records))),
+		})),
+	);
+	// acks=0: Kafka sends no response at all; the client does not read one.
+	return request.acks === ACKS_NONE ? null : { responses, throttleTimeMs: 0 };
+}
+
+/**
+ * One partition read. Resolves to the response entry and whether it holds records.
+ * @param {RequestContext} ctx @param {string} topic @param {any} p @param {number} waitMs @param {AbortSignal} [signal]
+ */
+async function fetchPartition(ctx, topic, p, waitMs, signal) {
+	const answer = await ctx.tributary.fetchRecords(topic, p.partition, {
+		offset: p.fetchOffset,
+		maxBytes: Math.max(1, Math.min(p.partitionMaxBytes, FETCH_BYTES_MAX)),
+		maxRecords: FETCH_RECORDS_MAX,
+		waitMs,
+		signal,
+	});
+	const errorCode = kafkaError(answer, "topic");
+	if (errorCode !== KAFKA.NONE) {
+		const hw = answer.body?.error?.high_watermark ?? -1;
+		return { entry: emptyPartition(p.partition, errorCode, hw, answer.body?.error?.log_start_offset ?? -1), hasRecords: false };
+	}
+	const page = answer.body;
+	const records = page.records.map(toKafkaRecord);
+	const batch = records.length === 0 ? EMPTY : await encodeBatch(records, { lastOffset: page.next_offset - 1 });
+	return {
+		entry: {
+			partitionIndex: p.partition,
+			errorCode: KAFKA.NONE,
+			highWatermark: page.high_watermark,
+			lastStableOffset: page.high_watermark,
+			logStartOffset: page.log_start_offset,
+			abortedTransactions: [],
+			preferredReadReplica: -1,
+			records: batch,
+		},
+		hasRecords: records.length > 0,
+	};
+}
+
+function emptyPartition(partition, errorCode, highWatermark = -1, logStartOffset = -1) {
+	return {
+		partitionIndex: partition,
+		errorCode,
+		highWatermark,
+		lastStableOffset: highWatermark,
+		logStartOffset,
+		abortedTransactions: [],
+		preferredReadReplica: -1,
+		records: EMPTY,
+	};
+}
+
+/**
+ * Fetch: every partition is read at once without waiting; if none has records and the client allows a wait
+ * (`max.wait.ms`), every partition long-polls Tributary and the first to see records answers for all (the
+ * others are cancelled and answer empty), as a broker answers when `fetch.min.bytes` is reached.
+ * @param {any} request @param {RequestContext} ctx
+ */
+export async function fetch(request, ctx) {
+	const wanted = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, p })));
+	let results = await Promise.all(wanted.map(({ topic, p }) => fetchPartition(ctx, topic, p, 0)));
+	const waitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MS_MAX);
+	if (waitMs > 0 && request.minBytes > 0 && wanted.length > 0 && !results.some((r) => r.hasRecords || r.entry.errorCode !== KAFKA.NONE)) {
+		results = await longPoll(ctx, wanted, results, waitMs);
+	}
+	const byTopic = new Map();
+	wanted.forEach(({ topic }, i) => {
+		if (!byTopic.has(topic)) byTopic.set(topic, []);
+		byTopic.get(topic).push(results[i].entry);
+	});
+	return {
+		throttleTimeMs: 0,
+		errorCode: KAFKA.NONE,
+		sessionId: 0,
+		responses: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+	};
+}
+
+async function longPoll(ctx, wanted, immediate, waitMs) {
+	const controller = new AbortController();
+	const results = [...immediate];
+	await new Promise((resolve) => {
+		let pending = wanted.length;
+		wanted.forEach(({ topic, p }, i) => {
+			fetchPartition(ctx, topic, p, waitMs, controller.signal)
+				.then((result) => {
+					if (controller.signal.aborted) return;
+					results[i] = result;
+					if (result.hasRecords) {
+						controller.abort();
+						resolve(undefined);
+					}
+				})
+				.catch((error) => {
+					if (!controller.signal.aborted) ctx.log(`fetch ${topic}/${p.partition}: ${error.message}`);
+				})
+				.finally(() => {
+					pending -= 1;
+					if (pending === 0) resolve(undefined);
+				});
+		});
+	});
+	return results;
+}
+
+/** ListOffsets: earliest (-2), latest (-1) or the first offset at or after a timestamp. @param {any} request @param {RequestContext} ctx */
+export async function listOffsets(request, ctx) {
+	const topics = await Promise.all(
+		request.topics.map(async (t) => ({
+			name: t.name,
+			partitions: await Promise.all(
+				t.partitions.map(async (p) => {
+					const at = p.timestamp === EARLIEST_TIMESTAMP ? "earliest" : p.timestamp === LATEST_TIMESTAMP ? "latest" : p.timestamp;
+					if (typeof at === "number" && at < 0) {
+						return { partitionIndex: p.partitionIndex, errorCode: KAFKA.UNSUPPORTED_VERSION, timestamp: -1, offset: -1, leaderEpoch: -1 };
+					}
+					const answer = await ctx.tributary.offsetAt(t.name, p.partitionIndex, at);
+					const errorCode = kafkaError(answer, "topic");
+					const offset = errorCode === KAFKA.NONE ? answer.body.offset : -1;
+					return { partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset, leaderEpoch: 0 };
+				}),
+			),
+		})),
+	);
+	return { throttleTimeMs: 0, topics };
+}
+
+/** InitProducerId: Tributary's `POST /v1/producers`, so producer ids and epochs live in Tributary. @param {any} request @param {RequestContext} ctx */
+export async function initProducerId(request, ctx) {
+	const answer = await ctx.tributary.initProducer(request.transactionalId ?? null);
+	const errorCode = kafkaError(answer, request.transactionalId === null ? "cluster" : "transactional");
+	if (errorCode !== KAFKA.NONE) return { throttleTimeMs: 0, errorCode, producerId: -1, producerEpoch: -1 };
+	return { throttleTimeMs: 0, errorCode, producerId: answer.body.producer_id, producerEpoch: answer.body.epoch };
+}

@@ -1,0 +1,23 @@
+/**
+ * @module
+ * Every limit of the gateway, named once.
+ */
+
+/** A request frame larger than this closes the connection (Kafka's socket.request.max.bytes is 100 MiB; the Worker takes 8 MiB bodies). */
+export const FRAME_BYTES_MAX = 16 * 1024 * 1024;
+/** Mirrors of Tributary's limits (src/shared/limits.ts), which the gateway clamps to rather than be refused. */
+/** Tributary's longest long-poll; a longer Kafka `max.wait.ms` is cut to it. */
+export const FETCH_WAIT_MS_MAX = 30_000;
+/** Records per partition in one Fetch (Tributary's fetch cap). */
+export const FETCH_RECORDS_MAX = 10_000;
+/** Tributary's fetch bytes cap per partition. */
+export const FETCH_BYTES_MAX = 16 * 1024 * 1024;
+/** Tributary's largest record timestamp (shared/limits.ts TIMESTAMP_MS_MAX). */
+export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
+/** Session timeouts Tributary's coordinator accepts; a Kafka client's value is clamped into this range. */
+export const SESSION_TIMEOUT_MS_MIN = 6_000;
+export const SESSION_TIMEOUT_MS_MAX = 1_800_000;
+/** How long a topic list is reused for Metadata requests on one connection. */
+export const METADATA_CACHE_MS = 1_000;
+/** Requests a connection may have read but not yet answered; past it the gateway stops reading the socket. */
+export const PIPELINED_REQUESTS_MAX = 32;

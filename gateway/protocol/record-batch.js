@@ -1,0 +1,243 @@
+/**
+ * @module
+ * Kafka record batches, magic v2 (KIP-98): the only on-wire record format of Produce v3+ and Fetch v4+.
+ * Decoding checks the CRC-32C and every length; gzip is inflated with node:zlib under a size cap.
+ * Encoding builds one uncompressed batch per fetched partition.
+ */
+
+import { promisify } from "node:util";
+import { gunzip as gunzipCallback, gzip as gzipCallback } from "node:zlib";
+import { ProtocolError, Reader, Writer } from "./io.js";
+
+const gunzip = promisify(gunzipCallback);
+const gzip = promisify(gzipCallback);
+
+export const MAGIC_V2 = 2;
+/** Bytes of a batch header after `batchLength` up to and including the record count. */
+const BATCH_HEADER_BYTES = 49;
+/** The offset in a batch at which the CRC-covered part starts (attributes). */
+const CRC_START = 21;
+/** A decompressed batch may hold at most this much: the Worker refuses larger requests anyway. */
+export const INFLATED_BYTES_MAX = 16 * 1024 * 1024;
+/** No timestamp: Kafka's NO_TIMESTAMP. */
+export const NO_TIMESTAMP = -1;
+
+export const COMPRESSION = /** @type {const} */ ({ none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 });
+
+/** CRC-32C (Castagnoli), table-driven, as record batches v2 require. */
+const CRC32C_TABLE = (() => {
+	const table = new Int32Array(256);
+	for (let n = 0; n < 256; n++) {
+		let c = n;
+		for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+		table[n] = c;
+	}
+	return table;
+})();
+
+/** @param {Uint8Array} bytes */
+export function crc32c(bytes) {
+	let crc = -1;
+	for (let i = 0; i < bytes.length; i++) crc = CRC32C_TABLE[(crc ^ bytes[i]) & 0xff] ^ (crc >>> 8);
+	return (crc ^ -1) >>> 0;
+}
+
+/** A record batch that cannot be accepted as sent (maps to Kafka's CORRUPT_MESSAGE or UNSUPPORTED_COMPRESSION_TYPE). */
+export class BatchError extends Error {
+	/** @param {"corrupt" | "unsupported_compression" | "unsupported_format"} kind @param {string} message */
+	constructor(kind, message) {
+		super(message);
+		this.kind = kind;
+	}
+}
+
+/**
+ * @typedef {object} KafkaRecord
+ * @property {number} offsetDelta
+ * @property {number} timestamp ms, or -1
+ * @property {Buffer | null} key
+ * @property {Buffer | null} value
+ * @property {{ key: string, value: Buffer | null }[]} headers
+ */
+
+/**
+ * @typedef {object} Batch
+ * @property {number} baseOffset
+ * @property {number} attributes
+ * @property {number} lastOffsetDelta
+ * @property {number} baseTimestamp
+ * @property {number} maxTimestamp
+ * @property {number} producerId
+ * @property {number} producerEpoch
+ * @property {number} baseSequence
+ * @property {KafkaRecord[]} records
+ */
+
+/**
+ * Every batch in a Produce partition's `records` bytes.
+ * @param {Buffer} bytes
+ * @returns {Promise<Batch[]>}
+ */
+export async function decodeBatches(bytes) {
+	const batches = [];
+	const reader = new Reader(bytes);
+	while (reader.remaining > 0) {
+		if (reader.remaining < 12) throw new BatchError("corrupt", "trailing bytes after the last batch");
+		const start = reader.offset;
+		reader.int64();
+		const batchLength = reader.int32();
+		if (batchLength < BATCH_HEADER_BYTES || batchLength > reader.remaining)
+			throw new BatchError("corrupt", `batch length ${batchLength} out of range`);
+		batches.push(await decodeBatch(bytes.subarray(start, start + 12 + batchLength)));
+		reader.offset = start + 12 + batchLength;
+	}
+	return batches;
+}
+
+/** @param {Buffer} bytes exactly one batch */
+async function decodeBatch(bytes) {
+	const reader = new Reader(bytes);
+	const baseOffset = reader.int64();
+	reader.int32(); // batchLength, checked by the caller
+	reader.int32(); // partitionLeaderEpoch
+	const magic = reader.int8();
+	if (magic !== MAGIC_V2) throw new BatchError("unsupported_format", `record batch magic ${magic}: only v2 is supported`);
+	const crc = reader.uint32();
+	if (crc32c(bytes.subarray(CRC_START)) !== crc) throw new BatchError("corrupt", "record batch CRC-32C mismatch");
+	const attributes = reader.int16();
+	const header = {
+		baseOffset,
+		attributes,
+		lastOffsetDelta: reader.int32(),
+		baseTimestamp: reader.int64(),
+		maxTimestamp: reader.int64(),
+		producerId: reader.int64(),
+		producerEpoch: reader.int16(),
+		baseSequence: reader.int32(),
+	};
+	const count = reader.int32();
+	if ((attributes & 0x10) !== 0) throw new BatchError("unsupported_format", "transactional batches are not supported");
+	if ((attributes & 0x20) !== 0) throw new BatchError("unsupported_format", "control batches are not accepted from producers");
+	const body = await inflate(attributes & 0x07, bytes.subarray(reader.offset));
+	const records = decodeRecords(body, count, header.baseTimestamp);
+	return { ...header, records };
+}
+
+/** @param {number} compression @param {Buffer} data */
+async function inflate(compression, data) {
+	switch (compression) {
+		case COMPRESSION.none:
+			return data;
+		case COMPRESSION.gzip:
+			try {
+				return await gunzip(data, { maxOutputLength: INFLATED_BYTES_MAX });
+			} catch (error) {
+				throw new BatchError("corrupt", `gzip: ${/** @type {Error} */ (error).message}`);
+			}
+		default:
+			throw new BatchError("unsupported_compression", `compression codec ${compression} is not supported (none and gzip are)`);
+	}
+}
+
+/** @param {Buffer} body @param {number} count @param {number} baseTimestamp */
+function decodeRecords(body, count, baseTimestamp) {
+	if (count < 0 || count > body.length) throw new BatchError("corrupt", `record count ${count} out of range`);
+	const reader = new Reader(body);
+	/** @type {KafkaRecord[]} */
+	const records = [];
+	try {
+		for (let i = 0; i < count; i++) {
+			const length = reader.varint();
+			if (length < 0 || length > reader.remaining) throw new ProtocolError("record length out of range");
+			const record = new Reader(body, reader.offset, reader.offset + length);
+			reader.offset += length;
+			record.int8(); // attributes: unused in v2
+			const timestampDelta = record.varlong();
+			const offsetDelta = record.varint();
+			const key = varBytes(record);
+			const value = varBytes(record);
+			const headerCount = record.varint();
+			if (headerCount < 0 || headerCount > record.remaining) throw new ProtocolError("header count out of range");
+			const headers = [];
+			for (let h = 0; h < headerCount; h++) {
+				const keyBytes = varBytes(record);
+				if (keyBytes === null) throw new ProtocolError("null header key");
+				headers.push({ key: new Reader(keyBytes).text(keyBytes.length), value: varBytes(record) });
+			}
+			if (record.remaining !== 0) throw new ProtocolError("bytes left at the end of a record");
+			records.push({
+				offsetDelta,
+				timestamp: baseTimestamp === NO_TIMESTAMP ? NO_TIMESTAMP : baseTimestamp + timestampDelta,
+				key,
+				value,
+				headers,
+			});
+		}
+	} catch (error) {
+		if (error instanceof ProtocolError) throw new BatchError("corrupt", error.message);
+		throw error;
+	}
+	if (reader.remaining !== 0) throw new BatchError("corrupt", "bytes left after the last record");
+	return records;
+}
+
+/** @param {Reader} reader */
+function varBytes(reader) {
+	const length = reader.varint();
+	if (length < 0) return null;
+	return reader.raw(length);
+}
+
+/**
+ * One uncompressed batch of fetched records (or gzip when asked). Offsets may have gaps (compaction): each record
+ * carries its own delta, and `lastOffset` may run past the last record so the client moves on.
+ * @param {{ offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: { key: string, value: Buffer | null }[] }[]} records
+ * @param {{ lastOffset?: number, compression?: number }} [options]
+ */
+export async function encodeBatch(records, options = {}) {
+	if (records.length === 0) throw new Error("a batch needs at least one record");
+	const baseOffset = records[0].offset;
+	const baseTimestamp = records[0].timestamp;
+	let maxTimestamp = baseTimestamp;
+	const body = new Writer(1024);
+	for (const r of records) {
+		if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+		const rec = new Writer(64);
+		rec
+			.int8(0)
+			.varlong(r.timestamp - baseTimestamp)
+			.varint(r.offset - baseOffset);
+		writeVarBytes(rec, r.key);
+		writeVarBytes(rec, r.value);
+		rec.varint(r.headers.length);
+		for (const h of r.headers) {
+			writeVarBytes(rec, Buffer.from(h.key, "utf8"));
+			writeVarBytes(rec, h.value);
+		}
+		const bytes = rec.done();
+		body.varint(bytes.length).raw(bytes);
+	}
+	const compression = options.compression ?? COMPRESSION.none;
+	const payload = compression === COMPRESSION.gzip ? await gzip(body.done()) : body.done();
+	const lastOffset = Math.max(options.lastOffset ?? 0, records[records.length - 1].offset);
+	const w = new Writer(61 + payload.length);
+	w.int64(baseOffset).int32(0).int32(0).int8(MAGIC_V2).uint32(0);
+	w.int16(compression)
+		.int32(lastOffset - baseOffset)
+		.int64(baseTimestamp)
+		.int64(maxTimestamp);
+	w.int64(-1).int16(-1).int32(-1).int32(records.length).raw(payload);
+	const batch = w.done();
+	batch.writeInt32BE(batch.length - 12, 8);
+	batch.writeUInt32BE(crc32c(batch.subarray(CRC_START)), 17);
+	return batch;
+}
+
+/** @param {Writer} w @param {Uint8Array | null} bytes */
+function writeVarBytes(w, bytes) {
+	if (bytes === null) {
+		w.varint(-1);
+		return;
+	}
+	w.varint(bytes.length).raw(bytes);
+}

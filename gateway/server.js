@@ -1,0 +1,47 @@
+/**
+ * @module
+ * The Kafka gateway: a TCP server speaking Kafka's protocol to clients and Tributary's HTTP API to the Worker.
+ * It holds no state of its own (topics, offsets, groups and producer ids are Tributary's), so any number of
+ * instances can serve one cluster and a restart loses nothing.
+ *
+ * @example
+ * const gateway = await startGateway({ host: "127.0.0.1", port: 9092, url: "http://127.0.0.1:8787", token });
+ * // kcat -b 127.0.0.1:9092 -L
+ * await gateway.close();
+ */
+
+import { createServer } from "node:net";
+import { serveConnection } from "./connection.js";
+import { Tributary } from "./tributary.js";
+
+/**
+ * @param {{ host: string, port: number, url: string, token?: string | null,
+ *   advertisedHost?: string, advertisedPort?: number, log?: (message: string) => void }} options
+ */
+export async function startGateway(options) {
+	const log = options.log ?? ((message) => console.error(`kafka-gateway: ${message}`));
+	const tributary = new Tributary(options.url, { authorization: options.token ? `Bearer ${options.token}` : null });
+	const sockets = new Set();
+	const server = createServer((socket) => {
+		socket.setNoDelay(true);
+		sockets.add(socket);
+		socket.once("close", () => sockets.delete(socket));
+		serveConnection(socket, { tributary, advertised, log });
+	});
+	await new Promise((resolve, reject) => {
+		server.once("error", reject);
+		server.listen(options.port, options.host, () => resolve(undefined));
+	});
+	const address = /** @type {import("node:net").AddressInfo} */ (server.address());
+	const advertised = { host: options.advertisedHost ?? options.host, port: options.advertisedPort ?? address.port };
+	return {
+		host: address.address,
+		port: address.port,
+		advertised,
+		/** Stops accepting connections and closes the open ones. */
+		close() {
+			for (const socket of sockets) socket.destroy();
+			return new Promise((resolve) => server.close(() => resolve(undefined)));
+		},
+	};
+}

@@ -1,0 +1,123 @@
+/**
+ * @module
+ * The gateway's view of Tributary: its public HTTP API, nothing else. Each Kafka connection carries its own
+ * credentials (the gateway's token, or what the client proved with SASL/PLAIN), so ACLs and quotas apply to
+ * the Kafka client exactly as to an HTTP one. Answers come back as `{ status, body }`; a failure's body is
+ * Tributary's `{"error":{"code","message",…}}`.
+ */
+
+/** Longest an HTTP call may take beyond its own long-poll wait. */
+export const HTTP_TIMEOUT_MS = 30_000;
+
+/**
+ * @typedef {{ status: number, body: any }} Answer
+ * @typedef {{ authorization: string | null }} Credentials
+ */
+
+/** `Authorization` for a key id and secret (HTTP Basic), or for the admin token (Bearer). */
+export function credentialsFor(username, password) {
+	if (username === "admin") return { authorization: `Bearer ${password}` };
+	return { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString("base64")}` };
+}
+
+export class Tributary {
+	/** @param {string} baseUrl @param {Credentials} credentials */
+	constructor(baseUrl, credentials) {
+		this.baseUrl = baseUrl.replace(/\/+$/, "");
+		this.credentials = credentials;
+	}
+
+	/** @param {Credentials} credentials */
+	as(credentials) {
+		return new Tributary(this.baseUrl, credentials);
+	}
+
+	/**
+	 * @param {string} method @param {string} path @param {unknown} [body]
+	 * @param {{ signal?: AbortSignal, waitMs?: number }} [options]
+	 * @returns {Promise<Answer>}
+	 */
+	async call(method, path, body, options = {}) {
+		/** @type {Record<string, string>} */
+		const headers = {};
+		if (this.credentials.authorization !== null) headers.Authorization = this.credentials.authorization;
+		if (body !== undefined) headers["Content-Type"] = "application/json";
+		const timeout = AbortSignal.timeout(HTTP_TIMEOUT_MS + (options.waitMs ?? 0));
+		const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+		const response = await fetch(`${this.baseUrl}${path}`, {
+			method,
+			headers,
+			body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+			signal,
+		});
+		const text = await response.text();
+		let parsed = null;
+		if (text !== "") {
+			try {
+				parsed = JSON.parse(text);
+			} catch {
+				parsed = { error: { code: "internal", message: text.slice(0, 200) } };
+			}
+		}
+		return { status: response.status, body: parsed };
+	}
+
+	listTopics() {
+		return this.call("GET", "/v1/topics");
+	}
+	/** @param {string} topic */
+	describeTopic(topic) {
+		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}`);
+	}
+	/** @param {{ name: string, partitions?: number, config?: Record<string, string> }} body */
+	createTopic(body) {
+		return this.call("POST", "/v1/topics", body);
+	}
+	/** @param {string} topic */
+	deleteTopic(topic) {
+		return this.call("DELETE", `/v1/topics/${encodeURIComponent(topic)}`);
+	}
+	/** @param {string} topic @param {string} body a produce request, already JSON */
+	produce(topic, body) {
+		return this.call("POST", `/v1/topics/${encodeURIComponent(topic)}/records`, body);
+	}
+	/**
+	 * @param {string} topic @param {number} partition
+	 * @param {{ offset: number, maxBytes: number, maxRecords: number, waitMs: number, signal?: AbortSignal }} q
+	 */
+	fetchRecords(topic, partition, q) {
+		const query = `offset=${q.offset}&max_bytes=${q.maxBytes}&max_records=${q.maxRecords}&wait_ms=${q.waitMs}`;
+		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records?${query}`, undefined, {
+			signal: q.signal,
+			waitMs: q.waitMs,
+		});
+	}
+	/** @param {string} topic @param {number} partition @param {"earliest" | "latest" | number} at */
+	offsetAt(topic, partition, at) {
+		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/offsets?at=${at}`);
+	}
+	/** @param {string | null} transactionalId */
+	initProducer(transactionalId) {
+		return this.call("POST", "/v1/producers", transactionalId === null ? {} : { transactional_id: transactionalId });
+	}
+	/** @param {string} group @param {object} body */
+	joinGroup(group, body) {
+		return this.call("POST", `/v1/groups/${encodeURIComponent(group)}/members`, body);
+	}
+	/** @param {string} group @param {string} member */
+	heartbeat(group, member) {
+		return this.call("POST", `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(member)}/heartbeat`, {});
+	}
+	/** @param {string} group @param {string} member */
+	leaveGroup(group, member) {
+		return this.call("DELETE", `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(member)}`);
+	}
+	/** @param {string} group @param {object} body */
+	commit(group, body) {
+		return this.call("POST", `/v1/groups/${encodeURIComponent(group)}/offsets`, body);
+	}
+	/** @param {string} group */
+	describeGroup(group) {
+		return this.call("GET", `/v1/groups/${encodeURIComponent(group)}`);
+	}
+}
