@@ -149,4 +149,3 @@ export async function describeConfigs(request, ctx) {
 	);
 	return { throttleTimeMs: 0, results };
 }
-
