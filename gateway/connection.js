@@ -11,7 +11,7 @@ import { KAFKA } from "./errors.js";
 import { apiVersions, createTopics, deleteTopics, describeConfigs, findCoordinator, metadata } from "./handlers/cluster.js";
 import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
 import { fetch, initProducerId, listOffsets, produce } from "./handlers/records.js";
-import { saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
+import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
 import { FRAME_BYTES_MAX, PIPELINED_REQUESTS_MAX } from "./limits.js";
 import { API_VERSIONS_KEY, APIS, decodeBody, decodeRequest, encodeResponse } from "./protocol/apis.js";
 import { ProtocolError } from "./protocol/io.js";
@@ -21,6 +21,7 @@ import { ProtocolError } from "./protocol/io.js";
  * @property {import("./tributary.js").Tributary} tributary with this connection's credentials
  * @property {string | null} saslMechanism
  * @property {boolean} closeAfterResponse
+ * @property {boolean} rawSaslNext the next frame is a bare SASL token (after SaslHandshake v0)
  *
  * @typedef {object} RequestContext
  * @property {import("./tributary.js").Tributary} tributary
@@ -97,10 +98,10 @@ export function serveConnection(socket, options) {
 	const peer = `${socket.remoteAddress}:${socket.remotePort}`;
 	const log = (message) => options.log(`[${peer}] ${message}`);
 	/** @type {Session} */
-	const session = { tributary: options.tributary, saslMechanism: null, closeAfterResponse: false };
+	const session = { tributary: options.tributary, saslMechanism: null, closeAfterResponse: false, rawSaslNext: false };
 	/** @type {Buffer} */
 	let buffered = Buffer.alloc(0);
-	/** @type {ReturnType<typeof parseRequest>[]} */
+	/** @type {(ReturnType<typeof parseRequest> | { rawSasl: Buffer })[]} */
 	const queue = [];
 	let running = false;
 	let closed = false;
@@ -119,7 +120,12 @@ export function serveConnection(socket, options) {
 		try {
 			const { frames, rest } = splitFrames(buffered);
 			buffered = Buffer.from(rest);
-			for (const frame of frames) queue.push(parseRequest(frame));
+			for (const frame of frames) {
+				if (session.rawSaslNext) {
+					session.rawSaslNext = false;
+					queue.push({ rawSasl: frame });
+				} else queue.push(parseRequest(frame));
+			}
 		} catch (error) {
 			close(error instanceof ProtocolError ? `malformed frame: ${error.message}` : `unreadable frame: ${error}`);
 			return;
@@ -137,7 +143,7 @@ export function serveConnection(socket, options) {
 		running = true;
 		try {
 			while (queue.length > 0 && !closed) {
-				const request = /** @type {ReturnType<typeof parseRequest>} */ (queue.shift());
+				const request = /** @type {ReturnType<typeof parseRequest> | { rawSasl: Buffer }} */ (queue.shift());
 				if (queue.length <= PIPELINED_REQUESTS_MAX) socket.resume();
 				await handle(request);
 				if (session.closeAfterResponse) close("authentication failed");
@@ -147,8 +153,15 @@ export function serveConnection(socket, options) {
 		}
 	}
 
-	/** @param {ReturnType<typeof parseRequest>} request */
+	/** @param {ReturnType<typeof parseRequest> | { rawSasl: Buffer }} request */
 	async function handle(request) {
+		if ("rawSasl" in request) {
+			const ctx = { tributary: session.tributary, session, version: 0, advertised: options.advertised, log };
+			const { errorCode } = await authenticatePlain(request.rawSasl, ctx);
+			// KIP-43: success is an empty frame; failure closes the connection.
+			if (errorCode === KAFKA.NONE) socket.write(Buffer.alloc(4));
+			return;
+		}
 		const { api, apiVersion, correlationId } = request;
 		if (request.unsupported) {
 			// KIP-511: answer in v0 with the versions we do serve, so the client can pick one.

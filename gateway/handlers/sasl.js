@@ -1,6 +1,7 @@
 /**
  * @module
- * SASL/PLAIN (RFC 4616) over SaslHandshake v1 + SaslAuthenticate (KIP-152). The username is a Tributary key id
+ * SASL/PLAIN (RFC 4616) over SaslHandshake v1 + SaslAuthenticate (KIP-152), or after SaslHandshake v0 as one
+ * raw size-prefixed token (what librdkafka checks for before it speaks SASL at all). The username is a Tributary key id
  * and the password its secret, or `admin` and the admin token. The gateway checks them by asking Tributary,
  * then sends every later request of the connection with them, so the key's ACLs and quotas apply.
  */
@@ -16,6 +17,8 @@ const MECHANISM = "PLAIN";
 export async function saslHandshake(request, ctx) {
 	if (request.mechanism !== MECHANISM) return { errorCode: KAFKA.UNSUPPORTED_SASL_MECHANISM, mechanisms: [MECHANISM] };
 	ctx.session.saslMechanism = MECHANISM;
+	// v0: the client's next frame is the bare PLAIN token, answered by an empty frame (KIP-43).
+	if (ctx.version === 0) ctx.session.rawSaslNext = true;
 	return { errorCode: KAFKA.NONE, mechanisms: [MECHANISM] };
 }
 
@@ -26,14 +29,18 @@ export function parsePlain(bytes) {
 	return { username: parts[1], password: parts[2] };
 }
 
-/** @param {any} request @param {RequestContext} ctx */
-export async function saslAuthenticate(request, ctx) {
+/**
+ * Checks a PLAIN token with Tributary; on success the connection speaks with those credentials from now on.
+ * @param {Buffer} authBytes @param {RequestContext} ctx
+ * @returns {Promise<{ errorCode: number, errorMessage: string | null }>}
+ */
+export async function authenticatePlain(authBytes, ctx) {
 	const fail = (errorCode, errorMessage) => {
 		ctx.session.closeAfterResponse = true;
-		return { errorCode, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };
+		return { errorCode, errorMessage };
 	};
 	if (ctx.session.saslMechanism !== MECHANISM) return fail(KAFKA.ILLEGAL_SASL_STATE, "SaslHandshake first");
-	const plain = parsePlain(request.authBytes);
+	const plain = parsePlain(authBytes);
 	if (plain === null) return fail(KAFKA.SASL_AUTHENTICATION_FAILED, "malformed PLAIN message");
 	const tributary = ctx.tributary.as(credentialsFor(plain.username, plain.password));
 	const answer = await tributary.listTopics();
@@ -43,5 +50,11 @@ export async function saslAuthenticate(request, ctx) {
 	}
 	ctx.session.tributary = tributary;
 	ctx.session.saslMechanism = null;
-	return { errorCode: KAFKA.NONE, errorMessage: null, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };
+	return { errorCode: KAFKA.NONE, errorMessage: null };
+}
+
+/** @param {any} request @param {RequestContext} ctx */
+export async function saslAuthenticate(request, ctx) {
+	const outcome = await authenticatePlain(request.authBytes, ctx);
+	return { ...outcome, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 };
 }

@@ -28,7 +28,7 @@ const SERVED = {
 	Heartbeat: [0, 4],
 	LeaveGroup: [0, 4],
 	SyncGroup: [0, 5],
-	SaslHandshake: [1, 1],
+	SaslHandshake: [0, 1],
 	ApiVersions: [0, 3],
 	CreateTopics: [2, 5],
 	DeleteTopics: [1, 5],

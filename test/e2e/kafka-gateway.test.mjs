@@ -1,0 +1,273 @@
+/**
+ * The Kafka gateway against a real `wrangler dev`, driven by clients nobody here wrote: Debian's kcat
+ * (librdkafka) and kafkajs. Metadata, produce with keys and headers, consume from the beginning to the end,
+ * records crossing between Kafka clients and HTTP, gzip batches, SASL/PLAIN with a scoped key, and malformed
+ * frames that close one connection and write nothing.
+ */
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Kafka, logLevel } from "kafkajs";
+import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { client } from "./lib/client.mjs";
+import { kcat, rawExchange, startGatewayProcess } from "./lib/kafka.mjs";
+import { tempDir } from "./lib/net.mjs";
+import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+
+const state = tempDir("kafka-gateway");
+const token = generateToken();
+/** @type {Awaited<ReturnType<typeof startWranglerDev>>} */
+let dev;
+/** @type {ReturnType<typeof client>} */
+let api;
+/** @type {Awaited<ReturnType<typeof startGatewayProcess>>} */
+let gateway;
+const gateways = [];
+
+before(async () => {
+	dev = await startWranglerDev({ persistTo: state.path, token });
+	api = client(dev.url, token);
+	gateway = await startGatewayProcess({ url: dev.url, token });
+	gateways.push(gateway);
+});
+
+after(async () => {
+	for (const g of gateways) await g.stop();
+	await stopAllWranglerDevs();
+	state.remove();
+});
+
+function kafka(options = {}) {
+	return new Kafka({ clientId: "e2e", brokers: [gateway.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 }, ...options });
+}
+
+test("kcat -L lists every topic with its partitions, led by the gateway", { timeout: 60_000 }, async () => {
+	await api.createTopic("meta-a", 3);
+	await api.createTopic("meta-b", 1);
+	const listed = kcat(["-b", gateway.bootstrap, "-L", "-J"]);
+	assert.equal(listed.status, 0, listed.stderr);
+	const metadata = JSON.parse(listed.stdout);
+	assert.deepEqual(metadata.brokers, [{ id: 0, name: gateway.bootstrap }]);
+	const topics = new Map(metadata.topics.map((t) => [t.topic, t.partitions.map((p) => [p.partition, p.leader])]));
+	assert.deepEqual(topics.get("meta-a"), [
+		[0, 0],
+		[1, 0],
+		[2, 0],
+	]);
+	assert.deepEqual(topics.get("meta-b"), [[0, 0]]);
+});
+
+test("kcat -P -K: writes keys and headers; kcat -C -e reads them back; HTTP sees the same records", { timeout: 60_000 }, async () => {
+	await api.createTopic("kcat-io", 2);
+	const input = "user-1:first\nuser-2:second\nuser-1:third ✓\n";
+	const produced = kcat(
+		["-b", gateway.bootstrap, "-P", "-t", "kcat-io", "-K:", "-H", "source=kcat", "-H", "trace=t-1", "-X", "partitioner=murmur2_random"],
+		input,
+	);
+	assert.equal(produced.status, 0, produced.stderr);
+
+	const consumed = kcat(["-b", gateway.bootstrap, "-C", "-t", "kcat-io", "-o", "beginning", "-e", "-J"]);
+	assert.equal(consumed.status, 0, consumed.stderr);
+	const messages = consumed.stdout
+		.trim()
+		.split("\n")
+		.map((line) => JSON.parse(line));
+	assert.equal(messages.length, 3);
+
+	const http = [...(await api.fetchAll("kcat-io", 0)).records, ...(await api.fetchAll("kcat-io", 1)).records];
+	assert.equal(http.length, 3);
+	for (const m of messages) {
+		const same = http.find((r) => r.partition === m.partition && r.offset === m.offset);
+		assert.ok(same, `HTTP has ${m.partition}/${m.offset}`);
+		assert.equal(same.key, m.key);
+		assert.equal(same.value, m.payload);
+		assert.equal(same.timestamp, m.ts);
+		assert.deepEqual(same.headers, [
+			{ key: "source", value: "kcat" },
+			{ key: "trace", value: "t-1" },
+		]);
+		assert.deepEqual(m.headers, ["source", "kcat", "trace", "t-1"]);
+	}
+	// librdkafka's murmur2_random places a key where Tributary's own partitioner (Java's) would.
+	const httpPlaced = await api.produce("kcat-io", [{ key: "user-1", value: "via http" }]);
+	const kafkaPlaced = messages.find((m) => m.key === "user-1");
+	assert.equal(httpPlaced[0].partition, kafkaPlaced.partition);
+	// Per partition, the offsets are dense from 0.
+	for (const p of [0, 1]) {
+		const offsets = messages.filter((m) => m.partition === p).map((m) => m.offset);
+		assert.deepEqual(
+			offsets,
+			offsets.map((_, i) => i),
+		);
+	}
+});
+
+test("records cross between HTTP and kafkajs: same offsets, keys, values, headers, timestamps", { timeout: 60_000 }, async () => {
+	await api.createTopic("crossing", 1);
+	const positions = await api.produce("crossing", [
+		{ key: "order-42", value: { sku: "A1", qty: 2 }, headers: [{ key: "source", value: "web" }], timestamp: 1767225600000 },
+		{ key: null, value: "plain text" },
+		{ value: "AAEC/w==", value_encoding: "base64", headers: [{ key: "empty", value: null }] },
+	]);
+	const producer = kafka().producer();
+	await producer.connect();
+	const binary = Buffer.from([0xff, 0x00, 0xfe]);
+	const [sent] = await producer.send({
+		topic: "crossing",
+		messages: [{ key: "k-bin", value: binary, headers: { h: "v" }, timestamp: "1767225601000" }],
+	});
+	await producer.disconnect();
+	assert.equal(Number(sent.baseOffset), 3);
+
+	const consumer = kafka().consumer({ groupId: "crossing-reader" });
+	await consumer.connect();
+	await consumer.subscribe({ topic: "crossing", fromBeginning: true });
+	const seen = [];
+	await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) });
+	const deadline = Date.now() + 30_000;
+	while (seen.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+	await consumer.disconnect();
+	assert.equal(seen.length, 4);
+
+	assert.deepEqual(
+		seen.map((m) => Number(m.offset)),
+		[0, 1, 2, 3],
+	);
+	assert.equal(seen[0].key.toString(), "order-42");
+	assert.deepEqual(JSON.parse(seen[0].value.toString()), { sku: "A1", qty: 2 });
+	assert.equal(seen[0].headers.source.toString(), "web");
+	assert.equal(Number(seen[0].timestamp), 1767225600000);
+	assert.equal(seen[1].key, null);
+	assert.equal(seen[1].value.toString(), "plain text");
+	assert.equal(Number(seen[1].timestamp), positions[1].timestamp);
+	assert.deepEqual(seen[2].value, Buffer.from([0, 1, 2, 255]));
+	assert.equal(seen[2].headers.empty, null);
+
+	const { records } = await api.fetchAll("crossing", 0);
+	assert.equal(records[3].key, "k-bin");
+	assert.equal(records[3].value_encoding, "base64");
+	assert.deepEqual(Buffer.from(records[3].value, "base64"), binary);
+	assert.deepEqual(records[3].headers, [{ key: "h", value: "v" }]);
+	assert.equal(records[3].timestamp, 1767225601000);
+});
+
+test("gzip batches from kafkajs are inflated; the records land as sent", { timeout: 60_000 }, async () => {
+	await api.createTopic("gzipped", 1);
+	const { CompressionTypes } = await import("kafkajs");
+	const producer = kafka().producer();
+	await producer.connect();
+	const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `value ${i} `.repeat(20) }));
+	await producer.send({ topic: "gzipped", compression: CompressionTypes.GZIP, messages });
+	await producer.disconnect();
+	const { records } = await api.fetchAll("gzipped", 0);
+	assert.deepEqual(
+		records.map((r) => [r.offset, r.key, r.value]),
+		messages.map((m, i) => [i, m.key, m.value]),
+	);
+});
+
+test("SASL/PLAIN: a scoped key produces to its topic, is refused on another, a wrong secret is refused", { timeout: 90_000 }, async () => {
+	await api.createTopic("scoped.orders", 1);
+	await api.createTopic("private", 1);
+	const key = await api.expect(201, "POST", "/v1/keys", {
+		body: { name: "kafka-app", acl: [{ resource: "topic:scoped.*", operations: ["produce", "consume"] }] },
+	});
+	const open = await startGatewayProcess({ url: dev.url }); // no token: clients must authenticate
+	gateways.push(open);
+	const sasl = (password) => ({ mechanism: "plain", username: key.id, password });
+	const scoped = new Kafka({
+		clientId: "scoped",
+		brokers: [open.bootstrap],
+		sasl: sasl(key.secret),
+		logLevel: logLevel.NOTHING,
+		retry: { retries: 1 },
+	});
+
+	const producer = scoped.producer();
+	await producer.connect();
+	const [ok] = await producer.send({ topic: "scoped.orders", messages: [{ key: "a", value: "allowed" }] });
+	assert.equal(ok.errorCode, 0);
+	await assert.rejects(producer.send({ topic: "private", messages: [{ value: "forbidden" }] }), (error) => {
+		assert.match(String(error.type ?? error.message), /TOPIC_AUTHORIZATION_FAILED|Not authorized/i);
+		return true;
+	});
+	await producer.disconnect();
+	assert.equal((await api.fetchAll("private", 0)).records.length, 0);
+	assert.equal((await api.fetchAll("scoped.orders", 0)).records[0].value, "allowed");
+
+	const wrong = new Kafka({
+		clientId: "wrong",
+		brokers: [open.bootstrap],
+		sasl: sasl("trb_wrong"),
+		logLevel: logLevel.NOTHING,
+		retry: { retries: 0 },
+	});
+	const refused = wrong.producer();
+	await assert.rejects(refused.connect(), /SASL|auth/i);
+
+	// kcat (librdkafka) with the same key: it sees only the topics the key may describe.
+	const saslArgs = ["-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN", "-X", `sasl.username=${key.id}`];
+	const listed = kcat(["-b", open.bootstrap, ...saslArgs, "-X", `sasl.password=${key.secret}`, "-L", "-J"]);
+	assert.equal(listed.status, 0, listed.stderr);
+	assert.deepEqual(
+		JSON.parse(listed.stdout).topics.map((t) => t.topic),
+		["scoped.orders"],
+	);
+	const admin = kcat([
+		"-b",
+		open.bootstrap,
+		"-X",
+		"security.protocol=SASL_PLAINTEXT",
+		"-X",
+		"sasl.mechanisms=PLAIN",
+		"-X",
+		"sasl.username=admin",
+		"-X",
+		`sasl.password=${token}`,
+		"-L",
+		"-J",
+	]);
+	assert.equal(admin.status, 0, admin.stderr);
+	assert.ok(JSON.parse(admin.stdout).topics.some((t) => t.topic === "private"));
+});
+
+/** A request frame: size, api key, version, correlation id, client id, body. */
+function frame(apiKey, version, body = Buffer.alloc(0)) {
+	const header = Buffer.alloc(10);
+	header.writeInt16BE(apiKey, 0);
+	header.writeInt16BE(version, 2);
+	header.writeInt32BE(7, 4);
+	header.writeInt16BE(-1, 8);
+	const size = Buffer.alloc(4);
+	size.writeInt32BE(header.length + body.length);
+	return Buffer.concat([size, header, body]);
+}
+
+test("malformed frames close only their connection, write nothing, and are logged", { timeout: 60_000 }, async () => {
+	await api.createTopic("untouched", 1);
+	const garbage = [
+		Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2, 3]), // a size far over the frame limit
+		Buffer.from([0xff, 0xff, 0xff, 0xf0]), // a negative size
+		frame(0, 7, Buffer.from([0, 0, 0xff])), // Produce v7 cut short
+		frame(1000, 0), // an API that does not exist
+		frame(0, 1), // Produce v1: not served (record batches v2 only)
+	];
+	for (const bytes of garbage) {
+		const { closed } = await rawExchange(gateway.port, bytes);
+		assert.equal(closed, true, `closed after ${bytes.toString("hex")}`);
+	}
+	assert.match(gateway.output(), /closing: malformed frame/);
+	assert.equal((await api.describeTopic("untouched")).partitions[0].high_watermark, 0);
+
+	// ApiVersions of a version the gateway does not know is answered (v0, UNSUPPORTED_VERSION, the served ranges).
+	const { answer } = await rawExchange(gateway.port, frame(18, 99), 1_000);
+	assert.equal(answer.readInt32BE(4), 7);
+	assert.equal(answer.readInt16BE(8), 35);
+	assert.ok(answer.readInt32BE(10) >= 18);
+
+	const listed = kcat(["-b", gateway.bootstrap, "-L", "-t", "untouched"]);
+	assert.equal(listed.status, 0, listed.stderr);
+	assert.match(listed.stdout, /topic "untouched" with 1 partitions/);
+});

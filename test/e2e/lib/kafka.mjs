@@ -1,0 +1,88 @@
+/**
+ * @module
+ * Kafka-side helpers for the gateway e2e tests: the gateway as its own process (the `kafka-gateway` command,
+ * on a free port, stopped by PID), Debian's kcat, and a raw TCP client for frames no well-behaved client sends.
+ */
+
+import { spawn, spawnSync } from "node:child_process";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../../scripts/lib/local-broker.mjs";
+import { freePort, HOST, waitUntil } from "./net.mjs";
+
+const GATEWAY_MAIN = join(PROJECT_ROOT, "gateway", "main.js");
+const KCAT_TIMEOUT_MS = 30_000;
+
+/**
+ * Starts `kafka-gateway --listen 127.0.0.1:<port> --url <url> [--token]` and waits until it listens.
+ * @param {{ url: string, token?: string | null, port?: number }} options
+ */
+export async function startGatewayProcess({ url, token = null, port }) {
+	const chosen = port ?? (await freePort());
+	const args = [GATEWAY_MAIN, "--listen", `${HOST}:${chosen}`, "--url", url, ...(token ? ["--token", token] : [])];
+	const child = spawn(process.execPath, args, {
+		cwd: PROJECT_ROOT,
+		stdio: ["ignore", "pipe", "pipe"],
+		env: { ...process.env, TRIBUTARY_TOKEN: "" },
+	});
+	const lines = [];
+	child.stderr.on("data", (chunk) => lines.push(...String(chunk).split("\n").filter(Boolean)));
+	child.stdout.on("data", (chunk) => lines.push(...String(chunk).split("\n").filter(Boolean)));
+	let exited = false;
+	child.once("exit", () => {
+		exited = true;
+	});
+	await waitUntil(
+		() => {
+			if (exited) throw new Error(`kafka-gateway exited:\n${lines.join("\n")}`);
+			return lines.some((l) => l.includes("listening on"));
+		},
+		{ timeoutMs: 15_000, message: "kafka-gateway to listen" },
+	);
+	return {
+		port: chosen,
+		bootstrap: `${HOST}:${chosen}`,
+		pid: child.pid,
+		output: () => lines.join("\n"),
+		async stop() {
+			if (exited) return;
+			const gone = new Promise((resolve) => child.once("exit", resolve));
+			child.kill("SIGTERM");
+			await gone;
+		},
+	};
+}
+
+/** Runs kcat with `args` (and `input` on stdin); returns `{ status, stdout, stderr }`. */
+export function kcat(args, input = "") {
+	const result = spawnSync("kcat", args, { input, encoding: "utf8", timeout: KCAT_TIMEOUT_MS });
+	if (result.error) throw result.error;
+	return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Sends raw bytes to the gateway and resolves with everything it answers until it closes the connection
+ * (or `idleMs` passes without it closing: then `closed` is false).
+ * @param {number} port @param {Buffer} bytes
+ */
+export function rawExchange(port, bytes, idleMs = 3_000) {
+	return new Promise((resolve, reject) => {
+		const socket = connect({ host: HOST, port });
+		const chunks = [];
+		const timer = setTimeout(() => {
+			socket.destroy();
+			resolve({ closed: false, answer: Buffer.concat(chunks) });
+		}, idleMs);
+		socket.on("connect", () => socket.write(bytes));
+		socket.on("data", (chunk) => chunks.push(chunk));
+		socket.on("error", (error) => {
+			clearTimeout(timer);
+			if (/** @type {any} */ (error).code === "ECONNRESET") resolve({ closed: true, answer: Buffer.concat(chunks) });
+			else reject(error);
+		});
+		socket.on("close", () => {
+			clearTimeout(timer);
+			resolve({ closed: true, answer: Buffer.concat(chunks) });
+		});
+	});
+}
