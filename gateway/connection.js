@@ -145,7 +145,7 @@ export function serveConnection(socket, options) {
 			while (queue.length > 0 && !closed) {
 				const request = /** @type {ReturnType<typeof parseRequest> | { rawSasl: Buffer }} */ (queue.shift());
 				if (queue.length <= PIPELINED_REQUESTS_MAX) socket.resume();
-				await handle(request);
+				await handle(request).catch((error) => close(`unexpected: ${error?.stack ?? error}`));
 				if (session.closeAfterResponse) close("authentication failed");
 			}
 		} finally {
@@ -171,14 +171,16 @@ export function serveConnection(socket, options) {
 		}
 		/** @type {RequestContext} */
 		const ctx = { tributary: session.tributary, session, version: apiVersion, advertised: options.advertised, log };
-		let response;
+		let frame;
 		try {
-			response = await HANDLERS[api.name](request.body, ctx);
+			const response = await HANDLERS[api.name](request.body, ctx);
+			if (response === null) return;
+			frame = encodeResponse(api, apiVersion, correlationId, response);
 		} catch (error) {
+			// Tributary unreachable, or a response this version cannot carry: the client reconnects and retries.
 			close(`${api.name} v${apiVersion} failed: ${/** @type {Error} */ (error).message}`);
 			return;
 		}
-		if (response === null || closed) return;
-		socket.write(encodeResponse(api, apiVersion, correlationId, response));
+		if (!closed) socket.write(frame);
 	}
 }

@@ -64,7 +64,7 @@ function chooseProtocol(protocols) {
 }
 
 function joinFailure(errorCode, memberId = "") {
-	return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: null, leader: "", memberId, members: [] };
+	return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: "", leader: "", memberId, members: [] };
 }
 
 /** @param {any} request @param {RequestContext} ctx */
@@ -93,7 +93,11 @@ export async function joinGroup(request, ctx) {
 			instance_id: request.groupInstanceId ?? null,
 			strategy: protocol.strategy,
 		};
-		const answer = await ctx.tributary.joinGroup(request.groupId, body);
+		let answer = await ctx.tributary.joinGroup(request.groupId, body);
+		// The group already assigns with another strategy (e.g. its HTTP members chose it): join with the group's.
+		if (answer.status === 409 && answer.body?.error?.code === "inconsistent_strategy") {
+			answer = await ctx.tributary.joinGroup(request.groupId, { ...body, strategy: null });
+		}
 		const errorCode = kafkaError(answer, "group");
 		if (errorCode !== KAFKA.NONE) {
 			ctx.log(`join ${request.groupId}: ${answer.status} ${errorMessage(answer)}`);

@@ -33,7 +33,15 @@ before(async () => {
 	gateways.push(gateway);
 });
 
+/** Every kafkajs client a test opened: disconnected even when the test fails, so none keeps the process alive. */
+const clients = [];
+function track(kafkaClient) {
+	clients.push(kafkaClient);
+	return kafkaClient;
+}
+
 after(async () => {
+	await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
 	for (const g of gateways) await g.stop();
 	await stopAllWranglerDevs();
 	state.remove();
@@ -111,7 +119,7 @@ test("records cross between HTTP and kafkajs: same offsets, keys, values, header
 		{ key: null, value: "plain text" },
 		{ value: "AAEC/w==", value_encoding: "base64", headers: [{ key: "empty", value: null }] },
 	]);
-	const producer = kafka().producer();
+	const producer = track(kafka().producer());
 	await producer.connect();
 	const binary = Buffer.from([0xff, 0x00, 0xfe]);
 	const [sent] = await producer.send({
@@ -121,7 +129,7 @@ test("records cross between HTTP and kafkajs: same offsets, keys, values, header
 	await producer.disconnect();
 	assert.equal(Number(sent.baseOffset), 3);
 
-	const consumer = kafka().consumer({ groupId: "crossing-reader" });
+	const consumer = track(kafka().consumer({ groupId: "crossing-reader" }));
 	await consumer.connect();
 	await consumer.subscribe({ topic: "crossing", fromBeginning: true });
 	const seen = [];
@@ -156,7 +164,7 @@ test("records cross between HTTP and kafkajs: same offsets, keys, values, header
 test("gzip batches from kafkajs are inflated; the records land as sent", { timeout: 60_000 }, async () => {
 	await api.createTopic("gzipped", 1);
 	const { CompressionTypes } = await import("kafkajs");
-	const producer = kafka().producer();
+	const producer = track(kafka().producer());
 	await producer.connect();
 	const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `value ${i} `.repeat(20) }));
 	await producer.send({ topic: "gzipped", compression: CompressionTypes.GZIP, messages });
@@ -185,7 +193,7 @@ test("SASL/PLAIN: a scoped key produces to its topic, is refused on another, a w
 		retry: { retries: 1 },
 	});
 
-	const producer = scoped.producer();
+	const producer = track(scoped.producer());
 	await producer.connect();
 	const [ok] = await producer.send({ topic: "scoped.orders", messages: [{ key: "a", value: "allowed" }] });
 	assert.equal(ok.errorCode, 0);
@@ -204,7 +212,7 @@ test("SASL/PLAIN: a scoped key produces to its topic, is refused on another, a w
 		logLevel: logLevel.NOTHING,
 		retry: { retries: 0 },
 	});
-	const refused = wrong.producer();
+	const refused = track(wrong.producer());
 	await assert.rejects(refused.connect(), /SASL|auth/i);
 
 	// kcat (librdkafka) with the same key: it sees only the topics the key may describe.

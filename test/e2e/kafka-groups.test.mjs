@@ -1,0 +1,174 @@
+/**
+ * Kafka consumer groups and idempotent producers through the gateway, against a real `wrangler dev`, with
+ * kafkajs: two members split the partitions and commit into Tributary's coordinator (where an HTTP describe
+ * sees them), a member that comes back resumes from the committed offsets even through a restarted gateway,
+ * and an idempotent producer's ids come from Tributary, which drops a replayed batch.
+ */
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { Kafka, logLevel } from "kafkajs";
+import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { client } from "./lib/client.mjs";
+import { startGatewayProcess } from "./lib/kafka.mjs";
+import { tempDir, waitUntil } from "./lib/net.mjs";
+import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+
+const state = tempDir("kafka-groups");
+const token = generateToken();
+/** @type {Awaited<ReturnType<typeof startWranglerDev>>} */
+let dev;
+/** @type {ReturnType<typeof client>} */
+let api;
+const gateways = [];
+
+before(async () => {
+	dev = await startWranglerDev({ persistTo: state.path, token });
+	api = client(dev.url, token);
+	gateways.push(await startGatewayProcess({ url: dev.url, token }));
+	gateways.push(await startGatewayProcess({ url: dev.url, token }));
+});
+
+/** Every kafkajs client a test opened: disconnected even when the test fails, so none keeps the process alive. */
+const clients = [];
+function track(kafkaClient) {
+	clients.push(kafkaClient);
+	return kafkaClient;
+}
+
+after(async () => {
+	await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
+	for (const g of gateways) await g.stop();
+	await stopAllWranglerDevs();
+	state.remove();
+});
+
+/** A kafkajs client on one gateway. */
+function kafka(gateway, clientId) {
+	return new Kafka({ clientId, brokers: [gateway.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+}
+
+/** A consumer that records what it receives and the partitions of its latest assignment. */
+async function startMember(gateway, groupId, topic, name) {
+	const consumer = track(kafka(gateway, name).consumer({ groupId, heartbeatInterval: 300, sessionTimeout: 10_000 }));
+	const member = { consumer, name, received: [], assignment: [] };
+	consumer.on(consumer.events.GROUP_JOIN, (event) => {
+		member.assignment = (event.payload.memberAssignment[topic] ?? []).slice().sort((a, b) => a - b);
+	});
+	await consumer.connect();
+	await consumer.subscribe({ topic, fromBeginning: true });
+	await consumer.run({
+		eachMessage: async ({ partition, message }) => {
+			member.received.push({ partition, offset: Number(message.offset), key: message.key?.toString() });
+		},
+	});
+	return member;
+}
+
+function keyed(prefix, count) {
+	return Array.from({ length: count }, (_, i) => ({ key: `${prefix}-${i}`, value: `${prefix} ${i}` }));
+}
+
+/** The group's committed offset per partition of `topic`, from Tributary's HTTP describe. */
+async function committed(groupId, topic) {
+	const group = await api.expect(200, "GET", `/v1/groups/${groupId}`);
+	return Object.fromEntries(group.offsets.filter((o) => o.topic === topic).map((o) => [o.partition, o.committed]));
+}
+
+test("two kafkajs members on two gateways split the partitions, commit, and a returning member resumes", { timeout: 180_000 }, async () => {
+	const topic = "group-orders";
+	await api.createTopic(topic, 4);
+	const producer = track(kafka(gateways[0], "producer").producer());
+	await producer.connect();
+	await producer.send({ topic, messages: keyed("first", 40) });
+
+	const a = await startMember(gateways[0], "billing", topic, "a");
+	const b = await startMember(gateways[1], "billing", topic, "b");
+	await waitUntil(
+		() => {
+			const all = [...a.assignment, ...b.assignment].sort((x, y) => x - y);
+			return a.assignment.length > 0 && b.assignment.length > 0 && JSON.stringify(all) === "[0,1,2,3]";
+		},
+		{ timeoutMs: 60_000, message: "both members to hold disjoint halves" },
+	);
+	// Tributary's coordinator holds the same split.
+	const described = await api.expect(200, "GET", "/v1/groups/billing");
+	assert.equal(described.members.length, 2);
+	const fromHttp = described.members.map((m) => m.assignment.map((tp) => tp.partition).sort((x, y) => x - y)).sort();
+	assert.deepEqual(fromHttp, [a.assignment, b.assignment].sort());
+
+	const highWatermarks = Object.fromEntries((await api.describeTopic(topic)).partitions.map((p) => [p.partition, p.high_watermark]));
+	await waitUntil(async () => JSON.stringify(await committed("billing", topic)) === JSON.stringify(highWatermarks), {
+		timeoutMs: 60_000,
+		message: "the group to commit every partition's high watermark",
+	});
+	const keys = new Set([...a.received, ...b.received].map((r) => r.key));
+	assert.equal(keys.size, 40, "every record reached one of the members");
+
+	// b leaves; records produced while it is away go to a (the group rebalances), then b's replacement resumes.
+	await b.consumer.disconnect();
+	await waitUntil(() => a.assignment.length === 4, { timeoutMs: 60_000, message: "a to take every partition" });
+	await a.consumer.disconnect();
+	await producer.send({ topic, messages: keyed("second", 20) });
+	const before = await committed("billing", topic);
+
+	// The gateway that served b restarts on the same port: it held nothing, so nothing is lost.
+	const restarted = gateways[1];
+	await restarted.stop();
+	gateways[1] = await startGatewayProcess({ url: dev.url, token, port: restarted.port });
+	const c = await startMember(gateways[1], "billing", topic, "c");
+	await waitUntil(() => c.received.length >= 20, { timeoutMs: 60_000, message: "c to read the 20 new records" });
+	await c.consumer.disconnect();
+	await producer.disconnect();
+	for (const r of c.received) assert.ok(r.offset >= before[r.partition], `${r.partition}/${r.offset} was read again after its commit`);
+	assert.deepEqual(new Set(c.received.map((r) => r.key)), new Set(keyed("second", 20).map((m) => m.key)));
+});
+
+test("an HTTP member and a kafkajs member share one group and one assignment", { timeout: 120_000 }, async () => {
+	const topic = "mixed";
+	await api.createTopic(topic, 2);
+	const http = await api.expect(200, "POST", "/v1/groups/mixed-group/members", { body: { topics: [topic], session_timeout_ms: 60_000 } });
+	const k = await startMember(gateways[0], "mixed-group", topic, "k");
+	await waitUntil(() => k.assignment.length === 1, { timeoutMs: 30_000, message: "the kafkajs member to get one partition" });
+	const heartbeat = await api.expect(200, "POST", `/v1/groups/mixed-group/members/${http.member_id}/heartbeat`, { body: {} });
+	assert.deepEqual(
+		heartbeat.assignment.map((tp) => tp.partition),
+		[1 - k.assignment[0]],
+	);
+	await k.consumer.disconnect();
+});
+
+test("an idempotent kafkajs producer gets its id from Tributary; its records are written once, densely", { timeout: 60_000 }, async () => {
+	const topic = "exactly-once";
+	await api.createTopic(topic, 2);
+	const before = await api.expect(200, "POST", "/v1/producers", { body: {} });
+	const producer = track(kafka(gateways[0], "idempotent").producer({ idempotent: true, maxInFlightRequests: 1 }));
+	await producer.connect();
+	for (let round = 0; round < 5; round++) await producer.send({ topic, messages: keyed(`r${round}`, 10) });
+	await producer.disconnect();
+	const after = await api.expect(200, "POST", "/v1/producers", { body: {} });
+	assert.equal(after.producer_id, before.producer_id + 2, "kafkajs took exactly one producer id from Tributary");
+	const records = [...(await api.fetchAll(topic, 0)).records, ...(await api.fetchAll(topic, 1)).records];
+	assert.equal(records.length, 50);
+	assert.equal(new Set(records.map((r) => r.key)).size, 50);
+	// A retry of the first batch (sequence 0, same records) with the kafkajs producer's id answers the original
+	// offsets and writes nothing: the sequence state kafkajs built through the gateway is Tributary's.
+	const partition = records[0].partition;
+	const firstBatch = records.filter((r) => r.partition === partition && r.key.startsWith("r0-"));
+	const replay = await api.expect(200, "POST", `/v1/topics/${topic}/records`, {
+		body: {
+			producer_id: before.producer_id + 1,
+			epoch: 0,
+			sequence: 0,
+			records: firstBatch.map((r) => ({ key: r.key, value: r.value, partition })),
+		},
+	});
+	assert.deepEqual(
+		replay.offsets.map((o) => o.offset),
+		firstBatch.map((r) => r.offset),
+	);
+	const again = [...(await api.fetchAll(topic, 0)).records, ...(await api.fetchAll(topic, 1)).records];
+	assert.equal(again.length, 50);
+});
