@@ -1,0 +1,223 @@
+/**
+ * The gateway's generated codec and record batches, in Node: round trips through Kafka's definitions for
+ * every served version (flexible and not), the CRC-32C check value, batches encoded and decoded (gzip too),
+ * and fast-check fuzzing of the frame decoder: any bytes either decode or raise ProtocolError, never anything
+ * else, and never read outside the frame.
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import { parseRequest, splitFrames } from "../../gateway/connection.js";
+import { encodeAssignment, subscribedTopics } from "../../gateway/handlers/groups.js";
+import { APIS, codecs, encodeResponse } from "../../gateway/protocol/apis.js";
+import { ProtocolError, Reader, Writer } from "../../gateway/protocol/io.js";
+import { BatchError, COMPRESSION, crc32c, decodeBatches, encodeBatch } from "../../gateway/protocol/record-batch.js";
+
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+console.log(`# fuzz seed ${SEED} (FUZZ_SEED=${SEED} to replay)`);
+
+const api = (name) => [...APIS.values()].find((a) => a.name === name);
+
+/** A request frame as a client sends it: header v1 (v2 when flexible) and body, from Kafka's definitions. */
+function requestFrame(name, version, body, correlationId = 42) {
+	const a = api(name);
+	const flexible = version >= a.request.flexible.min;
+	const writer = new Writer();
+	codecs
+		.get("RequestHeader")
+		.encode(writer, { requestApiKey: a.key, requestApiVersion: version, correlationId, clientId: "test" }, flexible ? 2 : 1);
+	a.request.encode(writer, body, version);
+	return Buffer.from(writer.done());
+}
+
+test("CRC-32C matches the standard check value", () => {
+	assert.equal(crc32c(Buffer.from("123456789")), 0xe3069283);
+});
+
+test("Metadata requests round-trip in every served version, compact and classic", () => {
+	const a = api("Metadata");
+	for (let v = a.minVersion; v <= a.maxVersion; v++) {
+		const frame = requestFrame("Metadata", v, { topics: [{ name: "orders" }, { name: "ünï" }], allowAutoTopicCreation: false });
+		const parsed = parseRequest(frame);
+		assert.equal(parsed.api.name, "Metadata");
+		assert.equal(parsed.correlationId, 42);
+		assert.deepEqual(
+			parsed.body.topics.map((t) => t.name),
+			["orders", "ünï"],
+		);
+	}
+});
+
+test("a flexible request keeps unknown tagged fields out of the way (KIP-482)", () => {
+	const frame = requestFrame("Metadata", 12, { topics: null, allowAutoTopicCreation: true });
+	// Replace the body's empty tag section (its last byte) with one unknown tag (99) of 3 bytes.
+	const tagged = Buffer.concat([frame.subarray(0, frame.length - 1), Buffer.from([1, 99, 3, 0xaa, 0xbb, 0xcc])]);
+	const parsed = parseRequest(tagged);
+	assert.equal(parsed.body.topics, null);
+	assert.equal(parsed.body.allowAutoTopicCreation, true);
+});
+
+test("responses encode their version's fields only; flexible ones carry header tags, ApiVersions never", () => {
+	const metadata = api("Metadata");
+	const body = { brokers: [{ nodeId: 0, host: "h", port: 9092, rack: null }], clusterId: "c", controllerId: 0, topics: [] };
+	const v1 = encodeResponse(metadata, 1, 5, body);
+	const v9 = encodeResponse(metadata, 9, 5, body);
+	assert.equal(v1.readInt32BE(0), v1.length - 4);
+	assert.equal(v1.readInt32BE(4), 5);
+	const decodedV9 = codecs.get("MetadataResponse").decode(new Reader(v9, 9), 9);
+	assert.equal(v9[8], 0, "an empty header tag section follows the correlation id");
+	assert.deepEqual(decodedV9.brokers, body.brokers);
+	const versions = encodeResponse(api("ApiVersions"), 3, 6, { errorCode: 0, apiKeys: [], throttleTimeMs: 0 });
+	assert.equal(versions.readInt16BE(8), 0, "ApiVersions' response header is v0: the error code follows the correlation id");
+});
+
+test("consumer protocol: a subscription's topics are read, an assignment is written in Kafka's format", () => {
+	const writer = new Writer().int16(1);
+	codecs.get("ConsumerProtocolSubscription").encode(writer, { topics: ["a", "b"], userData: null, ownedPartitions: [] }, 1);
+	assert.deepEqual(subscribedTopics(Buffer.from(writer.done())), ["a", "b"]);
+	const bytes = encodeAssignment([
+		{ topic: "a", partition: 2 },
+		{ topic: "a", partition: 0 },
+		{ topic: "b", partition: 1 },
+	]);
+	const reader = new Reader(bytes);
+	assert.equal(reader.int16(), 0);
+	const decoded = codecs.get("ConsumerProtocolAssignment").decode(reader, 0);
+	assert.deepEqual(decoded.assignedPartitions, [
+		{ topic: "a", partitions: [0, 2] },
+		{ topic: "b", partitions: [1] },
+	]);
+});
+
+const recordArb = fc.record({
+	key: fc.option(fc.uint8Array({ maxLength: 20 }), { nil: null }),
+	value: fc.option(fc.uint8Array({ maxLength: 100 }), { nil: null }),
+	headers: fc.array(fc.record({ key: fc.string({ maxLength: 10 }), value: fc.option(fc.uint8Array({ maxLength: 10 }), { nil: null }) }), {
+		maxLength: 3,
+	}),
+	timestampDelta: fc.integer({ min: 0, max: 10_000 }),
+});
+
+test("record batches round-trip (none and gzip), with gaps in offsets and the CRC checked", async () => {
+	await fc.assert(
+		fc.asyncProperty(fc.array(recordArb, { minLength: 1, maxLength: 20 }), fc.boolean(), async (records, gzip) => {
+			const base = 1_767_225_600_000;
+			const input = records.map((r, i) => ({
+				offset: 100 + i * 2,
+				timestamp: base + r.timestampDelta,
+				key: r.key && Buffer.from(r.key),
+				value: r.value && Buffer.from(r.value),
+				headers: r.headers.map((h) => ({ key: h.key, value: h.value && Buffer.from(h.value) })),
+			}));
+			const batch = await encodeBatch(input, { compression: gzip ? COMPRESSION.gzip : COMPRESSION.none });
+			const [decoded] = await decodeBatches(batch);
+			assert.equal(decoded.baseOffset, 100);
+			assert.equal(decoded.lastOffsetDelta, (records.length - 1) * 2);
+			assert.deepEqual(
+				decoded.records.map((r) => [r.offsetDelta, r.timestamp, r.key, r.value, r.headers]),
+				input.map((r) => [r.offset - 100, r.timestamp, r.key, r.value, r.headers]),
+			);
+			const flipped = Buffer.from(batch);
+			flipped[flipped.length - 1] ^= 0x01;
+			await assert.rejects(decodeBatches(flipped), BatchError);
+		}),
+		{ seed: SEED, numRuns: 200 },
+	);
+});
+
+test("fuzz: any bytes after the size prefix either decode or raise ProtocolError", () => {
+	fc.assert(
+		fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+			try {
+				parseRequest(Buffer.from(bytes));
+			} catch (error) {
+				if (!(error instanceof ProtocolError)) throw error;
+			}
+		}),
+		{ seed: SEED, numRuns: 5_000 },
+	);
+});
+
+test("fuzz: valid requests of every served API, with bytes flipped or cut, decode or raise ProtocolError", () => {
+	const samples = [
+		requestFrame("Metadata", 12, { topics: [{ name: "t" }] }),
+		requestFrame("Produce", 9, {
+			acks: -1,
+			timeoutMs: 1000,
+			topicData: [{ name: "t", partitionData: [{ index: 0, records: Buffer.from([1, 2, 3]) }] }],
+		}),
+		requestFrame("Fetch", 11, { maxWaitMs: 500, minBytes: 1, topics: [{ topic: "t", partitions: [{ partition: 0, fetchOffset: 3 }] }] }),
+		requestFrame("JoinGroup", 7, {
+			groupId: "g",
+			memberId: "",
+			protocolType: "consumer",
+			protocols: [{ name: "range", metadata: Buffer.from([0, 0]) }],
+		}),
+		requestFrame("OffsetCommit", 8, {
+			groupId: "g",
+			memberId: "m",
+			topics: [{ name: "t", partitions: [{ partitionIndex: 0, committedOffset: 5 }] }],
+		}),
+		requestFrame("ApiVersions", 3, { clientSoftwareName: "x", clientSoftwareVersion: "1" }),
+	];
+	fc.assert(
+		fc.property(
+			fc.constantFrom(...samples),
+			fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { maxLength: 4 }),
+			fc.nat(),
+			(sample, flips, cut) => {
+				const bytes = Buffer.from(sample);
+				for (const [at, mask] of flips) bytes[at % bytes.length] ^= mask;
+				const truncated = bytes.subarray(0, cut % (bytes.length + 1));
+				for (const candidate of [bytes, truncated]) {
+					try {
+						parseRequest(candidate);
+					} catch (error) {
+						if (!(error instanceof ProtocolError)) throw error;
+					}
+				}
+			},
+		),
+		{ seed: SEED, numRuns: 5_000 },
+	);
+});
+
+test("fuzz: the frame splitter never yields a frame past its input and refuses bad sizes", () => {
+	fc.assert(
+		fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 5 }), fc.uint8Array({ maxLength: 8 }), (payloads, tail) => {
+			const framed = Buffer.concat(
+				payloads.flatMap((p) => {
+					const size = Buffer.alloc(4);
+					size.writeInt32BE(p.length);
+					return [size, Buffer.from(p)];
+				}),
+			);
+			const input = Buffer.concat([framed, Buffer.from(tail)]);
+			try {
+				const { frames, rest } = splitFrames(input);
+				assert.deepEqual(
+					frames.slice(0, payloads.length).map((f) => [...f]),
+					payloads.slice(0, frames.length).map((p) => [...p]),
+				);
+				assert.ok(rest.length <= input.length);
+			} catch (error) {
+				if (!(error instanceof ProtocolError)) throw error;
+			}
+		}),
+		{ seed: SEED, numRuns: 2_000 },
+	);
+});
+
+test("fuzz: arbitrary record-batch bytes raise BatchError or ProtocolError, nothing else", async () => {
+	await fc.assert(
+		fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (bytes) => {
+			try {
+				await decodeBatches(Buffer.from(bytes));
+			} catch (error) {
+				if (!(error instanceof BatchError) && !(error instanceof ProtocolError)) throw error;
+			}
+		}),
+		{ seed: SEED, numRuns: 2_000 },
+	);
+});
