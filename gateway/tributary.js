@@ -4,6 +4,10 @@
  * credentials (the gateway's token, or what the client proved with SASL/PLAIN), so ACLs and quotas apply to
  * the Kafka client exactly as to an HTTP one. Answers come back as `{ status, body }`; a failure's body is
  * Tributary's `{"error":{"code","message",…}}`.
+ *
+ * Not the SDK's client: the gateway must not retry on its own (the Kafka client owns retries and their order,
+ * which idempotent produce depends on), must cancel a partition's long-poll when another partition answers a
+ * Fetch, and maps every error code to Kafka's, so it keeps this thin layer over `fetch`.
  */
 
 /** Longest an HTTP call may take beyond its own long-poll wait. */
