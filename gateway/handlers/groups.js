@@ -156,6 +156,7 @@ export async function leaveGroup(request, ctx) {
 	const leaving = ctx.version >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
 	const members = await Promise.all(
 		leaving.map(async (m) => {
+			if (m.memberId === "") return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: KAFKA.UNKNOWN_MEMBER_ID };
 			const answer = await ctx.tributary.leaveGroup(request.groupId, m.memberId);
 			return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: kafkaError(answer, "group") };
 		}),

@@ -112,6 +112,37 @@ test("kcat -P -K: writes keys and headers; kcat -C -e reads them back; HTTP sees
 	}
 });
 
+test("kcat -G: a librdkafka consumer group reads to the end and commits into Tributary's coordinator", { timeout: 60_000 }, async () => {
+	await api.createTopic("kcat-group", 2);
+	await api.produce("kcat-group", [
+		{ key: "a", value: "1", partition: 0 },
+		{ key: "b", value: "2", partition: 1 },
+		{ key: "c", value: "3", partition: 1 },
+	]);
+	const read = kcat([
+		"-b",
+		gateway.bootstrap,
+		"-G",
+		"kcat-readers",
+		"kcat-group",
+		"-e",
+		"-X",
+		"auto.offset.reset=earliest",
+		"-f",
+		"%p/%o %k=%s\n",
+	]);
+	assert.equal(read.status, 0, read.stderr);
+	assert.deepEqual(read.stdout.trim().split("\n").sort(), ["0/0 a=1", "1/0 b=2", "1/1 c=3"]);
+	const group = await api.expect(200, "GET", "/v1/groups/kcat-readers");
+	assert.deepEqual(
+		group.offsets.map((o) => [o.partition, o.committed]),
+		[
+			[0, 1],
+			[1, 2],
+		],
+	);
+});
+
 test("records cross between HTTP and kafkajs: same offsets, keys, values, headers, timestamps", { timeout: 60_000 }, async () => {
 	await api.createTopic("crossing", 1);
 	const positions = await api.produce("crossing", [
