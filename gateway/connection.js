@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * One Kafka client connection: splits the byte stream into size-prefixed frames, decodes each request with

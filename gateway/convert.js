@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * Records between Kafka's bytes and Tributary's JSON. Bytes that are valid UTF-8 travel as JSON strings, so

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * Kafka's error codes (the protocol's table, as kafkajs names them) and the one mapping from a Tributary HTTP

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * Every limit of the gateway, named once.

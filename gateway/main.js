@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 /**
  * @module
  * `kafka-gateway`: run the Kafka gateway in the foreground.

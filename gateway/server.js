@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * The Kafka gateway: a TCP server speaking Kafka's protocol to clients and Tributary's HTTP API to the Worker.

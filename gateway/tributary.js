@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * The gateway's view of Tributary: its public HTTP API, nothing else. Each Kafka connection carries its own
@@ -55,6 +56,7 @@ export class Tributary {
 			signal,
 		});
 		const text = await response.text();
+		/** @type {any} */
 		let parsed = null;
 		if (text !== "") {
 			try {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * ApiVersions, Metadata, FindCoordinator and the topic admin calls. The gateway presents itself as a

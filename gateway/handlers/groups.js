@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * Consumer groups on Tributary's coordinator. A Kafka member is a Tributary member: its member id, generation,
@@ -175,7 +176,7 @@ export async function offsetCommit(request, ctx) {
 			metadata: p.committedMetadata || null,
 		})),
 	);
-	let errorCode = KAFKA.NONE;
+	let errorCode = /** @type {number} */ (KAFKA.NONE);
 	if (request.memberId === "" || request.generationIdOrMemberEpoch < 0) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
 	else if (offsets.length > 0) {
 		const answer = await ctx.tributary.commit(request.groupId, {

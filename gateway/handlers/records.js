@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * Produce, Fetch, ListOffsets and InitProducerId: Kafka's data plane on Tributary's records API. Partitioning

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * SASL/PLAIN (RFC 4616) over SaslHandshake v1 + SaslAuthenticate (KIP-152), or after SaslHandshake v0 as one

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * The APIs the gateway serves and the versions it advertises in ApiVersions: one table. A version range is the

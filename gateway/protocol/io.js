@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * Byte-level reading and writing of Kafka's primitive types: fixed-width big-endian integers, zigzag and

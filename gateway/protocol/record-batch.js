@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * Kafka record batches, magic v2 (KIP-98): the only on-wire record format of Produce v3+ and Fetch v4+.

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * The codec generated from Kafka's own JSON message definitions (`gateway/messages/*.json`, copied from Apache
