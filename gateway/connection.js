@@ -14,7 +14,7 @@ import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup 
 import { fetch, initProducerId, listOffsets, produce } from "./handlers/records.js";
 import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
 import { FRAME_BYTES_MAX, PIPELINED_REQUESTS_MAX } from "./limits.js";
-import { API_VERSIONS_KEY, APIS, decodeBody, decodeRequest, encodeResponse } from "./protocol/apis.js";
+import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse } from "./protocol/apis.js";
 import { ProtocolError } from "./protocol/io.js";
 
 /**
@@ -166,7 +166,7 @@ export function serveConnection(socket, options) {
 		const { api, apiVersion, correlationId } = request;
 		if (request.unsupported) {
 			// KIP-511: answer in v0 with the versions we do serve, so the client can pick one.
-			const body = { errorCode: KAFKA.UNSUPPORTED_VERSION, apiKeys: (await apiVersions(null, /** @type {any} */ (null))).apiKeys };
+			const body = { errorCode: KAFKA.UNSUPPORTED_VERSION, apiKeys: advertisedApis() };
 			socket.write(encodeResponse(api, 0, correlationId, body));
 			return;
 		}

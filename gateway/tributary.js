@@ -13,6 +13,12 @@
 
 /** Longest an HTTP call may take beyond its own long-poll wait. */
 export const HTTP_TIMEOUT_MS = 30_000;
+/** A quota wait longer than this is not sat out: the client gets THROTTLING_QUOTA_EXCEEDED instead. */
+export const QUOTA_WAIT_MS_MAX = 5_000;
+/** Sends of one call while its key is over quota. */
+export const QUOTA_ATTEMPTS_MAX = 3;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * @typedef {{ status: number, body: any }} Answer
@@ -43,6 +49,22 @@ export class Tributary {
 	 * @returns {Promise<Answer>}
 	 */
 	async call(method, path, body, options = {}) {
+		// A key over its quota: wait as Tributary asks and send again (a 429 wrote nothing), as a Kafka broker
+		// throttles a client by delaying its responses rather than failing them.
+		for (let attempt = 1; ; attempt++) {
+			const answer = await this.once(method, path, body, options);
+			const waitMs = answer.status === 429 ? (answer.body?.error?.retry_after_ms ?? QUOTA_WAIT_MS_MAX) : 0;
+			if (answer.status !== 429 || attempt >= QUOTA_ATTEMPTS_MAX || waitMs > QUOTA_WAIT_MS_MAX) return answer;
+			await sleep(waitMs);
+		}
+	}
+
+	/**
+	 * @param {string} method @param {string} path @param {unknown} [body]
+	 * @param {{ signal?: AbortSignal, waitMs?: number }} [options]
+	 * @returns {Promise<Answer>}
+	 */
+	async once(method, path, body, options = {}) {
 		/** @type {Record<string, string>} */
 		const headers = {};
 		if (this.credentials.authorization !== null) headers.Authorization = this.credentials.authorization;
