@@ -10,6 +10,7 @@
 
 import { KAFKA } from "./errors.js";
 import { apiVersions, createTopics, deleteTopics, describeConfigs, findCoordinator, metadata } from "./handlers/cluster.js";
+import { describeGroups, listGroups } from "./handlers/group-admin.js";
 import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
 import { fetch, initProducerId, listOffsets, produce } from "./handlers/records.js";
 import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
@@ -42,6 +43,8 @@ const HANDLERS = {
 	FindCoordinator: findCoordinator,
 	JoinGroup: joinGroup,
 	SyncGroup: syncGroup,
+	DescribeGroups: describeGroups,
+	ListGroups: listGroups,
 	Heartbeat: heartbeat,
 	LeaveGroup: leaveGroup,
 	OffsetCommit: offsetCommit,

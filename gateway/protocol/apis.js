@@ -29,6 +29,8 @@ const SERVED = {
 	Heartbeat: [0, 4],
 	LeaveGroup: [0, 4],
 	SyncGroup: [0, 5],
+	DescribeGroups: [0, 5],
+	ListGroups: [0, 4],
 	SaslHandshake: [0, 1],
 	ApiVersions: [0, 3],
 	CreateTopics: [2, 5],

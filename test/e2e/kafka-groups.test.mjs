@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { Kafka, logLevel } from "kafkajs";
+import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
 import { generateToken } from "../../scripts/lib/dev-vars.mjs";
 import { client } from "./lib/client.mjs";
 import { startGatewayProcess } from "./lib/kafka.mjs";
@@ -53,9 +53,10 @@ function kafka(gateway, clientId) {
 /** A consumer that records what it receives and the partitions of its latest assignment. */
 async function startMember(gateway, groupId, topic, name) {
 	const consumer = track(kafka(gateway, name).consumer({ groupId, heartbeatInterval: 300, sessionTimeout: 10_000 }));
-	const member = { consumer, name, received: [], assignment: [] };
+	const member = { consumer, name, received: [], assignment: [], memberId: null };
 	consumer.on(consumer.events.GROUP_JOIN, (event) => {
 		member.assignment = (event.payload.memberAssignment[topic] ?? []).slice().sort((a, b) => a - b);
+		member.memberId = event.payload.memberId;
 	});
 	await consumer.connect();
 	await consumer.subscribe({ topic, fromBeginning: true });
@@ -137,6 +138,22 @@ test("an HTTP member and a kafkajs member share one group and one assignment", {
 		heartbeat.assignment.map((tp) => tp.partition),
 		[1 - k.assignment[0]],
 	);
+	// kafkajs' admin sees both members through DescribeGroups, each with its partition in Kafka's encoding.
+	const admin = track(kafka(gateways[1], "admin").admin());
+	await admin.connect();
+	const { groups } = await admin.listGroups();
+	assert.ok(groups.some((g) => g.groupId === "mixed-group" && g.protocolType === "consumer"));
+	const [described] = (await admin.describeGroups(["mixed-group"])).groups;
+	assert.equal(described.state, "Stable");
+	const owned = described.members
+		.map((m) => [m.memberId, AssignerProtocol.MemberAssignment.decode(m.memberAssignment).assignment[topic]])
+		.sort(([a], [b]) => a.localeCompare(b));
+	const expected = [
+		[http.member_id, heartbeat.assignment.map((tp) => tp.partition)],
+		[k.memberId, k.assignment],
+	].sort(([a], [b]) => a.localeCompare(b));
+	assert.deepEqual(owned, expected);
+	await admin.disconnect();
 	await k.consumer.disconnect();
 });
 
