@@ -93,98 +93,118 @@ export function parseRequest(frame) {
 	return { api, apiVersion, correlationId, body, unsupported: false };
 }
 
+/** @typedef {ReturnType<typeof parseRequest> | { rawSasl: Buffer }} QueuedRequest */
+
 /**
  * Serves one socket.
  * @param {import("node:net").Socket} socket
  * @param {{ tributary: import("./tributary.js").Tributary, advertised: { host: string, port: number }, log: (m: string) => void }} options
  */
 export function serveConnection(socket, options) {
-	const peer = `${socket.remoteAddress}:${socket.remotePort}`;
-	const log = (message) => options.log(`[${peer}] ${message}`);
-	/** @type {Session} */
-	const session = { tributary: options.tributary, saslMechanism: null, closeAfterResponse: false, rawSaslNext: false };
-	/** @type {Buffer} */
-	let buffered = Buffer.alloc(0);
-	/** @type {(ReturnType<typeof parseRequest> | { rawSasl: Buffer })[]} */
-	const queue = [];
-	let running = false;
-	let closed = false;
+	return new KafkaConnection(socket, options);
+}
 
-	const close = (reason) => {
-		if (closed) return;
-		closed = true;
-		if (reason) log(`closing: ${reason}`);
-		queue.length = 0;
-		socket.destroy();
-	};
+class KafkaConnection {
+	/**
+	 * @param {import("node:net").Socket} socket
+	 * @param {{ tributary: import("./tributary.js").Tributary, advertised: { host: string, port: number }, log: (m: string) => void }} options
+	 */
+	constructor(socket, options) {
+		this.socket = socket;
+		this.advertised = options.advertised;
+		const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+		/** @param {string} message */
+		this.log = (message) => options.log(`[${peer}] ${message}`);
+		/** @type {Session} */
+		this.session = { tributary: options.tributary, saslMechanism: null, closeAfterResponse: false, rawSaslNext: false };
+		/** @type {Buffer} */
+		this.buffered = Buffer.alloc(0);
+		/** @type {QueuedRequest[]} */
+		this.queue = [];
+		this.running = false;
+		this.closed = false;
+		socket.on("data", (chunk) => this.receive(chunk));
+		socket.on("error", () => this.close(null));
+		socket.on("close", () => {
+			this.closed = true;
+		});
+	}
 
-	socket.on("data", (chunk) => {
-		if (closed) return;
-		buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+	/** @param {string | null} reason logged when given */
+	close(reason) {
+		if (this.closed) return;
+		this.closed = true;
+		if (reason) this.log(`closing: ${reason}`);
+		this.queue.length = 0;
+		this.socket.destroy();
+	}
+
+	/** Queues every complete frame of the stream; a malformed one closes the connection before anything runs. @param {Buffer} chunk */
+	receive(chunk) {
+		if (this.closed) return;
+		this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
 		try {
-			const { frames, rest } = splitFrames(buffered);
-			buffered = Buffer.from(rest);
+			const { frames, rest } = splitFrames(this.buffered);
+			this.buffered = Buffer.from(rest);
 			for (const frame of frames) {
-				if (session.rawSaslNext) {
-					session.rawSaslNext = false;
-					queue.push({ rawSasl: frame });
-				} else queue.push(parseRequest(frame));
+				if (this.session.rawSaslNext) {
+					this.session.rawSaslNext = false;
+					this.queue.push({ rawSasl: frame });
+				} else this.queue.push(parseRequest(frame));
 			}
 		} catch (error) {
-			close(error instanceof ProtocolError ? `malformed frame: ${error.message}` : `unreadable frame: ${error}`);
+			this.close(error instanceof ProtocolError ? `malformed frame: ${error.message}` : `unreadable frame: ${error}`);
 			return;
 		}
-		if (queue.length > PIPELINED_REQUESTS_MAX) socket.pause();
-		void drain();
-	});
-	socket.on("error", () => close(null));
-	socket.on("close", () => {
-		closed = true;
-	});
+		if (this.queue.length > PIPELINED_REQUESTS_MAX) this.socket.pause();
+		void this.drain();
+	}
 
-	async function drain() {
-		if (running) return;
-		running = true;
+	/** Handles queued requests one at a time, in order. */
+	async drain() {
+		if (this.running) return;
+		this.running = true;
 		try {
-			while (queue.length > 0 && !closed) {
-				const request = /** @type {ReturnType<typeof parseRequest> | { rawSasl: Buffer }} */ (queue.shift());
-				if (queue.length <= PIPELINED_REQUESTS_MAX) socket.resume();
-				await handle(request).catch((error) => close(`unexpected: ${error?.stack ?? error}`));
-				if (session.closeAfterResponse) close("authentication failed");
+			while (this.queue.length > 0 && !this.closed) {
+				const request = /** @type {QueuedRequest} */ (this.queue.shift());
+				if (this.queue.length <= PIPELINED_REQUESTS_MAX) this.socket.resume();
+				await this.handle(request).catch((error) => this.close(`unexpected: ${error?.stack ?? error}`));
+				if (this.session.closeAfterResponse) this.close("authentication failed");
 			}
 		} finally {
-			running = false;
+			this.running = false;
 		}
 	}
 
-	/** @param {ReturnType<typeof parseRequest> | { rawSasl: Buffer }} request */
-	async function handle(request) {
+	/** @param {number} version @returns {RequestContext} */
+	context(version) {
+		return { tributary: this.session.tributary, session: this.session, version, advertised: this.advertised, log: this.log };
+	}
+
+	/** @param {QueuedRequest} request */
+	async handle(request) {
 		if ("rawSasl" in request) {
-			const ctx = { tributary: session.tributary, session, version: 0, advertised: options.advertised, log };
-			const { errorCode } = await authenticatePlain(request.rawSasl, ctx);
+			const { errorCode } = await authenticatePlain(request.rawSasl, this.context(0));
 			// KIP-43: success is an empty frame; failure closes the connection.
-			if (errorCode === KAFKA.NONE) socket.write(Buffer.alloc(4));
+			if (errorCode === KAFKA.NONE) this.socket.write(Buffer.alloc(4));
 			return;
 		}
 		const { api, apiVersion, correlationId } = request;
 		if (request.unsupported) {
 			// KIP-511: answer in v0 with the versions we do serve, so the client can pick one.
-			const body = { errorCode: KAFKA.UNSUPPORTED_VERSION, apiKeys: advertisedApis() };
-			socket.write(encodeResponse(api, 0, correlationId, body));
+			this.socket.write(encodeResponse(api, 0, correlationId, { errorCode: KAFKA.UNSUPPORTED_VERSION, apiKeys: advertisedApis() }));
 			return;
 		}
-		/** @type {RequestContext} */
-		const ctx = { tributary: session.tributary, session, version: apiVersion, advertised: options.advertised, log };
 		let frame;
 		try {
-			const response = await HANDLERS[api.name](request.body, ctx);
+			const response = await HANDLERS[api.name](request.body, this.context(apiVersion));
 			if (response === null) return;
 			frame = encodeResponse(api, apiVersion, correlationId, response);
 		} catch (error) {
 			// Tributary unreachable, or a response this version cannot carry: the client reconnects and retries.
-			close(`${api.name} v${apiVersion} failed: ${/** @type {Error} */ (error).message}`);
+			this.close(`${api.name} v${apiVersion} failed: ${/** @type {Error} */ (error).message}`);
 			return;
 		}
-		if (!closed) socket.write(frame);
+		if (!this.closed) this.socket.write(frame);
 	}
 }
