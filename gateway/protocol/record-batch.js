@@ -2,12 +2,15 @@
 /**
  * @module
  * Kafka record batches, magic v2 (KIP-98): the only on-wire record format of Produce v3+ and Fetch v4+.
- * Decoding checks the CRC-32C and every length; gzip is inflated with node:zlib under a size cap.
- * Encoding builds one uncompressed batch per fetched partition.
+ * Decoding checks the CRC-32C and every length; gzip is inflated with node:zlib, snappy (raw or in the Java
+ * client's xerial framing) with snappyjs, both under one size cap. lz4 and zstd are refused: no pure-JS decoder
+ * on npm caps what a hostile frame header makes it allocate.
+ * Encoding builds one batch per fetched partition (uncompressed; gzip and snappy for tests).
  */
 
 import { promisify } from "node:util";
 import { gunzip as gunzipCallback, gzip as gzipCallback } from "node:zlib";
+import snappy from "snappyjs";
 import { ProtocolError, Reader, Writer } from "./io.js";
 
 const gunzip = promisify(gunzipCallback);
@@ -135,9 +138,41 @@ async function inflate(compression, data) {
 			} catch (error) {
 				throw new BatchError("corrupt", `gzip: ${/** @type {Error} */ (error).message}`);
 			}
+		case COMPRESSION.snappy:
+			return attempt("snappy", () => unsnappy(data));
 		default:
-			throw new BatchError("unsupported_compression", `compression codec ${compression} is not supported (none and gzip are)`);
+			throw new BatchError("unsupported_compression", `compression codec ${compression} is not supported (none, gzip and snappy are)`);
 	}
+}
+
+/** @param {string} codec @param {() => Buffer} inflateNow */
+function attempt(codec, inflateNow) {
+	try {
+		return inflateNow();
+	} catch (error) {
+		if (error instanceof BatchError) throw error;
+		throw new BatchError("corrupt", `${codec}: ${/** @type {Error} */ (error).message}`);
+	}
+}
+
+/** The Java client's snappy framing (snappy-java's "xerial" stream): magic, version, compat, then sized chunks. */
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const XERIAL_HEADER_BYTES = 16;
+
+/** @param {Buffer} data */
+function unsnappy(data) {
+	if (data.length < XERIAL_HEADER_BYTES || !data.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) {
+		return Buffer.from(snappy.uncompress(data, INFLATED_BYTES_MAX));
+	}
+	const reader = new Reader(data, XERIAL_HEADER_BYTES);
+	const chunks = [];
+	let total = 0;
+	while (reader.remaining > 0) {
+		const chunk = snappy.uncompress(reader.raw(reader.int32()), INFLATED_BYTES_MAX - total);
+		total += chunk.length;
+		chunks.push(Buffer.from(chunk));
+	}
+	return Buffer.concat(chunks, total);
 }
 
 /** @param {Buffer} body @param {number} count @param {number} baseTimestamp */
@@ -219,7 +254,7 @@ export async function encodeBatch(records, options = {}) {
 		body.varint(bytes.length).raw(bytes);
 	}
 	const compression = options.compression ?? COMPRESSION.none;
-	const payload = compression === COMPRESSION.gzip ? await gzip(body.done()) : body.done();
+	const payload = await deflate(compression, body.done());
 	const lastOffset = Math.max(options.lastOffset ?? 0, records[records.length - 1].offset);
 	const w = new Writer(61 + payload.length);
 	w.int64(baseOffset).int32(0).int32(0).int8(MAGIC_V2).uint32(0);
@@ -232,6 +267,14 @@ export async function encodeBatch(records, options = {}) {
 	batch.writeInt32BE(batch.length - 12, 8);
 	batch.writeUInt32BE(crc32c(batch.subarray(CRC_START)), 17);
 	return batch;
+}
+
+/** @param {number} compression @param {Buffer} bytes */
+async function deflate(compression, bytes) {
+	if (compression === COMPRESSION.gzip) return gzip(bytes);
+	if (compression === COMPRESSION.snappy) return Buffer.from(snappy.compress(bytes));
+	if (compression !== COMPRESSION.none) throw new Error(`cannot compress with codec ${compression}`);
+	return bytes;
 }
 
 /** @param {Writer} w @param {Uint8Array | null} bytes */

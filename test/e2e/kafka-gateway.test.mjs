@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
+import SnappyCodec from "kafkajs-snappy";
 import { generateToken } from "../../scripts/lib/dev-vars.mjs";
 import { client } from "./lib/client.mjs";
 import { kcat, rawExchange, startGatewayProcess } from "./lib/kafka.mjs";
@@ -192,15 +193,17 @@ test("records cross between HTTP and kafkajs: same offsets, keys, values, header
 	assert.equal(records[3].timestamp, 1767225601000);
 });
 
-test("gzip batches from kafkajs are inflated; the records land as sent", { timeout: 60_000 }, async () => {
-	await api.createTopic("gzipped", 1);
-	const { CompressionTypes } = await import("kafkajs");
+test("gzip and snappy batches from kafkajs are inflated; the records land as sent", { timeout: 60_000 }, async () => {
+	await api.createTopic("compressed", 1);
+	const { CompressionCodecs, CompressionTypes } = (await import("kafkajs")).default;
+	CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
 	const producer = track(kafka().producer());
 	await producer.connect();
 	const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `value ${i} `.repeat(20) }));
-	await producer.send({ topic: "gzipped", compression: CompressionTypes.GZIP, messages });
+	await producer.send({ topic: "compressed", compression: CompressionTypes.GZIP, messages: messages.slice(0, 25) });
+	await producer.send({ topic: "compressed", compression: CompressionTypes.Snappy, messages: messages.slice(25) });
 	await producer.disconnect();
-	const { records } = await api.fetchAll("gzipped", 0);
+	const { records } = await api.fetchAll("compressed", 0);
 	assert.deepEqual(
 		records.map((r) => [r.offset, r.key, r.value]),
 		messages.map((m, i) => [i, m.key, m.value]),

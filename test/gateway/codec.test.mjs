@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
+import snappy from "snappyjs";
 import { parseRequest, splitFrames } from "../../gateway/connection.js";
 import { encodeAssignment, subscribedTopics } from "../../gateway/handlers/groups.js";
 import { APIS, codecs, encodeResponse } from "../../gateway/protocol/apis.js";
@@ -99,9 +100,10 @@ const recordArb = fc.record({
 	timestampDelta: fc.integer({ min: 0, max: 10_000 }),
 });
 
-test("record batches round-trip (none and gzip), with gaps in offsets and the CRC checked", async () => {
+test("record batches round-trip (none, gzip, snappy), with gaps in offsets and the CRC checked", async () => {
+	const codecs = [COMPRESSION.none, COMPRESSION.gzip, COMPRESSION.snappy];
 	await fc.assert(
-		fc.asyncProperty(fc.array(recordArb, { minLength: 1, maxLength: 20 }), fc.boolean(), async (records, gzip) => {
+		fc.asyncProperty(fc.array(recordArb, { minLength: 1, maxLength: 20 }), fc.constantFrom(...codecs), async (records, compression) => {
 			const base = 1_767_225_600_000;
 			const input = records.map((r, i) => ({
 				offset: 100 + i * 2,
@@ -110,7 +112,7 @@ test("record batches round-trip (none and gzip), with gaps in offsets and the CR
 				value: r.value && Buffer.from(r.value),
 				headers: r.headers.map((h) => ({ key: h.key, value: h.value && Buffer.from(h.value) })),
 			}));
-			const batch = await encodeBatch(input, { compression: gzip ? COMPRESSION.gzip : COMPRESSION.none });
+			const batch = await encodeBatch(input, { compression });
 			const [decoded] = await decodeBatches(batch);
 			assert.equal(decoded.baseOffset, 100);
 			assert.equal(decoded.lastOffsetDelta, (records.length - 1) * 2);
@@ -124,6 +126,45 @@ test("record batches round-trip (none and gzip), with gaps in offsets and the CR
 		}),
 		{ seed: SEED, numRuns: 200 },
 	);
+});
+
+test("snappy in the Java client's xerial framing is inflated chunk by chunk", async () => {
+	const records = Array.from({ length: 30 }, (_, i) => ({
+		offset: i,
+		timestamp: 1_767_225_600_000,
+		key: null,
+		value: Buffer.from(`v${i}`.repeat(50)),
+		headers: [],
+	}));
+	const raw = await encodeBatch(records, { compression: COMPRESSION.snappy });
+	// Re-frame the raw snappy payload (after the 61-byte batch header) as xerial, split into two chunks.
+	const plain = snappy.uncompress(raw.subarray(61));
+	const half = Math.floor(plain.length / 2);
+	const chunks = [plain.subarray(0, half), plain.subarray(half)].map((c) => {
+		const compressed = Buffer.from(snappy.compress(c));
+		const size = Buffer.alloc(4);
+		size.writeInt32BE(compressed.length);
+		return Buffer.concat([size, compressed]);
+	});
+	const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0, 0, 0, 0, 1, 0, 0, 0, 1]);
+	const batch = Buffer.concat([raw.subarray(0, 61), header, ...chunks]);
+	batch.writeInt32BE(batch.length - 12, 8);
+	batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
+	const [decoded] = await decodeBatches(batch);
+	assert.deepEqual(
+		decoded.records.map((r) => r.value.toString()),
+		records.map((r) => r.value.toString()),
+	);
+});
+
+test("lz4 and zstd batches are refused as unsupported, not misread", async () => {
+	const batch = await encodeBatch([{ offset: 0, timestamp: 1, key: null, value: Buffer.from("x"), headers: [] }]);
+	for (const codec of [COMPRESSION.lz4, COMPRESSION.zstd]) {
+		const patched = Buffer.from(batch);
+		patched.writeInt16BE(codec, 21);
+		patched.writeUInt32BE(crc32c(patched.subarray(21)), 17);
+		await assert.rejects(decodeBatches(patched), (error) => error instanceof BatchError && error.kind === "unsupported_compression");
+	}
 });
 
 test("fuzz: any bytes after the size prefix either decode or raise ProtocolError", () => {
