@@ -223,6 +223,8 @@ export class Writer {
 		return this.uvarint(((v << 1) ^ (v >> 31)) >>> 0);
 	}
 	varlong(v) {
+		// Small values (record deltas, nearly always) take the 32-bit path; only large ones pay for BigInt.
+		if (v >= -0x40000000 && v < 0x40000000) return this.varint(v);
 		let value = (BigInt(v) << 1n) ^ (BigInt(v) >> 63n);
 		value &= 0xffffffffffffffffn;
 		this.ensure(10);
