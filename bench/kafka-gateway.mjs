@@ -190,11 +190,16 @@ async function main() {
 		const ratio = r.via === "HTTP" || !base ? "" : `${Math.round((r.recordsPerSec / base.recordsPerSec) * 100)} %`;
 		lines.push(`| ${r.label} | ${r.via} | ${Math.round(r.recordsPerSec)} | ${r.p50Ms ?? ""} | ${r.p99Ms ?? ""} | ${ratio} |`);
 	}
-	const markdown = `# Kafka gateway bench\n\n${new Date().toISOString()}, ${os.cpus().length} CPUs, node ${process.version}, Miniflare.\n\n${lines.join("\n")}\n`;
+	// The machine's load during the run, so a reader can tell a slow run from a busy machine.
+	const load = os
+		.loadavg()
+		.map((l) => l.toFixed(1))
+		.join(" ");
+	const markdown = `# Kafka gateway bench\n\n${new Date().toISOString()}, ${os.cpus().length} CPUs (load average ${load}), node ${process.version}, Miniflare.\n\n${lines.join("\n")}\n`;
 	console.log(markdown);
 	await writeFile(
 		join(RESULTS, "kafka-gateway.json"),
-		`${JSON.stringify({ at: new Date().toISOString(), durationMs: DURATION_MS, rows }, null, "\t")}\n`,
+		`${JSON.stringify({ at: new Date().toISOString(), durationMs: DURATION_MS, loadAverage: os.loadavg(), rows }, null, "\t")}\n`,
 	);
 	await writeFile(join(RESULTS, "kafka-gateway.md"), markdown);
 }
