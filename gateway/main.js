@@ -47,28 +47,48 @@ export function parseGatewayArgs(argv, env = process.env) {
 	};
 }
 
-/** Runs the gateway until SIGINT/SIGTERM. @param {string[]} argv */
-export async function runGateway(argv) {
-	const options = parseGatewayArgs(argv);
+/**
+ * Runs the gateway until SIGINT or SIGTERM; resolves with the exit status. This is also the `tributary` CLI's
+ * extension contract (`main(args, connection)`): the CLI resolves `--url`/`--token` and passes them in
+ * `connection`, which flags in `args` still override.
+ * @param {string[]} args @param {{ url?: string, token?: string }} [connection]
+ * @returns {Promise<number>}
+ */
+export async function main(args, connection = {}) {
+	const env = {
+		...process.env,
+		TRIBUTARY_URL: connection.url ?? process.env.TRIBUTARY_URL,
+		TRIBUTARY_TOKEN: connection.token ?? process.env.TRIBUTARY_TOKEN,
+	};
+	let options;
+	try {
+		options = parseGatewayArgs(args, env);
+	} catch (error) {
+		console.error(`kafka-gateway: ${/** @type {Error} */ (error).message}\n${USAGE}`);
+		return 2;
+	}
 	if (options.help) {
 		console.log(USAGE);
-		return;
+		return 0;
 	}
 	const gateway = await startGateway(options);
 	console.error(
 		`kafka-gateway: listening on ${gateway.host}:${gateway.port} (advertised ${gateway.advertised.host}:${gateway.advertised.port}) → ${options.url}`,
 	);
-	const stop = async () => {
-		await gateway.close();
-		process.exit(0);
-	};
-	process.once("SIGINT", stop);
-	process.once("SIGTERM", stop);
+	await new Promise((resolve) => {
+		process.once("SIGINT", resolve);
+		process.once("SIGTERM", resolve);
+	});
+	await gateway.close();
+	return 0;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-	runGateway(process.argv.slice(2)).catch((error) => {
-		console.error(`kafka-gateway: ${error.message}\n${USAGE}`);
-		process.exit(2);
-	});
+	main(process.argv.slice(2)).then(
+		(status) => process.exit(status),
+		(error) => {
+			console.error(`kafka-gateway: ${error.message}`);
+			process.exit(1);
+		},
+	);
 }
