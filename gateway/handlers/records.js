@@ -188,23 +188,30 @@ async function longPoll(ctx, wanted, immediate, waitMs) {
 	return results;
 }
 
+/**
+ * One partition's ListOffsets answer. By time, Kafka answers the first record at or after it with that record's
+ * own timestamp (Java's offsetsForTimes refuses a negative one), or -1/-1 when no such record exists yet.
+ * @param {RequestContext} ctx @param {string} topic @param {number} partition @param {number} timestamp
+ */
+async function offsetFor(ctx, topic, partition, timestamp) {
+	const at = timestamp === EARLIEST_TIMESTAMP ? "earliest" : timestamp === LATEST_TIMESTAMP ? "latest" : timestamp;
+	const base = { partitionIndex: partition, errorCode: KAFKA.NONE, timestamp: -1, offset: -1, leaderEpoch: 0 };
+	if (typeof at === "number" && at < 0) return { ...base, errorCode: KAFKA.UNSUPPORTED_VERSION };
+	const answer = await ctx.tributary.offsetAt(topic, partition, at);
+	const errorCode = kafkaError(answer, "topic");
+	if (errorCode !== KAFKA.NONE) return { ...base, errorCode };
+	if (typeof at !== "number") return { ...base, offset: answer.body.offset };
+	const page = await ctx.tributary.fetchRecords(topic, partition, { offset: answer.body.offset, maxBytes: 1, maxRecords: 1, waitMs: 0 });
+	const found = page.status === 200 ? page.body.records[0] : undefined;
+	return found === undefined ? base : { ...base, offset: found.offset, timestamp: found.timestamp };
+}
+
 /** ListOffsets: earliest (-2), latest (-1) or the first offset at or after a timestamp. @param {any} request @param {RequestContext} ctx */
 export async function listOffsets(request, ctx) {
 	const topics = await Promise.all(
 		request.topics.map(async (t) => ({
 			name: t.name,
-			partitions: await Promise.all(
-				t.partitions.map(async (p) => {
-					const at = p.timestamp === EARLIEST_TIMESTAMP ? "earliest" : p.timestamp === LATEST_TIMESTAMP ? "latest" : p.timestamp;
-					if (typeof at === "number" && at < 0) {
-						return { partitionIndex: p.partitionIndex, errorCode: KAFKA.UNSUPPORTED_VERSION, timestamp: -1, offset: -1, leaderEpoch: -1 };
-					}
-					const answer = await ctx.tributary.offsetAt(t.name, p.partitionIndex, at);
-					const errorCode = kafkaError(answer, "topic");
-					const offset = errorCode === KAFKA.NONE ? answer.body.offset : -1;
-					return { partitionIndex: p.partitionIndex, errorCode, timestamp: -1, offset, leaderEpoch: 0 };
-				}),
-			),
+			partitions: await Promise.all(t.partitions.map((p) => offsetFor(ctx, t.name, p.partitionIndex, p.timestamp))),
 		})),
 	);
 	return { throttleTimeMs: 0, topics };

@@ -185,6 +185,12 @@ test("records cross between HTTP and kafkajs: same offsets, keys, values, header
 	assert.deepEqual(seen[2].value, Buffer.from([0, 1, 2, 255]));
 	assert.equal(seen[2].headers.empty, null);
 
+	// ListOffsets by time: the first record at or after it (offset 1, appended after the explicit timestamp).
+	const admin = track(kafka().admin());
+	await admin.connect();
+	assert.deepEqual(await admin.fetchTopicOffsetsByTimestamp("crossing", 1767225600001), [{ partition: 0, offset: "1" }]);
+	await admin.disconnect();
+
 	const { records } = await api.fetchAll("crossing", 0);
 	assert.equal(records[3].key, "k-bin");
 	assert.equal(records[3].value_encoding, "base64");
