@@ -68,6 +68,32 @@ test("kcat -L lists every topic with its partitions, led by the gateway", { time
 	assert.deepEqual(topics.get("meta-b"), [[0, 0]]);
 });
 
+test("kafkajs admin: CreateTopics, DescribeConfigs and DeleteTopics act on Tributary's topics", { timeout: 60_000 }, async () => {
+	const admin = track(kafka().admin());
+	await admin.connect();
+	const created = await admin.createTopics({
+		topics: [{ topic: "admin-made", numPartitions: 3, configEntries: [{ name: "retention.ms", value: "3600000" }] }],
+	});
+	assert.equal(created, true);
+	const described = await api.describeTopic("admin-made");
+	assert.equal(described.partitions.length, 3);
+	assert.equal(described.config["retention.ms"], 3600000);
+	// TOPIC_ALREADY_EXISTS: kafkajs answers false rather than throwing.
+	assert.equal(await admin.createTopics({ topics: [{ topic: "admin-made" }] }), false);
+	const { resources } = await admin.describeConfigs({
+		resources: [{ type: 2, name: "admin-made", configNames: ["retention.ms"] }],
+		includeSynonyms: false,
+	});
+	assert.deepEqual(
+		resources[0].configEntries.map((e) => [e.configName, e.configValue]),
+		[["retention.ms", "3600000"]],
+	);
+	await admin.deleteTopics({ topics: ["admin-made"] });
+	const gone = await api.request("GET", "/v1/topics/admin-made");
+	assert.equal(gone.status, 404);
+	await admin.disconnect();
+});
+
 test("kcat -P -K: writes keys and headers; kcat -C -e reads them back; HTTP sees the same records", { timeout: 60_000 }, async () => {
 	await api.createTopic("kcat-io", 2);
 	const input = "user-1:first\nuser-2:second\nuser-1:third ✓\n";
