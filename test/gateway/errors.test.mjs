@@ -1,0 +1,51 @@
+/**
+ * The gateway's one mapping from Tributary's error codes to Kafka's. Every code the Worker can answer with is
+ * read from src/shared/errors.ts, so a new code that a Kafka client could meet fails here until it is mapped
+ * (or listed as one the gateway's requests never provoke).
+ */
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { KAFKA, kafkaError } from "../../gateway/errors.js";
+
+const source = readFileSync(new URL("../../src/shared/errors.ts", import.meta.url), "utf8");
+const union = source.slice(source.indexOf("export type ErrorCode"), source.indexOf("\n\n", source.indexOf("export type ErrorCode")));
+const CODES = [...union.matchAll(/^\s*\| "([a-z_]+)"/gm)].map((m) => m[1]);
+
+/** Codes the gateway's requests cannot meet (their routes are not used, or the gateway always sends valid JSON), or that have no Kafka counterpart. */
+const UNMAPPED = new Set([
+	"invalid_json",
+	"not_found",
+	"method_not_allowed",
+	"unsupported_media_type",
+	"idempotency_key_reused",
+	"offset_mismatch",
+	"internal",
+	"no_committed_offset",
+	"invalid_webhook_url",
+	"subscription_not_found",
+	"subscription_limit_reached",
+	"key_not_found",
+	"key_limit_reached",
+	"length_required",
+]);
+
+test("every Tributary error code a Kafka request can meet maps to a Kafka error", () => {
+	assert.ok(CODES.length > 30, `read ${CODES.length} codes from src/shared/errors.ts`);
+	for (const code of CODES) {
+		const status = code === "unauthorized" ? 401 : code === "forbidden" ? 403 : 409;
+		const kafka = kafkaError({ status, body: { error: { code, message: "m" } } }, "topic");
+		if (UNMAPPED.has(code)) assert.equal(kafka, KAFKA.UNKNOWN_SERVER_ERROR, `${code} is mapped now: take it off UNMAPPED`);
+		else assert.notEqual(kafka, KAFKA.UNKNOWN_SERVER_ERROR, `${code} has no Kafka error code`);
+	}
+});
+
+test("401 and 403 become the authorization error of the resource at hand", () => {
+	const denied = { status: 403, body: { error: { code: "forbidden", message: "m" } } };
+	assert.equal(kafkaError(denied, "topic"), KAFKA.TOPIC_AUTHORIZATION_FAILED);
+	assert.equal(kafkaError(denied, "group"), KAFKA.GROUP_AUTHORIZATION_FAILED);
+	assert.equal(kafkaError(denied, "cluster"), KAFKA.CLUSTER_AUTHORIZATION_FAILED);
+	assert.equal(kafkaError({ status: 401, body: null }, "transactional"), KAFKA.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+	assert.equal(kafkaError({ status: 200, body: {} }, "topic"), KAFKA.NONE);
+});
