@@ -18,12 +18,13 @@
 import { fetch } from "./fetch.mjs";
 import { group } from "./group.mjs";
 import { idempotence } from "./idempotence.mjs";
+import { kafka } from "./kafka.mjs";
 import { latency } from "./latency.mjs";
 import { logScale } from "./log-scale.mjs";
 import { produce } from "./produce.mjs";
 
 /** @type {import("./types.js").ScenarioKind[]} the kinds, in table order */
-export const KINDS = [produce, fetch, idempotence, group, latency, logScale];
+export const KINDS = [produce, fetch, idempotence, group, latency, logScale, kafka];
 
 /** Every scenario, in table order. */
 export const SCENARIOS = KINDS.flatMap((kind) => kind.scenarios);

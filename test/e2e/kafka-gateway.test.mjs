@@ -1,3 +1,5 @@
+// @ts-nocheck — kafkajs' message shapes and the loosely typed JSON of the HTTP client would make strict checking here
+// mostly casts; the gateway itself (gateway/tsconfig.json) and the helpers (test/e2e/lib/kafka.mjs) are checked.
 /**
  * The Kafka gateway against a real `wrangler dev`, driven by clients nobody here wrote: Debian's kcat
  * (librdkafka) and kafkajs. Metadata, produce with keys and headers, consume from the beginning to the end,
@@ -9,11 +11,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
 import { kcat, rawExchange, startGatewayProcess } from "./lib/kafka.mjs";
-import { tempDir } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
 
@@ -25,6 +26,7 @@ let dev;
 let api;
 /** @type {Awaited<ReturnType<typeof startGatewayProcess>>} */
 let gateway;
+/** @type {Awaited<ReturnType<typeof startGatewayProcess>>[]} */
 const gateways = [];
 
 before(async () => {
@@ -35,7 +37,13 @@ before(async () => {
 });
 
 /** Every kafkajs client a test opened: disconnected even when the test fails, so none keeps the process alive. */
+/** @type {{ disconnect(): Promise<void> }[]} */
 const clients = [];
+/**
+ * @template {{ disconnect(): Promise<void> }} T
+ * @param {T} kafkaClient
+ * @returns {T}
+ */
 function track(kafkaClient) {
 	clients.push(kafkaClient);
 	return kafkaClient;
@@ -48,6 +56,7 @@ after(async () => {
 	state.remove();
 });
 
+/** @param {Partial<import("kafkajs").KafkaConfig>} [options] */
 function kafka(options = {}) {
 	return new Kafka({ clientId: "e2e", brokers: [gateway.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 }, ...options });
 }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * Kafka-side helpers for the gateway e2e tests: the gateway as its own process (the `kafka-gateway` command,
@@ -7,8 +8,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../../scripts/lib/local-broker.mjs";
-import { freePort, HOST, waitUntil } from "./net.mjs";
+import { freePort, HOST, PROJECT_ROOT, waitUntil } from "../../../scripts/lib/index.mjs";
 
 const GATEWAY_MAIN = join(PROJECT_ROOT, "gateway", "main.js");
 const KCAT_TIMEOUT_MS = 30_000;
@@ -25,6 +25,7 @@ export async function startGatewayProcess({ url, token = null, port }) {
 		stdio: ["ignore", "pipe", "pipe"],
 		env: { ...process.env, TRIBUTARY_TOKEN: "" },
 	});
+	/** @type {string[]} */
 	const lines = [];
 	child.stderr.on("data", (chunk) => lines.push(...String(chunk).split("\n").filter(Boolean)));
 	child.stdout.on("data", (chunk) => lines.push(...String(chunk).split("\n").filter(Boolean)));
@@ -53,7 +54,10 @@ export async function startGatewayProcess({ url, token = null, port }) {
 	};
 }
 
-/** Runs kcat with `args` (and `input` on stdin); returns `{ status, stdout, stderr }`. */
+/**
+ * Runs kcat with `args` (and `input` on stdin); returns `{ status, stdout, stderr }`.
+ * @param {string[]} args
+ */
 export function kcat(args, input = "") {
 	const result = spawnSync("kcat", args, { input, encoding: "utf8", timeout: KCAT_TIMEOUT_MS });
 	if (result.error) throw result.error;
@@ -68,6 +72,7 @@ export function kcat(args, input = "") {
 export function rawExchange(port, bytes, idleMs = 3_000) {
 	return new Promise((resolve, reject) => {
 		const socket = connect({ host: HOST, port });
+		/** @type {Buffer[]} */
 		const chunks = [];
 		const timer = setTimeout(() => {
 			socket.destroy();

@@ -1,0 +1,174 @@
+// @ts-check
+/**
+ * @module
+ * The Kafka gateway's loads, for bench/scenarios/kafka.mjs and the standalone `npm run bench:kafka`: the same
+ * produce and consume shapes sent over HTTP and through the gateway with kafkajs, and the gateway as its own
+ * process (`gateway/main.js`, as in production, so kafkajs' decoding here does not share a thread with it).
+ *
+ * - produce: 100 × 1 KiB records per request to one partition, one client, each awaited (acks=all for kafkajs).
+ * - consume: a prefilled partition read from offset 0 to its end: `GET …/records?max_records=1000` pages against
+ *   a kafkajs consumer (`eachBatch`, default fetch sizes: 1 MiB per partition, about one HTTP page), timed from
+ *   the first batch (the group join is not counted).
+ */
+
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { descendantCpuSeconds, freePort } from "../../scripts/lib/index.mjs";
+import { latencySummary, round, runLoad } from "./load.mjs";
+import { valueString } from "./records.mjs";
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
+const WARMUP_MS = 1_000;
+export const BACKLOG_RECORDS = Number(process.env.BENCH_KAFKA_BACKLOG ?? 20_000);
+const RECORDS_PER_PRODUCE = 100;
+const FETCH_RECORDS = 1_000;
+const FILL_BATCH_RECORDS = 500;
+const CONSUME_TIMEOUT_MS = 120_000;
+
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+
+const values = Array.from({ length: RECORDS_PER_PRODUCE }, (_, i) => valueString(9_000 + i));
+const httpBody = Buffer.from(JSON.stringify({ records: values.map((value, i) => ({ key: `k${i}`, value, partition: 0 })) }));
+const kafkaMessages = values.map((value, i) => ({ key: `k${i}`, value, partition: 0 }));
+
+/** @param {import("./http.mjs").HttpClient} http @param {string} topic */
+export async function produceHttp(http, topic) {
+	return runLoad({
+		clients: 1,
+		warmupMs: WARMUP_MS,
+		durationMs: DURATION_MS,
+		serverCpu: descendantCpuSeconds,
+		step: async () => {
+			const r = await http.request("POST", `/v1/topics/${topic}/records`, httpBody);
+			return { status: r.status, sentBytes: r.sentBytes, receivedBytes: r.receivedBytes, records: RECORDS_PER_PRODUCE };
+		},
+	});
+}
+
+/** @param {import("kafkajs").Kafka} kafka @param {string} topic */
+export async function produceKafka(kafka, topic) {
+	const producer = kafka.producer();
+	await producer.connect();
+	try {
+		return await runLoad({
+			clients: 1,
+			warmupMs: WARMUP_MS,
+			durationMs: DURATION_MS,
+			serverCpu: descendantCpuSeconds,
+			step: async () => {
+				await producer.send({ topic, acks: -1, messages: kafkaMessages });
+				return { status: 200, sentBytes: 0, receivedBytes: 0, records: RECORDS_PER_PRODUCE };
+			},
+		});
+	} finally {
+		await producer.disconnect();
+	}
+}
+
+/** @param {import("./http.mjs").HttpClient} http @param {string} topic */
+export async function fill(http, topic) {
+	const body = Buffer.from(
+		JSON.stringify({ records: Array.from({ length: FILL_BATCH_RECORDS }, (_, i) => ({ value: values[i % values.length], partition: 0 })) }),
+	);
+	for (let n = 0; n < BACKLOG_RECORDS; n += FILL_BATCH_RECORDS) {
+		const r = await http.request("POST", `/v1/topics/${topic}/records`, body);
+		if (r.status !== 200) throw new Error(`fill: ${r.status} ${r.body}`);
+	}
+}
+
+/**
+ * Reads the backlog from 0 to its end; records/s over the whole read.
+ * @param {import("./http.mjs").HttpClient} http @param {string} topic
+ */
+export async function consumeHttp(http, topic) {
+	/** @type {number[]} */
+	const latencies = [];
+	const started = performance.now();
+	let offset = 0;
+	while (offset < BACKLOG_RECORDS) {
+		const t0 = performance.now();
+		const r = await http.request("GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${FETCH_RECORDS}`);
+		latencies.push(performance.now() - t0);
+		if (r.status !== 200) throw new Error(`fetch: ${r.status}`);
+		const next = Number(/"next_offset":(\d+)/.exec(r.body.toString("latin1").slice(-200))?.[1]);
+		if (!(next > offset)) throw new Error(`fetch from ${offset} answered next_offset ${next}`);
+		offset = next;
+	}
+	return drained(BACKLOG_RECORDS, performance.now() - started, latencies);
+}
+
+/** @param {import("kafkajs").Kafka} kafka @param {string} topic @param {string} run names the group */
+export async function consumeKafka(kafka, topic, run) {
+	const consumer = kafka.consumer({ groupId: `bench-${topic}-${run}` });
+	await consumer.connect();
+	await consumer.subscribe({ topic, fromBeginning: true });
+	/** @type {number[]} */
+	const latencies = [];
+	let records = 0;
+	let started = 0;
+	let last = 0;
+	const done = new Promise((resolve) => {
+		consumer.run({
+			autoCommit: false,
+			eachBatch: async ({ batch }) => {
+				const now = performance.now();
+				if (started === 0) started = now;
+				else latencies.push(now - last);
+				last = now;
+				records += batch.messages.length;
+				if (records >= BACKLOG_RECORDS) resolve(undefined);
+			},
+		});
+	});
+	const timeout = new Promise((_, reject) =>
+		setTimeout(() => reject(new Error(`consumed ${records} of ${BACKLOG_RECORDS}`)), CONSUME_TIMEOUT_MS).unref(),
+	);
+	try {
+		await Promise.race([done, timeout]);
+	} finally {
+		await consumer.disconnect();
+	}
+	// Timed from the first batch's arrival (after the group join), so the join is not counted against the gateway.
+	return drained(records, performance.now() - started, latencies);
+}
+
+/**
+ * `gateway/main.js` on a free port; resolves once it listens.
+ * @param {string} url @param {string} token
+ * @returns {Promise<{ port: number, stop(): Promise<unknown> }>}
+ */
+export async function startGatewayProcess(url, token) {
+	const port = await freePort();
+	const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "gateway", "main.js");
+	const child = spawn(process.execPath, [main, "--listen", `127.0.0.1:${port}`, "--url", url, "--token", token], {
+		stdio: ["ignore", "ignore", "pipe"],
+	});
+	await new Promise((resolve, reject) => {
+		let output = "";
+		child.stderr.on("data", (chunk) => {
+			output += chunk;
+			if (output.includes("listening on")) resolve(undefined);
+		});
+		child.once("exit", (code) => reject(new Error(`kafka-gateway exited (${code}): ${output}`)));
+	});
+	return {
+		port,
+		stop: () =>
+			new Promise((resolve) => {
+				child.once("exit", resolve);
+				child.kill("SIGTERM");
+			}),
+	};
+}
+
+/** @param {number} records @param {number} ms @param {number[]} latencies */
+export function drained(records, ms, latencies) {
+	const seconds = ms / 1000;
+	return {
+		records,
+		seconds: round(seconds, 3),
+		recordsPerSec: round(records / seconds, 1),
+		latencyMs: latencySummary(latencies.sort((a, b) => a - b)),
+	};
+}

@@ -1,0 +1,87 @@
+// @ts-check
+/**
+ * @module
+ * The Kafka gateway: kafkajs producing and consuming through `gateway/main.js` (its own process), each next to the
+ * same load sent straight over HTTP in the same run, so the ratio is what the translation costs. Tributary on
+ * Miniflare only. The loads are in bench/lib/kafka-gateway.mjs; `npm run bench:kafka` runs them alone.
+ */
+
+import { Kafka, logLevel } from "kafkajs";
+import { BACKLOG_RECORDS, consumeHttp, consumeKafka, fill, produceHttp, produceKafka, startGatewayProcess } from "../lib/kafka-gateway.mjs";
+import { round } from "../lib/load.mjs";
+
+/**
+ * @param {import("./types.js").RunContext} ctx
+ * @param {(kafka: import("kafkajs").Kafka) => Promise<{ kafkajs: import("./types.js").Result, http: import("./types.js").Result }>} measure
+ */
+async function throughGateway(ctx, measure) {
+	const gateway = await startGatewayProcess(ctx.url, ctx.token);
+	try {
+		const kafka = new Kafka({ clientId: "bench", brokers: [`127.0.0.1:${gateway.port}`], logLevel: logLevel.NOTHING });
+		const { kafkajs, http } = await measure(kafka);
+		const httpRecordsPerSec = http.recordsPerSec ?? 0;
+		const percentOfHttp = httpRecordsPerSec > 0 ? round(((kafkajs.recordsPerSec ?? 0) / httpRecordsPerSec) * 100, 1) : null;
+		return { ...kafkajs, httpRecordsPerSec, httpLatencyMs: http.latencyMs, percentOfHttp };
+	} finally {
+		await gateway.stop();
+	}
+}
+
+/** @param {import("./types.js").Row} r */
+function line(r) {
+	const ms = (/** @type {any} */ l) => (l === undefined ? "" : `${l.p50} / ${l.p99}`);
+	if (r.failed) return `| ${r.label} | ${r.runtime} | failed: ${r.failed} | | | | |`;
+	return `| ${r.label} | ${r.runtime} | ${Math.round(r.recordsPerSec ?? 0)} | ${Math.round(Number(r.httpRecordsPerSec ?? 0))} | ${r.percentOfHttp ?? ""} % | ${ms(r.latencyMs)} | ${ms(r.httpLatencyMs)} |`;
+}
+
+/** @type {import("./types.js").ScenarioKind} */
+export const kafka = {
+	kind: "kafka",
+	targets: ["tributary"],
+	runtimes: ["miniflare"],
+	inMainTable: false,
+	scenarios: [
+		{ id: "kafka-produce-1c-1p", label: "produce 100×1KB, 1 client, 1 partition", kind: "kafka", op: "produce", clients: 1, partitions: 1 },
+		{
+			id: "kafka-consume-1p",
+			label: `consume ${BACKLOG_RECORDS}×1KB from offset 0, 1 partition`,
+			kind: "kafka",
+			op: "consume",
+			partitions: 1,
+		},
+	],
+	settings: { backlogRecords: BACKLOG_RECORDS },
+	async run(ctx, scenario) {
+		const topic = `bench-${scenario.id}`;
+		if (scenario.op === "produce") {
+			await ctx.http.json("POST", "/v1/topics", { name: `${topic}-http`, partitions: 1 }, [201]);
+			await ctx.http.json("POST", "/v1/topics", { name: `${topic}-kafka`, partitions: 1 }, [201]);
+			return throughGateway(ctx, async (kafka) => ({
+				http: await produceHttp(ctx.http, `${topic}-http`),
+				kafkajs: await produceKafka(kafka, `${topic}-kafka`),
+			}));
+		}
+		await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
+		await fill(ctx.http, topic);
+		return throughGateway(ctx, async (kafka) => {
+			// Each read runs twice and the second counts: the first warms the JIT of both paths.
+			await consumeHttp(ctx.http, topic);
+			const http = await consumeHttp(ctx.http, topic);
+			await consumeKafka(kafka, topic, "warm-up");
+			return { http, kafkajs: await consumeKafka(kafka, topic, "measured") };
+		});
+	},
+	summary: (r) =>
+		`kafkajs → gateway ${Math.round(r.recordsPerSec ?? 0)} records/s, HTTP ${Math.round(Number(r.httpRecordsPerSec ?? 0))} (${r.percentOfHttp} %)`,
+	section: {
+		title: "Kafka clients through the gateway",
+		intro:
+			"kafkajs through the Kafka gateway (`gateway/main.js`, its own process) next to the same load sent over HTTP in the same run. Produce: 100×1 KiB records per request to one partition, one client, each awaited (acks=all). Consume: a prefilled partition read from offset 0 to its end, HTTP pages of 1000 records against a kafkajs consumer with default fetch sizes (1 MiB per partition), the second of two reads counted.",
+		table: (rows) =>
+			[
+				"| scenario | runtime | kafkajs → gateway records/s | HTTP records/s | gateway / HTTP | gateway p50 / p99 ms | HTTP p50 / p99 ms |",
+				"|---|---|--:|--:|--:|--:|--:|",
+				...rows.map(line),
+			].join("\n"),
+	},
+};
