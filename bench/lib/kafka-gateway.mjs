@@ -167,6 +167,8 @@ export function drained(records, ms, latencies) {
 	const seconds = ms / 1000;
 	return {
 		records,
+		requests: latencies.length + 1,
+		errors: 0,
 		seconds: round(seconds, 3),
 		recordsPerSec: round(records / seconds, 1),
 		latencyMs: latencySummary(latencies.sort((a, b) => a - b)),
