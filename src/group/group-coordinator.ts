@@ -63,6 +63,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	async heartbeat(groupId: string, memberId: string): Promise<Result<MemberView>> {
 		this.store.identify(groupId, false);
+		const missing = this.missingGroup(groupId);
+		if (missing !== null) return missing;
 		if (this.store.member(memberId) === null) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
 		const touched = this.ctx.storage.transactionSync(() => this.rules.touchMember(memberId, Date.now()));
@@ -76,6 +78,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 */
 	async beginPoll(groupId: string, memberId: string, partitionsMax: number): Promise<Result<PollPlan>> {
 		this.store.identify(groupId, false);
+		const missing = this.missingGroup(groupId);
+		if (missing !== null) return missing;
 		if (this.store.member(memberId) === null) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
 		const plan = this.ctx.storage.transactionSync(() => this.rules.planPoll(memberId, partitionsMax, Date.now()));
@@ -93,6 +97,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 		topicsStale: boolean,
 	): Promise<Result<PollCompletion>> {
 		this.store.identify(groupId, false);
+		const missing = this.missingGroup(groupId);
+		if (missing !== null) return missing;
 		if (topicsStale) this.refreshedAtMs = 0;
 		const result = this.ctx.storage.transactionSync(() => this.rules.settlePoll(memberId, generation, outcomes, autoCommit, Date.now()));
 		await this.afterChange(groupId);
@@ -102,6 +108,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** Commits offsets, fenced: an unknown member or a stale generation writes nothing. */
 	async commit(groupId: string, request: CommitRequest): Promise<Result<MemberView>> {
 		this.store.identify(groupId, false);
+		const missing = this.missingGroup(groupId);
+		if (missing !== null) return missing;
 		const result = this.ctx.storage.transactionSync(() => this.rules.applyCommit(request, Date.now()));
 		await this.afterChange(groupId);
 		return result;
@@ -110,6 +118,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** Commits the member's positions on the partitions it owns (Kafka's `commitSync()` with no offsets). */
 	async commitPositions(groupId: string, memberId: string): Promise<Result<MemberView & { readonly offsets: readonly CommittedOffset[] }>> {
 		this.store.identify(groupId, false);
+		const missing = this.missingGroup(groupId);
+		if (missing !== null) return missing;
 		const result = this.ctx.storage.transactionSync(() => this.rules.commitPositions(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
@@ -118,6 +128,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** Removes a member and rebalances at once. */
 	async leave(groupId: string, memberId: string): Promise<Result<void>> {
 		this.store.identify(groupId, false);
+		const missing = this.missingGroup(groupId);
+		if (missing !== null) return missing;
 		const result = this.ctx.storage.transactionSync(() => this.rules.leave(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
@@ -188,6 +200,11 @@ export class GroupCoordinator extends DurableObject<Env> {
 			const current = this.store.subscribedTopics();
 			if (!sameTopics(current, next)) this.rules.applyTopics(current, next);
 		});
+	}
+
+	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */
+	private missingGroup(groupId: string): Result<never> | null {
+		return this.store.state().status === "active" ? null : this.rules.groupNotFound(groupId);
 	}
 
 	/** Lets a group that does not exist yet into the directory (which enforces `GROUPS_MAX`). */

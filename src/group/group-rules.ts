@@ -216,7 +216,7 @@ export class GroupRules {
 		this.expireOverdue(now);
 		const members = this.store.memberCount();
 		if (members > 0) {
-			return err("group_not_empty", `group "${groupId}" has ${members} members; offsets may be reset only when it has none`, { members });
+			return err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; offsets may be reset only when it has none`, { members });
 		}
 		if (this.store.commitCount() + offsets.length > GROUP_PARTITIONS_MAX) {
 			return err("group_full", `a group may hold committed offsets for at most ${GROUP_PARTITIONS_MAX} partitions`, {
@@ -235,7 +235,7 @@ export class GroupRules {
 		if (this.store.state().status !== "active") return this.groupNotFound(groupId);
 		const members = this.store.memberCount();
 		if (members > 0)
-			return err("group_not_empty", `group "${groupId}" has ${members} members; only an empty group may be deleted`, { members });
+			return err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; only an empty group may be deleted`, { members });
 		this.store.wipe();
 		this.store.setStatus("deleted");
 		this.store.bumpGeneration();
@@ -347,6 +347,11 @@ export class GroupRules {
 	groupNotFound(groupId: string): Result<never> {
 		return err("group_not_found", `group "${groupId}" does not exist`, { group: groupId });
 	}
+}
+
+/** "1 member", "2 members". */
+function countOf(n: number, noun: string): string {
+	return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 /** Up to `max` partitions of `assignment`, starting at a random one, so a member owning many is served fairly. */

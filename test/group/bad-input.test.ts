@@ -160,9 +160,15 @@ const cases: Case[] = [
 	})),
 	commitCase(
 		"a stale generation",
-		(m) => ({ member_id: m.member_id, generation: m.generation + 7, offsets: [{ topic, partition: 0, offset: 1 }] }),
+		(m) => ({ member_id: m.member_id, generation: m.generation + 7, offsets: [{ topic, partition: 0, offset: 0 }] }),
 		"rebalance_in_progress",
 		409,
+	),
+	commitCase(
+		"an offset past the high watermark",
+		(m) => ({ member_id: m.member_id, generation: m.generation, offsets: [{ topic, partition: 0, offset: 1 }] }),
+		"offset_out_of_range",
+		416,
 	),
 	{
 		name: "a reset to a bad target",

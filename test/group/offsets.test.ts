@@ -17,6 +17,8 @@ describe("commits", () => {
 	it("fences commits by member and generation, writing nothing when refused", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 2);
+		// Commits must stay within each partition's log (a commit past the high watermark is a 416).
+		await produce(topic, [...values(10, 0), ...values(10, 1)]);
 		const group = uniqueGroup();
 		const a = await join(group, { topics: [topic] });
 		const p0 = { topic, partition: 0 };
@@ -51,16 +53,63 @@ describe("commits", () => {
 		expect(ok).toEqual({ generation: b.generation, offsets: aView.assignment.map((p) => ({ ...p, offset: 1 })) });
 	});
 
+	it("refuses a commit past the high watermark with 416 and the partition's bounds, committing nothing", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, [...values(3, 0), ...values(1, 1)]);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic] });
+		await commit(group, a.member_id, a.generation, [{ topic, partition: 0, offset: 3 }]);
+		const refused = await expectError("POST", `/v1/groups/${group}/offsets`, 416, "offset_out_of_range", {
+			body: {
+				member_id: a.member_id,
+				generation: a.generation,
+				offsets: [
+					{ topic, partition: 0, offset: 1 },
+					{ topic, partition: 1, offset: 42 },
+				],
+			},
+		});
+		expect(refused).toMatchObject({ topic, partition: 1, offset: 42, log_start_offset: 0, high_watermark: 1, retriable: false });
+		expect(refused.message).toContain("from 0 to 1");
+		expect((await describeGroup(group)).offsets.map((o) => [o.committed, o.lag])).toEqual([
+			[3, 0],
+			[null, null],
+		]);
+	});
+
+	it("counts members in plain English when refusing to delete or reset a group that has them", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const group = uniqueGroup();
+		await join(group, { topics: [topic] });
+		const one = await expectError("DELETE", `/v1/groups/${group}`, 409, "group_not_empty");
+		expect(one).toMatchObject({ members: 1, message: `group "${group}" has 1 member; only an empty group may be deleted` });
+		await join(group, { topics: [topic] });
+		const two = await expectError("POST", `/v1/groups/${group}/offsets/reset`, 409, "group_not_empty", { body: { topic, to: "earliest" } });
+		expect(two.message).toContain("has 2 members;");
+	});
+
+	it("answers group_not_found for member calls on a group nobody joined", async () => {
+		const group = uniqueGroup();
+		for (const path of [`members/m-1/poll`, `members/m-1/heartbeat`]) {
+			const error = await expectError("POST", `/v1/groups/${group}/${path}`, 404, "group_not_found", { body: {} });
+			expect(error).toMatchObject({ group });
+		}
+		await expectError("DELETE", `/v1/groups/${group}/members/m-1`, 404, "group_not_found");
+	});
+
 	it("resumes a partition's next owner at the committed offset (the next offset to read)", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
 		await produce(topic, values(10));
 		const group = uniqueGroup();
 		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
-		const first = await poll(group, a.member_id, { max_records: 4 });
+		// Manual commits only: with the default auto-commit, leaving would commit what the last poll returned.
+		const first = await poll(group, a.member_id, { max_records: 4, auto_commit: false });
 		expect(first.records.map((r) => r.offset)).toEqual([0, 1, 2, 3]);
 		await commit(group, a.member_id, first.generation, [{ topic, partition: 0, offset: 2 }]);
-		const second = await poll(group, a.member_id, { max_records: 2 });
+		const second = await poll(group, a.member_id, { max_records: 2, auto_commit: false });
 		expect(second.records.map((r) => r.offset)).toEqual([4, 5]);
 		expect((await call("DELETE", `/v1/groups/${group}/members/${a.member_id}`)).status).toBe(204);
 		const b = await join(group, { topics: [topic] });
@@ -82,6 +131,21 @@ describe("commits", () => {
 		// A member that crashes now has its last batch redelivered: offset 4 was handed out but not committed.
 		expect((await call("DELETE", `/v1/groups/${group}/members/${a.member_id}`)).status).toBe(204);
 		expect((await describeGroup(group)).offsets[0]?.committed).toBe(5);
+	});
+
+	it("auto-commits by default, as Kafka's enable.auto.commit; auto_commit false leaves commits to the member", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(6));
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		expect((await poll(group, a.member_id, { max_records: 2 })).records.map((r) => r.offset)).toEqual([0, 1]);
+		expect((await describeGroup(group)).offsets[0]).toMatchObject({ committed: null, lag: null });
+		await poll(group, a.member_id, { max_records: 2, auto_commit: false });
+		// The first poll's records are committed by the second; the second's (manual) records are not.
+		expect((await describeGroup(group)).offsets[0]).toMatchObject({ committed: 2, high_watermark: 6, lag: 4 });
+		await poll(group, a.member_id, { max_records: 2, auto_commit: false });
+		expect((await describeGroup(group)).offsets[0]).toMatchObject({ committed: 2, lag: 4 });
 	});
 
 	it("drops a timed-out member's pending auto-commit, so its last batch is read again", async () => {
@@ -163,7 +227,7 @@ async function truncateLogStart(topic: string, logStartOffset: number): Promise<
 }
 
 describe("GET /v1/groups/{group}", () => {
-	it("reports lag as produced minus committed, or minus the log start when nothing is committed", async () => {
+	it("reports lag as produced minus committed, and no lag (null) where nothing is committed", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 3);
 		await produce(topic, [...values(5, 0), ...values(3, 1)]);
@@ -188,10 +252,11 @@ describe("GET /v1/groups/{group}", () => {
 		expect(described.offsets).toEqual([
 			{ topic, partition: 0, committed: 2, metadata: null, high_watermark: 5, lag: 3 },
 			{ topic, partition: 1, committed: 3, metadata: null, high_watermark: 3, lag: 0 },
-			{ topic, partition: 2, committed: null, metadata: null, high_watermark: 0, lag: 0 },
+			{ topic, partition: 2, committed: null, metadata: null, high_watermark: 0, lag: null },
 		]);
 		await produce(topic, values(4, 2));
-		expect((await describeGroup(group)).offsets[2]).toMatchObject({ committed: null, high_watermark: 4, lag: 4 });
+		// Kafka's tools show "-": with nothing committed a `latest` member would read none of these 4 records.
+		expect((await describeGroup(group)).offsets[2]).toMatchObject({ committed: null, high_watermark: 4, lag: null });
 	});
 
 	it("404s a group that does not exist", async () => {
@@ -257,7 +322,8 @@ describe("group lifecycle", () => {
 		expect((await listed()).some((g) => g.group === group)).toBe(false);
 		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
 		await expectError("DELETE", `/v1/groups/${group}`, 404, "group_not_found");
-		await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/heartbeat`, 409, "unknown_member");
+		// The group is gone, so a member call names the group rather than the member.
+		await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/heartbeat`, 404, "group_not_found");
 		// The id can be used again; generations keep growing so late summaries of the old group are ignored.
 		const again = await join(group, { topics: [topic] });
 		expect(again.generation).toBeGreaterThan(a.generation);

@@ -36,7 +36,7 @@ export interface Polled {
 export interface GroupOffsets extends Partition {
 	committed: number | null;
 	high_watermark: number;
-	lag: number;
+	lag: number | null;
 }
 
 export interface Described {

@@ -7,9 +7,9 @@
 
 import { comparePartitions, keyOf } from "../../group/assignors.ts";
 import type { CommittedOffset, GroupDescription, SubscribedTopic, TopicPartition } from "../../group/types.ts";
-import { ok, type Result } from "../../shared/errors.ts";
+import { err, ok, type Result } from "../../shared/errors.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
-import { describeTopic, invalidate } from "../../topic/topic-cache.ts";
+import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 
 export interface PartitionLag {
 	readonly topic: string;
@@ -17,7 +17,8 @@ export interface PartitionLag {
 	readonly committed: number | null;
 	readonly metadata: string | null;
 	readonly high_watermark: number;
-	readonly lag: number;
+	/** Null while the group has no commit for the partition, as Kafka's tools show "-". */
+	readonly lag: number | null;
 }
 
 export type ResetTarget = "earliest" | "latest" | { readonly timestamp: number } | { readonly offset: number };
@@ -60,16 +61,43 @@ async function partitionLag(
 	committed: CommittedOffset | null,
 ): Promise<PartitionLag> {
 	const offsets = await partitionLog(env, topic.topicId, tp.partition).offsets();
-	// Lag is the high watermark minus the committed offset, or minus the log start when nothing is committed.
-	const from = committed?.offset ?? offsets.logStartOffset;
+	// With nothing committed there is no lag to speak of: a `latest` member would read none of the log.
 	return {
 		topic: tp.topic,
 		partition: tp.partition,
 		committed: committed?.offset ?? null,
 		metadata: committed?.metadata ?? null,
 		high_watermark: offsets.highWatermark,
-		lag: Math.max(0, offsets.highWatermark - from),
+		lag: committed === null ? null : Math.max(0, offsets.highWatermark - committed.offset),
 	};
+}
+
+/**
+ * Refuses a commit past a partition's high watermark (416 with the partition's bounds): such an offset names
+ * records that do not exist, and the next poll would silently restart from the reset point. An offset below the
+ * log start is accepted, as Kafka does (the next poll applies `auto_offset_reset`). A high watermark only grows
+ * while the topic lives, so a commit checked here cannot become out of range before the coordinator stores it.
+ */
+export async function checkCommitBounds(
+	env: Env,
+	offsets: readonly { topic: string; partition: number; offset: number }[],
+): Promise<Result<void>> {
+	const results = await Promise.all(
+		offsets.map(async (o): Promise<Result<void>> => {
+			const meta = await describeTopic(env, o.topic);
+			if (!meta.ok) return meta;
+			const partition = checkPartition(meta.value, o.partition);
+			if (!partition.ok) return partition;
+			const { logStartOffset, highWatermark } = await partitionLog(env, meta.value.topicId, o.partition).offsets();
+			if (o.offset <= highWatermark) return ok(undefined);
+			return err(
+				"offset_out_of_range",
+				`offset ${o.offset} is past the end of ${o.topic}/${o.partition}: commit an offset from ${logStartOffset} to ${highWatermark} (the next offset to read)`,
+				{ topic: o.topic, partition: o.partition, offset: o.offset, log_start_offset: logStartOffset, high_watermark: highWatermark },
+			);
+		}),
+	);
+	return results.find((r) => !r.ok) ?? ok(undefined);
 }
 
 /**

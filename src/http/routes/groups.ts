@@ -33,7 +33,7 @@ import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { type PollOptions, pollGroup } from "../group/consume.ts";
-import { describeGroup, resolveReset } from "../group/group-offsets.ts";
+import { checkCommitBounds, describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { GroupId, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -194,7 +194,8 @@ export const groupRoutes = new Hono<AppEnv>()
 			maxRecords: body.max_records ?? FETCH_RECORDS_DEFAULT,
 			maxBytes: body.max_bytes ?? FETCH_BYTES_DEFAULT,
 			waitMs: body.wait_ms ?? 0,
-			autoCommit: body.auto_commit ?? false,
+			// Kafka's enable.auto.commit, Confluent's REST consumers and Upstash all default to committing.
+			autoCommit: body.auto_commit ?? true,
 			// Another member's subscription may put a topic this key may not read in its assignment.
 			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 		};
@@ -229,6 +230,7 @@ export const groupRoutes = new Hono<AppEnv>()
 		const body = await optionalBody(c.req.raw, CommitBody);
 		for (const topic of new Set(body.offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
 		const offsets = body.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null }));
+		unwrap(await checkCommitBounds(c.env, offsets));
 		const view = unwrap(
 			await groupCoordinator(c.env, group).commit(group, { memberId: body.member_id, generation: body.generation, offsets }),
 		);

@@ -112,7 +112,9 @@ async function withMember<T>(
 		const member = await resolve();
 		if (!member.ok) return member;
 		const result = await call(member.value);
-		if (result.ok || result.error.code !== "unknown_member" || attempt > 0) return result;
+		// A group deleted through /v1 since this isolate cached the member is gone too: join again.
+		const gone = !result.ok && (result.error.code === "unknown_member" || result.error.code === "group_not_found");
+		if (!gone || attempt > 0) return result;
 		forgetInstance(group, instance);
 	}
 }
@@ -175,6 +177,6 @@ export async function removeInstance(env: Env, group: string, instance: string):
 	if (found.value === null) return noSuchInstance(group, instance);
 	const left = await groupCoordinator(env, group).leave(group, found.value.memberId);
 	// Another isolate replaced or removed it meanwhile: it is not in the group either way.
-	if (!left.ok && left.error.code === "unknown_member") return ok(undefined);
+	if (!left.ok && (left.error.code === "unknown_member" || left.error.code === "group_not_found")) return ok(undefined);
 	return left;
 }
