@@ -162,7 +162,8 @@ async function consume(api, topic, group, members, durationMs) {
 		totals.requests++;
 		return response;
 	};
-	const pollBody = JSON.stringify({ max_records: POLL_RECORDS });
+	// The loop commits explicitly after each poll, so the poll does not auto-commit (the default) as well.
+	const pollBody = JSON.stringify({ max_records: POLL_RECORDS, auto_commit: false });
 	const loop = async (/** @type {Member} */ member) => {
 		let checked = false;
 		while (!failed && !drained && performance.now() < deadline) {
