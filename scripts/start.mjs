@@ -7,10 +7,14 @@
  * - Makes sure .dev.vars holds an ADMIN_TOKEN (writes a random one if not) and prints it with a curl example.
  * - Default: bundles the Worker and serves it straight from Miniflare (faster than `wrangler dev`'s proxy).
  * - `--wrangler` (or TRIBUTARY_RUNTIME=wrangler): runs `wrangler dev` instead (reload on change, dev tools).
+ * - `--allow-private-webhooks`: sets WEBHOOK_ALLOW_PRIVATE=true, so subscriptions may deliver to http:// and
+ *   private hosts such as a receiver on 127.0.0.1 (the same as that line in .dev.vars).
  *
- *   npm start                 # Miniflare
- *   npm start -- --wrangler   # wrangler dev
+ *   npm start                                # Miniflare
+ *   npm start -- --wrangler                  # wrangler dev
+ *   npm start -- --allow-private-webhooks    # webhooks to local receivers
  *   PORT=9000 npm start
+ *   PERSIST_TO=/tmp/tributary npm start      # keep the data elsewhere than .wrangler/state
  */
 
 import { spawn } from "node:child_process";
@@ -22,6 +26,7 @@ import {
 	ensureAdminToken,
 	HOST,
 	PROJECT_ROOT,
+	portInUse,
 	signal,
 	startLocalBroker,
 	WRANGLER_BIN,
@@ -30,11 +35,13 @@ import {
 } from "./lib/index.mjs";
 
 function usage() {
-	console.log(`usage: npm start [-- --wrangler]
+	console.log(`usage: npm start [-- --wrangler] [-- --allow-private-webhooks]
 
-  Serves Tributary on http://${HOST}:$PORT (default 8787) with data in .wrangler/state.
-  --wrangler   run \`wrangler dev\` instead of Miniflare (same as TRIBUTARY_RUNTIME=wrangler)
-  --help       this text`);
+  Serves Tributary on http://${HOST}:$PORT (default 8787) with data in $PERSIST_TO (default .wrangler/state).
+  --wrangler                 run \`wrangler dev\` instead of Miniflare (same as TRIBUTARY_RUNTIME=wrangler)
+  --allow-private-webhooks   let webhook subscriptions deliver to http:// and private hosts (127.0.0.1, 10.x, …):
+                             WEBHOOK_ALLOW_PRIVATE=true, as that line in .dev.vars would
+  --help                     this text`);
 }
 
 /**
@@ -51,17 +58,31 @@ function parsePort(value) {
 	return port;
 }
 
+/** The Worker var that lets subscriptions deliver to http:// and private hosts (src/webhook/url-policy.ts). */
+const PRIVATE_WEBHOOKS_VAR = "WEBHOOK_ALLOW_PRIVATE";
+
+/** The one line that explains a port in use, for both runtimes. */
+const PORT_ADVICE = "stop it, or pick another port: PORT=8788 npm start";
+
 /**
- * What is running where, and how to try it.
- * @param {Token & { url: string, runtime: string }} options
+ * @typedef {{ privateWebhooks: boolean, persistTo: string }} Settings  what the flags and environment chose
  */
-function banner({ url, token, created, runtime }) {
+
+/**
+ * What is running where, the line to paste, and how to try it.
+ * @param {Token & Settings & { url: string, runtime: string }} options
+ */
+function banner({ url, token, created, runtime, privateWebhooks, persistTo }) {
 	const lines = [
 		"",
 		`Tributary (${runtime}) on ${url}`,
 		`  console: ${url}/console/   (sign in with the token below)`,
-		`  data:  ${DEFAULT_PERSIST_TO}`,
+		`  data:  ${persistTo}`,
 		`  token: ${token}${created ? "   (new: written to .dev.vars)" : "   (from .dev.vars)"}`,
+		`  webhooks to private hosts: ${privateWebhooks ? "allowed (WEBHOOK_ALLOW_PRIVATE=true)" : "refused (start with --allow-private-webhooks to allow)"}`,
+		"",
+		"Paste into the shell you try things from (the README's examples use both):",
+		`  export URL=${url} TOKEN=${token}`,
 		"",
 		"Try:",
 		`  curl -s -H "Authorization: Bearer ${token}" -H "Content-Type: application/json" \\`,
@@ -78,21 +99,21 @@ function banner({ url, token, created, runtime }) {
 
 /**
  * Serves the Worker from Miniflare until SIGINT/SIGTERM, then disposes of it and exits.
- * @param {Token & { port: number, vars: Record<string, string> }} options
+ * @param {Token & Settings & { port: number, vars: Record<string, string> }} options
  */
-async function startMiniflare({ port, vars, token, created }) {
+async function startMiniflare({ port, vars, token, created, privateWebhooks, persistTo }) {
 	console.log("Bundling the Worker (wrangler deploy --dry-run) ...");
 	let broker;
 	try {
-		broker = await startLocalBroker({ host: HOST, port, token, bindings: vars });
+		broker = await startLocalBroker({ host: HOST, port, token, bindings: vars, persistTo });
 	} catch (error) {
 		const { code, message } = /** @type {NodeJS.ErrnoException} */ (error);
 		if (code === "EADDRINUSE" || /address already in use/i.test(String(message))) {
-			throw new Error(`port ${port} is in use; stop whatever holds it or set PORT`);
+			throw new Error(portInUse(port, PORT_ADVICE));
 		}
 		throw error;
 	}
-	banner({ url: broker.url, token, created, runtime: "Miniflare" });
+	banner({ url: broker.url, token, created, runtime: "Miniflare", privateWebhooks, persistTo });
 	let stopping = false;
 	const stop = async (/** @type {NodeJS.Signals} */ sig) => {
 		if (stopping) {
@@ -119,13 +140,15 @@ async function startMiniflare({ port, vars, token, created }) {
 
 /**
  * Runs `wrangler dev` in the foreground (its output on this terminal), passing signals on to its whole tree.
- * @param {Token & { port: number }} options
+ * @param {Token & Settings & { port: number }} options
  */
-function startWrangler({ port, token, created }) {
+function startWrangler({ port, token, created, privateWebhooks, persistTo }) {
 	const url = `http://${HOST}:${port}`;
-	banner({ url, token, created, runtime: "wrangler dev" });
+	banner({ url, token, created, runtime: "wrangler dev", privateWebhooks, persistTo });
+	/** @type {Record<string, string>} */
+	const vars = privateWebhooks ? { [PRIVATE_WEBHOOKS_VAR]: "true" } : {};
 	// Not via npx: the .bin shim spawns wrangler's real CLI as a child, and signals must reach it and workerd.
-	const child = spawn(WRANGLER_BIN, wranglerDevArgs({ port, persistTo: DEFAULT_PERSIST_TO }), {
+	const child = spawn(WRANGLER_BIN, wranglerDevArgs({ port, persistTo, vars }), {
 		cwd: PROJECT_ROOT,
 		env: wranglerEnv(),
 		stdio: "inherit",
@@ -149,7 +172,7 @@ function startWrangler({ port, token, created }) {
 async function main() {
 	const args = process.argv.slice(2);
 	if (args.includes("--help") || args.includes("-h")) return usage();
-	const unknown = args.filter((arg) => arg !== "--wrangler");
+	const unknown = args.filter((arg) => arg !== "--wrangler" && arg !== "--allow-private-webhooks");
 	if (unknown.length > 0) {
 		usage();
 		throw new Error(`unknown argument ${unknown[0]}`);
@@ -158,10 +181,13 @@ async function main() {
 	if (!["", "miniflare", "wrangler"].includes(runtime)) throw new Error(`TRIBUTARY_RUNTIME must be miniflare or wrangler, got ${runtime}`);
 	const useWrangler = args.includes("--wrangler") || runtime === "wrangler";
 	const port = parsePort(process.env.PORT);
-	await assertPortFree(port);
+	await assertPortFree(port, PORT_ADVICE);
 	const { vars, token, created } = ensureAdminToken(join(PROJECT_ROOT, ".dev.vars"));
-	if (useWrangler) startWrangler({ port, token, created });
-	else await startMiniflare({ port, vars, token, created });
+	const privateWebhooks = args.includes("--allow-private-webhooks") || vars[PRIVATE_WEBHOOKS_VAR] === "true";
+	const bindings = privateWebhooks ? { ...vars, [PRIVATE_WEBHOOKS_VAR]: "true" } : vars;
+	const persistTo = process.env.PERSIST_TO || DEFAULT_PERSIST_TO;
+	if (useWrangler) startWrangler({ port, token, created, privateWebhooks, persistTo });
+	else await startMiniflare({ port, vars: bindings, token, created, privateWebhooks, persistTo });
 }
 
 main().catch((error) => {

@@ -63,3 +63,18 @@ export function ensureAdminToken(path) {
 	writeFileSync(path, `${lines.join("\n").replace(/\n*$/, "")}\n`, { mode: 0o600 });
 	return { vars: { ...vars, ADMIN_TOKEN: token }, token, created: true };
 }
+
+/**
+ * A start-up warning when the .dev.vars at `path` holds no usable ADMIN_TOKEN (a Worker without one answers every
+ * /v1 request 503 not_configured); null when it does.
+ * @param {string} path
+ * @returns {string | null}
+ */
+export function adminTokenWarning(path) {
+	const token = existsSync(path) ? parseDevVars(readFileSync(path, "utf8")).ADMIN_TOKEN : undefined;
+	if (token !== undefined && token !== "" && token !== PLACEHOLDER_TOKEN) return null;
+	return [
+		"warning: .dev.vars has no ADMIN_TOKEN, so every /v1 request will be answered 503 not_configured.",
+		"         Run `npm start` once (it writes a random one), or add ADMIN_TOKEN=<a long random string> to .dev.vars.",
+	].join("\n");
+}

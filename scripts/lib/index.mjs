@@ -12,18 +12,18 @@
  *   `killAllWranglerDevsSync()`, `wranglerDevArgs()` for a foreground run.
  * - wrangler.toml: `readWranglerConfig(path)` → `{ name, compatibilityDate, compatibilityFlags, durableObjects,
  *   vars, r2Buckets }`.
- * - Ports and waiting: `freePort()`, `assertPortFree(port)`, `isPortOpen(port)`, `waitForPortClosed(port)`,
+ * - Ports and waiting: `freePort()`, `assertPortFree(port, advice?, host?)`, `portInUse(port, advice)`, `isPortOpen(port)`, `waitForPortClosed(port)`,
  *   `healthy(url)`, `waitUntil(check, { timeoutMs })`, `sleep(ms)`.
  * - The process table: `listProcesses()`, `descendants(pid)`, `groupMembers(pgid)`, `isAlive(pid)`,
  *   `signal(pid, sig)`, `commandLine(pid)`, `descendantCpuSeconds(pid?)`, `processCpuSeconds(pid)`,
  *   `machineBusySeconds()`.
- * - `.dev.vars`: `ensureAdminToken(path)`, `generateToken()`, `parseDevVars(text)`.
+ * - `.dev.vars`: `ensureAdminToken(path)`, `adminTokenWarning(path)`, `generateToken()`, `parseDevVars(text)`.
  * - Paths: `PROJECT_ROOT`, `WRANGLER_BIN`, `DEFAULT_PERSIST_TO`, `DEFAULT_OUTDIR`, `HOST`; `wranglerEnv(extra?)`.
  */
 
-export { ensureAdminToken, generateToken, PLACEHOLDER_TOKEN, parseDevVars } from "./dev-vars.mjs";
+export { adminTokenWarning, ensureAdminToken, generateToken, PLACEHOLDER_TOKEN, parseDevVars } from "./dev-vars.mjs";
 export { bundleWorker, startLocalBroker } from "./local-broker.mjs";
-export { assertPortFree, freePort, healthy, isPortOpen, sleep, waitForPortClosed, waitUntil } from "./net.mjs";
+export { assertPortFree, freePort, healthy, isPortOpen, portInUse, sleep, waitForPortClosed, waitUntil } from "./net.mjs";
 export {
 	commandLine,
 	descendantCpuSeconds,

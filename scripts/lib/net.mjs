@@ -25,17 +25,28 @@ export function freePort() {
 }
 
 /**
- * Fails with a clear message if something already listens on 127.0.0.1:`port`.
+ * The one line that explains a port in use (instead of workerd's stack trace), with what to do about it.
  * @param {number} port
+ * @param {string} advice
+ */
+export function portInUse(port, advice) {
+	return `port ${port} is in use (another npm start or wrangler dev?): ${advice}`;
+}
+
+/**
+ * Fails with `portInUse`'s line if something already listens on `host`:`port`.
+ * @param {number} port
+ * @param {string} [advice]
+ * @param {string} [host]
  * @returns {Promise<void>}
  */
-export function assertPortFree(port) {
+export function assertPortFree(port, advice = "stop it, or set PORT", host = HOST) {
 	return new Promise((resolve, reject) => {
 		const server = createServer();
 		server.once("error", (/** @type {NodeJS.ErrnoException} */ error) => {
-			reject(error.code === "EADDRINUSE" ? new Error(`port ${port} is in use; stop whatever holds it or set PORT`) : error);
+			reject(error.code === "EADDRINUSE" ? new Error(portInUse(port, advice)) : error);
 		});
-		server.listen(port, HOST, () => server.close(() => resolve()));
+		server.listen(port, host, () => server.close(() => resolve()));
 	});
 }
 

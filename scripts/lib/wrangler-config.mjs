@@ -20,6 +20,7 @@ import { parse } from "smol-toml";
  * @property {Record<string, string>} vars
  * @property {Record<string, string>} r2Buckets  bucket name by binding
  * @property {string | null} assets  the `[assets]` directory (absolute), or null
+ * @property {{ ip?: string, port?: number }} dev  the `[dev]` table (where `wrangler dev` listens)
  */
 
 /** Bindings and settings this reader does not translate: refuse them rather than start a Worker without them. */
@@ -57,6 +58,7 @@ const UNSUPPORTED_KEYS = new Set([
  * @property {Record<string, string>} [vars]
  * @property {{ binding: string, bucket_name: string }[]} [r2_buckets]
  * @property {Record<string, unknown>} [assets]
+ * @property {{ ip?: string, port?: number }} [dev]
  */
 
 /**
@@ -89,6 +91,7 @@ export function readWranglerConfig(path) {
 		vars: config.vars ?? {},
 		r2Buckets: Object.fromEntries((config.r2_buckets ?? []).map((bucket) => [bucket.binding, bucket.bucket_name])),
 		assets: assetsDirectory(config.assets, path),
+		dev: config.dev ?? {},
 	};
 }
 

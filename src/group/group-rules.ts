@@ -216,7 +216,9 @@ export class GroupRules {
 		this.expireOverdue(now);
 		const members = this.store.memberCount();
 		if (members > 0) {
-			return err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; offsets may be reset only when it has none`, { members });
+			return err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; offsets may be reset only when it has none`, {
+				members,
+			});
 		}
 		if (this.store.commitCount() + offsets.length > GROUP_PARTITIONS_MAX) {
 			return err("group_full", `a group may hold committed offsets for at most ${GROUP_PARTITIONS_MAX} partitions`, {
@@ -235,7 +237,9 @@ export class GroupRules {
 		if (this.store.state().status !== "active") return this.groupNotFound(groupId);
 		const members = this.store.memberCount();
 		if (members > 0)
-			return err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; only an empty group may be deleted`, { members });
+			return err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; only an empty group may be deleted`, {
+				members,
+			});
 		this.store.wipe();
 		this.store.setStatus("deleted");
 		this.store.bumpGeneration();

@@ -20,6 +20,7 @@ import { securityHeaders } from "./middleware/security-headers.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
 import { keyRoutes } from "./routes/keys.ts";
+import { registerAllowedMethods } from "./routes/method-not-allowed.ts";
 import { producerRoutes } from "./routes/producers.ts";
 import { recordRoutes } from "./routes/records.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
@@ -46,6 +47,9 @@ app.route("/v1/keys", keyRoutes);
 // Compatibility APIs: each mount sets its error dialect first, then the same auth, ACL and quotas.
 app.route("/upstash", upstashRoutes);
 app.route("/kafka/v3", confluentRoutes);
+
+// Every route is mounted: a 405 can now say which methods its path answers.
+registerAllowedMethods(app.routes);
 
 app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
 

@@ -8,6 +8,10 @@ import type { z } from "zod";
 import { ApiError } from "../shared/errors.ts";
 import { jsonShapeProblem, parseJsonExact } from "../shared/json.ts";
 import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
+import { describeIssues } from "./validation-messages.ts";
+
+/** How many validation problems one 400 lists. */
+const ISSUES_SHOWN_MAX = 20;
 
 function tooLarge(limitBytes: number): ApiError {
 	return new ApiError("request_too_large", `request body exceeds ${limitBytes} bytes`, { max_request_bytes: limitBytes });
@@ -85,7 +89,10 @@ export function mediaType(request: Request): string | null {
 export function requireJson(request: Request): void {
 	const type = mediaType(request);
 	if (type !== null && type !== "application/json") {
-		throw new ApiError("unsupported_media_type", `expected Content-Type application/json, got ${type}`);
+		// curl -d without -H sends a form type: say what to add rather than leave a newcomer guessing.
+		const hint =
+			type === "application/x-www-form-urlencoded" ? ' (curl -d sends that by default: add -H "Content-Type: application/json")' : "";
+		throw new ApiError("unsupported_media_type", `expected Content-Type application/json, got ${type}${hint}`);
 	}
 }
 
@@ -108,18 +115,18 @@ export function parseJson(text: string, what = "request body"): unknown {
 	return value;
 }
 
-/** Validates `data` with `schema`, or throws a 400 listing each problem with its path. */
+/**
+ * Validates `data` with `schema`, or throws a 400 whose message is the first problem in plain words (an unknown
+ * field first, with a did-you-mean) and whose `issues` list them all with their paths.
+ */
 export function validate<S extends z.ZodType>(schema: S, data: unknown, what = "request"): z.output<S> {
-	const result = schema.safeParse(data);
+	// reportInput lets a message say what was sent ("got 100000"); inputs are never put on the wire.
+	const result = schema.safeParse(data, { reportInput: true });
 	if (result.success) return result.data;
-	const issues = result.error.issues.slice(0, 20).map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+	const issues = describeIssues(schema, result.error.issues).slice(0, ISSUES_SHOWN_MAX);
 	const first = issues[0];
 	const where = first === undefined || first.path === "" ? what : first.path;
 	throw new ApiError("invalid_request", `${where}: ${first?.message ?? "invalid"}`, { issues });
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-	return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
 }
 
 /** Reads and parses a JSON body in one step. */

@@ -46,6 +46,8 @@ export const ERRORS = {
 	partition_full: { status: 507, retriable: false },
 	partition_unavailable: { status: 503, retriable: true },
 	unavailable: { status: 503, retriable: true },
+	// Only the Worker's operator can set what is missing: the same request keeps failing until then.
+	not_configured: { status: 503, retriable: false },
 	internal: { status: 500, retriable: true },
 	group_not_found: { status: 404, retriable: false },
 	group_not_empty: { status: 409, retriable: false },

@@ -208,7 +208,13 @@ export const FetchQuery = z.object({
 });
 
 export const OffsetsQuery = z.object({
-	at: z.union([z.enum(["earliest", "latest"]), digits(Number.MAX_SAFE_INTEGER)]),
+	at: z.union([
+		z.enum(["earliest", "latest"]),
+		z
+			.string()
+			.regex(/^\d{1,16}$/, "must be a time in ms (epoch milliseconds)")
+			.transform(Number),
+	]),
 });
 
 /** Streaming reads (SSE and WebSocket tail): where to start and how often to send keep-alives. */
@@ -228,11 +234,10 @@ export const SubscriptionPath = z.object({ topic: TopicName, id: SubscriptionId 
 
 const Position = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-export const StartPositionBody = z.union([
-	z.enum(["earliest", "latest"]),
-	z.strictObject({ offset: Position }),
-	z.strictObject({ timestamp: Position }),
-]);
+export const StartPositionBody = z.union(
+	[z.enum(["earliest", "latest"]), z.strictObject({ offset: Position }), z.strictObject({ timestamp: Position })],
+	{ error: 'must be "earliest", "latest", {"offset": <offset>} or {"timestamp": <ms>}' },
+);
 
 const RetrySchedule = z.array(z.number().int().min(0).max(WEBHOOK_RETRY_DELAY_MS_MAX)).min(1).max(WEBHOOK_RETRY_SCHEDULE_LENGTH_MAX);
 

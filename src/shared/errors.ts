@@ -32,6 +32,8 @@ export type ErrorCode =
 	| "partition_unavailable"
 	/** A Durable Object the request needed did not answer; nothing was changed that a retry would not finish. */
 	| "unavailable"
+	/** The Worker lacks a setting it needs (ADMIN_TOKEN): only its operator can fix that, so no retry helps. */
+	| "not_configured"
 	| "internal"
 	// Consumer groups.
 	| "group_not_found"

@@ -107,6 +107,19 @@ export function checkUrlSyntax(raw: string, allowPrivateHosts: boolean): Result<
 	return ok(url);
 }
 
+/**
+ * What lifts the https-and-public rule on a local broker; the edge appends it to a refusal when the request came
+ * to a loopback address (nobody can act on it in production, where private targets are unreachable anyway).
+ */
+export const PRIVATE_WEBHOOKS_HINT =
+	"local development: start the broker with `npm start -- --allow-private-webhooks` (or set WEBHOOK_ALLOW_PRIVATE=true in .dev.vars) to deliver to http:// and private hosts";
+
+/** Whether a request arrived at a loopback host, i.e. a local `npm start` or `wrangler dev`. */
+export function isLoopbackHost(hostname: string): boolean {
+	const h = hostname.toLowerCase();
+	return h === "localhost" || h === "[::1]" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
 /** Resolves a host name to its addresses; throws when it cannot. */
 export type Resolver = (hostname: string) => Promise<string[]>;
 
@@ -119,8 +132,10 @@ export async function checkWebhookUrl(raw: string, allowPrivateHosts: boolean, r
 	let addresses: string[];
 	try {
 		addresses = await resolve(url.hostname);
-	} catch (cause) {
-		return err("invalid_webhook_url", `url host ${url.hostname} could not be resolved: ${String(cause)}`, { url: raw });
+	} catch {
+		// The lookup itself failed (resolver down, timeout, no network): nothing is wrong with the URL, so a retry may
+		// pass. The cause is runtime detail and stays off the wire.
+		return err("unavailable", `could not look up ${url.hostname} in DNS to check it is a public host; try again`, { url: raw });
 	}
 	if (addresses.length === 0) return err("invalid_webhook_url", `url host ${url.hostname} does not resolve`, { url: raw });
 	const bad = addresses.find(isPrivateAddress);

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { WEBHOOK_RETRY_DELAY_MS_MAX, WEBHOOK_RETRY_SCHEDULE_MS_DEFAULT } from "../../src/shared/limits.ts";
 import { parseRetryAfter, retryDelayMs, verdictOf } from "../../src/webhook/retry-policy.ts";
 import { generateSecret, signatureHeaders } from "../../src/webhook/signing.ts";
-import { checkUrlSyntax, checkWebhookUrl, isPrivateAddress } from "../../src/webhook/url-policy.ts";
+import { checkUrlSyntax, checkWebhookUrl, isLoopbackHost, isPrivateAddress } from "../../src/webhook/url-policy.ts";
 
 describe("retry policy", () => {
 	const schedule = WEBHOOK_RETRY_SCHEDULE_MS_DEFAULT;
@@ -81,7 +81,22 @@ describe("URL policy", () => {
 		const failing = async () => {
 			throw new Error("no DNS");
 		};
-		expect((await checkWebhookUrl("https://good.example/h", false, failing)).ok).toBe(false);
+		// A lookup that fails says nothing about the URL: a retriable 503 in plain words, no runtime internals.
+		const failed = await checkWebhookUrl("https://good.example/h", false, failing);
+		expect(failed).toEqual({
+			ok: false,
+			error: {
+				code: "unavailable",
+				message: "could not look up good.example in DNS to check it is a public host; try again",
+				details: { url: "https://good.example/h" },
+			},
+		});
+	});
+
+	it("knows a loopback request host (a local broker) from a public one", () => {
+		for (const host of ["127.0.0.1", "localhost", "[::1]", "127.1.2.3"]) expect(isLoopbackHost(host), host).toBe(true);
+		for (const host of ["tributary.example.workers.dev", "10.0.0.1", "127.0.0.1.example.com"])
+			expect(isLoopbackHost(host), host).toBe(false);
 	});
 });
 

@@ -93,9 +93,27 @@ async function verify(env: Env, credentials: Credentials): Promise<Principal | n
 	return { kind: "key", key: info };
 }
 
+/** The command that sets the admin token of a deployed Worker. */
+export const SET_ADMIN_TOKEN_COMMAND = "npx wrangler secret put ADMIN_TOKEN";
+
+function hasAdminToken(env: Env): boolean {
+	const token: unknown = env.ADMIN_TOKEN;
+	return typeof token === "string" && token.length > 0;
+}
+
+function notConfigured(): ApiError {
+	return new ApiError(
+		"not_configured",
+		`this Worker has no ADMIN_TOKEN. Deployed: run \`${SET_ADMIN_TOKEN_COMMAND}\`. Locally: run \`npm start\` once (it writes one to .dev.vars), or put ADMIN_TOKEN=<a long random string> in .dev.vars and restart \`npm run dev\``,
+		{ setting: "ADMIN_TOKEN", fix: SET_ADMIN_TOKEN_COMMAND },
+	);
+}
+
 export function authenticate(): MiddlewareHandler<{ Bindings: Env; Variables: AuthVariables }> {
 	return async function authenticate(c, next) {
 		const credentials = parseCredentials(c.req.header("Authorization"));
+		// Without an admin token nobody can be the admin: say so, rather than "invalid credentials" to everyone.
+		if (credentials?.kind !== "key" && !hasAdminToken(c.env)) throw notConfigured();
 		if (credentials === null) {
 			throw new ApiError("unauthorized", "missing credentials: send Authorization: Bearer <token>, or Basic with <key id>:<secret>");
 		}

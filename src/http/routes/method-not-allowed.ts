@@ -1,11 +1,48 @@
 /**
  * @module
- * The 405 for a known path with an unsupported method, registered after each path's real handlers.
+ * The 405 for a known path with an unsupported method, registered after each path's real handlers. It carries
+ * `Allow` (RFC 9110 §15.5.6), learnt from the app's own route list, and for the usual wrong turns says which
+ * resource was probably meant.
  */
 
 import type { Context } from "hono";
+import { routePath } from "hono/route";
 import { ApiError } from "../../shared/errors.ts";
 
+/** Methods by route pattern ("/v1/topics/:topic"), filled once the app has every route (`registerAllowedMethods`). */
+const allowedByPattern = new Map<string, Set<string>>();
+
+/** Where to go instead, by "METHOD pattern": the mistakes people make first. */
+const HINTS: Readonly<Record<string, string>> = {
+	"GET /v1/topics/:topic/records":
+		"to read a topic, GET /v1/topics/{topic}/partitions/{partition}/records, or poll a consumer group: POST /v1/groups/{group}/members/{member}/poll",
+	"POST /v1/topics/:topic/partitions/:partition/records":
+		'to produce to one partition, POST /v1/topics/{topic}/records with "partition" in each record',
+	"GET /v1/groups/:group/members/:member/poll": "a poll is a POST (its optional body holds max_records, wait_ms, auto_commit)",
+	"GET /v1/groups/:group/offsets": "committed offsets and lag are in GET /v1/groups/{group}",
+};
+
+/** Records the methods each route pattern answers; called once with the app's routes after they are mounted. */
+export function registerAllowedMethods(routes: readonly { readonly method: string; readonly path: string }[]): void {
+	for (const { method, path } of routes) {
+		if (method === "ALL") continue;
+		const methods = allowedByPattern.get(path) ?? new Set<string>();
+		methods.add(method);
+		// Hono answers HEAD from the GET handler.
+		if (method === "GET") methods.add("HEAD");
+		allowedByPattern.set(path, methods);
+	}
+}
+
 export function methodNotAllowed(c: Context): never {
-	throw new ApiError("method_not_allowed", `${c.req.method} is not supported on ${new URL(c.req.url).pathname}`);
+	const pattern = routePath(c);
+	const allowed = [...(allowedByPattern.get(pattern) ?? [])];
+	if (allowed.length > 0) c.header("Allow", allowed.join(", "));
+	const hint = HINTS[`${c.req.method} ${pattern}`];
+	const answers = allowed.length > 0 ? `; it answers ${allowed.filter((m) => m !== "HEAD").join(", ")}` : "";
+	throw new ApiError(
+		"method_not_allowed",
+		`${c.req.method} is not supported on ${new URL(c.req.url).pathname}${answers}${hint === undefined ? "" : `. ${hint}`}`,
+		{ allowed_methods: allowed },
+	);
 }

@@ -11,12 +11,12 @@
 
 import { type Context, Hono } from "hono";
 import type { z } from "zod";
-import { unwrap } from "../../shared/errors.ts";
+import { ApiError, unwrap } from "../../shared/errors.ts";
 import { WEBHOOK_DELIVERIES_PAGE_MAX, WEBHOOK_RETRY_SCHEDULE_MS_DEFAULT } from "../../shared/limits.ts";
 import { webhookDispatcher } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
 import type { StartPosition, TopicRef, UpdateSubscription } from "../../webhook/types.ts";
-import { allowPrivate, checkWebhookUrl, resolveOverHttps } from "../../webhook/url-policy.ts";
+import { allowPrivate, checkWebhookUrl, isLoopbackHost, PRIVATE_WEBHOOKS_HINT, resolveOverHttps } from "../../webhook/url-policy.ts";
 import type { AppEnv } from "../app-env.ts";
 import { readJson, validate } from "../body.ts";
 import {
@@ -41,8 +41,13 @@ async function topicRef(c: Context<AppEnv>): Promise<TopicRef> {
 	return { topic: meta.name, topicId: meta.topicId, partitions: meta.partitions };
 }
 
-async function checkedUrl(env: Env, url: string): Promise<string> {
-	return unwrap(await checkWebhookUrl(url, allowPrivate(env), resolveOverHttps));
+async function checkedUrl(c: Context<AppEnv>, url: string): Promise<string> {
+	const checked = await checkWebhookUrl(url, allowPrivate(c.env), resolveOverHttps);
+	if (!checked.ok && checked.error.code === "invalid_webhook_url" && isLoopbackHost(new URL(c.req.url).hostname)) {
+		const { code, message, details } = checked.error;
+		throw new ApiError(code, `${message} (${PRIVATE_WEBHOOKS_HINT})`, { ...details, setting: "WEBHOOK_ALLOW_PRIVATE" });
+	}
+	return unwrap(checked);
 }
 
 function toUpdate(body: z.output<typeof UpdateSubscriptionBody>, url: string | undefined): UpdateSubscription {
@@ -62,7 +67,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
 	.post("/:topic/subscriptions", async (c) => {
 		const ref = await topicRef(c);
 		const body = validate(CreateSubscriptionBody, await readJson(c.req.raw));
-		const url = await checkedUrl(c.env, body.url);
+		const url = await checkedUrl(c, body.url);
 		const retryScheduleMs = body.retry_schedule_ms ?? [...WEBHOOK_RETRY_SCHEDULE_MS_DEFAULT];
 		const created = await webhookDispatcher(c.env, ref.topicId).createSubscription(ref, {
 			url,
@@ -90,7 +95,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
 		const { id } = validate(SubscriptionPath, c.req.param());
 		const ref = await topicRef(c);
 		const body = validate(UpdateSubscriptionBody, await readJson(c.req.raw));
-		const url = body.url === undefined ? undefined : await checkedUrl(c.env, body.url);
+		const url = body.url === undefined ? undefined : await checkedUrl(c, body.url);
 		return c.json(unwrap(await webhookDispatcher(c.env, ref.topicId).updateSubscription(ref, id, toUpdate(body, url))));
 	})
 	.delete("/:topic/subscriptions/:id", async (c) => {

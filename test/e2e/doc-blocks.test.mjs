@@ -1,0 +1,130 @@
+/**
+ * The doc test's reading of Markdown (test/e2e/lib/doc-blocks.mjs) and its bash session's curl checks, on small
+ * documents against a plain local HTTP server: the convention in docs/doc-tests.md holds, and a doc that
+ * contradicts its server fails.
+ */
+
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { after, before, describe, test } from "node:test";
+import { checkResponse, extractShellBlocks, instrumentBlock, matchesPattern, parseExpectation } from "./lib/doc-blocks.mjs";
+import { runSession } from "./lib/doc-session.mjs";
+
+const doc = [
+	"# Title",
+	"```sh",
+	'curl -s "$URL/a"   # → {"ok":true,"id":…}',
+	"```",
+	"<!-- doc-test: skip (needs kcat) -->",
+	"```sh",
+	"kcat -L",
+	"```",
+	"1. A list item:",
+	"",
+	"   ```bash",
+	'   curl -s "$URL/conflict"',
+	"   # → 409 topic_exists",
+	"   curl -s $URL/b",
+	'   # → {"records":[…],',
+	'   #    "next_offset":3}',
+	"   ```",
+	"```js",
+	"not shell",
+	"```",
+].join("\n");
+
+describe("reading Markdown", () => {
+	test("finds shell blocks (indented ones too), with their skips and first lines", () => {
+		const blocks = extractShellBlocks(doc, "x.md");
+		assert.deepEqual(
+			blocks.map((b) => [b.line, b.skip]),
+			[
+				[3, null],
+				[7, "needs kcat"],
+				[12, null],
+			],
+		);
+		assert.equal(blocks[2]?.code.split("\n")[0], 'curl -s "$URL/conflict"');
+	});
+
+	test("refuses a malformed marker and an unclosed fence", () => {
+		assert.throws(() => extractShellBlocks("<!-- doc-test: skip -->\n```sh\nls\n```", "y.md"), /malformed doc-test marker/);
+		assert.throws(() => extractShellBlocks("```sh\nls\n", "z.md"), /never closes/);
+	});
+
+	test("puts a check after each expectation, trailing or on its own lines with continuations", () => {
+		const [first, , third] = extractShellBlocks(doc, "x.md");
+		assert.ok(first !== undefined && third !== undefined);
+		assert.deepEqual(
+			instrumentBlock(third).expectations.map((e) => [e.where, e.expected]),
+			[
+				["x.md:13", "409 topic_exists"],
+				["x.md:16", '{"records":[…], "next_offset":3}'],
+			],
+		);
+		const lines = instrumentBlock(first).script.split("\n");
+		assert.match(lines[1] ?? "", /^__doc_expect [A-Za-z0-9+/=]+$/);
+	});
+
+	test("parses and checks expectations: status, error code, body pattern", () => {
+		assert.deepEqual(parseExpectation("409"), { status: 409, code: null, pattern: null });
+		assert.deepEqual(parseExpectation("404 topic_not_found"), { status: 404, code: "topic_not_found", pattern: null });
+		assert.deepEqual(parseExpectation('201 {"id":…}'), { status: 201, code: null, pattern: '{"id":…}' });
+		assert.ok(matchesPattern('{"a": 1,\n "b": [2, 3]}', '{"a":1,"b":[…]}'));
+		assert.ok(!matchesPattern('{"a":2}', '{"a":1}'));
+		const e = (/** @type {string} */ expected) => ({ where: "w", expected });
+		assert.equal(checkResponse(e("409 topic_exists"), 409, '{"error":{"code":"topic_exists"}}'), null);
+		assert.match(checkResponse(e("409 topic_exists"), 409, '{"error":{"code":"other"}}') ?? "", /expected error code topic_exists/);
+		assert.match(checkResponse(e('{"a":1}'), 404, '{"a":1}') ?? "", /expected a 2xx, got 404/);
+		assert.equal(checkResponse(e("204"), 204, ""), null);
+	});
+});
+
+describe("a bash session against a server", () => {
+	/** @type {Record<string, [number, string]>} */
+	const routes = { "/ok": [200, '{"ok":true,"id":7}'], "/conflict": [409, '{"error":{"code":"topic_exists"}}'] };
+	const server = createServer((request, response) => {
+		const [status, body] = routes[request.url ?? ""] ?? [404, '{"error":{"code":"not_found"}}'];
+		response.writeHead(status, { "Content-Type": "application/json" }).end(body);
+	});
+	let url = "";
+	before(async () => {
+		await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
+		const address = server.address();
+		url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+	});
+	after(() => new Promise((resolve) => server.close(resolve)));
+
+	const run = (/** @type {string} */ code) =>
+		runSession([{ file: "t.md", line: 1, code, skip: null }], { cwd: process.cwd(), env: { URL: url }, timeoutMs: 20_000 });
+
+	test("passes when the doc says what the server does", async () => {
+		const result = await run(
+			[
+				'ID=$(curl -s "$URL/ok" | node -pe "JSON.parse(require(\'fs\').readFileSync(0)).id")',
+				'[ "$ID" = 7 ]',
+				'curl -s "$URL/ok"  # → {"ok":true,…}',
+				'curl -s "$URL/conflict"',
+				"# → 409",
+			].join("\n"),
+		);
+		assert.equal(result.code, 0, result.stderr);
+	});
+
+	test("fails on an unmarked error status, at the next curl or at the end", async () => {
+		for (const code of ['curl -s "$URL/conflict"\ncurl -s "$URL/ok"', 'curl -s "$URL/missing"']) {
+			const result = await run(code);
+			assert.equal(result.code, 1);
+			assert.match(result.stderr, /unexpected HTTP (409|404)/);
+		}
+	});
+
+	test("fails when the output contradicts the doc, or an expectation follows no curl", async () => {
+		const contradicted = await run('curl -s "$URL/ok"   # → {"ok":false,…}');
+		assert.equal(contradicted.code, 1);
+		assert.match(contradicted.stderr, /t\.md:1: expected \{"ok":false/);
+		const orphan = await run("echo hi\n# → 200");
+		assert.equal(orphan.code, 1);
+		assert.match(orphan.stderr, /follows no curl command/);
+	});
+});

@@ -1,0 +1,106 @@
+// @ts-check
+/**
+ * @module
+ * Runs a Markdown file's shell blocks, in order, in one bash session against a running broker (`$URL`,
+ * `$TOKEN`), with `curl` wrapped so that every response is checked: an unexpected status of 400 or more fails,
+ * and every `# → …` expectation is compared with the response it follows (see doc-blocks.mjs).
+ */
+
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { signal } from "../../../scripts/lib/index.mjs";
+import { instrumentBlock } from "./doc-blocks.mjs";
+
+const CHECKER = fileURLToPath(new URL("./doc-check.mjs", import.meta.url));
+
+/**
+ * The session's prelude. `curl` keeps its interface (the body on stdout) but also leaves status and body in the
+ * state directory; a response of 400 or more that no expectation claimed fails at the next curl or at the end.
+ * A stream cut by the command's own --max-time (exit 28) after a 2xx is a success.
+ */
+const PRELUDE = String.raw`set -eo pipefail
+__doc_state=$(mktemp -d)
+trap 'rm -rf "$__doc_state"' EXIT
+__doc_block() { __doc_where="$1"; echo "## $1" >&2; }
+__doc_settle() {
+	[ -f "$__doc_state/pending" ] || return 0
+	local status
+	status=$(cat "$__doc_state/status")
+	if [ "$status" -ge 400 ]; then
+		echo "doc test: block at $__doc_where: unexpected HTTP $status from $(cat "$__doc_state/command") (mark an expected failure '# → $status'): $(head -c 500 "$__doc_state/body")" >&2
+		exit 1
+	fi
+	rm -f "$__doc_state/pending"
+}
+__doc_expect() { node "$DOC_CHECKER" "$__doc_state" "$1"; }
+curl() {
+	__doc_settle
+	local rc=0
+	printf 'curl %s' "$*" | head -c 300 > "$__doc_state/command"
+	command curl -sS -o "$__doc_state/body" -w '%{http_code}' "$@" > "$__doc_state/status" || rc=$?
+	touch "$__doc_state/pending" "$__doc_state/body"
+	cat "$__doc_state/body"
+	if [ "$rc" -ne 0 ] && ! { [ "$rc" -eq 28 ] && [ "$(cat "$__doc_state/status")" -lt 300 ]; }; then
+		echo "doc test: block at $__doc_where: $(cat "$__doc_state/command") failed (curl exit $rc)" >&2
+		exit 1
+	fi
+}
+`;
+
+/**
+ * The whole bash script for `blocks` (already filtered to the runnable ones).
+ * @param {import("./doc-blocks.mjs").ShellBlock[]} blocks
+ */
+export function sessionScript(blocks) {
+	const parts = blocks.map((block) => `__doc_block ${JSON.stringify(`${block.file}:${block.line}`)}\n${instrumentBlock(block).script}\n`);
+	return `${PRELUDE}\n${parts.join("\n")}\n__doc_settle\n`;
+}
+
+/**
+ * Runs the blocks with bash in `cwd`; resolves `{ code, stdout, stderr }`. The session runs in its own process
+ * group, which is killed when it ends, so background jobs a block started (a webhook receiver) never outlive it.
+ * @param {import("./doc-blocks.mjs").ShellBlock[]} blocks
+ * @param {{ cwd: string, env: Record<string, string>, timeoutMs: number }} options
+ * @returns {Promise<{ code: number, stdout: string, stderr: string }>}
+ */
+export function runSession(blocks, { cwd, env, timeoutMs }) {
+	const dir = mkdtempSync(join(tmpdir(), "tributary-doc-"));
+	const scriptPath = join(dir, "session.sh");
+	writeFileSync(scriptPath, sessionScript(blocks));
+	return new Promise((resolve) => {
+		const child = spawn("bash", [scriptPath], {
+			cwd,
+			env: { ...process.env, ...env, DOC_CHECKER: CHECKER },
+			detached: true,
+			stdio: ["ignore", "pipe", "pipe"],
+		});
+		const group = -(child.pid ?? 0);
+		let stdout = "";
+		let stderr = "";
+		child.stdout.on("data", (chunk) => {
+			stdout += chunk;
+		});
+		child.stderr.on("data", (chunk) => {
+			stderr += chunk;
+		});
+		const timer = setTimeout(() => {
+			stderr += `\ndoc test: the session took longer than ${timeoutMs} ms and was stopped`;
+			if (group !== 0) signal(group, "SIGKILL");
+		}, timeoutMs);
+		/** @type {number | null} */
+		let status = null;
+		// bash is done: end its background jobs, whose inherited pipes would otherwise keep "close" from firing.
+		child.on("exit", (code, sig) => {
+			status = code ?? (sig === null ? 0 : 1);
+			if (group !== 0) signal(group, "SIGTERM");
+		});
+		child.on("close", () => {
+			clearTimeout(timer);
+			rmSync(dir, { recursive: true, force: true });
+			resolve({ code: status ?? 1, stdout, stderr });
+		});
+	});
+}
