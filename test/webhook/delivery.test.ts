@@ -137,6 +137,30 @@ describe("webhook delivery", () => {
 		expect(failed).toMatchObject({ response_status: 503, error: "HTTP 503: down for maintenance" });
 	});
 
+	it("keeps dead-lettering a subscription made under the old naming (<topic>.<id>.dlq) to its existing topic", {
+		timeout: 15_000,
+	}, async () => {
+		const path = `/legacy-${crypto.randomUUID()}`;
+		receiver.on(path, () => new Response("nope", { status: 500 }));
+		const { topic, sub } = await topicWithSubscription({
+			url: `https://receiver.test${path}`,
+			start: "earliest",
+			max_attempts: 1,
+			retry_schedule_ms: [0],
+			batch_max_records: 1,
+		});
+		// A subscription stored before the naming changed, as its row holds it.
+		const legacy = `${topic}.${sub.id}.dlq`;
+		topics.push(legacy);
+		await runInDurableObject(await dispatcherStub(topic), (_, state) => {
+			state.storage.sql.exec("UPDATE subscriptions SET dead_letter_topic = ? WHERE id = ?", legacy, sub.id);
+		});
+		expect((await json<Subscription>("GET", `/v1/topics/${topic}/subscriptions/${sub.id}`, 200)).dead_letter_topic).toBe(legacy);
+		await produce(topic, [{ value: "poison" }]);
+		await vi.waitFor(async () => expect((await fetchRecords(legacy, 0, "offset=0")).records).toHaveLength(1), WAIT);
+		expect((await call("GET", `/v1/topics/dlq.${topic}.${sub.id}`)).status).toBe(404);
+	});
+
 	it("dead-letters a batch after max_attempts with its provenance, and delivers what follows", { timeout: 15_000 }, async () => {
 		const path = `/down-${crypto.randomUUID()}`;
 		receiver.on(path, (request) =>
@@ -152,6 +176,8 @@ describe("webhook delivery", () => {
 		await produce(topic, [{ value: "poison", key: "p", headers: [{ key: "trace", value: "t1" }] }, { value: "fine" }]);
 		await vi.waitFor(() => expect(receiver.at(path).at(-1)?.json.records[0]?.value).toBe("fine"), WAIT);
 		expect(receiver.at(path).filter((r) => r.json.records[0]?.value === "poison")).toHaveLength(3);
+		// Named so that an ACL on the topic's prefix (topic:<topic>*) never covers it; topic:dlq.* covers every one.
+		expect(sub.dead_letter_topic).toBe(`dlq.${topic}.${sub.id}`);
 		const dead = await fetchRecords(sub.dead_letter_topic, 0, "offset=0");
 		expect(dead.records).toHaveLength(1);
 		expect(dead.records[0]).toMatchObject({ key: "p", value: "poison" });
