@@ -130,6 +130,25 @@ describe("errors in Upstash's shape", () => {
 		await upstashError(await call("POST", "/upstash/delete-consumer/nobody-group/ghost", { token: null, headers: admin }), 404);
 	});
 
+	it("refuses a commit past a partition's end with 416, as /v1 does, and commits nothing", async () => {
+		const topic = uniqueTopic("bounds");
+		await createTopic(topic, 1);
+		await produceV1(topic, [{ value: "one" }]);
+		const group = `bounds-${crypto.randomUUID().slice(0, 8)}`;
+		const consumed = await call("POST", `/upstash/consume/${group}/i1`, { token: null, headers: admin, body: { topic } });
+		expect(consumed.status, await consumed.text()).toBe(200);
+		const commit = (offset: number) =>
+			call("POST", `/upstash/commit/${group}/i1`, { token: null, headers: admin, body: { topic, partition: 0, offset } });
+		expect(await upstashError(await commit(42), 416)).toContain("from 0 to 1");
+		expect((await commit(1)).status).toBe(200);
+		const committed = await json<{ offset: number }[]>("POST", `/upstash/committed/${group}/i1`, 200, {
+			token: null,
+			headers: admin,
+			body: [{ topic, partition: 0 }],
+		});
+		expect(committed.map((o) => o.offset)).toEqual([1]);
+	});
+
 	it("a batch with a bad record for one topic writes nothing to any topic (413, 400, 404 partition)", async () => {
 		const ok = uniqueTopic("whole");
 		const small = uniqueTopic("small");

@@ -23,6 +23,7 @@ import { produce } from "../../../topic/produce.ts";
 import { may, requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { parseJson, readText, validate } from "../../body.ts";
+import { checkCommitBounds } from "../../group/group-offsets.ts";
 import { inboundRecord } from "../../inbound-record.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
@@ -210,6 +211,8 @@ upstashRoutes
 		}
 		const offsets = validate(CommitBody, body, "body");
 		for (const topic of new Set(offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
+		// As on /v1: an offset past a partition's end is refused (416), not stored to be silently reset later.
+		unwrap(await checkCommitBounds(c.env, offsets));
 		unwrap(
 			await commitOffsets(
 				c.env,
