@@ -9,7 +9,8 @@ import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { PARTITIONS_MAX } from "../../src/shared/limits.ts";
-import { ADMIN_TOKEN, BASE, call, createTopic, expectError, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, expectError } from "../support/worker.ts";
 
 interface ErrorBody {
 	error: { code: string; message: string; retriable: boolean; issues?: { path: string; message: string }[] } & Record<string, unknown>;
