@@ -69,8 +69,10 @@ export async function groupPage(ctx: PageContext): Promise<void> {
 		reset.el,
 	);
 	const render = (group: GroupDetail) => {
-		const total = group.offsets.reduce((n, o) => n + o.lag, 0);
-		samples.push({ atMs: Date.now(), value: total });
+		// A partition the group has not committed has no lag (null), as Kafka's tools show "-"; none committed: no total.
+		const lags = group.offsets.flatMap((o) => (o.lag === null ? [] : [o.lag]));
+		const total = lags.length === 0 ? null : lags.reduce((n, lag) => n + lag, 0);
+		if (total !== null) samples.push({ atMs: Date.now(), value: total });
 		while (samples.length > 0 && (samples[0]?.atMs ?? 0) < Date.now() - CHART_WINDOW_MS) samples.shift();
 		mount(
 			summary,
@@ -78,11 +80,15 @@ export async function groupPage(ctx: PageContext): Promise<void> {
 				{ label: "State", value: stateBadge(group.state) },
 				{ label: "Generation", value: formatCount(group.generation) },
 				{ label: "Members", value: formatCount(group.members.length) },
-				{ label: "Total lag", value: h("span", { "data-testid": "total-lag" }, formatCount(total)), hint: "records" },
+				{
+					label: "Total lag",
+					value: h("span", { "data-testid": "total-lag" }, total === null ? "–" : formatCount(total)),
+					hint: total === null ? "nothing committed yet" : "records",
+				},
 			]),
 		);
 		const values = samples.map((p) => p.value);
-		chartText.textContent = `Total lag is ${formatCount(total)} records; over the last ${Math.round((Date.now() - (samples[0]?.atMs ?? Date.now())) / 1000)} s it ranged from ${formatCount(Math.min(...values))} to ${formatCount(Math.max(...values))}.`;
+		chartText.textContent = `Total lag is ${total === null ? "unknown (nothing committed yet)" : `${formatCount(total)} records`}; over the last ${Math.round((Date.now() - (samples[0]?.atMs ?? Date.now())) / 1000)} s it ranged from ${formatCount(Math.min(...values))} to ${formatCount(Math.max(...values))}.`;
 		mount(chart, lineChart(samples, CHART_WINDOW_MS, `Total lag of ${id} over the last ${CHART_WINDOW_MS / 1000} seconds`));
 		mount(offsets, offsetTable(group));
 		mount(members, memberTable(group));
@@ -115,7 +121,7 @@ function offsetTable(group: GroupDetail): HTMLElement {
 			String(o.partition),
 			o.committed === null ? h("span", { class: "muted" }, "none") : formatCount(o.committed),
 			formatCount(o.high_watermark),
-			h("span", { class: o.lag > 0 ? "lag lag-behind" : "lag" }, formatCount(o.lag)),
+			o.lag === null ? h("span", { class: "muted" }, "–") : h("span", { class: o.lag > 0 ? "lag lag-behind" : "lag" }, formatCount(o.lag)),
 		]),
 		"No committed offsets or subscribed topics.",
 	);
