@@ -41,6 +41,12 @@ export interface ConsumerOptions {
 	readonly waitMs?: number;
 	/** End the iteration at the first poll that finds nothing new (kcat's `-e`). */
 	readonly stopWhenIdle?: boolean;
+	/**
+	 * Runs before each commit. Flush a producer here, so what the loop sent is written before the records that
+	 * caused it are committed (as Kafka Streams does). If it throws, this consumer commits nothing more: the
+	 * iteration ends with that error and closing leaves without committing, so those records are delivered again.
+	 */
+	readonly beforeCommit?: () => void | Promise<void>;
 	/** Partitions this member now owns (newly added ones only). */
 	readonly onAssign?: (partitions: TopicPartition[]) => void | Promise<void>;
 	/** Partitions taken from this member; their uncommitted records go to the new owner. */
@@ -86,6 +92,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#closed = false;
 	#closing: Promise<void> | null = null;
 	#iterating = false;
+	/** Set when `beforeCommit` failed: nothing may be committed after it. */
+	#commitsStopped = false;
 
 	constructor(http: Http, options: ConsumerOptions) {
 		if (typeof options.group !== "string" || options.group === "") throw new TributaryError("invalid_argument", "group is required");
@@ -278,7 +286,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (let attempt = 0; ; attempt++) {
 			const member = this.#member;
 			const offsets = [...this.#handed].filter(([key, o]) => this.#committed.get(key) !== o.offset).map(([, o]) => o);
-			if (member === null || offsets.length === 0) return;
+			if (member === null || offsets.length === 0 || this.#commitsStopped) return;
+			if (this.#options.beforeCommit !== undefined) {
+				try {
+					await this.#options.beforeCommit();
+				} catch (error) {
+					this.#commitsStopped = true;
+					throw error;
+				}
+			}
 			try {
 				await this.#http.request("POST", `/v1/groups/${seg(this.group)}/offsets`, {
 					body: { member_id: member.id, generation: member.generation, offsets },

@@ -153,3 +153,40 @@ describe("SDK consumer", { timeout: 60_000 }, () => {
 		expect(described.offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0)).toBe(30);
 	});
 });
+
+describe("SDK consumer beforeCommit", { timeout: 30_000 }, () => {
+	it("commits nothing once beforeCommit fails, so the records are delivered again", async () => {
+		const topic = uniqueTopic("before");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await fill(topic, 10);
+		const { client } = wiredClient();
+		let commits = 0;
+		const failing = client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			waitMs: 50,
+			maxRecords: 5,
+			beforeCommit: () => {
+				commits++;
+				if (commits === 2) throw new Error("downstream write failed");
+			},
+		});
+		const seen: number[] = [];
+		await expect(
+			(async () => {
+				for await (const record of failing) seen.push(record.offset);
+			})(),
+		).rejects.toThrow("downstream write failed");
+		expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+		const described = await json<GroupOffsets & { members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
+		expect(described.members).toEqual([]);
+		expect(described.offsets[0]?.committed).toBe(5); // the first commit only
+		const again: number[] = [];
+		for await (const record of client.consumer({ group, topics: [topic], from: "earliest", stopWhenIdle: true, waitMs: 50 })) {
+			again.push(record.offset);
+		}
+		expect(again).toEqual([5, 6, 7, 8, 9]);
+	});
+});

@@ -113,3 +113,23 @@ describe("SDK producer", { timeout: 30_000 }, () => {
 		await producer.close();
 	});
 });
+
+describe("SDK retries", { timeout: 30_000 }, () => {
+	it("waits out a real 429 from a key's request quota (Retry-After) and succeeds", async () => {
+		const topic = uniqueTopic("quota");
+		await createTopic(topic, 1);
+		const key = await json<{ secret: string }>("POST", "/v1/keys", 201, {
+			body: {
+				name: "slow-reader",
+				acl: [{ resource: `topic:${topic}`, operations: ["describe"] }],
+				quotas: { requests_per_sec: 2 },
+			},
+		});
+		const { client, sent } = wiredClient({ token: key.secret });
+		const calls = 6;
+		const described = await Promise.all(Array.from({ length: calls }, () => client.topics.describe(topic)));
+		expect(described.every((d) => d.name === topic)).toBe(true);
+		// Some calls were refused with 429 and sent again.
+		expect(sent.length).toBeGreaterThan(calls);
+	});
+});

@@ -1,0 +1,225 @@
+/**
+ * @module
+ * `topics`, `groups`, `keys` and `subscriptions`: the admin commands. Read commands print a table, or with
+ * `--json` the API's JSON object.
+ */
+
+import { parseArgs } from "node:util";
+import type { ResetTarget, Tributary } from "tributary/client";
+import { printJson, table } from "../output.ts";
+import { integer, pairs, timeMs, UsageError } from "../usage-error.ts";
+
+type Options = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
+type Values = Record<string, string | boolean | Array<string | boolean> | undefined>;
+
+/** A subcommand's options (plus `--json`), strict: an unknown option is a usage error. */
+function parse(args: string[], options: Options = {}): { values: Values; positionals: string[] } {
+	return parseArgs({ args, options: { json: { type: "boolean", short: "J" }, ...options }, allowPositionals: true, strict: true });
+}
+
+function need(positionals: string[], index: number, what: string): string {
+	const value = positionals[index];
+	if (value === undefined) throw new UsageError(`missing ${what}`);
+	return value;
+}
+
+function sub(args: string[], command: string, known: readonly string[]): [string, string[]] {
+	const [name, ...rest] = args;
+	if (name === undefined || !known.includes(name)) throw new UsageError(`${command} takes one of: ${known.join(", ")}`);
+	return [name, rest];
+}
+
+function noExtra(positionals: string[], count: number): void {
+	if (positionals.length > count) throw new UsageError(`unexpected argument "${positionals[count]}"`);
+}
+
+export async function topics(client: Tributary, args: string[]): Promise<void> {
+	const [name, rest] = sub(args, "topics", ["list", "create", "describe", "alter", "delete"]);
+	const { values, positionals } = parse(rest, {
+		partitions: { type: "string", short: "p" },
+		config: { type: "string", short: "c", multiple: true },
+	});
+	if (name === "list") {
+		noExtra(positionals, 0);
+		const list = await client.topics.list();
+		if (values.json) return printJson({ topics: list });
+		console.log(
+			table(
+				["TOPIC", "PARTITIONS"],
+				list.map((t) => [t.name, t.partitions]),
+			),
+		);
+		return;
+	}
+	const topic = need(positionals, 0, "topic name");
+	noExtra(positionals, 1);
+	const partitions = integer("--partitions", values.partitions as string | undefined, 1);
+	const config = pairs("--config", values.config as string[] | undefined, true);
+	const configGiven = Object.keys(config).length > 0;
+	if (name === "create") {
+		const created = await client.topics.create({ name: topic, ...(partitions ? { partitions } : {}), ...(configGiven ? { config } : {}) });
+		if (values.json) return printJson(created);
+		console.log(`created topic ${created.name} with ${created.partitions} partition(s)`);
+	} else if (name === "describe") {
+		const d = await client.topics.describe(topic);
+		if (values.json) return printJson(d);
+		console.log(`topic ${d.name}: ${d.partitions.length} partition(s)`);
+		for (const [k, v] of Object.entries(d.config)) console.log(`  ${k}=${v}`);
+		const rows = d.partitions.map((p) => [p.partition, p.log_start_offset, p.high_watermark, p.high_watermark - p.log_start_offset]);
+		console.log(table(["PARTITION", "LOG_START_OFFSET", "HIGH_WATERMARK", "RECORDS"], rows));
+	} else if (name === "alter") {
+		if (partitions === undefined && !configGiven) throw new UsageError("topics alter needs --partitions N or --config k=v");
+		const altered = await client.topics.alter(topic, { ...(partitions ? { partitions } : {}), ...(configGiven ? { config } : {}) });
+		if (values.json) return printJson(altered);
+		console.log(`altered topic ${altered.name}: ${altered.partitions} partition(s)`);
+	} else {
+		await client.topics.delete(topic);
+		console.log(`deleted topic ${topic}`);
+	}
+}
+
+/** `--to`: earliest, latest, an offset, or a time (epoch ms or ISO-8601). */
+function resetTarget(text: string): ResetTarget {
+	if (text === "earliest" || text === "latest") return text;
+	const ms = timeMs(text);
+	if (ms !== null) return { timestamp: ms };
+	if (/^\d+$/.test(text)) return { offset: Number(text) };
+	throw new UsageError(`--to takes earliest, latest, an offset, epoch milliseconds or an ISO-8601 time, not "${text}"`);
+}
+
+export async function groups(client: Tributary, args: string[]): Promise<void> {
+	const [name, rest] = sub(args, "groups", ["list", "describe", "reset", "delete"]);
+	const { values, positionals } = parse(rest, { topic: { type: "string", short: "t" }, to: { type: "string" } });
+	if (name === "list") {
+		noExtra(positionals, 0);
+		const list = await client.groups.list();
+		if (values.json) return printJson({ groups: list });
+		console.log(
+			table(
+				["GROUP", "STATE", "MEMBERS"],
+				list.map((g) => [g.group, g.state, g.members]),
+			),
+		);
+		return;
+	}
+	const group = need(positionals, 0, "group id");
+	noExtra(positionals, 1);
+	if (name === "describe") {
+		const d = await client.groups.describe(group);
+		if (values.json) return printJson(d);
+		console.log(`group ${d.group}: ${d.state}, generation ${d.generation}, ${d.members.length} member(s)`);
+		const owner = new Map<string, string>();
+		for (const m of d.members) for (const tp of m.assignment) owner.set(`${tp.topic}/${tp.partition}`, m.member_id);
+		const rows = d.offsets.map((o) => [
+			o.topic,
+			o.partition,
+			o.committed,
+			o.high_watermark,
+			o.lag,
+			owner.get(`${o.topic}/${o.partition}`) ?? null,
+		]);
+		console.log(table(["TOPIC", "PARTITION", "COMMITTED", "HIGH_WATERMARK", "LAG", "MEMBER"], rows));
+	} else if (name === "reset") {
+		const topic = values.topic as string | undefined;
+		const to = values.to as string | undefined;
+		if (topic === undefined || to === undefined) throw new UsageError("groups reset needs --topic T --to earliest|latest|OFFSET|TIMESTAMP");
+		const reset = await client.groups.resetOffsets(group, topic, resetTarget(to));
+		if (values.json) return printJson(reset);
+		console.log(`reset group ${group} on ${topic}`);
+	} else {
+		await client.groups.delete(group);
+		console.log(`deleted group ${group}`);
+	}
+}
+
+/** `--acl RESOURCE=op,op` (repeatable), e.g. `--acl topic:orders=produce,describe`. */
+function aclEntries(items: readonly string[] | undefined) {
+	return (items ?? []).map((item) => {
+		const at = item.lastIndexOf("=");
+		if (at <= 0) throw new UsageError(`--acl takes RESOURCE=op[,op…], e.g. topic:orders=produce,describe; not "${item}"`);
+		return {
+			resource: item.slice(0, at),
+			operations: item
+				.slice(at + 1)
+				.split(",")
+				.filter(Boolean),
+		};
+	});
+}
+
+export async function keys(client: Tributary, args: string[]): Promise<void> {
+	const [name, rest] = sub(args, "keys", ["create", "list", "delete"]);
+	const { values, positionals } = parse(rest, { acl: { type: "string", multiple: true }, quota: { type: "string", multiple: true } });
+	if (name === "list") {
+		noExtra(positionals, 0);
+		const list = await client.keys.list();
+		if (values.json) return printJson({ keys: list });
+		const acl = (k: (typeof list)[number]) => k.acl.map((e) => `${e.resource}=${e.operations.join(",")}`).join(" ");
+		console.log(
+			table(
+				["ID", "NAME", "ACL"],
+				list.map((k) => [k.id, k.name, acl(k)]),
+			),
+		);
+		return;
+	}
+	const target = need(positionals, 0, name === "create" ? "key name" : "key id");
+	noExtra(positionals, 1);
+	if (name === "create") {
+		const quotas = pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>;
+		const created = await client.keys.create({ name: target, acl: aclEntries(values.acl as string[] | undefined), quotas });
+		if (values.json) return printJson(created);
+		console.log(`created key ${created.id} (${created.name})`);
+		console.log(`secret: ${created.secret}`);
+		console.error("the secret is shown once: keep it now");
+	} else {
+		await client.keys.delete(target);
+		console.log(`deleted key ${target}`);
+	}
+}
+
+export async function subscriptions(client: Tributary, args: string[]): Promise<void> {
+	const [name, rest] = sub(args, "subscriptions", ["list", "create", "delete"]);
+	const { values, positionals } = parse(rest, {
+		url: { type: "string" },
+		from: { type: "string" },
+		"batch-records": { type: "string" },
+		"batch-wait-ms": { type: "string" },
+	});
+	const topic = need(positionals, 0, "topic name");
+	if (name === "list") {
+		noExtra(positionals, 1);
+		const list = await client.subscriptions.list(topic);
+		if (values.json) return printJson({ subscriptions: list });
+		console.log(
+			table(
+				["ID", "STATUS", "URL"],
+				list.map((s) => [s.id, s.status, s.url]),
+			),
+		);
+	} else if (name === "create") {
+		noExtra(positionals, 1);
+		const url = values.url as string | undefined;
+		if (url === undefined) throw new UsageError("subscriptions create needs --url URL");
+		const from = values.from as string | undefined;
+		if (from !== undefined && from !== "earliest" && from !== "latest") throw new UsageError("--from takes earliest or latest");
+		const batchRecords = integer("--batch-records", values["batch-records"] as string | undefined, 1);
+		const batchWaitMs = integer("--batch-wait-ms", values["batch-wait-ms"] as string | undefined);
+		const created = await client.subscriptions.create(topic, {
+			url,
+			...(from === undefined ? {} : { start: from }),
+			...(batchRecords === undefined ? {} : { batch_max_records: batchRecords }),
+			...(batchWaitMs === undefined ? {} : { batch_max_wait_ms: batchWaitMs }),
+		});
+		if (values.json) return printJson(created);
+		console.log(`created subscription ${created.id} on ${topic} → ${created.url}`);
+		if (typeof created.secret === "string") console.log(`signing secret: ${created.secret}`);
+	} else {
+		const id = need(positionals, 1, "subscription id");
+		noExtra(positionals, 2);
+		await client.subscriptions.delete(topic, id);
+		console.log(`deleted subscription ${id}`);
+	}
+}
+
+export const admin = { topics, groups, keys, subscriptions };

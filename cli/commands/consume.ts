@@ -1,0 +1,166 @@
+/**
+ * @module
+ * `consume TOPIC`: prints records as they arrive. Without `--group` it reads partitions directly (nothing is
+ * committed); with `--group` it is a member of that consumer group and commits what it printed. `--exit` stops
+ * once every partition is caught up (kcat's `-e`), `--max N` after N records; Ctrl-C stops cleanly (a group
+ * member commits and leaves first).
+ */
+
+import { once } from "node:events";
+import { parseArgs } from "node:util";
+import { type ConsumerRecord, type Tributary, TributaryError } from "tributary/client";
+import { formatter, recordJson, text } from "../output.ts";
+import { integer, timeMs, UsageError } from "../usage-error.ts";
+
+const FETCH_RECORDS = 500;
+/** Long-poll while following a topic; a short one when only catching up (`--exit`). */
+const FOLLOW_WAIT_MS = 5_000;
+const CATCH_UP_WAIT_MS = 300;
+
+/** Where a partition read starts: an end of the log, an offset, N before the end, or a time. */
+export type StartAt = "earliest" | "latest" | { offset: number } | { fromEnd: number } | { timestampMs: number };
+
+export function parseStart(textValue: string): StartAt {
+	if (textValue === "earliest" || textValue === "beginning") return "earliest";
+	if (textValue === "latest" || textValue === "end") return "latest";
+	if (/^-\d+$/.test(textValue)) return { fromEnd: Number(textValue.slice(1)) };
+	const ms = timeMs(textValue);
+	if (ms !== null) return { timestampMs: ms };
+	if (/^\d+$/.test(textValue)) return { offset: Number(textValue) };
+	throw new UsageError(`--from takes earliest, latest, an offset, -N (N before the end), epoch ms or an ISO-8601 time, not "${textValue}"`);
+}
+
+interface Sink {
+	write(record: ConsumerRecord): Promise<void>;
+	count: number;
+	readonly max: number | undefined;
+	stopped: boolean;
+}
+
+function sink(print: (r: ConsumerRecord) => string, max: number | undefined): Sink {
+	return {
+		count: 0,
+		max,
+		stopped: false,
+		async write(record) {
+			if (this.stopped) return;
+			this.count++;
+			if (this.max !== undefined && this.count >= this.max) this.stopped = true;
+			if (!process.stdout.write(`${print(record)}\n`)) await once(process.stdout, "drain");
+		},
+	};
+}
+
+export async function consume(client: Tributary, args: string[]): Promise<number> {
+	const { values, positionals } = parseArgs({
+		args,
+		allowPositionals: true,
+		options: {
+			group: { type: "string", short: "G" },
+			from: { type: "string", short: "o" },
+			partition: { type: "string", short: "p" },
+			max: { type: "string", short: "c" },
+			exit: { type: "boolean", short: "e" },
+			json: { type: "boolean", short: "J" },
+			format: { type: "string", short: "f" },
+		},
+	});
+	const topic = positionals[0];
+	if (topic === undefined) throw new UsageError("consume needs a topic");
+	if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+	if (values.json && values.format !== undefined) throw new UsageError("give --json or --format, not both");
+	const print = values.json ? recordJson : values.format !== undefined ? formatter(values.format) : (r: ConsumerRecord) => text(r.value);
+	const out = sink(print, integer("--max", values.max, 1));
+	const start = parseStart(values.from ?? "earliest");
+	const exit = values.exit === true;
+	if (values.group !== undefined) {
+		if (values.partition !== undefined)
+			throw new UsageError("--partition reads outside a group: drop --group, or let the group assign partitions");
+		if (start !== "earliest" && start !== "latest") {
+			throw new UsageError("with --group, --from is earliest or latest (where a new group starts); move a group with `groups reset`");
+		}
+		await consumeGroup(client, topic, values.group, start, exit, out);
+	} else {
+		await consumePartitions(client, topic, integer("--partition", values.partition), start, exit, out);
+	}
+	process.stderr.write(`consumed ${out.count} records from ${topic}\n`);
+	return 0;
+}
+
+async function consumeGroup(client: Tributary, topic: string, group: string, from: "earliest" | "latest", exit: boolean, out: Sink) {
+	const consumer = client.consumer({ group, topics: [topic], from, stopWhenIdle: exit, waitMs: exit ? CATCH_UP_WAIT_MS : FOLLOW_WAIT_MS });
+	const stop = () => {
+		out.stopped = true;
+		void consumer.close().catch(() => {});
+	};
+	process.once("SIGINT", stop);
+	process.once("SIGTERM", stop);
+	try {
+		for await (const record of consumer) {
+			await out.write(record);
+			if (out.stopped) break;
+		}
+	} finally {
+		process.off("SIGINT", stop);
+		process.off("SIGTERM", stop);
+		await consumer.close();
+	}
+}
+
+async function consumePartitions(client: Tributary, topic: string, only: number | undefined, start: StartAt, exit: boolean, out: Sink) {
+	const described = await client.topics.describe(topic);
+	if (only !== undefined && only >= described.partitions.length) {
+		throw new TributaryError("partition_not_found", `topic "${topic}" has partitions 0 to ${described.partitions.length - 1}`, {
+			status: 404,
+		});
+	}
+	const partitions = described.partitions.filter((p) => only === undefined || p.partition === only);
+	const stop = () => {
+		out.stopped = true;
+		process.stderr.write(`consumed ${out.count} records from ${topic}\n`);
+		process.exit(0);
+	};
+	process.once("SIGINT", stop);
+	process.once("SIGTERM", stop);
+	try {
+		await Promise.all(
+			partitions.map(async (p) => {
+				let offset = await startOffset(client, topic, p, start);
+				while (!out.stopped) {
+					let read: Awaited<ReturnType<Tributary["fetch"]>>;
+					try {
+						read = await client.fetch(topic, p.partition, { offset, maxRecords: FETCH_RECORDS, waitMs: exit ? 0 : FOLLOW_WAIT_MS });
+					} catch (error) {
+						// Retention moved the log start past us while we read: go on from the new start, as Kafka's
+						// auto.offset.reset=earliest would.
+						const logStart = error instanceof TributaryError ? error.details.log_start_offset : undefined;
+						if (error instanceof TributaryError && error.code === "offset_out_of_range" && typeof logStart === "number") {
+							offset = logStart;
+							continue;
+						}
+						throw error;
+					}
+					for (const record of read.records) await out.write(record);
+					offset = read.nextOffset;
+					if (exit && offset >= read.highWatermark) return;
+				}
+			}),
+		);
+	} finally {
+		process.off("SIGINT", stop);
+		process.off("SIGTERM", stop);
+	}
+}
+
+async function startOffset(
+	client: Tributary,
+	topic: string,
+	p: { partition: number; log_start_offset: number; high_watermark: number },
+	start: StartAt,
+): Promise<number> {
+	if (start === "earliest") return p.log_start_offset;
+	if (start === "latest") return p.high_watermark;
+	if ("offset" in start) return start.offset;
+	if ("fromEnd" in start) return Math.max(p.log_start_offset, p.high_watermark - start.fromEnd);
+	return (await client.topics.offsetFor(topic, p.partition, start.timestampMs)) ?? p.high_watermark;
+}

@@ -1,0 +1,37 @@
+/**
+ * @module
+ * Where the CLI connects: `--url`/`--token`, else `TRIBUTARY_URL`/`TRIBUTARY_TOKEN`, else the local broker that
+ * `npm start` runs (http://127.0.0.1:8787, with the ADMIN_TOKEN it keeps in the project's `.dev.vars`).
+ */
+
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { UsageError } from "./usage-error.ts";
+
+export const LOCAL_URL = "http://127.0.0.1:8787";
+/** The repository root, seen from dist/cli/ (where this file runs from). */
+const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export interface Connection {
+	readonly url: string;
+	readonly token: string;
+}
+
+export async function resolveConnection(flags: { url?: string | undefined; token?: string | undefined }): Promise<Connection> {
+	const url = flags.url ?? process.env.TRIBUTARY_URL ?? LOCAL_URL;
+	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? (await localToken());
+	if (token === undefined || token === "") {
+		throw new UsageError("no token: pass --token, set TRIBUTARY_TOKEN, or run `npm start` once so .dev.vars holds an ADMIN_TOKEN");
+	}
+	return { url, token };
+}
+
+/** The ADMIN_TOKEN of .dev.vars in the current directory or the project's root, parsed by the project's own reader. */
+async function localToken(): Promise<string | undefined> {
+	const path = [join(process.cwd(), ".dev.vars"), join(PROJECT_ROOT, ".dev.vars")].find((p) => existsSync(p));
+	if (path === undefined) return undefined;
+	const reader = join(PROJECT_ROOT, "scripts", "lib", "dev-vars.mjs");
+	const { parseDevVars } = (await import(pathToFileURL(reader).href)) as { parseDevVars: (text: string) => Record<string, string> };
+	return parseDevVars(readFileSync(path, "utf8")).ADMIN_TOKEN;
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+/**
+ * @module
+ * `tributary`: a kcat-like command line for Tributary, built on the SDK. Exit status 0 on success, 1 when the
+ * broker or the network refused, 2 for a usage mistake; errors are one line on stderr, never a stack trace.
+ */
+
+import { Tributary } from "tributary/client";
+import { admin } from "./commands/admin.ts";
+import { consume } from "./commands/consume.ts";
+import { produce } from "./commands/produce.ts";
+import { type Connection, LOCAL_URL, resolveConnection } from "./connection.ts";
+import { EXTENSIONS, runExtension } from "./extensions.ts";
+import { errorLine, isUsageError } from "./output.ts";
+import { UsageError } from "./usage-error.ts";
+
+/** Few retries: at a prompt, a broker that is down should be said so in seconds. */
+const CLI_RETRIES = 3;
+
+const USAGE = `usage: tributary [--url URL] [--token TOKEN] COMMAND …
+
+Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL} with the ADMIN_TOKEN that
+\`npm start\` keeps in .dev.vars.
+
+  topics list | create NAME [--partitions N] [--config k=v]… | describe NAME
+         | alter NAME [--partitions N] [--config k=v]… | delete NAME
+  produce TOPIC [-K SEP] [--partition N] [--header k=v]… [--json]
+         one record per stdin line: the line is the value; -K splits the key off at the first SEP;
+         --json reads {"key","value","headers","partition","timestamp"} objects
+  consume TOPIC [--group G] [--from earliest|latest|OFFSET|-N|TIMESTAMP_MS|ISO-8601] [--partition N]
+         [--max N] [--exit] [--json | --format FMT]
+         --exit stops once caught up; --format tokens %t %p %o %T %k %s %K %S %h
+  groups list | describe G | reset G --topic T --to earliest|latest|OFFSET|TIMESTAMP | delete G
+  keys create NAME [--acl RESOURCE=op,op]… [--quota name=N]… | list | delete ID
+  subscriptions list TOPIC | create TOPIC --url URL [--from earliest|latest] | delete TOPIC ID
+${Object.entries(EXTENSIONS)
+	.map(([name, e]) => `  ${name} …   ${e.summary}`)
+	.join("\n")}
+
+  --json on read commands prints the API's JSON. Short forms: -K, -p, -H, -G, -o, -c, -e, -J, -f.`;
+
+/** Splits the global options off the front; the rest belongs to the command. */
+function globalOptions(argv: string[]): { url?: string; token?: string; help: boolean; rest: string[] } {
+	const out: { url?: string; token?: string; help: boolean; rest: string[] } = { help: false, rest: [] };
+	let i = 0;
+	for (; i < argv.length; i++) {
+		const arg = argv[i] as string;
+		const [flag, inline] =
+			arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+		if (flag === "--help" || flag === "-h") out.help = true;
+		else if (flag === "--url" || flag === "--token") {
+			const value = inline ?? argv[++i];
+			if (value === undefined) throw new UsageError(`${flag} needs a value`);
+			out[flag === "--url" ? "url" : "token"] = value;
+		} else break;
+	}
+	out.rest = argv.slice(i);
+	return out;
+}
+
+async function run(argv: string[]): Promise<number> {
+	const global = globalOptions(argv);
+	const [command, ...args] = global.rest;
+	if (global.help || command === undefined || command === "help" || args.includes("--help") || args.includes("-h")) {
+		console.log(USAGE);
+		return command === undefined && !global.help ? 2 : 0;
+	}
+	const connection: Connection = await resolveConnection(global);
+	if (command in EXTENSIONS) return runExtension(command, args, connection);
+	const client = new Tributary({ ...connection, retries: CLI_RETRIES });
+	switch (command) {
+		case "produce":
+			return produce(client, args);
+		case "consume":
+			return consume(client, args);
+		case "topics":
+		case "groups":
+		case "keys":
+		case "subscriptions":
+			await admin[command](client, args);
+			return 0;
+		default:
+			throw new UsageError(`unknown command "${command}"`);
+	}
+}
+
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+	// A closed pipe (`tributary consume … | head`) is a normal way to stop reading.
+	if (error.code === "EPIPE") process.exit(0);
+	throw error;
+});
+
+run(process.argv.slice(2)).then(
+	(status) => {
+		process.exitCode = status;
+	},
+	(error: unknown) => {
+		process.stderr.write(`tributary: ${errorLine(error)}\n`);
+		process.exitCode = isUsageError(error) ? 2 : 1;
+	},
+);

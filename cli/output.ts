@@ -1,0 +1,97 @@
+/**
+ * @module
+ * How the CLI prints: records (value only, JSON lines, or a kcat-style format string), tables for people, and
+ * the API's JSON for scripts.
+ */
+
+import { type ConsumerRecord, TributaryError } from "tributary/client";
+import { UsageError } from "./usage-error.ts";
+
+/** Text of a key or value: strings as they are, bytes as base64, anything else as JSON; null as empty. */
+export function text(data: unknown): string {
+	if (data === null || data === undefined) return "";
+	if (typeof data === "string") return data;
+	if (data instanceof Uint8Array) return Buffer.from(data).toString("base64");
+	return JSON.stringify(data);
+}
+
+/** A record as one JSON object: the API's fields; bytes go back to base64 with their `*_encoding`. */
+export function recordJson(record: ConsumerRecord): string {
+	const out: Record<string, unknown> = {
+		topic: record.topic,
+		partition: record.partition,
+		offset: record.offset,
+		timestamp: record.timestamp,
+		key: record.key instanceof Uint8Array ? text(record.key) : record.key,
+		value: record.value instanceof Uint8Array ? text(record.value) : record.value,
+		headers: record.headers,
+	};
+	if (record.key instanceof Uint8Array) out.key_encoding = "base64";
+	if (record.value instanceof Uint8Array) out.value_encoding = "base64";
+	return JSON.stringify(out);
+}
+
+const TOKENS: Record<string, (r: ConsumerRecord) => string> = {
+	t: (r) => r.topic,
+	p: (r) => String(r.partition),
+	o: (r) => String(r.offset),
+	T: (r) => String(r.timestamp),
+	k: (r) => text(r.key),
+	s: (r) => text(r.value),
+	K: (r) => String(Buffer.byteLength(text(r.key))),
+	S: (r) => String(Buffer.byteLength(text(r.value))),
+	h: (r) => r.headers.map((h) => `${h.key}=${h.value ?? ""}`).join(","),
+	"%": () => "%",
+};
+
+/**
+ * kcat's format strings: `%t` topic, `%p` partition, `%o` offset, `%T` timestamp, `%k` key, `%s` value, `%K`/`%S`
+ * their sizes, `%h` headers, `%%`; `\n`, `\t`, `\\` escapes.
+ */
+export function formatter(format: string): (record: ConsumerRecord) => string {
+	const parts: Array<string | ((r: ConsumerRecord) => string)> = [];
+	let literal = "";
+	for (let i = 0; i < format.length; i++) {
+		const c = format[i] as string;
+		const next = format[i + 1];
+		if (c === "%" && next !== undefined && TOKENS[next] !== undefined) {
+			parts.push(literal, TOKENS[next] as (r: ConsumerRecord) => string);
+			literal = "";
+			i++;
+		} else if (c === "\\" && next !== undefined && "nt\\".includes(next)) {
+			literal += next === "n" ? "\n" : next === "t" ? "\t" : "\\";
+			i++;
+		} else if (c === "%") {
+			throw new UsageError(`unknown format token %${next ?? ""} (use %t %p %o %T %k %s %K %S %h %%)`);
+		} else literal += c;
+	}
+	parts.push(literal);
+	return (record) => parts.map((p) => (typeof p === "string" ? p : p(record))).join("");
+}
+
+/** Columns padded to their widest cell. */
+export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number | null>>): string {
+	const cells = [header, ...rows.map((row) => row.map((c) => (c === null ? "-" : String(c))))];
+	const widths = header.map((_, i) => Math.max(...cells.map((row) => (row[i] ?? "").length)));
+	return cells.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join("  ")).join("\n");
+}
+
+export function printJson(value: unknown): void {
+	process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** One line for stderr: the API's code and message, never a stack. */
+export function errorLine(error: unknown): string {
+	if (error instanceof TributaryError) {
+		const status = error.status === 0 ? "" : ` (HTTP ${error.status})`;
+		return `error: ${error.code}${status}: ${error.message}`;
+	}
+	if (isUsageError(error)) return `usage: ${(error as Error).message} (see tributary --help)`;
+	return `error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** A mistake on the command line: ours, or one node:util parseArgs found (unknown option, missing value). */
+export function isUsageError(error: unknown): boolean {
+	const code = (error as { code?: unknown } | null)?.code;
+	return error instanceof UsageError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
+}

@@ -1,0 +1,46 @@
+/**
+ * @module
+ * Runs the built `tributary` CLI (dist/cli/main.js, built by `npm install`'s prepare script) as a child process:
+ * arguments, stdin text and environment in; exit status, stdout and stderr out.
+ */
+
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../../scripts/lib/local-broker.mjs";
+
+export const CLI = join(PROJECT_ROOT, "dist", "cli", "main.js");
+const CLI_TIMEOUT_MS = 60_000;
+
+/** `tributary …args`; resolves `{ status, stdout, stderr }` (never rejects on a non-zero status). */
+export function runCli(args, { input = "", env = {}, cwd = PROJECT_ROOT, timeoutMs = CLI_TIMEOUT_MS } = {}) {
+	return new Promise((resolve, reject) => {
+		const child = spawn(process.execPath, [CLI, ...args], {
+			cwd,
+			env: { ...process.env, TRIBUTARY_URL: "", TRIBUTARY_TOKEN: "", ...env },
+			stdio: ["pipe", "pipe", "pipe"],
+		});
+		let stdout = "";
+		let stderr = "";
+		child.stdout.on("data", (chunk) => {
+			stdout += chunk;
+		});
+		child.stderr.on("data", (chunk) => {
+			stderr += chunk;
+		});
+		const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+		child.on("error", reject);
+		child.on("close", (status, signal) => {
+			clearTimeout(timer);
+			resolve({ status, signal, stdout, stderr });
+		});
+		child.stdin.end(input);
+	});
+}
+
+/** JSON lines of stdout, parsed. */
+export function jsonLines(stdout) {
+	return stdout
+		.split("\n")
+		.filter((line) => line.trim() !== "")
+		.map((line) => JSON.parse(line));
+}
