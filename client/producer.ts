@@ -21,6 +21,8 @@ export const BATCH_RECORDS_DEFAULT = 1_000;
 export const BATCH_RECORDS_MAX = 10_000;
 export const BATCH_BYTES_DEFAULT = 1024 * 1024;
 export const BATCH_BYTES_MAX = 7 * 1024 * 1024;
+/** The broker's request body limit (8 MiB), less room for the envelope. */
+const REQUEST_BYTES_MAX = 8 * 1024 * 1024 - 1024;
 /** How old a topic's partition count may get before a send refreshes it (Kafka's `metadata.max.age.ms`). */
 export const METADATA_MAX_AGE_MS = 60_000;
 
@@ -37,19 +39,27 @@ export interface ProducerOptions {
 	readonly transactionalId?: string;
 }
 
+/** A record waiting for its request. Its JSON is made when its batch is (so queued records hold no copies). */
 interface Pending {
-	readonly wire: string;
-	readonly bytes: number;
-	readonly atMs: number;
+	readonly record: ProducerRecord;
+	readonly partition: number;
+	/** JSON text, made early only for values that must be serialised to be measured. */
+	wire: string | null;
+	readonly estimatedBytes: number;
 	readonly resolve: (metadata: RecordMetadata) => void;
 	readonly reject: (error: unknown) => void;
 }
+
+type Settle = Pick<Pending, "resolve" | "reject">;
 
 interface PartitionQueue {
 	readonly topic: TopicState;
 	readonly partition: number;
 	records: Pending[];
+	/** Estimated JSON bytes of `records`. */
 	bytes: number;
+	/** When the oldest queued record arrived (or its wait restarted behind a request in flight). */
+	firstAtMs: number;
 	inFlight: boolean;
 	timer: ReturnType<typeof setTimeout> | null;
 	/** The sequence of the next record, under producer identity `identityGeneration`. */
@@ -63,7 +73,7 @@ interface TopicState {
 	loadedAtMs: number;
 	loading: boolean;
 	/** Sends that arrived before the partition count was known, in order. */
-	readonly waiting: Array<{ record: ProducerRecord; pending: Omit<Pending, "wire" | "bytes" | "atMs"> }>;
+	readonly waiting: Array<{ record: ProducerRecord; settle: Settle }>;
 	sticky: number;
 	readonly queues: Map<number, PartitionQueue>;
 }
@@ -113,7 +123,7 @@ export class Producer {
 	 * awaited one by one: a failure is also reported by the next `flush()`.
 	 */
 	send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
-		let settle!: Omit<Pending, "wire" | "bytes" | "atMs">;
+		let settle!: Settle;
 		const promise = new Promise<RecordMetadata>((resolve, reject) => {
 			settle = { resolve, reject };
 		});
@@ -125,24 +135,13 @@ export class Producer {
 			return promise;
 		}
 		this.#outstanding++;
-		const pending = {
-			resolve: (metadata: RecordMetadata) => {
-				this.#settled();
-				settle.resolve(metadata);
-			},
-			reject: (reason: unknown) => {
-				this.#failure ??= reason;
-				this.#settled();
-				settle.reject(reason);
-			},
-		};
 		const state = this.#topic(topic);
 		if (state.partitions === null || state.waiting.length > 0) {
-			state.waiting.push({ record, pending });
+			state.waiting.push({ record, settle });
 			this.#loadMetadata(state);
 		} else {
 			if (Date.now() - state.loadedAtMs > METADATA_MAX_AGE_MS) this.#loadMetadata(state);
-			this.#enqueue(state, record, pending);
+			this.#enqueue(state, record, settle);
 		}
 		return promise;
 	}
@@ -165,6 +164,17 @@ export class Producer {
 	async close(): Promise<void> {
 		this.#closed = true;
 		await this.flush();
+	}
+
+	#resolve(pending: Settle, metadata: RecordMetadata): void {
+		pending.resolve(metadata);
+		this.#settled();
+	}
+
+	#reject(pending: Settle, error: unknown): void {
+		this.#failure ??= error;
+		pending.reject(error);
+		this.#settled();
 	}
 
 	#settled(): void {
@@ -194,32 +204,34 @@ export class Producer {
 				state.partitions = Math.max(state.partitions ?? 0, topic.partitions.length);
 				state.loadedAtMs = Date.now();
 				if (state.sticky < 0) state.sticky = Math.floor(Math.random() * state.partitions);
-				for (const { record, pending } of state.waiting.splice(0)) this.#enqueue(state, record, pending);
+				for (const { record, settle } of state.waiting.splice(0)) this.#enqueue(state, record, settle);
 			},
 			(error: unknown) => {
 				state.loading = false;
 				// A refresh that fails keeps the count it had; sends that were waiting for a first one fail.
-				if (state.partitions === null) for (const { pending } of state.waiting.splice(0)) pending.reject(error);
+				if (state.partitions === null) for (const { settle } of state.waiting.splice(0)) this.#reject(settle, error);
 			},
 		);
 	}
 
-	#enqueue(state: TopicState, record: ProducerRecord, settle: Omit<Pending, "wire" | "bytes" | "atMs">): void {
+	#enqueue(state: TopicState, record: ProducerRecord, settle: Settle): void {
 		const partitions = state.partitions as number;
-		let partition: number;
-		let wire: string;
+		let pending: Pending;
 		try {
-			partition = choosePartition(record, partitions, state.sticky);
-			wire = JSON.stringify(toWire(record, partition));
+			const partition = choosePartition(record, partitions, state.sticky);
+			const estimated = estimateBytes(record);
+			const wire = estimated === null ? JSON.stringify(toWire(record, partition)) : null;
+			pending = { record, partition, wire, estimatedBytes: estimated ?? (wire as string).length, ...settle };
 		} catch (error) {
-			settle.reject(error);
+			this.#reject(settle, error);
 			return;
 		}
-		const queue = this.#queue(state, partition);
-		queue.records.push({ ...settle, wire, bytes: wire.length, atMs: Date.now() });
-		queue.bytes += wire.length;
+		const queue = this.#queue(state, pending.partition);
+		if (queue.records.length === 0) queue.firstAtMs = Date.now();
+		queue.records.push(pending);
+		queue.bytes += pending.estimatedBytes;
 		if (queue.records.length >= this.#batchRecords || queue.bytes >= this.#batchBytes) {
-			if (partition === state.sticky) state.sticky = (state.sticky + 1) % partitions;
+			if (pending.partition === state.sticky) state.sticky = (state.sticky + 1) % partitions;
 			this.#drain(queue);
 		} else if (queue.timer === null && !queue.inFlight) {
 			queue.timer = setTimeout(() => {
@@ -232,7 +244,17 @@ export class Producer {
 	#queue(state: TopicState, partition: number): PartitionQueue {
 		let queue = state.queues.get(partition);
 		if (queue === undefined) {
-			queue = { topic: state, partition, records: [], bytes: 0, inFlight: false, timer: null, nextSequence: 0, identityGeneration: -1 };
+			queue = {
+				topic: state,
+				partition,
+				records: [],
+				bytes: 0,
+				firstAtMs: 0,
+				inFlight: false,
+				timer: null,
+				nextSequence: 0,
+				identityGeneration: -1,
+			};
 			state.queues.set(partition, queue);
 		}
 		return queue;
@@ -241,7 +263,7 @@ export class Producer {
 	/** Sends the partition's next batch if nothing is in flight and the batch is full, lingered enough, or flushed. */
 	#drain(queue: PartitionQueue): void {
 		if (queue.inFlight || queue.records.length === 0) return;
-		const waitedMs = Date.now() - (queue.records[0] as Pending).atMs;
+		const waitedMs = Date.now() - queue.firstAtMs;
 		const full = queue.records.length >= this.#batchRecords || queue.bytes >= this.#batchBytes;
 		if (!full && this.#flushing === 0 && waitedMs < this.#lingerMs) {
 			queue.timer ??= setTimeout(() => {
@@ -255,6 +277,7 @@ export class Producer {
 			queue.timer = null;
 		}
 		const batch = this.#takeBatch(queue);
+		queue.firstAtMs = Date.now();
 		queue.inFlight = true;
 		this.#sendBatch(queue, batch).finally(() => {
 			queue.inFlight = false;
@@ -262,11 +285,12 @@ export class Producer {
 		});
 	}
 
+	/** The queue's next batch: up to `batchRecords` records and about `batchBytes` (estimated) JSON bytes. */
 	#takeBatch(queue: PartitionQueue): Pending[] {
 		let count = 0;
 		let bytes = 0;
 		while (count < queue.records.length && count < this.#batchRecords) {
-			const next = (queue.records[count] as Pending).bytes;
+			const next = (queue.records[count] as Pending).estimatedBytes;
 			if (count > 0 && bytes + next > this.#batchBytes) break;
 			bytes += next;
 			count++;
@@ -275,10 +299,48 @@ export class Producer {
 		return queue.records.splice(0, count);
 	}
 
+	/**
+	 * The batch's records as one JSON array, serialised in one go. A record that cannot be serialised fails
+	 * alone; a batch whose JSON exceeds the request limit (estimates ignore escapes) gives its second half back.
+	 * Returns null when no record is left.
+	 */
+	#recordsJson(queue: PartitionQueue, batch: Pending[]): string | null {
+		for (;;) {
+			if (batch.length === 0) return null;
+			let json: string;
+			try {
+				json = batch.every((p) => p.wire === null)
+					? JSON.stringify(batch.map((p) => toWire(p.record, p.partition)))
+					: `[${batch.map((p) => p.wire ?? JSON.stringify(toWire(p.record, p.partition))).join(",")}]`;
+			} catch {
+				const kept = batch.filter((p) => {
+					try {
+						p.wire ??= JSON.stringify(toWire(p.record, p.partition));
+						return true;
+					} catch (error) {
+						this.#reject(p, error);
+						return false;
+					}
+				});
+				batch.splice(0, batch.length, ...kept);
+				continue;
+			}
+			if (batch.length > 1 && utf8Length(json) > REQUEST_BYTES_MAX) {
+				const back = batch.splice(Math.ceil(batch.length / 2));
+				queue.records.unshift(...back);
+				queue.bytes += back.reduce((sum, p) => sum + p.estimatedBytes, 0);
+				continue;
+			}
+			return json;
+		}
+	}
+
 	async #sendBatch(queue: PartitionQueue, batch: Pending[], attempt = 0): Promise<void> {
 		const topic = queue.topic.name;
 		let identity: Identity | null = null;
 		let baseSequence = 0;
+		const records = this.#recordsJson(queue, batch);
+		if (records === null) return;
 		try {
 			if (this.#idempotent) {
 				identity = await this.#currentIdentity();
@@ -290,7 +352,7 @@ export class Producer {
 				queue.nextSequence += batch.length;
 			}
 			const head = identity === null ? "" : `"producer_id":${identity.producerId},"epoch":${identity.epoch},"sequence":${baseSequence},`;
-			const rawBody = `{${head}"records":[${batch.map((p) => p.wire).join(",")}]}`;
+			const rawBody = `{${head}"records":${records}}`;
 			const answer = await this.#http.request<{ offsets: Array<{ partition: number; offset: number; timestamp: number }> }>(
 				"POST",
 				`/v1/topics/${seg(topic)}/records`,
@@ -301,7 +363,7 @@ export class Producer {
 			}
 			batch.forEach((p, i) => {
 				const o = answer.offsets[i] as { partition: number; offset: number; timestamp: number };
-				p.resolve({ topic, partition: o.partition, offset: o.offset, timestamp: o.timestamp });
+				this.#resolve(p, { topic, partition: o.partition, offset: o.offset, timestamp: o.timestamp });
 			});
 		} catch (error) {
 			await this.#failed(queue, batch, error, identity, baseSequence, attempt);
@@ -329,12 +391,12 @@ export class Producer {
 		if (!ambiguous && typeof index === "number" && Number.isInteger(index) && index >= 0 && index < batch.length && batch.length > 1) {
 			// One bad record: it alone fails; the others go back to the head of the queue, in order.
 			const [bad] = batch.splice(index, 1);
-			bad?.reject(e);
+			if (bad !== undefined) this.#reject(bad, e);
 			queue.records.unshift(...batch);
-			queue.bytes += batch.reduce((sum, p) => sum + p.bytes, 0);
+			queue.bytes += batch.reduce((sum, p) => sum + p.estimatedBytes, 0);
 			return;
 		}
-		for (const p of batch) p.reject(e);
+		for (const p of batch) this.#reject(p, e);
 	}
 
 	#currentIdentity(): Promise<Identity> {
@@ -369,6 +431,45 @@ function choosePartition(record: ProducerRecord, partitions: number, sticky: num
 	}
 	const bytes = keyBytes(record.key);
 	return bytes === null ? sticky : partitionForKey(bytes, partitions);
+}
+
+/** UTF-8 length of `text`, counted only when it could be over the limit (a character is at most 3 bytes). */
+function utf8Length(text: string): number {
+	if (text.length * 3 <= REQUEST_BYTES_MAX) return text.length;
+	let bytes = 0;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c < 0x80) bytes += 1;
+		else if (c < 0x800) bytes += 2;
+		else if (c >= 0xd800 && c <= 0xdbff) {
+			bytes += 4;
+			i++;
+		} else bytes += 3;
+	}
+	return bytes;
+}
+
+/** Per-record JSON overhead (field names, partition, punctuation) in the estimate. */
+const RECORD_OVERHEAD_BYTES = 48;
+
+/**
+ * JSON bytes of a record, estimated without serialising it (escapes not counted; batches are measured exactly
+ * when they are made). Null when the value must be serialised to be measured (objects, arrays).
+ */
+function estimateBytes(record: ProducerRecord): number | null {
+	const size = (data: unknown): number | null => {
+		if (data === undefined || data === null) return 4;
+		if (typeof data === "string") return data.length + 2;
+		if (data instanceof Uint8Array) return Math.ceil(data.length / 3) * 4 + 30;
+		if (typeof data === "number" || typeof data === "boolean") return 24;
+		return null;
+	};
+	const key = size(record.key);
+	const value = size(record.value);
+	if (key === null || value === null) return null;
+	let headers = 0;
+	if (record.headers !== undefined) headers = JSON.stringify(record.headers).length;
+	return key + value + headers + RECORD_OVERHEAD_BYTES;
 }
 
 function bounded(name: string, value: number, min: number, max: number): number {

@@ -80,11 +80,13 @@ describe("SDK producer", { timeout: 30_000 }, () => {
 		const good1 = producer.send(topic, { value: "a" });
 		const bad = producer.send(topic, { value: "x".repeat(4096) });
 		const good2 = producer.send(topic, { value: "b" });
+		// A value JSON cannot carry fails at send, before any request.
+		await expect(producer.send(topic, { value: { n: 10n } })).rejects.toBeInstanceOf(TypeError);
 		await expect(bad).rejects.toMatchObject({ code: "record_too_large", status: 413, retriable: false });
 		expect((await good1).offset).toBe(0);
 		expect((await good2).offset).toBe(1);
-		// flush() reports the failure of a send nobody awaited, once.
-		await expect(producer.flush()).rejects.toBeInstanceOf(TributaryError);
+		// flush() reports the first failure since the last flush (even of sends nobody awaited), once.
+		await expect(producer.flush()).rejects.toBeInstanceOf(TypeError);
 		await producer.flush();
 		await producer.close();
 		await expect(producer.send(topic, { value: "late" })).rejects.toMatchObject({ code: "closed" });
