@@ -65,6 +65,36 @@ export class Http {
 		this.#timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
 	}
 
+	/** Retries of a failed request before its last error is thrown. */
+	get retries(): number {
+		return this.#retries;
+	}
+
+	/**
+	 * Opens a streaming GET: resolves with the response once its headers are in (an error status is thrown as
+	 * the API's error). The timeout covers the headers only; `signal` ends the body.
+	 */
+	async open(
+		path: string,
+		options: { query?: RequestOptions["query"]; headers: Record<string, string>; signal: AbortSignal },
+	): Promise<Response> {
+		const headers = { Authorization: `Bearer ${this.#token}`, ...options.headers };
+		const connect = new AbortController();
+		const timeout = setTimeout(() => connect.abort(new DOMException("no answer", "TimeoutError")), this.#timeoutMs);
+		options.signal.addEventListener("abort", () => connect.abort(options.signal.reason), { once: true });
+		let response: Response;
+		try {
+			response = await this.#fetch(new Request(this.#url(path, options.query), { headers, signal: connect.signal }));
+		} catch (cause) {
+			const timedOut = cause instanceof Error && cause.name === "TimeoutError";
+			throw new TributaryError(timedOut ? "timeout" : "network_error", `GET ${path}: ${describe(cause)}`, { retriable: true, cause });
+		} finally {
+			clearTimeout(timeout);
+		}
+		if (!response.ok || response.body === null) throw answerError(response, await response.text());
+		return response;
+	}
+
 	/** Sends a request and returns its parsed JSON body (`undefined` for 204), retrying as `options.retry` allows. */
 	async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
 		const mode = options.retry ?? (method === "GET" ? "always" : "unsent");
@@ -100,14 +130,7 @@ export class Http {
 				return new TributaryError("unexpected_response", `${method} ${path}: the answer is not JSON`, { status: response.status, cause });
 			}
 		}
-		const error = errorFromResponse(response.status, text);
-		const retryAfterMs = retryAfter(response.headers.get("Retry-After"));
-		if (retryAfterMs === null) return error;
-		return new TributaryError(error.code, error.message, {
-			status: error.status,
-			retriable: error.retriable,
-			details: { ...error.details, retry_after_ms: retryAfterMs },
-		});
+		return answerError(response, text);
 	}
 
 	#url(path: string, query: RequestOptions["query"]): string {
@@ -116,6 +139,18 @@ export class Http {
 		const search = params.toString();
 		return `${this.baseUrl}${path}${search === "" ? "" : `?${search}`}`;
 	}
+}
+
+/** The error an answer carries, with its `Retry-After` (as `retry_after_ms`) among the details. */
+function answerError(response: Response, text: string): TributaryError {
+	const error = errorFromResponse(response.status, text);
+	const retryAfterMs = retryAfter(response.headers.get("Retry-After"));
+	if (retryAfterMs === null) return error;
+	return new TributaryError(error.code, error.message, {
+		status: error.status,
+		retriable: error.retriable,
+		details: { ...error.details, retry_after_ms: retryAfterMs },
+	});
 }
 
 /** Whether `error` may be retried under `mode`: "unsent" errors are those where the server did nothing. */

@@ -29,4 +29,5 @@ export type { ConnectionOptions, FetchLike } from "./http.ts";
 export { murmur2, partitionForKey } from "./partitioner.ts";
 export { Producer, type ProducerOptions } from "./producer.ts";
 export type { ConsumerRecord, Headers, ProducerRecord, RecordHeader, RecordMetadata } from "./records.ts";
+export type { StreamOptions } from "./stream.ts";
 export { type FetchOptions, type FetchResult, Tributary } from "./tributary.ts";

@@ -233,6 +233,8 @@ export class Producer {
 		if (queue.records.length >= this.#batchRecords || queue.bytes >= this.#batchBytes) {
 			if (pending.partition === state.sticky) state.sticky = (state.sticky + 1) % partitions;
 			this.#drain(queue);
+		} else if (this.#flushing > 0) {
+			this.#drain(queue);
 		} else if (queue.timer === null && !queue.inFlight) {
 			queue.timer = setTimeout(() => {
 				queue.timer = null;

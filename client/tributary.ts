@@ -9,6 +9,7 @@ import { Consumer, type ConsumerOptions } from "./consumer.ts";
 import { type ConnectionOptions, Http, seg } from "./http.ts";
 import { Producer, type ProducerOptions } from "./producer.ts";
 import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
+import { type StreamOptions, streamPartition } from "./stream.ts";
 
 export interface FetchOptions {
 	/** First offset to read; default the log start. */
@@ -61,6 +62,14 @@ export class Tributary {
 
 	consumer(options: ConsumerOptions): Consumer {
 		return new Consumer(this.#http, options);
+	}
+
+	/**
+	 * Follows one partition live over Server-Sent Events, from `offset` (default the log start); reconnects where
+	 * it stopped. Outside any group: nothing is committed. `break` (or `options.signal`) ends it.
+	 */
+	stream(topic: string, partition: number, options?: StreamOptions): AsyncGenerator<ConsumerRecord> {
+		return streamPartition(this.#http, topic, partition, options);
 	}
 
 	/** Reads one partition directly, outside any group (nothing is committed). */

@@ -12,7 +12,7 @@ import { isProduce, wiredClient } from "../support/sdk.ts";
 import { createTopic, fetchRecords, json } from "../support/worker.ts";
 
 // The first test of a file also pays for starting the Worker and its objects.
-describe("SDK producer", { timeout: 30_000 }, () => {
+describe("SDK producer", { timeout: 60_000 }, () => {
 	it("batches unawaited sends into few requests, in order", async () => {
 		const topic = uniqueTopic("batch");
 		await createTopic(topic, 1);
@@ -133,5 +133,33 @@ describe("SDK retries", { timeout: 30_000 }, () => {
 		expect(described.every((d) => d.name === topic)).toBe(true);
 		// Some calls were refused with 429 and sent again.
 		expect(sent.length).toBeGreaterThan(calls);
+	});
+});
+
+describe("SDK stream", { timeout: 30_000 }, () => {
+	it("follows a partition live over SSE, from an offset, until break", async () => {
+		const topic = uniqueTopic("sse");
+		await createTopic(topic, 1);
+		const { client } = wiredClient();
+		const producer = client.producer({ lingerMs: 0 });
+		await producer.send(topic, { value: "before-0" });
+		await producer.send(topic, { value: "before-1" });
+		const seen: unknown[] = [];
+		for await (const record of client.stream(topic, 0, { offset: 1 })) {
+			seen.push(record.value);
+			// Records appended while the stream is open arrive on it.
+			if (record.offset === 1) await producer.send(topic, { value: "live-2", headers: { h: "1" } });
+			if (record.offset === 2) {
+				expect(record.headers).toEqual([{ key: "h", value: "1" }]);
+				break;
+			}
+		}
+		expect(seen).toEqual(["before-1", "live-2"]);
+		await producer.close();
+		await expect(
+			(async () => {
+				for await (const _ of client.stream("no-such-topic", 0)) break;
+			})(),
+		).rejects.toMatchObject({ code: "topic_not_found", status: 404 });
 	});
 });
