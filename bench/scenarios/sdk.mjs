@@ -69,11 +69,12 @@ async function sdkProduce(client, topic, records) {
 	return records;
 }
 
-async function rawConsume(call, topic, group) {
+async function rawConsume(call, topic, group, total) {
 	const members = [];
 	for (let i = 0; i < CONSUMERS; i++)
 		members.push(await call("POST", `/v1/groups/${group}/members`, { topics: [topic], auto_offset_reset: "earliest" }));
 	let records = 0;
+	let doneAt = 0;
 	await Promise.all(
 		members.map(async (m) => {
 			for (;;) {
@@ -83,6 +84,7 @@ async function rawConsume(call, topic, group) {
 				});
 				if (polled.records.length === 0) return;
 				records += polled.records.length;
+				if (records >= total && doneAt === 0) doneAt = performance.now();
 				const last = new Map();
 				for (const r of polled.records) last.set(r.partition, r.offset + 1);
 				const offsets = [...last].map(([partition, offset]) => ({ topic, partition, offset }));
@@ -91,7 +93,7 @@ async function rawConsume(call, topic, group) {
 		}),
 	);
 	for (const m of members) await call("DELETE", `/v1/groups/${group}/members/${m.member_id}`);
-	return records;
+	return { records, doneAt };
 }
 
 async function sdkConsume(client, topic, group, total) {
@@ -154,16 +156,9 @@ export async function sdkScenario({ baseUrl, token, produceRecords = PRODUCE_REC
 		for (const [i, side] of ROUNDS.entries()) {
 			const group = `bench-sdk-${suffix}-${i}`;
 			const t0 = performance.now();
-			let n;
-			let t1;
-			if (side === "raw") {
-				n = await rawConsume(call, source, group);
-				t1 = performance.now();
-			} else {
-				const result = await sdkConsume(client, source, group, consumeRecords);
-				n = result.records;
-				t1 = result.doneAt;
-			}
+			// Each side's clock stops when the last record is in hand; its last commits and leaving are not counted.
+			const { records: n, doneAt: t1 } =
+				side === "raw" ? await rawConsume(call, source, group, consumeRecords) : await sdkConsume(client, source, group, consumeRecords);
 			if (n < consumeRecords) throw new Error(`${side} consume: ${n} of ${consumeRecords} records`);
 			consume[side].seconds += (t1 - t0) / 1000;
 			consume[side].records += n;
