@@ -137,6 +137,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		}
 	}
 
+	/**
+	 * Joins the group now instead of at the first iteration (Kafka's `subscribe` + first `poll`). Members that
+	 * all join before any of them reads start on their final assignment, without a rebalance under way.
+	 */
+	async join(): Promise<void> {
+		if (this.#closed) throw new TributaryError("closed", "the consumer is closed");
+		if (this.#member === null) await this.#join();
+	}
+
 	/** Commits every record handed out so far (manual commits; with `autoCommit` this also happens on its own). */
 	async commit(): Promise<void> {
 		await this.#commitHandedOut(true);

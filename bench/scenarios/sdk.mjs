@@ -100,6 +100,8 @@ async function sdkConsume(client, topic, group, total) {
 	const consumers = Array.from({ length: CONSUMERS }, () =>
 		client.consumer({ group, topics: [topic], from: "earliest", maxRecords: POLL_RECORDS }),
 	);
+	// As the raw members do: everyone joins before anyone reads.
+	for (const consumer of consumers) await consumer.join();
 	let records = 0;
 	let doneAt = 0;
 	let resolveDone;

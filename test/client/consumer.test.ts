@@ -152,6 +152,21 @@ describe("SDK consumer", { timeout: 60_000 }, () => {
 		expect(described.members).toEqual([]);
 		expect(described.offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0)).toBe(30);
 	});
+
+	it("join() before reading: members start on their final assignment", async () => {
+		const topic = uniqueTopic("join");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 4);
+		await fill(topic, 40);
+		const { client } = wiredClient();
+		const members = [0, 1].map(() => client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 }));
+		for (const m of members) await m.join();
+		// Each member's first poll brings the generation both joins made.
+		await Promise.all(members.map((m) => m[Symbol.asyncIterator]().next()));
+		expect(members.map((m) => m.assignment.length)).toEqual([2, 2]);
+		expect(names([...(members[0]?.assignment ?? []), ...(members[1]?.assignment ?? [])])).toEqual([0, 1, 2, 3]);
+		await Promise.all(members.map((m) => m.close()));
+	});
 });
 
 describe("SDK consumer beforeCommit", { timeout: 30_000 }, () => {
