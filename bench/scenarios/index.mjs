@@ -22,9 +22,10 @@ import { kafka } from "./kafka.mjs";
 import { latency } from "./latency.mjs";
 import { logScale } from "./log-scale.mjs";
 import { produce } from "./produce.mjs";
+import { sdk } from "./sdk.mjs";
 
 /** @type {import("./types.js").ScenarioKind[]} the kinds, in table order */
-export const KINDS = [produce, fetch, idempotence, group, latency, logScale, kafka];
+export const KINDS = [produce, fetch, idempotence, group, latency, logScale, kafka, sdk];
 
 /** Every scenario, in table order. */
 export const SCENARIOS = KINDS.flatMap((kind) => kind.scenarios);

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The SDK next to hand-written HTTP, in the same run against the same server, both over Node's global fetch:
  *
@@ -10,14 +11,10 @@
  * Each side runs twice in the order raw, SDK, SDK, raw; rates are over both runs together, so drift on a busy
  * machine weighs on both sides alike. Targets: each SDK rate ≥ 80 % of its raw rate.
  *
- * Standalone: `node bench/scenarios/sdk.mjs` serves the Worker on Miniflare from a temp dir (or uses BENCH_URL and
- * BENCH_TOKEN) and prints the result as JSON.
+ * `BENCH_SCENARIOS=sdk npm run bench` runs it alone.
  */
 
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Tributary } from "tributary/client";
 
 export const SDK_TARGET_FRACTION = 0.8;
@@ -33,6 +30,12 @@ const ROUNDS = ["raw", "sdk", "sdk", "raw"];
 
 const VALUE = "x".repeat(VALUE_CHARS);
 
+/**
+ * A hand-written JSON call over fetch, as an SDK-less client would make it.
+ * @param {string} baseUrl
+ * @param {string} token
+ * @returns {(method: string, path: string, body?: unknown) => Promise<any>}
+ */
 function api(baseUrl, token) {
 	return async (method, path, body) => {
 		const response = await fetch(`${baseUrl}${path}`, {
@@ -46,6 +49,14 @@ function api(baseUrl, token) {
 	};
 }
 
+/** @typedef {ReturnType<typeof api>} Call */
+
+/**
+ * One loop per partition posting 1 000-record batches.
+ * @param {Call} call
+ * @param {string} topic
+ * @param {number} records
+ */
 async function rawProduce(call, topic, records) {
 	const perPartition = Math.ceil(records / PRODUCE_PARTITIONS);
 	await Promise.all(
@@ -61,6 +72,11 @@ async function rawProduce(call, topic, records) {
 	return perPartition * PRODUCE_PARTITIONS;
 }
 
+/**
+ * @param {Tributary} client
+ * @param {string} topic
+ * @param {number} records
+ */
 async function sdkProduce(client, topic, records) {
 	const producer = client.producer({ batchRecords: BATCH_RECORDS });
 	for (let i = 0; i < records; i++) producer.send(topic, { value: VALUE });
@@ -69,7 +85,15 @@ async function sdkProduce(client, topic, records) {
 	return records;
 }
 
+/**
+ * Three members poll → commit until their partitions run dry; the clock stops when `total` records are in hand.
+ * @param {Call} call
+ * @param {string} topic
+ * @param {string} group
+ * @param {number} total
+ */
 async function rawConsume(call, topic, group, total) {
+	/** @type {{ member_id: string }[]} */
 	const members = [];
 	for (let i = 0; i < CONSUMERS; i++)
 		members.push(await call("POST", `/v1/groups/${group}/members`, { topics: [topic], auto_offset_reset: "earliest" }));
@@ -96,6 +120,13 @@ async function rawConsume(call, topic, group, total) {
 	return { records, doneAt };
 }
 
+/**
+ * Three SDK consumers iterate until `total` records are in hand.
+ * @param {Tributary} client
+ * @param {string} topic
+ * @param {string} group
+ * @param {number} total
+ */
 async function sdkConsume(client, topic, group, total) {
 	const consumers = Array.from({ length: CONSUMERS }, () =>
 		client.consumer({ group, topics: [topic], from: "earliest", maxRecords: POLL_RECORDS }),
@@ -104,8 +135,9 @@ async function sdkConsume(client, topic, group, total) {
 	for (const consumer of consumers) await consumer.join();
 	let records = 0;
 	let doneAt = 0;
-	let resolveDone;
-	const done = new Promise((resolve) => {
+	/** @type {() => void} */
+	let resolveDone = () => {};
+	const done = new Promise((/** @type {(value?: unknown) => void} */ resolve) => {
 		resolveDone = resolve;
 	});
 	const loops = consumers.map(async (consumer) => {
@@ -123,13 +155,23 @@ async function sdkConsume(client, topic, group, total) {
 	return { records, doneAt };
 }
 
-/** Runs both comparisons; `measure(run)` may wrap each measured part (quiet-machine wait, CPU meter). */
+/** @typedef {{ records: number, seconds: number }} Tally */
+/** @typedef {{ records: number, seconds: number, recordsPerSec: number }} Rate */
+/** @typedef {{ raw: Rate, sdk: Rate, ratio: number, meetsTarget: boolean }} Comparison */
+
+/**
+ * Runs both comparisons against the server at `baseUrl`.
+ * @param {{ baseUrl: string, token: string, produceRecords?: number, consumeRecords?: number }} options
+ */
 export async function sdkScenario({ baseUrl, token, produceRecords = PRODUCE_RECORDS, consumeRecords = CONSUME_RECORDS }) {
 	const call = api(baseUrl, token);
 	const client = new Tributary({ url: baseUrl, token });
 	const suffix = randomBytes(4).toString("hex");
+	/** @type {Record<string, Tally>} */
 	const produce = { raw: { records: 0, seconds: 0 }, sdk: { records: 0, seconds: 0 } };
+	/** @type {Record<string, Tally>} */
 	const consume = { raw: { records: 0, seconds: 0 }, sdk: { records: 0, seconds: 0 } };
+	/** @type {string[]} */
 	const topics = [];
 	try {
 		for (const [i, side] of ROUNDS.entries()) {
@@ -138,10 +180,14 @@ export async function sdkScenario({ baseUrl, token, produceRecords = PRODUCE_REC
 			await call("POST", "/v1/topics", { name: topic, partitions: PRODUCE_PARTITIONS });
 			const t0 = performance.now();
 			const n = side === "raw" ? await rawProduce(call, topic, produceRecords) : await sdkProduce(client, topic, produceRecords);
-			produce[side].seconds += (performance.now() - t0) / 1000;
-			produce[side].records += n;
+			const tally = /** @type {Tally} */ (produce[side]);
+			tally.seconds += (performance.now() - t0) / 1000;
+			tally.records += n;
 			const described = await call("GET", `/v1/topics/${topic}`);
-			const written = described.partitions.reduce((sum, p) => sum + p.high_watermark, 0);
+			const written = described.partitions.reduce(
+				(/** @type {number} */ sum, /** @type {{ high_watermark: number }} */ p) => sum + p.high_watermark,
+				0,
+			);
 			if (written !== n) throw new Error(`${side} produce: ${n} records sent, ${written} in the topic`);
 		}
 		const source = `bench-sdk-consume-${suffix}`;
@@ -162,15 +208,21 @@ export async function sdkScenario({ baseUrl, token, produceRecords = PRODUCE_REC
 			const { records: n, doneAt: t1 } =
 				side === "raw" ? await rawConsume(call, source, group, consumeRecords) : await sdkConsume(client, source, group, consumeRecords);
 			if (n < consumeRecords) throw new Error(`${side} consume: ${n} of ${consumeRecords} records`);
-			consume[side].seconds += (t1 - t0) / 1000;
-			consume[side].records += n;
+			const tally = /** @type {Tally} */ (consume[side]);
+			tally.seconds += (t1 - t0) / 1000;
+			tally.records += n;
 			await call("DELETE", `/v1/groups/${group}`).catch(() => {});
 		}
 	} finally {
 		for (const topic of topics) await call("DELETE", `/v1/topics/${topic}`).catch(() => {});
 	}
-	const rate = (s) => ({ ...s, seconds: Math.round(s.seconds * 1000) / 1000, recordsPerSec: Math.round(s.records / s.seconds) });
-	const compare = (c) => {
+	const rate = (/** @type {Tally | undefined} */ s = { records: 0, seconds: 0 }) => ({
+		...s,
+		seconds: Math.round(s.seconds * 1000) / 1000,
+		recordsPerSec: Math.round(s.records / s.seconds),
+	});
+	/** @returns {Comparison} */
+	const compare = (/** @type {Record<string, Tally>} */ c) => {
 		const raw = rate(c.raw);
 		const sdk = rate(c.sdk);
 		const ratio = Math.round((sdk.recordsPerSec / raw.recordsPerSec) * 1000) / 1000;
@@ -179,37 +231,61 @@ export async function sdkScenario({ baseUrl, token, produceRecords = PRODUCE_REC
 	return { produce: compare(produce), consume: compare(consume), produceRecords, consumeRecords, valueBytes: VALUE_CHARS };
 }
 
-/** The markdown table for bench/results/latest.md. */
-export function sdkMarkdown(runtime, result) {
-	if (result.failed) return `| ${runtime} | failed: ${result.failed} | | | | |`;
-	const row = (what, c) =>
-		`| ${runtime} | ${what} | ${c.raw.recordsPerSec} | ${c.sdk.recordsPerSec} | ${Math.round(c.ratio * 100)} % | ${c.meetsTarget ? "yes" : "NO"} |`;
+/**
+ * The two lines of one runtime's result.
+ * @param {import("./types.js").Row} row
+ */
+function lines(row) {
+	if (row.failed) return `| ${row.runtime} | failed: ${row.failed} | | | | |`;
+	const line = (/** @type {string} */ what, /** @type {Comparison} */ c) =>
+		`| ${row.runtime} | ${what} | ${c.raw.recordsPerSec} | ${c.sdk.recordsPerSec} | ${Math.round(c.ratio * 100)} % | ${c.meetsTarget ? "yes" : "**no**"} |`;
 	return [
-		row(`produce ${result.produceRecords} × ${result.valueBytes} B, unawaited send() vs raw batched`, result.produce),
-		row(`consume ${result.consumeRecords}, 3 SDK consumers vs 3 raw members poll + commit`, result.consume),
+		line(
+			`produce ${row.produceRecords} × ${row.valueBytes} B, unawaited send() vs raw batched`,
+			/** @type {Comparison} */ (row.produceComparison),
+		),
+		line(
+			`consume ${row.consumeRecords}, 3 SDK consumers vs 3 raw members poll + commit`,
+			/** @type {Comparison} */ (row.consumeComparison),
+		),
 	].join("\n");
 }
 
-export const SDK_TABLE_HEADER = `| runtime | comparison | raw records/s | SDK records/s | SDK ÷ raw | ≥ ${SDK_TARGET_FRACTION * 100} % |\n|---|---|---|---|---|---|`;
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-	let baseUrl = process.env.BENCH_URL;
-	let token = process.env.BENCH_TOKEN;
-	let broker = null;
-	let dir = null;
-	if (!baseUrl) {
-		const { startLocalBroker } = await import("../../scripts/lib/local-broker.mjs");
-		dir = await mkdtemp(join(tmpdir(), "tributary-bench-sdk-"));
-		token = randomBytes(24).toString("hex");
-		broker = await startLocalBroker({ token, port: 0, persistTo: join(dir, "data"), outdir: join(dir, "dist"), quiet: true });
-		baseUrl = broker.url.replace(/\/$/, "");
-	}
-	try {
-		const result = await sdkScenario({ baseUrl, token });
-		console.log(JSON.stringify(result, null, 2));
-		console.log(`${SDK_TABLE_HEADER}\n${sdkMarkdown("miniflare", result)}`);
-	} finally {
-		await broker?.dispose();
-		if (dir) await rm(dir, { recursive: true, force: true });
-	}
-}
+/** @type {import("./types.js").ScenarioKind} */
+export const sdk = {
+	kind: "sdk",
+	targets: ["tributary"],
+	scenarios: [
+		{ id: "sdk", label: "SDK vs raw HTTP: producer 100k × 1 KB, 3 group consumers", kind: "sdk", partitions: PRODUCE_PARTITIONS },
+	],
+	inMainTable: false,
+	inDetails: false,
+	settings: { sdkProduceRecords: PRODUCE_RECORDS, sdkConsumeRecords: CONSUME_RECORDS, sdkTargetFraction: SDK_TARGET_FRACTION },
+	async run(ctx) {
+		const result = await sdkScenario({ baseUrl: ctx.url, token: ctx.token });
+		return {
+			produceComparison: result.produce,
+			consumeComparison: result.consume,
+			produceRecords: result.produceRecords,
+			consumeRecords: result.consumeRecords,
+			valueBytes: result.valueBytes,
+			verification: result.produce.meetsTarget && result.consume.meetsTarget ? "ok" : ["below the SDK target"],
+		};
+	},
+	summary: (result) => {
+		const p = /** @type {Comparison} */ (result.produceComparison);
+		const c = /** @type {Comparison} */ (result.consumeComparison);
+		return `SDK produce ${Math.round(p.ratio * 100)} % of raw, consume ${Math.round(c.ratio * 100)} % of raw`;
+	},
+	section: {
+		title: "SDK vs raw HTTP",
+		intro:
+			"bench/scenarios/sdk.mjs: the client SDK next to hand-written HTTP in the same run, both over Node's fetch. Produce: one SDK producer, unawaited `send()` of every record then `flush()`, against one raw loop per partition posting 1 000-record batches. Consume: three SDK consumers (`for await`, joined before reading) in one group against three raw members looping poll (500) → commit, each draining the same backlog; both clocks stop when the last record is in hand. Each side runs twice (raw, SDK, SDK, raw).",
+		table: (rows) =>
+			[
+				`| runtime | comparison | raw records/s | SDK records/s | SDK ÷ raw | ≥ ${SDK_TARGET_FRACTION * 100} % |`,
+				"|---|---|--:|--:|--:|:-:|",
+				...rows.map(lines),
+			].join("\n"),
+	},
+};

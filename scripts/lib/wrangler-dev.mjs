@@ -87,7 +87,9 @@ export async function startWranglerDev(options) {
 	if (!persistTo || !token) throw new Error("startWranglerDev needs persistTo and token");
 	const port = options.port ?? (await freePort());
 	const args = wranglerDevArgs({ port, persistTo, vars: { ...vars, ADMIN_TOKEN: token }, configPath });
-	const child = spawn(WRANGLER_BIN, [...args, "--show-interactive-dev-session=false"], {
+	// The inspector gets a free port too: wrangler's default (9229 and up) races with other wrangler devs on the machine.
+	const inspectorPort = await freePort();
+	const child = spawn(WRANGLER_BIN, [...args, "--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false"], {
 		cwd: root,
 		env: wranglerEnv({ WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0" }),
 		detached: true,

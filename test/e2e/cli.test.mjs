@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The `tributary` CLI against a real `wrangler dev`: topics, produce (-K, --json, headers), consume (--exit,
  * --json, --format, --from, --group), groups, keys, subscriptions, and the error path (one line on stderr, a
@@ -6,13 +7,13 @@
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { jsonLines, runCli } from "./lib/cli.mjs";
-import { tempDir } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 const state = tempDir("cli");
-let env;
+/** @type {Record<string, string>} */
+let env = {};
 
 before(async () => {
 	const token = generateToken();
@@ -24,19 +25,28 @@ after(async () => {
 	state.remove();
 });
 
+/**
+ * @param {string[]} args
+ * @param {string} [input]
+ */
 async function ok(args, input) {
 	const result = await runCli(args, { env, input });
 	assert.equal(result.status, 0, `tributary ${args.join(" ")} → ${result.status}\n${result.stderr}`);
 	return result;
 }
 
-/** An error: status 1 (or `status`), one line on stderr naming the code, and nothing that looks like a stack. */
+/**
+ * An error: status 1 (or `status`), one line on stderr naming the code, and nothing that looks like a stack.
+ * @param {string[]} args
+ * @param {string} code
+ * @param {{ status?: number, input?: string, useEnv?: Record<string, string> }} [options]
+ */
 async function fails(args, code, { status = 1, input, useEnv = env } = {}) {
 	const result = await runCli(args, { env: useEnv, input });
 	assert.equal(result.status, status, `tributary ${args.join(" ")}: ${result.stderr}`);
 	const lines = result.stderr.trim().split("\n");
 	assert.equal(lines.length, 1, result.stderr);
-	assert.match(lines[0], new RegExp(code));
+	assert.match(lines[0] ?? "", new RegExp(code));
 	assert.doesNotMatch(result.stderr, /\n\s+at /);
 	return lines[0];
 }
@@ -54,10 +64,10 @@ test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }
 	await ok(["topics", "create", "cli-topics", "--partitions", "2", "--config", "retention.ms=3600000"]);
 	const list = JSON.parse((await ok(["topics", "list", "--json"])).stdout);
 	assert.deepEqual(
-		list.topics.find((t) => t.name === "cli-topics"),
-		{ name: "cli-topics", partitions: 2, config: list.topics.find((t) => t.name === "cli-topics").config },
+		list.topics.find((/** @type {any} */ t) => t.name === "cli-topics"),
+		{ name: "cli-topics", partitions: 2, config: list.topics.find((/** @type {any} */ t) => t.name === "cli-topics").config },
 	);
-	assert.equal(list.topics.find((t) => t.name === "cli-topics").config["retention.ms"], 3600000);
+	assert.equal(list.topics.find((/** @type {any} */ t) => t.name === "cli-topics").config["retention.ms"], 3600000);
 	await ok(["topics", "alter", "cli-topics", "--partitions", "3"]);
 	const described = JSON.parse((await ok(["topics", "describe", "cli-topics", "--json"])).stdout);
 	assert.deepEqual(
@@ -94,7 +104,7 @@ test("produce -K splits keys; consume --exit --json reads everything back, keys 
 			mine.map((r) => r.offset),
 			mine.map((_, i) => i),
 		);
-		const numbers = mine.map((r) => Number(/event (\d+)/.exec(r.value)[1]));
+		const numbers = mine.map((r) => Number(/event (\d+)/.exec(r.value)?.[1]));
 		assert.deepEqual(
 			numbers,
 			[...numbers].sort((a, b) => a - b),
@@ -146,20 +156,20 @@ test("consume --group commits what it printed; groups list, describe, reset", { 
 	const again = await ok(["consume", "cli-group", "--group", "cli-g", "--exit", "--json"]);
 	assert.equal(again.stdout, "", "a group resumes at its commits");
 	const groups = JSON.parse((await ok(["groups", "list", "--json"])).stdout);
-	assert.ok(groups.groups.some((g) => g.group === "cli-g" && g.members === 0));
+	assert.ok(groups.groups.some((/** @type {any} */ g) => g.group === "cli-g" && g.members === 0));
 	const described = JSON.parse((await ok(["groups", "describe", "cli-g", "--json"])).stdout);
 	assert.equal(described.members.length, 0);
 	assert.equal(
-		described.offsets.reduce((sum, o) => sum + o.committed, 0),
+		described.offsets.reduce((/** @type {number} */ sum, /** @type {any} */ o) => sum + o.committed, 0),
 		40,
 	);
-	assert.ok(described.offsets.every((o) => o.lag === 0));
+	assert.ok(described.offsets.every((/** @type {any} */ o) => o.lag === 0));
 	await ok(["groups", "reset", "cli-g", "--topic", "cli-group", "--to", "earliest"]);
 	const replay = jsonLines((await ok(["consume", "cli-group", "--group", "cli-g", "--max", "10", "--json"])).stdout);
 	assert.equal(replay.length, 10);
 	const after10 = JSON.parse((await ok(["groups", "describe", "cli-g", "--json"])).stdout);
 	assert.equal(
-		after10.offsets.reduce((sum, o) => sum + o.committed, 0),
+		after10.offsets.reduce((/** @type {number} */ sum, /** @type {any} */ o) => sum + o.committed, 0),
 		10,
 	);
 	await fails(["groups", "describe", "no-such-group"], "^tributary: error: group_not_found|^tributary: error: ");
@@ -177,7 +187,7 @@ test("keys: create with an ACL, the key's limits hold, list, delete", { timeout:
 	assert.equal(refused.status, 1);
 	assert.match(refused.stderr, /forbidden \(HTTP 403\)/);
 	const list = JSON.parse((await ok(["keys", "list", "--json"])).stdout);
-	assert.ok(list.keys.some((k) => k.id === created.id && k.name === "cli-writer"));
+	assert.ok(list.keys.some((/** @type {any} */ k) => k.id === created.id && k.name === "cli-writer"));
 	assert.ok(!JSON.stringify(list).includes(created.secret));
 	await ok(["keys", "delete", created.id]);
 	await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
@@ -189,7 +199,7 @@ test("subscriptions: create, list, delete", { timeout: 60_000 }, async () => {
 	assert.match(created.id, /^sub_/);
 	const list = JSON.parse((await ok(["subscriptions", "list", "cli-subs", "--json"])).stdout);
 	assert.deepEqual(
-		list.subscriptions.map((s) => s.id),
+		list.subscriptions.map((/** @type {any} */ s) => s.id),
 		[created.id],
 	);
 	await ok(["subscriptions", "delete", "cli-subs", created.id]);
@@ -212,7 +222,7 @@ test("errors: usage mistakes exit 2, broker refusals and an unreachable broker e
 		assert.doesNotMatch(result.stderr, /\n\s+at /, String(error));
 	});
 	// --url/--token on the command line win over the environment.
-	const flags = await runCli(["--url", env.TRIBUTARY_URL, "--token", env.TRIBUTARY_TOKEN, "topics", "list", "--json"], {
+	const flags = await runCli(["--url", String(env.TRIBUTARY_URL), "--token", String(env.TRIBUTARY_TOKEN), "topics", "list", "--json"], {
 		env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "wrong" },
 	});
 	assert.equal(flags.status, 0, flags.stderr);

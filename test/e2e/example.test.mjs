@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * `npm run example` (examples/order-pipeline) against a real `wrangler dev`, twice: the second run starts where
  * the groups' commits left off. Checked from outside too: every group's committed offsets reach the high
@@ -8,11 +9,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
-import { PROJECT_ROOT } from "../../scripts/lib/local-broker.mjs";
+import { generateToken, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
-import { tempDir } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 const ORDERS = 120;
 const RUN_TIMEOUT_MS = 120_000;
@@ -22,6 +21,10 @@ after(async () => {
 	state.remove();
 });
 
+/**
+ * @param {Record<string, string>} env
+ * @returns {Promise<{ status: number | null, stdout: string, stderr: string }>}
+ */
 function runExample(env) {
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [join(PROJECT_ROOT, "examples", "order-pipeline", "run.mjs")], {
@@ -46,15 +49,30 @@ function runExample(env) {
 	});
 }
 
+/** @typedef {ReturnType<typeof client>} Api */
+
+/**
+ * @param {Api} api
+ * @param {string} topic
+ * @returns {Promise<number>}
+ */
 async function totalHighWatermark(api, topic) {
 	const described = await api.expect(200, "GET", `/v1/topics/${topic}`);
-	return described.partitions.reduce((sum, p) => sum + p.high_watermark, 0);
+	return described.partitions.reduce((/** @type {number} */ sum, /** @type {any} */ p) => sum + p.high_watermark, 0);
 }
 
+/**
+ * @param {Api} api
+ * @param {string} group
+ * @param {string} topic
+ * @returns {Promise<number>}
+ */
 async function totalCommitted(api, group, topic) {
 	const described = await api.expect(200, "GET", `/v1/groups/${group}`);
 	assert.deepEqual(described.members, [], `${group} left the group`);
-	return described.offsets.filter((o) => o.topic === topic).reduce((sum, o) => sum + (o.committed ?? 0), 0);
+	return described.offsets
+		.filter((/** @type {any} */ o) => o.topic === topic)
+		.reduce((/** @type {number} */ sum, /** @type {any} */ o) => sum + (o.committed ?? 0), 0);
 }
 
 test("the order pipeline runs end to end, twice, and every group commits everything", { timeout: 300_000 }, async () => {

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * @module
  * Runs the built `tributary` CLI (dist/cli/main.js, built by `npm install`'s prepare script) as a child process:
@@ -6,12 +7,19 @@
 
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../../scripts/lib/local-broker.mjs";
+import { PROJECT_ROOT } from "../../../scripts/lib/index.mjs";
 
 export const CLI = join(PROJECT_ROOT, "dist", "cli", "main.js");
 const CLI_TIMEOUT_MS = 60_000;
 
-/** `tributary …args`; resolves `{ status, stdout, stderr }` (never rejects on a non-zero status). */
+/** @typedef {{ status: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }} CliResult */
+
+/**
+ * `tributary …args`; resolves `{ status, stdout, stderr }` (never rejects on a non-zero status).
+ * @param {string[]} args
+ * @param {{ input?: string, env?: Record<string, string>, cwd?: string, timeoutMs?: number }} [options]
+ * @returns {Promise<CliResult>}
+ */
 export function runCli(args, { input = "", env = {}, cwd = PROJECT_ROOT, timeoutMs = CLI_TIMEOUT_MS } = {}) {
 	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [CLI, ...args], {
@@ -37,7 +45,11 @@ export function runCli(args, { input = "", env = {}, cwd = PROJECT_ROOT, timeout
 	});
 }
 
-/** JSON lines of stdout, parsed. */
+/**
+ * JSON lines of stdout, parsed.
+ * @param {string} stdout
+ * @returns {any[]}
+ */
 export function jsonLines(stdout) {
 	return stdout
 		.split("\n")
