@@ -22,7 +22,7 @@ export interface Extension {
 }
 
 export const EXTENSIONS: Readonly<Record<string, Extension>> = {
-	"kafka-gateway": { module: "gateway/dist/cli.js", summary: "serve the Kafka wire protocol in front of the broker" },
+	"kafka-gateway": { module: "gateway/main.js", summary: "serve the Kafka wire protocol in front of the broker" },
 };
 
 type ExtensionMain = (args: string[], connection: Connection) => Promise<number>;
