@@ -18,9 +18,17 @@ export interface Connection {
 	readonly token: string;
 }
 
-export async function resolveConnection(flags: { url?: string | undefined; token?: string | undefined }): Promise<Connection> {
+/**
+ * `tokenRequired: false` answers an empty token when none is found: the Kafka gateway can run without one, its
+ * clients then signing in with SASL/PLAIN.
+ */
+export async function resolveConnection(
+	flags: { url?: string | undefined; token?: string | undefined },
+	{ tokenRequired = true }: { tokenRequired?: boolean } = {},
+): Promise<Connection> {
 	const url = flags.url ?? process.env.TRIBUTARY_URL ?? LOCAL_URL;
 	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? (await localToken());
+	if (!tokenRequired) return { url, token: token ?? "" };
 	if (token === undefined || token === "") {
 		throw new UsageError("no token: pass --token, set TRIBUTARY_TOKEN, or run `npm start` once so .dev.vars holds an ADMIN_TOKEN");
 	}

@@ -58,6 +58,23 @@ function globalOptions(argv: string[]): { url?: string; token?: string; help: bo
 	return out;
 }
 
+/** Takes `--url`/`--token` (and their `=` forms) out of a command's arguments, wherever they stand. */
+function connectionOptions(args: string[]): { url?: string; token?: string; rest: string[] } {
+	const out: { url?: string; token?: string; rest: string[] } = { rest: [] };
+	for (let i = 0; i < args.length; i++) {
+		const arg = args[i] as string;
+		const flag = arg.startsWith("--") && arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg;
+		if (flag !== "--url" && flag !== "--token") {
+			out.rest.push(arg);
+			continue;
+		}
+		const value = flag === arg ? args[++i] : arg.slice(flag.length + 1);
+		if (value === undefined) throw new UsageError(`${flag} needs a value`);
+		out[flag === "--url" ? "url" : "token"] = value;
+	}
+	return out;
+}
+
 async function run(argv: string[]): Promise<number> {
 	const global = globalOptions(argv);
 	const [command, ...args] = global.rest;
@@ -65,8 +82,15 @@ async function run(argv: string[]): Promise<number> {
 		console.log(USAGE);
 		return command === undefined && !global.help ? 2 : 0;
 	}
+	if (command in EXTENSIONS) {
+		// An extension has no --url of its own, so its connection may follow the command, as in
+		// `tributary kafka-gateway --listen … --url … --token …`.
+		const own = connectionOptions(args);
+		const flags = { url: own.url ?? global.url, token: own.token ?? global.token };
+		const connection = await resolveConnection(flags, { tokenRequired: false });
+		return runExtension(command, own.rest, connection);
+	}
 	const connection: Connection = await resolveConnection(global);
-	if (command in EXTENSIONS) return runExtension(command, args, connection);
 	const client = new Tributary({ ...connection, retries: CLI_RETRIES });
 	switch (command) {
 		case "produce":

@@ -10,7 +10,8 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { freePort, HOST, PROJECT_ROOT, waitUntil } from "../../../scripts/lib/index.mjs";
 
-const GATEWAY_MAIN = join(PROJECT_ROOT, "gateway", "main.js");
+/** The `tributary` CLI as npm installs it; the documented way to run the gateway is `tributary kafka-gateway`. */
+const CLI_MAIN = join(PROJECT_ROOT, "dist", "cli", "main.js");
 const KCAT_TIMEOUT_MS = 30_000;
 
 /**
@@ -19,7 +20,8 @@ const KCAT_TIMEOUT_MS = 30_000;
  */
 export async function startGatewayProcess({ url, token = null, port }) {
 	const chosen = port ?? (await freePort());
-	const args = [GATEWAY_MAIN, "--listen", `${HOST}:${chosen}`, "--url", url, ...(token ? ["--token", token] : [])];
+	// Through `tributary kafka-gateway … --url … [--token …]`, as the README shows it.
+	const args = [CLI_MAIN, "kafka-gateway", "--listen", `${HOST}:${chosen}`, "--url", url, ...(token ? ["--token", token] : [])];
 	const child = spawn(process.execPath, args, {
 		cwd: PROJECT_ROOT,
 		stdio: ["ignore", "pipe", "pipe"],
