@@ -22,6 +22,9 @@ const UNMAPPED = new Set([
 	"idempotency_key_reused",
 	"offset_mismatch",
 	"internal",
+	// A Worker deployed without its ADMIN_TOKEN: Kafka has no "broker not configured" error, so an unknown server
+	// error is the honest answer.
+	"not_configured",
 	"no_committed_offset",
 	"invalid_webhook_url",
 	"subscription_not_found",
