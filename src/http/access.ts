@@ -6,7 +6,7 @@
 
 import type { Context } from "hono";
 import { allows, type Operation, type Resource } from "../auth/acl.ts";
-import { ApiError } from "../shared/errors.ts";
+import { ApiError, type ErrorDetails } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 import type { Principal } from "./middleware/authenticate.ts";
 
@@ -32,14 +32,26 @@ export function may(c: Context<AppEnv>, resource: Resource, operation: Operation
  */
 export function requireAccess(c: Context<AppEnv>, resource: Resource, operation: Operation): void {
 	if (may(c, resource, operation)) return;
-	const who = c.var.principal.kind === "key" ? `key "${c.var.principal.key.id}"` : "the admin token";
-	throw new ApiError("forbidden", `${who} may not ${operation} ${describeResource(resource)}`, {
+	throw refusal(c.var.principal, `may not ${operation} ${describeResource(resource)}`, {
 		operation,
 		resource: resource.kind === "cluster" ? "cluster" : `${resource.kind}:${resource.name}`,
 	});
 }
 
+/**
+ * The error for a caller who may not do something: 403 for a key or the admin token; 401 for anonymous, whose
+ * remedy is to authenticate (a credential-less request it has no right for answers exactly as before it existed).
+ */
+export function refusal(principal: Principal, what: string, details?: ErrorDetails): ApiError {
+	if (principal.kind === "anonymous") {
+		return new ApiError("unauthorized", `missing credentials: anonymous ${what}; send Authorization: Bearer <token>`, details);
+	}
+	const who = principal.kind === "key" ? `key "${principal.key.id}"` : "the admin token";
+	return new ApiError("forbidden", `${who} ${what}`, details);
+}
+
 /** The caller's name in audit records and logs: never a secret. */
 export function actorOf(principal: Principal): string {
+	if (principal.kind === "anonymous") return principal.key.id;
 	return principal.kind === "admin" ? "admin" : `key:${principal.key.id}`;
 }

@@ -19,6 +19,7 @@ import { requestId } from "./middleware/request-id.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
+import { anonymousRoutes } from "./routes/anonymous.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { registerAllowedMethods } from "./routes/method-not-allowed.ts";
 import { producerRoutes } from "./routes/producers.ts";
@@ -43,6 +44,7 @@ app.route("/v1/topics", inboundWebhookRoutes);
 app.route("/v1/groups", groupRoutes);
 app.route("/v1/producers", producerRoutes);
 app.route("/v1/keys", keyRoutes);
+app.route("/v1/anonymous", anonymousRoutes);
 
 // Compatibility APIs: each mount sets its error dialect first, then the same auth, ACL and quotas.
 app.route("/upstash", upstashRoutes);

@@ -1,5 +1,7 @@
 /**
- * Every /v1 route × {no credentials, wrong key, key without the right, key with it}. "With the right"
+ * Every route × {no credentials, wrong key, key without the right, key with it}, and the same for the
+ * `anonymous` principal: with no grant a credential-less request is 401; granted everything but the route's
+ * right it is still 401 (or a listing without the resource); granted the right, it passes. "With the right"
  * passes authorization: the answer is the route's own (2xx, or a domain 4xx for the placeholder ids used here),
  * never 401 or 403.
  */
@@ -120,7 +122,10 @@ const CASES: Case[] = [
 	onCluster("GET /v1/keys", "/v1/keys"),
 	onCluster("POST /v1/keys", "/v1/keys", { name: "from-matrix", acl: [] }),
 	onCluster("DELETE /v1/keys/:id", `/v1/keys/${KEY_ID}`),
-	// Confluent REST v3: the cluster is visible to any key holding some right; topics as in /v1.
+	onCluster("GET /v1/anonymous", "/v1/anonymous"),
+	// Puts back what the anonymous leg of the matrix expects to find granted at that moment (see grantAnonymous).
+	{ ...onCluster("PUT /v1/anonymous", "/v1/anonymous"), body: "granted" },
+	// Confluent REST v3 : the cluster is visible to any key holding some right; topics as in /v1.
 	{
 		route: "GET /kafka/v3/clusters",
 		path: "/kafka/v3/clusters",
@@ -198,17 +203,25 @@ describe("ACL matrix", () => {
 	beforeAll(async () => {
 		await createTopic(topic, 2);
 		await produce(topic, [{ value: "seed" }]);
-		await json("POST", `${G}/members`, 200, { body: { topics: [topic] } });
+		// A session that outlives the whole matrix, so the group stays listed for the routes that list it.
+		await json("POST", `${G}/members`, 200, { body: { topics: [topic], session_timeout_ms: 1_800_000 } });
 		for (const c of CASES) keys.set(c.route, { granted: await createKey(c.granted), denied: await createKey(c.denied) });
-	});
+	}, 60_000); // two keys per route, one at a time: slow on a loaded machine
 
 	it("covers every route in the route table", () => {
 		expect(CASES.map((c) => c.route).sort()).toEqual(Object.keys(ROUTES).sort());
 	});
 
-	async function send(c: Case, auth: { token: string | null; headers?: Record<string, string> }) {
+	/** What anonymous may do for the next request (by the admin token, the matrix's own setup). */
+	async function grantAnonymous(acl: readonly AclEntry[]): Promise<void> {
+		await json("PUT", "/v1/anonymous", 200, { body: { acl } });
+	}
+
+	async function send(c: Case, auth: { token: string | null; headers?: Record<string, string> }, anonymousAcl: AclEntry[] = []) {
+		// `PUT /v1/anonymous` sends the grant anonymous holds right now, so passing it changes nothing.
+		const body = c.body === "granted" ? { acl: anonymousAcl } : c.body;
 		const response = await call(methodOf(c), c.path, {
-			...(c.body === undefined ? {} : { body: c.body }),
+			...(body === undefined ? {} : { body }),
 			token: auth.token,
 			headers: { ...c.headers, ...auth.headers },
 		});
@@ -241,5 +254,28 @@ describe("ACL matrix", () => {
 		expect([401, 403], withRight.text).not.toContain(withRight.status);
 		expect(withRight.status, withRight.text).toBeLessThan(500);
 		if (c.hides !== undefined) expect(c.hides(withRight.body)).toBe(false);
-	});
+
+		try {
+			await grantAnonymous(c.denied);
+			const anonymousWithout = await send(c, { token: null }, c.denied);
+			if (c.hides === undefined || c.denied.length === 0) {
+				expect(anonymousWithout.status, anonymousWithout.text).toBe(401);
+				expectRefusal(c, anonymousWithout.body, "unauthorized", 401);
+			} else {
+				expect(anonymousWithout.status, anonymousWithout.text).toBe(200);
+				expect(c.hides(anonymousWithout.body)).toBe(true);
+			}
+			await grantAnonymous(c.granted);
+			const anonymousWith = await send(c, { token: null }, c.granted);
+			expect([401, 403], anonymousWith.text).not.toContain(anonymousWith.status);
+			expect(anonymousWith.status, anonymousWith.text).toBeLessThan(500);
+			if (c.hides !== undefined) {
+				// A listing shows anonymous what it shows a key with the same grant (a group may have gone idle since).
+				const keyNow = await send(c, { token: null, headers: basic(pair.granted.id, pair.granted.secret) });
+				expect(anonymousWith.body).toEqual(keyNow.body);
+			}
+		} finally {
+			await grantAnonymous([]);
+		}
+	}, 30_000); // a dozen requests per route
 });

@@ -14,13 +14,18 @@
  */
 
 import type { MiddlewareHandler } from "hono";
+import { ANONYMOUS_ID, hasAnyRight, loadAnonymous } from "../../auth/anonymous.ts";
 import { keyIdOf, secretMatches } from "../../auth/secret.ts";
 import type { KeyInfo, StoredKey } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { keyAuthority, keyStore } from "../../shared/stubs.ts";
 import { bearerToken, timingSafeEqualStrings } from "./credentials.ts";
 
-export type Principal = { readonly kind: "admin" } | { readonly kind: "key"; readonly key: KeyInfo };
+/** `anonymous` carries its grant in the shape of a key, so ACL checks and quotas treat it like one. */
+export type Principal =
+	| { readonly kind: "admin" }
+	| { readonly kind: "key"; readonly key: KeyInfo }
+	| { readonly kind: "anonymous"; readonly key: KeyInfo };
 
 export type AuthVariables = { principal: Principal };
 
@@ -49,6 +54,7 @@ async function lookupKey(env: Env, id: string): Promise<StoredKey | null> {
 
 /** Whether key `id` still exists: for streams, which outlive the request that authenticated them. */
 export async function keyStillExists(env: Env, id: string): Promise<boolean> {
+	if (id === ANONYMOUS_ID) return hasAnyRight(await loadAnonymous(env));
 	return (await lookupKey(env, id)) !== null;
 }
 
@@ -111,11 +117,19 @@ function notConfigured(): ApiError {
 
 export function authenticate(): MiddlewareHandler<{ Bindings: Env; Variables: AuthVariables }> {
 	return async function authenticate(c, next) {
-		const credentials = parseCredentials(c.req.header("Authorization"));
+		const header = c.req.header("Authorization");
+		const credentials = parseCredentials(header);
 		// Without an admin token nobody can be the admin: say so, rather than "invalid credentials" to everyone.
 		if (credentials?.kind !== "key" && !hasAdminToken(c.env)) throw notConfigured();
 		if (credentials === null) {
-			throw new ApiError("unauthorized", "missing credentials: send Authorization: Bearer <token>, or Basic with <key id>:<secret>");
+			// No credentials at all: act as anonymous if an admin granted it something (an unreadable header is no
+			// way to become anonymous: it stays a wrong credential).
+			const anonymous = header === undefined ? await loadAnonymous(c.env) : null;
+			if (anonymous === null || !hasAnyRight(anonymous)) {
+				throw new ApiError("unauthorized", "missing credentials: send Authorization: Bearer <token>, or Basic with <key id>:<secret>");
+			}
+			c.set("principal", { kind: "anonymous", key: anonymous });
+			return next();
 		}
 		const principal = await verify(c.env, credentials);
 		if (principal === null) throw new ApiError("unauthorized", "invalid credentials");

@@ -6,8 +6,7 @@
  */
 
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../../shared/errors.ts";
-import { requireAccess } from "../access.ts";
+import { refusal, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { matchedRoute, type RouteParams } from "../route-table.ts";
 
@@ -37,7 +36,7 @@ export function authorize(): MiddlewareHandler<AppEnv> {
 		const permission = route.facts?.permission;
 		if (permission === undefined) {
 			if (c.var.principal.kind === "admin") return next();
-			throw new ApiError("forbidden", "this route is not open to API keys");
+			throw refusal(c.var.principal, "may not use this route: it is open to the admin token only");
 		}
 		if ("handler" in permission) return next();
 		// The admin token passes too, except where no one may (writes to the internal `_audit` topic).

@@ -35,13 +35,13 @@ function refuse(refusal: QuotaRefusal): never {
  */
 export function reportFetchedBody(c: Context<AppEnv>, body: string): void {
 	const principal = c.get("principal");
-	if (principal?.kind === "key" && principal.key.quotas.fetch_bytes_per_sec !== undefined) c.set("bodyBytes", utf8ByteLength(body));
+	if (principal !== undefined && principal.kind !== "admin" && principal.key.quotas.fetch_bytes_per_sec !== undefined) c.set("bodyBytes", utf8ByteLength(body));
 }
 
 export function quotas(): MiddlewareHandler<AppEnv> {
 	return async function quotas(c, next) {
 		const principal = c.get("principal");
-		if (principal.kind !== "key") return next();
+		if (principal.kind === "admin") return next();
 		const limits = principal.key.quotas;
 		const charges: QuotaCharge[] = [];
 		if (limits.requests_per_sec !== undefined) charges.push({ quota: "requests_per_sec", amount: 1 });

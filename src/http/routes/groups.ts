@@ -145,7 +145,7 @@ function toJoinRequest(body: z.output<typeof JoinBody>): JoinRequest {
 function requireSubscriptionRights(c: Context<AppEnv>, body: z.output<typeof JoinBody>): void {
 	for (const topic of body.topics ?? []) requireAccess(c, topicResource(topic), "consume");
 	const principal = c.var.principal;
-	if (body.topic_pattern !== undefined && principal.kind === "key" && !allowsEvery(principal.key.acl, "topic", "consume")) {
+	if (body.topic_pattern !== undefined && principal.kind !== "admin" && !allowsEvery(principal.key.acl, "topic", "consume")) {
 		requireAccess(c, topicResource("*"), "consume");
 	}
 }

@@ -23,7 +23,7 @@ import { readJson, validate } from "../body.ts";
 import { count, listQuery, nextCursor } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
-const AclEntryBody = z.strictObject({
+export const AclEntryBody = z.strictObject({
 	resource: z
 		.string()
 		.max(TOPIC_NAME_LENGTH_MAX + "topic:*".length)
@@ -31,7 +31,7 @@ const AclEntryBody = z.strictObject({
 	operations: z.array(z.enum(OPERATIONS)).min(1).max(OPERATIONS.length),
 });
 
-const QuotasBody = z.strictObject({
+export const QuotasBody = z.strictObject({
 	produce_bytes_per_sec: count(1, QUOTA_RATE_MAX).optional(),
 	fetch_bytes_per_sec: count(1, QUOTA_RATE_MAX).optional(),
 	requests_per_sec: count(1, QUOTA_RATE_MAX).optional(),

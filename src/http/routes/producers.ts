@@ -6,10 +6,9 @@
 
 import { type Context, Hono } from "hono";
 import { allowsAny, CLUSTER } from "../../auth/acl.ts";
-import { ApiError } from "../../shared/errors.ts";
 import { topicRegistry } from "../../shared/stubs.ts";
 import { forgetProducer } from "../../topic/producer-epochs.ts";
-import { requireAccess } from "../access.ts";
+import { refusal, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { InitProducerBody } from "../schemas.ts";
@@ -26,7 +25,7 @@ function requireProducerRight(c: Context<AppEnv>, transactional: boolean): void 
 		return;
 	}
 	if (allowsAny(principal.key.acl, "topic", "produce")) return;
-	throw new ApiError("forbidden", `key "${principal.key.id}" may not produce to any topic`, { operation: "produce" });
+	throw refusal(principal, "may not produce to any topic", { operation: "produce" });
 }
 
 export const producerRoutes = new Hono<AppEnv>()

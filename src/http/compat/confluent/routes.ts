@@ -20,7 +20,7 @@ import { topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
 import { topicRegistry } from "../../../shared/stubs.ts";
 import { describeTopic } from "../../../topic/topic-cache.ts";
-import { AUDIT_TOPIC, may } from "../../access.ts";
+import { AUDIT_TOPIC, may, refusal } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../../body.ts";
 import { authenticate, keyStillExists } from "../../middleware/authenticate.ts";
@@ -65,7 +65,7 @@ function origin(c: C): string {
 function requireSomeRight(c: C): void {
 	const principal = c.var.principal;
 	if (principal.kind === "admin" || principal.key.acl.some((entry) => entry.operations.length > 0)) return;
-	throw new ApiError("forbidden", `key "${principal.key.id}" has no rights, so it may not describe the cluster`, {
+	throw refusal(principal, "has no rights, so it may not describe the cluster", {
 		operation: "describe",
 		resource: "cluster",
 	});

@@ -1,0 +1,45 @@
+/**
+ * @module
+ * The `anonymous` principal: who a request without credentials acts as. It has no rights until an admin grants
+ * some (`PUT /v1/anonymous`), with the same ACL shape and quotas as a key, so public streams and topics need no
+ * secret while deny-by-default stays: with an empty ACL a credential-less request is refused with 401 as before.
+ *
+ * Stored like a key, in the key store authority named `key:anonymous` (a key id is 20 hex digits, so no key can
+ * collide with it): one place answers what anonymous may do and holds its quota buckets, uncached, so taking
+ * rights away applies to the next request everywhere.
+ *
+ * @example
+ * curl -X PUT -H "Authorization: Bearer $TOKEN" "$URL/v1/anonymous" \
+ *   -d '{"acl":[{"resource":"topic:ds.public*","operations":["consume"]}]}'
+ */
+
+import type { AclEntry } from "./acl.ts";
+import { keyAuthority } from "../shared/stubs.ts";
+import type { KeyInfo, KeyQuotas, StoredKey } from "./types.ts";
+
+/** The principal's id, in the key store and in audit records (`anonymous`, never `key:…`). */
+export const ANONYMOUS_ID = "anonymous";
+
+/** What anonymous may do before any grant: nothing. */
+export const ANONYMOUS_DEFAULT: KeyInfo = { id: ANONYMOUS_ID, name: ANONYMOUS_ID, acl: [], quotas: {}, createdAtMs: 0 };
+
+/** Anonymous's rights and quotas as stored; the default when none were ever granted. */
+export async function loadAnonymous(env: Env): Promise<KeyInfo> {
+	const stored = await keyAuthority(env, ANONYMOUS_ID).getKey(ANONYMOUS_ID);
+	if (stored === null) return ANONYMOUS_DEFAULT;
+	const { secretSha256: _, ...info } = stored;
+	return info;
+}
+
+/** Replaces anonymous's rights and quotas. It has no secret: the empty digest matches none (see secret.ts). */
+export async function saveAnonymous(env: Env, acl: readonly AclEntry[], quotas: KeyQuotas): Promise<KeyInfo> {
+	const stored: StoredKey = { ...ANONYMOUS_DEFAULT, acl, quotas, createdAtMs: Date.now(), secretSha256: "" };
+	await keyAuthority(env, ANONYMOUS_ID).install(stored);
+	const { secretSha256: _, ...info } = stored;
+	return info;
+}
+
+/** Whether anonymous holds any right at all: without one, a credential-less request is a plain 401. */
+export function hasAnyRight(info: KeyInfo): boolean {
+	return info.acl.some((entry) => entry.operations.length > 0);
+}
