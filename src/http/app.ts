@@ -10,6 +10,7 @@ import { ApiError } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 import { confluentRoutes } from "./compat/confluent/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
+import { durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { errorResponse } from "./errors.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { authorize } from "./middleware/authorize.ts";
@@ -17,9 +18,9 @@ import { corsFromEnv } from "./middleware/cors.ts";
 import { quotas } from "./middleware/quotas.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
+import { anonymousRoutes } from "./routes/anonymous.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
-import { anonymousRoutes } from "./routes/anonymous.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { registerAllowedMethods } from "./routes/method-not-allowed.ts";
 import { producerRoutes } from "./routes/producers.ts";
@@ -49,6 +50,7 @@ app.route("/v1/anonymous", anonymousRoutes);
 // Compatibility APIs: each mount sets its error dialect first, then the same auth, ACL and quotas.
 app.route("/upstash", upstashRoutes);
 app.route("/kafka/v3", confluentRoutes);
+app.route("/ds", durableStreamsRoutes);
 
 // Every route is mounted: a 405 can now say which methods its path answers.
 registerAllowedMethods(app.routes);

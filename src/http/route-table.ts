@@ -1,6 +1,6 @@
 /**
  * @module
- * Every authenticated route of every mount (`/v1`, `/kafka/v3`, `/upstash`) and what it needs, in one table: the
+ * Every authenticated route of every mount (`/v1`, `/kafka/v3`, `/upstash`, `/ds`) and what it needs, in one table: the
  * permission `authorize()` checks before the handler runs, and the byte quota `quotas()` charges. A route missing
  * from the table is refused to every key (deny by default) and draws on no byte quota, and
  * test/http/route-table.test.ts fails until it is added. Permissions are checked before any lookup, so a key that
@@ -17,6 +17,7 @@
 import type { Context } from "hono";
 import { matchedRoutes } from "hono/route";
 import { CLUSTER, groupResource, type Operation, type Resource, topicResource } from "../auth/acl.ts";
+import { streamTopic } from "./compat/durable-streams/stream-names.ts";
 
 export type RouteParams = Readonly<Record<string, string>>;
 
@@ -54,6 +55,7 @@ function on(resource: (params: RouteParams) => Resource, operation: Operation, a
 const topic = (p: RouteParams): Resource => topicResource(p.topic ?? "");
 const group = (p: RouteParams): Resource => groupResource(p.group ?? "");
 const cluster = (): Resource => CLUSTER;
+const stream = (p: RouteParams): Resource => topicResource(streamTopic(p.path ?? "")); // Durable Streams: a stream is a topic
 const v3Topic = (p: RouteParams): Resource => topicResource(p.topic_name ?? ""); // Confluent REST v3 names the topic `:topic_name`
 
 /**
@@ -117,6 +119,12 @@ export const ROUTES = {
 	"GET /upstash/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
 	"GET /upstash/consumers": route(inHandler("lists only the groups and topics the key may describe"), NO_BYTES),
 	"POST /upstash/offsets/:timestamp": route(inHandler("describe on each topic asked"), NO_BYTES),
+	// Durable Streams (src/http/compat/durable-streams/): the stream `{path}` is the topic `ds.{encoded path}`; HEAD is
+	// GET's. Reads are charged what they answered (an SSE response is only checked, up front).
+	"PUT /ds/v1/stream/:path{.+}": route(on(stream, "admin", "consume on a fork's source"), NO_BYTES),
+	"POST /ds/v1/stream/:path{.+}": route(on(stream, "produce"), PRODUCE_BYTES),
+	"GET /ds/v1/stream/:path{.+}": route(on(stream, "consume"), FETCH_BYTES),
+	"DELETE /ds/v1/stream/:path{.+}": route(on(stream, "admin"), NO_BYTES),
 } as const satisfies Record<string, RouteFacts>;
 
 export type RouteKey = keyof typeof ROUTES;

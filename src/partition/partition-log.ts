@@ -26,8 +26,11 @@ import type { TopicConfig } from "../shared/topic-config.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { findOffsetForTimestamp, readLog, saveTotals } from "./log-store.ts";
-import { afterAppend, checkSequence, type ProducerState } from "./producer-state.ts";
+import { afterAppend, checkSequence } from "./producer-state.ts";
+import { loadProducerState, saveProducerState } from "./producer-store.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
+import { StreamSide } from "./stream-side.ts";
+import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
 import type {
 	AppendRequest,
@@ -54,14 +57,6 @@ interface StateRow extends Record<string, SqlStorageValue> {
 	stored_bytes: number;
 	stored_batches: number;
 	stored_records: number;
-}
-
-interface ProducerRow extends Record<string, SqlStorageValue> {
-	producer_id: number;
-	epoch: number;
-	last_sequence: number;
-	recent: string;
-	updated_at_ms: number;
 }
 
 interface IdempotencyRow extends Record<string, SqlStorageValue> {
@@ -101,6 +96,15 @@ export class PartitionLog extends DurableObject<Env> {
 	private readonly poking = new Set<string>();
 	/** The database size as last read, and what this object has appended since (see `databaseBytes`). */
 	private sizeSample: { bytes: number; appendedBytes: number; appends: number } | null = null;
+	/** A Durable Streams stream's protocol state, on this log (see stream-side.ts); idle for ordinary topics. */
+	private readonly streams = new StreamSide({
+		sql: this.ctx.storage.sql,
+		offsets: () => this.view,
+		identity: (topicId) => this.checkIdentity(topicId),
+		append: (request) => this.append(request),
+		read: (request) => this.read(request),
+		wake: () => this.waiters.wakeAll(),
+	});
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -178,7 +182,7 @@ export class PartitionLog extends DurableObject<Env> {
 		assert(request.records.length > 0, "an append carries at least one record");
 		const nowMs = Date.now();
 		const producer = request.producer ?? null;
-		const producerState = producer === null ? null : this.producerState(producer.producerId);
+		const producerState = producer === null ? null : loadProducerState(this.sql, producer.producerId);
 		if (producer !== null) {
 			const decision = checkSequence(producerState, producer.epoch, producer.baseSequence, request.records.length);
 			if (decision.kind === "reject") return { ok: false, error: decision.error };
@@ -195,7 +199,7 @@ export class PartitionLog extends DurableObject<Env> {
 			this.writeBatches(request, baseOffset, nowMs);
 			if (producer !== null) {
 				const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };
-				this.saveProducerState(afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
+				saveProducerState(this.sql, afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
 			}
 			if (request.idempotency) {
 				this.sql.exec(
@@ -215,6 +219,25 @@ export class PartitionLog extends DurableObject<Env> {
 		this.pokeWatchers();
 		this.lifecycle.afterAppend(config, nowMs, producer !== null, Boolean(request.idempotency));
 		return ok({ baseOffset, appendTimeMs: nowMs, duplicate: false });
+	}
+
+	streamCreate(request: StreamCreateRequest) {
+		return this.streams.create(request);
+	}
+	streamAppend(request: StreamAppendRequest) {
+		return this.streams.append(request);
+	}
+	streamRead(request: StreamReadRequest) {
+		return this.streams.read(request);
+	}
+	streamHead(topicId: string) {
+		return this.streams.head(topicId);
+	}
+	streamDelete(topicId: string) {
+		return this.streams.delete(topicId);
+	}
+	streamReference(topicId: string, delta: 1 | -1) {
+		return this.streams.reference(topicId, delta);
 	}
 
 	/** Checks that must pass before anything is written: keys on compacted topics, the condition, sizes, space. */
@@ -342,29 +365,6 @@ export class PartitionLog extends DurableObject<Env> {
 			return err("idempotency_key_reused", "this Idempotency-Key was used for a different request");
 		}
 		return ok({ baseOffset: row.base_offset, appendTimeMs: row.append_time_ms, duplicate: true });
-	}
-
-	private producerState(producerId: number): ProducerState | null {
-		const row = this.sql.exec<ProducerRow>("SELECT * FROM producer_state WHERE producer_id = ?", producerId).toArray()[0];
-		if (row === undefined) return null;
-		return {
-			producerId: row.producer_id,
-			epoch: row.epoch,
-			lastSequence: row.last_sequence,
-			recent: JSON.parse(row.recent) as ProducerState["recent"],
-			updatedAtMs: row.updated_at_ms,
-		};
-	}
-
-	private saveProducerState(state: ProducerState): void {
-		this.sql.exec(
-			"INSERT INTO producer_state (producer_id, epoch, last_sequence, recent, updated_at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (producer_id) DO UPDATE SET epoch = excluded.epoch, last_sequence = excluded.last_sequence, recent = excluded.recent, updated_at_ms = excluded.updated_at_ms",
-			state.producerId,
-			state.epoch,
-			state.lastSequence,
-			JSON.stringify(state.recent),
-			state.updatedAtMs,
-		);
 	}
 
 	/**

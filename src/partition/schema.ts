@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const PARTITION_SCHEMA_VERSION = 3;
+export const PARTITION_SCHEMA_VERSION = 4;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -71,6 +71,18 @@ export const PARTITION_DDL: readonly string[] = [
 	`CREATE TABLE IF NOT EXISTS append_watchers (
 		watcher TEXT PRIMARY KEY,
 		from_offset INTEGER NOT NULL
+	)`,
+	// v4, Durable Streams (stream-side.ts): the protocol's state of a stream, as one JSON row (see StreamMeta), and
+	// its idempotent producers, by the client's Producer-Id. Empty in partitions of ordinary topics.
+	`CREATE TABLE IF NOT EXISTS stream_meta (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		meta TEXT NOT NULL
+	)`,
+	`CREATE TABLE IF NOT EXISTS stream_producers (
+		producer_id TEXT PRIMARY KEY,
+		epoch INTEGER NOT NULL CHECK (epoch >= 0),
+		last_seq INTEGER NOT NULL CHECK (last_seq >= 0),
+		updated_at_ms INTEGER NOT NULL
 	)`,
 ];
 

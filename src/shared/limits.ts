@@ -209,3 +209,16 @@ export const QUOTA_RATE_MAX = 1024 * 1024 * 1024;
 
 /** The latest timestamp (epoch ms) a record may carry: the last instant a JavaScript Date can hold. */
 export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
+
+/** Durable Streams (`/ds`): how long a long-poll read waits at the tail (the `DS_LONG_POLL_MS` var overrides). */
+export const DS_LONG_POLL_MS_DEFAULT = 20_000;
+/** Durable Streams: bytes of records one read answers (soft: one record always goes). */
+export const DS_READ_BYTES_MAX = 1024 * 1024;
+/** Durable Streams: how long an idle idempotent producer is remembered by a stream. */
+export const DS_PRODUCER_IDLE_MS = 7 * 24 * 60 * 60 * 1000;
+/** Durable Streams: how long one SSE response stays open before the client is asked to reconnect. */
+export const DS_SSE_LIFETIME_MS = 60_000;
+/** Durable Streams: forks resolved per request when a delete releases a chain of soft-deleted sources. */
+export const DS_FORK_CHAIN_MAX = 64;
+/** Durable Streams: how long past its TTL or Expires-At a stream may still answer (never earlier than promised). */
+export const DS_EXPIRY_GRACE_MS = 1_000;

@@ -229,53 +229,58 @@ describe("ACL matrix", () => {
 		return { status: response.status, body: text === "" ? null : (JSON.parse(text) as unknown), text };
 	}
 
-	it.each(CASES.map((c) => [c.route, c] as const))("%s", async (_, c) => {
-		const pair = keys.get(c.route);
-		if (pair === undefined) throw new Error("keys not created");
-		const none = await send(c, { token: null });
-		expect(none.status, none.text).toBe(401);
-		expectRefusal(c, none.body, "unauthorized", 401);
+	// A dozen requests per route: more than the default timeout allows on a loaded machine.
+	it.each(CASES.map((c) => [c.route, c] as const))(
+		"%s",
+		async (_, c) => {
+			const pair = keys.get(c.route);
+			if (pair === undefined) throw new Error("keys not created");
+			const none = await send(c, { token: null });
+			expect(none.status, none.text).toBe(401);
+			expectRefusal(c, none.body, "unauthorized", 401);
 
-		const wrong = await send(c, { token: `trb_${KEY_ID}_${"A".repeat(43)}` });
-		expect(wrong.status, wrong.text).toBe(401);
-		const wrongBasic = await send(c, { token: null, headers: basic(pair.granted.id, pair.denied.secret) });
-		expect(wrongBasic.status, wrongBasic.text).toBe(401);
+			const wrong = await send(c, { token: `trb_${KEY_ID}_${"A".repeat(43)}` });
+			expect(wrong.status, wrong.text).toBe(401);
+			const wrongBasic = await send(c, { token: null, headers: basic(pair.granted.id, pair.denied.secret) });
+			expect(wrongBasic.status, wrongBasic.text).toBe(401);
 
-		const without = await send(c, { token: pair.denied.secret });
-		if (c.hides === undefined) {
-			expect(without.status, without.text).toBe(403);
-			expectRefusal(c, without.body, "forbidden", 403);
-		} else {
-			expect(without.status, without.text).toBe(200);
-			expect(c.hides(without.body)).toBe(true);
-		}
-
-		const withRight = await send(c, { token: null, headers: basic(pair.granted.id, pair.granted.secret) });
-		expect([401, 403], withRight.text).not.toContain(withRight.status);
-		expect(withRight.status, withRight.text).toBeLessThan(500);
-		if (c.hides !== undefined) expect(c.hides(withRight.body)).toBe(false);
-
-		try {
-			await grantAnonymous(c.denied);
-			const anonymousWithout = await send(c, { token: null }, c.denied);
-			if (c.hides === undefined || c.denied.length === 0) {
-				expect(anonymousWithout.status, anonymousWithout.text).toBe(401);
-				expectRefusal(c, anonymousWithout.body, "unauthorized", 401);
+			const without = await send(c, { token: pair.denied.secret });
+			if (c.hides === undefined) {
+				expect(without.status, without.text).toBe(403);
+				expectRefusal(c, without.body, "forbidden", 403);
 			} else {
-				expect(anonymousWithout.status, anonymousWithout.text).toBe(200);
-				expect(c.hides(anonymousWithout.body)).toBe(true);
+				expect(without.status, without.text).toBe(200);
+				expect(c.hides(without.body)).toBe(true);
 			}
-			await grantAnonymous(c.granted);
-			const anonymousWith = await send(c, { token: null }, c.granted);
-			expect([401, 403], anonymousWith.text).not.toContain(anonymousWith.status);
-			expect(anonymousWith.status, anonymousWith.text).toBeLessThan(500);
-			if (c.hides !== undefined) {
-				// A listing shows anonymous what it shows a key with the same grant (a group may have gone idle since).
-				const keyNow = await send(c, { token: null, headers: basic(pair.granted.id, pair.granted.secret) });
-				expect(anonymousWith.body).toEqual(keyNow.body);
+
+			const withRight = await send(c, { token: null, headers: basic(pair.granted.id, pair.granted.secret) });
+			expect([401, 403], withRight.text).not.toContain(withRight.status);
+			expect(withRight.status, withRight.text).toBeLessThan(500);
+			if (c.hides !== undefined) expect(c.hides(withRight.body)).toBe(false);
+
+			try {
+				await grantAnonymous(c.denied);
+				const anonymousWithout = await send(c, { token: null }, c.denied);
+				if (c.hides === undefined || c.denied.length === 0) {
+					expect(anonymousWithout.status, anonymousWithout.text).toBe(401);
+					expectRefusal(c, anonymousWithout.body, "unauthorized", 401);
+				} else {
+					expect(anonymousWithout.status, anonymousWithout.text).toBe(200);
+					expect(c.hides(anonymousWithout.body)).toBe(true);
+				}
+				await grantAnonymous(c.granted);
+				const anonymousWith = await send(c, { token: null }, c.granted);
+				expect([401, 403], anonymousWith.text).not.toContain(anonymousWith.status);
+				expect(anonymousWith.status, anonymousWith.text).toBeLessThan(500);
+				if (c.hides !== undefined) {
+					// A listing shows anonymous what it shows a key with the same grant (a group may have gone idle since).
+					const keyNow = await send(c, { token: null, headers: basic(pair.granted.id, pair.granted.secret) });
+					expect(anonymousWith.body).toEqual(keyNow.body);
+				}
+			} finally {
+				await grantAnonymous([]);
 			}
-		} finally {
-			await grantAnonymous([]);
-		}
-	}, 30_000); // a dozen requests per route
+		},
+		30_000,
+	);
 });

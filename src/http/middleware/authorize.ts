@@ -24,7 +24,10 @@ export function routeParams(routePath: string, pathname: string): RouteParams {
 	const values = pathname.split("/");
 	const params: Record<string, string> = {};
 	names.forEach((name, i) => {
-		if (name.startsWith(":")) params[name.slice(1)] = decodeSegment(values[i] ?? "");
+		if (!name.startsWith(":")) return;
+		// `:name{.+}` takes the rest of the path, slashes included (a Durable Streams stream path).
+		if (name.endsWith("{.+}")) params[name.slice(1, -4)] = decodeSegment(values.slice(i).join("/"));
+		else params[name.slice(1)] = decodeSegment(values[i] ?? "");
 	});
 	return params;
 }

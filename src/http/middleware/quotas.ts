@@ -35,7 +35,15 @@ function refuse(refusal: QuotaRefusal): never {
  */
 export function reportFetchedBody(c: Context<AppEnv>, body: string): void {
 	const principal = c.get("principal");
-	if (principal !== undefined && principal.kind !== "admin" && principal.key.quotas.fetch_bytes_per_sec !== undefined) c.set("bodyBytes", utf8ByteLength(body));
+	if (principal !== undefined && principal.kind !== "admin" && principal.key.quotas.fetch_bytes_per_sec !== undefined)
+		c.set("bodyBytes", utf8ByteLength(body));
+}
+
+/** As `reportFetchedBody`, for a body already measured in bytes (a binary read). */
+export function reportFetchedBytes(c: Context<AppEnv>, bytes: number): void {
+	const principal = c.get("principal");
+	if (principal !== undefined && principal.kind !== "admin" && principal.key.quotas.fetch_bytes_per_sec !== undefined)
+		c.set("bodyBytes", bytes);
 }
 
 export function quotas(): MiddlewareHandler<AppEnv> {

@@ -1,0 +1,122 @@
+/**
+ * @module
+ * Stream bodies to records and back. One append is one record: a byte stream's body is its value (a string when
+ * it is valid UTF-8, so `/v1` consumers read text as text; base64 otherwise), and a JSON stream's body becomes the
+ * JSON array of the messages it carried (a single value is one message; an array is flattened one level, so `[]`
+ * carries none). Reads concatenate bytes, or gather a JSON stream's messages into one array. Pure.
+ */
+
+import { isJsonContentType } from "../../../partition/stream-rules.ts";
+import { err, ok, type Result } from "../../../shared/errors.ts";
+import { utf8ByteLength } from "../../../shared/json.ts";
+import { base64Decode, type EncodedRecord, encodeTail, RECORD_SEPARATOR, type ValueEncoding } from "../../../shared/record-codec.ts";
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const lenientUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+function record(value: unknown, valueEncoding: ValueEncoding): EncodedRecord {
+	const tail = encodeTail({ key: null, value, headers: [], timestampMs: null, keyEncoding: "json", valueEncoding });
+	return { timestampMs: null, tail, bytes: utf8ByteLength(tail), keyId: null, tombstone: false };
+}
+
+function base64(bytes: Uint8Array): string {
+	let binary = "";
+	for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+	return btoa(binary);
+}
+
+/** The messages of a JSON body: a value is one, an array is its elements. */
+export function jsonMessages(bytes: Uint8Array): Result<unknown[]> {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(lenientUtf8.decode(bytes));
+	} catch {
+		return err("invalid_json", "the body is not valid JSON");
+	}
+	return ok(Array.isArray(parsed) ? parsed : [parsed]);
+}
+
+/**
+ * The record an append body becomes; null when it carries nothing (an empty body, or `[]` on a JSON stream).
+ * `emptyArrayAllowed`: a create may start a JSON stream with `[]`; an append may not send it.
+ */
+export function bodyRecord(contentType: string, bytes: Uint8Array, emptyArrayAllowed: boolean): Result<EncodedRecord | null> {
+	if (bytes.byteLength === 0) return ok(null);
+	if (isJsonContentType(contentType)) {
+		const messages = jsonMessages(bytes);
+		if (!messages.ok) return messages;
+		if (messages.value.length === 0) {
+			return emptyArrayAllowed ? ok(null) : err("invalid_request", "an empty JSON array appends nothing: send at least one value");
+		}
+		return ok(record(messages.value, "json"));
+	}
+	try {
+		return ok(record(strictUtf8.decode(bytes), "json"));
+	} catch {
+		return ok(record(base64(bytes), "base64"));
+	}
+}
+
+/** A stored record's payload: the bytes of a byte stream's append, or the messages of a JSON stream's. */
+export interface Payload {
+	readonly offset: number;
+	readonly bytes: Uint8Array;
+	readonly messages: readonly unknown[];
+}
+
+interface StoredValue {
+	readonly offset: number;
+	readonly value: unknown;
+	readonly value_encoding?: ValueEncoding;
+}
+
+/** The payloads of stored JSON lines (see record-codec.ts), including records produced through `/v1`. */
+export function payloads(lines: string, json: boolean): Payload[] {
+	if (lines.length === 0) return [];
+	return lines.split(RECORD_SEPARATOR).map((line) => {
+		const stored = JSON.parse(line) as StoredValue;
+		const { value } = stored;
+		if (json) return { offset: stored.offset, bytes: new Uint8Array(), messages: Array.isArray(value) ? value : [value] };
+		let bytes: Uint8Array;
+		if (stored.value_encoding === "base64" && typeof value === "string") bytes = base64Decode(value);
+		else if (typeof value === "string") bytes = encoder.encode(value);
+		else bytes = value === null || value === undefined ? new Uint8Array() : encoder.encode(JSON.stringify(value));
+		return { offset: stored.offset, bytes, messages: [] };
+	});
+}
+
+/** A read's body: the bytes one after another, or every message in one JSON array. */
+export function readBody(parts: readonly Payload[], json: boolean): Uint8Array {
+	if (json) return encoder.encode(`[${parts.flatMap((p) => p.messages.map((m) => JSON.stringify(m))).join(",")}]`);
+	const total = parts.reduce((n, p) => n + p.bytes.byteLength, 0);
+	const out = new Uint8Array(total);
+	let at = 0;
+	for (const p of parts) {
+		out.set(p.bytes, at);
+		at += p.bytes.byteLength;
+	}
+	return out;
+}
+
+/** One SSE data event's payload: a JSON array of the append's messages, its text, or its base64. */
+export function eventPayload(part: Payload, mode: "json" | "text" | "base64"): string {
+	if (mode === "json") return `[${part.messages.map((m) => JSON.stringify(m)).join(",")}]`;
+	return mode === "text" ? lenientUtf8.decode(part.bytes) : base64(part.bytes);
+}
+
+/** The first `count` bytes or messages of a payload, as a record (a fork at a sub-offset inside an append). */
+export function truncatedRecord(part: Payload, json: boolean, count: number): EncodedRecord {
+	if (json) return record(part.messages.slice(0, count), "json");
+	const bytes = part.bytes.subarray(0, count);
+	try {
+		return record(strictUtf8.decode(bytes), "json");
+	} catch {
+		return record(base64(bytes), "base64");
+	}
+}
+
+/** A payload as a record again, as stored (a fork copies its source's records). */
+export function payloadRecord(part: Payload, json: boolean): EncodedRecord {
+	return truncatedRecord(part, json, json ? part.messages.length : part.bytes.byteLength);
+}

@@ -1,0 +1,92 @@
+/**
+ * @module
+ * Forks (`PUT` with `Stream-Forked-From`): a new stream that starts with its source's records up to a fork
+ * offset (and, with `Stream-Fork-Sub-Offset`, the first bytes or messages of the append there), then goes its own
+ * way. The fork copies those records into its own topic, so it is an ordinary stream to every reader, `/v1`
+ * groups included, and its offsets match the source's up to the fork point.
+ *
+ * The source counts its forks: deleting a source that forks still reference only marks it gone (410, its path
+ * blocked) until the last fork is deleted, and then it goes for good, and its own source after it when that one
+ * was waiting for it too.
+ */
+
+import { isJsonContentType } from "../../../partition/stream-rules.ts";
+import type { StreamView } from "../../../partition/stream-types.ts";
+import { DS_FORK_CHAIN_MAX, DS_READ_BYTES_MAX } from "../../../shared/limits.ts";
+import type { EncodedRecord } from "../../../shared/record-codec.ts";
+import { type Payload, payloadRecord, payloads, truncatedRecord } from "./codec.ts";
+import { streamTopic } from "./stream-names.ts";
+import { dropTopic, onStream } from "./streams.ts";
+
+export type ForkOutcome =
+	| { readonly ok: true; readonly source: StreamView; readonly records: EncodedRecord[]; readonly forkOffset: number }
+	| { readonly ok: false; readonly status: 400 | 404 | 409 | 410; readonly message: string };
+
+/**
+ * Takes a reference on the source (so it cannot vanish under the fork) and copies its records up to `forkOffset`
+ * (its tail when null), plus `subOffset` bytes or messages of the append there. The caller releases the reference
+ * if the fork is not created after all.
+ */
+export async function copyForFork(env: Env, sourcePath: string, forkOffset: number | null, subOffset: number): Promise<ForkOutcome> {
+	const topic = streamTopic(sourcePath);
+	const taken = await onStream(env, topic, async (log, meta) => log.streamReference(meta.topicId, 1));
+	if (!taken.ok) {
+		const kind = taken.failure.kind;
+		if (kind === "gone") return { ok: false, status: 409, message: "the source stream was deleted" };
+		return { ok: false, status: 404, message: "no source stream at Stream-Forked-From" };
+	}
+	const source = taken.value.view;
+	const copied = await copyRecords(env, topic, forkOffset ?? source.nextOffset, subOffset, isJsonContentType(source.contentType));
+	if (!copied.ok) await releaseSource(env, sourcePath);
+	return copied.ok ? { ok: true, source, records: copied.records, forkOffset: forkOffset ?? source.nextOffset } : copied;
+}
+
+async function copyRecords(
+	env: Env,
+	topic: string,
+	end: number,
+	subOffset: number,
+	json: boolean,
+): Promise<{ ok: true; records: EncodedRecord[] } | { ok: false; status: 400; message: string }> {
+	const records: EncodedRecord[] = [];
+	let offset = 0;
+	let tail = Number.POSITIVE_INFINITY;
+	let atEnd: Payload | null = null;
+	while (offset < Math.min(end + (subOffset > 0 ? 1 : 0), tail)) {
+		const read = await onStream(env, topic, async (log, meta) =>
+			log.streamRead({ topicId: meta.topicId, offset, maxBytes: DS_READ_BYTES_MAX, waitMs: 0 }),
+		);
+		if (!read.ok) return { ok: false, status: 400, message: "the source stream could not be read" };
+		tail = read.value.view.nextOffset;
+		if (end > tail) return { ok: false, status: 400, message: "Stream-Fork-Offset is beyond the source stream's tail" };
+		for (const part of payloads(read.value.records, json)) {
+			if (part.offset < end) records.push(payloadRecord(part, json));
+			else if (part.offset === end) atEnd = part;
+		}
+		if (read.value.nextOffset === offset) break;
+		offset = read.value.nextOffset;
+	}
+	if (end > tail) return { ok: false, status: 400, message: "Stream-Fork-Offset is beyond the source stream's tail" };
+	if (subOffset === 0) return { ok: true, records };
+	const size = atEnd === null ? 0 : json ? atEnd.messages.length : atEnd.bytes.byteLength;
+	if (atEnd === null || subOffset > size) {
+		return { ok: false, status: 400, message: `Stream-Fork-Sub-Offset ${subOffset} is past the append at the fork offset (${size})` };
+	}
+	records.push(truncatedRecord(atEnd, json, subOffset));
+	return { ok: true, records };
+}
+
+/**
+ * Drops a fork's reference on its source; a source that was deleted meanwhile and has no forks left goes for good,
+ * and so on up the chain.
+ */
+export async function releaseSource(env: Env, sourcePath: string | null): Promise<void> {
+	let path = sourcePath;
+	for (let depth = 0; path !== null && depth < DS_FORK_CHAIN_MAX; depth++) {
+		const topic = streamTopic(path);
+		const released = await onStream(env, topic, async (log, meta) => log.streamReference(meta.topicId, -1));
+		if (!released.ok || !released.value.softDeleted || released.value.refCount > 0) return;
+		await dropTopic(env, topic);
+		path = released.value.forkedFrom;
+	}
+}

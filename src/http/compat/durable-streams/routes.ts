@@ -1,0 +1,381 @@
+/**
+ * @module
+ * The Durable Streams protocol, mounted at `/ds` (so a client's base URL is `https://<host>/ds` and its streams
+ * `/ds/v1/stream/{path}`), as `@durable-streams/server-conformance-tests` specifies it: create (`PUT`), append
+ * (`POST`), catch-up, long-poll and SSE reads (`GET`), metadata (`HEAD`) and `DELETE`, with `Stream-Seq` writer
+ * ordering, idempotent producers, closing, TTL and expiry, forks, ETags and cursors. Each stream is a
+ * one-partition topic (stream-names.ts), so `/v1` groups, webhooks, retention and keys work on streams too.
+ *
+ * Auth is Tributary's: a key, the admin token, or — without credentials — the `anonymous` principal, so a public
+ * stream is one an admin granted to anonymous. Rights are the topic's: create and delete need `admin`, append
+ * `produce`, reads `consume` (a fork also `consume` on its source).
+ *
+ * @example
+ * curl -X PUT -H "Content-Type: application/json" "$URL/ds/v1/stream/chat" -H "Authorization: Bearer $TOKEN"
+ * curl -X POST -H "Content-Type: application/json" -d '{"text":"hi"}' "$URL/ds/v1/stream/chat" -H "Authorization: Bearer $TOKEN"
+ * curl "$URL/ds/v1/stream/chat?offset=-1" -H "Authorization: Bearer $TOKEN"
+ */
+
+import { type Context, Hono } from "hono";
+import { cors } from "hono/cors";
+import { topicResource } from "../../../auth/acl.ts";
+import type { StreamSettings } from "../../../partition/stream-rules.ts";
+import { isJsonContentType } from "../../../partition/stream-rules.ts";
+import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
+import { ApiError } from "../../../shared/errors.ts";
+import { DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_WAIT_MS_MAX } from "../../../shared/limits.ts";
+import type { EncodedRecord } from "../../../shared/record-codec.ts";
+import { requireAccess } from "../../access.ts";
+import type { AppEnv } from "../../app-env.ts";
+import { readBytes } from "../../body.ts";
+import { authenticate } from "../../middleware/authenticate.ts";
+import { authorize } from "../../middleware/authorize.ts";
+import { corsOrigins } from "../../middleware/cors.ts";
+import { quotas, reportFetchedBytes } from "../../middleware/quotas.ts";
+import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
+import { bodyRecord, payloads, readBody } from "./codec.ts";
+import { badRequest, durableStreamsDialect, failureResponse } from "./errors.ts";
+import { copyForFork, releaseSource } from "./forks.ts";
+import {
+	DEFAULT_CONTENT_TYPE,
+	formatOffset,
+	HEADER,
+	nextCursor,
+	parseOffset,
+	parseProducer,
+	parseTtl,
+	readEtag,
+	readOffset,
+} from "./protocol.ts";
+import { streamEvents } from "./sse.ts";
+import { checkStreamPath, streamTopic } from "./stream-names.ts";
+import { dropTopic, ensureTopic, onStream } from "./streams.ts";
+
+type C = Context<AppEnv>;
+
+/** The route every stream request matches (its `{path}` may hold slashes). */
+export const STREAM_ROUTE = "/v1/stream/:path{.+}";
+const STREAM_PREFIX = "/ds/v1/stream/";
+
+/** The stream path of a request: everything after `/ds/v1/stream/`, percent-decoded. */
+function streamPath(c: C): { path: string; topic: string } {
+	const raw = new URL(c.req.url).pathname.slice(STREAM_PREFIX.length);
+	let path: string;
+	try {
+		path = decodeURIComponent(raw);
+	} catch {
+		path = raw;
+	}
+	const problem = checkStreamPath(path);
+	if (problem !== null) badRequest(problem);
+	return { path, topic: streamTopic(path) };
+}
+
+function longPollMs(env: Env): number {
+	const raw = Number((env as { DS_LONG_POLL_MS?: unknown }).DS_LONG_POLL_MS);
+	return Number.isSafeInteger(raw) && raw > 0 ? Math.min(raw, FETCH_WAIT_MS_MAX) : DS_LONG_POLL_MS_DEFAULT;
+}
+
+/** `Stream-Forked-From` names the source as the client addresses it: `/v1/stream/{path}` (or under `/ds`). */
+function forkSource(header: string): string {
+	const path = header.replace(/^\/ds(?=\/)/, "").replace(/^\/v1\/stream\//, "");
+	const problem = checkStreamPath(path);
+	if (problem !== null) badRequest(`Stream-Forked-From: ${problem}`);
+	return path;
+}
+
+interface CreateRequest {
+	readonly settings: StreamSettings;
+	readonly forkOffset: number | null;
+	readonly body: Uint8Array;
+}
+
+async function parseCreate(c: C): Promise<CreateRequest> {
+	const header = (name: string) => c.req.header(name) ?? null;
+	const ttlRaw = header(HEADER.ttl);
+	const expiresRaw = header(HEADER.expiresAt);
+	if (ttlRaw !== null && expiresRaw !== null) badRequest("send Stream-TTL or Stream-Expires-At, not both");
+	const ttlSeconds = ttlRaw === null ? null : parseTtl(ttlRaw);
+	if (ttlRaw !== null && ttlSeconds === null) badRequest("Stream-TTL must be a whole number of seconds (digits only)");
+	if (expiresRaw !== null && Number.isNaN(Date.parse(expiresRaw))) badRequest("Stream-Expires-At must be an RFC 3339 timestamp");
+	const forkedFromRaw = header(HEADER.forkedFrom);
+	const forkOffsetRaw = header(HEADER.forkOffset);
+	const subRaw = header(HEADER.forkSubOffset);
+	if (forkedFromRaw === null && (forkOffsetRaw !== null || subRaw !== null)) badRequest("fork headers need Stream-Forked-From");
+	const forkOffset = forkOffsetRaw === null ? null : parseOffset(forkOffsetRaw);
+	if (forkOffsetRaw !== null && forkOffset === null) badRequest("Stream-Fork-Offset must be an offset this server answered");
+	const forkSubOffset = subRaw === null ? 0 : parseTtl(subRaw);
+	if (forkSubOffset === null) badRequest("Stream-Fork-Sub-Offset must be a non-negative integer");
+	if (forkSubOffset > 0 && forkOffset === null) badRequest("Stream-Fork-Sub-Offset needs Stream-Fork-Offset");
+	const typeRaw = header("Content-Type")?.trim() ?? "";
+	const contentType = /^[\w.+-]+\/[\w.+-]+/.test(typeRaw) ? typeRaw : null;
+	return {
+		settings: {
+			contentType: contentType ?? (forkedFromRaw === null ? DEFAULT_CONTENT_TYPE : ""),
+			ttlSeconds,
+			expiresAt: expiresRaw,
+			closed: header(HEADER.closed) === "true",
+			forkedFrom: forkedFromRaw === null ? null : forkSource(forkedFromRaw),
+			forkOffset: forkOffsetRaw,
+			forkSubOffset,
+		},
+		forkOffset,
+		body: await readBytes(c.req.raw),
+	};
+}
+
+/** Fork settings resolved against the source: its content type and expiry unless the fork names its own. */
+function resolveFork(
+	settings: StreamSettings,
+	source: { contentType: string; ttlSeconds: number | null; expiresAt: string | null },
+	forkOffset: number,
+): StreamSettings {
+	const ownExpiry = settings.ttlSeconds !== null || settings.expiresAt !== null;
+	return {
+		...settings,
+		contentType: settings.contentType === "" ? source.contentType : settings.contentType,
+		ttlSeconds: ownExpiry ? settings.ttlSeconds : source.ttlSeconds,
+		expiresAt: ownExpiry ? settings.expiresAt : source.expiresAt,
+		forkOffset: settings.forkOffset ?? formatOffset(forkOffset),
+	};
+}
+
+async function create(c: C): Promise<Response> {
+	const { path, topic } = streamPath(c);
+	const request = await parseCreate(c);
+	let settings = request.settings;
+	const records: EncodedRecord[] = [];
+	if (settings.forkedFrom !== null) {
+		requireAccess(c, topicResource(streamTopic(settings.forkedFrom)), "consume");
+		const fork = await copyForFork(c.env, settings.forkedFrom, request.forkOffset, settings.forkSubOffset);
+		if (!fork.ok)
+			return c.json(
+				{
+					error: {
+						code: fork.status === 404 ? "NOT_FOUND" : fork.status === 400 ? "BAD_REQUEST" : "CONFLICT_EXISTS",
+						message: fork.message,
+						retriable: false,
+					},
+				},
+				fork.status,
+			);
+		if (
+			settings.contentType !== "" &&
+			settings.contentType.split(";")[0]?.trim().toLowerCase() !== fork.source.contentType.split(";")[0]?.trim().toLowerCase()
+		) {
+			await releaseSource(c.env, settings.forkedFrom);
+			return failureResponse(c, { kind: "content_type_mismatch", contentType: fork.source.contentType });
+		}
+		settings = resolveFork(settings, fork.source, fork.forkOffset);
+		records.push(...fork.records);
+	}
+	const initial = bodyRecord(settings.contentType, request.body, true);
+	if (!initial.ok) throw ApiError.from(initial.error);
+	if (initial.value !== null) records.push(initial.value);
+	const result = await createStream(c.env, topic, settings, records);
+	if (settings.forkedFrom !== null && !(result.ok && result.value.created)) await releaseSource(c.env, settings.forkedFrom);
+	if (!result.ok) return failureResponse(c, result.failure);
+	const { created, view } = result.value;
+	c.header("Content-Type", view.contentType);
+	c.header(HEADER.nextOffset, formatOffset(view.nextOffset));
+	if (view.closed) c.header(HEADER.closed, "true");
+	if (created) c.header("Location", `${new URL(c.req.url).origin}${STREAM_PREFIX}${encodeURI(path)}`);
+	return c.body(null, created ? 201 : 200);
+}
+
+async function createStream(env: Env, topic: string, settings: StreamSettings, records: EncodedRecord[]) {
+	for (let attempt = 0; ; attempt++) {
+		const meta = await ensureTopic(env, topic);
+		if (meta === null)
+			return {
+				ok: false as const,
+				failure: {
+					kind: "log" as const,
+					error: { code: "unavailable" as const, message: "the stream's topic could not be created; retry" },
+				},
+			};
+		const result = await onStream(env, topic, async (log, m) =>
+			log.streamCreate({ topicId: m.topicId, configVersion: m.configVersion, settings, records }),
+		);
+		// An expired stream's records go with its topic before the path is used again.
+		if (result.ok || result.failure.kind !== "not_found" || !result.failure.expired || attempt > 0) return result;
+		await dropTopic(env, topic);
+	}
+}
+
+async function append(c: C): Promise<Response> {
+	const { topic } = streamPath(c);
+	const producer = parseProducer(c.req.raw.headers);
+	if (!producer.ok) throw ApiError.from(producer.error);
+	const close = c.req.header(HEADER.closed) === "true";
+	const seq = c.req.header(HEADER.seq) ?? null;
+	const body = await readBytes(c.req.raw);
+	const contentType = c.req.header("Content-Type") ?? null;
+	if (body.byteLength === 0 && !close) badRequest("an append needs a body (or Stream-Closed: true to close the stream)");
+	let records: EncodedRecord[] = [];
+	if (body.byteLength > 0) {
+		if (contentType === null || contentType.trim() === "") badRequest("an append needs a Content-Type");
+		const record = bodyRecord(contentType, body, false);
+		if (!record.ok) throw ApiError.from(record.error);
+		records = record.value === null ? [] : [record.value];
+	}
+	const result = await onStream(c.env, topic, async (log, meta) =>
+		log.streamAppend({
+			topicId: meta.topicId,
+			configVersion: meta.configVersion,
+			contentType: records.length === 0 ? null : contentType,
+			records,
+			seq,
+			producer: producer.value,
+			close,
+		}),
+	);
+	if (!result.ok) return failed(c, topic, result.failure);
+	const appended = result.value;
+	c.header(HEADER.nextOffset, formatOffset(appended.nextOffset));
+	if (appended.closed) c.header(HEADER.closed, "true");
+	if (producer.value !== null) {
+		c.header(HEADER.producerEpoch, String(producer.value.epoch));
+		c.header(HEADER.producerSeq, String(appended.producerSeq ?? producer.value.seq));
+	}
+	return c.body(null, producer.value !== null && !appended.duplicate && records.length > 0 ? 200 : 204);
+}
+
+/** Answers a failure; a stream found expired has its topic deleted behind the answer. */
+function failed(c: C, topic: string, failure: Parameters<typeof failureResponse>[1]): Response {
+	if (failure.kind === "not_found" && failure.expired) c.executionCtx.waitUntil(dropTopic(c.env, topic).catch(() => {}));
+	return failureResponse(c, failure);
+}
+
+async function head(c: C): Promise<Response> {
+	const { topic } = streamPath(c);
+	const result = await onStream(c.env, topic, async (log, meta) => log.streamHead(meta.topicId));
+	if (!result.ok) return failed(c, topic, result.failure);
+	const view = result.value;
+	c.header("Content-Type", view.contentType);
+	c.header(HEADER.nextOffset, formatOffset(view.nextOffset));
+	c.header("Cache-Control", "no-store");
+	if (view.closed) c.header(HEADER.closed, "true");
+	if (view.ttlSeconds !== null) c.header(HEADER.ttl, String(view.ttlSeconds));
+	if (view.expiresAt !== null) c.header(HEADER.expiresAt, view.expiresAt);
+	c.header("ETag", readEtag(result.meta?.topicId ?? topic, "-1", formatOffset(view.nextOffset), view.closed));
+	return c.body(null, 200);
+}
+
+async function read(c: C): Promise<Response> {
+	if (c.req.method === "HEAD") return head(c);
+	const { topic } = streamPath(c);
+	const url = new URL(c.req.url);
+	const offsets = url.searchParams.getAll("offset");
+	const offset = readOffset(offsets);
+	if (!offset.ok) throw ApiError.from(offset.error);
+	const live = url.searchParams.get("live");
+	if ((live === "long-poll" || live === "sse") && offsets.length === 0)
+		badRequest(`live=${live} needs an offset (-1 for the start, now for the tail)`);
+	const cursor = url.searchParams.get("cursor") ?? undefined;
+	const waitMs = longPollMs(c.env);
+	const readAt = (from: number | "now" | null, wait: number) =>
+		onStream(c.env, topic, async (log, meta) =>
+			log.streamRead({ topicId: meta.topicId, offset: from, maxBytes: DS_READ_BYTES_MAX, waitMs: wait }),
+		);
+	if (live === "sse") return streamEvents(c, { read: readAt, waitMs, cursor }, offset.value);
+	const result = await readAt(offset.value, live === "long-poll" ? waitMs : 0);
+	if (!result.ok) return failed(c, topic, result.failure);
+	return readResponse(c, result, { live: live === "long-poll", now: offset.value === "now", start: offsets[0] ?? "-1", cursor });
+}
+
+function readResponse(
+	c: C,
+	result: StreamResult<StreamRead> & { ok: true; meta?: { topicId: string } },
+	asked: { live: boolean; now: boolean; start: string; cursor: string | undefined },
+): Response {
+	const { view, nextOffset, recordCount } = result.value;
+	const json = isJsonContentType(view.contentType);
+	const upToDate = nextOffset >= view.nextOffset;
+	const closedAtEnd = view.closed && upToDate;
+	c.header(HEADER.nextOffset, formatOffset(nextOffset));
+	if (upToDate) c.header(HEADER.upToDate, "true");
+	if (closedAtEnd) c.header(HEADER.closed, "true");
+	if (asked.live) c.header(HEADER.cursor, nextCursor(asked.cursor, Date.now()));
+	if (asked.live && recordCount === 0) return c.body(null, 204);
+	c.header("Content-Type", view.contentType);
+	if (asked.now && !asked.live) {
+		c.header("Cache-Control", "no-store");
+		return c.body(json ? "[]" : "", 200);
+	}
+	const etag = readEtag(result.meta?.topicId ?? "", asked.start, formatOffset(nextOffset), closedAtEnd);
+	c.header("ETag", etag);
+	// A range short of the tail never changes; one that reaches it must be revalidated (its ETag then says).
+	c.header("Cache-Control", upToDate ? "no-cache" : `${c.req.header("Authorization") ? "private" : "public"}, max-age=60`);
+	if (c.req.header("If-None-Match") === etag) return c.body(null, 304);
+	const body = readBody(payloads(result.value.records, json), json);
+	reportFetchedBytes(c, body.byteLength);
+	return c.body(body.buffer as ArrayBuffer, 200);
+}
+
+async function remove(c: C): Promise<Response> {
+	const { topic } = streamPath(c);
+	const result = await onStream(c.env, topic, async (log, meta) => log.streamDelete(meta.topicId));
+	if (!result.ok) return failed(c, topic, result.failure);
+	if (!result.value.soft) {
+		await dropTopic(c.env, topic);
+		await releaseSource(c.env, result.value.forkedFrom);
+	}
+	return c.body(null, 204);
+}
+
+/** CORS for browser clients: `*` unless `CORS_ORIGINS` names origins; the protocol's headers allowed and exposed. */
+function streamsCors() {
+	return async function streamsCors(c: C, next: () => Promise<void>) {
+		const origins = corsOrigins(c.env);
+		return cors({
+			origin: origins.length === 0 || origins.includes("*") ? "*" : origins,
+			allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+			allowHeaders: [
+				"Authorization",
+				"Content-Type",
+				"If-None-Match",
+				HEADER.seq,
+				HEADER.ttl,
+				HEADER.expiresAt,
+				HEADER.closed,
+				HEADER.producerId,
+				HEADER.producerEpoch,
+				HEADER.producerSeq,
+				HEADER.forkedFrom,
+				HEADER.forkOffset,
+				HEADER.forkSubOffset,
+			],
+			exposeHeaders: [
+				HEADER.nextOffset,
+				HEADER.cursor,
+				HEADER.upToDate,
+				HEADER.closed,
+				HEADER.producerEpoch,
+				HEADER.producerSeq,
+				HEADER.producerExpectedSeq,
+				HEADER.producerReceivedSeq,
+				HEADER.sseDataEncoding,
+				HEADER.ttl,
+				HEADER.expiresAt,
+				"ETag",
+				"Location",
+			],
+			maxAge: 600,
+		})(c, next);
+	};
+}
+
+export const durableStreamsRoutes = new Hono<AppEnv>()
+	.use(durableStreamsDialect())
+	.use(async function crossOriginReadable(c, next) {
+		await next();
+		c.res.headers.set("Cross-Origin-Resource-Policy", "cross-origin");
+	})
+	.use(streamsCors())
+	.use("/v1/*", authenticate(), authorize(), quotas())
+	.put(STREAM_ROUTE, create)
+	.post(STREAM_ROUTE, append)
+	.get(STREAM_ROUTE, read)
+	.delete(STREAM_ROUTE, remove)
+	.all(STREAM_ROUTE, methodNotAllowed);

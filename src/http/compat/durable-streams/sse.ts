@@ -1,0 +1,100 @@
+/**
+ * @module
+ * `GET ?live=sse`: Server-Sent Events. Each append is a `data` event (a JSON stream's messages as one JSON array,
+ * text as text, anything else base64 with `Stream-SSE-Data-Encoding: base64`), and every data event is followed by
+ * a `control` event with the offset after it, a cursor, and `upToDate` once the reader is at the tail. A closed
+ * stream ends with `{"streamNextOffset", "streamClosed": true}` and the response ends. Each line of a payload is
+ * its own `data:` line, so a payload's CR or LF can never end an event early.
+ *
+ * It is a loop of long-poll reads on the partition, which wakes a waiting read on every append; a read that times
+ * out sends a keep-alive control event. After `DS_SSE_LIFETIME_MS` the response ends and the client reconnects
+ * from its last offset (as the protocol expects, so caches and proxies see bounded responses).
+ */
+
+import type { Context } from "hono";
+import { isJsonContentType, normalizeContentType } from "../../../partition/stream-rules.ts";
+import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
+import { DS_SSE_LIFETIME_MS } from "../../../shared/limits.ts";
+import type { AppEnv } from "../../app-env.ts";
+import { eventPayload, payloads } from "./codec.ts";
+import { failureResponse } from "./errors.ts";
+import { formatOffset, HEADER, isTextContentType, nextCursor } from "./protocol.ts";
+
+const encoder = new TextEncoder();
+
+/** One SSE event, every line of the payload its own `data:` line (no space after the colon: clients strip one). */
+export function sseEvent(event: "data" | "control", payload: string): string {
+	return `event: ${event}\n${payload
+		.split(/\r\n|\r|\n/)
+		.map((line) => `data:${line}`)
+		.join("\n")}\n\n`;
+}
+
+export interface SseSource {
+	/** Reads from `offset`, waiting at the tail up to `waitMs`. */
+	read(offset: number | "now" | null, waitMs: number): Promise<StreamResult<StreamRead>>;
+	readonly waitMs: number;
+	readonly cursor: string | undefined;
+}
+
+/** The events of one read: a data and a control event per append; a lone control event when there was none. */
+function eventsOf(
+	read: StreamRead,
+	mode: "json" | "text" | "base64",
+	cursor: string | undefined,
+	first: boolean,
+): { text: string; ended: boolean } {
+	const parts = payloads(read.records, mode === "json");
+	const atTail = read.nextOffset >= read.view.nextOffset;
+	const ended = read.view.closed && atTail;
+	const control = (offset: number, last: boolean): string => {
+		const data: Record<string, unknown> = { streamNextOffset: formatOffset(offset) };
+		if (last && ended) data.streamClosed = true;
+		else {
+			data.streamCursor = nextCursor(cursor, Date.now());
+			if (last && atTail) data.upToDate = true;
+		}
+		return sseEvent("control", JSON.stringify(data));
+	};
+	let text = "";
+	parts.forEach((part, i) => {
+		text += sseEvent("data", eventPayload(part, mode));
+		const last = i === parts.length - 1;
+		text += control(last ? read.nextOffset : part.offset + 1, last);
+	});
+	if (parts.length === 0 && (first || atTail)) text += control(read.nextOffset, true);
+	return { text, ended };
+}
+
+/** Answers `?live=sse` from `offset`: a failing first read is an error response; later ones end the stream. */
+export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset: number | "now" | null): Promise<Response> {
+	const first = await source.read(offset, 0);
+	if (!first.ok) return failureResponse(c, first.failure);
+	const type = normalizeContentType(first.value.view.contentType);
+	const mode = isJsonContentType(type) ? "json" : isTextContentType(type) ? "text" : "base64";
+	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+	const writer = writable.getWriter();
+	const pump = async (): Promise<void> => {
+		const deadline = Date.now() + DS_SSE_LIFETIME_MS;
+		let read = first.value;
+		let isFirst = true;
+		for (;;) {
+			const { text, ended } = eventsOf(read, mode, source.cursor, isFirst);
+			if (text.length > 0) await writer.write(encoder.encode(text));
+			if (ended || Date.now() >= deadline) break;
+			isFirst = false;
+			const next = await source.read(read.nextOffset, Math.min(source.waitMs, Math.max(0, deadline - Date.now())));
+			if (!next.ok) break;
+			read = next.value;
+		}
+	};
+	const done = pump()
+		.catch(() => {
+			// The client went away (a write failed) or the stream vanished: nothing more can be told.
+		})
+		.finally(() => writer.close().catch(() => {}));
+	c.executionCtx.waitUntil(done);
+	const headers: Record<string, string> = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" };
+	if (mode === "base64") headers[HEADER.sseDataEncoding] = "base64";
+	return new Response(readable, { status: 200, headers });
+}

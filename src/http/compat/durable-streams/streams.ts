@@ -1,0 +1,85 @@
+/**
+ * @module
+ * Streams at the edge: finding a stream's topic and partition, creating and deleting the topic behind it, and the
+ * retries a partition asks for (configure it first; our cached topic metadata was stale). A stream's topic is
+ * created with `retention.ms: -1`: a stream keeps its records until it is deleted or expires.
+ */
+
+import type { PartitionLog } from "../../../partition/partition-log.ts";
+import { partitionLog, topicRegistry as registry } from "../../../shared/stubs.ts";
+import { describeTopic, invalidate, remember } from "../../../topic/topic-cache.ts";
+import type { StreamResult } from "../../../partition/stream-types.ts";
+import type { NeedsConfig } from "../../../partition/types.ts";
+import type { TopicMeta } from "../../../topic/types.ts";
+
+type Log = DurableObjectStub<PartitionLog>;
+
+/** Configuration every stream topic starts with. */
+export const STREAM_TOPIC_CONFIG = { "retention.ms": -1 } as const;
+
+async function configure(log: Log, meta: TopicMeta): Promise<boolean> {
+	const configured = await log.configure({
+		topic: meta.name,
+		topicId: meta.topicId,
+		partition: 0,
+		configVersion: meta.configVersion,
+		config: meta.config,
+	});
+	return configured.ok;
+}
+
+function isStale<T>(result: StreamResult<T>): boolean {
+	return !result.ok && result.failure.kind === "log" && result.failure.error.code === "topic_not_found";
+}
+
+/**
+ * Runs `call` on the stream's partition: configured first when it asks, and once more with fresh metadata when
+ * the cached topic turns out deleted (a stream deleted and created again elsewhere). No topic: `not_found`.
+ */
+export async function onStream<T>(
+	env: Env,
+	topic: string,
+	call: (log: Log, meta: TopicMeta) => Promise<StreamResult<T> | NeedsConfig>,
+): Promise<StreamResult<T> & { meta?: TopicMeta }> {
+	for (let attempt = 0; attempt < 2; attempt++) {
+		const described = await describeTopic(env, topic);
+		if (!described.ok) return { ok: false, failure: { kind: "not_found" } };
+		const meta = described.value;
+		const log = partitionLog(env, meta.topicId, 0);
+		let result = await call(log, meta);
+		if ("needsConfig" in result) {
+			if (!(await configure(log, meta))) return { ok: false, failure: { kind: "not_found" } };
+			result = await call(log, meta);
+			if ("needsConfig" in result) {
+				return {
+					ok: false,
+					failure: { kind: "log", error: { code: "partition_unavailable", message: "the stream's topic changed; retry" } },
+				};
+			}
+		}
+		if (!isStale(result)) return { ...result, meta };
+		invalidate(topic);
+	}
+	return { ok: false, failure: { kind: "not_found" } };
+}
+
+/** The stream's topic, created (one partition, kept forever) when missing; configured either way. */
+export async function ensureTopic(env: Env, topic: string): Promise<TopicMeta | null> {
+	let meta: TopicMeta | null = null;
+	const created = await registry(env).createTopic({ name: topic, partitions: 1, config: STREAM_TOPIC_CONFIG });
+	if (created.ok) meta = created.value;
+	else if (created.error.code === "topic_exists") {
+		invalidate(topic);
+		const described = await describeTopic(env, topic);
+		if (described.ok) meta = described.value;
+	}
+	if (meta === null) return null;
+	remember(meta);
+	return (await configure(partitionLog(env, meta.topicId, 0), meta)) ? meta : null;
+}
+
+/** Deletes a stream's topic and its records (the stream's state went with its partition). */
+export async function dropTopic(env: Env, topic: string): Promise<void> {
+	await registry(env).deleteTopic(topic);
+	invalidate(topic);
+}

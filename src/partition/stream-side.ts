@@ -1,0 +1,247 @@
+/**
+ * @module
+ * The Durable Streams side of a partition: a stream is a one-partition topic whose partition also remembers the
+ * protocol's state (`stream_meta`, `stream_producers`; docs/storage-schema.md). Each operation checks that state
+ * and writes records and state in one synchronous turn of the object (no await in between), so the output gate
+ * commits them together and acknowledges neither without the other.
+ */
+
+import type { Failure, Result } from "../shared/errors.ts";
+import { DS_PRODUCER_IDLE_MS } from "../shared/limits.ts";
+import {
+	checkProducer,
+	closedBySame,
+	isExpired,
+	newStreamMeta,
+	normalizeContentType,
+	type ProducerRecord,
+	type ProducerTuple,
+	type StreamMeta,
+	sameSettings,
+} from "./stream-rules.ts";
+import type {
+	StreamAppended,
+	StreamAppendRequest,
+	StreamCreated,
+	StreamCreateRequest,
+	StreamDeleted,
+	StreamFailure,
+	StreamRead,
+	StreamReadRequest,
+	StreamReferenced,
+	StreamResult,
+	StreamView,
+} from "./stream-types.ts";
+import type { AppendRequest, AppendResult, NeedsConfig, ReadRequest, ReadResult } from "./types.ts";
+
+/** What the partition lends its stream side: its storage and its own log operations. */
+export interface StreamHost {
+	readonly sql: SqlStorage;
+	offsets(): { readonly logStartOffset: number; readonly nextOffset: number };
+	identity(topicId: string): Failure | null;
+	append(request: AppendRequest): Result<AppendResult> | NeedsConfig;
+	read(request: ReadRequest): Promise<Result<ReadResult>>;
+	/** Wakes waiting long-polls (a close changes what they answer). */
+	wake(): void;
+}
+
+const fail = (failure: StreamFailure): { ok: false; failure: StreamFailure } => ({ ok: false, failure });
+const done = <T>(value: T): StreamResult<T> => ({ ok: true, value });
+
+interface ProducerRow extends Record<string, SqlStorageValue> {
+	epoch: number;
+	last_seq: number;
+	updated_at_ms: number;
+}
+
+export class StreamSide {
+	constructor(private readonly host: StreamHost) {}
+
+	create(request: StreamCreateRequest): StreamResult<StreamCreated> | NeedsConfig {
+		const refused = this.host.identity(request.topicId);
+		if (refused !== null) return fail({ kind: "log", error: refused.error });
+		const nowMs = Date.now();
+		const existing = this.meta();
+		if (existing?.softDeleted) return fail({ kind: "blocked_by_forks" });
+		if (existing !== null && isExpired(existing, nowMs)) {
+			// Its records must go before the path is reused: the edge deletes the topic and creates it again.
+			if (existing.refCount === 0) return fail({ kind: "not_found", expired: true });
+			this.save({ ...existing, softDeleted: true });
+			return fail({ kind: "blocked_by_forks" });
+		}
+		if (existing !== null) {
+			if (!sameSettings(existing, request.settings)) return fail({ kind: "settings_conflict" });
+			return done({ created: false, view: this.view(existing) });
+		}
+		// A stream made before its records: appending them first means a failed append leaves no stream behind.
+		if (request.records.length > 0) {
+			const appended = this.host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });
+			if ("needsConfig" in appended) return appended;
+			if (!appended.ok) return fail({ kind: "log", error: appended.error });
+		}
+		const meta = newStreamMeta(request.settings, nowMs);
+		this.save(meta);
+		return done({ created: true, view: this.view(meta) });
+	}
+
+	append(request: StreamAppendRequest): StreamResult<StreamAppended> | NeedsConfig {
+		const found = this.live(request.topicId, Date.now());
+		if (!found.ok) return found;
+		const meta = found.value;
+		const nowMs = Date.now();
+		const closing = request.records.length === 0;
+		if (meta.closed) {
+			if (closedBySame(meta, request.producer)) return done(this.appended(meta, true, request.producer?.seq ?? null));
+			if (closing && request.producer === null) return done(this.appended(meta, true, null));
+			return fail({ kind: "closed", nextOffset: this.host.offsets().nextOffset });
+		}
+		if (!closing && normalizeContentType(request.contentType ?? "") !== normalizeContentType(meta.contentType)) {
+			return fail({ kind: "content_type_mismatch", contentType: meta.contentType });
+		}
+		let producer: ProducerRecord | null = null;
+		if (request.producer !== null) {
+			const decision = checkProducer(this.producer(request.producer.producerId), request.producer.epoch, request.producer.seq, nowMs);
+			if (decision.kind === "duplicate") return done(this.appended(meta, true, decision.lastSeq));
+			if (decision.kind !== "accepted") return fail(decision);
+			producer = decision.next;
+		}
+		if (request.seq !== null && meta.lastSeq !== null && request.seq <= meta.lastSeq) {
+			return fail({ kind: "seq_conflict", lastSeq: meta.lastSeq });
+		}
+		if (!closing) {
+			const appended = this.host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });
+			if ("needsConfig" in appended) return appended;
+			if (!appended.ok) return fail({ kind: "log", error: appended.error });
+		}
+		const next: StreamMeta = {
+			...meta,
+			lastAccessMs: nowMs,
+			lastSeq: request.seq ?? meta.lastSeq,
+			closed: request.close,
+			closedBy: request.close ? request.producer : null,
+		};
+		this.save(next);
+		if (request.producer !== null && producer !== null) this.saveProducer(request.producer, producer);
+		if (request.close) this.host.wake();
+		return done(this.appended(next, false, request.producer?.seq ?? null));
+	}
+
+	async read(request: StreamReadRequest): Promise<StreamResult<StreamRead>> {
+		const found = this.live(request.topicId, Date.now());
+		if (!found.ok) return found;
+		const { logStartOffset, nextOffset } = this.host.offsets();
+		const asked = request.offset === "now" ? nextOffset : (request.offset ?? logStartOffset);
+		const offset = Math.min(Math.max(asked, logStartOffset), nextOffset);
+		const waitMs = found.value.closed || offset < nextOffset ? 0 : request.waitMs;
+		const read = await this.host.read({
+			topicId: request.topicId,
+			offset,
+			maxRecords: Number.MAX_SAFE_INTEGER,
+			maxBytes: request.maxBytes,
+			waitMs,
+		});
+		if (!read.ok) return fail({ kind: "log", error: read.error });
+		// Read again: a close (or a delete) may have happened while the read waited.
+		const after = this.meta();
+		if (after === null) return fail({ kind: "not_found" });
+		if (after.ttlSeconds !== null) this.save({ ...after, lastAccessMs: Date.now() });
+		const { records, recordCount, nextOffset: readTo } = read.value;
+		return done({ records, recordCount, offset, nextOffset: readTo, view: this.view(after) });
+	}
+
+	/** Metadata only; unlike a read it does not extend a sliding TTL. */
+	head(topicId: string): StreamResult<StreamView> {
+		const found = this.live(topicId, Date.now());
+		return found.ok ? done(this.view(found.value)) : found;
+	}
+
+	/** Deletes the stream's state, or only marks it gone while forks reference it (its records stay for them). */
+	delete(topicId: string): StreamResult<StreamDeleted> {
+		const found = this.live(topicId, Date.now());
+		if (!found.ok) return found;
+		const meta = found.value;
+		if (meta.refCount > 0) {
+			this.save({ ...meta, softDeleted: true });
+			return done({ soft: true, forkedFrom: meta.forkedFrom });
+		}
+		this.host.sql.exec("DELETE FROM stream_meta");
+		this.host.wake();
+		return done({ soft: false, forkedFrom: meta.forkedFrom });
+	}
+
+	/**
+	 * Counts a fork made from (+1) or released by (-1) this stream. Taking one needs a live stream; releasing works
+	 * on a soft-deleted one too, and says whether it may now go for good.
+	 */
+	reference(topicId: string, delta: 1 | -1): StreamResult<StreamReferenced> {
+		const refused = this.host.identity(topicId);
+		if (refused !== null) return fail({ kind: "log", error: refused.error });
+		const meta = delta > 0 ? this.live(topicId, Date.now()) : { ok: true as const, value: this.meta() };
+		if (!meta.ok) return meta;
+		if (meta.value === null) return fail({ kind: "not_found" });
+		const next = { ...meta.value, refCount: Math.max(0, meta.value.refCount + delta) };
+		this.save(next);
+		return done({ refCount: next.refCount, softDeleted: next.softDeleted, forkedFrom: next.forkedFrom, view: this.view(next) });
+	}
+
+	/** The stream when it exists, is not gone and has not expired (an expired one with forks becomes gone). */
+	private live(topicId: string, nowMs: number): StreamResult<StreamMeta> {
+		const refused = this.host.identity(topicId);
+		if (refused !== null) return fail({ kind: "log", error: refused.error });
+		const meta = this.meta();
+		if (meta === null) return fail({ kind: "not_found" });
+		if (meta.softDeleted) return fail({ kind: "gone" });
+		if (isExpired(meta, nowMs)) {
+			if (meta.refCount === 0) return fail({ kind: "not_found", expired: true });
+			this.save({ ...meta, softDeleted: true });
+			return fail({ kind: "gone" });
+		}
+		return done(meta);
+	}
+
+	private appended(meta: StreamMeta, duplicate: boolean, producerSeq: number | null): StreamAppended {
+		return { nextOffset: this.host.offsets().nextOffset, closed: meta.closed, duplicate, producerSeq };
+	}
+
+	private view(meta: StreamMeta): StreamView {
+		return {
+			contentType: meta.contentType,
+			nextOffset: this.host.offsets().nextOffset,
+			closed: meta.closed,
+			ttlSeconds: meta.ttlSeconds,
+			expiresAt: meta.expiresAt,
+			forkedFrom: meta.forkedFrom,
+		};
+	}
+
+	private meta(): StreamMeta | null {
+		const row = this.host.sql.exec<{ meta: string }>("SELECT meta FROM stream_meta WHERE id = 1").toArray()[0];
+		return row === undefined ? null : (JSON.parse(row.meta) as StreamMeta);
+	}
+
+	private save(meta: StreamMeta): void {
+		this.host.sql.exec(
+			"INSERT INTO stream_meta (id, meta) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta",
+			JSON.stringify(meta),
+		);
+	}
+
+	private producer(producerId: string): ProducerRecord | null {
+		const row = this.host.sql
+			.exec<ProducerRow>("SELECT epoch, last_seq, updated_at_ms FROM stream_producers WHERE producer_id = ?", producerId)
+			.toArray()[0];
+		if (row === undefined || row.updated_at_ms < Date.now() - DS_PRODUCER_IDLE_MS) return null;
+		return { epoch: row.epoch, lastSeq: row.last_seq, updatedAtMs: row.updated_at_ms };
+	}
+
+	private saveProducer(tuple: ProducerTuple, state: ProducerRecord): void {
+		this.host.sql.exec("DELETE FROM stream_producers WHERE updated_at_ms < ?", state.updatedAtMs - DS_PRODUCER_IDLE_MS);
+		this.host.sql.exec(
+			"INSERT INTO stream_producers (producer_id, epoch, last_seq, updated_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (producer_id) DO UPDATE SET epoch = excluded.epoch, last_seq = excluded.last_seq, updated_at_ms = excluded.updated_at_ms",
+			tuple.producerId,
+			state.epoch,
+			state.lastSeq,
+			state.updatedAtMs,
+		);
+	}
+}
