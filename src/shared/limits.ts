@@ -222,3 +222,5 @@ export const DS_SSE_LIFETIME_MS = 60_000;
 export const DS_FORK_CHAIN_MAX = 64;
 /** Durable Streams: how long past its TTL or Expires-At a stream may still answer (never earlier than promised). */
 export const DS_EXPIRY_GRACE_MS = 1_000;
+/** Durable Streams: bytes of a too-large body read (and discarded) before the 413, so the client sees the answer. */
+export const DS_DRAIN_BYTES_MAX = 64 * 1024 * 1024;

@@ -62,7 +62,15 @@ function onCluster(route: string, path: string, body?: unknown): Case {
 	};
 }
 
+/** Durable Streams: the stream `{topic}-s` is the topic `ds.{topic}-s` (its name needs no escaping). */
+function onStream(route: string, path: string, op: Operation, headers?: Record<string, string>, body?: unknown): Case {
+	const resource = `topic:ds.${topic}*`;
+	const denied = others(op).length > 0 ? [{ resource, operations: others(op) }] : [{ resource: "topic:elsewhere", operations: ALL }];
+	return { route, path, body, granted: [{ resource, operations: [op] }], denied, ...(headers ? { headers } : {}) };
+}
+
 const T = `/v1/topics/${topic}`;
+const DS = `/ds/v1/stream/${topic}`;
 const G = `/v1/groups/${group}`;
 const V3 = "/kafka/v3/clusters/tributary"; // Confluent REST v3
 const CASES: Case[] = [
@@ -185,11 +193,17 @@ const CASES: Case[] = [
 		hides: (body) => !JSON.stringify(body).includes(group),
 	},
 	onTopic("POST /upstash/offsets/:timestamp", "/upstash/offsets/latest", "describe", [{ topic, partition: 0 }]),
+	// Durable Streams: errors are {"error":{"code":"UNAUTHORIZED"…}} (see expectRefusal).
+	onStream("PUT /ds/v1/stream/:path{.+}", `${DS}-put`, "admin", { "Content-Type": "text/plain" }),
+	onStream("POST /ds/v1/stream/:path{.+}", `${DS}-s`, "produce", undefined, { hello: "matrix" }),
+	onStream("GET /ds/v1/stream/:path{.+}", `${DS}-s?offset=-1`, "consume"),
+	onStream("DELETE /ds/v1/stream/:path{.+}", `${DS}-absent`, "admin"),
 ];
 
 /** A refusal's body: Tributary's `{"error":{"code",…}}`, or under /upstash Upstash's `{"error":"<message>","status"}`. */
 function expectRefusal(c: Case, body: unknown, code: string, status: number): void {
 	if (c.path.startsWith("/upstash/")) expect(body).toEqual({ error: expect.any(String), status });
+	else if (c.path.startsWith("/ds/")) expect(body).toMatchObject({ error: { code: code.toUpperCase(), retriable: false } });
 	else expect(body).toMatchObject({ error: { code, ...(code === "forbidden" ? { retriable: false } : {}) } });
 }
 
@@ -203,6 +217,7 @@ describe("ACL matrix", () => {
 	beforeAll(async () => {
 		await createTopic(topic, 2);
 		await produce(topic, [{ value: "seed" }]);
+		expect((await call("PUT", `${DS}-s`, { headers: { "Content-Type": "application/json" } })).status).toBe(201);
 		// A session that outlives the whole matrix, so the group stays listed for the routes that list it.
 		await json("POST", `${G}/members`, 200, { body: { topics: [topic], session_timeout_ms: 1_800_000 } });
 		for (const c of CASES) keys.set(c.route, { granted: await createKey(c.granted), denied: await createKey(c.denied) });

@@ -23,7 +23,7 @@ import type { StreamSettings } from "../../../partition/stream-rules.ts";
 import { isJsonContentType } from "../../../partition/stream-rules.ts";
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
 import { ApiError } from "../../../shared/errors.ts";
-import { DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_WAIT_MS_MAX } from "../../../shared/limits.ts";
+import { DS_DRAIN_BYTES_MAX, DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_WAIT_MS_MAX } from "../../../shared/limits.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
@@ -56,6 +56,28 @@ type C = Context<AppEnv>;
 /** The route every stream request matches (its `{path}` may hold slashes). */
 export const STREAM_ROUTE = "/v1/stream/:path{.+}";
 const STREAM_PREFIX = "/ds/v1/stream/";
+
+/**
+ * An append's or create's body. One over `REQUEST_BYTES_MAX` is refused (413), but read to its end first, up to
+ * `DS_DRAIN_BYTES_MAX`: answering while the client is still sending would reset the connection, and the client
+ * would see a broken socket instead of the 413.
+ */
+async function readStreamBody(request: Request): Promise<Uint8Array> {
+	try {
+		return await readBytes(request);
+	} catch (error) {
+		if (error instanceof ApiError && error.error.code === "request_too_large" && request.body !== null && !request.body.locked) {
+			const reader = request.body.getReader();
+			for (let drained = 0; drained <= DS_DRAIN_BYTES_MAX; ) {
+				const { done, value } = await reader.read();
+				if (done) break;
+				drained += value.byteLength;
+			}
+			await reader.cancel().catch(() => {});
+		}
+		throw error;
+	}
+}
 
 /** The stream path of a request: everything after `/ds/v1/stream/`, percent-decoded. */
 function streamPath(c: C): { path: string; topic: string } {
@@ -120,7 +142,7 @@ async function parseCreate(c: C): Promise<CreateRequest> {
 			forkSubOffset,
 		},
 		forkOffset,
-		body: await readBytes(c.req.raw),
+		body: await readStreamBody(c.req.raw),
 	};
 }
 
@@ -209,7 +231,7 @@ async function append(c: C): Promise<Response> {
 	if (!producer.ok) throw ApiError.from(producer.error);
 	const close = c.req.header(HEADER.closed) === "true";
 	const seq = c.req.header(HEADER.seq) ?? null;
-	const body = await readBytes(c.req.raw);
+	const body = await readStreamBody(c.req.raw);
 	const contentType = c.req.header("Content-Type") ?? null;
 	if (body.byteLength === 0 && !close) badRequest("an append needs a body (or Stream-Closed: true to close the stream)");
 	let records: EncodedRecord[] = [];

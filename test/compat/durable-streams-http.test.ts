@@ -1,0 +1,109 @@
+/**
+ * Durable Streams through the Worker (inside workerd): a stream is a topic, so `/v1` sees it — a consumer group
+ * reads a stream's appends as records — and the `anonymous` principal reaches exactly the streams it was granted.
+ * The protocol itself is proven by its conformance suite (test/conformance/).
+ */
+
+import { describe, expect, it } from "vitest";
+import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { call, json, uniqueTopic } from "../helpers.ts";
+
+const DS = "/ds/v1/stream";
+
+async function grantAnonymous(acl: unknown[], quotas?: Record<string, number>): Promise<void> {
+	await json("PUT", "/v1/anonymous", 200, { body: { acl, ...(quotas ? { quotas } : {}) } });
+}
+
+// Several objects per test (registry, partition, coordinator): allow for a loaded machine.
+describe("streams are topics", { timeout: 20_000 }, () => {
+	it("a consumer group on /v1 reads a JSON stream's appends, one record per append", async () => {
+		const path = `orders/${uniqueTopic("ds")}`;
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "application/json" }, raw: '{"id":1}' })).status).toBe(201);
+		expect(
+			(await call("POST", `${DS}/${path}`, { headers: { "Content-Type": "application/json" }, raw: '[{"id":2},{"id":3}]' })).status,
+		).toBe(204);
+		const topic = streamTopic(path);
+		const described = await json<{ name: string; partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		expect(described.name).toBe(topic);
+		expect(described.partitions.map((p) => p.high_watermark)).toEqual([2]);
+
+		const group = uniqueTopic("ds-group");
+		const joined = await json<{ member_id: string }>("POST", `/v1/groups/${group}/members`, 200, {
+			body: { topics: [topic], auto_offset_reset: "earliest" },
+		});
+		const polled = await json<{ records: { offset: number; value: unknown }[] }>(
+			"POST",
+			`/v1/groups/${group}/members/${joined.member_id}/poll`,
+			200,
+			{ body: { max_records: 10 } },
+		);
+		expect(polled.records.map((r) => [r.offset, r.value])).toEqual([
+			[0, [{ id: 1 }]],
+			[1, [{ id: 2 }, { id: 3 }]],
+		]);
+	});
+
+	it("a record produced through /v1 is read through /ds, and deleting the stream deletes its topic", async () => {
+		const path = uniqueTopic("ds-text");
+		const topic = streamTopic(path);
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "from ds;" })).status).toBe(201);
+		await json("POST", `/v1/topics/${topic}/records`, 200, { body: { records: [{ value: "from v1" }] } });
+		const read = await call("GET", `${DS}/${path}?offset=-1`);
+		expect(await read.text()).toBe("from ds;from v1");
+		expect(read.headers.get("Stream-Next-Offset")).toBe("0000000000000000_0000000000000002");
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(204);
+		expect((await call("GET", `/v1/topics/${topic}`)).status).toBe(404);
+		const gone = await call("GET", `${DS}/${path}`);
+		expect(gone.status).toBe(404);
+		expect(await gone.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+	});
+});
+
+describe("the anonymous principal on /ds", { timeout: 20_000 }, () => {
+	it("is refused (401) until granted, then reaches only the streams its grant covers", async () => {
+		const open = uniqueTopic("public");
+		const closed = uniqueTopic("private");
+		for (const path of [open, closed]) {
+			expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "x" })).status).toBe(201);
+		}
+		expect(await json("GET", "/v1/anonymous", 200)).toEqual({ acl: [], quotas: {} });
+		expect((await call("GET", `${DS}/${open}`, { token: null })).status).toBe(401);
+		try {
+			await grantAnonymous([{ resource: `topic:${streamTopic(open)}`, operations: ["consume"] }]);
+			const read = await call("GET", `${DS}/${open}`, { token: null });
+			expect(read.status).toBe(200);
+			expect(await read.text()).toBe("x");
+			// Granted reading one stream: not appending to it, not reading another, not any /v1 route.
+			expect((await call("POST", `${DS}/${open}`, { token: null, headers: { "Content-Type": "text/plain" }, raw: "y" })).status).toBe(401);
+			expect((await call("GET", `${DS}/${closed}`, { token: null })).status).toBe(401);
+			expect((await call("GET", "/v1/topics", { token: null })).status).toBe(200);
+			expect((await call("GET", "/v1/keys", { token: null })).status).toBe(401);
+			// A wrong credential is never anonymous.
+			expect((await call("GET", `${DS}/${open}`, { token: "not-a-token" })).status).toBe(401);
+		} finally {
+			await grantAnonymous([]);
+		}
+		expect((await call("GET", `${DS}/${open}`, { token: null })).status).toBe(401);
+	});
+
+	it("is held to the quotas set on it, like a key", async () => {
+		const path = uniqueTopic("quota");
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "x" })).status).toBe(201);
+		try {
+			await grantAnonymous([{ resource: `topic:${streamTopic(path)}`, operations: ["consume"] }], { requests_per_sec: 1 });
+			expect(await json("GET", "/v1/anonymous", 200)).toMatchObject({ quotas: { requests_per_sec: 1 } });
+			const statuses: number[] = [];
+			for (let i = 0; i < 5; i++) statuses.push((await call("GET", `${DS}/${path}`, { token: null })).status);
+			expect(statuses[0]).toBe(200);
+			expect(statuses).toContain(429);
+		} finally {
+			await grantAnonymous([]);
+		}
+	});
+
+	it("refuses a grant that is not an ACL of the key shape", async () => {
+		const refused = await call("PUT", "/v1/anonymous", { body: { acl: [{ resource: "everything", operations: ["consume"] }] } });
+		expect(refused.status).toBe(400);
+		expect(await json("GET", "/v1/anonymous", 200)).toEqual({ acl: [], quotas: {} });
+	});
+});

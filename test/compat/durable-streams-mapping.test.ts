@@ -1,0 +1,142 @@
+/**
+ * Stream paths to topic names and back (stream-names.ts), the protocol's offsets and cursors (protocol.ts), and
+ * the write rules (stream-rules.ts): pure functions, with property tests where a rule is "for every input".
+ */
+
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+	formatOffset,
+	nextCursor,
+	parseOffset,
+	parseProducer,
+	parseTtl,
+	readOffset,
+} from "../../src/http/compat/durable-streams/protocol.ts";
+import { checkStreamPath, streamPathOf, streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { checkProducer, isExpired, newStreamMeta, type StreamSettings, sameSettings } from "../../src/partition/stream-rules.ts";
+import { DS_EXPIRY_GRACE_MS, TOPIC_NAME_LENGTH_MAX } from "../../src/shared/limits.ts";
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
+
+describe("stream paths to topic names", () => {
+	it("keeps letters, digits and dashes, and escapes every other byte as _XX", () => {
+		expect(streamTopic("chat/room-1")).toBe("ds.chat_2Froom-1");
+		expect(streamTopic("a.b_c")).toBe("ds.a_2Eb_5Fc");
+		expect(streamTopic("é")).toBe("ds._C3_A9");
+	});
+
+	it("maps every path into the topic-name charset, one to one, and back", () => {
+		fc.assert(
+			fc.property(fc.string({ minLength: 1, maxLength: 40, unit: "grapheme" }), fc.string({ minLength: 1, maxLength: 40 }), (a, b) => {
+				const topic = streamTopic(a);
+				expect(topic).toMatch(TOPIC_NAME);
+				expect(topic.startsWith("ds.")).toBe(true);
+				expect(streamPathOf(topic)).toBe(a);
+				if (a !== b) expect(streamTopic(b)).not.toBe(topic);
+			}),
+		);
+	});
+
+	it("refuses topics outside the namespace or that are no encoding", () => {
+		expect(streamPathOf("orders")).toBeNull();
+		expect(streamPathOf("ds.a_2")).toBeNull();
+		expect(streamPathOf("ds.a_2f")).toBeNull(); // lower-case hex is not the encoding
+		expect(streamPathOf("ds.a.b")).toBeNull(); // a raw dot is never written
+	});
+
+	it("refuses empty paths and paths whose topic name would be too long", () => {
+		expect(checkStreamPath("")).toMatch(/empty/);
+		expect(checkStreamPath("x".repeat(TOPIC_NAME_LENGTH_MAX - 3))).toBeNull();
+		expect(checkStreamPath("x".repeat(TOPIC_NAME_LENGTH_MAX - 2))).toMatch(/too long/);
+	});
+});
+
+describe("offsets and cursors", () => {
+	it("formats offsets that sort as strings in record order, and parses them back", () => {
+		fc.assert(
+			fc.property(fc.nat(), fc.nat(), (a, b) => {
+				expect(parseOffset(formatOffset(a))).toBe(a);
+				expect(formatOffset(a) < formatOffset(b)).toBe(a < b);
+			}),
+		);
+	});
+
+	it("reads ?offset=: -1 and absent are the start, now the tail, anything else of ours; repeats and junk refused", () => {
+		expect(readOffset([])).toEqual({ ok: true, value: null });
+		expect(readOffset(["-1"])).toEqual({ ok: true, value: null });
+		expect(readOffset(["now"])).toEqual({ ok: true, value: "now" });
+		expect(readOffset([formatOffset(7)])).toEqual({ ok: true, value: 7 });
+		for (const bad of [[""], ["1,2"], ["1 2"], ["abc"], ["-2"], ["0", "1"]]) expect(readOffset(bad).ok, bad.join("|")).toBe(false);
+	});
+
+	it("accepts TTLs as plain decimals only", () => {
+		expect(parseTtl("3600")).toBe(3600);
+		expect(parseTtl("0")).toBe(0);
+		for (const bad of ["01", "+1", "1.5", "1e3", "-1", " 1", "abc"]) expect(parseTtl(bad), bad).toBeNull();
+	});
+
+	it("takes producer headers all together, with digit-only epoch and sequence", () => {
+		const headers = (h: Record<string, string>) => new Headers(h);
+		expect(parseProducer(headers({}))).toEqual({ ok: true, value: null });
+		expect(parseProducer(headers({ "Producer-Id": "p", "Producer-Epoch": "2", "Producer-Seq": "0" }))).toEqual({
+			ok: true,
+			value: { producerId: "p", epoch: 2, seq: 0 },
+		});
+		expect(parseProducer(headers({ "Producer-Id": "p", "Producer-Epoch": "2" })).ok).toBe(false);
+		expect(parseProducer(headers({ "Producer-Id": "", "Producer-Epoch": "0", "Producer-Seq": "0" })).ok).toBe(false);
+		expect(parseProducer(headers({ "Producer-Id": "p", "Producer-Epoch": "1e3", "Producer-Seq": "0" })).ok).toBe(false);
+	});
+
+	it("answers the current cursor interval, and a strictly later one to a client already holding it", () => {
+		const nowMs = Date.UTC(2026, 0, 1);
+		const current = Number(nextCursor(undefined, nowMs));
+		expect(Number(nextCursor(String(current - 5), nowMs))).toBe(current);
+		fc.assert(
+			fc.property(fc.double({ min: 0, max: 0.999, noNaN: true }), (r) => Number(nextCursor(String(current), nowMs, () => r)) > current),
+		);
+	});
+});
+
+describe("stream write rules", () => {
+	const settings: StreamSettings = {
+		contentType: "application/json",
+		ttlSeconds: null,
+		expiresAt: null,
+		closed: false,
+		forkedFrom: null,
+		forkOffset: null,
+		forkSubOffset: 0,
+	};
+
+	it("treats a repeated create as the same when only the content type's case or parameters differ", () => {
+		const meta = newStreamMeta(settings, 0);
+		expect(sameSettings(meta, { ...settings, contentType: "APPLICATION/JSON; charset=utf-8" })).toBe(true);
+		expect(sameSettings(meta, { ...settings, contentType: "text/plain" })).toBe(false);
+		expect(sameSettings(meta, { ...settings, ttlSeconds: 60 })).toBe(false);
+		expect(sameSettings(meta, { ...settings, closed: true })).toBe(false);
+	});
+
+	it("judges producers as Kafka does: new epochs start at 0, old epochs are fenced, gaps refused, repeats duplicates", () => {
+		expect(checkProducer(null, 0, 0, 1)).toEqual({ kind: "accepted", next: { epoch: 0, lastSeq: 0, updatedAtMs: 1 } });
+		expect(checkProducer(null, 0, 3, 1)).toEqual({ kind: "sequence_gap", expectedSeq: 0, receivedSeq: 3 });
+		const state = { epoch: 2, lastSeq: 5, updatedAtMs: 0 };
+		expect(checkProducer(state, 1, 6, 1)).toEqual({ kind: "stale_epoch", currentEpoch: 2 });
+		expect(checkProducer(state, 3, 1, 1)).toEqual({ kind: "invalid_epoch_seq" });
+		expect(checkProducer(state, 3, 0, 1).kind).toBe("accepted");
+		expect(checkProducer(state, 2, 5, 1)).toEqual({ kind: "duplicate", lastSeq: 5 });
+		expect(checkProducer(state, 2, 6, 1).kind).toBe("accepted");
+		expect(checkProducer(state, 2, 8, 1)).toEqual({ kind: "sequence_gap", expectedSeq: 6, receivedSeq: 8 });
+	});
+
+	it("expires a stream no earlier than its TTL since the last access (or its Expires-At), within the grace", () => {
+		const ttl = newStreamMeta({ ...settings, ttlSeconds: 2 }, 1_000);
+		expect(isExpired(ttl, 3_000)).toBe(false);
+		expect(isExpired(ttl, 3_000 + DS_EXPIRY_GRACE_MS)).toBe(true);
+		expect(isExpired({ ...ttl, lastAccessMs: 2_500 }, 3_000 + DS_EXPIRY_GRACE_MS)).toBe(false);
+		const at = newStreamMeta({ ...settings, expiresAt: new Date(10_000).toISOString() }, 0);
+		expect(isExpired(at, 10_000)).toBe(false);
+		expect(isExpired(at, 10_000 + DS_EXPIRY_GRACE_MS)).toBe(true);
+		expect(isExpired(newStreamMeta(settings, 0), Number.MAX_SAFE_INTEGER - DS_EXPIRY_GRACE_MS)).toBe(false);
+	});
+});
