@@ -13,8 +13,8 @@
  *   -d '{"acl":[{"resource":"topic:ds.public*","operations":["consume"]}]}'
  */
 
-import type { AclEntry } from "./acl.ts";
 import { keyAuthority } from "../shared/stubs.ts";
+import type { AclEntry } from "./acl.ts";
 import type { KeyInfo, KeyQuotas, StoredKey } from "./types.ts";
 
 /** The principal's id, in the key store and in audit records (`anonymous`, never `key:…`). */

@@ -94,7 +94,7 @@ function streamPath(c: C): { path: string; topic: string } {
 }
 
 function longPollMs(env: Env): number {
-	const raw = Number((env as { DS_LONG_POLL_MS?: unknown }).DS_LONG_POLL_MS);
+	const raw = Number(env.DS_LONG_POLL_MS);
 	return Number.isSafeInteger(raw) && raw > 0 ? Math.min(raw, FETCH_WAIT_MS_MAX) : DS_LONG_POLL_MS_DEFAULT;
 }
 

@@ -6,10 +6,10 @@
  */
 
 import type { PartitionLog } from "../../../partition/partition-log.ts";
-import { partitionLog, topicRegistry as registry } from "../../../shared/stubs.ts";
-import { describeTopic, invalidate, remember } from "../../../topic/topic-cache.ts";
 import type { StreamResult } from "../../../partition/stream-types.ts";
 import type { NeedsConfig } from "../../../partition/types.ts";
+import { partitionLog, topicRegistry as registry } from "../../../shared/stubs.ts";
+import { describeTopic, invalidate, remember } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
 
 type Log = DurableObjectStub<PartitionLog>;
