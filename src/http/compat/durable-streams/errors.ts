@@ -15,6 +15,9 @@ import type { AppEnv, ErrorRenderer } from "../../app-env.ts";
 import { isRetriable, statusOf } from "../../errors.ts";
 import { formatOffset, HEADER } from "./protocol.ts";
 
+/** A stream failure, or one the edge finds itself before any stream answers (a fork's source). */
+export type EdgeFailure = StreamFailure | { readonly kind: "fork_source_missing" } | { readonly kind: "fork_source_gone" };
+
 interface DialectError {
 	readonly status: ContentfulStatusCode;
 	readonly code: string;
@@ -24,8 +27,12 @@ interface DialectError {
 }
 
 /** A stream failure on the wire. */
-export function failureError(failure: StreamFailure): DialectError {
+export function failureError(failure: EdgeFailure): DialectError {
 	switch (failure.kind) {
+		case "fork_source_missing":
+			return { status: 404, code: "NOT_FOUND", message: "no stream at the path Stream-Forked-From names" };
+		case "fork_source_gone":
+			return { status: 409, code: "CONFLICT_EXISTS", message: "the stream Stream-Forked-From names was deleted: it takes no new forks" };
 		case "not_found":
 			return { status: 404, code: "NOT_FOUND", message: "no stream at this path" };
 		case "gone":
@@ -96,7 +103,7 @@ function body(error: DialectError): { error: Record<string, unknown> } {
 }
 
 /** Answers a stream failure. */
-export function failureResponse(c: Context<AppEnv>, failure: StreamFailure): Response {
+export function failureResponse(c: Context<AppEnv>, failure: EdgeFailure): Response {
 	const error = failureError(failure);
 	for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
 	return c.json(body(error), error.status);

@@ -15,30 +15,30 @@ import type { StreamView } from "../../../partition/stream-types.ts";
 import { DS_FORK_CHAIN_MAX, DS_READ_BYTES_MAX } from "../../../shared/limits.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { type Payload, payloadRecord, payloads, truncatedRecord } from "./codec.ts";
+import { badRequest, type EdgeFailure } from "./errors.ts";
 import { streamTopic } from "./stream-names.ts";
 import { dropTopic, onStream } from "./streams.ts";
 
 export type ForkOutcome =
 	| { readonly ok: true; readonly source: StreamView; readonly records: EncodedRecord[]; readonly forkOffset: number }
-	| { readonly ok: false; readonly status: 400 | 404 | 409 | 410; readonly message: string };
+	| { readonly ok: false; readonly failure: EdgeFailure };
 
 /**
  * Takes a reference on the source (so it cannot vanish under the fork) and copies its records up to `forkOffset`
  * (its tail when null), plus `subOffset` bytes or messages of the append there. The caller releases the reference
- * if the fork is not created after all.
+ * if the fork is not created after all. A fork point past the source's tail (or past the append there) is a 400.
  */
 export async function copyForFork(env: Env, sourcePath: string, forkOffset: number | null, subOffset: number): Promise<ForkOutcome> {
 	const topic = streamTopic(sourcePath);
 	const taken = await onStream(env, topic, async (log, meta) => log.streamReference(meta.topicId, 1));
-	if (!taken.ok) {
-		const kind = taken.failure.kind;
-		if (kind === "gone") return { ok: false, status: 409, message: "the source stream was deleted" };
-		return { ok: false, status: 404, message: "no source stream at Stream-Forked-From" };
-	}
+	if (!taken.ok) return { ok: false, failure: { kind: taken.failure.kind === "gone" ? "fork_source_gone" : "fork_source_missing" } };
 	const source = taken.value.view;
 	const copied = await copyRecords(env, topic, forkOffset ?? source.nextOffset, subOffset, isJsonContentType(source.contentType));
-	if (!copied.ok) await releaseSource(env, sourcePath);
-	return copied.ok ? { ok: true, source, records: copied.records, forkOffset: forkOffset ?? source.nextOffset } : copied;
+	if (!copied.ok) {
+		await releaseSource(env, sourcePath);
+		badRequest(copied.message);
+	}
+	return { ok: true, source, records: copied.records, forkOffset: forkOffset ?? source.nextOffset };
 }
 
 async function copyRecords(
@@ -47,7 +47,7 @@ async function copyRecords(
 	end: number,
 	subOffset: number,
 	json: boolean,
-): Promise<{ ok: true; records: EncodedRecord[] } | { ok: false; status: 400; message: string }> {
+): Promise<{ ok: true; records: EncodedRecord[] } | { ok: false; message: string }> {
 	const records: EncodedRecord[] = [];
 	let offset = 0;
 	let tail = Number.POSITIVE_INFINITY;
@@ -56,9 +56,9 @@ async function copyRecords(
 		const read = await onStream(env, topic, async (log, meta) =>
 			log.streamRead({ topicId: meta.topicId, offset, maxBytes: DS_READ_BYTES_MAX, waitMs: 0 }),
 		);
-		if (!read.ok) return { ok: false, status: 400, message: "the source stream could not be read" };
+		if (!read.ok) return { ok: false, message: "the source stream could not be read" };
 		tail = read.value.view.nextOffset;
-		if (end > tail) return { ok: false, status: 400, message: "Stream-Fork-Offset is beyond the source stream's tail" };
+		if (end > tail) return { ok: false, message: "Stream-Fork-Offset is beyond the source stream's tail" };
 		for (const part of payloads(read.value.records, json)) {
 			if (part.offset < end) records.push(payloadRecord(part, json));
 			else if (part.offset === end) atEnd = part;
@@ -66,11 +66,11 @@ async function copyRecords(
 		if (read.value.nextOffset === offset) break;
 		offset = read.value.nextOffset;
 	}
-	if (end > tail) return { ok: false, status: 400, message: "Stream-Fork-Offset is beyond the source stream's tail" };
+	if (end > tail) return { ok: false, message: "Stream-Fork-Offset is beyond the source stream's tail" };
 	if (subOffset === 0) return { ok: true, records };
 	const size = atEnd === null ? 0 : json ? atEnd.messages.length : atEnd.bytes.byteLength;
 	if (atEnd === null || subOffset > size) {
-		return { ok: false, status: 400, message: `Stream-Fork-Sub-Offset ${subOffset} is past the append at the fork offset (${size})` };
+		return { ok: false, message: `Stream-Fork-Sub-Offset ${subOffset} is past the append at the fork offset (${size})` };
 	}
 	records.push(truncatedRecord(atEnd, json, subOffset));
 	return { ok: true, records };

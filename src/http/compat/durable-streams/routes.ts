@@ -19,8 +19,7 @@
 import { type Context, Hono } from "hono";
 import { cors } from "hono/cors";
 import { topicResource } from "../../../auth/acl.ts";
-import type { StreamSettings } from "../../../partition/stream-rules.ts";
-import { isJsonContentType } from "../../../partition/stream-rules.ts";
+import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../partition/stream-rules.ts";
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { DS_DRAIN_BYTES_MAX, DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_WAIT_MS_MAX } from "../../../shared/limits.ts";
@@ -170,21 +169,8 @@ async function create(c: C): Promise<Response> {
 	if (settings.forkedFrom !== null) {
 		requireAccess(c, topicResource(streamTopic(settings.forkedFrom)), "consume");
 		const fork = await copyForFork(c.env, settings.forkedFrom, request.forkOffset, settings.forkSubOffset);
-		if (!fork.ok)
-			return c.json(
-				{
-					error: {
-						code: fork.status === 404 ? "NOT_FOUND" : fork.status === 400 ? "BAD_REQUEST" : "CONFLICT_EXISTS",
-						message: fork.message,
-						retriable: false,
-					},
-				},
-				fork.status,
-			);
-		if (
-			settings.contentType !== "" &&
-			settings.contentType.split(";")[0]?.trim().toLowerCase() !== fork.source.contentType.split(";")[0]?.trim().toLowerCase()
-		) {
+		if (!fork.ok) return failureResponse(c, fork.failure);
+		if (settings.contentType !== "" && normalizeContentType(settings.contentType) !== normalizeContentType(fork.source.contentType)) {
 			await releaseSource(c.env, settings.forkedFrom);
 			return failureResponse(c, { kind: "content_type_mismatch", contentType: fork.source.contentType });
 		}
