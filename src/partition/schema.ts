@@ -84,6 +84,7 @@ export const PARTITION_DDL: readonly string[] = [
 		last_seq INTEGER NOT NULL CHECK (last_seq >= 0),
 		updated_at_ms INTEGER NOT NULL
 	)`,
+	`CREATE INDEX IF NOT EXISTS stream_producers_by_time ON stream_producers (updated_at_ms)`,
 ];
 
 /**

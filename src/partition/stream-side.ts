@@ -7,7 +7,7 @@
  */
 
 import type { Failure, Result } from "../shared/errors.ts";
-import { DS_PRODUCER_IDLE_MS } from "../shared/limits.ts";
+import { DS_PRODUCER_IDLE_MS, EXPIRY_ROWS_PER_STEP, FETCH_RECORDS_MAX } from "../shared/limits.ts";
 import {
 	checkProducer,
 	closedBySame,
@@ -136,7 +136,7 @@ export class StreamSide {
 		const read = await this.host.read({
 			topicId: request.topicId,
 			offset,
-			maxRecords: Number.MAX_SAFE_INTEGER,
+			maxRecords: FETCH_RECORDS_MAX,
 			maxBytes: request.maxBytes,
 			waitMs,
 		});
@@ -235,7 +235,12 @@ export class StreamSide {
 	}
 
 	private saveProducer(tuple: ProducerTuple, state: ProducerRecord): void {
-		this.host.sql.exec("DELETE FROM stream_producers WHERE updated_at_ms < ?", state.updatedAtMs - DS_PRODUCER_IDLE_MS);
+		// Idle producers go a bounded step at a time, on the next producer's write (index stream_producers_by_time).
+		this.host.sql.exec(
+			"DELETE FROM stream_producers WHERE producer_id IN (SELECT producer_id FROM stream_producers WHERE updated_at_ms < ? LIMIT ?)",
+			state.updatedAtMs - DS_PRODUCER_IDLE_MS,
+			EXPIRY_ROWS_PER_STEP,
+		);
 		this.host.sql.exec(
 			"INSERT INTO stream_producers (producer_id, epoch, last_seq, updated_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (producer_id) DO UPDATE SET epoch = excluded.epoch, last_seq = excluded.last_seq, updated_at_ms = excluded.updated_at_ms",
 			tuple.producerId,
