@@ -6,7 +6,8 @@
 
 import { describe, expect, it } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
-import { call, json, uniqueTopic } from "../helpers.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { call, json } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
 
