@@ -14,12 +14,14 @@ import { errorResponse } from "./errors.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { authorize } from "./middleware/authorize.ts";
 import { corsFromEnv } from "./middleware/cors.ts";
+import { observe } from "./middleware/observe.ts";
 import { quotas } from "./middleware/quotas.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
 import { keyRoutes } from "./routes/keys.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { registerAllowedMethods } from "./routes/method-not-allowed.ts";
 import { producerRoutes } from "./routes/producers.ts";
 import { recordRoutes } from "./routes/records.ts";
@@ -29,6 +31,7 @@ import { topicRoutes } from "./routes/topics.ts";
 export const app = new Hono<AppEnv>();
 
 app.use(requestId());
+app.use(observe());
 app.use(securityHeaders());
 app.use(corsFromEnv());
 
@@ -43,6 +46,9 @@ app.route("/v1/topics", inboundWebhookRoutes);
 app.route("/v1/groups", groupRoutes);
 app.route("/v1/producers", producerRoutes);
 app.route("/v1/keys", keyRoutes);
+
+app.use("/metrics", authenticate(), authorize());
+app.route("/metrics", metricsRoutes);
 
 // Compatibility APIs: each mount sets its error dialect first, then the same auth, ACL and quotas.
 app.route("/upstash", upstashRoutes);

@@ -10,6 +10,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import {
@@ -26,6 +27,7 @@ import type { TopicConfig } from "../shared/topic-config.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { findOffsetForTimestamp, readLog, saveTotals } from "./log-store.ts";
+import { partitionFigures } from "./metrics.ts";
 import { afterAppend, checkSequence, type ProducerState } from "./producer-state.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
@@ -101,9 +103,13 @@ export class PartitionLog extends DurableObject<Env> {
 	private readonly poking = new Set<string>();
 	/** The database size as last read, and what this object has appended since (see `databaseBytes`). */
 	private sizeSample: { bytes: number; appendedBytes: number; appends: number } | null = null;
+	/** Bytes appended since this object started, for the metrics hub. */
+	private bytesAppended = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		// Meters every statement from here on and reports offsets and sizes to the metrics hub after a change.
+		new MetricsReporter(env, ctx, "PartitionLog", () => partitionFigures(this.sql, this.view, this.partition, this.bytesAppended));
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
@@ -286,6 +292,7 @@ export class PartitionLog extends DurableObject<Env> {
 			this.view.totalBytes += bytes;
 			this.view.storedBatches++;
 			this.view.storedRecords += lines.length;
+			this.bytesAppended += bytes;
 			if (this.sizeSample !== null) {
 				this.sizeSample.appendedBytes += bytes;
 				this.sizeSample.appends++;

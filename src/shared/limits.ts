@@ -209,3 +209,14 @@ export const QUOTA_RATE_MAX = 1024 * 1024 * 1024;
 
 /** The latest timestamp (epoch ms) a record may carry: the last instant a JavaScript Date can hold. */
 export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
+
+/**
+ * Metrics: a Durable Object or isolate sends its figures to the metrics hub at most this often (the first change
+ * after a quiet spell goes at once, later ones are coalesced into one report at the end of the interval), so a
+ * scrape is one RPC and sees every figure at most this late.
+ */
+export const METRICS_REPORT_INTERVAL_MS = 1_000;
+/** An isolate that has not reported for this long is forgotten by the hub (its counts stay in the totals). */
+export const METRICS_EDGE_FORGET_MS = 24 * 60 * 60 * 1000;
+/** Sources (objects and isolates) the hub holds; past it, new sources are dropped and logged, never an error. */
+export const METRICS_SOURCES_MAX = 20_000;

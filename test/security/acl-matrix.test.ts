@@ -120,7 +120,16 @@ const CASES: Case[] = [
 	onCluster("GET /v1/keys", "/v1/keys"),
 	onCluster("POST /v1/keys", "/v1/keys", { name: "from-matrix", acl: [] }),
 	onCluster("DELETE /v1/keys/:id", `/v1/keys/${KEY_ID}`),
-	// Confluent REST v3: the cluster is visible to any key holding some right; topics as in /v1.
+	{
+		route: "GET /metrics",
+		path: "/metrics",
+		granted: [{ resource: "cluster", operations: ["describe"] }],
+		denied: [
+			{ resource: "topic:*", operations: ALL },
+			{ resource: "group:*", operations: ALL },
+		],
+	},
+		// Confluent REST v3: the cluster is visible to any key holding some right; topics as in /v1.
 	{
 		route: "GET /kafka/v3/clusters",
 		path: "/kafka/v3/clusters",
@@ -213,7 +222,8 @@ describe("ACL matrix", () => {
 			headers: { ...c.headers, ...auth.headers },
 		});
 		const text = await response.text();
-		return { status: response.status, body: text === "" ? null : (JSON.parse(text) as unknown), text };
+		const json = (response.headers.get("Content-Type") ?? "").includes("json");
+		return { status: response.status, body: text === "" || !json ? null : (JSON.parse(text) as unknown), text };
 	}
 
 	it.each(CASES.map((c) => [c.route, c] as const))("%s", async (_, c) => {

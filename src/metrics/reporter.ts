@@ -1,0 +1,99 @@
+/**
+ * @module
+ * A Durable Object's side of metrics: meters every SQL statement it runs (the cursors' own `rowsRead` and
+ * `rowsWritten`, the figures Cloudflare bills) and sends its figures to the metrics hub after a change, coalesced
+ * to one report per `METRICS_REPORT_INTERVAL_MS`. Counting lives in memory: a report costs the object no row.
+ *
+ * @example
+ * this.metrics = new MetricsReporter(env, ctx, "PartitionLog", () => ({ gauges: {…}, partition: {…} }));
+ * this.metrics.count(series("tributary_partition_bytes_appended_total", labels), bytes);
+ */
+
+import { METRICS_REPORT_INTERVAL_MS } from "../shared/limits.ts";
+import { metricsHub } from "../shared/stubs.ts";
+import { series } from "./catalog.ts";
+import { Coalescer } from "./coalescer.ts";
+import type { MetricsReport } from "./types.ts";
+
+/** What the object reports: its gauges, counters it keeps itself, and the figures the hub joins (lag). */
+export type Figures = Omit<MetricsReport, "source" | "incarnation" | "counters"> & { readonly counters?: Record<string, number> };
+
+/** Cursors kept until their rows are summed; past this many the older ones (long consumed) are summed at once. */
+const CURSORS_PENDING_MAX = 256;
+
+export class MetricsReporter {
+	private readonly incarnation = crypto.randomUUID();
+	private readonly counters = new Map<string, number>();
+	private cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+	private rowsRead = 0;
+	private rowsWritten = 0;
+	/** Set while the report is built, so the statements it runs are metered without asking for another report. */
+	private collecting = false;
+	private readonly coalescer: Coalescer;
+	private readonly rowsReadKey: string;
+	private readonly rowsWrittenKey: string;
+	private readonly bytesKey: string;
+
+	constructor(
+		private readonly env: Env,
+		private readonly ctx: DurableObjectState,
+		className: string,
+		private readonly figures: () => Figures,
+	) {
+		this.rowsReadKey = series("tributary_storage_rows_read_total", { class: className });
+		this.rowsWrittenKey = series("tributary_storage_rows_written_total", { class: className });
+		this.bytesKey = series("tributary_storage_bytes", { class: className });
+		this.coalescer = new Coalescer(METRICS_REPORT_INTERVAL_MS, () => this.send());
+		this.meter(ctx.storage.sql);
+	}
+
+	/** Adds to a counter and schedules a report. */
+	count(key: string, amount: number): void {
+		this.counters.set(key, (this.counters.get(key) ?? 0) + amount);
+		this.changed();
+	}
+
+	/** Something reported changed: a report follows within the interval. */
+	changed(): void {
+		if (!this.collecting) void this.coalescer.trigger();
+	}
+
+	/** Wraps `exec` so each statement's cursor is counted; the storage API hands out one `SqlStorage` per object. */
+	private meter(sql: SqlStorage): void {
+		const exec = sql.exec.bind(sql);
+		const metered = (query: string, ...bindings: SqlStorageValue[]) => {
+			const cursor = exec(query, ...bindings);
+			this.cursors.push(cursor);
+			if (this.cursors.length > CURSORS_PENDING_MAX) this.sumCursors(this.cursors.length - 1);
+			this.changed();
+			return cursor;
+		};
+		sql.exec = metered as SqlStorage["exec"];
+	}
+
+	/** Sums the rows of the first `n` pending cursors (statements run synchronously, so they are done). */
+	private sumCursors(n: number): void {
+		for (const cursor of this.cursors.slice(0, n)) {
+			this.rowsRead += cursor.rowsRead;
+			this.rowsWritten += cursor.rowsWritten;
+		}
+		this.cursors = this.cursors.slice(n);
+	}
+
+	private async send(): Promise<void> {
+		this.collecting = true;
+		let report: MetricsReport;
+		try {
+			const figures = this.figures();
+			this.sumCursors(this.cursors.length);
+			const counters = { ...Object.fromEntries(this.counters), ...figures.counters };
+			counters[this.rowsReadKey] = this.rowsRead;
+			counters[this.rowsWrittenKey] = this.rowsWritten;
+			const gauges = { ...figures.gauges, [this.bytesKey]: this.ctx.storage.sql.databaseSize };
+			report = { ...figures, source: this.ctx.id.toString(), incarnation: this.incarnation, counters, gauges };
+		} finally {
+			this.collecting = false;
+		}
+		await metricsHub(this.env).report(report);
+	}
+}
