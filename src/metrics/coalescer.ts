@@ -27,8 +27,10 @@ export class Coalescer {
 
 	private async run(): Promise<void> {
 		while (this.dirty) {
-			const waitMs = this.lastSentMs + this.intervalMs - Date.now();
-			if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+			// Always yield first: the trigger may come from inside a constructor or a transaction, and the changes
+			// of one turn of the event loop make one report.
+			const waitMs = Math.max(0, this.lastSentMs + this.intervalMs - Date.now());
+			await new Promise((resolve) => setTimeout(resolve, waitMs));
 			this.dirty = false;
 			this.lastSentMs = Date.now();
 			try {

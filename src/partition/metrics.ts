@@ -7,9 +7,11 @@ import { series } from "../metrics/catalog.ts";
 import type { Figures } from "../metrics/reporter.ts";
 import type { LogView } from "./types.ts";
 
-export function partitionFigures(sql: SqlStorage, view: LogView, partition: number, bytesAppended: number): Figures {
-	const row = sql.exec<{ status: string; topic: string | null }>("SELECT status, topic FROM partition_state WHERE id = 1").one();
-	if (row.status !== "active" || row.topic === null) return { gauges: {} };
+/** A partition not `active` (never configured, or deleted: its tables are gone) reports nothing but its rows. */
+export function partitionFigures(sql: SqlStorage, active: boolean, view: LogView, partition: number, bytesAppended: number): Figures {
+	if (!active) return { gauges: {} };
+	const row = sql.exec<{ topic: string | null }>("SELECT topic FROM partition_state WHERE id = 1").one();
+	if (row.topic === null) return { gauges: {} };
 	const labels = { topic: row.topic, partition: String(partition) };
 	return {
 		gauges: {

@@ -109,7 +109,9 @@ export class PartitionLog extends DurableObject<Env> {
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		// Meters every statement from here on and reports offsets and sizes to the metrics hub after a change.
-		new MetricsReporter(env, ctx, "PartitionLog", () => partitionFigures(this.sql, this.view, this.partition, this.bytesAppended));
+		new MetricsReporter(env, ctx, "PartitionLog", () =>
+			partitionFigures(this.sql, this.status === "active", this.view, this.partition, this.bytesAppended),
+		);
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();

@@ -17,8 +17,11 @@ import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { matchedRoute } from "../route-table.ts";
 
-/** This isolate, as a metrics source: its counters are cumulative for as long as it lives. */
-const ISOLATE = `edge:${crypto.randomUUID()}`;
+/**
+ * This isolate, as a metrics source: its counters are cumulative for as long as it lives. Named on first use:
+ * random values may not be generated at global scope.
+ */
+let isolate: string | null = null;
 const counters = new Map<string, number>();
 let coalescer: Coalescer | null = null;
 
@@ -50,8 +53,10 @@ function count(route: string, status: number, seconds: number): void {
 
 function flush(c: Context<AppEnv>): void {
 	const env = c.env;
+	isolate ??= `edge:${crypto.randomUUID()}`;
+	const source = isolate;
 	coalescer ??= new Coalescer(METRICS_REPORT_INTERVAL_MS, () =>
-		metricsHub(env).report({ source: ISOLATE, incarnation: ISOLATE, counters: Object.fromEntries(counters), gauges: {} }),
+		metricsHub(env).report({ source, incarnation: source, counters: Object.fromEntries(counters), gauges: {} }),
 	);
 	const sending = coalescer.trigger();
 	if (sending === null) return;

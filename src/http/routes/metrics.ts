@@ -8,8 +8,11 @@ import { Hono } from "hono";
 import { CONTENT_TYPE } from "../../metrics/exposition.ts";
 import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
+import { authenticate } from "../middleware/authenticate.ts";
+import { authorize } from "../middleware/authorize.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export const metricsRoutes = new Hono<AppEnv>()
+	.use(authenticate(), authorize())
 	.get("/", async (c) => c.body(await metricsHub(c.env).scrape(), 200, { "Content-Type": CONTENT_TYPE }))
 	.all("/", methodNotAllowed);
