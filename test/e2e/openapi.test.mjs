@@ -62,9 +62,7 @@ test("OpenAPI document, /docs, /metrics and request logs", { timeout: 120_000 },
 	assert.match(await scraped.text(), /^# TYPE tributary_http_requests_total counter$/m);
 
 	const output = dev.output().split("\n");
-	const logged = output
-		.filter((line) => line.includes('"msg":"request"'))
-		.map((line) => JSON.parse(line.slice(line.indexOf("{"))));
+	const logged = output.filter((line) => line.includes('"msg":"request"')).map((line) => JSON.parse(line.slice(line.indexOf("{"))));
 	const produce = logged.find((l) => l.route === "/v1/topics/:topic/records");
 	assert.ok(produce, `a log line for the produce among ${logged.length}`);
 	assert.equal(produce.status, 200);

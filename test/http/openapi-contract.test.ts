@@ -31,7 +31,7 @@ function responseSchema(routeKey: string, status: number, mediaType: string): Js
 	const entry = content[mediaType];
 	expect(entry, `${routeKey} ${status} documents ${mediaType}`).toBeDefined();
 	const schema = (entry as { schema: Json }).schema;
-	return "$ref" in schema ? ((doc.components as Json).schemas as Json).Error as Json : schema;
+	return "$ref" in schema ? (((doc.components as Json).schemas as Json).Error as Json) : schema;
 }
 
 /** Calls the route and checks the response against the document; answers the parsed body. */
@@ -76,7 +76,12 @@ describe("responses match the OpenAPI document", () => {
 		await checked("GET /v1/topics/:topic", "GET", "/v1/topics/absent-topic", 404);
 		await checked("PATCH /v1/topics/:topic", "PATCH", T, 200, { body: { config: { "retention.ms": 86_400_000 } } });
 		await checked("POST /v1/topics/:topic/records", "POST", `${T}/records`, 200, {
-			body: { records: [{ key: "k", value: { n: 1 }, headers: [{ key: "h", value: "v" }] }, { value: "aGk=", value_encoding: "base64", partition: 1 }] },
+			body: {
+				records: [
+					{ key: "k", value: { n: 1 }, headers: [{ key: "h", value: "v" }] },
+					{ value: "aGk=", value_encoding: "base64", partition: 1 },
+				],
+			},
 		});
 		await checked("POST /v1/topics/:topic/records", "POST", `${T}/records`, 400, { body: { records: [] } });
 		await checked("POST /v1/topics/:topic/webhook", "POST", `${T}/webhook?key=k`, 200, { body: { hook: true } });
@@ -100,7 +105,9 @@ describe("responses match the OpenAPI document", () => {
 		await checked("GET /v1/topics/:topic/subscriptions/:id", "GET", `${path}/${sub.id}`, 200);
 		await checked("PATCH /v1/topics/:topic/subscriptions/:id", "PATCH", `${path}/${sub.id}`, 200, { body: { status: "paused" } });
 		await checked("PATCH /v1/topics/:topic/subscriptions/:id", "PATCH", `${path}/${sub.id}`, 200, { body: { rotate_secret: true } });
-		await checked("POST /v1/topics/:topic/subscriptions/:id/replay", "POST", `${path}/${sub.id}/replay`, 200, { body: { offset: "earliest" } });
+		await checked("POST /v1/topics/:topic/subscriptions/:id/replay", "POST", `${path}/${sub.id}/replay`, 200, {
+			body: { offset: "earliest" },
+		});
 		await checked("GET /v1/topics/:topic/subscriptions/:id/deliveries", "GET", `${path}/${sub.id}/deliveries?limit=5`, 200);
 		await checked("DELETE /v1/topics/:topic/subscriptions/:id", "DELETE", `${path}/${sub.id}`, 204);
 		await checked("GET /v1/topics/:topic/subscriptions/:id", "GET", `${path}/${sub.id}`, 404);
