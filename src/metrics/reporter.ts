@@ -18,9 +18,6 @@ import type { MetricsReport } from "./types.ts";
 /** What the object reports: its gauges, counters it keeps itself, and the figures the hub joins (lag). */
 export type Figures = Omit<MetricsReport, "source" | "incarnation" | "counters"> & { readonly counters?: Record<string, number> };
 
-/** Cursors kept until their rows are summed; past this many the older ones (long consumed) are summed at once. */
-const CURSORS_PENDING_MAX = 256;
-
 export class MetricsReporter {
 	private readonly incarnation = crypto.randomUUID();
 	private readonly counters = new Map<string, number>();
@@ -58,26 +55,30 @@ export class MetricsReporter {
 		if (!this.collecting) void this.coalescer.trigger();
 	}
 
-	/** Wraps `exec` so each statement's cursor is counted; the storage API hands out one `SqlStorage` per object. */
+	/**
+	 * Wraps `exec` so each statement's cursor is counted; the storage API hands out one `SqlStorage` per object.
+	 * Cursors are summed in a microtask, once the synchronous code that ran them has read them to the end, and
+	 * then let go: a cursor held longer would keep its statement alive.
+	 */
 	private meter(sql: SqlStorage): void {
 		const exec = sql.exec.bind(sql);
 		const metered = (query: string, ...bindings: SqlStorageValue[]) => {
 			const cursor = exec(query, ...bindings);
+			if (this.cursors.length === 0) queueMicrotask(() => this.sumCursors());
 			this.cursors.push(cursor);
-			if (this.cursors.length > CURSORS_PENDING_MAX) this.sumCursors(this.cursors.length - 1);
-			this.changed();
 			return cursor;
 		};
 		sql.exec = metered as SqlStorage["exec"];
 	}
 
-	/** Sums the rows of the first `n` pending cursors (statements run synchronously, so they are done). */
-	private sumCursors(n: number): void {
-		for (const cursor of this.cursors.slice(0, n)) {
+	private sumCursors(): void {
+		if (this.cursors.length === 0) return;
+		for (const cursor of this.cursors) {
 			this.rowsRead += cursor.rowsRead;
 			this.rowsWritten += cursor.rowsWritten;
 		}
-		this.cursors = this.cursors.slice(n);
+		this.cursors = [];
+		this.changed();
 	}
 
 	private async send(): Promise<void> {
@@ -85,7 +86,7 @@ export class MetricsReporter {
 		let report: MetricsReport;
 		try {
 			const figures = this.figures();
-			this.sumCursors(this.cursors.length);
+			this.sumCursors();
 			const counters = { ...Object.fromEntries(this.counters), ...figures.counters };
 			counters[this.rowsReadKey] = this.rowsRead;
 			counters[this.rowsWrittenKey] = this.rowsWritten;

@@ -29,6 +29,8 @@ export interface MetricsReport {
 	/** The object's id (or `edge:<uuid>` for an isolate). */
 	readonly source: string;
 	readonly incarnation: string;
+	/** Grows with every report of an incarnation sent concurrently (edge isolates): an older one arriving late is dropped. */
+	readonly sequence?: number;
 	/** Series key (catalog.ts `series()`) → value since `incarnation` began. */
 	readonly counters: Readonly<Record<string, number>>;
 	/** Series key → current value; summed across sources at scrape (e.g. storage bytes per class). */

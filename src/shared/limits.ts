@@ -216,6 +216,11 @@ export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
  * scrape is one RPC and sees every figure at most this late.
  */
 export const METRICS_REPORT_INTERVAL_MS = 1_000;
+/**
+ * The metrics hub holds reports in memory and writes the sources that changed at most this often, so its own rows
+ * written do not follow the report rate. A hub lost between flushes is made whole by the sources' next reports.
+ */
+export const METRICS_HUB_FLUSH_MS = 10_000;
 /** An isolate that has not reported for this long is forgotten by the hub (its counts stay in the totals). */
 export const METRICS_EDGE_FORGET_MS = 24 * 60 * 60 * 1000;
 /** Sources (objects and isolates) the hub holds; past it, new sources are dropped and logged, never an error. */

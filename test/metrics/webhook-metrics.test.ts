@@ -63,11 +63,12 @@ describe("webhook metrics", () => {
 		await produce(topic, [{ value: "stuck" }]);
 		await vi.waitFor(() => expect(receiver.at(path).length).toBeGreaterThan(0), { timeout: 10_000, interval: 20 });
 		const key = `tributary_webhook_oldest_undelivered_age_seconds{topic="${topic}",subscription="${sub.id}"}`;
-		const samples = await scrapeUntil((s) => (s.get(key) ?? 0) > 0);
+		const lag = `tributary_webhook_lag{topic="${topic}",subscription="${sub.id}"}`;
+		const samples = await scrapeUntil((s) => (s.get(key) ?? 0) > 0 && s.get(lag) === 1);
 		const ageSeconds = samples.get(key) ?? 0;
 		expect(ageSeconds).toBeGreaterThan(0);
 		expect(ageSeconds).toBeLessThanOrEqual((Date.now() - producedAtMs) / 1000 + 1);
-		expect(samples.get(`tributary_webhook_lag{topic="${topic}",subscription="${sub.id}"}`)).toBe(1);
+		expect(samples.get(lag)).toBe(1);
 		await call("DELETE", `/v1/topics/${topic}/subscriptions/${sub.id}`);
 	});
 });

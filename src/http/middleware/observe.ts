@@ -2,8 +2,7 @@
  * @module
  * One JSON log line per request (request id, method, route, status, duration, principal id — never a credential),
  * readable with `wrangler tail`, and this isolate's request counters and latency histogram, sent to the metrics
- * hub at most once per `METRICS_REPORT_INTERVAL_MS` (the first request after a quiet spell at once), from
- * `waitUntil` so no response waits for it.
+ * hub at most once per `METRICS_REPORT_INTERVAL_MS`, from `waitUntil` so no response waits for it.
  *
  * @example
  * {"msg":"request","request_id":"…","method":"POST","route":"/v1/topics/:topic/records","status":200,"duration_ms":12,"principal":"key_…"}
@@ -11,7 +10,6 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { LATENCY_BUCKETS_SECONDS, series } from "../../metrics/catalog.ts";
-import { Coalescer } from "../../metrics/coalescer.ts";
 import { METRICS_REPORT_INTERVAL_MS } from "../../shared/limits.ts";
 import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -23,7 +21,8 @@ import { matchedRoute } from "../route-table.ts";
  */
 let isolate: string | null = null;
 const counters = new Map<string, number>();
-let coalescer: Coalescer | null = null;
+let lastSentMs = 0;
+let sequence = 0;
 
 function add(key: string, amount: number): void {
 	counters.set(key, (counters.get(key) ?? 0) + amount);
@@ -51,15 +50,26 @@ function count(route: string, status: number, seconds: number): void {
 	add(series("tributary_http_request_duration_seconds_count", { route }), 1);
 }
 
-function flush(c: Context<AppEnv>): void {
-	const env = c.env;
+/** Sends this isolate's counters to the hub (totals, so a lost send is made up by the next). */
+export async function sendRequestCounters(env: Env): Promise<void> {
 	isolate ??= `edge:${crypto.randomUUID()}`;
-	const source = isolate;
-	coalescer ??= new Coalescer(METRICS_REPORT_INTERVAL_MS, () =>
-		metricsHub(env).report({ source, incarnation: source, counters: Object.fromEntries(counters), gauges: {} }),
-	);
-	const sending = coalescer.trigger();
-	if (sending === null) return;
+	lastSentMs = Date.now();
+	sequence++;
+	const report = { source: isolate, incarnation: isolate, sequence, counters: Object.fromEntries(counters), gauges: {} };
+	await metricsHub(env)
+		.report(report)
+		.catch((error: unknown) => console.error(`metrics: report failed: ${error instanceof Error ? error.message : String(error)}`));
+}
+
+/**
+ * Sends when the last send is an interval old, from the request's `waitUntil`. Nothing waits for the end of an
+ * interval (an isolate cannot keep a timer past its requests, and a test harness awaiting `waitUntil` would wait
+ * with it): counts of an isolate's last second reach the hub with its next request, or with the next scrape it
+ * serves (`/metrics` sends first). `sequence` lets the hub drop a send overtaken by a newer one.
+ */
+function flush(c: Context<AppEnv>): void {
+	if (Date.now() - lastSentMs < METRICS_REPORT_INTERVAL_MS) return;
+	const sending = sendRequestCounters(c.env);
 	try {
 		c.executionCtx.waitUntil(sending);
 	} catch {

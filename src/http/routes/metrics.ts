@@ -10,9 +10,14 @@ import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { authenticate } from "../middleware/authenticate.ts";
 import { authorize } from "../middleware/authorize.ts";
+import { sendRequestCounters } from "../middleware/observe.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export const metricsRoutes = new Hono<AppEnv>()
 	.use(authenticate(), authorize())
-	.get("/", async (c) => c.body(await metricsHub(c.env).scrape(), 200, { "Content-Type": CONTENT_TYPE }))
+	.get("/", async (c) => {
+		// This isolate's latest request counts first, so a scrape after a quiet moment sees them.
+		await sendRequestCounters(c.env);
+		return c.body(await metricsHub(c.env).scrape(), 200, { "Content-Type": CONTENT_TYPE });
+	})
 	.all("/", methodNotAllowed);
