@@ -20,13 +20,23 @@ const SETTLE_MS = 2_500;
 /** Target for the batched variant: dollars per million records produced and consumed once. */
 export const COST_TARGET_PER_MILLION = 0.02;
 
+/**
+ * @typedef {import("./http.mjs").HttpClient} HttpClient
+ * @typedef {{ id: string, label: string, perRequest: number, pollRecords: number, records: number }} CostVariant
+ * @typedef {{ read: number, written: number }} Rows
+ */
+
+/** @type {CostVariant[]} */
 export const COST_VARIANTS = [
 	{ id: "cost-batched", label: "1000 per produce (1 MiB), polls of up to 5000", perRequest: 1_000, pollRecords: 5_000, records: 40_000 },
 	{ id: "cost-small-polls", label: "1000 per produce, polls of up to 500", perRequest: 1_000, pollRecords: 500, records: 20_000 },
 	{ id: "cost-single", label: "1 per produce request, polls of up to 500", perRequest: 1, pollRecords: 500, records: 2_000 },
 ];
 
-/** `/metrics` samples, by series. */
+/**
+ * `/metrics` samples, by series.
+ * @param {HttpClient} api
+ */
 async function scrape(api) {
 	const response = await api.request("GET", "/metrics");
 	if (response.status !== 200) throw new Error(`/metrics → ${response.status}`);
@@ -39,6 +49,10 @@ async function scrape(api) {
 	return samples;
 }
 
+/**
+ * @param {Map<string, number>} samples
+ * @param {string} prefix
+ */
 function sumOf(samples, prefix) {
 	let sum = 0;
 	for (const [key, value] of samples) if (key.startsWith(prefix)) sum += value;
@@ -46,13 +60,18 @@ function sumOf(samples, prefix) {
 }
 
 /** Rows read and written by every class (in all, and per class), and bytes the partitions store. */
+/** @param {Map<string, number>} samples */
 function storageFigures(samples) {
+	/** @type {Record<string, Rows>} */
 	const byClass = {};
 	for (const [key, value] of samples) {
 		const m = /^tributary_storage_rows_(read|written)_total\{class="([A-Za-z]+)"\}$/.exec(key);
 		if (m === null) continue;
-		byClass[m[2]] ??= { read: 0, written: 0 };
-		byClass[m[2]][m[1]] = value;
+		const name = m[2] ?? "";
+		const rows = byClass[name] ?? { read: 0, written: 0 };
+		if (m[1] === "read") rows.read = value;
+		else rows.written = value;
+		byClass[name] = rows;
 	}
 	return {
 		byClass,
@@ -62,6 +81,11 @@ function storageFigures(samples) {
 	};
 }
 
+/**
+ * @param {HttpClient} api
+ * @param {string} topic
+ * @param {CostVariant} variant
+ */
 async function produceAll(api, topic, variant) {
 	let requests = 0;
 	for (let sent = 0; sent < variant.records; sent += variant.perRequest) {
@@ -76,6 +100,13 @@ async function produceAll(api, topic, variant) {
 	return { httpRequests: requests, objectRequests: requests };
 }
 
+/**
+ * @param {HttpClient} api
+ * @param {string} topic
+ * @param {string} group
+ * @param {number} total
+ * @param {number} pollRecords
+ */
 async function consumeAll(api, topic, group, total, pollRecords) {
 	const member = await api.json("POST", `/v1/groups/${group}/members`, { topics: [topic], auto_offset_reset: "earliest" }, [200]);
 	let consumed = 0;
@@ -90,7 +121,7 @@ async function consumeAll(api, topic, group, total, pollRecords) {
 		);
 		polls++;
 		consumed += polled.records.length;
-		const read = new Set(polled.records.map((r) => r.partition)).size;
+		const read = new Set(polled.records.map((/** @type {{ partition: number }} */ r) => r.partition)).size;
 		objectRequests += 2 + Math.max(1, read);
 		if (polls > total) throw new Error("consume made no progress");
 	}
@@ -100,7 +131,12 @@ async function consumeAll(api, topic, group, total, pollRecords) {
 	return { consumed, httpRequests: polls + 3, objectRequests: objectRequests + 3 + PARTITIONS };
 }
 
-/** One variant against a running broker: figures per million records. */
+/**
+ * One variant against a running broker: figures per million records.
+ * @param {string} baseUrl
+ * @param {string} token
+ * @param {CostVariant} variant
+ */
 export async function costVariant(baseUrl, token, variant) {
 	const api = createClient(baseUrl, { token, sockets: 1 });
 	const suffix = Math.random().toString(36).slice(2, 8);
@@ -149,10 +185,13 @@ export async function costVariant(baseUrl, token, variant) {
 	}
 }
 
-const dollars = (n) => `$${n < 0.001 ? n.toFixed(6) : n.toFixed(4)}`;
-const millions = (n) => (n / 1e6).toFixed(3);
+const dollars = (/** @type {number} */ n) => `$${n < 0.001 ? n.toFixed(6) : n.toFixed(4)}`;
+const millions = (/** @type {number} */ n) => (n / 1e6).toFixed(3);
 
-/** The report's cost table (markdown). */
+/**
+ * The report's cost table (markdown).
+ * @param {import("../scenarios/types.js").Row[]} rows
+ */
 export function costTable(rows) {
 	const lines = [
 		`Per million records produced and consumed once, at Durable Objects prices of ${PRICES_AS_OF} (bench/lib/prices.mjs). Target for the batched variant: ≤ $${COST_TARGET_PER_MILLION}.`,
@@ -165,10 +204,13 @@ export function costTable(rows) {
 			lines.push(`| ${row.scenario} | ${row.runtime} | failed: ${String(row.failed).slice(0, 120)} | | | | | | | | | |`);
 			continue;
 		}
-		const d = row.dollars;
+		const d = /** @type {ReturnType<typeof costOf>} */ (row.dollars);
+		const figures = /** @type {{ requests: number, rowsWritten: number, rowsRead: number, storagePerDay: number }} */ (
+			/** @type {unknown} */ (row)
+		);
 		const target = row.scenario === "cost-batched" ? (d.total <= COST_TARGET_PER_MILLION ? "met" : "MISSED") : "";
 		lines.push(
-			`| ${row.scenario} | ${row.runtime} | ${millions(row.requests)} | ${millions(row.rowsWritten)} | ${millions(row.rowsRead)} | ${dollars(d.requests)} | ${dollars(d.duration)} | ${dollars(d.rowsWritten)} | ${dollars(d.rowsRead)} | **${dollars(d.total)}** | ${dollars(row.storagePerDay)} | ${target} |`,
+			`| ${row.scenario} | ${row.runtime} | ${millions(figures.requests)} | ${millions(figures.rowsWritten)} | ${millions(figures.rowsRead)} | ${dollars(d.requests)} | ${dollars(d.duration)} | ${dollars(d.rowsWritten)} | ${dollars(d.rowsRead)} | **${dollars(d.total)}** | ${dollars(figures.storagePerDay)} | ${target} |`,
 		);
 	}
 	return lines.join("\n");

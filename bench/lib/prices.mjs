@@ -30,7 +30,10 @@ export function costOf(work) {
 	return { requests, duration, rowsRead, rowsWritten, total: requests + duration + rowsRead + rowsWritten };
 }
 
-/** Dollars to keep `bytes` stored for one day. */
+/**
+ * Dollars to keep `bytes` stored for one day.
+ * @param {number} bytes
+ */
 export function storagePerDay(bytes) {
 	return ((bytes / 1e9) * PRICES.storagePerGbMonth) / 30;
 }

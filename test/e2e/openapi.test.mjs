@@ -9,10 +9,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, test } from "node:test";
 import SwaggerParser from "@apidevtools/swagger-parser";
-import { generateToken } from "../../scripts/lib/dev-vars.mjs";
+import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
-import { tempDir } from "./lib/net.mjs";
-import { startWranglerDev, stopAllWranglerDevs } from "./lib/wrangler-dev.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
 
 const state = tempDir("openapi");
 after(async () => {
@@ -23,7 +22,7 @@ after(async () => {
 /** `/v1` route keys of the route table, read from its source (Node cannot import TypeScript). */
 function v1Routes() {
 	const source = readFileSync(new URL("../../src/http/route-table.ts", import.meta.url), "utf8");
-	return [...source.matchAll(/^\t"((?:GET|POST|PATCH|DELETE|PUT) \/v1[^"]*)":/gm)].map((m) => m[1]);
+	return [...source.matchAll(/^\t"((?:GET|POST|PATCH|DELETE|PUT) \/v1[^"]*)":/gm)].map((m) => m[1] ?? "");
 }
 
 test("OpenAPI document, /docs, /metrics and request logs", { timeout: 120_000 }, async () => {
@@ -41,7 +40,7 @@ test("OpenAPI document, /docs, /metrics and request logs", { timeout: 120_000 },
 	const routes = v1Routes();
 	assert.ok(routes.length > 25, `found ${routes.length} /v1 routes`);
 	for (const route of routes) {
-		const [method, path] = route.split(" ");
+		const [method = "", path = ""] = route.split(" ");
 		const item = document.paths[path.replace(/:([A-Za-z_]+)/g, "{$1}")];
 		assert.ok(item?.[method.toLowerCase()], `${route} is documented`);
 	}
@@ -61,6 +60,7 @@ test("OpenAPI document, /docs, /metrics and request logs", { timeout: 120_000 },
 	assert.match(scraped.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
 	assert.match(await scraped.text(), /^# TYPE tributary_http_requests_total counter$/m);
 
+	/** @type {string[]} */
 	const output = dev.output().split("\n");
 	const logged = output.filter((line) => line.includes('"msg":"request"')).map((line) => JSON.parse(line.slice(line.indexOf("{"))));
 	const produce = logged.find((l) => l.route === "/v1/topics/:topic/records");

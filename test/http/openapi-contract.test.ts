@@ -8,8 +8,8 @@
 import { Validator } from "@cfworker/json-schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES } from "../../src/http/route-table.ts";
-import { type CallOptions, call } from "../helpers.ts";
-import { useReceiver } from "../webhook/receiver.ts";
+import { useReceiver } from "../support/webhook-receiver.ts";
+import { type CallOptions, call } from "../support/worker.ts";
 
 type Json = Record<string, unknown>;
 
@@ -72,6 +72,8 @@ describe("responses match the OpenAPI document", () => {
 		await checked("POST /v1/topics", "POST", "/v1/topics", 201, { body: { name: topic, partitions: 2 } });
 		await checked("POST /v1/topics", "POST", "/v1/topics", 409, { body: { name: topic } });
 		await checked("GET /v1/topics", "GET", "/v1/topics", 200);
+		await checked("GET /v1/topics", "GET", "/v1/topics?limit=1", 200);
+		await checked("GET /v1/topics", "GET", "/v1/topics?cursor=nonsense", 400);
 		await checked("GET /v1/topics/:topic", "GET", T, 200);
 		await checked("GET /v1/topics/:topic", "GET", "/v1/topics/absent-topic", 404);
 		await checked("PATCH /v1/topics/:topic", "PATCH", T, 200, { body: { config: { "retention.ms": 86_400_000 } } });
@@ -136,7 +138,7 @@ describe("responses match the OpenAPI document", () => {
 		const key = await checked<{ id: string }>("POST /v1/keys", "POST", "/v1/keys", 201, {
 			body: { name: "contract", acl: [{ resource: `topic:${topic}`, operations: ["consume"] }], quotas: { requests_per_sec: 10 } },
 		});
-		await checked("GET /v1/keys", "GET", "/v1/keys", 200);
+		await checked("GET /v1/keys", "GET", "/v1/keys?limit=1", 200);
 		await checked("DELETE /v1/keys/:id", "DELETE", `/v1/keys/${key.id}`, 204);
 		await checked("DELETE /v1/keys/:id", "DELETE", `/v1/keys/${key.id}`, 404);
 		await checked("DELETE /v1/topics/:topic", "DELETE", T, 204);

@@ -4,9 +4,10 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { commit, type Described, join, poll, uniqueGroup } from "../group/group-helpers.ts";
-import { call, createTopic, expectError, json, produce, uniqueTopic } from "../helpers.ts";
-import { createKey } from "../security/helpers.ts";
+import { commit, type Described, join, poll } from "../support/group.ts";
+import { createKey } from "../support/keys.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 import { scrape, scrapeUntil } from "./exposition.ts";
 
 interface DescribedTopic {

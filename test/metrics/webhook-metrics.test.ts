@@ -4,8 +4,9 @@
  */
 
 import { describe, expect, it, vi } from "vitest";
-import { call, createTopic, json, produce, uniqueTopic } from "../helpers.ts";
-import { useReceiver } from "../webhook/receiver.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { useReceiver } from "../support/webhook-receiver.ts";
+import { call, createTopic, json, produce } from "../support/worker.ts";
 import { scrapeUntil } from "./exposition.ts";
 
 const receiver = useReceiver();

@@ -129,7 +129,7 @@ const CASES: Case[] = [
 			{ resource: "group:*", operations: ALL },
 		],
 	},
-		// Confluent REST v3: the cluster is visible to any key holding some right; topics as in /v1.
+	// Confluent REST v3: the cluster is visible to any key holding some right; topics as in /v1.
 	{
 		route: "GET /kafka/v3/clusters",
 		path: "/kafka/v3/clusters",

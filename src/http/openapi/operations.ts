@@ -8,8 +8,10 @@
 
 import type { z } from "zod";
 import type { RouteKey } from "../route-table.ts";
-import { CommitBody, GroupPath, JoinBody, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
-import { CreateKeyBody, KeyPath } from "../routes/keys.ts";
+import { CommitBody, GroupPath, GroupsQuery, JoinBody, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
+import { CreateKeyBody, KeyPath, KeysQuery } from "../routes/keys.ts";
+import { SubscriptionsQuery } from "../routes/subscriptions.ts";
+import { TopicsQuery } from "../routes/topics.ts";
 import {
 	CreateSubscriptionBody,
 	CreateTopicBody,
@@ -35,8 +37,9 @@ export type DocumentedRoute = Extract<RouteKey, `${string} /v1${string}`> | "GET
 export interface Operation {
 	readonly summary: string;
 	readonly tag: "topics" | "records" | "subscriptions" | "groups" | "producers" | "keys" | "metrics";
-	readonly path?: z.ZodObject;
-	readonly query?: z.ZodObject;
+	readonly path?: z.ZodType;
+	/** An object schema (possibly piped into a transform): each property is one query parameter. */
+	readonly query?: z.ZodType;
 	readonly headers?: readonly { readonly name: string; readonly description: string }[];
 	/** The JSON body; `optional` when an empty body counts as `{}`. */
 	readonly body?: { readonly schema: z.ZodType; readonly optional?: boolean };
@@ -54,7 +57,12 @@ const IDEMPOTENCY_KEY = {
 };
 
 export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
-	"GET /v1/topics": { summary: "List topics the caller may describe", tag: "topics", responses: { 200: R.TopicList } },
+	"GET /v1/topics": {
+		summary: "List topics the caller may describe, a page at a time",
+		tag: "topics",
+		query: TopicsQuery,
+		responses: { 200: R.TopicList },
+	},
 	"POST /v1/topics": { summary: "Create a topic", tag: "topics", body: { schema: CreateTopicBody }, responses: { 201: R.TopicCreated } },
 	"GET /v1/topics/:topic": {
 		summary: "Describe a topic: config and each partition's offsets",
@@ -112,9 +120,10 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		responses: { 201: R.Subscription },
 	},
 	"GET /v1/topics/:topic/subscriptions": {
-		summary: "List a topic's webhook subscriptions",
+		summary: "List a topic's webhook subscriptions, a page at a time",
 		tag: "subscriptions",
 		path: TopicPath,
+		query: SubscriptionsQuery,
 		responses: { 200: R.SubscriptionList },
 	},
 	"GET /v1/topics/:topic/subscriptions/:id": {
@@ -150,7 +159,12 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		query: DeliveriesQuery,
 		responses: { 200: R.DeliveryList },
 	},
-	"GET /v1/groups": { summary: "List consumer groups the caller may describe", tag: "groups", responses: { 200: R.GroupList } },
+	"GET /v1/groups": {
+		summary: "List consumer groups the caller may describe, a page at a time",
+		tag: "groups",
+		query: GroupsQuery,
+		responses: { 200: R.GroupList },
+	},
 	"GET /v1/groups/:group": {
 		summary: "Describe a group: members, assignment, committed offsets and lag",
 		tag: "groups",
@@ -200,7 +214,12 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		body: { schema: InitProducerBody, optional: true },
 		responses: { 200: R.ProducerIdentity },
 	},
-	"GET /v1/keys": { summary: "List API keys", tag: "keys", responses: { 200: R.KeyList } },
+	"GET /v1/keys": {
+		summary: "List API keys, oldest first, a page at a time",
+		tag: "keys",
+		query: KeysQuery,
+		responses: { 200: R.KeyList },
+	},
 	"POST /v1/keys": {
 		summary: "Create an API key (its secret is shown once)",
 		tag: "keys",

@@ -25,7 +25,10 @@ export const ErrorResponse = z.object({
 
 const TopicSummary = z.object({ name: z.string(), partitions: Int, config: z.record(z.string(), z.unknown()) });
 
-export const TopicList = z.object({ topics: z.array(TopicSummary) });
+/** A listing's page: `next_cursor` is passed back as `?cursor=` for the next page; null on the last. */
+const NextCursor = z.string().nullable();
+
+export const TopicList = z.object({ topics: z.array(TopicSummary), next_cursor: NextCursor });
 export const TopicCreated = TopicSummary;
 export const TopicDescription = z.object({
 	name: z.string(),
@@ -95,7 +98,7 @@ export const Subscription = z.object({
 		)
 		.optional(),
 });
-export const SubscriptionList = z.object({ subscriptions: z.array(Subscription) });
+export const SubscriptionList = z.object({ subscriptions: z.array(Subscription), next_cursor: NextCursor });
 export const ReplayResult = z.object({ partitions: z.array(z.object({ partition: Int, offset: Offset })) });
 export const DeliveryList = z.object({
 	deliveries: z.array(
@@ -118,7 +121,10 @@ export const DeliveryList = z.object({
 
 const TopicPartition = z.object({ topic: z.string(), partition: Int });
 const GroupState = z.enum(["empty", "stable"]);
-export const GroupList = z.object({ groups: z.array(z.object({ group: z.string(), state: GroupState, members: Int })) });
+export const GroupList = z.object({
+	groups: z.array(z.object({ group: z.string(), state: GroupState, members: Int })),
+	next_cursor: NextCursor,
+});
 export const GroupDescription = z.object({
 	group: z.string(),
 	state: GroupState,
@@ -166,5 +172,5 @@ const Key = z.object({
 	quotas: z.record(z.string(), Int),
 	created_at_ms: Int,
 });
-export const KeyList = z.object({ keys: z.array(Key) });
+export const KeyList = z.object({ keys: z.array(Key), next_cursor: NextCursor });
 export const KeyCreated = Key.extend({ secret: z.string().describe("Shown once: store it now") });
