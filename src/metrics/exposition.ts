@@ -5,7 +5,7 @@
  * hub passes the clock in.
  */
 
-import { METRICS, type MetricName, metricOf, series } from "./catalog.ts";
+import { METRICS, metricOf, series } from "./catalog.ts";
 import type { MetricsReport, PartitionFigures } from "./types.ts";
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -93,5 +93,3 @@ function formatValue(value: number): string {
 	if (!Number.isFinite(value)) return value > 0 ? "+Inf" : "-Inf";
 	return String(value);
 }
-
-export type { MetricName };

@@ -61,9 +61,11 @@ export class MetricsReporter {
 	 * then let go: a cursor held longer would keep its statement alive.
 	 */
 	private meter(sql: SqlStorage): void {
-		const exec = sql.exec.bind(sql);
+		// The prototype's `exec` is looked up on every call, so another wrapper of it (a test's meter) still sees
+		// every statement.
+		const prototype = Object.getPrototypeOf(sql) as SqlStorage;
 		const metered = (query: string, ...bindings: SqlStorageValue[]) => {
-			const cursor = exec(query, ...bindings);
+			const cursor = prototype.exec.call(sql, query, ...bindings);
 			if (this.cursors.length === 0) queueMicrotask(() => this.sumCursors());
 			this.cursors.push(cursor);
 			return cursor;
