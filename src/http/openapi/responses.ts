@@ -33,7 +33,15 @@ export const TopicCreated = TopicSummary;
 export const TopicDescription = z.object({
 	name: z.string(),
 	config: z.record(z.string(), z.unknown()),
-	partitions: z.array(z.object({ partition: Int, log_start_offset: Offset, high_watermark: Offset })),
+	partitions: z.array(
+		z.object({
+			partition: Int,
+			log_start_offset: Offset,
+			high_watermark: Offset,
+			bytes: Int.min(0).describe("Bytes of records stored"),
+			records: Int.min(0).describe("Records stored"),
+		}),
+	),
 });
 
 const Position = z.object({ partition: Int, offset: Offset, timestamp: Int });
