@@ -22,7 +22,7 @@ export const METRICS = {
 	tributary_group_committed_offset: { type: "gauge", help: "The group's committed offset for the partition." },
 	tributary_group_lag: {
 		type: "gauge",
-		help: "High watermark minus the committed offset (minus the log start offset when nothing is committed).",
+		help: "High watermark minus the committed offset; absent for a partition with nothing committed.",
 	},
 	tributary_webhook_deliveries_total: { type: "counter", help: "Webhook delivery attempts by outcome." },
 	tributary_webhook_dead_letter_records_total: { type: "counter", help: "Records written to the subscription's dead-letter topic." },

@@ -10,9 +10,9 @@ import type { MetricsReport, PartitionFigures } from "./types.ts";
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
-/** Lag as `GET /v1/groups/{group}` computes it: high watermark minus the committed offset, else the log start. */
-function lagOf(p: PartitionFigures, committed: number | undefined): number {
-	return Math.max(0, p.highWatermark - (committed ?? p.logStartOffset));
+/** Lag as `GET /v1/groups/{group}` computes it: high watermark minus the committed offset; none without a commit. */
+function lagOf(p: PartitionFigures, committed: number): number {
+	return Math.max(0, p.highWatermark - committed);
 }
 
 function partitionIndex(reports: readonly MetricsReport[]): Map<string, PartitionFigures> {
@@ -21,7 +21,7 @@ function partitionIndex(reports: readonly MetricsReport[]): Map<string, Partitio
 	return index;
 }
 
-/** Per group: committed offsets and lag for every partition of its subscribed topics and of topics it committed on. */
+/** Per group: committed offset and lag of every partition it committed on (the API's lag is null without a commit). */
 function groupSeries(reports: readonly MetricsReport[], partitions: Map<string, PartitionFigures>, out: Map<string, number>): void {
 	const counts = new Map<string, number>();
 	for (const p of partitions.values()) counts.set(p.topic, Math.max(counts.get(p.topic) ?? 0, p.partition + 1));
@@ -36,7 +36,8 @@ function groupSeries(reports: readonly MetricsReport[], partitions: Map<string, 
 				const at = `${topic}/${partition}`;
 				const labels = { group: g.group, topic, partition: String(partition) };
 				const offset = committed.get(at);
-				if (offset !== undefined) out.set(series("tributary_group_committed_offset", labels), offset);
+				if (offset === undefined) continue;
+				out.set(series("tributary_group_committed_offset", labels), offset);
 				const p = partitions.get(at);
 				if (p !== undefined) out.set(series("tributary_group_lag", labels), lagOf(p, offset));
 			}

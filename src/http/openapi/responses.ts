@@ -156,7 +156,7 @@ export const GroupDescription = z.object({
 			committed: Offset.nullable(),
 			metadata: z.string().nullable(),
 			high_watermark: Offset,
-			lag: Offset,
+			lag: Offset.nullable().describe("High watermark minus committed; null until the group commits"),
 		}),
 	),
 });
