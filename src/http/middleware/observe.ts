@@ -50,15 +50,17 @@ function count(route: string, status: number, seconds: number): void {
 	add(series("tributary_http_request_duration_seconds_count", { route }), 1);
 }
 
-/** Sends this isolate's counters to the hub (totals, so a lost send is made up by the next). */
+/** Sends this isolate's counters to the hub (totals, so a lost send is made up by the next); never throws. */
 export async function sendRequestCounters(env: Env): Promise<void> {
 	isolate ??= `edge:${crypto.randomUUID()}`;
 	lastSentMs = Date.now();
 	sequence++;
 	const report = { source: isolate, incarnation: isolate, sequence, counters: Object.fromEntries(counters), gauges: {} };
-	await metricsHub(env)
-		.report(report)
-		.catch((error: unknown) => console.error(`metrics: report failed: ${error instanceof Error ? error.message : String(error)}`));
+	try {
+		await metricsHub(env).report(report);
+	} catch (error) {
+		console.error(`metrics: report failed: ${error instanceof Error ? error.message : String(error)}`);
+	}
 }
 
 /**
