@@ -17,6 +17,8 @@ export default defineConfig({
 		testTimeout: 60_000,
 		hookTimeout: 120_000,
 		include: ["test/**/*.test.ts"],
+		// The Worker logs one JSON line per request (for `wrangler tail`); in test output they are noise.
+		onConsoleLog: (log) => !log.startsWith('{"msg":"request"'),
 		exclude: ["test/e2e/**", "node_modules/**"],
 	},
 });

@@ -5,7 +5,8 @@
  * with the same hops (edge → Durable Object RPC) and no work behind them. Redis streams and NATS JetStream, when
  * installed, run the same shapes of load for perspective. Then, on Tributary alone: what exactly-once produce
  * costs, a consumer group's poll + commit throughput, and end-to-end latency from a produce's acknowledgement to
- * receipt by an SSE reader and by a webhook receiver. Not a test: it prints a table and writes
+ * receipt by an SSE reader and by a webhook receiver; and what a million records produced and consumed once cost
+ * at Durable Objects prices, from the broker's own /metrics counters (bench/scenarios/cost.mjs). Not a test: it prints a table and writes
  * bench/results/latest.json and bench/results/latest.md.
  *
  * Layout: bench/scenarios/ (one file per kind of scenario, and the table from kind to runner in index.mjs: see

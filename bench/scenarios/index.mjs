@@ -15,6 +15,7 @@
  *    BENCH_SCENARIOS=<id prefix> runs it alone.
  */
 
+import { cost } from "./cost.mjs";
 import { durableStreams } from "./durable-streams.mjs";
 import { fetch } from "./fetch.mjs";
 import { group } from "./group.mjs";
@@ -26,7 +27,7 @@ import { produce } from "./produce.mjs";
 import { sdk } from "./sdk.mjs";
 
 /** @type {import("./types.js").ScenarioKind[]} the kinds, in table order */
-export const KINDS = [produce, fetch, idempotence, durableStreams, group, latency, logScale, kafka, sdk];
+export const KINDS = [produce, fetch, idempotence, durableStreams, group, latency, logScale, kafka, sdk, cost];
 
 /** Every scenario, in table order. */
 export const SCENARIOS = KINDS.flatMap((kind) => kind.scenarios);

@@ -23,6 +23,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { MetricsReporter } from "../metrics/reporter.ts";
 import type { PartitionLog } from "../partition/partition-log.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
@@ -76,6 +77,8 @@ export class KeyStore extends DurableObject<Env> {
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		// Meters every statement from here on, for the storage rows and bytes /metrics shows per class.
+		new MetricsReporter(env, ctx, "KeyStore", () => ({ gauges: {} }));
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, KEY_STORE_SCHEMA_VERSION, KEY_STORE_DDL);
 	}

@@ -13,6 +13,8 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { series } from "../metrics/catalog.ts";
+import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -43,6 +45,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		// Meters every statement from here on and reports members and commits to the metrics hub after a change.
+		new MetricsReporter(env, ctx, "GroupCoordinator", () => this.figures());
 		migrateSchema(ctx.storage, GROUP_SCHEMA_VERSION, GROUP_DDL);
 		this.store = new GroupStore(ctx.storage.sql);
 		this.rules = new GroupRules(this.store);
@@ -247,6 +251,22 @@ export class GroupCoordinator extends DurableObject<Env> {
 			return;
 		}
 		if (current === null || due < current) await this.ctx.storage.setAlarm(due);
+	}
+
+	/** Members and commits for the metrics hub, which joins them with the partitions' high watermarks into lag. */
+	private figures(): Figures {
+		const groupId = this.store.state().group_id;
+		const described = groupId === null ? null : this.rules.describe(groupId);
+		if (groupId === null || described === null || !described.ok) return { gauges: {} };
+		const { members, topics, committed } = described.value;
+		return {
+			gauges: { [series("tributary_group_members", { group: groupId })]: members.length },
+			group: {
+				group: groupId,
+				topics: topics.map((t) => ({ topic: t.topic, partitions: t.partitions })),
+				committed: committed.map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset })),
+			},
+		};
 	}
 
 	private directory() {

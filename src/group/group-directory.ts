@@ -7,6 +7,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { MetricsReporter } from "../metrics/reporter.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { GROUP_TOMBSTONE_MS, GROUPS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
@@ -30,6 +31,8 @@ export class GroupDirectory extends DurableObject<Env> {
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		// Meters every statement from here on, for the storage rows and bytes /metrics shows per class.
+		new MetricsReporter(env, ctx, "GroupDirectory", () => ({ gauges: {} }));
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, DIRECTORY_SCHEMA_VERSION, DIRECTORY_DDL);
 	}

@@ -15,14 +15,17 @@ import { errorResponse } from "./errors.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { authorize } from "./middleware/authorize.ts";
 import { corsFromEnv } from "./middleware/cors.ts";
+import { observe } from "./middleware/observe.ts";
 import { quotas } from "./middleware/quotas.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { anonymousRoutes } from "./routes/anonymous.ts";
+import { apiDocsRoutes } from "./routes/api-docs.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
 import { keyRoutes } from "./routes/keys.ts";
 import { registerAllowedMethods } from "./routes/method-not-allowed.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { producerRoutes } from "./routes/producers.ts";
 import { recordRoutes } from "./routes/records.ts";
 import { subscriptionRoutes } from "./routes/subscriptions.ts";
@@ -31,10 +34,12 @@ import { topicRoutes } from "./routes/topics.ts";
 export const app = new Hono<AppEnv>();
 
 app.use(requestId());
+app.use(observe());
 app.use(securityHeaders());
 app.use(corsFromEnv());
 
 app.get("/healthz", (c) => c.json({ status: "ok" }));
+app.route("/", apiDocsRoutes);
 
 // Who is calling, whether the route's entry in the route table (route-table.ts) allows it, and its quotas.
 app.use("/v1/*", authenticate(), authorize(), quotas());
@@ -46,6 +51,8 @@ app.route("/v1/groups", groupRoutes);
 app.route("/v1/producers", producerRoutes);
 app.route("/v1/keys", keyRoutes);
 app.route("/v1/anonymous", anonymousRoutes);
+
+app.route("/metrics", metricsRoutes);
 
 // Compatibility APIs: each mount sets its error dialect first, then the same auth, ACL and quotas.
 app.route("/upstash", upstashRoutes);

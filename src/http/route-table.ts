@@ -96,6 +96,8 @@ export const ROUTES = {
 	"DELETE /v1/keys/:id": route(on(cluster, "admin"), NO_BYTES),
 	"GET /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
 	"PUT /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
+	// Prometheus scrapes with a key that may describe the cluster: figures of every topic and group.
+	"GET /metrics": route(on(cluster, "describe"), NO_BYTES),
 	// Confluent REST v3: src/http/compat/confluent/routes.ts. Its paths name the topic `:topic_name`.
 	"GET /kafka/v3/clusters": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),

@@ -10,6 +10,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import {
@@ -26,6 +27,7 @@ import type { TopicConfig } from "../shared/topic-config.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { findOffsetForTimestamp, readLog, saveTotals } from "./log-store.ts";
+import { partitionFigures } from "./metrics.ts";
 import { afterAppend, checkSequence } from "./producer-state.ts";
 import { loadProducerState, saveProducerState } from "./producer-store.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
@@ -105,9 +107,15 @@ export class PartitionLog extends DurableObject<Env> {
 		read: (request) => this.read(request),
 		wake: () => this.waiters.wakeAll(),
 	});
+	/** Bytes appended since this object started, for the metrics hub. */
+	private bytesAppended = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		// Meters every statement from here on and reports offsets and sizes to the metrics hub after a change.
+		new MetricsReporter(env, ctx, "PartitionLog", () =>
+			partitionFigures(this.sql, this.status === "active", this.view, this.partition, this.bytesAppended),
+		);
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
@@ -309,6 +317,7 @@ export class PartitionLog extends DurableObject<Env> {
 			this.view.totalBytes += bytes;
 			this.view.storedBatches++;
 			this.view.storedRecords += lines.length;
+			this.bytesAppended += bytes;
 			if (this.sizeSample !== null) {
 				this.sizeSample.appendedBytes += bytes;
 				this.sizeSample.appends++;

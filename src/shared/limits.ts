@@ -224,3 +224,18 @@ export const DS_FORK_CHAIN_MAX = 64;
 export const DS_EXPIRY_GRACE_MS = 1_000;
 /** Durable Streams: bytes of a too-large body read (and discarded) before the 413, so the client sees the answer. */
 export const DS_DRAIN_BYTES_MAX = 64 * 1024 * 1024;
+/**
+ * Metrics: a Durable Object or isolate sends its figures to the metrics hub at most this often (the first change
+ * after a quiet spell goes at once, later ones are coalesced into one report at the end of the interval), so a
+ * scrape is one RPC and sees every figure at most this late.
+ */
+export const METRICS_REPORT_INTERVAL_MS = 1_000;
+/**
+ * The metrics hub holds reports in memory and writes the sources that changed at most this often, so its own rows
+ * written do not follow the report rate. A hub lost between flushes is made whole by the sources' next reports.
+ */
+export const METRICS_HUB_FLUSH_MS = 10_000;
+/** An isolate that has not reported for this long is forgotten by the hub (its counts stay in the totals). */
+export const METRICS_EDGE_FORGET_MS = 24 * 60 * 60 * 1000;
+/** Sources (objects and isolates) the hub holds; past it, new sources are dropped and logged, never an error. */
+export const METRICS_SOURCES_MAX = 20_000;

@@ -11,6 +11,7 @@
 import type { KeyStore } from "../auth/key-store.ts";
 import type { GroupCoordinator } from "../group/group-coordinator.ts";
 import type { GroupDirectory } from "../group/group-directory.ts";
+import type { MetricsHub } from "../metrics/metrics-hub.ts";
 import type { PartitionLog } from "../partition/partition-log.ts";
 import type { TopicRegistry } from "../topic/topic-registry.ts";
 import { partitionObjectName } from "../topic/types.ts";
@@ -58,4 +59,12 @@ export function keyStore(env: Env): DurableObjectStub<KeyStore> {
 /** The object that authenticates key `id` (and holds its quota buckets and watched partitions), named `key:<id>`. */
 export function keyAuthority(env: Env, id: string): DurableObjectStub<KeyStore> {
 	return env.KEY_STORE.getByName(`key:${id}`);
+}
+
+/** The single `MetricsHub` object's name. */
+export const METRICS_HUB_NAME = "global";
+
+/** Where every object and isolate sends its figures, and `/metrics` reads them (one RPC per scrape). */
+export function metricsHub(env: Env): DurableObjectStub<MetricsHub> {
+	return env.METRICS_HUB.getByName(METRICS_HUB_NAME);
 }

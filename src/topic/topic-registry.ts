@@ -6,6 +6,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.ts";
@@ -41,6 +42,8 @@ export class TopicRegistry extends DurableObject<Env> {
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		// Meters every statement from here on, for the storage rows and bytes /metrics shows per class.
+		new MetricsReporter(env, ctx, "TopicRegistry", () => ({ gauges: {} }));
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, REGISTRY_SCHEMA_VERSION, REGISTRY_DDL);
 	}

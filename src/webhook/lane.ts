@@ -16,7 +16,7 @@ import { sendAttempt } from "./deliver.ts";
 import { deadLetterInputs, matches, splitLines } from "./records.ts";
 import { retryDelayMs, verdictOf } from "./retry-policy.ts";
 import { generateMessageId } from "./signing.ts";
-import { type LaneRow, logDelivery, type PendingBatch, pendingOf, type SubscriptionRow } from "./store.ts";
+import { type DeliveryRecord, type LaneRow, type PendingBatch, pendingOf, type SubscriptionRow } from "./store.ts";
 import type { RecordFilter } from "./types.ts";
 import { allowPrivate, checkUrlSyntax } from "./url-policy.ts";
 
@@ -41,6 +41,8 @@ export interface LaneHost {
 	subscription(id: string): SubscriptionRow | null;
 	lane(subscriptionId: string, partition: number): LaneRow | null;
 	disableAll(reason: string): void;
+	/** Appends to the attempt log and counts the outcome for metrics. */
+	logDelivery(entry: DeliveryRecord, nowMs: number): void;
 }
 
 const CLEAR_BATCH =
@@ -180,8 +182,7 @@ export class Lane {
 				nextAttemptAtMs: 0,
 			};
 			const error = `offsets ${lane.next_offset}..${to - 1} left the log before delivery`;
-			logDelivery(
-				this.host.sql,
+			this.host.logDelivery(
 				{
 					subscriptionId: this.subscriptionId,
 					partition: this.partition,
@@ -221,8 +222,7 @@ export class Lane {
 		this.host.storage.transactionSync(() => {
 			if (!this.current(lane)) return;
 			const outcome = verdict === "acknowledged" ? "delivered" : verdict === "gone" ? "gone" : "failed";
-			logDelivery(
-				this.host.sql,
+			this.host.logDelivery(
 				{
 					subscriptionId: sub.id,
 					partition: this.partition,
@@ -296,8 +296,7 @@ export class Lane {
 				);
 				return;
 			}
-			logDelivery(
-				this.host.sql,
+			this.host.logDelivery(
 				{
 					subscriptionId: sub.id,
 					partition: this.partition,

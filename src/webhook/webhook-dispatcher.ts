@@ -20,6 +20,8 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { series } from "../metrics/catalog.ts";
+import { MetricsReporter } from "../metrics/reporter.ts";
 import { Waiters } from "../partition/waiters.ts";
 import { assert } from "../shared/assert.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
@@ -36,6 +38,7 @@ import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { partitionLog } from "../shared/stubs.ts";
 import { describeTopic } from "../topic/topic-cache.ts";
 import { Lane, type LaneHost } from "./lane.ts";
+import { webhookFigures } from "./metrics.ts";
 import { deadLetterTopicName } from "./records.ts";
 import { DISPATCHER_DDL, DISPATCHER_SCHEMA_VERSION } from "./schema.ts";
 import { generateSecret } from "./signing.ts";
@@ -44,6 +47,7 @@ import {
 	type LaneRow,
 	laneRow,
 	laneView,
+	logDelivery,
 	recentDeliveries,
 	type SubscriptionRow,
 	subscriptionRow,
@@ -73,9 +77,12 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	private scheduling = false;
 	/** What lanes may touch: built here so that none of it is a public member, callable over RPC. */
 	private readonly host: LaneHost;
+	/** Meters every statement and reports deliveries and lanes to the metrics hub after a change. */
+	private readonly metrics: MetricsReporter;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
+		this.metrics = new MetricsReporter(env, ctx, "WebhookDispatcher", () => webhookFigures(this.sql));
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, DISPATCHER_SCHEMA_VERSION, DISPATCHER_DDL);
 		const dispatcher = this;
@@ -93,6 +100,15 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			subscription: (id) => subscriptionRow(this.sql, id),
 			lane: (subscriptionId, partition) => laneRow(this.sql, subscriptionId, partition),
 			disableAll: (reason) => disableAll(this.sql, reason, Date.now()),
+			logDelivery: (entry, nowMs) => {
+				logDelivery(this.sql, entry, nowMs);
+				const topic = this.topic?.topic ?? "";
+				const labels = { topic, subscription: entry.subscriptionId };
+				this.metrics.count(series("tributary_webhook_deliveries_total", { ...labels, outcome: entry.outcome }), 1);
+				if (entry.outcome === "dead_lettered") {
+					this.metrics.count(series("tributary_webhook_dead_letter_records_total", labels), entry.batch.recordCount);
+				}
+			},
 		};
 	}
 

@@ -9,7 +9,7 @@ import { ROUTES } from "../../src/http/route-table.ts";
 import { methodNotAllowed } from "../../src/http/routes/method-not-allowed.ts";
 
 /** Answered before authentication: no permission to check, no quota to charge. */
-const UNAUTHENTICATED = new Set(["GET /healthz"]);
+const UNAUTHENTICATED = new Set(["GET /healthz", "GET /openapi.json", "GET /docs"]);
 
 describe("the route table", () => {
 	const registered = app.routes.filter((r) => r.method !== "ALL").map((r) => `${r.method} ${r.path}`);

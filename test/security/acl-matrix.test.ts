@@ -133,7 +133,16 @@ const CASES: Case[] = [
 	onCluster("GET /v1/anonymous", "/v1/anonymous"),
 	// Puts back what the anonymous leg of the matrix expects to find granted at that moment (see grantAnonymous).
 	{ ...onCluster("PUT /v1/anonymous", "/v1/anonymous"), body: "granted" },
-	// Confluent REST v3 : the cluster is visible to any key holding some right; topics as in /v1.
+	{
+		route: "GET /metrics",
+		path: "/metrics",
+		granted: [{ resource: "cluster", operations: ["describe"] }],
+		denied: [
+			{ resource: "topic:*", operations: ALL },
+			{ resource: "group:*", operations: ALL },
+		],
+	},
+	// Confluent REST v3: the cluster is visible to any key holding some right; topics as in /v1.
 	{
 		route: "GET /kafka/v3/clusters",
 		path: "/kafka/v3/clusters",
@@ -241,7 +250,8 @@ describe("ACL matrix", () => {
 			headers: { ...c.headers, ...auth.headers },
 		});
 		const text = await response.text();
-		return { status: response.status, body: text === "" ? null : (JSON.parse(text) as unknown), text };
+		const json = (response.headers.get("Content-Type") ?? "").includes("json");
+		return { status: response.status, body: text === "" || !json ? null : (JSON.parse(text) as unknown), text };
 	}
 
 	// A dozen requests per route: more than the default timeout allows on a loaded machine.

@@ -20,7 +20,7 @@ import { readJson, validate } from "../body.ts";
 import { AclEntryBody, QuotasBody } from "./keys.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
-const AnonymousBody = z.strictObject({
+export const AnonymousBody = z.strictObject({
 	acl: z.array(AclEntryBody).max(KEY_ACL_ENTRIES_MAX),
 	quotas: QuotasBody.optional().default({}),
 });

@@ -44,10 +44,10 @@ const MemberId = z
 	.max(MEMBER_ID_LENGTH_MAX)
 	.regex(KAFKA_NAME_PATTERN, "member ids use only letters, digits, '.', '_' and '-'");
 
-const GroupPath = z.object({ group: GroupId });
+export const GroupPath = z.object({ group: GroupId });
 /** Groups are listed by id: a cursor is the last group's id. */
-const GroupsQuery = listQuery(["string"]);
-const MemberPath = z.object({ group: GroupId, member: MemberId });
+export const GroupsQuery = listQuery(["string"]);
+export const MemberPath = z.object({ group: GroupId, member: MemberId });
 
 const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
@@ -61,7 +61,7 @@ function capped(min: number, max: number) {
 		.transform((n) => Math.min(n, max));
 }
 
-const JoinBody = z
+export const JoinBody = z
 	.strictObject({
 		topics: z.array(TopicName).min(1).max(GROUP_SUBSCRIPTION_TOPICS_MAX).optional(),
 		topic_pattern: z.string().min(1).max(TOPIC_PATTERN_LENGTH_MAX).optional(),
@@ -78,7 +78,7 @@ const JoinBody = z
 		if (problem !== null) ctx.addIssue({ code: "custom", path: ["topic_pattern"], message: problem });
 	});
 
-const PollBody = z.strictObject({
+export const PollBody = z.strictObject({
 	max_records: capped(1, FETCH_RECORDS_MAX).optional(),
 	max_bytes: capped(1, FETCH_BYTES_MAX).optional(),
 	wait_ms: capped(0, FETCH_WAIT_MS_MAX).optional(),
@@ -99,7 +99,7 @@ const CommitOffset = z.strictObject({
 		.nullish(),
 });
 
-const CommitBody = z
+export const CommitBody = z
 	.strictObject({
 		member_id: MemberId,
 		generation: Offset,
@@ -114,12 +114,12 @@ const CommitBody = z
 		});
 	});
 
-const ResetBody = z.strictObject({
+export const ResetBody = z.strictObject({
 	topic: TopicName,
 	to: z.union([z.enum(["earliest", "latest"]), z.strictObject({ timestamp: Offset }), z.strictObject({ offset: Offset })]),
 });
 
-const NoBody = z.strictObject({});
+export const NoBody = z.strictObject({});
 
 /** A JSON body that may be absent (`{}` then); present, it must be JSON and match `schema`. */
 async function optionalBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {

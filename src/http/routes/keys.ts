@@ -37,7 +37,7 @@ export const QuotasBody = z.strictObject({
 	requests_per_sec: count(1, QUOTA_RATE_MAX).optional(),
 });
 
-const CreateKeyBody = z.strictObject({
+export const CreateKeyBody = z.strictObject({
 	name: z
 		.string()
 		.min(1)
@@ -48,9 +48,9 @@ const CreateKeyBody = z.strictObject({
 });
 
 /** Keys are listed oldest first: a cursor is the last key's creation time and id. */
-const KeysQuery = listQuery(["number", "string"]);
+export const KeysQuery = listQuery(["number", "string"]);
 
-const KeyPath = z.object({ id: z.string().regex(KEY_ID_PATTERN, "key ids are 20 hex digits") });
+export const KeyPath = z.object({ id: z.string().regex(KEY_ID_PATTERN, "key ids are 20 hex digits") });
 
 function keyView(key: KeyInfo) {
 	return { id: key.id, name: key.name, acl: key.acl, quotas: key.quotas, created_at_ms: key.createdAtMs };

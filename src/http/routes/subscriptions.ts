@@ -32,7 +32,7 @@ import {
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 /** Subscriptions are listed oldest first: a cursor is the last one's creation time and id. */
-const SubscriptionsQuery = listQuery(["number", "string"]);
+export const SubscriptionsQuery = listQuery(["number", "string"]);
 
 /** The topic of the path, as its dispatcher needs it. */
 async function topicRef(c: Context<AppEnv>): Promise<TopicRef> {

@@ -17,7 +17,7 @@ import { CreateTopicBody, listQuery, nextCursor, TopicPath, UpdateTopicBody } fr
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 /** Topics are listed by name: a cursor is the last topic's name. */
-const TopicsQuery = listQuery(["string"]);
+export const TopicsQuery = listQuery(["string"]);
 
 export function topicSummary(meta: TopicMeta): { name: string; partitions: number; config: TopicMeta["config"] } {
 	return { name: meta.name, partitions: meta.partitions, config: meta.config };

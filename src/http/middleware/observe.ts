@@ -1,0 +1,103 @@
+/**
+ * @module
+ * One JSON log line per request (request id, method, route, status, duration, principal id — never a credential),
+ * readable with `wrangler tail`, and this isolate's request counters and latency histogram, sent to the metrics
+ * hub at most once per `METRICS_REPORT_INTERVAL_MS`, from `waitUntil` so no response waits for it.
+ *
+ * @example
+ * {"msg":"request","request_id":"…","method":"POST","route":"/v1/topics/:topic/records","status":200,"duration_ms":12,"principal":"key_…"}
+ */
+
+import type { Context, MiddlewareHandler } from "hono";
+import { LATENCY_BUCKETS_SECONDS, series } from "../../metrics/catalog.ts";
+import { METRICS_REPORT_INTERVAL_MS } from "../../shared/limits.ts";
+import { metricsHub } from "../../shared/stubs.ts";
+import type { AppEnv } from "../app-env.ts";
+import { matchedRoute } from "../route-table.ts";
+
+/**
+ * This isolate, as a metrics source: its counters are cumulative for as long as it lives. Named on first use:
+ * random values may not be generated at global scope.
+ */
+let isolate: string | null = null;
+const counters = new Map<string, number>();
+let lastSentMs = 0;
+let sequence = 0;
+
+function add(key: string, amount: number): void {
+	counters.set(key, (counters.get(key) ?? 0) + amount);
+}
+
+/** The route template that answered (bounded label values), or `unmatched` for 404s and 405 fallbacks. */
+function routeOf(c: Context<AppEnv>): string {
+	return matchedRoute(c)?.path ?? "unmatched";
+}
+
+function principalOf(c: Context<AppEnv>): string | null {
+	const principal = c.get("principal");
+	if (principal === undefined) return null;
+	return principal.kind === "admin" ? "admin" : principal.key.id;
+}
+
+function count(route: string, status: number, seconds: number): void {
+	add(series("tributary_http_requests_total", { route, status: String(status) }), 1);
+	// Every bucket is touched (adding 0 where the request was slower), so a route's buckets appear in `le` order.
+	for (const le of LATENCY_BUCKETS_SECONDS) {
+		add(series("tributary_http_request_duration_seconds_bucket", { route, le: String(le) }), seconds <= le ? 1 : 0);
+	}
+	add(series("tributary_http_request_duration_seconds_bucket", { route, le: "+Inf" }), 1);
+	add(series("tributary_http_request_duration_seconds_sum", { route }), seconds);
+	add(series("tributary_http_request_duration_seconds_count", { route }), 1);
+}
+
+/** Sends this isolate's counters to the hub (totals, so a lost send is made up by the next); never throws. */
+export async function sendRequestCounters(env: Env): Promise<void> {
+	isolate ??= `edge:${crypto.randomUUID()}`;
+	lastSentMs = Date.now();
+	sequence++;
+	const report = { source: isolate, incarnation: isolate, sequence, counters: Object.fromEntries(counters), gauges: {} };
+	try {
+		await metricsHub(env).report(report);
+	} catch (error) {
+		console.error(`metrics: report failed: ${error instanceof Error ? error.message : String(error)}`);
+	}
+}
+
+/**
+ * Sends when the last send is an interval old, from the request's `waitUntil`. Nothing waits for the end of an
+ * interval (an isolate cannot keep a timer past its requests, and a test harness awaiting `waitUntil` would wait
+ * with it): counts of an isolate's last second reach the hub with its next request, or with the next scrape it
+ * serves (`/metrics` sends first). `sequence` lets the hub drop a send overtaken by a newer one.
+ */
+function flush(c: Context<AppEnv>): void {
+	if (Date.now() - lastSentMs < METRICS_REPORT_INTERVAL_MS) return;
+	const sending = sendRequestCounters(c.env);
+	try {
+		c.executionCtx.waitUntil(sending);
+	} catch {
+		// No execution context (a test calling app.request directly): the send still runs, unawaited.
+	}
+}
+
+export function observe(): MiddlewareHandler<AppEnv> {
+	return async function observe(c, next) {
+		const startMs = Date.now();
+		await next();
+		const durationMs = Date.now() - startMs;
+		const route = routeOf(c);
+		const status = c.res.status;
+		console.log(
+			JSON.stringify({
+				msg: "request",
+				request_id: c.get("requestId"),
+				method: c.req.method,
+				route,
+				status,
+				duration_ms: durationMs,
+				principal: principalOf(c),
+			}),
+		);
+		count(route, status, durationMs / 1000);
+		flush(c);
+	};
+}

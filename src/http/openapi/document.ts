@@ -1,0 +1,112 @@
+/**
+ * @module
+ * The OpenAPI 3.1 document, generated from the operations table (operations.ts) with `z.toJSONSchema`: request
+ * schemas are the ones that validate requests, so the document cannot drift from what the edge accepts. Built
+ * once per isolate, on first request.
+ */
+
+import { z } from "zod";
+import { type DocumentedRoute, OPERATIONS, type Operation } from "./operations.ts";
+import { ErrorResponse } from "./responses.ts";
+
+type JsonSchema = Record<string, unknown>;
+
+/** A zod schema as an OpenAPI 3.1 schema object (JSON Schema 2020-12), for requests (`input`) or responses. */
+export function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+	const generated = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
+	delete generated.$schema;
+	return generated;
+}
+
+/** `/v1/topics/:topic` → `/v1/topics/{topic}` */
+function openApiPath(path: string): string {
+	return path.replace(/:([A-Za-z_]+)/g, "{$1}");
+}
+
+function parameters(op: Operation): JsonSchema[] {
+	const out: JsonSchema[] = [];
+	for (const [where, schema] of [
+		["path", op.path],
+		["query", op.query],
+	] as const) {
+		if (schema === undefined) continue;
+		const object = jsonSchema(schema, "input");
+		const required = new Set((object.required as string[] | undefined) ?? []);
+		for (const [name, property] of Object.entries((object.properties ?? {}) as Record<string, JsonSchema>)) {
+			out.push({ name, in: where, required: where === "path" || required.has(name), schema: property });
+		}
+	}
+	for (const header of op.headers ?? []) {
+		out.push({ name: header.name, in: "header", required: false, description: header.description, schema: { type: "string" } });
+	}
+	return out;
+}
+
+function requestBody(op: Operation): JsonSchema | undefined {
+	const content: Record<string, JsonSchema> = {};
+	if (op.body !== undefined) content["application/json"] = { schema: jsonSchema(op.body.schema, "input") };
+	for (const [media, description] of Object.entries(op.otherMedia ?? {})) content[media] = { schema: { type: "string", description } };
+	if (Object.keys(content).length === 0) return undefined;
+	return { required: op.body?.optional !== true, content };
+}
+
+const ERROR_REF = { $ref: "#/components/schemas/Error" };
+
+function responses(op: Operation): JsonSchema {
+	const out: Record<string, JsonSchema> = {};
+	for (const [status, schema] of Object.entries(op.responses)) {
+		const content: Record<string, JsonSchema> = {};
+		if (schema !== null) content["application/json"] = { schema: jsonSchema(schema, "output") };
+		for (const [media, description] of Object.entries(op.responseMedia ?? {})) content[media] = { schema: { type: "string", description } };
+		out[status] = { description: status === "204" ? "No content" : "Success", ...(Object.keys(content).length > 0 ? { content } : {}) };
+	}
+	out["4XX"] = { description: "The request was refused; `error.code` says why", content: { "application/json": { schema: ERROR_REF } } };
+	out["5XX"] = {
+		description: "Unavailable or failed; `error.retriable` says whether to retry",
+		content: { "application/json": { schema: ERROR_REF } },
+	};
+	return out;
+}
+
+function build(): JsonSchema {
+	const paths: Record<string, Record<string, JsonSchema>> = {};
+	for (const [key, op] of Object.entries(OPERATIONS) as [DocumentedRoute, Operation][]) {
+		const [method, path] = key.split(" ") as [string, string];
+		const item = paths[openApiPath(path)] ?? {};
+		paths[openApiPath(path)] = item;
+		const body = requestBody(op);
+		item[method.toLowerCase()] = {
+			operationId: `${method.toLowerCase()}${path.replace(/[/:]+([a-z])/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z]/g, "")}`,
+			summary: op.summary,
+			tags: [op.tag],
+			parameters: parameters(op),
+			...(body === undefined ? {} : { requestBody: body }),
+			responses: responses(op),
+		};
+	}
+	return {
+		openapi: "3.1.0",
+		info: {
+			title: "Tributary",
+			version: "0.1.0",
+			description: "Kafka-style event streaming on Cloudflare Workers and Durable Objects.",
+		},
+		security: [{ bearer: [] }, { basic: [] }],
+		paths,
+		components: {
+			schemas: { Error: jsonSchema(ErrorResponse, "output") },
+			securitySchemes: {
+				bearer: { type: "http", scheme: "bearer", description: "The admin token or an API key's secret" },
+				basic: { type: "http", scheme: "basic", description: "admin:<admin token>, or <key id>:<key secret>" },
+			},
+		},
+	};
+}
+
+let built: JsonSchema | null = null;
+
+/** The document, with `servers` naming the origin it was fetched from (so generated clients default to it). */
+export function openApiDocument(origin: string): JsonSchema {
+	built ??= build();
+	return { ...built, servers: [{ url: origin }] };
+}

@@ -1,0 +1,248 @@
+/**
+ * @module
+ * What the OpenAPI document says about each route: the same zod schemas that validate its path, query and body
+ * (imported from where the routes use them), and its response bodies (responses.ts). Keyed by the route table's
+ * keys, so the compiler asks for an entry for every `/v1` route and the document lists exactly the routes that
+ * exist.
+ */
+
+import type { z } from "zod";
+import type { RouteKey } from "../route-table.ts";
+import { AnonymousBody } from "../routes/anonymous.ts";
+import { CommitBody, GroupPath, GroupsQuery, JoinBody, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
+import { CreateKeyBody, KeyPath, KeysQuery } from "../routes/keys.ts";
+import { SubscriptionsQuery } from "../routes/subscriptions.ts";
+import { TopicsQuery } from "../routes/topics.ts";
+import {
+	CreateSubscriptionBody,
+	CreateTopicBody,
+	DeliveriesQuery,
+	FetchQuery,
+	InboundWebhookQuery,
+	InitProducerBody,
+	OffsetsQuery,
+	PartitionPath,
+	ProduceBody,
+	ReplayBody,
+	StreamQuery,
+	SubscriptionPath,
+	TopicPath,
+	UpdateSubscriptionBody,
+	UpdateTopicBody,
+} from "../schemas.ts";
+import * as R from "./responses.ts";
+
+/** Routes the document covers: every `/v1` route, and `/metrics`. */
+export type DocumentedRoute = Extract<RouteKey, `${string} /v1${string}`> | "GET /metrics";
+
+export interface Operation {
+	readonly summary: string;
+	readonly tag: "topics" | "records" | "subscriptions" | "groups" | "producers" | "keys" | "metrics";
+	readonly path?: z.ZodType;
+	/** An object schema (possibly piped into a transform): each property is one query parameter. */
+	readonly query?: z.ZodType;
+	readonly headers?: readonly { readonly name: string; readonly description: string }[];
+	/** The JSON body; `optional` when an empty body counts as `{}`. */
+	readonly body?: { readonly schema: z.ZodType; readonly optional?: boolean };
+	/** Other request media types accepted, as a string schema with a description. */
+	readonly otherMedia?: Readonly<Record<string, string>>;
+	/** Success status → its JSON body schema, or `null` for no content. */
+	readonly responses: Readonly<Record<number, z.ZodType | null>>;
+	/** Other success media types (text, streams), described. */
+	readonly responseMedia?: Readonly<Record<string, string>>;
+}
+
+const IDEMPOTENCY_KEY = {
+	name: "Idempotency-Key",
+	description: "Makes a retried produce land once: the same key with the same body answers the first offsets",
+};
+
+export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
+	"GET /v1/topics": {
+		summary: "List topics the caller may describe, a page at a time",
+		tag: "topics",
+		query: TopicsQuery,
+		responses: { 200: R.TopicList },
+	},
+	"POST /v1/topics": { summary: "Create a topic", tag: "topics", body: { schema: CreateTopicBody }, responses: { 201: R.TopicCreated } },
+	"GET /v1/topics/:topic": {
+		summary: "Describe a topic: config and each partition's offsets",
+		tag: "topics",
+		path: TopicPath,
+		responses: { 200: R.TopicDescription },
+	},
+	"PATCH /v1/topics/:topic": {
+		summary: "Change a topic's config or add partitions",
+		tag: "topics",
+		path: TopicPath,
+		body: { schema: UpdateTopicBody },
+		responses: { 200: R.TopicCreated },
+	},
+	"DELETE /v1/topics/:topic": { summary: "Delete a topic and its records", tag: "topics", path: TopicPath, responses: { 204: null } },
+	"POST /v1/topics/:topic/records": {
+		summary: "Produce records (acknowledged once written)",
+		tag: "records",
+		path: TopicPath,
+		headers: [IDEMPOTENCY_KEY],
+		body: { schema: ProduceBody },
+		otherMedia: { "application/x-ndjson": "One record object per line (the records of a JSON body), no options" },
+		responses: { 200: R.ProduceResult },
+	},
+	"GET /v1/topics/:topic/partitions/:partition/records": {
+		summary: "Fetch records of a partition from an offset (long-poll with wait_ms; SSE or WebSocket tail on request)",
+		tag: "records",
+		path: PartitionPath,
+		query: FetchQuery.extend(StreamQuery.pick({ keepalive_ms: true }).shape),
+		responses: { 200: R.FetchResult },
+		responseMedia: {
+			"text/event-stream": "With Accept: text/event-stream: one event per record (id: its offset), resumable with Last-Event-ID",
+		},
+	},
+	"GET /v1/topics/:topic/partitions/:partition/offsets": {
+		summary: "Look up an offset: earliest, latest, or the first at or after a timestamp (ms)",
+		tag: "records",
+		path: PartitionPath,
+		query: OffsetsQuery,
+		responses: { 200: R.OffsetResult },
+	},
+	"POST /v1/topics/:topic/webhook": {
+		summary: "Produce any request body as one record (inbound webhook)",
+		tag: "records",
+		path: TopicPath,
+		query: InboundWebhookQuery,
+		otherMedia: { "*/*": "Any body: JSON is stored as JSON, other bodies as text or base64" },
+		responses: { 200: R.InboundResult },
+	},
+	"POST /v1/topics/:topic/subscriptions": {
+		summary: "Subscribe a URL to a topic's records (webhook)",
+		tag: "subscriptions",
+		path: TopicPath,
+		body: { schema: CreateSubscriptionBody },
+		responses: { 201: R.Subscription },
+	},
+	"GET /v1/topics/:topic/subscriptions": {
+		summary: "List a topic's webhook subscriptions, a page at a time",
+		tag: "subscriptions",
+		path: TopicPath,
+		query: SubscriptionsQuery,
+		responses: { 200: R.SubscriptionList },
+	},
+	"GET /v1/topics/:topic/subscriptions/:id": {
+		summary: "Describe a subscription and its per-partition progress",
+		tag: "subscriptions",
+		path: SubscriptionPath,
+		responses: { 200: R.Subscription },
+	},
+	"PATCH /v1/topics/:topic/subscriptions/:id": {
+		summary: "Change, pause or resume a subscription, or rotate its secret",
+		tag: "subscriptions",
+		path: SubscriptionPath,
+		body: { schema: UpdateSubscriptionBody },
+		responses: { 200: R.Subscription },
+	},
+	"DELETE /v1/topics/:topic/subscriptions/:id": {
+		summary: "Delete a subscription",
+		tag: "subscriptions",
+		path: SubscriptionPath,
+		responses: { 204: null },
+	},
+	"POST /v1/topics/:topic/subscriptions/:id/replay": {
+		summary: "Move a subscription back (or forward) to an offset or a time",
+		tag: "subscriptions",
+		path: SubscriptionPath,
+		body: { schema: ReplayBody },
+		responses: { 200: R.ReplayResult },
+	},
+	"GET /v1/topics/:topic/subscriptions/:id/deliveries": {
+		summary: "Recent delivery attempts, newest first",
+		tag: "subscriptions",
+		path: SubscriptionPath,
+		query: DeliveriesQuery,
+		responses: { 200: R.DeliveryList },
+	},
+	"GET /v1/groups": {
+		summary: "List consumer groups the caller may describe, a page at a time",
+		tag: "groups",
+		query: GroupsQuery,
+		responses: { 200: R.GroupList },
+	},
+	"GET /v1/groups/:group": {
+		summary: "Describe a group: members, assignment, committed offsets and lag",
+		tag: "groups",
+		path: GroupPath,
+		responses: { 200: R.GroupDescription },
+	},
+	"DELETE /v1/groups/:group": { summary: "Delete an empty group", tag: "groups", path: GroupPath, responses: { 204: null } },
+	"POST /v1/groups/:group/members": {
+		summary: "Join a group (rebalances at once)",
+		tag: "groups",
+		path: GroupPath,
+		body: { schema: JoinBody },
+		responses: { 200: R.Joined },
+	},
+	"POST /v1/groups/:group/members/:member/poll": {
+		summary: "Poll the member's partitions (heartbeat; optional auto-commit)",
+		tag: "groups",
+		path: MemberPath,
+		body: { schema: PollBody, optional: true },
+		responses: { 200: R.Polled },
+	},
+	"POST /v1/groups/:group/members/:member/heartbeat": {
+		summary: "Keep a member's session alive",
+		tag: "groups",
+		path: MemberPath,
+		body: { schema: NoBody, optional: true },
+		responses: { 200: R.Heartbeat },
+	},
+	"DELETE /v1/groups/:group/members/:member": { summary: "Leave a group", tag: "groups", path: MemberPath, responses: { 204: null } },
+	"POST /v1/groups/:group/offsets": {
+		summary: "Commit offsets (fenced by member and generation)",
+		tag: "groups",
+		path: GroupPath,
+		body: { schema: CommitBody },
+		responses: { 200: R.Committed },
+	},
+	"POST /v1/groups/:group/offsets/reset": {
+		summary: "Reset a group's offsets for a topic",
+		tag: "groups",
+		path: GroupPath,
+		body: { schema: ResetBody },
+		responses: { 200: R.ResetResult },
+	},
+	"POST /v1/producers": {
+		summary: "Get an idempotent producer id and epoch",
+		tag: "producers",
+		body: { schema: InitProducerBody, optional: true },
+		responses: { 200: R.ProducerIdentity },
+	},
+	"GET /v1/keys": {
+		summary: "List API keys, oldest first, a page at a time",
+		tag: "keys",
+		query: KeysQuery,
+		responses: { 200: R.KeyList },
+	},
+	"POST /v1/keys": {
+		summary: "Create an API key (its secret is shown once)",
+		tag: "keys",
+		body: { schema: CreateKeyBody },
+		responses: { 201: R.KeyCreated },
+	},
+	"DELETE /v1/keys/:id": { summary: "Delete an API key", tag: "keys", path: KeyPath, responses: { 204: null } },
+	"GET /v1/anonymous": {
+		summary: "What a request without credentials may do (nothing until an admin grants it)",
+		tag: "keys",
+		responses: { 200: R.AnonymousGrant },
+	},
+	"PUT /v1/anonymous": {
+		summary: "Replace the anonymous principal's ACL and quotas",
+		tag: "keys",
+		body: { schema: AnonymousBody },
+		responses: { 200: R.AnonymousGrant },
+	},
+	"GET /metrics": {
+		summary: "Every figure in the Prometheus text format (admin, or describe on cluster)",
+		tag: "metrics",
+		responses: { 200: null },
+		responseMedia: { "text/plain": "Prometheus text exposition format, version 0.0.4" },
+	},
+};

@@ -1,0 +1,23 @@
+/**
+ * @module
+ * `GET /metrics`: every figure in the Prometheus text format, for the admin token or a key with `describe` on
+ * `cluster`. One RPC to the metrics hub, however large the cluster (docs/observability.md).
+ */
+
+import { Hono } from "hono";
+import { CONTENT_TYPE } from "../../metrics/exposition.ts";
+import { metricsHub } from "../../shared/stubs.ts";
+import type { AppEnv } from "../app-env.ts";
+import { authenticate } from "../middleware/authenticate.ts";
+import { authorize } from "../middleware/authorize.ts";
+import { sendRequestCounters } from "../middleware/observe.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+
+export const metricsRoutes = new Hono<AppEnv>()
+	.use(authenticate(), authorize())
+	.get("/", async (c) => {
+		// This isolate's latest request counts first, so a scrape after a quiet moment sees them.
+		await sendRequestCounters(c.env);
+		return c.body(await metricsHub(c.env).scrape(), 200, { "Content-Type": CONTENT_TYPE });
+	})
+	.all("/", methodNotAllowed);

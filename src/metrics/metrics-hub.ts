@@ -1,0 +1,164 @@
+/**
+ * @module
+ * `MetricsHub`: the one object `/metrics` reads. Partitions, coordinators, dispatchers and edge isolates send it
+ * their figures after a change (coalesced, see `Coalescer`), so a scrape is one RPC however many partitions
+ * exist, and an idle cluster sends nothing. Reports are held in memory and written to SQLite by an alarm at most
+ * every `METRICS_HUB_FLUSH_MS` (one row per source that changed), so the hub's own storage cost does not grow
+ * with the report rate; a hub restarted before a flush has lost nothing a source's next report does not bring
+ * back, because counters are reported as totals. Design and limits: docs/observability.md.
+ */
+
+import { DurableObject } from "cloudflare:workers";
+import { METRICS_EDGE_FORGET_MS, METRICS_HUB_FLUSH_MS, METRICS_SOURCES_MAX } from "../shared/limits.ts";
+import { migrateSchema } from "../shared/sqlite-schema.ts";
+import { series } from "./catalog.ts";
+import { renderExposition } from "./exposition.ts";
+import type { MetricsReport } from "./types.ts";
+
+const HUB_SCHEMA_VERSION = 1;
+const HUB_DDL: readonly string[] = [
+	// Each source's latest report, and what its earlier incarnations counted (`retired`, series → value).
+	`CREATE TABLE IF NOT EXISTS sources (
+		source TEXT PRIMARY KEY,
+		report TEXT NOT NULL,
+		retired TEXT NOT NULL,
+		edge INTEGER NOT NULL CHECK (edge IN (0, 1)),
+		updated_at_ms INTEGER NOT NULL
+	)`,
+	// Counts of sources forgotten (isolates silent for METRICS_EDGE_FORGET_MS), so totals never go down.
+	"CREATE TABLE IF NOT EXISTS forgotten (id INTEGER PRIMARY KEY CHECK (id = 1), totals TEXT NOT NULL)",
+];
+
+type Counts = Record<string, number>;
+
+interface Held {
+	report: MetricsReport;
+	retired: Counts;
+	edge: boolean;
+	updatedAtMs: number;
+}
+
+function addInto(into: Counts, from: Readonly<Counts>): void {
+	for (const [key, value] of Object.entries(from)) into[key] = (into[key] ?? 0) + value;
+}
+
+export class MetricsHub extends DurableObject<Env> {
+	private readonly sql: SqlStorage;
+	private readonly sources = new Map<string, Held>();
+	private readonly dirty = new Set<string>();
+	private forgotten: Counts = {};
+	private flushArmed = false;
+	private readonly incarnation = crypto.randomUUID();
+	private rowsRead = 0;
+	private rowsWritten = 0;
+
+	constructor(ctx: DurableObjectState, env: Env) {
+		super(ctx, env);
+		this.sql = ctx.storage.sql;
+		migrateSchema(ctx.storage, HUB_SCHEMA_VERSION, HUB_DDL);
+		type Row = { source: string; report: string; retired: string; edge: number; updated_at_ms: number };
+		for (const row of this.run<Row>("SELECT * FROM sources")) {
+			const report = JSON.parse(row.report) as MetricsReport;
+			this.sources.set(row.source, {
+				report,
+				retired: JSON.parse(row.retired) as Counts,
+				edge: row.edge === 1,
+				updatedAtMs: row.updated_at_ms,
+			});
+		}
+		const forgotten = this.run<{ totals: string }>("SELECT totals FROM forgotten WHERE id = 1")[0];
+		this.forgotten = forgotten === undefined ? {} : (JSON.parse(forgotten.totals) as Counts);
+	}
+
+	/** Takes a source's latest figures; a new incarnation retires the previous one's counts into the source's total. */
+	async report(report: MetricsReport): Promise<void> {
+		const held = this.sources.get(report.source);
+		if (held === undefined && this.sources.size >= METRICS_SOURCES_MAX) {
+			console.error(`metrics hub: ${METRICS_SOURCES_MAX} sources held; dropping figures of ${report.source}`);
+			return;
+		}
+		const sameIncarnation = held !== undefined && held.report.incarnation === report.incarnation;
+		if (sameIncarnation && (report.sequence ?? 0) < (held.report.sequence ?? 0)) return;
+		const retired = { ...held?.retired };
+		if (held !== undefined && !sameIncarnation) addInto(retired, held.report.counters);
+		this.sources.set(report.source, { report, retired, edge: report.source.startsWith("edge:"), updatedAtMs: Date.now() });
+		this.dirty.add(report.source);
+		await this.armFlush();
+	}
+
+	/** The exposition text; forgets isolates silent for `METRICS_EDGE_FORGET_MS` (their counts stay in the totals). */
+	async scrape(): Promise<string> {
+		const nowMs = Date.now();
+		for (const [source, held] of this.sources) {
+			if (!held.edge || nowMs - held.updatedAtMs <= METRICS_EDGE_FORGET_MS) continue;
+			addInto(this.forgotten, held.retired);
+			addInto(this.forgotten, held.report.counters);
+			this.sources.delete(source);
+			this.ctx.storage.transactionSync(() => {
+				this.run("DELETE FROM sources WHERE source = ?", source);
+				this.run(
+					"INSERT INTO forgotten (id, totals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET totals = excluded.totals",
+					JSON.stringify(this.forgotten),
+				);
+			});
+		}
+		await this.report(this.selfReport());
+		const totals: Counts = { ...this.forgotten };
+		const reports: MetricsReport[] = [];
+		for (const held of this.sources.values()) {
+			addInto(totals, held.retired);
+			addInto(totals, held.report.counters);
+			reports.push(held.report);
+		}
+		return renderExposition(reports, new Map(Object.entries(totals)), nowMs);
+	}
+
+	/** Writes the sources that changed since the last flush, one row each. */
+	override async alarm(): Promise<void> {
+		this.flushArmed = false;
+		const dirty = [...this.dirty];
+		this.dirty.clear();
+		this.ctx.storage.transactionSync(() => {
+			for (const source of dirty) {
+				const held = this.sources.get(source);
+				if (held === undefined) continue;
+				this.run(
+					"INSERT INTO sources (source, report, retired, edge, updated_at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET report = excluded.report, retired = excluded.retired, updated_at_ms = excluded.updated_at_ms",
+					source,
+					JSON.stringify(held.report),
+					JSON.stringify(held.retired),
+					held.edge ? 1 : 0,
+					held.updatedAtMs,
+				);
+			}
+		});
+	}
+
+	private async armFlush(): Promise<void> {
+		if (this.flushArmed) return;
+		this.flushArmed = true;
+		if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + METRICS_HUB_FLUSH_MS);
+	}
+
+	/** The hub meters itself without reporting to itself over RPC. */
+	private selfReport(): MetricsReport {
+		return {
+			source: this.ctx.id.toString(),
+			incarnation: this.incarnation,
+			counters: {
+				[series("tributary_storage_rows_read_total", { class: "MetricsHub" })]: this.rowsRead,
+				[series("tributary_storage_rows_written_total", { class: "MetricsHub" })]: this.rowsWritten,
+			},
+			gauges: { [series("tributary_storage_bytes", { class: "MetricsHub" })]: this.sql.databaseSize },
+		};
+	}
+
+	/** Runs a statement, counting its rows. */
+	private run<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): T[] {
+		const cursor = this.sql.exec<T>(query, ...bindings);
+		const rows = cursor.toArray();
+		this.rowsRead += cursor.rowsRead;
+		this.rowsWritten += cursor.rowsWritten;
+		return rows;
+	}
+}

@@ -1,0 +1,73 @@
+/**
+ * Against a real `wrangler dev`: the served OpenAPI document validates as OpenAPI 3.1 with a real validator
+ * (@apidevtools/swagger-parser, offline: the document has no external references) and lists every /v1 route of
+ * the route table; /docs renders it as a page needing nothing else; Prometheus' scrape works with a bearer
+ * token; and each request is one JSON log line in the Worker's output (what `wrangler tail` shows).
+ */
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, test } from "node:test";
+import SwaggerParser from "@apidevtools/swagger-parser";
+import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { client } from "./lib/client.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
+
+const state = tempDir("openapi");
+after(async () => {
+	await stopAllWranglerDevs();
+	state.remove();
+});
+
+/** `/v1` route keys of the route table, read from its source (Node cannot import TypeScript). */
+function v1Routes() {
+	const source = readFileSync(new URL("../../src/http/route-table.ts", import.meta.url), "utf8");
+	return [...source.matchAll(/^\t"((?:GET|POST|PATCH|DELETE|PUT) \/v1[^"]*)":/gm)].map((m) => m[1] ?? "");
+}
+
+test("OpenAPI document, /docs, /metrics and request logs", { timeout: 120_000 }, async () => {
+	const token = generateToken();
+	const dev = await startWranglerDev({ persistTo: state.path, token });
+	const api = client(dev.url, token);
+
+	const served = await api.request("GET", "/openapi.json", { auth: false });
+	assert.equal(served.status, 200, served.text);
+	const document = served.json;
+	assert.equal(document.openapi, "3.1.0");
+	// validate() dereferences in place: hand it a copy, keep the original for the checks below.
+	await SwaggerParser.validate(structuredClone(document));
+
+	const routes = v1Routes();
+	assert.ok(routes.length > 25, `found ${routes.length} /v1 routes`);
+	for (const route of routes) {
+		const [method = "", path = ""] = route.split(" ");
+		const item = document.paths[path.replace(/:([A-Za-z_]+)/g, "{$1}")];
+		assert.ok(item?.[method.toLowerCase()], `${route} is documented`);
+	}
+	assert.deepEqual(Object.keys(document.components.securitySchemes).sort(), ["basic", "bearer"]);
+
+	const docs = await fetch(`${dev.url}/docs`);
+	const html = await docs.text();
+	assert.equal(docs.status, 200);
+	assert.match(docs.headers.get("content-type") ?? "", /^text\/html/);
+	assert.doesNotMatch(html, /<script|https?:\/\/(?!127\.0\.0\.1)/, "no script and no external resource");
+	assert.match(html, /\/v1\/topics\/\{topic\}\/records/);
+
+	await api.createTopic("observed", 1);
+	await api.produce("observed", [{ value: 1 }, { value: 2 }]);
+	const scraped = await fetch(`${dev.url}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
+	assert.equal(scraped.status, 200);
+	assert.match(scraped.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
+	assert.match(await scraped.text(), /^# TYPE tributary_http_requests_total counter$/m);
+
+	/** @type {string[]} */
+	const output = dev.output().split("\n");
+	const logged = output.filter((line) => line.includes('"msg":"request"')).map((line) => JSON.parse(line.slice(line.indexOf("{"))));
+	const produce = logged.find((l) => l.route === "/v1/topics/:topic/records");
+	assert.ok(produce, `a log line for the produce among ${logged.length}`);
+	assert.equal(produce.status, 200);
+	assert.equal(produce.principal, "admin");
+	assert.equal(typeof produce.request_id, "string");
+	assert.equal(typeof produce.duration_ms, "number");
+	assert.ok(!output.some((line) => line.includes(token)), "the token never appears in the output");
+});
