@@ -7,18 +7,8 @@
  * passed on to wrangler: `npm run dev -- --port 8788`.
  */
 
-import { spawn } from "node:child_process";
 import { join } from "node:path";
-import {
-	adminTokenWarning,
-	assertPortFree,
-	descendants,
-	PROJECT_ROOT,
-	readWranglerConfig,
-	signal,
-	WRANGLER_BIN,
-	wranglerEnv,
-} from "./lib/index.mjs";
+import { adminTokenWarning, assertPortFree, PROJECT_ROOT, readWranglerConfig, runWranglerForeground } from "./lib/index.mjs";
 
 const args = process.argv.slice(2);
 
@@ -42,21 +32,7 @@ async function main() {
 	const explicitToken = args.some((arg, i) => args[i - 1] === "--var" && arg.startsWith("ADMIN_TOKEN:"));
 	const warning = explicitToken ? null : adminTokenWarning(join(PROJECT_ROOT, ".dev.vars"));
 	if (warning !== null) console.error(warning);
-	// Not via npx: signals must reach wrangler's CLI and its workerd, which the .bin shim does not pass on.
-	const child = spawn(WRANGLER_BIN, ["dev", ...args], { cwd: PROJECT_ROOT, env: wranglerEnv(), stdio: "inherit" });
-	child.on("error", (error) => {
-		console.error(`npm run dev: could not run ${WRANGLER_BIN}: ${error.message}`);
-		process.exit(1);
-	});
-	child.on("exit", (code, sig) => process.exit(code ?? (sig === null ? 0 : 1)));
-	const pid = child.pid;
-	if (pid === undefined) return; // the "error" handler above reports it
-	const forward = (/** @type {NodeJS.Signals} */ sig) => {
-		for (const p of descendants(pid).reverse()) signal(p.pid, sig);
-		signal(pid, sig);
-	};
-	process.on("SIGINT", () => forward("SIGINT"));
-	process.on("SIGTERM", () => forward("SIGTERM"));
+	runWranglerForeground(["dev", ...args], "npm run dev");
 }
 
 main().catch((error) => {

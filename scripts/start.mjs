@@ -17,21 +17,17 @@
  *   PERSIST_TO=/tmp/tributary npm start      # keep the data elsewhere than .wrangler/state
  */
 
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import {
 	assertPortFree,
 	DEFAULT_PERSIST_TO,
-	descendants,
 	ensureAdminToken,
 	HOST,
 	PROJECT_ROOT,
 	portInUse,
-	signal,
+	runWranglerForeground,
 	startLocalBroker,
-	WRANGLER_BIN,
 	wranglerDevArgs,
-	wranglerEnv,
 } from "./lib/index.mjs";
 
 function usage() {
@@ -147,26 +143,7 @@ function startWrangler({ port, token, created, privateWebhooks, persistTo }) {
 	banner({ url, token, created, runtime: "wrangler dev", privateWebhooks, persistTo });
 	/** @type {Record<string, string>} */
 	const vars = privateWebhooks ? { [PRIVATE_WEBHOOKS_VAR]: "true" } : {};
-	// Not via npx: the .bin shim spawns wrangler's real CLI as a child, and signals must reach it and workerd.
-	const child = spawn(WRANGLER_BIN, wranglerDevArgs({ port, persistTo, vars }), {
-		cwd: PROJECT_ROOT,
-		env: wranglerEnv(),
-		stdio: "inherit",
-	});
-	child.on("error", (error) => {
-		console.error(`could not run ${WRANGLER_BIN}: ${error.message}`);
-		process.exit(1);
-	});
-	child.on("exit", (code, sig) => process.exit(code ?? (sig === null ? 0 : 1)));
-	const pid = child.pid;
-	if (pid === undefined) return; // the "error" handler above reports it
-	// The .bin shim does not pass signals on to the CLI it runs, so deliver them to the whole tree by PID.
-	const forward = (/** @type {NodeJS.Signals} */ sig) => {
-		for (const p of descendants(pid).reverse()) signal(p.pid, sig);
-		signal(pid, sig);
-	};
-	process.on("SIGINT", () => forward("SIGINT"));
-	process.on("SIGTERM", () => forward("SIGTERM"));
+	runWranglerForeground(wranglerDevArgs({ port, persistTo, vars }), "npm start");
 }
 
 async function main() {

@@ -37,4 +37,10 @@ export {
 } from "./process-tree.mjs";
 export { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 export { readWranglerConfig } from "./wrangler-config.mjs";
-export { killAllWranglerDevsSync, startWranglerDev, stopAllWranglerDevs, wranglerDevArgs } from "./wrangler-dev.mjs";
+export {
+	killAllWranglerDevsSync,
+	runWranglerForeground,
+	startWranglerDev,
+	stopAllWranglerDevs,
+	wranglerDevArgs,
+} from "./wrangler-dev.mjs";

@@ -72,6 +72,30 @@ function isWorkerd(p) {
 }
 
 /**
+ * Runs `wrangler <args>` in the foreground (its output on this terminal) and exits with it. Not via npx: the .bin
+ * shim spawns wrangler's real CLI as a child without passing signals on, so they are delivered to the whole tree
+ * by PID instead.
+ * @param {string[]} args
+ * @param {string} label how error lines name the caller (e.g. "npm run dev")
+ */
+export function runWranglerForeground(args, label) {
+	const child = spawn(WRANGLER_BIN, args, { cwd: PROJECT_ROOT, env: wranglerEnv(), stdio: "inherit" });
+	child.on("error", (error) => {
+		console.error(`${label}: could not run ${WRANGLER_BIN}: ${error.message}`);
+		process.exit(1);
+	});
+	child.on("exit", (code, sig) => process.exit(code ?? (sig === null ? 0 : 1)));
+	const pid = child.pid;
+	if (pid === undefined) return; // the "error" handler above reports it
+	const forward = (/** @type {NodeJS.Signals} */ sig) => {
+		for (const p of descendants(pid).reverse()) signal(p.pid, sig);
+		signal(pid, sig);
+	};
+	process.on("SIGINT", () => forward("SIGINT"));
+	process.on("SIGTERM", () => forward("SIGTERM"));
+}
+
+/**
  * Starts `wrangler dev` and waits until /healthz answers 200; fails fast on a build error (wrangler dev would
  * otherwise wait for a fix).
  * @param {WranglerDevOptions} options
