@@ -143,12 +143,14 @@ export class Lifecycle {
 		const logStartOffset = last.lastOffset + 1;
 		assert(logStartOffset <= this.view.nextOffset, "retention never passes the high watermark");
 		this.sql.exec(
-			"UPDATE partition_state SET log_start_offset = ?, next_offset_floor = ? WHERE id = 1",
+			"UPDATE partition_state SET log_start_offset = ?, local_log_start_offset = ?, next_offset_floor = ? WHERE id = 1",
+			logStartOffset,
 			logStartOffset,
 			this.view.nextOffset,
 		);
 		this.sql.exec("DELETE FROM record_keys WHERE offset < ?", logStartOffset);
 		this.view.logStartOffset = logStartOffset;
+		this.view.localLogStartOffset = logStartOffset;
 		this.view.totalBytes -= deleted.reduce((n, b) => n + b.bytes, 0);
 		this.view.storedBatches -= count;
 		this.view.storedRecords -= deleted.reduce((n, b) => n + b.recordCount, 0);

@@ -59,6 +59,8 @@ interface StateRow extends Record<string, SqlStorageValue> {
 	stored_bytes: number;
 	stored_batches: number;
 	stored_records: number;
+	local_log_start_offset: number;
+	remote_bytes: number;
 }
 
 interface IdempotencyRow extends Record<string, SqlStorageValue> {
@@ -77,6 +79,8 @@ export class PartitionLog extends DurableObject<Env> {
 	private config: TopicConfig | null = null;
 	private readonly view: LogView = {
 		logStartOffset: 0,
+		localLogStartOffset: 0,
+		remoteBytes: 0,
 		nextOffset: 0,
 		timestampHigh: 0,
 		totalBytes: 0,
@@ -141,6 +145,8 @@ export class PartitionLog extends DurableObject<Env> {
 			)
 			.toArray()[0];
 		this.view.logStartOffset = row.log_start_offset;
+		this.view.localLogStartOffset = row.local_log_start_offset;
+		this.view.remoteBytes = row.remote_bytes;
 		this.view.nextOffset = Math.max(row.next_offset_floor, tail === undefined ? 0 : tail.last_offset + 1);
 		this.view.timestampHigh = tail?.timestamp_high ?? 0;
 		this.view.totalBytes = row.stored_bytes;
@@ -150,7 +156,10 @@ export class PartitionLog extends DurableObject<Env> {
 		for (const w of this.sql.exec<{ watcher: string; from_offset: number }>("SELECT watcher, from_offset FROM append_watchers")) {
 			this.watchers.set(w.watcher, w.from_offset);
 		}
-		assert(this.view.logStartOffset <= this.view.nextOffset, "log start offset is at or below the high watermark");
+		assert(
+			this.view.logStartOffset <= this.view.localLogStartOffset && this.view.localLogStartOffset <= this.view.nextOffset,
+			"log start ≤ local log start ≤ high watermark",
+		);
 	}
 
 	/** Sets who this partition is and its config. Idempotent; an older config version never replaces a newer one. */
@@ -513,7 +522,8 @@ export class PartitionLog extends DurableObject<Env> {
 	/** The log start offset, high watermark, stored bytes and records. An unconfigured partition is an empty log. */
 	offsets(): PartitionOffsets {
 		const { logStartOffset, nextOffset: highWatermark, totalBytes: bytes, storedRecords: records } = this.view;
-		return { logStartOffset, highWatermark, bytes, records };
+		const { localLogStartOffset, remoteBytes } = this.view;
+		return { logStartOffset, highWatermark, bytes, records, localLogStartOffset, remoteBytes };
 	}
 
 	/**

@@ -81,11 +81,22 @@ export interface PartitionOffsets {
 	readonly bytes: number;
 	/** Records stored: fewer than high watermark minus log start once compaction has removed some. */
 	readonly records: number;
+	/** The first offset held in the partition's own storage; below it, up to the log start, segments in R2. */
+	readonly localLogStartOffset: number;
+	/** Bytes of the partition's segments in R2 (object sizes). */
+	readonly remoteBytes: number;
 }
 
 /** What the in-memory view of the log holds; rebuilt from SQLite by `load()`. */
 export interface LogView extends LogTotals {
 	logStartOffset: number;
+	/**
+	 * The first offset held locally: `logStartOffset` ≤ it ≤ `nextOffset`; [logStartOffset, localLogStartOffset)
+	 * lies in remote segments (`remote_segments`), without gaps.
+	 */
+	localLogStartOffset: number;
+	/** Bytes of the remote segments (object sizes); `totalBytes` counts the local batches only. */
+	remoteBytes: number;
 	/** The high watermark: the offset the next appended record gets. */
 	nextOffset: number;
 	/** Running maximum of record timestamps, so `timestamp_high` is monotonic and indexable. */

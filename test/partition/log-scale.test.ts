@@ -235,9 +235,10 @@ describe("background passes at scale", () => {
 			await runInDurableObject(stub, (_, state) => {
 				const sql = state.storage.sql;
 				const before = totals(sql).summed;
-				// Back to schema v2: no totals, no key index.
+				// Back to schema v2: no totals, no key index, no tiered storage.
 				sql.exec("DROP INDEX record_keys_by_offset");
-				for (const column of ["stored_bytes", "stored_batches", "stored_records"])
+				sql.exec("DROP TABLE remote_segments");
+				for (const column of ["stored_bytes", "stored_batches", "stored_records", "local_log_start_offset", "remote_bytes"])
 					sql.exec(`ALTER TABLE partition_state DROP COLUMN ${column}`);
 				sql.exec("UPDATE schema_version SET version = 2");
 				const upgrade = rowsReadBy(state, () => new PartitionLog(state, env));
