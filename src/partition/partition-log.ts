@@ -20,6 +20,7 @@ import {
 	STORED_BATCH_BYTES_TARGET,
 	TAILS_PER_PARTITION_MAX,
 } from "../shared/limits.ts";
+import { readAcross } from "../shared/log-reader.ts";
 import { encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
@@ -34,6 +35,7 @@ import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./s
 import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
+import { findRemoteTimestamp, remoteRead } from "./tiering/remote-lookup.ts";
 import type {
 	AppendRequest,
 	AppendResult,
@@ -41,8 +43,10 @@ import type {
 	NeedsConfig,
 	PartitionAssignment,
 	PartitionOffsets,
+	ReadAnswer,
 	ReadRequest,
 	ReadResult,
+	TimestampAnswer,
 } from "./types.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -108,7 +112,7 @@ export class PartitionLog extends DurableObject<Env> {
 		offsets: () => this.view,
 		identity: (topicId) => this.checkIdentity(topicId),
 		append: (request) => this.append(request),
-		read: (request) => this.read(request),
+		read: (request) => readAcross(this.env.SEGMENTS, (r) => this.read(r), request),
 		wake: () => this.waiters.wakeAll(),
 	});
 	/** Bytes appended since this object started, for the metrics hub. */
@@ -389,7 +393,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * Reads records from `offset`, up to `maxRecords` and about `maxBytes` (always at least one record if one
 	 * exists). At the high watermark it waits up to `waitMs` for an append before answering empty.
 	 */
-	async read(request: ReadRequest): Promise<Result<ReadResult>> {
+	async read(request: ReadRequest): Promise<Result<ReadAnswer>> {
 		const identity = this.checkIdentity(request.topicId);
 		if (identity !== null) return identity;
 		let offset = request.offset ?? this.view.logStartOffset;
@@ -401,6 +405,7 @@ export class PartitionLog extends DurableObject<Env> {
 			const after = this.checkIdentity(request.topicId) ?? this.checkRange(offset);
 			if (after !== null) return after;
 		}
+		if (offset < this.view.localLogStartOffset) return ok(remoteRead(this.sql, this.view, offset, request.maxRecords, request.maxBytes));
 		return ok(this.readNow(offset, request.maxRecords, request.maxBytes));
 	}
 
@@ -492,6 +497,7 @@ export class PartitionLog extends DurableObject<Env> {
 
 	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
 		acknowledge(ws, message);
+		pushTail(ws, this.tailLog()); // a catch-up from R2 paused for acknowledgements resumes
 	}
 
 	override webSocketClose(ws: WebSocket, code: number): void {
@@ -508,7 +514,11 @@ export class PartitionLog extends DurableObject<Env> {
 		return {
 			nextOffset: () => this.view.nextOffset,
 			logStartOffset: () => this.view.logStartOffset,
+			localLogStartOffset: () => this.view.localLogStartOffset,
 			readNow: (offset, maxRecords, maxBytes) => this.readNow(offset, maxRecords, maxBytes),
+			readAcross: (offset, maxRecords, maxBytes) =>
+				readAcross(this.env.SEGMENTS, (r) => this.read(r), { topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
+			background: (work) => this.ctx.waitUntil(work),
 		};
 	}
 
@@ -531,9 +541,11 @@ export class PartitionLog extends DurableObject<Env> {
 	 * running maximum timestamp, so out-of-order producer timestamps cannot hide later records). If no record is
 	 * that recent, the high watermark: the next record appended will be the first.
 	 */
-	offsetForTimestamp(topicId: string, timestampMs: number): Result<{ offset: number }> {
+	offsetForTimestamp(topicId: string, timestampMs: number): Result<TimestampAnswer> {
 		const identity = this.checkIdentity(topicId);
 		if (identity !== null) return identity;
+		const remote = findRemoteTimestamp(this.sql, this.view, timestampMs);
+		if (remote !== null) return ok({ remote });
 		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs) ?? this.view.nextOffset });
 	}
 

@@ -100,6 +100,8 @@ export const PARTITION_DDL: readonly string[] = [
 		created_at_ms INTEGER NOT NULL,
 		CHECK (last_offset >= base_offset)
 	)`,
+	// A seek by time below the local log start: one seek on the segments' running maximum timestamp.
+	`CREATE INDEX IF NOT EXISTS remote_segments_by_timestamp_high ON remote_segments (timestamp_high)`,
 ];
 
 /**

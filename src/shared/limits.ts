@@ -239,3 +239,11 @@ export const METRICS_HUB_FLUSH_MS = 10_000;
 export const METRICS_EDGE_FORGET_MS = 24 * 60 * 60 * 1000;
 /** Sources (objects and isolates) the hub holds; past it, new sources are dropped and logged, never an error. */
 export const METRICS_SOURCES_MAX = 20_000;
+
+/**
+ * Tiered storage reads (src/shared/log-reader.ts): partition round trips one read may make while it walks remote
+ * segments into the local log (each round returns at least one batch, so a read stops short only of its limits'
+ * far side), and how often a segment that vanished under a read (retention deleted it) is asked for again.
+ */
+export const REMOTE_READ_ROUNDS_MAX = 8;
+export const REMOTE_READ_RETRIES_MAX = 3;

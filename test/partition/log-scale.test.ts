@@ -95,12 +95,12 @@ async function tailFetchRows(batches: number): Promise<{ wakeUp: number; tail: n
 		const request = { topicId: meta.topicId, maxRecords: FETCH_RECORDS, maxBytes: 1024 * 1024, waitMs: 0 };
 		const tail = rowsReadBy(state, () => log.read({ ...request, offset: highWatermark - FETCH_RECORDS }));
 		const tailRead = await tail.result;
-		if (!tailRead.ok) throw new Error(tailRead.error.message);
+		if (!tailRead.ok || "remote" in tailRead.value) throw new Error("expected a local read");
 		expect(tailRead.value.recordCount).toBe(FETCH_RECORDS);
 		expect(tailRead.value.nextOffset).toBe(highWatermark);
 		const head = rowsReadBy(state, () => log.read({ ...request, offset: 0 }));
 		const headRead = await head.result;
-		if (!headRead.ok) throw new Error(headRead.error.message);
+		if (!headRead.ok || "remote" in headRead.value) throw new Error("expected a local read");
 		expect(headRead.value.recordCount).toBe(FETCH_RECORDS);
 		// The control: the query fetch used before, without an index on last_offset, walks the log before the tail.
 		const scan = rowsReadBy(state, () =>

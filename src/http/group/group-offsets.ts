@@ -8,6 +8,7 @@
 import { comparePartitions, keyOf } from "../../group/assignors.ts";
 import type { CommittedOffset, GroupDescription, SubscribedTopic, TopicPartition } from "../../group/types.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
+import { offsetForTimestamp } from "../../shared/log-reader.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 
@@ -117,7 +118,7 @@ export async function resolveReset(
 		Array.from({ length: partitions }, async (_, partition): Promise<Result<number>> => {
 			const stub = partitionLog(env, topicId, partition);
 			if (typeof to === "object" && "timestamp" in to) {
-				const found = await stub.offsetForTimestamp(topicId, to.timestamp);
+				const found = await offsetForTimestamp(env, topicId, partition, to.timestamp);
 				return found.ok ? ok(found.value.offset) : found;
 			}
 			const { logStartOffset, highWatermark } = await stub.offsets();
