@@ -23,7 +23,7 @@ import {
 import { encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
-import type { TopicConfig } from "../shared/topic-config.ts";
+import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { findOffsetForTimestamp, readLog, saveTotals } from "./log-store.ts";
@@ -34,6 +34,7 @@ import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./s
 import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
+import { TieredStorage } from "./tiering/tiered-storage.ts";
 import type {
 	AppendRequest,
 	AppendResult,
@@ -89,8 +90,12 @@ export class PartitionLog extends DurableObject<Env> {
 	};
 	private readonly waiters = new Waiters();
 	private readonly lifecycle: Lifecycle;
+	/** Offload to R2 and everything remote (tiering/). */
+	private readonly tiering: TieredStorage;
 	/** Appends stop here (507); a field rather than the constant so tests can lower it. */
 	partitionBytesMax = PARTITION_BYTES_MAX;
+	/** Where segments go: the `SEGMENTS` binding; a field so tests can wrap it to inject R2 failures. */
+	segments: R2Bucket = this.env.SEGMENTS;
 	/**
 	 * Keys revoked while this object is in memory: a tail whose registration raced the revocation is refused by
 	 * this check after it registered. An eviction forgets it, but also ends any registration in flight.
@@ -123,7 +128,13 @@ export class PartitionLog extends DurableObject<Env> {
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
-		this.lifecycle = new Lifecycle(ctx.storage, this.view);
+		this.tiering = new TieredStorage({
+			storage: ctx.storage,
+			view: this.view,
+			bucket: () => this.segments,
+			identity: () => (this.status === "active" && this.topicId !== null ? { topicId: this.topicId, partition: this.partition } : null),
+		});
+		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering);
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
 
@@ -138,7 +149,7 @@ export class PartitionLog extends DurableObject<Env> {
 		this.topicId = row.topic_id;
 		this.partition = row.partition ?? -1;
 		this.configVersion = row.config_version;
-		this.config = row.config === null ? null : (JSON.parse(row.config) as TopicConfig);
+		this.config = row.config === null ? null : storedConfig(row.config);
 		const tail = this.sql
 			.exec<{ last_offset: number; timestamp_high: number }>(
 				"SELECT last_offset, timestamp_high FROM batches ORDER BY base_offset DESC LIMIT 1",
@@ -279,7 +290,9 @@ export class PartitionLog extends DurableObject<Env> {
 			}
 			incomingBytes += bytes;
 		}
-		if (Math.max(this.view.totalBytes, this.databaseBytes(incomingBytes)) + incomingBytes > this.partitionBytesMax) {
+		// With remote storage, only the bytes held here count (the offload keeps them down), whatever is in R2.
+		const held = config["remote.storage.enable"] ? this.view.totalBytes : Math.max(this.view.totalBytes, this.databaseBytes(incomingBytes));
+		if (held + incomingBytes > this.partitionBytesMax) {
 			return err("partition_full", "this partition is full; lower retention.ms or retention.bytes, or add partitions", {
 				partition_bytes_max: this.partitionBytesMax,
 			});
@@ -537,25 +550,33 @@ export class PartitionLog extends DurableObject<Env> {
 		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs) ?? this.view.nextOffset });
 	}
 
-	/** Retention, compaction and expiry: whatever is due, in bounded steps; then the alarm is set for what is next. */
+	/** Background work (lifecycle.ts, then tiering/): whatever is due, in bounded steps; then the next alarm is set. */
 	override async alarm(): Promise<void> {
-		if (this.status !== "active" || this.config === null) return;
+		const config = this.config;
+		if (this.status !== "active" || config === null) return;
 		const nowMs = Date.now();
-		this.ctx.storage.transactionSync(() => this.lifecycle.run(this.config as TopicConfig, nowMs));
-		this.lifecycle.reschedule(this.config, nowMs);
+		this.ctx.storage.transactionSync(() => this.lifecycle.run(config, nowMs));
+		await this.tiering.run(config, nowMs);
+		// The awaits let other calls in: a deletion, or a newer config.
+		if (this.status === "active" && this.config !== null) this.lifecycle.reschedule(this.config, Date.now());
 	}
 
-	/** Deletes every record and marks the partition deleted, so a stale producer cannot write into it again. */
+	/**
+	 * Deletes every record, here and in R2, and marks the partition deleted, so a stale producer cannot write into
+	 * it again. The partition number is kept, so a retry (the registry retries a wipe that threw) finds the objects.
+	 */
 	async destroy(topicId: string): Promise<void> {
-		if (this.status === "active") assert(this.topicId === topicId, "destroy names this partition's topic");
+		if (this.status !== "unconfigured") assert(this.topicId === topicId, "destroy names this partition's topic");
+		const partition = this.partition;
 		await this.ctx.storage.deleteAlarm();
 		await this.ctx.storage.deleteAll();
 		migrateSchema(this.ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
-		this.sql.exec("UPDATE partition_state SET status = 'deleted', topic_id = ? WHERE id = 1", topicId);
+		this.sql.exec("UPDATE partition_state SET status = 'deleted', topic_id = ?, partition = ? WHERE id = 1", topicId, partition);
 		this.load();
 		this.lifecycle.forgetAlarm();
 		this.waiters.wakeAll();
 		for (const ws of this.ctx.getWebSockets()) ws.close(TAIL_CLOSE.topicDeleted, "the topic was deleted");
+		if (partition >= 0) await this.tiering.destroyObjects(topicId, partition);
 	}
 
 	private checkIdentity(topicId: string): Failure | null {
