@@ -119,7 +119,10 @@ function parseEntry(key: TopicConfigKey, raw: unknown): Result<number | boolean 
 export function localRetention(config: TopicConfig): { readonly ms: number; readonly bytes: number } {
 	if (!config["remote.storage.enable"]) return { ms: config["retention.ms"], bytes: config["retention.bytes"] };
 	const pick = (local: number, total: number) => (local === LOCAL_RETENTION_AS_TOTAL ? total : local);
-	return { ms: pick(config["local.retention.ms"], config["retention.ms"]), bytes: pick(config["local.retention.bytes"], config["retention.bytes"]) };
+	return {
+		ms: pick(config["local.retention.ms"], config["retention.ms"]),
+		bytes: pick(config["local.retention.bytes"], config["retention.bytes"]),
+	};
 }
 
 /**
@@ -129,9 +132,13 @@ export function localRetention(config: TopicConfig): { readonly ms: number; read
  */
 function checkConfig(config: TopicConfig): Result<TopicConfig> {
 	if (config["remote.storage.enable"] && config["cleanup.policy"] !== "delete") {
-		return err("invalid_config", `"remote.storage.enable" cannot be true on a compacted topic (cleanup.policy "${config["cleanup.policy"]}")`, {
-			config: "remote.storage.enable",
-		});
+		return err(
+			"invalid_config",
+			`"remote.storage.enable" cannot be true on a compacted topic (cleanup.policy "${config["cleanup.policy"]}")`,
+			{
+				config: "remote.storage.enable",
+			},
+		);
 	}
 	for (const [local, total] of [
 		["local.retention.ms", "retention.ms"],
