@@ -10,9 +10,9 @@
  */
 
 import { assert } from "../shared/assert.ts";
-import type { Result } from "../shared/errors.ts";
-import { TAIL_MESSAGE_BYTES_MAX, TAIL_MESSAGE_RECORDS_MAX, TAIL_UNACKED_BYTES_MAX } from "../shared/limits.ts";
-import type { ReadResult } from "./types.ts";
+import { err, type Failure, type Result } from "../shared/errors.ts";
+import { TAIL_MESSAGE_BYTES_MAX, TAIL_MESSAGE_RECORDS_MAX, TAIL_UNACKED_BYTES_MAX, TAILS_PER_PARTITION_MAX } from "../shared/limits.ts";
+import type { LogView, ReadResult } from "./types.ts";
 
 /** Close codes a tail may see (4000–4999 are the application's). */
 export const TAIL_CLOSE = {
@@ -40,14 +40,18 @@ export interface TailState {
 }
 
 export interface TailLog {
-	nextOffset(): number;
-	logStartOffset(): number;
-	localLogStartOffset(): number;
+	readonly view: Readonly<LogView>;
 	readNow(offset: number, maxRecords: number, maxBytes: number): ReadResult;
 	/** Reads across remote segments (R2), for a tail behind the local log start. */
 	readAcross(offset: number, maxRecords: number, maxBytes: number): Promise<Result<ReadResult>>;
 	/** Keeps the object alive for background work (a catch-up from R2). */
 	background(work: Promise<void>): void;
+}
+
+/** Refuses a new tail once a partition holds `TAILS_PER_PARTITION_MAX` sockets. */
+export function tailCapacity(open: number): Failure | null {
+	if (open < TAILS_PER_PARTITION_MAX) return null;
+	return err("partition_unavailable", `this partition already has ${TAILS_PER_PARTITION_MAX} tails`);
 }
 
 /** Tails reading from R2 right now: `pushTail` leaves them to their catch-up, which hands back when local. */
@@ -58,12 +62,12 @@ export function pushTail(ws: WebSocket, log: TailLog): void {
 	if (catchingUp.has(ws)) return;
 	let state = ws.deserializeAttachment() as TailState | null;
 	if (state === null) return;
-	while (state.next < log.nextOffset()) {
-		if (state.next < log.logStartOffset()) {
+	while (state.next < log.view.nextOffset) {
+		if (state.next < log.view.logStartOffset) {
 			ws.close(TAIL_CLOSE.offsetOutOfRange, "retention deleted records this tail had not read");
 			return;
 		}
-		if (state.next < log.localLogStartOffset()) {
+		if (state.next < log.view.localLogStartOffset) {
 			ws.serializeAttachment(state);
 			catchingUp.add(ws);
 			log.background(catchUp(ws, log));
@@ -91,7 +95,7 @@ async function catchUp(ws: WebSocket, log: TailLog): Promise<void> {
 	try {
 		for (;;) {
 			const state = ws.deserializeAttachment() as TailState | null;
-			if (state === null || state.next >= log.localLogStartOffset() || state.unackedBytes >= TAIL_UNACKED_BYTES_MAX) break;
+			if (state === null || state.next >= log.view.localLogStartOffset || state.unackedBytes >= TAIL_UNACKED_BYTES_MAX) break;
 			const read = await log.readAcross(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX);
 			if (!read.ok) {
 				const code = read.error.code === "offset_out_of_range" ? TAIL_CLOSE.offsetOutOfRange : TAIL_CLOSE.topicDeleted;
