@@ -7,6 +7,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { readAcross } from "../../src/shared/log-reader.ts";
 import { join, type Polled } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
@@ -177,6 +178,36 @@ describe("webhook replay from an old position", () => {
 		expect(delivered.map((r) => r.value)).toEqual(all.map((r) => r.value));
 		await call("DELETE", `/v1/topics/${topic}/subscriptions/${sub.id}`);
 		await call("DELETE", `/v1/topics/${topic}`);
+	});
+});
+
+describe("after the partition's own offload", () => {
+	it("fetch, seek and SSE read every record once across what the alarm moved to R2", async () => {
+		const topic = uniqueTopic("tier");
+		await createTopic(topic, 1, { "remote.storage.enable": true, "local.retention.bytes": 1 });
+		const count = await produceBatches(topic, 10, 3);
+		const all = await everyRecord(topic);
+		const times = all.map((r) => r.timestamp);
+		const seeks = new Map<number, number>();
+		for (const t of times)
+			seeks.set(t, (await json<{ offset: number }>("GET", `/v1/topics/${topic}/partitions/0/offsets?at=${t}`, 200)).offset);
+		await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => instance.alarm());
+		const described = await json<{ partitions: { local_log_start_offset: number; remote_bytes: number }[] }>(
+			"GET",
+			`/v1/topics/${topic}`,
+			200,
+		);
+		expect(described.partitions[0]?.local_log_start_offset).toBeGreaterThan(3);
+		expect(described.partitions[0]?.remote_bytes).toBeGreaterThan(0);
+		expect((await fetchRecords(topic, 0, "offset=0")).records).toEqual(all);
+		expect(await everyRecord(topic)).toEqual(all);
+		for (const t of times) {
+			const after = await json<{ offset: number }>("GET", `/v1/topics/${topic}/partitions/0/offsets?at=${t}`, 200);
+			expect(after.offset, `at=${t}`).toBe(seeks.get(t));
+		}
+		const sse = await openSse(`/v1/topics/${topic}/partitions/0/records?offset=0`);
+		expect((await sse.records(count)).map((e) => e.record)).toEqual(all);
+		await sse.close();
 	});
 });
 
