@@ -108,10 +108,6 @@ export interface RemoteTimestampEntry {
 /** What `PartitionLog.offsetForTimestamp` answers: the offset, or the remote batch holding it. */
 export type TimestampAnswer = { readonly offset: number } | { readonly remote: RemoteTimestampEntry };
 
-export function isRemoteRead(answer: ReadAnswer): answer is RemoteRead {
-	return "remote" in answer;
-}
-
 export interface PartitionOffsets {
 	readonly logStartOffset: number;
 	readonly highWatermark: number;
