@@ -91,9 +91,16 @@ function range(from: number, to: number): number[] {
 }
 
 /** Tiered storage's timers, which a test resets instead of waiting out `OFFLOAD_RETRY_MS` or the orphan grace. */
-function timersOf(instance: PartitionLog): { retryAtMs: number | null; sweepDueMs: number | null; orphanGraceMs: number } {
+interface TieringTimers {
+	retryAtMs: number | null;
+	sweepDueMs: number | null;
+	sweepNeeded: boolean;
+	orphanGraceMs: number;
+}
+
+function timersOf(instance: PartitionLog): TieringTimers {
 	// biome-ignore lint/complexity/useLiteralKeys: a private member, reached on purpose
-	return instance["tiering"] as unknown as { retryAtMs: number | null; sweepDueMs: number | null; orphanGraceMs: number };
+	return instance["tiering"] as unknown as TieringTimers;
 }
 
 /** The real bucket with `put` and/or `delete` replaced (a fault injected), everything else passed through. */
@@ -251,6 +258,14 @@ describe("a crash or a failure at each step", () => {
 		await alarm(topic);
 		expect(await listKeys(topicId)).toEqual(held.manifest.map((r) => r.object_key));
 		expect((await heldRecords(topic)).offsets).toEqual(range(0, 5));
+		// One more pass finds nothing unknown: the sweep stops, so an idle partition is not woken for it.
+		const needed = await runInDurableObject(stub, async (instance: PartitionLog) => {
+			const before = timersOf(instance).sweepNeeded;
+			timersOf(instance).sweepDueMs = null;
+			await instance.alarm();
+			return [before, timersOf(instance).sweepNeeded];
+		});
+		expect(needed).toEqual([true, false]);
 	});
 
 	it("retention racing an offload: the commit sees the batches gone and deletes its own object", async () => {
