@@ -310,6 +310,39 @@ describe("a crash or a failure at each step", () => {
 	});
 });
 
+describe("topic deletion racing an offload", () => {
+	it("leaves no object behind when the topic is deleted while a segment PUT is in flight", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produce(topic, [{ value: "seed" }]);
+		const stub = await partitionStub(topic);
+		const topicId = await topicIdOf(topic);
+		let destroyed: Promise<void> | null = null;
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			const real = instance.segments;
+			instance.segments = wrapBucket(real, {
+				put: async (...args: Parameters<R2Bucket["put"]>) => {
+					// The registry's wipe arrives while R2 is writing: the object appears after the wipe began.
+					destroyed ??= instance.destroy(topicId);
+					return real.put(...args);
+				},
+			});
+		});
+		await produceBatches(topic, 1, 3);
+		await alarm(topic);
+		expect(destroyed).not.toBeNull();
+		await runInDurableObject(stub, async () => {
+			await destroyed;
+		});
+		expect(await listKeys(topicId)).toEqual([]);
+		const state = await runInDurableObject(stub, (_, s) => ({
+			status: s.storage.sql.exec<{ status: string }>("SELECT status FROM partition_state").one().status,
+			manifest: s.storage.sql.exec("SELECT * FROM remote_segments").toArray().length,
+		}));
+		expect(state).toEqual({ status: "deleted", manifest: 0 });
+	});
+});
+
 describe("retention and deletion of remote segments", () => {
 	it("drops whole remote segments, oldest first, by retention.bytes over local and remote bytes; objects go after the commit", async () => {
 		const topic = uniqueTopic();
