@@ -91,9 +91,16 @@ function range(from: number, to: number): number[] {
 }
 
 /** Tiered storage's timers, which a test resets instead of waiting out `OFFLOAD_RETRY_MS` or the orphan grace. */
-function timersOf(instance: PartitionLog): { retryAtMs: number | null; sweepDueMs: number | null; orphanGraceMs: number } {
+interface TieringTimers {
+	retryAtMs: number | null;
+	sweepDueMs: number | null;
+	sweepNeeded: boolean;
+	orphanGraceMs: number;
+}
+
+function timersOf(instance: PartitionLog): TieringTimers {
 	// biome-ignore lint/complexity/useLiteralKeys: a private member, reached on purpose
-	return instance["tiering"] as unknown as { retryAtMs: number | null; sweepDueMs: number | null; orphanGraceMs: number };
+	return instance["tiering"] as unknown as TieringTimers;
 }
 
 /** The real bucket with `put` and/or `delete` replaced (a fault injected), everything else passed through. */
@@ -251,6 +258,14 @@ describe("a crash or a failure at each step", () => {
 		await alarm(topic);
 		expect(await listKeys(topicId)).toEqual(held.manifest.map((r) => r.object_key));
 		expect((await heldRecords(topic)).offsets).toEqual(range(0, 5));
+		// One more pass finds nothing unknown: the sweep stops, so an idle partition is not woken for it.
+		const needed = await runInDurableObject(stub, async (instance: PartitionLog) => {
+			const before = timersOf(instance).sweepNeeded;
+			timersOf(instance).sweepDueMs = null;
+			await instance.alarm();
+			return [before, timersOf(instance).sweepNeeded];
+		});
+		expect(needed).toEqual([true, false]);
 	});
 
 	it("retention racing an offload: the commit sees the batches gone and deletes its own object", async () => {
@@ -292,6 +307,39 @@ describe("a crash or a failure at each step", () => {
 		expect(described).toMatchObject({ log_start_offset: 5, local_log_start_offset: 5, high_watermark: 5, remote_bytes: 0, bytes: 0 });
 		expect((await heldRecords(topic)).manifest).toEqual([]);
 		expect(await listKeys(topicId)).toEqual([]);
+	});
+});
+
+describe("topic deletion racing an offload", () => {
+	it("leaves no object behind when the topic is deleted while a segment PUT is in flight", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produce(topic, [{ value: "seed" }]);
+		const stub = await partitionStub(topic);
+		const topicId = await topicIdOf(topic);
+		let destroyed: Promise<void> | null = null;
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			const real = instance.segments;
+			instance.segments = wrapBucket(real, {
+				put: async (...args: Parameters<R2Bucket["put"]>) => {
+					// The registry's wipe arrives while R2 is writing: the object appears after the wipe began.
+					destroyed ??= instance.destroy(topicId);
+					return real.put(...args);
+				},
+			});
+		});
+		await produceBatches(topic, 1, 3);
+		await alarm(topic);
+		expect(destroyed).not.toBeNull();
+		await runInDurableObject(stub, async () => {
+			await destroyed;
+		});
+		expect(await listKeys(topicId)).toEqual([]);
+		const state = await runInDurableObject(stub, (_, s) => ({
+			status: s.storage.sql.exec<{ status: string }>("SELECT status FROM partition_state").one().status,
+			manifest: s.storage.sql.exec("SELECT * FROM remote_segments").toArray().length,
+		}));
+		expect(state).toEqual({ status: "deleted", manifest: 0 });
 	});
 });
 

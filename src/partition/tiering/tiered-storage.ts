@@ -58,9 +58,17 @@ export class TieredStorage {
 	private retryAtMs: number | null = null;
 	/** A run stopped at its step limit with work left. */
 	private moreWork = false;
+	/**
+	 * Whether orphans may exist: true after a wake-up (a crash may have left one), after a failed PUT or delete, and
+	 * while a pass found objects the manifest does not name; false after a full pass found none, so an idle
+	 * partition is not woken to list its objects.
+	 */
+	private sweepNeeded = true;
 	/** Where the orphan sweep goes on (an R2 list cursor), and when it is next due; null: at the next alarm. */
 	private sweepCursor: string | undefined;
 	private sweepDueMs: number | null = null;
+	/** The current pass met objects the manifest does not name. */
+	private sweepMetUnknown = false;
 	/** The oldest remote segment, cached (it is read on every append for retention's due time); undefined: unknown. */
 	private head: RemoteSegment | null | undefined;
 	/** A field rather than the constant so tests can shorten it. */
@@ -106,7 +114,7 @@ export class TieredStorage {
 		const candidates = [
 			this.moreWork || this.droppedKeys.length > 0 ? nowMs : null,
 			offload === null ? null : Math.max(offload, this.retryAtMs ?? 0),
-			this.usesRemote(config) ? (this.sweepDueMs ?? nowMs + ORPHAN_SWEEP_INTERVAL_MS) : null,
+			this.sweepNeeded && this.usesRemote(config) ? (this.sweepDueMs ?? nowMs + ORPHAN_SWEEP_INTERVAL_MS) : null,
 		].filter((due): due is number => due !== null);
 		return candidates.length === 0 ? null : Math.min(...candidates);
 	}
@@ -123,7 +131,7 @@ export class TieredStorage {
 				this.inFlight = null;
 			}
 		}
-		if (this.usesRemote(config) && (this.sweepDueMs === null || this.sweepDueMs <= nowMs)) await this.sweepStep();
+		if (this.sweepNeeded && this.usesRemote(config) && (this.sweepDueMs === null || this.sweepDueMs <= nowMs)) await this.sweepStep();
 	}
 
 	/** Waits for an offload in flight to settle (committed, or its object deleted). */
@@ -172,6 +180,7 @@ export class TieredStorage {
 			// Nothing local changed. The PUT may still have written the object: then it is an orphan for the sweep.
 			console.error(`partition ${identity.partition}: segment PUT failed, retrying in ${OFFLOAD_RETRY_MS} ms: ${String(cause)}`);
 			this.retryAtMs = Date.now() + OFFLOAD_RETRY_MS;
+			this.sweepNeeded = true;
 			return "failed";
 		}
 		this.retryAtMs = null;
@@ -199,6 +208,7 @@ export class TieredStorage {
 				await this.host.bucket().delete(keys.slice(i, i + R2_KEYS_PER_CALL_MAX));
 			} catch (cause) {
 				console.error(`segment delete failed; the orphan sweep will remove them: ${String(cause)}`);
+				this.sweepNeeded = true;
 				return;
 			}
 		}
@@ -207,7 +217,7 @@ export class TieredStorage {
 	/**
 	 * One page of the orphan sweep: objects under the partition's prefix that no manifest row names and that are
 	 * older than the grace are deleted. Bounded: one list page (R2's maximum) per alarm; a long listing goes on at
-	 * the next alarm, set for now.
+	 * the next alarm, set for now. Passes repeat every `ORPHAN_SWEEP_INTERVAL_MS` until one finds no such object.
 	 */
 	private async sweepStep(): Promise<void> {
 		const identity = this.host.identity();
@@ -222,7 +232,10 @@ export class TieredStorage {
 			});
 			const bases = segments.map((s) => s.baseOffset);
 			const known = segments.length === 0 ? new Set<string>() : manifestKeys(this.sql, Math.min(...bases), Math.max(...bases));
-			const orphans = segments.filter((s) => !known.has(s.key) && s.uploadedMs + this.orphanGraceMs <= nowMs).map((s) => s.key);
+			const unknown = segments.filter((s) => !known.has(s.key));
+			const orphans = unknown.filter((s) => s.uploadedMs + this.orphanGraceMs <= nowMs).map((s) => s.key);
+			// Objects still in their grace are deleted by a later pass; deleted ones are checked again by it too.
+			this.sweepMetUnknown ||= unknown.length > 0;
 			assert(
 				orphans.every((key) => key.startsWith(prefix)),
 				"the sweep deletes only this partition's objects",
@@ -233,6 +246,10 @@ export class TieredStorage {
 			}
 			this.sweepCursor = page.truncated ? page.cursor : undefined;
 			this.sweepDueMs = page.truncated ? nowMs : nowMs + ORPHAN_SWEEP_INTERVAL_MS;
+			if (!page.truncated) {
+				this.sweepNeeded = this.sweepMetUnknown;
+				this.sweepMetUnknown = false;
+			}
 		} catch (cause) {
 			console.error(`partition ${identity.partition}: orphan sweep failed: ${String(cause)}`);
 			this.sweepDueMs = Date.now() + OFFLOAD_RETRY_MS;
