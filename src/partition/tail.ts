@@ -95,7 +95,8 @@ async function catchUp(ws: WebSocket, log: TailLog): Promise<void> {
 	try {
 		for (;;) {
 			const state = ws.deserializeAttachment() as TailState | null;
-			if (state === null || state.next >= log.view.localLogStartOffset || state.unackedBytes >= TAIL_UNACKED_BYTES_MAX) break;
+			if (state === null || state.unackedBytes >= TAIL_UNACKED_BYTES_MAX) return; // the next ack resumes it
+			if (state.next >= log.view.localLogStartOffset) break;
 			const read = await log.readAcross(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX);
 			if (!read.ok) {
 				const code = read.error.code === "offset_out_of_range" ? TAIL_CLOSE.offsetOutOfRange : TAIL_CLOSE.topicDeleted;

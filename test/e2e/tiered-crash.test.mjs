@@ -83,7 +83,9 @@ test("acknowledged records survive SIGKILL of workerd during offload to R2", { t
 		await sleep(1_000);
 		partition = (await api.describeTopic(TOPIC)).partitions[0];
 	}
-	t.diagnostic(`after settling: local log start ${partition.local_log_start_offset}, high watermark ${partition.high_watermark}, ${partition.remote_bytes} bytes in R2`);
+	t.diagnostic(
+		`after settling: local log start ${partition.local_log_start_offset}, high watermark ${partition.high_watermark}, ${partition.remote_bytes} bytes in R2`,
+	);
 	assert.ok(partition.local_log_start_offset > 0 && partition.remote_bytes > 0, "records were offloaded to R2");
 
 	const { records, highWatermark, logStartOffset } = await api.fetchAll(TOPIC, 0);

@@ -75,12 +75,12 @@ export async function offloadBatches(topic: string, upTo: number, batchesPerSegm
 	});
 }
 
-/** Every record of partition `partition`, fetched one record at a time (so no read path's batching is involved). */
-export async function everyRecord(topic: string, partition = 0): Promise<FetchedRecord[]> {
+/** Every record of partition `partition` from its log start, in pages of `pageRecords`. */
+export async function everyRecord(topic: string, partition = 0, pageRecords = 1_000): Promise<FetchedRecord[]> {
 	const out: FetchedRecord[] = [];
 	let offset = (await fetchRecords(topic, partition, "max_records=1")).log_start_offset;
 	for (;;) {
-		const page = await fetchRecords(topic, partition, `offset=${offset}&max_records=1`);
+		const page = await fetchRecords(topic, partition, `offset=${offset}&max_records=${pageRecords}`);
 		if (page.records.length === 0) return out;
 		out.push(...page.records);
 		offset = page.next_offset;
