@@ -211,6 +211,35 @@ describe("after the partition's own offload", { timeout: 120_000 }, () => {
 	});
 });
 
+describe("more than partition_full's limit", { timeout: 120_000 }, () => {
+	it("a partition holding more than its local limit reads every record back across R2", async () => {
+		const topic = uniqueTopic("tier");
+		await createTopic(topic, 1, { "remote.storage.enable": true, "local.retention.bytes": 1 });
+		await produce(topic, [{ value: "seed" }]);
+		const limitBytes = 12_000; // as the partition's own tests lower it: the field, not the constant
+		const stub = await partitionStub(topic);
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			instance.partitionBytesMax = limitBytes;
+		});
+		const value = "z".repeat(1_000);
+		for (let i = 0; i < 30; i++) {
+			await produce(topic, [{ value: `${i}:${value}` }]);
+			await runInDurableObject(stub, (instance: PartitionLog) => instance.alarm());
+		}
+		const described = await json<{ partitions: { bytes: number; remote_bytes: number; high_watermark: number }[] }>(
+			"GET",
+			`/v1/topics/${topic}`,
+			200,
+		);
+		const partition = described.partitions[0];
+		expect(partition?.high_watermark).toBe(31);
+		expect((partition?.bytes ?? 0) + (partition?.remote_bytes ?? 0)).toBeGreaterThan(limitBytes);
+		const read = await everyRecord(topic, 0, 7);
+		expect(read.map((r) => r.value)).toEqual(["seed", ...Array.from({ length: 30 }, (_, i) => `${i}:${value}`)]);
+		expectDense(read, 0, 31);
+	});
+});
+
 describe("a segment deleted under a read", () => {
 	it("is asked for again; the partition then answers from its new log start", async () => {
 		const { topic, all } = await filledTopic(6, 2);
