@@ -44,7 +44,7 @@ function toRemote(row: RemoteRow): RemoteSegment {
  * newest batch's key, then the head lazily (the batches planned and one more), then the planned batches' records.
  */
 export function readSegmentSource(sql: SqlStorage, view: LogView, config: TopicConfig, nowMs: number): SegmentSource | null {
-	if (view.storedBatches < 2) return null;
+	if (!config["remote.storage.enable"] || view.storedBatches < 2) return null;
 	const tail = sql.exec<{ base_offset: number }>("SELECT base_offset FROM batches ORDER BY base_offset DESC LIMIT 1").one().base_offset;
 	const cursor = sql.exec<{ base_offset: number; last_offset: number; max_timestamp: number; bytes: number; record_count: number }>(
 		"SELECT base_offset, last_offset, max_timestamp, bytes, record_count FROM batches WHERE base_offset < ? ORDER BY base_offset LIMIT ?",

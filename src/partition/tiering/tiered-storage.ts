@@ -158,6 +158,7 @@ export class TieredStorage {
 	}
 
 	private async offloadSome(config: TopicConfig): Promise<void> {
+		if (!config["remote.storage.enable"]) return;
 		for (let i = 0; i < OFFLOAD_SEGMENTS_PER_RUN; i++) {
 			const outcome = await this.offloadOne(config, Date.now());
 			if (outcome !== "committed") return;
