@@ -24,6 +24,7 @@ import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
 import { GroupStore } from "./store.ts";
 import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
 import type {
+	CommitOutcome,
 	CommitRequest,
 	CommittedOffset,
 	FetchOutcome,
@@ -60,7 +61,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		if (missing !== undefined) return err("topic_not_found", `topic "${missing}" does not exist`, { topic: missing });
 		const admitted = await this.admit(groupId);
 		if (!admitted.ok) return admitted;
-		const result = this.ctx.storage.transactionSync(() => this.rules.admitMember(request, resolved, Date.now()));
+		const result = this.transact(() => this.rules.admitMember(request, resolved, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -69,9 +70,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		if (this.store.member(memberId) === null) return this.rules.unknownMember(memberId);
+		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
-		const touched = this.ctx.storage.transactionSync(() => this.rules.touchMember(memberId, Date.now()));
+		const touched = this.transact(() => this.rules.touchMember(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return touched.ok ? ok(this.rules.view(memberId)) : touched;
 	}
@@ -84,9 +85,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		if (this.store.member(memberId) === null) return this.rules.unknownMember(memberId);
+		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
-		const plan = this.ctx.storage.transactionSync(() => this.rules.planPoll(memberId, partitionsMax, Date.now()));
+		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, Date.now()));
 		await this.afterChange(groupId);
 		return plan;
 	}
@@ -104,17 +105,20 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
 		if (topicsStale) this.refreshedAtMs = 0;
-		const result = this.ctx.storage.transactionSync(() => this.rules.settlePoll(memberId, generation, outcomes, autoCommit, Date.now()));
+		const result = this.transact(() => this.rules.settlePoll(memberId, generation, outcomes, autoCommit, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
 
-	/** Commits offsets, fenced: an unknown member or a stale generation writes nothing. */
-	async commit(groupId: string, request: CommitRequest): Promise<Result<MemberView>> {
+	/**
+	 * Commits offsets, fenced: an unknown member or a stale generation writes nothing. Offsets past the member's
+	 * read positions come back unverified unless `boundsChecked` (see `CommitOutcome`).
+	 */
+	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean): Promise<Result<CommitOutcome>> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		const result = this.ctx.storage.transactionSync(() => this.rules.applyCommit(request, Date.now()));
+		const result = this.transact(() => this.rules.applyCommit(request, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -124,7 +128,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		const result = this.ctx.storage.transactionSync(() => this.rules.commitPositions(memberId, Date.now()));
+		const result = this.transact(() => this.rules.commitPositions(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -134,14 +138,14 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		const result = this.ctx.storage.transactionSync(() => this.rules.leave(memberId, Date.now()));
+		const result = this.transact(() => this.rules.leave(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
 
 	async describe(groupId: string): Promise<Result<GroupDescription>> {
 		this.store.identify(groupId, false);
-		this.ctx.storage.transactionSync(() => this.rules.expireOverdue(Date.now()));
+		this.transact(() => this.rules.expireOverdue(Date.now()));
 		await this.afterChange(groupId);
 		return this.rules.describe(groupId);
 	}
@@ -151,7 +155,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, true);
 		const admitted = await this.admit(groupId);
 		if (!admitted.ok) return admitted;
-		const result = this.ctx.storage.transactionSync(() => this.rules.resetCommits(groupId, offsets, Date.now()));
+		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -159,7 +163,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** Deletes an empty group's committed offsets; the group disappears from the directory. */
 	async deleteGroup(groupId: string): Promise<Result<void>> {
 		this.store.identify(groupId, false);
-		const result = this.ctx.storage.transactionSync(() => this.rules.deleteEmpty(groupId, Date.now()));
+		const result = this.transact(() => this.rules.deleteEmpty(groupId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -168,7 +172,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		const groupId = this.store.state().group_id;
 		if (groupId === null) return;
-		this.ctx.storage.transactionSync(() => this.rules.expireOverdue(Date.now()));
+		this.transact(() => this.rules.expireOverdue(Date.now()));
 		await this.publishIfBehind(groupId);
 		await this.scheduleAlarm(true);
 	}
@@ -200,10 +204,23 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const next = capTopics(resolved, GROUP_PARTITIONS_MAX);
 		if (next.size < resolved.size)
 			console.error(`group coordinator: subscriptions cover over ${GROUP_PARTITIONS_MAX} partitions; topics left out`);
-		this.ctx.storage.transactionSync(() => {
+		this.transact(() => {
 			const current = this.store.subscribedTopics();
 			if (!sameTopics(current, next)) this.rules.applyTopics(current, next);
 		});
+	}
+
+	/**
+	 * Runs `work` in one SQLite transaction. The live session deadlines are memory the rollback of a failed one
+	 * cannot undo, so they are dropped then and read back from SQLite.
+	 */
+	private transact<T>(work: () => T): T {
+		try {
+			return this.ctx.storage.transactionSync(work);
+		} catch (error) {
+			this.store.forgetSessions();
+			throw error;
+		}
 	}
 
 	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */

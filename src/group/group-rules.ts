@@ -14,6 +14,7 @@ import type { GroupStore, Member } from "./store.ts";
 import { sameSubscription, subscribedTopics } from "./subscription.ts";
 import { partitionTotal, pruneTopics, sameTopics } from "./topic-resolver.ts";
 import type {
+	CommitOutcome,
 	CommitRequest,
 	CommittedOffset,
 	FetchOutcome,
@@ -142,7 +143,20 @@ export class GroupRules {
 		return ok({ ...this.view(memberId), accepted });
 	}
 
-	applyCommit(request: CommitRequest, now: number): Result<MemberView> {
+	/**
+	 * Commits fenced by member, generation and ownership. Unless `boundsChecked`, first answers the offsets past
+	 * the member's read position without judging anything else, so the edge's bounds check keeps its place before
+	 * the fencing errors, as when every commit was checked at the edge.
+	 */
+	applyCommit(request: CommitRequest, boundsChecked: boolean, now: number): Result<CommitOutcome> {
+		if (!boundsChecked) {
+			const unverified = request.offsets.filter((o) => {
+				const position = this.store.position(o);
+				return position === null || position.memberId !== request.memberId || o.offset > position.nextOffset;
+			});
+			if (unverified.length > 0)
+				return ok({ committed: false, unverified: unverified.map(({ topic, partition }) => ({ topic, partition })) });
+		}
 		const touched = this.touchMember(request.memberId, now);
 		if (!touched.ok) return touched;
 		const { generation } = this.store.state();
@@ -169,7 +183,7 @@ export class GroupRules {
 			// An explicit commit wins over what an auto-commit poll left to commit.
 			this.store.clearPendingCommit(o);
 		}
-		return ok(this.view(request.memberId));
+		return ok({ committed: true, ...this.view(request.memberId) });
 	}
 
 	/**

@@ -1,11 +1,14 @@
 /**
  * @module
  * Synchronous access to a coordinator's SQLite tables (schema in ./schema.ts). Every method is one or a few
- * statements with no await, so a caller can compose them inside one `transactionSync`. SQLite is the only
- * state: a coordinator evicted between two calls loses nothing.
+ * statements with no await, so a caller can compose them inside one `transactionSync`. SQLite holds every fact
+ * but one: a member's live session deadline is kept in memory and written back with bounded staleness
+ * (`SESSION_DEADLINE_STALENESS_FRACTION`), so a coordinator evicted between two calls loses at most that much of
+ * a session, and never a member, an assignment or a committed offset.
  */
 
 import { assert } from "../shared/assert.ts";
+import { SESSION_DEADLINE_STALENESS_FRACTION } from "../shared/limits.ts";
 import { type Assignment, comparePartitions, keyOf } from "./assignors.ts";
 import type { CommittedOffset, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
 
@@ -59,7 +62,17 @@ function toMember(row: MemberRow): Member {
 	};
 }
 
+/** A member's session deadline: the live one, and the one SQLite holds (never later than the live one). */
+interface Session {
+	deadlineMs: number;
+	storedMs: number;
+	readonly sessionTimeoutMs: number;
+}
+
 export class GroupStore {
+	/** Session deadlines by member id, loaded from SQLite on first use; null until then and after `forgetSessions`. */
+	private liveSessions: Map<string, Session> | null = null;
+
 	constructor(private readonly sql: SqlStorage) {}
 
 	state(): GroupStateRow {
@@ -99,16 +112,54 @@ export class GroupStore {
 
 	member(memberId: string): Member | null {
 		const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE member_id = ?", memberId).toArray()[0];
-		return row === undefined ? null : toMember(row);
+		return row === undefined ? null : this.live(toMember(row));
 	}
 
 	memberByInstance(instanceId: string): Member | null {
 		const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE instance_id = ?", instanceId).toArray()[0];
-		return row === undefined ? null : toMember(row);
+		return row === undefined ? null : this.live(toMember(row));
 	}
 
 	members(): Member[] {
-		return this.sql.exec<MemberRow>("SELECT * FROM members ORDER BY member_id").toArray().map(toMember);
+		return this.sql
+			.exec<MemberRow>("SELECT * FROM members ORDER BY member_id")
+			.toArray()
+			.map((row) => this.live(toMember(row)));
+	}
+
+	/** Whether `memberId` is a member, answered from memory (no row read on a member's every call). */
+	isMember(memberId: string): boolean {
+		return this.sessions().has(memberId);
+	}
+
+	/** `member` with its live session deadline. */
+	private live(member: Member): Member {
+		const session = this.sessions().get(member.memberId);
+		assert(session !== undefined, "every stored member has a session");
+		return { ...member, deadlineMs: session.deadlineMs };
+	}
+
+	private sessions(): Map<string, Session> {
+		if (this.liveSessions === null) {
+			const rows = this.sql.exec<{ member_id: string; deadline_ms: number; session_timeout_ms: number }>(
+				"SELECT member_id, deadline_ms, session_timeout_ms FROM members",
+			);
+			this.liveSessions = new Map(
+				rows
+					.toArray()
+					.map((r) => [r.member_id, { deadlineMs: r.deadline_ms, storedMs: r.deadline_ms, sessionTimeoutMs: r.session_timeout_ms }]),
+			);
+		}
+		return this.liveSessions;
+	}
+
+	/**
+	 * Drops the live deadlines, to be read again from SQLite: after a transaction that threw (its rows were rolled
+	 * back, memory was not), or where a test moves deadlines in SQLite. Members may then expire up to the bounded
+	 * staleness early, as after a restart.
+	 */
+	forgetSessions(): void {
+		this.liveSessions = null;
 	}
 
 	memberCount(): number {
@@ -117,7 +168,16 @@ export class GroupStore {
 
 	/** Inserts `member`, or replaces the member `replacing` (a static member returning under a new id). */
 	putMember(member: Member, nowMs: number, replacing: string | null = null): void {
-		if (replacing !== null) this.sql.exec("DELETE FROM members WHERE member_id = ?", replacing);
+		const sessions = this.sessions();
+		if (replacing !== null) {
+			this.sql.exec("DELETE FROM members WHERE member_id = ?", replacing);
+			sessions.delete(replacing);
+		}
+		sessions.set(member.memberId, {
+			deadlineMs: member.deadlineMs,
+			storedMs: member.deadlineMs,
+			sessionTimeoutMs: member.sessionTimeoutMs,
+		});
 		const { subscription: s } = member;
 		this.sql.exec(
 			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, deadline_ms, joined_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -135,21 +195,32 @@ export class GroupStore {
 	deleteMember(memberId: string): void {
 		this.sql.exec("DELETE FROM members WHERE member_id = ?", memberId);
 		this.sql.exec("DELETE FROM positions WHERE member_id = ?", memberId);
+		this.sessions().delete(memberId);
 	}
 
+	/**
+	 * Moves a member's session deadline; SQLite is written only when its copy would fall more than the bounded
+	 * staleness behind, so it is never later than the live deadline nor earlier than it by more than that.
+	 */
 	touch(memberId: string, deadlineMs: number): void {
-		this.sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", deadlineMs, memberId);
+		const session = this.sessions().get(memberId);
+		assert(session !== undefined, "only a member is touched");
+		session.deadlineMs = Math.max(session.deadlineMs, deadlineMs);
+		if (session.deadlineMs - session.storedMs <= session.sessionTimeoutMs * SESSION_DEADLINE_STALENESS_FRACTION) return;
+		this.sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", session.deadlineMs, memberId);
+		session.storedMs = session.deadlineMs;
 	}
 
 	overdueMembers(nowMs: number): string[] {
-		return this.sql
-			.exec<{ member_id: string }>("SELECT member_id FROM members WHERE deadline_ms <= ? ORDER BY member_id", nowMs)
-			.toArray()
-			.map((r) => r.member_id);
+		const overdue: string[] = [];
+		for (const [memberId, session] of this.sessions()) if (session.deadlineMs <= nowMs) overdue.push(memberId);
+		return overdue.sort();
 	}
 
 	earliestDeadline(): number | null {
-		return this.sql.exec<{ d: number | null }>("SELECT MIN(deadline_ms) AS d FROM members").one().d;
+		let earliest: number | null = null;
+		for (const { deadlineMs } of this.sessions().values()) if (earliest === null || deadlineMs < earliest) earliest = deadlineMs;
+		return earliest;
 	}
 
 	subscribedTopics(): Map<string, SubscribedTopic> {
@@ -272,7 +343,11 @@ export class GroupStore {
 	}
 
 	clearPendingCommit(tp: TopicPartition): void {
-		this.sql.exec("UPDATE positions SET pending_commit = NULL WHERE topic = ? AND partition = ?", tp.topic, tp.partition);
+		this.sql.exec(
+			"UPDATE positions SET pending_commit = NULL WHERE topic = ? AND partition = ? AND pending_commit IS NOT NULL",
+			tp.topic,
+			tp.partition,
+		);
 	}
 
 	committed(tp: TopicPartition): CommittedOffset | null {

@@ -84,6 +84,15 @@ export interface CommitRequest {
 	readonly offsets: readonly OffsetCommit[];
 }
 
+/**
+ * A commit's answer: stored, or not looked at because some offsets may lie past their partition's high watermark
+ * (the edge checks those against the partitions and commits again). An offset up to the member's own read
+ * position needs no check: that position came from a read, so it is within the log.
+ */
+export type CommitOutcome =
+	| ({ readonly committed: true } & MemberView)
+	| { readonly committed: false; readonly unverified: readonly TopicPartition[] };
+
 export interface CommittedOffset extends TopicPartition {
 	readonly offset: number;
 	readonly metadata: string | null;

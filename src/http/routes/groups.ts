@@ -33,7 +33,7 @@ import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { type PollOptions, pollGroup } from "../group/consume.ts";
-import { checkCommitBounds, describeGroup, resolveReset } from "../group/group-offsets.ts";
+import { commitOffsets, describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { GroupId, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -230,10 +230,7 @@ export const groupRoutes = new Hono<AppEnv>()
 		const body = await optionalBody(c.req.raw, CommitBody);
 		for (const topic of new Set(body.offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
 		const offsets = body.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null }));
-		unwrap(await checkCommitBounds(c.env, offsets));
-		const view = unwrap(
-			await groupCoordinator(c.env, group).commit(group, { memberId: body.member_id, generation: body.generation, offsets }),
-		);
+		const view = unwrap(await commitOffsets(c.env, group, { memberId: body.member_id, generation: body.generation, offsets }));
 		return c.json({ generation: view.generation, offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })) });
 	})
 	.all("/:group/offsets", methodNotAllowed);
