@@ -32,8 +32,9 @@ import type {
 	JoinRequest,
 	JoinResult,
 	MemberView,
+	PollCommit,
 	PollCompletion,
-	PollPlan,
+	PollStart,
 	SubscribedTopic,
 } from "./types.ts";
 
@@ -79,15 +80,22 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * First half of a poll: a heartbeat, the auto-commit of what the member's previous poll returned (Kafka's
-	 * at-least-once: committed only once the member comes back for more), and where to read each owned partition.
+	 * at-least-once: committed only once the member comes back for more), the commit the poll carries, and where
+	 * to read each owned partition. Every commit is written before the plan is answered.
 	 */
-	async beginPoll(groupId: string, memberId: string, partitionsMax: number): Promise<Result<PollPlan>> {
+	async beginPoll(
+		groupId: string,
+		memberId: string,
+		partitionsMax: number,
+		commit: PollCommit | null,
+		boundsChecked: boolean,
+	): Promise<Result<PollStart>> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
 		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
-		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, Date.now()));
+		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
 		return plan;
 	}
@@ -105,7 +113,12 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
 		if (topicsStale) this.refreshedAtMs = 0;
-		const result = this.transact(() => this.rules.settlePoll(memberId, generation, outcomes, autoCommit, Date.now()));
+		const result = this.transact(() => {
+			const now = Date.now();
+			const settled = this.rules.settlePoll(memberId, generation, outcomes, autoCommit, now);
+			this.store.writePositionsIfDue(now);
+			return settled;
+		});
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -172,7 +185,10 @@ export class GroupCoordinator extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		const groupId = this.store.state().group_id;
 		if (groupId === null) return;
-		this.transact(() => this.rules.expireOverdue(Date.now()));
+		this.transact(() => {
+			this.rules.expireOverdue(Date.now());
+			this.store.writePositionsIfDue(Date.now(), true);
+		});
 		await this.publishIfBehind(groupId);
 		await this.scheduleAlarm(true);
 	}
@@ -218,7 +234,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		try {
 			return this.ctx.storage.transactionSync(work);
 		} catch (error) {
-			this.store.forgetSessions();
+			this.store.forgetLiveState();
 			throw error;
 		}
 	}
@@ -254,14 +270,15 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/**
-	 * One alarm for all due work: the earliest session deadline, or a publish retry. Heartbeats only push
-	 * deadlines later, so outside the alarm handler the alarm only ever moves earlier (an early alarm re-arms itself).
+	 * One alarm for all due work: the earliest session deadline, a publish retry, or positions SQLite is behind on.
+	 * Heartbeats only push deadlines later and a position's due time only comes once, so outside the alarm handler
+	 * the alarm only ever moves earlier (an early alarm re-arms itself).
 	 */
 	private async scheduleAlarm(rearm: boolean): Promise<void> {
 		const state = this.store.state();
 		const publishDue = state.status !== "new" && state.published_generation < state.generation ? Date.now() + GROUP_PUBLISH_RETRY_MS : null;
-		const deadline = this.store.earliestDeadline();
-		const due = deadline === null ? publishDue : publishDue === null ? deadline : Math.min(deadline, publishDue);
+		const dues = [publishDue, this.store.earliestDeadline(), this.store.positionsDueMs()].filter((d) => d !== null);
+		const due = dues.length === 0 ? null : Math.min(...dues);
 		const current = rearm ? null : await this.ctx.storage.getAlarm();
 		if (due === null) {
 			if (current !== null || rearm) await this.ctx.storage.deleteAlarm();

@@ -24,8 +24,10 @@ import type {
 	JoinRequest,
 	JoinResult,
 	MemberView,
+	OffsetCommit,
+	PollCommit,
 	PollCompletion,
-	PollPlan,
+	PollStart,
 	SubscribedTopic,
 	TopicPartition,
 } from "./types.ts";
@@ -79,11 +81,22 @@ export class GroupRules {
 		return ok({ memberId: member.memberId, ...this.view(member.memberId) });
 	}
 
-	planPoll(memberId: string, partitionsMax: number, now: number): Result<PollPlan> {
+	/**
+	 * Starts a poll: a heartbeat, the auto-commit of what the previous poll returned, the commit the poll carries
+	 * (fenced as a commit on its own is; refused, it refuses the poll, which then reads nothing), and where to read
+	 * each owned partition. A carried offset no read vouches for comes back unverified first, unless `boundsChecked`.
+	 */
+	planPoll(memberId: string, partitionsMax: number, commit: PollCommit | null, boundsChecked: boolean, now: number): Result<PollStart> {
+		const unverified = commit === null || boundsChecked ? [] : this.unverified(memberId, commit.offsets);
+		if (unverified.length > 0) return ok({ started: false, unverified });
 		const touched = this.touchMember(memberId, now);
 		if (!touched.ok) return touched;
 		const member = touched.value;
 		this.commitPending(memberId, now);
+		if (commit !== null) {
+			const written = this.writeFenced({ memberId, ...commit }, now);
+			if (!written.ok) return written;
+		}
 		const { generation } = this.store.state();
 		const assignment = this.store.assignmentOf(memberId);
 		const topics = this.store.subscribedTopics();
@@ -104,11 +117,14 @@ export class GroupRules {
 			});
 		}
 		return ok({
-			generation,
-			assignment,
-			autoOffsetReset: member.autoOffsetReset,
-			waitMsMax: Math.floor(member.sessionTimeoutMs / 2),
-			fetches,
+			started: true,
+			plan: {
+				generation,
+				assignment,
+				autoOffsetReset: member.autoOffsetReset,
+				waitMsMax: Math.floor(member.sessionTimeoutMs / 2),
+				fetches,
+			},
 		});
 	}
 
@@ -136,7 +152,7 @@ export class GroupRules {
 			assert(Number.isSafeInteger(o.nextOffset) && o.nextOffset >= 0, "a read ends at an offset");
 			const pendingCommit = autoCommit ? o.nextOffset : (position?.pendingCommit ?? null);
 			if (position?.nextOffset !== o.nextOffset || position.pendingCommit !== pendingCommit) {
-				this.store.setPosition(o, { memberId, nextOffset: o.nextOffset, pendingCommit });
+				this.store.setPosition(o, { memberId, nextOffset: o.nextOffset, pendingCommit }, now);
 			}
 			return true;
 		});
@@ -149,16 +165,26 @@ export class GroupRules {
 	 * the fencing errors, as when every commit was checked at the edge.
 	 */
 	applyCommit(request: CommitRequest, boundsChecked: boolean, now: number): Result<CommitOutcome> {
-		if (!boundsChecked) {
-			const unverified = request.offsets.filter((o) => {
-				const position = this.store.position(o);
-				return position === null || position.memberId !== request.memberId || o.offset > position.nextOffset;
-			});
-			if (unverified.length > 0)
-				return ok({ committed: false, unverified: unverified.map(({ topic, partition }) => ({ topic, partition })) });
-		}
+		const unverified = boundsChecked ? [] : this.unverified(request.memberId, request.offsets);
+		if (unverified.length > 0) return ok({ committed: false, unverified });
 		const touched = this.touchMember(request.memberId, now);
 		if (!touched.ok) return touched;
+		const written = this.writeFenced(request, now);
+		return written.ok ? ok({ committed: true, ...this.view(request.memberId) }) : written;
+	}
+
+	/** The offsets no read vouches for: past the member's position on the partition, or with no position of its. */
+	private unverified(memberId: string, offsets: readonly OffsetCommit[]): TopicPartition[] {
+		return offsets
+			.filter((o) => {
+				const position = this.store.position(o);
+				return position === null || position.memberId !== memberId || o.offset > position.nextOffset;
+			})
+			.map(({ topic, partition }) => ({ topic, partition }));
+	}
+
+	/** Writes a live member's commit if its generation is current and it owns every partition; else nothing. */
+	private writeFenced(request: CommitRequest, now: number): Result<void> {
 		const { generation } = this.store.state();
 		if (request.generation !== generation) {
 			return err(
@@ -183,7 +209,7 @@ export class GroupRules {
 			// An explicit commit wins over what an auto-commit poll left to commit.
 			this.store.clearPendingCommit(o);
 		}
-		return ok({ committed: true, ...this.view(request.memberId) });
+		return ok(undefined);
 	}
 
 	/**

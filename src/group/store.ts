@@ -2,13 +2,15 @@
  * @module
  * Synchronous access to a coordinator's SQLite tables (schema in ./schema.ts). Every method is one or a few
  * statements with no await, so a caller can compose them inside one `transactionSync`. SQLite holds every fact
- * but one: a member's live session deadline is kept in memory and written back with bounded staleness
- * (`SESSION_DEADLINE_STALENESS_FRACTION`), so a coordinator evicted between two calls loses at most that much of
- * a session, and never a member, an assignment or a committed offset.
+ * but two, kept in memory and written back with bounded staleness, because every poll moves them: a member's
+ * session deadline (at most `SESSION_DEADLINE_STALENESS_FRACTION` of its session behind) and where each owner
+ * reads next (at most `POSITION_WRITE_INTERVAL_MS` behind). A coordinator evicted between two calls may so expire
+ * a live member early or hand out recent records again from an older position (at-least-once), and never loses a
+ * member, an assignment or a committed offset.
  */
 
 import { assert } from "../shared/assert.ts";
-import { SESSION_DEADLINE_STALENESS_FRACTION } from "../shared/limits.ts";
+import { POSITION_WRITE_INTERVAL_MS, SESSION_DEADLINE_STALENESS_FRACTION } from "../shared/limits.ts";
 import { type Assignment, comparePartitions, keyOf } from "./assignors.ts";
 import type { CommittedOffset, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
 
@@ -69,9 +71,20 @@ interface Session {
 	readonly sessionTimeoutMs: number;
 }
 
+interface LivePosition extends Position {
+	readonly tp: TopicPartition;
+}
+
 export class GroupStore {
-	/** Session deadlines by member id, loaded from SQLite on first use; null until then and after `forgetSessions`. */
+	/** Session deadlines by member id, loaded from SQLite on first use; null until then and after `forgetLiveState`. */
 	private liveSessions: Map<string, Session> | null = null;
+	/** Read positions by partition key, loaded likewise; `dirty` holds the keys SQLite is behind on. */
+	private livePositions: Map<string, LivePosition> | null = null;
+	private readonly dirty = new Set<string>();
+	/** Keys whose SQLite row holds a pending auto-commit. */
+	private readonly pendingStored = new Set<string>();
+	/** When the oldest position not yet written moved; null while SQLite is up to date. */
+	private dirtySinceMs: number | null = null;
 
 	constructor(private readonly sql: SqlStorage) {}
 
@@ -154,12 +167,16 @@ export class GroupStore {
 	}
 
 	/**
-	 * Drops the live deadlines, to be read again from SQLite: after a transaction that threw (its rows were rolled
-	 * back, memory was not), or where a test moves deadlines in SQLite. Members may then expire up to the bounded
-	 * staleness early, as after a restart.
+	 * Drops the live deadlines and positions, to be read again from SQLite: after a transaction that threw (its
+	 * rows were rolled back, memory was not), or where a test moves deadlines in SQLite. As after a restart,
+	 * members may then expire up to the bounded staleness early and re-read what they read since the last write.
 	 */
-	forgetSessions(): void {
+	forgetLiveState(): void {
 		this.liveSessions = null;
+		this.livePositions = null;
+		this.dirty.clear();
+		this.pendingStored.clear();
+		this.dirtySinceMs = null;
 	}
 
 	memberCount(): number {
@@ -194,7 +211,7 @@ export class GroupStore {
 
 	deleteMember(memberId: string): void {
 		this.sql.exec("DELETE FROM members WHERE member_id = ?", memberId);
-		this.sql.exec("DELETE FROM positions WHERE member_id = ?", memberId);
+		this.deletePositions((p) => p.memberId === memberId);
 		this.sessions().delete(memberId);
 	}
 
@@ -286,68 +303,122 @@ export class GroupStore {
 			if (currentOwner.get(key) === memberId) continue;
 			this.sql.exec("INSERT INTO assignments (topic, partition, member_id) VALUES (?, ?, ?)", tp.topic, tp.partition, memberId);
 		}
-		const positions = this.sql.exec<{ topic: string; partition: number; member_id: string }>(
-			"SELECT topic, partition, member_id FROM positions",
-		);
-		for (const row of positions.toArray()) {
-			if (nextOwner.get(keyOf(row))?.memberId !== row.member_id) {
-				this.sql.exec("DELETE FROM positions WHERE topic = ? AND partition = ?", row.topic, row.partition);
-			}
-		}
+		this.deletePositions((p) => nextOwner.get(keyOf(p.tp))?.memberId !== p.memberId);
 	}
 
 	/** Hands a static member's partitions to its new member id, unchanged; positions are forgotten (a restart). */
 	renameOwner(fromMemberId: string, toMemberId: string): void {
 		this.sql.exec("UPDATE assignments SET member_id = ? WHERE member_id = ?", toMemberId, fromMemberId);
-		this.sql.exec("DELETE FROM positions WHERE member_id = ?", fromMemberId);
+		this.deletePositions((p) => p.memberId === fromMemberId);
 	}
 
 	position(tp: TopicPartition): Position | null {
-		const row = this.sql
-			.exec<{ member_id: string; next_offset: number; pending_commit: number | null }>(
-				"SELECT member_id, next_offset, pending_commit FROM positions WHERE topic = ? AND partition = ?",
-				tp.topic,
-				tp.partition,
-			)
-			.toArray()[0];
-		return row === undefined ? null : { memberId: row.member_id, nextOffset: row.next_offset, pendingCommit: row.pending_commit };
+		return this.positions().get(keyOf(tp)) ?? null;
 	}
 
-	setPosition(tp: TopicPartition, position: Position): void {
+	/**
+	 * Moves a read position (and its pending auto-commit) in memory; SQLite follows within
+	 * `POSITION_WRITE_INTERVAL_MS` (`writePositionsIfDue`, or the alarm). Losing it re-delivers, never skips: a
+	 * stored position is one the member really read to, and a stored pending commit is cleared in SQLite as soon as
+	 * it is committed or overridden (`clearPendingCommit`), so no stale one can be committed after a restart.
+	 */
+	setPosition(tp: TopicPartition, position: Position, nowMs: number): void {
+		const key = keyOf(tp);
+		this.positions().set(key, { tp: { topic: tp.topic, partition: tp.partition }, ...position });
+		this.dirty.add(key);
+		this.dirtySinceMs ??= nowMs;
+	}
+
+	/** When SQLite's positions must be brought up to date (the alarm's due time), or null if they are. */
+	positionsDueMs(): number | null {
+		return this.dirtySinceMs === null ? null : this.dirtySinceMs + POSITION_WRITE_INTERVAL_MS;
+	}
+
+	/** Writes the positions SQLite is behind on, once the oldest has waited `POSITION_WRITE_INTERVAL_MS` (or `force`). */
+	writePositionsIfDue(nowMs: number, force = false): void {
+		const due = this.positionsDueMs();
+		if (due === null || (!force && nowMs < due)) return;
+		for (const key of [...this.dirty]) this.writePosition(key);
+		this.dirtySinceMs = null;
+	}
+
+	private writePosition(key: string): void {
+		this.dirty.delete(key);
+		const p = this.positions().get(key);
+		assert(p !== undefined, "a position written is known");
+		if (p.pendingCommit === null) this.pendingStored.delete(key);
+		else this.pendingStored.add(key);
 		this.sql.exec(
 			"INSERT INTO positions (topic, partition, member_id, next_offset, pending_commit) VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET member_id = excluded.member_id, next_offset = excluded.next_offset, pending_commit = excluded.pending_commit",
-			tp.topic,
-			tp.partition,
-			position.memberId,
-			position.nextOffset,
-			position.pendingCommit,
+			p.tp.topic,
+			p.tp.partition,
+			p.memberId,
+			p.nextOffset,
+			p.pendingCommit,
 		);
 	}
 
-	/** Auto-commit offsets a member's last poll left to commit; clears them. */
+	private positions(): Map<string, LivePosition> {
+		if (this.livePositions === null) {
+			const rows = this.sql.exec<{
+				topic: string;
+				partition: number;
+				member_id: string;
+				next_offset: number;
+				pending_commit: number | null;
+			}>("SELECT topic, partition, member_id, next_offset, pending_commit FROM positions");
+			const stored = rows.toArray();
+			for (const r of stored) if (r.pending_commit !== null) this.pendingStored.add(keyOf(r));
+			this.livePositions = new Map(
+				stored.map((r) => [
+					keyOf(r),
+					{
+						tp: { topic: r.topic, partition: r.partition },
+						memberId: r.member_id,
+						nextOffset: r.next_offset,
+						pendingCommit: r.pending_commit,
+					},
+				]),
+			);
+		}
+		return this.livePositions;
+	}
+
+	/** Forgets the positions `drop` picks, in memory and in SQLite. */
+	private deletePositions(drop: (p: LivePosition) => boolean): void {
+		for (const [key, p] of this.positions()) {
+			if (!drop(p)) continue;
+			this.positions().delete(key);
+			this.dirty.delete(key);
+			this.pendingStored.delete(key);
+			this.sql.exec("DELETE FROM positions WHERE topic = ? AND partition = ?", p.tp.topic, p.tp.partition);
+		}
+		if (this.dirty.size === 0) this.dirtySinceMs = null;
+	}
+
+	/** Auto-commit offsets a member's last poll left to commit; clears them (in SQLite too, with the commit). */
 	takePendingCommits(memberId: string): { tp: TopicPartition; offset: number }[] {
-		// Selected before the update: RETURNING would answer the new values (NULL).
-		const rows = this.sql
-			.exec<{ topic: string; partition: number; pending_commit: number }>(
-				"SELECT topic, partition, pending_commit FROM positions WHERE member_id = ? AND pending_commit IS NOT NULL",
-				memberId,
-			)
-			.toArray();
-		if (rows.length > 0) this.sql.exec("UPDATE positions SET pending_commit = NULL WHERE member_id = ?", memberId);
-		return rows.map((r) => ({ tp: { topic: r.topic, partition: r.partition }, offset: r.pending_commit }));
+		const taken: { tp: TopicPartition; offset: number }[] = [];
+		for (const p of this.positions().values()) {
+			if (p.memberId !== memberId || p.pendingCommit === null) continue;
+			taken.push({ tp: p.tp, offset: p.pendingCommit });
+			this.clearPendingCommit(p.tp);
+		}
+		return taken;
 	}
 
 	/** Forgets every position in `topic` (it was deleted and created again: old offsets mean nothing). */
 	forgetPositions(topic: string): void {
-		this.sql.exec("DELETE FROM positions WHERE topic = ?", topic);
+		this.deletePositions((p) => p.tp.topic === topic);
 	}
 
+	/** Clears a pending auto-commit; in SQLite at once if it was stored there (see `setPosition`). */
 	clearPendingCommit(tp: TopicPartition): void {
-		this.sql.exec(
-			"UPDATE positions SET pending_commit = NULL WHERE topic = ? AND partition = ? AND pending_commit IS NOT NULL",
-			tp.topic,
-			tp.partition,
-		);
+		const key = keyOf(tp);
+		const p = this.positions().get(key);
+		if (p === undefined || p.pendingCommit === null) return;
+		this.positions().set(key, { ...p, pendingCommit: null });
+		if (this.pendingStored.has(key)) this.writePosition(key);
 	}
 
 	committed(tp: TopicPartition): CommittedOffset | null {
@@ -391,6 +462,7 @@ export class GroupStore {
 	/** Forgets everything but the group row (kept so generations keep growing if the group id is used again). */
 	wipe(): void {
 		assert(this.memberCount() === 0, "only an empty group is wiped");
+		this.deletePositions(() => true);
 		for (const table of ["commits", "positions", "assignments", "subscribed_topics"]) this.sql.exec(`DELETE FROM ${table}`);
 	}
 }

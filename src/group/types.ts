@@ -61,6 +61,17 @@ export interface PollPlan extends MemberView {
 	readonly fetches: readonly FetchPlan[];
 }
 
+/** Offsets a poll commits before it reads (Kafka commits with the fetch loop; here one request does both). */
+export interface PollCommit {
+	readonly generation: number;
+	readonly offsets: readonly OffsetCommit[];
+}
+
+/** A poll's start: its plan, or (see `CommitOutcome`) the carried offsets the edge must bounds-check first. */
+export type PollStart =
+	| { readonly started: true; readonly plan: PollPlan }
+	| { readonly started: false; readonly unverified: readonly TopicPartition[] };
+
 /** What a poll read from one partition, reported back so the coordinator can advance the position. */
 export interface FetchOutcome extends TopicPartition {
 	readonly expectedPosition: number | null;

@@ -1,17 +1,18 @@
 /**
- * Session liveness in memory over SQLite: a member's live deadline moves with every call, SQLite's copy is written
- * only when it would fall more than `SESSION_DEADLINE_STALENESS_FRACTION` of the session behind, a silent member
- * expires at its live deadline, and a restart (which forgets the live deadlines) falls back to the stored ones,
- * never to a lost member row or commit.
+ * Liveness and read positions in memory over SQLite: a member's live deadline moves with every call, SQLite's
+ * copy is written only when it would fall more than `SESSION_DEADLINE_STALENESS_FRACTION` of the session behind,
+ * a silent member expires at its live deadline, read positions reach SQLite by the alarm within
+ * `POSITION_WRITE_INTERVAL_MS`, and a restart (which forgets what memory held) falls back to what is stored:
+ * a member may re-read records, never lose a member row or a commit.
  */
 
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { SESSION_DEADLINE_STALENESS_FRACTION } from "../../src/shared/limits.ts";
-import { commit, describeGroup, join } from "../support/group.ts";
+import { commit, describeGroup, join, poll } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { coordinatorStub } from "../support/stubs.ts";
-import { createTopic } from "../support/worker.ts";
+import { createTopic, produce } from "../support/worker.ts";
 
 const SESSION_MS = 6_000;
 const STALENESS_MS = SESSION_MS * SESSION_DEADLINE_STALENESS_FRACTION;
@@ -88,5 +89,26 @@ describe("session liveness", () => {
 			expect(live - restored).toBeGreaterThan(0);
 		});
 		expect((await describeGroup(group)).offsets.map((o) => o.committed)).toEqual([0]);
+	});
+
+	it("stores read positions by the alarm, and re-delivers from the committed offset what a restart forgot", async () => {
+		const { topic, group, member } = await joined();
+		await produce(
+			topic,
+			Array.from({ length: 10 }, (_, i) => ({ value: i, partition: 0 })),
+		);
+		const offsets = async (body: Record<string, unknown>) => (await poll(group, member, body)).records.map((r) => r.offset);
+		expect(await offsets({ max_records: 3, auto_commit: false })).toEqual([0, 1, 2]);
+		// Not written yet: a restart now forgets the position, and the member reads again from the committed offset.
+		await abortAllDurableObjects();
+		expect(await offsets({ max_records: 3, auto_commit: false })).toEqual([0, 1, 2]);
+		const stored = (state: DurableObjectState) =>
+			state.storage.sql.exec<{ n: number }>("SELECT next_offset AS n FROM positions WHERE member_id = ?", member).toArray()[0]?.n;
+		expect(await runInDurableObject(coordinatorStub(group), (_, state) => stored(state))).toBeUndefined();
+		// The alarm (due within the interval) writes it; after a restart the member reads on from there.
+		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
+		expect(await runInDurableObject(coordinatorStub(group), (_, state) => stored(state))).toBe(3);
+		await abortAllDurableObjects();
+		expect(await offsets({ max_records: 3, auto_commit: false })).toEqual([3, 4, 5]);
 	});
 });

@@ -75,7 +75,7 @@ export async function expire(group: string, members: readonly string[]): Promise
 	await runInDurableObject(stub, (instance, state) => {
 		for (const id of members) state.storage.sql.exec("UPDATE members SET deadline_ms = 0 WHERE member_id = ?", id);
 		// Live deadlines are memory over SQLite's (bounded staleness): read them back, as a restarted coordinator does.
-		(instance as unknown as { store: { forgetSessions(): void } }).store.forgetSessions();
+		(instance as unknown as { store: { forgetLiveState(): void } }).store.forgetLiveState();
 	});
 	expect(await runDurableObjectAlarm(stub)).toBe(true);
 }
