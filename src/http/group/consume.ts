@@ -251,14 +251,15 @@ async function readPartition(
 
 const STORED_RECORD_START = '{"partition":';
 
-/** Adds `"topic"` to each stored record by splicing it in front: no parse, no re-serialisation. */
+/**
+ * Adds `"topic"` to each stored record by splicing it in front: no parse, no re-serialisation, and no split into
+ * per-record strings (one native replace over the whole read). A raw newline never occurs inside a stored record
+ * (see record-codec.ts), so `",\n{"partition":` marks exactly the starts of the second and later records.
+ */
 export function withTopic(topic: string, records: string): string {
-	const prefix = `{"topic":${JSON.stringify(topic)},`;
-	return records
-		.split(RECORD_SEPARATOR)
-		.map((line) => {
-			assert(line.startsWith(STORED_RECORD_START), "a stored record starts with its partition");
-			return prefix + line.slice(1);
-		})
-		.join(RECORD_SEPARATOR);
+	assert(records.startsWith(STORED_RECORD_START), "a stored record starts with its partition");
+	const head = `{"topic":${JSON.stringify(topic)},"partition":`;
+	return (
+		head + records.slice(STORED_RECORD_START.length).replaceAll(`${RECORD_SEPARATOR}${STORED_RECORD_START}`, `${RECORD_SEPARATOR}${head}`)
+	);
 }
