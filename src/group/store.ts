@@ -358,6 +358,11 @@ export class GroupStore {
 		);
 	}
 
+	/**
+	 * The live positions, loaded from SQLite on first use. A stored position behind its partition's committed
+	 * offset is older than the member's commit (it trails memory): it is dropped, so a restarted coordinator reads
+	 * on from the commit rather than handing out committed records again.
+	 */
 	private positions(): Map<string, LivePosition> {
 		if (this.livePositions === null) {
 			const rows = this.sql.exec<{
@@ -366,8 +371,13 @@ export class GroupStore {
 				member_id: string;
 				next_offset: number;
 				pending_commit: number | null;
-			}>("SELECT topic, partition, member_id, next_offset, pending_commit FROM positions");
+			}>(
+				"SELECT p.topic, p.partition, p.member_id, p.next_offset, p.pending_commit FROM positions p LEFT JOIN commits c ON c.topic = p.topic AND c.partition = p.partition WHERE c.committed_offset IS NULL OR c.committed_offset <= p.next_offset",
+			);
 			const stored = rows.toArray();
+			this.sql.exec(
+				"DELETE FROM positions WHERE EXISTS (SELECT 1 FROM commits c WHERE c.topic = positions.topic AND c.partition = positions.partition AND c.committed_offset > positions.next_offset)",
+			);
 			for (const r of stored) if (r.pending_commit !== null) this.pendingStored.add(keyOf(r));
 			this.livePositions = new Map(
 				stored.map((r) => [

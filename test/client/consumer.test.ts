@@ -6,9 +6,9 @@
 
 import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
+import { expire } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
-import { expire } from "../support/group.ts";
 import { call, createTopic, json, produce } from "../support/worker.ts";
 
 interface GroupOffsets {

@@ -110,5 +110,10 @@ describe("session liveness", () => {
 		expect(await runInDurableObject(coordinatorStub(group), (_, state) => stored(state))).toBe(3);
 		await abortAllDurableObjects();
 		expect(await offsets({ max_records: 3, auto_commit: false })).toEqual([3, 4, 5]);
+		// A commit after the stored position (3): a restart reads on from the commit, not from the older position.
+		const { generation } = await describeGroup(group);
+		await commit(group, member, generation, [{ topic, partition: 0, offset: 6 }]);
+		await abortAllDurableObjects();
+		expect(await offsets({ max_records: 3, auto_commit: false })).toEqual([6, 7, 8]);
 	});
 });
