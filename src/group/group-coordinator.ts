@@ -227,8 +227,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/**
-	 * Runs `work` in one SQLite transaction. The live session deadlines are memory the rollback of a failed one
-	 * cannot undo, so they are dropped then and read back from SQLite.
+	 * Runs `work` in one SQLite transaction. The live session deadlines and read positions are memory the rollback
+	 * of a failed one cannot undo, so they are dropped then and read back from SQLite.
 	 */
 	private transact<T>(work: () => T): T {
 		try {

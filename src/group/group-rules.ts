@@ -92,11 +92,13 @@ export class GroupRules {
 		const touched = this.touchMember(memberId, now);
 		if (!touched.ok) return touched;
 		const member = touched.value;
-		this.commitPending(memberId, now);
+		// The carried commit first: refused, nothing is written; stored, it clears those partitions' pending
+		// auto-commits, so an explicit commit wins over them, as on its own.
 		if (commit !== null) {
 			const written = this.writeFenced({ memberId, ...commit }, now);
 			if (!written.ok) return written;
 		}
+		this.commitPending(memberId, now);
 		const { generation } = this.store.state();
 		const assignment = this.store.assignmentOf(memberId);
 		const topics = this.store.subscribedTopics();
