@@ -20,7 +20,7 @@ import {
 	STORED_BATCH_BYTES_TARGET,
 	TAILS_PER_PARTITION_MAX,
 } from "../shared/limits.ts";
-import { encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import { decodeBatch, encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
@@ -35,6 +35,7 @@ import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
 import type {
+	AppendInput,
 	AppendRequest,
 	AppendResult,
 	LogView,
@@ -181,7 +182,8 @@ export class PartitionLog extends DurableObject<Env> {
 	 * Appends records with consecutive offsets, all or nothing. A batch already written by the same idempotent
 	 * producer sequence or `Idempotency-Key` is answered with its original offsets and written again never.
 	 */
-	append(request: AppendRequest): Result<AppendResult> | NeedsConfig {
+	append(input: AppendInput): Result<AppendResult> | NeedsConfig {
+		const request: AppendRequest = input.records === undefined ? { ...input, records: decodeBatch(input.batch) } : input;
 		const identity = this.checkIdentity(request.topicId);
 		if (identity !== null) return identity;
 		if (this.status !== "active" || this.configVersion < request.configVersion) return { needsConfig: true };
