@@ -2,7 +2,8 @@
 /**
  * @module
  * Fetch throughput: one client paging 1,000 records at a time through a partition prefilled with 20,000 1 KiB
- * records (wrapping at the end), on Tributary and the ceiling. Pages are followed on `next_offset`, read from the
+ * records (wrapping at the end), on Tributary and both ceilings (ceiling+sqlite reads the same records back from
+ * stored rows each time: what reading the bytes alone costs). Pages are followed on `next_offset`, read from the
  * tail of the body; the first page is parsed in full and checked.
  *
  * `fetch-remote`: the same load on a topic with remote storage whose offload has moved the prefill to R2 segments
@@ -78,7 +79,7 @@ function fetchStep(http, topic, cursor, end = PREFILL_RECORDS) {
 /** @type {import("./types.js").ScenarioKind} */
 export const fetch = {
 	kind: "fetch",
-	targets: ["ceiling", "tributary"],
+	targets: ["ceiling", "ceiling+sqlite", "tributary"],
 	scenarios: [{ id: "fetch-1c-1p", label: "fetch 1000×1KB, 1 client, 1 partition", kind: "fetch", clients: 1, partitions: 1 }],
 	settings: { fetchRecords: FETCH_RECORDS, prefillRecords: PREFILL_RECORDS },
 	async run({ http, target }, scenario) {

@@ -20,7 +20,7 @@ import {
 	STORED_BATCH_BYTES_TARGET,
 } from "../shared/limits.ts";
 import { readAcross } from "../shared/log-reader.ts";
-import { encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import { decodeBatch, encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
@@ -37,6 +37,7 @@ import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState
 import { findRemoteTimestamp, remoteRead } from "./tiering/remote-lookup.ts";
 import { TieredStorage } from "./tiering/tiered-storage.ts";
 import type {
+	AppendInput,
 	AppendRequest,
 	AppendResult,
 	LogView,
@@ -212,7 +213,8 @@ export class PartitionLog extends DurableObject<Env> {
 	 * Appends records with consecutive offsets, all or nothing. A batch already written by the same idempotent
 	 * producer sequence or `Idempotency-Key` is answered with its original offsets and written again never.
 	 */
-	append(request: AppendRequest): Result<AppendResult> | NeedsConfig {
+	append(input: AppendInput): Result<AppendResult> | NeedsConfig {
+		const request: AppendRequest = input.records === undefined ? { ...input, records: decodeBatch(input.batch) } : input;
 		const identity = this.checkIdentity(request.topicId);
 		if (identity !== null) return identity;
 		if (this.status !== "active" || this.configVersion < request.configVersion) return { needsConfig: true };

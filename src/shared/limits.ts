@@ -146,6 +146,19 @@ export const TOPIC_PATTERN_LENGTH_MAX = 256;
 export const SESSION_TIMEOUT_MS_MIN = 6_000;
 export const SESSION_TIMEOUT_MS_MAX = 1_800_000;
 export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
+/**
+ * A member's session deadline lives in the coordinator's memory; SQLite holds one at most this fraction of the
+ * session timeout behind it (written when it falls further back), so a member polling in a loop costs a row every
+ * third of its session, not one per call. A restarted coordinator may expire a live member up to that much early
+ * (a rebalance, never a lost commit); a silent member is never kept past its session timeout.
+ */
+export const SESSION_DEADLINE_STALENESS_FRACTION = 1 / 3;
+/**
+ * How far SQLite's copy of a member's read positions may lag the coordinator's memory (Kafka's
+ * auto.commit.interval.ms default): a restarted coordinator re-delivers at most what was read in that time past
+ * the committed offsets, and a poll writes no position row of its own.
+ */
+export const POSITION_WRITE_INTERVAL_MS = 5_000;
 /** How often a coordinator re-reads topic metadata to pick up new partitions and topics matching a pattern. */
 export const GROUP_METADATA_REFRESH_MS = 5_000;
 /** Partitions one poll reads; a member owning more is served a rotating window of them. */
