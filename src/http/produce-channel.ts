@@ -97,8 +97,11 @@ interface PartitionQueue {
 }
 
 export interface ChannelOptions {
-	/** Writes one report (a JSON text, no newline). Awaited, so a slow reader slows the stream down. */
-	readonly write: (report: string) => void | Promise<void>;
+	/**
+	 * Writes reports now due, in order (JSON texts, no newlines): one call for all that became due together, so
+	 * a transport can send them as one chunk. Awaited, so a slow reader slows the stream down.
+	 */
+	readonly write: (reports: readonly string[]) => void | Promise<void>;
 	/** Called before an append with the bytes about to be written; resolves when the key's quota allows them. */
 	readonly charge?: (bytes: number) => Promise<void>;
 	/** Whether the caller may still produce (its key not deleted); checked before appends. */
@@ -351,9 +354,8 @@ export class ProduceChannel {
 		const reports = this.#slots.splice(0, due);
 		for (const s of reports) this.#unansweredChars -= s.chars;
 		const write = this.#options.write;
-		this.#writing = this.#writing.then(async () => {
-			for (const s of reports) await write(s.report as string);
-		});
+		const texts = reports.map((s) => s.report as string);
+		this.#writing = this.#writing.then(() => write(texts));
 		if (!this.full) for (const wake of this.#roomWaiters.splice(0)) wake();
 		if (this.#slots.length === 0) {
 			const idle = this.#idleWaiters.splice(0);

@@ -193,8 +193,8 @@ describe("ProduceChannel bounds", () => {
 		});
 		const written: string[] = [];
 		const channel = new ProduceChannel(env, topic, {
-			write: (report) => {
-				written.push(report);
+			write: (reports) => {
+				written.push(...reports);
 			},
 			// Holds every append until the test opens the gate.
 			stillAuthorized: async () => {

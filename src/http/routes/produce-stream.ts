@@ -73,9 +73,9 @@ function openWebSocket(c: C, topic: string): Response {
 	const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 	server.accept();
 	let ending = false;
-	const send = (report: string): void => {
+	const send = (reports: readonly string[]): void => {
 		try {
-			server.send(report);
+			for (const report of reports) server.send(report);
 		} catch {
 			// The client went away; nothing more can be told to it.
 		}
@@ -177,7 +177,7 @@ function openNdjson(c: C, topic: string): Response {
 	const writer = writable.getWriter();
 	const encoder = new TextEncoder();
 	const channel = new ProduceChannel(c.env, topic, {
-		write: (report) => writer.write(encoder.encode(`${report}\n`)),
+		write: (reports) => writer.write(encoder.encode(`${reports.join("\n")}\n`)),
 		...callerHooks(c),
 	});
 	const requestId = c.var.requestId ?? "unknown";
