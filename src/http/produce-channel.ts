@@ -26,7 +26,7 @@ import { checkProduce, type ProduceInput, type ProduceOptions, produce } from ".
 import { describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
-import { errorBody } from "./errors.ts";
+import { errorBody, statusOf } from "./errors.ts";
 import { NonNegative, ProduceRecordBody } from "./schemas.ts";
 
 /**
@@ -340,8 +340,9 @@ export class ProduceChannel {
 		}
 	}
 
+	/** An error report: the error body any route answers, plus the status that route would have answered with. */
 	#answer(slot: Slot, error: DomainError): void {
-		this.#settle(slot, JSON.stringify(errorBody(error)));
+		this.#settle(slot, JSON.stringify({ ...errorBody(error), status: statusOf(error.code) }));
 	}
 
 	/** Records a report and writes every report now due, in arrival order. */
