@@ -174,7 +174,8 @@ async function streamingRun(ctx, scenario) {
 		const m = await phase(channel, messages, DURATION_MS, expect);
 		const cpu = await meter.stop(m.seconds);
 		m.latencies.sort((a, b) => a - b);
-		const sentBytes = m.records * /** @type {string} */ ((messages[0]).length + 1);
+		const messageBytes = (messages[0] ?? "").length + 1;
+		const sentBytes = m.records * messageBytes;
 		const latencyMs = latencySummary(m.latencies);
 		const recordsPerSec = round(m.records / m.seconds, 1);
 		/** @type {string[]} */
