@@ -19,6 +19,8 @@ import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
 /** Messages the client keeps unacknowledged: deep enough to keep appends full, shallow enough for low latency. */
 const WINDOW_MESSAGES = Number(process.env.BENCH_STREAM_WINDOW ?? 256);
 const DISTINCT_MESSAGES = 64;
+/** How long past its end a phase waits for the last reports before giving up. */
+const STALL_MS = 30_000;
 export const STREAM_TARGET_RECORDS_PER_SEC = 50_000;
 export const STREAM_TARGET_P99_MS = 20;
 
@@ -71,16 +73,17 @@ async function openNdjson(url, token) {
 		},
 	});
 	const encoder = new TextEncoder();
-	const response = await fetch(url, {
-		method: "POST",
-		headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/x-ndjson" },
-		body,
-		duplex: "half", // Node's fetch needs it for a streamed body
-	});
-	if (response.status !== 200 || response.body === null) throw new Error(`stream refused: ${response.status} ${await response.text()}`);
 	/** @type {(line: string) => void} */
 	let handler = () => {};
+	// Not awaited before the first message: the request's body starts with what the phase sends.
 	const reading = (async () => {
+		const response = await fetch(url, {
+			method: "POST",
+			headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/x-ndjson" },
+			body,
+			duplex: "half", // Node's fetch needs it for a streamed body
+		});
+		if (response.status !== 200 || response.body === null) throw new Error(`stream refused: ${response.status} ${await response.text()}`);
 		const decoder = new TextDecoder();
 		let pending = "";
 		for await (const chunk of /** @type {AsyncIterable<Uint8Array>} */ (/** @type {unknown} */ (response.body))) {
@@ -93,6 +96,9 @@ async function openNdjson(url, token) {
 			}
 		}
 	})();
+	reading.catch((error) =>
+		console.error(`    NDJSON stream failed: ${error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : error}`),
+	);
 	return {
 		send: (text) => controller.enqueue(encoder.encode(`${text}\n`)),
 		onReport: (h) => {
@@ -148,7 +154,13 @@ async function phase(channel, messages, ms, expect) {
 		wake = () => resolve(undefined);
 	});
 	pump();
+	// A stream that stops answering ends the phase with a problem instead of hanging the bench.
+	const guard = setTimeout(() => {
+		problem ??= `${sent - acked} messages unanswered ${STALL_MS} ms after the phase`;
+		wake();
+	}, ms + STALL_MS);
 	await done;
+	clearTimeout(guard);
 	const seconds = (performance.now() - started) / 1000;
 	return { records: acked, seconds, latencies, problem };
 }

@@ -22,7 +22,7 @@ import { ApiError, type DomainError } from "../shared/errors.ts";
 import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts";
 import { partitionForKey } from "../shared/partitioner.ts";
 import { keyBytes } from "../shared/record-codec.ts";
-import { checkProduce, type ProduceInput, type ProduceOptions, produce } from "../topic/produce.ts";
+import { type ProduceInput, type ProduceOptions, produce } from "../topic/produce.ts";
 import { describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
@@ -253,8 +253,8 @@ export class ProduceChannel {
 	}
 
 	/**
-	 * Parses a message and checks it against the topic as `produce` would (partitions, sizes, keys, the claim),
-	 * choosing its partition: an explicit one, else the key's murmur2, else the connection's sticky partition.
+	 * Parses a message and chooses its partition: an explicit one, else the key's murmur2, else the connection's
+	 * sticky partition.
 	 */
 	#prepare(meta: TopicMeta, text: string): { partition: number; records: ProduceInput[]; claim: Claim | null } | DomainError {
 		const parsed = parseMessage(text);
@@ -273,12 +273,17 @@ export class ProduceChannel {
 				details: { partitions: [...partitions] },
 			};
 		}
-		const claim = parsed.claim;
-		const options: ProduceOptions =
-			claim === null ? {} : { producer: { producerId: claim.producerId, epoch: claim.epoch, sequences: { single: claim.sequence } } };
-		const checked = checkProduce(meta, records, options);
-		if (!checked.ok) return checked.error;
-		return { partition: (records[0] as ProduceInput).partition as number, records, claim };
+		const partition = (records[0] as ProduceInput).partition as number;
+		if (partition >= meta.partitions) {
+			return {
+				code: "partition_not_found",
+				message: `topic "${meta.name}" has partitions 0 to ${meta.partitions - 1}`,
+				details: { topic: meta.name, partition, partitions: meta.partitions },
+			};
+		}
+		// Sizes, keys on compacted topics and the claim are checked by `produce` for the whole coalesced append; a
+		// refused append is retried message by message (see #append), so a bad message still gets its own error.
+		return { partition, records, claim: parsed.claim };
 	}
 
 	/** Appends the partition's queued messages, a coalesced run at a time, until the queue is empty. */
