@@ -224,7 +224,10 @@ export class ProduceChannel {
 			while (this.#intake.length > 0) {
 				const batch = this.#intake;
 				this.#intake = [];
-				const described = await describeTopic(this.#env, this.#topic);
+				const described = await describeTopic(this.#env, this.#topic).catch((cause: unknown) => {
+					console.error(`produce stream on "${this.#topic}": topic lookup failed: ${String(cause)}`);
+					return { ok: false as const, error: UNAVAILABLE };
+				});
 				for (const { slot, text } of batch) {
 					if (typeof text !== "string") this.#answer(slot, text);
 					else if (!described.ok) this.#answer(slot, described.error);
@@ -292,7 +295,14 @@ export class ProduceChannel {
 		try {
 			while (queue.entries.length > 0) {
 				const run = takeRun(queue.entries);
-				await this.#gate(run);
+				try {
+					await this.#gate(run);
+				} catch (cause) {
+					// The key's authority did not answer: nothing of the run was written; each message may be sent again.
+					console.error(`produce stream on "${this.#topic}": auth or quota check failed: ${String(cause)}`);
+					for (const entry of run) this.#answer(entry.slot, UNAVAILABLE);
+					continue;
+				}
 				if (this.#revoked) {
 					for (const entry of run) this.#answer(entry.slot, { code: "unauthorized", message: "the API key was deleted; the stream ends" });
 					continue;
@@ -361,7 +371,8 @@ export class ProduceChannel {
 		for (const s of reports) this.#unansweredChars -= s.chars;
 		const write = this.#options.write;
 		const texts = reports.map((s) => s.report as string);
-		this.#writing = this.#writing.then(() => write(texts));
+		// A reader that went away fails the write; the messages it sent are still written, and nobody waits for words.
+		this.#writing = this.#writing.then(() => write(texts)).catch(() => undefined);
 		if (!this.full) for (const wake of this.#roomWaiters.splice(0)) wake();
 		if (this.#slots.length === 0) {
 			const idle = this.#idleWaiters.splice(0);
@@ -371,6 +382,9 @@ export class ProduceChannel {
 		}
 	}
 }
+
+/** A retriable failure of the path to storage, not of a message: nothing was written. */
+const UNAVAILABLE: DomainError = { code: "unavailable", message: "temporarily unavailable; send the message again" };
 
 /** Failures of the partition or topic, not of a message: every message of the run shares them. */
 const PARTITION_WIDE: ReadonlySet<string> = new Set([
