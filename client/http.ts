@@ -54,6 +54,8 @@ export class Http {
 	readonly #fetch: FetchLike;
 	readonly #retries: number;
 	readonly #timeoutMs: number;
+	/** Whether requests go through the global `fetch` (not one the caller injected). */
+	readonly globalFetch: boolean;
 
 	constructor(options: ConnectionOptions) {
 		if (typeof options.url !== "string" || options.url === "") throw new TributaryError("invalid_argument", "url is required");
@@ -61,6 +63,7 @@ export class Http {
 		this.baseUrl = options.url.replace(/\/+$/, "");
 		this.#token = options.token;
 		this.#fetch = options.fetch ?? ((request) => fetch(request));
+		this.globalFetch = options.fetch === undefined;
 		this.#retries = options.retries ?? RETRIES_DEFAULT;
 		this.#timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
 	}
@@ -91,6 +94,19 @@ export class Http {
 		} finally {
 			clearTimeout(timeout);
 		}
+		if (!response.ok || response.body === null) throw answerError(response, await response.text());
+		return response;
+	}
+
+	/**
+	 * Opens a streaming POST: `body` is sent as it is fed (NDJSON), and the response resolves once its headers are
+	 * in, to be read while the body still flows. An error status is thrown as the API's error.
+	 */
+	async stream(path: string, body: ReadableStream<Uint8Array>): Promise<Response> {
+		const headers = { Authorization: `Bearer ${this.#token}`, "Content-Type": "application/x-ndjson", Accept: "application/x-ndjson" };
+		// `duplex` is what lets a body stream (Fetch standard); the DOM typings do not know it yet.
+		const init = { method: "POST", headers, body, duplex: "half" } as RequestInit;
+		const response = await this.#fetch(new Request(this.#url(path, undefined), init));
 		if (!response.ok || response.body === null) throw answerError(response, await response.text());
 		return response;
 	}

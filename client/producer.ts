@@ -13,6 +13,7 @@
 import { errorFromResponse, invalidArgument, TributaryError } from "./errors.ts";
 import { type Http, seg } from "./http.ts";
 import { partitionForKey } from "./partitioner.ts";
+import { ProduceStream, type StreamReport, streamingSupported } from "./produce-stream.ts";
 import { keyBytes, type ProducerRecord, type RecordMetadata, toWire } from "./records.ts";
 
 export const LINGER_MS_DEFAULT = 5;
@@ -25,6 +26,13 @@ export const BATCH_BYTES_MAX = 7 * 1024 * 1024;
 const REQUEST_BYTES_MAX = 8 * 1024 * 1024 - 1024;
 /** How old a topic's partition count may get before a send refreshes it (Kafka's `metadata.max.age.ms`). */
 export const METADATA_MAX_AGE_MS = 60_000;
+/**
+ * Sends waiting in a partition's queue, with nothing in flight, from which its batches go over the topic's
+ * streaming produce channel instead of one request each: many small sends in flight.
+ */
+export const STREAM_PENDING_SENDS_MIN = 32;
+/** Batches of one partition in flight at once on the channel (Kafka's `max.in.flight.requests.per.connection`). */
+export const STREAM_BATCHES_IN_FLIGHT = 5;
 
 export interface ProducerOptions {
 	/** How long a record may wait for others to share its request. Default 5 ms. */
@@ -60,7 +68,12 @@ interface PartitionQueue {
 	bytes: number;
 	/** When the oldest queued record arrived (or its wait restarted behind a request in flight). */
 	firstAtMs: number;
-	inFlight: boolean;
+	/** Batches sent and not yet answered: at most one over plain requests, `STREAM_BATCHES_IN_FLIGHT` streamed. */
+	inFlight: number;
+	/** Whether the batches in flight went over the channel; chosen when none is in flight, so order is kept. */
+	streamed: boolean;
+	/** Batches resent over plain requests after the channel broke, one after another in sequence order. */
+	resends: Promise<unknown>;
 	timer: ReturnType<typeof setTimeout> | null;
 	/** The sequence of the next record, under producer identity `identityGeneration`. */
 	nextSequence: number;
@@ -99,6 +112,8 @@ export class Producer {
 	readonly #idempotent: boolean;
 	readonly #transactionalId: string | undefined;
 	readonly #topics = new Map<string, TopicState>();
+	/** Each topic's streaming produce channel, opened when a partition first has many sends pending. */
+	readonly #streams = new Map<string, ProduceStream>();
 	#identity: Promise<Identity> | null = null;
 	#identityGeneration = 0;
 	#fatal: TributaryError | null = null;
@@ -164,6 +179,8 @@ export class Producer {
 	async close(): Promise<void> {
 		this.#closed = true;
 		await this.flush();
+		for (const stream of this.#streams.values()) stream.close();
+		this.#streams.clear();
 	}
 
 	#resolve(pending: Settle, metadata: RecordMetadata): void {
@@ -235,7 +252,7 @@ export class Producer {
 			this.#drain(queue);
 		} else if (this.#flushing > 0) {
 			this.#drain(queue);
-		} else if (queue.timer === null && !queue.inFlight) {
+		} else if (queue.timer === null && queue.inFlight === 0) {
 			queue.timer = setTimeout(() => {
 				queue.timer = null;
 				this.#drain(queue);
@@ -252,7 +269,9 @@ export class Producer {
 				records: [],
 				bytes: 0,
 				firstAtMs: 0,
-				inFlight: false,
+				inFlight: 0,
+				streamed: false,
+				resends: Promise.resolve(),
 				timer: null,
 				nextSequence: 0,
 				identityGeneration: -1,
@@ -262,9 +281,14 @@ export class Producer {
 		return queue;
 	}
 
-	/** Sends the partition's next batch if nothing is in flight and the batch is full, lingered enough, or flushed. */
+	/**
+	 * Sends the partition's next batch if there is room in flight and the batch is full, lingered enough, or
+	 * flushed. Room: one request, or with many sends pending `STREAM_BATCHES_IN_FLIGHT` messages on the channel.
+	 */
 	#drain(queue: PartitionQueue): void {
-		if (queue.inFlight || queue.records.length === 0) return;
+		if (queue.records.length === 0) return;
+		const streamed = queue.inFlight === 0 ? this.#wantsStream(queue) : queue.streamed;
+		if (queue.inFlight >= (streamed ? STREAM_BATCHES_IN_FLIGHT : 1)) return;
 		const waitedMs = Date.now() - queue.firstAtMs;
 		const full = queue.records.length >= this.#batchRecords || queue.bytes >= this.#batchBytes;
 		if (!full && this.#flushing === 0 && waitedMs < this.#lingerMs) {
@@ -280,11 +304,46 @@ export class Producer {
 		}
 		const batch = this.#takeBatch(queue);
 		queue.firstAtMs = Date.now();
-		queue.inFlight = true;
+		queue.inFlight++;
+		queue.streamed = streamed;
 		this.#sendBatch(queue, batch).finally(() => {
-			queue.inFlight = false;
+			queue.inFlight--;
 			this.#drain(queue);
 		});
+		if (streamed) this.#drain(queue);
+	}
+
+	/** Whether the partition's next batches should go over the topic's channel: many sends pending, and a runtime that can stream. */
+	#wantsStream(queue: PartitionQueue): boolean {
+		if (queue.records.length < STREAM_PENDING_SENDS_MIN || !this.#http.globalFetch || !streamingSupported()) return false;
+		const stream = this.#streams.get(queue.topic.name);
+		return stream === undefined || !stream.broken;
+	}
+
+	/** The topic's channel, opened (again, if it broke) on first use. */
+	#stream(topic: string): ProduceStream {
+		let stream = this.#streams.get(topic);
+		if (stream === undefined || stream.broken) {
+			stream = new ProduceStream(this.#http, topic);
+			this.#streams.set(topic, stream);
+		}
+		return stream;
+	}
+
+	/**
+	 * One batch over the channel. If the channel breaks, the answer is lost, not refused: the batch is resent as a
+	 * plain request with the same sequence numbers (the broker recognises what it already wrote), in order.
+	 */
+	async #streamBatch(queue: PartitionQueue, rawBody: string): Promise<StreamReport> {
+		try {
+			return await this.#stream(queue.topic.name).send(rawBody);
+		} catch (error) {
+			if (!(error instanceof TributaryError) || error.status !== 0) throw error;
+			const path = `/v1/topics/${seg(queue.topic.name)}/records`;
+			const resend = queue.resends.then(() => this.#http.request<StreamReport>("POST", path, { rawBody, retry: "always" }));
+			queue.resends = resend.catch(() => undefined);
+			return resend;
+		}
 	}
 
 	/** The queue's next batch: up to `batchRecords` records and about `batchBytes` (estimated) JSON bytes. */
@@ -355,11 +414,9 @@ export class Producer {
 			}
 			const head = identity === null ? "" : `"producer_id":${identity.producerId},"epoch":${identity.epoch},"sequence":${baseSequence},`;
 			const rawBody = `{${head}"records":${records}}`;
-			const answer = await this.#http.request<{ offsets: Array<{ partition: number; offset: number; timestamp: number }> }>(
-				"POST",
-				`/v1/topics/${seg(topic)}/records`,
-				{ rawBody, retry: "always" },
-			);
+			const answer = queue.streamed
+				? await this.#streamBatch(queue, rawBody)
+				: await this.#http.request<StreamReport>("POST", `/v1/topics/${seg(topic)}/records`, { rawBody, retry: "always" });
 			if (answer.offsets.length !== batch.length) {
 				throw new TributaryError("unexpected_response", `${batch.length} records sent, ${answer.offsets.length} offsets back`);
 			}
@@ -378,7 +435,8 @@ export class Producer {
 		// Whether the batch may have been written: no answer, or one that does not say.
 		const ambiguous = e.status === 0 || e.status === 500 || e.status === 502 || e.status === 504 || e.code === "unexpected_response";
 		if (identity !== null && queue.identityGeneration === identity.generation) {
-			if (ambiguous) this.#resetIdentity(identity);
+			// Batches after this one may already be on the channel with later sequences: then start afresh.
+			if (ambiguous || queue.inFlight > 1) this.#resetIdentity(identity);
 			else queue.nextSequence = baseSequence;
 		}
 		if (e.code === "topic_not_found") queue.topic.partitions = null;

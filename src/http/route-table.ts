@@ -38,10 +38,20 @@ const NO_BYTES = null;
 export interface RouteFacts {
 	readonly permission: Permission;
 	readonly byteQuota: ByteQuota;
+	/**
+	 * A long-lived stream whose handler charges the byte quota itself, message by message, instead of `quotas()`
+	 * charging a Content-Length up front (a stream has none).
+	 */
+	readonly chargedByHandler?: true;
 }
 
 function route(permission: Permission, byteQuota: ByteQuota): RouteFacts {
 	return { permission, byteQuota };
+}
+
+/** A streaming route: `byteQuota` is charged by its handler as the stream goes. */
+function streamed(permission: Permission, byteQuota: ByteQuota): RouteFacts {
+	return { permission, byteQuota, chargedByHandler: true };
 }
 
 function inHandler(handler: string): Permission {
@@ -70,6 +80,9 @@ export const ROUTES = {
 	"PATCH /v1/topics/:topic": route(on(topic, "admin"), NO_BYTES),
 	"DELETE /v1/topics/:topic": route(on(topic, "admin"), NO_BYTES),
 	"POST /v1/topics/:topic/records": route(on(topic, "produce"), PRODUCE_BYTES),
+	// The streaming produce channel (routes/produce-stream.ts): WebSocket on GET, NDJSON on POST.
+	"GET /v1/topics/:topic/records/stream": streamed(on(topic, "produce"), PRODUCE_BYTES),
+	"POST /v1/topics/:topic/records/stream": streamed(on(topic, "produce"), PRODUCE_BYTES),
 	"GET /v1/topics/:topic/partitions/:partition/records": route(on(topic, "consume"), FETCH_BYTES),
 	"GET /v1/topics/:topic/partitions/:partition/offsets": route(on(topic, "describe"), NO_BYTES),
 	"POST /v1/topics/:topic/webhook": route(on(topic, "produce"), PRODUCE_BYTES),

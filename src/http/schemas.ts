@@ -166,7 +166,7 @@ export const ProduceRecordBody = z
 		}
 	});
 
-const NonNegative = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const NonNegative = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const ProduceBody = z
 	.strictObject({

@@ -43,9 +43,16 @@ export function checkSequence(state: ProducerState | null, epoch: number, baseSe
 		if (baseSequence === 0) return { kind: "append" };
 		return reject("out_of_order_sequence", `a new epoch starts at sequence 0, not ${baseSequence}`, { expected_sequence: 0 });
 	}
+	// A retry covers a remembered batch, or part of one: a streamed produce writes consecutive messages of a
+	// producer as one batch, and each message may come back on its own (sequences name records, not requests).
+	const lastSequence = baseSequence + recordCount - 1;
+	const covering = state.recent.find((b) => b.baseSequence <= baseSequence && lastSequence <= b.baseSequence + b.recordCount - 1);
+	if (covering !== undefined) {
+		const skip = baseSequence - covering.baseSequence;
+		return { kind: "duplicate", batch: { ...covering, baseSequence, recordCount, baseOffset: covering.baseOffset + skip } };
+	}
 	const retried = state.recent.find((b) => b.baseSequence === baseSequence);
 	if (retried !== undefined) {
-		if (retried.recordCount === recordCount) return { kind: "duplicate", batch: retried };
 		return reject("out_of_order_sequence", `sequence ${baseSequence} was written with ${retried.recordCount} records, not ${recordCount}`, {
 			expected_sequence: state.lastSequence + 1,
 		});

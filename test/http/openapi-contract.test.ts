@@ -86,6 +86,14 @@ describe("responses match the OpenAPI document", () => {
 			},
 		});
 		await checked("POST /v1/topics/:topic/records", "POST", `${T}/records`, 400, { body: { records: [] } });
+		const streamed = await checked<string>("POST /v1/topics/:topic/records/stream", "POST", `${T}/records/stream`, 200, {
+			headers: { "Content-Type": "application/x-ndjson" },
+			raw: '{"value":"s"}\n',
+		});
+		expect(JSON.parse(streamed)).toMatchObject({ offsets: [{ offset: expect.any(Number) }] });
+		await checked("POST /v1/topics/:topic/records/stream", "POST", `${T}/records/stream`, 415, { body: { value: "s" } });
+		await checked("GET /v1/topics/:topic/records/stream", "GET", `${T}/records/stream`, 101, { headers: { Upgrade: "websocket" } });
+		await checked("GET /v1/topics/:topic/records/stream", "GET", `${T}/records/stream`, 400);
 		await checked("POST /v1/topics/:topic/webhook", "POST", `${T}/webhook?key=k`, 200, { body: { hook: true } });
 		await checked("GET /v1/topics/:topic/partitions/:partition/records", "GET", `${T}/partitions/0/records?offset=0`, 200);
 		await checked("GET /v1/topics/:topic/partitions/:partition/records", "GET", `${T}/partitions/1/records`, 200);

@@ -32,12 +32,18 @@ describe("checkSequence", () => {
 		expect(checkSequence(state, 0, 3, 2)).toEqual({ kind: "duplicate", batch: batch(3, 2, 20) });
 	});
 
+	it("recognises a retry of part of a batch (one message of a coalesced stream append) at its own offsets", () => {
+		expect(checkSequence(state, 0, 1, 1)).toEqual({ kind: "duplicate", batch: batch(1, 1, 11) });
+		expect(checkSequence(state, 0, 0, 2)).toEqual({ kind: "duplicate", batch: batch(0, 2, 10) });
+		expect(checkSequence(state, 0, 4, 1)).toEqual({ kind: "duplicate", batch: batch(4, 1, 21) });
+	});
+
 	it("rejects gaps, overlaps, changed batches and stale epochs", () => {
 		expect(checkSequence(state, 0, 6, 1)).toMatchObject({
 			kind: "reject",
 			error: { code: "out_of_order_sequence", details: { expected_sequence: 5 } },
 		});
-		expect(checkSequence(state, 0, 1, 1)).toMatchObject({ kind: "reject", error: { code: "out_of_order_sequence" } });
+		expect(checkSequence(state, 0, 2, 2)).toMatchObject({ kind: "reject", error: { code: "out_of_order_sequence" } });
 		expect(checkSequence(state, 0, 3, 5)).toMatchObject({ kind: "reject", error: { code: "out_of_order_sequence" } });
 		const bumped = afterAppend(state, 7, 1, batch(0, 1, 30), 3);
 		expect(checkSequence(bumped, 0, 5, 1)).toMatchObject({ kind: "reject", error: { code: "fenced", details: { current_epoch: 1 } } });

@@ -92,6 +92,16 @@ const CASES: Case[] = [
 	onTopic("PATCH /v1/topics/:topic", T, "admin", { config: { "retention.ms": 3_600_000 } }),
 	onTopic("DELETE /v1/topics/:topic", `/v1/topics/${topic}-absent`, "admin"),
 	onTopic("POST /v1/topics/:topic/records", `${T}/records`, "produce", { records: [{ value: "matrix" }] }),
+	onTopic("GET /v1/topics/:topic/records/stream", `${T}/records/stream`, "produce", undefined, { Upgrade: "websocket" }),
+	onTopic(
+		"POST /v1/topics/:topic/records/stream",
+		`${T}/records/stream`,
+		"produce",
+		{ value: "matrix" },
+		{
+			"Content-Type": "application/x-ndjson",
+		},
+	),
 	onTopic("GET /v1/topics/:topic/partitions/:partition/records", `${T}/partitions/0/records`, "consume"),
 	onTopic("GET /v1/topics/:topic/partitions/:partition/offsets", `${T}/partitions/0/offsets?at=latest`, "describe"),
 	onTopic("POST /v1/topics/:topic/webhook", `${T}/webhook`, "produce", { hook: 1 }, { "Content-Type": "application/json" }),

@@ -53,7 +53,9 @@ export function quotas(): MiddlewareHandler<AppEnv> {
 		const limits = principal.key.quotas;
 		const charges: QuotaCharge[] = [];
 		if (limits.requests_per_sec !== undefined) charges.push({ quota: "requests_per_sec", amount: 1 });
-		const quota = matchedRoute(c)?.facts?.byteQuota ?? null;
+		const facts = matchedRoute(c)?.facts;
+		// A stream's handler charges its messages as they come (see produce-stream.ts).
+		const quota = facts?.chargedByHandler === true ? null : (facts?.byteQuota ?? null);
 		const byteQuota = quota !== null && limits[quota] !== undefined ? quota : null;
 		if (byteQuota === "produce_bytes_per_sec") {
 			const declared = Number(c.req.header("Content-Length") ?? Number.NaN);

@@ -88,6 +88,27 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		otherMedia: { "application/x-ndjson": "One record object per line (the records of a JSON body), no options" },
 		responses: { 200: R.ProduceResult },
 	},
+	"GET /v1/topics/:topic/records/stream": {
+		summary: "Open a WebSocket produce stream: one JSON message in, one report out, in order (Upgrade: websocket)",
+		tag: "records",
+		path: TopicPath,
+		headers: [{ name: "Upgrade", description: "websocket" }],
+		responses: { 101: null },
+	},
+	"POST /v1/topics/:topic/records/stream": {
+		summary: "Stream records as NDJSON: one report line per message line, written as each is acknowledged",
+		tag: "records",
+		path: TopicPath,
+		otherMedia: {
+			"application/x-ndjson":
+				'One message per line: a record ({"key","value",…} as in a produce body) or {"records":[…]} with optional producer_id, epoch and sequence; a message\'s records land in one partition',
+		},
+		responses: { 200: null },
+		responseMedia: {
+			"application/x-ndjson":
+				'One line per message, in order: {"offsets":[{partition,offset,timestamp}]} or {"error":{code,message,retriable,…}}',
+		},
+	},
 	"GET /v1/topics/:topic/partitions/:partition/records": {
 		summary: "Fetch records of a partition from an offset (long-poll with wait_ms; SSE or WebSocket tail on request)",
 		tag: "records",

@@ -1,0 +1,422 @@
+/**
+ * @module
+ * The streaming produce channel behind `…/records/stream` (WebSocket and NDJSON): one connection, many messages
+ * in flight, one acknowledgement per message, in the order the messages arrived. Wire-format free: the route
+ * hands it each message's text and a way to write reports.
+ *
+ * A message is one record (an element of a produce body's `records`) or `{"records":[…]}`, optionally with an
+ * idempotent producer's `producer_id`, `epoch` and `sequence`. All of a message's records land in one partition,
+ * so a message is written whole or not at all. Its report is what `POST …/records` answers (`{"offsets":[…]}`)
+ * or one JSON error (`{"error":{…}}`); a bad message gets its error, its neighbours are unaffected.
+ *
+ * Coalescing: each partition has one append in flight; messages that arrive meanwhile wait in the partition's
+ * queue and go together as the next append (Kafka's producer batches, done at the edge, so one client sending
+ * one record per message needs one partition write per round trip, not per record). Consecutive messages of one
+ * idempotent producer whose sequences follow on are merged under the first one's sequence: the partition then
+ * remembers one batch covering them all, and a retry of any of them is recognised inside it.
+ */
+
+import { z } from "zod";
+import { assert } from "../shared/assert.ts";
+import { ApiError, type DomainError } from "../shared/errors.ts";
+import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts";
+import { partitionForKey } from "../shared/partitioner.ts";
+import { keyBytes } from "../shared/record-codec.ts";
+import { type ProduceInput, type ProduceOptions, produce } from "../topic/produce.ts";
+import { describeTopic } from "../topic/topic-cache.ts";
+import type { TopicMeta } from "../topic/types.ts";
+import { parseJson, validate } from "./body.ts";
+import { errorBody, statusOf } from "./errors.ts";
+import { NonNegative, ProduceRecordBody } from "./schemas.ts";
+
+/**
+ * Messages sent and not yet answered, per connection. A WebSocket client that goes past it is disconnected with
+ * `STREAM_CLOSE.tooManyInFlight`; an NDJSON body is simply not read further until answers free room.
+ */
+export const STREAM_IN_FLIGHT_MESSAGES_MAX = 1_000;
+/** Bytes of messages sent and not yet answered, per connection (same treatment as the message bound). */
+export const STREAM_IN_FLIGHT_BYTES_MAX = 16 * 1024 * 1024;
+/** Characters of one message's JSON: room for the largest record a topic accepts, base64 included. */
+export const STREAM_MESSAGE_CHARS_MAX = 2 * MESSAGE_BYTES_CEILING;
+/** Records of one coalesced append: a produce request's limit. */
+export const STREAM_APPEND_RECORDS_MAX = PRODUCE_RECORDS_MAX;
+/** Characters of one coalesced append (measured as message text): well under an RPC's size limit. */
+export const STREAM_APPEND_CHARS_MAX = 4 * 1024 * 1024;
+/** How often a key-authenticated stream checks that its key still exists (a stream outlives its request). */
+export const STREAM_KEY_RECHECK_MS = 1_000;
+
+/** WebSocket close codes (4000–4999 are the application's, RFC 6455 §7.4.2). */
+export const STREAM_CLOSE = {
+	/** More than `STREAM_IN_FLIGHT_MESSAGES_MAX` messages (or `STREAM_IN_FLIGHT_BYTES_MAX` bytes) unanswered. */
+	tooManyInFlight: 4429,
+	/** The key was deleted while the stream was open. */
+	unauthorized: 4401,
+	/** A binary frame: messages are JSON text. */
+	unsupportedData: 1003,
+} as const;
+
+/** `{"records":[…]}` in a stream: records plus an idempotent producer's claim; other options need `POST …/records`. */
+export const StreamBatchMessage = z
+	.strictObject({
+		records: z.array(ProduceRecordBody).min(1, "records must hold at least one record").max(PRODUCE_RECORDS_MAX),
+		producer_id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+		epoch: NonNegative.optional(),
+		sequence: NonNegative.optional(),
+	})
+	.superRefine((body, ctx) => {
+		const given = [body.producer_id, body.epoch, body.sequence].filter((v) => v !== undefined).length;
+		if (given !== 0 && given !== 3) {
+			ctx.addIssue({ code: "custom", path: ["producer_id"], message: "an idempotent message needs producer_id, epoch and sequence" });
+		}
+	});
+
+type RecordBody = z.output<typeof ProduceRecordBody>;
+
+interface Claim {
+	readonly producerId: number;
+	readonly epoch: number;
+	readonly sequence: number;
+}
+
+/** A message waiting for its report. `report` is set once known; reports leave strictly in arrival order. */
+interface Slot {
+	readonly chars: number;
+	report: string | null;
+}
+
+/** A parsed message on its way to a partition. */
+interface Entry {
+	readonly slot: Slot;
+	readonly records: ProduceInput[];
+	readonly claim: Claim | null;
+}
+
+interface PartitionQueue {
+	readonly entries: Entry[];
+	busy: boolean;
+}
+
+export interface ChannelOptions {
+	/**
+	 * Writes reports now due, in order (JSON texts, no newlines): one call for all that became due together, so
+	 * a transport can send them as one chunk. Awaited, so a slow reader slows the stream down.
+	 */
+	readonly write: (reports: readonly string[]) => void | Promise<void>;
+	/** Called before an append with the bytes about to be written; resolves when the key's quota allows them. */
+	readonly charge?: (bytes: number) => Promise<void>;
+	/** Whether the caller may still produce (its key not deleted); checked before appends. */
+	readonly stillAuthorized?: () => Promise<boolean>;
+}
+
+function toInput(record: RecordBody): ProduceInput {
+	return {
+		key: record.key ?? null,
+		value: record.value,
+		headers: record.headers ?? [],
+		timestampMs: record.timestamp ?? null,
+		keyEncoding: record.key_encoding,
+		valueEncoding: record.value_encoding,
+		partition: record.partition ?? null,
+	};
+}
+
+/** One message's text as records and claim, or the error that answers it. */
+export function parseMessage(text: string): { records: ProduceInput[]; claim: Claim | null } | DomainError {
+	try {
+		if (text.length > STREAM_MESSAGE_CHARS_MAX) {
+			return {
+				code: "request_too_large",
+				message: `a message is ${text.length} characters; at most ${STREAM_MESSAGE_CHARS_MAX} are read`,
+				details: { max_message_chars: STREAM_MESSAGE_CHARS_MAX },
+			};
+		}
+		const data = parseJson(text, "message");
+		if (typeof data === "object" && data !== null && !Array.isArray(data) && "records" in data) {
+			const body = validate(StreamBatchMessage, data, "message");
+			const claim =
+				body.producer_id === undefined
+					? null
+					: { producerId: body.producer_id, epoch: body.epoch as number, sequence: body.sequence as number };
+			return { records: body.records.map(toInput), claim };
+		}
+		return { records: [toInput(validate(ProduceRecordBody, data, "message"))], claim: null };
+	} catch (cause) {
+		if (cause instanceof ApiError) return cause.error;
+		throw cause;
+	}
+}
+
+/**
+ * Produces the messages of one connection. `accept` each message as it arrives (synchronously, in order);
+ * `room()` resolves while fewer than the bounds are unanswered; `finish()` resolves once every report is written.
+ */
+export class ProduceChannel {
+	readonly #env: Env;
+	readonly #topic: string;
+	readonly #options: ChannelOptions;
+	readonly #slots: Slot[] = [];
+	#unansweredChars = 0;
+	/** Messages accepted and not yet routed to a partition (the topic's metadata is being read). */
+	#intake: Array<{ slot: Slot; text: string | DomainError }> = [];
+	#routing = false;
+	readonly #queues = new Map<number, PartitionQueue>();
+	readonly #sticky = Math.random();
+	#writing: Promise<void> = Promise.resolve();
+	#roomWaiters: Array<() => void> = [];
+	#idleWaiters: Array<() => void> = [];
+	#authorizedUntilMs = 0;
+	#revoked = false;
+
+	constructor(env: Env, topic: string, options: ChannelOptions) {
+		this.#env = env;
+		this.#topic = topic;
+		this.#options = options;
+	}
+
+	/** Messages sent and not yet answered. */
+	get inFlight(): number {
+		return this.#slots.length;
+	}
+
+	/** Whether one more message would go past the in-flight bounds. */
+	get full(): boolean {
+		return this.#slots.length >= STREAM_IN_FLIGHT_MESSAGES_MAX || this.#unansweredChars >= STREAM_IN_FLIGHT_BYTES_MAX;
+	}
+
+	/** Whether the key behind the stream was found deleted (the stream should end). */
+	get revoked(): boolean {
+		return this.#revoked;
+	}
+
+	/** Takes one message; its report follows those of every message accepted before it. */
+	accept(text: string): void {
+		const slot: Slot = { chars: text.length, report: null };
+		this.#slots.push(slot);
+		this.#unansweredChars += text.length;
+		this.#intake.push({ slot, text });
+		if (!this.#routing) void this.#route();
+	}
+
+	/** Takes a message already known to be refused (one the transport could not read); answered in its turn. */
+	refuse(error: DomainError): void {
+		const slot: Slot = { chars: 0, report: null };
+		this.#slots.push(slot);
+		this.#intake.push({ slot, text: error });
+		if (!this.#routing) void this.#route();
+	}
+
+	/** Resolves once the connection is under its in-flight bounds. */
+	room(): Promise<void> {
+		if (!this.full) return Promise.resolve();
+		return new Promise((resolve) => this.#roomWaiters.push(resolve));
+	}
+
+	/** Resolves once every accepted message has been answered and its report written. */
+	async finish(): Promise<void> {
+		if (this.#slots.length > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+		await this.#writing;
+	}
+
+	/** Routes what arrived to partition queues, in arrival order, reading the topic's metadata once per round. */
+	async #route(): Promise<void> {
+		this.#routing = true;
+		try {
+			while (this.#intake.length > 0) {
+				const batch = this.#intake;
+				this.#intake = [];
+				const described = await describeTopic(this.#env, this.#topic).catch((cause: unknown) => {
+					console.error(`produce stream on "${this.#topic}": topic lookup failed: ${String(cause)}`);
+					return { ok: false as const, error: UNAVAILABLE };
+				});
+				for (const { slot, text } of batch) {
+					if (typeof text !== "string") this.#answer(slot, text);
+					else if (!described.ok) this.#answer(slot, described.error);
+					else this.#place(described.value, slot, text);
+				}
+			}
+		} finally {
+			this.#routing = false;
+		}
+	}
+
+	/** Queues one message on its partition, or answers its error. */
+	#place(meta: TopicMeta, slot: Slot, text: string): void {
+		const prepared = this.#prepare(meta, text);
+		if ("code" in prepared) {
+			this.#answer(slot, prepared);
+			return;
+		}
+		let queue = this.#queues.get(prepared.partition);
+		if (queue === undefined) {
+			queue = { entries: [], busy: false };
+			this.#queues.set(prepared.partition, queue);
+		}
+		queue.entries.push({ slot, records: prepared.records, claim: prepared.claim });
+		if (!queue.busy) void this.#drain(queue);
+	}
+
+	/**
+	 * Parses a message and chooses its partition: an explicit one, else the key's murmur2, else the connection's
+	 * sticky partition.
+	 */
+	#prepare(meta: TopicMeta, text: string): { partition: number; records: ProduceInput[]; claim: Claim | null } | DomainError {
+		const parsed = parseMessage(text);
+		if ("code" in parsed) return parsed;
+		const sticky = Math.floor(this.#sticky * meta.partitions);
+		const records = parsed.records.map((record): ProduceInput => {
+			if (record.partition !== null) return record;
+			const bytes = keyBytes(record.key, record.keyEncoding);
+			return { ...record, partition: bytes === null ? sticky : partitionForKey(bytes, meta.partitions) };
+		});
+		const partitions = new Set(records.map((r) => r.partition as number));
+		if (partitions.size > 1) {
+			return {
+				code: "invalid_request",
+				message: "a streamed message's records must land in one partition (one key, or one partition); send them as separate messages",
+				details: { partitions: [...partitions] },
+			};
+		}
+		const partition = (records[0] as ProduceInput).partition as number;
+		if (partition >= meta.partitions) {
+			return {
+				code: "partition_not_found",
+				message: `topic "${meta.name}" has partitions 0 to ${meta.partitions - 1}`,
+				details: { topic: meta.name, partition, partitions: meta.partitions },
+			};
+		}
+		// Sizes, keys on compacted topics and the claim are checked by `produce` for the whole coalesced append; a
+		// refused append is retried message by message (see #append), so a bad message still gets its own error.
+		return { partition, records, claim: parsed.claim };
+	}
+
+	/** Appends the partition's queued messages, a coalesced run at a time, until the queue is empty. */
+	async #drain(queue: PartitionQueue): Promise<void> {
+		queue.busy = true;
+		try {
+			while (queue.entries.length > 0) {
+				const run = takeRun(queue.entries);
+				try {
+					await this.#gate(run);
+				} catch (cause) {
+					// The key's authority did not answer: nothing of the run was written; each message may be sent again.
+					console.error(`produce stream on "${this.#topic}": auth or quota check failed: ${String(cause)}`);
+					for (const entry of run) this.#answer(entry.slot, UNAVAILABLE);
+					continue;
+				}
+				if (this.#revoked) {
+					for (const entry of run) this.#answer(entry.slot, { code: "unauthorized", message: "the API key was deleted; the stream ends" });
+					continue;
+				}
+				await this.#append(run);
+			}
+		} finally {
+			queue.busy = false;
+		}
+	}
+
+	/** Before writing: the key must still exist, and its produce quota must allow the bytes (waiting if need be). */
+	async #gate(run: readonly Entry[]): Promise<void> {
+		const { stillAuthorized, charge } = this.#options;
+		if (stillAuthorized !== undefined && !this.#revoked && Date.now() >= this.#authorizedUntilMs) {
+			if (await stillAuthorized()) this.#authorizedUntilMs = Date.now() + STREAM_KEY_RECHECK_MS;
+			else this.#revoked = true;
+		}
+		if (charge !== undefined && !this.#revoked) await charge(run.reduce((sum, e) => sum + e.slot.chars, 0));
+	}
+
+	/** One append for the run; a run refused as a whole is retried message by message, so each gets its own answer. */
+	async #append(run: readonly Entry[]): Promise<void> {
+		const records = run.length === 1 ? (run[0] as Entry).records : run.flatMap((e) => e.records);
+		const head = (run[0] as Entry).claim;
+		const options: ProduceOptions =
+			head === null ? {} : { producer: { producerId: head.producerId, epoch: head.epoch, sequences: { single: head.sequence } } };
+		let result: Awaited<ReturnType<typeof produce>>;
+		try {
+			result = await produce(this.#env, this.#topic, records, options);
+		} catch (cause) {
+			console.error(`produce stream on "${this.#topic}": append failed: ${String(cause)}`);
+			result = { ok: false, error: { code: "partition_unavailable", message: "the partition is unavailable; retry" } };
+		}
+		if (!result.ok) {
+			if (run.length > 1 && !PARTITION_WIDE.has(result.error.code)) {
+				for (const entry of run) await this.#append([entry]);
+				return;
+			}
+			for (const entry of run) this.#answer(entry.slot, result.error);
+			return;
+		}
+		const positions = result.value.positions;
+		assert(positions.length === records.length, "one position per record of the append");
+		let at = 0;
+		for (const entry of run) {
+			const offsets = positions.slice(at, at + entry.records.length);
+			at += entry.records.length;
+			this.#settle(entry.slot, JSON.stringify({ offsets }));
+		}
+	}
+
+	/** An error report: the error body any route answers, plus the status that route would have answered with. */
+	#answer(slot: Slot, error: DomainError): void {
+		this.#settle(slot, JSON.stringify({ ...errorBody(error), status: statusOf(error.code) }));
+	}
+
+	/** Records a report and writes every report now due, in arrival order. */
+	#settle(slot: Slot, report: string): void {
+		assert(slot.report === null, "a message is answered once");
+		slot.report = report;
+		let due = 0;
+		while (due < this.#slots.length && (this.#slots[due] as Slot).report !== null) due++;
+		if (due === 0) return;
+		const reports = this.#slots.splice(0, due);
+		for (const s of reports) this.#unansweredChars -= s.chars;
+		const write = this.#options.write;
+		const texts = reports.map((s) => s.report as string);
+		// A reader that went away fails the write; the messages it sent are still written, and nobody waits for words.
+		this.#writing = this.#writing.then(() => write(texts)).catch(() => undefined);
+		if (!this.full) for (const wake of this.#roomWaiters.splice(0)) wake();
+		if (this.#slots.length === 0) {
+			const idle = this.#idleWaiters.splice(0);
+			void this.#writing.then(() => {
+				for (const wake of idle) wake();
+			});
+		}
+	}
+}
+
+/** A retriable failure of the path to storage, not of a message: nothing was written. */
+const UNAVAILABLE: DomainError = { code: "unavailable", message: "temporarily unavailable; send the message again" };
+
+/** Failures of the partition or topic, not of a message: every message of the run shares them. */
+const PARTITION_WIDE: ReadonlySet<string> = new Set([
+	"partition_unavailable",
+	"partition_full",
+	"topic_not_found",
+	"unavailable",
+	"internal",
+]);
+
+/**
+ * The next coalesced run of a partition's queue: messages in order, up to the record and size limits; an
+ * idempotent producer's messages only with the same producer's next sequences, plain messages only with plain.
+ */
+function takeRun(entries: Entry[]): Entry[] {
+	const first = entries[0] as Entry;
+	let records = first.records.length;
+	let chars = first.slot.chars;
+	let count = 1;
+	let nextSequence = first.claim === null ? null : first.claim.sequence + first.records.length;
+	while (count < entries.length) {
+		const next = entries[count] as Entry;
+		if (records + next.records.length > STREAM_APPEND_RECORDS_MAX || chars + next.slot.chars > STREAM_APPEND_CHARS_MAX) break;
+		if (first.claim === null ? next.claim !== null : !follows(first.claim, nextSequence as number, next.claim)) break;
+		records += next.records.length;
+		chars += next.slot.chars;
+		if (nextSequence !== null) nextSequence += next.records.length;
+		count++;
+	}
+	return entries.splice(0, count);
+}
+
+function follows(first: Claim, nextSequence: number, claim: Claim | null): boolean {
+	return claim !== null && claim.producerId === first.producerId && claim.epoch === first.epoch && claim.sequence === nextSequence;
+}

@@ -1,0 +1,217 @@
+/**
+ * @module
+ * The streaming produce channel, `…/v1/topics/{topic}/records/stream`: many messages in flight on one
+ * connection, one report per message, in order (see produce-channel.ts for messages, reports and coalescing).
+ *
+ * - `GET` with `Upgrade: websocket`: each text message is one message, each report one text message back. The
+ *   edge Worker holds the socket (coalescing happens here, before the partition). A client with more than
+ *   `STREAM_IN_FLIGHT_MESSAGES_MAX` messages unanswered is answered up to that point and closed with 4429, as a
+ *   Kafka broker stops a client past its bounds rather than buffering without end.
+ * - `POST` with an `application/x-ndjson` body: one message per line, one report line per non-blank line (as
+ *   Confluent's streaming produce), written as they are known; the body is not read further while the bounds
+ *   are reached, so TCP holds a fast sender back.
+ *
+ * Both carry `Tributary-Max-In-Flight` on the response. A key with a produce-bytes quota is charged per append,
+ * from the messages' sizes, and held back (not refused) when over it, as Kafka throttles a producer.
+ *
+ * @example
+ * printf '%s\n' '{"value":"a"}' '{"key":"k","value":{"n":1}}' | curl -sN -H "Authorization: Bearer $TOKEN" \
+ *   -H "Content-Type: application/x-ndjson" -T - "$URL/v1/topics/orders/records/stream"
+ */
+
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { ApiError, type DomainError, unwrap } from "../../shared/errors.ts";
+import { keyAuthority } from "../../shared/stubs.ts";
+import { describeTopic } from "../../topic/topic-cache.ts";
+import type { AppEnv } from "../app-env.ts";
+import { mediaType, validate } from "../body.ts";
+import { keyStillExists } from "../middleware/authenticate.ts";
+import {
+	type ChannelOptions,
+	ProduceChannel,
+	STREAM_CLOSE,
+	STREAM_IN_FLIGHT_MESSAGES_MAX,
+	STREAM_MESSAGE_CHARS_MAX,
+} from "../produce-channel.ts";
+import { TopicPath } from "../schemas.ts";
+import { methodNotAllowed } from "./method-not-allowed.ts";
+import { wantsWebSocket } from "./streaming.ts";
+
+type C = Context<AppEnv>;
+
+const MAX_IN_FLIGHT_HEADER = "Tributary-Max-In-Flight";
+
+/** Auth and quota hooks for the caller: key revocation and the produce-bytes quota, charged per append. */
+function callerHooks(c: C): Pick<ChannelOptions, "charge" | "stillAuthorized"> {
+	const principal = c.var.principal;
+	if (principal.kind === "admin") return {};
+	const env = c.env;
+	const id = principal.key.id;
+	const stillAuthorized = () => keyStillExists(env, id);
+	if (principal.key.quotas.produce_bytes_per_sec === undefined) return { stillAuthorized };
+	const charge = async (bytes: number): Promise<void> => {
+		for (;;) {
+			const refused = await keyAuthority(env, id).chargeQuotas(id, [{ quota: "produce_bytes_per_sec", amount: bytes }]);
+			if (refused === null) return;
+			await new Promise((resolve) => setTimeout(resolve, refused.waitMs));
+		}
+	};
+	return { stillAuthorized, charge };
+}
+
+function keepAlive(c: C, work: Promise<unknown>): void {
+	try {
+		c.executionCtx.waitUntil(work);
+	} catch {
+		// No execution context (app.fetch called directly): the open stream keeps the work alive.
+	}
+}
+
+/** `GET …/records/stream` with `Upgrade: websocket`. */
+function openWebSocket(c: C, topic: string): Response {
+	const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
+	server.accept();
+	let ending = false;
+	const send = (reports: readonly string[]): void => {
+		try {
+			for (const report of reports) server.send(report);
+		} catch {
+			// The client went away; nothing more can be told to it.
+		}
+	};
+	const channel = new ProduceChannel(c.env, topic, { write: send, ...callerHooks(c) });
+	/** Answers everything accepted, then closes with `code`. */
+	const end = (code: number, reason: string): void => {
+		if (ending) return;
+		ending = true;
+		keepAlive(
+			c,
+			channel.finish().then(() => {
+				try {
+					server.close(code, reason);
+				} catch {
+					// Already closed.
+				}
+			}),
+		);
+	};
+	server.addEventListener("message", (event) => {
+		if (ending) return;
+		if (typeof event.data !== "string") return end(STREAM_CLOSE.unsupportedData, "messages are JSON text");
+		if (channel.full) {
+			return end(STREAM_CLOSE.tooManyInFlight, `more than ${STREAM_IN_FLIGHT_MESSAGES_MAX} messages in flight`);
+		}
+		channel.accept(event.data);
+		if (channel.revoked) end(STREAM_CLOSE.unauthorized, "the API key was deleted");
+	});
+	server.addEventListener("close", (event) => end(event.code === 1005 ? 1000 : event.code, "closed"));
+	server.addEventListener("error", () => end(1011, "error"));
+	return new Response(null, { status: 101, webSocket: client, headers: { [MAX_IN_FLIGHT_HEADER]: String(STREAM_IN_FLIGHT_MESSAGES_MAX) } });
+}
+
+/**
+ * Feeds the body's lines to the channel: each non-blank line is a message; a line longer than the message
+ * limit is answered as too large without being kept. Waits for room before reading on.
+ */
+async function feedLines(body: ReadableStream<Uint8Array>, channel: ProduceChannel): Promise<void> {
+	const reader = body.getReader();
+	const decoder = new TextDecoder();
+	let pending = "";
+	/** Characters of an over-long line being skipped to its end; -1 when none. */
+	let skipped = -1;
+	const take = (line: string): void => {
+		if (line.trim().length > 0) channel.accept(line);
+	};
+	try {
+		for (;;) {
+			await channel.room();
+			if (channel.revoked) return;
+			const { done, value } = await reader.read();
+			const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
+			let from = 0;
+			for (let newline = text.indexOf("\n"); newline !== -1; newline = text.indexOf("\n", from)) {
+				if (skipped >= 0) channel.refuse(tooLong(skipped + newline - from));
+				else take(pending + text.slice(from, newline));
+				pending = "";
+				skipped = -1;
+				from = newline + 1;
+			}
+			if (skipped >= 0) skipped += text.length - from;
+			else {
+				pending += text.slice(from);
+				if (pending.length > STREAM_MESSAGE_CHARS_MAX) {
+					skipped = pending.length;
+					pending = "";
+				}
+			}
+			if (done) {
+				if (skipped >= 0) channel.refuse(tooLong(skipped));
+				else take(pending);
+				return;
+			}
+		}
+	} finally {
+		reader.releaseLock();
+	}
+}
+
+/** The answer to a line too long to keep (its text was dropped as it arrived). */
+function tooLong(chars: number): DomainError {
+	return {
+		code: "request_too_large",
+		message: `a message is ${chars} characters; at most ${STREAM_MESSAGE_CHARS_MAX} are read`,
+		details: { max_message_chars: STREAM_MESSAGE_CHARS_MAX },
+	};
+}
+
+/** `POST …/records/stream` with an NDJSON body. */
+function openNdjson(c: C, topic: string): Response {
+	const type = mediaType(c.req.raw);
+	if (type !== "application/x-ndjson") {
+		throw new ApiError("unsupported_media_type", `a produce stream's body is application/x-ndjson, one message per line; got ${type}`);
+	}
+	const body = c.req.raw.body;
+	if (body === null) throw new ApiError("invalid_request", "the body holds no messages");
+	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+	const writer = writable.getWriter();
+	const encoder = new TextEncoder();
+	const channel = new ProduceChannel(c.env, topic, {
+		write: (reports) => writer.write(encoder.encode(`${reports.join("\n")}\n`)),
+		...callerHooks(c),
+	});
+	const requestId = c.var.requestId ?? "unknown";
+	const done = feedLines(body, channel)
+		.then(() => channel.finish())
+		.then(() => writer.close())
+		.catch(async (cause: unknown) => {
+			// The client went away (or its body broke): answer what can be answered, then end.
+			console.warn(`request ${requestId}: produce stream ended early: ${String(cause)}`);
+			await channel.finish().catch(() => undefined);
+			await writer.close().catch(() => undefined);
+		});
+	keepAlive(c, done);
+	return c.body(readable, 200, {
+		"Content-Type": "application/x-ndjson",
+		[MAX_IN_FLIGHT_HEADER]: String(STREAM_IN_FLIGHT_MESSAGES_MAX),
+	});
+}
+
+/** The topic must exist before a stream opens: a 404 is a plain JSON error, not a stream of them. */
+async function streamTopic(c: C): Promise<string> {
+	const { topic } = validate(TopicPath, c.req.param());
+	unwrap(await describeTopic(c.env, topic));
+	return topic;
+}
+
+export const produceStreamRoutes = new Hono<AppEnv>()
+	.get("/:topic/records/stream", async (c) => {
+		if (!wantsWebSocket(c.req.raw)) {
+			throw new ApiError("invalid_request", "GET opens a WebSocket produce stream: send Upgrade: websocket (or POST NDJSON)", {
+				max_in_flight: STREAM_IN_FLIGHT_MESSAGES_MAX,
+			});
+		}
+		return openWebSocket(c, await streamTopic(c));
+	})
+	.post("/:topic/records/stream", async (c) => openNdjson(c, await streamTopic(c)))
+	.all("/:topic/records/stream", methodNotAllowed);

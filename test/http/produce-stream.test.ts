@@ -1,0 +1,219 @@
+/**
+ * The streaming produce channel (`…/records/stream`): reports in message order over WebSocket and NDJSON,
+ * errors per message without gaps, coalescing into fewer stored batches, the in-flight bound, and auth.
+ */
+
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ProduceChannel, STREAM_CLOSE, STREAM_IN_FLIGHT_MESSAGES_MAX } from "../../src/http/produce-channel.ts";
+import { createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { offsetsOf, openProduceSocket, produceNdjson, type Report, storedBatches } from "../support/produce-stream.ts";
+import { call, createTopic, expectError, fetchRecords, json } from "../support/worker.ts";
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+describe("produce stream over WebSocket", () => {
+	it("acknowledges every message in order with its own offsets, coalescing appends", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const socket = await openProduceSocket(topic);
+		expect(socket.headers.get("Tributary-Max-In-Flight")).toBe(String(STREAM_IN_FLIGHT_MESSAGES_MAX));
+		const messages = 200;
+		for (const i of range(messages)) socket.ws.send(JSON.stringify({ value: `m${i}` }));
+		await socket.until(() => socket.reports.length === messages);
+		expect(offsetsOf(socket.reports)).toEqual(range(messages));
+		for (const report of socket.reports) expect(report.offsets).toHaveLength(1);
+		// One client sending one record per message: the edge joined messages into far fewer appends.
+		const batches = await storedBatches(topic);
+		expect(batches).toBeGreaterThan(0);
+		expect(batches).toBeLessThan(messages / 4);
+		const fetched = await fetchRecords(topic, 0, "?offset=0&max_records=1000");
+		expect(fetched.records.map((r) => r.value)).toEqual(range(messages).map((i) => `m${i}`));
+		socket.ws.close(1000, "done");
+	});
+
+	it("answers a bad message with its own error and leaves its neighbours and the offsets alone", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2, { "max.message.bytes": 200 });
+		const socket = await openProduceSocket(topic);
+		const sent = [
+			JSON.stringify({ value: "a", partition: 0 }),
+			"{not json",
+			JSON.stringify({ value: "x".repeat(500), partition: 0 }),
+			JSON.stringify({
+				records: [
+					{ value: 1, partition: 0 },
+					{ value: 2, partition: 1 },
+				],
+			}),
+			JSON.stringify({ value: "b", partition: 7 }),
+			JSON.stringify({
+				records: [
+					{ value: "c", partition: 0 },
+					{ value: "d", partition: 0 },
+				],
+			}),
+			JSON.stringify({ vale: "typo" }),
+			JSON.stringify({ value: "e", partition: 0 }),
+		];
+		for (const text of sent) socket.ws.send(text);
+		await socket.until(() => socket.reports.length === sent.length);
+		const codes = socket.reports.map((r: Report) => r.error?.code ?? "ok");
+		expect(codes).toEqual([
+			"ok",
+			"invalid_json",
+			"record_too_large",
+			"invalid_request",
+			"partition_not_found",
+			"ok",
+			"invalid_request",
+			"ok",
+		]);
+		expect(socket.reports.map((r) => r.offsets?.map((o) => o.offset) ?? null)).toEqual([[0], null, null, null, null, [1, 2], null, [3]]);
+		for (const report of socket.reports.filter((r) => r.error)) expect(typeof report.error?.message).toBe("string");
+		const fetched = await fetchRecords(topic, 0, "?offset=0");
+		expect(fetched.records.map((r) => r.value)).toEqual(["a", "c", "d", "e"]);
+		socket.ws.close(1000, "done");
+	});
+
+	it("closes with 4429 a client past the in-flight bound, after answering every message it took", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		// A produce-bytes quota far below the offered rate holds appends back, so answers cannot keep up.
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { produce_bytes_per_sec: 10 });
+		const socket = await openProduceSocket(topic, key.secret);
+		const sent = STREAM_IN_FLIGHT_MESSAGES_MAX + 100;
+		for (const i of range(sent)) socket.ws.send(JSON.stringify({ value: i }));
+		await socket.until(() => socket.closed() !== null);
+		expect(socket.closed()?.code).toBe(STREAM_CLOSE.tooManyInFlight);
+		const answered = socket.reports.length;
+		expect(answered).toBeGreaterThanOrEqual(STREAM_IN_FLIGHT_MESSAGES_MAX);
+		expect(answered).toBeLessThan(sent);
+		expect(offsetsOf(socket.reports)).toEqual(range(answered));
+		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		expect(described.partitions[0]?.high_watermark).toBe(answered);
+	});
+
+	it("needs produce on the topic, and refuses an unknown topic before upgrading", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const reader = await createKey([{ resource: `topic:${topic}`, operations: ["consume", "describe"] }]);
+		await expectError("GET", `/v1/topics/${topic}/records/stream`, 403, "forbidden", {
+			headers: { Upgrade: "websocket" },
+			token: reader.secret,
+		});
+		await expectError("GET", `/v1/topics/${topic}/records/stream`, 401, "unauthorized", { headers: { Upgrade: "websocket" }, token: null });
+		await expectError("GET", `/v1/topics/${uniqueTopic()}/records/stream`, 404, "topic_not_found", { headers: { Upgrade: "websocket" } });
+		await expectError("GET", `/v1/topics/${topic}/records/stream`, 400, "invalid_request");
+		const writer = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }]);
+		const socket = await openProduceSocket(topic, writer.secret);
+		socket.ws.send(JSON.stringify({ value: "ok" }));
+		await socket.until(() => socket.reports.length === 1);
+		expect(offsetsOf(socket.reports)).toEqual([0]);
+		socket.ws.close(1000, "done");
+	});
+});
+
+describe("produce stream over NDJSON", () => {
+	it("answers one line per message line, in order, without gaps", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const lines = [
+			JSON.stringify({ value: "a" }),
+			"",
+			"[1,2]",
+			JSON.stringify({ key: "k", value: { n: 1 }, headers: [{ key: "h", value: "v" }] }),
+			JSON.stringify({ records: [{ value: "b" }, { value: "c" }] }),
+		];
+		const reports = await produceNdjson(topic, lines);
+		expect(reports.map((r) => r.error?.code ?? "ok")).toEqual(["ok", "invalid_request", "ok", "ok"]);
+		expect(offsetsOf(reports)).toEqual([0, 1, 2, 3]);
+		expect(reports[3]?.offsets?.map((o) => o.offset)).toEqual([2, 3]);
+	});
+
+	it("takes more messages than the in-flight bound, reading on as answers free room", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const messages = STREAM_IN_FLIGHT_MESSAGES_MAX * 3;
+		const reports = await produceNdjson(
+			topic,
+			range(messages).map((i) => JSON.stringify({ value: i })),
+		);
+		expect(offsetsOf(reports)).toEqual(range(messages));
+		expect(await storedBatches(topic)).toBeLessThan(messages / 4);
+	});
+
+	it("writes an idempotent producer's coalesced messages once, and knows each of them on a retry", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const producer = await json<{ producer_id: number; epoch: number }>("POST", "/v1/producers", 200, { body: {} });
+		const message = (sequence: number) =>
+			JSON.stringify({
+				records: [{ value: `s${sequence}`, partition: 0 }],
+				producer_id: producer.producer_id,
+				epoch: producer.epoch,
+				sequence,
+			});
+		const reports = await produceNdjson(topic, range(20).map(message));
+		expect(offsetsOf(reports)).toEqual(range(20));
+		// The same messages again (a client that lost its answers): every one is recognised, nothing is written twice.
+		const again = await produceNdjson(topic, range(20).map(message));
+		expect(offsetsOf(again)).toEqual(range(20));
+		const retried = await json<{ offsets: { offset: number }[] }>("POST", `/v1/topics/${topic}/records`, 200, {
+			body: { records: [{ value: "s7", partition: 0 }], producer_id: producer.producer_id, epoch: producer.epoch, sequence: 7 },
+		});
+		expect(retried.offsets[0]?.offset).toBe(7);
+		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		expect(described.partitions[0]?.high_watermark).toBe(20);
+	});
+
+	it("refuses a body that is not NDJSON, and a key without produce", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await expectError("POST", `/v1/topics/${topic}/records/stream`, 415, "unsupported_media_type", { body: { value: 1 } });
+		const reader = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }]);
+		await expectError("POST", `/v1/topics/${topic}/records/stream`, 403, "forbidden", {
+			headers: { "Content-Type": "application/x-ndjson" },
+			raw: '{"value":1}\n',
+			token: reader.secret,
+		});
+		const response = await call("DELETE", `/v1/topics/${topic}/records/stream`);
+		expect(response.status).toBe(405);
+	});
+});
+
+describe("ProduceChannel bounds", () => {
+	it("is full at the bound and has room again once answers go out", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		let open!: () => void;
+		const gate = new Promise<void>((resolve) => {
+			open = resolve;
+		});
+		const written: string[] = [];
+		const channel = new ProduceChannel(env, topic, {
+			write: (reports) => {
+				written.push(...reports);
+			},
+			// Holds every append until the test opens the gate.
+			stillAuthorized: async () => {
+				await gate;
+				return true;
+			},
+		});
+		for (const i of range(STREAM_IN_FLIGHT_MESSAGES_MAX)) channel.accept(JSON.stringify({ value: i }));
+		expect(channel.full).toBe(true);
+		let roomy = false;
+		const room = channel.room().then(() => {
+			roomy = true;
+		});
+		await Promise.resolve();
+		expect(roomy).toBe(false);
+		open();
+		await room;
+		await channel.finish();
+		expect(channel.full).toBe(false);
+		expect(offsetsOf(written.map((w) => JSON.parse(w) as Report))).toEqual(range(STREAM_IN_FLIGHT_MESSAGES_MAX));
+	});
+});
