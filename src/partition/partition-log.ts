@@ -2,9 +2,10 @@
  * @module
  * `PartitionLog`: one Durable Object per topic partition, owning an ordered log in its SQLite storage.
  *
- * Appends run synchronously inside one `transactionSync`, so there is no await between reading the next offset
- * and writing it: concurrent producers can never interleave, offsets stay dense, and the output gate holds the
- * RPC reply until the rows are durable (a produce is acknowledged only after its write has committed).
+ * Appends are group-committed (`commit-queue.ts`): those that arrive while the previous group commits are written
+ * together, each decided in arrival order, inside one synchronous `transactionSync`, so there is no await between
+ * reading the next offset and writing it: producers can never interleave, offsets stay dense, and the output gate
+ * holds every RPC reply until the rows are durable (a produce is acknowledged only after its write committed).
  * Background work — retention, compaction, forgetting idle producers and old idempotency keys — runs in one
  * alarm multiplexed over whatever is due first (see `lifecycle.ts`).
  */
@@ -14,19 +15,21 @@ import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import {
+	APPEND_GROUP_BYTES_MAX,
+	APPEND_GROUP_REQUESTS_MAX,
 	DATABASE_SIZE_RECHECK_APPENDS,
 	DATABASE_SIZE_RECHECK_MARGIN_BYTES,
 	PARTITION_BYTES_MAX,
-	STORED_BATCH_BYTES_TARGET,
 	TAILS_PER_PARTITION_MAX,
 } from "../shared/limits.ts";
-import { encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
+import { BatchWriter } from "./batch-writer.ts";
+import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, readLog, saveTotals } from "./log-store.ts";
+import { findOffsetForTimestamp, readLog } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend, checkSequence } from "./producer-state.ts";
 import { loadProducerState, saveProducerState } from "./producer-store.ts";
@@ -35,6 +38,7 @@ import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
 import type {
+	AppendOutcome,
 	AppendRequest,
 	AppendResult,
 	LogView,
@@ -85,6 +89,7 @@ export class PartitionLog extends DurableObject<Env> {
 	};
 	private readonly waiters = new Waiters();
 	private readonly lifecycle: Lifecycle;
+	private readonly appends: CommitQueue<AppendRequest, AppendOutcome>;
 	/** Appends stop here (507); a field rather than the constant so tests can lower it. */
 	partitionBytesMax = PARTITION_BYTES_MAX;
 	/**
@@ -120,6 +125,13 @@ export class PartitionLog extends DurableObject<Env> {
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
 		this.lifecycle = new Lifecycle(ctx.storage, this.view);
+		this.appends = new CommitQueue({
+			write: (requests) => this.appendGroup(requests),
+			durable: () => ctx.storage.sync(),
+			weigh: (request) => request.records.reduce((sum, r) => sum + r.bytes, 0),
+			groupRequestsMax: APPEND_GROUP_REQUESTS_MAX,
+			groupWeightMax: APPEND_GROUP_BYTES_MAX,
+		});
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
 
@@ -180,15 +192,61 @@ export class PartitionLog extends DurableObject<Env> {
 	/**
 	 * Appends records with consecutive offsets, all or nothing. A batch already written by the same idempotent
 	 * producer sequence or `Idempotency-Key` is answered with its original offsets and written again never.
+	 * Appends arriving while a write is being committed are written together as the next group (`CommitQueue`):
+	 * one transaction, one stored batch where they fit; each is decided on its own, in arrival order.
 	 */
-	append(request: AppendRequest): Result<AppendResult> | NeedsConfig {
+	append(request: AppendRequest): Promise<AppendOutcome> {
+		return this.appends.submit(request);
+	}
+
+	/** Groups written and requests in them since this object started (how much appends shared their commits). */
+	appendStats(): { groups: number; requests: number; largestGroup: number } {
+		return { ...this.appends.stats };
+	}
+
+	/** Writes one group of appends in one transaction; a refused request gets its error and changes nothing. */
+	private appendGroup(requests: readonly AppendRequest[]): AppendOutcome[] {
+		const nowMs = Date.now();
+		const writer = new BatchWriter(this.sql, this.view, this.partition);
+		const keys = new Map<string, { offset: number; tombstone: boolean }>();
+		let usedProducer = false;
+		let usedIdempotency = false;
+		try {
+			const outcomes = this.ctx.storage.transactionSync(() => {
+				const decided = requests.map((request) => {
+					const outcome = this.appendOne(request, writer, keys, nowMs);
+					if ("ok" in outcome && outcome.ok && !outcome.value.duplicate) {
+						usedProducer ||= Boolean(request.producer);
+						usedIdempotency ||= Boolean(request.idempotency);
+					}
+					return outcome;
+				});
+				writer.finish();
+				this.saveKeys(keys, nowMs);
+				return decided;
+			});
+			if (writer.rowsWritten > 0) this.afterAppend(writer, nowMs, usedProducer, usedIdempotency);
+			return outcomes;
+		} catch (cause) {
+			// The transaction rolled back: the in-memory view may be ahead of the database.
+			this.load();
+			throw cause;
+		}
+	}
+
+	/** Decides one request of a group against the log as the group's earlier requests left it, and stages it. */
+	private appendOne(
+		request: AppendRequest,
+		writer: BatchWriter,
+		keys: Map<string, { offset: number; tombstone: boolean }>,
+		nowMs: number,
+	): AppendOutcome {
 		const identity = this.checkIdentity(request.topicId);
 		if (identity !== null) return identity;
 		if (this.status !== "active" || this.configVersion < request.configVersion) return { needsConfig: true };
 		const config = this.config;
 		assert(config !== null, "an active partition has a config");
 		assert(request.records.length > 0, "an append carries at least one record");
-		const nowMs = Date.now();
 		const producer = request.producer ?? null;
 		const producerState = producer === null ? null : loadProducerState(this.sql, producer.producerId);
 		if (producer !== null) {
@@ -200,33 +258,45 @@ export class PartitionLog extends DurableObject<Env> {
 		}
 		const remembered = this.rememberedIdempotency(request, nowMs);
 		if (remembered !== null) return remembered;
-		const refused = this.refuse(request, config);
+		const refused = this.refuse(request, config, writer.pendingBytes);
 		if (refused !== null) return refused;
 		const baseOffset = this.view.nextOffset;
-		this.ctx.storage.transactionSync(() => {
-			this.writeBatches(request, baseOffset, nowMs);
-			if (producer !== null) {
-				const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };
-				saveProducerState(this.sql, afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
-			}
-			if (request.idempotency) {
-				this.sql.exec(
-					"INSERT INTO idempotency_keys (key, request_hash, base_offset, record_count, append_time_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
-					request.idempotency.key,
-					request.idempotency.requestHash,
-					baseOffset,
-					request.records.length,
-					nowMs,
-					nowMs,
-				);
-			}
-			if (compacts(config)) this.trackKeys(request, baseOffset, nowMs);
-		});
+		writer.add(request.records, nowMs);
+		if (producer !== null) {
+			const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };
+			saveProducerState(this.sql, afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
+		}
+		if (request.idempotency) {
+			this.sql.exec(
+				"INSERT INTO idempotency_keys (key, request_hash, base_offset, record_count, append_time_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+				request.idempotency.key,
+				request.idempotency.requestHash,
+				baseOffset,
+				request.records.length,
+				nowMs,
+				nowMs,
+			);
+		}
+		if (compacts(config)) {
+			request.records.forEach((record, i) => {
+				assert(record.keyId !== null, "compacted records have keys");
+				keys.set(record.keyId, { offset: baseOffset + i, tombstone: record.tombstone });
+			});
+		}
+		return ok({ baseOffset, appendTimeMs: nowMs, duplicate: false });
+	}
+
+	/** After a group's commit was written: readers, tails and watchers learn of it, and background work is armed. */
+	private afterAppend(writer: BatchWriter, nowMs: number, usedProducer: boolean, usedIdempotency: boolean): void {
+		this.bytesAppended += writer.writtenBytes;
+		if (this.sizeSample !== null) {
+			this.sizeSample.appendedBytes += writer.writtenBytes;
+			this.sizeSample.appends += writer.rowsWritten;
+		}
 		this.waiters.wakeAll();
 		this.pushTails();
 		this.pokeWatchers();
-		this.lifecycle.afterAppend(config, nowMs, producer !== null, Boolean(request.idempotency));
-		return ok({ baseOffset, appendTimeMs: nowMs, duplicate: false });
+		this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, usedProducer, usedIdempotency);
 	}
 
 	streamCreate(request: StreamCreateRequest) {
@@ -249,7 +319,7 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/** Checks that must pass before anything is written: keys on compacted topics, the condition, sizes, space. */
-	private refuse(request: AppendRequest, config: TopicConfig): Result<never> | null {
+	private refuse(request: AppendRequest, config: TopicConfig, pendingBytes: number): Result<never> | null {
 		if (compacts(config) && request.records.some((r) => r.keyId === null)) {
 			return err("invalid_record", "records on a compacted topic must have a key");
 		}
@@ -270,6 +340,7 @@ export class PartitionLog extends DurableObject<Env> {
 			}
 			incomingBytes += bytes;
 		}
+		incomingBytes += pendingBytes;
 		if (Math.max(this.view.totalBytes, this.databaseBytes(incomingBytes)) + incomingBytes > this.partitionBytesMax) {
 			return err("partition_full", "this partition is full; lower retention.ms or retention.bytes, or add partitions", {
 				partition_bytes_max: this.partitionBytesMax,
@@ -295,68 +366,17 @@ export class PartitionLog extends DurableObject<Env> {
 		return sample.bytes + sample.appendedBytes;
 	}
 
-	/** Writes the records as stored batches of about `STORED_BATCH_BYTES_TARGET`, with dense offsets. */
-	private writeBatches(request: AppendRequest, baseOffset: number, appendTimeMs: number): void {
-		let lines: string[] = [];
-		let bytes = 0;
-		let maxTimestamp = -1;
-		let chunkBase = baseOffset;
-		const flush = (): void => {
-			this.view.timestampHigh = Math.max(this.view.timestampHigh, maxTimestamp);
-			const last = chunkBase + lines.length - 1;
-			this.sql.exec(
-				"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				chunkBase,
-				last,
-				lines.length,
-				maxTimestamp,
-				this.view.timestampHigh,
-				bytes,
-				lines.join(RECORD_SEPARATOR),
-			);
-			this.view.totalBytes += bytes;
-			this.view.storedBatches++;
-			this.view.storedRecords += lines.length;
-			this.bytesAppended += bytes;
-			if (this.sizeSample !== null) {
-				this.sizeSample.appendedBytes += bytes;
-				this.sizeSample.appends++;
-			}
-			chunkBase = last + 1;
-			lines = [];
-			bytes = 0;
-			maxTimestamp = -1;
-		};
-		const count = request.records.length;
-		for (let i = 0; i < count; i++) {
-			const record = request.records[i] as (typeof request.records)[number];
-			const timestampMs = record.timestampMs ?? appendTimeMs;
-			const line = encodeLine(this.partition, baseOffset + i, timestampMs, record.tail);
-			// The prefix encodeLine adds is ASCII, so the line's bytes follow from the tail's.
-			const lineBytes = record.bytes + (line.length - record.tail.length) + RECORD_SEPARATOR.length;
-			if (lines.length > 0 && bytes + lineBytes > STORED_BATCH_BYTES_TARGET) flush();
-			lines.push(line);
-			bytes += lineBytes;
-			maxTimestamp = Math.max(maxTimestamp, timestampMs);
-		}
-		flush();
-		saveTotals(this.sql, this.view);
-		assert(chunkBase === baseOffset + count, "every record was written at its offset");
-		this.view.nextOffset = baseOffset + count;
-	}
-
-	/** Compacted topics: remember each key's newest offset (and whether it is a tombstone). */
-	private trackKeys(request: AppendRequest, baseOffset: number, nowMs: number): void {
-		request.records.forEach((record, i) => {
-			assert(record.keyId !== null, "compacted records have keys");
+	/** Compacted topics: each key's newest offset in the group (and whether it is a tombstone), one upsert per key. */
+	private saveKeys(keys: ReadonlyMap<string, { offset: number; tombstone: boolean }>, nowMs: number): void {
+		for (const [keyId, { offset, tombstone }] of keys) {
 			this.sql.exec(
 				"INSERT INTO record_keys (key_id, offset, tombstone, appended_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET offset = excluded.offset, tombstone = excluded.tombstone, appended_at_ms = excluded.appended_at_ms",
-				record.keyId,
-				baseOffset + i,
-				record.tombstone ? 1 : 0,
+				keyId,
+				offset,
+				tombstone ? 1 : 0,
 				nowMs,
 			);
-		});
+		}
 	}
 
 	/** The original answer for an `Idempotency-Key` seen within the window; an error if the key was reused. */

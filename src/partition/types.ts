@@ -3,6 +3,7 @@
  * The RPC vocabulary of a partition: what the edge and the registry send a `PartitionLog`, and what it answers.
  */
 
+import type { Result } from "../shared/errors.ts";
 import type { EncodedRecord } from "../shared/record-codec.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 
@@ -55,6 +56,9 @@ export interface AppendResult {
 export interface NeedsConfig {
 	readonly needsConfig: true;
 }
+
+/** What `PartitionLog.append` answers. */
+export type AppendOutcome = Result<AppendResult> | NeedsConfig;
 
 export interface ReadRequest {
 	readonly topicId: string;
