@@ -12,9 +12,11 @@ import { describe, expect, it } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import type { AppendOutcome, AppendRequest } from "../../src/partition/types.ts";
 import type { EncodedRecord } from "../../src/shared/record-codec.ts";
-import { partitionObjectName } from "../../src/topic/types.ts";
-import { createTopic, fetchRecords, produce, uniqueTopic } from "../helpers.ts";
-import { seededRandom } from "../support/random.ts";
+import { topicRegistry } from "../../src/shared/stubs.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { seededRandom, seedsToRun } from "../support/seed.ts";
+import { partitionStubById } from "../support/stubs.ts";
+import { createTopic, fetchRecords, produce } from "../support/worker.ts";
 
 const MAX_MESSAGE_BYTES = 2_000;
 const PRODUCERS = 3;
@@ -118,8 +120,7 @@ function answered(outcome: AppendOutcome): Expected {
 	return { base: outcome.value.baseOffset, duplicate: outcome.value.duplicate };
 }
 
-const replaySeed = Number((env as unknown as { SIM_SEED?: string }).SIM_SEED ?? "");
-const seeds = replaySeed > 0 ? [replaySeed] : [11, 12, 13, 14];
+const seeds = seedsToRun([11, 12, 13, 14]);
 
 describe("simulation: group commit", () => {
 	it.each(seeds)("seed %i: every answer and the log equal one-by-one appends", async (seed) => {
@@ -129,9 +130,9 @@ describe("simulation: group commit", () => {
 		await createTopic(topic, 1, { "max.message.bytes": MAX_MESSAGE_BYTES });
 		const first = await produce(topic, [{ value: "r-first" }]);
 		expect(first.offsets[0]?.offset).toBe(0);
-		const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
+		const meta = await topicRegistry(env).getTopic(topic);
 		if (!meta.ok) throw new Error("topic missing");
-		const stub = env.PARTITION_LOG.getByName(partitionObjectName(meta.value.topicId, 0));
+		const stub = partitionStubById(meta.value.topicId);
 		const model = new Model();
 		model.apply({ topicId: meta.value.topicId, configVersion: 1, records: [encoded("r-first")] }, ["r-first"]);
 		const stats = await runInDurableObject(stub, async (log: PartitionLog) => {
@@ -181,9 +182,9 @@ describe("group commit: rows written", () => {
 		const topic = uniqueTopic("gc-rows");
 		await createTopic(topic, 1);
 		await produce(topic, [{ value: "configures the partition" }]);
-		const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
+		const meta = await topicRegistry(env).getTopic(topic);
 		if (!meta.ok) throw new Error("topic missing");
-		const stub = env.PARTITION_LOG.getByName(partitionObjectName(meta.value.topicId, 0));
+		const stub = partitionStubById(meta.value.topicId);
 		const { waves, rowsWritten, groups, batches } = await runInDurableObject(stub, async (log: PartitionLog, state) => {
 			const before = log.appendStats();
 			const batchesBefore = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches").one().n;
