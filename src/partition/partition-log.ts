@@ -3,7 +3,8 @@
  * `PartitionLog`: one Durable Object per topic partition, owning an ordered log in its SQLite storage.
  *
  * Appends are group-committed (`commit-queue.ts`): those that arrive while the previous group commits are written
- * together, each decided in arrival order, inside one synchronous `transactionSync`, so there is no await between
+ * together, each decided in arrival order, inside one synchronous `transactionSync` (Durable Streams' writes are
+ * steps in the same queue, so their checks and appends are one step too), so there is no await between
  * reading the next offset and writing it: producers can never interleave, offsets stay dense, and the output gate
  * holds every RPC reply until the rows are durable (a produce is acknowledged only after its write committed).
  * Background work — retention, compaction, forgetting idle producers and old idempotency keys — runs in one
@@ -14,17 +15,12 @@ import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
-import {
-	APPEND_GROUP_BYTES_MAX,
-	APPEND_GROUP_REQUESTS_MAX,
-	DATABASE_SIZE_RECHECK_APPENDS,
-	DATABASE_SIZE_RECHECK_MARGIN_BYTES,
-	PARTITION_BYTES_MAX,
-	TAILS_PER_PARTITION_MAX,
-} from "../shared/limits.ts";
+import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX, TAILS_PER_PARTITION_MAX } from "../shared/limits.ts";
+import type { EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
+import { type GroupKeys, refuseAppend, rememberedIdempotency, SizeEstimate, saveIdempotencyKey, saveKeys } from "./append-store.ts";
 import { BatchWriter } from "./batch-writer.ts";
 import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
@@ -65,12 +61,21 @@ interface StateRow extends Record<string, SqlStorageValue> {
 	stored_records: number;
 }
 
-interface IdempotencyRow extends Record<string, SqlStorageValue> {
-	request_hash: string;
-	base_offset: number;
-	record_count: number;
-	append_time_ms: number;
+/** One entry of a group: an append, or a step of a protocol kept beside the log that may append (see `inGroup`). */
+type GroupEntry =
+	| { readonly kind: "append"; readonly request: AppendRequest }
+	| { readonly kind: "step"; readonly run: () => unknown; readonly bytes: number };
+
+/** The group being written: its records' writer, and what its requests used. */
+interface OpenGroup {
+	readonly writer: BatchWriter;
+	readonly keys: GroupKeys;
+	readonly nowMs: number;
+	usedProducer: boolean;
+	usedIdempotency: boolean;
 }
+
+const recordBytes = (records: readonly EncodedRecord[]): number => records.reduce((sum, r) => sum + r.bytes, 0);
 
 export class PartitionLog extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
@@ -89,7 +94,9 @@ export class PartitionLog extends DurableObject<Env> {
 	};
 	private readonly waiters = new Waiters();
 	private readonly lifecycle: Lifecycle;
-	private readonly appends: CommitQueue<AppendRequest, AppendOutcome>;
+	private readonly appends: CommitQueue<GroupEntry, unknown>;
+	/** The group being written, while `writeGroup` runs (synchronously); null otherwise. */
+	private group: OpenGroup | null = null;
 	/** Appends stop here (507); a field rather than the constant so tests can lower it. */
 	partitionBytesMax = PARTITION_BYTES_MAX;
 	/**
@@ -101,14 +108,14 @@ export class PartitionLog extends DurableObject<Env> {
 	private readonly watchers = new Map<string, number>();
 	/** Watchers with a poke in flight, so a burst of appends sends one. */
 	private readonly poking = new Set<string>();
-	/** The database size as last read, and what this object has appended since (see `databaseBytes`). */
-	private sizeSample: { bytes: number; appendedBytes: number; appends: number } | null = null;
+	/** The database size as last read, and what this object has appended since (for the partition-full check). */
+	private readonly size: SizeEstimate;
 	/** A Durable Streams stream's protocol state, on this log (see stream-side.ts); idle for ordinary topics. */
 	private readonly streams = new StreamSide({
 		sql: this.ctx.storage.sql,
 		offsets: () => this.view,
 		identity: (topicId) => this.checkIdentity(topicId),
-		append: (request) => this.append(request),
+		append: (request) => this.stage(request),
 		read: (request) => this.read(request),
 		wake: () => this.waiters.wakeAll(),
 	});
@@ -122,13 +129,14 @@ export class PartitionLog extends DurableObject<Env> {
 			partitionFigures(this.sql, this.status === "active", this.view, this.partition, this.bytesAppended),
 		);
 		this.sql = ctx.storage.sql;
+		this.size = new SizeEstimate(this.sql);
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
 		this.lifecycle = new Lifecycle(ctx.storage, this.view);
 		this.appends = new CommitQueue({
-			write: (requests) => this.appendGroup(requests),
+			write: (entries) => this.writeGroup(entries),
 			durable: () => ctx.storage.sync(),
-			weigh: (request) => request.records.reduce((sum, r) => sum + r.bytes, 0),
+			weigh: (entry) => (entry.kind === "append" ? recordBytes(entry.request.records) : entry.bytes),
 			groupRequestsMax: APPEND_GROUP_REQUESTS_MAX,
 			groupWeightMax: APPEND_GROUP_BYTES_MAX,
 		});
@@ -196,7 +204,16 @@ export class PartitionLog extends DurableObject<Env> {
 	 * one transaction, one stored batch where they fit; each is decided on its own, in arrival order.
 	 */
 	append(request: AppendRequest): Promise<AppendOutcome> {
-		return this.appends.submit(request);
+		return this.appends.submit({ kind: "append", request }) as Promise<AppendOutcome>;
+	}
+
+	/**
+	 * Runs `step` inside the next group's transaction, in arrival order among the appends: a protocol kept beside
+	 * the log (Durable Streams) decides against its own state and appends (`stage`) in one synchronous step, and
+	 * its answer, like an append's, leaves only after the group's commit.
+	 */
+	private inGroup<T>(step: () => T, bytes: number): Promise<T> {
+		return this.appends.submit({ kind: "step", run: step, bytes }) as Promise<T>;
 	}
 
 	/** Groups written and requests in them since this object started (how much appends shared their commits). */
@@ -204,49 +221,48 @@ export class PartitionLog extends DurableObject<Env> {
 		return { ...this.appends.stats };
 	}
 
-	/** Writes one group of appends in one transaction; a refused request gets its error and changes nothing. */
-	private appendGroup(requests: readonly AppendRequest[]): AppendOutcome[] {
-		const nowMs = Date.now();
-		const writer = new BatchWriter(this.sql, this.view, this.partition);
-		const keys = new Map<string, { offset: number; tombstone: boolean }>();
-		let usedProducer = false;
-		let usedIdempotency = false;
+	/** Writes one group in one transaction; a refused request gets its error and changes nothing. */
+	private writeGroup(entries: readonly GroupEntry[]): unknown[] {
+		const group: OpenGroup = {
+			writer: new BatchWriter(this.sql, this.view, this.partition),
+			keys: new Map(),
+			nowMs: Date.now(),
+			usedProducer: false,
+			usedIdempotency: false,
+		};
+		this.group = group;
 		try {
-			const outcomes = this.ctx.storage.transactionSync(() => {
-				const decided = requests.map((request) => {
-					const outcome = this.appendOne(request, writer, keys, nowMs);
-					if ("ok" in outcome && outcome.ok && !outcome.value.duplicate) {
-						usedProducer ||= Boolean(request.producer);
-						usedIdempotency ||= Boolean(request.idempotency);
-					}
-					return outcome;
-				});
-				writer.finish();
-				this.saveKeys(keys, nowMs);
+			const results = this.ctx.storage.transactionSync(() => {
+				const decided = entries.map((entry) => (entry.kind === "append" ? this.stage(entry.request) : entry.run()));
+				group.writer.finish();
+				saveKeys(this.sql, group.keys, group.nowMs);
 				return decided;
 			});
-			if (writer.rowsWritten > 0) this.afterAppend(writer, nowMs, usedProducer, usedIdempotency);
-			return outcomes;
+			if (group.writer.rowsWritten > 0) this.afterAppend(group);
+			return results;
 		} catch (cause) {
 			// The transaction rolled back: the in-memory view may be ahead of the database.
 			this.load();
 			throw cause;
+		} finally {
+			this.group = null;
 		}
 	}
 
-	/** Decides one request of a group against the log as the group's earlier requests left it, and stages it. */
-	private appendOne(
-		request: AppendRequest,
-		writer: BatchWriter,
-		keys: Map<string, { offset: number; tombstone: boolean }>,
-		nowMs: number,
-	): AppendOutcome {
+	/**
+	 * Decides one append of the open group against the log as the group's earlier requests left it, and stages it.
+	 * Only inside `writeGroup` (an append, or a step's own append).
+	 */
+	private stage(request: AppendRequest): AppendOutcome {
+		const group = this.group;
+		assert(group !== null, "appends are staged inside a group's transaction");
 		const identity = this.checkIdentity(request.topicId);
 		if (identity !== null) return identity;
 		if (this.status !== "active" || this.configVersion < request.configVersion) return { needsConfig: true };
 		const config = this.config;
 		assert(config !== null, "an active partition has a config");
 		assert(request.records.length > 0, "an append carries at least one record");
+		const { writer, nowMs } = group;
 		const producer = request.producer ?? null;
 		const producerState = producer === null ? null : loadProducerState(this.sql, producer.producerId);
 		if (producer !== null) {
@@ -256,54 +272,55 @@ export class PartitionLog extends DurableObject<Env> {
 				return ok({ baseOffset: decision.batch.baseOffset, appendTimeMs: decision.batch.appendTimeMs, duplicate: true });
 			}
 		}
-		const remembered = this.rememberedIdempotency(request, nowMs);
+		const remembered = rememberedIdempotency(this.sql, request, nowMs, (at, now) => this.lifecycle.idempotencyExpired(at, now));
 		if (remembered !== null) return remembered;
-		const refused = this.refuse(request, config, writer.pendingBytes);
+		const refused = refuseAppend(request, {
+			config,
+			nextOffset: this.view.nextOffset,
+			storedBytes: this.view.totalBytes,
+			pendingBytes: writer.pendingBytes,
+			partitionBytesMax: this.partitionBytesMax,
+			size: this.size,
+		});
 		if (refused !== null) return refused;
 		const baseOffset = this.view.nextOffset;
 		writer.add(request.records, nowMs);
 		if (producer !== null) {
 			const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };
 			saveProducerState(this.sql, afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
+			group.usedProducer = true;
 		}
 		if (request.idempotency) {
-			this.sql.exec(
-				"INSERT INTO idempotency_keys (key, request_hash, base_offset, record_count, append_time_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
-				request.idempotency.key,
-				request.idempotency.requestHash,
-				baseOffset,
-				request.records.length,
-				nowMs,
-				nowMs,
-			);
+			saveIdempotencyKey(this.sql, request, baseOffset, nowMs);
+			group.usedIdempotency = true;
 		}
 		if (compacts(config)) {
 			request.records.forEach((record, i) => {
 				assert(record.keyId !== null, "compacted records have keys");
-				keys.set(record.keyId, { offset: baseOffset + i, tombstone: record.tombstone });
+				group.keys.set(record.keyId, { offset: baseOffset + i, tombstone: record.tombstone });
 			});
 		}
 		return ok({ baseOffset, appendTimeMs: nowMs, duplicate: false });
 	}
 
 	/** After a group's commit was written: readers, tails and watchers learn of it, and background work is armed. */
-	private afterAppend(writer: BatchWriter, nowMs: number, usedProducer: boolean, usedIdempotency: boolean): void {
+	private afterAppend(group: OpenGroup): void {
+		const { writer, nowMs } = group;
 		this.bytesAppended += writer.writtenBytes;
-		if (this.sizeSample !== null) {
-			this.sizeSample.appendedBytes += writer.writtenBytes;
-			this.sizeSample.appends += writer.rowsWritten;
-		}
+		this.size.appended(writer.writtenBytes, writer.rowsWritten);
 		this.waiters.wakeAll();
 		this.pushTails();
 		this.pokeWatchers();
-		this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, usedProducer, usedIdempotency);
+		this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency);
 	}
 
+	// Durable Streams: writes go through the group queue (decided in arrival order with the appends, answered after
+	// the commit); reads and HEAD only look.
 	streamCreate(request: StreamCreateRequest) {
-		return this.streams.create(request);
+		return this.inGroup(() => this.streams.create(request), recordBytes(request.records));
 	}
 	streamAppend(request: StreamAppendRequest) {
-		return this.streams.append(request);
+		return this.inGroup(() => this.streams.append(request), recordBytes(request.records));
 	}
 	streamRead(request: StreamReadRequest) {
 		return this.streams.read(request);
@@ -312,88 +329,10 @@ export class PartitionLog extends DurableObject<Env> {
 		return this.streams.head(topicId);
 	}
 	streamDelete(topicId: string) {
-		return this.streams.delete(topicId);
+		return this.inGroup(() => this.streams.delete(topicId), 0);
 	}
 	streamReference(topicId: string, delta: 1 | -1) {
-		return this.streams.reference(topicId, delta);
-	}
-
-	/** Checks that must pass before anything is written: keys on compacted topics, the condition, sizes, space. */
-	private refuse(request: AppendRequest, config: TopicConfig, pendingBytes: number): Result<never> | null {
-		if (compacts(config) && request.records.some((r) => r.keyId === null)) {
-			return err("invalid_record", "records on a compacted topic must have a key");
-		}
-		const expected = request.expectedOffset ?? null;
-		if (expected !== null && expected !== this.view.nextOffset) {
-			return err("offset_mismatch", `expected_offset is ${expected} but the high watermark is ${this.view.nextOffset}`, {
-				high_watermark: this.view.nextOffset,
-			});
-		}
-		let incomingBytes = 0;
-		for (const record of request.records) {
-			const bytes = record.bytes;
-			assert(Number.isSafeInteger(bytes) && bytes >= record.tail.length / 3, "the edge measured the record");
-			if (bytes > config["max.message.bytes"]) {
-				return err("record_too_large", `a record is ${bytes} bytes; max.message.bytes is ${config["max.message.bytes"]}`, {
-					max_message_bytes: config["max.message.bytes"],
-				});
-			}
-			incomingBytes += bytes;
-		}
-		incomingBytes += pendingBytes;
-		if (Math.max(this.view.totalBytes, this.databaseBytes(incomingBytes)) + incomingBytes > this.partitionBytesMax) {
-			return err("partition_full", "this partition is full; lower retention.ms or retention.bytes, or add partitions", {
-				partition_bytes_max: this.partitionBytesMax,
-			});
-		}
-		return null;
-	}
-
-	/**
-	 * SQLite's database size, read afresh every `DATABASE_SIZE_RECHECK_APPENDS` stored batches and whenever the estimate
-	 * (last reading plus bytes appended since) is within `DATABASE_SIZE_RECHECK_MARGIN_BYTES` of the limit.
-	 */
-	private databaseBytes(incomingBytes: number): number {
-		const sample = this.sizeSample;
-		if (
-			sample === null ||
-			sample.appends >= DATABASE_SIZE_RECHECK_APPENDS ||
-			sample.bytes + sample.appendedBytes + incomingBytes > this.partitionBytesMax - DATABASE_SIZE_RECHECK_MARGIN_BYTES
-		) {
-			this.sizeSample = { bytes: this.sql.databaseSize, appendedBytes: 0, appends: 0 };
-			return this.sizeSample.bytes;
-		}
-		return sample.bytes + sample.appendedBytes;
-	}
-
-	/** Compacted topics: each key's newest offset in the group (and whether it is a tombstone), one upsert per key. */
-	private saveKeys(keys: ReadonlyMap<string, { offset: number; tombstone: boolean }>, nowMs: number): void {
-		for (const [keyId, { offset, tombstone }] of keys) {
-			this.sql.exec(
-				"INSERT INTO record_keys (key_id, offset, tombstone, appended_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET offset = excluded.offset, tombstone = excluded.tombstone, appended_at_ms = excluded.appended_at_ms",
-				keyId,
-				offset,
-				tombstone ? 1 : 0,
-				nowMs,
-			);
-		}
-	}
-
-	/** The original answer for an `Idempotency-Key` seen within the window; an error if the key was reused. */
-	private rememberedIdempotency(request: AppendRequest, nowMs: number): Result<AppendResult> | null {
-		const claim = request.idempotency;
-		if (!claim) return null;
-		const row = this.sql
-			.exec<IdempotencyRow & { created_at_ms: number }>("SELECT * FROM idempotency_keys WHERE key = ?", claim.key)
-			.toArray()[0];
-		if (row === undefined || this.lifecycle.idempotencyExpired(row.created_at_ms, nowMs)) {
-			if (row !== undefined) this.sql.exec("DELETE FROM idempotency_keys WHERE key = ?", claim.key);
-			return null;
-		}
-		if (row.request_hash !== claim.requestHash || row.record_count !== request.records.length) {
-			return err("idempotency_key_reused", "this Idempotency-Key was used for a different request");
-		}
-		return ok({ baseOffset: row.base_offset, appendTimeMs: row.append_time_ms, duplicate: true });
+		return this.inGroup(() => this.streams.reference(topicId, delta), 0);
 	}
 
 	/**

@@ -62,7 +62,7 @@ function record(key: string | null, timestampMs: number | null): EncodedRecord {
  * wait for each commit, so 20,000 batches fill in seconds.
  */
 interface GroupWriter {
-	appendGroup(requests: readonly AppendRequest[]): AppendOutcome[];
+	writeGroup(entries: readonly { kind: "append"; request: AppendRequest }[]): AppendOutcome[];
 }
 
 /**
@@ -85,7 +85,7 @@ async function filledPartition(batches: number, options: { config?: Record<strin
 				configVersion: meta.configVersion,
 				records: [record(`k-${i}`, i < (options.oldBatches ?? 0) ? oldMs : null)],
 			};
-			const [result] = writer.appendGroup([request]);
+			const [result] = writer.writeGroup([{ kind: "append", request }]);
 			if (result === undefined) throw new Error(`append ${i} answered nothing`);
 			if (!("ok" in result) || !result.ok) throw new Error(`append ${i} failed: ${JSON.stringify(result)}`);
 		}
