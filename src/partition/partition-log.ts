@@ -33,17 +33,7 @@ import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./s
 import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
-import type {
-	AppendOutcome,
-	AppendRequest,
-	AppendResult,
-	LogView,
-	NeedsConfig,
-	PartitionAssignment,
-	PartitionOffsets,
-	ReadRequest,
-	ReadResult,
-} from "./types.ts";
+import type { AppendOutcome, AppendRequest, LogView, PartitionAssignment, PartitionOffsets, ReadRequest, ReadResult } from "./types.ts";
 import { Waiters } from "./waiters.ts";
 
 type Status = "unconfigured" | "active" | "deleted";
