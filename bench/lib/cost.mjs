@@ -37,7 +37,7 @@ export const COST_VARIANTS = [
  * `/metrics` samples, by series.
  * @param {HttpClient} api
  */
-async function scrape(api) {
+export async function scrape(api) {
 	const response = await api.request("GET", "/metrics");
 	if (response.status !== 200) throw new Error(`/metrics → ${response.status}`);
 	const samples = new Map();

@@ -6,21 +6,15 @@
  * requests/s against the do-nothing ceiling's and `ceiling+sqlite`'s, with rows written per record and server CPU
  * per record, all from one run.
  *
- * Rows written per record come from the partition's own state row after the load (`stored_batches`,
- * `stored_records`, read from its SQLite file with the `sqlite3` CLI): a group commit that fits one stored batch
- * writes three rows — the batch, its `batches_by_timestamp_high` entry and the state row's totals, as
- * test/simulation/group-commit.test.ts measures with the SQL cursors' `rowsWritten`. `ceiling+sqlite` writes one
- * row per request.
+ * Rows written per record are the broker's own counters: `tributary_storage_rows_written_total{class="PartitionLog"}`
+ * in /metrics (the SQL cursors' `rowsWritten`, what Cloudflare bills), read before the load and after it settled,
+ * divided by the records the partition gained. `ceiling+sqlite` writes one row per request.
  */
 
-import { execFile } from "node:child_process";
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { scrape } from "../lib/cost.mjs";
 import { fmt } from "../lib/format.mjs";
 import { round } from "../lib/load.mjs";
-import { produceLoad } from "../lib/produce-load.mjs";
-import { which } from "../peers/server.mjs";
+import { produceLoad, storedRecords } from "../lib/produce-load.mjs";
 import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
 
 /** @typedef {import("./types.js").Row} Row */
@@ -28,32 +22,18 @@ import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
 /** Targets: requests/s at least this fraction of the ceiling's, and at most this many rows written per record. */
 const TARGET_FRACTION = 0.9;
 const ROWS_PER_RECORD_MAX = 0.1;
-/** Rows one group commit writes when it fits one stored batch (see the module comment). */
-const ROWS_PER_STORED_BATCH = 3;
-
-const run = promisify(execFile);
+/** How long after the load the counters are read: the metrics report interval, twice, plus slack. */
+const SETTLE_MS = 2_500;
+const PARTITION_ROWS_WRITTEN = 'tributary_storage_rows_written_total{class="PartitionLog"}';
 
 /**
- * Stored batches and records of `topic`'s partitions, read from the SQLite files under `persistTo`; null if unknown.
- * @param {string} persistTo
+ * Rows the partitions wrote (cursor counters in /metrics) and records they hold, now.
+ * @param {import("../lib/http.mjs").HttpClient} http
  * @param {string} topic
  */
-async function storedBatchesOf(persistTo, topic) {
-	const sqlite3 = which("sqlite3");
-	if (sqlite3 === null) return null;
-	const files = (await readdir(persistTo, { recursive: true })).filter((f) => f.endsWith(".sqlite") && !f.endsWith("metadata.sqlite"));
-	const query = `SELECT stored_batches || ' ' || stored_records FROM partition_state WHERE topic = '${topic.replaceAll("'", "''")}';`;
-	let batches = 0;
-	let records = 0;
-	for (const file of files) {
-		const out = await run(sqlite3, ["-readonly", join(persistTo, file), query], { timeout: 30_000 }).catch(() => null);
-		const line = out?.stdout.trim();
-		if (!line) continue;
-		const [b, r] = line.split(" ").map(Number);
-		batches += b ?? 0;
-		records += r ?? 0;
-	}
-	return records > 0 ? { batches, records } : null;
+async function partitionCounters(http, topic) {
+	const samples = await scrape(http);
+	return { rowsWritten: samples.get(PARTITION_ROWS_WRITTEN) ?? 0, records: await storedRecords(http, topic) };
 }
 
 /**
@@ -87,10 +67,17 @@ export const smallProduce = {
 	async run(ctx, scenario) {
 		const topic = `bench-${scenario.id}`;
 		await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
+		const tributary = ctx.target === "tributary";
 		const load = await produceLoad(ctx.http, ctx.target, scenario, topic, ctx.nextSeed());
+		const before = tributary ? await partitionCounters(ctx.http, topic) : null;
 		const result = await load.window(WARMUP_MS, DURATION_MS);
-		const stored = ctx.target === "tributary" ? await storedBatchesOf(ctx.persistTo, topic) : null;
-		return { ...result, payloadMBPerSec: result.sentMBPerSec, verification: await load.verify(), stored };
+		let counted = null;
+		if (before !== null) {
+			await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+			const after = await partitionCounters(ctx.http, topic);
+			counted = { rowsWritten: after.rowsWritten - before.rowsWritten, records: after.records - before.records };
+		}
+		return { ...result, payloadMBPerSec: result.sentMBPerSec, verification: await load.verify(), counted };
 	},
 	derive(row, all) {
 		const peer = (/** @type {string} */ server) =>
@@ -99,19 +86,19 @@ export const smallProduce = {
 			typeof base === "number" && base > 0 && typeof row.requestsPerSec === "number" ? round((row.requestsPerSec / base) * 100, 1) : null;
 		row.requestsPercentOfCeiling = row.server === "ceiling" ? null : pct(peer("ceiling"));
 		row.requestsPercentOfCeilingSqlite = row.server === "tributary" ? pct(peer("ceiling+sqlite")) : null;
-		const stored = /** @type {{ batches: number, records: number } | null | undefined} */ (row.stored);
+		const counted = /** @type {{ rowsWritten: number, records: number } | null | undefined} */ (row.counted);
 		row.rowsWrittenPerRecord =
 			row.server === "ceiling+sqlite" && row.records
 				? round((row.requests ?? 0) / row.records, 3)
-				: row.server === "tributary" && stored
-					? round((ROWS_PER_STORED_BATCH * stored.batches) / stored.records, 3)
+				: row.server === "tributary" && counted && counted.records > 0
+					? round(counted.rowsWritten / counted.records, 3)
 					: null;
 		row.serverCpuMicrosPerRecord = serverCpuPerRecord(row);
 	},
 	section: {
 		title: "Many small producers",
 		intro:
-			"produce-32c-1r: 32 clients, each sending one 1 KiB record per request to partition 0 and waiting for its answer (serverless functions and webhooks that cannot batch). Appends arriving while a write commits are group-committed. % of ceiling compares requests/s with the do-nothing ceiling's, same run. Rows written per record come from the partition's stored batches (3 rows per group commit: the batch, its index entry, the state row); `ceiling+sqlite` writes one per request. Server CPU µs/record = server CPU % ÷ records/s.",
+			"produce-32c-1r: 32 clients, each sending one 1 KiB record per request to partition 0 and waiting for its answer (serverless functions and webhooks that cannot batch). Appends arriving while a write commits are group-committed. % of ceiling compares requests/s with the do-nothing ceiling's, same run. Rows written per record are the partition's SQL cursor counters (`tributary_storage_rows_written_total` in /metrics) over the records it gained; `ceiling+sqlite` writes one per request. Server CPU µs/record = server CPU % ÷ records/s.",
 		table(rows) {
 			const lines = [
 				`| runtime | server | requests/s | % of ceiling | target ≥${TARGET_FRACTION * 100}% | % of ceiling+sqlite | rows written/record | target ≤${ROWS_PER_RECORD_MAX} | server CPU µs/record | p50 ms | p99 ms |`,

@@ -2,13 +2,13 @@
  * @module
  * Stores the records of a group of appends as batches of about `STORED_BATCH_BYTES_TARGET` (one row each): the
  * records of many small requests share a row, a large request spans several. Call inside the group's transaction;
- * `finish()` writes the last row and the running totals once for the whole group.
+ * `finish()` writes the last row. Each row carries the running totals after it (`log_*`, see `loadTotals`), so a
+ * group whose records fit one batch writes exactly one row.
  */
 
 import { assert } from "../shared/assert.ts";
 import { STORED_BATCH_BYTES_TARGET } from "../shared/limits.ts";
 import { type EncodedRecord, encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
-import { saveTotals } from "./log-store.ts";
 import type { LogView } from "./types.ts";
 
 export class BatchWriter {
@@ -54,7 +54,6 @@ export class BatchWriter {
 	/** Writes what is staged and the running totals. */
 	finish(): void {
 		if (this.lines.length > 0) this.writeRow();
-		if (this.rowsWritten > 0) saveTotals(this.sql, this.view);
 		assert(this.rowBase === this.view.nextOffset, "every staged record was written at its offset");
 	}
 
@@ -63,8 +62,11 @@ export class BatchWriter {
 		assert(count > 0 && this.bytes > 0, "a stored batch holds at least one record");
 		this.view.timestampHigh = Math.max(this.view.timestampHigh, this.maxTimestamp);
 		const last = this.rowBase + count - 1;
+		this.view.totalBytes += this.bytes;
+		this.view.storedBatches++;
+		this.view.storedRecords += count;
 		this.sql.exec(
-			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			this.rowBase,
 			last,
 			count,
@@ -72,10 +74,10 @@ export class BatchWriter {
 			this.view.timestampHigh,
 			this.bytes,
 			this.lines.join(RECORD_SEPARATOR),
+			this.view.totalBytes,
+			this.view.storedBatches,
+			this.view.storedRecords,
 		);
-		this.view.totalBytes += this.bytes;
-		this.view.storedBatches++;
-		this.view.storedRecords += count;
 		this.writtenBytes += this.bytes;
 		this.rowsWritten++;
 		this.rowBase = last + 1;

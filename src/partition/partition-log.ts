@@ -25,7 +25,7 @@ import { BatchWriter } from "./batch-writer.ts";
 import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, readLog } from "./log-store.ts";
+import { findOffsetForTimestamp, loadTotals, readLog } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend, checkSequence } from "./producer-state.ts";
 import { loadProducerState, saveProducerState } from "./producer-store.ts";
@@ -46,9 +46,6 @@ interface StateRow extends Record<string, SqlStorageValue> {
 	config: string | null;
 	log_start_offset: number;
 	next_offset_floor: number;
-	stored_bytes: number;
-	stored_batches: number;
-	stored_records: number;
 }
 
 /** One entry of a group: an append, or a step of a protocol kept beside the log that may append (see `inGroup`). */
@@ -145,17 +142,13 @@ export class PartitionLog extends DurableObject<Env> {
 		this.partition = row.partition ?? -1;
 		this.configVersion = row.config_version;
 		this.config = row.config === null ? null : (JSON.parse(row.config) as TopicConfig);
-		const tail = this.sql
-			.exec<{ last_offset: number; timestamp_high: number }>(
-				"SELECT last_offset, timestamp_high FROM batches ORDER BY base_offset DESC LIMIT 1",
-			)
-			.toArray()[0];
+		const { totals, newest } = loadTotals(this.sql);
 		this.view.logStartOffset = row.log_start_offset;
-		this.view.nextOffset = Math.max(row.next_offset_floor, tail === undefined ? 0 : tail.last_offset + 1);
-		this.view.timestampHigh = tail?.timestamp_high ?? 0;
-		this.view.totalBytes = row.stored_bytes;
-		this.view.storedBatches = row.stored_batches;
-		this.view.storedRecords = row.stored_records;
+		this.view.nextOffset = Math.max(row.next_offset_floor, newest === null ? 0 : newest.lastOffset + 1);
+		this.view.timestampHigh = newest?.timestampHigh ?? 0;
+		this.view.totalBytes = totals.totalBytes;
+		this.view.storedBatches = totals.storedBatches;
+		this.view.storedRecords = totals.storedRecords;
 		this.watchers.clear();
 		for (const w of this.sql.exec<{ watcher: string; from_offset: number }>("SELECT watcher, from_offset FROM append_watchers")) {
 			this.watchers.set(w.watcher, w.from_offset);
@@ -473,7 +466,7 @@ export class PartitionLog extends DurableObject<Env> {
 	offsetForTimestamp(topicId: string, timestampMs: number): Result<{ offset: number }> {
 		const identity = this.checkIdentity(topicId);
 		if (identity !== null) return identity;
-		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs) ?? this.view.nextOffset });
+		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs, this.view.nextOffset) ?? this.view.nextOffset });
 	}
 
 	/** Retention, compaction and expiry: whatever is due, in bounded steps; then the alarm is set for what is next. */

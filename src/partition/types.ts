@@ -92,11 +92,11 @@ export interface LogView extends LogTotals {
 	logStartOffset: number;
 	/** The high watermark: the offset the next appended record gets. */
 	nextOffset: number;
-	/** Running maximum of record timestamps, so `timestamp_high` is monotonic and indexable. */
+	/** Running maximum of record timestamps, so `timestamp_high` rises with `base_offset` (a timestamp seek is a binary search). */
 	timestampHigh: number;
 }
 
-/** Running totals of the stored batches, kept in `partition_state` (schema v3) and in memory. */
+/** Running totals of the stored batches, kept in memory and stored in the newest batch's row or the state row (`loadTotals`). */
 export interface LogTotals {
 	/** Bytes of all stored batches. */
 	totalBytes: number;

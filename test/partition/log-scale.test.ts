@@ -6,6 +6,7 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadTotals } from "../../src/partition/log-store.ts";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { PARTITION_SCHEMA_VERSION } from "../../src/partition/schema.ts";
 import type { AppendOutcome, AppendRequest } from "../../src/partition/types.ts";
@@ -94,7 +95,9 @@ async function filledPartition(batches: number, options: { config?: Record<strin
 }
 
 /** Rows read by a tail fetch (the last `FETCH_RECORDS` records), on a partition object woken up afresh. */
-async function tailFetchRows(batches: number): Promise<{ wakeUp: number; tail: number; head: number; scan: number }> {
+async function tailFetchRows(
+	batches: number,
+): Promise<{ wakeUp: number; tail: number; head: number; scan: number; seekEnd: number; seekStart: number }> {
 	const { meta, stub } = await filledPartition(batches);
 	return runInDurableObject(stub, async (_, state) => {
 		// A second instance over the same storage runs the constructor's load, as after an eviction.
@@ -122,7 +125,19 @@ async function tailFetchRows(batches: number): Promise<{ wakeUp: number; tail: n
 				)
 				.toArray(),
 		);
-		return { wakeUp: woken.rowsRead, tail: tail.rowsRead, head: head.rowsRead, scan: scan.rowsRead };
+		// Timestamp seeks: past every record (the high watermark) and before the first (offset 0).
+		const seekEnd = rowsReadBy(state, () => log.offsetForTimestamp(meta.topicId, Date.now() + HOUR_MS));
+		expect(seekEnd.result).toEqual({ ok: true, value: { offset: highWatermark } });
+		const seekStart = rowsReadBy(state, () => log.offsetForTimestamp(meta.topicId, 0));
+		expect(seekStart.result).toEqual({ ok: true, value: { offset: 0 } });
+		return {
+			wakeUp: woken.rowsRead,
+			tail: tail.rowsRead,
+			head: head.rowsRead,
+			scan: scan.rowsRead,
+			seekEnd: seekEnd.rowsRead,
+			seekStart: seekStart.rowsRead,
+		};
 	});
 }
 
@@ -144,6 +159,10 @@ describe("the log at scale", () => {
 			// state row, the newest batch and the append watchers: a constant.
 			expect(long.wakeUp).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
 			expect(long.wakeUp).toBe(short.wakeUp);
+			// A timestamp seek is a binary search on the primary key: a seek (a row or two) per halving of the log.
+			const probes = 2 * Math.ceil(Math.log2(LONG_LOG_BATCHES)) + 2;
+			expect(long.seekEnd).toBeLessThanOrEqual(probes);
+			expect(long.seekStart).toBeLessThanOrEqual(probes + 1);
 		},
 		FILL_TIMEOUT_MS,
 	);
@@ -155,13 +174,10 @@ interface Totals {
 	records: number;
 }
 
-/** The running totals in the state row, and the same figures summed from the batches (a scan: tests only). */
+/** The running totals as a wake-up loads them, and the same figures summed from the batches (a scan: tests only). */
 function totals(sql: SqlStorage): { kept: Totals; summed: Totals } {
-	const kept = sql
-		.exec<{ bytes: number; batches: number; records: number }>(
-			"SELECT stored_bytes AS bytes, stored_batches AS batches, stored_records AS records FROM partition_state WHERE id = 1",
-		)
-		.one();
+	const loaded = loadTotals(sql).totals;
+	const kept = { bytes: loaded.totalBytes, batches: loaded.storedBatches, records: loaded.storedRecords };
 	const summed = sql
 		.exec<{ bytes: number; batches: number; records: number }>(
 			"SELECT COALESCE(SUM(bytes), 0) AS bytes, COUNT(*) AS batches, COALESCE(SUM(record_count), 0) AS records FROM batches",
@@ -238,6 +254,14 @@ describe("background passes at scale", () => {
 			expect(kept).toEqual(summed);
 			expect(kept).toMatchObject({ batches: 1, records: 1 });
 		});
+		// An append after retention: its batch carries the totals retention left, plus itself.
+		await produce(name, [{ key: "c", value: "after" }]);
+		await runInDurableObject(stub, (_, state) => {
+			const { kept, summed } = totals(state.storage.sql);
+			expect(kept).toEqual(summed);
+			expect(kept.batches).toBeGreaterThanOrEqual(1);
+			expect(kept.records).toBe(kept.batches);
+		});
 	});
 
 	it(
@@ -247,15 +271,18 @@ describe("background passes at scale", () => {
 			await runInDurableObject(stub, (_, state) => {
 				const sql = state.storage.sql;
 				const before = totals(sql).summed;
-				// Back to schema v2: no totals, no key index.
+				// Back to schema v2: no totals, no key index, the timestamp index.
 				sql.exec("DROP INDEX record_keys_by_offset");
-				for (const column of ["stored_bytes", "stored_batches", "stored_records"])
+				for (const column of ["stored_bytes", "stored_batches", "stored_records", "totals_next_offset"])
 					sql.exec(`ALTER TABLE partition_state DROP COLUMN ${column}`);
+				for (const column of ["log_bytes", "log_batches", "log_records"]) sql.exec(`ALTER TABLE batches DROP COLUMN ${column}`);
+				sql.exec("CREATE INDEX batches_by_timestamp_high ON batches (timestamp_high)");
 				sql.exec("UPDATE schema_version SET version = 2");
 				const upgrade = rowsReadBy(state, () => new PartitionLog(state, env));
 				expect(upgrade.rowsRead).toBeGreaterThanOrEqual(SHORT_LOG_BATCHES);
 				expect(totals(sql).kept).toEqual(before);
 				expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(PARTITION_SCHEMA_VERSION);
+				expect(sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'batches_by_timestamp_high'").one().n).toBe(0);
 				expect(upgrade.result.offsets().highWatermark).toBe(SHORT_LOG_BATCHES);
 				const next = rowsReadBy(state, () => new PartitionLog(state, env));
 				expect(next.rowsRead).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
