@@ -15,7 +15,13 @@ import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
-import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX, TAILS_PER_PARTITION_MAX } from "../shared/limits.ts";
+import {
+	APPEND_GROUP_BYTES_MAX,
+	APPEND_GROUP_LINGER_MS,
+	APPEND_GROUP_REQUESTS_MAX,
+	PARTITION_BYTES_MAX,
+	TAILS_PER_PARTITION_MAX,
+} from "../shared/limits.ts";
 import type { EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
@@ -126,6 +132,7 @@ export class PartitionLog extends DurableObject<Env> {
 			weigh: (entry) => (entry.kind === "append" ? recordBytes(entry.request.records) : entry.bytes),
 			groupRequestsMax: APPEND_GROUP_REQUESTS_MAX,
 			groupWeightMax: APPEND_GROUP_BYTES_MAX,
+			lingerMs: APPEND_GROUP_LINGER_MS,
 		});
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}

@@ -26,6 +26,8 @@ export const STORED_BATCH_BYTES_TARGET = 1024 * 1024;
  */
 export const APPEND_GROUP_REQUESTS_MAX = 256;
 export const APPEND_GROUP_BYTES_MAX = 4 * 1024 * 1024;
+/** Group commit: how long a group waits for more requests after the previous commit, when some are queued already. */
+export const APPEND_GROUP_LINGER_MS = 3;
 
 /** Partitions a topic may have. `GET /v1/topics/{topic}` fans out to every partition, so keep it bounded. */
 export const PARTITIONS_MAX = 256;
