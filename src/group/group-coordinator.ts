@@ -42,8 +42,6 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** When subscribed topics were last re-read; memory only, so a restarted coordinator re-reads at once. */
 	private refreshedAtMs = 0;
 	private refreshing: Promise<void> | null = null;
-	/** The alarm as this object last set it (null: none); undefined until read once from storage. */
-	private alarmAtMs: number | null | undefined = undefined;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -168,7 +166,6 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/** Expires members whose session passed, retries a failed directory publish, and sets the next alarm. */
 	override async alarm(): Promise<void> {
-		this.alarmAtMs = null;
 		const groupId = this.store.state().group_id;
 		if (groupId === null) return;
 		this.ctx.storage.transactionSync(() => this.rules.expireOverdue(Date.now()));
@@ -248,18 +245,12 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const publishDue = state.status !== "new" && state.published_generation < state.generation ? Date.now() + GROUP_PUBLISH_RETRY_MS : null;
 		const deadline = this.store.earliestDeadline();
 		const due = deadline === null ? publishDue : publishDue === null ? deadline : Math.min(deadline, publishDue);
-		// The alarm's time is kept in memory once read: reading it is a storage round trip on every poll and commit.
-		if (this.alarmAtMs === undefined && !rearm) this.alarmAtMs = await this.ctx.storage.getAlarm();
-		const current = rearm ? null : (this.alarmAtMs ?? null);
+		const current = rearm ? null : await this.ctx.storage.getAlarm();
 		if (due === null) {
 			if (current !== null || rearm) await this.ctx.storage.deleteAlarm();
-			this.alarmAtMs = null;
 			return;
 		}
-		if (current === null || due < current) {
-			await this.ctx.storage.setAlarm(due);
-			this.alarmAtMs = due;
-		}
+		if (current === null || due < current) await this.ctx.storage.setAlarm(due);
 	}
 
 	/** Members and commits for the metrics hub, which joins them with the partitions' high watermarks into lag. */
