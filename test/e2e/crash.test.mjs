@@ -31,6 +31,9 @@ const TOPICS = [
 /** The many-small-producers run: clients sending one record per request to one partition. */
 const SMALL_PRODUCERS = 32;
 const SMALL_TOPIC = { name: "crash-small", partitions: 1 };
+/** The kill comes once this many single-record requests were acknowledged (or after SMALL_LOAD_MAX_MS). */
+const SMALL_ACKED_BEFORE_CRASH = 4 * SMALL_PRODUCERS;
+const SMALL_LOAD_MAX_MS = 60_000;
 
 const state = tempDir("crash");
 const smallState = tempDir("crash-small");
@@ -237,7 +240,10 @@ test("acknowledged single-record produces survive SIGKILL among group commits", 
 	}
 
 	const producers = Array.from({ length: SMALL_PRODUCERS }, (_, id) => producer(id));
-	await sleep(LOAD_MS);
+	// Crash once the load is well under way (groups forming), however slow the machine.
+	const started = Date.now();
+	while (acked.length < SMALL_ACKED_BEFORE_CRASH && failuresBeforeCrash.length === 0 && Date.now() - started < SMALL_LOAD_MAX_MS)
+		await sleep(50);
 	const inFlightAtCrash = inFlight;
 	crashing = true;
 	const killed = await dev.crash();
@@ -247,7 +253,7 @@ test("acknowledged single-record produces survive SIGKILL among group commits", 
 	t.diagnostic(`acknowledged ${acked.length} single-record requests; ${inFlightAtCrash} in flight at SIGKILL`);
 	assert.deepEqual(failuresBeforeCrash, [], "no produce failed before the crash");
 	assert.ok(killed.length >= 1, "at least one workerd process was killed");
-	assert.ok(acked.length >= SMALL_PRODUCERS, `the load ran before the crash (${acked.length} acknowledged)`);
+	assert.ok(acked.length >= SMALL_ACKED_BEFORE_CRASH, `the load ran before the crash (${acked.length} acknowledged)`);
 	assert.ok(inFlightAtCrash > 0, "the crash hit while produce requests were in flight");
 
 	const restarted = await dev.restart();
