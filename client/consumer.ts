@@ -7,7 +7,9 @@
  *
  * The consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's default: a poll
  * whose answer is lost moves the member's read positions on the broker, so the member leaves and joins again,
- * which sends it back to its committed offsets instead of skipping what it never saw.
+ * which sends it back to its committed offsets instead of skipping what it never saw. With `autoCommit`, the
+ * commit rides on the next poll (its `commit` field: one request, written before the poll answers); a carried
+ * commit the broker refuses (a rebalance) is sent on its own, after following the rebalance.
  */
 
 import type { TopicPartition } from "./admin.ts";
@@ -183,7 +185,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			}
 			this.#buffer = [];
 			this.#next = 0;
-			if (this.#autoCommit) await this.#commitHandedOut(false);
 			if (this.#closed) return null;
 			const polled = this.#pollOnce();
 			this.#polling = polled;
@@ -194,14 +195,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		}
 	}
 
-	/** One poll (joining first if needed); returns how many records it buffered, or null when it must start over. */
-	async #pollOnce(): Promise<number | null> {
+	/**
+	 * One poll (joining first if needed), carrying the commit of what the loop moved past when `autoCommit`;
+	 * returns how many records it buffered, or null when it must start over.
+	 */
+	async #pollOnce(carry = this.#autoCommit): Promise<number | null> {
 		const member = this.#member ?? (await this.#join());
+		const offsets = carry ? await this.#toCommit() : [];
 		const body = {
 			max_records: this.#options.maxRecords ?? POLL_RECORDS_DEFAULT,
 			...(this.#options.maxBytes === undefined ? {} : { max_bytes: this.#options.maxBytes }),
 			wait_ms: this.#options.waitMs ?? POLL_WAIT_MS_DEFAULT,
 			auto_commit: false,
+			...(offsets.length === 0 ? {} : { commit: { generation: member.generation, offsets } }),
 		};
 		this.#lastCallMs = Date.now();
 		let answer: Assignment & { records: WireRecord[] };
@@ -212,9 +218,17 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 				waitMs: body.wait_ms,
 			});
 		} catch (error) {
+			const code = error instanceof TributaryError ? error.code : "";
+			if (offsets.length > 0 && (code === "rebalance_in_progress" || code === "partition_not_assigned")) {
+				// The carried commit was refused and the poll read nothing: commit on its own (it follows the
+				// rebalance and retries), then poll without it.
+				await this.#commitHandedOut(false);
+				return this.#pollOnce(false);
+			}
 			await this.#recover(error, member);
 			return null;
 		}
+		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 		await this.#follow(member, answer);
 		this.#buffer = answer.records.map((r) => fromWire(r, ""));
 		this.#next = 0;
@@ -242,10 +256,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		return member;
 	}
 
-	/** A failed poll: membership lost → join again; an answer lost → leave and join again; anything else is thrown. */
+	/**
+	 * A failed poll: membership lost (or the group deleted meanwhile) → join again; an answer lost → leave and
+	 * join again; anything else is thrown.
+	 */
 	async #recover(error: unknown, member: Member): Promise<void> {
 		if (!(error instanceof TributaryError)) throw error;
-		if (error.code === "unknown_member") {
+		if (error.code === "unknown_member" || error.code === "group_not_found") {
 			await this.#dropMembership();
 			return;
 		}
@@ -290,20 +307,28 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		if (partitions.length > 0) await this.#options.onRevoke?.(partitions);
 	}
 
+	/** What was handed out and not yet committed, after `beforeCommit` ran (none once commits stopped). */
+	async #toCommit(): Promise<{ topic: string; partition: number; offset: number }[]> {
+		const offsets = [...this.#handed].filter(([key, o]) => this.#committed.get(key) !== o.offset).map(([, o]) => o);
+		if (offsets.length === 0 || this.#commitsStopped) return [];
+		if (this.#options.beforeCommit !== undefined) {
+			try {
+				await this.#options.beforeCommit();
+			} catch (error) {
+				this.#commitsStopped = true;
+				throw error;
+			}
+		}
+		return offsets;
+	}
+
 	/** Commits what was handed out and not yet committed; a rebalance in between drops the partitions now gone. */
 	async #commitHandedOut(throwOnError: boolean): Promise<void> {
 		for (let attempt = 0; ; attempt++) {
 			const member = this.#member;
-			const offsets = [...this.#handed].filter(([key, o]) => this.#committed.get(key) !== o.offset).map(([, o]) => o);
-			if (member === null || offsets.length === 0 || this.#commitsStopped) return;
-			if (this.#options.beforeCommit !== undefined) {
-				try {
-					await this.#options.beforeCommit();
-				} catch (error) {
-					this.#commitsStopped = true;
-					throw error;
-				}
-			}
+			if (member === null) return;
+			const offsets = await this.#toCommit();
+			if (offsets.length === 0 || this.#member !== member) return;
 			try {
 				await this.#http.request("POST", `/v1/groups/${seg(this.group)}/offsets`, {
 					body: { member_id: member.id, generation: member.generation, offsets },
@@ -314,7 +339,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 				return;
 			} catch (error) {
 				const code = error instanceof TributaryError ? error.code : "";
-				if (code === "unknown_member") return this.#dropMembership();
+				if (code === "unknown_member" || code === "group_not_found") return this.#dropMembership();
 				if ((code === "rebalance_in_progress" || code === "partition_not_assigned") && attempt === 0) {
 					await this.#sendHeartbeat();
 					continue;
@@ -350,7 +375,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			});
 			await this.#follow(member, answer);
 		} catch (error) {
-			if (error instanceof TributaryError && error.code === "unknown_member" && this.#member === member) await this.#dropMembership();
+			const lost = error instanceof TributaryError && (error.code === "unknown_member" || error.code === "group_not_found");
+			if (lost && this.#member === member) await this.#dropMembership();
 			else throw error;
 		}
 	}

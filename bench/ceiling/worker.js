@@ -5,7 +5,10 @@
  * 1,000-record fetch. Whatever Tributary spends beyond this is its own work.
  *
  * With the variable CEILING_MODE = "sqlite" produce also inserts the body, as one row, into the object's SQLite
- * table before answering: the cost of merely storing the bytes, for reference.
+ * table before answering: the cost of merely storing the bytes, for reference. And fetch reads its records from
+ * SQLite rather than memory: the same records Tributary answers (offsets from the one asked for, stored as rows of
+ * 100 joined lines, as a 100-record produce leaves them), read and joined per request: the cost of merely reading
+ * the bytes back.
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -13,6 +16,9 @@ import { DurableObject } from "cloudflare:workers";
 /** Must match bench/lib/records.mjs: value length and alphabet of the records the bench produces. */
 const VALUE_CHARS = 1024;
 const FETCH_RECORDS = 1000;
+/** Must match bench/settings.mjs: the records the fetch scenario pages through (and wraps at), 100 per stored row. */
+const PREFILL_RECORDS = 20_000;
+const RECORDS_PER_ROW = 100;
 const ALPHABET = Array.from({ length: 0x7e - 0x20 + 1 }, (_, i) => String.fromCharCode(0x20 + i)).join("");
 
 function valueString(seed, length) {
@@ -34,7 +40,10 @@ export class CeilingLog extends DurableObject {
 	constructor(ctx, env) {
 		super(ctx, env);
 		this.store = env.CEILING_MODE === "sqlite";
-		if (this.store) ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+		if (this.store) {
+			ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
+			ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS batches (base_offset INTEGER PRIMARY KEY, records TEXT NOT NULL)");
+		}
 	}
 
 	append(body) {
@@ -42,18 +51,42 @@ export class CeilingLog extends DurableObject {
 		return { ok: true };
 	}
 
-	read() {
-		if (this.records === null) {
-			const timestamp = Date.now();
-			const lines = [];
-			for (let offset = 0; offset < FETCH_RECORDS; offset++) {
-				const value = JSON.stringify(valueString(offset + 1, VALUE_CHARS));
-				lines.push(`{"partition":0,"offset":${offset},"timestamp":${timestamp},"key":null,"value":${value},"headers":[]}`);
-			}
-			this.records = lines.join(",\n");
-		}
+	/** FETCH_RECORDS records from `offset`: from memory, or with CEILING_MODE = "sqlite" from stored rows. */
+	read(offset) {
+		if (this.store) return this.readStored(offset);
+		if (this.records === null) this.records = lines(0, FETCH_RECORDS, Date.now()).join(",\n");
 		return this.records;
 	}
+
+	readStored(offset) {
+		const sql = this.ctx.storage.sql;
+		if (sql.exec("SELECT count(*) AS n FROM batches").one().n === 0) {
+			const timestamp = Date.now();
+			for (let base = 0; base < PREFILL_RECORDS; base += RECORDS_PER_ROW) {
+				sql.exec("INSERT INTO batches (base_offset, records) VALUES (?, ?)", base, lines(base, RECORDS_PER_ROW, timestamp).join(",\n"));
+			}
+		}
+		const from = Math.floor(offset / RECORDS_PER_ROW) * RECORDS_PER_ROW;
+		const parts = [];
+		for (const row of sql.exec(
+			"SELECT records FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?",
+			from,
+			FETCH_RECORDS / RECORDS_PER_ROW,
+		)) {
+			parts.push(row.records);
+		}
+		return parts.join(",\n");
+	}
+}
+
+/** `count` stored lines from offset `first`, as Tributary stores records the bench produced. */
+function lines(first, count, timestamp) {
+	const out = [];
+	for (let offset = first; offset < first + count; offset++) {
+		const value = JSON.stringify(valueString(offset + 1, VALUE_CHARS));
+		out.push(`{"partition":0,"offset":${offset},"timestamp":${timestamp},"key":null,"value":${value},"headers":[]}`);
+	}
+	return out;
 }
 
 const PRODUCE = /^\/v1\/topics\/([^/]+)\/records$/;
@@ -84,7 +117,7 @@ export default {
 		if (fetched !== null && request.method === "GET") {
 			const offset = Number(url.searchParams.get("offset") ?? "0");
 			const stub = env.CEILING_LOG.getByName(`${fetched[1]}/${fetched[2]}`);
-			const records = await stub.read();
+			const records = await stub.read(offset);
 			const next = offset + FETCH_RECORDS;
 			return json(`{"records":[${records}],"high_watermark":${next},"log_start_offset":0,"next_offset":${next}}`);
 		}

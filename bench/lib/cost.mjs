@@ -16,7 +16,7 @@ import { valueString } from "./records.mjs";
 
 const PARTITIONS = 4;
 /** How long after the last request the figures are read: the metrics report interval, twice, plus slack. */
-const SETTLE_MS = 2_500;
+export const SETTLE_MS = 2_500;
 /** Target for the batched variant: dollars per million records produced and consumed once. */
 export const COST_TARGET_PER_MILLION = 0.02;
 
@@ -53,7 +53,7 @@ export async function scrape(api) {
  * @param {Map<string, number>} samples
  * @param {string} prefix
  */
-function sumOf(samples, prefix) {
+export function sumOf(samples, prefix) {
 	let sum = 0;
 	for (const [key, value] of samples) if (key.startsWith(prefix)) sum += value;
 	return sum;

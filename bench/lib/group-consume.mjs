@@ -10,19 +10,24 @@
  * Setup (not measured): a topic of PARTITIONS partitions is filled with a backlog of 1 KiB records, and MEMBERS
  * members join one group reading from the earliest offset. Measured: each member loops poll (max_records
  * POLL_RECORDS) → commit what it got, until `durationMs` passes or one member's partitions run dry (`drained`:
- * the others stop too, so every member is busy for the whole window). Both calls count as requests; latencies
- * are per request. The first failed call stops every member. After the measurement the group's committed
- * offsets are read back (`committed`: their sum, which equals `records` when every polled record was committed
- * once). Teardown deletes the members, the group and the topic, also after a failure.
+ * the others stop too, so every member is busy for the whole window). `commitWith` "poll" sends each commit with
+ * the member's next poll (the poll body's `commit`; the last one on its own after the loop), "request" as a
+ * `POST /v1/groups/{group}/offsets` after each poll. Every call counts as a request; latencies are per request.
+ * The first failed call stops every member. After the measurement the group's committed offsets are read back
+ * (`committed`: their sum, which equals `records` when every polled record was committed once), and the rows the
+ * group's coordinator wrote per poll, commits included (from `/metrics`, read once the metrics reports have
+ * settled, after the joins and after the loop).
+ * Teardown deletes the members, the group and the topic, also after a failure.
  *
  * @example
  * const result = await groupConsumeScenario({ baseUrl: "http://127.0.0.1:8787", token, durationMs: 10_000 });
- * // { records, bytes, requests, latenciesMs: [...], seconds, drained, committed, backlogRecords, fillMs }
+ * // { records, bytes, requests, polls, latenciesMs: [...], seconds, drained, committed, coordinatorRowsPerPoll, backlogRecords, fillMs }
  * // `backlogRecords` (default BACKLOG_RECORDS) may be lowered for a quick smoke run. `measure` (optional) wraps
  * // the joins and the measured loop: it is called with a function that runs them and must return what that
  * // returns (bench/scenarios/group.mjs waits for a quiet machine first and counts CPU around it).
  */
 
+import { SETTLE_MS, scrape, sumOf } from "./cost.mjs";
 import { createClient } from "./http.mjs";
 import { valueString } from "./records.mjs";
 
@@ -39,15 +44,23 @@ const GENERATION = /"generation":(\d+),"assignment":/;
 
 /**
  * @typedef {{ member_id: string }} Member
- * @typedef {{ records: number, bytes: number, requests: number, latenciesMs: number[], seconds: number, drained: boolean }} Consumed
+ * @typedef {{ records: number, bytes: number, requests: number, polls: number, latenciesMs: number[], seconds: number, drained: boolean }} Consumed
+ * @typedef {"poll" | "request"} CommitWith
  * @typedef {ReturnType<typeof client>} Api
  */
 
 /**
  * Fills a backlog, joins the members and measures their poll + commit loop (see the module comment).
- * @param {{ baseUrl: string, token: string, durationMs: number, backlogRecords?: number, measure?: (run: () => Promise<Consumed>) => Promise<Consumed> }} options
+ * @param {{ baseUrl: string, token: string, durationMs: number, commitWith?: CommitWith, backlogRecords?: number, measure?: (run: () => Promise<Consumed>) => Promise<Consumed> }} options
  */
-export async function groupConsumeScenario({ baseUrl, token, durationMs, backlogRecords = BACKLOG_RECORDS, measure = (run) => run() }) {
+export async function groupConsumeScenario({
+	baseUrl,
+	token,
+	durationMs,
+	commitWith = "poll",
+	backlogRecords = BACKLOG_RECORDS,
+	measure = (run) => run(),
+}) {
 	const api = client(baseUrl, token);
 	const suffix = Math.random().toString(36).slice(2, 10);
 	const topic = `bench-group-${suffix}`;
@@ -61,18 +74,25 @@ export async function groupConsumeScenario({ baseUrl, token, durationMs, backlog
 		const fillMs = Math.round(performance.now() - fillStarted);
 		// Members join inside `measure` (a few milliseconds; the window starts after them), so however long a caller
 		// waits before running it, no session can expire before the first poll.
+		let rowsBefore = 0;
 		const result = await measure(async () => {
 			for (let i = 0; i < MEMBERS; i++) {
 				const joinBody = { topics: [topic], auto_offset_reset: "earliest" };
 				members.push(await api.json("POST", `/v1/groups/${group}/members`, joinBody, [200]));
 			}
-			return consume(api, topic, group, members, durationMs);
+			// What the joins wrote (members, assignments) is reported before the loop starts, and left out.
+			await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+			rowsBefore = coordinatorRowsWritten(await scrape(api.http));
+			return consume(api, topic, group, members, durationMs, commitWith);
 		});
 		const described = await api.json("GET", `/v1/groups/${group}`, undefined, [200]);
 		/** @type {{ committed?: number }[]} */
 		const offsets = described.offsets;
 		const committed = offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0);
-		return { ...result, committed, backlogRecords, fillMs };
+		await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+		const rows = coordinatorRowsWritten(await scrape(api.http)) - rowsBefore;
+		const coordinatorRowsPerPoll = result.polls > 0 ? Math.round((rows / result.polls) * 100) / 100 : null;
+		return { ...result, committed, coordinatorRowsPerPoll, backlogRecords, fillMs };
 	} finally {
 		// Best effort: a failed run still removes what it made.
 		for (const m of members) await api.request("DELETE", `/v1/groups/${group}/members/${m.member_id}`).catch(() => {});
@@ -80,6 +100,14 @@ export async function groupConsumeScenario({ baseUrl, token, durationMs, backlog
 		await api.request("DELETE", `/v1/topics/${topic}`).catch(() => {});
 		api.close();
 	}
+}
+
+/**
+ * Rows every group coordinator wrote so far (the joins, polls and commits of this run are the only group traffic).
+ * @param {Map<string, number>} samples
+ */
+function coordinatorRowsWritten(samples) {
+	return sumOf(samples, 'tributary_storage_rows_written_total{class="GroupCoordinator"}');
 }
 
 /**
@@ -147,10 +175,11 @@ async function fillBacklog(api, topic, backlogRecords) {
  * @param {string} group
  * @param {Member[]} members
  * @param {number} durationMs
+ * @param {CommitWith} commitWith
  * @returns {Promise<Consumed>}
  */
-async function consume(api, topic, group, members, durationMs) {
-	const totals = { records: 0, bytes: 0, requests: 0, latenciesMs: /** @type {number[]} */ ([]) };
+async function consume(api, topic, group, members, durationMs, commitWith) {
+	const totals = { records: 0, bytes: 0, requests: 0, polls: 0, latenciesMs: /** @type {number[]} */ ([]) };
 	const started = performance.now();
 	const deadline = started + durationMs;
 	let drained = false;
@@ -162,13 +191,24 @@ async function consume(api, topic, group, members, durationMs) {
 		totals.requests++;
 		return response;
 	};
-	// The loop commits explicitly after each poll, so the poll does not auto-commit (the default) as well.
-	const pollBody = JSON.stringify({ max_records: POLL_RECORDS, auto_commit: false });
+	// The loop commits explicitly, so the poll does not auto-commit (the default) as well.
+	const pollBody = (/** @type {string | null} */ commit) =>
+		`{"max_records":${POLL_RECORDS},"auto_commit":false${commit === null ? "" : `,"commit":${commit}`}}`;
+	const commitRequest = async (/** @type {Member} */ member, /** @type {string} */ commit) => {
+		const committed = await timed("POST", `/v1/groups/${group}/offsets`, `{"member_id":"${member.member_id}",${commit.slice(1)}`);
+		// A rebalance between the poll and the commit is not an error: the records are read again (at-least-once).
+		if (committed.status !== 200 && committed.status !== 409)
+			throw new Error(`commit → ${committed.status} ${committed.text.slice(0, 300)}`);
+	};
 	const loop = async (/** @type {Member} */ member) => {
 		let checked = false;
+		/** What the last poll returned, to commit with the next one (`commitWith` "poll"): `{"generation":…,"offsets":[…]}`. */
+		let pending = /** @type {string | null} */ (null);
 		while (!failed && !drained && performance.now() < deadline) {
-			const polled = await timed("POST", `/v1/groups/${group}/members/${member.member_id}/poll`, pollBody);
+			const polled = await timed("POST", `/v1/groups/${group}/members/${member.member_id}/poll`, pollBody(pending));
 			if (polled.status !== 200) throw new Error(`poll → ${polled.status} ${polled.text.slice(0, 300)}`);
+			totals.polls++;
+			pending = null;
 			totals.bytes += polled.bytes;
 			const scanned = scanPoll(polled.body);
 			if (!checked && scanned.records > 0) {
@@ -184,15 +224,11 @@ async function consume(api, topic, group, members, durationMs) {
 			totals.records += scanned.records;
 			// Committed = the next offset to read, per partition.
 			const offsets = [...scanned.lastOffsets].map(([partition, offset]) => ({ topic, partition, offset: offset + 1 }));
-			const committed = await timed(
-				"POST",
-				`/v1/groups/${group}/offsets`,
-				JSON.stringify({ member_id: member.member_id, generation: scanned.generation, offsets }),
-			);
-			// A rebalance between the poll and the commit is not an error: the records are read again (at-least-once).
-			if (committed.status !== 200 && committed.status !== 409)
-				throw new Error(`commit → ${committed.status} ${committed.text.slice(0, 300)}`);
+			const commit = JSON.stringify({ generation: scanned.generation, offsets });
+			if (commitWith === "poll") pending = commit;
+			else await commitRequest(member, commit);
 		}
+		if (pending !== null && !failed) await commitRequest(member, pending);
 	};
 	// Every loop ends (the first failure stops the others at their next step) before the first error is thrown.
 	const settled = await Promise.allSettled(
@@ -254,5 +290,5 @@ function client(baseUrl, token) {
 		const text = response.text;
 		return text.length === 0 ? null : JSON.parse(text);
 	}
-	return { request, raw, json, close: http.close };
+	return { http, request, raw, json, close: http.close };
 }

@@ -19,9 +19,10 @@ const MEMBERS = 4;
 /**
  * @param {string} url
  * @param {string} token
+ * @param {import("../lib/group-consume.mjs").CommitWith} commitWith
  * @returns {Promise<import("./types.js").Result>}
  */
-async function groupRun(url, token) {
+async function groupRun(url, token, commitWith) {
 	let quietWaitMs = 0;
 	/** @type {import("./types.js").CpuShare | null} */
 	let cpu = null;
@@ -29,6 +30,7 @@ async function groupRun(url, token) {
 		baseUrl: url,
 		token,
 		durationMs: DURATION_MS,
+		commitWith,
 		backlogRecords: BACKLOG_RECORDS,
 		measure: async (run) => {
 			quietWaitMs = await waitForQuiet();
@@ -60,6 +62,7 @@ async function groupRun(url, token) {
 		errors: 0,
 		errorSamples: [],
 		aborted: false,
+		coordinatorRowsPerPoll: result.coordinatorRowsPerPoll,
 		backlogRecords: result.backlogRecords,
 		backlogFillMs: result.fillMs,
 		drained: result.drained,
@@ -72,11 +75,12 @@ async function groupRun(url, token) {
  * @param {import("./types.js").Row} row
  */
 function line(row) {
-	if (row.failed) return `| ${row.runtime} | failed: ${oneLine(row.failed, 120)} | | | | | | |`;
+	if (row.failed) return `| ${row.runtime} | ${row.scenario} | failed: ${oneLine(row.failed, 120)} | | | | | | | |`;
 	const window = `${row.seconds} s over a ${fmt(row.backlogRecords)}-record backlog${row.drained ? " (a member ran dry: window cut short)" : ""}`;
 	const latency = row.latencyMs ?? { p50: 0, p99: 0 };
 	const pct = /** @type {number | null} */ (row.percentOfFetch);
-	return `| ${row.runtime} | ${fmt(row.recordsPerSec)}${noisy(row)} | ${(row.payloadMBPerSec ?? 0).toFixed(1)} | ${latency.p50.toFixed(2)} | ${latency.p99.toFixed(2)} | ${fmt(row.plainFetchRecordsPerSec)} | ${pct === null ? "" : `${pct.toFixed(1)}%`} | ${window} |`;
+	const rows = /** @type {number | null | undefined} */ (row.coordinatorRowsPerPoll);
+	return `| ${row.runtime} | ${row.scenario} | ${fmt(row.recordsPerSec)}${noisy(row)} | ${(row.payloadMBPerSec ?? 0).toFixed(1)} | ${latency.p50.toFixed(2)} | ${latency.p99.toFixed(2)} | ${rows === null || rows === undefined ? "" : rows.toFixed(2)} | ${fmt(row.plainFetchRecordsPerSec)} | ${pct === null ? "" : `${pct.toFixed(1)}%`} | ${window} |`;
 }
 
 /** @type {import("./types.js").ScenarioKind} */
@@ -85,10 +89,23 @@ export const group = {
 	targets: ["tributary"],
 	// The group load makes (and deletes) its own topic.
 	scenarios: [
-		{ id: "group-4m-4p", label: "group poll 500 + commit, 4 members, 4 partitions", kind: "group", clients: MEMBERS, partitions: 4 },
+		{
+			id: "group-4m-4p",
+			label: "group poll 500 + commit (with the next poll), 4 members, 4 partitions",
+			kind: "group",
+			clients: MEMBERS,
+			partitions: 4,
+		},
+		{
+			id: "group-4m-4p-commit-request",
+			label: "group poll 500 + commit (a request of its own), 4 members, 4 partitions",
+			kind: "group",
+			clients: MEMBERS,
+			partitions: 4,
+		},
 	],
 	settings: { groupDurationMs: DURATION_MS, groupBacklogRecords: BACKLOG_RECORDS },
-	run: (ctx) => groupRun(ctx.url, ctx.token),
+	run: (ctx, scenario) => groupRun(ctx.url, ctx.token, scenario.id.endsWith("-commit-request") ? "request" : "poll"),
 	derive(row, all) {
 		if (row.failed) return;
 		const fetch = all.find((r) => r.scenario === "fetch-1c-1p" && r.runtime === row.runtime && r.server === "tributary");
@@ -97,11 +114,11 @@ export const group = {
 	},
 	section: {
 		title: "Group consume",
-		intro: `bench/lib/group-consume.mjs: a 4-partition topic is filled with 1 KiB records (keyed, ${fmt(BACKLOG_RECORDS)} records, not measured), 4 members join one group from the earliest offset, then each member loops poll (max_records 500) → commit, for ${DURATION_MS} ms with no warm-up (or until one member's partitions run dry: then all stop). The first poll of each member is parsed in full and checked; afterwards the group's committed offsets must add up to the records polled. Latency is per request (polls and commits together). Next to it: the plain fetch scenario (1 client, 1 partition, 1000 records per fetch) of the same runtime.`,
+		intro: `bench/lib/group-consume.mjs: a 4-partition topic is filled with 1 KiB records (keyed, ${fmt(BACKLOG_RECORDS)} records, not measured), 4 members join one group from the earliest offset, then each member loops poll (max_records 500) → commit, for ${DURATION_MS} ms with no warm-up (or until one member's partitions run dry: then all stop). group-4m-4p sends each commit with the member's next poll (the poll body's \`commit\`, as Kafka's consumer commits within its poll loop; the last one on its own); group-4m-4p-commit-request sends it as a \`POST /v1/groups/{group}/offsets\` of its own. The first poll of each member is parsed in full and checked; afterwards the group's committed offsets must add up to the records polled. Latency is per request (polls and commits together). Coordinator rows/poll: the rows the group's coordinator wrote (its SQL cursors' \`rowsWritten\`, from \`/metrics\`) per poll, commits included. Next to it: the plain fetch scenario (1 client, 1 partition, 1000 records per fetch) of the same runtime.`,
 		table: (rows) =>
 			[
-				"| runtime | group poll + commit records/s | MB/s | p50 ms | p99 ms | plain fetch records/s (fetch-1c-1p) | group ÷ fetch | window |",
-				"|---|--:|--:|--:|--:|--:|--:|---|",
+				"| runtime | scenario | group poll + commit records/s | MB/s | p50 ms | p99 ms | coordinator rows/poll | plain fetch records/s (fetch-1c-1p) | group ÷ fetch | window |",
+				"|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
 				...rows.map(line),
 			].join("\n"),
 	},

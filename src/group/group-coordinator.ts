@@ -24,6 +24,7 @@ import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
 import { GroupStore } from "./store.ts";
 import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
 import type {
+	CommitOutcome,
 	CommitRequest,
 	CommittedOffset,
 	FetchOutcome,
@@ -31,8 +32,9 @@ import type {
 	JoinRequest,
 	JoinResult,
 	MemberView,
+	PollCommit,
 	PollCompletion,
-	PollPlan,
+	PollStart,
 	SubscribedTopic,
 } from "./types.ts";
 
@@ -60,7 +62,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		if (missing !== undefined) return err("topic_not_found", `topic "${missing}" does not exist`, { topic: missing });
 		const admitted = await this.admit(groupId);
 		if (!admitted.ok) return admitted;
-		const result = this.ctx.storage.transactionSync(() => this.rules.admitMember(request, resolved, Date.now()));
+		const result = this.transact(() => this.rules.admitMember(request, resolved, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -69,24 +71,31 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		if (this.store.member(memberId) === null) return this.rules.unknownMember(memberId);
+		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
-		const touched = this.ctx.storage.transactionSync(() => this.rules.touchMember(memberId, Date.now()));
+		const touched = this.transact(() => this.rules.touchMember(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return touched.ok ? ok(this.rules.view(memberId)) : touched;
 	}
 
 	/**
 	 * First half of a poll: a heartbeat, the auto-commit of what the member's previous poll returned (Kafka's
-	 * at-least-once: committed only once the member comes back for more), and where to read each owned partition.
+	 * at-least-once: committed only once the member comes back for more), the commit the poll carries, and where
+	 * to read each owned partition. Every commit is written before the plan is answered.
 	 */
-	async beginPoll(groupId: string, memberId: string, partitionsMax: number): Promise<Result<PollPlan>> {
+	async beginPoll(
+		groupId: string,
+		memberId: string,
+		partitionsMax: number,
+		commit: PollCommit | null,
+		boundsChecked: boolean,
+	): Promise<Result<PollStart>> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		if (this.store.member(memberId) === null) return this.rules.unknownMember(memberId);
+		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
-		const plan = this.ctx.storage.transactionSync(() => this.rules.planPoll(memberId, partitionsMax, Date.now()));
+		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
 		return plan;
 	}
@@ -104,17 +113,25 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
 		if (topicsStale) this.refreshedAtMs = 0;
-		const result = this.ctx.storage.transactionSync(() => this.rules.settlePoll(memberId, generation, outcomes, autoCommit, Date.now()));
+		const result = this.transact(() => {
+			const now = Date.now();
+			const settled = this.rules.settlePoll(memberId, generation, outcomes, autoCommit, now);
+			this.store.writePositionsIfDue(now);
+			return settled;
+		});
 		await this.afterChange(groupId);
 		return result;
 	}
 
-	/** Commits offsets, fenced: an unknown member or a stale generation writes nothing. */
-	async commit(groupId: string, request: CommitRequest): Promise<Result<MemberView>> {
+	/**
+	 * Commits offsets, fenced: an unknown member or a stale generation writes nothing. Offsets past the member's
+	 * read positions come back unverified unless `boundsChecked` (see `CommitOutcome`).
+	 */
+	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean): Promise<Result<CommitOutcome>> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		const result = this.ctx.storage.transactionSync(() => this.rules.applyCommit(request, Date.now()));
+		const result = this.transact(() => this.rules.applyCommit(request, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -124,7 +141,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		const result = this.ctx.storage.transactionSync(() => this.rules.commitPositions(memberId, Date.now()));
+		const result = this.transact(() => this.rules.commitPositions(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -134,14 +151,14 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		const result = this.ctx.storage.transactionSync(() => this.rules.leave(memberId, Date.now()));
+		const result = this.transact(() => this.rules.leave(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
 
 	async describe(groupId: string): Promise<Result<GroupDescription>> {
 		this.store.identify(groupId, false);
-		this.ctx.storage.transactionSync(() => this.rules.expireOverdue(Date.now()));
+		this.transact(() => this.rules.expireOverdue(Date.now()));
 		await this.afterChange(groupId);
 		return this.rules.describe(groupId);
 	}
@@ -151,7 +168,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, true);
 		const admitted = await this.admit(groupId);
 		if (!admitted.ok) return admitted;
-		const result = this.ctx.storage.transactionSync(() => this.rules.resetCommits(groupId, offsets, Date.now()));
+		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -159,7 +176,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** Deletes an empty group's committed offsets; the group disappears from the directory. */
 	async deleteGroup(groupId: string): Promise<Result<void>> {
 		this.store.identify(groupId, false);
-		const result = this.ctx.storage.transactionSync(() => this.rules.deleteEmpty(groupId, Date.now()));
+		const result = this.transact(() => this.rules.deleteEmpty(groupId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
 	}
@@ -168,7 +185,10 @@ export class GroupCoordinator extends DurableObject<Env> {
 	override async alarm(): Promise<void> {
 		const groupId = this.store.state().group_id;
 		if (groupId === null) return;
-		this.ctx.storage.transactionSync(() => this.rules.expireOverdue(Date.now()));
+		this.transact(() => {
+			this.rules.expireOverdue(Date.now());
+			this.store.writePositionsIfDue(Date.now(), true);
+		});
 		await this.publishIfBehind(groupId);
 		await this.scheduleAlarm(true);
 	}
@@ -200,10 +220,23 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const next = capTopics(resolved, GROUP_PARTITIONS_MAX);
 		if (next.size < resolved.size)
 			console.error(`group coordinator: subscriptions cover over ${GROUP_PARTITIONS_MAX} partitions; topics left out`);
-		this.ctx.storage.transactionSync(() => {
+		this.transact(() => {
 			const current = this.store.subscribedTopics();
 			if (!sameTopics(current, next)) this.rules.applyTopics(current, next);
 		});
+	}
+
+	/**
+	 * Runs `work` in one SQLite transaction. The live session deadlines and read positions are memory the rollback
+	 * of a failed one cannot undo, so they are dropped then and read back from SQLite.
+	 */
+	private transact<T>(work: () => T): T {
+		try {
+			return this.ctx.storage.transactionSync(work);
+		} catch (error) {
+			this.store.forgetLiveState();
+			throw error;
+		}
 	}
 
 	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */
@@ -237,14 +270,15 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/**
-	 * One alarm for all due work: the earliest session deadline, or a publish retry. Heartbeats only push
-	 * deadlines later, so outside the alarm handler the alarm only ever moves earlier (an early alarm re-arms itself).
+	 * One alarm for all due work: the earliest session deadline, a publish retry, or positions SQLite is behind on.
+	 * Heartbeats only push deadlines later and a position's due time only comes once, so outside the alarm handler
+	 * the alarm only ever moves earlier (an early alarm re-arms itself).
 	 */
 	private async scheduleAlarm(rearm: boolean): Promise<void> {
 		const state = this.store.state();
 		const publishDue = state.status !== "new" && state.published_generation < state.generation ? Date.now() + GROUP_PUBLISH_RETRY_MS : null;
-		const deadline = this.store.earliestDeadline();
-		const due = deadline === null ? publishDue : publishDue === null ? deadline : Math.min(deadline, publishDue);
+		const dues = [publishDue, this.store.earliestDeadline(), this.store.positionsDueMs()].filter((d) => d !== null);
+		const due = dues.length === 0 ? null : Math.min(...dues);
 		const current = rearm ? null : await this.ctx.storage.getAlarm();
 		if (due === null) {
 			if (current !== null || rearm) await this.ctx.storage.deleteAlarm();

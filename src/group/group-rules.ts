@@ -14,6 +14,7 @@ import type { GroupStore, Member } from "./store.ts";
 import { sameSubscription, subscribedTopics } from "./subscription.ts";
 import { partitionTotal, pruneTopics, sameTopics } from "./topic-resolver.ts";
 import type {
+	CommitOutcome,
 	CommitRequest,
 	CommittedOffset,
 	FetchOutcome,
@@ -23,8 +24,10 @@ import type {
 	JoinRequest,
 	JoinResult,
 	MemberView,
+	OffsetCommit,
+	PollCommit,
 	PollCompletion,
-	PollPlan,
+	PollStart,
 	SubscribedTopic,
 	TopicPartition,
 } from "./types.ts";
@@ -78,10 +81,23 @@ export class GroupRules {
 		return ok({ memberId: member.memberId, ...this.view(member.memberId) });
 	}
 
-	planPoll(memberId: string, partitionsMax: number, now: number): Result<PollPlan> {
+	/**
+	 * Starts a poll: a heartbeat, the auto-commit of what the previous poll returned, the commit the poll carries
+	 * (fenced as a commit on its own is; refused, it refuses the poll, which then reads nothing), and where to read
+	 * each owned partition. A carried offset no read vouches for comes back unverified first, unless `boundsChecked`.
+	 */
+	planPoll(memberId: string, partitionsMax: number, commit: PollCommit | null, boundsChecked: boolean, now: number): Result<PollStart> {
+		const unverified = commit === null || boundsChecked ? [] : this.unverified(memberId, commit.offsets);
+		if (unverified.length > 0) return ok({ started: false, unverified });
 		const touched = this.touchMember(memberId, now);
 		if (!touched.ok) return touched;
 		const member = touched.value;
+		// The carried commit first: refused, nothing is written; stored, it clears those partitions' pending
+		// auto-commits, so an explicit commit wins over them, as on its own.
+		if (commit !== null) {
+			const written = this.writeFenced({ memberId, ...commit }, now);
+			if (!written.ok) return written;
+		}
 		this.commitPending(memberId, now);
 		const { generation } = this.store.state();
 		const assignment = this.store.assignmentOf(memberId);
@@ -103,11 +119,14 @@ export class GroupRules {
 			});
 		}
 		return ok({
-			generation,
-			assignment,
-			autoOffsetReset: member.autoOffsetReset,
-			waitMsMax: Math.floor(member.sessionTimeoutMs / 2),
-			fetches,
+			started: true,
+			plan: {
+				generation,
+				assignment,
+				autoOffsetReset: member.autoOffsetReset,
+				waitMsMax: Math.floor(member.sessionTimeoutMs / 2),
+				fetches,
+			},
 		});
 	}
 
@@ -135,16 +154,39 @@ export class GroupRules {
 			assert(Number.isSafeInteger(o.nextOffset) && o.nextOffset >= 0, "a read ends at an offset");
 			const pendingCommit = autoCommit ? o.nextOffset : (position?.pendingCommit ?? null);
 			if (position?.nextOffset !== o.nextOffset || position.pendingCommit !== pendingCommit) {
-				this.store.setPosition(o, { memberId, nextOffset: o.nextOffset, pendingCommit });
+				this.store.setPosition(o, { memberId, nextOffset: o.nextOffset, pendingCommit }, now);
 			}
 			return true;
 		});
 		return ok({ ...this.view(memberId), accepted });
 	}
 
-	applyCommit(request: CommitRequest, now: number): Result<MemberView> {
+	/**
+	 * Commits fenced by member, generation and ownership. Unless `boundsChecked`, first answers the offsets past
+	 * the member's read position without judging anything else, so the edge's bounds check keeps its place before
+	 * the fencing errors, as when every commit was checked at the edge.
+	 */
+	applyCommit(request: CommitRequest, boundsChecked: boolean, now: number): Result<CommitOutcome> {
+		const unverified = boundsChecked ? [] : this.unverified(request.memberId, request.offsets);
+		if (unverified.length > 0) return ok({ committed: false, unverified });
 		const touched = this.touchMember(request.memberId, now);
 		if (!touched.ok) return touched;
+		const written = this.writeFenced(request, now);
+		return written.ok ? ok({ committed: true, ...this.view(request.memberId) }) : written;
+	}
+
+	/** The offsets no read vouches for: past the member's position on the partition, or with no position of its. */
+	private unverified(memberId: string, offsets: readonly OffsetCommit[]): TopicPartition[] {
+		return offsets
+			.filter((o) => {
+				const position = this.store.position(o);
+				return position === null || position.memberId !== memberId || o.offset > position.nextOffset;
+			})
+			.map(({ topic, partition }) => ({ topic, partition }));
+	}
+
+	/** Writes a live member's commit if its generation is current and it owns every partition; else nothing. */
+	private writeFenced(request: CommitRequest, now: number): Result<void> {
 		const { generation } = this.store.state();
 		if (request.generation !== generation) {
 			return err(
@@ -169,7 +211,7 @@ export class GroupRules {
 			// An explicit commit wins over what an auto-commit poll left to commit.
 			this.store.clearPendingCommit(o);
 		}
-		return ok(this.view(request.memberId));
+		return ok(undefined);
 	}
 
 	/**

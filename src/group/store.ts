@@ -1,11 +1,16 @@
 /**
  * @module
  * Synchronous access to a coordinator's SQLite tables (schema in ./schema.ts). Every method is one or a few
- * statements with no await, so a caller can compose them inside one `transactionSync`. SQLite is the only
- * state: a coordinator evicted between two calls loses nothing.
+ * statements with no await, so a caller can compose them inside one `transactionSync`. SQLite holds every fact
+ * but two, kept in memory and written back with bounded staleness, because every poll moves them: a member's
+ * session deadline (at most `SESSION_DEADLINE_STALENESS_FRACTION` of its session behind) and where each owner
+ * reads next (at most `POSITION_WRITE_INTERVAL_MS` behind). A coordinator evicted between two calls may so expire
+ * a live member early or hand out recent records again from an older position (at-least-once), and never loses a
+ * member, an assignment or a committed offset.
  */
 
 import { assert } from "../shared/assert.ts";
+import { POSITION_WRITE_INTERVAL_MS, SESSION_DEADLINE_STALENESS_FRACTION } from "../shared/limits.ts";
 import { type Assignment, comparePartitions, keyOf } from "./assignors.ts";
 import type { CommittedOffset, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
 
@@ -59,7 +64,28 @@ function toMember(row: MemberRow): Member {
 	};
 }
 
+/** A member's session deadline: the live one, and the one SQLite holds (never later than the live one). */
+interface Session {
+	deadlineMs: number;
+	storedMs: number;
+	readonly sessionTimeoutMs: number;
+}
+
+interface LivePosition extends Position {
+	readonly tp: TopicPartition;
+}
+
 export class GroupStore {
+	/** Session deadlines by member id, loaded from SQLite on first use; null until then and after `forgetLiveState`. */
+	private liveSessions: Map<string, Session> | null = null;
+	/** Read positions by partition key, loaded likewise; `dirty` holds the keys SQLite is behind on. */
+	private livePositions: Map<string, LivePosition> | null = null;
+	private readonly dirty = new Set<string>();
+	/** Keys whose SQLite row holds a pending auto-commit. */
+	private readonly pendingStored = new Set<string>();
+	/** When the oldest position not yet written moved; null while SQLite is up to date. */
+	private dirtySinceMs: number | null = null;
+
 	constructor(private readonly sql: SqlStorage) {}
 
 	state(): GroupStateRow {
@@ -99,16 +125,58 @@ export class GroupStore {
 
 	member(memberId: string): Member | null {
 		const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE member_id = ?", memberId).toArray()[0];
-		return row === undefined ? null : toMember(row);
+		return row === undefined ? null : this.live(toMember(row));
 	}
 
 	memberByInstance(instanceId: string): Member | null {
 		const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE instance_id = ?", instanceId).toArray()[0];
-		return row === undefined ? null : toMember(row);
+		return row === undefined ? null : this.live(toMember(row));
 	}
 
 	members(): Member[] {
-		return this.sql.exec<MemberRow>("SELECT * FROM members ORDER BY member_id").toArray().map(toMember);
+		return this.sql
+			.exec<MemberRow>("SELECT * FROM members ORDER BY member_id")
+			.toArray()
+			.map((row) => this.live(toMember(row)));
+	}
+
+	/** Whether `memberId` is a member, answered from memory (no row read on a member's every call). */
+	isMember(memberId: string): boolean {
+		return this.sessions().has(memberId);
+	}
+
+	/** `member` with its live session deadline. */
+	private live(member: Member): Member {
+		const session = this.sessions().get(member.memberId);
+		assert(session !== undefined, "every stored member has a session");
+		return { ...member, deadlineMs: session.deadlineMs };
+	}
+
+	private sessions(): Map<string, Session> {
+		if (this.liveSessions === null) {
+			const rows = this.sql.exec<{ member_id: string; deadline_ms: number; session_timeout_ms: number }>(
+				"SELECT member_id, deadline_ms, session_timeout_ms FROM members",
+			);
+			this.liveSessions = new Map(
+				rows
+					.toArray()
+					.map((r) => [r.member_id, { deadlineMs: r.deadline_ms, storedMs: r.deadline_ms, sessionTimeoutMs: r.session_timeout_ms }]),
+			);
+		}
+		return this.liveSessions;
+	}
+
+	/**
+	 * Drops the live deadlines and positions, to be read again from SQLite: after a transaction that threw (its
+	 * rows were rolled back, memory was not), or where a test moves deadlines in SQLite. As after a restart,
+	 * members may then expire up to the bounded staleness early and re-read what they read since the last write.
+	 */
+	forgetLiveState(): void {
+		this.liveSessions = null;
+		this.livePositions = null;
+		this.dirty.clear();
+		this.pendingStored.clear();
+		this.dirtySinceMs = null;
 	}
 
 	memberCount(): number {
@@ -117,7 +185,16 @@ export class GroupStore {
 
 	/** Inserts `member`, or replaces the member `replacing` (a static member returning under a new id). */
 	putMember(member: Member, nowMs: number, replacing: string | null = null): void {
-		if (replacing !== null) this.sql.exec("DELETE FROM members WHERE member_id = ?", replacing);
+		const sessions = this.sessions();
+		if (replacing !== null) {
+			this.sql.exec("DELETE FROM members WHERE member_id = ?", replacing);
+			sessions.delete(replacing);
+		}
+		sessions.set(member.memberId, {
+			deadlineMs: member.deadlineMs,
+			storedMs: member.deadlineMs,
+			sessionTimeoutMs: member.sessionTimeoutMs,
+		});
 		const { subscription: s } = member;
 		this.sql.exec(
 			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, deadline_ms, joined_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -134,22 +211,33 @@ export class GroupStore {
 
 	deleteMember(memberId: string): void {
 		this.sql.exec("DELETE FROM members WHERE member_id = ?", memberId);
-		this.sql.exec("DELETE FROM positions WHERE member_id = ?", memberId);
+		this.deletePositions((p) => p.memberId === memberId);
+		this.sessions().delete(memberId);
 	}
 
+	/**
+	 * Moves a member's session deadline; SQLite is written only when its copy would fall more than the bounded
+	 * staleness behind, so it is never later than the live deadline nor earlier than it by more than that.
+	 */
 	touch(memberId: string, deadlineMs: number): void {
-		this.sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", deadlineMs, memberId);
+		const session = this.sessions().get(memberId);
+		assert(session !== undefined, "only a member is touched");
+		session.deadlineMs = Math.max(session.deadlineMs, deadlineMs);
+		if (session.deadlineMs - session.storedMs <= session.sessionTimeoutMs * SESSION_DEADLINE_STALENESS_FRACTION) return;
+		this.sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", session.deadlineMs, memberId);
+		session.storedMs = session.deadlineMs;
 	}
 
 	overdueMembers(nowMs: number): string[] {
-		return this.sql
-			.exec<{ member_id: string }>("SELECT member_id FROM members WHERE deadline_ms <= ? ORDER BY member_id", nowMs)
-			.toArray()
-			.map((r) => r.member_id);
+		const overdue: string[] = [];
+		for (const [memberId, session] of this.sessions()) if (session.deadlineMs <= nowMs) overdue.push(memberId);
+		return overdue.sort();
 	}
 
 	earliestDeadline(): number | null {
-		return this.sql.exec<{ d: number | null }>("SELECT MIN(deadline_ms) AS d FROM members").one().d;
+		let earliest: number | null = null;
+		for (const { deadlineMs } of this.sessions().values()) if (earliest === null || deadlineMs < earliest) earliest = deadlineMs;
+		return earliest;
 	}
 
 	subscribedTopics(): Map<string, SubscribedTopic> {
@@ -215,64 +303,132 @@ export class GroupStore {
 			if (currentOwner.get(key) === memberId) continue;
 			this.sql.exec("INSERT INTO assignments (topic, partition, member_id) VALUES (?, ?, ?)", tp.topic, tp.partition, memberId);
 		}
-		const positions = this.sql.exec<{ topic: string; partition: number; member_id: string }>(
-			"SELECT topic, partition, member_id FROM positions",
-		);
-		for (const row of positions.toArray()) {
-			if (nextOwner.get(keyOf(row))?.memberId !== row.member_id) {
-				this.sql.exec("DELETE FROM positions WHERE topic = ? AND partition = ?", row.topic, row.partition);
-			}
-		}
+		this.deletePositions((p) => nextOwner.get(keyOf(p.tp))?.memberId !== p.memberId);
 	}
 
 	/** Hands a static member's partitions to its new member id, unchanged; positions are forgotten (a restart). */
 	renameOwner(fromMemberId: string, toMemberId: string): void {
 		this.sql.exec("UPDATE assignments SET member_id = ? WHERE member_id = ?", toMemberId, fromMemberId);
-		this.sql.exec("DELETE FROM positions WHERE member_id = ?", fromMemberId);
+		this.deletePositions((p) => p.memberId === fromMemberId);
 	}
 
 	position(tp: TopicPartition): Position | null {
-		const row = this.sql
-			.exec<{ member_id: string; next_offset: number; pending_commit: number | null }>(
-				"SELECT member_id, next_offset, pending_commit FROM positions WHERE topic = ? AND partition = ?",
-				tp.topic,
-				tp.partition,
-			)
-			.toArray()[0];
-		return row === undefined ? null : { memberId: row.member_id, nextOffset: row.next_offset, pendingCommit: row.pending_commit };
+		return this.positions().get(keyOf(tp)) ?? null;
 	}
 
-	setPosition(tp: TopicPartition, position: Position): void {
+	/**
+	 * Moves a read position (and its pending auto-commit) in memory; SQLite follows within
+	 * `POSITION_WRITE_INTERVAL_MS` (`writePositionsIfDue`, or the alarm). Losing it re-delivers, never skips: a
+	 * stored position is one the member really read to, and a stored pending commit is cleared in SQLite as soon as
+	 * it is committed or overridden (`clearPendingCommit`), so no stale one can be committed after a restart.
+	 */
+	setPosition(tp: TopicPartition, position: Position, nowMs: number): void {
+		const key = keyOf(tp);
+		this.positions().set(key, { tp: { topic: tp.topic, partition: tp.partition }, ...position });
+		this.dirty.add(key);
+		this.dirtySinceMs ??= nowMs;
+	}
+
+	/** When SQLite's positions must be brought up to date (the alarm's due time), or null if they are. */
+	positionsDueMs(): number | null {
+		return this.dirtySinceMs === null ? null : this.dirtySinceMs + POSITION_WRITE_INTERVAL_MS;
+	}
+
+	/** Writes the positions SQLite is behind on, once the oldest has waited `POSITION_WRITE_INTERVAL_MS` (or `force`). */
+	writePositionsIfDue(nowMs: number, force = false): void {
+		const due = this.positionsDueMs();
+		if (due === null || (!force && nowMs < due)) return;
+		for (const key of [...this.dirty]) this.writePosition(key);
+		this.dirtySinceMs = null;
+	}
+
+	private writePosition(key: string): void {
+		this.dirty.delete(key);
+		const p = this.positions().get(key);
+		assert(p !== undefined, "a position written is known");
+		if (p.pendingCommit === null) this.pendingStored.delete(key);
+		else this.pendingStored.add(key);
 		this.sql.exec(
 			"INSERT INTO positions (topic, partition, member_id, next_offset, pending_commit) VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET member_id = excluded.member_id, next_offset = excluded.next_offset, pending_commit = excluded.pending_commit",
-			tp.topic,
-			tp.partition,
-			position.memberId,
-			position.nextOffset,
-			position.pendingCommit,
+			p.tp.topic,
+			p.tp.partition,
+			p.memberId,
+			p.nextOffset,
+			p.pendingCommit,
 		);
 	}
 
-	/** Auto-commit offsets a member's last poll left to commit; clears them. */
+	/**
+	 * The live positions, loaded from SQLite on first use. A stored position behind its partition's committed
+	 * offset is older than the member's commit (it trails memory): it is dropped, so a restarted coordinator reads
+	 * on from the commit rather than handing out committed records again.
+	 */
+	private positions(): Map<string, LivePosition> {
+		if (this.livePositions === null) {
+			const rows = this.sql.exec<{
+				topic: string;
+				partition: number;
+				member_id: string;
+				next_offset: number;
+				pending_commit: number | null;
+			}>(
+				"SELECT p.topic, p.partition, p.member_id, p.next_offset, p.pending_commit FROM positions p LEFT JOIN commits c ON c.topic = p.topic AND c.partition = p.partition WHERE c.committed_offset IS NULL OR c.committed_offset <= p.next_offset",
+			);
+			const stored = rows.toArray();
+			this.sql.exec(
+				"DELETE FROM positions WHERE EXISTS (SELECT 1 FROM commits c WHERE c.topic = positions.topic AND c.partition = positions.partition AND c.committed_offset > positions.next_offset)",
+			);
+			for (const r of stored) if (r.pending_commit !== null) this.pendingStored.add(keyOf(r));
+			this.livePositions = new Map(
+				stored.map((r) => [
+					keyOf(r),
+					{
+						tp: { topic: r.topic, partition: r.partition },
+						memberId: r.member_id,
+						nextOffset: r.next_offset,
+						pendingCommit: r.pending_commit,
+					},
+				]),
+			);
+		}
+		return this.livePositions;
+	}
+
+	/** Forgets the positions `drop` picks, in memory and in SQLite. */
+	private deletePositions(drop: (p: LivePosition) => boolean): void {
+		for (const [key, p] of this.positions()) {
+			if (!drop(p)) continue;
+			this.positions().delete(key);
+			this.dirty.delete(key);
+			this.pendingStored.delete(key);
+			this.sql.exec("DELETE FROM positions WHERE topic = ? AND partition = ?", p.tp.topic, p.tp.partition);
+		}
+		if (this.dirty.size === 0) this.dirtySinceMs = null;
+	}
+
+	/** Auto-commit offsets a member's last poll left to commit; clears them (in SQLite too, with the commit). */
 	takePendingCommits(memberId: string): { tp: TopicPartition; offset: number }[] {
-		// Selected before the update: RETURNING would answer the new values (NULL).
-		const rows = this.sql
-			.exec<{ topic: string; partition: number; pending_commit: number }>(
-				"SELECT topic, partition, pending_commit FROM positions WHERE member_id = ? AND pending_commit IS NOT NULL",
-				memberId,
-			)
-			.toArray();
-		if (rows.length > 0) this.sql.exec("UPDATE positions SET pending_commit = NULL WHERE member_id = ?", memberId);
-		return rows.map((r) => ({ tp: { topic: r.topic, partition: r.partition }, offset: r.pending_commit }));
+		const taken: { tp: TopicPartition; offset: number }[] = [];
+		for (const p of this.positions().values()) {
+			if (p.memberId !== memberId || p.pendingCommit === null) continue;
+			taken.push({ tp: p.tp, offset: p.pendingCommit });
+			this.clearPendingCommit(p.tp);
+		}
+		return taken;
 	}
 
 	/** Forgets every position in `topic` (it was deleted and created again: old offsets mean nothing). */
 	forgetPositions(topic: string): void {
-		this.sql.exec("DELETE FROM positions WHERE topic = ?", topic);
+		this.deletePositions((p) => p.tp.topic === topic);
 	}
 
+	/** Clears a pending auto-commit; in SQLite at once if it was stored there (see `setPosition`). */
 	clearPendingCommit(tp: TopicPartition): void {
-		this.sql.exec("UPDATE positions SET pending_commit = NULL WHERE topic = ? AND partition = ?", tp.topic, tp.partition);
+		const key = keyOf(tp);
+		const p = this.positions().get(key);
+		if (p === undefined || p.pendingCommit === null) return;
+		this.positions().set(key, { ...p, pendingCommit: null });
+		if (this.pendingStored.has(key)) this.writePosition(key);
 	}
 
 	committed(tp: TopicPartition): CommittedOffset | null {
@@ -316,6 +472,7 @@ export class GroupStore {
 	/** Forgets everything but the group row (kept so generations keep growing if the group id is used again). */
 	wipe(): void {
 		assert(this.memberCount() === 0, "only an empty group is wiped");
+		this.deletePositions(() => true);
 		for (const table of ["commits", "positions", "assignments", "subscribed_topics"]) this.sql.exec(`DELETE FROM ${table}`);
 	}
 }

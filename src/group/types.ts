@@ -61,6 +61,17 @@ export interface PollPlan extends MemberView {
 	readonly fetches: readonly FetchPlan[];
 }
 
+/** Offsets a poll commits before it reads (Kafka commits with the fetch loop; here one request does both). */
+export interface PollCommit {
+	readonly generation: number;
+	readonly offsets: readonly OffsetCommit[];
+}
+
+/** A poll's start: its plan, or (see `CommitOutcome`) the carried offsets the edge must bounds-check first. */
+export type PollStart =
+	| { readonly started: true; readonly plan: PollPlan }
+	| { readonly started: false; readonly unverified: readonly TopicPartition[] };
+
 /** What a poll read from one partition, reported back so the coordinator can advance the position. */
 export interface FetchOutcome extends TopicPartition {
 	readonly expectedPosition: number | null;
@@ -83,6 +94,15 @@ export interface CommitRequest {
 	readonly generation: number;
 	readonly offsets: readonly OffsetCommit[];
 }
+
+/**
+ * A commit's answer: stored, or not looked at because some offsets may lie past their partition's high watermark
+ * (the edge checks those against the partitions and commits again). An offset up to the member's own read
+ * position needs no check: that position came from a read, so it is within the log.
+ */
+export type CommitOutcome =
+	| ({ readonly committed: true } & MemberView)
+	| { readonly committed: false; readonly unverified: readonly TopicPartition[] };
 
 export interface CommittedOffset extends TopicPartition {
 	readonly offset: number;

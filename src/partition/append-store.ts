@@ -88,8 +88,11 @@ export function refuseAppend(request: AppendRequest, context: RefuseContext): Re
 		incomingBytes += bytes;
 	}
 	incomingBytes += context.pendingBytes;
-	const databaseBytes = context.size.bytes(incomingBytes, context.partitionBytesMax);
-	if (Math.max(context.storedBytes, databaseBytes) + incomingBytes > context.partitionBytesMax) {
+	// With remote storage, only the bytes held here count (the offload keeps them down), whatever is in R2.
+	const held = config["remote.storage.enable"]
+		? context.storedBytes
+		: Math.max(context.storedBytes, context.size.bytes(incomingBytes, context.partitionBytesMax));
+	if (held + incomingBytes > context.partitionBytesMax) {
 		return err("partition_full", "this partition is full; lower retention.ms or retention.bytes, or add partitions", {
 			partition_bytes_max: context.partitionBytesMax,
 		});

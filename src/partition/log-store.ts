@@ -21,7 +21,7 @@ interface BatchRow extends Record<string, SqlStorageValue> {
 /**
  * Writes the totals to the state row, marked with the high watermark they were saved at; call inside the
  * transaction that changed the batches. Appends do not call it: each stored batch carries the totals after it
- * (`log_*` columns), so a group commit writes one row; retention and compaction, which change older batches, do.
+ * (`log_*` columns), so a group commit writes one row; retention, compaction and offload, which change older batches, do.
  */
 export function saveTotals(sql: SqlStorage, totals: LogTotals, nextOffset: number): void {
 	assert(totals.totalBytes >= 0 && totals.storedBatches >= 0 && totals.storedRecords >= totals.storedBatches, "totals are sane");

@@ -45,6 +45,79 @@ export interface EncodedRecord {
 	readonly tombstone: boolean;
 }
 
+/**
+ * A partition's share of a produce as one payload for the RPC to its `PartitionLog`: the records' tails joined by
+ * `"\n"` (a tail never holds a raw newline) and their other fields as flat arrays, left out when they hold nothing.
+ * One string and a few arrays cross the boundary, not an object per record.
+ */
+export interface EncodedBatch {
+	readonly count: number;
+	/** The tails joined by `TAIL_SEPARATOR`. */
+	readonly tails: string;
+	/** UTF-8 bytes of each tail. */
+	readonly bytes: readonly number[];
+	/** Each record's timestamp (null: append time); null when no record has one. */
+	readonly timestamps: readonly (number | null)[] | null;
+	/** Each record's `compactionKeyId`; null when no record has a key. */
+	readonly keyIds: readonly (string | null)[] | null;
+	/** Indexes of the records whose value is null (tombstones); null when there are none. */
+	readonly tombstones: readonly number[] | null;
+}
+
+/** Separates tails inside an `EncodedBatch`; `encodeTail` asserts a tail never holds it. */
+const TAIL_SEPARATOR = "\n";
+
+export function encodeBatch(records: readonly EncodedRecord[]): EncodedBatch {
+	assert(records.length > 0, "a batch holds at least one record");
+	const tails: string[] = new Array(records.length);
+	const bytes: number[] = new Array(records.length);
+	let timestamps: (number | null)[] | null = null;
+	let keyIds: (string | null)[] | null = null;
+	let tombstones: number[] | null = null;
+	for (let i = 0; i < records.length; i++) {
+		const record = records[i] as EncodedRecord;
+		tails[i] = record.tail;
+		bytes[i] = record.bytes;
+		if (record.timestampMs !== null) {
+			timestamps ??= new Array(records.length).fill(null);
+			timestamps[i] = record.timestampMs;
+		}
+		if (record.keyId !== null) {
+			keyIds ??= new Array(records.length).fill(null);
+			keyIds[i] = record.keyId;
+		}
+		if (record.tombstone) {
+			tombstones ??= [];
+			tombstones.push(i);
+		}
+	}
+	return { count: records.length, tails: tails.join(TAIL_SEPARATOR), bytes, timestamps, keyIds, tombstones };
+}
+
+/** The records of an `EncodedBatch`, as `encodeBatch` was given them. */
+export function decodeBatch(batch: EncodedBatch): EncodedRecord[] {
+	const tails = batch.tails.split(TAIL_SEPARATOR);
+	assert(
+		tails.length === batch.count &&
+			batch.bytes.length === batch.count &&
+			(batch.timestamps === null || batch.timestamps.length === batch.count) &&
+			(batch.keyIds === null || batch.keyIds.length === batch.count),
+		"a batch's fields describe the same records",
+	);
+	const tombstones = new Set(batch.tombstones ?? []);
+	const records: EncodedRecord[] = new Array(batch.count);
+	for (let i = 0; i < batch.count; i++) {
+		records[i] = {
+			timestampMs: batch.timestamps?.[i] ?? null,
+			tail: tails[i] as string,
+			bytes: batch.bytes[i] as number,
+			keyId: batch.keyIds?.[i] ?? null,
+			tombstone: tombstones.has(i),
+		};
+	}
+	return records;
+}
+
 /** Encodes everything of a record but its position. Encodings other than JSON are written only when used. */
 export function encodeTail(record: ProducedRecord): string {
 	const body: Record<string, unknown> = { key: record.key, value: record.value, headers: record.headers };

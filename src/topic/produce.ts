@@ -15,7 +15,7 @@ import type { AppendResult, IdempotencyClaim, ProducerClaim } from "../partition
 import { err, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { partitionForKey, utf8 } from "../shared/partitioner.ts";
-import { compactionKeyId, type EncodedRecord, encodeTail, keyBytes, type ProducedRecord } from "../shared/record-codec.ts";
+import { compactionKeyId, type EncodedRecord, encodeBatch, encodeTail, keyBytes, type ProducedRecord } from "../shared/record-codec.ts";
 import { partitionLog } from "../shared/stubs.ts";
 import { checkProducerEpoch } from "./producer-epochs.ts";
 import { describeTopic, invalidate } from "./topic-cache.ts";
@@ -31,6 +31,11 @@ export interface ProduceOptions {
 	readonly producer?: { readonly producerId: number; readonly epoch: number; readonly sequences: ProducerSequences } | null;
 	readonly idempotencyKey?: string | null;
 	readonly expectedOffset?: number | null;
+	/**
+	 * Every string in the records is ASCII (the caller knows it from the body it parsed: see `parsesToAscii`), so
+	 * an encoded record's UTF-8 size is its length and is not counted character by character.
+	 */
+	readonly asciiText?: boolean;
 }
 
 /** One base sequence when the request lands in a single partition, or one per partition. */
@@ -82,7 +87,12 @@ interface EncodedShares {
 }
 
 /** Encodes every record and groups them by partition, rejecting any record over `max.message.bytes`. */
-function encodeByPartition(meta: TopicMeta, records: readonly ProduceInput[], partitions: readonly number[]): Result<EncodedShares> {
+function encodeByPartition(
+	meta: TopicMeta,
+	records: readonly ProduceInput[],
+	partitions: readonly number[],
+	asciiText: boolean,
+): Result<EncodedShares> {
 	const groups = new Map<number, number[]>();
 	const limit = meta.config["max.message.bytes"];
 	const compacted = meta.config["cleanup.policy"] !== "delete";
@@ -94,7 +104,7 @@ function encodeByPartition(meta: TopicMeta, records: readonly ProduceInput[], pa
 			return err("invalid_record", `records[${i}] has no key; records on a compacted topic must have one`, { index: i });
 		}
 		const tail = encodeTail(record);
-		const bytes = utf8ByteLength(tail);
+		const bytes = asciiText ? tail.length : utf8ByteLength(tail);
 		if (bytes > limit) {
 			return err("record_too_large", `records[${i}] is ${bytes} bytes; the topic's max.message.bytes is ${limit}`, {
 				index: i,
@@ -169,7 +179,7 @@ async function appendShare(env: Env, meta: TopicMeta, share: Share): Promise<Res
 	const request = {
 		topicId: meta.topicId,
 		configVersion: meta.configVersion,
-		records: share.records,
+		batch: encodeBatch(share.records),
 		producer: share.producer,
 		idempotency: share.idempotency,
 		expectedOffset: share.expectedOffset,
@@ -196,7 +206,7 @@ async function appendShare(env: Env, meta: TopicMeta, share: Share): Promise<Res
 async function prepare(meta: TopicMeta, records: readonly ProduceInput[], options: ProduceOptions): Promise<Result<Share[]>> {
 	const partitions = choosePartitions(meta, records, options.idempotencyKey ?? null);
 	if (!partitions.ok) return partitions;
-	const grouped = encodeByPartition(meta, records, partitions.value);
+	const grouped = encodeByPartition(meta, records, partitions.value, options.asciiText === true);
 	if (!grouped.ok) return grouped;
 	const { encoded, groups } = grouped.value;
 	const claims = claimsFor(groups, options);
@@ -225,7 +235,7 @@ async function prepare(meta: TopicMeta, records: readonly ProduceInput[], option
 export function checkProduce(meta: TopicMeta, records: readonly ProduceInput[], options: ProduceOptions = {}): Result<void> {
 	const partitions = choosePartitions(meta, records, options.idempotencyKey ?? null);
 	if (!partitions.ok) return partitions;
-	const grouped = encodeByPartition(meta, records, partitions.value);
+	const grouped = encodeByPartition(meta, records, partitions.value, options.asciiText === true);
 	if (!grouped.ok) return grouped;
 	const claims = claimsFor(grouped.value.groups, options);
 	return claims.ok ? ok(undefined) : claims;

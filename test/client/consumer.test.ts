@@ -6,9 +6,10 @@
 
 import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
+import { expire } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
-import { createTopic, json, produce } from "../support/worker.ts";
+import { call, createTopic, json, produce } from "../support/worker.ts";
 
 interface GroupOffsets {
 	offsets: { topic: string; partition: number; committed: number | null }[];
@@ -166,6 +167,48 @@ describe("SDK consumer", { timeout: 60_000 }, () => {
 		expect(members.map((m) => m.assignment.length)).toEqual([2, 2]);
 		expect(names([...(members[0]?.assignment ?? []), ...(members[1]?.assignment ?? [])])).toEqual([0, 1, 2, 3]);
 		await Promise.all(members.map((m) => m.close()));
+	});
+});
+
+describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
+	it("commits with the next poll (one request per poll), and on close", async () => {
+		const topic = uniqueTopic("carry");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await fill(topic, 30);
+		const { client, sent } = wiredClient();
+		const got: number[] = [];
+		for await (const r of client.consumer({ group, topics: [topic], from: "earliest", maxRecords: 10, waitMs: 50 })) {
+			got.push(r.offset);
+			if (got.length === 25) break;
+		}
+		const ofGroup = sent.filter((s) => s.path.startsWith(`/v1/groups/${group}/`));
+		const carried = ofGroup.filter((s) => s.path.endsWith("/poll")).map((s) => JSON.parse(s.body).commit?.offsets[0]?.offset);
+		expect(carried).toEqual([undefined, 10, 20]);
+		// The only commit of its own: what the loop moved past since the last poll, on close.
+		expect(ofGroup.filter((s) => s.path.endsWith("/offsets")).map((s) => JSON.parse(s.body).offsets[0]?.offset)).toEqual([25]);
+		expect((await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets[0]?.committed).toBe(25);
+	});
+
+	it("joins again when its group was deleted under it (group_not_found), and reads on from the commits", async () => {
+		const topic = uniqueTopic("gone");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await fill(topic, 20);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", maxRecords: 5, waitMs: 50 });
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 5; i++) await it.next();
+		const first = consumer.memberId as string;
+		// Its session ends and the (now empty) group is deleted with its commits.
+		await expire(group, [first]);
+		expect((await call("DELETE", `/v1/groups/${group}`)).status).toBe(204);
+		const next = await it.next();
+		expect(next.done).toBe(false);
+		expect(consumer.memberId).not.toBe(first);
+		// A new group from the earliest offset: the first records again (at-least-once), nothing skipped.
+		expect(next.value?.offset).toBe(0);
+		await it.return?.();
 	});
 });
 

@@ -1,6 +1,7 @@
 /**
  * Consumer groups: the member calls over HTTP, and time travel for session expiry (the
- * coordinator's deadlines are moved into the past in SQLite, then its alarm is run; nobody sleeps).
+ * coordinator's deadlines are moved into the past in SQLite and read back into its memory, then its alarm is run;
+ * nobody sleeps).
  */
 
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
@@ -71,8 +72,10 @@ export function describeGroup(group: string) {
 /** Moves the session deadlines of `members` into the past and runs the coordinator's alarm. */
 export async function expire(group: string, members: readonly string[]): Promise<void> {
 	const stub = coordinatorStub(group);
-	await runInDurableObject(stub, (_, state) => {
+	await runInDurableObject(stub, (instance, state) => {
 		for (const id of members) state.storage.sql.exec("UPDATE members SET deadline_ms = 0 WHERE member_id = ?", id);
+		// Live deadlines are memory over SQLite's (bounded staleness): read them back, as a restarted coordinator does.
+		(instance as unknown as { store: { forgetLiveState(): void } }).store.forgetLiveState();
 	});
 	expect(await runDurableObjectAlarm(stub)).toBe(true);
 }

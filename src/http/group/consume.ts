@@ -6,19 +6,24 @@
  * never holds the coordinator: heartbeats of other members go on while this one waits.
  */
 
-import type { FetchPlan, OffsetReset, PollPlan } from "../../group/types.ts";
+import { keyOf } from "../../group/assignors.ts";
+import type { FetchPlan, OffsetReset, PollCommit, PollPlan } from "../../group/types.ts";
 import type { ReadResult } from "../../partition/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
+import { readRecords } from "../../shared/log-reader.ts";
 import { RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
+import { checkCommitBounds } from "./group-offsets.ts";
 
 export interface PollOptions {
 	readonly maxRecords: number;
 	readonly maxBytes: number;
 	readonly waitMs: number;
 	readonly autoCommit: boolean;
+	/** Offsets to commit before reading, fenced like `POST /v1/groups/{group}/offsets` (the member is the poller). */
+	readonly commit?: PollCommit | null;
 	/** Whether the caller may read `topic`; a poll whose plan holds a topic it may not read is refused. */
 	readonly mayConsume?: (topic: string) => boolean;
 }
@@ -41,7 +46,7 @@ interface PartitionRead {
  */
 export async function pollGroup(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<string>> {
 	const coordinator = groupCoordinator(env, groupId);
-	const plan = await coordinator.beginPoll(groupId, memberId, Math.min(POLL_PARTITIONS_MAX, options.maxRecords));
+	const plan = await beginPoll(env, groupId, memberId, options);
 	if (!plan.ok) return plan;
 	const denied = plan.value.fetches.find((fetch) => options.mayConsume?.(fetch.topic) === false);
 	if (denied !== undefined) {
@@ -68,6 +73,29 @@ export async function pollGroup(env: Env, groupId: string, memberId: string, opt
 		.filter((r, i) => accepted[i] === true && r.result.recordCount > 0)
 		.map((r) => withTopic(r.plan.topic, r.result.records));
 	return ok(`{"records":[${records.join(RECORD_SEPARATOR)}],"generation":${generation},"assignment":${JSON.stringify(assignment)}}`);
+}
+
+/**
+ * The coordinator's plan for this poll, after it wrote the commit the poll carries. A carried offset beyond the
+ * member's read position is checked against its partition first (as a commit on its own is), then sent again.
+ */
+async function beginPoll(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<PollPlan>> {
+	const coordinator = groupCoordinator(env, groupId);
+	const partitionsMax = Math.min(POLL_PARTITIONS_MAX, options.maxRecords);
+	const commit = options.commit ?? null;
+	let started = await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false);
+	if (started.ok && !started.value.started && commit !== null) {
+		const unverified = new Set(started.value.unverified.map(keyOf));
+		const bounds = await checkCommitBounds(
+			env,
+			commit.offsets.filter((o) => unverified.has(keyOf(o))),
+		);
+		if (!bounds.ok) return bounds;
+		started = await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true);
+	}
+	if (!started.ok) return started;
+	assert(started.value.started, "a bounds-checked poll starts or is refused");
+	return ok(started.value.plan);
 }
 
 /** Reads every planned partition at once; if all are empty and the member may wait, waits for the first records. */
@@ -117,7 +145,7 @@ async function topUp(env: Env, reads: readonly PartitionRead[], options: PollOpt
 		behind.map((i, j) => {
 			const { plan, result } = reads[i] as PartitionRead;
 			const limits = { maxRecords: share(records, behind.length, j), maxBytes: Math.max(1, Math.ceil(bytes / behind.length)) };
-			return partitionLog(env, plan.topicId, plan.partition).read({
+			return readRecords(env, plan.topicId, plan.partition, {
 				topicId: plan.topicId,
 				offset: result.nextOffset,
 				...limits,
@@ -197,7 +225,8 @@ async function readPartition(
 		assert(reset !== "none", "the coordinator refuses a poll with no offset to start from under reset none");
 		if (reset === "latest") offset = (await stub.offsets()).highWatermark;
 	}
-	const read = (from: number | null) => stub.read({ topicId: fetch.topicId, offset: from, ...limits, waitMs });
+	const read = (from: number | null) =>
+		readRecords(env, fetch.topicId, fetch.partition, { topicId: fetch.topicId, offset: from, ...limits, waitMs });
 	let result = await read(offset);
 	if (!result.ok && result.error.code === "offset_out_of_range") {
 		const logStartOffset = Number(result.error.details?.log_start_offset);
@@ -224,14 +253,15 @@ async function readPartition(
 
 const STORED_RECORD_START = '{"partition":';
 
-/** Adds `"topic"` to each stored record by splicing it in front: no parse, no re-serialisation. */
+/**
+ * Adds `"topic"` to each stored record by splicing it in front: no parse, no re-serialisation, and no split into
+ * per-record strings (one native replace over the whole read). A raw newline never occurs inside a stored record
+ * (see record-codec.ts), so `",\n{"partition":` marks exactly the starts of the second and later records.
+ */
 export function withTopic(topic: string, records: string): string {
-	const prefix = `{"topic":${JSON.stringify(topic)},`;
-	return records
-		.split(RECORD_SEPARATOR)
-		.map((line) => {
-			assert(line.startsWith(STORED_RECORD_START), "a stored record starts with its partition");
-			return prefix + line.slice(1);
-		})
-		.join(RECORD_SEPARATOR);
+	assert(records.startsWith(STORED_RECORD_START), "a stored record starts with its partition");
+	const head = `{"topic":${JSON.stringify(topic)},"partition":`;
+	return (
+		head + records.slice(STORED_RECORD_START.length).replaceAll(`${RECORD_SEPARATOR}${STORED_RECORD_START}`, `${RECORD_SEPARATOR}${head}`)
+	);
 }

@@ -1,13 +1,16 @@
 /**
  * @module
  * The edge's half of `GET /v1/groups/{group}` (committed offsets joined with each partition's high watermark,
- * giving lag) and of `POST /v1/groups/{group}/offsets/reset` (resolving "earliest", "latest", a time or an
+ * giving lag), of `POST /v1/groups/{group}/offsets` (a commit, bounds-checked where the coordinator cannot vouch
+ * for it) and of `POST /v1/groups/{group}/offsets/reset` (resolving "earliest", "latest", a time or an
  * offset to one offset per partition before the coordinator stores them).
  */
 
 import { comparePartitions, keyOf } from "../../group/assignors.ts";
-import type { CommittedOffset, GroupDescription, SubscribedTopic, TopicPartition } from "../../group/types.ts";
+import type { CommitRequest, CommittedOffset, GroupDescription, MemberView, SubscribedTopic, TopicPartition } from "../../group/types.ts";
+import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
+import { offsetForTimestamp } from "../../shared/log-reader.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 
@@ -73,6 +76,31 @@ async function partitionLag(
 }
 
 /**
+ * Commits a member's offsets. The coordinator vouches for offsets up to the member's read positions, so a
+ * consumer committing what it polled costs one call; any other offset is checked against its partition first
+ * (`checkCommitBounds`) and the commit is sent again.
+ */
+export async function commitOffsets(env: Env, groupId: string, request: CommitRequest): Promise<Result<MemberView>> {
+	const coordinator = groupCoordinator(env, groupId);
+	const first = await coordinator.commit(groupId, request, false);
+	if (!first.ok) return first;
+	let outcome = first.value;
+	if (!outcome.committed) {
+		const unverified = new Set(outcome.unverified.map(keyOf));
+		const bounds = await checkCommitBounds(
+			env,
+			request.offsets.filter((o) => unverified.has(keyOf(o))),
+		);
+		if (!bounds.ok) return bounds;
+		const second = await coordinator.commit(groupId, request, true);
+		if (!second.ok) return second;
+		outcome = second.value;
+	}
+	assert(outcome.committed, "a bounds-checked commit is stored or refused");
+	return ok({ generation: outcome.generation, assignment: outcome.assignment });
+}
+
+/**
  * Refuses a commit past a partition's high watermark (416 with the partition's bounds): such an offset names
  * records that do not exist, and the next poll would silently restart from the reset point. An offset below the
  * log start is accepted, as Kafka does (the next poll applies `auto_offset_reset`). A high watermark only grows
@@ -117,7 +145,7 @@ export async function resolveReset(
 		Array.from({ length: partitions }, async (_, partition): Promise<Result<number>> => {
 			const stub = partitionLog(env, topicId, partition);
 			if (typeof to === "object" && "timestamp" in to) {
-				const found = await stub.offsetForTimestamp(topicId, to.timestamp);
+				const found = await offsetForTimestamp(env, topicId, partition, to.timestamp);
 				return found.ok ? ok(found.value.offset) : found;
 			}
 			const { logStartOffset, highWatermark } = await stub.offsets();

@@ -181,7 +181,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		responses: { 200: R.Joined },
 	},
 	"POST /v1/groups/:group/members/:member/poll": {
-		summary: "Poll the member's partitions (heartbeat; optional auto-commit)",
+		summary: "Poll the member's partitions (heartbeat; optional auto-commit, or a commit carried with the poll)",
 		tag: "groups",
 		path: MemberPath,
 		body: { schema: PollBody, optional: true },

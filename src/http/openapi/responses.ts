@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { OPERATIONS } from "../../auth/acl.ts";
 import { OFFSET_RESETS, STRATEGIES } from "../../group/types.ts";
+import { LOCATION_HINTS } from "../../topic/types.ts";
 
 const Int = z.number().int();
 const Offset = Int.min(0);
@@ -33,13 +34,16 @@ export const TopicCreated = TopicSummary;
 export const TopicDescription = z.object({
 	name: z.string(),
 	config: z.record(z.string(), z.unknown()),
+	location_hint: z.enum(LOCATION_HINTS).nullable().describe("The location hint the topic was created with"),
 	partitions: z.array(
 		z.object({
 			partition: Int,
 			log_start_offset: Offset,
+			local_log_start_offset: Offset.describe("First offset held in the partition's own storage; below it, in R2"),
 			high_watermark: Offset,
-			bytes: Int.min(0).describe("Bytes of records stored"),
-			records: Int.min(0).describe("Records stored"),
+			bytes: Int.min(0).describe("Bytes of records stored locally (in the partition's own storage)"),
+			remote_bytes: Int.min(0).describe("Bytes of the partition's segments in R2 (tiered storage)"),
+			records: Int.min(0).describe("Records stored locally"),
 		}),
 	),
 });

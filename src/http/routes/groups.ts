@@ -9,7 +9,7 @@ import { type Context, Hono } from "hono";
 import { z } from "zod";
 import { allowsEvery, groupResource, topicResource } from "../../auth/acl.ts";
 import { patternProblem } from "../../group/subscription.ts";
-import { type JoinRequest, OFFSET_RESETS, STRATEGIES } from "../../group/types.ts";
+import { type JoinRequest, OFFSET_RESETS, type OffsetCommit, STRATEGIES } from "../../group/types.ts";
 import { unwrap } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
 import {
@@ -33,7 +33,7 @@ import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { type PollOptions, pollGroup } from "../group/consume.ts";
-import { checkCommitBounds, describeGroup, resolveReset } from "../group/group-offsets.ts";
+import { commitOffsets, describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { GroupId, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -78,13 +78,6 @@ export const JoinBody = z
 		if (problem !== null) ctx.addIssue({ code: "custom", path: ["topic_pattern"], message: problem });
 	});
 
-export const PollBody = z.strictObject({
-	max_records: capped(1, FETCH_RECORDS_MAX).optional(),
-	max_bytes: capped(1, FETCH_BYTES_MAX).optional(),
-	wait_ms: capped(0, FETCH_WAIT_MS_MAX).optional(),
-	auto_commit: z.boolean().optional(),
-});
-
 const CommitOffset = z.strictObject({
 	topic: TopicName,
 	partition: z
@@ -99,20 +92,34 @@ const CommitOffset = z.strictObject({
 		.nullish(),
 });
 
-export const CommitBody = z
-	.strictObject({
-		member_id: MemberId,
-		generation: Offset,
-		offsets: z.array(CommitOffset).min(1).max(GROUP_PARTITIONS_MAX),
-	})
-	.superRefine((body, ctx) => {
+/** Offsets to commit, each partition once. */
+const CommitOffsets = z
+	.array(CommitOffset)
+	.min(1)
+	.max(GROUP_PARTITIONS_MAX)
+	.superRefine((offsets, ctx) => {
 		const seen = new Set<string>();
-		body.offsets.forEach((o, i) => {
+		offsets.forEach((o, i) => {
 			const key = `${o.topic}/${o.partition}`;
-			if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["offsets", i], message: `${key} appears twice` });
+			if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `${key} appears twice` });
 			seen.add(key);
 		});
 	});
+
+export const CommitBody = z.strictObject({
+	member_id: MemberId,
+	generation: Offset,
+	offsets: CommitOffsets,
+});
+
+export const PollBody = z.strictObject({
+	max_records: capped(1, FETCH_RECORDS_MAX).optional(),
+	max_bytes: capped(1, FETCH_BYTES_MAX).optional(),
+	wait_ms: capped(0, FETCH_WAIT_MS_MAX).optional(),
+	auto_commit: z.boolean().optional(),
+	// Commits with the poll (as Kafka's consumer commits within its poll loop): one request instead of two.
+	commit: z.strictObject({ generation: Offset, offsets: CommitOffsets }).optional(),
+});
 
 export const ResetBody = z.strictObject({
 	topic: TopicName,
@@ -126,6 +133,10 @@ async function optionalBody<S extends z.ZodType>(request: Request, schema: S): P
 	requireJson(request);
 	const text = await readText(request);
 	return validate(schema, text.trim() === "" ? {} : parseJson(text));
+}
+
+function toOffsetCommit(o: z.output<typeof CommitOffset>): OffsetCommit {
+	return { topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null };
 }
 
 function toJoinRequest(body: z.output<typeof JoinBody>): JoinRequest {
@@ -190,6 +201,7 @@ export const groupRoutes = new Hono<AppEnv>()
 	.post("/:group/members/:member/poll", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
 		const body = await optionalBody(c.req.raw, PollBody);
+		for (const topic of new Set(body.commit?.offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
 		const options: PollOptions = {
 			maxRecords: body.max_records ?? FETCH_RECORDS_DEFAULT,
 			maxBytes: body.max_bytes ?? FETCH_BYTES_DEFAULT,
@@ -198,6 +210,7 @@ export const groupRoutes = new Hono<AppEnv>()
 			autoCommit: body.auto_commit ?? true,
 			// Another member's subscription may put a topic this key may not read in its assignment.
 			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
+			commit: body.commit === undefined ? null : { generation: body.commit.generation, offsets: body.commit.offsets.map(toOffsetCommit) },
 		};
 		const json = unwrap(await pollGroup(c.env, group, member, options));
 		reportFetchedBody(c, json);
@@ -229,11 +242,8 @@ export const groupRoutes = new Hono<AppEnv>()
 		const { group } = validate(GroupPath, c.req.param());
 		const body = await optionalBody(c.req.raw, CommitBody);
 		for (const topic of new Set(body.offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
-		const offsets = body.offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, metadata: o.metadata ?? null }));
-		unwrap(await checkCommitBounds(c.env, offsets));
-		const view = unwrap(
-			await groupCoordinator(c.env, group).commit(group, { memberId: body.member_id, generation: body.generation, offsets }),
-		);
+		const offsets = body.offsets.map(toOffsetCommit);
+		const view = unwrap(await commitOffsets(c.env, group, { memberId: body.member_id, generation: body.generation, offsets }));
 		return c.json({ generation: view.generation, offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })) });
 	})
 	.all("/:group/offsets", methodNotAllowed);

@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
+import { offsetForTimestamp, readRecords } from "../../shared/log-reader.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
@@ -15,6 +16,7 @@ import type { AppEnv } from "../app-env.ts";
 import { mediaType, parseJson, readText, validate } from "../body.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
+import { fastProduceRecords, parsesToAscii } from "../produce-fast-path.ts";
 import { FetchQuery, IdempotencyKey, OffsetsQuery, PartitionPath, ProduceBody, ProduceRecordBody, TopicPath } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 import { streamRecords, tailRecords, wantsEventStream, wantsWebSocket } from "./streaming.ts";
@@ -35,22 +37,33 @@ function toProduceInput(record: ProduceRecordInput): ProduceInput {
 
 const NdjsonRecords = z.array(ProduceRecordBody).min(1, "the body holds no records");
 
-type ProduceRequest = { records: ProduceRecordInput[] } & Partial<Omit<z.output<typeof ProduceBody>, "records">>;
+type ProduceFields = Partial<Omit<z.output<typeof ProduceBody>, "records">>;
+type ProduceRequest = { records: ProduceInput[]; fields: ProduceFields; asciiText: boolean };
 
-/** A produce request, from a JSON document or from NDJSON lines (records only). */
+/**
+ * A produce request, from a JSON document or from NDJSON lines (records only). A plain `{"records":[…]}` takes
+ * the fast path (`produce-fast-path.ts`); everything else, and anything it is unsure of, the schema.
+ */
 async function readProduceRequest(request: Request): Promise<ProduceRequest> {
 	const type = mediaType(request);
 	if (type === "application/x-ndjson") {
-		return { records: validate(NdjsonRecords, await readNdjson(request, PRODUCE_RECORDS_MAX), "body") };
+		const records = validate(NdjsonRecords, await readNdjson(request, PRODUCE_RECORDS_MAX), "body");
+		return { records: records.map(toProduceInput), fields: {}, asciiText: false };
 	}
 	if (type !== null && type !== "application/json") {
 		throw new ApiError("unsupported_media_type", `expected application/json or application/x-ndjson, got ${type}`);
 	}
-	return validate(ProduceBody, parseJson(await readText(request)));
+	const text = await readText(request);
+	const declared = request.headers.get("Content-Length");
+	const asciiText = parsesToAscii(text, declared === null ? null : Number(declared));
+	const fast = fastProduceRecords(text);
+	if (fast !== null) return { records: fast, fields: {}, asciiText };
+	const { records, ...fields } = validate(ProduceBody, parseJson(text));
+	return { records: records.map(toProduceInput), fields, asciiText };
 }
 
 /** The exactly-once options of a produce request: producer sequences, `Idempotency-Key`, `expected_offset`. */
-function produceOptions(body: ProduceRequest, idempotencyHeader: string | undefined): ProduceOptions {
+function produceOptions({ fields: body, asciiText }: ProduceRequest, idempotencyHeader: string | undefined): ProduceOptions {
 	const idempotencyKey = idempotencyHeader === undefined ? null : validate(IdempotencyKey, idempotencyHeader, "Idempotency-Key");
 	const producer =
 		body.producer_id === undefined || body.epoch === undefined
@@ -63,7 +76,7 @@ function produceOptions(body: ProduceRequest, idempotencyHeader: string | undefi
 							? { single: body.sequence }
 							: { perPartition: new Map(Object.entries(body.sequences ?? {}).map(([p, seq]) => [Number(p), seq])) },
 				};
-	return { producer, idempotencyKey, expectedOffset: body.expected_offset ?? null };
+	return { producer, idempotencyKey, expectedOffset: body.expected_offset ?? null, asciiText };
 }
 
 /** A partition read or lookup; a partition that says its topic is gone drops the cached metadata. */
@@ -77,7 +90,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		const { topic } = validate(TopicPath, c.req.param());
 		const body = await readProduceRequest(c.req.raw);
 		const options = produceOptions(body, c.req.header("Idempotency-Key"));
-		const outcome = unwrap(await produce(c.env, topic, body.records.map(toProduceInput), options));
+		const outcome = unwrap(await produce(c.env, topic, body.records, options));
 		if (outcome.replayed && options.idempotencyKey !== null) c.header("Idempotent-Replayed", "true");
 		return c.json({ offsets: outcome.positions });
 	})
@@ -92,7 +105,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		unwrap(checkPartition(meta, partition));
 		const result = forgetIfDeleted(
 			topic,
-			await partitionLog(c.env, meta.topicId, partition).read({
+			await readRecords(c.env, meta.topicId, partition, {
 				topicId: meta.topicId,
 				offset: query.offset ?? null,
 				maxRecords: query.max_records ?? FETCH_RECORDS_DEFAULT,
@@ -113,7 +126,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		unwrap(checkPartition(meta, partition));
 		const stub = partitionLog(c.env, meta.topicId, partition);
 		if (typeof at === "number") {
-			return c.json(forgetIfDeleted(topic, await stub.offsetForTimestamp(meta.topicId, at)));
+			return c.json(forgetIfDeleted(topic, await offsetForTimestamp(c.env, meta.topicId, partition, at)));
 		}
 		const offsets = await stub.offsets();
 		return c.json({ offset: at === "earliest" ? offsets.logStartOffset : offsets.highWatermark });

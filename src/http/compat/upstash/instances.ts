@@ -11,6 +11,7 @@
  */
 
 import type { CommittedOffset, MemberView, OffsetReset } from "../../../group/types.ts";
+import { assert } from "../../../shared/assert.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { groupCoordinator } from "../../../shared/stubs.ts";
 import { type PollOptions, pollGroup } from "../../group/consume.ts";
@@ -149,8 +150,13 @@ export function commitOffsets(env: Env, group: string, instance: string, offsets
 			for (let attempt = 0; ; attempt++) {
 				const view = await coordinator.heartbeat(group, memberId);
 				if (!view.ok) return view;
-				const committed = await coordinator.commit(group, { memberId, generation: view.value.generation, offsets });
-				if (committed.ok || committed.error.code !== "rebalance_in_progress" || attempt > 0) return committed;
+				// The route checked every offset against its partition's bounds before this.
+				const committed = await coordinator.commit(group, { memberId, generation: view.value.generation, offsets }, true);
+				if (committed.ok) {
+					assert(committed.value.committed, "a bounds-checked commit is stored or refused");
+					return ok({ generation: committed.value.generation, assignment: committed.value.assignment });
+				}
+				if (committed.error.code !== "rebalance_in_progress" || attempt > 0) return committed;
 			}
 		},
 	);

@@ -1,0 +1,141 @@
+/**
+ * @module
+ * The produce body's fast path. A well-formed `{"records":[…]}` is checked by hand, field by field, against the
+ * same rules as `ProduceBody` in `schemas.ts`, without the copies a schema library makes of every record. Anything
+ * the fast path is not sure of — another top-level field, an unknown or out-of-range field, malformed JSON, a
+ * number in a key or value that may need its digits kept — answers `null`, and the caller takes the schema path,
+ * which gives the same records or the error a user should see. So the fast path never decides what is refused.
+ */
+
+import { jsonShapeProblem, mayHoldUnsafeNumber } from "../shared/json.ts";
+import {
+	HEADER_KEY_BYTES_MAX,
+	JSON_DEPTH_MAX,
+	JSON_OBJECT_FIELDS_MAX,
+	PARTITIONS_MAX,
+	PRODUCE_RECORDS_MAX,
+	RECORD_HEADERS_MAX,
+	TIMESTAMP_MS_MAX,
+} from "../shared/limits.ts";
+import { isBase64, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
+import type { ProduceInput } from "../topic/produce.ts";
+
+const RECORD_FIELDS = new Set(["key", "value", "headers", "partition", "timestamp", "key_encoding", "value_encoding"]);
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+	return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** Whether `value` (a parsed JSON value) holds a number anywhere; iterative, the shape is already bounded. */
+function holdsNumber(value: unknown): boolean {
+	if (typeof value === "number") return true;
+	if (value === null || typeof value !== "object") return false;
+	const stack: object[] = [value];
+	while (stack.length > 0) {
+		const item = stack.pop() as object;
+		for (const child of Array.isArray(item) ? item : Object.values(item)) {
+			if (typeof child === "number") return true;
+			if (child !== null && typeof child === "object") stack.push(child);
+		}
+	}
+	return false;
+}
+
+function encodingOf(value: unknown): ValueEncoding | null {
+	if (value === undefined || value === "json") return "json";
+	return value === "base64" ? "base64" : null;
+}
+
+function headersOf(value: unknown): readonly RecordHeader[] | null {
+	if (value === undefined) return [];
+	if (!Array.isArray(value) || value.length > RECORD_HEADERS_MAX) return null;
+	for (const header of value) {
+		if (!isPlainObject(header)) return null;
+		let fields = 0;
+		for (const name in header) {
+			if (name !== "key" && name !== "value") return null;
+			fields++;
+		}
+		if (fields !== 2 || typeof header.key !== "string" || header.key.length > HEADER_KEY_BYTES_MAX) return null;
+		if (header.value !== null && typeof header.value !== "string") return null;
+	}
+	return value as RecordHeader[];
+}
+
+function encodedOk(data: unknown, encoding: ValueEncoding): boolean {
+	return encoding === "json" || data === null || data === undefined || (typeof data === "string" && isBase64(data));
+}
+
+/** One record, or null if any field is unusual; `numbers.seen` is set when its key or value holds a number. */
+function recordOf(value: unknown, numbers: { seen: boolean }): ProduceInput | null {
+	if (!isPlainObject(value) || !("value" in value)) return null;
+	for (const name in value) if (!RECORD_FIELDS.has(name)) return null;
+	const keyEncoding = encodingOf(value.key_encoding);
+	const valueEncoding = encodingOf(value.value_encoding);
+	if (keyEncoding === null || valueEncoding === null) return null;
+	if (!encodedOk(value.key, keyEncoding) || !encodedOk(value.value, valueEncoding)) return null;
+	const headers = headersOf(value.headers);
+	if (headers === null) return null;
+	const partition = value.partition;
+	if (
+		partition !== undefined &&
+		!(Number.isSafeInteger(partition) && (partition as number) >= 0 && (partition as number) < PARTITIONS_MAX)
+	) {
+		return null;
+	}
+	const timestamp = value.timestamp;
+	if (
+		timestamp !== undefined &&
+		timestamp !== null &&
+		!(Number.isSafeInteger(timestamp) && (timestamp as number) >= 0 && (timestamp as number) <= TIMESTAMP_MS_MAX)
+	) {
+		return null;
+	}
+	if (!numbers.seen && (holdsNumber(value.key) || holdsNumber(value.value))) numbers.seen = true;
+	return {
+		key: value.key ?? null,
+		value: value.value,
+		headers,
+		timestampMs: (timestamp as number | null | undefined) ?? null,
+		keyEncoding,
+		valueEncoding,
+		partition: (partition as number | undefined) ?? null,
+	};
+}
+
+/**
+ * The records of a JSON produce body whose only field is `records`, or null: then validate it with the schema.
+ * Numbers in keys and values keep their digits only on the schema path's exact parser, so a body holding any is
+ * let through here only when its text has no digit run that parser would keep.
+ */
+export function fastProduceRecords(text: string): ProduceInput[] | null {
+	let body: unknown;
+	try {
+		body = JSON.parse(text);
+	} catch {
+		return null;
+	}
+	if (!isPlainObject(body)) return null;
+	for (const name in body) if (name !== "records") return null;
+	const raw = body.records;
+	if (!Array.isArray(raw) || raw.length === 0 || raw.length > PRODUCE_RECORDS_MAX) return null;
+	if (jsonShapeProblem(body, JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX) !== null) return null;
+	const numbers = { seen: false };
+	const records: ProduceInput[] = new Array(raw.length);
+	for (let i = 0; i < raw.length; i++) {
+		const record = recordOf(raw[i], numbers);
+		if (record === null) return null;
+		records[i] = record;
+	}
+	if (numbers.seen && mayHoldUnsafeNumber(text)) return null;
+	return records;
+}
+
+/**
+ * Whether every string in `text`, a body of `declaredBytes` UTF-8 bytes, is ASCII once parsed: the body is (bytes
+ * equal UTF-16 units only when every character is one byte) and no `\u` escape can make a wider character. Then
+ * an encoded record's UTF-8 size is its length, and nothing needs counting.
+ */
+export function parsesToAscii(text: string, declaredBytes: number | null): boolean {
+	return declaredBytes === text.length && !text.includes("\\u");
+}

@@ -1,0 +1,112 @@
+/**
+ * What a member's steady poll and commit cost the coordinator in SQLite rows (the figures Cloudflare bills, from
+ * the SQL cursors' own `rowsWritten`): liveness and read positions live in memory between bounded-staleness
+ * writes, and only a committed offset is a row. Counted over real HTTP calls, with only the coordinator's
+ * statements summed (every object of the test shares the storage API's prototype).
+ */
+
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { commit, join, poll } from "../support/group.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { coordinatorStub } from "../support/stubs.ts";
+import { createTopic, produce } from "../support/worker.ts";
+
+/**
+ * Mean rows written per call. A poll writes nothing of its own: liveness and the read position live in memory,
+ * written back with bounded staleness (at most one position write per `POSITION_WRITE_INTERVAL_MS`). When every
+ * call wrote the member's deadline (twice per poll), a poll its position, and a commit also cleared a pending
+ * auto-commit that was not there, a poll wrote 5 rows, a commit 4.1 and an auto-commit poll 6.9.
+ */
+const POLL_ROWS_WRITTEN_MAX = 0.5;
+/** The committed offset's row (the first commit also inserts its key). */
+const COMMIT_ROWS_WRITTEN_MAX = 1.5;
+/** The carried commit: a poll and a commit in one request. */
+const COMMITTING_POLL_ROWS_WRITTEN_MAX = 1.5;
+/** The commit of what the previous poll returned. */
+const AUTO_COMMIT_POLL_ROWS_WRITTEN_MAX = 1.5;
+const POLLS = 10;
+
+/** Runs `work` with every statement of the coordinator of `group` counted; answers its rows written and read. */
+async function coordinatorRows(group: string, work: () => Promise<void>): Promise<{ written: number; read: number }> {
+	const sql = await runInDurableObject(coordinatorStub(group), (_, state) => state.storage.sql);
+	const prototype = Object.getPrototypeOf(sql) as SqlStorage;
+	const exec = prototype.exec;
+	const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+	prototype.exec = function countedExec(this: SqlStorage, query: string, ...bindings: unknown[]) {
+		const cursor = exec.call(this, query, ...bindings);
+		if (this === sql) cursors.push(cursor);
+		return cursor;
+	} as SqlStorage["exec"];
+	try {
+		await work();
+	} finally {
+		prototype.exec = exec;
+	}
+	return {
+		written: cursors.reduce((n, c) => n + c.rowsWritten, 0),
+		read: cursors.reduce((n, c) => n + c.rowsRead, 0),
+	};
+}
+
+async function setUp(records: number) {
+	const topic = uniqueTopic();
+	await createTopic(topic, 1);
+	await produce(
+		topic,
+		Array.from({ length: records }, (_, i) => ({ value: i, partition: 0 })),
+	);
+	const group = uniqueGroup();
+	const m = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+	// The first poll writes the partition's position row; what follows is the steady state.
+	await poll(group, m.member_id, { max_records: 1, auto_commit: false });
+	return { topic, group, member: m.member_id, generation: m.generation };
+}
+
+describe("the coordinator's rows per poll and commit", () => {
+	it("writes no row per poll and one committed offset per commit, not a heartbeat row per call", async () => {
+		const { topic, group, member, generation } = await setUp(POLLS + 1);
+		let offset = 1;
+		const polls = await coordinatorRows(group, async () => {
+			for (let i = 0; i < POLLS; i++) {
+				const polled = await poll(group, member, { max_records: 1, auto_commit: false });
+				expect(polled.records.map((r) => r.offset)).toEqual([offset]);
+				offset++;
+			}
+		});
+		const commits = await coordinatorRows(group, async () => {
+			for (let i = 1; i <= POLLS; i++) await commit(group, member, generation, [{ topic, partition: 0, offset: i }]);
+		});
+		console.log(`coordinator rows per poll: ${JSON.stringify(polls)}/${POLLS}; per commit: ${JSON.stringify(commits)}/${POLLS}`);
+		expect(polls.written / POLLS).toBeLessThanOrEqual(POLL_ROWS_WRITTEN_MAX);
+		expect(commits.written / POLLS).toBeLessThanOrEqual(COMMIT_ROWS_WRITTEN_MAX);
+		// Each commit stored its offset: the counters are not just zero because nothing happened.
+		expect(commits.written).toBeGreaterThan(0);
+	});
+
+	it("writes the carried commit, and nothing else, per poll that carries one", async () => {
+		const { topic, group, member, generation } = await setUp(POLLS + 1);
+		let offset = 1;
+		const polls = await coordinatorRows(group, async () => {
+			for (let i = 0; i < POLLS; i++) {
+				const commit = { generation, offsets: [{ topic, partition: 0, offset }] };
+				const polled = await poll(group, member, { max_records: 1, auto_commit: false, commit });
+				expect(polled.records.map((r) => r.offset)).toEqual([offset]);
+				offset++;
+			}
+		});
+		console.log(`coordinator rows per poll carrying a commit: ${JSON.stringify(polls)}/${POLLS}`);
+		expect(polls.written / POLLS).toBeLessThanOrEqual(COMMITTING_POLL_ROWS_WRITTEN_MAX);
+		expect(polls.written).toBeGreaterThan(0);
+	});
+
+	it("writes the previous poll's commit, and nothing else, per auto-commit poll", async () => {
+		const { group, member } = await setUp(POLLS + 1);
+		const polls = await coordinatorRows(group, async () => {
+			for (let i = 0; i < POLLS; i++) expect((await poll(group, member, { max_records: 1 })).records).toHaveLength(1);
+		});
+		console.log(`coordinator rows per auto-commit poll: ${JSON.stringify(polls)}/${POLLS}`);
+		expect(polls.written / POLLS).toBeLessThanOrEqual(AUTO_COMMIT_POLL_ROWS_WRITTEN_MAX);
+		expect(polls.written).toBeGreaterThan(0);
+	});
+});

@@ -1,0 +1,110 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { parseJson, validate } from "../../src/http/body.ts";
+import { fastProduceRecords, parsesToAscii } from "../../src/http/produce-fast-path.ts";
+import { ProduceBody } from "../../src/http/schemas.ts";
+import { PARTITIONS_MAX } from "../../src/shared/limits.ts";
+
+/** The schema path, as the produce route maps it: what the fast path must agree with whenever it answers. */
+function schemaRecords(text: string) {
+	const body = validate(ProduceBody, parseJson(text));
+	return body.records.map((r) => ({
+		key: r.key ?? null,
+		value: r.value,
+		headers: r.headers ?? [],
+		timestampMs: r.timestamp ?? null,
+		keyEncoding: r.key_encoding,
+		valueEncoding: r.value_encoding,
+		partition: r.partition ?? null,
+	}));
+}
+
+/** Mostly valid fields, with a fair share of wrong ones, so both paths are exercised. */
+const field = {
+	key: fc.oneof(fc.string(), fc.constant(null), fc.jsonValue(), fc.constant("aGk="), fc.constant("not base64!")),
+	value: fc.oneof(fc.string(), fc.constant(null), fc.jsonValue(), fc.constant("aGk="), fc.constant(12345678901234567890n)),
+	headers: fc.oneof(
+		fc.array(fc.record({ key: fc.string(), value: fc.oneof(fc.string(), fc.constant(null)) }), { maxLength: 3 }),
+		fc.constant([{ key: "k" }]),
+		fc.constant([{ key: "k", value: 1 }]),
+		fc.constant("h"),
+	),
+	partition: fc.oneof(
+		fc.integer({ min: 0, max: PARTITIONS_MAX - 1 }),
+		fc.constant(PARTITIONS_MAX),
+		fc.constant(-1),
+		fc.constant(1.5),
+		fc.constant(null),
+	),
+	timestamp: fc.oneof(fc.nat(), fc.constant(null), fc.constant(-5), fc.constant("now")),
+	key_encoding: fc.constantFrom("json", "base64", "hex"),
+	value_encoding: fc.constantFrom("json", "base64", "utf8"),
+	extra: fc.constant(1),
+};
+const record = fc.record(field, { requiredKeys: [] });
+const body = fc.oneof(
+	{ weight: 4, arbitrary: fc.record({ records: fc.array(record, { maxLength: 5 }) }) },
+	fc.record({ records: fc.array(record, { minLength: 1, maxLength: 3 }), expected_offset: fc.nat() }),
+	fc.constant({ records: [] }),
+	fc.constant([]),
+);
+
+/** JSON text of a generated body; bigints are written as their digits (a number no double holds). */
+function text(value: unknown): string {
+	return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? JSON.rawJSON(v.toString()) : v));
+}
+
+describe("fastProduceRecords", () => {
+	it("answers exactly what the schema path answers, or steps aside (null) for the schema to decide", () => {
+		fc.assert(
+			fc.property(body, (value) => {
+				const json = text(value);
+				const fast = fastProduceRecords(json);
+				let slow: ReturnType<typeof schemaRecords> | null = null;
+				try {
+					slow = schemaRecords(json);
+				} catch {
+					slow = null;
+				}
+				if (fast !== null) expect(fast).toEqual(slow);
+			}),
+			{ numRuns: 1000 },
+		);
+	});
+
+	it("takes the usual bodies itself", () => {
+		const records = [
+			{ value: "plain" },
+			{ key: "k", value: { nested: ["a", null, true] }, headers: [{ key: "h", value: null }], partition: 0, timestamp: 1700000000000 },
+			{ key: "aGk=", key_encoding: "base64", value: null },
+			{ value: { amount: 12.5 } },
+		];
+		expect(fastProduceRecords(JSON.stringify({ records }))).toEqual(schemaRecords(JSON.stringify({ records })));
+	});
+
+	it("steps aside for malformed JSON, other fields, unknown fields and numbers whose digits must be kept", () => {
+		for (const json of [
+			'{"records":[{"value":1}]',
+			'{"records":[{"value":1}],"expected_offset":0}',
+			'{"records":[{"value":1,"vlaue":2}]}',
+			'{"records":[{"value":12345678901234567890}]}',
+			'{"records":[{"value":{"p":0.10000000000000000555}}]}',
+			'{"records":[{"key":"x","value":"v","partition":256}]}',
+			'{"records":[]}',
+		]) {
+			expect(fastProduceRecords(json)).toBeNull();
+		}
+	});
+});
+
+describe("parsesToAscii", () => {
+	it("is true only when the body is ASCII and holds no \\u escape", () => {
+		const ascii = '{"records":[{"value":"plain"}]}';
+		expect(parsesToAscii(ascii, ascii.length)).toBe(true);
+		expect(parsesToAscii(ascii, null)).toBe(false);
+		const wide = '{"records":[{"value":"é"}]}';
+		expect(parsesToAscii(wide, new TextEncoder().encode(wide).byteLength)).toBe(false);
+		const escaped = '{"records":[{"value":"\\u00e9"}]}';
+		expect(parsesToAscii(escaped, escaped.length)).toBe(false);
+	});
+});
