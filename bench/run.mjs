@@ -32,6 +32,8 @@ import { bundleTargets, snapshotProject, startTarget, TARGET_NAMES, troubleLines
  */
 
 const ACTIVE = activeScenarios(ONLY);
+/** One keep-alive socket per client of the busiest scenario, so every client has its request in flight at once. */
+const SOCKETS = Math.max(4, ...ACTIVE.map((s) => s.clients ?? 1));
 
 /**
  * Whether `target` on `runtime` runs `scenario`.
@@ -62,7 +64,7 @@ async function startServers(runtime, bundles, snapshot, out) {
 			const server = await startTarget(runtime, target, bundles, snapshot);
 			out.startups[`${runtime}/${target}`] = Date.now() - started;
 			console.error(`  ${target} on ${runtime} ready at ${server.url} in ${Date.now() - started} ms`);
-			servers.push({ target, server, held: holdServer(server.stop), http: createClient(server.url, { token: TOKEN, sockets: 4 }) });
+			servers.push({ target, server, held: holdServer(server.stop), http: createClient(server.url, { token: TOKEN, sockets: SOCKETS }) });
 		} catch (error) {
 			const message = String(error instanceof Error ? error.message : error);
 			console.error(`  ${target} on ${runtime} failed to start: ${message}`);
@@ -98,6 +100,7 @@ function context(runtime, { target, server, http }, seeds, memo, startServer) {
 		url: server.url,
 		token: TOKEN,
 		http,
+		persistTo: server.persistTo,
 		active: ACTIVE,
 		nextSeed(count = 1) {
 			const seed = seeds.seed;

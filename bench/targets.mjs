@@ -86,6 +86,7 @@ export async function bundleTargets(snapshot) {
  * @property {string} url
  * @property {() => Promise<void>} stop
  * @property {() => Promise<string[]>} logLines
+ * @property {string} persistTo  where its data lives (a scenario may read its SQLite files after a load)
  */
 
 /**
@@ -115,7 +116,7 @@ export async function startTarget(runtime, target, bundles, snapshot, dataDir) {
 			quiet: true,
 			captureOutput: true,
 		});
-		return { url: broker.url, stop: broker.dispose, logLines: async () => broker.output() };
+		return { url: broker.url, stop: broker.dispose, logLines: async () => broker.output(), persistTo };
 	}
 	const logPath = join(await tempDir(`${runtime}-${target}-log`), "wrangler-dev.log");
 	const server = await startWranglerDev({ root: snapshot.dir, configPath: spec.config, token: TOKEN, vars: spec.vars, persistTo, logPath });
@@ -125,6 +126,7 @@ export async function startTarget(runtime, target, bundles, snapshot, dataDir) {
 			await server.stop();
 		},
 		logLines: () => readFile(logPath, "utf8").then((text) => text.split("\n")),
+		persistTo,
 	};
 }
 

@@ -25,7 +25,15 @@ import { produceBodies } from "./records.mjs";
  */
 function bodiesFor(scenario, client, seed) {
 	const partition = scenario.partitions === 1 ? 0 : client % scenario.partitions;
-	return produceBodies({ count: BODIES_PER_CLIENT, perRequest: RECORDS_PER_PRODUCE, partition, seed: seed * 16 + client });
+	return produceBodies({ count: BODIES_PER_CLIENT, perRequest: recordsPerRequest(scenario), partition, seed: seed * 16 + client });
+}
+
+/**
+ * Records per produce request: the scenario's `perRequest`, else RECORDS_PER_PRODUCE.
+ * @param {Scenario} scenario
+ */
+function recordsPerRequest(scenario) {
+	return typeof scenario.perRequest === "number" ? scenario.perRequest : RECORDS_PER_PRODUCE;
 }
 
 /**
@@ -57,15 +65,16 @@ async function idempotentRequests(http, variant, tag) {
 }
 
 /**
- * The offsets of an acknowledged produce, or a problem if they are not RECORDS_PER_PRODUCE consecutive ones.
+ * The offsets of an acknowledged produce, or a problem if they are not `count` consecutive ones.
  * @param {HttpResponse} response
+ * @param {number} count
  */
-function denseOffsetsProblem(response) {
+function denseOffsetsProblem(response, count) {
 	/** @type {{ offset: number }[]} */
 	const offsets = JSON.parse(response.body.toString("utf8")).offsets;
 	const first = offsets[0]?.offset ?? 0;
-	const dense = offsets.length === RECORDS_PER_PRODUCE && offsets.every((p, k) => p.offset === first + k);
-	return dense ? null : `first produce answered ${offsets.length} offsets, not ${RECORDS_PER_PRODUCE} consecutive ones`;
+	const dense = offsets.length === count && offsets.every((p, k) => p.offset === first + k);
+	return dense ? null : `first produce answered ${offsets.length} offsets, not ${count} consecutive ones`;
 }
 
 /**
@@ -80,6 +89,7 @@ function denseOffsetsProblem(response) {
  */
 export async function produceLoad(http, target, scenario, topic, seed) {
 	const clients = scenario.clients ?? 1;
+	const perRequest = recordsPerRequest(scenario);
 	const pools = Array.from({ length: clients }, (_, c) => bodiesFor(scenario, c, seed));
 	const variant = String(scenario.variant ?? "plain");
 	const idempotent = variant === "plain" ? null : await idempotentRequests(http, variant, scenario.id);
@@ -96,18 +106,18 @@ export async function produceLoad(http, target, scenario, topic, seed) {
 		const { body, headers } = idempotent === null ? { body: records, headers: undefined } : idempotent.next(records);
 		const response = await http.request("POST", `/v1/topics/${topic}/records`, body, headers);
 		const ok = response.status >= 200 && response.status < 300;
-		if (ok) acknowledged += RECORDS_PER_PRODUCE;
+		if (ok) acknowledged += perRequest;
 		if (ok && idempotent !== null) last = { body, headers, response };
 		if (ok && !checked) {
 			checked = true;
-			const problem = denseOffsetsProblem(response);
+			const problem = denseOffsetsProblem(response, perRequest);
 			if (problem !== null) check.push(problem);
 		}
 		return {
 			status: response.status,
 			sentBytes: response.sentBytes,
 			receivedBytes: response.receivedBytes,
-			records: RECORDS_PER_PRODUCE,
+			records: perRequest,
 			error: ok ? undefined : `${response.status} ${response.body.toString("utf8").slice(0, 300)}`,
 		};
 	};

@@ -25,10 +25,11 @@ import { latency } from "./latency.mjs";
 import { logScale } from "./log-scale.mjs";
 import { produce } from "./produce.mjs";
 import { sdk } from "./sdk.mjs";
+import { smallProduce } from "./small-produce.mjs";
 import { streaming } from "./streaming.mjs";
 
 /** @type {import("./types.js").ScenarioKind[]} the kinds, in table order */
-export const KINDS = [produce, fetch, fetchRemote, idempotence, durableStreams, group, latency, streaming, logScale, kafka, sdk, cost];
+export const KINDS = [produce, smallProduce, fetch, fetchRemote, idempotence, durableStreams, group, latency, streaming, logScale, kafka, sdk, cost];
 
 /** Every scenario, in table order. */
 export const SCENARIOS = KINDS.flatMap((kind) => kind.scenarios);

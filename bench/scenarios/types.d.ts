@@ -75,6 +75,8 @@ export interface RunContext {
 	url: string;
 	token: string;
 	http: HttpClient;
+	/** Where this server keeps its data (its SQLite files). */
+	persistTo: string;
 	/** The scenarios this run was asked for, in table order. */
 	active: Scenario[];
 	/** The next seed for generated payloads (`count` seeds reserved at once). */

@@ -174,7 +174,7 @@ export class Lifecycle {
 		this.view.totalBytes -= deleted.reduce((n, b) => n + b.bytes, 0);
 		this.view.storedBatches -= count;
 		this.view.storedRecords -= deleted.reduce((n, b) => n + b.recordCount, 0);
-		saveTotals(this.sql, this.view);
+		saveTotals(this.sql, this.view, this.view.nextOffset);
 	}
 
 	/**
@@ -208,7 +208,7 @@ export class Lifecycle {
 			return row === undefined ? undefined : { offset: row.offset, tombstone: row.tombstone === 1, appendedAtMs: row.appended_at_ms };
 		};
 		for (const row of rows) this.compactBatch(row, latest, config, nowMs);
-		saveTotals(this.sql, this.view);
+		saveTotals(this.sql, this.view, this.view.nextOffset);
 		if (rows.length === COMPACTION_BATCHES_PER_STEP) {
 			this.moreWork = true;
 			this.sql.exec("UPDATE partition_state SET compaction_cursor = ? WHERE id = 1", (rows.at(-1)?.base_offset ?? 0) + 1);

@@ -1,8 +1,7 @@
 /**
  * @module
- * The partition's queries on its stored batches that the RPC paths share with background work. Each starts with an
- * index seek — `batches`' primary key (`base_offset`) or `batches_by_timestamp_high` — and walks forward only as
- * far as its answer needs, so no read costs more on a long log than on a short one (see docs/storage-schema.md).
+ * The partition's queries on its stored batches that the RPC paths share with background work. Each starts with
+ * seeks on `batches`' primary key (`base_offset`) and walks forward only as far as its answer needs, so no read costs more on a long log than on a short one (see docs/storage-schema.md).
  */
 
 import { assert } from "../shared/assert.ts";
@@ -19,15 +18,62 @@ interface BatchRow extends Record<string, SqlStorageValue> {
 	records: string;
 }
 
-/** Writes the totals to the state row; call inside the transaction that changed the batches. */
-export function saveTotals(sql: SqlStorage, totals: LogTotals): void {
+/**
+ * Writes the totals to the state row, marked with the high watermark they were saved at; call inside the
+ * transaction that changed the batches. Appends do not call it: each stored batch carries the totals after it
+ * (`log_*` columns), so a group commit writes one row; retention, compaction and offload, which change older batches, do.
+ */
+export function saveTotals(sql: SqlStorage, totals: LogTotals, nextOffset: number): void {
 	assert(totals.totalBytes >= 0 && totals.storedBatches >= 0 && totals.storedRecords >= totals.storedBatches, "totals are sane");
 	sql.exec(
-		"UPDATE partition_state SET stored_bytes = ?, stored_batches = ?, stored_records = ? WHERE id = 1",
+		"UPDATE partition_state SET stored_bytes = ?, stored_batches = ?, stored_records = ?, totals_next_offset = ? WHERE id = 1",
 		totals.totalBytes,
 		totals.storedBatches,
 		totals.storedRecords,
+		nextOffset,
 	);
+}
+
+interface NewestBatchRow extends Record<string, SqlStorageValue> {
+	base_offset: number;
+	last_offset: number;
+	timestamp_high: number;
+	log_bytes: number | null;
+	log_batches: number | null;
+	log_records: number | null;
+}
+
+interface SavedTotalsRow extends Record<string, SqlStorageValue> {
+	stored_bytes: number;
+	stored_batches: number;
+	stored_records: number;
+	totals_next_offset: number;
+}
+
+/**
+ * The log's totals and its newest batch, for a wake-up: two seeks, whatever the log's length. The newest batch's
+ * `log_*` columns hold the totals after it was written; the state row holds them as retention or compaction last
+ * left them, saved at high watermark `totals_next_offset`. A batch written at or past that mark is newer.
+ */
+export function loadTotals(sql: SqlStorage): { totals: LogTotals; newest: { lastOffset: number; timestampHigh: number } | null } {
+	const saved = sql
+		.exec<SavedTotalsRow>("SELECT stored_bytes, stored_batches, stored_records, totals_next_offset FROM partition_state WHERE id = 1")
+		.one();
+	const newest = sql
+		.exec<NewestBatchRow>(
+			"SELECT base_offset, last_offset, timestamp_high, log_bytes, log_batches, log_records FROM batches ORDER BY base_offset DESC LIMIT 1",
+		)
+		.toArray()[0];
+	const fromBatch =
+		newest !== undefined &&
+		newest.base_offset >= saved.totals_next_offset &&
+		newest.log_bytes !== null &&
+		newest.log_batches !== null &&
+		newest.log_records !== null;
+	const totals: LogTotals = fromBatch
+		? { totalBytes: newest.log_bytes as number, storedBatches: newest.log_batches as number, storedRecords: newest.log_records as number }
+		: { totalBytes: saved.stored_bytes, storedBatches: saved.stored_batches, storedRecords: saved.stored_records };
+	return { totals, newest: newest === undefined ? null : { lastOffset: newest.last_offset, timestampHigh: newest.timestamp_high } };
 }
 
 export interface LogSlice {
@@ -86,17 +132,21 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 }
 
 /**
- * The first offset whose timestamp is at or after `timestampMs`, searched by the running maximum timestamp (one
- * seek on `batches_by_timestamp_high`), so out-of-order producer timestamps cannot hide later records; `null` if no
- * record is that recent (the walk reached the end of the log). Compaction may have removed the record that raised a batch's running maximum, and
- * out-of-order timestamps can leave batches after it with older records only, so the walk goes on — for at most
+ * The first offset whose timestamp is at or after `timestampMs`, searched by the running maximum timestamp, so
+ * out-of-order producer timestamps cannot hide later records; `null` if no record is that recent (the walk reached
+ * the end of the log). `timestamp_high` never falls as `base_offset` rises, so the first batch that reaches
+ * `timestampMs` is found by a binary search on the primary key below `endOffset` (at most ~53 seeks, whatever the
+ * log's length). Compaction may have removed the record that raised a batch's running maximum, and out-of-order
+ * timestamps can leave batches after it with older records only, so the walk goes on — for at most
  * `TIMESTAMP_LOOKUP_BATCHES_MAX` batches. Past that it answers the offset after the last batch it read: no record
  * before it is that recent, so a consumer starting there misses none (it may see a few older ones).
  */
-export function findOffsetForTimestamp(sql: SqlStorage, timestampMs: number): number | null {
+export function findOffsetForTimestamp(sql: SqlStorage, timestampMs: number, endOffset: number): number | null {
+	const first = firstBatchReaching(sql, timestampMs, endOffset);
+	if (first === null) return null;
 	const rows = sql.exec<{ last_offset: number; records: string }>(
-		"SELECT last_offset, records FROM batches WHERE timestamp_high >= ? ORDER BY timestamp_high, base_offset LIMIT ?",
-		timestampMs,
+		"SELECT last_offset, records FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?",
+		first,
 		TIMESTAMP_LOOKUP_BATCHES_MAX,
 	);
 	let read = 0;
@@ -109,4 +159,30 @@ export function findOffsetForTimestamp(sql: SqlStorage, timestampMs: number): nu
 		lastOffset = row.last_offset;
 	}
 	return read < TIMESTAMP_LOOKUP_BATCHES_MAX ? null : lastOffset + 1;
+}
+
+/** The `base_offset` of the first batch whose `timestamp_high` reaches `timestampMs`, or null: a binary search. */
+function firstBatchReaching(sql: SqlStorage, timestampMs: number, endOffset: number): number | null {
+	let low = 0;
+	let high = endOffset;
+	let found: number | null = null;
+	// Invariant: every batch starting below `low` has a lower running maximum; `found`, if set, is at or past `high`.
+	while (low < high) {
+		const mid = low + Math.floor((high - low) / 2);
+		const row = sql
+			.exec<{ base_offset: number; last_offset: number; timestamp_high: number }>(
+				"SELECT base_offset, last_offset, timestamp_high FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT 1",
+				mid,
+			)
+			.toArray()[0];
+		if (row === undefined || row.base_offset >= high) {
+			high = mid;
+		} else if (row.timestamp_high >= timestampMs) {
+			found = row.base_offset;
+			high = mid;
+		} else {
+			low = row.last_offset + 1;
+		}
+	}
+	return found;
 }

@@ -2,9 +2,11 @@
  * @module
  * `PartitionLog`: one Durable Object per topic partition, owning an ordered log in its SQLite storage.
  *
- * Appends run synchronously inside one `transactionSync`, so there is no await between reading the next offset
- * and writing it: concurrent producers can never interleave, offsets stay dense, and the output gate holds the
- * RPC reply until the rows are durable (a produce is acknowledged only after its write has committed).
+ * Appends are group-committed (`commit-queue.ts`): those that arrive while the previous group commits are written
+ * together, each decided in arrival order, inside one synchronous `transactionSync` (Durable Streams' writes are
+ * steps in the same queue, so their checks and appends are one step too), so there is no await between
+ * reading the next offset and writing it: producers can never interleave, offsets stay dense, and the output gate
+ * holds every RPC reply until the rows are durable (a produce is acknowledged only after its write committed).
  * Background work — retention, compaction, forgetting idle producers and old idempotency keys — runs in one
  * alarm multiplexed over whatever is due first (see `lifecycle.ts`).
  */
@@ -13,20 +15,18 @@ import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
-import {
-	DATABASE_SIZE_RECHECK_APPENDS,
-	DATABASE_SIZE_RECHECK_MARGIN_BYTES,
-	PARTITION_BYTES_MAX,
-	STORED_BATCH_BYTES_TARGET,
-} from "../shared/limits.ts";
+import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
 import { readAcross } from "../shared/log-reader.ts";
-import { decodeBatch, encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
+import { type GroupKeys, refuseAppend, rememberedIdempotency, SizeEstimate, saveIdempotencyKey, saveKeys } from "./append-store.ts";
+import { BatchWriter } from "./batch-writer.ts";
+import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, readLog, saveTotals } from "./log-store.ts";
+import { findOffsetForTimestamp, loadTotals, readLog } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend, checkSequence } from "./producer-state.ts";
 import { loadProducerState, saveProducerState } from "./producer-store.ts";
@@ -38,10 +38,9 @@ import { findRemoteTimestamp, remoteRead } from "./tiering/remote-lookup.ts";
 import { TieredStorage } from "./tiering/tiered-storage.ts";
 import type {
 	AppendInput,
+	AppendOutcome,
 	AppendRequest,
-	AppendResult,
 	LogView,
-	NeedsConfig,
 	PartitionAssignment,
 	PartitionOffsets,
 	ReadAnswer,
@@ -61,19 +60,25 @@ interface StateRow extends Record<string, SqlStorageValue> {
 	config: string | null;
 	log_start_offset: number;
 	next_offset_floor: number;
-	stored_bytes: number;
-	stored_batches: number;
-	stored_records: number;
 	local_log_start_offset: number;
 	remote_bytes: number;
 }
 
-interface IdempotencyRow extends Record<string, SqlStorageValue> {
-	request_hash: string;
-	base_offset: number;
-	record_count: number;
-	append_time_ms: number;
+/** One entry of a group: an append, or a step of a protocol kept beside the log that may append (see `inGroup`). */
+type GroupEntry =
+	| { readonly kind: "append"; readonly request: AppendRequest }
+	| { readonly kind: "step"; readonly run: () => unknown; readonly bytes: number };
+
+/** The group being written: its records' writer, and what its requests used. */
+interface OpenGroup {
+	readonly writer: BatchWriter;
+	readonly keys: GroupKeys;
+	readonly nowMs: number;
+	usedProducer: boolean;
+	usedIdempotency: boolean;
 }
+
+const recordBytes = (records: readonly EncodedRecord[]): number => records.reduce((sum, r) => sum + r.bytes, 0);
 
 export class PartitionLog extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
@@ -94,6 +99,9 @@ export class PartitionLog extends DurableObject<Env> {
 	};
 	private readonly waiters = new Waiters();
 	private readonly lifecycle: Lifecycle;
+	private readonly appends: CommitQueue<GroupEntry, unknown>;
+	/** The group being written, while `writeGroup` runs (synchronously); null otherwise. */
+	private group: OpenGroup | null = null;
 	/** Offload to R2 and everything remote (tiering/). */
 	private readonly tiering: TieredStorage;
 	/** Appends stop here (507); a field rather than the constant so tests can lower it. */
@@ -109,14 +117,14 @@ export class PartitionLog extends DurableObject<Env> {
 	private readonly watchers = new Map<string, number>();
 	/** Watchers with a poke in flight, so a burst of appends sends one. */
 	private readonly poking = new Set<string>();
-	/** The database size as last read, and what this object has appended since (see `databaseBytes`). */
-	private sizeSample: { bytes: number; appendedBytes: number; appends: number } | null = null;
+	/** The database size as last read, and what this object has appended since (for the partition-full check). */
+	private readonly size: SizeEstimate;
 	/** A Durable Streams stream's protocol state, on this log (see stream-side.ts); idle for ordinary topics. */
 	private readonly streams = new StreamSide({
 		sql: this.ctx.storage.sql,
 		offsets: () => this.view,
 		identity: (topicId) => this.checkIdentity(topicId),
-		append: (request) => this.append(request),
+		append: (request) => this.stage(request),
 		read: (request) => readAcross(this.segments, (r) => this.read(r), request),
 		wake: () => this.waiters.wakeAll(),
 	});
@@ -138,6 +146,7 @@ export class PartitionLog extends DurableObject<Env> {
 			partitionFigures(this.sql, this.status === "active", this.view, this.partition, this.bytesAppended),
 		);
 		this.sql = ctx.storage.sql;
+		this.size = new SizeEstimate(this.sql);
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
 		this.tiering = new TieredStorage({
@@ -147,6 +156,14 @@ export class PartitionLog extends DurableObject<Env> {
 			identity: () => (this.status === "active" && this.topicId !== null ? { topicId: this.topicId, partition: this.partition } : null),
 		});
 		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering);
+		this.appends = new CommitQueue({
+			write: (entries) => this.writeGroup(entries),
+			durable: () => ctx.storage.sync(),
+			weigh: (entry) => (entry.kind === "append" ? recordBytes(entry.request.records) : entry.bytes),
+			groupRequestsMax: APPEND_GROUP_REQUESTS_MAX,
+			groupWeightMax: APPEND_GROUP_BYTES_MAX,
+			lingerMs: APPEND_GROUP_LINGER_MS,
+		});
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
 
@@ -162,19 +179,15 @@ export class PartitionLog extends DurableObject<Env> {
 		this.partition = row.partition ?? -1;
 		this.configVersion = row.config_version;
 		this.config = row.config === null ? null : storedConfig(row.config);
-		const tail = this.sql
-			.exec<{ last_offset: number; timestamp_high: number }>(
-				"SELECT last_offset, timestamp_high FROM batches ORDER BY base_offset DESC LIMIT 1",
-			)
-			.toArray()[0];
+		const { totals, newest } = loadTotals(this.sql);
 		this.view.logStartOffset = row.log_start_offset;
 		this.view.localLogStartOffset = row.local_log_start_offset;
 		this.view.remoteBytes = row.remote_bytes;
-		this.view.nextOffset = Math.max(row.next_offset_floor, tail === undefined ? 0 : tail.last_offset + 1);
-		this.view.timestampHigh = tail?.timestamp_high ?? 0;
-		this.view.totalBytes = row.stored_bytes;
-		this.view.storedBatches = row.stored_batches;
-		this.view.storedRecords = row.stored_records;
+		this.view.nextOffset = Math.max(row.next_offset_floor, newest === null ? 0 : newest.lastOffset + 1);
+		this.view.timestampHigh = newest?.timestampHigh ?? 0;
+		this.view.totalBytes = totals.totalBytes;
+		this.view.storedBatches = totals.storedBatches;
+		this.view.storedRecords = totals.storedRecords;
 		this.watchers.clear();
 		for (const w of this.sql.exec<{ watcher: string; from_offset: number }>("SELECT watcher, from_offset FROM append_watchers")) {
 			this.watchers.set(w.watcher, w.from_offset);
@@ -212,16 +225,71 @@ export class PartitionLog extends DurableObject<Env> {
 	/**
 	 * Appends records with consecutive offsets, all or nothing. A batch already written by the same idempotent
 	 * producer sequence or `Idempotency-Key` is answered with its original offsets and written again never.
+	 * Appends arriving while a write is being committed are written together as the next group (`CommitQueue`):
+	 * one transaction, one stored batch where they fit; each is decided on its own, in arrival order.
 	 */
-	append(input: AppendInput): Result<AppendResult> | NeedsConfig {
+	append(input: AppendInput): Promise<AppendOutcome> {
+		// batch-path: one pre-encoded payload per partition, decoded here, once, before it joins a group.
 		const request: AppendRequest = input.records === undefined ? { ...input, records: decodeBatch(input.batch) } : input;
+		return this.appends.submit({ kind: "append", request }) as Promise<AppendOutcome>;
+	}
+
+	/**
+	 * Runs `step` inside the next group's transaction, in arrival order among the appends: a protocol kept beside
+	 * the log (Durable Streams) decides against its own state and appends (`stage`) in one synchronous step, and
+	 * its answer, like an append's, leaves only after the group's commit.
+	 */
+	private inGroup<T>(step: () => T, bytes: number): Promise<T> {
+		return this.appends.submit({ kind: "step", run: step, bytes }) as Promise<T>;
+	}
+
+	/** Groups written and requests in them since this object started (how much appends shared their commits). */
+	appendStats(): { groups: number; requests: number; largestGroup: number } {
+		return { ...this.appends.stats };
+	}
+
+	/** Writes one group in one transaction; a refused request gets its error and changes nothing. */
+	private writeGroup(entries: readonly GroupEntry[]): unknown[] {
+		const group: OpenGroup = {
+			writer: new BatchWriter(this.sql, this.view, this.partition),
+			keys: new Map(),
+			nowMs: Date.now(),
+			usedProducer: false,
+			usedIdempotency: false,
+		};
+		this.group = group;
+		try {
+			const results = this.ctx.storage.transactionSync(() => {
+				const decided = entries.map((entry) => (entry.kind === "append" ? this.stage(entry.request) : entry.run()));
+				group.writer.finish();
+				saveKeys(this.sql, group.keys, group.nowMs);
+				return decided;
+			});
+			if (group.writer.rowsWritten > 0) this.afterAppend(group);
+			return results;
+		} catch (cause) {
+			// The transaction rolled back: the in-memory view may be ahead of the database.
+			this.load();
+			throw cause;
+		} finally {
+			this.group = null;
+		}
+	}
+
+	/**
+	 * Decides one append of the open group against the log as the group's earlier requests left it, and stages it.
+	 * Only inside `writeGroup` (an append, or a step's own append).
+	 */
+	private stage(request: AppendRequest): AppendOutcome {
+		const group = this.group;
+		assert(group !== null, "appends are staged inside a group's transaction");
 		const identity = this.checkIdentity(request.topicId);
 		if (identity !== null) return identity;
 		if (this.status !== "active" || this.configVersion < request.configVersion) return { needsConfig: true };
 		const config = this.config;
 		assert(config !== null, "an active partition has a config");
 		assert(request.records.length > 0, "an append carries at least one record");
-		const nowMs = Date.now();
+		const { writer, nowMs } = group;
 		const producer = request.producer ?? null;
 		const producerState = producer === null ? null : loadProducerState(this.sql, producer.producerId);
 		if (producer !== null) {
@@ -231,42 +299,55 @@ export class PartitionLog extends DurableObject<Env> {
 				return ok({ baseOffset: decision.batch.baseOffset, appendTimeMs: decision.batch.appendTimeMs, duplicate: true });
 			}
 		}
-		const remembered = this.rememberedIdempotency(request, nowMs);
+		const remembered = rememberedIdempotency(this.sql, request, nowMs, (at, now) => this.lifecycle.idempotencyExpired(at, now));
 		if (remembered !== null) return remembered;
-		const refused = this.refuse(request, config);
+		const refused = refuseAppend(request, {
+			config,
+			nextOffset: this.view.nextOffset,
+			storedBytes: this.view.totalBytes,
+			pendingBytes: writer.pendingBytes,
+			partitionBytesMax: this.partitionBytesMax,
+			size: this.size,
+		});
 		if (refused !== null) return refused;
 		const baseOffset = this.view.nextOffset;
-		this.ctx.storage.transactionSync(() => {
-			this.writeBatches(request, baseOffset, nowMs);
-			if (producer !== null) {
-				const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };
-				saveProducerState(this.sql, afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
-			}
-			if (request.idempotency) {
-				this.sql.exec(
-					"INSERT INTO idempotency_keys (key, request_hash, base_offset, record_count, append_time_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
-					request.idempotency.key,
-					request.idempotency.requestHash,
-					baseOffset,
-					request.records.length,
-					nowMs,
-					nowMs,
-				);
-			}
-			if (compacts(config)) this.trackKeys(request, baseOffset, nowMs);
-		});
-		this.waiters.wakeAll();
-		for (const ws of this.ctx.getWebSockets()) pushTail(ws, this.tailLog);
-		this.pokeWatchers();
-		this.lifecycle.afterAppend(config, nowMs, producer !== null, Boolean(request.idempotency));
+		writer.add(request.records, nowMs);
+		if (producer !== null) {
+			const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };
+			saveProducerState(this.sql, afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
+			group.usedProducer = true;
+		}
+		if (request.idempotency) {
+			saveIdempotencyKey(this.sql, request, baseOffset, nowMs);
+			group.usedIdempotency = true;
+		}
+		if (compacts(config)) {
+			request.records.forEach((record, i) => {
+				assert(record.keyId !== null, "compacted records have keys");
+				group.keys.set(record.keyId, { offset: baseOffset + i, tombstone: record.tombstone });
+			});
+		}
 		return ok({ baseOffset, appendTimeMs: nowMs, duplicate: false });
 	}
 
+	/** After a group's commit was written: readers, tails and watchers learn of it, and background work is armed. */
+	private afterAppend(group: OpenGroup): void {
+		const { writer, nowMs } = group;
+		this.bytesAppended += writer.writtenBytes;
+		this.size.appended(writer.writtenBytes, writer.rowsWritten);
+		this.waiters.wakeAll();
+		for (const ws of this.ctx.getWebSockets()) pushTail(ws, this.tailLog);
+		this.pokeWatchers();
+		this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency);
+	}
+
+	// Durable Streams: writes go through the group queue (decided in arrival order with the appends, answered after
+	// the commit); reads and HEAD only look.
 	streamCreate(request: StreamCreateRequest) {
-		return this.streams.create(request);
+		return this.inGroup(() => this.streams.create(request), recordBytes(request.records));
 	}
 	streamAppend(request: StreamAppendRequest) {
-		return this.streams.append(request);
+		return this.inGroup(() => this.streams.append(request), recordBytes(request.records));
 	}
 	streamRead(request: StreamReadRequest) {
 		return this.streams.read(request);
@@ -275,140 +356,10 @@ export class PartitionLog extends DurableObject<Env> {
 		return this.streams.head(topicId);
 	}
 	streamDelete(topicId: string) {
-		return this.streams.delete(topicId);
+		return this.inGroup(() => this.streams.delete(topicId), 0);
 	}
 	streamReference(topicId: string, delta: 1 | -1) {
-		return this.streams.reference(topicId, delta);
-	}
-
-	/** Checks that must pass before anything is written: keys on compacted topics, the condition, sizes, space. */
-	private refuse(request: AppendRequest, config: TopicConfig): Result<never> | null {
-		if (compacts(config) && request.records.some((r) => r.keyId === null)) {
-			return err("invalid_record", "records on a compacted topic must have a key");
-		}
-		const expected = request.expectedOffset ?? null;
-		if (expected !== null && expected !== this.view.nextOffset) {
-			return err("offset_mismatch", `expected_offset is ${expected} but the high watermark is ${this.view.nextOffset}`, {
-				high_watermark: this.view.nextOffset,
-			});
-		}
-		let incomingBytes = 0;
-		for (const record of request.records) {
-			const bytes = record.bytes;
-			assert(Number.isSafeInteger(bytes) && bytes >= record.tail.length / 3, "the edge measured the record");
-			if (bytes > config["max.message.bytes"]) {
-				return err("record_too_large", `a record is ${bytes} bytes; max.message.bytes is ${config["max.message.bytes"]}`, {
-					max_message_bytes: config["max.message.bytes"],
-				});
-			}
-			incomingBytes += bytes;
-		}
-		// With remote storage, only the bytes held here count (the offload keeps them down), whatever is in R2.
-		const held = config["remote.storage.enable"] ? this.view.totalBytes : Math.max(this.view.totalBytes, this.databaseBytes(incomingBytes));
-		if (held + incomingBytes > this.partitionBytesMax) {
-			return err("partition_full", "this partition is full; lower retention.ms or retention.bytes, or add partitions", {
-				partition_bytes_max: this.partitionBytesMax,
-			});
-		}
-		return null;
-	}
-
-	/**
-	 * SQLite's database size, read afresh every `DATABASE_SIZE_RECHECK_APPENDS` stored batches and whenever the estimate
-	 * (last reading plus bytes appended since) is within `DATABASE_SIZE_RECHECK_MARGIN_BYTES` of the limit.
-	 */
-	private databaseBytes(incomingBytes: number): number {
-		const sample = this.sizeSample;
-		if (
-			sample === null ||
-			sample.appends >= DATABASE_SIZE_RECHECK_APPENDS ||
-			sample.bytes + sample.appendedBytes + incomingBytes > this.partitionBytesMax - DATABASE_SIZE_RECHECK_MARGIN_BYTES
-		) {
-			this.sizeSample = { bytes: this.sql.databaseSize, appendedBytes: 0, appends: 0 };
-			return this.sizeSample.bytes;
-		}
-		return sample.bytes + sample.appendedBytes;
-	}
-
-	/** Writes the records as stored batches of about `STORED_BATCH_BYTES_TARGET`, with dense offsets. */
-	private writeBatches(request: AppendRequest, baseOffset: number, appendTimeMs: number): void {
-		let lines: string[] = [];
-		let bytes = 0;
-		let maxTimestamp = -1;
-		let chunkBase = baseOffset;
-		const flush = (): void => {
-			this.view.timestampHigh = Math.max(this.view.timestampHigh, maxTimestamp);
-			const last = chunkBase + lines.length - 1;
-			this.sql.exec(
-				"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records) VALUES (?, ?, ?, ?, ?, ?, ?)",
-				chunkBase,
-				last,
-				lines.length,
-				maxTimestamp,
-				this.view.timestampHigh,
-				bytes,
-				lines.join(RECORD_SEPARATOR),
-			);
-			this.view.totalBytes += bytes;
-			this.view.storedBatches++;
-			this.view.storedRecords += lines.length;
-			this.bytesAppended += bytes;
-			if (this.sizeSample !== null) {
-				this.sizeSample.appendedBytes += bytes;
-				this.sizeSample.appends++;
-			}
-			chunkBase = last + 1;
-			lines = [];
-			bytes = 0;
-			maxTimestamp = -1;
-		};
-		const count = request.records.length;
-		for (let i = 0; i < count; i++) {
-			const record = request.records[i] as (typeof request.records)[number];
-			const timestampMs = record.timestampMs ?? appendTimeMs;
-			const line = encodeLine(this.partition, baseOffset + i, timestampMs, record.tail);
-			// The prefix encodeLine adds is ASCII, so the line's bytes follow from the tail's.
-			const lineBytes = record.bytes + (line.length - record.tail.length) + RECORD_SEPARATOR.length;
-			if (lines.length > 0 && bytes + lineBytes > STORED_BATCH_BYTES_TARGET) flush();
-			lines.push(line);
-			bytes += lineBytes;
-			maxTimestamp = Math.max(maxTimestamp, timestampMs);
-		}
-		flush();
-		saveTotals(this.sql, this.view);
-		assert(chunkBase === baseOffset + count, "every record was written at its offset");
-		this.view.nextOffset = baseOffset + count;
-	}
-
-	/** Compacted topics: remember each key's newest offset (and whether it is a tombstone). */
-	private trackKeys(request: AppendRequest, baseOffset: number, nowMs: number): void {
-		request.records.forEach((record, i) => {
-			assert(record.keyId !== null, "compacted records have keys");
-			this.sql.exec(
-				"INSERT INTO record_keys (key_id, offset, tombstone, appended_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (key_id) DO UPDATE SET offset = excluded.offset, tombstone = excluded.tombstone, appended_at_ms = excluded.appended_at_ms",
-				record.keyId,
-				baseOffset + i,
-				record.tombstone ? 1 : 0,
-				nowMs,
-			);
-		});
-	}
-
-	/** The original answer for an `Idempotency-Key` seen within the window; an error if the key was reused. */
-	private rememberedIdempotency(request: AppendRequest, nowMs: number): Result<AppendResult> | null {
-		const claim = request.idempotency;
-		if (!claim) return null;
-		const row = this.sql
-			.exec<IdempotencyRow & { created_at_ms: number }>("SELECT * FROM idempotency_keys WHERE key = ?", claim.key)
-			.toArray()[0];
-		if (row === undefined || this.lifecycle.idempotencyExpired(row.created_at_ms, nowMs)) {
-			if (row !== undefined) this.sql.exec("DELETE FROM idempotency_keys WHERE key = ?", claim.key);
-			return null;
-		}
-		if (row.request_hash !== claim.requestHash || row.record_count !== request.records.length) {
-			return err("idempotency_key_reused", "this Idempotency-Key was used for a different request");
-		}
-		return ok({ baseOffset: row.base_offset, appendTimeMs: row.append_time_ms, duplicate: true });
+		return this.inGroup(() => this.streams.reference(topicId, delta), 0);
 	}
 
 	/**
@@ -544,7 +495,7 @@ export class PartitionLog extends DurableObject<Env> {
 		if (identity !== null) return identity;
 		const remote = findRemoteTimestamp(this.sql, this.view, timestampMs);
 		if (remote !== null) return ok({ remote });
-		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs) ?? this.view.nextOffset });
+		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs, this.view.nextOffset) ?? this.view.nextOffset });
 	}
 
 	/** Background work (lifecycle.ts, then tiering/): whatever is due, in bounded steps; then the next alarm is set. */

@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const PARTITION_SCHEMA_VERSION = 5;
+export const PARTITION_SCHEMA_VERSION = 6;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -35,7 +35,6 @@ export const PARTITION_DDL: readonly string[] = [
 		records TEXT NOT NULL,
 		CHECK (last_offset >= base_offset AND record_count <= last_offset - base_offset + 1)
 	)`,
-	`CREATE INDEX IF NOT EXISTS batches_by_timestamp_high ON batches (timestamp_high)`,
 	// Idempotent producers: epoch, last sequence and the last few batches (JSON) per producer id.
 	`CREATE TABLE IF NOT EXISTS producer_state (
 		producer_id INTEGER PRIMARY KEY,
@@ -105,6 +104,12 @@ export const PARTITION_DDL: readonly string[] = [
 ];
 
 /**
+ * v6 (group commit writes one row per group): the running totals as they stood after each batch, in the batch's
+ * own row (`log_*`; NULL in rows written before), with the state row's copy written only by retention,
+ * compaction and offload, marked with the high watermark it was saved at (`totals_next_offset`): whichever of the two is
+ * newer is the truth (see `loadTotals`). `batches_by_timestamp_high` goes: `timestamp_high` is a running maximum,
+ * so it rises with `base_offset` and a timestamp seek is a binary search on the primary key.
+ *
  * v3: running totals of the stored batches in the state row, kept in the same transaction as every append,
  * retention delete and compaction rewrite, so a wake-up reads one row instead of summing the log. Upgrading an
  * existing partition sums its batches once, here: the one full scan it ever pays for them.
@@ -131,6 +136,20 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 			"ALTER TABLE partition_state ADD COLUMN local_log_start_offset INTEGER NOT NULL DEFAULT 0",
 			"ALTER TABLE partition_state ADD COLUMN remote_bytes INTEGER NOT NULL DEFAULT 0",
 			"UPDATE partition_state SET local_log_start_offset = log_start_offset WHERE id = 1",
+		],
+	},
+	// v6, group commit: see above.
+	{
+		version: 6,
+		statements: [
+			"ALTER TABLE batches ADD COLUMN log_bytes INTEGER",
+			"ALTER TABLE batches ADD COLUMN log_batches INTEGER",
+			"ALTER TABLE batches ADD COLUMN log_records INTEGER",
+			"ALTER TABLE partition_state ADD COLUMN totals_next_offset INTEGER NOT NULL DEFAULT 0",
+			// Until now every append saved the state row's totals: they are as new as the newest batch.
+			`UPDATE partition_state SET totals_next_offset = MAX(next_offset_floor,
+				COALESCE((SELECT last_offset + 1 FROM batches ORDER BY base_offset DESC LIMIT 1), 0)) WHERE id = 1`,
+			"DROP INDEX IF EXISTS batches_by_timestamp_high",
 		],
 	},
 ];

@@ -1,9 +1,10 @@
 /**
  * @module
  * The Durable Streams side of a partition: a stream is a one-partition topic whose partition also remembers the
- * protocol's state (`stream_meta`, `stream_producers`; docs/storage-schema.md). Each operation checks that state
- * and writes records and state in one synchronous turn of the object (no await in between), so the output gate
- * commits them together and acknowledges neither without the other.
+ * protocol's state (`stream_meta`, `stream_producers`; docs/storage-schema.md). Each write (create, append,
+ * delete, reference) runs as one step of the partition's group commit, in arrival order among the log's appends:
+ * it checks that state, stages its records (`StreamHost.append`) and writes the state synchronously inside the
+ * group's transaction, so they commit together and the answer leaves only after that commit.
  */
 
 import type { Failure, Result } from "../shared/errors.ts";
@@ -39,6 +40,7 @@ export interface StreamHost {
 	readonly sql: SqlStorage;
 	offsets(): { readonly logStartOffset: number; readonly nextOffset: number };
 	identity(topicId: string): Failure | null;
+	/** Decides and stages an append in the group being written (only from a write's step, never after an await). */
 	append(request: AppendRequest): Result<AppendResult> | NeedsConfig;
 	read(request: ReadRequest): Promise<Result<ReadResult>>;
 	/** Wakes waiting long-polls (a close changes what they answer). */

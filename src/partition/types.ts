@@ -3,6 +3,7 @@
  * The RPC vocabulary of a partition: what the edge and the registry send a `PartitionLog`, and what it answers.
  */
 
+import type { Result } from "../shared/errors.ts";
 import type { EncodedBatch, EncodedRecord } from "../shared/record-codec.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import type { SegmentIndexEntry } from "./tiering/segment.ts";
@@ -62,6 +63,9 @@ export interface AppendResult {
 export interface NeedsConfig {
 	readonly needsConfig: true;
 }
+
+/** What `PartitionLog.append` answers. */
+export type AppendOutcome = Result<AppendResult> | NeedsConfig;
 
 export interface ReadRequest {
 	readonly topicId: string;
@@ -139,11 +143,11 @@ export interface LogView extends LogTotals {
 	remoteBytes: number;
 	/** The high watermark: the offset the next appended record gets. */
 	nextOffset: number;
-	/** Running maximum of record timestamps, so `timestamp_high` is monotonic and indexable. */
+	/** Running maximum of record timestamps, so `timestamp_high` rises with `base_offset` (a timestamp seek is a binary search). */
 	timestampHigh: number;
 }
 
-/** Running totals of the stored batches, kept in `partition_state` (schema v3) and in memory. */
+/** Running totals of the stored batches, kept in memory and stored in the newest batch's row or the state row (`loadTotals`). */
 export interface LogTotals {
 	/** Bytes of all stored batches. */
 	totalBytes: number;

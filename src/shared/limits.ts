@@ -19,6 +19,16 @@ export const MESSAGE_BYTES_CEILING = 1024 * 1024;
 /** A produce sub-batch is split into stored batches of about this many bytes (one SQLite row each). */
 export const STORED_BATCH_BYTES_TARGET = 1024 * 1024;
 
+/**
+ * Group commit: appends that arrive while the previous group is being committed are written together, in one
+ * transaction and (where they fit in `STORED_BATCH_BYTES_TARGET`) one stored batch. A group holds at most this
+ * many requests and about this many bytes, so one transaction stays short whatever the queue's length.
+ */
+export const APPEND_GROUP_REQUESTS_MAX = 256;
+export const APPEND_GROUP_BYTES_MAX = 4 * 1024 * 1024;
+/** Group commit: how long a group waits for more requests after the previous commit, when some are queued already. */
+export const APPEND_GROUP_LINGER_MS = 3;
+
 /** Partitions a topic may have. `GET /v1/topics/{topic}` fans out to every partition, so keep it bounded. */
 export const PARTITIONS_MAX = 256;
 

@@ -9,6 +9,9 @@
  * - anything present is a record some producer sent, present once (unacknowledged in-flight records may or may
  *   not have survived);
  * - after the restart, appends continue at the recovered high watermark.
+ *
+ * A second run does the same with many small producers (one record per request, all to one partition), so the
+ * kill lands among group commits: requests answered together in one transaction, others queued behind it.
  */
 
 import assert from "node:assert/strict";
@@ -25,10 +28,19 @@ const TOPICS = [
 	{ name: "crash-three", partitions: 3 },
 ];
 
+/** The many-small-producers run: clients sending one record per request to one partition. */
+const SMALL_PRODUCERS = 32;
+const SMALL_TOPIC = { name: "crash-small", partitions: 1 };
+/** The kill comes once this many single-record requests were acknowledged (or after SMALL_LOAD_MAX_MS). */
+const SMALL_ACKED_BEFORE_CRASH = 4 * SMALL_PRODUCERS;
+const SMALL_LOAD_MAX_MS = 60_000;
+
 const state = tempDir("crash");
+const smallState = tempDir("crash-small");
 after(async () => {
 	await stopAllWranglerDevs();
 	state.remove();
+	smallState.remove();
 });
 
 /**
@@ -127,12 +139,26 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 	const restarted = await dev.restart();
 	api = client(restarted.url, token);
 
+	await verifyRecovered(t, api, TOPICS, sent, acked);
+	await restarted.stop();
+});
+
+/**
+ * After the restart: every acknowledged record at its offset, offsets dense, nothing stored twice or never sent,
+ * appends continuing at the recovered high watermark.
+ * @param {import("node:test").TestContext} t
+ * @param {ReturnType<typeof client>} api
+ * @param {{ name: string, partitions: number }[]} topics
+ * @param {Map<string, Map<string, SentRecord>>} sent
+ * @param {AckedRecord[]} acked
+ */
+async function verifyRecovered(t, api, topics, sent, acked) {
 	const ackedAt = new Map(acked.map((record) => [`${record.topic}/${record.partition}/${record.offset}`, record]));
 	assert.equal(ackedAt.size, acked.length, "no offset was acknowledged twice");
 	/** @type {Map<string, number>} the recovered high watermark of each partition, by "topic/partition" */
 	const recovered = new Map();
 	let present = 0;
-	for (const topic of TOPICS) {
+	for (const topic of topics) {
 		const seen = new Set();
 		for (let partition = 0; partition < topic.partitions; partition++) {
 			const { records, highWatermark, logStartOffset } = await api.fetchAll(topic.name, partition);
@@ -171,5 +197,67 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 	const beyond = acked.filter((record) => record.offset >= (recovered.get(`${record.topic}/${record.partition}`) ?? 0));
 	assert.deepEqual(beyond, [], "every acknowledged offset is below its partition's recovered high watermark");
 	t.diagnostic(`${present} records present after restart (${present - acked.length} unacknowledged survivors)`);
+}
+
+test("acknowledged single-record produces survive SIGKILL among group commits", { timeout: 120_000 }, async (t) => {
+	const token = generateToken();
+	const dev = await startWranglerDev({ persistTo: smallState.path, token });
+	let api = client(dev.url, token);
+	await api.createTopic(SMALL_TOPIC.name, SMALL_TOPIC.partitions);
+	/** @type {Map<string, SentRecord>} */
+	const sent = new Map();
+	/** @type {AckedRecord[]} */
+	const acked = [];
+	/** @type {string[]} */
+	const failuresBeforeCrash = [];
+	let crashing = false;
+	let stop = false;
+	let inFlight = 0;
+
+	/** @param {number} id */
+	async function producer(id) {
+		for (let n = 0; !stop; n++) {
+			const record = { value: `s${id}-${n}` };
+			sent.set(record.value, record);
+			inFlight++;
+			/** @type {{ status?: number, text?: string, json?: any, error?: unknown }} */
+			let outcome;
+			try {
+				outcome = await api.request("POST", `/v1/topics/${SMALL_TOPIC.name}/records`, { body: { records: [record] } });
+			} catch (error) {
+				outcome = { error };
+			} finally {
+				inFlight--;
+			}
+			const position = outcome.status === 200 ? outcome.json?.offsets?.[0] : undefined;
+			if (position !== undefined) {
+				acked.push({ topic: SMALL_TOPIC.name, ...position, key: null, value: record.value });
+				continue;
+			}
+			if (!crashing) failuresBeforeCrash.push(outcome.error instanceof Error ? outcome.error.message : `${outcome.status} ${outcome.text}`);
+			return;
+		}
+	}
+
+	const producers = Array.from({ length: SMALL_PRODUCERS }, (_, id) => producer(id));
+	// Crash once the load is well under way (groups forming), however slow the machine.
+	const started = Date.now();
+	while (acked.length < SMALL_ACKED_BEFORE_CRASH && failuresBeforeCrash.length === 0 && Date.now() - started < SMALL_LOAD_MAX_MS)
+		await sleep(50);
+	const inFlightAtCrash = inFlight;
+	crashing = true;
+	const killed = await dev.crash();
+	stop = true;
+	await Promise.all(producers);
+
+	t.diagnostic(`acknowledged ${acked.length} single-record requests; ${inFlightAtCrash} in flight at SIGKILL`);
+	assert.deepEqual(failuresBeforeCrash, [], "no produce failed before the crash");
+	assert.ok(killed.length >= 1, "at least one workerd process was killed");
+	assert.ok(acked.length >= SMALL_ACKED_BEFORE_CRASH, `the load ran before the crash (${acked.length} acknowledged)`);
+	assert.ok(inFlightAtCrash > 0, "the crash hit while produce requests were in flight");
+
+	const restarted = await dev.restart();
+	api = client(restarted.url, token);
+	await verifyRecovered(t, api, [SMALL_TOPIC], new Map([[SMALL_TOPIC.name, sent]]), acked);
 	await restarted.stop();
 });

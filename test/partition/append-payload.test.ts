@@ -63,10 +63,10 @@ async function appendedDirectly(payload: "records" | "batch") {
 	await produce(topic, [{ value: "first", timestamp: T0 }]);
 	const meta = await topicOf(topic);
 	const stub = env.PARTITION_LOG.getByName(partitionObjectName(meta.topicId, 0));
-	await runInDurableObject(stub, (instance: PartitionLog) => {
+	await runInDurableObject(stub, async (instance: PartitionLog) => {
 		const base = { topicId: meta.topicId, configVersion: meta.configVersion };
 		const records = encodedRecords();
-		const result = instance.append(payload === "records" ? { ...base, records } : { ...base, batch: encodeBatch(records) });
+		const result = await instance.append(payload === "records" ? { ...base, records } : { ...base, batch: encodeBatch(records) });
 		if (!("ok" in result) || !result.ok) throw new Error(`append failed: ${JSON.stringify(result)}`);
 		expect(result.value.baseOffset).toBe(1);
 	});

@@ -6,9 +6,10 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterAll, describe, expect, it } from "vitest";
+import { loadTotals } from "../../src/partition/log-store.ts";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { PARTITION_SCHEMA_VERSION } from "../../src/partition/schema.ts";
-import type { AppendRequest } from "../../src/partition/types.ts";
+import type { AppendOutcome, AppendRequest } from "../../src/partition/types.ts";
 import { OFFLOAD_SEGMENTS_PER_RUN, SEGMENT_BATCHES_MAX } from "../../src/shared/limits.ts";
 import { compactionKeyId, type EncodedRecord } from "../../src/shared/record-codec.ts";
 import { partitionObjectName } from "../../src/topic/types.ts";
@@ -77,8 +78,16 @@ function record(key: string | null, timestampMs: number | null): EncodedRecord {
 }
 
 /**
- * A partition holding `batches` stored batches of one record each, appended straight to the object (one append
- * per batch, as many small producers would write them; far faster than as many HTTP requests).
+ * A partition's group-commit writer (private): one call writes one group, here of one append, without the queue's
+ * wait for each commit, so 20,000 batches fill in seconds.
+ */
+interface GroupWriter {
+	writeGroup(entries: readonly { kind: "append"; request: AppendRequest }[]): AppendOutcome[];
+}
+
+/**
+ * A partition holding `batches` stored batches of one record each, appended straight to the object's writer (one
+ * group per batch, as small producers arriving one at a time would write them; far faster than HTTP requests).
  */
 async function filledPartition(batches: number, options: { config?: Record<string, unknown>; oldBatches?: number } = {}) {
 	const name = uniqueTopic("scale");
@@ -89,13 +98,15 @@ async function filledPartition(batches: number, options: { config?: Record<strin
 	const meta = await topicOf(name);
 	const stub = env.PARTITION_LOG.getByName(partitionObjectName(meta.topicId, 0));
 	await runInDurableObject(stub, (instance: PartitionLog) => {
+		const writer = instance as unknown as GroupWriter;
 		for (let i = 1; i < batches; i++) {
 			const request: AppendRequest = {
 				topicId: meta.topicId,
 				configVersion: meta.configVersion,
 				records: [record(`k-${i}`, i < (options.oldBatches ?? 0) ? oldMs : null)],
 			};
-			const result = instance.append(request);
+			const [result] = writer.writeGroup([{ kind: "append", request }]);
+			if (result === undefined) throw new Error(`append ${i} answered nothing`);
 			if (!("ok" in result) || !result.ok) throw new Error(`append ${i} failed: ${JSON.stringify(result)}`);
 		}
 	});
@@ -103,7 +114,9 @@ async function filledPartition(batches: number, options: { config?: Record<strin
 }
 
 /** Rows read by a tail fetch (the last `FETCH_RECORDS` records), on a partition object woken up afresh. */
-async function tailFetchRows(batches: number): Promise<{ wakeUp: number; tail: number; head: number; scan: number }> {
+async function tailFetchRows(
+	batches: number,
+): Promise<{ wakeUp: number; tail: number; head: number; scan: number; seekEnd: number; seekStart: number }> {
 	const { meta, stub } = await filledPartition(batches);
 	return runInDurableObject(stub, async (_, state) => {
 		// A second instance over the same storage runs the constructor's load, as after an eviction.
@@ -131,7 +144,19 @@ async function tailFetchRows(batches: number): Promise<{ wakeUp: number; tail: n
 				)
 				.toArray(),
 		);
-		return { wakeUp: woken.rowsRead, tail: tail.rowsRead, head: head.rowsRead, scan: scan.rowsRead };
+		// Timestamp seeks: past every record (the high watermark) and before the first (offset 0).
+		const seekEnd = rowsReadBy(state, () => log.offsetForTimestamp(meta.topicId, Date.now() + HOUR_MS));
+		expect(seekEnd.result).toEqual({ ok: true, value: { offset: highWatermark } });
+		const seekStart = rowsReadBy(state, () => log.offsetForTimestamp(meta.topicId, 0));
+		expect(seekStart.result).toEqual({ ok: true, value: { offset: 0 } });
+		return {
+			wakeUp: woken.rowsRead,
+			tail: tail.rowsRead,
+			head: head.rowsRead,
+			scan: scan.rowsRead,
+			seekEnd: seekEnd.rowsRead,
+			seekStart: seekStart.rowsRead,
+		};
 	});
 }
 
@@ -153,6 +178,10 @@ describe("the log at scale", () => {
 			// state row, the newest batch and the append watchers: a constant.
 			expect(long.wakeUp).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
 			expect(long.wakeUp).toBe(short.wakeUp);
+			// A timestamp seek is a binary search on the primary key: a seek (a row or two) per halving of the log.
+			const probes = 2 * Math.ceil(Math.log2(LONG_LOG_BATCHES)) + 2;
+			expect(long.seekEnd).toBeLessThanOrEqual(probes);
+			expect(long.seekStart).toBeLessThanOrEqual(probes + 1);
 		},
 		FILL_TIMEOUT_MS,
 	);
@@ -164,13 +193,10 @@ interface Totals {
 	records: number;
 }
 
-/** The running totals in the state row, and the same figures summed from the batches (a scan: tests only). */
+/** The running totals as a wake-up loads them, and the same figures summed from the batches (a scan: tests only). */
 function totals(sql: SqlStorage): { kept: Totals; summed: Totals } {
-	const kept = sql
-		.exec<{ bytes: number; batches: number; records: number }>(
-			"SELECT stored_bytes AS bytes, stored_batches AS batches, stored_records AS records FROM partition_state WHERE id = 1",
-		)
-		.one();
+	const loaded = loadTotals(sql).totals;
+	const kept = { bytes: loaded.totalBytes, batches: loaded.storedBatches, records: loaded.storedRecords };
 	const summed = sql
 		.exec<{ bytes: number; batches: number; records: number }>(
 			"SELECT COALESCE(SUM(bytes), 0) AS bytes, COUNT(*) AS batches, COALESCE(SUM(record_count), 0) AS records FROM batches",
@@ -196,6 +222,8 @@ async function retentionRows(batches: number): Promise<{ pass: number; keyScan: 
 			config: { ...meta.config, "retention.ms": HOUR_MS },
 		});
 		expect(configured.ok).toBe(true);
+		// Measure retention alone: a fill slower than COMPACTION_DELAY_MS (a busy machine) has made compaction due too.
+		state.storage.sql.exec("UPDATE partition_state SET compaction_due_ms = NULL WHERE id = 1");
 		const pass = rowsReadBy(state, () => log.alarm());
 		expect(log.offsets().logStartOffset).toBe(EXPIRED_BATCHES);
 		const sql = state.storage.sql;
@@ -286,6 +314,14 @@ describe("background passes at scale", () => {
 			expect(kept).toEqual(summed);
 			expect(kept).toMatchObject({ batches: 1, records: 1 });
 		});
+		// An append after retention: its batch carries the totals retention left, plus itself.
+		await produce(name, [{ key: "c", value: "after" }]);
+		await runInDurableObject(stub, (_, state) => {
+			const { kept, summed } = totals(state.storage.sql);
+			expect(kept).toEqual(summed);
+			expect(kept.batches).toBeGreaterThanOrEqual(1);
+			expect(kept.records).toBe(kept.batches);
+		});
 	});
 
 	it(
@@ -295,16 +331,26 @@ describe("background passes at scale", () => {
 			await runInDurableObject(stub, (_, state) => {
 				const sql = state.storage.sql;
 				const before = totals(sql).summed;
-				// Back to schema v2: no totals, no key index, no tiered storage.
+				// Back to schema v2: no totals, no key index, no tiered storage, the timestamp index.
 				sql.exec("DROP INDEX record_keys_by_offset");
 				sql.exec("DROP TABLE remote_segments");
-				for (const column of ["stored_bytes", "stored_batches", "stored_records", "local_log_start_offset", "remote_bytes"])
+				for (const column of [
+					"stored_bytes",
+					"stored_batches",
+					"stored_records",
+					"local_log_start_offset",
+					"remote_bytes",
+					"totals_next_offset",
+				])
 					sql.exec(`ALTER TABLE partition_state DROP COLUMN ${column}`);
+				for (const column of ["log_bytes", "log_batches", "log_records"]) sql.exec(`ALTER TABLE batches DROP COLUMN ${column}`);
+				sql.exec("CREATE INDEX batches_by_timestamp_high ON batches (timestamp_high)");
 				sql.exec("UPDATE schema_version SET version = 2");
 				const upgrade = rowsReadBy(state, () => new PartitionLog(state, env));
 				expect(upgrade.rowsRead).toBeGreaterThanOrEqual(SHORT_LOG_BATCHES);
 				expect(totals(sql).kept).toEqual(before);
 				expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(PARTITION_SCHEMA_VERSION);
+				expect(sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'batches_by_timestamp_high'").one().n).toBe(0);
 				expect(upgrade.result.offsets().highWatermark).toBe(SHORT_LOG_BATCHES);
 				const next = rowsReadBy(state, () => new PartitionLog(state, env));
 				expect(next.rowsRead).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);

@@ -51,12 +51,32 @@ interface ManifestRow extends Record<string, SqlStorageValue> {
 }
 
 /**
+ * A wake-up (the view rebuilt from SQLite, as after an eviction) finds the offsets and totals the object held in
+ * memory, and those totals are the local batches' sums: the offload's totals in the state row, marked with the high
+ * watermark, win over the ones the newest batch row carries from before the offload.
+ */
+async function expectWakeUpTotals(stub: Awaited<ReturnType<typeof partitionStub>>): Promise<void> {
+	await runInDurableObject(stub, (instance: PartitionLog, s) => {
+		const inMemory = instance.offsets();
+		(instance as unknown as { load(): void }).load();
+		expect(instance.offsets()).toEqual(inMemory);
+		const summed = s.storage.sql
+			.exec<{ bytes: number; records: number }>(
+				"SELECT COALESCE(SUM(bytes), 0) AS bytes, COALESCE(SUM(record_count), 0) AS records FROM batches",
+			)
+			.one();
+		expect({ bytes: inMemory.bytes, records: inMemory.records }).toEqual(summed);
+	});
+}
+
+/**
  * Every record the partition holds, read from where it is: the segments named by the manifest (fetched from R2 and
  * cut by their index) and the local batches. Asserts the manifest is gapless from the log start to the local log
  * start, and the totals in the state row match.
  */
 async function heldRecords(topic: string): Promise<{ offsets: number[]; values: unknown[]; manifest: ManifestRow[] }> {
 	const stub = await partitionStub(topic);
+	await expectWakeUpTotals(stub);
 	const { manifest, local, state } = await runInDurableObject(stub, (_, s) => ({
 		manifest: s.storage.sql.exec<ManifestRow>("SELECT * FROM remote_segments ORDER BY base_offset").toArray(),
 		local: s.storage.sql.exec<{ records: string }>("SELECT records FROM batches ORDER BY base_offset").toArray(),

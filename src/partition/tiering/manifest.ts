@@ -147,7 +147,7 @@ export function commitOffload(
 		view.remoteBytes,
 		view.nextOffset,
 	);
-	saveTotals(sql, view);
+	saveTotals(sql, view, view.nextOffset);
 	return true;
 }
 

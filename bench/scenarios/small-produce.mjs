@@ -1,0 +1,134 @@
+// @ts-check
+/**
+ * @module
+ * Many small producers (serverless functions and webhooks that cannot batch): 32 closed-loop clients, each sending
+ * one 1 KiB record per request to one partition, on Tributary and on both ceilings. Its own section sets
+ * requests/s against the do-nothing ceiling's and `ceiling+sqlite`'s, with rows written per record and server CPU
+ * per record, all from one run.
+ *
+ * Rows written per record are the broker's own counters: `tributary_storage_rows_written_total{class="PartitionLog"}`
+ * in /metrics (the SQL cursors' `rowsWritten`, what Cloudflare bills), read before the load and after it settled,
+ * divided by the records the partition gained. `ceiling+sqlite` writes one row per request.
+ */
+
+import { scrape } from "../lib/cost.mjs";
+import { fmt } from "../lib/format.mjs";
+import { round } from "../lib/load.mjs";
+import { produceLoad, storedRecords } from "../lib/produce-load.mjs";
+import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
+
+/** @typedef {import("./types.js").Row} Row */
+
+/** Targets: requests/s at least this fraction of the ceiling's, and at most this many rows written per record. */
+const TARGET_FRACTION = 0.9;
+const ROWS_PER_RECORD_MAX = 0.1;
+/** How long after the load the counters are read: the metrics report interval, twice, plus slack. */
+const SETTLE_MS = 2_500;
+const PARTITION_ROWS_WRITTEN = 'tributary_storage_rows_written_total{class="PartitionLog"}';
+
+/**
+ * Rows the partitions wrote (cursor counters in /metrics) and records they hold, now.
+ * @param {import("../lib/http.mjs").HttpClient} http
+ * @param {string} topic
+ */
+async function partitionCounters(http, topic) {
+	const samples = await scrape(http);
+	return { rowsWritten: samples.get(PARTITION_ROWS_WRITTEN) ?? 0, records: await storedRecords(http, topic) };
+}
+
+/**
+ * Server CPU (every process the bench started) per record, in µs.
+ * @param {Row} row
+ */
+function serverCpuPerRecord(row) {
+	const percent = row.cpu?.serverPercent;
+	if (typeof percent !== "number" || !(typeof row.recordsPerSec === "number" && row.recordsPerSec > 0)) return null;
+	return round((percent / 100 / row.recordsPerSec) * 1e6, 1);
+}
+
+/** @param {boolean} met */
+const yes = (met) => (met ? "yes" : "**no**");
+
+/** @type {import("./types.js").ScenarioKind} */
+export const smallProduce = {
+	kind: "small-produce",
+	targets: ["ceiling", "ceiling+sqlite", "tributary"],
+	scenarios: [
+		{
+			id: "produce-32c-1r",
+			label: "produce 1×1KB per request, 32 clients, 1 partition",
+			kind: "small-produce",
+			clients: 32,
+			partitions: 1,
+			perRequest: 1,
+		},
+	],
+	settings: { smallProduceTargetFractionOfCeiling: TARGET_FRACTION, smallProduceRowsPerRecordMax: ROWS_PER_RECORD_MAX },
+	async run(ctx, scenario) {
+		const topic = `bench-${scenario.id}`;
+		await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
+		const tributary = ctx.target === "tributary";
+		const load = await produceLoad(ctx.http, ctx.target, scenario, topic, ctx.nextSeed());
+		const before = tributary ? await partitionCounters(ctx.http, topic) : null;
+		const result = await load.window(WARMUP_MS, DURATION_MS);
+		let counted = null;
+		if (before !== null) {
+			await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+			const after = await partitionCounters(ctx.http, topic);
+			counted = { rowsWritten: after.rowsWritten - before.rowsWritten, records: after.records - before.records };
+		}
+		return { ...result, payloadMBPerSec: result.sentMBPerSec, verification: await load.verify(), counted };
+	},
+	derive(row, all) {
+		const peer = (/** @type {string} */ server) =>
+			all.find((r) => r.scenario === row.scenario && r.runtime === row.runtime && r.server === server && !r.failed)?.requestsPerSec;
+		const pct = (/** @type {number | undefined} */ base) =>
+			typeof base === "number" && base > 0 && typeof row.requestsPerSec === "number" ? round((row.requestsPerSec / base) * 100, 1) : null;
+		row.requestsPercentOfCeiling = row.server === "ceiling" ? null : pct(peer("ceiling"));
+		row.requestsPercentOfCeilingSqlite = row.server === "tributary" ? pct(peer("ceiling+sqlite")) : null;
+		const counted = /** @type {{ rowsWritten: number, records: number } | null | undefined} */ (row.counted);
+		row.rowsWrittenPerRecord =
+			row.server === "ceiling+sqlite" && row.records
+				? round((row.requests ?? 0) / row.records, 3)
+				: row.server === "tributary" && counted && counted.records > 0
+					? round(counted.rowsWritten / counted.records, 3)
+					: null;
+		row.serverCpuMicrosPerRecord = serverCpuPerRecord(row);
+	},
+	section: {
+		title: "Many small producers",
+		intro:
+			"produce-32c-1r: 32 clients, each sending one 1 KiB record per request to partition 0 and waiting for its answer (serverless functions and webhooks that cannot batch). Appends arriving while a write commits are group-committed. % of ceiling compares requests/s with the do-nothing ceiling's, same run. Rows written per record are the partition's SQL cursor counters (`tributary_storage_rows_written_total` in /metrics) over the records it gained; `ceiling+sqlite` writes one per request. Server CPU µs/record = server CPU % ÷ records/s.",
+		table(rows) {
+			const lines = [
+				`| runtime | server | requests/s | % of ceiling | target ≥${TARGET_FRACTION * 100}% | % of ceiling+sqlite | rows written/record | target ≤${ROWS_PER_RECORD_MAX} | server CPU µs/record | p50 ms | p99 ms |`,
+				"|---|---|--:|--:|:-:|--:|--:|:-:|--:|--:|--:|",
+			];
+			for (const row of rows) {
+				if (row.failed) {
+					lines.push(`| ${row.runtime} | ${row.server} | failed: ${String(row.failed).slice(0, 100)} | | | | | | | | |`);
+					continue;
+				}
+				const tributary = row.server === "tributary";
+				const ofCeiling = /** @type {number | null} */ (row.requestsPercentOfCeiling ?? null);
+				const ofSqlite = /** @type {number | null} */ (row.requestsPercentOfCeilingSqlite ?? null);
+				const rowsPer = /** @type {number | null} */ (row.rowsWrittenPerRecord ?? null);
+				const cells = [
+					row.runtime,
+					row.server,
+					fmt(row.requestsPerSec),
+					ofCeiling === null ? "" : `${ofCeiling.toFixed(1)}%`,
+					tributary && ofCeiling !== null ? yes(ofCeiling >= TARGET_FRACTION * 100) : "",
+					ofSqlite === null ? "" : `${ofSqlite.toFixed(1)}%`,
+					rowsPer === null ? "" : rowsPer.toFixed(3),
+					tributary && rowsPer !== null ? yes(rowsPer <= ROWS_PER_RECORD_MAX) : "",
+					String(row.serverCpuMicrosPerRecord ?? "—"),
+					row.latencyMs?.p50.toFixed(2) ?? "",
+					row.latencyMs?.p99.toFixed(2) ?? "",
+				];
+				lines.push(`| ${cells.join(" | ")} |`);
+			}
+			return lines.join("\n");
+		},
+	},
+};

@@ -1,0 +1,88 @@
+/**
+ * @module
+ * Stores the records of a group of appends as batches of about `STORED_BATCH_BYTES_TARGET` (one row each): the
+ * records of many small requests share a row, a large request spans several. Call inside the group's transaction;
+ * `finish()` writes the last row. Each row carries the running totals after it (`log_*`, see `loadTotals`), so a
+ * group whose records fit one batch writes exactly one row.
+ */
+
+import { assert } from "../shared/assert.ts";
+import { STORED_BATCH_BYTES_TARGET } from "../shared/limits.ts";
+import { type EncodedRecord, encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import type { LogView } from "./types.ts";
+
+export class BatchWriter {
+	private lines: string[] = [];
+	private bytes = 0;
+	private maxTimestamp = -1;
+	private rowBase: number;
+	/** Bytes written in rows by this writer, and bytes still waiting for `finish()` (see `pendingBytes`). */
+	writtenBytes = 0;
+	rowsWritten = 0;
+
+	constructor(
+		private readonly sql: SqlStorage,
+		private readonly view: LogView,
+		private readonly partition: number,
+	) {
+		this.rowBase = view.nextOffset;
+	}
+
+	/** Bytes appended but not yet in a row: a partition-full check adds them to the stored total. */
+	get pendingBytes(): number {
+		return this.bytes;
+	}
+
+	/** Gives `records` the next offsets (the high watermark moves now, inside the transaction) and stages them. */
+	add(records: readonly EncodedRecord[], appendTimeMs: number): void {
+		const baseOffset = this.view.nextOffset;
+		assert(baseOffset === this.rowBase + this.lines.length, "records are staged at consecutive offsets");
+		for (let i = 0; i < records.length; i++) {
+			const record = records[i] as EncodedRecord;
+			const timestampMs = record.timestampMs ?? appendTimeMs;
+			const line = encodeLine(this.partition, baseOffset + i, timestampMs, record.tail);
+			// The prefix encodeLine adds is ASCII, so the line's bytes follow from the tail's.
+			const lineBytes = record.bytes + (line.length - record.tail.length) + RECORD_SEPARATOR.length;
+			if (this.lines.length > 0 && this.bytes + lineBytes > STORED_BATCH_BYTES_TARGET) this.writeRow();
+			this.lines.push(line);
+			this.bytes += lineBytes;
+			this.maxTimestamp = Math.max(this.maxTimestamp, timestampMs);
+		}
+		this.view.nextOffset = baseOffset + records.length;
+	}
+
+	/** Writes what is staged and the running totals. */
+	finish(): void {
+		if (this.lines.length > 0) this.writeRow();
+		assert(this.rowBase === this.view.nextOffset, "every staged record was written at its offset");
+	}
+
+	private writeRow(): void {
+		const count = this.lines.length;
+		assert(count > 0 && this.bytes > 0, "a stored batch holds at least one record");
+		this.view.timestampHigh = Math.max(this.view.timestampHigh, this.maxTimestamp);
+		const last = this.rowBase + count - 1;
+		this.view.totalBytes += this.bytes;
+		this.view.storedBatches++;
+		this.view.storedRecords += count;
+		this.sql.exec(
+			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			this.rowBase,
+			last,
+			count,
+			this.maxTimestamp,
+			this.view.timestampHigh,
+			this.bytes,
+			this.lines.join(RECORD_SEPARATOR),
+			this.view.totalBytes,
+			this.view.storedBatches,
+			this.view.storedRecords,
+		);
+		this.writtenBytes += this.bytes;
+		this.rowsWritten++;
+		this.rowBase = last + 1;
+		this.lines = [];
+		this.bytes = 0;
+		this.maxTimestamp = -1;
+	}
+}

@@ -1,0 +1,143 @@
+/**
+ * @module
+ * Group commit, as databases do it for their log: a request that arrives while the previous group is being
+ * committed waits, and every request waiting when that commit completes is written as the next group, by one
+ * synchronous `write` (one transaction). A request that finds the queue idle is written at once: a lone producer
+ * pays no added latency. Each request is answered with its own result; the caller's output gate holds the answer
+ * until the group's commit is durable. Pure: the partition passes its writer and `storage.sync()`.
+ */
+
+import { assert } from "../shared/assert.ts";
+
+interface Waiting<Req, Res> {
+	readonly request: Req;
+	readonly weight: number;
+	readonly resolve: (result: Res) => void;
+	readonly reject: (cause: unknown) => void;
+}
+
+export interface CommitQueueOptions<Req, Res> {
+	/** Writes a group in order, in one transaction, and answers one result per request, in the same order. */
+	readonly write: (requests: readonly Req[]) => readonly Res[];
+	/** Resolves when everything written so far is durable (`ctx.storage.sync()`). */
+	readonly durable: () => Promise<void>;
+	/** A request's size (bytes), so a group stays under `groupWeightMax`; the first request of a group always fits. */
+	readonly weigh: (request: Req) => number;
+	readonly groupRequestsMax: number;
+	readonly groupWeightMax: number;
+	/**
+	 * When a commit completes with fewer requests queued than recent groups held (producers are arriving
+	 * concurrently and more are on their way), wait up to this long for them: fewer, larger groups. The wait ends as
+	 * soon as that many are queued. A lone producer never waits: its groups hold one request.
+	 */
+	readonly lingerMs: number;
+}
+
+/** How many recent groups' sizes say how many requests to expect in the next. */
+const RECENT_GROUPS = 16;
+
+export class CommitQueue<Req, Res> {
+	private waiting: Waiting<Req, Res>[] = [];
+	/** The weights of `waiting`, summed. */
+	private waitingWeight = 0;
+	private committing = false;
+	/** The pending end of a linger (see `lingerMs`), or null. */
+	private lingering: ReturnType<typeof setTimeout> | null = null;
+	/** Sizes of the last `RECENT_GROUPS` groups. */
+	private readonly recent: number[] = [];
+	/** Groups written and the requests in them, since this object started: how much commits were shared. */
+	readonly stats = { groups: 0, requests: 0, largestGroup: 0 };
+
+	constructor(private readonly options: CommitQueueOptions<Req, Res>) {}
+
+	/** Queues `request` and answers its result once its group is written (and, by the output gate, committed). */
+	submit(request: Req): Promise<Res> {
+		return new Promise<Res>((resolve, reject) => {
+			const weight = this.options.weigh(request);
+			this.waiting.push({ request, weight, resolve, reject });
+			this.waitingWeight += weight;
+			if (!this.committing) this.writeNext();
+			else if (this.lingering !== null && (this.waiting.length >= this.expected() || this.full())) this.endLinger();
+		});
+	}
+
+	/** Requests queued behind the commit in flight. */
+	get queued(): number {
+		return this.waiting.length;
+	}
+
+	private writeNext(): void {
+		const group = this.takeGroup();
+		if (group.length === 0) {
+			this.committing = false;
+			return;
+		}
+		this.committing = true;
+		this.stats.groups++;
+		this.stats.requests += group.length;
+		this.stats.largestGroup = Math.max(this.stats.largestGroup, group.length);
+		this.recent.push(group.length);
+		if (this.recent.length > RECENT_GROUPS) this.recent.shift();
+		let results: readonly Res[];
+		try {
+			results = this.options.write(group.map((w) => w.request));
+		} catch (cause) {
+			for (const w of group) w.reject(cause);
+			this.awaitCommit();
+			return;
+		}
+		assert(results.length === group.length, "one result per request of a group");
+		group.forEach((w, i) => {
+			w.resolve(results[i] as Res);
+		});
+		this.awaitCommit();
+	}
+
+	/** Whatever queued while this commit was in flight becomes the next group once it is durable. */
+	private awaitCommit(): void {
+		this.options.durable().then(
+			() => {
+				const lingers = this.options.lingerMs > 0 && this.waiting.length > 0 && this.waiting.length < this.expected() && !this.full();
+				if (lingers) this.lingering = setTimeout(() => this.endLinger(), this.options.lingerMs);
+				else this.writeNext();
+			},
+			(cause: unknown) => {
+				// The storage failed: nothing queued can be written; the runtime resets the object.
+				const failed = this.waiting;
+				this.waiting = [];
+				this.waitingWeight = 0;
+				this.committing = false;
+				for (const w of failed) w.reject(cause);
+			},
+		);
+	}
+
+	private endLinger(): void {
+		if (this.lingering !== null) clearTimeout(this.lingering);
+		this.lingering = null;
+		this.writeNext();
+	}
+
+	/** Requests the next group is expected to hold: as many as the largest recent group (at least one). */
+	private expected(): number {
+		return Math.min(this.options.groupRequestsMax, Math.max(1, ...this.recent));
+	}
+
+	/** Whether what is queued already fills a group. */
+	private full(): boolean {
+		if (this.waiting.length >= this.options.groupRequestsMax) return true;
+		return this.waitingWeight >= this.options.groupWeightMax;
+	}
+
+	private takeGroup(): Waiting<Req, Res>[] {
+		let count = 0;
+		let weight = 0;
+		for (const w of this.waiting) {
+			if (count > 0 && (count >= this.options.groupRequestsMax || weight + w.weight > this.options.groupWeightMax)) break;
+			count++;
+			weight += w.weight;
+		}
+		this.waitingWeight -= weight;
+		return this.waiting.splice(0, count);
+	}
+}
