@@ -29,7 +29,21 @@ import { smallProduce } from "./small-produce.mjs";
 import { streaming } from "./streaming.mjs";
 
 /** @type {import("./types.js").ScenarioKind[]} the kinds, in table order */
-export const KINDS = [produce, smallProduce, fetch, fetchRemote, idempotence, durableStreams, group, latency, streaming, logScale, kafka, sdk, cost];
+export const KINDS = [
+	produce,
+	smallProduce,
+	fetch,
+	fetchRemote,
+	idempotence,
+	durableStreams,
+	group,
+	latency,
+	streaming,
+	logScale,
+	kafka,
+	sdk,
+	cost,
+];
 
 /** Every scenario, in table order. */
 export const SCENARIOS = KINDS.flatMap((kind) => kind.scenarios);
