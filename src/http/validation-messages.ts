@@ -9,7 +9,7 @@
  * // [{ path: "records[0]", message: 'unknown field "val" (did you mean "value"?)' }, …]
  */
 
-import type { z } from "zod";
+import type * as z from "zod/mini";
 
 /** A plain object type (not an interface), so it is an `ErrorDetail` and rides in the error's details. */
 export type DescribedIssue = { readonly path: string; readonly message: string };
@@ -21,7 +21,7 @@ type Def = { readonly type: string } & Record<string, unknown>;
 const SUGGESTION_DISTANCE_MAX = 2;
 
 /** Issues as `{ path, message }`, unknown fields first; the caller shows the first and lists them all. */
-export function describeIssues(schema: z.ZodType, issues: readonly Issue[]): DescribedIssue[] {
+export function describeIssues(schema: z.core.$ZodType, issues: readonly Issue[]): DescribedIssue[] {
 	const unknown = issues.filter((issue) => issue.code === "unrecognized_keys");
 	const rest = issues.filter((issue) => issue.code !== "unrecognized_keys");
 	return [...unknown, ...rest].map((issue) => ({ path: formatPath(issue.path), message: describeIssue(schema, issue) }));
@@ -34,7 +34,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 /** The schema library's own wording; any other message was written for this API and is kept as it is. */
 const LIBRARY_MESSAGE = /^(Too (big|small)|Invalid|Unrecognized)/;
 
-function describeIssue(schema: z.ZodType, issue: Issue): string {
+function describeIssue(schema: z.core.$ZodType, issue: Issue): string {
 	if (issue.code !== "unrecognized_keys" && !LIBRARY_MESSAGE.test(issue.message)) return issue.message;
 	switch (issue.code) {
 		case "unrecognized_keys":
@@ -117,7 +117,7 @@ function kindOf(value: unknown): string {
 }
 
 /** The fields the object at `path` knows (an object, through optional/default/pipe wrappers, arrays, unions). */
-export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+export function knownKeys(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
 	let defs: Def[] = [defOf(schema)];
 	for (const step of path) defs = defs.flatMap((def) => objectDefs(def)).flatMap((def) => child(def, step));
 	return [...new Set(defs.flatMap((def) => objectDefs(def)).flatMap((def) => Object.keys(def.shape as object)))];

@@ -5,14 +5,14 @@
  * once per isolate, on first request.
  */
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import { type DocumentedRoute, OPERATIONS, type Operation } from "./operations.ts";
 import { ErrorResponse } from "./responses.ts";
 
 type JsonSchema = Record<string, unknown>;
 
 /** A zod schema as an OpenAPI 3.1 schema object (JSON Schema 2020-12), for requests (`input`) or responses. */
-export function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+export function jsonSchema(schema: z.core.$ZodType, io: "input" | "output"): JsonSchema {
 	const generated = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
 	delete generated.$schema;
 	return generated;

@@ -10,7 +10,7 @@
  */
 
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { loadAnonymous, saveAnonymous } from "../../auth/anonymous.ts";
 import type { KeyInfo } from "../../auth/types.ts";
 import { KEY_ACL_ENTRIES_MAX } from "../../shared/limits.ts";
@@ -21,8 +21,8 @@ import { AclEntryBody, QuotasBody } from "./keys.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export const AnonymousBody = z.strictObject({
-	acl: z.array(AclEntryBody).max(KEY_ACL_ENTRIES_MAX),
-	quotas: QuotasBody.optional().default({}),
+	acl: z.array(AclEntryBody).check(z.maxLength(KEY_ACL_ENTRIES_MAX)),
+	quotas: z._default(z.optional(QuotasBody), {}),
 });
 
 function anonymousView(info: KeyInfo) {

@@ -5,7 +5,7 @@
  */
 
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
 import { partitionLog } from "../../shared/stubs.ts";
@@ -34,7 +34,7 @@ function toProduceInput(record: ProduceRecordInput): ProduceInput {
 	};
 }
 
-const NdjsonRecords = z.array(ProduceRecordBody).min(1, "the body holds no records");
+const NdjsonRecords = z.array(ProduceRecordBody).check(z.minLength(1, "the body holds no records"));
 
 type ProduceFields = Partial<Omit<z.output<typeof ProduceBody>, "records">>;
 type ProduceRequest = { records: ProduceInput[]; fields: ProduceFields; asciiText: boolean };

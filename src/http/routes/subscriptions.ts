@@ -10,7 +10,7 @@
  */
 
 import { type Context, Hono } from "hono";
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { WEBHOOK_DELIVERIES_PAGE_MAX, WEBHOOK_RETRY_SCHEDULE_MS_DEFAULT } from "../../shared/limits.ts";
 import { webhookDispatcher } from "../../shared/stubs.ts";

@@ -15,7 +15,7 @@
  */
 
 import { type Context, Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
 import { topicRegistry } from "../../../shared/stubs.ts";
@@ -120,7 +120,7 @@ function produceChunked(c: C, topic: string): Response {
 }
 
 const BatchBody = z.strictObject({
-	entries: z.array(z.unknown()).min(1, "entries must hold at least one entry").max(BATCH_ENTRIES_MAX),
+	entries: z.array(z.unknown()).check(z.minLength(1, "entries must hold at least one entry"), z.maxLength(BATCH_ENTRIES_MAX)),
 });
 
 /** Confluent refuses the whole batch when an id is missing, malformed or repeated; then each entry stands alone. */
