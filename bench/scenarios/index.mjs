@@ -15,6 +15,7 @@
  *    BENCH_SCENARIOS=<id prefix> runs it alone.
  */
 
+import { coldStart } from "./cold-start.mjs";
 import { cost } from "./cost.mjs";
 import { durableStreams } from "./durable-streams.mjs";
 import { fetch } from "./fetch.mjs";
@@ -27,7 +28,7 @@ import { produce } from "./produce.mjs";
 import { sdk } from "./sdk.mjs";
 
 /** @type {import("./types.js").ScenarioKind[]} the kinds, in table order */
-export const KINDS = [produce, fetch, idempotence, durableStreams, group, latency, logScale, kafka, sdk, cost];
+export const KINDS = [produce, fetch, idempotence, durableStreams, group, latency, logScale, coldStart, kafka, sdk, cost];
 
 /** Every scenario, in table order. */
 export const SCENARIOS = KINDS.flatMap((kind) => kind.scenarios);

@@ -5,15 +5,10 @@
  */
 
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
 import { ApiError } from "../shared/errors.ts";
 import { jsonShapeProblem, parseJsonExact } from "../shared/json.ts";
 import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
 import { describeIssues } from "./validation-messages.ts";
-
-// zod/mini loads no locale (its issues all say "Invalid input"); validation-messages.ts rewrites most issues in its
-// own words and passes the rest through, so English is loaded to keep those as zod words them.
-z.config(en());
 
 /** How many validation problems one 400 lists. */
 const ISSUES_SHOWN_MAX = 20;

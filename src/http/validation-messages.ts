@@ -34,6 +34,33 @@ export function formatPath(path: readonly PropertyKey[]): string {
 /** The schema library's own wording; any other message was written for this API and is kept as it is. */
 const LIBRARY_MESSAGE = /^(Too (big|small)|Invalid|Unrecognized)/;
 
+/** An issue's message: the one written for this API, or else the library's words for it. */
+function wordingOf(issue: Issue): string {
+	return LIBRARY_MESSAGE.test(issue.message) ? zodWording(issue) : issue.message;
+}
+
+/**
+ * zod's English words (its `en` locale) for the issues this file does not reword. zod/mini loads no locale, so
+ * every library message is "Invalid input"; these few lines keep the answers what they were with the full zod,
+ * without bundling the whole locale.
+ */
+function zodWording(issue: Issue): string {
+	switch (issue.code) {
+		case "invalid_format":
+			return issue.format === "regex" ? `Invalid string: must match pattern ${issue.pattern}` : `Invalid ${issue.format}`;
+		case "not_multiple_of":
+			return `Invalid number: must be a multiple of ${issue.divisor}`;
+		case "unrecognized_keys":
+			return `Unrecognized key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
+		case "invalid_key":
+			return `Invalid key in ${issue.origin}`;
+		case "invalid_element":
+			return `Invalid value in ${issue.origin}`;
+		default:
+			return "Invalid input";
+	}
+}
+
 function describeIssue(schema: z.core.$ZodType, issue: Issue): string {
 	if (issue.code !== "unrecognized_keys" && !LIBRARY_MESSAGE.test(issue.message)) return issue.message;
 	switch (issue.code) {
@@ -42,7 +69,7 @@ function describeIssue(schema: z.core.$ZodType, issue: Issue): string {
 		case "invalid_value":
 			return `must be ${oneOf(issue.values)}`;
 		case "invalid_union":
-			return unionMessage(issue) ?? issue.message;
+			return unionMessage(issue) ?? wordingOf(issue);
 		case "too_big":
 			return sizeMessage(issue, "at most", issue.maximum);
 		case "too_small":
@@ -51,7 +78,7 @@ function describeIssue(schema: z.core.$ZodType, issue: Issue): string {
 			if (issue.input === undefined) return "is required";
 			return `must be ${article(issue.expected)}, not ${kindOf(issue.input)}`;
 		default:
-			return issue.message;
+			return wordingOf(issue);
 	}
 }
 
@@ -73,7 +100,7 @@ function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string | null {
 		if (branch.length !== 1 || first === undefined || first.path.length > 0) return null;
 		if (first.code === "invalid_value") values.push(...first.values);
 		else if (first.code === "invalid_type") others.push(article(first.expected));
-		else others.push(first.message.replace(/^must be /, ""));
+		else others.push(wordingOf(first).replace(/^must be /, ""));
 	}
 	const parts = [...values.map((v) => JSON.stringify(v)), ...new Set(others)];
 	return parts.length === 0 ? null : `must be ${listOr(parts)}`;
@@ -93,7 +120,7 @@ function sizeMessage(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, b
 		case "set":
 			return `must hold ${bound} ${limit} item${Number(limit) === 1 ? "" : "s"}`;
 		default:
-			return issue.message;
+			return wordingOf(issue);
 	}
 }
 

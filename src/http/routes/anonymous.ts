@@ -9,7 +9,6 @@
  *   -d '{"acl":[{"resource":"topic:ds.public*","operations":["consume","describe"]}]}'
  */
 
-import { Hono } from "hono";
 import * as z from "zod/mini";
 import { loadAnonymous, saveAnonymous } from "../../auth/anonymous.ts";
 import type { KeyInfo } from "../../auth/types.ts";
@@ -17,6 +16,7 @@ import { KEY_ACL_ENTRIES_MAX } from "../../shared/limits.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { AclEntryBody, QuotasBody } from "./keys.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 

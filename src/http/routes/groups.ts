@@ -5,7 +5,7 @@
  * body are here; each body is strict, so a misspelt field is a 400 rather than silently ignored.
  */
 
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import * as z from "zod/mini";
 import { allowsEvery, groupResource, topicResource } from "../../auth/acl.ts";
 import { patternProblem } from "../../group/subscription.ts";
@@ -34,6 +34,7 @@ import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { type PollOptions, pollGroup } from "../group/consume.ts";
 import { commitOffsets, describeGroup, resolveReset } from "../group/group-offsets.ts";
+import { Hono } from "../hono.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";

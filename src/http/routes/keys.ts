@@ -9,7 +9,6 @@
  *   -d '{"name":"orders-writer","acl":[{"resource":"topic:orders.*","operations":["produce","describe"]}]}'
  */
 
-import { Hono } from "hono";
 import * as z from "zod/mini";
 import { OPERATIONS, RESOURCE_PATTERN } from "../../auth/acl.ts";
 import { KEY_ID_PATTERN } from "../../auth/secret.ts";
@@ -20,6 +19,7 @@ import { keyStore } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { count, listQuery, nextCursor } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 

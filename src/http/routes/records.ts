@@ -4,7 +4,6 @@
  * up offsets by position or time.
  */
 
-import { Hono } from "hono";
 import * as z from "zod/mini";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
@@ -13,6 +12,7 @@ import { type ProduceInput, type ProduceOptions, produce } from "../../topic/pro
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { mediaType, parseJson, readText, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
 import { fastProduceRecords, parsesToAscii } from "../produce-fast-path.ts";

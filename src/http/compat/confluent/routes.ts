@@ -14,7 +14,7 @@
  *   "$URL/kafka/v3/clusters/tributary/topics/orders/records" -d '{"value":{"type":"JSON","data":{"qty":2}}}'
  */
 
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import * as z from "zod/mini";
 import { topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
@@ -23,6 +23,7 @@ import { describeTopic } from "../../../topic/topic-cache.ts";
 import { AUDIT_TOPIC, may, refusal } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../../body.ts";
+import { Hono } from "../../hono.ts";
 import { authenticate, keyStillExists } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
 import { quotas } from "../../middleware/quotas.ts";

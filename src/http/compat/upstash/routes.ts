@@ -13,7 +13,7 @@
  * await kafka.producer().produce("orders", { id: 42 });
  */
 
-import { type Context, Hono, type MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type * as z from "zod/mini";
 import { groupResource, topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
@@ -24,6 +24,7 @@ import { may, requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { parseJson, readText, validate } from "../../body.ts";
 import { checkCommitBounds } from "../../group/group-offsets.ts";
+import { Hono } from "../../hono.ts";
 import { inboundRecord } from "../../inbound-record.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
