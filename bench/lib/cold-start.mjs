@@ -107,7 +107,7 @@ export function coldStartSection(rows, budgetBytes) {
 	const lines = [
 		"## Cold start and bundle size",
 		"",
-		`bench/lib/cold-start.mjs: the server is started on the same data ${COLD_START_ROUNDS} times (BENCH_COLD_START_ROUNDS); each time the start (until it listens), the first \`GET /healthz\` (the Worker alone) and the first produce (the Worker, the topic registry and a partition object, all cold) are timed, then the same two warm. Medians, fastest round in brackets, in ms. The bundle is the Worker as \`wrangler deploy\` uploads it (minified); budget ${kib(budgetBytes)} KiB gzipped (test/structure/bundle-size.test.mjs).`,
+		`bench/lib/cold-start.mjs: the server is started on the same data ${rows[0]?.rounds ?? COLD_START_ROUNDS} times (BENCH_COLD_START_ROUNDS); each time the start (until it listens), the first \`GET /healthz\` (the Worker alone) and the first produce (the Worker, the topic registry and a partition object, all cold) are timed, then the same two warm. Medians, fastest round in brackets, in ms. \`wrangler dev\` bundles the Worker as it starts, so its start includes that. The bundle is the Worker as \`wrangler deploy\` uploads it (minified); budget ${kib(budgetBytes)} KiB gzipped (test/structure/bundle-size.test.mjs).`,
 		"",
 		"| runtime | bundle KiB | gzip KiB | start ms | start → first answer ms | first request ms | first produce ms | warm request ms | warm produce ms |",
 		"|---|--:|--:|--:|--:|--:|--:|--:|--:|",
