@@ -22,7 +22,7 @@ const USAGE = `usage: tributary [--url URL] [--token TOKEN] COMMAND …
 Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL} with the ADMIN_TOKEN that
 \`npm start\` keeps in .dev.vars.
 
-  topics list | create NAME [--partitions N] [--config k=v]… | describe NAME
+  topics list | create NAME [--partitions N] [--config k=v]… [--location-hint weur|enam|…] | describe NAME
          | alter NAME [--partitions N] [--config k=v]… | delete NAME
   produce TOPIC [-K SEP] [--partition N] [--header k=v]… [--json]
          one record per stdin line: the line is the value; -K splits the key off at the first SEP;

@@ -22,7 +22,7 @@ async function allPages<T>(http: Http, path: string, field: string): Promise<T[]
 	return items;
 }
 
-export type TopicConfig = Readonly<Record<string, string | number | null>>;
+export type TopicConfig = Readonly<Record<string, string | number | boolean | null>>;
 
 export interface TopicSummary {
 	readonly name: string;
@@ -33,16 +33,24 @@ export interface TopicSummary {
 export interface PartitionOffsets {
 	readonly partition: number;
 	readonly log_start_offset: number;
+	/** First offset held in the partition's own storage; below it (tiered storage), segments in R2. */
+	readonly local_log_start_offset: number;
 	readonly high_watermark: number;
-	/** Bytes of the partition's stored records (what `retention.bytes` is measured against). */
+	/** Bytes of the partition's records stored locally. */
 	readonly bytes: number;
-	/** Records stored (after compaction, fewer than high watermark minus log start). */
+	/** Bytes of the partition's segments in R2; `bytes` + `remote_bytes` is what `retention.bytes` limits. */
+	readonly remote_bytes: number;
+	/** Records stored locally (after compaction, fewer than high watermark minus log start). */
 	readonly records: number;
 }
+
+/** Cloudflare's Durable Object location hints, for `location_hint` at topic creation. */
+export type LocationHint = "wnam" | "enam" | "sam" | "weur" | "eeur" | "apac" | "oc" | "afr" | "me";
 
 export interface TopicDescription {
 	readonly name: string;
 	readonly config: TopicConfig;
+	readonly location_hint: LocationHint | null;
 	readonly partitions: PartitionOffsets[];
 }
 
@@ -103,7 +111,7 @@ export class Topics {
 	}
 
 	/** @example await client.topics.create({ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } }) */
-	create(topic: { name: string; partitions?: number; config?: TopicConfig }): Promise<TopicSummary> {
+	create(topic: { name: string; partitions?: number; config?: TopicConfig; location_hint?: LocationHint }): Promise<TopicSummary> {
 		return this.#http.request("POST", "/v1/topics", { body: topic });
 	}
 

@@ -14,6 +14,7 @@ export type {
 	GroupDescription,
 	GroupSummary,
 	KeyInfo,
+	LocationHint,
 	PartitionOffsets,
 	ResetTarget,
 	Subscription,

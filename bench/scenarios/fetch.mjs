@@ -5,6 +5,9 @@
  * records (wrapping at the end), on Tributary and both ceilings (ceiling+sqlite reads the same records back from
  * stored rows each time: what reading the bytes alone costs). Pages are followed on `next_offset`, read from the
  * tail of the body; the first page is parsed in full and checked.
+ *
+ * `fetch-remote`: the same load on a topic with remote storage whose offload has moved the prefill to R2 segments
+ * (local.retention.bytes 1): every page is read from R2 at the edge. Reported beside the local fetch of the same run.
  */
 
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
@@ -42,9 +45,10 @@ async function prefill(http, topic) {
  * @param {import("../lib/http.mjs").HttpClient} http
  * @param {string} topic
  * @param {{ offset: number, checked: boolean, check: string[] }} cursor
+ * @param {number} [end] where paging wraps to offset 0
  * @returns {import("../lib/load.mjs").Step}
  */
-function fetchStep(http, topic, cursor) {
+function fetchStep(http, topic, cursor, end = PREFILL_RECORDS) {
 	return async () => {
 		const from = cursor.offset;
 		const path = `/v1/topics/${topic}/partitions/0/records?offset=${from}&max_records=${FETCH_RECORDS}&max_bytes=16777216`;
@@ -67,7 +71,7 @@ function fetchStep(http, topic, cursor) {
 		if (!Number.isSafeInteger(next) || next <= from) {
 			return { status: response.status, error: `fetch from ${from} answered next_offset ${next}` };
 		}
-		cursor.offset = next >= PREFILL_RECORDS ? 0 : next;
+		cursor.offset = next >= end ? 0 : next;
 		return { status: response.status, sentBytes: 0, receivedBytes: response.receivedBytes, records: next - from };
 	};
 }
@@ -99,5 +103,75 @@ export const fetch = {
 			prefillMs,
 			verification: cursor.check.length === 0 ? "ok" : cursor.check,
 		};
+	},
+};
+
+/** How long the remote fetch waits for the offload to move the prefill to R2 (it runs every few seconds). */
+const OFFLOAD_WAIT_MS = 120_000;
+/** The share of the prefill that must be in R2 before the remote fetch starts. */
+const OFFLOADED_SHARE_MIN = 0.9;
+
+/**
+ * Waits until the partition's local log start has passed most of the prefill; answers it.
+ * @param {import("../lib/http.mjs").HttpClient} http
+ * @param {string} topic
+ */
+async function awaitOffload(http, topic) {
+	const deadline = Date.now() + OFFLOAD_WAIT_MS;
+	for (;;) {
+		const described = await http.json("GET", `/v1/topics/${topic}`);
+		const localStart = described.partitions[0].local_log_start_offset ?? 0;
+		if (localStart >= PREFILL_RECORDS * OFFLOADED_SHARE_MIN || Date.now() > deadline) return localStart;
+		await new Promise((resolve) => setTimeout(resolve, 500));
+	}
+}
+
+/** @type {import("./types.js").ScenarioKind} */
+export const fetchRemote = {
+	kind: "fetch-remote",
+	targets: ["tributary"],
+	scenarios: [
+		{
+			id: "fetch-remote-1c-1p",
+			label: "fetch 1000×1KB from R2 segments, 1 client, 1 partition",
+			kind: "fetch-remote",
+			clients: 1,
+			partitions: 1,
+		},
+	],
+	settings: { fetchRecords: FETCH_RECORDS, prefillRecords: PREFILL_RECORDS, offloadedShareMin: OFFLOADED_SHARE_MIN },
+	async run({ http }, scenario) {
+		const topic = `bench-${scenario.id}`;
+		const config = { "remote.storage.enable": true, "local.retention.bytes": 1 };
+		await http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions, config }, [201]);
+		const prefillMs = await prefill(http, topic);
+		const offloadStarted = Date.now();
+		const localStart = await awaitOffload(http, topic);
+		const offloadMs = Date.now() - offloadStarted;
+		const cursor = { offset: 0, checked: false, check: /** @type {string[]} */ ([]) };
+		if (localStart < PREFILL_RECORDS * OFFLOADED_SHARE_MIN) cursor.check.push(`only ${localStart} records offloaded after ${offloadMs} ms`);
+		// Wrap before the local log start: every page comes from R2.
+		const step = fetchStep(http, topic, cursor, Math.max(FETCH_RECORDS, localStart));
+		const result = await runLoad({ clients: 1, warmupMs: WARMUP_MS, durationMs: DURATION_MS, serverCpu: descendantCpuSeconds, step });
+		return {
+			...result,
+			payloadMBPerSec: result.receivedMBPerSec,
+			meanResponseBytes: result.requests > 0 ? Math.round(result.receivedBytes / result.requests) : 0,
+			prefillMs,
+			offloadMs,
+			remoteRecords: localStart,
+			verification: cursor.check.length === 0 ? "ok" : cursor.check,
+		};
+	},
+	derive(row, all) {
+		if (row.failed) return;
+		const local = all.find((r) => r.scenario === "fetch-1c-1p" && r.runtime === row.runtime && r.server === row.server);
+		const remote = row.payloadMBPerSec;
+		const base = local?.payloadMBPerSec;
+		row.percentOfLocalFetch =
+			typeof remote === "number" && typeof base === "number" && base > 0 ? Math.round((remote / base) * 1000) / 10 : null;
+	},
+	summary(result) {
+		return `${result.payloadMBPerSec?.toFixed(1)} MB/s from R2 (${result.remoteRecords} records offloaded in ${result.offloadMs} ms)`;
 	},
 };

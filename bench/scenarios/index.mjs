@@ -18,7 +18,7 @@
 import { coldStart } from "./cold-start.mjs";
 import { cost } from "./cost.mjs";
 import { durableStreams } from "./durable-streams.mjs";
-import { fetch } from "./fetch.mjs";
+import { fetch, fetchRemote } from "./fetch.mjs";
 import { group } from "./group.mjs";
 import { idempotence } from "./idempotence.mjs";
 import { kafka } from "./kafka.mjs";
@@ -28,7 +28,7 @@ import { produce } from "./produce.mjs";
 import { sdk } from "./sdk.mjs";
 
 /** @type {import("./types.js").ScenarioKind[]} the kinds, in table order */
-export const KINDS = [produce, fetch, idempotence, durableStreams, group, latency, logScale, coldStart, kafka, sdk, cost];
+export const KINDS = [produce, fetch, fetchRemote, idempotence, durableStreams, group, latency, logScale, coldStart, kafka, sdk, cost];
 
 /** Every scenario, in table order. */
 export const SCENARIOS = KINDS.flatMap((kind) => kind.scenarios);

@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { ResetTarget, Tributary } from "tributary/client";
+import type { LocationHint, ResetTarget, Tributary } from "tributary/client";
 import { printJson, table } from "../output.ts";
 import { integer, pairs, timeMs, UsageError } from "../usage-error.ts";
 
@@ -38,6 +38,7 @@ export async function topics(client: Tributary, args: string[]): Promise<void> {
 	const { values, positionals } = parse(rest, {
 		partitions: { type: "string", short: "p" },
 		config: { type: "string", short: "c", multiple: true },
+		"location-hint": { type: "string" },
 	});
 	if (name === "list") {
 		noExtra(positionals, 0);
@@ -57,16 +58,29 @@ export async function topics(client: Tributary, args: string[]): Promise<void> {
 	const config = pairs("--config", values.config as string[] | undefined, true);
 	const configGiven = Object.keys(config).length > 0;
 	if (name === "create") {
-		const created = await client.topics.create({ name: topic, ...(partitions ? { partitions } : {}), ...(configGiven ? { config } : {}) });
+		const hint = values["location-hint"] as LocationHint | undefined;
+		const created = await client.topics.create({
+			name: topic,
+			...(partitions ? { partitions } : {}),
+			...(configGiven ? { config } : {}),
+			...(hint === undefined ? {} : { location_hint: hint }),
+		});
 		if (values.json) return printJson(created);
 		console.log(`created topic ${created.name} with ${created.partitions} partition(s)`);
 	} else if (name === "describe") {
 		const d = await client.topics.describe(topic);
 		if (values.json) return printJson(d);
-		console.log(`topic ${d.name}: ${d.partitions.length} partition(s)`);
+		console.log(`topic ${d.name}: ${d.partitions.length} partition(s)${d.location_hint ? `, location hint ${d.location_hint}` : ""}`);
 		for (const [k, v] of Object.entries(d.config)) console.log(`  ${k}=${v}`);
-		const rows = d.partitions.map((p) => [p.partition, p.log_start_offset, p.high_watermark, p.high_watermark - p.log_start_offset]);
-		console.log(table(["PARTITION", "LOG_START_OFFSET", "HIGH_WATERMARK", "RECORDS"], rows));
+		const rows = d.partitions.map((p) => [
+			p.partition,
+			p.log_start_offset,
+			p.local_log_start_offset,
+			p.high_watermark,
+			p.high_watermark - p.log_start_offset,
+			p.remote_bytes,
+		]);
+		console.log(table(["PARTITION", "LOG_START_OFFSET", "LOCAL_LOG_START_OFFSET", "HIGH_WATERMARK", "RECORDS", "REMOTE_BYTES"], rows));
 	} else if (name === "alter") {
 		if (partitions === undefined && !configGiven) throw new UsageError("topics alter needs --partitions N or --config k=v");
 		const altered = await client.topics.alter(topic, { ...(partitions ? { partitions } : {}), ...(configGiven ? { config } : {}) });

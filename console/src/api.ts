@@ -28,14 +28,18 @@ export interface TopicSummary {
 export interface PartitionInfo {
 	readonly partition: number;
 	readonly log_start_offset: number;
+	/** Below it the partition's log is in R2 (tiered storage). */
+	readonly local_log_start_offset?: number;
 	readonly high_watermark: number;
 	readonly bytes: number;
+	readonly remote_bytes?: number;
 	readonly records: number;
 }
 
 export interface TopicDetail {
 	readonly name: string;
 	readonly config: TopicConfig;
+	readonly location_hint?: string | null;
 	readonly partitions: readonly PartitionInfo[];
 }
 

@@ -35,6 +35,7 @@ import {
 } from "../shared/limits.ts";
 import { CURSOR_LENGTH_MAX, decodeCursor, encodeCursor, type Page, type PageRequest } from "../shared/page.ts";
 import { isBase64 } from "../shared/record-codec.ts";
+import { LOCATION_HINTS } from "../topic/types.ts";
 
 /** Kafka's name charset, for topics and for ids that end up in paths and Durable Object names. */
 export const KAFKA_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
@@ -140,6 +141,7 @@ export const CreateTopicBody = z.strictObject({
 	name: TopicName,
 	partitions: z._default(z.optional(count(1, PARTITIONS_MAX)), 1),
 	config: z.optional(TopicConfig),
+	location_hint: z.optional(z.enum(LOCATION_HINTS, { error: `location_hint must be one of ${LOCATION_HINTS.join(", ")}` })),
 });
 
 export const UpdateTopicBody = z.strictObject({

@@ -12,7 +12,8 @@
 export const METRICS = {
 	tributary_partition_high_watermark: { type: "gauge", help: "Offset the next record appended to the partition will get." },
 	tributary_partition_log_start_offset: { type: "gauge", help: "Oldest offset still readable in the partition." },
-	tributary_partition_bytes: { type: "gauge", help: "Bytes of records stored in the partition." },
+	tributary_partition_bytes: { type: "gauge", help: "Bytes of records stored in the partition's own storage." },
+	tributary_partition_remote_bytes: { type: "gauge", help: "Bytes of the partition's segments in R2 (tiered storage)." },
 	tributary_partition_records_appended_total: {
 		type: "counter",
 		help: "Records ever appended to the partition (offsets are dense from 0, so this is the high watermark).",

@@ -1,7 +1,8 @@
 /**
  * @module
  * A partition's background work, on one alarm multiplexed over whatever is due first (partywhen's model):
- * retention (time and size), compaction, and forgetting idle producers and old idempotency keys. Each run does
+ * retention (time and size, remote segments first), compaction, forgetting idle producers and old idempotency
+ * keys, and tiered storage's offload and orphan sweep (tiering/, the alarm's asynchronous part). Each run does
  * bounded work — a few hundred rows at most — and, if more is left, sets the alarm for now again, so produce
  * is never blocked for long.
  */
@@ -20,6 +21,8 @@ import type { TopicConfig } from "../shared/topic-config.ts";
 import { compactLines, compacts, type LatestRecord } from "./compaction.ts";
 import { saveTotals } from "./log-store.ts";
 import { type HeadBatch, planRetention, retentionDueMs } from "./retention.ts";
+import type { TieredStorage } from "./tiering/tiered-storage.ts";
+import { remoteRetentionDueMs } from "./tiering/tiering-plan.ts";
 import type { LogView } from "./types.ts";
 
 interface HeadRow extends Record<string, SqlStorageValue> {
@@ -43,6 +46,7 @@ export class Lifecycle {
 	constructor(
 		private readonly storage: DurableObjectStorage,
 		private readonly view: LogView,
+		private readonly tiering: TieredStorage,
 	) {
 		this.sql = storage.sql;
 	}
@@ -61,7 +65,9 @@ export class Lifecycle {
 
 	/** After an append, makes sure the alarm comes no later than the work this append made due. */
 	afterAppend(config: TopicConfig, nowMs: number, usedProducer: boolean, usedIdempotency: boolean): void {
-		this.ensureBy(retentionDueMs(this.head(), this.view.totalBytes, config, nowMs));
+		const head = this.head();
+		this.ensureBy(this.retentionDueMs(head, config, nowMs));
+		this.ensureBy(this.tiering.afterAppendDueMs(head, config, nowMs));
 		if (compacts(config)) {
 			const due = this.sql.exec<{ due: number | null }>("SELECT compaction_due_ms AS due FROM partition_state WHERE id = 1").one().due;
 			if (due === null) {
@@ -73,11 +79,15 @@ export class Lifecycle {
 		if (usedIdempotency) this.ensureBy(nowMs + IDEMPOTENCY_WINDOW_MS);
 	}
 
-	/** One alarm run: every kind of due work, each bounded. Call inside a transaction. */
+	/**
+	 * One alarm run's synchronous part: every kind of due work, each bounded. Call inside a transaction. Retention
+	 * drops remote segments first; local batches only once none is left, so the log stays one contiguous range.
+	 */
 	run(config: TopicConfig, nowMs: number): void {
 		this.alarmAtMs = null;
 		this.moreWork = false;
-		this.applyRetention(config, nowMs);
+		this.tiering.applyRetention(config, nowMs);
+		if (!this.tiering.hasRemote()) this.applyRetention(config, nowMs);
 		this.compactStep(config, nowMs);
 		this.expire("producer_state", "producer_id", "updated_at_ms", nowMs - config["producer.id.expiration.ms"]);
 		this.expire("idempotency_keys", "key", "created_at_ms", nowMs - IDEMPOTENCY_WINDOW_MS);
@@ -85,9 +95,11 @@ export class Lifecycle {
 
 	/** Sets the alarm for the earliest due work (now, if a run left work), or clears it when nothing is due. */
 	reschedule(config: TopicConfig, nowMs: number): void {
+		const head = this.head();
 		const candidates = [
 			this.moreWork ? nowMs : null,
-			retentionDueMs(this.head(), this.view.totalBytes, config, nowMs),
+			this.retentionDueMs(head, config, nowMs),
+			this.tiering.dueMs(head, config, nowMs),
 			this.sql.exec<{ due: number | null }>("SELECT compaction_due_ms AS due FROM partition_state WHERE id = 1").one().due,
 			this.minPlus("producer_state", "updated_at_ms", config["producer.id.expiration.ms"]),
 			this.minPlus("idempotency_keys", "created_at_ms", IDEMPOTENCY_WINDOW_MS),
@@ -97,6 +109,13 @@ export class Lifecycle {
 		this.alarmAtMs = due;
 		if (due === null) void this.storage.deleteAlarm();
 		else void this.storage.setAlarm(due);
+	}
+
+	/** When retention next has work: on the oldest remote segment while there is one, else on the local head. */
+	private retentionDueMs(head: HeadBatch | null, config: TopicConfig, nowMs: number): number | null {
+		const remote = this.tiering.remoteHead();
+		const totalBytes = this.view.totalBytes + this.view.remoteBytes;
+		return remote === null ? retentionDueMs(head, totalBytes, config, nowMs) : remoteRetentionDueMs(remote, totalBytes, config, nowMs);
 	}
 
 	private ensureBy(dueMs: number | null): void {
@@ -134,6 +153,7 @@ export class Lifecycle {
 				yield batch;
 			}
 		};
+		assert(this.view.remoteBytes === 0, "local retention waits until no remote segment is left");
 		const count = planRetention(head(), this.view.totalBytes, config, nowMs);
 		if (count === 0) return;
 		if (count === RETENTION_BATCHES_PER_STEP) this.moreWork = true;
@@ -143,12 +163,14 @@ export class Lifecycle {
 		const logStartOffset = last.lastOffset + 1;
 		assert(logStartOffset <= this.view.nextOffset, "retention never passes the high watermark");
 		this.sql.exec(
-			"UPDATE partition_state SET log_start_offset = ?, next_offset_floor = ? WHERE id = 1",
+			"UPDATE partition_state SET log_start_offset = ?, local_log_start_offset = ?, next_offset_floor = ? WHERE id = 1",
+			logStartOffset,
 			logStartOffset,
 			this.view.nextOffset,
 		);
 		this.sql.exec("DELETE FROM record_keys WHERE offset < ?", logStartOffset);
 		this.view.logStartOffset = logStartOffset;
+		this.view.localLogStartOffset = logStartOffset;
 		this.view.totalBytes -= deleted.reduce((n, b) => n + b.bytes, 0);
 		this.view.storedBatches -= count;
 		this.view.storedRecords -= deleted.reduce((n, b) => n + b.recordCount, 0);

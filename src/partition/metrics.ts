@@ -18,6 +18,7 @@ export function partitionFigures(sql: SqlStorage, active: boolean, view: LogView
 			[series("tributary_partition_high_watermark", labels)]: view.nextOffset,
 			[series("tributary_partition_log_start_offset", labels)]: view.logStartOffset,
 			[series("tributary_partition_bytes", labels)]: view.totalBytes,
+			[series("tributary_partition_remote_bytes", labels)]: view.remoteBytes,
 			// Offsets are dense from 0 and never reused, so the high watermark counts every record ever appended.
 			[series("tributary_partition_records_appended_total", labels)]: view.nextOffset,
 		},

@@ -18,12 +18,12 @@ import {
 	DATABASE_SIZE_RECHECK_MARGIN_BYTES,
 	PARTITION_BYTES_MAX,
 	STORED_BATCH_BYTES_TARGET,
-	TAILS_PER_PARTITION_MAX,
 } from "../shared/limits.ts";
+import { readAcross } from "../shared/log-reader.ts";
 import { decodeBatch, encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
-import type { TopicConfig } from "../shared/topic-config.ts";
+import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { findOffsetForTimestamp, readLog, saveTotals } from "./log-store.ts";
@@ -33,7 +33,9 @@ import { loadProducerState, saveProducerState } from "./producer-store.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
-import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState } from "./tail.ts";
+import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState, tailCapacity } from "./tail.ts";
+import { findRemoteTimestamp, remoteRead } from "./tiering/remote-lookup.ts";
+import { TieredStorage } from "./tiering/tiered-storage.ts";
 import type {
 	AppendInput,
 	AppendRequest,
@@ -42,8 +44,10 @@ import type {
 	NeedsConfig,
 	PartitionAssignment,
 	PartitionOffsets,
+	ReadAnswer,
 	ReadRequest,
 	ReadResult,
+	TimestampAnswer,
 } from "./types.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -60,6 +64,8 @@ interface StateRow extends Record<string, SqlStorageValue> {
 	stored_bytes: number;
 	stored_batches: number;
 	stored_records: number;
+	local_log_start_offset: number;
+	remote_bytes: number;
 }
 
 interface IdempotencyRow extends Record<string, SqlStorageValue> {
@@ -78,6 +84,8 @@ export class PartitionLog extends DurableObject<Env> {
 	private config: TopicConfig | null = null;
 	private readonly view: LogView = {
 		logStartOffset: 0,
+		localLogStartOffset: 0,
+		remoteBytes: 0,
 		nextOffset: 0,
 		timestampHigh: 0,
 		totalBytes: 0,
@@ -86,8 +94,12 @@ export class PartitionLog extends DurableObject<Env> {
 	};
 	private readonly waiters = new Waiters();
 	private readonly lifecycle: Lifecycle;
+	/** Offload to R2 and everything remote (tiering/). */
+	private readonly tiering: TieredStorage;
 	/** Appends stop here (507); a field rather than the constant so tests can lower it. */
 	partitionBytesMax = PARTITION_BYTES_MAX;
+	/** Where segments go: the `SEGMENTS` binding; a field so tests can wrap it to inject R2 failures. */
+	segments: R2Bucket = this.env.SEGMENTS;
 	/**
 	 * Keys revoked while this object is in memory: a tail whose registration raced the revocation is refused by
 	 * this check after it registered. An eviction forgets it, but also ends any registration in flight.
@@ -105,9 +117,17 @@ export class PartitionLog extends DurableObject<Env> {
 		offsets: () => this.view,
 		identity: (topicId) => this.checkIdentity(topicId),
 		append: (request) => this.append(request),
-		read: (request) => this.read(request),
+		read: (request) => readAcross(this.segments, (r) => this.read(r), request),
 		wake: () => this.waiters.wakeAll(),
 	});
+	/** What the WebSocket tails (tail.ts) read: the view, local reads, and reads across R2 for old offsets. */
+	private readonly tailLog: TailLog = {
+		view: this.view,
+		readNow: (offset, maxRecords, maxBytes) => this.readNow(offset, maxRecords, maxBytes),
+		readAcross: (offset, maxRecords, maxBytes) =>
+			readAcross(this.segments, (r) => this.read(r), { topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
+		background: (work) => this.ctx.waitUntil(work),
+	};
 	/** Bytes appended since this object started, for the metrics hub. */
 	private bytesAppended = 0;
 
@@ -120,7 +140,13 @@ export class PartitionLog extends DurableObject<Env> {
 		this.sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
-		this.lifecycle = new Lifecycle(ctx.storage, this.view);
+		this.tiering = new TieredStorage({
+			storage: ctx.storage,
+			view: this.view,
+			bucket: () => this.segments,
+			identity: () => (this.status === "active" && this.topicId !== null ? { topicId: this.topicId, partition: this.partition } : null),
+		});
+		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering);
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
 
@@ -135,13 +161,15 @@ export class PartitionLog extends DurableObject<Env> {
 		this.topicId = row.topic_id;
 		this.partition = row.partition ?? -1;
 		this.configVersion = row.config_version;
-		this.config = row.config === null ? null : (JSON.parse(row.config) as TopicConfig);
+		this.config = row.config === null ? null : storedConfig(row.config);
 		const tail = this.sql
 			.exec<{ last_offset: number; timestamp_high: number }>(
 				"SELECT last_offset, timestamp_high FROM batches ORDER BY base_offset DESC LIMIT 1",
 			)
 			.toArray()[0];
 		this.view.logStartOffset = row.log_start_offset;
+		this.view.localLogStartOffset = row.local_log_start_offset;
+		this.view.remoteBytes = row.remote_bytes;
 		this.view.nextOffset = Math.max(row.next_offset_floor, tail === undefined ? 0 : tail.last_offset + 1);
 		this.view.timestampHigh = tail?.timestamp_high ?? 0;
 		this.view.totalBytes = row.stored_bytes;
@@ -151,7 +179,10 @@ export class PartitionLog extends DurableObject<Env> {
 		for (const w of this.sql.exec<{ watcher: string; from_offset: number }>("SELECT watcher, from_offset FROM append_watchers")) {
 			this.watchers.set(w.watcher, w.from_offset);
 		}
-		assert(this.view.logStartOffset <= this.view.nextOffset, "log start offset is at or below the high watermark");
+		assert(
+			this.view.logStartOffset <= this.view.localLogStartOffset && this.view.localLogStartOffset <= this.view.nextOffset,
+			"log start ≤ local log start ≤ high watermark",
+		);
 	}
 
 	/** Sets who this partition is and its config. Idempotent; an older config version never replaces a newer one. */
@@ -225,7 +256,7 @@ export class PartitionLog extends DurableObject<Env> {
 			if (compacts(config)) this.trackKeys(request, baseOffset, nowMs);
 		});
 		this.waiters.wakeAll();
-		this.pushTails();
+		for (const ws of this.ctx.getWebSockets()) pushTail(ws, this.tailLog);
 		this.pokeWatchers();
 		this.lifecycle.afterAppend(config, nowMs, producer !== null, Boolean(request.idempotency));
 		return ok({ baseOffset, appendTimeMs: nowMs, duplicate: false });
@@ -272,7 +303,9 @@ export class PartitionLog extends DurableObject<Env> {
 			}
 			incomingBytes += bytes;
 		}
-		if (Math.max(this.view.totalBytes, this.databaseBytes(incomingBytes)) + incomingBytes > this.partitionBytesMax) {
+		// With remote storage, only the bytes held here count (the offload keeps them down), whatever is in R2.
+		const held = config["remote.storage.enable"] ? this.view.totalBytes : Math.max(this.view.totalBytes, this.databaseBytes(incomingBytes));
+		if (held + incomingBytes > this.partitionBytesMax) {
 			return err("partition_full", "this partition is full; lower retention.ms or retention.bytes, or add partitions", {
 				partition_bytes_max: this.partitionBytesMax,
 			});
@@ -382,7 +415,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * Reads records from `offset`, up to `maxRecords` and about `maxBytes` (always at least one record if one
 	 * exists). At the high watermark it waits up to `waitMs` for an append before answering empty.
 	 */
-	async read(request: ReadRequest): Promise<Result<ReadResult>> {
+	async read(request: ReadRequest): Promise<Result<ReadAnswer>> {
 		const identity = this.checkIdentity(request.topicId);
 		if (identity !== null) return identity;
 		let offset = request.offset ?? this.view.logStartOffset;
@@ -394,6 +427,7 @@ export class PartitionLog extends DurableObject<Env> {
 			const after = this.checkIdentity(request.topicId) ?? this.checkRange(offset);
 			if (after !== null) return after;
 		}
+		if (offset < this.view.localLogStartOffset) return ok(remoteRead(this.sql, this.view, offset, request.maxRecords, request.maxBytes));
 		return ok(this.readNow(offset, request.maxRecords, request.maxBytes));
 	}
 
@@ -411,7 +445,7 @@ export class PartitionLog extends DurableObject<Env> {
 		const url = new URL(request.url);
 		const topicId = url.searchParams.get("topic_id") ?? "";
 		const keyId = url.searchParams.get("key_id");
-		const refusedFirst = this.checkIdentity(topicId) ?? this.checkTailCapacity();
+		const refusedFirst = this.checkIdentity(topicId) ?? tailCapacity(this.ctx.getWebSockets().length);
 		if (refusedFirst !== null) return Response.json({ error: refusedFirst.error }, { status: 409 });
 		if (keyId !== null) {
 			// Registered with the key's authority before it is accepted, so revoking the key closes it.
@@ -423,7 +457,7 @@ export class PartitionLog extends DurableObject<Env> {
 				return Response.json({ error: { code: "unauthorized", message: "invalid credentials" } }, { status: 401 });
 			}
 			// The wait let other events in: the topic may be gone, or the tails full, by now.
-			const refusedAfter = this.checkIdentity(topicId) ?? this.checkTailCapacity();
+			const refusedAfter = this.checkIdentity(topicId) ?? tailCapacity(this.ctx.getWebSockets().length);
 			if (refusedAfter !== null) return Response.json({ error: refusedAfter.error }, { status: 409 });
 		}
 		const offsetParam = url.searchParams.get("offset");
@@ -433,7 +467,7 @@ export class PartitionLog extends DurableObject<Env> {
 		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 		this.ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
 		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0 } satisfies TailState);
-		pushTail(server, this.tailLog());
+		pushTail(server, this.tailLog);
 		return new Response(null, { status: 101, webSocket: client });
 	}
 
@@ -485,6 +519,7 @@ export class PartitionLog extends DurableObject<Env> {
 
 	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
 		acknowledge(ws, message);
+		pushTail(ws, this.tailLog); // a catch-up from R2 paused for acknowledgements resumes
 	}
 
 	override webSocketClose(ws: WebSocket, code: number): void {
@@ -492,30 +527,11 @@ export class PartitionLog extends DurableObject<Env> {
 		ws.close(code === 1005 ? 1000 : code, "closed");
 	}
 
-	private checkTailCapacity(): Failure | null {
-		if (this.ctx.getWebSockets().length < TAILS_PER_PARTITION_MAX) return null;
-		return err("partition_unavailable", `this partition already has ${TAILS_PER_PARTITION_MAX} tails`);
-	}
-
-	private tailLog(): TailLog {
-		return {
-			nextOffset: () => this.view.nextOffset,
-			logStartOffset: () => this.view.logStartOffset,
-			readNow: (offset, maxRecords, maxBytes) => this.readNow(offset, maxRecords, maxBytes),
-		};
-	}
-
-	private pushTails(): void {
-		const tails = this.ctx.getWebSockets();
-		if (tails.length === 0) return;
-		const log = this.tailLog();
-		for (const ws of tails) pushTail(ws, log);
-	}
-
 	/** The log start offset, high watermark, stored bytes and records. An unconfigured partition is an empty log. */
 	offsets(): PartitionOffsets {
 		const { logStartOffset, nextOffset: highWatermark, totalBytes: bytes, storedRecords: records } = this.view;
-		return { logStartOffset, highWatermark, bytes, records };
+		const { localLogStartOffset, remoteBytes } = this.view;
+		return { logStartOffset, highWatermark, bytes, records, localLogStartOffset, remoteBytes };
 	}
 
 	/**
@@ -523,31 +539,41 @@ export class PartitionLog extends DurableObject<Env> {
 	 * running maximum timestamp, so out-of-order producer timestamps cannot hide later records). If no record is
 	 * that recent, the high watermark: the next record appended will be the first.
 	 */
-	offsetForTimestamp(topicId: string, timestampMs: number): Result<{ offset: number }> {
+	offsetForTimestamp(topicId: string, timestampMs: number): Result<TimestampAnswer> {
 		const identity = this.checkIdentity(topicId);
 		if (identity !== null) return identity;
+		const remote = findRemoteTimestamp(this.sql, this.view, timestampMs);
+		if (remote !== null) return ok({ remote });
 		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs) ?? this.view.nextOffset });
 	}
 
-	/** Retention, compaction and expiry: whatever is due, in bounded steps; then the alarm is set for what is next. */
+	/** Background work (lifecycle.ts, then tiering/): whatever is due, in bounded steps; then the next alarm is set. */
 	override async alarm(): Promise<void> {
-		if (this.status !== "active" || this.config === null) return;
+		const config = this.config;
+		if (this.status !== "active" || config === null) return;
 		const nowMs = Date.now();
-		this.ctx.storage.transactionSync(() => this.lifecycle.run(this.config as TopicConfig, nowMs));
-		this.lifecycle.reschedule(this.config, nowMs);
+		this.ctx.storage.transactionSync(() => this.lifecycle.run(config, nowMs));
+		await this.tiering.run(config, nowMs);
+		// The awaits let other calls in: a deletion, or a newer config.
+		if (this.status === "active" && this.config !== null) this.lifecycle.reschedule(this.config, Date.now());
 	}
 
-	/** Deletes every record and marks the partition deleted, so a stale producer cannot write into it again. */
+	/**
+	 * Deletes every record, here and in R2, and marks the partition deleted, so a stale producer cannot write into
+	 * it again. The partition number is kept, so a retry (the registry retries a wipe that threw) finds the objects.
+	 */
 	async destroy(topicId: string): Promise<void> {
-		if (this.status === "active") assert(this.topicId === topicId, "destroy names this partition's topic");
+		if (this.status !== "unconfigured") assert(this.topicId === topicId, "destroy names this partition's topic");
+		const partition = this.partition;
 		await this.ctx.storage.deleteAlarm();
 		await this.ctx.storage.deleteAll();
 		migrateSchema(this.ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
-		this.sql.exec("UPDATE partition_state SET status = 'deleted', topic_id = ? WHERE id = 1", topicId);
+		this.sql.exec("UPDATE partition_state SET status = 'deleted', topic_id = ?, partition = ? WHERE id = 1", topicId, partition);
 		this.load();
 		this.lifecycle.forgetAlarm();
 		this.waiters.wakeAll();
 		for (const ws of this.ctx.getWebSockets()) ws.close(TAIL_CLOSE.topicDeleted, "the topic was deleted");
+		if (partition >= 0) await this.tiering.destroyObjects(topicId, partition);
 	}
 
 	private checkIdentity(topicId: string): Failure | null {

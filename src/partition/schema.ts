@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const PARTITION_SCHEMA_VERSION = 4;
+export const PARTITION_SCHEMA_VERSION = 5;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -85,6 +85,23 @@ export const PARTITION_DDL: readonly string[] = [
 		updated_at_ms INTEGER NOT NULL
 	)`,
 	`CREATE INDEX IF NOT EXISTS stream_producers_by_time ON stream_producers (updated_at_ms)`,
+	// v5, tiered storage (tiering/): the manifest of segments offloaded to R2, one row per object, in offset order.
+	// Rows cover [log_start_offset, local_log_start_offset) without gaps. `bytes` is the object's size;
+	// `batch_index` is the segment's SegmentIndexEntry[] as JSON (tiering/segment.ts), so a reader fetches only
+	// the byte ranges it needs.
+	`CREATE TABLE IF NOT EXISTS remote_segments (
+		base_offset INTEGER PRIMARY KEY,
+		last_offset INTEGER NOT NULL,
+		object_key TEXT NOT NULL,
+		bytes INTEGER NOT NULL CHECK (bytes >= 0),
+		record_count INTEGER NOT NULL CHECK (record_count > 0),
+		timestamp_high INTEGER NOT NULL,
+		batch_index TEXT NOT NULL,
+		created_at_ms INTEGER NOT NULL,
+		CHECK (last_offset >= base_offset)
+	)`,
+	// A seek by time below the local log start: one seek on the segments' running maximum timestamp.
+	`CREATE INDEX IF NOT EXISTS remote_segments_by_timestamp_high ON remote_segments (timestamp_high)`,
 ];
 
 /**
@@ -104,6 +121,16 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 				stored_batches = (SELECT COUNT(*) FROM batches),
 				stored_records = (SELECT COALESCE(SUM(record_count), 0) FROM batches)
 			WHERE id = 1`,
+		],
+	},
+	// v5, tiered storage: the first offset held locally (equal to log_start_offset while nothing is remote) and the
+	// bytes of the remote segments, kept in the transactions that offload and that retention deletes.
+	{
+		version: 5,
+		statements: [
+			"ALTER TABLE partition_state ADD COLUMN local_log_start_offset INTEGER NOT NULL DEFAULT 0",
+			"ALTER TABLE partition_state ADD COLUMN remote_bytes INTEGER NOT NULL DEFAULT 0",
+			"UPDATE partition_state SET local_log_start_offset = log_start_offset WHERE id = 1",
 		],
 	},
 ];

@@ -5,6 +5,7 @@
 
 import type { EncodedBatch, EncodedRecord } from "../shared/record-codec.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
+import type { SegmentIndexEntry } from "./tiering/segment.ts";
 
 /** Who a partition is and how it behaves; pushed by the registry or, lazily, by the edge. */
 export interface PartitionAssignment {
@@ -80,6 +81,39 @@ export interface ReadResult {
 	readonly logStartOffset: number;
 }
 
+/**
+ * Where records below the local log start are: one R2 segment object and its batches from the one holding the
+ * offset up to what the read asked for. The reader fetches them with one ranged GET.
+ */
+export interface RemoteSlice {
+	readonly objectKey: string;
+	/** Consecutive batches of the segment, in offset order; the first holds the offset asked for. */
+	readonly entries: readonly SegmentIndexEntry[];
+	/** Where the local log started when the partition answered: a reader continues there once past the segments. */
+	readonly localLogStartOffset: number;
+}
+
+/** The partition's answer to a read below its local log start: a pointer, not the records. */
+export interface RemoteRead {
+	readonly remote: RemoteSlice;
+	/** The offset the read starts at (the log start offset when the request named none). */
+	readonly offset: number;
+	readonly highWatermark: number;
+	readonly logStartOffset: number;
+}
+
+/** What `PartitionLog.read` answers; `readRecords` (src/shared/log-reader.ts) turns a remote pointer into records. */
+export type ReadAnswer = ReadResult | RemoteRead;
+
+/** The remote batch a seek by time lands in: the reader finds the first record in it that is recent enough. */
+export interface RemoteTimestampEntry {
+	readonly objectKey: string;
+	readonly entry: SegmentIndexEntry;
+}
+
+/** What `PartitionLog.offsetForTimestamp` answers: the offset, or the remote batch holding it. */
+export type TimestampAnswer = { readonly offset: number } | { readonly remote: RemoteTimestampEntry };
+
 export interface PartitionOffsets {
 	readonly logStartOffset: number;
 	readonly highWatermark: number;
@@ -87,11 +121,22 @@ export interface PartitionOffsets {
 	readonly bytes: number;
 	/** Records stored: fewer than high watermark minus log start once compaction has removed some. */
 	readonly records: number;
+	/** The first offset held in the partition's own storage; below it, up to the log start, segments in R2. */
+	readonly localLogStartOffset: number;
+	/** Bytes of the partition's segments in R2 (object sizes). */
+	readonly remoteBytes: number;
 }
 
 /** What the in-memory view of the log holds; rebuilt from SQLite by `load()`. */
 export interface LogView extends LogTotals {
 	logStartOffset: number;
+	/**
+	 * The first offset held locally: `logStartOffset` ≤ it ≤ `nextOffset`; [logStartOffset, localLogStartOffset)
+	 * lies in remote segments (`remote_segments`), without gaps.
+	 */
+	localLogStartOffset: number;
+	/** Bytes of the remote segments (object sizes); `totalBytes` counts the local batches only. */
+	remoteBytes: number;
 	/** The high watermark: the offset the next appended record gets. */
 	nextOffset: number;
 	/** Running maximum of record timestamps, so `timestamp_high` is monotonic and indexable. */

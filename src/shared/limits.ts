@@ -83,6 +83,34 @@ export const DATABASE_SIZE_RECHECK_MARGIN_BYTES = 1024 * 1024 * 1024;
 export const RETENTION_BATCHES_PER_STEP = 500;
 export const COMPACTION_BATCHES_PER_STEP = 50;
 
+/**
+ * Tiered storage: the size an offload aims each R2 segment at (whole stored batches, so a segment may pass it by
+ * one batch). Large enough that R2 operations stay few; small enough to build in a Durable Object's memory.
+ */
+export const SEGMENT_BYTES_TARGET = 8 * 1024 * 1024;
+/** Stored batches in one segment at most: bounds its index (a manifest row, ~120 bytes per batch) and the rows read. */
+export const SEGMENT_BATCHES_MAX = 1_000;
+/** Segments one alarm run offloads before yielding (it sets the alarm for now again when more are due). */
+export const OFFLOAD_SEGMENTS_PER_RUN = 4;
+/**
+ * After an append takes a partition past its local retention, its alarm runs within this long: soon enough that
+ * a burst cannot fill the object first, late enough that a burst's batches go out together in one segment.
+ */
+export const OFFLOAD_CHECK_INTERVAL_MS = 2_000;
+/** After a failed R2 write, the next offload attempt waits this long. */
+export const OFFLOAD_RETRY_MS = 10_000;
+/**
+ * An object under a partition's prefix that is not in its manifest is deleted once it is this old: far longer than
+ * any PUT, so an offload still in flight is never mistaken for an orphan.
+ */
+export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
+/** How often a partition using remote storage lists its objects looking for orphans. */
+export const ORPHAN_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** Keys per R2 list page and per R2 multi-delete: R2's own maximum for both. */
+export const R2_KEYS_PER_CALL_MAX = 1_000;
+/** Remote segments one alarm run may drop for retention before yielding. */
+export const REMOTE_RETENTION_SEGMENTS_PER_STEP = 100;
+
 /** How long after an append to a compacted topic the next compaction pass starts. */
 export const COMPACTION_DELAY_MS = 30_000;
 
@@ -252,3 +280,11 @@ export const METRICS_HUB_FLUSH_MS = 10_000;
 export const METRICS_EDGE_FORGET_MS = 24 * 60 * 60 * 1000;
 /** Sources (objects and isolates) the hub holds; past it, new sources are dropped and logged, never an error. */
 export const METRICS_SOURCES_MAX = 20_000;
+
+/**
+ * Tiered storage reads (src/shared/log-reader.ts): partition round trips one read may make while it walks remote
+ * segments into the local log (each round returns at least one batch, so a read stops short only of its limits'
+ * far side), and how often a segment that vanished under a read (retention deleted it) is asked for again.
+ */
+export const REMOTE_READ_ROUNDS_MAX = 8;
+export const REMOTE_READ_RETRIES_MAX = 3;

@@ -31,9 +31,18 @@ export function topicRegistry(env: Env): DurableObjectStub<TopicRegistry> {
 	return env.TOPIC_REGISTRY.getByName(REGISTRY_NAME);
 }
 
-/** One partition's log, named by topic id (not name), so a re-created topic starts empty. */
-export function partitionLog(env: Env, topicId: string, partition: number): DurableObjectStub<PartitionLog> {
-	return env.PARTITION_LOG.getByName(partitionObjectName(topicId, partition));
+/**
+ * One partition's log, named by topic id (not name), so a re-created topic starts empty. `locationHint` (the
+ * topic's) counts only when this call creates the object: the registry passes it when the topic is created.
+ */
+export function partitionLog(
+	env: Env,
+	topicId: string,
+	partition: number,
+	locationHint?: DurableObjectLocationHint | null,
+): DurableObjectStub<PartitionLog> {
+	const name = partitionObjectName(topicId, partition);
+	return locationHint ? env.PARTITION_LOG.getByName(name, { locationHint }) : env.PARTITION_LOG.getByName(name);
 }
 
 /** One consumer group's coordinator. */

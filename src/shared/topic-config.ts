@@ -9,6 +9,9 @@ import { MESSAGE_BYTES_CEILING } from "./limits.ts";
 
 export type CleanupPolicy = "delete" | "compact" | "compact,delete";
 
+/** Kafka's `local.retention.*` value meaning "the same as `retention.*`". */
+export const LOCAL_RETENTION_AS_TOTAL = -2;
+
 export interface TopicConfig {
 	/** How long records are kept; -1 keeps them forever. */
 	readonly "retention.ms": number;
@@ -21,6 +24,12 @@ export interface TopicConfig {
 	readonly "delete.retention.ms": number;
 	/** How long a partition remembers an idle idempotent producer (Kafka's broker `producer.id.expiration.ms`). */
 	readonly "producer.id.expiration.ms": number;
+	/** Tiered storage (KIP-405): offload closed batches to R2 segments; not for compacted topics. */
+	readonly "remote.storage.enable": boolean;
+	/** How long batches stay in the partition's own storage before offload; -2: `retention.ms`, -1: forever. */
+	readonly "local.retention.ms": number;
+	/** Bytes the partition keeps locally before its oldest batches are offloaded; -2: `retention.bytes`, -1: no limit. */
+	readonly "local.retention.bytes": number;
 }
 
 export type TopicConfigKey = keyof TopicConfig;
@@ -33,6 +42,9 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
 	"max.message.bytes": MESSAGE_BYTES_CEILING,
 	"delete.retention.ms": 24 * 60 * 60 * 1000,
 	"producer.id.expiration.ms": 24 * 60 * 60 * 1000,
+	"remote.storage.enable": false,
+	"local.retention.ms": LOCAL_RETENTION_AS_TOTAL,
+	"local.retention.bytes": LOCAL_RETENTION_AS_TOTAL,
 };
 
 const TOPIC_CONFIG_KEYS = Object.keys(DEFAULT_TOPIC_CONFIG) as TopicConfigKey[];
@@ -57,29 +69,91 @@ function parseCleanupPolicy(raw: unknown): CleanupPolicy | null {
 	return null;
 }
 
-/** [min, max, whether -1 means unlimited] of each numeric config. */
-const NUMERIC_RANGES: Record<Exclude<TopicConfigKey, "cleanup.policy">, readonly [number, number, boolean]> = {
-	"retention.ms": [1, CONFIG_NUMBER_MAX, true],
-	"retention.bytes": [1, CONFIG_NUMBER_MAX, true],
-	"max.message.bytes": [1, MESSAGE_BYTES_CEILING, false],
-	"delete.retention.ms": [0, CONFIG_NUMBER_MAX, false],
-	"producer.id.expiration.ms": [1, CONFIG_NUMBER_MAX, false],
+/** A boolean config: JSON true/false, or Kafka's strings "true"/"false" (any case, as Kafka's parser takes them). */
+function parseBoolean(raw: unknown): boolean | null {
+	if (typeof raw === "boolean") return raw;
+	if (typeof raw === "string" && /^(true|false)$/i.test(raw.trim())) return raw.trim().toLowerCase() === "true";
+	return null;
+}
+
+type NumericKey = Exclude<TopicConfigKey, "cleanup.policy" | "remote.storage.enable">;
+
+/** [min, max, the special values below min it also takes (-1 unlimited, -2 as `retention.*`)] of each numeric config. */
+const NUMERIC_RANGES: Record<NumericKey, readonly [number, number, readonly number[]]> = {
+	"retention.ms": [1, CONFIG_NUMBER_MAX, [-1]],
+	"retention.bytes": [1, CONFIG_NUMBER_MAX, [-1]],
+	"max.message.bytes": [1, MESSAGE_BYTES_CEILING, []],
+	"delete.retention.ms": [0, CONFIG_NUMBER_MAX, []],
+	"producer.id.expiration.ms": [1, CONFIG_NUMBER_MAX, []],
+	"local.retention.ms": [0, CONFIG_NUMBER_MAX, [-1, LOCAL_RETENTION_AS_TOTAL]],
+	"local.retention.bytes": [0, CONFIG_NUMBER_MAX, [-1, LOCAL_RETENTION_AS_TOTAL]],
 };
 
+const SPECIAL_MEANINGS: Record<number, string> = { [-1]: "-1 for unlimited", [LOCAL_RETENTION_AS_TOTAL]: "-2 for the same as retention.*" };
+
 /** Validates one config entry, returning the normalised value or an explanation. */
-function parseEntry(key: TopicConfigKey, raw: unknown): Result<number | CleanupPolicy> {
+function parseEntry(key: TopicConfigKey, raw: unknown): Result<number | boolean | CleanupPolicy> {
 	if (key === "cleanup.policy") {
 		const policy = parseCleanupPolicy(raw);
 		if (policy === null) return err("invalid_config", `"cleanup.policy" must be "delete", "compact" or "compact,delete"`, { config: key });
 		return ok(policy);
 	}
+	if (key === "remote.storage.enable") {
+		const enabled = parseBoolean(raw);
+		if (enabled === null) return err("invalid_config", `"${key}" must be true or false`, { config: key });
+		return ok(enabled);
+	}
 	const n = parseInteger(raw);
-	const [min, max, unlimited] = NUMERIC_RANGES[key];
-	if (n === null || !((n >= min && n <= max) || (unlimited && n === -1))) {
-		const range = `an integer from ${min} to ${max}${unlimited ? ", or -1 for unlimited" : ""}`;
+	const [min, max, specials] = NUMERIC_RANGES[key];
+	if (n === null || !((n >= min && n <= max) || specials.includes(n))) {
+		const range = [`an integer from ${min} to ${max}`, ...specials.map((v) => SPECIAL_MEANINGS[v])].join(", or ");
 		return err("invalid_config", `"${key}" must be ${range} (a JSON number or a digit string)`, { config: key });
 	}
 	return ok(n);
+}
+
+/**
+ * The local retention actually in force: `local.retention.*`, or `retention.*` where it is -2. -1 means none.
+ * Without remote storage everything is local, so the local limits are the total ones.
+ */
+export function localRetention(config: TopicConfig): { readonly ms: number; readonly bytes: number } {
+	if (!config["remote.storage.enable"]) return { ms: config["retention.ms"], bytes: config["retention.bytes"] };
+	const pick = (local: number, total: number) => (local === LOCAL_RETENTION_AS_TOTAL ? total : local);
+	return {
+		ms: pick(config["local.retention.ms"], config["retention.ms"]),
+		bytes: pick(config["local.retention.bytes"], config["retention.bytes"]),
+	};
+}
+
+/**
+ * Checks between configs, on the config as it will be (Kafka's `LogConfig.validate`): local retention within
+ * the total one, and no remote storage on compacted topics — Kafka refuses it too ("remote log storage is
+ * unsupported for compacted topics"): a segment in R2 is immutable, so compaction could not rewrite it.
+ */
+function checkConfig(config: TopicConfig): Result<TopicConfig> {
+	if (config["remote.storage.enable"] && config["cleanup.policy"] !== "delete") {
+		return err(
+			"invalid_config",
+			`"remote.storage.enable" cannot be true on a compacted topic (cleanup.policy "${config["cleanup.policy"]}")`,
+			{
+				config: "remote.storage.enable",
+			},
+		);
+	}
+	for (const [local, total] of [
+		["local.retention.ms", "retention.ms"],
+		["local.retention.bytes", "retention.bytes"],
+	] as const) {
+		const localValue = config[local];
+		const totalValue = config[total];
+		if (localValue === LOCAL_RETENTION_AS_TOTAL || totalValue === -1) continue;
+		if (localValue === -1 || localValue > totalValue) {
+			return err("invalid_config", `"${local}" (${localValue}) must not be more than "${total}" (${totalValue}); -2 uses "${total}"`, {
+				config: local,
+			});
+		}
+	}
+	return ok(config);
 }
 
 /**
@@ -105,5 +179,10 @@ export function applyConfigChanges(base: TopicConfig, changes: unknown): Result<
 		if (!parsed.ok) return parsed;
 		next[k] = parsed.value;
 	}
-	return ok(next as unknown as TopicConfig);
+	return checkConfig(next as unknown as TopicConfig);
+}
+
+/** A config as stored before some keys existed: the missing ones take their defaults. */
+export function storedConfig(json: string): TopicConfig {
+	return { ...DEFAULT_TOPIC_CONFIG, ...(JSON.parse(json) as Partial<TopicConfig>) };
 }

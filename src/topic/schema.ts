@@ -3,7 +3,9 @@
  * The registry's SQLite schema (docs/storage-schema.md).
  */
 
-export const REGISTRY_SCHEMA_VERSION = 1;
+import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
+
+export const REGISTRY_SCHEMA_VERSION = 2;
 
 export const REGISTRY_DDL: readonly string[] = [
 	`CREATE TABLE IF NOT EXISTS topics (
@@ -28,4 +30,9 @@ export const REGISTRY_DDL: readonly string[] = [
 		partition INTEGER NOT NULL,
 		PRIMARY KEY (topic_id, partition)
 	)`,
+];
+
+/** v2: the Cloudflare location hint a topic was created with, passed when its partitions' objects are created. */
+export const REGISTRY_UPGRADES: readonly SchemaUpgrade[] = [
+	{ version: 2, statements: ["ALTER TABLE topics ADD COLUMN location_hint TEXT"] },
 ];

@@ -13,9 +13,16 @@ import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.t
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { partitionLog } from "../shared/stubs.ts";
-import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../shared/topic-config.ts";
-import { REGISTRY_DDL, REGISTRY_SCHEMA_VERSION } from "./schema.ts";
-import type { CreateTopicRequest, ProducerIdentity, TopicMeta, UpdateTopicRequest } from "./types.ts";
+import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, storedConfig } from "../shared/topic-config.ts";
+import { REGISTRY_DDL, REGISTRY_SCHEMA_VERSION, REGISTRY_UPGRADES } from "./schema.ts";
+import {
+	type CreateTopicRequest,
+	LOCATION_HINTS,
+	type LocationHint,
+	type ProducerIdentity,
+	type TopicMeta,
+	type UpdateTopicRequest,
+} from "./types.ts";
 
 interface TopicRow extends Record<string, SqlStorageValue> {
 	name: string;
@@ -24,6 +31,7 @@ interface TopicRow extends Record<string, SqlStorageValue> {
 	config: string;
 	config_version: number;
 	created_at_ms: number;
+	location_hint: LocationHint | null;
 }
 
 function toMeta(row: TopicRow): TopicMeta {
@@ -31,9 +39,10 @@ function toMeta(row: TopicRow): TopicMeta {
 		name: row.name,
 		topicId: row.topic_id,
 		partitions: row.partitions,
-		config: JSON.parse(row.config) as TopicConfig,
+		config: storedConfig(row.config),
 		configVersion: row.config_version,
 		createdAtMs: row.created_at_ms,
+		locationHint: row.location_hint,
 	};
 }
 
@@ -45,10 +54,14 @@ export class TopicRegistry extends DurableObject<Env> {
 		// Meters every statement from here on, for the storage rows and bytes /metrics shows per class.
 		new MetricsReporter(env, ctx, "TopicRegistry", () => ({ gauges: {} }));
 		this.sql = ctx.storage.sql;
-		migrateSchema(ctx.storage, REGISTRY_SCHEMA_VERSION, REGISTRY_DDL);
+		migrateSchema(ctx.storage, REGISTRY_SCHEMA_VERSION, REGISTRY_DDL, REGISTRY_UPGRADES);
 	}
 
-	createTopic(request: CreateTopicRequest): Result<TopicMeta> {
+	/**
+	 * Creates the topic. With a location hint, its partitions' objects are created here, with the hint (it counts
+	 * only when an object is first created), and configured; without, they are created when first used.
+	 */
+	async createTopic(request: CreateTopicRequest): Promise<Result<TopicMeta>> {
 		const config = applyConfigChanges(DEFAULT_TOPIC_CONFIG, request.config);
 		if (!config.ok) return config;
 		if (this.find(request.name) !== null) return err("topic_exists", `topic "${request.name}" already exists`, { topic: request.name });
@@ -62,17 +75,41 @@ export class TopicRegistry extends DurableObject<Env> {
 			config: JSON.stringify(config.value),
 			config_version: 1,
 			created_at_ms: Date.now(),
+			location_hint: request.locationHint ?? null,
 		};
+		assert(row.location_hint === null || LOCATION_HINTS.includes(row.location_hint), "the edge validated the location hint");
 		this.sql.exec(
-			"INSERT INTO topics (name, topic_id, partitions, config, config_version, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
+			"INSERT INTO topics (name, topic_id, partitions, config, config_version, created_at_ms, location_hint) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			row.name,
 			row.topic_id,
 			row.partitions,
 			row.config,
 			row.config_version,
 			row.created_at_ms,
+			row.location_hint,
 		);
-		return ok(toMeta(row));
+		const meta = toMeta(row);
+		if (meta.locationHint !== null) await this.configurePartitions(meta, 0);
+		return ok(meta);
+	}
+
+	/**
+	 * Pushes the topic's config to its partitions from `from` on, obtaining each with the topic's location hint. A
+	 * push that fails is repaired lazily: the edge carries the config version on each append and reconfigures a
+	 * partition that is behind.
+	 */
+	private async configurePartitions(meta: TopicMeta, from: number): Promise<void> {
+		await Promise.allSettled(
+			Array.from({ length: meta.partitions - from }, (_, i) =>
+				partitionLog(this.env, meta.topicId, from + i, meta.locationHint).configure({
+					topic: meta.name,
+					topicId: meta.topicId,
+					partition: from + i,
+					configVersion: meta.configVersion,
+					config: meta.config,
+				}),
+			),
+		);
 	}
 
 	getTopic(name: string): Result<TopicMeta> {
@@ -97,13 +134,12 @@ export class TopicRegistry extends DurableObject<Env> {
 
 	/**
 	 * Grows partitions and/or changes config, then pushes the new config to every partition so lifecycle work
-	 * (retention) sees it without waiting for the next append. A push that fails is repaired lazily: the edge
-	 * carries the config version on each append and reconfigures a partition that is behind.
+	 * (retention, offload) sees it without waiting for the next append.
 	 */
 	async updateTopic(name: string, request: UpdateTopicRequest): Promise<Result<TopicMeta>> {
 		const row = this.find(name);
 		if (row === null) return err("topic_not_found", `topic "${name}" does not exist`, { topic: name });
-		const config = applyConfigChanges(JSON.parse(row.config) as TopicConfig, request.config);
+		const config = applyConfigChanges(storedConfig(row.config), request.config);
 		if (!config.ok) return config;
 		const partitions = request.partitions ?? row.partitions;
 		if (partitions < row.partitions) {
@@ -119,17 +155,7 @@ export class TopicRegistry extends DurableObject<Env> {
 			name,
 		);
 		const meta = toMeta(next);
-		await Promise.allSettled(
-			Array.from({ length: meta.partitions }, (_, partition) =>
-				partitionLog(this.env, meta.topicId, partition).configure({
-					topic: meta.name,
-					topicId: meta.topicId,
-					partition,
-					configVersion: meta.configVersion,
-					config: meta.config,
-				}),
-			),
-		);
+		await this.configurePartitions(meta, 0);
 		return ok(meta);
 	}
 

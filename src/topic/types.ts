@@ -5,6 +5,11 @@
 
 import type { TopicConfig } from "../shared/topic-config.ts";
 
+/** Cloudflare's Durable Object location hints (https://developers.cloudflare.com/durable-objects/reference/data-location/). */
+export const LOCATION_HINTS = ["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"] as const;
+
+export type LocationHint = (typeof LOCATION_HINTS)[number];
+
 export interface TopicMeta {
 	readonly name: string;
 	/** Names this incarnation of the topic: a topic deleted and created again gets new partitions. */
@@ -14,12 +19,15 @@ export interface TopicMeta {
 	/** Grows by one on every config change; partitions compare it to know when they are behind. */
 	readonly configVersion: number;
 	readonly createdAtMs: number;
+	/** Where the partitions' objects were asked to live (a Cloudflare location hint); null: near the first caller. */
+	readonly locationHint: LocationHint | null;
 }
 
 export interface CreateTopicRequest {
 	readonly name: string;
 	readonly partitions: number;
 	readonly config?: unknown;
+	readonly locationHint?: LocationHint | null;
 }
 
 export interface UpdateTopicRequest {

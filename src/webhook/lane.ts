@@ -9,8 +9,9 @@ import type { ReadResult } from "../partition/types.ts";
 import type { Waiters } from "../partition/waiters.ts";
 import type { DomainError } from "../shared/errors.ts";
 import { WEBHOOK_BATCH_BYTES_MAX } from "../shared/limits.ts";
+import { readRecords } from "../shared/log-reader.ts";
 import { lineOffset, RECORD_SEPARATOR } from "../shared/record-codec.ts";
-import { partitionLog, topicRegistry } from "../shared/stubs.ts";
+import { topicRegistry } from "../shared/stubs.ts";
 import { produce } from "../topic/produce.ts";
 import { sendAttempt } from "./deliver.ts";
 import { deadLetterInputs, matches, splitLines } from "./records.ts";
@@ -83,7 +84,7 @@ export class Lane {
 	}
 
 	private read(offset: number, maxRecords: number, maxBytes: number, waitMs: number) {
-		return partitionLog(this.host.env, this.topic.topicId, this.partition).read({
+		return readRecords(this.host.env, this.topic.topicId, this.partition, {
 			topicId: this.topic.topicId,
 			offset,
 			maxRecords,

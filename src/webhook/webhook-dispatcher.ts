@@ -33,6 +33,7 @@ import {
 	WEBHOOK_RUN_MS,
 	WEBHOOK_SECRET_GRACE_MS,
 } from "../shared/limits.ts";
+import { offsetForTimestamp } from "../shared/log-reader.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { partitionLog } from "../shared/stubs.ts";
@@ -137,7 +138,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	private async resolveStart(ref: TopicRef, partition: number, start: StartPosition): Promise<Result<number>> {
 		const log = partitionLog(this.env, ref.topicId, partition);
 		if (typeof start === "object" && "timestamp" in start) {
-			const found = await log.offsetForTimestamp(ref.topicId, start.timestamp);
+			const found = await offsetForTimestamp(this.env, ref.topicId, partition, start.timestamp);
 			return found.ok ? ok(found.value.offset) : found;
 		}
 		const { logStartOffset, highWatermark } = await log.offsets();

@@ -61,7 +61,19 @@ test("--help works without a broker", async () => {
 });
 
 test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }, async () => {
-	await ok(["topics", "create", "cli-topics", "--partitions", "2", "--config", "retention.ms=3600000"]);
+	await ok([
+		"topics",
+		"create",
+		"cli-topics",
+		"--partitions",
+		"2",
+		"--config",
+		"retention.ms=3600000",
+		"--config",
+		"remote.storage.enable=true",
+		"--location-hint",
+		"enam",
+	]);
 	const list = JSON.parse((await ok(["topics", "list", "--json"])).stdout);
 	assert.deepEqual(
 		list.topics.find((/** @type {any} */ t) => t.name === "cli-topics"),
@@ -78,8 +90,11 @@ test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }
 		})),
 		[0, 1, 2].map((partition) => ({ partition, log_start_offset: 0, high_watermark: 0 })),
 	);
+	assert.equal(described.location_hint, "enam");
+	assert.equal(described.config["remote.storage.enable"], true);
 	const table = await ok(["topics", "describe", "cli-topics"]);
 	assert.match(table.stdout, /HIGH_WATERMARK/);
+	assert.match(table.stdout, /location hint enam/);
 	await ok(["topics", "delete", "cli-topics"]);
 	await fails(["topics", "describe", "cli-topics"], "^tributary: error: topic_not_found \\(HTTP 404\\): ");
 });

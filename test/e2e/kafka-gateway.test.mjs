@@ -81,22 +81,34 @@ test("kafkajs admin: CreateTopics, DescribeConfigs and DeleteTopics act on Tribu
 	const admin = track(kafka().admin());
 	await admin.connect();
 	const created = await admin.createTopics({
-		topics: [{ topic: "admin-made", numPartitions: 3, configEntries: [{ name: "retention.ms", value: "3600000" }] }],
+		topics: [
+			{
+				topic: "admin-made",
+				numPartitions: 3,
+				configEntries: [
+					{ name: "retention.ms", value: "3600000" },
+					{ name: "remote.storage.enable", value: "true" },
+					{ name: "local.retention.ms", value: "60000" },
+				],
+			},
+		],
 	});
 	assert.equal(created, true);
 	const described = await api.describeTopic("admin-made");
 	assert.equal(described.partitions.length, 3);
 	assert.equal(described.config["retention.ms"], 3600000);
+	assert.equal(described.config["remote.storage.enable"], true);
+	assert.equal(described.config["local.retention.ms"], 60000);
 	// TOPIC_ALREADY_EXISTS: kafkajs answers false rather than throwing.
 	assert.equal(await admin.createTopics({ topics: [{ topic: "admin-made" }] }), false);
 	const { resources } = await admin.describeConfigs({
-		resources: [{ type: 2, name: "admin-made", configNames: ["retention.ms"] }],
+		resources: [{ type: 2, name: "admin-made", configNames: ["retention.ms", "remote.storage.enable"] }],
 		includeSynonyms: false,
 	});
-	assert.deepEqual(
-		resources[0].configEntries.map((e) => [e.configName, e.configValue]),
-		[["retention.ms", "3600000"]],
-	);
+	assert.deepEqual(resources[0].configEntries.map((e) => [e.configName, e.configValue]).sort(), [
+		["remote.storage.enable", "true"],
+		["retention.ms", "3600000"],
+	]);
 	await admin.deleteTopics({ topics: ["admin-made"] });
 	const gone = await api.request("GET", "/v1/topics/admin-made");
 	assert.equal(gone.status, 404);

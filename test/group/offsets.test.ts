@@ -221,7 +221,7 @@ describe("auto_offset_reset", () => {
 async function truncateLogStart(topic: string, logStartOffset: number): Promise<void> {
 	await runInDurableObject(await partitionStub(topic, 0), (_, state) => {
 		state.storage.sql.exec("DELETE FROM batches WHERE last_offset < ?", logStartOffset);
-		state.storage.sql.exec("UPDATE partition_state SET log_start_offset = ? WHERE id = 1", logStartOffset);
+		state.storage.sql.exec("UPDATE partition_state SET log_start_offset = ?1, local_log_start_offset = ?1 WHERE id = 1", logStartOffset);
 	});
 	await abortAllDurableObjects();
 }

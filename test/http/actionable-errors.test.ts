@@ -29,7 +29,7 @@ describe("validation messages", () => {
 		const misspelt = await expectError("POST", "/v1/topics", 400, "invalid_request", { body: { name: "x", partitons: 3 } });
 		expect(misspelt.message).toBe('request: unknown field "partitons" (did you mean "partitions"?)');
 		const stranger = await expectError("POST", "/v1/topics", 400, "invalid_request", { body: { name: "x", colour: "red" } });
-		expect(stranger.message).toBe('request: unknown field "colour"; known fields: name, partitions, config');
+		expect(stranger.message).toBe('request: unknown field "colour"; known fields: name, partitions, config, location_hint');
 	});
 
 	it("lists the allowed values of an enumeration", async () => {

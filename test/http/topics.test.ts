@@ -102,11 +102,65 @@ describe("topics", () => {
 		expect(described).toEqual({
 			name,
 			config: DEFAULT_TOPIC_CONFIG,
+			location_hint: null,
 			partitions: [
-				{ partition: 0, log_start_offset: 0, high_watermark: 0, bytes: 0, records: 0 },
-				{ partition: 1, log_start_offset: 0, high_watermark: 2, bytes: storedBytes, records: 2 },
+				{ partition: 0, log_start_offset: 0, local_log_start_offset: 0, high_watermark: 0, bytes: 0, remote_bytes: 0, records: 0 },
+				{
+					partition: 1,
+					log_start_offset: 0,
+					local_log_start_offset: 0,
+					high_watermark: 2,
+					bytes: storedBytes,
+					remote_bytes: 0,
+					records: 2,
+				},
 			],
 		});
+	});
+
+	it("takes tiered storage configs with Kafka's names, defaults and cross-checks", async () => {
+		const name = uniqueTopic();
+		const created = await json("POST", "/v1/topics", 201, {
+			body: { name, config: { "remote.storage.enable": "true", "local.retention.ms": "3600000", "local.retention.bytes": 1024 } },
+		});
+		expect(created).toMatchObject({
+			config: { "remote.storage.enable": true, "local.retention.ms": 3_600_000, "local.retention.bytes": 1024, "retention.bytes": -1 },
+		});
+		expect(DEFAULT_TOPIC_CONFIG).toMatchObject({ "remote.storage.enable": false, "local.retention.ms": -2, "local.retention.bytes": -2 });
+		// Kafka: local retention may not pass the total one, nor be unlimited while the total is not.
+		const tooLong = await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_config", {
+			body: { config: { "local.retention.ms": 7 * 86_400_000 + 1 } },
+		});
+		expect(tooLong.config).toBe("local.retention.ms");
+		await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_config", { body: { config: { "local.retention.ms": -1 } } });
+		await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_config", { body: { config: { "retention.ms": 60_000 } } });
+		await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_config", { body: { config: { "local.retention.bytes": -3 } } });
+		await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_config", { body: { config: { "remote.storage.enable": "yes" } } });
+		const limited = await json("PATCH", `/v1/topics/${name}`, 200, { body: { config: { "retention.bytes": 4096 } } });
+		expect(limited).toMatchObject({ config: { "retention.bytes": 4096, "local.retention.bytes": 1024 } });
+		await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_config", { body: { config: { "local.retention.bytes": 4097 } } });
+		const reset = await json("PATCH", `/v1/topics/${name}`, 200, { body: { config: { "local.retention.bytes": null } } });
+		expect(reset).toMatchObject({ config: { "local.retention.bytes": -2 } });
+	});
+
+	it("refuses remote storage on a compacted topic, as Kafka does", async () => {
+		const error = await expectError("POST", "/v1/topics", 400, "invalid_config", {
+			body: { name: uniqueTopic(), config: { "cleanup.policy": "compact", "remote.storage.enable": true } },
+		});
+		expect(error.config).toBe("remote.storage.enable");
+		const name = uniqueTopic();
+		await createTopic(name, 1, { "remote.storage.enable": true });
+		await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_config", { body: { config: { "cleanup.policy": "compact,delete" } } });
+	});
+
+	it("creates a topic with a location hint, shows it on describe, and refuses an unknown hint", async () => {
+		const name = uniqueTopic();
+		await json("POST", "/v1/topics", 201, { body: { name, partitions: 2, location_hint: "weur" } });
+		const described = await json<{ location_hint: string; partitions: unknown[] }>("GET", `/v1/topics/${name}`, 200);
+		expect(described.location_hint).toBe("weur");
+		expect(described.partitions).toHaveLength(2);
+		const error = await expectError("POST", "/v1/topics", 400, "invalid_request", { body: { name: uniqueTopic(), location_hint: "mars" } });
+		expect(error.message).toContain("weur");
 	});
 
 	it("alters config and grows partitions; never shrinks", async () => {

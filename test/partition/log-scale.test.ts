@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { PARTITION_SCHEMA_VERSION } from "../../src/partition/schema.ts";
 import type { AppendRequest } from "../../src/partition/types.ts";
+import { OFFLOAD_SEGMENTS_PER_RUN, SEGMENT_BATCHES_MAX } from "../../src/shared/limits.ts";
 import { compactionKeyId, type EncodedRecord } from "../../src/shared/record-codec.ts";
 import { partitionObjectName } from "../../src/topic/types.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -40,6 +41,24 @@ function rowsReadBy<T>(state: DurableObjectState, work: () => T): { result: T; r
 	} as SqlStorage["exec"];
 	try {
 		const result = work();
+		return { result, rowsRead: cursors.reduce((n, c) => n + c.rowsRead, 0) };
+	} finally {
+		prototype.exec = exec;
+	}
+}
+
+/** `rowsReadBy` across the awaits of `work` (nothing else runs in the isolate meanwhile in these tests). */
+async function rowsReadByAsync<T>(state: DurableObjectState, work: () => Promise<T>): Promise<{ result: T; rowsRead: number }> {
+	const prototype = Object.getPrototypeOf(state.storage.sql) as SqlStorage;
+	const exec = prototype.exec;
+	const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+	prototype.exec = function countedExec(this: SqlStorage, query: string, ...bindings: unknown[]) {
+		const cursor = exec.call(this, query, ...bindings);
+		cursors.push(cursor);
+		return cursor;
+	} as SqlStorage["exec"];
+	try {
+		const result = await work();
 		return { result, rowsRead: cursors.reduce((n, c) => n + c.rowsRead, 0) };
 	} finally {
 		prototype.exec = exec;
@@ -95,12 +114,12 @@ async function tailFetchRows(batches: number): Promise<{ wakeUp: number; tail: n
 		const request = { topicId: meta.topicId, maxRecords: FETCH_RECORDS, maxBytes: 1024 * 1024, waitMs: 0 };
 		const tail = rowsReadBy(state, () => log.read({ ...request, offset: highWatermark - FETCH_RECORDS }));
 		const tailRead = await tail.result;
-		if (!tailRead.ok) throw new Error(tailRead.error.message);
+		if (!tailRead.ok || "remote" in tailRead.value) throw new Error("expected a local read");
 		expect(tailRead.value.recordCount).toBe(FETCH_RECORDS);
 		expect(tailRead.value.nextOffset).toBe(highWatermark);
 		const head = rowsReadBy(state, () => log.read({ ...request, offset: 0 }));
 		const headRead = await head.result;
-		if (!headRead.ok) throw new Error(headRead.error.message);
+		if (!headRead.ok || "remote" in headRead.value) throw new Error("expected a local read");
 		expect(headRead.value.recordCount).toBe(FETCH_RECORDS);
 		// The control: the query fetch used before, without an index on last_offset, walks the log before the tail.
 		const scan = rowsReadBy(state, () =>
@@ -191,6 +210,30 @@ async function retentionRows(batches: number): Promise<{ pass: number; keyScan: 
 	});
 }
 
+/**
+ * Rows read by an alarm run of a partition with remote storage: first with nothing due (local bytes under
+ * `local.retention.bytes`), then with everything due (one run offloads `OFFLOAD_SEGMENTS_PER_RUN` segments).
+ */
+async function offloadRows(batches: number): Promise<{ idle: number; due: number; offloaded: number }> {
+	const { meta, stub } = await filledPartition(batches, { config: { "remote.storage.enable": true, "retention.ms": -1 } });
+	return runInDurableObject(stub, async (instance: PartitionLog, state) => {
+		const idle = await rowsReadByAsync(state, () => instance.alarm());
+		expect(instance.offsets().localLogStartOffset).toBe(0);
+		const configured = instance.configure({
+			topic: meta.name,
+			topicId: meta.topicId,
+			partition: 0,
+			configVersion: meta.configVersion + 1,
+			config: { ...meta.config, "local.retention.bytes": 1 },
+		});
+		expect(configured.ok).toBe(true);
+		const due = await rowsReadByAsync(state, () => instance.alarm());
+		const offloaded = instance.offsets().localLogStartOffset;
+		expect(totals(state.storage.sql).kept).toEqual(totals(state.storage.sql).summed);
+		return { idle: idle.rowsRead, due: due.rowsRead, offloaded };
+	});
+}
+
 describe("background passes at scale", () => {
 	it(
 		"reads as many rows for a retention pass on a compacted topic of 20,000 keys as of 2,000",
@@ -202,6 +245,23 @@ describe("background passes at scale", () => {
 			// The batches it deletes and one more, their keys, the state row and the alarm's own look-ups.
 			expect(long.pass).toBeLessThanOrEqual(5 * EXPIRED_BATCHES + WAKE_UP_ROWS_MAX);
 			expect(long.pass).toBe(short.pass);
+		},
+		FILL_TIMEOUT_MS,
+	);
+
+	it(
+		"reads as many rows for the offload check on 20,000 stored batches as on 2,000, and a bounded number to offload",
+		async () => {
+			const short = await offloadRows(SHORT_LOG_BATCHES);
+			const long = await offloadRows(LONG_LOG_BATCHES);
+			console.log(`offload rows read: short log ${JSON.stringify(short)}, long log ${JSON.stringify(long)}`);
+			// Not due: the head batch, the newest batch, the state row and the alarm's own look-ups.
+			expect(long.idle).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
+			expect(long.idle).toBe(short.idle);
+			// Due: each segment reads its batches a few times (plan, records, re-check, delete), never the rest of the log.
+			expect(long.offloaded).toBe(OFFLOAD_SEGMENTS_PER_RUN * SEGMENT_BATCHES_MAX);
+			expect(long.due).toBeLessThanOrEqual(6 * long.offloaded + WAKE_UP_ROWS_MAX);
+			expect(long.due).toBeLessThan(LONG_LOG_BATCHES);
 		},
 		FILL_TIMEOUT_MS,
 	);
@@ -235,9 +295,10 @@ describe("background passes at scale", () => {
 			await runInDurableObject(stub, (_, state) => {
 				const sql = state.storage.sql;
 				const before = totals(sql).summed;
-				// Back to schema v2: no totals, no key index.
+				// Back to schema v2: no totals, no key index, no tiered storage.
 				sql.exec("DROP INDEX record_keys_by_offset");
-				for (const column of ["stored_bytes", "stored_batches", "stored_records"])
+				sql.exec("DROP TABLE remote_segments");
+				for (const column of ["stored_bytes", "stored_batches", "stored_records", "local_log_start_offset", "remote_bytes"])
 					sql.exec(`ALTER TABLE partition_state DROP COLUMN ${column}`);
 				sql.exec("UPDATE schema_version SET version = 2");
 				const upgrade = rowsReadBy(state, () => new PartitionLog(state, env));

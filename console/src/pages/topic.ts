@@ -1,6 +1,7 @@
 /**
  * @module
- * One topic: per-partition log start offset, high watermark, records and bytes; its config; alter it (grow
+ * One topic: per-partition log start offset (and local log start), high watermark, records and bytes (local and
+ * in R2); its config and location hint; alter it (grow
  * partitions, change retention, cleanup policy, message size) or delete it.
  */
 
@@ -47,17 +48,21 @@ function partitionTable(name: string, detail: TopicDetail): HTMLElement {
 		[
 			{ label: "Partition", kind: "num" },
 			{ label: "Log start offset", kind: "num" },
+			{ label: "Local log start", kind: "num" },
 			{ label: "High watermark", kind: "num" },
 			{ label: "Records", kind: "num" },
 			{ label: "Size", kind: "num" },
+			{ label: "In R2", kind: "num" },
 			{ label: "" },
 		],
 		detail.partitions.map((p) => [
 			String(p.partition),
 			formatCount(p.log_start_offset),
+			formatCount(p.local_log_start_offset ?? p.log_start_offset),
 			formatCount(p.high_watermark),
 			formatCount(partitionRecords(p)),
 			formatBytes(p.bytes ?? 0),
+			formatBytes(p.remote_bytes ?? 0),
 			h(
 				"a",
 				{ href: `${href("topics", name, "records")}?partition=${p.partition}`, class: "btn btn-ghost btn-small" },
@@ -69,6 +74,7 @@ function partitionTable(name: string, detail: TopicDetail): HTMLElement {
 }
 
 function configValue(key: string, value: unknown): string {
+	if (value === -2 && key.startsWith("local.retention.")) return `same as ${key.slice("local.".length)} (-2)`;
 	if (typeof value === "number" && key.endsWith(".ms")) return `${formatDuration(value)} (${value})`;
 	if (typeof value === "number" && key.endsWith(".bytes")) return value < 0 ? "unlimited (-1)" : `${formatBytes(value)} (${value})`;
 	return String(value);
@@ -78,7 +84,7 @@ function configList(detail: TopicDetail): HTMLElement {
 	return h(
 		"dl",
 		{ class: "config-list" },
-		Object.entries(detail.config)
+		Object.entries({ ...detail.config, ...(detail.location_hint ? { location_hint: detail.location_hint } : {}) })
 			.sort(([a], [b]) => a.localeCompare(b))
 			.map(([key, value]) => h("div", null, h("dt", null, h("code", null, key)), h("dd", null, configValue(key, value)))),
 	);

@@ -12,6 +12,7 @@ import type { ReadResult } from "../../partition/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
+import { readRecords } from "../../shared/log-reader.ts";
 import { RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
@@ -144,7 +145,7 @@ async function topUp(env: Env, reads: readonly PartitionRead[], options: PollOpt
 		behind.map((i, j) => {
 			const { plan, result } = reads[i] as PartitionRead;
 			const limits = { maxRecords: share(records, behind.length, j), maxBytes: Math.max(1, Math.ceil(bytes / behind.length)) };
-			return partitionLog(env, plan.topicId, plan.partition).read({
+			return readRecords(env, plan.topicId, plan.partition, {
 				topicId: plan.topicId,
 				offset: result.nextOffset,
 				...limits,
@@ -224,7 +225,8 @@ async function readPartition(
 		assert(reset !== "none", "the coordinator refuses a poll with no offset to start from under reset none");
 		if (reset === "latest") offset = (await stub.offsets()).highWatermark;
 	}
-	const read = (from: number | null) => stub.read({ topicId: fetch.topicId, offset: from, ...limits, waitMs });
+	const read = (from: number | null) =>
+		readRecords(env, fetch.topicId, fetch.partition, { topicId: fetch.topicId, offset: from, ...limits, waitMs });
 	let result = await read(offset);
 	if (!result.ok && result.error.code === "offset_out_of_range") {
 		const logStartOffset = Number(result.error.details?.log_start_offset);

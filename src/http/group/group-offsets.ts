@@ -10,6 +10,7 @@ import { comparePartitions, keyOf } from "../../group/assignors.ts";
 import type { CommitRequest, CommittedOffset, GroupDescription, MemberView, SubscribedTopic, TopicPartition } from "../../group/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
+import { offsetForTimestamp } from "../../shared/log-reader.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 
@@ -144,7 +145,7 @@ export async function resolveReset(
 		Array.from({ length: partitions }, async (_, partition): Promise<Result<number>> => {
 			const stub = partitionLog(env, topicId, partition);
 			if (typeof to === "object" && "timestamp" in to) {
-				const found = await stub.offsetForTimestamp(topicId, to.timestamp);
+				const found = await offsetForTimestamp(env, topicId, partition, to.timestamp);
 				return found.ok ? ok(found.value.offset) : found;
 			}
 			const { logStartOffset, highWatermark } = await stub.offsets();

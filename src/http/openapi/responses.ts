@@ -8,6 +8,7 @@
 import * as z from "zod/mini";
 import { OPERATIONS } from "../../auth/acl.ts";
 import { OFFSET_RESETS, STRATEGIES } from "../../group/types.ts";
+import { LOCATION_HINTS } from "../../topic/types.ts";
 
 const Int = z.number().check(z.int());
 const Offset = z.number().check(z.int(), z.minimum(0));
@@ -38,13 +39,16 @@ export const TopicCreated = TopicSummary;
 export const TopicDescription = z.object({
 	name: z.string(),
 	config: z.record(z.string(), z.unknown()),
+	location_hint: described(z.nullable(z.enum(LOCATION_HINTS)), "The location hint the topic was created with"),
 	partitions: z.array(
 		z.object({
 			partition: Int,
 			log_start_offset: Offset,
+			local_log_start_offset: described(Offset, "First offset held in the partition's own storage; below it, in R2"),
 			high_watermark: Offset,
-			bytes: described(z.number().check(z.int(), z.minimum(0)), "Bytes of records stored"),
-			records: described(z.number().check(z.int(), z.minimum(0)), "Records stored"),
+			bytes: described(z.number().check(z.int(), z.minimum(0)), "Bytes of records stored locally (in the partition's own storage)"),
+			remote_bytes: described(z.number().check(z.int(), z.minimum(0)), "Bytes of the partition's segments in R2 (tiered storage)"),
+			records: described(z.number().check(z.int(), z.minimum(0)), "Records stored locally"),
 		}),
 	),
 });

@@ -7,6 +7,7 @@
 import * as z from "zod/mini";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
+import { offsetForTimestamp, readRecords } from "../../shared/log-reader.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
@@ -104,7 +105,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		unwrap(checkPartition(meta, partition));
 		const result = forgetIfDeleted(
 			topic,
-			await partitionLog(c.env, meta.topicId, partition).read({
+			await readRecords(c.env, meta.topicId, partition, {
 				topicId: meta.topicId,
 				offset: query.offset ?? null,
 				maxRecords: query.max_records ?? FETCH_RECORDS_DEFAULT,
@@ -125,7 +126,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		unwrap(checkPartition(meta, partition));
 		const stub = partitionLog(c.env, meta.topicId, partition);
 		if (typeof at === "number") {
-			return c.json(forgetIfDeleted(topic, await stub.offsetForTimestamp(meta.topicId, at)));
+			return c.json(forgetIfDeleted(topic, await offsetForTimestamp(c.env, meta.topicId, partition, at)));
 		}
 		const offsets = await stub.offsets();
 		return c.json({ offset: at === "earliest" ? offsets.logStartOffset : offsets.highWatermark });

@@ -18,6 +18,7 @@ import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { ReadRequest, ReadResult } from "../../partition/types.ts";
 import { ApiError, type DomainError, type ErrorDetails, type Result, unwrap } from "../../shared/errors.ts";
 import { SSE_KEEPALIVE_MS_DEFAULT, STREAM_READ_BYTES_MAX, STREAM_READ_RECORDS_MAX } from "../../shared/limits.ts";
+import { readRecords } from "../../shared/log-reader.ts";
 import { lineOffset, RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
@@ -72,7 +73,6 @@ export function sseEvents(records: string): string {
 /** `GET …/records` with `Accept: text/event-stream`. */
 export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 	const start = await streamStart(c);
-	const log = partitionLog(c.env, start.topicId, start.partition);
 	const read = (offset: number | null, waitMs: number): Promise<Result<ReadResult>> => {
 		const request: ReadRequest = {
 			topicId: start.topicId,
@@ -81,7 +81,7 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 			maxBytes: STREAM_READ_BYTES_MAX,
 			waitMs,
 		};
-		return log.read(request);
+		return readRecords(c.env, start.topicId, start.partition, request);
 	};
 	// The first read happens before answering, so a bad offset or a deleted topic is a JSON error, not a stream.
 	const first = unwrap(await read(start.offset, 0));

@@ -23,23 +23,35 @@ export function topicSummary(meta: TopicMeta): { name: string; partitions: numbe
 	return { name: meta.name, partitions: meta.partitions, config: meta.config };
 }
 
-/** The topic with each partition's log start offset, high watermark, stored bytes and records, read from the partitions. */
+/**
+ * The topic with each partition's log start offset (and local log start: below it the log lies in R2), high
+ * watermark, bytes stored locally and remotely, and records stored locally, read from the partitions.
+ */
 async function describe(env: Env, meta: TopicMeta) {
 	const partitions = await Promise.all(
 		Array.from({ length: meta.partitions }, async (_, partition) => {
 			const offsets = await partitionLog(env, meta.topicId, partition).offsets();
-			const { logStartOffset, highWatermark, bytes, records } = offsets;
-			return { partition, log_start_offset: logStartOffset, high_watermark: highWatermark, bytes, records };
+			const { logStartOffset, localLogStartOffset, highWatermark, bytes, remoteBytes, records } = offsets;
+			return {
+				partition,
+				log_start_offset: logStartOffset,
+				local_log_start_offset: localLogStartOffset,
+				high_watermark: highWatermark,
+				bytes,
+				remote_bytes: remoteBytes,
+				records,
+			};
 		}),
 	);
-	return { name: meta.name, config: meta.config, partitions };
+	return { name: meta.name, config: meta.config, location_hint: meta.locationHint, partitions };
 }
 
 export const topicRoutes = new Hono<AppEnv>()
 	.post("/", async (c) => {
 		const body = validate(CreateTopicBody, await readJson(c.req.raw));
 		requireAccess(c, topicResource(body.name), "admin");
-		const meta = unwrap(await topicRegistry(c.env).createTopic(body));
+		const { location_hint: locationHint, ...topic } = body;
+		const meta = unwrap(await topicRegistry(c.env).createTopic({ ...topic, locationHint }));
 		remember(meta);
 		await audit(c, "topic.create", { topic: meta.name, partitions: meta.partitions });
 		return c.json(topicSummary(meta), 201);

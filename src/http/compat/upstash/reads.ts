@@ -8,6 +8,7 @@
 import type { ReadResult } from "../../../partition/types.ts";
 import { ok, type Result } from "../../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
+import { offsetForTimestamp, readRecords } from "../../../shared/log-reader.ts";
 import { partitionLog } from "../../../shared/stubs.ts";
 import { checkPartition, describeTopic, invalidate } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
@@ -51,7 +52,7 @@ async function plan(env: Env, asked: readonly PartitionAsk[]): Promise<Result<Pl
 }
 
 function readOne(env: Env, p: Planned, waitMs: number, share: number): Promise<Result<ReadResult>> {
-	return partitionLog(env, p.meta.topicId, p.ask.partition).read({
+	return readRecords(env, p.meta.topicId, p.ask.partition, {
 		topicId: p.meta.topicId,
 		offset: p.ask.offset,
 		maxRecords: FETCH_RECORDS_DEFAULT,
@@ -127,7 +128,7 @@ export async function offsetAt(env: Env, topic: string, partition: number, at: "
 	if (!checked.ok) return checked;
 	const stub = partitionLog(env, described.value.topicId, partition);
 	if (typeof at === "number") {
-		const found = await stub.offsetForTimestamp(described.value.topicId, at);
+		const found = await offsetForTimestamp(env, described.value.topicId, partition, at);
 		if (!found.ok && found.error.code === "topic_not_found") invalidate(topic);
 		return found.ok ? ok(found.value.offset) : found;
 	}

@@ -1,0 +1,229 @@
+/**
+ * @module
+ * Reading a partition whose older records may live in R2 (tiered storage). Every reader of records — the edge's
+ * fetch, group polls, SSE, the compatibility mounts, the webhook dispatcher, a partition's own tails and Durable
+ * Streams reads — goes through `readRecords`: the partition answers either records or, below its local log start,
+ * a pointer to a segment object and the batches needed; the records are then read from R2 here with one ranged
+ * GET, so catching up on old data costs the partition's object one index seek, not the bytes.
+ *
+ * A read that crosses the local log start continues into the partition, so it returns the same records as if the
+ * whole log were local: no gap, no duplicate. A segment retention deleted meanwhile (R2 answers null) is asked
+ * for again; the partition then answers from its new log start or `offset_out_of_range`.
+ *
+ * @example
+ * const read = await readRecords(env, topicId, 0, { topicId, offset: 0, maxRecords: 500, maxBytes: 1 << 20, waitMs: 0 });
+ */
+
+import type { SegmentIndexEntry } from "../partition/tiering/segment.ts";
+import type {
+	ReadAnswer,
+	ReadRequest,
+	ReadResult,
+	RemoteRead,
+	RemoteSlice,
+	RemoteTimestampEntry,
+	TimestampAnswer,
+} from "../partition/types.ts";
+import { assert } from "./assert.ts";
+import { err, ok, type Result } from "./errors.ts";
+import { utf8ByteLength } from "./json.ts";
+import { REMOTE_READ_RETRIES_MAX, REMOTE_READ_ROUNDS_MAX } from "./limits.ts";
+import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "./record-codec.ts";
+import { partitionLog } from "./stubs.ts";
+
+/** A partition's `read`: the RPC stub's, or the partition's own method when it reads for its tails and streams. */
+export type PartitionRead = (request: ReadRequest) => Promise<Result<ReadAnswer>>;
+
+/** Reads records of one partition from `request.offset`, from R2 where they are no longer local. */
+export function readRecords(env: Env, topicId: string, partition: number, request: ReadRequest): Promise<Result<ReadResult>> {
+	const log = partitionLog(env, topicId, partition);
+	return readAcross(env.SEGMENTS, (r) => log.read(r), request);
+}
+
+/** The first offset whose timestamp is at or after `timestampMs` (the high watermark if none), remote or local. */
+export async function offsetForTimestamp(
+	env: Env,
+	topicId: string,
+	partition: number,
+	timestampMs: number,
+): Promise<Result<{ offset: number }>> {
+	const log = partitionLog(env, topicId, partition);
+	for (let attempt = 0; ; attempt++) {
+		const answer: Result<TimestampAnswer> = await log.offsetForTimestamp(topicId, timestampMs);
+		if (!answer.ok) return answer;
+		if ("offset" in answer.value) return ok({ offset: answer.value.offset });
+		const found = await timestampInBatch(env.SEGMENTS, answer.value.remote, timestampMs);
+		if (found !== null) return ok({ offset: found });
+		if (attempt >= REMOTE_READ_RETRIES_MAX) return segmentGone(answer.value.remote.objectKey);
+	}
+}
+
+/** Accumulates records across rounds, under the request's limits, as one local read would. */
+class Collected {
+	readonly parts: string[] = [];
+	recordCount = 0;
+	bytes = 0;
+	constructor(
+		readonly maxRecords: number,
+		readonly maxBytes: number,
+	) {}
+
+	/** Whether `line` would go past the byte limit after what was collected (the first record always fits). */
+	overBy(line: string): boolean {
+		return this.recordCount > 0 && this.bytes + utf8ByteLength(line) + RECORD_SEPARATOR.length > this.maxBytes;
+	}
+
+	full(): boolean {
+		return this.recordCount >= this.maxRecords || this.bytes >= this.maxBytes;
+	}
+
+	/**
+	 * Takes what fits of one batch from `offset` (whole when it can, else line by line), as the partition's local
+	 * read does; the offset after what it took, and whether all of the batch from `offset` fitted.
+	 */
+	take(records: string, entry: SegmentIndexEntry, offset: number): { next: number; complete: boolean } {
+		const bytes = entry.byteLength + RECORD_SEPARATOR.length;
+		if (entry.baseOffset >= offset && this.recordCount + entry.recordCount <= this.maxRecords && this.bytes + bytes <= this.maxBytes) {
+			this.parts.push(records);
+			this.recordCount += entry.recordCount;
+			this.bytes += bytes;
+			return { next: entry.lastOffset + 1, complete: true };
+		}
+		let next = offset;
+		for (const line of records.split(RECORD_SEPARATOR)) {
+			const at = lineOffset(line);
+			if (at < offset) continue;
+			const lineBytes = utf8ByteLength(line) + RECORD_SEPARATOR.length;
+			if (this.recordCount >= this.maxRecords || this.overBy(line)) {
+				return { next, complete: false };
+			}
+			this.parts.push(line);
+			this.recordCount++;
+			this.bytes += lineBytes;
+			next = at + 1;
+		}
+		return { next: entry.lastOffset + 1, complete: true };
+	}
+}
+
+/**
+ * `readRecords` over any partition `read` and bucket: remote slices are fetched and cut to the request, then the
+ * read continues (without waiting) from where they end, at most `REMOTE_READ_ROUNDS_MAX` rounds.
+ */
+export async function readAcross(segments: R2Bucket, read: PartitionRead, request: ReadRequest): Promise<Result<ReadResult>> {
+	const firstAnswer = await read(request);
+	if (!firstAnswer.ok || !("remote" in firstAnswer.value)) return firstAnswer as Result<ReadResult>;
+	let answer: Result<ReadAnswer> = firstAnswer;
+	const collected = new Collected(request.maxRecords, request.maxBytes);
+	let offset = firstAnswer.value.offset;
+	let last: RemoteRead | ReadResult = firstAnswer.value;
+	let missing = 0;
+	for (let round = 0; round < REMOTE_READ_ROUNDS_MAX && answer.ok; round++) {
+		const value: ReadAnswer = answer.value;
+		last = value;
+		if (!("remote" in value)) {
+			// Local records from here, cut by the partition to the budget left, except that it returns at least one
+			// record: one that does not fit after what R2 gave is left for the next read, as one local read would.
+			if (value.recordCount > 0 && !collected.overBy(firstLine(value.records))) {
+				collected.parts.push(value.records);
+				collected.recordCount += value.recordCount;
+				offset = value.nextOffset;
+			}
+			break;
+		}
+		assert(value.offset === offset, "the partition answered for the offset asked");
+		const taken = await takeSlice(segments, value.remote, offset, collected);
+		if (taken === null) {
+			// Retention deleted the segment after the partition answered: ask again, it knows the new log start.
+			if (++missing > REMOTE_READ_RETRIES_MAX) {
+				return collected.recordCount > 0 ? ok(result(collected, offset, last)) : segmentGone(value.remote.objectKey);
+			}
+		} else {
+			offset = taken.next;
+			if (taken.stopped || collected.full() || offset >= value.highWatermark) break;
+		}
+		answer = await read({
+			...request,
+			offset,
+			maxRecords: request.maxRecords - collected.recordCount,
+			maxBytes: Math.max(1, request.maxBytes - collected.bytes),
+			waitMs: 0,
+		});
+		// A continuation that fails (the topic went, retention passed the offset) ends the read with what it has.
+		if (!answer.ok && collected.recordCount === 0) return answer;
+	}
+	return ok(result(collected, offset, last));
+}
+
+function firstLine(records: string): string {
+	const end = records.indexOf(RECORD_SEPARATOR);
+	return end < 0 ? records : records.slice(0, end);
+}
+
+function result(collected: Collected, nextOffset: number, last: RemoteRead | ReadResult): ReadResult {
+	return {
+		records: collected.parts.join(RECORD_SEPARATOR),
+		recordCount: collected.recordCount,
+		nextOffset,
+		highWatermark: last.highWatermark,
+		logStartOffset: last.logStartOffset,
+	};
+}
+
+/**
+ * Fetches a slice's batches (one ranged GET) and takes what fits from `offset`: the offset after, and whether the
+ * request's limits stopped it; null if the object is gone.
+ */
+async function takeSlice(
+	segments: R2Bucket,
+	slice: RemoteSlice,
+	offset: number,
+	collected: Collected,
+): Promise<{ next: number; stopped: boolean } | null> {
+	const texts = await fetchBatches(segments, slice);
+	if (texts === null) return null;
+	let next = offset;
+	for (const [i, entry] of slice.entries.entries()) {
+		if (entry.lastOffset < next) continue;
+		const taken = collected.take(texts[i] as string, entry, next);
+		next = taken.next;
+		if (!taken.complete || collected.full()) return { next, stopped: true };
+	}
+	return { next, stopped: false };
+}
+
+const decoder = new TextDecoder();
+
+/** The records text of each of `slice`'s batches, read with one ranged GET; null when the object is gone. */
+async function fetchBatches(segments: R2Bucket, slice: RemoteSlice): Promise<string[] | null> {
+	const first = slice.entries[0];
+	const last = slice.entries.at(-1);
+	assert(first !== undefined && last !== undefined, "a remote slice names at least one batch");
+	const start = first.byteStart;
+	const length = last.byteStart + last.byteLength - start;
+	const object = await segments.get(slice.objectKey, { range: { offset: start, length } });
+	if (object === null) return null;
+	const body = new Uint8Array(await object.arrayBuffer());
+	assert(body.byteLength === length, "R2 returned the whole range asked for");
+	return slice.entries.map((entry) => {
+		const text = decoder.decode(body.subarray(entry.byteStart - start, entry.byteStart - start + entry.byteLength));
+		// Paired with the writer's assertions: the bytes are the batch the index says they are.
+		assert(lineOffset(text) === entry.baseOffset, "a segment batch starts at its base offset");
+		return text;
+	});
+}
+
+/** The first offset in the batch whose timestamp reaches `timestampMs`; null when the segment is gone. */
+async function timestampInBatch(segments: R2Bucket, found: RemoteTimestampEntry, timestampMs: number): Promise<number | null> {
+	const texts = await fetchBatches(segments, { objectKey: found.objectKey, entries: [found.entry], localLogStartOffset: 0 });
+	if (texts === null) return null;
+	for (const line of (texts[0] as string).split(RECORD_SEPARATOR)) {
+		if (lineTimestamp(line) >= timestampMs) return lineOffset(line);
+	}
+	// The batch's running maximum reached the time through an earlier batch's record: the next offset is the answer.
+	return found.entry.lastOffset + 1;
+}
+
+function segmentGone(objectKey: string): Result<never> {
+	return err("partition_unavailable", `segment ${objectKey} kept disappearing while it was read; retry`);
+}

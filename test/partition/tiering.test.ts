@@ -1,0 +1,417 @@
+/**
+ * Tiered storage, write side: offload of closed batches to R2 segments through the partition's alarm, with a crash
+ * or a failure at each step (R2 is the real simulated bucket; a failure is injected by wrapping it), retention of
+ * remote segments, the orphan sweep and topic deletion. Every test checks that each offset is held exactly once,
+ * locally or in one segment named by the manifest, with the records as produced.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { parseSegmentIndex, segmentPrefix } from "../../src/partition/tiering/segment.ts";
+import { OFFLOAD_CHECK_INTERVAL_MS, OFFLOAD_RETRY_MS } from "../../src/shared/limits.ts";
+import { RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { partitionStub, partitionStubById, topicIdOf } from "../support/stubs.ts";
+import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
+
+const REMOTE = { "remote.storage.enable": true, "local.retention.bytes": 1 };
+
+interface Described {
+	partitions: { log_start_offset: number; local_log_start_offset: number; high_watermark: number; bytes: number; remote_bytes: number }[];
+}
+
+async function describePartition(topic: string) {
+	const described = await json<Described>("GET", `/v1/topics/${topic}`, 200);
+	return described.partitions[0] as Described["partitions"][number];
+}
+
+/** `count` produce requests of one record each: as many stored batches. Values are `v<offset>`. */
+async function produceBatches(topic: string, from: number, count: number) {
+	for (let i = from; i < from + count; i++) await produce(topic, [{ value: `v${i}`, key: `k${i}` }]);
+}
+
+/** Runs the partition's alarm handler now (the runtime may run it too, when it is due: it is idempotent). */
+async function alarm(topic: string) {
+	await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => instance.alarm());
+}
+
+async function listKeys(topicId: string): Promise<string[]> {
+	const listed = await env.SEGMENTS.list({ prefix: segmentPrefix(topicId, 0) });
+	return listed.objects.map((o) => o.key).sort();
+}
+
+interface ManifestRow extends Record<string, SqlStorageValue> {
+	base_offset: number;
+	last_offset: number;
+	object_key: string;
+	bytes: number;
+	record_count: number;
+	batch_index: string;
+}
+
+/**
+ * Every record the partition holds, read from where it is: the segments named by the manifest (fetched from R2 and
+ * cut by their index) and the local batches. Asserts the manifest is gapless from the log start to the local log
+ * start, and the totals in the state row match.
+ */
+async function heldRecords(topic: string): Promise<{ offsets: number[]; values: unknown[]; manifest: ManifestRow[] }> {
+	const stub = await partitionStub(topic);
+	const { manifest, local, state } = await runInDurableObject(stub, (_, s) => ({
+		manifest: s.storage.sql.exec<ManifestRow>("SELECT * FROM remote_segments ORDER BY base_offset").toArray(),
+		local: s.storage.sql.exec<{ records: string }>("SELECT records FROM batches ORDER BY base_offset").toArray(),
+		state: s.storage.sql
+			.exec<{ log_start_offset: number; local_log_start_offset: number; remote_bytes: number }>(
+				"SELECT log_start_offset, local_log_start_offset, remote_bytes FROM partition_state",
+			)
+			.one(),
+	}));
+	let expected = state.log_start_offset;
+	const texts: string[] = [];
+	for (const row of manifest) {
+		expect(row.base_offset).toBe(expected);
+		expected = row.last_offset + 1;
+		const object = await env.SEGMENTS.get(row.object_key);
+		expect(object, `segment ${row.object_key} exists`).not.toBeNull();
+		const body = new Uint8Array(await (object as R2ObjectBody).arrayBuffer());
+		expect(body.byteLength).toBe(row.bytes);
+		for (const entry of parseSegmentIndex(row.batch_index)) {
+			texts.push(new TextDecoder().decode(body.subarray(entry.byteStart, entry.byteStart + entry.byteLength)));
+		}
+	}
+	expect(expected).toBe(state.local_log_start_offset);
+	expect(state.remote_bytes).toBe(manifest.reduce((n, r) => n + r.bytes, 0));
+	texts.push(...local.map((r) => r.records));
+	const records = texts.flatMap((t) => t.split(RECORD_SEPARATOR)).map((line) => JSON.parse(line) as { offset: number; value: unknown });
+	return { offsets: records.map((r) => r.offset), values: records.map((r) => r.value), manifest };
+}
+
+function range(from: number, to: number): number[] {
+	return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** Tiered storage's timers, which a test resets instead of waiting out `OFFLOAD_RETRY_MS` or the orphan grace. */
+interface TieringTimers {
+	retryAtMs: number | null;
+	sweepDueMs: number | null;
+	sweepNeeded: boolean;
+	orphanGraceMs: number;
+}
+
+function timersOf(instance: PartitionLog): TieringTimers {
+	// biome-ignore lint/complexity/useLiteralKeys: a private member, reached on purpose
+	return instance["tiering"] as unknown as TieringTimers;
+}
+
+/** The real bucket with `put` and/or `delete` replaced (a fault injected), everything else passed through. */
+function wrapBucket(real: R2Bucket, overrides: Partial<Pick<R2Bucket, "put" | "delete">>): R2Bucket {
+	return new Proxy(real, {
+		get(target, property) {
+			const override = overrides[property as keyof typeof overrides];
+			if (override !== undefined) return override;
+			const value = Reflect.get(target, property) as unknown;
+			return typeof value === "function" ? value.bind(target) : value;
+		},
+	});
+}
+
+describe("offload", () => {
+	it("moves closed batches oldest first to one R2 segment, keeping the newest local, and describes both sides", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produceBatches(topic, 0, 6);
+		const before = await describePartition(topic);
+		expect(before).toMatchObject({ log_start_offset: 0, local_log_start_offset: 0, remote_bytes: 0, high_watermark: 6 });
+		await alarm(topic);
+		const after = await describePartition(topic);
+		expect(after).toMatchObject({ log_start_offset: 0, local_log_start_offset: 5, high_watermark: 6 });
+		expect(after.remote_bytes).toBeGreaterThan(0);
+		expect(after.bytes).toBeLessThan(before.bytes);
+		const held = await heldRecords(topic);
+		expect(held.offsets).toEqual(range(0, 6));
+		expect(held.values).toEqual(range(0, 6).map((i) => `v${i}`));
+		expect(held.manifest).toHaveLength(1);
+		expect(held.manifest[0]).toMatchObject({ base_offset: 0, last_offset: 4, record_count: 5 });
+		expect(await listKeys(await topicIdOf(topic))).toEqual([held.manifest[0]?.object_key]);
+	});
+
+	it("arms the alarm within OFFLOAD_CHECK_INTERVAL_MS of an append that crosses the local limit, and not before", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "remote.storage.enable": true, "local.retention.bytes": 10_000, "retention.ms": -1 });
+		await produceBatches(topic, 0, 2);
+		const stub = await partitionStub(topic);
+		// Under the local limit, the alarm is for the orphan sweep at most (an hour away), not for an offload.
+		const idle = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+		if (idle !== null) expect(idle).toBeGreaterThan(Date.now() + OFFLOAD_CHECK_INTERVAL_MS);
+		await produce(topic, [{ value: "x".repeat(12_000) }]);
+		const due = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+		// The runtime may already have run it; then the offload it did shows.
+		if (due === null) expect((await describePartition(topic)).local_log_start_offset).toBeGreaterThan(0);
+		else expect(due).toBeLessThanOrEqual(Date.now() + OFFLOAD_CHECK_INTERVAL_MS);
+	});
+
+	it("keeps a partition with remote storage below partition_full's limit locally while it holds more in total", async () => {
+		const limited = uniqueTopic();
+		const control = uniqueTopic();
+		const limitBytes = 20_000;
+		await createTopic(limited, 1, { "remote.storage.enable": true, "local.retention.bytes": 4_000 });
+		await createTopic(control, 1);
+		for (const topic of [limited, control]) {
+			await produce(topic, [{ value: "seed" }]);
+			await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => {
+				instance.partitionBytesMax = limitBytes;
+			});
+		}
+		const value = "y".repeat(1_000);
+		for (let i = 0; i < 40; i++) {
+			await produce(limited, [{ value }]);
+			await alarm(limited);
+		}
+		const described = await describePartition(limited);
+		expect(described.high_watermark).toBe(41);
+		expect(described.bytes + described.remote_bytes).toBeGreaterThan(limitBytes);
+		expect(described.bytes).toBeLessThan(limitBytes);
+		expect((await heldRecords(limited)).offsets).toEqual(range(0, 41));
+		// The control: the same appends without remote storage hit the limit.
+		let refused = 0;
+		for (let i = 0; i < 40 && refused === 0; i++) {
+			const response = await call("POST", `/v1/topics/${control}/records`, { body: { records: [{ value }] } });
+			if (response.status === 507) refused++;
+			else expect(response.status).toBe(200);
+			await response.arrayBuffer();
+		}
+		expect(refused).toBe(1);
+	});
+});
+
+describe("a crash or a failure at each step", () => {
+	it("R2 PUT failing: nothing is deleted locally, and the offload is retried later", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produce(topic, [{ value: "seed" }]);
+		const stub = await partitionStub(topic);
+		let attempts = 0;
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			instance.segments = wrapBucket(instance.segments, {
+				put: async () => {
+					attempts++;
+					throw new Error("injected: R2 unavailable");
+				},
+			});
+		});
+		await produceBatches(topic, 1, 4);
+		await alarm(topic);
+		expect(attempts).toBeGreaterThanOrEqual(1);
+		expect(await describePartition(topic)).toMatchObject({ local_log_start_offset: 0, remote_bytes: 0, high_watermark: 5 });
+		expect((await heldRecords(topic)).offsets).toEqual(range(0, 5));
+		expect(await listKeys(await topicIdOf(topic))).toEqual([]);
+		const retryAt = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+		expect(retryAt).toBeGreaterThan(Date.now() + OFFLOAD_RETRY_MS / 2);
+		// R2 is back; the retry offloads.
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			instance.segments = env.SEGMENTS;
+			timersOf(instance).retryAtMs = null;
+		});
+		await alarm(topic);
+		expect((await describePartition(topic)).local_log_start_offset).toBe(4);
+		expect((await heldRecords(topic)).offsets).toEqual(range(0, 5));
+	});
+
+	it("PUT done, crash before the manifest commit: the object is an orphan the sweep deletes; nothing is lost", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produce(topic, [{ value: "seed" }]);
+		const stub = await partitionStub(topic);
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			const real = instance.segments;
+			instance.segments = wrapBucket(real, {
+				put: async (...args: Parameters<R2Bucket["put"]>) => {
+					await real.put(...args);
+					throw new Error("injected: the object died after R2 confirmed the write");
+				},
+			});
+		});
+		await produceBatches(topic, 1, 4);
+		await alarm(topic);
+		const topicId = await topicIdOf(topic);
+		const orphans = await listKeys(topicId);
+		expect(orphans.length).toBeGreaterThanOrEqual(1);
+		expect((await heldRecords(topic)).manifest).toEqual([]);
+		expect((await heldRecords(topic)).offsets).toEqual(range(0, 5));
+		// Younger than the grace, an orphan is left alone: it could be an offload still in flight.
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			instance.segments = env.SEGMENTS;
+			timersOf(instance).retryAtMs = null;
+			timersOf(instance).sweepDueMs = null;
+		});
+		await alarm(topic);
+		const held = await heldRecords(topic);
+		expect(held.offsets).toEqual(range(0, 5));
+		expect(held.manifest).toHaveLength(1);
+		const keys = await listKeys(topicId);
+		for (const orphan of orphans) expect(keys).toContain(orphan);
+		// Past the grace, the sweep deletes every object the manifest does not name, and only those.
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			timersOf(instance).orphanGraceMs = 0;
+			timersOf(instance).sweepDueMs = null;
+		});
+		await alarm(topic);
+		expect(await listKeys(topicId)).toEqual(held.manifest.map((r) => r.object_key));
+		expect((await heldRecords(topic)).offsets).toEqual(range(0, 5));
+		// One more pass finds nothing unknown: the sweep stops, so an idle partition is not woken for it.
+		const needed = await runInDurableObject(stub, async (instance: PartitionLog) => {
+			const before = timersOf(instance).sweepNeeded;
+			timersOf(instance).sweepDueMs = null;
+			await instance.alarm();
+			return [before, timersOf(instance).sweepNeeded];
+		});
+		expect(needed).toEqual([true, false]);
+	});
+
+	it("retention racing an offload: the commit sees the batches gone and deletes its own object", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produce(topic, [{ value: "seed" }]);
+		const stub = await partitionStub(topic);
+		const topicId = await topicIdOf(topic);
+		let raced = false;
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			const real = instance.segments;
+			instance.segments = wrapBucket(real, {
+				put: async (...args: Parameters<R2Bucket["put"]>) => {
+					const written = await real.put(...args);
+					if (!raced) {
+						raced = true;
+						// While the PUT is in flight, every batch passes retention.ms and the alarm runs again.
+						const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
+						if (!meta.ok) throw new Error("topic missing");
+						const { name, configVersion, config } = meta.value;
+						instance.configure({
+							topic: name,
+							topicId,
+							partition: 0,
+							configVersion: configVersion + 1,
+							config: { ...config, "retention.ms": 1 },
+						});
+						await new Promise((resolve) => setTimeout(resolve, 5));
+						await instance.alarm();
+					}
+					return written;
+				},
+			});
+		});
+		await produceBatches(topic, 1, 4);
+		await alarm(topic);
+		expect(raced).toBe(true);
+		const described = await describePartition(topic);
+		expect(described).toMatchObject({ log_start_offset: 5, local_log_start_offset: 5, high_watermark: 5, remote_bytes: 0, bytes: 0 });
+		expect((await heldRecords(topic)).manifest).toEqual([]);
+		expect(await listKeys(topicId)).toEqual([]);
+	});
+});
+
+describe("topic deletion racing an offload", () => {
+	it("leaves no object behind when the topic is deleted while a segment PUT is in flight", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produce(topic, [{ value: "seed" }]);
+		const stub = await partitionStub(topic);
+		const topicId = await topicIdOf(topic);
+		let destroyed: Promise<void> | null = null;
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			const real = instance.segments;
+			instance.segments = wrapBucket(real, {
+				put: async (...args: Parameters<R2Bucket["put"]>) => {
+					// The registry's wipe arrives while R2 is writing: the object appears after the wipe began.
+					destroyed ??= instance.destroy(topicId);
+					return real.put(...args);
+				},
+			});
+		});
+		await produceBatches(topic, 1, 3);
+		await alarm(topic);
+		expect(destroyed).not.toBeNull();
+		await runInDurableObject(stub, async () => {
+			await destroyed;
+		});
+		expect(await listKeys(topicId)).toEqual([]);
+		const state = await runInDurableObject(stub, (_, s) => ({
+			status: s.storage.sql.exec<{ status: string }>("SELECT status FROM partition_state").one().status,
+			manifest: s.storage.sql.exec("SELECT * FROM remote_segments").toArray().length,
+		}));
+		expect(state).toEqual({ status: "deleted", manifest: 0 });
+	});
+});
+
+describe("retention and deletion of remote segments", () => {
+	it("drops whole remote segments, oldest first, by retention.bytes over local and remote bytes; objects go after the commit", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		// Three segments of two batches each: offload after every second batch.
+		for (let i = 0; i < 6; i += 2) {
+			await produceBatches(topic, i, 2);
+			await alarm(topic);
+		}
+		await produceBatches(topic, 6, 1);
+		await alarm(topic);
+		const held = await heldRecords(topic);
+		expect(held.offsets).toEqual(range(0, 7));
+		expect(held.manifest.length).toBeGreaterThanOrEqual(3);
+		const [first, second] = held.manifest as [ManifestRow, ManifestRow];
+		const described = await describePartition(topic);
+		// Keep at least everything but the first segment: exactly it goes, at segment granularity.
+		const keep = described.bytes + described.remote_bytes - first.bytes;
+		let failDeletes = true;
+		await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => {
+			const real = instance.segments;
+			instance.segments = wrapBucket(real, {
+				delete: async (keys) => {
+					if (failDeletes) throw new Error("injected: crash after the manifest commit");
+					return real.delete(keys);
+				},
+			});
+		});
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "retention.bytes": keep } } });
+		await alarm(topic);
+		const after = await describePartition(topic);
+		expect(after.log_start_offset).toBe(second.base_offset);
+		expect(after.remote_bytes).toBe(described.remote_bytes - first.bytes);
+		const remaining = await heldRecords(topic);
+		expect(remaining.offsets).toEqual(range(second.base_offset, 7));
+		await expectError("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`, 416, "offset_out_of_range");
+		// The delete failed: the object is an orphan now, and the sweep removes it.
+		const topicId = await topicIdOf(topic);
+		expect(await listKeys(topicId)).toContain(first.object_key);
+		failDeletes = false;
+		await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => {
+			timersOf(instance).orphanGraceMs = 0;
+			timersOf(instance).sweepDueMs = null;
+		});
+		await alarm(topic);
+		expect(await listKeys(topicId)).toEqual(remaining.manifest.map((r) => r.object_key).sort());
+	});
+
+	it("deletes the partition's objects when the topic is deleted", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produceBatches(topic, 0, 4);
+		await alarm(topic);
+		const topicId = await topicIdOf(topic);
+		// An orphan too (as left by a crash): deletion lists the prefix, not the manifest.
+		await env.SEGMENTS.put(`${segmentPrefix(topicId, 0)}00000000000000000099-orphan.seg`, "x");
+		expect((await listKeys(topicId)).length).toBe(2);
+		const other = uniqueTopic();
+		await createTopic(other, 1, REMOTE);
+		await produceBatches(other, 0, 3);
+		await alarm(other);
+		const otherKeys = await listKeys(await topicIdOf(other));
+		expect(otherKeys.length).toBe(1);
+		const response = await call("DELETE", `/v1/topics/${topic}`);
+		expect(response.status).toBe(204);
+		expect(await listKeys(topicId)).toEqual([]);
+		expect(await listKeys(await topicIdOf(other))).toEqual(otherKeys);
+		// A repeated wipe (the registry retries one that threw) is harmless.
+		await partitionStubById(topicId).destroy(topicId);
+		expect(await listKeys(topicId)).toEqual([]);
+	});
+});
