@@ -3,7 +3,8 @@
 /**
  * Builds the web console into console/dist (the Worker's static assets directory, see wrangler.toml):
  * console/src/main.ts bundled for the browser by esbuild → dist/console/app.js, console/static/* copied beside it,
- * and dist/_headers with the console's Content-Security-Policy. Run by `npm run build` (and so by `npm install`).
+ * dist/_headers with the console's Content-Security-Policy, and the API documents dist/openapi.json and
+ * dist/docs.html (scripts/lib/api-docs.mjs). Run by `npm run build` (and so by `npm install`).
  *
  *   node console/build.mjs            # once
  *   node console/build.mjs --watch    # rebuild on change
@@ -13,6 +14,7 @@ import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
+import { writeApiDocs } from "../scripts/lib/api-docs.mjs";
 import { headersFile } from "./headers.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -40,6 +42,8 @@ function copyStatic() {
 rmSync(DIST, { recursive: true, force: true });
 mkdirSync(OUT, { recursive: true });
 copyStatic();
+const apiDocument = await writeApiDocs(DIST);
+console.log(`console: wrote openapi.json (${Object.keys(/** @type {object} */ (apiDocument.paths)).length} paths) and docs.html`);
 if (process.argv.includes("--watch")) {
 	const context = await esbuild.context({ ...options, plugins: [{ name: "static", setup: (b) => b.onEnd(copyStatic) }] });
 	await context.watch();

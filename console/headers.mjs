@@ -1,8 +1,9 @@
 // @ts-check
 /**
  * @module
- * The HTTP headers of every console response, in one place: written to the assets' `_headers` file by the build
- * (which `wrangler dev` and `wrangler deploy` apply) and handed to Miniflare by `npm start`.
+ * The HTTP headers of every static asset, in one place: written to the assets' `_headers` file by the build
+ * (which `wrangler dev` and `wrangler deploy` apply) and handed to Miniflare by `npm start`. The assets are the
+ * console and the API documents (`/openapi.json`, `/docs`, written by scripts/lib/api-docs.mjs).
  *
  * The console is static files that call the public API on the same origin, so the policy allows scripts,
  * styles, images and requests from 'self' and nothing else: no inline script or style, no CDN, no framing.
@@ -31,10 +32,39 @@ export const CONSOLE_HEADERS = {
 	"Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 };
 
+/** `/docs`: one self-contained page (no script, no request after it loads) whose only inline part is its style. */
+export const DOCS_PATH = "/docs";
+export const DOCS_HEADERS = {
+	"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+	"X-Content-Type-Options": "nosniff",
+	"Referrer-Policy": "no-referrer",
+	"Cache-Control": "no-cache",
+};
+
+/** `/openapi.json`: public JSON, revalidated so a deploy's new document is seen at once. */
+export const OPENAPI_PATH = "/openapi.json";
+export const OPENAPI_HEADERS = {
+	"X-Content-Type-Options": "nosniff",
+	"Cache-Control": "no-cache",
+};
+
+/** Path pattern → headers, for every static asset. */
+const RULES = {
+	[CONSOLE_PATH_PATTERN]: CONSOLE_HEADERS,
+	[DOCS_PATH]: DOCS_HEADERS,
+	[OPENAPI_PATH]: OPENAPI_HEADERS,
+};
+
 /** The `_headers` file of the assets directory. */
 export function headersFile() {
-	const lines = Object.entries(CONSOLE_HEADERS).map(([name, value]) => `  ${name}: ${value}`);
-	return `${CONSOLE_PATH_PATTERN}\n${lines.join("\n")}\n`;
+	return Object.entries(RULES)
+		.map(
+			([pattern, headers]) =>
+				`${pattern}\n${Object.entries(headers)
+					.map(([name, value]) => `  ${name}: ${value}`)
+					.join("\n")}\n`,
+		)
+		.join("");
 }
 
 /**
@@ -42,5 +72,5 @@ export function headersFile() {
  * @returns {{ version: 2, rules: Record<string, { set: Record<string, string> }> }}
  */
 export function miniflareHeaderRules() {
-	return { version: 2, rules: { [CONSOLE_PATH_PATTERN]: { set: { ...CONSOLE_HEADERS } } } };
+	return { version: 2, rules: Object.fromEntries(Object.entries(RULES).map(([pattern, headers]) => [pattern, { set: { ...headers } }])) };
 }

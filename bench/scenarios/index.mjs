@@ -15,6 +15,7 @@
  *    BENCH_SCENARIOS=<id prefix> runs it alone.
  */
 
+import { coldStart } from "./cold-start.mjs";
 import { cost } from "./cost.mjs";
 import { durableStreams } from "./durable-streams.mjs";
 import { fetch, fetchRemote } from "./fetch.mjs";
@@ -40,6 +41,7 @@ export const KINDS = [
 	latency,
 	streaming,
 	logScale,
+	coldStart,
 	kafka,
 	sdk,
 	cost,

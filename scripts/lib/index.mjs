@@ -21,6 +21,7 @@
  * - Paths: `PROJECT_ROOT`, `WRANGLER_BIN`, `DEFAULT_PERSIST_TO`, `DEFAULT_OUTDIR`, `HOST`; `wranglerEnv(extra?)`.
  */
 
+export { measureBundle, WORKER_GZIP_BYTES_MAX, WORKER_GZIP_BYTES_TARGET } from "./bundle-size.mjs";
 export { adminTokenWarning, ensureAdminToken, generateToken, PLACEHOLDER_TOKEN, parseDevVars } from "./dev-vars.mjs";
 export { bundleWorker, startLocalBroker } from "./local-broker.mjs";
 export { assertPortFree, freePort, healthy, isPortOpen, portInUse, sleep, waitForPortClosed, waitUntil } from "./net.mjs";

@@ -4,7 +4,6 @@
  * `onError` renders it. Anything else is a bug: logged with the request id, answered 500 without detail.
  */
 
-import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -12,6 +11,7 @@ import { confluentRoutes } from "./compat/confluent/routes.ts";
 import { durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
 import { errorResponse } from "./errors.ts";
+import { Hono } from "./hono.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { authorize } from "./middleware/authorize.ts";
 import { corsFromEnv } from "./middleware/cors.ts";

@@ -4,7 +4,7 @@
  * unread, and a streamed body is counted as it arrives and abandoned as soon as it passes the limit.
  */
 
-import type { z } from "zod";
+import * as z from "zod/mini";
 import { ApiError } from "../shared/errors.ts";
 import { jsonShapeProblem, parseJsonExact } from "../shared/json.ts";
 import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
@@ -119,9 +119,9 @@ export function parseJson(text: string, what = "request body"): unknown {
  * Validates `data` with `schema`, or throws a 400 whose message is the first problem in plain words (an unknown
  * field first, with a did-you-mean) and whose `issues` list them all with their paths.
  */
-export function validate<S extends z.ZodType>(schema: S, data: unknown, what = "request"): z.output<S> {
+export function validate<S extends z.core.$ZodType>(schema: S, data: unknown, what = "request"): z.output<S> {
 	// reportInput lets a message say what was sent ("got 100000"); inputs are never put on the wire.
-	const result = schema.safeParse(data, { reportInput: true });
+	const result = z.safeParse(schema, data, { reportInput: true });
 	if (result.success) return result.data;
 	const issues = describeIssues(schema, result.error.issues).slice(0, ISSUES_SHOWN_MAX);
 	const first = issues[0];

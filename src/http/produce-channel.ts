@@ -16,7 +16,7 @@
  * remembers one batch covering them all, and a retry of any of them is recognised inside it.
  */
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import { assert } from "../shared/assert.ts";
 import { ApiError, type DomainError } from "../shared/errors.ts";
 import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts";
@@ -27,7 +27,7 @@ import { describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
 import { errorBody, statusOf } from "./errors.ts";
-import { NonNegative, ProduceRecordBody } from "./schemas.ts";
+import { int, NonNegative, ProduceRecordBody } from "./schemas.ts";
 
 /**
  * Messages sent and not yet answered, per connection. A WebSocket client that goes past it is disconnected with
@@ -58,17 +58,19 @@ export const STREAM_CLOSE = {
 /** `{"records":[…]}` in a stream: records plus an idempotent producer's claim; other options need `POST …/records`. */
 export const StreamBatchMessage = z
 	.strictObject({
-		records: z.array(ProduceRecordBody).min(1, "records must hold at least one record").max(PRODUCE_RECORDS_MAX),
-		producer_id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-		epoch: NonNegative.optional(),
-		sequence: NonNegative.optional(),
+		records: z.array(ProduceRecordBody).check(z.minLength(1, "records must hold at least one record"), z.maxLength(PRODUCE_RECORDS_MAX)),
+		producer_id: z.optional(int(1, Number.MAX_SAFE_INTEGER)),
+		epoch: z.optional(NonNegative),
+		sequence: z.optional(NonNegative),
 	})
-	.superRefine((body, ctx) => {
-		const given = [body.producer_id, body.epoch, body.sequence].filter((v) => v !== undefined).length;
-		if (given !== 0 && given !== 3) {
-			ctx.addIssue({ code: "custom", path: ["producer_id"], message: "an idempotent message needs producer_id, epoch and sequence" });
-		}
-	});
+	.check(
+		z.superRefine((body, ctx) => {
+			const given = [body.producer_id, body.epoch, body.sequence].filter((v) => v !== undefined).length;
+			if (given !== 0 && given !== 3) {
+				ctx.addIssue({ code: "custom", path: ["producer_id"], message: "an idempotent message needs producer_id, epoch and sequence" });
+			}
+		}),
+	);
 
 type RecordBody = z.output<typeof ProduceRecordBody>;
 

@@ -2,9 +2,12 @@
  * @module
  * Schemas for every path parameter, query string and body the edge accepts. Numbers in query strings are
  * digit strings checked for range here, so negative, fractional, huge or NaN values are a 400, never a 500.
+ *
+ * Written with `zod/mini`, zod's functional API: the same engine and messages as `zod`, but a bundler keeps only
+ * the functions used (a namespace import, never `import { z }`, which keeps them all), so the Worker stays small.
  */
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
 	FETCH_BYTES_MAX,
 	FETCH_RECORDS_MAX,
@@ -37,14 +40,24 @@ import { LOCATION_HINTS } from "../topic/types.ts";
 /** Kafka's name charset, for topics and for ids that end up in paths and Durable Object names. */
 export const KAFKA_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
 
+/** An integer from `min` to `max` (a JSON number), as `z.number().int().min(min).max(max)` said it. */
+export function int(min: number, max: number) {
+	return z.number().check(z.int(), z.minimum(min), z.maximum(max));
+}
+
+/** A string of at most `lengthMax` characters. */
+export function shortString(lengthMax: number) {
+	return z.string().check(z.maxLength(lengthMax));
+}
+
 /** A name of Kafka's charset, 1 to `lengthMax` characters, and not "." or "..". */
 function kafkaName(lengthMax: number, charsetMessage: string, dotsMessage: string) {
-	return z
-		.string()
-		.min(1)
-		.max(lengthMax)
-		.regex(KAFKA_NAME_PATTERN, charsetMessage)
-		.refine((name) => name !== "." && name !== "..", dotsMessage);
+	return z.string().check(
+		z.minLength(1),
+		z.maxLength(lengthMax),
+		z.regex(KAFKA_NAME_PATTERN, charsetMessage),
+		z.refine((name) => name !== "." && name !== "..", dotsMessage),
+	);
 }
 
 /** Kafka's legal topic names: `[a-zA-Z0-9._-]`, 1–249 characters, and not "." or "..". */
@@ -64,31 +77,26 @@ export const GroupId = kafkaName(
 /** A non-negative integer given as a digit string (query and path parameters). */
 export function digits(max: number) {
 	return z
-		.string()
-		.regex(/^\d{1,16}$/, "must be a non-negative integer")
-		.transform(Number)
-		.refine((n) => n <= max, `must be at most ${max}`);
+		.pipe(z.string().check(z.regex(/^\d{1,16}$/, "must be a non-negative integer")), z.transform(Number))
+		.check(z.refine((n) => n <= max, `must be at most ${max}`));
 }
 
 /** A non-negative integer given as a JSON number or a digit string (body fields). */
 export function count(min: number, max: number) {
-	return z
-		.union([
-			z.number(),
-			z
-				.string()
-				.regex(/^\d{1,16}$/)
-				.transform(Number),
-		])
-		.pipe(z.number().int().min(min).max(max));
+	return z.pipe(z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d{1,16}$/)), z.transform(Number))]), int(min, max));
 }
 
 /** Like `digits`, but a value above `max` is lowered to it: limits a server may cap rather than refuse. */
 export function cappedDigits(max: number) {
-	return z
-		.string()
-		.regex(/^\d{1,16}$/, "must be a non-negative integer")
-		.transform((n) => Math.min(Number(n), max));
+	return z.pipe(
+		z.string().check(z.regex(/^\d{1,16}$/, "must be a non-negative integer")),
+		z.transform((n: string) => Math.min(Number(n), max)),
+	);
+}
+
+/** `cappedDigits(max)`, and at least `min`. */
+function cappedDigitsFrom(min: number, max: number) {
+	return z.pipe(cappedDigits(max), z.number().check(z.minimum(min, `must be at least ${min}`)));
 }
 
 export const PartitionParam = digits(PARTITIONS_MAX - 1);
@@ -98,19 +106,25 @@ export const PartitionParam = digits(PARTITIONS_MAX - 1);
  * the `cursor` a previous page answered as `next_cursor`, whose key has the types of `shape`.
  */
 export function listQuery(shape: readonly ("string" | "number")[]) {
-	return z
-		.object({
-			limit: cappedDigits(LIST_PAGE_LIMIT_MAX).pipe(z.number().min(1, "must be at least 1")).optional(),
-			cursor: z.string().max(CURSOR_LENGTH_MAX).optional(),
-		})
-		.transform((query, ctx): PageRequest => {
+	return z.pipe(
+		z.object({
+			limit: z.optional(cappedDigitsFrom(1, LIST_PAGE_LIMIT_MAX)),
+			cursor: z.optional(shortString(CURSOR_LENGTH_MAX)),
+		}),
+		z.transform((query, ctx): PageRequest => {
 			const after = query.cursor === undefined || query.cursor === "" ? null : decodeCursor(query.cursor, shape);
 			if (after === null && query.cursor !== undefined && query.cursor !== "") {
-				ctx.addIssue({ code: "custom", path: ["cursor"], message: "not a cursor this listing answered as next_cursor" });
+				ctx.issues.push({
+					code: "custom",
+					path: ["cursor"],
+					message: "not a cursor this listing answered as next_cursor",
+					input: query.cursor,
+				});
 				return z.NEVER;
 			}
 			return { after, limit: query.limit ?? LIST_PAGE_LIMIT_MAX };
-		});
+		}),
+	);
 }
 
 /** What a listing answers besides its items: where the next page starts, or null after the last. */
@@ -121,140 +135,139 @@ export function nextCursor(page: Page<unknown>): { next_cursor: string | null } 
 export const TopicPath = z.object({ topic: TopicName });
 export const PartitionPath = z.object({ topic: TopicName, partition: PartitionParam });
 
+const TopicConfig = z.record(z.string(), z.unknown());
+
 export const CreateTopicBody = z.strictObject({
 	name: TopicName,
-	partitions: count(1, PARTITIONS_MAX).optional().default(1),
-	config: z.record(z.string(), z.unknown()).optional(),
-	location_hint: z.enum(LOCATION_HINTS, { error: `location_hint must be one of ${LOCATION_HINTS.join(", ")}` }).optional(),
+	partitions: z._default(z.optional(count(1, PARTITIONS_MAX)), 1),
+	config: z.optional(TopicConfig),
+	location_hint: z.optional(z.enum(LOCATION_HINTS, { error: `location_hint must be one of ${LOCATION_HINTS.join(", ")}` })),
 });
 
 export const UpdateTopicBody = z.strictObject({
-	partitions: count(1, PARTITIONS_MAX).optional(),
-	config: z.record(z.string(), z.unknown()).optional(),
+	partitions: z.optional(count(1, PARTITIONS_MAX)),
+	config: z.optional(TopicConfig),
 });
 
-const Encoding = z.enum(["json", "base64"]).optional().default("json");
+const Encoding = z._default(z.optional(z.enum(["json", "base64"])), "json");
 
 const RecordHeader = z.strictObject({
-	key: z.string().max(HEADER_KEY_BYTES_MAX),
-	value: z.string().nullable(),
+	key: shortString(HEADER_KEY_BYTES_MAX),
+	value: z.nullable(z.string()),
 });
 
 export const ProduceRecordBody = z
 	.strictObject({
-		key: z.unknown().optional(),
+		key: z.optional(z.unknown()),
 		value: z.unknown(),
-		headers: z.array(RecordHeader).max(RECORD_HEADERS_MAX).optional(),
-		partition: z
-			.number()
-			.int()
-			.min(0)
-			.max(PARTITIONS_MAX - 1)
-			.optional(),
-		timestamp: z.number().int().min(0).max(TIMESTAMP_MS_MAX).nullable().optional(),
+		headers: z.optional(z.array(RecordHeader).check(z.maxLength(RECORD_HEADERS_MAX))),
+		partition: z.optional(int(0, PARTITIONS_MAX - 1)),
+		timestamp: z.optional(z.nullable(int(0, TIMESTAMP_MS_MAX))),
 		key_encoding: Encoding,
 		value_encoding: Encoding,
 	})
-	.superRefine((record, ctx) => {
-		if (record.value === undefined) ctx.addIssue({ code: "custom", path: ["value"], message: "value is required (null for none)" });
-		for (const field of ["key", "value"] as const) {
-			const encoding = record[`${field}_encoding`];
-			const data = record[field];
-			if (encoding === "base64" && data !== null && data !== undefined && (typeof data !== "string" || !isBase64(data))) {
-				ctx.addIssue({ code: "custom", path: [field], message: `${field}_encoding is base64 but ${field} is not padded base64` });
+	.check(
+		z.superRefine((record, ctx) => {
+			if (record.value === undefined) ctx.addIssue({ code: "custom", path: ["value"], message: "value is required (null for none)" });
+			for (const field of ["key", "value"] as const) {
+				const encoding = record[`${field}_encoding`];
+				const data = record[field];
+				if (encoding === "base64" && data !== null && data !== undefined && (typeof data !== "string" || !isBase64(data))) {
+					ctx.addIssue({ code: "custom", path: [field], message: `${field}_encoding is base64 but ${field} is not padded base64` });
+				}
 			}
-		}
-	});
+		}),
+	);
 
-export const NonNegative = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+export const NonNegative = int(0, Number.MAX_SAFE_INTEGER);
 
 export const ProduceBody = z
 	.strictObject({
-		records: z.array(ProduceRecordBody).min(1, "records must hold at least one record").max(PRODUCE_RECORDS_MAX),
+		records: z.array(ProduceRecordBody).check(z.minLength(1, "records must hold at least one record"), z.maxLength(PRODUCE_RECORDS_MAX)),
 		/** Idempotent producer (from POST /v1/producers) and the first sequence of this request's records. */
-		producer_id: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
-		epoch: NonNegative.optional(),
-		sequence: NonNegative.optional(),
-		sequences: z.record(z.string().regex(/^\d{1,4}$/, "keys are partition numbers"), NonNegative).optional(),
+		producer_id: z.optional(int(1, Number.MAX_SAFE_INTEGER)),
+		epoch: z.optional(NonNegative),
+		sequence: z.optional(NonNegative),
+		sequences: z.optional(z.record(z.string().check(z.regex(/^\d{1,4}$/, "keys are partition numbers")), NonNegative)),
 		/** Conditional append: the offset the first record must get. */
-		expected_offset: NonNegative.optional(),
+		expected_offset: z.optional(NonNegative),
 	})
-	.superRefine((body, ctx) => {
-		const idempotent =
-			body.producer_id !== undefined || body.epoch !== undefined || body.sequence !== undefined || body.sequences !== undefined;
-		if (!idempotent) return;
-		if (body.producer_id === undefined || body.epoch === undefined) {
-			ctx.addIssue({ code: "custom", path: ["producer_id"], message: "an idempotent produce needs producer_id and epoch" });
-		}
-		if ((body.sequence === undefined) === (body.sequences === undefined)) {
-			ctx.addIssue({ code: "custom", path: ["sequence"], message: "an idempotent produce needs exactly one of sequence or sequences" });
-		}
-	});
+	.check(
+		z.superRefine((body, ctx) => {
+			const idempotent =
+				body.producer_id !== undefined || body.epoch !== undefined || body.sequence !== undefined || body.sequences !== undefined;
+			if (!idempotent) return;
+			if (body.producer_id === undefined || body.epoch === undefined) {
+				ctx.addIssue({ code: "custom", path: ["producer_id"], message: "an idempotent produce needs producer_id and epoch" });
+			}
+			if ((body.sequence === undefined) === (body.sequences === undefined)) {
+				ctx.addIssue({ code: "custom", path: ["sequence"], message: "an idempotent produce needs exactly one of sequence or sequences" });
+			}
+		}),
+	);
 
 /** `Idempotency-Key`: printable ASCII, as Stripe and the IETF draft use it. */
 export const IdempotencyKey = z
 	.string()
-	.min(1)
-	.max(IDEMPOTENCY_KEY_LENGTH_MAX)
-	.regex(/^[\x21-\x7e]+$/, "Idempotency-Key must be printable ASCII without spaces");
+	.check(
+		z.minLength(1),
+		z.maxLength(IDEMPOTENCY_KEY_LENGTH_MAX),
+		z.regex(/^[\x21-\x7e]+$/, "Idempotency-Key must be printable ASCII without spaces"),
+	);
 
 export const InitProducerBody = z.strictObject({
-	transactional_id: z.string().min(1).max(TRANSACTIONAL_ID_LENGTH_MAX).optional(),
+	transactional_id: z.optional(z.string().check(z.minLength(1), z.maxLength(TRANSACTIONAL_ID_LENGTH_MAX))),
 });
 
 export const FetchQuery = z.object({
-	offset: digits(Number.MAX_SAFE_INTEGER).optional(),
-	max_records: cappedDigits(FETCH_RECORDS_MAX).pipe(z.number().min(1, "must be at least 1")).optional(),
-	max_bytes: cappedDigits(FETCH_BYTES_MAX).pipe(z.number().min(1, "must be at least 1")).optional(),
-	wait_ms: cappedDigits(FETCH_WAIT_MS_MAX).optional(),
+	offset: z.optional(digits(Number.MAX_SAFE_INTEGER)),
+	max_records: z.optional(cappedDigitsFrom(1, FETCH_RECORDS_MAX)),
+	max_bytes: z.optional(cappedDigitsFrom(1, FETCH_BYTES_MAX)),
+	wait_ms: z.optional(cappedDigits(FETCH_WAIT_MS_MAX)),
 });
 
 export const OffsetsQuery = z.object({
 	at: z.union([
 		z.enum(["earliest", "latest"]),
-		z
-			.string()
-			.regex(/^\d{1,16}$/, "must be a time in ms (epoch milliseconds)")
-			.transform(Number),
+		z.pipe(z.string().check(z.regex(/^\d{1,16}$/, "must be a time in ms (epoch milliseconds)")), z.transform(Number)),
 	]),
 });
 
 /** Streaming reads (SSE and WebSocket tail): where to start and how often to send keep-alives. */
 export const StreamQuery = z.object({
-	offset: digits(Number.MAX_SAFE_INTEGER).optional(),
-	keepalive_ms: cappedDigits(FETCH_WAIT_MS_MAX)
-		.pipe(z.number().min(SSE_KEEPALIVE_MS_MIN, `must be at least ${SSE_KEEPALIVE_MS_MIN}`))
-		.optional(),
+	offset: z.optional(digits(Number.MAX_SAFE_INTEGER)),
+	keepalive_ms: z.optional(cappedDigitsFrom(SSE_KEEPALIVE_MS_MIN, FETCH_WAIT_MS_MAX)),
 });
 
 /** `Last-Event-ID`: the offset of the last event a reconnecting SSE client saw. */
 export const LastEventId = digits(Number.MAX_SAFE_INTEGER - 1);
 
 /** Webhook subscriptions. */
-export const SubscriptionId = z.string().regex(/^sub_[0-9a-f]{20}$/, "subscription ids look like sub_ followed by 20 hex digits");
+export const SubscriptionId = z.string().check(z.regex(/^sub_[0-9a-f]{20}$/, "subscription ids look like sub_ followed by 20 hex digits"));
 export const SubscriptionPath = z.object({ topic: TopicName, id: SubscriptionId });
 
-const Position = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Position = int(0, Number.MAX_SAFE_INTEGER);
 
 export const StartPositionBody = z.union(
 	[z.enum(["earliest", "latest"]), z.strictObject({ offset: Position }), z.strictObject({ timestamp: Position })],
 	{ error: 'must be "earliest", "latest", {"offset": <offset>} or {"timestamp": <ms>}' },
 );
 
-const RetrySchedule = z.array(z.number().int().min(0).max(WEBHOOK_RETRY_DELAY_MS_MAX)).min(1).max(WEBHOOK_RETRY_SCHEDULE_LENGTH_MAX);
+const RetrySchedule = z.array(int(0, WEBHOOK_RETRY_DELAY_MS_MAX)).check(z.minLength(1), z.maxLength(WEBHOOK_RETRY_SCHEDULE_LENGTH_MAX));
 
-const SubscriptionFilter = z
-	.strictObject({
-		keys: z.array(z.string().max(HEADER_KEY_BYTES_MAX)).min(1).max(WEBHOOK_FILTER_TERMS_MAX).optional(),
-		headers: z
-			.record(z.string().max(HEADER_KEY_BYTES_MAX), z.string())
-			.refine((h) => Object.keys(h).length <= WEBHOOK_FILTER_TERMS_MAX, `at most ${WEBHOOK_FILTER_TERMS_MAX} header conditions`)
-			.optional(),
-	})
-	.nullable();
+const SubscriptionFilter = z.nullable(
+	z.strictObject({
+		keys: z.optional(z.array(shortString(HEADER_KEY_BYTES_MAX)).check(z.minLength(1), z.maxLength(WEBHOOK_FILTER_TERMS_MAX))),
+		headers: z.optional(
+			z
+				.record(shortString(HEADER_KEY_BYTES_MAX), z.string())
+				.check(z.refine((h) => Object.keys(h).length <= WEBHOOK_FILTER_TERMS_MAX, `at most ${WEBHOOK_FILTER_TERMS_MAX} header conditions`)),
+		),
+	}),
+);
 
 const SubscriptionSettingsFields = {
-	url: z.string().min(1).max(WEBHOOK_URL_LENGTH_MAX),
+	url: z.string().check(z.minLength(1), z.maxLength(WEBHOOK_URL_LENGTH_MAX)),
 	batch_max_records: count(1, WEBHOOK_BATCH_RECORDS_MAX),
 	batch_max_wait_ms: count(0, WEBHOOK_BATCH_WAIT_MS_MAX),
 	max_attempts: count(1, WEBHOOK_ATTEMPTS_MAX),
@@ -264,46 +277,41 @@ const SubscriptionSettingsFields = {
 
 export const CreateSubscriptionBody = z.strictObject({
 	url: SubscriptionSettingsFields.url,
-	start: StartPositionBody.optional().default("latest"),
-	batch_max_records: SubscriptionSettingsFields.batch_max_records.optional().default(WEBHOOK_BATCH_RECORDS_DEFAULT),
-	batch_max_wait_ms: SubscriptionSettingsFields.batch_max_wait_ms.optional().default(0),
-	max_attempts: SubscriptionSettingsFields.max_attempts.optional(),
-	retry_schedule_ms: SubscriptionSettingsFields.retry_schedule_ms.optional(),
-	filter: SubscriptionSettingsFields.filter.optional().default(null),
+	start: z._default(z.optional(StartPositionBody), "latest"),
+	batch_max_records: z._default(z.optional(SubscriptionSettingsFields.batch_max_records), WEBHOOK_BATCH_RECORDS_DEFAULT),
+	batch_max_wait_ms: z._default(z.optional(SubscriptionSettingsFields.batch_max_wait_ms), 0),
+	max_attempts: z.optional(SubscriptionSettingsFields.max_attempts),
+	retry_schedule_ms: z.optional(SubscriptionSettingsFields.retry_schedule_ms),
+	filter: z._default(z.optional(SubscriptionSettingsFields.filter), null),
 });
 
 export const UpdateSubscriptionBody = z
 	.strictObject({
-		url: SubscriptionSettingsFields.url.optional(),
-		status: z.enum(["active", "paused"]).optional(),
-		batch_max_records: SubscriptionSettingsFields.batch_max_records.optional(),
-		batch_max_wait_ms: SubscriptionSettingsFields.batch_max_wait_ms.optional(),
-		max_attempts: SubscriptionSettingsFields.max_attempts.optional(),
-		retry_schedule_ms: SubscriptionSettingsFields.retry_schedule_ms.optional(),
-		filter: SubscriptionSettingsFields.filter.optional(),
-		rotate_secret: z.literal(true).optional(),
+		url: z.optional(SubscriptionSettingsFields.url),
+		status: z.optional(z.enum(["active", "paused"])),
+		batch_max_records: z.optional(SubscriptionSettingsFields.batch_max_records),
+		batch_max_wait_ms: z.optional(SubscriptionSettingsFields.batch_max_wait_ms),
+		max_attempts: z.optional(SubscriptionSettingsFields.max_attempts),
+		retry_schedule_ms: z.optional(SubscriptionSettingsFields.retry_schedule_ms),
+		filter: z.optional(SubscriptionSettingsFields.filter),
+		rotate_secret: z.optional(z.literal(true)),
 	})
-	.refine((body) => Object.keys(body).length > 0, "name at least one field to change");
+	.check(z.refine((body) => Object.keys(body).length > 0, "name at least one field to change"));
 
 export const ReplayBody = z
 	.strictObject({
-		offset: z.union([Position, z.enum(["earliest", "latest"])]).optional(),
-		timestamp: Position.optional(),
-		partition: z
-			.number()
-			.int()
-			.min(0)
-			.max(PARTITIONS_MAX - 1)
-			.optional(),
+		offset: z.optional(z.union([Position, z.enum(["earliest", "latest"])])),
+		timestamp: z.optional(Position),
+		partition: z.optional(int(0, PARTITIONS_MAX - 1)),
 	})
-	.refine((body) => (body.offset === undefined) !== (body.timestamp === undefined), "give exactly one of offset or timestamp");
+	.check(z.refine((body) => (body.offset === undefined) !== (body.timestamp === undefined), "give exactly one of offset or timestamp"));
 
 export const DeliveriesQuery = z.object({
-	limit: cappedDigits(WEBHOOK_DELIVERIES_PAGE_MAX).pipe(z.number().min(1, "must be at least 1")).optional(),
+	limit: z.optional(cappedDigitsFrom(1, WEBHOOK_DELIVERIES_PAGE_MAX)),
 });
 
 /** Inbound webhooks: an optional record key and partition in the query string. */
 export const InboundWebhookQuery = z.object({
-	key: z.string().max(HEADER_KEY_BYTES_MAX).optional(),
-	partition: PartitionParam.optional(),
+	key: z.optional(shortString(HEADER_KEY_BYTES_MAX)),
+	partition: z.optional(PartitionParam),
 });

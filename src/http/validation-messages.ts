@@ -9,7 +9,7 @@
  * // [{ path: "records[0]", message: 'unknown field "val" (did you mean "value"?)' }, …]
  */
 
-import type { z } from "zod";
+import type * as z from "zod/mini";
 
 /** A plain object type (not an interface), so it is an `ErrorDetail` and rides in the error's details. */
 export type DescribedIssue = { readonly path: string; readonly message: string };
@@ -21,7 +21,7 @@ type Def = { readonly type: string } & Record<string, unknown>;
 const SUGGESTION_DISTANCE_MAX = 2;
 
 /** Issues as `{ path, message }`, unknown fields first; the caller shows the first and lists them all. */
-export function describeIssues(schema: z.ZodType, issues: readonly Issue[]): DescribedIssue[] {
+export function describeIssues(schema: z.core.$ZodType, issues: readonly Issue[]): DescribedIssue[] {
 	const unknown = issues.filter((issue) => issue.code === "unrecognized_keys");
 	const rest = issues.filter((issue) => issue.code !== "unrecognized_keys");
 	return [...unknown, ...rest].map((issue) => ({ path: formatPath(issue.path), message: describeIssue(schema, issue) }));
@@ -34,7 +34,34 @@ export function formatPath(path: readonly PropertyKey[]): string {
 /** The schema library's own wording; any other message was written for this API and is kept as it is. */
 const LIBRARY_MESSAGE = /^(Too (big|small)|Invalid|Unrecognized)/;
 
-function describeIssue(schema: z.ZodType, issue: Issue): string {
+/** An issue's message: the one written for this API, or else the library's words for it. */
+function wordingOf(issue: Issue): string {
+	return LIBRARY_MESSAGE.test(issue.message) ? zodWording(issue) : issue.message;
+}
+
+/**
+ * zod's English words (its `en` locale) for the issues this file does not reword. zod/mini loads no locale, so
+ * every library message is "Invalid input"; these few lines keep the answers what they were with the full zod,
+ * without bundling the whole locale.
+ */
+function zodWording(issue: Issue): string {
+	switch (issue.code) {
+		case "invalid_format":
+			return issue.format === "regex" ? `Invalid string: must match pattern ${issue.pattern}` : `Invalid ${issue.format}`;
+		case "not_multiple_of":
+			return `Invalid number: must be a multiple of ${issue.divisor}`;
+		case "unrecognized_keys":
+			return `Unrecognized key${issue.keys.length > 1 ? "s" : ""}: ${issue.keys.map((key) => `"${key}"`).join(", ")}`;
+		case "invalid_key":
+			return `Invalid key in ${issue.origin}`;
+		case "invalid_element":
+			return `Invalid value in ${issue.origin}`;
+		default:
+			return "Invalid input";
+	}
+}
+
+function describeIssue(schema: z.core.$ZodType, issue: Issue): string {
 	if (issue.code !== "unrecognized_keys" && !LIBRARY_MESSAGE.test(issue.message)) return issue.message;
 	switch (issue.code) {
 		case "unrecognized_keys":
@@ -42,7 +69,7 @@ function describeIssue(schema: z.ZodType, issue: Issue): string {
 		case "invalid_value":
 			return `must be ${oneOf(issue.values)}`;
 		case "invalid_union":
-			return unionMessage(issue) ?? issue.message;
+			return unionMessage(issue) ?? wordingOf(issue);
 		case "too_big":
 			return sizeMessage(issue, "at most", issue.maximum);
 		case "too_small":
@@ -51,7 +78,7 @@ function describeIssue(schema: z.ZodType, issue: Issue): string {
 			if (issue.input === undefined) return "is required";
 			return `must be ${article(issue.expected)}, not ${kindOf(issue.input)}`;
 		default:
-			return issue.message;
+			return wordingOf(issue);
 	}
 }
 
@@ -73,7 +100,7 @@ function unionMessage(issue: z.core.$ZodIssueInvalidUnion): string | null {
 		if (branch.length !== 1 || first === undefined || first.path.length > 0) return null;
 		if (first.code === "invalid_value") values.push(...first.values);
 		else if (first.code === "invalid_type") others.push(article(first.expected));
-		else others.push(first.message.replace(/^must be /, ""));
+		else others.push(wordingOf(first).replace(/^must be /, ""));
 	}
 	const parts = [...values.map((v) => JSON.stringify(v)), ...new Set(others)];
 	return parts.length === 0 ? null : `must be ${listOr(parts)}`;
@@ -93,7 +120,7 @@ function sizeMessage(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, b
 		case "set":
 			return `must hold ${bound} ${limit} item${Number(limit) === 1 ? "" : "s"}`;
 		default:
-			return issue.message;
+			return wordingOf(issue);
 	}
 }
 
@@ -117,7 +144,7 @@ function kindOf(value: unknown): string {
 }
 
 /** The fields the object at `path` knows (an object, through optional/default/pipe wrappers, arrays, unions). */
-export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+export function knownKeys(schema: z.core.$ZodType, path: readonly PropertyKey[]): string[] {
 	let defs: Def[] = [defOf(schema)];
 	for (const step of path) defs = defs.flatMap((def) => objectDefs(def)).flatMap((def) => child(def, step));
 	return [...new Set(defs.flatMap((def) => objectDefs(def)).flatMap((def) => Object.keys(def.shape as object)))];

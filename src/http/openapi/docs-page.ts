@@ -1,12 +1,11 @@
 /**
  * @module
- * `/docs`: the OpenAPI document rendered as one self-contained HTML page on the server — no script, no CDN, no
- * request after it loads — so it works offline and under a CSP that allows nothing but its own inline style.
+ * `/docs`: the OpenAPI document rendered as one self-contained HTML page at build time — no script, no CDN, no
+ * request after it loads — so it works offline and under a CSP that allows nothing but its own inline style
+ * (console/headers.mjs sets it).
  */
 
 type Json = Record<string, unknown>;
-
-export const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
 
 function escapeHtml(text: string): string {
 	return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);

@@ -1,18 +1,19 @@
 /**
  * @module
  * The OpenAPI 3.1 document, generated from the operations table (operations.ts) with `z.toJSONSchema`: request
- * schemas are the ones that validate requests, so the document cannot drift from what the edge accepts. Built
- * once per isolate, on first request.
+ * schemas are the ones that validate requests, so the document cannot drift from what the edge accepts. Generated
+ * at build time (scripts/lib/api-docs.mjs writes it into the static assets, served at `/openapi.json`): this
+ * module and the JSON Schema conversion are not part of the Worker's bundle.
  */
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import { type DocumentedRoute, OPERATIONS, type Operation } from "./operations.ts";
 import { ErrorResponse } from "./responses.ts";
 
 type JsonSchema = Record<string, unknown>;
 
 /** A zod schema as an OpenAPI 3.1 schema object (JSON Schema 2020-12), for requests (`input`) or responses. */
-export function jsonSchema(schema: z.ZodType, io: "input" | "output"): JsonSchema {
+export function jsonSchema(schema: z.core.$ZodType, io: "input" | "output"): JsonSchema {
 	const generated = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as JsonSchema;
 	delete generated.$schema;
 	return generated;
@@ -103,10 +104,10 @@ function build(): JsonSchema {
 	};
 }
 
-let built: JsonSchema | null = null;
-
-/** The document, with `servers` naming the origin it was fetched from (so generated clients default to it). */
-export function openApiDocument(origin: string): JsonSchema {
-	built ??= build();
-	return { ...built, servers: [{ url: origin }] };
+/**
+ * The document. `servers` is the relative "/": the API is at the origin that serves the document, whichever it is
+ * (a deploy, `npm start`, a test's port).
+ */
+export function openApiDocument(): JsonSchema {
+	return { ...build(), servers: [{ url: "/", description: "The origin serving this document" }] };
 }

@@ -6,7 +6,7 @@
  * exist.
  */
 
-import type { z } from "zod";
+import * as z from "zod/mini";
 import type { RouteKey } from "../route-table.ts";
 import { AnonymousBody } from "../routes/anonymous.ts";
 import { CommitBody, GroupPath, GroupsQuery, JoinBody, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
@@ -38,16 +38,16 @@ export type DocumentedRoute = Extract<RouteKey, `${string} /v1${string}`> | "GET
 export interface Operation {
 	readonly summary: string;
 	readonly tag: "topics" | "records" | "subscriptions" | "groups" | "producers" | "keys" | "metrics";
-	readonly path?: z.ZodType;
+	readonly path?: z.core.$ZodType;
 	/** An object schema (possibly piped into a transform): each property is one query parameter. */
-	readonly query?: z.ZodType;
+	readonly query?: z.core.$ZodType;
 	readonly headers?: readonly { readonly name: string; readonly description: string }[];
 	/** The JSON body; `optional` when an empty body counts as `{}`. */
-	readonly body?: { readonly schema: z.ZodType; readonly optional?: boolean };
+	readonly body?: { readonly schema: z.core.$ZodType; readonly optional?: boolean };
 	/** Other request media types accepted, as a string schema with a description. */
 	readonly otherMedia?: Readonly<Record<string, string>>;
 	/** Success status → its JSON body schema, or `null` for no content. */
-	readonly responses: Readonly<Record<number, z.ZodType | null>>;
+	readonly responses: Readonly<Record<number, z.core.$ZodType | null>>;
 	/** Other success media types (text, streams), described. */
 	readonly responseMedia?: Readonly<Record<string, string>>;
 }
@@ -113,7 +113,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary: "Fetch records of a partition from an offset (long-poll with wait_ms; SSE or WebSocket tail on request)",
 		tag: "records",
 		path: PartitionPath,
-		query: FetchQuery.extend(StreamQuery.pick({ keepalive_ms: true }).shape),
+		query: z.extend(FetchQuery, z.pick(StreamQuery, { keepalive_ms: true }).shape),
 		responses: { 200: R.FetchResult },
 		responseMedia: {
 			"text/event-stream": "With Accept: text/event-stream: one event per record (id: its offset), resumable with Last-Event-ID",

@@ -1,49 +1,54 @@
 /**
  * @module
- * Response bodies of every `/v1` route, as zod schemas. Requests are validated by the schemas in schemas.ts and
+ * Response bodies of every `/v1` route, as zod/mini schemas. Requests are validated by the schemas in schemas.ts and
  * the route modules; responses are described here, and the contract tests (test/http/openapi-contract.test.ts)
  * check real responses of every route against the document generated from these, so neither drifts unseen.
  */
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import { OPERATIONS } from "../../auth/acl.ts";
 import { OFFSET_RESETS, STRATEGIES } from "../../group/types.ts";
 import { LOCATION_HINTS } from "../../topic/types.ts";
 
-const Int = z.number().int();
-const Offset = Int.min(0);
+const Int = z.number().check(z.int());
+const Offset = z.number().check(z.int(), z.minimum(0));
+/** `schema` with a description, which the OpenAPI document shows. */
+const described = <S extends z.ZodMiniType>(schema: S, description: string): S => schema.check(z.describe(description));
 
 export const ErrorResponse = z.object({
-	error: z
-		.object({
-			code: z.string().describe("Machine-readable error code, e.g. topic_not_found"),
-			message: z.string(),
-			retriable: z.boolean().describe("Whether the same request may succeed if retried"),
-		})
-		.catchall(z.unknown())
-		.describe("Recovery fields (high_watermark, retry_after_ms, …) sit next to code and message"),
+	error: described(
+		z.catchall(
+			z.object({
+				code: described(z.string(), "Machine-readable error code, e.g. topic_not_found"),
+				message: z.string(),
+				retriable: described(z.boolean(), "Whether the same request may succeed if retried"),
+			}),
+			z.unknown(),
+		),
+		"Recovery fields (high_watermark, retry_after_ms, …) sit next to code and message",
+	),
 });
 
 const TopicSummary = z.object({ name: z.string(), partitions: Int, config: z.record(z.string(), z.unknown()) });
 
 /** A listing's page: `next_cursor` is passed back as `?cursor=` for the next page; null on the last. */
-const NextCursor = z.string().nullable();
+const NextCursor = z.nullable(z.string());
 
 export const TopicList = z.object({ topics: z.array(TopicSummary), next_cursor: NextCursor });
 export const TopicCreated = TopicSummary;
 export const TopicDescription = z.object({
 	name: z.string(),
 	config: z.record(z.string(), z.unknown()),
-	location_hint: z.enum(LOCATION_HINTS).nullable().describe("The location hint the topic was created with"),
+	location_hint: described(z.nullable(z.enum(LOCATION_HINTS)), "The location hint the topic was created with"),
 	partitions: z.array(
 		z.object({
 			partition: Int,
 			log_start_offset: Offset,
-			local_log_start_offset: Offset.describe("First offset held in the partition's own storage; below it, in R2"),
+			local_log_start_offset: described(Offset, "First offset held in the partition's own storage; below it, in R2"),
 			high_watermark: Offset,
-			bytes: Int.min(0).describe("Bytes of records stored locally (in the partition's own storage)"),
-			remote_bytes: Int.min(0).describe("Bytes of the partition's segments in R2 (tiered storage)"),
-			records: Int.min(0).describe("Records stored locally"),
+			bytes: described(z.number().check(z.int(), z.minimum(0)), "Bytes of records stored locally (in the partition's own storage)"),
+			remote_bytes: described(z.number().check(z.int(), z.minimum(0)), "Bytes of the partition's segments in R2 (tiered storage)"),
+			records: described(z.number().check(z.int(), z.minimum(0)), "Records stored locally"),
 		}),
 	),
 });
@@ -52,7 +57,7 @@ const Position = z.object({ partition: Int, offset: Offset, timestamp: Int });
 export const ProduceResult = z.object({ offsets: z.array(Position) });
 export const InboundResult = Position;
 
-const RecordHeader = z.object({ key: z.string(), value: z.string().nullable() });
+const RecordHeader = z.object({ key: z.string(), value: z.nullable(z.string()) });
 const FetchedRecord = z.object({
 	partition: Int,
 	offset: Offset,
@@ -60,8 +65,8 @@ const FetchedRecord = z.object({
 	key: z.unknown(),
 	value: z.unknown(),
 	headers: z.array(RecordHeader),
-	key_encoding: z.enum(["base64"]).optional(),
-	value_encoding: z.enum(["base64"]).optional(),
+	key_encoding: z.optional(z.enum(["base64"])),
+	value_encoding: z.optional(z.enum(["base64"])),
 });
 
 export const FetchResult = z.object({
@@ -72,14 +77,14 @@ export const FetchResult = z.object({
 });
 export const OffsetResult = z.object({ offset: Offset });
 
-const Filter = z.object({ keys: z.array(z.string()).optional(), headers: z.record(z.string(), z.string()).optional() }).nullable();
+const Filter = z.nullable(z.object({ keys: z.optional(z.array(z.string())), headers: z.optional(z.record(z.string(), z.string())) }));
 const Start = z.union([z.enum(["earliest", "latest"]), z.object({ offset: Offset }), z.object({ timestamp: Int })]);
 export const Subscription = z.object({
 	id: z.string(),
 	topic: z.string(),
 	url: z.string(),
 	status: z.enum(["active", "paused", "disabled"]),
-	disabled_reason: z.string().nullable(),
+	disabled_reason: z.nullable(z.string()),
 	start: Start,
 	batch_max_records: Int,
 	batch_max_wait_ms: Int,
@@ -89,26 +94,26 @@ export const Subscription = z.object({
 	dead_letter_topic: z.string(),
 	created_at: Int,
 	updated_at: Int,
-	secret: z.string().optional().describe("Signing secret: only on create and on rotation"),
-	partitions: z
-		.array(
+	secret: described(z.optional(z.string()), "Signing secret: only on create and on rotation"),
+	partitions: z.optional(
+		z.array(
 			z.object({
 				partition: Int,
 				next_offset: Offset,
-				pending: z
-					.object({
+				pending: z.nullable(
+					z.object({
 						webhook_id: z.string(),
 						first_offset: Offset,
 						last_offset: Offset,
 						record_count: Int,
 						attempts: Int,
 						next_attempt_at: Int,
-						last_error: z.string().nullable(),
-					})
-					.nullable(),
+						last_error: z.nullable(z.string()),
+					}),
+				),
 			}),
-		)
-		.optional(),
+		),
+	),
 });
 export const SubscriptionList = z.object({ subscriptions: z.array(Subscription), next_cursor: NextCursor });
 export const ReplayResult = z.object({ partitions: z.array(z.object({ partition: Int, offset: Offset })) });
@@ -123,9 +128,9 @@ export const DeliveryList = z.object({
 			record_count: Int,
 			attempt: Int,
 			outcome: z.enum(["delivered", "failed", "gone", "dead_lettered", "skipped"]),
-			response_status: Int.nullable(),
+			response_status: z.nullable(Int),
 			latency_ms: Int,
-			error: z.string().nullable(),
+			error: z.nullable(z.string()),
 			at: Int,
 		}),
 	),
@@ -141,13 +146,13 @@ export const GroupDescription = z.object({
 	group: z.string(),
 	state: GroupState,
 	generation: Int,
-	strategy: z.enum(STRATEGIES).nullable(),
+	strategy: z.nullable(z.enum(STRATEGIES)),
 	members: z.array(
 		z.object({
 			member_id: z.string(),
-			instance_id: z.string().nullable(),
-			topics: z.array(z.string()).optional(),
-			topic_pattern: z.string().optional(),
+			instance_id: z.nullable(z.string()),
+			topics: z.optional(z.array(z.string())),
+			topic_pattern: z.optional(z.string()),
 			session_timeout_ms: Int,
 			auto_offset_reset: z.enum(OFFSET_RESETS),
 			assignment: z.array(TopicPartition),
@@ -157,24 +162,27 @@ export const GroupDescription = z.object({
 		z.object({
 			topic: z.string(),
 			partition: Int,
-			committed: Offset.nullable(),
-			metadata: z.string().nullable(),
+			committed: z.nullable(Offset),
+			metadata: z.nullable(z.string()),
 			high_watermark: Offset,
-			lag: Offset.nullable().describe("High watermark minus committed; null until the group commits"),
+			lag: described(z.nullable(Offset), "High watermark minus committed; null until the group commits"),
 		}),
 	),
 });
 export const Joined = z.object({ member_id: z.string(), generation: Int, assignment: z.array(TopicPartition) });
 export const Heartbeat = z.object({ generation: Int, assignment: z.array(TopicPartition) });
 export const Polled = z.object({
-	records: z.array(FetchedRecord.extend({ topic: z.string() })),
+	records: z.array(z.extend(FetchedRecord, { topic: z.string() })),
 	generation: Int,
 	assignment: z.array(TopicPartition),
 });
-export const Committed = z.object({ generation: Int, offsets: z.array(TopicPartition.extend({ offset: Offset })) });
-export const ResetResult = z.object({ group: z.string(), offsets: z.array(TopicPartition.extend({ offset: Offset })) });
+export const Committed = z.object({ generation: Int, offsets: z.array(z.extend(TopicPartition, { offset: Offset })) });
+export const ResetResult = z.object({ group: z.string(), offsets: z.array(z.extend(TopicPartition, { offset: Offset })) });
 
-export const ProducerIdentity = z.object({ producer_id: Int.min(1), epoch: Int.min(0) });
+export const ProducerIdentity = z.object({
+	producer_id: z.number().check(z.int(), z.minimum(1)),
+	epoch: z.number().check(z.int(), z.minimum(0)),
+});
 
 const AclEntry = z.object({ resource: z.string(), operations: z.array(z.enum(OPERATIONS)) });
 const Key = z.object({
@@ -185,5 +193,5 @@ const Key = z.object({
 	created_at_ms: Int,
 });
 export const KeyList = z.object({ keys: z.array(Key), next_cursor: NextCursor });
-export const KeyCreated = Key.extend({ secret: z.string().describe("Shown once: store it now") });
+export const KeyCreated = z.extend(Key, { secret: described(z.string(), "Shown once: store it now") });
 export const AnonymousGrant = z.object({ acl: z.array(AclEntry), quotas: z.record(z.string(), Int) });

@@ -9,20 +9,20 @@
  *   -d '{"acl":[{"resource":"topic:ds.public*","operations":["consume","describe"]}]}'
  */
 
-import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { loadAnonymous, saveAnonymous } from "../../auth/anonymous.ts";
 import type { KeyInfo } from "../../auth/types.ts";
 import { KEY_ACL_ENTRIES_MAX } from "../../shared/limits.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { AclEntryBody, QuotasBody } from "./keys.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export const AnonymousBody = z.strictObject({
-	acl: z.array(AclEntryBody).max(KEY_ACL_ENTRIES_MAX),
-	quotas: QuotasBody.optional().default({}),
+	acl: z.array(AclEntryBody).check(z.maxLength(KEY_ACL_ENTRIES_MAX)),
+	quotas: z._default(z.optional(QuotasBody), {}),
 });
 
 function anonymousView(info: KeyInfo) {

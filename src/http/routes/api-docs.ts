@@ -1,19 +1,22 @@
 /**
  * @module
- * `GET /openapi.json` (the OpenAPI 3.1 document) and `GET /docs` (it, rendered). Public: the document describes
- * the API, not anyone's data.
+ * `/openapi.json` (the OpenAPI 3.1 document) and `/docs` (it, rendered) are static assets written by the build
+ * (scripts/lib/api-docs.mjs): a deploy, `wrangler dev` and `npm start` serve them before the Worker runs. The
+ * Worker keeps the paths so other methods get the usual 405, and a Worker started without its assets says why
+ * the document is missing instead of a bare 404.
  */
 
-import { Hono } from "hono";
+import { ApiError } from "../../shared/errors.ts";
 import type { AppEnv } from "../app-env.ts";
-import { DOCS_CSP, docsPage } from "../openapi/docs-page.ts";
-import { openApiDocument } from "../openapi/document.ts";
+import { Hono } from "../hono.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
+function servedAsAsset(): never {
+	throw new ApiError("not_found", "this path is a static asset (npm run build writes it), and this Worker runs without its assets");
+}
+
 export const apiDocsRoutes = new Hono<AppEnv>()
-	.get("/openapi.json", (c) => c.json(openApiDocument(new URL(c.req.url).origin)))
+	.get("/openapi.json", servedAsAsset)
 	.all("/openapi.json", methodNotAllowed)
-	.get("/docs", (c) =>
-		c.html(docsPage(openApiDocument(new URL(c.req.url).origin)), 200, { "Content-Security-Policy": DOCS_CSP, "Cache-Control": "no-cache" }),
-	)
+	.get("/docs", servedAsAsset)
 	.all("/docs", methodNotAllowed);

@@ -5,8 +5,8 @@
  * body are here; each body is strict, so a misspelt field is a 400 rather than silently ignored.
  */
 
-import { type Context, Hono } from "hono";
-import { z } from "zod";
+import type { Context } from "hono";
+import * as z from "zod/mini";
 import { allowsEvery, groupResource, topicResource } from "../../auth/acl.ts";
 import { patternProblem } from "../../group/subscription.ts";
 import { type JoinRequest, OFFSET_RESETS, type OffsetCommit, STRATEGIES } from "../../group/types.ts";
@@ -34,77 +34,77 @@ import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { type PollOptions, pollGroup } from "../group/consume.ts";
 import { commitOffsets, describeGroup, resolveReset } from "../group/group-offsets.ts";
+import { Hono } from "../hono.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
-import { GroupId, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
+import { GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const MemberId = z
 	.string()
-	.min(1)
-	.max(MEMBER_ID_LENGTH_MAX)
-	.regex(KAFKA_NAME_PATTERN, "member ids use only letters, digits, '.', '_' and '-'");
+	.check(
+		z.minLength(1),
+		z.maxLength(MEMBER_ID_LENGTH_MAX),
+		z.regex(KAFKA_NAME_PATTERN, "member ids use only letters, digits, '.', '_' and '-'"),
+	);
 
 export const GroupPath = z.object({ group: GroupId });
 /** Groups are listed by id: a cursor is the last group's id. */
 export const GroupsQuery = listQuery(["string"]);
 export const MemberPath = z.object({ group: GroupId, member: MemberId });
 
-const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Offset = int(0, Number.MAX_SAFE_INTEGER);
 
 /** A number above `max` is lowered to it: limits a server may cap rather than refuse (as the fetch query does). */
 function capped(min: number, max: number) {
-	return z
-		.number()
-		.int()
-		.min(min)
-		.max(Number.MAX_SAFE_INTEGER)
-		.transform((n) => Math.min(n, max));
+	return z.pipe(
+		int(min, Number.MAX_SAFE_INTEGER),
+		z.transform((n: number) => Math.min(n, max)),
+	);
 }
 
 export const JoinBody = z
 	.strictObject({
-		topics: z.array(TopicName).min(1).max(GROUP_SUBSCRIPTION_TOPICS_MAX).optional(),
-		topic_pattern: z.string().min(1).max(TOPIC_PATTERN_LENGTH_MAX).optional(),
-		session_timeout_ms: z.number().int().min(SESSION_TIMEOUT_MS_MIN).max(SESSION_TIMEOUT_MS_MAX).optional(),
-		instance_id: GroupId.nullish(),
-		strategy: z.enum(STRATEGIES).nullish(),
-		auto_offset_reset: z.enum(OFFSET_RESETS).optional(),
+		topics: z.optional(z.array(TopicName).check(z.minLength(1), z.maxLength(GROUP_SUBSCRIPTION_TOPICS_MAX))),
+		topic_pattern: z.optional(z.string().check(z.minLength(1), z.maxLength(TOPIC_PATTERN_LENGTH_MAX))),
+		session_timeout_ms: z.optional(int(SESSION_TIMEOUT_MS_MIN, SESSION_TIMEOUT_MS_MAX)),
+		instance_id: z.nullish(GroupId),
+		strategy: z.nullish(z.enum(STRATEGIES)),
+		auto_offset_reset: z.optional(z.enum(OFFSET_RESETS)),
 	})
-	.superRefine((body, ctx) => {
-		if ((body.topics === undefined) === (body.topic_pattern === undefined)) {
-			ctx.addIssue({ code: "custom", path: ["topics"], message: "give exactly one of topics or topic_pattern" });
-		}
-		const problem = body.topic_pattern === undefined ? null : patternProblem(body.topic_pattern);
-		if (problem !== null) ctx.addIssue({ code: "custom", path: ["topic_pattern"], message: problem });
-	});
+	.check(
+		z.superRefine((body, ctx) => {
+			if ((body.topics === undefined) === (body.topic_pattern === undefined)) {
+				ctx.addIssue({ code: "custom", path: ["topics"], message: "give exactly one of topics or topic_pattern" });
+			}
+			const problem = body.topic_pattern === undefined ? null : patternProblem(body.topic_pattern);
+			if (problem !== null) ctx.addIssue({ code: "custom", path: ["topic_pattern"], message: problem });
+		}),
+	);
 
 const CommitOffset = z.strictObject({
 	topic: TopicName,
-	partition: z
-		.number()
-		.int()
-		.min(0)
-		.max(PARTITIONS_MAX - 1),
+	partition: int(0, PARTITIONS_MAX - 1),
 	offset: Offset,
-	metadata: z
-		.string()
-		.refine((m) => utf8ByteLength(m) <= COMMIT_METADATA_BYTES_MAX, `metadata may be at most ${COMMIT_METADATA_BYTES_MAX} bytes`)
-		.nullish(),
+	metadata: z.nullish(
+		z
+			.string()
+			.check(z.refine((m) => utf8ByteLength(m) <= COMMIT_METADATA_BYTES_MAX, `metadata may be at most ${COMMIT_METADATA_BYTES_MAX} bytes`)),
+	),
 });
 
 /** Offsets to commit, each partition once. */
-const CommitOffsets = z
-	.array(CommitOffset)
-	.min(1)
-	.max(GROUP_PARTITIONS_MAX)
-	.superRefine((offsets, ctx) => {
+const CommitOffsets = z.array(CommitOffset).check(
+	z.minLength(1),
+	z.maxLength(GROUP_PARTITIONS_MAX),
+	z.superRefine((offsets, ctx) => {
 		const seen = new Set<string>();
 		offsets.forEach((o, i) => {
 			const key = `${o.topic}/${o.partition}`;
 			if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `${key} appears twice` });
 			seen.add(key);
 		});
-	});
+	}),
+);
 
 export const CommitBody = z.strictObject({
 	member_id: MemberId,
@@ -113,12 +113,12 @@ export const CommitBody = z.strictObject({
 });
 
 export const PollBody = z.strictObject({
-	max_records: capped(1, FETCH_RECORDS_MAX).optional(),
-	max_bytes: capped(1, FETCH_BYTES_MAX).optional(),
-	wait_ms: capped(0, FETCH_WAIT_MS_MAX).optional(),
-	auto_commit: z.boolean().optional(),
+	max_records: z.optional(capped(1, FETCH_RECORDS_MAX)),
+	max_bytes: z.optional(capped(1, FETCH_BYTES_MAX)),
+	wait_ms: z.optional(capped(0, FETCH_WAIT_MS_MAX)),
+	auto_commit: z.optional(z.boolean()),
 	// Commits with the poll (as Kafka's consumer commits within its poll loop): one request instead of two.
-	commit: z.strictObject({ generation: Offset, offsets: CommitOffsets }).optional(),
+	commit: z.optional(z.strictObject({ generation: Offset, offsets: CommitOffsets })),
 });
 
 export const ResetBody = z.strictObject({
@@ -129,7 +129,7 @@ export const ResetBody = z.strictObject({
 export const NoBody = z.strictObject({});
 
 /** A JSON body that may be absent (`{}` then); present, it must be JSON and match `schema`. */
-async function optionalBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+async function optionalBody<S extends z.core.$ZodType>(request: Request, schema: S): Promise<z.output<S>> {
 	requireJson(request);
 	const text = await readText(request);
 	return validate(schema, text.trim() === "" ? {} : parseJson(text));

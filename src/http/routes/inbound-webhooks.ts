@@ -10,11 +10,11 @@
  *   "$URL/v1/topics/github-events/webhook?key=repo-1" -d '{"action":"opened"}'
  */
 
-import { Hono } from "hono";
 import { unwrap } from "../../shared/errors.ts";
 import { produce } from "../../topic/produce.ts";
 import type { AppEnv } from "../app-env.ts";
 import { validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { inboundRecord } from "../inbound-record.ts";
 import { InboundWebhookQuery, TopicPath } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";

@@ -9,8 +9,7 @@
  *   -d '{"name":"orders-writer","acl":[{"resource":"topic:orders.*","operations":["produce","describe"]}]}'
  */
 
-import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { OPERATIONS, RESOURCE_PATTERN } from "../../auth/acl.ts";
 import { KEY_ID_PATTERN } from "../../auth/secret.ts";
 import type { KeyInfo } from "../../auth/types.ts";
@@ -20,37 +19,38 @@ import { keyStore } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { count, listQuery, nextCursor } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export const AclEntryBody = z.strictObject({
 	resource: z
 		.string()
-		.max(TOPIC_NAME_LENGTH_MAX + "topic:*".length)
-		.regex(RESOURCE_PATTERN, "resources are cluster, topic:<name>, topic:<prefix>*, group:<name> or group:<prefix>*"),
-	operations: z.array(z.enum(OPERATIONS)).min(1).max(OPERATIONS.length),
+		.check(
+			z.maxLength(TOPIC_NAME_LENGTH_MAX + "topic:*".length),
+			z.regex(RESOURCE_PATTERN, "resources are cluster, topic:<name>, topic:<prefix>*, group:<name> or group:<prefix>*"),
+		),
+	operations: z.array(z.enum(OPERATIONS)).check(z.minLength(1), z.maxLength(OPERATIONS.length)),
 });
 
 export const QuotasBody = z.strictObject({
-	produce_bytes_per_sec: count(1, QUOTA_RATE_MAX).optional(),
-	fetch_bytes_per_sec: count(1, QUOTA_RATE_MAX).optional(),
-	requests_per_sec: count(1, QUOTA_RATE_MAX).optional(),
+	produce_bytes_per_sec: z.optional(count(1, QUOTA_RATE_MAX)),
+	fetch_bytes_per_sec: z.optional(count(1, QUOTA_RATE_MAX)),
+	requests_per_sec: z.optional(count(1, QUOTA_RATE_MAX)),
 });
 
 export const CreateKeyBody = z.strictObject({
 	name: z
 		.string()
-		.min(1)
-		.max(KEY_NAME_LENGTH_MAX)
-		.regex(/^[^\p{Cc}]+$/u, "names may not hold control characters"),
-	acl: z.array(AclEntryBody).max(KEY_ACL_ENTRIES_MAX),
-	quotas: QuotasBody.optional().default({}),
+		.check(z.minLength(1), z.maxLength(KEY_NAME_LENGTH_MAX), z.regex(/^[^\p{Cc}]+$/u, "names may not hold control characters")),
+	acl: z.array(AclEntryBody).check(z.maxLength(KEY_ACL_ENTRIES_MAX)),
+	quotas: z._default(z.optional(QuotasBody), {}),
 });
 
 /** Keys are listed oldest first: a cursor is the last key's creation time and id. */
 export const KeysQuery = listQuery(["number", "string"]);
 
-export const KeyPath = z.object({ id: z.string().regex(KEY_ID_PATTERN, "key ids are 20 hex digits") });
+export const KeyPath = z.object({ id: z.string().check(z.regex(KEY_ID_PATTERN, "key ids are 20 hex digits")) });
 
 function keyView(key: KeyInfo) {
 	return { id: key.id, name: key.name, acl: key.acl, quotas: key.quotas, created_at_ms: key.createdAtMs };

@@ -4,10 +4,10 @@
  * `cluster`. One RPC to the metrics hub, however large the cluster (docs/observability.md).
  */
 
-import { Hono } from "hono";
 import { CONTENT_TYPE } from "../../metrics/exposition.ts";
 import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
+import { Hono } from "../hono.ts";
 import { authenticate } from "../middleware/authenticate.ts";
 import { authorize } from "../middleware/authorize.ts";
 import { sendRequestCounters } from "../middleware/observe.ts";

@@ -20,7 +20,7 @@
  */
 
 import type { Context } from "hono";
-import { Hono } from "hono";
+import { Hono } from "../hono.ts";
 import { ApiError, type DomainError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";

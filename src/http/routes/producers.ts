@@ -4,13 +4,14 @@
  * `transactional_id` again to bump the epoch and fence the previous holder.
  */
 
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { allowsAny, CLUSTER } from "../../auth/acl.ts";
 import { topicRegistry } from "../../shared/stubs.ts";
 import { forgetProducer } from "../../topic/producer-epochs.ts";
 import { refusal, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { InitProducerBody } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 

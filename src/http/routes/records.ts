@@ -4,8 +4,7 @@
  * up offsets by position or time.
  */
 
-import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod/mini";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
 import { offsetForTimestamp, readRecords } from "../../shared/log-reader.ts";
@@ -14,6 +13,7 @@ import { type ProduceInput, type ProduceOptions, produce } from "../../topic/pro
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { mediaType, parseJson, readText, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
 import { fastProduceRecords, parsesToAscii } from "../produce-fast-path.ts";
@@ -35,7 +35,7 @@ function toProduceInput(record: ProduceRecordInput): ProduceInput {
 	};
 }
 
-const NdjsonRecords = z.array(ProduceRecordBody).min(1, "the body holds no records");
+const NdjsonRecords = z.array(ProduceRecordBody).check(z.minLength(1, "the body holds no records"));
 
 type ProduceFields = Partial<Omit<z.output<typeof ProduceBody>, "records">>;
 type ProduceRequest = { records: ProduceInput[]; fields: ProduceFields; asciiText: boolean };

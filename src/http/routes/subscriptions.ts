@@ -9,8 +9,8 @@
  *   -d '{"url":"https://example.com/hooks/orders","start":"earliest"}'
  */
 
-import { type Context, Hono } from "hono";
-import type { z } from "zod";
+import type { Context } from "hono";
+import type * as z from "zod/mini";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { WEBHOOK_DELIVERIES_PAGE_MAX, WEBHOOK_RETRY_SCHEDULE_MS_DEFAULT } from "../../shared/limits.ts";
 import { webhookDispatcher } from "../../shared/stubs.ts";
@@ -19,6 +19,7 @@ import type { StartPosition, TopicRef, UpdateSubscription } from "../../webhook/
 import { allowPrivate, checkWebhookUrl, isLoopbackHost, PRIVATE_WEBHOOKS_HINT, resolveOverHttps } from "../../webhook/url-policy.ts";
 import type { AppEnv } from "../app-env.ts";
 import { readJson, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import {
 	CreateSubscriptionBody,
 	DeliveriesQuery,

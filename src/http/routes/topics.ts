@@ -3,7 +3,6 @@
  * `/v1/topics`: create, list, describe, alter and delete topics.
  */
 
-import { Hono } from "hono";
 import { topicResource } from "../../auth/acl.ts";
 import { unwrap } from "../../shared/errors.ts";
 import { partitionLog, topicRegistry, webhookDispatcher } from "../../shared/stubs.ts";
@@ -13,6 +12,7 @@ import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { CreateTopicBody, listQuery, nextCursor, TopicPath, UpdateTopicBody } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 

@@ -11,7 +11,7 @@
  * text, so they must decode to UTF-8 (400 otherwise).
  */
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import { utf8ByteLength } from "../../../shared/json.ts";
 import { HEADER_KEY_BYTES_MAX, PARTITIONS_MAX, RECORD_HEADERS_MAX, TIMESTAMP_MS_MAX } from "../../../shared/limits.ts";
 import { utf8 } from "../../../shared/partitioner.ts";
@@ -22,13 +22,14 @@ export const DATA_TYPES = ["BINARY", "JSON", "STRING"] as const;
 export type DataType = (typeof DATA_TYPES)[number];
 
 /** `{type, data}` of a key or value; schema fields (`subject`, `schema_id`, …) are refused: there is no registry. */
-const ProduceRequestData = z
-	.strictObject({
-		type: z.enum(DATA_TYPES, { message: 'type must be "BINARY", "JSON" or "STRING" (schemas are not supported)' }).optional(),
-		data: z.unknown().optional(),
-	})
-	.nullable()
-	.optional();
+const ProduceRequestData = z.optional(
+	z.nullable(
+		z.strictObject({
+			type: z.optional(z.enum(DATA_TYPES, { message: 'type must be "BINARY", "JSON" or "STRING" (schemas are not supported)' })),
+			data: z.optional(z.unknown()),
+		}),
+	),
+);
 
 type RequestData = z.output<typeof ProduceRequestData>;
 
@@ -45,12 +46,8 @@ function headerText(base64: string): string | null {
 }
 
 const ProduceRequestHeader = z.strictObject({
-	name: z.string().max(HEADER_KEY_BYTES_MAX),
-	value: z
-		.string()
-		.refine((v) => headerText(v) !== null, "header values are padded base64 of UTF-8 text")
-		.nullable()
-		.optional(),
+	name: z.string().check(z.maxLength(HEADER_KEY_BYTES_MAX)),
+	value: z.optional(z.nullable(z.string().check(z.refine((v) => headerText(v) !== null, "header values are padded base64 of UTF-8 text")))),
 });
 
 /** RFC 3339 date-time, as Confluent's `format: date-time`; the offset is required. */
@@ -64,28 +61,27 @@ function isCalendarDate(text: string): boolean {
 }
 
 const Timestamp = z
-	.string()
-	.regex(DATE_TIME, "timestamp is an RFC 3339 date-time such as 2021-02-05T19:14:42Z")
-	.refine(isCalendarDate, "timestamp names a day that does not exist")
-	.transform((text) => Date.parse(text.toUpperCase()))
-	.refine((ms) => Number.isFinite(ms) && ms >= 0 && ms <= TIMESTAMP_MS_MAX, "timestamp must be a real date from 1970 on");
+	.pipe(
+		z
+			.string()
+			.check(
+				z.regex(DATE_TIME, "timestamp is an RFC 3339 date-time such as 2021-02-05T19:14:42Z"),
+				z.refine(isCalendarDate, "timestamp names a day that does not exist"),
+			),
+		z.transform((text: string) => Date.parse(text.toUpperCase())),
+	)
+	.check(z.refine((ms) => Number.isFinite(ms) && ms >= 0 && ms <= TIMESTAMP_MS_MAX, "timestamp must be a real date from 1970 on"));
 
 const recordFields = {
-	partition_id: z
-		.number()
-		.int()
-		.min(0)
-		.max(PARTITIONS_MAX - 1)
-		.nullable()
-		.optional(),
-	headers: z.array(ProduceRequestHeader).max(RECORD_HEADERS_MAX).nullable().optional(),
+	partition_id: z.optional(z.nullable(z.number().check(z.int(), z.minimum(0), z.maximum(PARTITIONS_MAX - 1)))),
+	headers: z.optional(z.nullable(z.array(ProduceRequestHeader).check(z.maxLength(RECORD_HEADERS_MAX)))),
 	key: ProduceRequestData,
 	value: ProduceRequestData,
-	timestamp: Timestamp.nullable().optional(),
+	timestamp: z.optional(z.nullable(Timestamp)),
 };
 
 /** BINARY data must be padded base64, STRING data a string; null or absent data is a null key or value. */
-function checkData(record: { key?: RequestData; value?: RequestData }, ctx: z.RefinementCtx): void {
+function checkData(record: { key?: RequestData; value?: RequestData }, ctx: z.core.$RefinementCtx): void {
 	for (const field of ["key", "value"] as const) {
 		const given = record[field];
 		if (given === null || given === undefined || given.data === null || given.data === undefined) continue;
@@ -100,18 +96,20 @@ function checkData(record: { key?: RequestData; value?: RequestData }, ctx: z.Re
 }
 
 /** One record of `POST …/records` (one of the concatenated objects of a streamed body). */
-export const ProduceRequest = z.strictObject(recordFields).superRefine(checkData);
+export const ProduceRequest = z.strictObject(recordFields).check(z.superRefine(checkData));
 export type ProduceRequest = z.output<typeof ProduceRequest>;
 
 /** Confluent checks batch ids before anything else: a bad or repeated id refuses the whole batch. */
 export const BatchEntryId = z
 	.string()
-	.min(1)
-	.max(BATCH_ID_LENGTH_MAX)
-	.regex(/^[0-9a-zA-Z_-]+$/, `entry ids are 1 to ${BATCH_ID_LENGTH_MAX} of [0-9a-zA-Z_-]`);
+	.check(
+		z.minLength(1),
+		z.maxLength(BATCH_ID_LENGTH_MAX),
+		z.regex(/^[0-9a-zA-Z_-]+$/, `entry ids are 1 to ${BATCH_ID_LENGTH_MAX} of [0-9a-zA-Z_-]`),
+	);
 
 /** One entry of `POST …/records:batch`: a record plus its id. */
-export const ProduceBatchEntry = z.strictObject({ id: BatchEntryId, ...recordFields }).superRefine(checkData);
+export const ProduceBatchEntry = z.strictObject({ id: BatchEntryId, ...recordFields }).check(z.superRefine(checkData));
 
 /** The `{type, size}` Confluent reports for a key or value. */
 export interface ReportData {

@@ -14,8 +14,8 @@
  *   "$URL/kafka/v3/clusters/tributary/topics/orders/records" -d '{"value":{"type":"JSON","data":{"qty":2}}}'
  */
 
-import { type Context, Hono } from "hono";
-import { z } from "zod";
+import type { Context } from "hono";
+import * as z from "zod/mini";
 import { topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
 import { topicRegistry } from "../../../shared/stubs.ts";
@@ -23,6 +23,7 @@ import { describeTopic } from "../../../topic/topic-cache.ts";
 import { AUDIT_TOPIC, may, refusal } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../../body.ts";
+import { Hono } from "../../hono.ts";
 import { authenticate, keyStillExists } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
 import { quotas } from "../../middleware/quotas.ts";
@@ -120,7 +121,7 @@ function produceChunked(c: C, topic: string): Response {
 }
 
 const BatchBody = z.strictObject({
-	entries: z.array(z.unknown()).min(1, "entries must hold at least one entry").max(BATCH_ENTRIES_MAX),
+	entries: z.array(z.unknown()).check(z.minLength(1, "entries must hold at least one entry"), z.maxLength(BATCH_ENTRIES_MAX)),
 });
 
 /** Confluent refuses the whole batch when an id is missing, malformed or repeated; then each entry stands alone. */

@@ -16,7 +16,7 @@
  * curl "$URL/ds/v1/stream/chat?offset=-1" -H "Authorization: Bearer $TOKEN"
  */
 
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { topicResource } from "../../../auth/acl.ts";
 import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../partition/stream-rules.ts";
@@ -27,6 +27,7 @@ import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { readBytes } from "../../body.ts";
+import { Hono } from "../../hono.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
 import { corsOrigins } from "../../middleware/cors.ts";

@@ -13,8 +13,8 @@
  * await kafka.producer().produce("orders", { id: 42 });
  */
 
-import { type Context, Hono, type MiddlewareHandler } from "hono";
-import type { z } from "zod";
+import type { Context, MiddlewareHandler } from "hono";
+import type * as z from "zod/mini";
 import { groupResource, topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
@@ -24,6 +24,7 @@ import { may, requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { parseJson, readText, validate } from "../../body.ts";
 import { checkCommitBounds } from "../../group/group-offsets.ts";
+import { Hono } from "../../hono.ts";
 import { inboundRecord } from "../../inbound-record.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
@@ -82,7 +83,7 @@ async function optionalJson(request: Request): Promise<unknown> {
 	return text.trim() === "" ? undefined : parseJson(text);
 }
 
-async function requiredJson<S extends z.ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+async function requiredJson<S extends z.core.$ZodType>(request: Request, schema: S): Promise<z.output<S>> {
 	const body = await optionalJson(request);
 	if (body === undefined) throw new ApiError("invalid_request", "the request needs a JSON body");
 	return validate(schema, body, "body");

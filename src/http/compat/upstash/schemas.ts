@@ -5,7 +5,7 @@
  * options into the body), but every field we read is checked for type and range, so bad input is a 400.
  */
 
-import { z } from "zod";
+import * as z from "zod/mini";
 import {
 	FETCH_WAIT_MS_MAX,
 	GROUP_SUBSCRIPTION_TOPICS_MAX,
@@ -15,102 +15,106 @@ import {
 	RECORD_HEADERS_MAX,
 	TIMESTAMP_MS_MAX,
 } from "../../../shared/limits.ts";
-import { digits, GroupId, PartitionParam, TopicName } from "../../schemas.ts";
+import { digits, GroupId, int, PartitionParam, shortString, TopicName } from "../../schemas.ts";
 import { UPSTASH_PARTITIONS_PER_REQUEST_MAX } from "./limits.ts";
 
 /** Consumer group and instance ids: the rule `/v1/groups` uses, so they are safe in a path and an object name. */
 export const ConsumerId = GroupId;
 
 export const InstancePath = z.object({ group: ConsumerId, instance: ConsumerId });
-export const ConsumeTopicPath = InstancePath.extend({ topic: TopicName });
+export const ConsumeTopicPath = z.extend(InstancePath, { topic: TopicName });
 export const ProduceTopicPath = z.object({ topic: TopicName });
 export const ProducePathMessage = z.object({ topic: TopicName, message: z.string() });
-export const ProduceQuery = z.object({ key: z.string().max(HEADER_KEY_BYTES_MAX).optional() });
+export const ProduceQuery = z.object({ key: z.optional(shortString(HEADER_KEY_BYTES_MAX)) });
 
-const Partition = z
-	.number()
-	.int()
-	.min(0)
-	.max(PARTITIONS_MAX - 1);
-const Offset = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Partition = int(0, PARTITIONS_MAX - 1);
+const Offset = int(0, Number.MAX_SAFE_INTEGER);
 
 /** `timeout` (ms) of fetch and consume; above Tributary's long-poll ceiling it is lowered to it. */
-const Timeout = z
-	.number()
-	.int()
-	.min(0)
-	.max(Number.MAX_SAFE_INTEGER)
-	.transform((ms) => Math.min(ms, FETCH_WAIT_MS_MAX));
+const Timeout = z.pipe(
+	int(0, Number.MAX_SAFE_INTEGER),
+	z.transform((ms: number) => Math.min(ms, FETCH_WAIT_MS_MAX)),
+);
 
-const Header = z.object({ key: z.string().max(HEADER_KEY_BYTES_MAX), value: z.string() });
+const Header = z.object({ key: shortString(HEADER_KEY_BYTES_MAX), value: z.string() });
 
 /** One message as `/produce/{topic}` takes it. Upstash's `value` is a string: the client JSON-encodes objects. */
 export const UpstashMessage = z.object({
 	value: z.string(),
-	key: z.string().optional(),
-	partition: Partition.optional(),
-	timestamp: z.number().int().min(0).max(TIMESTAMP_MS_MAX).optional(),
-	headers: z.array(Header).max(RECORD_HEADERS_MAX).optional(),
+	key: z.optional(z.string()),
+	partition: z.optional(Partition),
+	timestamp: z.optional(int(0, TIMESTAMP_MS_MAX)),
+	headers: z.optional(z.array(Header).check(z.maxLength(RECORD_HEADERS_MAX))),
 });
 
 /** One message as `/produce` takes it: the same with its topic. */
-export const UpstashTopicMessage = UpstashMessage.extend({ topic: TopicName });
+export const UpstashTopicMessage = z.extend(UpstashMessage, { topic: TopicName });
 
-function oneOrMany<S extends z.ZodType>(item: S, max: number) {
-	return z.union([z.array(item).min(1, "send at least one").max(max), item.transform((one) => [one])]);
+function oneOrMany<S extends z.core.$ZodType>(item: S, max: number) {
+	return z.union([
+		z.array(item).check(z.minLength(1, "send at least one"), z.maxLength(max)),
+		z.pipe(
+			item,
+			z.transform((one: z.output<S>) => [one]),
+		),
+	]);
 }
 
 export const ProduceBody = oneOrMany(UpstashTopicMessage, PRODUCE_RECORDS_MAX);
 export const ProduceTopicBody = oneOrMany(UpstashMessage, PRODUCE_RECORDS_MAX);
 
 export const TopicPartitionBody = z.object({ topic: TopicName, partition: Partition });
-export const TopicPartitionOffsetBody = TopicPartitionBody.extend({ offset: Offset });
+export const TopicPartitionOffsetBody = z.extend(TopicPartitionBody, { offset: Offset });
 
 export const FetchBody = z
 	.object({
-		topic: TopicName.optional(),
-		partition: Partition.optional(),
-		offset: Offset.optional(),
-		topicPartitionOffsets: z.array(TopicPartitionOffsetBody).max(UPSTASH_PARTITIONS_PER_REQUEST_MAX).optional(),
-		timeout: Timeout.optional(),
+		topic: z.optional(TopicName),
+		partition: z.optional(Partition),
+		offset: z.optional(Offset),
+		topicPartitionOffsets: z.optional(z.array(TopicPartitionOffsetBody).check(z.maxLength(UPSTASH_PARTITIONS_PER_REQUEST_MAX))),
+		timeout: z.optional(Timeout),
 	})
-	.superRefine((body, ctx) => {
-		if ((body.topic === undefined) !== (body.partition === undefined)) {
-			ctx.addIssue({ code: "custom", path: ["partition"], message: "give topic and partition together" });
-		}
-		if (body.topic === undefined && (body.topicPartitionOffsets ?? []).length === 0) {
-			ctx.addIssue({ code: "custom", path: ["topic"], message: "give topic and partition, or topicPartitionOffsets" });
-		}
-	});
+	.check(
+		z.superRefine((body, ctx) => {
+			if ((body.topic === undefined) !== (body.partition === undefined)) {
+				ctx.addIssue({ code: "custom", path: ["partition"], message: "give topic and partition together" });
+			}
+			if (body.topic === undefined && (body.topicPartitionOffsets ?? []).length === 0) {
+				ctx.addIssue({ code: "custom", path: ["topic"], message: "give topic and partition, or topicPartitionOffsets" });
+			}
+		}),
+	);
 
 /** A consume body: one topic or several (the client sends `topic` for one), and how long to wait. */
 export const ConsumeBody = z
 	.object({
-		topic: TopicName.optional(),
-		topics: z.array(TopicName).min(1).max(GROUP_SUBSCRIPTION_TOPICS_MAX).optional(),
-		timeout: Timeout.optional(),
+		topic: z.optional(TopicName),
+		topics: z.optional(z.array(TopicName).check(z.minLength(1), z.maxLength(GROUP_SUBSCRIPTION_TOPICS_MAX))),
+		timeout: z.optional(Timeout),
 	})
-	.refine((body) => (body.topic === undefined) !== (body.topics === undefined), "give exactly one of topic or topics");
+	.check(z.refine((body) => (body.topic === undefined) !== (body.topics === undefined), "give exactly one of topic or topics"));
 
 /** `/consume/{group}/{instance}/{topic}`: the topic is in the path; the body, if any, may only set a timeout. */
-export const ConsumeTopicBody = z.object({ timeout: Timeout.optional() });
+export const ConsumeTopicBody = z.object({ timeout: z.optional(Timeout) });
 
 /** The consumer settings Upstash takes as headers; absent ones take Kafka's defaults. */
 export const ConsumeHeaders = z.object({
-	"kafka-enable-auto-commit": z.enum(["true", "false"]).optional(),
-	"kafka-auto-commit-interval": digits(Number.MAX_SAFE_INTEGER).optional(),
-	"kafka-auto-offset-reset": z.enum(["earliest", "latest", "none"]).optional(),
+	"kafka-enable-auto-commit": z.optional(z.enum(["true", "false"])),
+	"kafka-auto-commit-interval": z.optional(digits(Number.MAX_SAFE_INTEGER)),
+	"kafka-auto-offset-reset": z.optional(z.enum(["earliest", "latest", "none"])),
 });
 
 /** Explicit offsets to commit: one or several; no body at all commits what the instance consumed. */
-export const CommitBody = oneOrMany(TopicPartitionOffsetBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX).superRefine((offsets, ctx) => {
-	const seen = new Set<string>();
-	offsets.forEach((o, i) => {
-		const key = `${o.topic}/${o.partition}`;
-		if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `${key} appears twice` });
-		seen.add(key);
-	});
-});
+export const CommitBody = oneOrMany(TopicPartitionOffsetBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX).check(
+	z.superRefine((offsets, ctx) => {
+		const seen = new Set<string>();
+		offsets.forEach((o, i) => {
+			const key = `${o.topic}/${o.partition}`;
+			if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `${key} appears twice` });
+			seen.add(key);
+		});
+	}),
+);
 
 export const TopicPartitionsBody = oneOrMany(TopicPartitionBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX);
 
@@ -122,8 +126,8 @@ export const OffsetsPath = z.object({
 /** `/webhook?topic=`: the topic, and optionally the record's key and partition. */
 export const WebhookQuery = z.object({
 	topic: TopicName,
-	key: z.string().max(HEADER_KEY_BYTES_MAX).optional(),
-	partition: PartitionParam.optional(),
+	key: z.optional(shortString(HEADER_KEY_BYTES_MAX)),
+	partition: z.optional(PartitionParam),
 });
 
 export type UpstashMessageInput = z.output<typeof UpstashMessage>;

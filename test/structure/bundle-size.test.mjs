@@ -1,0 +1,50 @@
+// @ts-check
+/**
+ * The Worker's bundle, as `wrangler deploy` would upload it, stays within its gzip budget
+ * (`WORKER_GZIP_BYTES_MAX`), and what was taken out to get there stays out: zod's classic API (zod/mini is the
+ * same engine without a method chain that keeps every schema type in the bundle), zod's locales, and the OpenAPI
+ * generator (the document and /docs are static assets written at build time). Sizes are deterministic, so this is
+ * a plain assertion, not a timing. Needs the built assets directory (`npm run build`, which `npm test` runs first).
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { measureBundle, WORKER_GZIP_BYTES_MAX } from "../../scripts/lib/index.mjs";
+
+/** Input modules that must not be in the Worker, and why. */
+const KEPT_OUT = [
+	{ pattern: /node_modules\/zod\/v4\/classic\//, why: 'zod\'s classic API: import * as z from "zod/mini"' },
+	{ pattern: /node_modules\/zod\/v4\/locales\//, why: "zod's locales: validation-messages.ts words every issue" },
+	{
+		pattern: /node_modules\/zod\/v4\/core\/(to-json-schema|json-schema-processors)\.js$/,
+		why: "JSON Schema generation runs at build time",
+	},
+	{ pattern: /^src\/http\/openapi\//, why: "the OpenAPI document is a static asset written at build time" },
+	{
+		pattern: /node_modules\/hono\/dist\/router\/(reg-exp|smart|pattern)-router\//,
+		why: "the app's Hono uses TrieRouter alone (src/http/hono.ts)",
+	},
+];
+
+const kib = (/** @type {number} */ bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
+
+test("the Worker bundle is within its gzip budget and keeps build-time code out", { timeout: 120_000 }, async () => {
+	const bundle = await measureBundle();
+	const largest = bundle.parts
+		.slice(0, 8)
+		.map((part) => `${part.name} ${kib(part.bytes)}`)
+		.join(", ");
+	assert.ok(
+		bundle.gzipBytes <= WORKER_GZIP_BYTES_MAX,
+		`bundle is ${kib(bundle.gzipBytes)} gzipped (${kib(bundle.rawBytes)} raw), over the ${kib(WORKER_GZIP_BYTES_MAX)} budget; largest parts (minified): ${largest}`,
+	);
+	for (const { pattern, why } of KEPT_OUT) {
+		const found = bundle.modules.filter((m) => pattern.test(m.path)).map((m) => m.path);
+		assert.deepEqual(found, [], `kept out of the Worker (${why}), but bundled: ${found.join(", ")}`);
+	}
+	// The measurement itself: a bundle this small that still holds the app is a real one.
+	assert.ok(
+		bundle.modules.some((m) => m.path === "src/http/app.ts"),
+		"the bundle holds the app",
+	);
+	assert.ok(bundle.rawBytes > bundle.gzipBytes, "gzip made it smaller");
+});
