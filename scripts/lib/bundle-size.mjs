@@ -23,10 +23,11 @@ import { PROJECT_ROOT } from "./project.mjs";
  * fetch, parse and compile when an isolate starts cold. The target is 80 KiB: the move to zod/mini reached 77.8 KiB,
  * the produce fast path and poll-carried commits merged since brought it to 80.3 KiB, and tiered storage (offload
  * and manifest in the partition object, the edge reader of R2 segments: about 20 KiB minified, 5.9 KiB gzipped)
- * to 86.1 KiB, so the budget is 87 KiB until more is taken out (see the largest parts the test names).
+ * to 86.1 KiB; the group commit in the partition object and the streaming produce channel at the edge then to
+ * 90.5 KiB, so the budget is 91 KiB until more is taken out (see the largest parts the test names).
  */
 export const WORKER_GZIP_BYTES_TARGET = 80 * 1024;
-export const WORKER_GZIP_BYTES_MAX = 87 * 1024;
+export const WORKER_GZIP_BYTES_MAX = 91 * 1024;
 
 /**
  * @typedef {object} BundleSize

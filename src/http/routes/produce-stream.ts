@@ -20,12 +20,12 @@
  */
 
 import type { Context } from "hono";
-import { Hono } from "../hono.ts";
 import { ApiError, type DomainError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { mediaType, validate } from "../body.ts";
+import { Hono } from "../hono.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
 import {
 	type ChannelOptions,
