@@ -27,7 +27,7 @@ import { describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
 import { errorBody, statusOf } from "./errors.ts";
-import { int, NonNegative, ProduceRecordBody } from "./schemas.ts";
+import { int, NonNegative, ProduceRecordBody, toProduceInput } from "./schemas.ts";
 
 /**
  * Messages sent and not yet answered, per connection. A WebSocket client that goes past it is disconnected with
@@ -72,8 +72,6 @@ export const StreamBatchMessage = z
 		}),
 	);
 
-type RecordBody = z.output<typeof ProduceRecordBody>;
-
 interface Claim {
 	readonly producerId: number;
 	readonly epoch: number;
@@ -110,18 +108,6 @@ export interface ChannelOptions {
 	readonly stillAuthorized?: () => Promise<boolean>;
 }
 
-function toInput(record: RecordBody): ProduceInput {
-	return {
-		key: record.key ?? null,
-		value: record.value,
-		headers: record.headers ?? [],
-		timestampMs: record.timestamp ?? null,
-		keyEncoding: record.key_encoding,
-		valueEncoding: record.value_encoding,
-		partition: record.partition ?? null,
-	};
-}
-
 /** One message's text as records and claim, or the error that answers it. */
 export function parseMessage(text: string): { records: ProduceInput[]; claim: Claim | null } | DomainError {
 	try {
@@ -139,9 +125,9 @@ export function parseMessage(text: string): { records: ProduceInput[]; claim: Cl
 				body.producer_id === undefined
 					? null
 					: { producerId: body.producer_id, epoch: body.epoch as number, sequence: body.sequence as number };
-			return { records: body.records.map(toInput), claim };
+			return { records: body.records.map(toProduceInput), claim };
 		}
-		return { records: [toInput(validate(ProduceRecordBody, data, "message"))], claim: null };
+		return { records: [toProduceInput(validate(ProduceRecordBody, data, "message"))], claim: null };
 	} catch (cause) {
 		if (cause instanceof ApiError) return cause.error;
 		throw cause;

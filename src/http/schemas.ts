@@ -35,6 +35,7 @@ import {
 } from "../shared/limits.ts";
 import { CURSOR_LENGTH_MAX, decodeCursor, encodeCursor, type Page, type PageRequest } from "../shared/page.ts";
 import { isBase64 } from "../shared/record-codec.ts";
+import type { ProduceInput } from "../topic/produce.ts";
 import { LOCATION_HINTS } from "../topic/types.ts";
 
 /** Kafka's name charset, for topics and for ids that end up in paths and Durable Object names. */
@@ -178,6 +179,19 @@ export const ProduceRecordBody = z
 			}
 		}),
 	);
+
+/** A validated produce record as the wire-format-free input `produce` takes (the /v1 body and the produce stream). */
+export function toProduceInput(record: z.output<typeof ProduceRecordBody>): ProduceInput {
+	return {
+		key: record.key ?? null,
+		value: record.value,
+		headers: record.headers ?? [],
+		timestampMs: record.timestamp ?? null,
+		keyEncoding: record.key_encoding,
+		valueEncoding: record.value_encoding,
+		partition: record.partition ?? null,
+	};
+}
 
 export const NonNegative = int(0, Number.MAX_SAFE_INTEGER);
 

@@ -17,23 +17,18 @@ import { Hono } from "../hono.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
 import { fastProduceRecords, parsesToAscii } from "../produce-fast-path.ts";
-import { FetchQuery, IdempotencyKey, OffsetsQuery, PartitionPath, ProduceBody, ProduceRecordBody, TopicPath } from "../schemas.ts";
+import {
+	FetchQuery,
+	IdempotencyKey,
+	OffsetsQuery,
+	PartitionPath,
+	ProduceBody,
+	ProduceRecordBody,
+	TopicPath,
+	toProduceInput,
+} from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 import { streamRecords, tailRecords, wantsEventStream, wantsWebSocket } from "./streaming.ts";
-
-type ProduceRecordInput = z.output<typeof ProduceRecordBody>;
-
-function toProduceInput(record: ProduceRecordInput): ProduceInput {
-	return {
-		key: record.key ?? null,
-		value: record.value,
-		headers: record.headers ?? [],
-		timestampMs: record.timestamp ?? null,
-		keyEncoding: record.key_encoding,
-		valueEncoding: record.value_encoding,
-		partition: record.partition ?? null,
-	};
-}
 
 const NdjsonRecords = z.array(ProduceRecordBody).check(z.minLength(1, "the body holds no records"));
 
