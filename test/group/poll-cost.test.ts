@@ -9,6 +9,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { commit, join, poll } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { countRows } from "../support/sql-rows.ts";
 import { coordinatorStub } from "../support/stubs.ts";
 import { createTopic, produce } from "../support/worker.ts";
 
@@ -30,23 +31,8 @@ const POLLS = 10;
 /** Runs `work` with every statement of the coordinator of `group` counted; answers its rows written and read. */
 async function coordinatorRows(group: string, work: () => Promise<void>): Promise<{ written: number; read: number }> {
 	const sql = await runInDurableObject(coordinatorStub(group), (_, state) => state.storage.sql);
-	const prototype = Object.getPrototypeOf(sql) as SqlStorage;
-	const exec = prototype.exec;
-	const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-	prototype.exec = function countedExec(this: SqlStorage, query: string, ...bindings: unknown[]) {
-		const cursor = exec.call(this, query, ...bindings);
-		if (this === sql) cursors.push(cursor);
-		return cursor;
-	} as SqlStorage["exec"];
-	try {
-		await work();
-	} finally {
-		prototype.exec = exec;
-	}
-	return {
-		written: cursors.reduce((n, c) => n + c.rowsWritten, 0),
-		read: cursors.reduce((n, c) => n + c.rowsRead, 0),
-	};
+	const { rowsWritten, rowsRead } = await countRows(sql, work, true);
+	return { written: rowsWritten, read: rowsRead };
 }
 
 async function setUp(records: number) {

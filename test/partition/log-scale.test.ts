@@ -14,6 +14,7 @@ import { OFFLOAD_SEGMENTS_PER_RUN, SEGMENT_BATCHES_MAX } from "../../src/shared/
 import { compactionKeyId, type EncodedRecord } from "../../src/shared/record-codec.ts";
 import { partitionObjectName } from "../../src/topic/types.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { countRows, countRowsSync } from "../support/sql-rows.ts";
 import { createTopic, json, produce } from "../support/worker.ts";
 
 const SHORT_LOG_BATCHES = 2_000;
@@ -25,46 +26,6 @@ const HOUR_MS = 60 * 60 * 1000;
 const EXPIRED_BATCHES = 10;
 /** Filling 22,000 batches takes a second or two on an idle machine; a busy one needs more. */
 const FILL_TIMEOUT_MS = 120_000;
-
-/**
- * Runs `work` with every `sql.exec` in the isolate counted (the storage API's prototype is wrapped for that long),
- * and sums what the cursors it opened read. `work` runs synchronously, so nothing else runs meanwhile; an async
- * method's body up to its first await counts, which is all of a fetch that does not wait.
- */
-function rowsReadBy<T>(state: DurableObjectState, work: () => T): { result: T; rowsRead: number } {
-	const prototype = Object.getPrototypeOf(state.storage.sql) as SqlStorage;
-	const exec = prototype.exec;
-	const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-	prototype.exec = function countedExec(this: SqlStorage, query: string, ...bindings: unknown[]) {
-		const cursor = exec.call(this, query, ...bindings);
-		cursors.push(cursor);
-		return cursor;
-	} as SqlStorage["exec"];
-	try {
-		const result = work();
-		return { result, rowsRead: cursors.reduce((n, c) => n + c.rowsRead, 0) };
-	} finally {
-		prototype.exec = exec;
-	}
-}
-
-/** `rowsReadBy` across the awaits of `work` (nothing else runs in the isolate meanwhile in these tests). */
-async function rowsReadByAsync<T>(state: DurableObjectState, work: () => Promise<T>): Promise<{ result: T; rowsRead: number }> {
-	const prototype = Object.getPrototypeOf(state.storage.sql) as SqlStorage;
-	const exec = prototype.exec;
-	const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-	prototype.exec = function countedExec(this: SqlStorage, query: string, ...bindings: unknown[]) {
-		const cursor = exec.call(this, query, ...bindings);
-		cursors.push(cursor);
-		return cursor;
-	} as SqlStorage["exec"];
-	try {
-		const result = await work();
-		return { result, rowsRead: cursors.reduce((n, c) => n + c.rowsRead, 0) };
-	} finally {
-		prototype.exec = exec;
-	}
-}
 
 async function topicOf(name: string) {
 	const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(name);
@@ -120,22 +81,22 @@ async function tailFetchRows(
 	const { meta, stub } = await filledPartition(batches);
 	return runInDurableObject(stub, async (_, state) => {
 		// A second instance over the same storage runs the constructor's load, as after an eviction.
-		const woken = rowsReadBy(state, () => new PartitionLog(state, env));
+		const woken = countRowsSync(state.storage.sql, () => new PartitionLog(state, env));
 		const log = woken.result;
 		const { highWatermark } = log.offsets();
 		expect(highWatermark).toBe(batches);
 		const request = { topicId: meta.topicId, maxRecords: FETCH_RECORDS, maxBytes: 1024 * 1024, waitMs: 0 };
-		const tail = rowsReadBy(state, () => log.read({ ...request, offset: highWatermark - FETCH_RECORDS }));
+		const tail = countRowsSync(state.storage.sql, () => log.read({ ...request, offset: highWatermark - FETCH_RECORDS }));
 		const tailRead = await tail.result;
 		if (!tailRead.ok || "remote" in tailRead.value) throw new Error("expected a local read");
 		expect(tailRead.value.recordCount).toBe(FETCH_RECORDS);
 		expect(tailRead.value.nextOffset).toBe(highWatermark);
-		const head = rowsReadBy(state, () => log.read({ ...request, offset: 0 }));
+		const head = countRowsSync(state.storage.sql, () => log.read({ ...request, offset: 0 }));
 		const headRead = await head.result;
 		if (!headRead.ok || "remote" in headRead.value) throw new Error("expected a local read");
 		expect(headRead.value.recordCount).toBe(FETCH_RECORDS);
 		// The control: the query fetch used before, without an index on last_offset, walks the log before the tail.
-		const scan = rowsReadBy(state, () =>
+		const scan = countRowsSync(state.storage.sql, () =>
 			state.storage.sql
 				.exec(
 					"SELECT base_offset FROM batches WHERE last_offset >= ? ORDER BY base_offset LIMIT ?",
@@ -145,9 +106,9 @@ async function tailFetchRows(
 				.toArray(),
 		);
 		// Timestamp seeks: past every record (the high watermark) and before the first (offset 0).
-		const seekEnd = rowsReadBy(state, () => log.offsetForTimestamp(meta.topicId, Date.now() + HOUR_MS));
+		const seekEnd = countRowsSync(state.storage.sql, () => log.offsetForTimestamp(meta.topicId, Date.now() + HOUR_MS));
 		expect(seekEnd.result).toEqual({ ok: true, value: { offset: highWatermark } });
-		const seekStart = rowsReadBy(state, () => log.offsetForTimestamp(meta.topicId, 0));
+		const seekStart = countRowsSync(state.storage.sql, () => log.offsetForTimestamp(meta.topicId, 0));
 		expect(seekStart.result).toEqual({ ok: true, value: { offset: 0 } });
 		return {
 			wakeUp: woken.rowsRead,
@@ -224,7 +185,7 @@ async function retentionRows(batches: number): Promise<{ pass: number; keyScan: 
 		expect(configured.ok).toBe(true);
 		// Measure retention alone: a fill slower than COMPACTION_DELAY_MS (a busy machine) has made compaction due too.
 		state.storage.sql.exec("UPDATE partition_state SET compaction_due_ms = NULL WHERE id = 1");
-		const pass = rowsReadBy(state, () => log.alarm());
+		const pass = countRowsSync(state.storage.sql, () => log.alarm());
 		expect(log.offsets().logStartOffset).toBe(EXPIRED_BATCHES);
 		const sql = state.storage.sql;
 		expect(sql.exec("SELECT COUNT(*) AS n FROM record_keys WHERE offset < ?", EXPIRED_BATCHES).one().n).toBe(0);
@@ -233,7 +194,9 @@ async function retentionRows(batches: number): Promise<{ pass: number; keyScan: 
 		expect(kept).toEqual(summed);
 		expect(kept.batches).toBe(batches - EXPIRED_BATCHES);
 		// The control: the delete retention ran before this index existed read every key.
-		const keyScan = rowsReadBy(state, () => sql.exec("SELECT COUNT(*) FROM record_keys NOT INDEXED WHERE offset < 0").toArray());
+		const keyScan = countRowsSync(state.storage.sql, () =>
+			sql.exec("SELECT COUNT(*) FROM record_keys NOT INDEXED WHERE offset < 0").toArray(),
+		);
 		return { pass: pass.rowsRead, keyScan: keyScan.rowsRead };
 	});
 }
@@ -245,7 +208,7 @@ async function retentionRows(batches: number): Promise<{ pass: number; keyScan: 
 async function offloadRows(batches: number): Promise<{ idle: number; due: number; offloaded: number }> {
 	const { meta, stub } = await filledPartition(batches, { config: { "remote.storage.enable": true, "retention.ms": -1 } });
 	return runInDurableObject(stub, async (instance: PartitionLog, state) => {
-		const idle = await rowsReadByAsync(state, () => instance.alarm());
+		const idle = await countRows(state.storage.sql, () => instance.alarm());
 		expect(instance.offsets().localLogStartOffset).toBe(0);
 		const configured = instance.configure({
 			topic: meta.name,
@@ -255,7 +218,7 @@ async function offloadRows(batches: number): Promise<{ idle: number; due: number
 			config: { ...meta.config, "local.retention.bytes": 1 },
 		});
 		expect(configured.ok).toBe(true);
-		const due = await rowsReadByAsync(state, () => instance.alarm());
+		const due = await countRows(state.storage.sql, () => instance.alarm());
 		const offloaded = instance.offsets().localLogStartOffset;
 		expect(totals(state.storage.sql).kept).toEqual(totals(state.storage.sql).summed);
 		return { idle: idle.rowsRead, due: due.rowsRead, offloaded };
@@ -346,13 +309,13 @@ describe("background passes at scale", () => {
 				for (const column of ["log_bytes", "log_batches", "log_records"]) sql.exec(`ALTER TABLE batches DROP COLUMN ${column}`);
 				sql.exec("CREATE INDEX batches_by_timestamp_high ON batches (timestamp_high)");
 				sql.exec("UPDATE schema_version SET version = 2");
-				const upgrade = rowsReadBy(state, () => new PartitionLog(state, env));
+				const upgrade = countRowsSync(state.storage.sql, () => new PartitionLog(state, env));
 				expect(upgrade.rowsRead).toBeGreaterThanOrEqual(SHORT_LOG_BATCHES);
 				expect(totals(sql).kept).toEqual(before);
 				expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(PARTITION_SCHEMA_VERSION);
 				expect(sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'batches_by_timestamp_high'").one().n).toBe(0);
 				expect(upgrade.result.offsets().highWatermark).toBe(SHORT_LOG_BATCHES);
-				const next = rowsReadBy(state, () => new PartitionLog(state, env));
+				const next = countRowsSync(state.storage.sql, () => new PartitionLog(state, env));
 				expect(next.rowsRead).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
 			});
 		},

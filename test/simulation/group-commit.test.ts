@@ -15,6 +15,7 @@ import type { EncodedRecord } from "../../src/shared/record-codec.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
+import { countRows } from "../support/sql-rows.ts";
 import { partitionStubById } from "../support/stubs.ts";
 import { createTopic, fetchRecords, produce } from "../support/worker.ts";
 
@@ -159,24 +160,6 @@ describe("simulation: group commit", () => {
 	});
 });
 
-/** Runs `work` with every `sql.exec` in the isolate counted, and sums the rows its cursors wrote. */
-async function rowsWrittenBy<T>(state: DurableObjectState, work: () => Promise<T>): Promise<{ result: T; rowsWritten: number }> {
-	const prototype = Object.getPrototypeOf(state.storage.sql) as SqlStorage;
-	const exec = prototype.exec;
-	const cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-	prototype.exec = function countedExec(this: SqlStorage, query: string, ...bindings: unknown[]) {
-		const cursor = exec.call(this, query, ...bindings);
-		cursors.push(cursor);
-		return cursor;
-	} as SqlStorage["exec"];
-	try {
-		const result = await work();
-		return { result, rowsWritten: cursors.reduce((n, c) => n + c.rowsWritten, 0) };
-	} finally {
-		prototype.exec = exec;
-	}
-}
-
 describe("group commit: rows written", () => {
 	it("writes one row per group of one-record appends: its stored batch", async () => {
 		const topic = uniqueTopic("gc-rows");
@@ -189,7 +172,7 @@ describe("group commit: rows written", () => {
 			const before = log.appendStats();
 			const batchesBefore = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches").one().n;
 			const waves = 4;
-			const counted = await rowsWrittenBy(state, async () => {
+			const counted = await countRows(state.storage.sql, async () => {
 				for (let w = 0; w < waves; w++) {
 					const appends = Array.from({ length: 32 }, (_, i) =>
 						log.append({ topicId: meta.value.topicId, configVersion: meta.value.configVersion, records: [encoded(`w${w}-${i}`, 1000)] }),

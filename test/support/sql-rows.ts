@@ -1,0 +1,54 @@
+/**
+ * Rows read and written by the SQL a piece of work runs, from the cursors' own counters (what Cloudflare bills).
+ * The storage API's prototype is wrapped while `work` runs, so every `sql.exec` in the isolate is seen; with
+ * `onlyThis`, only the statements run on that one object count. Nothing else runs in the isolate meanwhile in the
+ * tests that use it, so the figures are `work`'s own.
+ */
+
+type Cursor = SqlStorageCursor<Record<string, SqlStorageValue>>;
+
+export interface RowsCounted<T> {
+	readonly result: T;
+	readonly rowsRead: number;
+	readonly rowsWritten: number;
+}
+
+export async function countRows<T>(sql: SqlStorage, work: () => T | Promise<T>, onlyThis = false): Promise<RowsCounted<T>> {
+	const watch = watchCursors(sql, onlyThis);
+	try {
+		return watch.totals(await work());
+	} finally {
+		watch.restore();
+	}
+}
+
+/** `countRows` for synchronous work, answered without an await (a constructor's or a fetch's synchronous part). */
+export function countRowsSync<T>(sql: SqlStorage, work: () => T): RowsCounted<T> {
+	const watch = watchCursors(sql, false);
+	try {
+		return watch.totals(work());
+	} finally {
+		watch.restore();
+	}
+}
+
+function watchCursors(sql: SqlStorage, onlyThis: boolean) {
+	const prototype = Object.getPrototypeOf(sql) as SqlStorage;
+	const exec = prototype.exec;
+	const cursors: Cursor[] = [];
+	prototype.exec = function countedExec(this: SqlStorage, query: string, ...bindings: unknown[]) {
+		const cursor = exec.call(this, query, ...bindings);
+		if (!onlyThis || this === sql) cursors.push(cursor);
+		return cursor;
+	} as SqlStorage["exec"];
+	return {
+		totals: <T>(result: T): RowsCounted<T> => ({
+			result,
+			rowsRead: cursors.reduce((n, c) => n + c.rowsRead, 0),
+			rowsWritten: cursors.reduce((n, c) => n + c.rowsWritten, 0),
+		}),
+		restore: () => {
+			prototype.exec = exec;
+		},
+	};
+}
