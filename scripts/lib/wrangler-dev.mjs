@@ -20,6 +20,8 @@ import { HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
 const OUTPUT_LINES_KEPT = 200;
+/** How many [ERROR] lines a start-up failure quotes ahead of the whole output. */
+const ERROR_LINES_SHOWN = 5;
 
 /**
  * @typedef {object} WranglerDevOptions
@@ -200,9 +202,10 @@ async function waitReady(handle, { spawnError, exited, lines, readyTimeoutMs }) 
 			waitUntil(
 				() => {
 					if (settled) throw new Error("no longer waiting"); // the race is over: stop polling
-					if (lines.some((line) => line.includes("Build failed") || line.includes("[ERROR]"))) {
-						throw new Error("wrangler dev could not build the Worker");
-					}
+					// Only a build failure is final (wrangler dev would wait for a fix). Other [ERROR] lines can be
+					// transient: workerd logs a write to a closed socket ("Broken pipe", "Connection reset by peer")
+					// when wrangler's own inspector connection drops during start-up, and still becomes healthy.
+					if (lines.some((line) => line.includes("Build failed"))) throw new Error("wrangler dev could not build the Worker");
 					return healthy(handle.url);
 				},
 				{ timeoutMs: readyTimeoutMs, intervalMs: 200, message: `${handle.url}/healthz` },
@@ -210,7 +213,10 @@ async function waitReady(handle, { spawnError, exited, lines, readyTimeoutMs }) 
 		]);
 	} catch (error) {
 		await handle.stop().catch(() => {});
-		throw new Error(`${error instanceof Error ? error.message : String(error)}\n--- wrangler dev output ---\n${handle.output()}`);
+		// The error lines first: a long output is cut from the end where it is shown (CI logs), and they explain it.
+		const errors = lines.filter((line) => line.includes("[ERROR]")).slice(0, ERROR_LINES_SHOWN);
+		const cause = errors.length === 0 ? "" : `\n--- its [ERROR] lines ---\n${errors.join("\n")}`;
+		throw new Error(`${error instanceof Error ? error.message : String(error)}${cause}\n--- wrangler dev output ---\n${handle.output()}`);
 	} finally {
 		settled = true;
 	}

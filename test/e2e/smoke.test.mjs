@@ -4,6 +4,8 @@
  */
 
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, test } from "node:test";
 import { generateToken, groupMembers, startWranglerDev, stopAllWranglerDevs, waitForPortClosed } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
@@ -82,4 +84,67 @@ test("wrangler dev: health, auth, create, produce, fetch, stop", { timeout: 90_0
 	assert.equal(forced, false, `wrangler dev needed SIGKILL to stop:\n${dev.output()}`);
 	await waitForPortClosed(dev.port);
 	assert.deepEqual(groupMembers(dev.pid), [], "no process of wrangler dev's group is left");
+});
+
+/**
+ * A scratch Worker in `dir` whose fetch handler is `body`.
+ * @param {string} dir
+ * @param {string} source
+ */
+function scratchWorker(dir, source) {
+	writeFileSync(join(dir, "wrangler.toml"), 'name = "scratch"\nmain = "index.js"\ncompatibility_date = "2025-01-01"\n');
+	writeFileSync(join(dir, "index.js"), source);
+}
+
+test("the harness fails fast on a Worker that does not build, and quotes the build error first", { timeout: 60_000 }, async () => {
+	const dir = tempDir("broken-worker");
+	try {
+		scratchWorker(dir.path, 'import missing from "./nowhere.js";\nexport default { fetch: () => new Response(missing) };\n');
+		const started = Date.now();
+		await assert.rejects(
+			startWranglerDev({ root: dir.path, persistTo: join(dir.path, "state"), token: generateToken() }),
+			(/** @type {Error} */ error) => {
+				assert.match(error.message, /^wrangler dev could not build the Worker\n--- its \[ERROR\] lines ---\n.*Build failed/);
+				assert.match(error.message, /Could not resolve "\.\/nowhere\.js"/);
+				return true;
+			},
+		);
+		// Fast: a build failure does not wait out the ready timeout (90 s).
+		assert.ok(Date.now() - started < 30_000, `took ${Date.now() - started} ms`);
+	} finally {
+		dir.remove();
+	}
+});
+
+test("an [ERROR] line that is not a build failure does not fail the start (workerd logs dropped sockets so)", {
+	timeout: 60_000,
+}, async () => {
+	const dir = tempDir("noisy-worker");
+	try {
+		// The first health checks are answered 503 after logging a line like the one workerd prints for a write to
+		// a socket the peer closed, so the harness sees that line before the Worker is ready.
+		scratchWorker(
+			dir.path,
+			[
+				"let seen = 0;",
+				"export default {",
+				"\tfetch() {",
+				"\t\tif (seen++ >= 3) return new Response('ok');",
+				"\t\tconsole.error('✘ [ERROR] disconnected: ::write(fd): Broken pipe (logged by the test Worker)');",
+				"\t\treturn new Response('starting', { status: 503 });",
+				"\t},",
+				"};",
+				"",
+			].join("\n"),
+		);
+		const dev = await startWranglerDev({ root: dir.path, persistTo: join(dir.path, "state"), token: generateToken() });
+		try {
+			assert.equal(dev.output().match(/\[ERROR\] disconnected.*logged by the test Worker/g)?.length, 3, dev.output());
+			assert.equal((await fetch(`${dev.url}/healthz`)).status, 200);
+		} finally {
+			await dev.stop();
+		}
+	} finally {
+		dir.remove();
+	}
 });
