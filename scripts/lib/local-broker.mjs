@@ -93,6 +93,7 @@ export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler
  * @property {string} [scriptPath]  serve an existing bundle (from `bundleWorker`) instead of bundling
  * @property {boolean} [quiet]  no Miniflare log lines (request log, "Ready on"); warnings still show
  * @property {boolean} [captureOutput]  keep what the Worker prints in `output()` instead of printing it
+ * @property {number} [inspectorPort]  open workerd's DevTools inspector on this port (for CPU profiles)
  */
 
 /**
@@ -132,6 +133,7 @@ export async function startLocalBroker(options = {}) {
 		host,
 		port,
 		cf: false,
+		...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
 		log: new Log(quiet ? LogLevel.WARN : LogLevel.INFO),
 		defaultPersistRoot: persistRoot,
 		...(captureOutput

@@ -1,0 +1,202 @@
+// @ts-check
+/**
+ * `npm run bench:profile -- <shape> [seconds]`: where the Worker's CPU goes under one of the bench's loads. Starts
+ * Tributary on Miniflare (the bench's bundle path) with workerd's DevTools inspector open, runs the load, and takes
+ * a sampling CPU profile of the Worker's isolate over the measured window through the inspector protocol. The edge
+ * and every Durable Object of the Worker run in that one isolate, so one profile covers both sides of each hop.
+ *
+ * Prints the functions with the most self time (and their share of all samples, idle included), and writes the
+ * whole profile as a .cpuprofile (open it in Chrome DevTools' Performance panel, or speedscope).
+ *
+ * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records), `fetch` (1 client
+ * paging 1,000 records), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request).
+ *
+ * Not a measurement of throughput: the sampler itself slows the isolate down. Use it to find what to cut, then
+ * measure the cut with `npm run bench`.
+ */
+
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { descendantCpuSeconds, freePort, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
+import { createClient } from "./lib/http.mjs";
+import { runLoad } from "./lib/load.mjs";
+import { produceLoad } from "./lib/produce-load.mjs";
+import { produceBodies } from "./lib/records.mjs";
+
+const SHAPES = ["small", "batch", "fetch", "healthz"];
+const WARMUP_MS = 2_000;
+/** Microseconds between samples: fine enough for functions that take tens of µs per request. */
+const SAMPLING_INTERVAL_US = 100;
+const TOP_FUNCTIONS = 40;
+const FETCH_PREFILL_REQUESTS = 200;
+
+/**
+ * @typedef {{ id: number, callFrame: { functionName: string, url: string, lineNumber: number, columnNumber: number }, children?: number[] }} ProfileNode
+ * @typedef {{ nodes: ProfileNode[], samples: number[], timeDeltas: number[], startTime: number, endTime: number }} Profile
+ */
+
+/**
+ * A DevTools protocol session on the first target the inspector lists (the Worker's isolate).
+ * @param {number} port
+ */
+async function inspect(port) {
+	/** @type {{ webSocketDebuggerUrl: string, title: string }[]} */
+	let targets = [];
+	await waitUntil(
+		async () => {
+			targets = /** @type {typeof targets} */ (await fetch(`http://127.0.0.1:${port}/json`).then((r) => r.json()));
+			return targets.length > 0;
+		},
+		{ timeoutMs: 10_000, message: "the inspector's target list" },
+	);
+	const target = targets.find((t) => t.title.includes("tributary")) ?? targets[0];
+	if (target === undefined) throw new Error("no inspector target");
+	const { WebSocket } = await import("ws");
+	const socket = new WebSocket(target.webSocketDebuggerUrl);
+	await new Promise((resolve, reject) => {
+		socket.once("open", resolve);
+		socket.once("error", reject);
+	});
+	let id = 0;
+	/** @type {Map<number, { resolve: (v: any) => void, reject: (e: Error) => void }>} */
+	const pending = new Map();
+	socket.on("message", (data) => {
+		const message = JSON.parse(String(data));
+		const waiter = pending.get(message.id);
+		if (waiter === undefined) return;
+		pending.delete(message.id);
+		if (message.error) waiter.reject(new Error(JSON.stringify(message.error)));
+		else waiter.resolve(message.result);
+	});
+	return {
+		title: target.title,
+		/**
+		 * @param {string} method
+		 * @param {object} [params]
+		 * @returns {Promise<any>}
+		 */
+		send(method, params = {}) {
+			const n = ++id;
+			socket.send(JSON.stringify({ id: n, method, params }));
+			return new Promise((resolve, reject) => pending.set(n, { resolve, reject }));
+		},
+		close: () => socket.close(),
+	};
+}
+
+/**
+ * Self time per function (name and source position), largest first, as shares of the profile's whole time.
+ * @param {Profile} profile
+ */
+function selfTimes(profile) {
+	/** @type {Map<number, ProfileNode>} */
+	const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+	/** @type {Map<string, number>} */
+	const micros = new Map();
+	let total = 0;
+	for (let i = 0; i < profile.samples.length; i++) {
+		const node = byId.get(profile.samples[i] ?? -1);
+		const delta = profile.timeDeltas[i + 1] ?? 0;
+		total += delta;
+		if (node === undefined) continue;
+		const { functionName, url, lineNumber } = node.callFrame;
+		const where = url === "" ? "" : ` ${url.split("/").slice(-2).join("/")}:${lineNumber + 1}`;
+		const name = `${functionName || "(anonymous)"}${where}`;
+		micros.set(name, (micros.get(name) ?? 0) + delta);
+	}
+	return { total, rows: [...micros].sort((a, b) => b[1] - a[1]) };
+}
+
+/**
+ * The load of `shape` against `baseUrl`, as a function of the window (warm-up, measured) it runs for.
+ * @param {string} shape
+ * @param {ReturnType<typeof createClient>} http
+ */
+async function loadFor(shape, http) {
+	const topic = `profile-${shape}`;
+	if (shape === "healthz") {
+		return (/** @type {number} */ durationMs) =>
+			runLoad({
+				clients: 32,
+				warmupMs: WARMUP_MS,
+				durationMs,
+				serverCpu: descendantCpuSeconds,
+				step: async () => {
+					const response = await http.request("GET", "/healthz");
+					return { status: response.status, sentBytes: 0, receivedBytes: response.receivedBytes, records: 1 };
+				},
+			});
+	}
+	await http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
+	if (shape === "fetch") {
+		const bodies = produceBodies({ count: 8, perRequest: 100, partition: 0, seed: 7 });
+		for (let i = 0; i < FETCH_PREFILL_REQUESTS; i++) await http.request("POST", `/v1/topics/${topic}/records`, bodies[i % bodies.length]);
+		const end = FETCH_PREFILL_REQUESTS * 100;
+		let offset = 0;
+		return (/** @type {number} */ durationMs) =>
+			runLoad({
+				clients: 1,
+				warmupMs: WARMUP_MS,
+				durationMs,
+				serverCpu: descendantCpuSeconds,
+				step: async () => {
+					const response = await http.request("GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=1000`);
+					offset = (offset + 1000) % end;
+					return { status: response.status, sentBytes: 0, receivedBytes: response.receivedBytes, records: 1000 };
+				},
+			});
+	}
+	const scenario = shape === "small" ? { id: topic, clients: 32, partitions: 1, perRequest: 1 } : { id: topic, clients: 1, partitions: 1 };
+	const load = await produceLoad(http, "tributary", /** @type {any} */ (scenario), topic, 1);
+	return (/** @type {number} */ durationMs) => load.window(WARMUP_MS, durationMs);
+}
+
+async function main() {
+	const shape = process.argv[2] ?? "small";
+	const seconds = Number(process.argv[3] ?? 6);
+	if (!SHAPES.includes(shape) || !(seconds > 0)) {
+		console.error(`usage: npm run bench:profile -- <${SHAPES.join("|")}> [seconds]`);
+		process.exit(2);
+	}
+	const token = generateToken();
+	const inspectorPort = await freePort();
+	const persistTo = join(tmpdir(), `tributary-profile-${process.pid}`);
+	const broker = await startLocalBroker({ token, port: 0, persistTo, quiet: true, captureOutput: true, inspectorPort });
+	try {
+		const http = createClient(broker.url, { token, sockets: 32 });
+		const run = await loadFor(shape, http);
+		const session = await inspect(inspectorPort);
+		await session.send("Profiler.enable");
+		await session.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
+		// The warm-up runs unprofiled inside the window: start sampling once it is over.
+		const started = new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
+		const loading = run(seconds * 1000);
+		await started;
+		await session.send("Profiler.start");
+		const result = await loading;
+		/** @type {{ profile: Profile }} */
+		const { profile } = await session.send("Profiler.stop");
+		session.close();
+		const path = join(tmpdir(), `tributary-${shape}-${Date.now()}.cpuprofile`);
+		writeFileSync(path, JSON.stringify(profile));
+		const { total, rows } = selfTimes(profile);
+		const idle = rows.find(([name]) => name.startsWith("(idle)"))?.[1] ?? 0;
+		const perUnit = result.records > 0 ? ((total - idle) / result.records).toFixed(1) : "?";
+		console.log(
+			`${shape}: ${Math.round(result.recordsPerSec)} records/s under the profiler; isolate busy ${(((total - idle) / total) * 100).toFixed(1)} % of ${(total / 1e6).toFixed(1)} s, ${perUnit} µs per record`,
+		);
+		console.log(`profile: ${path}\n`);
+		console.log("self µs    share  function");
+		for (const [name, us] of rows.slice(0, TOP_FUNCTIONS)) {
+			console.log(`${String(Math.round(us)).padStart(9)}  ${((us / total) * 100).toFixed(1).padStart(5)} %  ${name}`);
+		}
+	} finally {
+		await broker.dispose();
+	}
+}
+
+main().catch((error) => {
+	console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+	process.exit(1);
+});
