@@ -15,10 +15,10 @@
  * measure the cut with `npm run bench`.
  */
 
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { descendantCpuSeconds, freePort, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
+import { bundleWorker, descendantCpuSeconds, freePort, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
@@ -162,7 +162,9 @@ async function main() {
 	const token = generateToken();
 	const inspectorPort = await freePort();
 	const persistTo = join(tmpdir(), `tributary-profile-${process.pid}`);
-	const broker = await startLocalBroker({ token, port: 0, persistTo, quiet: true, captureOutput: true, inspectorPort });
+	// Unminified, so the profile names functions and source lines (the bench measures the minified bundle).
+	const scriptPath = await bundleWorker({ outdir: join(persistTo, "bundle"), minify: false });
+	const broker = await startLocalBroker({ token, port: 0, persistTo, scriptPath, quiet: true, captureOutput: true, inspectorPort });
 	try {
 		const http = createClient(broker.url, { token, sockets: 32 });
 		const run = await loadFor(shape, http);
@@ -193,6 +195,7 @@ async function main() {
 		}
 	} finally {
 		await broker.dispose();
+		rmSync(persistTo, { recursive: true, force: true });
 	}
 }
 

@@ -58,16 +58,18 @@ export function errorLines(output) {
 /**
  * Bundles a Worker with `wrangler deploy --dry-run --outdir <outdir>`; returns the path of its entry module.
  * Takes about 2 s.
- * @param {{ root?: string, configPath?: string, outdir?: string, metafile?: string }} [options]
+ * @param {{ root?: string, configPath?: string, outdir?: string, metafile?: string, minify?: boolean }} [options]
  *   `root`: the project directory (default this checkout); `configPath`: relative to it (default wrangler.toml);
- *   `metafile`: where esbuild's metafile goes (what each input module weighs in the bundle), if anywhere
+ *   `metafile`: where esbuild's metafile goes (what each input module weighs in the bundle), if anywhere;
+ *   `minify`: false keeps names and lines readable (for CPU profiles); default: as wrangler.toml says
  * @returns {Promise<string>}
  */
-export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler.toml", outdir = DEFAULT_OUTDIR, metafile } = {}) {
+export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler.toml", outdir = DEFAULT_OUTDIR, metafile, minify } = {}) {
 	const started = Date.now();
 	const absoluteOutdir = resolve(root, outdir);
 	const metafileArgs = metafile === undefined ? [] : ["--metafile", resolve(root, metafile)];
-	await run(WRANGLER_BIN, ["deploy", "--dry-run", "--config", configPath, "--outdir", absoluteOutdir, ...metafileArgs], {
+	const minifyArgs = minify === undefined ? [] : [`--minify=${minify}`];
+	await run(WRANGLER_BIN, ["deploy", "--dry-run", "--config", configPath, "--outdir", absoluteOutdir, ...metafileArgs, ...minifyArgs], {
 		cwd: root,
 		env: wranglerEnv({ WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0" }),
 	});
