@@ -9,7 +9,8 @@
  * whole profile as a .cpuprofile (open it in Chrome DevTools' Performance panel, or speedscope).
  *
  * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records), `fetch` (1 client
- * paging 1,000 records), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request).
+ * paging 1,000 records), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
+ * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window).
  *
  * Not a measurement of throughput: the sampler itself slows the isolate down. Use it to find what to cut, then
  * measure the cut with `npm run bench`.
@@ -23,8 +24,9 @@ import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
 import { produceBodies } from "./lib/records.mjs";
+import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 
-const SHAPES = ["small", "batch", "fetch", "healthz"];
+const SHAPES = ["small", "batch", "fetch", "healthz", "stream", "stream-ndjson"];
 const WARMUP_MS = 2_000;
 /** Microseconds between samples: fine enough for functions that take tens of µs per request. */
 const SAMPLING_INTERVAL_US = 100;
@@ -109,11 +111,31 @@ function selfTimes(profile) {
 }
 
 /**
+ * One client on the streaming produce channel of `topic`: a warm-up phase, then the measured one.
+ * @param {"websocket" | "ndjson"} via
+ * @param {{ url: string, token: string }} server
+ * @param {string} topic
+ */
+async function streamLoad(via, server, topic) {
+	const channel = await openStream(via, `${server.url}/v1/topics/${topic}/records/stream`, server.token);
+	const messages = streamMessages(1);
+	const expect = { nextOffset: 0 };
+	return async (/** @type {number} */ durationMs) => {
+		await phase(channel, messages, WARMUP_MS, expect);
+		const measured = await phase(channel, messages, durationMs, expect);
+		await channel.close();
+		if (measured.problem !== null) throw new Error(measured.problem);
+		return { records: measured.records, recordsPerSec: measured.records / measured.seconds };
+	};
+}
+
+/**
  * The load of `shape` against `baseUrl`, as a function of the window (warm-up, measured) it runs for.
  * @param {string} shape
  * @param {ReturnType<typeof createClient>} http
+ * @param {{ url: string, token: string }} server
  */
-async function loadFor(shape, http) {
+async function loadFor(shape, http, server) {
 	const topic = `profile-${shape}`;
 	if (shape === "healthz") {
 		return (/** @type {number} */ durationMs) =>
@@ -129,6 +151,7 @@ async function loadFor(shape, http) {
 			});
 	}
 	await http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
+	if (shape.startsWith("stream")) return streamLoad(shape === "stream" ? "websocket" : "ndjson", server, topic);
 	if (shape === "fetch") {
 		const bodies = produceBodies({ count: 8, perRequest: 100, partition: 0, seed: 7 });
 		for (let i = 0; i < FETCH_PREFILL_REQUESTS; i++) await http.request("POST", `/v1/topics/${topic}/records`, bodies[i % bodies.length]);
@@ -167,7 +190,7 @@ async function main() {
 	const broker = await startLocalBroker({ token, port: 0, persistTo, scriptPath, quiet: true, captureOutput: true, inspectorPort });
 	try {
 		const http = createClient(broker.url, { token, sockets: 32 });
-		const run = await loadFor(shape, http);
+		const run = await loadFor(shape, http, { url: broker.url, token });
 		const session = await inspect(inspectorPort);
 		await session.send("Profiler.enable");
 		await session.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });

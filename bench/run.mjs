@@ -43,7 +43,7 @@ const SOCKETS = Math.max(4, ...ACTIVE.map((s) => s.clients ?? 1));
  */
 function runsOn(runtime, target, scenario) {
 	const kind = kindOf(scenario.kind);
-	return kind.targets.includes(target) && (kind.runtimes === undefined || kind.runtimes.includes(runtime));
+	return (scenario.targets ?? kind.targets).includes(target) && (kind.runtimes === undefined || kind.runtimes.includes(runtime));
 }
 
 /**

@@ -9,9 +9,12 @@
  * SQLite rather than memory: the same records Tributary answers (offsets from the one asked for, stored as rows of
  * 100 joined lines, as a 100-record produce leaves them), read and joined per request: the cost of merely reading
  * the bytes back.
+ *
+ * The streaming produce channel (`…/records/stream`, WebSocket and NDJSON) is in stream.js.
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { streamResponse } from "./stream.js";
 
 /** Must match bench/lib/records.mjs: value length and alphabet of the records the bench produces. */
 const VALUE_CHARS = 1024;
@@ -36,6 +39,8 @@ function valueString(seed, length) {
 export class CeilingLog extends DurableObject {
 	/** The records of a full fetch, joined as Tributary stores them; built on first use and kept. */
 	records = null;
+	/** The next offset a streamed run is answered with (stream.js); kept in memory only. */
+	nextOffset = 0;
 
 	constructor(ctx, env) {
 		super(ctx, env);
@@ -49,6 +54,13 @@ export class CeilingLog extends DurableObject {
 	append(body) {
 		if (this.store) this.ctx.storage.sql.exec("INSERT INTO log (body) VALUES (?)", body);
 		return { ok: true };
+	}
+
+	/** A streamed run of `count` messages (stream.js): stored as one row like `append`, answered with dense offsets. */
+	appendStream(body, count) {
+		if (this.store) this.ctx.storage.sql.exec("INSERT INTO log (body) VALUES (?)", body);
+		this.nextOffset += count;
+		return { baseOffset: this.nextOffset - count };
 	}
 
 	/** FETCH_RECORDS records from `offset`: from memory, or with CEILING_MODE = "sqlite" from stored rows. */
@@ -90,6 +102,7 @@ function lines(first, count, timestamp) {
 }
 
 const PRODUCE = /^\/v1\/topics\/([^/]+)\/records$/;
+const STREAM = /^\/v1\/topics\/([^/]+)\/records\/stream$/;
 const FETCH = /^\/v1\/topics\/([^/]+)\/partitions\/(\d+)\/records$/;
 const PARTITION_FIELD = /"partition":(\d+)/;
 
@@ -98,7 +111,7 @@ function json(body, status = 200) {
 }
 
 export default {
-	async fetch(request, env) {
+	async fetch(request, env, ctx) {
 		const url = new URL(request.url);
 		if (url.pathname === "/healthz") return json('{"status":"ok"}');
 		if (url.pathname === "/v1/topics" && request.method === "POST") {
@@ -113,6 +126,8 @@ export default {
 			const stub = env.CEILING_LOG.getByName(`${produce[1]}/${partition}`);
 			return json(JSON.stringify(await stub.append(body)));
 		}
+		const stream = STREAM.exec(url.pathname);
+		if (stream !== null) return streamResponse(request, env, ctx, stream[1]);
 		const fetched = FETCH.exec(url.pathname);
 		if (fetched !== null && request.method === "GET") {
 			const offset = Number(url.searchParams.get("offset") ?? "0");

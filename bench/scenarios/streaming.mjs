@@ -1,11 +1,15 @@
 // @ts-check
 /**
  * @module
- * The streaming produce channel (`…/records/stream`), Tributary only: one client, one 1 KiB record per message,
- * one partition, up to WINDOW_MESSAGES unacknowledged (the client's `max.in.flight`), over a WebSocket (the `ws`
- * package: Node 20 has no global WebSocket) and over one long NDJSON request (Node's fetch with a streamed
- * body). Figures: records/s over the measured phase, and each message's ack latency (sent → its report read).
- * Every report is checked: offsets must be dense and in order.
+ * The streaming produce channel (`…/records/stream`): one client, one 1 KiB record per message, one partition, up
+ * to WINDOW_MESSAGES unacknowledged (the client's `max.in.flight`), over a WebSocket and over one long NDJSON
+ * request (bench/lib/stream-channel.mjs). Figures: records/s over the measured phase, and each message's ack
+ * latency (sent → its report read). Every report is checked: offsets must be dense and in order.
+ *
+ * The same load runs on the ceiling Worker's channel (bench/ceiling/stream.js: same transports, same coalesced
+ * edge → Durable Object RPC per run of messages, nothing else) and on `ceiling+sqlite` (plus one INSERT per run),
+ * so the target is judged against what this runtime carries in the same run. `stream-ws-echo` is the ceiling's
+ * WebSocket answering each message at once, no RPC: the bare cost of a message round trip.
  *
  * `BENCH_SCENARIOS=stream npm run bench` runs it alone.
  */
@@ -13,157 +17,11 @@
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { noisy, oneLine } from "../lib/format.mjs";
 import { latencySummary, round, startCpuMeter, waitForQuiet } from "../lib/load.mjs";
-import { valueString } from "../lib/records.mjs";
+import { DISTINCT_MESSAGES, openStream, phase, streamMessages, WINDOW_MESSAGES } from "../lib/stream-channel.mjs";
 import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
 
-/** Messages the client keeps unacknowledged: deep enough to keep appends full, shallow enough for low latency. */
-const WINDOW_MESSAGES = Number(process.env.BENCH_STREAM_WINDOW ?? 256);
-const DISTINCT_MESSAGES = 64;
-/** How long past its end a phase waits for the last reports before giving up. */
-const STALL_MS = 30_000;
 export const STREAM_TARGET_RECORDS_PER_SEC = 50_000;
 export const STREAM_TARGET_P99_MS = 20;
-
-/**
- * @typedef {{ send(text: string): void, onReport(handler: (line: string) => void): void, close(): Promise<void> }} Channel
- */
-
-/**
- * A WebSocket channel (the `ws` package, resolved from the dev dependencies).
- * @param {string} url
- * @param {string} token
- * @returns {Promise<Channel>}
- */
-async function openWebSocket(url, token) {
-	const { WebSocket } = await import("ws");
-	const ws = new WebSocket(url.replace(/^http/, "ws"), { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
-	await new Promise((resolve, reject) => {
-		ws.once("open", resolve);
-		ws.once("error", reject);
-		ws.once("unexpected-response", (_, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
-	});
-	/** @type {(line: string) => void} */
-	let handler = () => {};
-	ws.on("message", (data) => handler(data.toString()));
-	return {
-		send: (text) => ws.send(text),
-		onReport: (h) => {
-			handler = h;
-		},
-		close: () =>
-			new Promise((resolve) => {
-				ws.once("close", () => resolve(undefined));
-				ws.close(1000, "done");
-			}),
-	};
-}
-
-/**
- * An NDJSON channel: one POST whose body is fed as messages are sent, its response read line by line.
- * @param {string} url
- * @param {string} token
- * @returns {Promise<Channel>}
- */
-async function openNdjson(url, token) {
-	/** @type {ReadableStreamDefaultController<Uint8Array>} */
-	let controller;
-	const body = new ReadableStream({
-		start(c) {
-			controller = c;
-		},
-	});
-	const encoder = new TextEncoder();
-	/** @type {(line: string) => void} */
-	let handler = () => {};
-	// Not awaited before the first message: the request's body starts with what the phase sends.
-	const reading = (async () => {
-		const response = await fetch(url, {
-			method: "POST",
-			headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/x-ndjson" },
-			body,
-			duplex: "half", // Node's fetch needs it for a streamed body
-		});
-		if (response.status !== 200 || response.body === null) throw new Error(`stream refused: ${response.status} ${await response.text()}`);
-		const decoder = new TextDecoder();
-		let pending = "";
-		for await (const chunk of /** @type {AsyncIterable<Uint8Array>} */ (/** @type {unknown} */ (response.body))) {
-			pending += decoder.decode(chunk, { stream: true });
-			let newline = pending.indexOf("\n");
-			while (newline !== -1) {
-				handler(pending.slice(0, newline));
-				pending = pending.slice(newline + 1);
-				newline = pending.indexOf("\n");
-			}
-		}
-	})();
-	reading.catch((error) =>
-		console.error(`    NDJSON stream failed: ${error instanceof Error ? `${error.message} ${String(error.cause ?? "")}` : error}`),
-	);
-	return {
-		send: (text) => controller.enqueue(encoder.encode(`${text}\n`)),
-		onReport: (h) => {
-			handler = h;
-		},
-		close: async () => {
-			controller.close();
-			await reading;
-		},
-	};
-}
-
-/**
- * Runs the channel for `ms`, keeping WINDOW_MESSAGES in flight; answers counts and (when `keep`) latencies.
- * @param {Channel} channel
- * @param {string[]} messages
- * @param {number} ms
- * @param {{ nextOffset: number }} expect  the offset the next ack must carry
- */
-async function phase(channel, messages, ms, expect) {
-	/** @type {number[]} */
-	const sentAt = [];
-	let head = 0;
-	/** @type {number[]} */
-	const latencies = [];
-	let sent = 0;
-	let acked = 0;
-	/** @type {string | null} */
-	let problem = null;
-	const started = performance.now();
-	const deadline = started + ms;
-	/** @type {() => void} */
-	let wake = () => {};
-	const pump = () => {
-		while (sent - acked < WINDOW_MESSAGES && performance.now() < deadline && problem === null) {
-			sentAt.push(performance.now());
-			channel.send(/** @type {string} */ (messages[sent % messages.length]));
-			sent++;
-		}
-	};
-	channel.onReport((line) => {
-		const at = performance.now();
-		const report = JSON.parse(line);
-		const offset = report.offsets?.[0]?.offset;
-		if (offset !== expect.nextOffset) problem ??= `expected offset ${expect.nextOffset}, got ${oneLine(line, 200)}`;
-		expect.nextOffset++;
-		latencies.push(at - /** @type {number} */ (sentAt[head++]));
-		acked++;
-		if (acked === sent && (performance.now() >= deadline || problem !== null)) wake();
-		else pump();
-	});
-	const done = new Promise((resolve) => {
-		wake = () => resolve(undefined);
-	});
-	pump();
-	// A stream that stops answering ends the phase with a problem instead of hanging the bench.
-	const guard = setTimeout(() => {
-		problem ??= `${sent - acked} messages unanswered ${STALL_MS} ms after the phase`;
-		wake();
-	}, ms + STALL_MS);
-	await done;
-	clearTimeout(guard);
-	const seconds = (performance.now() - started) / 1000;
-	return { records: acked, seconds, latencies, problem };
-}
 
 /**
  * @param {import("./types.js").RunContext} ctx
@@ -173,10 +31,9 @@ async function phase(channel, messages, ms, expect) {
 async function streamingRun(ctx, scenario) {
 	const topic = `bench-${scenario.id}`;
 	await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
-	const seed = ctx.nextSeed(DISTINCT_MESSAGES);
-	const messages = Array.from({ length: DISTINCT_MESSAGES }, (_, i) => `{"partition":0,"value":${JSON.stringify(valueString(seed + i))}}`);
-	const url = `${ctx.url}/v1/topics/${topic}/records/stream`;
-	const channel = scenario.via === "websocket" ? await openWebSocket(url, ctx.token) : await openNdjson(url, ctx.token);
+	const messages = streamMessages(ctx.nextSeed(DISTINCT_MESSAGES));
+	const url = `${ctx.url}/v1/topics/${topic}/records/stream${scenario.echo ? "?echo=1" : ""}`;
+	const channel = await openStream(/** @type {"websocket" | "ndjson"} */ (scenario.via), url, ctx.token);
 	const expect = { nextOffset: 0 };
 	try {
 		const quietWaitMs = await waitForQuiet();
@@ -220,20 +77,44 @@ async function streamingRun(ctx, scenario) {
 	}
 }
 
+/** @param {number | null | undefined} percent */
+const percentCell = (percent) => (typeof percent === "number" ? `${percent.toFixed(1)}%` : "");
+
+/**
+ * Server CPU (every process the bench started) per record, in µs.
+ * @param {import("./types.js").Row} row
+ */
+function cpuMicrosPerRecord(row) {
+	const percent = row.cpu?.serverPercent;
+	if (typeof percent !== "number" || !(typeof row.recordsPerSec === "number" && row.recordsPerSec > 0)) return "—";
+	return String(round((percent / 100 / row.recordsPerSec) * 1e6, 1));
+}
+
 /** @param {import("./types.js").Row} row */
 function line(row) {
-	if (row.failed) return `| ${row.scenario} | ${row.runtime} | failed: ${oneLine(row.failed, 120)} | | | | | |`;
+	const head = `| ${row.scenario} | ${row.runtime} | ${row.server}`;
+	if (row.failed) return `${head} | failed: ${oneLine(row.failed, 120)} | | | | | | | | |`;
 	const l = row.latencyMs ?? { p50: 0, p90: 0, p99: 0, max: 0 };
-	return `| ${row.scenario} | ${row.runtime} | ${Math.round(row.recordsPerSec ?? 0)}${noisy(row)} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.max.toFixed(2)} | ${row.windowMessages} | ${row.meetsTarget ? "yes" : "**no**"} |`;
+	const target = row.server === "tributary" ? (row.meetsTarget ? "yes" : "**no**") : "";
+	return `${head} | ${Math.round(row.recordsPerSec ?? 0)}${noisy(row)} | ${percentCell(row.percentOfCeiling)} | ${percentCell(/** @type {number | null} */ (row.percentOfEcho))} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.max.toFixed(2)} | ${cpuMicrosPerRecord(row)} | ${target} |`;
 }
 
 /** @type {import("./types.js").ScenarioKind} */
 export const streaming = {
 	kind: "streaming",
-	targets: ["tributary"],
+	targets: ["ceiling", "ceiling+sqlite", "tributary"],
 	scenarios: [
 		{ id: "stream-ws-1p", label: "produce stream, WebSocket, 1 × 1 KiB per message", kind: "streaming", via: "websocket", partitions: 1 },
 		{ id: "stream-ndjson-1p", label: "produce stream, NDJSON, 1 × 1 KiB per message", kind: "streaming", via: "ndjson", partitions: 1 },
+		{
+			id: "stream-ws-echo",
+			label: "bare WebSocket echo, 1 × 1 KiB per message (ceiling only)",
+			kind: "streaming",
+			via: "websocket",
+			echo: true,
+			partitions: 1,
+			targets: ["ceiling"],
+		},
 	],
 	inMainTable: false,
 	settings: {
@@ -243,13 +124,18 @@ export const streaming = {
 	},
 	run: streamingRun,
 	summary: (r) => `${Math.round(r.recordsPerSec ?? 0)} records/s, ack p50 ${r.latencyMs?.p50} ms, p99 ${r.latencyMs?.p99} ms`,
+	derive(row, all) {
+		if (row.scenario !== "stream-ws-1p" || !row.recordsPerSec) return;
+		const echo = all.find((r) => r.scenario === "stream-ws-echo" && r.runtime === row.runtime && !r.failed)?.recordsPerSec;
+		row.percentOfEcho = echo ? round((row.recordsPerSec / echo) * 100, 1) : null;
+	},
 	section: {
 		title: "Streaming produce channel",
-		intro: `bench/scenarios/streaming.mjs: one client on \`…/records/stream\`, one 1 KiB record per message to partition 0, at most ${WINDOW_MESSAGES} messages unacknowledged; ack latency = message sent → its report read. WebSocket via the \`ws\` package, NDJSON via one fetch with a streamed body. Target: ≥ ${STREAM_TARGET_RECORDS_PER_SEC} records/s with p99 ack ≤ ${STREAM_TARGET_P99_MS} ms.`,
+		intro: `bench/scenarios/streaming.mjs: one client on \`…/records/stream\`, one 1 KiB record per message to partition 0, at most ${WINDOW_MESSAGES} messages unacknowledged; ack latency = message sent → its report read. WebSocket via the \`ws\` package, NDJSON via one fetch with a streamed body. The ceiling (bench/ceiling/stream.js) carries the same channel over the same hops, one coalesced RPC per run of messages and nothing else; \`ceiling+sqlite\` adds one INSERT per run; stream-ws-echo is its WebSocket answering at once, no RPC. Server CPU µs/record = server CPU % ÷ records/s. Target: ≥ ${STREAM_TARGET_RECORDS_PER_SEC} records/s with p99 ack ≤ ${STREAM_TARGET_P99_MS} ms.`,
 		table: (rows) =>
 			[
-				"| scenario | runtime | records/s | ack p50 ms | ack p99 ms | max ms | window | target met |",
-				"|---|---|--:|--:|--:|--:|--:|:-:|",
+				"| scenario | runtime | server | records/s | % of ceiling | % of echo | ack p50 ms | ack p99 ms | max ms | server CPU µs/record | target met |",
+				"|---|---|---|--:|--:|--:|--:|--:|--:|--:|:-:|",
 				...rows.map(line),
 			].join("\n"),
 	},

@@ -12,6 +12,8 @@ export interface Scenario {
 	kind: string;
 	clients?: number;
 	partitions: number;
+	/** The servers it runs on, when fewer than its kind's. */
+	targets?: TargetName[];
 	/** Kind-specific settings (an idempotence variant, a latency path, a target p99, …). */
 	[setting: string]: unknown;
 }
