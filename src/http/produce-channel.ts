@@ -22,7 +22,7 @@ import { ApiError, type DomainError } from "../shared/errors.ts";
 import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts";
 import { partitionForKey } from "../shared/partitioner.ts";
 import { keyBytes } from "../shared/record-codec.ts";
-import { type ProduceInput, type ProduceOptions, produce } from "../topic/produce.ts";
+import { type ProduceInput, type ProduceOptions, produce, type RecordPosition } from "../topic/produce.ts";
 import { describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
@@ -154,6 +154,8 @@ export class ProduceChannel {
 	#idleWaiters: Array<() => void> = [];
 	#authorizedUntilMs = 0;
 	#revoked = false;
+	/** A flush of due reports is queued for the end of this turn. */
+	#flushQueued = false;
 
 	constructor(env: Env, topic: string, options: ChannelOptions) {
 		this.#env = env;
@@ -282,6 +284,7 @@ export class ProduceChannel {
 		queue.busy = true;
 		try {
 			while (queue.entries.length > 0) {
+				await yieldToIo();
 				const run = takeRun(queue.entries);
 				try {
 					await this.#gate(run);
@@ -337,9 +340,8 @@ export class ProduceChannel {
 		assert(positions.length === records.length, "one position per record of the append");
 		let at = 0;
 		for (const entry of run) {
-			const offsets = positions.slice(at, at + entry.records.length);
+			this.#settle(entry.slot, offsetsReport(positions, at, entry.records.length));
 			at += entry.records.length;
-			this.#settle(entry.slot, JSON.stringify({ offsets }));
 		}
 	}
 
@@ -348,17 +350,29 @@ export class ProduceChannel {
 		this.#settle(slot, JSON.stringify({ ...errorBody(error), status: statusOf(error.code) }));
 	}
 
-	/** Records a report and writes every report now due, in arrival order. */
+	/** Records a report; the reports it makes due are written together with the others settled in the same turn. */
 	#settle(slot: Slot, report: string): void {
 		assert(slot.report === null, "a message is answered once");
 		slot.report = report;
+		if (this.#flushQueued) return;
+		this.#flushQueued = true;
+		queueMicrotask(() => this.#flush());
+	}
+
+	/** Writes every report now due, in arrival order, as one call of `write`. */
+	#flush(): void {
+		this.#flushQueued = false;
 		let due = 0;
 		while (due < this.#slots.length && (this.#slots[due] as Slot).report !== null) due++;
 		if (due === 0) return;
 		const reports = this.#slots.splice(0, due);
-		for (const s of reports) this.#unansweredChars -= s.chars;
+		const texts: string[] = new Array(due);
+		for (let i = 0; i < due; i++) {
+			const s = reports[i] as Slot;
+			this.#unansweredChars -= s.chars;
+			texts[i] = s.report as string;
+		}
 		const write = this.#options.write;
-		const texts = reports.map((s) => s.report as string);
 		// A reader that went away fails the write; the messages it sent are still written, and nobody waits for words.
 		this.#writing = this.#writing.then(() => write(texts)).catch(() => undefined);
 		if (!this.full) for (const wake of this.#roomWaiters.splice(0)) wake();
@@ -369,6 +383,30 @@ export class ProduceChannel {
 			});
 		}
 	}
+}
+
+/**
+ * The report of a message whose `count` records start at `positions[from]`: `{"offsets":[…]}`, as
+ * `JSON.stringify` would write it, without an object per report.
+ */
+function offsetsReport(positions: readonly RecordPosition[], from: number, count: number): string {
+	let out = '{"offsets":[';
+	for (let i = from; i < from + count; i++) {
+		const p = positions[i] as RecordPosition;
+		out += `${i === from ? "" : ","}{"partition":${p.partition},"offset":${p.offset},"timestamp":${p.timestamp}}`;
+	}
+	return `${out}]}`;
+}
+
+/**
+ * Resolves after the runtime has delivered the messages already waiting on the connection. workerd hands a
+ * socket's messages over one per turn of its event loop, interleaved with the partition RPC's own turns, so an
+ * append started as soon as the previous one returns finds only the two or three messages delivered meanwhile
+ * (measured: 2.8 per append with 256 in flight). A timer fires only after pending I/O, so waiting for one lets
+ * the queue fill with everything already sent: Kafka's `linger.ms = 0`, batching what has arrived and no more.
+ */
+function yieldToIo(): Promise<void> {
+	return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** A retriable failure of the path to storage, not of a message: nothing was written. */

@@ -125,7 +125,7 @@ async function feedLines(body: ReadableStream<Uint8Array>, channel: ProduceChann
 	};
 	try {
 		for (;;) {
-			await channel.room();
+			if (channel.full) await channel.room();
 			if (channel.revoked) return;
 			const { done, value } = await reader.read();
 			const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
@@ -173,7 +173,8 @@ function openNdjson(c: C, topic: string): Response {
 	}
 	const body = c.req.raw.body;
 	if (body === null) throw new ApiError("invalid_request", "the body holds no messages");
-	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+	// The runtime's native byte pipe: a JavaScript TransformStream costs tens of µs per chunk written.
+	const { readable, writable } = new IdentityTransformStream();
 	const writer = writable.getWriter();
 	const encoder = new TextEncoder();
 	const channel = new ProduceChannel(c.env, topic, {
