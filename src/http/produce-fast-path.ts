@@ -132,6 +132,18 @@ export function fastProduceRecords(text: string): ProduceInput[] | null {
 }
 
 /**
+ * One record given on its own (a streamed message), already parsed from its `text` by `JSON.parse`, or null: then
+ * validate it with the schema, as for `fastProduceRecords`.
+ */
+export function fastProduceRecord(value: unknown, text: string): ProduceInput | null {
+	if (jsonShapeProblem(value, JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX) !== null) return null;
+	const numbers = { seen: false };
+	const record = recordOf(value, numbers);
+	if (record === null || (numbers.seen && mayHoldUnsafeNumber(text))) return null;
+	return record;
+}
+
+/**
  * Whether every string in `text`, a body of `declaredBytes` UTF-8 bytes, is ASCII once parsed: the body is (bytes
  * equal UTF-16 units only when every character is one byte) and no `\u` escape can make a wider character. Then
  * an encoded record's UTF-8 size is its length, and nothing needs counting.

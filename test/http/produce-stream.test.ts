@@ -132,6 +132,50 @@ describe("produce stream over NDJSON", () => {
 		expect(reports[3]?.offsets?.map((o) => o.offset)).toEqual([2, 3]);
 	});
 
+	it("stores each message as POST …/records stores the same record, and refuses what it refuses", async () => {
+		// Messages the hand-checked path takes, and messages only the schema path may judge (exact big numbers,
+		// unknown fields, bad encodings, extra top-level fields): both paths must agree record for record.
+		const messages = [
+			'{"value":"plain"}',
+			'{"partition":0,"key":"k","value":{"n":1.5,"s":"é"},"headers":[{"key":"h","value":null}],"timestamp":1700000000000}',
+			'{"value":12345678901234567890}',
+			'{"key":{"id":98765432109876543210},"value":null}',
+			'{"value":"aGk=","value_encoding":"base64"}',
+			'{"value":"not base64!","value_encoding":"base64"}',
+			'{"value":"x","extra":true}',
+			'{"value":"x","partition":-1}',
+			'{"value":"x","timestamp":1.5}',
+			'{"records":[{"value":"r1"},{"value":"r2","key":"k"}]}',
+			'{"records":[{"value":"r3"}],"extra":1}',
+			' { "value" : "spaced" } ',
+			'{"value":"\\u00e9scaped"}',
+			"null",
+		];
+		const streamed = uniqueTopic();
+		const posted = uniqueTopic();
+		await createTopic(streamed);
+		await createTopic(posted);
+		const reports = await produceNdjson(streamed, messages);
+		const answers: string[] = [];
+		for (const text of messages) {
+			const body = text.trim().startsWith('{"records"') ? text : `{"records":[${text}]}`;
+			const response = await call("POST", `/v1/topics/${posted}/records`, { headers: { "Content-Type": "application/json" }, raw: body });
+			const answer = (await response.json()) as { error?: { code: string } };
+			answers.push(answer.error?.code ?? "ok");
+		}
+		const codes = reports.map((r) => r.error?.code ?? "ok");
+		expect(codes).toEqual(answers);
+		expect(codes.filter((c) => c === "ok")).toHaveLength(8);
+		const strip = (records: { key: unknown; value: unknown; headers: unknown; timestamp: number }[]) =>
+			records.map(({ key, value, headers }) => JSON.stringify({ key, value, headers }));
+		const [a, b] = await Promise.all([fetchRecords(streamed, 0, "offset=0"), fetchRecords(posted, 0, "offset=0")]);
+		expect(strip(a.records)).toEqual(strip(b.records));
+		expect(a.records).toHaveLength(9);
+		const raw = await (await call("GET", `/v1/topics/${streamed}/partitions/0/records?offset=2&max_records=2`)).text();
+		expect(raw).toContain('"value":12345678901234567890');
+		expect(raw).toContain('"key":{"id":98765432109876543210}');
+	});
+
 	it("takes more messages than the in-flight bound, reading on as answers free room", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
