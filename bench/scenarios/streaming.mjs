@@ -15,6 +15,7 @@
  */
 
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
+import { scrape } from "../lib/cost.mjs";
 import { noisy, oneLine } from "../lib/format.mjs";
 import { latencySummary, round, startCpuMeter, waitForQuiet } from "../lib/load.mjs";
 import { DISTINCT_MESSAGES, openStream, phase, streamMessages, WINDOW_MESSAGES } from "../lib/stream-channel.mjs";
@@ -22,6 +23,18 @@ import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
 
 export const STREAM_TARGET_RECORDS_PER_SEC = 50_000;
 export const STREAM_TARGET_P99_MS = 20;
+/** How long after the load the partition's row counter is read: the metrics report interval, twice, plus slack. */
+const SETTLE_MS = 2_500;
+const PARTITION_ROWS_WRITTEN = 'tributary_storage_rows_written_total{class="PartitionLog"}';
+
+/**
+ * Rows the partitions have written (their SQL cursors' counters in /metrics), or null on a ceiling.
+ * @param {import("./types.js").RunContext} ctx
+ */
+async function rowsWritten(ctx) {
+	if (ctx.target !== "tributary") return null;
+	return (await scrape(ctx.http)).get(PARTITION_ROWS_WRITTEN) ?? 0;
+}
 
 /**
  * @param {import("./types.js").RunContext} ctx
@@ -37,11 +50,18 @@ async function streamingRun(ctx, scenario) {
 	const expect = { nextOffset: 0 };
 	try {
 		const quietWaitMs = await waitForQuiet();
+		const rowsBefore = await rowsWritten(ctx);
 		const warm = await phase(channel, messages, WARMUP_MS, expect);
 		if (warm.problem !== null) throw new Error(warm.problem);
 		const meter = await startCpuMeter(descendantCpuSeconds);
 		const m = await phase(channel, messages, DURATION_MS, expect);
 		const cpu = await meter.stop(m.seconds);
+		if (rowsBefore !== null) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+		const rowsAfter = await rowsWritten(ctx);
+		// Over warm-up and measured phase: each waits for its last reports, so every record they sent is counted.
+		const written = warm.records + m.records;
+		const rowsWrittenPerRecord =
+			rowsBefore === null || rowsAfter === null || written === 0 ? null : round((rowsAfter - rowsBefore) / written, 4);
 		m.latencies.sort((a, b) => a - b);
 		const messageBytes = (messages[0] ?? "").length + 1;
 		const sentBytes = m.records * messageBytes;
@@ -64,6 +84,7 @@ async function streamingRun(ctx, scenario) {
 			payloadMBPerSec: round(sentBytes / 1e6 / m.seconds, 2),
 			latencyMs,
 			windowMessages: WINDOW_MESSAGES,
+			rowsWrittenPerRecord,
 			meetsTarget: recordsPerSec >= STREAM_TARGET_RECORDS_PER_SEC && latencyMs.p99 <= STREAM_TARGET_P99_MS,
 			cpu,
 			quietWaitMs,
@@ -93,10 +114,11 @@ function cpuMicrosPerRecord(row) {
 /** @param {import("./types.js").Row} row */
 function line(row) {
 	const head = `| ${row.scenario} | ${row.runtime} | ${row.server}`;
-	if (row.failed) return `${head} | failed: ${oneLine(row.failed, 120)} | | | | | | | |`;
+	if (row.failed) return `${head} | failed: ${oneLine(row.failed, 120)} | | | | | | | | |`;
 	const l = row.latencyMs ?? { p50: 0, p90: 0, p99: 0, max: 0 };
 	const target = row.server === "tributary" ? (row.meetsTarget ? "yes" : "**no**") : "";
-	return `${head} | ${Math.round(row.recordsPerSec ?? 0)}${noisy(row)} | ${percentCell(row.percentOfCeiling)} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.max.toFixed(2)} | ${cpuMicrosPerRecord(row)} | ${target} |`;
+	const rows = typeof row.rowsWrittenPerRecord === "number" ? row.rowsWrittenPerRecord.toFixed(4) : "";
+	return `${head} | ${Math.round(row.recordsPerSec ?? 0)}${noisy(row)} | ${percentCell(row.percentOfCeiling)} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.max.toFixed(2)} | ${cpuMicrosPerRecord(row)} | ${rows} | ${target} |`;
 }
 
 /** @type {import("./types.js").ScenarioKind} */
@@ -126,11 +148,11 @@ export const streaming = {
 	summary: (r) => `${Math.round(r.recordsPerSec ?? 0)} records/s, ack p50 ${r.latencyMs?.p50} ms, p99 ${r.latencyMs?.p99} ms`,
 	section: {
 		title: "Streaming produce channel",
-		intro: `bench/scenarios/streaming.mjs: one client on \`…/records/stream\`, one 1 KiB record per message to partition 0, at most ${WINDOW_MESSAGES} messages unacknowledged; ack latency = message sent → its report read. WebSocket via the \`ws\` package, NDJSON via one fetch with a streamed body. The ceiling (bench/ceiling/stream.js) carries the same channel over the same hops, one coalesced RPC per run of messages and nothing else; \`ceiling+sqlite\` adds one INSERT per run; stream-ws-echo is its WebSocket answering each message at once, no RPC and no coalescing (one send per message, as the client sends it). Server CPU µs/record = server CPU % ÷ records/s. Target: ≥ ${STREAM_TARGET_RECORDS_PER_SEC} records/s with p99 ack ≤ ${STREAM_TARGET_P99_MS} ms.`,
+		intro: `bench/scenarios/streaming.mjs: one client on \`…/records/stream\`, one 1 KiB record per message to partition 0, at most ${WINDOW_MESSAGES} messages unacknowledged; ack latency = message sent → its report read. WebSocket via the \`ws\` package, NDJSON via one fetch with a streamed body. The ceiling (bench/ceiling/stream.js) carries the same channel over the same hops, one coalesced RPC per run of messages and nothing else; \`ceiling+sqlite\` adds one INSERT per run; stream-ws-echo is its WebSocket answering each message at once, no RPC and no coalescing (one send per message, as the client sends it). Server CPU µs/record = server CPU % ÷ records/s. Rows written/record (Tributary): the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records of warm-up and measured phase: how well messages were coalesced into appends. Target: ≥ ${STREAM_TARGET_RECORDS_PER_SEC} records/s with p99 ack ≤ ${STREAM_TARGET_P99_MS} ms.`,
 		table: (rows) =>
 			[
-				"| scenario | runtime | server | records/s | % of ceiling | ack p50 ms | ack p99 ms | max ms | server CPU µs/record | target met |",
-				"|---|---|---|--:|--:|--:|--:|--:|--:|:-:|",
+				"| scenario | runtime | server | records/s | % of ceiling | ack p50 ms | ack p99 ms | max ms | server CPU µs/record | rows written/record | target met |",
+				"|---|---|---|--:|--:|--:|--:|--:|--:|--:|:-:|",
 				...rows.map(line),
 			].join("\n"),
 	},
