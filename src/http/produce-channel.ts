@@ -10,8 +10,9 @@
  * or one JSON error (`{"error":{…}}`); a bad message gets its error, its neighbours are unaffected.
  *
  * Coalescing: each partition has one append in flight; messages that arrive meanwhile wait in the partition's
- * queue and go together as the next append (Kafka's producer batches, done at the edge, so one client sending
- * one record per message needs one partition write per round trip, not per record). Consecutive messages of one
+ * queue and go together as the next append, taken once the runtime has delivered what is already on the
+ * connection (see `yieldToIo`): Kafka's producer batches, done at the edge, so one client sending one record per
+ * message needs one partition write per round trip, not per record. Consecutive messages of one
  * idempotent producer whose sequences follow on are merged under the first one's sequence: the partition then
  * remembers one batch covering them all, and a retry of any of them is recognised inside it.
  */
