@@ -5,9 +5,8 @@
  */
 
 import { assert } from "../shared/assert.ts";
-import { utf8ByteLength } from "../shared/json.ts";
 import { TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
-import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import { lineOffset, lineTimestamp, RECORD_SEPARATOR, takeLines } from "../shared/record-codec.ts";
 import type { LogTotals } from "./types.ts";
 
 interface BatchRow extends Record<string, SqlStorageValue> {
@@ -107,22 +106,24 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 			recordCount += row.record_count;
 			bytes += row.bytes;
 		} else {
-			// A batch that starts before `offset` or does not fit: take the records that do, one by one.
-			let complete = true;
-			for (const line of row.records.split(RECORD_SEPARATOR)) {
-				const at = lineOffset(line);
-				if (at < offset) continue;
-				const lineBytes = utf8ByteLength(line) + RECORD_SEPARATOR.length;
-				if (recordCount > 0 && (recordCount >= maxRecords || bytes + lineBytes > maxBytes)) {
-					complete = false;
-					break;
-				}
-				parts.push(line);
-				recordCount++;
-				bytes += lineBytes;
-				nextOffset = at + 1;
+			// A batch that starts before `offset` or does not fit: take the records that do, as one substring.
+			const take = takeLines(
+				{
+					text: row.records,
+					baseOffset: row.base_offset,
+					dense: row.last_offset - row.base_offset + 1 === row.record_count,
+					ascii: row.bytes === row.records.length + RECORD_SEPARATOR.length,
+				},
+				offset,
+				{ records: maxRecords - recordCount, bytes: maxBytes - bytes, firstOfRead: recordCount === 0 },
+			);
+			if (take.count > 0) {
+				parts.push(take.text);
+				recordCount += take.count;
+				bytes += take.bytes;
+				nextOffset = take.lastOffset + 1;
 			}
-			if (!complete) break;
+			if (!take.complete) break;
 		}
 		// A compacted batch may end in a gap: continue after its whole range, not after its last record.
 		nextOffset = row.last_offset + 1;

@@ -28,7 +28,7 @@ import { assert } from "./assert.ts";
 import { err, ok, type Result } from "./errors.ts";
 import { utf8ByteLength } from "./json.ts";
 import { REMOTE_READ_RETRIES_MAX, REMOTE_READ_ROUNDS_MAX } from "./limits.ts";
-import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "./record-codec.ts";
+import { lineOffset, lineTimestamp, RECORD_SEPARATOR, takeLines } from "./record-codec.ts";
 import { partitionLog } from "./stubs.ts";
 
 /** A partition's `read`: the RPC stub's, or the partition's own method when it reads for its tails and streams. */
@@ -89,20 +89,24 @@ class Collected {
 			this.bytes += bytes;
 			return { next: entry.lastOffset + 1, complete: true };
 		}
-		let next = offset;
-		for (const line of records.split(RECORD_SEPARATOR)) {
-			const at = lineOffset(line);
-			if (at < offset) continue;
-			const lineBytes = utf8ByteLength(line) + RECORD_SEPARATOR.length;
-			if (this.recordCount >= this.maxRecords || this.overBy(line)) {
-				return { next, complete: false };
-			}
-			this.parts.push(line);
-			this.recordCount++;
-			this.bytes += lineBytes;
-			next = at + 1;
+		const take = takeLines(
+			{
+				text: records,
+				baseOffset: entry.baseOffset,
+				dense: entry.lastOffset - entry.baseOffset + 1 === entry.recordCount,
+				ascii: entry.byteLength === records.length,
+			},
+			offset,
+			{ records: this.maxRecords - this.recordCount, bytes: this.maxBytes - this.bytes, firstOfRead: this.recordCount === 0 },
+		);
+		if (take.count > 0) {
+			this.parts.push(take.text);
+			this.recordCount += take.count;
+			this.bytes += take.bytes;
 		}
-		return { next: entry.lastOffset + 1, complete: true };
+		return take.complete
+			? { next: entry.lastOffset + 1, complete: true }
+			: { next: take.lastOffset < 0 ? offset : take.lastOffset + 1, complete: false };
 	}
 }
 

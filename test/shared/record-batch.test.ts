@@ -1,7 +1,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { utf8ByteLength } from "../../src/shared/json.ts";
-import { decodeBatch, type EncodedRecord, encodeBatch, encodeTail, type ProducedRecord } from "../../src/shared/record-codec.ts";
+import {
+	decodeBatch,
+	type EncodedRecord,
+	encodeBatch,
+	encodeLine,
+	encodeTail,
+	lineOffset,
+	lineOffsetAt,
+	type ProducedRecord,
+	RECORD_SEPARATOR,
+	type ReadRoom,
+	takeLines,
+} from "../../src/shared/record-codec.ts";
 
 const produced = fc.record({
 	key: fc.oneof(fc.constant(null), fc.string(), fc.jsonValue()),
@@ -46,5 +58,66 @@ describe("EncodedBatch (one payload per partition share)", () => {
 		const batch = encodeBatch([record, record]);
 		expect(() => decodeBatch({ ...batch, bytes: [1] })).toThrow();
 		expect(() => decodeBatch({ ...batch, count: 3 })).toThrow();
+	});
+});
+
+/** The line-by-line walk `takeLines` replaces: split, read each offset, measure each line. */
+function takeBySplit(text: string, offset: number, room: ReadRoom) {
+	const taken: string[] = [];
+	let bytes = 0;
+	let lastOffset = -1;
+	for (const line of text.split(RECORD_SEPARATOR)) {
+		const at = lineOffset(line);
+		if (at < offset) continue;
+		const lineBytes = utf8ByteLength(line) + RECORD_SEPARATOR.length;
+		if ((taken.length > 0 || !room.firstOfRead) && (taken.length >= room.records || bytes + lineBytes > room.bytes)) {
+			return { text: taken.join(RECORD_SEPARATOR), count: taken.length, bytes, lastOffset, complete: false };
+		}
+		taken.push(line);
+		bytes += lineBytes;
+		lastOffset = at;
+	}
+	return { text: taken.join(RECORD_SEPARATOR), count: taken.length, bytes, lastOffset, complete: true };
+}
+
+describe("takeLines (part of a stored batch, as one substring)", () => {
+	const batch = fc.record({
+		baseOffset: fc.nat({ max: 1000 }),
+		// Per line: the gap before it (0 = dense), and its value.
+		lines: fc.array(fc.tuple(fc.oneof(fc.constant(0), fc.nat({ max: 3 })), fc.string({ unit: "binary", maxLength: 40 })), {
+			minLength: 1,
+			maxLength: 12,
+		}),
+		ascii: fc.boolean(),
+	});
+	it("takes exactly the lines the split-and-measure walk takes, on dense or compacted, ASCII or wider batches", () => {
+		fc.assert(
+			fc.property(batch, fc.nat({ max: 20 }), fc.nat({ max: 14 }), fc.nat({ max: 600 }), fc.boolean(), (b, skip, records, bytes, first) => {
+				let at = b.baseOffset - 1;
+				const lines = b.lines.map(([gap, value]) => {
+					at += 1 + gap;
+					const text = b.ascii ? value.replace(/[^\x20-\x7e]/g, "a") : value;
+					return encodeLine(
+						0,
+						at,
+						1700000000000,
+						encodeTail({ key: null, value: text, headers: [], timestampMs: null, keyEncoding: "json", valueEncoding: "json" }),
+					);
+				});
+				const text = lines.join(RECORD_SEPARATOR);
+				const offset = b.baseOffset + skip;
+				const room = { records, bytes, firstOfRead: first };
+				const dense = at - b.baseOffset + 1 === lines.length;
+				const ascii = utf8ByteLength(text) === text.length;
+				expect(takeLines({ text, baseOffset: b.baseOffset, dense, ascii }, offset, room)).toEqual(takeBySplit(text, offset, room));
+			}),
+			{ numRuns: 500 },
+		);
+	});
+
+	it("reads a line's offset in place", () => {
+		const text = `${encodeLine(3, 41, 5, '"key":null,"value":1,"headers":[]}')},\n${encodeLine(3, 1234567, 5, '"key":null,"value":"x","headers":[]}')}`;
+		expect(lineOffsetAt(text, 0)).toBe(41);
+		expect(lineOffsetAt(text, text.indexOf(RECORD_SEPARATOR) + RECORD_SEPARATOR.length)).toBe(1234567);
 	});
 });
