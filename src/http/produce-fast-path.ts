@@ -17,8 +17,9 @@ import {
 	RECORD_HEADERS_MAX,
 	TIMESTAMP_MS_MAX,
 } from "../shared/limits.ts";
-import { isBase64, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
+import { encodeTailFromText, isBase64, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
+import { type FieldText, type RecordTexts, recordTexts } from "./produce-body-text.ts";
 
 const RECORD_FIELDS = new Set(["key", "value", "headers", "partition", "timestamp", "key_encoding", "value_encoding"]);
 
@@ -66,6 +67,22 @@ function encodedOk(data: unknown, encoding: ValueEncoding): boolean {
 	return encoding === "json" || data === null || data === undefined || (typeof data === "string" && isBase64(data));
 }
 
+/** Whether a key's or value's text (see produce-body-text.ts) is the parsed one's: a cross-check of the walk. */
+function textMatches(field: FieldText, parsed: unknown): boolean {
+	return field.length < 0 ? parsed === null : typeof parsed === "string" && parsed.length === field.length;
+}
+
+/**
+ * The record encoded from the body's own texts of its key and value when both are canonical; bytes counted only
+ * when the body is not ASCII or headers were parsed (a header's `\u` escape may widen it).
+ */
+function encodedFrom(record: ProduceInput, texts: RecordTexts | null, asciiBody: boolean): ProduceInput["encoded"] {
+	if (texts === null || texts.key === null || texts.value === null) return undefined;
+	if (!textMatches(texts.key, record.key) || !textMatches(texts.value, record.value)) return undefined;
+	const tail = encodeTailFromText(record, texts.key.json, texts.value.json);
+	return { tail, bytes: asciiBody && record.headers.length === 0 ? tail.length : null };
+}
+
 /** One record, or null if any field is unusual; `numbers.seen` is set when its key or value holds a number. */
 function recordOf(value: unknown, numbers: { seen: boolean }): ProduceInput | null {
 	if (!isPlainObject(value) || !("value" in value)) return null;
@@ -108,7 +125,7 @@ function recordOf(value: unknown, numbers: { seen: boolean }): ProduceInput | nu
  * Numbers in keys and values keep their digits only on the schema path's exact parser, so a body holding any is
  * let through here only when its text has no digit run that parser would keep.
  */
-export function fastProduceRecords(text: string): ProduceInput[] | null {
+export function fastProduceRecords(text: string, declaredBytes: number | null = null): ProduceInput[] | null {
 	let body: unknown;
 	try {
 		body = JSON.parse(text);
@@ -121,11 +138,15 @@ export function fastProduceRecords(text: string): ProduceInput[] | null {
 	if (!Array.isArray(raw) || raw.length === 0 || raw.length > PRODUCE_RECORDS_MAX) return null;
 	if (jsonShapeProblem(body, JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX) !== null) return null;
 	const numbers = { seen: false };
+	const found = recordTexts(text);
+	const texts = found !== null && found.length === raw.length ? found : null;
+	const ascii = isAsciiBody(text, declaredBytes);
 	const records: ProduceInput[] = new Array(raw.length);
 	for (let i = 0; i < raw.length; i++) {
 		const record = recordOf(raw[i], numbers);
 		if (record === null) return null;
-		records[i] = record;
+		const encoded = encodedFrom(record, texts?.[i] ?? null, ascii);
+		records[i] = encoded === undefined ? record : { ...record, encoded };
 	}
 	if (numbers.seen && mayHoldUnsafeNumber(text)) return null;
 	return records;
@@ -144,10 +165,19 @@ export function fastProduceRecord(value: unknown, text: string): ProduceInput | 
 }
 
 /**
+ * Whether `text`, a body of `declaredBytes` UTF-8 bytes, is all ASCII: its bytes equal its UTF-16 units only then
+ * (a BOM the decoder dropped, or any wider character, makes the bytes more), unless the decoder replaced invalid
+ * bytes one for one by U+FFFD, which is looked for.
+ */
+export function isAsciiBody(text: string, declaredBytes: number | null): boolean {
+	return declaredBytes === text.length && !text.includes("\uFFFD");
+}
+
+/**
  * Whether every string in `text`, a body of `declaredBytes` UTF-8 bytes, is ASCII once parsed: the body is (bytes
  * equal UTF-16 units only when every character is one byte) and no `\u` escape can make a wider character. Then
  * an encoded record's UTF-8 size is its length, and nothing needs counting.
  */
 export function parsesToAscii(text: string, declaredBytes: number | null): boolean {
-	return declaredBytes === text.length && !text.includes("\\u");
+	return isAsciiBody(text, declaredBytes) && !text.includes("\\u");
 }

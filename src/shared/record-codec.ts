@@ -129,6 +129,18 @@ export function encodeTail(record: ProducedRecord): string {
 	return json.slice(1);
 }
 
+/**
+ * `encodeTail` of `record` when its key's and value's JSON texts are already known, exactly as `JSON.stringify`
+ * would write them (see `produce-body-text.ts`): the same string, without serialising the value again.
+ */
+export function encodeTailFromText(record: ProducedRecord, keyJson: string, valueJson: string): string {
+	const headers = record.headers.length === 0 ? "[]" : JSON.stringify(record.headers);
+	let tail = `"key":${keyJson},"value":${valueJson},"headers":${headers}`;
+	if (record.keyEncoding !== "json") tail += `,"key_encoding":"${record.keyEncoding}"`;
+	if (record.valueEncoding !== "json") tail += `,"value_encoding":"${record.valueEncoding}"`;
+	return `${tail}}`;
+}
+
 /** The full stored line of a record at `offset` in `partition`. */
 export function encodeLine(partition: number, offset: number, timestampMs: number, tail: string): string {
 	return `{"partition":${partition},"offset":${offset},"timestamp":${timestampMs},${tail}`;

@@ -24,6 +24,11 @@ import type { TopicMeta } from "./types.ts";
 export interface ProduceInput extends ProducedRecord {
 	/** An explicit partition; otherwise the key's hash, otherwise a partition chosen for the whole request. */
 	readonly partition: number | null;
+	/**
+	 * The record already encoded (`encodeTail`'s very string) from the body's own text, and its UTF-8 bytes when
+	 * known without counting (null: count them); absent: encoded here.
+	 */
+	readonly encoded?: { readonly tail: string; readonly bytes: number | null };
 }
 
 export interface ProduceOptions {
@@ -103,8 +108,8 @@ function encodeByPartition(
 		if (compacted && keyId === null) {
 			return err("invalid_record", `records[${i}] has no key; records on a compacted topic must have one`, { index: i });
 		}
-		const tail = encodeTail(record);
-		const bytes = asciiText ? tail.length : utf8ByteLength(tail);
+		const tail = record.encoded?.tail ?? encodeTail(record);
+		const bytes = record.encoded?.bytes ?? (asciiText ? tail.length : utf8ByteLength(tail));
 		if (bytes > limit) {
 			return err("record_too_large", `records[${i}] is ${bytes} bytes; the topic's max.message.bytes is ${limit}`, {
 				index: i,

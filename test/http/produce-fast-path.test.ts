@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import { parseJson, validate } from "../../src/http/body.ts";
 import { fastProduceRecords, parsesToAscii } from "../../src/http/produce-fast-path.ts";
 import { ProduceBody } from "../../src/http/schemas.ts";
+import { utf8ByteLength } from "../../src/shared/json.ts";
 import { PARTITIONS_MAX } from "../../src/shared/limits.ts";
+import { encodeTail } from "../../src/shared/record-codec.ts";
+import type { ProduceInput } from "../../src/topic/produce.ts";
 
 /** The schema path, as the produce route maps it: what the fast path must agree with whenever it answers. */
 function schemaRecords(text: string) {
@@ -19,10 +22,21 @@ function schemaRecords(text: string) {
 	}));
 }
 
+function withoutEncoded({ encoded: _, ...record }: ProduceInput) {
+	return record;
+}
+
 /** Mostly valid fields, with a fair share of wrong ones, so both paths are exercised. */
 const field = {
 	key: fc.oneof(fc.string(), fc.constant(null), fc.jsonValue(), fc.constant("aGk="), fc.constant("not base64!")),
-	value: fc.oneof(fc.string(), fc.constant(null), fc.jsonValue(), fc.constant("aGk="), fc.constant(12345678901234567890n)),
+	value: fc.oneof(
+		fc.string(),
+		fc.string({ unit: "binary" }),
+		fc.constant(null),
+		fc.jsonValue(),
+		fc.constant("aGk="),
+		fc.constant(12345678901234567890n),
+	),
 	headers: fc.oneof(
 		fc.array(fc.record({ key: fc.string(), value: fc.oneof(fc.string(), fc.constant(null)) }), { maxLength: 3 }),
 		fc.constant([{ key: "k" }]),
@@ -49,6 +63,26 @@ const body = fc.oneof(
 	fc.constant([]),
 );
 
+/** Bodies the fast path takes: keys and values of every kind, strings of any characters, headers or none. */
+const validBody = fc.record({
+	records: fc.array(
+		fc.record(
+			{
+				key: fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constant(null), fc.jsonValue()),
+				value: fc.oneof(fc.string(), fc.string({ unit: "binary" }), fc.constant(null), fc.jsonValue()),
+				headers: fc.array(
+					fc.record({ key: fc.string({ maxLength: 8 }), value: fc.oneof(fc.string({ unit: "binary" }), fc.constant(null)) }),
+					{
+						maxLength: 2,
+					},
+				),
+			},
+			{ requiredKeys: ["value"] },
+		),
+		{ minLength: 1, maxLength: 5 },
+	),
+});
+
 /** JSON text of a generated body; bigints are written as their digits (a number no double holds). */
 function text(value: unknown): string {
 	return JSON.stringify(value, (_, v) => (typeof v === "bigint" ? JSON.rawJSON(v.toString()) : v));
@@ -66,10 +100,54 @@ describe("fastProduceRecords", () => {
 				} catch {
 					slow = null;
 				}
-				if (fast !== null) expect(fast).toEqual(slow);
+				if (fast !== null) expect(fast.map(withoutEncoded)).toEqual(slow);
 			}),
 			{ numRuns: 1000 },
 		);
+	});
+
+	it("encodes a record from the body's own text only into exactly encodeTail's string, with its true UTF-8 size", () => {
+		let fromText = 0;
+		fc.assert(
+			fc.property(validBody, fc.boolean(), (value, spaced) => {
+				const json = spaced ? JSON.stringify(JSON.parse(text(value)), null, 1) : text(value);
+				const bytes = utf8ByteLength(json);
+				for (const record of fastProduceRecords(json, bytes) ?? []) {
+					if (record.encoded === undefined) continue;
+					fromText++;
+					expect(record.encoded.tail).toBe(encodeTail(record));
+					if (record.encoded.bytes !== null) expect(record.encoded.bytes).toBe(utf8ByteLength(record.encoded.tail));
+				}
+			}),
+			{ numRuns: 1000 },
+		);
+		expect(fromText).toBeGreaterThan(100);
+	});
+
+	it("takes a value's text only where it is canonical, and the last of repeated members, as JSON.parse does", () => {
+		const cases: [string, boolean][] = [
+			['{"records":[{"value":"a \\" b \\n \\\\ c"}]}', true],
+			['{"records":[{"value":"a\\/b"}]}', false],
+			['{"records":[{"value":"\\u0041"}]}', false],
+			['{"records":[{"value":"\\\\u0041"}]}', true],
+			['{"records":[{"value":"x","value":"y"}]}', true],
+			['{"records":[{"value":{"value":"inner"},"key":"k"}]}', false],
+			['{"records":[{"val\\u0075e":"x"}]}', false],
+			['{"records":[{"value":1.50}]}', false],
+			[' { "records" : [ { "key" : null , "value" : "v" } ] } ', true],
+			['{"records":[{"value":"v","headers":[{"key":"h","value":"\\u00e9"}]}]}', true],
+		];
+		for (const [json, fromText] of cases) {
+			const records = fastProduceRecords(json, utf8ByteLength(json));
+			expect(records, json).not.toBeNull();
+			for (const record of records ?? []) {
+				expect(record.encoded !== undefined, json).toBe(fromText);
+				if (record.encoded !== undefined) {
+					expect(record.encoded.tail).toBe(encodeTail(record));
+					expect(record.encoded.bytes ?? utf8ByteLength(record.encoded.tail)).toBe(utf8ByteLength(record.encoded.tail));
+				}
+			}
+		}
 	});
 
 	it("takes the usual bodies itself", () => {
@@ -79,7 +157,7 @@ describe("fastProduceRecords", () => {
 			{ key: "aGk=", key_encoding: "base64", value: null },
 			{ value: { amount: 12.5 } },
 		];
-		expect(fastProduceRecords(JSON.stringify({ records }))).toEqual(schemaRecords(JSON.stringify({ records })));
+		expect(fastProduceRecords(JSON.stringify({ records }))?.map(withoutEncoded)).toEqual(schemaRecords(JSON.stringify({ records })));
 	});
 
 	it("steps aside for malformed JSON, other fields, unknown fields and numbers whose digits must be kept", () => {
@@ -106,5 +184,8 @@ describe("parsesToAscii", () => {
 		expect(parsesToAscii(wide, new TextEncoder().encode(wide).byteLength)).toBe(false);
 		const escaped = '{"records":[{"value":"\\u00e9"}]}';
 		expect(parsesToAscii(escaped, escaped.length)).toBe(false);
+		// An invalid byte decodes to one U+FFFD: as many characters as bytes, yet 3 bytes once stored.
+		const replaced = '{"records":[{"value":"\uFFFD"}]}';
+		expect(parsesToAscii(replaced, replaced.length)).toBe(false);
 	});
 });

@@ -50,8 +50,9 @@ async function readProduceRequest(request: Request): Promise<ProduceRequest> {
 	}
 	const text = await readText(request);
 	const declared = request.headers.get("Content-Length");
-	const asciiText = parsesToAscii(text, declared === null ? null : Number(declared));
-	const fast = fastProduceRecords(text);
+	const declaredBytes = declared === null ? null : Number(declared);
+	const asciiText = parsesToAscii(text, declaredBytes);
+	const fast = fastProduceRecords(text, declaredBytes);
 	if (fast !== null) return { records: fast, fields: {}, asciiText };
 	const { records, ...fields } = validate(ProduceBody, parseJson(text));
 	return { records: records.map(toProduceInput), fields, asciiText };
