@@ -42,6 +42,11 @@ export class Lifecycle {
 	private alarmAtMs: number | null = null;
 	/** A run stopped at its step limit with work left. */
 	private moreWork = false;
+	/**
+	 * The oldest local batch as last read, and the local log start it was read at. Appends never change it: only
+	 * retention and compaction (both in `run`, which forgets it) and offload (which moves the local log start).
+	 */
+	private cachedHead: { readonly head: HeadBatch; readonly localLogStartOffset: number } | null = null;
 
 	constructor(
 		private readonly storage: DurableObjectStorage,
@@ -57,6 +62,7 @@ export class Lifecycle {
 
 	forgetAlarm(): void {
 		this.alarmAtMs = null;
+		this.cachedHead = null;
 	}
 
 	idempotencyExpired(createdAtMs: number, nowMs: number): boolean {
@@ -65,7 +71,7 @@ export class Lifecycle {
 
 	/** After an append, makes sure the alarm comes no later than the work this append made due. */
 	afterAppend(config: TopicConfig, nowMs: number, usedProducer: boolean, usedIdempotency: boolean): void {
-		const head = this.head();
+		const head = this.headSinceChange();
 		this.ensureBy(this.retentionDueMs(head, config, nowMs));
 		this.ensureBy(this.tiering.afterAppendDueMs(head, config, nowMs));
 		if (compacts(config)) {
@@ -85,6 +91,7 @@ export class Lifecycle {
 	 */
 	run(config: TopicConfig, nowMs: number): void {
 		this.alarmAtMs = null;
+		this.cachedHead = null;
 		this.moreWork = false;
 		this.tiering.applyRetention(config, nowMs);
 		if (!this.tiering.hasRemote()) this.applyRetention(config, nowMs);
@@ -122,6 +129,15 @@ export class Lifecycle {
 		if (dueMs === null || (this.alarmAtMs !== null && this.alarmAtMs <= dueMs)) return;
 		this.alarmAtMs = dueMs;
 		void this.storage.setAlarm(dueMs);
+	}
+
+	/** `head()`, read again only when the head may have changed (see `cachedHead`): one query fewer per append. */
+	private headSinceChange(): HeadBatch | null {
+		const cached = this.cachedHead;
+		if (cached !== null && cached.localLogStartOffset === this.view.localLogStartOffset) return cached.head;
+		const head = this.head();
+		this.cachedHead = head === null ? null : { head, localLogStartOffset: this.view.localLogStartOffset };
+		return head;
 	}
 
 	private head(): HeadBatch | null {
