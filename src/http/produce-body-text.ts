@@ -29,6 +29,8 @@ const NULL_TEXT: FieldText = { json: "null", length: -1 };
 const STRUCTURE = /["[\]{}]/g;
 /** The next character that ends a number or a literal. */
 const SCALAR_END = /[,\]}\s]/g;
+/** What the walk throws at a shape it does not expect (caught below: the answer is then null). */
+const UNEXPECTED = new SyntaxError("unexpected produce body shape");
 
 class Scanner {
 	pos = 0;
@@ -52,6 +54,10 @@ class Scanner {
 		return true;
 	}
 
+	must(char: string): void {
+		if (!this.take(char)) throw UNEXPECTED;
+	}
+
 	/** Reads a string at `pos` (its opening quote); answers where it starts. */
 	string(): number {
 		const text = this.text;
@@ -69,7 +75,7 @@ class Scanner {
 			if (quote < i) quote = text.indexOf('"', i);
 			backslash = text.indexOf("\\", i);
 		}
-		if (quote < 0) throw new SyntaxError("unterminated string");
+		if (quote < 0) throw UNEXPECTED;
 		this.pos = quote + 1;
 		return start;
 	}
@@ -92,7 +98,7 @@ class Scanner {
 		for (;;) {
 			STRUCTURE.lastIndex = this.pos;
 			const found = STRUCTURE.exec(text);
-			if (found === null) throw new SyntaxError("unterminated structure");
+			if (found === null) throw UNEXPECTED;
 			this.pos = found.index;
 			const s = found[0];
 			if (s === '"') {
@@ -108,11 +114,11 @@ class Scanner {
 	/** A member's name, or null when it holds an escape (its parsed name is then not its text). */
 	name(): string | null {
 		this.space();
-		if (this.text[this.pos] !== '"') throw new SyntaxError("expected a name");
+		if (this.text[this.pos] !== '"') throw UNEXPECTED;
 		const start = this.string();
 		if (this.escapes > 0) return null;
 		const name = this.text.slice(start + 1, this.pos - 1);
-		if (!this.take(":")) throw new SyntaxError("expected ':'");
+		this.must(":");
 		return name;
 	}
 
@@ -135,7 +141,7 @@ class Scanner {
 	}
 
 	record(): RecordTexts | null {
-		if (!this.take("{")) throw new SyntaxError("expected a record");
+		this.must("{");
 		const texts: RecordTexts = { key: NULL_TEXT, value: null };
 		if (this.take("}")) return texts;
 		do {
@@ -146,12 +152,12 @@ class Scanner {
 			else if (name === "value") texts.value = this.field();
 			else this.skip();
 		} while (this.take(","));
-		if (!this.take("}")) throw new SyntaxError("expected '}'");
+		this.must("}");
 		return texts;
 	}
 
 	records(): RecordTexts[] | null {
-		if (!this.take("[")) throw new SyntaxError("expected '['");
+		this.must("[");
 		const all: RecordTexts[] = [];
 		if (this.take("]")) return all;
 		do {
@@ -159,7 +165,7 @@ class Scanner {
 			if (texts === null) return null;
 			all.push(texts);
 		} while (this.take(","));
-		if (!this.take("]")) throw new SyntaxError("expected ']'");
+		this.must("]");
 		return all;
 	}
 }

@@ -146,11 +146,14 @@ export function encodeLine(partition: number, offset: number, timestampMs: numbe
 	return `{"partition":${partition},"offset":${offset},"timestamp":${timestampMs},${tail}`;
 }
 
+/** A stored line's prefix (partition, offset, timestamp) fits in this many characters. */
+const LINE_PREFIX_MAX = 64;
+
 /** Reads the integer field `name` from the fixed-order prefix of a stored line without parsing the record. */
 function prefixInteger(line: string, name: string): number {
 	const marker = `"${name}":`;
 	const start = line.indexOf(marker);
-	assert(start > 0 && start < 64, `stored line has ${name} in its prefix`);
+	assert(start > 0 && start < LINE_PREFIX_MAX, `stored line has ${name} in its prefix`);
 	const from = start + marker.length;
 	const end = line.indexOf(",", from);
 	const n = Number(line.slice(from, end));
@@ -160,19 +163,6 @@ function prefixInteger(line: string, name: string): number {
 
 export function lineOffset(line: string): number {
 	return prefixInteger(line, "offset");
-}
-
-const OFFSET_MARKER = '"offset":';
-
-/** `lineOffset` of the line starting at `start` in a batch's text, read in place (no substring). */
-export function lineOffsetAt(text: string, start: number): number {
-	const marker = text.indexOf(OFFSET_MARKER, start);
-	assert(marker > start && marker < start + 64, "stored line has offset in its prefix");
-	let n = 0;
-	let i = marker + OFFSET_MARKER.length;
-	for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i)) n = n * 10 + (c - 0x30);
-	assert(i > marker + OFFSET_MARKER.length && Number.isSafeInteger(n), "stored offset is an integer");
-	return n;
 }
 
 /** A stored batch's text and what a reader knows of it without looking inside. */
@@ -219,7 +209,7 @@ export function takeLines(batch: BatchText, offset: number, room: ReadRoom): Bat
 			start = end < 0 ? -1 : end + RECORD_SEPARATOR.length;
 		}
 	} else {
-		while (start >= 0 && lineOffsetAt(text, start) < offset) {
+		while (start >= 0 && lineOffset(text.slice(start, start + LINE_PREFIX_MAX)) < offset) {
 			const end = text.indexOf(RECORD_SEPARATOR, start);
 			start = end < 0 ? -1 : end + RECORD_SEPARATOR.length;
 		}
@@ -239,7 +229,7 @@ export function takeLines(batch: BatchText, offset: number, room: ReadRoom): Bat
 		}
 		count++;
 		bytes += lineBytes;
-		lastOffset = dense ? at : lineOffsetAt(text, pos);
+		lastOffset = dense ? at : lineOffset(text.slice(pos, pos + LINE_PREFIX_MAX));
 		taken = end;
 		if (found < 0) break;
 		pos = end + RECORD_SEPARATOR.length;

@@ -8,7 +8,6 @@ import {
 	encodeLine,
 	encodeTail,
 	lineOffset,
-	lineOffsetAt,
 	type ProducedRecord,
 	RECORD_SEPARATOR,
 	type ReadRoom,
@@ -113,11 +112,5 @@ describe("takeLines (part of a stored batch, as one substring)", () => {
 			}),
 			{ numRuns: 500 },
 		);
-	});
-
-	it("reads a line's offset in place", () => {
-		const text = `${encodeLine(3, 41, 5, '"key":null,"value":1,"headers":[]}')},\n${encodeLine(3, 1234567, 5, '"key":null,"value":"x","headers":[]}')}`;
-		expect(lineOffsetAt(text, 0)).toBe(41);
-		expect(lineOffsetAt(text, text.indexOf(RECORD_SEPARATOR) + RECORD_SEPARATOR.length)).toBe(1234567);
 	});
 });
