@@ -144,10 +144,24 @@ export const ROUTES = {
 
 export type RouteKey = keyof typeof ROUTES;
 
+export interface MatchedRoute {
+	readonly path: string;
+	readonly facts: RouteFacts | undefined;
+}
+
+/**
+ * Per request, the route `matchedRoute` found: `authorize()`, `quotas()` and `observe()` each ask, and the router's
+ * match does not change while a request is handled.
+ */
+const matchedByRequest = new WeakMap<Context, MatchedRoute | null>();
+
 /** The route that answers this request: the first one bound to a method (middleware and 405 fallbacks bind ALL). */
-export function matchedRoute(c: Context): { readonly path: string; readonly facts: RouteFacts | undefined } | undefined {
+export function matchedRoute(c: Context): MatchedRoute | undefined {
+	const cached = matchedByRequest.get(c);
+	if (cached !== undefined) return cached ?? undefined;
 	const found = matchedRoutes(c).find((r) => r.method !== "ALL");
-	if (found === undefined) return undefined;
-	const facts: RouteFacts | undefined = (ROUTES as Record<string, RouteFacts>)[`${found.method} ${found.path}`];
-	return { path: found.path, facts };
+	const matched =
+		found === undefined ? null : { path: found.path, facts: (ROUTES as Record<string, RouteFacts>)[`${found.method} ${found.path}`] };
+	matchedByRequest.set(c, matched);
+	return matched ?? undefined;
 }

@@ -4,6 +4,7 @@
  */
 
 import { describe, expect, it } from "vitest";
+import { LATENCY_BUCKETS_SECONDS } from "../../src/metrics/catalog.ts";
 import { commit, type Described, join, poll } from "../support/group.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
@@ -87,6 +88,36 @@ describe("/metrics", () => {
 		expect(samples.get(`tributary_storage_rows_written_total{class="PartitionLog"}`)).toBeGreaterThan(0);
 		expect(samples.get(`tributary_storage_rows_read_total{class="PartitionLog"}`)).toBeGreaterThan(0);
 		expect(samples.get(`tributary_storage_bytes{class="PartitionLog"}`)).toBeGreaterThan(0);
+	});
+
+	it("counts each status of a route apart and keeps its latency buckets cumulative, in le order, up to +Inf", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const route = "/v1/topics/:topic";
+		const ok = `tributary_http_requests_total{route="${route}",status="200"}`;
+		const missing = `tributary_http_requests_total{route="${route}",status="404"}`;
+		const before = await scrape();
+		for (let i = 0; i < 2; i++) await json("GET", `/v1/topics/${topic}`, 200);
+		await expectError("GET", `/v1/topics/${uniqueTopic("missing")}`, 404, "topic_not_found");
+		const samples = await scrapeUntil((s) => s.get(ok) === (before.get(ok) ?? 0) + 2 && s.get(missing) === (before.get(missing) ?? 0) + 1);
+		expect(samples.get(ok)).toBe((before.get(ok) ?? 0) + 2);
+		expect(samples.get(missing)).toBe((before.get(missing) ?? 0) + 1);
+		const bucket = (le: string) => samples.get(`tributary_http_request_duration_seconds_bucket{route="${route}",le="${le}"}`);
+		const bounds = [...LATENCY_BUCKETS_SECONDS.map(String), "+Inf"];
+		const counts = bounds.map((le) => bucket(le));
+		expect(
+			counts.every((n) => n !== undefined),
+			"every bucket is present",
+		).toBe(true);
+		counts.forEach((n, i) => {
+			if (i > 0) expect(n, `le=${bounds[i]}`).toBeGreaterThanOrEqual(counts[i - 1] as number);
+		});
+		const count = samples.get(`tributary_http_request_duration_seconds_count{route="${route}"}`);
+		expect(counts.at(-1)).toBe(count);
+		expect(count).toBe(
+			[...samples].filter(([k]) => k.startsWith(`tributary_http_requests_total{route="${route}",`)).reduce((n, [, v]) => n + v, 0),
+		);
+		expect(samples.get(`tributary_http_request_duration_seconds_sum{route="${route}"}`)).toBeGreaterThanOrEqual(0);
 	});
 
 	it("answers other methods with 405", async () => {

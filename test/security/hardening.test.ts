@@ -65,6 +65,37 @@ describe("CORS", () => {
 			new Request(`${BASE}/v1/topics`, { headers: { Origin: "https://evil.example", Authorization: `Bearer ${ADMIN_TOKEN}` } }),
 		);
 		expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
+		// The handler built for one CORS_ORIGINS value is kept per isolate: an env without it is CORS-free again.
+		const without = await fetchWith(
+			{},
+			new Request(`${BASE}/v1/topics`, { headers: { Origin: "https://admin.example", Authorization: `Bearer ${ADMIN_TOKEN}` } }),
+		);
+		expect(without.headers.get("Access-Control-Allow-Origin")).toBeNull();
+		const changed = await fetchWith(
+			{ CORS_ORIGINS: "*" },
+			new Request(`${BASE}/v1/topics`, { headers: { Origin: "https://evil.example", Authorization: `Bearer ${ADMIN_TOKEN}` } }),
+		);
+		expect(changed.headers.get("Access-Control-Allow-Origin")).toBe("*");
+	});
+});
+
+describe("the admin token", () => {
+	it("is compared as the env has it now: a changed token is taken and the old one refused", async () => {
+		const request = (token: string) => new Request(`${BASE}/v1/topics`, { headers: { Authorization: `Bearer ${token}` } });
+		expect((await fetchWith({}, request(ADMIN_TOKEN))).status).toBe(200);
+		const rotated = `${ADMIN_TOKEN}-rotated`;
+		expect((await fetchWith({ ADMIN_TOKEN: rotated }, request(rotated))).status).toBe(200);
+		expect((await fetchWith({ ADMIN_TOKEN: rotated }, request(ADMIN_TOKEN))).status).toBe(401);
+		expect((await fetchWith({}, request(rotated))).status).toBe(401);
+		expect((await fetchWith({}, request(ADMIN_TOKEN))).status).toBe(200);
+	});
+
+	it("refuses a wrong token of the same length, a prefix and a longer one", async () => {
+		const request = (token: string) => new Request(`${BASE}/v1/topics`, { headers: { Authorization: `Bearer ${token}` } });
+		const last = ADMIN_TOKEN.at(-1) === "x" ? "y" : "x";
+		for (const wrong of [`${ADMIN_TOKEN.slice(0, -1)}${last}`, ADMIN_TOKEN.slice(0, -1), `${ADMIN_TOKEN}x`]) {
+			expect((await fetchWith({}, request(wrong))).status, wrong).toBe(401);
+		}
 	});
 });
 

@@ -19,7 +19,7 @@ import { keyIdOf, secretMatches } from "../../auth/secret.ts";
 import type { KeyInfo, StoredKey } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { keyAuthority, keyStore } from "../../shared/stubs.ts";
-import { bearerToken, timingSafeEqualStrings } from "./credentials.ts";
+import { bearerToken, matchesSecret } from "./credentials.ts";
 
 /** `anonymous` carries its grant in the shape of a key, so ACL checks and quotas treat it like one. */
 export type Principal =
@@ -89,7 +89,7 @@ async function verify(env: Env, credentials: Credentials): Promise<Principal | n
 	if (credentials.kind === "admin") {
 		const expected = env.ADMIN_TOKEN;
 		if (typeof expected !== "string" || expected.length === 0) return null;
-		return (await timingSafeEqualStrings(credentials.token, expected)) ? { kind: "admin" } : null;
+		return (await matchesSecret(credentials.token, expected)) ? { kind: "admin" } : null;
 	}
 	// The secret names its key; a Basic username that disagrees is a wrong credential, not a lookup.
 	if (keyIdOf(credentials.secret) !== credentials.id) return null;

@@ -10,10 +10,21 @@ async function digest(value: string): Promise<ArrayBuffer> {
 	return crypto.subtle.digest("SHA-256", encoder.encode(value));
 }
 
-/** Constant-time equality of two strings of any length. */
-export async function timingSafeEqualStrings(a: string, b: string): Promise<boolean> {
-	const [da, db] = await Promise.all([digest(a), digest(b)]);
-	return crypto.subtle.timingSafeEqual(da, db);
+/**
+ * The expected token's digest, computed once per isolate (and again if the token changes). The bytes are kept,
+ * not the promise: a promise made for one request must not be awaited by another.
+ */
+let expectedDigest: { readonly token: string; readonly digest: ArrayBuffer } | null = null;
+
+/**
+ * Whether `offered` is the `expected` secret (the admin token), in constant time whatever their lengths: their
+ * SHA-256 digests are compared with `timingSafeEqual`. The expected side's digest is kept, so a request hashes
+ * only what it offers.
+ */
+export async function matchesSecret(offered: string, expected: string): Promise<boolean> {
+	if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: await digest(expected) };
+	const kept = expectedDigest.digest;
+	return crypto.subtle.timingSafeEqual(await digest(offered), kept);
 }
 
 export function bearerToken(header: string | undefined): string | null {

@@ -20,12 +20,46 @@ import { matchedRoute } from "../route-table.ts";
  * random values may not be generated at global scope.
  */
 let isolate: string | null = null;
-const counters = new Map<string, number>();
 let lastSentMs = 0;
 let sequence = 0;
 
-function add(key: string, amount: number): void {
-	counters.set(key, (counters.get(key) ?? 0) + amount);
+/**
+ * One route's request counters, with every series key it reports built once, the first time the route is seen:
+ * a request adds to numbers, and keys are only spelled out when the counters are sent. Bounded: one per route
+ * template (plus `unmatched`), one status entry per status code the route answered.
+ */
+interface RouteCounters {
+	/** Status → [series key, requests]. */
+	readonly statuses: Map<number, [string, number]>;
+	readonly bucketKeys: readonly string[];
+	/** Requests no slower than each bucket's bound, not yet cumulative (see `counterEntries`); the last is +Inf. */
+	readonly buckets: number[];
+	readonly sumKey: string;
+	readonly countKey: string;
+	sumSeconds: number;
+	requests: number;
+}
+
+const routes = new Map<string, RouteCounters>();
+
+function routeCounters(route: string): RouteCounters {
+	let counters = routes.get(route);
+	if (counters === undefined) {
+		const bucketKeys = [...LATENCY_BUCKETS_SECONDS.map(String), "+Inf"].map((le) =>
+			series("tributary_http_request_duration_seconds_bucket", { route, le }),
+		);
+		counters = {
+			statuses: new Map(),
+			bucketKeys,
+			buckets: bucketKeys.map(() => 0),
+			sumKey: series("tributary_http_request_duration_seconds_sum", { route }),
+			countKey: series("tributary_http_request_duration_seconds_count", { route }),
+			sumSeconds: 0,
+			requests: 0,
+		};
+		routes.set(route, counters);
+	}
+	return counters;
 }
 
 /** The route template that answered (bounded label values), or `unmatched` for 404s and 405 fallbacks. */
@@ -40,14 +74,35 @@ function principalOf(c: Context<AppEnv>): string | null {
 }
 
 function count(route: string, status: number, seconds: number): void {
-	add(series("tributary_http_requests_total", { route, status: String(status) }), 1);
-	// Every bucket is touched (adding 0 where the request was slower), so a route's buckets appear in `le` order.
-	for (const le of LATENCY_BUCKETS_SECONDS) {
-		add(series("tributary_http_request_duration_seconds_bucket", { route, le: String(le) }), seconds <= le ? 1 : 0);
+	const counters = routeCounters(route);
+	const byStatus = counters.statuses.get(status);
+	if (byStatus === undefined) {
+		counters.statuses.set(status, [series("tributary_http_requests_total", { route, status: String(status) }), 1]);
+	} else byStatus[1]++;
+	let bucket = 0;
+	while (bucket < LATENCY_BUCKETS_SECONDS.length && seconds > (LATENCY_BUCKETS_SECONDS[bucket] as number)) bucket++;
+	counters.buckets[bucket] = (counters.buckets[bucket] as number) + 1;
+	counters.sumSeconds += seconds;
+	counters.requests++;
+}
+
+/**
+ * Every counter as a series key and its total. A route's buckets are cumulative, as Prometheus histograms are,
+ * and listed in `le` order, each one present (0 where no request was that fast).
+ */
+export function counterEntries(): Record<string, number> {
+	const entries: Record<string, number> = {};
+	for (const counters of routes.values()) {
+		for (const [key, requests] of counters.statuses.values()) entries[key] = requests;
+		let cumulative = 0;
+		counters.bucketKeys.forEach((key, i) => {
+			cumulative += counters.buckets[i] as number;
+			entries[key] = cumulative;
+		});
+		entries[counters.sumKey] = counters.sumSeconds;
+		entries[counters.countKey] = counters.requests;
 	}
-	add(series("tributary_http_request_duration_seconds_bucket", { route, le: "+Inf" }), 1);
-	add(series("tributary_http_request_duration_seconds_sum", { route }), seconds);
-	add(series("tributary_http_request_duration_seconds_count", { route }), 1);
+	return entries;
 }
 
 /** Sends this isolate's counters to the hub (totals, so a lost send is made up by the next); never throws. */
@@ -55,7 +110,7 @@ export async function sendRequestCounters(env: Env): Promise<void> {
 	isolate ??= `edge:${crypto.randomUUID()}`;
 	lastSentMs = Date.now();
 	sequence++;
-	const report = { source: isolate, incarnation: isolate, sequence, counters: Object.fromEntries(counters), gauges: {} };
+	const report = { source: isolate, incarnation: isolate, sequence, counters: counterEntries(), gauges: {} };
 	try {
 		await metricsHub(env).report(report);
 	} catch (error) {

@@ -16,8 +16,10 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 	"Cache-Control": "no-store",
 };
 
+const ENTRIES = Object.entries(SECURITY_HEADERS);
+
 function setAll(headers: Headers): void {
-	for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
+	for (const [name, value] of ENTRIES) {
 		if (!headers.has(name)) headers.set(name, value);
 	}
 }
