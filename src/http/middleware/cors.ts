@@ -29,7 +29,7 @@ let built: { readonly raw: string | undefined; readonly handler: MiddlewareHandl
 
 function corsHandler(env: Env): MiddlewareHandler | null {
 	const raw: string | undefined = env.CORS_ORIGINS;
-	if (built?.raw === raw) return built.handler;
+	if (built !== null && built.raw === raw) return built.handler;
 	const origins = corsOrigins(env);
 	const handler =
 		origins.length === 0
