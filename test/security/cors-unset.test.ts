@@ -1,7 +1,7 @@
 /**
  * CORS with `CORS_ORIGINS` absent from the env altogether (a deployment that removed the var), on an isolate's
- * first request. Its own file, so nothing else has run in the isolate first: the handler kept per `CORS_ORIGINS`
- * value once mistook "nothing built yet" for "built for an unset value" and failed every such request with a 500.
+ * first request. Its own file, so nothing else has run in the isolate first: a cache of the CORS handler per
+ * `CORS_ORIGINS` value once mistook "nothing built yet" for "built for an unset value" and answered 500.
  */
 
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";

@@ -65,7 +65,7 @@ describe("CORS", () => {
 			new Request(`${BASE}/v1/topics`, { headers: { Origin: "https://evil.example", Authorization: `Bearer ${ADMIN_TOKEN}` } }),
 		);
 		expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
-		// The handler built for one CORS_ORIGINS value is kept per isolate: an env without it is CORS-free again.
+		// CORS follows the env of each request: one without the origins in the same isolate is CORS-free again.
 		const without = await fetchWith(
 			{},
 			new Request(`${BASE}/v1/topics`, { headers: { Origin: "https://admin.example", Authorization: `Bearer ${ADMIN_TOKEN}` } }),

@@ -24,31 +24,17 @@ export function corsOrigins(env: Env): string[] {
 		.filter((origin) => origin.length > 0);
 }
 
-/** The CORS handler for the last `CORS_ORIGINS` value seen, built once rather than per request. */
-let built: { readonly raw: string | undefined; readonly handler: MiddlewareHandler | null } | null = null;
-
-function corsHandler(env: Env): MiddlewareHandler | null {
-	const raw: string | undefined = env.CORS_ORIGINS;
-	if (built !== null && built.raw === raw) return built.handler;
-	const origins = corsOrigins(env);
-	const handler =
-		origins.length === 0
-			? null
-			: cors({
-					origin: origins.includes("*") ? "*" : origins,
-					allowMethods: ["GET", "POST", "PATCH", "DELETE"],
-					allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-Id"],
-					exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed"],
-					maxAge: 600,
-				});
-	built = { raw, handler };
-	return handler;
-}
-
 export function corsFromEnv(): MiddlewareHandler<{ Bindings: Env }> {
 	return async function corsFromEnv(c, next) {
-		const handler = corsHandler(c.env);
-		if (handler === null) return next();
+		const origins = corsOrigins(c.env);
+		if (origins.length === 0) return next();
+		const handler = cors({
+			origin: origins.includes("*") ? "*" : origins,
+			allowMethods: ["GET", "POST", "PATCH", "DELETE"],
+			allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-Id"],
+			exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed"],
+			maxAge: 600,
+		});
 		return handler(c, next);
 	};
 }
