@@ -10,7 +10,9 @@
  *
  * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records), `fetch` (1 client
  * paging 1,000 records), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
- * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window).
+ * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window),
+ * `group` (the group-4m-4p scenario: 4 members poll 500 + commit with the next poll over 4 partitions; sampling
+ * starts after its backlog fill, when the members join).
  *
  * Not a measurement of throughput: the sampler itself slows the isolate down. Use it to find what to cut, then
  * measure the cut with `npm run bench`.
@@ -20,18 +22,21 @@ import { rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleWorker, descendantCpuSeconds, freePort, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
+import { groupConsumeScenario } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
 import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 
-const SHAPES = ["small", "batch", "fetch", "healthz", "stream", "stream-ndjson"];
+const SHAPES = ["small", "batch", "fetch", "healthz", "stream", "stream-ndjson", "group"];
 const WARMUP_MS = 2_000;
 /** Microseconds between samples: fine enough for functions that take tens of µs per request. */
 const SAMPLING_INTERVAL_US = 100;
 const TOP_FUNCTIONS = 40;
 const FETCH_PREFILL_REQUESTS = 200;
+/** Enough backlog that 4 members polling under the profiler do not run dry within a few seconds. */
+const GROUP_BACKLOG_RECORDS = 300_000;
 
 /**
  * @typedef {{ id: number, callFrame: { functionName: string, url: string, lineNumber: number, columnNumber: number }, children?: number[] }} ProfileNode
@@ -111,6 +116,24 @@ function selfTimes(profile) {
 }
 
 /**
+ * @typedef {{ records: number, recordsPerSec: number }} LoadResult
+ * @typedef {{ starts: () => void, ends: () => void }} Window
+ * @typedef {(durationMs: number, window: Window) => Promise<LoadResult>} Load
+ */
+
+/**
+ * A load that warms up for WARMUP_MS inside its window: sampling starts when the warm-up is over.
+ * @param {(durationMs: number) => Promise<LoadResult>} run
+ * @returns {Load}
+ */
+function warmedUp(run) {
+	return (durationMs, window) => {
+		setTimeout(window.starts, WARMUP_MS);
+		return run(durationMs).finally(window.ends);
+	};
+}
+
+/**
  * One client on the streaming produce channel of `topic`: a warm-up phase, then the measured one.
  * @param {"websocket" | "ndjson"} via
  * @param {{ url: string, token: string }} server
@@ -120,25 +143,44 @@ async function streamLoad(via, server, topic) {
 	const channel = await openStream(via, `${server.url}/v1/topics/${topic}/records/stream`, server.token);
 	const messages = streamMessages(1);
 	const expect = { nextOffset: 0 };
-	return async (/** @type {number} */ durationMs) => {
+	return warmedUp(async (durationMs) => {
 		await phase(channel, messages, WARMUP_MS, expect);
 		const measured = await phase(channel, messages, durationMs, expect);
 		await channel.close();
 		if (measured.problem !== null) throw new Error(measured.problem);
 		return { records: measured.records, recordsPerSec: measured.records / measured.seconds };
-	};
+	});
 }
 
 /**
- * The load of `shape` against `baseUrl`, as a function of the window (warm-up, measured) it runs for.
+ * The load of `shape` against `baseUrl`, as a function of the window it runs for and of callbacks it calls when
+ * its measured part starts and ends (sampling covers that part only).
  * @param {string} shape
  * @param {ReturnType<typeof createClient>} http
  * @param {{ url: string, token: string }} server
+ * @returns {Promise<Load>}
  */
 async function loadFor(shape, http, server) {
 	const topic = `profile-${shape}`;
+	if (shape === "group") {
+		// The scenario fills its own backlog first; `measure` wraps the joins and the poll loop.
+		return async (durationMs, window) => {
+			const result = await groupConsumeScenario({
+				baseUrl: server.url,
+				token: server.token,
+				durationMs,
+				backlogRecords: GROUP_BACKLOG_RECORDS,
+				measure: (run) => {
+					window.starts();
+					return run().finally(window.ends);
+				},
+			});
+			if (result.drained) console.error("group: a member ran dry before the window ended; raise GROUP_BACKLOG_RECORDS");
+			return { records: result.records, recordsPerSec: result.records / result.seconds };
+		};
+	}
 	if (shape === "healthz") {
-		return (/** @type {number} */ durationMs) =>
+		return warmedUp((durationMs) =>
 			runLoad({
 				clients: 32,
 				warmupMs: WARMUP_MS,
@@ -148,7 +190,8 @@ async function loadFor(shape, http, server) {
 					const response = await http.request("GET", "/healthz");
 					return { status: response.status, sentBytes: 0, receivedBytes: response.receivedBytes, records: 1 };
 				},
-			});
+			}),
+		);
 	}
 	await http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
 	if (shape.startsWith("stream")) return streamLoad(shape === "stream" ? "websocket" : "ndjson", server, topic);
@@ -157,7 +200,7 @@ async function loadFor(shape, http, server) {
 		for (let i = 0; i < FETCH_PREFILL_REQUESTS; i++) await http.request("POST", `/v1/topics/${topic}/records`, bodies[i % bodies.length]);
 		const end = FETCH_PREFILL_REQUESTS * 100;
 		let offset = 0;
-		return (/** @type {number} */ durationMs) =>
+		return warmedUp((durationMs) =>
 			runLoad({
 				clients: 1,
 				warmupMs: WARMUP_MS,
@@ -168,11 +211,12 @@ async function loadFor(shape, http, server) {
 					offset = (offset + 1000) % end;
 					return { status: response.status, sentBytes: 0, receivedBytes: response.receivedBytes, records: 1000 };
 				},
-			});
+			}),
+		);
 	}
 	const scenario = shape === "small" ? { id: topic, clients: 32, partitions: 1, perRequest: 1 } : { id: topic, clients: 1, partitions: 1 };
 	const load = await produceLoad(http, "tributary", /** @type {any} */ (scenario), topic, 1);
-	return (/** @type {number} */ durationMs) => load.window(WARMUP_MS, durationMs);
+	return warmedUp((durationMs) => load.window(WARMUP_MS, durationMs));
 }
 
 async function main() {
@@ -194,14 +238,21 @@ async function main() {
 		const session = await inspect(inspectorPort);
 		await session.send("Profiler.enable");
 		await session.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
-		// The warm-up runs unprofiled inside the window: start sampling once it is over.
-		const started = new Promise((resolve) => setTimeout(resolve, WARMUP_MS));
-		const loading = run(seconds * 1000);
-		await started;
+		// The warm-up (or a backlog fill) and the teardown run unprofiled: sampling covers the measured part.
+		const window = { starts: () => {}, ends: () => {} };
+		const started = new Promise((resolve) => {
+			window.starts = () => resolve(undefined);
+		});
+		const ended = new Promise((resolve) => {
+			window.ends = () => resolve(undefined);
+		});
+		const loading = run(seconds * 1000, window);
+		await Promise.race([started, loading]);
 		await session.send("Profiler.start");
-		const result = await loading;
+		await Promise.race([ended, loading]);
 		/** @type {{ profile: Profile }} */
 		const { profile } = await session.send("Profiler.stop");
+		const result = await loading;
 		session.close();
 		const path = join(tmpdir(), `tributary-${shape}-${Date.now()}.cpuprofile`);
 		writeFileSync(path, JSON.stringify(profile));

@@ -44,6 +44,11 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** When subscribed topics were last re-read; memory only, so a restarted coordinator re-reads at once. */
 	private refreshedAtMs = 0;
 	private refreshing: Promise<void> | null = null;
+	/**
+	 * The alarm as this object last set or read it (null: none), so a call that changes nothing due does not ask
+	 * storage for it; undefined until first known. Only this object sets its alarm, so the copy cannot go stale.
+	 */
+	private alarmMs: number | null | undefined = undefined;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -183,6 +188,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/** Expires members whose session passed, retries a failed directory publish, and sets the next alarm. */
 	override async alarm(): Promise<void> {
+		// A fired alarm is gone; if the handler throws, the runtime retries it, and the next call reads it again.
+		this.alarmMs = undefined;
 		const groupId = this.store.state().group_id;
 		if (groupId === null) return;
 		this.transact(() => {
@@ -279,12 +286,23 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const publishDue = state.status !== "new" && state.published_generation < state.generation ? Date.now() + GROUP_PUBLISH_RETRY_MS : null;
 		const dues = [publishDue, this.store.earliestDeadline(), this.store.positionsDueMs()].filter((d) => d !== null);
 		const due = dues.length === 0 ? null : Math.min(...dues);
-		const current = rearm ? null : await this.ctx.storage.getAlarm();
+		if (this.alarmMs === undefined && !rearm) {
+			const stored = await this.ctx.storage.getAlarm();
+			// Another call may have set it while this one waited: its copy is the newer.
+			if (this.alarmMs === undefined) this.alarmMs = stored;
+		}
+		const current = rearm ? null : (this.alarmMs ?? null);
 		if (due === null) {
-			if (current !== null || rearm) await this.ctx.storage.deleteAlarm();
+			if (current !== null || rearm) {
+				await this.ctx.storage.deleteAlarm();
+				this.alarmMs = null;
+			}
 			return;
 		}
-		if (current === null || due < current) await this.ctx.storage.setAlarm(due);
+		if (current === null || due < current) {
+			await this.ctx.storage.setAlarm(due);
+			this.alarmMs = due;
+		}
 	}
 
 	/** Members and commits for the metrics hub, which joins them with the partitions' high watermarks into lag. */

@@ -7,6 +7,10 @@
  * reads next (at most `POSITION_WRITE_INTERVAL_MS` behind). A coordinator evicted between two calls may so expire
  * a live member early or hand out recent records again from an older position (at-least-once), and never loses a
  * member, an assignment or a committed offset.
+ *
+ * The rows every call reads (the group's state, its members, the assignment, the subscribed topics) are also
+ * cached in memory, write-through: each is changed only by a method here, which drops the cached copy, and every
+ * copy is dropped with the live state after a transaction that threw. So a steady poll reads almost no row.
  */
 
 import { assert } from "../shared/assert.ts";
@@ -85,13 +89,19 @@ export class GroupStore {
 	private readonly pendingStored = new Set<string>();
 	/** When the oldest position not yet written moved; null while SQLite is up to date. */
 	private dirtySinceMs: number | null = null;
+	/** Write-through copies of rows (see the module comment); null until read, and after a change to them. */
+	private cachedState: GroupStateRow | null = null;
+	private readonly cachedMembers = new Map<string, Member | null>();
+	private cachedAssignment: { owners: Map<string, string>; byMember: Map<string, TopicPartition[]> } | null = null;
+	private cachedTopics: Map<string, SubscribedTopic> | null = null;
 
 	constructor(private readonly sql: SqlStorage) {}
 
-	state(): GroupStateRow {
-		return this.sql
+	state(): Readonly<GroupStateRow> {
+		this.cachedState ??= this.sql
 			.exec<GroupStateRow>("SELECT group_id, status, generation, strategy, published_generation FROM group_state WHERE id = 1")
 			.one();
+		return this.cachedState;
 	}
 
 	/**
@@ -101,31 +111,43 @@ export class GroupStore {
 	identify(groupId: string, create: boolean): void {
 		const { group_id } = this.state();
 		if (group_id !== null) assert(group_id === groupId, "a coordinator serves exactly one group");
-		else if (create) this.sql.exec("UPDATE group_state SET group_id = ? WHERE id = 1", groupId);
+		else if (create) {
+			this.cachedState = null;
+			this.sql.exec("UPDATE group_state SET group_id = ? WHERE id = 1", groupId);
+		}
 	}
 
 	setStatus(status: GroupStatus): void {
+		this.cachedState = null;
 		this.sql.exec("UPDATE group_state SET status = ? WHERE id = 1", status);
 	}
 
 	setStrategy(strategy: Strategy): void {
+		this.cachedState = null;
 		this.sql.exec("UPDATE group_state SET strategy = ? WHERE id = 1", strategy);
 	}
 
 	/** Starts the next generation and returns its number. */
 	bumpGeneration(): number {
+		this.cachedState = null;
 		return this.sql
 			.exec<{ generation: number }>("UPDATE group_state SET generation = generation + 1 WHERE id = 1 RETURNING generation")
 			.one().generation;
 	}
 
 	markPublished(generation: number): void {
+		this.cachedState = null;
 		this.sql.exec("UPDATE group_state SET published_generation = MAX(published_generation, ?) WHERE id = 1", generation);
 	}
 
 	member(memberId: string): Member | null {
-		const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE member_id = ?", memberId).toArray()[0];
-		return row === undefined ? null : this.live(toMember(row));
+		let member = this.cachedMembers.get(memberId);
+		if (member === undefined) {
+			const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE member_id = ?", memberId).toArray()[0];
+			member = row === undefined ? null : toMember(row);
+			this.cachedMembers.set(memberId, member);
+		}
+		return member === null ? null : this.live(member);
 	}
 
 	memberByInstance(instanceId: string): Member | null {
@@ -172,6 +194,10 @@ export class GroupStore {
 	 * members may then expire up to the bounded staleness early and re-read what they read since the last write.
 	 */
 	forgetLiveState(): void {
+		this.cachedState = null;
+		this.cachedMembers.clear();
+		this.cachedAssignment = null;
+		this.cachedTopics = null;
 		this.liveSessions = null;
 		this.livePositions = null;
 		this.dirty.clear();
@@ -185,6 +211,7 @@ export class GroupStore {
 
 	/** Inserts `member`, or replaces the member `replacing` (a static member returning under a new id). */
 	putMember(member: Member, nowMs: number, replacing: string | null = null): void {
+		this.cachedMembers.clear();
 		const sessions = this.sessions();
 		if (replacing !== null) {
 			this.sql.exec("DELETE FROM members WHERE member_id = ?", replacing);
@@ -210,6 +237,7 @@ export class GroupStore {
 	}
 
 	deleteMember(memberId: string): void {
+		this.cachedMembers.clear();
 		this.sql.exec("DELETE FROM members WHERE member_id = ?", memberId);
 		this.deletePositions((p) => p.memberId === memberId);
 		this.sessions().delete(memberId);
@@ -240,12 +268,16 @@ export class GroupStore {
 		return earliest;
 	}
 
-	subscribedTopics(): Map<string, SubscribedTopic> {
-		const rows = this.sql.exec<{ topic: string; topic_id: string; partitions: number }>("SELECT * FROM subscribed_topics").toArray();
-		return new Map(rows.map((r) => [r.topic, { topic: r.topic, topicId: r.topic_id, partitions: r.partitions }]));
+	subscribedTopics(): ReadonlyMap<string, SubscribedTopic> {
+		if (this.cachedTopics === null) {
+			const rows = this.sql.exec<{ topic: string; topic_id: string; partitions: number }>("SELECT * FROM subscribed_topics").toArray();
+			this.cachedTopics = new Map(rows.map((r) => [r.topic, { topic: r.topic, topicId: r.topic_id, partitions: r.partitions }]));
+		}
+		return this.cachedTopics;
 	}
 
 	replaceSubscribedTopics(topics: ReadonlyMap<string, SubscribedTopic>): void {
+		this.cachedTopics = null;
 		this.sql.exec("DELETE FROM subscribed_topics");
 		for (const t of topics.values()) {
 			this.sql.exec("INSERT INTO subscribed_topics (topic, topic_id, partitions) VALUES (?, ?, ?)", t.topic, t.topicId, t.partitions);
@@ -254,35 +286,35 @@ export class GroupStore {
 
 	/** The current assignment by member id (members owning nothing are absent). */
 	assignments(): Map<string, TopicPartition[]> {
-		const result = new Map<string, TopicPartition[]>();
-		const rows = this.sql.exec<{ topic: string; partition: number; member_id: string }>(
-			"SELECT topic, partition, member_id FROM assignments ORDER BY topic, partition",
-		);
-		for (const row of rows) {
-			const list = result.get(row.member_id) ?? [];
-			list.push({ topic: row.topic, partition: row.partition });
-			result.set(row.member_id, list);
-		}
-		return result;
+		return new Map([...this.assignment().byMember].map(([memberId, partitions]) => [memberId, [...partitions]]));
 	}
 
 	assignmentOf(memberId: string): TopicPartition[] {
-		return this.sql
-			.exec<{ topic: string; partition: number }>(
-				"SELECT topic, partition FROM assignments WHERE member_id = ? ORDER BY topic, partition",
-				memberId,
-			)
-			.toArray()
-			.map((r) => ({ topic: r.topic, partition: r.partition }));
+		return [...(this.assignment().byMember.get(memberId) ?? [])];
 	}
 
 	ownerOf(tp: TopicPartition): string | null {
-		const row = this.sql.exec<{ member_id: string }>(
-			"SELECT member_id FROM assignments WHERE topic = ? AND partition = ?",
-			tp.topic,
-			tp.partition,
-		);
-		return row.toArray()[0]?.member_id ?? null;
+		return this.assignment().owners.get(keyOf(tp)) ?? null;
+	}
+
+	/** The assignment table, in partition order, read once and kept until it changes. */
+	private assignment(): { owners: Map<string, string>; byMember: Map<string, TopicPartition[]> } {
+		if (this.cachedAssignment === null) {
+			const owners = new Map<string, string>();
+			const byMember = new Map<string, TopicPartition[]>();
+			const rows = this.sql.exec<{ topic: string; partition: number; member_id: string }>(
+				"SELECT topic, partition, member_id FROM assignments ORDER BY topic, partition",
+			);
+			for (const row of rows) {
+				const tp = { topic: row.topic, partition: row.partition };
+				owners.set(keyOf(tp), row.member_id);
+				const list = byMember.get(row.member_id) ?? [];
+				list.push(tp);
+				byMember.set(row.member_id, list);
+			}
+			this.cachedAssignment = { owners, byMember };
+		}
+		return this.cachedAssignment;
 	}
 
 	/**
@@ -290,6 +322,7 @@ export class GroupStore {
 	 * of every partition that changes owner: the new owner starts from the committed offset (at-least-once).
 	 */
 	replaceAssignment(next: Assignment): void {
+		this.cachedAssignment = null;
 		const nextOwner = new Map<string, { tp: TopicPartition; memberId: string }>();
 		for (const [memberId, partitions] of next) for (const tp of partitions) nextOwner.set(keyOf(tp), { tp, memberId });
 		const current = this.sql.exec<{ topic: string; partition: number; member_id: string }>("SELECT * FROM assignments").toArray();
@@ -308,6 +341,7 @@ export class GroupStore {
 
 	/** Hands a static member's partitions to its new member id, unchanged; positions are forgotten (a restart). */
 	renameOwner(fromMemberId: string, toMemberId: string): void {
+		this.cachedAssignment = null;
 		this.sql.exec("UPDATE assignments SET member_id = ? WHERE member_id = ?", toMemberId, fromMemberId);
 		this.deletePositions((p) => p.memberId === fromMemberId);
 	}
@@ -473,6 +507,8 @@ export class GroupStore {
 	wipe(): void {
 		assert(this.memberCount() === 0, "only an empty group is wiped");
 		this.deletePositions(() => true);
+		this.cachedAssignment = null;
+		this.cachedTopics = null;
 		for (const table of ["commits", "positions", "assignments", "subscribed_topics"]) this.sql.exec(`DELETE FROM ${table}`);
 	}
 }

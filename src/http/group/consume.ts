@@ -46,7 +46,7 @@ interface PartitionRead {
  */
 export async function pollGroup(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<string>> {
 	const coordinator = groupCoordinator(env, groupId);
-	const plan = await beginPoll(env, groupId, memberId, options);
+	const plan = await beginPoll(env, coordinator, groupId, memberId, options);
 	if (!plan.ok) return plan;
 	const denied = plan.value.fetches.find((fetch) => options.mayConsume?.(fetch.topic) === false);
 	if (denied !== undefined) {
@@ -79,8 +79,13 @@ export async function pollGroup(env: Env, groupId: string, memberId: string, opt
  * The coordinator's plan for this poll, after it wrote the commit the poll carries. A carried offset beyond the
  * member's read position is checked against its partition first (as a commit on its own is), then sent again.
  */
-async function beginPoll(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<PollPlan>> {
-	const coordinator = groupCoordinator(env, groupId);
+async function beginPoll(
+	env: Env,
+	coordinator: ReturnType<typeof groupCoordinator>,
+	groupId: string,
+	memberId: string,
+	options: PollOptions,
+): Promise<Result<PollPlan>> {
 	const partitionsMax = Math.min(POLL_PARTITIONS_MAX, options.maxRecords);
 	const commit = options.commit ?? null;
 	let started = await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false);
