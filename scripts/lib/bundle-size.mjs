@@ -25,11 +25,12 @@ import { PROJECT_ROOT } from "./project.mjs";
  * and manifest in the partition object, the edge reader of R2 segments: about 20 KiB minified, 5.9 KiB gzipped)
  * to 86.1 KiB; the group commit in the partition object and the streaming produce channel at the edge then to
  * 90.5 KiB; encoding produce records from the body's own text and cutting stored batches in place (the batch
- * produce and fetch paths: about 4.2 KiB minified, 1.5 KiB gzipped) to 92.2 KiB, so the budget is 92.5 KiB until
- * more is taken out (see the largest parts the test names).
+ * produce and fetch paths: about 4.2 KiB minified, 1.5 KiB gzipped) to 92.2 KiB; the edge's per-route request counters
+ * and the group coordinator's row caches to 92.7 KiB, so the budget is 93 KiB until more is taken out (see the
+ * largest parts the test names).
  */
 export const WORKER_GZIP_BYTES_TARGET = 80 * 1024;
-export const WORKER_GZIP_BYTES_MAX = 92.5 * 1024;
+export const WORKER_GZIP_BYTES_MAX = 93 * 1024;
 
 /**
  * @typedef {object} BundleSize
