@@ -87,6 +87,21 @@ export function count(min: number, max: number) {
 	return z.pipe(z.union([z.number(), z.pipe(z.string().check(z.regex(/^\d{1,16}$/)), z.transform(Number))]), int(min, max));
 }
 
+/**
+ * A check that a list of offsets names each topic-partition once: a commit of two offsets for one partition has no
+ * meaning, so it is refused with the index of the repeat.
+ */
+export function eachPartitionOnce<T extends { readonly topic: string; readonly partition: number }>() {
+	return z.superRefine<T[]>((offsets, ctx) => {
+		const seen = new Set<string>();
+		offsets.forEach((o, i) => {
+			const key = `${o.topic}/${o.partition}`;
+			if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `${key} appears twice` });
+			seen.add(key);
+		});
+	});
+}
+
 /** Like `digits`, but a value above `max` is lowered to it: limits a server may cap rather than refuse. */
 export function cappedDigits(max: number) {
 	return z.pipe(

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseJson, validate } from "../../src/http/body.ts";
 import { fastProduceRecords, parsesToAscii } from "../../src/http/produce-fast-path.ts";
-import { ProduceBody } from "../../src/http/schemas.ts";
+import { ProduceBody, toProduceInput } from "../../src/http/schemas.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
 import { PARTITIONS_MAX } from "../../src/shared/limits.ts";
 import { encodeTail } from "../../src/shared/record-codec.ts";
@@ -11,15 +11,7 @@ import type { ProduceInput } from "../../src/topic/produce.ts";
 /** The schema path, as the produce route maps it: what the fast path must agree with whenever it answers. */
 function schemaRecords(text: string) {
 	const body = validate(ProduceBody, parseJson(text));
-	return body.records.map((r) => ({
-		key: r.key ?? null,
-		value: r.value,
-		headers: r.headers ?? [],
-		timestampMs: r.timestamp ?? null,
-		keyEncoding: r.key_encoding,
-		valueEncoding: r.value_encoding,
-		partition: r.partition ?? null,
-	}));
+	return body.records.map(toProduceInput);
 }
 
 function withoutEncoded({ encoded: _, ...record }: ProduceInput) {

@@ -36,7 +36,7 @@ import { type PollOptions, pollGroup } from "../group/consume.ts";
 import { commitOffsets, describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
-import { GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
+import { eachPartitionOnce, GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const MemberId = z
@@ -93,18 +93,7 @@ const CommitOffset = z.strictObject({
 });
 
 /** Offsets to commit, each partition once. */
-const CommitOffsets = z.array(CommitOffset).check(
-	z.minLength(1),
-	z.maxLength(GROUP_PARTITIONS_MAX),
-	z.superRefine((offsets, ctx) => {
-		const seen = new Set<string>();
-		offsets.forEach((o, i) => {
-			const key = `${o.topic}/${o.partition}`;
-			if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `${key} appears twice` });
-			seen.add(key);
-		});
-	}),
-);
+const CommitOffsets = z.array(CommitOffset).check(z.minLength(1), z.maxLength(GROUP_PARTITIONS_MAX), eachPartitionOnce());
 
 export const CommitBody = z.strictObject({
 	member_id: MemberId,

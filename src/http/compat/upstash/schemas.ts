@@ -15,7 +15,7 @@ import {
 	RECORD_HEADERS_MAX,
 	TIMESTAMP_MS_MAX,
 } from "../../../shared/limits.ts";
-import { digits, GroupId, int, PartitionParam, shortString, TopicName } from "../../schemas.ts";
+import { digits, eachPartitionOnce, GroupId, int, PartitionParam, shortString, TopicName } from "../../schemas.ts";
 import { UPSTASH_PARTITIONS_PER_REQUEST_MAX } from "./limits.ts";
 
 /** Consumer group and instance ids: the rule `/v1/groups` uses, so they are safe in a path and an object name. */
@@ -105,16 +105,7 @@ export const ConsumeHeaders = z.object({
 });
 
 /** Explicit offsets to commit: one or several; no body at all commits what the instance consumed. */
-export const CommitBody = oneOrMany(TopicPartitionOffsetBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX).check(
-	z.superRefine((offsets, ctx) => {
-		const seen = new Set<string>();
-		offsets.forEach((o, i) => {
-			const key = `${o.topic}/${o.partition}`;
-			if (seen.has(key)) ctx.addIssue({ code: "custom", path: [i], message: `${key} appears twice` });
-			seen.add(key);
-		});
-	}),
-);
+export const CommitBody = oneOrMany(TopicPartitionOffsetBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX).check(eachPartitionOnce());
 
 export const TopicPartitionsBody = oneOrMany(TopicPartitionBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX);
 
