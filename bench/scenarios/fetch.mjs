@@ -76,6 +76,21 @@ function fetchStep(http, topic, cursor, end = PREFILL_RECORDS) {
 	};
 }
 
+/**
+ * One client fetching with `step` for the measured window; the row's payload is what it received.
+ * @param {import("../lib/load.mjs").Step} step
+ * @param {{ check: string[] }} cursor
+ */
+async function fetchWindow(step, cursor) {
+	const result = await runLoad({ clients: 1, warmupMs: WARMUP_MS, durationMs: DURATION_MS, serverCpu: descendantCpuSeconds, step });
+	return {
+		...result,
+		payloadMBPerSec: result.receivedMBPerSec,
+		meanResponseBytes: result.requests > 0 ? Math.round(result.receivedBytes / result.requests) : 0,
+		verification: cursor.check.length === 0 ? /** @type {const} */ ("ok") : cursor.check,
+	};
+}
+
 /** @type {import("./types.js").ScenarioKind} */
 export const fetch = {
 	kind: "fetch",
@@ -94,15 +109,7 @@ export const fetch = {
 				cursor.check.push(`prefill left high watermark ${described.partitions[0].high_watermark}, not ${PREFILL_RECORDS}`);
 			}
 		}
-		const step = fetchStep(http, topic, cursor);
-		const result = await runLoad({ clients: 1, warmupMs: WARMUP_MS, durationMs: DURATION_MS, serverCpu: descendantCpuSeconds, step });
-		return {
-			...result,
-			payloadMBPerSec: result.receivedMBPerSec,
-			meanResponseBytes: result.requests > 0 ? Math.round(result.receivedBytes / result.requests) : 0,
-			prefillMs,
-			verification: cursor.check.length === 0 ? "ok" : cursor.check,
-		};
+		return { ...(await fetchWindow(fetchStep(http, topic, cursor), cursor)), prefillMs };
 	},
 };
 
@@ -152,16 +159,7 @@ export const fetchRemote = {
 		if (localStart < PREFILL_RECORDS * OFFLOADED_SHARE_MIN) cursor.check.push(`only ${localStart} records offloaded after ${offloadMs} ms`);
 		// Wrap before the local log start: every page comes from R2.
 		const step = fetchStep(http, topic, cursor, Math.max(FETCH_RECORDS, localStart));
-		const result = await runLoad({ clients: 1, warmupMs: WARMUP_MS, durationMs: DURATION_MS, serverCpu: descendantCpuSeconds, step });
-		return {
-			...result,
-			payloadMBPerSec: result.receivedMBPerSec,
-			meanResponseBytes: result.requests > 0 ? Math.round(result.receivedBytes / result.requests) : 0,
-			prefillMs,
-			offloadMs,
-			remoteRecords: localStart,
-			verification: cursor.check.length === 0 ? "ok" : cursor.check,
-		};
+		return { ...(await fetchWindow(step, cursor)), prefillMs, offloadMs, remoteRecords: localStart };
 	},
 	derive(row, all) {
 		if (row.failed) return;
