@@ -14,6 +14,9 @@ export interface HeadBatch {
 	readonly bytes: number;
 }
 
+/** What retention weighs of a stored unit (a local batch or a remote segment): its newest timestamp and its bytes. */
+export type RetentionUnit = Pick<HeadBatch, "maxTimestamp" | "bytes">;
+
 function deletes(config: TopicConfig): boolean {
 	return config["cleanup.policy"] !== "compact";
 }
@@ -22,7 +25,7 @@ function deletes(config: TopicConfig): boolean {
  * How many of `head` (oldest first) to delete; `head` is read only up to the first batch that stays. Time: the batch's newest record is older than `retention.ms`.
  * Size: as in Kafka, a batch goes while the log would still hold at least `retention.bytes` without it.
  */
-export function planRetention(head: Iterable<HeadBatch>, totalBytes: number, config: TopicConfig, nowMs: number): number {
+export function planRetention(head: Iterable<RetentionUnit>, totalBytes: number, config: TopicConfig, nowMs: number): number {
 	if (!deletes(config)) return 0;
 	const retentionMs = config["retention.ms"];
 	const retentionBytes = config["retention.bytes"];

@@ -6,7 +6,7 @@
  */
 
 import { localRetention, type TopicConfig } from "../../shared/topic-config.ts";
-import { type HeadBatch, planRetention } from "../retention.ts";
+import { type HeadBatch, planRetention, type RetentionUnit } from "../retention.ts";
 
 /** A local stored batch as the segment planner sees it. */
 export interface LocalBatch extends HeadBatch {
@@ -83,19 +83,12 @@ export function planSegment(
  * still hold at least `retention.bytes` without it.
  */
 export function planRemoteRetention(segments: Iterable<RemoteSegment>, totalBytes: number, config: TopicConfig, nowMs: number): number {
-	if (config["cleanup.policy"] === "compact") return 0;
-	const retentionMs = config["retention.ms"];
-	const retentionBytes = config["retention.bytes"];
-	let remaining = totalBytes;
-	let count = 0;
-	for (const segment of segments) {
-		const expired = retentionMs !== -1 && segment.timestampHigh + retentionMs <= nowMs;
-		const oversize = retentionBytes !== -1 && remaining - segment.bytes >= retentionBytes;
-		if (!expired && !oversize) break;
-		remaining -= segment.bytes;
-		count++;
-	}
-	return count;
+	return planRetention(retentionUnits(segments), totalBytes, config, nowMs);
+}
+
+/** Segments as retention weighs them, read lazily: retention stops at the first one that stays. */
+function* retentionUnits(segments: Iterable<RemoteSegment>): Iterable<RetentionUnit> {
+	for (const segment of segments) yield { maxTimestamp: segment.timestampHigh, bytes: segment.bytes };
 }
 
 /** When retention next drops the oldest remote segment (`head`); null when it never will as things stand. */
