@@ -174,34 +174,43 @@ export class TopicRegistry extends DurableObject<Env> {
 	}
 
 	/**
-	 * A producer id and epoch. Anonymous producers get a new id each time; a named one keeps its id and gets the
-	 * next epoch, fencing whoever held the previous one.
+	 * A producer id and epoch. Anonymous producers get a new id each time and leave no row (serverless callers may
+	 * create one per invocation); a named one keeps its id and gets the next epoch, fencing whoever held the
+	 * previous one.
 	 */
 	initProducer(transactionalId: string | null): ProducerIdentity {
 		const nowMs = Date.now();
-		if (transactionalId === null) {
-			const row = this.sql
-				.exec<{ producer_id: number }>(
-					"INSERT INTO producers (transactional_id, epoch, updated_at_ms) VALUES (NULL, 0, ?) RETURNING producer_id",
+		if (transactionalId !== null) {
+			const bumped = this.sql
+				.exec<{ producer_id: number; epoch: number }>(
+					"UPDATE producers SET epoch = epoch + 1, updated_at_ms = ? WHERE transactional_id = ? RETURNING producer_id, epoch",
 					nowMs,
+					transactionalId,
 				)
-				.one();
-			return { producerId: row.producer_id, epoch: 0 };
+				.toArray()[0];
+			if (bumped !== undefined) return { producerId: bumped.producer_id, epoch: bumped.epoch };
 		}
-		const row = this.sql
-			.exec<{ producer_id: number; epoch: number }>(
-				"INSERT INTO producers (transactional_id, epoch, updated_at_ms) VALUES (?, 0, ?) ON CONFLICT (transactional_id) DO UPDATE SET epoch = epoch + 1, updated_at_ms = excluded.updated_at_ms RETURNING producer_id, epoch",
+		const producerId = this.sql
+			.exec<{ last_issued: number }>("UPDATE producer_ids SET last_issued = last_issued + 1 WHERE id = 1 RETURNING last_issued")
+			.one().last_issued;
+		if (transactionalId !== null) {
+			this.sql.exec(
+				"INSERT INTO producers (producer_id, transactional_id, epoch, updated_at_ms) VALUES (?, ?, 0, ?)",
+				producerId,
 				transactionalId,
 				nowMs,
-			)
-			.one();
-		return { producerId: row.producer_id, epoch: row.epoch };
+			);
+		}
+		return { producerId, epoch: 0 };
 	}
 
 	getProducer(producerId: number): Result<ProducerIdentity> {
 		const row = this.sql.exec<{ epoch: number }>("SELECT epoch FROM producers WHERE producer_id = ?", producerId).toArray()[0];
-		if (row === undefined) return err("unknown_producer", `producer ${producerId} does not exist`, { producer_id: producerId });
-		return ok({ producerId, epoch: row.epoch });
+		if (row !== undefined) return ok({ producerId, epoch: row.epoch });
+		// Every named producer has a row, so an issued id without one is an anonymous producer's.
+		const lastIssued = this.sql.exec<{ last_issued: number }>("SELECT last_issued FROM producer_ids WHERE id = 1").one().last_issued;
+		if (Number.isSafeInteger(producerId) && producerId >= 1 && producerId <= lastIssued) return ok({ producerId, epoch: 0 });
+		return err("unknown_producer", `producer ${producerId} does not exist`, { producer_id: producerId });
 	}
 
 	override async alarm(): Promise<void> {
