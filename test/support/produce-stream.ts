@@ -5,36 +5,16 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
+import { openSocket } from "./socket.ts";
 import { partitionStub } from "./stubs.ts";
 import { call } from "./worker.ts";
 
 export type Report = { offsets?: { partition: number; offset: number; timestamp: number }[]; error?: Record<string, unknown> };
 
+/** The channel's WebSocket; `reports` are its messages. */
 export async function openProduceSocket(topic: string, token?: string | null) {
-	const response = await call("GET", `/v1/topics/${topic}/records/stream`, {
-		headers: { Upgrade: "websocket" },
-		...(token === undefined ? {} : { token }),
-	});
-	expect(response.status).toBe(101);
-	const ws = response.webSocket;
-	if (ws === null) throw new Error("no socket");
-	const reports: Report[] = [];
-	const waiters: (() => void)[] = [];
-	let closed: { code: number; reason: string } | null = null;
-	ws.addEventListener("message", (event) => {
-		reports.push(JSON.parse(event.data as string) as Report);
-		for (const wake of waiters.splice(0)) wake();
-	});
-	ws.addEventListener("close", (event) => {
-		closed = { code: event.code, reason: event.reason };
-		for (const wake of waiters.splice(0)) wake();
-	});
-	ws.accept();
-	const until = async (done: () => boolean) => {
-		for (let i = 0; i < 100_000 && !done() && closed === null; i++) await new Promise<void>((resolve) => waiters.push(resolve));
-		expect(done()).toBe(true);
-	};
-	return { ws, reports, until, closed: () => closed, headers: response.headers };
+	const socket = await openSocket<Report>(`/v1/topics/${topic}/records/stream`, token);
+	return { ...socket, reports: socket.messages };
 }
 
 /** POSTs `lines` as one NDJSON body and answers the report lines. */
