@@ -51,7 +51,7 @@ describe("response headers", () => {
 		const path = `headers-${crypto.randomUUID()}`;
 		expect((await call("PUT", `/ds/v1/stream/${path}`, { headers: { "Content-Type": "text/plain" } })).status).toBe(201);
 		// EventSource wants `no-cache`; Durable Streams are meant to be read by browsers of any origin.
-		const live = [
+		const live: { path: string; headers: Record<string, string>; own: Record<string, string> }[] = [
 			{ path: `/v1/topics/${topic}/partitions/0/records`, headers: { Accept: "text/event-stream" }, own: { "Cache-Control": "no-cache" } },
 			{
 				path: `/ds/v1/stream/${path}?offset=-1&live=sse`,
