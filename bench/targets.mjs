@@ -49,6 +49,8 @@ export async function snapshotProject() {
 		await cp(join(ROOT, name), join(dir, name), { recursive: true });
 	}
 	await cp(join(ROOT, "bench", "ceiling"), join(dir, "ceiling"), { recursive: true, filter: (path) => !path.includes(".wrangler") });
+	// The ceiling builds its records with the bench's own generator (`../lib/records.mjs`, as in bench/).
+	await cp(join(ROOT, "bench", "lib", "records.mjs"), join(dir, "lib", "records.mjs"));
 	// wrangler.toml's [assets] directory (the console, built by `npm install`): bundling needs it to exist.
 	await cp(join(ROOT, "console", "dist"), join(dir, "console", "dist"), { recursive: true });
 	await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");

@@ -14,27 +14,16 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { VALUE_CHARS, valueString } from "../lib/records.mjs";
 import { streamResponse } from "./stream.js";
 
-/** Must match bench/lib/records.mjs: value length and alphabet of the records the bench produces. */
-const VALUE_CHARS = 1024;
+/**
+ * Must match bench/settings.mjs (which reads Node's environment, so the Worker cannot import it): the records of
+ * a fetch page, and the records the fetch scenario pages through (and wraps at), 100 per stored row.
+ */
 const FETCH_RECORDS = 1000;
-/** Must match bench/settings.mjs: the records the fetch scenario pages through (and wraps at), 100 per stored row. */
 const PREFILL_RECORDS = 20_000;
 const RECORDS_PER_ROW = 100;
-const ALPHABET = Array.from({ length: 0x7e - 0x20 + 1 }, (_, i) => String.fromCharCode(0x20 + i)).join("");
-
-function valueString(seed, length) {
-	let state = seed >>> 0 || 1;
-	let out = "";
-	for (let i = 0; i < length; i++) {
-		state ^= state << 13;
-		state ^= state >>> 17;
-		state ^= state << 5;
-		out += ALPHABET[(state >>> 0) % ALPHABET.length];
-	}
-	return out;
-}
 
 export class CeilingLog extends DurableObject {
 	/** The records of a full fetch, joined as Tributary stores them; built on first use and kept. */

@@ -4,7 +4,7 @@
  * would for real text), built before a scenario starts so the load generator spends no time on them.
  */
 
-/** Characters per value; the ceiling Worker builds its fetch body with the same length and alphabet. */
+/** Characters per value; the ceiling Worker (bench/ceiling/worker.js) builds its fetch body with this and `valueString`. */
 export const VALUE_CHARS = 1024;
 const ALPHABET = Array.from({ length: 0x7e - 0x20 + 1 }, (_, i) => String.fromCharCode(0x20 + i)).join("");
 
