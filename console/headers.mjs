@@ -41,9 +41,14 @@ export const DOCS_HEADERS = {
 	"Cache-Control": "no-cache",
 };
 
-/** `/openapi.json`: public JSON, revalidated so a deploy's new document is seen at once. */
+/**
+ * `/openapi.json`: public JSON, revalidated so a deploy's new document is seen at once, and readable from any
+ * origin: API tools in the browser (Swagger Editor, Scalar, Postman on the web) load it from elsewhere. It needs no
+ * credential and carries none, so this opens nothing the API's own CORS_ORIGINS guards.
+ */
 export const OPENAPI_PATH = "/openapi.json";
 export const OPENAPI_HEADERS = {
+	"Access-Control-Allow-Origin": "*",
 	"X-Content-Type-Options": "nosniff",
 	"Cache-Control": "no-cache",
 };

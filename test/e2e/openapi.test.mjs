@@ -1,7 +1,7 @@
 /**
  * Against a real `wrangler dev`: the served OpenAPI document (a static asset the build writes) validates as
  * OpenAPI 3.1 with a real validator (@apidevtools/swagger-parser, offline: the document has no external
- * references) and lists every /v1 route of the route table; /docs renders it as a page needing nothing else,
+ * references) and lists every /v1 route of the route table, and any origin may read it (browser API tools); /docs renders it as a page needing nothing else,
  * under its own Content-Security-Policy; other methods reach the Worker and get its 405; Prometheus' scrape works with a bearer
  * token; and each request is one JSON log line in the Worker's output (what `wrangler tail` shows).
  */
@@ -54,6 +54,10 @@ test("OpenAPI document, /docs, /metrics and request logs", { timeout: 120_000 },
 	assert.doesNotMatch(html, /<script|https?:\/\/(?!127\.0\.0\.1)/, "no script and no external resource");
 	assert.match(html, /\/v1\/topics\/\{topic\}\/records/);
 	assert.match(docs.headers.get("content-security-policy") ?? "", /^default-src 'none'; style-src 'unsafe-inline'/);
+	const crossOrigin = await fetch(`${dev.url}/openapi.json`, { headers: { Origin: "https://editor.swagger.io" } });
+	assert.equal(crossOrigin.status, 200);
+	assert.equal(crossOrigin.headers.get("access-control-allow-origin"), "*");
+	await crossOrigin.arrayBuffer();
 	const posted = await api.request("POST", "/openapi.json", { auth: false });
 	assert.equal(posted.status, 405, posted.text);
 
