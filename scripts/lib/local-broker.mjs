@@ -11,7 +11,7 @@
 
 import { spawn } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { miniflareHeaderRules } from "../../console/headers.mjs";
 import { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
@@ -149,8 +149,7 @@ export async function startLocalBroker(options = {}) {
 		workers: [
 			{
 				name: config.name,
-				modules: true,
-				scriptPath,
+				...workerModules(scriptPath),
 				// Module names are paths relative to this root; workerd refuses ".." in them, so anchor it at the bundle.
 				modulesRoot: dirname(scriptPath),
 				compatibilityDate: config.compatibilityDate,
@@ -183,6 +182,20 @@ export async function startLocalBroker(options = {}) {
 			return disposed;
 		},
 	};
+}
+
+/**
+ * The Worker's code for Miniflare. A bundle of one file is handed over as that one module: given a `scriptPath`
+ * alone, Miniflare parses the whole script with acorn on every start to find its imports, which costs this process
+ * about 1.5 ms of CPU per KiB of script (440 ms for the 304 KiB Worker on a busy 2-core machine), time workerd never spends in
+ * production and that hid what the script's size costs workerd itself. A bundle with further modules beside it
+ * (chunks, wasm) is still walked by Miniflare.
+ * @param {string} scriptPath
+ */
+function workerModules(scriptPath) {
+	const others = readdirSync(dirname(scriptPath)).filter((file) => /\.(m?js|wasm)$/.test(file) && file !== basename(scriptPath));
+	if (others.length > 0) return { modules: true, scriptPath };
+	return { modules: [{ type: /** @type {const} */ ("ESModule"), path: scriptPath }] };
 }
 
 /**
