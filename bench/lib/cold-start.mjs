@@ -122,5 +122,13 @@ export function coldStartSection(rows, budgetBytes) {
 			`| ${row.runtime} | ${kib(r.bundleRawBytes)} | ${kib(r.bundleGzipBytes)} | ${cell(r.startMs)} | ${cell(r.startToFirstAnswerMs)} | ${cell(r.firstRequestMs)} | ${cell(r.firstProduceMs)} | ${cell(r.warmRequestMs)} | ${cell(r.warmProduceMs)} |`,
 		);
 	}
+	for (const row of rows) {
+		const cost = /** @type {Record<string, any>} */ (row).sizeCost;
+		if (cost === null || cost === undefined) continue;
+		lines.push(
+			"",
+			`What a KiB of script costs a start (bench/lib/script-size-cost.mjs, ${row.runtime}): the bench's ceiling Worker (${kib(cost.plain.gzipBytes)} KiB gzipped) answers its first request ${cost.plain.startMs} ms after its start, and ${cost.padded.startMs} ms with an inert copy of this Worker appended (${kib(cost.addedGzipBytes)} KiB gzipped more, parsed and never run); workerd's CPU per start ${cost.plain.workerdCpuMs} → ${cost.padded.workerdCpuMs} ms. So a gzipped KiB costs ${cost.startMsPerGzipKiB} ms of start (${cost.workerdCpuMsPerGzipKiB} ms of workerd CPU).`,
+		);
+	}
 	return lines.join("\n");
 }
