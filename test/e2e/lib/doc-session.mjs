@@ -21,7 +21,7 @@ const CHECKER = fileURLToPath(new URL("./doc-check.mjs", import.meta.url));
  * state directory; a response of 400 or more that no expectation claimed fails at the next curl or at the end.
  * A stream cut by the command's own --max-time (exit 28) after a 2xx is a success.
  */
-const PRELUDE = String.raw`set -eo pipefail
+const PRELUDE = `set -eo pipefail
 __doc_state=$(mktemp -d)
 trap 'rm -rf "$__doc_state"' EXIT
 __doc_block() { __doc_where="$1"; echo "## $1" >&2; }
