@@ -2,9 +2,13 @@
  * @module
  * Group commit, as databases do it for their log: a request that arrives while the previous group is being
  * committed waits, and every request waiting when that commit completes is written as the next group, by one
- * synchronous `write` (one transaction). A request that finds the queue idle is written at once: a lone producer
- * pays no added latency. Each request is answered with its own result; the caller's output gate holds the answer
- * until the group's commit is durable. Pure: the partition passes its writer and `storage.sync()`.
+ * synchronous `write` (one transaction). A lone producer pays no added latency: while recent groups held one request
+ * each, a request that finds the queue idle is written at once. Once producers arrive concurrently (recent groups
+ * held several), the first request of a group lingers for the others (see `lingerMs`) whether it found a commit in
+ * flight or the queue idle: otherwise every commit that drains the queue is followed by a group of one, its own
+ * transaction and row, while the rest of the producers queue behind it. Each request is answered with its own
+ * result; the caller's output gate holds the answer until the group's commit is durable. Pure: the partition passes
+ * its writer and `storage.sync()`.
  */
 
 import { assert } from "../shared/assert.ts";
@@ -26,9 +30,10 @@ export interface CommitQueueOptions<Req, Res> {
 	readonly groupRequestsMax: number;
 	readonly groupWeightMax: number;
 	/**
-	 * When a commit completes with fewer requests queued than recent groups held (producers are arriving
+	 * When a group would start with fewer requests queued than recent groups held (producers are arriving
 	 * concurrently and more are on their way), wait up to this long for them: fewer, larger groups. The wait ends as
-	 * soon as that many are queued. A lone producer never waits: its groups hold one request.
+	 * soon as that many are queued, and is one timer per group, never one per request. A lone producer never waits:
+	 * its groups hold one request.
 	 */
 	readonly lingerMs: number;
 }
@@ -43,8 +48,9 @@ export class CommitQueue<Req, Res> {
 	private committing = false;
 	/** The pending end of a linger (see `lingerMs`), or null. */
 	private lingering: ReturnType<typeof setTimeout> | null = null;
-	/** Sizes of the last `RECENT_GROUPS` groups. */
+	/** Sizes of the last `RECENT_GROUPS` groups, and the largest of them (at least one): see `expected`. */
 	private readonly recent: number[] = [];
+	private recentMax = 1;
 	/** Groups written and the requests in them, since this object started: how much commits were shared. */
 	readonly stats = { groups: 0, requests: 0, largestGroup: 0 };
 
@@ -56,14 +62,31 @@ export class CommitQueue<Req, Res> {
 			const weight = this.options.weigh(request);
 			this.waiting.push({ request, weight, resolve, reject });
 			this.waitingWeight += weight;
-			if (!this.committing) this.writeNext();
-			else if (this.lingering !== null && (this.waiting.length >= this.expected() || this.full())) this.endLinger();
+			if (this.lingering !== null) {
+				if (this.waiting.length >= this.expected() || this.full()) this.endLinger();
+			} else if (!this.committing) this.startNext();
 		});
 	}
 
 	/** Requests queued behind the commit in flight. */
 	get queued(): number {
 		return this.waiting.length;
+	}
+
+	/** Starts the next group: at once, or after a linger when more requests are expected than are queued. */
+	private startNext(): void {
+		if (this.waiting.length === 0) {
+			this.committing = false;
+			return;
+		}
+		const lingers = this.options.lingerMs > 0 && this.waiting.length < this.expected() && !this.full();
+		if (!lingers) {
+			this.writeNext();
+			return;
+		}
+		// Nothing is written while lingering, but nothing may start another group either.
+		this.committing = true;
+		this.lingering = setTimeout(() => this.endLinger(), this.options.lingerMs);
 	}
 
 	private writeNext(): void {
@@ -78,6 +101,7 @@ export class CommitQueue<Req, Res> {
 		this.stats.largestGroup = Math.max(this.stats.largestGroup, group.length);
 		this.recent.push(group.length);
 		if (this.recent.length > RECENT_GROUPS) this.recent.shift();
+		this.recentMax = Math.max(1, ...this.recent);
 		let results: readonly Res[];
 		try {
 			results = this.options.write(group.map((w) => w.request));
@@ -96,11 +120,7 @@ export class CommitQueue<Req, Res> {
 	/** Whatever queued while this commit was in flight becomes the next group once it is durable. */
 	private awaitCommit(): void {
 		this.options.durable().then(
-			() => {
-				const lingers = this.options.lingerMs > 0 && this.waiting.length > 0 && this.waiting.length < this.expected() && !this.full();
-				if (lingers) this.lingering = setTimeout(() => this.endLinger(), this.options.lingerMs);
-				else this.writeNext();
-			},
+			() => this.startNext(),
 			(cause: unknown) => {
 				// The storage failed: nothing queued can be written; the runtime resets the object.
 				const failed = this.waiting;
@@ -120,7 +140,7 @@ export class CommitQueue<Req, Res> {
 
 	/** Requests the next group is expected to hold: as many as the largest recent group (at least one). */
 	private expected(): number {
-		return Math.min(this.options.groupRequestsMax, Math.max(1, ...this.recent));
+		return Math.min(this.options.groupRequestsMax, this.recentMax);
 	}
 
 	/** Whether what is queued already fills a group. */
