@@ -200,14 +200,22 @@ function workerModules(scriptPath) {
 
 /**
  * Static assets (the web console) as `wrangler dev` serves them: matched paths never reach the Worker, and the
- * `_headers` rules wrangler would compile from the build's file come from the module that wrote that file.
- * @param {string} directory
+ * `_headers` rules wrangler would compile from the build's file come from the module that wrote that file. Paths
+ * matching a `run_worker_first` rule go straight to the Worker (`!/…` rules straight to the assets), as wrangler
+ * turns the same rules into the router's `static_routing`: without them every request first asks the asset worker
+ * whether a file matches, which on workerd costs more CPU than the API request itself.
+ * @param {{ directory: string, runWorkerFirst: string[] }} assets
  */
-function consoleAssets(directory) {
+function consoleAssets({ directory, runWorkerFirst }) {
 	if (!existsSync(directory)) throw new Error(`${directory} does not exist; run \`npm run build\` (npm install runs it)`);
+	const toAssets = runWorkerFirst.filter((rule) => rule.startsWith("!/")).map((rule) => rule.slice(1));
+	const toWorker = runWorkerFirst.filter((rule) => rule.startsWith("/"));
 	return {
 		directory,
-		routerConfig: { has_user_worker: true },
+		routerConfig: {
+			has_user_worker: true,
+			...(runWorkerFirst.length === 0 ? {} : { static_routing: { user_worker: toWorker, asset_worker: toAssets } }),
+		},
 		assetConfig: {
 			html_handling: /** @type {const} */ ("auto-trailing-slash"),
 			not_found_handling: /** @type {const} */ ("none"),

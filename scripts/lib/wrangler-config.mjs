@@ -3,7 +3,7 @@
  * @module
  * Reads what a local Miniflare needs from a wrangler.toml: the Worker's name, its compatibility date and flags,
  * its Durable Object bindings (and which classes are SQLite-backed), plain `[vars]` and the static assets directory
- * (the web console). Parsed with smol-toml (a
+ * (the web console) with its `run_worker_first` rules. Parsed with smol-toml (a
  * complete TOML 1.0 parser); settings this reader cannot pass on to Miniflare are refused by name.
  */
 
@@ -19,7 +19,8 @@ import { parse } from "smol-toml";
  * @property {Record<string, { className: string, useSQLite: boolean }>} durableObjects  Miniflare's shape, by binding
  * @property {Record<string, string>} vars
  * @property {Record<string, string>} r2Buckets  bucket name by binding
- * @property {string | null} assets  the `[assets]` directory (absolute), or null
+ * @property {{ directory: string, runWorkerFirst: string[] } | null} assets  the `[assets]` directory (absolute) and the
+ *   paths that go to the Worker without asking the assets first (`run_worker_first` rules), or null
  * @property {{ ip?: string, port?: number }} dev  the `[dev]` table (where `wrangler dev` listens)
  */
 
@@ -96,16 +97,21 @@ export function readWranglerConfig(path) {
 }
 
 /**
- * The `[assets]` directory, resolved against the config's folder; only a plain directory is supported.
+ * The `[assets]` directory, resolved against the config's folder, and its `run_worker_first` rules (an array of
+ * path globs; the boolean form is not supported).
  * @param {Record<string, unknown> | undefined} assets
  * @param {string} path
- * @returns {string | null}
+ * @returns {{ directory: string, runWorkerFirst: string[] } | null}
  */
 function assetsDirectory(assets, path) {
 	if (assets === undefined) return null;
-	const extra = Object.keys(assets).filter((key) => key !== "directory");
+	const extra = Object.keys(assets).filter((key) => key !== "directory" && key !== "run_worker_first");
 	if (typeof assets.directory !== "string" || extra.length > 0) {
-		throw new Error(`${path}: the Miniflare runner supports [assets] with only a directory`);
+		throw new Error(`${path}: the Miniflare runner supports [assets] with only a directory and run_worker_first`);
 	}
-	return resolve(dirname(path), assets.directory);
+	const rules = assets.run_worker_first ?? [];
+	if (!Array.isArray(rules) || rules.some((rule) => typeof rule !== "string")) {
+		throw new Error(`${path}: the Miniflare runner supports run_worker_first as an array of path rules only`);
+	}
+	return { directory: resolve(dirname(path), assets.directory), runWorkerFirst: rules };
 }

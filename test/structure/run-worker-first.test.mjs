@@ -1,0 +1,62 @@
+// @ts-check
+/**
+ * wrangler.toml's `run_worker_first` rules send the Worker's own mounts straight to the Worker, skipping the asset
+ * lookup every request would otherwise pay first. That changes no answer only while the rules cover every mount of
+ * the app (src/http/app.ts) and match no file the assets serve (console/dist, built by `npm run build`, which
+ * `npm test` runs first): a rule that matched a console file would hide it behind the Worker's 404.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { PROJECT_ROOT, readWranglerConfig } from "../../scripts/lib/index.mjs";
+
+/** A rule as the router matches it: `*` is any run of characters, slashes included; the rest is literal. */
+function ruleMatcher(/** @type {string} */ rule) {
+	const pattern = rule
+		.split("*")
+		.map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+		.join(".*");
+	return new RegExp(`^${pattern}$`);
+}
+
+const config = readWranglerConfig(join(PROJECT_ROOT, "wrangler.toml"));
+const rules = config.assets?.runWorkerFirst ?? [];
+const matchers = rules.map(ruleMatcher);
+const routedToWorker = (/** @type {string} */ path) => matchers.some((m) => m.test(path));
+
+/** The app's top-level mounts, from its `app.get/route/use("…")` calls; "/" (the API docs pages) is left to the assets. */
+function appMounts() {
+	const source = readFileSync(join(PROJECT_ROOT, "src/http/app.ts"), "utf8");
+	const mounts = [...source.matchAll(/app\.(?:get|post|all|route|use)\("(\/[^"]*)"/g)].map((m) => String(m[1]));
+	return [...new Set(mounts)].filter((mount) => mount !== "/");
+}
+
+test("run_worker_first covers every mount of the app", () => {
+	const mounts = appMounts();
+	assert.ok(mounts.length >= 5, `found the app's mounts: ${mounts.join(", ")}`);
+	for (const mount of mounts) {
+		const prefix = mount.replace(/\/\*$/, "");
+		// A mount answers its own path (a sub-app's "/" route) or paths below it.
+		assert.ok(routedToWorker(prefix) || routedToWorker(`${prefix}/x`), `no run_worker_first rule sends ${mount} to the Worker`);
+	}
+});
+
+test("run_worker_first matches no file the assets serve", () => {
+	assert.ok(config.assets !== null, "wrangler.toml has [assets]");
+	const directory = config.assets.directory;
+	const files = readdirSync(directory, { recursive: true, withFileTypes: true })
+		.filter((entry) => entry.isFile())
+		.map((entry) => `/${join(entry.parentPath, entry.name).slice(directory.length + 1)}`);
+	assert.ok(
+		files.some((file) => file.endsWith(".html")),
+		`the console is built in ${directory}`,
+	);
+	for (const file of files) {
+		// html_handling serves `a.html` at /a and `d/index.html` at /d/ as well.
+		const served = [file, file.replace(/\.html$/, ""), file.replace(/index\.html$/, "")];
+		for (const path of served) assert.ok(!routedToWorker(path), `run_worker_first would send ${path} (an asset) to the Worker`);
+	}
+	assert.ok(routedToWorker("/v1/topics/t/records"), "the API goes straight to the Worker");
+	assert.ok(!routedToWorker("/console/"), "the console stays with the assets");
+});
