@@ -5,8 +5,10 @@
  * a sampling CPU profile of the Worker's isolate over the measured window through the inspector protocol. The edge
  * and every Durable Object of the Worker run in that one isolate, so one profile covers both sides of each hop.
  *
- * Prints the functions with the most self time (and their share of all samples, idle included), and writes the
- * whole profile as a .cpuprofile (open it in Chrome DevTools' Performance panel, or speedscope).
+ * Prints the functions with the most self time (and their share of all samples, idle included), then inclusive time
+ * per record by side of each hop (edge, partition object, other objects, the runtime's own work: see
+ * lib/profile-split.mjs) and the costliest native calls with their callers, and writes the whole profile as a
+ * .cpuprofile (open it in Chrome DevTools' Performance panel, or speedscope).
  *
  * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records), `fetch` (1 client
  * paging 1,000 records), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
@@ -18,7 +20,7 @@
  * measure the cut with `npm run bench`.
  */
 
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleWorker, descendantCpuSeconds, freePort, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
@@ -26,6 +28,7 @@ import { groupConsumeScenario } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
+import { formatSplit, sideSplit } from "./lib/profile-split.mjs";
 import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 
@@ -267,6 +270,7 @@ async function main() {
 		for (const [name, us] of rows.slice(0, TOP_FUNCTIONS)) {
 			console.log(`${String(Math.round(us)).padStart(9)}  ${((us / total) * 100).toFixed(1).padStart(5)} %  ${name}`);
 		}
+		if (result.records > 0) console.log(`\n${formatSplit(sideSplit(profile, readFileSync(scriptPath, "utf8")), result.records)}`);
 	} finally {
 		await broker.dispose();
 		rmSync(persistTo, { recursive: true, force: true });
