@@ -60,7 +60,8 @@ async function inspect(port) {
 		},
 		{ timeoutMs: 10_000, message: "the inspector's target list" },
 	);
-	const target = targets.find((t) => t.title.includes("tributary")) ?? targets[0];
+	// The Worker, not the assets front the local broker puts before it (`tributary-assets`).
+	const target = targets.find((t) => t.title.includes("tributary") && !t.title.includes("-assets")) ?? targets[0];
 	if (target === undefined) throw new Error("no inspector target");
 	const { WebSocket } = await import("ws");
 	const socket = new WebSocket(target.webSocketDebuggerUrl);

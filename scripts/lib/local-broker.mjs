@@ -3,7 +3,8 @@
  * @module
  * A Worker on workerd through Miniflare's API: bundle it with wrangler (exactly what `wrangler deploy` would
  * upload), then serve it from one Miniflare instance configured from its wrangler.toml. Compared with
- * `wrangler dev` this skips wrangler's proxy worker and file watcher, so requests take one hop instead of two.
+ * `wrangler dev` this skips wrangler's proxy worker and file watcher, so requests take one hop instead of two, and
+ * API requests skip the static assets' router too (see `assetsFront`).
  *
  * State lives where `wrangler dev --persist-to <dir>` keeps it (`<dir>/v3/do/<worker>-<Class>/<id>.sqlite`),
  * under the same Worker name, so `npm start` and `wrangler dev` read and write the same Durable Objects.
@@ -146,7 +147,9 @@ export async function startLocalBroker(options = {}) {
 					) => keepLines([stdout, stderr], lines),
 				}
 			: {}),
+		// With assets, the front (see `assetsFront`) comes first: Miniflare's fallback Worker, the one its router serves.
 		workers: [
+			...(config.assets === null ? [] : [assetsFront(config.name, config.compatibilityDate, config.assets)]),
 			{
 				name: config.name,
 				...workerModules(scriptPath),
@@ -157,7 +160,7 @@ export async function startLocalBroker(options = {}) {
 				bindings: { ...config.vars, ...bindings, ADMIN_TOKEN: adminToken },
 				durableObjects: config.durableObjects,
 				r2Buckets: config.r2Buckets,
-				...(config.assets === null ? {} : { assets: consoleAssets(config.assets) }),
+				...(config.assets === null ? {} : { routes: workerRoutes(config.assets.runWorkerFirst) }),
 			},
 		],
 	});
@@ -199,15 +202,46 @@ function workerModules(scriptPath) {
 }
 
 /**
- * Static assets (the web console) as `wrangler dev` serves them: matched paths never reach the Worker, and the
- * `_headers` rules wrangler would compile from the build's file come from the module that wrote that file. Paths
- * matching a `run_worker_first` rule go straight to the Worker (`!/…` rules straight to the assets), as wrangler
- * turns the same rules into the router's `static_routing`: without them every request first asks the asset worker
- * whether a file matches, which on workerd costs more CPU than the API request itself.
+ * The static assets (the web console), as a Worker of their own in front of the Worker. Deployed, and under
+ * `wrangler dev`, the assets are the Worker's own and the platform's router asks them first except on
+ * `run_worker_first` paths; on workerd that router is a Worker of its own that every request crosses, at about as
+ * much CPU as an API request itself. Here the `run_worker_first` paths (the API) are Miniflare routes straight to the
+ * Worker, and every other request goes to this front, which answers as `wrangler dev` would: an asset if one matches
+ * (same `html_handling`, `_headers` and `run_worker_first` rules), else the Worker, through a service binding.
+ * @param {string} workerName
+ * @param {string} compatibilityDate
+ * @param {{ directory: string, runWorkerFirst: string[] }} assets
+ */
+function assetsFront(workerName, compatibilityDate, assets) {
+	return {
+		name: `${workerName}-assets`,
+		modules: true,
+		script: "export default { fetch: (request, env) => env.WORKER.fetch(request) };",
+		compatibilityDate,
+		serviceBindings: { WORKER: workerName },
+		assets: consoleAssets(assets),
+	};
+}
+
+/**
+ * Miniflare routes (any host) for `run_worker_first` rules: `/v1/*` becomes `*\/v1/*`, `/healthz` matches that path
+ * exactly. Miniflare routes have no negation and no infix wildcard: with a `!/…` rule none are made, and a rule with
+ * an infix `*` is left to the front's router (which applies every rule), so nothing is routed differently.
+ * @param {string[]} rules
+ */
+export function workerRoutes(rules) {
+	if (rules.some((rule) => rule.startsWith("!"))) return [];
+	return rules.filter((rule) => rule.startsWith("/") && !rule.slice(0, -1).includes("*")).map((rule) => `*${rule}`);
+}
+
+/**
+ * Static assets as `wrangler dev` serves them: matched paths never reach the Worker, and the `_headers` rules
+ * wrangler would compile from the build's file come from the module that wrote that file. Paths matching a
+ * `run_worker_first` rule go straight to the Worker (`!/…` rules straight to the assets), as wrangler turns the same
+ * rules into the router's `static_routing`.
  * @param {{ directory: string, runWorkerFirst: string[] }} assets
  */
 function consoleAssets({ directory, runWorkerFirst }) {
-	if (!existsSync(directory)) throw new Error(`${directory} does not exist; run \`npm run build\` (npm install runs it)`);
 	const toAssets = runWorkerFirst.filter((rule) => rule.startsWith("!/")).map((rule) => rule.slice(1));
 	const toWorker = runWorkerFirst.filter((rule) => rule.startsWith("/"));
 	return {

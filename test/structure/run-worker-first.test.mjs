@@ -3,13 +3,18 @@
  * wrangler.toml's `run_worker_first` rules send the Worker's own mounts straight to the Worker, skipping the asset
  * lookup every request would otherwise pay first. That changes no answer only while the rules cover every mount of
  * the app (src/http/app.ts) and match no file the assets serve (console/dist, built by `npm run build`, which
- * `npm test` runs first): a rule that matched a console file would hide it behind the Worker's 404.
+ * `npm test` runs first): a rule that matched a console file would hide it behind the Worker's 404. The local broker
+ * (`npm start`) makes the same rules Miniflare routes past its assets front: assets, API and the Worker's 404 for a
+ * path no asset holds answer as before.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { PROJECT_ROOT, readWranglerConfig } from "../../scripts/lib/index.mjs";
+import { generateToken, PROJECT_ROOT, readWranglerConfig, startLocalBroker } from "../../scripts/lib/index.mjs";
+import { workerRoutes } from "../../scripts/lib/local-broker.mjs";
 
 /** A rule as the router matches it: `*` is any run of characters, slashes included; the rest is literal. */
 function ruleMatcher(/** @type {string} */ rule) {
@@ -59,4 +64,29 @@ test("run_worker_first matches no file the assets serve", () => {
 	}
 	assert.ok(routedToWorker("/v1/topics/t/records"), "the API goes straight to the Worker");
 	assert.ok(!routedToWorker("/console/"), "the console stays with the assets");
+});
+
+test("the local broker routes run_worker_first paths to the Worker and the rest through the assets", { timeout: 60_000 }, async () => {
+	assert.deepEqual(workerRoutes(["/healthz", "/v1/*"]), ["*/healthz", "*/v1/*"]);
+	// Miniflare routes cannot say "except": with a negative rule every request goes through the assets' router.
+	assert.deepEqual(workerRoutes(["/v1/*", "!/v1/static/*"]), []);
+	assert.deepEqual(workerRoutes(["/a/*/b", "/v1/*"]), ["*/v1/*"]);
+	const dir = await mkdtemp(join(tmpdir(), "tributary-routes-"));
+	const token = generateToken();
+	const broker = await startLocalBroker({ token, port: 0, persistTo: dir, outdir: join(dir, "dist"), quiet: true, captureOutput: true });
+	try {
+		const console = await fetch(`${broker.url}/console/`);
+		assert.equal(console.status, 200);
+		assert.match(await console.text(), /<!doctype html>/i);
+		const api = await fetch(`${broker.url}/v1/topics`, { headers: { Authorization: `Bearer ${token}` } });
+		assert.equal(api.status, 200);
+		assert.ok(api.headers.get("x-request-id"), "the Worker answered");
+		// Under a console prefix but no asset: the Worker's own JSON 404, as when the assets were asked first.
+		const missing = await fetch(`${broker.url}/docsx`);
+		assert.equal(missing.status, 404);
+		assert.equal((await missing.json()).error.code, "not_found");
+	} finally {
+		await broker.dispose();
+		await rm(dir, { recursive: true, force: true });
+	}
 });
