@@ -28,7 +28,7 @@ import { groupConsumeScenario } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
-import { formatSplit, sideSplit } from "./lib/profile-split.mjs";
+import { formatSplit, SAMPLE_GAP_US, sideSplit } from "./lib/profile-split.mjs";
 import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 
@@ -106,9 +106,14 @@ function selfTimes(profile) {
 	/** @type {Map<string, number>} */
 	const micros = new Map();
 	let total = 0;
+	let gaps = 0;
 	for (let i = 0; i < profile.samples.length; i++) {
 		const node = byId.get(profile.samples[i] ?? -1);
 		const delta = profile.timeDeltas[i + 1] ?? 0;
+		if (delta > SAMPLE_GAP_US) {
+			gaps += delta;
+			continue;
+		}
 		total += delta;
 		if (node === undefined) continue;
 		const { functionName, url, lineNumber } = node.callFrame;
@@ -116,7 +121,7 @@ function selfTimes(profile) {
 		const name = `${functionName || "(anonymous)"}${where}`;
 		micros.set(name, (micros.get(name) ?? 0) + delta);
 	}
-	return { total, rows: [...micros].sort((a, b) => b[1] - a[1]) };
+	return { total, gaps, rows: [...micros].sort((a, b) => b[1] - a[1]) };
 }
 
 /**
@@ -260,7 +265,8 @@ async function main() {
 		session.close();
 		const path = join(tmpdir(), `tributary-${shape}-${Date.now()}.cpuprofile`);
 		writeFileSync(path, JSON.stringify(profile));
-		const { total, rows } = selfTimes(profile);
+		const { total, gaps, rows } = selfTimes(profile);
+		if (gaps > 0) console.log(`left out: ${(gaps / 1e6).toFixed(1)} s of gaps between samples (the sampler starved)`);
 		const idle = rows.find(([name]) => name.startsWith("(idle)"))?.[1] ?? 0;
 		const perUnit = result.records > 0 ? ((total - idle) / result.records).toFixed(1) : "?";
 		console.log(
