@@ -45,6 +45,7 @@ export class CommitQueue<Req, Res> {
 	private waiting: Waiting<Req, Res>[] = [];
 	/** The weights of `waiting`, summed. */
 	private waitingWeight = 0;
+	/** A group is lingering, being written or being committed: a request that arrives now waits for it. */
 	private committing = false;
 	/** The pending end of a linger (see `lingerMs`), or null. */
 	private lingering: ReturnType<typeof setTimeout> | null = null;
