@@ -6,8 +6,8 @@
  * BENCH_DURATION_MS (6000), BENCH_WARMUP_MS (1000), BENCH_RUNTIMES ("miniflare,wrangler-dev"), BENCH_PEERS ("1";
  * "0" skips Redis and NATS), BENCH_KEEP_TMP ("1" keeps the temp dirs and logs), BENCH_QUIET_WAIT_MS (60000: how
  * long in all the bench may wait for other processes to go quiet before a measurement; rows measured while they
- * were busy anyway are marked noisy), BENCH_GROUP_DURATION_MS (3000) and BENCH_GROUP_BACKLOG (150000 records),
- * BENCH_LATENCY_RECORDS (300), BENCH_SCENARIOS (all: a comma-separated list of scenario id prefixes to run, e.g.
+ * were busy anyway are marked noisy), BENCH_GROUP_DURATION_MS (3000) and BENCH_GROUP_BACKLOG (375360 records: a
+ * group reading 100,000 records/s does not run dry in the window), BENCH_LATENCY_RECORDS (300), BENCH_SCENARIOS (all: a comma-separated list of scenario id prefixes to run, e.g.
  * "idem,e2e"; targets none of them needs are not started).
  */
 

@@ -7,17 +7,24 @@
  * every 0.5 MB answer kept the load generator at a full core and made it the bottleneck. Each member's first
  * non-empty poll is parsed in full and must agree with the scan.
  *
- * Setup (not measured): a topic of PARTITIONS partitions is filled with a backlog of 1 KiB records, and MEMBERS
- * members join one group reading from the earliest offset. Measured: each member loops poll (max_records
- * POLL_RECORDS) → commit what it got, until `durationMs` passes or one member's partitions run dry (`drained`:
- * the others stop too, so every member is busy for the whole window). `commitWith` "poll" sends each commit with
- * the member's next poll (the poll body's `commit`; the last one on its own after the loop), "request" as a
- * `POST /v1/groups/{group}/offsets` after each poll. Every call counts as a request; latencies are per request.
+ * Setup (not measured): a topic of PARTITIONS partitions is filled with a backlog of keyed 1 KiB records, the same
+ * number in each partition (each produce request puts PRODUCE_BATCH_RECORDS ÷ PARTITIONS records in every
+ * partition, a count that does not divide a poll, so polls start and end inside stored batches as with keyed
+ * traffic), and MEMBERS members join one group reading from the earliest offset. Even partitions run dry together:
+ * with keys hashed to partitions the smallest held under a quarter of the backlog and cut windows short.
+ * Measured: each member loops poll (max_records `pollRecords`, default POLL_RECORDS) → commit what it got, until
+ * `durationMs` passes or one member's partitions run dry (`drained`: the others stop too, so every member is busy
+ * for the whole window). `commitWith` "poll" sends each commit with the member's next poll (the poll body's
+ * `commit`; the last one on its own after the loop), "request" as a `POST /v1/groups/{group}/offsets` after each
+ * poll. Every call counts as a request; latencies are per request.
  * The first failed call stops every member. After the measurement the group's committed offsets are read back
  * (`committed`: their sum, which equals `records` when every polled record was committed once), and the rows the
  * group's coordinator wrote per poll, commits included (from `/metrics`, read once the metrics reports have
  * settled, after the joins and after the loop).
  * Teardown deletes the members, the group and the topic, also after a failure.
+ *
+ * `backlogFor(ratePerSec, durationMs)` sizes a backlog that a group reading at that rate does not finish in the
+ * window.
  *
  * @example
  * const result = await groupConsumeScenario({ baseUrl: "http://127.0.0.1:8787", token, durationMs: 10_000 });
@@ -33,11 +40,15 @@ import { valueString } from "./records.mjs";
 
 const PARTITIONS = 4;
 const MEMBERS = 4;
-const POLL_RECORDS = 500;
+/** Records per poll (`max_records`) unless told: Kafka's max.poll.records default. */
+export const POLL_RECORDS = 500;
 const VALUE_CHARS = 1024;
-const PRODUCE_BATCH_RECORDS = 500;
+/** A multiple of PARTITIONS; its share per partition (120) divides neither 500 nor 1000 records per poll. */
+const PRODUCE_BATCH_RECORDS = 480;
 /** Backlog size: enough for a few seconds at the rates seen locally; the result says if it ran dry. */
 const BACKLOG_RECORDS = 100_000;
+/** Headroom of `backlogFor` over the rate it is given. */
+const BACKLOG_HEADROOM = 1.25;
 /** The start of a polled record: `{"topic":"…","partition":P,"offset":O,` (topic names need no escaping). */
 const RECORD_HEAD = /\{"topic":"[^"]*","partition":(\d+),"offset":(\d+),/g;
 const GENERATION = /"generation":(\d+),"assignment":/;
@@ -51,13 +62,14 @@ const GENERATION = /"generation":(\d+),"assignment":/;
 
 /**
  * Fills a backlog, joins the members and measures their poll + commit loop (see the module comment).
- * @param {{ baseUrl: string, token: string, durationMs: number, commitWith?: CommitWith, backlogRecords?: number, measure?: (run: () => Promise<Consumed>) => Promise<Consumed> }} options
+ * @param {{ baseUrl: string, token: string, durationMs: number, commitWith?: CommitWith, pollRecords?: number, backlogRecords?: number, measure?: (run: () => Promise<Consumed>) => Promise<Consumed> }} options
  */
 export async function groupConsumeScenario({
 	baseUrl,
 	token,
 	durationMs,
 	commitWith = "poll",
+	pollRecords = POLL_RECORDS,
 	backlogRecords = BACKLOG_RECORDS,
 	measure = (run) => run(),
 }) {
@@ -70,7 +82,7 @@ export async function groupConsumeScenario({
 	await api.json("POST", "/v1/topics", { name: topic, partitions: PARTITIONS }, [201]);
 	try {
 		const fillStarted = performance.now();
-		await fillBacklog(api, topic, backlogRecords);
+		const filled = await fillBacklog(api, topic, backlogRecords);
 		const fillMs = Math.round(performance.now() - fillStarted);
 		// Members join inside `measure` (a few milliseconds; the window starts after them), so however long a caller
 		// waits before running it, no session can expire before the first poll.
@@ -83,7 +95,7 @@ export async function groupConsumeScenario({
 			// What the joins wrote (members, assignments) is reported before the loop starts, and left out.
 			await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 			rowsBefore = coordinatorRowsWritten(await scrape(api.http));
-			return consume(api, topic, group, members, durationMs, commitWith);
+			return consume(api, { topic, group, members, durationMs, commitWith, pollRecords });
 		});
 		const described = await api.json("GET", `/v1/groups/${group}`, undefined, [200]);
 		/** @type {{ committed?: number }[]} */
@@ -92,7 +104,7 @@ export async function groupConsumeScenario({
 		await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 		const rows = coordinatorRowsWritten(await scrape(api.http)) - rowsBefore;
 		const coordinatorRowsPerPoll = result.polls > 0 ? Math.round((rows / result.polls) * 100) / 100 : null;
-		return { ...result, committed, coordinatorRowsPerPoll, backlogRecords, fillMs };
+		return { ...result, committed, coordinatorRowsPerPoll, backlogRecords: filled, fillMs };
 	} finally {
 		// Best effort: a failed run still removes what it made.
 		for (const m of members) await api.request("DELETE", `/v1/groups/${group}/members/${m.member_id}`).catch(() => {});
@@ -151,14 +163,27 @@ function checkScan(body, scanned) {
 }
 
 /**
- * Produces `backlogRecords` keyed 1 KiB records, PRODUCE_BATCH_RECORDS per request, a few requests in flight.
+ * Records a group reading `ratePerSec` consumes in `durationMs`, with headroom, rounded up to whole produce requests.
+ * @param {number} ratePerSec
+ * @param {number} durationMs
+ */
+export function backlogFor(ratePerSec, durationMs) {
+	const records = (ratePerSec * durationMs * BACKLOG_HEADROOM) / 1000;
+	return Math.ceil(records / PRODUCE_BATCH_RECORDS) * PRODUCE_BATCH_RECORDS;
+}
+
+/**
+ * Produces `backlogRecords` keyed 1 KiB records (rounded up to whole requests), PRODUCE_BATCH_RECORDS per request
+ * spread evenly over the partitions, a few requests in flight.
  * @param {Api} api
  * @param {string} topic
  * @param {number} backlogRecords
+ * @returns {Promise<number>} the records produced
  */
 async function fillBacklog(api, topic, backlogRecords) {
 	const value = valueString(1, VALUE_CHARS);
-	const body = JSON.stringify({ records: Array.from({ length: PRODUCE_BATCH_RECORDS }, (_, i) => ({ key: `k${i}`, value })) });
+	const records = Array.from({ length: PRODUCE_BATCH_RECORDS }, (_, i) => ({ key: `k${i}`, partition: i % PARTITIONS, value }));
+	const body = JSON.stringify({ records });
 	const batches = Math.ceil(backlogRecords / PRODUCE_BATCH_RECORDS);
 	const inFlight = 4;
 	for (let b = 0; b < batches; b += inFlight) {
@@ -166,19 +191,16 @@ async function fillBacklog(api, topic, backlogRecords) {
 			Array.from({ length: Math.min(inFlight, batches - b) }, () => api.raw("POST", `/v1/topics/${topic}/records`, body, [200])),
 		);
 	}
+	return batches * PRODUCE_BATCH_RECORDS;
 }
 
 /**
  * Each member polls and commits in a closed loop; the loops share the deadline and the counters.
  * @param {Api} api
- * @param {string} topic
- * @param {string} group
- * @param {Member[]} members
- * @param {number} durationMs
- * @param {CommitWith} commitWith
+ * @param {{ topic: string, group: string, members: Member[], durationMs: number, commitWith: CommitWith, pollRecords: number }} run
  * @returns {Promise<Consumed>}
  */
-async function consume(api, topic, group, members, durationMs, commitWith) {
+async function consume(api, { topic, group, members, durationMs, commitWith, pollRecords }) {
 	const totals = { records: 0, bytes: 0, requests: 0, polls: 0, latenciesMs: /** @type {number[]} */ ([]) };
 	const started = performance.now();
 	const deadline = started + durationMs;
@@ -193,7 +215,7 @@ async function consume(api, topic, group, members, durationMs, commitWith) {
 	};
 	// The loop commits explicitly, so the poll does not auto-commit (the default) as well.
 	const pollBody = (/** @type {string | null} */ commit) =>
-		`{"max_records":${POLL_RECORDS},"auto_commit":false${commit === null ? "" : `,"commit":${commit}`}}`;
+		`{"max_records":${pollRecords},"auto_commit":false${commit === null ? "" : `,"commit":${commit}`}}`;
 	const commitRequest = async (/** @type {Member} */ member, /** @type {string} */ commit) => {
 		const committed = await timed("POST", `/v1/groups/${group}/offsets`, `{"member_id":"${member.member_id}",${commit.slice(1)}`);
 		// A rebalance between the poll and the commit is not an error: the records are read again (at-least-once).
