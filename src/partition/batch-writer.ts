@@ -54,7 +54,7 @@ export class BatchWriter {
 	/** Writes what is staged and the running totals. */
 	finish(): void {
 		if (this.lines.length > 0) this.writeRow();
-		assert(this.rowBase === this.view.nextOffset, "every staged record was written at its offset");
+		assert(this.rowBase === this.view.nextOffset, "every staged record was written");
 	}
 
 	private writeRow(): void {

@@ -26,7 +26,7 @@ import { BatchWriter } from "./batch-writer.ts";
 import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, loadTotals, readLog } from "./log-store.ts";
+import { findOffsetForTimestamp, loadTotals, type ReadCache, readLog } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend, checkSequence } from "./producer-state.ts";
 import { loadProducerState, saveProducerState } from "./producer-store.ts";
@@ -138,6 +138,11 @@ export class PartitionLog extends DurableObject<Env> {
 	};
 	/** Bytes appended since this object started, for the metrics hub. */
 	private bytesAppended = 0;
+	/**
+	 * The stored batch the last read stopped inside, for the read that pages on from there (see `ReadCache`). Never
+	 * stale across a deletion: a deleted partition refuses reads, and a re-created topic has new partition objects.
+	 */
+	private readonly readCache: ReadCache = { batch: null };
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -383,7 +388,7 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	private readNow(offset: number, maxRecords: number, maxBytes: number): ReadResult {
-		const slice = readLog(this.sql, offset, maxRecords, maxBytes);
+		const slice = readLog(this.sql, offset, maxRecords, maxBytes, this.readCache);
 		assert(slice.nextOffset <= this.view.nextOffset && slice.nextOffset >= offset, "a read ends inside the log");
 		return { ...slice, highWatermark: this.view.nextOffset, logStartOffset: this.view.logStartOffset };
 	}

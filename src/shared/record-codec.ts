@@ -125,7 +125,7 @@ export function encodeTail(record: ProducedRecord): string {
 	if (record.keyEncoding !== "json") body.key_encoding = record.keyEncoding;
 	if (record.valueEncoding !== "json") body.value_encoding = record.valueEncoding;
 	const json = JSON.stringify(body);
-	assert(json.charCodeAt(0) === 0x7b && !json.includes("\n"), "encoded record is one JSON object on one line");
+	assert(json.charCodeAt(0) === 0x7b && !json.includes("\n"), "a tail is one JSON object on one line");
 	return json.slice(1);
 }
 
@@ -234,7 +234,7 @@ export function takeLines(batch: BatchText, offset: number, room: ReadRoom): Bat
 		if (found < 0) break;
 		pos = end + RECORD_SEPARATOR.length;
 	}
-	assert(lastOffset >= offset, "a batch's lines are taken from the offset asked");
+	assert(lastOffset >= offset, "lines are taken from the offset asked");
 	return { text: text.slice(start, taken), count, bytes, lastOffset, complete: true };
 }
 

@@ -7,7 +7,7 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { readLog } from "../../src/partition/log-store.ts";
+import { type ReadCache, readLog } from "../../src/partition/log-store.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
 import { encodeLine, lineOffset, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
@@ -16,13 +16,15 @@ import { partitionStubById } from "../support/stubs.ts";
 const SEEDS = seedsToRun([11, 12, 13]);
 const CASES_PER_SEED = 400;
 
-/** A stored batch from `base`: rising offsets with random gaps, values of random length (some short, some not ASCII). */
+/** A stored batch from `base`: rising offsets with random gaps, values of random length (some short, some not ASCII, some batches large). */
 function batch(random: () => number, base: number): { records: string; lastOffset: number } {
 	const count = 1 + Math.floor(random() * 40);
+	// Some batches of a few hundred KB, as group commits store them.
+	const valueChars = random() < 0.3 ? 8_000 : 200;
 	const lines: string[] = [];
 	let offset = base;
 	for (let i = 0; i < count; i++) {
-		const value = random() < 0.2 ? "é€😀".repeat(1 + Math.floor(random() * 3)) : "v".repeat(Math.floor(random() * 200));
+		const value = random() < 0.2 ? "é€😀".repeat(1 + Math.floor(random() * 3)) : "v".repeat(Math.floor(random() * valueChars));
 		lines.push(encodeLine(3, offset, 1_700_000_000_000 + i, `"key":null,"value":${JSON.stringify(value)},"headers":[]}`));
 		offset += random() < 0.25 ? 2 + Math.floor(random() * 5) : 1;
 	}
@@ -103,17 +105,79 @@ describe("readLog", () => {
 					);
 				}
 				const failed: string[] = [];
+				// One cache across all the reads, as a partition keeps it: random offsets sometimes land in its batch.
+				const cache: ReadCache = { batch: null };
 				for (let i = 0; i < CASES_PER_SEED; i++) {
 					const offset = Math.floor(random() * (base + 1));
 					const maxRecords = 1 + Math.floor(random() * 120);
-					const maxBytes = random() < 0.5 ? 16 * 1024 * 1024 : 1 + Math.floor(random() * 20_000);
-					const expected = referenceRead(batches, offset, maxRecords, maxBytes);
-					const actual = readLog(sql, offset, maxRecords, maxBytes);
-					if (JSON.stringify(actual) !== JSON.stringify(expected)) failed.push(`offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
+					const maxBytes = random() < 0.5 ? 16 * 1024 * 1024 : 1 + Math.floor(random() * 200_000);
+					const expected = JSON.stringify(referenceRead(batches, offset, maxRecords, maxBytes));
+					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes)) !== expected)
+						failed.push(`offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
+					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes, cache)) !== expected)
+						failed.push(`cached: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
+				}
+				// A consumer paging from the start on next_offset: every page after the first starts in the cached batch.
+				for (let offset = 0, pages = 0; offset < base && pages < 1000; pages++) {
+					const maxRecords = 1 + Math.floor(random() * 30);
+					const expected = referenceRead(batches, offset, maxRecords, 16 * 1024 * 1024);
+					const actual = readLog(sql, offset, maxRecords, 16 * 1024 * 1024, cache);
+					if (JSON.stringify(actual) !== JSON.stringify(expected)) failed.push(`paging: offset ${offset}, max ${maxRecords}`);
+					offset = expected.nextOffset;
 				}
 				return failed;
 			});
 			expect(mismatches).toEqual([]);
 		});
 	}
+
+	it("reads a batch compaction rewrote after it was cached, not the text it had", async () => {
+		const line = (offset: number, value: string) =>
+			encodeLine(0, offset, 1_700_000_000_000, `"key":"k${offset}","value":"${value}","headers":[]}`);
+		const before = [line(0, "a"), line(1, "b"), line(2, "c"), line(3, "d")];
+		const after = [line(0, "a"), line(2, "c"), line(3, "d")];
+		const stub = partitionStubById(crypto.randomUUID());
+		const reads = await runInDurableObject(stub, (_, state) => {
+			const sql = state.storage.sql;
+			const store = (lines: string[]) =>
+				sql.exec(
+					"INSERT OR REPLACE INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records) VALUES (0, 3, ?, 0, 0, ?, ?)",
+					lines.length,
+					lines.reduce((n, l) => n + l.length + RECORD_SEPARATOR.length, 0),
+					lines.join(RECORD_SEPARATOR),
+				);
+			store(before);
+			const cache: ReadCache = { batch: null };
+			const first = readLog(sql, 0, 2, 1 << 20, cache);
+			const cached = cache.batch?.records;
+			store(after);
+			return { first, cached, second: readLog(sql, 1, 10, 1 << 20, cache) };
+		});
+		expect(reads.first.records).toBe(before.slice(0, 2).join(RECORD_SEPARATOR));
+		expect(reads.cached).toBe(before.join(RECORD_SEPARATOR));
+		// From offset 1 the old text still holds record 1; the rewritten batch does not.
+		expect(reads.second).toEqual({ records: after.slice(1).join(RECORD_SEPARATOR), recordCount: 2, nextOffset: 4 });
+	});
+
+	it("takes the cached batch's text instead of reading the row again", async () => {
+		const lines = [0, 1, 2].map((offset) => encodeLine(0, offset, 1, `"key":null,"value":"v${offset}","headers":[]}`));
+		const stub = partitionStubById(crypto.randomUUID());
+		const read = await runInDurableObject(stub, (_, state) => {
+			const sql = state.storage.sql;
+			const bytes = lines.reduce((n, l) => n + l.length + RECORD_SEPARATOR.length, 0);
+			sql.exec(
+				"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records) VALUES (0, 2, 3, 0, 0, ?, ?)",
+				bytes,
+				lines.join(RECORD_SEPARATOR),
+			);
+			const cache: ReadCache = { batch: null };
+			readLog(sql, 0, 1, 1 << 20, cache);
+			// A marked copy of the same batch (same columns): only a read that skipped the row can answer it.
+			const marked = lines.map((l, i) => l.replace(`"v${i}"`, `"w${i}"`)).join(RECORD_SEPARATOR);
+			cache.batch = { base_offset: 0, last_offset: 2, record_count: 3, bytes, records: marked };
+			return readLog(sql, 1, 10, 1 << 20, cache);
+		});
+		expect(read.records).toContain('"value":"w1"');
+		expect(read).toMatchObject({ recordCount: 2, nextOffset: 3 });
+	});
 });
