@@ -35,10 +35,12 @@ import { PROJECT_ROOT } from "./project.mjs";
  * 87 KiB: 80 KiB needs Hono or a feature gone. And size buys little: a gzipped KiB of script costs a start about
  * 0.15 ms of workerd CPU (the bench's cold-start kind measures it), so the 13 KiB above the target are worth about
  * 2 ms. The budget is there to catch a regression (importing zod's classic API and its locales would add
- * 83 KiB), not to chase the target.
+ * 83 KiB), not to chase the target. It is 95 KiB: at 93 KiB (92.9 used) measured cuts on the read and streaming
+ * paths were being dropped, or assert messages shortened, to save a few dozen bytes, each worth well under 0.01 ms
+ * of a cold start.
  */
 export const WORKER_GZIP_BYTES_TARGET = 80 * 1024;
-export const WORKER_GZIP_BYTES_MAX = 93 * 1024;
+export const WORKER_GZIP_BYTES_MAX = 95 * 1024;
 
 /**
  * @typedef {object} BundleSize

@@ -5,7 +5,7 @@
  */
 
 import { assert } from "../shared/assert.ts";
-import { TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
+import { READ_INLINE_BATCH_BYTES_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
 import { lineOffset, lineTimestamp, RECORD_SEPARATOR, takeLines } from "../shared/record-codec.ts";
 import type { LogTotals } from "./types.ts";
 
@@ -98,8 +98,9 @@ export interface ReadCache {
 /**
  * Records from `offset`, up to `maxRecords` and about `maxBytes` (at least one if one exists). The batch holding
  * `offset` is the last whose `base_offset` ≤ it: one seek on the primary key. Every batch after it adds at
- * least one record, so the walk reads at most `maxRecords` + 1 rows, whatever the log's length. The text of the
- * batch in `cache` is not read again; the batch the read stops inside is kept there for the next read.
+ * least one record, so the walk reads at most `maxRecords` + 1 rows, whatever the log's length. The text of a large
+ * batch is read by key only when the walk takes it (`READ_INLINE_BATCH_BYTES_MAX`), that of the batch in `cache` not
+ * at all; the batch the read stops inside is kept there for the next read.
  */
 export function readLog(sql: SqlStorage, offset: number, maxRecords: number, maxBytes: number, cache: ReadCache | null = null): LogSlice {
 	const parts: string[] = [];
@@ -108,16 +109,17 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 	let nextOffset = offset;
 	const cached = cache?.batch;
 	const rows = sql.exec<BatchRow>(
-		"SELECT base_offset, last_offset, record_count, bytes, IIF(base_offset = ?2, NULL, records) AS records FROM batches WHERE base_offset >= COALESCE((SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1), ?1) ORDER BY base_offset",
+		"SELECT base_offset, last_offset, record_count, bytes, IIF(base_offset = ?2 OR bytes > ?3, NULL, records) AS records FROM batches WHERE base_offset >= COALESCE((SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1), ?1) ORDER BY base_offset",
 		offset,
 		cached?.base_offset ?? -1,
+		READ_INLINE_BATCH_BYTES_MAX,
 	);
 	for (const row of rows) {
 		// Compaction can delete a whole batch: `offset` may then lie in the gap after the batch the seek found.
 		if (row.last_offset < offset) continue;
 		const whole = row.base_offset >= offset && recordCount + row.record_count <= maxRecords && bytes + row.bytes <= maxBytes;
-		// Left out of the walk: the cached batch's text. A batch keeps its base offset for life, and compaction's rewrite
-		// drops records: its bytes tell the cached text from a stale one (then read by key).
+		// Left out of the walk: the cached batch's text and a large batch's. A batch keeps its base offset for life, and
+		// compaction's rewrite drops records: its bytes tell the cached text from a stale one (then read by key).
 		const text =
 			row.records ??
 			(cached?.base_offset === row.base_offset && cached.bytes === row.bytes
