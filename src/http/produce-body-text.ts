@@ -190,3 +190,18 @@ export function recordTexts(text: string): RecordTexts[] | null {
 		return null;
 	}
 }
+
+/**
+ * The key and value texts of `text`, one record object on its own (a streamed message) that `JSON.parse` has
+ * accepted; null when the walk cannot tell.
+ */
+export function oneRecordTexts(text: string): RecordTexts | null {
+	const scanner = new Scanner(text);
+	try {
+		const texts = scanner.record();
+		scanner.space();
+		return texts !== null && scanner.pos === text.length ? texts : null;
+	} catch {
+		return null;
+	}
+}

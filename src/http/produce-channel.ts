@@ -24,7 +24,7 @@ import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts"
 import { partitionForKey } from "../shared/partitioner.ts";
 import { keyBytes } from "../shared/record-codec.ts";
 import { type ProduceInput, type ProduceOptions, produce, type RecordPosition } from "../topic/produce.ts";
-import { describeTopic } from "../topic/topic-cache.ts";
+import { cachedTopic, describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
 import { errorBody, statusOf } from "./errors.ts";
@@ -44,6 +44,8 @@ export const STREAM_MESSAGE_CHARS_MAX = 2 * MESSAGE_BYTES_CEILING;
 export const STREAM_APPEND_RECORDS_MAX = PRODUCE_RECORDS_MAX;
 /** Characters of one coalesced append (measured as message text): well under an RPC's size limit. */
 export const STREAM_APPEND_CHARS_MAX = 4 * 1024 * 1024;
+/** Characters of a message checked for being all ASCII in one pass (longer ones are rare: their sizes are counted). */
+export const STREAM_ASCII_PROBE_CHARS_MAX = 64 * 1024;
 /** How often a key-authenticated stream checks that its key still exists (a stream outlives its request). */
 export const STREAM_KEY_RECHECK_MS = 1_000;
 
@@ -143,15 +145,29 @@ export function parseMessage(text: string): { records: ProduceInput[]; claim: Cl
  * schema path parses it again and answers the same records or the error (see produce-fast-path.ts).
  */
 function fastMessage(text: string): ProduceInput[] | null {
-	if (text.startsWith('{"records"')) return fastProduceRecords(text);
+	const ascii = isAscii(text);
+	if (text.startsWith('{"records"')) return fastProduceRecords(text, ascii ? text.length : null);
 	let data: unknown;
 	try {
 		data = JSON.parse(text);
 	} catch {
 		return null;
 	}
-	const record = fastProduceRecord(data, text);
+	const record = fastProduceRecord(data, text, ascii);
 	return record === null ? null : [record];
+}
+
+const asciiProbe = { encoder: new TextEncoder(), scratch: new Uint8Array(STREAM_ASCII_PROBE_CHARS_MAX) };
+
+/**
+ * Whether `text` is all ASCII, so that a record encoded from its texts is as many bytes as characters: its UTF-8
+ * encoding fills exactly its length only then (one native pass; a regular expression over 1 KiB costs several
+ * times more). A text longer than the scratch space answers false, and its records' sizes are counted.
+ */
+function isAscii(text: string): boolean {
+	if (text.length > STREAM_ASCII_PROBE_CHARS_MAX) return false;
+	const { read, written } = asciiProbe.encoder.encodeInto(text, asciiProbe.scratch);
+	return read === text.length && written === text.length;
 }
 
 /**
@@ -203,6 +219,14 @@ export class ProduceChannel {
 		const slot: Slot = { chars: text.length, report: null };
 		this.#slots.push(slot);
 		this.#unansweredChars += text.length;
+		if (!this.#routing && this.#intake.length === 0) {
+			// Nothing accepted before it is still unplaced, so with the metadata at hand it is placed now, in order.
+			const meta = cachedTopic(this.#topic);
+			if (meta !== null) {
+				this.#place(meta, slot, text);
+				return;
+			}
+		}
 		this.#intake.push({ slot, text });
 		if (!this.#routing) void this.#route();
 	}
@@ -273,11 +297,13 @@ export class ProduceChannel {
 		const parsed = parseMessage(text);
 		if ("code" in parsed) return parsed;
 		const sticky = Math.floor(this.#sticky * meta.partitions);
-		const records = parsed.records.map((record): ProduceInput => {
-			if (record.partition !== null) return record;
-			const bytes = keyBytes(record.key, record.keyEncoding);
-			return { ...record, partition: bytes === null ? sticky : partitionForKey(bytes, meta.partitions) };
-		});
+		const records = parsed.records.every((record) => record.partition !== null)
+			? parsed.records
+			: parsed.records.map((record): ProduceInput => {
+					if (record.partition !== null) return record;
+					const bytes = keyBytes(record.key, record.keyEncoding);
+					return { ...record, partition: bytes === null ? sticky : partitionForKey(bytes, meta.partitions) };
+				});
 		const partition = (records[0] as ProduceInput).partition as number;
 		if (records.some((r) => r.partition !== partition)) {
 			return {

@@ -19,7 +19,7 @@ import {
 } from "../shared/limits.ts";
 import { encodeTailFromText, isBase64, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
-import { type FieldText, type RecordTexts, recordTexts } from "./produce-body-text.ts";
+import { type FieldText, oneRecordTexts, type RecordTexts, recordTexts } from "./produce-body-text.ts";
 
 const RECORD_FIELDS = new Set(["key", "value", "headers", "partition", "timestamp", "key_encoding", "value_encoding"]);
 
@@ -154,14 +154,16 @@ export function fastProduceRecords(text: string, declaredBytes: number | null = 
 
 /**
  * One record given on its own (a streamed message), already parsed from its `text` by `JSON.parse`, or null: then
- * validate it with the schema, as for `fastProduceRecords`.
+ * validate it with the schema, as for `fastProduceRecords`. Encoded from its own text where that is canonical;
+ * `asciiText`: the text is all ASCII, so the encoded size is its length.
  */
-export function fastProduceRecord(value: unknown, text: string): ProduceInput | null {
+export function fastProduceRecord(value: unknown, text: string, asciiText = false): ProduceInput | null {
 	if (jsonShapeProblem(value, JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX) !== null) return null;
 	const numbers = { seen: false };
 	const record = recordOf(value, numbers);
 	if (record === null || (numbers.seen && mayHoldUnsafeNumber(text))) return null;
-	return record;
+	const encoded = encodedFrom(record, oneRecordTexts(text), asciiText);
+	return encoded === undefined ? record : { ...record, encoded };
 }
 
 /**

@@ -28,6 +28,12 @@ export async function describeTopic(env: Env, name: string): Promise<Result<Topi
 	return result;
 }
 
+/** A topic's metadata when the isolate cache holds it fresh, without waiting; null: ask `describeTopic`. */
+export function cachedTopic(name: string): TopicMeta | null {
+	const hit = cache.get(name);
+	return hit !== undefined && hit.expiresAtMs > Date.now() ? hit.meta : null;
+}
+
 export function remember(meta: TopicMeta): void {
 	cache.set(meta.name, { meta, expiresAtMs: Date.now() + TOPIC_CACHE_TTL_MS });
 }

@@ -6,6 +6,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ProduceChannel, STREAM_CLOSE, STREAM_IN_FLIGHT_MESSAGES_MAX } from "../../src/http/produce-channel.ts";
+import { unwrap } from "../../src/shared/errors.ts";
+import { describeTopic, invalidate, remember } from "../../src/topic/topic-cache.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { offsetsOf, openProduceSocket, produceNdjson, type Report, storedBatches } from "../support/produce-stream.ts";
@@ -227,7 +229,7 @@ describe("produce stream over NDJSON", () => {
 	});
 });
 
-describe("ProduceChannel bounds", () => {
+describe("ProduceChannel", () => {
 	it("is full at the bound and has room again once answers go out", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
@@ -259,5 +261,34 @@ describe("ProduceChannel bounds", () => {
 		await channel.finish();
 		expect(channel.full).toBe(false);
 		expect(offsetsOf(written.map((w) => JSON.parse(w) as Report))).toEqual(range(STREAM_IN_FLIGHT_MESSAGES_MAX));
+	});
+
+	it("stores messages in arrival order whether they find the topic's metadata cached or wait for it to be read", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const meta = unwrap(await describeTopic(env, topic));
+		const written: string[] = [];
+		const channel = new ProduceChannel(env, topic, { write: (reports) => void written.push(...reports) });
+		const expected: string[] = [];
+		const send = (value: string) => {
+			channel.accept(JSON.stringify({ value }));
+			expected.push(value);
+		};
+		for (const round of range(6)) {
+			invalidate(topic);
+			send(`r${round}-waits`);
+			// The metadata arrives (another request read it) while that first message still waits for its own read.
+			remember(meta);
+			send(`r${round}-cached`);
+			if (round === 3) channel.refuse({ code: "request_too_large", message: "too long" });
+			send(`r${round}-last`);
+			await Promise.resolve();
+		}
+		await channel.finish();
+		const reports = written.map((w) => JSON.parse(w) as Report);
+		expect(reports[11]?.error).toMatchObject({ code: "request_too_large" });
+		expect(offsetsOf(reports.filter((r) => r.error === undefined))).toEqual(range(expected.length));
+		const fetched = await fetchRecords(topic, 0, "?offset=0&max_records=100");
+		expect(fetched.records.map((r) => r.value)).toEqual(expected);
 	});
 });
