@@ -200,7 +200,7 @@ export function oneRecordTexts(text: string): RecordTexts | null {
 	try {
 		const texts = scanner.record();
 		scanner.space();
-		return texts !== null && scanner.pos === text.length ? texts : null;
+		return scanner.pos === text.length ? texts : null;
 	} catch {
 		return null;
 	}

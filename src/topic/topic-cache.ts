@@ -20,8 +20,8 @@ const cache = new Map<string, CacheEntry>();
 
 /** A topic's metadata, from the isolate cache when fresh. */
 export async function describeTopic(env: Env, name: string): Promise<Result<TopicMeta>> {
-	const hit = cache.get(name);
-	if (hit !== undefined && hit.expiresAtMs > Date.now()) return ok(hit.meta);
+	const cached = cachedTopic(name);
+	if (cached !== null) return ok(cached);
 	const result = await topicRegistry(env).getTopic(name);
 	if (result.ok) remember(result.value);
 	else cache.delete(name);

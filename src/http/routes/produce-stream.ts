@@ -20,7 +20,7 @@
  */
 
 import type { Context } from "hono";
-import { ApiError, type DomainError, unwrap } from "../../shared/errors.ts";
+import { ApiError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -29,6 +29,7 @@ import { Hono } from "../hono.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
 import {
 	type ChannelOptions,
+	messageTooLong,
 	ProduceChannel,
 	STREAM_CLOSE,
 	STREAM_IN_FLIGHT_MESSAGES_MAX,
@@ -131,7 +132,7 @@ async function feedLines(body: ReadableStream<Uint8Array>, channel: ProduceChann
 			const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
 			let from = 0;
 			for (let newline = text.indexOf("\n"); newline !== -1; newline = text.indexOf("\n", from)) {
-				if (skipped >= 0) channel.refuse(tooLong(skipped + newline - from));
+				if (skipped >= 0) channel.refuse(messageTooLong(skipped + newline - from));
 				else take(pending + text.slice(from, newline));
 				pending = "";
 				skipped = -1;
@@ -146,7 +147,7 @@ async function feedLines(body: ReadableStream<Uint8Array>, channel: ProduceChann
 				}
 			}
 			if (done) {
-				if (skipped >= 0) channel.refuse(tooLong(skipped));
+				if (skipped >= 0) channel.refuse(messageTooLong(skipped));
 				else take(pending);
 				return;
 			}
@@ -154,15 +155,6 @@ async function feedLines(body: ReadableStream<Uint8Array>, channel: ProduceChann
 	} finally {
 		reader.releaseLock();
 	}
-}
-
-/** The answer to a line too long to keep (its text was dropped as it arrived). */
-function tooLong(chars: number): DomainError {
-	return {
-		code: "request_too_large",
-		message: `a message is ${chars} characters; at most ${STREAM_MESSAGE_CHARS_MAX} are read`,
-		details: { max_message_chars: STREAM_MESSAGE_CHARS_MAX },
-	};
 }
 
 /** `POST …/records/stream` with an NDJSON body. */
