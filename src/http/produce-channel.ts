@@ -24,7 +24,7 @@ import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts"
 import { partitionForKey } from "../shared/partitioner.ts";
 import { keyBytes } from "../shared/record-codec.ts";
 import { type ProduceInput, type ProduceOptions, produce, type RecordPosition } from "../topic/produce.ts";
-import { describeTopic } from "../topic/topic-cache.ts";
+import { cachedTopic, describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
 import { errorBody, statusOf } from "./errors.ts";
@@ -212,6 +212,14 @@ export class ProduceChannel {
 		const slot: Slot = { chars: text.length, report: null };
 		this.#slots.push(slot);
 		this.#unansweredChars += text.length;
+		if (!this.#routing && this.#intake.length === 0) {
+			// Nothing accepted before it is still unplaced, so with the metadata at hand it is placed now, in order.
+			const meta = cachedTopic(this.#topic);
+			if (meta !== null) {
+				this.#place(meta, slot, text);
+				return;
+			}
+		}
 		this.#intake.push({ slot, text });
 		if (!this.#routing) void this.#route();
 	}

@@ -20,12 +20,18 @@ const cache = new Map<string, CacheEntry>();
 
 /** A topic's metadata, from the isolate cache when fresh. */
 export async function describeTopic(env: Env, name: string): Promise<Result<TopicMeta>> {
-	const hit = cache.get(name);
-	if (hit !== undefined && hit.expiresAtMs > Date.now()) return ok(hit.meta);
+	const cached = cachedTopic(name);
+	if (cached !== null) return ok(cached);
 	const result = await topicRegistry(env).getTopic(name);
 	if (result.ok) remember(result.value);
 	else cache.delete(name);
 	return result;
+}
+
+/** A topic's metadata when the isolate cache holds it fresh, without waiting; null: ask `describeTopic`. */
+export function cachedTopic(name: string): TopicMeta | null {
+	const hit = cache.get(name);
+	return hit !== undefined && hit.expiresAtMs > Date.now() ? hit.meta : null;
 }
 
 export function remember(meta: TopicMeta): void {
