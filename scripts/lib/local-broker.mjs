@@ -242,6 +242,7 @@ export function workerRoutes(rules) {
  * @param {{ directory: string, runWorkerFirst: string[] }} assets
  */
 function consoleAssets({ directory, runWorkerFirst }) {
+	if (!existsSync(directory)) throw new Error(`${directory} does not exist; run \`npm run build\` (npm install runs it)`);
 	const toAssets = runWorkerFirst.filter((rule) => rule.startsWith("!/")).map((rule) => rule.slice(1));
 	const toWorker = runWorkerFirst.filter((rule) => rule.startsWith("/"));
 	return {

@@ -91,7 +91,7 @@ export function readWranglerConfig(path) {
 		durableObjects,
 		vars: config.vars ?? {},
 		r2Buckets: Object.fromEntries((config.r2_buckets ?? []).map((bucket) => [bucket.binding, bucket.bucket_name])),
-		assets: assetsDirectory(config.assets, path),
+		assets: assetsSettings(config.assets, path),
 		dev: config.dev ?? {},
 	};
 }
@@ -103,7 +103,7 @@ export function readWranglerConfig(path) {
  * @param {string} path
  * @returns {{ directory: string, runWorkerFirst: string[] } | null}
  */
-function assetsDirectory(assets, path) {
+function assetsSettings(assets, path) {
 	if (assets === undefined) return null;
 	const extra = Object.keys(assets).filter((key) => key !== "directory" && key !== "run_worker_first");
 	if (typeof assets.directory !== "string" || extra.length > 0) {

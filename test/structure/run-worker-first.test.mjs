@@ -8,7 +8,7 @@
  * path no asset holds answer as before.
  */
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,6 +87,30 @@ test("the local broker routes run_worker_first paths to the Worker and the rest 
 		assert.equal((await missing.json()).error.code, "not_found");
 	} finally {
 		await broker.dispose();
+		await rm(dir, { recursive: true, force: true });
+	}
+});
+
+test("the local broker says to build first when the assets directory is missing", async () => {
+	const dir = await mkdtemp(join(tmpdir(), "tributary-no-assets-"));
+	try {
+		writeFileSync(
+			join(dir, "wrangler.toml"),
+			['name = "no-assets"', 'main = "worker.js"', 'compatibility_date = "2026-04-20"', "[assets]", 'directory = "dist"'].join("\n"),
+		);
+		writeFileSync(join(dir, "worker.js"), "export default { fetch: () => new Response('ok') };");
+		await assert.rejects(
+			startLocalBroker({
+				token: generateToken(),
+				port: 0,
+				root: dir,
+				persistTo: join(dir, "state"),
+				scriptPath: join(dir, "worker.js"),
+				quiet: true,
+			}),
+			/dist does not exist; run `npm run build`/,
+		);
+	} finally {
 		await rm(dir, { recursive: true, force: true });
 	}
 });
