@@ -14,7 +14,7 @@ export interface BatchRow extends Record<string, SqlStorageValue> {
 	last_offset: number;
 	record_count: number;
 	bytes: number;
-	/** Null for the batch a `ReadCache` holds. */
+	/** Null for the batch a `ReadCache` holds and for batches over `READ_INLINE_BATCH_BYTES_MAX`: read by key when taken. */
 	records: string | null;
 }
 
