@@ -115,6 +115,13 @@ function randomRequest(random: () => number, model: Model, n: number, topicId: s
 	return { request: { ...base, records: [encoded(values[0] as string, MAX_MESSAGE_BYTES)] }, values: values.slice(0, 1) };
 }
 
+/** A created topic's metadata and the object of its partition 0, for appends made inside it. */
+async function partition0(topic: string) {
+	const meta = await topicRegistry(env).getTopic(topic);
+	if (!meta.ok) throw new Error(`topic ${topic} missing`);
+	return { meta: meta.value, stub: partitionStubById(meta.value.topicId) };
+}
+
 function answered(outcome: AppendOutcome): Expected {
 	if ("needsConfig" in outcome) return { code: "needs_config" };
 	if (!outcome.ok) return { code: outcome.error.code };
@@ -131,16 +138,14 @@ describe("simulation: group commit", () => {
 		await createTopic(topic, 1, { "max.message.bytes": MAX_MESSAGE_BYTES });
 		const first = await produce(topic, [{ value: "r-first" }]);
 		expect(first.offsets[0]?.offset).toBe(0);
-		const meta = await topicRegistry(env).getTopic(topic);
-		if (!meta.ok) throw new Error("topic missing");
-		const stub = partitionStubById(meta.value.topicId);
+		const { meta, stub } = await partition0(topic);
 		const model = new Model();
-		model.apply({ topicId: meta.value.topicId, configVersion: 1, records: [encoded("r-first")] }, ["r-first"]);
+		model.apply({ topicId: meta.topicId, configVersion: 1, records: [encoded("r-first")] }, ["r-first"]);
 		const stats = await runInDurableObject(stub, async (log: PartitionLog) => {
 			const before = log.appendStats();
 			const pending: { outcome: Promise<AppendOutcome>; expected: Expected; n: number }[] = [];
 			for (let n = 0; n < REQUESTS; n++) {
-				const { request, values } = randomRequest(random, model, n, meta.value.topicId, meta.value.configVersion);
+				const { request, values } = randomRequest(random, model, n, meta.topicId, meta.configVersion);
 				// Submitted without awaiting: everything queued behind a commit in flight forms the next group.
 				pending.push({ outcome: log.append(request), expected: model.apply(request, values), n });
 				if (random() < 0.08) await Promise.all(pending.map((p) => p.outcome));
@@ -165,9 +170,7 @@ describe("group commit: rows written", () => {
 		const topic = uniqueTopic("gc-rows");
 		await createTopic(topic, 1);
 		await produce(topic, [{ value: "configures the partition" }]);
-		const meta = await topicRegistry(env).getTopic(topic);
-		if (!meta.ok) throw new Error("topic missing");
-		const stub = partitionStubById(meta.value.topicId);
+		const { meta, stub } = await partition0(topic);
 		const { waves, rowsWritten, groups, batches } = await runInDurableObject(stub, async (log: PartitionLog, state) => {
 			const before = log.appendStats();
 			const batchesBefore = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches").one().n;
@@ -175,7 +178,7 @@ describe("group commit: rows written", () => {
 			const counted = await countRows(state.storage.sql, async () => {
 				for (let w = 0; w < waves; w++) {
 					const appends = Array.from({ length: 32 }, (_, i) =>
-						log.append({ topicId: meta.value.topicId, configVersion: meta.value.configVersion, records: [encoded(`w${w}-${i}`, 1000)] }),
+						log.append({ topicId: meta.topicId, configVersion: meta.configVersion, records: [encoded(`w${w}-${i}`, 1000)] }),
 					);
 					for (const outcome of await Promise.all(appends)) expect(answered(outcome)).toMatchObject({ duplicate: false });
 				}
@@ -207,9 +210,7 @@ describe("group commit: rows written", () => {
 		const topic = uniqueTopic("gc-staggered");
 		await createTopic(topic, 1);
 		await produce(topic, [{ value: "configures the partition" }]);
-		const meta = await topicRegistry(env).getTopic(topic);
-		if (!meta.ok) throw new Error("topic missing");
-		const stub = partitionStubById(meta.value.topicId);
+		const { meta, stub } = await partition0(topic);
 		const producers = 32;
 		const rounds = 8;
 		const { rowsWritten, groups, offsets } = await runInDurableObject(stub, async (log: PartitionLog, state) => {
@@ -221,8 +222,8 @@ describe("group commit: rows written", () => {
 				const loop = async (p: number) => {
 					for (let r = 0; r < rounds; r++) {
 						const request = {
-							topicId: meta.value.topicId,
-							configVersion: meta.value.configVersion,
+							topicId: meta.topicId,
+							configVersion: meta.configVersion,
 							records: [encoded(`p${p}-${r}`, 1000)],
 						};
 						const outcome = answered(await log.append(request));
