@@ -238,6 +238,17 @@ export function percentile(sorted, q) {
 }
 
 /**
+ * The median of `samples`, in any order (the same rank `percentile` takes at 0.5).
+ * @param {number[]} samples
+ */
+export function median(samples) {
+	return percentile(
+		[...samples].sort((a, b) => a - b),
+		0.5,
+	);
+}
+
+/**
  * `n` rounded to `digits` decimals.
  * @param {number} n
  * @param {number} digits

@@ -22,7 +22,7 @@
  */
 
 import { createClient } from "./http.mjs";
-import { percentile, round } from "./load.mjs";
+import { median, round } from "./load.mjs";
 
 /**
  * @typedef {import("./http.mjs").HttpClient} HttpClient
@@ -102,15 +102,7 @@ async function timedFetch(http, topic, offset) {
 }
 
 /** @param {number[]} values */
-function median(values) {
-	return round(
-		percentile(
-			[...values].sort((a, b) => a - b),
-			0.5,
-		),
-		3,
-	);
-}
+const medianMs = (values) => round(median(values), 3);
 
 /**
  * @param {HttpClient} http
@@ -130,8 +122,8 @@ async function fetchHeadAndTail(http, topic, highWatermark) {
 			head.push(await timedFetch(http, topic, 0));
 		}
 	}
-	const headMs = median(head);
-	const tailMs = median(tail);
+	const headMs = medianMs(head);
+	const tailMs = medianMs(tail);
 	return { samples: FETCH_SAMPLES, headMs, tailMs, ratio: round(tailMs / headMs, 3) };
 }
 
@@ -160,8 +152,8 @@ async function coldStarts(start, token, topics) {
 			await server.stop();
 		}
 	}
-	const longMs = median(long);
-	const shortMs = median(short);
+	const longMs = medianMs(long);
+	const shortMs = medianMs(short);
 	return { rounds: COLD_ROUNDS, longMs, shortMs, ratio: round(longMs / shortMs, 3), longSamplesMs: long.map((ms) => round(ms, 2)) };
 }
 

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { bundleWorker, descendantCpuSeconds, PROJECT_ROOT, startLocalBroker } from "../../scripts/lib/index.mjs";
-import { percentile, round } from "./load.mjs";
+import { median, round } from "./load.mjs";
 
 const CEILING_CONFIG = "bench/ceiling/wrangler.toml";
 
@@ -43,15 +43,6 @@ async function workerAsText() {
 	return text;
 }
 
-/** @param {number[]} samples */
-const median = (samples) =>
-	round(
-		percentile(
-			[...samples].sort((a, b) => a - b),
-			0.5,
-		),
-		1,
-	);
 /** @param {number[]} samples */
 const mean = (samples) => round(samples.reduce((sum, x) => sum + x, 0) / Math.max(1, samples.length), 1);
 
@@ -113,7 +104,11 @@ export async function scriptSizeCost({ rounds, token, log = () => {} }) {
 				`round ${i + 1}: ${variants.map((v) => `${v.name} ${v.startMs.at(-1)?.toFixed(0)} ms, workerd ${v.cpuMs.at(-1)?.toFixed(0)} ms CPU`).join("; ")}`,
 			);
 		}
-		const [small, large] = variants.map((v) => ({ gzipBytes: v.gzipBytes, startMs: median(v.startMs), workerdCpuMs: mean(v.cpuMs) }));
+		const [small, large] = variants.map((v) => ({
+			gzipBytes: v.gzipBytes,
+			startMs: round(median(v.startMs), 1),
+			workerdCpuMs: mean(v.cpuMs),
+		}));
 		if (small === undefined || large === undefined) throw new Error("two variants expected");
 		const addedKiB = (large.gzipBytes - small.gzipBytes) / 1024;
 		return {
