@@ -28,7 +28,7 @@ import { groupConsumeScenario } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
-import { formatSplit, SAMPLE_GAP_US, sideSplit } from "./lib/profile-split.mjs";
+import { countedSamples, formatSplit, sideSplit } from "./lib/profile-split.mjs";
 import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 
@@ -101,27 +101,19 @@ async function inspect(port) {
  * @param {Profile} profile
  */
 function selfTimes(profile) {
-	/** @type {Map<number, ProfileNode>} */
-	const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+	const { samples, gapUs } = countedSamples(profile);
 	/** @type {Map<string, number>} */
 	const micros = new Map();
 	let total = 0;
-	let gaps = 0;
-	for (let i = 0; i < profile.samples.length; i++) {
-		const node = byId.get(profile.samples[i] ?? -1);
-		const delta = profile.timeDeltas[i + 1] ?? 0;
-		if (delta > SAMPLE_GAP_US) {
-			gaps += delta;
-			continue;
-		}
-		total += delta;
+	for (const { node, us } of samples) {
+		total += us;
 		if (node === undefined) continue;
 		const { functionName, url, lineNumber } = node.callFrame;
 		const where = url === "" ? "" : ` ${url.split("/").slice(-2).join("/")}:${lineNumber + 1}`;
 		const name = `${functionName || "(anonymous)"}${where}`;
-		micros.set(name, (micros.get(name) ?? 0) + delta);
+		micros.set(name, (micros.get(name) ?? 0) + us);
 	}
-	return { total, gaps, rows: [...micros].sort((a, b) => b[1] - a[1]) };
+	return { total, gaps: gapUs, rows: [...micros].sort((a, b) => b[1] - a[1]) };
 }
 
 /**

@@ -26,6 +26,25 @@ export const SAMPLE_GAP_US = 50_000;
  * @typedef {{ name: string, module: string }} Frame
  */
 
+/**
+ * The profile's nodes by id, and the samples that count: each one's node (if the profile names it) and the µs it
+ * stands for, those after a starved gap (`SAMPLE_GAP_US`) left out and summed in `gapUs`.
+ * @param {Profile} profile
+ */
+export function countedSamples(profile) {
+	/** @type {Map<number, ProfileNode>} */
+	const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+	/** @type {{ node: ProfileNode | undefined, us: number }[]} */
+	const samples = [];
+	let gapUs = 0;
+	for (let i = 0; i < profile.samples.length; i++) {
+		const us = profile.timeDeltas[i + 1] ?? 0;
+		if (us > SAMPLE_GAP_US) gapUs += us;
+		else samples.push({ node: byId.get(profile.samples[i] ?? -1), us });
+	}
+	return { byId, samples, gapUs };
+}
+
 /** Module path prefixes and the side each belongs to; the first match wins. */
 const SIDES = [
 	["src/partition/", "partition object"],
@@ -77,8 +96,7 @@ const add = (map, key, us) => map.set(key, (map.get(key) ?? 0) + us);
  */
 export function sideSplit(profile, bundleText) {
 	const moduleAt = moduleLocator(bundleText);
-	/** @type {Map<number, ProfileNode>} */
-	const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+	const { byId, samples } = countedSamples(profile);
 	/** @type {Map<number, number>} */
 	const parentOf = new Map();
 	for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
@@ -91,10 +109,8 @@ export function sideSplit(profile, bundleText) {
 	const entries = new Map();
 	const natives = new Map();
 	let busyUs = 0;
-	for (let i = 0; i < profile.samples.length; i++) {
-		const us = profile.timeDeltas[i + 1] ?? 0;
-		const leaf = byId.get(profile.samples[i] ?? -1);
-		if (us > SAMPLE_GAP_US || leaf === undefined || leaf.callFrame.functionName === "(idle)") continue;
+	for (const { node: leaf, us } of samples) {
+		if (leaf === undefined || leaf.callFrame.functionName === "(idle)") continue;
 		busyUs += us;
 		/** @type {Frame[]} */
 		const stack = [];
