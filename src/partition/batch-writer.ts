@@ -9,6 +9,7 @@
 import { assert } from "../shared/assert.ts";
 import { STORED_BATCH_BYTES_TARGET } from "../shared/limits.ts";
 import { type EncodedRecord, encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import type { CachedBatch } from "./batch-cache.ts";
 import type { LogView } from "./types.ts";
 
 export class BatchWriter {
@@ -19,6 +20,8 @@ export class BatchWriter {
 	/** Bytes written in rows by this writer, and bytes still waiting for `finish()` (see `pendingBytes`). */
 	writtenBytes = 0;
 	rowsWritten = 0;
+	/** The rows written, as stored: the batch cache takes them once the group's transaction committed. */
+	readonly batches: CachedBatch[] = [];
 
 	constructor(
 		private readonly sql: SqlStorage,
@@ -65,6 +68,7 @@ export class BatchWriter {
 		this.view.totalBytes += this.bytes;
 		this.view.storedBatches++;
 		this.view.storedRecords += count;
+		const text = this.lines.join(RECORD_SEPARATOR);
 		this.sql.exec(
 			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			this.rowBase,
@@ -73,11 +77,12 @@ export class BatchWriter {
 			this.maxTimestamp,
 			this.view.timestampHigh,
 			this.bytes,
-			this.lines.join(RECORD_SEPARATOR),
+			text,
 			this.view.totalBytes,
 			this.view.storedBatches,
 			this.view.storedRecords,
 		);
+		this.batches.push({ baseOffset: this.rowBase, lastOffset: last, recordCount: count, bytes: this.bytes, text });
 		this.writtenBytes += this.bytes;
 		this.rowsWritten++;
 		this.rowBase = last + 1;

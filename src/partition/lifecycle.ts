@@ -18,6 +18,7 @@ import {
 } from "../shared/limits.ts";
 import { lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
+import type { BatchCache } from "./batch-cache.ts";
 import { compactLines, compacts, type LatestRecord } from "./compaction.ts";
 import { saveTotals } from "./log-store.ts";
 import { type HeadBatch, planRetention, retentionDueMs } from "./retention.ts";
@@ -52,6 +53,7 @@ export class Lifecycle {
 		private readonly storage: DurableObjectStorage,
 		private readonly view: LogView,
 		private readonly tiering: TieredStorage,
+		private readonly cache: BatchCache,
 	) {
 		this.sql = storage.sql;
 	}
@@ -176,6 +178,7 @@ export class Lifecycle {
 		const deleted = read.slice(0, count);
 		const last = deleted[count - 1] as HeadBatch;
 		this.sql.exec("DELETE FROM batches WHERE base_offset <= ?", last.baseOffset);
+		this.cache.forgetThrough(last.baseOffset);
 		const logStartOffset = last.lastOffset + 1;
 		assert(logStartOffset <= this.view.nextOffset, "retention never passes the high watermark");
 		this.sql.exec(
@@ -247,6 +250,7 @@ export class Lifecycle {
 		const { kept, expiredKeys } = compactLines(lines, latest, config, nowMs);
 		for (const keyId of expiredKeys) this.sql.exec("DELETE FROM record_keys WHERE key_id = ?", keyId);
 		if (kept.length === lines.length) return;
+		this.cache.forgetThrough(row.base_offset);
 		if (kept.length === 0) {
 			this.sql.exec("DELETE FROM batches WHERE base_offset = ?", row.base_offset);
 			this.view.totalBytes -= row.bytes;

@@ -7,6 +7,7 @@
 import { assert } from "../shared/assert.ts";
 import { READ_INLINE_BATCH_BYTES_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
 import { lineOffset, lineTimestamp, RECORD_SEPARATOR, takeLines } from "../shared/record-codec.ts";
+import type { BatchCache, CachedBatch } from "./batch-cache.ts";
 import type { LogTotals } from "./types.ts";
 
 export interface BatchRow extends Record<string, SqlStorageValue> {
@@ -14,7 +15,7 @@ export interface BatchRow extends Record<string, SqlStorageValue> {
 	last_offset: number;
 	record_count: number;
 	bytes: number;
-	/** Null for the batch a `ReadCache` holds and for batches over `READ_INLINE_BATCH_BYTES_MAX`: read by key when taken. */
+	/** Null for a `BatchCache`'s paging batch and for batches over `READ_INLINE_BATCH_BYTES_MAX`: read by key when taken. */
 	records: string | null;
 }
 
@@ -83,80 +84,115 @@ export interface LogSlice {
 }
 
 /**
- * The stored batch the last read stopped inside, so the next read — a consumer paging on from `next_offset` —
- * starts in it without reading it from SQLite again: a row costs about its size to read into a string, and a page
- * ending mid-batch would otherwise read that batch twice (the fetch bench read a third more than it answered).
- * One batch, so a partition holds at most about `STORED_BATCH_BYTES_TARGET` here.
- *
- * A row's text is known by its base offset and bytes together: appends never change a row, compaction rewrites one
- * only to drop records (its bytes fall; its offsets stay), retention and offload delete rows (they are then not found).
+ * Records from `offset`, up to `maxRecords` and about `maxBytes` (at least one if one exists). Batches in `cache`'s
+ * window (batch-cache.ts) come from memory: a read that starts inside it runs no SQL. Below the window the batch
+ * holding `offset` is the last whose `base_offset` ≤ it: one seek on the primary key, then a walk over the rows up
+ * to the window, where the read goes on in memory. Every batch after the first adds at least one record, so a read
+ * takes at most `maxRecords` + 1 batches, whatever the log's length. The text of a large row is read by key only
+ * when the walk takes it (`READ_INLINE_BATCH_BYTES_MAX`), that of the cache's paging batch not at all. A walk that
+ * reached the window (or the end of the log) adds the rows it read to the window; one that stopped inside a row
+ * keeps that batch for the next page.
  */
-export interface ReadCache {
-	batch: (BatchRow & { records: string }) | null;
+export function readLog(sql: SqlStorage, offset: number, maxRecords: number, maxBytes: number, cache: BatchCache | null = null): LogSlice {
+	const read = new SliceReader(offset, maxRecords, maxBytes);
+	const windowBase = cache?.windowBase ?? Number.POSITIVE_INFINITY;
+	const walked: CachedBatch[] = [];
+	let full = false;
+	if (offset < windowBase) {
+		const rows = sql.exec<BatchRow>(
+			"SELECT base_offset, last_offset, record_count, bytes, IIF(base_offset = ?2 OR bytes > ?3, NULL, records) AS records FROM batches WHERE base_offset >= COALESCE((SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1), ?1) AND base_offset < ?4 ORDER BY base_offset",
+			offset,
+			cache?.pagingBase ?? -1,
+			READ_INLINE_BATCH_BYTES_MAX,
+			Math.min(windowBase, Number.MAX_SAFE_INTEGER),
+		);
+		for (const row of rows) {
+			// Compaction can delete a whole batch: `offset` may then lie in the gap after the batch the seek found.
+			if (row.last_offset < offset) continue;
+			const batch = cache?.pagingAt(row) ?? toBatch(sql, row, cache);
+			walked.push(batch);
+			full = !read.take(batch);
+			if (full) break;
+		}
+	}
+	if (cache === null) return read.slice();
+	if (!full && windowBase !== Number.POSITIVE_INFINITY) {
+		for (const batch of cache.from(Math.max(offset, windowBase))) {
+			cache.hits++;
+			if (!read.take(batch)) break;
+		}
+	}
+	// Only now, the walk over the window done: a walk over rows that stopped early says nothing of the rows after it.
+	if (full && read.stoppedIn !== null) cache.keepPaging(read.stoppedIn);
+	else if (!full) cache.readUpTo(walked);
+	return read.slice();
 }
 
-/**
- * Records from `offset`, up to `maxRecords` and about `maxBytes` (at least one if one exists). The batch holding
- * `offset` is the last whose `base_offset` ≤ it: one seek on the primary key. Every batch after it adds at
- * least one record, so the walk reads at most `maxRecords` + 1 rows, whatever the log's length. The text of a large
- * batch is read by key only when the walk takes it (`READ_INLINE_BATCH_BYTES_MAX`), that of the batch in `cache` not
- * at all; the batch the read stops inside is kept there for the next read.
- */
-export function readLog(sql: SqlStorage, offset: number, maxRecords: number, maxBytes: number, cache: ReadCache | null = null): LogSlice {
-	const parts: string[] = [];
-	let recordCount = 0;
-	let bytes = 0;
-	let nextOffset = offset;
-	const cached = cache?.batch;
-	const rows = sql.exec<BatchRow>(
-		"SELECT base_offset, last_offset, record_count, bytes, IIF(base_offset = ?2 OR bytes > ?3, NULL, records) AS records FROM batches WHERE base_offset >= COALESCE((SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1), ?1) ORDER BY base_offset",
-		offset,
-		cached?.base_offset ?? -1,
-		READ_INLINE_BATCH_BYTES_MAX,
-	);
-	for (const row of rows) {
-		// Compaction can delete a whole batch: `offset` may then lie in the gap after the batch the seek found.
-		if (row.last_offset < offset) continue;
-		const whole = row.base_offset >= offset && recordCount + row.record_count <= maxRecords && bytes + row.bytes <= maxBytes;
-		// Left out of the walk: the cached batch's text and a large batch's. A batch keeps its base offset for life, and
-		// compaction's rewrite drops records: its bytes tell the cached text from a stale one (then read by key).
-		const text =
-			row.records ??
-			(cached?.base_offset === row.base_offset && cached.bytes === row.bytes
-				? cached.records
-				: sql.exec<{ records: string }>("SELECT records FROM batches WHERE base_offset = ?", row.base_offset).one().records);
-		if (whole) {
-			parts.push(text);
-			recordCount += row.record_count;
-			bytes += row.bytes;
+/** A row the walk takes, with its text: selected inline, or read by key (a large row). */
+function toBatch(sql: SqlStorage, row: BatchRow, cache: BatchCache | null): CachedBatch {
+	if (cache) cache.misses++;
+	const text =
+		row.records ?? sql.exec<{ records: string }>("SELECT records FROM batches WHERE base_offset = ?", row.base_offset).one().records;
+	return { baseOffset: row.base_offset, lastOffset: row.last_offset, recordCount: row.record_count, bytes: row.bytes, text };
+}
+
+/** A read's answer as it is built, batch by batch: the same cut rules whether a batch came from a row or memory. */
+class SliceReader {
+	readonly parts: string[] = [];
+	recordCount = 0;
+	bytes = 0;
+	nextOffset: number;
+	/** The batch the read stopped inside, if it did. */
+	stoppedIn: CachedBatch | null = null;
+
+	constructor(
+		private readonly offset: number,
+		private readonly maxRecords: number,
+		private readonly maxBytes: number,
+	) {
+		this.nextOffset = offset;
+	}
+
+	slice(): LogSlice {
+		return { records: this.parts.join(RECORD_SEPARATOR), recordCount: this.recordCount, nextOffset: this.nextOffset };
+	}
+
+	/** Takes what `batch` holds from the read's offset on; false once the read is full. */
+	take(batch: CachedBatch): boolean {
+		const { offset, maxRecords, maxBytes } = this;
+		if (batch.lastOffset < offset) return true;
+		if (batch.baseOffset >= offset && this.recordCount + batch.recordCount <= maxRecords && this.bytes + batch.bytes <= maxBytes) {
+			this.parts.push(batch.text);
+			this.recordCount += batch.recordCount;
+			this.bytes += batch.bytes;
 		} else {
 			// A batch that starts before `offset` or does not fit: take the records that do, as one substring.
+			const { text, baseOffset } = batch;
 			const take = takeLines(
 				{
 					text,
-					baseOffset: row.base_offset,
-					dense: row.last_offset - row.base_offset + 1 === row.record_count,
-					ascii: row.bytes === text.length + RECORD_SEPARATOR.length,
+					baseOffset,
+					dense: batch.lastOffset - baseOffset + 1 === batch.recordCount,
+					ascii: batch.bytes === text.length + RECORD_SEPARATOR.length,
 				},
 				offset,
-				{ records: maxRecords - recordCount, bytes: maxBytes - bytes, firstOfRead: recordCount === 0 },
+				{ records: maxRecords - this.recordCount, bytes: maxBytes - this.bytes, firstOfRead: this.recordCount === 0 },
 			);
 			if (take.count > 0) {
-				parts.push(take.text);
-				recordCount += take.count;
-				bytes += take.bytes;
-				nextOffset = take.lastOffset + 1;
+				this.parts.push(take.text);
+				this.recordCount += take.count;
+				this.bytes += take.bytes;
+				this.nextOffset = take.lastOffset + 1;
 			}
 			if (!take.complete) {
-				if (cache) cache.batch = { ...row, records: text };
-				break;
+				this.stoppedIn = batch;
+				return false;
 			}
 		}
 		// A compacted batch may end in a gap: continue after its whole range, not after its last record.
-		nextOffset = row.last_offset + 1;
-		if (recordCount >= maxRecords || bytes >= maxBytes) break;
+		this.nextOffset = batch.lastOffset + 1;
+		return this.recordCount < maxRecords && this.bytes < maxBytes;
 	}
-	return { records: parts.join(RECORD_SEPARATOR), recordCount, nextOffset };
 }
 
 /**

@@ -22,11 +22,12 @@ import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
 import { type GroupKeys, refuseAppend, rememberedIdempotency, SizeEstimate, saveIdempotencyKey, saveKeys } from "./append-store.ts";
+import { openBatchCache } from "./batch-cache.ts";
 import { BatchWriter } from "./batch-writer.ts";
 import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, loadTotals, type ReadCache, readLog } from "./log-store.ts";
+import { findOffsetForTimestamp, loadTotals, readLog } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend, checkSequence } from "./producer-state.ts";
 import { loadProducerState, saveProducerState } from "./producer-store.ts";
@@ -138,17 +139,15 @@ export class PartitionLog extends DurableObject<Env> {
 	};
 	/** Bytes appended since this object started, for the metrics hub. */
 	private bytesAppended = 0;
-	/**
-	 * The stored batch the last read stopped inside, for the read that pages on from there (see `ReadCache`). Never
-	 * stale across a deletion: a deleted partition refuses reads, and a re-created topic has new partition objects.
-	 */
-	private readonly readCache: ReadCache = { batch: null };
+	/** Hot stored batches, in the isolate's shared budget (batch-cache.ts): a tail read runs no SQL. */
+	private readonly hot = openBatchCache(this.ctx.id.toString());
+	private readonly metrics: MetricsReporter;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		// Meters every statement from here on and reports offsets and sizes to the metrics hub after a change.
-		new MetricsReporter(env, ctx, "PartitionLog", () =>
-			partitionFigures(this.sql, this.status === "active", this.view, this.partition, this.bytesAppended),
+		this.metrics = new MetricsReporter(env, ctx, "PartitionLog", () =>
+			partitionFigures(this.sql, this.status === "active", this.view, this.partition, this.bytesAppended, this.hot),
 		);
 		this.sql = ctx.storage.sql;
 		this.size = new SizeEstimate(this.sql);
@@ -158,9 +157,10 @@ export class PartitionLog extends DurableObject<Env> {
 			storage: ctx.storage,
 			view: this.view,
 			bucket: () => this.segments,
+			cache: this.hot,
 			identity: () => (this.status === "active" && this.topicId !== null ? { topicId: this.topicId, partition: this.partition } : null),
 		});
-		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering);
+		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering, this.hot);
 		this.appends = new CommitQueue({
 			write: (entries) => this.writeGroup(entries),
 			durable: () => ctx.storage.sync(),
@@ -173,12 +173,14 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/**
-	 * Rebuilds the in-memory view from SQLite: after a restart or an eviction this is all the state there is. Reads
+	 * Rebuilds the in-memory view from SQLite (and forgets cached batches): after a restart, an eviction, a rolled-back
+	 * group or a deletion this is all the state there is. Reads
 	 * the state row, the newest batch (a seek on the primary key) and the append watchers (one per topic's webhook
 	 * dispatcher): a wake-up costs the same on a log of any length.
 	 */
 	private load(): void {
 		const row = this.sql.exec<StateRow>("SELECT * FROM partition_state WHERE id = 1").one();
+		this.hot.forgetThrough(Number.POSITIVE_INFINITY);
 		this.status = row.status;
 		this.topicId = row.topic_id;
 		this.partition = row.partition ?? -1;
@@ -338,6 +340,7 @@ export class PartitionLog extends DurableObject<Env> {
 	/** After a group's commit was written: readers, tails and watchers learn of it, and background work is armed. */
 	private afterAppend(group: OpenGroup): void {
 		const { writer, nowMs } = group;
+		this.hot.committed(writer.batches);
 		this.bytesAppended += writer.writtenBytes;
 		this.size.appended(writer.writtenBytes, writer.rowsWritten);
 		this.waiters.wakeAll();
@@ -388,7 +391,8 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	private readNow(offset: number, maxRecords: number, maxBytes: number): ReadResult {
-		const slice = readLog(this.sql, offset, maxRecords, maxBytes, this.readCache);
+		const slice = readLog(this.sql, offset, maxRecords, maxBytes, this.hot);
+		this.metrics.changed();
 		assert(slice.nextOffset <= this.view.nextOffset && slice.nextOffset >= offset, "a read ends inside the log");
 		return { ...slice, highWatermark: this.view.nextOffset, logStartOffset: this.view.logStartOffset };
 	}

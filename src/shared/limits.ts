@@ -20,6 +20,15 @@ export const MESSAGE_BYTES_CEILING = 1024 * 1024;
 export const STORED_BATCH_BYTES_TARGET = 1024 * 1024;
 
 /**
+ * Memory for hot stored batches (partition/batch-cache.ts), shared by every partition object in an isolate. An
+ * isolate has 128 MB and may host several objects at once; an eighth leaves room for the largest fetch answer
+ * (`FETCH_BYTES_MAX`, built from parts, so twice that for a moment) and produce body (`REQUEST_BYTES_MAX`, decoded)
+ * beside V8's own. Sixteen full stored batches: a tail reader needs the last one or two, and a consumer lagging up to
+ * this far still reads from memory.
+ */
+export const BATCH_CACHE_BYTES_MAX = 16 * 1024 * 1024;
+
+/**
  * A read takes the text of stored batches up to this size in its walk over the rows, and that of larger ones by
  * their key, only when it takes them: workerd's SQL cursor steps one row ahead, so a walk that selected every text
  * would load a whole batch (up to `STORED_BATCH_BYTES_TARGET`) past the one a read stops in (measured: a read ending

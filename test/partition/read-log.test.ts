@@ -1,13 +1,15 @@
 /**
  * `readLog` as a whole, over seeded random batches (compaction gaps inside and at the end, some values not ASCII)
  * stored in a real partition object's table, against the all-line-by-line read it was before batches were cut as
- * one substring: the same answer for any offset, record and byte limit (bytes carried across batches included).
+ * one substring: the same answer for any offset, record and byte limit (bytes carried across batches included),
+ * with and without a batch cache (batch-cache.ts), ample or short of room.
  * Replay a run with `SIM_SEED=<seed> npx vitest run test/partition/read-log.test.ts`.
  */
 
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { type ReadCache, readLog } from "../../src/partition/log-store.ts";
+import { BatchCachePool, type CachedBatch } from "../../src/partition/batch-cache.ts";
+import { readLog } from "../../src/partition/log-store.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
 import { encodeLine, lineOffset, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
@@ -105,8 +107,10 @@ describe("readLog", () => {
 					);
 				}
 				const failed: string[] = [];
-				// One cache across all the reads, as a partition keeps it: random offsets sometimes land in its batch.
-				const cache: ReadCache = { batch: null };
+				// One cache across all the reads, as a partition keeps it: random offsets land in its window or its paging
+				// batch. A second, short of room (a few batches), keeps evicting.
+				const cache = new BatchCachePool(16 * 1024 * 1024).open("ample");
+				const short = new BatchCachePool(300_000).open("short");
 				for (let i = 0; i < CASES_PER_SEED; i++) {
 					const offset = Math.floor(random() * (base + 1));
 					const maxRecords = 1 + Math.floor(random() * 120);
@@ -116,22 +120,31 @@ describe("readLog", () => {
 						failed.push(`offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
 					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes, cache)) !== expected)
 						failed.push(`cached: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
+					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes, short)) !== expected)
+						failed.push(`short: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
 				}
-				// A consumer paging from the start on next_offset: every page after the first starts in the cached batch.
-				for (let offset = 0, pages = 0; offset < base && pages < 1000; pages++) {
-					const maxRecords = 1 + Math.floor(random() * 30);
-					const expected = referenceRead(batches, offset, maxRecords, 16 * 1024 * 1024);
-					const actual = readLog(sql, offset, maxRecords, 16 * 1024 * 1024, cache);
-					if (JSON.stringify(actual) !== JSON.stringify(expected)) failed.push(`paging: offset ${offset}, max ${maxRecords}`);
-					offset = expected.nextOffset;
+				// Consumers paging from the start on next_offset: every page after the first starts in the paging batch
+				// or the window. A fresh cache, so that the window starts empty.
+				const paging = new BatchCachePool(16 * 1024 * 1024).open("paging");
+				for (const reader of [paging, short]) {
+					for (let offset = 0, pages = 0; offset < base && pages < 1000; pages++) {
+						const maxRecords = 1 + Math.floor(random() * 30);
+						const expected = referenceRead(batches, offset, maxRecords, 16 * 1024 * 1024);
+						const actual = readLog(sql, offset, maxRecords, 16 * 1024 * 1024, reader);
+						if (JSON.stringify(actual) !== JSON.stringify(expected)) failed.push(`paging: offset ${offset}, max ${maxRecords}`);
+						offset = expected.nextOffset;
+					}
 				}
+				// The walks reached the end of the log: the ample caches hold it all, from memory.
+				if (cache.held().length !== batches.length) failed.push(`the ample cache holds ${cache.held().length} batches`);
+				if (cache.hits === 0 || paging.hits === 0 || short.hits === 0) failed.push("a cache was never read");
 				return failed;
 			});
 			expect(mismatches).toEqual([]);
 		});
 	}
 
-	it("reads a batch compaction rewrote after it was cached, not the text it had", async () => {
+	it("refuses a cached batch whose row changed under it, rather than answer stale text", async () => {
 		const line = (offset: number, value: string) =>
 			encodeLine(0, offset, 1_700_000_000_000, `"key":"k${offset}","value":"${value}","headers":[]}`);
 		const before = [line(0, "a"), line(1, "b"), line(2, "c"), line(3, "d")];
@@ -146,38 +159,71 @@ describe("readLog", () => {
 					lines.reduce((n, l) => n + l.length + RECORD_SEPARATOR.length, 0),
 					lines.join(RECORD_SEPARATOR),
 				);
+			// A second batch, so the first read stops inside the first one: it is kept as the paging batch.
+			sql.exec(
+				"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records) VALUES (4, 4, 1, 0, 0, ?, ?)",
+				line(4, "e").length + RECORD_SEPARATOR.length,
+				line(4, "e"),
+			);
 			store(before);
-			const cache: ReadCache = { batch: null };
+			const cache = new BatchCachePool(1 << 20).open("rewritten");
 			const first = readLog(sql, 0, 2, 1 << 20, cache);
-			const cached = cache.batch?.records;
+			const paging = cache.pagingBase;
+			// Compaction's rewrite, without the `forgetThrough` every rewrite makes: the read must not go on.
 			store(after);
-			return { first, cached, second: readLog(sql, 1, 10, 1 << 20, cache) };
+			let stale: string | null = null;
+			try {
+				readLog(sql, 1, 10, 1 << 20, cache);
+			} catch (error) {
+				stale = String(error);
+			}
+			cache.forgetThrough(0);
+			return { first, paging, stale, second: readLog(sql, 1, 10, 1 << 20, cache) };
 		});
 		expect(reads.first.records).toBe(before.slice(0, 2).join(RECORD_SEPARATOR));
-		expect(reads.cached).toBe(before.join(RECORD_SEPARATOR));
+		expect(reads.paging).toBe(0);
+		expect(reads.stale).toContain("a cached batch is its row as stored");
 		// From offset 1 the old text still holds record 1; the rewritten batch does not.
-		expect(reads.second).toEqual({ records: after.slice(1).join(RECORD_SEPARATOR), recordCount: 2, nextOffset: 4 });
+		expect(reads.second).toEqual({ records: [...after.slice(1), line(4, "e")].join(RECORD_SEPARATOR), recordCount: 3, nextOffset: 5 });
 	});
 
-	it("takes the cached batch's text instead of reading the row again", async () => {
-		const lines = [0, 1, 2].map((offset) => encodeLine(0, offset, 1, `"key":null,"value":"v${offset}","headers":[]}`));
+	it("takes the cached batches' text instead of reading the rows again", async () => {
+		const lines = [0, 1, 2, 3].map((offset) => encodeLine(0, offset, 1, `"key":null,"value":"v${offset}","headers":[]}`));
 		const stub = partitionStubById(crypto.randomUUID());
-		const read = await runInDurableObject(stub, (_, state) => {
+		const reads = await runInDurableObject(stub, (_, state) => {
 			const sql = state.storage.sql;
-			const bytes = lines.reduce((n, l) => n + l.length + RECORD_SEPARATOR.length, 0);
-			sql.exec(
-				"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records) VALUES (0, 2, 3, 0, 0, ?, ?)",
-				bytes,
-				lines.join(RECORD_SEPARATOR),
-			);
-			const cache: ReadCache = { batch: null };
-			readLog(sql, 0, 1, 1 << 20, cache);
-			// A marked copy of the same batch (same columns): only a read that skipped the row can answer it.
-			const marked = lines.map((l, i) => l.replace(`"v${i}"`, `"w${i}"`)).join(RECORD_SEPARATOR);
-			cache.batch = { base_offset: 0, last_offset: 2, record_count: 3, bytes, records: marked };
-			return readLog(sql, 1, 10, 1 << 20, cache);
+			const rows = [lines.slice(0, 3), lines.slice(3)].map((part, i) => ({
+				baseOffset: i * 3,
+				lastOffset: i * 3 + part.length - 1,
+				recordCount: part.length,
+				bytes: part.reduce((n, l) => n + l.length + RECORD_SEPARATOR.length, 0),
+				text: part.join(RECORD_SEPARATOR),
+			}));
+			for (const row of rows) {
+				sql.exec(
+					"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records) VALUES (?, ?, ?, 0, 0, ?, ?)",
+					row.baseOffset,
+					row.lastOffset,
+					row.recordCount,
+					row.bytes,
+					row.text,
+				);
+			}
+			// Marked copies of the same batches (same columns): only a read that skipped the rows can answer them.
+			const marked = (row: CachedBatch): CachedBatch => ({ ...row, text: row.text.replace(/"v(\d)"/g, '"w$1"') });
+			const [older, newer] = rows as [CachedBatch, CachedBatch];
+			const cache = new BatchCachePool(1 << 20).open("marked");
+			cache.committed([marked(newer)]);
+			cache.keepPaging(marked(older));
+			return { paged: readLog(sql, 1, 10, 1 << 20, cache), windowed: readLog(sql, 3, 10, 1 << 20, cache) };
 		});
-		expect(read.records).toContain('"value":"w1"');
-		expect(read).toMatchObject({ recordCount: 2, nextOffset: 3 });
+		expect(reads.paged.records).toBe(
+			lines
+				.slice(1)
+				.join(RECORD_SEPARATOR)
+				.replace(/"v(\d)"/g, '"w$1"'),
+		);
+		expect(reads.paged).toMatchObject({ recordCount: 3, nextOffset: 4 });
+		expect(reads.windowed).toMatchObject({ records: lines[3]?.replace('"v3"', '"w3"'), recordCount: 1, nextOffset: 4 });
 	});
 });

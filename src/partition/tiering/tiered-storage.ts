@@ -23,6 +23,7 @@ import {
 	R2_KEYS_PER_CALL_MAX,
 } from "../../shared/limits.ts";
 import type { TopicConfig } from "../../shared/topic-config.ts";
+import type { BatchCache } from "../batch-cache.ts";
 import type { HeadBatch } from "../retention.ts";
 import type { LogView } from "../types.ts";
 import { commitOffload, dropExpiredSegments, manifestKeys, readSegmentSource, remoteHead } from "./manifest.ts";
@@ -33,6 +34,8 @@ import { offloadDueMs, type RemoteSegment } from "./tiering-plan.ts";
 export interface TieringHost {
 	readonly storage: DurableObjectStorage;
 	readonly view: LogView;
+	/** The partition's hot batches: an offload deletes the rows it moved to R2. */
+	readonly cache: BatchCache;
 	/** The bucket segments go to (the `SEGMENTS` binding; tests may wrap it to inject failures). */
 	bucket(): R2Bucket;
 	/** Who this partition is while it is active; null otherwise (nothing is offloaded then). */
@@ -189,6 +192,7 @@ export class TieredStorage {
 			commitOffload(this.sql, this.host.view, identity.topicId, source, entries, key, Date.now()),
 		);
 		if (committed) {
+			this.host.cache.forgetThrough(this.host.view.localLogStartOffset - 1);
 			if (this.head === null) this.head = undefined;
 			return "committed";
 		}

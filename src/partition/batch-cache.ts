@@ -1,0 +1,246 @@
+/**
+ * @module
+ * Hot stored batches kept in memory, so a reader at or near the tail is answered without reading rows from SQLite
+ * (Kafka leans on the page cache the same way; Durable Object SQLite bills every row read). One pool per isolate,
+ * shared by every `PartitionLog` in it under one byte budget (`BATCH_CACHE_BYTES_MAX`); each object holds a
+ * `BatchCache` of its own:
+ * - its window: every stored batch from some base offset up to the newest, so a read that starts inside it needs no
+ *   SQL at all. A commit adds its batches at the top; a read whose walk over the rows reached the window (or the end
+ *   of the log) adds the batches it read at the bottom.
+ * - its paging batch: the batch a read below the window stopped inside, for the read that pages on from there.
+ * Over budget, the pool drops the oldest batch of the object holding the most (its paging batch first): objects
+ * that all read converge on equal shares, and a reader catching up on a backlog adds only batches older than its
+ * window's, which go first: it never evicts a tail.
+ *
+ * A cached text is its row's exact text (a fetch is concatenation, see record-codec.ts). Whatever rewrites or
+ * deletes rows calls `forgetThrough` — retention, compaction, offload, deletion, a rolled-back group — the one
+ * chokepoint; appends never change a row (group commit writes new rows). A restarted object opens a new cache,
+ * which drops the old instance's: its memory may hold writes that never became durable.
+ */
+
+import { assert } from "../shared/assert.ts";
+import { BATCH_CACHE_BYTES_MAX } from "../shared/limits.ts";
+import { RECORD_SEPARATOR } from "../shared/record-codec.ts";
+
+/** A stored batch as its row holds it. */
+export interface CachedBatch {
+	readonly baseOffset: number;
+	readonly lastOffset: number;
+	readonly recordCount: number;
+	/** UTF-8 bytes of its records and their separators: the row's `bytes`. */
+	readonly bytes: number;
+	readonly text: string;
+}
+
+/** What V8 spends on one cached batch besides its characters: the entry object, its slot, the string's header. */
+const ENTRY_OVERHEAD_BYTES = 128;
+
+/**
+ * Memory one cached batch holds. V8 keeps a string of Latin-1 characters in one byte each and any other in two;
+ * an ASCII text is known from its UTF-8 size, anything else counts two bytes a character (never less than held).
+ */
+export function heapBytes(batch: CachedBatch): number {
+	const ascii = batch.bytes === batch.text.length + RECORD_SEPARATOR.length;
+	return (ascii ? 1 : 2) * batch.text.length + ENTRY_OVERHEAD_BYTES;
+}
+
+/** The caches of one isolate and their byte budget. */
+export class BatchCachePool {
+	/** Bytes held by every cache of the pool. */
+	bytes = 0;
+	/** Caches holding any batch, by object; a restarted object's new cache replaces (and empties) its old one. */
+	private readonly holding = new Map<string, BatchCache>();
+	private opened = 0;
+
+	/** The budget; a field rather than the constant so tests can lower it (it holds from the next batch taken). */
+	constructor(public bytesMax: number) {}
+
+	/** A new, empty cache for object `objectId`; the cache of its previous instance, if any, is dropped. */
+	open(objectId: string): BatchCache {
+		this.holding.get(objectId)?.close();
+		return new BatchCache(this, objectId, ++this.opened);
+	}
+
+	/** @internal `cache` took `bytes` more: the pool evicts until it is within its budget again. */
+	grew(cache: BatchCache, bytes: number): void {
+		this.bytes += bytes;
+		const other = this.holding.get(cache.objectId);
+		if (other !== cache) {
+			// Two instances of one object (a test's second instance over the same storage): the newer one holds.
+			if (other !== undefined && other.generation > cache.generation) {
+				cache.close();
+				return;
+			}
+			other?.close();
+			this.holding.set(cache.objectId, cache);
+		}
+		while (this.bytes > this.bytesMax) this.largest().evictOne();
+	}
+
+	/** @internal `cache` let go of `bytes`. */
+	shrank(cache: BatchCache, bytes: number): void {
+		this.bytes -= bytes;
+		assert(this.bytes >= 0 && cache.bytes >= 0, "cached bytes never fall below zero");
+		if (cache.bytes === 0 && this.holding.get(cache.objectId) === cache) this.holding.delete(cache.objectId);
+	}
+
+	private largest(): BatchCache {
+		let found: BatchCache | null = null;
+		for (const cache of this.holding.values()) if (found === null || cache.bytes > found.bytes) found = cache;
+		assert(found !== null && found.bytes > 0, "a pool over budget holds batches");
+		return found;
+	}
+}
+
+/** One object's hot batches (see the module): its window of the newest batches and one paging batch. */
+export class BatchCache {
+	/** Bytes this cache holds (`heapBytes` of each batch). */
+	bytes = 0;
+	/** Batches taken from memory and read from SQLite by reads, since this cache opened (for /metrics). */
+	hits = 0;
+	misses = 0;
+	/** The window, oldest first, from `start` on: every stored batch from `window[start]` to the newest. */
+	private window: CachedBatch[] = [];
+	private start = 0;
+	private paging: CachedBatch | null = null;
+	private closed = false;
+
+	constructor(
+		private readonly pool: BatchCachePool,
+		readonly objectId: string,
+		readonly generation: number,
+	) {}
+
+	/** The base offset of the window's oldest batch; Infinity when the window is empty. */
+	get windowBase(): number {
+		return this.window[this.start]?.baseOffset ?? Number.POSITIVE_INFINITY;
+	}
+
+	/** The window's batches from the one holding `offset` (the last starting at or before it); `offset` ≥ `windowBase`. */
+	*from(offset: number): Generator<CachedBatch> {
+		let low = this.start;
+		let high = this.window.length - 1;
+		assert(high >= low && offset >= this.windowBase, "a read starts inside the window");
+		// Invariant: window[low] starts at or before `offset`; every batch past `high` starts after it.
+		while (low < high) {
+			const mid = (low + high + 1) >>> 1;
+			if ((this.window[mid] as CachedBatch).baseOffset <= offset) low = mid;
+			else high = mid - 1;
+		}
+		for (let i = low; i < this.window.length; i++) yield this.window[i] as CachedBatch;
+	}
+
+	/** What the cache holds: the paging batch, if any, then the window, oldest first. */
+	held(): CachedBatch[] {
+		return [...(this.paging === null ? [] : [this.paging]), ...this.window.slice(this.start)];
+	}
+
+	/** The paging batch's base offset; null when there is none. */
+	get pagingBase(): number | null {
+		return this.paging?.baseOffset ?? null;
+	}
+
+	/** The paging batch, if it is the row at `baseOffset` (of `bytes`: a cached row is never stale, see `forgetThrough`). */
+	pagingAt(row: { readonly base_offset: number; readonly bytes: number }): CachedBatch | null {
+		const paging = this.paging;
+		if (paging?.baseOffset !== row.base_offset) return null;
+		assert(paging.bytes === row.bytes, "a cached batch is its row as stored");
+		this.hits++;
+		return paging;
+	}
+
+	/** A group's batches, once its transaction committed: the newest stored batches, in order. */
+	committed(batches: readonly CachedBatch[]): void {
+		if (this.closed || batches.length === 0) return;
+		const top = this.window.at(-1);
+		assert(top === undefined || (batches[0] as CachedBatch).baseOffset > top.lastOffset, "a commit adds batches past the window");
+		let bytes = 0;
+		for (const batch of batches) {
+			this.window.push(batch);
+			bytes += heapBytes(batch);
+		}
+		this.grow(bytes);
+	}
+
+	/**
+	 * Batches a read took from SQLite: every stored batch from the first of them up to the window (or to the newest,
+	 * the window being empty), in order. They become the window's bottom.
+	 */
+	readUpTo(batches: readonly CachedBatch[]): void {
+		if (this.closed || batches.length === 0) return;
+		assert((batches.at(-1) as CachedBatch).baseOffset < this.windowBase, "batches read from rows lie below the window");
+		if (this.paging !== null && this.paging.baseOffset >= (batches[0] as CachedBatch).baseOffset) this.dropPaging();
+		this.window = [...batches, ...this.window.slice(this.start)];
+		this.start = 0;
+		this.grow(batches.reduce((n, b) => n + heapBytes(b), 0));
+	}
+
+	/** The batch a read below the window stopped inside, for the next page. */
+	keepPaging(batch: CachedBatch): void {
+		if (this.closed || batch.baseOffset >= this.windowBase || this.paging === batch) return;
+		this.dropPaging();
+		this.paging = batch;
+		this.grow(heapBytes(batch));
+	}
+
+	/** Forgets every batch starting at or before `baseOffset`: rows there were rewritten or deleted. */
+	forgetThrough(baseOffset: number): void {
+		if (this.paging !== null && this.paging.baseOffset <= baseOffset) this.dropPaging();
+		let bytes = 0;
+		while (this.start < this.window.length && (this.window[this.start] as CachedBatch).baseOffset <= baseOffset) {
+			bytes += heapBytes(this.window[this.start++] as CachedBatch);
+		}
+		this.shrink(bytes);
+	}
+
+	/** @internal The pool needs room: the paging batch goes first, then the window's oldest batch. */
+	evictOne(): void {
+		if (this.paging !== null) {
+			this.dropPaging();
+			return;
+		}
+		const oldest = this.window[this.start];
+		assert(oldest !== undefined, "a cache asked for room holds a batch");
+		this.forgetThrough(oldest.baseOffset);
+	}
+
+	/** @internal Superseded by a newer instance of the object: empty, and taking nothing more. */
+	close(): void {
+		this.forgetThrough(Number.POSITIVE_INFINITY);
+		this.closed = true;
+	}
+
+	private dropPaging(): void {
+		if (this.paging === null) return;
+		const bytes = heapBytes(this.paging);
+		this.paging = null;
+		this.shrink(bytes);
+	}
+
+	private grow(bytes: number): void {
+		this.bytes += bytes;
+		this.pool.grew(this, bytes);
+	}
+
+	private shrink(bytes: number): void {
+		if (this.start === this.window.length) {
+			this.window = [];
+			this.start = 0;
+		} else if (this.start > 1024 && this.start * 2 > this.window.length) {
+			// Evictions advance `start`; the array is cut now and then rather than shifted on each.
+			this.window = this.window.slice(this.start);
+			this.start = 0;
+		}
+		if (bytes === 0) return;
+		this.bytes -= bytes;
+		this.pool.shrank(this, bytes);
+	}
+}
+
+/** The isolate's pool: every `PartitionLog` in it shares `BATCH_CACHE_BYTES_MAX`. */
+export const isolateBatchCachePool = new BatchCachePool(BATCH_CACHE_BYTES_MAX);
+
+/** A new cache for a `PartitionLog` (by its id) in this isolate's pool. */
+export function openBatchCache(objectId: string): BatchCache {
+	return isolateBatchCachePool.open(objectId);
+}
