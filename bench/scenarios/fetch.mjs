@@ -6,27 +6,50 @@
  * stored rows each time: what reading the bytes alone costs). Pages are followed on `next_offset`, read from the
  * tail of the body; the first page is parsed in full and checked.
  *
+ * `fetch-tail-1c-1p`: the same load over a backlog of TAIL_BACKLOG_RECORDS (wrapping there), which fits the
+ * partitions' batch cache (`BATCH_CACHE_BYTES_MAX`, 16 MiB): a consumer at or near the tail, whose pages the partition
+ * answers from memory. fetch-1c-1p's backlog (about 22 MB stored) is larger than the cache, so it stays as it was:
+ * its newest pages come from memory, the rest from SQLite. Both rows count the partition's SQLite rows read (its
+ * cursors' `rowsRead` in /metrics, what Cloudflare bills) and batches served from memory, per record fetched.
+ *
  * `fetch-remote`: the same load on a topic with remote storage whose offload has moved the prefill to R2 segments
  * (local.retention.bytes 1): every page is read from R2 at the edge. Reported beside the local fetch of the same run.
  */
 
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
+import { SETTLE_MS, scrape } from "../lib/cost.mjs";
+import { fmt, throughputSummary } from "../lib/format.mjs";
 import { runLoad } from "../lib/load.mjs";
 import { produceBodies } from "../lib/records.mjs";
 import { DURATION_MS, FETCH_RECORDS, PREFILL_RECORDS, RECORDS_PER_PRODUCE, WARMUP_MS } from "../settings.mjs";
 
 const NEXT_OFFSET = /"next_offset":(\d+)/;
 const PREFILL_CLIENTS = 4;
+/** fetch-tail-1c-1p's backlog: about 5.5 MB stored, a third of the batch cache. */
+const TAIL_BACKLOG_RECORDS = 5_000;
+const ROWS_READ = 'tributary_storage_rows_read_total{class="PartitionLog"}';
+const CACHE_HITS = 'tributary_storage_cache_hits_total{class="PartitionLog"}';
+const CACHE_MISSES = 'tributary_storage_cache_misses_total{class="PartitionLog"}';
 
 /**
- * Fills partition 0 with PREFILL_RECORDS records; returns how long it took.
+ * The partitions' SQLite rows read and batches from memory and from SQLite, from /metrics, once the reports settled.
+ * @param {import("../lib/http.mjs").HttpClient} http
+ */
+async function readCounters(http) {
+	await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+	const samples = await scrape(http);
+	return { rowsRead: samples.get(ROWS_READ) ?? 0, hits: samples.get(CACHE_HITS) ?? 0, misses: samples.get(CACHE_MISSES) ?? 0 };
+}
+
+/**
+ * Fills partition 0 with `records` records; returns how long it took.
  * @param {import("../lib/http.mjs").HttpClient} http
  * @param {string} topic
  */
-async function prefill(http, topic) {
+async function prefill(http, topic, records = PREFILL_RECORDS) {
 	const bodies = produceBodies({ count: 16, perRequest: RECORDS_PER_PRODUCE, partition: 0, seed: 999 });
 	let next = 0;
-	const requests = PREFILL_RECORDS / RECORDS_PER_PRODUCE;
+	const requests = records / RECORDS_PER_PRODUCE;
 	const started = Date.now();
 	await Promise.all(
 		Array.from({ length: PREFILL_CLIENTS }, async () => {
@@ -95,21 +118,87 @@ async function fetchWindow(step, cursor) {
 export const fetch = {
 	kind: "fetch",
 	targets: ["ceiling", "ceiling+sqlite", "tributary"],
-	scenarios: [{ id: "fetch-1c-1p", label: "fetch 1000×1KB, 1 client, 1 partition", kind: "fetch", clients: 1, partitions: 1 }],
-	settings: { fetchRecords: FETCH_RECORDS, prefillRecords: PREFILL_RECORDS },
+	scenarios: [
+		{ id: "fetch-1c-1p", label: "fetch 1000×1KB, 1 client, 1 partition", kind: "fetch", clients: 1, partitions: 1 },
+		{
+			id: "fetch-tail-1c-1p",
+			label: `fetch 1000×1KB near the tail (backlog ${TAIL_BACKLOG_RECORDS / 1000}k), 1 client, 1 partition`,
+			kind: "fetch",
+			clients: 1,
+			partitions: 1,
+			backlog: TAIL_BACKLOG_RECORDS,
+		},
+	],
+	settings: { fetchRecords: FETCH_RECORDS, prefillRecords: PREFILL_RECORDS, tailBacklogRecords: TAIL_BACKLOG_RECORDS },
 	async run({ http, target }, scenario) {
 		const topic = `bench-${scenario.id}`;
+		const backlog = /** @type {number} */ (scenario.backlog ?? PREFILL_RECORDS);
 		await http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
 		const cursor = { offset: 0, checked: false, check: /** @type {string[]} */ ([]) };
-		let prefillMs = null;
-		if (target === "tributary") {
-			prefillMs = await prefill(http, topic);
-			const described = await http.json("GET", `/v1/topics/${topic}`);
-			if (described.partitions[0].high_watermark !== PREFILL_RECORDS) {
-				cursor.check.push(`prefill left high watermark ${described.partitions[0].high_watermark}, not ${PREFILL_RECORDS}`);
-			}
+		if (target !== "tributary") return await fetchWindow(fetchStep(http, topic, cursor, backlog), cursor);
+		const prefillMs = await prefill(http, topic, backlog);
+		const described = await http.json("GET", `/v1/topics/${topic}`);
+		if (described.partitions[0].high_watermark !== backlog) {
+			cursor.check.push(`prefill left high watermark ${described.partitions[0].high_watermark}, not ${backlog}`);
 		}
-		return { ...(await fetchWindow(fetchStep(http, topic, cursor), cursor)), prefillMs };
+		const before = await readCounters(http);
+		const result = await fetchWindow(fetchStep(http, topic, cursor, backlog), cursor);
+		const after = await readCounters(http);
+		const records = /** @type {number} */ (result.records ?? 0);
+		const per = (/** @type {number} */ n) => (records > 0 ? Math.round((n / records) * 10_000) / 10_000 : null);
+		const batches = after.hits - before.hits + after.misses - before.misses;
+		return {
+			...result,
+			prefillMs,
+			rowsReadPerRecord: per(after.rowsRead - before.rowsRead),
+			memoryBatchShare: batches > 0 ? Math.round(((after.hits - before.hits) / batches) * 1000) / 1000 : null,
+		};
+	},
+	summary(result) {
+		const rows = result.rowsReadPerRecord;
+		const cached = rows === undefined ? "" : `; ${rows} rows read/record, ${result.memoryBatchShare} of batches from memory`;
+		return `${throughputSummary(result)}${cached}`;
+	},
+	derive(row, all) {
+		const peer = (/** @type {string} */ server) =>
+			all.find((r) => r.scenario === row.scenario && r.runtime === row.runtime && r.server === server && !r.failed);
+		const sqlite = peer("ceiling+sqlite")?.recordsPerSec;
+		row.percentOfCeilingSqlite =
+			row.server === "tributary" && typeof sqlite === "number" && sqlite > 0 && typeof row.recordsPerSec === "number"
+				? Math.round((row.recordsPerSec / sqlite) * 1000) / 10
+				: null;
+		const percent = row.cpu?.serverPercent;
+		row.serverCpuMicrosPerRecord =
+			typeof percent === "number" && typeof row.recordsPerSec === "number" && row.recordsPerSec > 0
+				? Math.round((percent / 100 / row.recordsPerSec) * 1e7) / 10
+				: null;
+	},
+	section: {
+		title: "Fetch: memory and SQLite",
+		intro: `fetch-1c-1p pages through ${fmt(PREFILL_RECORDS)} records (about 22 MB stored: more than the partitions' batch cache, 16 MiB per isolate, holds), fetch-tail-1c-1p through ${fmt(TAIL_BACKLOG_RECORDS)} (a third of it: a consumer near the tail). Rows read/record: the partition's SQLite cursor counters (\`tributary_storage_rows_read_total\` in /metrics) over the records fetched in the window; from memory: the share of stored batches the reads took from the cache (\`tributary_storage_cache_hits_total\` against \`…_misses_total\`). Server CPU µs/record = server CPU % ÷ records/s.`,
+		table(rows) {
+			const lines = [
+				"| runtime | scenario | server | records/s | % of ceiling | % of ceiling+sqlite | server CPU µs/record | rows read/record | batches from memory |",
+				"|---|---|---|--:|--:|--:|--:|--:|--:|",
+			];
+			for (const row of rows) {
+				if (row.failed) continue;
+				const percent = (/** @type {unknown} */ p) => (typeof p === "number" ? `${p.toFixed(1)}%` : "");
+				const cells = [
+					row.runtime,
+					row.scenario,
+					row.server,
+					fmt(row.recordsPerSec),
+					percent(row.percentOfCeiling),
+					percent(row.percentOfCeilingSqlite),
+					String(row.serverCpuMicrosPerRecord ?? ""),
+					String(row.rowsReadPerRecord ?? ""),
+					String(row.memoryBatchShare ?? ""),
+				];
+				lines.push(`| ${cells.join(" | ")} |`);
+			}
+			return lines.join("\n");
+		},
 	},
 };
 

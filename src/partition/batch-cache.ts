@@ -50,7 +50,6 @@ export class BatchCachePool {
 	bytes = 0;
 	/** Caches holding any batch, by object; a restarted object's new cache replaces (and empties) its old one. */
 	private readonly holding = new Map<string, BatchCache>();
-	private opened = 0;
 
 	/** The budget; a field rather than the constant so tests can lower it (it holds from the next batch taken). */
 	constructor(public bytesMax: number) {}
@@ -58,7 +57,7 @@ export class BatchCachePool {
 	/** A new, empty cache for object `objectId`; the cache of its previous instance, if any, is dropped. */
 	open(objectId: string): BatchCache {
 		this.holding.get(objectId)?.close();
-		return new BatchCache(this, objectId, ++this.opened);
+		return new BatchCache(this, objectId);
 	}
 
 	/** @internal `cache` took `bytes` more: the pool evicts until it is within its budget again. */
@@ -66,11 +65,8 @@ export class BatchCachePool {
 		this.bytes += bytes;
 		const other = this.holding.get(cache.objectId);
 		if (other !== cache) {
-			// Two instances of one object (a test's second instance over the same storage): the newer one holds.
-			if (other !== undefined && other.generation > cache.generation) {
-				cache.close();
-				return;
-			}
+			// An object runs one instance at a time: the one taking batches is the live one (a test's second
+			// instance over the same storage, too).
 			other?.close();
 			this.holding.set(cache.objectId, cache);
 		}
@@ -108,7 +104,6 @@ export class BatchCache {
 	constructor(
 		private readonly pool: BatchCachePool,
 		readonly objectId: string,
-		readonly generation: number,
 	) {}
 
 	/** The base offset of the window's oldest batch; Infinity when the window is empty. */
