@@ -6,11 +6,12 @@
  * `BatchCache` of its own:
  * - its window: every stored batch from some base offset up to the newest, so a read that starts inside it needs no
  *   SQL at all. A commit adds its batches at the top; a read whose walk over the rows reached the window (or the end
- *   of the log) adds the batches it read at the bottom.
+ *   of the log) adds the batches it read at the bottom, into free room only unless the window is empty (a woken
+ *   object's tail reader).
  * - its paging batch: the batch a read below the window stopped inside, for the read that pages on from there.
  * Over budget, the pool drops the oldest batch of the object holding the most (its paging batch first): objects
- * that all read converge on equal shares, and a reader catching up on a backlog adds only batches older than its
- * window's, which go first: it never evicts a tail.
+ * that all append converge on equal shares, and a reader catching up on a backlog evicts no window (only its own
+ * paging batch comes at another's expense).
  *
  * A cached text is its row's exact text (a fetch is concatenation, see record-codec.ts). Whatever rewrites or
  * deletes rows calls `forgetThrough` — retention, compaction, offload, deletion, a rolled-back group — the one
@@ -164,10 +165,12 @@ export class BatchCache {
 	readUpTo(batches: readonly CachedBatch[]): void {
 		if (this.closed || batches.length === 0) return;
 		assert((batches.at(-1) as CachedBatch).baseOffset < this.windowBase, "batches read from rows lie below the window");
+		const bytes = batches.reduce((n, b) => n + heapBytes(b), 0);
+		if (this.start < this.window.length && this.pool.bytes + bytes > this.pool.bytesMax) return;
 		if (this.paging !== null && this.paging.baseOffset >= (batches[0] as CachedBatch).baseOffset) this.dropPaging();
 		this.window = [...batches, ...this.window.slice(this.start)];
 		this.start = 0;
-		this.grow(batches.reduce((n, b) => n + heapBytes(b), 0));
+		this.grow(bytes);
 	}
 
 	/** The batch a read below the window stopped inside, for the next page. */

@@ -78,7 +78,7 @@ describe("the batch cache pool", () => {
 		});
 	}
 
-	it("shares the budget evenly among objects that all append, and never evicts a tail for a backlog", () => {
+	it("shares the budget evenly among objects that all append, and evicts no window for a backlog", () => {
 		// Room for 100 batches of one record at a three-digit offset.
 		const pool = new BatchCachePool(100 * heapBytes(synthetic(100, 1, 100)));
 		const caches = ["a", "b", "c", "d"].map((id) => pool.open(id));
@@ -86,12 +86,24 @@ describe("the batch cache pool", () => {
 		// 100 batches of room for 4 objects: 25 each, the newest.
 		expect(caches.map((c) => c.held().length)).toEqual([25, 25, 25, 25]);
 		expect(caches.map((c) => c.windowBase)).toEqual([375, 375, 375, 375]);
-		// A consumer of "a" catching up on its backlog, a page below the window at a time: the older batches go first.
+		// A consumer of "a" catching up on its backlog, reaching the window a page at a time: no room, nothing taken.
 		const a = caches[0] as BatchCache;
 		for (let page = 0; page < 10; page++) a.readUpTo([synthetic(a.windowBase - 2, 1, 100), synthetic(a.windowBase - 1, 1, 100)]);
-		for (const cache of caches) expect(cache.held().at(-1)?.baseOffset).toBe(399);
-		expect(caches.slice(1).map((c) => c.windowBase)).toEqual([375, 375, 375]);
-		checkPool(pool, caches);
+		expect(caches.map((c) => c.windowBase)).toEqual([375, 375, 375, 375]);
+		// With room (another object restarted, its cache emptied), it grows down into it, and no further.
+		pool.open("d");
+		for (let page = 0; page < 20; page++) a.readUpTo([synthetic(a.windowBase - 2, 1, 100), synthetic(a.windowBase - 1, 1, 100)]);
+		// 25 batches of room, two a page: 12 pages taken, the 13th finds one.
+		expect(a.held().length).toBe(49);
+		expect(caches.slice(1, 3).map((c) => c.windowBase)).toEqual([375, 375]);
+		checkPool(pool, caches.slice(0, 3));
+		// A woken object's tail reader, its window empty, is taken whatever the room: from the object holding most.
+		// (99 of 100 held; two more: one batch of "a" goes.)
+		const d = pool.open("d");
+		d.readUpTo([synthetic(398, 1, 100), synthetic(399, 1, 100)]);
+		expect(d.held().length).toBe(2);
+		expect(a.held().length).toBe(48);
+		checkPool(pool, [...caches.slice(0, 3), d]);
 	});
 
 	it("holds a batch larger than its budget not at all", () => {
