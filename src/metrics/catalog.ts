@@ -36,11 +36,8 @@ export const METRICS = {
 	tributary_http_request_duration_seconds: { type: "histogram", help: "Time to the response's headers, by route." },
 	tributary_storage_rows_read_total: { type: "counter", help: "SQLite rows read by Durable Objects of the class (billed)." },
 	tributary_storage_rows_written_total: { type: "counter", help: "SQLite rows written by Durable Objects of the class (billed)." },
-	tributary_storage_cache_hits_total: {
-		type: "counter",
-		help: "Stored batches reads took from the isolate's memory instead of SQLite, by Durable Object class.",
-	},
-	tributary_storage_cache_misses_total: { type: "counter", help: "Stored batches reads took from SQLite rows, by Durable Object class." },
+	tributary_storage_cache_hits_total: { type: "counter", help: "Stored batches reads took from memory, not SQLite." },
+	tributary_storage_cache_misses_total: { type: "counter", help: "Stored batches reads took from SQLite." },
 	tributary_storage_bytes: { type: "gauge", help: "SQLite database bytes stored by Durable Objects of the class (billed)." },
 	tributary_metrics_sources: { type: "gauge", help: "Objects and isolates whose figures the metrics hub holds." },
 } as const satisfies Record<string, { type: "counter" | "gauge" | "histogram"; help: string }>;
