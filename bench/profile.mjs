@@ -10,7 +10,8 @@
  * lib/profile-split.mjs) and the costliest native calls with their callers, and writes the whole profile as a
  * .cpuprofile (open it in Chrome DevTools' Performance panel, or speedscope).
  *
- * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records), `fetch` (1 client
+ * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records; `batch-producer`
+ * and `batch-key` as an idempotent producer or with an `Idempotency-Key`, as the idempotence rows), `fetch` (1 client
  * paging 1,000 records), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
  * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window),
  * `group` (the group-4m-4p scenario: 4 members poll 500 + commit with the next poll over 4 partitions; sampling
@@ -32,7 +33,7 @@ import { countedSamples, formatSplit, sideSplit } from "./lib/profile-split.mjs"
 import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 
-const SHAPES = ["small", "batch", "fetch", "healthz", "stream", "stream-ndjson", "group"];
+const SHAPES = ["small", "batch", "batch-producer", "batch-key", "fetch", "healthz", "stream", "stream-ndjson", "group"];
 const WARMUP_MS = 2_000;
 /** Microseconds between samples: fine enough for functions that take tens of µs per request. */
 const SAMPLING_INTERVAL_US = 100;
@@ -215,7 +216,10 @@ async function loadFor(shape, http, server) {
 			}),
 		);
 	}
-	const scenario = shape === "small" ? { id: topic, clients: 32, partitions: 1, perRequest: 1 } : { id: topic, clients: 1, partitions: 1 };
+	// batch-producer and batch-key: the batch load as the idempotence rows send it (see scenarios/idempotence.mjs).
+	const variant = { "batch-producer": "producer", "batch-key": "idempotency-key" }[shape] ?? "plain";
+	const scenario =
+		shape === "small" ? { id: topic, clients: 32, partitions: 1, perRequest: 1 } : { id: topic, clients: 1, partitions: 1, variant };
 	const load = await produceLoad(http, "tributary", /** @type {any} */ (scenario), topic, 1);
 	return warmedUp((durationMs) => load.window(WARMUP_MS, durationMs));
 }

@@ -170,22 +170,37 @@ class Scanner {
 	}
 }
 
+/** A produce body's record texts, and the source text of each other top-level member's value by name. */
+export interface BodyTexts {
+	readonly records: RecordTexts[];
+	readonly fields: Map<string, string>;
+}
+
 /**
- * The key and value texts of every record of `text`, a produce body `JSON.parse` accepted, in order; null when the
- * walk cannot tell (a member name with an escape, or a shape it does not expect).
+ * The key and value texts of every record of `text`, a produce body `JSON.parse` accepted, in order, and the text of
+ * every other member (the last of repeated names, as JSON.parse keeps); null when the walk cannot tell (a member
+ * name with an escape, no records, or a shape it does not expect).
  */
-export function recordTexts(text: string): RecordTexts[] | null {
+export function recordTexts(text: string): BodyTexts | null {
 	const scanner = new Scanner(text);
 	try {
 		if (!scanner.take("{")) return null;
-		let found: RecordTexts[] | null = null;
+		let records: RecordTexts[] | null = null;
+		const fields = new Map<string, string>();
 		do {
 			const name = scanner.name();
-			if (name !== "records") return null;
-			found = scanner.records();
-			if (found === null) return null;
+			if (name === null) return null;
+			if (name === "records") {
+				records = scanner.records();
+				if (records === null) return null;
+				continue;
+			}
+			scanner.space();
+			const start = scanner.pos;
+			scanner.skip();
+			fields.set(name, text.slice(start, scanner.pos));
 		} while (scanner.take(","));
-		return found;
+		return records === null ? null : { records, fields };
 	} catch {
 		return null;
 	}

@@ -121,11 +121,44 @@ function recordOf(value: unknown, numbers: { seen: boolean }): ProduceInput | nu
 }
 
 /**
- * The records of a JSON produce body whose only field is `records`, or null: then validate it with the schema.
+ * The exactly-once fields the fast path takes beside `records` (a `sequences` map, or any other member, is left to
+ * the schema), each with its least value: the schema's bounds, as plain integers.
+ */
+const FIELD_MIN: ReadonlyMap<string, number> = new Map([
+	["producer_id", 1],
+	["epoch", 0],
+	["sequence", 0],
+	["expected_offset", 0],
+]);
+/**
+ * A field's source text the fast path takes: an integer with no sign, fraction, exponent or leading zero, of at most
+ * 15 digits, so `JSON.parse` and the schema path's exact parser read the same safe integer from it.
+ */
+const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,14})$/;
+
+export type FastFields = { producer_id?: number; epoch?: number; sequence?: number; expected_offset?: number };
+
+/** The exactly-once fields of `body` from their source texts, or null: then the schema decides. */
+function fieldsOf(body: Record<string, unknown>, texts: Map<string, string>): FastFields | null {
+	const fields: Record<string, number> = {};
+	for (const [name, source] of texts) {
+		const min = FIELD_MIN.get(name);
+		if (min === undefined || !PLAIN_INTEGER.test(source) || body[name] !== Number(source) || Number(source) < min) return null;
+		fields[name] = Number(source);
+	}
+	// The schema's rule: an idempotent produce names producer_id, epoch and one sequence (`sequences` goes to it).
+	const idempotent = fields.producer_id !== undefined || fields.epoch !== undefined || fields.sequence !== undefined;
+	if (idempotent && (fields.producer_id === undefined || fields.epoch === undefined || fields.sequence === undefined)) return null;
+	return fields;
+}
+
+/**
+ * The records of a JSON produce body `{"records":[…]}`, and its exactly-once fields (`producer_id`, `epoch`,
+ * `sequence`, `expected_offset`) when they are plain integers, or null: then validate it with the schema.
  * Numbers in keys and values keep their digits only on the schema path's exact parser, so a body holding any is
  * let through here only when its text has no digit run that parser would keep.
  */
-export function fastProduceRecords(text: string, declaredBytes: number | null = null): ProduceInput[] | null {
+export function fastProduceBody(text: string, declaredBytes: number | null = null): { records: ProduceInput[]; fields: FastFields } | null {
 	let body: unknown;
 	try {
 		body = JSON.parse(text);
@@ -133,13 +166,21 @@ export function fastProduceRecords(text: string, declaredBytes: number | null = 
 		return null;
 	}
 	if (!isPlainObject(body)) return null;
-	for (const name in body) if (name !== "records") return null;
 	const raw = body.records;
 	if (!Array.isArray(raw) || raw.length === 0 || raw.length > PRODUCE_RECORDS_MAX) return null;
 	if (jsonShapeProblem(body, JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX) !== null) return null;
-	const numbers = { seen: false };
 	const found = recordTexts(text);
-	const texts = found !== null && found.length === raw.length ? found : null;
+	let fields: FastFields = {};
+	for (const name in body) {
+		if (name === "records") continue;
+		// Other members are taken only from the walk's source texts.
+		const taken = found === null ? null : fieldsOf(body, found.fields);
+		if (taken === null) return null;
+		fields = taken;
+		break;
+	}
+	const numbers = { seen: false };
+	const texts = found !== null && found.records.length === raw.length ? found.records : null;
 	const ascii = isAsciiBody(text, declaredBytes);
 	const records: ProduceInput[] = new Array(raw.length);
 	for (let i = 0; i < raw.length; i++) {
@@ -149,7 +190,13 @@ export function fastProduceRecords(text: string, declaredBytes: number | null = 
 		records[i] = encoded === undefined ? record : { ...record, encoded };
 	}
 	if (numbers.seen && mayHoldUnsafeNumber(text)) return null;
-	return records;
+	return { records, fields };
+}
+
+/** The records of a JSON produce body whose only field is `records`, or null (see `fastProduceBody`). */
+export function fastProduceRecords(text: string, declaredBytes: number | null = null): ProduceInput[] | null {
+	const body = fastProduceBody(text, declaredBytes);
+	return body === null || Object.keys(body.fields).length > 0 ? null : body.records;
 }
 
 /**

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseJson, validate } from "../../src/http/body.ts";
 import { parseMessage } from "../../src/http/produce-channel.ts";
-import { fastProduceRecords, parsesToAscii } from "../../src/http/produce-fast-path.ts";
+import { fastProduceBody, fastProduceRecords, parsesToAscii } from "../../src/http/produce-fast-path.ts";
 import { ProduceBody, ProduceRecordBody, toProduceInput } from "../../src/http/schemas.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
 import { PARTITIONS_MAX } from "../../src/shared/limits.ts";
@@ -13,6 +13,12 @@ import type { ProduceInput } from "../../src/topic/produce.ts";
 function schemaRecords(text: string) {
 	const body = validate(ProduceBody, parseJson(text));
 	return body.records.map(toProduceInput);
+}
+
+/** The schema path's records and other fields, as the produce route takes them. */
+function schemaBody(text: string) {
+	const { records, ...fields } = validate(ProduceBody, parseJson(text));
+	return { records: records.map(toProduceInput), fields };
 }
 
 function withoutEncoded({ encoded: _, ...record }: ProduceInput) {
@@ -164,6 +170,85 @@ describe("fastProduceRecords", () => {
 			'{"records":[]}',
 		]) {
 			expect(fastProduceRecords(json)).toBeNull();
+		}
+	});
+});
+
+describe("fastProduceBody", () => {
+	/** Exactly-once fields, valid and not: negative, fractional, unsafe, too big for a double, a string. */
+	const integerField = fc.oneof(
+		{ weight: 6, arbitrary: fc.nat() },
+		fc.constant(0),
+		fc.constant(-1),
+		fc.constant(1.5),
+		fc.constant(2 ** 53),
+		fc.constant(12345678901234567890n),
+		fc.constant("1"),
+	);
+	const producer = fc.record({ producer_id: integerField, epoch: integerField, sequence: integerField });
+	const anyFields = fc.record(
+		{
+			producer_id: integerField,
+			epoch: integerField,
+			sequence: integerField,
+			sequences: fc.constant({ "0": 5 }),
+			expected_offset: integerField,
+			other: fc.constant(true),
+		},
+		{ requiredKeys: [] },
+	);
+	const withFields = fc
+		.tuple(
+			fc.oneof(
+				validBody.map((b) => b.records),
+				fc.array(record, { minLength: 1, maxLength: 3 }),
+			),
+			fc.oneof(producer, fc.record({ expected_offset: integerField }), anyFields),
+		)
+		.map(([records, fields]) => ({ ...fields, records }));
+
+	it("answers exactly the schema path's records and exactly-once fields, or steps aside (null)", () => {
+		let taken = 0;
+		fc.assert(
+			fc.property(withFields, fc.boolean(), (value, spaced) => {
+				const json = spaced ? text(value).replaceAll(",", " , ").replaceAll(":", " : ") : text(value);
+				const fast = fastProduceBody(json);
+				let slow: ReturnType<typeof schemaBody> | null = null;
+				try {
+					slow = schemaBody(json);
+				} catch {
+					slow = null;
+				}
+				if (fast === null) return;
+				taken++;
+				expect(slow).not.toBeNull();
+				expect({ records: fast.records.map(withoutEncoded), fields: fast.fields }).toEqual(slow);
+			}),
+			{ numRuns: 2000 },
+		);
+		expect(taken).toBeGreaterThan(50);
+	});
+
+	it("takes an idempotent producer's body, and steps aside for fields it does not read as the schema does", () => {
+		const records = '"records":[{"partition":0,"value":"v"}]';
+		expect(fastProduceBody(`{"producer_id":7,"epoch":0,"sequence":100,${records}}`)?.fields).toEqual({
+			producer_id: 7,
+			epoch: 0,
+			sequence: 100,
+		});
+		expect(fastProduceBody(`{${records},"expected_offset":12}`)?.fields).toEqual({ expected_offset: 12 });
+		for (const head of [
+			'"producer_id":1.0,"epoch":0,"sequence":0',
+			'"producer_id":1,"epoch":0,"sequence":1e2',
+			'"producer_id":1,"epoch":0,"sequence":9007199254740991',
+			'"producer_id":0,"epoch":0,"sequence":0',
+			'"producer_id":1,"epoch":0',
+			'"producer_id":1,"epoch":0,"sequences":{"0":1}',
+			'"producer_id":1,"epoch":0,"sequence":"1"',
+			'"producer_id":1,"epoch":0,"sequence":-0',
+			'"__proto__":1',
+		]) {
+			expect(fastProduceBody(`{${head},${records}}`), head).toBeNull();
 		}
 	});
 });

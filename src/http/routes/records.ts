@@ -16,7 +16,7 @@ import { mediaType, parseJson, readText, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBody } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
-import { fastProduceRecords, parsesToAscii } from "../produce-fast-path.ts";
+import { fastProduceBody, parsesToAscii } from "../produce-fast-path.ts";
 import {
 	FetchQuery,
 	IdempotencyKey,
@@ -36,8 +36,8 @@ type ProduceFields = Partial<Omit<z.output<typeof ProduceBody>, "records">>;
 type ProduceRequest = { records: ProduceInput[]; fields: ProduceFields; asciiText: boolean };
 
 /**
- * A produce request, from a JSON document or from NDJSON lines (records only). A plain `{"records":[…]}` takes
- * the fast path (`produce-fast-path.ts`); everything else, and anything it is unsure of, the schema.
+ * A produce request, from a JSON document or from NDJSON lines (records only). A plain `{"records":[…]}`, with
+ * plain exactly-once fields or none, takes the fast path (`produce-fast-path.ts`); everything else, and anything it is unsure of, the schema.
  */
 async function readProduceRequest(request: Request): Promise<ProduceRequest> {
 	const type = mediaType(request);
@@ -52,8 +52,8 @@ async function readProduceRequest(request: Request): Promise<ProduceRequest> {
 	const declared = request.headers.get("Content-Length");
 	const declaredBytes = declared === null ? null : Number(declared);
 	const asciiText = parsesToAscii(text, declaredBytes);
-	const fast = fastProduceRecords(text, declaredBytes);
-	if (fast !== null) return { records: fast, fields: {}, asciiText };
+	const fast = fastProduceBody(text, declaredBytes);
+	if (fast !== null) return { ...fast, asciiText };
 	const { records, ...fields } = validate(ProduceBody, parseJson(text));
 	return { records: records.map(toProduceInput), fields, asciiText };
 }
