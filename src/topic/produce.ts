@@ -15,7 +15,15 @@ import type { AppendResult, IdempotencyClaim, ProducerClaim } from "../partition
 import { err, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { partitionForKey, utf8 } from "../shared/partitioner.ts";
-import { compactionKeyId, type EncodedRecord, encodeBatch, encodeTail, keyBytes, type ProducedRecord } from "../shared/record-codec.ts";
+import {
+	compactionKeyId,
+	type EncodedBatch,
+	type EncodedRecord,
+	encodeBatch,
+	encodeTail,
+	keyBytes,
+	type ProducedRecord,
+} from "../shared/record-codec.ts";
 import { partitionLog } from "../shared/stubs.ts";
 import { checkProducerEpoch } from "./producer-epochs.ts";
 import { describeTopic, invalidate } from "./topic-cache.ts";
@@ -161,9 +169,13 @@ function claimsFor(
 	return ok({ producer: claims, expectedOffset });
 }
 
-/** A digest of one partition's share, so a reused `Idempotency-Key` with a different body is caught. */
-async function shareDigest(records: readonly EncodedRecord[]): Promise<string> {
-	const text = JSON.stringify(records.map((r) => [r.timestampMs, r.tail]));
+/**
+ * A digest of one partition's share, so a reused `Idempotency-Key` with a different body is caught: SHA-256 of the
+ * records' timestamps and their tails as the batch joins them (a tail never holds the newline that ends the
+ * timestamps), hashed as they stand rather than serialised again.
+ */
+async function shareDigest(batch: EncodedBatch): Promise<string> {
+	const text = `${JSON.stringify(batch.timestamps)}\n${batch.tails}`;
 	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 	return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }
@@ -172,7 +184,7 @@ interface Share {
 	readonly partition: number;
 	/** Where this share's records stand in the request. */
 	readonly indexes: readonly number[];
-	readonly records: EncodedRecord[];
+	readonly batch: EncodedBatch;
 	readonly producer: ProducerClaim | null;
 	readonly idempotency: IdempotencyClaim | null;
 	readonly expectedOffset: number | null;
@@ -184,7 +196,7 @@ async function appendShare(env: Env, meta: TopicMeta, share: Share): Promise<Res
 	const request = {
 		topicId: meta.topicId,
 		configVersion: meta.configVersion,
-		batch: encodeBatch(share.records),
+		batch: share.batch,
 		producer: share.producer,
 		idempotency: share.idempotency,
 		expectedOffset: share.expectedOffset,
@@ -217,15 +229,15 @@ async function prepare(meta: TopicMeta, records: readonly ProduceInput[], option
 	const claims = claimsFor(groups, options);
 	if (!claims.ok) return claims;
 	const shares: Share[] = [];
+	const key = options.idempotencyKey ?? null;
 	for (const [partition, indexes] of groups) {
-		const shareRecords = indexes.map((i) => encoded[i] as EncodedRecord);
-		const key = options.idempotencyKey ?? null;
+		const batch = encodeBatch(groups.size === 1 ? encoded : indexes.map((i) => encoded[i] as EncodedRecord));
 		shares.push({
 			partition,
 			indexes,
-			records: shareRecords,
+			batch,
 			producer: claims.value.producer?.get(partition) ?? null,
-			idempotency: key === null ? null : { key, requestHash: await shareDigest(shareRecords) },
+			idempotency: key === null ? null : { key, requestHash: await shareDigest(batch) },
 			expectedOffset: claims.value.expectedOffset,
 		});
 	}

@@ -148,13 +148,22 @@ describe("Idempotency-Key", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
 		const headers = { "Idempotency-Key": `k-${crypto.randomUUID()}` };
-		await post(topic, { records: [{ value: 1 }] }, headers);
-		await expectError("POST", `/v1/topics/${topic}/records`, 409, "idempotency_key_reused", { body: { records: [{ value: 2 }] }, headers });
+		await post(topic, { records: [{ value: 1 }, { value: 2, timestamp: 5 }] }, headers);
+		// The digest covers every record's value and timestamp, and their order.
+		for (const records of [
+			[{ value: 1 }, { value: 3, timestamp: 5 }],
+			[{ value: 1 }, { value: 2, timestamp: 6 }],
+			[{ value: 1 }, { value: 2 }],
+			[{ value: 2, timestamp: 5 }, { value: 1 }],
+			[{ value: 1, timestamp: 5 }, { value: 2 }],
+		]) {
+			await expectError("POST", `/v1/topics/${topic}/records`, 409, "idempotency_key_reused", { body: { records }, headers });
+		}
 		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
 			body: { records: [{ value: 2 }] },
 			headers: { "Idempotency-Key": "has space" },
 		});
-		expect((await fetchRecords(topic, 0)).high_watermark).toBe(1);
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(2);
 	});
 });
 
