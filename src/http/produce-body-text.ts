@@ -58,23 +58,31 @@ class Scanner {
 		if (!this.take(char)) throw UNEXPECTED;
 	}
 
+	/**
+	 * The first backslash at or after where the last search started (-1: none left; -2: not searched yet). Only
+	 * strings hold backslashes and the walk only moves on, so one past `pos` is the next one: a string without
+	 * escapes does not search the rest of the body for one.
+	 */
+	private backslash = -2;
+
 	/** Reads a string at `pos` (its opening quote); answers where it starts. */
 	string(): number {
 		const text = this.text;
 		const start = this.pos;
-		let i = start + 1;
-		let quote = text.indexOf('"', i);
-		let backslash = text.indexOf("\\", i);
+		let quote = text.indexOf('"', start + 1);
+		let backslash = this.backslash;
+		if (backslash !== -1 && backslash <= start) backslash = text.indexOf("\\", start + 1);
 		this.canonical = true;
 		this.escapes = 0;
 		while (backslash !== -1 && backslash < quote) {
 			const escaped = text.charCodeAt(backslash + 1);
 			if (escaped === 0x75 || escaped === 0x2f) this.canonical = false; // \u…, \/
 			this.escapes++;
-			i = backslash + 2;
+			const i = backslash + 2;
 			if (quote < i) quote = text.indexOf('"', i);
 			backslash = text.indexOf("\\", i);
 		}
+		this.backslash = backslash;
 		if (quote < 0) throw UNEXPECTED;
 		this.pos = quote + 1;
 		return start;

@@ -135,6 +135,8 @@ describe("fastProduceRecords", () => {
 			['{"records":[{"value":1.50}]}', false],
 			[' { "records" : [ { "key" : null , "value" : "v" } ] } ', true],
 			['{"records":[{"value":"v","headers":[{"key":"h","value":"\\u00e9"}]}]}', true],
+			// Strings without escapes before and after ones with them (the walk remembers the next backslash).
+			['{"records":[{"value":"plain"},{"key":"k","value":"a\\"b"},{"value":"c"},{"value":"d\\\\"}]}', true],
 		];
 		for (const [json, fromText] of cases) {
 			const records = fastProduceRecords(json, utf8ByteLength(json));
@@ -147,6 +149,11 @@ describe("fastProduceRecords", () => {
 				}
 			}
 		}
+	});
+
+	it("notices an escape that is not written back alike after strings without any", () => {
+		const records = fastProduceRecords('{"records":[{"value":"plain"},{"value":"x"},{"value":"a\\/b"},{"value":"y"}]}');
+		expect(records?.map((r) => r.encoded !== undefined)).toEqual([true, true, false, true]);
 	});
 
 	it("takes the usual bodies itself", () => {
