@@ -15,7 +15,7 @@ import { tempDir } from "./lib/session.mjs";
 import { ROOT, TOKEN } from "./settings.mjs";
 
 /**
- * @typedef {"tributary" | "ceiling" | "ceiling+sqlite"} TargetName
+ * @typedef {"tributary" | "ceiling" | "ceiling+sqlite" | "ceiling+sqlite+parse"} TargetName
  * @typedef {{ config: string, vars: Record<string, string> }} TargetSpec
  */
 
@@ -27,6 +27,8 @@ export const TARGETS = {
 	ceiling: { config: "ceiling/wrangler.toml", vars: {} },
 	/** Reference only: the ceiling plus one SQLite INSERT of the request body per produce (the bare cost of storing it). */
 	"ceiling+sqlite": { config: "ceiling/wrangler.toml", vars: { CEILING_MODE: "sqlite" } },
+	/** A fair floor for batch produce: ceiling+sqlite that also parses each produce body with `JSON.parse`, as Tributary must. */
+	"ceiling+sqlite+parse": { config: "ceiling/wrangler.toml", vars: { CEILING_MODE: "sqlite", CEILING_PARSE: "true" } },
 	/** WEBHOOK_ALLOW_PRIVATE lets subscriptions deliver to the bench's receiver on http://127.0.0.1. */
 	tributary: { config: "wrangler.toml", vars: { WEBHOOK_ALLOW_PRIVATE: "true" } },
 };
