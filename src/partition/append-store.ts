@@ -100,41 +100,42 @@ export function refuseAppend(request: AppendRequest, context: RefuseContext): Re
 	return null;
 }
 
+/** Claims a key unless it is taken: one statement for a new key, the usual case. */
+const CLAIM_KEY =
+	"INSERT INTO idempotency_keys (key, request_hash, base_offset, record_count, append_time_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING";
+
 /**
- * The original answer for an `Idempotency-Key` seen within the window; an error if the key was reused. An expired
- * key's row goes now, so the request is written as new.
+ * Claims the request's `Idempotency-Key` for its records at `baseOffset` (null: the key is new, or its row had
+ * expired, and the request is written as new), or answers what the key was first used for: the original offsets,
+ * or an error if it was used for a different request. A claimed key whose request is then refused is released
+ * (`releaseIdempotencyKey`).
  */
-export function rememberedIdempotency(
+export function claimIdempotencyKey(
 	sql: SqlStorage,
 	request: AppendRequest,
+	baseOffset: number,
 	nowMs: number,
 	expired: (createdAtMs: number, nowMs: number) => boolean,
 ): Result<AppendResult> | null {
 	const claim = request.idempotency;
 	if (!claim) return null;
-	const row = sql.exec<IdempotencyRow>("SELECT * FROM idempotency_keys WHERE key = ?", claim.key).toArray()[0];
-	if (row === undefined || expired(row.created_at_ms, nowMs)) {
-		if (row !== undefined) sql.exec("DELETE FROM idempotency_keys WHERE key = ?", claim.key);
+	const count = request.records.length;
+	if (sql.exec(CLAIM_KEY, claim.key, claim.requestHash, baseOffset, count, nowMs, nowMs).rowsWritten > 0) return null;
+	const row = sql.exec<IdempotencyRow>("SELECT * FROM idempotency_keys WHERE key = ?", claim.key).one();
+	if (expired(row.created_at_ms, nowMs)) {
+		sql.exec("DELETE FROM idempotency_keys WHERE key = ?", claim.key);
+		sql.exec(CLAIM_KEY, claim.key, claim.requestHash, baseOffset, count, nowMs, nowMs);
 		return null;
 	}
-	if (row.request_hash !== claim.requestHash || row.record_count !== request.records.length) {
+	if (row.request_hash !== claim.requestHash || row.record_count !== count) {
 		return err("idempotency_key_reused", "this Idempotency-Key was used for a different request");
 	}
 	return ok({ baseOffset: row.base_offset, appendTimeMs: row.append_time_ms, duplicate: true });
 }
 
-export function saveIdempotencyKey(sql: SqlStorage, request: AppendRequest, baseOffset: number, nowMs: number): void {
-	const claim = request.idempotency;
-	if (!claim) return;
-	sql.exec(
-		"INSERT INTO idempotency_keys (key, request_hash, base_offset, record_count, append_time_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
-		claim.key,
-		claim.requestHash,
-		baseOffset,
-		request.records.length,
-		nowMs,
-		nowMs,
-	);
+/** Gives back a key `claimIdempotencyKey` claimed for a request that was then refused. */
+export function releaseIdempotencyKey(sql: SqlStorage, request: AppendRequest): void {
+	if (request.idempotency) sql.exec("DELETE FROM idempotency_keys WHERE key = ?", request.idempotency.key);
 }
 
 /** Compacted topics: each key's newest offset in the group (and whether it is a tombstone), one upsert per key. */

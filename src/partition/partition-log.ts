@@ -21,7 +21,7 @@ import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
-import { type GroupKeys, refuseAppend, rememberedIdempotency, SizeEstimate, saveIdempotencyKey, saveKeys } from "./append-store.ts";
+import { claimIdempotencyKey, type GroupKeys, refuseAppend, releaseIdempotencyKey, SizeEstimate, saveKeys } from "./append-store.ts";
 import { openBatchCache } from "./batch-cache.ts";
 import { BatchWriter } from "./batch-writer.ts";
 import { CommitQueue } from "./commit-queue.ts";
@@ -30,7 +30,7 @@ import { Lifecycle } from "./lifecycle.ts";
 import { findOffsetForTimestamp, loadTotals, readLog } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend, checkSequence } from "./producer-state.ts";
-import { loadProducerState, saveProducerState } from "./producer-store.ts";
+import { ProducerStore } from "./producer-store.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
@@ -120,6 +120,8 @@ export class PartitionLog extends DurableObject<Env> {
 	private readonly poking = new Set<string>();
 	/** The database size as last read, and what this object has appended since (for the partition-full check). */
 	private readonly size: SizeEstimate;
+	/** Idempotent producers' states, kept in memory as stored (forgotten by `load()` and after an expiry run). */
+	private readonly producers = new ProducerStore(this.ctx.storage.sql);
 	/** A Durable Streams stream's protocol state, on this log (see stream-side.ts); idle for ordinary topics. */
 	private readonly streams = new StreamSide({
 		sql: this.ctx.storage.sql,
@@ -179,6 +181,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * dispatcher): a wake-up costs the same on a log of any length.
 	 */
 	private load(): void {
+		this.producers.forget();
 		const row = this.sql.exec<StateRow>("SELECT * FROM partition_state WHERE id = 1").one();
 		this.hot.forgetThrough(Number.POSITIVE_INFINITY);
 		this.status = row.status;
@@ -298,7 +301,7 @@ export class PartitionLog extends DurableObject<Env> {
 		assert(request.records.length > 0, "an append carries at least one record");
 		const { writer, nowMs } = group;
 		const producer = request.producer ?? null;
-		const producerState = producer === null ? null : loadProducerState(this.sql, producer.producerId);
+		const producerState = producer === null ? null : this.producers.load(producer.producerId);
 		if (producer !== null) {
 			const decision = checkSequence(producerState, producer.epoch, producer.baseSequence, request.records.length);
 			if (decision.kind === "reject") return { ok: false, error: decision.error };
@@ -306,28 +309,29 @@ export class PartitionLog extends DurableObject<Env> {
 				return ok({ baseOffset: decision.batch.baseOffset, appendTimeMs: decision.batch.appendTimeMs, duplicate: true });
 			}
 		}
-		const remembered = rememberedIdempotency(this.sql, request, nowMs, (at, now) => this.lifecycle.idempotencyExpired(at, now));
+		const baseOffset = this.view.nextOffset;
+		const expired = (at: number, now: number) => this.lifecycle.idempotencyExpired(at, now);
+		const remembered = claimIdempotencyKey(this.sql, request, baseOffset, nowMs, expired);
 		if (remembered !== null) return remembered;
 		const refused = refuseAppend(request, {
 			config,
-			nextOffset: this.view.nextOffset,
+			nextOffset: baseOffset,
 			storedBytes: this.view.totalBytes,
 			pendingBytes: writer.pendingBytes,
 			partitionBytesMax: this.partitionBytesMax,
 			size: this.size,
 		});
-		if (refused !== null) return refused;
-		const baseOffset = this.view.nextOffset;
+		if (refused !== null) {
+			releaseIdempotencyKey(this.sql, request);
+			return refused;
+		}
 		writer.add(request.records, nowMs);
 		if (producer !== null) {
 			const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };
-			saveProducerState(this.sql, afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
+			this.producers.save(afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
 			group.usedProducer = true;
 		}
-		if (request.idempotency) {
-			saveIdempotencyKey(this.sql, request, baseOffset, nowMs);
-			group.usedIdempotency = true;
-		}
+		if (request.idempotency) group.usedIdempotency = true;
 		if (compacts(config)) {
 			request.records.forEach((record, i) => {
 				assert(record.keyId !== null, "compacted records have keys");
@@ -513,6 +517,7 @@ export class PartitionLog extends DurableObject<Env> {
 		if (this.status !== "active" || config === null) return;
 		const nowMs = Date.now();
 		this.ctx.storage.transactionSync(() => this.lifecycle.run(config, nowMs));
+		this.producers.forget(); // idle producers' rows may have expired
 		await this.tiering.run(config, nowMs);
 		// The awaits let other calls in: a deletion, or a newer config.
 		if (this.status === "active" && this.config !== null) this.lifecycle.reschedule(this.config, Date.now());

@@ -1,9 +1,11 @@
 /**
  * @module
  * Where a partition keeps its idempotent producers' state (`producer_state`), read and written by `append` in the
- * same transaction as the batch; the decisions are producer-state.ts's.
+ * same transaction as the batch; the decisions are producer-state.ts's. `ProducerStore` keeps the states it read or
+ * wrote in memory, so a producer's next batch reads no row.
  */
 
+import { PRODUCER_STATES_CACHED_MAX } from "../shared/limits.ts";
 import type { ProducerState } from "./producer-state.ts";
 
 interface ProducerRow extends Record<string, SqlStorageValue> {
@@ -35,4 +37,38 @@ export function saveProducerState(sql: SqlStorage, state: ProducerState): void {
 		JSON.stringify(state.recent),
 		state.updatedAtMs,
 	);
+}
+
+/**
+ * The stored states, read once and then kept as written (null: no row), at most `PRODUCER_STATES_CACHED_MAX`
+ * (the longest unread go first). SQLite stays the truth: `forget()` whenever rows may have changed behind it (a
+ * rolled-back transaction, an expiry run, a wipe).
+ */
+export class ProducerStore {
+	private readonly states = new Map<number, ProducerState | null>();
+
+	constructor(private readonly sql: SqlStorage) {}
+
+	load(producerId: number): ProducerState | null {
+		let state = this.states.get(producerId);
+		if (state === undefined) state = loadProducerState(this.sql, producerId);
+		else this.states.delete(producerId);
+		this.keep(producerId, state);
+		return state;
+	}
+
+	save(state: ProducerState): void {
+		saveProducerState(this.sql, state);
+		this.states.delete(state.producerId);
+		this.keep(state.producerId, state);
+	}
+
+	forget(): void {
+		this.states.clear();
+	}
+
+	private keep(producerId: number, state: ProducerState | null): void {
+		if (this.states.size >= PRODUCER_STATES_CACHED_MAX) this.states.delete(this.states.keys().next().value as number);
+		this.states.set(producerId, state);
+	}
 }

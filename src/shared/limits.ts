@@ -86,6 +86,9 @@ export const CLEANUP_RETRY_MS = 10_000;
 /** Batches of recent writes kept per idempotent producer, so a retry of any of them is answered (Kafka keeps 5). */
 export const PRODUCER_RECENT_BATCHES = 5;
 
+/** Idempotent producers' states a partition keeps in memory (the rest are read from SQLite when they write). */
+export const PRODUCER_STATES_CACHED_MAX = 1_000;
+
 /** How long an `Idempotency-Key` is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;

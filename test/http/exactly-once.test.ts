@@ -1,9 +1,10 @@
 /**
  * Exactly-once produce: idempotent producers (KIP-98), the Idempotency-Key header, and conditional appends.
  */
-import { abortAllDurableObjects } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { uniqueTopic } from "../support/names.ts";
+import { partitionStub } from "../support/stubs.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 interface Producer {
@@ -108,6 +109,25 @@ describe("idempotent producers", () => {
 		expect((await fetchRecords(topic, 2)).high_watermark).toBe(1);
 	});
 
+	it("forgets a producer whose state expired (its next batch may start anywhere), though the partition had it in memory", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await initProducer();
+		await post(topic, { producer_id, epoch, sequence: 0, records: [{ value: "a" }] });
+		await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
+			body: { producer_id, epoch, sequence: 7, records: [{ value: "gap" }] },
+		});
+		const stub = await partitionStub(topic);
+		// Idle past producer.id.expiration.ms: the alarm's expiry run deletes the row.
+		await runInDurableObject(stub, (_, state) => state.storage.sql.exec("UPDATE producer_state SET updated_at_ms = 0"));
+		await runDurableObjectAlarm(stub);
+		expect((await post(topic, { producer_id, epoch, sequence: 7, records: [{ value: "b" }] })).status).toBe(200);
+		await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
+			body: { producer_id, epoch, sequence: 9, records: [{ value: "gap" }] },
+		});
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["a", "b"]);
+	});
+
 	it("refuses unknown producers and half-specified claims", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
@@ -142,6 +162,43 @@ describe("Idempotency-Key", () => {
 		const other = await post(topic, body, { "Idempotency-Key": `other-${crypto.randomUUID()}` });
 		expect(other.status).toBe(200);
 		expect(await other.text()).not.toBe(firstText);
+	});
+
+	it("writes a request anew once its key's window has passed, and answers retries of that one", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const headers = { "Idempotency-Key": `k-${crypto.randomUUID()}` };
+		await post(topic, { records: [{ value: "first" }] }, headers);
+		// Older than the window, before any expiry run removed the row.
+		const stub = await partitionStub(topic);
+		await runInDurableObject(stub, (_, state) => state.storage.sql.exec("UPDATE idempotency_keys SET created_at_ms = 0"));
+		const anew = await post(topic, { records: [{ value: "second" }] }, headers);
+		expect(anew.headers.get("Idempotent-Replayed")).toBeNull();
+		const answer = await anew.text();
+		const retry = await post(topic, { records: [{ value: "second" }] }, headers);
+		expect(retry.headers.get("Idempotent-Replayed")).toBe("true");
+		expect(await retry.text()).toBe(answer);
+		await expectError("POST", `/v1/topics/${topic}/records`, 409, "idempotency_key_reused", {
+			body: { records: [{ value: "first" }] },
+			headers,
+		});
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["first", "second"]);
+	});
+
+	it("releases a key whose request was refused, so its retry is written", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const headers = { "Idempotency-Key": `k-${crypto.randomUUID()}` };
+		await expectError("POST", `/v1/topics/${topic}/records`, 409, "offset_mismatch", {
+			body: { records: [{ value: "x" }], expected_offset: 3 },
+			headers,
+		});
+		const written = await post(topic, { records: [{ value: "x" }], expected_offset: 0 }, headers);
+		expect(written.status).toBe(200);
+		expect(written.headers.get("Idempotent-Replayed")).toBeNull();
+		const replayed = await post(topic, { records: [{ value: "x" }], expected_offset: 0 }, headers);
+		expect(replayed.headers.get("Idempotent-Replayed")).toBe("true");
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(1);
 	});
 
 	it("refuses a key reused for a different request (409) and a malformed key (400)", async () => {
