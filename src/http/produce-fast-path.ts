@@ -120,36 +120,28 @@ function recordOf(value: unknown, numbers: { seen: boolean }): ProduceInput | nu
 	};
 }
 
-/**
- * The exactly-once fields the fast path takes beside `records` (a `sequences` map, or any other member, is left to
- * the schema), each with its least value: the schema's bounds, as plain integers.
- */
-const FIELD_MIN: ReadonlyMap<string, number> = new Map([
-	["producer_id", 1],
-	["epoch", 0],
-	["sequence", 0],
-	["expected_offset", 0],
-]);
+/** The exactly-once fields the fast path takes beside `records` (a `sequences` map, or any other member, is the schema's). */
+const FAST_FIELDS = new Set(["producer_id", "epoch", "sequence", "expected_offset"]);
 /**
  * A field's source text the fast path takes: an integer with no sign, fraction, exponent or leading zero, of at most
  * 15 digits, so `JSON.parse` and the schema path's exact parser read the same safe integer from it.
  */
 const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,14})$/;
 
-export type FastFields = { producer_id?: number; epoch?: number; sequence?: number; expected_offset?: number };
+export type FastFields = Partial<Record<"producer_id" | "epoch" | "sequence" | "expected_offset", number>>;
 
-/** The exactly-once fields of `body` from their source texts, or null: then the schema decides. */
-function fieldsOf(body: Record<string, unknown>, texts: Map<string, string>): FastFields | null {
-	const fields: Record<string, number> = {};
+/**
+ * The exactly-once fields, from the walk's source texts, when they keep the schema's rules (plain non-negative
+ * integers, a producer id from 1; producer_id, epoch and sequence all or none); otherwise null: the schema decides.
+ */
+function fieldsOf(texts: Map<string, string>): FastFields | null {
+	const fields: FastFields = {};
 	for (const [name, source] of texts) {
-		const min = FIELD_MIN.get(name);
-		if (min === undefined || !PLAIN_INTEGER.test(source) || body[name] !== Number(source) || Number(source) < min) return null;
-		fields[name] = Number(source);
+		if (!FAST_FIELDS.has(name) || !PLAIN_INTEGER.test(source)) return null;
+		fields[name as keyof FastFields] = Number(source);
 	}
-	// The schema's rule: an idempotent produce names producer_id, epoch and one sequence (`sequences` goes to it).
-	const idempotent = fields.producer_id !== undefined || fields.epoch !== undefined || fields.sequence !== undefined;
-	if (idempotent && (fields.producer_id === undefined || fields.epoch === undefined || fields.sequence === undefined)) return null;
-	return fields;
+	const producer = [fields.producer_id, fields.epoch, fields.sequence].filter((v) => v !== undefined).length;
+	return fields.producer_id === 0 || producer % 3 !== 0 ? null : fields;
 }
 
 /**
@@ -170,15 +162,9 @@ export function fastProduceBody(text: string, declaredBytes: number | null = nul
 	if (!Array.isArray(raw) || raw.length === 0 || raw.length > PRODUCE_RECORDS_MAX) return null;
 	if (jsonShapeProblem(body, JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX) !== null) return null;
 	const found = recordTexts(text);
-	let fields: FastFields = {};
-	for (const name in body) {
-		if (name === "records") continue;
-		// Other members are taken only from the walk's source texts.
-		const taken = found === null ? null : fieldsOf(body, found.fields);
-		if (taken === null) return null;
-		fields = taken;
-		break;
-	}
+	// Members beside `records` are read from the walk's source texts only.
+	const fields = found === null ? (Object.keys(body).length === 1 ? {} : null) : fieldsOf(found.fields);
+	if (fields === null) return null;
 	const numbers = { seen: false };
 	const texts = found !== null && found.records.length === raw.length ? found.records : null;
 	const ascii = isAsciiBody(text, declaredBytes);
@@ -196,7 +182,7 @@ export function fastProduceBody(text: string, declaredBytes: number | null = nul
 /** The records of a JSON produce body whose only field is `records`, or null (see `fastProduceBody`). */
 export function fastProduceRecords(text: string, declaredBytes: number | null = null): ProduceInput[] | null {
 	const body = fastProduceBody(text, declaredBytes);
-	return body === null || Object.keys(body.fields).length > 0 ? null : body.records;
+	return body !== null && Object.keys(body.fields).length === 0 ? body.records : null;
 }
 
 /**

@@ -40,9 +40,9 @@ export function saveProducerState(sql: SqlStorage, state: ProducerState): void {
 }
 
 /**
- * The stored states, read once and then kept as written (null: no row), at most `PRODUCER_STATES_CACHED_MAX`
- * (the longest unread go first). SQLite stays the truth: `forget()` whenever rows may have changed behind it (a
- * rolled-back transaction, an expiry run, a wipe).
+ * The stored states, read once and then kept as written (null: no row), at most `PRODUCER_STATES_CACHED_MAX` (when
+ * full, all are dropped and read again as their producers write). SQLite stays the truth: `forget()` whenever rows
+ * may have changed behind it (a rolled-back transaction, an expiry run, a wipe).
  */
 export class ProducerStore {
 	private readonly states = new Map<number, ProducerState | null>();
@@ -51,15 +51,12 @@ export class ProducerStore {
 
 	load(producerId: number): ProducerState | null {
 		let state = this.states.get(producerId);
-		if (state === undefined) state = loadProducerState(this.sql, producerId);
-		else this.states.delete(producerId);
-		this.keep(producerId, state);
+		if (state === undefined) this.keep(producerId, (state = loadProducerState(this.sql, producerId)));
 		return state;
 	}
 
 	save(state: ProducerState): void {
 		saveProducerState(this.sql, state);
-		this.states.delete(state.producerId);
 		this.keep(state.producerId, state);
 	}
 
@@ -68,7 +65,7 @@ export class ProducerStore {
 	}
 
 	private keep(producerId: number, state: ProducerState | null): void {
-		if (this.states.size >= PRODUCER_STATES_CACHED_MAX) this.states.delete(this.states.keys().next().value as number);
+		if (this.states.size >= PRODUCER_STATES_CACHED_MAX) this.states.clear();
 		this.states.set(producerId, state);
 	}
 }
