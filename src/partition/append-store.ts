@@ -123,9 +123,8 @@ export function claimIdempotencyKey(
 	if (sql.exec(CLAIM_KEY, claim.key, claim.requestHash, baseOffset, count, nowMs, nowMs).rowsWritten > 0) return null;
 	const row = sql.exec<IdempotencyRow>("SELECT * FROM idempotency_keys WHERE key = ?", claim.key).one();
 	if (expired(row.created_at_ms, nowMs)) {
-		sql.exec("DELETE FROM idempotency_keys WHERE key = ?", claim.key);
-		sql.exec(CLAIM_KEY, claim.key, claim.requestHash, baseOffset, count, nowMs, nowMs);
-		return null;
+		releaseIdempotencyKey(sql, request);
+		return claimIdempotencyKey(sql, request, baseOffset, nowMs, expired);
 	}
 	if (row.request_hash !== claim.requestHash || row.record_count !== count) {
 		return err("idempotency_key_reused", "this Idempotency-Key was used for a different request");
