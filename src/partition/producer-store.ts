@@ -50,8 +50,10 @@ export class ProducerStore {
 	constructor(private readonly sql: SqlStorage) {}
 
 	load(producerId: number): ProducerState | null {
-		let state = this.states.get(producerId);
-		if (state === undefined) this.keep(producerId, (state = loadProducerState(this.sql, producerId)));
+		const kept = this.states.get(producerId);
+		if (kept !== undefined) return kept;
+		const state = loadProducerState(this.sql, producerId);
+		this.keep(producerId, state);
 		return state;
 	}
 
