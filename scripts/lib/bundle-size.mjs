@@ -37,10 +37,12 @@ import { PROJECT_ROOT } from "./project.mjs";
  * 2 ms. The budget is there to catch a regression (importing zod's classic API and its locales would add
  * 83 KiB), not to chase the target. It is 95 KiB: at 93 KiB (92.9 used) measured cuts on the read and streaming
  * paths were being dropped, or assert messages shortened, to save a few dozen bytes, each worth well under 0.01 ms
- * of a cold start.
+ * of a cold start. Then the batch cache (hot stored batches served from memory: 1.4 KiB gzipped) and the exactly-once
+ * fast path (0.4 KiB) took it to 94.9 KiB, and the lanes after them were again splitting features to fit: the budget
+ * is 100 KiB, about 1 ms of a cold start above the 95.
  */
 export const WORKER_GZIP_BYTES_TARGET = 80 * 1024;
-export const WORKER_GZIP_BYTES_MAX = 95 * 1024;
+export const WORKER_GZIP_BYTES_MAX = 100 * 1024;
 
 /**
  * @typedef {object} BundleSize
