@@ -8,6 +8,8 @@
  * authentication cheap on every request. Digests are compared with `crypto.subtle.timingSafeEqual`.
  */
 
+import { digestMatches } from "./secret-digests.ts";
+
 /** 10 random bytes as 20 hex digits. */
 export const KEY_ID_PATTERN = /^[0-9a-f]{20}$/;
 /** `trb_`, the key id, `_`, 43 base64url characters (32 bytes). */
@@ -40,9 +42,13 @@ export async function sha256Hex(value: string): Promise<string> {
 	return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value))));
 }
 
+function bytesOfHex(digestHex: string): Uint8Array {
+	const bytes = new Uint8Array(digestHex.length >> 1);
+	for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(digestHex.slice(2 * i, 2 * i + 2), 16);
+	return bytes;
+}
+
 /** Whether `secret` hashes to `expectedSha256Hex`, in time independent of where they differ. */
 export async function secretMatches(secret: string, expectedSha256Hex: string): Promise<boolean> {
-	const offered = new TextEncoder().encode(await sha256Hex(secret));
-	const expected = new TextEncoder().encode(expectedSha256Hex);
-	return offered.byteLength === expected.byteLength && crypto.subtle.timingSafeEqual(offered, expected);
+	return digestMatches(secret, bytesOfHex(expectedSha256Hex).buffer as ArrayBuffer);
 }

@@ -87,7 +87,7 @@ export class CommitQueue<Req, Res> {
 		}
 		// Nothing is written while lingering, but nothing may start another group either.
 		this.committing = true;
-		this.lingering = setTimeout(() => this.endLinger(), this.options.lingerMs);
+		this.lingering = setTimeout(() => this.endLinger(true), this.options.lingerMs);
 	}
 
 	private writeNext(): void {
@@ -133,9 +133,16 @@ export class CommitQueue<Req, Res> {
 		);
 	}
 
-	private endLinger(): void {
+	/**
+	 * `timedOut`: the linger waited its full `lingerMs` without the expected requests arriving, so the recent groups
+	 * no longer say what to expect (a burst has ended): they are forgotten, and the next group expects as many as
+	 * this one holds. A lone producer after a burst then lingers once, not until every burst-sized group has left
+	 * the recent window.
+	 */
+	private endLinger(timedOut = false): void {
 		if (this.lingering !== null) clearTimeout(this.lingering);
 		this.lingering = null;
+		if (timedOut) this.recent.length = 0;
 		this.writeNext();
 	}
 

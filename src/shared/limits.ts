@@ -266,6 +266,8 @@ export const KEYS_MAX = 10_000;
  */
 export const KEY_TAIL_PARTITIONS_MAX = 1_024;
 export const KEY_ACL_ENTRIES_MAX = 100;
+/** Secrets (the admin token, key secrets) an isolate keeps the SHA-256 of once they matched: see secret-digests.ts. */
+export const VERIFIED_SECRETS_MAX = 256;
 export const KEY_NAME_LENGTH_MAX = 128;
 /**
  * How long `_audit` keeps an admin action: a year, long enough for the usual audit look-backs, while a busy

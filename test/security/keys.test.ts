@@ -1,11 +1,13 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { KEY_SECRET_PATTERN } from "../../src/auth/secret.ts";
+import { app } from "../../src/http/app.ts";
 import { AUDIT_RETENTION_MS, LIST_PAGE_LIMIT_MAX } from "../../src/shared/limits.ts";
 import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
 import { basic, createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { ADMIN_TOKEN, call, createTopic, expectError, fetchRecords, json } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, expectError, fetchRecords, json } from "../support/worker.ts";
 
 describe("API keys", () => {
 	it("creates a key whose secret is shown once and never listed", async () => {
@@ -54,6 +56,25 @@ describe("API keys", () => {
 		await json("GET", "/v1/topics", 200, { token: ADMIN_TOKEN });
 		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: null, headers: basic("admin", `${ADMIN_TOKEN}x`) });
 		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: null, headers: { Authorization: "Basic !!!" } });
+	});
+
+	it("refuses a token that was the admin token at the next request once ADMIN_TOKEN changes", async () => {
+		const send = async (token: string, adminToken: string) => {
+			const ctx = createExecutionContext();
+			const request = new Request(`${BASE}/v1/topics`, { headers: { Authorization: `Bearer ${token}` } });
+			const response = await app.fetch(request, { ...env, ADMIN_TOKEN: adminToken }, ctx);
+			await waitOnExecutionContext(ctx);
+			await response.arrayBuffer();
+			return response.status;
+		};
+		const rotated = `rotated-${crypto.randomUUID()}`;
+		// Verified twice, so this isolate has kept its digest.
+		expect(await send(ADMIN_TOKEN, ADMIN_TOKEN)).toBe(200);
+		expect(await send(ADMIN_TOKEN, ADMIN_TOKEN)).toBe(200);
+		expect(await send(ADMIN_TOKEN, rotated)).toBe(401);
+		expect(await send(rotated, rotated)).toBe(200);
+		expect(await send(rotated, ADMIN_TOKEN)).toBe(401);
+		expect(await send(ADMIN_TOKEN, ADMIN_TOKEN)).toBe(200);
 	});
 
 	it("refuses a deleted key at once (401), and 404s deleting it again", async () => {

@@ -4,6 +4,8 @@
  * digests, so neither the content nor the length of the secret leaks through timing.
  */
 
+import { digestMatches } from "../../auth/secret-digests.ts";
+
 const encoder = new TextEncoder();
 
 async function digest(value: string): Promise<ArrayBuffer> {
@@ -18,13 +20,12 @@ let expectedDigest: { readonly token: string; readonly digest: ArrayBuffer } | n
 
 /**
  * Whether `offered` is the `expected` secret (the admin token), in constant time whatever their lengths: their
- * SHA-256 digests are compared with `timingSafeEqual`. The expected side's digest is kept, so a request hashes
- * only what it offers.
+ * SHA-256 digests are compared with `timingSafeEqual`. The expected side's digest is kept, and so is the offered
+ * side's once it matched (secret-digests.ts), so a client repeating its token is not hashed again.
  */
 export async function matchesSecret(offered: string, expected: string): Promise<boolean> {
 	if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: await digest(expected) };
-	const kept = expectedDigest.digest;
-	return crypto.subtle.timingSafeEqual(await digest(offered), kept);
+	return digestMatches(offered, expectedDigest.digest);
 }
 
 export function bearerToken(header: string | undefined): string | null {
