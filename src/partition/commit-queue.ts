@@ -6,7 +6,8 @@
  * each, a request that finds the queue idle is written at once. Once producers arrive concurrently (recent groups
  * held several), the first request of a group lingers for the others (see `lingerMs`) whether it found a commit in
  * flight or the queue idle: otherwise every commit that drains the queue is followed by a group of one, its own
- * transaction and row, while the rest of the producers queue behind it. Each request is answered with its own
+ * transaction and row, while the rest of the producers queue behind it. A linger that runs out short forgets the
+ * recent groups, so a lone producer after a burst lingers once, not for every group still in memory. Each request is answered with its own
  * result; the caller's output gate holds the answer until the group's commit is durable. Pure: the partition passes
  * its writer and `storage.sync()`.
  */

@@ -4,8 +4,9 @@
  * `Authorization: Bearer <token-or-secret>` or as HTTP Basic: `admin:<ADMIN_TOKEN>` or `<key id>:<secret>`.
  * Missing, malformed, wrong and deleted credentials are all 401; what a caller may do is `authorize`'s job.
  *
- * A key is checked with its own `KeyStore` authority (`key:<id>`) on every request, and nothing is cached: a
- * deleted key is refused by the next request, in every isolate and location. The price is one RPC
+ * A key is checked with its own `KeyStore` authority (`key:<id>`) on every request, and no verdict is cached (only
+ * the SHA-256 of a secret that matched: secret-digests.ts): a deleted key is refused by the next request, in every
+ * isolate and location. The price is one RPC
  * per key-authenticated request, to an object that only that key's traffic reaches; the admin token needs none.
  *
  * @example
