@@ -135,11 +135,27 @@ describe("commit queue", () => {
 		expect(groups).toEqual([[0], [1, 2, 3], [4]]);
 		await commit();
 		expect(await alone).toBe(40);
-		// The linger ran out short: the burst is over, and the next lone request is written at once.
+		// The linger ran out with no other request: the burst is over, and the next lone request is written at once.
 		const next = queue.submit(5);
 		expect(groups).toEqual([[0], [1, 2, 3], [4], [5]]);
 		await commit();
 		expect(await next).toBe(50);
+	});
+
+	it("keeps expecting a burst's size after a linger that ran out with some of the others", async () => {
+		const { queue, groups, commit } = harness(5);
+		[0, 1, 2, 3].map((n) => queue.submit(n));
+		await commit();
+		await commit();
+		const pair = [4, 5].map((n) => queue.submit(n));
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(groups).toEqual([[0], [1, 2, 3], [4, 5]]);
+		await commit();
+		expect(await Promise.all(pair)).toEqual([40, 50]);
+		queue.submit(6);
+		expect(groups.length).toBe(3); // three are still expected: it lingers again
+		await new Promise((resolve) => setTimeout(resolve, 50));
+		expect(groups).toEqual([[0], [1, 2, 3], [4, 5], [6]]);
 	});
 
 	it("keeps expecting a burst's size while lingers end by the requests arriving, not by the timer", async () => {

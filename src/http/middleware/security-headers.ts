@@ -18,6 +18,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 const ENTRIES = Object.entries(SECURITY_HEADERS);
 
+/** One of them that no route sets itself: a response without it was built whole by a handler, not from the context. */
+const MARK = "X-Frame-Options";
+
 function setAll(headers: Headers): void {
 	for (const [name, value] of ENTRIES) {
 		if (!headers.has(name)) headers.set(name, value);
@@ -26,9 +29,13 @@ function setAll(headers: Headers): void {
 
 export function securityHeaders(): MiddlewareHandler {
 	return async function securityHeaders(c, next) {
+		// Given to the context first, they are built into the response the router's helpers make, and a value the
+		// route sets itself replaces ours; one check afterwards instead of seven.
+		for (const [name, value] of ENTRIES) c.header(name, value);
 		await next();
-		if (c.res.status === 101) return;
-		// A response from elsewhere (a Durable Object's fetch) may have immutable headers: copy it first.
+		if (c.res.status === 101 || c.res.headers.has(MARK)) return;
+		// A response built whole by a handler, or from elsewhere (a Durable Object's fetch), whose headers may be
+		// immutable: copy it first. Headers it set itself stay.
 		try {
 			setAll(c.res.headers);
 		} catch {

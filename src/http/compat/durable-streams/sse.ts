@@ -94,7 +94,9 @@ export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset
 		})
 		.finally(() => writer.close().catch(() => {}));
 	c.executionCtx.waitUntil(done);
-	const headers: Record<string, string> = { "Content-Type": "text/event-stream", "Cache-Control": "no-cache" };
-	if (mode === "base64") headers[HEADER.sseDataEncoding] = "base64";
-	return new Response(readable, { status: 200, headers });
+	// Set on the context, where they replace the defaults middleware put there (the security headers' no-store).
+	c.header("Content-Type", "text/event-stream");
+	c.header("Cache-Control", "no-cache");
+	if (mode === "base64") c.header(HEADER.sseDataEncoding, "base64");
+	return c.body(readable, 200);
 }
