@@ -13,15 +13,22 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 
+/** The last `CORS_ORIGINS` read and its origins: the setting only changes with a deployment, yet every request reads it. */
+let parsed: { readonly raw: string; readonly origins: readonly string[] } | null = null;
+
 /** The origins `CORS_ORIGINS` allows; empty when unset or empty. */
-export function corsOrigins(env: Env): string[] {
+export function corsOrigins(env: Env): readonly string[] {
 	// Declared in wrangler.toml, but a deployment may still remove it: unset reads as no CORS.
 	const raw: string | undefined = env.CORS_ORIGINS;
 	if (typeof raw !== "string") return [];
-	return raw
-		.split(",")
-		.map((origin) => origin.trim())
-		.filter((origin) => origin.length > 0);
+	if (parsed?.raw !== raw) {
+		const origins = raw
+			.split(",")
+			.map((origin) => origin.trim())
+			.filter((origin) => origin.length > 0);
+		parsed = { raw, origins };
+	}
+	return parsed.origins;
 }
 
 export function corsFromEnv(): MiddlewareHandler<{ Bindings: Env }> {
@@ -29,7 +36,7 @@ export function corsFromEnv(): MiddlewareHandler<{ Bindings: Env }> {
 		const origins = corsOrigins(c.env);
 		if (origins.length === 0) return next();
 		const handler = cors({
-			origin: origins.includes("*") ? "*" : origins,
+			origin: origins.includes("*") ? "*" : [...origins],
 			allowMethods: ["GET", "POST", "PATCH", "DELETE"],
 			allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-Id"],
 			exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed"],

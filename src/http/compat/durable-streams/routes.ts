@@ -338,7 +338,7 @@ function streamsCors() {
 	return async function streamsCors(c: C, next: () => Promise<void>) {
 		const origins = corsOrigins(c.env);
 		return cors({
-			origin: origins.length === 0 || origins.includes("*") ? "*" : origins,
+			origin: origins.length === 0 || origins.includes("*") ? "*" : [...origins],
 			allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
 			allowHeaders: [
 				"Authorization",
