@@ -20,6 +20,7 @@ import { fastProduceBody, parsesToAscii } from "../produce-fast-path.ts";
 import {
 	FetchQuery,
 	IdempotencyKey,
+	isTopicName,
 	OffsetsQuery,
 	PartitionPath,
 	ProduceBody,
@@ -83,7 +84,9 @@ function forgetIfDeleted<T>(topic: string, result: Result<T>): T {
 
 export const recordRoutes = new Hono<AppEnv>()
 	.post("/:topic/records", async (c) => {
-		const { topic } = validate(TopicPath, c.req.param());
+		const named = c.req.param("topic");
+		// A plain name is checked by hand; anything else gets the schema's message.
+		const topic = isTopicName(named) ? named : validate(TopicPath, c.req.param()).topic;
 		const body = await readProduceRequest(c.req.raw);
 		const options = produceOptions(body, c.req.header("Idempotency-Key"));
 		const outcome = unwrap(await produce(c.env, topic, body.records, options));
