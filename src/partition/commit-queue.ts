@@ -6,8 +6,7 @@
  * each, a request that finds the queue idle is written at once. Once producers arrive concurrently (recent groups
  * held several), the first request of a group lingers for the others (see `lingerMs`) whether it found a commit in
  * flight or the queue idle: otherwise every commit that drains the queue is followed by a group of one, its own
- * transaction and row, while the rest of the producers queue behind it. A linger that runs out with no other request forgets
- * the recent groups, so a lone producer after a burst lingers once, not for every group still in memory. Each request is answered with its own
+ * transaction and row, while the rest of the producers queue behind it. Each request is answered with its own
  * result; the caller's output gate holds the answer until the group's commit is durable. Pure: the partition passes
  * its writer and `storage.sync()`.
  */
@@ -88,7 +87,7 @@ export class CommitQueue<Req, Res> {
 		}
 		// Nothing is written while lingering, but nothing may start another group either.
 		this.committing = true;
-		this.lingering = setTimeout(() => this.endLinger(true), this.options.lingerMs);
+		this.lingering = setTimeout(() => this.endLinger(), this.options.lingerMs);
 	}
 
 	private writeNext(): void {
@@ -134,16 +133,9 @@ export class CommitQueue<Req, Res> {
 		);
 	}
 
-	/**
-	 * `timedOut`: the linger waited its full `lingerMs` for the others. If none came at all, the burst the recent
-	 * groups remember is over: they are forgotten, so a lone producer after a burst lingers once, not until every
-	 * burst-sized group has left the recent window. Any other arrival keeps them (slow concurrent producers still
-	 * fill the next groups).
-	 */
-	private endLinger(timedOut = false): void {
+	private endLinger(): void {
 		if (this.lingering !== null) clearTimeout(this.lingering);
 		this.lingering = null;
-		if (timedOut && this.waiting.length === 1) this.recent.length = 0;
 		this.writeNext();
 	}
 

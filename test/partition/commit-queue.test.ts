@@ -135,42 +135,5 @@ describe("commit queue", () => {
 		expect(groups).toEqual([[0], [1, 2, 3], [4]]);
 		await commit();
 		expect(await alone).toBe(40);
-		// The linger ran out with no other request: the burst is over, and the next lone request is written at once.
-		const next = queue.submit(5);
-		expect(groups).toEqual([[0], [1, 2, 3], [4], [5]]);
-		await commit();
-		expect(await next).toBe(50);
-	});
-
-	it("keeps expecting a burst's size after a linger that ran out with some of the others", async () => {
-		const { queue, groups, commit } = harness(5);
-		[0, 1, 2, 3].map((n) => queue.submit(n));
-		await commit();
-		await commit();
-		const pair = [4, 5].map((n) => queue.submit(n));
-		await new Promise((resolve) => setTimeout(resolve, 50));
-		expect(groups).toEqual([[0], [1, 2, 3], [4, 5]]);
-		await commit();
-		expect(await Promise.all(pair)).toEqual([40, 50]);
-		queue.submit(6);
-		expect(groups.length).toBe(3); // three are still expected: it lingers again
-		await new Promise((resolve) => setTimeout(resolve, 50));
-		expect(groups).toEqual([[0], [1, 2, 3], [4, 5], [6]]);
-	});
-
-	it("keeps expecting a burst's size while lingers end by the requests arriving, not by the timer", async () => {
-		const { queue, groups, commit } = harness(60_000);
-		[0, 1, 2, 3].map((n) => queue.submit(n));
-		await commit();
-		await commit();
-		for (const base of [10, 20]) {
-			const burst = [base, base + 1].map((n) => queue.submit(n));
-			expect(groups.at(-1)).toEqual([1, 2, 3]); // two queued, three expected: it lingers
-			burst.push(queue.submit(base + 2)); // the third ends the linger
-			expect(groups.at(-1)).toEqual([base, base + 1, base + 2]);
-			await commit();
-			expect(await Promise.all(burst)).toEqual([base * 10, base * 10 + 10, base * 10 + 20]);
-			groups.pop();
-		}
 	});
 });
