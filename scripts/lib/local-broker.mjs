@@ -96,7 +96,8 @@ export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler
  * @property {string} [scriptPath]  serve an existing bundle (from `bundleWorker`) instead of bundling
  * @property {boolean} [quiet]  no Miniflare log lines (request log, "Ready on"); warnings still show
  * @property {boolean} [captureOutput]  keep what the Worker prints in `output()` instead of printing it
- * @property {number} [inspectorPort]  open workerd's DevTools inspector on this port (for CPU profiles)
+ * @property {number} [inspectorPort]  open workerd's DevTools inspector on this port (for CPU profiles); 0 picks
+ *   a free one as it binds (the broker's `inspectorPort` says which): a port found free beforehand can be taken first
  */
 
 /**
@@ -106,6 +107,7 @@ export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler
  * @property {string} persistRoot
  * @property {string} scriptPath
  * @property {import("miniflare").Miniflare} miniflare
+ * @property {number | null} inspectorPort  where the DevTools inspector listens (null without `inspectorPort`)
  * @property {() => string[]} output  the Worker's output lines (with `captureOutput`; empty otherwise)
  * @property {() => Promise<void>} dispose
  */
@@ -171,11 +173,13 @@ export async function startLocalBroker(options = {}) {
 		await miniflare.dispose().catch(() => {});
 		throw error;
 	}
+	const inspectorPort = options.inspectorPort === undefined ? null : Number((await miniflare.getInspectorURL()).port);
 	/** @type {Promise<void> | undefined} */
 	let disposed;
 	return {
 		url: ready.origin,
 		port: Number(ready.port),
+		inspectorPort,
 		persistRoot,
 		scriptPath,
 		miniflare,

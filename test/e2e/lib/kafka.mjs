@@ -2,26 +2,28 @@
 /**
  * @module
  * Kafka-side helpers for the gateway e2e tests: the gateway as its own process (the `kafka-gateway` command,
- * on a free port, stopped by PID), Debian's kcat, and a raw TCP client for frames no well-behaved client sends.
+ * listening on port 0 so the kernel picks a free port as it binds, read back from its "listening on" line; stopped
+ * by PID), Debian's kcat, and a raw TCP client for frames no well-behaved client sends.
  */
 
 import { spawn, spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { freePort, HOST, PROJECT_ROOT, waitUntil } from "../../../scripts/lib/index.mjs";
+import { HOST, PROJECT_ROOT, waitUntil } from "../../../scripts/lib/index.mjs";
 
 /** The `tributary` CLI as npm installs it; the documented way to run the gateway is `tributary kafka-gateway`. */
 const CLI_MAIN = join(PROJECT_ROOT, "dist", "cli", "main.js");
 const KCAT_TIMEOUT_MS = 30_000;
+/** The gateway's line once it listens: `kafka-gateway: listening on 127.0.0.1:40123 (advertised …)`. */
+const LISTENING_LINE = /listening on \S*:(\d+) /;
 
 /**
  * Starts `kafka-gateway --listen 127.0.0.1:<port> --url <url> [--token]` and waits until it listens.
- * @param {{ url: string, token?: string | null, port?: number }} options
+ * @param {{ url: string, token?: string | null, port?: number }} options  `port`: default 0 (any free one)
  */
-export async function startGatewayProcess({ url, token = null, port }) {
-	const chosen = port ?? (await freePort());
+export async function startGatewayProcess({ url, token = null, port = 0 }) {
 	// Through `tributary kafka-gateway … --url … [--token …]`, as the README shows it.
-	const args = [CLI_MAIN, "kafka-gateway", "--listen", `${HOST}:${chosen}`, "--url", url, ...(token ? ["--token", token] : [])];
+	const args = [CLI_MAIN, "kafka-gateway", "--listen", `${HOST}:${port}`, "--url", url, ...(token ? ["--token", token] : [])];
 	const child = spawn(process.execPath, args, {
 		cwd: PROJECT_ROOT,
 		stdio: ["ignore", "pipe", "pipe"],
@@ -35,10 +37,11 @@ export async function startGatewayProcess({ url, token = null, port }) {
 	child.once("exit", () => {
 		exited = true;
 	});
-	await waitUntil(
+	const chosen = await waitUntil(
 		() => {
 			if (exited) throw new Error(`kafka-gateway exited:\n${lines.join("\n")}`);
-			return lines.some((l) => l.includes("listening on"));
+			const listening = lines.map((line) => LISTENING_LINE.exec(line)).find((match) => match !== null);
+			return listening === undefined ? null : Number(listening[1]);
 		},
 		{ timeoutMs: 15_000, message: "kafka-gateway to listen" },
 	);
