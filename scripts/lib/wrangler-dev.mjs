@@ -218,7 +218,7 @@ function outputKeeper(pid, logPath) {
 }
 
 /**
- * Waits for the "Ready on" line (given port 0, it says which port) and then /healthz; on failure stops the
+ * Waits for /healthz (given port 0, first for the "Ready on" line that says which port); on failure stops the
  * instance and throws with its output (with `code: "EADDRINUSE"` if the port was taken).
  * @param {WranglerDev} handle
  * @param {{ spawnError: Promise<unknown>, exited: Promise<unknown>, output: ReturnType<typeof outputKeeper>, readyTimeoutMs: number }} watch
@@ -240,9 +240,11 @@ async function waitReady(handle, { spawnError, exited, output, readyTimeoutMs })
 					// transient: workerd logs a write to a closed socket ("Broken pipe", "Connection reset by peer")
 					// when wrangler's own inspector connection drops during start-up, and still becomes healthy.
 					if (lines.some((line) => line.includes("Build failed"))) throw new Error("wrangler dev could not build the Worker");
-					if (output.readyPort === null) return false;
-					handle.port = output.readyPort;
-					handle.url = `http://${HOST}:${handle.port}`;
+					if (handle.port === 0) {
+						if (output.readyPort === null) return false;
+						handle.port = output.readyPort;
+						handle.url = `http://${HOST}:${handle.port}`;
+					}
 					return healthy(handle.url);
 				},
 				{ timeoutMs: readyTimeoutMs, intervalMs: 200, message: `${handle.url}/healthz` },
