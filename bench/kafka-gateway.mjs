@@ -14,7 +14,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Kafka, logLevel } from "kafkajs";
-import { freePort, startLocalBroker } from "../scripts/lib/index.mjs";
+import { startLocalBroker } from "../scripts/lib/index.mjs";
 import { createClient } from "./lib/http.mjs";
 import { BACKLOG_RECORDS, consumeHttp, consumeKafka, fill, produceHttp, produceKafka, startGatewayProcess } from "./lib/kafka-gateway.mjs";
 
@@ -39,7 +39,7 @@ async function main() {
 	const dir = await mkdtemp(join(os.tmpdir(), "tributary-bench-kafka-"));
 	const broker = await startLocalBroker({
 		token,
-		port: await freePort(),
+		port: 0,
 		persistTo: join(dir, "state"),
 		outdir: join(dir, "dist"),
 		quiet: true,

@@ -24,7 +24,7 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { bundleWorker, descendantCpuSeconds, freePort, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
+import { bundleWorker, descendantCpuSeconds, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
 import { groupConsumeScenario } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
@@ -232,15 +232,14 @@ async function main() {
 		process.exit(2);
 	}
 	const token = generateToken();
-	const inspectorPort = await freePort();
 	const persistTo = join(tmpdir(), `tributary-profile-${process.pid}`);
 	// Unminified, so the profile names functions and source lines (the bench measures the minified bundle).
 	const scriptPath = await bundleWorker({ outdir: join(persistTo, "bundle"), minify: false });
-	const broker = await startLocalBroker({ token, port: 0, persistTo, scriptPath, quiet: true, captureOutput: true, inspectorPort });
+	const broker = await startLocalBroker({ token, port: 0, persistTo, scriptPath, quiet: true, captureOutput: true, inspectorPort: 0 });
 	try {
 		const http = createClient(broker.url, { token, sockets: 32 });
 		const run = await loadFor(shape, http, { url: broker.url, token });
-		const session = await inspect(inspectorPort);
+		const session = await inspect(/** @type {number} */ (broker.inspectorPort));
 		await session.send("Profiler.enable");
 		await session.send("Profiler.setSamplingInterval", { interval: SAMPLING_INTERVAL_US });
 		// The warm-up (or a backlog fill) and the teardown run unprofiled: sampling covers the measured part.

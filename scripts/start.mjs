@@ -14,6 +14,7 @@
  *   npm start -- --wrangler                  # wrangler dev
  *   npm start -- --allow-private-webhooks    # webhooks to local receivers
  *   PORT=9000 npm start
+ *   PORT=0 npm start                         # any free port (Miniflare; the banner says which)
  *   PERSIST_TO=/tmp/tributary npm start      # keep the data elsewhere than .wrangler/state
  */
 
@@ -45,12 +46,12 @@ function usage() {
  */
 
 /**
- * $PORT as a port number (8787 when unset).
+ * $PORT as a port number (8787 when unset; 0: any free one, which the kernel picks as workerd binds it).
  * @param {string | undefined} value
  */
 function parsePort(value) {
 	const port = Number(value ?? 8787);
-	if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(value)}`);
+	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(value)}`);
 	return port;
 }
 
@@ -158,6 +159,8 @@ async function main() {
 	if (!["", "miniflare", "wrangler"].includes(runtime)) throw new Error(`TRIBUTARY_RUNTIME must be miniflare or wrangler, got ${runtime}`);
 	const useWrangler = args.includes("--wrangler") || runtime === "wrangler";
 	const port = parsePort(process.env.PORT);
+	// The banner of `--wrangler` is printed before wrangler binds, so it needs the port in advance.
+	if (port === 0 && useWrangler) throw new Error("PORT=0 (any free port) needs the default runtime, not --wrangler");
 	await assertPortFree(port, PORT_ADVICE);
 	const { vars, token, created } = ensureAdminToken(join(PROJECT_ROOT, ".dev.vars"));
 	const privateWebhooks = args.includes("--allow-private-webhooks") || vars[PRIVATE_WEBHOOKS_VAR] === "true";

@@ -14,7 +14,7 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { descendantCpuSeconds, freePort } from "../../scripts/lib/index.mjs";
+import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { latencySummary, round, runLoad } from "./load.mjs";
 import { valueString } from "./records.mjs";
 
@@ -134,21 +134,23 @@ export async function consumeKafka(kafka, topic, run) {
 }
 
 /**
- * `gateway/main.js` on a free port; resolves once it listens.
+ * `gateway/main.js` on port 0 (the kernel picks a free port as it binds: one found free beforehand could be taken
+ * first); resolves once it listens, with the port its "listening on" line names.
  * @param {string} url @param {string} token
  * @returns {Promise<{ port: number, stop(): Promise<unknown> }>}
  */
 export async function startGatewayProcess(url, token) {
-	const port = await freePort();
 	const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "gateway", "main.js");
-	const child = spawn(process.execPath, [main, "--listen", `127.0.0.1:${port}`, "--url", url, "--token", token], {
+	const child = spawn(process.execPath, [main, "--listen", "127.0.0.1:0", "--url", url, "--token", token], {
 		stdio: ["ignore", "ignore", "pipe"],
 	});
-	await new Promise((resolve, reject) => {
+	/** @type {number} */
+	const port = await new Promise((resolve, reject) => {
 		let output = "";
 		child.stderr.on("data", (chunk) => {
 			output += chunk;
-			if (output.includes("listening on")) resolve(undefined);
+			const listening = /listening on \S*:(\d+) /.exec(output);
+			if (listening !== null) resolve(Number(listening[1]));
 		});
 		child.once("exit", (code) => reject(new Error(`kafka-gateway exited (${code}): ${output}`)));
 	});

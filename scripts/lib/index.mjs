@@ -6,7 +6,7 @@
  *
  * - Miniflare: `bundleWorker({ root?, configPath?, outdir? })` → the bundle's path;
  *   `startLocalBroker({ token, port?, persistTo?, bindings?, root?, configPath?, scriptPath?, quiet?, captureOutput? })`
- *   → `{ url, port, output(), dispose() }`.
+ *   → `{ url, port, inspectorPort, output(), dispose() }`.
  * - wrangler dev: `startWranglerDev({ persistTo, token, vars?, port?, root?, configPath?, logPath? })`
  *   → `{ url, port, pid, output(), stop(), crash(), restart(), workerdPids() }`; `stopAllWranglerDevs()`,
  *   `killAllWranglerDevsSync()`, `wranglerDevArgs()` for a foreground run.
@@ -17,10 +17,12 @@
  * - The process table: `listProcesses()`, `descendants(pid)`, `groupMembers(pgid)`, `isAlive(pid)`,
  *   `signal(pid, sig)`, `commandLine(pid)`, `descendantCpuSeconds(pid?)`, `processCpuSeconds(pid)`,
  *   `machineBusySeconds()`.
+ * - API documents: `writeApiDocs(directory, { root? })`, `watchApiDocs(directory, { root?, log? })`.
  * - `.dev.vars`: `ensureAdminToken(path)`, `adminTokenWarning(path)`, `generateToken()`, `parseDevVars(text)`.
  * - Paths: `PROJECT_ROOT`, `WRANGLER_BIN`, `DEFAULT_PERSIST_TO`, `DEFAULT_OUTDIR`, `HOST`; `wranglerEnv(extra?)`.
  */
 
+export { watchApiDocs, writeApiDocs } from "./api-docs.mjs";
 export { measureBundle, WORKER_GZIP_BYTES_MAX, WORKER_GZIP_BYTES_TARGET } from "./bundle-size.mjs";
 export { adminTokenWarning, ensureAdminToken, generateToken, PLACEHOLDER_TOKEN, parseDevVars } from "./dev-vars.mjs";
 export { bundleWorker, startLocalBroker } from "./local-broker.mjs";

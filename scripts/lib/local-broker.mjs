@@ -18,8 +18,8 @@ import { miniflareHeaderRules } from "../../console/headers.mjs";
 import { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 import { readWranglerConfig } from "./wrangler-config.mjs";
 
-/** Runtime output lines kept by a broker started with `captureOutput`. */
-const OUTPUT_LINES_KEPT = 1_000;
+/** Runtime output lines kept by a broker started with `captureOutput`: the last ones, which explain a failure. */
+export const OUTPUT_LINES_KEPT = 1_000;
 
 /**
  * Runs a command to completion, collecting its output; rejects with the lines that say what went wrong.
@@ -95,8 +95,10 @@ export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler
  * @property {string} [outdir]  where the bundle goes (default .wrangler/dist)
  * @property {string} [scriptPath]  serve an existing bundle (from `bundleWorker`) instead of bundling
  * @property {boolean} [quiet]  no Miniflare log lines (request log, "Ready on"); warnings still show
- * @property {boolean} [captureOutput]  keep what the Worker prints in `output()` instead of printing it
- * @property {number} [inspectorPort]  open workerd's DevTools inspector on this port (for CPU profiles)
+ * @property {boolean} [captureOutput]  keep the last OUTPUT_LINES_KEPT lines the Worker prints in `output()` instead
+ *   of printing them
+ * @property {number} [inspectorPort]  open workerd's DevTools inspector on this port (for CPU profiles); 0 picks
+ *   a free one as it binds (the broker's `inspectorPort` says which): a port found free beforehand can be taken first
  */
 
 /**
@@ -106,7 +108,8 @@ export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler
  * @property {string} persistRoot
  * @property {string} scriptPath
  * @property {import("miniflare").Miniflare} miniflare
- * @property {() => string[]} output  the Worker's output lines (with `captureOutput`; empty otherwise)
+ * @property {number | null} inspectorPort  where the DevTools inspector listens (null without `inspectorPort`)
+ * @property {() => string[]} output  the Worker's last output lines (with `captureOutput`; empty otherwise)
  * @property {() => Promise<void>} dispose
  */
 
@@ -171,15 +174,17 @@ export async function startLocalBroker(options = {}) {
 		await miniflare.dispose().catch(() => {});
 		throw error;
 	}
+	const inspectorPort = options.inspectorPort === undefined ? null : Number((await miniflare.getInspectorURL()).port);
 	/** @type {Promise<void> | undefined} */
 	let disposed;
 	return {
 		url: ready.origin,
 		port: Number(ready.port),
+		inspectorPort,
 		persistRoot,
 		scriptPath,
 		miniflare,
-		output: () => [...lines],
+		output: () => lines.slice(-OUTPUT_LINES_KEPT),
 		dispose() {
 			disposed ??= miniflare.dispose();
 			return disposed;
@@ -260,7 +265,8 @@ function consoleAssets({ directory, runWorkerFirst }) {
 }
 
 /**
- * Keeps the non-empty lines of `streams` in `sink` (up to OUTPUT_LINES_KEPT).
+ * Keeps the last OUTPUT_LINES_KEPT non-empty lines of `streams` in `sink` (read it with `slice(-OUTPUT_LINES_KEPT)`):
+ * it is cut back once it holds twice that many, so a chatty Worker costs one copy per OUTPUT_LINES_KEPT lines.
  * @param {import("node:stream").Readable[]} streams
  * @param {string[]} sink
  */
@@ -271,7 +277,8 @@ function keepLines(streams, sink) {
 		stream.on("data", (/** @type {string} */ chunk) => {
 			const parts = (pending + chunk).split("\n");
 			pending = parts.pop() ?? "";
-			for (const line of parts) if (line.trim() !== "" && sink.length < OUTPUT_LINES_KEPT) sink.push(line);
+			for (const line of parts) if (line.trim() !== "") sink.push(line);
+			if (sink.length >= 2 * OUTPUT_LINES_KEPT) sink.splice(0, sink.length - OUTPUT_LINES_KEPT);
 		});
 	}
 }

@@ -8,7 +8,8 @@ import { connect, createServer } from "node:net";
 import { HOST } from "./project.mjs";
 
 /**
- * A TCP port on 127.0.0.1 that was free a moment ago.
+ * A TCP port on 127.0.0.1 that was free a moment ago: another process may take it before it is used. Where the
+ * server can bind port 0 and say which port it got (wrangler dev, Miniflare, the Kafka gateway), do that instead.
  * @returns {Promise<number>}
  */
 export function freePort() {

@@ -2,8 +2,13 @@
 /**
  * @module
  * A real `wrangler dev`, run in the background: started from node_modules/.bin (never npx, whose death would
- * orphan workerd) in its own process group, on a free 127.0.0.1 port, with a `--persist-to` dir. Stopped by PID:
- * SIGTERM to the group, SIGKILL if it lingers. `crash()` SIGKILLs the workerd processes (and wrangler) instead.
+ * orphan workerd) in its own process group, on 127.0.0.1 with a `--persist-to` dir. Stopped by PID: SIGTERM to the
+ * group, SIGKILL if it lingers. `crash()` SIGKILLs the workerd processes (and wrangler) instead.
+ *
+ * Ports are never picked ahead and handed over: a port found free can be taken by another process before wrangler
+ * binds it (parallel e2e files, other wrangler devs on the machine). Unless told a port, wrangler is given port 0,
+ * so the kernel picks one as workerd binds it, and the port is read from wrangler's "Ready on" line; its inspector
+ * gets port 0 too. A restart asks for its old port again and falls back to port 0 if that port was taken meanwhile.
  *
  * Every instance is registered so `stopAllWranglerDevs()` (for `after()` hooks) and a process "exit" backstop
  * make sure no workerd outlives the process that started it.
@@ -13,7 +18,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { basename } from "node:path";
 import { stripVTControlCharacters } from "node:util";
-import { freePort, healthy, waitUntil } from "./net.mjs";
+import { healthy, portInUse, waitUntil } from "./net.mjs";
 import { commandLine, descendants, groupMembers, isAlive, signal } from "./process-tree.mjs";
 import { HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 
@@ -22,13 +27,18 @@ const STOP_TIMEOUT_MS = 10_000;
 const OUTPUT_LINES_KEPT = 200;
 /** How many [ERROR] lines a start-up failure quotes ahead of the whole output. */
 const ERROR_LINES_SHOWN = 5;
+/** wrangler's line once its server listens: `[wrangler:info] Ready on http://127.0.0.1:40123`. */
+const READY_LINE = /Ready on https?:\/\/[^\s]*:(\d+)/;
+/** What wrangler prints (and exits after) when workerd cannot bind the port it was given. */
+const PORT_TAKEN_LINE = /Address already in use/;
 
 /**
  * @typedef {object} WranglerDevOptions
  * @property {string} persistTo  the `--persist-to` directory (required)
  * @property {string} [token]  the ADMIN_TOKEN var (required unless `vars.ADMIN_TOKEN` is given)
  * @property {Record<string, string>} [vars]  further `--var NAME:value`s
- * @property {number} [port]  default: a free one
+ * @property {number} [port]  default 0: the kernel picks a free one as workerd binds it (`port` on the handle says which)
+ * @property {boolean} [anyPortIfTaken]  if `port` turns out taken, start on a free one instead (restarts do)
  * @property {string} [root]  the project directory (default this checkout)
  * @property {string} [configPath]  relative to `root` (default: wrangler's own choice, wrangler.toml)
  * @property {string} [logPath]  also write every output line to this file
@@ -46,7 +56,8 @@ const ERROR_LINES_SHOWN = 5;
  * @property {() => number[]} workerdPids
  * @property {(options?: { timeoutMs?: number }) => Promise<{ forced: boolean }>} stop
  * @property {(options?: { timeoutMs?: number }) => Promise<number[]>} crash
- * @property {(options?: Partial<WranglerDevOptions>) => Promise<WranglerDev>} restart
+ * @property {(options?: Partial<WranglerDevOptions>) => Promise<WranglerDev>} restart  on the same port if it is
+ *   still free, else on a fresh one (read `url` from the new handle)
  */
 
 /** @type {Set<WranglerDev>} */
@@ -99,7 +110,8 @@ export function runWranglerForeground(args, label) {
 
 /**
  * Starts `wrangler dev` and waits until /healthz answers 200; fails fast on a build error (wrangler dev would
- * otherwise wait for a fix).
+ * otherwise wait for a fix). A `port` that is taken fails with `code: "EADDRINUSE"` and `portInUse`'s line, unless
+ * `anyPortIfTaken` lets it start on a free port instead.
  * @param {WranglerDevOptions} options
  * @returns {Promise<WranglerDev>}
  * @example
@@ -108,14 +120,27 @@ export function runWranglerForeground(args, label) {
  * await server.stop();
  */
 export async function startWranglerDev(options) {
-	const { persistTo, vars = {}, root = PROJECT_ROOT, configPath, logPath, readyTimeoutMs = READY_TIMEOUT_MS } = options;
+	const { anyPortIfTaken = false, ...rest } = options;
+	try {
+		return await launch(rest);
+	} catch (error) {
+		const taken = /** @type {NodeJS.ErrnoException} */ (error).code === "EADDRINUSE";
+		if (!anyPortIfTaken || !taken || !rest.port) throw error;
+		return launch({ ...rest, port: 0 });
+	}
+}
+
+/**
+ * One `wrangler dev` process, on `options.port` (0: any free port).
+ * @param {WranglerDevOptions} options
+ * @returns {Promise<WranglerDev>}
+ */
+async function launch(options) {
+	const { persistTo, vars = {}, root = PROJECT_ROOT, configPath, logPath, readyTimeoutMs = READY_TIMEOUT_MS, port = 0 } = options;
 	const token = options.token ?? vars.ADMIN_TOKEN;
 	if (!persistTo || !token) throw new Error("startWranglerDev needs persistTo and token");
-	const port = options.port ?? (await freePort());
 	const args = wranglerDevArgs({ port, persistTo, vars: { ...vars, ADMIN_TOKEN: token }, configPath });
-	// The inspector gets a free port too: wrangler's default (9229 and up) races with other wrangler devs on the machine.
-	const inspectorPort = await freePort();
-	const child = spawn(WRANGLER_BIN, [...args, "--inspector-port", String(inspectorPort), "--show-interactive-dev-session=false"], {
+	const child = spawn(WRANGLER_BIN, [...args, "--inspector-port", "0", "--show-interactive-dev-session=false"], {
 		cwd: root,
 		env: wranglerEnv({ WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0" }),
 		detached: true,
@@ -123,7 +148,7 @@ export async function startWranglerDev(options) {
 	});
 	const pid = child.pid;
 	if (pid === undefined) throw new Error(`could not run ${WRANGLER_BIN}`);
-	const output = outputKeeper(port, logPath);
+	const output = outputKeeper(pid, logPath);
 	child.stdout.on("data", output.keep);
 	child.stderr.on("data", output.keep);
 	/** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
@@ -152,31 +177,36 @@ export async function startWranglerDev(options) {
 				.map((p) => p.pid),
 		stop: (stopOptions) => stopGracefully(handle, () => exitInfo !== null, stopOptions),
 		crash: (crashOptions) => crash(handle, () => exitInfo !== null, crashOptions),
-		restart: (more = {}) => startWranglerDev({ ...options, port, ...more }),
+		restart: (more = {}) => startWranglerDev({ ...options, port: handle.port, anyPortIfTaken: more.port === undefined, ...more }),
 	};
 	live.add(handle);
-	await waitReady(handle, { spawnError, exited, lines: output.lines, readyTimeoutMs });
+	await waitReady(handle, { spawnError, exited, output, readyTimeoutMs });
 	return handle;
 }
 
 /**
- * Collects wrangler's output: the last lines in memory, every line in `logPath` if given.
- * @param {number} port
+ * Collects wrangler's output: the last lines in memory, every line in `logPath` if given, and the port of the
+ * first "Ready on" line (kept apart: the line itself may be pushed out of the kept lines).
+ * @param {number} pid  names the lines echoed with E2E_VERBOSE=1
  * @param {string} [logPath]
  */
-function outputKeeper(port, logPath) {
+function outputKeeper(pid, logPath) {
 	/** @type {string[]} */
 	const lines = [];
 	const file = logPath === undefined ? null : createWriteStream(logPath);
-	return {
+	const keeper = {
 		lines,
+		/** @type {number | null} */
+		readyPort: null,
 		/** @param {Buffer} chunk */
 		keep(chunk) {
 			for (const line of stripVTControlCharacters(String(chunk)).split("\n")) {
 				if (line.trim() === "") continue;
 				lines.push(line);
+				const ready = keeper.readyPort === null ? READY_LINE.exec(line) : null;
+				if (ready !== null) keeper.readyPort = Number(ready[1]);
 				file?.write(`${line}\n`);
-				if (process.env.E2E_VERBOSE === "1") process.stderr.write(`[wrangler:${port}] ${line}\n`);
+				if (process.env.E2E_VERBOSE === "1") process.stderr.write(`[wrangler:${pid}] ${line}\n`);
 			}
 			if (lines.length > OUTPUT_LINES_KEPT) lines.splice(0, lines.length - OUTPUT_LINES_KEPT);
 		},
@@ -184,19 +214,23 @@ function outputKeeper(port, logPath) {
 			file?.end();
 		},
 	};
+	return keeper;
 }
 
 /**
- * Waits for /healthz; on failure stops the instance and throws with its output.
+ * Waits for /healthz (given port 0, first for the "Ready on" line that says which port); on failure stops the
+ * instance and throws with its output (with `code: "EADDRINUSE"` if the port was taken).
  * @param {WranglerDev} handle
- * @param {{ spawnError: Promise<unknown>, exited: Promise<unknown>, lines: string[], readyTimeoutMs: number }} watch
+ * @param {{ spawnError: Promise<unknown>, exited: Promise<unknown>, output: ReturnType<typeof outputKeeper>, readyTimeoutMs: number }} watch
  */
-async function waitReady(handle, { spawnError, exited, lines, readyTimeoutMs }) {
+async function waitReady(handle, { spawnError, exited, output, readyTimeoutMs }) {
+	const { lines } = output;
 	let settled = false;
 	try {
 		await Promise.race([
 			spawnError,
 			exited.then((info) => {
+				if (lines.some((line) => PORT_TAKEN_LINE.test(line))) throw portTaken(handle.port);
 				throw new Error(`wrangler dev exited before it was ready (${JSON.stringify(info)})`);
 			}),
 			waitUntil(
@@ -206,6 +240,11 @@ async function waitReady(handle, { spawnError, exited, lines, readyTimeoutMs }) 
 					// transient: workerd logs a write to a closed socket ("Broken pipe", "Connection reset by peer")
 					// when wrangler's own inspector connection drops during start-up, and still becomes healthy.
 					if (lines.some((line) => line.includes("Build failed"))) throw new Error("wrangler dev could not build the Worker");
+					if (handle.port === 0) {
+						if (output.readyPort === null) return false;
+						handle.port = output.readyPort;
+						handle.url = `http://${HOST}:${handle.port}`;
+					}
 					return healthy(handle.url);
 				},
 				{ timeoutMs: readyTimeoutMs, intervalMs: 200, message: `${handle.url}/healthz` },
@@ -216,10 +255,21 @@ async function waitReady(handle, { spawnError, exited, lines, readyTimeoutMs }) 
 		// The error lines first: a long output is cut from the end where it is shown (CI logs), and they explain it.
 		const errors = lines.filter((line) => line.includes("[ERROR]")).slice(0, ERROR_LINES_SHOWN);
 		const cause = errors.length === 0 ? "" : `\n--- its [ERROR] lines ---\n${errors.join("\n")}`;
-		throw new Error(`${error instanceof Error ? error.message : String(error)}${cause}\n--- wrangler dev output ---\n${handle.output()}`);
+		const failure = new Error(
+			`${error instanceof Error ? error.message : String(error)}${cause}\n--- wrangler dev output ---\n${handle.output()}`,
+		);
+		throw Object.assign(failure, { code: /** @type {NodeJS.ErrnoException} */ (error).code });
 	} finally {
 		settled = true;
 	}
+}
+
+/**
+ * The error of a start on a port something else holds.
+ * @param {number} port
+ */
+function portTaken(port) {
+	return Object.assign(new Error(portInUse(port, "start without a port to get a free one")), { code: "EADDRINUSE" });
 }
 
 /**

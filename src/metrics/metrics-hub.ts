@@ -5,11 +5,19 @@
  * exist, and an idle cluster sends nothing. Reports are held in memory and written to SQLite by an alarm at most
  * every `METRICS_HUB_FLUSH_MS` (one row per source that changed), so the hub's own storage cost does not grow
  * with the report rate; a hub restarted before a flush has lost nothing a source's next report does not bring
- * back, because counters are reported as totals. Design and limits: docs/observability.md.
+ * back, because counters are reported as totals. One alarm writes at most `METRICS_HUB_FLUSH_ROWS_MAX` sources and
+ * forgets at most `METRICS_HUB_FORGET_ROWS_MAX` silent isolates: its work is bounded whatever the history, since
+ * the hub shares its isolate with every other object of the Worker. Design and limits: docs/observability.md.
  */
 
 import { DurableObject } from "cloudflare:workers";
-import { METRICS_EDGE_FORGET_MS, METRICS_HUB_FLUSH_MS, METRICS_SOURCES_MAX } from "../shared/limits.ts";
+import {
+	METRICS_EDGE_FORGET_MS,
+	METRICS_HUB_FLUSH_MS,
+	METRICS_HUB_FLUSH_ROWS_MAX,
+	METRICS_HUB_FORGET_ROWS_MAX,
+	METRICS_SOURCES_MAX,
+} from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { series } from "./catalog.ts";
 import { renderExposition } from "./exposition.ts";
@@ -89,19 +97,7 @@ export class MetricsHub extends DurableObject<Env> {
 	/** The exposition text; forgets isolates silent for `METRICS_EDGE_FORGET_MS` (their counts stay in the totals). */
 	async scrape(): Promise<string> {
 		const nowMs = Date.now();
-		for (const [source, held] of this.sources) {
-			if (!held.edge || nowMs - held.updatedAtMs <= METRICS_EDGE_FORGET_MS) continue;
-			addInto(this.forgotten, held.retired);
-			addInto(this.forgotten, held.report.counters);
-			this.sources.delete(source);
-			this.ctx.storage.transactionSync(() => {
-				this.run("DELETE FROM sources WHERE source = ?", source);
-				this.run(
-					"INSERT INTO forgotten (id, totals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET totals = excluded.totals",
-					JSON.stringify(this.forgotten),
-				);
-			});
-		}
+		this.forgetSilentIsolates(nowMs);
 		await this.report(this.selfReport());
 		const totals: Counts = { ...this.forgotten };
 		const reports: MetricsReport[] = [];
@@ -113,13 +109,20 @@ export class MetricsHub extends DurableObject<Env> {
 		return renderExposition(reports, new Map(Object.entries(totals)), nowMs);
 	}
 
-	/** Writes the sources that changed since the last flush, one row each. */
+	/**
+	 * Writes up to `METRICS_HUB_FLUSH_ROWS_MAX` of the sources that changed since the last flush, one row each, and
+	 * forgets silent isolates; sets the next alarm at once while changed sources remain.
+	 */
 	override async alarm(): Promise<void> {
 		this.flushArmed = false;
-		const dirty = [...this.dirty];
-		this.dirty.clear();
+		this.forgetSilentIsolates(Date.now());
+		const batch: string[] = [];
+		for (const source of this.dirty) {
+			if (batch.length === METRICS_HUB_FLUSH_ROWS_MAX) break;
+			batch.push(source);
+		}
 		this.ctx.storage.transactionSync(() => {
-			for (const source of dirty) {
+			for (const source of batch) {
 				const held = this.sources.get(source);
 				if (held === undefined) continue;
 				this.run(
@@ -132,6 +135,43 @@ export class MetricsHub extends DurableObject<Env> {
 				);
 			}
 		});
+		// Only once written: a transaction that throws leaves them dirty, and the alarm is retried.
+		for (const source of batch) this.dirty.delete(source);
+		if (this.dirty.size > 0) {
+			this.flushArmed = true;
+			await this.ctx.storage.setAlarm(Date.now());
+		}
+	}
+
+	/**
+	 * Forgets up to `METRICS_HUB_FORGET_ROWS_MAX` isolates silent for `METRICS_EDGE_FORGET_MS`, in one transaction:
+	 * their counts move into the `forgotten` totals, so no counter goes down.
+	 */
+	private forgetSilentIsolates(nowMs: number): void {
+		const silent: string[] = [];
+		for (const [source, held] of this.sources) {
+			if (silent.length === METRICS_HUB_FORGET_ROWS_MAX) break;
+			if (held.edge && nowMs - held.updatedAtMs > METRICS_EDGE_FORGET_MS) silent.push(source);
+		}
+		if (silent.length === 0) return;
+		const forgotten = { ...this.forgotten };
+		for (const source of silent) {
+			const held = this.sources.get(source) as Held;
+			addInto(forgotten, held.retired);
+			addInto(forgotten, held.report.counters);
+		}
+		this.ctx.storage.transactionSync(() => {
+			for (const source of silent) this.run("DELETE FROM sources WHERE source = ?", source);
+			this.run(
+				"INSERT INTO forgotten (id, totals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET totals = excluded.totals",
+				JSON.stringify(forgotten),
+			);
+		});
+		this.forgotten = forgotten;
+		for (const source of silent) {
+			this.sources.delete(source);
+			this.dirty.delete(source);
+		}
 	}
 
 	private async armFlush(): Promise<void> {

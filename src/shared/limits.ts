@@ -313,6 +313,14 @@ export const METRICS_HUB_FLUSH_MS = 10_000;
 export const METRICS_EDGE_FORGET_MS = 24 * 60 * 60 * 1000;
 /** Sources (objects and isolates) the hub holds; past it, new sources are dropped and logged, never an error. */
 export const METRICS_SOURCES_MAX = 20_000;
+/**
+ * Sources one metrics-hub flush writes at most. More changed sources than this (a burst of new isolates, thousands
+ * of partitions reporting at once) are written by further alarms set at once, each its own short transaction: every
+ * Durable Object of the Worker shares the hub's isolate, and a flush blocks them all while it runs.
+ */
+export const METRICS_HUB_FLUSH_ROWS_MAX = 200;
+/** Silent isolates one metrics-hub alarm or scrape forgets at most (one row deleted each); the rest follow. */
+export const METRICS_HUB_FORGET_ROWS_MAX = 200;
 
 /**
  * Tiered storage reads (src/shared/log-reader.ts): partition round trips one read may make while it walks remote

@@ -8,66 +8,32 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
-import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
-import { client } from "./lib/client.mjs";
-import { kcat, rawExchange, startGatewayProcess } from "./lib/kafka.mjs";
-import { tempDir } from "./lib/temp-dir.mjs";
+import { kafkaE2eSetup, kcat, rawExchange } from "./lib/kafka.mjs";
 
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
-
-const state = tempDir("kafka-gateway");
-const token = generateToken();
-/** @type {Awaited<ReturnType<typeof startWranglerDev>>} */
-let dev;
-/** @type {ReturnType<typeof client>} */
-let api;
-/** @type {Awaited<ReturnType<typeof startGatewayProcess>>} */
-let gateway;
-/** @type {Awaited<ReturnType<typeof startGatewayProcess>>[]} */
-const gateways = [];
-
-before(async () => {
-	dev = await startWranglerDev({ persistTo: state.path, token });
-	api = client(dev.url, token);
-	gateway = await startGatewayProcess({ url: dev.url, token });
-	gateways.push(gateway);
-});
-
-/** Every kafkajs client a test opened: disconnected even when the test fails, so none keeps the process alive. */
-/** @type {{ disconnect(): Promise<void> }[]} */
-const clients = [];
-/**
- * @template {{ disconnect(): Promise<void> }} T
- * @param {T} kafkaClient
- * @returns {T}
- */
-function track(kafkaClient) {
-	clients.push(kafkaClient);
-	return kafkaClient;
-}
-
-after(async () => {
-	await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
-	for (const g of gateways) await g.stop();
-	await stopAllWranglerDevs();
-	state.remove();
-});
+const setup = kafkaE2eSetup("kafka-gateway");
+const { token, track } = setup;
 
 /** @param {Partial<import("kafkajs").KafkaConfig>} [options] */
 function kafka(options = {}) {
-	return new Kafka({ clientId: "e2e", brokers: [gateway.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 2 }, ...options });
+	return new Kafka({
+		clientId: "e2e",
+		brokers: [setup.gateways[0].bootstrap],
+		logLevel: logLevel.NOTHING,
+		retry: { retries: 2 },
+		...options,
+	});
 }
 
 test("kcat -L lists every topic with its partitions, led by the gateway", { timeout: 60_000 }, async () => {
-	await api.createTopic("meta-a", 3);
-	await api.createTopic("meta-b", 1);
-	const listed = kcat(["-b", gateway.bootstrap, "-L", "-J"]);
+	await setup.api.createTopic("meta-a", 3);
+	await setup.api.createTopic("meta-b", 1);
+	const listed = kcat(["-b", setup.gateways[0].bootstrap, "-L", "-J"]);
 	assert.equal(listed.status, 0, listed.stderr);
 	const metadata = JSON.parse(listed.stdout);
-	assert.deepEqual(metadata.brokers, [{ id: 0, name: gateway.bootstrap }]);
+	assert.deepEqual(metadata.brokers, [{ id: 0, name: setup.gateways[0].bootstrap }]);
 	const topics = new Map(metadata.topics.map((t) => [t.topic, t.partitions.map((p) => [p.partition, p.leader])]));
 	assert.deepEqual(topics.get("meta-a"), [
 		[0, 0],
@@ -94,7 +60,7 @@ test("kafkajs admin: CreateTopics, DescribeConfigs and DeleteTopics act on Tribu
 		],
 	});
 	assert.equal(created, true);
-	const described = await api.describeTopic("admin-made");
+	const described = await setup.api.describeTopic("admin-made");
 	assert.equal(described.partitions.length, 3);
 	assert.equal(described.config["retention.ms"], 3600000);
 	assert.equal(described.config["remote.storage.enable"], true);
@@ -110,21 +76,34 @@ test("kafkajs admin: CreateTopics, DescribeConfigs and DeleteTopics act on Tribu
 		["retention.ms", "3600000"],
 	]);
 	await admin.deleteTopics({ topics: ["admin-made"] });
-	const gone = await api.request("GET", "/v1/topics/admin-made");
+	const gone = await setup.api.request("GET", "/v1/topics/admin-made");
 	assert.equal(gone.status, 404);
 	await admin.disconnect();
 });
 
 test("kcat -P -K: writes keys and headers; kcat -C -e reads them back; HTTP sees the same records", { timeout: 60_000 }, async () => {
-	await api.createTopic("kcat-io", 2);
+	await setup.api.createTopic("kcat-io", 2);
 	const input = "user-1:first\nuser-2:second\nuser-1:third ✓\n";
 	const produced = kcat(
-		["-b", gateway.bootstrap, "-P", "-t", "kcat-io", "-K:", "-H", "source=kcat", "-H", "trace=t-1", "-X", "partitioner=murmur2_random"],
+		[
+			"-b",
+			setup.gateways[0].bootstrap,
+			"-P",
+			"-t",
+			"kcat-io",
+			"-K:",
+			"-H",
+			"source=kcat",
+			"-H",
+			"trace=t-1",
+			"-X",
+			"partitioner=murmur2_random",
+		],
 		input,
 	);
 	assert.equal(produced.status, 0, produced.stderr);
 
-	const consumed = kcat(["-b", gateway.bootstrap, "-C", "-t", "kcat-io", "-o", "beginning", "-e", "-J"]);
+	const consumed = kcat(["-b", setup.gateways[0].bootstrap, "-C", "-t", "kcat-io", "-o", "beginning", "-e", "-J"]);
 	assert.equal(consumed.status, 0, consumed.stderr);
 	const messages = consumed.stdout
 		.trim()
@@ -132,7 +111,7 @@ test("kcat -P -K: writes keys and headers; kcat -C -e reads them back; HTTP sees
 		.map((line) => JSON.parse(line));
 	assert.equal(messages.length, 3);
 
-	const http = [...(await api.fetchAll("kcat-io", 0)).records, ...(await api.fetchAll("kcat-io", 1)).records];
+	const http = [...(await setup.api.fetchAll("kcat-io", 0)).records, ...(await setup.api.fetchAll("kcat-io", 1)).records];
 	assert.equal(http.length, 3);
 	for (const m of messages) {
 		const same = http.find((r) => r.partition === m.partition && r.offset === m.offset);
@@ -147,7 +126,7 @@ test("kcat -P -K: writes keys and headers; kcat -C -e reads them back; HTTP sees
 		assert.deepEqual(m.headers, ["source", "kcat", "trace", "t-1"]);
 	}
 	// librdkafka's murmur2_random places a key where Tributary's own partitioner (Java's) would.
-	const httpPlaced = await api.produce("kcat-io", [{ key: "user-1", value: "via http" }]);
+	const httpPlaced = await setup.api.produce("kcat-io", [{ key: "user-1", value: "via http" }]);
 	const kafkaPlaced = messages.find((m) => m.key === "user-1");
 	assert.equal(httpPlaced[0].partition, kafkaPlaced.partition);
 	// Per partition, the offsets are dense from 0.
@@ -161,15 +140,15 @@ test("kcat -P -K: writes keys and headers; kcat -C -e reads them back; HTTP sees
 });
 
 test("kcat -G: a librdkafka consumer group reads to the end and commits into Tributary's coordinator", { timeout: 60_000 }, async () => {
-	await api.createTopic("kcat-group", 2);
-	await api.produce("kcat-group", [
+	await setup.api.createTopic("kcat-group", 2);
+	await setup.api.produce("kcat-group", [
 		{ key: "a", value: "1", partition: 0 },
 		{ key: "b", value: "2", partition: 1 },
 		{ key: "c", value: "3", partition: 1 },
 	]);
 	const read = kcat([
 		"-b",
-		gateway.bootstrap,
+		setup.gateways[0].bootstrap,
 		"-G",
 		"kcat-readers",
 		"kcat-group",
@@ -181,7 +160,7 @@ test("kcat -G: a librdkafka consumer group reads to the end and commits into Tri
 	]);
 	assert.equal(read.status, 0, read.stderr);
 	assert.deepEqual(read.stdout.trim().split("\n").sort(), ["0/0 a=1", "1/0 b=2", "1/1 c=3"]);
-	const group = await api.expect(200, "GET", "/v1/groups/kcat-readers");
+	const group = await setup.api.expect(200, "GET", "/v1/groups/kcat-readers");
 	assert.deepEqual(
 		group.offsets.map((o) => [o.partition, o.committed]),
 		[
@@ -192,8 +171,8 @@ test("kcat -G: a librdkafka consumer group reads to the end and commits into Tri
 });
 
 test("records cross between HTTP and kafkajs: same offsets, keys, values, headers, timestamps", { timeout: 60_000 }, async () => {
-	await api.createTopic("crossing", 1);
-	const positions = await api.produce("crossing", [
+	await setup.api.createTopic("crossing", 1);
+	const positions = await setup.api.produce("crossing", [
 		{ key: "order-42", value: { sku: "A1", qty: 2 }, headers: [{ key: "source", value: "web" }], timestamp: 1767225600000 },
 		{ key: null, value: "plain text" },
 		{ value: "AAEC/w==", value_encoding: "base64", headers: [{ key: "empty", value: null }] },
@@ -238,7 +217,7 @@ test("records cross between HTTP and kafkajs: same offsets, keys, values, header
 	assert.deepEqual(await admin.fetchTopicOffsetsByTimestamp("crossing", 1767225600001), [{ partition: 0, offset: "1" }]);
 	await admin.disconnect();
 
-	const { records } = await api.fetchAll("crossing", 0);
+	const { records } = await setup.api.fetchAll("crossing", 0);
 	assert.equal(records[3].key, "k-bin");
 	assert.equal(records[3].value_encoding, "base64");
 	assert.deepEqual(Buffer.from(records[3].value, "base64"), binary);
@@ -247,7 +226,7 @@ test("records cross between HTTP and kafkajs: same offsets, keys, values, header
 });
 
 test("gzip and snappy batches from kafkajs are inflated; the records land as sent", { timeout: 60_000 }, async () => {
-	await api.createTopic("compressed", 1);
+	await setup.api.createTopic("compressed", 1);
 	const { CompressionCodecs, CompressionTypes } = (await import("kafkajs")).default;
 	CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
 	const producer = track(kafka().producer());
@@ -256,7 +235,7 @@ test("gzip and snappy batches from kafkajs are inflated; the records land as sen
 	await producer.send({ topic: "compressed", compression: CompressionTypes.GZIP, messages: messages.slice(0, 25) });
 	await producer.send({ topic: "compressed", compression: CompressionTypes.Snappy, messages: messages.slice(25) });
 	await producer.disconnect();
-	const { records } = await api.fetchAll("compressed", 0);
+	const { records } = await setup.api.fetchAll("compressed", 0);
 	assert.deepEqual(
 		records.map((r) => [r.offset, r.key, r.value]),
 		messages.map((m, i) => [i, m.key, m.value]),
@@ -264,13 +243,12 @@ test("gzip and snappy batches from kafkajs are inflated; the records land as sen
 });
 
 test("SASL/PLAIN: a scoped key produces to its topic, is refused on another, a wrong secret is refused", { timeout: 90_000 }, async () => {
-	await api.createTopic("scoped.orders", 1);
-	await api.createTopic("private", 1);
-	const key = await api.expect(201, "POST", "/v1/keys", {
+	await setup.api.createTopic("scoped.orders", 1);
+	await setup.api.createTopic("private", 1);
+	const key = await setup.api.expect(201, "POST", "/v1/keys", {
 		body: { name: "kafka-app", acl: [{ resource: "topic:scoped.*", operations: ["produce", "consume"] }] },
 	});
-	const open = await startGatewayProcess({ url: dev.url }); // no token: clients must authenticate
-	gateways.push(open);
+	const open = await setup.startGateway({ token: null }); // no token: clients must authenticate
 	const sasl = (password) => ({ mechanism: "plain", username: key.id, password });
 	const scoped = new Kafka({
 		clientId: "scoped",
@@ -289,8 +267,8 @@ test("SASL/PLAIN: a scoped key produces to its topic, is refused on another, a w
 		return true;
 	});
 	await producer.disconnect();
-	assert.equal((await api.fetchAll("private", 0)).records.length, 0);
-	assert.equal((await api.fetchAll("scoped.orders", 0)).records[0].value, "allowed");
+	assert.equal((await setup.api.fetchAll("private", 0)).records.length, 0);
+	assert.equal((await setup.api.fetchAll("scoped.orders", 0)).records[0].value, "allowed");
 
 	const wrong = new Kafka({
 		clientId: "wrong",
@@ -341,7 +319,7 @@ function frame(apiKey, version, body = Buffer.alloc(0)) {
 }
 
 test("malformed frames close only their connection, write nothing, and are logged", { timeout: 60_000 }, async () => {
-	await api.createTopic("untouched", 1);
+	await setup.api.createTopic("untouched", 1);
 	const garbage = [
 		Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2, 3]), // a size far over the frame limit
 		Buffer.from([0xff, 0xff, 0xff, 0xf0]), // a negative size
@@ -350,19 +328,19 @@ test("malformed frames close only their connection, write nothing, and are logge
 		frame(0, 1), // Produce v1: not served (record batches v2 only)
 	];
 	for (const bytes of garbage) {
-		const { closed } = await rawExchange(gateway.port, bytes);
+		const { closed } = await rawExchange(setup.gateways[0].port, bytes);
 		assert.equal(closed, true, `closed after ${bytes.toString("hex")}`);
 	}
-	assert.match(gateway.output(), /closing: malformed frame/);
-	assert.equal((await api.describeTopic("untouched")).partitions[0].high_watermark, 0);
+	assert.match(setup.gateways[0].output(), /closing: malformed frame/);
+	assert.equal((await setup.api.describeTopic("untouched")).partitions[0].high_watermark, 0);
 
 	// ApiVersions of a version the gateway does not know is answered (v0, UNSUPPORTED_VERSION, the served ranges).
-	const { answer } = await rawExchange(gateway.port, frame(18, 99), 1_000);
+	const { answer } = await rawExchange(setup.gateways[0].port, frame(18, 99), 1_000);
 	assert.equal(answer.readInt32BE(4), 7);
 	assert.equal(answer.readInt16BE(8), 35);
 	assert.ok(answer.readInt32BE(10) >= 18);
 
-	const listed = kcat(["-b", gateway.bootstrap, "-L", "-t", "untouched"]);
+	const listed = kcat(["-b", setup.gateways[0].bootstrap, "-L", "-t", "untouched"]);
 	assert.equal(listed.status, 0, listed.stderr);
 	assert.match(listed.stdout, /topic "untouched" with 1 partitions/);
 });

@@ -8,50 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
-import { generateToken, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../scripts/lib/index.mjs";
-import { client } from "./lib/client.mjs";
-import { startGatewayProcess } from "./lib/kafka.mjs";
-import { tempDir } from "./lib/temp-dir.mjs";
+import { waitUntil } from "../../scripts/lib/index.mjs";
+import { kafkaE2eSetup } from "./lib/kafka.mjs";
 
-process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
-
-const state = tempDir("kafka-groups");
-const token = generateToken();
-/** @type {Awaited<ReturnType<typeof startWranglerDev>>} */
-let dev;
-/** @type {ReturnType<typeof client>} */
-let api;
-/** @type {Awaited<ReturnType<typeof startGatewayProcess>>[]} */
-const gateways = [];
-
-before(async () => {
-	dev = await startWranglerDev({ persistTo: state.path, token });
-	api = client(dev.url, token);
-	gateways.push(await startGatewayProcess({ url: dev.url, token }));
-	gateways.push(await startGatewayProcess({ url: dev.url, token }));
-});
-
-/** Every kafkajs client a test opened: disconnected even when the test fails, so none keeps the process alive. */
-/** @type {{ disconnect(): Promise<void> }[]} */
-const clients = [];
-/**
- * @template {{ disconnect(): Promise<void> }} T
- * @param {T} kafkaClient
- * @returns {T}
- */
-function track(kafkaClient) {
-	clients.push(kafkaClient);
-	return kafkaClient;
-}
-
-after(async () => {
-	await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
-	for (const g of gateways) await g.stop();
-	await stopAllWranglerDevs();
-	state.remove();
-});
+const setup = kafkaE2eSetup("kafka-groups", { gateways: 2 });
+const { gateways, track } = setup;
 
 /** A kafkajs client on one gateway. */
 function kafka(gateway, clientId) {
@@ -82,13 +45,13 @@ function keyed(prefix, count) {
 
 /** The group's committed offset per partition of `topic`, from Tributary's HTTP describe. */
 async function committed(groupId, topic) {
-	const group = await api.expect(200, "GET", `/v1/groups/${groupId}`);
+	const group = await setup.api.expect(200, "GET", `/v1/groups/${groupId}`);
 	return Object.fromEntries(group.offsets.filter((o) => o.topic === topic).map((o) => [o.partition, o.committed]));
 }
 
 test("two kafkajs members on two gateways split the partitions, commit, and a returning member resumes", { timeout: 180_000 }, async () => {
 	const topic = "group-orders";
-	await api.createTopic(topic, 4);
+	await setup.api.createTopic(topic, 4);
 	const producer = track(kafka(gateways[0], "producer").producer());
 	await producer.connect();
 	await producer.send({ topic, messages: keyed("first", 40) });
@@ -103,12 +66,12 @@ test("two kafkajs members on two gateways split the partitions, commit, and a re
 		{ timeoutMs: 60_000, message: "both members to hold disjoint halves" },
 	);
 	// Tributary's coordinator holds the same split.
-	const described = await api.expect(200, "GET", "/v1/groups/billing");
+	const described = await setup.api.expect(200, "GET", "/v1/groups/billing");
 	assert.equal(described.members.length, 2);
 	const fromHttp = described.members.map((m) => m.assignment.map((tp) => tp.partition).sort((x, y) => x - y)).sort();
 	assert.deepEqual(fromHttp, [a.assignment, b.assignment].sort());
 
-	const highWatermarks = Object.fromEntries((await api.describeTopic(topic)).partitions.map((p) => [p.partition, p.high_watermark]));
+	const highWatermarks = Object.fromEntries((await setup.api.describeTopic(topic)).partitions.map((p) => [p.partition, p.high_watermark]));
 	await waitUntil(async () => JSON.stringify(await committed("billing", topic)) === JSON.stringify(highWatermarks), {
 		timeoutMs: 60_000,
 		message: "the group to commit every partition's high watermark",
@@ -126,7 +89,7 @@ test("two kafkajs members on two gateways split the partitions, commit, and a re
 	// The gateway that served b restarts on the same port: it held nothing, so nothing is lost.
 	const restarted = gateways[1];
 	await restarted.stop();
-	gateways[1] = await startGatewayProcess({ url: dev.url, token, port: restarted.port });
+	gateways[1] = await setup.startGateway({ port: restarted.port });
 	const c = await startMember(gateways[1], "billing", topic, "c");
 	await waitUntil(() => c.received.length >= 20, { timeoutMs: 60_000, message: "c to read the 20 new records" });
 	await c.consumer.disconnect();
@@ -137,11 +100,13 @@ test("two kafkajs members on two gateways split the partitions, commit, and a re
 
 test("an HTTP member and a kafkajs member share one group and one assignment", { timeout: 120_000 }, async () => {
 	const topic = "mixed";
-	await api.createTopic(topic, 2);
-	const http = await api.expect(200, "POST", "/v1/groups/mixed-group/members", { body: { topics: [topic], session_timeout_ms: 60_000 } });
+	await setup.api.createTopic(topic, 2);
+	const http = await setup.api.expect(200, "POST", "/v1/groups/mixed-group/members", {
+		body: { topics: [topic], session_timeout_ms: 60_000 },
+	});
 	const k = await startMember(gateways[0], "mixed-group", topic, "k");
 	await waitUntil(() => k.assignment.length === 1, { timeoutMs: 30_000, message: "the kafkajs member to get one partition" });
-	const heartbeat = await api.expect(200, "POST", `/v1/groups/mixed-group/members/${http.member_id}/heartbeat`, { body: {} });
+	const heartbeat = await setup.api.expect(200, "POST", `/v1/groups/mixed-group/members/${http.member_id}/heartbeat`, { body: {} });
 	assert.deepEqual(
 		heartbeat.assignment.map((tp) => tp.partition),
 		[1 - k.assignment[0]],
@@ -167,22 +132,22 @@ test("an HTTP member and a kafkajs member share one group and one assignment", {
 
 test("an idempotent kafkajs producer gets its id from Tributary; its records are written once, densely", { timeout: 60_000 }, async () => {
 	const topic = "exactly-once";
-	await api.createTopic(topic, 2);
-	const before = await api.expect(200, "POST", "/v1/producers", { body: {} });
+	await setup.api.createTopic(topic, 2);
+	const before = await setup.api.expect(200, "POST", "/v1/producers", { body: {} });
 	const producer = track(kafka(gateways[0], "idempotent").producer({ idempotent: true, maxInFlightRequests: 1 }));
 	await producer.connect();
 	for (let round = 0; round < 5; round++) await producer.send({ topic, messages: keyed(`r${round}`, 10) });
 	await producer.disconnect();
-	const after = await api.expect(200, "POST", "/v1/producers", { body: {} });
+	const after = await setup.api.expect(200, "POST", "/v1/producers", { body: {} });
 	assert.equal(after.producer_id, before.producer_id + 2, "kafkajs took exactly one producer id from Tributary");
-	const records = [...(await api.fetchAll(topic, 0)).records, ...(await api.fetchAll(topic, 1)).records];
+	const records = [...(await setup.api.fetchAll(topic, 0)).records, ...(await setup.api.fetchAll(topic, 1)).records];
 	assert.equal(records.length, 50);
 	assert.equal(new Set(records.map((r) => r.key)).size, 50);
 	// A retry of the first batch (sequence 0, same records) with the kafkajs producer's id answers the original
 	// offsets and writes nothing: the sequence state kafkajs built through the gateway is Tributary's.
 	const partition = records[0].partition;
 	const firstBatch = records.filter((r) => r.partition === partition && r.key.startsWith("r0-"));
-	const replay = await api.expect(200, "POST", `/v1/topics/${topic}/records`, {
+	const replay = await setup.api.expect(200, "POST", `/v1/topics/${topic}/records`, {
 		body: {
 			producer_id: before.producer_id + 1,
 			epoch: 0,
@@ -194,6 +159,6 @@ test("an idempotent kafkajs producer gets its id from Tributary; its records are
 		replay.offsets.map((o) => o.offset),
 		firstBatch.map((r) => r.offset),
 	);
-	const again = [...(await api.fetchAll(topic, 0)).records, ...(await api.fetchAll(topic, 1)).records];
+	const again = [...(await setup.api.fetchAll(topic, 0)).records, ...(await setup.api.fetchAll(topic, 1)).records];
 	assert.equal(again.length, 50);
 });

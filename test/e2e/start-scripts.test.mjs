@@ -11,16 +11,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import {
-	adminTokenWarning,
-	assertPortFree,
-	freePort,
-	HOST,
-	PROJECT_ROOT,
-	parseDevVars,
-	signal,
-	waitUntil,
-} from "../../scripts/lib/index.mjs";
+import { adminTokenWarning, assertPortFree, HOST, PROJECT_ROOT, parseDevVars, signal, waitUntil } from "../../scripts/lib/index.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const START_TIMEOUT_MS = 90_000;
@@ -112,13 +103,13 @@ test("npm start prints the export line to paste, and --allow-private-webhooks le
 	timeout: START_TIMEOUT_MS + 30_000,
 }, async () => {
 	const state = tempDir("start");
-	const port = await freePort();
 	// npm start writes .dev.vars when there is none; a clone the test found without one is left without one.
 	const devVars = join(PROJECT_ROOT, ".dev.vars");
 	const hadDevVars = existsSync(devVars);
 	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs"), "--allow-private-webhooks"], {
 		cwd: PROJECT_ROOT,
-		env: { ...process.env, PORT: String(port), PERSIST_TO: state.path },
+		// Port 0: the kernel picks a free port as workerd binds it (one found free beforehand could be taken first).
+		env: { ...process.env, PORT: "0", PERSIST_TO: state.path },
 		stdio: ["ignore", "pipe", "pipe"],
 		detached: true,
 	});
@@ -133,7 +124,7 @@ test("npm start prints the export line to paste, and --allow-private-webhooks le
 	try {
 		await waitUntil(() => output.includes("Ctrl-C to stop."), { timeoutMs: START_TIMEOUT_MS, message: `npm start banner\n${output}` });
 		const token = parseDevVars(readFileSync(join(PROJECT_ROOT, ".dev.vars"), "utf8")).ADMIN_TOKEN;
-		const url = `http://${HOST}:${port}`;
+		const url = /Tributary \(Miniflare\) on (http:\/\/127\.0\.0\.1:[1-9]\d*)\n/.exec(output)?.[1] ?? assert.fail(output);
 		assert.ok(output.split("\n").includes(`  export URL=${url} TOKEN=${token}`), output);
 		assert.match(output, /webhooks to private hosts: allowed/);
 		const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
@@ -157,10 +148,9 @@ test("npm run dev starts wrangler dev without request.cf look-ups (no ENOTFOUND 
 	timeout: START_TIMEOUT_MS + 30_000,
 }, async () => {
 	const state = tempDir("dev");
-	const port = await freePort();
 	const child = spawn(
 		process.execPath,
-		[join(PROJECT_ROOT, "scripts/dev.mjs"), "--port", String(port), "--persist-to", state.path, "--var", "ADMIN_TOKEN:dev-test"],
+		[join(PROJECT_ROOT, "scripts/dev.mjs"), "--port", "0", "--persist-to", state.path, "--var", "ADMIN_TOKEN:dev-test"],
 		{ cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
 	);
 	let output = "";
@@ -172,7 +162,11 @@ test("npm run dev starts wrangler dev without request.cf look-ups (no ENOTFOUND 
 	});
 	const exited = new Promise((resolve) => child.once("exit", resolve));
 	try {
-		const url = `http://${HOST}:${port}`;
+		// wrangler says which port it bound.
+		const url = await waitUntil(() => /Ready on (http:\/\/\S+)/.exec(output)?.[1], {
+			timeoutMs: START_TIMEOUT_MS,
+			message: `npm run dev's "Ready on" line\n${output}`,
+		});
 		await waitUntil(
 			async () => {
 				try {

@@ -2,26 +2,97 @@
 /**
  * @module
  * Kafka-side helpers for the gateway e2e tests: the gateway as its own process (the `kafka-gateway` command,
- * on a free port, stopped by PID), Debian's kcat, and a raw TCP client for frames no well-behaved client sends.
+ * listening on port 0 so the kernel picks a free port as it binds, read back from its "listening on" line; stopped
+ * by PID), Debian's kcat, and a raw TCP client for frames no well-behaved client sends.
  */
 
 import { spawn, spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { freePort, HOST, PROJECT_ROOT, waitUntil } from "../../../scripts/lib/index.mjs";
+import { after, before } from "node:test";
+import { generateToken, HOST, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../../scripts/lib/index.mjs";
+import { client } from "./client.mjs";
+import { tempDir } from "./temp-dir.mjs";
 
 /** The `tributary` CLI as npm installs it; the documented way to run the gateway is `tributary kafka-gateway`. */
 const CLI_MAIN = join(PROJECT_ROOT, "dist", "cli", "main.js");
 const KCAT_TIMEOUT_MS = 30_000;
+/** The gateway's line once it listens: `kafka-gateway: listening on 127.0.0.1:40123 (advertised …)`. */
+const LISTENING_LINE = /listening on \S*:(\d+) /;
+
+/**
+ * @typedef {Awaited<ReturnType<typeof startGatewayProcess>>} GatewayProcess
+ * @typedef {{ disconnect(): Promise<void> }} KafkaClient
+ */
+
+/**
+ * What every Kafka e2e file sets up, with its `before` and `after` hooks registered: a `wrangler dev` on a temp
+ * dir, the HTTP client on it, `gateways` gateway processes with the admin token, and teardown that disconnects
+ * every kafkajs client a test opened (`track`) even when the test failed, stops every gateway `startGateway`
+ * started, then wrangler dev. `dev` and `api` are set, and `gateways` filled, by the `before` hook: read them inside
+ * tests, not from another root `before` hook (Node 20 starts the next one without waiting for this one).
+ * @param {string} name  names the temp dir
+ * @param {{ gateways?: number }} [options]
+ * @example
+ * const setup = kafkaE2eSetup("kafka-groups", { gateways: 2 });
+ * test("…", async () => { await setup.api.createTopic("t", 2); setup.gateways[0].bootstrap; });
+ */
+export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
+	process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
+	const state = tempDir(name);
+	/** @type {KafkaClient[]} */
+	const clients = [];
+	/** @type {GatewayProcess[]} */
+	const started = [];
+	const setup = {
+		token: generateToken(),
+		/** @type {Awaited<ReturnType<typeof startWranglerDev>>} */
+		dev: /** @type {any} */ (null),
+		/** @type {ReturnType<typeof client>} */
+		api: /** @type {any} */ (null),
+		/** @type {GatewayProcess[]} */
+		gateways: [],
+		/**
+		 * Starts a gateway on this wrangler dev (with the admin token unless `token` says otherwise), stopped at the end.
+		 * @param {{ token?: string | null, port?: number }} [options]
+		 */
+		async startGateway(options = {}) {
+			const gateway = await startGatewayProcess({ url: setup.dev.url, token: setup.token, ...options });
+			started.push(gateway);
+			return gateway;
+		},
+		/**
+		 * Registers a kafkajs client for disconnection at the end, so none keeps the process alive.
+		 * @template {KafkaClient} T
+		 * @param {T} kafkaClient
+		 * @returns {T}
+		 */
+		track(kafkaClient) {
+			clients.push(kafkaClient);
+			return kafkaClient;
+		},
+	};
+	before(async () => {
+		setup.dev = await startWranglerDev({ persistTo: state.path, token: setup.token });
+		setup.api = client(setup.dev.url, setup.token);
+		for (let i = 0; i < gateways; i++) setup.gateways.push(await setup.startGateway());
+	});
+	after(async () => {
+		await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
+		for (const gateway of started) await gateway.stop();
+		await stopAllWranglerDevs();
+		state.remove();
+	});
+	return setup;
+}
 
 /**
  * Starts `kafka-gateway --listen 127.0.0.1:<port> --url <url> [--token]` and waits until it listens.
- * @param {{ url: string, token?: string | null, port?: number }} options
+ * @param {{ url: string, token?: string | null, port?: number }} options  `port`: default 0 (any free one)
  */
-export async function startGatewayProcess({ url, token = null, port }) {
-	const chosen = port ?? (await freePort());
+export async function startGatewayProcess({ url, token = null, port = 0 }) {
 	// Through `tributary kafka-gateway … --url … [--token …]`, as the README shows it.
-	const args = [CLI_MAIN, "kafka-gateway", "--listen", `${HOST}:${chosen}`, "--url", url, ...(token ? ["--token", token] : [])];
+	const args = [CLI_MAIN, "kafka-gateway", "--listen", `${HOST}:${port}`, "--url", url, ...(token ? ["--token", token] : [])];
 	const child = spawn(process.execPath, args, {
 		cwd: PROJECT_ROOT,
 		stdio: ["ignore", "pipe", "pipe"],
@@ -35,10 +106,11 @@ export async function startGatewayProcess({ url, token = null, port }) {
 	child.once("exit", () => {
 		exited = true;
 	});
-	await waitUntil(
+	const chosen = await waitUntil(
 		() => {
 			if (exited) throw new Error(`kafka-gateway exited:\n${lines.join("\n")}`);
-			return lines.some((l) => l.includes("listening on"));
+			const listening = lines.map((line) => LISTENING_LINE.exec(line)).find((match) => match !== null);
+			return listening === undefined ? null : Number(listening[1]);
 		},
 		{ timeoutMs: 15_000, message: "kafka-gateway to listen" },
 	);

@@ -1,0 +1,117 @@
+/**
+ * The metrics hub's alarm stays small whatever the history: it shares its isolate with every Durable Object of the
+ * Worker, so a flush that grew with the number of changed sources (a burst of isolates, thousands of partitions
+ * reporting at once) blocked them all. Regression: a flush wrote every changed source in one transaction, and
+ * silent isolates were forgotten only by a scrape. Rows are counted from the SQL cursors' own counters.
+ */
+
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { series } from "../../src/metrics/catalog.ts";
+import { MetricsHub } from "../../src/metrics/metrics-hub.ts";
+import type { MetricsReport } from "../../src/metrics/types.ts";
+import { METRICS_EDGE_FORGET_MS, METRICS_HUB_FLUSH_ROWS_MAX, METRICS_HUB_FORGET_ROWS_MAX } from "../../src/shared/limits.ts";
+import { countRows } from "../support/sql-rows.ts";
+
+type HubStub = DurableObjectStub<MetricsHub>;
+
+/** A hub of its own per test: the Worker's `global` hub also takes the reports of every other object. */
+function hub(name: string): HubStub {
+	return env.METRICS_HUB.getByName(name) as HubStub;
+}
+
+const REQUESTS = series("tributary_http_requests_total", { route: "/hub-flush", status: "200" });
+
+function report(source: string, requests: number): MetricsReport {
+	return { source, incarnation: source, counters: { [REQUESTS]: requests }, gauges: {} };
+}
+
+/** The requests counter's line in a scrape, as a number. */
+function requestsIn(exposition: string): number | undefined {
+	const line = exposition.split("\n").find((l) => l.startsWith(`${REQUESTS} `));
+	return line === undefined ? undefined : Number(line.slice(REQUESTS.length + 1));
+}
+
+async function reportMany(stub: HubStub, prefix: string, count: number): Promise<void> {
+	for (let i = 0; i < count; i++) await stub.report(report(`${prefix}${i}`, 1));
+}
+
+/**
+ * Rows written by each run of the hub's alarm, however it ran: the alarm a flush sets for the rest is due at once
+ * and runs by itself.
+ */
+async function meterAlarms(stub: HubStub): Promise<number[]> {
+	const perAlarm: number[] = [];
+	await runInDurableObject(stub, (instance, state) => {
+		const alarm = MetricsHub.prototype.alarm.bind(instance);
+		instance.alarm = async () => {
+			const { rowsWritten } = await countRows(state.storage.sql, alarm, true);
+			perAlarm.push(rowsWritten);
+		};
+	});
+	return perAlarm;
+}
+
+/** Runs the hub's alarm now (it is set `METRICS_HUB_FLUSH_MS` ahead); answers the rows it wrote. */
+async function flush(stub: HubStub, perAlarm: number[]): Promise<number> {
+	expect(await runDurableObjectAlarm(stub), "an alarm was set").toBe(true);
+	return perAlarm.at(-1) as number;
+}
+
+async function storedSources(stub: HubStub, like = "%"): Promise<number> {
+	return runInDurableObject(
+		stub,
+		(_hub, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM sources WHERE source LIKE ?", like).one().n,
+	);
+}
+
+describe("MetricsHub flush", () => {
+	it("writes at most METRICS_HUB_FLUSH_ROWS_MAX sources per alarm and sets the next at once for the rest", async () => {
+		const stub = hub("flush-bound");
+		const perAlarm = await meterAlarms(stub);
+		await reportMany(stub, "one:", 1);
+		const perSource = await flush(stub, perAlarm);
+		expect(perSource).toBeGreaterThan(0);
+		await stub.report(report("one:0", 2));
+		const perUpdate = await flush(stub, perAlarm);
+		expect(perUpdate).toBeGreaterThan(0);
+
+		const burst = 2 * METRICS_HUB_FLUSH_ROWS_MAX + 7;
+		await reportMany(stub, "burst:", burst);
+		await flush(stub, perAlarm);
+		await vi.waitFor(async () => expect(await storedSources(stub)).toBe(1 + burst), { timeout: 30_000, interval: 50 });
+		const burstAlarms = perAlarm.slice(2);
+		expect(burstAlarms.length, `alarms for ${burst} changed sources`).toBe(3);
+		for (const written of burstAlarms) expect(written).toBeLessThanOrEqual(METRICS_HUB_FLUSH_ROWS_MAX * perSource);
+		expect(burstAlarms.reduce((sum, written) => sum + written, 0)).toBe(burst * perSource);
+
+		// With that history stored, one changed source costs what it cost on an empty table.
+		await stub.report(report("one:0", 3));
+		expect(await flush(stub, perAlarm)).toBe(perUpdate);
+	});
+
+	it("forgets silent isolates from its alarm, at most METRICS_HUB_FORGET_ROWS_MAX per alarm, keeping their counts", async () => {
+		const stub = hub("forget-bound");
+		const perAlarm = await meterAlarms(stub);
+		const silent = METRICS_HUB_FORGET_ROWS_MAX + 5;
+		await reportMany(stub, "edge:", silent);
+		await flush(stub, perAlarm);
+		// The few past METRICS_HUB_FLUSH_ROWS_MAX are written by an alarm of their own, due at once.
+		await vi.waitFor(async () => expect(await storedSources(stub, "edge:%")).toBe(silent), { timeout: 30_000, interval: 50 });
+		const before = await stub.scrape();
+		expect(requestsIn(before)).toBe(silent);
+		// As if they had been silent for a day: their reports are dated back.
+		await runInDurableObject(stub, (instance) => {
+			const held = (instance as unknown as { sources: Map<string, { edge: boolean; updatedAtMs: number }> }).sources;
+			for (const source of held.values()) if (source.edge) source.updatedAtMs -= METRICS_EDGE_FORGET_MS + 1;
+		});
+
+		await stub.report(report("partition:1", 1)); // any report arms the alarm
+		await flush(stub, perAlarm);
+		expect(await storedSources(stub, "edge:%")).toBe(silent - METRICS_HUB_FORGET_ROWS_MAX);
+		await stub.report(report("partition:1", 2));
+		await flush(stub, perAlarm);
+		expect(await storedSources(stub, "edge:%")).toBe(0);
+		expect(requestsIn(await stub.scrape())).toBe(silent + 2);
+	});
+});
