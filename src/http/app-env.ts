@@ -4,7 +4,7 @@
  */
 
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { DomainError } from "../shared/errors.ts";
+import type { DomainError, ErrorCode } from "../shared/errors.ts";
 import type { AuthVariables } from "./middleware/authenticate.ts";
 import type { RequestIdVariables } from "./middleware/request-id.ts";
 
@@ -16,6 +16,8 @@ type QuotaVariables = { bodyBytes?: number };
  * middleware, so 401s, 404s and 500s from anywhere on that path take the dialect's shape. Unset → Tributary's.
  */
 export type ErrorRenderer = (error: DomainError, status: ContentfulStatusCode, body: { error: Record<string, unknown> }) => unknown;
-type DialectVariables = { renderError?: ErrorRenderer };
+/** A dialect's own status for the codes its API answers differently (Confluent: an existing topic is a 400). */
+export type ErrorStatuses = Partial<Record<ErrorCode, ContentfulStatusCode>>;
+type DialectVariables = { renderError?: ErrorRenderer; errorStatuses?: ErrorStatuses };
 
 export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & AuthVariables & QuotaVariables & DialectVariables };

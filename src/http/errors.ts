@@ -86,7 +86,7 @@ export function errorBody(error: DomainError): { error: Record<string, unknown> 
  * seconds, rounded up) when the error says how long to wait.
  */
 export function errorResponse(c: Context, error: DomainError): Response {
-	const status = statusOf(error.code);
+	const status = (c as Context<AppEnv>).get("errorStatuses")?.[error.code] ?? statusOf(error.code);
 	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="tributary", Basic realm="tributary"');
 	const retryAfterMs = error.details?.retry_after_ms;
 	if (typeof retryAfterMs === "number") c.header("Retry-After", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));

@@ -67,6 +67,7 @@ const group = (p: RouteParams): Resource => groupResource(p.group ?? "");
 const cluster = (): Resource => CLUSTER;
 const stream = (p: RouteParams): Resource => topicResource(streamTopic(p.path ?? "")); // Durable Streams: a stream is a topic
 const v3Topic = (p: RouteParams): Resource => topicResource(p.topic_name ?? ""); // Confluent REST v3 names the topic `:topic_name`
+const v3Group = (p: RouteParams): Resource => groupResource(p.consumer_group_id ?? "");
 
 /**
  * `<METHOD> <route path as registered>` → what it needs: the permission `authorize()` checks and the byte quota
@@ -115,9 +116,25 @@ export const ROUTES = {
 	"GET /kafka/v3/clusters": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
+	"POST /kafka/v3/clusters/:cluster_id/topics": route(inHandler("admin on the topic named in the body"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name": route(on(v3Topic, "describe"), NO_BYTES),
+	"PATCH /kafka/v3/clusters/:cluster_id/topics/:topic_name": route(on(v3Topic, "admin"), NO_BYTES),
+	"DELETE /kafka/v3/clusters/:cluster_id/topics/:topic_name": route(on(v3Topic, "admin"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions": route(on(v3Topic, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id": route(on(v3Topic, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs": route(on(v3Topic, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name": route(on(v3Topic, "describe"), NO_BYTES),
+	"PUT /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name": route(on(v3Topic, "admin"), NO_BYTES),
+	"DELETE /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name": route(on(v3Topic, "admin"), NO_BYTES),
+	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/:operation{configs:alter}": route(on(v3Topic, "admin"), NO_BYTES),
 	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/records": route(on(v3Topic, "produce"), PRODUCE_BYTES),
 	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}": route(on(v3Topic, "produce"), PRODUCE_BYTES),
+	// Consumer groups, read-only; lags show only the topics the key may describe.
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups": route(inHandler("lists only the groups the key may describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id": route(on(v3Group, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers": route(on(v3Group, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags": route(on(v3Group, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary": route(on(v3Group, "describe"), NO_BYTES),
 	// Upstash: the Upstash Kafka REST API under /upstash (src/http/compat/upstash/routes.ts); instances are group members.
 	"POST /upstash/produce": route(inHandler("produce on each topic the messages name"), PRODUCE_BYTES),
 	"POST /upstash/produce/:topic": route(on(topic, "produce"), PRODUCE_BYTES),

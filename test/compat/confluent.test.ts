@@ -116,7 +116,7 @@ describe("discovery", () => {
 		await expectV3Error(await call("GET", `${V3}/topics/${topic}-absent`), 404, 40403, "topic_not_found");
 		await expectV3Error(await call("GET", `${V3}/brokers`), 404, 404, "not_found");
 		await expectV3Error(await call("GET", "/kafka/v3/nothing/here"), 404, 404, "not_found");
-		await expectV3Error(await call("DELETE", `${V3}/topics/${topic}`), 405, 405, "method_not_allowed");
+		await expectV3Error(await call("PUT", `${V3}/topics/${topic}`, { body: {} }), 405, 405, "method_not_allowed");
 	});
 });
 

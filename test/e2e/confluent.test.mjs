@@ -3,7 +3,9 @@
  * Confluent REST v3 streaming produce over the network, against a real `wrangler dev`: a chunked body of
  * concatenated records, sent in rounds, and each round's delivery reports read back before the next round is
  * sent — so the reports really stream while the request is still open, through wrangler's proxy too. Then the
- * log, read through /v1, must hold every record once, in order, with its content.
+ * log, read through /v1, must hold every record once, in order, with its content. And the admin surface a
+ * Confluent user drives (create a topic with configs, alter them, read partitions and a group's lag, delete),
+ * each step checked against what /v1 says. Both tests share one `wrangler dev`.
  */
 
 import assert from "node:assert/strict";
@@ -18,6 +20,14 @@ const PER_ROUND = 25;
 const ROUND_TIMEOUT_MS = 15_000;
 
 const state = tempDir("confluent");
+const token = generateToken();
+/** @type {ReturnType<typeof startWranglerDev> | undefined} */
+let started;
+/** The one `wrangler dev` of this file, started by the first test that needs it. */
+function dev() {
+	started ??= startWranglerDev({ persistTo: state.path, token });
+	return started;
+}
 after(async () => {
 	await stopAllWranglerDevs();
 	state.remove();
@@ -92,12 +102,11 @@ function openStream(url, token) {
 test("Confluent v3 streaming produce through wrangler dev: reports stream back per round, the log holds every record", {
 	timeout: 180_000,
 }, async () => {
-	const token = generateToken();
-	const dev = await startWranglerDev({ persistTo: state.path, token });
-	const api = client(dev.url, token);
+	const { url } = await dev();
+	const api = client(url, token);
 	await api.createTopic("payments", 1);
 
-	const stream = openStream(`${dev.url}/kafka/v3/clusters/tributary/topics/payments/records`, token);
+	const stream = openStream(`${url}/kafka/v3/clusters/tributary/topics/payments/records`, token);
 	for (let round = 0; round < ROUNDS; round++) {
 		let body = "";
 		for (let i = 0; i < PER_ROUND; i++) {
@@ -127,4 +136,78 @@ test("Confluent v3 streaming produce through wrangler dev: reports stream back p
 		reports.map((_, n) => [n, `k-${n}`, { n }]),
 	);
 	assert.equal(fetched.json.high_watermark, ROUNDS * PER_ROUND);
+});
+
+test("Confluent v3 admin through wrangler dev: create with configs, alter, partitions, group lag, delete", {
+	timeout: 180_000,
+}, async () => {
+	const { url } = await dev();
+	const api = client(url, token);
+	const v3 = "/kafka/v3/clusters/tributary";
+	const created = await api.expect(201, "POST", `${v3}/topics`, {
+		body: { topic_name: "ledger", partitions_count: 2, replication_factor: 3, configs: [{ name: "retention.ms", value: "3600000" }] },
+	});
+	assert.equal(created.kind, "KafkaTopic");
+	assert.equal(created.metadata.self, `${url}${v3}/topics/ledger`);
+	assert.equal(created.partitions_count, 2);
+	assert.equal((await api.describeTopic("ledger")).config["retention.ms"], 3_600_000);
+
+	const existing = await api.request("POST", `${v3}/topics`, { body: { topic_name: "ledger" } });
+	assert.equal(existing.status, 400, existing.text);
+	assert.equal(existing.json.error_code, 40002);
+
+	const altered = await api.request("POST", `${v3}/topics/ledger/configs:alter`, {
+		body: {
+			data: [
+				{ name: "cleanup.policy", value: "compact" },
+				{ name: "retention.ms", operation: "DELETE" },
+			],
+		},
+	});
+	assert.equal(altered.status, 204, altered.text);
+	const configs = await api.expect(200, "GET", `${v3}/topics/ledger/configs`);
+	const byName = Object.fromEntries(configs.data.map((/** @type {{ name: string, value: string, source: string }} */ c) => [c.name, c]));
+	assert.equal(byName["cleanup.policy"].value, "compact");
+	assert.equal(byName["cleanup.policy"].source, "DYNAMIC_TOPIC_CONFIG");
+	assert.equal(byName["retention.ms"].value, "604800000");
+	assert.equal(byName["retention.ms"].source, "DEFAULT_CONFIG");
+	const unknown = await api.request("GET", `${v3}/topics/ledger/configs/flush.ms`);
+	assert.equal(unknown.status, 404, unknown.text);
+
+	const partitions = await api.expect(200, "GET", `${v3}/topics/ledger/partitions`);
+	assert.deepEqual(
+		partitions.data.map((/** @type {{ partition_id: number }} */ p) => p.partition_id),
+		[0, 1],
+	);
+
+	// A group with a commit behind the log: its lag is what /v1 says.
+	await api.produce("ledger", [
+		{ key: "a", value: 1, partition: 0 },
+		{ key: "b", value: 2, partition: 0 },
+		{ key: "c", value: 3, partition: 0 },
+	]);
+	const joined = await api.expect(200, "POST", "/v1/groups/auditors/members", { body: { topics: ["ledger"] } });
+	await api.expect(200, "POST", "/v1/groups/auditors/offsets", {
+		body: { member_id: joined.member_id, generation: joined.generation, offsets: [{ topic: "ledger", partition: 0, offset: 1 }] },
+	});
+	const group = await api.expect(200, "GET", `${v3}/consumer-groups/auditors`);
+	assert.equal(group.state, "STABLE");
+	const lags = await api.expect(200, "GET", `${v3}/consumer-groups/auditors/lags`);
+	assert.deepEqual(
+		lags.data.map((/** @type {Record<string, unknown>} */ l) => [
+			l.topic_name,
+			l.partition_id,
+			l.current_offset,
+			l.log_end_offset,
+			l.lag,
+			l.consumer_id,
+		]),
+		[["ledger", 0, 1, 3, 2, joined.member_id]],
+	);
+
+	const deleted = await api.request("DELETE", `${v3}/topics/ledger`);
+	assert.equal(deleted.status, 204, deleted.text);
+	const gone = await api.request("GET", `${v3}/topics/ledger`);
+	assert.equal(gone.status, 404, gone.text);
+	assert.equal(gone.json.error_code, 40403);
 });

@@ -182,6 +182,53 @@ const CASES: Case[] = [
 		"produce",
 		{ entries: [{ id: "matrix", value: { type: "STRING", data: "matrix" } }] },
 	),
+	// Confluent REST v3 admin: a create names its topic in the body; configs and partitions are the topic's.
+	{
+		route: "POST /kafka/v3/clusters/:cluster_id/topics",
+		path: `${V3}/topics`,
+		body: { topic_name: topic },
+		granted: [{ resource: `topic:${topic}`, operations: ["admin"] }],
+		denied: [{ resource: `topic:${topic}`, operations: ["produce", "consume", "describe"] }],
+	},
+	onTopic("PATCH /kafka/v3/clusters/:cluster_id/topics/:topic_name", `${V3}/topics/${topic}`, "admin", { partitions_count: 2 }),
+	onTopic("DELETE /kafka/v3/clusters/:cluster_id/topics/:topic_name", `${V3}/topics/${topic}-absent`, "admin"),
+	onTopic("GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions", `${V3}/topics/${topic}/partitions`, "describe"),
+	onTopic(
+		"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id",
+		`${V3}/topics/${topic}/partitions/0`,
+		"describe",
+	),
+	onTopic("GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs", `${V3}/topics/${topic}/configs`, "describe"),
+	onTopic("GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name", `${V3}/topics/${topic}/configs/retention.ms`, "describe"),
+	onTopic("PUT /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name", `${V3}/topics/${topic}/configs/retention.ms`, "admin", {
+		value: "3600000",
+	}),
+	onTopic("DELETE /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name", `${V3}/topics/${topic}/configs/retention.ms`, "admin"),
+	onTopic(
+		"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/:operation{configs:alter}",
+		`${V3}/topics/${topic}/configs:alter`,
+		"admin",
+		{ data: [{ name: "retention.ms", value: "3600000" }] },
+	),
+	{
+		route: "GET /kafka/v3/clusters/:cluster_id/consumer-groups",
+		path: `${V3}/consumer-groups`,
+		granted: [{ resource: `group:${group}`, operations: ["describe"] }],
+		denied: [{ resource: "group:elsewhere", operations: ALL }],
+		hides: (body) => !JSON.stringify(body).includes(group),
+	},
+	onGroup("GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id", `${V3}/consumer-groups/${group}`, "describe"),
+	onGroup(
+		"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers",
+		`${V3}/consumer-groups/${group}/consumers`,
+		"describe",
+	),
+	onGroup("GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags", `${V3}/consumer-groups/${group}/lags`, "describe"),
+	onGroup(
+		"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary",
+		`${V3}/consumer-groups/${group}/lag-summary`,
+		"describe",
+	),
 	// Upstash: the Upstash Kafka REST API; its errors are {"error":"<message>","status"} (see expectRefusal).
 	onTopic("POST /upstash/produce", "/upstash/produce", "produce", { topic, value: "matrix" }),
 	onTopic("POST /upstash/produce/:topic", `/upstash/produce/${topic}`, "produce", { value: "matrix" }),

@@ -3,11 +3,12 @@
  * `/v1/topics`: create, list, describe, alter and delete topics.
  */
 
+import type { Context } from "hono";
 import { topicResource } from "../../auth/acl.ts";
 import { unwrap } from "../../shared/errors.ts";
 import { partitionLog, topicRegistry, webhookDispatcher } from "../../shared/stubs.ts";
 import { invalidate, remember } from "../../topic/topic-cache.ts";
-import type { TopicMeta } from "../../topic/types.ts";
+import type { CreateTopicRequest, TopicMeta, UpdateTopicRequest } from "../../topic/types.ts";
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
@@ -46,15 +47,37 @@ async function describe(env: Env, meta: TopicMeta) {
 	return { name: meta.name, config: meta.config, location_hint: meta.locationHint, partitions };
 }
 
+/** Creates a topic as the caller of `c` (who must hold admin on it) and audits it: `/v1` and `/kafka/v3` share it. */
+export async function createTopicAs(c: Context<AppEnv>, request: CreateTopicRequest): Promise<TopicMeta> {
+	requireAccess(c, topicResource(request.name), "admin");
+	const meta = unwrap(await topicRegistry(c.env).createTopic(request));
+	remember(meta);
+	await audit(c, "topic.create", { topic: meta.name, partitions: meta.partitions });
+	return meta;
+}
+
+/** Grows partitions and/or changes config, and audits it. */
+export async function updateTopicAs(c: Context<AppEnv>, topic: string, request: UpdateTopicRequest): Promise<TopicMeta> {
+	const meta = unwrap(await topicRegistry(c.env).updateTopic(topic, request));
+	remember(meta);
+	// An idle webhook dispatcher sleeps until a partition pokes it: new partitions have no lanes to poke for.
+	if (request.partitions !== undefined) await webhookDispatcher(c.env, meta.topicId).poke();
+	await audit(c, "topic.update", { topic, change: JSON.stringify(request) });
+	return meta;
+}
+
+/** Deletes a topic (its data wiped), and audits it. */
+export async function deleteTopicAs(c: Context<AppEnv>, topic: string): Promise<void> {
+	invalidate(topic);
+	unwrap(await topicRegistry(c.env).deleteTopic(topic));
+	invalidate(topic);
+	await audit(c, "topic.delete", { topic });
+}
+
 export const topicRoutes = new Hono<AppEnv>()
 	.post("/", async (c) => {
-		const body = validate(CreateTopicBody, await readJson(c.req.raw));
-		requireAccess(c, topicResource(body.name), "admin");
-		const { location_hint: locationHint, ...topic } = body;
-		const meta = unwrap(await topicRegistry(c.env).createTopic({ ...topic, locationHint }));
-		remember(meta);
-		await audit(c, "topic.create", { topic: meta.name, partitions: meta.partitions });
-		return c.json(topicSummary(meta), 201);
+		const { location_hint: locationHint, ...topic } = validate(CreateTopicBody, await readJson(c.req.raw));
+		return c.json(topicSummary(await createTopicAs(c, { ...topic, locationHint })), 201);
 	})
 	.get("/", async (c) => {
 		// A page is filtered by what the caller may see, so it can hold fewer topics than the limit and still go on.
@@ -72,19 +95,11 @@ export const topicRoutes = new Hono<AppEnv>()
 	.patch("/:topic", async (c) => {
 		const { topic } = validate(TopicPath, c.req.param());
 		const body = validate(UpdateTopicBody, await readJson(c.req.raw));
-		const meta = unwrap(await topicRegistry(c.env).updateTopic(topic, body));
-		remember(meta);
-		// An idle webhook dispatcher sleeps until a partition pokes it: new partitions have no lanes to poke for.
-		if (body.partitions !== undefined) await webhookDispatcher(c.env, meta.topicId).poke();
-		await audit(c, "topic.update", { topic, change: JSON.stringify(body) });
-		return c.json(topicSummary(meta));
+		return c.json(topicSummary(await updateTopicAs(c, topic, body)));
 	})
 	.delete("/:topic", async (c) => {
 		const { topic } = validate(TopicPath, c.req.param());
-		invalidate(topic);
-		unwrap(await topicRegistry(c.env).deleteTopic(topic));
-		invalidate(topic);
-		await audit(c, "topic.delete", { topic });
+		await deleteTopicAs(c, topic);
 		return c.body(null, 204);
 	})
 	.all("/:topic", methodNotAllowed);

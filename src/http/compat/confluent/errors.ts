@@ -7,27 +7,34 @@
  */
 
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { DomainError } from "../../../shared/errors.ts";
-import type { ErrorRenderer } from "../../app-env.ts";
+import type { DomainError, ErrorCode } from "../../../shared/errors.ts";
+import type { ErrorRenderer, ErrorStatuses } from "../../app-env.ts";
 import { errorBody, statusOf } from "../../errors.ts";
+
+/**
+ * Confluent's `error_code` where it names the cause (rest-utils' KafkaExceptionMapper); any other error's is its
+ * status. 40002 is Kafka REST's KAFKA_BAD_REQUEST: Kafka refused the request (a config, a partition count, an
+ * existing topic).
+ */
+const V3_CODES: Partial<Record<ErrorCode, number>> = {
+	unauthorized: 40101,
+	forbidden: 40301,
+	topic_not_found: 40403,
+	partition_not_found: 40403,
+	invalid_config: 40002,
+	invalid_partitions: 40002,
+	topic_exists: 40002,
+	partition_unavailable: 50003,
+	unavailable: 50003,
+};
 
 /** Confluent's `error_code` for a Tributary error answered with `status`. */
 export function v3ErrorCode(error: DomainError, status: number): number {
-	switch (error.code) {
-		case "unauthorized":
-			return 40101;
-		case "forbidden":
-			return 40301;
-		case "topic_not_found":
-		case "partition_not_found":
-			return 40403;
-		case "partition_unavailable":
-		case "unavailable":
-			return 50003;
-		default:
-			return status;
-	}
+	return V3_CODES[error.code] ?? status;
 }
+
+/** Where Confluent's status differs from Tributary's: creating a topic that exists is Kafka REST's 400 (40002). */
+export const V3_STATUSES: ErrorStatuses = { topic_exists: 400 };
 
 /** A v3 error object (a response body, a streamed delivery report, or a batch failure's fields). */
 export function v3Error(error: DomainError): { error_code: number; message: string; error: Record<string, unknown> } {

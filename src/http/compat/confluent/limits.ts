@@ -29,3 +29,9 @@ export const BATCH_ENTRIES_MAX = 1_000;
 
 /** Batch entry ids, as Confluent's `ProduceBatchRequestEntry` checks them: 1–80 of `[0-9a-zA-Z-_]`. */
 export const BATCH_ID_LENGTH_MAX = 80;
+
+/** Config changes in one create or `configs:alter` request (a topic has fewer configs than this). */
+export const CONFIG_CHANGES_MAX = 100;
+
+/** Largest `replication_factor` a create accepts (Kafka's is the broker count; Tributary keeps it only as a check). */
+export const REPLICATION_FACTOR_MAX = 32;

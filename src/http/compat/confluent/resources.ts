@@ -1,6 +1,7 @@
 /**
  * @module
- * Confluent REST v3 resource documents for discovery: `ClusterData`, `TopicData` and their lists,
+ * Confluent REST v3 resource documents: `ClusterData`, `TopicData`, `PartitionData`, `TopicConfigData`,
+ * `ConsumerGroupData`, `ConsumerLagData` and their lists,
  * `{"kind","metadata":{"self",…},"data":[…]}` as in confluentinc/kafka-rest `api/v3/openapi.yaml`. Tributary is
  * one logical cluster with one "replica" per partition (a Durable Object), hence replication factor 1.
  */
@@ -30,7 +31,7 @@ export function clusterData(origin: string) {
 }
 
 export function clusterList(origin: string) {
-	return { kind: "KafkaClusterList", metadata: { self: `${origin}/kafka/v3/clusters`, next: null }, data: [clusterData(origin)] };
+	return resourceList("KafkaCluster", `${origin}/kafka/v3/clusters`, [clusterData(origin)]);
 }
 
 export interface TopicSummary {
@@ -40,11 +41,8 @@ export interface TopicSummary {
 }
 
 export function topicData(origin: string, topic: TopicSummary) {
-	const self = `${v3Base(origin)}/topics/${encodeURIComponent(topic.name)}`;
-	return {
-		kind: "KafkaTopic",
-		metadata: { self, resource_name: `crn:///kafka=${CLUSTER_ID}/topic=${topic.name}` },
-		cluster_id: CLUSTER_ID,
+	const self = topicSelf(origin, topic.name);
+	return resource("KafkaTopic", self, `topic=${topic.name}`, {
 		topic_name: topic.name,
 		is_internal: topic.internal,
 		replication_factor: 1,
@@ -52,13 +50,140 @@ export function topicData(origin: string, topic: TopicSummary) {
 		partitions: related(`${self}/partitions`),
 		configs: related(`${self}/configs`),
 		partition_reassignments: related(`${self}/partitions/-/reassignment`),
-	};
+	});
 }
 
 export function topicList(origin: string, topics: readonly TopicSummary[]) {
-	return {
-		kind: "KafkaTopicList",
-		metadata: { self: `${v3Base(origin)}/topics`, next: null },
-		data: topics.map((t) => topicData(origin, t)),
-	};
+	return resourceList(
+		"KafkaTopic",
+		`${v3Base(origin)}/topics`,
+		topics.map((t) => topicData(origin, t)),
+	);
+}
+
+/**
+ * A resource document: `kind`, `metadata` (`self`, and the CRN `resource_name` Confluent gives it, e.g.
+ * `crn:///kafka=tributary/topic=orders/partition=0`) and `cluster_id`, then its own fields.
+ */
+function resource<T extends object>(kind: string, self: string, crn: string, fields: T) {
+	return { kind, metadata: { self, resource_name: `crn:///kafka=${CLUSTER_ID}/${crn}` }, cluster_id: CLUSTER_ID, ...fields };
+}
+
+/** A `…List` document: Tributary answers every list whole, so `next` is always null. */
+export function resourceList(kind: string, self: string, data: readonly unknown[]) {
+	return { kind: `${kind}List`, metadata: { self, next: null }, data };
+}
+
+export const topicSelf = (origin: string, topic: string) => `${v3Base(origin)}/topics/${topic}`;
+
+/**
+ * The one broker (node 0, as the Kafka gateway presents it) leads every partition and holds its only replica:
+ * Confluent's CLI reads the leader's broker id from the `leader` link, so the link is there, though Tributary does
+ * not serve replicas or brokers.
+ */
+const BROKER_ID = 0;
+
+export function partitionData(origin: string, topic: string, partition: number) {
+	const self = `${topicSelf(origin, topic)}/partitions/${partition}`;
+	return resource("KafkaPartition", self, `topic=${topic}/partition=${partition}`, {
+		topic_name: topic,
+		partition_id: partition,
+		leader: related(`${self}/replicas/${BROKER_ID}`),
+		replicas: related(`${self}/replicas`),
+		reassignment: related(`${self}/reassignment`),
+	});
+}
+
+/**
+ * A topic config as Kafka's DescribeConfigs reports it: a value other than the default is the topic's own
+ * (`DYNAMIC_TOPIC_CONFIG`), else `DEFAULT_CONFIG`. Tributary keeps no flag for "set to the default", so a value
+ * equal to the default reads as the default. `synonyms` holds only the entry itself (Kafka adds the broker's
+ * default; Tributary has no broker-level configs).
+ */
+export function topicConfigData(origin: string, topic: string, name: string, value: unknown, fallback: unknown) {
+	const text = String(value);
+	const source = text === String(fallback) ? "DEFAULT_CONFIG" : "DYNAMIC_TOPIC_CONFIG";
+	return resource("KafkaTopicConfig", `${topicSelf(origin, topic)}/configs/${name}`, `topic=${topic}/config=${name}`, {
+		topic_name: topic,
+		name,
+		value: text,
+		is_default: source === "DEFAULT_CONFIG",
+		is_read_only: false,
+		is_sensitive: false,
+		source,
+		synonyms: [{ name, value: text, source }],
+	});
+}
+
+export const groupSelf = (origin: string, group: string) => `${v3Base(origin)}/consumer-groups/${group}`;
+
+/** A consumer group: Tributary's are Kafka's classic groups; `partition_assignor` is the strategy, "" before one is chosen. */
+export function consumerGroupData(origin: string, group: string, state: string, strategy: string | null) {
+	const self = groupSelf(origin, group);
+	return resource("KafkaConsumerGroup", self, `consumer-group=${group}`, {
+		consumer_group_id: group,
+		is_simple: false,
+		partition_assignor: strategy ?? "",
+		state: state.toUpperCase(),
+		type: "CLASSIC",
+		is_mixed_consumer_group: false,
+		coordinator: related(`${v3Base(origin)}/brokers/${BROKER_ID}`),
+		consumers: related(`${self}/consumers`),
+		lag_summary: related(`${self}/lag-summary`),
+	});
+}
+
+/** A member as Confluent names it; Tributary's members send no client id, so `client_id` is "". */
+export interface ConsumerRef {
+	readonly consumer_id: string;
+	readonly instance_id: string | null;
+	readonly client_id: string;
+}
+
+export function consumerData(origin: string, group: string, consumer: ConsumerRef) {
+	const self = `${groupSelf(origin, group)}/consumers/${consumer.consumer_id}`;
+	return resource("KafkaConsumer", self, `consumer-group=${group}/consumer=${consumer.consumer_id}`, {
+		consumer_group_id: group,
+		...consumer,
+		assignments: related(`${self}/assignments`),
+	});
+}
+
+export interface Lag extends ConsumerRef {
+	readonly topic_name: string;
+	readonly partition_id: number;
+	readonly current_offset: number;
+	readonly log_end_offset: number;
+	readonly lag: number;
+}
+
+export function consumerLagData(origin: string, group: string, lag: Lag) {
+	const where = `${lag.topic_name}/partitions/${lag.partition_id}`;
+	return resource(
+		"KafkaConsumerLag",
+		`${groupSelf(origin, group)}/lags/${where}`,
+		`consumer-group=${group}/lag=${lag.topic_name}/partition=${lag.partition_id}`,
+		{
+			consumer_group_id: group,
+			...lag,
+		},
+	);
+}
+
+/** The largest and the total lag; with no committed partition both are 0 and the "max" fields are empty. */
+export function lagSummaryData(origin: string, group: string, lags: readonly Lag[]) {
+	const max = lags.reduce<Lag | undefined>((a, b) => (a === undefined || b.lag > a.lag ? b : a), undefined);
+	const self = groupSelf(origin, group);
+	return resource("KafkaConsumerGroupLagSummary", `${self}/lag-summary`, `consumer-group=${group}/lag-summary`, {
+		consumer_group_id: group,
+		max_lag_consumer_id: max?.consumer_id ?? "",
+		max_lag_instance_id: max?.instance_id ?? null,
+		max_lag_client_id: "",
+		max_lag_topic_name: max?.topic_name ?? "",
+		max_lag_partition_id: max?.partition_id ?? 0,
+		max_lag: max?.lag ?? 0,
+		total_lag: lags.reduce((sum, l) => sum + l.lag, 0),
+		max_lag_consumer: related(`${self}/consumers/${max?.consumer_id ?? ""}`),
+		max_lag_partition: related(`${topicSelf(origin, max?.topic_name ?? "")}/partitions/${max?.partition_id ?? 0}`),
+	});
 }

@@ -1,8 +1,9 @@
 /**
  * @module
  * Confluent REST v3 under `/kafka/v3`: produce one record, a stream of records (chunked body of
- * concatenated JSON → one delivery report per record, in order) or a `records:batch` (207), plus enough of the
- * cluster and topic resources for a client to discover the cluster. Errors take Confluent's shape
+ * concatenated JSON → one delivery report per record, in order) or a `records:batch` (207), the cluster and
+ * topic resources a client discovers the cluster with, and the admin routes of admin.ts (topics, partitions,
+ * configs, consumer groups). Errors take Confluent's shape
  * (`{"error_code","message"}`, with Tributary's `error` alongside), whichever layer raises them.
  *
  * A request with a `Content-Length` is a plain request: one record is answered with its own status (404 unknown
@@ -14,13 +15,12 @@
  *   "$URL/kafka/v3/clusters/tributary/topics/orders/records" -d '{"value":{"type":"JSON","data":{"qty":2}}}'
  */
 
-import type { Context } from "hono";
 import * as z from "zod/mini";
 import { topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
 import { topicRegistry } from "../../../shared/stubs.ts";
 import { describeTopic } from "../../../topic/topic-cache.ts";
-import { AUDIT_TOPIC, may, refusal } from "../../access.ts";
+import { may, refusal } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../../body.ts";
 import { Hono } from "../../hono.ts";
@@ -28,36 +28,15 @@ import { authenticate, keyStillExists } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
 import { quotas } from "../../middleware/quotas.ts";
 import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
-import { TopicName } from "../../schemas.ts";
+import * as admin from "./admin.ts";
 import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
-import { renderV3Error } from "./errors.ts";
-import { BATCH_ENTRIES_MAX, CLUSTER_ID, RECORD_TEXT_LENGTH_MAX } from "./limits.ts";
+import { renderV3Error, V3_STATUSES } from "./errors.ts";
+import { BATCH_ENTRIES_MAX, RECORD_TEXT_LENGTH_MAX } from "./limits.ts";
+import { type C, checkCluster, origin, summary, topicPath } from "./paths.ts";
 import { prepareItem, produceItems, produceStream, reportOf } from "./produce-stream.ts";
 import { type Outcome, type Prepared, produceWindow } from "./produce-window.ts";
 import { BatchEntryId, deliveryReport, ProduceBatchEntry, toV3Record } from "./records.ts";
-import { clusterData, clusterList, type TopicSummary, topicData, topicList } from "./resources.ts";
-
-type C = Context<AppEnv>;
-
-const ClusterPath = z.object({ cluster_id: z.string() });
-const TopicPath = z.object({ cluster_id: z.string(), topic_name: TopicName });
-
-/** The one cluster, or Confluent's 404 for any other id. */
-function checkCluster(c: C): void {
-	const { cluster_id } = validate(ClusterPath, c.req.param(), "path");
-	if (cluster_id !== CLUSTER_ID) {
-		throw new ApiError("not_found", `Cluster ${cluster_id} cannot be found.`, { cluster_id, clusters: [CLUSTER_ID] });
-	}
-}
-
-function topicPath(c: C): string {
-	checkCluster(c);
-	return validate(TopicPath, c.req.param(), "path").topic_name;
-}
-
-function origin(c: C): string {
-	return new URL(c.req.url).origin;
-}
+import { clusterData, clusterList, topicData, topicList } from "./resources.ts";
 
 /**
  * Discovery of the cluster itself: any caller holding some right (a key with an empty ACL may do nothing, so it
@@ -70,10 +49,6 @@ function requireSomeRight(c: C): void {
 		operation: "describe",
 		resource: "cluster",
 	});
-}
-
-function summary(meta: { name: string; partitions: number }): TopicSummary {
-	return { name: meta.name, partitions: meta.partitions, internal: meta.name === AUDIT_TOPIC };
 }
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
@@ -170,6 +145,7 @@ confluentRoutes.use(
 	"*",
 	async function confluentDialect(c, next) {
 		c.set("renderError", renderV3Error);
+		c.set("errorStatuses", V3_STATUSES);
 		await next();
 	},
 	authenticate(),
@@ -177,41 +153,67 @@ confluentRoutes.use(
 	quotas(),
 );
 
+// Each path's 405 is chained after its handlers: Hono's `.all(handler)` without a path takes the last one given.
 confluentRoutes
 	.get("/clusters", (c) => {
 		requireSomeRight(c);
 		return c.json(clusterList(origin(c)));
 	})
-	.all("/clusters", methodNotAllowed)
+	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id", (c) => {
 		requireSomeRight(c); // before the id check, so a 403 does not depend on what exists
 		checkCluster(c);
 		return c.json(clusterData(origin(c)));
 	})
-	.all("/clusters/:cluster_id", methodNotAllowed)
+	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics", async (c) => {
 		checkCluster(c);
 		const topics = await topicRegistry(c.env).listTopics();
 		const visible = topics.filter((t) => may(c, topicResource(t.name), "describe")).map(summary);
 		return c.json(topicList(origin(c), visible));
 	})
-	.all("/clusters/:cluster_id/topics", methodNotAllowed)
+	.post("/clusters/:cluster_id/topics", admin.createTopic)
+	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name", async (c) => {
 		const topic = topicPath(c);
 		return c.json(topicData(origin(c), summary(unwrap(await describeTopic(c.env, topic)))));
 	})
-	.all("/clusters/:cluster_id/topics/:topic_name", methodNotAllowed)
+	.patch("/clusters/:cluster_id/topics/:topic_name", admin.updatePartitionCount)
+	.delete("/clusters/:cluster_id/topics/:topic_name", admin.deleteTopic)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/topics/:topic_name/partitions", admin.listPartitions)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id", admin.getPartition)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/topics/:topic_name/configs", admin.listConfigs)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/topics/:topic_name/configs/:name", admin.getConfig)
+	.put("/clusters/:cluster_id/topics/:topic_name/configs/:name", admin.updateConfig)
+	.delete("/clusters/:cluster_id/topics/:topic_name/configs/:name", admin.resetConfig)
+	.all(methodNotAllowed)
 	.post("/clusters/:cluster_id/topics/:topic_name/records", async (c) => {
 		const topic = topicPath(c);
 		requireJson(c.req.raw);
 		unwrap(await describeTopic(c.env, topic)); // an unknown topic is a 404 before any body is read
 		return c.req.header("Content-Length") === undefined && c.req.raw.body !== null ? produceChunked(c, topic) : produceWhole(c, topic);
 	})
-	.all("/clusters/:cluster_id/topics/:topic_name/records", methodNotAllowed)
+	.all(methodNotAllowed)
 	// Hono reads ':' in a path as a parameter: a one-value pattern matches the literal `records:batch` segment.
 	.post("/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}", async (c) => {
 		const topic = topicPath(c);
 		unwrap(await describeTopic(c.env, topic));
 		return produceBatch(c, topic);
 	})
-	.all("/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}", methodNotAllowed);
+	.all(methodNotAllowed)
+	.post("/clusters/:cluster_id/topics/:topic_name/:operation{configs:alter}", admin.alterConfigBatch)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/consumer-groups", admin.listGroups)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id", admin.getGroup)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers", admin.listConsumers)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags", admin.listLags)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary", admin.lagSummary)
+	.all(methodNotAllowed);

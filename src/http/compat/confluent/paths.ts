@@ -1,0 +1,47 @@
+/**
+ * @module
+ * What every `/kafka/v3` handler reads from its path: the one cluster id (any other is Confluent's 404), the
+ * topic, and the origin that `self` and `related` links are built on.
+ */
+
+import type { Context } from "hono";
+import * as z from "zod/mini";
+import { ApiError } from "../../../shared/errors.ts";
+import { AUDIT_TOPIC } from "../../access.ts";
+import type { AppEnv } from "../../app-env.ts";
+import { validate } from "../../body.ts";
+import { GroupId, TopicName } from "../../schemas.ts";
+import { CLUSTER_ID } from "./limits.ts";
+import type { TopicSummary } from "./resources.ts";
+
+export type C = Context<AppEnv>;
+
+const ClusterPath = z.object({ cluster_id: z.string() });
+const TopicPath = z.object({ topic_name: TopicName });
+const GroupPath = z.object({ consumer_group_id: GroupId });
+
+/** The one cluster, or Confluent's 404 for any other id. */
+export function checkCluster(c: C): void {
+	const { cluster_id } = validate(ClusterPath, c.req.param(), "path");
+	if (cluster_id !== CLUSTER_ID) {
+		throw new ApiError("not_found", `Cluster ${cluster_id} cannot be found.`, { cluster_id, clusters: [CLUSTER_ID] });
+	}
+}
+
+export function topicPath(c: C): string {
+	checkCluster(c);
+	return validate(TopicPath, c.req.param(), "path").topic_name;
+}
+
+export function groupPath(c: C): string {
+	checkCluster(c);
+	return validate(GroupPath, c.req.param(), "path").consumer_group_id;
+}
+
+export function origin(c: C): string {
+	return new URL(c.req.url).origin;
+}
+
+export function summary(meta: { name: string; partitions: number }): TopicSummary {
+	return { name: meta.name, partitions: meta.partitions, internal: meta.name === AUDIT_TOPIC };
+}
