@@ -9,9 +9,10 @@
  *   of the log) adds the batches it read at the bottom, into free room only unless the window is empty (a woken
  *   object's tail reader).
  * - its paging batch: the batch a read below the window stopped inside, for the read that pages on from there.
- * Over budget, the pool drops the oldest batch of the object holding the most (its paging batch first): objects
- * that all append converge on equal shares, and a reader catching up on a backlog evicts no window (only its own
- * paging batch comes at another's expense).
+ * Over budget, the pool drops the oldest batch of the object idle longest (neither written nor read for
+ * `BATCH_CACHE_IDLE_MS`), else of the object holding the most (its paging batch first): objects that all append
+ * converge on equal shares, a finished load's batches make way for live ones, and a reader catching up on a backlog
+ * evicts no live window (only idle objects' batches and its own paging batch).
  *
  * A cached text is its row's exact text (a fetch is concatenation, see record-codec.ts). Whatever rewrites or
  * deletes rows calls `forgetThrough` — retention, compaction, offload, deletion, a rolled-back group — the one
@@ -20,7 +21,7 @@
  */
 
 import { assert } from "../shared/assert.ts";
-import { BATCH_CACHE_BYTES_MAX } from "../shared/limits.ts";
+import { BATCH_CACHE_BYTES_MAX, BATCH_CACHE_IDLE_MS } from "../shared/limits.ts";
 import { RECORD_SEPARATOR } from "../shared/record-codec.ts";
 
 /** A stored batch as its row holds it. */
@@ -52,8 +53,14 @@ export class BatchCachePool {
 	/** Caches holding any batch, by object; a restarted object's new cache replaces (and empties) its old one. */
 	private readonly holding = new Map<string, BatchCache>();
 
-	/** The budget; a field rather than the constant so tests can lower it (it holds from the next batch taken). */
-	constructor(public bytesMax: number) {}
+	/**
+	 * The budget: a field rather than the constant so tests can lower it (it holds from the next batch taken).
+	 * `now`: the clock idleness is measured on (tests move it).
+	 */
+	constructor(
+		public bytesMax: number,
+		readonly now: () => number = Date.now,
+	) {}
 
 	/** A new, empty cache for object `objectId`; the cache of its previous instance, if any, is dropped. */
 	open(objectId: string): BatchCache {
@@ -71,7 +78,7 @@ export class BatchCachePool {
 			other?.close();
 			this.holding.set(cache.objectId, cache);
 		}
-		while (this.bytes > this.bytesMax) this.largest().evictOne();
+		while (this.bytes > this.bytesMax) this.victim().evictOne();
 	}
 
 	/** @internal `cache` let go of `bytes`. */
@@ -81,9 +88,24 @@ export class BatchCachePool {
 		if (cache.bytes === 0 && this.holding.get(cache.objectId) === cache) this.holding.delete(cache.objectId);
 	}
 
-	private largest(): BatchCache {
-		let found: BatchCache | null = null;
-		for (const cache of this.holding.values()) if (found === null || cache.bytes > found.bytes) found = cache;
+	/** Bytes held by caches other than `except` that are idle: room a reader may take. */
+	idleBytes(except: BatchCache): number {
+		const now = this.now();
+		let bytes = 0;
+		for (const cache of this.holding.values()) if (cache !== except && now - cache.usedMs >= BATCH_CACHE_IDLE_MS) bytes += cache.bytes;
+		return bytes;
+	}
+
+	/** The cache to give up a batch: the one idle longest, else the one holding the most. */
+	private victim(): BatchCache {
+		const now = this.now();
+		let idle: BatchCache | null = null;
+		let largest: BatchCache | null = null;
+		for (const cache of this.holding.values()) {
+			if (now - cache.usedMs >= BATCH_CACHE_IDLE_MS && (idle === null || cache.usedMs < idle.usedMs)) idle = cache;
+			if (largest === null || cache.bytes > largest.bytes) largest = cache;
+		}
+		const found = idle ?? largest;
 		assert(found !== null && found.bytes > 0, "a pool over budget holds batches");
 		return found;
 	}
@@ -96,6 +118,8 @@ export class BatchCache {
 	/** Batches taken from memory and read from SQLite by reads, since this cache opened (for /metrics). */
 	hits = 0;
 	misses = 0;
+	/** When a commit or a read last used this cache (the pool's clock). */
+	usedMs: number;
 	/** The window, oldest first, from `start` on: every stored batch from `window[start]` to the newest. */
 	private window: CachedBatch[] = [];
 	private start = 0;
@@ -105,7 +129,15 @@ export class BatchCache {
 	constructor(
 		private readonly pool: BatchCachePool,
 		readonly objectId: string,
-	) {}
+	) {
+		this.usedMs = pool.now();
+	}
+
+	/** A read was answered from this cache: it is in use. */
+	hit(): void {
+		this.hits++;
+		this.usedMs = this.pool.now();
+	}
 
 	/** The base offset of the window's oldest batch; Infinity when the window is empty. */
 	get windowBase(): number {
@@ -141,13 +173,14 @@ export class BatchCache {
 		const paging = this.paging;
 		if (paging?.baseOffset !== row.base_offset) return null;
 		assert(paging.bytes === row.bytes, "a cached batch is its row as stored");
-		this.hits++;
+		this.hit();
 		return paging;
 	}
 
 	/** A group's batches, once its transaction committed: the newest stored batches, in order. */
 	committed(batches: readonly CachedBatch[]): void {
 		if (this.closed || batches.length === 0) return;
+		this.usedMs = this.pool.now();
 		const top = this.window.at(-1);
 		assert(top === undefined || (batches[0] as CachedBatch).baseOffset > top.lastOffset, "a commit adds batches past the window");
 		let bytes = 0;
@@ -166,7 +199,9 @@ export class BatchCache {
 		if (this.closed || batches.length === 0) return;
 		assert((batches.at(-1) as CachedBatch).baseOffset < this.windowBase, "batches read from rows lie below the window");
 		const bytes = batches.reduce((n, b) => n + heapBytes(b), 0);
-		if (this.start < this.window.length && this.pool.bytes + bytes > this.pool.bytesMax) return;
+		// Room is what is free or held by idle objects; a window's own reader takes no live one's.
+		if (this.start < this.window.length && this.pool.bytes - this.pool.idleBytes(this) + bytes > this.pool.bytesMax) return;
+		this.usedMs = this.pool.now();
 		if (this.paging !== null && this.paging.baseOffset >= (batches[0] as CachedBatch).baseOffset) this.dropPaging();
 		this.window = [...batches, ...this.window.slice(this.start)];
 		this.start = 0;
@@ -176,6 +211,7 @@ export class BatchCache {
 	/** The batch a read below the window stopped inside, for the next page. */
 	keepPaging(batch: CachedBatch): void {
 		if (this.closed || batch.baseOffset >= this.windowBase || this.paging === batch) return;
+		this.usedMs = this.pool.now();
 		this.dropPaging();
 		this.paging = batch;
 		this.grow(heapBytes(batch));

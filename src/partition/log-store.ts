@@ -118,7 +118,7 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 	if (cache === null) return read.slice();
 	if (!full && windowBase !== Number.POSITIVE_INFINITY) {
 		for (const batch of cache.from(Math.max(offset, windowBase))) {
-			cache.hits++;
+			cache.hit();
 			if (!read.take(batch)) break;
 		}
 	}

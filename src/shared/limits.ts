@@ -29,6 +29,13 @@ export const STORED_BATCH_BYTES_TARGET = 1024 * 1024;
 export const BATCH_CACHE_BYTES_MAX = 16 * 1024 * 1024;
 
 /**
+ * An object whose cached batches nobody wrote or read for this long is idle: its batches are the first evicted, and a
+ * reader may take their room. Without it, equal shares kept every object that once wrote (a finished load, a quiet
+ * topic) holding its part, and a consumer of the one busy partition among eight got an eighth of the budget.
+ */
+export const BATCH_CACHE_IDLE_MS = 10_000;
+
+/**
  * A read takes the text of stored batches up to this size in its walk over the rows, and that of larger ones by
  * their key, only when it takes them: workerd's SQL cursor steps one row ahead, so a walk that selected every text
  * would load a whole batch (up to `STORED_BATCH_BYTES_TARGET`) past the one a read stops in (measured: a read ending

@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type BatchCache, BatchCachePool, type CachedBatch, heapBytes, isolateBatchCachePool } from "../../src/partition/batch-cache.ts";
 import { readLog } from "../../src/partition/log-store.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
-import { BATCH_CACHE_BYTES_MAX } from "../../src/shared/limits.ts";
+import { BATCH_CACHE_BYTES_MAX, BATCH_CACHE_IDLE_MS } from "../../src/shared/limits.ts";
 import { encodeLine, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { scrapeUntil } from "../metrics/exposition.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -104,6 +104,32 @@ describe("the batch cache pool", () => {
 		expect(d.held().length).toBe(2);
 		expect(a.held().length).toBe(48);
 		checkPool(pool, [...caches.slice(0, 3), d]);
+	});
+
+	it("gives an idle object's batches up first, and lets a reader take their room", () => {
+		const start = 1_000_000;
+		let now = start;
+		const pool = new BatchCachePool(100 * heapBytes(synthetic(100, 1, 100)), () => now);
+		const [a, b, c, d] = ["a", "b", "c", "d"].map((id) => pool.open(id)) as [BatchCache, BatchCache, BatchCache, BatchCache];
+		for (let offset = 0; offset < 400; offset++) for (const cache of [a, b, c, d]) cache.committed([synthetic(offset, 1, 100)]);
+		// "a" and "d" go on writing a little later; all four are live, so each keeps an equal share.
+		now += 5;
+		a.committed([synthetic(400, 1, 100)]);
+		d.committed([synthetic(400, 1, 100)]);
+		expect([a, b, c, d].map((x) => x.held().length)).toEqual([25, 25, 25, 25]);
+		// Not yet idle: live objects' windows are no reader's room.
+		now = start + BATCH_CACHE_IDLE_MS - 1;
+		const base = a.windowBase;
+		a.readUpTo([synthetic(base - 2, 1, 100), synthetic(base - 1, 1, 100)]);
+		expect(a.windowBase).toBe(base);
+		// "b" and "c" are idle now: their batches go before any live one's ("b" before "c", idle as long).
+		now = start + BATCH_CACHE_IDLE_MS;
+		for (let offset = 401; offset < 421; offset++) for (const cache of [a, d]) cache.committed([synthetic(offset, 1, 100)]);
+		expect([a, b, c, d].map((x) => x.held().length)).toEqual([45, 0, 10, 45]);
+		// A reader of "a" catching up takes the idle "c"'s room, and none of the live "d"'s.
+		for (let page = 0; page < 20; page++) a.readUpTo([synthetic(a.windowBase - 2, 1, 100), synthetic(a.windowBase - 1, 1, 100)]);
+		expect([a, b, c, d].map((x) => x.held().length)).toEqual([55, 0, 0, 45]);
+		checkPool(pool, [a, b, c, d]);
 	});
 
 	it("holds a batch larger than its budget not at all", () => {
