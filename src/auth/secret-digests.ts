@@ -15,9 +15,14 @@ import { VERIFIED_SECRETS_MAX } from "../shared/limits.ts";
 const encoder = new TextEncoder();
 const verified = new Map<string, ArrayBuffer>();
 
+/** The SHA-256 of `value`'s UTF-8 bytes. */
+export function sha256(value: string): Promise<ArrayBuffer> {
+	return crypto.subtle.digest("SHA-256", encoder.encode(value));
+}
+
 /** The SHA-256 of `secret`: from memory when it matched before, else hashed now. */
 export function secretDigest(secret: string): ArrayBuffer | Promise<ArrayBuffer> {
-	return verified.get(secret) ?? crypto.subtle.digest("SHA-256", encoder.encode(secret));
+	return verified.get(secret) ?? sha256(secret);
 }
 
 /** Keeps `digest` for `secret`, which has just matched what it was checked against. */

@@ -8,7 +8,7 @@
  * authentication cheap on every request. Digests are compared with `crypto.subtle.timingSafeEqual`.
  */
 
-import { digestMatches } from "./secret-digests.ts";
+import { digestMatches, sha256 } from "./secret-digests.ts";
 
 /** 10 random bytes as 20 hex digits. */
 export const KEY_ID_PATTERN = /^[0-9a-f]{20}$/;
@@ -39,7 +39,7 @@ export function keyIdOf(secret: string): string | null {
 }
 
 export async function sha256Hex(value: string): Promise<string> {
-	return hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(value))));
+	return hex(new Uint8Array(await sha256(value)));
 }
 
 function bytesOfHex(digestHex: string): Uint8Array {

@@ -37,13 +37,17 @@ export interface CachedBatch {
 /** What V8 spends on one cached batch besides its characters: the entry object, its slot, the string's header. */
 const ENTRY_OVERHEAD_BYTES = 128;
 
+/** Whether a stored batch's text is all ASCII: its UTF-8 size (which counts a separator per record) tells. */
+export function isAsciiBatch(batch: Pick<CachedBatch, "bytes" | "text">): boolean {
+	return batch.bytes === batch.text.length + RECORD_SEPARATOR.length;
+}
+
 /**
  * Memory one cached batch holds. V8 keeps a string of Latin-1 characters in one byte each and any other in two;
  * an ASCII text is known from its UTF-8 size, anything else counts two bytes a character (never less than held).
  */
 export function heapBytes(batch: CachedBatch): number {
-	const ascii = batch.bytes === batch.text.length + RECORD_SEPARATOR.length;
-	return (ascii ? 1 : 2) * batch.text.length + ENTRY_OVERHEAD_BYTES;
+	return (isAsciiBatch(batch) ? 1 : 2) * batch.text.length + ENTRY_OVERHEAD_BYTES;
 }
 
 /** The caches of one isolate and their byte budget. */

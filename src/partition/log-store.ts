@@ -7,7 +7,7 @@
 import { assert } from "../shared/assert.ts";
 import { READ_INLINE_BATCH_BYTES_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
 import { lineOffset, lineTimestamp, RECORD_SEPARATOR, takeLines } from "../shared/record-codec.ts";
-import type { BatchCache, CachedBatch } from "./batch-cache.ts";
+import { type BatchCache, type CachedBatch, isAsciiBatch } from "./batch-cache.ts";
 import type { LogTotals } from "./types.ts";
 
 export interface BatchRow extends Record<string, SqlStorageValue> {
@@ -173,7 +173,7 @@ class SliceReader {
 					text,
 					baseOffset,
 					dense: batch.lastOffset - baseOffset + 1 === batch.recordCount,
-					ascii: batch.bytes === text.length + RECORD_SEPARATOR.length,
+					ascii: isAsciiBatch(batch),
 				},
 				offset,
 				{ records: maxRecords - this.recordCount, bytes: maxBytes - this.bytes, firstOfRead: this.recordCount === 0 },

@@ -4,13 +4,7 @@
  * digests, so neither the content nor the length of the secret leaks through timing.
  */
 
-import { digestMatches } from "../../auth/secret-digests.ts";
-
-const encoder = new TextEncoder();
-
-async function digest(value: string): Promise<ArrayBuffer> {
-	return crypto.subtle.digest("SHA-256", encoder.encode(value));
-}
+import { digestMatches, sha256 } from "../../auth/secret-digests.ts";
 
 /**
  * The expected token's digest, computed once per isolate (and again if the token changes). The bytes are kept,
@@ -24,7 +18,7 @@ let expectedDigest: { readonly token: string; readonly digest: ArrayBuffer } | n
  * side's once it matched (secret-digests.ts), so a client repeating its token is not hashed again.
  */
 export async function matchesSecret(offered: string, expected: string): Promise<boolean> {
-	if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: await digest(expected) };
+	if (expectedDigest?.token !== expected) expectedDigest = { token: expected, digest: await sha256(expected) };
 	return digestMatches(offered, expectedDigest.digest);
 }
 
