@@ -30,8 +30,19 @@ export const RECORDS_PER_PRODUCE = 100;
 export const FETCH_RECORDS = 1_000;
 export const PREFILL_RECORDS = 20_000;
 export const BODIES_PER_CLIENT = 8;
-/** Tributary should reach at least this fraction of the ceiling Worker's records/s. */
-export const TARGET_FRACTION = 0.6;
+/**
+ * The throughput targets in the main table: which reference's records/s (same scenario, same runtime, same run)
+ * Tributary should reach, and what fraction of it. Produce is held to `ceiling+sqlite`, the cost of the durable write
+ * itself, since a produce may only be answered after its commit (the do-nothing ceiling writes nothing); many small
+ * producers and fetch, which group commit and the batch cache lift past that write, to the ceiling. A scenario not
+ * named has no target of its own (its section may set one).
+ * @type {Record<string, { of: "ceiling" | "ceiling+sqlite", fraction: number }>}
+ */
+export const MAIN_TARGETS = {
+	"produce-1c-1p": { of: "ceiling+sqlite", fraction: 0.9 },
+	"produce-32c-1r": { of: "ceiling", fraction: 0.9 },
+	"fetch-1c-1p": { of: "ceiling", fraction: 0.9 },
+};
 
 /** The ADMIN_TOKEN every server of this run is started with. */
 export const TOKEN = randomBytes(24).toString("hex");

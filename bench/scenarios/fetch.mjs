@@ -159,14 +159,7 @@ export const fetch = {
 		const cached = rows === undefined ? "" : `; ${rows} rows read/record, ${result.memoryBatchShare} of batches from memory`;
 		return `${throughputSummary(result)}${cached}`;
 	},
-	derive(row, all) {
-		const peer = (/** @type {string} */ server) =>
-			all.find((r) => r.scenario === row.scenario && r.runtime === row.runtime && r.server === server && !r.failed);
-		const sqlite = peer("ceiling+sqlite")?.recordsPerSec;
-		row.percentOfCeilingSqlite =
-			row.server === "tributary" && typeof sqlite === "number" && sqlite > 0 && typeof row.recordsPerSec === "number"
-				? Math.round((row.recordsPerSec / sqlite) * 1000) / 10
-				: null;
+	derive(row) {
 		const percent = row.cpu?.serverPercent;
 		row.serverCpuMicrosPerRecord =
 			typeof percent === "number" && typeof row.recordsPerSec === "number" && row.recordsPerSec > 0

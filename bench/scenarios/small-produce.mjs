@@ -15,12 +15,12 @@ import { scrape } from "../lib/cost.mjs";
 import { fmt } from "../lib/format.mjs";
 import { round } from "../lib/load.mjs";
 import { produceLoad, storedRecords } from "../lib/produce-load.mjs";
-import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
+import { DURATION_MS, MAIN_TARGETS, WARMUP_MS } from "../settings.mjs";
 
 /** @typedef {import("./types.js").Row} Row */
 
-/** Targets: requests/s at least this fraction of the ceiling's, and at most this many rows written per record. */
-const TARGET_FRACTION = 0.9;
+/** Targets: requests/s at least this fraction of the ceiling's (the main table's), and at most this many rows written per record. */
+const TARGET_FRACTION = MAIN_TARGETS["produce-32c-1r"]?.fraction ?? 0.9;
 const ROWS_PER_RECORD_MAX = 0.1;
 /** How long after the load the counters are read: the metrics report interval, twice, plus slack. */
 const SETTLE_MS = 2_500;

@@ -69,6 +69,8 @@ export interface Row extends Result {
 	peer?: string;
 	skipped?: string;
 	percentOfCeiling?: number | null;
+	/** Tributary's records/s as a percentage of ceiling+sqlite's, same scenario and runtime. */
+	percentOfCeilingSqlite?: number | null;
 }
 
 export interface RunContext {
