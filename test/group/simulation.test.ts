@@ -14,9 +14,7 @@ import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { call, createTopic, json, produce } from "../support/worker.ts";
 
-// Three seeds of 150 steps: each request through `exports.default.fetch` gets slower as a test file makes more
-// of them (a vitest-pool-workers 0.15 harness effect, ~3 ms → ~20 ms per call over a few hundred), so more
-// steps cost quadratically. A wider search: run with SIM_SEED set to other values.
+// Three seeds of 150 steps. A wider search: run with SIM_SEED set to other values.
 const SEEDS = seedsToRun([1, 2, 3]);
 const STEPS = 150;
 const MEMBERS_MAX = 5;

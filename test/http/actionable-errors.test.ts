@@ -5,12 +5,12 @@
  * names the setting that allows private webhook targets.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env, exports } from "cloudflare:workers";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { PARTITIONS_MAX } from "../../src/shared/limits.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { ADMIN_TOKEN, BASE, call, createTopic, expectError } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, expectError, workerFetch } from "../support/worker.ts";
 
 interface ErrorBody {
 	error: { code: string; message: string; retriable: boolean; issues?: { path: string; message: string }[] } & Record<string, unknown>;
@@ -127,7 +127,7 @@ describe("a Worker without ADMIN_TOKEN", () => {
 
 describe("webhook URLs on a local broker", () => {
 	async function subscribe(origin: string, topic: string): Promise<ErrorBody["error"]> {
-		const response = await exports.default.fetch(
+		const response = await workerFetch(
 			new Request(`${origin}/v1/topics/${topic}/subscriptions`, {
 				method: "POST",
 				headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },

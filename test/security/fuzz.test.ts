@@ -4,8 +4,8 @@
  * every route. Every answer must be 2xx/4xx, with a JSON error document on 4xx, never a 5xx; and afterwards
  * the log of a topic the fuzzer also produced to must hold exactly the records of its successful produces.
  *
- * Calls `app.fetch` directly: in vitest-pool-workers 0.15.1 each `exports.default.fetch` call gets slower the
- * more one file makes. Streaming reads (SSE, WebSocket) are left out: they never end by themselves.
+ * Calls `app.fetch` directly (see `workerFetch` in test/support/worker.ts for why not `exports.default.fetch`), and
+ * awaits each request's background work. Streaming reads (SSE, WebSocket) are left out: they never end by themselves.
  * Replay a run with `SIM_SEED=<seed> npx vitest run test/security/fuzz.test.ts`.
  */
 

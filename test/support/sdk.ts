@@ -3,9 +3,8 @@
  * wrapper that records every request and can fail chosen ones the way a network does.
  */
 
-import { exports } from "cloudflare:workers";
 import { Tributary } from "../../client/index.ts";
-import { ADMIN_TOKEN, BASE } from "./worker.ts";
+import { ADMIN_TOKEN, BASE, sized, workerFetch } from "./worker.ts";
 
 export interface Sent {
 	readonly method: string;
@@ -27,7 +26,7 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 		const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.clone().text();
 		const record = { method: request.method, path: new URL(request.url).pathname, body };
 		sent.push(record);
-		const response = await exports.default.fetch(request);
+		const response = await workerFetch(request.body === null ? request : sized(request, body));
 		if (drop?.(record)) {
 			drop = null;
 			await response.arrayBuffer();

@@ -1,13 +1,12 @@
 /**
  * The Upstash compatibility tests' client: the real, unmodified `@upstash/kafka` client, with only its
  * transport routed in-process. The client calls the global `fetch`; while installed, requests to the test host
- * go to the Worker's own fetch handler (`exports.default.fetch`), everything else to the real `fetch`.
+ * go to the Worker's own fetch handler (`workerFetch`), everything else to the real `fetch`.
  */
 
-import { exports } from "cloudflare:workers";
 import { Kafka } from "@upstash/kafka";
 import { afterAll, beforeAll } from "vitest";
-import { ADMIN_TOKEN, BASE } from "./worker.ts";
+import { ADMIN_TOKEN, BASE, sized, workerFetch } from "./worker.ts";
 
 export const UPSTASH_URL = `${BASE}/upstash`;
 
@@ -21,7 +20,7 @@ export function routeClientToWorker(): void {
 		globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
 			const request = new Request(input, init);
 			if (!request.url.startsWith(BASE)) return realFetch(input, init);
-			const response = await exports.default.fetch(request);
+			const response = await workerFetch(sized(request, init?.body));
 			const body = await response.clone().text();
 			sent.push({ method: request.method, path: new URL(request.url).pathname, status: response.status, body });
 			return response;
