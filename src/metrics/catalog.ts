@@ -58,6 +58,14 @@ export function series(name: MetricName | `${MetricName}_${"bucket" | "sum" | "c
 	return pairs.length === 0 ? name : `${name}{${pairs.join(",")}}`;
 }
 
+/**
+ * Whether a series key carries the label `name`. Label values are escaped (`"` as `\"`), so a value cannot
+ * spell another label's start.
+ */
+export function hasLabel(key: string, name: string): boolean {
+	return key.includes(`{${name}="`) || key.includes(`,${name}="`);
+}
+
 /** The metric a series key belongs to (a histogram's parts belong to the histogram). */
 export function metricOf(key: string): string {
 	const brace = key.indexOf("{");

@@ -16,10 +16,11 @@ import {
 	METRICS_HUB_FLUSH_MS,
 	METRICS_HUB_FLUSH_ROWS_MAX,
 	METRICS_HUB_FORGET_ROWS_MAX,
+	METRICS_HUB_RETIRED_REMEMBERED_MAX,
 	METRICS_SOURCES_MAX,
 } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
-import { series } from "./catalog.ts";
+import { hasLabel, series } from "./catalog.ts";
 import { renderExposition } from "./exposition.ts";
 import type { MetricsReport } from "./types.ts";
 
@@ -57,6 +58,8 @@ export class MetricsHub extends DurableObject<Env> {
 	private forgotten: Counts = {};
 	private flushArmed = false;
 	private readonly incarnation = crypto.randomUUID();
+	/** Incarnations retired here (in insertion order): their late reports are dropped. */
+	private readonly retiredIncarnations = new Set<string>();
 	private rowsRead = 0;
 	private rowsWritten = 0;
 
@@ -80,6 +83,7 @@ export class MetricsHub extends DurableObject<Env> {
 
 	/** Takes a source's latest figures; a new incarnation retires the previous one's counts into the source's total. */
 	async report(report: MetricsReport): Promise<void> {
+		if (this.retiredIncarnations.has(report.incarnation)) return;
 		const held = this.sources.get(report.source);
 		if (held === undefined && this.sources.size >= METRICS_SOURCES_MAX) {
 			console.error(`metrics hub: ${METRICS_SOURCES_MAX} sources held; dropping figures of ${report.source}`);
@@ -92,6 +96,36 @@ export class MetricsHub extends DurableObject<Env> {
 		this.sources.set(report.source, { report, retired, edge: report.source.startsWith("edge:"), updatedAtMs: Date.now() });
 		this.dirty.add(report.source);
 		await this.armFlush();
+	}
+
+	/**
+	 * A source that is gone for good (a deleted topic's partition): its row and figures are dropped, and its counts
+	 * without a topic (the rows its class read and wrote, its cache hits) move into the `forgotten` totals, so no
+	 * class total goes down. Series labelled with its topic go with it, as a scrape target's series go when the target
+	 * does: a topic created again under the name counts from 0 (a counter reset, which Prometheus' `rate` expects).
+	 * Reports of the retired incarnation that arrive later are dropped.
+	 */
+	async retire(source: string, incarnation: string): Promise<void> {
+		this.retiredIncarnations.add(incarnation);
+		if (this.retiredIncarnations.size > METRICS_HUB_RETIRED_REMEMBERED_MAX) {
+			this.retiredIncarnations.delete(this.retiredIncarnations.values().next().value as string);
+		}
+		const held = this.sources.get(source);
+		if (held === undefined) return;
+		const forgotten = { ...this.forgotten };
+		for (const counts of [held.retired, held.report.counters]) {
+			for (const [key, value] of Object.entries(counts)) if (!hasLabel(key, "topic")) forgotten[key] = (forgotten[key] ?? 0) + value;
+		}
+		this.ctx.storage.transactionSync(() => {
+			this.run("DELETE FROM sources WHERE source = ?", source);
+			this.run(
+				"INSERT INTO forgotten (id, totals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET totals = excluded.totals",
+				JSON.stringify(forgotten),
+			);
+		});
+		this.forgotten = forgotten;
+		this.sources.delete(source);
+		this.dirty.delete(source);
 	}
 
 	/** The exposition text; forgets isolates silent for `METRICS_EDGE_FORGET_MS` (their counts stay in the totals). */

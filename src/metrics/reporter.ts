@@ -26,6 +26,8 @@ export class MetricsReporter {
 	private rowsWritten = 0;
 	/** Set while the report is built, so the statements it runs are metered without asking for another report. */
 	private collecting = false;
+	/** Set once the object is gone for good (`retire`): nothing more is reported. */
+	private retired = false;
 	private readonly coalescer: Coalescer;
 	private readonly rowsReadKey: string;
 	private readonly rowsWrittenKey: string;
@@ -52,7 +54,22 @@ export class MetricsReporter {
 
 	/** Something reported changed: a report follows within the interval. */
 	changed(): void {
-		if (!this.collecting) void this.coalescer.trigger();
+		if (!this.collecting && !this.retired) void this.coalescer.trigger();
+	}
+
+	/**
+	 * The object is gone for good (a deleted topic's partition): the hub drops its figures, keeping its class
+	 * totals, and this incarnation reports nothing more, so a deleted object leaves no source behind. What it reads
+	 * afterwards (its state row, when a stale caller wakes it) goes unreported: it holds no data.
+	 */
+	async retire(): Promise<void> {
+		this.retired = true;
+		try {
+			await metricsHub(this.env).retire(this.ctx.id.toString(), this.incarnation);
+		} catch (error) {
+			// Best effort, as reports are: a deletion does not wait on metrics. The source stays until retired again.
+			console.error(`metrics: retiring failed: ${error instanceof Error ? error.message : String(error)}`);
+		}
 	}
 
 	/**
@@ -84,6 +101,7 @@ export class MetricsReporter {
 	}
 
 	private async send(): Promise<void> {
+		if (this.retired) return;
 		this.collecting = true;
 		let report: MetricsReport;
 		try {

@@ -155,6 +155,8 @@ export class PartitionLog extends DurableObject<Env> {
 		this.size = new SizeEstimate(this.sql);
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
+		// A deleted partition woken by a stale caller reports nothing (its earlier incarnation was retired).
+		if (this.status === "deleted") ctx.waitUntil(this.metrics.retire());
 		this.tiering = new TieredStorage({
 			storage: ctx.storage,
 			view: this.view,
@@ -539,6 +541,7 @@ export class PartitionLog extends DurableObject<Env> {
 		this.waiters.wakeAll();
 		for (const ws of this.ctx.getWebSockets()) ws.close(TAIL_CLOSE.topicDeleted, "the topic was deleted");
 		if (partition >= 0) await this.tiering.destroyObjects(topicId, partition);
+		await this.metrics.retire();
 	}
 
 	private checkIdentity(topicId: string): Failure | null {

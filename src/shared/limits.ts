@@ -328,6 +328,11 @@ export const METRICS_SOURCES_MAX = 20_000;
 export const METRICS_HUB_FLUSH_ROWS_MAX = 200;
 /** Silent isolates one metrics-hub alarm or scrape forgets at most (one row deleted each); the rest follow. */
 export const METRICS_HUB_FORGET_ROWS_MAX = 200;
+/**
+ * Incarnations of retired sources (deleted partitions) the metrics hub remembers, in memory, so that a report sent
+ * just before the retirement and delivered after it cannot bring the source back. Bounded: the oldest are let go.
+ */
+export const METRICS_HUB_RETIRED_REMEMBERED_MAX = 1_000;
 
 /**
  * Tiered storage reads (src/shared/log-reader.ts): partition round trips one read may make while it walks remote
