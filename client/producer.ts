@@ -14,6 +14,7 @@ import { errorFromResponse, invalidArgument, TributaryError } from "./errors.ts"
 import { type Http, seg } from "./http.ts";
 import { partitionForKey } from "./partitioner.ts";
 import { ProduceStream, type StreamReport, streamingSupported } from "./produce-stream.ts";
+import { estimateBytes, utf8LengthUpTo } from "./record-size.ts";
 import { keyBytes, type ProducerRecord, type RecordMetadata, toWire } from "./records.ts";
 
 export const LINGER_MS_DEFAULT = 5;
@@ -31,6 +32,13 @@ export const METADATA_MAX_AGE_MS = 60_000;
  * streaming produce channel instead of one request each: many small sends in flight.
  */
 export const STREAM_PENDING_SENDS_MIN = 32;
+/**
+ * Estimated JSON bytes of a partition's next batch from which it goes as a plain request even when many sends
+ * are pending. A big batch pays for its own request, and parallel requests (one per partition) carry big batches
+ * faster than the topic's one channel does. Measured with 1 KiB records, 4 partitions, on Miniflare: batches
+ * of 1 000 records 15.5k rec/s as requests against 10.7k on the channel; of 100 records, 5.3k against 9.1k.
+ */
+export const STREAM_BATCH_BYTES_MAX = 256 * 1024;
 /** Batches of one partition in flight at once on the channel (Kafka's `max.in.flight.requests.per.connection`). */
 export const STREAM_BATCHES_IN_FLIGHT = 5;
 
@@ -47,18 +55,22 @@ export interface ProducerOptions {
 	readonly transactionalId?: string;
 }
 
-/** A record waiting for its request. Its JSON is made when its batch is (so queued records hold no copies). */
+/**
+ * A send waiting for its request: one object per send (a send costs this, its promise and its two resolvers).
+ * Its JSON is made when its batch is (so queued records hold no copies).
+ */
 interface Pending {
 	readonly record: ProducerRecord;
-	readonly partition: number;
+	/** -1 until the topic's partition count is known. */
+	partition: number;
 	/** JSON text, made early only for values that must be serialised to be measured. */
 	wire: string | null;
-	readonly estimatedBytes: number;
+	estimatedBytes: number;
 	readonly resolve: (metadata: RecordMetadata) => void;
 	readonly reject: (error: unknown) => void;
+	/** The send's promise, given a handler only when it is rejected (most never are: no handler, no reaction). */
+	promise: Promise<RecordMetadata> | null;
 }
-
-type Settle = Pick<Pending, "resolve" | "reject">;
 
 interface PartitionQueue {
 	readonly topic: TopicState;
@@ -70,6 +82,12 @@ interface PartitionQueue {
 	firstAtMs: number;
 	/** Batches sent and not yet answered: at most one over plain requests, `STREAM_BATCHES_IN_FLIGHT` streamed. */
 	inFlight: number;
+	/**
+	 * The next batch, taken from the head of `records` and serialised while a plain request is in flight, so
+	 * it leaves the moment that request is answered. Its records come before every one in `records`.
+	 */
+	prepared: { readonly batch: Pending[]; readonly json: string } | null;
+	preparing: ReturnType<typeof setTimeout> | null;
 	/** Whether the batches in flight went over the channel; chosen when none is in flight, so order is kept. */
 	streamed: boolean;
 	/** Batches resent over plain requests after the channel broke, one after another in sequence order. */
@@ -86,9 +104,18 @@ interface TopicState {
 	loadedAtMs: number;
 	loading: boolean;
 	/** Sends that arrived before the partition count was known, in order. */
-	readonly waiting: Array<{ record: ProducerRecord; settle: Settle }>;
+	readonly waiting: Pending[];
 	sticky: number;
 	readonly queues: Map<number, PartitionQueue>;
+}
+
+/** A batch as it was sent: what a failure needs to retry it, or to give its sequence numbers back. */
+interface SentBatch {
+	readonly batch: Pending[];
+	readonly records: string;
+	readonly identity: Identity | null;
+	readonly baseSequence: number;
+	readonly attempt: number;
 }
 
 interface Identity {
@@ -138,25 +165,27 @@ export class Producer {
 	 * awaited one by one: a failure is also reported by the next `flush()`.
 	 */
 	send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
-		let settle!: Settle;
+		let pending!: Pending;
 		const promise = new Promise<RecordMetadata>((resolve, reject) => {
-			settle = { resolve, reject };
+			pending = { record, partition: -1, wire: null, estimatedBytes: 0, resolve, reject, promise: null };
 		});
-		// Unawaited sends must not crash the process on failure: flush() reports it instead.
-		promise.catch(() => {});
+		pending.promise = promise;
 		const error = this.#closed ? new TributaryError("closed", "the producer is closed") : this.#fatal;
 		if (error !== null) {
-			settle.reject(error);
+			promise.catch(ignore);
+			pending.reject(error);
 			return promise;
 		}
 		this.#outstanding++;
 		const state = this.#topic(topic);
 		if (state.partitions === null || state.waiting.length > 0) {
-			state.waiting.push({ record, settle });
+			state.waiting.push(pending);
 			this.#loadMetadata(state);
+			// The producer id is asked for alongside the topic, not after it: one round trip less before the first batch.
+			if (this.#idempotent) this.#currentIdentity();
 		} else {
 			if (Date.now() - state.loadedAtMs > METADATA_MAX_AGE_MS) this.#loadMetadata(state);
-			this.#enqueue(state, record, settle);
+			this.#enqueue(state, pending);
 		}
 		return promise;
 	}
@@ -183,13 +212,17 @@ export class Producer {
 		this.#streams.clear();
 	}
 
-	#resolve(pending: Settle, metadata: RecordMetadata): void {
+	#resolve(pending: Pending, metadata: RecordMetadata): void {
+		pending.promise = null;
 		pending.resolve(metadata);
 		this.#settled();
 	}
 
-	#reject(pending: Settle, error: unknown): void {
+	#reject(pending: Pending, error: unknown): void {
 		this.#failure ??= error;
+		// Unawaited sends must not crash the process on failure: flush() reports it instead.
+		pending.promise?.catch(ignore);
+		pending.promise = null;
 		pending.reject(error);
 		this.#settled();
 	}
@@ -221,26 +254,26 @@ export class Producer {
 				state.partitions = Math.max(state.partitions ?? 0, topic.partitions.length);
 				state.loadedAtMs = Date.now();
 				if (state.sticky < 0) state.sticky = Math.floor(Math.random() * state.partitions);
-				for (const { record, settle } of state.waiting.splice(0)) this.#enqueue(state, record, settle);
+				for (const pending of state.waiting.splice(0)) this.#enqueue(state, pending);
 			},
 			(error: unknown) => {
 				state.loading = false;
 				// A refresh that fails keeps the count it had; sends that were waiting for a first one fail.
-				if (state.partitions === null) for (const { settle } of state.waiting.splice(0)) this.#reject(settle, error);
+				if (state.partitions === null) for (const pending of state.waiting.splice(0)) this.#reject(pending, error);
 			},
 		);
 	}
 
-	#enqueue(state: TopicState, record: ProducerRecord, settle: Settle): void {
+	#enqueue(state: TopicState, pending: Pending): void {
 		const partitions = state.partitions as number;
-		let pending: Pending;
 		try {
-			const partition = choosePartition(record, partitions, state.sticky);
+			const record = pending.record;
+			pending.partition = choosePartition(record, partitions, state.sticky);
 			const estimated = estimateBytes(record);
-			const wire = estimated === null ? JSON.stringify(toWire(record, partition)) : null;
-			pending = { record, partition, wire, estimatedBytes: estimated ?? (wire as string).length, ...settle };
+			if (estimated === null) pending.wire = JSON.stringify(toWire(record, pending.partition));
+			pending.estimatedBytes = estimated ?? (pending.wire as string).length;
 		} catch (error) {
-			this.#reject(settle, error);
+			this.#reject(pending, error);
 			return;
 		}
 		const queue = this.#queue(state, pending.partition);
@@ -270,6 +303,8 @@ export class Producer {
 				bytes: 0,
 				firstAtMs: 0,
 				inFlight: 0,
+				prepared: null,
+				preparing: null,
 				streamed: false,
 				resends: Promise.resolve(),
 				timer: null,
@@ -286,9 +321,19 @@ export class Producer {
 	 * flushed. Room: one request, or with many sends pending `STREAM_BATCHES_IN_FLIGHT` messages on the channel.
 	 */
 	#drain(queue: PartitionQueue): void {
+		const prepared = queue.prepared;
+		if (prepared !== null) {
+			if (queue.inFlight > 0) return;
+			queue.prepared = null;
+			this.#dispatch(queue, prepared.batch, prepared.json, false);
+			return;
+		}
 		if (queue.records.length === 0) return;
 		const streamed = queue.inFlight === 0 ? this.#wantsStream(queue) : queue.streamed;
-		if (queue.inFlight >= (streamed ? STREAM_BATCHES_IN_FLIGHT : 1)) return;
+		if (queue.inFlight >= (streamed ? STREAM_BATCHES_IN_FLIGHT : 1)) {
+			if (!streamed) this.#prepareSoon(queue);
+			return;
+		}
 		const waitedMs = Date.now() - queue.firstAtMs;
 		const full = queue.records.length >= this.#batchRecords || queue.bytes >= this.#batchBytes;
 		if (!full && this.#flushing === 0 && waitedMs < this.#lingerMs) {
@@ -303,19 +348,55 @@ export class Producer {
 			queue.timer = null;
 		}
 		const batch = this.#takeBatch(queue);
+		const json = this.#recordsJson(queue, batch);
+		if (json !== null) this.#dispatch(queue, batch, json, streamed);
+		// Room for more (on the channel), or no record of the batch could be serialised: the next one, now.
+		if (streamed || json === null) this.#drain(queue);
+	}
+
+	#dispatch(queue: PartitionQueue, batch: Pending[], json: string, streamed: boolean): void {
 		queue.firstAtMs = Date.now();
 		queue.inFlight++;
 		queue.streamed = streamed;
-		this.#sendBatch(queue, batch).finally(() => {
+		this.#sendBatch(queue, batch, json).finally(() => {
 			queue.inFlight--;
 			this.#drain(queue);
 		});
-		if (streamed) this.#drain(queue);
+		if (!streamed) this.#prepareSoon(queue);
+	}
+
+	/**
+	 * Serialises the partition's next batch while its plain request is in flight, if the batch is ready to go
+	 * (full, or flushed). On a timer, so the request in flight is on its way first.
+	 */
+	#prepareSoon(queue: PartitionQueue): void {
+		if (queue.prepared !== null || queue.preparing !== null || queue.records.length === 0) return;
+		queue.preparing = setTimeout(() => {
+			queue.preparing = null;
+			if (queue.prepared !== null || queue.inFlight === 0 || queue.records.length === 0) return;
+			const full = queue.records.length >= this.#batchRecords || queue.bytes >= this.#batchBytes;
+			if (!full && this.#flushing === 0) return;
+			const batch = this.#takeBatch(queue);
+			const json = this.#recordsJson(queue, batch);
+			if (json !== null) queue.prepared = { batch, json };
+		}, 0);
+	}
+
+	/** Puts a prepared batch back at the head of the queue (records are about to go back in front of it). */
+	#unprepare(queue: PartitionQueue): void {
+		const prepared = queue.prepared;
+		if (prepared === null) return;
+		queue.prepared = null;
+		queue.records.unshift(...prepared.batch);
+		queue.bytes += prepared.batch.reduce((sum, p) => sum + p.estimatedBytes, 0);
 	}
 
 	/** Whether the partition's next batches should go over the topic's channel: many sends pending, and a runtime that can stream. */
 	#wantsStream(queue: PartitionQueue): boolean {
-		if (queue.records.length < STREAM_PENDING_SENDS_MIN || !this.#http.globalFetch || !streamingSupported()) return false;
+		const count = queue.records.length;
+		if (count < STREAM_PENDING_SENDS_MIN || !this.#http.globalFetch || !streamingSupported()) return false;
+		const nextBatchBytes = Math.min(this.#batchBytes, (queue.bytes / count) * Math.min(count, this.#batchRecords));
+		if (nextBatchBytes >= STREAM_BATCH_BYTES_MAX) return false;
 		const stream = this.#streams.get(queue.topic.name);
 		return stream === undefined || !stream.broken;
 	}
@@ -386,7 +467,7 @@ export class Producer {
 				batch.splice(0, batch.length, ...kept);
 				continue;
 			}
-			if (batch.length > 1 && utf8Length(json) > REQUEST_BYTES_MAX) {
+			if (batch.length > 1 && utf8LengthUpTo(json, REQUEST_BYTES_MAX) > REQUEST_BYTES_MAX) {
 				const back = batch.splice(Math.ceil(batch.length / 2));
 				queue.records.unshift(...back);
 				queue.bytes += back.reduce((sum, p) => sum + p.estimatedBytes, 0);
@@ -396,12 +477,11 @@ export class Producer {
 		}
 	}
 
-	async #sendBatch(queue: PartitionQueue, batch: Pending[], attempt = 0): Promise<void> {
+	/** Sends `batch`, whose records are the JSON array `records`, and settles its sends. */
+	async #sendBatch(queue: PartitionQueue, batch: Pending[], records: string, attempt = 0): Promise<void> {
 		const topic = queue.topic.name;
 		let identity: Identity | null = null;
 		let baseSequence = 0;
-		const records = this.#recordsJson(queue, batch);
-		if (records === null) return;
 		try {
 			if (this.#idempotent) {
 				identity = await this.#currentIdentity();
@@ -425,12 +505,13 @@ export class Producer {
 				this.#resolve(p, { topic, partition: o.partition, offset: o.offset, timestamp: o.timestamp });
 			});
 		} catch (error) {
-			await this.#failed(queue, batch, error, identity, baseSequence, attempt);
+			await this.#failed(queue, { batch, records, identity, baseSequence, attempt }, error);
 		}
 	}
 
 	/** A batch failed: give back its sequence numbers if nothing was written, retry what may be retried, reject the rest. */
-	async #failed(queue: PartitionQueue, batch: Pending[], error: unknown, identity: Identity | null, baseSequence: number, attempt: number) {
+	async #failed(queue: PartitionQueue, sent: SentBatch, error: unknown): Promise<void> {
+		const { batch, identity, baseSequence, attempt } = sent;
 		const e = error instanceof TributaryError ? error : errorFromResponse(0, String(error));
 		// Whether the batch may have been written: no answer, or one that does not say.
 		const ambiguous = e.status === 0 || e.status === 500 || e.status === 502 || e.status === 504 || e.code === "unexpected_response";
@@ -445,13 +526,14 @@ export class Producer {
 			// Our sequence state no longer matches the broker's (the producer expired, or an earlier answer was
 			// lost): a new producer id starts every partition afresh.
 			this.#resetIdentity(identity);
-			return this.#sendBatch(queue, batch, attempt + 1);
+			return this.#sendBatch(queue, batch, sent.records, attempt + 1);
 		}
 		const index = e.details.index;
 		if (!ambiguous && typeof index === "number" && Number.isInteger(index) && index >= 0 && index < batch.length && batch.length > 1) {
 			// One bad record: it alone fails; the others go back to the head of the queue, in order.
 			const [bad] = batch.splice(index, 1);
 			if (bad !== undefined) this.#reject(bad, e);
+			this.#unprepare(queue);
 			queue.records.unshift(...batch);
 			queue.bytes += batch.reduce((sum, p) => sum + p.estimatedBytes, 0);
 			return;
@@ -493,44 +575,7 @@ function choosePartition(record: ProducerRecord, partitions: number, sticky: num
 	return bytes === null ? sticky : partitionForKey(bytes, partitions);
 }
 
-/** UTF-8 length of `text`, counted only when it could be over the limit (a character is at most 3 bytes). */
-function utf8Length(text: string): number {
-	if (text.length * 3 <= REQUEST_BYTES_MAX) return text.length;
-	let bytes = 0;
-	for (let i = 0; i < text.length; i++) {
-		const c = text.charCodeAt(i);
-		if (c < 0x80) bytes += 1;
-		else if (c < 0x800) bytes += 2;
-		else if (c >= 0xd800 && c <= 0xdbff) {
-			bytes += 4;
-			i++;
-		} else bytes += 3;
-	}
-	return bytes;
-}
-
-/** Per-record JSON overhead (field names, partition, punctuation) in the estimate. */
-const RECORD_OVERHEAD_BYTES = 48;
-
-/**
- * JSON bytes of a record, estimated without serialising it (escapes not counted; batches are measured exactly
- * when they are made). Null when the value must be serialised to be measured (objects, arrays).
- */
-function estimateBytes(record: ProducerRecord): number | null {
-	const size = (data: unknown): number | null => {
-		if (data === undefined || data === null) return 4;
-		if (typeof data === "string") return data.length + 2;
-		if (data instanceof Uint8Array) return Math.ceil(data.length / 3) * 4 + 30;
-		if (typeof data === "number" || typeof data === "boolean") return 24;
-		return null;
-	};
-	const key = size(record.key);
-	const value = size(record.value);
-	if (key === null || value === null) return null;
-	let headers = 0;
-	if (record.headers !== undefined) headers = JSON.stringify(record.headers).length;
-	return key + value + headers + RECORD_OVERHEAD_BYTES;
-}
+function ignore(): void {}
 
 function bounded(name: string, value: number, min: number, max: number): number {
 	if (!Number.isFinite(value) || value < min || value > max) throw invalidArgument(`${name} must be between ${min} and ${max}`);

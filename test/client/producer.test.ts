@@ -92,6 +92,58 @@ describe("SDK producer", { timeout: 60_000 }, () => {
 		await expect(producer.send(topic, { value: "late" })).rejects.toMatchObject({ code: "closed" });
 	});
 
+	it("keeps send order when a refused record's batch-mates go back behind batches already queued", async () => {
+		const topic = uniqueTopic("requeue");
+		await createTopic(topic, 1, { "max.message.bytes": 2048 });
+		const { client, sent } = wiredClient();
+		// Small batches, so while the first is in flight the next ones are ready (and serialised) behind it.
+		const producer = client.producer({ batchRecords: 10 });
+		const count = 60;
+		const refused = new Set([3, 27]);
+		const sends = Array.from({ length: count }, (_, i) => producer.send(topic, { value: refused.has(i) ? "x".repeat(4096) : i }));
+		const outcomes = await Promise.allSettled(sends);
+		await producer.flush().catch(() => {});
+		for (const i of refused) expect(outcomes[i]).toMatchObject({ status: "rejected", reason: { code: "record_too_large" } });
+		const kept = Array.from({ length: count }, (_, i) => i).filter((i) => !refused.has(i));
+		const offsets = kept.map((i) => (outcomes[i] as PromiseFulfilledResult<{ offset: number }>).value.offset);
+		expect(offsets).toEqual(kept.map((_, n) => n));
+		const read = await fetchRecords(topic, 0, "max_records=100");
+		expect(read.records.map((r) => r.value)).toEqual(kept);
+		expect(sent.filter(isProduce).length).toBeGreaterThanOrEqual(count / 10);
+		await producer.close();
+	});
+
+	it("writes many batches of many partitions once each and in send order, with an answer lost midway", async () => {
+		const topic = uniqueTopic("order");
+		await createTopic(topic, 4);
+		const { client, sent, dropAnswer } = wiredClient();
+		const producer = client.producer({ batchRecords: 25 });
+		let produces = 0;
+		// The fifth produce request is served and its answer lost: it is sent again, with its sequence numbers.
+		dropAnswer((r) => isProduce(r) && ++produces === 5);
+		const count = 1_000;
+		// Keyless sends go to a sticky partition that moves on with each full batch; keyed ones follow their key.
+		const sends = Array.from({ length: count }, (_, i) =>
+			producer.send(topic, i % 2 === 0 ? { value: i } : { key: `k${i % 9}`, value: i }),
+		);
+		await producer.flush();
+		const written = await Promise.all(sends);
+		const bodies = sent.filter(isProduce).map((r) => r.body);
+		expect(produces).toBe(5);
+		expect(bodies.length).toBeGreaterThan(count / 25);
+		expect(bodies.length).toBe(new Set(bodies).size + 1);
+		const described = await json<{ partitions: { partition: number; high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		expect(described.partitions.reduce((sum, p) => sum + p.high_watermark, 0)).toBe(count);
+		for (const { partition, high_watermark } of described.partitions) {
+			const mine = written.map((w, i) => ({ ...w, i })).filter((w) => w.partition === partition);
+			expect(mine.map((w) => w.offset)).toEqual(mine.map((_, n) => n));
+			const read = await fetchRecords(topic, partition, "max_records=1000");
+			expect(read.records.map((r) => r.value)).toEqual(mine.map((w) => w.i));
+			expect(read.records.length).toBe(high_watermark);
+		}
+		await producer.close();
+	});
+
 	it("rejects sends to a missing topic with the API's error", async () => {
 		const { client } = wiredClient();
 		const producer = client.producer();
