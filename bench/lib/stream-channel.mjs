@@ -4,7 +4,9 @@
  * A client of the streaming produce channel (`…/records/stream`), for the bench and `npm run bench:profile`: a
  * WebSocket (the `ws` package: Node 20 has no global WebSocket) or one long NDJSON request (Node's fetch with a
  * streamed body), and a closed-loop phase that keeps WINDOW_MESSAGES unacknowledged (the client's
- * `max.in.flight`) and checks every report: offsets must be dense and in order.
+ * `max.in.flight`) and checks every report: offsets must be dense and in order. The WebSocket asks for
+ * REPORT_FRAMING (`?reports=…`): `array` (the default) takes the reports due together as one frame, `message` one
+ * frame per report, as a client of the per-message format does.
  */
 
 import { oneLine } from "./format.mjs";
@@ -13,6 +15,8 @@ import { valueString } from "./records.mjs";
 /** Messages the client keeps unacknowledged: deep enough to keep appends full, shallow enough for low latency. */
 export const WINDOW_MESSAGES = Number(process.env.BENCH_STREAM_WINDOW ?? 256);
 export const DISTINCT_MESSAGES = 64;
+/** How the WebSocket's reports are framed (`BENCH_STREAM_REPORTS`): `array` or `message`. */
+export const REPORT_FRAMING = process.env.BENCH_STREAM_REPORTS ?? "array";
 /** How long past its end a phase waits for the last reports before giving up. */
 const STALL_MS = 30_000;
 
@@ -36,7 +40,9 @@ export function openStream(via, url, token) {
 }
 
 /**
- * @typedef {{ send(text: string): void, onReport(handler: (line: string) => void): void, close(): Promise<void> }} Channel
+ * A report as parsed: `{ offsets: [{ offset, … }] }` or `{ error }`.
+ * @typedef {{ offsets?: { offset: number }[], error?: unknown }} Report
+ * @typedef {{ send(text: string): void, onReport(handler: (report: Report) => void): void, close(): Promise<void> }} Channel
  */
 
 /**
@@ -47,15 +53,20 @@ export function openStream(via, url, token) {
  */
 async function openWebSocket(url, token) {
 	const { WebSocket } = await import("ws");
-	const ws = new WebSocket(url.replace(/^http/, "ws"), { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
+	const framed = `${url.replace(/^http/, "ws")}${url.includes("?") ? "&" : "?"}reports=${REPORT_FRAMING}`;
+	const ws = new WebSocket(framed, { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
 	await new Promise((resolve, reject) => {
 		ws.once("open", resolve);
 		ws.once("error", reject);
 		ws.once("unexpected-response", (_, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
 	});
-	/** @type {(line: string) => void} */
+	/** @type {(report: Report) => void} */
 	let handler = () => {};
-	ws.on("message", (data) => handler(data.toString()));
+	ws.on("message", (data) => {
+		const parsed = JSON.parse(data.toString());
+		if (!Array.isArray(parsed)) handler(parsed);
+		else for (const report of parsed) handler(report);
+	});
 	return {
 		send: (text) => ws.send(text),
 		onReport: (h) => {
@@ -84,7 +95,7 @@ async function openNdjson(url, token) {
 		},
 	});
 	const encoder = new TextEncoder();
-	/** @type {(line: string) => void} */
+	/** @type {(report: Report) => void} */
 	let handler = () => {};
 	// Not awaited before the first message: the request's body starts with what the phase sends.
 	const reading = (async () => {
@@ -101,7 +112,7 @@ async function openNdjson(url, token) {
 			pending += decoder.decode(chunk, { stream: true });
 			let newline = pending.indexOf("\n");
 			while (newline !== -1) {
-				handler(pending.slice(0, newline));
+				handler(JSON.parse(pending.slice(0, newline)));
 				pending = pending.slice(newline + 1);
 				newline = pending.indexOf("\n");
 			}
@@ -150,11 +161,10 @@ export async function phase(channel, messages, ms, expect) {
 			sent++;
 		}
 	};
-	channel.onReport((line) => {
+	channel.onReport((report) => {
 		const at = performance.now();
-		const report = JSON.parse(line);
 		const offset = report.offsets?.[0]?.offset;
-		if (offset !== expect.nextOffset) problem ??= `expected offset ${expect.nextOffset}, got ${oneLine(line, 200)}`;
+		if (offset !== expect.nextOffset) problem ??= `expected offset ${expect.nextOffset}, got ${oneLine(JSON.stringify(report), 200)}`;
 		expect.nextOffset++;
 		latencies.push(at - /** @type {number} */ (sentAt[head++]));
 		acked++;
