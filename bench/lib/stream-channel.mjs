@@ -4,9 +4,8 @@
  * A client of the streaming produce channel (`…/records/stream`), for the bench and `npm run bench:profile`: a
  * WebSocket (the `ws` package: Node 20 has no global WebSocket) or one long NDJSON request (Node's fetch with a
  * streamed body), and a closed-loop phase that keeps WINDOW_MESSAGES unacknowledged (the client's
- * `max.in.flight`) and checks every report: offsets must be dense and in order. The WebSocket asks for
- * REPORT_FRAMING (`?reports=…`): `array` (the default) takes the reports due together as one frame, `message` one
- * frame per report, as a client of the per-message format does.
+ * `max.in.flight`) and checks every report: offsets must be dense and in order. A WebSocket takes one report per
+ * frame, or with `reports: "array"` (`?reports=array`) the reports due together as one JSON array per frame.
  */
 
 import { oneLine } from "./format.mjs";
@@ -15,8 +14,6 @@ import { valueString } from "./records.mjs";
 /** Messages the client keeps unacknowledged: deep enough to keep appends full, shallow enough for low latency. */
 export const WINDOW_MESSAGES = Number(process.env.BENCH_STREAM_WINDOW ?? 256);
 export const DISTINCT_MESSAGES = 64;
-/** How the WebSocket's reports are framed (`BENCH_STREAM_REPORTS`): `array` or `message`. */
-export const REPORT_FRAMING = process.env.BENCH_STREAM_REPORTS ?? "array";
 /** How long past its end a phase waits for the last reports before giving up. */
 const STALL_MS = 30_000;
 
@@ -33,10 +30,13 @@ export function streamMessages(seed) {
  * @param {"websocket" | "ndjson"} via
  * @param {string} url
  * @param {string} token
+ * @param {"message" | "array"} [reports]  a WebSocket's report framing
  * @returns {Promise<Channel>}
  */
-export function openStream(via, url, token) {
-	return via === "websocket" ? openWebSocket(url, token) : openNdjson(url, token);
+export function openStream(via, url, token, reports = "message") {
+	return via === "websocket"
+		? openWebSocket(reports === "array" ? `${url}${url.includes("?") ? "&" : "?"}reports=array` : url, token)
+		: openNdjson(url, token);
 }
 
 /**
@@ -53,8 +53,7 @@ export function openStream(via, url, token) {
  */
 async function openWebSocket(url, token) {
 	const { WebSocket } = await import("ws");
-	const framed = `${url.replace(/^http/, "ws")}${url.includes("?") ? "&" : "?"}reports=${REPORT_FRAMING}`;
-	const ws = new WebSocket(framed, { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
+	const ws = new WebSocket(url.replace(/^http/, "ws"), { headers: { Authorization: `Bearer ${token}` }, perMessageDeflate: false });
 	await new Promise((resolve, reject) => {
 		ws.once("open", resolve);
 		ws.once("error", reject);
