@@ -13,7 +13,8 @@
  * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records; `batch-producer`
  * and `batch-key` as an idempotent producer or with an `Idempotency-Key`, as the idempotence rows), `fetch` (1 client
  * paging 1,000 records), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
- * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window),
+ * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window;
+ * `stream-array`: the WebSocket with `?reports=array`),
  * `group` (the group-4m-4p scenario: 4 members poll 500 + commit with the next poll over 4 partitions; sampling
  * starts after its backlog fill, when the members join).
  *
@@ -33,7 +34,7 @@ import { countedSamples, formatSplit, sideSplit } from "./lib/profile-split.mjs"
 import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 
-const SHAPES = ["small", "batch", "batch-producer", "batch-key", "fetch", "healthz", "stream", "stream-ndjson", "group"];
+const SHAPES = ["small", "batch", "batch-producer", "batch-key", "fetch", "healthz", "stream", "stream-array", "stream-ndjson", "group"];
 const WARMUP_MS = 2_000;
 /** Microseconds between samples: fine enough for functions that take tens of µs per request. */
 const SAMPLING_INTERVAL_US = 100;
@@ -140,9 +141,10 @@ function warmedUp(run) {
  * @param {"websocket" | "ndjson"} via
  * @param {{ url: string, token: string }} server
  * @param {string} topic
+ * @param {"message" | "array"} [reports]
  */
-async function streamLoad(via, server, topic) {
-	const channel = await openStream(via, `${server.url}/v1/topics/${topic}/records/stream`, server.token);
+async function streamLoad(via, server, topic, reports = "message") {
+	const channel = await openStream(via, `${server.url}/v1/topics/${topic}/records/stream`, server.token, reports);
 	const messages = streamMessages(1);
 	const expect = { nextOffset: 0 };
 	return warmedUp(async (durationMs) => {
@@ -196,7 +198,9 @@ async function loadFor(shape, http, server) {
 		);
 	}
 	await http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
-	if (shape.startsWith("stream")) return streamLoad(shape === "stream" ? "websocket" : "ndjson", server, topic);
+	if (shape.startsWith("stream")) {
+		return streamLoad(shape === "stream-ndjson" ? "ndjson" : "websocket", server, topic, shape === "stream-array" ? "array" : "message");
+	}
 	if (shape === "fetch") {
 		const bodies = produceBodies({ count: 8, perRequest: 100, partition: 0, seed: 7 });
 		for (let i = 0; i < FETCH_PREFILL_REQUESTS; i++) await http.request("POST", `/v1/topics/${topic}/records`, bodies[i % bodies.length]);

@@ -7,7 +7,8 @@
  * offsets, so the bench's client checks it as it checks Tributary.
  *
  * With `?echo=1` the edge answers each message at once, no RPC: what a bare WebSocket (or NDJSON line) round trip
- * costs in this runtime.
+ * costs in this runtime. With `?reports=array` the WebSocket frames reports as Tributary's does: the reports due
+ * together as one JSON array (the echo's: one report each, as it answers each message alone).
  */
 
 /**
@@ -49,11 +50,15 @@ function channel(stub, write) {
 	};
 }
 
-function webSocket(stub) {
+/**
+ * @param {boolean} arrays  one frame per write, a JSON array of its reports (`?reports=array`)
+ */
+function webSocket(stub, arrays) {
 	const [client, server] = Object.values(new WebSocketPair());
 	server.accept();
 	const stream = channel(stub, (reports) => {
-		for (const report of reports) server.send(report);
+		if (arrays) server.send(`[${reports.join(",")}]`);
+		else for (const report of reports) server.send(report);
 	});
 	server.addEventListener("message", (event) => stream.accept(event.data));
 	server.addEventListener("close", () => stream.finish().then(() => server.close(1000, "closed")));
@@ -93,8 +98,9 @@ function ndjson(stub, request, ctx) {
  * @param {string} topic
  */
 export function streamResponse(request, env, ctx, topic) {
-	const stub = new URL(request.url).searchParams.get("echo") === "1" ? null : env.CEILING_LOG.getByName(`${topic}/0`);
-	if (request.method === "GET" && request.headers.get("Upgrade") === "websocket") return webSocket(stub);
+	const query = new URL(request.url).searchParams;
+	const stub = query.get("echo") === "1" ? null : env.CEILING_LOG.getByName(`${topic}/0`);
+	if (request.method === "GET" && request.headers.get("Upgrade") === "websocket") return webSocket(stub, query.get("reports") === "array");
 	if (request.method === "POST" && request.body !== null) return ndjson(stub, request, ctx);
 	return new Response('{"error":{"code":"invalid_request"}}', { status: 400, headers: { "Content-Type": "application/json" } });
 }

@@ -4,7 +4,8 @@
  * A client of the streaming produce channel (`…/records/stream`), for the bench and `npm run bench:profile`: a
  * WebSocket (the `ws` package: Node 20 has no global WebSocket) or one long NDJSON request (Node's fetch with a
  * streamed body), and a closed-loop phase that keeps WINDOW_MESSAGES unacknowledged (the client's
- * `max.in.flight`) and checks every report: offsets must be dense and in order.
+ * `max.in.flight`) and checks every report: offsets must be dense and in order. A WebSocket takes one report per
+ * frame, or with `reports: "array"` (`?reports=array`) the reports due together as one JSON array per frame.
  */
 
 import { oneLine } from "./format.mjs";
@@ -29,14 +30,19 @@ export function streamMessages(seed) {
  * @param {"websocket" | "ndjson"} via
  * @param {string} url
  * @param {string} token
+ * @param {"message" | "array"} [reports]  a WebSocket's report framing
  * @returns {Promise<Channel>}
  */
-export function openStream(via, url, token) {
-	return via === "websocket" ? openWebSocket(url, token) : openNdjson(url, token);
+export function openStream(via, url, token, reports = "message") {
+	return via === "websocket"
+		? openWebSocket(reports === "array" ? `${url}${url.includes("?") ? "&" : "?"}reports=array` : url, token)
+		: openNdjson(url, token);
 }
 
 /**
- * @typedef {{ send(text: string): void, onReport(handler: (line: string) => void): void, close(): Promise<void> }} Channel
+ * A report as parsed: `{ offsets: [{ offset, … }] }` or `{ error }`.
+ * @typedef {{ offsets?: { offset: number }[], error?: unknown }} Report
+ * @typedef {{ send(text: string): void, onReport(handler: (report: Report) => void): void, close(): Promise<void> }} Channel
  */
 
 /**
@@ -53,9 +59,13 @@ async function openWebSocket(url, token) {
 		ws.once("error", reject);
 		ws.once("unexpected-response", (_, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
 	});
-	/** @type {(line: string) => void} */
+	/** @type {(report: Report) => void} */
 	let handler = () => {};
-	ws.on("message", (data) => handler(data.toString()));
+	ws.on("message", (data) => {
+		const parsed = JSON.parse(data.toString());
+		if (!Array.isArray(parsed)) handler(parsed);
+		else for (const report of parsed) handler(report);
+	});
 	return {
 		send: (text) => ws.send(text),
 		onReport: (h) => {
@@ -84,7 +94,7 @@ async function openNdjson(url, token) {
 		},
 	});
 	const encoder = new TextEncoder();
-	/** @type {(line: string) => void} */
+	/** @type {(report: Report) => void} */
 	let handler = () => {};
 	// Not awaited before the first message: the request's body starts with what the phase sends.
 	const reading = (async () => {
@@ -101,7 +111,7 @@ async function openNdjson(url, token) {
 			pending += decoder.decode(chunk, { stream: true });
 			let newline = pending.indexOf("\n");
 			while (newline !== -1) {
-				handler(pending.slice(0, newline));
+				handler(JSON.parse(pending.slice(0, newline)));
 				pending = pending.slice(newline + 1);
 				newline = pending.indexOf("\n");
 			}
@@ -150,11 +160,10 @@ export async function phase(channel, messages, ms, expect) {
 			sent++;
 		}
 	};
-	channel.onReport((line) => {
+	channel.onReport((report) => {
 		const at = performance.now();
-		const report = JSON.parse(line);
 		const offset = report.offsets?.[0]?.offset;
-		if (offset !== expect.nextOffset) problem ??= `expected offset ${expect.nextOffset}, got ${oneLine(line, 200)}`;
+		if (offset !== expect.nextOffset) problem ??= `expected offset ${expect.nextOffset}, got ${oneLine(JSON.stringify(report), 200)}`;
 		expect.nextOffset++;
 		latencies.push(at - /** @type {number} */ (sentAt[head++]));
 		acked++;

@@ -8,7 +8,8 @@
  *
  * The same load runs on the ceiling Worker's channel (bench/ceiling/stream.js: same transports, same coalesced
  * edge → Durable Object RPC per run of messages, nothing else) and on `ceiling+sqlite` (plus one INSERT per run),
- * so the target is judged against what this runtime carries in the same run. `stream-ws-echo` is the ceiling's
+ * so the target is judged against what this runtime carries in the same run. `stream-ws-array-1p` is the same
+ * WebSocket load with `?reports=array` on both sides (one frame per run's reports). `stream-ws-echo` is the ceiling's
  * WebSocket answering each message at once, no RPC: the bare cost of a message round trip.
  *
  * `BENCH_SCENARIOS=stream npm run bench` runs it alone.
@@ -46,7 +47,12 @@ async function streamingRun(ctx, scenario) {
 	await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
 	const messages = streamMessages(ctx.nextSeed(DISTINCT_MESSAGES));
 	const url = `${ctx.url}/v1/topics/${topic}/records/stream${scenario.echo ? "?echo=1" : ""}`;
-	const channel = await openStream(/** @type {"websocket" | "ndjson"} */ (scenario.via), url, ctx.token);
+	const channel = await openStream(
+		/** @type {"websocket" | "ndjson"} */ (scenario.via),
+		url,
+		ctx.token,
+		/** @type {"message" | "array" | undefined} */ (scenario.reports),
+	);
 	const expect = { nextOffset: 0 };
 	try {
 		const quietWaitMs = await waitForQuiet();
@@ -127,6 +133,14 @@ export const streaming = {
 	targets: ["ceiling", "ceiling+sqlite", "tributary"],
 	scenarios: [
 		{ id: "stream-ws-1p", label: "produce stream, WebSocket, 1 × 1 KiB per message", kind: "streaming", via: "websocket", partitions: 1 },
+		{
+			id: "stream-ws-array-1p",
+			label: "produce stream, WebSocket, reports=array, 1 × 1 KiB per message",
+			kind: "streaming",
+			via: "websocket",
+			reports: "array",
+			partitions: 1,
+		},
 		{ id: "stream-ndjson-1p", label: "produce stream, NDJSON, 1 × 1 KiB per message", kind: "streaming", via: "ndjson", partitions: 1 },
 		{
 			id: "stream-ws-echo",
@@ -148,7 +162,7 @@ export const streaming = {
 	summary: (r) => `${Math.round(r.recordsPerSec ?? 0)} records/s, ack p50 ${r.latencyMs?.p50} ms, p99 ${r.latencyMs?.p99} ms`,
 	section: {
 		title: "Streaming produce channel",
-		intro: `bench/scenarios/streaming.mjs: one client on \`…/records/stream\`, one 1 KiB record per message to partition 0, at most ${WINDOW_MESSAGES} messages unacknowledged; ack latency = message sent → its report read. WebSocket via the \`ws\` package, NDJSON via one fetch with a streamed body. The ceiling (bench/ceiling/stream.js) carries the same channel over the same hops, one coalesced RPC per run of messages and nothing else; \`ceiling+sqlite\` adds one INSERT per run; stream-ws-echo is its WebSocket answering each message at once, no RPC and no coalescing (one send per message, as the client sends it). Server CPU µs/record = server CPU % ÷ records/s. Rows written/record (Tributary): the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records of warm-up and measured phase: how well messages were coalesced into appends. Target: ≥ ${STREAM_TARGET_RECORDS_PER_SEC} records/s with p99 ack ≤ ${STREAM_TARGET_P99_MS} ms.`,
+		intro: `bench/scenarios/streaming.mjs: one client on \`…/records/stream\`, one 1 KiB record per message to partition 0, at most ${WINDOW_MESSAGES} messages unacknowledged; ack latency = message sent → its report read. WebSocket via the \`ws\` package (one report per frame; stream-ws-array-1p asks \`?reports=array\`: the reports of a run as one JSON array per frame, and the ceilings frame theirs the same way), NDJSON via one fetch with a streamed body. The ceiling (bench/ceiling/stream.js) carries the same channel over the same hops, one coalesced RPC per run of messages and nothing else; \`ceiling+sqlite\` adds one INSERT per run; stream-ws-echo is its WebSocket answering each message at once, no RPC and no coalescing (one send per message, as the client sends it). Server CPU µs/record = server CPU % ÷ records/s. Rows written/record (Tributary): the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records of warm-up and measured phase: how well messages were coalesced into appends. Target: ≥ ${STREAM_TARGET_RECORDS_PER_SEC} records/s with p99 ack ≤ ${STREAM_TARGET_P99_MS} ms.`,
 		table: (rows) =>
 			[
 				"| scenario | runtime | server | records/s | % of ceiling | ack p50 ms | ack p99 ms | max ms | server CPU µs/record | rows written/record | target met |",

@@ -2,7 +2,8 @@
 /**
  * The streaming produce channel against a real `wrangler dev`: the SDK's producer with many unawaited sends
  * takes the NDJSON channel (Node's own fetch, full duplex) and every send gets its offset, in order; and a
- * WebSocket client (the `ws` package) gets one report per message, in order, a bad message answered alone.
+ * WebSocket client (the `ws` package) gets one report per message, in order, a bad message answered alone, or with
+ * `?reports=array` the same reports as arrays, several to a frame.
  */
 
 import assert from "node:assert/strict";
@@ -86,4 +87,36 @@ test("produce stream on wrangler dev: the SDK's channel and a WebSocket", { time
 	);
 	assert.equal(reports[50].error.code, "invalid_json");
 	assert.equal(reports[51].offsets[0].offset, base + 50, "no gap after a bad message");
+
+	const arrays = new WebSocket(`${dev.url.replace(/^http/, "ws")}/v1/topics/streamed/records/stream?reports=array`, {
+		headers: { Authorization: `Bearer ${token}` },
+	});
+	await new Promise((resolve, reject) => {
+		arrays.once("open", resolve);
+		arrays.once("error", reject);
+	});
+	/** @type {any[][]} */
+	const frames = [];
+	const answered = new Promise((resolve) => {
+		arrays.on("message", (data) => {
+			frames.push(JSON.parse(data.toString()));
+			if (frames.flat().length >= messages.length) resolve(undefined);
+		});
+	});
+	for (const message of messages) arrays.send(message);
+	await answered;
+	arrays.close(1000, "done");
+	assert.ok(
+		frames.every((frame) => Array.isArray(frame) && frame.length > 0),
+		"every frame is a non-empty array of reports",
+	);
+	assert.ok(frames.length < messages.length, `reports shared frames: ${frames.length} frames for ${messages.length} messages`);
+	const flat = frames.flat();
+	assert.equal(flat.length, messages.length, "one report per message");
+	assert.deepEqual(
+		flat.slice(0, 50).map((r) => r.offsets[0].offset),
+		Array.from({ length: 50 }, (_, i) => base + 51 + i),
+	);
+	assert.equal(flat[50].error.code, "invalid_json");
+	assert.equal(flat[51].offsets[0].offset, base + 101, "no gap after a bad message");
 });

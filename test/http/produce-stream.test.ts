@@ -6,11 +6,20 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ProduceChannel, STREAM_CLOSE, STREAM_IN_FLIGHT_MESSAGES_MAX } from "../../src/http/produce-channel.ts";
+import { reportFrames, STREAM_REPORT_FRAME_CHARS_MAX } from "../../src/http/routes/produce-stream.ts";
 import { unwrap } from "../../src/shared/errors.ts";
 import { describeTopic, invalidate, remember } from "../../src/topic/topic-cache.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { offsetsOf, openProduceSocket, produceNdjson, type Report, storedBatches } from "../support/produce-stream.ts";
+import {
+	offsetsOf,
+	openArrayProduceSocket,
+	openProduceSocket,
+	produceNdjson,
+	type Report,
+	storedBatches,
+} from "../support/produce-stream.ts";
+import { openSocket } from "../support/socket.ts";
 import { call, createTopic, expectError, fetchRecords, json } from "../support/worker.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -114,6 +123,97 @@ describe("produce stream over WebSocket", () => {
 		await socket.until(() => socket.reports.length === 1);
 		expect(offsetsOf(socket.reports)).toEqual([0]);
 		socket.ws.close(1000, "done");
+	});
+});
+
+describe("produce stream over WebSocket with reports=array", () => {
+	it("answers a run of messages in one frame, an array of each message's report in order", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const socket = await openArrayProduceSocket(topic);
+		const messages = 200;
+		for (const i of range(messages)) socket.ws.send(JSON.stringify({ value: `m${i}` }));
+		await socket.until(() => socket.reports().length === messages);
+		for (const frame of socket.frames) {
+			expect(Array.isArray(frame)).toBe(true);
+			expect(frame.length).toBeGreaterThan(0);
+		}
+		expect(offsetsOf(socket.reports())).toEqual(range(messages));
+		for (const report of socket.reports()) expect(report.offsets).toHaveLength(1);
+		// Messages coalesced into one append are answered together: far fewer frames than messages.
+		expect(socket.frames.length).toBeLessThan(messages / 4);
+		socket.ws.close(1000, "done");
+	});
+
+	it("keeps each message's own report, errors included, in order across frames", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2, { "max.message.bytes": 200 });
+		const socket = await openArrayProduceSocket(topic);
+		const sent = [
+			JSON.stringify({ value: "a", partition: 0 }),
+			"{not json",
+			JSON.stringify({ value: "x".repeat(500), partition: 0 }),
+			JSON.stringify({ records: [{ value: "b" }, { value: "c" }], producer_id: 1 }),
+			JSON.stringify({ value: "d", partition: 9 }),
+			JSON.stringify({
+				records: [
+					{ value: "e", partition: 1 },
+					{ value: "f", partition: 1 },
+				],
+			}),
+			JSON.stringify({ value: "g", partition: 0 }),
+		];
+		for (const text of sent) socket.ws.send(text);
+		await socket.until(() => socket.reports().length === sent.length);
+		const reports = socket.reports();
+		expect(reports.map((r) => r.error?.code ?? "ok")).toEqual([
+			"ok",
+			"invalid_json",
+			"record_too_large",
+			"invalid_request",
+			"partition_not_found",
+			"ok",
+			"ok",
+		]);
+		expect(reports.map((r) => r.status ?? null)).toEqual([null, 400, 413, 400, 404, null, null]);
+		expect(reports.map((r) => r.offsets?.map((o) => `${o.partition}:${o.offset}`) ?? null)).toEqual([
+			["0:0"],
+			null,
+			null,
+			null,
+			null,
+			["1:0", "1:1"],
+			["0:1"],
+		]);
+		socket.ws.close(1000, "done");
+	});
+
+	it("refuses an unknown framing before upgrading, and keeps one report per message when asked by name", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await expectError("GET", `/v1/topics/${topic}/records/stream?reports=lines`, 400, "invalid_request", {
+			headers: { Upgrade: "websocket" },
+		});
+		const socket = await openSocket<Report>(`/v1/topics/${topic}/records/stream?reports=message`);
+		for (const i of range(20)) socket.ws.send(JSON.stringify({ value: i }));
+		await socket.until(() => socket.messages.length === 20);
+		for (const report of socket.messages) expect(Array.isArray(report)).toBe(false);
+		expect(offsetsOf(socket.messages)).toEqual(range(20));
+		socket.ws.close(1000, "done");
+	});
+
+	it("splits reports due together into frames under the size bound, never splitting a report", () => {
+		const report = (i: number, chars: number) => JSON.stringify({ offsets: [{ offset: i, pad: "p".repeat(chars) }] });
+		const small = range(10).map((i) => report(i, 10));
+		expect(reportFrames(small)).toEqual([`[${small.join(",")}]`]);
+		expect(reportFrames([])).toEqual([]);
+		const big = range(7).map((i) => report(i, STREAM_REPORT_FRAME_CHARS_MAX / 3));
+		const frames = reportFrames(big);
+		expect(frames.length).toBeGreaterThan(1);
+		for (const frame of frames) expect(frame.length <= STREAM_REPORT_FRAME_CHARS_MAX).toBe(true);
+		expect(frames.flatMap((f) => JSON.parse(f) as unknown[])).toEqual(big.map((r) => JSON.parse(r)));
+		const huge = report(0, STREAM_REPORT_FRAME_CHARS_MAX);
+		expect(reportFrames([small[0] as string, huge, small[1] as string])).toEqual([`[${small[0]}]`, `[${huge}]`, `[${small[1]}]`]);
 	});
 });
 

@@ -9,12 +9,22 @@ import { openSocket } from "./socket.ts";
 import { partitionStub } from "./stubs.ts";
 import { call } from "./worker.ts";
 
-export type Report = { offsets?: { partition: number; offset: number; timestamp: number }[]; error?: Record<string, unknown> };
+export type Report = {
+	offsets?: { partition: number; offset: number; timestamp: number }[];
+	error?: Record<string, unknown>;
+	status?: number;
+};
 
 /** The channel's WebSocket; `reports` are its messages. */
 export async function openProduceSocket(topic: string, token?: string | null) {
 	const socket = await openSocket<Report>(`/v1/topics/${topic}/records/stream`, token);
 	return { ...socket, reports: socket.messages };
+}
+
+/** The channel's WebSocket opened with `?reports=array`: `frames` are its messages (arrays of reports). */
+export async function openArrayProduceSocket(topic: string, token?: string | null) {
+	const socket = await openSocket<Report[]>(`/v1/topics/${topic}/records/stream?reports=array`, token);
+	return { ...socket, frames: socket.messages, reports: () => socket.messages.flat() };
 }
 
 /** POSTs `lines` as one NDJSON body and answers the report lines. */

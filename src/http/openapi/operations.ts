@@ -11,6 +11,7 @@ import type { RouteKey } from "../route-table.ts";
 import { AnonymousBody } from "../routes/anonymous.ts";
 import { CommitBody, GroupPath, GroupsQuery, JoinBody, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
 import { CreateKeyBody, KeyPath, KeysQuery } from "../routes/keys.ts";
+import { ProduceStreamQuery } from "../routes/produce-stream.ts";
 import { SubscriptionsQuery } from "../routes/subscriptions.ts";
 import { TopicsQuery } from "../routes/topics.ts";
 import {
@@ -89,9 +90,11 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		responses: { 200: R.ProduceResult },
 	},
 	"GET /v1/topics/:topic/records/stream": {
-		summary: "Open a WebSocket produce stream: one JSON message in, one report out, in order (Upgrade: websocket)",
+		summary:
+			"Open a WebSocket produce stream: one JSON message in, one report out, in order (Upgrade: websocket); with reports=array, each message back is a JSON array of the reports of consecutive messages, in order",
 		tag: "records",
 		path: TopicPath,
+		query: ProduceStreamQuery,
 		headers: [{ name: "Upgrade", description: "websocket" }],
 		responses: { 101: null },
 	},

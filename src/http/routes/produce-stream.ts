@@ -3,7 +3,10 @@
  * The streaming produce channel, `…/v1/topics/{topic}/records/stream`: many messages in flight on one
  * connection, one report per message, in order (see produce-channel.ts for messages, reports and coalescing).
  *
- * - `GET` with `Upgrade: websocket`: each text message is one message, each report one text message back. The
+ * - `GET` with `Upgrade: websocket`: each text message is one message, each report one text message back; with
+ *   `?reports=array`, each text message back is a JSON array of the reports of consecutive messages, in order
+ *   (every report once, none split): one frame per coalesced append instead of one per message, for clients
+ *   that send many small messages (a frame costs the edge and the client far more than its bytes). The
  *   edge Worker holds the socket (coalescing happens here, before the partition). A client with more than
  *   `STREAM_IN_FLIGHT_MESSAGES_MAX` messages unanswered is answered up to that point and closed with 4429, as a
  *   Kafka broker stops a client past its bounds rather than buffering without end.
@@ -20,6 +23,7 @@
  */
 
 import type { Context } from "hono";
+import * as z from "zod/mini";
 import { ApiError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
@@ -42,6 +46,33 @@ import { wantsWebSocket } from "./streaming.ts";
 type C = Context<AppEnv>;
 
 const MAX_IN_FLIGHT_HEADER = "Tributary-Max-In-Flight";
+
+/**
+ * `GET …/records/stream`'s query: `reports=message` (the default) sends each report as its own text message;
+ * `reports=array` sends the reports due together as one JSON array, in order.
+ */
+export const ProduceStreamQuery = z.object({ reports: z.optional(z.enum(["message", "array"])) });
+
+/** Characters of one `reports=array` frame before the rest of the reports due go in the next one. */
+export const STREAM_REPORT_FRAME_CHARS_MAX = 256 * 1024;
+
+/**
+ * The frames carrying `reports` (in order) as JSON arrays: as few as fit in `STREAM_REPORT_FRAME_CHARS_MAX`
+ * characters, a report never split (one longer than that goes alone).
+ */
+export function reportFrames(reports: readonly string[]): string[] {
+	const frames: string[] = [];
+	let frame = "";
+	for (const report of reports) {
+		if (frame !== "" && frame.length + report.length + 2 > STREAM_REPORT_FRAME_CHARS_MAX) {
+			frames.push(`${frame}]`);
+			frame = "";
+		}
+		frame = frame === "" ? `[${report}` : `${frame},${report}`;
+	}
+	if (frame !== "") frames.push(`${frame}]`);
+	return frames;
+}
 
 /** Auth and quota hooks for the caller: key revocation and the produce-bytes quota, charged per append. */
 function callerHooks(c: C): Pick<ChannelOptions, "charge" | "stillAuthorized"> {
@@ -70,13 +101,13 @@ function keepAlive(c: C, work: Promise<unknown>): void {
 }
 
 /** `GET …/records/stream` with `Upgrade: websocket`. */
-function openWebSocket(c: C, topic: string): Response {
+function openWebSocket(c: C, topic: string, framing: "message" | "array"): Response {
 	const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 	server.accept();
 	let ending = false;
 	const send = (reports: readonly string[]): void => {
 		try {
-			for (const report of reports) server.send(report);
+			for (const frame of framing === "array" ? reportFrames(reports) : reports) server.send(frame);
 		} catch {
 			// The client went away; nothing more can be told to it.
 		}
@@ -204,7 +235,8 @@ export const produceStreamRoutes = new Hono<AppEnv>()
 				max_in_flight: STREAM_IN_FLIGHT_MESSAGES_MAX,
 			});
 		}
-		return openWebSocket(c, await streamTopic(c));
+		const { reports } = validate(ProduceStreamQuery, c.req.query(), "query");
+		return openWebSocket(c, await streamTopic(c), reports ?? "message");
 	})
 	.post("/:topic/records/stream", async (c) => openNdjson(c, await streamTopic(c)))
 	.all("/:topic/records/stream", methodNotAllowed);
