@@ -23,7 +23,14 @@ import type { BlankEnv, BlankSchema, Env, Schema } from "hono/types";
 export const ROUTE_MATCHES_KEPT_MAX = 1024;
 
 /**
- * TrieRouter, remembering the answer to each method and path it was asked (at most `ROUTE_MATCHES_KEPT_MAX`). An
+ * The longest path whose answer is kept (a topic's records path is far shorter): kept answers stay within about a
+ * megabyte however long the paths callers send.
+ */
+export const ROUTE_MATCH_PATH_CHARS_MAX = 512;
+
+/**
+ * TrieRouter, remembering the answer to each method and path it was asked (at most `ROUTE_MATCHES_KEPT_MAX`, of
+ * paths up to `ROUTE_MATCH_PATH_CHARS_MAX` long). An
  * answer depends on nothing else, and adding a route forgets them all. Answers are frozen: Hono only reads them, and
  * one handed to many requests must stay as it was made.
  */
@@ -37,6 +44,7 @@ export class RememberingTrieRouter<T> extends TrieRouter<T> {
 	}
 
 	override match(method: string, path: string): Result<T> {
+		if (path.length > ROUTE_MATCH_PATH_CHARS_MAX) return super.match(method, path);
 		const key = `${method} ${path}`;
 		const known = this.#answers.get(key);
 		if (known !== undefined) return known;

@@ -5,7 +5,7 @@
  */
 import { TrieRouter } from "hono/router/trie-router";
 import { describe, expect, it } from "vitest";
-import { RememberingTrieRouter, ROUTE_MATCHES_KEPT_MAX } from "../../src/http/hono.ts";
+import { RememberingTrieRouter, ROUTE_MATCH_PATH_CHARS_MAX, ROUTE_MATCHES_KEPT_MAX } from "../../src/http/hono.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
 
@@ -82,6 +82,16 @@ describe("the remembering router", () => {
 		expect(remembering.match("POST", `/v1/topics/t${ROUTE_MATCHES_KEPT_MAX}/records`)).toEqual(
 			plain.match("POST", `/v1/topics/t${ROUTE_MATCHES_KEPT_MAX}/records`),
 		);
+	});
+
+	it("answers a path longer than ROUTE_MATCH_PATH_CHARS_MAX without keeping it", () => {
+		const { plain, remembering } = both();
+		const long = `/v1/topics/${"t".repeat(ROUTE_MATCH_PATH_CHARS_MAX)}/records`;
+		const answer = remembering.match("POST", long);
+		expect(answer).toEqual(plain.match("POST", long));
+		expect(remembering.match("POST", long)).not.toBe(answer);
+		const short = "/v1/topics/t/records";
+		expect(remembering.match("POST", short)).toBe(remembering.match("POST", short));
 	});
 
 	it("forgets what it remembered when a route is added", () => {
