@@ -23,7 +23,8 @@ export function principalMay(principal: Principal, resource: Resource, operation
 }
 
 export function may(c: Context<AppEnv>, resource: Resource, operation: Operation): boolean {
-	return principalMay(c.var.principal, resource, operation);
+	// `c.get`, not `c.var`: Hono builds `c.var` afresh, from every variable, on each read.
+	return principalMay(c.get("principal"), resource, operation);
 }
 
 /**
@@ -32,7 +33,7 @@ export function may(c: Context<AppEnv>, resource: Resource, operation: Operation
  */
 export function requireAccess(c: Context<AppEnv>, resource: Resource, operation: Operation): void {
 	if (may(c, resource, operation)) return;
-	throw refusal(c.var.principal, `may not ${operation} ${describeResource(resource)}`, {
+	throw refusal(c.get("principal"), `may not ${operation} ${describeResource(resource)}`, {
 		operation,
 		resource: resource.kind === "cluster" ? "cluster" : `${resource.kind}:${resource.name}`,
 	});

@@ -18,9 +18,16 @@ function decodeSegment(segment: string): string {
 	}
 }
 
+/** Each route path's segments, split once: a route table's paths are few and fixed. */
+const segmentsByRoute = new Map<string, readonly string[]>();
+
 /** The parameters of `routePath` in `pathname`, segment by segment, as Hono's `c.req.param()` decodes them. */
 export function routeParams(routePath: string, pathname: string): RouteParams {
-	const names = routePath.split("/");
+	let names = segmentsByRoute.get(routePath);
+	if (names === undefined) {
+		names = routePath.split("/");
+		segmentsByRoute.set(routePath, names);
+	}
 	const values = pathname.split("/");
 	const params: Record<string, string> = {};
 	names.forEach((name, i) => {
@@ -50,8 +57,9 @@ export function authorize(): MiddlewareHandler<AppEnv> {
 		if (route === undefined) return next();
 		const permission = route.facts?.permission;
 		if (permission === undefined) {
-			if (c.var.principal.kind === "admin") return next();
-			throw refusal(c.var.principal, "may not use this route: it is open to the admin token only");
+			const principal = c.get("principal");
+			if (principal.kind === "admin") return next();
+			throw refusal(principal, "may not use this route: it is open to the admin token only");
 		}
 		if ("handler" in permission) return next();
 		// The admin token passes too, except where no one may (writes to the internal `_audit` topic).
