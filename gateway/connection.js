@@ -17,6 +17,7 @@ import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/s
 import { FRAME_BYTES_MAX, PIPELINED_REQUESTS_MAX } from "./limits.js";
 import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse } from "./protocol/apis.js";
 import { ProtocolError } from "./protocol/io.js";
+import { ReadAhead } from "./read-ahead.js";
 
 /**
  * @typedef {object} Session per-connection state
@@ -24,6 +25,7 @@ import { ProtocolError } from "./protocol/io.js";
  * @property {string | null} saslMechanism
  * @property {boolean} closeAfterResponse
  * @property {boolean} rawSaslNext the next frame is a bare SASL token (after SaslHandshake v0)
+ * @property {ReadAhead<import("./handlers/records.js").PartitionRead>} readAhead this connection's Fetch read-ahead
  *
  * @typedef {object} RequestContext
  * @property {import("./tributary.js").Tributary} tributary
@@ -116,7 +118,13 @@ class KafkaConnection {
 		/** @param {string} message */
 		this.log = (message) => options.log(`[${peer}] ${message}`);
 		/** @type {Session} */
-		this.session = { tributary: options.tributary, saslMechanism: null, closeAfterResponse: false, rawSaslNext: false };
+		this.session = {
+			tributary: options.tributary,
+			saslMechanism: null,
+			closeAfterResponse: false,
+			rawSaslNext: false,
+			readAhead: new ReadAhead(),
+		};
 		/** @type {Buffer} */
 		this.buffered = Buffer.alloc(0);
 		/** @type {QueuedRequest[]} */
@@ -127,6 +135,7 @@ class KafkaConnection {
 		socket.on("error", () => this.close(null));
 		socket.on("close", () => {
 			this.closed = true;
+			this.session.readAhead.close();
 		});
 	}
 
@@ -136,6 +145,7 @@ class KafkaConnection {
 		this.closed = true;
 		if (reason) this.log(`closing: ${reason}`);
 		this.queue.length = 0;
+		this.session.readAhead.close();
 		this.socket.destroy();
 	}
 
