@@ -12,12 +12,11 @@ import { KAFKA } from "./errors.js";
 import { apiVersions, createTopics, deleteTopics, describeConfigs, findCoordinator, metadata } from "./handlers/cluster.js";
 import { describeGroups, listGroups } from "./handlers/group-admin.js";
 import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
-import { fetch, initProducerId, listOffsets, produce } from "./handlers/records.js";
+import { fetch, fetchReadAhead, initProducerId, listOffsets, produce } from "./handlers/records.js";
 import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
 import { FRAME_BYTES_MAX, PIPELINED_REQUESTS_MAX } from "./limits.js";
 import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse } from "./protocol/apis.js";
 import { ProtocolError } from "./protocol/io.js";
-import { ReadAhead } from "./read-ahead.js";
 
 /**
  * @typedef {object} Session per-connection state
@@ -25,7 +24,7 @@ import { ReadAhead } from "./read-ahead.js";
  * @property {string | null} saslMechanism
  * @property {boolean} closeAfterResponse
  * @property {boolean} rawSaslNext the next frame is a bare SASL token (after SaslHandshake v0)
- * @property {ReadAhead<import("./handlers/records.js").PartitionRead>} readAhead this connection's Fetch read-ahead
+ * @property {import("./read-ahead.js").ReadAhead<import("./handlers/records.js").PartitionRead>} readAhead this connection's Fetch read-ahead
  *
  * @typedef {object} RequestContext
  * @property {import("./tributary.js").Tributary} tributary
@@ -123,7 +122,7 @@ class KafkaConnection {
 			saslMechanism: null,
 			closeAfterResponse: false,
 			rawSaslNext: false,
-			readAhead: new ReadAhead(),
+			readAhead: fetchReadAhead(),
 		};
 		/** @type {Buffer} */
 		this.buffered = Buffer.alloc(0);

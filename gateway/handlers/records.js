@@ -11,6 +11,7 @@ import { RecordError, toKafkaRecord, toProduceRecord } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX } from "../limits.js";
 import { BatchError, decodeBatches, encodeBatch } from "../protocol/record-batch.js";
+import { ReadAhead } from "../read-ahead.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -89,7 +90,7 @@ export async function produce(request, ctx) {
 
 /**
  * One partition read, answered from the connection's read-ahead when it holds exactly this read; a page that
- * ends short of the high watermark starts the read-ahead of the next one (gateway/read-ahead.js).
+ * ends short of the high watermark starts the read-ahead of the next ones (gateway/read-ahead.js).
  * @param {RequestContext} ctx @param {string} topic @param {any} p @param {number} waitMs @param {AbortSignal} [signal]
  * @returns {Promise<PartitionRead>}
  */
@@ -99,14 +100,18 @@ async function fetchPartition(ctx, topic, p, waitMs, signal) {
 	const ahead = session.readAhead.take(tributary, topic, p.partition, p.fetchOffset, maxBytes);
 	const result =
 		(ahead !== null ? await ahead : null) ?? (await readPartition(tributary, topic, p.partition, p.fetchOffset, maxBytes, waitMs, signal));
-	const next = result.nextOffset;
-	if (next !== null) {
-		session.readAhead.start(tributary, topic, p.partition, next, maxBytes, async (readAheadSignal) => {
-			const page = await readPartition(tributary, topic, p.partition, next, maxBytes, 0, readAheadSignal);
+	if (result.nextOffset !== null) {
+		session.readAhead.start(tributary, topic, p.partition, result.nextOffset, maxBytes, async (offset, readAheadSignal) => {
+			const page = await readPartition(tributary, topic, p.partition, offset, maxBytes, 0, readAheadSignal);
 			return page.hasRecords ? page : null;
 		});
 	}
 	return result;
+}
+
+/** A connection's Fetch read-ahead (gateway/read-ahead.js). @returns {ReadAhead<PartitionRead>} */
+export function fetchReadAhead() {
+	return new ReadAhead((read) => read.nextOffset);
 }
 
 /**
