@@ -17,19 +17,25 @@ import { Kafka, logLevel } from "kafkajs";
 import { startLocalBroker } from "../scripts/lib/index.mjs";
 import { createClient } from "./lib/http.mjs";
 import { BACKLOG_RECORDS, consumeHttp, consumeKafka, fill, produceHttp, produceKafka, startGatewayProcess } from "./lib/kafka-gateway.mjs";
+import { GATEWAY_TARGET_PERCENT } from "./scenarios/kafka.mjs";
 
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "results");
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
 
-/** @param {string} label @param {string} via @param {{ recordsPerSec?: number, latencyMs?: { p50: number, p99: number }, errors?: number }} result */
-function row(label, via, result) {
+/**
+ * @param {string} label @param {string} via @param {"produce" | "consume"} op
+ * @param {{ recordsPerSec?: number, latencyMs?: { p50: number, p99: number }, roundTripMs?: { p50: number }, errors?: number }} result
+ */
+function row(label, via, op, result) {
 	const recordsPerSec = result.recordsPerSec ?? 0;
 	return {
 		label,
 		via,
+		op,
 		recordsPerSec,
 		p50Ms: result.latencyMs?.p50 ?? null,
 		p99Ms: result.latencyMs?.p99 ?? null,
+		roundTripP50Ms: result.roundTripMs?.p50 ?? null,
 		errors: result.errors ?? 0,
 	};
 }
@@ -50,26 +56,33 @@ async function main() {
 	const rows = [];
 	try {
 		for (const t of ["p-http", "p-kafka", "c-backlog"]) await http.json("POST", "/v1/topics", { name: t, partitions: 1 }, [201]);
-		rows.push(row("produce 100×1KB, 1 client, 1 partition", "HTTP", await produceHttp(http, "p-http")));
-		rows.push(row("produce 100×1KB, 1 client, 1 partition", "kafkajs → gateway", await produceKafka(kafka, "p-kafka")));
+		rows.push(row("produce 100×1KB, 1 client, 1 partition", "HTTP", "produce", await produceHttp(http, "p-http")));
+		rows.push(row("produce 100×1KB, 1 client, 1 partition", "kafkajs → gateway", "produce", await produceKafka(kafka, "p-kafka")));
 		await fill(http, "c-backlog");
 		// Each read runs twice and the second counts: the first warms the JIT of both paths (the gateway is a fresh process).
 		const consumeLabel = `consume ${BACKLOG_RECORDS}×1KB from offset 0, 1 partition`;
 		await consumeHttp(http, "c-backlog");
-		rows.push(row(consumeLabel, "HTTP", await consumeHttp(http, "c-backlog")));
+		rows.push(row(consumeLabel, "HTTP", "consume", await consumeHttp(http, "c-backlog")));
 		await consumeKafka(kafka, "c-backlog", "warm-up");
-		rows.push(row(consumeLabel, "kafkajs → gateway", await consumeKafka(kafka, "c-backlog", "measured")));
+		rows.push(row(consumeLabel, "kafkajs → gateway", "consume", await consumeKafka(kafka, "c-backlog", "measured")));
 	} finally {
 		http.close();
 		await gateway.stop();
 		await broker.dispose();
 		await rm(dir, { recursive: true, force: true });
 	}
-	const lines = ["| scenario | via | records/s | p50 ms | p99 ms | gateway / HTTP |", "|---|---|---:|---:|---:|---:|"];
+	const lines = [
+		"| scenario | via | records/s | p50 ms | p99 ms | kafkajs round trip p50 ms | gateway / HTTP | target |",
+		"|---|---|---:|---:|---:|---:|---:|---:|",
+	];
 	for (const r of rows) {
 		const base = rows.find((b) => b.label === r.label && b.via === "HTTP");
-		const ratio = r.via === "HTTP" || !base ? "" : `${Math.round((r.recordsPerSec / base.recordsPerSec) * 100)} %`;
-		lines.push(`| ${r.label} | ${r.via} | ${Math.round(r.recordsPerSec)} | ${r.p50Ms ?? ""} | ${r.p99Ms ?? ""} | ${ratio} |`);
+		const percent = r.via === "HTTP" || !base ? null : Math.round((r.recordsPerSec / base.recordsPerSec) * 100);
+		const target = GATEWAY_TARGET_PERCENT[/** @type {"produce" | "consume"} */ (r.op)];
+		const verdict = percent === null ? "" : `≥ ${target} %: ${percent >= target ? "yes" : "**no**"}`;
+		lines.push(
+			`| ${r.label} | ${r.via} | ${Math.round(r.recordsPerSec)} | ${r.p50Ms ?? ""} | ${r.p99Ms ?? ""} | ${r.roundTripP50Ms ?? ""} | ${percent === null ? "" : `${percent} %`} | ${verdict} |`,
+		);
 	}
 	// The machine's load during the run, so a reader can tell a slow run from a busy machine.
 	const load = os

@@ -12,7 +12,7 @@ import { KAFKA } from "./errors.js";
 import { apiVersions, createTopics, deleteTopics, describeConfigs, findCoordinator, metadata } from "./handlers/cluster.js";
 import { describeGroups, listGroups } from "./handlers/group-admin.js";
 import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
-import { fetch, initProducerId, listOffsets, produce } from "./handlers/records.js";
+import { fetch, fetchReadAhead, initProducerId, listOffsets, produce } from "./handlers/records.js";
 import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
 import { FRAME_BYTES_MAX, PIPELINED_REQUESTS_MAX } from "./limits.js";
 import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse } from "./protocol/apis.js";
@@ -24,6 +24,7 @@ import { ProtocolError } from "./protocol/io.js";
  * @property {string | null} saslMechanism
  * @property {boolean} closeAfterResponse
  * @property {boolean} rawSaslNext the next frame is a bare SASL token (after SaslHandshake v0)
+ * @property {import("./read-ahead.js").ReadAhead<import("./handlers/records.js").PartitionRead>} readAhead this connection's Fetch read-ahead
  *
  * @typedef {object} RequestContext
  * @property {import("./tributary.js").Tributary} tributary
@@ -116,7 +117,13 @@ class KafkaConnection {
 		/** @param {string} message */
 		this.log = (message) => options.log(`[${peer}] ${message}`);
 		/** @type {Session} */
-		this.session = { tributary: options.tributary, saslMechanism: null, closeAfterResponse: false, rawSaslNext: false };
+		this.session = {
+			tributary: options.tributary,
+			saslMechanism: null,
+			closeAfterResponse: false,
+			rawSaslNext: false,
+			readAhead: fetchReadAhead(),
+		};
 		/** @type {Buffer} */
 		this.buffered = Buffer.alloc(0);
 		/** @type {QueuedRequest[]} */
@@ -127,6 +134,7 @@ class KafkaConnection {
 		socket.on("error", () => this.close(null));
 		socket.on("close", () => {
 			this.closed = true;
+			this.session.readAhead.close();
 		});
 	}
 
@@ -136,6 +144,7 @@ class KafkaConnection {
 		this.closed = true;
 		if (reason) this.log(`closing: ${reason}`);
 		this.queue.length = 0;
+		this.session.readAhead.close();
 		this.socket.destroy();
 	}
 

@@ -59,30 +59,34 @@ function putBytes(out, field, bytes) {
 }
 
 /**
- * The bytes of a fetched key or value.
+ * A fetched key or value as a batch field: text stays text (the batch writes its UTF-8 bytes in place), base64
+ * becomes bytes, and a JSON value its JSON text.
  * @param {unknown} data @param {string | undefined} encoding
- * @returns {Buffer | null}
+ * @returns {import("./protocol/record-batch.js").FieldBytes}
  */
-export function toBytes(data, encoding) {
+export function toField(data, encoding) {
 	if (data === null || data === undefined) return null;
 	if (encoding === "base64") return Buffer.from(/** @type {string} */ (data), "base64");
-	if (typeof data === "string") return Buffer.from(data, "utf8");
-	return Buffer.from(JSON.stringify(data), "utf8");
+	if (typeof data === "string") return data;
+	return JSON.stringify(data);
 }
+
+/** Shared by every record without headers; never written to. @type {{ key: string, value: string | null }[]} */
+const NO_HEADERS = [];
 
 /**
  * A fetched Tributary record as a record for a Kafka batch.
  * @param {any} record `{offset, timestamp, key, value, headers, key_encoding?, value_encoding?}`
+ * @returns {import("./protocol/record-batch.js").OutgoingRecord}
  */
 export function toKafkaRecord(record) {
+	const headers = record.headers;
 	return {
 		offset: record.offset,
 		timestamp: record.timestamp,
-		key: toBytes(record.key, record.key_encoding),
-		value: toBytes(record.value, record.value_encoding),
-		headers: (record.headers ?? []).map((/** @type {any} */ h) => ({
-			key: h.key,
-			value: h.value === null ? null : Buffer.from(h.value, "utf8"),
-		})),
+		key: toField(record.key, record.key_encoding),
+		value: toField(record.value, record.value_encoding),
+		headers:
+			headers === undefined || headers.length === 0 ? NO_HEADERS : headers.map((/** @type {any} */ h) => ({ key: h.key, value: h.value })),
 	};
 }

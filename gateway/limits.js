@@ -22,3 +22,11 @@ export const SESSION_TIMEOUT_MS_MAX = 1_800_000;
 export const METADATA_CACHE_MS = 1_000;
 /** Requests a connection may have read but not yet answered; past it the gateway stops reading the socket. */
 export const PIPELINED_REQUESTS_MAX = 32;
+/** A Fetch read-ahead older than this is not handed out: the client reads afresh (fresher high watermark, and a
+ * record deleted by retention meanwhile is not served from memory for long). */
+export const READ_AHEAD_AGE_MS_MAX = 2_000;
+/** Pages read ahead of a partition's consumer: the second keeps the Worker reading while the gateway encodes the
+ * first and the client decodes the one before. */
+export const READ_AHEAD_PAGES_MAX = 2;
+/** Bytes one connection's read-aheads may hold at once (the sum of their partitions' byte caps). */
+export const READ_AHEAD_BYTES_MAX = 32 * 1024 * 1024;

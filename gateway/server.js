@@ -42,6 +42,7 @@ export async function startGateway(options) {
 		/** Stops accepting connections and closes the open ones. */
 		close() {
 			for (const socket of sockets) socket.destroy();
+			tributary.close();
 			return new Promise((resolve) => server.close(() => resolve(undefined)));
 		},
 	};

@@ -9,6 +9,11 @@
  * - consume: a prefilled partition read from offset 0 to its end: `GET …/records?max_records=1000` pages against
  *   a kafkajs consumer (`eachBatch`, default fetch sizes: 1 MiB per partition, about one HTTP page), timed from
  *   the first batch (the group join is not counted).
+ *
+ * Each kafkajs result also carries `roundTripMs`: kafkajs' own timing of its Produce or Fetch requests (sent to
+ * answered, from its `network.request` events), so a reader can tell the gateway's hop from the client's own
+ * encoding and decoding, which the HTTP side of the comparison does not do (it sends one prebuilt body and reads
+ * the page as bytes).
  */
 
 import { spawn } from "node:child_process";
@@ -49,9 +54,10 @@ export async function produceHttp(http, topic) {
 /** @param {import("kafkajs").Kafka} kafka @param {string} topic */
 export async function produceKafka(kafka, topic) {
 	const producer = kafka.producer();
+	const roundTrips = roundTripsOf(producer, "Produce");
 	await producer.connect();
 	try {
-		return await runLoad({
+		const result = await runLoad({
 			clients: 1,
 			warmupMs: WARMUP_MS,
 			durationMs: DURATION_MS,
@@ -61,9 +67,23 @@ export async function produceKafka(kafka, topic) {
 				return { status: 200, sentBytes: 0, receivedBytes: 0, records: RECORDS_PER_PRODUCE };
 			},
 		});
+		return { ...result, roundTripMs: latencySummary(roundTrips.sort((a, b) => a - b)) };
 	} finally {
 		await producer.disconnect();
 	}
+}
+
+/**
+ * kafkajs' own durations (ms) of one API's requests on `client`, sent to answered.
+ * @param {import("kafkajs").Producer | import("kafkajs").Consumer} client @param {string} apiName
+ */
+function roundTripsOf(client, apiName) {
+	/** @type {number[]} */
+	const durations = [];
+	/** @type {any} */ (client).on(client.events.REQUEST, (/** @type {any} */ event) => {
+		if (event.payload.apiName === apiName) durations.push(event.payload.duration);
+	});
+	return durations;
 }
 
 /** @param {import("./http.mjs").HttpClient} http @param {string} topic */
@@ -101,6 +121,7 @@ export async function consumeHttp(http, topic) {
 /** @param {import("kafkajs").Kafka} kafka @param {string} topic @param {string} run names the group */
 export async function consumeKafka(kafka, topic, run) {
 	const consumer = kafka.consumer({ groupId: `bench-${topic}-${run}` });
+	const roundTrips = roundTripsOf(consumer, "Fetch");
 	await consumer.connect();
 	await consumer.subscribe({ topic, fromBeginning: true });
 	/** @type {number[]} */
@@ -130,7 +151,7 @@ export async function consumeKafka(kafka, topic, run) {
 		await consumer.disconnect();
 	}
 	// Timed from the first batch's arrival (after the group join), so the join is not counted against the gateway.
-	return drained(records, performance.now() - started, latencies);
+	return { ...drained(records, performance.now() - started, latencies), roundTripMs: latencySummary(roundTrips.sort((a, b) => a - b)) };
 }
 
 /**

@@ -11,6 +11,7 @@ import { RecordError, toKafkaRecord, toProduceRecord } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX } from "../limits.js";
 import { BatchError, decodeBatches, encodeBatch } from "../protocol/record-batch.js";
+import { ReadAhead } from "../read-ahead.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -88,28 +89,59 @@ export async function produce(request, ctx) {
 }
 
 /**
- * One partition read. Resolves to the response entry and whether it holds records.
+ * One partition read, answered from the connection's read-ahead when it holds exactly this read; a page that
+ * ends short of the high watermark starts the read-ahead of the next ones (gateway/read-ahead.js).
  * @param {RequestContext} ctx @param {string} topic @param {any} p @param {number} waitMs @param {AbortSignal} [signal]
+ * @returns {Promise<PartitionRead>}
  */
 async function fetchPartition(ctx, topic, p, waitMs, signal) {
-	const answer = await ctx.tributary.fetchRecords(topic, p.partition, {
-		offset: p.fetchOffset,
-		maxBytes: Math.max(1, Math.min(p.partitionMaxBytes, FETCH_BYTES_MAX)),
-		maxRecords: FETCH_RECORDS_MAX,
-		waitMs,
-		signal,
-	});
+	const { tributary, session } = ctx;
+	const maxBytes = Math.max(1, Math.min(p.partitionMaxBytes, FETCH_BYTES_MAX));
+	const ahead = session.readAhead.take(tributary, topic, p.partition, p.fetchOffset, maxBytes);
+	const result =
+		(ahead !== null ? await ahead : null) ?? (await readPartition(tributary, topic, p.partition, p.fetchOffset, maxBytes, waitMs, signal));
+	if (result.nextOffset !== null) {
+		session.readAhead.start(tributary, topic, p.partition, result.nextOffset, maxBytes, async (offset, readAheadSignal) => {
+			const page = await readPartition(tributary, topic, p.partition, offset, maxBytes, 0, readAheadSignal);
+			return page.hasRecords ? page : null;
+		});
+	}
+	return result;
+}
+
+/** A connection's Fetch read-ahead (gateway/read-ahead.js). @returns {ReadAhead<PartitionRead>} */
+export function fetchReadAhead() {
+	return new ReadAhead((read) => read.nextOffset);
+}
+
+/**
+ * @typedef {{ entry: object, hasRecords: boolean, nextOffset: number | null }} PartitionRead the response entry,
+ * whether it holds records, and where the next page starts when there is more to read now
+ */
+
+/**
+ * One partition read from Tributary, as a Fetch response entry.
+ * @param {import("../tributary.js").Tributary} tributary @param {string} topic @param {number} partition
+ * @param {number} offset @param {number} maxBytes @param {number} waitMs @param {AbortSignal} [signal]
+ * @returns {Promise<PartitionRead>}
+ */
+async function readPartition(tributary, topic, partition, offset, maxBytes, waitMs, signal) {
+	const answer = await tributary.fetchRecords(topic, partition, { offset, maxBytes, maxRecords: FETCH_RECORDS_MAX, waitMs, signal });
 	const errorCode = kafkaError(answer, "topic");
 	if (errorCode !== KAFKA.NONE) {
 		const hw = answer.body?.error?.high_watermark ?? -1;
-		return { entry: emptyPartition(p.partition, errorCode, hw, answer.body?.error?.log_start_offset ?? -1), hasRecords: false };
+		return {
+			entry: emptyPartition(partition, errorCode, hw, answer.body?.error?.log_start_offset ?? -1),
+			hasRecords: false,
+			nextOffset: null,
+		};
 	}
 	const page = answer.body;
 	const records = page.records.map(toKafkaRecord);
 	const batch = records.length === 0 ? EMPTY : await encodeBatch(records, { lastOffset: page.next_offset - 1 });
 	return {
 		entry: {
-			partitionIndex: p.partition,
+			partitionIndex: partition,
 			errorCode: KAFKA.NONE,
 			highWatermark: page.high_watermark,
 			lastStableOffset: page.high_watermark,
@@ -119,6 +151,7 @@ async function fetchPartition(ctx, topic, p, waitMs, signal) {
 			records: batch,
 		},
 		hasRecords: records.length > 0,
+		nextOffset: records.length > 0 && page.next_offset < page.high_watermark ? page.next_offset : null,
 	};
 }
 

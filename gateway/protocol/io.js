@@ -242,6 +242,14 @@ export class Writer {
 		this.offset += bytes.length;
 		return this;
 	}
+	/** Text as UTF-8, whose byte length the caller measured (Buffer.byteLength). @param {string} s @param {number} byteLength */
+	utf8(s, byteLength) {
+		this.ensure(byteLength);
+		const written = this.buffer.write(s, this.offset, byteLength, "utf8");
+		if (written !== byteLength) throw new Error(`wrote ${written} UTF-8 bytes, measured ${byteLength}`);
+		this.offset += written;
+		return this;
+	}
 	/** @param {string | null} s @param {boolean} compact */
 	string(s, compact) {
 		if (s === null || s === undefined) return compact ? this.uvarint(0) : this.int16(-1);

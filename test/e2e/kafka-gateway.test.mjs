@@ -225,6 +225,44 @@ test("records cross between HTTP and kafkajs: same offsets, keys, values, header
 	assert.equal(records[3].timestamp, 1767225601000);
 });
 
+test("a backlog of many Fetch pages (read ahead) reaches kafkajs exact and in order, and a seek back reads from there", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.createTopic("paged", 1);
+	const values = Array.from({ length: 40 }, (_, i) => `record ${i} `.repeat(30));
+	await setup.api.produce(
+		"paged",
+		values.map((value) => ({ value })),
+	);
+	// 2 KiB per partition and Fetch: a handful of records per page, so every page after the first is read ahead.
+	const consumer = track(kafka().consumer({ groupId: "paged-reader", maxBytesPerPartition: 2048 }));
+	await consumer.connect();
+	await consumer.subscribe({ topic: "paged", fromBeginning: true });
+	const seen = [];
+	let sought = false;
+	await consumer.run({
+		eachMessage: async ({ message }) => {
+			seen.push([Number(message.offset), message.value.toString()]);
+			if (!sought && Number(message.offset) === 25) {
+				sought = true;
+				consumer.seek({ topic: "paged", partition: 0, offset: "5" });
+			}
+		},
+	});
+	const deadline = Date.now() + 30_000;
+	while (!(sought && seen.at(-1)?.[0] === 39) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+	await consumer.disconnect();
+	for (const [offset, value] of seen) assert.equal(value, values[offset]);
+	assert.deepEqual(
+		seen.slice(0, 26).map(([offset]) => offset),
+		Array.from({ length: 26 }, (_, i) => i),
+	);
+	assert.deepEqual(
+		seen.slice(-35).map(([offset]) => offset),
+		Array.from({ length: 35 }, (_, i) => 5 + i),
+	);
+});
+
 test("gzip and snappy batches from kafkajs are inflated; the records land as sent", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("compressed", 1);
 	const { CompressionCodecs, CompressionTypes } = (await import("kafkajs")).default;

@@ -10,6 +10,7 @@ import { test } from "node:test";
 import fc from "fast-check";
 import snappy from "snappyjs";
 import { parseRequest, splitFrames } from "../../gateway/connection.js";
+import { toKafkaRecord } from "../../gateway/convert.js";
 import { encodeAssignment, subscribedTopics } from "../../gateway/handlers/groups.js";
 import { APIS, codecs, encodeResponse } from "../../gateway/protocol/apis.js";
 import { ProtocolError, Reader, Writer } from "../../gateway/protocol/io.js";
@@ -125,6 +126,46 @@ test("record batches round-trip (none, gzip, snappy), with gaps in offsets and t
 			await assert.rejects(decodeBatches(flipped), BatchError);
 		}),
 		{ seed: SEED, numRuns: 200 },
+	);
+});
+
+test("a fetched page's text fields are written as their UTF-8 bytes, next to base64 and JSON values", async () => {
+	const base = 1_767_225_600_000;
+	const page = [
+		{
+			offset: 7,
+			timestamp: base,
+			key: "ünï 😀",
+			value: "plain",
+			headers: [
+				{ key: "h-ü", value: "wert 😀" },
+				{ key: "n", value: null },
+			],
+		},
+		{ offset: 9, timestamp: base + 2 ** 40, key: null, value: { n: 1, s: "ß" }, headers: [] },
+		{ offset: 10, timestamp: base - 5, key: "AAEC/w==", key_encoding: "base64", value: null },
+	];
+	const batch = await encodeBatch(page.map(toKafkaRecord), { lastOffset: 12 });
+	const [decoded] = await decodeBatches(batch);
+	assert.equal(decoded.baseOffset, 7);
+	assert.equal(decoded.lastOffsetDelta, 5);
+	assert.equal(decoded.maxTimestamp, base + 2 ** 40);
+	assert.deepEqual(
+		decoded.records.map((r) => [r.offsetDelta, r.timestamp, r.key, r.value, r.headers]),
+		[
+			[
+				0,
+				base,
+				Buffer.from("ünï 😀"),
+				Buffer.from("plain"),
+				[
+					{ key: "h-ü", value: Buffer.from("wert 😀") },
+					{ key: "n", value: null },
+				],
+			],
+			[2, base + 2 ** 40, null, Buffer.from('{"n":1,"s":"ß"}'), []],
+			[3, base - 5, Buffer.from([0, 1, 2, 255]), null, []],
+		],
 	);
 });
 
