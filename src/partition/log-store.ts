@@ -77,8 +77,9 @@ export function loadTotals(sql: SqlStorage): { totals: LogTotals; newest: { last
 	return { totals, newest: newest === undefined ? null : { lastOffset: newest.last_offset, timestampHigh: newest.timestamp_high } };
 }
 
-export interface LogSlice {
-	readonly records: string;
+/** A read's records: joined by `RECORD_SEPARATOR` as text (`string`), or as that text's UTF-8 (`Uint8Array`). */
+export interface LogSlice<Records extends string | Uint8Array = string> {
+	readonly records: Records;
 	readonly recordCount: number;
 	readonly nextOffset: number;
 }
@@ -94,6 +95,24 @@ export interface LogSlice {
  * keeps that batch for the next page.
  */
 export function readLog(sql: SqlStorage, offset: number, maxRecords: number, maxBytes: number, cache: BatchCache | null = null): LogSlice {
+	return walkLog(sql, offset, maxRecords, maxBytes, cache).slice();
+}
+
+/**
+ * `readLog`, answered as UTF-8 bytes written once into a buffer of the page's exact size, for a reader that sends
+ * them on as they are (the fetch route): no joined string, and bytes cross the RPC boundary for less than a string.
+ */
+export function readLogUtf8(
+	sql: SqlStorage,
+	offset: number,
+	maxRecords: number,
+	maxBytes: number,
+	cache: BatchCache | null = null,
+): LogSlice<Uint8Array> {
+	return walkLog(sql, offset, maxRecords, maxBytes, cache).sliceUtf8();
+}
+
+function walkLog(sql: SqlStorage, offset: number, maxRecords: number, maxBytes: number, cache: BatchCache | null): SliceReader {
 	const read = new SliceReader(offset, maxRecords, maxBytes);
 	const windowBase = cache?.windowBase ?? Number.POSITIVE_INFINITY;
 	const walked: CachedBatch[] = [];
@@ -115,7 +134,7 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 			if (full) break;
 		}
 	}
-	if (cache === null) return read.slice();
+	if (cache === null) return read;
 	if (!full && windowBase !== Number.POSITIVE_INFINITY) {
 		for (const batch of cache.from(Math.max(offset, windowBase))) {
 			cache.hit();
@@ -125,7 +144,7 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 	// Only now, the walk over the window done: a walk over rows that stopped early says nothing of the rows after it.
 	if (full && read.stoppedIn !== null) cache.keepPaging(read.stoppedIn);
 	else if (!full) cache.readUpTo(walked);
-	return read.slice();
+	return read;
 }
 
 /** A row the walk takes, with its text: selected inline, or read by key (a large row). */
@@ -135,6 +154,9 @@ function toBatch(sql: SqlStorage, row: BatchRow, cache: BatchCache | null): Cach
 		row.records ?? sql.exec<{ records: string }>("SELECT records FROM batches WHERE base_offset = ?", row.base_offset).one().records;
 	return { baseOffset: row.base_offset, lastOffset: row.last_offset, recordCount: row.record_count, bytes: row.bytes, text };
 }
+
+const encoder = new TextEncoder();
+const SEPARATOR_UTF8 = encoder.encode(RECORD_SEPARATOR);
 
 /** A read's answer as it is built, batch by batch: the same cut rules whether a batch came from a row or memory. */
 class SliceReader {
@@ -155,6 +177,29 @@ class SliceReader {
 
 	slice(): LogSlice {
 		return { records: this.parts.join(RECORD_SEPARATOR), recordCount: this.recordCount, nextOffset: this.nextOffset };
+	}
+
+	/**
+	 * The parts and their separators encoded into one buffer. Its size is known without measuring: each part's
+	 * `bytes` counts its UTF-8 and one separator (as a stored batch's `bytes` does), so the page is `bytes` less the
+	 * one separator after its last part.
+	 */
+	sliceUtf8(): LogSlice<Uint8Array> {
+		const size = this.parts.length === 0 ? 0 : this.bytes - RECORD_SEPARATOR.length;
+		const records = new Uint8Array(size);
+		let at = 0;
+		for (const [i, part] of this.parts.entries()) {
+			if (i > 0) {
+				records.set(SEPARATOR_UTF8, at);
+				at += SEPARATOR_UTF8.length;
+			}
+			const { read, written } = encoder.encodeInto(part, records.subarray(at));
+			// Paired with the writer's count: a stored `bytes` that were short of the text would cut a record here.
+			assert(read === part.length, "a read's byte count holds each of its records");
+			at += written;
+		}
+		assert(at === size, "a read's byte count is its records' UTF-8 size");
+		return { records, recordCount: this.recordCount, nextOffset: this.nextOffset };
 	}
 
 	/** Takes what `batch` holds from the read's offset on; false once the read is full. */
