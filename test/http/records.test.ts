@@ -194,7 +194,7 @@ describe("produce and fetch", () => {
 			expect(response.status).toBe(200);
 			expect(response.headers.get("Content-Type")).toBe("application/json");
 			const body = new Uint8Array(await response.arrayBuffer());
-			expect(Buffer.from(body).equals(Buffer.from(new TextEncoder().encode(expected))), `page at ${offset}`).toBe(true);
+			expect(body, `page at ${offset}`).toEqual(new TextEncoder().encode(expected));
 		}
 	});
 

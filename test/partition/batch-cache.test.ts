@@ -199,7 +199,8 @@ async function compareReads(stub: DurableObjectStub<PartitionLog>, topicId: stri
 				failed.push(`${check.label} as UTF-8: ${JSON.stringify(bytes)}`);
 				continue;
 			}
-			const sameBytes = Buffer.from(bytes.value.records).equals(Buffer.from(new TextEncoder().encode(expected.records)));
+			const wanted = new TextEncoder().encode(expected.records);
+			const sameBytes = bytes.value.records.length === wanted.length && bytes.value.records.every((byte, i) => byte === wanted[i]);
 			if (!sameBytes || bytes.value.recordCount !== expected.recordCount || bytes.value.nextOffset !== expected.nextOffset) {
 				failed.push(`${check.label} at ${check.offset} as UTF-8: ${bytes.value.recordCount} → ${bytes.value.nextOffset}, not the SQL page`);
 			}

@@ -74,7 +74,7 @@ function referenceRead(batches: readonly StoredBatch[], offset: number, maxRecor
 
 /** A UTF-8 read as its text read would be: the bytes decoded strictly (a cut inside a character fails), as JSON. */
 function asText(slice: LogSlice<Uint8Array>): string {
-	const records = new TextDecoder("utf-8", { fatal: true }).decode(slice.records);
+	const records = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(slice.records);
 	return JSON.stringify({ records, recordCount: slice.recordCount, nextOffset: slice.nextOffset });
 }
 
