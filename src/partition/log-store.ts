@@ -15,8 +15,11 @@ export interface BatchRow extends Record<string, SqlStorageValue> {
 	last_offset: number;
 	record_count: number;
 	bytes: number;
-	/** Null for a `BatchCache`'s paging batch and for batches over `READ_INLINE_BATCH_BYTES_MAX`: read by key when taken. */
-	records: string | null;
+	/**
+	 * Null for a `BatchCache`'s paging batch and for batches over `READ_INLINE_BATCH_BYTES_MAX`: read by key when
+	 * taken. An `ArrayBuffer` when the walk reads UTF-8 (`CAST(records AS BLOB)`).
+	 */
+	records: string | ArrayBuffer | null;
 }
 
 /**
@@ -77,8 +80,9 @@ export function loadTotals(sql: SqlStorage): { totals: LogTotals; newest: { last
 	return { totals, newest: newest === undefined ? null : { lastOffset: newest.last_offset, timestampHigh: newest.timestamp_high } };
 }
 
-export interface LogSlice {
-	readonly records: string;
+/** A read's records: joined by `RECORD_SEPARATOR` as text (`string`), or as that text's UTF-8 (`Uint8Array`). */
+export interface LogSlice<Records extends string | Uint8Array = string> {
+	readonly records: Records;
 	readonly recordCount: number;
 	readonly nextOffset: number;
 }
@@ -94,13 +98,49 @@ export interface LogSlice {
  * keeps that batch for the next page.
  */
 export function readLog(sql: SqlStorage, offset: number, maxRecords: number, maxBytes: number, cache: BatchCache | null = null): LogSlice {
+	return walkLog(sql, offset, maxRecords, maxBytes, cache).slice();
+}
+
+/**
+ * `readLog`, answered as UTF-8 bytes written once into a buffer of the page's exact size, for a reader that sends
+ * them on as they are (the fetch route): no joined string, and bytes cross the RPC boundary for less than a string.
+ */
+export function readLogUtf8(
+	sql: SqlStorage,
+	offset: number,
+	maxRecords: number,
+	maxBytes: number,
+	cache: BatchCache | null = null,
+): LogSlice<Uint8Array> {
+	return walkLog(sql, offset, maxRecords, maxBytes, cache, true).sliceUtf8();
+}
+
+/** The walk's rows from the batch holding ?1 up to ?4, their text inline unless paging (?2) or large (?3). */
+const WALK_QUERY = (records: string) =>
+	`SELECT base_offset, last_offset, record_count, bytes, IIF(base_offset = ?2 OR bytes > ?3, NULL, ${records}) AS records FROM batches WHERE base_offset >= COALESCE((SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1), ?1) AND base_offset < ?4 ORDER BY base_offset`;
+const WALK_TEXT = WALK_QUERY("records");
+/** The same rows as UTF-8: SQLite hands the stored bytes over as they are, where text is decoded into a string. */
+const WALK_UTF8 = WALK_QUERY("CAST(records AS BLOB)");
+
+/**
+ * The walk of `readLog` (see there). `utf8`: rows are read as their bytes (`Utf8Row`), for a reader that wants the
+ * page as UTF-8; their text is decoded only where a cut or the cache needs it.
+ */
+function walkLog(
+	sql: SqlStorage,
+	offset: number,
+	maxRecords: number,
+	maxBytes: number,
+	cache: BatchCache | null,
+	utf8 = false,
+): SliceReader {
 	const read = new SliceReader(offset, maxRecords, maxBytes);
 	const windowBase = cache?.windowBase ?? Number.POSITIVE_INFINITY;
 	const walked: CachedBatch[] = [];
 	let full = false;
 	if (offset < windowBase) {
 		const rows = sql.exec<BatchRow>(
-			"SELECT base_offset, last_offset, record_count, bytes, IIF(base_offset = ?2 OR bytes > ?3, NULL, records) AS records FROM batches WHERE base_offset >= COALESCE((SELECT base_offset FROM batches WHERE base_offset <= ?1 ORDER BY base_offset DESC LIMIT 1), ?1) AND base_offset < ?4 ORDER BY base_offset",
+			utf8 ? WALK_UTF8 : WALK_TEXT,
 			offset,
 			cache?.pagingBase ?? -1,
 			READ_INLINE_BATCH_BYTES_MAX,
@@ -109,13 +149,13 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 		for (const row of rows) {
 			// Compaction can delete a whole batch: `offset` may then lie in the gap after the batch the seek found.
 			if (row.last_offset < offset) continue;
-			const batch = cache?.pagingAt(row) ?? toBatch(sql, row, cache);
+			const batch = cache?.pagingAt(row) ?? toBatch(sql, row, cache, utf8);
 			walked.push(batch);
 			full = !read.take(batch);
 			if (full) break;
 		}
 	}
-	if (cache === null) return read.slice();
+	if (cache === null) return read;
 	if (!full && windowBase !== Number.POSITIVE_INFINITY) {
 		for (const batch of cache.from(Math.max(offset, windowBase))) {
 			cache.hit();
@@ -123,22 +163,64 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 		}
 	}
 	// Only now, the walk over the window done: a walk over rows that stopped early says nothing of the rows after it.
-	if (full && read.stoppedIn !== null) cache.keepPaging(read.stoppedIn);
-	else if (!full) cache.readUpTo(walked);
-	return read.slice();
+	// The cache keeps text alone: a row read as bytes is decoded for it (a walk that ends in memory, or inside a row).
+	if (full && read.stoppedIn !== null) cache.keepPaging(asText(read.stoppedIn));
+	else if (!full) cache.readUpTo(walked.map(asText));
+	return read;
 }
 
-/** A row the walk takes, with its text: selected inline, or read by key (a large row). */
-function toBatch(sql: SqlStorage, row: BatchRow, cache: BatchCache | null): CachedBatch {
+/** A row the walk takes, with its text or (`utf8`) its bytes: selected inline, or read by key (a large row). */
+function toBatch(sql: SqlStorage, row: BatchRow, cache: BatchCache | null, utf8: boolean): CachedBatch {
 	if (cache) cache.misses++;
-	const text =
-		row.records ?? sql.exec<{ records: string }>("SELECT records FROM batches WHERE base_offset = ?", row.base_offset).one().records;
-	return { baseOffset: row.base_offset, lastOffset: row.last_offset, recordCount: row.record_count, bytes: row.bytes, text };
+	const records =
+		row.records ??
+		sql
+			.exec<{ records: string | ArrayBuffer }>(
+				`SELECT ${utf8 ? "CAST(records AS BLOB)" : "records"} AS records FROM batches WHERE base_offset = ?`,
+				row.base_offset,
+			)
+			.one().records;
+	const { base_offset: baseOffset, last_offset: lastOffset, record_count: recordCount, bytes } = row;
+	if (typeof records === "string") return { baseOffset, lastOffset, recordCount, bytes, text: records };
+	return new Utf8Row(baseOffset, lastOffset, recordCount, bytes, new Uint8Array(records));
 }
+
+const decoder = new TextDecoder();
+
+/** A stored batch read as its UTF-8 bytes: the page takes them as they are; its text is decoded if asked for. */
+class Utf8Row implements CachedBatch {
+	#text: string | null = null;
+	constructor(
+		readonly baseOffset: number,
+		readonly lastOffset: number,
+		readonly recordCount: number,
+		readonly bytes: number,
+		readonly utf8: Uint8Array,
+	) {
+		// Paired with the writer's count: a batch's `bytes` is its UTF-8 and one separator.
+		assert(utf8.byteLength + RECORD_SEPARATOR.length === bytes, "a stored batch's bytes are its UTF-8 size");
+	}
+
+	get text(): string {
+		this.#text ??= decoder.decode(this.utf8);
+		return this.#text;
+	}
+}
+
+/** `batch` as the cache keeps it: its text, never a row's bytes as well. */
+function asText(batch: CachedBatch): CachedBatch {
+	if (!(batch instanceof Utf8Row)) return batch;
+	const { baseOffset, lastOffset, recordCount, bytes, text } = batch;
+	return { baseOffset, lastOffset, recordCount, bytes, text };
+}
+
+const encoder = new TextEncoder();
+const SEPARATOR_UTF8 = encoder.encode(RECORD_SEPARATOR);
 
 /** A read's answer as it is built, batch by batch: the same cut rules whether a batch came from a row or memory. */
 class SliceReader {
-	readonly parts: string[] = [];
+	/** Text, or the bytes of a whole row the walk read as UTF-8 (only a UTF-8 read has any). */
+	readonly parts: (string | Uint8Array)[] = [];
 	recordCount = 0;
 	bytes = 0;
 	nextOffset: number;
@@ -154,7 +236,39 @@ class SliceReader {
 	}
 
 	slice(): LogSlice {
+		assert(
+			this.parts.every((part) => typeof part === "string"),
+			"a text read takes text",
+		);
 		return { records: this.parts.join(RECORD_SEPARATOR), recordCount: this.recordCount, nextOffset: this.nextOffset };
+	}
+
+	/**
+	 * The parts and their separators encoded into one buffer. Its size is known without measuring: each part's
+	 * `bytes` counts its UTF-8 and one separator (as a stored batch's `bytes` does), so the page is `bytes` less the
+	 * one separator after its last part.
+	 */
+	sliceUtf8(): LogSlice<Uint8Array> {
+		const size = this.parts.length === 0 ? 0 : this.bytes - RECORD_SEPARATOR.length;
+		const records = new Uint8Array(size);
+		let at = 0;
+		for (const [i, part] of this.parts.entries()) {
+			if (i > 0) {
+				records.set(SEPARATOR_UTF8, at);
+				at += SEPARATOR_UTF8.length;
+			}
+			if (typeof part === "string") {
+				const { read, written } = encoder.encodeInto(part, records.subarray(at));
+				// Paired with the writer's count: a stored `bytes` that were short of the text would cut a record here.
+				assert(read === part.length, "a read's byte count holds each of its records");
+				at += written;
+			} else {
+				records.set(part, at);
+				at += part.byteLength;
+			}
+		}
+		assert(at === size, "a read's byte count is its records' UTF-8 size");
+		return { records, recordCount: this.recordCount, nextOffset: this.nextOffset };
 	}
 
 	/** Takes what `batch` holds from the read's offset on; false once the read is full. */
@@ -162,7 +276,7 @@ class SliceReader {
 		const { offset, maxRecords, maxBytes } = this;
 		if (batch.lastOffset < offset) return true;
 		if (batch.baseOffset >= offset && this.recordCount + batch.recordCount <= maxRecords && this.bytes + batch.bytes <= maxBytes) {
-			this.parts.push(batch.text);
+			this.parts.push(batch instanceof Utf8Row ? batch.utf8 : batch.text);
 			this.recordCount += batch.recordCount;
 			this.bytes += batch.bytes;
 		} else {

@@ -27,7 +27,7 @@ import { BatchWriter } from "./batch-writer.ts";
 import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, loadTotals, readLog } from "./log-store.ts";
+import { findOffsetForTimestamp, type LogSlice, loadTotals, readLog, readLogUtf8 } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend, checkSequence } from "./producer-state.ts";
 import { ProducerStore } from "./producer-store.ts";
@@ -47,6 +47,7 @@ import type {
 	ReadAnswer,
 	ReadRequest,
 	ReadResult,
+	RemoteRead,
 	TimestampAnswer,
 } from "./types.ts";
 import { Waiters } from "./waiters.ts";
@@ -134,7 +135,7 @@ export class PartitionLog extends DurableObject<Env> {
 	/** What the WebSocket tails (tail.ts) read: the view, local reads, and reads across R2 for old offsets. */
 	private readonly tailLog: TailLog = {
 		view: this.view,
-		readNow: (offset, maxRecords, maxBytes) => this.readNow(offset, maxRecords, maxBytes),
+		readNow: (offset, maxRecords, maxBytes) => this.answerRead(readLog(this.sql, offset, maxRecords, maxBytes, this.hot), offset),
 		readAcross: (offset, maxRecords, maxBytes) =>
 			readAcross(this.segments, (r) => this.read(r), { topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
 		background: (work) => this.ctx.waitUntil(work),
@@ -381,6 +382,20 @@ export class PartitionLog extends DurableObject<Env> {
 	 * exists). At the high watermark it waits up to `waitMs` for an append before answering empty.
 	 */
 	async read(request: ReadRequest): Promise<Result<ReadAnswer>> {
+		const start = await this.readStart(request);
+		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
+		return ok(this.answerRead(readLog(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot), start.value));
+	}
+
+	/** `read`, with the records as UTF-8 bytes: what the fetch route sends as they are (see `readLogUtf8`). */
+	async readUtf8(request: ReadRequest): Promise<Result<ReadAnswer<Uint8Array>>> {
+		const start = await this.readStart(request);
+		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
+		return ok(this.answerRead(readLogUtf8(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot), start.value));
+	}
+
+	/** Where a read starts once its checks passed (and its wait at the high watermark ended), or its remote slice. */
+	private async readStart(request: ReadRequest): Promise<Result<number | RemoteRead>> {
 		const identity = this.checkIdentity(request.topicId);
 		if (identity !== null) return identity;
 		let offset = request.offset ?? this.view.logStartOffset;
@@ -393,11 +408,10 @@ export class PartitionLog extends DurableObject<Env> {
 			if (after !== null) return after;
 		}
 		if (offset < this.view.localLogStartOffset) return ok(remoteRead(this.sql, this.view, offset, request.maxRecords, request.maxBytes));
-		return ok(this.readNow(offset, request.maxRecords, request.maxBytes));
+		return ok(offset);
 	}
 
-	private readNow(offset: number, maxRecords: number, maxBytes: number): ReadResult {
-		const slice = readLog(this.sql, offset, maxRecords, maxBytes, this.hot);
+	private answerRead<Records extends string | Uint8Array>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
 		this.metrics.changed();
 		assert(slice.nextOffset <= this.view.nextOffset && slice.nextOffset >= offset, "a read ends inside the log");
 		return { ...slice, highWatermark: this.view.nextOffset, logStartOffset: this.view.logStartOffset };

@@ -76,9 +76,10 @@ export interface ReadRequest {
 	readonly waitMs: number;
 }
 
-export interface ReadResult {
+/** A read's records; `PartitionLog.readUtf8` answers them as their UTF-8 (`ReadResult<Uint8Array>`). */
+export interface ReadResult<Records extends string | Uint8Array = string> {
 	/** The records, already JSON objects joined by `RECORD_SEPARATOR`: the body of a JSON array. */
-	readonly records: string;
+	readonly records: Records;
 	readonly recordCount: number;
 	readonly nextOffset: number;
 	readonly highWatermark: number;
@@ -107,7 +108,7 @@ export interface RemoteRead {
 }
 
 /** What `PartitionLog.read` answers; `readRecords` (src/shared/log-reader.ts) turns a remote pointer into records. */
-export type ReadAnswer = ReadResult | RemoteRead;
+export type ReadAnswer<Records extends string | Uint8Array = string> = ReadResult<Records> | RemoteRead;
 
 /** The remote batch a seek by time lands in: the reader finds the first record in it that is recent enough. */
 export interface RemoteTimestampEntry {

@@ -40,6 +40,26 @@ export function readRecords(env: Env, topicId: string, partition: number, reques
 	return readAcross(env.SEGMENTS, (r) => log.read(r), request);
 }
 
+/**
+ * `readRecords` answered as UTF-8 bytes, for a reader that sends the records on as they are (the fetch route): a
+ * local read comes as the partition wrote it (`PartitionLog.readUtf8`); one that starts in R2 is read as text
+ * across segments and the partition, then encoded once.
+ */
+export async function readRecordsUtf8(
+	env: Env,
+	topicId: string,
+	partition: number,
+	request: ReadRequest,
+): Promise<Result<ReadResult<Uint8Array>>> {
+	const log = partitionLog(env, topicId, partition);
+	const first = await log.readUtf8(request);
+	if (!first.ok || !("remote" in first.value)) return first as Result<ReadResult<Uint8Array>>;
+	const read = await readAcross(env.SEGMENTS, (r) => log.read(r), request, first.value);
+	return read.ok ? ok({ ...read.value, records: encoder.encode(read.value.records) }) : read;
+}
+
+const encoder = new TextEncoder();
+
 /** The first offset whose timestamp is at or after `timestampMs` (the high watermark if none), remote or local. */
 export async function offsetForTimestamp(
 	env: Env,
@@ -114,8 +134,14 @@ class Collected {
  * `readRecords` over any partition `read` and bucket: remote slices are fetched and cut to the request, then the
  * read continues (without waiting) from where they end, at most `REMOTE_READ_ROUNDS_MAX` rounds.
  */
-export async function readAcross(segments: R2Bucket, read: PartitionRead, request: ReadRequest): Promise<Result<ReadResult>> {
-	const firstAnswer = await read(request);
+export async function readAcross(
+	segments: R2Bucket,
+	read: PartitionRead,
+	request: ReadRequest,
+	/** The partition's answer to `request`, when the caller already asked. */
+	answered?: RemoteRead,
+): Promise<Result<ReadResult>> {
+	const firstAnswer = answered === undefined ? await read(request) : ok(answered);
 	if (!firstAnswer.ok || !("remote" in firstAnswer.value)) return firstAnswer as Result<ReadResult>;
 	let answer: Result<ReadAnswer> = firstAnswer;
 	const collected = new Collected(request.maxRecords, request.maxBytes);

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { partitionForKey, utf8 } from "../../src/shared/partitioner.ts";
 import { untilWaiting, waitingReads } from "../support/long-poll.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 describe("produce and fetch", () => {
@@ -159,6 +160,42 @@ describe("produce and fetch", () => {
 		expect(some.records.length).toBeGreaterThanOrEqual(1);
 		expect(some.records.length).toBeLessThan(30);
 		expect(some.next_offset).toBe(some.records.length);
+	});
+
+	it("answers a fetch's exact bytes: the partition's records as stored, between the envelope, for any page", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		// Batches of several records, some not ASCII (two-, three- and four-byte characters), as group commits store them.
+		for (let batch = 0; batch < 4; batch++) {
+			await produce(
+				topic,
+				Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, value: i % 2 === 0 ? `é€😀 ${batch}.${i}` : "v".repeat(40 + i) })),
+			);
+		}
+		const topicId = await topicIdOf(topic);
+		const stub = await partitionStub(topic);
+		// Whole batches, a start inside one, cuts by records and by bytes, and the high watermark.
+		for (const [offset, maxRecords, maxBytes] of [
+			[0, 500, 1 << 20],
+			[3, 500, 1 << 20],
+			[2, 7, 1 << 20],
+			[6, 500, 200],
+			[19, 1, 1],
+			[20, 500, 1 << 20],
+		] as const) {
+			const text = await stub.read({ topicId, offset, maxRecords, maxBytes, waitMs: 0 });
+			if (!text.ok || "remote" in text.value) throw new Error(`read at ${offset}: ${JSON.stringify(text)}`);
+			const { records, highWatermark, logStartOffset, nextOffset } = text.value;
+			const expected = `{"records":[${records}],"high_watermark":${highWatermark},"log_start_offset":${logStartOffset},"next_offset":${nextOffset}}`;
+			const response = await call(
+				"GET",
+				`/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=${maxRecords}&max_bytes=${maxBytes}`,
+			);
+			expect(response.status).toBe(200);
+			expect(response.headers.get("Content-Type")).toBe("application/json");
+			const body = new Uint8Array(await response.arrayBuffer());
+			expect(body, `page at ${offset}`).toEqual(new TextEncoder().encode(expected));
+		}
 	});
 
 	it("returns an empty list at the high watermark and 416 outside the log", async () => {

@@ -187,6 +187,23 @@ async function compareReads(stub: DurableObjectStub<PartitionLog>, topicId: stri
 					`${check.label} at ${check.offset} (max ${check.maxRecords}, ${check.maxBytes} B): ${recordCount} → ${nextOffset}, SQL ${expected.recordCount} → ${expected.nextOffset}`,
 				);
 			}
+			// The fetch route's read, right after (the cache as the first left it): the same page, as its UTF-8.
+			const bytes = await instance.readUtf8({
+				topicId,
+				offset: check.offset,
+				maxRecords: check.maxRecords,
+				maxBytes: check.maxBytes,
+				waitMs: 0,
+			});
+			if (!bytes.ok || "remote" in bytes.value) {
+				failed.push(`${check.label} as UTF-8: ${JSON.stringify(bytes)}`);
+				continue;
+			}
+			const wanted = new TextEncoder().encode(expected.records);
+			const sameBytes = bytes.value.records.length === wanted.length && bytes.value.records.every((byte, i) => byte === wanted[i]);
+			if (!sameBytes || bytes.value.recordCount !== expected.recordCount || bytes.value.nextOffset !== expected.nextOffset) {
+				failed.push(`${check.label} at ${check.offset} as UTF-8: ${bytes.value.recordCount} → ${bytes.value.nextOffset}, not the SQL page`);
+			}
 		}
 		// What the cache holds is the rows as stored, and its window is every row from its base on.
 		const cache = (instance as unknown as { hot: BatchCache }).hot;

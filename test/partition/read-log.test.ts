@@ -2,14 +2,15 @@
  * `readLog` as a whole, over seeded random batches (compaction gaps inside and at the end, some values not ASCII)
  * stored in a real partition object's table, against the all-line-by-line read it was before batches were cut as
  * one substring: the same answer for any offset, record and byte limit (bytes carried across batches included),
- * with and without a batch cache (batch-cache.ts), ample or short of room.
+ * with and without a batch cache (batch-cache.ts), ample or short of room; and the same answer as UTF-8 bytes
+ * (`readLogUtf8`, the fetch route's read), on the same caches.
  * Replay a run with `SIM_SEED=<seed> npx vitest run test/partition/read-log.test.ts`.
  */
 
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { BatchCachePool, type CachedBatch } from "../../src/partition/batch-cache.ts";
-import { readLog } from "../../src/partition/log-store.ts";
+import { type LogSlice, readLog, readLogUtf8 } from "../../src/partition/log-store.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
 import { encodeLine, lineOffset, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
@@ -71,6 +72,12 @@ function referenceRead(batches: readonly StoredBatch[], offset: number, maxRecor
 	return { records: parts.join(RECORD_SEPARATOR), recordCount, nextOffset };
 }
 
+/** A UTF-8 read as its text read would be: the bytes decoded strictly (a cut inside a character fails), as JSON. */
+function asText(slice: LogSlice<Uint8Array>): string {
+	const records = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(slice.records);
+	return JSON.stringify({ records, recordCount: slice.recordCount, nextOffset: slice.nextOffset });
+}
+
 interface StoredBatch {
 	readonly baseOffset: number;
 	readonly lastOffset: number;
@@ -122,6 +129,15 @@ describe("readLog", () => {
 						failed.push(`cached: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
 					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes, short)) !== expected)
 						failed.push(`short: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
+					// The same reads as UTF-8 (the fetch route's), each on the cache as the text read left it.
+					for (const [label, held] of [
+						["utf8", null],
+						["utf8 cached", cache],
+						["utf8 short", short],
+					] as const) {
+						if (asText(readLogUtf8(sql, offset, maxRecords, maxBytes, held)) !== expected)
+							failed.push(`${label}: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
+					}
 				}
 				// Consumers paging from the start on next_offset: every page after the first starts in the paging batch
 				// or the window. A fresh cache, so that the window starts empty.
@@ -130,8 +146,12 @@ describe("readLog", () => {
 					for (let offset = 0, pages = 0; offset < base && pages < 1000; pages++) {
 						const maxRecords = 1 + Math.floor(random() * 30);
 						const expected = referenceRead(batches, offset, maxRecords, 16 * 1024 * 1024);
-						const actual = readLog(sql, offset, maxRecords, 16 * 1024 * 1024, reader);
-						if (JSON.stringify(actual) !== JSON.stringify(expected)) failed.push(`paging: offset ${offset}, max ${maxRecords}`);
+						// Text and UTF-8 pages in turn, as text and fetch readers share a partition's cache.
+						const actual =
+							pages % 2 === 0
+								? JSON.stringify(readLog(sql, offset, maxRecords, 16 * 1024 * 1024, reader))
+								: asText(readLogUtf8(sql, offset, maxRecords, 16 * 1024 * 1024, reader));
+						if (actual !== JSON.stringify(expected)) failed.push(`paging: offset ${offset}, max ${maxRecords}`);
 						offset = expected.nextOffset;
 					}
 				}

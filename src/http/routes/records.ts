@@ -5,16 +5,17 @@
  */
 
 import * as z from "zod/mini";
+import type { ReadResult } from "../../partition/types.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
-import { offsetForTimestamp, readRecords } from "../../shared/log-reader.ts";
+import { offsetForTimestamp, readRecordsUtf8 } from "../../shared/log-reader.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { mediaType, parseJson, readText, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
-import { reportFetchedBody } from "../middleware/quotas.ts";
+import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
 import { fastProduceBody, parsesToAscii } from "../produce-fast-path.ts";
 import {
@@ -76,6 +77,24 @@ function produceOptions({ fields: body, asciiText }: ProduceRequest, idempotency
 	return { producer, idempotencyKey, expectedOffset: body.expected_offset ?? null, asciiText };
 }
 
+const encoder = new TextEncoder();
+const FETCH_BODY_HEAD = encoder.encode('{"records":[');
+
+/**
+ * A fetch's response body. The partition hands back its records as ready-made JSON, already UTF-8: they are copied
+ * once into a buffer of the body's size between the envelope's head and tail, never re-serialised or re-encoded.
+ */
+function fetchBody(result: ReadResult<Uint8Array>): Uint8Array<ArrayBuffer> {
+	const tail = encoder.encode(
+		`],"high_watermark":${result.highWatermark},"log_start_offset":${result.logStartOffset},"next_offset":${result.nextOffset}}`,
+	);
+	const body = new Uint8Array(FETCH_BODY_HEAD.length + result.records.length + tail.length);
+	body.set(FETCH_BODY_HEAD);
+	body.set(result.records, FETCH_BODY_HEAD.length);
+	body.set(tail, FETCH_BODY_HEAD.length + result.records.length);
+	return body;
+}
+
 /** A partition read or lookup; a partition that says its topic is gone drops the cached metadata. */
 function forgetIfDeleted<T>(topic: string, result: Result<T>): T {
 	if (!result.ok && result.error.code === "topic_not_found") invalidate(topic);
@@ -104,7 +123,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		unwrap(checkPartition(meta, partition));
 		const result = forgetIfDeleted(
 			topic,
-			await readRecords(c.env, meta.topicId, partition, {
+			await readRecordsUtf8(c.env, meta.topicId, partition, {
 				topicId: meta.topicId,
 				offset: query.offset ?? null,
 				maxRecords: query.max_records ?? FETCH_RECORDS_DEFAULT,
@@ -112,9 +131,8 @@ export const recordRoutes = new Hono<AppEnv>()
 				waitMs: query.wait_ms ?? 0,
 			}),
 		);
-		// The partition hands back its records as ready-made JSON; splice them in rather than re-serialising.
-		const body = `{"records":[${result.records}],"high_watermark":${result.highWatermark},"log_start_offset":${result.logStartOffset},"next_offset":${result.nextOffset}}`;
-		reportFetchedBody(c, body);
+		const body = fetchBody(result);
+		reportFetchedBytes(c, body.byteLength);
 		return c.body(body, 200, { "Content-Type": "application/json" });
 	})
 	.all("/:topic/partitions/:partition/records", methodNotAllowed)
