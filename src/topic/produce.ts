@@ -171,11 +171,11 @@ function claimsFor(
 
 /**
  * A digest of one partition's share, so a reused `Idempotency-Key` with a different body is caught: SHA-256 of the
- * records' timestamps and their tails as the batch joins them (a tail never holds the newline that ends the
- * timestamps), hashed as they stand rather than serialised again.
+ * records' timestamps and their tails joined by newlines (a tail never holds one), hashed as they stand rather than
+ * serialised again. The text is what partitions have stored digests of: keep it byte for byte.
  */
 async function shareDigest(batch: EncodedBatch): Promise<string> {
-	const text = `${JSON.stringify(batch.timestamps)}\n${batch.tails}`;
+	const text = `${JSON.stringify(batch.timestamps)}\n${batch.tails.join("\n")}`;
 	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 	return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { utf8ByteLength } from "../../src/shared/json.ts";
 import {
 	decodeBatch,
+	type EncodedBatch,
 	type EncodedRecord,
 	encodeBatch,
 	encodeLine,
@@ -44,12 +45,20 @@ describe("EncodedBatch (one payload per partition share)", () => {
 		const record = encoded({ key: null, value: "v", headers: [], timestampMs: null, keyEncoding: "json", valueEncoding: "json" }, null);
 		expect(encodeBatch([record, record])).toEqual({
 			count: 2,
-			tails: `${record.tail}\n${record.tail}`,
+			tails: [record.tail, record.tail],
 			bytes: [record.bytes, record.bytes],
 			timestamps: null,
 			keyIds: null,
 			tombstones: null,
 		});
+	});
+
+	it("decodes a share whose tails an edge of the previous version joined by newlines, and refuses a tail of two lines", () => {
+		const record = encoded({ key: "k", value: "v", headers: [], timestampMs: 7, keyEncoding: "json", valueEncoding: "json" }, 'j:"k"');
+		const batch = encodeBatch([record, record]);
+		const joined = { ...batch, tails: batch.tails.join("\n") } as unknown as EncodedBatch;
+		expect(decodeBatch(structuredClone(joined))).toEqual([record, record]);
+		expect(() => decodeBatch({ ...batch, tails: [record.tail, `${record.tail}\n${record.tail}`] })).toThrow();
 	});
 
 	it("refuses a batch whose fields disagree on the record count", () => {
