@@ -49,9 +49,13 @@ export class CeilingLog extends DurableObject {
 		return { ok: true };
 	}
 
-	/** A streamed run of `count` messages (stream.js): stored as one row like `append`, answered with dense offsets. */
-	appendStream(body, count) {
-		if (this.store) this.ctx.storage.sql.exec("INSERT INTO log (body) VALUES (?)", body);
+	/**
+	 * A streamed run of messages (stream.js), as an array of their texts as Tributary's partition takes its tails:
+	 * stored joined as one row like `append`, answered with dense offsets.
+	 */
+	appendStream(messages) {
+		const count = messages.length;
+		if (this.store) this.ctx.storage.sql.exec("INSERT INTO log (body) VALUES (?)", messages.join("\n"));
 		this.nextOffset += count;
 		return { baseOffset: this.nextOffset - count };
 	}
