@@ -11,7 +11,9 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { BatchCachePool, type CachedBatch } from "../../src/partition/batch-cache.ts";
 import { type LogSlice, readLog, readLogUtf8 } from "../../src/partition/log-store.ts";
+import type { Utf8Parts } from "../../src/partition/types.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
+import { joinUtf8 } from "../../src/shared/log-reader.ts";
 import { encodeLine, lineOffset, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { partitionStubById } from "../support/stubs.ts";
@@ -73,8 +75,9 @@ function referenceRead(batches: readonly StoredBatch[], offset: number, maxRecor
 }
 
 /** A UTF-8 read as its text read would be: the bytes decoded strictly (a cut inside a character fails), as JSON. */
-function asText(slice: LogSlice<Uint8Array>): string {
-	const records = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(slice.records);
+function asText(slice: LogSlice<Utf8Parts>): string {
+	const empty = new Uint8Array(0);
+	const records = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(joinUtf8(empty, slice.records, empty));
 	return JSON.stringify({ records, recordCount: slice.recordCount, nextOffset: slice.nextOffset });
 }
 
