@@ -204,6 +204,9 @@ function separatorAt(bytes: Uint8Array, from: number): number {
 	return -1;
 }
 
+/** Where the last cut inside each batch stopped (the next line's offset and first byte): the next page starts there. */
+const cutHints = new WeakMap<Uint8Array, { readonly offset: number; readonly at: number }>();
+
 /** What `takeLinesUtf8` took: as `BatchTake`, with the lines' bytes in a buffer of their own. */
 type Utf8Take = Omit<BatchTake, "text"> & { readonly text: Uint8Array };
 
@@ -214,9 +217,19 @@ function takeLinesUtf8(batch: CachedBatch & { readonly utf8: Uint8Array }, offse
 	const lineOffsetAt = (pos: number) => lineOffset(decoder.decode(bytes.subarray(pos, pos + LINE_PREFIX_BYTES)));
 	let start = 0;
 	if (dense) {
-		for (let skip = offset - baseOffset; skip > 0 && start >= 0; skip--) {
+		// A read paging on from where the last one stopped in this batch starts there, without walking to it.
+		const hint = cutHints.get(bytes);
+		const from = hint !== undefined && hint.offset <= offset ? hint : { offset: baseOffset, at: 0 };
+		start = from.at;
+		for (let skip = offset - from.offset; skip > 0 && start >= 0; skip--) {
 			const end = separatorAt(bytes, start);
 			start = end < 0 ? -1 : end + RECORD_SEPARATOR.length;
+		}
+		// The rest of the batch fits: taken whole, its lines neither walked nor sized one by one.
+		const rest = bytes.length - start + RECORD_SEPARATOR.length;
+		const records = batch.lastOffset - Math.max(offset, baseOffset) + 1;
+		if (start >= 0 && records <= room.records && rest <= room.bytes) {
+			return { text: bytes.slice(start), count: records, bytes: rest, lastOffset: batch.lastOffset, complete: true };
 		}
 	} else {
 		while (start >= 0 && lineOffsetAt(start) < offset) {
@@ -235,6 +248,7 @@ function takeLinesUtf8(batch: CachedBatch & { readonly utf8: Uint8Array }, offse
 		const end = found < 0 ? bytes.length : found;
 		const lineBytes = end - pos + RECORD_SEPARATOR.length;
 		if ((count > 0 || !room.firstOfRead) && (count >= room.records || taken + lineBytes > room.bytes)) {
+			if (dense) cutHints.set(bytes, { offset: at, at: pos });
 			return { text: bytes.slice(start, takenEnd), count, bytes: taken, lastOffset, complete: false };
 		}
 		count++;
