@@ -14,7 +14,9 @@
  * converge on equal shares, a finished load's batches make way for live ones, and a reader catching up on a backlog
  * evicts no live window (only idle objects' batches and its own paging batch).
  *
- * A cached text is its row's exact text (a fetch is concatenation, see record-codec.ts). Whatever rewrites or
+ * A cached batch is its row's exact text, or that text's UTF-8 (a row read as bytes; an ASCII text once a UTF-8 read
+ * took it, which then copies it as it is rather than encoding it on every read). Either way a fetch is
+ * concatenation (see record-codec.ts). Whatever rewrites or
  * deletes rows calls `forgetThrough` — retention, compaction, offload, deletion, a rolled-back group — the one
  * chokepoint; appends never change a row (group commit writes new rows). A restarted object opens a new cache,
  * which drops the old instance's: its memory may hold writes that never became durable.
@@ -31,7 +33,10 @@ export interface CachedBatch {
 	readonly recordCount: number;
 	/** UTF-8 bytes of its records and their separators: the row's `bytes`. */
 	readonly bytes: number;
+	/** Its records' text (decoded on each read when the batch is held as `utf8`). */
 	readonly text: string;
+	/** Its records' UTF-8, when held as bytes (a `Utf8Batch`): shared by every read, never written to. */
+	readonly utf8?: Uint8Array;
 }
 
 /** What V8 spends on one cached batch besides its characters: the entry object, its slot, the string's header. */
@@ -43,11 +48,44 @@ export function isAsciiBatch(batch: Pick<CachedBatch, "bytes" | "text">): boolea
 }
 
 /**
- * Memory one cached batch holds. V8 keeps a string of Latin-1 characters in one byte each and any other in two;
- * an ASCII text is known from its UTF-8 size, anything else counts two bytes a character (never less than held).
+ * Memory one cached batch holds. Bytes are held one for one. V8 keeps a string of Latin-1 characters in one byte
+ * each and any other in two; an ASCII text is known from its UTF-8 size, anything else counts two bytes a character
+ * (never less than held). An ASCII text and its UTF-8 hold the same, so a batch taken as UTF-8 changes nothing.
  */
 export function heapBytes(batch: CachedBatch): number {
+	if (batch.utf8 !== undefined) return batch.utf8.byteLength + ENTRY_OVERHEAD_BYTES;
 	return (isAsciiBatch(batch) ? 1 : 2) * batch.text.length + ENTRY_OVERHEAD_BYTES;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/**
+ * A stored batch held as its UTF-8 bytes, each in a buffer of its own (so it crosses RPC as exactly itself). Its
+ * text is decoded when asked for and not kept: the bytes are what it holds.
+ */
+export class Utf8Batch implements CachedBatch {
+	constructor(
+		readonly baseOffset: number,
+		readonly lastOffset: number,
+		readonly recordCount: number,
+		readonly bytes: number,
+		readonly utf8: Uint8Array,
+	) {
+		// Paired with the writer's count: a batch's `bytes` is its UTF-8 and one separator.
+		assert(utf8.byteLength + RECORD_SEPARATOR.length === bytes, "a stored batch's bytes are its UTF-8 size");
+		assert(utf8.byteOffset === 0 && utf8.byteLength === utf8.buffer.byteLength, "a batch's bytes fill their own buffer");
+	}
+
+	get text(): string {
+		return decoder.decode(this.utf8);
+	}
+}
+
+/** An ASCII text batch as UTF-8 (the same bytes, one for one); any other batch as it is. */
+function asUtf8(batch: CachedBatch): CachedBatch {
+	if (batch.utf8 !== undefined || !isAsciiBatch(batch)) return batch;
+	return new Utf8Batch(batch.baseOffset, batch.lastOffset, batch.recordCount, batch.bytes, encoder.encode(batch.text));
 }
 
 /** The caches of one isolate and their byte budget. */
@@ -148,8 +186,11 @@ export class BatchCache {
 		return this.window[this.start]?.baseOffset ?? Number.POSITIVE_INFINITY;
 	}
 
-	/** The window's batches from the one holding `offset` (the last starting at or before it); `offset` ≥ `windowBase`. */
-	*from(offset: number): Generator<CachedBatch> {
+	/**
+	 * The window's batches from the one holding `offset` (the last starting at or before it); `offset` ≥ `windowBase`.
+	 * `utf8`: for a read that answers bytes, each ASCII text is kept as its UTF-8 from now on (the same memory).
+	 */
+	*from(offset: number, utf8 = false): Generator<CachedBatch> {
 		let low = this.start;
 		let high = this.window.length - 1;
 		assert(high >= low && offset >= this.windowBase, "a read starts inside the window");
@@ -159,7 +200,10 @@ export class BatchCache {
 			if ((this.window[mid] as CachedBatch).baseOffset <= offset) low = mid;
 			else high = mid - 1;
 		}
-		for (let i = low; i < this.window.length; i++) yield this.window[i] as CachedBatch;
+		for (let i = low; i < this.window.length; i++) {
+			if (utf8) this.window[i] = asUtf8(this.window[i] as CachedBatch);
+			yield this.window[i] as CachedBatch;
+		}
 	}
 
 	/** What the cache holds: the paging batch, if any, then the window, oldest first. */

@@ -6,9 +6,9 @@
 
 import { assert } from "../shared/assert.ts";
 import { READ_INLINE_BATCH_BYTES_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
-import { lineOffset, lineTimestamp, RECORD_SEPARATOR, takeLines } from "../shared/record-codec.ts";
-import { type BatchCache, type CachedBatch, isAsciiBatch } from "./batch-cache.ts";
-import type { LogTotals } from "./types.ts";
+import { type BatchTake, lineOffset, lineTimestamp, RECORD_SEPARATOR, type ReadRoom, takeLines } from "../shared/record-codec.ts";
+import { type BatchCache, type CachedBatch, Utf8Batch } from "./batch-cache.ts";
+import type { LogTotals, Utf8Parts } from "./types.ts";
 
 export interface BatchRow extends Record<string, SqlStorageValue> {
 	base_offset: number;
@@ -80,8 +80,11 @@ export function loadTotals(sql: SqlStorage): { totals: LogTotals; newest: { last
 	return { totals, newest: newest === undefined ? null : { lastOffset: newest.last_offset, timestampHigh: newest.timestamp_high } };
 }
 
-/** A read's records: joined by `RECORD_SEPARATOR` as text (`string`), or as that text's UTF-8 (`Uint8Array`). */
-export interface LogSlice<Records extends string | Uint8Array = string> {
+/**
+ * A read's records: joined by `RECORD_SEPARATOR` as text (`string`), or as that text's UTF-8 in parts
+ * (`Utf8Parts`).
+ */
+export interface LogSlice<Records extends string | Utf8Parts = string> {
 	readonly records: Records;
 	readonly recordCount: number;
 	readonly nextOffset: number;
@@ -102,8 +105,9 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 }
 
 /**
- * `readLog`, answered as UTF-8 bytes written once into a buffer of the page's exact size, for a reader that sends
- * them on as they are (the fetch route): no joined string, and bytes cross the RPC boundary for less than a string.
+ * `readLog`, answered as UTF-8 parts (`Utf8Parts`), for a reader that sends the records on as they are (the fetch
+ * route, group polls, SSE, webhooks): rows are read as their stored bytes and cut as bytes, cached ASCII batches are
+ * kept as UTF-8 once read so, and no page is assembled here: the reader copies the parts into its answer once.
  */
 export function readLogUtf8(
 	sql: SqlStorage,
@@ -111,7 +115,7 @@ export function readLogUtf8(
 	maxRecords: number,
 	maxBytes: number,
 	cache: BatchCache | null = null,
-): LogSlice<Uint8Array> {
+): LogSlice<Utf8Parts> {
 	return walkLog(sql, offset, maxRecords, maxBytes, cache, true).sliceUtf8();
 }
 
@@ -123,8 +127,8 @@ const WALK_TEXT = WALK_QUERY("records");
 const WALK_UTF8 = WALK_QUERY("CAST(records AS BLOB)");
 
 /**
- * The walk of `readLog` (see there). `utf8`: rows are read as their bytes (`Utf8Row`), for a reader that wants the
- * page as UTF-8; their text is decoded only where a cut or the cache needs it.
+ * The walk of `readLog` (see there). `utf8`: rows are read as their bytes (`Utf8Batch`) and batches are cut as
+ * bytes, for a reader that wants the records as UTF-8; no text is decoded.
  */
 function walkLog(
 	sql: SqlStorage,
@@ -134,7 +138,7 @@ function walkLog(
 	cache: BatchCache | null,
 	utf8 = false,
 ): SliceReader {
-	const read = new SliceReader(offset, maxRecords, maxBytes);
+	const read = new SliceReader(offset, maxRecords, maxBytes, utf8);
 	const windowBase = cache?.windowBase ?? Number.POSITIVE_INFINITY;
 	const walked: CachedBatch[] = [];
 	let full = false;
@@ -157,15 +161,15 @@ function walkLog(
 	}
 	if (cache === null) return read;
 	if (!full && windowBase !== Number.POSITIVE_INFINITY) {
-		for (const batch of cache.from(Math.max(offset, windowBase))) {
+		for (const batch of cache.from(Math.max(offset, windowBase), utf8)) {
 			cache.hit();
 			if (!read.take(batch)) break;
 		}
 	}
 	// Only now, the walk over the window done: a walk over rows that stopped early says nothing of the rows after it.
-	// The cache keeps text alone: a row read as bytes is decoded for it (a walk that ends in memory, or inside a row).
-	if (full && read.stoppedIn !== null) cache.keepPaging(asText(read.stoppedIn));
-	else if (!full) cache.readUpTo(walked.map(asText));
+	// A row read as bytes is kept as bytes: the cache holds either form.
+	if (full && read.stoppedIn !== null) cache.keepPaging(read.stoppedIn);
+	else if (!full) cache.readUpTo(walked);
 	return read;
 }
 
@@ -182,44 +186,85 @@ function toBatch(sql: SqlStorage, row: BatchRow, cache: BatchCache | null, utf8:
 			.one().records;
 	const { base_offset: baseOffset, last_offset: lastOffset, record_count: recordCount, bytes } = row;
 	if (typeof records === "string") return { baseOffset, lastOffset, recordCount, bytes, text: records };
-	return new Utf8Row(baseOffset, lastOffset, recordCount, bytes, new Uint8Array(records));
-}
-
-const decoder = new TextDecoder();
-
-/** A stored batch read as its UTF-8 bytes: the page takes them as they are; its text is decoded if asked for. */
-class Utf8Row implements CachedBatch {
-	#text: string | null = null;
-	constructor(
-		readonly baseOffset: number,
-		readonly lastOffset: number,
-		readonly recordCount: number,
-		readonly bytes: number,
-		readonly utf8: Uint8Array,
-	) {
-		// Paired with the writer's count: a batch's `bytes` is its UTF-8 and one separator.
-		assert(utf8.byteLength + RECORD_SEPARATOR.length === bytes, "a stored batch's bytes are its UTF-8 size");
-	}
-
-	get text(): string {
-		this.#text ??= decoder.decode(this.utf8);
-		return this.#text;
-	}
-}
-
-/** `batch` as the cache keeps it: its text, never a row's bytes as well. */
-function asText(batch: CachedBatch): CachedBatch {
-	if (!(batch instanceof Utf8Row)) return batch;
-	const { baseOffset, lastOffset, recordCount, bytes, text } = batch;
-	return { baseOffset, lastOffset, recordCount, bytes, text };
+	return new Utf8Batch(baseOffset, lastOffset, recordCount, bytes, new Uint8Array(records));
 }
 
 const encoder = new TextEncoder();
-const SEPARATOR_UTF8 = encoder.encode(RECORD_SEPARATOR);
+const decoder = new TextDecoder();
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+/** How far into a stored line its offset is found (the fixed-order prefix, see record-codec.ts). */
+const LINE_PREFIX_BYTES = 64;
+
+/** Where the next `RECORD_SEPARATOR` starts in `bytes` at or after `from`; -1 if none (its two bytes are ASCII). */
+function separatorAt(bytes: Uint8Array, from: number): number {
+	for (let at = bytes.indexOf(NEWLINE, from + 1); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) {
+		if (bytes[at - 1] === COMMA) return at - 1;
+	}
+	return -1;
+}
+
+/** Where the last cut inside each batch stopped (the next line's offset and first byte): the next page starts there. */
+const cutHints = new WeakMap<Uint8Array, { readonly offset: number; readonly at: number }>();
+
+/** What `takeLinesUtf8` took: as `BatchTake`, with the lines' bytes in a buffer of their own. */
+type Utf8Take = Omit<BatchTake, "text"> & { readonly text: Uint8Array };
+
+/** `takeLines` (record-codec.ts) on a batch's UTF-8: the same lines, cut as bytes; what it took copied out. */
+function takeLinesUtf8(batch: CachedBatch & { readonly utf8: Uint8Array }, offset: number, room: ReadRoom): Utf8Take {
+	const { utf8: bytes, baseOffset } = batch;
+	const dense = batch.lastOffset - baseOffset + 1 === batch.recordCount;
+	const lineOffsetAt = (pos: number) => lineOffset(decoder.decode(bytes.subarray(pos, pos + LINE_PREFIX_BYTES)));
+	let start = 0;
+	if (dense) {
+		// A read paging on from where the last one stopped in this batch starts there, without walking to it.
+		const hint = cutHints.get(bytes);
+		const from = hint !== undefined && hint.offset <= offset ? hint : { offset: baseOffset, at: 0 };
+		start = from.at;
+		for (let skip = offset - from.offset; skip > 0 && start >= 0; skip--) {
+			const end = separatorAt(bytes, start);
+			start = end < 0 ? -1 : end + RECORD_SEPARATOR.length;
+		}
+		// The rest of the batch fits: taken whole, its lines neither walked nor sized one by one.
+		const rest = bytes.length - start + RECORD_SEPARATOR.length;
+		const records = batch.lastOffset - Math.max(offset, baseOffset) + 1;
+		if (start >= 0 && records <= room.records && rest <= room.bytes) {
+			return { text: bytes.slice(start), count: records, bytes: rest, lastOffset: batch.lastOffset, complete: true };
+		}
+	} else {
+		while (start >= 0 && lineOffsetAt(start) < offset) {
+			const end = separatorAt(bytes, start);
+			start = end < 0 ? -1 : end + RECORD_SEPARATOR.length;
+		}
+	}
+	if (start < 0) return { text: new Uint8Array(0), count: 0, bytes: 0, lastOffset: -1, complete: true };
+	let at = Math.max(offset, baseOffset);
+	let count = 0;
+	let taken = 0;
+	let lastOffset = -1;
+	let takenEnd = start;
+	for (let pos = start; ; at++) {
+		const found = separatorAt(bytes, pos);
+		const end = found < 0 ? bytes.length : found;
+		const lineBytes = end - pos + RECORD_SEPARATOR.length;
+		if ((count > 0 || !room.firstOfRead) && (count >= room.records || taken + lineBytes > room.bytes)) {
+			if (dense) cutHints.set(bytes, { offset: at, at: pos });
+			return { text: bytes.slice(start, takenEnd), count, bytes: taken, lastOffset, complete: false };
+		}
+		count++;
+		taken += lineBytes;
+		lastOffset = dense ? at : lineOffsetAt(pos);
+		takenEnd = end;
+		if (found < 0) break;
+		pos = end + RECORD_SEPARATOR.length;
+	}
+	assert(lastOffset >= offset, "lines are taken from the offset asked");
+	return { text: bytes.slice(start, takenEnd), count, bytes: taken, lastOffset, complete: true };
+}
 
 /** A read's answer as it is built, batch by batch: the same cut rules whether a batch came from a row or memory. */
 class SliceReader {
-	/** Text, or the bytes of a whole row the walk read as UTF-8 (only a UTF-8 read has any). */
+	/** Text, or (a UTF-8 read) bytes, one part per batch taken. */
 	readonly parts: (string | Uint8Array)[] = [];
 	recordCount = 0;
 	bytes = 0;
@@ -231,44 +276,26 @@ class SliceReader {
 		private readonly offset: number,
 		private readonly maxRecords: number,
 		private readonly maxBytes: number,
+		/** Whether the read answers UTF-8: batches are taken and cut as bytes. */
+		private readonly utf8: boolean,
 	) {
 		this.nextOffset = offset;
 	}
 
 	slice(): LogSlice {
-		assert(
-			this.parts.every((part) => typeof part === "string"),
-			"a text read takes text",
-		);
+		assert(!this.utf8, "a text read takes text");
 		return { records: this.parts.join(RECORD_SEPARATOR), recordCount: this.recordCount, nextOffset: this.nextOffset };
 	}
 
-	/**
-	 * The parts and their separators encoded into one buffer. Its size is known without measuring: each part's
-	 * `bytes` counts its UTF-8 and one separator (as a stored batch's `bytes` does), so the page is `bytes` less the
-	 * one separator after its last part.
-	 */
-	sliceUtf8(): LogSlice<Uint8Array> {
-		const size = this.parts.length === 0 ? 0 : this.bytes - RECORD_SEPARATOR.length;
-		const records = new Uint8Array(size);
-		let at = 0;
-		for (const [i, part] of this.parts.entries()) {
-			if (i > 0) {
-				records.set(SEPARATOR_UTF8, at);
-				at += SEPARATOR_UTF8.length;
-			}
-			if (typeof part === "string") {
-				const { read, written } = encoder.encodeInto(part, records.subarray(at));
-				// Paired with the writer's count: a stored `bytes` that were short of the text would cut a record here.
-				assert(read === part.length, "a read's byte count holds each of its records");
-				at += written;
-			} else {
-				records.set(part, at);
-				at += part.byteLength;
-			}
-		}
-		assert(at === size, "a read's byte count is its records' UTF-8 size");
-		return { records, recordCount: this.recordCount, nextOffset: this.nextOffset };
+	sliceUtf8(): LogSlice<Utf8Parts> {
+		assert(this.utf8, "a UTF-8 read takes bytes");
+		const parts = this.parts as Uint8Array[];
+		// Paired with the writer's count: each part's `bytes` is its UTF-8 and one separator.
+		assert(
+			parts.reduce((n, part) => n + part.byteLength + RECORD_SEPARATOR.length, 0) === this.bytes,
+			"a read's byte count is its parts' UTF-8 size",
+		);
+		return { records: parts, recordCount: this.recordCount, nextOffset: this.nextOffset };
 	}
 
 	/** Takes what `batch` holds from the read's offset on; false once the read is full. */
@@ -276,22 +303,13 @@ class SliceReader {
 		const { offset, maxRecords, maxBytes } = this;
 		if (batch.lastOffset < offset) return true;
 		if (batch.baseOffset >= offset && this.recordCount + batch.recordCount <= maxRecords && this.bytes + batch.bytes <= maxBytes) {
-			this.parts.push(batch instanceof Utf8Row ? batch.utf8 : batch.text);
+			this.parts.push(this.utf8 ? (batch.utf8 ?? encoder.encode(batch.text)) : batch.text);
 			this.recordCount += batch.recordCount;
 			this.bytes += batch.bytes;
 		} else {
 			// A batch that starts before `offset` or does not fit: take the records that do, as one substring.
-			const { text, baseOffset } = batch;
-			const take = takeLines(
-				{
-					text,
-					baseOffset,
-					dense: batch.lastOffset - baseOffset + 1 === batch.recordCount,
-					ascii: isAsciiBatch(batch),
-				},
-				offset,
-				{ records: maxRecords - this.recordCount, bytes: maxBytes - this.bytes, firstOfRead: this.recordCount === 0 },
-			);
+			const room = { records: maxRecords - this.recordCount, bytes: maxBytes - this.bytes, firstOfRead: this.recordCount === 0 };
+			const take = this.cut(batch, room);
 			if (take.count > 0) {
 				this.parts.push(take.text);
 				this.recordCount += take.count;
@@ -307,8 +325,18 @@ class SliceReader {
 		this.nextOffset = batch.lastOffset + 1;
 		return this.recordCount < maxRecords && this.bytes < maxBytes;
 	}
-}
 
+	/** The lines of `batch` from the read's offset that fit `room`: as bytes for a UTF-8 read, else as text. */
+	private cut(batch: CachedBatch, room: ReadRoom): BatchTake | Utf8Take {
+		const { utf8 } = batch;
+		if (this.utf8 && utf8 !== undefined) return takeLinesUtf8({ ...batch, utf8 }, this.offset, room);
+		const text = batch.text;
+		const { baseOffset } = batch;
+		const ascii = batch.bytes === text.length + RECORD_SEPARATOR.length;
+		const take = takeLines({ text, baseOffset, dense: batch.lastOffset - baseOffset + 1 === batch.recordCount, ascii }, this.offset, room);
+		return this.utf8 ? { ...take, text: encoder.encode(take.text) } : take;
+	}
+}
 /**
  * The first offset whose timestamp is at or after `timestampMs`, searched by the running maximum timestamp, so
  * out-of-order producer timestamps cannot hide later records; `null` if no record is that recent (the walk reached

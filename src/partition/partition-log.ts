@@ -49,6 +49,7 @@ import type {
 	ReadResult,
 	RemoteRead,
 	TimestampAnswer,
+	Utf8Parts,
 } from "./types.ts";
 import { Waiters } from "./waiters.ts";
 
@@ -387,8 +388,8 @@ export class PartitionLog extends DurableObject<Env> {
 		return ok(this.answerRead(readLog(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot), start.value));
 	}
 
-	/** `read`, with the records as UTF-8 bytes: what the fetch route sends as they are (see `readLogUtf8`). */
-	async readUtf8(request: ReadRequest): Promise<Result<ReadAnswer<Uint8Array>>> {
+	/** `read`, with the records as UTF-8 parts: for readers that send them on as they are (see `readLogUtf8`). */
+	async readUtf8(request: ReadRequest): Promise<Result<ReadAnswer<Utf8Parts>>> {
 		const start = await this.readStart(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
 		return ok(this.answerRead(readLogUtf8(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot), start.value));
@@ -411,7 +412,7 @@ export class PartitionLog extends DurableObject<Env> {
 		return ok(offset);
 	}
 
-	private answerRead<Records extends string | Uint8Array>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
+	private answerRead<Records extends string | Utf8Parts>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
 		this.metrics.changed();
 		assert(slice.nextOffset <= this.view.nextOffset && slice.nextOffset >= offset, "a read ends inside the log");
 		return { ...slice, highWatermark: this.view.nextOffset, logStartOffset: this.view.logStartOffset };

@@ -76,8 +76,16 @@ export interface ReadRequest {
 	readonly waitMs: number;
 }
 
-/** A read's records; `PartitionLog.readUtf8` answers them as their UTF-8 (`ReadResult<Uint8Array>`). */
-export interface ReadResult<Records extends string | Uint8Array = string> {
+/**
+ * Records as UTF-8, in parts to be joined by `RECORD_SEPARATOR`: each part a stored batch's bytes (shared with the
+ * batch cache: read-only) or a copy of the lines cut from one, each in a buffer of its own, so it crosses RPC as
+ * exactly itself (a view's whole buffer would go with it). The reader that sends them copies them once, into its
+ * answer: no page is assembled before that.
+ */
+export type Utf8Parts = readonly Uint8Array[];
+
+/** A read's records; `PartitionLog.readUtf8` answers them as UTF-8 parts (`ReadResult<Utf8Parts>`). */
+export interface ReadResult<Records extends string | Utf8Parts = string> {
 	/** The records, already JSON objects joined by `RECORD_SEPARATOR`: the body of a JSON array. */
 	readonly records: Records;
 	readonly recordCount: number;
@@ -108,7 +116,7 @@ export interface RemoteRead {
 }
 
 /** What `PartitionLog.read` answers; `readRecords` (src/shared/log-reader.ts) turns a remote pointer into records. */
-export type ReadAnswer<Records extends string | Uint8Array = string> = ReadResult<Records> | RemoteRead;
+export type ReadAnswer<Records extends string | Utf8Parts = string> = ReadResult<Records> | RemoteRead;
 
 /** The remote batch a seek by time lands in: the reader finds the first record in it that is recent enough. */
 export interface RemoteTimestampEntry {

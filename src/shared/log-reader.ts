@@ -23,6 +23,7 @@ import type {
 	RemoteSlice,
 	RemoteTimestampEntry,
 	TimestampAnswer,
+	Utf8Parts,
 } from "../partition/types.ts";
 import { assert } from "./assert.ts";
 import { err, ok, type Result } from "./errors.ts";
@@ -41,24 +42,49 @@ export function readRecords(env: Env, topicId: string, partition: number, reques
 }
 
 /**
- * `readRecords` answered as UTF-8 bytes, for a reader that sends the records on as they are (the fetch route): a
- * local read comes as the partition wrote it (`PartitionLog.readUtf8`); one that starts in R2 is read as text
- * across segments and the partition, then encoded once.
+ * `readRecords` answered as UTF-8 parts, for a reader that sends the records on as they are (the fetch route, group
+ * polls, SSE, webhooks): a local read comes as the partition cut it (`PartitionLog.readUtf8`); one that starts in
+ * R2 is read as text across segments and the partition, then encoded once.
  */
 export async function readRecordsUtf8(
 	env: Env,
 	topicId: string,
 	partition: number,
 	request: ReadRequest,
-): Promise<Result<ReadResult<Uint8Array>>> {
+): Promise<Result<ReadResult<Utf8Parts>>> {
 	const log = partitionLog(env, topicId, partition);
 	const first = await log.readUtf8(request);
-	if (!first.ok || !("remote" in first.value)) return first as Result<ReadResult<Uint8Array>>;
+	if (!first.ok || !("remote" in first.value)) return first as Result<ReadResult<Utf8Parts>>;
 	const read = await readAcross(env.SEGMENTS, (r) => log.read(r), request, first.value);
-	return read.ok ? ok({ ...read.value, records: encoder.encode(read.value.records) }) : read;
+	if (!read.ok) return read;
+	return ok({ ...read.value, records: read.value.recordCount === 0 ? [] : [encoder.encode(read.value.records)] });
 }
 
 const encoder = new TextEncoder();
+const SEPARATOR_UTF8 = encoder.encode(RECORD_SEPARATOR);
+
+/**
+ * `head`, the records of `parts` joined by `RECORD_SEPARATOR`, and `tail`, written once into a buffer of their
+ * exact size: a reader's whole answer around its records, with one copy of them.
+ */
+export function joinUtf8(head: Uint8Array, parts: Utf8Parts, tail: Uint8Array): Uint8Array<ArrayBuffer> {
+	let size = head.byteLength + tail.byteLength + Math.max(0, parts.length - 1) * SEPARATOR_UTF8.byteLength;
+	for (const part of parts) size += part.byteLength;
+	const out = new Uint8Array(size);
+	out.set(head);
+	let at = head.byteLength;
+	for (const [i, part] of parts.entries()) {
+		if (i > 0) {
+			out.set(SEPARATOR_UTF8, at);
+			at += SEPARATOR_UTF8.byteLength;
+		}
+		out.set(part, at);
+		at += part.byteLength;
+	}
+	out.set(tail, at);
+	assert(at + tail.byteLength === size, "an answer is exactly its parts");
+	return out;
+}
 
 /** The first offset whose timestamp is at or after `timestampMs` (the high watermark if none), remote or local. */
 export async function offsetForTimestamp(

@@ -12,6 +12,7 @@ import { type BatchCache, BatchCachePool, type CachedBatch, heapBytes, isolateBa
 import { readLog } from "../../src/partition/log-store.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { BATCH_CACHE_BYTES_MAX, BATCH_CACHE_IDLE_MS } from "../../src/shared/limits.ts";
+import { joinUtf8 } from "../../src/shared/log-reader.ts";
 import { encodeLine, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { scrapeUntil } from "../metrics/exposition.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -19,6 +20,8 @@ import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { countRows } from "../support/sql-rows.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { createTopic, fetchRecords, json, produce } from "../support/worker.ts";
+
+const EMPTY = new Uint8Array(0);
 
 /** A synthetic stored batch of `count` ASCII records of `valueChars` from `base`. */
 function synthetic(base: number, count: number, valueChars: number): CachedBatch {
@@ -200,7 +203,8 @@ async function compareReads(stub: DurableObjectStub<PartitionLog>, topicId: stri
 				continue;
 			}
 			const wanted = new TextEncoder().encode(expected.records);
-			const sameBytes = bytes.value.records.length === wanted.length && bytes.value.records.every((byte, i) => byte === wanted[i]);
+			const page = joinUtf8(EMPTY, bytes.value.records, EMPTY);
+			const sameBytes = page.length === wanted.length && page.every((byte, i) => byte === wanted[i]);
 			if (!sameBytes || bytes.value.recordCount !== expected.recordCount || bytes.value.nextOffset !== expected.nextOffset) {
 				failed.push(`${check.label} at ${check.offset} as UTF-8: ${bytes.value.recordCount} → ${bytes.value.nextOffset}, not the SQL page`);
 			}

@@ -8,11 +8,11 @@
 
 import { keyOf } from "../../group/assignors.ts";
 import type { FetchPlan, OffsetReset, PollCommit, PollPlan } from "../../group/types.ts";
-import type { ReadResult } from "../../partition/types.ts";
+import type { ReadResult, Utf8Parts } from "../../partition/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
-import { readRecords } from "../../shared/log-reader.ts";
+import { readRecordsUtf8 } from "../../shared/log-reader.ts";
 import { RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
@@ -36,15 +36,21 @@ interface ReadLimits {
 interface PartitionRead {
 	readonly plan: FetchPlan;
 	readonly limits: ReadLimits;
-	readonly result: ReadResult;
+	readonly result: ReadResult<Utf8Parts>;
 }
 
 /**
- * Polls for `memberId` and answers the response body, `{"records":[…],"generation","assignment"}`, with each
- * record as the partition stored it plus its topic. Records come in offset order per partition, and only from
- * partitions the member owns in the generation the response names.
+ * Polls for `memberId` and answers the response body as UTF-8, `{"records":[…],"generation","assignment"}`, with
+ * each record as the partition stored it plus its topic. Records come in offset order per partition, and only from
+ * partitions the member owns in the generation the response names. The partitions' bytes are copied once, into the
+ * body, with the topic spliced in as they go.
  */
-export async function pollGroup(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<string>> {
+export async function pollGroup(
+	env: Env,
+	groupId: string,
+	memberId: string,
+	options: PollOptions,
+): Promise<Result<Uint8Array<ArrayBuffer>>> {
 	const coordinator = groupCoordinator(env, groupId);
 	const plan = await beginPoll(env, coordinator, groupId, memberId, options);
 	if (!plan.ok) return plan;
@@ -69,11 +75,11 @@ export async function pollGroup(env: Env, groupId: string, memberId: string, opt
 	if (!settled.ok) return settled;
 	const { accepted, generation, assignment } = settled.value;
 	assert(accepted.length === reads.length, "the coordinator settles every read");
-	const records = reads
-		.filter((r, i) => accepted[i] === true && r.result.recordCount > 0)
-		.map((r) => withTopic(r.plan.topic, r.result.records));
-	return ok(`{"records":[${records.join(RECORD_SEPARATOR)}],"generation":${generation},"assignment":${JSON.stringify(assignment)}}`);
+	const kept = reads.filter((r, i) => accepted[i] === true && r.result.recordCount > 0);
+	return ok(pollBody(kept, encoder.encode(`],"generation":${generation},"assignment":${JSON.stringify(assignment)}}`)));
 }
+
+const encoder = new TextEncoder();
 
 /**
  * The coordinator's plan for this poll, after it wrote the commit the poll carries. A carried offset beyond the
@@ -143,14 +149,14 @@ async function readPlanned(
  */
 async function topUp(env: Env, reads: readonly PartitionRead[], options: PollOptions): Promise<PartitionRead[]> {
 	const records = options.maxRecords - reads.reduce((n, r) => n + r.result.recordCount, 0);
-	const bytes = options.maxBytes - reads.reduce((n, r) => n + r.result.records.length, 0);
+	const bytes = options.maxBytes - reads.reduce((n, r) => n + r.result.records.reduce((m, part) => m + part.byteLength, 0), 0);
 	const behind = reads.flatMap((r, i) => (r.result.nextOffset < r.result.highWatermark ? [i] : [])).slice(0, Math.max(0, records));
 	if (behind.length === 0 || bytes <= 0) return [...reads];
 	const extra = await Promise.allSettled(
 		behind.map((i, j) => {
 			const { plan, result } = reads[i] as PartitionRead;
 			const limits = { maxRecords: share(records, behind.length, j), maxBytes: Math.max(1, Math.ceil(bytes / behind.length)) };
-			return readRecords(env, plan.topicId, plan.partition, {
+			return readRecordsUtf8(env, plan.topicId, plan.partition, {
 				topicId: plan.topicId,
 				offset: result.nextOffset,
 				...limits,
@@ -168,7 +174,7 @@ async function topUp(env: Env, reads: readonly PartitionRead[], options: PollOpt
 			...first,
 			result: {
 				...more,
-				records: first.result.recordCount === 0 ? more.records : `${first.result.records}${RECORD_SEPARATOR}${more.records}`,
+				records: [...first.result.records, ...more.records],
 				recordCount: first.result.recordCount + more.recordCount,
 			},
 		};
@@ -231,7 +237,7 @@ async function readPartition(
 		if (reset === "latest") offset = (await stub.offsets()).highWatermark;
 	}
 	const read = (from: number | null) =>
-		readRecords(env, fetch.topicId, fetch.partition, { topicId: fetch.topicId, offset: from, ...limits, waitMs });
+		readRecordsUtf8(env, fetch.topicId, fetch.partition, { topicId: fetch.topicId, offset: from, ...limits, waitMs });
 	let result = await read(offset);
 	if (!result.ok && result.error.code === "offset_out_of_range") {
 		const logStartOffset = Number(result.error.details?.log_start_offset);
@@ -256,17 +262,51 @@ async function readPartition(
 	return ok({ plan: fetch, limits, result: result.value });
 }
 
-const STORED_RECORD_START = '{"partition":';
+const POLL_BODY_HEAD = encoder.encode('{"records":[');
+const STORED_RECORD_START = encoder.encode('{"partition":');
+const SEPARATOR_UTF8 = encoder.encode(RECORD_SEPARATOR);
+const NEWLINE = 0x0a;
 
 /**
- * Adds `"topic"` to each stored record by splicing it in front: no parse, no re-serialisation, and no split into
- * per-record strings (one native replace over the whole read). A raw newline never occurs inside a stored record
- * (see record-codec.ts), so `",\n{"partition":` marks exactly the starts of the second and later records.
+ * The poll's body: its reads' records, each with `"topic"` spliced in front (no parse, no re-serialisation), then
+ * `tail`, written once into a buffer of their exact size. A raw newline never occurs inside a stored record (see
+ * record-codec.ts), so each newline ends a `RECORD_SEPARATOR` and the next record starts after it.
  */
-export function withTopic(topic: string, records: string): string {
-	assert(records.startsWith(STORED_RECORD_START), "a stored record starts with its partition");
-	const head = `{"topic":${JSON.stringify(topic)},"partition":`;
-	return (
-		head + records.slice(STORED_RECORD_START.length).replaceAll(`${RECORD_SEPARATOR}${STORED_RECORD_START}`, `${RECORD_SEPARATOR}${head}`)
-	);
+export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[], tail: Uint8Array): Uint8Array<ArrayBuffer> {
+	const skip = STORED_RECORD_START.length;
+	const heads = reads.map((r) => encoder.encode(`{"topic":${JSON.stringify(r.plan.topic)},"partition":`));
+	let size = POLL_BODY_HEAD.length + tail.length;
+	reads.forEach(({ result }, i) => {
+		size += result.recordCount * ((heads[i] as Uint8Array).length - skip) + (result.records.length - 1) * SEPARATOR_UTF8.length;
+		for (const part of result.records) size += part.byteLength;
+	});
+	size += Math.max(0, reads.length - 1) * SEPARATOR_UTF8.length;
+	const out = new Uint8Array(size);
+	out.set(POLL_BODY_HEAD);
+	let to = POLL_BODY_HEAD.length;
+	reads.forEach(({ result }, i) => {
+		const head = heads[i] as Uint8Array;
+		for (const [j, part] of result.records.entries()) {
+			if (i > 0 || j > 0) {
+				out.set(SEPARATOR_UTF8, to);
+				to += SEPARATOR_UTF8.length;
+			}
+			for (let from = 0; from < part.byteLength; ) {
+				// Paired with the writer: every stored record starts with its partition.
+				assert(
+					STORED_RECORD_START.every((byte, k) => part[from + k] === byte),
+					"a stored record starts with its partition",
+				);
+				const newline = part.indexOf(NEWLINE, from);
+				const end = newline < 0 ? part.byteLength : newline + 1;
+				out.set(head, to);
+				out.set(part.subarray(from + skip, end), to + head.length);
+				to += head.length + end - from - skip;
+				from = end;
+			}
+		}
+	});
+	out.set(tail, to);
+	assert(to + tail.length === size, "a poll's body is its records with their topics and the envelope");
+	return out;
 }

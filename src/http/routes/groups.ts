@@ -35,7 +35,7 @@ import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { type PollOptions, pollGroup } from "../group/consume.ts";
 import { commitOffsets, describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { Hono } from "../hono.ts";
-import { reportFetchedBody } from "../middleware/quotas.ts";
+import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { eachPartitionOnce, GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
@@ -201,9 +201,9 @@ export const groupRoutes = new Hono<AppEnv>()
 			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 			commit: body.commit === undefined ? null : { generation: body.commit.generation, offsets: body.commit.offsets.map(toOffsetCommit) },
 		};
-		const json = unwrap(await pollGroup(c.env, group, member, options));
-		reportFetchedBody(c, json);
-		return c.body(json, 200, { "Content-Type": "application/json" });
+		const page = unwrap(await pollGroup(c.env, group, member, options));
+		reportFetchedBytes(c, page.byteLength);
+		return c.body(page, 200, { "Content-Type": "application/json" });
 	})
 	.all("/:group/members/:member/poll", methodNotAllowed)
 	.post("/:group/members/:member/heartbeat", async (c) => {

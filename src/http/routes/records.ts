@@ -5,10 +5,10 @@
  */
 
 import * as z from "zod/mini";
-import type { ReadResult } from "../../partition/types.ts";
+import type { ReadResult, Utf8Parts } from "../../partition/types.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
-import { offsetForTimestamp, readRecordsUtf8 } from "../../shared/log-reader.ts";
+import { joinUtf8, offsetForTimestamp, readRecordsUtf8 } from "../../shared/log-reader.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
@@ -81,18 +81,15 @@ const encoder = new TextEncoder();
 const FETCH_BODY_HEAD = encoder.encode('{"records":[');
 
 /**
- * A fetch's response body. The partition hands back its records as ready-made JSON, already UTF-8: they are copied
- * once into a buffer of the body's size between the envelope's head and tail, never re-serialised or re-encoded.
+ * A fetch's response body. The partition hands back its records as ready-made JSON, already UTF-8, in parts: they
+ * are copied once into a buffer of the body's size between the envelope's head and tail, never re-serialised or
+ * re-encoded.
  */
-function fetchBody(result: ReadResult<Uint8Array>): Uint8Array<ArrayBuffer> {
+function fetchBody(result: ReadResult<Utf8Parts>): Uint8Array<ArrayBuffer> {
 	const tail = encoder.encode(
 		`],"high_watermark":${result.highWatermark},"log_start_offset":${result.logStartOffset},"next_offset":${result.nextOffset}}`,
 	);
-	const body = new Uint8Array(FETCH_BODY_HEAD.length + result.records.length + tail.length);
-	body.set(FETCH_BODY_HEAD);
-	body.set(result.records, FETCH_BODY_HEAD.length);
-	body.set(tail, FETCH_BODY_HEAD.length + result.records.length);
-	return body;
+	return joinUtf8(FETCH_BODY_HEAD, result.records, tail);
 }
 
 /** A partition read or lookup; a partition that says its topic is gone drops the cached metadata. */

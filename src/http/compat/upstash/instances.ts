@@ -132,7 +132,10 @@ export function consume(env: Env, group: string, instance: string, request: Cons
 		group,
 		instance,
 		() => memberFor(env, group, instance, request.topics, request.autoOffsetReset),
-		(memberId) => pollGroup(env, group, memberId, request.poll),
+		async (memberId) => {
+			const polled = await pollGroup(env, group, memberId, request.poll);
+			return polled.ok ? ok(new TextDecoder().decode(polled.value)) : polled;
+		},
 	);
 }
 
