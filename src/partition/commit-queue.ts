@@ -6,7 +6,11 @@
  * each, a request that finds the queue idle is written at once. Once producers arrive concurrently (recent groups
  * held several), the first request of a group lingers for the others (see `lingerMs`) whether it found a commit in
  * flight or the queue idle: otherwise every commit that drains the queue is followed by a group of one, its own
- * transaction and row, while the rest of the producers queue behind it. Each request is answered with its own
+ * transaction and row, while the rest of the producers queue behind it. Once as many as recent groups held are
+ * queued, the group still waits while requests keep arriving, one turn of the event loop at a time, and is written
+ * after the first turn that brought none: an isolate busy with the edge's share of other producers' requests (one
+ * thread serves both under workerd) delivers them a few per turn, and a commit costs about as much CPU as a whole
+ * small request, so every producer that joins saves one. Each request is answered with its own
  * result; the caller's output gate holds the answer until the group's commit is durable. Pure: the partition passes
  * its writer and `storage.sync()`.
  */
@@ -30,10 +34,11 @@ export interface CommitQueueOptions<Req, Res> {
 	readonly groupRequestsMax: number;
 	readonly groupWeightMax: number;
 	/**
-	 * When a group would start with fewer requests queued than recent groups held (producers are arriving
-	 * concurrently and more are on their way), wait up to this long for them: fewer, larger groups. The wait ends as
-	 * soon as that many are queued, and is one timer per group, never one per request. A lone producer never waits:
-	 * its groups hold one request.
+	 * When producers arrive concurrently (recent groups held more than one request), a group waits up to this long
+	 * for them before it is written: fewer, larger groups. Until as many are queued as the largest recent group held it
+	 * waits on one timer; from then on turn by turn, only while each turn of the event loop brings more. Timers are
+	 * one per group plus one per turn that brought requests, never one per request. A lone producer never waits: its
+	 * groups hold one request.
 	 */
 	readonly lingerMs: number;
 }
@@ -49,6 +54,10 @@ export class CommitQueue<Req, Res> {
 	private committing = false;
 	/** The pending end of a linger (see `lingerMs`), or null. */
 	private lingering: ReturnType<typeof setTimeout> | null = null;
+	/** While a linger waits turn by turn (see `lingerByTurns`): how many were queued when the turn began; else null. */
+	private lingerTurns: number | null = null;
+	/** When the current linger ends at the latest (ms since the epoch). */
+	private lingerEndsMs = 0;
 	/** Sizes of the last `RECENT_GROUPS` groups, and the largest of them (at least one): see `expected`. */
 	private readonly recent: number[] = [];
 	private recentMax = 1;
@@ -63,9 +72,10 @@ export class CommitQueue<Req, Res> {
 			const weight = this.options.weigh(request);
 			this.waiting.push({ request, weight, resolve, reject });
 			this.waitingWeight += weight;
-			if (this.lingering !== null) {
-				if (this.waiting.length >= this.expected() || this.full()) this.endLinger();
-			} else if (!this.committing) this.startNext();
+			if (this.lingering === null) {
+				if (!this.committing) this.startNext();
+			} else if (this.full()) this.endLinger();
+			else if (this.lingerTurns === null && this.waiting.length >= this.expected()) this.lingerByTurns();
 		});
 	}
 
@@ -80,14 +90,32 @@ export class CommitQueue<Req, Res> {
 			this.committing = false;
 			return;
 		}
-		const lingers = this.options.lingerMs > 0 && this.waiting.length < this.expected() && !this.full();
-		if (!lingers) {
+		const expected = this.expected();
+		if (this.options.lingerMs <= 0 || expected <= 1 || this.full()) {
 			this.writeNext();
 			return;
 		}
 		// Nothing is written while lingering, but nothing may start another group either.
 		this.committing = true;
-		this.lingering = setTimeout(() => this.endLinger(), this.options.lingerMs);
+		this.lingerEndsMs = Date.now() + this.options.lingerMs;
+		if (this.waiting.length >= expected) this.lingerByTurns();
+		else this.lingering = setTimeout(() => this.endLinger(), this.options.lingerMs);
+	}
+
+	/**
+	 * As many as expected are queued: the group waits one turn of the event loop at a time for more, while each turn
+	 * brings some (and the linger has time left), so producers still on their way join it rather than the next.
+	 */
+	private lingerByTurns(): void {
+		if (this.lingering !== null) clearTimeout(this.lingering);
+		this.lingerTurns = this.waiting.length;
+		this.lingering = setTimeout(() => this.turnEnded(), 0);
+	}
+
+	private turnEnded(): void {
+		const arrived = this.waiting.length > (this.lingerTurns ?? 0);
+		if (arrived && Date.now() < this.lingerEndsMs) this.lingerByTurns();
+		else this.endLinger();
 	}
 
 	private writeNext(): void {
@@ -136,6 +164,7 @@ export class CommitQueue<Req, Res> {
 	private endLinger(): void {
 		if (this.lingering !== null) clearTimeout(this.lingering);
 		this.lingering = null;
+		this.lingerTurns = null;
 		this.writeNext();
 	}
 

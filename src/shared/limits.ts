@@ -51,7 +51,7 @@ export const READ_INLINE_BATCH_BYTES_MAX = 64 * 1024;
  */
 export const APPEND_GROUP_REQUESTS_MAX = 256;
 export const APPEND_GROUP_BYTES_MAX = 4 * 1024 * 1024;
-/** Group commit: how long a group waits for more requests after the previous commit, when some are queued already. */
+/** Group commit: how long a group waits at most for more requests, once producers arrive concurrently (commit-queue.ts). */
 export const APPEND_GROUP_LINGER_MS = 3;
 
 /** Partitions a topic may have. `GET /v1/topics/{topic}` fans out to every partition, so keep it bounded. */

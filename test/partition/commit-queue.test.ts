@@ -2,7 +2,8 @@
  * The commit queue alone, with a commit the test completes by hand: a lone producer is written at once and never
  * lingers; requests queued behind a commit form the next group; after groups of many, the next group waits for as
  * many (up to the linger) rather than going out with the first few, whether it found a commit in flight or the
- * queue idle; a linger is one timer per group.
+ * queue idle, and then turn by turn while each turn brings more; a linger's timers are one per group plus one per
+ * turn that brought requests, never one per request.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { CommitQueue } from "../../src/partition/commit-queue.ts";
@@ -21,6 +22,8 @@ function harness(lingerMs: number) {
 		groupWeightMax: 1_000,
 		lingerMs,
 	});
+	/** Lets one turn of the event loop pass (a timer armed before this one fires first). */
+	const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
 	/** Completes the commit in flight and lets the queue react. */
 	const commit = async () => {
 		const pending = commits;
@@ -28,7 +31,7 @@ function harness(lingerMs: number) {
 		for (const resolve of pending) resolve();
 		await new Promise((resolve) => setTimeout(resolve, 0));
 	};
-	return { queue, groups, commit };
+	return { queue, groups, commit, turn };
 }
 
 describe("commit queue", () => {
@@ -57,15 +60,17 @@ describe("commit queue", () => {
 		expect(await Promise.all(answers)).toEqual([10, 20, 30, 40]);
 	});
 
-	it("after a group of many, lingers until as many are queued, then writes them together", async () => {
-		const { queue, groups, commit } = harness(60_000);
+	it("after a group of many, lingers until as many are queued, then for as long as each turn brings more", async () => {
+		const { queue, groups, commit, turn } = harness(60_000);
 		const first = [0, 1, 2, 3, 4].map((n) => queue.submit(n));
 		await commit(); // [0] committed; [1..4] written as one group of four
 		expect(groups).toEqual([[0], [1, 2, 3, 4]]);
 		const next = [5, 6].map((n) => queue.submit(n));
 		await commit(); // two queued, four expected: it lingers
 		expect(groups.length).toBe(2);
-		const more = [7, 8].map((n) => queue.submit(n)); // the fourth ends the linger
+		const more = [7, 8].map((n) => queue.submit(n)); // four are queued: from now on it waits turn by turn
+		expect(groups.length).toBe(2);
+		await turn(); // a turn that brought none ends it
 		expect(groups).toEqual([[0], [1, 2, 3, 4], [5, 6, 7, 8]]);
 		await commit();
 		expect(await Promise.all([...first, ...next, ...more])).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80]);
@@ -86,9 +91,10 @@ describe("commit queue", () => {
 	});
 
 	it("after groups of many, a request that finds the queue idle lingers for the others instead of going out alone", async () => {
-		const { queue, groups, commit } = harness(60_000);
+		const { queue, groups, commit, turn } = harness(60_000);
 		const first = [0, 1, 2, 3, 4].map((n) => queue.submit(n));
 		await commit();
+		await turn();
 		await commit(); // [0] and [1..4] are durable; nothing is queued: the queue is idle
 		expect(groups).toEqual([[0], [1, 2, 3, 4]]);
 		// Producers come back one at a time, as they do from an edge under load: no group of one per drained queue.
@@ -98,16 +104,18 @@ describe("commit queue", () => {
 			await new Promise((resolve) => setTimeout(resolve, 0));
 			expect(groups.length).toBe(2);
 		}
-		staggered.push(queue.submit(8)); // the fourth ends the linger
+		staggered.push(queue.submit(8)); // the fourth: one more turn, which brings none
+		await turn();
 		expect(groups).toEqual([[0], [1, 2, 3, 4], [5, 6, 7, 8]]);
 		await commit();
 		expect(await Promise.all([...first, ...staggered])).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80]);
 	});
 
-	it("arms one timer per lingering group, not one per request", async () => {
-		const { queue, groups, commit } = harness(60_000);
+	it("arms one timer per lingering group and one per turn that brought requests, not one per request", async () => {
+		const { queue, groups, commit, turn } = harness(60_000);
 		const first = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => queue.submit(n));
 		await commit();
+		await turn();
 		await commit();
 		expect(groups).toEqual([[0], [1, 2, 3, 4, 5, 6, 7]]);
 		const timers = vi.spyOn(globalThis, "setTimeout");
@@ -115,12 +123,59 @@ describe("commit queue", () => {
 		const next = [8, 9, 10, 11, 12, 13].map((n) => queue.submit(n));
 		expect(groups.length).toBe(2);
 		expect(timers).toHaveBeenCalledTimes(1);
-		next.push(queue.submit(14)); // the seventh ends the linger, and its timer
-		expect(groups).toEqual([[0], [1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14]]);
-		expect(timers).toHaveBeenCalledTimes(1);
+		next.push(queue.submit(14)); // the seventh: the linger's timer gives way to one for the turn
+		expect(timers).toHaveBeenCalledTimes(2);
 		expect(cleared).toHaveBeenCalledTimes(1);
+		next.push(...[15, 16, 17].map((n) => queue.submit(n))); // more in the same turn: no more timers
+		expect(timers).toHaveBeenCalledTimes(2);
+		await turn(); // that turn brought three: one more
+		expect(groups.length).toBe(2);
+		next.push(queue.submit(18));
+		await turn(); // brought one: one more
+		expect(groups.length).toBe(2);
+		await turn(); // brought none: written
+		expect(groups).toEqual([[0], [1, 2, 3, 4, 5, 6, 7], [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]]);
+		// The spy counts the test's own turns too: three of them.
+		expect(timers).toHaveBeenCalledTimes(2 + 2 + 3);
 		await commit();
-		expect(await Promise.all([...first, ...next])).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140]);
+		expect(await Promise.all([...first, ...next])).toEqual([
+			0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170, 180,
+		]);
+	});
+
+	it("stops waiting turn by turn at lingerMs however steadily requests keep coming", async () => {
+		const { queue, groups, commit, turn } = harness(5);
+		const first = [0, 1, 2, 3].map((n) => queue.submit(n));
+		await commit();
+		await turn();
+		await commit(); // [0] and [1, 2, 3] are durable: three expected
+		expect(groups).toEqual([[0], [1, 2, 3]]);
+		const answers: Promise<number>[] = [];
+		// One arrival every turn, for ever: only the linger's bound can write the group. Bounded so a failure ends.
+		for (let n = 4; groups.length === 2 && n < 100_000; n++) {
+			answers.push(queue.submit(n));
+			await turn();
+		}
+		expect(groups.length).toBe(3);
+		expect(groups[2]).toEqual(answers.map((_, i) => 4 + i));
+		await commit();
+		expect(await Promise.all([...first, ...answers])).toEqual([0, 10, 20, 30, ...answers.map((_, i) => (4 + i) * 10)]);
+	});
+
+	it("writes a full group at once, even while waiting turn by turn", async () => {
+		const { queue, groups, commit, turn } = harness(60_000);
+		const first = [0, 1, 2].map((n) => queue.submit(n));
+		await commit();
+		await turn();
+		await commit(); // [0] and [1, 2] are durable: two expected
+		expect(groups).toEqual([[0], [1, 2]]);
+		const answers = [queue.submit(3), queue.submit(4)]; // two queued: waiting turn by turn
+		expect(groups.length).toBe(2);
+		for (let n = 5; n < 103; n++) answers.push(queue.submit(n)); // the hundredth fills the group
+		expect(groups.length).toBe(3);
+		expect(groups[2]).toEqual(answers.map((_, i) => 3 + i));
+		await commit();
+		expect(await Promise.all([...first, ...answers])).toEqual([0, 10, 20, ...answers.map((_, i) => (3 + i) * 10)]);
 	});
 
 	it("a lone producer after a burst lingers only until a short group shows the burst is over", async () => {
