@@ -28,7 +28,7 @@ import { TARGETS } from "./targets.mjs";
  */
 
 /** Where each server goes within a scenario: Tributary before its ceilings, peers last. */
-const SERVER_ORDER = ["tributary", "ceiling", "ceiling+sqlite", "ceiling+sqlite+parse"];
+const SERVER_ORDER = ["tributary", "ceiling", "ceiling+sqlite", "ceiling+sqlite+parse", "ceiling+group-commit"];
 
 /** What the bench runs on: machine, versions, commit. */
 export function machine() {
@@ -219,7 +219,7 @@ function notes(rows, troubles) {
 		"records/s and MB/s are over the measured window (after warm-up); MB = 10^6 bytes of HTTP bodies sent (produce) or received (fetch, group poll).",
 		"Peers count RESP/NATS protocol bytes on the wire. Latency is per request (per pipeline/batch for peers), client-side.",
 		"% of ceiling = Tributary records/s ÷ the ceiling Worker's records/s, same runtime, same scenario, same run.",
-		"ceiling+sqlite (reference) = the ceiling plus, for produce, one SQLite INSERT of each request body (what storing the bytes alone costs) and, for fetch, reading the page's records from stored rows of 100 instead of memory (what reading them back alone costs). ceiling+sqlite+parse (produce-1c-1p and produce-4c-1p only) also parses each produce body with JSON.parse, which Tributary cannot skip: a fair floor for batch produce.",
+		"ceiling+sqlite (reference) = the ceiling plus, for produce, one SQLite INSERT of each request body (what storing the bytes alone costs) and, for fetch, reading the page's records from stored rows of 100 instead of memory (what reading them back alone costs). ceiling+sqlite+parse (produce-1c-1p and produce-4c-1p only) also parses each produce body with JSON.parse, which Tributary cannot skip: a fair floor for batch produce. ceiling+group-commit (produce-32c-1r only) group-commits the bodies instead: each group of waiting bodies one row, answered after storage.sync(): a fair floor for many small producers.",
 		`All processes share one machine: server CPU % is every child process of the bench, other CPU % is everything else on the machine (100% = one core). Before each scenario the bench waits (${QUIET_WAIT_BUDGET_MS / 1000} s in all at most) for other processes to go under ${QUIET_OTHER_PERCENT}%; rows where they were above ${QUIET_OTHER_PERCENT}% during the measurement are marked noisy.`,
 	]
 		.map((n) => `- ${n}`)

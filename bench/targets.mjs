@@ -15,7 +15,7 @@ import { tempDir } from "./lib/session.mjs";
 import { ROOT, TOKEN } from "./settings.mjs";
 
 /**
- * @typedef {"tributary" | "ceiling" | "ceiling+sqlite" | "ceiling+sqlite+parse"} TargetName
+ * @typedef {"tributary" | "ceiling" | "ceiling+sqlite" | "ceiling+sqlite+parse" | "ceiling+group-commit"} TargetName
  * @typedef {{ config: string, vars: Record<string, string> }} TargetSpec
  */
 
@@ -29,6 +29,11 @@ export const TARGETS = {
 	"ceiling+sqlite": { config: "ceiling/wrangler.toml", vars: { CEILING_MODE: "sqlite" } },
 	/** A fair floor for batch produce: ceiling+sqlite that also parses each produce body with `JSON.parse`, as Tributary must. */
 	"ceiling+sqlite+parse": { config: "ceiling/wrangler.toml", vars: { CEILING_MODE: "sqlite", CEILING_PARSE: "true" } },
+	/**
+	 * A fair floor for many small producers: the ceiling whose partition object group-commits the bodies it is sent
+	 * (one row per group, answered after `storage.sync()`), as a produce must be durable before it is answered.
+	 */
+	"ceiling+group-commit": { config: "ceiling/wrangler.toml", vars: { CEILING_MODE: "group" } },
 	/** WEBHOOK_ALLOW_PRIVATE lets subscriptions deliver to the bench's receiver on http://127.0.0.1. */
 	tributary: { config: "wrangler.toml", vars: { WEBHOOK_ALLOW_PRIVATE: "true" } },
 };

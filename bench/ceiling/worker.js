@@ -8,6 +8,11 @@
  * With CEILING_PARSE = "true" as well, produce first parses the body with `JSON.parse` (and drops the result), which
  * Tributary cannot skip: a fair floor for batch produce.
  *
+ * With CEILING_MODE = "group" produce is durable before it is answered, at the least cost: bodies that arrive while
+ * a group commits wait, and each group is written as one row in one INSERT and answered after `storage.sync()`; a
+ * group waits turn by turn of the event loop while each turn brings more (as Tributary's commit queue does). A fair
+ * floor for many small producers, whom the do-nothing ceiling answers without any write.
+ *
  * With the variable CEILING_MODE = "sqlite" produce also inserts the body, as one row, into the object's SQLite
  * table before answering: the cost of merely storing the bytes, for reference. And fetch reads its records from
  * SQLite rather than memory: the same records Tributary answers (offsets from the one asked for, stored as rows of
@@ -37,7 +42,8 @@ export class CeilingLog extends DurableObject {
 
 	constructor(ctx, env) {
 		super(ctx, env);
-		this.store = env.CEILING_MODE === "sqlite";
+		this.group = env.CEILING_MODE === "group";
+		this.store = env.CEILING_MODE === "sqlite" || this.group;
 		if (this.store) {
 			ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, body TEXT NOT NULL)");
 			ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS batches (base_offset INTEGER PRIMARY KEY, records TEXT NOT NULL)");
@@ -45,8 +51,44 @@ export class CeilingLog extends DurableObject {
 	}
 
 	append(body) {
+		if (this.group) return this.appendInGroup(body);
 		if (this.store) this.ctx.storage.sql.exec("INSERT INTO log (body) VALUES (?)", body);
 		return { ok: true };
+	}
+
+	/** Bodies waiting for the next group (CEILING_MODE = "group"), and whether a group is gathering or committing. */
+	waiting = [];
+	committing = false;
+	/** How many were waiting when the current turn began. */
+	seen = 0;
+
+	appendInGroup(body) {
+		return new Promise((resolve) => {
+			this.waiting.push({ body, resolve });
+			if (!this.committing) this.gather();
+		});
+	}
+
+	gather() {
+		if (this.waiting.length === 0) {
+			this.committing = false;
+			return;
+		}
+		this.committing = true;
+		this.seen = this.waiting.length;
+		setTimeout(() => this.turnEnded(), 0);
+	}
+
+	turnEnded() {
+		if (this.waiting.length > this.seen) {
+			this.seen = this.waiting.length;
+			setTimeout(() => this.turnEnded(), 0);
+			return;
+		}
+		const group = this.waiting.splice(0);
+		this.ctx.storage.sql.exec("INSERT INTO log (body) VALUES (?)", group.map((w) => w.body).join("\n"));
+		for (const w of group) w.resolve({ ok: true });
+		this.ctx.storage.sync().then(() => this.gather());
 	}
 
 	/**
