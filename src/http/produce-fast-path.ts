@@ -83,8 +83,12 @@ function encodedFrom(record: ProduceInput, texts: RecordTexts | null, asciiBody:
 	return { tail, bytes: asciiBody && record.headers.length === 0 ? tail.length : null };
 }
 
-/** One record, or null if any field is unusual; `numbers.seen` is set when its key or value holds a number. */
-function recordOf(value: unknown, numbers: { seen: boolean }): ProduceInput | null {
+/**
+ * One record, or null if any field is unusual; `numbers.seen` is set when its key or value holds a number. Encoded
+ * from `texts` where they allow (see `encodedFrom`) into the record as first built: adding the encoding by a spread
+ * into a new object cost about 1 µs a record (measured on 100 × 1 KiB), as much as finding the texts.
+ */
+function recordOf(value: unknown, numbers: { seen: boolean }, texts: RecordTexts | null, asciiBody: boolean): ProduceInput | null {
 	if (!isPlainObject(value) || !("value" in value)) return null;
 	for (const name in value) if (!RECORD_FIELDS.has(name)) return null;
 	const keyEncoding = encodingOf(value.key_encoding);
@@ -109,7 +113,7 @@ function recordOf(value: unknown, numbers: { seen: boolean }): ProduceInput | nu
 		return null;
 	}
 	if (!numbers.seen && (holdsNumber(value.key) || holdsNumber(value.value))) numbers.seen = true;
-	return {
+	const record: { -readonly [K in keyof ProduceInput]: ProduceInput[K] } = {
 		key: value.key ?? null,
 		value: value.value,
 		headers,
@@ -117,7 +121,10 @@ function recordOf(value: unknown, numbers: { seen: boolean }): ProduceInput | nu
 		keyEncoding,
 		valueEncoding,
 		partition: (partition as number | undefined) ?? null,
+		encoded: undefined,
 	};
+	record.encoded = encodedFrom(record, texts, asciiBody);
+	return record;
 }
 
 /** The exactly-once fields the fast path takes beside `records` (a `sequences` map, or any other member, is the schema's). */
@@ -170,10 +177,9 @@ export function fastProduceBody(text: string, declaredBytes: number | null = nul
 	const ascii = isAsciiBody(text, declaredBytes);
 	const records: ProduceInput[] = new Array(raw.length);
 	for (let i = 0; i < raw.length; i++) {
-		const record = recordOf(raw[i], numbers);
+		const record = recordOf(raw[i], numbers, texts?.[i] ?? null, ascii);
 		if (record === null) return null;
-		const encoded = encodedFrom(record, texts?.[i] ?? null, ascii);
-		records[i] = encoded === undefined ? record : { ...record, encoded };
+		records[i] = record;
 	}
 	if (numbers.seen && mayHoldUnsafeNumber(text)) return null;
 	return { records, fields };
@@ -193,10 +199,8 @@ export function fastProduceRecords(text: string, declaredBytes: number | null = 
 export function fastProduceRecord(value: unknown, text: string, asciiText = false): ProduceInput | null {
 	if (jsonShapeProblem(value, JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX) !== null) return null;
 	const numbers = { seen: false };
-	const record = recordOf(value, numbers);
-	if (record === null || (numbers.seen && mayHoldUnsafeNumber(text))) return null;
-	const encoded = encodedFrom(record, oneRecordTexts(text), asciiText);
-	return encoded === undefined ? record : { ...record, encoded };
+	const record = recordOf(value, numbers, oneRecordTexts(text), asciiText);
+	return record === null || (numbers.seen && mayHoldUnsafeNumber(text)) ? null : record;
 }
 
 /**

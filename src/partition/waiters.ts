@@ -19,6 +19,11 @@ export class Waiters {
 		});
 	}
 
+	/** Readers waiting for the next append. */
+	get waiting(): number {
+		return this.pending.size;
+	}
+
 	wakeAll(): void {
 		if (this.pending.size === 0) return;
 		const woken = [...this.pending];
