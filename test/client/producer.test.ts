@@ -5,11 +5,11 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { murmur2 as clientMurmur2, partitionForKey, TributaryError } from "../../client/index.ts";
+import { murmur2 as clientMurmur2, partitionForKey, Tributary, TributaryError } from "../../client/index.ts";
 import { murmur2 as brokerMurmur2 } from "../../src/shared/partitioner.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { isProduce, wiredClient } from "../support/sdk.ts";
-import { createTopic, fetchRecords, json } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, json, produce, workerFetch } from "../support/worker.ts";
 
 // The first test of a file also pays for starting the Worker and its objects.
 describe("SDK producer", { timeout: 60_000 }, () => {
@@ -291,5 +291,27 @@ describe("SDK producer buffer", { timeout: 60_000 }, () => {
 		const { client } = wiredClient();
 		expect(() => client.producer({ bufferBytes: 0 })).toThrow(TributaryError);
 		expect(() => client.producer({ maxBlockMs: -1 })).toThrow(/maxBlockMs/);
+	});
+});
+
+describe("SDK compression", () => {
+	it("asks a broker on this machine for uncompressed answers, and leaves fetch's default elsewhere", async () => {
+		const topic = uniqueTopic("encoding");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "one" }]);
+		const urls = ["http://127.0.0.1:8787", "http://localhost:8787", "http://[::1]:8787", "http://127.0.0.1.example.com", BASE];
+		const asked: Array<string | null> = [];
+		for (const url of urls) {
+			const client = new Tributary({
+				url,
+				token: ADMIN_TOKEN,
+				fetch: (request) => {
+					asked.push(request.headers.get("Accept-Encoding"));
+					return workerFetch(request);
+				},
+			});
+			expect((await client.fetch(topic, 0)).records.map((r) => r.value)).toEqual(["one"]);
+		}
+		expect(asked).toEqual(["identity", "identity", "identity", null, null]);
 	});
 });
