@@ -252,7 +252,9 @@ export class Producer {
 		const deadlineMs = Date.now() + this.#maxBlockMs;
 		// Sends waiting for their topic's partition count are not measured yet: they come first.
 		for (;;) {
-			const loading = [...this.#topics.values()].filter((state) => state.waiting.length > 0).map((state) => state.loading);
+			const loading = [...this.#topics.values()].flatMap((state) =>
+				state.waiting.length > 0 && state.loading !== null ? [state.loading] : [],
+			);
 			if (loading.length === 0) break;
 			await Promise.all(loading);
 		}
