@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { murmur2 as clientMurmur2, partitionForKey, Tributary, TributaryError } from "../../client/index.ts";
+import { estimateBytes } from "../../client/record-size.ts";
 import { murmur2 as brokerMurmur2 } from "../../src/shared/partitioner.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { isProduce, wiredClient } from "../support/sdk.ts";
@@ -258,32 +259,31 @@ describe("SDK producer buffer", { timeout: 60_000 }, () => {
 		const topic = uniqueTopic("blocked");
 		await createTopic(topic, 1);
 		const { client, hold } = wiredClient();
-		const bufferBytes = 8 * 1024;
+		// Room for exactly seven of these records.
+		const bufferBytes = 7 * (estimateBytes({ value: padded(0) }) as number);
 		const producer = client.producer({ bufferBytes, maxBlockMs: 50, lingerMs: 0 });
-		// While produce answers are held, no room frees: sends past the buffer wait out maxBlockMs.
+		// The partition count and the producer id are known first, so each send below is let in or waits at once.
+		expect((await producer.send(topic, { value: "first" })).offset).toBe(0);
+		// While produce answers are held, no room frees: what waits is refused once it has waited maxBlockMs.
 		const release = hold(isProduce);
 		const sends = Array.from({ length: 20 }, (_, i) => producer.send(topic, { value: padded(i) }));
-		const waited = producer.ready();
-		await expect(waited).rejects.toMatchObject({ code: "buffer_full", retriable: true, details: { buffer_bytes: bufferBytes } });
+		expect(producer.bufferedBytes).toBe(bufferBytes);
+		const refused = { code: "buffer_full", status: 0, retriable: true, details: { buffer_bytes: bufferBytes, max_block_ms: 50 } };
+		await expect(producer.ready()).rejects.toMatchObject(refused);
+		await expect(sends[19]).rejects.toMatchObject(refused);
 		release();
 		const outcomes = await Promise.allSettled(sends);
-		const fits = outcomes.findIndex((o) => o.status === "rejected");
-		expect(fits).toBeGreaterThan(0);
-		for (const outcome of outcomes.slice(fits)) {
-			expect(outcome).toMatchObject({ status: "rejected", reason: { code: "buffer_full", status: 0, retriable: true } });
-		}
-		expect(outcomes.slice(0, fits).map((o) => (o as PromiseFulfilledResult<{ offset: number }>).value.offset)).toEqual(
-			Array.from({ length: fits }, (_, i) => i),
-		);
+		for (const outcome of outcomes.slice(7)) expect(outcome).toMatchObject({ status: "rejected", reason: refused });
+		expect(outcomes.slice(0, 7).map((o) => (o as PromiseFulfilledResult<{ offset: number }>).value.offset)).toEqual([1, 2, 3, 4, 5, 6, 7]);
 		await expect(producer.flush()).rejects.toMatchObject({ code: "buffer_full" });
 		// Room again: the next send goes straight in, after what was written.
 		await producer.ready();
-		expect((await producer.send(topic, { value: "after" })).offset).toBe(fits);
+		expect((await producer.send(topic, { value: "after" })).offset).toBe(8);
 		// A record bigger than the whole buffer could never get in: refused at once.
 		await expect(producer.send(topic, { value: "x".repeat(bufferBytes) })).rejects.toMatchObject({ code: "record_too_large", status: 0 });
 		await producer.flush().catch(() => {});
 		const read = await fetchRecords(topic, 0, "max_records=100");
-		expect(read.records.map((r) => r.value)).toEqual([...Array.from({ length: fits }, (_, i) => padded(i)), "after"]);
+		expect(read.records.map((r) => r.value)).toEqual(["first", ...Array.from({ length: 7 }, (_, i) => padded(i)), "after"]);
 		await producer.close();
 	});
 
