@@ -5,7 +5,7 @@
  */
 
 /** Codes the SDK itself raises; every other code is the API's (`topic_not_found`, `fenced`, …). */
-export type ClientErrorCode = "network_error" | "timeout" | "invalid_argument" | "closed" | "unexpected_response";
+export type ClientErrorCode = "network_error" | "timeout" | "invalid_argument" | "closed" | "unexpected_response" | "buffer_full";
 
 export interface TributaryErrorInit {
 	/** HTTP status of the answer; 0 when there was none (network error, timeout, misuse). */

@@ -15,6 +15,15 @@ export const RETRY_AFTER_MS_MAX = 30_000;
 /** Added to a request's own long-poll wait to get its timeout. */
 export const REQUEST_TIMEOUT_MS_DEFAULT = 30_000;
 
+/**
+ * Answers from a broker on this machine come uncompressed: `fetch` asks for gzip by default, and a local Worker
+ * (Miniflare, workerd) then deflates every answer in its own process, which is most of its CPU on a fetched page,
+ * while loopback bytes cost nothing (client/README.md has the figures). Elsewhere the default stays: on Cloudflare
+ * the edge compresses outside the Worker's CPU, and over a network the smaller answer is the faster one.
+ * (Browsers do not let a page set this header; they keep their default.)
+ */
+const LOOPBACK_ACCEPT_ENCODING = "identity";
+
 export type FetchLike = (input: Request) => Promise<Response>;
 
 export interface ConnectionOptions {
@@ -50,22 +59,24 @@ export interface RequestOptions {
 
 export class Http {
 	readonly baseUrl: string;
-	readonly #token: string;
 	readonly #fetch: FetchLike;
 	readonly #retries: number;
 	readonly #timeoutMs: number;
 	/** Whether requests go through the global `fetch` (not one the caller injected). */
 	readonly globalFetch: boolean;
+	/** Headers every request carries: the token, and on loopback no compression. */
+	readonly #baseHeaders: Readonly<Record<string, string>>;
 
 	constructor(options: ConnectionOptions) {
 		if (typeof options.url !== "string" || options.url === "") throw new TributaryError("invalid_argument", "url is required");
 		if (typeof options.token !== "string" || options.token === "") throw new TributaryError("invalid_argument", "token is required");
 		this.baseUrl = options.url.replace(/\/+$/, "");
-		this.#token = options.token;
 		this.#fetch = options.fetch ?? ((request) => fetch(request));
 		this.globalFetch = options.fetch === undefined;
 		this.#retries = options.retries ?? RETRIES_DEFAULT;
 		this.#timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
+		const auth = { Authorization: `Bearer ${options.token}` };
+		this.#baseHeaders = isLoopback(this.baseUrl) ? { ...auth, "Accept-Encoding": LOOPBACK_ACCEPT_ENCODING } : auth;
 	}
 
 	/** Retries of a failed request before its last error is thrown. */
@@ -81,7 +92,7 @@ export class Http {
 		path: string,
 		options: { query?: RequestOptions["query"]; headers: Record<string, string>; signal: AbortSignal },
 	): Promise<Response> {
-		const headers = { Authorization: `Bearer ${this.#token}`, ...options.headers };
+		const headers = { ...this.#baseHeaders, ...options.headers };
 		const connect = new AbortController();
 		const timeout = setTimeout(() => connect.abort(new DOMException("no answer", "TimeoutError")), this.#timeoutMs);
 		options.signal.addEventListener("abort", () => connect.abort(options.signal.reason), { once: true });
@@ -103,7 +114,7 @@ export class Http {
 	 * in, to be read while the body still flows. An error status is thrown as the API's error.
 	 */
 	async stream(path: string, body: ReadableStream<Uint8Array>): Promise<Response> {
-		const headers = { Authorization: `Bearer ${this.#token}`, "Content-Type": "application/x-ndjson", Accept: "application/x-ndjson" };
+		const headers = { ...this.#baseHeaders, "Content-Type": "application/x-ndjson", Accept: "application/x-ndjson" };
 		// `duplex` is what lets a body stream (Fetch standard); the DOM typings do not know it yet.
 		const init = { method: "POST", headers, body, duplex: "half" } as RequestInit;
 		const response = await this.#fetch(new Request(this.#url(path, undefined), init));
@@ -123,7 +134,7 @@ export class Http {
 	}
 
 	async #once(method: string, path: string, options: RequestOptions): Promise<unknown> {
-		const headers: Record<string, string> = { Authorization: `Bearer ${this.#token}`, Accept: "application/json" };
+		const headers: Record<string, string> = { ...this.#baseHeaders, Accept: "application/json" };
 		const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
 		if (body !== undefined) headers["Content-Type"] = "application/json";
 		const timeoutMs = this.#timeoutMs + (options.waitMs ?? 0);
@@ -202,6 +213,17 @@ function describe(cause: unknown): string {
 		return `${cause.message}${inner}`;
 	}
 	return String(cause);
+}
+
+/** Whether `url` names this machine: `localhost` (RFC 6761 §6.3), 127.0.0.0/8 or ::1. */
+export function isLoopback(url: string): boolean {
+	let host: string;
+	try {
+		host = new URL(url).hostname;
+	} catch {
+		return false;
+	}
+	return host === "localhost" || host.endsWith(".localhost") || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** A path segment, escaped (topic and group names are a safe charset, but a caller's typo should still be a 4xx). */

@@ -42,6 +42,15 @@ export const STREAM_PENDING_SENDS_MIN = 32;
 export const STREAM_BATCH_BYTES_MAX = 256 * 1024;
 /** Batches of one partition in flight at once on the channel (Kafka's `max.in.flight.requests.per.connection`). */
 export const STREAM_BATCHES_IN_FLIGHT = 5;
+/**
+ * Estimated JSON bytes of records the producer holds at most, each from its send until it settles (Kafka's
+ * `buffer.memory`, same default). Room for a 1 MiB batch in flight and the next one ready on 16 partitions at once.
+ */
+export const BUFFER_BYTES_DEFAULT = 32 * 1024 * 1024;
+/** How long a send waits for room in the buffer before it is refused with `buffer_full` (Kafka's `max.block.ms`). */
+export const MAX_BLOCK_MS_DEFAULT = 60_000;
+/** The longest `maxBlockMs` (a timer's limit, about 24.8 days). */
+const MAX_BLOCK_MS_MAX = 2 ** 31 - 1;
 
 export interface ProducerOptions {
 	/** How long a record may wait for others to share its request. Default 5 ms. */
@@ -54,6 +63,13 @@ export interface ProducerOptions {
 	readonly idempotent?: boolean;
 	/** A stable id for this producer: re-initialising it fences any older instance (Kafka's `transactional.id`). */
 	readonly transactionalId?: string;
+	/**
+	 * Estimated JSON bytes of records held at most, from send until settled (Kafka's `buffer.memory`). A send that
+	 * finds no room waits for it, in send order. Default 32 MiB.
+	 */
+	readonly bufferBytes?: number;
+	/** How long a send may wait for room before it is refused with `buffer_full` (Kafka's `max.block.ms`). Default 60 s. */
+	readonly maxBlockMs?: number;
 }
 
 /**
@@ -67,11 +83,25 @@ interface Pending {
 	/** JSON text, made early only for values that must be serialised to be measured. */
 	wire: string | null;
 	estimatedBytes: number;
+	/** Whether `estimatedBytes` are counted in the producer's buffer (from admission until the send settles). */
+	held: boolean;
+	/** When a send waiting for metadata or room is refused; 0 until it has to wait. */
+	deadlineMs: number;
 	readonly resolve: (metadata: RecordMetadata) => void;
 	readonly reject: (error: unknown) => void;
 	/** The send's promise, given a handler only when it is rejected (most never are: no handler, no reaction). */
 	promise: Promise<RecordMetadata> | null;
 }
+
+/**
+ * What waits for room in the buffer, oldest first: a send, already measured (its partition chosen), or a
+ * `ready()`, which waits for room without taking any. Each is refused with `buffer_full` at its deadline.
+ */
+type Blocked =
+	| { readonly state: TopicState; readonly pending: Pending }
+	| { readonly deadlineMs: number; readonly resolve: () => void; readonly reject: (error: TributaryError) => void };
+
+const deadlineOf = (blocked: Blocked): number => ("pending" in blocked ? blocked.pending.deadlineMs : blocked.deadlineMs);
 
 interface PartitionQueue {
 	readonly topic: TopicState;
@@ -103,7 +133,8 @@ interface TopicState {
 	readonly name: string;
 	partitions: number | null;
 	loadedAtMs: number;
-	loading: boolean;
+	/** The partition count's request under way (settles after its waiting sends are let in or refused), or null. */
+	loading: Promise<void> | null;
 	/** Sends that arrived before the partition count was known, in order. */
 	readonly waiting: Pending[];
 	sticky: number;
@@ -139,6 +170,16 @@ export class Producer {
 	readonly #batchBytes: number;
 	readonly #idempotent: boolean;
 	readonly #transactionalId: string | undefined;
+	readonly #bufferBytes: number;
+	readonly #maxBlockMs: number;
+	/** Estimated bytes of the sends in the buffer (admitted and not yet settled). */
+	#bufferedBytes = 0;
+	/** Sends and `ready()` calls waiting for room, oldest first. */
+	#blocked: Blocked[] = [];
+	/** Fires at the earliest deadline of a waiting send; cleared when none waits, so it keeps no process alive. */
+	#blockedTimer: ReturnType<typeof setTimeout> | null = null;
+	#blockedDueMs = 0;
+	#admitting = false;
 	readonly #topics = new Map<string, TopicState>();
 	/** Each topic's streaming produce channel, opened when a partition first has many sends pending. */
 	readonly #streams = new Map<string, ProduceStream>();
@@ -159,16 +200,25 @@ export class Producer {
 		this.#batchBytes = bounded("batchBytes", options.batchBytes ?? BATCH_BYTES_DEFAULT, 1, BATCH_BYTES_MAX);
 		this.#idempotent = options.idempotent ?? true;
 		this.#transactionalId = options.transactionalId;
+		this.#bufferBytes = bounded("bufferBytes", options.bufferBytes ?? BUFFER_BYTES_DEFAULT, 1, Number.MAX_SAFE_INTEGER);
+		this.#maxBlockMs = bounded("maxBlockMs", options.maxBlockMs ?? MAX_BLOCK_MS_DEFAULT, 0, MAX_BLOCK_MS_MAX);
+	}
+
+	/** Estimated JSON bytes of the records in the buffer now (sends not yet settled, apart from those waiting for room). */
+	get bufferedBytes(): number {
+		return this.#bufferedBytes;
 	}
 
 	/**
 	 * Queues `record` for `topic`; resolves once it is written, with its partition and offset. Sends need not be
-	 * awaited one by one: a failure is also reported by the next `flush()`.
+	 * awaited one by one: a failure is also reported by the next `flush()`. When the buffer (`bufferBytes`) is
+	 * full, the record waits for room behind earlier waiting sends, and is refused with `buffer_full` if it has
+	 * waited `maxBlockMs`.
 	 */
 	send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
 		let pending!: Pending;
 		const promise = new Promise<RecordMetadata>((resolve, reject) => {
-			pending = { record, partition: -1, wire: null, estimatedBytes: 0, resolve, reject, promise: null };
+			pending = { record, partition: -1, wire: null, estimatedBytes: 0, held: false, deadlineMs: 0, resolve, reject, promise: null };
 		});
 		pending.promise = promise;
 		const error = this.#closed ? new TributaryError("closed", "the producer is closed") : this.#fatal;
@@ -180,15 +230,38 @@ export class Producer {
 		this.#outstanding++;
 		const state = this.#topic(topic);
 		if (state.partitions === null || state.waiting.length > 0) {
+			pending.deadlineMs = Date.now() + this.#maxBlockMs;
 			state.waiting.push(pending);
 			this.#loadMetadata(state);
 			// The producer id is asked for alongside the topic, not after it: one round trip less before the first batch.
 			if (this.#idempotent) this.#currentIdentity();
 		} else {
 			if (Date.now() - state.loadedAtMs > METADATA_MAX_AGE_MS) this.#loadMetadata(state);
-			this.#enqueue(state, pending);
+			this.#admit(state, pending);
 		}
 		return promise;
+	}
+
+	/**
+	 * Resolves once the buffer has room and no earlier send waits for it; refused with `buffer_full` after
+	 * `maxBlockMs`, as a send would be. Awaited before each send of a loop, it keeps at most one send waiting, so the
+	 * producer holds at most `bufferBytes` and one record:
+	 * `for (const o of orders) { await producer.ready(); producer.send("orders", { value: o }); }`.
+	 */
+	async ready(): Promise<void> {
+		const deadlineMs = Date.now() + this.#maxBlockMs;
+		// Sends waiting for their topic's partition count are not measured yet: they come first.
+		for (;;) {
+			const loading = [...this.#topics.values()].flatMap((state) =>
+				state.waiting.length > 0 && state.loading !== null ? [state.loading] : [],
+			);
+			if (loading.length === 0) break;
+			await Promise.all(loading);
+		}
+		if (this.#blocked.length === 0 && this.#bufferedBytes < this.#bufferBytes) return;
+		const now = Date.now();
+		if (deadlineMs <= now) throw this.#bufferFull();
+		return new Promise<void>((resolve, reject) => this.#block({ deadlineMs, resolve, reject }, now));
 	}
 
 	/** Sends everything queued now and waits until every send so far has settled; throws the first failure. */
@@ -216,7 +289,7 @@ export class Producer {
 	#resolve(pending: Pending, metadata: RecordMetadata): void {
 		pending.promise = null;
 		pending.resolve(metadata);
-		this.#settled();
+		this.#settled(pending);
 	}
 
 	#reject(pending: Pending, error: unknown): void {
@@ -225,10 +298,23 @@ export class Producer {
 		pending.promise?.catch(ignore);
 		pending.promise = null;
 		pending.reject(error);
-		this.#settled();
+		this.#settled(pending);
 	}
 
-	#settled(): void {
+	#settled(pending: Pending): void {
+		if (pending.held) {
+			pending.held = false;
+			this.#bufferedBytes -= pending.estimatedBytes;
+			if (this.#bufferedBytes < 0) throw new Error("invariant: the producer's buffer holds no negative bytes");
+			if (this.#blocked.length > 0 && !this.#admitting) {
+				// Once per turn, not per record: a batch's answer settles all of its sends at once.
+				this.#admitting = true;
+				queueMicrotask(() => {
+					this.#admitting = false;
+					this.#admitBlocked();
+				});
+			}
+		}
 		this.#outstanding--;
 		if (this.#outstanding > 0) return;
 		const waiters = this.#idleWaiters;
@@ -239,37 +325,39 @@ export class Producer {
 	#topic(name: string): TopicState {
 		let state = this.#topics.get(name);
 		if (state === undefined) {
-			state = { name, partitions: null, loadedAtMs: 0, loading: false, waiting: [], sticky: -1, queues: new Map() };
+			state = { name, partitions: null, loadedAtMs: 0, loading: null, waiting: [], sticky: -1, queues: new Map() };
 			this.#topics.set(name, state);
 		}
 		return state;
 	}
 
 	#loadMetadata(state: TopicState): void {
-		if (state.loading) return;
-		state.loading = true;
+		if (state.loading !== null) return;
 		const path = `/v1/topics/${seg(state.name)}`;
-		this.#http.request<{ partitions: unknown[] }>("GET", path).then(
+		state.loading = this.#http.request<{ partitions: unknown[] }>("GET", path).then(
 			(topic) => {
-				state.loading = false;
+				state.loading = null;
 				state.partitions = Math.max(state.partitions ?? 0, topic.partitions.length);
 				state.loadedAtMs = Date.now();
 				if (state.sticky < 0) state.sticky = Math.floor(Math.random() * state.partitions);
-				for (const pending of state.waiting.splice(0)) this.#enqueue(state, pending);
+				for (const pending of state.waiting.splice(0)) this.#admit(state, pending);
 			},
 			(error: unknown) => {
-				state.loading = false;
+				state.loading = null;
 				// A refresh that fails keeps the count it had; sends that were waiting for a first one fail.
 				if (state.partitions === null) for (const pending of state.waiting.splice(0)) this.#reject(pending, error);
 			},
 		);
 	}
 
-	#enqueue(state: TopicState, pending: Pending): void {
-		const partitions = state.partitions as number;
+	/**
+	 * Chooses the record's partition and measures it, then puts it in the buffer if there is room and no earlier
+	 * send is waiting for room; else it waits (Kafka's producer also picks the partition before it waits for memory).
+	 */
+	#admit(state: TopicState, pending: Pending): void {
 		try {
 			const record = pending.record;
-			pending.partition = choosePartition(record, partitions, state.sticky);
+			pending.partition = choosePartition(record, state.partitions as number, state.sticky);
 			const estimated = estimateBytes(record);
 			if (estimated === null) pending.wire = JSON.stringify(toWire(record, pending.partition));
 			pending.estimatedBytes = estimated ?? (pending.wire as string).length;
@@ -277,12 +365,120 @@ export class Producer {
 			this.#reject(pending, error);
 			return;
 		}
+		if (pending.estimatedBytes > this.#bufferBytes) {
+			const message = `the record is about ${pending.estimatedBytes} bytes as JSON, more than the whole buffer (bufferBytes ${this.#bufferBytes})`;
+			this.#reject(
+				pending,
+				new TributaryError("record_too_large", message, {
+					details: { record_bytes: pending.estimatedBytes, buffer_bytes: this.#bufferBytes },
+				}),
+			);
+			return;
+		}
+		if (this.#blocked.length === 0 && this.#bufferedBytes + pending.estimatedBytes <= this.#bufferBytes) {
+			this.#hold(pending);
+			this.#enqueue(state, pending);
+			return;
+		}
+		const now = Date.now();
+		if (pending.deadlineMs === 0) pending.deadlineMs = now + this.#maxBlockMs;
+		if (pending.deadlineMs <= now) {
+			this.#reject(pending, this.#bufferFull());
+			return;
+		}
+		this.#block({ state, pending }, now);
+	}
+
+	#block(blocked: Blocked, now: number): void {
+		this.#blocked.push(blocked);
+		// Sends let out of a topic's wait for metadata may have earlier deadlines than those already waiting.
+		const deadlineMs = deadlineOf(blocked);
+		if (this.#blockedTimer === null || deadlineMs < this.#blockedDueMs) this.#armBlockedTimer(deadlineMs, now);
+	}
+
+	#armBlockedTimer(dueMs: number, now: number): void {
+		this.#clearBlockedTimer();
+		this.#blockedDueMs = dueMs;
+		this.#blockedTimer = setTimeout(() => this.#expireBlocked(), dueMs - now);
+	}
+
+	#hold(pending: Pending): void {
+		pending.held = true;
+		this.#bufferedBytes += pending.estimatedBytes;
+	}
+
+	/** Lets waiting sends into the buffer, oldest first, while the oldest fits; a `ready()` reached with room resolves. */
+	#admitBlocked(): void {
+		let taken = 0;
+		for (; taken < this.#blocked.length; taken++) {
+			const next = this.#blocked[taken] as Blocked;
+			if (!("pending" in next)) {
+				if (this.#bufferedBytes >= this.#bufferBytes) break;
+				continue;
+			}
+			if (this.#bufferedBytes + next.pending.estimatedBytes > this.#bufferBytes) break;
+			this.#hold(next.pending);
+		}
+		if (taken === 0) return;
+		const admitted = this.#blocked.splice(0, taken);
+		if (this.#blocked.length === 0) this.#clearBlockedTimer();
+		for (const next of admitted) {
+			if ("pending" in next) this.#enqueue(next.state, next.pending);
+			else next.resolve();
+		}
+	}
+
+	/** Refuses what has waited `maxBlockMs` for room; sends behind it keep their order. */
+	#expireBlocked(): void {
+		this.#blockedTimer = null;
+		const now = Date.now();
+		let nextDeadlineMs = Number.POSITIVE_INFINITY;
+		const expired: Blocked[] = [];
+		this.#blocked = this.#blocked.filter((next) => {
+			const deadlineMs = deadlineOf(next);
+			if (deadlineMs > now) {
+				nextDeadlineMs = Math.min(nextDeadlineMs, deadlineMs);
+				return true;
+			}
+			expired.push(next);
+			return false;
+		});
+		const error = this.#bufferFull();
+		for (const next of expired) {
+			if ("pending" in next) this.#reject(next.pending, error);
+			else next.reject(error);
+		}
+		if (nextDeadlineMs !== Number.POSITIVE_INFINITY) this.#armBlockedTimer(nextDeadlineMs, now);
+		// What waited behind a refused send may fit now.
+		this.#admitBlocked();
+	}
+
+	#clearBlockedTimer(): void {
+		if (this.#blockedTimer === null) return;
+		clearTimeout(this.#blockedTimer);
+		this.#blockedTimer = null;
+	}
+
+	#bufferFull(): TributaryError {
+		const message =
+			`no room in the producer's buffer (bufferBytes ${this.#bufferBytes}) within maxBlockMs ${this.#maxBlockMs}: ` +
+			"sends outpace the broker; await producer.ready() between sends, or raise bufferBytes or maxBlockMs";
+		return new TributaryError("buffer_full", message, {
+			retriable: true,
+			details: { buffer_bytes: this.#bufferBytes, max_block_ms: this.#maxBlockMs },
+		});
+	}
+
+	/** Queues a measured send that holds its room in the buffer on its partition. */
+	#enqueue(state: TopicState, pending: Pending): void {
+		// Null when the topic went missing while the send waited for room: it goes where it was meant to, and fails there.
+		const partitions = state.partitions;
 		const queue = this.#queue(state, pending.partition);
 		if (queue.records.length === 0) queue.firstAtMs = Date.now();
 		queue.records.push(pending);
 		queue.bytes += pending.estimatedBytes;
 		if (queue.records.length >= this.#batchRecords || queue.bytes >= this.#batchBytes) {
-			if (pending.partition === state.sticky) state.sticky = (state.sticky + 1) % partitions;
+			if (pending.partition === state.sticky && partitions !== null) state.sticky = (state.sticky + 1) % partitions;
 			this.#drain(queue);
 		} else if (this.#flushing > 0) {
 			this.#drain(queue);

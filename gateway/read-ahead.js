@@ -6,9 +6,11 @@
  * the gateway starts reading the next pages (from `next_offset`, same byte cap, no long-poll; up to
  * READ_AHEAD_PAGES_MAX ahead, each starting when the one before it is read) and builds their Kafka batches while
  * the client is still busy; the next Fetch for exactly the first one's offset takes it, as a broker answers from
- * its page cache. Anything else — another offset (a seek), another byte cap, other credentials, an error or an
- * empty page, or a page older than READ_AHEAD_AGE_MS_MAX — drops the partition's read-ahead and the Fetch reads
- * afresh, so a read-ahead never changes what a client is answered, only when the bytes were read.
+ * its page cache. A page read for a Fetch whose `maxBytes` it did not fit starts a read-ahead too, with that page
+ * first (handlers/records.js), so it is not read twice. Anything else — another offset (a seek), another byte
+ * cap, other credentials, an error or an empty page, or a page older than READ_AHEAD_AGE_MS_MAX — drops the
+ * partition's read-ahead and the Fetch reads afresh, so a read-ahead never changes what a client is answered,
+ * only when the bytes were read.
  *
  * One per connection: a read-ahead is only ever handed to the connection (and credentials) that caused it.
  */

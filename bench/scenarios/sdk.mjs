@@ -45,7 +45,8 @@ function api(baseUrl, token) {
 	return async (method, path, body) => {
 		const response = await fetch(`${baseUrl}${path}`, {
 			method,
-			headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+			// Uncompressed, as the SDK asks of a broker on loopback (client/http.ts): both sides' answers travel alike.
+			headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json", "Accept-Encoding": "identity" },
 			body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
 		});
 		const text = await response.text();

@@ -12,7 +12,7 @@ import type { Producer, ProducerRecord, Tributary } from "tributary/client";
 import { errorLine } from "../output.ts";
 import { integer, pairs, UsageError } from "../usage-error.ts";
 
-/** Sends not yet acknowledged at most: reading stdin pauses beyond this, so memory stays bounded. */
+/** Sends not yet acknowledged at most (the producer's buffer bounds their bytes): reading stdin pauses beyond this. */
 const IN_FLIGHT_RECORDS_MAX = 20_000;
 const PROGRESS_INTERVAL_MS = 250;
 const BYTES_PER_MB = 1_000_000;
@@ -118,6 +118,9 @@ async function pump(producer: Producer, topic: string, options: LineOptions): Pr
 				fail(error, at);
 				continue;
 			}
+			// Reading stdin waits while the producer's buffer is full, so long lines cannot pile up past it (nor wait
+			// there past its maxBlockMs). A wait that times out is reported by the send that follows, with its line.
+			await producer.ready().catch(() => {});
 			const sent: Promise<void> = producer.send(topic, record).then(
 				() => {
 					stats.records++;

@@ -89,24 +89,42 @@ export async function produce(request, ctx) {
 }
 
 /**
- * One partition read, answered from the connection's read-ahead when it holds exactly this read; a page that
- * ends short of the high watermark starts the read-ahead of the next ones (gateway/read-ahead.js).
- * @param {RequestContext} ctx @param {string} topic @param {any} p @param {number} waitMs @param {AbortSignal} [signal]
+ * A partition's byte cap for one Fetch: its own `partitionMaxBytes`, and never more than the whole response's
+ * `maxBytes` (its first partition with records may fill all of it).
+ * @param {any} p @param {number} responseMaxBytes
+ */
+function partitionBytesMax(p, responseMaxBytes) {
+	return Math.max(1, Math.min(p.partitionMaxBytes, responseMaxBytes, FETCH_BYTES_MAX));
+}
+
+/**
+ * One partition read, answered from the connection's read-ahead when it holds exactly this read.
+ * @param {RequestContext} ctx @param {string} topic @param {any} p @param {number} maxBytes @param {number} waitMs
+ * @param {AbortSignal} [signal]
  * @returns {Promise<PartitionRead>}
  */
-async function fetchPartition(ctx, topic, p, waitMs, signal) {
+async function fetchPartition(ctx, topic, p, maxBytes, waitMs, signal) {
 	const { tributary, session } = ctx;
-	const maxBytes = Math.max(1, Math.min(p.partitionMaxBytes, FETCH_BYTES_MAX));
 	const ahead = session.readAhead.take(tributary, topic, p.partition, p.fetchOffset, maxBytes);
-	const result =
-		(ahead !== null ? await ahead : null) ?? (await readPartition(tributary, topic, p.partition, p.fetchOffset, maxBytes, waitMs, signal));
-	if (result.nextOffset !== null) {
-		session.readAhead.start(tributary, topic, p.partition, result.nextOffset, maxBytes, async (offset, readAheadSignal) => {
-			const page = await readPartition(tributary, topic, p.partition, offset, maxBytes, 0, readAheadSignal);
-			return page.hasRecords ? page : null;
-		});
-	}
-	return result;
+	return (
+		(ahead !== null ? await ahead : null) ?? (await readPartition(tributary, topic, p.partition, p.fetchOffset, maxBytes, waitMs, signal))
+	);
+}
+
+/**
+ * Starts a partition's read-ahead (gateway/read-ahead.js) from `offset`: the page after an answered one that
+ * ended short of the high watermark, or a page read for this Fetch that did not fit in its response (`kept`), so
+ * the client's next Fetch of that offset takes it instead of reading it again.
+ * @param {RequestContext} ctx @param {string} topic @param {number} partition @param {number} offset
+ * @param {number} maxBytes @param {PartitionRead | null} kept
+ */
+function readAhead(ctx, topic, partition, offset, maxBytes, kept) {
+	const { tributary, session } = ctx;
+	session.readAhead.start(tributary, topic, partition, offset, maxBytes, async (from, signal) => {
+		if (kept !== null && from === offset) return kept;
+		const page = await readPartition(tributary, topic, partition, from, maxBytes, 0, signal);
+		return page.hasRecords ? page : null;
+	});
 }
 
 /** A connection's Fetch read-ahead (gateway/read-ahead.js). @returns {ReadAhead<PartitionRead>} */
@@ -171,16 +189,26 @@ function emptyPartition(partition, errorCode, highWatermark = -1, logStartOffset
 /**
  * Fetch: every partition is read at once without waiting; if none has records and the client allows a wait
  * (`max.wait.ms`), every partition long-polls Tributary and the first to see records answers for all (the
- * others are cancelled and answer empty), as a broker answers when `fetch.min.bytes` is reached.
+ * others are cancelled and answer empty), as a broker answers when `fetch.min.bytes` is reached. The response
+ * then holds the pages that fit in its `maxBytes` (`withinResponseBytes`).
  * @param {any} request @param {RequestContext} ctx
  */
 export async function fetch(request, ctx) {
-	const wanted = request.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, p })));
-	let results = await Promise.all(wanted.map(({ topic, p }) => fetchPartition(ctx, topic, p, 0)));
+	const wanted = request.topics.flatMap((t) =>
+		t.partitions.map((p) => ({ topic: t.topic, p, maxBytes: partitionBytesMax(p, request.maxBytes) })),
+	);
+	let results = await Promise.all(wanted.map(({ topic, p, maxBytes }) => fetchPartition(ctx, topic, p, maxBytes, 0)));
 	const waitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MS_MAX);
 	if (waitMs > 0 && request.minBytes > 0 && wanted.length > 0 && !results.some((r) => r.hasRecords || r.entry.errorCode !== KAFKA.NONE)) {
 		results = await longPoll(ctx, wanted, results, waitMs);
 	}
+	const answered = withinResponseBytes(results, request.maxBytes);
+	answered.forEach((result, i) => {
+		const { topic, p, maxBytes } = wanted[i];
+		if (result !== results[i]) readAhead(ctx, topic, p.partition, p.fetchOffset, maxBytes, results[i]);
+		else if (result.nextOffset !== null) readAhead(ctx, topic, p.partition, result.nextOffset, maxBytes, null);
+	});
+	results = answered;
 	const byTopic = new Map();
 	wanted.forEach(({ topic }, i) => {
 		if (!byTopic.has(topic)) byTopic.set(topic, []);
@@ -194,13 +222,34 @@ export async function fetch(request, ctx) {
 	};
 }
 
+/**
+ * KIP-74: a Fetch's `maxBytes` bounds the record bytes of its whole response, partitions taken in request order,
+ * except that the first partition with records is answered whatever its size, so a consumer always progresses.
+ * A page that does not fit is answered empty (its high watermark tells the client there is more) and kept for
+ * the next Fetch; Kafka clients rotate their partitions between Fetches, so none starves.
+ * @param {PartitionRead[]} results @param {number} maxBytes
+ * @returns {PartitionRead[]} the same reads, those that do not fit replaced by empty ones
+ */
+export function withinResponseBytes(results, maxBytes) {
+	let remaining = maxBytes;
+	let answered = false;
+	return results.map((result) => {
+		if (!result.hasRecords) return result;
+		const bytes = /** @type {{ records: Buffer }} */ (result.entry).records.length;
+		if (answered && bytes > remaining) return { entry: { ...result.entry, records: EMPTY }, hasRecords: false, nextOffset: null };
+		answered = true;
+		remaining -= bytes;
+		return result;
+	});
+}
+
 async function longPoll(ctx, wanted, immediate, waitMs) {
 	const controller = new AbortController();
 	const results = [...immediate];
 	await new Promise((resolve) => {
 		let pending = wanted.length;
-		wanted.forEach(({ topic, p }, i) => {
-			fetchPartition(ctx, topic, p, waitMs, controller.signal)
+		wanted.forEach(({ topic, p, maxBytes }, i) => {
+			fetchPartition(ctx, topic, p, maxBytes, waitMs, controller.signal)
 				.then((result) => {
 					if (controller.signal.aborted) return;
 					results[i] = result;

@@ -5,11 +5,12 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { murmur2 as clientMurmur2, partitionForKey, TributaryError } from "../../client/index.ts";
+import { murmur2 as clientMurmur2, partitionForKey, Tributary, TributaryError } from "../../client/index.ts";
+import { estimateBytes } from "../../client/record-size.ts";
 import { murmur2 as brokerMurmur2 } from "../../src/shared/partitioner.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { isProduce, wiredClient } from "../support/sdk.ts";
-import { createTopic, fetchRecords, json } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, json, produce, workerFetch } from "../support/worker.ts";
 
 // The first test of a file also pays for starting the Worker and its objects.
 describe("SDK producer", { timeout: 60_000 }, () => {
@@ -213,5 +214,104 @@ describe("SDK stream", { timeout: 30_000 }, () => {
 				for await (const _ of client.stream("no-such-topic", 0)) break;
 			})(),
 		).rejects.toMatchObject({ code: "topic_not_found", status: 404 });
+	});
+});
+
+describe("SDK producer buffer", { timeout: 60_000 }, () => {
+	// About 1 KiB of JSON each, so a 16 KiB buffer holds 15 of them at most.
+	const padded = (i: number) => `${i}:`.padEnd(1_000, ".");
+
+	it("holds at most bufferBytes of sends: the rest wait for room and are written once each, in send order", async () => {
+		const topic = uniqueTopic("buffer");
+		await createTopic(topic, 3);
+		const { client, sent, dropAnswer } = wiredClient();
+		const bufferBytes = 16 * 1024;
+		const producer = client.producer({ bufferBytes });
+		let produces = 0;
+		// An answer lost while sends wait: its batch is sent again, keeping its room until it is answered.
+		dropAnswer((r) => isProduce(r) && ++produces === 3);
+		const count = 400;
+		const record = (i: number) => (i % 3 === 0 ? { value: padded(i) } : { key: `k${i % 5}`, value: padded(i) });
+		// Half sent at once without awaiting anything (most wait for room), half in a loop that awaits room first.
+		const sends = Array.from({ length: count / 2 }, (_, i) => producer.send(topic, record(i)));
+		for (let i = count / 2; i < count; i++) {
+			await producer.ready();
+			sends.push(producer.send(topic, record(i)));
+			expect(producer.bufferedBytes).toBeLessThanOrEqual(bufferBytes);
+		}
+		await producer.flush();
+		const written = await Promise.all(sends);
+		expect(producer.bufferedBytes).toBe(0);
+		// No request carried more than the buffer holds: sends entered it only as earlier ones were answered.
+		const batches = sent.filter(isProduce).map((r) => (JSON.parse(r.body) as { records: unknown[] }).records.length);
+		expect(Math.max(...batches)).toBeLessThanOrEqual(Math.floor(bufferBytes / 1_000));
+		expect(batches.length).toBeGreaterThan(count / 16);
+		for (let partition = 0; partition < 3; partition++) {
+			const mine = written.map((w, i) => ({ ...w, i })).filter((w) => w.partition === partition);
+			expect(mine.map((w) => w.offset)).toEqual(mine.map((_, n) => n));
+			const read = await fetchRecords(topic, partition, "max_records=1000");
+			expect(read.records.map((r) => r.value)).toEqual(mine.map((w) => padded(w.i)));
+		}
+		await producer.close();
+	});
+
+	it("refuses a send that waited maxBlockMs for room with buffer_full; what got in is written, in order", async () => {
+		const topic = uniqueTopic("blocked");
+		await createTopic(topic, 1);
+		const { client, hold } = wiredClient();
+		// Room for exactly seven of these records.
+		const bufferBytes = 7 * (estimateBytes({ value: padded(0) }) as number);
+		const producer = client.producer({ bufferBytes, maxBlockMs: 50, lingerMs: 0 });
+		// The partition count and the producer id are known first, so each send below is let in or waits at once.
+		expect((await producer.send(topic, { value: "first" })).offset).toBe(0);
+		// While produce answers are held, no room frees: what waits is refused once it has waited maxBlockMs.
+		const release = hold(isProduce);
+		const sends = Array.from({ length: 20 }, (_, i) => producer.send(topic, { value: padded(i) }));
+		expect(producer.bufferedBytes).toBe(bufferBytes);
+		const refused = { code: "buffer_full", status: 0, retriable: true, details: { buffer_bytes: bufferBytes, max_block_ms: 50 } };
+		await expect(producer.ready()).rejects.toMatchObject(refused);
+		await expect(sends[19]).rejects.toMatchObject(refused);
+		release();
+		const outcomes = await Promise.allSettled(sends);
+		for (const outcome of outcomes.slice(7)) expect(outcome).toMatchObject({ status: "rejected", reason: refused });
+		expect(outcomes.slice(0, 7).map((o) => (o as PromiseFulfilledResult<{ offset: number }>).value.offset)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+		await expect(producer.flush()).rejects.toMatchObject({ code: "buffer_full" });
+		// Room again: the next send goes straight in, after what was written.
+		await producer.ready();
+		expect((await producer.send(topic, { value: "after" })).offset).toBe(8);
+		// A record bigger than the whole buffer could never get in: refused at once.
+		await expect(producer.send(topic, { value: "x".repeat(bufferBytes) })).rejects.toMatchObject({ code: "record_too_large", status: 0 });
+		await producer.flush().catch(() => {});
+		const read = await fetchRecords(topic, 0, "max_records=100");
+		expect(read.records.map((r) => r.value)).toEqual(["first", ...Array.from({ length: 7 }, (_, i) => padded(i)), "after"]);
+		await producer.close();
+	});
+
+	it("refuses a buffer option out of range", () => {
+		const { client } = wiredClient();
+		expect(() => client.producer({ bufferBytes: 0 })).toThrow(TributaryError);
+		expect(() => client.producer({ maxBlockMs: -1 })).toThrow(/maxBlockMs/);
+	});
+});
+
+describe("SDK compression", () => {
+	it("asks a broker on this machine for uncompressed answers, and leaves fetch's default elsewhere", async () => {
+		const topic = uniqueTopic("encoding");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "one" }]);
+		const urls = ["http://127.0.0.1:8787", "http://localhost:8787", "http://[::1]:8787", "http://127.0.0.1.example.com", BASE];
+		const asked: Array<string | null> = [];
+		for (const url of urls) {
+			const client = new Tributary({
+				url,
+				token: ADMIN_TOKEN,
+				fetch: (request) => {
+					asked.push(request.headers.get("Accept-Encoding"));
+					return workerFetch(request);
+				},
+			});
+			expect((await client.fetch(topic, 0)).records.map((r) => r.value)).toEqual(["one"]);
+		}
+		expect(asked).toEqual(["identity", "identity", "identity", null, null]);
 	});
 });

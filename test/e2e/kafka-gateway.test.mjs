@@ -263,6 +263,47 @@ test("a backlog of many Fetch pages (read ahead) reaches kafkajs exact and in or
 	);
 });
 
+test("a Fetch's maxBytes bounds its whole response (KIP-74): kafkajs reads every partition exactly, a few pages at a time", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.createTopic("bounded", 3);
+	const values = Array.from({ length: 60 }, (_, i) => `record ${i} `.repeat(40));
+	await setup.api.produce(
+		"bounded",
+		values.map((value, i) => ({ value, partition: i % 3 })),
+	);
+	// Each partition's 20 records (~10 KiB) fit its own cap; the response's 4 KiB cap holds a few of them in all.
+	const maxBytes = 4096;
+	const consumer = track(kafka().consumer({ groupId: "bounded-reader", maxBytes, maxBytesPerPartition: 64 * 1024 }));
+	const fetchSizes = [];
+	consumer.on(consumer.events.REQUEST, ({ payload }) => {
+		if (payload.apiName === "Fetch") fetchSizes.push(payload.size);
+	});
+	await consumer.connect();
+	await consumer.subscribe({ topic: "bounded", fromBeginning: true });
+	const seen = [];
+	await consumer.run({
+		eachMessage: async ({ partition, message }) => void seen.push([partition, Number(message.offset), message.value.toString()]),
+	});
+	const deadline = Date.now() + 30_000;
+	while (seen.length < values.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+	await consumer.disconnect();
+	for (let partition = 0; partition < 3; partition++) {
+		const mine = seen.filter(([p]) => p === partition);
+		assert.deepEqual(
+			mine.map(([, offset]) => offset),
+			Array.from({ length: 20 }, (_, i) => i),
+		);
+		assert.deepEqual(
+			mine.map(([, , value]) => value),
+			values.filter((_, i) => i % 3 === partition),
+		);
+	}
+	// A response's records stay within maxBytes; what is left is the response's framing (about 100 bytes a partition).
+	assert.ok(fetchSizes.length > 3, `${fetchSizes.length} Fetches`);
+	assert.ok(Math.max(...fetchSizes) <= maxBytes + 512, `Fetch responses of ${fetchSizes.join(", ")} bytes`);
+});
+
 test("gzip and snappy batches from kafkajs are inflated; the records land as sent", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("compressed", 1);
 	const { CompressionCodecs, CompressionTypes } = (await import("kafkajs")).default;

@@ -17,15 +17,19 @@ export interface Wire {
 	readonly sent: Sent[];
 	/** The next request for which `when` holds is served, and then its answer is dropped (a network error). */
 	dropAnswer(when: (request: Sent) => boolean): void;
+	/** Requests for which `when` holds wait, unserved, until the returned function is called. */
+	hold(when: (request: Sent) => boolean): () => void;
 }
 
 export function wiredClient(options: { token?: string } = {}): Wire {
 	const sent: Sent[] = [];
 	let drop: ((request: Sent) => boolean) | null = null;
+	let held: { when: (request: Sent) => boolean; released: Promise<void> } | null = null;
 	const fetcher = async (request: Request): Promise<Response> => {
 		const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.clone().text();
 		const record = { method: request.method, path: new URL(request.url).pathname, body };
 		sent.push(record);
+		if (held?.when(record)) await held.released;
 		const response = await workerFetch(request.body === null ? request : sized(request, body));
 		if (drop?.(record)) {
 			drop = null;
@@ -39,6 +43,15 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 		sent,
 		dropAnswer(when) {
 			drop = when;
+		},
+		hold(when) {
+			let release!: () => void;
+			const gate = { when, released: new Promise<void>((resolve) => (release = resolve)) };
+			held = gate;
+			return () => {
+				if (held === gate) held = null;
+				release();
+			};
 		},
 	};
 }
