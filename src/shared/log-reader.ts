@@ -42,8 +42,8 @@ export function readRecords(env: Env, topicId: string, partition: number, reques
 }
 
 /**
- * `readRecords` answered as UTF-8 parts, for a reader that sends the records on as they are (the fetch route, group
- * polls, SSE, webhooks): a local read comes as the partition cut it (`PartitionLog.readUtf8`); one that starts in
+ * `readRecords` answered as UTF-8 parts, for a reader that sends the records on as they are (the fetch route and
+ * group polls; SSE and webhooks read text, which they frame or filter): a local read comes as the partition cut it (`PartitionLog.readUtf8`); one that starts in
  * R2 is read as text across segments and the partition, then encoded once.
  */
 export async function readRecordsUtf8(
