@@ -7,7 +7,7 @@
 import { assert } from "../shared/assert.ts";
 import { READ_INLINE_BATCH_BYTES_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
 import { type BatchTake, lineOffset, lineTimestamp, RECORD_SEPARATOR, type ReadRoom, takeLines } from "../shared/record-codec.ts";
-import { type BatchCache, type CachedBatch, Utf8Batch } from "./batch-cache.ts";
+import { type BatchCache, type CachedBatch, isAsciiBatch, Utf8Batch } from "./batch-cache.ts";
 import type { LogTotals, Utf8Parts } from "./types.ts";
 
 export interface BatchRow extends Record<string, SqlStorageValue> {
@@ -106,7 +106,7 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
 
 /**
  * `readLog`, answered as UTF-8 parts (`Utf8Parts`), for a reader that sends the records on as they are (the fetch
- * route, group polls, SSE, webhooks): rows are read as their stored bytes and cut as bytes, cached ASCII batches are
+ * route and group polls): rows are read as their stored bytes and cut as bytes, cached ASCII batches are
  * kept as UTF-8 once read so, and no page is assembled here: the reader copies the parts into its answer once.
  */
 export function readLogUtf8(
@@ -330,10 +330,12 @@ class SliceReader {
 	private cut(batch: CachedBatch, room: ReadRoom): BatchTake | Utf8Take {
 		const { utf8 } = batch;
 		if (this.utf8 && utf8 !== undefined) return takeLinesUtf8({ ...batch, utf8 }, this.offset, room);
-		const text = batch.text;
-		const { baseOffset } = batch;
-		const ascii = batch.bytes === text.length + RECORD_SEPARATOR.length;
-		const take = takeLines({ text, baseOffset, dense: batch.lastOffset - baseOffset + 1 === batch.recordCount, ascii }, this.offset, room);
+		const { text, baseOffset } = batch;
+		const take = takeLines(
+			{ text, baseOffset, dense: batch.lastOffset - baseOffset + 1 === batch.recordCount, ascii: isAsciiBatch(batch) },
+			this.offset,
+			room,
+		);
 		return this.utf8 ? { ...take, text: encoder.encode(take.text) } : take;
 	}
 }

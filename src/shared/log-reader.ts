@@ -29,7 +29,7 @@ import { assert } from "./assert.ts";
 import { err, ok, type Result } from "./errors.ts";
 import { utf8ByteLength } from "./json.ts";
 import { REMOTE_READ_RETRIES_MAX, REMOTE_READ_ROUNDS_MAX } from "./limits.ts";
-import { lineOffset, lineTimestamp, RECORD_SEPARATOR, takeLines } from "./record-codec.ts";
+import { lineOffset, lineTimestamp, RECORD_SEPARATOR, RECORD_SEPARATOR_UTF8, takeLines } from "./record-codec.ts";
 import { partitionLog } from "./stubs.ts";
 
 /** A partition's `read`: the RPC stub's, or the partition's own method when it reads for its tails and streams. */
@@ -61,22 +61,21 @@ export async function readRecordsUtf8(
 }
 
 const encoder = new TextEncoder();
-const SEPARATOR_UTF8 = encoder.encode(RECORD_SEPARATOR);
 
 /**
  * `head`, the records of `parts` joined by `RECORD_SEPARATOR`, and `tail`, written once into a buffer of their
  * exact size: a reader's whole answer around its records, with one copy of them.
  */
 export function joinUtf8(head: Uint8Array, parts: Utf8Parts, tail: Uint8Array): Uint8Array<ArrayBuffer> {
-	let size = head.byteLength + tail.byteLength + Math.max(0, parts.length - 1) * SEPARATOR_UTF8.byteLength;
+	let size = head.byteLength + tail.byteLength + Math.max(0, parts.length - 1) * RECORD_SEPARATOR_UTF8.byteLength;
 	for (const part of parts) size += part.byteLength;
 	const out = new Uint8Array(size);
 	out.set(head);
 	let at = head.byteLength;
 	for (const [i, part] of parts.entries()) {
 		if (i > 0) {
-			out.set(SEPARATOR_UTF8, at);
-			at += SEPARATOR_UTF8.byteLength;
+			out.set(RECORD_SEPARATOR_UTF8, at);
+			at += RECORD_SEPARATOR_UTF8.byteLength;
 		}
 		out.set(part, at);
 		at += part.byteLength;

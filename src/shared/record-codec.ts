@@ -12,6 +12,8 @@ import { utf8ByteLength } from "./json.ts";
 
 /** Separates records inside a stored batch (and inside a fetch response's `records` array). */
 export const RECORD_SEPARATOR = ",\n";
+/** `RECORD_SEPARATOR` as UTF-8 (its two characters are ASCII), for readers that join records as bytes. */
+export const RECORD_SEPARATOR_UTF8 = new TextEncoder().encode(RECORD_SEPARATOR);
 
 /** How a key or value is carried in JSON: as a JSON value (a string is a string), or as base64 bytes. */
 export type ValueEncoding = "json" | "base64";

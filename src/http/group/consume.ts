@@ -13,7 +13,7 @@ import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { readRecordsUtf8 } from "../../shared/log-reader.ts";
-import { RECORD_SEPARATOR } from "../../shared/record-codec.ts";
+import { RECORD_SEPARATOR_UTF8 } from "../../shared/record-codec.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
 
@@ -264,7 +264,6 @@ async function readPartition(
 
 const POLL_BODY_HEAD = encoder.encode('{"records":[');
 const STORED_RECORD_START = encoder.encode('{"partition":');
-const SEPARATOR_UTF8 = encoder.encode(RECORD_SEPARATOR);
 const NEWLINE = 0x0a;
 
 /**
@@ -277,10 +276,10 @@ export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[
 	const heads = reads.map((r) => encoder.encode(`{"topic":${JSON.stringify(r.plan.topic)},"partition":`));
 	let size = POLL_BODY_HEAD.length + tail.length;
 	reads.forEach(({ result }, i) => {
-		size += result.recordCount * ((heads[i] as Uint8Array).length - skip) + (result.records.length - 1) * SEPARATOR_UTF8.length;
+		size += result.recordCount * ((heads[i] as Uint8Array).length - skip) + (result.records.length - 1) * RECORD_SEPARATOR_UTF8.length;
 		for (const part of result.records) size += part.byteLength;
 	});
-	size += Math.max(0, reads.length - 1) * SEPARATOR_UTF8.length;
+	size += Math.max(0, reads.length - 1) * RECORD_SEPARATOR_UTF8.length;
 	const out = new Uint8Array(size);
 	out.set(POLL_BODY_HEAD);
 	let to = POLL_BODY_HEAD.length;
@@ -288,8 +287,8 @@ export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[
 		const head = heads[i] as Uint8Array;
 		for (const [j, part] of result.records.entries()) {
 			if (i > 0 || j > 0) {
-				out.set(SEPARATOR_UTF8, to);
-				to += SEPARATOR_UTF8.length;
+				out.set(RECORD_SEPARATOR_UTF8, to);
+				to += RECORD_SEPARATOR_UTF8.length;
 			}
 			for (let from = 0; from < part.byteLength; ) {
 				// Paired with the writer: every stored record starts with its partition.
