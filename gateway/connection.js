@@ -9,12 +9,13 @@
  */
 
 import { KAFKA } from "./errors.js";
+import { FrameBuffer } from "./frames.js";
 import { apiVersions, createTopics, deleteTopics, describeConfigs, findCoordinator, metadata } from "./handlers/cluster.js";
 import { describeGroups, listGroups } from "./handlers/group-admin.js";
 import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
 import { fetch, fetchReadAhead, initProducerId, listOffsets, produce } from "./handlers/records.js";
 import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
-import { FRAME_BYTES_MAX, PIPELINED_REQUESTS_MAX } from "./limits.js";
+import { PIPELINED_REQUESTS_MAX } from "./limits.js";
 import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse } from "./protocol/apis.js";
 import { ProtocolError } from "./protocol/io.js";
 
@@ -59,24 +60,6 @@ const HANDLERS = {
 };
 
 for (const api of APIS.values()) if (!HANDLERS[api.name]) throw new Error(`no handler for ${api.name}`);
-
-/**
- * Splits `buffered` into complete frames. Returns the frames and the unconsumed rest; throws ProtocolError for
- * a size that is negative or over FRAME_BYTES_MAX.
- * @param {Buffer} buffered
- */
-export function splitFrames(buffered) {
-	const frames = [];
-	let offset = 0;
-	while (buffered.length - offset >= 4) {
-		const size = buffered.readInt32BE(offset);
-		if (size < 0 || size > FRAME_BYTES_MAX) throw new ProtocolError(`frame size ${size} out of range (0..${FRAME_BYTES_MAX})`);
-		if (buffered.length - offset - 4 < size) break;
-		frames.push(buffered.subarray(offset + 4, offset + 4 + size));
-		offset += 4 + size;
-	}
-	return { frames, rest: buffered.subarray(offset) };
-}
 
 /**
  * Decodes one request frame fully (header and body) or throws ProtocolError. An ApiVersions request of a
@@ -124,8 +107,7 @@ class KafkaConnection {
 			rawSaslNext: false,
 			readAhead: fetchReadAhead(),
 		};
-		/** @type {Buffer} */
-		this.buffered = Buffer.alloc(0);
+		this.frames = new FrameBuffer();
 		/** @type {QueuedRequest[]} */
 		this.queue = [];
 		this.running = false;
@@ -151,11 +133,8 @@ class KafkaConnection {
 	/** Queues every complete frame of the stream; a malformed one closes the connection before anything runs. @param {Buffer} chunk */
 	receive(chunk) {
 		if (this.closed) return;
-		this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
 		try {
-			const { frames, rest } = splitFrames(this.buffered);
-			this.buffered = Buffer.from(rest);
-			for (const frame of frames) {
+			for (const frame of this.frames.push(chunk)) {
 				if (this.session.rawSaslNext) {
 					this.session.rawSaslNext = false;
 					this.queue.push({ rawSasl: frame });

@@ -8,27 +8,46 @@
  * UTF-8 cannot be carried: the batch is refused rather than altered.
  */
 
+import { isUtf8 } from "node:buffer";
 import { TIMESTAMP_MS_MAX } from "./limits.js";
-
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** @param {Uint8Array} bytes */
-function asText(bytes) {
-	try {
-		return strictUtf8.decode(bytes);
-	} catch {
-		return null;
-	}
-}
 
 /** A record Tributary cannot store as sent (Kafka's INVALID_RECORD). */
 export class RecordError extends Error {}
 
 /**
- * The JSON of one Tributary produce record, for a Kafka record bound for `partition`.
+ * UTF-8 bytes as a "byte string": one character per byte (latin1), or null when they are not UTF-8. A produce body
+ * is built from these and written back one byte per character, which gives exactly the UTF-8 of the same body
+ * built from decoded text: JSON.stringify escapes only `"`, `\`, characters below U+0020 and lone surrogates, so
+ * the bytes of a wider character (0x80 and up) pass through as they were, and valid UTF-8 holds no surrogate.
+ * Copying bytes into a one-byte string and back skips decoding every key and value, measuring the body's UTF-8
+ * length and encoding it again, and JSON.stringify runs on one-byte strings only.
+ * @param {Uint8Array} bytes
+ */
+function byteString(bytes) {
+	return isUtf8(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1") : null;
+}
+
+/**
+ * Tributary's JSON produce body for one Kafka batch's records bound for `partition`, as UTF-8: with the batch's
+ * producer id, epoch and base sequence when it is idempotent. Throws RecordError for a record Tributary cannot
+ * store as sent.
+ * @param {import("./protocol/record-batch.js").KafkaRecord[]} records
+ * @param {number} partition
+ * @param {{ producerId: number, epoch: number, sequence: number } | null} producer
+ */
+export function produceBody(records, partition, producer) {
+	/** @type {Record<string, unknown>} */
+	const body = { records: records.map((record) => toProduceRecord(record, partition)) };
+	if (producer !== null) Object.assign(body, { producer_id: producer.producerId, epoch: producer.epoch, sequence: producer.sequence });
+	return Buffer.from(JSON.stringify(body), "latin1");
+}
+
+/**
+ * One Tributary produce record, its texts as byte strings (see `byteString`), for a Kafka record bound for
+ * `partition`.
  * @param {import("./protocol/record-batch.js").KafkaRecord} record @param {number} partition
  */
-export function toProduceRecord(record, partition) {
+function toProduceRecord(record, partition) {
 	/** @type {Record<string, unknown>} */
 	const out = { partition };
 	if (record.key !== null) putBytes(out, "key", record.key);
@@ -36,10 +55,11 @@ export function toProduceRecord(record, partition) {
 	else putBytes(out, "value", record.value);
 	if (record.headers.length > 0) {
 		out.headers = record.headers.map((h) => {
-			if (h.value === null) return { key: h.key, value: null };
-			const text = asText(h.value);
-			if (text === null) throw new RecordError(`header "${h.key}" has a value that is not UTF-8; Tributary headers are text`);
-			return { key: h.key, value: text };
+			const key = Buffer.from(h.key, "utf8").toString("latin1");
+			if (h.value === null) return { key, value: null };
+			const value = byteString(h.value);
+			if (value === null) throw new RecordError(`header "${h.key}" has a value that is not UTF-8; Tributary headers are text`);
+			return { key, value };
 		});
 	}
 	if (record.timestamp >= 0 && record.timestamp <= TIMESTAMP_MS_MAX) out.timestamp = record.timestamp;
@@ -49,7 +69,7 @@ export function toProduceRecord(record, partition) {
 
 /** @param {Record<string, unknown>} out @param {"key" | "value"} field @param {Buffer} bytes */
 function putBytes(out, field, bytes) {
-	const text = asText(bytes);
+	const text = byteString(bytes);
 	if (text !== null) {
 		out[field] = text;
 		return;

@@ -17,6 +17,7 @@
 
 import http from "node:http";
 import https from "node:https";
+import { urlToHttpOptions } from "node:url";
 
 /** Longest an HTTP call may take beyond its own long-poll wait. */
 export const HTTP_TIMEOUT_MS = 30_000;
@@ -54,6 +55,11 @@ export class Tributary {
 		this.baseUrl = baseUrl.replace(/\/+$/, "");
 		this.credentials = credentials;
 		this.transport = this.baseUrl.startsWith("https:") ? https : http;
+		// Parsed once: node:http parses a URL string again on every request.
+		const url = new URL(this.baseUrl);
+		const { protocol, hostname, port, auth } = urlToHttpOptions(url);
+		this.target = { protocol, hostname, port, auth };
+		this.pathPrefix = url.pathname.replace(/\/+$/, "");
 		this.agent = agent ?? new this.transport.Agent({ keepAlive: true });
 	}
 
@@ -84,7 +90,8 @@ export class Tributary {
 	}
 
 	/**
-	 * @param {string} method @param {string} path @param {unknown} [body]
+	 * @param {string} method @param {string} path
+	 * @param {unknown} [body] sent as it is when a string or Buffer (JSON already), else serialised
 	 * @param {{ signal?: AbortSignal, waitMs?: number }} [options]
 	 * @returns {Promise<Answer>}
 	 */
@@ -92,14 +99,12 @@ export class Tributary {
 		/** @type {Record<string, string | number>} */
 		const headers = { "Accept-Encoding": RESPONSE_ENCODING };
 		if (this.credentials.authorization !== null) headers.Authorization = this.credentials.authorization;
-		const text = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
+		const text = body === undefined || typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body);
 		if (text !== undefined) {
 			headers["Content-Type"] = "application/json";
-			headers["Content-Length"] = Buffer.byteLength(text, "utf8");
+			headers["Content-Length"] = typeof text === "string" ? Buffer.byteLength(text, "utf8") : text.length;
 		}
-		const timeout = AbortSignal.timeout(HTTP_TIMEOUT_MS + (options.waitMs ?? 0));
-		const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-		const { status, bytes } = await this.send(method, path, headers, text, signal);
+		const { status, bytes } = await this.send(method, path, headers, text, options.signal, HTTP_TIMEOUT_MS + (options.waitMs ?? 0));
 		/** @type {any} */
 		let parsed = null;
 		if (bytes.length > 0) {
@@ -114,24 +119,36 @@ export class Tributary {
 	}
 
 	/**
-	 * One HTTP exchange; rejects when the Worker cannot be reached, the answer is cut off, or `signal` aborts.
+	 * One HTTP exchange; rejects when the Worker cannot be reached, the answer is cut off, it takes longer than
+	 * `timeoutMs`, or `signal` aborts. The deadline is a plain timer, not `AbortSignal.timeout()`: a signal ties an
+	 * EventTarget and a stream listener to every request, which cost about 1 µs a record on a 100-record produce.
 	 * @param {string} method @param {string} path @param {Record<string, string | number>} headers
-	 * @param {string | undefined} body @param {AbortSignal} signal
+	 * @param {string | Buffer | undefined} body @param {AbortSignal | undefined} signal @param {number} timeoutMs
 	 * @returns {Promise<{ status: number, bytes: Buffer }>}
 	 */
-	send(method, path, headers, body, signal) {
+	send(method, path, headers, body, signal, timeoutMs) {
 		return new Promise((resolve, reject) => {
-			const request = this.transport.request(`${this.baseUrl}${path}`, { method, headers, agent: this.agent, signal }, (response) => {
+			const options = { ...this.target, path: this.pathPrefix + path, method, headers, agent: this.agent, signal };
+			const request = this.transport.request(options, (response) => {
 				/** @type {Buffer[]} */
 				const chunks = [];
 				response.on("data", (chunk) => chunks.push(chunk));
-				response.once("error", reject);
+				response.once("error", fail);
 				response.once("end", () => {
-					if (!response.complete) reject(new Error(`${method} ${path}: the answer was cut off`));
-					else resolve({ status: response.statusCode ?? 0, bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) });
+					if (!response.complete) fail(new Error(`${method} ${path}: the answer was cut off`));
+					else {
+						clearTimeout(timer);
+						resolve({ status: response.statusCode ?? 0, bytes: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) });
+					}
 				});
 			});
-			request.once("error", reject);
+			const timer = setTimeout(() => request.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)), timeoutMs);
+			/** @param {Error} error */
+			function fail(error) {
+				clearTimeout(timer);
+				reject(error);
+			}
+			request.once("error", fail);
 			request.end(body);
 		});
 	}
@@ -151,7 +168,7 @@ export class Tributary {
 	deleteTopic(topic) {
 		return this.call("DELETE", `/v1/topics/${encodeURIComponent(topic)}`);
 	}
-	/** @param {string} topic @param {string} body a produce request, already JSON */
+	/** @param {string} topic @param {Buffer} body a produce request, already JSON as UTF-8 */
 	produce(topic, body) {
 		return this.call("POST", `/v1/topics/${encodeURIComponent(topic)}/records`, body);
 	}

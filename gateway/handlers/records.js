@@ -7,7 +7,7 @@
  * idempotent batch carries its producer id, epoch and base sequence, which the partition checks (KIP-98).
  */
 
-import { RecordError, toKafkaRecord, toProduceRecord } from "../convert.js";
+import { produceBody, RecordError, toKafkaRecord } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX } from "../limits.js";
 import { BatchError, decodeBatches, encodeBatch } from "../protocol/record-batch.js";
@@ -44,19 +44,17 @@ async function producePartition(ctx, topic, partition, bytes) {
 	}
 	let baseOffset = -1;
 	for (const batch of batches) {
-		let records;
+		if (batch.records.length === 0) continue;
+		const producer =
+			batch.producerId >= 0 ? { producerId: batch.producerId, epoch: batch.producerEpoch, sequence: batch.baseSequence } : null;
+		let body;
 		try {
-			records = batch.records.map((r) => toProduceRecord(r, partition));
+			body = produceBody(batch.records, partition, producer);
 		} catch (error) {
 			if (error instanceof RecordError) return fail(KAFKA.INVALID_RECORD, error.message);
 			throw error;
 		}
-		if (records.length === 0) continue;
-		/** @type {Record<string, unknown>} */
-		const body = { records };
-		if (batch.producerId >= 0)
-			Object.assign(body, { producer_id: batch.producerId, epoch: batch.producerEpoch, sequence: batch.baseSequence });
-		const answer = await ctx.tributary.produce(topic, JSON.stringify(body));
+		const answer = await ctx.tributary.produce(topic, body);
 		const errorCode = kafkaError(answer, "topic");
 		if (errorCode !== KAFKA.NONE) return fail(errorCode, errorMessage(answer));
 		if (baseOffset < 0) baseOffset = answer.body.offsets[0].offset;
