@@ -2,8 +2,12 @@
  * @module
  * Kafka's default keyed partitioner, `toPositive(murmur2(keyBytes)) % partitions`, bit-for-bit the Java
  * client's (`Utils.murmur2`, MurmurHash2 with seed 0x9747b28c). The SDK carries its own copy so it stays free
- * of the Worker's sources; a test checks it against the broker's partitioner on random keys.
+ * of the Worker's sources; a test checks it against the broker's partitioner on random keys. `choosePartition` is
+ * the producer's whole choice: an explicit partition, else the key's, else the sticky partition (KIP-480).
  */
+
+import { invalidArgument, TributaryError } from "./errors.ts";
+import { keyBytes, type ProducerRecord } from "./records.ts";
 
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
@@ -40,4 +44,22 @@ export function murmur2(data: Uint8Array): number {
 /** The partition Kafka's Java producer picks for these key bytes. */
 export function partitionForKey(keyBytes: Uint8Array, partitions: number): number {
 	return (murmur2(keyBytes) & 0x7fffffff) % partitions;
+}
+
+/**
+ * The partition a record goes to among `partitions`: the one it names (refused with `partition_not_found` when there
+ * is no such partition), else its key's (murmur2, as Kafka's producer), else `sticky` for a record without a key.
+ */
+export function choosePartition(record: ProducerRecord, partitions: number, sticky: number): number {
+	if (record === null || typeof record !== "object") throw invalidArgument("a record is an object with a value");
+	if (record.partition !== undefined) {
+		if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= partitions) {
+			throw new TributaryError("partition_not_found", `partition ${record.partition} is not one of 0 to ${partitions - 1}`, {
+				details: { partition: record.partition, partitions },
+			});
+		}
+		return record.partition;
+	}
+	const bytes = keyBytes(record.key);
+	return bytes === null ? sticky : partitionForKey(bytes, partitions);
 }

@@ -12,10 +12,12 @@
 
 import { errorFromResponse, invalidArgument, TributaryError } from "./errors.ts";
 import { type Http, seg } from "./http.ts";
-import { partitionForKey } from "./partitioner.ts";
+import { choosePartition } from "./partitioner.ts";
 import { ProduceStream, type StreamReport, streamingSupported } from "./produce-stream.ts";
+import { BUFFER_BYTES_DEFAULT, MAX_BLOCK_MS_DEFAULT, MAX_BLOCK_MS_MAX, ProducerBuffer } from "./producer-buffer.ts";
+import { type Identity, ProducerIdentity } from "./producer-identity.ts";
 import { estimateBytes, utf8LengthUpTo } from "./record-size.ts";
-import { keyBytes, type ProducerRecord, type RecordMetadata, toWire } from "./records.ts";
+import { type ProducerRecord, type RecordMetadata, toWire } from "./records.ts";
 
 export const LINGER_MS_DEFAULT = 5;
 export const BATCH_RECORDS_DEFAULT = 1_000;
@@ -42,15 +44,7 @@ export const STREAM_PENDING_SENDS_MIN = 32;
 export const STREAM_BATCH_BYTES_MAX = 256 * 1024;
 /** Batches of one partition in flight at once on the channel (Kafka's `max.in.flight.requests.per.connection`). */
 export const STREAM_BATCHES_IN_FLIGHT = 5;
-/**
- * Estimated JSON bytes of records the producer holds at most, each from its send until it settles (Kafka's
- * `buffer.memory`, same default). Room for a 1 MiB batch in flight and the next one ready on 16 partitions at once.
- */
-export const BUFFER_BYTES_DEFAULT = 32 * 1024 * 1024;
-/** How long a send waits for room in the buffer before it is refused with `buffer_full` (Kafka's `max.block.ms`). */
-export const MAX_BLOCK_MS_DEFAULT = 60_000;
-/** The longest `maxBlockMs` (a timer's limit, about 24.8 days). */
-const MAX_BLOCK_MS_MAX = 2 ** 31 - 1;
+export { BUFFER_BYTES_DEFAULT, MAX_BLOCK_MS_DEFAULT } from "./producer-buffer.ts";
 
 export interface ProducerOptions {
 	/** How long a record may wait for others to share its request. Default 5 ms. */
@@ -77,6 +71,7 @@ export interface ProducerOptions {
  * Its JSON is made when its batch is (so queued records hold no copies).
  */
 interface Pending {
+	readonly topic: TopicState;
 	readonly record: ProducerRecord;
 	/** -1 until the topic's partition count is known. */
 	partition: number;
@@ -85,23 +80,13 @@ interface Pending {
 	estimatedBytes: number;
 	/** Whether `estimatedBytes` are counted in the producer's buffer (from admission until the send settles). */
 	held: boolean;
-	/** When a send waiting for metadata or room is refused; 0 until it has to wait. */
+	/** When a send waiting for its topic's metadata, then for room, is refused; 0 while it has not waited. */
 	deadlineMs: number;
 	readonly resolve: (metadata: RecordMetadata) => void;
 	readonly reject: (error: unknown) => void;
 	/** The send's promise, given a handler only when it is rejected (most never are: no handler, no reaction). */
 	promise: Promise<RecordMetadata> | null;
 }
-
-/**
- * What waits for room in the buffer, oldest first: a send, already measured (its partition chosen), or a
- * `ready()`, which waits for room without taking any. Each is refused with `buffer_full` at its deadline.
- */
-type Blocked =
-	| { readonly state: TopicState; readonly pending: Pending }
-	| { readonly deadlineMs: number; readonly resolve: () => void; readonly reject: (error: TributaryError) => void };
-
-const deadlineOf = (blocked: Blocked): number => ("pending" in blocked ? blocked.pending.deadlineMs : blocked.deadlineMs);
 
 interface PartitionQueue {
 	readonly topic: TopicState;
@@ -150,12 +135,6 @@ interface SentBatch {
 	readonly attempt: number;
 }
 
-interface Identity {
-	readonly producerId: number;
-	readonly epoch: number;
-	readonly generation: number;
-}
-
 /**
  * @example
  * const producer = client.producer();
@@ -169,22 +148,13 @@ export class Producer {
 	readonly #batchRecords: number;
 	readonly #batchBytes: number;
 	readonly #idempotent: boolean;
-	readonly #transactionalId: string | undefined;
-	readonly #bufferBytes: number;
-	readonly #maxBlockMs: number;
-	/** Estimated bytes of the sends in the buffer (admitted and not yet settled). */
-	#bufferedBytes = 0;
-	/** Sends and `ready()` calls waiting for room, oldest first. */
-	#blocked: Blocked[] = [];
-	/** Fires at the earliest deadline of a waiting send; cleared when none waits, so it keeps no process alive. */
-	#blockedTimer: ReturnType<typeof setTimeout> | null = null;
-	#blockedDueMs = 0;
-	#admitting = false;
+	/** Sends from admission until they settle, each measured (its partition chosen) before it takes room. */
+	readonly #buffer: ProducerBuffer<Pending>;
 	readonly #topics = new Map<string, TopicState>();
 	/** Each topic's streaming produce channel, opened when a partition first has many sends pending. */
 	readonly #streams = new Map<string, ProduceStream>();
-	#identity: Promise<Identity> | null = null;
-	#identityGeneration = 0;
+	/** The producer id and epoch, when idempotent. */
+	readonly #identity: ProducerIdentity;
 	#fatal: TributaryError | null = null;
 	#outstanding = 0;
 	#idleWaiters: Array<() => void> = [];
@@ -199,14 +169,21 @@ export class Producer {
 		this.#batchRecords = bounded("batchRecords", options.batchRecords ?? BATCH_RECORDS_DEFAULT, 1, BATCH_RECORDS_MAX);
 		this.#batchBytes = bounded("batchBytes", options.batchBytes ?? BATCH_BYTES_DEFAULT, 1, BATCH_BYTES_MAX);
 		this.#idempotent = options.idempotent ?? true;
-		this.#transactionalId = options.transactionalId;
-		this.#bufferBytes = bounded("bufferBytes", options.bufferBytes ?? BUFFER_BYTES_DEFAULT, 1, Number.MAX_SAFE_INTEGER);
-		this.#maxBlockMs = bounded("maxBlockMs", options.maxBlockMs ?? MAX_BLOCK_MS_DEFAULT, 0, MAX_BLOCK_MS_MAX);
+		this.#identity = new ProducerIdentity(http, options.transactionalId);
+		const bufferBytes = bounded("bufferBytes", options.bufferBytes ?? BUFFER_BYTES_DEFAULT, 1, Number.MAX_SAFE_INTEGER);
+		const maxBlockMs = bounded("maxBlockMs", options.maxBlockMs ?? MAX_BLOCK_MS_DEFAULT, 0, MAX_BLOCK_MS_MAX);
+		this.#buffer = new ProducerBuffer<Pending>(bufferBytes, maxBlockMs, {
+			admitted: (pending) => {
+				pending.held = true;
+				this.#enqueue(pending.topic, pending);
+			},
+			refused: (pending, error) => this.#reject(pending, error),
+		});
 	}
 
 	/** Estimated JSON bytes of the records in the buffer now (sends not yet settled, apart from those waiting for room). */
 	get bufferedBytes(): number {
-		return this.#bufferedBytes;
+		return this.#buffer.bytes;
 	}
 
 	/**
@@ -216,25 +193,36 @@ export class Producer {
 	 * waited `maxBlockMs`.
 	 */
 	send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
-		let pending!: Pending;
-		const promise = new Promise<RecordMetadata>((resolve, reject) => {
-			pending = { record, partition: -1, wire: null, estimatedBytes: 0, held: false, deadlineMs: 0, resolve, reject, promise: null };
-		});
-		pending.promise = promise;
 		const error = this.#closed ? new TributaryError("closed", "the producer is closed") : this.#fatal;
 		if (error !== null) {
-			promise.catch(ignore);
-			pending.reject(error);
-			return promise;
+			const refused = Promise.reject(error);
+			refused.catch(ignore);
+			return refused;
 		}
-		this.#outstanding++;
 		const state = this.#topic(topic);
+		let pending!: Pending;
+		const promise = new Promise<RecordMetadata>((resolve, reject) => {
+			pending = {
+				topic: state,
+				record,
+				partition: -1,
+				wire: null,
+				estimatedBytes: 0,
+				held: false,
+				deadlineMs: 0,
+				resolve,
+				reject,
+				promise: null,
+			};
+		});
+		pending.promise = promise;
+		this.#outstanding++;
 		if (state.partitions === null || state.waiting.length > 0) {
-			pending.deadlineMs = Date.now() + this.#maxBlockMs;
+			pending.deadlineMs = this.#buffer.deadlineFromNow();
 			state.waiting.push(pending);
 			this.#loadMetadata(state);
 			// The producer id is asked for alongside the topic, not after it: one round trip less before the first batch.
-			if (this.#idempotent) this.#currentIdentity();
+			if (this.#idempotent) this.#identity.current();
 		} else {
 			if (Date.now() - state.loadedAtMs > METADATA_MAX_AGE_MS) this.#loadMetadata(state);
 			this.#admit(state, pending);
@@ -249,7 +237,7 @@ export class Producer {
 	 * `for (const o of orders) { await producer.ready(); producer.send("orders", { value: o }); }`.
 	 */
 	async ready(): Promise<void> {
-		const deadlineMs = Date.now() + this.#maxBlockMs;
+		const deadlineMs = this.#buffer.deadlineFromNow();
 		// Sends waiting for their topic's partition count are not measured yet: they come first.
 		for (;;) {
 			const loading = [...this.#topics.values()].flatMap((state) =>
@@ -258,10 +246,7 @@ export class Producer {
 			if (loading.length === 0) break;
 			await Promise.all(loading);
 		}
-		if (this.#blocked.length === 0 && this.#bufferedBytes < this.#bufferBytes) return;
-		const now = Date.now();
-		if (deadlineMs <= now) throw this.#bufferFull();
-		return new Promise<void>((resolve, reject) => this.#block({ deadlineMs, resolve, reject }, now));
+		return this.#buffer.whenRoom(deadlineMs);
 	}
 
 	/** Sends everything queued now and waits until every send so far has settled; throws the first failure. */
@@ -304,16 +289,7 @@ export class Producer {
 	#settled(pending: Pending): void {
 		if (pending.held) {
 			pending.held = false;
-			this.#bufferedBytes -= pending.estimatedBytes;
-			if (this.#bufferedBytes < 0) throw new Error("invariant: the producer's buffer holds no negative bytes");
-			if (this.#blocked.length > 0 && !this.#admitting) {
-				// Once per turn, not per record: a batch's answer settles all of its sends at once.
-				this.#admitting = true;
-				queueMicrotask(() => {
-					this.#admitting = false;
-					this.#admitBlocked();
-				});
-			}
+			this.#buffer.release(pending.estimatedBytes);
 		}
 		this.#outstanding--;
 		if (this.#outstanding > 0) return;
@@ -365,108 +341,10 @@ export class Producer {
 			this.#reject(pending, error);
 			return;
 		}
-		if (pending.estimatedBytes > this.#bufferBytes) {
-			const message = `the record is about ${pending.estimatedBytes} bytes as JSON, more than the whole buffer (bufferBytes ${this.#bufferBytes})`;
-			this.#reject(
-				pending,
-				new TributaryError("record_too_large", message, {
-					details: { record_bytes: pending.estimatedBytes, buffer_bytes: this.#bufferBytes },
-				}),
-			);
-			return;
-		}
-		if (this.#blocked.length === 0 && this.#bufferedBytes + pending.estimatedBytes <= this.#bufferBytes) {
-			this.#hold(pending);
+		if (this.#buffer.take(pending, pending.estimatedBytes, pending.deadlineMs)) {
+			pending.held = true;
 			this.#enqueue(state, pending);
-			return;
 		}
-		const now = Date.now();
-		if (pending.deadlineMs === 0) pending.deadlineMs = now + this.#maxBlockMs;
-		if (pending.deadlineMs <= now) {
-			this.#reject(pending, this.#bufferFull());
-			return;
-		}
-		this.#block({ state, pending }, now);
-	}
-
-	#block(blocked: Blocked, now: number): void {
-		this.#blocked.push(blocked);
-		// Sends let out of a topic's wait for metadata may have earlier deadlines than those already waiting.
-		const deadlineMs = deadlineOf(blocked);
-		if (this.#blockedTimer === null || deadlineMs < this.#blockedDueMs) this.#armBlockedTimer(deadlineMs, now);
-	}
-
-	#armBlockedTimer(dueMs: number, now: number): void {
-		this.#clearBlockedTimer();
-		this.#blockedDueMs = dueMs;
-		this.#blockedTimer = setTimeout(() => this.#expireBlocked(), dueMs - now);
-	}
-
-	#hold(pending: Pending): void {
-		pending.held = true;
-		this.#bufferedBytes += pending.estimatedBytes;
-	}
-
-	/** Lets waiting sends into the buffer, oldest first, while the oldest fits; a `ready()` reached with room resolves. */
-	#admitBlocked(): void {
-		let taken = 0;
-		for (; taken < this.#blocked.length; taken++) {
-			const next = this.#blocked[taken] as Blocked;
-			if (!("pending" in next)) {
-				if (this.#bufferedBytes >= this.#bufferBytes) break;
-				continue;
-			}
-			if (this.#bufferedBytes + next.pending.estimatedBytes > this.#bufferBytes) break;
-			this.#hold(next.pending);
-		}
-		if (taken === 0) return;
-		const admitted = this.#blocked.splice(0, taken);
-		if (this.#blocked.length === 0) this.#clearBlockedTimer();
-		for (const next of admitted) {
-			if ("pending" in next) this.#enqueue(next.state, next.pending);
-			else next.resolve();
-		}
-	}
-
-	/** Refuses what has waited `maxBlockMs` for room; sends behind it keep their order. */
-	#expireBlocked(): void {
-		this.#blockedTimer = null;
-		const now = Date.now();
-		let nextDeadlineMs = Number.POSITIVE_INFINITY;
-		const expired: Blocked[] = [];
-		this.#blocked = this.#blocked.filter((next) => {
-			const deadlineMs = deadlineOf(next);
-			if (deadlineMs > now) {
-				nextDeadlineMs = Math.min(nextDeadlineMs, deadlineMs);
-				return true;
-			}
-			expired.push(next);
-			return false;
-		});
-		const error = this.#bufferFull();
-		for (const next of expired) {
-			if ("pending" in next) this.#reject(next.pending, error);
-			else next.reject(error);
-		}
-		if (nextDeadlineMs !== Number.POSITIVE_INFINITY) this.#armBlockedTimer(nextDeadlineMs, now);
-		// What waited behind a refused send may fit now.
-		this.#admitBlocked();
-	}
-
-	#clearBlockedTimer(): void {
-		if (this.#blockedTimer === null) return;
-		clearTimeout(this.#blockedTimer);
-		this.#blockedTimer = null;
-	}
-
-	#bufferFull(): TributaryError {
-		const message =
-			`no room in the producer's buffer (bufferBytes ${this.#bufferBytes}) within maxBlockMs ${this.#maxBlockMs}: ` +
-			"sends outpace the broker; await producer.ready() between sends, or raise bufferBytes or maxBlockMs";
-		return new TributaryError("buffer_full", message, {
-			retriable: true,
-			details: { buffer_bytes: this.#bufferBytes, max_block_ms: this.#maxBlockMs },
-		});
 	}
 
 	/** Queues a measured send that holds its room in the buffer on its partition. */
@@ -681,7 +559,7 @@ export class Producer {
 		let baseSequence = 0;
 		try {
 			if (this.#idempotent) {
-				identity = await this.#currentIdentity();
+				identity = await this.#identity.current();
 				if (queue.identityGeneration !== identity.generation) {
 					queue.identityGeneration = identity.generation;
 					queue.nextSequence = 0;
@@ -714,7 +592,7 @@ export class Producer {
 		const ambiguous = e.status === 0 || e.status === 500 || e.status === 502 || e.status === 504 || e.code === "unexpected_response";
 		if (identity !== null && queue.identityGeneration === identity.generation) {
 			// Batches after this one may already be on the channel with later sequences: then start afresh.
-			if (ambiguous || queue.inFlight > 1) this.#resetIdentity(identity);
+			if (ambiguous || queue.inFlight > 1) this.#identity.reset(identity);
 			else queue.nextSequence = baseSequence;
 		}
 		if (e.code === "topic_not_found") queue.topic.partitions = null;
@@ -722,7 +600,7 @@ export class Producer {
 		if ((e.code === "unknown_producer" || e.code === "out_of_order_sequence") && identity !== null && attempt === 0) {
 			// Our sequence state no longer matches the broker's (the producer expired, or an earlier answer was
 			// lost): a new producer id starts every partition afresh.
-			this.#resetIdentity(identity);
+			this.#identity.reset(identity);
 			return this.#sendBatch(queue, batch, sent.records, attempt + 1);
 		}
 		const index = e.details.index;
@@ -737,39 +615,6 @@ export class Producer {
 		}
 		for (const p of batch) this.#reject(p, e);
 	}
-
-	#currentIdentity(): Promise<Identity> {
-		if (this.#identity === null) {
-			const generation = ++this.#identityGeneration;
-			const body = this.#transactionalId === undefined ? {} : { transactional_id: this.#transactionalId };
-			const request = this.#http
-				.request<{ producer_id: number; epoch: number }>("POST", "/v1/producers", { body, retry: "always" })
-				.then((answer) => ({ producerId: answer.producer_id, epoch: answer.epoch, generation }));
-			request.catch(() => {
-				if (this.#identity === request) this.#identity = null;
-			});
-			this.#identity = request;
-		}
-		return this.#identity;
-	}
-
-	#resetIdentity(failed: Identity): void {
-		if (failed.generation === this.#identityGeneration) this.#identity = null;
-	}
-}
-
-function choosePartition(record: ProducerRecord, partitions: number, sticky: number): number {
-	if (record === null || typeof record !== "object") throw invalidArgument("a record is an object with a value");
-	if (record.partition !== undefined) {
-		if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= partitions) {
-			throw new TributaryError("partition_not_found", `partition ${record.partition} is not one of 0 to ${partitions - 1}`, {
-				details: { partition: record.partition, partitions },
-			});
-		}
-		return record.partition;
-	}
-	const bytes = keyBytes(record.key);
-	return bytes === null ? sticky : partitionForKey(bytes, partitions);
 }
 
 function ignore(): void {}
