@@ -65,7 +65,11 @@ class Scanner {
 	 */
 	private backslash = -2;
 
-	/** Reads a string at `pos` (its opening quote); answers where it starts. */
+	/**
+	 * Reads a string at `pos` (its opening quote); answers where it starts. One search per escape is the cheapest walk
+	 * found: hopping from quote to quote needs to know first that the body holds no `\u` or `\/`, and a search for
+	 * either to the end of 100 KiB cost V8 more than this whole walk (`includes` stops early but is fooled by `\\u`).
+	 */
 	string(): number {
 		const text = this.text;
 		const start = this.pos;

@@ -172,9 +172,11 @@ function claimsFor(
 /**
  * A digest of one partition's share, so a reused `Idempotency-Key` with a different body is caught: SHA-256 of the
  * records' timestamps and their tails joined by newlines (a tail never holds one), hashed as they stand rather than
- * serialised again. The text is what partitions have stored digests of: keep it byte for byte.
+ * serialised again. The text is what partitions have stored digests of: keep it byte for byte (share-digest.test.ts
+ * pins it). Most of its cost is SHA-256 itself (measured in workerd on 100 x 1 KiB: 85 of 187 µs); encoding the parts
+ * into one buffer of the measured size instead of concatenating them saved about 20 µs, not the bundle bytes it took.
  */
-async function shareDigest(batch: EncodedBatch): Promise<string> {
+export async function shareDigest(batch: EncodedBatch): Promise<string> {
 	const text = `${JSON.stringify(batch.timestamps)}\n${batch.tails.join("\n")}`;
 	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 	return btoa(String.fromCharCode(...new Uint8Array(digest)));
