@@ -30,6 +30,7 @@ import { parseJson, validate } from "./body.ts";
 import { errorBody, statusOf } from "./errors.ts";
 import { fastProduceRecord, fastProduceRecords } from "./produce-fast-path.ts";
 import { int, NonNegative, ProduceRecordBody, toProduceInput } from "./schemas.ts";
+import { plainStreamRecord, StreamedRecord } from "./stream-record-text.ts";
 
 /**
  * Messages sent and not yet answered, per connection. A WebSocket client that goes past it is disconnected with
@@ -158,6 +159,8 @@ function fastMessage(text: string): ProduceInput[] | null {
 	const probe = asciiEncoder.encodeInto(text, asciiScratch);
 	const ascii = probe.read === text.length && probe.written === text.length;
 	if (text.startsWith('{"records"')) return fastProduceRecords(text, ascii ? text.length : null);
+	const plain = plainStreamRecord(text, ascii);
+	if (plain !== null) return [plain];
 	let data: unknown;
 	try {
 		data = JSON.parse(text);
@@ -293,7 +296,8 @@ export class ProduceChannel {
 		const records = parsed.records.map((record): ProduceInput => {
 			if (record.partition !== null) return record;
 			const bytes = keyBytes(record.key, record.keyEncoding);
-			return { ...record, partition: bytes === null ? sticky : partitionForKey(bytes, meta.partitions) };
+			const partition = bytes === null ? sticky : partitionForKey(bytes, meta.partitions);
+			return record instanceof StreamedRecord ? record.withPartition(partition) : { ...record, partition };
 		});
 		const partition = (records[0] as ProduceInput).partition as number;
 		if (records.some((r) => r.partition !== partition)) {

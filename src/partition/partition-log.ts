@@ -141,6 +141,13 @@ export class PartitionLog extends DurableObject<Env> {
 			readAcross(this.segments, (r) => this.read(r), { topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
 		background: (work) => this.ctx.waitUntil(work),
 	};
+	/**
+	 * At least the number of WebSocket tails open here: set from the runtime's list when the object starts (a wake
+	 * from hibernation included) and after each group, raised on each accept, so a group on a partition without
+	 * tails (the usual case) does not ask the runtime for its sockets. Never below the true count: a close is
+	 * learned from the list, never guessed.
+	 */
+	private tailsOpenMax = this.ctx.getWebSockets().length;
 	/** Bytes appended since this object started, for the metrics hub. */
 	private bytesAppended = 0;
 	/** Hot stored batches, in the isolate's shared budget (batch-cache.ts): a tail read runs no SQL. */
@@ -352,7 +359,11 @@ export class PartitionLog extends DurableObject<Env> {
 		this.bytesAppended += writer.writtenBytes;
 		this.size.appended(writer.writtenBytes, writer.rowsWritten);
 		this.waiters.wakeAll();
-		for (const ws of this.ctx.getWebSockets()) pushTail(ws, this.tailLog);
+		if (this.tailsOpenMax > 0) {
+			const tails = this.ctx.getWebSockets();
+			this.tailsOpenMax = tails.length;
+			for (const ws of tails) pushTail(ws, this.tailLog);
+		}
 		this.pokeWatchers();
 		this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency);
 	}
@@ -366,7 +377,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 */
 	private followed(): boolean {
 		if (this.hot.windowBase !== Number.POSITIVE_INFINITY || this.waiters.waiting > 0 || this.watchers.size > 0) return true;
-		return this.ctx.getWebSockets().length > 0;
+		return this.tailsOpenMax > 0 && this.ctx.getWebSockets().length > 0;
 	}
 
 	// Durable Streams: writes go through the group queue (decided in arrival order with the appends, answered after
@@ -459,6 +470,7 @@ export class PartitionLog extends DurableObject<Env> {
 		if (range !== null) return Response.json({ error: { ...range.error, ...range.error.details } }, { status: 416 });
 		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 		this.ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
+		this.tailsOpenMax++;
 		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0 } satisfies TailState);
 		pushTail(server, this.tailLog);
 		return new Response(null, { status: 101, webSocket: client });

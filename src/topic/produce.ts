@@ -36,7 +36,12 @@ export interface ProduceInput extends ProducedRecord {
 	 * The record already encoded (`encodeTail`'s very string) from the body's own text, and its UTF-8 bytes when
 	 * known without counting (null: count them); absent: encoded here.
 	 */
-	readonly encoded?: { readonly tail: string; readonly bytes: number | null };
+	readonly encoded?: {
+		readonly tail: string;
+		readonly bytes: number | null;
+		/** Whether the value is null, when the encoder knows: a value kept as text is then not parsed to find out. */
+		readonly tombstone?: boolean;
+	};
 }
 
 export interface ProduceOptions {
@@ -125,7 +130,8 @@ function encodeByPartition(
 				max_message_bytes: limit,
 			});
 		}
-		encoded.push({ timestampMs: record.timestampMs, tail, bytes, keyId, tombstone: record.value === null });
+		const tombstone = record.encoded?.tombstone ?? record.value === null;
+		encoded.push({ timestampMs: record.timestampMs, tail, bytes, keyId, tombstone });
 		const partition = partitions[i] as number;
 		const group = groups.get(partition);
 		if (group === undefined) groups.set(partition, [i]);
