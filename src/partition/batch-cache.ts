@@ -162,8 +162,13 @@ export class BatchCache {
 	misses = 0;
 	/** When a commit or a read last used this cache (the pool's clock). */
 	usedMs: number;
-	/** The window, oldest first, from `start` on: every stored batch from `window[start]` to the newest. */
-	private window: CachedBatch[] = [];
+	/**
+	 * The window, oldest first, from `start` on: every stored batch from `window[start]` to the newest. Slots below
+	 * `start` are emptied as they are evicted, and the array is cut once they are half of it: it references no batch
+	 * it does not hold, and its length stays under twice the batches it holds (amortized: a cut copies fewer slots
+	 * than evictions made it due).
+	 */
+	private window: (CachedBatch | undefined)[] = [];
 	private start = 0;
 	private paging: CachedBatch | null = null;
 	private closed = false;
@@ -208,7 +213,7 @@ export class BatchCache {
 
 	/** What the cache holds: the paging batch, if any, then the window, oldest first. */
 	held(): CachedBatch[] {
-		return [...(this.paging === null ? [] : [this.paging]), ...this.window.slice(this.start)];
+		return [...(this.paging === null ? [] : [this.paging]), ...(this.window.slice(this.start) as CachedBatch[])];
 	}
 
 	/** The paging batch's base offset; null when there is none. */
@@ -270,7 +275,8 @@ export class BatchCache {
 		if (this.paging !== null && this.paging.baseOffset <= baseOffset) this.dropPaging();
 		let bytes = 0;
 		while (this.start < this.window.length && (this.window[this.start] as CachedBatch).baseOffset <= baseOffset) {
-			bytes += heapBytes(this.window[this.start++] as CachedBatch);
+			bytes += heapBytes(this.window[this.start] as CachedBatch);
+			this.window[this.start++] = undefined;
 		}
 		this.shrink(bytes);
 	}
@@ -308,7 +314,7 @@ export class BatchCache {
 		if (this.start === this.window.length) {
 			this.window = [];
 			this.start = 0;
-		} else if (this.start > 1024 && this.start * 2 > this.window.length) {
+		} else if (this.start * 2 > this.window.length) {
 			// Evictions advance `start`; the array is cut now and then rather than shifted on each.
 			this.window = this.window.slice(this.start);
 			this.start = 0;

@@ -151,6 +151,20 @@ describe("the batch cache pool", () => {
 		const wide = { ...ascii, text: ascii.text.replace("vv", "€"), bytes: ascii.bytes + 1 };
 		expect(heapBytes(wide) - heapBytes(ascii)).toBe(wide.text.length - 1);
 	});
+
+	it("references no batch it evicted: its window array holds only what it counts", () => {
+		// Room for about eight batches; a writer commits a hundred, each evicting the oldest.
+		const pool = new BatchCachePool(8 * heapBytes(synthetic(99, 1, 1_000)));
+		const cache = pool.open("a");
+		const window = () => (cache as unknown as { window: (CachedBatch | undefined)[] }).window;
+		for (let base = 0; base < 100; base++) {
+			cache.committed([synthetic(base, 1, 1_000)]);
+			const referenced = window().filter((b) => b !== undefined);
+			expect(referenced).toEqual(cache.held());
+			expect(window().length).toBeLessThanOrEqual(2 * cache.held().length + 1);
+		}
+		expect(cache.held().length).toBe(8);
+	});
 });
 
 interface ReadCheck {
