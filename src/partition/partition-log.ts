@@ -356,6 +356,7 @@ export class PartitionLog extends DurableObject<Env> {
 	private afterAppend(group: OpenGroup): void {
 		const { writer, nowMs } = group;
 		if (this.followed()) this.hot.committed(writer.batches);
+		else this.hot.committedAhead(writer.batches);
 		this.bytesAppended += writer.writtenBytes;
 		this.size.appended(writer.writtenBytes, writer.rowsWritten);
 		this.waiters.wakeAll();
@@ -369,14 +370,12 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/**
-	 * Whether a group's batches go to the batch cache: while its window holds any (it must reach the newest batch: a
-	 * reader's walk to the end of the log brought it in, or earlier commits did), or while a reader waits at the tail
-	 * for them (a long poll, a WebSocket tail, a webhook's watch). A log only written is not cached: keeping every
-	 * commit's text in memory cost about a fifth of a 100 × 1 KiB produce's CPU, mostly in V8's garbage collector
-	 * (measured), and a reader that comes later walks the rows and brings the window in.
+	 * Whether a reader follows the log, so a group's batches go to the batch cache as they are: one read it lately,
+	 * or one waits at the tail (a long poll, a WebSocket tail, a webhook's watch). A log only written keeps its
+	 * commits for a reader to come, as bytes and while free room lasts (`committedAhead`).
 	 */
 	private followed(): boolean {
-		if (this.hot.windowBase !== Number.POSITIVE_INFINITY || this.waiters.waiting > 0 || this.watchers.size > 0) return true;
+		if (this.hot.read || this.waiters.waiting > 0 || this.watchers.size > 0) return true;
 		return this.tailsOpenMax > 0 && this.ctx.getWebSockets().length > 0;
 	}
 

@@ -135,6 +135,32 @@ describe("the batch cache pool", () => {
 		checkPool(pool, [a, b, c, d]);
 	});
 
+	it("keeps an unread log's commits as bytes while free or idle room lasts, then none until a reader comes", () => {
+		const start = 1_000_000;
+		let now = start;
+		const unit = heapBytes(synthetic(100, 1, 100));
+		const pool = new BatchCachePool(100 * unit, () => now);
+		const [live, idle, unread] = ["live", "idle", "unread"].map((id) => pool.open(id)) as [BatchCache, BatchCache, BatchCache];
+		for (let offset = 100; offset < 140; offset++) for (const cache of [live, idle]) cache.committed([synthetic(offset, 1, 100)]);
+		now += BATCH_CACHE_IDLE_MS;
+		live.committed([synthetic(140, 1, 100)]);
+		// 19 batches of free room and the idle object's 40: the unread log takes them, as bytes.
+		for (let offset = 100; offset < 159; offset++) unread.committedAhead([synthetic(offset, 1, 100)]);
+		expect([live, idle, unread].map((c) => c.held().length)).toEqual([41, 0, 59]);
+		expect(unread.held().every((b) => b.utf8 instanceof Uint8Array)).toBe(true);
+		checkPool(pool, [live, idle, unread]);
+		// No room left but the live object's: the window cannot reach the next commit, so it goes, and nothing more
+		// is kept ahead, though room is free again.
+		unread.committedAhead([synthetic(159, 1, 100)]);
+		unread.committedAhead([synthetic(160, 1, 100)]);
+		expect([live, unread].map((c) => c.held().length)).toEqual([41, 0]);
+		// A reader came: the next commit nobody follows is kept again.
+		unread.hit();
+		unread.committedAhead([synthetic(161, 1, 100)]);
+		expect(unread.windowBase).toBe(161);
+		checkPool(pool, [live, idle, unread]);
+	});
+
 	it("holds a batch larger than its budget not at all", () => {
 		const pool = new BatchCachePool(10_000);
 		const cache = pool.open("a");

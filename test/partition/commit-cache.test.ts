@@ -1,7 +1,8 @@
 /**
- * What a commit leaves in the batch cache (src/partition/partition-log.ts, `followed`): nothing while the log is
- * only written, its batches once a reader follows the tail (its walk to the end of the log brought the window in,
- * or it waits there for the next append). Observed by the SQL rows a read at the tail takes.
+ * What a commit leaves in the batch cache (src/partition/partition-log.ts, `followed`): a log only written keeps its
+ * commits as UTF-8 bytes for a reader to come (`committedAhead`), so a fresh backlog's first reader runs no SQL;
+ * once a reader follows the tail (it read lately, or it waits there for the next append), its commits as stored.
+ * Observed by the SQL rows a read at the tail takes.
  */
 
 import { runInDurableObject } from "cloudflare:test";
@@ -22,16 +23,21 @@ async function tailRead(topic: string, offset: number, waitMs = 0) {
 }
 
 describe("a commit and the batch cache", () => {
-	it("keeps nothing of a log only written; a reader's walk to the end brings the tail in for the commits after", async () => {
+	it("keeps a log only written as UTF-8 bytes, so its first reader runs no SQL", async () => {
 		const topic = uniqueTopic("commit-cache");
 		await createTopic(topic);
-		await produce(topic, [{ value: "a" }, { value: "b" }]);
+		await produce(topic, [{ value: "a" }, { value: "b€" }]);
 		await produce(topic, [{ value: "c" }]);
-		// Nobody read: the commits left their rows in SQLite only.
+		// Nobody read: the commits are held as bytes (the writer's text is not kept).
+		const held = await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) =>
+			(instance as unknown as { hot: BatchCache }).hot.held().map((b) => b.utf8 instanceof Uint8Array),
+		);
+		expect(held).toEqual([true, true]);
 		const first = await tailRead(topic, 1);
-		expect(first.rowsRead).toBeGreaterThan(0);
+		expect(first.rowsRead).toBe(0);
 		expect(first.result).toMatchObject({ ok: true, value: { recordCount: 2, nextOffset: 3 } });
-		// That walk reached the end of the log: the window now holds the tail, and a commit joins it.
+		expect((await fetchRecords(topic, 0, "offset=0")).records.map((r: { value: unknown }) => r.value)).toEqual(["a", "b€", "c"]);
+		// The reader follows now: the next commit joins the window too.
 		await produce(topic, [{ value: "d" }]);
 		const second = await tailRead(topic, 3);
 		expect(second.rowsRead).toBe(0);
