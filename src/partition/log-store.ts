@@ -6,7 +6,8 @@
 
 import { assert } from "../shared/assert.ts";
 import { READ_INLINE_BATCH_BYTES_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
-import { type BatchTake, lineOffset, lineTimestamp, RECORD_SEPARATOR, type ReadRoom, takeLines } from "../shared/record-codec.ts";
+import { type LineMark, type LineTake, type ReadRoom, takeLines, takeLinesUtf8 } from "../shared/line-cut.ts";
+import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { type BatchCache, type CachedBatch, isAsciiBatch, Utf8Batch } from "./batch-cache.ts";
 import type { LogTotals, Utf8Parts } from "./types.ts";
 
@@ -190,77 +191,9 @@ function toBatch(sql: SqlStorage, row: BatchRow, cache: BatchCache | null, utf8:
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-const COMMA = 0x2c;
-const NEWLINE = 0x0a;
-/** How far into a stored line its offset is found (the fixed-order prefix, see record-codec.ts). */
-const LINE_PREFIX_BYTES = 64;
 
-/** Where the next `RECORD_SEPARATOR` starts in `bytes` at or after `from`; -1 if none (its two bytes are ASCII). */
-function separatorAt(bytes: Uint8Array, from: number): number {
-	for (let at = bytes.indexOf(NEWLINE, from + 1); at >= 0; at = bytes.indexOf(NEWLINE, at + 1)) {
-		if (bytes[at - 1] === COMMA) return at - 1;
-	}
-	return -1;
-}
-
-/** Where the last cut inside each batch stopped (the next line's offset and first byte): the next page starts there. */
-const cutHints = new WeakMap<Uint8Array, { readonly offset: number; readonly at: number }>();
-
-/** What `takeLinesUtf8` took: as `BatchTake`, with the lines' bytes in a buffer of their own. */
-type Utf8Take = Omit<BatchTake, "text"> & { readonly text: Uint8Array };
-
-/** `takeLines` (record-codec.ts) on a batch's UTF-8: the same lines, cut as bytes; what it took copied out. */
-function takeLinesUtf8(batch: CachedBatch & { readonly utf8: Uint8Array }, offset: number, room: ReadRoom): Utf8Take {
-	const { utf8: bytes, baseOffset } = batch;
-	const dense = batch.lastOffset - baseOffset + 1 === batch.recordCount;
-	const lineOffsetAt = (pos: number) => lineOffset(decoder.decode(bytes.subarray(pos, pos + LINE_PREFIX_BYTES)));
-	let start = 0;
-	if (dense) {
-		// A read paging on from where the last one stopped in this batch starts there, without walking to it.
-		const hint = cutHints.get(bytes);
-		const from = hint !== undefined && hint.offset <= offset ? hint : { offset: baseOffset, at: 0 };
-		start = from.at;
-		for (let skip = offset - from.offset; skip > 0 && start >= 0; skip--) {
-			const end = separatorAt(bytes, start);
-			start = end < 0 ? -1 : end + RECORD_SEPARATOR.length;
-		}
-		// The rest of the batch fits: taken whole, its lines neither walked nor sized one by one.
-		const rest = bytes.length - start + RECORD_SEPARATOR.length;
-		const records = batch.lastOffset - Math.max(offset, baseOffset) + 1;
-		if (start >= 0 && records <= room.records && rest <= room.bytes) {
-			return { text: bytes.slice(start), count: records, bytes: rest, lastOffset: batch.lastOffset, complete: true };
-		}
-	} else {
-		while (start >= 0 && lineOffsetAt(start) < offset) {
-			const end = separatorAt(bytes, start);
-			start = end < 0 ? -1 : end + RECORD_SEPARATOR.length;
-		}
-	}
-	if (start < 0) return { text: new Uint8Array(0), count: 0, bytes: 0, lastOffset: -1, complete: true };
-	let at = Math.max(offset, baseOffset);
-	let count = 0;
-	let taken = 0;
-	let lastOffset = -1;
-	let takenEnd = start;
-	for (let pos = start; ; at++) {
-		const found = separatorAt(bytes, pos);
-		const end = found < 0 ? bytes.length : found;
-		const lineBytes = end - pos + RECORD_SEPARATOR.length;
-		if ((count > 0 || !room.firstOfRead) && (count >= room.records || taken + lineBytes > room.bytes)) {
-			if (dense) cutHints.set(bytes, { offset: at, at: pos });
-			return { text: bytes.slice(start, takenEnd), count, bytes: taken, lastOffset, complete: false };
-		}
-		count++;
-		taken += lineBytes;
-		lastOffset = dense ? at : lineOffsetAt(pos);
-		takenEnd = end;
-		if (found < 0) break;
-		pos = end + RECORD_SEPARATOR.length;
-	}
-	assert(lastOffset >= offset, "lines are taken from the offset asked");
-	return { text: bytes.slice(start, takenEnd), count, bytes: taken, lastOffset, complete: true };
-}
+/** Where the last cut inside each batch's bytes stopped: the next page starts there. */
+const cutHints = new WeakMap<Uint8Array, LineMark>();
 
 /** A read's answer as it is built, batch by batch: the same cut rules whether a batch came from a row or memory. */
 class SliceReader {
@@ -327,15 +260,15 @@ class SliceReader {
 	}
 
 	/** The lines of `batch` from the read's offset that fit `room`: as bytes for a UTF-8 read, else as text. */
-	private cut(batch: CachedBatch, room: ReadRoom): BatchTake | Utf8Take {
-		const { utf8 } = batch;
-		if (this.utf8 && utf8 !== undefined) return takeLinesUtf8({ ...batch, utf8 }, this.offset, room);
-		const { text, baseOffset } = batch;
-		const take = takeLines(
-			{ text, baseOffset, dense: batch.lastOffset - baseOffset + 1 === batch.recordCount, ascii: isAsciiBatch(batch) },
-			this.offset,
-			room,
-		);
+	private cut(batch: CachedBatch, room: ReadRoom): LineTake<string | Uint8Array> {
+		const { utf8, baseOffset, lastOffset } = batch;
+		const dense = lastOffset - baseOffset + 1 === batch.recordCount;
+		if (this.utf8 && utf8 !== undefined) {
+			const take = takeLinesUtf8({ utf8, baseOffset, lastOffset, dense }, this.offset, room, cutHints.get(utf8) ?? null);
+			if (take.stop !== null) cutHints.set(utf8, take.stop);
+			return take;
+		}
+		const take = takeLines({ text: batch.text, baseOffset, lastOffset, dense, ascii: isAsciiBatch(batch) }, this.offset, room);
 		return this.utf8 ? { ...take, text: encoder.encode(take.text) } : take;
 	}
 }

@@ -29,7 +29,8 @@ import { assert } from "./assert.ts";
 import { err, ok, type Result } from "./errors.ts";
 import { utf8ByteLength } from "./json.ts";
 import { REMOTE_READ_RETRIES_MAX, REMOTE_READ_ROUNDS_MAX } from "./limits.ts";
-import { lineOffset, lineTimestamp, RECORD_SEPARATOR, RECORD_SEPARATOR_UTF8, takeLines } from "./record-codec.ts";
+import { takeLines } from "./line-cut.ts";
+import { lineOffset, lineTimestamp, RECORD_SEPARATOR, RECORD_SEPARATOR_UTF8 } from "./record-codec.ts";
 import { partitionLog } from "./stubs.ts";
 
 /** A partition's `read`: the RPC stub's, or the partition's own method when it reads for its tails and streams. */
@@ -138,6 +139,7 @@ class Collected {
 			{
 				text: records,
 				baseOffset: entry.baseOffset,
+				lastOffset: entry.lastOffset,
 				dense: entry.lastOffset - entry.baseOffset + 1 === entry.recordCount,
 				ascii: entry.byteLength === records.length,
 			},

@@ -8,7 +8,6 @@
  */
 
 import { assert } from "./assert.ts";
-import { utf8ByteLength } from "./json.ts";
 
 /** Separates records inside a stored batch (and inside a fetch response's `records` array). */
 export const RECORD_SEPARATOR = ",\n";
@@ -152,8 +151,8 @@ export function encodeLine(partition: number, offset: number, timestampMs: numbe
 	return `{"partition":${partition},"offset":${offset},"timestamp":${timestampMs},${tail}`;
 }
 
-/** A stored line's prefix (partition, offset, timestamp) fits in this many characters. */
-const LINE_PREFIX_MAX = 64;
+/** A stored line's prefix (partition, offset, timestamp) fits in this many characters (and bytes: it is ASCII). */
+export const LINE_PREFIX_MAX = 64;
 
 /** Reads the integer field `name` from the fixed-order prefix of a stored line without parsing the record. */
 function prefixInteger(line: string, name: string): number {
@@ -169,79 +168,6 @@ function prefixInteger(line: string, name: string): number {
 
 export function lineOffset(line: string): number {
 	return prefixInteger(line, "offset");
-}
-
-/** A stored batch's text and what a reader knows of it without looking inside. */
-export interface BatchText {
-	/** The lines, joined by `RECORD_SEPARATOR`. */
-	readonly text: string;
-	readonly baseOffset: number;
-	/** Every offset from base to last is present (no compaction gap): line k holds offset base + k. */
-	readonly dense: boolean;
-	/** Every character is ASCII (the stored byte count says so): a line's UTF-8 size is its length. */
-	readonly ascii: boolean;
-}
-
-/** What a read may still take: records, bytes, and whether its first record is due whatever its size. */
-export interface ReadRoom {
-	readonly records: number;
-	readonly bytes: number;
-	readonly firstOfRead: boolean;
-}
-
-export interface BatchTake {
-	/** The lines taken, as stored: one substring of the batch (no split, no copy). */
-	readonly text: string;
-	readonly count: number;
-	/** UTF-8 bytes of the lines taken, each with its separator (as a stored batch's `bytes` counts them). */
-	readonly bytes: number;
-	/** Offset of the last line taken; -1 when none. */
-	readonly lastOffset: number;
-	/** Whether every line at or after the start offset was taken. */
-	readonly complete: boolean;
-}
-
-/**
- * The lines of `batch` from `offset` that fit `room` (a read's whole-batch shortcut does not apply: the batch starts
- * before `offset`, or does not fit whole). Walks separators with `indexOf`; a line's offset is read only where the
- * batch has gaps, its UTF-8 size counted only where the batch is not ASCII.
- */
-export function takeLines(batch: BatchText, offset: number, room: ReadRoom): BatchTake {
-	const { text, baseOffset, dense, ascii } = batch;
-	let start = 0;
-	if (dense) {
-		for (let skip = offset - baseOffset; skip > 0 && start >= 0; skip--) {
-			const end = text.indexOf(RECORD_SEPARATOR, start);
-			start = end < 0 ? -1 : end + RECORD_SEPARATOR.length;
-		}
-	} else {
-		while (start >= 0 && lineOffset(text.slice(start, start + LINE_PREFIX_MAX)) < offset) {
-			const end = text.indexOf(RECORD_SEPARATOR, start);
-			start = end < 0 ? -1 : end + RECORD_SEPARATOR.length;
-		}
-	}
-	if (start < 0) return { text: "", count: 0, bytes: 0, lastOffset: -1, complete: true };
-	let at = Math.max(offset, baseOffset);
-	let count = 0;
-	let bytes = 0;
-	let lastOffset = -1;
-	let taken = start;
-	for (let pos = start; ; at++) {
-		const found = text.indexOf(RECORD_SEPARATOR, pos);
-		const end = found < 0 ? text.length : found;
-		const lineBytes = (ascii ? end - pos : utf8ByteLength(text.slice(pos, end))) + RECORD_SEPARATOR.length;
-		if ((count > 0 || !room.firstOfRead) && (count >= room.records || bytes + lineBytes > room.bytes)) {
-			return { text: text.slice(start, taken), count, bytes, lastOffset, complete: false };
-		}
-		count++;
-		bytes += lineBytes;
-		lastOffset = dense ? at : lineOffset(text.slice(pos, pos + LINE_PREFIX_MAX));
-		taken = end;
-		if (found < 0) break;
-		pos = end + RECORD_SEPARATOR.length;
-	}
-	assert(lastOffset >= offset, "lines are taken from the offset asked");
-	return { text: text.slice(start, taken), count, bytes, lastOffset, complete: true };
 }
 
 export function lineTimestamp(line: string): number {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { utf8ByteLength } from "../../src/shared/json.ts";
+import { type ReadRoom, takeLines, takeLinesUtf8 } from "../../src/shared/line-cut.ts";
 import {
 	decodeBatch,
 	type EncodedBatch,
@@ -11,8 +12,6 @@ import {
 	lineOffset,
 	type ProducedRecord,
 	RECORD_SEPARATOR,
-	type ReadRoom,
-	takeLines,
 } from "../../src/shared/record-codec.ts";
 
 const produced = fc.record({
@@ -88,7 +87,7 @@ function takeBySplit(text: string, offset: number, room: ReadRoom) {
 	return { text: taken.join(RECORD_SEPARATOR), count: taken.length, bytes, lastOffset, complete: true };
 }
 
-describe("takeLines (part of a stored batch, as one substring)", () => {
+describe("takeLines and takeLinesUtf8 (part of a stored batch, as one substring or one copy of its bytes)", () => {
 	const batch = fc.record({
 		baseOffset: fc.nat({ max: 1000 }),
 		// Per line: the gap before it (0 = dense), and its value.
@@ -98,7 +97,7 @@ describe("takeLines (part of a stored batch, as one substring)", () => {
 		}),
 		ascii: fc.boolean(),
 	});
-	it("takes exactly the lines the split-and-measure walk takes, on dense or compacted, ASCII or wider batches", () => {
+	it("take exactly the lines the split-and-measure walk takes, on dense or compacted, ASCII or wider batches, text or bytes, paging on from a cut or not", () => {
 		fc.assert(
 			fc.property(batch, fc.nat({ max: 20 }), fc.nat({ max: 14 }), fc.nat({ max: 600 }), fc.boolean(), (b, skip, records, bytes, first) => {
 				let at = b.baseOffset - 1;
@@ -117,7 +116,21 @@ describe("takeLines (part of a stored batch, as one substring)", () => {
 				const room = { records, bytes, firstOfRead: first };
 				const dense = at - b.baseOffset + 1 === lines.length;
 				const ascii = utf8ByteLength(text) === text.length;
-				expect(takeLines({ text, baseOffset: b.baseOffset, dense, ascii }, offset, room)).toEqual(takeBySplit(text, offset, room));
+				const expected = takeBySplit(text, offset, room);
+				const batch = { text, utf8: new TextEncoder().encode(text), baseOffset: b.baseOffset, lastOffset: at, dense, ascii };
+				const { stop, ...take } = takeLines(batch, offset, room);
+				expect(take).toEqual(expected);
+				const { stop: stopUtf8, text: bytesTaken, ...takeUtf8 } = takeLinesUtf8(batch, offset, room, null);
+				expect({ ...takeUtf8, text: new TextDecoder().decode(bytesTaken) }).toEqual(expected);
+				if (stopUtf8 === null) return;
+				// The next page, from where this cut stopped, with and without the mark: the same lines.
+				const next = { records: 3, bytes: 200, firstOfRead: true };
+				const marked = takeLinesUtf8(batch, stopUtf8.offset, next, stopUtf8);
+				expect({ ...marked, text: new TextDecoder().decode(marked.text), stop: null }).toEqual({
+					...takeBySplit(text, stopUtf8.offset, next),
+					stop: null,
+				});
+				expect(stop?.offset).toBe(stopUtf8.offset);
 			}),
 			{ numRuns: 500 },
 		);
