@@ -10,21 +10,18 @@
  * Kafka's murmur2 of the key, else a sticky partition that moves on each time a batch fills (KIP-480).
  */
 
-import { errorFromResponse, invalidArgument, TributaryError } from "./errors.ts";
+import { errorFromResponse, TributaryError } from "./errors.ts";
 import { type Http, seg } from "./http.ts";
 import { choosePartition } from "./partitioner.ts";
 import { ProduceStream, type StreamReport, streamingSupported } from "./produce-stream.ts";
-import { BUFFER_BYTES_DEFAULT, MAX_BLOCK_MS_DEFAULT, MAX_BLOCK_MS_MAX, ProducerBuffer } from "./producer-buffer.ts";
+import { ProducerBuffer } from "./producer-buffer.ts";
 import { type Identity, ProducerIdentity } from "./producer-identity.ts";
+import { type ProducerOptions, producerSettings } from "./producer-options.ts";
 import { estimateBytes, utf8LengthUpTo } from "./record-size.ts";
 import { type ProducerRecord, type RecordMetadata, toWire } from "./records.ts";
 
-export const LINGER_MS_DEFAULT = 5;
-export const BATCH_RECORDS_DEFAULT = 1_000;
-/** The broker takes at most 10 000 records and 8 MiB per request. */
-export const BATCH_RECORDS_MAX = 10_000;
-export const BATCH_BYTES_DEFAULT = 1024 * 1024;
-export const BATCH_BYTES_MAX = 7 * 1024 * 1024;
+export type { ProducerOptions } from "./producer-options.ts";
+
 /** The broker's request body limit (8 MiB), less room for the envelope. */
 const REQUEST_BYTES_MAX = 8 * 1024 * 1024 - 1024;
 /** How old a topic's partition count may get before a send refreshes it (Kafka's `metadata.max.age.ms`). */
@@ -44,28 +41,6 @@ export const STREAM_PENDING_SENDS_MIN = 32;
 export const STREAM_BATCH_BYTES_MAX = 256 * 1024;
 /** Batches of one partition in flight at once on the channel (Kafka's `max.in.flight.requests.per.connection`). */
 export const STREAM_BATCHES_IN_FLIGHT = 5;
-export { BUFFER_BYTES_DEFAULT, MAX_BLOCK_MS_DEFAULT } from "./producer-buffer.ts";
-
-export interface ProducerOptions {
-	/** How long a record may wait for others to share its request. Default 5 ms. */
-	readonly lingerMs?: number;
-	/** Records per request at most. Default 1 000. */
-	readonly batchRecords?: number;
-	/** JSON bytes per request at most (a larger record goes alone). Default 1 MiB. */
-	readonly batchBytes?: number;
-	/** Producer id + sequence numbers, so retries never duplicate. Default true. */
-	readonly idempotent?: boolean;
-	/** A stable id for this producer: re-initialising it fences any older instance (Kafka's `transactional.id`). */
-	readonly transactionalId?: string;
-	/**
-	 * Estimated JSON bytes of records held at most, from send until settled (Kafka's `buffer.memory`). A send that
-	 * finds no room waits for it, in send order. Default 32 MiB.
-	 */
-	readonly bufferBytes?: number;
-	/** How long a send may wait for room before it is refused with `buffer_full` (Kafka's `max.block.ms`). Default 60 s. */
-	readonly maxBlockMs?: number;
-}
-
 /**
  * A send waiting for its request: one object per send (a send costs this, its promise and its two resolvers).
  * Its JSON is made when its batch is (so queued records hold no copies).
@@ -165,14 +140,13 @@ export class Producer {
 
 	constructor(http: Http, options: ProducerOptions = {}) {
 		this.#http = http;
-		this.#lingerMs = bounded("lingerMs", options.lingerMs ?? LINGER_MS_DEFAULT, 0, 60_000);
-		this.#batchRecords = bounded("batchRecords", options.batchRecords ?? BATCH_RECORDS_DEFAULT, 1, BATCH_RECORDS_MAX);
-		this.#batchBytes = bounded("batchBytes", options.batchBytes ?? BATCH_BYTES_DEFAULT, 1, BATCH_BYTES_MAX);
-		this.#idempotent = options.idempotent ?? true;
+		const settings = producerSettings(options);
+		this.#lingerMs = settings.lingerMs;
+		this.#batchRecords = settings.batchRecords;
+		this.#batchBytes = settings.batchBytes;
+		this.#idempotent = settings.idempotent;
 		this.#identity = new ProducerIdentity(http, options.transactionalId);
-		const bufferBytes = bounded("bufferBytes", options.bufferBytes ?? BUFFER_BYTES_DEFAULT, 1, Number.MAX_SAFE_INTEGER);
-		const maxBlockMs = bounded("maxBlockMs", options.maxBlockMs ?? MAX_BLOCK_MS_DEFAULT, 0, MAX_BLOCK_MS_MAX);
-		this.#buffer = new ProducerBuffer<Pending>(bufferBytes, maxBlockMs, {
+		this.#buffer = new ProducerBuffer<Pending>(settings.bufferBytes, settings.maxBlockMs, {
 			admitted: (pending) => {
 				pending.held = true;
 				this.#enqueue(pending.topic, pending);
@@ -618,8 +592,3 @@ export class Producer {
 }
 
 function ignore(): void {}
-
-function bounded(name: string, value: number, min: number, max: number): number {
-	if (!Number.isFinite(value) || value < min || value > max) throw invalidArgument(`${name} must be between ${min} and ${max}`);
-	return value;
-}
