@@ -8,6 +8,7 @@
 import { assert } from "./assert.ts";
 import { utf8ByteLength } from "./json.ts";
 import { LINE_PREFIX_MAX, lineOffset, RECORD_SEPARATOR } from "./record-codec.ts";
+import { recordSeparatorAt } from "./record-scan.ts";
 
 /** What a read may still take: records, bytes, and whether its first record is due whatever its size. */
 export interface ReadRoom {
@@ -79,8 +80,6 @@ class TextLines implements LineSource<string> {
 	}
 }
 
-const COMMA = 0x2c;
-const NEWLINE = 0x0a;
 const decoder = new TextDecoder();
 
 class Utf8Lines implements LineSource<Uint8Array> {
@@ -89,11 +88,7 @@ class Utf8Lines implements LineSource<Uint8Array> {
 		return this.bytes.length;
 	}
 	separatorAt(from: number): number {
-		// The separator's two characters are ASCII: a newline after a comma (no byte of a multi-byte character is).
-		for (let at = this.bytes.indexOf(NEWLINE, from + 1); at >= 0; at = this.bytes.indexOf(NEWLINE, at + 1)) {
-			if (this.bytes[at - 1] === COMMA) return at - 1;
-		}
-		return -1;
+		return recordSeparatorAt(this.bytes, from);
 	}
 	utf8Bytes(start: number, end: number): number {
 		return end - start;

@@ -14,6 +14,7 @@ import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { readRecordsUtf8 } from "../../shared/log-reader.ts";
 import { RECORD_SEPARATOR_UTF8 } from "../../shared/record-codec.ts";
+import { recordSeparatorAt, STORED_RECORD_START } from "../../shared/record-scan.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
 
@@ -263,16 +264,15 @@ async function readPartition(
 }
 
 const POLL_BODY_HEAD = encoder.encode('{"records":[');
-const STORED_RECORD_START = encoder.encode('{"partition":');
-const NEWLINE = 0x0a;
+const RECORD_START = encoder.encode(STORED_RECORD_START);
 
 /**
  * The poll's body: its reads' records, each with `"topic"` spliced in front (no parse, no re-serialisation), then
- * `tail`, written once into a buffer of their exact size. A raw newline never occurs inside a stored record (see
- * record-codec.ts), so each newline ends a `RECORD_SEPARATOR` and the next record starts after it.
+ * `tail`, written once into a buffer of their exact size. Each part starts with a stored record, and the next one
+ * starts after each separator `recordSeparatorAt` finds (record-scan.ts), which also vouches for its start.
  */
 export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[], tail: Uint8Array): Uint8Array<ArrayBuffer> {
-	const skip = STORED_RECORD_START.length;
+	const skip = RECORD_START.length;
 	const heads = reads.map((r) => encoder.encode(`{"topic":${JSON.stringify(r.plan.topic)},"partition":`));
 	let size = POLL_BODY_HEAD.length + tail.length;
 	reads.forEach(({ result }, i) => {
@@ -290,14 +290,11 @@ export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[
 				out.set(RECORD_SEPARATOR_UTF8, to);
 				to += RECORD_SEPARATOR_UTF8.length;
 			}
+			// Paired with the writer: every stored record starts with its partition.
+			assert(startsWithRecord(part), "a part starts with a stored record");
 			for (let from = 0; from < part.byteLength; ) {
-				// Paired with the writer: every stored record starts with its partition.
-				assert(
-					STORED_RECORD_START.every((byte, k) => part[from + k] === byte),
-					"a stored record starts with its partition",
-				);
-				const newline = part.indexOf(NEWLINE, from);
-				const end = newline < 0 ? part.byteLength : newline + 1;
+				const separator = recordSeparatorAt(part, from);
+				const end = separator < 0 ? part.byteLength : separator + RECORD_SEPARATOR_UTF8.length;
 				out.set(head, to);
 				out.set(part.subarray(from + skip, end), to + head.length);
 				to += head.length + end - from - skip;
@@ -308,4 +305,9 @@ export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[
 	out.set(tail, to);
 	assert(to + tail.length === size, "a poll's body is its records with their topics and the envelope");
 	return out;
+}
+
+function startsWithRecord(part: Uint8Array): boolean {
+	for (let k = 0; k < RECORD_START.length; k++) if (part[k] !== RECORD_START[k]) return false;
+	return true;
 }
