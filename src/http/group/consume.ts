@@ -231,11 +231,10 @@ async function readPartition(
 	limits: ReadLimits,
 	waitMs: number,
 ): Promise<Result<PartitionRead | null>> {
-	const stub = partitionLog(env, fetch.topicId, fetch.partition);
 	let offset = fetch.offset;
 	if (offset === null) {
 		assert(reset !== "none", "the coordinator refuses a poll with no offset to start from under reset none");
-		if (reset === "latest") offset = (await stub.offsets()).highWatermark;
+		if (reset === "latest") offset = (await partitionLog(env, fetch.topicId, fetch.partition).offsets()).highWatermark;
 	}
 	const read = (from: number | null) =>
 		readRecordsUtf8(env, fetch.topicId, fetch.partition, { topicId: fetch.topicId, offset: from, ...limits, waitMs });
