@@ -24,7 +24,11 @@ export class RecordError extends Error {}
  * @param {Uint8Array} bytes
  */
 function byteString(bytes) {
-	return isUtf8(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1") : null;
+	if (!isUtf8(bytes)) return null;
+	// A batch's fields are Buffers already (views of the frame): a new view per field cost as much as the copy.
+	return Buffer.isBuffer(bytes)
+		? bytes.toString("latin1")
+		: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
 /**

@@ -332,33 +332,59 @@ function recordLength(r, timestampDelta, offsetDelta, lengths) {
 }
 
 /**
- * Writes one record whose lengths `recordLength` measured from `lengths[at]`; returns the index past them.
+ * Writes one record whose lengths `recordLength` measured from `lengths[at]`; returns the index past them. The
+ * batch's buffer was sized from those lengths, so the record is written straight into it, without the Writer's
+ * per-call capacity checks (a 1,000-record page calls this a thousand times).
  * @param {Writer} w @param {OutgoingRecord} r @param {number} timestampDelta @param {number} offsetDelta
  * @param {number[]} lengths @param {number} at
  */
 function writeRecord(w, r, timestampDelta, offsetDelta, lengths, at) {
-	w.varint(lengths[at]).int8(0).varlong(timestampDelta).varint(offsetDelta);
-	writeField(w, r.key, lengths[at + 1]);
-	writeField(w, r.value, lengths[at + 2]);
-	w.varint(r.headers.length);
+	const b = w.buffer;
+	let o = putVarint(b, w.offset, lengths[at]);
+	b[o++] = 0; // attributes: unused in v2
+	if (timestampDelta >= -0x40000000 && timestampDelta < 0x40000000) o = putVarint(b, o, timestampDelta);
+	else {
+		w.offset = o;
+		o = w.varlong(timestampDelta).offset;
+	}
+	o = putVarint(b, o, offsetDelta);
+	o = putField(b, o, r.key, lengths[at + 1]);
+	o = putField(b, o, r.value, lengths[at + 2]);
+	o = putVarint(b, o, r.headers.length);
 	let next = at + 3;
 	for (const h of r.headers) {
-		writeField(w, h.key, lengths[next]);
-		writeField(w, h.value, lengths[next + 1]);
+		o = putField(b, o, h.key, lengths[next]);
+		o = putField(b, o, h.value, lengths[next + 1]);
 		next += 2;
 	}
+	w.offset = o;
 	return next;
 }
 
-/** @param {Writer} w @param {FieldBytes} field @param {number} length measured by fieldLength */
-function writeField(w, field, length) {
-	if (field === null) {
-		w.varint(-1);
-		return;
+/** Writes a zigzag varint at `o`; returns the offset past it. @param {Buffer} b @param {number} o @param {number} v */
+function putVarint(b, o, v) {
+	let u = ((v << 1) ^ (v >> 31)) >>> 0;
+	while (u >= 0x80) {
+		b[o++] = (u & 0x7f) | 0x80;
+		u >>>= 7;
 	}
-	w.varint(length);
-	if (typeof field === "string") w.utf8(field, length);
-	else w.raw(field);
+	b[o++] = u;
+	return o;
+}
+
+/**
+ * Writes a length-prefixed field at `o`, text as UTF-8; returns the offset past it.
+ * @param {Buffer} b @param {number} o @param {FieldBytes} field @param {number} length measured by fieldLength
+ */
+function putField(b, o, field, length) {
+	if (field === null) return putVarint(b, o, -1);
+	o = putVarint(b, o, length);
+	if (typeof field !== "string") b.set(field, o);
+	else {
+		const written = b.write(field, o, length, "utf8");
+		if (written !== length) throw new Error(`wrote ${written} UTF-8 bytes, measured ${length}`);
+	}
+	return o + length;
 }
 
 /** @param {number} compression @param {Buffer} bytes */

@@ -38,6 +38,28 @@ test("CRC-32C matches the standard check value", () => {
 	assert.equal(crc32c(Buffer.from("123456789")), 0xe3069283);
 });
 
+test("fuzz: varlongs round-trip whether they take the Number path (up to 4 bytes) or the BigInt one", () => {
+	const edges = [0, -1, 1, 2 ** 27 - 1, -(2 ** 27), 2 ** 27, -(2 ** 27) - 1, 2 ** 30, -(2 ** 40), Number.MAX_SAFE_INTEGER];
+	const value = fc.oneof(fc.constantFrom(...edges), fc.integer({ min: -(2 ** 29), max: 2 ** 29 }), fc.maxSafeInteger());
+	fc.assert(
+		fc.property(fc.array(value, { minLength: 1, maxLength: 8 }), (values) => {
+			const writer = new Writer(4);
+			for (const v of values) writer.varlong(v);
+			const bytes = writer.done();
+			const reader = new Reader(bytes);
+			assert.deepEqual(
+				values.map(() => reader.varlong()),
+				values,
+			);
+			assert.equal(reader.remaining, 0);
+			// Cut short by a byte, a varlong is refused, never read past its end.
+			const one = new Writer(10).varlong(values[0]).done();
+			assert.throws(() => new Reader(one, 0, one.length - 1).varlong(), ProtocolError);
+		}),
+		{ seed: SEED, numRuns: 2_000 },
+	);
+});
+
 test("Metadata requests round-trip in every served version, compact and classic", () => {
 	const a = api("Metadata");
 	for (let v = a.minVersion; v <= a.maxVersion; v++) {
