@@ -16,7 +16,7 @@ import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup 
 import { fetch, fetchReadAhead, initProducerId, listOffsets, produce } from "./handlers/records.js";
 import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
 import { PIPELINED_REQUESTS_MAX } from "./limits.js";
-import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse } from "./protocol/apis.js";
+import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse, encodeResponseParts } from "./protocol/apis.js";
 import { ProtocolError } from "./protocol/io.js";
 
 /**
@@ -183,16 +183,19 @@ class KafkaConnection {
 			this.socket.write(encodeResponse(api, 0, correlationId, { errorCode: KAFKA.UNSUPPORTED_VERSION, apiKeys: advertisedApis() }));
 			return;
 		}
-		let frame;
+		let parts;
 		try {
 			const response = await HANDLERS[api.name](request.body, this.context(apiVersion));
 			if (response === null) return;
-			frame = encodeResponse(api, apiVersion, correlationId, response);
+			parts = encodeResponseParts(api, apiVersion, correlationId, response);
 		} catch (error) {
 			// Tributary unreachable, or a response this version cannot carry: the client reconnects and retries.
 			this.close(`${api.name} v${apiVersion} failed: ${/** @type {Error} */ (error).message}`);
 			return;
 		}
-		if (!this.closed) this.socket.write(frame);
+		if (this.closed) return;
+		this.socket.cork();
+		for (const part of parts) this.socket.write(part);
+		this.socket.uncork();
 	}
 }

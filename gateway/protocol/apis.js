@@ -99,14 +99,24 @@ export function decodeBody(api, version, reader) {
  * @param {Api} api @param {number} version @param {number} correlationId @param {object} body
  */
 export function encodeResponse(api, version, correlationId, body) {
+	return Buffer.concat(encodeResponseParts(api, version, correlationId, body));
+}
+
+/**
+ * A response frame as parts to write in order (`Writer.parts`): a Fetch response's record batches are sent as
+ * they are, not copied into the frame.
+ * @param {Api} api @param {number} version @param {number} correlationId @param {object} body
+ */
+export function encodeResponseParts(api, version, correlationId, body) {
 	const writer = new Writer();
 	writer.int32(0);
 	const flexible = inRange(api.response.flexible, version) && api.key !== API_VERSIONS_KEY;
 	responseHeader.encode(writer, { correlationId }, flexible ? 1 : 0);
 	api.response.encode(writer, body, version);
-	const frame = writer.done();
-	frame.writeInt32BE(frame.length - 4, 0);
-	return frame;
+	const parts = writer.parts();
+	const bytes = parts.reduce((sum, part) => sum + part.length, 0);
+	Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength).writeInt32BE(bytes - 4, 0);
+	return parts;
 }
 
 /** What ApiVersions lists: every served API and its range. */

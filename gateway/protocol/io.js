@@ -159,11 +159,19 @@ export class Reader {
 }
 
 const INITIAL_BYTES = 256;
+/**
+ * Byte fields at least this long (a Fetch response's record batches) are not copied into the writer's buffer: they
+ * are kept by reference and sent after the bytes before them (`parts`), which saves copying a 1 MiB page and
+ * growing the buffer to hold it.
+ */
+export const SPLICE_BYTES_MIN = 64 * 1024;
 
 export class Writer {
 	constructor(capacity = INITIAL_BYTES) {
 		this.buffer = Buffer.allocUnsafe(capacity);
 		this.offset = 0;
+		/** @type {{ at: number, bytes: Uint8Array }[]} long byte fields, each to follow the buffer's bytes before `at` */
+		this.spliced = [];
 	}
 
 	/** @param {number} n */
@@ -270,15 +278,31 @@ export class Writer {
 		if (b === null || b === undefined) return compact ? this.uvarint(0) : this.int32(-1);
 		if (compact) this.uvarint(b.length + 1);
 		else this.int32(b.length);
-		return this.raw(b);
+		if (b.length < SPLICE_BYTES_MIN) return this.raw(b);
+		this.spliced.push({ at: this.offset, bytes: b });
+		return this;
 	}
 	/** @param {number} n -1 for null @param {boolean} compact */
 	arrayLength(n, compact) {
 		return compact ? this.uvarint(n + 1) : this.int32(n);
 	}
 
-	/** The bytes written so far (a view, not a copy). */
+	/** The bytes written so far: a view of the buffer, or a copy joining it with the long byte fields. */
 	done() {
-		return this.buffer.subarray(0, this.offset);
+		return this.spliced.length === 0 ? this.buffer.subarray(0, this.offset) : Buffer.concat(this.parts());
+	}
+
+	/** The bytes written so far as parts to send in order: views of the buffer between the long byte fields. */
+	parts() {
+		/** @type {Uint8Array[]} */
+		const parts = [];
+		let from = 0;
+		for (const { at, bytes } of this.spliced) {
+			if (at > from) parts.push(this.buffer.subarray(from, at));
+			parts.push(bytes);
+			from = at;
+		}
+		if (this.offset > from || parts.length === 0) parts.push(this.buffer.subarray(from, this.offset));
+		return parts;
 	}
 }

@@ -13,8 +13,8 @@ import { parseRequest } from "../../gateway/connection.js";
 import { toKafkaRecord } from "../../gateway/convert.js";
 import { splitFrames } from "../../gateway/frames.js";
 import { encodeAssignment, subscribedTopics } from "../../gateway/handlers/groups.js";
-import { APIS, codecs, encodeResponse } from "../../gateway/protocol/apis.js";
-import { ProtocolError, Reader, Writer } from "../../gateway/protocol/io.js";
+import { APIS, codecs, encodeResponse, encodeResponseParts } from "../../gateway/protocol/apis.js";
+import { ProtocolError, Reader, SPLICE_BYTES_MIN, Writer } from "../../gateway/protocol/io.js";
 import { BatchError, COMPRESSION, crc32c, decodeBatches, encodeBatch } from "../../gateway/protocol/record-batch.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -95,6 +95,41 @@ test("responses encode their version's fields only; flexible ones carry header t
 	assert.deepEqual(decodedV9.brokers, body.brokers);
 	const versions = encodeResponse(api("ApiVersions"), 3, 6, { errorCode: 0, apiKeys: [], throttleTimeMs: 0 });
 	assert.equal(versions.readInt16BE(8), 0, "ApiVersions' response header is v0: the error code follows the correlation id");
+});
+
+test("a Fetch response's long record batches are sent as they are, after the frame's bytes before them", () => {
+	const fetchApi = api("Fetch");
+	const long = Buffer.alloc(SPLICE_BYTES_MIN + 1_000, 0x61);
+	const short = Buffer.from("short");
+	const partition = (partitionIndex, records) => ({
+		partitionIndex,
+		errorCode: 0,
+		highWatermark: 9,
+		lastStableOffset: 9,
+		logStartOffset: 0,
+		abortedTransactions: [],
+		preferredReadReplica: -1,
+		records,
+	});
+	const body = {
+		throttleTimeMs: 0,
+		errorCode: 0,
+		sessionId: 0,
+		responses: [{ topic: "t", partitions: [partition(0, long), partition(1, short), partition(2, long)] }],
+	};
+	for (const version of [4, 12]) {
+		const parts = encodeResponseParts(fetchApi, version, 7, body);
+		assert.equal(parts.filter((part) => part === long).length, 2, "each long batch is a part of its own, not copied");
+		const frame = Buffer.concat(parts);
+		assert.deepEqual(encodeResponse(fetchApi, version, 7, body), frame);
+		assert.equal(frame.readInt32BE(0), frame.length - 4);
+		const headerBytes = version >= 12 ? 9 : 8;
+		const decoded = codecs.get("FetchResponse").decode(new Reader(frame, headerBytes), version);
+		assert.deepEqual(
+			decoded.responses[0].partitions.map((p) => Buffer.from(p.records)),
+			[long, short, long],
+		);
+	}
 });
 
 test("consumer protocol: a subscription's topics are read, an assignment is written in Kafka's format", () => {
