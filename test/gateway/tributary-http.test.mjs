@@ -1,0 +1,128 @@
+/**
+ * The gateway's HTTP calls to the Worker (gateway/tributary.js), against a real HTTP server on loopback: a call sends
+ * its credentials and body and reads the JSON answer; calls in a row reuse kept-alive connections; an abort (a Fetch whose
+ * long-poll another partition answered first) rejects the call and closes its connection, which is how the Worker
+ * learns to stop waiting; a call with no answer within its deadline rejects; a credential that would split a header
+ * is refused before anything is sent.
+ */
+
+import assert from "node:assert/strict";
+import http from "node:http";
+import { test } from "node:test";
+import { credentialsFor, Tributary } from "../../gateway/tributary.js";
+
+/**
+ * A server that records each request (method, url, headers, body, client port) and answers as `answer` says:
+ * `{ status, body }`, or "hang" to never answer. `closed` lists the client ports whose connection ended.
+ * @param {(request: { url: string }) => { status: number, body: unknown } | "hang"} answer
+ */
+async function server(answer) {
+	/** @type {{ method: string, url: string, headers: http.IncomingHttpHeaders, body: string, port: number }[]} */
+	const seen = [];
+	/** @type {number[]} */
+	const closed = [];
+	const s = http.createServer((req, res) => {
+		const chunks = [];
+		req.on("data", (c) => chunks.push(c));
+		req.on("end", () => {
+			const port = req.socket.remotePort ?? 0;
+			seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString(), port });
+			const a = answer({ url: req.url ?? "" });
+			if (a === "hang") return;
+			const text = JSON.stringify(a.body);
+			res.writeHead(a.status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+			res.end(text);
+		});
+	});
+	s.on("connection", (socket) => socket.on("close", () => closed.push(socket.remotePort ?? 0)));
+	await new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(undefined)));
+	const address = s.address();
+	assert.ok(address !== null && typeof address === "object");
+	const stop = () => {
+		s.closeAllConnections();
+		return new Promise((resolve) => s.close(() => resolve(undefined)));
+	};
+	return { url: `http://127.0.0.1:${address.port}/base`, seen, closed, stop };
+}
+
+/** A call that should end and does not fails its test rather than hanging the suite. */
+const TEST_TIMEOUT_MS = 10_000;
+
+const until = async (/** @type {() => boolean} */ done) => {
+	while (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
+};
+
+test("a call sends its credentials and body, reads the JSON answer, and calls in a row reuse kept-alive connections", async () => {
+	const srv = await server(() => ({ status: 200, body: { offsets: [{ partition: 0, offset: 7 }] } }));
+	const tributary = new Tributary(srv.url, credentialsFor("key-1", "s3cret"));
+	try {
+		const body = Buffer.from('{"records":[{"value":"é"}]}');
+		const first = await tributary.produce("orders", body);
+		const second = await tributary.as(credentialsFor("admin", "tok")).listTopics();
+		assert.deepEqual(first, { status: 200, body: { offsets: [{ partition: 0, offset: 7 }] } });
+		assert.equal(second.status, 200);
+		const [produce, list] = srv.seen;
+		assert.ok(produce !== undefined && list !== undefined);
+		assert.equal(produce.method, "POST");
+		assert.equal(produce.url, "/base/v1/topics/orders/records");
+		assert.equal(produce.body, body.toString());
+		assert.equal(produce.headers["content-type"], "application/json");
+		assert.equal(produce.headers["content-length"], String(body.length));
+		assert.equal(produce.headers["accept-encoding"], "identity");
+		assert.equal(produce.headers.authorization, `Basic ${Buffer.from("key-1:s3cret").toString("base64")}`);
+		assert.equal(list.headers.authorization, "Bearer tok");
+		// Kept alive: ten more calls in a row go over the connections already open. The pool may hand a call made as
+		// the previous answer ends to a second connection while the first is being released, never to more.
+		for (let k = 0; k < 10; k++) await tributary.listTopics();
+		assert.ok(new Set(srv.seen.map((r) => r.port)).size <= 2, "twelve calls in a row, at most two connections");
+	} finally {
+		tributary.close();
+		await srv.stop();
+	}
+});
+
+test("an abort rejects the call and closes its connection, ending the Worker's long-poll", { timeout: TEST_TIMEOUT_MS }, async () => {
+	const srv = await server(() => "hang");
+	const tributary = new Tributary(srv.url, { authorization: null });
+	try {
+		const controller = new AbortController();
+		const call = tributary.fetchRecords("orders", 0, {
+			offset: 0,
+			maxBytes: 1024,
+			maxRecords: 10,
+			waitMs: 30_000,
+			signal: controller.signal,
+		});
+		await until(() => srv.seen.length === 1);
+		controller.abort(new Error("another partition answered"));
+		await assert.rejects(call);
+		await until(() => srv.closed.includes(srv.seen[0]?.port ?? -1));
+		assert.equal(srv.seen[0]?.headers.authorization, undefined, "no credentials, no Authorization header");
+	} finally {
+		tributary.close();
+		await srv.stop();
+	}
+});
+
+test("a call with no answer within its deadline rejects", { timeout: TEST_TIMEOUT_MS }, async () => {
+	const srv = await server(() => "hang");
+	const tributary = new Tributary(srv.url, { authorization: null });
+	try {
+		await assert.rejects(tributary.send("GET", "/v1/topics", {}, undefined, undefined, 200), /timeout/i);
+	} finally {
+		tributary.close();
+		await srv.stop();
+	}
+});
+
+test("a credential with a line break is refused before anything is sent", async () => {
+	const srv = await server(() => ({ status: 200, body: {} }));
+	const tributary = new Tributary(srv.url, credentialsFor("admin", "tok\r\nX-Injected: 1"));
+	try {
+		await assert.rejects(tributary.listTopics());
+		assert.equal(srv.seen.length, 0);
+	} finally {
+		tributary.close();
+		await srv.stop();
+	}
+});
