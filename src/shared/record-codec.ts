@@ -11,6 +11,11 @@ import { assert } from "./assert.ts";
 
 /** Separates records inside a stored batch (and inside a fetch response's `records` array). */
 export const RECORD_SEPARATOR = ",\n";
+/**
+ * How every stored record starts: readers that cut or splice batches as bytes find records by it (record-scan.ts), so
+ * `encodeLine` writes it and nothing else may come first.
+ */
+export const STORED_RECORD_START = '{"partition":';
 /** `RECORD_SEPARATOR` as UTF-8 (its two characters are ASCII), for readers that join records as bytes. */
 export const RECORD_SEPARATOR_UTF8 = new TextEncoder().encode(RECORD_SEPARATOR);
 
@@ -153,7 +158,7 @@ export function encodeTailFromText(record: ProducedRecord, keyJson: string, valu
 
 /** The full stored line of a record at `offset` in `partition`. */
 export function encodeLine(partition: number, offset: number, timestampMs: number, tail: string): string {
-	return `{"partition":${partition},"offset":${offset},"timestamp":${timestampMs},${tail}`;
+	return `${STORED_RECORD_START}${partition},"offset":${offset},"timestamp":${timestampMs},${tail}`;
 }
 
 /** A stored line's prefix (partition, offset, timestamp) fits in this many characters (and bytes: it is ASCII). */

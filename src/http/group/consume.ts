@@ -13,8 +13,8 @@ import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { readRecordsUtf8 } from "../../shared/log-reader.ts";
-import { RECORD_SEPARATOR_UTF8 } from "../../shared/record-codec.ts";
-import { recordSeparatorAt, STORED_RECORD_START } from "../../shared/record-scan.ts";
+import { RECORD_SEPARATOR_UTF8, STORED_RECORD_START } from "../../shared/record-codec.ts";
+import { recordSeparatorAt } from "../../shared/record-scan.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
 
