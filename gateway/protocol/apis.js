@@ -99,7 +99,9 @@ export function decodeBody(api, version, reader) {
  * @param {Api} api @param {number} version @param {number} correlationId @param {object} body
  */
 export function encodeResponse(api, version, correlationId, body) {
-	return Buffer.concat(encodeResponseParts(api, version, correlationId, body));
+	const parts = encodeResponseParts(api, version, correlationId, body);
+	// Most frames are one part, a view of the writer's buffer: joining would only copy it.
+	return parts.length === 1 ? Buffer.from(parts[0].buffer, parts[0].byteOffset, parts[0].byteLength) : Buffer.concat(parts);
 }
 
 /**
