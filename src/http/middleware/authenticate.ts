@@ -9,6 +9,11 @@
  * isolate and location. The price is one RPC
  * per key-authenticated request, to an object that only that key's traffic reaches; the admin token needs none.
  *
+ * The admin token's check costs ~1.5 µs per request in workerd: the header read 0.3 µs (one `Headers.get`), the
+ * parse 0.1 (its regexes included), the comparison 0.4 (a remembered digest: hashing the token afresh takes 2.9).
+ * That is ~0.1 % of a one-record produce's server CPU (~1,100 µs), so there is no shortcut here that would weaken
+ * a check.
+ *
  * @example
  * curl -H "Authorization: Bearer trb_…" "$URL/v1/topics"
  * curl -u "<key id>:trb_…" "$URL/v1/topics"
