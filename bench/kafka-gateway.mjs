@@ -2,25 +2,22 @@
 // @ts-check
 /**
  * `npm run bench:kafka`: the Kafka gateway's scenarios alone (bench/lib/kafka-gateway.mjs), on a Miniflare Worker
- * as `npm start` serves it; `npm run bench` runs the same loads as the `kafka` scenario kind. Produce has a
- * warm-up second; each consume reads the backlog twice and counts the second (the first warms both paths' JIT).
- * Prints a table and writes bench/results/kafka-gateway.json and .md. Knobs: BENCH_DURATION_MS (6000),
- * BENCH_KAFKA_BACKLOG (20000 records).
+ * as `npm start` serves it; `npm run bench` runs the same loads as the `kafka` scenario kind. Produce is measured
+ * after a warm-up (BENCH_WARMUP_MS, bench/settings.mjs); each consume reads the backlog twice and counts the second
+ * (the first warms both paths' JIT). Prints a table and writes bench/results/kafka-gateway.json and .md. Knobs:
+ * BENCH_DURATION_MS and BENCH_WARMUP_MS (bench/settings.mjs), BENCH_KAFKA_BACKLOG (20000 records).
  */
 
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { startLocalBroker } from "../scripts/lib/index.mjs";
 import { createClient } from "./lib/http.mjs";
 import { BACKLOG_RECORDS, consumeHttp, consumeKafka, fill, produceHttp, produceKafka, startGatewayProcess } from "./lib/kafka-gateway.mjs";
 import { GATEWAY_TARGET_PERCENT } from "./scenarios/kafka.mjs";
-
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "results");
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
+import { DURATION_MS, RESULTS, WARMUP_MS } from "./settings.mjs";
 
 /**
  * @param {string} label @param {string} via @param {"produce" | "consume"} op
@@ -93,7 +90,7 @@ async function main() {
 	console.log(markdown);
 	await writeFile(
 		join(RESULTS, "kafka-gateway.json"),
-		`${JSON.stringify({ at: new Date().toISOString(), durationMs: DURATION_MS, loadAverage: os.loadavg(), rows }, null, "\t")}\n`,
+		`${JSON.stringify({ at: new Date().toISOString(), durationMs: DURATION_MS, warmupMs: WARMUP_MS, loadAverage: os.loadavg(), rows }, null, "\t")}\n`,
 	);
 	await writeFile(join(RESULTS, "kafka-gateway.md"), markdown);
 }

@@ -21,6 +21,10 @@ export class RecordError extends Error {}
  * the bytes of a wider character (0x80 and up) pass through as they were, and valid UTF-8 holds no surrogate.
  * Copying bytes into a one-byte string and back skips decoding every key and value, measuring the body's UTF-8
  * length and encoding it again, and JSON.stringify runs on one-byte strings only.
+ *
+ * Tried and dropped: writing the body's bytes directly, each key and value escaped by a JS loop over its bytes (one
+ * pass counting what needs escaping, one writing): 470 to 550 µs for 100 × 1 KiB printable values (with quotes and
+ * backslashes, as real JSON values have) against 370 to 380 µs for this, JSON.stringify's escaping being native.
  * @param {Uint8Array} bytes
  */
 function byteString(bytes) {

@@ -18,6 +18,7 @@
  */
 
 import { Pool } from "undici";
+import { parseFetchPage } from "./fetch-page.js";
 
 /** Longest an HTTP call may take beyond its own long-poll wait. */
 export const HTTP_TIMEOUT_MS = 30_000;
@@ -38,6 +39,8 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * @typedef {{ status: number, body: any }} Answer
  * @typedef {{ authorization: string | null }} Credentials
+ * @typedef {{ signal?: AbortSignal, waitMs?: number, parse?: (bytes: Buffer) => unknown }} CallOptions `parse`: how
+ *   a 200's body becomes its JSON value (JSON.parse of its text by default)
  */
 
 /** `Authorization` for a key id and secret (HTTP Basic), or for the admin token (Bearer). */
@@ -72,8 +75,7 @@ export class Tributary {
 	}
 
 	/**
-	 * @param {string} method @param {string} path @param {unknown} [body]
-	 * @param {{ signal?: AbortSignal, waitMs?: number }} [options]
+	 * @param {string} method @param {string} path @param {unknown} [body] @param {CallOptions} [options]
 	 * @returns {Promise<Answer>}
 	 */
 	async call(method, path, body, options = {}) {
@@ -90,7 +92,7 @@ export class Tributary {
 	/**
 	 * @param {string} method @param {string} path
 	 * @param {unknown} [body] sent as it is when a string or Buffer (JSON already), else serialised
-	 * @param {{ signal?: AbortSignal, waitMs?: number }} [options]
+	 * @param {CallOptions} [options]
 	 * @returns {Promise<Answer>}
 	 */
 	async once(method, path, body, options = {}) {
@@ -103,11 +105,10 @@ export class Tributary {
 		/** @type {any} */
 		let parsed = null;
 		if (bytes.length > 0) {
-			const answer = bytes.toString("utf8");
 			try {
-				parsed = JSON.parse(answer);
+				parsed = status === 200 && options.parse !== undefined ? options.parse(bytes) : JSON.parse(bytes.toString("utf8"));
 			} catch {
-				parsed = { error: { code: "internal", message: answer.slice(0, 200) } };
+				parsed = { error: { code: "internal", message: bytes.toString("utf8").slice(0, 200) } };
 			}
 		}
 		return { status, body: parsed };
@@ -193,6 +194,7 @@ export class Tributary {
 		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records?${query}`, undefined, {
 			signal: q.signal,
 			waitMs: q.waitMs,
+			parse: parseFetchPage,
 		});
 	}
 	/** @param {string} topic @param {number} partition @param {"earliest" | "latest" | number} at */

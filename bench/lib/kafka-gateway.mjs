@@ -5,7 +5,8 @@
  * produce and consume shapes sent over HTTP and through the gateway with kafkajs, and the gateway as its own
  * process (`gateway/main.js`, as in production, so kafkajs' decoding here does not share a thread with it).
  *
- * - produce: 100 × 1 KiB records per request to one partition, one client, each awaited (acks=all for kafkajs).
+ * - produce: 100 × 1 KiB records per request to one partition, one client, each awaited (acks=all for kafkajs),
+ *   measured for DURATION_MS after WARMUP_MS of warm-up (bench/settings.mjs, as every throughput scenario).
  * - consume: a prefilled partition read from offset 0 to its end: `GET …/records?max_records=1000` pages against
  *   a kafkajs consumer (`eachBatch`, default fetch sizes: 1 MiB per partition, about one HTTP page), timed from
  *   the first batch (the group join is not counted).
@@ -20,11 +21,10 @@ import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
+import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
 import { latencySummary, round, runLoad } from "./load.mjs";
 import { valueString } from "./records.mjs";
 
-const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
-const WARMUP_MS = 1_000;
 export const BACKLOG_RECORDS = Number(process.env.BENCH_KAFKA_BACKLOG ?? 20_000);
 const RECORDS_PER_PRODUCE = 100;
 const FETCH_RECORDS = 1_000;

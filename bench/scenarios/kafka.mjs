@@ -9,6 +9,7 @@
 import { Kafka, logLevel } from "kafkajs";
 import { BACKLOG_RECORDS, consumeHttp, consumeKafka, fill, produceHttp, produceKafka, startGatewayProcess } from "../lib/kafka-gateway.mjs";
 import { round } from "../lib/load.mjs";
+import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
 
 /**
  * Gateway ÷ HTTP records/s each row should reach in one run. The kafkajs side pays for its own encoding (produce)
@@ -92,8 +93,7 @@ export const kafka = {
 		`kafkajs → gateway ${Math.round(r.recordsPerSec ?? 0)} records/s, HTTP ${Math.round(Number(r.httpRecordsPerSec ?? 0))} (${r.percentOfHttp} %, target ≥ ${r.targetPercent} %)`,
 	section: {
 		title: "Kafka clients through the gateway",
-		intro:
-			"kafkajs through the Kafka gateway (`gateway/main.js`, its own process) next to the same load sent over HTTP in the same run. Produce: 100×1 KiB records per request to one partition, one client, each awaited (acks=all). Consume: a prefilled partition read from offset 0 to its end, HTTP pages of 1000 records against a kafkajs consumer with default fetch sizes (1 MiB per partition), the second of two reads counted. Targets: gateway ≥ 50 % of HTTP for produce and ≥ 70 % for consume (GATEWAY_TARGET_PERCENT: kafkajs encodes and decodes every record in the client, the HTTP side sends a prebuilt body and reads pages as bytes). kafkajs round trip: its own timing of each Produce or Fetch request, sent to answered, which leaves out the client's encoding and decoding.",
+		intro: `kafkajs through the Kafka gateway (\`gateway/main.js\`, its own process) next to the same load sent over HTTP in the same run. Produce: 100×1 KiB records per request to one partition, one client, each awaited (acks=all), ${DURATION_MS} ms measured after ${WARMUP_MS} ms of warm-up. Consume: a prefilled partition read from offset 0 to its end, HTTP pages of 1000 records against a kafkajs consumer with default fetch sizes (1 MiB per partition), the second of two reads counted. Targets: gateway ≥ 50 % of HTTP for produce and ≥ 70 % for consume (GATEWAY_TARGET_PERCENT: kafkajs encodes and decodes every record in the client, the HTTP side sends a prebuilt body and reads pages as bytes). kafkajs round trip: its own timing of each Produce or Fetch request, sent to answered, which leaves out the client's encoding and decoding.`,
 		table: (rows) =>
 			[
 				"| scenario | runtime | kafkajs → gateway records/s | HTTP records/s | gateway / HTTP | target | gateway p50 / p99 ms | kafkajs round trip p50 / p99 ms | HTTP p50 / p99 ms |",

@@ -70,9 +70,10 @@ export class Reader {
 	/** Unsigned LEB128 varint, at most 5 bytes (32 bits). */
 	uvarint() {
 		let value = 0;
-		for (let shift = 0; shift < 35; shift += 7) {
+		// The place value of each 7-bit group as a running product: `2 ** shift` is a call to pow, at every byte.
+		for (let shift = 0, scale = 1; shift < 35; shift += 7, scale *= 0x80) {
 			const byte = this.buffer[this.need(1)];
-			value += (byte & 0x7f) * 2 ** shift;
+			value += (byte & 0x7f) * scale;
 			if ((byte & 0x80) === 0) {
 				if (value > 0xffffffff) throw new ProtocolError("varint out of range");
 				return value;
@@ -92,9 +93,9 @@ export class Reader {
 	varlong() {
 		const buffer = this.buffer;
 		let raw = 0;
-		for (let i = 0, at = this.offset; i < VARLONG_NUMBER_BYTES_MAX && at < this.end; i++, at++) {
+		for (let i = 0, at = this.offset, scale = 1; i < VARLONG_NUMBER_BYTES_MAX && at < this.end; i++, at++, scale *= 0x80) {
 			const byte = buffer[at];
-			raw += (byte & 0x7f) * 2 ** (7 * i);
+			raw += (byte & 0x7f) * scale;
 			if ((byte & 0x80) === 0) {
 				this.offset = at + 1;
 				return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
