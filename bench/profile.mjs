@@ -20,9 +20,11 @@
  *
  * Not a measurement of throughput: the sampler itself slows the isolate down. Use it to find what to cut, then
  * measure the cut with `npm run bench`. Two things it books wrongly, measured without the profiler: `console.log`
- * (the request log line in the `observe` middleware) looks about 15 times its cost, because the inspector session is
+ * (the request log line in the `observe` middleware) looks about 90 times its cost, because the inspector session is
  * sent every log line (healthz: 1,413 µs of isolate time per request profiled, 741 without the line; unprofiled the
- * line is ~50 µs, ~5 % of a one-record produce); and every SQL statement of a metered object shows under
+ * line costs ~8 µs of server CPU, about 1 % of a one-record produce: a bare Worker under 32 clients went from 241 to
+ * 318 µs per request with 10 such lines more, 306 with a template string instead of `JSON.stringify`, 358 logging
+ * the object itself); and every SQL statement of a metered object shows under
  * src/metrics/reporter.ts, the wrapper that calls it (the wrapper's own frames are ~2 % of a group poll's samples,
  * 5.2 vs 5.4 µs per metered vs bare statement). Compare such items in-process, not by their share here.
  */

@@ -2,7 +2,9 @@
  * @module
  * One JSON log line per request (request id, method, route, status, duration, principal id — never a credential),
  * readable with `wrangler tail`, and this isolate's request counters and latency histogram, sent to the metrics
- * hub at most once per `METRICS_REPORT_INTERVAL_MS`, from `waitUntil` so no response waits for it.
+ * hub at most once per `METRICS_REPORT_INTERVAL_MS`, from `waitUntil` so no response waits for it. The line costs
+ * ~8 µs of server CPU (bench/profile.mjs), about 1 % of a one-record produce: a cheaper way to write it would save
+ * ~1 µs (a template string instead of `JSON.stringify`).
  *
  * @example
  * {"msg":"request","request_id":"…","method":"POST","route":"/v1/topics/:topic/records","status":200,"duration_ms":12,"principal":"key_…"}
