@@ -16,6 +16,13 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 	"Cache-Control": "no-store",
 };
 
+/**
+ * What they cost is their number on the way out, not how they are set: on a bare Worker under 32 clients (Miniflare),
+ * answering these seven and a request id besides Content-Type took 266 µs of server CPU per request against 233 with
+ * Content-Type alone, and no cheaper way to build them was found (one `Headers` set one by one: 266; the Response
+ * given them as an array: 284; a copy of a prebuilt `Headers`: 286). Fewer headers is the only saving, and each is here
+ * for a reason.
+ */
 const ENTRIES = Object.entries(SECURITY_HEADERS);
 
 /** One of them that no route sets itself: a response without it was built whole by a handler, not from the context. */
