@@ -14,13 +14,14 @@
  * Where Tributary's CPU beyond `ceiling+group-commit` goes, found by taking parts out of a build (Miniflare, a fresh
  * server per run, server CPU µs per request, medians of 5 alternating rounds: Tributary 530, `ceiling+group-commit`
  * 350; this load resolves about ±40 per run): the four middlewares every request passes (request id, observe's log
- * line and counters, security headers, CORS check) ~90 (pair differences 44 to 117; a second run of 3 gave 14), of
- * which the eight response headers ~33 and the log line ~8 (bare Worker: see security-headers.ts, bench/profile.mjs);
- * Hono's routing and the /v1 auth chain ~0 (6); the produce handler's own work (reading and checking the body,
- * choosing the partition, encoding, `produce`'s steps around the call) ~80 (51 to 87), though ten more parses or ten
- * more `prepare`s per request moved nothing beyond noise; the partition's side ~0 (its append swapped for the
- * ceiling's bare group commit: 502 vs 504); the append request as Tributary's object rather than the body as one
- * string 0; the rest of Tributary's Worker (its other objects, metrics, static assets) ~5.
+ * line and counters, security headers, CORS check) ~65 to 90 (pair differences 44 to 117; other runs: 65 from 4
+ * pairs, 14 from 3), mostly the eight response headers on their way out (~33 on a bare Worker: security-headers.ts):
+ * run three times over, setting the same headers again, the middlewares added 35 (501 → 536), ~17 a pass, the log
+ * line's ~8 (bench/profile.mjs) included; Hono's routing and the /v1 auth chain ~0 (6); the produce handler's own
+ * work (reading and checking the body, choosing the partition, encoding, `produce`'s steps around the call) ~80 (51
+ * to 87), though ten more parses or ten more `prepare`s per request moved nothing beyond noise; the partition's side
+ * ~0 (its append swapped for the ceiling's bare group commit: 502 vs 504); the append request as Tributary's object
+ * rather than the body as one string 0; the rest of Tributary's Worker (its other objects, metrics, assets) ~5.
  *
  * Rows written per record are the broker's own counters: `tributary_storage_rows_written_total{class="PartitionLog"}`
  * in /metrics (the SQL cursors' `rowsWritten`, what Cloudflare bills), read before the load and after it settled,
