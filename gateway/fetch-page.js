@@ -32,6 +32,7 @@ const RECORDS_END = Buffer.from('],"high_watermark":', "latin1");
 const SEPARATOR = Buffer.from(",\n", "latin1");
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
 
 /**
  * Where a page's chunks are joined, reused from page to page: a fresh 1 MiB buffer per page came from the system
@@ -41,16 +42,22 @@ const CLOSE_BRACKET = 0x5d;
 let gathered = Buffer.alloc(0);
 
 /**
- * The JSON value of a Fetch page's bytes (UTF-8), received in `chunks`, as JSON.parse of their text; throws as it
- * does. The chunks are read, never changed.
- * @param {Buffer[]} chunks @param {number} [pieceBytes] for tests
+ * Told a page's members after its records (`high_watermark`, `next_offset`, …) and whether it holds records,
+ * before its records are parsed (`hasRecords` false may still be a page with records, laid out otherwise).
+ * @typedef {(members: any, hasRecords: boolean) => void} OnEnvelope
  */
-export function parseFetchPage(chunks, pieceBytes = PAGE_PIECE_BYTES) {
+
+/**
+ * The JSON value of a Fetch page's bytes (UTF-8), received in `chunks`, as JSON.parse of their text; throws as it
+ * does. The chunks are read, never changed. A page parsed in pieces tells `onEnvelope` its members first.
+ * @param {Buffer[]} chunks @param {{ pieceBytes?: number, onEnvelope?: OnEnvelope }} [options] `pieceBytes` for tests
+ */
+export function parseFetchPage(chunks, { pieceBytes = PAGE_PIECE_BYTES, onEnvelope } = {}) {
 	let length = 0;
 	for (const chunk of chunks) length += chunk.length;
 	if (length <= pieceBytes) return JSON.parse((chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, length)).toString("utf8"));
 	const bytes = gather(chunks, length);
-	return parsePieces(bytes, pieceBytes) ?? JSON.parse(bytes.toString("utf8"));
+	return parsePieces(bytes, pieceBytes, onEnvelope) ?? JSON.parse(bytes.toString("utf8"));
 }
 
 /** The chunks joined: in the reused buffer when they fit it. @param {Buffer[]} chunks @param {number} length */
@@ -65,15 +72,17 @@ function gather(chunks, length) {
 /**
  * The page parsed piece by piece, or null when its bytes are not laid out as the Worker writes them. `bytes` is
  * the same again when this returns.
- * @param {Buffer} bytes @param {number} pieceBytes
+ * @param {Buffer} bytes @param {number} pieceBytes @param {OnEnvelope} [onEnvelope]
  */
-function parsePieces(bytes, pieceBytes) {
+function parsePieces(bytes, pieceBytes, onEnvelope) {
 	if (HEAD.compare(bytes, 0, HEAD.length) !== 0) return null;
 	const recordsEnd = bytes.lastIndexOf(RECORDS_END);
 	if (recordsEnd < HEAD.length) return null;
 	try {
 		// `{` and the members after the records array: `{"high_watermark":…,…}`.
 		const rest = JSON.parse(`{${bytes.toString("utf8", recordsEnd + 2)}`);
+		// A record object right after `[`: the array holds one at least (whitespace first, and it is not told so).
+		onEnvelope?.(rest, bytes[HEAD.length] === OPEN_BRACE);
 		/** @type {unknown[]} */
 		const records = [];
 		for (let start = HEAD.length; start <= recordsEnd; ) {

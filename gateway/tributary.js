@@ -191,14 +191,15 @@ export class Tributary {
 	}
 	/**
 	 * @param {string} topic @param {number} partition
-	 * @param {{ offset: number, maxBytes: number, maxRecords: number, waitMs: number, signal?: AbortSignal }} q
+	 * @param {{ offset: number, maxBytes: number, maxRecords: number, waitMs: number, signal?: AbortSignal,
+	 *   onEnvelope?: import("./fetch-page.js").OnEnvelope }} q
 	 */
 	fetchRecords(topic, partition, q) {
 		const query = `offset=${q.offset}&max_bytes=${q.maxBytes}&max_records=${q.maxRecords}&wait_ms=${q.waitMs}`;
 		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records?${query}`, undefined, {
 			signal: q.signal,
 			waitMs: q.waitMs,
-			parse: parseFetchPage,
+			parse: (chunks) => parseFetchPage(chunks, { onEnvelope: q.onEnvelope }),
 		});
 	}
 	/** @param {string} topic @param {number} partition @param {"earliest" | "latest" | number} at */

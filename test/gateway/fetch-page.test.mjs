@@ -80,10 +80,10 @@ test("fuzz: a page parsed in pieces is JSON.parse of the page, however its recor
 				try {
 					expected = JSON.parse(jsonText);
 				} catch {
-					assert.throws(() => parseFetchPage(chunks, PIECE_BYTES), SyntaxError);
+					assert.throws(() => parseFetchPage(chunks, { pieceBytes: PIECE_BYTES }), SyntaxError);
 					return;
 				}
-				assert.deepEqual(parseFetchPage(chunks, PIECE_BYTES), expected);
+				assert.deepEqual(parseFetchPage(chunks, { pieceBytes: PIECE_BYTES }), expected);
 				// The brackets written over separators while a piece is parsed are put back.
 				assert.deepEqual(chunks, copies);
 			},
@@ -132,7 +132,38 @@ test("a page whose bytes are not UTF-8, or not JSON, is parsed (or refused) as J
 	const head = '{"records":[{"partition":0,"offset":0,"timestamp":1,"key":null,"value":"';
 	const tail = '","headers":[]}],"high_watermark":1,"log_start_offset":0,"next_offset":1}';
 	const notUtf8 = Buffer.concat([Buffer.from(head), Buffer.from([0x61, 0xff, 0xc3]), Buffer.from(`${"b".repeat(40)}${tail}`)]);
-	assert.deepEqual(parseFetchPage([notUtf8], PIECE_BYTES), JSON.parse(notUtf8.toString()));
+	assert.deepEqual(parseFetchPage([notUtf8], { pieceBytes: PIECE_BYTES }), JSON.parse(notUtf8.toString()));
 	const cut = Buffer.from(`${head}${"b".repeat(40)}","headers":[]},\n{"partition":0`);
-	assert.throws(() => parseFetchPage([cut], PIECE_BYTES), SyntaxError);
+	assert.throws(() => parseFetchPage([cut], { pieceBytes: PIECE_BYTES }), SyntaxError);
+});
+
+test("a page parsed in pieces tells its envelope (where the next page starts) before its records are parsed", () => {
+	const records = Array.from({ length: 40 }, (_, i) => ({
+		partition: 0,
+		offset: i,
+		timestamp: i,
+		key: null,
+		value: "x".repeat(5_000),
+		headers: [],
+	}));
+	const parse = JSON.parse;
+	/** @type {string[]} */
+	const events = [];
+	JSON.parse = (/** @type {string} */ s) => {
+		events.push(s.startsWith("[") ? "records" : "envelope");
+		return parse(s);
+	};
+	try {
+		parseFetchPage([Buffer.from(workerPage(records))], {
+			onEnvelope: (members, hasRecords) => events.push(`told ${members.next_offset} ${hasRecords}`),
+		});
+		parseFetchPage([Buffer.from(workerPage([]).replace('"records":[]', `"records":[${" ".repeat(PAGE_PIECE_BYTES)}]`))], {
+			onEnvelope: (members, hasRecords) => events.push(`told ${members.next_offset} ${hasRecords}`),
+		});
+	} finally {
+		JSON.parse = parse;
+	}
+	assert.deepEqual(events.slice(0, 2), ["envelope", "told 40 true"]);
+	assert.ok(events.slice(2).includes("records"));
+	assert.ok(events.includes("told 0 false"), "an empty records array: nothing follows");
 });
