@@ -26,7 +26,8 @@ export const PIPELINED_REQUESTS_MAX = 32;
  * record deleted by retention meanwhile is not served from memory for long). */
 export const READ_AHEAD_AGE_MS_MAX = 2_000;
 /** Pages read ahead of a partition's consumer: the second keeps the Worker reading while the gateway encodes the
- * first and the client decodes the one before. */
+ * first and the client decodes the one before. A third read no faster (kafkajs through the gateway, 20 pairs
+ * against two: records/s 1.01×, 0.84–1.42). */
 export const READ_AHEAD_PAGES_MAX = 2;
 /** Bytes one connection's read-aheads may hold at once (the sum of their partitions' byte caps). */
 export const READ_AHEAD_BYTES_MAX = 32 * 1024 * 1024;

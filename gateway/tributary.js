@@ -34,13 +34,16 @@ export const QUOTA_ATTEMPTS_MAX = 3;
  */
 const RESPONSE_ENCODING = "identity";
 
+/** @param {Buffer[]} chunks */
+const joined = (chunks) => (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * @typedef {{ status: number, body: any }} Answer
  * @typedef {{ authorization: string | null }} Credentials
- * @typedef {{ signal?: AbortSignal, waitMs?: number, parse?: (bytes: Buffer) => unknown }} CallOptions `parse`: how
- *   a 200's body becomes its JSON value (JSON.parse of its text by default)
+ * @typedef {{ signal?: AbortSignal, waitMs?: number, parse?: (chunks: Buffer[]) => unknown }} CallOptions `parse`: how
+ *   a 200's body, as received in chunks, becomes its JSON value (JSON.parse of its text by default)
  */
 
 /** `Authorization` for a key id and secret (HTTP Basic), or for the admin token (Bearer). */
@@ -101,14 +104,14 @@ export class Tributary {
 		if (this.credentials.authorization !== null) headers.authorization = this.credentials.authorization;
 		const text = body === undefined || typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body);
 		if (text !== undefined) headers["content-type"] = "application/json";
-		const { status, bytes } = await this.send(method, path, headers, text, options.signal, HTTP_TIMEOUT_MS + (options.waitMs ?? 0));
+		const { status, chunks } = await this.send(method, path, headers, text, options.signal, HTTP_TIMEOUT_MS + (options.waitMs ?? 0));
 		/** @type {any} */
 		let parsed = null;
-		if (bytes.length > 0) {
+		if (chunks.length > 0) {
 			try {
-				parsed = status === 200 && options.parse !== undefined ? options.parse(bytes) : JSON.parse(bytes.toString("utf8"));
+				parsed = status === 200 && options.parse !== undefined ? options.parse(chunks) : JSON.parse(joined(chunks).toString("utf8"));
 			} catch {
-				parsed = { error: { code: "internal", message: bytes.toString("utf8").slice(0, 200) } };
+				parsed = { error: { code: "internal", message: joined(chunks).toString("utf8").slice(0, 200) } };
 			}
 		}
 		return { status, body: parsed };
@@ -122,7 +125,8 @@ export class Tributary {
 	 * 100-record produce.
 	 * @param {string} method @param {string} path @param {Record<string, string>} headers
 	 * @param {string | Buffer | undefined} body @param {AbortSignal | undefined} signal @param {number} timeoutMs
-	 * @returns {Promise<{ status: number, bytes: Buffer }>}
+	 * @returns {Promise<{ status: number, chunks: Buffer[] }>} the body as received, in chunks (none when empty):
+	 *   joining them is left to the reader, which may need them joined in a buffer of its own choosing
 	 */
 	send(method, path, headers, body, signal, timeoutMs) {
 		return new Promise((resolve, reject) => {
@@ -151,11 +155,11 @@ export class Tributary {
 						status = statusCode;
 					},
 					onResponseData(_controller, chunk) {
-						chunks.push(chunk);
+						if (chunk.length > 0) chunks.push(chunk);
 					},
 					onResponseEnd() {
 						settle();
-						resolve({ status, bytes: chunks.length === 1 ? /** @type {Buffer} */ (chunks[0]) : Buffer.concat(chunks) });
+						resolve({ status, chunks });
 					},
 					onResponseError(_controller, error) {
 						settle();
@@ -187,14 +191,15 @@ export class Tributary {
 	}
 	/**
 	 * @param {string} topic @param {number} partition
-	 * @param {{ offset: number, maxBytes: number, maxRecords: number, waitMs: number, signal?: AbortSignal }} q
+	 * @param {{ offset: number, maxBytes: number, maxRecords: number, waitMs: number, signal?: AbortSignal,
+	 *   onEnvelope?: import("./fetch-page.js").OnEnvelope }} q
 	 */
 	fetchRecords(topic, partition, q) {
 		const query = `offset=${q.offset}&max_bytes=${q.maxBytes}&max_records=${q.maxRecords}&wait_ms=${q.waitMs}`;
 		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/records?${query}`, undefined, {
 			signal: q.signal,
 			waitMs: q.waitMs,
-			parse: parseFetchPage,
+			parse: (chunks) => parseFetchPage(chunks, { onEnvelope: q.onEnvelope }),
 		});
 	}
 	/** @param {string} topic @param {number} partition @param {"earliest" | "latest" | number} at */

@@ -118,16 +118,19 @@ async function fetchPartition(ctx, topic, p, maxBytes, waitMs, signal) {
  */
 function readAhead(ctx, topic, partition, offset, maxBytes, kept) {
 	const { tributary, session } = ctx;
-	session.readAhead.start(tributary, topic, partition, offset, maxBytes, async (from, signal) => {
-		if (kept !== null && from === offset) return kept;
-		const page = await readPartition(tributary, topic, partition, from, maxBytes, 0, signal);
+	session.readAhead.start(tributary, topic, partition, offset, maxBytes, async (from, signal, next) => {
+		if (kept !== null && from === offset) {
+			if (kept.nextOffset !== null) next(kept.nextOffset);
+			return kept;
+		}
+		const page = await readPartition(tributary, topic, partition, from, maxBytes, 0, signal, next);
 		return page.hasRecords ? page : null;
 	});
 }
 
 /** A connection's Fetch read-ahead (gateway/read-ahead.js). @returns {ReadAhead<PartitionRead>} */
 export function fetchReadAhead() {
-	return new ReadAhead((read) => read.nextOffset);
+	return new ReadAhead();
 }
 
 /**
@@ -136,13 +139,21 @@ export function fetchReadAhead() {
  */
 
 /**
- * One partition read from Tributary, as a Fetch response entry.
+ * One partition read from Tributary, as a Fetch response entry. `onNext` is told the read's `nextOffset` (when it
+ * has one) as soon as it is known: for a large page, from the page's envelope, before its records are parsed.
  * @param {import("../tributary.js").Tributary} tributary @param {string} topic @param {number} partition
  * @param {number} offset @param {number} maxBytes @param {number} waitMs @param {AbortSignal} [signal]
+ * @param {(nextOffset: number) => void} [onNext]
  * @returns {Promise<PartitionRead>}
  */
-async function readPartition(tributary, topic, partition, offset, maxBytes, waitMs, signal) {
-	const answer = await tributary.fetchRecords(topic, partition, { offset, maxBytes, maxRecords: FETCH_RECORDS_MAX, waitMs, signal });
+async function readPartition(tributary, topic, partition, offset, maxBytes, waitMs, signal, onNext) {
+	/** @param {any} page @param {boolean} hasRecords */
+	const tellNext = (page, hasRecords) => {
+		const next = nextOffsetOf(page, hasRecords);
+		if (next !== null) onNext?.(next);
+	};
+	const q = { offset, maxBytes, maxRecords: FETCH_RECORDS_MAX, waitMs, signal, onEnvelope: tellNext };
+	const answer = await tributary.fetchRecords(topic, partition, q);
 	const errorCode = kafkaError(answer, "topic");
 	if (errorCode !== KAFKA.NONE) {
 		const hw = answer.body?.error?.high_watermark ?? -1;
@@ -154,6 +165,7 @@ async function readPartition(tributary, topic, partition, offset, maxBytes, wait
 	}
 	const page = answer.body;
 	const records = page.records.map(toKafkaRecord);
+	tellNext(page, records.length > 0);
 	const batch = records.length === 0 ? EMPTY : await encodeBatch(records, { lastOffset: page.next_offset - 1 });
 	return {
 		entry: {
@@ -167,8 +179,17 @@ async function readPartition(tributary, topic, partition, offset, maxBytes, wait
 			records: batch,
 		},
 		hasRecords: records.length > 0,
-		nextOffset: records.length > 0 && page.next_offset < page.high_watermark ? page.next_offset : null,
+		nextOffset: nextOffsetOf(page, records.length > 0),
 	};
+}
+
+/**
+ * Where the page after a read one starts when there is more to read now, else null.
+ * @param {{ next_offset: unknown, high_watermark: unknown }} page @param {boolean} hasRecords
+ */
+function nextOffsetOf(page, hasRecords) {
+	const next = page.next_offset;
+	return hasRecords && typeof next === "number" && typeof page.high_watermark === "number" && next < page.high_watermark ? next : null;
 }
 
 function emptyPartition(partition, errorCode, highWatermark = -1, logStartOffset = -1) {

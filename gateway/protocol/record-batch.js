@@ -246,6 +246,8 @@ export async function encodeBatch(records, options = {}) {
 		const length = recordLength(r, r.timestamp - baseTimestamp, r.offset - baseOffset, lengths);
 		bodyBytes += varintBytes(length) + length;
 	}
+	// Not a buffer reused from batch to batch (which must wait until the socket has sent it): filling a fresh one
+	// costs its page faults, 0.5 % of the gateway's CPU when consuming (perf: 23 of 4,211 samples), too little for it.
 	const w = new Writer(BATCH_OVERHEAD_BYTES + bodyBytes);
 	w.offset = BATCH_OVERHEAD_BYTES;
 	let at = 0;
