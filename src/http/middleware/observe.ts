@@ -4,7 +4,9 @@
  * readable with `wrangler tail`, and this isolate's request counters and latency histogram, sent to the metrics
  * hub at most once per `METRICS_REPORT_INTERVAL_MS`, from `waitUntil` so no response waits for it. The line costs
  * ~8 µs of server CPU (bench/profile.mjs), about 1 % of a one-record produce: a cheaper way to write it would save
- * ~1 µs (a template string instead of `JSON.stringify`).
+ * ~1 µs (a template string instead of `JSON.stringify`). Under `wrangler dev` a line costs far more, in wrangler's
+ * own process, which reads and prints every line of workerd's output: one-record produces from 32 clients ran at
+ * 461–491 requests/s with it and 700–703 without (alternating runs). Deployed, Workers Logs collects lines apart.
  *
  * @example
  * {"msg":"request","request_id":"…","method":"POST","route":"/v1/topics/:topic/records","status":200,"duration_ms":12,"principal":"key_…"}
