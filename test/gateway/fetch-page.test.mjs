@@ -92,9 +92,12 @@ test("fuzz: a page parsed in pieces is JSON.parse of the page, however its recor
 	);
 });
 
+/** `count` stored records from offset 0, each with `value`, as the Worker answers them. @param {number} count @param {string} value */
+const stored = (count, value) =>
+	Array.from({ length: count }, (_, i) => ({ partition: 0, offset: i, timestamp: i, key: null, value, headers: [] }));
+
 test("a page parsed in the reused buffer stays as parsed when the next page is parsed there", () => {
-	const page = (/** @type {string} */ value) =>
-		workerPage(Array.from({ length: 30 }, (_, i) => ({ partition: 0, offset: i, timestamp: i, key: null, value, headers: [] })));
+	const page = (/** @type {string} */ value) => workerPage(stored(30, value));
 	const first = Buffer.from(page("a".repeat(5_000)));
 	const parsed = parseFetchPage(chunked(first, [0.3, 0.6]));
 	parseFetchPage(chunked(Buffer.from(page("b".repeat(5_000))), [0.5]));
@@ -102,14 +105,7 @@ test("a page parsed in the reused buffer stays as parsed when the next page is p
 });
 
 test("a page over a piece is parsed in pieces when laid out as the Worker writes it", () => {
-	const records = Array.from({ length: 40 }, (_, i) => ({
-		partition: 0,
-		offset: i,
-		timestamp: i,
-		key: null,
-		value: "x".repeat(5_000),
-		headers: [],
-	}));
+	const records = stored(40, "x".repeat(5_000));
 	const bytes = Buffer.from(workerPage(records));
 	assert.ok(bytes.length > 2 * PAGE_PIECE_BYTES);
 	const parse = JSON.parse;
@@ -138,14 +134,7 @@ test("a page whose bytes are not UTF-8, or not JSON, is parsed (or refused) as J
 });
 
 test("a page parsed in pieces tells its envelope (where the next page starts) before its records are parsed", () => {
-	const records = Array.from({ length: 40 }, (_, i) => ({
-		partition: 0,
-		offset: i,
-		timestamp: i,
-		key: null,
-		value: "x".repeat(5_000),
-		headers: [],
-	}));
+	const records = stored(40, "x".repeat(5_000));
 	const parse = JSON.parse;
 	/** @type {string[]} */
 	const events = [];
