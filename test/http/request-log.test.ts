@@ -1,0 +1,64 @@
+/**
+ * The `REQUEST_LOG` var chooses which requests write the JSON log line; every request is counted either way.
+ */
+import { env as workerEnv } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { app } from "../../src/http/app.ts";
+import { counterEntries, requestLogSetting } from "../../src/http/middleware/observe.ts";
+
+/** The request log lines written while `send` ran, parsed. */
+async function requestLines(send: () => Promise<unknown>): Promise<Array<{ msg: string; status: number; route: string }>> {
+	const log = vi.spyOn(console, "log").mockImplementation(() => {});
+	try {
+		await send();
+		return log.mock.calls
+			.map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null))
+			.filter((line) => line?.msg === "request");
+	} finally {
+		log.mockRestore();
+	}
+}
+
+/** One answered request (200) and one refused (401: no credentials), with REQUEST_LOG set as given. */
+async function okAndRefused(requestLog: string | undefined): Promise<number[]> {
+	const env = { ...workerEnv, REQUEST_LOG: requestLog };
+	const lines = await requestLines(async () => {
+		const ok = await app.request("/healthz", {}, env);
+		expect(ok.status).toBe(200);
+		const refused = await app.request("/v1/topics", {}, env);
+		expect(refused.status).toBe(401);
+	});
+	return lines.map((line) => line.status);
+}
+
+afterEach(() => {
+	vi.restoreAllMocks();
+});
+
+describe("request log setting", () => {
+	it("logs every request when unset, empty or all", async () => {
+		expect(await okAndRefused(undefined)).toEqual([200, 401]);
+		expect(await okAndRefused("")).toEqual([200, 401]);
+		expect(await okAndRefused("all")).toEqual([200, 401]);
+	});
+
+	it("logs only answers of 400 and above with errors", async () => {
+		expect(await okAndRefused("errors")).toEqual([401]);
+		expect(await okAndRefused(" Errors ")).toEqual([401]);
+	});
+
+	it("logs nothing with none, and still counts every request", async () => {
+		const key = 'tributary_http_requests_total{route="/healthz",status="200"}';
+		const before = counterEntries()[key] ?? 0;
+		expect(await okAndRefused("none")).toEqual([]);
+		expect(counterEntries()[key]).toBe(before + 1);
+	});
+
+	it("reads a value it cannot mean as all, and says so once", async () => {
+		const error = vi.spyOn(console, "error").mockImplementation(() => {});
+		expect(await okAndRefused("verbose")).toEqual([200, 401]);
+		expect(await okAndRefused("verbose")).toEqual([200, 401]);
+		expect(error.mock.calls.filter(([line]) => String(line).includes("REQUEST_LOG"))).toHaveLength(1);
+		expect(requestLogSetting({ REQUEST_LOG: "none" } as Env)).toBe("none");
+	});
+});
