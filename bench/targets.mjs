@@ -15,7 +15,7 @@ import { tempDir } from "./lib/session.mjs";
 import { ROOT, TOKEN } from "./settings.mjs";
 
 /**
- * @typedef {"tributary" | "ceiling" | "ceiling+sqlite" | "ceiling+sqlite+parse" | "ceiling+group-commit"} TargetName
+ * @typedef {"tributary" | "tributary, errors logged" | "ceiling" | "ceiling+sqlite" | "ceiling+sqlite+parse" | "ceiling+group-commit"} TargetName
  * @typedef {{ config: string, vars: Record<string, string> }} TargetSpec
  */
 
@@ -36,8 +36,19 @@ export const TARGETS = {
 	"ceiling+group-commit": { config: "ceiling/wrangler.toml", vars: { CEILING_MODE: "group" } },
 	/** WEBHOOK_ALLOW_PRIVATE lets subscriptions deliver to the bench's receiver on http://127.0.0.1. */
 	tributary: { config: "wrangler.toml", vars: { WEBHOOK_ALLOW_PRIVATE: "true" } },
+	/**
+	 * Tributary writing the request log line for failed requests only (`REQUEST_LOG = "errors"`): under `wrangler
+	 * dev` every line is read and printed by wrangler's own process, which weighs on small requests.
+	 */
+	"tributary, errors logged": { config: "wrangler.toml", vars: { WEBHOOK_ALLOW_PRIVATE: "true", REQUEST_LOG: "errors" } },
 };
 export const TARGET_NAMES = /** @type {TargetName[]} */ (Object.keys(TARGETS));
+
+/**
+ * Whether a target is Tributary itself (in any of its settings), whose answers and stored records can be checked.
+ * @param {string | undefined} target
+ */
+export const isTributary = (target) => target === "tributary" || target === "tributary, errors logged";
 
 /**
  * @typedef {object} Snapshot

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { BODIES_PER_CLIENT, RECORDS_PER_PRODUCE } from "../settings.mjs";
+import { isTributary } from "../targets.mjs";
 import { runLoad } from "./load.mjs";
 import { produceBodies } from "./records.mjs";
 
@@ -96,7 +97,7 @@ export async function produceLoad(http, target, scenario, topic, seed) {
 	/** @type {(Request & { response: HttpResponse }) | null} the last acknowledged idempotent request, retried after the load */
 	let last = null;
 	let acknowledged = 0;
-	let checked = target !== "tributary";
+	let checked = !isTributary(target);
 	/** @type {string[]} */
 	const check = [];
 	/** @type {import("./load.mjs").Step} */
@@ -131,7 +132,7 @@ export async function produceLoad(http, target, scenario, topic, seed) {
 			runLoad({ clients, warmupMs, durationMs, serverCpu: descendantCpuSeconds, step, keepLatencies }),
 		/** @returns {Promise<"ok" | string[]>} */
 		async verify() {
-			if (target === "tributary") {
+			if (isTributary(target)) {
 				// Every acknowledged record must be in the log: the high watermarks add up to what was acknowledged.
 				const stored = await storedRecords(http, topic);
 				if (stored !== acknowledged) check.push(`acknowledged ${acknowledged} records but high watermarks sum to ${stored}`);

@@ -33,6 +33,7 @@ import { fmt } from "../lib/format.mjs";
 import { round } from "../lib/load.mjs";
 import { produceLoad, storedRecords } from "../lib/produce-load.mjs";
 import { DURATION_MS, MAIN_TARGETS, WARMUP_MS } from "../settings.mjs";
+import { isTributary } from "../targets.mjs";
 
 /** @typedef {import("./types.js").Row} Row */
 
@@ -71,7 +72,7 @@ const yes = (met) => (met ? "yes" : "**no**");
 /** @type {import("./types.js").ScenarioKind} */
 export const smallProduce = {
 	kind: "small-produce",
-	targets: ["ceiling", "ceiling+sqlite", "ceiling+group-commit", "tributary"],
+	targets: ["ceiling", "ceiling+sqlite", "ceiling+group-commit", "tributary", "tributary, errors logged"],
 	scenarios: [
 		{
 			id: "produce-32c-1r",
@@ -90,7 +91,7 @@ export const smallProduce = {
 	async run(ctx, scenario) {
 		const topic = `bench-${scenario.id}`;
 		await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
-		const tributary = ctx.target === "tributary";
+		const tributary = isTributary(ctx.target);
 		const load = await produceLoad(ctx.http, ctx.target, scenario, topic, ctx.nextSeed());
 		const before = tributary ? await partitionCounters(ctx.http, topic) : null;
 		const result = await load.window(WARMUP_MS, DURATION_MS);
@@ -108,20 +109,21 @@ export const smallProduce = {
 		const pct = (/** @type {number | undefined} */ base) =>
 			typeof base === "number" && base > 0 && typeof row.requestsPerSec === "number" ? round((row.requestsPerSec / base) * 100, 1) : null;
 		row.requestsPercentOfCeiling = row.server === "ceiling" ? null : pct(peer("ceiling"));
-		row.requestsPercentOfCeilingSqlite = row.server === "tributary" ? pct(peer("ceiling+sqlite")) : null;
-		row.requestsPercentOfGroupCommit = row.server === "tributary" ? pct(peer("ceiling+group-commit")) : null;
+		const tributary = isTributary(row.server);
+		row.requestsPercentOfCeilingSqlite = tributary ? pct(peer("ceiling+sqlite")) : null;
+		row.requestsPercentOfGroupCommit = tributary ? pct(peer("ceiling+group-commit")) : null;
 		const counted = /** @type {{ rowsWritten: number, records: number } | null | undefined} */ (row.counted);
 		row.rowsWrittenPerRecord =
 			row.server === "ceiling+sqlite" && row.records
 				? round((row.requests ?? 0) / row.records, 3)
-				: row.server === "tributary" && counted && counted.records > 0
+				: tributary && counted && counted.records > 0
 					? round(counted.rowsWritten / counted.records, 3)
 					: null;
 		row.serverCpuMicrosPerRecord = serverCpuPerRecord(row);
 	},
 	section: {
 		title: "Many small producers",
-		intro: `produce-32c-1r: 32 clients, each sending one 1 KiB record per request to partition 0 and waiting for its answer (serverless functions and webhooks that cannot batch). Appends arriving while a write commits are group-committed. % of ceiling compares requests/s with the do-nothing ceiling's, same run. \`ceiling+group-commit\` is the ceiling made durable at the least cost (each group of waiting bodies one row, answered after storage.sync()): a produce may only be answered once committed, and a commit costs workerd's one thread about as much CPU as a whole small request, so the proposed target is ≥${GROUP_COMMIT_TARGET_FRACTION * 100}% of it. Rows written per record are the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records it gained; \`ceiling+sqlite\` writes one per request. Server CPU µs/record = server CPU % ÷ records/s.`,
+		intro: `produce-32c-1r: 32 clients, each sending one 1 KiB record per request to partition 0 and waiting for its answer (serverless functions and webhooks that cannot batch). Appends arriving while a write commits are group-committed. % of ceiling compares requests/s with the do-nothing ceiling's, same run. \`ceiling+group-commit\` is the ceiling made durable at the least cost (each group of waiting bodies one row, answered after storage.sync()): a produce may only be answered once committed, and a commit costs workerd's one thread about as much CPU as a whole small request, so the proposed target is ≥${GROUP_COMMIT_TARGET_FRACTION * 100}% of it. Rows written per record are the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records it gained; \`ceiling+sqlite\` writes one per request. Server CPU µs/record = server CPU % ÷ records/s. \`tributary, errors logged\` is Tributary with \`REQUEST_LOG = "errors"\`: no log line for a request that succeeds (under wrangler dev, wrangler's own process reads and prints every line workerd writes); the targets are judged on the default, \`tributary\`.`,
 		table(rows) {
 			const lines = [
 				`| runtime | server | requests/s | % of ceiling | target ≥${TARGET_FRACTION * 100}% | % of ceiling+group-commit | proposed ≥${GROUP_COMMIT_TARGET_FRACTION * 100}% | % of ceiling+sqlite | rows written/record | target ≤${ROWS_PER_RECORD_MAX} | server CPU µs/record | p50 ms | p99 ms |`,
