@@ -31,8 +31,11 @@ describe("pathnameOf", () => {
  * request after request on the same route.
  */
 describe("the route and parameters authorize() checks", () => {
-	/** Well-formed values of one segment: plain, percent-encoded (a letter, UTF-8, a slash, a percent sign). */
-	const SEGMENTS = ["orders", "a.b-c_d", "a%41b", "%E2%9C%93", "a%2Fb", "a%2541"];
+	/**
+	 * Values of one segment: plain, percent-encoded (a letter, UTF-8, a slash, a percent sign), and malformed (a `%`
+	 * not followed by two hex digits beside a valid escape, UTF-8 cut short, a lone `%`), which Hono decodes in part.
+	 */
+	const SEGMENTS = ["orders", "a.b-c_d", "a%41b", "%E2%9C%93", "a%2Fb", "a%2541", "x%ZZ%41", "%E2%9C%41", "a%", "%%41%2"];
 	/** Values of a `{.+}` parameter, which spans segments. */
 	const RESTS = [...SEGMENTS, "dir/sub/x%41", "a/b%2Fc/d"];
 

@@ -10,13 +10,28 @@ import { refusal, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { matchedRoute, type RouteParam, type RouteParams } from "../route-table.ts";
 
-/** A segment as the handlers decode it: percent-decoded, or as it is when that fails (it then names nothing). */
+/** A run of percent escapes: what Hono decodes on its own when the whole segment does not decode. */
+const ESCAPE_RUN = /(?:%[0-9A-Fa-f]{2})+/g;
+
+function decodeRun(run: string): string {
+	try {
+		return decodeURIComponent(run);
+	} catch {
+		return run;
+	}
+}
+
+/**
+ * A segment as the handlers decode it (`c.req.param()`): percent-decoded; when that fails (a `%` without two hex
+ * digits, UTF-8 cut short), each run of escapes that decodes on its own is decoded and the rest kept as it is, as
+ * Hono does. Decoding differently here would check one name and let the handler act on another.
+ */
 function decodeSegment(segment: string): string {
 	if (!segment.includes("%")) return segment;
 	try {
 		return decodeURIComponent(segment);
 	} catch {
-		return segment;
+		return segment.replace(ESCAPE_RUN, decodeRun);
 	}
 }
 
