@@ -8,6 +8,7 @@
  */
 
 import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
 import { cp, readdir, readFile, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { bundleWorker, startLocalBroker, startWranglerDev } from "../scripts/lib/index.mjs";
@@ -70,6 +71,7 @@ export async function snapshotProject() {
 	// The ceiling builds its records with the bench's own generator (`../lib/records.mjs`, as in bench/).
 	await cp(join(ROOT, "bench", "lib", "records.mjs"), join(dir, "lib", "records.mjs"));
 	// wrangler.toml's [assets] directory (the console, built by `npm install`): bundling needs it to exist.
+	if (!existsSync(join(ROOT, "console", "dist"))) throw new Error("console/dist does not exist: run `npm run build` (npm install runs it)");
 	await cp(join(ROOT, "console", "dist"), join(dir, "console", "dist"), { recursive: true });
 	await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
 	const hash = createHash("sha256");

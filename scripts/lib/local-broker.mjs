@@ -67,6 +67,12 @@ export function errorLines(output) {
  */
 export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler.toml", outdir = DEFAULT_OUTDIR, metafile, minify } = {}) {
 	const started = Date.now();
+	// wrangler refuses a config whose assets directory is missing with a message about the config; a checkout
+	// installed without scripts (`npm ci --ignore-scripts`) never built the console there, so say what to run.
+	const assets = readWranglerConfig(resolve(root, configPath)).assets;
+	if (assets !== null && !existsSync(assets.directory)) {
+		throw new Error(`the Worker's static assets directory ${assets.directory} does not exist: run \`npm run build\` (npm install runs it)`);
+	}
 	const absoluteOutdir = resolve(root, outdir);
 	const metafileArgs = metafile === undefined ? [] : ["--metafile", resolve(root, metafile)];
 	const minifyArgs = minify === undefined ? [] : [`--minify=${minify}`];
