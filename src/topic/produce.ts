@@ -295,6 +295,8 @@ export async function produce(
 			}
 			return shares;
 		}
+		// One share (a one-record request) takes the same path: timed in workerd, these steps around the call (awaits,
+		// Promise.all, the share's request, positions) cost ~6 µs of a ~500 µs request in all, not a second path.
 		const results = await Promise.all(
 			shares.value.map((share) =>
 				appendShare(env, meta, share).catch((cause: unknown): Result<AppendResult> => {
