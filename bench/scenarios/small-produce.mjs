@@ -23,6 +23,19 @@
  * ~0 (its append swapped for the ceiling's bare group commit: 502 vs 504); the append request as Tributary's object
  * rather than the body as one string 0; the rest of Tributary's Worker (its other objects, metrics, assets) ~5.
  *
+ * The same work timed inside the isolate (Miniflare advances `performance.now()` within a request; millisecond ticks
+ * summed over ~10,000 requests, so quantisation averages out; script time only, not the runtime's): per request the
+ * produce handler ran ~80 µs of script where the ceiling's ran ~34. Reading and checking the body 8–15 (JSON.parse
+ * and the texts walk, ~4 together when repeated on the same body: its first pass pays cold caches); building the
+ * response 16 (the ceiling's 8: the headers); the RPC call 12–27 (the ceiling's 13; a request's first call costs
+ * 8–14 more than its second, the argument's shape 0–4); `getByName` 4 (1.5 in a loop, against 0.7 for a kept id:
+ * not worth keeping); `produce`'s steps around the call (its awaits, Promise.all, the share's request, positions)
+ * ~6 in all. The partition: queueing an append 3.5–5.5 (the ceiling's 1.2); a group of ~23 requests (the ceiling's
+ * ~30) 220–256 µs of script, the batch row (join and INSERT) ~95, `transactionSync`'s savepoint ~27, the batch
+ * cache and lifecycle after the commit ~37, deciding each append ~2 a request. The one item of size found beside
+ * them was outside the script: the append's answer crossing RPC as an object, ~10 µs a request, now text
+ * (src/shared/append-answer.ts; the ceiling answers `true`).
+ *
  * Rows written per record are the broker's own counters: `tributary_storage_rows_written_total{class="PartitionLog"}`
  * in /metrics (the SQL cursors' `rowsWritten`, what Cloudflare bills), read before the load and after it settled,
  * divided by the records the partition gained. `ceiling+sqlite` writes one row per request.

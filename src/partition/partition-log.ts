@@ -13,6 +13,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
+import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
@@ -249,10 +250,10 @@ export class PartitionLog extends DurableObject<Env> {
 	 * Appends arriving while a write is being committed are written together as the next group (`CommitQueue`):
 	 * one transaction, one stored batch where they fit; each is decided on its own, in arrival order.
 	 */
-	append(input: AppendInput): Promise<AppendOutcome> {
+	append(input: AppendInput): Promise<AppendAnswer> {
 		// batch-path: one pre-encoded payload per partition, decoded here, once, before it joins a group.
 		const request: AppendRequest = input.records === undefined ? { ...input, records: decodeBatch(input.batch) } : input;
-		return this.appends.submit({ kind: "append", request }) as Promise<AppendOutcome>;
+		return this.appends.submit({ kind: "append", request }) as Promise<AppendAnswer>;
 	}
 
 	/**
@@ -281,7 +282,7 @@ export class PartitionLog extends DurableObject<Env> {
 		this.group = group;
 		try {
 			const results = this.ctx.storage.transactionSync(() => {
-				const decided = entries.map((entry) => (entry.kind === "append" ? this.stage(entry.request) : entry.run()));
+				const decided = entries.map((e) => (e.kind === "append" ? appendAnswer(this.stage(e.request), e.request.textAnswer) : e.run()));
 				group.writer.finish();
 				saveKeys(this.sql, group.keys, group.nowMs);
 				return decided;

@@ -39,6 +39,11 @@ export interface AppendRequest {
 	readonly idempotency?: IdempotencyClaim | null;
 	/** Conditional append: the offset the first record must get (the current high watermark). */
 	readonly expectedOffset?: number | null;
+	/**
+	 * The caller reads a fresh append's answer as text (`shared/append-answer.ts`). An edge of an earlier version,
+	 * still running during a deploy, does not say so, and is answered the `AppendOutcome` object it expects.
+	 */
+	readonly textAnswer?: boolean;
 }
 
 /**

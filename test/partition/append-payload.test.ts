@@ -7,6 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { appendOutcome } from "../../src/shared/append-answer.ts";
 import { compactionKeyId, type EncodedRecord, encodeBatch, encodeTail } from "../../src/shared/record-codec.ts";
 import { partitionObjectName } from "../../src/topic/types.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -66,7 +67,9 @@ async function appendedDirectly(payload: "records" | "batch") {
 	await runInDurableObject(stub, async (instance: PartitionLog) => {
 		const base = { topicId: meta.topicId, configVersion: meta.configVersion };
 		const records = encodedRecords();
-		const result = await instance.append(payload === "records" ? { ...base, records } : { ...base, batch: encodeBatch(records) });
+		const result = appendOutcome(
+			await instance.append(payload === "records" ? { ...base, records } : { ...base, batch: encodeBatch(records) }),
+		);
 		if (!("ok" in result) || !result.ok) throw new Error(`append failed: ${JSON.stringify(result)}`);
 		expect(result.value.baseOffset).toBe(1);
 	});

@@ -109,6 +109,28 @@ describe("PartitionLog storage", () => {
 		]);
 	});
 
+	it("answers a fresh append over RPC as text when asked, a replayed one and an earlier edge's as objects", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, [{ value: 1 }]);
+		const stub = await partitionStub(topic, 0);
+		const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
+		if (!meta.ok) throw new Error("missing");
+		const tail = '"key":null,"value":2,"headers":[]}';
+		const request = {
+			topicId: meta.value.topicId,
+			configVersion: meta.value.configVersion,
+			records: [{ timestampMs: null, tail, bytes: tail.length, keyId: null, tombstone: false }],
+			idempotency: { key: "answer-form", requestHash: "h" },
+			textAnswer: true,
+		};
+		expect(await stub.append(request)).toMatch(/^1 \d+$/);
+		expect(await stub.append(request)).toMatchObject({ ok: true, value: { baseOffset: 1, duplicate: true } });
+		// An edge of the version before asks for nothing and reads an object.
+		const { textAnswer: _, ...earlier } = { ...request, idempotency: null };
+		expect(await stub.append(earlier)).toMatchObject({ ok: true, value: { baseOffset: 2, duplicate: false } });
+	});
+
 	it("refuses appends to a deleted partition even from a stale caller", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);

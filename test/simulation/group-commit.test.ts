@@ -10,7 +10,8 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
-import type { AppendOutcome, AppendRequest } from "../../src/partition/types.ts";
+import type { AppendRequest } from "../../src/partition/types.ts";
+import { type AppendAnswer, appendOutcome } from "../../src/shared/append-answer.ts";
 import type { EncodedRecord } from "../../src/shared/record-codec.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -80,7 +81,8 @@ function randomRequest(random: () => number, model: Model, n: number, topicId: s
 	const count = 1 + Math.floor(random() * 3);
 	const values = Array.from({ length: count }, (_, k) => `r${n}-${k}`);
 	const records = values.map((v) => encoded(v));
-	const base: AppendRequest = { topicId, configVersion, records };
+	// Half read their answers as text, as the edge does; half as objects, as an edge of the version before.
+	const base: AppendRequest = { topicId, configVersion, records, textAnswer: n % 2 === 0 };
 	const roll = random();
 	if (roll < 0.3) return { request: base, values };
 	if (roll < 0.45) {
@@ -122,7 +124,8 @@ async function partition0(topic: string) {
 	return { meta: meta.value, stub: partitionStubById(meta.value.topicId) };
 }
 
-function answered(outcome: AppendOutcome): Expected {
+function answered(answer: AppendAnswer): Expected {
+	const outcome = appendOutcome(answer);
 	if ("needsConfig" in outcome) return { code: "needs_config" };
 	if (!outcome.ok) return { code: outcome.error.code };
 	return { base: outcome.value.baseOffset, duplicate: outcome.value.duplicate };
@@ -143,7 +146,7 @@ describe("simulation: group commit", () => {
 		model.apply({ topicId: meta.topicId, configVersion: 1, records: [encoded("r-first")] }, ["r-first"]);
 		const stats = await runInDurableObject(stub, async (log: PartitionLog) => {
 			const before = log.appendStats();
-			const pending: { outcome: Promise<AppendOutcome>; expected: Expected; n: number }[] = [];
+			const pending: { outcome: Promise<AppendAnswer>; expected: Expected; n: number }[] = [];
 			for (let n = 0; n < REQUESTS; n++) {
 				const { request, values } = randomRequest(random, model, n, meta.topicId, meta.configVersion);
 				// Submitted without awaiting: everything queued behind a commit in flight forms the next group.

@@ -13,6 +13,7 @@ import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import type { StreamAppendRequest } from "../../src/partition/stream-types.ts";
 import type { AppendRequest } from "../../src/partition/types.ts";
+import { appendOutcome } from "../../src/shared/append-answer.ts";
 import type { EncodedRecord } from "../../src/shared/record-codec.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -113,7 +114,7 @@ async function run(ops: readonly Op[], stream: { topicId: string; configVersion:
 		for (const op of ops) {
 			const ids = { topicId: stream.topicId, configVersion: stream.configVersion };
 			const answer: Promise<unknown> =
-				op.kind === "log" ? log.append({ ...ids, ...op.request }) : log.streamAppend({ ...ids, ...op.request });
+				op.kind === "log" ? log.append({ ...ids, ...op.request }).then(appendOutcome) : log.streamAppend({ ...ids, ...op.request });
 			answers.push(answer);
 			if (random === null) await answer;
 			else if (random() < 0.1) await Promise.all(answers);
