@@ -13,7 +13,7 @@
 
 /**
  * One connection's channel: `accept(text)` in arrival order; `write(reports)` gets each run's reports in order.
- * @param {{ appendStream(messages: string[]): Promise<{ baseOffset: number }> } | null} stub  null: echo
+ * @param {{ appendStream(messages: string[]): Promise<number> } | null} stub  null: echo
  * @param {(reports: string[]) => void | Promise<void>} write
  */
 function channel(stub, write) {
@@ -33,7 +33,7 @@ function channel(stub, write) {
 			const run = queue;
 			queue = [];
 			// The run's texts as an array, as Tributary sends a share's tails (no string joining them crosses the RPC).
-			const { baseOffset } = await stub.appendStream(run);
+			const baseOffset = await stub.appendStream(run);
 			await write(reports(baseOffset, run.length));
 		}
 		busy = null;

@@ -94,13 +94,14 @@ export class CeilingLog extends DurableObject {
 
 	/**
 	 * A streamed run of messages (stream.js), as an array of their texts as Tributary's partition takes its tails:
-	 * stored joined as one row like `append`, answered with dense offsets.
+	 * stored joined as one row like `append`, answered with the run's first offset as a number (a primitive crosses
+	 * RPC for less than an object, and Tributary's partition answers a fresh append as text).
 	 */
 	appendStream(messages) {
 		const count = messages.length;
 		if (this.store) this.ctx.storage.sql.exec("INSERT INTO log (body) VALUES (?)", messages.join("\n"));
 		this.nextOffset += count;
-		return { baseOffset: this.nextOffset - count };
+		return this.nextOffset - count;
 	}
 
 	/**
