@@ -153,7 +153,10 @@ const asciiEncoder = new TextEncoder();
  * schema path parses it again and answers the same records or the error (see produce-fast-path.ts). A message
  * whose UTF-8 encoding fills exactly its length is all ASCII (a longer one cannot fill the scratch space to its
  * length), so its records are as many bytes as characters: one native pass instead of a regular expression over
- * each encoded record, which costs several times more.
+ * each encoded record, which costs several times more. Nor does one regular expression for "all printable ASCII"
+ * (`/[^\x20-\x7e]/`) pay in place of this pass and the plain reader's own search for control characters: on a
+ * one-byte string V8 checks that negated class at about twice the cost of the reader's (workerd, 100 messages of
+ * 1 KiB: 70 µs against 37 µs, the probe 17-20 µs); `parseMessage` was no faster (153 against 143 µs).
  */
 function fastMessage(text: string): ProduceInput[] | null {
 	const probe = asciiEncoder.encodeInto(text, asciiScratch);
