@@ -153,7 +153,10 @@ const asciiEncoder = new TextEncoder();
  * schema path parses it again and answers the same records or the error (see produce-fast-path.ts). A message
  * whose UTF-8 encoding fills exactly its length is all ASCII (a longer one cannot fill the scratch space to its
  * length), so its records are as many bytes as characters: one native pass instead of a regular expression over
- * each encoded record, which costs several times more.
+ * each encoded record, which costs several times more. Nor does one regular expression for "all printable ASCII"
+ * (`/[^\x20-\x7e]/`) pay in place of this pass and the plain reader's own search for control characters: on a
+ * one-byte string V8 checks that negated class at about twice the cost of the reader's (workerd, 100 messages of
+ * 1 KiB: 70 µs against 37 µs, the probe 17-20 µs); `parseMessage` was no faster (153 against 143 µs).
  */
 function fastMessage(text: string): ProduceInput[] | null {
 	const probe = asciiEncoder.encodeInto(text, asciiScratch);
@@ -355,7 +358,12 @@ export class ProduceChannel {
 		if (charge !== undefined && !this.#revoked) await charge(run.reduce((sum, e) => sum + e.slot.chars, 0));
 	}
 
-	/** One append for the run; a run refused as a whole is retried message by message, so each gets its own answer. */
+	/**
+	 * One append for the run; a run refused as a whole is retried message by message, so each gets its own answer.
+	 * The channel's own work per message is small beside reading it: gathering the run's records with a loop instead
+	 * of `flatMap`, and skipping the partition choice's `map` when every record names its partition, measured
+	 * 235 → 225 and 225 → 220 µs per 100 messages of 1 KiB through the channel (workerd, RPC stubbed), within noise.
+	 */
 	async #append(run: readonly Entry[]): Promise<void> {
 		const records = run.length === 1 ? (run[0] as Entry).records : run.flatMap((e) => e.records);
 		const head = (run[0] as Entry).claim;

@@ -20,6 +20,7 @@ import {
 import { encodeTailFromText, isBase64, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 import { type FieldText, oneRecordTexts, type RecordTexts, recordTexts } from "./produce-body-text.ts";
+import { plainProduceBody } from "./stream-record-text.ts";
 
 const RECORD_FIELDS = new Set(["key", "value", "headers", "partition", "timestamp", "key_encoding", "value_encoding"]);
 
@@ -155,9 +156,13 @@ function fieldsOf(texts: Map<string, string>): FastFields | null {
  * The records of a JSON produce body `{"records":[…]}`, and its exactly-once fields (`producer_id`, `epoch`,
  * `sequence`, `expected_offset`) when they are plain integers, or null: then validate it with the schema.
  * Numbers in keys and values keep their digits only on the schema path's exact parser, so a body holding any is
- * let through here only when its text has no digit run that parser would keep.
+ * let through here only when its text has no digit run that parser would keep. A body of plain records alone (the
+ * usual batch: see stream-record-text.ts) is read from its text without `JSON.parse`.
  */
 export function fastProduceBody(text: string, declaredBytes: number | null = null): { records: ProduceInput[]; fields: FastFields } | null {
+	const ascii = isAsciiBody(text, declaredBytes);
+	const plain = plainProduceBody(text, ascii);
+	if (plain !== null) return { records: plain, fields: {} };
 	let body: unknown;
 	try {
 		body = JSON.parse(text);
@@ -174,7 +179,6 @@ export function fastProduceBody(text: string, declaredBytes: number | null = nul
 	if (fields === null) return null;
 	const numbers = { seen: false };
 	const texts = found !== null && found.records.length === raw.length ? found.records : null;
-	const ascii = isAsciiBody(text, declaredBytes);
 	const records: ProduceInput[] = new Array(raw.length);
 	for (let i = 0; i < raw.length; i++) {
 		const record = recordOf(raw[i], numbers, texts?.[i] ?? null, ascii);

@@ -5,6 +5,9 @@
  * `JSON.parse` of a 1 KiB value with a few dozen escapes costs about 3 µs (measured in Node 20), as much as the
  * rest of the edge's work on a message, and the stored record needs only the value's text (which is already what
  * `JSON.stringify` would write: see produce-body-text.ts), so the parsed value is made only if something asks.
+ * A produce body of such records alone, `{"records":[…]}` (the usual batch), is read the same way: in workerd,
+ * 113 µs per body of 100 × 1 KiB against 140 µs for `JSON.parse` alone and 227 µs for the parse, the text walk and
+ * the checks of produce-fast-path.ts together (CPU of the workerd process, medians of 5 × 3,000 bodies).
  *
  * The reader is strict and answers null for anything else — another field, a number in a key or value, an escape
  * it does not take, a repeated field, a control character, a surrogate anywhere — and the caller then takes the
@@ -12,7 +15,7 @@
  * refused, and whatever it accepts is valid JSON that `JSON.parse` reads as the record it returns.
  */
 
-import { PARTITIONS_MAX, TIMESTAMP_MS_MAX } from "../shared/limits.ts";
+import { PARTITIONS_MAX, PRODUCE_RECORDS_MAX, TIMESTAMP_MS_MAX } from "../shared/limits.ts";
 import { encodeTailFromText, type ProducedRecord } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 
@@ -25,14 +28,11 @@ import type { ProduceInput } from "../topic/produce.ts";
 const LEFT_TO_PARSE = /[\u0000-\u001f\ud800-\udfff]/;
 /** An integer field's text: no sign, fraction, exponent or leading zero, at most 15 digits (a safe integer). */
 const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,14})$/;
-/** Characters that may follow a backslash in a canonical string (`\u` and `\/` are valid, not canonical). */
-const CANONICAL_ESCAPES = new Set([0x22, 0x5c, 0x62, 0x66, 0x6e, 0x72, 0x74]);
 
 /** `,`, `}` and the space: what ends a number or literal here. */
 const SCALAR_ENDS = new Set([0x2c, 0x7d, 0x20]);
 
 type Field = "partition" | "key" | "value" | "timestamp";
-const FIELDS: ReadonlySet<string> = new Set<Field>(["partition", "key", "value", "timestamp"]);
 /** Each field's text as the message wrote it; undefined until read. */
 type FieldTexts = Record<Field, string | undefined>;
 
@@ -78,27 +78,88 @@ export class StreamedRecord implements ProduceInput {
  */
 export function plainStreamRecord(text: string, ascii: boolean): StreamedRecord | null {
 	if (LEFT_TO_PARSE.test(text)) return null;
-	const texts: FieldTexts = { partition: undefined, key: undefined, value: undefined, timestamp: undefined };
+	const at = { pos: spaces(text, 0) };
+	const record = readPlainRecord(text, at, ascii);
+	return record !== null && at.pos === text.length ? record : null;
+}
+
+/**
+ * The records of a produce body that is `{"records":[…]}` and nothing else, each a plain record (see the module),
+ * read from its text alone, or null: then `JSON.parse` and the fast path's checks decide (produce-fast-path.ts).
+ * `ascii`: the body is all ASCII. One pass of `LEFT_TO_PARSE` covers the whole body, and no value is parsed, so the
+ * body's 100 KiB of values are never turned into strings that are then encoded again.
+ */
+export function plainProduceBody(text: string, ascii: boolean): StreamedRecord[] | null {
+	if (LEFT_TO_PARSE.test(text)) return null;
 	let pos = spaces(text, 0);
+	if (!text.startsWith(RECORDS_HEAD, pos)) return null;
+	pos = spaces(text, pos + RECORDS_HEAD.length);
+	if (text.charCodeAt(pos) !== 0x3a) return null;
+	pos = spaces(text, pos + 1);
+	if (text.charCodeAt(pos) !== 0x5b) return null;
+	const at = { pos: spaces(text, pos + 1) };
+	const records: StreamedRecord[] = [];
+	for (;;) {
+		const record = readPlainRecord(text, at, ascii);
+		if (record === null || records.length === PRODUCE_RECORDS_MAX) return null;
+		records.push(record);
+		if (text.charCodeAt(at.pos) !== 0x2c) break;
+		at.pos = spaces(text, at.pos + 1);
+	}
+	if (text.charCodeAt(at.pos) !== 0x5d) return null;
+	pos = spaces(text, at.pos + 1);
+	return text.charCodeAt(pos) === 0x7d && spaces(text, pos + 1) === text.length ? records : null;
+}
+
+/**
+ * The field whose name is `text` from `start` to `end`, or null. Compared in place rather than sliced and looked up:
+ * the name is then the literal, so the field's text is stored under a name V8 already knows (this runs for every
+ * field of every record).
+ */
+function fieldNamed(text: string, start: number, end: number): Field | null {
+	switch (end - start) {
+		case 3:
+			return text.startsWith("key", start) ? "key" : null;
+		case 5:
+			return text.startsWith("value", start) ? "value" : null;
+		case 9:
+			if (text.startsWith("partition", start)) return "partition";
+			return text.startsWith("timestamp", start) ? "timestamp" : null;
+		default:
+			return null;
+	}
+}
+
+/** How a plain produce body starts: its one member's name. */
+const RECORDS_HEAD = '{"records"';
+
+/**
+ * The plain record whose `{` is at `at.pos`, or null; on success `at.pos` is past its `}` and the spaces after it.
+ * The caller has ruled out `LEFT_TO_PARSE` characters for the whole text.
+ */
+function readPlainRecord(text: string, at: { pos: number }, ascii: boolean): StreamedRecord | null {
+	const texts: FieldTexts = { partition: undefined, key: undefined, value: undefined, timestamp: undefined };
+	let pos = at.pos;
 	if (text.charCodeAt(pos) !== 0x7b) return null;
 	pos = spaces(text, pos + 1);
 	while (text.charCodeAt(pos) === 0x22) {
 		const nameEnd = text.indexOf('"', pos + 1);
 		if (nameEnd < 0) return null;
-		const name = text.slice(pos + 1, nameEnd);
-		if (!FIELDS.has(name) || texts[name as Field] !== undefined) return null;
+		const name = fieldNamed(text, pos + 1, nameEnd);
+		if (name === null || texts[name] !== undefined) return null;
 		pos = spaces(text, nameEnd + 1);
 		if (text.charCodeAt(pos) !== 0x3a) return null;
 		pos = spaces(text, pos + 1);
 		const end = text.charCodeAt(pos) === 0x22 ? canonicalStringEnd(text, pos) : scalarEnd(text, pos);
 		if (end < 0) return null;
-		texts[name as Field] = text.slice(pos, end);
+		texts[name] = text.slice(pos, end);
 		pos = spaces(text, end);
 		if (text.charCodeAt(pos) !== 0x2c) break;
 		pos = spaces(text, pos + 1);
 		if (text.charCodeAt(pos) !== 0x22) return null;
 	}
-	if (text.charCodeAt(pos) !== 0x7d || spaces(text, pos + 1) !== text.length) return null;
+	if (text.charCodeAt(pos) !== 0x7d) return null;
+	at.pos = spaces(text, pos + 1);
 	return recordOf(texts, ascii);
 }
 
@@ -145,12 +206,20 @@ function canonicalStringEnd(text: string, pos: number): number {
 	let quote = text.indexOf('"', pos + 1);
 	let backslash = text.indexOf("\\", pos + 1);
 	while (backslash !== -1 && backslash < quote) {
-		if (!CANONICAL_ESCAPES.has(text.charCodeAt(backslash + 1))) return -1;
+		if (!canonicalEscape(text.charCodeAt(backslash + 1))) return -1;
 		const next = backslash + 2;
 		if (quote < next) quote = text.indexOf('"', next);
 		backslash = text.indexOf("\\", next);
 	}
 	return quote < 0 ? -1 : quote + 1;
+}
+
+/**
+ * Whether `c` may follow a backslash in a canonical string (`\u` and `\/` are valid, not canonical). A comparison
+ * chain rather than a `Set`: it runs for every escape of every value (about 22 in 1 KiB of printable text).
+ */
+function canonicalEscape(c: number): boolean {
+	return c === 0x22 || c === 0x5c || c === 0x6e || c === 0x74 || c === 0x72 || c === 0x62 || c === 0x66;
 }
 
 /** Past a scalar (a number or literal) at `pos`: up to the next `,`, `}` or space; -1 when there is none. */

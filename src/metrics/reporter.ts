@@ -75,7 +75,9 @@ export class MetricsReporter {
 	/**
 	 * Wraps `exec` so each statement's cursor is counted; the storage API hands out one `SqlStorage` per object.
 	 * Cursors are summed in a microtask, once the synchronous code that ran them has read them to the end, and
-	 * then let go: a cursor held longer would keep its statement alive.
+	 * then let go: a cursor held longer would keep its statement alive. What the wrapper adds to a large INSERT (a
+	 * stored batch of 100 × 1 KiB) was within the spread of measuring it: 583-740 µs a statement wrapped or not,
+	 * the order of the runs mattering more (workerd, medians of 7-9 runs of 500-600, in alternating orders).
 	 */
 	private meter(sql: SqlStorage): void {
 		// The prototype's `exec` is looked up on every call, so another wrapper of it (a test's meter) still sees

@@ -2,10 +2,11 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseJson, validate } from "../../src/http/body.ts";
 import { parseMessage } from "../../src/http/produce-channel.ts";
-import { ProduceRecordBody, toProduceInput } from "../../src/http/schemas.ts";
-import { plainStreamRecord } from "../../src/http/stream-record-text.ts";
+import { fastProduceBody } from "../../src/http/produce-fast-path.ts";
+import { ProduceBody, ProduceRecordBody, toProduceInput } from "../../src/http/schemas.ts";
+import { plainProduceBody, plainStreamRecord } from "../../src/http/stream-record-text.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
-import { PARTITIONS_MAX } from "../../src/shared/limits.ts";
+import { PARTITIONS_MAX, PRODUCE_RECORDS_MAX } from "../../src/shared/limits.ts";
 import { encodeTail } from "../../src/shared/record-codec.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
 import { checkProduce, type ProduceInput } from "../../src/topic/produce.ts";
@@ -124,6 +125,99 @@ describe("plainStreamRecord", () => {
 		expect(placed.valueJson).toBe('"a\\"b"');
 		expect(placed.value).toBe('a"b');
 		expect(placed.key).toBe("k");
+	});
+});
+
+/** The schema path's records for a produce body, or null where it refuses it. */
+function schemaBody(text: string): ProduceInput[] | null {
+	try {
+		return validate(ProduceBody, parseJson(text)).records.map(toProduceInput);
+	} catch {
+		return null;
+	}
+}
+
+/** The body reader's answer must be the schema path's records, each encoded into exactly `encodeTail`'s string. */
+function bodyAgrees(text: string): boolean {
+	const records = plainProduceBody(text, isAscii(text));
+	if (records === null) return false;
+	const expected = schemaBody(text);
+	expect(expected, text).not.toBeNull();
+	expect(records.map(plain)).toEqual(expected);
+	for (const record of records) {
+		expect(record.encoded?.tail).toBe(encodeTail(record));
+		expect(record.encoded?.bytes ?? utf8ByteLength(record.encoded?.tail as string)).toBe(utf8ByteLength(record.encoded?.tail as string));
+	}
+	return true;
+}
+
+describe("plainProduceBody", () => {
+	it("answers the schema path's records whenever it answers, and takes bodies of plain records", () => {
+		let taken = 0;
+		fc.assert(
+			fc.property(fc.array(message, { maxLength: 4 }), fc.boolean(), (records, spaced) => {
+				const body = { records };
+				const text = spaced ? JSON.stringify(body, null, " ").replaceAll("\n", "") : JSON.stringify(body);
+				if (bodyAgrees(text)) taken++;
+			}),
+			{ numRuns: 2000 },
+		);
+		expect(taken).toBeGreaterThan(10);
+	});
+
+	it("never takes a body JSON.parse would not read as those records (one character inserted, removed or replaced)", () => {
+		const valid = fc.record(
+			{ partition: fc.nat({ max: 3 }), key: fc.oneof(fc.string(), fc.constant(null)), value: fc.oneof(fc.string(), fc.constant(null)) },
+			{ requiredKeys: ["value"] },
+		);
+		fc.assert(
+			fc.property(
+				fc.array(valid, { minLength: 1, maxLength: 3 }),
+				fc.nat(),
+				fc.constantFrom(...SIGNIFICANT, "[", "]"),
+				fc.constantFrom("insert", "remove", "replace"),
+				(records, at, char, edit) => {
+					const text = JSON.stringify({ records });
+					const i = at % (text.length + 1);
+					const mutated =
+						edit === "insert"
+							? text.slice(0, i) + char + text.slice(i)
+							: text.slice(0, i) + (edit === "replace" ? char : "") + text.slice(i + 1);
+					bodyAgrees(mutated);
+				},
+			),
+			{ numRuns: 5000 },
+		);
+	});
+
+	it("steps aside for other members, repeats, no records and more records than a request holds", () => {
+		const many = JSON.stringify({ records: Array.from({ length: PRODUCE_RECORDS_MAX + 1 }, () => ({ value: "v" })) });
+		for (const text of [
+			'{"records":[]}',
+			'{"records":[{"value":"a"}],"expected_offset":0}',
+			'{"records":[{"value":"a"}],"records":[{"value":"b"}]}',
+			'{"records":[{"value":"a"}]}x',
+			'{"records":[{"value":"a"},]}',
+			'{"records":{"value":"a"}}',
+			'{"rec\\u006frds":[{"value":"a"}]}',
+			many,
+		]) {
+			expect(plainProduceBody(text, isAscii(text)), text.slice(0, 80)).toBeNull();
+		}
+		const most = JSON.stringify({ records: Array.from({ length: PRODUCE_RECORDS_MAX }, () => ({ value: "v" })) });
+		expect(plainProduceBody(most, true)).toHaveLength(PRODUCE_RECORDS_MAX);
+	});
+
+	it("is how the fast path reads a batch of plain records: no JSON.parse of 100 values of 1 KiB", () => {
+		const value = JSON.stringify(`${'x"\\'.repeat(340)}`);
+		const text = `{"records":[${Array.from({ length: 100 }, () => `{"partition":0,"value":${value}}`).join(",")}]}`;
+		const parse = vi.spyOn(JSON, "parse");
+		const body = fastProduceBody(text, text.length);
+		expect(parse).not.toHaveBeenCalled();
+		parse.mockRestore();
+		expect(body?.fields).toEqual({});
+		expect(body?.records.map(plain)).toEqual(schemaBody(text));
+		expect(body?.records.every((r) => r.encoded?.bytes === r.encoded?.tail.length)).toBe(true);
 	});
 });
 
