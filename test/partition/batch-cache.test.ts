@@ -8,7 +8,14 @@
 
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { type BatchCache, BatchCachePool, type CachedBatch, heapBytes, isolateBatchCachePool } from "../../src/partition/batch-cache.ts";
+import {
+	type BatchCache,
+	BatchCachePool,
+	type CachedBatch,
+	heapBytes,
+	isolateBatchCachePool,
+	Utf8Batch,
+} from "../../src/partition/batch-cache.ts";
 import { readLog } from "../../src/partition/log-store.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { BATCH_CACHE_BYTES_MAX, BATCH_CACHE_IDLE_MS } from "../../src/shared/limits.ts";
@@ -159,6 +166,22 @@ describe("the batch cache pool", () => {
 		unread.committedAhead([synthetic(161, 1, 100)]);
 		expect(unread.windowBase).toBe(161);
 		checkPool(pool, [live, idle, unread]);
+	});
+
+	it("hands a UTF-8 read a batch held as bytes without decoding its text", () => {
+		const text = synthetic(0, 3, 100);
+		let decoded = 0;
+		// Its text, were it asked for, is decoded from the bytes: counted here.
+		const held = new (class extends Utf8Batch {
+			override get text(): string {
+				decoded++;
+				return super.text;
+			}
+		})(text.baseOffset, text.lastOffset, text.recordCount, text.bytes, new TextEncoder().encode(text.text));
+		const cache = new BatchCachePool(1 << 20).open("a");
+		cache.committed([held]);
+		expect([...cache.from(1, true)]).toEqual([held]);
+		expect(decoded).toBe(0);
 	});
 
 	it("holds a batch larger than its budget not at all", () => {
