@@ -7,9 +7,15 @@
  * end a match) reads a fraction of the bytes that a byte-by-byte search for the newline does: `Uint8Array#indexOf`
  * walks every byte: measured in workerd, 0.9 µs per record of a 1 KiB text value against 0.4 µs here; on records
  * whose value is JSON with many quotes and short keys (~1.8 KiB), which skip less, 1.6 µs against 1.2 µs.
+ *
+ * Tried and dropped for the group poll's splice, which walks every separator: reading each part once as a Latin-1
+ * string (`Buffer#toString("latin1")`, a character per byte) and finding its newlines with `String#indexOf`. Alone
+ * in a bare Worker it was 0.083 µs a record against 0.3 here (a Latin-1 `TextDecoder` 0.68; `indexOf` of the whole
+ * boundary in the string 0.30), but in the poll it cost more than it saved: server CPU per record 1.068 of this
+ * search (4 members polling 500 over 4 partitions, 7 alternating pairs, 1.01–1.18), likely the strings of half a
+ * megabyte a poll made on the JS heap, where bytes live outside it.
  */
 
-import { Buffer } from "node:buffer";
 import { RECORD_SEPARATOR, STORED_RECORD_START } from "./record-codec.ts";
 
 const BOUNDARY = new TextEncoder().encode(`${RECORD_SEPARATOR}${STORED_RECORD_START}`);
@@ -38,35 +44,4 @@ export function recordSeparatorAt(bytes: Uint8Array, from: number): number {
 		at += SHIFTS[last] as number;
 	}
 	return -1;
-}
-
-/** Whether the boundary (a separator and the next record's start) lies at `at` in `bytes`. */
-function boundaryAt(bytes: Uint8Array, at: number): boolean {
-	if (at < 0 || at + BOUNDARY.length > bytes.length) return false;
-	for (let k = 0; k < BOUNDARY.length; k++) if (bytes[at + k] !== BOUNDARY[k]) return false;
-	return true;
-}
-
-/**
- * `recordSeparatorAt` for a reader that walks every separator of one part (a group poll's splice): the bytes are
- * read once as a Latin-1 string (a character per byte, so positions are the same), whose `indexOf` finds each raw
- * newline natively, and a newline is a separator where the boundary's bytes surround it (always, in a stored batch).
- * Measured in workerd on 1 KiB records: 0.08 µs a record, against 0.3 for `recordSeparatorAt` alone; a Latin-1
- * `TextDecoder` (0.68) or `indexOf` of the whole boundary in the string (0.3) gain nothing. `Buffer` is the
- * runtime's (the Worker runs with `nodejs_compat`).
- */
-export class RecordSeparators {
-	private readonly text: string;
-
-	constructor(private readonly bytes: Uint8Array) {
-		this.text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
-	}
-
-	/** As `recordSeparatorAt(bytes, from)`. */
-	at(from: number): number {
-		for (let newline = this.text.indexOf("\n", from + 1); newline >= 0; newline = this.text.indexOf("\n", newline + 1)) {
-			if (boundaryAt(this.bytes, newline - 1)) return newline - 1;
-		}
-		return -1;
-	}
 }

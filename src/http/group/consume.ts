@@ -14,7 +14,7 @@ import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { readRecordsUtf8 } from "../../shared/log-reader.ts";
 import { RECORD_SEPARATOR_UTF8, STORED_RECORD_START } from "../../shared/record-codec.ts";
-import { RecordSeparators } from "../../shared/record-scan.ts";
+import { recordSeparatorAt } from "../../shared/record-scan.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
 
@@ -268,7 +268,7 @@ const RECORD_START = encoder.encode(STORED_RECORD_START);
 /**
  * The poll's body: its reads' records, each with `"topic"` spliced in front (no parse, no re-serialisation), then
  * `tail`, written once into a buffer of their exact size. Each part starts with a stored record, and the next one
- * starts after each separator `RecordSeparators` finds (record-scan.ts), which also vouches for its start.
+ * starts after each separator `recordSeparatorAt` finds (record-scan.ts), which also vouches for its start.
  */
 export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[], tail: Uint8Array): Uint8Array<ArrayBuffer> {
 	const skip = RECORD_START.length;
@@ -291,9 +291,8 @@ export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[
 			}
 			// Paired with the writer: every stored record starts with its partition.
 			assert(startsWithRecord(part), "a part starts with a stored record");
-			const separators = new RecordSeparators(part);
 			for (let from = 0; from < part.byteLength; ) {
-				const separator = separators.at(from);
+				const separator = recordSeparatorAt(part, from);
 				const end = separator < 0 ? part.byteLength : separator + RECORD_SEPARATOR_UTF8.length;
 				out.set(head, to);
 				out.set(part.subarray(from + skip, end), to + head.length);
