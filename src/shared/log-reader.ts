@@ -68,7 +68,8 @@ const encoder = new TextEncoder();
  * around its records, which the runtime copies in once, outside the JS heap. Written into one Uint8Array instead,
  * the buffer is zero-filled, then written by JS, then copied by the Response. Measured, server CPU per record of
  * the Blob against the Uint8Array: 0.92–0.94 on pages of 1,000 × 1 KiB from memory (medians of 6 and 8 alternating
- * pairs; 0.985 in a third run on a loaded machine), 1.01 through SQLite (6 pairs, 0.92–1.03: no gain seen).
+ * pairs; 0.985 in a third run on a loaded machine); through SQLite 1.01 (6 pairs, 0.92–1.03) in one run, 0.92 (8
+ * pairs, 0.88–1.02) in another.
  */
 export function utf8Blob(head: Uint8Array, parts: Utf8Parts, tail: string): Blob {
 	const pieces: (Uint8Array | string)[] = [head];
