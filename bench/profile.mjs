@@ -12,7 +12,8 @@
  *
  * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records; `batch-producer`
  * and `batch-key` as an idempotent producer or with an `Idempotency-Key`, as the idempotence rows), `fetch` (1 client
- * paging 1,000 records), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
+ * paging 1,000 records through 20,000, more than the batch cache holds; PROFILE_FETCH_REQUESTS=50 prefills 5,000,
+ * which it holds, as fetch-tail-1c-1p), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
  * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window;
  * `stream-array`: the WebSocket with `?reports=array`),
  * `group` (the group-4m-4p scenario: 4 members poll 500 + commit with the next poll over 4 partitions; sampling
@@ -46,7 +47,8 @@ const WARMUP_MS = 2_000;
 /** Microseconds between samples: fine enough for functions that take tens of µs per request. */
 const SAMPLING_INTERVAL_US = 100;
 const TOP_FUNCTIONS = 40;
-const FETCH_PREFILL_REQUESTS = 200;
+/** Produce requests of 100 records that fill the fetch shape's partition. */
+const FETCH_PREFILL_REQUESTS = Number(process.env.PROFILE_FETCH_REQUESTS ?? 200);
 /** Enough backlog that 4 members polling under the profiler do not run dry within a few seconds. */
 const GROUP_BACKLOG_RECORDS = 300_000;
 

@@ -30,7 +30,7 @@ import { err, ok, type Result } from "./errors.ts";
 import { utf8ByteLength } from "./json.ts";
 import { REMOTE_READ_RETRIES_MAX, REMOTE_READ_ROUNDS_MAX } from "./limits.ts";
 import { takeLines } from "./line-cut.ts";
-import { lineOffset, lineTimestamp, RECORD_SEPARATOR, RECORD_SEPARATOR_UTF8 } from "./record-codec.ts";
+import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "./record-codec.ts";
 import { partitionLog } from "./stubs.ts";
 
 /** A partition's `read`: the RPC stub's, or the partition's own method when it reads for its tails and streams. */
@@ -64,26 +64,21 @@ export async function readRecordsUtf8(
 const encoder = new TextEncoder();
 
 /**
- * `head`, the records of `parts` joined by `RECORD_SEPARATOR`, and `tail`, written once into a buffer of their
- * exact size: a reader's whole answer around its records, with one copy of them.
+ * `head`, the records of `parts` joined by `RECORD_SEPARATOR`, and `tail`, as one Blob: a reader's whole answer
+ * around its records, which the runtime copies in once, outside the JS heap. Written into one Uint8Array instead,
+ * the buffer is zero-filled, then written by JS, then copied by the Response. Measured, server CPU per record of
+ * the Blob against the Uint8Array: 0.92–0.94 on pages of 1,000 × 1 KiB from memory (medians of 6 and 8 alternating
+ * pairs; 0.985 in a third run on a loaded machine); through SQLite 1.01 (6 pairs, 0.92–1.03) in one run, 0.92 (8
+ * pairs, 0.88–1.02) in another.
  */
-export function joinUtf8(head: Uint8Array, parts: Utf8Parts, tail: Uint8Array): Uint8Array<ArrayBuffer> {
-	let size = head.byteLength + tail.byteLength + Math.max(0, parts.length - 1) * RECORD_SEPARATOR_UTF8.byteLength;
-	for (const part of parts) size += part.byteLength;
-	const out = new Uint8Array(size);
-	out.set(head);
-	let at = head.byteLength;
+export function utf8Blob(head: Uint8Array, parts: Utf8Parts, tail: string): Blob {
+	const pieces: (Uint8Array | string)[] = [head];
 	for (const [i, part] of parts.entries()) {
-		if (i > 0) {
-			out.set(RECORD_SEPARATOR_UTF8, at);
-			at += RECORD_SEPARATOR_UTF8.byteLength;
-		}
-		out.set(part, at);
-		at += part.byteLength;
+		if (i > 0) pieces.push(RECORD_SEPARATOR);
+		pieces.push(part);
 	}
-	out.set(tail, at);
-	assert(at + tail.byteLength === size, "an answer is exactly its parts");
-	return out;
+	pieces.push(tail);
+	return new Blob(pieces);
 }
 
 /** The first offset whose timestamp is at or after `timestampMs` (the high watermark if none), remote or local. */

@@ -8,11 +8,17 @@
 
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
-import { type BatchCache, BatchCachePool, type CachedBatch, heapBytes, isolateBatchCachePool } from "../../src/partition/batch-cache.ts";
+import {
+	type BatchCache,
+	BatchCachePool,
+	type CachedBatch,
+	heapBytes,
+	isolateBatchCachePool,
+	Utf8Batch,
+} from "../../src/partition/batch-cache.ts";
 import { readLog } from "../../src/partition/log-store.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { BATCH_CACHE_BYTES_MAX, BATCH_CACHE_IDLE_MS } from "../../src/shared/limits.ts";
-import { joinUtf8 } from "../../src/shared/log-reader.ts";
 import { encodeLine, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { scrapeUntil } from "../metrics/exposition.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -20,8 +26,6 @@ import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { countRows } from "../support/sql-rows.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { createTopic, fetchRecords, json, produce } from "../support/worker.ts";
-
-const EMPTY = new Uint8Array(0);
 
 /** A synthetic stored batch of `count` ASCII records of `valueChars` from `base`. */
 function synthetic(base: number, count: number, valueChars: number): CachedBatch {
@@ -161,6 +165,22 @@ describe("the batch cache pool", () => {
 		checkPool(pool, [live, idle, unread]);
 	});
 
+	it("hands a UTF-8 read a batch held as bytes without decoding its text", () => {
+		const text = synthetic(0, 3, 100);
+		let decoded = 0;
+		// Its text, were it asked for, is decoded from the bytes: counted here.
+		const held = new (class extends Utf8Batch {
+			override get text(): string {
+				decoded++;
+				return super.text;
+			}
+		})(text.baseOffset, text.lastOffset, text.recordCount, text.bytes, new TextEncoder().encode(text.text));
+		const cache = new BatchCachePool(1 << 20).open("a");
+		cache.committed([held]);
+		expect([...cache.from(1, true)]).toEqual([held]);
+		expect(decoded).toBe(0);
+	});
+
 	it("holds a batch larger than its budget not at all", () => {
 		const pool = new BatchCachePool(10_000);
 		const cache = pool.open("a");
@@ -242,9 +262,9 @@ async function compareReads(stub: DurableObjectStub<PartitionLog>, topicId: stri
 				failed.push(`${check.label} as UTF-8: ${JSON.stringify(bytes)}`);
 				continue;
 			}
-			const wanted = new TextEncoder().encode(expected.records);
-			const page = joinUtf8(EMPTY, bytes.value.records, EMPTY);
-			const sameBytes = page.length === wanted.length && page.every((byte, i) => byte === wanted[i]);
+			// Decoded strictly: the same text is the same bytes.
+			const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+			const sameBytes = bytes.value.records.map((part) => decoder.decode(part)).join(RECORD_SEPARATOR) === expected.records;
 			if (!sameBytes || bytes.value.recordCount !== expected.recordCount || bytes.value.nextOffset !== expected.nextOffset) {
 				failed.push(`${check.label} at ${check.offset} as UTF-8: ${bytes.value.recordCount} → ${bytes.value.nextOffset}, not the SQL page`);
 			}

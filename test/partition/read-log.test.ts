@@ -13,7 +13,6 @@ import { BatchCachePool, type CachedBatch } from "../../src/partition/batch-cach
 import { type LogSlice, readLog, readLogUtf8 } from "../../src/partition/log-store.ts";
 import type { Utf8Parts } from "../../src/partition/types.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
-import { joinUtf8 } from "../../src/shared/log-reader.ts";
 import { encodeLine, lineOffset, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { partitionStubById } from "../support/stubs.ts";
@@ -78,8 +77,8 @@ function referenceRead(batches: readonly StoredBatch[], offset: number, maxRecor
 
 /** A UTF-8 read as its text read would be: the bytes decoded strictly (a cut inside a character fails), as JSON. */
 function asText(slice: LogSlice<Utf8Parts>): string {
-	const empty = new Uint8Array(0);
-	const records = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(joinUtf8(empty, slice.records, empty));
+	const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+	const records = slice.records.map((part) => decoder.decode(part)).join(RECORD_SEPARATOR);
 	return JSON.stringify({ records, recordCount: slice.recordCount, nextOffset: slice.nextOffset });
 }
 

@@ -8,7 +8,7 @@ import * as z from "zod/mini";
 import type { ReadResult, Utf8Parts } from "../../partition/types.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
-import { joinUtf8, offsetForTimestamp, readRecordsUtf8 } from "../../shared/log-reader.ts";
+import { offsetForTimestamp, readRecordsUtf8, utf8Blob } from "../../shared/log-reader.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
@@ -82,14 +82,11 @@ const FETCH_BODY_HEAD = encoder.encode('{"records":[');
 
 /**
  * A fetch's response body. The partition hands back its records as ready-made JSON, already UTF-8, in parts: they
- * are copied once into a buffer of the body's size between the envelope's head and tail, never re-serialised or
- * re-encoded.
+ * are copied once into the body between the envelope's head and tail, never re-serialised or re-encoded.
  */
-function fetchBody(result: ReadResult<Utf8Parts>): Uint8Array<ArrayBuffer> {
-	const tail = encoder.encode(
-		`],"high_watermark":${result.highWatermark},"log_start_offset":${result.logStartOffset},"next_offset":${result.nextOffset}}`,
-	);
-	return joinUtf8(FETCH_BODY_HEAD, result.records, tail);
+function fetchBody(result: ReadResult<Utf8Parts>): Blob {
+	const tail = `],"high_watermark":${result.highWatermark},"log_start_offset":${result.logStartOffset},"next_offset":${result.nextOffset}}`;
+	return utf8Blob(FETCH_BODY_HEAD, result.records, tail);
 }
 
 /** A partition read or lookup; a partition that says its topic is gone drops the cached metadata. */
@@ -129,7 +126,7 @@ export const recordRoutes = new Hono<AppEnv>()
 			}),
 		);
 		const body = fetchBody(result);
-		reportFetchedBytes(c, body.byteLength);
+		reportFetchedBytes(c, body.size);
 		return c.body(body, 200, { "Content-Type": "application/json" });
 	})
 	.all("/:topic/partitions/:partition/records", methodNotAllowed)
