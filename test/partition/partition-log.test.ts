@@ -6,6 +6,17 @@ import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
 
+/** A new topic whose partition 0 holds one record, its partition's stub, and its metadata as the registry has it. */
+async function topicWithOneRecord() {
+	const topic = uniqueTopic();
+	await createTopic(topic);
+	await produce(topic, [{ value: 1 }]);
+	const stub = await partitionStub(topic, 0);
+	const found = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
+	if (!found.ok) throw new Error("missing");
+	return { topic, stub, meta: found };
+}
+
 async function storedBatches(topic: string, partition: number) {
 	const stub = await partitionStub(topic, partition);
 	return runInDurableObject(stub, (_, state) =>
@@ -110,12 +121,7 @@ describe("PartitionLog storage", () => {
 	});
 
 	it("answers a fresh append over RPC as text when asked, a replayed one and an earlier edge's as objects", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic);
-		await produce(topic, [{ value: 1 }]);
-		const stub = await partitionStub(topic, 0);
-		const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
-		if (!meta.ok) throw new Error("missing");
+		const { stub, meta } = await topicWithOneRecord();
 		const tail = '"key":null,"value":2,"headers":[]}';
 		const request = {
 			topicId: meta.value.topicId,
@@ -132,12 +138,7 @@ describe("PartitionLog storage", () => {
 	});
 
 	it("refuses appends to a deleted partition even from a stale caller", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic);
-		await produce(topic, [{ value: 1 }]);
-		const stub = await partitionStub(topic, 0);
-		const meta = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
-		if (!meta.ok) throw new Error("missing");
+		const { topic, stub, meta } = await topicWithOneRecord();
 		expect((await call("DELETE", `/v1/topics/${topic}`)).status).toBe(204);
 		const result = await stub.append({
 			topicId: meta.value.topicId,
