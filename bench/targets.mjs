@@ -46,10 +46,12 @@ export const TARGETS = {
 export const TARGET_NAMES = /** @type {TargetName[]} */ (Object.keys(TARGETS));
 
 /**
- * Whether a target is Tributary itself (in any of its settings), whose answers and stored records can be checked.
+ * Whether a target is Tributary itself (in any of its settings: every target built from the project's own
+ * wrangler.toml), whose answers and stored records can be checked.
  * @param {string | undefined} target
  */
-export const isTributary = (target) => target === "tributary" || target === "tributary, errors logged";
+export const isTributary = (target) =>
+	target !== undefined && target in TARGETS && TARGETS[/** @type {TargetName} */ (target)].config === TARGETS.tributary.config;
 
 /**
  * @typedef {object} Snapshot
