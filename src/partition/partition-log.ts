@@ -20,13 +20,13 @@ import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_M
 import { readAcross } from "../shared/log-reader.ts";
 import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
-import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
 import { claimIdempotencyKey, type GroupKeys, refuseAppend, releaseIdempotencyKey, SizeEstimate, saveKeys } from "./append-store.ts";
 import { openBatchCache } from "./batch-cache.ts";
 import { BatchWriter } from "./batch-writer.ts";
 import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
+import { Followers } from "./followers.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { findOffsetForTimestamp, type LogSlice, loadTotals, readLog, readLogUtf8 } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
@@ -35,7 +35,7 @@ import { ProducerStore } from "./producer-store.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
-import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState, tailCapacity } from "./tail.ts";
+import type { TailLog } from "./tail.ts";
 import { findRemoteTimestamp, remoteRead } from "./tiering/remote-lookup.ts";
 import { TieredStorage } from "./tiering/tiered-storage.ts";
 import type {
@@ -112,15 +112,6 @@ export class PartitionLog extends DurableObject<Env> {
 	partitionBytesMax = PARTITION_BYTES_MAX;
 	/** Where segments go: the `SEGMENTS` binding; a field so tests can wrap it to inject R2 failures. */
 	segments: R2Bucket = this.env.SEGMENTS;
-	/**
-	 * Keys revoked while this object is in memory: a tail whose registration raced the revocation is refused by
-	 * this check after it registered. An eviction forgets it, but also ends any registration in flight.
-	 */
-	private readonly revokedKeys = new Set<string>();
-	/** `append_watchers`, in memory: watcher → the offset past which it wants a poke. */
-	private readonly watchers = new Map<string, number>();
-	/** Watchers with a poke in flight, so a burst of appends sends one. */
-	private readonly poking = new Set<string>();
 	/** The database size as last read, and what this object has appended since (for the partition-full check). */
 	private readonly size: SizeEstimate;
 	/** Idempotent producers' states, kept in memory as stored (forgotten by `load()` and after an expiry run). */
@@ -142,13 +133,16 @@ export class PartitionLog extends DurableObject<Env> {
 			readAcross(this.segments, (r) => this.read(r), { topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
 		background: (work) => this.ctx.waitUntil(work),
 	};
-	/**
-	 * At least the number of WebSocket tails open here: set from the runtime's list when the object starts (a wake
-	 * from hibernation included) and after each group, raised on each accept, so a group on a partition without
-	 * tails (the usual case) does not ask the runtime for its sockets. Never below the true count: a close is
-	 * learned from the list, never guessed.
-	 */
-	private tailsOpenMax = this.ctx.getWebSockets().length;
+	/** WebSocket tails and append watchers (followers.ts): told of each commit. */
+	private readonly followers = new Followers({
+		ctx: this.ctx,
+		env: this.env,
+		view: this.view,
+		tailLog: this.tailLog,
+		identity: (topicId) => this.checkIdentity(topicId),
+		range: (offset) => this.checkRange(offset),
+		partition: () => this.partition,
+	});
 	/** Bytes appended since this object started, for the metrics hub. */
 	private bytesAppended = 0;
 	/** Hot stored batches, in the isolate's shared budget (batch-cache.ts): a tail read runs no SQL. */
@@ -210,10 +204,7 @@ export class PartitionLog extends DurableObject<Env> {
 		this.view.totalBytes = totals.totalBytes;
 		this.view.storedBatches = totals.storedBatches;
 		this.view.storedRecords = totals.storedRecords;
-		this.watchers.clear();
-		for (const w of this.sql.exec<{ watcher: string; from_offset: number }>("SELECT watcher, from_offset FROM append_watchers")) {
-			this.watchers.set(w.watcher, w.from_offset);
-		}
+		this.followers.load();
 		assert(
 			this.view.logStartOffset <= this.view.localLogStartOffset && this.view.localLogStartOffset <= this.view.nextOffset,
 			"log start ≤ local log start ≤ high watermark",
@@ -361,12 +352,7 @@ export class PartitionLog extends DurableObject<Env> {
 		this.bytesAppended += writer.writtenBytes;
 		this.size.appended(writer.writtenBytes, writer.rowsWritten);
 		this.waiters.wakeAll();
-		if (this.tailsOpenMax > 0) {
-			const tails = this.ctx.getWebSockets();
-			this.tailsOpenMax = tails.length;
-			for (const ws of tails) pushTail(ws, this.tailLog);
-		}
-		this.pokeWatchers();
+		this.followers.committed();
 		this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency);
 	}
 
@@ -376,8 +362,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * commits for a reader to come, as bytes and while free room lasts (`committedAhead`).
 	 */
 	private followed(): boolean {
-		if (this.hot.read || this.waiters.waiting > 0 || this.watchers.size > 0) return true;
-		return this.tailsOpenMax > 0 && this.ctx.getWebSockets().length > 0;
+		return this.hot.read || this.waiters.waiting > 0 || this.followers.following();
 	}
 
 	// Durable Streams: writes go through the group queue (decided in arrival order with the appends, answered after
@@ -441,90 +426,28 @@ export class PartitionLog extends DurableObject<Env> {
 		return { ...slice, highWatermark: this.view.nextOffset, logStartOffset: this.view.logStartOffset };
 	}
 
-	/**
-	 * A WebSocket tail (`GET …/records` with `Upgrade: websocket`, forwarded by the edge after it validated the
-	 * request): accepted with the hibernation API, sent the backlog from `offset`, then pushed every append.
-	 */
-	override async fetch(request: Request): Promise<Response> {
-		const url = new URL(request.url);
-		const topicId = url.searchParams.get("topic_id") ?? "";
-		const keyId = url.searchParams.get("key_id");
-		const refusedFirst = this.checkIdentity(topicId) ?? tailCapacity(this.ctx.getWebSockets().length);
-		if (refusedFirst !== null) return Response.json({ error: refusedFirst.error }, { status: 409 });
-		if (keyId !== null) {
-			// Registered with the key's authority before it is accepted, so revoking the key closes it.
-			// The edge names the partition: an object not configured yet does not know its own number.
-			const partition = Number(url.searchParams.get("partition"));
-			assert(Number.isSafeInteger(partition) && partition >= 0, "the edge names the partition of a key's tail");
-			const alive = await keyAuthority(this.env, keyId).watchTail(keyId, topicId, partition);
-			if (!alive || this.revokedKeys.has(keyId)) {
-				return Response.json({ error: { code: "unauthorized", message: "invalid credentials" } }, { status: 401 });
-			}
-			// The wait let other events in: the topic may be gone, or the tails full, by now.
-			const refusedAfter = this.checkIdentity(topicId) ?? tailCapacity(this.ctx.getWebSockets().length);
-			if (refusedAfter !== null) return Response.json({ error: refusedAfter.error }, { status: 409 });
-		}
-		const offsetParam = url.searchParams.get("offset");
-		const offset = offsetParam === null || offsetParam === "" ? this.view.logStartOffset : Number(offsetParam);
-		const range = this.checkRange(offset);
-		if (range !== null) return Response.json({ error: { ...range.error, ...range.error.details } }, { status: 416 });
-		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-		this.ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
-		this.tailsOpenMax++;
-		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0 } satisfies TailState);
-		pushTail(server, this.tailLog);
-		return new Response(null, { status: 101, webSocket: client });
+	/** A WebSocket tail (`GET …/records` with `Upgrade: websocket`, forwarded by the edge): see `Followers.openTail`. */
+	override fetch(request: Request): Promise<Response> {
+		return this.followers.openTail(request);
 	}
 
-	/**
-	 * Asks for a poke (`WebhookDispatcher.poke`) once the log holds an offset at or past `fromOffset`, so an idle
-	 * dispatcher can sleep rather than long-poll. `behind: true` when it already does (no watch is kept then).
-	 */
+	/** Pokes the webhook dispatcher `watcher` once the log holds `fromOffset` (`Followers.watch`). */
 	watchAppends(topicId: string, watcher: string, fromOffset: number): Result<{ behind: boolean }> {
-		const identity = this.checkIdentity(topicId);
-		if (identity !== null) return identity;
-		if (this.view.nextOffset > fromOffset) return ok({ behind: true });
-		this.sql.exec(
-			"INSERT INTO append_watchers (watcher, from_offset) VALUES (?, ?) ON CONFLICT (watcher) DO UPDATE SET from_offset = excluded.from_offset",
-			watcher,
-			fromOffset,
-		);
-		this.watchers.set(watcher, fromOffset);
-		return ok({ behind: false });
-	}
-
-	/** Pokes each watcher the log has grown past; its row goes once the poke succeeded (a failed one is retried next append). */
-	private pokeWatchers(): void {
-		for (const [watcher, fromOffset] of this.watchers) {
-			if (this.view.nextOffset <= fromOffset || this.poking.has(watcher)) continue;
-			this.poking.add(watcher);
-			const poke = webhookDispatcher(this.env, watcher)
-				.poke()
-				.then(() => {
-					if (this.watchers.get(watcher) !== fromOffset) return; // watching again, from a later offset
-					this.watchers.delete(watcher);
-					this.sql.exec("DELETE FROM append_watchers WHERE watcher = ? AND from_offset = ?", watcher, fromOffset);
-				})
-				.catch((cause: unknown) => console.warn(`partition ${this.partition}: poke of ${watcher} failed: ${String(cause)}`))
-				.finally(() => this.poking.delete(watcher));
-			this.ctx.waitUntil(poke);
-		}
+		return this.followers.watch(topicId, watcher, fromOffset);
 	}
 
 	/** Closes every tail key `keyId` opened here, and refuses any it is opening: the key was revoked. */
 	revokeTails(keyId: string): void {
-		this.revokedKeys.add(keyId);
-		for (const ws of this.ctx.getWebSockets(keyTag(keyId))) ws.close(TAIL_CLOSE.keyRevoked, "the API key was revoked");
+		this.followers.revoke(keyId);
 	}
 
 	/** Whether key `keyId` has a tail open here (for its authority's pruning). */
 	hasTailsOf(keyId: string): boolean {
-		return this.ctx.getWebSockets(keyTag(keyId)).length > 0;
+		return this.followers.hasTailsOf(keyId);
 	}
 
 	override webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): void {
-		acknowledge(ws, message);
-		pushTail(ws, this.tailLog); // a catch-up from R2 paused for acknowledgements resumes
+		this.followers.tailMessage(ws, message);
 	}
 
 	override webSocketClose(ws: WebSocket, code: number): void {
@@ -578,7 +501,7 @@ export class PartitionLog extends DurableObject<Env> {
 		this.load();
 		this.lifecycle.forgetAlarm();
 		this.waiters.wakeAll();
-		for (const ws of this.ctx.getWebSockets()) ws.close(TAIL_CLOSE.topicDeleted, "the topic was deleted");
+		this.followers.closeAll();
 		if (partition >= 0) await this.tiering.destroyObjects(topicId, partition);
 		await this.metrics.retire();
 	}
