@@ -9,7 +9,8 @@ import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { join } from "node:path";
-import { fmt, NOISY_PERCENT, oneLine, otherCpu } from "./lib/format.mjs";
+import { DISK_SLOW_FSYNC_MS } from "./lib/disk.mjs";
+import { fmt, fsyncCell, NOISY_PERCENT, oneLine, otherCpu, slowDisk } from "./lib/format.mjs";
 import { QUIET_OTHER_PERCENT, QUIET_WAIT_BUDGET_MS, round } from "./lib/load.mjs";
 import { KINDS, kindOf, SCENARIOS } from "./scenarios/index.mjs";
 import { DURATION_MS, MAIN_TARGETS, RESULTS, ROOT, RUNTIMES, WARMUP_MS } from "./settings.mjs";
@@ -129,7 +130,7 @@ function detailLine(row) {
 	const verification = row.verification === undefined ? "" : row.verification === "ok" ? "ok" : row.verification.join("; ");
 	const sample = row.errorSamples?.[0];
 	const errors = `${row.errors}${sample ? ` (${oneLine(sample.error, 100)})` : ""}`;
-	return `| ${row.scenario} | ${row.runtime} | ${row.server} | ${row.requests} | ${row.seconds} | ${errors} | ${row.cpu?.serverPercent ?? "—"} | ${cpuPerRecord(row)} | ${row.cpu?.clientPercent ?? "—"} | ${otherCpu(row)} | ${verification} |`;
+	return `| ${row.scenario} | ${row.runtime} | ${row.server} | ${row.requests} | ${row.seconds} | ${errors} | ${row.cpu?.serverPercent ?? "—"} | ${cpuPerRecord(row)} | ${row.cpu?.clientPercent ?? "—"} | ${otherCpu(row)} | ${fsyncCell(row)} | ${row.cpu?.ioStallPercent ?? "—"} | ${verification} |`;
 }
 
 /**
@@ -180,8 +181,8 @@ function tables(rows) {
 		"|---|---|---|--:|--:|--:|--:|--:|--:|:-:|",
 	];
 	const detail = [
-		"| scenario | runtime | server | requests | seconds | errors | server CPU % | server CPU µs/record | client CPU % | other CPU % | verification |",
-		"|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|",
+		"| scenario | runtime | server | requests | seconds | errors | server CPU % | server CPU µs/record | client CPU % | other CPU % | fsync ms | I/O stall % | verification |",
+		"|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
 	];
 	for (const row of rows) {
 		if (row.skipped || (row.failed && row.scenario === undefined)) continue;
@@ -221,6 +222,7 @@ function notes(rows, troubles) {
 		"% of ceiling = Tributary records/s ÷ the ceiling Worker's records/s, same runtime, same scenario, same run.",
 		"ceiling+sqlite (reference) = the ceiling plus, for produce, one SQLite INSERT of each request body (what storing the bytes alone costs) and, for fetch, reading the page's records from stored rows of 100 instead of memory (what reading them back alone costs). ceiling+sqlite+parse (produce-1c-1p and produce-4c-1p only) also parses each produce body with JSON.parse, which Tributary cannot skip: a fair floor for batch produce. ceiling+group-commit (produce-32c-1r only) group-commits the bodies instead: each group of waiting bodies one row, answered after storage.sync(): a fair floor for many small producers.",
 		`All processes share one machine: server CPU % is every child process of the bench, other CPU % is everything else on the machine (100% = one core). Before each scenario the bench waits (${QUIET_WAIT_BUDGET_MS / 1000} s in all at most) for other processes to go under ${QUIET_OTHER_PERCENT}%; rows where they were above ${QUIET_OTHER_PERCENT}% during the measurement are marked noisy.`,
+		`The disk (bench/lib/disk.mjs): workerd fsyncs each SQLite commit, so every durable row depends on it. fsync ms is a 4 KiB write + fsync's median (7 tries) taken just before the measurement; above ${DISK_SLOW_FSYNC_MS} ms the quiet wait waits too, and a row measured then is marked slow disk. I/O stall % is the share of the measurement in which some task waited for I/O (/proc/pressure/io), the bench's own commits included: shown, not judged.`,
 	]
 		.map((n) => `- ${n}`)
 		.concat(
@@ -248,13 +250,19 @@ export async function report({ rows, startups, troubles, snapshot, started, info
 	const measured = rows.filter((r) => r.cpu !== undefined);
 	const quietWaitMs = measured.reduce((sum, r) => sum + (r.quietWaitMs ?? 0), 0);
 	const noisyRows = measured.filter((r) => (r.cpu?.otherPercent ?? 0) > NOISY_PERCENT).length;
+	const slowDiskRows = measured.filter(slowDisk).length;
+	const probesMs = measured.map((r) => r.cpu?.fsyncMs).filter((ms) => typeof ms === "number");
+	const disk =
+		probesMs.length === 0
+			? ""
+			: ` The disk's fsync probe read ${Math.min(...probesMs)}–${Math.max(...probesMs)} ms; ${slowDiskRows} row${slowDiskRows === 1 ? " was" : "s were"} measured with it slow (over ${DISK_SLOW_FSYNC_MS} ms).`;
 	const uncommitted = info.srcUncommittedFiles ? ` + ${info.srcUncommittedFiles} uncommitted changes in src/` : "";
 	const md = [
 		"# Tributary bench",
 		"",
 		`${info.date} · ${info.cpuModel} ×${info.nproc} · ${info.memoryGiB} GiB · node ${info.node} · wrangler ${info.wrangler} · miniflare ${info.miniflare} · workerd ${info.workerd} · commit ${info.gitCommit}${uncommitted} · src snapshot ${snapshot.srcHash}`,
 		"",
-		`Each throughput scenario (idempotence rounds and group consume aside: see their sections): ${WARMUP_MS} ms warm-up, then ${DURATION_MS} ms measured. Total bench time ${totalSeconds} s, of which ${round(quietWaitMs / 1000, 1)} s waiting for other processes to go quiet; ${noisyRows} of ${measured.length} rows measured while they were busy (noisy).`,
+		`Each throughput scenario (idempotence rounds and group consume aside: see their sections): ${WARMUP_MS} ms warm-up, then ${DURATION_MS} ms measured. Total bench time ${totalSeconds} s, of which ${round(quietWaitMs / 1000, 1)} s waiting for other processes to go quiet; ${noisyRows} of ${measured.length} rows measured while they were busy (noisy).${disk}`,
 		"",
 		main,
 		"",

@@ -4,6 +4,7 @@
  * Small formatting and arithmetic helpers for the report and the scenarios' own tables.
  */
 
+import { DISK_SLOW_FSYNC_MS } from "./disk.mjs";
 import { QUIET_OTHER_PERCENT, round } from "./load.mjs";
 
 /** CPU used by processes that are not the bench's during a measurement; over NOISY_PERCENT a row is flagged. */
@@ -28,11 +29,31 @@ export function fmt(n) {
 }
 
 /**
- * " (noisy)" for a row measured while other processes were busy.
+ * Whether the disk was slow as `row`'s measurement started (its fsync probe, bench/lib/disk.mjs).
+ * @param {import("../scenarios/types.js").Row} row
+ */
+export function slowDisk(row) {
+	return (row.cpu?.fsyncMs ?? 0) > DISK_SLOW_FSYNC_MS;
+}
+
+/**
+ * " (noisy)" for a row measured while other processes were busy, " (slow disk)" for one measured while the disk
+ * was slow: each a figure not to compare with the rest of the run.
  * @param {import("../scenarios/types.js").Row} row
  */
 export function noisy(row) {
-	return (row.cpu?.otherPercent ?? 0) > NOISY_PERCENT ? " (noisy)" : "";
+	if ((row.cpu?.otherPercent ?? 0) > NOISY_PERCENT) return " (noisy)";
+	return slowDisk(row) ? " (slow disk)" : "";
+}
+
+/**
+ * The fsync-probe cell of the details table: bold and marked when the disk was slow.
+ * @param {import("../scenarios/types.js").Row} row
+ */
+export function fsyncCell(row) {
+	const ms = row.cpu?.fsyncMs;
+	if (ms === null || ms === undefined) return "—";
+	return slowDisk(row) ? `**${ms}** (slow disk)` : String(ms);
 }
 
 /**

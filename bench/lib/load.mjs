@@ -7,6 +7,7 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { descendantCpuSeconds, machineBusySeconds } from "../../scripts/lib/index.mjs";
+import { DISK_SLOW_FSYNC_MS, fsyncProbeMs, ioStallSeconds } from "./disk.mjs";
 
 const MAX_REQUESTS_PER_PHASE = 200_000;
 
@@ -74,14 +75,15 @@ async function otherCpuPercent(ms) {
 
 /**
  * Waits, within what is left of the run's budget, until other processes use under QUIET_OTHER_PERCENT of a core
- * over two consecutive half-second samples. Returns the milliseconds waited.
+ * and the disk syncs in under DISK_SLOW_FSYNC_MS (disk.mjs), over two consecutive half-second samples. Returns
+ * the milliseconds waited.
  */
 export async function waitForQuiet() {
 	const started = Date.now();
 	let quietSamples = 0;
 	while (quietSamples < 2) {
 		const other = await otherCpuPercent(500);
-		quietSamples = other < QUIET_OTHER_PERCENT ? quietSamples + 1 : 0;
+		quietSamples = other < QUIET_OTHER_PERCENT && fsyncProbeMs() < DISK_SLOW_FSYNC_MS ? quietSamples + 1 : 0;
 		if (Date.now() - started >= quietBudgetMs) break;
 	}
 	const waited = Date.now() - started;
@@ -187,11 +189,15 @@ async function runPhase({ clients, ms, keep, step, failures }) {
 /**
  * Starts counting CPU: this process (the client), the server (`serverCpu()`, e.g. the bench's descendants) and
  * the whole machine. `stop(seconds)` answers each as a percentage of one core over `seconds`; "other" is what
- * neither the client nor the server used (other processes, the kernel): a noisy measurement.
+ * neither the client nor the server used (other processes, the kernel): a noisy measurement. Also the disk
+ * (disk.mjs): an fsync probe taken as the meter starts, and the share of the meter's time some task stalled on I/O.
  * @param {() => number | Promise<number>} serverCpu
  */
 export async function startCpuMeter(serverCpu) {
-	const before = { client: process.cpuUsage(), server: await serverCpu(), machine: await machineBusySeconds() };
+	// Probed before the counters start, so the probe's own sync is not in the measurement.
+	const fsyncMs = round(fsyncProbeMs(), 2);
+	const wallStarted = process.hrtime.bigint();
+	const before = { client: process.cpuUsage(), server: await serverCpu(), machine: await machineBusySeconds(), ioStall: ioStallSeconds() };
 	return {
 		/**
 		 * @param {number} seconds
@@ -202,11 +208,16 @@ export async function startCpuMeter(serverCpu) {
 			const serverCpuSeconds = (await serverCpu()) - before.server;
 			const machineCpuSeconds = (await machineBusySeconds()) - before.machine;
 			const clientCpuSeconds = (clientCpu.user + clientCpu.system) / 1e6;
+			// Over the meter's own wall time: the stall counter runs through the whole meter, not only `seconds`.
+			const wallSeconds = Number(process.hrtime.bigint() - wallStarted) / 1e9;
+			const ioStall = (ioStallSeconds() - before.ioStall) / wallSeconds;
 			const otherCpuSeconds = Math.max(0, machineCpuSeconds - serverCpuSeconds - clientCpuSeconds);
 			return {
 				clientPercent: seconds > 0 ? round((clientCpuSeconds / seconds) * 100, 1) : 0,
 				serverPercent: seconds > 0 && Number.isFinite(serverCpuSeconds) ? round((serverCpuSeconds / seconds) * 100, 1) : null,
 				otherPercent: seconds > 0 && Number.isFinite(otherCpuSeconds) ? round((otherCpuSeconds / seconds) * 100, 1) : null,
+				fsyncMs,
+				ioStallPercent: Number.isFinite(ioStall) ? round(ioStall * 100, 1) : null,
 			};
 		},
 	};

@@ -73,6 +73,8 @@ function mergeWindows(windows) {
 			clientPercent: weighted((w) => w.cpu.clientPercent) ?? 0,
 			serverPercent: weighted((w) => w.cpu.serverPercent),
 			otherPercent: weighted((w) => w.cpu.otherPercent),
+			fsyncMs: Math.max(...windows.map((w) => w.cpu.fsyncMs ?? 0)),
+			ioStallPercent: weighted((w) => w.cpu.ioStallPercent ?? null),
 		},
 		quietWaitMs: sum((w) => w.quietWaitMs),
 		errors: sum((w) => w.errors),

@@ -30,6 +30,10 @@ export interface CpuShare {
 	clientPercent: number;
 	serverPercent: number | null;
 	otherPercent: number | null;
+	/** A write + fsync's median just before the measurement (bench/lib/disk.mjs), ms; absent in older results. */
+	fsyncMs?: number | null;
+	/** Share of the measurement in which some task stalled on I/O (the bench's own commits included), %. */
+	ioStallPercent?: number | null;
 }
 
 /** What a runner answers for one scenario on one target; the bench adds the row's identity around it. */
