@@ -9,43 +9,11 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
+import { type Doc, type DocList, expectV3Error, V3 } from "../support/confluent.ts";
 import { commit, join } from "../support/group.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
-import { call, createTopic, json, produce } from "../support/worker.ts";
-
-const V3 = "/kafka/v3/clusters/tributary";
-const BASE = "http://tributary.test";
-
-interface V3Error {
-	error_code: number;
-	message: string;
-	error: { code: string; message: string };
-}
-
-/** Asserts a v3 error: status, Confluent's `error_code`/`message`, and Tributary's `error` alongside. */
-async function expectV3Error(response: Response, status: number, errorCode: number, code: string): Promise<V3Error> {
-	const text = await response.text();
-	expect(response.status, text).toBe(status);
-	const body = JSON.parse(text) as V3Error;
-	expect(body.error_code, text).toBe(errorCode);
-	expect(body.error.code, text).toBe(code);
-	expect(body.message).toBe(body.error.message);
-	return body;
-}
-
-interface Doc {
-	kind: string;
-	metadata: { self: string; resource_name: string };
-	cluster_id: string;
-	[field: string]: unknown;
-}
-
-interface DocList {
-	kind: string;
-	metadata: { self: string; next: null };
-	data: Doc[];
-}
+import { BASE, call, createTopic, json, produce } from "../support/worker.ts";
 
 interface ConfigDoc extends Doc {
 	name: string;

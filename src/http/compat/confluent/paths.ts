@@ -1,13 +1,13 @@
 /**
  * @module
  * What every `/kafka/v3` handler reads from its path: the one cluster id (any other is Confluent's 404), the
- * topic, and the origin that `self` and `related` links are built on.
+ * topic, and the origin that `self` and `related` links are built on; and who may discover the cluster at all.
  */
 
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import { ApiError } from "../../../shared/errors.ts";
-import { AUDIT_TOPIC } from "../../access.ts";
+import { AUDIT_TOPIC, refusal } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { validate } from "../../body.ts";
 import { GroupId, TopicName } from "../../schemas.ts";
@@ -36,6 +36,19 @@ export function topicPath(c: C): string {
 export function groupPath(c: C): string {
 	checkCluster(c);
 	return validate(GroupPath, c.req.param(), "path").consumer_group_id;
+}
+
+/**
+ * Discovery of the cluster itself: any caller holding some right (a key with an empty ACL may do nothing, so it
+ * learns nothing either). Which topics a key sees is filtered separately.
+ */
+export function requireSomeRight(c: C): void {
+	const principal = c.var.principal;
+	if (principal.kind === "admin" || principal.key.acl.some((entry) => entry.operations.length > 0)) return;
+	throw refusal(principal, "has no rights, so it may not describe the cluster", {
+		operation: "describe",
+		resource: "cluster",
+	});
 }
 
 export function origin(c: C): string {

@@ -1,7 +1,7 @@
 /**
  * @module
  * Confluent REST v3 resource documents: `ClusterData`, `TopicData`, `PartitionData`, `TopicConfigData`,
- * `ConsumerGroupData`, `ConsumerLagData` and their lists,
+ * `ConsumerGroupData`, `ConsumerLagData`, `BrokerData`, `ReplicaData` and their lists,
  * `{"kind","metadata":{"self",…},"data":[…]}` as in confluentinc/kafka-rest `api/v3/openapi.yaml`. Tributary is
  * one logical cluster with one "replica" per partition (a Durable Object), hence replication factor 1.
  */
@@ -77,11 +77,42 @@ export function resourceList(kind: string, self: string, data: readonly unknown[
 export const topicSelf = (origin: string, topic: string) => `${v3Base(origin)}/topics/${topic}`;
 
 /**
- * The one broker (node 0, as the Kafka gateway presents it) leads every partition and holds its only replica:
- * Confluent's CLI reads the leader's broker id from the `leader` link, so the link is there, though Tributary does
- * not serve replicas or brokers.
+ * The one broker (node 0, as the Kafka gateway presents it) leads every partition and holds its only replica
+ * (Confluent's CLI reads the leader's broker id from the `leader` link).
  */
-const BROKER_ID = 0;
+export const BROKER_ID = 0;
+
+const brokerSelf = (origin: string) => `${v3Base(origin)}/brokers/${BROKER_ID}`;
+
+/**
+ * The one broker. `host` and `port` are a Kafka listener's in Confluent's answer; the Worker has none (the Kafka
+ * gateway runs apart, wherever its operator starts it), so both are null, as kafka-rest answers for a broker whose
+ * endpoint it does not know. No rack, no broker-level configs.
+ */
+export function brokerData(origin: string) {
+	const self = brokerSelf(origin);
+	return resource("KafkaBroker", self, `broker=${BROKER_ID}`, {
+		broker_id: BROKER_ID,
+		host: null,
+		port: null,
+		rack: null,
+		configs: related(`${self}/configs`),
+		partition_replicas: related(`${self}/partition-replicas`),
+	});
+}
+
+/** A partition's only replica: on the one broker, its leader, in sync by construction (there is no other copy to lag). */
+export function replicaData(origin: string, topic: string, partition: number) {
+	const self = `${topicSelf(origin, topic)}/partitions/${partition}/replicas/${BROKER_ID}`;
+	return resource("KafkaReplica", self, `topic=${topic}/partition=${partition}/replica=${BROKER_ID}`, {
+		topic_name: topic,
+		partition_id: partition,
+		broker_id: BROKER_ID,
+		is_leader: true,
+		is_in_sync: true,
+		broker: related(brokerSelf(origin)),
+	});
+}
 
 export function partitionData(origin: string, topic: string, partition: number) {
 	const self = `${topicSelf(origin, topic)}/partitions/${partition}`;
@@ -127,7 +158,7 @@ export function consumerGroupData(origin: string, group: string, state: string, 
 		state: state.toUpperCase(),
 		type: "CLASSIC",
 		is_mixed_consumer_group: false,
-		coordinator: related(`${v3Base(origin)}/brokers/${BROKER_ID}`),
+		coordinator: related(brokerSelf(origin)),
 		consumers: related(`${self}/consumers`),
 		lag_summary: related(`${self}/lag-summary`),
 	});

@@ -20,7 +20,7 @@ import { topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
 import { topicRegistry } from "../../../shared/stubs.ts";
 import { describeTopic } from "../../../topic/topic-cache.ts";
-import { may, refusal } from "../../access.ts";
+import { may } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../../body.ts";
 import { Hono } from "../../hono.ts";
@@ -29,27 +29,15 @@ import { authorize } from "../../middleware/authorize.ts";
 import { quotas } from "../../middleware/quotas.ts";
 import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
 import * as admin from "./admin.ts";
+import * as brokers from "./brokers.ts";
 import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
 import { renderV3Error, V3_STATUSES } from "./errors.ts";
 import { BATCH_ENTRIES_MAX, RECORD_TEXT_LENGTH_MAX } from "./limits.ts";
-import { type C, checkCluster, origin, summary, topicPath } from "./paths.ts";
+import { type C, checkCluster, origin, requireSomeRight, summary, topicPath } from "./paths.ts";
 import { prepareItem, produceItems, produceStream, reportOf } from "./produce-stream.ts";
 import { type Outcome, type Prepared, produceWindow } from "./produce-window.ts";
 import { BatchEntryId, deliveryReport, ProduceBatchEntry, toV3Record } from "./records.ts";
 import { clusterData, clusterList, topicData, topicList } from "./resources.ts";
-
-/**
- * Discovery of the cluster itself: any caller holding some right (a key with an empty ACL may do nothing, so it
- * learns nothing either). Which topics a key sees is filtered separately.
- */
-function requireSomeRight(c: C): void {
-	const principal = c.var.principal;
-	if (principal.kind === "admin" || principal.key.acl.some((entry) => entry.operations.length > 0)) return;
-	throw refusal(principal, "has no rights, so it may not describe the cluster", {
-		operation: "describe",
-		resource: "cluster",
-	});
-}
 
 const JSON_HEADERS = { "Content-Type": "application/json" };
 
@@ -174,6 +162,16 @@ confluentRoutes
 	})
 	.post("/clusters/:cluster_id/topics", admin.createTopic)
 	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/brokers", brokers.listBrokers)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/brokers/:broker_id", brokers.getBroker)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/brokers/:broker_id/configs", brokers.listBrokerConfigs)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/brokers/:broker_id/partition-replicas", brokers.replicasOfBroker)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/broker-configs", brokers.listBrokerConfigs)
+	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name", async (c) => {
 		const topic = topicPath(c);
 		return c.json(topicData(origin(c), summary(unwrap(await describeTopic(c.env, topic)))));
@@ -184,6 +182,10 @@ confluentRoutes
 	.get("/clusters/:cluster_id/topics/:topic_name/partitions", admin.listPartitions)
 	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id", admin.getPartition)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas", brokers.listReplicas)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas/:broker_id", brokers.getReplica)
 	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/configs", admin.listConfigs)
 	.all(methodNotAllowed)
