@@ -151,7 +151,16 @@ export const ROUTES = {
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups": route(inHandler("lists only the groups the key may describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id": route(on(v3Group, "describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers": route(on(v3Group, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id": route(on(v3Group, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments": route(
+		on(v3Group, "describe"),
+		NO_BYTES,
+	),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags": route(on(v3Group, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags/:topic_name/partitions/:partition_id": route(
+		on(v3Group, "describe"),
+		NO_BYTES,
+	),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary": route(on(v3Group, "describe"), NO_BYTES),
 	// Upstash: the Upstash Kafka REST API under /upstash (src/http/compat/upstash/routes.ts); instances are group members.
 	"POST /upstash/produce": route(inHandler("produce on each topic the messages name"), PRODUCE_BYTES),

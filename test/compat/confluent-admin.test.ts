@@ -437,6 +437,51 @@ describe("consumer groups (read-only)", () => {
 		]);
 	});
 
+	it("follows a member's link to it and to its assignments, each linking the partition and its lag", async () => {
+		const consumers = await json<DocList>("GET", `${V3}/consumer-groups/${group}/consumers`, 200);
+		const self = (consumers.data[0] as Doc).metadata.self;
+		expect(await json<Doc>("GET", self.slice(BASE.length), 200)).toEqual(consumers.data[0]);
+		const assignments = await json<DocList>("GET", `${self.slice(BASE.length)}/assignments`, 200);
+		expect(assignments.kind).toBe("KafkaConsumerAssignmentList");
+		expect(assignments.data.map((a) => `${a.topic_name}/${a.partition_id}`).sort()).toEqual(
+			[`${hidden}/0`, `${topic}/0`, `${topic}/1`].sort(),
+		);
+		const lagLink = `${BASE}${V3}/consumer-groups/${group}/lags/${topic}/partitions/0`;
+		expect(assignments.data.find((a) => a.topic_name === topic && a.partition_id === 0)).toEqual({
+			kind: "KafkaConsumerAssignment",
+			metadata: {
+				self: `${self}/assignments/${topic}/partitions/0`,
+				resource_name: `crn:///kafka=tributary/consumer-group=${group}/consumer=${member}/assignment=${topic}/partition=0`,
+			},
+			cluster_id: "tributary",
+			consumer_group_id: group,
+			consumer_id: member,
+			topic_name: topic,
+			partition_id: 0,
+			partition: { related: `${BASE}${V3}/topics/${topic}/partitions/0` },
+			lag: { related: lagLink },
+		});
+		const lag = await json<Doc>("GET", lagLink.slice(BASE.length), 200);
+		expect(lag).toMatchObject({ kind: "KafkaConsumerLag", topic_name: topic, partition_id: 0, current_offset: 1, lag: 2 });
+		const key = await createKey([
+			{ resource: `group:${group}`, operations: ["describe"] },
+			{ resource: `topic:${topic}`, operations: ["describe"] },
+		]);
+		const seen = await json<DocList>("GET", `${self.slice(BASE.length)}/assignments`, 200, { token: key.secret });
+		expect(seen.data.map((a) => a.topic_name)).toEqual([topic, topic]);
+	});
+
+	it("answers an unknown member, or a partition without a commit, with Confluent's 404", async () => {
+		const groupPath = `${V3}/consumer-groups/${group}`;
+		await expectV3Error(await call("GET", `${groupPath}/consumers/nobody`), 404, 404, "not_found");
+		await expectV3Error(await call("GET", `${groupPath}/consumers/nobody/assignments`), 404, 404, "not_found");
+		await expectV3Error(await call("GET", `${groupPath}/lags/${topic}/partitions/1`), 404, 404, "not_found");
+		await expectV3Error(await call("GET", `${groupPath}/lags/${topic}/partitions/x`), 400, 400, "invalid_request");
+		const key = await createKey([{ resource: `group:${group}`, operations: ["describe"] }]);
+		// A lag on a topic the key may not describe is not there for it, as in the list.
+		await expectV3Error(await call("GET", `${groupPath}/lags/${topic}/partitions/0`, { token: key.secret }), 404, 404, "not_found");
+	});
+
 	it("sums the lag up: the largest, where it is, and the total", async () => {
 		const summary = await json<Doc>("GET", `${V3}/consumer-groups/${group}/lag-summary`, 200);
 		expect(summary).toMatchObject({

@@ -28,6 +28,7 @@ import { count, digits, int, TopicName } from "../../schemas.ts";
 import { CONFIG_CHANGES_MAX, REPLICATION_FACTOR_MAX } from "./limits.ts";
 import { type C, checkCluster, groupPath, origin, summary, topicPath } from "./paths.ts";
 import {
+	consumerAssignmentData,
 	consumerData,
 	consumerGroupData,
 	consumerLagData,
@@ -182,6 +183,32 @@ export async function listConsumers(c: C): Promise<Response> {
 	return c.json(resourceList("KafkaConsumer", `${groupSelf(origin(c), group)}/consumers`, data));
 }
 
+/** The member the path names (`:consumer_id`), or Confluent's 404. */
+async function consumerPath(c: C) {
+	const group = groupPath(c);
+	const consumer = c.req.param("consumer_id") ?? "";
+	const { members } = unwrap(await groupCoordinator(c.env, group).describe(group));
+	const member = members.find((m) => m.memberId === consumer);
+	if (member === undefined) {
+		throw new ApiError("not_found", `Consumer ${consumer} cannot be found in consumer group ${group}.`, { group, consumer });
+	}
+	return { group, member };
+}
+
+export async function getConsumer(c: C): Promise<Response> {
+	const { group, member } = await consumerPath(c);
+	return c.json(consumerData(origin(c), group, { consumer_id: member.memberId, instance_id: member.instanceId, client_id: "" }));
+}
+
+/** A member's assigned partitions, of the topics the caller may describe (as the group's lags). */
+export async function listAssignments(c: C): Promise<Response> {
+	const { group, member } = await consumerPath(c);
+	const data = member.assignment
+		.filter((tp) => may(c, topicResource(tp.topic), "describe"))
+		.map((tp) => consumerAssignmentData(origin(c), group, member.memberId, tp.topic, tp.partition));
+	return c.json(resourceList("KafkaConsumerAssignment", `${groupSelf(origin(c), group)}/consumers/${member.memberId}/assignments`, data));
+}
+
 /**
  * Lag of each committed partition of a topic the caller may describe, with the member it is assigned to ("" when
  * none is), as Kafka's `kafka-consumer-groups --describe` shows it.
@@ -211,6 +238,26 @@ export async function listLags(c: C): Promise<Response> {
 	const { group, lags } = await lagsOf(c);
 	const data = lags.map((lag) => consumerLagData(origin(c), group, lag));
 	return c.json(resourceList("KafkaConsumerLag", `${groupSelf(origin(c), group)}/lags`, data));
+}
+
+/** One committed partition's lag (`…/lags/{topic}/partitions/{id}`); a partition with no commit has none (404). */
+export async function getLag(c: C): Promise<Response> {
+	const { group, lags } = await lagsOf(c);
+	const topic = topicPath(c);
+	const { partition_id } = validate(PartitionIdPath, c.req.param(), "path");
+	const lag = lags.find((l) => l.topic_name === topic && l.partition_id === partition_id);
+	if (lag === undefined) {
+		throw new ApiError(
+			"not_found",
+			`Consumer lag for partition ${partition_id} of topic ${topic} cannot be found in consumer group ${group}.`,
+			{
+				group,
+				topic,
+				partition: partition_id,
+			},
+		);
+	}
+	return c.json(consumerLagData(origin(c), group, lag));
 }
 
 export async function lagSummary(c: C): Promise<Response> {

@@ -1,7 +1,7 @@
 /**
  * @module
  * Confluent REST v3 resource documents: `ClusterData`, `TopicData`, `PartitionData`, `TopicConfigData`,
- * `ConsumerGroupData`, `ConsumerLagData`, `BrokerData`, `ReplicaData` and their lists,
+ * `ConsumerGroupData`, `ConsumerAssignmentData`, `ConsumerLagData`, `BrokerData`, `ReplicaData` and their lists,
  * `{"kind","metadata":{"self",…},"data":[…]}` as in confluentinc/kafka-rest `api/v3/openapi.yaml`. Tributary is
  * one logical cluster with one "replica" per partition (a Durable Object), hence replication factor 1.
  */
@@ -178,6 +178,25 @@ export function consumerData(origin: string, group: string, consumer: ConsumerRe
 		...consumer,
 		assignments: related(`${self}/assignments`),
 	});
+}
+
+/** A partition assigned to a member, with links to the partition and to the group's lag on it. */
+export function consumerAssignmentData(origin: string, group: string, consumer: string, topic: string, partition: number) {
+	const where = `${topic}/partitions/${partition}`;
+	const self = `${groupSelf(origin, group)}/consumers/${consumer}/assignments/${where}`;
+	return resource(
+		"KafkaConsumerAssignment",
+		self,
+		`consumer-group=${group}/consumer=${consumer}/assignment=${topic}/partition=${partition}`,
+		{
+			consumer_group_id: group,
+			consumer_id: consumer,
+			topic_name: topic,
+			partition_id: partition,
+			partition: related(`${topicSelf(origin, topic)}/partitions/${partition}`),
+			lag: related(`${groupSelf(origin, group)}/lags/${where}`),
+		},
+	);
 }
 
 export interface Lag extends ConsumerRef {

@@ -215,7 +215,13 @@ confluentRoutes
 	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers", admin.listConsumers)
 	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id", admin.getConsumer)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments", admin.listAssignments)
+	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags", admin.listLags)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags/:topic_name/partitions/:partition_id", admin.getLag)
 	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary", admin.lagSummary)
 	.all(methodNotAllowed);
