@@ -152,6 +152,8 @@ export const ROUTES = {
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id": route(on(v3Group, "describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers": route(on(v3Group, "describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id": route(on(v3Group, "describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments/:topic_name/partitions/:partition_id":
+		route(on(v3Group, "describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments": route(
 		on(v3Group, "describe"),
 		NO_BYTES,

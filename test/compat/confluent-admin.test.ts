@@ -461,6 +461,8 @@ describe("consumer groups (read-only)", () => {
 			partition: { related: `${BASE}${V3}/topics/${topic}/partitions/0` },
 			lag: { related: lagLink },
 		});
+		const one = assignments.data.find((a) => a.topic_name === topic && a.partition_id === 0) as Doc;
+		expect(await json<Doc>("GET", one.metadata.self.slice(BASE.length), 200)).toEqual(one);
 		const lag = await json<Doc>("GET", lagLink.slice(BASE.length), 200);
 		expect(lag).toMatchObject({ kind: "KafkaConsumerLag", topic_name: topic, partition_id: 0, current_offset: 1, lag: 2 });
 		const key = await createKey([
@@ -475,6 +477,8 @@ describe("consumer groups (read-only)", () => {
 		const groupPath = `${V3}/consumer-groups/${group}`;
 		await expectV3Error(await call("GET", `${groupPath}/consumers/nobody`), 404, 404, "not_found");
 		await expectV3Error(await call("GET", `${groupPath}/consumers/nobody/assignments`), 404, 404, "not_found");
+		const assignments = `${groupPath}/consumers/${member}/assignments`;
+		await expectV3Error(await call("GET", `${assignments}/${topic}/partitions/2`), 404, 404, "not_found");
 		await expectV3Error(await call("GET", `${groupPath}/lags/${topic}/partitions/1`), 404, 404, "not_found");
 		await expectV3Error(await call("GET", `${groupPath}/lags/${topic}/partitions/x`), 400, 400, "invalid_request");
 		const key = await createKey([{ resource: `group:${group}`, operations: ["describe"] }]);

@@ -209,6 +209,21 @@ export async function listAssignments(c: C): Promise<Response> {
 	return c.json(resourceList("KafkaConsumerAssignment", `${groupSelf(origin(c), group)}/consumers/${member.memberId}/assignments`, data));
 }
 
+/** One assigned partition (`…/assignments/{topic}/partitions/{id}`), or Confluent's 404. */
+export async function getAssignment(c: C): Promise<Response> {
+	const { group, member } = await consumerPath(c);
+	const topic = topicPath(c);
+	const { partition_id } = validate(PartitionIdPath, c.req.param(), "path");
+	const assigned = member.assignment.some((tp) => tp.topic === topic && tp.partition === partition_id);
+	if (!assigned || !may(c, topicResource(topic), "describe")) {
+		throw new ApiError("not_found", `Partition ${partition_id} of topic ${topic} is not assigned to consumer ${member.memberId}.`, {
+			topic,
+			partition: partition_id,
+		});
+	}
+	return c.json(consumerAssignmentData(origin(c), group, member.memberId, topic, partition_id));
+}
+
 /**
  * Lag of each committed partition of a topic the caller may describe, with the member it is assigned to ("" when
  * none is), as Kafka's `kafka-consumer-groups --describe` shows it.

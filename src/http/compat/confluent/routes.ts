@@ -219,6 +219,11 @@ confluentRoutes
 	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments", admin.listAssignments)
 	.all(methodNotAllowed)
+	.get(
+		"/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments/:topic_name/partitions/:partition_id",
+		admin.getAssignment,
+	)
+	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags", admin.listLags)
 	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags/:topic_name/partitions/:partition_id", admin.getLag)
