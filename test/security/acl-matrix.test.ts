@@ -173,6 +173,32 @@ const CASES: Case[] = [
 		hides: (body) => !JSON.stringify(body).includes(topic),
 	},
 	onTopic("GET /kafka/v3/clusters/:cluster_id/topics/:topic_name", `${V3}/topics/${topic}`, "describe"),
+	// The one broker is visible as the cluster is; its replicas list only topics the key may describe.
+	...(
+		[
+			["GET /kafka/v3/clusters/:cluster_id/brokers", `${V3}/brokers`],
+			["GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id", `${V3}/brokers/0`],
+			["GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id/configs", `${V3}/brokers/0/configs`],
+			["GET /kafka/v3/clusters/:cluster_id/broker-configs", `${V3}/broker-configs`],
+		] as const
+	).map(([route, path]) => ({ route, path, granted: [{ resource: `topic:${topic}`, operations: ["describe" as Operation] }], denied: [] })),
+	{
+		route: "GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id/partition-replicas",
+		path: `${V3}/brokers/0/partition-replicas`,
+		granted: [{ resource: `topic:${topic}`, operations: ["describe"] }],
+		denied: [{ resource: "topic:elsewhere", operations: ALL }],
+		hides: (body) => !JSON.stringify(body).includes(topic),
+	},
+	onTopic(
+		"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas",
+		`${V3}/topics/${topic}/partitions/0/replicas`,
+		"describe",
+	),
+	onTopic(
+		"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas/:broker_id",
+		`${V3}/topics/${topic}/partitions/0/replicas/0`,
+		"describe",
+	),
 	onTopic("POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/records", `${V3}/topics/${topic}/records`, "produce", {
 		value: { type: "STRING", data: "matrix" },
 	}),
@@ -224,6 +250,26 @@ const CASES: Case[] = [
 		"describe",
 	),
 	onGroup("GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags", `${V3}/consumer-groups/${group}/lags`, "describe"),
+	onGroup(
+		"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags/:topic_name/partitions/:partition_id",
+		`${V3}/consumer-groups/${group}/lags/${topic}/partitions/0`,
+		"describe",
+	),
+	onGroup(
+		"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id",
+		`${V3}/consumer-groups/${group}/consumers/${MEMBER}`,
+		"describe",
+	),
+	onGroup(
+		"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments",
+		`${V3}/consumer-groups/${group}/consumers/${MEMBER}/assignments`,
+		"describe",
+	),
+	onGroup(
+		"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments/:topic_name/partitions/:partition_id",
+		`${V3}/consumer-groups/${group}/consumers/${MEMBER}/assignments/${topic}/partitions/0`,
+		"describe",
+	),
 	onGroup(
 		"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary",
 		`${V3}/consumer-groups/${group}/lag-summary`,
