@@ -24,9 +24,9 @@ import { may, requireAccess } from "../../access.ts";
 import { readJson, validate } from "../../body.ts";
 import { describeGroup } from "../../group/group-offsets.ts";
 import { createTopicAs, deleteTopicAs, updateTopicAs } from "../../routes/topics.ts";
-import { count, digits, int, TopicName } from "../../schemas.ts";
+import { count, int, TopicName } from "../../schemas.ts";
 import { CONFIG_CHANGES_MAX, REPLICATION_FACTOR_MAX } from "./limits.ts";
-import { type C, checkCluster, groupPath, origin, summary, topicPath } from "./paths.ts";
+import { type C, checkCluster, groupPath, origin, PartitionIdPath, summary, topicPath } from "./paths.ts";
 import {
 	consumerAssignmentData,
 	consumerData,
@@ -65,8 +65,6 @@ const AlterConfigsBody = z.strictObject({
 		.check(z.minLength(1), z.maxLength(CONFIG_CHANGES_MAX)),
 	validate_only: z.optional(z.boolean()),
 });
-
-const PartitionIdPath = z.object({ partition_id: digits(Number.MAX_SAFE_INTEGER) });
 
 /** Kafka's name of a Tributary topic config, or Confluent's 404 for one the topic does not have. */
 function configKey(topic: string, name: string): TopicConfigKey {

@@ -14,11 +14,10 @@ import { checkPartition, describeTopic } from "../../../topic/topic-cache.ts";
 import { may } from "../../access.ts";
 import { validate } from "../../body.ts";
 import { digits } from "../../schemas.ts";
-import { type C, checkCluster, origin, requireSomeRight, topicPath } from "./paths.ts";
+import { type C, checkCluster, origin, PartitionIdPath, requireSomeRight, topicPath } from "./paths.ts";
 import { BROKER_ID, brokerData, replicaData, resourceList, topicSelf, v3Base } from "./resources.ts";
 
 const BrokerIdPath = z.object({ broker_id: digits(Number.MAX_SAFE_INTEGER) });
-const PartitionIdPath = z.object({ partition_id: digits(Number.MAX_SAFE_INTEGER) });
 
 /** The broker the path names, or Confluent's 404: there is only broker 0. */
 function checkBroker(c: C): void {

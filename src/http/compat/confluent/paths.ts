@@ -10,7 +10,7 @@ import { ApiError } from "../../../shared/errors.ts";
 import { AUDIT_TOPIC, refusal } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { validate } from "../../body.ts";
-import { GroupId, TopicName } from "../../schemas.ts";
+import { digits, GroupId, TopicName } from "../../schemas.ts";
 import { CLUSTER_ID } from "./limits.ts";
 import type { TopicSummary } from "./resources.ts";
 
@@ -19,6 +19,8 @@ export type C = Context<AppEnv>;
 const ClusterPath = z.object({ cluster_id: z.string() });
 const TopicPath = z.object({ topic_name: TopicName });
 const GroupPath = z.object({ consumer_group_id: GroupId });
+/** A partition in a path (`:partition_id`): digits only, so `1e3` or ` 1` is a 400 rather than a partition. */
+export const PartitionIdPath = z.object({ partition_id: digits(Number.MAX_SAFE_INTEGER) });
 
 /** The one cluster, or Confluent's 404 for any other id. */
 export function checkCluster(c: C): void {
