@@ -41,13 +41,13 @@ const BUILD_FILES = ["src", "wrangler.toml", "tsconfig.json", "package.json"];
  */
 
 /**
- * Copies `source` (a git ref, or the working tree) where it can be bundled, with this checkout's node_modules, and
- * bundles it as the bench does.
+ * Copies `source` (a git ref, or the working tree) where it can be bundled, with this checkout's node_modules. Both
+ * builds are copied before either is bundled, so an edit made while the first bundles reaches neither.
  * @param {string} source
  * @param {string} name  "A" or "B"
- * @returns {Promise<Build>}
+ * @returns {Promise<Omit<Build, "scriptPath">>}
  */
-async function prepareBuild(source, name) {
+async function snapshotBuild(source, name) {
 	const dir = await tempDir(`ab-${name}`);
 	const git = (/** @type {string[]} */ ...args) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
 	let label = `${name} = working tree (${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "src").length > 0 ? " + edits" : ""})`;
@@ -66,8 +66,7 @@ async function prepareBuild(source, name) {
 	}
 	await cp(join(ROOT, "console", "dist"), join(dir, "console", "dist"), { recursive: true });
 	await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-	const scriptPath = await bundleWorker({ root: dir, outdir: await tempDir(`ab-${name}-bundle`) });
-	return { name, label, dir, scriptPath };
+	return { name, label, dir };
 }
 
 /**
@@ -154,7 +153,15 @@ async function runRound(order, seed) {
 
 async function main() {
 	const { a, b, sameBuild } = abBuilds(process.argv.slice(2));
-	const builds = [await prepareBuild(a, "A"), await prepareBuild(b, "B")];
+	const snapshots = [await snapshotBuild(a, "A"), await snapshotBuild(b, "B")];
+	/** @type {Build[]} */
+	const builds = [];
+	for (const snapshot of snapshots) {
+		builds.push({
+			...snapshot,
+			scriptPath: await bundleWorker({ root: snapshot.dir, outdir: await tempDir(`ab-${snapshot.name}-bundle`) }),
+		});
+	}
 	console.log(builds.map((build) => build.label).join("; ") + (sameBuild ? " (A/A: the noise floor)" : ""));
 	console.log(`${SCENARIO.id} on both at once, ${ROUNDS} rounds of ${WARMUP_MS} + ${DURATION_MS} ms; server CPU µs/request`);
 	/** @type {import("./lib/ab.mjs").AbRound[]} */
@@ -171,7 +178,11 @@ async function main() {
 	if (rounds.length === 0) return;
 	const s = summarize(rounds);
 	console.log(
-		`median A ${s.a}, B ${s.b} µs/request; B − A median ${s.diff} (${s.percent}%), min ${s.diffMin}, max ${s.diffMax}; B lower in ${s.bLower} of ${s.rounds} rounds`,
+		`median A ${s.a}, B ${s.b} µs/request; B − A median ${s.diff} (${s.percent}%), min ${s.diffMin}, max ${s.diffMax}; B lower in ${s.bLower} of ${s.rounds} rounds${
+			s.signsAgree
+				? ` (all on one side: by chance alone 1 in ${2 ** (s.rounds - 1)})`
+				: ": the rounds disagree on the sign, so the difference is within this run's noise"
+		}`,
 	);
 }
 

@@ -80,5 +80,7 @@ export function summarize(rounds) {
 		percent: a > 0 ? round((diff / a) * 100, 1) : null,
 		/** Rounds in which B used less CPU per request than A. */
 		bLower: diffs.filter((d) => d < 0).length,
+		/** Whether every round put B on the same side of A: short of that, the median is not told apart from noise. */
+		signsAgree: diffs.every((d) => d < 0) || diffs.every((d) => d > 0),
 	};
 }

@@ -34,13 +34,15 @@ test("CPU per request is seconds over requests, in µs; no figure without both",
 	assert.equal(cpuMicrosPerRequest(0.5, 0), null);
 });
 
-test("a summary gives each build's median and the per-round differences' median and spread", () => {
+test("a summary gives each build's median, the per-round differences' median and spread, and whether they agree in sign", () => {
 	const s = summarize([
 		{ a: 500, b: 490 },
 		{ a: 520, b: 505 },
 		{ a: 480, b: 485 },
 	]);
-	assert.deepEqual(s, { rounds: 3, a: 500, b: 490, diff: -10, diffMin: -15, diffMax: 5, percent: -2, bLower: 2 });
+	assert.deepEqual(s, { rounds: 3, a: 500, b: 490, diff: -10, diffMin: -15, diffMax: 5, percent: -2, bLower: 2, signsAgree: false });
+	assert.equal(summarize([{ a: 500, b: 490 }]).signsAgree, true);
+	assert.equal(summarize([{ a: 500, b: 500 }]).signsAgree, false);
 	assert.throws(() => summarize([]), /no rounds/);
 });
 
