@@ -94,14 +94,15 @@ export async function waitForQuiet() {
 /**
  * `step(client, i)` sends one request and resolves {status, sentBytes, receivedBytes, records, error?}.
  * Returns counts, bytes, latency percentiles and CPU used by this process (the client) and the server; with
- * `keepLatencies`, also every measured latency (`latenciesMs`, sorted), to merge windows.
- * @param {{ clients: number, warmupMs: number, durationMs: number, step: Step, serverCpu: () => number | Promise<number>, keepLatencies?: boolean }} options
+ * `keepLatencies`, also every measured latency (`latenciesMs`, sorted), to merge windows. With `waitQuiet` false it
+ * starts at once: for a load that compares servers measured over the same seconds, whom a busy machine slows alike.
+ * @param {{ clients: number, warmupMs: number, durationMs: number, step: Step, serverCpu: () => number | Promise<number>, keepLatencies?: boolean, waitQuiet?: boolean }} options
  * @returns {Promise<LoadResult>}
  */
-export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu, keepLatencies = false }) {
+export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu, keepLatencies = false, waitQuiet = true }) {
 	/** @type {Failures} */
 	const failures = { aborted: false, samples: [] };
-	const quietWaitMs = await waitForQuiet();
+	const quietWaitMs = waitQuiet ? await waitForQuiet() : 0;
 	await runPhase({ clients, ms: warmupMs, keep: false, step, failures });
 	const meter = await startCpuMeter(serverCpu);
 	const measured = failures.aborted

@@ -81,7 +81,7 @@ function denseOffsetsProblem(response, count) {
 /**
  * A produce load on one topic, for one or more measured windows (`window(warmupMs, durationMs)`, each a runLoad),
  * then `verify()`: on Tributary every acknowledged record is in the log, and for an idempotent variant a retry of
- * the last request writes nothing.
+ * the last request writes nothing. `step` is one request of the load, for a load that drives it with others.
  * @param {HttpClient} http
  * @param {string} target
  * @param {Scenario} scenario
@@ -123,6 +123,7 @@ export async function produceLoad(http, target, scenario, topic, seed) {
 		};
 	};
 	return {
+		step,
 		/**
 		 * @param {number} warmupMs
 		 * @param {number} durationMs

@@ -16,7 +16,7 @@
  *   `healthy(url)`, `waitUntil(check, { timeoutMs })`, `sleep(ms)`.
  * - The process table: `listProcesses()`, `descendants(pid)`, `groupMembers(pgid)`, `isAlive(pid)`,
  *   `signal(pid, sig)`, `commandLine(pid)`, `descendantCpuSeconds(pid?)`, `processCpuSeconds(pid)`,
- *   `machineBusySeconds()`.
+ *   `threadCpuSeconds(pid)`, `machineBusySeconds()`.
  * - API documents: `writeApiDocs(directory, { root? })`, `watchApiDocs(directory, { root?, log? })`.
  * - `.dev.vars`: `ensureAdminToken(path)`, `adminTokenWarning(path)`, `generateToken()`, `parseDevVars(text)`.
  * - Paths: `PROJECT_ROOT`, `WRANGLER_BIN`, `DEFAULT_PERSIST_TO`, `DEFAULT_OUTDIR`, `HOST`; `wranglerEnv(extra?)`.
@@ -37,6 +37,7 @@ export {
 	machineBusySeconds,
 	processCpuSeconds,
 	signal,
+	threadCpuSeconds,
 } from "./process-tree.mjs";
 export { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 export { readWranglerConfig } from "./wrangler-config.mjs";

@@ -157,7 +157,8 @@ describe("plainProduceBody", () => {
 	it("answers the schema path's records whenever it answers, and takes bodies of plain records", () => {
 		let taken = 0;
 		fc.assert(
-			fc.property(fc.array(message, { maxLength: 4 }), fc.boolean(), (records, spaced) => {
+			// Valid records mixed in: of bodies of `message`s alone, too few are plain (about 10 in 2,000) to count on.
+			fc.property(fc.array(fc.oneof(message, validRecord), { maxLength: 4 }), fc.boolean(), (records, spaced) => {
 				const body = { records };
 				const text = spaced ? JSON.stringify(body, null, " ").replaceAll("\n", "") : JSON.stringify(body);
 				if (bodyAgrees(text)) taken++;

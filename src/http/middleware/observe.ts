@@ -6,7 +6,12 @@
  * ~8 µs of server CPU (bench/profile.mjs), about 1 % of a one-record produce: a cheaper way to write it would save
  * ~1 µs (a template string instead of `JSON.stringify`). Under `wrangler dev` a line costs far more, in wrangler's
  * own process, which reads and prints every line of workerd's output: one-record produces from 32 clients ran at
- * 461–491 requests/s with it and 700–703 without (alternating runs). What a line costs deployed is unmeasured.
+ * 461–491 requests/s with it and 700–703 without (alternating runs). Measured again with both builds served at once
+ * under one load (`npm run bench:ab`, Miniflare, 8 rounds on a busy machine where a one-record produce cost ~1,200 µs):
+ * `REQUEST_LOG = "none"` saved 49 µs a request (1 to 85, less in 8 of 8 rounds). On a bare Worker by the same method
+ * (~500 µs a request), this line once cost 22 µs (15 to 46) and ten times 77 (53 to 98): a request's first line costs
+ * about three times each further one, so most of the cost is logging at all, not the line's text, and a cheaper way to
+ * write the same line would not buy it back. What a line costs deployed is unmeasured.
  * So the `REQUEST_LOG` var chooses which requests write one: `all` (the default, also when unset or empty),
  * `errors` (answers of 400 and above) or `none`; the counters and the histogram count every request either way.
  *

@@ -1,0 +1,197 @@
+// @ts-check
+/**
+ * `npm run bench:ab -- [A] [B]`: which of two builds costs the server less CPU per request under the many-small-
+ * producers load (produce-32c-1r: 32 closed-loop clients, one 1 KiB record per request, one partition). A and B
+ * are git refs or `.` (the working tree, uncommitted edits included); default `main` against `.`; the same build
+ * twice (`-- . .`) is an A/A run, the noise floor to read a difference against.
+ *
+ * Why not two bench runs one after the other: on a shared 2-core machine the load of other processes drifts by more
+ * than the few µs a change to the edge saves, so sequential pairs could not resolve ~20 µs a request. Here both
+ * builds are served at once (each its own workerd through Miniflare, as the bench serves Tributary), each gets the
+ * same load over the same seconds, and each workerd's own CPU is counted: whatever the machine does in that window
+ * it does to both. Every round starts both servers afresh (in alternating order, on fresh data) and gives one
+ * difference; the summary is their median and spread.
+ *
+ * Knobs: AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000). Prints a line per round and the summary; writes
+ * nothing. Every acknowledged record is checked to be in its log afterwards, as the bench does.
+ */
+
+import { execFileSync } from "node:child_process";
+import { cp, symlink } from "node:fs/promises";
+import { loadavg } from "node:os";
+import { join } from "node:path";
+import { bundleWorker, descendants, startLocalBroker, threadCpuSeconds } from "../scripts/lib/index.mjs";
+import { abBuilds, cpuMicrosPerRequest, pairSteps, summarize, WORKING_TREE } from "./lib/ab.mjs";
+import { createClient } from "./lib/http.mjs";
+import { runLoad } from "./lib/load.mjs";
+import { produceLoad } from "./lib/produce-load.mjs";
+import { endSession, holdServer, installHandlers, isInterrupted, tempDir } from "./lib/session.mjs";
+import { smallProduce } from "./scenarios/small-produce.mjs";
+import { ROOT, TOKEN } from "./settings.mjs";
+
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
+const DURATION_MS = Number(process.env.AB_DURATION_MS ?? 8_000);
+const WARMUP_MS = Number(process.env.AB_WARMUP_MS ?? 2_000);
+const SCENARIO = /** @type {import("./scenarios/types.js").Scenario} */ (smallProduce.scenarios.find((s) => s.id === "produce-32c-1r"));
+/** What a build is made from; the console's assets come from this checkout (no API request reaches them). */
+const BUILD_FILES = ["src", "wrangler.toml", "tsconfig.json", "package.json"];
+
+/**
+ * @typedef {{ name: string, label: string, dir: string, scriptPath: string }} Build
+ */
+
+/**
+ * Copies `source` (a git ref, or the working tree) where it can be bundled, with this checkout's node_modules. Both
+ * builds are copied before either is bundled, so an edit made while the first bundles reaches neither.
+ * @param {string} source
+ * @param {string} name  "A" or "B"
+ * @returns {Promise<Omit<Build, "scriptPath">>}
+ */
+async function snapshotBuild(source, name) {
+	const dir = await tempDir(`ab-${name}`);
+	const git = (/** @type {string[]} */ ...args) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+	let label = `${name} = working tree (${git("rev-parse", "--short", "HEAD")}${git("status", "--porcelain", "src").length > 0 ? " + edits" : ""})`;
+	if (source === WORKING_TREE) {
+		for (const file of BUILD_FILES) await cp(join(ROOT, file), join(dir, file), { recursive: true });
+	} else {
+		const archive = join(await tempDir(`ab-${name}-archive`), "build.tar");
+		git("archive", "--format=tar", "-o", archive, source, ...BUILD_FILES);
+		execFileSync("tar", ["-xf", archive, "-C", dir]);
+		label = `${name} = ${source} (${git("rev-parse", "--short", source)})`;
+		if (git("diff", "--name-only", source, "--", "package-lock.json") !== "") {
+			console.error(
+				`warning: ${source}'s package-lock.json differs from this checkout's; ${name} is bundled with this checkout's node_modules`,
+			);
+		}
+	}
+	await cp(join(ROOT, "console", "dist"), join(dir, "console", "dist"), { recursive: true });
+	await symlink(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+	return { name, label, dir };
+}
+
+/**
+ * Serves `build` on a fresh Miniflare (fresh data) and finds its workerd, whose CPU is the server's.
+ * @param {Build} build
+ */
+async function serve(build) {
+	const before = new Set(descendants(process.pid).map((p) => p.pid));
+	const broker = await startLocalBroker({
+		root: build.dir,
+		scriptPath: build.scriptPath,
+		token: TOKEN,
+		port: 0,
+		persistTo: await tempDir(`ab-${build.name}-data`),
+		quiet: true,
+		captureOutput: true,
+	});
+	const held = holdServer(broker.dispose);
+	const workerd = descendants(process.pid).filter((p) => !before.has(p.pid) && p.name === "workerd");
+	if (workerd.length !== 1) throw new Error(`expected one new workerd for ${build.name}, found ${workerd.length}`);
+	const pid = /** @type {{ pid: number }} */ (workerd[0]).pid;
+	const http = createClient(broker.url, { token: TOKEN, sockets: SCENARIO.clients ?? 1 });
+	return {
+		http,
+		cpuSeconds: () => threadCpuSeconds(pid),
+		async stop() {
+			http.close();
+			await held.release();
+		},
+	};
+}
+
+/**
+ * One round: both builds served (started in `order`), every request of the load sent to both at once; each
+ * workerd's CPU over the measured window (read where runLoad reads the server's: at its start and its end).
+ * @param {Build[]} order
+ * @param {number} seed
+ * @returns {Promise<Record<string, number>>} µs of server CPU per request, by build name
+ */
+async function runRound(order, seed) {
+	/** @type {({ build: Build } & Awaited<ReturnType<typeof serve>>)[]} */
+	const servers = [];
+	try {
+		for (const build of order) servers.push({ build, ...(await serve(build)) });
+		const topic = `ab-${SCENARIO.id}`;
+		const loads = [];
+		for (const s of servers) {
+			await s.http.json("POST", "/v1/topics", { name: topic, partitions: SCENARIO.partitions }, [201]);
+			loads.push(await produceLoad(s.http, "tributary", SCENARIO, topic, seed));
+		}
+		/** @type {number[][]} each server's CPU seconds, at every reading */
+		const readings = [];
+		const serverCpu = () => {
+			const now = servers.map((s) => s.cpuSeconds());
+			readings.push(now);
+			return now.reduce((sum, x) => sum + x, 0);
+		};
+		const step = pairSteps(loads.map((load) => load.step));
+		const result = await runLoad({
+			clients: SCENARIO.clients ?? 1,
+			warmupMs: WARMUP_MS,
+			durationMs: DURATION_MS,
+			step,
+			serverCpu,
+			waitQuiet: false,
+		});
+		if (result.aborted) throw new Error(`the load failed: ${JSON.stringify(result.errorSamples)}`);
+		/** @type {Record<string, number>} */
+		const out = {};
+		for (const [i, s] of servers.entries()) {
+			const verdict = await /** @type {{ verify(): Promise<"ok" | string[]> }} */ (loads[i]).verify();
+			if (verdict !== "ok") throw new Error(`${s.build.name}: ${verdict.join("; ")}`);
+			const cpu = (readings.at(-1)?.[i] ?? Number.NaN) - (readings[0]?.[i] ?? Number.NaN);
+			const micros = cpuMicrosPerRequest(cpu, result.requests);
+			if (micros === null) throw new Error(`${s.build.name}: no server CPU figure (is there a /proc?)`);
+			out[s.build.name] = micros;
+		}
+		out.requestsPerSec = result.requestsPerSec;
+		return out;
+	} finally {
+		for (const s of servers) await s.stop();
+	}
+}
+
+async function main() {
+	const { a, b, sameBuild } = abBuilds(process.argv.slice(2));
+	const snapshots = [await snapshotBuild(a, "A"), await snapshotBuild(b, "B")];
+	/** @type {Build[]} */
+	const builds = [];
+	for (const snapshot of snapshots) {
+		builds.push({
+			...snapshot,
+			scriptPath: await bundleWorker({ root: snapshot.dir, outdir: await tempDir(`ab-${snapshot.name}-bundle`) }),
+		});
+	}
+	console.log(builds.map((build) => build.label).join("; ") + (sameBuild ? " (A/A: the noise floor)" : ""));
+	console.log(`${SCENARIO.id} on both at once, ${ROUNDS} rounds of ${WARMUP_MS} + ${DURATION_MS} ms; server CPU µs/request`);
+	/** @type {import("./lib/ab.mjs").AbRound[]} */
+	const rounds = [];
+	for (let r = 0; r < ROUNDS && !isInterrupted(); r++) {
+		const order = r % 2 === 0 ? builds : [...builds].reverse();
+		const load = loadavg()[0]?.toFixed(2);
+		const got = await runRound(order, r + 1);
+		const [ra, rb] = [got.A, got.B];
+		if (ra === undefined || rb === undefined) throw new Error("a round lost a build");
+		rounds.push({ a: ra, b: rb });
+		console.log(`round ${r + 1}: A ${ra}, B ${rb}, B − A ${(rb - ra).toFixed(1)} at ${got.requestsPerSec} req/s each; load ${load}`);
+	}
+	if (rounds.length === 0) return;
+	const s = summarize(rounds);
+	console.log(
+		`median A ${s.a}, B ${s.b} µs/request; B − A median ${s.diff} (${s.percent}%), min ${s.diffMin}, max ${s.diffMax}; B lower in ${s.bLower} of ${s.rounds} rounds${
+			s.signsAgree
+				? ` (all on one side: by chance alone 1 in ${2 ** (s.rounds - 1)})`
+				: ": the rounds disagree on the sign, so the difference is within this run's noise"
+		}`,
+	);
+}
+
+installHandlers();
+try {
+	await main();
+} catch (error) {
+	console.error(error);
+	process.exitCode = 1;
+} finally {
+	await endSession();
+}
