@@ -20,6 +20,7 @@ import { GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { groupDirectory } from "../shared/stubs.ts";
 import { GroupRules } from "./group-rules.ts";
+import { type PollCompletionAnswer, type PollStartAnswer, pollCompletionAnswer, pollStartAnswer } from "./poll-answer.ts";
 import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
 import { GroupStore } from "./store.ts";
 import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
@@ -33,8 +34,6 @@ import type {
 	JoinResult,
 	MemberView,
 	PollCommit,
-	PollCompletion,
-	PollStart,
 	SubscribedTopic,
 } from "./types.ts";
 
@@ -86,7 +85,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/**
 	 * First half of a poll: a heartbeat, the auto-commit of what the member's previous poll returned (Kafka's
 	 * at-least-once: committed only once the member comes back for more), the commit the poll carries, and where
-	 * to read each owned partition. Every commit is written before the plan is answered.
+	 * to read each owned partition. Every commit is written before the plan is answered. `textAnswer`: a started
+	 * poll's plan is answered as text (poll-answer.ts).
 	 */
 	async beginPoll(
 		groupId: string,
@@ -94,7 +94,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 		partitionsMax: number,
 		commit: PollCommit | null,
 		boundsChecked: boolean,
-	): Promise<Result<PollStart>> {
+		textAnswer = false,
+	): Promise<PollStartAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
@@ -102,10 +103,13 @@ export class GroupCoordinator extends DurableObject<Env> {
 		await this.refreshIfStale();
 		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
-		return plan;
+		return pollStartAnswer(plan, textAnswer);
 	}
 
-	/** Second half of a poll: moves positions past what was read, for partitions the member still owns. */
+	/**
+	 * Second half of a poll: moves positions past what was read, for partitions the member still owns.
+	 * `textAnswer`: a settled poll is answered as text (poll-answer.ts).
+	 */
 	async completePoll(
 		groupId: string,
 		memberId: string,
@@ -113,7 +117,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 		outcomes: readonly FetchOutcome[],
 		autoCommit: boolean,
 		topicsStale: boolean,
-	): Promise<Result<PollCompletion>> {
+		textAnswer = false,
+	): Promise<PollCompletionAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
@@ -125,7 +130,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			return settled;
 		});
 		await this.afterChange(groupId);
-		return result;
+		return pollCompletionAnswer(result, textAnswer);
 	}
 
 	/**
