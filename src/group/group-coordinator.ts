@@ -22,6 +22,7 @@ import { groupDirectory } from "../shared/stubs.ts";
 import { GroupRules } from "./group-rules.ts";
 import { type PollCompletionAnswer, type PollStartAnswer, pollCompletionAnswer, pollStartAnswer } from "./poll-answer.ts";
 import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
+import { SharedTurn } from "./shared-turn.ts";
 import { GroupStore } from "./store.ts";
 import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
 import type {
@@ -48,6 +49,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * storage for it; undefined until first known. Only this object sets its alarm, so the copy cannot go stale.
 	 */
 	private alarmMs: number | null | undefined = undefined;
+	/** The turn that members' commits wait for, to share one storage commit (see `shareCommit`). */
+	private readonly commitTurn = new SharedTurn();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -101,6 +104,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		if (missing !== null) return missing;
 		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
+		if (commit !== null || this.store.hasPendingCommits(memberId)) await this.shareCommit();
 		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
 		return pollStartAnswer(plan, textAnswer);
@@ -141,6 +145,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
+		await this.shareCommit();
 		const result = this.transact(() => this.rules.applyCommit(request, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
 		return result;
@@ -249,6 +254,15 @@ export class GroupCoordinator extends DurableObject<Env> {
 			this.store.forgetLiveState();
 			throw error;
 		}
+	}
+
+	/**
+	 * Waits for the turn other members' commits wait for, when there are other members: their writes then share one
+	 * storage commit (shared-turn.ts). Every decision is still taken after the wait, in one transaction, and each
+	 * answer still leaves only once its writes are committed.
+	 */
+	private async shareCommit(): Promise<void> {
+		if (this.store.memberTotal() > 1) await this.commitTurn.wait();
 	}
 
 	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */
