@@ -20,7 +20,9 @@ import { GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { groupDirectory } from "../shared/stubs.ts";
 import { GroupRules } from "./group-rules.ts";
+import { type PollCompletionAnswer, type PollStartAnswer, pollCompletionAnswer, pollStartAnswer } from "./poll-answer.ts";
 import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
+import { SharedTurn } from "./shared-turn.ts";
 import { GroupStore } from "./store.ts";
 import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
 import type {
@@ -33,8 +35,6 @@ import type {
 	JoinResult,
 	MemberView,
 	PollCommit,
-	PollCompletion,
-	PollStart,
 	SubscribedTopic,
 } from "./types.ts";
 
@@ -49,6 +49,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * storage for it; undefined until first known. Only this object sets its alarm, so the copy cannot go stale.
 	 */
 	private alarmMs: number | null | undefined = undefined;
+	/** The turn that members' commits wait for, to share one storage commit (see `shareCommit`). */
+	private readonly commitTurn = new SharedTurn();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -86,7 +88,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/**
 	 * First half of a poll: a heartbeat, the auto-commit of what the member's previous poll returned (Kafka's
 	 * at-least-once: committed only once the member comes back for more), the commit the poll carries, and where
-	 * to read each owned partition. Every commit is written before the plan is answered.
+	 * to read each owned partition. Every commit is written before the plan is answered. `textAnswer`: a started
+	 * poll's plan is answered as text (poll-answer.ts).
 	 */
 	async beginPoll(
 		groupId: string,
@@ -94,18 +97,23 @@ export class GroupCoordinator extends DurableObject<Env> {
 		partitionsMax: number,
 		commit: PollCommit | null,
 		boundsChecked: boolean,
-	): Promise<Result<PollStart>> {
+		textAnswer = false,
+	): Promise<PollStartAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
 		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
+		if (commit !== null || this.store.hasPendingCommits(memberId)) await this.shareCommit();
 		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
-		return plan;
+		return pollStartAnswer(plan, textAnswer);
 	}
 
-	/** Second half of a poll: moves positions past what was read, for partitions the member still owns. */
+	/**
+	 * Second half of a poll: moves positions past what was read, for partitions the member still owns.
+	 * `textAnswer`: a settled poll is answered as text (poll-answer.ts).
+	 */
 	async completePoll(
 		groupId: string,
 		memberId: string,
@@ -113,7 +121,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 		outcomes: readonly FetchOutcome[],
 		autoCommit: boolean,
 		topicsStale: boolean,
-	): Promise<Result<PollCompletion>> {
+		textAnswer = false,
+	): Promise<PollCompletionAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
@@ -125,7 +134,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			return settled;
 		});
 		await this.afterChange(groupId);
-		return result;
+		return pollCompletionAnswer(result, textAnswer);
 	}
 
 	/**
@@ -136,6 +145,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
+		await this.shareCommit();
 		const result = this.transact(() => this.rules.applyCommit(request, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
 		return result;
@@ -244,6 +254,15 @@ export class GroupCoordinator extends DurableObject<Env> {
 			this.store.forgetLiveState();
 			throw error;
 		}
+	}
+
+	/**
+	 * Waits for the turn other members' commits wait for, when there are other members: their writes then share one
+	 * storage commit (shared-turn.ts). Every decision is still taken after the wait, in one transaction, and each
+	 * answer still leaves only once its writes are committed.
+	 */
+	private async shareCommit(): Promise<void> {
+		if (this.store.memberTotal() > 1) await this.commitTurn.wait();
 	}
 
 	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */

@@ -167,6 +167,11 @@ export class GroupStore {
 		return this.sessions().has(memberId);
 	}
 
+	/** `memberCount`, answered from memory (every member has a session). */
+	memberTotal(): number {
+		return this.sessions().size;
+	}
+
 	/** `member` with its live session deadline. */
 	private live(member: Member): Member {
 		const session = this.sessions().get(member.memberId);
@@ -449,6 +454,12 @@ export class GroupStore {
 			this.clearPendingCommit(p.tp);
 		}
 		return taken;
+	}
+
+	/** Whether a member's last poll left auto-commits to commit (its next poll writes them). */
+	hasPendingCommits(memberId: string): boolean {
+		for (const p of this.positions().values()) if (p.memberId === memberId && p.pendingCommit !== null) return true;
+		return false;
 	}
 
 	/** Forgets every position in `topic` (it was deleted and created again: old offsets mean nothing). */

@@ -7,6 +7,7 @@
  */
 
 import { keyOf } from "../../group/assignors.ts";
+import { pollStartOf, settlementOf } from "../../group/poll-answer.ts";
 import type { FetchPlan, OffsetReset, PollCommit, PollPlan } from "../../group/types.ts";
 import type { ReadResult, Utf8Parts } from "../../partition/types.ts";
 import { assert } from "../../shared/assert.ts";
@@ -72,12 +73,14 @@ export async function pollGroup(
 		nextOffset: r.result.nextOffset,
 		recordCount: r.result.recordCount,
 	}));
-	const settled = await coordinator.completePoll(groupId, memberId, plan.value.generation, outcomes, options.autoCommit, topicsStale);
+	const settled = settlementOf(
+		await coordinator.completePoll(groupId, memberId, plan.value.generation, outcomes, options.autoCommit, topicsStale, true),
+	);
 	if (!settled.ok) return settled;
-	const { accepted, generation, assignment } = settled.value;
+	const { accepted, generation, assignmentJson } = settled.value;
 	assert(accepted.length === reads.length, "the coordinator settles every read");
 	const kept = reads.filter((r, i) => accepted[i] === true && r.result.recordCount > 0);
-	return ok(pollBody(kept, encoder.encode(`],"generation":${generation},"assignment":${JSON.stringify(assignment)}}`)));
+	return ok(pollBody(kept, encoder.encode(`],"generation":${generation},"assignment":${assignmentJson}}`)));
 }
 
 const encoder = new TextEncoder();
@@ -95,7 +98,7 @@ async function beginPoll(
 ): Promise<Result<PollPlan>> {
 	const partitionsMax = Math.min(POLL_PARTITIONS_MAX, options.maxRecords);
 	const commit = options.commit ?? null;
-	let started = await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false);
+	let started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true));
 	if (started.ok && !started.value.started && commit !== null) {
 		const unverified = new Set(started.value.unverified.map(keyOf));
 		const bounds = await checkCommitBounds(
@@ -103,7 +106,7 @@ async function beginPoll(
 			commit.offsets.filter((o) => unverified.has(keyOf(o))),
 		);
 		if (!bounds.ok) return bounds;
-		started = await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true);
+		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true));
 	}
 	if (!started.ok) return started;
 	assert(started.value.started, "a bounds-checked poll starts or is refused");

@@ -34,6 +34,7 @@ import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { type PollOptions, pollGroup } from "../group/consume.ts";
 import { commitOffsets, describeGroup, resolveReset } from "../group/group-offsets.ts";
+import { fastPollBody } from "../group/poll-fast-path.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { eachPartitionOnce, GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
@@ -117,11 +118,19 @@ export const ResetBody = z.strictObject({
 
 export const NoBody = z.strictObject({});
 
-/** A JSON body that may be absent (`{}` then); present, it must be JSON and match `schema`. */
-async function optionalBody<S extends z.core.$ZodType>(request: Request, schema: S): Promise<z.output<S>> {
+/**
+ * A JSON body that may be absent (`{}` then); present, it must be JSON and match `schema`. `fast`, when given,
+ * answers what `schema` would for the plain bodies it knows, and null for the rest (see poll-fast-path.ts).
+ */
+async function optionalBody<S extends z.core.$ZodType>(
+	request: Request,
+	schema: S,
+	fast?: (value: unknown) => z.output<S> | null,
+): Promise<z.output<S>> {
 	requireJson(request);
 	const text = await readText(request);
-	return validate(schema, text.trim() === "" ? {} : parseJson(text));
+	const value = text.trim() === "" ? {} : parseJson(text);
+	return fast?.(value) ?? validate(schema, value);
 }
 
 function toOffsetCommit(o: z.output<typeof CommitOffset>): OffsetCommit {
@@ -189,7 +198,7 @@ export const groupRoutes = new Hono<AppEnv>()
 	.all("/:group/members", methodNotAllowed)
 	.post("/:group/members/:member/poll", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
-		const body = await optionalBody(c.req.raw, PollBody);
+		const body = await optionalBody(c.req.raw, PollBody, fastPollBody);
 		for (const topic of new Set(body.commit?.offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
 		const options: PollOptions = {
 			maxRecords: body.max_records ?? FETCH_RECORDS_DEFAULT,
