@@ -19,8 +19,10 @@
  * `group` (the group-4m-4p scenario: 4 members poll 500 + commit with the next poll over 4 partitions; sampling
  * starts after its backlog fill, when the members join).
  *
- * Not a measurement of throughput: the sampler itself slows the isolate down. Use it to find what to cut, then
- * measure the cut with `npm run bench`. Two things it books wrongly, measured without the profiler: `console.log`
+ * Not a measurement of throughput: the sampler itself slows the isolate down, and on a loaded machine each sample
+ * also carries the time the process waited for a core (samples are spaced by the wall clock): `stream-array` at load
+ * ~2 showed 69.6 µs of busy isolate per record against ~27 µs of workerd CPU per record in the bench. Compare shares
+ * within one profile, not µs across runs. Use it to find what to cut, then measure the cut with `npm run bench`. Two things it books wrongly, measured without the profiler: `console.log`
  * (the request log line in the `observe` middleware) looks about 90 times its cost, because the inspector session is
  * sent every log line (healthz: 1,413 µs of isolate time per request profiled, 741 without the line; unprofiled the
  * line costs ~8 µs of server CPU, about 1 % of a one-record produce: a bare Worker under 32 clients went from 241 to

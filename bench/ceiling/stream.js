@@ -6,6 +6,9 @@
  * beyond splitting lines and writing a report. Each message is answered after the RPC its run went in, with dense
  * offsets, so the bench's client checks it as it checks Tributary.
  *
+ * With CEILING_PARSE = "true", each message is first parsed with `JSON.parse` (the result dropped), as Tributary must
+ * read and check every message before it is written: with `ceiling+sqlite`, a fair floor for the channel.
+ *
  * With `?echo=1` the edge answers each message at once, no RPC: what a bare WebSocket (or NDJSON line) round trip
  * costs in this runtime. With `?reports=array` the WebSocket frames reports as Tributary's does: the reports due
  * together as one JSON array (the echo's: one report each, as it answers each message alone).
@@ -15,8 +18,9 @@
  * One connection's channel: `accept(text)` in arrival order; `write(reports)` gets each run's reports in order.
  * @param {{ appendStream(messages: string[]): Promise<number> } | null} stub  null: echo
  * @param {(reports: string[]) => void | Promise<void>} write
+ * @param {boolean} parse  each message parsed with `JSON.parse` as it arrives (CEILING_PARSE)
  */
-function channel(stub, write) {
+function channel(stub, write, parse) {
 	let queue = [];
 	let echoed = 0;
 	let busy = null;
@@ -44,6 +48,7 @@ function channel(stub, write) {
 				void write(reports(echoed++, 1));
 				return;
 			}
+			if (parse) JSON.parse(text);
 			queue.push(text);
 			busy ??= drain();
 		},
@@ -53,24 +58,27 @@ function channel(stub, write) {
 
 /**
  * @param {boolean} arrays  one frame per write, a JSON array of its reports (`?reports=array`)
+ * @param {boolean} parse  see `channel`
  */
-function webSocket(stub, arrays) {
+function webSocket(stub, arrays, parse) {
 	const [client, server] = Object.values(new WebSocketPair());
 	server.accept();
-	const stream = channel(stub, (reports) => {
+	const write = (reports) => {
 		if (arrays) server.send(`[${reports.join(",")}]`);
 		else for (const report of reports) server.send(report);
-	});
+	};
+	const stream = channel(stub, write, parse);
 	server.addEventListener("message", (event) => stream.accept(event.data));
 	server.addEventListener("close", () => stream.finish().then(() => server.close(1000, "closed")));
 	return new Response(null, { status: 101, webSocket: client });
 }
 
-function ndjson(stub, request, ctx) {
+/** @param {boolean} parse  see `channel` */
+function ndjson(stub, request, ctx, parse) {
 	const { readable, writable } = new IdentityTransformStream();
 	const writer = writable.getWriter();
 	const encoder = new TextEncoder();
-	const stream = channel(stub, (reports) => writer.write(encoder.encode(`${reports.join("\n")}\n`)));
+	const stream = channel(stub, (reports) => writer.write(encoder.encode(`${reports.join("\n")}\n`)), parse);
 	const feed = async () => {
 		const decoder = new TextDecoder();
 		let pending = "";
@@ -94,14 +102,16 @@ function ndjson(stub, request, ctx) {
 /**
  * The answer to `…/records/stream` of `topic` (partition 0: the bench streams to one partition).
  * @param {Request} request
- * @param {{ CEILING_LOG: DurableObjectNamespace }} env
+ * @param {{ CEILING_LOG: DurableObjectNamespace, CEILING_PARSE?: string }} env
  * @param {ExecutionContext} ctx
  * @param {string} topic
  */
 export function streamResponse(request, env, ctx, topic) {
 	const query = new URL(request.url).searchParams;
 	const stub = query.get("echo") === "1" ? null : env.CEILING_LOG.getByName(`${topic}/0`);
-	if (request.method === "GET" && request.headers.get("Upgrade") === "websocket") return webSocket(stub, query.get("reports") === "array");
-	if (request.method === "POST" && request.body !== null) return ndjson(stub, request, ctx);
+	const parse = env.CEILING_PARSE === "true";
+	if (request.method === "GET" && request.headers.get("Upgrade") === "websocket")
+		return webSocket(stub, query.get("reports") === "array", parse);
+	if (request.method === "POST" && request.body !== null) return ndjson(stub, request, ctx, parse);
 	return new Response('{"error":{"code":"invalid_request"}}', { status: 400, headers: { "Content-Type": "application/json" } });
 }

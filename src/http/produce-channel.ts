@@ -452,6 +452,10 @@ function offsetsReport(positions: readonly RecordPosition[], from: number, count
  * append started as soon as the previous one returns finds only the two or three messages delivered meanwhile
  * (measured: 2.8 per append with 256 in flight). A timer fires only after pending I/O, so waiting for one lets
  * the queue fill with everything already sent: Kafka's `linger.ms = 0`, batching what has arrived and no more.
+ * Waiting on, turn by turn while each turn brought more messages (up to 2 ms), was measured and dropped: runs of one
+ * message still follow most runs of 256 (a burst reaches the edge over several turns), but under Miniflare the
+ * isolate's thread is held by each commit's fsync anyway, and the extra turns cost more than the commits they
+ * saved (8 alternating pairs, one client, 256 in flight: 40.1 against 33.7 µs of server CPU per record, medians).
  */
 function yieldToIo(): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, 0));
