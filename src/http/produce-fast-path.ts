@@ -7,7 +7,7 @@
  * which gives the same records or the error a user should see. So the fast path never decides what is refused.
  */
 
-import { jsonShapeProblem, mayHoldUnsafeNumber } from "../shared/json.ts";
+import { isPlainObject, jsonShapeProblem, mayHoldUnsafeNumber } from "../shared/json.ts";
 import {
 	HEADER_KEY_BYTES_MAX,
 	JSON_DEPTH_MAX,
@@ -23,10 +23,6 @@ import { type FieldText, oneRecordTexts, type RecordTexts, recordTexts } from ".
 import { plainProduceBody } from "./stream-record-text.ts";
 
 const RECORD_FIELDS = new Set(["key", "value", "headers", "partition", "timestamp", "key_encoding", "value_encoding"]);
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-	return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /** Whether `value` (a parsed JSON value) holds a number anywhere; iterative, the shape is already bounded. */
 function holdsNumber(value: unknown): boolean {

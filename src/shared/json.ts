@@ -119,3 +119,8 @@ export function jsonShapeProblem(root: unknown, depthMax: number, fieldsMax: num
 	}
 	return null;
 }
+
+/** A parsed JSON value that is an object (not null, not an array). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+	return value !== null && typeof value === "object" && !Array.isArray(value);
+}

@@ -9,7 +9,7 @@
  */
 
 import type * as z from "zod/mini";
-import { utf8ByteLength } from "../../shared/json.ts";
+import { isPlainObject, utf8ByteLength } from "../../shared/json.ts";
 import {
 	COMMIT_METADATA_BYTES_MAX,
 	FETCH_BYTES_MAX,
@@ -23,10 +23,6 @@ import { isTopicName } from "../schemas.ts";
 
 export type PollBodyValue = z.output<typeof PollBody>;
 type CommitOffsetValue = NonNullable<PollBodyValue["commit"]>["offsets"][number];
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-	return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 /** A safe integer from `min` on: the schema's `int(min, Number.MAX_SAFE_INTEGER)`. */
 function isIntFrom(value: unknown, min: number): value is number {
