@@ -25,7 +25,7 @@ import { abBuilds, cpuMicrosPerRequest, pairSteps, summarize, WORKING_TREE } fro
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
-import { endSession, holdServer, installHandlers, isInterrupted, tempDir } from "./lib/session.mjs";
+import { holdServer, isInterrupted, runSession, tempDir } from "./lib/session.mjs";
 import { smallProduce } from "./scenarios/small-produce.mjs";
 import { ROOT, TOKEN } from "./settings.mjs";
 
@@ -186,12 +186,4 @@ async function main() {
 	);
 }
 
-installHandlers();
-try {
-	await main();
-} catch (error) {
-	console.error(error);
-	process.exitCode = 1;
-} finally {
-	await endSession();
-}
+await runSession(main);

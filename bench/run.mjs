@@ -17,7 +17,7 @@
 
 import { throughputSummary } from "./lib/format.mjs";
 import { createClient } from "./lib/http.mjs";
-import { endSession, holdServer, installHandlers, isInterrupted } from "./lib/session.mjs";
+import { holdServer, isInterrupted, runSession } from "./lib/session.mjs";
 import { peerRuns } from "./peers/index.mjs";
 import { derive, machine, report } from "./report.mjs";
 import { activeScenarios, kindOf } from "./scenarios/index.mjs";
@@ -204,12 +204,4 @@ async function main() {
 	await report(run);
 }
 
-installHandlers();
-try {
-	await main();
-} catch (error) {
-	console.error(error);
-	process.exitCode = 1;
-} finally {
-	await endSession();
-}
+await runSession(main);

@@ -99,3 +99,20 @@ export async function endSession() {
 	if (!KEEP_TMP) for (const dir of tempDirs) await rm(dir, { recursive: true, force: true }).catch(() => {});
 	else console.error(`kept temp dirs:\n  ${tempDirs.join("\n  ")}`);
 }
+
+/**
+ * Runs a bench entry point's `main` in a session: handlers installed first, a failure printed and the exit code
+ * set, and whatever it started stopped at the end either way.
+ * @param {() => Promise<void>} main
+ */
+export async function runSession(main) {
+	installHandlers();
+	try {
+		await main();
+	} catch (error) {
+		console.error(error);
+		process.exitCode = 1;
+	} finally {
+		await endSession();
+	}
+}
