@@ -29,7 +29,7 @@ import { TARGETS } from "./targets.mjs";
  */
 
 /** Where each server goes within a scenario: Tributary before its ceilings, peers last. */
-const SERVER_ORDER = ["tributary", "tributary, errors logged", "ceiling", "ceiling+sqlite", "ceiling+sqlite+parse", "ceiling+group-commit"];
+const SERVER_ORDER = ["tributary", "tributary, all logged", "ceiling", "ceiling+sqlite", "ceiling+sqlite+parse", "ceiling+group-commit"];
 
 /** What the bench runs on: machine, versions, commit. */
 export function machine() {

@@ -16,7 +16,7 @@ import { tempDir } from "./lib/session.mjs";
 import { ROOT, TOKEN } from "./settings.mjs";
 
 /**
- * @typedef {"tributary" | "tributary, errors logged" | "ceiling" | "ceiling+sqlite" | "ceiling+sqlite+parse" | "ceiling+group-commit"} TargetName
+ * @typedef {"tributary" | "tributary, all logged" | "ceiling" | "ceiling+sqlite" | "ceiling+sqlite+parse" | "ceiling+group-commit"} TargetName
  * @typedef {{ config: string, vars: Record<string, string> }} TargetSpec
  */
 
@@ -38,10 +38,11 @@ export const TARGETS = {
 	/** WEBHOOK_ALLOW_PRIVATE lets subscriptions deliver to the bench's receiver on http://127.0.0.1. */
 	tributary: { config: "wrangler.toml", vars: { WEBHOOK_ALLOW_PRIVATE: "true" } },
 	/**
-	 * Tributary writing the request log line for failed requests only (`REQUEST_LOG = "errors"`): under `wrangler
-	 * dev` every line is read and printed by wrangler's own process, which weighs on small requests.
+	 * Tributary writing the request log line for every request (`REQUEST_LOG = "all"`; the default logs failures
+	 * only): what a deployment that asks for every line pays. Under `wrangler dev` every line is also read and printed
+	 * by wrangler's own process, which weighs on small requests.
 	 */
-	"tributary, errors logged": { config: "wrangler.toml", vars: { WEBHOOK_ALLOW_PRIVATE: "true", REQUEST_LOG: "errors" } },
+	"tributary, all logged": { config: "wrangler.toml", vars: { WEBHOOK_ALLOW_PRIVATE: "true", REQUEST_LOG: "all" } },
 };
 export const TARGET_NAMES = /** @type {TargetName[]} */ (Object.keys(TARGETS));
 

@@ -85,7 +85,7 @@ const yes = (met) => (met ? "yes" : "**no**");
 /** @type {import("./types.js").ScenarioKind} */
 export const smallProduce = {
 	kind: "small-produce",
-	targets: ["ceiling", "ceiling+sqlite", "ceiling+group-commit", "tributary", "tributary, errors logged"],
+	targets: ["ceiling", "ceiling+sqlite", "ceiling+group-commit", "tributary", "tributary, all logged"],
 	scenarios: [
 		{
 			id: "produce-32c-1r",
@@ -136,7 +136,7 @@ export const smallProduce = {
 	},
 	section: {
 		title: "Many small producers",
-		intro: `produce-32c-1r: 32 clients, each sending one 1 KiB record per request to partition 0 and waiting for its answer (serverless functions and webhooks that cannot batch). Appends arriving while a write commits are group-committed. % of ceiling compares requests/s with the do-nothing ceiling's, same run. \`ceiling+group-commit\` is the ceiling made durable at the least cost (each group of waiting bodies one row, answered after storage.sync()): a produce may only be answered once committed, and a commit costs workerd's one thread about as much CPU as a whole small request, so the proposed target is ≥${GROUP_COMMIT_TARGET_FRACTION * 100}% of it. Rows written per record are the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records it gained; \`ceiling+sqlite\` writes one per request. Server CPU µs/record = server CPU % ÷ records/s. \`tributary, errors logged\` is Tributary with \`REQUEST_LOG = "errors"\`: no log line for a request that succeeds (under wrangler dev, wrangler's own process reads and prints every line workerd writes); the targets are judged on the default, \`tributary\`.`,
+		intro: `produce-32c-1r: 32 clients, each sending one 1 KiB record per request to partition 0 and waiting for its answer (serverless functions and webhooks that cannot batch). Appends arriving while a write commits are group-committed. % of ceiling compares requests/s with the do-nothing ceiling's, same run. \`ceiling+group-commit\` is the ceiling made durable at the least cost (each group of waiting bodies one row, answered after storage.sync()): a produce may only be answered once committed, and a commit costs workerd's one thread about as much CPU as a whole small request, so the proposed target is ≥${GROUP_COMMIT_TARGET_FRACTION * 100}% of it. Rows written per record are the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records it gained; \`ceiling+sqlite\` writes one per request. Server CPU µs/record = server CPU % ÷ records/s. \`tributary, all logged\` is Tributary with \`REQUEST_LOG = "all"\`: a log line for every request, where the default (\`errors\`) writes one for failures only (under wrangler dev, wrangler's own process reads and prints every line workerd writes); the targets are judged on the default, \`tributary\`.`,
 		table(rows) {
 			const lines = [
 				`| runtime | server | requests/s | % of ceiling | target ≥${TARGET_FRACTION * 100}% | % of ceiling+group-commit | proposed ≥${GROUP_COMMIT_TARGET_FRACTION * 100}% | % of ceiling+sqlite | rows written/record | target ≤${ROWS_PER_RECORD_MAX} | server CPU µs/record | p50 ms | p99 ms |`,

@@ -3,18 +3,21 @@
  * OpenAPI 3.1 with a real validator (@apidevtools/swagger-parser, offline: the document has no external
  * references) and lists every /v1 route of the route table, and any origin may read it (browser API tools); /docs renders it as a page needing nothing else,
  * under its own Content-Security-Policy; other methods reach the Worker and get its 405; Prometheus' scrape works with a bearer
- * token; and each request is one JSON log line in the Worker's output (what `wrangler tail` shows).
+ * token; and each failed request is one JSON log line in the Worker's output (what `wrangler tail` shows), while an
+ * answered one writes none under the shipped `REQUEST_LOG = "errors"`.
  */
 
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, test } from "node:test";
 import SwaggerParser from "@apidevtools/swagger-parser";
-import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { generateToken, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const state = tempDir("openapi");
+/** The request id the refused produce is sent with, to find its log line. */
+const REFUSED_REQUEST_ID = "e2e-refused-produce";
 after(async () => {
 	await stopAllWranglerDevs();
 	state.remove();
@@ -63,19 +66,36 @@ test("OpenAPI document, /docs, /metrics and request logs", { timeout: 120_000 },
 
 	await api.createTopic("observed", 1);
 	await api.produce("observed", [{ value: 1 }, { value: 2 }]);
+	const refused = await api.request("POST", "/v1/topics/unobserved/records", {
+		body: { records: [{ value: 1 }] },
+		headers: { "X-Request-Id": REFUSED_REQUEST_ID },
+	});
+	assert.equal(refused.status, 404, refused.text);
 	const scraped = await fetch(`${dev.url}/metrics`, { headers: { Authorization: `Bearer ${token}` } });
 	assert.equal(scraped.status, 200);
 	assert.match(scraped.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
 	assert.match(await scraped.text(), /^# TYPE tributary_http_requests_total counter$/m);
 
+	// A line reaches wrangler's output after its answer: wait for the refused produce's, which was written after the
+	// answered produce's would have been (one isolate's lines come out in order).
 	/** @type {string[]} */
-	const output = dev.output().split("\n");
+	const output = await waitUntil(
+		() => {
+			const lines = dev.output().split("\n");
+			return lines.some((line) => line.includes(REFUSED_REQUEST_ID)) ? lines : null;
+		},
+		{ timeoutMs: 10_000, message: "the refused produce's log line" },
+	);
 	const logged = output.filter((line) => line.includes('"msg":"request"')).map((line) => JSON.parse(line.slice(line.indexOf("{"))));
-	const produce = logged.find((l) => l.route === "/v1/topics/:topic/records");
-	assert.ok(produce, `a log line for the produce among ${logged.length}`);
-	assert.equal(produce.status, 200);
+	const produces = logged.filter((l) => l.route === "/v1/topics/:topic/records");
+	assert.deepEqual(
+		produces.map((l) => l.status),
+		[404],
+		"one log line for the refused produce, none for the answered one",
+	);
+	const [produce] = produces;
 	assert.equal(produce.principal, "admin");
-	assert.equal(typeof produce.request_id, "string");
+	assert.equal(produce.request_id, REFUSED_REQUEST_ID);
 	assert.equal(typeof produce.duration_ms, "number");
 	assert.ok(!output.some((line) => line.includes(token)), "the token never appears in the output");
 });

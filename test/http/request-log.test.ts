@@ -36,15 +36,20 @@ afterEach(() => {
 });
 
 describe("request log setting", () => {
-	it("logs every request when unset, empty or all", async () => {
-		expect(await okAndRefused(undefined)).toEqual([200, 401]);
-		expect(await okAndRefused("")).toEqual([200, 401]);
+	it("logs every request with all", async () => {
 		expect(await okAndRefused("all")).toEqual([200, 401]);
+		expect(await okAndRefused(" ALL ")).toEqual([200, 401]);
 	});
 
-	it("logs only answers of 400 and above with errors", async () => {
+	it("logs only answers of 400 and above with errors, and when unset or empty", async () => {
 		expect(await okAndRefused("errors")).toEqual([401]);
 		expect(await okAndRefused(" Errors ")).toEqual([401]);
+		expect(await okAndRefused(undefined)).toEqual([401]);
+		expect(await okAndRefused("")).toEqual([401]);
+	});
+
+	it("ships errors as the deployed default", () => {
+		expect(requestLogSetting(workerEnv)).toBe("errors");
 	});
 
 	it("logs nothing with none, and still counts every request", async () => {
