@@ -119,6 +119,7 @@ export const ROUTES = {
 	"GET /kafka/v3/clusters/:cluster_id": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
 	"POST /kafka/v3/clusters/:cluster_id/topics": route(inHandler("admin on the topic named in the body"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/acls": route(on(cluster, "admin"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/brokers": route(inHandler("any key holding some right may see the one broker"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id": route(inHandler("any key holding some right may see the one broker"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id/configs": route(

@@ -173,6 +173,7 @@ const CASES: Case[] = [
 		hides: (body) => !JSON.stringify(body).includes(topic),
 	},
 	onTopic("GET /kafka/v3/clusters/:cluster_id/topics/:topic_name", `${V3}/topics/${topic}`, "describe"),
+	onCluster("GET /kafka/v3/clusters/:cluster_id/acls", `${V3}/acls`),
 	// The one broker is visible as the cluster is; its replicas list only topics the key may describe.
 	...(
 		[

@@ -12,6 +12,10 @@ import { ApiError } from "../../shared/errors.ts";
 /** Methods by route pattern ("/v1/topics/:topic"), filled once the app has every route (`registerAllowedMethods`). */
 const allowedByPattern = new Map<string, Set<string>>();
 
+/** Confluent v3's ACL changes: Tributary's rights are a key's, fixed when it is made. */
+const ACLS_ARE_KEYS =
+	"ACLs belong to API keys and are fixed when a key is made: create a key with its ACL (POST /v1/keys) and delete the key to remove them (DELETE /v1/keys/{id})";
+
 /** Where to go instead, by "METHOD pattern": the mistakes people make first. */
 const HINTS: Readonly<Record<string, string>> = {
 	"GET /v1/topics/:topic/records":
@@ -20,6 +24,8 @@ const HINTS: Readonly<Record<string, string>> = {
 		'to produce to one partition, POST /v1/topics/{topic}/records with "partition" in each record',
 	"GET /v1/groups/:group/members/:member/poll": "a poll is a POST (its optional body holds max_records, wait_ms, auto_commit)",
 	"GET /v1/groups/:group/offsets": "committed offsets and lag are in GET /v1/groups/{group}",
+	"POST /kafka/v3/clusters/:cluster_id/acls": ACLS_ARE_KEYS,
+	"DELETE /kafka/v3/clusters/:cluster_id/acls": ACLS_ARE_KEYS,
 };
 
 /** Records the methods each route pattern answers; called once with the app's routes after they are mounted. */

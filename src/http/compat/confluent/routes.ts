@@ -28,6 +28,7 @@ import { authenticate, keyStillExists } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
 import { quotas } from "../../middleware/quotas.ts";
 import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
+import { listAcls } from "./acls.ts";
 import * as admin from "./admin.ts";
 import * as brokers from "./brokers.ts";
 import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
@@ -161,6 +162,8 @@ confluentRoutes
 		return c.json(topicList(origin(c), visible));
 	})
 	.post("/clusters/:cluster_id/topics", admin.createTopic)
+	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/acls", listAcls)
 	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/brokers", brokers.listBrokers)
 	.all(methodNotAllowed)
