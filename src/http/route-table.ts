@@ -141,6 +141,10 @@ export const ROUTES = {
 		on(v3Topic, "describe"),
 		NO_BYTES,
 	),
+	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/reassignment": route(
+		inHandler("describe on the topic; for every topic (`-`), any key holding some right"),
+		NO_BYTES,
+	),
 	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs": route(on(v3Topic, "describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name": route(on(v3Topic, "describe"), NO_BYTES),
 	"PUT /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name": route(on(v3Topic, "admin"), NO_BYTES),

@@ -118,3 +118,43 @@ describe("replicas", () => {
 		await expectV3Error(await call("GET", path, { token: other.secret }), 403, 40301, "forbidden");
 	});
 });
+
+describe("reassignments", () => {
+	let topic: string;
+	beforeAll(async () => {
+		topic = uniqueTopic("v3-reassign");
+		await createTopic(topic, 2);
+	});
+
+	it("are never under way: the cluster's, topic's and partition's links answer empty lists or a 404", async () => {
+		const cluster = await json<Doc>("GET", V3, 200);
+		const all = (cluster.partition_reassignments as { related: string }).related;
+		expect(await json<DocList>("GET", all.slice(BASE.length), 200)).toEqual({
+			kind: "KafkaReassignmentList",
+			metadata: { self: all, next: null },
+			data: [],
+		});
+		const described = await json<Doc>("GET", `${V3}/topics/${topic}`, 200);
+		const ofTopic = (described.partition_reassignments as { related: string }).related;
+		expect(await json<DocList>("GET", ofTopic.slice(BASE.length), 200)).toEqual({
+			kind: "KafkaReassignmentList",
+			metadata: { self: ofTopic, next: null },
+			data: [],
+		});
+		const partition = await json<Doc>("GET", `${V3}/topics/${topic}/partitions/1`, 200);
+		const ofPartition = (partition.reassignment as { related: string }).related;
+		const none = await expectV3Error(await call("GET", ofPartition.slice(BASE.length)), 404, 404, "not_found");
+		expect(none.message).toBe(`There is no ongoing reassignment of partition 1 of topic ${topic}.`);
+	});
+
+	it("answers an unknown topic or partition with its 404, and checks the topic's right first", async () => {
+		await expectV3Error(await call("GET", `${V3}/topics/${topic}-absent/partitions/-/reassignment`), 404, 40403, "topic_not_found");
+		await expectV3Error(await call("GET", `${V3}/topics/${topic}/partitions/7/reassignment`), 404, 40403, "partition_not_found");
+		const other = await createKey([{ resource: "topic:someone-else", operations: ["describe"] }]);
+		const refused = await call("GET", `${V3}/topics/${topic}-absent/partitions/-/reassignment`, { token: other.secret });
+		await expectV3Error(refused, 403, 40301, "forbidden");
+		expect((await json<DocList>("GET", `${V3}/topics/-/partitions/-/reassignment`, 200, { token: other.secret })).data).toEqual([]);
+		const nobody = await createKey([]);
+		await expectV3Error(await call("GET", `${V3}/topics/-/partitions/-/reassignment`, { token: nobody.secret }), 403, 40301, "forbidden");
+	});
+});

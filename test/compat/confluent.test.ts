@@ -114,7 +114,7 @@ describe("discovery", () => {
 		const cluster = await expectV3Error(await call("GET", "/kafka/v3/clusters/my-cluster/topics"), 404, 404, "not_found");
 		expect(cluster.message).toBe("Cluster my-cluster cannot be found.");
 		await expectV3Error(await call("GET", `${V3}/topics/${topic}-absent`), 404, 40403, "topic_not_found");
-		await expectV3Error(await call("GET", `${V3}/topics/-/partitions/-/reassignment`), 404, 404, "not_found");
+		await expectV3Error(await call("GET", `${V3}/schemas`), 404, 404, "not_found");
 		await expectV3Error(await call("GET", "/kafka/v3/nothing/here"), 404, 404, "not_found");
 		await expectV3Error(await call("PUT", `${V3}/topics/${topic}`, { body: {} }), 405, 405, "method_not_allowed");
 	});

@@ -191,6 +191,11 @@ const CASES: Case[] = [
 		hides: (body) => !JSON.stringify(body).includes(topic),
 	},
 	onTopic(
+		"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/reassignment",
+		`${V3}/topics/${topic}/partitions/-/reassignment`,
+		"describe",
+	),
+	onTopic(
 		"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas",
 		`${V3}/topics/${topic}/partitions/0/replicas`,
 		"describe",

@@ -3,7 +3,8 @@
  * Confluent REST v3's brokers and replicas, read-only: Tributary is one logical broker (id 0) holding the one
  * replica of every partition (a partition is one Durable Object, made durable by the platform rather than by
  * copies), so the links the cluster, partition and group documents carry (`brokers`, `leader`, `replicas`,
- * `coordinator`) lead somewhere. Broker configs are an empty list: Tributary's settings are per topic.
+ * `coordinator`) lead somewhere. Broker configs are an empty list: Tributary's settings are per topic. Nor is a
+ * replica ever moved, so reassignment lists are empty and one partition's reassignment is a 404.
  */
 
 import * as z from "zod/mini";
@@ -11,7 +12,7 @@ import { topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
 import { topicRegistry } from "../../../shared/stubs.ts";
 import { checkPartition, describeTopic } from "../../../topic/topic-cache.ts";
-import { may } from "../../access.ts";
+import { may, requireAccess } from "../../access.ts";
 import { validate } from "../../body.ts";
 import { digits } from "../../schemas.ts";
 import { type C, checkCluster, origin, PartitionIdPath, requireSomeRight, topicPath } from "./paths.ts";
@@ -72,6 +73,30 @@ export async function listReplicas(c: C): Promise<Response> {
 	const { topic, partition } = await partitionPath(c);
 	const self = `${topicSelf(origin(c), topic)}/partitions/${partition}/replicas`;
 	return c.json(resourceList("KafkaReplica", self, [replicaData(origin(c), topic, partition)]));
+}
+
+/** Confluent's "every topic" or "every partition" in a reassignment path. */
+const ALL = "-";
+
+/**
+ * `…/topics/{t}/partitions/{p}/reassignment`, with `-` for every topic or partition: there is never one (a
+ * partition's one replica stays where it is). Every topic's list is seen as the cluster is; a topic's as the topic.
+ */
+export async function reassignments(c: C): Promise<Response> {
+	const self = new URL(c.req.url).href;
+	if (c.req.param("topic_name") === ALL && c.req.param("partition_id") === ALL) {
+		requireSomeRight(c);
+		checkCluster(c);
+		return c.json(resourceList("KafkaReassignment", self, []));
+	}
+	const topic = topicPath(c);
+	requireAccess(c, topicResource(topic), "describe");
+	if (c.req.param("partition_id") === ALL) {
+		unwrap(await describeTopic(c.env, topic));
+		return c.json(resourceList("KafkaReassignment", self, []));
+	}
+	const { partition } = await partitionPath(c);
+	throw new ApiError("not_found", `There is no ongoing reassignment of partition ${partition} of topic ${topic}.`, { topic, partition });
 }
 
 export async function getReplica(c: C): Promise<Response> {

@@ -190,6 +190,8 @@ confluentRoutes
 	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas/:broker_id", brokers.getReplica)
 	.all(methodNotAllowed)
+	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/reassignment", brokers.reassignments)
+	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/configs", admin.listConfigs)
 	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/configs/:name", admin.getConfig)
