@@ -10,6 +10,7 @@
 
 import { KAFKA } from "./errors.js";
 import { FrameBuffer } from "./frames.js";
+import { describeAcls } from "./handlers/acls.js";
 import { apiVersions, createTopics, deleteTopics, describeConfigs, findCoordinator, metadata } from "./handlers/cluster.js";
 import { describeGroups, listGroups } from "./handlers/group-admin.js";
 import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
@@ -54,6 +55,7 @@ const HANDLERS = {
 	CreateTopics: createTopics,
 	DeleteTopics: deleteTopics,
 	DescribeConfigs: describeConfigs,
+	DescribeAcls: describeAcls,
 	InitProducerId: initProducerId,
 	SaslHandshake: saslHandshake,
 	SaslAuthenticate: saslAuthenticate,

@@ -37,6 +37,7 @@ const SERVED = {
 	DeleteTopics: [1, 5],
 	InitProducerId: [0, 4],
 	DescribeConfigs: [1, 4],
+	DescribeAcls: [0, 3],
 	SaslAuthenticate: [0, 2],
 };
 

@@ -34,7 +34,7 @@ import { resourceList, v3Base } from "./resources.ts";
 export const KAFKA_CLUSTER_RESOURCE = "kafka-cluster";
 export const ANONYMOUS_PRINCIPAL = "User:ANONYMOUS";
 
-const RESOURCE_TYPES = ["UNKNOWN", "ANY", "TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID", "DELEGATION_TOKEN"] as const;
+const RESOURCE_TYPES = ["UNKNOWN", "ANY", "TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID", "DELEGATION_TOKEN", "USER"] as const;
 const PATTERN_TYPES = ["UNKNOWN", "ANY", "MATCH", "LITERAL", "PREFIXED"] as const;
 const KAFKA_OPERATIONS_ALL = [
 	"UNKNOWN",
@@ -50,6 +50,8 @@ const KAFKA_OPERATIONS_ALL = [
 	"DESCRIBE_CONFIGS",
 	"ALTER_CONFIGS",
 	"IDEMPOTENT_WRITE",
+	"CREATE_TOKENS",
+	"DESCRIBE_TOKENS",
 ] as const;
 const PERMISSIONS = ["UNKNOWN", "ANY", "DENY", "ALLOW"] as const;
 
