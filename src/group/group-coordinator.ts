@@ -262,7 +262,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * answer still leaves only once its writes are committed.
 	 */
 	private async shareCommit(): Promise<void> {
-		if (this.store.memberTotal() > 1) await this.commitTurn.wait();
+		if (this.store.memberCount() > 1) await this.commitTurn.wait();
 	}
 
 	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */
