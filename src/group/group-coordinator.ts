@@ -19,6 +19,7 @@ import { err, ok, type Result } from "../shared/errors.ts";
 import { GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { groupDirectory } from "../shared/stubs.ts";
+import { type CommitAnswer, commitAnswer } from "./commit-answer.ts";
 import { GroupRules } from "./group-rules.ts";
 import { type PollCompletionAnswer, type PollStartAnswer, pollCompletionAnswer, pollStartAnswer } from "./poll-answer.ts";
 import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
@@ -26,7 +27,6 @@ import { SharedTurn } from "./shared-turn.ts";
 import { GroupStore } from "./store.ts";
 import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
 import type {
-	CommitOutcome,
 	CommitRequest,
 	CommittedOffset,
 	FetchOutcome,
@@ -139,16 +139,17 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * Commits offsets, fenced: an unknown member or a stale generation writes nothing. Offsets past the member's
-	 * read positions come back unverified unless `boundsChecked` (see `CommitOutcome`).
+	 * read positions come back unverified unless `boundsChecked` (see `CommitOutcome`). `generationOnly`: a stored
+	 * commit is answered as its generation alone (commit-answer.ts).
 	 */
-	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean): Promise<Result<CommitOutcome>> {
+	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean, generationOnly = false): Promise<CommitAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
 		await this.shareCommit();
 		const result = this.transact(() => this.rules.applyCommit(request, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
-		return result;
+		return commitAnswer(result, generationOnly);
 	}
 
 	/** Commits the member's positions on the partitions it owns (Kafka's `commitSync()` with no offsets). */
