@@ -16,7 +16,7 @@ import { DurableObject } from "cloudflare:workers";
 import { series } from "../metrics/catalog.ts";
 import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
-import { GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
+import { GROUP_COMMIT_LINGER_MS, GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { groupDirectory } from "../shared/stubs.ts";
 import { type CommitAnswer, commitAnswer } from "./commit-answer.ts";
@@ -50,7 +50,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 */
 	private alarmMs: number | null | undefined = undefined;
 	/** The turn that members' commits wait for, to share one storage commit (see `shareCommit`). */
-	private readonly commitTurn = new SharedTurn();
+	private readonly commitTurn = new SharedTurn(GROUP_COMMIT_LINGER_MS);
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -259,11 +259,12 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * Waits for the turn other members' commits wait for, when there are other members: their writes then share one
-	 * storage commit (shared-turn.ts). Every decision is still taken after the wait, in one transaction, and each
-	 * answer still leaves only once its writes are committed.
+	 * storage commit (shared-turn.ts); the turn ends at once when every member is waiting. Every decision is still
+	 * taken after the wait, in one transaction, and each answer still leaves only once its writes are committed.
 	 */
 	private async shareCommit(): Promise<void> {
-		if (this.store.memberCount() > 1) await this.commitTurn.wait();
+		const members = this.store.memberCount();
+		if (members > 1) await this.commitTurn.wait(members);
 	}
 
 	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */
