@@ -104,6 +104,7 @@ export function fastCommitBody(value: unknown): CommitBodyValue | null {
 	if (!isPlainObject(value)) return null;
 	for (const name in value) if (name !== "member_id" && name !== "generation" && name !== "offsets") return null;
 	const { member_id, generation } = value;
+	// `MemberId`: at most MEMBER_ID_LENGTH_MAX characters of the Kafka name charset, which needs at least one.
 	if (typeof member_id !== "string" || member_id.length > MEMBER_ID_LENGTH_MAX || !KAFKA_NAME_PATTERN.test(member_id)) return null;
 	const offsets = commitOffsetsOf(value.offsets);
 	return isIntFrom(generation, 0) && offsets !== null ? { member_id, generation, offsets } : null;
