@@ -16,9 +16,10 @@ import { DurableObject } from "cloudflare:workers";
 import { series } from "../metrics/catalog.ts";
 import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
-import { GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
+import { GROUP_COMMIT_LINGER_MS, GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { groupDirectory } from "../shared/stubs.ts";
+import { type CommitAnswer, commitAnswer } from "./commit-answer.ts";
 import { GroupRules } from "./group-rules.ts";
 import { type PollCompletionAnswer, type PollStartAnswer, pollCompletionAnswer, pollStartAnswer } from "./poll-answer.ts";
 import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
@@ -26,7 +27,6 @@ import { SharedTurn } from "./shared-turn.ts";
 import { GroupStore } from "./store.ts";
 import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
 import type {
-	CommitOutcome,
 	CommitRequest,
 	CommittedOffset,
 	FetchOutcome,
@@ -50,7 +50,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 */
 	private alarmMs: number | null | undefined = undefined;
 	/** The turn that members' commits wait for, to share one storage commit (see `shareCommit`). */
-	private readonly commitTurn = new SharedTurn();
+	private readonly commitTurn = new SharedTurn(GROUP_COMMIT_LINGER_MS);
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -139,16 +139,17 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * Commits offsets, fenced: an unknown member or a stale generation writes nothing. Offsets past the member's
-	 * read positions come back unverified unless `boundsChecked` (see `CommitOutcome`).
+	 * read positions come back unverified unless `boundsChecked` (see `CommitOutcome`). `generationOnly`: a stored
+	 * commit is answered as its generation alone (commit-answer.ts).
 	 */
-	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean): Promise<Result<CommitOutcome>> {
+	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean, generationOnly = false): Promise<CommitAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
 		await this.shareCommit();
 		const result = this.transact(() => this.rules.applyCommit(request, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
-		return result;
+		return commitAnswer(result, generationOnly);
 	}
 
 	/** Commits the member's positions on the partitions it owns (Kafka's `commitSync()` with no offsets). */
@@ -258,11 +259,12 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * Waits for the turn other members' commits wait for, when there are other members: their writes then share one
-	 * storage commit (shared-turn.ts). Every decision is still taken after the wait, in one transaction, and each
-	 * answer still leaves only once its writes are committed.
+	 * storage commit (shared-turn.ts); the turn ends at once when every member is waiting. Every decision is still
+	 * taken after the wait, in one transaction, and each answer still leaves only once its writes are committed.
 	 */
 	private async shareCommit(): Promise<void> {
-		if (this.store.memberTotal() > 1) await this.commitTurn.wait();
+		const members = this.store.memberCount();
+		if (members > 1) await this.commitTurn.wait(members);
 	}
 
 	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */

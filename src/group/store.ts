@@ -156,10 +156,10 @@ export class GroupStore {
 	}
 
 	members(): Member[] {
-		return this.sql
-			.exec<MemberRow>("SELECT * FROM members ORDER BY member_id")
-			.toArray()
-			.map((row) => this.live(toMember(row)));
+		const rows = this.sql.exec<MemberRow>("SELECT * FROM members ORDER BY member_id").toArray();
+		// The rows are read anyway: a free check that the sessions map is in step with the table.
+		assert(rows.length === this.sessions().size, "every stored member has a session, and only they");
+		return rows.map((row) => this.live(toMember(row)));
 	}
 
 	/** Whether `memberId` is a member, answered from memory (no row read on a member's every call). */
@@ -167,8 +167,12 @@ export class GroupStore {
 		return this.sessions().has(memberId);
 	}
 
-	/** `memberCount`, answered from memory (every member has a session). */
-	memberTotal(): number {
+	/**
+	 * How many members the group has, answered from memory: the sessions map holds exactly the `members` rows.
+	 * It is built from them, every insert and delete (`putMember`, `deleteMember`) changes both in the same
+	 * synchronous call, and a transaction that threw drops the map (`forgetLiveState`), as a restart does.
+	 */
+	memberCount(): number {
 		return this.sessions().size;
 	}
 
@@ -208,10 +212,6 @@ export class GroupStore {
 		this.dirty.clear();
 		this.pendingStored.clear();
 		this.dirtySinceMs = null;
-	}
-
-	memberCount(): number {
-		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM members").one().n;
 	}
 
 	/** Inserts `member`, or replaces the member `replacing` (a static member returning under a new id). */

@@ -53,6 +53,12 @@ export const APPEND_GROUP_REQUESTS_MAX = 256;
 export const APPEND_GROUP_BYTES_MAX = 4 * 1024 * 1024;
 /** Group commit: how long a group waits at most for more requests, once producers arrive concurrently (commit-queue.ts). */
 export const APPEND_GROUP_LINGER_MS = 3;
+/**
+ * A group coordinator's shared commit turn: how long it goes on at most, timer turn by timer turn, while each brings
+ * more members' commits (shared-turn.ts). Members' calls come apart by several ms, so a longer wait would mostly add
+ * latency.
+ */
+export const GROUP_COMMIT_LINGER_MS = 2;
 
 /** Partitions a topic may have. `GET /v1/topics/{topic}` fans out to every partition, so keep it bounded. */
 export const PARTITIONS_MAX = 256;

@@ -29,8 +29,10 @@ type Call = (instance: GroupCoordinator, request: CommitRequest) => Promise<{ ok
 /** A commit on its own (`POST …/offsets`). */
 const commitCall =
 	(group: string): Call =>
-	(instance, r) =>
-		instance.commit(group, r, true);
+	async (instance, r) => {
+		const answer = await instance.commit(group, r, true, true);
+		return typeof answer === "number" ? { ok: true } : answer;
+	};
 /** A poll that carries the commit, or (`carry` false) carries none and has nothing of its own to commit. */
 const pollCall =
 	(group: string, carry = true): Call =>

@@ -7,7 +7,8 @@
  */
 
 import { comparePartitions, keyOf } from "../../group/assignors.ts";
-import type { CommitRequest, CommittedOffset, GroupDescription, MemberView, SubscribedTopic, TopicPartition } from "../../group/types.ts";
+import { commitResultOf } from "../../group/commit-answer.ts";
+import type { CommitRequest, CommittedOffset, GroupDescription, SubscribedTopic, TopicPartition } from "../../group/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { offsetForTimestamp } from "../../shared/log-reader.ts";
@@ -80,9 +81,9 @@ async function partitionLag(
  * consumer committing what it polled costs one call; any other offset is checked against its partition first
  * (`checkCommitBounds`) and the commit is sent again.
  */
-export async function commitOffsets(env: Env, groupId: string, request: CommitRequest): Promise<Result<MemberView>> {
+export async function commitOffsets(env: Env, groupId: string, request: CommitRequest): Promise<Result<{ generation: number }>> {
 	const coordinator = groupCoordinator(env, groupId);
-	const first = await coordinator.commit(groupId, request, false);
+	const first = commitResultOf(await coordinator.commit(groupId, request, false, true));
 	if (!first.ok) return first;
 	let outcome = first.value;
 	if (!outcome.committed) {
@@ -92,12 +93,12 @@ export async function commitOffsets(env: Env, groupId: string, request: CommitRe
 			request.offsets.filter((o) => unverified.has(keyOf(o))),
 		);
 		if (!bounds.ok) return bounds;
-		const second = await coordinator.commit(groupId, request, true);
+		const second = commitResultOf(await coordinator.commit(groupId, request, true, true));
 		if (!second.ok) return second;
 		outcome = second.value;
 	}
 	assert(outcome.committed, "a bounds-checked commit is stored or refused");
-	return ok({ generation: outcome.generation, assignment: outcome.assignment });
+	return ok({ generation: outcome.generation });
 }
 
 /**

@@ -32,9 +32,9 @@ import { groupCoordinator, groupDirectory } from "../../shared/stubs.ts";
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
+import { fastCommitBody, fastPollBody } from "../group/body-fast-path.ts";
 import { type PollOptions, pollGroup } from "../group/consume.ts";
 import { commitOffsets, describeGroup, resolveReset } from "../group/group-offsets.ts";
-import { fastPollBody } from "../group/poll-fast-path.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { eachPartitionOnce, GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
@@ -120,7 +120,7 @@ export const NoBody = z.strictObject({});
 
 /**
  * A JSON body that may be absent (`{}` then); present, it must be JSON and match `schema`. `fast`, when given,
- * answers what `schema` would for the plain bodies it knows, and null for the rest (see poll-fast-path.ts).
+ * answers what `schema` would for the plain bodies it knows, and null for the rest (see body-fast-path.ts).
  */
 async function optionalBody<S extends z.core.$ZodType>(
 	request: Request,
@@ -238,7 +238,7 @@ export const groupRoutes = new Hono<AppEnv>()
 	.all("/:group/offsets/reset", methodNotAllowed)
 	.post("/:group/offsets", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());
-		const body = await optionalBody(c.req.raw, CommitBody);
+		const body = await optionalBody(c.req.raw, CommitBody, fastCommitBody);
 		for (const topic of new Set(body.offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
 		const offsets = body.offsets.map(toOffsetCommit);
 		const view = unwrap(await commitOffsets(c.env, group, { memberId: body.member_id, generation: body.generation, offsets }));

@@ -10,7 +10,8 @@
  * on its first consume; consuming other topics later joins again with the new subscription (a rebalance).
  */
 
-import type { CommittedOffset, MemberView, OffsetReset } from "../../../group/types.ts";
+import { commitResultOf } from "../../../group/commit-answer.ts";
+import type { CommittedOffset, OffsetReset } from "../../../group/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { groupCoordinator } from "../../../shared/stubs.ts";
@@ -143,7 +144,12 @@ export function consume(env: Env, group: string, instance: string, request: Cons
  * Commits explicit offsets for the instance, in the generation it is in now. A rebalance between reading the
  * generation and committing is retried once with the new one; a partition the instance does not own is refused.
  */
-export function commitOffsets(env: Env, group: string, instance: string, offsets: readonly CommittedOffset[]): Promise<Result<MemberView>> {
+export function commitOffsets(
+	env: Env,
+	group: string,
+	instance: string,
+	offsets: readonly CommittedOffset[],
+): Promise<Result<{ generation: number }>> {
 	const coordinator = groupCoordinator(env, group);
 	return withMember(
 		group,
@@ -154,10 +160,12 @@ export function commitOffsets(env: Env, group: string, instance: string, offsets
 				const view = await coordinator.heartbeat(group, memberId);
 				if (!view.ok) return view;
 				// The route checked every offset against its partition's bounds before this.
-				const committed = await coordinator.commit(group, { memberId, generation: view.value.generation, offsets }, true);
+				const committed = commitResultOf(
+					await coordinator.commit(group, { memberId, generation: view.value.generation, offsets }, true, true),
+				);
 				if (committed.ok) {
 					assert(committed.value.committed, "a bounds-checked commit is stored or refused");
-					return ok({ generation: committed.value.generation, assignment: committed.value.assignment });
+					return ok({ generation: committed.value.generation });
 				}
 				if (committed.error.code !== "rebalance_in_progress" || attempt > 0) return committed;
 			}
