@@ -16,6 +16,11 @@
  * round starts both servers afresh (in alternating order, on fresh data) and gives one difference; the summary is
  * their median and spread, in server CPU µs per record (for produce-32c-1r, per request).
  *
+ * What an A/A run gave on this 2-core machine with other work on it (load 3-7), B − A median (min to max) against
+ * the per-record figure: produce-1c-1p −0.67 µs (−1.7 to +0.75; 8 rounds) of ~40; fetch-1c-1p −0.28 (−0.45 to
+ * +0.01; 4 rounds) of ~7; stream-ws-array-1p +0.25 (−0.4 to +2.1; 4 rounds) of ~50. A change smaller than that
+ * spread needs more rounds than a session has, or a quieter machine.
+ *
  * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000). Prints a line per round and the
  * summary; writes nothing. Every acknowledged record is checked as the bench checks it: produced records in their
  * log afterwards, fetched pages dense, streamed reports dense and in order (and the same on both builds).
