@@ -1,19 +1,29 @@
 // @ts-check
 /**
- * `npm run bench:ab -- [A] [B]`: which of two builds costs the server less CPU per request under the many-small-
- * producers load (produce-32c-1r: 32 closed-loop clients, one 1 KiB record per request, one partition). A and B
- * are git refs or `.` (the working tree, uncommitted edits included); default `main` against `.`; the same build
- * twice (`-- . .`) is an A/A run, the noise floor to read a difference against.
+ * `npm run bench:ab -- [A] [B]`: which of two builds costs the server less CPU per record under one load shape,
+ * `AB_SHAPE` (default produce-32c-1r: 32 closed-loop clients, one 1 KiB record per request, one partition; also
+ * produce-1c-1p: one client, 100 × 1 KiB per request; fetch-1c-1p: one client paging 1,000 records at a time through
+ * a prefilled partition; stream-ws-array-1p: the WebSocket produce channel, one record per message; see AB_SHAPES in
+ * lib/ab.mjs). Each shape is the bench scenario of that id, driven by the bench's own load code. A and B are git refs
+ * or `.` (the working tree, uncommitted edits included); default `main` against `.`; the same build twice
+ * (`-- . .`) is an A/A run, the noise floor to read a difference against.
  *
  * Why not two bench runs one after the other: on a shared 2-core machine the load of other processes drifts by more
  * than the few µs a change to the edge saves, so sequential pairs could not resolve ~20 µs a request. Here both
  * builds are served at once (each its own workerd through Miniflare, as the bench serves Tributary), each gets the
- * same load over the same seconds, and each workerd's own CPU is counted: whatever the machine does in that window
- * it does to both. Every round starts both servers afresh (in alternating order, on fresh data) and gives one
- * difference; the summary is their median and spread.
+ * same load over the same seconds (every request, or streamed message, goes to both, and the next waits for both
+ * answers), and each workerd's own CPU is counted: whatever the machine does in that window it does to both. Every
+ * round starts both servers afresh (in alternating order, on fresh data) and gives one difference; the summary is
+ * their median and spread, in server CPU µs per record (for produce-32c-1r, per request).
  *
- * Knobs: AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000). Prints a line per round and the summary; writes
- * nothing. Every acknowledged record is checked to be in its log afterwards, as the bench does.
+ * What an A/A run gave on this 2-core machine with other work on it (load 3-7), B − A median (min to max) against
+ * the per-record figure: produce-1c-1p −0.67 µs (−1.7 to +0.75; 8 rounds) of ~40; fetch-1c-1p −0.28 (−0.45 to
+ * +0.01; 4 rounds) of ~7; stream-ws-array-1p +0.25 (−0.4 to +2.1; 4 rounds) of ~50. A change smaller than that
+ * spread needs more rounds than a session has, or a quieter machine.
+ *
+ * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000). Prints a line per round and the
+ * summary; writes nothing. Every acknowledged record is checked as the bench checks it: produced records in their
+ * log afterwards, fetched pages dense, streamed reports dense and in order (and the same on both builds).
  */
 
 import { execFileSync } from "node:child_process";
@@ -21,18 +31,21 @@ import { cp, symlink } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { bundleWorker, descendants, startLocalBroker, threadCpuSeconds } from "../scripts/lib/index.mjs";
-import { abBuilds, cpuMicrosPerRequest, pairSteps, summarize, WORKING_TREE } from "./lib/ab.mjs";
+import { abBuilds, abShape, cpuMicrosPerRecord, pairChannels, pairSteps, summarize, WORKING_TREE } from "./lib/ab.mjs";
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
 import { holdServer, isInterrupted, runSession, tempDir } from "./lib/session.mjs";
-import { smallProduce } from "./scenarios/small-produce.mjs";
+import { DISTINCT_MESSAGES, openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
+import { fetchStep, prefill } from "./scenarios/fetch.mjs";
+import { SCENARIOS } from "./scenarios/index.mjs";
 import { ROOT, TOKEN } from "./settings.mjs";
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
 const DURATION_MS = Number(process.env.AB_DURATION_MS ?? 8_000);
 const WARMUP_MS = Number(process.env.AB_WARMUP_MS ?? 2_000);
-const SCENARIO = /** @type {import("./scenarios/types.js").Scenario} */ (smallProduce.scenarios.find((s) => s.id === "produce-32c-1r"));
+const SHAPE = abShape(process.env.AB_SHAPE);
+const SCENARIO = /** @type {import("./scenarios/types.js").Scenario} */ (SCENARIOS.find((s) => s.id === SHAPE.id));
 /** What a build is made from; the console's assets come from this checkout (no API request reaches them). */
 const BUILD_FILES = ["src", "wrangler.toml", "tsconfig.json", "package.json"];
 
@@ -90,6 +103,7 @@ async function serve(build) {
 	const pid = /** @type {{ pid: number }} */ (workerd[0]).pid;
 	const http = createClient(broker.url, { token: TOKEN, sockets: SCENARIO.clients ?? 1 });
 	return {
+		url: broker.url,
 		http,
 		cpuSeconds: () => threadCpuSeconds(pid),
 		async stop() {
@@ -100,51 +114,138 @@ async function serve(build) {
 }
 
 /**
- * One round: both builds served (started in `order`), every request of the load sent to both at once; each
- * workerd's CPU over the measured window (read where runLoad reads the server's: at its start and its end).
+ * @typedef {Awaited<ReturnType<typeof serve>>} Served
+ * @typedef {{ cpuSeconds: number[], records: number, recordsPerSec: number }} Measured  each server's CPU over the
+ *   measured window, and the records each was sent in it
+ */
+
+/**
+ * A closed-loop load whose every request goes to all servers at once (pairSteps); each workerd's CPU over the
+ * measured window, read where runLoad reads the server's: at its start and its end.
+ * @param {Served[]} servers
+ * @param {import("./lib/load.mjs").Step[]} steps  one per server
+ * @returns {Promise<Measured>}
+ */
+async function pairedLoad(servers, steps) {
+	/** @type {number[][]} each server's CPU seconds, at every reading */
+	const readings = [];
+	const serverCpu = () => {
+		const now = servers.map((s) => s.cpuSeconds());
+		readings.push(now);
+		return now.reduce((sum, x) => sum + x, 0);
+	};
+	const result = await runLoad({
+		clients: SCENARIO.clients ?? 1,
+		warmupMs: WARMUP_MS,
+		durationMs: DURATION_MS,
+		step: pairSteps(steps),
+		serverCpu,
+		waitQuiet: false,
+	});
+	if (result.aborted) throw new Error(`the load failed: ${JSON.stringify(result.errorSamples)}`);
+	const cpuSeconds = servers.map((_, i) => (readings.at(-1)?.[i] ?? Number.NaN) - (readings[0]?.[i] ?? Number.NaN));
+	return { cpuSeconds, records: result.records, recordsPerSec: result.recordsPerSec };
+}
+
+/**
+ * The produce shapes (bench/lib/produce-load.mjs); afterwards every acknowledged record must be in each log.
+ * @param {Served[]} servers
+ * @param {number} seed
+ */
+async function produceRound(servers, seed) {
+	const topic = `ab-${SCENARIO.id}`;
+	const loads = [];
+	for (const s of servers) {
+		await s.http.json("POST", "/v1/topics", { name: topic, partitions: SCENARIO.partitions }, [201]);
+		loads.push(await produceLoad(s.http, "tributary", SCENARIO, topic, seed));
+	}
+	const measured = await pairedLoad(
+		servers,
+		loads.map((load) => load.step),
+	);
+	for (const load of loads) {
+		const verdict = await load.verify();
+		if (verdict !== "ok") throw new Error(verdict.join("; "));
+	}
+	return measured;
+}
+
+/**
+ * The fetch shape (bench/scenarios/fetch.mjs): each server's partition prefilled alike, then paged by one client;
+ * each first page is checked in full, every page's next offset on the way.
+ * @param {Served[]} servers
+ */
+async function fetchRound(servers) {
+	const topic = `ab-${SCENARIO.id}`;
+	const cursors = servers.map(() => ({ offset: 0, checked: false, check: /** @type {string[]} */ ([]) }));
+	for (const s of servers) {
+		await s.http.json("POST", "/v1/topics", { name: topic, partitions: SCENARIO.partitions }, [201]);
+		await prefill(s.http, topic);
+	}
+	const measured = await pairedLoad(
+		servers,
+		servers.map((s, i) => fetchStep(s.http, topic, /** @type {(typeof cursors)[number]} */ (cursors[i]))),
+	);
+	const problems = cursors.flatMap((c) => c.check);
+	if (problems.length > 0) throw new Error(problems.join("; "));
+	return measured;
+}
+
+/**
+ * The streaming shape (bench/lib/stream-channel.mjs): one channel per server, each message sent on both and
+ * acknowledged once both reported it (pairChannels); every report's offset is checked, dense and in order.
+ * @param {Served[]} servers
+ * @param {number} seed
+ * @returns {Promise<Measured>}
+ */
+async function streamRound(servers, seed) {
+	const topic = `ab-${SCENARIO.id}`;
+	const channels = [];
+	for (const s of servers) {
+		await s.http.json("POST", "/v1/topics", { name: topic, partitions: SCENARIO.partitions }, [201]);
+		const via = /** @type {"websocket" | "ndjson"} */ (SCENARIO.via);
+		const reports = /** @type {"message" | "array" | undefined} */ (SCENARIO.reports);
+		channels.push(await openStream(via, `${s.url}/v1/topics/${topic}/records/stream`, TOKEN, reports));
+	}
+	const channel = pairChannels(channels);
+	try {
+		const messages = streamMessages(seed * DISTINCT_MESSAGES);
+		const expect = { nextOffset: 0 };
+		const warm = await phase(channel, messages, WARMUP_MS, expect);
+		if (warm.problem !== null) throw new Error(warm.problem);
+		const before = servers.map((s) => s.cpuSeconds());
+		const m = await phase(channel, messages, DURATION_MS, expect);
+		const cpuSeconds = servers.map((s, i) => s.cpuSeconds() - (before[i] ?? Number.NaN));
+		if (m.problem !== null) throw new Error(m.problem);
+		return { cpuSeconds, records: m.records, recordsPerSec: Math.round(m.records / m.seconds) };
+	} finally {
+		await channel.close();
+	}
+}
+
+/** @type {Record<string, (servers: Served[], seed: number) => Promise<Measured>>} */
+const DRIVERS = { produce: produceRound, fetch: fetchRound, streaming: streamRound };
+
+/**
+ * One round: both builds served (started in `order`), on fresh data, under one load that reaches both at once.
  * @param {Build[]} order
  * @param {number} seed
- * @returns {Promise<Record<string, number>>} µs of server CPU per request, by build name
+ * @returns {Promise<Record<string, number>>} µs of server CPU per record, by build name, and the records/s each got
  */
 async function runRound(order, seed) {
-	/** @type {({ build: Build } & Awaited<ReturnType<typeof serve>>)[]} */
+	/** @type {({ build: Build } & Served)[]} */
 	const servers = [];
 	try {
 		for (const build of order) servers.push({ build, ...(await serve(build)) });
-		const topic = `ab-${SCENARIO.id}`;
-		const loads = [];
-		for (const s of servers) {
-			await s.http.json("POST", "/v1/topics", { name: topic, partitions: SCENARIO.partitions }, [201]);
-			loads.push(await produceLoad(s.http, "tributary", SCENARIO, topic, seed));
-		}
-		/** @type {number[][]} each server's CPU seconds, at every reading */
-		const readings = [];
-		const serverCpu = () => {
-			const now = servers.map((s) => s.cpuSeconds());
-			readings.push(now);
-			return now.reduce((sum, x) => sum + x, 0);
-		};
-		const step = pairSteps(loads.map((load) => load.step));
-		const result = await runLoad({
-			clients: SCENARIO.clients ?? 1,
-			warmupMs: WARMUP_MS,
-			durationMs: DURATION_MS,
-			step,
-			serverCpu,
-			waitQuiet: false,
-		});
-		if (result.aborted) throw new Error(`the load failed: ${JSON.stringify(result.errorSamples)}`);
+		const measured = await /** @type {(typeof DRIVERS)[string]} */ (DRIVERS[SHAPE.driver])(servers, seed);
 		/** @type {Record<string, number>} */
 		const out = {};
 		for (const [i, s] of servers.entries()) {
-			const verdict = await /** @type {{ verify(): Promise<"ok" | string[]> }} */ (loads[i]).verify();
-			if (verdict !== "ok") throw new Error(`${s.build.name}: ${verdict.join("; ")}`);
-			const cpu = (readings.at(-1)?.[i] ?? Number.NaN) - (readings[0]?.[i] ?? Number.NaN);
-			const micros = cpuMicrosPerRequest(cpu, result.requests);
+			const micros = cpuMicrosPerRecord(measured.cpuSeconds[i] ?? Number.NaN, measured.records);
 			if (micros === null) throw new Error(`${s.build.name}: no server CPU figure (is there a /proc?)`);
 			out[s.build.name] = micros;
 		}
-		out.requestsPerSec = result.requestsPerSec;
+		out.recordsPerSec = measured.recordsPerSec;
 		return out;
 	} finally {
 		for (const s of servers) await s.stop();
@@ -163,7 +264,7 @@ async function main() {
 		});
 	}
 	console.log(builds.map((build) => build.label).join("; ") + (sameBuild ? " (A/A: the noise floor)" : ""));
-	console.log(`${SCENARIO.id} on both at once, ${ROUNDS} rounds of ${WARMUP_MS} + ${DURATION_MS} ms; server CPU µs/request`);
+	console.log(`${SCENARIO.id} on both at once, ${ROUNDS} rounds of ${WARMUP_MS} + ${DURATION_MS} ms; server CPU µs/record`);
 	/** @type {import("./lib/ab.mjs").AbRound[]} */
 	const rounds = [];
 	for (let r = 0; r < ROUNDS && !isInterrupted(); r++) {
@@ -173,12 +274,12 @@ async function main() {
 		const [ra, rb] = [got.A, got.B];
 		if (ra === undefined || rb === undefined) throw new Error("a round lost a build");
 		rounds.push({ a: ra, b: rb });
-		console.log(`round ${r + 1}: A ${ra}, B ${rb}, B − A ${(rb - ra).toFixed(1)} at ${got.requestsPerSec} req/s each; load ${load}`);
+		console.log(`round ${r + 1}: A ${ra}, B ${rb}, B − A ${(rb - ra).toFixed(2)} at ${got.recordsPerSec} records/s each; load ${load}`);
 	}
 	if (rounds.length === 0) return;
 	const s = summarize(rounds);
 	console.log(
-		`median A ${s.a}, B ${s.b} µs/request; B − A median ${s.diff} (${s.percent}%), min ${s.diffMin}, max ${s.diffMax}; B lower in ${s.bLower} of ${s.rounds} rounds${
+		`median A ${s.a}, B ${s.b} µs/record; B − A median ${s.diff} (${s.percent}%), min ${s.diffMin}, max ${s.diffMax}; B lower in ${s.bLower} of ${s.rounds} rounds${
 			s.signsAgree
 				? ` (all on one side: by chance alone 1 in ${2 ** (s.rounds - 1)})`
 				: ": the rounds disagree on the sign, so the difference is within this run's noise"

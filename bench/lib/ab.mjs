@@ -13,6 +13,33 @@ export const WORKING_TREE = ".";
 export const DEFAULT_BASE = "main";
 
 /**
+ * The loads bench:ab can put on both builds (`AB_SHAPE`), each a bench scenario of that id run by the bench's own load
+ * code, and how it is driven: "produce" (closed-loop produce requests, bench/lib/produce-load.mjs), "fetch" (one client
+ * paging a prefilled partition, bench/scenarios/fetch.mjs) or "streaming" (one WebSocket, WINDOW_MESSAGES in flight,
+ * bench/lib/stream-channel.mjs). Server CPU is counted per record: for the one-record shape that is per request.
+ */
+export const AB_SHAPES = Object.freeze({
+	"produce-32c-1r": "produce",
+	"produce-1c-1p": "produce",
+	"fetch-1c-1p": "fetch",
+	"stream-ws-array-1p": "streaming",
+});
+/** The many small producers: what bench:ab measured before it took other shapes. */
+export const DEFAULT_SHAPE = "produce-32c-1r";
+
+/**
+ * The shape `AB_SHAPE` names (unset or empty: DEFAULT_SHAPE) and how it is driven.
+ * @param {string | undefined} name
+ * @returns {{ id: string, driver: "produce" | "fetch" | "streaming" }}
+ */
+export function abShape(name) {
+	const id = name === undefined || name === "" ? DEFAULT_SHAPE : name;
+	const driver = /** @type {Record<string, "produce" | "fetch" | "streaming">} */ (AB_SHAPES)[id];
+	if (driver === undefined) throw new Error(`AB_SHAPE=${id} is not one bench:ab runs; it runs ${Object.keys(AB_SHAPES).join(", ")}`);
+	return { id, driver };
+}
+
+/**
  * The two builds `npm run bench:ab -- [A] [B]` compares: each a git ref or `.` (the working tree). Default: main
  * against the working tree; the same one twice is an A/A run, the noise floor.
  * @param {string[]} args
@@ -44,18 +71,65 @@ export function pairSteps(steps) {
 }
 
 /**
- * Server CPU per request in µs: `cpuSeconds` over `requests`; null when there is no figure.
+ * Server CPU per record in µs: `cpuSeconds` over `records`; null when there is no figure.
  * @param {number} cpuSeconds
- * @param {number} requests
+ * @param {number} records
  */
-export function cpuMicrosPerRequest(cpuSeconds, requests) {
-	if (!Number.isFinite(cpuSeconds) || !(requests > 0)) return null;
-	return round((cpuSeconds / requests) * 1e6, 1);
+export function cpuMicrosPerRecord(cpuSeconds, records) {
+	if (!Number.isFinite(cpuSeconds) || !(records > 0)) return null;
+	return round((cpuSeconds / records) * 1e6, 2);
+}
+
+/**
+ * @typedef {{ offsets?: { offset: number }[], error?: unknown }} Report
+ * @typedef {{ send(text: string): void, onReport(handler: (report: Report) => void): void, close(): Promise<void> }} Channel
+ */
+
+/**
+ * One streaming channel over several (one per build): each message is sent on every channel at once, and its report
+ * passed on once every channel has answered it, so the builds see the same messages at the same pace (as pairSteps
+ * does for requests). The report passed on is the first channel's when all carry the same offsets, else an error
+ * naming them, which the phase (bench/lib/stream-channel.mjs) counts as a problem like any other.
+ * @param {Channel[]} channels
+ * @returns {Channel}
+ */
+export function pairChannels(channels) {
+	if (channels.length === 0) throw new Error("pairChannels needs at least one channel");
+	/** @type {Report[][]} reports not yet passed on, per channel, in order */
+	const queues = channels.map(() => []);
+	/** @type {(report: Report) => void} */
+	let handler = () => {};
+	const offsetsOf = (/** @type {Report} */ r) => JSON.stringify(r.offsets?.map((o) => o.offset) ?? null);
+	const drain = () => {
+		while (queues.every((q) => q.length > 0)) {
+			const heads = queues.map((q) => /** @type {Report} */ (q.shift()));
+			const first = /** @type {Report} */ (heads[0]);
+			const same = heads.every((r) => r.error === undefined && offsetsOf(r) === offsetsOf(first));
+			handler(same || first.error !== undefined ? first : { error: `the builds answered offsets ${heads.map(offsetsOf).join(" and ")}` });
+		}
+	};
+	for (const [i, channel] of channels.entries()) {
+		channel.onReport((report) => {
+			queues[i]?.push(report);
+			drain();
+		});
+	}
+	return {
+		send: (text) => {
+			for (const channel of channels) channel.send(text);
+		},
+		onReport: (h) => {
+			handler = h;
+		},
+		close: async () => {
+			await Promise.all(channels.map((channel) => channel.close()));
+		},
+	};
 }
 
 /**
  * @typedef {object} AbRound
- * @property {number} a  build A's server CPU µs per request in this round
+ * @property {number} a  build A's server CPU µs per record in this round
  * @property {number} b  build B's, measured over the same seconds
  */
 
@@ -72,11 +146,11 @@ export function summarize(rounds) {
 	const diff = median(diffs);
 	return {
 		rounds: rounds.length,
-		a: round(a, 1),
-		b: round(b, 1),
-		diff: round(diff, 1),
-		diffMin: round(Math.min(...diffs), 1),
-		diffMax: round(Math.max(...diffs), 1),
+		a: round(a, 2),
+		b: round(b, 2),
+		diff: round(diff, 2),
+		diffMin: round(Math.min(...diffs), 2),
+		diffMax: round(Math.max(...diffs), 2),
 		percent: a > 0 ? round((diff / a) * 100, 1) : null,
 		/** Rounds in which B used less CPU per request than A. */
 		bLower: diffs.filter((d) => d < 0).length,

@@ -53,7 +53,7 @@ async function readCounters(http) {
  * @param {import("../lib/http.mjs").HttpClient} http
  * @param {string} topic
  */
-async function prefill(http, topic, records = PREFILL_RECORDS) {
+export async function prefill(http, topic, records = PREFILL_RECORDS) {
 	const bodies = produceBodies({ count: 16, perRequest: RECORDS_PER_PRODUCE, partition: 0, seed: 999 });
 	let next = 0;
 	const requests = records / RECORDS_PER_PRODUCE;
@@ -78,7 +78,7 @@ async function prefill(http, topic, records = PREFILL_RECORDS) {
  * @param {number} [end] where paging wraps to offset 0
  * @returns {import("../lib/load.mjs").Step}
  */
-function fetchStep(http, topic, cursor, end = PREFILL_RECORDS) {
+export function fetchStep(http, topic, cursor, end = PREFILL_RECORDS) {
 	return async () => {
 		const from = cursor.offset;
 		const path = `/v1/topics/${topic}/partitions/0/records?offset=${from}&max_records=${FETCH_RECORDS}&max_bytes=16777216`;

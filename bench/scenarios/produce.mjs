@@ -3,6 +3,13 @@
  * @module
  * Produce throughput: closed-loop clients each sending 100×1 KiB records per request, on Tributary and on both
  * ceilings; on Tributary every acknowledged record must then be in the log.
+ *
+ * One window of a full run does not tell builds apart on this row: produce-1c-1p on Miniflare showed 17.5 µs of
+ * server CPU per record in the run at 1b8c463 and 21.9 in the next, at e4e87e6, with nothing on the batch path changed
+ * between. `AB_SHAPE=produce-1c-1p npm run bench:ab` (both builds under one load, 8 rounds of 8 s, load 3-7 on 2
+ * cores) found no difference: 146a6d0 against b034630, B − A +0.61 µs/record (−1.6 to +2.8, B lower in 3 of 8) and
+ * +0.13 (−1.7 to +1.4, 3 of 8) at ~40-46 µs/record; the same build against itself −0.67 (−1.7 to +0.75, 5 of 8).
+ * So a difference under ~2 µs/record here is noise, and a change to the batch path is judged with bench:ab.
  */
 
 import { produceLoad } from "../lib/produce-load.mjs";

@@ -23,6 +23,9 @@ import type { ProduceInput } from "../topic/produce.ts";
  * Characters the reader leaves to `JSON.parse`: control characters (raw, they are invalid inside a JSON string, and
  * outside one only JSON whitespace, which the reader does not take beside the space) and surrogates (a lone one is
  * written back by `JSON.stringify` as an escape, so its text would not be canonical; pairs are merely rare).
+ * One test of the whole body is about half a `JSON.parse` of it (Node 20, 100 × 1 KiB: 81-169 µs against 159-233 on a
+ * loaded machine), the largest single item of the plain reader; a `charCodeAt` loop over the same text, tried in its
+ * place, took 341-416 µs, and the ASCII body's surrogates cannot be skipped for less: the regex stays.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
 const LEFT_TO_PARSE = /[\u0000-\u001f\ud800-\udfff]/;

@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { abBuilds, cpuMicrosPerRequest, pairSteps, summarize } from "../../bench/lib/ab.mjs";
+import { AB_SHAPES, abBuilds, abShape, cpuMicrosPerRecord, pairChannels, pairSteps, summarize } from "../../bench/lib/ab.mjs";
+import { SCENARIOS } from "../../bench/scenarios/index.mjs";
 import { threadCpuSeconds } from "../../scripts/lib/index.mjs";
 
 test("bench:ab compares main with the working tree unless told, and knows an A/A run", () => {
@@ -28,10 +29,82 @@ test("a paired step sends the request to every build and reports the first failu
 	assert.equal((await pairSteps([step("A", 200), step("B", 503)])(0, 0)).status, 503);
 });
 
-test("CPU per request is seconds over requests, in µs; no figure without both", () => {
-	assert.equal(cpuMicrosPerRequest(0.5, 1_000), 500);
-	assert.equal(cpuMicrosPerRequest(Number.NaN, 1_000), null);
-	assert.equal(cpuMicrosPerRequest(0.5, 0), null);
+test("bench:ab runs the many small producers unless AB_SHAPE names another bench scenario it can drive", () => {
+	assert.deepEqual(abShape(undefined), { id: "produce-32c-1r", driver: "produce" });
+	assert.deepEqual(abShape(""), { id: "produce-32c-1r", driver: "produce" });
+	assert.deepEqual(abShape("produce-1c-1p"), { id: "produce-1c-1p", driver: "produce" });
+	assert.deepEqual(abShape("fetch-1c-1p"), { id: "fetch-1c-1p", driver: "fetch" });
+	assert.deepEqual(abShape("stream-ws-array-1p"), { id: "stream-ws-array-1p", driver: "streaming" });
+	assert.throws(() => abShape("produce-4c-4p"), /produce-1c-1p/);
+});
+
+test("every shape bench:ab names is a bench scenario", async () => {
+	const ids = new Set(SCENARIOS.map((s) => s.id));
+	for (const id of Object.keys(AB_SHAPES)) assert.ok(ids.has(id), id);
+});
+
+test("CPU per record is seconds over records, in µs; no figure without both", () => {
+	assert.equal(cpuMicrosPerRecord(0.5, 1_000), 500);
+	assert.equal(cpuMicrosPerRecord(0.02, 1_000), 20);
+	assert.equal(cpuMicrosPerRecord(0.021_234, 1_000), 21.23);
+	assert.equal(cpuMicrosPerRecord(Number.NaN, 1_000), null);
+	assert.equal(cpuMicrosPerRecord(0.5, 0), null);
+});
+
+/** A fake streaming channel: what was sent on it, and `answer(report)` to report. */
+function fakeChannel() {
+	/** @type {string[]} */
+	const sent = [];
+	/** @type {(report: import("../../bench/lib/ab.mjs").Report) => void} */
+	let handler = () => {};
+	let closed = false;
+	return {
+		sent,
+		isClosed: () => closed,
+		answer: (/** @type {import("../../bench/lib/ab.mjs").Report} */ report) => handler(report),
+		channel: {
+			send: (/** @type {string} */ text) => sent.push(text),
+			onReport: (/** @type {typeof handler} */ h) => {
+				handler = h;
+			},
+			close: async () => {
+				closed = true;
+			},
+		},
+	};
+}
+
+test("paired channels send each message on every channel and pass a report on once all answered it, the same", async () => {
+	const [a, b] = [fakeChannel(), fakeChannel()];
+	const paired = pairChannels([a.channel, b.channel]);
+	/** @type {unknown[]} */
+	const got = [];
+	paired.onReport((report) => got.push(report));
+	paired.send("m0");
+	paired.send("m1");
+	assert.deepEqual(
+		[a.sent, b.sent],
+		[
+			["m0", "m1"],
+			["m0", "m1"],
+		],
+	);
+	a.answer({ offsets: [{ offset: 0 }] });
+	a.answer({ offsets: [{ offset: 1 }] });
+	assert.deepEqual(got, [], "B has answered nothing yet");
+	b.answer({ offsets: [{ offset: 0 }] });
+	assert.deepEqual(got, [{ offsets: [{ offset: 0 }] }]);
+	b.answer({ offsets: [{ offset: 2 }] });
+	assert.equal(got.length, 2);
+	assert.match(String(/** @type {{ error: unknown }} */ (got[1]).error), /\[1\] and \[2\]/);
+	a.answer({ error: { code: "a" } });
+	b.answer({ offsets: [{ offset: 2 }] });
+	assert.deepEqual(got[2], { error: { code: "a" } });
+	a.answer({ offsets: [{ offset: 3 }] });
+	b.answer({ error: { code: "b" } });
+	assert.ok(/** @type {{ error?: unknown }} */ (got[3]).error !== undefined, "a failure on the second build is not hidden");
+	await paired.close();
+	assert.ok(a.isClosed() && b.isClosed());
 });
 
 test("a summary gives each build's median, the per-round differences' median and spread, and whether they agree in sign", () => {
@@ -41,6 +114,8 @@ test("a summary gives each build's median, the per-round differences' median and
 		{ a: 480, b: 485 },
 	]);
 	assert.deepEqual(s, { rounds: 3, a: 500, b: 490, diff: -10, diffMin: -15, diffMax: 5, percent: -2, bLower: 2, signsAgree: false });
+	// Per-record figures of a batch shape are ~20 µs: their differences keep two decimals.
+	assert.equal(summarize([{ a: 17.52, b: 21.94 }]).diff, 4.42);
 	assert.equal(summarize([{ a: 500, b: 490 }]).signsAgree, true);
 	assert.equal(summarize([{ a: 500, b: 500 }]).signsAgree, false);
 	assert.throws(() => summarize([]), /no rounds/);

@@ -104,6 +104,9 @@ export const recordRoutes = new Hono<AppEnv>()
 		const options = produceOptions(body, c.req.header("Idempotency-Key"));
 		const outcome = unwrap(await produce(c.env, topic, body.records, options));
 		if (outcome.replayed && options.idempotencyKey !== null) c.header("Idempotent-Replayed", "true");
+		// Tried and dropped: this answer written as text, as the produce channel writes its reports (offsetsReport),
+		// which in Node takes 12 µs for 100 positions against 43 for the objects and JSON.stringify. Under bench:ab's
+		// produce-1c-1p (8 rounds, load 3-7) it did not show: B − A −0.2 µs/record (−1.1 to +1.1, lower in 4 of 8).
 		return c.json({ offsets: outcome.positions });
 	})
 	.all("/:topic/records", methodNotAllowed)
