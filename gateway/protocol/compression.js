@@ -14,11 +14,10 @@
 
 import { promisify } from "node:util";
 import { gunzip as gunzipCallback, gzip as gzipCallback } from "node:zlib";
-import { compressFrameSync } from "lz4-napi";
 import snappy from "snappyjs";
 import { BatchError, InflatedChunks, tooLarge } from "./inflated.js";
 import { Reader } from "./io.js";
-import { unlz4 } from "./lz4-frame.js";
+import { loadLz4, unlz4 } from "./lz4-frame.js";
 import { unzstd } from "./zstd-frame.js";
 
 const gunzip = promisify(gunzipCallback);
@@ -63,10 +62,10 @@ async function gunzipCapped(data, bytesMax) {
 	}
 }
 
-/** @param {string} codec @param {() => Buffer} inflateNow */
-function attempt(codec, inflateNow) {
+/** @param {string} codec @param {() => Buffer | Promise<Buffer>} inflateNow */
+async function attempt(codec, inflateNow) {
 	try {
-		return inflateNow();
+		return await inflateNow();
 	} catch (error) {
 		if (error instanceof BatchError) throw error;
 		throw new BatchError("corrupt", `${codec}: ${/** @type {Error} */ (error).message}`);
@@ -112,7 +111,7 @@ function snappyLength(block) {
 export async function deflate(compression, bytes) {
 	if (compression === COMPRESSION.gzip) return gzip(bytes);
 	if (compression === COMPRESSION.snappy) return Buffer.from(snappy.compress(bytes));
-	if (compression === COMPRESSION.lz4) return compressFrameSync(bytes);
+	if (compression === COMPRESSION.lz4) return (await loadLz4()).compressFrameSync(bytes);
 	if (compression !== COMPRESSION.none) throw new Error(`cannot compress with codec ${compression}`);
 	return bytes;
 }

@@ -12,8 +12,9 @@
  * batch's CRC-32C already covers every one of these bytes.
  */
 
-import { uncompressSync } from "lz4-napi";
 import { BatchError, InflatedChunks, tooLarge } from "./inflated.js";
+
+/** @typedef {typeof import("lz4-napi")} Lz4Napi */
 
 const FRAME_MAGIC = 0x184d2204;
 /** Skippable frames: magics 0x184D2A50 to 0x184D2A5F, then their length. */
@@ -40,22 +41,36 @@ const CHECKSUM_BYTES = 4;
 const DICTIONARY_BYTES = 64 * 1024;
 
 /**
+ * lz4-napi, loaded with the first lz4 batch rather than at start-up: loading it takes ~80 ms (its loader asks Node
+ * for a diagnostic report to tell glibc from musl).
+ * @type {Promise<Lz4Napi> | null}
+ */
+let lz4Napi = null;
+
+/** lz4-napi, loaded once. */
+export function loadLz4() {
+	lz4Napi ??= import("lz4-napi");
+	return lz4Napi;
+}
+
+/**
  * The bytes of every frame in `data`, refused with a BatchError past `bytesMax`.
  * @param {Buffer} data @param {number} bytesMax
  */
-export function unlz4(data, bytesMax) {
+export async function unlz4(data, bytesMax) {
+	const { uncompressSync } = await loadLz4();
 	const out = new InflatedChunks("lz4", bytesMax);
 	let at = 0;
-	while (at < data.length) at = readFrame(data, at, out);
+	while (at < data.length) at = readFrame(data, at, out, uncompressSync);
 	if (at !== data.length) throw new BatchError("corrupt", "lz4: the last frame runs past the batch");
 	return out.done();
 }
 
 /**
  * Inflates the frame at `at` into `out`; returns the offset past it (past the end of `data` when it is cut short).
- * @param {Buffer} data @param {number} at @param {InflatedChunks} out
+ * @param {Buffer} data @param {number} at @param {InflatedChunks} out @param {Lz4Napi["uncompressSync"]} uncompress
  */
-function readFrame(data, at, out) {
+function readFrame(data, at, out, uncompress) {
 	const magic = data.readUInt32LE(at);
 	if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC) return at + 8 + data.readUInt32LE(at + 4);
 	if (magic !== FRAME_MAGIC) throw new BatchError("corrupt", `lz4: no frame magic at byte ${at}`);
@@ -83,7 +98,7 @@ function readFrame(data, at, out) {
 		const block = data.subarray(p, p + size);
 		p += size + ((flg & FLG_BLOCK_CHECKSUM) !== 0 ? CHECKSUM_BYTES : 0);
 		if ((word & UNCOMPRESSED_BIT) !== 0) out.push(block);
-		else out.push(inflateBlock(block, blockBytesMax, out, independent ? null : out.tail(DICTIONARY_BYTES)));
+		else out.push(inflateBlock(block, blockBytesMax, out, independent ? null : out.tail(DICTIONARY_BYTES), uncompress));
 	}
 	p += 4 + ((flg & FLG_CONTENT_CHECKSUM) !== 0 ? CHECKSUM_BYTES : 0);
 	if (contentBytes >= 0 && out.total - start !== contentBytes)
@@ -94,8 +109,9 @@ function readFrame(data, at, out) {
 /**
  * One compressed block, inflated into at most `min(blockBytesMax, out.room)` bytes.
  * @param {Buffer} block @param {number} blockBytesMax @param {InflatedChunks} out @param {Buffer | null} dictionary
+ * @param {Lz4Napi["uncompressSync"]} uncompress
  */
-function inflateBlock(block, blockBytesMax, out, dictionary) {
+function inflateBlock(block, blockBytesMax, out, dictionary, uncompress) {
 	const capacity = Math.min(blockBytesMax, out.room);
 	// lz4-napi's block format is lz4_flex's "size prepended": a little-endian u32 that lz4_flex takes as the
 	// output buffer's capacity, and refuses to write past.
@@ -103,7 +119,7 @@ function inflateBlock(block, blockBytesMax, out, dictionary) {
 	sized.writeUInt32LE(capacity, 0);
 	block.copy(sized, 4);
 	try {
-		return uncompressSync(sized, dictionary);
+		return uncompress(sized, dictionary);
 	} catch (error) {
 		const message = /** @type {Error} */ (error).message;
 		// The room, not the block's own maximum, was too small: the batch inflates past the cap.

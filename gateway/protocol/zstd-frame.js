@@ -12,7 +12,6 @@
  * otherwise the destination is the upper bound or the room under the cap, whichever is smaller.
  */
 
-import { ZSTDDecoder } from "zstddec";
 import { BatchError, tooLarge } from "./inflated.js";
 
 const FRAME_MAGIC = 0xfd2fb528;
@@ -36,19 +35,32 @@ const BLOCK_RLE = 1;
 const BLOCK_COMPRESSED = 2;
 const CHECKSUM_BYTES = 4;
 
-const decoder = new ZSTDDecoder();
-await decoder.init();
+/**
+ * zstddec, loaded and its WebAssembly compiled with the first zstd batch rather than at start-up (it loads Node's
+ * fetch to read its module, ~0.1 s).
+ * @type {Promise<import("zstddec").ZSTDDecoder> | null}
+ */
+let zstdDecoder = null;
+
+function loadDecoder() {
+	zstdDecoder ??= import("zstddec").then(async ({ ZSTDDecoder }) => {
+		const decoder = new ZSTDDecoder();
+		await decoder.init();
+		return decoder;
+	});
+	return zstdDecoder;
+}
 
 /**
  * The bytes of every frame in `data`, refused with a BatchError past `bytesMax`.
  * @param {Buffer} data @param {number} bytesMax
  */
-export function unzstd(data, bytesMax) {
+export async function unzstd(data, bytesMax) {
 	const { least, most } = outputBounds(data);
 	if (least > bytesMax) throw tooLarge("zstd", bytesMax);
 	if (most === 0) return Buffer.alloc(0);
 	const capacity = Math.min(most, bytesMax);
-	const inflated = decoder.decode(data, capacity);
+	const inflated = (await loadDecoder()).decode(data, capacity);
 	// zstddec hands back an empty array for any libzstd error. Below the upper bound, that error is corruption;
 	// at the cap it is most likely the cap (a frame is refused either way, and neither is worth a retry).
 	if (inflated.length === 0) {
