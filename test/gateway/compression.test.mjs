@@ -2,15 +2,20 @@
  * Produced batches in every codec, and the inflated-size cap they all share: per codec, a batch whose records
  * inflate to exactly the cap is accepted and one byte more is refused as `too_large` (Kafka's
  * RECORD_LIST_TOO_LARGE), refused before it is inflated where the frame says its size. lz4 frames from
- * lz4-napi, with checksums and linked blocks; zstd frames as libzstd writes them, and raw and RLE blocks built here.
+ * lz4-napi, with checksums and linked blocks; zstd frames as libzstd writes them, and raw and RLE blocks built here;
+ * fast-check fuzzing of damaged lz4 and zstd frames.
  */
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
+import fc from "fast-check";
 import { compressFrameSync } from "lz4-napi";
 import snappy from "snappyjs";
 import { BatchError, COMPRESSION, crc32c, decodeBatches, encodeBatch, INFLATED_BYTES_MAX } from "../../gateway/protocol/record-batch.js";
+
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
+console.log(`# fuzz seed ${SEED} (FUZZ_SEED=${SEED} to replay)`);
 
 const BATCH_OVERHEAD_BYTES = 61;
 const TIMESTAMP = 1_767_225_600_000;
@@ -216,4 +221,29 @@ test("codecs 5 to 7 are refused as unsupported, not misread", async () => {
 			(error) => error instanceof BatchError && error.kind === "unsupported_compression",
 		);
 	}
+});
+
+test("fuzz: lz4 and zstd bodies cut short, with bytes flipped, or random are refused as a BatchError, or decode", async () => {
+	const plain = await encodeBatch(ZSTD_CLI_RECORDS);
+	const lz4Frame = compressFrameSync(bodyOf(plain), { contentChecksum: true, blockChecksums: true });
+	const frames = { [COMPRESSION.lz4]: lz4Frame, [COMPRESSION.zstd]: ZSTD_CLI_FRAME };
+	const damaged = fc.record({
+		codec: fc.constantFrom(COMPRESSION.lz4, COMPRESSION.zstd),
+		cut: fc.nat(),
+		flips: fc.array(fc.record({ at: fc.nat(), mask: fc.integer({ min: 1, max: 255 }) }), { maxLength: 4 }),
+		random: fc.option(fc.uint8Array({ maxLength: 64 }), { nil: null }),
+	});
+	await fc.assert(
+		fc.asyncProperty(damaged, async ({ codec, cut, flips, random }) => {
+			const body = random === null ? Buffer.from(frames[codec]) : Buffer.from(random);
+			for (const { at, mask } of flips) if (body.length > 0) body[at % body.length] ^= mask;
+			const batch = withBody(plain, codec, body.subarray(0, body.length - (cut % 8)));
+			try {
+				await decodeBatches(batch);
+			} catch (error) {
+				if (!(error instanceof BatchError)) throw error;
+			}
+		}),
+		{ seed: SEED, numRuns: 300 },
+	);
 });
