@@ -9,7 +9,9 @@
  * destination is sized before anything is inflated, by a walk over the frame and block headers alone: raw and
  * RLE blocks state what they produce and a compressed block produces at most Block_Maximum_Size, so the walk
  * bounds the output from below and above. A batch whose lower bound passes the cap is refused without inflating;
- * otherwise the destination is the upper bound or the room under the cap, whichever is smaller.
+ * otherwise the destination is the upper bound or the room under the cap, whichever is smaller. The WebAssembly
+ * memory holds the compressed bytes and that destination, and keeps the size of the largest batch seen (at most
+ * the cap plus a frame's bytes).
  */
 
 import { BatchError, tooLarge } from "./inflated.js";
