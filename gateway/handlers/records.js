@@ -21,8 +21,13 @@ const EMPTY = Buffer.alloc(0);
 const EARLIEST_TIMESTAMP = -2;
 const LATEST_TIMESTAMP = -1;
 
-/** @param {BatchError} error */
+/**
+ * A batch that inflates past the cap gets the code the Worker answers for a produce request over its size, and
+ * which clients do not retry (CORRUPT_MESSAGE is retriable in Kafka's table: a bomb would be sent again).
+ * @param {BatchError} error
+ */
 function batchErrorCode(error) {
+	if (error.kind === "too_large") return KAFKA.RECORD_LIST_TOO_LARGE;
 	if (error.kind === "unsupported_compression") return KAFKA.UNSUPPORTED_COMPRESSION_TYPE;
 	if (error.kind === "unsupported_format") return KAFKA.UNSUPPORTED_FOR_MESSAGE_FORMAT;
 	return KAFKA.CORRUPT_MESSAGE;

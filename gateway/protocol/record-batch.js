@@ -2,32 +2,26 @@
 /**
  * @module
  * Kafka record batches, magic v2 (KIP-98): the only on-wire record format of Produce v3+ and Fetch v4+.
- * Decoding checks the CRC-32C and every length; gzip is inflated with node:zlib, snappy (raw or in the Java
- * client's xerial framing) with snappyjs, both under one size cap. lz4 and zstd are refused: no pure-JS decoder
- * on npm caps what a hostile frame header makes it allocate.
- * Encoding builds one batch per fetched partition (uncompressed; gzip and snappy for tests).
+ * Decoding checks the CRC-32C and every length; the records of a compressed batch (gzip, snappy, lz4, zstd) are
+ * inflated under one size cap (compression.js).
+ * Encoding builds one batch per fetched partition (uncompressed; compressed for tests).
  */
 
-import { promisify } from "node:util";
-import { gunzip as gunzipCallback, gzip as gzipCallback } from "node:zlib";
 import { crc32c as nativeCrc32c } from "@node-rs/crc32";
-import snappy from "snappyjs";
+import { COMPRESSION, deflate, inflate } from "./compression.js";
+import { BatchError } from "./inflated.js";
 import { ProtocolError, Reader, Writer } from "./io.js";
 
-const gunzip = promisify(gunzipCallback);
-const gzip = promisify(gzipCallback);
+export { COMPRESSION, INFLATED_BYTES_MAX } from "./compression.js";
+export { BatchError } from "./inflated.js";
 
 export const MAGIC_V2 = 2;
 /** Bytes of a batch header after `batchLength` up to and including the record count. */
 const BATCH_HEADER_BYTES = 49;
 /** The offset in a batch at which the CRC-covered part starts (attributes). */
 const CRC_START = 21;
-/** A decompressed batch may hold at most this much: the Worker refuses larger requests anyway. */
-export const INFLATED_BYTES_MAX = 16 * 1024 * 1024;
 /** No timestamp: Kafka's NO_TIMESTAMP. */
 export const NO_TIMESTAMP = -1;
-
-export const COMPRESSION = /** @type {const} */ ({ none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 });
 
 /**
  * CRC-32C (Castagnoli), as record batches v2 require: @node-rs/crc32 runs the CPU's CRC32 instructions, about
@@ -36,15 +30,6 @@ export const COMPRESSION = /** @type {const} */ ({ none: 0, gzip: 1, snappy: 2, 
  */
 export function crc32c(bytes) {
 	return nativeCrc32c(bytes) >>> 0;
-}
-
-/** A record batch that cannot be accepted as sent (maps to Kafka's CORRUPT_MESSAGE or UNSUPPORTED_COMPRESSION_TYPE). */
-export class BatchError extends Error {
-	/** @param {"corrupt" | "unsupported_compression" | "unsupported_format"} kind @param {string} message */
-	constructor(kind, message) {
-		super(message);
-		this.kind = kind;
-	}
 }
 
 /**
@@ -119,54 +104,6 @@ async function decodeBatch(bytes) {
 	return { ...header, records };
 }
 
-/** @param {number} compression @param {Buffer} data */
-async function inflate(compression, data) {
-	switch (compression) {
-		case COMPRESSION.none:
-			return data;
-		case COMPRESSION.gzip:
-			try {
-				return await gunzip(data, { maxOutputLength: INFLATED_BYTES_MAX });
-			} catch (error) {
-				throw new BatchError("corrupt", `gzip: ${/** @type {Error} */ (error).message}`);
-			}
-		case COMPRESSION.snappy:
-			return attempt("snappy", () => unsnappy(data));
-		default:
-			throw new BatchError("unsupported_compression", `compression codec ${compression} is not supported (none, gzip and snappy are)`);
-	}
-}
-
-/** @param {string} codec @param {() => Buffer} inflateNow */
-function attempt(codec, inflateNow) {
-	try {
-		return inflateNow();
-	} catch (error) {
-		if (error instanceof BatchError) throw error;
-		throw new BatchError("corrupt", `${codec}: ${/** @type {Error} */ (error).message}`);
-	}
-}
-
-/** The Java client's snappy framing (snappy-java's "xerial" stream): magic, version, compat, then sized chunks. */
-const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
-const XERIAL_HEADER_BYTES = 16;
-
-/** @param {Buffer} data */
-function unsnappy(data) {
-	if (data.length < XERIAL_HEADER_BYTES || !data.subarray(0, XERIAL_MAGIC.length).equals(XERIAL_MAGIC)) {
-		return Buffer.from(snappy.uncompress(data, INFLATED_BYTES_MAX));
-	}
-	const reader = new Reader(data, XERIAL_HEADER_BYTES);
-	const chunks = [];
-	let total = 0;
-	while (reader.remaining > 0) {
-		const chunk = snappy.uncompress(reader.raw(reader.int32()), INFLATED_BYTES_MAX - total);
-		total += chunk.length;
-		chunks.push(Buffer.from(chunk));
-	}
-	return Buffer.concat(chunks, total);
-}
-
 /** @param {Buffer} body @param {number} count @param {number} baseTimestamp */
 function decodeRecords(body, count, baseTimestamp) {
 	if (count < 0 || count > body.length) throw new BatchError("corrupt", `record count ${count} out of range`);
@@ -227,7 +164,7 @@ const BATCH_OVERHEAD_BYTES = 61;
  */
 
 /**
- * One batch of fetched records, uncompressed (or gzip/snappy when asked). Offsets may have gaps (compaction):
+ * One batch of fetched records, uncompressed (or compressed when a test asks). Offsets may have gaps (compaction):
  * each record carries its own delta, and `lastOffset` may run past the last record so the client moves on.
  * Every field's length is measured first, so the batch is one exact allocation written front to back.
  * @param {OutgoingRecord[]} records
@@ -387,12 +324,4 @@ function putField(b, o, field, length) {
 		if (written !== length) throw new Error(`wrote ${written} UTF-8 bytes, measured ${length}`);
 	}
 	return o + length;
-}
-
-/** @param {number} compression @param {Buffer} bytes */
-async function deflate(compression, bytes) {
-	if (compression === COMPRESSION.gzip) return gzip(bytes);
-	if (compression === COMPRESSION.snappy) return Buffer.from(snappy.compress(bytes));
-	if (compression !== COMPRESSION.none) throw new Error(`cannot compress with codec ${compression}`);
-	return bytes;
 }

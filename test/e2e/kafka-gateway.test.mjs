@@ -3,12 +3,13 @@
 /**
  * The Kafka gateway against a real `wrangler dev`, driven by clients nobody here wrote: Debian's kcat
  * (librdkafka) and kafkajs. Metadata, produce with keys and headers, consume from the beginning to the end,
- * records crossing between Kafka clients and HTTP, gzip batches, SASL/PLAIN with a scoped key, and malformed
- * frames that close one connection and write nothing.
+ * records crossing between Kafka clients and HTTP, compressed batches (gzip, snappy, lz4, zstd), SASL/PLAIN with
+ * a scoped key, and malformed frames that close one connection and write nothing.
  */
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import LZ4Codec from "@2l/kafkajs-lz4";
 import { Kafka, logLevel } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
 import { kafkaE2eSetup, kcat, rawExchange } from "./lib/kafka.mjs";
@@ -304,21 +305,50 @@ test("a Fetch's maxBytes bounds its whole response (KIP-74): kafkajs reads every
 	assert.ok(Math.max(...fetchSizes) <= maxBytes + 512, `Fetch responses of ${fetchSizes.join(", ")} bytes`);
 });
 
-test("gzip and snappy batches from kafkajs are inflated; the records land as sent", { timeout: 60_000 }, async () => {
+test("gzip, snappy and lz4 batches from kafkajs are inflated; the records land as sent", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("compressed", 1);
 	const { CompressionCodecs, CompressionTypes } = (await import("kafkajs")).default;
 	CompressionCodecs[CompressionTypes.Snappy] = SnappyCodec;
+	CompressionCodecs[CompressionTypes.LZ4] = new LZ4Codec().codec;
 	const producer = track(kafka().producer());
 	await producer.connect();
-	const messages = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `value ${i} `.repeat(20) }));
-	await producer.send({ topic: "compressed", compression: CompressionTypes.GZIP, messages: messages.slice(0, 25) });
-	await producer.send({ topic: "compressed", compression: CompressionTypes.Snappy, messages: messages.slice(25) });
+	const messages = Array.from({ length: 60 }, (_, i) => ({ key: `k${i}`, value: `value ${i} `.repeat(20) }));
+	await producer.send({ topic: "compressed", compression: CompressionTypes.GZIP, messages: messages.slice(0, 20) });
+	await producer.send({ topic: "compressed", compression: CompressionTypes.Snappy, messages: messages.slice(20, 40) });
+	await producer.send({ topic: "compressed", compression: CompressionTypes.LZ4, messages: messages.slice(40) });
 	await producer.disconnect();
 	const { records } = await setup.api.fetchAll("compressed", 0);
 	assert.deepEqual(
 		records.map((r) => [r.offset, r.key, r.value]),
 		messages.map((m, i) => [i, m.key, m.value]),
 	);
+});
+
+test("kcat -z lz4 and -z zstd: librdkafka's compressed batches land as sent, and kcat reads them back", { timeout: 60_000 }, async () => {
+	for (const codec of ["lz4", "zstd"]) {
+		const topic = `kcat-${codec}`;
+		await setup.api.createTopic(topic, 1);
+		// Repetitive lines, so that librdkafka's compressed batch is smaller and it sends it compressed.
+		const lines = Array.from({ length: 2000 }, (_, i) => `${codec} record ${i} ${"x".repeat(i % 100)}`);
+		const produced = kcat(["-b", setup.gateways[0].bootstrap, "-P", "-t", topic, "-z", codec], `${lines.join("\n")}\n`);
+		assert.equal(produced.status, 0, produced.stderr);
+		assert.doesNotMatch(produced.stderr, /ERROR/);
+		const consumed = kcat(["-b", setup.gateways[0].bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-J"]);
+		assert.equal(consumed.status, 0, consumed.stderr);
+		const messages = consumed.stdout
+			.trim()
+			.split("\n")
+			.map((line) => JSON.parse(line));
+		assert.deepEqual(
+			messages.map((m) => [m.offset, m.payload]),
+			lines.map((line, i) => [i, line]),
+		);
+		const { records } = await setup.api.fetchAll(topic, 0);
+		assert.deepEqual(
+			records.map((r) => r.value),
+			lines,
+		);
+	}
 });
 
 test("SASL/PLAIN: a scoped key produces to its topic, is refused on another, a wrong secret is refused", { timeout: 90_000 }, async () => {
