@@ -21,7 +21,7 @@
  * kept for every failure.
  *
  * @example
- * {"msg":"request","request_id":"…","method":"POST","route":"/v1/topics/:topic/records","status":200,"duration_ms":12,"principal":"key_…"}
+ * {"msg":"request","request_id":"…","method":"POST","route":"/v1/topics/:topic/records","status":404,"duration_ms":12,"principal":"key_…"}
  */
 
 import type { Context, MiddlewareHandler } from "hono";
