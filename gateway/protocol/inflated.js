@@ -1,8 +1,23 @@
 // @ts-check
 /**
  * @module
- * What decoding a produced record batch can refuse it for, and the capped output every codec inflates into.
+ * What decoding a produced record batch can refuse it for, the capped output every codec inflates into, and the
+ * skippable frames the lz4 and zstd formats share.
  */
+
+/** Skippable frames (one format for LZ4 and zstd): magics 0x184D2A50 to 0x184D2A5F, then their length, then that many bytes. */
+const SKIPPABLE_MAGIC = 0x184d2a50;
+const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
+const SKIPPABLE_HEADER_BYTES = 8;
+
+/**
+ * The offset past the skippable frame at `at`, or -1 when the frame there is not one.
+ * @param {Buffer} data @param {number} at
+ */
+export function skippableFrameEnd(data, at) {
+	if ((data.readUInt32LE(at) & SKIPPABLE_MAGIC_MASK) >>> 0 !== SKIPPABLE_MAGIC) return -1;
+	return at + SKIPPABLE_HEADER_BYTES + data.readUInt32LE(at + 4);
+}
 
 /**
  * A record batch that cannot be accepted as sent. `too_large`: it inflates past the cap (a decompression bomb, or

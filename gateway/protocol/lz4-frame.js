@@ -12,14 +12,11 @@
  * batch's CRC-32C already covers every one of these bytes.
  */
 
-import { BatchError, InflatedChunks, tooLarge } from "./inflated.js";
+import { BatchError, InflatedChunks, skippableFrameEnd, tooLarge } from "./inflated.js";
 
 /** @typedef {typeof import("lz4-napi")} Lz4Napi */
 
 const FRAME_MAGIC = 0x184d2204;
-/** Skippable frames: magics 0x184D2A50 to 0x184D2A5F, then their length. */
-const SKIPPABLE_MAGIC = 0x184d2a50;
-const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
 const FRAME_VERSION = 0b01;
 /** FLG bits. */
 const FLG_BLOCK_INDEPENDENCE = 0x20;
@@ -71,9 +68,9 @@ export async function unlz4(data, bytesMax) {
  * @param {Buffer} data @param {number} at @param {InflatedChunks} out @param {Lz4Napi["uncompressSync"]} uncompress
  */
 function readFrame(data, at, out, uncompress) {
-	const magic = data.readUInt32LE(at);
-	if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC) return at + 8 + data.readUInt32LE(at + 4);
-	if (magic !== FRAME_MAGIC) throw new BatchError("corrupt", `lz4: no frame magic at byte ${at}`);
+	const skipped = skippableFrameEnd(data, at);
+	if (skipped >= 0) return skipped;
+	if (data.readUInt32LE(at) !== FRAME_MAGIC) throw new BatchError("corrupt", `lz4: no frame magic at byte ${at}`);
 	const flg = data[at + 4];
 	const blockBytesMax = BLOCK_BYTES_MAX.get((data[at + 5] >> 4) & 0x07);
 	if (flg >> 6 !== FRAME_VERSION || blockBytesMax === undefined)

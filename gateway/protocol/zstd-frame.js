@@ -14,12 +14,9 @@
  * the cap plus a frame's bytes).
  */
 
-import { BatchError, tooLarge } from "./inflated.js";
+import { BatchError, skippableFrameEnd, tooLarge } from "./inflated.js";
 
 const FRAME_MAGIC = 0xfd2fb528;
-/** Skippable frames: magics 0x184D2A50 to 0x184D2A5F, then their length. */
-const SKIPPABLE_MAGIC = 0x184d2a50;
-const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
 /** Frame_Header_Descriptor bits. */
 const FHD_SINGLE_SEGMENT = 0x20;
 const FHD_RESERVED = 0x08;
@@ -82,12 +79,12 @@ export function outputBounds(data) {
 	let most = 0;
 	let at = 0;
 	while (at < data.length) {
-		const magic = data.readUInt32LE(at);
-		if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC) {
-			at += 8 + data.readUInt32LE(at + 4);
+		const skipped = skippableFrameEnd(data, at);
+		if (skipped >= 0) {
+			at = skipped;
 			continue;
 		}
-		if (magic !== FRAME_MAGIC) throw new BatchError("corrupt", `zstd: no frame magic at byte ${at}`);
+		if (data.readUInt32LE(at) !== FRAME_MAGIC) throw new BatchError("corrupt", `zstd: no frame magic at byte ${at}`);
 		const frame = frameBounds(data, at + 4);
 		least += frame.least;
 		most += frame.most;

@@ -141,6 +141,32 @@ test("lz4: frames with block and content checksums, and several frames in a row,
 	}
 });
 
+test("lz4 and zstd: skippable frames (one format for both) before and between frames are passed over", async () => {
+	const plain = await encodeBatch([{ offset: 0, timestamp: TIMESTAMP, key: null, value: Buffer.from("skipped around"), headers: [] }]);
+	const body = bodyOf(plain);
+	const skippable = (magicLow) => {
+		const frame = Buffer.alloc(8 + 5, 0xee);
+		frame.writeUInt32LE(0x184d2a50 + magicLow, 0);
+		frame.writeUInt32LE(5, 4);
+		return frame;
+	};
+	const half = Math.floor(body.length / 2);
+	const lz4 = Buffer.concat([
+		skippable(0),
+		compressFrameSync(body.subarray(0, half)),
+		skippable(15),
+		compressFrameSync(body.subarray(half)),
+	]);
+	const zstd = Buffer.concat([skippable(3), zstdFrame(body.subarray(0, half)), skippable(9), zstdFrame(body.subarray(half))]);
+	for (const [compression, frames] of [
+		[COMPRESSION.lz4, lz4],
+		[COMPRESSION.zstd, zstd],
+	]) {
+		const [decoded] = await decodeBatches(withBody(plain, compression, frames));
+		assert.equal(decoded.records[0].value.toString(), "skipped around", `codec ${compression}`);
+	}
+});
+
 test("lz4: a dependent block copies from the block before it (linked mode)", async () => {
 	const plain = await encodeBatch([{ offset: 0, timestamp: TIMESTAMP, key: null, value: Buffer.alloc(30, 0x61), headers: [] }]);
 	const body = bodyOf(plain);
