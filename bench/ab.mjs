@@ -3,8 +3,10 @@
  * `npm run bench:ab -- [A] [B]`: which of two builds costs the server less CPU per record under one load shape,
  * `AB_SHAPE` (default produce-32c-1r: 32 closed-loop clients, one 1 KiB record per request, one partition; also
  * produce-1c-1p: one client, 100 × 1 KiB per request; fetch-1c-1p: one client paging 1,000 records at a time through
- * a prefilled partition; stream-ws-array-1p: the WebSocket produce channel, one record per message; see AB_SHAPES in
- * lib/ab.mjs). Each shape is the bench scenario of that id, driven by the bench's own load code. A and B are git refs
+ * a prefilled partition; stream-ws-array-1p: the WebSocket produce channel, one record per message; group-4m-4p: 4
+ * members of one group polling 500 records over 4 partitions, each commit carried by the member's next poll;
+ * group-4m-4p-commit-request: the same with each commit a request of its own; see AB_SHAPES in lib/ab.mjs). Each
+ * shape is the bench scenario of that id, driven by the bench's own load code. A and B are git refs
  * or `.` (the working tree, uncommitted edits included); default `main` against `.`; the same build twice
  * (`-- . .`) is an A/A run, the noise floor to read a difference against.
  *
@@ -18,12 +20,20 @@
  *
  * What an A/A run gave on this 2-core machine with other work on it (load 3-7), B − A median (min to max) against
  * the per-record figure: produce-1c-1p −0.67 µs (−1.7 to +0.75; 8 rounds) of ~40; fetch-1c-1p −0.28 (−0.45 to
- * +0.01; 4 rounds) of ~7; stream-ws-array-1p +0.25 (−0.4 to +2.1; 4 rounds) of ~50. A change smaller than that
- * spread needs more rounds than a session has, or a quieter machine.
+ * +0.01; 4 rounds) of ~7; stream-ws-array-1p +0.25 (−0.4 to +2.1; 4 rounds) of ~50; group-4m-4p −0.13 (−0.58 to
+ * +0.70; 6 rounds) of ~9.5; group-4m-4p-commit-request −0.19 (−0.60 to +0.31; 6 rounds) of ~9.4. A change smaller
+ * than that spread needs more rounds than a session has, or a quieter machine. The group shapes' figure swings with
+ * their rate (8.3 µs at 37,000 records/s a build, 12.6 at 9,600, in one run): a poll's fixed costs are spread over
+ * fewer records when the machine is busy, so read a group difference against its round, not across rounds. Their
+ * latencies are as noisy: A/A medians of the rounds' poll p99 were 209 and 160 ms (group-4m-4p), and one round's
+ * commit p50 differed by −0.6 to +0.7 ms (group-4m-4p-commit-request, ~15 ms).
  *
- * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000). Prints a line per round and the
- * summary; writes nothing. Every acknowledged record is checked as the bench checks it: produced records in their
- * log afterwards, fetched pages dense, streamed reports dense and in order (and the same on both builds).
+ * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000), AB_GROUP_BACKLOG (records per build
+ * for the group shapes; by default what lasts the warm-up and the window at GROUP_RATE_MAX_PER_SEC). Prints a line per
+ * round and the summary (the group shapes add each build's poll and commit-request latency p50/p99); writes nothing.
+ * Every acknowledged record is checked as the bench checks it: produced records in their log afterwards, fetched
+ * pages dense, streamed reports dense and in order (and the same on both builds), every polled record the next of its
+ * partition, both builds' polls as many records, and each group's committed offsets adding up to what it polled.
  */
 
 import { execFileSync } from "node:child_process";
