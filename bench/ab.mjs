@@ -3,8 +3,10 @@
  * `npm run bench:ab -- [A] [B]`: which of two builds costs the server less CPU per record under one load shape,
  * `AB_SHAPE` (default produce-32c-1r: 32 closed-loop clients, one 1 KiB record per request, one partition; also
  * produce-1c-1p: one client, 100 × 1 KiB per request; fetch-1c-1p: one client paging 1,000 records at a time through
- * a prefilled partition; stream-ws-array-1p: the WebSocket produce channel, one record per message; see AB_SHAPES in
- * lib/ab.mjs). Each shape is the bench scenario of that id, driven by the bench's own load code. A and B are git refs
+ * a prefilled partition; stream-ws-array-1p: the WebSocket produce channel, one record per message; group-4m-4p: 4
+ * members of one group polling 500 records over 4 partitions, each commit carried by the member's next poll;
+ * group-4m-4p-commit-request: the same with each commit a request of its own; see AB_SHAPES in lib/ab.mjs). Each
+ * shape is the bench scenario of that id, driven by the bench's own load code. A and B are git refs
  * or `.` (the working tree, uncommitted edits included); default `main` against `.`; the same build twice
  * (`-- . .`) is an A/A run, the noise floor to read a difference against.
  *
@@ -18,34 +20,62 @@
  *
  * What an A/A run gave on this 2-core machine with other work on it (load 3-7), B − A median (min to max) against
  * the per-record figure: produce-1c-1p −0.67 µs (−1.7 to +0.75; 8 rounds) of ~40; fetch-1c-1p −0.28 (−0.45 to
- * +0.01; 4 rounds) of ~7; stream-ws-array-1p +0.25 (−0.4 to +2.1; 4 rounds) of ~50. A change smaller than that
- * spread needs more rounds than a session has, or a quieter machine.
+ * +0.01; 4 rounds) of ~7; stream-ws-array-1p +0.25 (−0.4 to +2.1; 4 rounds) of ~50; group-4m-4p −0.13 (−0.58 to
+ * +0.70; 6 rounds) of ~9.5; group-4m-4p-commit-request −0.19 (−0.60 to +0.31; 6 rounds) of ~9.4. A change smaller
+ * than that spread needs more rounds than a session has, or a quieter machine. The group shapes' figure swings with
+ * their rate (8.3 µs at 37,000 records/s a build, 12.6 at 9,600, in one run): a poll's fixed costs are spread over
+ * fewer records when the machine is busy, so read a group difference against its round, not across rounds. Their
+ * latencies are as noisy: A/A medians of the rounds' poll p99 were 209 and 160 ms (group-4m-4p), and one round's
+ * commit p50 differed by −0.6 to +0.7 ms (group-4m-4p-commit-request, ~15 ms).
  *
- * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000). Prints a line per round and the
- * summary; writes nothing. Every acknowledged record is checked as the bench checks it: produced records in their
- * log afterwards, fetched pages dense, streamed reports dense and in order (and the same on both builds).
+ * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000), AB_GROUP_BACKLOG (records per build
+ * for the group shapes; by default what lasts the warm-up and the window at GROUP_RATE_MAX_PER_SEC). Prints a line per
+ * round and the summary (the group shapes add each build's poll and commit-request latency p50/p99); writes nothing.
+ * Every acknowledged record is checked as the bench checks it: produced records in their log afterwards, fetched
+ * pages dense, streamed reports dense and in order (and the same on both builds), every polled record the next of its
+ * partition, both builds' polls as many records, and each group's committed offsets adding up to what it polled.
  */
 
 import { execFileSync } from "node:child_process";
-import { cp, symlink } from "node:fs/promises";
+import { cp, rm, symlink } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { bundleWorker, descendants, startLocalBroker, threadCpuSeconds } from "../scripts/lib/index.mjs";
-import { abBuilds, abShape, cpuMicrosPerRecord, pairChannels, pairSteps, summarize, WORKING_TREE } from "./lib/ab.mjs";
+import {
+	abBuilds,
+	abShape,
+	cpuMicrosPerRecord,
+	latencyTally,
+	pairChannels,
+	pairCursors,
+	pairSteps,
+	summarize,
+	WORKING_TREE,
+} from "./lib/ab.mjs";
+import { backlogFor, consume, groupClient, memberCursor, setUpGroup } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
-import { runLoad } from "./lib/load.mjs";
+import { latencySummary, median, round, runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
 import { holdServer, isInterrupted, runSession, tempDir } from "./lib/session.mjs";
 import { DISTINCT_MESSAGES, openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 import { fetchStep, prefill } from "./scenarios/fetch.mjs";
+import { groupLoad } from "./scenarios/group.mjs";
 import { SCENARIOS } from "./scenarios/index.mjs";
-import { ROOT, TOKEN } from "./settings.mjs";
+import { KEEP_TMP, ROOT, TOKEN } from "./settings.mjs";
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
 const DURATION_MS = Number(process.env.AB_DURATION_MS ?? 8_000);
 const WARMUP_MS = Number(process.env.AB_WARMUP_MS ?? 2_000);
 const SHAPE = abShape(process.env.AB_SHAPE);
 const SCENARIO = /** @type {import("./scenarios/types.js").Scenario} */ (SCENARIOS.find((s) => s.id === SHAPE.id));
+/**
+ * The rate a group shape's backlog is sized for, each build's, with both served at once: it lasts the warm-up and
+ * the window at that rate (bench/lib/group-consume.mjs's backlogFor). group-4m-4p read 52,000 records/s a build at
+ * load 1.7 and less under more load; a faster round runs dry early and says so (its CPU per record still holds: every
+ * member was busy until then).
+ */
+const GROUP_RATE_MAX_PER_SEC = 50_000;
+const GROUP_BACKLOG_RECORDS = Number(process.env.AB_GROUP_BACKLOG ?? backlogFor(GROUP_RATE_MAX_PER_SEC, WARMUP_MS + DURATION_MS));
 /** What a build is made from; the console's assets come from this checkout (no API request reaches them). */
 const BUILD_FILES = ["src", "wrangler.toml", "tsconfig.json", "package.json"];
 
@@ -88,12 +118,13 @@ async function snapshotBuild(source, name) {
  */
 async function serve(build) {
 	const before = new Set(descendants(process.pid).map((p) => p.pid));
+	const persistTo = await tempDir(`ab-${build.name}-data`);
 	const broker = await startLocalBroker({
 		root: build.dir,
 		scriptPath: build.scriptPath,
 		token: TOKEN,
 		port: 0,
-		persistTo: await tempDir(`ab-${build.name}-data`),
+		persistTo,
 		quiet: true,
 		captureOutput: true,
 	});
@@ -109,14 +140,18 @@ async function serve(build) {
 		async stop() {
 			http.close();
 			await held.release();
+			// A group round's backlog is ~1 GB a build: gone with its round rather than at the end of the run.
+			if (!KEEP_TMP) await rm(persistTo, { recursive: true, force: true });
 		},
 	};
 }
 
 /**
  * @typedef {Awaited<ReturnType<typeof serve>>} Served
- * @typedef {{ cpuSeconds: number[], records: number, recordsPerSec: number }} Measured  each server's CPU over the
- *   measured window, and the records each was sent in it
+ * @typedef {{ poll: import("./lib/load.mjs").LatencySummary, commit: import("./lib/load.mjs").LatencySummary | null }} Latency
+ * @typedef {{ cpuSeconds: number[], records: number, recordsPerSec: number, latency?: Latency[], note?: string }} Measured
+ *   each server's CPU over the measured window, and the records each was sent in it; the group shapes add each
+ *   server's poll and commit-request latencies, and a note when the window was cut short
  */
 
 /**
@@ -223,14 +258,68 @@ async function streamRound(servers, seed) {
 	}
 }
 
-/** @type {Record<string, (servers: Served[], seed: number) => Promise<Measured>>} */
-const DRIVERS = { produce: produceRound, fetch: fetchRound, streaming: streamRound };
+/**
+ * The group shapes (bench/lib/group-consume.mjs, loaded as bench/scenarios/group.mjs loads them): each build's topic
+ * filled with the same backlog and the same 4 members joined; then each member's step polls (and commits) on both
+ * builds at once and waits for both (pairCursors), for the warm-up and then the window. Every polled record is
+ * checked to be the next of its partition, both builds' polls must return as many records, and afterwards each
+ * build's committed offsets must add up to what it polled.
+ * @param {({ build: Build } & Served)[]} servers
+ * @returns {Promise<Measured>}
+ */
+async function groupRound(servers) {
+	const { commitWith, pollRecords } = groupLoad(SCENARIO.id);
+	const apis = servers.map((s) => groupClient(s.url, TOKEN));
+	try {
+		const setups = await Promise.all(apis.map((api) => setUpGroup(api, GROUP_BACKLOG_RECORDS)));
+		for (const setup of setups) await setup.join();
+		const cursors = setups.map((setup, i) =>
+			setup.members.map((member) =>
+				memberCursor(/** @type {(typeof apis)[number]} */ (apis[i]), { ...setup, member, commitWith, pollRecords }),
+			),
+		);
+		const tally = latencyTally(servers.length);
+		const paired = (cursors[0] ?? []).map((_, m) =>
+			pairCursors(
+				cursors.map((c) => /** @type {(typeof c)[number]} */ (c[m])),
+				tally,
+			),
+		);
+		const warm = await consume(paired, WARMUP_MS, { finish: false });
+		if (warm.drained) throw new Error(`the ${GROUP_BACKLOG_RECORDS}-record backlog ran dry in the warm-up: raise AB_GROUP_BACKLOG`);
+		const before = servers.map((s) => s.cpuSeconds());
+		tally.keep = true;
+		const m = await consume(paired, DURATION_MS, { finish: false });
+		const cpuSeconds = servers.map((s, i) => s.cpuSeconds() - (before[i] ?? Number.NaN));
+		tally.keep = false;
+		for (const cursor of paired) await cursor.finish();
+		for (const [i, setup] of setups.entries()) {
+			const polled = (cursors[i] ?? []).reduce((sum, c) => sum + c.polled, 0);
+			const committed = await setup.committed();
+			if (committed !== polled)
+				throw new Error(`${servers[i]?.build.name}: polled ${polled} records; the group's committed offsets add up to ${committed}`);
+		}
+		const summary = (/** @type {number[]} */ ms) => (ms.length === 0 ? null : latencySummary([...ms].sort((a, b) => a - b)));
+		const latency = servers.map((_, i) => ({
+			poll: /** @type {import("./lib/load.mjs").LatencySummary} */ (summary(tally.pollMs[i] ?? [])),
+			commit: summary(tally.commitMs[i] ?? []),
+		}));
+		const note = m.drained ? `a member ran dry after ${m.seconds.toFixed(1)} s (backlog ${GROUP_BACKLOG_RECORDS})` : undefined;
+		return { cpuSeconds, records: m.records, recordsPerSec: Math.round(m.records / m.seconds), latency, note };
+	} finally {
+		for (const api of apis) api.close();
+	}
+}
+
+/** @type {Record<string, (servers: ({ build: Build } & Served)[], seed: number) => Promise<Measured>>} */
+const DRIVERS = { produce: produceRound, fetch: fetchRound, streaming: streamRound, group: groupRound };
 
 /**
  * One round: both builds served (started in `order`), on fresh data, under one load that reaches both at once.
  * @param {Build[]} order
  * @param {number} seed
- * @returns {Promise<Record<string, number>>} µs of server CPU per record, by build name, and the records/s each got
+ * @returns {Promise<{ micros: Record<string, number>, recordsPerSec: number, latency: Record<string, Latency>, note?: string }>}
+ *   µs of server CPU per record by build name, the records/s each got, and (group shapes) each build's latencies
  */
 async function runRound(order, seed) {
 	/** @type {({ build: Build } & Served)[]} */
@@ -239,17 +328,32 @@ async function runRound(order, seed) {
 		for (const build of order) servers.push({ build, ...(await serve(build)) });
 		const measured = await /** @type {(typeof DRIVERS)[string]} */ (DRIVERS[SHAPE.driver])(servers, seed);
 		/** @type {Record<string, number>} */
-		const out = {};
+		const micros = {};
+		/** @type {Record<string, Latency>} */
+		const latency = {};
 		for (const [i, s] of servers.entries()) {
-			const micros = cpuMicrosPerRecord(measured.cpuSeconds[i] ?? Number.NaN, measured.records);
-			if (micros === null) throw new Error(`${s.build.name}: no server CPU figure (is there a /proc?)`);
-			out[s.build.name] = micros;
+			const perRecord = cpuMicrosPerRecord(measured.cpuSeconds[i] ?? Number.NaN, measured.records);
+			if (perRecord === null) throw new Error(`${s.build.name}: no server CPU figure (is there a /proc?)`);
+			micros[s.build.name] = perRecord;
+			const l = measured.latency?.[i];
+			if (l !== undefined) latency[s.build.name] = l;
 		}
-		out.recordsPerSec = measured.recordsPerSec;
-		return out;
+		return { micros, recordsPerSec: measured.recordsPerSec, latency, note: measured.note };
 	} finally {
 		for (const s of servers) await s.stop();
 	}
+}
+
+/**
+ * The group shapes' latencies of one round, per build: polls' (and commit requests') p50/p99 in ms.
+ * @param {Record<string, Latency>} latency
+ */
+function latencyLine(latency) {
+	const pair = (/** @type {import("./lib/load.mjs").LatencySummary | null} */ l) =>
+		l === null ? "" : `${l.p50.toFixed(1)}/${l.p99.toFixed(1)}`;
+	const kinds = /** @type {const} */ (["poll", "commit"]).filter((kind) => Object.values(latency).some((l) => l[kind] !== null));
+	const builds = Object.entries(latency).sort(([x], [y]) => x.localeCompare(y));
+	return kinds.map((kind) => `${kind} p50/p99 ms ${builds.map(([name, l]) => `${name} ${pair(l[kind])}`).join(", ")}`).join("; ");
 }
 
 async function main() {
@@ -267,14 +371,21 @@ async function main() {
 	console.log(`${SCENARIO.id} on both at once, ${ROUNDS} rounds of ${WARMUP_MS} + ${DURATION_MS} ms; server CPU µs/record`);
 	/** @type {import("./lib/ab.mjs").AbRound[]} */
 	const rounds = [];
+	/** @type {Record<string, Latency>[]} */
+	const latencies = [];
 	for (let r = 0; r < ROUNDS && !isInterrupted(); r++) {
 		const order = r % 2 === 0 ? builds : [...builds].reverse();
 		const load = loadavg()[0]?.toFixed(2);
 		const got = await runRound(order, r + 1);
-		const [ra, rb] = [got.A, got.B];
+		const [ra, rb] = [got.micros.A, got.micros.B];
 		if (ra === undefined || rb === undefined) throw new Error("a round lost a build");
 		rounds.push({ a: ra, b: rb });
-		console.log(`round ${r + 1}: A ${ra}, B ${rb}, B − A ${(rb - ra).toFixed(2)} at ${got.recordsPerSec} records/s each; load ${load}`);
+		const latency = Object.keys(got.latency).length > 0 ? `; ${latencyLine(got.latency)}` : "";
+		if (latency !== "") latencies.push(got.latency);
+		const note = got.note === undefined ? "" : ` (${got.note})`;
+		console.log(
+			`round ${r + 1}: A ${ra}, B ${rb}, B − A ${(rb - ra).toFixed(2)} at ${got.recordsPerSec} records/s each${note}; load ${load}${latency}`,
+		);
 	}
 	if (rounds.length === 0) return;
 	const s = summarize(rounds);
@@ -285,6 +396,27 @@ async function main() {
 				: ": the rounds disagree on the sign, so the difference is within this run's noise"
 		}`,
 	);
+	if (latencies.length > 0) console.log(`latency, medians of the rounds' figures: ${latencyLine(medianLatency(latencies))}`);
+}
+
+/**
+ * Each build's latency figures, the median of every round's.
+ * @param {Record<string, Latency>[]} rounds
+ * @returns {Record<string, Latency>}
+ */
+function medianLatency(rounds) {
+	/** @type {Record<string, Latency>} */
+	const out = {};
+	for (const name of Object.keys(rounds[0] ?? {})) {
+		const of = (/** @type {"poll" | "commit"} */ kind) => {
+			const figures = rounds.map((r) => r[name]?.[kind]).filter((l) => l !== null && l !== undefined);
+			if (figures.length === 0) return null;
+			const m = (/** @type {"p50" | "p90" | "p99" | "max" | "mean"} */ q) => round(median(figures.map((l) => l[q])), 2);
+			return { p50: m("p50"), p90: m("p90"), p99: m("p99"), max: m("max"), mean: m("mean") };
+		};
+		out[name] = { poll: /** @type {import("./lib/load.mjs").LatencySummary} */ (of("poll")), commit: of("commit") };
+	}
+	return out;
 }
 
 await runSession(main);

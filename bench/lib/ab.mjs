@@ -15,26 +15,33 @@ export const DEFAULT_BASE = "main";
 /**
  * The loads bench:ab can put on both builds (`AB_SHAPE`), each a bench scenario of that id run by the bench's own load
  * code, and how it is driven: "produce" (closed-loop produce requests, bench/lib/produce-load.mjs), "fetch" (one client
- * paging a prefilled partition, bench/scenarios/fetch.mjs) or "streaming" (one WebSocket, WINDOW_MESSAGES in flight,
- * bench/lib/stream-channel.mjs). Server CPU is counted per record: for the one-record shape that is per request.
+ * paging a prefilled partition, bench/scenarios/fetch.mjs), "streaming" (one WebSocket, WINDOW_MESSAGES in flight,
+ * bench/lib/stream-channel.mjs) or "group" (4 members' poll + commit loops over a prefilled backlog,
+ * bench/lib/group-consume.mjs). Server CPU is counted per record: for the one-record shape that is per request.
  */
 export const AB_SHAPES = Object.freeze({
 	"produce-32c-1r": "produce",
 	"produce-1c-1p": "produce",
 	"fetch-1c-1p": "fetch",
 	"stream-ws-array-1p": "streaming",
+	"group-4m-4p": "group",
+	"group-4m-4p-commit-request": "group",
 });
 /** The many small producers: what bench:ab measured before it took other shapes. */
 export const DEFAULT_SHAPE = "produce-32c-1r";
 
 /**
+ * @typedef {"produce" | "fetch" | "streaming" | "group"} Driver
+ */
+
+/**
  * The shape `AB_SHAPE` names (unset or empty: DEFAULT_SHAPE) and how it is driven.
  * @param {string | undefined} name
- * @returns {{ id: string, driver: "produce" | "fetch" | "streaming" }}
+ * @returns {{ id: string, driver: Driver }}
  */
 export function abShape(name) {
 	const id = name === undefined || name === "" ? DEFAULT_SHAPE : name;
-	const driver = /** @type {Record<string, "produce" | "fetch" | "streaming">} */ (AB_SHAPES)[id];
+	const driver = /** @type {Record<string, Driver>} */ (AB_SHAPES)[id];
 	if (driver === undefined) throw new Error(`AB_SHAPE=${id} is not one bench:ab runs; it runs ${Object.keys(AB_SHAPES).join(", ")}`);
 	return { id, driver };
 }
@@ -123,6 +130,55 @@ export function pairChannels(channels) {
 		},
 		close: async () => {
 			await Promise.all(channels.map((channel) => channel.close()));
+		},
+	};
+}
+
+/**
+ * Each build's poll and commit-request latencies (ms), kept while `keep` is set (the measured window).
+ * @typedef {{ keep: boolean, pollMs: number[][], commitMs: number[][] }} LatencyTally
+ */
+
+/**
+ * An empty tally for `builds` builds, not keeping yet.
+ * @param {number} builds
+ * @returns {LatencyTally}
+ */
+export function latencyTally(builds) {
+	return { keep: false, pollMs: Array.from({ length: builds }, () => []), commitMs: Array.from({ length: builds }, () => []) };
+}
+
+/**
+ * One group member's cursor over several (one per build, bench/lib/group-consume.mjs): each step polls (and commits)
+ * on every build at once and answers once all have, so the builds' groups get the same calls at the same moments (as
+ * pairSteps does for requests). Every build's poll must return as many records, else the step fails: the builds
+ * would no longer be under one load. While `tally.keep`, each build's latencies go into the tally.
+ * @param {import("./group-consume.mjs").MemberCursor[]} cursors
+ * @param {LatencyTally} tally
+ * @returns {import("./group-consume.mjs").MemberCursor}
+ */
+export function pairCursors(cursors, tally) {
+	const first = cursors[0];
+	if (first === undefined) throw new Error("pairCursors needs at least one cursor");
+	return {
+		get polled() {
+			return first.polled;
+		},
+		async step() {
+			const got = await Promise.all(cursors.map((cursor) => cursor.step()));
+			const records = got.map((g) => g.records);
+			if (records.some((n) => n !== records[0])) throw new Error(`the builds' polls returned ${records.join(" and ")} records`);
+			if (tally.keep) {
+				for (const [i, g] of got.entries()) {
+					tally.pollMs[i]?.push(g.pollMs);
+					if (g.commitMs !== null) tally.commitMs[i]?.push(g.commitMs);
+				}
+			}
+			return /** @type {import("./group-consume.mjs").Stepped} */ (got[0]);
+		},
+		async finish() {
+			const got = await Promise.all(cursors.map((cursor) => cursor.finish()));
+			return got[0] ?? null;
 		},
 	};
 }

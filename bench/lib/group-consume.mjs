@@ -17,7 +17,8 @@
  * for the whole window). `commitWith` "poll" sends each commit with the member's next poll (the poll body's
  * `commit`; the last one on its own after the loop), "request" as a `POST /v1/groups/{group}/offsets` after each
  * poll. Every call counts as a request; latencies are per request.
- * The first failed call stops every member. After the measurement the group's committed offsets are read back
+ * Every polled record is checked: each must be the next of its partition for that member (nothing skipped, nothing
+ * given twice). The first failed call stops every member. After the measurement the group's committed offsets are read back
  * (`committed`: their sum, which equals `records` when every polled record was committed once), and the rows the
  * group's coordinator wrote per poll, commits included (from `/metrics`, read once the metrics reports have
  * settled, after the joins and after the loop).
@@ -32,6 +33,10 @@
  * // `backlogRecords` (default BACKLOG_RECORDS) may be lowered for a quick smoke run. `measure` (optional) wraps
  * // the joins and the measured loop: it is called with a function that runs them and must return what that
  * // returns (bench/scenarios/group.mjs waits for a quiet machine first and counts CPU around it).
+ *
+ * Its parts are exported for bench:ab (bench/ab.mjs), which puts the same load on two builds at once: `setUpGroup`
+ * (topic, backlog, members), `memberCursor` (one member's poll + commit, a step at a time) and `consume` (the
+ * members' closed loops over any cursors, a pair of builds' included).
  */
 
 import { SETTLE_MS, scrape, sumOf } from "./cost.mjs";
@@ -57,7 +62,11 @@ const GENERATION = /"generation":(\d+),"assignment":/;
  * @typedef {{ member_id: string }} Member
  * @typedef {{ records: number, bytes: number, requests: number, polls: number, latenciesMs: number[], seconds: number, drained: boolean }} Consumed
  * @typedef {"poll" | "request"} CommitWith
- * @typedef {ReturnType<typeof client>} Api
+ * @typedef {ReturnType<typeof groupClient>} Api
+ * @typedef {{ records: number, bytes: number, pollMs: number, commitMs: number | null }} Stepped  one step of a
+ *   member: the records its poll returned (0: its partitions are read to the end), the bytes received, the poll's
+ *   latency and that of the commit request after it (null when it sent none)
+ * @typedef {{ polled: number, step(): Promise<Stepped>, finish(): Promise<number | null> }} MemberCursor
  */
 
 /**
@@ -73,45 +82,79 @@ export async function groupConsumeScenario({
 	backlogRecords = BACKLOG_RECORDS,
 	measure = (run) => run(),
 }) {
-	const api = client(baseUrl, token);
+	const api = groupClient(baseUrl, token);
+	try {
+		const setup = await setUpGroup(api, backlogRecords);
+		try {
+			// Members join inside `measure` (a few milliseconds; the window starts after them), so however long a caller
+			// waits before running it, no session can expire before the first poll.
+			let rowsBefore = 0;
+			const result = await measure(async () => {
+				await setup.join();
+				// What the joins wrote (members, assignments) is reported before the loop starts, and left out.
+				await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+				rowsBefore = coordinatorRowsWritten(await scrape(api.http));
+				const cursors = setup.members.map((member) => memberCursor(api, { ...setup, member, commitWith, pollRecords }));
+				return consume(cursors, durationMs);
+			});
+			const committed = await setup.committed();
+			await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+			const rows = coordinatorRowsWritten(await scrape(api.http)) - rowsBefore;
+			const coordinatorRowsPerPoll = result.polls > 0 ? Math.round((rows / result.polls) * 100) / 100 : null;
+			return { ...result, committed, coordinatorRowsPerPoll, backlogRecords: setup.backlogRecords, fillMs: setup.fillMs };
+		} finally {
+			await setup.tearDown();
+		}
+	} finally {
+		api.close();
+	}
+}
+
+/**
+ * The unmeasured part: a topic of PARTITIONS partitions filled with `backlogRecords` (see fillBacklog), and a
+ * group of MEMBERS members (`join()`, reading from the earliest offset) to read it; `committed()` sums the group's
+ * committed offsets; `tearDown()` deletes the members, the group and the topic (best effort: a failed run still
+ * removes what it made).
+ * @param {Api} api
+ * @param {number} backlogRecords
+ */
+export async function setUpGroup(api, backlogRecords) {
 	const suffix = Math.random().toString(36).slice(2, 10);
 	const topic = `bench-group-${suffix}`;
 	const group = `bench-group-${suffix}`;
 	/** @type {Member[]} */
 	const members = [];
 	await api.json("POST", "/v1/topics", { name: topic, partitions: PARTITIONS }, [201]);
-	try {
-		const fillStarted = performance.now();
-		const filled = await fillBacklog(api, topic, backlogRecords);
-		const fillMs = Math.round(performance.now() - fillStarted);
-		// Members join inside `measure` (a few milliseconds; the window starts after them), so however long a caller
-		// waits before running it, no session can expire before the first poll.
-		let rowsBefore = 0;
-		const result = await measure(async () => {
+	const tearDown = async () => {
+		for (const m of members) await api.request("DELETE", `/v1/groups/${group}/members/${m.member_id}`).catch(() => {});
+		if (members.length > 0) await api.request("DELETE", `/v1/groups/${group}`).catch(() => {});
+		await api.request("DELETE", `/v1/topics/${topic}`).catch(() => {});
+	};
+	const fillStarted = performance.now();
+	const filled = await fillBacklog(api, topic, backlogRecords).catch(async (error) => {
+		await tearDown();
+		throw error;
+	});
+	return {
+		topic,
+		group,
+		members,
+		backlogRecords: filled,
+		fillMs: Math.round(performance.now() - fillStarted),
+		async join() {
 			for (let i = 0; i < MEMBERS; i++) {
 				const joinBody = { topics: [topic], auto_offset_reset: "earliest" };
 				members.push(await api.json("POST", `/v1/groups/${group}/members`, joinBody, [200]));
 			}
-			// What the joins wrote (members, assignments) is reported before the loop starts, and left out.
-			await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-			rowsBefore = coordinatorRowsWritten(await scrape(api.http));
-			return consume(api, { topic, group, members, durationMs, commitWith, pollRecords });
-		});
-		const described = await api.json("GET", `/v1/groups/${group}`, undefined, [200]);
-		/** @type {{ committed?: number }[]} */
-		const offsets = described.offsets;
-		const committed = offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0);
-		await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-		const rows = coordinatorRowsWritten(await scrape(api.http)) - rowsBefore;
-		const coordinatorRowsPerPoll = result.polls > 0 ? Math.round((rows / result.polls) * 100) / 100 : null;
-		return { ...result, committed, coordinatorRowsPerPoll, backlogRecords: filled, fillMs };
-	} finally {
-		// Best effort: a failed run still removes what it made.
-		for (const m of members) await api.request("DELETE", `/v1/groups/${group}/members/${m.member_id}`).catch(() => {});
-		if (members.length > 0) await api.request("DELETE", `/v1/groups/${group}`).catch(() => {});
-		await api.request("DELETE", `/v1/topics/${topic}`).catch(() => {});
-		api.close();
-	}
+		},
+		async committed() {
+			const described = await api.json("GET", `/v1/groups/${group}`, undefined, [200]);
+			/** @type {{ committed?: number }[]} */
+			const offsets = described.offsets;
+			return offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0);
+		},
+		tearDown,
+	};
 }
 
 /**
@@ -123,17 +166,26 @@ function coordinatorRowsWritten(samples) {
 }
 
 /**
- * What a commit needs from a poll's answer: how many records, each partition's last offset, the generation.
+ * What a commit needs from a poll's answer: how many records, each partition's last offset, the generation. Every
+ * record must be the one after the last this member was given from its partition (`nextOffsets`, which it
+ * advances; a partition not in it starts at 0, the earliest offset of a fresh topic): nothing skipped, nothing
+ * given twice.
  * @param {Buffer} body
+ * @param {Map<number, number>} nextOffsets
  */
-function scanPoll(body) {
+function scanPoll(body, nextOffsets) {
 	const text = body.toString("latin1");
 	/** @type {Map<number, number>} */
 	const lastOffsets = new Map();
 	let records = 0;
 	for (const match of text.matchAll(RECORD_HEAD)) {
 		records++;
-		lastOffsets.set(Number(match[1]), Number(match[2]));
+		const [partition, offset] = [Number(match[1]), Number(match[2])];
+		const expected = nextOffsets.get(partition) ?? 0;
+		if (offset !== expected)
+			throw new Error(`a poll answered partition ${partition} offset ${offset}; the next for this member is ${expected}`);
+		nextOffsets.set(partition, offset + 1);
+		lastOffsets.set(partition, offset);
 	}
 	const generation = Number(GENERATION.exec(text.slice(text.lastIndexOf('"generation":')))?.[1] ?? Number.NaN);
 	return { records, lastOffsets, generation };
@@ -195,67 +247,110 @@ async function fillBacklog(api, topic, backlogRecords) {
 }
 
 /**
- * Each member polls and commits in a closed loop; the loops share the deadline and the counters.
+ * One member's poll + commit loop, a step at a time: `step()` polls (carrying the commit of the previous poll when
+ * `commitWith` is "poll"), checks the answer (scanPoll; the first non-empty one parsed in full as well) and commits
+ * what it got (as a request of its own when `commitWith` is "request"); `finish()` sends a commit still pending on
+ * its own. `polled` counts every record returned so far, the sum the group's committed offsets must reach.
  * @param {Api} api
- * @param {{ topic: string, group: string, members: Member[], durationMs: number, commitWith: CommitWith, pollRecords: number }} run
+ * @param {{ topic: string, group: string, member: Member, commitWith: CommitWith, pollRecords: number }} options
+ * @returns {MemberCursor}
+ */
+export function memberCursor(api, { topic, group, member, commitWith, pollRecords }) {
+	const pollPath = `/v1/groups/${group}/members/${member.member_id}/poll`;
+	/** @type {Map<number, number>} */
+	const nextOffsets = new Map();
+	let checked = false;
+	/** What the last poll returned, to commit with the next one (`commitWith` "poll"): `{"generation":…,"offsets":[…]}`. */
+	let pending = /** @type {string | null} */ (null);
+	// The loop commits explicitly, so the poll does not auto-commit (the default) as well.
+	const pollBody = (/** @type {string | null} */ commit) =>
+		`{"max_records":${pollRecords},"auto_commit":false${commit === null ? "" : `,"commit":${commit}`}}`;
+	/** Commits as a request of its own; answers its latency. */
+	const commitRequest = async (/** @type {string} */ commit) => {
+		const t0 = performance.now();
+		const committed = await api.request("POST", `/v1/groups/${group}/offsets`, `{"member_id":"${member.member_id}",${commit.slice(1)}`);
+		const ms = performance.now() - t0;
+		// A rebalance between the poll and the commit is not an error: the records are read again (at-least-once).
+		if (committed.status !== 200 && committed.status !== 409)
+			throw new Error(`commit → ${committed.status} ${committed.text.slice(0, 300)}`);
+		return ms;
+	};
+	/** @type {MemberCursor} */
+	const cursor = {
+		polled: 0,
+		async step() {
+			const t0 = performance.now();
+			const polled = await api.request("POST", pollPath, pollBody(pending));
+			const pollMs = performance.now() - t0;
+			if (polled.status !== 200) throw new Error(`poll → ${polled.status} ${polled.text.slice(0, 300)}`);
+			pending = null;
+			const scanned = scanPoll(polled.body, nextOffsets);
+			if (!checked && scanned.records > 0) {
+				checkScan(polled.body, scanned);
+				checked = true;
+			}
+			cursor.polled += scanned.records;
+			let commitMs = null;
+			if (scanned.records > 0) {
+				// Committed = the next offset to read, per partition.
+				const offsets = [...scanned.lastOffsets].map(([partition, offset]) => ({ topic, partition, offset: offset + 1 }));
+				const commit = JSON.stringify({ generation: scanned.generation, offsets });
+				if (commitWith === "poll") pending = commit;
+				else commitMs = await commitRequest(commit);
+			}
+			return { records: scanned.records, bytes: polled.bytes, pollMs, commitMs };
+		},
+		async finish() {
+			if (pending === null) return null;
+			const commit = pending;
+			pending = null;
+			return commitRequest(commit);
+		},
+	};
+	return cursor;
+}
+
+/**
+ * The members' closed loops, one per cursor, for `durationMs` or until one member's partitions run dry (`drained`:
+ * members are fixed, so no rebalance will add more; the others stop at their next step, so the window never
+ * includes a tail with fewer members at work). Every call counts as a request; latencies are per request. With
+ * `finish` (the default) each loop ends by sending its pending commit; a caller that runs the loops again (a
+ * warm-up, then the measured window) passes false. The first failure stops every loop.
+ * @param {MemberCursor[]} cursors
+ * @param {number} durationMs
+ * @param {{ finish?: boolean }} [options]
  * @returns {Promise<Consumed>}
  */
-async function consume(api, { topic, group, members, durationMs, commitWith, pollRecords }) {
+export async function consume(cursors, durationMs, { finish = true } = {}) {
 	const totals = { records: 0, bytes: 0, requests: 0, polls: 0, latenciesMs: /** @type {number[]} */ ([]) };
 	const started = performance.now();
 	const deadline = started + durationMs;
 	let drained = false;
 	let failed = false;
-	const timed = async (/** @type {string} */ method, /** @type {string} */ path, /** @type {string} */ body) => {
-		const t0 = performance.now();
-		const response = await api.request(method, path, body);
-		totals.latenciesMs.push(performance.now() - t0);
+	const count = (/** @type {number | null} */ ms) => {
+		if (ms === null) return;
+		totals.latenciesMs.push(ms);
 		totals.requests++;
-		return response;
 	};
-	// The loop commits explicitly, so the poll does not auto-commit (the default) as well.
-	const pollBody = (/** @type {string | null} */ commit) =>
-		`{"max_records":${pollRecords},"auto_commit":false${commit === null ? "" : `,"commit":${commit}`}}`;
-	const commitRequest = async (/** @type {Member} */ member, /** @type {string} */ commit) => {
-		const committed = await timed("POST", `/v1/groups/${group}/offsets`, `{"member_id":"${member.member_id}",${commit.slice(1)}`);
-		// A rebalance between the poll and the commit is not an error: the records are read again (at-least-once).
-		if (committed.status !== 200 && committed.status !== 409)
-			throw new Error(`commit → ${committed.status} ${committed.text.slice(0, 300)}`);
-	};
-	const loop = async (/** @type {Member} */ member) => {
-		let checked = false;
-		/** What the last poll returned, to commit with the next one (`commitWith` "poll"): `{"generation":…,"offsets":[…]}`. */
-		let pending = /** @type {string | null} */ (null);
+	const loop = async (/** @type {MemberCursor} */ cursor) => {
 		while (!failed && !drained && performance.now() < deadline) {
-			const polled = await timed("POST", `/v1/groups/${group}/members/${member.member_id}/poll`, pollBody(pending));
-			if (polled.status !== 200) throw new Error(`poll → ${polled.status} ${polled.text.slice(0, 300)}`);
+			const got = await cursor.step();
+			count(got.pollMs);
 			totals.polls++;
-			pending = null;
-			totals.bytes += polled.bytes;
-			const scanned = scanPoll(polled.body);
-			if (!checked && scanned.records > 0) {
-				checkScan(polled.body, scanned);
-				checked = true;
-			}
-			// This member's partitions are read to the end (members are fixed, so no rebalance will add more); the
-			// others stop at their next step, so the window never includes a tail with fewer members at work.
-			if (scanned.records === 0) {
+			totals.bytes += got.bytes;
+			if (got.records === 0) {
 				drained = true;
 				break;
 			}
-			totals.records += scanned.records;
-			// Committed = the next offset to read, per partition.
-			const offsets = [...scanned.lastOffsets].map(([partition, offset]) => ({ topic, partition, offset: offset + 1 }));
-			const commit = JSON.stringify({ generation: scanned.generation, offsets });
-			if (commitWith === "poll") pending = commit;
-			else await commitRequest(member, commit);
+			totals.records += got.records;
+			count(got.commitMs);
 		}
-		if (pending !== null && !failed) await commitRequest(member, pending);
+		if (finish && !failed) count(await cursor.finish());
 	};
 	// Every loop ends (the first failure stops the others at their next step) before the first error is thrown.
 	const settled = await Promise.allSettled(
-		members.map((member) =>
-			loop(member).catch((error) => {
+		cursors.map((cursor) =>
+			loop(cursor).catch((error) => {
 				failed = true;
 				throw error;
 			}),
@@ -267,11 +362,11 @@ async function consume(api, { topic, group, members, durationMs, commitWith, pol
 }
 
 /**
- * The bench's keep-alive client with string bodies and expected statuses.
+ * The bench's keep-alive client with string bodies and expected statuses, a socket per member.
  * @param {string} baseUrl
  * @param {string} token
  */
-function client(baseUrl, token) {
+export function groupClient(baseUrl, token) {
 	const http = createClient(baseUrl, { token, sockets: MEMBERS });
 	/**
 	 * @param {string} method

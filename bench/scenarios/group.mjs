@@ -23,6 +23,19 @@ const BACKLOG_RECORDS = Number(process.env.BENCH_GROUP_BACKLOG ?? backlogFor(GRO
 const MEMBERS = 4;
 
 /**
+ * How a group scenario of this kind loads the group, by its id: commits with the next poll unless the id ends in
+ * "-commit-request", polls of POLL_RECORDS unless it ends in "-poll1000" (bench:ab drives the same ids).
+ * @param {string} id
+ * @returns {{ commitWith: import("../lib/group-consume.mjs").CommitWith, pollRecords: number }}
+ */
+export function groupLoad(id) {
+	return {
+		commitWith: id.endsWith("-commit-request") ? "request" : "poll",
+		pollRecords: id.endsWith("-poll1000") ? FETCH_RECORDS : POLL_RECORDS,
+	};
+}
+
+/**
  * @param {string} url
  * @param {string} token
  * @param {import("../lib/group-consume.mjs").CommitWith} commitWith
@@ -122,13 +135,10 @@ export const group = {
 		},
 	],
 	settings: { groupDurationMs: DURATION_MS, groupBacklogRecords: BACKLOG_RECORDS },
-	run: (ctx, scenario) =>
-		groupRun(
-			ctx.url,
-			ctx.token,
-			scenario.id.endsWith("-commit-request") ? "request" : "poll",
-			scenario.id.endsWith("-poll1000") ? FETCH_RECORDS : POLL_RECORDS,
-		),
+	run: (ctx, scenario) => {
+		const { commitWith, pollRecords } = groupLoad(scenario.id);
+		return groupRun(ctx.url, ctx.token, commitWith, pollRecords);
+	},
 	derive(row, all) {
 		if (row.failed) return;
 		const fetch = all.find((r) => r.scenario === "fetch-1c-1p" && r.runtime === row.runtime && r.server === "tributary");

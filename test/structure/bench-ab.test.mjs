@@ -5,7 +5,19 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AB_SHAPES, abBuilds, abShape, cpuMicrosPerRecord, pairChannels, pairSteps, summarize } from "../../bench/lib/ab.mjs";
+import {
+	AB_SHAPES,
+	abBuilds,
+	abShape,
+	cpuMicrosPerRecord,
+	latencyTally,
+	pairChannels,
+	pairCursors,
+	pairSteps,
+	summarize,
+} from "../../bench/lib/ab.mjs";
+import { consume, memberCursor } from "../../bench/lib/group-consume.mjs";
+import { groupLoad } from "../../bench/scenarios/group.mjs";
 import { SCENARIOS } from "../../bench/scenarios/index.mjs";
 import { threadCpuSeconds } from "../../scripts/lib/index.mjs";
 
@@ -35,12 +47,163 @@ test("bench:ab runs the many small producers unless AB_SHAPE names another bench
 	assert.deepEqual(abShape("produce-1c-1p"), { id: "produce-1c-1p", driver: "produce" });
 	assert.deepEqual(abShape("fetch-1c-1p"), { id: "fetch-1c-1p", driver: "fetch" });
 	assert.deepEqual(abShape("stream-ws-array-1p"), { id: "stream-ws-array-1p", driver: "streaming" });
+	assert.deepEqual(abShape("group-4m-4p"), { id: "group-4m-4p", driver: "group" });
+	assert.deepEqual(abShape("group-4m-4p-commit-request"), { id: "group-4m-4p-commit-request", driver: "group" });
 	assert.throws(() => abShape("produce-4c-4p"), /produce-1c-1p/);
 });
 
 test("every shape bench:ab names is a bench scenario", async () => {
 	const ids = new Set(SCENARIOS.map((s) => s.id));
 	for (const id of Object.keys(AB_SHAPES)) assert.ok(ids.has(id), id);
+});
+
+test("the group shapes load the group as the bench's group scenarios of those ids do", () => {
+	assert.deepEqual(groupLoad("group-4m-4p"), { commitWith: "poll", pollRecords: 500 });
+	assert.deepEqual(groupLoad("group-4m-4p-commit-request"), { commitWith: "request", pollRecords: 500 });
+	assert.deepEqual(groupLoad("group-4m-4p-poll1000"), { commitWith: "poll", pollRecords: 1000 });
+});
+
+/**
+ * A poll's answer as the group edge writes it: records of one partition at `offsets`.
+ * @param {number} partition
+ * @param {number[]} offsets
+ */
+function pollAnswer(partition, offsets) {
+	const records = offsets.map((offset) => ({ topic: "t", partition, offset, timestamp: 0, key: null, value: "v" }));
+	return JSON.stringify({ records, generation: 3, assignment: [{ topic: "t", partitions: [partition] }] });
+}
+
+/**
+ * A fake group API answering polls with `answers` in turn (then empty polls), and what it was sent.
+ * @param {string[]} answers
+ */
+function fakeGroupApi(answers) {
+	/** @type {{ method: string, path: string, body: string | undefined }[]} */
+	const sent = [];
+	const reply = (/** @type {string} */ text) => ({ status: 200, body: Buffer.from(text), bytes: text.length, text });
+	const api = {
+		async request(/** @type {string} */ method, /** @type {string} */ path, /** @type {string | undefined} */ body) {
+			sent.push({ method, path, body });
+			if (path.endsWith("/poll")) return reply(answers.shift() ?? pollAnswer(0, []));
+			return reply('{"generation":3}');
+		},
+	};
+	return { sent, api: /** @type {import("../../bench/lib/group-consume.mjs").Api} */ (/** @type {unknown} */ (api)) };
+}
+
+const MEMBER = { member_id: "m1" };
+
+test("a member commits what each poll returned with its next poll, and the last one on its own", async () => {
+	const { sent, api } = fakeGroupApi([pollAnswer(2, [0, 1, 2]), pollAnswer(2, [3, 4])]);
+	const cursor = memberCursor(api, { topic: "t", group: "g", member: MEMBER, commitWith: "poll", pollRecords: 500 });
+	assert.equal((await cursor.step()).records, 3);
+	const second = await cursor.step();
+	assert.equal(second.records, 2);
+	assert.equal(second.commitMs, null);
+	assert.equal(cursor.polled, 5);
+	assert.deepEqual(JSON.parse(sent[1]?.body ?? ""), {
+		max_records: 500,
+		auto_commit: false,
+		commit: { generation: 3, offsets: [{ topic: "t", partition: 2, offset: 3 }] },
+	});
+	assert.equal(typeof (await cursor.finish()), "number");
+	assert.deepEqual(
+		sent.map((s) => `${s.method} ${s.path}`),
+		["POST /v1/groups/g/members/m1/poll", "POST /v1/groups/g/members/m1/poll", "POST /v1/groups/g/offsets"],
+	);
+	assert.deepEqual(JSON.parse(sent[2]?.body ?? ""), { member_id: "m1", generation: 3, offsets: [{ topic: "t", partition: 2, offset: 5 }] });
+	assert.equal(await cursor.finish(), null, "nothing left to commit");
+});
+
+test("a member with commitWith request commits after every poll that returned records", async () => {
+	const { sent, api } = fakeGroupApi([pollAnswer(0, [0, 1])]);
+	const cursor = memberCursor(api, { topic: "t", group: "g", member: MEMBER, commitWith: "request", pollRecords: 500 });
+	assert.equal(typeof (await cursor.step()).commitMs, "number");
+	assert.deepEqual(JSON.parse(sent[1]?.body ?? ""), { member_id: "m1", generation: 3, offsets: [{ topic: "t", partition: 0, offset: 2 }] });
+	const dry = await cursor.step();
+	assert.deepEqual([dry.records, dry.commitMs, sent.length], [0, null, 3]);
+});
+
+test("a member's poll that skips or repeats an offset of its partition fails the load", async () => {
+	const skipped = memberCursor(fakeGroupApi([pollAnswer(1, [0, 1]), pollAnswer(1, [3])]).api, {
+		topic: "t",
+		group: "g",
+		member: MEMBER,
+		commitWith: "poll",
+		pollRecords: 500,
+	});
+	await skipped.step();
+	await assert.rejects(skipped.step(), /partition 1 offset 3; the next for this member is 2/);
+	const repeated = memberCursor(fakeGroupApi([pollAnswer(1, [0, 1]), pollAnswer(1, [1, 2])]).api, {
+		topic: "t",
+		group: "g",
+		member: MEMBER,
+		commitWith: "poll",
+		pollRecords: 500,
+	});
+	await repeated.step();
+	await assert.rejects(repeated.step(), /offset 1; the next for this member is 2/);
+	const late = memberCursor(fakeGroupApi([pollAnswer(1, [5])]).api, {
+		topic: "t",
+		group: "g",
+		member: MEMBER,
+		commitWith: "poll",
+		pollRecords: 500,
+	});
+	await assert.rejects(late.step(), /the next for this member is 0/);
+});
+
+/**
+ * A fake member cursor: each step returns the next of `records` (then 0), with latency `ms`.
+ * @param {number[]} records
+ * @param {number} ms
+ * @returns {import("../../bench/lib/group-consume.mjs").MemberCursor & { steps: number, finished: number }}
+ */
+function fakeCursor(records, ms) {
+	const cursor = {
+		polled: 0,
+		steps: 0,
+		finished: 0,
+		async step() {
+			cursor.steps++;
+			const n = records.shift() ?? 0;
+			cursor.polled += n;
+			return { records: n, bytes: n, pollMs: ms, commitMs: n > 0 ? ms + 1 : null };
+		},
+		async finish() {
+			cursor.finished++;
+			return null;
+		},
+	};
+	return cursor;
+}
+
+test("a paired member steps every build at once, keeps each build's latencies while told, and fails when they part", async () => {
+	const [a, b] = [fakeCursor([500, 500, 500], 10), fakeCursor([500, 500, 499], 20)];
+	const tally = latencyTally(2);
+	const paired = pairCursors([a, b], tally);
+	assert.equal((await paired.step()).records, 500);
+	assert.deepEqual(tally.pollMs, [[], []], "not kept before the window");
+	tally.keep = true;
+	await paired.step();
+	assert.deepEqual([a.steps, b.steps], [2, 2]);
+	assert.deepEqual(tally, { keep: true, pollMs: [[10], [20]], commitMs: [[11], [21]] });
+	await assert.rejects(paired.step(), /500 and 499 records/);
+	await paired.finish();
+	assert.deepEqual([a.finished, b.finished], [1, 1]);
+});
+
+test("the group load stops every member when one member's partitions run dry, and counts what was polled", async () => {
+	const cursors = [fakeCursor([500, 500, 500, 500], 1), fakeCursor([500], 1)];
+	const consumed = await consume(cursors, 60_000, { finish: false });
+	assert.equal(consumed.drained, true);
+	assert.equal(consumed.records, cursors[0].polled + cursors[1].polled);
+	assert.ok(cursors[0].steps <= 3, "the first member stopped soon after the second ran dry");
+	assert.deepEqual(
+		cursors.map((c) => c.finished),
+		[0, 0],
+	);
+	await consume([fakeCursor([1], 1)], 60_000);
 });
 
 test("CPU per record is seconds over records, in µs; no figure without both", () => {

@@ -48,6 +48,13 @@ const MemberId = z
 		z.regex(KAFKA_NAME_PATTERN, "member ids use only letters, digits, '.', '_' and '-'"),
 	);
 
+/*
+ * Tried and dropped: checking the poll's and the commit's path parameters by hand (as body-fast-path.ts does the
+ * bodies), the schema taken only for what the check is not sure of. `validate(MemberPath)` costs ~2.7 µs a call and
+ * `validate(GroupPath)` ~2.4 in Node against ~0.1 by hand, so ~5 µs per poll + commit request: ~0.01 µs a record at
+ * 500 records a poll. bench:ab group-4m-4p-commit-request, 6 rounds: −0.22 µs a record (−0.29 to +0.23, lower in 5
+ * of 6) of ~9, inside that shape's A/A spread (−0.60 to +0.31), and twenty times what the check could save.
+ */
 export const GroupPath = z.object({ group: GroupId });
 /** Groups are listed by id: a cursor is the last group's id. */
 export const GroupsQuery = listQuery(["string"]);
