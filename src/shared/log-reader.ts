@@ -99,10 +99,11 @@ export function fetchBodyBlob(result: ReadResult<Utf8Parts>): Blob {
  * the buffer is zero-filled, then written by JS, then copied by the Response. Measured, server CPU per record of
  * the Blob against the Uint8Array: 0.92–0.94 on pages of 1,000 × 1 KiB from memory (medians of 6 and 8 alternating
  * pairs; 0.985 in a third run on a loaded machine); through SQLite 1.01 (6 pairs, 0.92–1.03) in one run, 0.92 (8
- * pairs, 0.88–1.02) in another. Nor does a stream of the parts pay, which would copy none of them: in a bare workerd,
- * serving 10 parts of 100 × 1 KiB, server CPU per record was 0.90 for this Blob, 1.05 for one Uint8Array, 1.5 for a
- * `ReadableStream` enqueuing the parts and 1.6–1.65 for an `IdentityTransformStream` or `FixedLengthStream` written
- * with them (medians of 6 alternating runs of 200 requests; 0.60 answering without the records).
+ * pairs, 0.88–1.02) in another. Nor does a stream written with the parts in JS, which would copy none of them (the
+ * partition's `readFetchBody` streams a Blob, the runtime's own): in a bare workerd, serving 10 parts of 100 × 1 KiB,
+ * server CPU per record was 0.90 for this Blob, 1.05 for one Uint8Array, 1.5 for a `ReadableStream` enqueuing the
+ * parts and 1.6–1.65 for an `IdentityTransformStream` or `FixedLengthStream` written with them (medians of 6
+ * alternating runs of 200 requests; 0.60 answering without the records).
  */
 export function utf8Blob(head: Uint8Array, parts: Utf8Parts, tail: string): Blob {
 	const pieces: (Uint8Array | string)[] = [head];
