@@ -3,7 +3,8 @@
  * `npm run bench:ab -- [A] [B]`: which of two builds costs the server less CPU per record under one load shape,
  * `AB_SHAPE` (default produce-32c-1r: 32 closed-loop clients, one 1 KiB record per request, one partition; also
  * produce-1c-1p: one client, 100 × 1 KiB per request; fetch-1c-1p: one client paging 1,000 records at a time through
- * a prefilled partition; stream-ws-array-1p: the WebSocket produce channel, one record per message; group-4m-4p: 4
+ * a prefilled partition, mostly from SQLite; fetch-tail-1c-1p: the same through a backlog the batch cache holds, from
+ * memory; stream-ws-array-1p: the WebSocket produce channel, one record per message; group-4m-4p: 4
  * members of one group polling 500 records over 4 partitions, each commit carried by the member's next poll;
  * group-4m-4p-commit-request: the same with each commit a request of its own; see AB_SHAPES in lib/ab.mjs). Each
  * shape is the bench scenario of that id, driven by the bench's own load code. A and B are git refs
@@ -20,7 +21,8 @@
  *
  * What an A/A run gave on this 2-core machine with other work on it (load 3-7), B − A median (min to max) against
  * the per-record figure: produce-1c-1p −0.67 µs (−1.7 to +0.75; 8 rounds) of ~40; fetch-1c-1p −0.28 (−0.45 to
- * +0.01; 4 rounds) of ~7; stream-ws-array-1p +0.25 (−0.4 to +2.1; 4 rounds) of ~50; group-4m-4p −0.13 (−0.58 to
+ * +0.01; 4 rounds) of ~7; fetch-tail-1c-1p +0.02 (−0.61 to +0.19, four of 5 rounds within ±0.03) of ~3.7;
+ * stream-ws-array-1p +0.25 (−0.4 to +2.1; 4 rounds) of ~50; group-4m-4p −0.13 (−0.58 to
  * +0.70; 6 rounds) of ~9.5; group-4m-4p-commit-request −0.19 (−0.60 to +0.31; 6 rounds) of ~9.4. A change smaller
  * than that spread needs more rounds than a session has, or a quieter machine. The group shapes' figure swings with
  * their rate (8.3 µs at 37,000 records/s a build, 12.6 at 9,600, in one run): a poll's fixed costs are spread over
@@ -61,7 +63,7 @@ import { DISTINCT_MESSAGES, openStream, phase, streamMessages } from "./lib/stre
 import { fetchStep, prefill } from "./scenarios/fetch.mjs";
 import { groupLoad } from "./scenarios/group.mjs";
 import { SCENARIOS } from "./scenarios/index.mjs";
-import { KEEP_TMP, ROOT, TOKEN } from "./settings.mjs";
+import { KEEP_TMP, PREFILL_RECORDS, ROOT, TOKEN } from "./settings.mjs";
 
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
 const DURATION_MS = Number(process.env.AB_DURATION_MS ?? 8_000);
@@ -206,20 +208,22 @@ async function produceRound(servers, seed) {
 }
 
 /**
- * The fetch shape (bench/scenarios/fetch.mjs): each server's partition prefilled alike, then paged by one client;
- * each first page is checked in full, every page's next offset on the way.
+ * The fetch shapes (bench/scenarios/fetch.mjs): each server's partition prefilled alike (fetch-1c-1p's backlog is
+ * more than the batch cache holds, fetch-tail-1c-1p's a third of it: pages from memory), then paged by one client
+ * through the backlog, wrapping at its end; each first page is checked in full, every page's next offset on the way.
  * @param {Served[]} servers
  */
 async function fetchRound(servers) {
 	const topic = `ab-${SCENARIO.id}`;
+	const backlog = /** @type {number} */ (SCENARIO.backlog ?? PREFILL_RECORDS);
 	const cursors = servers.map(() => ({ offset: 0, checked: false, check: /** @type {string[]} */ ([]) }));
 	for (const s of servers) {
 		await s.http.json("POST", "/v1/topics", { name: topic, partitions: SCENARIO.partitions }, [201]);
-		await prefill(s.http, topic);
+		await prefill(s.http, topic, backlog);
 	}
 	const measured = await pairedLoad(
 		servers,
-		servers.map((s, i) => fetchStep(s.http, topic, /** @type {(typeof cursors)[number]} */ (cursors[i]))),
+		servers.map((s, i) => fetchStep(s.http, topic, /** @type {(typeof cursors)[number]} */ (cursors[i]), backlog)),
 	);
 	const problems = cursors.flatMap((c) => c.check);
 	if (problems.length > 0) throw new Error(problems.join("; "));

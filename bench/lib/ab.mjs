@@ -23,6 +23,7 @@ export const AB_SHAPES = Object.freeze({
 	"produce-32c-1r": "produce",
 	"produce-1c-1p": "produce",
 	"fetch-1c-1p": "fetch",
+	"fetch-tail-1c-1p": "fetch",
 	"stream-ws-array-1p": "streaming",
 	"group-4m-4p": "group",
 	"group-4m-4p-commit-request": "group",

@@ -17,7 +17,7 @@ import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
-import { readAcross } from "../shared/log-reader.ts";
+import { fetchBodyBlob, readAcross } from "../shared/log-reader.ts";
 import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
@@ -42,6 +42,7 @@ import type {
 	AppendInput,
 	AppendOutcome,
 	AppendRequest,
+	FetchBody,
 	LogView,
 	PartitionAssignment,
 	PartitionOffsets,
@@ -401,6 +402,17 @@ export class PartitionLog extends DurableObject<Env> {
 		const start = await this.readStart(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
 		return ok(this.answerRead(readLogUtf8(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot), start.value));
+	}
+
+	/**
+	 * `readUtf8` answered as a fetch's whole response body (`fetchBodyBlob`), for the fetch route: its bytes cross to
+	 * the edge as a stream the runtime pipes into the response, not as parts the RPC serialises and the edge copies.
+	 */
+	async readFetchBody(request: ReadRequest): Promise<Result<FetchBody | RemoteRead>> {
+		const read = await this.readUtf8(request);
+		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
+		const body = fetchBodyBlob(read.value);
+		return ok({ body: body.stream(), bytes: body.size });
 	}
 
 	/** Where a read starts once its checks passed (and its wait at the high watermark ended), or its remote slice. */

@@ -100,6 +100,16 @@ export interface ReadResult<Records extends string | Utf8Parts = string> {
 }
 
 /**
+ * A fetch's whole response body (`{"records":[…],"high_watermark":…}`, see `fetchBodyBlob`) and its size in bytes.
+ * Built by the partition (`PartitionLog.readFetchBody`), its records cross to the edge as the bytes of a stream,
+ * which the runtime pipes into the response: neither side copies or serialises them in JS.
+ */
+export interface FetchBody {
+	readonly body: ReadableStream<Uint8Array> | Blob;
+	readonly bytes: number;
+}
+
+/**
  * Where records below the local log start are: one R2 segment object and its batches from the one holding the
  * offset up to what the read asked for. The reader fetches them with one ranged GET.
  */

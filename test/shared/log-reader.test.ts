@@ -1,10 +1,11 @@
 /**
  * `utf8Blob` (src/shared/log-reader.ts): a fetch's body is its head, its records' parts joined by the record
- * separator, and its tail, byte for byte, for any number of parts (none, one, several, non-ASCII).
+ * separator, and its tail, byte for byte, for any number of parts (none, one, several, non-ASCII); `fetchBodyBlob`
+ * is the fetch route's body, a JSON document of the records and the read's positions.
  */
 
 import { describe, expect, it } from "vitest";
-import { utf8Blob } from "../../src/shared/log-reader.ts";
+import { fetchBodyBlob, utf8Blob } from "../../src/shared/log-reader.ts";
 import { RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 
 const encoder = new TextEncoder();
@@ -32,5 +33,27 @@ describe("utf8Blob", () => {
 	it("answers the envelope alone when there are no records, and one part as it is", async () => {
 		expect(await text(utf8Blob(head, [], tail))).toBe(`{"records":[${tail}`);
 		expect(await text(utf8Blob(head, [encoder.encode('{"offset":0}')], tail))).toBe(`{"records":[{"offset":0}${tail}`);
+	});
+});
+
+describe("fetchBodyBlob", () => {
+	it("is the records and the read's positions as one JSON document", async () => {
+		const parts = ['{"offset":4,"value":"é"}', '{"offset":5}'];
+		const body = fetchBodyBlob({
+			records: parts.map((p) => encoder.encode(p)),
+			recordCount: 2,
+			nextOffset: 6,
+			highWatermark: 9,
+			logStartOffset: 1,
+		});
+		expect(JSON.parse(await text(body))).toEqual({
+			records: [{ offset: 4, value: "é" }, { offset: 5 }],
+			high_watermark: 9,
+			log_start_offset: 1,
+			next_offset: 6,
+		});
+		expect(await text(fetchBodyBlob({ records: [], recordCount: 0, nextOffset: 9, highWatermark: 9, logStartOffset: 0 }))).toBe(
+			'{"records":[],"high_watermark":9,"log_start_offset":0,"next_offset":9}',
+		);
 	});
 });

@@ -46,6 +46,7 @@ test("bench:ab runs the many small producers unless AB_SHAPE names another bench
 	assert.deepEqual(abShape(""), { id: "produce-32c-1r", driver: "produce" });
 	assert.deepEqual(abShape("produce-1c-1p"), { id: "produce-1c-1p", driver: "produce" });
 	assert.deepEqual(abShape("fetch-1c-1p"), { id: "fetch-1c-1p", driver: "fetch" });
+	assert.deepEqual(abShape("fetch-tail-1c-1p"), { id: "fetch-tail-1c-1p", driver: "fetch" });
 	assert.deepEqual(abShape("stream-ws-array-1p"), { id: "stream-ws-array-1p", driver: "streaming" });
 	assert.deepEqual(abShape("group-4m-4p"), { id: "group-4m-4p", driver: "group" });
 	assert.deepEqual(abShape("group-4m-4p-commit-request"), { id: "group-4m-4p-commit-request", driver: "group" });

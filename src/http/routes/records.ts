@@ -5,10 +5,9 @@
  */
 
 import * as z from "zod/mini";
-import type { ReadResult, Utf8Parts } from "../../partition/types.ts";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
-import { offsetForTimestamp, readRecordsUtf8, utf8Blob } from "../../shared/log-reader.ts";
+import { offsetForTimestamp, readFetchBody } from "../../shared/log-reader.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
@@ -77,18 +76,6 @@ function produceOptions({ fields: body, asciiText }: ProduceRequest, idempotency
 	return { producer, idempotencyKey, expectedOffset: body.expected_offset ?? null, asciiText };
 }
 
-const encoder = new TextEncoder();
-const FETCH_BODY_HEAD = encoder.encode('{"records":[');
-
-/**
- * A fetch's response body. The partition hands back its records as ready-made JSON, already UTF-8, in parts: they
- * are copied once into the body between the envelope's head and tail, never re-serialised or re-encoded.
- */
-function fetchBody(result: ReadResult<Utf8Parts>): Blob {
-	const tail = `],"high_watermark":${result.highWatermark},"log_start_offset":${result.logStartOffset},"next_offset":${result.nextOffset}}`;
-	return utf8Blob(FETCH_BODY_HEAD, result.records, tail);
-}
-
 /** A partition read or lookup; a partition that says its topic is gone drops the cached metadata. */
 function forgetIfDeleted<T>(topic: string, result: Result<T>): T {
 	if (!result.ok && result.error.code === "topic_not_found") invalidate(topic);
@@ -120,7 +107,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		unwrap(checkPartition(meta, partition));
 		const result = forgetIfDeleted(
 			topic,
-			await readRecordsUtf8(c.env, meta.topicId, partition, {
+			await readFetchBody(c.env, meta.topicId, partition, {
 				topicId: meta.topicId,
 				offset: query.offset ?? null,
 				maxRecords: query.max_records ?? FETCH_RECORDS_DEFAULT,
@@ -128,9 +115,8 @@ export const recordRoutes = new Hono<AppEnv>()
 				waitMs: query.wait_ms ?? 0,
 			}),
 		);
-		const body = fetchBody(result);
-		reportFetchedBytes(c, body.size);
-		return c.body(body, 200, { "Content-Type": "application/json" });
+		reportFetchedBytes(c, result.bytes);
+		return c.body(result.body, 200, { "Content-Type": "application/json" });
 	})
 	.all("/:topic/partitions/:partition/records", methodNotAllowed)
 	.get("/:topic/partitions/:partition/offsets", async (c) => {
