@@ -44,9 +44,9 @@ export function readRecords(env: Env, topicId: string, partition: number, reques
 }
 
 /**
- * `readRecords` answered as UTF-8 parts, for a reader that sends the records on as they are (the fetch route and
- * group polls; SSE and webhooks read text, which they frame or filter): a local read comes as the partition cut it (`PartitionLog.readUtf8`); one that starts in
- * R2 is read as text across segments and the partition, then encoded once.
+ * `readRecords` answered as UTF-8 parts, for a reader that sends the records on as they are (group polls; the fetch
+ * route takes its whole body, `readFetchBody`; SSE and webhooks read text, which they frame or filter): a local read
+ * comes as the partition cut it (`PartitionLog.readUtf8`); one that starts in R2 as `readRemoteUtf8` reads it.
  */
 export async function readRecordsUtf8(
 	env: Env,
@@ -57,7 +57,20 @@ export async function readRecordsUtf8(
 	const log = partitionLog(env, topicId, partition);
 	const first = await log.readUtf8(request);
 	if (!first.ok || !("remote" in first.value)) return first as Result<ReadResult<Utf8Parts>>;
-	const read = await readAcross(env.SEGMENTS, (r) => log.read(r), request, first.value);
+	return readRemoteUtf8(env, log, request, first.value);
+}
+
+/**
+ * A read that starts in R2 (`remote`, as the partition answered it): read as text across segments and the partition,
+ * then encoded once.
+ */
+async function readRemoteUtf8(
+	env: Env,
+	log: ReturnType<typeof partitionLog>,
+	request: ReadRequest,
+	remote: RemoteRead,
+): Promise<Result<ReadResult<Utf8Parts>>> {
+	const read = await readAcross(env.SEGMENTS, (r) => log.read(r), request, remote);
 	if (!read.ok) return read;
 	return ok({ ...read.value, records: read.value.recordCount === 0 ? [] : [encoder.encode(read.value.records)] });
 }
@@ -76,9 +89,9 @@ export async function readFetchBody(env: Env, topicId: string, partition: number
 	const log = partitionLog(env, topicId, partition);
 	const first = await log.readFetchBody(request);
 	if (!first.ok || !("remote" in first.value)) return first as Result<FetchBody>;
-	const read = await readAcross(env.SEGMENTS, (r) => log.read(r), request, first.value);
+	const read = await readRemoteUtf8(env, log, request, first.value);
 	if (!read.ok) return read;
-	const body = fetchBodyBlob({ ...read.value, records: read.value.recordCount === 0 ? [] : [encoder.encode(read.value.records)] });
+	const body = fetchBodyBlob(read.value);
 	return ok({ body, bytes: body.size });
 }
 
