@@ -175,74 +175,60 @@ const commitBody = fc.oneof(
 	fc.constantFrom<unknown>([], null, {}, "commit", 1),
 );
 
-describe("the poll body's fast path", () => {
-	it("answers only what the schema accepts, with the value the schema gives", () => {
-		fc.assert(
-			fc.property(body, (sent) => {
-				const text = JSON.stringify(sent);
-				const fast = fastPollBody(parseJson(text));
-				if (fast !== null) expect(fast).toStrictEqual(schemaBody(parseJson(text)));
-			}),
-			{ numRuns: 3000 },
-		);
-	});
+/**
+ * The same three checks for each body: a fast path answers only what its schema accepts, with the schema's value;
+ * it answers every plain body; and the texts given (numbers a double cannot hold, a partition named twice) it leaves
+ * to the schema, which refuses them.
+ */
+function fastPathSuite(
+	name: string,
+	fast: (value: unknown) => unknown,
+	schema: (value: unknown) => unknown,
+	bodies: fc.Arbitrary<unknown>,
+	plainBodies: fc.Arbitrary<unknown>,
+	leftToSchema: readonly string[],
+): void {
+	describe(`the ${name} body's fast path`, () => {
+		it("answers only what the schema accepts, with the value the schema gives", () => {
+			fc.assert(
+				fc.property(bodies, (sent) => {
+					const text = JSON.stringify(sent);
+					const answer = fast(parseJson(text));
+					if (answer !== null) expect(answer).toStrictEqual(schema(parseJson(text)));
+				}),
+				{ numRuns: 3000 },
+			);
+		});
 
-	it("answers every plain body", () => {
-		fc.assert(
-			fc.property(plainBody, (sent) => {
-				const text = JSON.stringify(sent);
-				const fast = fastPollBody(parseJson(text));
-				expect(fast).not.toBeNull();
-				expect(fast).toStrictEqual(schemaBody(parseJson(text)));
-			}),
-			{ numRuns: 1000 },
-		);
-	});
+		it("answers every plain body", () => {
+			fc.assert(
+				fc.property(plainBodies, (sent) => {
+					const text = JSON.stringify(sent);
+					const answer = fast(parseJson(text));
+					expect(answer).not.toBeNull();
+					expect(answer).toStrictEqual(schema(parseJson(text)));
+				}),
+				{ numRuns: 1000 },
+			);
+		});
 
-	it("leaves numbers a double cannot hold, and partitions named twice, to the schema", () => {
-		for (const text of [
-			'{"max_records":123456789012345678901}',
-			'{"commit":{"generation":1,"offsets":[{"topic":"t","partition":0,"offset":9007199254740993}]}}',
-			'{"commit":{"generation":1,"offsets":[{"topic":"t","partition":0,"offset":1},{"topic":"t","partition":0,"offset":2}]}}',
-		]) {
-			expect(fastPollBody(parseJson(text))).toBeNull();
-			expect(schemaBody(parseJson(text))).toBeNull();
-		}
+		it("leaves numbers a double cannot hold, and partitions named twice, to the schema", () => {
+			for (const text of leftToSchema) {
+				expect(fast(parseJson(text))).toBeNull();
+				expect(schema(parseJson(text))).toBeNull();
+			}
+		});
 	});
-});
+}
 
-describe("the commit body's fast path", () => {
-	it("answers only what the schema accepts, with the value the schema gives", () => {
-		fc.assert(
-			fc.property(commitBody, (sent) => {
-				const text = JSON.stringify(sent);
-				const fast = fastCommitBody(parseJson(text));
-				if (fast !== null) expect(fast).toStrictEqual(schemaCommitBody(parseJson(text)));
-			}),
-			{ numRuns: 3000 },
-		);
-	});
+fastPathSuite("poll", fastPollBody, schemaBody, body, plainBody, [
+	'{"max_records":123456789012345678901}',
+	'{"commit":{"generation":1,"offsets":[{"topic":"t","partition":0,"offset":9007199254740993}]}}',
+	'{"commit":{"generation":1,"offsets":[{"topic":"t","partition":0,"offset":1},{"topic":"t","partition":0,"offset":2}]}}',
+]);
 
-	it("answers every plain body", () => {
-		fc.assert(
-			fc.property(plainCommitBody, (sent) => {
-				const text = JSON.stringify(sent);
-				const fast = fastCommitBody(parseJson(text));
-				expect(fast).not.toBeNull();
-				expect(fast).toStrictEqual(schemaCommitBody(parseJson(text)));
-			}),
-			{ numRuns: 1000 },
-		);
-	});
-
-	it("leaves numbers a double cannot hold, and partitions named twice, to the schema", () => {
-		for (const text of [
-			'{"member_id":"m","generation":123456789012345678901,"offsets":[{"topic":"t","partition":0,"offset":1}]}',
-			'{"member_id":"m","generation":1,"offsets":[{"topic":"t","partition":0,"offset":9007199254740993}]}',
-			'{"member_id":"m","generation":1,"offsets":[{"topic":"t","partition":0,"offset":1},{"topic":"t","partition":0,"offset":2}]}',
-		]) {
-			expect(fastCommitBody(parseJson(text))).toBeNull();
-			expect(schemaCommitBody(parseJson(text))).toBeNull();
-		}
-	});
-});
+fastPathSuite("commit", fastCommitBody, schemaCommitBody, commitBody, plainCommitBody, [
+	'{"member_id":"m","generation":123456789012345678901,"offsets":[{"topic":"t","partition":0,"offset":1}]}',
+	'{"member_id":"m","generation":1,"offsets":[{"topic":"t","partition":0,"offset":9007199254740993}]}',
+	'{"member_id":"m","generation":1,"offsets":[{"topic":"t","partition":0,"offset":1},{"topic":"t","partition":0,"offset":2}]}',
+]);
