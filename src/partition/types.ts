@@ -102,7 +102,9 @@ export interface ReadResult<Records extends string | Utf8Parts = string> {
 /**
  * A fetch's whole response body (`{"records":[…],"high_watermark":…}`, see `fetchBodyBlob`) and its size in bytes.
  * Built by the partition (`PartitionLog.readFetchBody`), its records cross to the edge as the bytes of a stream,
- * which the runtime pipes into the response: neither side copies or serialises them in JS.
+ * which the runtime pipes into the response: neither side copies or serialises them in JS. The stream keeps the
+ * Blob's length across RPC, so an uncompressed answer still states its Content-Length (test/e2e/smoke.test.mjs): a
+ * client can tell a page cut short mid-pipe from a whole one.
  */
 export interface FetchBody {
 	readonly body: ReadableStream<Uint8Array> | Blob;

@@ -80,6 +80,19 @@ test("wrangler dev: health, auth, create, produce, fetch, stop", { timeout: 90_0
 		);
 	}
 
+	// A fetch's body streams from the partition object to the client, and still states its length: the stream
+	// carries the size of the Blob it reads. That length is what lets an HTTP client tell a page cut short (the object
+	// evicted or redeployed mid-pipe) from a whole one. (A client that accepts gzip gets the body compressed and
+	// chunked, whose end is marked by its last chunk instead.)
+	const fetched = await fetch(`${dev.url}/v1/topics/smoke/partitions/1/records?offset=0`, {
+		headers: { Authorization: `Bearer ${token}`, "Accept-Encoding": "identity" },
+	});
+	assert.equal(fetched.status, 200);
+	const bytes = new Uint8Array(await fetched.arrayBuffer());
+	assert.equal(fetched.headers.get("Content-Length"), String(bytes.byteLength), "a fetch answer states its length");
+	assert.equal(fetched.headers.get("Transfer-Encoding"), null);
+	assert.equal(JSON.parse(new TextDecoder().decode(bytes)).records.length, expected.get(1)?.length);
+
 	const { forced } = await dev.stop();
 	assert.equal(forced, false, `wrangler dev needed SIGKILL to stop:\n${dev.output()}`);
 	await waitForPortClosed(dev.port);
