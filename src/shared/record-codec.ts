@@ -117,7 +117,11 @@ export function encodeBatch(records: readonly EncodedRecord[]): EncodedBatch {
 	return { count: records.length, tails: joined, bytes, timestamps, keyIds, tombstones };
 }
 
-/** The records of an `EncodedBatch`, as `encodeBatch` was given them. */
+/**
+ * The records of an `EncodedBatch`, as `encodeBatch` was given them. An object a record is not worth saving the
+ * partition: 100 decoded in 2.5 µs of workerd CPU, against 15-25 for building their lines and joining them, and
+ * lines built from the columns without these objects 15 (medians of 5 runs of 4,000, one run).
+ */
 export function decodeBatch(batch: EncodedBatch): EncodedRecord[] {
 	const joined = typeof batch.tails === "string";
 	const tails = typeof batch.tails === "string" ? batch.tails.split("\n") : batch.tails;
