@@ -60,11 +60,13 @@ export interface EncodedRecord {
  * the usual share does (100 × 1 KiB: about 105,000 characters): one string is serialised, copied and read back for
  * less than a hundred, and the partition's split makes slices of it, not copies. In workerd, a 100 × 1 KiB body read
  * by the edge, its share built and sent, and the partition's lines joined: 225 µs a call joined against 270 as an
- * array (medians of 7 runs of 2,000; a second run 253 against 267); bench:ab produce-1c-1p, main against joined:
- * B − A −0.81 µs/record (−2.31 to −0.16, lower in 8 of 8 rounds; a first run −1.17, −2.36 to +1.21, lower in 5 of 8).
+ * array (medians of 7 runs of 2,000; a second run 253 against 267). bench:ab produce-1c-1p, main against joined, three
+ * runs of 8 rounds (load 7-10): B − A −1.17, −0.81 and −0.28 µs/record, lower in 5, 8 and 5 of 8; pooled, −0.58
+ * (−2.36 to +3.22), lower in 18 of 24, against an A/A run's +0.32 (−1.26 to +1.66), lower in 2 of 8: a small gain,
+ * about 1.5 %, whose sign held. stream-ws-array-1p, whose runs mostly exceed the limit: +0.5, +1.0, −0.46 (noise).
  * An earlier measurement found one joined string no cheaper (613 µs a call against 583 for the array, building the
- * lines included, SQL not; medians of 5 runs of 4,000) with tails that were already flat strings, where the edge's
- * tails are now built by concatenation and flattened by whichever copy comes first.
+ * lines included, SQL not; medians of 5 runs of 4,000); why the two disagree was not found, so measure both forms
+ * again before choosing between them.
  *
  * A larger share goes as an array: V8 puts a string over 128 KiB in pages of its own, fresh from the system, so a
  * joined share of a few hundred records cost a large copy at the edge and another where the partition reads it; an
@@ -118,9 +120,9 @@ export function encodeBatch(records: readonly EncodedRecord[]): EncodedBatch {
 }
 
 /**
- * The records of an `EncodedBatch`, as `encodeBatch` was given them. An object a record is not worth saving the
- * partition: 100 decoded in 2.5 µs of workerd CPU, against 15-25 for building their lines and joining them, and
- * lines built from the columns without these objects 15 (medians of 5 runs of 4,000, one run).
+ * The records of an `EncodedBatch`, as `encodeBatch` was given them. Their object a record costs the partition little:
+ * 100 decoded in 2.5 µs of workerd CPU, against 15-25 for building their lines and joining them, and 15 for lines
+ * built from the columns without these objects (medians of 5 runs of 4,000, one run).
  */
 export function decodeBatch(batch: EncodedBatch): EncodedRecord[] {
 	const joined = typeof batch.tails === "string";
