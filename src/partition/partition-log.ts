@@ -172,6 +172,9 @@ export class PartitionLog extends DurableObject<Env> {
 		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering, this.hot);
 		this.appends = new CommitQueue({
 			write: (entries) => this.writeGroup(entries),
+			// Neither this nor the group's transactionSync is where a commit's time goes: a call inserting one small row
+			// cost 333 µs of workerd CPU bare, 407 in transactionSync, 340 awaiting sync(), 323 with both (medians of 7 runs
+			// of 3,000; each varied by ±100 between runs), and the ceiling's INSERT pays the same commit implicitly.
 			durable: () => ctx.storage.sync(),
 			weigh: (entry) => (entry.kind === "append" ? recordBytes(entry.request.records) : entry.bytes),
 			groupRequestsMax: APPEND_GROUP_REQUESTS_MAX,

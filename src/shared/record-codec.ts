@@ -8,6 +8,7 @@
  */
 
 import { assert } from "./assert.ts";
+import { SHARE_JOINED_CHARS_MAX } from "./limits.ts";
 
 /** Separates records inside a stored batch (and inside a fetch response's `records` array). */
 export const RECORD_SEPARATOR = ",\n";
@@ -55,20 +56,29 @@ export interface EncodedRecord {
 /**
  * A partition's share of a produce as one payload for the RPC to its `PartitionLog`: the records' tails and their
  * other fields as flat arrays, left out when they hold nothing. A few arrays cross the boundary, not an object per
- * record. The tails go as they are, not joined into one string: V8 puts a string over 128 KiB in pages of its own,
- * fresh from the system, so a joined share of a few hundred records cost a large copy at the edge and another where
- * the partition reads it, and splitting it again; an array is cloned string by string in the ordinary heap
- * (measured in workerd: 256 tails of 1 KiB cloned in 49 µs, joined, cloned and split in 95 µs). Nor as UTF-8: one
- * `Uint8Array` of 100 tails of 1 KiB (`encodeInto` at the edge) and a `Uint32Array` of their ends, decoded and cut by
- * the partition into the same lines, cost 800 µs of workerd CPU a call against 583 for the array and 613 for one
- * joined string (medians of 5 runs of 4,000 calls; building the lines included, SQL not). A call carrying nothing
- * costs about 190 µs of those, and the array's clone about 100, as much as one flat string of its size (the request
- * body, as the bench's ceiling passes it): the payload's form is not where a produce's time goes.
+ * record. The tails go joined by newlines (a tail holds none) while they come to `SHARE_JOINED_CHARS_MAX` or less, as
+ * the usual share does (100 × 1 KiB: about 105,000 characters): one string is serialised, copied and read back for
+ * less than a hundred, and the partition's split makes slices of it, not copies. In workerd, a 100 × 1 KiB body read
+ * by the edge, its share built and sent, and the partition's lines joined: 225 µs a call joined against 270 as an
+ * array (medians of 7 runs of 2,000; a second run 253 against 267). bench:ab produce-1c-1p, main against joined, three
+ * runs of 8 rounds (load 7-10): B − A −1.17, −0.81 and −0.28 µs/record, lower in 5, 8 and 5 of 8; pooled, −0.58
+ * (−2.36 to +3.22), lower in 18 of 24, against an A/A run's +0.32 (−1.26 to +1.66), lower in 2 of 8: a small gain,
+ * about 1.5 %, whose sign held. stream-ws-array-1p, whose runs mostly exceed the limit: +0.5, +1.0, −0.46 (noise).
+ * An earlier measurement found one joined string no cheaper (613 µs a call against 583 for the array, building the
+ * lines included, SQL not; medians of 5 runs of 4,000); why the two disagree was not found, so measure both forms
+ * again before choosing between them.
+ *
+ * A larger share goes as an array: V8 puts a string over 128 KiB in pages of its own, fresh from the system, so a
+ * joined share of a few hundred records cost a large copy at the edge and another where the partition reads it; an
+ * array is cloned string by string in the ordinary heap (measured in workerd: 256 tails of 1 KiB cloned in 49 µs,
+ * joined, cloned and split in 95 µs). Nor as UTF-8: one `Uint8Array` of 100 tails of 1 KiB (`encodeInto` at the
+ * edge) and a `Uint32Array` of their ends, decoded and cut by the partition into the same lines, cost 800 µs of
+ * workerd CPU a call against 583 for the array (same runs). A call carrying nothing costs about 190 µs of those.
  */
 export interface EncodedBatch {
 	readonly count: number;
-	/** Each record's tail. */
-	readonly tails: readonly string[];
+	/** Each record's tail; joined by newlines (a tail holds none) when they come to `SHARE_JOINED_CHARS_MAX` or less. */
+	readonly tails: readonly string[] | string;
 	/** UTF-8 bytes of each tail. */
 	readonly bytes: readonly number[];
 	/** Each record's timestamp (null: append time); null when no record has one. */
@@ -86,9 +96,11 @@ export function encodeBatch(records: readonly EncodedRecord[]): EncodedBatch {
 	let timestamps: (number | null)[] | null = null;
 	let keyIds: (string | null)[] | null = null;
 	let tombstones: number[] | null = null;
+	let chars = records.length - 1;
 	for (let i = 0; i < records.length; i++) {
 		const record = records[i] as EncodedRecord;
 		tails[i] = record.tail;
+		chars += record.tail.length;
 		bytes[i] = record.bytes;
 		if (record.timestampMs !== null) {
 			timestamps ??= new Array(records.length).fill(null);
@@ -103,14 +115,18 @@ export function encodeBatch(records: readonly EncodedRecord[]): EncodedBatch {
 			tombstones.push(i);
 		}
 	}
-	return { count: records.length, tails, bytes, timestamps, keyIds, tombstones };
+	const joined = chars <= SHARE_JOINED_CHARS_MAX ? tails.join("\n") : tails;
+	return { count: records.length, tails: joined, bytes, timestamps, keyIds, tombstones };
 }
 
-/** The records of an `EncodedBatch`, as `encodeBatch` was given them. */
+/**
+ * The records of an `EncodedBatch`, as `encodeBatch` was given them. Their object a record costs the partition little:
+ * 100 decoded in 2.5 µs of workerd CPU, against 15-25 for building their lines and joining them, and 15 for lines
+ * built from the columns without these objects (medians of 5 runs of 4,000, one run).
+ */
 export function decodeBatch(batch: EncodedBatch): EncodedRecord[] {
-	// An edge of the previous version (still running during a deploy) joined the tails by newlines.
-	const given = batch.tails as readonly string[] | string;
-	const tails = typeof given === "string" ? given.split("\n") : given;
+	const joined = typeof batch.tails === "string";
+	const tails = typeof batch.tails === "string" ? batch.tails.split("\n") : batch.tails;
 	assert(
 		tails.length === batch.count &&
 			batch.bytes.length === batch.count &&
@@ -122,7 +138,8 @@ export function decodeBatch(batch: EncodedBatch): EncodedRecord[] {
 	const records: EncodedRecord[] = new Array(batch.count);
 	for (let i = 0; i < batch.count; i++) {
 		const tail = tails[i] as string;
-		assert(!tail.includes("\n"), "a tail is one line");
+		// Split tails hold no newline; a tail of more lines than one would have made more of them than `count`.
+		assert(joined || !tail.includes("\n"), "a tail is one line");
 		records[i] = {
 			timestampMs: batch.timestamps?.[i] ?? null,
 			tail,

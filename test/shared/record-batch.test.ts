@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { utf8ByteLength } from "../../src/shared/json.ts";
+import { SHARE_JOINED_CHARS_MAX } from "../../src/shared/limits.ts";
 import { type ReadRoom, takeLines, takeLinesUtf8 } from "../../src/shared/line-cut.ts";
 import {
 	decodeBatch,
@@ -44,7 +45,7 @@ describe("EncodedBatch (one payload per partition share)", () => {
 		const record = encoded({ key: null, value: "v", headers: [], timestampMs: null, keyEncoding: "json", valueEncoding: "json" }, null);
 		expect(encodeBatch([record, record])).toEqual({
 			count: 2,
-			tails: [record.tail, record.tail],
+			tails: `${record.tail}\n${record.tail}`,
 			bytes: [record.bytes, record.bytes],
 			timestamps: null,
 			keyIds: null,
@@ -52,12 +53,23 @@ describe("EncodedBatch (one payload per partition share)", () => {
 		});
 	});
 
-	it("decodes a share whose tails an edge of the previous version joined by newlines, and refuses a tail of two lines", () => {
+	it("joins a share's tails up to SHARE_JOINED_CHARS_MAX characters, sends larger ones as an array, and decodes both", () => {
+		const value = "v".repeat(1000);
+		const record = encoded({ key: "k", value, headers: [], timestampMs: 7, keyEncoding: "json", valueEncoding: "json" }, 'j:"k"');
+		const fits = Math.floor((SHARE_JOINED_CHARS_MAX + 1) / (record.tail.length + 1));
+		const joined = encodeBatch(Array(fits).fill(record));
+		const array = encodeBatch(Array(fits + 1).fill(record));
+		expect(typeof joined.tails).toBe("string");
+		expect(Array.isArray(array.tails)).toBe(true);
+		expect(decodeBatch(structuredClone(joined))).toEqual(Array(fits).fill(record));
+		expect(decodeBatch(structuredClone(array))).toEqual(Array(fits + 1).fill(record));
+	});
+
+	it("refuses a tail of two lines, in either form", () => {
 		const record = encoded({ key: "k", value: "v", headers: [], timestampMs: 7, keyEncoding: "json", valueEncoding: "json" }, 'j:"k"');
-		const batch = encodeBatch([record, record]);
-		const joined = { ...batch, tails: batch.tails.join("\n") } as unknown as EncodedBatch;
-		expect(decodeBatch(structuredClone(joined))).toEqual([record, record]);
+		const batch: EncodedBatch = encodeBatch([record, record]);
 		expect(() => decodeBatch({ ...batch, tails: [record.tail, `${record.tail}\n${record.tail}`] })).toThrow();
+		expect(() => decodeBatch({ ...batch, tails: `${record.tail}\n${record.tail}\n${record.tail}` })).toThrow();
 	});
 
 	it("refuses a batch whose fields disagree on the record count", () => {

@@ -1,11 +1,12 @@
 /**
  * The `Idempotency-Key` digest of a partition's share. Partitions keep the digests of keys already used, and a retry
  * is compared with what was stored: whatever way the digest is computed, its value must stay what it always was,
- * SHA-256 of `JSON.stringify(timestamps) + "\n" + tails.join("\n")`, in base64.
+ * SHA-256 of `JSON.stringify(timestamps) + "\n" + tails.join("\n")`, in base64, whichever form the tails cross RPC in.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { utf8ByteLength } from "../../src/shared/json.ts";
+import { SHARE_JOINED_CHARS_MAX } from "../../src/shared/limits.ts";
 import { encodeBatch, encodeTail } from "../../src/shared/record-codec.ts";
 import { shareDigest } from "../../src/topic/produce.ts";
 
@@ -16,13 +17,15 @@ async function storedForm(timestamps: readonly (number | null)[] | null, tails: 
 	return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }
 
+function encodedOf(records: { key: unknown; value: unknown; timestampMs: number | null }[]) {
+	return records.map((record) => {
+		const tail = encodeTail({ ...record, headers: [], keyEncoding: "json", valueEncoding: "json" });
+		return { timestampMs: record.timestampMs, tail, bytes: utf8ByteLength(tail), keyId: null, tombstone: record.value === null };
+	});
+}
+
 function batchOf(records: { key: unknown; value: unknown; timestampMs: number | null }[]) {
-	return encodeBatch(
-		records.map((record) => {
-			const tail = encodeTail({ ...record, headers: [], keyEncoding: "json", valueEncoding: "json" });
-			return { timestampMs: record.timestampMs, tail, bytes: utf8ByteLength(tail), keyId: null, tombstone: record.value === null };
-		}),
-	);
+	return encodeBatch(encodedOf(records));
 }
 
 describe("shareDigest", () => {
@@ -34,11 +37,26 @@ describe("shareDigest", () => {
 		});
 		await fc.assert(
 			fc.asyncProperty(fc.array(record, { minLength: 1, maxLength: 8 }), async (records) => {
-				const batch = batchOf(records);
-				expect(await shareDigest(batch)).toBe(await storedForm(batch.timestamps, batch.tails));
+				const encoded = encodedOf(records);
+				const batch = encodeBatch(encoded);
+				const tails = encoded.map((r) => r.tail);
+				expect(await shareDigest(batch)).toBe(await storedForm(batch.timestamps, tails));
 			}),
 			{ numRuns: 300 },
 		);
+	});
+
+	it("is the same whether the share's tails cross joined or as an array (past SHARE_JOINED_CHARS_MAX)", async () => {
+		const value = "v".repeat(1024);
+		const records = Array.from({ length: Math.ceil(SHARE_JOINED_CHARS_MAX / 1024) + 1 }, (_, i) => ({ key: null, value, timestampMs: i }));
+		const encoded = encodedOf(records);
+		const large = encodeBatch(encoded);
+		const small = encodeBatch(encoded.slice(0, 10));
+		expect(Array.isArray(large.tails)).toBe(true);
+		expect(typeof small.tails).toBe("string");
+		const tails = encoded.map((r) => r.tail);
+		expect(await shareDigest(large)).toBe(await storedForm(large.timestamps, tails));
+		expect(await shareDigest(small)).toBe(await storedForm(small.timestamps, tails.slice(0, 10)));
 	});
 
 	it("keeps the value of a digest stored before", async () => {

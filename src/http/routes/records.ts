@@ -93,7 +93,9 @@ export const recordRoutes = new Hono<AppEnv>()
 		if (outcome.replayed && options.idempotencyKey !== null) c.header("Idempotent-Replayed", "true");
 		// Tried and dropped: this answer written as text, as the produce channel writes its reports (offsetsReport),
 		// which in Node takes 12 µs for 100 positions against 43 for the objects and JSON.stringify. Under bench:ab's
-		// produce-1c-1p (8 rounds, load 3-7) it did not show: B − A −0.2 µs/record (−1.1 to +1.1, lower in 4 of 8).
+		// produce-1c-1p (8 rounds, load 3-7) it did not show: B − A −0.2 µs/record (−1.1 to +1.1, lower in 4 of 8). In
+		// workerd the whole answer is small: 100 positions as objects, JSON.stringify and the Response 19 µs, as text 15,
+		// as text encoded to bytes 16, a Response of 11 bytes 12 (medians of 5 runs of 10,000): 0.1 µs a record at most.
 		return c.json({ offsets: outcome.positions });
 	})
 	.all("/:topic/records", methodNotAllowed)
