@@ -88,12 +88,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/**
 	 * First half of a poll: a heartbeat, the auto-commit of what the member's previous poll returned (Kafka's
 	 * at-least-once: committed only once the member comes back for more), the commit the poll carries, and where
-	 * to read each owned partition. Every commit is written before the plan is answered, but with `stageCommit` the
-	 * carried one: it is staged (store.ts), the plan carries its ticket, and `completePoll` answers only once it is
-	 * written. No answer of this call acknowledges it; the poll's does, after `completePoll`. So a poll's storage
-	 * commit comes after its read, where the other members' polls that ended meanwhile share it: in the bench's
-	 * poll + commit loop, about one storage commit per round of the members' polls instead of one per 1.7 polls.
-	 * `textAnswer`: a started poll's plan is answered as text (poll-answer.ts).
+	 * to read each owned partition. Every commit is written before the plan is answered. `textAnswer`: a started
+	 * poll's plan is answered as text (poll-answer.ts).
 	 */
 	async beginPoll(
 		groupId: string,
@@ -102,24 +98,28 @@ export class GroupCoordinator extends DurableObject<Env> {
 		commit: PollCommit | null,
 		boundsChecked: boolean,
 		textAnswer = false,
-		stageCommit = false,
 	): Promise<PollStartAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
 		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
-		if ((commit !== null && !stageCommit) || this.store.hasPendingCommits(memberId)) await this.shareCommit();
-		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now(), stageCommit));
+		// The one row a committing poll writes is its commit, which the poll's answer acknowledges: it must be durable first,
+		// so it cannot live in memory. Its cost is the storage commit (bare object: ~1,040 against ~580 µs of server CPU per
+		// call; shared-turn.ts). Measured and dropped: staging it here and writing it in `completePoll`, where any member's
+		// completion writes every staged commit (the commit "group poll: the carried commit staged at beginPoll", reverted;
+		// its restart and rollback tests are there), on bench:ab group-4m-4p: +0.22 µs/record (-0.63 to +0.75, lower in 2 of
+		// 6) and -0.01 (-0.43 to +1.68, 3 of 6) at load 6-10; a first rough build -0.31 (-0.83 to -0.18, 4 of 4), then -0.28
+		// (-1.16 to +2.58, 3 of 6). Within the A/A spread, for a restart check, a ticket and an undo log.
+		if (commit !== null || this.store.hasPendingCommits(memberId)) await this.shareCommit();
+		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
 		return pollStartAnswer(plan, textAnswer);
 	}
 
 	/**
-	 * Second half of a poll: moves positions past what was read, for partitions the member still owns, and writes
-	 * the commit the poll staged (`commitTicket`, with every other staged commit) unless that is done; refused if
-	 * the object restarted since, as the commit may be lost. `textAnswer`: a settled poll is answered as text
-	 * (poll-answer.ts).
+	 * Second half of a poll: moves positions past what was read, for partitions the member still owns.
+	 * `textAnswer`: a settled poll is answered as text (poll-answer.ts).
 	 */
 	async completePoll(
 		groupId: string,
@@ -129,23 +129,13 @@ export class GroupCoordinator extends DurableObject<Env> {
 		autoCommit: boolean,
 		topicsStale: boolean,
 		textAnswer = false,
-		commitTicket: string | null = null,
 	): Promise<PollCompletionAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
 		if (topicsStale) this.refreshedAtMs = 0;
-		const written = commitTicket === null ? true : this.store.isWritten(commitTicket);
-		if (written === null) {
-			return err("unavailable", "the group coordinator restarted during this poll, and the commit it carried may be lost; poll again", {
-				member_id: memberId,
-			});
-		}
-		if (!written) await this.shareCommit();
 		const result = this.transact(() => {
 			const now = Date.now();
-			// The commit the poll carried is acknowledged by its answer: written by now, here or by an earlier call.
-			if (commitTicket !== null && this.store.isWritten(commitTicket) === false) this.store.writeStagedCommits();
 			const settled = this.rules.settlePoll(memberId, generation, outcomes, autoCommit, now);
 			this.store.writePositionsIfDue(now);
 			return settled;
@@ -266,11 +256,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * of a failed one cannot undo, so they are dropped then and read back from SQLite.
 	 */
 	private transact<T>(work: () => T): T {
-		this.store.beginTransaction();
 		try {
 			return this.ctx.storage.transactionSync(work);
 		} catch (error) {
-			this.store.rollBackStaged();
 			this.store.forgetLiveState();
 			throw error;
 		}

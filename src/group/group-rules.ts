@@ -85,16 +85,8 @@ export class GroupRules {
 	 * Starts a poll: a heartbeat, the auto-commit of what the previous poll returned, the commit the poll carries
 	 * (fenced as a commit on its own is; refused, it refuses the poll, which then reads nothing), and where to read
 	 * each owned partition. A carried offset no read vouches for comes back unverified first, unless `boundsChecked`.
-	 * `stageCommit`: the carried commit is staged, not written (store.ts), and the plan carries its ticket.
 	 */
-	planPoll(
-		memberId: string,
-		partitionsMax: number,
-		commit: PollCommit | null,
-		boundsChecked: boolean,
-		now: number,
-		stageCommit = false,
-	): Result<PollStart> {
+	planPoll(memberId: string, partitionsMax: number, commit: PollCommit | null, boundsChecked: boolean, now: number): Result<PollStart> {
 		const unverified = commit === null || boundsChecked ? [] : this.unverified(memberId, commit.offsets);
 		if (unverified.length > 0) return ok({ started: false, unverified });
 		const touched = this.touchMember(memberId, now);
@@ -102,11 +94,9 @@ export class GroupRules {
 		const member = touched.value;
 		// The carried commit first: refused, nothing is written; stored, it clears those partitions' pending
 		// auto-commits, so an explicit commit wins over them, as on its own.
-		let commitTicket: string | null = null;
 		if (commit !== null) {
-			const written = this.writeFenced({ memberId, ...commit }, now, stageCommit);
+			const written = this.writeFenced({ memberId, ...commit }, now);
 			if (!written.ok) return written;
-			commitTicket = written.value;
 		}
 		this.commitPending(memberId, now);
 		const { generation } = this.store.state();
@@ -136,7 +126,6 @@ export class GroupRules {
 				autoOffsetReset: member.autoOffsetReset,
 				waitMsMax: Math.floor(member.sessionTimeoutMs / 2),
 				fetches,
-				...(commitTicket === null ? {} : { commitTicket }),
 			},
 		});
 	}
@@ -196,11 +185,8 @@ export class GroupRules {
 			.map(({ topic, partition }) => ({ topic, partition }));
 	}
 
-	/**
-	 * Writes a live member's commit if its generation is current and it owns every partition; else nothing. `stage`:
-	 * staged instead, answering the ticket of its last offset (whose writing covers the others': store.ts).
-	 */
-	private writeFenced(request: CommitRequest, now: number, stage = false): Result<string | null> {
+	/** Writes a live member's commit if its generation is current and it owns every partition; else nothing. */
+	private writeFenced(request: CommitRequest, now: number): Result<void> {
 		const { generation } = this.store.state();
 		if (request.generation !== generation) {
 			return err(
@@ -220,14 +206,12 @@ export class GroupRules {
 				generation,
 			});
 		}
-		let ticket: string | null = null;
 		for (const o of request.offsets) {
-			if (stage) ticket = this.store.stageCommit(o, generation, now);
-			else this.store.writeCommit(o, generation, now);
+			this.store.writeCommit(o, generation, now);
 			// An explicit commit wins over what an auto-commit poll left to commit.
 			this.store.clearPendingCommit(o);
 		}
-		return ok(ticket);
+		return ok(undefined);
 	}
 
 	/**

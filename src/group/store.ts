@@ -8,11 +8,6 @@
  * a live member early or hand out recent records again from an older position (at-least-once), and never loses a
  * member, an assignment or a committed offset.
  *
- * A commit a poll carries may be staged rather than written (`stageCommit`): decided and visible at once, written by
- * the transaction that completes the poll, or by an earlier one that wrote every staged commit before it (one
- * storage commit for several members' polls), and always before that poll answers. Each staged commit has a ticket
- * (`commitTicket`) naming this incarnation of the object, so a restart in between is seen, and that poll refused.
- *
  * The rows every call reads (the group's state, its members, the assignment, the subscribed topics) are also
  * cached in memory, write-through: each is changed only by a method here, which drops the cached copy, and every
  * copy is dropped with the live state after a transaction that threw. So a steady poll reads almost no row.
@@ -84,21 +79,6 @@ interface LivePosition extends Position {
 	readonly tp: TopicPartition;
 }
 
-/** A commit decided by a poll and not yet written; `seq` orders it among this incarnation's staged commits. */
-interface StagedCommit {
-	readonly commit: CommittedOffset;
-	readonly generation: number;
-	readonly nowMs: number;
-	readonly seq: number;
-}
-
-/** What a running transaction changed in the staged commits, to be put back if it throws. */
-interface StagedUndo {
-	readonly before: Map<string, StagedCommit | undefined>;
-	readonly stagedSeq: number;
-	readonly writtenSeq: number;
-}
-
 export class GroupStore {
 	/** Session deadlines by member id, loaded from SQLite on first use; null until then and after `forgetLiveState`. */
 	private liveSessions: Map<string, Session> | null = null;
@@ -114,14 +94,6 @@ export class GroupStore {
 	private readonly cachedMembers = new Map<string, Member | null>();
 	private cachedAssignment: { owners: Map<string, string>; byMember: Map<string, TopicPartition[]> } | null = null;
 	private cachedTopics: Map<string, SubscribedTopic> | null = null;
-	/** Commits decided and not yet written, by partition key: memory, so a restart loses them (see the module). */
-	private readonly staged = new Map<string, StagedCommit>();
-	/** The last ticket handed out, and the last whose commit (or a later one of its partition) is written. */
-	private stagedSeq = 0;
-	private writtenSeq = 0;
-	private stagedUndo: StagedUndo | null = null;
-	/** Names this incarnation in tickets: a ticket of another one is a commit a restart may have lost. */
-	private readonly incarnation = crypto.randomUUID();
 
 	constructor(private readonly sql: SqlStorage) {}
 
@@ -231,7 +203,6 @@ export class GroupStore {
 	 * members may then expire up to the bounded staleness early and re-read what they read since the last write.
 	 */
 	forgetLiveState(): void {
-		// Staged commits are not dropped: each waits for a poll to answer, and a failed transaction put them back.
 		this.cachedState = null;
 		this.cachedMembers.clear();
 		this.cachedAssignment = null;
@@ -397,23 +368,17 @@ export class GroupStore {
 		this.dirtySinceMs ??= nowMs;
 	}
 
-	/**
-	 * When SQLite's positions (or a staged commit whose poll never completed) must be brought up to date (the alarm's
-	 * due time), or null if they are.
-	 */
+	/** When SQLite's positions must be brought up to date (the alarm's due time), or null if they are. */
 	positionsDueMs(): number | null {
-		let since = this.dirtySinceMs;
-		for (const s of this.staged.values()) if (since === null || s.nowMs < since) since = s.nowMs;
-		return since === null ? null : since + POSITION_WRITE_INTERVAL_MS;
+		return this.dirtySinceMs === null ? null : this.dirtySinceMs + POSITION_WRITE_INTERVAL_MS;
 	}
 
-	/** Writes what SQLite is behind on, once the oldest has waited `POSITION_WRITE_INTERVAL_MS` (or `force`). */
+	/** Writes the positions SQLite is behind on, once the oldest has waited `POSITION_WRITE_INTERVAL_MS` (or `force`). */
 	writePositionsIfDue(nowMs: number, force = false): void {
 		const due = this.positionsDueMs();
 		if (due === null || (!force && nowMs < due)) return;
 		for (const key of [...this.dirty]) this.writePosition(key);
 		this.dirtySinceMs = null;
-		this.writeStagedCommits();
 	}
 
 	private writePosition(key: string): void {
@@ -454,18 +419,15 @@ export class GroupStore {
 			);
 			for (const r of stored) if (r.pending_commit !== null) this.pendingStored.add(keyOf(r));
 			this.livePositions = new Map(
-				stored
-					// Behind a staged commit too (decided, not yet written): read on from that commit.
-					.filter((r) => (this.staged.get(keyOf(r))?.commit.offset ?? 0) <= r.next_offset)
-					.map((r) => [
-						keyOf(r),
-						{
-							tp: { topic: r.topic, partition: r.partition },
-							memberId: r.member_id,
-							nextOffset: r.next_offset,
-							pendingCommit: r.pending_commit,
-						},
-					]),
+				stored.map((r) => [
+					keyOf(r),
+					{
+						tp: { topic: r.topic, partition: r.partition },
+						memberId: r.member_id,
+						nextOffset: r.next_offset,
+						pendingCommit: r.pending_commit,
+					},
+				]),
 			);
 		}
 		return this.livePositions;
@@ -515,8 +477,6 @@ export class GroupStore {
 	}
 
 	committed(tp: TopicPartition): CommittedOffset | null {
-		const staged = this.staged.get(keyOf(tp));
-		if (staged !== undefined) return staged.commit;
 		const row = this.sql
 			.exec<{ committed_offset: number; metadata: string | null }>(
 				"SELECT committed_offset, metadata FROM commits WHERE topic = ? AND partition = ?",
@@ -527,27 +487,22 @@ export class GroupStore {
 		return row === undefined ? null : { ...tp, offset: row.committed_offset, metadata: row.metadata };
 	}
 
-	/** Every committed offset, staged ones included (a staged commit is a decision, as a stored one is). */
 	commits(): CommittedOffset[] {
-		const stored = this.sql
+		return this.sql
 			.exec<{ topic: string; partition: number; committed_offset: number; metadata: string | null }>(
 				"SELECT topic, partition, committed_offset, metadata FROM commits",
 			)
 			.toArray()
-			.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.committed_offset, metadata: r.metadata }));
-		const byKey = new Map(stored.map((c) => [keyOf(c), c]));
-		for (const [key, s] of this.staged) byKey.set(key, s.commit);
-		return [...byKey.values()].sort(comparePartitions);
+			.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.committed_offset, metadata: r.metadata }))
+			.sort(comparePartitions);
 	}
 
 	commitCount(): number {
-		return this.commits().length;
+		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
 	}
 
 	writeCommit(commit: CommittedOffset, generation: number, nowMs: number): void {
 		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");
-		// A commit written supersedes one of its partition that was only staged.
-		this.setStaged(keyOf(commit), undefined);
 		this.sql.exec(
 			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms",
 			commit.topic,
@@ -559,75 +514,9 @@ export class GroupStore {
 		);
 	}
 
-	/**
-	 * Decides `commit` without writing it; answers its ticket. The caller's answer that acknowledges it must wait for
-	 * `isWritten(ticket)` (else write the staged commits first): until then a restart loses it.
-	 */
-	stageCommit(commit: CommittedOffset, generation: number, nowMs: number): string {
-		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");
-		this.noteStagedUndo();
-		const seq = ++this.stagedSeq;
-		const { topic, partition, offset, metadata } = commit;
-		this.setStaged(keyOf(commit), { commit: { topic, partition, offset, metadata }, generation, nowMs, seq });
-		return `${this.incarnation}:${seq}`;
-	}
-
-	/**
-	 * Whether the staged commit `ticket` names is written (or superseded by a later commit written); null if this
-	 * incarnation did not stage it (the object restarted since, and the commit may be lost).
-	 */
-	isWritten(ticket: string): boolean | null {
-		const colon = ticket.lastIndexOf(":");
-		if (ticket.slice(0, colon) !== this.incarnation) return null;
-		const seq = Number(ticket.slice(colon + 1));
-		assert(Number.isSafeInteger(seq) && seq >= 1 && seq <= this.stagedSeq, "a ticket of this incarnation names a staged commit");
-		return seq <= this.writtenSeq;
-	}
-
-	/** Writes every staged commit (all members'), so one storage commit serves every poll waiting on one. */
-	writeStagedCommits(): void {
-		if (this.staged.size === 0 && this.writtenSeq === this.stagedSeq) return;
-		this.noteStagedUndo();
-		for (const s of [...this.staged.values()]) this.writeCommit(s.commit, s.generation, s.nowMs);
-		this.writtenSeq = this.stagedSeq;
-	}
-
-	/** A transaction begins: what it changes in the staged commits is noted, to be put back if it throws. */
-	beginTransaction(): void {
-		this.stagedUndo = null;
-	}
-
-	/** A transaction threw: its staged commits are dropped, and those it wrote are staged again (SQLite rolled back). */
-	rollBackStaged(): void {
-		const undo = this.stagedUndo;
-		this.stagedUndo = null;
-		if (undo === null) return;
-		for (const [key, before] of undo.before) {
-			if (before === undefined) this.staged.delete(key);
-			else this.staged.set(key, before);
-		}
-		this.stagedSeq = undo.stagedSeq;
-		this.writtenSeq = undo.writtenSeq;
-	}
-
-	private noteStagedUndo(): void {
-		this.stagedUndo ??= { before: new Map(), stagedSeq: this.stagedSeq, writtenSeq: this.writtenSeq };
-	}
-
-	private setStaged(key: string, staged: StagedCommit | undefined): void {
-		const current = this.staged.get(key);
-		if (current === undefined && staged === undefined) return;
-		this.noteStagedUndo();
-		const undo = this.stagedUndo as StagedUndo;
-		if (!undo.before.has(key)) undo.before.set(key, current);
-		if (staged === undefined) this.staged.delete(key);
-		else this.staged.set(key, staged);
-	}
-
 	/** Forgets everything but the group row (kept so generations keep growing if the group id is used again). */
 	wipe(): void {
 		assert(this.memberCount() === 0, "only an empty group is wiped");
-		for (const key of [...this.staged.keys()]) this.setStaged(key, undefined);
 		this.deletePositions(() => true);
 		this.cachedAssignment = null;
 		this.cachedTopics = null;

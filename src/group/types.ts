@@ -59,8 +59,6 @@ export interface PollPlan extends MemberView {
 	/** Longest a poll may wait and still find its member alive: half its session timeout. */
 	readonly waitMsMax: number;
 	readonly fetches: readonly FetchPlan[];
-	/** The carried commit's ticket when it was staged: `completePoll` answers only once it is written. */
-	readonly commitTicket?: string;
 }
 
 /** Offsets a poll commits before it reads (Kafka commits with the fetch loop; here one request does both). */

@@ -74,16 +74,7 @@ export async function pollGroup(
 		recordCount: r.result.recordCount,
 	}));
 	const settled = settlementOf(
-		await coordinator.completePoll(
-			groupId,
-			memberId,
-			plan.value.generation,
-			outcomes,
-			options.autoCommit,
-			topicsStale,
-			true,
-			plan.value.commitTicket ?? null,
-		),
+		await coordinator.completePoll(groupId, memberId, plan.value.generation, outcomes, options.autoCommit, topicsStale, true),
 	);
 	if (!settled.ok) return settled;
 	const { accepted, generation, assignmentJson } = settled.value;
@@ -107,8 +98,7 @@ async function beginPoll(
 ): Promise<Result<PollPlan>> {
 	const partitionsMax = Math.min(POLL_PARTITIONS_MAX, options.maxRecords);
 	const commit = options.commit ?? null;
-	// The carried commit is staged: the poll's answer, after `completePoll` wrote it, acknowledges it.
-	let started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true, true));
+	let started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true));
 	if (started.ok && !started.value.started && commit !== null) {
 		const unverified = new Set(started.value.unverified.map(keyOf));
 		const bounds = await checkCommitBounds(
@@ -116,7 +106,7 @@ async function beginPoll(
 			commit.offsets.filter((o) => unverified.has(keyOf(o))),
 		);
 		if (!bounds.ok) return bounds;
-		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true, true));
+		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true));
 	}
 	if (!started.ok) return started;
 	assert(started.value.started, "a bounds-checked poll starts or is refused");
