@@ -104,6 +104,13 @@ export class GroupCoordinator extends DurableObject<Env> {
 		if (missing !== null) return missing;
 		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
+		// The one row a committing poll writes is its commit, which the poll's answer acknowledges: it must be durable first,
+		// so it cannot live in memory. Its cost is the storage commit (bare object: ~1,040 against ~580 µs of server CPU per
+		// call; shared-turn.ts). Measured and dropped: staging it here and writing it in `completePoll`, where any member's
+		// completion writes every staged commit (the commit "group poll: the carried commit staged at beginPoll", reverted;
+		// its restart and rollback tests are there), on bench:ab group-4m-4p: +0.22 µs/record (-0.63 to +0.75, lower in 2 of
+		// 6) and -0.01 (-0.43 to +1.68, 3 of 6) at load 6-10; a first rough build -0.31 (-0.83 to -0.18, 4 of 4), then -0.28
+		// (-1.16 to +2.58, 3 of 6). Within the A/A spread, for a restart check, a ticket and an undo log.
 		if (commit !== null || this.store.hasPendingCommits(memberId)) await this.shareCommit();
 		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now()));
 		await this.afterChange(groupId);

@@ -19,6 +19,11 @@
  * higher in 6 of 6); ending early alone, +25 µs (lower in 2 of 6: no gain, but it spares the going on its last
  * timer turn); going on alone, -30 µs (lower in 4 of 6). In the poll + commit loop the rule shares 1.7-1.9 calls per
  * turn against 1.5-1.7 and leaves CPU per record unchanged (-0.2 %, 4 rounds): a commit is a small part of a poll.
+ *
+ * Measured and dropped: the turn's calls run in one transaction, each in a savepoint of it, to make sure they share
+ * one SQLite commit. A bare object, 4 callers through Miniflare's HTTP, 8 rounds of 4,000 calls (load ~4), server
+ * CPU per call: a transaction each 1,044 µs, one for the turn 1,057, no transaction 1,022, no write 581; under
+ * strace the fsyncs per answer sent did not differ either (0.27-0.31). The cost is the storage commit itself.
  */
 
 import { assert } from "../shared/assert.ts";
