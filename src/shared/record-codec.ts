@@ -64,6 +64,8 @@ export interface EncodedRecord {
  * runs of 8 rounds (load 7-10): B − A −1.17, −0.81 and −0.28 µs/record, lower in 5, 8 and 5 of 8; pooled, −0.58
  * (−2.36 to +3.22), lower in 18 of 24, against an A/A run's +0.32 (−1.26 to +1.66), lower in 2 of 8: a small gain,
  * about 1.5 %, whose sign held. stream-ws-array-1p, whose runs mostly exceed the limit: +0.5, +1.0, −0.46 (noise).
+ * One-record shares (produce-32c-1r, per request of ~530-640 µs, load ~2): +3.2 (+2.0 to +18.3, higher in 6 of 6), then
+ * with the builds swapped −15.5 (−28.9 to +31.0, the joined form lower in 2 of 6): within that shape's noise.
  * An earlier measurement found one joined string no cheaper (613 µs a call against 583 for the array, building the
  * lines included, SQL not; medians of 5 runs of 4,000); why the two disagree was not found, so measure both forms
  * again before choosing between them.
@@ -126,7 +128,7 @@ export function encodeBatch(records: readonly EncodedRecord[]): EncodedBatch {
  */
 export function decodeBatch(batch: EncodedBatch): EncodedRecord[] {
 	const joined = typeof batch.tails === "string";
-	const tails = typeof batch.tails === "string" ? batch.tails.split("\n") : batch.tails;
+	const tails = joined ? batch.tails.split("\n") : batch.tails;
 	assert(
 		tails.length === batch.count &&
 			batch.bytes.length === batch.count &&
