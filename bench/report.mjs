@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { DISK_SLOW_FSYNC_MS } from "./lib/disk.mjs";
 import { fmt, fsyncCell, NOISY_PERCENT, oneLine, otherCpu, slowDisk } from "./lib/format.mjs";
 import { QUIET_OTHER_PERCENT, QUIET_WAIT_BUDGET_MS, round } from "./lib/load.mjs";
-import { meetsTarget, percentByRound, ratioCell, setRatio } from "./lib/rounds.mjs";
+import { meetsTarget, percentByRound, ROUND_LEAD_IN_MS, ratioCell, setRatio } from "./lib/rounds.mjs";
 import { KINDS, kindOf, SCENARIOS } from "./scenarios/index.mjs";
 import { DURATION_MS, MAIN_TARGETS, RESULTS, ROOT, ROUNDS, RUNTIMES, WARMUP_MS } from "./settings.mjs";
 import { TARGETS } from "./targets.mjs";
@@ -247,7 +247,7 @@ function roundsProse() {
 	const inRounds = KINDS.filter((kind) => kind.open !== undefined).map((kind) => kind.kind);
 	const window = round(DURATION_MS / ROUNDS, 0);
 	return [
-		`Measured in rounds (${inRounds.join(", ")}; bench/lib/rounds.mjs): a scenario's targets are each warmed up once (${WARMUP_MS} ms, back to back), then measured in ${ROUNDS} rounds of ${window} ms each, one target after another, the order rotated each round (the last of a round goes first in the next), so windows a few seconds apart are compared and no target is always first or last.`,
+		`Measured in rounds (${inRounds.join(", ")}; bench/lib/rounds.mjs): a scenario's targets are each warmed up once (${WARMUP_MS} ms, back to back), then measured in ${ROUNDS} rounds of ${window} ms each, one target after another, the order rotated each round (the last of a round goes first in the next), so windows a few seconds apart are compared and no target is always first or last; after the first round each window follows a ${ROUND_LEAD_IN_MS} ms unmeasured lead-in (workerd evicts a Durable Object idle ~10 s: one rebuilt is rebuilt there).`,
 		`A row's records/s, MB/s, latency and CPU are over all its rounds (${DURATION_MS} ms measured); each % of a reference is the median of the rounds' ratios (round k's rate ÷ the reference's round k rate), their range in brackets, and a target is judged on the median (latest.json keeps each row's rates by round and ratios by round).`,
 		`The other throughput scenarios (idempotence rounds and group consume aside: see their sections): ${WARMUP_MS} ms warm-up, then ${DURATION_MS} ms measured in one window.`,
 	].join(" ");

@@ -228,12 +228,13 @@ function fakeTargets(count, { failOpen, abortAt } = {}) {
 	return { log, targets };
 }
 
-test("the rounds open every target, wait for quiet once, warm each up once, then measure them round by round", async () => {
+test("the rounds open every target, wait for quiet once, warm each up once, then measure them round by round, each window after the first round's led in", async () => {
 	const { log, targets } = fakeTargets(3);
 	const { results, quietWaitMs } = await measureInRounds(targets, {
 		rounds: 3,
 		windowMs: 2000,
 		warmupMs: 1000,
+		leadInMs: 200,
 		waitQuiet: async () => {
 			log.push("quiet");
 			return 1234;
@@ -248,7 +249,8 @@ test("the rounds open every target, wait for quiet once, warm each up once, then
 		"warm:0:1000",
 		"warm:1:1000",
 		"warm:2:1000",
-		...[0, 1, 2].flatMap((r) => roundOrder(3, r).map((t) => `measure:${t}:2000`)),
+		...roundOrder(3, 0).map((t) => `measure:${t}:2000`),
+		...[1, 2].flatMap((r) => roundOrder(3, r).flatMap((t) => [`warm:${t}:200`, `measure:${t}:2000`])),
 	]);
 	for (const [t, result] of results.entries()) {
 		assert.equal(result.failed, null);
