@@ -12,8 +12,9 @@ import { join } from "node:path";
 import { DISK_SLOW_FSYNC_MS } from "./lib/disk.mjs";
 import { fmt, fsyncCell, NOISY_PERCENT, oneLine, otherCpu, slowDisk } from "./lib/format.mjs";
 import { QUIET_OTHER_PERCENT, QUIET_WAIT_BUDGET_MS, round } from "./lib/load.mjs";
+import { meetsTarget, percentByRound, ROUND_LEAD_IN_MS, ratioCell, setRatio } from "./lib/rounds.mjs";
 import { KINDS, kindOf, SCENARIOS } from "./scenarios/index.mjs";
-import { DURATION_MS, MAIN_TARGETS, RESULTS, ROOT, RUNTIMES, WARMUP_MS } from "./settings.mjs";
+import { DURATION_MS, MAIN_TARGETS, RESULTS, ROOT, ROUNDS, RUNTIMES, WARMUP_MS } from "./settings.mjs";
 import { TARGETS } from "./targets.mjs";
 
 /**
@@ -73,17 +74,17 @@ function isTarget(row) {
 }
 
 /**
- * A row's records/s as a percentage of a reference server's (same runtime and scenario), for Tributary and the
- * ceiling's variants; null for the reference itself, peers, and a missing or failed reference.
+ * A row's records/s as a percentage of a reference server's (same runtime and scenario): the median of the rounds'
+ * ratios for a scenario measured in rounds (bench/lib/rounds.mjs), else of its one window; null for the reference
+ * itself, `ceiling`, peers, and a missing or failed reference.
  * @param {Row} row
  * @param {Row[]} all
- * @param {"ceiling" | "ceiling+sqlite"} reference
+ * @param {import("./targets.mjs").TargetName} reference
  */
-function percentOf(row, all, reference) {
-	if (!isTarget(row) || row.server === reference || row.server === "ceiling" || !row.recordsPerSec) return null;
+function ratioTo(row, all, reference) {
+	if (!isTarget(row) || row.server === reference || row.server === "ceiling" || row.failed || !row.recordsPerSec) return null;
 	const ref = all.find((r) => r.server === reference && r.runtime === row.runtime && r.scenario === row.scenario && !r.failed);
-	if (!ref?.recordsPerSec) return null;
-	return round((row.recordsPerSec / ref.recordsPerSec) * 100, 1);
+	return ref?.recordsPerSec ? percentByRound(row, ref) : null;
 }
 
 /**
@@ -92,8 +93,12 @@ function percentOf(row, all, reference) {
  */
 export function derive(rows) {
 	for (const row of rows) {
-		row.percentOfCeiling = percentOf(row, rows, "ceiling");
-		if (row.server === "tributary") row.percentOfCeilingSqlite = percentOf(row, rows, "ceiling+sqlite");
+		setRatio(row, "percentOfCeiling", ratioTo(row, rows, "ceiling"));
+		if (row.server !== "tributary") continue;
+		setRatio(row, "percentOfCeilingSqlite", ratioTo(row, rows, "ceiling+sqlite"));
+		// Not a column: ceiling+sqlite+parse runs on single-partition produce and the streaming channel only.
+		const parse = ratioTo(row, rows, "ceiling+sqlite+parse");
+		if (parse !== null) setRatio(row, "percentOfCeilingSqliteParse", parse);
 	}
 	for (const row of rows) if (row.scenario !== undefined && row.kind !== undefined && isTarget(row)) kindOf(row.kind).derive?.(row, rows);
 }
@@ -148,27 +153,26 @@ function cpuPerRecord(row) {
  * @param {Row} row
  */
 function mainLine(row) {
-	const pct = row.percentOfCeiling;
 	const label = row.failed ? `failed: ${oneLine(row.failed, 100)}` : row.aborted ? "ABORTED" : null;
 	const cells =
 		label === null
 			? [fmt(row.recordsPerSec), (row.payloadMBPerSec ?? 0).toFixed(1), row.latencyMs?.p50.toFixed(2), row.latencyMs?.p99.toFixed(2)]
 			: [label, "", "", ""];
-	const percent = (/** @type {number | null | undefined} */ p) => (p === null || p === undefined ? "" : `${p.toFixed(1)}%`);
-	return `| ${row.scenario} | ${row.runtime} | ${row.server} | ${cells.join(" | ")} | ${percent(pct)} | ${percent(row.percentOfCeilingSqlite)} | ${targetCell(row)} |`;
+	return `| ${row.scenario} | ${row.runtime} | ${row.server} | ${cells.join(" | ")} | ${ratioCell(row, "percentOfCeiling")} | ${ratioCell(row, "percentOfCeilingSqlite")} | ${targetCell(row)} |`;
 }
 
 /**
- * Whether a Tributary row meets its scenario's target (`MAIN_TARGETS`), as "yes" or a bold "no" with the target.
+ * Whether a Tributary row meets its scenario's target (`MAIN_TARGETS`), judged on the median of its rounds' ratios,
+ * as "yes" or a bold "no" with the target.
  * @param {Row} row
  */
-function targetCell(row) {
+export function targetCell(row) {
 	const target = row.scenario === undefined ? undefined : MAIN_TARGETS[row.scenario];
 	if (target === undefined || row.server !== "tributary") return "";
-	const pct = target.of === "ceiling" ? row.percentOfCeiling : row.percentOfCeilingSqlite;
-	if (pct === null || pct === undefined) return "";
+	const met = meetsTarget(row, target.of === "ceiling" ? "percentOfCeiling" : "percentOfCeilingSqlite", target.fraction);
+	if (met === null) return "";
 	const goal = `≥${target.fraction * 100}% of ${target.of}`;
-	return pct >= target.fraction * 100 ? `yes (${goal})` : `**no** (${goal})`;
+	return met ? `yes (${goal})` : `**no** (${goal})`;
 }
 
 /**
@@ -217,9 +221,9 @@ function notes(rows, troubles) {
 	const skipped = rows.filter((r) => r.skipped || (r.failed && r.scenario === undefined));
 	const trouble = Object.entries(troubles);
 	return [
-		"records/s and MB/s are over the measured window (after warm-up); MB = 10^6 bytes of HTTP bodies sent (produce) or received (fetch, group poll).",
+		"records/s and MB/s are over the measured time (after warm-up; every round of a scenario measured in rounds); MB = 10^6 bytes of HTTP bodies sent (produce) or received (fetch, group poll).",
 		"Peers count RESP/NATS protocol bytes on the wire. Latency is per request (per pipeline/batch for peers), client-side.",
-		"% of ceiling = Tributary records/s ÷ the ceiling Worker's records/s, same runtime, same scenario, same run.",
+		"% of ceiling = Tributary records/s ÷ the ceiling Worker's records/s, same runtime, same scenario, same run: for a scenario measured in rounds, the median of the rounds' ratios (min–max in brackets).",
 		"ceiling+sqlite (reference) = the ceiling plus, for produce, one SQLite INSERT of each request body (what storing the bytes alone costs) and, for fetch, reading the page's records from stored rows of 100 instead of memory (what reading them back alone costs). ceiling+sqlite+parse (produce-1c-1p, produce-4c-1p and the streaming channel only) also parses each produce body (each streamed message) with JSON.parse, which Tributary cannot skip: a fair floor for batch produce and for the channel. ceiling+group-commit (produce-32c-1r only) group-commits the bodies instead: each group of waiting bodies one row, answered after storage.sync(): a fair floor for many small producers.",
 		`All processes share one machine: server CPU % is every child process of the bench, other CPU % is everything else on the machine (100% = one core). Before each scenario the bench waits (${QUIET_WAIT_BUDGET_MS / 1000} s in all at most) for other processes to go under ${QUIET_OTHER_PERCENT}%; rows where they were above ${QUIET_OTHER_PERCENT}% during the measurement are marked noisy.`,
 		`The disk (bench/lib/disk.mjs): workerd fsyncs each SQLite commit, so every durable row depends on it. fsync ms is a 4 KiB write + fsync's median (7 tries) taken just before the measurement; above ${DISK_SLOW_FSYNC_MS} ms the quiet wait waits too, and a row measured then is marked slow disk. I/O stall % is the share of the measurement in which some task waited for I/O (/proc/pressure/io), the bench's own commits included: shown, not judged.`,
@@ -236,6 +240,17 @@ function notes(rows, troubles) {
 						...trouble.flatMap(([k, lines]) => [`- ${k}:`, ...lines.map((l) => `  - \`${oneLine(l, 200)}\``)]),
 					],
 		);
+}
+
+/** How the throughput scenarios are measured: the rounds, and the rest. */
+function roundsProse() {
+	const inRounds = KINDS.filter((kind) => kind.open !== undefined).map((kind) => kind.kind);
+	const window = round(DURATION_MS / ROUNDS, 0);
+	return [
+		`Measured in rounds (${inRounds.join(", ")}; bench/lib/rounds.mjs): a scenario's targets are each warmed up once (${WARMUP_MS} ms, back to back), then measured in ${ROUNDS} rounds of ${window} ms each, one target after another, the order rotated each round (the last of a round goes first in the next), so windows a few seconds apart are compared and no target is always first or last; after the first round each window follows a ${ROUND_LEAD_IN_MS} ms unmeasured lead-in (workerd evicts a Durable Object idle ~10 s: one rebuilt is rebuilt there).`,
+		`A row's records/s, MB/s, latency and CPU are over all its rounds (${DURATION_MS} ms measured); each % of a reference is the median of the rounds' ratios (round k's rate ÷ the reference's round k rate), their range in brackets, and a target is judged on the median (latest.json keeps each row's rates by round and ratios by round).`,
+		`The other throughput scenarios (idempotence rounds and group consume aside: see their sections): ${WARMUP_MS} ms warm-up, then ${DURATION_MS} ms measured in one window.`,
+	].join(" ");
 }
 
 /**
@@ -262,7 +277,7 @@ export async function report({ rows, startups, troubles, snapshot, started, info
 		"",
 		`${info.date} · ${info.cpuModel} ×${info.nproc} · ${info.memoryGiB} GiB · node ${info.node} · wrangler ${info.wrangler} · miniflare ${info.miniflare} · workerd ${info.workerd} · commit ${info.gitCommit}${uncommitted} · src snapshot ${snapshot.srcHash}`,
 		"",
-		`Each throughput scenario (idempotence rounds and group consume aside: see their sections): ${WARMUP_MS} ms warm-up, then ${DURATION_MS} ms measured. Total bench time ${totalSeconds} s, of which ${round(quietWaitMs / 1000, 1)} s waiting for other processes to go quiet; ${noisyRows} of ${measured.length} rows measured while they were busy (noisy).${disk}`,
+		`${roundsProse()} Total bench time ${totalSeconds} s, of which ${round(quietWaitMs / 1000, 1)} s waiting for other processes to go quiet; ${noisyRows} of ${measured.length} rows measured while they were busy (noisy).${disk}`,
 		"",
 		main,
 		"",
@@ -282,6 +297,7 @@ export async function report({ rows, startups, troubles, snapshot, started, info
 		settings: {
 			durationMs: DURATION_MS,
 			warmupMs: WARMUP_MS,
+			rounds: ROUNDS,
 			mainTargets: MAIN_TARGETS,
 			...Object.assign({}, ...KINDS.map((kind) => kind.settings ?? {})),
 			runtimes: RUNTIMES,

@@ -9,19 +9,23 @@
  * at Durable Objects prices, from the broker's own /metrics counters (bench/scenarios/cost.mjs). Not a test: it prints a table and writes
  * bench/results/latest.json and bench/results/latest.md.
  *
+ * The produce, fetch and streaming scenarios are measured in rounds (bench/lib/rounds.mjs): all of a scenario's
+ * targets in turn, BENCH_ROUNDS times, and a ratio between two of them is the median of the rounds' ratios.
+ *
  * Layout: bench/scenarios/ (one file per kind of scenario, and the table from kind to runner in index.mjs: see
  * there how to add one), bench/peers/ (Redis, NATS), bench/report.mjs (tables, markdown, JSON), bench/targets.mjs
  * (the servers, started through scripts/lib), bench/settings.mjs (the knobs: BENCH_DURATION_MS, BENCH_SCENARIOS,
  * …), bench/lib/ (load generator, HTTP client, protocol clients, payloads).
  */
 
-import { throughputSummary } from "./lib/format.mjs";
+import { fmt, throughputSummary } from "./lib/format.mjs";
 import { createClient } from "./lib/http.mjs";
+import { measureInRounds, roundsResult } from "./lib/rounds.mjs";
 import { holdServer, isInterrupted, runSession } from "./lib/session.mjs";
 import { peerRuns } from "./peers/index.mjs";
 import { derive, machine, report } from "./report.mjs";
 import { activeScenarios, kindOf } from "./scenarios/index.mjs";
-import { DURATION_MS, ONLY, PEERS, RUNTIMES, TOKEN, WARMUP_MS } from "./settings.mjs";
+import { DURATION_MS, ONLY, PEERS, ROUNDS, RUNTIMES, TOKEN, WARMUP_MS } from "./settings.mjs";
 import { bundleTargets, snapshotProject, startTarget, TARGET_NAMES, troubleLines } from "./targets.mjs";
 
 /**
@@ -129,6 +133,7 @@ async function runScenario(ctx, scenario) {
 	/** @type {import("./scenarios/types.js").Result} */
 	let result;
 	try {
+		if (kind.run === undefined) throw new Error(`${scenario.kind} has no runner`);
 		result = await kind.run(ctx, scenario);
 	} catch (error) {
 		result = { failed: String(error instanceof Error ? error.message : error), aborted: true, errors: 1 };
@@ -139,8 +144,50 @@ async function runScenario(ctx, scenario) {
 }
 
 /**
- * One runtime: every target is started, then each scenario runs on each target back to back, so a ratio compares
- * measurements taken within seconds of each other.
+ * Runs one scenario of a kind measured in rounds (`open`, bench/lib/rounds.mjs) on all its targets together: one row
+ * per target, its rates by round kept for the ratios.
+ * @param {Scenario} scenario
+ * @param {{ target: TargetName, ctx: import("./scenarios/types.js").RunContext }[]} on
+ * @returns {Promise<Row[]>}
+ */
+async function runRounds(scenario, on) {
+	const kind = kindOf(scenario.kind);
+	const open = kind.open;
+	if (open === undefined) throw new Error(`${scenario.kind} is not measured in rounds`);
+	const t0 = Date.now();
+	const { results, quietWaitMs } = await measureInRounds(
+		on.map(({ ctx }) => ({ open: () => open(ctx, scenario) })),
+		{ rounds: ROUNDS, windowMs: DURATION_MS / ROUNDS, warmupMs: WARMUP_MS, interrupted: isInterrupted },
+	);
+	/** @type {Row[]} */
+	const rows = [];
+	for (const [k, { target, ctx }] of on.entries()) {
+		const measured = /** @type {import("./lib/rounds.mjs").TargetRounds} */ (results[k]);
+		const head = { scenario: scenario.id, label: scenario.label, kind: scenario.kind, runtime: ctx.runtime, server: target };
+		if (measured.windows.length === 0 && measured.failed === null && isInterrupted()) continue;
+		/** @type {import("./scenarios/types.js").Result} */
+		let result = measured.windows.length === 0 ? {} : roundsResult(measured);
+		// The one wait for quiet came before the first target's warm-up (the first round runs them in this order).
+		result.quietWaitMs = k === 0 ? quietWaitMs : 0;
+		try {
+			if (measured.measurement !== null) result = { ...result, ...(await measured.measurement.close(result)) };
+		} catch (error) {
+			measured.failed ??= String(error instanceof Error ? error.message : error);
+		}
+		if (measured.failed !== null) result = { ...result, failed: measured.failed, aborted: true, errors: (result.errors ?? 0) + 1 };
+		const byRound = measured.windows.map((w) => fmt(w.recordsPerSec)).join(" · ");
+		const shown = result.failed ?? `${(kind.summary ?? throughputSummary)(result)}; by round ${byRound}`;
+		console.error(`    ${scenario.id} on ${target}: ${shown}`);
+		rows.push({ ...head, ...result });
+	}
+	console.error(`    ${scenario.id}: ${on.length} targets in ${ROUNDS} rounds, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+	return rows;
+}
+
+/**
+ * One runtime: every target is started, then each scenario runs on each target back to back (or, for a kind measured
+ * in rounds, on all its targets in turn, round after round), so a ratio compares measurements taken within seconds
+ * of each other.
  * @param {string} runtime
  * @param {Record<string, string | Error> | null} bundles
  * @param {import("./targets.mjs").Snapshot} snapshot
@@ -152,14 +199,24 @@ async function runRuntime(runtime, bundles, snapshot) {
 	const memo = new Map();
 	try {
 		for (const scenario of ACTIVE) {
-			for (const running of servers) {
-				if (isInterrupted() || !runsOn(runtime, running.target, scenario)) continue;
-				const startServer = async (/** @type {string} */ persistTo) => {
-					const server = await startTarget(runtime, running.target, bundles, snapshot, persistTo);
-					const held = holdServer(server.stop);
-					return { url: server.url, stop: () => held.release() };
-				};
-				out.rows.push(await runScenario(context(runtime, running, seeds, memo, startServer), scenario));
+			const on = servers
+				.filter((running) => runsOn(runtime, running.target, scenario))
+				.map((running) => {
+					const startServer = async (/** @type {string} */ persistTo) => {
+						const server = await startTarget(runtime, running.target, bundles, snapshot, persistTo);
+						const held = holdServer(server.stop);
+						return { url: server.url, stop: () => held.release() };
+					};
+					return { target: running.target, ctx: context(runtime, running, seeds, memo, startServer) };
+				});
+			if (isInterrupted() || on.length === 0) continue;
+			if (kindOf(scenario.kind).open !== undefined) {
+				out.rows.push(...(await runRounds(scenario, on)));
+				continue;
+			}
+			for (const { ctx } of on) {
+				if (isInterrupted()) break;
+				out.rows.push(await runScenario(ctx, scenario));
 			}
 		}
 	} finally {
@@ -178,7 +235,7 @@ async function main() {
 	const started = Date.now();
 	const info = machine();
 	console.error(
-		`tributary bench: ${info.cpuModel} ×${info.nproc}, node ${info.node}, ${DURATION_MS} ms per scenario after ${WARMUP_MS} ms warm-up`,
+		`tributary bench: ${info.cpuModel} ×${info.nproc}, node ${info.node}, ${DURATION_MS} ms per scenario after ${WARMUP_MS} ms warm-up (${ROUNDS} rounds where measured in rounds)`,
 	);
 	const run = { rows: /** @type {Row[]} */ ([]), startups: {}, troubles: {}, started, info, snapshot: await snapshotProject() };
 	console.error(`serving a snapshot of src/ (sha256 ${run.snapshot.srcHash}) taken ${run.snapshot.takenAt}`);

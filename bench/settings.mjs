@@ -3,7 +3,10 @@
  * @module
  * The bench's knobs (environment variables) and the shapes of load every scenario and peer shares.
  *
- * BENCH_DURATION_MS (6000), BENCH_WARMUP_MS (1000), BENCH_RUNTIMES ("miniflare,wrangler-dev"), BENCH_PEERS ("1";
+ * BENCH_DURATION_MS (6000), BENCH_WARMUP_MS (1000), BENCH_ROUNDS (3: the produce, many-small-producer, fetch and
+ * streaming-channel scenarios measure every target in this many rounds of BENCH_DURATION_MS / BENCH_ROUNDS each, the
+ * order rotated each round, after one warm-up per target, and take each ratio as the median of the rounds' ratios:
+ * bench/lib/rounds.mjs), BENCH_RUNTIMES ("miniflare,wrangler-dev"), BENCH_PEERS ("1";
  * "0" skips Redis and NATS), BENCH_KEEP_TMP ("1" keeps the temp dirs and logs), BENCH_QUIET_WAIT_MS (60000: how
  * long in all the bench may wait for other processes to go quiet before a measurement; rows measured while they
  * were busy anyway are marked noisy), BENCH_GROUP_DURATION_MS (3000) and BENCH_GROUP_BACKLOG (375360 records: a
@@ -20,6 +23,8 @@ export const RESULTS = join(ROOT, "bench", "results");
 
 export const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 6_000);
 export const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 1_000);
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1)) throw new Error(`BENCH_ROUNDS must be a whole number ≥ 1, not ${process.env.BENCH_ROUNDS}`);
 export const RUNTIMES = (process.env.BENCH_RUNTIMES ?? "miniflare,wrangler-dev").split(",").filter(Boolean);
 export const PEERS = process.env.BENCH_PEERS !== "0";
 export const KEEP_TMP = process.env.BENCH_KEEP_TMP === "1";

@@ -127,10 +127,10 @@ export async function produceLoad(http, target, scenario, topic, seed) {
 		/**
 		 * @param {number} warmupMs
 		 * @param {number} durationMs
-		 * @param {boolean} [keepLatencies]
+		 * @param {{ keepLatencies?: boolean, waitQuiet?: boolean }} [options]  as runLoad's
 		 */
-		window: (warmupMs, durationMs, keepLatencies = false) =>
-			runLoad({ clients, warmupMs, durationMs, serverCpu: descendantCpuSeconds, step, keepLatencies }),
+		window: (warmupMs, durationMs, { keepLatencies = false, waitQuiet = true } = {}) =>
+			runLoad({ clients, warmupMs, durationMs, serverCpu: descendantCpuSeconds, step, keepLatencies, waitQuiet }),
 		/** @returns {Promise<"ok" | string[]>} */
 		async verify() {
 			if (isTributary(target)) {

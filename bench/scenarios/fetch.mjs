@@ -28,6 +28,7 @@ import { SETTLE_MS, scrape } from "../lib/cost.mjs";
 import { fmt, throughputSummary } from "../lib/format.mjs";
 import { runLoad } from "../lib/load.mjs";
 import { produceBodies } from "../lib/records.mjs";
+import { ratioCell, windowed } from "../lib/rounds.mjs";
 import { DURATION_MS, FETCH_RECORDS, PREFILL_RECORDS, RECORDS_PER_PRODUCE, WARMUP_MS } from "../settings.mjs";
 
 const NEXT_OFFSET = /"next_offset":(\d+)/;
@@ -107,18 +108,27 @@ export function fetchStep(http, topic, cursor, end = PREFILL_RECORDS) {
 }
 
 /**
- * One client fetching with `step` for the measured window; the row's payload is what it received.
+ * A fetch row's own figures, from its measured windows: the payload is what it received.
+ * @param {import("./types.js").Result} measured
+ * @param {{ check: string[] }} cursor
+ */
+function fetchFigures(measured, cursor) {
+	const requests = measured.requests ?? 0;
+	return {
+		payloadMBPerSec: measured.receivedMBPerSec,
+		meanResponseBytes: requests > 0 ? Math.round((measured.receivedBytes ?? 0) / requests) : 0,
+		verification: cursor.check.length === 0 ? /** @type {const} */ ("ok") : cursor.check,
+	};
+}
+
+/**
+ * One client fetching with `step` for one window (warm-up, then the measured time), as one row.
  * @param {import("../lib/load.mjs").Step} step
  * @param {{ check: string[] }} cursor
  */
 async function fetchWindow(step, cursor) {
 	const result = await runLoad({ clients: 1, warmupMs: WARMUP_MS, durationMs: DURATION_MS, serverCpu: descendantCpuSeconds, step });
-	return {
-		...result,
-		payloadMBPerSec: result.receivedMBPerSec,
-		meanResponseBytes: result.requests > 0 ? Math.round(result.receivedBytes / result.requests) : 0,
-		verification: cursor.check.length === 0 ? /** @type {const} */ ("ok") : cursor.check,
-	};
+	return { ...result, ...fetchFigures(result, cursor) };
 }
 
 /** @type {import("./types.js").ScenarioKind} */
@@ -137,31 +147,37 @@ export const fetch = {
 		},
 	],
 	settings: { fetchRecords: FETCH_RECORDS, prefillRecords: PREFILL_RECORDS, tailBacklogRecords: TAIL_BACKLOG_RECORDS },
-	async run({ http, target }, scenario) {
+	// The cursor carries from window to window, paging on through the backlog and wrapping at its end, as one long
+	// window would: a later round finds the partition (and its batch cache) as the earlier ones left it.
+	async open({ http, target }, scenario) {
 		const topic = `bench-${scenario.id}`;
 		const backlog = /** @type {number} */ (scenario.backlog ?? PREFILL_RECORDS);
 		await http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
 		const cursor = { offset: 0, checked: false, check: /** @type {string[]} */ ([]) };
-		if (target !== "tributary") return await fetchWindow(fetchStep(http, topic, cursor, backlog), cursor);
+		const step = fetchStep(http, topic, cursor, backlog);
+		const window = (/** @type {number} */ warmupMs, /** @type {number} */ durationMs) =>
+			runLoad({ clients: 1, warmupMs, durationMs, serverCpu: descendantCpuSeconds, step, keepLatencies: true, waitQuiet: false });
+		if (target !== "tributary") return windowed(window, async (merged) => fetchFigures(merged, cursor));
 		const prefillMs = await prefill(http, topic, backlog);
 		const described = await http.json("GET", `/v1/topics/${topic}`);
 		if (described.partitions[0].high_watermark !== backlog) {
 			cursor.check.push(`prefill left high watermark ${described.partitions[0].high_watermark}, not ${backlog}`);
 		}
 		const before = await readCounters(http);
-		const result = await fetchWindow(fetchStep(http, topic, cursor, backlog), cursor);
-		const after = await readCounters(http);
-		// Its window, followed until now, would keep its room for the next scenario's prefill (BATCH_CACHE_IDLE_MS).
-		await http.request("DELETE", `/v1/topics/${topic}`).catch(() => {});
-		const records = /** @type {number} */ (result.records ?? 0);
-		const per = (/** @type {number} */ n) => (records > 0 ? Math.round((n / records) * 10_000) / 10_000 : null);
-		const batches = after.hits - before.hits + after.misses - before.misses;
-		return {
-			...result,
-			prefillMs,
-			rowsReadPerRecord: per(after.rowsRead - before.rowsRead),
-			memoryBatchShare: batches > 0 ? Math.round(((after.hits - before.hits) / batches) * 1000) / 1000 : null,
-		};
+		return windowed(window, async (merged) => {
+			const after = await readCounters(http);
+			// Its window, followed until now, would keep its room for the next scenario's prefill (BATCH_CACHE_IDLE_MS).
+			await http.request("DELETE", `/v1/topics/${topic}`).catch(() => {});
+			const records = /** @type {number} */ (merged.records ?? 0);
+			const per = (/** @type {number} */ n) => (records > 0 ? Math.round((n / records) * 10_000) / 10_000 : null);
+			const batches = after.hits - before.hits + after.misses - before.misses;
+			return {
+				...fetchFigures(merged, cursor),
+				prefillMs,
+				rowsReadPerRecord: per(after.rowsRead - before.rowsRead),
+				memoryBatchShare: batches > 0 ? Math.round(((after.hits - before.hits) / batches) * 1000) / 1000 : null,
+			};
+		});
 	},
 	summary(result) {
 		const rows = result.rowsReadPerRecord;
@@ -177,7 +193,7 @@ export const fetch = {
 	},
 	section: {
 		title: "Fetch: memory and SQLite",
-		intro: `fetch-1c-1p pages through ${fmt(PREFILL_RECORDS)} records (about 22 MB stored: more than the partitions' batch cache, 16 MiB per isolate, holds), fetch-tail-1c-1p through ${fmt(TAIL_BACKLOG_RECORDS)} (a third of it: a consumer near the tail). Rows read/record: the partition's SQLite cursor counters (\`tributary_storage_rows_read_total\` in /metrics) over the records fetched in the window; from memory: the share of stored batches the reads took from the cache (\`tributary_storage_cache_hits_total\` against \`…_misses_total\`). Server CPU µs/record = server CPU % ÷ records/s.`,
+		intro: `fetch-1c-1p pages through ${fmt(PREFILL_RECORDS)} records (about 22 MB stored: more than the partitions' batch cache, 16 MiB per isolate, holds), fetch-tail-1c-1p through ${fmt(TAIL_BACKLOG_RECORDS)} (a third of it: a consumer near the tail). Rows read/record: the partition's SQLite cursor counters (\`tributary_storage_rows_read_total\` in /metrics) over the records fetched in its windows; from memory: the share of stored batches the reads took from the cache (\`tributary_storage_cache_hits_total\` against \`…_misses_total\`). Measured in rounds (see the top): records/s, CPU and rows read over every round, each % the median of the rounds' ratios (range in brackets). Server CPU µs/record = server CPU % ÷ records/s.`,
 		table(rows) {
 			const lines = [
 				"| runtime | scenario | server | records/s | % of ceiling | % of ceiling+sqlite | server CPU µs/record | rows read/record | batches from memory |",
@@ -185,14 +201,13 @@ export const fetch = {
 			];
 			for (const row of rows) {
 				if (row.failed) continue;
-				const percent = (/** @type {unknown} */ p) => (typeof p === "number" ? `${p.toFixed(1)}%` : "");
 				const cells = [
 					row.runtime,
 					row.scenario,
 					row.server,
 					fmt(row.recordsPerSec),
-					percent(row.percentOfCeiling),
-					percent(row.percentOfCeilingSqlite),
+					ratioCell(row, "percentOfCeiling"),
+					ratioCell(row, "percentOfCeilingSqlite"),
 					String(row.serverCpuMicrosPerRecord ?? ""),
 					String(row.rowsReadPerRecord ?? ""),
 					String(row.memoryBatchShare ?? ""),

@@ -7,8 +7,9 @@
  */
 
 import { fmt, noisy, oneLine, percentOf } from "../lib/format.mjs";
-import { latencySummary, round } from "../lib/load.mjs";
+import { round } from "../lib/load.mjs";
 import { produceLoad } from "../lib/produce-load.mjs";
+import { mergeWindows } from "../lib/rounds.mjs";
 import { DURATION_MS } from "../settings.mjs";
 
 /**
@@ -44,46 +45,6 @@ function variantScenario(id, how, variant) {
 }
 
 /**
- * One row from several runLoad windows (run with keepLatencies): totals, rates, latency over all, CPU weighted.
- * @param {LoadResult[]} windows
- */
-function mergeWindows(windows) {
-	const sum = (/** @type {(w: LoadResult) => number} */ pick) => windows.reduce((total, w) => total + pick(w), 0);
-	const seconds = sum((w) => w.seconds);
-	const weighted = (/** @type {(w: LoadResult) => number | null} */ pick) =>
-		windows.some((w) => pick(w) === null) || seconds === 0 ? null : round(sum((w) => (pick(w) ?? 0) * w.seconds) / seconds, 1);
-	const latencies = windows.flatMap((w) => w.latenciesMs ?? []).sort((a, b) => a - b);
-	const totals = {
-		requests: sum((w) => w.requests),
-		records: sum((w) => w.records),
-		sentBytes: sum((w) => w.sentBytes),
-		receivedBytes: sum((w) => w.receivedBytes),
-	};
-	const rate = (/** @type {number} */ n, /** @type {number} */ digits) => (seconds > 0 ? round(n / seconds, digits) : 0);
-	return {
-		clients: windows[0]?.clients ?? 1,
-		seconds: round(seconds, 3),
-		...totals,
-		recordsPerSec: rate(totals.records, 1),
-		requestsPerSec: rate(totals.requests, 1),
-		sentMBPerSec: rate(totals.sentBytes / 1e6, 2),
-		receivedMBPerSec: rate(totals.receivedBytes / 1e6, 2),
-		latencyMs: latencySummary(latencies),
-		cpu: {
-			clientPercent: weighted((w) => w.cpu.clientPercent) ?? 0,
-			serverPercent: weighted((w) => w.cpu.serverPercent),
-			otherPercent: weighted((w) => w.cpu.otherPercent),
-			fsyncMs: Math.max(...windows.map((w) => w.cpu.fsyncMs ?? 0)),
-			ioStallPercent: weighted((w) => w.cpu.ioStallPercent ?? null),
-		},
-		quietWaitMs: sum((w) => w.quietWaitMs),
-		errors: sum((w) => w.errors),
-		errorSamples: windows.flatMap((w) => w.errorSamples).slice(0, 5),
-		aborted: windows.some((w) => w.aborted),
-	};
-}
-
-/**
  * The variants, interleaved: ROUNDS rounds of plain, producer and Idempotency-Key back to back (the order rotating
  * by one each round), each a WINDOW_MS window after a short warm-up, each variant on its own topic throughout.
  * A variant's row merges its windows; `percentOfPlainByRound` compares each window with the plain one of its
@@ -106,7 +67,7 @@ async function rounds(ctx, scenarios) {
 	for (let round = 0; round < ROUNDS && !ctx.interrupted(); round++) {
 		// Each round starts one variant later, so no variant always runs first or last after the pause for quiet.
 		for (const run of [...runs.slice(round % runs.length), ...runs.slice(0, round % runs.length)]) {
-			const result = await run.load.window(WARMUP_MS, WINDOW_MS, true);
+			const result = await run.load.window(WARMUP_MS, WINDOW_MS, { keepLatencies: true });
 			run.windows.push(result);
 			if (result.aborted) throw new Error(`${run.scenario.id}: ${result.errorSamples[0]?.error ?? "aborted"}`);
 		}

@@ -9,7 +9,9 @@
  * 1. Write bench/scenarios/<kind>.mjs exporting a `ScenarioKind` (copy produce.mjs for a throughput load driven
  *    by bench/lib/load.mjs `runLoad`, or latency.mjs for a kind with its own table). `run` gets a `RunContext`:
  *    the server's `url`, a keep-alive `http` client with the admin token, `token`, `target`, `runtime`,
- *    `nextSeed()`, `once()` and `interrupted()`; it makes its own topics (`bench-<scenario id>`).
+ *    `nextSeed()`, `once()` and `interrupted()`; it makes its own topics (`bench-<scenario id>`). A throughput kind
+ *    whose load can be stopped and started again on the same topic exports `open` instead of `run` (see produce.mjs):
+ *    its scenarios are then measured in rounds with their references (bench/lib/rounds.mjs).
  * 2. Add it to KINDS below. Its rows then appear in the main table (unless `inMainTable: false`), in the details
  *    table, in its own section if it has one (after the others, in KINDS order), and in latest.json; and
  *    BENCH_SCENARIOS=<id prefix> runs it alone.

@@ -13,7 +13,8 @@
  */
 
 import { produceLoad } from "../lib/produce-load.mjs";
-import { DURATION_MS, RECORDS_PER_PRODUCE, WARMUP_MS } from "../settings.mjs";
+import { windowed } from "../lib/rounds.mjs";
+import { RECORDS_PER_PRODUCE } from "../settings.mjs";
 
 /**
  * The single-partition rows also run on ceiling+sqlite+parse (a fair floor: the body parsed as Tributary must).
@@ -45,11 +46,16 @@ export const produce = {
 		{ id: "produce-4c-4p", label: "produce 100×1KB, 4 clients, 4 partitions", kind: "produce", clients: 4, partitions: 4 },
 	],
 	settings: { recordsPerProduce: RECORDS_PER_PRODUCE, valueChars: 1024 },
-	async run(ctx, scenario) {
+	// Each window appends to the same partition, on every target alike: a target's round k finds its log as its
+	// k − 1 earlier windows left it, so round k compares logs of the same age (each window's records ~ a third of
+	// the single window's they replace, the log at the end as long as before).
+	async open(ctx, scenario) {
 		const topic = `bench-${scenario.id}`;
 		await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
 		const load = await produceLoad(ctx.http, ctx.target, scenario, topic, ctx.nextSeed());
-		const result = await load.window(WARMUP_MS, DURATION_MS);
-		return { ...result, payloadMBPerSec: result.sentMBPerSec, verification: await load.verify() };
+		return windowed(
+			(warmupMs, durationMs) => load.window(warmupMs, durationMs, { keepLatencies: true, waitQuiet: false }),
+			async (merged) => ({ payloadMBPerSec: merged.sentMBPerSec, verification: await load.verify() }),
+		);
 	},
 };

@@ -4,7 +4,7 @@
  * Many small producers (serverless functions and webhooks that cannot batch): 32 closed-loop clients, each sending
  * one 1 KiB record per request to one partition, on Tributary and on the ceilings. Its own section sets
  * requests/s against the do-nothing ceiling's, `ceiling+sqlite`'s and `ceiling+group-commit`'s, with rows written
- * per record and server CPU per record, all from one run.
+ * per record and server CPU per record, all from one run (measured in rounds: bench/lib/rounds.mjs).
  *
  * `ceiling+group-commit` is the fair floor here: the do-nothing ceiling answers without writing anything, but a
  * produce may only be answered once durable, and under workerd a commit costs the one thread that runs the edge and
@@ -45,7 +45,8 @@ import { scrape } from "../lib/cost.mjs";
 import { fmt } from "../lib/format.mjs";
 import { round } from "../lib/load.mjs";
 import { produceLoad, storedRecords } from "../lib/produce-load.mjs";
-import { DURATION_MS, MAIN_TARGETS, WARMUP_MS } from "../settings.mjs";
+import { meetsTarget, percentByRound, ratioCell, setRatio, windowed } from "../lib/rounds.mjs";
+import { MAIN_TARGETS } from "../settings.mjs";
 import { isTributary } from "../targets.mjs";
 
 /** @typedef {import("./types.js").Row} Row */
@@ -101,30 +102,36 @@ export const smallProduce = {
 		smallProduceTargetFractionOfGroupCommit: GROUP_COMMIT_TARGET_FRACTION,
 		smallProduceRowsPerRecordMax: ROWS_PER_RECORD_MAX,
 	},
-	async run(ctx, scenario) {
+	async open(ctx, scenario) {
 		const topic = `bench-${scenario.id}`;
 		await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
 		const tributary = isTributary(ctx.target);
 		const load = await produceLoad(ctx.http, ctx.target, scenario, topic, ctx.nextSeed());
+		// Counted over warm-up and every round: what the partition wrote for all it gained.
 		const before = tributary ? await partitionCounters(ctx.http, topic) : null;
-		const result = await load.window(WARMUP_MS, DURATION_MS);
-		let counted = null;
-		if (before !== null) {
-			await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-			const after = await partitionCounters(ctx.http, topic);
-			counted = { rowsWritten: after.rowsWritten - before.rowsWritten, records: after.records - before.records };
-		}
-		return { ...result, payloadMBPerSec: result.sentMBPerSec, verification: await load.verify(), counted };
+		return windowed(
+			(warmupMs, durationMs) => load.window(warmupMs, durationMs, { keepLatencies: true, waitQuiet: false }),
+			async (merged) => {
+				let counted = null;
+				if (before !== null) {
+					await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+					const after = await partitionCounters(ctx.http, topic);
+					counted = { rowsWritten: after.rowsWritten - before.rowsWritten, records: after.records - before.records };
+				}
+				return { payloadMBPerSec: merged.sentMBPerSec, verification: await load.verify(), counted };
+			},
+		);
 	},
 	derive(row, all) {
-		const peer = (/** @type {string} */ server) =>
-			all.find((r) => r.scenario === row.scenario && r.runtime === row.runtime && r.server === server && !r.failed)?.requestsPerSec;
-		const pct = (/** @type {number | undefined} */ base) =>
-			typeof base === "number" && base > 0 && typeof row.requestsPerSec === "number" ? round((row.requestsPerSec / base) * 100, 1) : null;
-		row.requestsPercentOfCeiling = row.server === "ceiling" ? null : pct(peer("ceiling"));
+		// Each ratio is the median of the rounds' ratios (requests/s of round k against the reference's round k).
+		const ratio = (/** @type {string} */ server) => {
+			const ref = all.find((r) => r.scenario === row.scenario && r.runtime === row.runtime && r.server === server && !r.failed);
+			return ref === undefined || row.failed ? null : percentByRound(row, ref, "requestsPerSec");
+		};
 		const tributary = isTributary(row.server);
-		row.requestsPercentOfCeilingSqlite = tributary ? pct(peer("ceiling+sqlite")) : null;
-		row.requestsPercentOfGroupCommit = tributary ? pct(peer("ceiling+group-commit")) : null;
+		setRatio(row, "requestsPercentOfCeiling", row.server === "ceiling" ? null : ratio("ceiling"));
+		setRatio(row, "requestsPercentOfCeilingSqlite", tributary ? ratio("ceiling+sqlite") : null);
+		setRatio(row, "requestsPercentOfGroupCommit", tributary ? ratio("ceiling+group-commit") : null);
 		const counted = /** @type {{ rowsWritten: number, records: number } | null | undefined} */ (row.counted);
 		row.rowsWrittenPerRecord =
 			row.server === "ceiling+sqlite" && row.records
@@ -136,7 +143,7 @@ export const smallProduce = {
 	},
 	section: {
 		title: "Many small producers",
-		intro: `produce-32c-1r: 32 clients, each sending one 1 KiB record per request to partition 0 and waiting for its answer (serverless functions and webhooks that cannot batch). Appends arriving while a write commits are group-committed. % of ceiling compares requests/s with the do-nothing ceiling's, same run. \`ceiling+group-commit\` is the ceiling made durable at the least cost (each group of waiting bodies one row, answered after storage.sync()): a produce may only be answered once committed, and a commit costs workerd's one thread about as much CPU as a whole small request, so the proposed target is ≥${GROUP_COMMIT_TARGET_FRACTION * 100}% of it. Rows written per record are the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records it gained; \`ceiling+sqlite\` writes one per request. Server CPU µs/record = server CPU % ÷ records/s. \`tributary, all logged\` is Tributary with \`REQUEST_LOG = "all"\`: a log line for every request, where the default (\`errors\`) writes one for failures only (under wrangler dev, wrangler's own process reads and prints every line workerd writes); the targets are judged on the default, \`tributary\`.`,
+		intro: `produce-32c-1r: 32 clients, each sending one 1 KiB record per request to partition 0 and waiting for its answer (serverless functions and webhooks that cannot batch). Appends arriving while a write commits are group-committed. % of ceiling compares requests/s with the do-nothing ceiling's, same run: measured in rounds (see the top), each % is the median of the rounds' ratios, their range in brackets, and the targets are judged on the median. \`ceiling+group-commit\` is the ceiling made durable at the least cost (each group of waiting bodies one row, answered after storage.sync()): a produce may only be answered once committed, and a commit costs workerd's one thread about as much CPU as a whole small request, so the proposed target is ≥${GROUP_COMMIT_TARGET_FRACTION * 100}% of it. Rows written per record are the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records it gained; \`ceiling+sqlite\` writes one per request. Server CPU µs/record = server CPU % ÷ records/s. \`tributary, all logged\` is Tributary with \`REQUEST_LOG = "all"\`: a log line for every request, where the default (\`errors\`) writes one for failures only (under wrangler dev, wrangler's own process reads and prints every line workerd writes); the targets are judged on the default, \`tributary\`.`,
 		table(rows) {
 			const lines = [
 				`| runtime | server | requests/s | % of ceiling | target ≥${TARGET_FRACTION * 100}% | % of ceiling+group-commit | proposed ≥${GROUP_COMMIT_TARGET_FRACTION * 100}% | % of ceiling+sqlite | rows written/record | target ≤${ROWS_PER_RECORD_MAX} | server CPU µs/record | p50 ms | p99 ms |`,
@@ -148,19 +155,20 @@ export const smallProduce = {
 					continue;
 				}
 				const tributary = row.server === "tributary";
-				const ofCeiling = /** @type {number | null} */ (row.requestsPercentOfCeiling ?? null);
-				const ofSqlite = /** @type {number | null} */ (row.requestsPercentOfCeilingSqlite ?? null);
-				const ofGroup = /** @type {number | null} */ (row.requestsPercentOfGroupCommit ?? null);
+				const judged = (/** @type {string} */ key, /** @type {number} */ fraction) => {
+					const met = meetsTarget(row, key, fraction);
+					return tributary && met !== null ? yes(met) : "";
+				};
 				const rowsPer = /** @type {number | null} */ (row.rowsWrittenPerRecord ?? null);
 				const cells = [
 					row.runtime,
 					row.server,
 					fmt(row.requestsPerSec),
-					ofCeiling === null ? "" : `${ofCeiling.toFixed(1)}%`,
-					tributary && ofCeiling !== null ? yes(ofCeiling >= TARGET_FRACTION * 100) : "",
-					ofGroup === null ? "" : `${ofGroup.toFixed(1)}%`,
-					tributary && ofGroup !== null ? yes(ofGroup >= GROUP_COMMIT_TARGET_FRACTION * 100) : "",
-					ofSqlite === null ? "" : `${ofSqlite.toFixed(1)}%`,
+					ratioCell(row, "requestsPercentOfCeiling"),
+					judged("requestsPercentOfCeiling", TARGET_FRACTION),
+					ratioCell(row, "requestsPercentOfGroupCommit"),
+					judged("requestsPercentOfGroupCommit", GROUP_COMMIT_TARGET_FRACTION),
+					ratioCell(row, "requestsPercentOfCeilingSqlite"),
 					rowsPer === null ? "" : rowsPer.toFixed(3),
 					tributary && rowsPer !== null ? yes(rowsPer <= ROWS_PER_RECORD_MAX) : "",
 					String(row.serverCpuMicrosPerRecord ?? "—"),

@@ -29,9 +29,9 @@
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { scrape } from "../lib/cost.mjs";
 import { noisy, oneLine } from "../lib/format.mjs";
-import { latencySummary, round, startCpuMeter, waitForQuiet } from "../lib/load.mjs";
+import { latencySummary, round, startCpuMeter } from "../lib/load.mjs";
+import { ratioCell } from "../lib/rounds.mjs";
 import { DISTINCT_MESSAGES, openStream, phase, streamMessages, WINDOW_MESSAGES } from "../lib/stream-channel.mjs";
-import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
 
 export const STREAM_TARGET_RECORDS_PER_SEC = 50_000;
 export const STREAM_TARGET_P99_MS = 20;
@@ -49,11 +49,49 @@ async function rowsWritten(ctx) {
 }
 
 /**
+ * One measured phase on an open channel, as a load window: the records it sent, each message's ack latency, server
+ * CPU over it. A phase that found a problem (an offset out of order, a stall) is an aborted window.
+ * @param {import("../lib/stream-channel.mjs").Channel} channel
+ * @param {string[]} messages
+ * @param {number} ms
+ * @param {{ nextOffset: number }} expect
+ * @returns {Promise<import("../lib/load.mjs").LoadResult>}
+ */
+async function streamWindow(channel, messages, ms, expect) {
+	const meter = await startCpuMeter(descendantCpuSeconds);
+	const m = await phase(channel, messages, ms, expect);
+	const cpu = await meter.stop(m.seconds);
+	m.latencies.sort((a, b) => a - b);
+	const sentBytes = m.records * ((messages[0] ?? "").length + 1);
+	const recordsPerSec = m.seconds > 0 ? round(m.records / m.seconds, 1) : 0;
+	return {
+		clients: 1,
+		seconds: round(m.seconds, 3),
+		requests: m.records,
+		records: m.records,
+		sentBytes,
+		receivedBytes: 0,
+		recordsPerSec,
+		requestsPerSec: recordsPerSec,
+		sentMBPerSec: m.seconds > 0 ? round(sentBytes / 1e6 / m.seconds, 2) : 0,
+		receivedMBPerSec: 0,
+		latencyMs: latencySummary(m.latencies),
+		latenciesMs: m.latencies,
+		cpu,
+		quietWaitMs: 0,
+		errors: m.problem === null ? 0 : 1,
+		errorSamples: m.problem === null ? [] : [{ status: 0, error: m.problem }],
+		aborted: m.problem !== null,
+	};
+}
+
+/**
+ * Opens the channel on one target for measurement in rounds: one channel, its offsets checked across every phase.
  * @param {import("./types.js").RunContext} ctx
  * @param {import("./types.js").Scenario} scenario
- * @returns {Promise<import("./types.js").Result>}
+ * @returns {Promise<import("./types.js").Measurement>}
  */
-async function streamingRun(ctx, scenario) {
+async function openStreaming(ctx, scenario) {
 	const topic = `bench-${scenario.id}`;
 	await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
 	const messages = streamMessages(ctx.nextSeed(DISTINCT_MESSAGES));
@@ -65,58 +103,40 @@ async function streamingRun(ctx, scenario) {
 		/** @type {"message" | "array" | undefined} */ (scenario.reports),
 	);
 	const expect = { nextOffset: 0 };
-	try {
-		const quietWaitMs = await waitForQuiet();
-		const rowsBefore = await rowsWritten(ctx);
-		const warm = await phase(channel, messages, WARMUP_MS, expect);
-		if (warm.problem !== null) throw new Error(warm.problem);
-		const meter = await startCpuMeter(descendantCpuSeconds);
-		const m = await phase(channel, messages, DURATION_MS, expect);
-		const cpu = await meter.stop(m.seconds);
-		if (rowsBefore !== null) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-		const rowsAfter = await rowsWritten(ctx);
-		// Over warm-up and measured phase: each waits for its last reports, so every record they sent is counted.
-		const written = warm.records + m.records;
-		const rowsWrittenPerRecord =
-			rowsBefore === null || rowsAfter === null || written === 0 ? null : round((rowsAfter - rowsBefore) / written, 4);
-		m.latencies.sort((a, b) => a - b);
-		const messageBytes = (messages[0] ?? "").length + 1;
-		const sentBytes = m.records * messageBytes;
-		const latencyMs = latencySummary(m.latencies);
-		const recordsPerSec = round(m.records / m.seconds, 1);
-		/** @type {string[]} */
-		const check = [];
-		if (m.problem !== null) check.push(m.problem);
-		return {
-			clients: 1,
-			seconds: round(m.seconds, 3),
-			requests: m.records,
-			records: m.records,
-			sentBytes,
-			receivedBytes: 0,
-			recordsPerSec,
-			requestsPerSec: recordsPerSec,
-			sentMBPerSec: round(sentBytes / 1e6 / m.seconds, 2),
-			receivedMBPerSec: 0,
-			payloadMBPerSec: round(sentBytes / 1e6 / m.seconds, 2),
-			latencyMs,
-			windowMessages: WINDOW_MESSAGES,
-			rowsWrittenPerRecord,
-			meetsTarget: recordsPerSec >= STREAM_TARGET_RECORDS_PER_SEC && latencyMs.p99 <= STREAM_TARGET_P99_MS,
-			cpu,
-			quietWaitMs,
-			errors: m.problem === null ? 0 : 1,
-			errorSamples: [],
-			aborted: false,
-			verification: check.length === 0 ? "ok" : check,
-		};
-	} finally {
+	const rowsBefore = await rowsWritten(ctx).catch(async (error) => {
 		await channel.close();
-	}
+		throw error;
+	});
+	let warmRecords = 0;
+	return {
+		async warmUp(ms) {
+			const warm = await phase(channel, messages, ms, expect);
+			warmRecords += warm.records;
+			if (warm.problem !== null) throw new Error(warm.problem);
+		},
+		measure: (ms) => streamWindow(channel, messages, ms, expect),
+		async close(merged) {
+			try {
+				if (rowsBefore !== null) await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+				const rowsAfter = await rowsWritten(ctx);
+				// Over warm-up and every round: each phase waits for its last reports, so every record sent is counted.
+				const written = warmRecords + (merged.records ?? 0);
+				const latencyMs = merged.latencyMs ?? latencySummary([]);
+				const recordsPerSec = merged.recordsPerSec ?? 0;
+				return {
+					payloadMBPerSec: merged.sentMBPerSec,
+					windowMessages: WINDOW_MESSAGES,
+					rowsWrittenPerRecord:
+						rowsBefore === null || rowsAfter === null || written === 0 ? null : round((rowsAfter - rowsBefore) / written, 4),
+					meetsTarget: recordsPerSec >= STREAM_TARGET_RECORDS_PER_SEC && latencyMs.p99 <= STREAM_TARGET_P99_MS,
+					verification: merged.aborted ? (merged.errorSamples ?? []).map((e) => e.error) : "ok",
+				};
+			} finally {
+				await channel.close();
+			}
+		},
+	};
 }
-
-/** @param {number | null | undefined} percent */
-const percentCell = (percent) => (typeof percent === "number" ? `${percent.toFixed(1)}%` : "");
 
 /**
  * Server CPU (every process the bench started) per record, in µs.
@@ -135,7 +155,7 @@ function line(row) {
 	const l = row.latencyMs ?? { p50: 0, p90: 0, p99: 0, max: 0 };
 	const target = row.server === "tributary" ? (row.meetsTarget ? "yes" : "**no**") : "";
 	const rows = typeof row.rowsWrittenPerRecord === "number" ? row.rowsWrittenPerRecord.toFixed(4) : "";
-	return `${head} | ${Math.round(row.recordsPerSec ?? 0)}${noisy(row)} | ${percentCell(row.percentOfCeiling)} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.max.toFixed(2)} | ${cpuMicrosPerRecord(row)} | ${rows} | ${target} |`;
+	return `${head} | ${Math.round(row.recordsPerSec ?? 0)}${noisy(row)} | ${ratioCell(row, "percentOfCeiling")} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.max.toFixed(2)} | ${cpuMicrosPerRecord(row)} | ${rows} | ${target} |`;
 }
 
 /** @type {import("./types.js").ScenarioKind} */
@@ -169,11 +189,11 @@ export const streaming = {
 		streamTargetRecordsPerSec: STREAM_TARGET_RECORDS_PER_SEC,
 		streamTargetP99Ms: STREAM_TARGET_P99_MS,
 	},
-	run: streamingRun,
+	open: openStreaming,
 	summary: (r) => `${Math.round(r.recordsPerSec ?? 0)} records/s, ack p50 ${r.latencyMs?.p50} ms, p99 ${r.latencyMs?.p99} ms`,
 	section: {
 		title: "Streaming produce channel",
-		intro: `bench/scenarios/streaming.mjs: one client on \`…/records/stream\`, one 1 KiB record per message to partition 0, at most ${WINDOW_MESSAGES} messages unacknowledged; ack latency = message sent → its report read. WebSocket via the \`ws\` package (one report per frame; stream-ws-array-1p asks \`?reports=array\`: the reports of a run as one JSON array per frame, and the ceilings frame theirs the same way), NDJSON via one fetch with a streamed body. The ceiling (bench/ceiling/stream.js) carries the same channel over the same hops, one coalesced RPC per run of messages and nothing else; \`ceiling+sqlite\` adds one INSERT per run, and \`ceiling+sqlite+parse\` also parses each message with JSON.parse as it arrives (a fair floor: Tributary must read and check every message); stream-ws-echo is its WebSocket answering each message at once, no RPC and no coalescing (one send per message, as the client sends it). Server CPU µs/record = server CPU % ÷ records/s. Rows written/record (Tributary): the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records of warm-up and measured phase: how well messages were coalesced into appends. Target: ≥ ${STREAM_TARGET_RECORDS_PER_SEC} records/s with p99 ack ≤ ${STREAM_TARGET_P99_MS} ms.`,
+		intro: `bench/scenarios/streaming.mjs: one client on \`…/records/stream\`, one 1 KiB record per message to partition 0, at most ${WINDOW_MESSAGES} messages unacknowledged; ack latency = message sent → its report read. WebSocket via the \`ws\` package (one report per frame; stream-ws-array-1p asks \`?reports=array\`: the reports of a run as one JSON array per frame, and the ceilings frame theirs the same way), NDJSON via one fetch with a streamed body. The ceiling (bench/ceiling/stream.js) carries the same channel over the same hops, one coalesced RPC per run of messages and nothing else; \`ceiling+sqlite\` adds one INSERT per run, and \`ceiling+sqlite+parse\` also parses each message with JSON.parse as it arrives (a fair floor: Tributary must read and check every message); stream-ws-echo is its WebSocket answering each message at once, no RPC and no coalescing (one send per message, as the client sends it). Measured in rounds (see the top), one channel per target open through all of them: records/s, ack latency and server CPU are over every round, % of ceiling the median of the rounds' ratios (range in brackets). Server CPU µs/record = server CPU % ÷ records/s. Rows written/record (Tributary): the partition's SQL cursor counters (\`tributary_storage_rows_written_total\` in /metrics) over the records of warm-up and every round: how well messages were coalesced into appends. Target: ≥ ${STREAM_TARGET_RECORDS_PER_SEC} records/s with p99 ack ≤ ${STREAM_TARGET_P99_MS} ms.`,
 		table: (rows) =>
 			[
 				"| scenario | runtime | server | records/s | % of ceiling | ack p50 ms | ack p99 ms | max ms | server CPU µs/record | rows written/record | target met |",

@@ -4,6 +4,7 @@
  */
 
 import type { HttpClient } from "../lib/http.mjs";
+import type { LoadResult } from "../lib/load.mjs";
 import type { TargetName } from "../targets.mjs";
 
 export interface Scenario {
@@ -107,6 +108,20 @@ export interface Section {
 	table(rows: Row[]): string;
 }
 
+/**
+ * A scenario opened on one target, to be measured in rounds (bench/lib/rounds.mjs): warmed up once, then measured
+ * in several windows with the other targets' windows between them, then closed. Its state carries from window to
+ * window (the same topic, the same cursor), so each window must find the target as the previous one left it.
+ */
+export interface Measurement {
+	/** Load that is not measured, once before the first window; throws when the load fails. */
+	warmUp(ms: number): Promise<void>;
+	/** One measured window, started at once (the rounds wait for quiet before the first). */
+	measure(ms: number): Promise<LoadResult>;
+	/** After the last window: the row's other figures (checks, counters), given what the windows add up to. */
+	close(merged: Result): Promise<Result>;
+}
+
 /** One kind of scenario: its scenarios, where they run, how, and how they are reported. */
 export interface ScenarioKind {
 	kind: string;
@@ -115,7 +130,13 @@ export interface ScenarioKind {
 	targets: TargetName[];
 	/** The runtimes it runs on (default: every one the run has). */
 	runtimes?: string[];
-	run(ctx: RunContext, scenario: Scenario): Promise<Result>;
+	/** Measures the scenario on one target, in one go (a kind without `open`). */
+	run?(ctx: RunContext, scenario: Scenario): Promise<Result>;
+	/**
+	 * Sets the scenario up on one target for measurement in rounds: a kind with `open` has all of a scenario's
+	 * targets measured together, in BENCH_ROUNDS rounds (bench/lib/rounds.mjs), and its ratios taken round by round.
+	 */
+	open?(ctx: RunContext, scenario: Scenario): Promise<Measurement>;
 	/** Whether its rows go in the main throughput table (default true). */
 	inMainTable?: boolean;
 	/** Whether its rows go in the details table (default true). */
