@@ -111,15 +111,9 @@ export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu, 
 	const cpu = await meter.stop(measured.seconds);
 	const { latenciesMs, totals, seconds } = measured;
 	latenciesMs.sort((a, b) => a - b);
-	const rate = (/** @type {number} */ n, /** @type {number} */ digits) => (seconds > 0 ? round(n / seconds, digits) : 0);
 	return {
 		clients,
-		seconds: round(seconds, 3),
-		...totals,
-		recordsPerSec: rate(totals.records, 1),
-		requestsPerSec: rate(totals.requests, 1),
-		sentMBPerSec: rate(totals.sentBytes / 1e6, 2),
-		receivedMBPerSec: rate(totals.receivedBytes / 1e6, 2),
+		...totalsOver(totals, seconds),
 		latencyMs: latencySummary(latenciesMs),
 		...(keepLatencies ? { latenciesMs } : {}),
 		cpu,
@@ -127,6 +121,24 @@ export async function runLoad({ clients, warmupMs, durationMs, step, serverCpu, 
 		errors: failures.samples.length,
 		errorSamples: failures.samples,
 		aborted: failures.aborted,
+	};
+}
+
+/**
+ * A load's totals with its seconds and the rates over them: what every window reports, and what windows merged
+ * (bench/lib/rounds.mjs) report over their whole time.
+ * @param {{ requests: number, records: number, sentBytes: number, receivedBytes: number }} totals
+ * @param {number} seconds
+ */
+export function totalsOver(totals, seconds) {
+	const rate = (/** @type {number} */ n, /** @type {number} */ digits) => (seconds > 0 ? round(n / seconds, digits) : 0);
+	return {
+		seconds: round(seconds, 3),
+		...totals,
+		recordsPerSec: rate(totals.records, 1),
+		requestsPerSec: rate(totals.requests, 1),
+		sentMBPerSec: rate(totals.sentBytes / 1e6, 2),
+		receivedMBPerSec: rate(totals.receivedBytes / 1e6, 2),
 	};
 }
 

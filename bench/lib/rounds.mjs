@@ -24,7 +24,7 @@
  */
 
 import { percentOf } from "./format.mjs";
-import { latencySummary, round, waitForQuiet } from "./load.mjs";
+import { latencySummary, round, totalsOver, waitForQuiet } from "./load.mjs";
 
 /**
  * @typedef {import("./load.mjs").LoadResult} LoadResult
@@ -142,15 +142,9 @@ export function mergeWindows(windows) {
 		sentBytes: sum((w) => w.sentBytes),
 		receivedBytes: sum((w) => w.receivedBytes),
 	};
-	const rate = (/** @type {number} */ n, /** @type {number} */ digits) => (seconds > 0 ? round(n / seconds, digits) : 0);
 	return {
 		clients: windows[0]?.clients ?? 1,
-		seconds: round(seconds, 3),
-		...totals,
-		recordsPerSec: rate(totals.records, 1),
-		requestsPerSec: rate(totals.requests, 1),
-		sentMBPerSec: rate(totals.sentBytes / 1e6, 2),
-		receivedMBPerSec: rate(totals.receivedBytes / 1e6, 2),
+		...totalsOver(totals, seconds),
 		latencyMs: latencySummary(latencies),
 		cpu: {
 			clientPercent: weighted((w) => w.cpu.clientPercent) ?? 0,
