@@ -29,7 +29,7 @@
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { scrape } from "../lib/cost.mjs";
 import { noisy, oneLine } from "../lib/format.mjs";
-import { latencySummary, round, startCpuMeter } from "../lib/load.mjs";
+import { latencySummary, round, startCpuMeter, totalsOver } from "../lib/load.mjs";
 import { ratioCell } from "../lib/rounds.mjs";
 import { DISTINCT_MESSAGES, openStream, phase, streamMessages, WINDOW_MESSAGES } from "../lib/stream-channel.mjs";
 
@@ -63,18 +63,10 @@ async function streamWindow(channel, messages, ms, expect) {
 	const cpu = await meter.stop(m.seconds);
 	m.latencies.sort((a, b) => a - b);
 	const sentBytes = m.records * ((messages[0] ?? "").length + 1);
-	const recordsPerSec = m.seconds > 0 ? round(m.records / m.seconds, 1) : 0;
 	return {
 		clients: 1,
-		seconds: round(m.seconds, 3),
-		requests: m.records,
-		records: m.records,
-		sentBytes,
-		receivedBytes: 0,
-		recordsPerSec,
-		requestsPerSec: recordsPerSec,
-		sentMBPerSec: m.seconds > 0 ? round(sentBytes / 1e6 / m.seconds, 2) : 0,
-		receivedMBPerSec: 0,
+		// Each message is one record and counts as one request.
+		...totalsOver({ requests: m.records, records: m.records, sentBytes, receivedBytes: 0 }, m.seconds),
 		latencyMs: latencySummary(m.latencies),
 		latenciesMs: m.latencies,
 		cpu,
