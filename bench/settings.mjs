@@ -9,8 +9,9 @@
  * bench/lib/rounds.mjs), BENCH_RUNTIMES ("miniflare,wrangler-dev"), BENCH_PEERS ("1";
  * "0" skips Redis and NATS), BENCH_KEEP_TMP ("1" keeps the temp dirs and logs), BENCH_QUIET_WAIT_MS (60000: how
  * long in all the bench may wait for other processes to go quiet before a measurement; rows measured while they
- * were busy anyway are marked noisy), BENCH_GROUP_DURATION_MS (3000) and BENCH_GROUP_BACKLOG (375360 records: a
- * group reading 100,000 records/s does not run dry in the window), BENCH_LATENCY_RECORDS (300), BENCH_SCENARIOS (all: a comma-separated list of scenario id prefixes to run, e.g.
+ * were busy anyway are marked noisy), BENCH_GROUP_DURATION_MS (3000: the group consume scenarios' measured time, in
+ * BENCH_ROUNDS rounds beside their plain-fetch reference) and BENCH_GROUP_BACKLOG (the records every group scenario's
+ * topic is filled with; by default sized by its poll size: bench/scenarios/group.mjs), BENCH_LATENCY_RECORDS (300), BENCH_SCENARIOS (all: a comma-separated list of scenario id prefixes to run, e.g.
  * "idem,e2e"; targets none of them needs are not started).
  */
 

@@ -77,12 +77,13 @@ export async function prefill(http, topic, records = PREFILL_RECORDS) {
  * @param {string} topic
  * @param {{ offset: number, checked: boolean, check: string[] }} cursor
  * @param {number} [end] where paging wraps to offset 0
+ * @param {{ partition?: number, records?: number }} [page] the partition read (0) and records per request (FETCH_RECORDS)
  * @returns {import("../lib/load.mjs").Step}
  */
-export function fetchStep(http, topic, cursor, end = PREFILL_RECORDS) {
+export function fetchStep(http, topic, cursor, end = PREFILL_RECORDS, { partition = 0, records = FETCH_RECORDS } = {}) {
 	return async () => {
 		const from = cursor.offset;
-		const path = `/v1/topics/${topic}/partitions/0/records?offset=${from}&max_records=${FETCH_RECORDS}&max_bytes=16777216`;
+		const path = `/v1/topics/${topic}/partitions/${partition}/records?offset=${from}&max_records=${records}&max_bytes=16777216`;
 		const response = await http.request("GET", path);
 		if (response.status !== 200) {
 			return { status: response.status, error: `${response.status} ${response.body.toString("utf8").slice(0, 300)}` };
@@ -93,9 +94,9 @@ export function fetchStep(http, topic, cursor, end = PREFILL_RECORDS) {
 			cursor.checked = true;
 			const page = JSON.parse(response.body.toString("utf8"));
 			const dense =
-				page.records.length === FETCH_RECORDS &&
+				page.records.length === records &&
 				page.records.every((/** @type {{ offset: number }} */ r, /** @type {number} */ k) => r.offset === from + k);
-			if (!dense || page.next_offset !== from + FETCH_RECORDS) {
+			if (!dense || page.next_offset !== from + records) {
 				cursor.check.push(`first fetch from ${from}: ${page.records.length} records, next_offset ${page.next_offset}`);
 			}
 		}

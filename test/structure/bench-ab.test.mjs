@@ -71,7 +71,7 @@ test("the group shapes load the group as the bench's group scenarios of those id
  */
 function pollAnswer(partition, offsets) {
 	const records = offsets.map((offset) => ({ topic: "t", partition, offset, timestamp: 0, key: null, value: "v" }));
-	return JSON.stringify({ records, generation: 3, assignment: [{ topic: "t", partitions: [partition] }] });
+	return JSON.stringify({ records, generation: 3, assignment: [{ topic: "t", partition }] });
 }
 
 /**
@@ -152,6 +152,39 @@ test("a member's poll that skips or repeats an offset of its partition fails the
 		pollRecords: 500,
 	});
 	await assert.rejects(late.step(), /the next for this member is 0/);
+});
+
+test("a member's poll over two partitions commits each one's last offset, and a record without its offset fails the load", async () => {
+	const two = JSON.stringify({
+		records: [0, 1, 2]
+			.map((offset) => ({ topic: "t", partition: 0, offset, value: "v" }))
+			.concat([{ topic: "t", partition: 3, offset: 0, value: "w" }]),
+		generation: 4,
+		assignment: [
+			{ topic: "t", partition: 0 },
+			{ topic: "t", partition: 3 },
+		],
+	});
+	const { sent, api } = fakeGroupApi([two]);
+	const cursor = memberCursor(api, { topic: "t", group: "g", member: MEMBER, commitWith: "request", pollRecords: 500 });
+	assert.equal((await cursor.step()).records, 4);
+	assert.deepEqual(JSON.parse(sent[1]?.body ?? ""), {
+		member_id: "m1",
+		generation: 4,
+		offsets: [
+			{ topic: "t", partition: 0, offset: 3 },
+			{ topic: "t", partition: 3, offset: 1 },
+		],
+	});
+	const reordered = '{"records":[{"topic":"t","partition":0,"key":null,"offset":0}],"generation":3,"assignment":[]}';
+	const broken = memberCursor(fakeGroupApi([reordered]).api, {
+		topic: "t",
+		group: "g",
+		member: MEMBER,
+		commitWith: "poll",
+		pollRecords: 500,
+	});
+	await assert.rejects(broken.step(), /record at byte 12 does not start with its topic, partition and offset/);
 });
 
 /**
