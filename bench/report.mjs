@@ -11,7 +11,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { DISK_SLOW_FSYNC_MS } from "./lib/disk.mjs";
 import { fmt, fsyncCell, NOISY_PERCENT, oneLine, otherCpu, slowDisk } from "./lib/format.mjs";
-import { QUIET_OTHER_PERCENT, QUIET_WAIT_BUDGET_MS, round } from "./lib/load.mjs";
+import { QUIET_OTHER_PERCENT, QUIET_WAIT_BUDGET_MS, round, serverCpuMicrosPerRecord } from "./lib/load.mjs";
 import { meetsTarget, percentByRound, ROUND_LEAD_IN_MS, ratioCell, setRatio } from "./lib/rounds.mjs";
 import { KINDS, kindOf, SCENARIOS } from "./scenarios/index.mjs";
 import { DURATION_MS, MAIN_TARGETS, RESULTS, ROOT, ROUNDS, RUNTIMES, WARMUP_MS } from "./settings.mjs";
@@ -135,17 +135,7 @@ function detailLine(row) {
 	const verification = row.verification === undefined ? "" : row.verification === "ok" ? "ok" : row.verification.join("; ");
 	const sample = row.errorSamples?.[0];
 	const errors = `${row.errors}${sample ? ` (${oneLine(sample.error, 100)})` : ""}`;
-	return `| ${row.scenario} | ${row.runtime} | ${row.server} | ${row.requests} | ${row.seconds} | ${errors} | ${row.cpu?.serverPercent ?? "—"} | ${cpuPerRecord(row)} | ${row.cpu?.clientPercent ?? "—"} | ${otherCpu(row)} | ${fsyncCell(row)} | ${row.cpu?.ioStallPercent ?? "—"} | ${verification} |`;
-}
-
-/**
- * Server CPU (every process the bench started) per record, in µs: steadier than records/s on a busy machine.
- * @param {Row} row
- */
-function cpuPerRecord(row) {
-	const percent = row.cpu?.serverPercent;
-	if (typeof percent !== "number" || !(typeof row.recordsPerSec === "number" && row.recordsPerSec > 0)) return "—";
-	return String(round((percent / 100 / row.recordsPerSec) * 1e6, 1));
+	return `| ${row.scenario} | ${row.runtime} | ${row.server} | ${row.requests} | ${row.seconds} | ${errors} | ${row.cpu?.serverPercent ?? "—"} | ${serverCpuMicrosPerRecord(row) ?? "—"} | ${row.cpu?.clientPercent ?? "—"} | ${otherCpu(row)} | ${fsyncCell(row)} | ${row.cpu?.ioStallPercent ?? "—"} | ${verification} |`;
 }
 
 /**

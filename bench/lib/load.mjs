@@ -143,6 +143,18 @@ export function totalsOver(totals, seconds) {
 }
 
 /**
+ * Server CPU (every process the bench started) per record, in µs: server CPU % ÷ records/s, steadier than records/s
+ * on a busy machine. Null without both figures.
+ * @param {{ cpu?: { serverPercent: number | null } | null, recordsPerSec?: unknown } | undefined} result
+ */
+export function serverCpuMicrosPerRecord(result) {
+	const percent = result?.cpu?.serverPercent;
+	const rate = result?.recordsPerSec;
+	if (typeof percent !== "number" || !(typeof rate === "number" && rate > 0)) return null;
+	return round((percent / 100 / rate) * 1e6, 1);
+}
+
+/**
  * The first failure of a load stops every loop; up to ERROR_SAMPLES_MAX of them are kept.
  * @typedef {{ aborted: boolean, samples: { status: number, error: string }[] }} Failures
  */

@@ -26,7 +26,7 @@
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { SETTLE_MS, scrape } from "../lib/cost.mjs";
 import { fmt, throughputSummary } from "../lib/format.mjs";
-import { runLoad } from "../lib/load.mjs";
+import { runLoad, serverCpuMicrosPerRecord } from "../lib/load.mjs";
 import { produceBodies } from "../lib/records.mjs";
 import { ratioCell, windowed } from "../lib/rounds.mjs";
 import { DURATION_MS, FETCH_RECORDS, PREFILL_RECORDS, RECORDS_PER_PRODUCE, WARMUP_MS } from "../settings.mjs";
@@ -186,11 +186,7 @@ export const fetch = {
 		return `${throughputSummary(result)}${cached}`;
 	},
 	derive(row) {
-		const percent = row.cpu?.serverPercent;
-		row.serverCpuMicrosPerRecord =
-			typeof percent === "number" && typeof row.recordsPerSec === "number" && row.recordsPerSec > 0
-				? Math.round((percent / 100 / row.recordsPerSec) * 1e7) / 10
-				: null;
+		row.serverCpuMicrosPerRecord = serverCpuMicrosPerRecord(row);
 	},
 	section: {
 		title: "Fetch: memory and SQLite",

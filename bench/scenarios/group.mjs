@@ -19,7 +19,7 @@
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { fmt, noisy, oneLine } from "../lib/format.mjs";
 import { backlogFor, groupClient, openGroupLoad, POLL_RECORDS } from "../lib/group-consume.mjs";
-import { latencySummary, runLoad, startCpuMeter, totalsOver } from "../lib/load.mjs";
+import { latencySummary, runLoad, serverCpuMicrosPerRecord, startCpuMeter, totalsOver } from "../lib/load.mjs";
 import { measureInRounds, percentByRound, ROUND_LEAD_IN_MS, ratioCell, roundsResult, setRatio } from "../lib/rounds.mjs";
 import { FETCH_RECORDS, ROUNDS } from "../settings.mjs";
 import { fetchStep } from "./fetch.mjs";
@@ -141,16 +141,6 @@ function fetchMeasurement(http, topic, perPartition, pollRecords) {
 }
 
 /**
- * Server CPU µs per record of a result (server CPU % ÷ records/s), or null.
- * @param {import("./types.js").Result} result
- */
-function cpuMicrosPerRecord(result) {
-	const percent = result.cpu?.serverPercent;
-	const rate = result.recordsPerSec;
-	return typeof percent === "number" && typeof rate === "number" && rate > 0 ? Math.round((percent / 100 / rate) * 1e7) / 10 : null;
-}
-
-/**
  * One group scenario: the group and its plain-fetch reference opened on one topic, measured in rounds; the row is
  * the group's, with the reference's figures and group ÷ fetch (median of the rounds' ratios) beside it.
  * @param {import("./types.js").RunContext} ctx
@@ -189,7 +179,7 @@ async function groupRun(ctx, scenario) {
 				// A window that ran dry left the rounds as an aborted one does, but nothing failed.
 				aborted: false,
 				payloadMBPerSec: measured.receivedMBPerSec,
-				serverCpuMicrosPerRecord: cpuMicrosPerRecord(measured),
+				serverCpuMicrosPerRecord: serverCpuMicrosPerRecord(measured),
 				coordinatorRowsPerPoll: closed.coordinatorRowsPerPoll,
 				pollRecords,
 				backlogRecords: load.backlogRecords,
@@ -201,7 +191,7 @@ async function groupRun(ctx, scenario) {
 				return { ...row, plainFetch: null, plainFetchFailed: fetched.failed ?? "measured in no round", percentOfFetch: null };
 			}
 			const plain = roundsResult(fetched);
-			const result = { ...row, plainFetch: { ...plain, serverCpuMicrosPerRecord: cpuMicrosPerRecord(plain) } };
+			const result = { ...row, plainFetch: { ...plain, serverCpuMicrosPerRecord: serverCpuMicrosPerRecord(plain) } };
 			setRatio(result, "percentOfFetch", percentByRound(result, plain));
 			return result;
 		} finally {

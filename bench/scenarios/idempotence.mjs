@@ -7,7 +7,7 @@
  */
 
 import { fmt, noisy, oneLine, percentOf } from "../lib/format.mjs";
-import { round } from "../lib/load.mjs";
+import { serverCpuMicrosPerRecord } from "../lib/load.mjs";
 import { produceLoad } from "../lib/produce-load.mjs";
 import {
 	measureInRounds,
@@ -98,23 +98,13 @@ async function rounds(ctx, scenarios) {
 			verification: await run.load.verify(),
 		});
 	}
-	const plain = runs.findIndex((run) => run.scenario.variant === "plain");
-	const plainResult = plain < 0 ? undefined : results.get(/** @type {Scenario} */ (runs[plain]?.scenario).id);
+	const plainRun = runs.find((run) => run.scenario.variant === "plain");
+	const plainResult = plainRun === undefined ? undefined : results.get(plainRun.scenario.id);
 	for (const result of results.values()) {
 		if (plainResult === undefined || result === plainResult) continue;
 		setRatio(result, "percentOfPlain", percentByRound(/** @type {Row} */ (result), /** @type {Row} */ (plainResult)));
 	}
 	return results;
-}
-
-/**
- * Server CPU (every process the bench started) per record, in µs: less sensitive to a busy machine than records/s.
- * @param {Row | undefined} row
- */
-function serverCpuPerRecord(row) {
-	const percent = row?.cpu?.serverPercent;
-	if (row === undefined || typeof percent !== "number" || !(typeof row.recordsPerSec === "number" && row.recordsPerSec > 0)) return null;
-	return round((percent / 100 / row.recordsPerSec) * 1e6, 1);
 }
 
 /**
@@ -159,10 +149,10 @@ export const idempotence = {
 	},
 	derive(row, all) {
 		if (row.failed) return;
-		row.serverCpuMicrosPerRecord = serverCpuPerRecord(row);
+		row.serverCpuMicrosPerRecord = serverCpuMicrosPerRecord(row);
 		if (row.variant === "plain" || row.aborted) return;
 		const plain = all.find((r) => r.scenario === "idem-plain-1c-1p" && r.runtime === row.runtime && r.server === row.server);
-		row.serverCpuVsPlainPercent = percentOf(row.serverCpuMicrosPerRecord, serverCpuPerRecord(plain));
+		row.serverCpuVsPlainPercent = percentOf(row.serverCpuMicrosPerRecord, serverCpuMicrosPerRecord(plain));
 	},
 	section: {
 		title: "Idempotence cost",

@@ -43,7 +43,7 @@
 
 import { scrape } from "../lib/cost.mjs";
 import { fmt } from "../lib/format.mjs";
-import { round } from "../lib/load.mjs";
+import { round, serverCpuMicrosPerRecord } from "../lib/load.mjs";
 import { produceLoad, storedRecords } from "../lib/produce-load.mjs";
 import { meetsTarget, percentByRound, ratioCell, setRatio, windowed } from "../lib/rounds.mjs";
 import { MAIN_TARGETS } from "../settings.mjs";
@@ -68,16 +68,6 @@ const PARTITION_ROWS_WRITTEN = 'tributary_storage_rows_written_total{class="Part
 async function partitionCounters(http, topic) {
 	const samples = await scrape(http);
 	return { rowsWritten: samples.get(PARTITION_ROWS_WRITTEN) ?? 0, records: await storedRecords(http, topic) };
-}
-
-/**
- * Server CPU (every process the bench started) per record, in µs.
- * @param {Row} row
- */
-function serverCpuPerRecord(row) {
-	const percent = row.cpu?.serverPercent;
-	if (typeof percent !== "number" || !(typeof row.recordsPerSec === "number" && row.recordsPerSec > 0)) return null;
-	return round((percent / 100 / row.recordsPerSec) * 1e6, 1);
 }
 
 /** @param {boolean} met */
@@ -139,7 +129,7 @@ export const smallProduce = {
 				: tributary && counted && counted.records > 0
 					? round(counted.rowsWritten / counted.records, 3)
 					: null;
-		row.serverCpuMicrosPerRecord = serverCpuPerRecord(row);
+		row.serverCpuMicrosPerRecord = serverCpuMicrosPerRecord(row);
 	},
 	section: {
 		title: "Many small producers",

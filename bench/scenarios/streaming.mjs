@@ -29,7 +29,7 @@
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { scrape } from "../lib/cost.mjs";
 import { noisy, oneLine } from "../lib/format.mjs";
-import { latencySummary, round, startCpuMeter, totalsOver } from "../lib/load.mjs";
+import { latencySummary, round, serverCpuMicrosPerRecord, startCpuMeter, totalsOver } from "../lib/load.mjs";
 import { ratioCell } from "../lib/rounds.mjs";
 import { DISTINCT_MESSAGES, openStream, phase, streamMessages, WINDOW_MESSAGES } from "../lib/stream-channel.mjs";
 
@@ -130,16 +130,6 @@ async function openStreaming(ctx, scenario) {
 	};
 }
 
-/**
- * Server CPU (every process the bench started) per record, in µs.
- * @param {import("./types.js").Row} row
- */
-function cpuMicrosPerRecord(row) {
-	const percent = row.cpu?.serverPercent;
-	if (typeof percent !== "number" || !(typeof row.recordsPerSec === "number" && row.recordsPerSec > 0)) return "—";
-	return String(round((percent / 100 / row.recordsPerSec) * 1e6, 1));
-}
-
 /** @param {import("./types.js").Row} row */
 function line(row) {
 	const head = `| ${row.scenario} | ${row.runtime} | ${row.server}`;
@@ -147,7 +137,7 @@ function line(row) {
 	const l = row.latencyMs ?? { p50: 0, p90: 0, p99: 0, max: 0 };
 	const target = row.server === "tributary" ? (row.meetsTarget ? "yes" : "**no**") : "";
 	const rows = typeof row.rowsWrittenPerRecord === "number" ? row.rowsWrittenPerRecord.toFixed(4) : "";
-	return `${head} | ${Math.round(row.recordsPerSec ?? 0)}${noisy(row)} | ${ratioCell(row, "percentOfCeiling")} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.max.toFixed(2)} | ${cpuMicrosPerRecord(row)} | ${rows} | ${target} |`;
+	return `${head} | ${Math.round(row.recordsPerSec ?? 0)}${noisy(row)} | ${ratioCell(row, "percentOfCeiling")} | ${l.p50.toFixed(2)} | ${l.p99.toFixed(2)} | ${l.max.toFixed(2)} | ${serverCpuMicrosPerRecord(row) ?? "—"} | ${rows} | ${target} |`;
 }
 
 /** @type {import("./types.js").ScenarioKind} */
