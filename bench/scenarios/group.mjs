@@ -167,7 +167,7 @@ async function groupRun(ctx, scenario) {
 			);
 			// Running dry ends the group's rounds early; its windows stand, and the row says so.
 			if (grouped.failed !== null && !state.drained) throw new Error(grouped.failed);
-			if (grouped.windows.length === 0) throw new Error("the group was measured in no round");
+			if (grouped.windows.length === 0) throw new Error(grouped.failed ?? "the group was measured in no round");
 			const closed = await load.close();
 			const check = [...reference.check()];
 			if (closed.committed !== closed.polled)
@@ -187,9 +187,11 @@ async function groupRun(ctx, scenario) {
 				drained: state.drained,
 				verification: check.length === 0 ? /** @type {const} */ ("ok") : check,
 			};
-			if (fetched.failed !== null || fetched.windows.length === 0) {
-				return { ...row, plainFetch: null, plainFetchFailed: fetched.failed ?? "measured in no round", percentOfFetch: null };
-			}
+			const aborted = fetched.windows.find((w) => w.aborted);
+			const fetchFailure =
+				fetched.failed ??
+				(aborted ? (aborted.errorSamples[0]?.error ?? "aborted") : fetched.windows.length === 0 ? "measured in no round" : null);
+			if (fetchFailure !== null) return { ...row, plainFetch: null, plainFetchFailed: fetchFailure, percentOfFetch: null };
 			const plain = roundsResult(fetched);
 			const result = { ...row, plainFetch: { ...plain, serverCpuMicrosPerRecord: serverCpuMicrosPerRecord(plain) } };
 			setRatio(result, "percentOfFetch", percentByRound(result, plain));
