@@ -283,7 +283,12 @@ const RECORD_START = encoder.encode(STORED_RECORD_START);
  * Measured and dropped: a Blob of the pieces (the topic's head and each record's bytes, two a record), which the
  * runtime would copy in outside the JS heap, as a fetch's body is (log-reader.ts's `utf8Blob`), sparing this
  * buffer's zero-fill and the Response's copy of it: bench:ab group-4m-4p +0.23 µs/record (-0.29 to +0.48, higher
- * in 5 of 6 rounds). A thousand pieces a poll cost the Blob more than the copies it spares.
+ * in 5 of 6 rounds). A thousand pieces a poll cost the Blob more than the copies it spares. Nor does the partition
+ * splicing its own read (given the topic) so its records cross to the edge as a fetch's do: answered as a Blob's
+ * stream, which the edge pipes into a `FixedLengthStream` between the envelope's head and tail, +0.27 µs/record
+ * (+0.17 to +0.70, higher in 6 of 6 rounds, of ~5.9); answered as one buffer over RPC, the body a Blob of it and
+ * the envelope, +0.16 (+0.07 to +0.46, 6 of 6, of ~6.1); an A/A run of the same minutes read 0.00 (-0.15 to +0.22).
+ * The parts cross the RPC no dearer than one spliced buffer does, and a body JS pipes together costs more than a copy.
  */
 export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[], tail: Uint8Array): Uint8Array<ArrayBuffer> {
 	const skip = RECORD_START.length;
