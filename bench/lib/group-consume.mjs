@@ -67,6 +67,8 @@ const QUOTE = 0x22;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 const GENERATION = /"generation":(\d+),"assignment":/;
+/** A member's receive buffer: a poll of 1,000 × 1 KiB records answers ~1.1 MB (a longer answer is joined instead). */
+const POLL_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /**
  * @typedef {{ member_id: string }} Member
@@ -351,6 +353,8 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 	/** @type {Map<number, number>} */
 	const nextOffsets = new Map();
 	let checked = false;
+	/** Each poll's answer is read into this, and scanned before the next poll (see `into` in lib/http.mjs). */
+	const answer = Buffer.allocUnsafe(POLL_ANSWER_BYTES);
 	/** What the last poll returned, to commit with the next one (`commitWith` "poll"): `{"generation":…,"offsets":[…]}`. */
 	let pending = /** @type {string | null} */ (null);
 	// The loop commits explicitly, so the poll does not auto-commit (the default) as well.
@@ -371,7 +375,7 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 		polled: 0,
 		async step() {
 			const t0 = performance.now();
-			const polled = await api.request("POST", pollPath, pollBody(pending));
+			const polled = await api.request("POST", pollPath, pollBody(pending), answer);
 			const pollMs = performance.now() - t0;
 			if (polled.status !== 200) throw new Error(`poll → ${polled.status} ${polled.text.slice(0, 300)}`);
 			pending = null;
@@ -463,9 +467,10 @@ export function groupClient(baseUrl, token) {
 	 * @param {string} method
 	 * @param {string} path
 	 * @param {string} [body]
+	 * @param {Buffer} [into] a buffer of the caller's the answer is read into (see lib/http.mjs)
 	 */
-	async function request(method, path, body) {
-		const response = await http.request(method, path, body === undefined ? undefined : Buffer.from(body));
+	async function request(method, path, body, into) {
+		const response = await http.request(method, path, body === undefined ? undefined : Buffer.from(body), undefined, { into });
 		return {
 			status: response.status,
 			body: response.body,

@@ -3,13 +3,21 @@
  * A lean HTTP/1.1 client over keep-alive sockets (node:http), so the load generator costs as little CPU as it
  * can on a machine it shares with the server. Bodies are counted in bytes as they cross the socket.
  *
- * Receiving is most of a fetch load's client CPU. Measured on one connection to a local broker, 200 fetches of 500
- * × 1 KiB records (a 557 KB body with Content-Length, arriving in 9 reads of 64 KiB), client CPU per response: this
- * client ~1.7 ms (user ~0.9–1.1, system ~0.65), a bare `net` socket with `data` events the same, undici's Pool
- * 2.6–3.5 ms, and a `net` socket reading into one reused 1 MiB buffer (`onread`, one read a response, no body kept)
- * 0.3–0.4 ms. The last would take the fetch rows' client from ~3.4 to ~0.6 µs a record, but node:http cannot read
- * through `onread`, so it needs an HTTP/1.1 response parser of the bench's own (chunked bodies included): left as it
- * is, and the fetch rows say their client's CPU.
+ * Receiving is most of a fetch load's client CPU, and what costs is keeping the body, not reading it. Joining each
+ * 1.1 MB page of 1,000 records (`Buffer.concat`) made a fresh allocation of that size per request, which V8 counts
+ * as external memory (a full GC every ~4 pages, ~0.8 ms a page) and which glibc may hand back to the kernel and
+ * fault in again. In the bench process the fetch client then sat in one of two modes for a whole run, with the same
+ * 18 reads of ≤ 64 KiB a page: ~10 ms of CPU a page (user ~6, system ~3.5; fetch-1c-1p ~95k records/s with the
+ * client at 100 % of a core, the ceiling's row as well) or ~4 ms (fetch-1c-1p 233k–266k). So a load that needs only
+ * the end of each answer (a fetch page's `next_offset`) asks for `keepTail` bytes and the body is never joined, and
+ * one that reads every answer whole (a group member) passes a buffer of its own, `into`, which each answer is
+ * copied into and which it reuses. With `keepTail` the fetch rows' client spent 0.5–0.7 µs a record in three runs,
+ * and the rows became bound by the server (80–99 % of a core) instead of by the client.
+ *
+ * Measured before that, on one connection, 200 fetches of 500 × 1 KiB (a 557 KB body, 9 reads of 64 KiB), client
+ * CPU per response with the body joined: this client ~1.7 ms, a bare `net` socket with `data` events the same,
+ * undici's Pool 2.6–3.5 ms, a `net` socket reading into one reused 1 MiB buffer (`onread`) 0.3–0.4 ms. The last
+ * would need an HTTP/1.1 response parser of the bench's own; `keepTail` and `into` spare most of the difference.
  */
 
 import http from "node:http";
@@ -41,14 +49,18 @@ export function createClient(baseUrl, { token, sockets }) {
 
 	/**
 	 * Resolves {status, headers, body (Buffer), sentBytes, receivedBytes}; rejects only on transport failure or
-	 * timeout. `extraHeaders` (optional) are sent as well (an `Idempotency-Key`, say).
+	 * timeout. `extraHeaders` (optional) are sent as well (an `Idempotency-Key`, say). With `keepTail`, a 200's
+	 * body is only its last `keepTail` bytes (receivedBytes still counts them all); with `into`, a 200's body is a
+	 * view of `into`, valid until the caller's next request with it (one that does not fit is joined as usual):
+	 * see the top.
 	 * @param {string} method
 	 * @param {string} path
 	 * @param {Buffer} [body]
 	 * @param {Record<string, string>} [extraHeaders]
+	 * @param {{ keepTail?: number, into?: Buffer }} [options]
 	 * @returns {Promise<HttpResponse>}
 	 */
-	function request(method, path, body, extraHeaders) {
+	function request(method, path, body, extraHeaders, { keepTail, into } = {}) {
 		return new Promise((resolve, reject) => {
 			/** @type {Record<string, string>} */
 			const headers = extraHeaders === undefined ? { Authorization: auth } : { ...extraHeaders, Authorization: auth };
@@ -60,11 +72,21 @@ export function createClient(baseUrl, { token, sockets }) {
 				/** @type {Buffer[]} */
 				const chunks = [];
 				let received = 0;
-				res.on("data", (chunk) => {
-					chunks.push(chunk);
+				const tailOnly = keepTail !== undefined && res.statusCode === 200;
+				// Copied into `into` while the answer fits; from the first chunk that does not, joined as usual.
+				let copying = into !== undefined && res.statusCode === 200;
+				res.on("data", (/** @type {Buffer} */ chunk) => {
+					if (tailOnly) chunks[0] = lastBytes(chunks[0], chunk, keepTail);
+					else if (copying && into !== undefined && received + chunk.length <= into.length) chunk.copy(into, received);
+					else {
+						if (copying && into !== undefined) chunks.push(Buffer.from(into.subarray(0, received)));
+						copying = false;
+						chunks.push(chunk);
+					}
 					received += chunk.length;
 				});
 				res.on("end", () => {
+					if (copying && into !== undefined) chunks.push(into.subarray(0, received));
 					resolve({
 						status: res.statusCode ?? 0,
 						headers: res.headers,
@@ -104,4 +126,16 @@ export function createClient(baseUrl, { token, sockets }) {
 			agent.destroy();
 		},
 	};
+}
+
+/**
+ * The last `count` bytes of `kept` followed by `chunk`: a view of `chunk` when it is long enough, else a small join.
+ * @param {Buffer | undefined} kept
+ * @param {Buffer} chunk
+ * @param {number} count
+ */
+function lastBytes(kept, chunk, count) {
+	if (chunk.length >= count || kept === undefined) return chunk.subarray(Math.max(0, chunk.length - count));
+	const joined = Buffer.concat([kept, chunk]);
+	return joined.subarray(Math.max(0, joined.length - count));
 }
