@@ -75,21 +75,21 @@ export function createClient(baseUrl, { token, sockets }) {
 				/** @type {Buffer[]} */
 				const chunks = [];
 				let received = 0;
-				const tailOnly = keepTail !== undefined && res.statusCode === 200;
-				// Copied into `into` while the answer fits; from the first chunk that does not, joined as usual.
-				let copying = into !== undefined && res.statusCode === 200;
+				const tail = res.statusCode === 200 ? keepTail : undefined;
+				// The buffer a 200 is copied into while it fits; from the first chunk that does not, null, and joined as usual.
+				let target = res.statusCode === 200 ? (into ?? null) : null;
 				res.on("data", (/** @type {Buffer} */ chunk) => {
-					if (tailOnly) chunks[0] = lastBytes(chunks[0], chunk, keepTail);
-					else if (copying && into !== undefined && received + chunk.length <= into.length) chunk.copy(into, received);
+					if (tail !== undefined) chunks[0] = lastBytes(chunks[0], chunk, tail);
+					else if (target !== null && received + chunk.length <= target.length) chunk.copy(target, received);
 					else {
-						if (copying && into !== undefined) chunks.push(Buffer.from(into.subarray(0, received)));
-						copying = false;
+						if (target !== null) chunks.push(Buffer.from(target.subarray(0, received)));
+						target = null;
 						chunks.push(chunk);
 					}
 					received += chunk.length;
 				});
 				res.on("end", () => {
-					if (copying && into !== undefined) chunks.push(into.subarray(0, received));
+					if (target !== null) chunks.push(target.subarray(0, received));
 					resolve({
 						status: res.statusCode ?? 0,
 						headers: res.headers,
