@@ -406,11 +406,20 @@ export class PartitionLog extends DurableObject<Env> {
 		return ok(this.answerRead(readLog(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot), start.value));
 	}
 
-	/** `read`, with the records as UTF-8 parts: for readers that send them on as they are (see `readLogUtf8`). */
+	/**
+	 * `read`, with the records as UTF-8 parts and where each part's records end: for readers that send them on as they
+	 * are, one by one (group polls, see `readLogUtf8`).
+	 */
 	async readUtf8(request: ReadRequest): Promise<Result<ReadAnswer<Utf8Parts>>> {
+		return this.readParts(request, true);
+	}
+
+	/** `readUtf8`; `withEnds`: each part with where its records end (a poll's splice walks them; a fetch does not). */
+	private async readParts(request: ReadRequest, withEnds: boolean): Promise<Result<ReadAnswer<Utf8Parts>>> {
 		const start = await this.readStart(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
-		return ok(this.answerRead(readLogUtf8(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot), start.value));
+		const slice = readLogUtf8(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot, withEnds);
+		return ok(this.answerRead(slice, start.value));
 	}
 
 	/**
@@ -418,7 +427,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * the edge as a stream the runtime pipes into the response, not as parts the RPC serialises and the edge copies.
 	 */
 	async readFetchBody(request: ReadRequest): Promise<Result<FetchBody | RemoteRead>> {
-		const read = await this.readUtf8(request);
+		const read = await this.readParts(request, false);
 		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
 		const body = fetchBodyBlob(read.value);
 		return ok({ body: body.stream(), bytes: body.size });

@@ -89,6 +89,13 @@ export interface ReadRequest {
  */
 export type Utf8Parts = readonly Uint8Array[];
 
+/**
+ * Per part of a `Utf8Parts` read, where each of its records ends (the byte past it, where a separator starts; the
+ * last at the part's length), so a reader that walks the records (a poll's splice) does not search the bytes; null
+ * for a part whose reader must (one cut from a text batch, or read from R2).
+ */
+export type RecordEnds = readonly (Uint32Array | null)[];
+
 /** A read's records; `PartitionLog.readUtf8` answers them as UTF-8 parts (`ReadResult<Utf8Parts>`). */
 export interface ReadResult<Records extends string | Utf8Parts = string> {
 	/** The records, already JSON objects joined by `RECORD_SEPARATOR`: the body of a JSON array. */
@@ -97,6 +104,8 @@ export interface ReadResult<Records extends string | Utf8Parts = string> {
 	readonly nextOffset: number;
 	readonly highWatermark: number;
 	readonly logStartOffset: number;
+	/** Where each part's records end, as `PartitionLog.readUtf8` answers them (absent: every part must be scanned). */
+	readonly recordEnds?: RecordEnds;
 }
 
 /**

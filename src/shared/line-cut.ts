@@ -8,7 +8,7 @@
 import { assert } from "./assert.ts";
 import { utf8ByteLength } from "./json.ts";
 import { LINE_PREFIX_MAX, lineOffset, RECORD_SEPARATOR } from "./record-codec.ts";
-import { recordSeparatorAt } from "./record-scan.ts";
+import { recordEndingFrom, recordSeparatorAt } from "./record-scan.ts";
 
 /** What a read may still take: records, bytes, and whether its first record is due whatever its size. */
 export interface ReadRoom {
@@ -26,6 +26,8 @@ export interface LineMark {
 export interface LineTake<Part> {
 	/** The lines taken, as stored: one substring of the text, or a copy of the bytes in a buffer of its own. */
 	readonly text: Part;
+	/** Where the lines taken start in the batch (characters or bytes, as the source counts). */
+	readonly start: number;
 	readonly count: number;
 	/** UTF-8 bytes of the lines taken, each with its separator (as a stored batch's `bytes` counts them). */
 	readonly bytes: number;
@@ -83,12 +85,19 @@ class TextLines implements LineSource<string> {
 const decoder = new TextDecoder();
 
 class Utf8Lines implements LineSource<Uint8Array> {
-	constructor(private readonly bytes: Uint8Array) {}
+	constructor(
+		private readonly bytes: Uint8Array,
+		/** Where each line ends (`recordEnds` of the bytes), when known: separators are looked up, not searched for. */
+		private readonly ends: Uint32Array | null,
+	) {}
 	get length(): number {
 		return this.bytes.length;
 	}
 	separatorAt(from: number): number {
-		return recordSeparatorAt(this.bytes, from);
+		if (this.ends === null) return recordSeparatorAt(this.bytes, from);
+		// Every end but the last is where a separator starts.
+		const i = recordEndingFrom(this.ends, from);
+		return i < this.ends.length - 1 ? (this.ends[i] as number) : -1;
 	}
 	utf8Bytes(start: number, end: number): number {
 		return end - start;
@@ -111,10 +120,18 @@ export function takeLines(batch: BatchLines & { readonly text: string; readonly 
 
 /**
  * `takeLines` on a batch's UTF-8: the same lines, cut as bytes, what it took copied out. `from`: where an earlier cut
- * of the same bytes stopped (its `stop`), so a read paging on starts there without walking to it.
+ * of the same bytes stopped (its `stop`), so a read paging on starts there without walking to it. `ends`: where its
+ * lines end (`recordEnds` of `utf8`), if known, so the cut looks its separators up instead of searching the bytes.
  */
-export function takeLinesUtf8(batch: BatchLines & { readonly utf8: Uint8Array }, offset: number, room: ReadRoom, from: LineMark | null) {
-	return cut(new Utf8Lines(batch.utf8), batch, offset, room, from);
+export function takeLinesUtf8(
+	batch: BatchLines & { readonly utf8: Uint8Array },
+	offset: number,
+	room: ReadRoom,
+	from: LineMark | null,
+	ends: Uint32Array | null = null,
+) {
+	assert(ends === null || ends.at(-1) === batch.utf8.length, "a batch's line ends are its own");
+	return cut(new Utf8Lines(batch.utf8, ends), batch, offset, room, from);
 }
 
 /** Where the line holding `offset` starts (or the first line after it, in a batch with gaps); -1 if none does. */
@@ -137,7 +154,7 @@ function startOf<Part>(source: LineSource<Part>, batch: BatchLines, offset: numb
 function cut<Part>(source: LineSource<Part>, batch: BatchLines, offset: number, room: ReadRoom, from: LineMark | null): LineTake<Part> {
 	const { baseOffset, dense } = batch;
 	const start = startOf(source, batch, offset, from);
-	if (start < 0) return { text: source.slice(0, 0), count: 0, bytes: 0, lastOffset: -1, complete: true, stop: null };
+	if (start < 0) return { text: source.slice(0, 0), start: 0, count: 0, bytes: 0, lastOffset: -1, complete: true, stop: null };
 	let at = Math.max(offset, baseOffset);
 	if (dense) {
 		// The rest of the batch fits: taken whole, its lines neither walked nor sized one by one.
@@ -147,6 +164,7 @@ function cut<Part>(source: LineSource<Part>, batch: BatchLines, offset: number, 
 			if (rest <= room.bytes) {
 				return {
 					text: source.slice(start, source.length),
+					start,
 					count: records,
 					bytes: rest,
 					lastOffset: batch.lastOffset,
@@ -166,7 +184,7 @@ function cut<Part>(source: LineSource<Part>, batch: BatchLines, offset: number, 
 		const lineBytes = source.utf8Bytes(pos, end) + RECORD_SEPARATOR.length;
 		if ((count > 0 || !room.firstOfRead) && (count >= room.records || bytes + lineBytes > room.bytes)) {
 			const stop = dense ? { offset: at, at: pos } : null;
-			return { text: source.slice(start, taken), count, bytes, lastOffset, complete: false, stop };
+			return { text: source.slice(start, taken), start, count, bytes, lastOffset, complete: false, stop };
 		}
 		count++;
 		bytes += lineBytes;
@@ -176,5 +194,5 @@ function cut<Part>(source: LineSource<Part>, batch: BatchLines, offset: number, 
 		pos = end + RECORD_SEPARATOR.length;
 	}
 	assert(lastOffset >= offset, "lines are taken from the offset asked");
-	return { text: source.slice(start, taken), count, bytes, lastOffset, complete: true, stop: null };
+	return { text: source.slice(start, taken), start, count, bytes, lastOffset, complete: true, stop: null };
 }

@@ -47,3 +47,31 @@ export function recordSeparatorAt(bytes: Uint8Array, from: number): number {
 	}
 	return -1;
 }
+
+/**
+ * Where each record of `bytes` (a stored batch's UTF-8, or part of one that starts and ends at record boundaries)
+ * ends: the byte past its last, where the separator before the next one starts (the last ends at `bytes.length`).
+ * One scan, so readers that walk a batch's records more than once (a cut, then a poll's splice) look them up instead.
+ */
+export function recordEnds(bytes: Uint8Array): Uint32Array {
+	const ends: number[] = [];
+	for (let at = recordSeparatorAt(bytes, 0); at >= 0; at = recordSeparatorAt(bytes, at + RECORD_SEPARATOR.length)) ends.push(at);
+	ends.push(bytes.length);
+	return Uint32Array.from(ends);
+}
+
+/**
+ * The index of the first record of a batch whose end (`recordEnds`) is at or after `at`; `ends.length` if none is.
+ * A binary search: a record's place in its batch costs about ten comparisons, not a scan of the bytes before it.
+ */
+export function recordEndingFrom(ends: Uint32Array, at: number): number {
+	let low = 0;
+	let high = ends.length;
+	// Invariant: every end below `low` is before `at`; every end at or past `high` is at or after it.
+	while (low < high) {
+		const mid = (low + high) >>> 1;
+		if ((ends[mid] as number) < at) low = mid + 1;
+		else high = mid;
+	}
+	return low;
+}

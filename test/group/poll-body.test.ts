@@ -1,13 +1,15 @@
 /**
  * A poll's body built from the partitions' UTF-8 parts (`pollBody`) is byte for byte the body the text path built:
  * each record with `"topic"` spliced in front, the reads joined by the record separator, then the envelope's tail.
- * Seeded reads of random parts (some records not ASCII, topics that need escaping, parts of one record or many).
+ * Seeded reads of random parts (some records not ASCII, topics that need escaping, parts of one record or many),
+ * with and without the record ends a partition sends with them.
  * Replay a run with `SIM_SEED=<seed> npx vitest run test/group/poll-body.test.ts`.
  */
 
 import { describe, expect, it } from "vitest";
 import { pollBody } from "../../src/http/group/consume.ts";
 import { encodeLine, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
+import { recordEnds } from "../../src/shared/record-scan.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
 
 const SEEDS = seedsToRun([21, 22, 23]);
@@ -52,6 +54,8 @@ describe("pollBody", () => {
 						plan: { topic: r.topic, topicId: "id", partition: i, offset: 0, expectedPosition: 0 },
 						result: {
 							records: r.parts.map((part) => encoder.encode(part)),
+							// Where each part's records end, as the partition answers them: for some parts, none (scanned).
+							...(random() < 0.5 ? { recordEnds: r.parts.map((part) => (random() < 0.7 ? recordEnds(encoder.encode(part)) : null)) } : {}),
 							recordCount: r.recordCount,
 							nextOffset: 0,
 							highWatermark: 0,

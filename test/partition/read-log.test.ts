@@ -3,7 +3,8 @@
  * stored in a real partition object's table, against the all-line-by-line read it was before batches were cut as
  * one substring: the same answer for any offset, record and byte limit (bytes carried across batches included),
  * with and without a batch cache (batch-cache.ts), ample or short of room; and the same answer as UTF-8 bytes
- * (`readLogUtf8`, the fetch route's read), on the same caches.
+ * (`readLogUtf8`, the fetch route's read), on the same caches; and, read as a poll reads (`withEnds`), where each
+ * part's records end, as a search of its bytes finds them.
  * Replay a run with `SIM_SEED=<seed> npx vitest run test/partition/read-log.test.ts`.
  */
 
@@ -14,6 +15,7 @@ import { type LogSlice, readLog, readLogUtf8 } from "../../src/partition/log-sto
 import type { Utf8Parts } from "../../src/partition/types.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
 import { encodeLine, lineOffset, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
+import { recordEnds } from "../../src/shared/record-scan.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { partitionStubById } from "../support/stubs.ts";
 
@@ -82,6 +84,23 @@ function asText(slice: LogSlice<Utf8Parts>): string {
 	return JSON.stringify({ records, recordCount: slice.recordCount, nextOffset: slice.nextOffset });
 }
 
+/**
+ * What is wrong with a read's record ends (`withEnds`), if anything: each part's must be where a search of its bytes
+ * finds its records end, each in a buffer of its own (so no more than it crosses the RPC). Null when right.
+ */
+function endsProblem(slice: LogSlice<Utf8Parts>): string | null {
+	const ends = slice.recordEnds;
+	if (ends === undefined || ends.length !== slice.records.length) return "no record ends per part";
+	for (const [i, part] of slice.records.entries()) {
+		const given = ends[i];
+		// A part cut from a text batch that is not ASCII has none: its reader searches it.
+		if (given === null || given === undefined) continue;
+		if (given.byteLength !== given.buffer.byteLength) return `part ${i}: its ends share a buffer`;
+		if (given.join() !== recordEnds(part).join()) return `part ${i}: ends ${given.join()} where a search finds ${recordEnds(part).join()}`;
+	}
+	return null;
+}
+
 interface StoredBatch {
 	readonly baseOffset: number;
 	readonly lastOffset: number;
@@ -118,6 +137,8 @@ describe("readLog", () => {
 					);
 				}
 				const failed: string[] = [];
+				/** UTF-8 reads with ends whose every part came without (all cut from wider text): a few, not most. */
+				let noEnds = 0;
 				// One cache across all the reads, as a partition keeps it: random offsets land in its window or its paging
 				// batch. A second, short of room (a few batches), keeps evicting.
 				const cache = new BatchCachePool(16 * 1024 * 1024).open("ample");
@@ -141,6 +162,12 @@ describe("readLog", () => {
 					] as const) {
 						if (asText(readLogUtf8(sql, offset, maxRecords, maxBytes, held)) !== expected)
 							failed.push(`${label}: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
+						// A poll's read (`withEnds`): the same records, and where each part's records end.
+						const withEnds = readLogUtf8(sql, offset, maxRecords, maxBytes, held, true);
+						if (asText(withEnds) !== expected) failed.push(`${label} with ends: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
+						const problem = endsProblem(withEnds);
+						if (problem !== null) failed.push(`${label} with ends: offset ${offset}: ${problem}`);
+						else if (withEnds.records.length > 0 && withEnds.recordEnds?.every((e) => e === null)) noEnds++;
 					}
 				}
 				// Consumers paging from the start on next_offset: every page after the first starts in the paging batch
@@ -162,6 +189,7 @@ describe("readLog", () => {
 				// The walks reached the end of the log: the ample caches hold it all, from memory.
 				if (cache.held().length !== batches.length) failed.push(`the ample cache holds ${cache.held().length} batches`);
 				if (cache.hits === 0 || paging.hits === 0 || short.hits === 0) failed.push("a cache was never read");
+				if (noEnds > CASES_PER_SEED) failed.push(`${noEnds} of ${3 * CASES_PER_SEED} reads with ends came with none`);
 				return failed;
 			});
 			expect(mismatches).toEqual([]);

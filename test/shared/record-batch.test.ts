@@ -14,6 +14,7 @@ import {
 	type ProducedRecord,
 	RECORD_SEPARATOR,
 } from "../../src/shared/record-codec.ts";
+import { recordEnds } from "../../src/shared/record-scan.ts";
 
 const produced = fc.record({
 	key: fc.oneof(fc.constant(null), fc.string(), fc.jsonValue()),
@@ -130,18 +131,27 @@ describe("takeLines and takeLinesUtf8 (part of a stored batch, as one substring 
 				const ascii = utf8ByteLength(text) === text.length;
 				const expected = takeBySplit(text, offset, room);
 				const batch = { text, utf8: new TextEncoder().encode(text), baseOffset: b.baseOffset, lastOffset: at, dense, ascii };
-				const { stop, ...take } = takeLines(batch, offset, room);
+				const { stop, start, ...take } = takeLines(batch, offset, room);
 				expect(take).toEqual(expected);
-				const { stop: stopUtf8, text: bytesTaken, ...takeUtf8 } = takeLinesUtf8(batch, offset, room, null);
+				expect(text.slice(start, start + take.text.length)).toBe(take.text);
+				const withoutEnds = takeLinesUtf8(batch, offset, room, null);
+				const { stop: stopUtf8, text: bytesTaken, start: startUtf8, ...takeUtf8 } = withoutEnds;
 				expect({ ...takeUtf8, text: new TextDecoder().decode(bytesTaken) }).toEqual(expected);
+				expect(batch.utf8.subarray(startUtf8, startUtf8 + bytesTaken.length)).toEqual(bytesTaken);
+				// Its separators looked up in the batch's record ends instead of searched for: the same cut.
+				const ends = recordEnds(batch.utf8);
+				expect(ends.length).toBe(lines.length);
+				expect(takeLinesUtf8(batch, offset, room, null, ends)).toEqual(withoutEnds);
 				if (stopUtf8 === null) return;
 				// The next page, from where this cut stopped, with and without the mark: the same lines.
 				const next = { records: 3, bytes: 200, firstOfRead: true };
 				const marked = takeLinesUtf8(batch, stopUtf8.offset, next, stopUtf8);
-				expect({ ...marked, text: new TextDecoder().decode(marked.text), stop: null }).toEqual({
+				expect({ ...marked, text: new TextDecoder().decode(marked.text), stop: null, start: 0 }).toEqual({
 					...takeBySplit(text, stopUtf8.offset, next),
 					stop: null,
+					start: 0,
 				});
+				expect(takeLinesUtf8(batch, stopUtf8.offset, next, stopUtf8, ends)).toEqual(marked);
 				expect(stop?.offset).toBe(stopUtf8.offset);
 			}),
 			{ numRuns: 500 },

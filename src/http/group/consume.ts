@@ -16,7 +16,7 @@
 import { keyOf } from "../../group/assignors.ts";
 import { pollStartOf, settlementOf } from "../../group/poll-answer.ts";
 import type { FetchPlan, OffsetReset, PollCommit, PollPlan } from "../../group/types.ts";
-import type { ReadResult, Utf8Parts } from "../../partition/types.ts";
+import type { ReadResult, RecordEnds, Utf8Parts } from "../../partition/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
@@ -186,11 +186,17 @@ async function topUp(env: Env, reads: readonly PartitionRead[], options: PollOpt
 			result: {
 				...more,
 				records: [...first.result.records, ...more.records],
+				recordEnds: [...endsOfParts(first.result), ...endsOfParts(more)],
 				recordCount: first.result.recordCount + more.recordCount,
 			},
 		};
 	});
 	return merged;
+}
+
+/** Where each part's records end, as the partition answered (null for a part it did not, which is scanned). */
+function endsOfParts(result: ReadResult<Utf8Parts>): RecordEnds {
+	return result.recordEnds ?? result.records.map(() => null);
 }
 
 /** The `i`-th of `parts` shares of `total`, all within one of each other. */
@@ -278,7 +284,9 @@ const RECORD_START = encoder.encode(STORED_RECORD_START);
 /**
  * The poll's body: its reads' records, each with `"topic"` spliced in front (no parse, no re-serialisation), then
  * `tail`, written once into a buffer of their exact size. Each part starts with a stored record, and the next one
- * starts after each separator `recordSeparatorAt` finds (record-scan.ts), which also vouches for its start.
+ * starts after each of its records' ends as the partition sent them (`recordEnds`, which it found once per batch and
+ * looked up for every page since), or, for a part sent without, after each separator `recordSeparatorAt` finds
+ * (record-scan.ts), which also vouches for its start.
  *
  * Measured and dropped: a Blob of the pieces (the topic's head and each record's bytes, two a record), which the
  * runtime would copy in outside the JS heap, as a fetch's body is (log-reader.ts's `utf8Blob`), sparing this
@@ -304,6 +312,9 @@ export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[
 	let to = POLL_BODY_HEAD.length;
 	reads.forEach(({ result }, i) => {
 		const head = heads[i] as Uint8Array;
+		const partEnds = endsOfParts(result);
+		assert(partEnds.length === result.records.length, "a read's record ends are per part");
+		let spliced = 0;
 		for (const [j, part] of result.records.entries()) {
 			if (i > 0 || j > 0) {
 				out.set(RECORD_SEPARATOR_UTF8, to);
@@ -311,15 +322,21 @@ export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[
 			}
 			// Paired with the writer: every stored record starts with its partition.
 			assert(startsWithRecord(part), "a part starts with a stored record");
-			for (let from = 0; from < part.byteLength; ) {
-				const separator = recordSeparatorAt(part, from);
+			const ends = partEnds[j] ?? null;
+			assert(ends === null || ends.at(-1) === part.byteLength, "a part's last record ends with it");
+			let k = 0;
+			for (let from = 0; from < part.byteLength; k++) {
+				// Each record is copied with the separator after it: from where the record ends to where the next starts.
+				const separator = ends === null ? recordSeparatorAt(part, from) : k < ends.length - 1 ? (ends[k] as number) : -1;
 				const end = separator < 0 ? part.byteLength : separator + RECORD_SEPARATOR_UTF8.length;
 				out.set(head, to);
 				out.set(part.subarray(from + skip, end), to + head.length);
 				to += head.length + end - from - skip;
 				from = end;
 			}
+			spliced += k;
 		}
+		assert(spliced === result.recordCount, "a read's parts hold the records it counts");
 	});
 	out.set(tail, to);
 	assert(to + tail.length === size, "a poll's body is its records with their topics and the envelope");
