@@ -10,10 +10,13 @@ import { assert } from "../shared/assert.ts";
 import { STORED_BATCH_BYTES_TARGET } from "../shared/limits.ts";
 import { type EncodedRecord, encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import type { CachedBatch } from "./batch-cache.ts";
+import { endsColumn } from "./log-store.ts";
 import type { LogView } from "./types.ts";
 
 export class BatchWriter {
 	private lines: string[] = [];
+	/** Where each staged line ends in the row's UTF-8 (`recordEnds`): counted as they are staged, never searched for. */
+	private ends: number[] = [];
 	private bytes = 0;
 	private maxTimestamp = -1;
 	private rowBase: number;
@@ -49,6 +52,7 @@ export class BatchWriter {
 			if (this.lines.length > 0 && this.bytes + lineBytes > STORED_BATCH_BYTES_TARGET) this.writeRow();
 			this.lines.push(line);
 			this.bytes += lineBytes;
+			this.ends.push(this.bytes - RECORD_SEPARATOR.length);
 			this.maxTimestamp = Math.max(this.maxTimestamp, timestampMs);
 		}
 		this.view.nextOffset = baseOffset + records.length;
@@ -82,8 +86,10 @@ export class BatchWriter {
 		this.view.storedBatches++;
 		this.view.storedRecords += count;
 		const text = this.lines.join(RECORD_SEPARATOR);
+		const ends = Uint32Array.from(this.ends);
+		assert(ends.length === count && ends.at(-1) === this.bytes - RECORD_SEPARATOR.length, "a row's record ends are its lines'");
 		this.sql.exec(
-			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records, record_ends) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			this.rowBase,
 			last,
 			count,
@@ -94,12 +100,14 @@ export class BatchWriter {
 			this.view.totalBytes,
 			this.view.storedBatches,
 			this.view.storedRecords,
+			endsColumn(ends),
 		);
-		this.batches.push({ baseOffset: this.rowBase, lastOffset: last, recordCount: count, bytes: this.bytes, text });
+		this.batches.push({ baseOffset: this.rowBase, lastOffset: last, recordCount: count, bytes: this.bytes, text, ends });
 		this.writtenBytes += this.bytes;
 		this.rowsWritten++;
 		this.rowBase = last + 1;
 		this.lines = [];
+		this.ends = [];
 		this.bytes = 0;
 		this.maxTimestamp = -1;
 	}

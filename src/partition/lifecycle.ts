@@ -20,7 +20,7 @@ import { lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import type { BatchCache } from "./batch-cache.ts";
 import { compactLines, compacts, type LatestRecord } from "./compaction.ts";
-import { saveTotals } from "./log-store.ts";
+import { endsColumn, saveTotals } from "./log-store.ts";
 import { type HeadBatch, planRetention, retentionDueMs } from "./retention.ts";
 import type { TieredStorage } from "./tiering/tiered-storage.ts";
 import { remoteRetentionDueMs } from "./tiering/tiering-plan.ts";
@@ -258,14 +258,20 @@ export class Lifecycle {
 			this.view.storedRecords -= row.record_count;
 			return;
 		}
-		const bytes = kept.reduce((n, line) => n + utf8ByteLength(line) + RECORD_SEPARATOR.length, 0);
+		let bytes = 0;
+		const ends = new Uint32Array(kept.length);
+		for (const [k, line] of kept.entries()) {
+			bytes += utf8ByteLength(line) + RECORD_SEPARATOR.length;
+			ends[k] = bytes - RECORD_SEPARATOR.length;
+		}
 		const maxTimestamp = Math.max(...kept.map(lineTimestamp));
 		this.sql.exec(
-			"UPDATE batches SET records = ?, record_count = ?, bytes = ?, max_timestamp = ? WHERE base_offset = ?",
+			"UPDATE batches SET records = ?, record_count = ?, bytes = ?, max_timestamp = ?, record_ends = ? WHERE base_offset = ?",
 			kept.join(RECORD_SEPARATOR),
 			kept.length,
 			bytes,
 			maxTimestamp,
+			endsColumn(ends),
 			row.base_offset,
 		);
 		this.view.totalBytes += bytes - row.bytes;

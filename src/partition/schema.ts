@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const PARTITION_SCHEMA_VERSION = 6;
+export const PARTITION_SCHEMA_VERSION = 7;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -104,6 +104,11 @@ export const PARTITION_DDL: readonly string[] = [
 ];
 
 /**
+ * v7: where each record of a batch ends in its UTF-8 (`record_ends`, four bytes a record, NULL in rows written
+ * before), written by the append and by compaction's rewrite, so a read that cuts a batch or a poll that splices
+ * its records looks them up instead of searching every byte (src/shared/record-scan.ts). Readers check them first,
+ * so a row rewritten by an older version (which leaves them stale) is searched as before.
+ *
  * v6 (group commit writes one row per group): the running totals as they stood after each batch, in the batch's
  * own row (`log_*`; NULL in rows written before), with the state row's copy written only by retention,
  * compaction and offload, marked with the high watermark it was saved at (`totals_next_offset`): whichever of the two is
@@ -152,4 +157,6 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 			"DROP INDEX IF EXISTS batches_by_timestamp_high",
 		],
 	},
+	// v7, record ends: see above.
+	{ version: 7, statements: ["ALTER TABLE batches ADD COLUMN record_ends BLOB"] },
 ];

@@ -4,8 +4,9 @@
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { recordEnds } from "../../src/shared/record-scan.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { partitionStub } from "../support/stubs.ts";
+import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -160,6 +161,46 @@ describe("compaction", () => {
 		// Describing the topic counts the records left, not the offset range.
 		const described = await json<{ partitions: { records: number; high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
 		expect(described.partitions).toMatchObject([{ records: 3, high_watermark: 7 }]);
+	});
+
+	it("rewrites a compacted row's record ends with its records, so a poll's read cuts and splices it right", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact", "delete.retention.ms": HOUR_MS });
+		await produce(topic, [
+			{ key: "a", value: "a1" },
+			{ key: "b", value: "b1" },
+			{ key: "c", value: "c1" },
+		]);
+		await produce(topic, [{ key: "a", value: "a2" }]);
+		await produce(topic, [{ key: "z", value: "tail" }]);
+		const stub = await partitionStub(topic);
+		// As the append wrote them: where a search of the row finds its records end.
+		const before = await runInDurableObject(stub, (_, state) =>
+			state.storage.sql
+				.exec<{ utf8: ArrayBuffer; ends: ArrayBuffer }>(
+					"SELECT CAST(records AS BLOB) AS utf8, record_ends AS ends FROM batches WHERE base_offset = 0",
+				)
+				.one(),
+		);
+		expect([...new Uint32Array(before.ends)]).toEqual([...recordEnds(new Uint8Array(before.utf8))]);
+		expect(new Uint32Array(before.ends).length).toBe(3);
+		await compactNow(topic);
+		const rows = await runInDurableObject(stub, (_, state) =>
+			state.storage.sql
+				.exec<{ base: number; utf8: ArrayBuffer; ends: ArrayBuffer }>(
+					"SELECT base_offset AS base, CAST(records AS BLOB) AS utf8, record_ends AS ends FROM batches ORDER BY base_offset",
+				)
+				.toArray(),
+		);
+		expect(rows.map((r) => r.base)).toEqual([0, 3, 4]);
+		for (const row of rows) expect([...new Uint32Array(row.ends)]).toEqual([...recordEnds(new Uint8Array(row.utf8))]);
+		expect(new Uint32Array((rows[0] as { ends: ArrayBuffer }).ends).length).toBe(2);
+		// A poll's read of the rewritten rows, cut after the first record: each part's ends are its records'.
+		const read = await stub.readUtf8({ topicId: await topicIdOf(topic), offset: 2, maxRecords: 10, maxBytes: 1 << 20, waitMs: 0 });
+		if (!read.ok || "remote" in read.value) throw new Error("a local read");
+		const { records, recordEnds: ends } = read.value;
+		expect(records.map((part) => [...recordEnds(part)])).toEqual(ends?.map((e) => [...(e ?? [])]));
+		expect(ends?.map((e) => e?.length)).toEqual([1, 1, 1]);
 	});
 
 	it("removes a tombstone only after delete.retention.ms", async () => {

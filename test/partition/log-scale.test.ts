@@ -288,7 +288,7 @@ describe("background passes at scale", () => {
 	});
 
 	it(
-		"upgrades a partition stored before the totals existed: sums its batches once, then wakes up cheaply",
+		"upgrades a partition stored before the totals and record ends existed: sums its batches once, then wakes up cheaply",
 		async () => {
 			const { stub } = await filledPartition(SHORT_LOG_BATCHES);
 			await runInDurableObject(stub, (_, state) => {
@@ -306,7 +306,8 @@ describe("background passes at scale", () => {
 					"totals_next_offset",
 				])
 					sql.exec(`ALTER TABLE partition_state DROP COLUMN ${column}`);
-				for (const column of ["log_bytes", "log_batches", "log_records"]) sql.exec(`ALTER TABLE batches DROP COLUMN ${column}`);
+				for (const column of ["log_bytes", "log_batches", "log_records", "record_ends"])
+					sql.exec(`ALTER TABLE batches DROP COLUMN ${column}`);
 				sql.exec("CREATE INDEX batches_by_timestamp_high ON batches (timestamp_high)");
 				sql.exec("UPDATE schema_version SET version = 2");
 				const upgrade = countRowsSync(state.storage.sql, () => new PartitionLog(state, env));
@@ -315,6 +316,8 @@ describe("background passes at scale", () => {
 				expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(PARTITION_SCHEMA_VERSION);
 				expect(sql.exec("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'batches_by_timestamp_high'").one().n).toBe(0);
 				expect(upgrade.result.offsets().highWatermark).toBe(SHORT_LOG_BATCHES);
+				// Rows written before v7 have no record ends: their readers search them, as before.
+				expect(sql.exec("SELECT COUNT(*) AS n FROM batches WHERE record_ends IS NULL").one().n).toBe(SHORT_LOG_BATCHES);
 				const next = countRowsSync(state.storage.sql, () => new PartitionLog(state, env));
 				expect(next.rowsRead).toBeLessThanOrEqual(WAKE_UP_ROWS_MAX);
 			});
