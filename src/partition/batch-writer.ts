@@ -86,7 +86,7 @@ export class BatchWriter {
 		this.view.storedBatches++;
 		this.view.storedRecords += count;
 		const text = this.lines.join(RECORD_SEPARATOR);
-		const ends = Uint32Array.from(this.ends);
+		const ends = new Uint32Array(this.ends);
 		assert(ends.length === count && ends.at(-1) === this.bytes - RECORD_SEPARATOR.length, "a row's record ends are its lines'");
 		this.sql.exec(
 			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records, record_ends) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -212,9 +212,10 @@ function toBatch(sql: SqlStorage, row: BatchRow, cache: BatchCache | null, utf8:
  * (x86-64, arm64) is little-endian, which the column documents; a reader checks what it reads anyway
  * (`Utf8Batch.recordEnds`).
  */
-export function endsColumn(ends: Uint32Array): ArrayBuffer {
+export function endsColumn(ends: Uint32Array<ArrayBuffer>): ArrayBuffer {
 	assert(LITTLE_ENDIAN, "record ends are stored as little-endian words");
-	return ends.buffer.slice(ends.byteOffset, ends.byteOffset + ends.byteLength) as ArrayBuffer;
+	assert(ends.byteOffset === 0 && ends.byteLength === ends.buffer.byteLength, "record ends fill their own buffer");
+	return ends.buffer;
 }
 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
