@@ -35,7 +35,7 @@ export const COST_VARIANTS = [
 
 /**
  * `/metrics` samples, by series.
- * @param {HttpClient} api
+ * @param {Pick<HttpClient, "request">} api
  */
 export async function scrape(api) {
 	const response = await api.request("GET", "/metrics");

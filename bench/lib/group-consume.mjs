@@ -40,7 +40,7 @@
  */
 
 import { SETTLE_MS, scrape, sumOf } from "./cost.mjs";
-import { createClient } from "./http.mjs";
+import { createThreadClient, sharedBuffer } from "./http-thread.mjs";
 import { valueString } from "./records.mjs";
 
 const PARTITIONS = 4;
@@ -354,7 +354,7 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 	const nextOffsets = new Map();
 	let checked = false;
 	/** Each poll's answer is read into this, and scanned before the next poll (see `into` in lib/http.mjs). */
-	const answer = Buffer.allocUnsafe(POLL_ANSWER_BYTES);
+	const answer = sharedBuffer(POLL_ANSWER_BYTES);
 	/** What the last poll returned, to commit with the next one (`commitWith` "poll"): `{"generation":…,"offsets":[…]}`. */
 	let pending = /** @type {string | null} */ (null);
 	// The loop commits explicitly, so the poll does not auto-commit (the default) as well.
@@ -462,7 +462,8 @@ export async function consume(cursors, durationMs, { finish = true } = {}) {
  * @param {string} token
  */
 export function groupClient(baseUrl, token) {
-	const http = createClient(baseUrl, { token, sockets: MEMBERS });
+	// In a thread of its own, as the fetch rows' pages are read (see lib/http-thread.mjs).
+	const http = createThreadClient(baseUrl, { token, sockets: MEMBERS });
 	/**
 	 * @param {string} method
 	 * @param {string} path

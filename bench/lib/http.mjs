@@ -13,9 +13,10 @@
  * one that reads every answer whole (a group member) passes a buffer of its own, `into`, which each answer is
  * copied into and which it reuses. With `keepTail` the fetch rows' client spent 0.5–0.7 µs a record in three runs
  * of the fetch scenarios alone, bound by the server (80–99 % of a core) instead of by the client. In the whole bench
- * that followed, fetch-tail-1c-1p's client spent 0.6 µs a record but fetch-1c-1p's 3.2 (its ceiling's 3.0): what
- * else costs the client there, after the scenarios before it, is not known yet. The group members' client did not
- * move with `into` (4.2–5.6 µs a record in three whole runs): their cost is elsewhere.
+ * that followed, fetch-tail-1c-1p's client spent 0.6 µs a record but fetch-1c-1p's 3.2 (its ceiling's 3.0), and the
+ * group members' 4.2–5.6 did not move with `into`: after the 32-client produce, V8 ran a full mark-compact every
+ * ~50 ms on this heap, started by the socket reads' external memory. Those loads now read in a thread of their own
+ * (./http-thread.mjs, which says what was measured).
  *
  * Measured before that, on one connection, 200 fetches of 500 × 1 KiB (a 557 KB body, 9 reads of 64 KiB), client
  * CPU per response with the body joined: this client ~1.7 ms, a bare `net` socket with `data` events the same,

@@ -26,6 +26,7 @@
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { SETTLE_MS, scrape } from "../lib/cost.mjs";
 import { fmt, throughputSummary } from "../lib/format.mjs";
+import { createThreadClient } from "../lib/http-thread.mjs";
 import { runLoad, serverCpuMicrosPerRecord } from "../lib/load.mjs";
 import { produceBodies } from "../lib/records.mjs";
 import { ratioCell, windowed } from "../lib/rounds.mjs";
@@ -75,7 +76,7 @@ export async function prefill(http, topic, records = PREFILL_RECORDS) {
 
 /**
  * One fetch step: pages from `cursor.offset`, checks the first page in full, wraps at the end.
- * @param {import("../lib/http.mjs").HttpClient} http
+ * @param {Pick<import("../lib/http.mjs").HttpClient, "request">} http
  * @param {string} topic
  * @param {{ offset: number, checked: boolean, check: string[] }} cursor
  * @param {number} [end] where paging wraps to offset 0
@@ -153,15 +154,22 @@ export const fetch = {
 	settings: { fetchRecords: FETCH_RECORDS, prefillRecords: PREFILL_RECORDS, tailBacklogRecords: TAIL_BACKLOG_RECORDS },
 	// The cursor carries from window to window, paging on through the backlog and wrapping at its end, as one long
 	// window would: a later round finds the partition (and its batch cache) as the earlier ones left it.
-	async open({ http, target }, scenario) {
+	async open({ http, target, url, token }, scenario) {
 		const topic = `bench-${scenario.id}`;
 		const backlog = /** @type {number} */ (scenario.backlog ?? PREFILL_RECORDS);
 		await http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions }, [201]);
 		const cursor = { offset: 0, checked: false, check: /** @type {string[]} */ ([]) };
-		const step = fetchStep(http, topic, cursor, backlog);
+		// The pages are read by a client in a thread of its own (see lib/http-thread.mjs); setup goes as before.
+		const reader = createThreadClient(url, { token, sockets: 1 });
+		const step = fetchStep(reader, topic, cursor, backlog);
 		const window = (/** @type {number} */ warmupMs, /** @type {number} */ durationMs) =>
 			runLoad({ clients: 1, warmupMs, durationMs, serverCpu: descendantCpuSeconds, step, keepLatencies: true, waitQuiet: false });
-		if (target !== "tributary") return windowed(window, async (merged) => fetchFigures(merged, cursor));
+		if (target !== "tributary") {
+			return windowed(window, async (merged) => {
+				await reader.close();
+				return fetchFigures(merged, cursor);
+			});
+		}
 		const prefillMs = await prefill(http, topic, backlog);
 		const described = await http.json("GET", `/v1/topics/${topic}`);
 		if (described.partitions[0].high_watermark !== backlog) {
@@ -169,6 +177,7 @@ export const fetch = {
 		}
 		const before = await readCounters(http);
 		return windowed(window, async (merged) => {
+			await reader.close();
 			const after = await readCounters(http);
 			// Its window, followed until now, would keep its room for the next scenario's prefill (BATCH_CACHE_IDLE_MS).
 			await http.request("DELETE", `/v1/topics/${topic}`).catch(() => {});
@@ -253,7 +262,7 @@ export const fetchRemote = {
 		},
 	],
 	settings: { fetchRecords: FETCH_RECORDS, prefillRecords: PREFILL_RECORDS, offloadedShareMin: OFFLOADED_SHARE_MIN },
-	async run({ http }, scenario) {
+	async run({ http, url, token }, scenario) {
 		const topic = `bench-${scenario.id}`;
 		const config = { "remote.storage.enable": true, "local.retention.bytes": 1 };
 		await http.json("POST", "/v1/topics", { name: topic, partitions: scenario.partitions, config }, [201]);
@@ -264,8 +273,13 @@ export const fetchRemote = {
 		const cursor = { offset: 0, checked: false, check: /** @type {string[]} */ ([]) };
 		if (localStart < PREFILL_RECORDS * OFFLOADED_SHARE_MIN) cursor.check.push(`only ${localStart} records offloaded after ${offloadMs} ms`);
 		// Wrap before the local log start: every page comes from R2.
-		const step = fetchStep(http, topic, cursor, Math.max(FETCH_RECORDS, localStart));
-		return { ...(await fetchWindow(step, cursor)), prefillMs, offloadMs, remoteRecords: localStart };
+		const reader = createThreadClient(url, { token, sockets: 1 });
+		try {
+			const step = fetchStep(reader, topic, cursor, Math.max(FETCH_RECORDS, localStart));
+			return { ...(await fetchWindow(step, cursor)), prefillMs, offloadMs, remoteRecords: localStart };
+		} finally {
+			await reader.close();
+		}
 	},
 	derive(row, all) {
 		if (row.failed) return;
