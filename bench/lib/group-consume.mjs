@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * Group-consume load: records/s through a consumer group's poll + commit loop, to sit next to the
- * plain-fetch scenario. Requests go over the bench's lean keep-alive client (./http.mjs), and a poll's
+ * plain-fetch scenario. Requests go over the bench's lean keep-alive client (./http.mjs) in a thread of its own
+ * (./http-thread.mjs, which says why), and a poll's
  * answer is scanned for what a commit needs (each partition's last offset, the generation) rather than parsed in
  * full, as the fetch scenario reads only `next_offset`: on a 2-core machine, Node's fetch plus a JSON.parse of
  * every 0.5 MB answer kept the load generator at a full core and made it the bottleneck. Each member's first
