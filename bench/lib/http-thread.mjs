@@ -85,10 +85,15 @@ export function createThreadClient(baseUrl, { token, sockets }) {
 		if (pending.size === 0) worker.unref();
 		waiting?.resolve(answer);
 	});
-	worker.on("error", (error) => {
+	/** Why the thread is gone, once it is: a request then fails at once rather than wait for an answer. */
+	let gone = /** @type {Error | null} */ (null);
+	const fail = (/** @type {Error} */ error) => {
+		gone ??= error;
 		for (const waiting of pending.values()) waiting.reject(error);
 		pending.clear();
-	});
+	};
+	worker.on("error", fail);
+	worker.on("exit", (code) => fail(new Error(`the bench's HTTP thread exited (code ${code})`)));
 
 	/**
 	 * As `createClient`'s `request()` (lib/http.mjs).
@@ -100,6 +105,7 @@ export function createThreadClient(baseUrl, { token, sockets }) {
 	 * @returns {Promise<import("./http.mjs").HttpResponse>}
 	 */
 	async function request(method, path, body, extraHeaders, { keepTail, into } = {}) {
+		if (gone !== null) throw gone;
 		/** @type {number | undefined} */
 		let intoId;
 		if (into !== undefined) {

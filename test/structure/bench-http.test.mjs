@@ -109,10 +109,12 @@ for (const name of ["client", "thread client"]) {
 	});
 }
 
-test("the thread client refuses a buffer it cannot share, and rejects a request that cannot connect", async () => {
+test("the thread client refuses a buffer it cannot share, and rejects a request that cannot connect or comes after close", async () => {
 	const thread = /** @type {ReturnType<typeof createThreadClient>} */ (clients[1]?.client);
 	await assert.rejects(thread.request("GET", "/", undefined, undefined, { into: Buffer.alloc(10) }), /SharedArrayBuffer/);
 	const nowhere = createThreadClient("http://127.0.0.1:1", { token: "t", sockets: 1 });
 	await assert.rejects(nowhere.request("GET", "/"), /ECONNREFUSED/);
 	await nowhere.close();
+	// A closed client's thread is gone: a request fails at once instead of waiting for an answer that never comes.
+	await assert.rejects(nowhere.request("GET", "/"), /thread exited/);
 });
