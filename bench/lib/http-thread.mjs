@@ -125,7 +125,16 @@ export function createThreadClient(baseUrl, { token, sockets }) {
 			pending.set(id, { resolve, reject });
 			worker.ref();
 			/** @type {ThreadRequest} */
-			const message = { id, method, path, body, headers: extraHeaders, keepTail, into: intoId };
+			// The body as a copy of its own, for the same reason as an answer's (see `serve`).
+			const message = {
+				id,
+				method,
+				path,
+				body: body === undefined ? undefined : new Uint8Array(body),
+				headers: extraHeaders,
+				keepTail,
+				into: intoId,
+			};
 			worker.postMessage(message);
 		});
 		if (!answer.ok) throw new Error(answer.message);
