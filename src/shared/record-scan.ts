@@ -57,7 +57,7 @@ export function recordEnds(bytes: Uint8Array): Uint32Array {
 	const ends: number[] = [];
 	for (let at = recordSeparatorAt(bytes, 0); at >= 0; at = recordSeparatorAt(bytes, at + RECORD_SEPARATOR.length)) ends.push(at);
 	ends.push(bytes.length);
-	return Uint32Array.from(ends);
+	return new Uint32Array(ends);
 }
 
 /**
