@@ -21,11 +21,12 @@
  *
  * What an A/A run gave on this 2-core machine with other work on it (load 3-7), B − A median (min to max) against
  * the per-record figure: produce-1c-1p −0.67 µs (−1.7 to +0.75; 8 rounds) of ~40; fetch-1c-1p −0.28 (−0.45 to
- * +0.01; 4 rounds) of ~7 (−0.01, −0.02 to +0.07 in 4 rounds of ~2.6 with its pages read in a thread of their own); fetch-tail-1c-1p +0.02 (−0.61 to +0.19, four of 5 rounds within ±0.03) of ~3.7;
- * stream-ws-array-1p +0.25 (−0.4 to +2.1; 4 rounds) of ~50; group-4m-4p −0.13 (−0.58 to
- * +0.70; 6 rounds) of ~9.5 (−0.04, −0.04 to +0.07 in 4 rounds of ~5.1 once the members' client ran in a thread of
- * its own and the backlog lasted the window); group-4m-4p-commit-request −0.19 (−0.60 to +0.31; 6 rounds) of ~9.4. A change smaller
- * than that spread needs more rounds than a session has, or a quieter machine. The group shapes' figure swings with
+ * +0.01; 4 rounds) of ~7 (−0.01, −0.02 to +0.07 in 4 rounds of ~2.6 with its pages read in a thread of their own);
+ * fetch-tail-1c-1p +0.02 (−0.61 to +0.19, four of 5 rounds within ±0.03) of ~3.7; stream-ws-array-1p +0.25 (−0.4 to
+ * +2.1; 4 rounds) of ~50; group-4m-4p −0.13 (−0.58 to +0.70; 6 rounds) of ~9.5 (−0.04, −0.04 to +0.07 in 4 rounds of
+ * ~5.1 once the members' client ran in a thread of its own and the backlog lasted the window);
+ * group-4m-4p-commit-request −0.19 (−0.60 to +0.31; 6 rounds) of ~9.4. A change smaller than that spread needs more
+ * rounds than a session has, or a quieter machine. The group shapes' figure swings with
  * their rate (8.3 µs at 37,000 records/s a build, 12.6 at 9,600, in one run): a poll's fixed costs are spread over
  * fewer records when the machine is busy, so read a group difference against its round, not across rounds. Their
  * latencies are as noisy: A/A medians of the rounds' poll p99 were 209 and 160 ms (group-4m-4p), and one round's
