@@ -6,7 +6,8 @@
  * a prefilled partition, mostly from SQLite; fetch-tail-1c-1p: the same through a backlog the batch cache holds, from
  * memory; stream-ws-array-1p: the WebSocket produce channel, one record per message; group-4m-4p: 4
  * members of one group polling 500 records over 4 partitions, each commit carried by the member's next poll;
- * group-4m-4p-commit-request: the same with each commit a request of its own; see AB_SHAPES in lib/ab.mjs). Each
+ * group-4m-4p-partitions: the same with polls laid out by partition; group-4m-4p-commit-request: the same with each
+ * commit a request of its own; see AB_SHAPES in lib/ab.mjs). Each
  * shape is the bench scenario of that id, driven by the bench's own load code. A and B are git refs
  * or `.` (the working tree, uncommitted edits included); default `main` against `.`; the same build twice
  * (`-- . .`) is an A/A run, the noise floor to read a difference against.
@@ -290,14 +291,14 @@ async function streamRound(servers, seed) {
  * @returns {Promise<Measured>}
  */
 async function groupRound(servers) {
-	const { commitWith, pollRecords } = groupLoad(SCENARIO.id);
+	const { commitWith, pollRecords, layout } = groupLoad(SCENARIO.id);
 	const apis = servers.map((s) => groupClient(s.url, TOKEN));
 	try {
 		const setups = await Promise.all(apis.map((api) => setUpGroup(api, GROUP_BACKLOG_RECORDS)));
 		for (const setup of setups) await setup.join();
 		const cursors = setups.map((setup, i) =>
 			setup.members.map((member) =>
-				memberCursor(/** @type {(typeof apis)[number]} */ (apis[i]), { ...setup, member, commitWith, pollRecords }),
+				memberCursor(/** @type {(typeof apis)[number]} */ (apis[i]), { ...setup, member, commitWith, pollRecords, layout }),
 			),
 		);
 		const tally = latencyTally(servers.length);

@@ -17,7 +17,7 @@
  * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window;
  * `stream-array`: the WebSocket with `?reports=array`),
  * `group` (the group-4m-4p scenario: 4 members poll 500 + commit with the next poll over 4 partitions; sampling
- * starts after its backlog fill, when the members join).
+ * starts after its backlog fill, when the members join), `group-partitions` (the same, polls laid out by partition).
  *
  * Not a measurement of throughput: the sampler itself slows the isolate down, and on a loaded machine each sample
  * also carries the time the process waited for a core (samples are spaced by the wall clock): `stream-array` at load
@@ -44,7 +44,19 @@ import { countedSamples, formatSplit, sideSplit } from "./lib/profile-split.mjs"
 import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 
-const SHAPES = ["small", "batch", "batch-producer", "batch-key", "fetch", "healthz", "stream", "stream-array", "stream-ndjson", "group"];
+const SHAPES = [
+	"small",
+	"batch",
+	"batch-producer",
+	"batch-key",
+	"fetch",
+	"healthz",
+	"stream",
+	"stream-array",
+	"stream-ndjson",
+	"group",
+	"group-partitions",
+];
 const WARMUP_MS = 2_000;
 /** Microseconds between samples: fine enough for functions that take tens of µs per request. */
 const SAMPLING_INTERVAL_US = 100;
@@ -177,7 +189,7 @@ async function streamLoad(via, server, topic, reports = "message") {
  */
 async function loadFor(shape, http, server) {
 	const topic = `profile-${shape}`;
-	if (shape === "group") {
+	if (shape === "group" || shape === "group-partitions") {
 		// The scenario fills its own backlog first; `measure` wraps the joins and the poll loop.
 		return async (durationMs, window) => {
 			const result = await groupConsumeScenario({
@@ -185,6 +197,7 @@ async function loadFor(shape, http, server) {
 				token: server.token,
 				durationMs,
 				backlogRecords: GROUP_BACKLOG_RECORDS,
+				layout: shape === "group" ? "records" : "partitions",
 				measure: (run) => {
 					window.starts();
 					return run().finally(window.ends);

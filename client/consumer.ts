@@ -207,10 +207,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			...(this.#options.maxBytes === undefined ? {} : { max_bytes: this.#options.maxBytes }),
 			wait_ms: this.#options.waitMs ?? POLL_WAIT_MS_DEFAULT,
 			auto_commit: false,
+			// Grouped by partition, the broker sends each partition's records on as stored instead of writing the
+			// topic into every one; the topic is put back here, once per partition.
+			layout: "partitions",
 			...(offsets.length === 0 ? {} : { commit: { generation: member.generation, offsets } }),
 		};
 		this.#lastCallMs = Date.now();
-		let answer: Assignment & { records: WireRecord[] };
+		let answer: Assignment & { partitions: { topic: string; records: WireRecord[] }[] };
 		try {
 			answer = await this.#http.request("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/poll`, {
 				body,
@@ -230,7 +233,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		}
 		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 		await this.#follow(member, answer);
-		this.#buffer = answer.records.map((r) => fromWire(r, ""));
+		this.#buffer = answer.partitions.flatMap((p) => p.records.map((r) => fromWire(r, p.topic)));
 		this.#next = 0;
 		return this.#buffer.length;
 	}

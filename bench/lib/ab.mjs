@@ -26,6 +26,7 @@ export const AB_SHAPES = Object.freeze({
 	"fetch-tail-1c-1p": "fetch",
 	"stream-ws-array-1p": "streaming",
 	"group-4m-4p": "group",
+	"group-4m-4p-partitions": "group",
 	"group-4m-4p-commit-request": "group",
 });
 /** The many small producers: what bench:ab measured before it took other shapes. */

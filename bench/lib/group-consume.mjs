@@ -56,11 +56,13 @@ const BACKLOG_RECORDS = 100_000;
 /** Headroom of `backlogFor` over the rate it is given. */
 const BACKLOG_HEADROOM = 1.25;
 /**
- * A polled record starts `{"topic":"…","partition":P,"offset":O,` (topic names need no escaping). Those bytes
- * cannot occur inside a JSON string (its quotes are escaped), so before RECORDS_END each is a record's head; after
- * it the assignment's entries start alike (`{"topic":"…","partition":P}`).
+ * A polled record starts `{"topic":"…","partition":P,"offset":O,` (topic names need no escaping), or, in a poll
+ * laid out by partition, `{"partition":P,"offset":O,` (its partitions' entries start `{"topic":"…","partition":P,
+ * "records":[`, so never so). Those bytes cannot occur inside a JSON string (its quotes are escaped), so before
+ * RECORDS_END each is a record's head; after it the assignment's entries start alike (`{"topic":"…","partition":P}`).
  */
 const RECORD_HEAD = Buffer.from('{"topic":"');
+const PARTITION_RECORD_HEAD = Buffer.from('{"partition":');
 const RECORDS_END = Buffer.from('],"generation":');
 const PARTITION_FIELD = Buffer.from('","partition":');
 const OFFSET_FIELD = Buffer.from(',"offset":');
@@ -75,6 +77,8 @@ const POLL_ANSWER_BYTES = 4 * 1024 * 1024;
  * @typedef {{ member_id: string }} Member
  * @typedef {{ records: number, bytes: number, requests: number, polls: number, latenciesMs: number[], seconds: number, drained: boolean }} Consumed
  * @typedef {"poll" | "request"} CommitWith
+ * @typedef {"records" | "partitions"} Layout  the poll's `layout`: one list of records with their topics (the
+ *   default), or records grouped under their partitions
  * @typedef {ReturnType<typeof groupClient>} Api
  * @typedef {{ records: number, bytes: number, pollMs: number, commitMs: number | null }} Stepped  one step of a
  *   member: the records its poll returned (0: its partitions are read to the end), the bytes received, the poll's
@@ -84,7 +88,7 @@ const POLL_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /**
  * Fills a backlog, joins the members and measures their poll + commit loop (see the module comment).
- * @param {{ baseUrl: string, token: string, durationMs: number, commitWith?: CommitWith, pollRecords?: number, backlogRecords?: number, measure?: (run: () => Promise<Consumed>) => Promise<Consumed> }} options
+ * @param {{ baseUrl: string, token: string, durationMs: number, commitWith?: CommitWith, pollRecords?: number, layout?: Layout, backlogRecords?: number, measure?: (run: () => Promise<Consumed>) => Promise<Consumed> }} options
  */
 export async function groupConsumeScenario({
 	baseUrl,
@@ -92,12 +96,13 @@ export async function groupConsumeScenario({
 	durationMs,
 	commitWith = "poll",
 	pollRecords = POLL_RECORDS,
+	layout = "records",
 	backlogRecords = BACKLOG_RECORDS,
 	measure = (run) => run(),
 }) {
 	const api = groupClient(baseUrl, token);
 	try {
-		const load = await openGroupLoad(api, { commitWith, pollRecords, backlogRecords });
+		const load = await openGroupLoad(api, { commitWith, pollRecords, layout, backlogRecords });
 		try {
 			// Members join inside `measure` (a few milliseconds; the window starts after them), so however long a caller
 			// waits before running it, no session can expire before the first poll.
@@ -124,9 +129,12 @@ export async function groupConsumeScenario({
  * sum: equal when each polled record was committed once) and the rows the coordinator wrote per poll, commits
  * included. `tearDown()` deletes the members, the group and the topic.
  * @param {Api} api
- * @param {{ commitWith?: CommitWith, pollRecords?: number, backlogRecords?: number }} [options]
+ * @param {{ commitWith?: CommitWith, pollRecords?: number, layout?: Layout, backlogRecords?: number }} [options]
  */
-export async function openGroupLoad(api, { commitWith = "poll", pollRecords = POLL_RECORDS, backlogRecords = BACKLOG_RECORDS } = {}) {
+export async function openGroupLoad(
+	api,
+	{ commitWith = "poll", pollRecords = POLL_RECORDS, layout = "records", backlogRecords = BACKLOG_RECORDS } = {},
+) {
 	const setup = await setUpGroup(api, backlogRecords);
 	/** @type {MemberCursor[]} */
 	let cursors = [];
@@ -145,7 +153,7 @@ export async function openGroupLoad(api, { commitWith = "poll", pollRecords = PO
 			await setup.join();
 			// What the joins wrote (members, assignments) is reported before the loops start, and left out.
 			rowsBefore = await settledRows();
-			cursors = setup.members.map((member) => memberCursor(api, { ...setup, member, commitWith, pollRecords }));
+			cursors = setup.members.map((member) => memberCursor(api, { ...setup, member, commitWith, pollRecords, layout }));
 		},
 		/**
 		 * @param {number} durationMs
@@ -235,18 +243,24 @@ function coordinatorRowsWritten(samples) {
  * it), which on a 2-core machine the server's share paid for; finding the heads with Buffer.indexOf costs ~0.2.
  * @param {Buffer} body
  * @param {Map<number, number>} nextOffsets
+ * @param {Layout} layout
  */
-function scanPoll(body, nextOffsets) {
+function scanPoll(body, nextOffsets, layout) {
 	/** @type {Map<number, number>} */
 	const lastOffsets = new Map();
 	let records = 0;
 	const recordsEnd = body.lastIndexOf(RECORDS_END);
 	if (recordsEnd < 0) throw new Error("a poll answer without its generation");
-	for (let at = body.indexOf(RECORD_HEAD); at >= 0 && at < recordsEnd; at = body.indexOf(RECORD_HEAD, at)) {
+	const head = layout === "records" ? RECORD_HEAD : PARTITION_RECORD_HEAD;
+	for (let at = body.indexOf(head); at >= 0 && at < recordsEnd; at = body.indexOf(head, at)) {
 		const malformed = () => new Error(`a poll answer's record at byte ${at} does not start with its topic, partition and offset`);
-		const topicEnd = body.indexOf(QUOTE, at + RECORD_HEAD.length);
-		if (!fieldAt(body, topicEnd, PARTITION_FIELD)) throw malformed();
-		const partition = digitsAt(body, topicEnd + PARTITION_FIELD.length);
+		let partitionAt = at + head.length;
+		if (layout === "records") {
+			const topicEnd = body.indexOf(QUOTE, partitionAt);
+			if (!fieldAt(body, topicEnd, PARTITION_FIELD)) throw malformed();
+			partitionAt = topicEnd + PARTITION_FIELD.length;
+		}
+		const partition = digitsAt(body, partitionAt);
 		if (!fieldAt(body, partition.end, OFFSET_FIELD)) throw malformed();
 		const offset = digitsAt(body, partition.end + OFFSET_FIELD.length);
 		records++;
@@ -289,21 +303,29 @@ function digitsAt(body, at) {
  * The same, from the answer parsed in full; throws if the scan disagrees.
  * @param {Buffer} body
  * @param {ReturnType<typeof scanPoll>} scanned
+ * @param {Layout} layout
  */
-function checkScan(body, scanned) {
-	/** @type {{ records: { partition: number, offset: number }[], generation: number }} */
+function checkScan(body, scanned, layout) {
+	/** @typedef {{ partition: number, offset: number }} Polled */
+	/** @type {{ records?: Polled[], partitions?: { topic: string, partition: number, records: Polled[] }[], generation: number }} */
 	const parsed = JSON.parse(body.toString("utf8"));
+	const polled =
+		layout === "records"
+			? (parsed.records ?? [])
+			: (parsed.partitions ?? []).flatMap((p) =>
+					p.records.map((r) => ({ ...r, partition: r.partition === p.partition ? p.partition : -1 })),
+				);
 	/** @type {Map<number, number>} */
 	const lastOffsets = new Map();
-	for (const r of parsed.records) lastOffsets.set(r.partition, r.offset);
+	for (const r of polled) lastOffsets.set(r.partition, r.offset);
 	const same =
-		parsed.records.length === scanned.records &&
+		polled.length === scanned.records &&
 		parsed.generation === scanned.generation &&
 		lastOffsets.size === scanned.lastOffsets.size &&
 		[...lastOffsets].every(([p, o]) => scanned.lastOffsets.get(p) === o);
 	if (!same) {
 		throw new Error(
-			`poll answer scan disagrees with JSON.parse: ${scanned.records} vs ${parsed.records.length} records, generation ${scanned.generation} vs ${parsed.generation}`,
+			`poll answer scan disagrees with JSON.parse: ${scanned.records} vs ${polled.length} records, generation ${scanned.generation} vs ${parsed.generation}`,
 		);
 	}
 }
@@ -346,10 +368,10 @@ async function fillBacklog(api, topic, backlogRecords) {
  * what it got (as a request of its own when `commitWith` is "request"); `finish()` sends a commit still pending on
  * its own. `polled` counts every record returned so far, the sum the group's committed offsets must reach.
  * @param {Api} api
- * @param {{ topic: string, group: string, member: Member, commitWith: CommitWith, pollRecords: number }} options
+ * @param {{ topic: string, group: string, member: Member, commitWith: CommitWith, pollRecords: number, layout?: Layout }} options
  * @returns {MemberCursor}
  */
-export function memberCursor(api, { topic, group, member, commitWith, pollRecords }) {
+export function memberCursor(api, { topic, group, member, commitWith, pollRecords, layout = "records" }) {
 	const pollPath = `/v1/groups/${group}/members/${member.member_id}/poll`;
 	/** @type {Map<number, number>} */
 	const nextOffsets = new Map();
@@ -360,7 +382,7 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 	let pending = /** @type {string | null} */ (null);
 	// The loop commits explicitly, so the poll does not auto-commit (the default) as well.
 	const pollBody = (/** @type {string | null} */ commit) =>
-		`{"max_records":${pollRecords},"auto_commit":false${commit === null ? "" : `,"commit":${commit}`}}`;
+		`{"max_records":${pollRecords},"auto_commit":false${layout === "records" ? "" : `,"layout":"${layout}"`}${commit === null ? "" : `,"commit":${commit}`}}`;
 	/** Commits as a request of its own; answers its latency. */
 	const commitRequest = async (/** @type {string} */ commit) => {
 		const t0 = performance.now();
@@ -380,9 +402,9 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 			const pollMs = performance.now() - t0;
 			if (polled.status !== 200) throw new Error(`poll → ${polled.status} ${polled.text.slice(0, 300)}`);
 			pending = null;
-			const scanned = scanPoll(polled.body, nextOffsets);
+			const scanned = scanPoll(polled.body, nextOffsets, layout);
 			if (!checked && scanned.records > 0) {
-				checkScan(polled.body, scanned);
+				checkScan(polled.body, scanned, layout);
 				checked = true;
 			}
 			cursor.polled += scanned.records;

@@ -54,6 +54,7 @@ const plainBody = fc.record(
 		max_bytes: fc.integer({ min: 1, max: FETCH_BYTES_MAX }),
 		wait_ms: fc.integer({ min: 0, max: FETCH_WAIT_MS_MAX }),
 		auto_commit: fc.boolean(),
+		layout: fc.constantFrom("records", "partitions"),
 		commit: fc.record({ generation: fc.nat(), offsets: plainOffsets }),
 	},
 	{ requiredKeys: [] },
@@ -86,6 +87,8 @@ const edge = fc.constantFrom<unknown>(
 	"..",
 	"a/b",
 	"tøpic",
+	"records ",
+	"Partitions",
 	"x".repeat(MEMBER_ID_LENGTH_MAX),
 	"x".repeat(MEMBER_ID_LENGTH_MAX + 1),
 	"x".repeat(TOPIC_NAME_LENGTH_MAX),
@@ -110,7 +113,7 @@ const changedBody = fc
 	.tuple(
 		plainBody,
 		fc.constantFrom<[string, string]>(
-			...["max_records", "max_bytes", "wait_ms", "auto_commit", "commit", "extra"].map((f): [string, string] => ["top", f]),
+			...["max_records", "max_bytes", "wait_ms", "auto_commit", "layout", "commit", "extra"].map((f): [string, string] => ["top", f]),
 			...["generation", "offsets", "extra"].map((f): [string, string] => ["commit", f]),
 			...["topic", "partition", "offset", "metadata", "extra"].map((f): [string, string] => ["offset", f]),
 			["offsets", "twice"],

@@ -63,6 +63,71 @@ describe("poll", () => {
 		}
 	});
 
+	it('with layout "partitions" answers the same records, grouped under their topic and partition', async () => {
+		const topics = [uniqueTopic(), uniqueTopic()];
+		for (const topic of topics) {
+			await createTopic(topic, 2);
+			// Two produces a partition, so a page's records come from more than one stored batch.
+			for (const round of [0, 1]) {
+				await produce(
+					topic,
+					Array.from({ length: 9 }, (_, i) => ({
+						key: `k${i}`,
+						value: { topic, round, i },
+						partition: i % 2,
+						headers: [{ key: "h", value: "v" }],
+					})),
+				);
+			}
+		}
+		const drain = async (layout: "records" | "partitions") => {
+			const group = uniqueGroup();
+			const m = await join(group, { topics, auto_offset_reset: "earliest" });
+			const seen: PolledRecord[] = [];
+			for (let i = 0; i < 20; i++) {
+				const response = await call("POST", `/v1/groups/${group}/members/${m.member_id}/poll`, { body: { max_records: 7, layout } });
+				expect(response.status).toBe(200);
+				const polled = (await response.json()) as Record<string, unknown>;
+				expect(polled.generation).toBe(m.generation);
+				expect(polled.assignment).toEqual(m.assignment);
+				if (layout === "records") {
+					expect(polled).not.toHaveProperty("partitions");
+					seen.push(...(polled.records as PolledRecord[]));
+					if ((polled.records as unknown[]).length === 0) return seen;
+					continue;
+				}
+				expect(polled).not.toHaveProperty("records");
+				const entries = polled.partitions as { topic: string; partition: number; records: Omit<PolledRecord, "topic">[] }[];
+				if (entries.length === 0) return seen;
+				// One entry a partition, each holding records: a fetch's records, the partition's own.
+				expect(new Set(entries.map((e) => `${e.topic}/${e.partition}`)).size).toBe(entries.length);
+				for (const entry of entries) {
+					expect(entry.records.length).toBeGreaterThan(0);
+					for (const record of entry.records) {
+						expect(record).not.toHaveProperty("topic");
+						expect(record.partition).toBe(entry.partition);
+						seen.push({ topic: entry.topic, ...record });
+					}
+				}
+			}
+			throw new Error("the backlog did not drain in 20 polls");
+		};
+		const flat = await drain("records");
+		const grouped = await drain("partitions");
+		expect(flat).toHaveLength(36);
+		const order = (records: PolledRecord[]) =>
+			[...records].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition || a.offset - b.offset);
+		expect(order(grouped)).toEqual(order(flat));
+	});
+
+	it("refuses a layout it does not know", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const group = uniqueGroup();
+		const m = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		await expectError("POST", `/v1/groups/${group}/members/${m.member_id}/poll`, 400, "invalid_request", { body: { layout: "flat" } });
+	});
+
 	it("long-polls: a waiting poll is answered by the first produce to any owned partition", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 3);

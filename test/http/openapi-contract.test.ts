@@ -129,6 +129,9 @@ describe("responses match the OpenAPI document", () => {
 		});
 		const member = `${G}/members/${joined.member_id}`;
 		await checked("POST /v1/groups/:group/members/:member/poll", "POST", `${member}/poll`, 200, { body: { max_records: 10 } });
+		await checked("POST /v1/groups/:group/members/:member/poll", "POST", `${member}/poll`, 200, {
+			body: { max_records: 10, layout: "partitions" },
+		});
 		await checked("POST /v1/groups/:group/members/:member/poll", "POST", `${G}/members/nobody/poll`, 409);
 		await checked("POST /v1/groups/:group/members/:member/heartbeat", "POST", `${member}/heartbeat`, 200);
 		await checked("POST /v1/groups/:group/offsets", "POST", `${G}/offsets`, 200, {

@@ -50,6 +50,7 @@ test("bench:ab runs the many small producers unless AB_SHAPE names another bench
 	assert.deepEqual(abShape("stream-ws-array-1p"), { id: "stream-ws-array-1p", driver: "streaming" });
 	assert.deepEqual(abShape("group-4m-4p"), { id: "group-4m-4p", driver: "group" });
 	assert.deepEqual(abShape("group-4m-4p-commit-request"), { id: "group-4m-4p-commit-request", driver: "group" });
+	assert.deepEqual(abShape("group-4m-4p-partitions"), { id: "group-4m-4p-partitions", driver: "group" });
 	assert.throws(() => abShape("produce-4c-4p"), /produce-1c-1p/);
 });
 
@@ -59,9 +60,10 @@ test("every shape bench:ab names is a bench scenario", async () => {
 });
 
 test("the group shapes load the group as the bench's group scenarios of those ids do", () => {
-	assert.deepEqual(groupLoad("group-4m-4p"), { commitWith: "poll", pollRecords: 500 });
-	assert.deepEqual(groupLoad("group-4m-4p-commit-request"), { commitWith: "request", pollRecords: 500 });
-	assert.deepEqual(groupLoad("group-4m-4p-poll1000"), { commitWith: "poll", pollRecords: 1000 });
+	assert.deepEqual(groupLoad("group-4m-4p"), { commitWith: "poll", pollRecords: 500, layout: "records" });
+	assert.deepEqual(groupLoad("group-4m-4p-commit-request"), { commitWith: "request", pollRecords: 500, layout: "records" });
+	assert.deepEqual(groupLoad("group-4m-4p-poll1000"), { commitWith: "poll", pollRecords: 1000, layout: "records" });
+	assert.deepEqual(groupLoad("group-4m-4p-partitions"), { commitWith: "poll", pollRecords: 500, layout: "partitions" });
 });
 
 /**

@@ -22,6 +22,7 @@ import {
 } from "../../shared/limits.ts";
 import type { CommitBody, PollBody } from "../routes/groups.ts";
 import { isTopicName, KAFKA_NAME_PATTERN } from "../schemas.ts";
+import { POLL_LAYOUTS } from "./consume.ts";
 
 export type PollBodyValue = z.output<typeof PollBody>;
 export type CommitBodyValue = z.output<typeof CommitBody>;
@@ -90,6 +91,10 @@ export function fastPollBody(value: unknown): PollBodyValue | null {
 		} else if (name === "auto_commit") {
 			if (typeof field !== "boolean") return null;
 			body.auto_commit = field;
+		} else if (name === "layout") {
+			const layout = POLL_LAYOUTS.find((known) => known === field);
+			if (layout === undefined) return null;
+			body.layout = layout;
 		} else if (name === "commit") {
 			const commit = commitOf(field);
 			if (commit === null) return null;

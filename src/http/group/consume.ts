@@ -37,6 +37,12 @@ export interface PollOptions {
 	readonly mayConsume?: (topic: string) => boolean;
 }
 
+/**
+ * How a poll's answer lays its records out: `records`, one list with each record's topic in it (the default, and
+ * Confluent's REST consumers' shape); `partitions`, one entry per partition (`pollGroupByPartition`).
+ */
+export const POLL_LAYOUTS = ["records", "partitions"] as const;
+
 interface ReadLimits {
 	readonly maxRecords: number;
 	readonly maxBytes: number;
@@ -60,6 +66,43 @@ export async function pollGroup(
 	memberId: string,
 	options: PollOptions,
 ): Promise<Result<Uint8Array<ArrayBuffer>>> {
+	const polled = await pollReads(env, groupId, memberId, options);
+	if (!polled.ok) return polled;
+	const { kept, generation, assignmentJson } = polled.value;
+	return ok(pollBody(kept, encoder.encode(`],"generation":${generation},"assignment":${assignmentJson}}`)));
+}
+
+/**
+ * `pollGroup` laid out by partition, as Kafka's fetch answers and its consumer hands records over:
+ * `{"partitions":[{"topic","partition","records":[…]}…],"generation","assignment"}`, one entry per partition that
+ * gave records, each record as a fetch answers it (no topic of its own). Nothing is spliced: the partitions' parts
+ * go into the body whole, a Blob the runtime copies in outside the JS heap, as a fetch's body (`utf8Blob`), where
+ * `pollGroup`'s splice writes each record's bytes in JS and the Response copies them again.
+ */
+export async function pollGroupByPartition(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<Blob>> {
+	const polled = await pollReads(env, groupId, memberId, options);
+	if (!polled.ok) return polled;
+	const { kept, generation, assignmentJson } = polled.value;
+	const pieces: (Uint8Array | string)[] = [PARTITIONS_BODY_HEAD];
+	for (const [i, { plan, result }] of kept.entries()) {
+		pieces.push(`${i > 0 ? "," : ""}{"topic":${JSON.stringify(plan.topic)},"partition":${plan.partition},"records":[`);
+		for (const [j, part] of result.records.entries()) {
+			if (j > 0) pieces.push(RECORD_SEPARATOR_UTF8);
+			pieces.push(part);
+		}
+		pieces.push("]}");
+	}
+	pieces.push(`],"generation":${generation},"assignment":${assignmentJson}}`);
+	return ok(new Blob(pieces));
+}
+
+/** The reads a poll keeps (settled by the coordinator, each with records) and the generation it answers in. */
+async function pollReads(
+	env: Env,
+	groupId: string,
+	memberId: string,
+	options: PollOptions,
+): Promise<Result<{ kept: PartitionRead[]; generation: number; assignmentJson: string }>> {
 	const coordinator = groupCoordinator(env, groupId);
 	const plan = await beginPoll(env, coordinator, groupId, memberId, options);
 	if (!plan.ok) return plan;
@@ -87,10 +130,11 @@ export async function pollGroup(
 	const { accepted, generation, assignmentJson } = settled.value;
 	assert(accepted.length === reads.length, "the coordinator settles every read");
 	const kept = reads.filter((r, i) => accepted[i] === true && r.result.recordCount > 0);
-	return ok(pollBody(kept, encoder.encode(`],"generation":${generation},"assignment":${assignmentJson}}`)));
+	return ok({ kept, generation, assignmentJson });
 }
 
 const encoder = new TextEncoder();
+const PARTITIONS_BODY_HEAD = encoder.encode('{"partitions":[');
 
 /**
  * The coordinator's plan for this poll, after it wrote the commit the poll carries. A carried offset beyond the

@@ -171,11 +171,19 @@ export const GroupDescription = z.object({
 });
 export const Joined = z.object({ member_id: z.string(), generation: Int, assignment: z.array(TopicPartition) });
 export const Heartbeat = z.object({ generation: Int, assignment: z.array(TopicPartition) });
-export const Polled = z.object({
-	records: z.array(z.extend(FetchedRecord, { topic: z.string() })),
-	generation: Int,
-	assignment: z.array(TopicPartition),
-});
+/** A poll's answer, in the layout it asked for: one list of records with their topics, or one entry a partition. */
+export const Polled = z.union([
+	z.object({
+		records: z.array(z.extend(FetchedRecord, { topic: z.string() })),
+		generation: Int,
+		assignment: z.array(TopicPartition),
+	}),
+	z.object({
+		partitions: z.array(z.extend(TopicPartition, { records: z.array(FetchedRecord) })),
+		generation: Int,
+		assignment: z.array(TopicPartition),
+	}),
+]);
 export const Committed = z.object({ generation: Int, offsets: z.array(z.extend(TopicPartition, { offset: Offset })) });
 export const ResetResult = z.object({ group: z.string(), offsets: z.array(z.extend(TopicPartition, { offset: Offset })) });
 
