@@ -157,8 +157,11 @@ function fieldsOf(texts: Map<string, string>): FastFields | null {
  */
 export function fastProduceBody(text: string, declaredBytes: number | null = null): { records: ProduceInput[]; fields: FastFields } | null {
 	const ascii = isAsciiBody(text, declaredBytes);
-	const plain = plainProduceBody(text, ascii);
-	if (plain !== null) return { records: plain, fields: {} };
+	const plain = plainProduceBody(text, ascii, FAST_FIELDS);
+	if (plain !== null) {
+		const fields = fieldsOf(plain.fields);
+		return fields === null ? null : { records: plain.records, fields };
+	}
 	let body: unknown;
 	try {
 		body = JSON.parse(text);

@@ -90,20 +90,61 @@ export function plainStreamRecord(text: string, ascii: boolean): StreamedRecord 
 }
 
 /**
- * The records of a produce body that is `{"records":[…]}` and nothing else, each a plain record (see the module),
- * read from its text alone, or null: then `JSON.parse` and the fast path's checks decide (produce-fast-path.ts).
- * `ascii`: the body is all ASCII. One pass of `LEFT_TO_PARSE` covers the whole body, and no value is parsed, so the
- * body's 100 KiB of values are never turned into strings that are then encoded again.
+ * The records of a produce body that is `{"records":[…]}`, each a plain record (see the module), read from its text
+ * alone, with the source text of each other member when it is named in `fieldNames` and its value is a run of
+ * digits (an idempotent producer's `producer_id`, `epoch` and `sequence`; the caller checks their values), or null:
+ * then `JSON.parse` and the fast path's checks decide (produce-fast-path.ts). `ascii`: the body is all ASCII. One
+ * pass of `LEFT_TO_PARSE` covers the whole body, and no value is parsed, so the body's 100 KiB of values are never
+ * turned into strings that are then encoded again. A member named twice is left to `JSON.parse` (which keeps the last).
  */
-export function plainProduceBody(text: string, ascii: boolean): StreamedRecord[] | null {
+export function plainProduceBody(
+	text: string,
+	ascii: boolean,
+	fieldNames: ReadonlySet<string> = NO_FIELDS,
+): { records: StreamedRecord[]; fields: Map<string, string> } | null {
 	if (LEFT_TO_PARSE.test(text)) return null;
 	let pos = spaces(text, 0);
-	if (!text.startsWith(RECORDS_HEAD, pos)) return null;
-	pos = spaces(text, pos + RECORDS_HEAD.length);
+	if (text.charCodeAt(pos) !== 0x7b) return null;
+	pos = spaces(text, pos + 1);
+	let records: StreamedRecord[] | null = null;
+	const fields = new Map<string, string>();
+	for (;;) {
+		if (text.startsWith(RECORDS_NAME, pos)) {
+			if (records !== null) return null;
+			const at = { pos: pos + RECORDS_NAME.length };
+			records = plainRecordArray(text, at, ascii);
+			if (records === null) return null;
+			pos = at.pos;
+		} else {
+			const field = plainIntegerMember(text, pos, fieldNames);
+			if (field === null || fields.has(field.name)) return null;
+			fields.set(field.name, field.digits);
+			pos = field.end;
+		}
+		pos = spaces(text, pos);
+		if (text.charCodeAt(pos) === 0x2c) {
+			pos = spaces(text, pos + 1);
+			continue;
+		}
+		if (text.charCodeAt(pos) !== 0x7d || spaces(text, pos + 1) !== text.length) return null;
+		return records === null ? null : { records, fields };
+	}
+}
+
+const NO_FIELDS: ReadonlySet<string> = new Set();
+/** The one member of a plain produce body that holds records, as written (its name needs no escape). */
+const RECORDS_NAME = '"records"';
+
+/**
+ * The array of plain records after a member's name at `at.pos` (`: [ … ]`), between 1 and PRODUCE_RECORDS_MAX of
+ * them, or null; on success `at.pos` is past its `]`.
+ */
+function plainRecordArray(text: string, at: { pos: number }, ascii: boolean): StreamedRecord[] | null {
+	let pos = spaces(text, at.pos);
 	if (text.charCodeAt(pos) !== 0x3a) return null;
 	pos = spaces(text, pos + 1);
 	if (text.charCodeAt(pos) !== 0x5b) return null;
-	const at = { pos: spaces(text, pos + 1) };
+	at.pos = spaces(text, pos + 1);
 	const records: StreamedRecord[] = [];
 	for (;;) {
 		const record = readPlainRecord(text, at, ascii);
@@ -113,8 +154,28 @@ export function plainProduceBody(text: string, ascii: boolean): StreamedRecord[]
 		at.pos = spaces(text, at.pos + 1);
 	}
 	if (text.charCodeAt(at.pos) !== 0x5d) return null;
-	pos = spaces(text, at.pos + 1);
-	return text.charCodeAt(pos) === 0x7d && spaces(text, pos + 1) === text.length ? records : null;
+	at.pos++;
+	return records;
+}
+
+/**
+ * The member at `pos` when its name is one of `names` (written without escapes) and its value a run of digits
+ * ended by `,`, `}` or a space: its name, its digits as written and where they end; otherwise null. Whether the
+ * digits make a value the schema takes (no leading zero, a safe integer) is the caller's to check.
+ */
+function plainIntegerMember(text: string, pos: number, names: ReadonlySet<string>): { name: string; digits: string; end: number } | null {
+	if (text.charCodeAt(pos) !== 0x22) return null;
+	const close = text.indexOf('"', pos + 1);
+	if (close < 0) return null;
+	const name = text.slice(pos + 1, close);
+	if (!names.has(name)) return null;
+	let start = spaces(text, close + 1);
+	if (text.charCodeAt(start) !== 0x3a) return null;
+	start = spaces(text, start + 1);
+	let end = start;
+	for (let c = text.charCodeAt(end); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++end));
+	if (end === start || !SCALAR_ENDS.has(text.charCodeAt(end))) return null;
+	return { name, digits: text.slice(start, end), end };
 }
 
 /**
@@ -135,9 +196,6 @@ function fieldNamed(text: string, start: number, end: number): Field | null {
 			return null;
 	}
 }
-
-/** How a plain produce body starts: its one member's name. */
-const RECORDS_HEAD = '{"records"';
 
 /**
  * The plain record whose `{` is at `at.pos`, or null; on success `at.pos` is past its `}` and the spaces after it.

@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseJson, validate } from "../../src/http/body.ts";
 import { parseMessage } from "../../src/http/produce-channel.ts";
 import { fastProduceBody, fastProduceRecords, parsesToAscii } from "../../src/http/produce-fast-path.ts";
@@ -240,11 +240,15 @@ describe("fastProduceBody", () => {
 
 	it("takes an idempotent producer's body, and steps aside for fields it does not read as the schema does", () => {
 		const records = '"records":[{"partition":0,"value":"v"}]';
+		// Plain records and plain integers: read from the text, no JSON.parse of the body.
+		const parse = vi.spyOn(JSON, "parse");
 		expect(fastProduceBody(`{"producer_id":7,"epoch":0,"sequence":100,${records}}`)?.fields).toEqual({
 			producer_id: 7,
 			epoch: 0,
 			sequence: 100,
 		});
+		expect(parse).not.toHaveBeenCalled();
+		parse.mockRestore();
 		expect(fastProduceBody(`{${records},"expected_offset":12}`)?.fields).toEqual({ expected_offset: 12 });
 		for (const head of [
 			'"producer_id":1.0,"epoch":0,"sequence":0',

@@ -141,8 +141,10 @@ function schemaBody(text: string): ProduceInput[] | null {
 
 /** The body reader's answer must be the schema path's records, each encoded into exactly `encodeTail`'s string. */
 function bodyAgrees(text: string): boolean {
-	const records = plainProduceBody(text, isAscii(text));
-	if (records === null) return false;
+	const body = plainProduceBody(text, isAscii(text));
+	if (body === null) return false;
+	const { records, fields } = body;
+	expect(fields.size).toBe(0);
 	const expected = schemaBody(text);
 	expect(expected, text).not.toBeNull();
 	expect(records.map(plain)).toEqual(expected);
@@ -204,7 +206,33 @@ describe("plainProduceBody", () => {
 			expect(plainProduceBody(text, isAscii(text)), text.slice(0, 80)).toBeNull();
 		}
 		const most = JSON.stringify({ records: Array.from({ length: PRODUCE_RECORDS_MAX }, () => ({ value: "v" })) });
-		expect(plainProduceBody(most, true)).toHaveLength(PRODUCE_RECORDS_MAX);
+		expect(plainProduceBody(most, true)?.records).toHaveLength(PRODUCE_RECORDS_MAX);
+	});
+
+	it("reads the members it is told of as the digits written, before or after the records, and steps aside for others", () => {
+		const names = new Set(["sequence", "epoch"]);
+		const records = '"records":[{"value":"a"}]';
+		const read = (text: string) => {
+			const body = plainProduceBody(text, true, names);
+			return body === null ? null : { count: body.records.length, fields: Object.fromEntries(body.fields) };
+		};
+		expect(read(`{"sequence":100, "epoch" : 0 ,${records}}`)).toEqual({ count: 1, fields: { sequence: "100", epoch: "0" } });
+		expect(read(`{${records},"sequence":007}`)).toEqual({ count: 1, fields: { sequence: "007" } });
+		for (const text of [
+			`{"sequence":1}`,
+			`{${records},"producer_id":1}`,
+			`{${records},"sequence":1,"sequence":2}`,
+			`{${records},"sequence":-1}`,
+			`{${records},"sequence":1.5}`,
+			`{${records},"sequence":1e3}`,
+			`{${records},"sequence":"1"}`,
+			`{${records},"sequence":null}`,
+			`{${records},"sequence":1,}`,
+			`{${records},"seq\\u0075ence":1}`,
+			`{${records},${records}}`,
+		]) {
+			expect(read(text), text).toBeNull();
+		}
 	});
 
 	it("is how the fast path reads a batch of plain records: no JSON.parse of 100 values of 1 KiB", () => {
