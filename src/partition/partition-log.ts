@@ -407,11 +407,11 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/**
-	 * `read`, with the records as UTF-8 parts and where each part's records end: for readers that send them on as they
-	 * are, one by one (group polls, see `readLogUtf8`).
+	 * `read`, with the records as UTF-8 parts and (`withEnds`) where each part's records end: for readers that send
+	 * them on as they are, whole or one by one (group polls, see `readLogUtf8`).
 	 */
-	async readUtf8(request: ReadRequest): Promise<Result<ReadAnswer<Utf8Parts>>> {
-		return this.readParts(request, true);
+	async readUtf8(request: ReadRequest, withEnds = true): Promise<Result<ReadAnswer<Utf8Parts>>> {
+		return this.readParts(request, withEnds);
 	}
 
 	/** `readUtf8`; `withEnds`: each part with where its records end (a poll's splice walks them; a fetch does not). */

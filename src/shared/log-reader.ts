@@ -44,7 +44,8 @@ export function readRecords(env: Env, topicId: string, partition: number, reques
 }
 
 /**
- * `readRecords` answered as UTF-8 parts, for a reader that sends the records on as they are (group polls; the fetch
+ * `readRecords` answered as UTF-8 parts (`recordEnds`: with where each part's records end, for a reader that walks
+ * them), for a reader that sends the records on as they are (group polls; the fetch
  * route takes its whole body, `readFetchBody`; SSE and webhooks read text, which they frame or filter): a local read
  * comes as the partition cut it (`PartitionLog.readUtf8`); one that starts in R2 as `readRemoteUtf8` reads it.
  */
@@ -53,9 +54,10 @@ export async function readRecordsUtf8(
 	topicId: string,
 	partition: number,
 	request: ReadRequest,
+	recordEnds = true,
 ): Promise<Result<ReadResult<Utf8Parts>>> {
 	const log = partitionLog(env, topicId, partition);
-	const first = await log.readUtf8(request);
+	const first = await log.readUtf8(request, recordEnds);
 	if (!first.ok || !("remote" in first.value)) return first as Result<ReadResult<Utf8Parts>>;
 	return readRemoteUtf8(env, log, request, first.value);
 }

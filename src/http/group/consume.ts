@@ -46,6 +46,8 @@ export const POLL_LAYOUTS = ["records", "partitions"] as const;
 interface ReadLimits {
 	readonly maxRecords: number;
 	readonly maxBytes: number;
+	/** Whether the partition answers where each part's records end: `pollBody`'s splice walks them, a layout by partition does not. */
+	readonly recordEnds: boolean;
 }
 
 interface PartitionRead {
@@ -66,7 +68,7 @@ export async function pollGroup(
 	memberId: string,
 	options: PollOptions,
 ): Promise<Result<Uint8Array<ArrayBuffer>>> {
-	const polled = await pollReads(env, groupId, memberId, options);
+	const polled = await pollReads(env, groupId, memberId, options, true);
 	if (!polled.ok) return polled;
 	const { kept, generation, assignmentJson } = polled.value;
 	return ok(pollBody(kept, encoder.encode(`],"generation":${generation},"assignment":${assignmentJson}}`)));
@@ -80,7 +82,7 @@ export async function pollGroup(
  * `pollGroup`'s splice writes each record's bytes in JS and the Response copies them again.
  */
 export async function pollGroupByPartition(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<Blob>> {
-	const polled = await pollReads(env, groupId, memberId, options);
+	const polled = await pollReads(env, groupId, memberId, options, false);
 	if (!polled.ok) return polled;
 	const { kept, generation, assignmentJson } = polled.value;
 	const pieces: (Uint8Array | string)[] = [PARTITIONS_BODY_HEAD];
@@ -96,12 +98,16 @@ export async function pollGroupByPartition(env: Env, groupId: string, memberId: 
 	return ok(new Blob(pieces));
 }
 
-/** The reads a poll keeps (settled by the coordinator, each with records) and the generation it answers in. */
+/**
+ * The reads a poll keeps (settled by the coordinator, each with records) and the generation it answers in;
+ * `recordEnds`: each part with where its records end (see `ReadLimits`).
+ */
 async function pollReads(
 	env: Env,
 	groupId: string,
 	memberId: string,
 	options: PollOptions,
+	recordEnds: boolean,
 ): Promise<Result<{ kept: PartitionRead[]; generation: number; assignmentJson: string }>> {
 	const coordinator = groupCoordinator(env, groupId);
 	const plan = await beginPoll(env, coordinator, groupId, memberId, options);
@@ -113,7 +119,7 @@ async function pollReads(
 			resource: `topic:${denied.topic}`,
 		});
 	}
-	const read = await readPlanned(env, plan.value, options, Math.min(options.waitMs, plan.value.waitMsMax));
+	const read = await readPlanned(env, plan.value, options, Math.min(options.waitMs, plan.value.waitMsMax), recordEnds);
 	if (!read.ok) return read;
 	const { reads, topicsStale } = read.value;
 	const outcomes = reads.map((r) => ({
@@ -170,6 +176,7 @@ async function readPlanned(
 	plan: PollPlan,
 	options: PollOptions,
 	waitMs: number,
+	recordEnds: boolean,
 ): Promise<Result<{ reads: PartitionRead[]; topicsStale: boolean }>> {
 	const count = plan.fetches.length;
 	if (count === 0) {
@@ -180,7 +187,11 @@ async function readPlanned(
 	assert(count <= options.maxRecords, "a poll reads no more partitions than records it may return");
 	const first = await Promise.all(
 		plan.fetches.map((fetch, i) => {
-			const limits = { maxRecords: share(options.maxRecords, count, i), maxBytes: Math.max(1, Math.ceil(options.maxBytes / count)) };
+			const limits = {
+				maxRecords: share(options.maxRecords, count, i),
+				maxBytes: Math.max(1, Math.ceil(options.maxBytes / count)),
+				recordEnds,
+			};
 			return readPartition(env, fetch, plan.autoOffsetReset, limits, 0);
 		}),
 	);
@@ -209,14 +220,15 @@ async function topUp(env: Env, reads: readonly PartitionRead[], options: PollOpt
 	if (behind.length === 0 || bytes <= 0) return [...reads];
 	const extra = await Promise.allSettled(
 		behind.map((i, j) => {
-			const { plan, result } = reads[i] as PartitionRead;
-			const limits = { maxRecords: share(records, behind.length, j), maxBytes: Math.max(1, Math.ceil(bytes / behind.length)) };
-			return readRecordsUtf8(env, plan.topicId, plan.partition, {
+			const { plan, result, limits } = reads[i] as PartitionRead;
+			const request = {
 				topicId: plan.topicId,
 				offset: result.nextOffset,
-				...limits,
+				maxRecords: share(records, behind.length, j),
+				maxBytes: Math.max(1, Math.ceil(bytes / behind.length)),
 				waitMs: 0,
-			});
+			};
+			return readRecordsUtf8(env, plan.topicId, plan.partition, request, limits.recordEnds);
 		}),
 	);
 	const merged = [...reads];
@@ -296,8 +308,15 @@ async function readPartition(
 		assert(reset !== "none", "the coordinator refuses a poll with no offset to start from under reset none");
 		if (reset === "latest") offset = (await partitionLog(env, fetch.topicId, fetch.partition).offsets()).highWatermark;
 	}
+	const { maxRecords, maxBytes, recordEnds } = limits;
 	const read = (from: number | null) =>
-		readRecordsUtf8(env, fetch.topicId, fetch.partition, { topicId: fetch.topicId, offset: from, ...limits, waitMs });
+		readRecordsUtf8(
+			env,
+			fetch.topicId,
+			fetch.partition,
+			{ topicId: fetch.topicId, offset: from, maxRecords, maxBytes, waitMs },
+			recordEnds,
+		);
 	let result = await read(offset);
 	if (!result.ok && result.error.code === "offset_out_of_range") {
 		const logStartOffset = Number(result.error.details?.log_start_offset);
