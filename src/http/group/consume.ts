@@ -46,7 +46,10 @@ export const POLL_LAYOUTS = ["records", "partitions"] as const;
 interface ReadLimits {
 	readonly maxRecords: number;
 	readonly maxBytes: number;
-	/** Whether the partition answers where each part's records end: `pollBody`'s splice walks them, a layout by partition does not. */
+	/**
+	 * Whether the partition answers where each part's records end: `pollBody`'s splice walks them; a poll laid out
+	 * by partition sends each part whole and needs none.
+	 */
 	readonly recordEnds: boolean;
 }
 
