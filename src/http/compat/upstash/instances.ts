@@ -15,7 +15,7 @@ import type { CommittedOffset, OffsetReset } from "../../../group/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { groupCoordinator } from "../../../shared/stubs.ts";
-import { type PollOptions, pollGroup } from "../../group/consume.ts";
+import { type PollOptions, pollGroupByPartition } from "../../group/consume.ts";
 import { UPSTASH_INSTANCE_CACHE_MAX, UPSTASH_SESSION_TIMEOUT_MS } from "./limits.ts";
 import { subscriptionOf } from "./mapping.ts";
 
@@ -127,15 +127,19 @@ export interface ConsumeRequest {
 	readonly poll: PollOptions;
 }
 
-/** One consume: the instance's poll, as `pollGroup` answers it (`{"records":[…],"generation","assignment"}`). */
+/**
+ * One consume: the instance's poll laid out by partition, as `pollGroupByPartition` answers it
+ * (`{"partitions":[{"topic","partition","records":[…]}…],"generation","assignment"}`): the messages need each
+ * record's topic, which this layout gives once per partition instead of spliced into every record.
+ */
 export function consume(env: Env, group: string, instance: string, request: ConsumeRequest): Promise<Result<string>> {
 	return withMember(
 		group,
 		instance,
 		() => memberFor(env, group, instance, request.topics, request.autoOffsetReset),
 		async (memberId) => {
-			const polled = await pollGroup(env, group, memberId, request.poll);
-			return polled.ok ? ok(new TextDecoder().decode(polled.value)) : polled;
+			const polled = await pollGroupByPartition(env, group, memberId, request.poll);
+			return polled.ok ? ok(await polled.value.text()) : polled;
 		},
 	);
 }

@@ -160,7 +160,11 @@ export function parseStoredRecords(records: string): StoredRecord[] {
 	return records === "" ? [] : (parseJsonExact(`[${records}]`) as StoredRecord[]);
 }
 
-/** The records of a group poll (`{"records":[…],"generation","assignment"}`, each record with its topic), parsed exactly. */
-export function parsePolledRecords(json: string): (StoredRecord & { readonly topic: string })[] {
-	return (parseJsonExact(json) as { records: (StoredRecord & { topic: string })[] }).records;
+/**
+ * The records of a group poll laid out by partition (`{"partitions":[{"topic","partition","records":[…]}…],…}`),
+ * parsed exactly, each with its topic.
+ */
+export function parsePolledRecords(json: string): { readonly topic: string; readonly record: StoredRecord }[] {
+	const { partitions } = parseJsonExact(json) as { partitions: { topic: string; records: StoredRecord[] }[] };
+	return partitions.flatMap(({ topic, records }) => records.map((record) => ({ topic, record })));
 }

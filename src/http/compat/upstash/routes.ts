@@ -130,7 +130,7 @@ async function consumeFor(c: Context<AppEnv>, group: string, instance: string, t
 	);
 	return fetchedJson(
 		c,
-		parsePolledRecords(json).map((r) => toMessage(r.topic, r)),
+		parsePolledRecords(json).map(({ topic, record }) => toMessage(topic, record)),
 	);
 }
 
