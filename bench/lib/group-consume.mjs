@@ -253,7 +253,10 @@ function scanPoll(body, nextOffsets, layout) {
 	if (recordsEnd < 0) throw new Error("a poll answer without its generation");
 	const head = layout === "records" ? RECORD_HEAD : PARTITION_RECORD_HEAD;
 	for (let at = body.indexOf(head); at >= 0 && at < recordsEnd; at = body.indexOf(head, at)) {
-		const malformed = () => new Error(`a poll answer's record at byte ${at} does not start with its topic, partition and offset`);
+		const malformed = () =>
+			new Error(
+				`a poll answer's record at byte ${at} does not start with its ${layout === "records" ? "topic, " : ""}partition and offset`,
+			);
 		let partitionAt = at + head.length;
 		if (layout === "records") {
 			const topicEnd = body.indexOf(QUOTE, partitionAt);
