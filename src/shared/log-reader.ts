@@ -121,13 +121,20 @@ export function fetchBodyBlob(result: ReadResult<Utf8Parts>): Blob {
  * alternating runs of 200 requests; 0.60 answering without the records).
  */
 export function utf8Blob(head: Uint8Array, parts: Utf8Parts, tail: string): Blob {
-	const pieces: (Uint8Array | string)[] = [head];
+	const pieces: BlobPiece[] = [head];
+	pushParts(pieces, parts);
+	pieces.push(tail);
+	return new Blob(pieces);
+}
+
+export type BlobPiece = Uint8Array | string;
+
+/** Appends the records of `parts` to a Blob's `pieces`: each part as it is, `RECORD_SEPARATOR` between them. */
+export function pushParts(pieces: BlobPiece[], parts: Utf8Parts): void {
 	for (const [i, part] of parts.entries()) {
 		if (i > 0) pieces.push(RECORD_SEPARATOR);
 		pieces.push(part);
 	}
-	pieces.push(tail);
-	return new Blob(pieces);
 }
 
 /** The first offset whose timestamp is at or after `timestampMs` (the high watermark if none), remote or local. */

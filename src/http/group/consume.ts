@@ -20,7 +20,7 @@ import type { ReadResult, RecordEnds, Utf8Parts } from "../../partition/types.ts
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
-import { readRecordsUtf8 } from "../../shared/log-reader.ts";
+import { type BlobPiece, pushParts, readRecordsUtf8 } from "../../shared/log-reader.ts";
 import { RECORD_SEPARATOR_UTF8, STORED_RECORD_START } from "../../shared/record-codec.ts";
 import { recordSeparatorAt } from "../../shared/record-scan.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
@@ -91,13 +91,10 @@ export async function pollGroupByPartition(env: Env, groupId: string, memberId: 
 	const polled = await pollReads(env, groupId, memberId, options, false);
 	if (!polled.ok) return polled;
 	const { kept, generation, assignmentJson } = polled.value;
-	const pieces: (Uint8Array | string)[] = [PARTITIONS_BODY_HEAD];
+	const pieces: BlobPiece[] = [PARTITIONS_BODY_HEAD];
 	for (const [i, { plan, result }] of kept.entries()) {
 		pieces.push(`${i > 0 ? "," : ""}{"topic":${JSON.stringify(plan.topic)},"partition":${plan.partition},"records":[`);
-		for (const [j, part] of result.records.entries()) {
-			if (j > 0) pieces.push(RECORD_SEPARATOR_UTF8);
-			pieces.push(part);
-		}
+		pushParts(pieces, result.records);
 		pieces.push("]}");
 	}
 	pieces.push(`],"generation":${generation},"assignment":${assignmentJson}}`);
