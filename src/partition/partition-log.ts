@@ -17,7 +17,7 @@ import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
-import { fetchBodyBlob, readAcross } from "../shared/log-reader.ts";
+import { fetchBodyBlob, readAcross, utf8Blob } from "../shared/log-reader.ts";
 import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
@@ -46,6 +46,7 @@ import type {
 	LogView,
 	PartitionAssignment,
 	PartitionOffsets,
+	PollShare,
 	ReadAnswer,
 	ReadRequest,
 	ReadResult,
@@ -431,6 +432,21 @@ export class PartitionLog extends DurableObject<Env> {
 		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
 		const body = fetchBodyBlob(read.value);
 		return ok({ body: body.stream(), bytes: body.size });
+	}
+
+	/**
+	 * `readUtf8` answered as a group poll's whole response body, for a poll laid out by partition that reads this
+	 * partition alone (the member owns one: as many members as partitions): `head`, the records, `tail`, which the edge
+	 * wrote from the poll's plan. As a fetch's body (`readFetchBody`), its bytes cross to the edge as a stream the
+	 * runtime pipes into the response.
+	 */
+	async readPollBody(request: ReadRequest, head: string, tail: string): Promise<Result<PollShare | RemoteRead>> {
+		const read = await this.readParts(request, false);
+		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
+		const { records, recordEnds: _, ...figures } = read.value;
+		if (figures.recordCount === 0) return ok({ ...figures, body: null, bytes: 0 });
+		const body = utf8Blob(head, records, tail);
+		return ok({ ...figures, body: body.stream(), bytes: body.size });
 	}
 
 	/** Where a read starts once its checks passed (and its wait at the high watermark ended), or its remote slice. */

@@ -121,6 +121,15 @@ export interface FetchBody {
 }
 
 /**
+ * A poll's whole response body when the poll reads this partition alone (see `PartitionLog.readPollBody`), with
+ * what the group's coordinator needs to settle the read; `body` is null when the read found no records.
+ */
+export interface PollShare extends Omit<ReadResult<never>, "records" | "recordEnds"> {
+	readonly body: ReadableStream<Uint8Array> | null;
+	readonly bytes: number;
+}
+
+/**
  * Where records below the local log start are: one R2 segment object and its batches from the one holding the
  * offset up to what the read asked for. The reader fetches them with one ranged GET.
  */

@@ -120,7 +120,7 @@ export function fetchBodyBlob(result: ReadResult<Utf8Parts>): Blob {
  * parts and 1.6–1.65 for an `IdentityTransformStream` or `FixedLengthStream` written with them (medians of 6
  * alternating runs of 200 requests; 0.60 answering without the records).
  */
-export function utf8Blob(head: Uint8Array, parts: Utf8Parts, tail: string): Blob {
+export function utf8Blob(head: BlobPiece, parts: Utf8Parts, tail: string): Blob {
 	const pieces: BlobPiece[] = [head];
 	pushParts(pieces, parts);
 	pieces.push(tail);

@@ -93,6 +93,31 @@ test("wrangler dev: health, auth, create, produce, fetch, stop", { timeout: 90_0
 	assert.equal(fetched.headers.get("Transfer-Encoding"), null);
 	assert.equal(JSON.parse(new TextDecoder().decode(bytes)).records.length, expected.get(1)?.length);
 
+	// A group poll laid out by partition of a member that owns one partition is answered with the body the partition
+	// built, streamed as a fetch's is: it states its length too, and holds that partition's records.
+	const members = [];
+	for (let i = 0; i < 2; i++) {
+		const joined = await api.request("POST", "/v1/groups/smoke-readers/members", {
+			body: { topics: ["smoke"], auto_offset_reset: "earliest" },
+		});
+		assert.equal(joined.status, 200, joined.text);
+		members.push(joined.json.member_id);
+	}
+	for (const member of members) {
+		const polled = await fetch(`${dev.url}/v1/groups/smoke-readers/members/${member}/poll`, {
+			method: "POST",
+			headers: { Authorization: `Bearer ${token}`, "Accept-Encoding": "identity", "Content-Type": "application/json" },
+			body: JSON.stringify({ layout: "partitions" }),
+		});
+		assert.equal(polled.status, 200);
+		const body = new Uint8Array(await polled.arrayBuffer());
+		assert.equal(polled.headers.get("Content-Length"), String(body.byteLength), "a poll's answer states its length");
+		const answer = JSON.parse(new TextDecoder().decode(body));
+		assert.equal(answer.assignment.length, 1, "two members, two partitions: one each");
+		const owned = answer.assignment[0].partition;
+		assert.deepEqual(answer.partitions, [{ topic: "smoke", partition: owned, records: expected.get(owned) }]);
+	}
+
 	const { forced } = await dev.stop();
 	assert.equal(forced, false, `wrangler dev needed SIGKILL to stop:\n${dev.output()}`);
 	await waitForPortClosed(dev.port);

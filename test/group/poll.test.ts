@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { FETCH_WAIT_MS_MAX, SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../../src/shared/limits.ts";
-import { commit, heartbeat, join, type PolledRecord, poll } from "../support/group.ts";
+import { commit, heartbeat, join, type PolledRecord, poll, pollPartitions, recordPollBodies } from "../support/group.ts";
 import { recordWaits, untilWaiting, waitingReads } from "../support/long-poll.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { call, createTopic, expectError, produce } from "../support/worker.ts";
@@ -220,5 +220,127 @@ describe("poll", () => {
 		expect((await heartbeat(group, m.member_id)).generation).toBe(m.generation);
 		expect((await call("DELETE", `/v1/groups/${group}/members/${m.member_id}`)).status).toBe(204);
 		await expectError("POST", `/v1/groups/${group}/members/${m.member_id}/poll`, 409, "unknown_member", { body: {} });
+	});
+
+	describe("laid out by partition, a member that owns one partition (answered with the body its partition built)", () => {
+		it("hands every record out once, in offset order, under its partition, with the envelope of the generation", async () => {
+			const topic = uniqueTopic();
+			await createTopic(topic, 2);
+			// Two produces a partition, so pages cross stored batches.
+			for (const round of [0, 1]) {
+				await produce(
+					topic,
+					Array.from({ length: 10 }, (_, i) => ({
+						key: `k${i}`,
+						value: { round, i },
+						partition: i % 2,
+						headers: [{ key: "h", value: "v" }],
+					})),
+				);
+			}
+			const group = uniqueGroup();
+			const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+			const b = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+			const bodies = await recordPollBodies(topic);
+			try {
+				const seen: Record<number, Omit<PolledRecord, "topic">[]> = { 0: [], 1: [] };
+				for (const member of [a, b]) {
+					for (let i = 0; i < 10; i++) {
+						const polled = await pollPartitions(group, member.member_id, { max_records: 3 });
+						expect(polled.generation).toBe(b.generation);
+						expect(polled.assignment).toHaveLength(1);
+						const owned = polled.assignment[0]?.partition as number;
+						if (polled.partitions.length === 0) break;
+						expect(polled.partitions.map((p) => [p.topic, p.partition])).toEqual([[topic, owned]]);
+						const records = polled.partitions[0]?.records ?? [];
+						expect(records.length).toBeGreaterThan(0);
+						expect(records.length).toBeLessThanOrEqual(3);
+						seen[owned]?.push(...records);
+					}
+				}
+				for (const partition of [0, 1]) {
+					const records = seen[partition] ?? [];
+					expect(records.map((r) => r.offset)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+					expect(records.every((r) => r.partition === partition && r.key !== null && r.headers[0]?.value === "v")).toBe(true);
+					expect(records.map((r) => r.value)).toEqual(
+						[0, 1].flatMap((round) => Array.from({ length: 5 }, (_, i) => ({ round, i: 2 * i + partition }))),
+					);
+				}
+				// Each member's polls of its one partition were built by the partition, the first (no position yet,
+				// "earliest") included.
+				expect(new Set(bodies.built)).toEqual(new Set([`${topic}/0`, `${topic}/1`]));
+				expect(bodies.built.length).toBeGreaterThanOrEqual(10);
+			} finally {
+				bodies.stop();
+			}
+		});
+
+		it("keeps a read that outlives a rebalance the member keeps its partition through, answered in the new generation", async () => {
+			const [mine, theirs] = [uniqueTopic(), uniqueTopic()];
+			await createTopic(mine, 1);
+			await createTopic(theirs, 1);
+			const group = uniqueGroup();
+			const a = await join(group, { topics: [mine], auto_offset_reset: "earliest" });
+			expect((await pollPartitions(group, a.member_id)).partitions).toEqual([]);
+			const bodies = await recordPollBodies(mine);
+			try {
+				const waiting = pollPartitions(group, a.member_id, { wait_ms: 25_000 });
+				await untilWaiting(mine, 0);
+				// The poll was planned in a's generation; b's join makes a new one, in which a still owns its partition.
+				const b = await join(group, { topics: [theirs], auto_offset_reset: "earliest" });
+				expect(b.generation).toBeGreaterThan(a.generation);
+				expect(b.assignment).toEqual([{ topic: theirs, partition: 0 }]);
+				const produced = await produce(mine, [{ value: "after the rebalance" }]);
+				const polled = await waiting;
+				expect(polled).toEqual({
+					partitions: [
+						{
+							topic: mine,
+							partition: 0,
+							records: [
+								{
+									partition: 0,
+									offset: 0,
+									timestamp: produced.offsets[0]?.timestamp,
+									key: null,
+									value: "after the rebalance",
+									headers: [],
+								},
+							],
+						},
+					],
+					generation: b.generation,
+					assignment: [{ topic: mine, partition: 0 }],
+				});
+				expect(bodies.built).toEqual([`${mine}/0`]);
+			} finally {
+				bodies.stop();
+			}
+			expect((await pollPartitions(group, a.member_id)).partitions, "the record was handed out once").toEqual([]);
+		});
+
+		it("answers no records when the member lost its partition while it waited, and the new owner reads them", async () => {
+			const topic = uniqueTopic();
+			await createTopic(topic, 1);
+			const group = uniqueGroup();
+			// Range orders members by instance id: "b-…" before "z-…", so the partition moves to b when it joins.
+			const a = await join(group, { topics: [topic], auto_offset_reset: "earliest", strategy: "range", instance_id: "z-last" });
+			expect((await pollPartitions(group, a.member_id)).partitions).toEqual([]);
+			const bodies = await recordPollBodies(topic);
+			let b: Awaited<ReturnType<typeof join>>;
+			try {
+				const waiting = pollPartitions(group, a.member_id, { wait_ms: 25_000 });
+				await untilWaiting(topic, 0);
+				b = await join(group, { topics: [topic], auto_offset_reset: "earliest", strategy: "range", instance_id: "b-first" });
+				expect(b.assignment).toEqual([{ topic, partition: 0 }]);
+				await produce(topic, [{ value: "for b" }]);
+				expect(await waiting).toEqual({ partitions: [], generation: b.generation, assignment: [] });
+				expect(bodies.built).toEqual([`${topic}/0`]);
+			} finally {
+				bodies.stop();
+			}
+			const taken = await pollPartitions(group, b.member_id);
+			expect(taken.partitions.map((p) => p.records.map((r) => [r.offset, r.value]))).toEqual([[[0, "for b"]]]);
+		});
 	});
 });

@@ -6,7 +6,7 @@
 
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
-import { coordinatorStub } from "./stubs.ts";
+import { coordinatorStub, partitionStub } from "./stubs.ts";
 import { json } from "./worker.ts";
 
 export interface Partition {
@@ -109,4 +109,39 @@ export function expectPartitioned(assignments: readonly Partition[][], expected:
 
 export function partitionsOf(topic: string, count: number): Partition[] {
 	return Array.from({ length: count }, (_, partition) => ({ topic, partition }));
+}
+
+export interface PolledPartitions {
+	partitions: { topic: string; partition: number; records: Omit<PolledRecord, "topic">[] }[];
+	generation: number;
+	assignment: Partition[];
+}
+
+/** A poll laid out by partition (`"layout":"partitions"`). */
+export function pollPartitions(group: string, member: string, body: Record<string, unknown> = {}) {
+	return json<PolledPartitions>("POST", `/v1/groups/${group}/members/${member}/poll`, 200, { body: { ...body, layout: "partitions" } });
+}
+
+/**
+ * From now on until `stop`, the partitions that built a poll's whole body themselves (`PartitionLog.readPollBody`,
+ * a poll of one partition), as "topic/partition". The method is wrapped on the class every partition object of
+ * this test file shares (found through a partition of `anyTopic`; RPC dispatches through the prototype, not an instance's own properties).
+ */
+export async function recordPollBodies(anyTopic: string): Promise<{ built: string[]; stop(): void }> {
+	const built: string[] = [];
+	let stop = (): void => undefined;
+	await runInDurableObject(await partitionStub(anyTopic, 0), (instance) => {
+		type ReadPollBody = (this: unknown, request: unknown, head: string, tail: string) => unknown;
+		const prototype = Object.getPrototypeOf(instance) as { readPollBody: ReadPollBody };
+		const original = prototype.readPollBody;
+		prototype.readPollBody = function (this: unknown, request, head, tail) {
+			const entry = /"topic":("[^"]*"),"partition":(\d+)/.exec(head);
+			built.push(entry === null ? head : `${JSON.parse(entry[1] as string)}/${entry[2]}`);
+			return original.call(this, request, head, tail);
+		};
+		stop = () => {
+			prototype.readPollBody = original;
+		};
+	});
+	return { built, stop: () => stop() };
 }

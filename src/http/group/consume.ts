@@ -14,9 +14,9 @@
  */
 
 import { keyOf } from "../../group/assignors.ts";
-import { pollStartOf, settlementOf } from "../../group/poll-answer.ts";
-import type { FetchPlan, OffsetReset, PollCommit, PollPlan } from "../../group/types.ts";
-import type { ReadResult, RecordEnds, Utf8Parts } from "../../partition/types.ts";
+import { pollStartOf, type Settlement, settlementOf } from "../../group/poll-answer.ts";
+import type { FetchOutcome, FetchPlan, OffsetReset, PollCommit, PollPlan } from "../../group/types.ts";
+import type { FetchBody, ReadResult, RecordEnds, Utf8Parts } from "../../partition/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
@@ -71,48 +71,142 @@ export async function pollGroup(
 	memberId: string,
 	options: PollOptions,
 ): Promise<Result<Uint8Array<ArrayBuffer>>> {
-	const polled = await pollReads(env, groupId, memberId, options, true);
+	const coordinator = groupCoordinator(env, groupId);
+	const plan = await plannedPoll(env, coordinator, groupId, memberId, options);
+	if (!plan.ok) return plan;
+	const polled = await pollReads(env, coordinator, groupId, memberId, plan.value, options, true);
 	if (!polled.ok) return polled;
-	const { kept, generation, assignmentJson } = polled.value;
-	return ok(pollBody(kept, encoder.encode(`],"generation":${generation},"assignment":${assignmentJson}}`)));
+	const { kept, settlement } = polled.value;
+	return ok(pollBody(kept, encoder.encode(envelopeTail(settlement))));
 }
 
 /**
  * `pollGroup` laid out by partition, as Kafka's fetch answers and its consumer hands records over:
  * `{"partitions":[{"topic","partition","records":[…]}…],"generation","assignment"}`, one entry per partition that
- * gave records, each record as a fetch answers it (no topic of its own). Nothing is spliced: the partitions' parts
- * go into the body whole, a Blob the runtime copies in outside the JS heap, as a fetch's body (`utf8Blob`), where
- * `pollGroup`'s splice writes each record's bytes in JS and the Response copies them again. Measured and dropped:
- * each partition answering its records as a Blob's stream (as `readFetchBody` does), read into a Blob at the edge
- * (`Response.blob()`, in the runtime) and put into the body as it is: bench:ab group-4m-4p-partitions +0.33 µs/record
- * (+0.24 to +0.68, higher in 6 of 6 rounds) of ~5.3. Parts over RPC are the cheaper crossing here too.
+ * gave records, each record as a fetch answers it (no topic of its own). Nothing is spliced: a poll of one partition
+ * is answered as the partition built it (`pollOnePartition`); the parts of several go into the body whole, a Blob
+ * the runtime copies in outside the JS heap, as a fetch's body (`utf8Blob`), where `pollGroup`'s splice writes each
+ * record's bytes in JS and the Response copies them again. Measured and dropped: each partition answering its
+ * records as a Blob's stream (as `readFetchBody` does), read into a Blob at the edge (`Response.blob()`, in the
+ * runtime) and put into the body as it is: bench:ab group-4m-4p-partitions +0.33 µs/record (+0.24 to +0.68, higher
+ * in 6 of 6 rounds) of ~5.3. Parts over RPC are the cheaper crossing when the edge must join them.
  */
-export async function pollGroupByPartition(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<Blob>> {
-	const polled = await pollReads(env, groupId, memberId, options, false);
+export async function pollGroupByPartition(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<FetchBody>> {
+	const coordinator = groupCoordinator(env, groupId);
+	const plan = await plannedPoll(env, coordinator, groupId, memberId, options);
+	if (!plan.ok) return plan;
+	if (plan.value.fetches.length === 1) {
+		const alone = await pollOnePartition(env, coordinator, groupId, memberId, plan.value, options);
+		if (alone !== null) return alone;
+	}
+	const polled = await pollReads(env, coordinator, groupId, memberId, plan.value, options, false);
 	if (!polled.ok) return polled;
-	const { kept, generation, assignmentJson } = polled.value;
+	const body = partitionsBody(polled.value.kept, polled.value.settlement);
+	return ok({ body, bytes: body.size });
+}
+
+/** A poll's body laid out by partition: each read kept, then the envelope's tail. */
+function partitionsBody(kept: readonly PartitionRead[], settlement: Settlement): Blob {
 	const pieces: BlobPiece[] = [PARTITIONS_BODY_HEAD];
 	for (const [i, { plan, result }] of kept.entries()) {
-		pieces.push(`${i > 0 ? "," : ""}{"topic":${JSON.stringify(plan.topic)},"partition":${plan.partition},"records":[`);
+		pieces.push(`${i > 0 ? "," : ""}${partitionEntryHead(plan)}`);
 		pushParts(pieces, result.records);
-		pieces.push("]}");
+		pieces.push(PARTITION_ENTRY_TAIL);
 	}
-	pieces.push(`],"generation":${generation},"assignment":${assignmentJson}}`);
-	return ok(new Blob(pieces));
+	pieces.push(envelopeTail(settlement));
+	return new Blob(pieces);
+}
+
+/** The head of one partition's entry in a poll laid out by partition, up to its first record. */
+function partitionEntryHead(fetch: FetchPlan): string {
+	return `{"topic":${JSON.stringify(fetch.topic)},"partition":${fetch.partition},"records":[`;
+}
+
+/** What ends a poll's body after its records: the generation it answers in and the member's assignment in it. */
+function envelopeTail({ generation, assignmentJson }: Pick<Settlement, "generation" | "assignmentJson">): string {
+	return `],"generation":${generation},"assignment":${assignmentJson}}`;
 }
 
 /**
- * The reads a poll keeps (settled by the coordinator, each with records) and the generation it answers in;
- * `recordEnds`: each part with where its records end (see `ReadLimits`).
+ * A poll laid out by partition that reads one partition (its member owns one: as many members as partitions, the
+ * usual shape), answered with the body the partition built (`PartitionLog.readPollBody`): its bytes cross to the
+ * edge as a stream the runtime pipes into the response, as a fetch's do, instead of parts that V8 serialises over
+ * RPC and the edge joins. The envelope's tail is written from the plan, before the coordinator settles the read;
+ * when the read is kept in a later generation (the member kept the partition through a rebalance), the body is read
+ * and its tail written again. The read waits for records here when the member may wait, as `firstRecords` would for
+ * a lone partition. Null when this read is not a plain local one (no position and `auto_offset_reset` "latest",
+ * outside the log, in R2, its topic gone, or it failed): `pollReads` reads it again and handles each case.
+ *
+ * Measured against the parts over RPC joined here (`partitionsBody`), bench:ab group-4m-4p-partitions (each of 4
+ * members owns one partition): -0.26 µs/record (-0.35 to +0.03, lower in 5 of 6 rounds) of ~5.4.
  */
-async function pollReads(
+async function pollOnePartition(
 	env: Env,
+	coordinator: Coordinator,
+	groupId: string,
+	memberId: string,
+	plan: PollPlan,
+	options: PollOptions,
+): Promise<Result<FetchBody> | null> {
+	const fetch = plan.fetches[0] as FetchPlan;
+	// No position: "earliest" is the partition's own start, which it reads from when given no offset.
+	if (fetch.offset === null && plan.autoOffsetReset !== "earliest") return null;
+	const planned = { generation: plan.generation, assignmentJson: JSON.stringify(plan.assignment) };
+	const tail = envelopeTail(planned);
+	const request = {
+		topicId: fetch.topicId,
+		offset: fetch.offset,
+		maxRecords: options.maxRecords,
+		maxBytes: options.maxBytes,
+		waitMs: Math.min(options.waitMs, plan.waitMsMax),
+	};
+	const read = await partitionLog(env, fetch.topicId, fetch.partition).readPollBody(
+		request,
+		`${PARTITIONS_BODY_HEAD}${partitionEntryHead(fetch)}`,
+		`${PARTITION_ENTRY_TAIL}${tail}`,
+	);
+	if (!read.ok || "remote" in read.value) return null;
+	const share = read.value;
+	const outcome = { ...fetch, nextOffset: share.nextOffset, recordCount: share.recordCount };
+	const settled = settlementOf(
+		await coordinator.completePoll(groupId, memberId, plan.generation, [toOutcome(outcome)], options.autoCommit, false, true),
+	);
+	if (!settled.ok || settled.value.accepted[0] !== true || share.body === null) {
+		await share.body?.cancel();
+		if (!settled.ok) return settled;
+		const body = partitionsBody([], settled.value);
+		return ok({ body, bytes: body.size });
+	}
+	const { generation, assignmentJson } = settled.value;
+	if (generation === planned.generation && assignmentJson === planned.assignmentJson) return ok({ body: share.body, bytes: share.bytes });
+	const written = new Uint8Array(await new Response(share.body).arrayBuffer());
+	const tailBytes = encoder.encode(tail).byteLength;
+	assert(written.byteLength === share.bytes && written.byteLength > tailBytes, "a poll's body arrives whole");
+	const body = new Blob([written.subarray(0, written.byteLength - tailBytes), envelopeTail(settled.value)]);
+	return ok({ body, bytes: body.size });
+}
+
+type Coordinator = ReturnType<typeof groupCoordinator>;
+
+/** What the coordinator settles of one read: where it started (the position the plan saw) and where it ended. */
+function toOutcome(read: FetchPlan & { nextOffset: number; recordCount: number }): FetchOutcome {
+	return {
+		topic: read.topic,
+		partition: read.partition,
+		expectedPosition: read.expectedPosition,
+		nextOffset: read.nextOffset,
+		recordCount: read.recordCount,
+	};
+}
+
+/** The coordinator's plan for a poll, refused if it holds a topic the caller may not read. */
+async function plannedPoll(
+	env: Env,
+	coordinator: Coordinator,
 	groupId: string,
 	memberId: string,
 	options: PollOptions,
-	recordEnds: boolean,
-): Promise<Result<{ kept: PartitionRead[]; generation: number; assignmentJson: string }>> {
-	const coordinator = groupCoordinator(env, groupId);
+): Promise<Result<PollPlan>> {
 	const plan = await beginPoll(env, coordinator, groupId, memberId, options);
 	if (!plan.ok) return plan;
 	const denied = plan.value.fetches.find((fetch) => options.mayConsume?.(fetch.topic) === false);
@@ -122,28 +216,39 @@ async function pollReads(
 			resource: `topic:${denied.topic}`,
 		});
 	}
-	const read = await readPlanned(env, plan.value, options, Math.min(options.waitMs, plan.value.waitMsMax), recordEnds);
+	return plan;
+}
+
+/**
+ * The reads of `plan` a poll keeps (settled by the coordinator, each with records) and the settlement;
+ * `recordEnds`: each part with where its records end (see `ReadLimits`).
+ */
+async function pollReads(
+	env: Env,
+	coordinator: Coordinator,
+	groupId: string,
+	memberId: string,
+	plan: PollPlan,
+	options: PollOptions,
+	recordEnds: boolean,
+): Promise<Result<{ kept: PartitionRead[]; settlement: Settlement }>> {
+	const read = await readPlanned(env, plan, options, Math.min(options.waitMs, plan.waitMsMax), recordEnds);
 	if (!read.ok) return read;
 	const { reads, topicsStale } = read.value;
-	const outcomes = reads.map((r) => ({
-		topic: r.plan.topic,
-		partition: r.plan.partition,
-		expectedPosition: r.plan.expectedPosition,
-		nextOffset: r.result.nextOffset,
-		recordCount: r.result.recordCount,
-	}));
+	const outcomes = reads.map((r) => toOutcome({ ...r.plan, nextOffset: r.result.nextOffset, recordCount: r.result.recordCount }));
 	const settled = settlementOf(
-		await coordinator.completePoll(groupId, memberId, plan.value.generation, outcomes, options.autoCommit, topicsStale, true),
+		await coordinator.completePoll(groupId, memberId, plan.generation, outcomes, options.autoCommit, topicsStale, true),
 	);
 	if (!settled.ok) return settled;
-	const { accepted, generation, assignmentJson } = settled.value;
+	const { accepted } = settled.value;
 	assert(accepted.length === reads.length, "the coordinator settles every read");
 	const kept = reads.filter((r, i) => accepted[i] === true && r.result.recordCount > 0);
-	return ok({ kept, generation, assignmentJson });
+	return ok({ kept, settlement: settled.value });
 }
 
 const encoder = new TextEncoder();
-const PARTITIONS_BODY_HEAD = encoder.encode('{"partitions":[');
+const PARTITIONS_BODY_HEAD = '{"partitions":[';
+const PARTITION_ENTRY_TAIL = "]}";
 
 /**
  * The coordinator's plan for this poll, after it wrote the commit the poll carries. A carried offset beyond the
@@ -151,7 +256,7 @@ const PARTITIONS_BODY_HEAD = encoder.encode('{"partitions":[');
  */
 async function beginPoll(
 	env: Env,
-	coordinator: ReturnType<typeof groupCoordinator>,
+	coordinator: Coordinator,
 	groupId: string,
 	memberId: string,
 	options: PollOptions,

@@ -221,8 +221,8 @@ export const groupRoutes = new Hono<AppEnv>()
 		};
 		if (body.layout === "partitions") {
 			const page = unwrap(await pollGroupByPartition(c.env, group, member, options));
-			reportFetchedBytes(c, page.size);
-			return c.body(page, 200, { "Content-Type": "application/json" });
+			reportFetchedBytes(c, page.bytes);
+			return c.body(page.body, 200, { "Content-Type": "application/json" });
 		}
 		const page = unwrap(await pollGroup(c.env, group, member, options));
 		reportFetchedBytes(c, page.byteLength);

@@ -139,7 +139,7 @@ export function consume(env: Env, group: string, instance: string, request: Cons
 		() => memberFor(env, group, instance, request.topics, request.autoOffsetReset),
 		async (memberId) => {
 			const polled = await pollGroupByPartition(env, group, memberId, request.poll);
-			return polled.ok ? ok(await polled.value.text()) : polled;
+			return polled.ok ? ok(await new Response(polled.value.body).text()) : polled;
 		},
 	);
 }
