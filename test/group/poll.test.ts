@@ -275,6 +275,32 @@ describe("poll", () => {
 			}
 		});
 
+		it("never hands the same records to two concurrent polls of the member, and loses none", async () => {
+			const topic = uniqueTopic();
+			await createTopic(topic, 1);
+			await produce(
+				topic,
+				Array.from({ length: 30 }, (_, i) => ({ value: i })),
+			);
+			const group = uniqueGroup();
+			const m = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+			const bodies = await recordPollBodies(topic);
+			const seen: number[] = [];
+			try {
+				for (let round = 0; round < 12 && seen.length < 30; round++) {
+					const polls = await Promise.all([1, 2, 3].map(() => pollPartitions(group, m.member_id, { max_records: 4 })));
+					for (const polled of polls) {
+						expect(polled.partitions.length).toBeLessThanOrEqual(1);
+						seen.push(...(polled.partitions[0]?.records.map((r) => r.value as number) ?? []));
+					}
+				}
+				expect(bodies.built.length).toBeGreaterThanOrEqual(3);
+			} finally {
+				bodies.stop();
+			}
+			expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+		});
+
 		it("keeps a read that outlives a rebalance the member keeps its partition through, answered in the new generation", async () => {
 			const [mine, theirs] = [uniqueTopic(), uniqueTopic()];
 			await createTopic(mine, 1);
