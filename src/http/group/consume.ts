@@ -73,10 +73,10 @@ export async function pollGroup(
 	memberId: string,
 	options: PollOptions,
 ): Promise<Result<Uint8Array<ArrayBuffer>>> {
-	const coordinator = groupCoordinator(env, groupId);
-	const plan = await plannedPoll(env, coordinator, groupId, memberId, options);
+	const poll = { env, coordinator: groupCoordinator(env, groupId), groupId, memberId, options };
+	const plan = await plannedPoll(poll);
 	if (!plan.ok) return plan;
-	const polled = await pollReads(env, coordinator, groupId, memberId, plan.value, options, true);
+	const polled = await pollReads(poll, plan.value, true);
 	if (!polled.ok) return polled;
 	const { kept, settlement } = polled.value;
 	return ok(pollBody(kept, encoder.encode(envelopeTail(settlement))));
@@ -94,14 +94,14 @@ export async function pollGroup(
  * in 6 of 6 rounds) of ~5.3. Parts over RPC are the cheaper crossing when the edge must join them.
  */
 export async function pollGroupByPartition(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<FetchBody>> {
-	const coordinator = groupCoordinator(env, groupId);
-	const plan = await plannedPoll(env, coordinator, groupId, memberId, options);
+	const poll = { env, coordinator: groupCoordinator(env, groupId), groupId, memberId, options };
+	const plan = await plannedPoll(poll);
 	if (!plan.ok) return plan;
 	if (plan.value.fetches.length === 1) {
-		const alone = await pollOnePartition(env, coordinator, groupId, memberId, plan.value, options);
+		const alone = await pollOnePartition(poll, plan.value);
 		if (alone !== null) return alone;
 	}
-	const polled = await pollReads(env, coordinator, groupId, memberId, plan.value, options, false);
+	const polled = await pollReads(poll, plan.value, false);
 	if (!polled.ok) return polled;
 	const body = partitionsBody(polled.value.kept, polled.value.settlement);
 	return ok({ body, bytes: body.size });
@@ -147,14 +147,7 @@ function envelopeTail({ generation, assignmentJson }: Pick<Settlement, "generati
  * (-0.31 to +0.26, higher in 5 of 6 rounds) and poll p50 14.2 against 13.5 ms, with every guess right. One thread
  * serves the edge and the objects: the commit's wait is not idle time another read can fill.
  */
-async function pollOnePartition(
-	env: Env,
-	coordinator: Coordinator,
-	groupId: string,
-	memberId: string,
-	plan: PollPlan,
-	options: PollOptions,
-): Promise<Result<FetchBody> | null> {
+async function pollOnePartition({ env, coordinator, groupId, memberId, options }: Poll, plan: PollPlan): Promise<Result<FetchBody> | null> {
 	const fetch = plan.fetches[0] as FetchPlan;
 	// No position: "earliest" is the partition's own start, which it reads from when given no offset.
 	if (fetch.offset === null && plan.autoOffsetReset !== "earliest") return null;
@@ -194,7 +187,14 @@ async function pollOnePartition(
 	return ok({ body, bytes: body.size });
 }
 
-type Coordinator = ReturnType<typeof groupCoordinator>;
+/** What every step of one poll works from: the member's call as the route received it. */
+interface Poll {
+	readonly env: Env;
+	readonly coordinator: ReturnType<typeof groupCoordinator>;
+	readonly groupId: string;
+	readonly memberId: string;
+	readonly options: PollOptions;
+}
 
 /** What the coordinator settles of one read: where it started (the position the plan saw) and where it ended. */
 function toOutcome(read: FetchPlan & { nextOffset: number; recordCount: number }): FetchOutcome {
@@ -208,14 +208,9 @@ function toOutcome(read: FetchPlan & { nextOffset: number; recordCount: number }
 }
 
 /** The coordinator's plan for a poll, refused if it holds a topic the caller may not read. */
-async function plannedPoll(
-	env: Env,
-	coordinator: Coordinator,
-	groupId: string,
-	memberId: string,
-	options: PollOptions,
-): Promise<Result<PollPlan>> {
-	const plan = await beginPoll(env, coordinator, groupId, memberId, options);
+async function plannedPoll(poll: Poll): Promise<Result<PollPlan>> {
+	const { options } = poll;
+	const plan = await beginPoll(poll);
 	if (!plan.ok) return plan;
 	const denied = plan.value.fetches.find((fetch) => options.mayConsume?.(fetch.topic) === false);
 	if (denied !== undefined) {
@@ -232,12 +227,8 @@ async function plannedPoll(
  * `recordEnds`: each part with where its records end (see `ReadLimits`).
  */
 async function pollReads(
-	env: Env,
-	coordinator: Coordinator,
-	groupId: string,
-	memberId: string,
+	{ env, coordinator, groupId, memberId, options }: Poll,
 	plan: PollPlan,
-	options: PollOptions,
 	recordEnds: boolean,
 ): Promise<Result<{ kept: PartitionRead[]; settlement: Settlement }>> {
 	const read = await readPlanned(env, plan, options, Math.min(options.waitMs, plan.waitMsMax), recordEnds);
@@ -262,13 +253,7 @@ const PARTITION_ENTRY_TAIL = "]}";
  * The coordinator's plan for this poll, after it wrote the commit the poll carries. A carried offset beyond the
  * member's read position is checked against its partition first (as a commit on its own is), then sent again.
  */
-async function beginPoll(
-	env: Env,
-	coordinator: Coordinator,
-	groupId: string,
-	memberId: string,
-	options: PollOptions,
-): Promise<Result<PollPlan>> {
+async function beginPoll({ env, coordinator, groupId, memberId, options }: Poll): Promise<Result<PollPlan>> {
 	const partitionsMax = Math.min(POLL_PARTITIONS_MAX, options.maxRecords);
 	const commit = options.commit ?? null;
 	let started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true));
