@@ -173,9 +173,8 @@ async function pollOnePartition({ env, coordinator, groupId, memberId, options }
 	);
 	if (!read.ok || "remote" in read.value) return null;
 	const share = read.value;
-	const outcome = { ...fetch, nextOffset: share.nextOffset, recordCount: share.recordCount };
 	const settled = settlementOf(
-		await coordinator.completePoll(groupId, memberId, plan.generation, [toOutcome(outcome)], options.autoCommit, false, true),
+		await coordinator.completePoll(groupId, memberId, plan.generation, [outcomeOf(fetch, share)], options.autoCommit, false, true),
 	);
 	if (!settled.ok || settled.value.accepted[0] !== true || share.body === null) {
 		// Nothing reads the body: let the partition's stream go (a failure to is no failure of the poll).
@@ -207,11 +206,11 @@ interface Poll {
 }
 
 /** What the coordinator settles of one read: where it started (the position the plan saw) and where it ended. */
-function toOutcome(read: FetchPlan & { nextOffset: number; recordCount: number }): FetchOutcome {
+function outcomeOf(fetch: FetchPlan, read: Pick<ReadResult<Utf8Parts>, "nextOffset" | "recordCount">): FetchOutcome {
 	return {
-		topic: read.topic,
-		partition: read.partition,
-		expectedPosition: read.expectedPosition,
+		topic: fetch.topic,
+		partition: fetch.partition,
+		expectedPosition: fetch.expectedPosition,
 		nextOffset: read.nextOffset,
 		recordCount: read.recordCount,
 	};
@@ -244,7 +243,7 @@ async function pollReads(
 	const read = await readPlanned(env, plan, options, Math.min(options.waitMs, plan.waitMsMax), recordEnds);
 	if (!read.ok) return read;
 	const { reads, topicsStale } = read.value;
-	const outcomes = reads.map((r) => toOutcome({ ...r.plan, nextOffset: r.result.nextOffset, recordCount: r.result.recordCount }));
+	const outcomes = reads.map((r) => outcomeOf(r.plan, r.result));
 	const settled = settlementOf(
 		await coordinator.completePoll(groupId, memberId, plan.generation, outcomes, options.autoCommit, topicsStale, true),
 	);
