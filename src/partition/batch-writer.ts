@@ -3,7 +3,8 @@
  * Stores the records of a group of appends as batches of about `STORED_BATCH_BYTES_TARGET` (one row each): the
  * records of many small requests share a row, a large request spans several. Call inside the group's transaction;
  * `finish()` writes the last row. Each row carries the running totals after it (`log_*`, see `loadTotals`), so a
- * group whose records fit one batch writes exactly one row.
+ * group whose records fit one batch writes exactly one row, and names the idempotent producers' batches that end in
+ * it (`producers`, see producer-store.ts).
  */
 
 import { assert } from "../shared/assert.ts";
@@ -11,6 +12,7 @@ import { STORED_BATCH_BYTES_TARGET } from "../shared/limits.ts";
 import { type EncodedRecord, encodeLine, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import type { CachedBatch } from "./batch-cache.ts";
 import { endsColumn } from "./log-store.ts";
+import { type ProducerEntry, producersColumn } from "./producer-store.ts";
 import type { LogView } from "./types.ts";
 
 export class BatchWriter {
@@ -19,6 +21,8 @@ export class BatchWriter {
 	private ends: number[] = [];
 	private bytes = 0;
 	private maxTimestamp = -1;
+	/** Idempotent producers' batches whose last record is staged: named in the row that will hold it. */
+	private producerEntries: ProducerEntry[] = [];
 	private rowBase: number;
 	/** Bytes written in rows by this writer, and bytes still waiting for `finish()` (see `pendingBytes`). */
 	writtenBytes = 0;
@@ -39,6 +43,11 @@ export class BatchWriter {
 		return this.bytes;
 	}
 
+	/** The first offset of the row being staged: every row this writer writes from now on starts at or after it. */
+	get openRowBase(): number {
+		return this.rowBase;
+	}
+
 	/** Gives `records` the next offsets (the high watermark moves now, inside the transaction) and stages them. */
 	add(records: readonly EncodedRecord[], appendTimeMs: number): void {
 		const baseOffset = this.view.nextOffset;
@@ -56,6 +65,12 @@ export class BatchWriter {
 			this.maxTimestamp = Math.max(this.maxTimestamp, timestampMs);
 		}
 		this.view.nextOffset = baseOffset + records.length;
+	}
+
+	/** Names an idempotent producer's batch, staged by the last `add`, in the row that holds its last record. */
+	nameProducerBatch(entry: ProducerEntry): void {
+		assert(this.lines.length > 0 && entry.baseOffset + entry.recordCount === this.view.nextOffset, "the batch was the last staged");
+		this.producerEntries.push(entry);
 	}
 
 	/** Writes what is staged and the running totals. */
@@ -89,7 +104,7 @@ export class BatchWriter {
 		const ends = new Uint32Array(this.ends);
 		assert(ends.length === count && ends.at(-1) === this.bytes - RECORD_SEPARATOR.length, "a row's record ends are its lines'");
 		this.sql.exec(
-			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records, record_ends) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records, record_ends, producers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			this.rowBase,
 			last,
 			count,
@@ -101,6 +116,7 @@ export class BatchWriter {
 			this.view.storedBatches,
 			this.view.storedRecords,
 			endsColumn(ends),
+			producersColumn(this.producerEntries),
 		);
 		this.batches.push({ baseOffset: this.rowBase, lastOffset: last, recordCount: count, bytes: this.bytes, text, ends });
 		this.writtenBytes += this.bytes;
@@ -108,6 +124,7 @@ export class BatchWriter {
 		this.rowBase = last + 1;
 		this.lines = [];
 		this.ends = [];
+		this.producerEntries = [];
 		this.bytes = 0;
 		this.maxTimestamp = -1;
 	}

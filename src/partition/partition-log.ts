@@ -116,7 +116,7 @@ export class PartitionLog extends DurableObject<Env> {
 	segments: R2Bucket = this.env.SEGMENTS;
 	/** The database size as last read, and what this object has appended since (for the partition-full check). */
 	private readonly size: SizeEstimate;
-	/** Idempotent producers' states, kept in memory as stored (forgotten by `load()` and after an expiry run). */
+	/** Idempotent producers' states: their snapshot and the batches named since (forgotten by `load()` and after an expiry run). */
 	private readonly producers = new ProducerStore(this.ctx.storage.sql);
 	/** A Durable Streams stream's protocol state, on this log (see stream-side.ts); idle for ordinary topics. */
 	private readonly streams = new StreamSide({
@@ -169,6 +169,7 @@ export class PartitionLog extends DurableObject<Env> {
 			bucket: () => this.segments,
 			cache: this.hot,
 			identity: () => (this.status === "active" && this.topicId !== null ? { topicId: this.topicId, partition: this.partition } : null),
+			beforeDeletingBatches: () => this.producers.snapshot(),
 		});
 		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering, this.hot);
 		this.appends = new CommitQueue({
@@ -286,6 +287,7 @@ export class PartitionLog extends DurableObject<Env> {
 			const results = this.ctx.storage.transactionSync(() => {
 				const decided = entries.map((e) => (e.kind === "append" ? appendAnswer(this.stage(e.request), e.request.textAnswer) : e.run()));
 				group.writer.finish();
+				this.producers.rowsWritten(group.writer.rowsWritten);
 				saveKeys(this.sql, group.keys, group.nowMs);
 				return decided;
 			});
@@ -341,8 +343,10 @@ export class PartitionLog extends DurableObject<Env> {
 		}
 		writer.add(request.records, nowMs);
 		if (producer !== null) {
+			const { producerId, epoch } = producer;
 			const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };
-			this.producers.save(afterAppend(producerState, producer.producerId, producer.epoch, batch, nowMs));
+			writer.nameProducerBatch({ producerId, epoch, ...batch });
+			this.producers.appended(afterAppend(producerState, producerId, epoch, batch, nowMs), writer.openRowBase);
 			group.usedProducer = true;
 		}
 		if (request.idempotency) group.usedIdempotency = true;
@@ -526,7 +530,11 @@ export class PartitionLog extends DurableObject<Env> {
 		const config = this.config;
 		if (this.status !== "active" || config === null) return;
 		const nowMs = Date.now();
-		this.ctx.storage.transactionSync(() => this.lifecycle.run(config, nowMs));
+		this.ctx.storage.transactionSync(() => {
+			// Retention and compaction may delete rows a replay of the producers' batches would read.
+			this.producers.snapshot();
+			this.lifecycle.run(config, nowMs);
+		});
 		this.producers.forget(); // idle producers' rows may have expired
 		await this.tiering.run(config, nowMs);
 		// The awaits let other calls in: a deletion, or a newer config.

@@ -1,12 +1,40 @@
 /**
  * @module
- * Where a partition keeps its idempotent producers' state (`producer_state`), read and written by `append` in the
- * same transaction as the batch; the decisions are producer-state.ts's. `ProducerStore` keeps the states it read or
- * wrote in memory, so a producer's next batch reads no row.
+ * Where a partition keeps its idempotent producers' state, as Kafka's broker does: a snapshot of every producer's
+ * state (`producer_state`), and after it the producers' batches, each named in the batch row that holds its last
+ * record (`batches.producers`). The append writes that row anyway, so naming a batch there costs a few bytes where
+ * saving the state cost a page of a second table, and one of its index, on every batch. The states changed since the
+ * snapshot are kept in memory; a wake-up (or a rolled-back group) rebuilds them by replaying the rows from
+ * `producers_replay_from`. The snapshot is saved every `PRODUCER_SNAPSHOT_ROWS` rows and before any batch row is
+ * deleted (retention, compaction, offload), so the rows a replay needs are always there. Every write is in the
+ * caller's transaction. The decisions are producer-state.ts's.
  */
 
-import { PRODUCER_STATES_CACHED_MAX } from "../shared/limits.ts";
-import type { ProducerState } from "./producer-state.ts";
+import { assert } from "../shared/assert.ts";
+import { PRODUCER_SNAPSHOT_ROWS, PRODUCER_STATES_CACHED_MAX } from "../shared/limits.ts";
+import { afterAppend, type ProducerBatch, type ProducerState } from "./producer-state.ts";
+
+/** An idempotent producer's batch, as the row holding its last record names it. */
+export interface ProducerEntry extends ProducerBatch {
+	readonly producerId: number;
+	readonly epoch: number;
+}
+
+/** The `producers` column of a batch row: its entries as arrays of numbers (null when it has none). */
+export function producersColumn(entries: readonly ProducerEntry[]): string | null {
+	if (entries.length === 0) return null;
+	return JSON.stringify(entries.map((e) => [e.producerId, e.epoch, e.baseSequence, e.recordCount, e.baseOffset, e.appendTimeMs]));
+}
+
+function parseProducersColumn(text: string): ProducerEntry[] {
+	const parsed: unknown = JSON.parse(text);
+	assert(Array.isArray(parsed), "a row's producers are an array");
+	return parsed.map((entry: unknown) => {
+		assert(Array.isArray(entry) && entry.length === 6 && entry.every(Number.isSafeInteger), "a producer entry is six integers");
+		const [producerId, epoch, baseSequence, recordCount, baseOffset, appendTimeMs] = entry as number[];
+		return { producerId, epoch, baseSequence, recordCount, baseOffset, appendTimeMs } as ProducerEntry;
+	});
+}
 
 interface ProducerRow extends Record<string, SqlStorageValue> {
 	producer_id: number;
@@ -16,7 +44,7 @@ interface ProducerRow extends Record<string, SqlStorageValue> {
 	updated_at_ms: number;
 }
 
-export function loadProducerState(sql: SqlStorage, producerId: number): ProducerState | null {
+function loadProducerState(sql: SqlStorage, producerId: number): ProducerState | null {
 	const row = sql.exec<ProducerRow>("SELECT * FROM producer_state WHERE producer_id = ?", producerId).toArray()[0];
 	if (row === undefined) return null;
 	return {
@@ -28,7 +56,7 @@ export function loadProducerState(sql: SqlStorage, producerId: number): Producer
 	};
 }
 
-export function saveProducerState(sql: SqlStorage, state: ProducerState): void {
+function saveProducerState(sql: SqlStorage, state: ProducerState): void {
 	sql.exec(
 		"INSERT INTO producer_state (producer_id, epoch, last_sequence, recent, updated_at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (producer_id) DO UPDATE SET epoch = excluded.epoch, last_sequence = excluded.last_sequence, recent = excluded.recent, updated_at_ms = excluded.updated_at_ms",
 		state.producerId,
@@ -40,34 +68,102 @@ export function saveProducerState(sql: SqlStorage, state: ProducerState): void {
 }
 
 /**
- * The stored states, read once and then kept as written (null: no row), at most `PRODUCER_STATES_CACHED_MAX` (when
- * full, all are dropped and read again as their producers write). SQLite stays the truth: `forget()` whenever rows
- * may have changed behind it (a rolled-back transaction, an expiry run, a wipe).
+ * The producers' states: the snapshot's, read once and then kept (null: no row; at most `PRODUCER_STATES_CACHED_MAX`,
+ * all dropped when full), and every state changed since the snapshot. SQLite stays the truth: `forget()` whenever
+ * it may have changed behind this (a rolled-back transaction, an expiry run, a wipe), and the next use replays.
  */
 export class ProducerStore {
-	private readonly states = new Map<number, ProducerState | null>();
+	private readonly saved = new Map<number, ProducerState | null>();
+	/** The states changed since the snapshot, all of them; null until replayed after `forget()`. */
+	private unsaved: Map<number, ProducerState> | null = null;
+	/** The first offset whose rows may name batches the snapshot lacks (as stored); null when none do. */
+	private replayFrom: number | null = null;
+	/** Batch rows from `replayFrom` on: what a replay would read. */
+	private rowsToReplay = 0;
 
 	constructor(private readonly sql: SqlStorage) {}
 
 	load(producerId: number): ProducerState | null {
-		const kept = this.states.get(producerId);
+		return this.replayed().get(producerId) ?? this.loadSaved(producerId);
+	}
+
+	/**
+	 * A batch was staged in the open group and named in its row (`BatchWriter.nameProducerBatch`), which starts at
+	 * `rowBase`: `state` is its producer's state after it.
+	 */
+	appended(state: ProducerState, rowBase: number): void {
+		this.replayed().set(state.producerId, state);
+		if (this.replayFrom !== null) return;
+		this.replayFrom = rowBase;
+		this.sql.exec("UPDATE partition_state SET producers_replay_from = ? WHERE id = 1", rowBase);
+	}
+
+	/** A group wrote `rows` batch rows: once a replay would read `PRODUCER_SNAPSHOT_ROWS`, the snapshot is saved. */
+	rowsWritten(rows: number): void {
+		if (this.replayFrom === null) return;
+		this.rowsToReplay += rows;
+		if (this.rowsToReplay >= PRODUCER_SNAPSHOT_ROWS) this.snapshot();
+	}
+
+	/** Saves every state changed since the last snapshot, so no row needs replaying: also before batch rows are deleted. */
+	snapshot(): void {
+		const unsaved = this.replayed();
+		if (this.replayFrom === null) {
+			assert(unsaved.size === 0, "a changed state is named in a row to replay");
+			return;
+		}
+		for (const state of unsaved.values()) {
+			saveProducerState(this.sql, state);
+			this.keep(state.producerId, state);
+		}
+		unsaved.clear();
+		this.replayFrom = null;
+		this.rowsToReplay = 0;
+		this.sql.exec("UPDATE partition_state SET producers_replay_from = NULL WHERE id = 1");
+	}
+
+	forget(): void {
+		this.saved.clear();
+		this.unsaved = null;
+	}
+
+	/** The states changed since the snapshot, replayed from the batch rows after a `forget()`. */
+	private replayed(): Map<number, ProducerState> {
+		if (this.unsaved !== null) return this.unsaved;
+		const unsaved = new Map<number, ProducerState>();
+		const from = this.sql
+			.exec<{ from_offset: number | null }>("SELECT producers_replay_from AS from_offset FROM partition_state WHERE id = 1")
+			.one().from_offset;
+		this.replayFrom = from;
+		this.rowsToReplay = 0;
+		if (from !== null) {
+			const rows = this.sql.exec<{ producers: string | null }>(
+				"SELECT producers FROM batches WHERE base_offset >= ? ORDER BY base_offset",
+				from,
+			);
+			for (const row of rows) {
+				this.rowsToReplay++;
+				if (row.producers === null) continue;
+				for (const { producerId, epoch, ...batch } of parseProducersColumn(row.producers)) {
+					const before = unsaved.get(producerId) ?? this.loadSaved(producerId);
+					unsaved.set(producerId, afterAppend(before, producerId, epoch, batch, batch.appendTimeMs));
+				}
+			}
+		}
+		this.unsaved = unsaved;
+		return unsaved;
+	}
+
+	private loadSaved(producerId: number): ProducerState | null {
+		const kept = this.saved.get(producerId);
 		if (kept !== undefined) return kept;
 		const state = loadProducerState(this.sql, producerId);
 		this.keep(producerId, state);
 		return state;
 	}
 
-	save(state: ProducerState): void {
-		saveProducerState(this.sql, state);
-		this.keep(state.producerId, state);
-	}
-
-	forget(): void {
-		this.states.clear();
-	}
-
 	private keep(producerId: number, state: ProducerState | null): void {
-		if (this.states.size >= PRODUCER_STATES_CACHED_MAX) this.states.clear();
-		this.states.set(producerId, state);
+		if (this.saved.size >= PRODUCER_STATES_CACHED_MAX) this.saved.clear();
+		this.saved.set(producerId, state);
 	}
 }

@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const PARTITION_SCHEMA_VERSION = 7;
+export const PARTITION_SCHEMA_VERSION = 8;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -35,7 +35,8 @@ export const PARTITION_DDL: readonly string[] = [
 		records TEXT NOT NULL,
 		CHECK (last_offset >= base_offset AND record_count <= last_offset - base_offset + 1)
 	)`,
-	// Idempotent producers: epoch, last sequence and the last few batches (JSON) per producer id.
+	// Idempotent producers: epoch, last sequence and the last few batches (JSON) per producer id, as of the last
+	// snapshot (v8: see PARTITION_UPGRADES).
 	`CREATE TABLE IF NOT EXISTS producer_state (
 		producer_id INTEGER PRIMARY KEY,
 		epoch INTEGER NOT NULL CHECK (epoch >= 0),
@@ -104,6 +105,12 @@ export const PARTITION_DDL: readonly string[] = [
 ];
 
 /**
+ * v8: idempotent producers' batches are named in the batch rows that hold them (`producers`, JSON, NULL in rows
+ * with none; see producer-store.ts), and `producer_state` is a snapshot, saved every `PRODUCER_SNAPSHOT_ROWS` rows
+ * and before any batch row is deleted. `producers_replay_from` is the first offset whose rows may name batches the
+ * snapshot lacks (NULL: none do): a wake-up replays the rows from there. Until now every append saved the state
+ * row, so existing partitions have nothing to replay.
+ *
  * v7: where each record of a batch ends in its UTF-8 (`record_ends`, four bytes a record, NULL in rows written
  * before), written by the append and by compaction's rewrite, so a read that cuts a batch or a poll that splices
  * its records looks them up instead of searching every byte (src/shared/record-scan.ts). Readers check them first,
@@ -159,4 +166,9 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 	},
 	// v7, record ends: see above.
 	{ version: 7, statements: ["ALTER TABLE batches ADD COLUMN record_ends BLOB"] },
+	// v8, producer snapshots: see above.
+	{
+		version: 8,
+		statements: ["ALTER TABLE batches ADD COLUMN producers TEXT", "ALTER TABLE partition_state ADD COLUMN producers_replay_from INTEGER"],
+	},
 ];

@@ -126,6 +126,14 @@ export const PRODUCER_RECENT_BATCHES = 5;
 /** Idempotent producers' states a partition keeps in memory (the rest are read from SQLite when they write). */
 export const PRODUCER_STATES_CACHED_MAX = 1_000;
 
+/**
+ * Stored batches after which a partition saves its idempotent producers' states (`producer_state`), as Kafka
+ * snapshots them: between saves each batch row names the producers' batches it holds, and a wake-up replays those
+ * rows. Fewer saves spare a page write per batch; more rows make a wake-up read more (each up to
+ * `STORED_BATCH_BYTES_TARGET`, since the names follow the records in the row).
+ */
+export const PRODUCER_SNAPSHOT_ROWS = 16;
+
 /** How long an `Idempotency-Key` is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_KEY_LENGTH_MAX = 255;

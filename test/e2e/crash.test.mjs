@@ -11,7 +11,10 @@
  * - after the restart, appends continue at the recovered high watermark.
  *
  * A second run does the same with many small producers (one record per request, all to one partition), so the
- * kill lands among group commits: requests answered together in one transaction, others queued behind it.
+ * kill lands among group commits: requests answered together in one transaction, others queued behind it. Half of
+ * them are idempotent producers, whose state the partition rebuilds at the restart from its last snapshot and the
+ * batch rows since. Afterwards each sends again the request it had in flight (written at most once) and its last
+ * acknowledged one (answered with its acknowledged offset).
  */
 
 import assert from "node:assert/strict";
@@ -214,16 +217,33 @@ test("acknowledged single-record produces survive SIGKILL among group commits", 
 	let stop = false;
 	let inFlight = 0;
 
+	/**
+	 * @typedef {{ body: object, record: SentRecord, position: { partition: number, offset: number } | null }} LastRequest
+	 *   an idempotent producer's request: its body, its record, and its position once acknowledged
+	 */
+	/** @type {Map<number, LastRequest>} each idempotent producer's last request sent, by producer number */
+	const lastSent = new Map();
+	/** @type {Map<number, LastRequest>} each idempotent producer's last request acknowledged */
+	const lastAcked = new Map();
+	/** @type {Map<number, { producer_id: number, epoch: number }>} */
+	const identities = new Map();
+	for (let id = 0; id < SMALL_PRODUCERS; id += 2) identities.set(id, await api.expect(200, "POST", "/v1/producers", { body: {} }));
+
 	/** @param {number} id */
 	async function producer(id) {
+		const identity = identities.get(id);
 		for (let n = 0; !stop; n++) {
 			const record = { value: `s${id}-${n}` };
 			sent.set(record.value, record);
+			const body = identity === undefined ? { records: [record] } : { ...identity, sequence: n, records: [record] };
+			/** @type {LastRequest} */
+			const last = { body, record, position: null };
+			if (identity !== undefined) lastSent.set(id, last);
 			inFlight++;
 			/** @type {{ status?: number, text?: string, json?: any, error?: unknown }} */
 			let outcome;
 			try {
-				outcome = await api.request("POST", `/v1/topics/${SMALL_TOPIC.name}/records`, { body: { records: [record] } });
+				outcome = await api.request("POST", `/v1/topics/${SMALL_TOPIC.name}/records`, { body });
 			} catch (error) {
 				outcome = { error };
 			} finally {
@@ -232,6 +252,8 @@ test("acknowledged single-record produces survive SIGKILL among group commits", 
 			const position = outcome.status === 200 ? outcome.json?.offsets?.[0] : undefined;
 			if (position !== undefined) {
 				acked.push({ topic: SMALL_TOPIC.name, ...position, key: null, value: record.value });
+				last.position = position;
+				if (identity !== undefined) lastAcked.set(id, last);
 				continue;
 			}
 			if (!crashing) failuresBeforeCrash.push(outcome.error instanceof Error ? outcome.error.message : `${outcome.status} ${outcome.text}`);
@@ -258,6 +280,34 @@ test("acknowledged single-record produces survive SIGKILL among group commits", 
 
 	const restarted = await dev.restart();
 	api = client(restarted.url, token);
+	// Each idempotent producer sends again what it had in flight and what was acknowledged last, as a client does
+	// after a lost answer.
+	/** @param {LastRequest} request */
+	const sendAgain = async (request) => {
+		const again = await api.expect(200, "POST", `/v1/topics/${SMALL_TOPIC.name}/records`, { body: request.body });
+		const position = again.offsets?.[0];
+		assert.ok(position !== undefined, `${request.record.value}: the retry is answered with an offset`);
+		return position;
+	};
+	const inFlightOffsets = [];
+	for (const last of lastSent.values()) {
+		if (last.position !== null) continue;
+		const position = await sendAgain(last);
+		acked.push({ topic: SMALL_TOPIC.name, ...position, key: null, value: last.record.value });
+		inFlightOffsets.push(position.offset);
+	}
+	t.diagnostic(`idempotent requests in flight at the crash, sent again: at offsets ${inFlightOffsets.join(", ")}`);
+	for (const last of lastAcked.values()) {
+		const position = await sendAgain(last);
+		assert.deepEqual(
+			{ partition: position.partition, offset: position.offset },
+			{ partition: last.position?.partition, offset: last.position?.offset },
+			`${last.record.value}: a retry of an acknowledged request is answered with its offset`,
+		);
+	}
+	t.diagnostic(`${lastAcked.size} acknowledged idempotent requests sent again after the restart`);
+	assert.equal(lastAcked.size, SMALL_PRODUCERS / 2, "every idempotent producer had a request acknowledged before the crash");
+	// No retry wrote its record a second time: every value is present once.
 	await verifyRecovered(t, api, [SMALL_TOPIC], new Map([[SMALL_TOPIC.name, sent]]), acked);
 	await restarted.stop();
 });

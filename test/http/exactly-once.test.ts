@@ -3,6 +3,7 @@
  */
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { PRODUCER_SNAPSHOT_ROWS } from "../../src/shared/limits.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
@@ -58,6 +59,66 @@ describe("idempotent producers", () => {
 		}
 		expect(await (await post(topic, { producer_id, epoch, sequence: 1, records: [{ value: 1 }] })).json()).toEqual(answers[1]);
 		expect((await fetchRecords(topic, 0)).high_watermark).toBe(3);
+	});
+
+	it("names each batch in the row that holds it and saves the producers' snapshot every PRODUCER_SNAPSHOT_ROWS rows; a wake-up replays the rows since", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await initProducer();
+		const send = (sequence: number) => post(topic, { producer_id, epoch, sequence, records: [{ value: sequence }] });
+		const answers: unknown[] = [];
+		// One request at a time: a group, and a row, each.
+		for (let sequence = 0; sequence < PRODUCER_SNAPSHOT_ROWS - 1; sequence++) answers.push(await (await send(sequence)).json());
+		// A stub of its own each time: one from before an eviction is gone with it.
+		const stored = async () =>
+			runInDurableObject(await partitionStub(topic), (_, state) => {
+				const sql = state.storage.sql;
+				return {
+					saved: sql.exec<{ last_sequence: number }>("SELECT last_sequence FROM producer_state").toArray(),
+					named: sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches WHERE producers IS NOT NULL").one().n,
+					replayFrom: sql.exec("SELECT producers_replay_from AS f FROM partition_state").one().f,
+				};
+			});
+		expect(await stored()).toEqual({ saved: [], named: PRODUCER_SNAPSHOT_ROWS - 1, replayFrom: 0 });
+		// The state lives in memory and in the rows: an evicted partition replays them.
+		await abortAllDurableObjects();
+		const last = PRODUCER_SNAPSHOT_ROWS - 2;
+		expect(await (await send(last)).json()).toEqual(answers[last]);
+		expect(await (await send(last - 3)).json()).toEqual(answers[last - 3]);
+		const gap = await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
+			body: { producer_id, epoch, sequence: last + 5, records: [{ value: "gap" }] },
+		});
+		expect(gap.expected_sequence).toBe(last + 1);
+		// The row that makes PRODUCER_SNAPSHOT_ROWS saves the state, and nothing is left to replay.
+		answers.push(await (await send(last + 1)).json());
+		expect(await stored()).toEqual({ saved: [{ last_sequence: last + 1 }], named: PRODUCER_SNAPSHOT_ROWS, replayFrom: null });
+		await abortAllDurableObjects();
+		expect(await (await send(last + 1)).json()).toEqual(answers[last + 1]);
+		expect((await post(topic, { producer_id, epoch, sequence: last + 2, records: [{ value: "next" }] })).status).toBe(200);
+		expect((await fetchRecords(topic, 0, "max_records=1000")).high_watermark).toBe(PRODUCER_SNAPSHOT_ROWS + 1);
+	});
+
+	it("saves the producers' snapshot before retention deletes the rows that name their batches", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": 1000 });
+		const { producer_id, epoch } = await initProducer();
+		const old = Date.now() - 10_000;
+		const answers: unknown[] = [];
+		for (let sequence = 0; sequence < 3; sequence++) {
+			answers.push(await (await post(topic, { producer_id, epoch, sequence, records: [{ value: sequence, timestamp: old }] })).json());
+		}
+		const stub = await partitionStub(topic);
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		expect(await fetchRecords(topic, 0)).toMatchObject({ records: [], log_start_offset: 3, high_watermark: 3 });
+		await abortAllDurableObjects();
+		// Every row is gone; the snapshot answers the retry and knows the next sequence.
+		const retry = await post(topic, { producer_id, epoch, sequence: 2, records: [{ value: 2, timestamp: old }] });
+		expect(await retry.json()).toEqual(answers[2]);
+		await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
+			body: { producer_id, epoch, sequence: 5, records: [{ value: "gap" }] },
+		});
+		const next = await post(topic, { producer_id, epoch, sequence: 3, records: [{ value: 3 }] });
+		expect(((await next.json()) as { offsets: { offset: number }[] }).offsets[0]?.offset).toBe(3);
 	});
 
 	it("refuses a gap in sequence (409 out_of_order_sequence) and writes nothing", async () => {
@@ -118,9 +179,11 @@ describe("idempotent producers", () => {
 			body: { producer_id, epoch, sequence: 7, records: [{ value: "gap" }] },
 		});
 		const stub = await partitionStub(topic);
+		// An alarm saves the producers' snapshot (until then the state is named in the batch rows only).
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
 		// Idle past producer.id.expiration.ms: the alarm's expiry run deletes the row.
 		await runInDurableObject(stub, (_, state) => state.storage.sql.exec("UPDATE producer_state SET updated_at_ms = 0"));
-		await runDurableObjectAlarm(stub);
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
 		expect((await post(topic, { producer_id, epoch, sequence: 7, records: [{ value: "b" }] })).status).toBe(200);
 		await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
 			body: { producer_id, epoch, sequence: 9, records: [{ value: "gap" }] },

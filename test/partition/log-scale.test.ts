@@ -304,9 +304,10 @@ describe("background passes at scale", () => {
 					"local_log_start_offset",
 					"remote_bytes",
 					"totals_next_offset",
+					"producers_replay_from",
 				])
 					sql.exec(`ALTER TABLE partition_state DROP COLUMN ${column}`);
-				for (const column of ["log_bytes", "log_batches", "log_records", "record_ends"])
+				for (const column of ["log_bytes", "log_batches", "log_records", "record_ends", "producers"])
 					sql.exec(`ALTER TABLE batches DROP COLUMN ${column}`);
 				sql.exec("CREATE INDEX batches_by_timestamp_high ON batches (timestamp_high)");
 				sql.exec("UPDATE schema_version SET version = 2");

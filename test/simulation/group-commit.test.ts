@@ -6,12 +6,13 @@
  * one answers (a refused request never fails its neighbours), and the log must hold exactly the model's records
  * at the model's offsets. Prints its seed; set SIM_SEED to replay one.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import type { AppendRequest } from "../../src/partition/types.ts";
 import { type AppendAnswer, appendOutcome } from "../../src/shared/append-answer.ts";
+import { PRODUCER_SNAPSHOT_ROWS } from "../../src/shared/limits.ts";
 import type { EncodedRecord } from "../../src/shared/record-codec.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -165,6 +166,29 @@ describe("simulation: group commit", () => {
 		expect(fetched.records.map((r) => r.value)).toEqual(model.log);
 		expect(fetched.records.map((r) => r.offset)).toEqual(model.log.map((_, i) => i));
 		expect(fetched.high_watermark).toBe(model.log.length);
+		// Evicted, the partition rebuilds its producers from their snapshot and the rows written since, which hold
+		// several producers' batches each: every remembered batch is still answered at its offsets, and each
+		// producer's next sequence is still the only one it takes.
+		await abortAllDurableObjects();
+		const woken = await partition0(topic);
+		await runInDurableObject(woken.stub, async (log: PartitionLog) => {
+			const append = (producer: AppendRequest["producer"], count: number) =>
+				log.append({
+					topicId: meta.topicId,
+					configVersion: meta.configVersion,
+					records: Array.from({ length: count }, (_, k) => encoded(`again-${k}`)),
+					producer,
+				});
+			for (const [producerId, state] of model.producers) {
+				for (const batch of state.recent) {
+					const answer = await append({ producerId, epoch: 0, baseSequence: batch.baseSequence }, batch.count);
+					expect(answered(answer), `producer ${producerId}, sequence ${batch.baseSequence}`).toEqual({ base: batch.base, duplicate: true });
+				}
+				const gap = await append({ producerId, epoch: 0, baseSequence: state.lastSequence + 2 }, 1);
+				expect(answered(gap), `producer ${producerId} after a gap`).toEqual({ code: "out_of_order_sequence" });
+			}
+		});
+		expect((await fetchRecords(topic, 0, "offset=0&max_records=1")).high_watermark).toBe(model.log.length);
 	});
 });
 
@@ -245,6 +269,41 @@ describe("group commit: rows written", () => {
 		);
 		expect(offsets.sort((a, b) => a - b)).toEqual(Array.from({ length: records }, (_, i) => i + 1));
 		expect(rowsWritten).toBe(groups);
+		expect(rowsWritten / records).toBeLessThanOrEqual(0.1);
+	});
+
+	it("idempotent producers' appends write their group's batch row and no state row until the snapshot is due", async () => {
+		const topic = uniqueTopic("gc-rows-idem");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "configures the partition" }]);
+		const { meta, stub } = await partition0(topic);
+		const waves = 4;
+		const producers = 32;
+		const { rowsWritten, groups, saved } = await runInDurableObject(stub, async (log: PartitionLog, state) => {
+			const before = log.appendStats();
+			const counted = await countRows(state.storage.sql, async () => {
+				for (let w = 0; w < waves; w++) {
+					const appends = Array.from({ length: producers }, (_, p) =>
+						log.append({
+							topicId: meta.topicId,
+							configVersion: meta.configVersion,
+							records: [encoded(`w${w}-p${p}`, 1000)],
+							producer: { producerId: 1 + p, epoch: 0, baseSequence: w },
+						}),
+					);
+					for (const outcome of await Promise.all(appends)) expect(answered(outcome)).toMatchObject({ duplicate: false });
+				}
+			});
+			const saved = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM producer_state").one().n;
+			return { rowsWritten: counted.rowsWritten, groups: log.appendStats().groups - before.groups, saved };
+		});
+		const records = waves * producers;
+		console.log(`${records} idempotent one-record appends: ${groups} groups, ${rowsWritten} rows written`);
+		// Fewer groups than PRODUCER_SNAPSHOT_ROWS: no snapshot yet, so per group its batch row, and once the state
+		// row saying where a replay starts.
+		expect(groups).toBeLessThan(PRODUCER_SNAPSHOT_ROWS);
+		expect(saved).toBe(0);
+		expect(rowsWritten).toBe(groups + 1);
 		expect(rowsWritten / records).toBeLessThanOrEqual(0.1);
 	});
 });

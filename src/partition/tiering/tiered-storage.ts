@@ -40,6 +40,8 @@ export interface TieringHost {
 	bucket(): R2Bucket;
 	/** Who this partition is while it is active; null otherwise (nothing is offloaded then). */
 	identity(): { readonly topicId: string; readonly partition: number } | null;
+	/** Runs in the transaction that deletes offloaded batch rows, before it: rows may name producers' batches. */
+	beforeDeletingBatches(): void;
 }
 
 /** How an offload attempt ended. */
@@ -188,9 +190,10 @@ export class TieredStorage {
 			return "failed";
 		}
 		this.retryAtMs = null;
-		const committed = this.host.storage.transactionSync(() =>
-			commitOffload(this.sql, this.host.view, identity.topicId, source, entries, key, Date.now()),
-		);
+		const committed = this.host.storage.transactionSync(() => {
+			this.host.beforeDeletingBatches();
+			return commitOffload(this.sql, this.host.view, identity.topicId, source, entries, key, Date.now());
+		});
 		if (committed) {
 			this.host.cache.forgetThrough(this.host.view.localLogStartOffset - 1);
 			if (this.head === null) this.head = undefined;
