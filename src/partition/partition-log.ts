@@ -287,7 +287,7 @@ export class PartitionLog extends DurableObject<Env> {
 			const results = this.ctx.storage.transactionSync(() => {
 				const decided = entries.map((e) => (e.kind === "append" ? appendAnswer(this.stage(e.request), e.request.textAnswer) : e.run()));
 				group.writer.finish();
-				this.producers.rowsWritten(group.writer.rowsWritten);
+				this.producers.rowsWritten(group.writer.rowsWritten, group.writer.writtenBytes);
 				saveKeys(this.sql, group.keys, group.nowMs);
 				return decided;
 			});

@@ -5,13 +5,13 @@
  * record (`batches.producers`). The append writes that row anyway, so naming a batch there costs a few bytes where
  * saving the state cost a page of a second table, and one of its index, on every batch. The states changed since the
  * snapshot are kept in memory; a wake-up (or a rolled-back group) rebuilds them by replaying the rows from
- * `producers_replay_from`. The snapshot is saved every `PRODUCER_SNAPSHOT_ROWS` rows and before any batch row is
- * deleted (retention, compaction, offload), so the rows a replay needs are always there. Every write is in the
+ * `producers_replay_from`. The snapshot is saved every `PRODUCER_SNAPSHOT_ROWS` rows (or `PRODUCER_SNAPSHOT_BYTES`)
+ * and before any batch row is deleted (retention, compaction, offload), so the rows a replay needs are always there. Every write is in the
  * caller's transaction. The decisions are producer-state.ts's.
  */
 
 import { assert } from "../shared/assert.ts";
-import { PRODUCER_SNAPSHOT_ROWS, PRODUCER_STATES_CACHED_MAX } from "../shared/limits.ts";
+import { PRODUCER_SNAPSHOT_BYTES, PRODUCER_SNAPSHOT_ROWS, PRODUCER_STATES_CACHED_MAX } from "../shared/limits.ts";
 import { afterAppend, type ProducerBatch, type ProducerState } from "./producer-state.ts";
 
 /** An idempotent producer's batch, as the row holding its last record names it. */
@@ -78,8 +78,9 @@ export class ProducerStore {
 	private unsaved: Map<number, ProducerState> | null = null;
 	/** The first offset whose rows may name batches the snapshot lacks (as stored); null when none do. */
 	private replayFrom: number | null = null;
-	/** Batch rows from `replayFrom` on: what a replay would read. */
+	/** Batch rows from `replayFrom` on, and the bytes of their records: what a replay would read. */
 	private rowsToReplay = 0;
+	private bytesToReplay = 0;
 
 	constructor(private readonly sql: SqlStorage) {}
 
@@ -98,11 +99,12 @@ export class ProducerStore {
 		this.sql.exec("UPDATE partition_state SET producers_replay_from = ? WHERE id = 1", rowBase);
 	}
 
-	/** A group wrote `rows` batch rows: once a replay would read `PRODUCER_SNAPSHOT_ROWS`, the snapshot is saved. */
-	rowsWritten(rows: number): void {
+	/** A group wrote `rows` batch rows of `bytes`: once a replay would read too much, the snapshot is saved. */
+	rowsWritten(rows: number, bytes: number): void {
 		if (this.replayFrom === null) return;
 		this.rowsToReplay += rows;
-		if (this.rowsToReplay >= PRODUCER_SNAPSHOT_ROWS) this.snapshot();
+		this.bytesToReplay += bytes;
+		if (this.rowsToReplay >= PRODUCER_SNAPSHOT_ROWS || this.bytesToReplay >= PRODUCER_SNAPSHOT_BYTES) this.snapshot();
 	}
 
 	/** Saves every state changed since the last snapshot, so no row needs replaying: also before batch rows are deleted. */
@@ -119,6 +121,7 @@ export class ProducerStore {
 		unsaved.clear();
 		this.replayFrom = null;
 		this.rowsToReplay = 0;
+		this.bytesToReplay = 0;
 		this.sql.exec("UPDATE partition_state SET producers_replay_from = NULL WHERE id = 1");
 	}
 
@@ -136,13 +139,15 @@ export class ProducerStore {
 			.one().from_offset;
 		this.replayFrom = from;
 		this.rowsToReplay = 0;
+		this.bytesToReplay = 0;
 		if (from !== null) {
-			const rows = this.sql.exec<{ producers: string | null }>(
-				"SELECT producers FROM batches WHERE base_offset >= ? ORDER BY base_offset",
+			const rows = this.sql.exec<{ bytes: number; producers: string | null }>(
+				"SELECT bytes, producers FROM batches WHERE base_offset >= ? ORDER BY base_offset",
 				from,
 			);
 			for (const row of rows) {
 				this.rowsToReplay++;
+				this.bytesToReplay += row.bytes;
 				if (row.producers === null) continue;
 				for (const { producerId, epoch, ...batch } of parseProducersColumn(row.producers)) {
 					const before = unsaved.get(producerId) ?? this.loadSaved(producerId);

@@ -3,7 +3,7 @@
  */
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { PRODUCER_SNAPSHOT_ROWS } from "../../src/shared/limits.ts";
+import { PRODUCER_SNAPSHOT_BYTES, PRODUCER_SNAPSHOT_ROWS } from "../../src/shared/limits.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
@@ -96,6 +96,27 @@ describe("idempotent producers", () => {
 		expect(await (await send(last + 1)).json()).toEqual(answers[last + 1]);
 		expect((await post(topic, { producer_id, epoch, sequence: last + 2, records: [{ value: "next" }] })).status).toBe(200);
 		expect((await fetchRecords(topic, 0, "max_records=1000")).high_watermark).toBe(PRODUCER_SNAPSHOT_ROWS + 1);
+	});
+
+	it("saves the producers' snapshot once the rows since hold PRODUCER_SNAPSHOT_BYTES, however few they are", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await initProducer();
+		// A MiB a request, in two rows (a stored batch is split at about a MiB).
+		const records = Array.from({ length: 8 }, (_, i) => ({ value: `${i}`.padEnd(128 * 1024 - 64, "x") }));
+		const requests = Math.ceil(PRODUCER_SNAPSHOT_BYTES / (1024 * 1024));
+		const saved = async () =>
+			runInDurableObject(await partitionStub(topic), (_, state) => ({
+				states: state.storage.sql.exec<{ last_sequence: number }>("SELECT last_sequence FROM producer_state").toArray(),
+				rows: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches").one().n,
+			}));
+		for (let r = 0; r < requests; r++) {
+			expect(await saved()).toMatchObject({ states: [] });
+			expect((await post(topic, { producer_id, epoch, sequence: r * records.length, records })).status).toBe(200);
+		}
+		const after = await saved();
+		expect(after.states).toEqual([{ last_sequence: requests * records.length - 1 }]);
+		expect(after.rows).toBeLessThan(PRODUCER_SNAPSHOT_ROWS);
 	});
 
 	it("saves the producers' snapshot before retention deletes the rows that name their batches", async () => {
