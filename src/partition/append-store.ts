@@ -109,6 +109,12 @@ const CLAIM_KEY =
  * expired, and the request is written as new), or answers what the key was first used for: the original offsets,
  * or an error if it was used for a different request. A claimed key whose request is then refused is released
  * (`releaseIdempotencyKey`).
+ *
+ * The key's row stays a row of its own, written with its request, unlike an idempotent producer's state
+ * (producer-store.ts): with no key row at all (keys kept in memory, a bound) bench:ab idem-key-1c-1p read
+ * −0.12 µs/record (−3.42 to +3.06, lower in 4 of 8 rounds) of ~30, where the producer's state row was −1.06 (lower
+ * in 5 of 6). A key is looked up by itself for a day, so it cannot be left to a replay of recent rows anyway, and
+ * its cost over a plain produce is at the edge (the request's digest, `shareDigest`).
  */
 export function claimIdempotencyKey(
 	sql: SqlStorage,
