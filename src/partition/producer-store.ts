@@ -99,11 +99,20 @@ export class ProducerStore {
 		this.sql.exec("UPDATE partition_state SET producers_replay_from = ? WHERE id = 1", rowBase);
 	}
 
-	/** A group wrote `rows` batch rows of `bytes`: once a replay would read too much, the snapshot is saved. */
+	/**
+	 * A group wrote `rows` batch rows of `bytes`: once a replay would read too much, the snapshot is saved. Plain
+	 * groups count too, and the first after a `forget()` replays (or learns there is nothing to replay): otherwise a
+	 * partition woken with batches to replay and then written only by plain producers would never save its
+	 * snapshot, and the rows a replay must read would grow with the log.
+	 */
 	rowsWritten(rows: number, bytes: number): void {
+		const counted = this.unsaved === null; // the replay counts this group's rows, written before this call
+		this.replayed();
 		if (this.replayFrom === null) return;
-		this.rowsToReplay += rows;
-		this.bytesToReplay += bytes;
+		if (!counted) {
+			this.rowsToReplay += rows;
+			this.bytesToReplay += bytes;
+		}
 		if (this.rowsToReplay >= PRODUCER_SNAPSHOT_ROWS || this.bytesToReplay >= PRODUCER_SNAPSHOT_BYTES) this.snapshot();
 	}
 

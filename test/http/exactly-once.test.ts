@@ -98,6 +98,27 @@ describe("idempotent producers", () => {
 		expect((await fetchRecords(topic, 0, "max_records=1000")).high_watermark).toBe(PRODUCER_SNAPSHOT_ROWS + 1);
 	});
 
+	it("saves the producers' snapshot after PRODUCER_SNAPSHOT_ROWS rows of plain producers, also after an eviction", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await initProducer();
+		const first = await (await post(topic, { producer_id, epoch, sequence: 0, records: [{ value: "idempotent" }] })).json();
+		const replayFrom = async () =>
+			runInDurableObject(await partitionStub(topic), (_, state) => ({
+				from: state.storage.sql.exec("SELECT producers_replay_from AS f FROM partition_state").one().f,
+				saved: state.storage.sql.exec("SELECT COUNT(*) AS n FROM producer_state").one().n,
+			}));
+		expect(await replayFrom()).toEqual({ from: 0, saved: 0 });
+		// Woken with a row to replay, the partition is then written by plain producers only.
+		await abortAllDurableObjects();
+		for (let i = 1; i < PRODUCER_SNAPSHOT_ROWS; i++) {
+			expect(await replayFrom()).toEqual({ from: 0, saved: 0 });
+			await post(topic, { records: [{ value: `plain ${i}` }] });
+		}
+		expect(await replayFrom()).toEqual({ from: null, saved: 1 });
+		expect(await (await post(topic, { producer_id, epoch, sequence: 0, records: [{ value: "idempotent" }] })).json()).toEqual(first);
+	});
+
 	it("saves the producers' snapshot once the rows since hold PRODUCER_SNAPSHOT_BYTES, however few they are", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
