@@ -107,9 +107,9 @@ export const PARTITION_DDL: readonly string[] = [
 /**
  * v8: idempotent producers' batches are named in the batch rows that hold them (`producers`, JSON, NULL in rows
  * with none; see producer-store.ts), and `producer_state` is a snapshot, saved every `PRODUCER_SNAPSHOT_ROWS` rows
- * and before any batch row is deleted. `producers_replay_from` is the first offset whose rows may name batches the
- * snapshot lacks (NULL: none do): a wake-up replays the rows from there. Until now every append saved the state
- * row, so existing partitions have nothing to replay.
+ * (or `PRODUCER_SNAPSHOT_BYTES`) and before any batch row is deleted. `producers_replay_from` is the first offset
+ * whose rows may name batches the snapshot lacks (NULL: none do): the first group after a wake-up replays the rows
+ * from there. Until now every append saved the state row, so existing partitions have nothing to replay.
  *
  * v7: where each record of a batch ends in its UTF-8 (`record_ends`, four bytes a record, NULL in rows written
  * before), written by the append and by compaction's rewrite, so a read that cuts a batch or a poll that splices

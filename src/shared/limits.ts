@@ -129,9 +129,9 @@ export const PRODUCER_STATES_CACHED_MAX = 1_000;
 /**
  * Stored batches, or bytes in them, after which a partition saves its idempotent producers' states
  * (`producer_state`), as Kafka snapshots them: between saves each batch row names the producers' batches it holds,
- * and a wake-up replays those rows. Rarer saves spare more page writes (before, every batch wrote its producer's
- * row); more rows and bytes make the first idempotent append after a wake-up read more: the names follow the
- * records in the row, so reading them reads the row.
+ * and the first group after a wake-up replays those rows. Rarer saves spare more page writes (before, every batch
+ * wrote its producer's row); more rows and bytes make that replay read more: the names follow the records in the
+ * row, so reading them reads the row.
  */
 export const PRODUCER_SNAPSHOT_ROWS = 16;
 export const PRODUCER_SNAPSHOT_BYTES = 4 * 1024 * 1024;
