@@ -123,7 +123,7 @@ describe("idempotent producers", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
 		const { producer_id, epoch } = await initProducer();
-		// A MiB a request, in two rows (a stored batch is split at about a MiB).
+		// About a MiB a request: a few rows in all, far fewer than PRODUCER_SNAPSHOT_ROWS.
 		const records = Array.from({ length: 8 }, (_, i) => ({ value: `${i}`.padEnd(128 * 1024 - 64, "x") }));
 		const requests = Math.ceil(PRODUCER_SNAPSHOT_BYTES / (1024 * 1024));
 		const saved = async () =>
