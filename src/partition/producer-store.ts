@@ -4,10 +4,10 @@
  * state (`producer_state`), and after it the producers' batches, each named in the batch row that holds its last
  * record (`batches.producers`). The append writes that row anyway, so naming a batch there costs a few bytes where
  * saving the state cost a page of a second table, and one of its index, on every batch. The states changed since the
- * snapshot are kept in memory; a wake-up (or a rolled-back group) rebuilds them by replaying the rows from
- * `producers_replay_from`. The snapshot is saved every `PRODUCER_SNAPSHOT_ROWS` rows (or `PRODUCER_SNAPSHOT_BYTES`)
- * and before any batch row is deleted (retention, compaction, offload), so the rows a replay needs are always there. Every write is in the
- * caller's transaction. The decisions are producer-state.ts's.
+ * snapshot are kept in memory; after a wake-up (or a rolled-back group) the first group rebuilds them by replaying
+ * the rows from `producers_replay_from`. The snapshot is saved every `PRODUCER_SNAPSHOT_ROWS` rows (or
+ * `PRODUCER_SNAPSHOT_BYTES`) and before any batch row is deleted (retention, compaction, offload), so the rows a
+ * replay needs are always there. Every write is in the caller's transaction. The decisions are producer-state.ts's.
  */
 
 import { assert } from "../shared/assert.ts";
