@@ -182,6 +182,8 @@ function claimsFor(
  * serialised again. The text is what partitions have stored digests of: keep it byte for byte (share-digest.test.ts
  * pins it). Most of its cost is SHA-256 itself (measured in workerd on 100 x 1 KiB: 85 of 187 µs); encoding the parts
  * into one buffer of the measured size instead of concatenating them saved about 20 µs, not the bundle bytes it took.
+ * Nor did hashing the parts as they stand (`node:crypto`'s `createHash`, no joined text, no await): bench:ab
+ * idem-key-1c-1p +0.08 µs/record (−3.85 to +1.10, lower in 3 of 8 rounds) of ~31.
  */
 export async function shareDigest(batch: EncodedBatch): Promise<string> {
 	const tails = typeof batch.tails === "string" ? batch.tails : batch.tails.join("\n");
