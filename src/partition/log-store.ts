@@ -104,10 +104,18 @@ export interface LogSlice<Records extends string | Utf8Parts = string> {
  * takes at most `maxRecords` + 1 batches, whatever the log's length. The text of a large row is read by key only
  * when the walk takes it (`READ_INLINE_BATCH_BYTES_MAX`), that of the cache's paging batch not at all. A walk that
  * reached the window (or the end of the log) adds the rows it read to the window; one that stopped inside a row
- * keeps that batch for the next page.
+ * keeps that batch for the next page. `logEnd`, the offset after the log's last record, tells a read that filled
+ * up exactly at the end of the log (its last batch taken whole) that it reached it (see `reachedTop`).
  */
-export function readLog(sql: SqlStorage, offset: number, maxRecords: number, maxBytes: number, cache: BatchCache | null = null): LogSlice {
-	return walkLog(sql, offset, maxRecords, maxBytes, cache).slice();
+export function readLog(
+	sql: SqlStorage,
+	offset: number,
+	maxRecords: number,
+	maxBytes: number,
+	cache: BatchCache | null = null,
+	logEnd = Number.POSITIVE_INFINITY,
+): LogSlice {
+	return walkLog(sql, offset, maxRecords, maxBytes, cache, false, false, logEnd).slice();
 }
 
 /**
@@ -115,7 +123,7 @@ export function readLog(sql: SqlStorage, offset: number, maxRecords: number, max
  * route and group polls): rows are read as their stored bytes and cut as bytes, cached ASCII batches are
  * kept as UTF-8 once read so, and no page is assembled here: the reader copies the parts into its answer once.
  * `withEnds`: each part comes with where its records end (`recordEnds`), for a reader that walks them (a poll's
- * splice); the fetch route sends its parts on whole and does not ask.
+ * splice); the fetch route sends its parts on whole and does not ask. `logEnd` as for `readLog`.
  */
 export function readLogUtf8(
 	sql: SqlStorage,
@@ -124,8 +132,9 @@ export function readLogUtf8(
 	maxBytes: number,
 	cache: BatchCache | null = null,
 	withEnds = false,
+	logEnd = Number.POSITIVE_INFINITY,
 ): LogSlice<Utf8Parts> {
-	return walkLog(sql, offset, maxRecords, maxBytes, cache, true, withEnds).sliceUtf8();
+	return walkLog(sql, offset, maxRecords, maxBytes, cache, true, withEnds, logEnd).sliceUtf8();
 }
 
 /**
@@ -152,6 +161,7 @@ function walkLog(
 	cache: BatchCache | null,
 	utf8 = false,
 	withEnds = false,
+	logEnd = Number.POSITIVE_INFINITY,
 ): SliceReader {
 	const read = new SliceReader(offset, maxRecords, maxBytes, utf8, withEnds);
 	const windowBase = cache?.windowBase ?? Number.POSITIVE_INFINITY;
@@ -184,8 +194,22 @@ function walkLog(
 	// Only now, the walk over the window done: a walk over rows that stopped early says nothing of the rows after it.
 	// A row read as bytes is kept as bytes: the cache holds either form.
 	if (full && read.stoppedIn !== null) cache.keepPaging(read.stoppedIn);
-	else if (!full) cache.readUpTo(walked);
+	else if (!full || reachedTop(walked, Math.min(windowBase, logEnd))) cache.readUpTo(walked);
 	return read;
+}
+
+/**
+ * Whether a walk that filled up as it took its last batch whole still reached the window's bottom or the end of the
+ * log (`top`): no row can lie between that batch and it. Without this, a reader whose pages end exactly at the end
+ * of the log (a consumer paging a fixed backlog in pages that divide it) never brought the window in, and read every
+ * page from rows: on a 20,000-record backlog (about 22 MB) paged 1,000 at a time, 12 of 80 batches a pass came from
+ * memory (each a paging batch), pass after pass, where the window's budget (16 MiB) holds most of it. With it the
+ * window grows by a page a pass until the budget is full: the bench's fetch-1c-1p took 0.70 of its batches from
+ * memory against 0.16, and bench:ab fetch-1c-1p read 0.91 µs of server CPU a record less (-24 %, 6 of 6 rounds).
+ */
+function reachedTop(walked: readonly CachedBatch[], top: number): boolean {
+	const last = walked.at(-1);
+	return last !== undefined && last.lastOffset + 1 === top;
 }
 
 /** A row the walk takes, with its text or (`utf8`) its bytes: selected inline, or read by key (a large row). */

@@ -130,7 +130,8 @@ export class PartitionLog extends DurableObject<Env> {
 	/** What the WebSocket tails (tail.ts) read: the view, local reads, and reads across R2 for old offsets. */
 	private readonly tailLog: TailLog = {
 		view: this.view,
-		readNow: (offset, maxRecords, maxBytes) => this.answerRead(readLog(this.sql, offset, maxRecords, maxBytes, this.hot), offset),
+		readNow: (offset, maxRecords, maxBytes) =>
+			this.answerRead(readLog(this.sql, offset, maxRecords, maxBytes, this.hot, this.view.nextOffset), offset),
 		readAcross: (offset, maxRecords, maxBytes) =>
 			readAcross(this.segments, (r) => this.read(r), { topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
 		background: (work) => this.ctx.waitUntil(work),
@@ -408,7 +409,9 @@ export class PartitionLog extends DurableObject<Env> {
 	async read(request: ReadRequest): Promise<Result<ReadAnswer>> {
 		const start = await this.readStart(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
-		return ok(this.answerRead(readLog(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot), start.value));
+		return ok(
+			this.answerRead(readLog(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot, this.view.nextOffset), start.value),
+		);
 	}
 
 	/**
@@ -423,7 +426,7 @@ export class PartitionLog extends DurableObject<Env> {
 	private async readParts(request: ReadRequest, withEnds: boolean): Promise<Result<ReadAnswer<Utf8Parts>>> {
 		const start = await this.readStart(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
-		const slice = readLogUtf8(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot, withEnds);
+		const slice = readLogUtf8(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot, withEnds, this.view.nextOffset);
 		return ok(this.answerRead(slice, start.value));
 	}
 

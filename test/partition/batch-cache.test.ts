@@ -406,6 +406,40 @@ describe("reads with the cache", () => {
 		});
 	}
 
+	it("brings the window in for a reader whose pages end exactly at the end of the log, then at the window", async () => {
+		const topic = uniqueTopic("exact-end");
+		await createTopic(topic);
+		// Two appends, two stored batches of two records: pages of two end exactly at a batch's end.
+		await produce(topic, [{ value: "a" }, { value: "b" }]);
+		await produce(topic, [{ value: "c" }, { value: "d" }]);
+		// A new instance opens an empty cache: what the appends kept ahead is gone, as after a wake-up.
+		await abortAllDurableObjects();
+		const topicId = await topicIdOf(topic);
+		const rows = await runInDurableObject(await partitionStub(topic), async (instance: PartitionLog, state) => {
+			const read = async (offset: number, maxRecords: number) => {
+				const counted = await countRows(
+					state.storage.sql,
+					() => instance.read({ topicId, offset, maxRecords, maxBytes: 1 << 20, waitMs: 0 }),
+					true,
+				);
+				const answer = counted.result;
+				if (!answer.ok || "remote" in answer.value) throw new Error(`expected a local read: ${JSON.stringify(answer)}`);
+				return { rowsRead: counted.rowsRead, recordCount: answer.value.recordCount, nextOffset: answer.value.nextOffset };
+			};
+			// The newest batch, its page full at the log's end; then the batch below, its page full at the window.
+			const last = await read(2, 2);
+			const below = await read(0, 2);
+			// Both now in the window: a read over them runs no SQL.
+			const again = await read(0, 4);
+			return { last, below, again };
+		});
+		expect(rows.last).toMatchObject({ recordCount: 2, nextOffset: 4 });
+		expect(rows.last.rowsRead).toBeGreaterThan(0);
+		expect(rows.below).toMatchObject({ recordCount: 2, nextOffset: 2 });
+		expect(rows.below.rowsRead).toBeGreaterThan(0);
+		expect(rows.again).toEqual({ rowsRead: 0, recordCount: 4, nextOffset: 4 });
+	});
+
 	it("answers a tail read from memory, with no SQL", async () => {
 		const topic = uniqueTopic("hot-tail");
 		await createTopic(topic);

@@ -144,6 +144,8 @@ describe("readLog", () => {
 					);
 				}
 				const failed: string[] = [];
+				// The offset after the last record, as the partition passes it: a page that fills up exactly there reached it.
+				const logEnd = (batches.at(-1) as StoredBatch).lastOffset + 1;
 				// One cache across all the reads, as a partition keeps it: random offsets land in its window or its paging
 				// batch. A second, short of room (a few batches), keeps evicting.
 				const cache = new BatchCachePool(16 * 1024 * 1024).open("ample");
@@ -155,9 +157,9 @@ describe("readLog", () => {
 					const expected = JSON.stringify(referenceRead(batches, offset, maxRecords, maxBytes));
 					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes)) !== expected)
 						failed.push(`offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
-					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes, cache)) !== expected)
+					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes, cache, logEnd)) !== expected)
 						failed.push(`cached: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
-					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes, short)) !== expected)
+					if (JSON.stringify(readLog(sql, offset, maxRecords, maxBytes, short, logEnd)) !== expected)
 						failed.push(`short: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
 					// The same reads as UTF-8 (the fetch route's), each on the cache as the text read left it.
 					for (const [label, held] of [
@@ -165,10 +167,10 @@ describe("readLog", () => {
 						["utf8 cached", cache],
 						["utf8 short", short],
 					] as const) {
-						if (asText(readLogUtf8(sql, offset, maxRecords, maxBytes, held)) !== expected)
+						if (asText(readLogUtf8(sql, offset, maxRecords, maxBytes, held, false, logEnd)) !== expected)
 							failed.push(`${label}: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
 						// A poll's read (`withEnds`): the same records, and where each part's records end.
-						const withEnds = readLogUtf8(sql, offset, maxRecords, maxBytes, held, true);
+						const withEnds = readLogUtf8(sql, offset, maxRecords, maxBytes, held, true, logEnd);
 						if (asText(withEnds) !== expected) failed.push(`${label} with ends: offset ${offset}, max ${maxRecords}, bytes ${maxBytes}`);
 						const problem = endsProblem(withEnds);
 						if (problem !== null) failed.push(`${label} with ends: offset ${offset}: ${problem}`);
@@ -187,8 +189,8 @@ describe("readLog", () => {
 						// Text and UTF-8 pages in turn, as text and fetch readers share a partition's cache.
 						const actual =
 							pages % 2 === 0
-								? JSON.stringify(readLog(sql, offset, maxRecords, 16 * 1024 * 1024, reader))
-								: asText(readLogUtf8(sql, offset, maxRecords, 16 * 1024 * 1024, reader));
+								? JSON.stringify(readLog(sql, offset, maxRecords, 16 * 1024 * 1024, reader, logEnd))
+								: asText(readLogUtf8(sql, offset, maxRecords, 16 * 1024 * 1024, reader, false, logEnd));
 						if (actual !== JSON.stringify(expected)) failed.push(`paging: offset ${offset}, max ${maxRecords}`);
 						offset = expected.nextOffset;
 					}
