@@ -22,7 +22,7 @@ export const COST_TARGET_PER_MILLION = 0.02;
 
 /**
  * @typedef {import("./http.mjs").HttpClient} HttpClient
- * @typedef {{ id: string, label: string, perRequest: number, pollRecords: number, records: number }} CostVariant
+ * @typedef {{ id: string, label: string, perRequest: number, pollRecords: number, records: number, autoCommitIntervalMs?: number }} CostVariant
  * @typedef {{ read: number, written: number }} Rows
  */
 
@@ -30,6 +30,15 @@ export const COST_TARGET_PER_MILLION = 0.02;
 export const COST_VARIANTS = [
 	{ id: "cost-batched", label: "1000 per produce (1 MiB), polls of up to 5000", perRequest: 1_000, pollRecords: 5_000, records: 40_000 },
 	{ id: "cost-small-polls", label: "1000 per produce, polls of up to 500", perRequest: 1_000, pollRecords: 500, records: 20_000 },
+	// The same consumer auto-committing on Kafka's default interval instead of at every poll (the default here).
+	{
+		id: "cost-small-polls-interval",
+		label: "1000 per produce, polls of up to 500, auto_commit_interval_ms 5000",
+		perRequest: 1_000,
+		pollRecords: 500,
+		records: 20_000,
+		autoCommitIntervalMs: 5_000,
+	},
 	{ id: "cost-single", label: "1 per produce request, polls of up to 500", perRequest: 1, pollRecords: 500, records: 2_000 },
 ];
 
@@ -106,8 +115,9 @@ async function produceAll(api, topic, variant) {
  * @param {string} group
  * @param {number} total
  * @param {number} pollRecords
+ * @param {number} [autoCommitIntervalMs] each poll's `auto_commit_interval_ms` (0: commit at every poll)
  */
-async function consumeAll(api, topic, group, total, pollRecords) {
+async function consumeAll(api, topic, group, total, pollRecords, autoCommitIntervalMs = 0) {
 	const member = await api.json("POST", `/v1/groups/${group}/members`, { topics: [topic], auto_offset_reset: "earliest" }, [200]);
 	let consumed = 0;
 	let polls = 0;
@@ -116,7 +126,7 @@ async function consumeAll(api, topic, group, total, pollRecords) {
 		const polled = await api.json(
 			"POST",
 			`/v1/groups/${group}/members/${member.member_id}/poll`,
-			{ max_records: pollRecords, auto_commit: true },
+			{ max_records: pollRecords, auto_commit: true, auto_commit_interval_ms: autoCommitIntervalMs },
 			[200],
 		);
 		polls++;
@@ -125,8 +135,13 @@ async function consumeAll(api, topic, group, total, pollRecords) {
 		objectRequests += 2 + Math.max(1, read);
 		if (polls > total) throw new Error("consume made no progress");
 	}
-	// The last poll's records are committed by the next poll (auto-commit) or, here, by an explicit commit of positions.
-	await api.json("POST", `/v1/groups/${group}/members/${member.member_id}/poll`, { max_records: 1, auto_commit: true }, [200]);
+	// The last poll's records are committed by the next poll (auto-commit, if due) or by leaving.
+	await api.json(
+		"POST",
+		`/v1/groups/${group}/members/${member.member_id}/poll`,
+		{ max_records: 1, auto_commit: true, auto_commit_interval_ms: autoCommitIntervalMs },
+		[200],
+	);
 	await api.request("DELETE", `/v1/groups/${group}/members/${member.member_id}`);
 	return { consumed, httpRequests: polls + 3, objectRequests: objectRequests + 3 + PARTITIONS };
 }
@@ -147,7 +162,14 @@ export async function costVariant(baseUrl, token, variant) {
 		const before = storageFigures(await scrape(api));
 		const started = performance.now();
 		const produced = await produceAll(api, topic, variant);
-		const consumed = await consumeAll(api, topic, `bench-${variant.id}-${suffix}`, variant.records, variant.pollRecords);
+		const consumed = await consumeAll(
+			api,
+			topic,
+			`bench-${variant.id}-${suffix}`,
+			variant.records,
+			variant.pollRecords,
+			variant.autoCommitIntervalMs,
+		);
 		const wallSeconds = (performance.now() - started) / 1000;
 		await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 		const after = storageFigures(await scrape(api));

@@ -35,6 +35,11 @@ import type {
 export class GroupRules {
 	/** Grows on every membership change; a metadata refresh that raced one is dropped (its subscriptions are old). */
 	membershipVersion = 0;
+	/**
+	 * When each member's pending auto-commits were last committed (see `autoCommitDue`). Memory only: a restarted
+	 * coordinator finds every member due.
+	 */
+	private readonly autoCommittedMs = new Map<string, number>();
 
 	constructor(private readonly store: GroupStore) {}
 
@@ -75,18 +80,41 @@ export class GroupRules {
 		this.store.setStatus("active");
 		this.membershipVersion++;
 		// KIP-345: a static member back within its session keeps its partitions, without a rebalance.
-		if (previous !== null) this.store.renameOwner(previous.memberId, member.memberId);
+		if (previous !== null) {
+			this.store.renameOwner(previous.memberId, member.memberId);
+			this.autoCommittedMs.delete(previous.memberId);
+		}
 		const unchanged = previous !== null && sameSubscription(previous.subscription, member.subscription) && sameTopics(current, topics);
 		if (!unchanged) this.applyTopics(current, topics);
 		return ok({ memberId: member.memberId, ...this.view(member.memberId) });
 	}
 
 	/**
-	 * Starts a poll: a heartbeat, the auto-commit of what the previous poll returned, the commit the poll carries
-	 * (fenced as a commit on its own is; refused, it refuses the poll, which then reads nothing), and where to read
-	 * each owned partition. A carried offset no read vouches for comes back unverified first, unless `boundsChecked`.
+	 * Whether a poll with this `autoCommitIntervalMs` commits what the member's earlier polls returned: it has pending
+	 * auto-commits, and (as Kafka's auto.commit.interval.ms) the interval has passed since its last auto-commit. 0
+	 * commits at every poll. A member this coordinator has not auto-committed for since it started is due: a restart
+	 * commits sooner, never later.
 	 */
-	planPoll(memberId: string, partitionsMax: number, commit: PollCommit | null, boundsChecked: boolean, now: number): Result<PollStart> {
+	autoCommitDue(memberId: string, autoCommitIntervalMs: number, now: number): boolean {
+		if (!this.store.hasPendingCommits(memberId)) return false;
+		const last = this.autoCommittedMs.get(memberId);
+		return last === undefined || now - last >= autoCommitIntervalMs;
+	}
+
+	/**
+	 * Starts a poll: a heartbeat, the auto-commit of what the previous polls returned (if due, see `autoCommitDue`),
+	 * the commit the poll carries (fenced as a commit on its own is; refused, it refuses the poll, which then reads
+	 * nothing), and where to read each owned partition. A carried offset no read vouches for comes back unverified
+	 * first, unless `boundsChecked`.
+	 */
+	planPoll(
+		memberId: string,
+		partitionsMax: number,
+		commit: PollCommit | null,
+		boundsChecked: boolean,
+		now: number,
+		autoCommitIntervalMs = 0,
+	): Result<PollStart> {
 		const unverified = commit === null || boundsChecked ? [] : this.unverified(memberId, commit.offsets);
 		if (unverified.length > 0) return ok({ started: false, unverified });
 		const touched = this.touchMember(memberId, now);
@@ -98,7 +126,7 @@ export class GroupRules {
 			const written = this.writeFenced({ memberId, ...commit }, now);
 			if (!written.ok) return written;
 		}
-		this.commitPending(memberId, now);
+		if (this.autoCommitDue(memberId, autoCommitIntervalMs, now)) this.commitPending(memberId, now);
 		const { generation } = this.store.state();
 		const assignment = this.store.assignmentOf(memberId);
 		const topics = this.store.subscribedTopics();
@@ -321,7 +349,13 @@ export class GroupRules {
 		};
 	}
 
-	/** Computes the next generation's assignment from the members and subscribed topics in SQLite. */
+	/**
+	 * Computes the next generation's assignment from the members and subscribed topics in SQLite. A pending
+	 * auto-commit on a partition that changes owner is dropped with its position, not committed: a member's records
+	 * count as processed only once it polls again, and it may still be working on them. (Kafka's consumer commits
+	 * before it gives partitions up, but from inside its own poll, which says as much; committed here, the group
+	 * simulation lost records.) With an auto-commit interval, the new owner may so read up to that long again.
+	 */
 	private rebalance(): void {
 		const topics = this.store.subscribedTopics();
 		const input: AssignorInput = {
@@ -340,7 +374,10 @@ export class GroupRules {
 	}
 
 	private removeMembers(memberIds: readonly string[]): void {
-		for (const id of memberIds) this.store.deleteMember(id);
+		for (const id of memberIds) {
+			this.store.deleteMember(id);
+			this.autoCommittedMs.delete(id);
+		}
 		this.membershipVersion++;
 		const current = this.store.subscribedTopics();
 		this.applyTopics(
@@ -367,6 +404,7 @@ export class GroupRules {
 	}
 
 	private commitPending(memberId: string, now: number): void {
+		this.autoCommittedMs.set(memberId, now);
 		const { generation } = this.store.state();
 		for (const { tp, offset } of this.store.takePendingCommits(memberId)) {
 			if (this.store.committed(tp)?.offset === offset) continue;

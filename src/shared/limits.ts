@@ -237,6 +237,11 @@ export const SESSION_DEADLINE_STALENESS_FRACTION = 1 / 3;
  * the committed offsets, and a poll writes no position row of its own.
  */
 export const POSITION_WRITE_INTERVAL_MS = 5_000;
+/**
+ * Longest auto-commit interval a poll may ask for (`auto_commit_interval_ms`; Upstash's `Kafka-Auto-Commit-Interval`),
+ * as long as the longest session: a member that polls at all commits at least this often. Longer asks are capped.
+ */
+export const AUTO_COMMIT_INTERVAL_MS_MAX = SESSION_TIMEOUT_MS_MAX;
 /** How often a coordinator re-reads topic metadata to pick up new partitions and topics matching a pattern. */
 export const GROUP_METADATA_REFRESH_MS = 5_000;
 /** Partitions one poll reads; a member owning more is served a rotating window of them. */

@@ -126,6 +126,14 @@ const cases: Case[] = [
 		code: "invalid_request",
 	},
 	{
+		name: "a fractional auto_commit_interval_ms",
+		method: "POST",
+		path: () => `${members()}/${member.member_id}/poll`,
+		body: { auto_commit_interval_ms: 1.5 },
+		status: 400,
+		code: "invalid_request",
+	},
+	{
 		name: "a heartbeat with a body",
 		method: "POST",
 		path: () => `${members()}/${member.member_id}/heartbeat`,

@@ -10,6 +10,7 @@ import { parseJson, validate } from "../../src/http/body.ts";
 import { fastCommitBody, fastPollBody } from "../../src/http/group/body-fast-path.ts";
 import { CommitBody, PollBody } from "../../src/http/routes/groups.ts";
 import {
+	AUTO_COMMIT_INTERVAL_MS_MAX,
 	COMMIT_METADATA_BYTES_MAX,
 	FETCH_BYTES_MAX,
 	FETCH_RECORDS_MAX,
@@ -54,6 +55,7 @@ const plainBody = fc.record(
 		max_bytes: fc.integer({ min: 1, max: FETCH_BYTES_MAX }),
 		wait_ms: fc.integer({ min: 0, max: FETCH_WAIT_MS_MAX }),
 		auto_commit: fc.boolean(),
+		auto_commit_interval_ms: fc.integer({ min: 0, max: AUTO_COMMIT_INTERVAL_MS_MAX * 2 }),
 		layout: fc.constantFrom("records", "partitions"),
 		commit: fc.record({ generation: fc.nat(), offsets: plainOffsets }),
 	},
@@ -79,6 +81,7 @@ const edge = fc.constantFrom<unknown>(
 	FETCH_RECORDS_MAX + 1,
 	FETCH_BYTES_MAX + 1,
 	FETCH_WAIT_MS_MAX + 1,
+	AUTO_COMMIT_INTERVAL_MS_MAX + 1,
 	Number.MAX_SAFE_INTEGER,
 	2 ** 53,
 	"10",
@@ -113,7 +116,9 @@ const changedBody = fc
 	.tuple(
 		plainBody,
 		fc.constantFrom<[string, string]>(
-			...["max_records", "max_bytes", "wait_ms", "auto_commit", "layout", "commit", "extra"].map((f): [string, string] => ["top", f]),
+			...["max_records", "max_bytes", "wait_ms", "auto_commit", "auto_commit_interval_ms", "layout", "commit", "extra"].map(
+				(f): [string, string] => ["top", f],
+			),
 			...["generation", "offsets", "extra"].map((f): [string, string] => ["commit", f]),
 			...["topic", "partition", "offset", "metadata", "extra"].map((f): [string, string] => ["offset", f]),
 			["offsets", "twice"],

@@ -4,9 +4,10 @@
  */
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { GroupRules } from "../../src/group/group-rules.ts";
 import { commit, describeGroup, expire, heartbeat, join, type Partition, poll } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
-import { partitionStub } from "../support/stubs.ts";
+import { coordinatorStub, partitionStub } from "../support/stubs.ts";
 import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
 function values(count: number, partition = 0) {
@@ -146,6 +147,37 @@ describe("commits", () => {
 		expect((await describeGroup(group)).offsets[0]).toMatchObject({ committed: 2, high_watermark: 6, lag: 4 });
 		await poll(group, a.member_id, { max_records: 2, auto_commit: false });
 		expect((await describeGroup(group)).offsets[0]).toMatchObject({ committed: 2, lag: 4 });
+	});
+
+	it("auto-commits on an interval (auto_commit_interval_ms, Kafka's auto.commit.interval.ms), and at every poll without", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(10));
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const every = { max_records: 2, auto_commit_interval_ms: 60_000 };
+		const committed = async () => (await describeGroup(group)).offsets[0]?.committed;
+		expect((await poll(group, a.member_id, every)).records.map((r) => r.offset)).toEqual([0, 1]);
+		expect(await committed()).toBeNull();
+		// The first auto-commit is due at once (none before it), then not again for 60 s.
+		await poll(group, a.member_id, every);
+		expect(await committed()).toBe(2);
+		await poll(group, a.member_id, every);
+		await poll(group, a.member_id, every);
+		expect(await committed()).toBe(2);
+		// Once the interval has passed (asked of the rules with a later clock), the next poll's auto-commit is due.
+		const due = await runInDurableObject(coordinatorStub(group), (instance) => {
+			const { rules } = instance as unknown as { rules: GroupRules };
+			return [Date.now(), Date.now() + 60_000].map((now) => rules.autoCommitDue(a.member_id, 60_000, now));
+		});
+		expect(due).toEqual([false, true]);
+		// A poll without the interval commits what the earlier polls returned (offsets 0 to 7).
+		expect((await poll(group, a.member_id, { max_records: 2 })).records.map((r) => r.offset)).toEqual([8, 9]);
+		expect(await committed()).toBe(8);
+		// The interval bounds what a crash redelivers, never what leaving commits: everything handed out.
+		await poll(group, a.member_id, every);
+		expect((await call("DELETE", `/v1/groups/${group}/members/${a.member_id}`)).status).toBe(204);
+		expect(await committed()).toBe(10);
 	});
 
 	it("drops a timed-out member's pending auto-commit, so its last batch is read again", async () => {

@@ -1,7 +1,7 @@
 /**
  * Seeded simulation of one consumer group: random joins (some static, some returning), leaves, crashes
- * (no leave; the session then expires by alarm), partitions added, polls with explicit or automatic commits,
- * and heartbeats, all while producing. At the end every produced record was processed at least once, and no two
+ * (no leave; the session then expires by alarm), partitions added, polls with explicit or automatic commits (some
+ * on an interval), and heartbeats, all while producing. At the end every produced record was processed at least once, and no two
  * members ever reported owning one partition in the same generation.
  *
  * A member processes a batch when it next acts (poll, commit, leave); a crash loses the batch it was holding, so
@@ -29,6 +29,8 @@ interface SimMember {
 	id: string;
 	instanceId: string | null;
 	autoCommit: boolean;
+	/** Its polls' `auto_commit_interval_ms`: every other auto-committing member commits at most once a minute. */
+	autoCommitIntervalMs: number;
 	generation: number;
 	/** The last poll's records, not yet processed. */
 	batch: PolledRecord[];
@@ -38,6 +40,8 @@ class Simulation {
 	readonly rand: () => number;
 	readonly topic = uniqueTopic("sim");
 	readonly group = uniqueGroup("sim");
+	/** Members joined so far. */
+	private joins = 0;
 	partitions = 3;
 	readonly produced = new Set<string>();
 	readonly processed = new Set<string>();
@@ -103,7 +107,16 @@ class Simulation {
 			expect(fenced.status).toBe(409);
 			expect(((await fenced.json()) as { error: { code: string } }).error.code).toBe("unknown_member");
 		}
-		const member: SimMember = { id: joined.member_id, instanceId, autoCommit, generation: joined.generation, batch: [] };
+		// Taken from the join count, not the seeded stream, so each seed plays the same steps as before intervals.
+		const autoCommitIntervalMs = autoCommit && this.joins++ % 2 === 1 ? 60_000 : 0;
+		const member: SimMember = {
+			id: joined.member_id,
+			instanceId,
+			autoCommit,
+			autoCommitIntervalMs,
+			generation: joined.generation,
+			batch: [],
+		};
 		this.claim(member, joined.generation, joined.assignment);
 		this.live.push(member);
 	}
@@ -127,7 +140,11 @@ class Simulation {
 
 	async poll(member: SimMember, maxRecords: number): Promise<number> {
 		await this.process(member);
-		const polled = await poll(this.group, member.id, { max_records: maxRecords, auto_commit: member.autoCommit });
+		const polled = await poll(this.group, member.id, {
+			max_records: maxRecords,
+			auto_commit: member.autoCommit,
+			auto_commit_interval_ms: member.autoCommitIntervalMs,
+		});
 		this.claim(member, polled.generation, polled.assignment);
 		const owned = new Set(polled.assignment.map(key));
 		for (const r of polled.records) expect(owned.has(key(r)), `record of ${key(r)} outside the assignment`).toBe(true);

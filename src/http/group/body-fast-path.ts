@@ -12,6 +12,7 @@
 import type * as z from "zod/mini";
 import { isPlainObject, utf8ByteLength } from "../../shared/json.ts";
 import {
+	AUTO_COMMIT_INTERVAL_MS_MAX,
 	COMMIT_METADATA_BYTES_MAX,
 	FETCH_BYTES_MAX,
 	FETCH_RECORDS_MAX,
@@ -38,6 +39,7 @@ const LIMITS = new Map<string, readonly [number, number]>([
 	["max_records", [1, FETCH_RECORDS_MAX]],
 	["max_bytes", [1, FETCH_BYTES_MAX]],
 	["wait_ms", [0, FETCH_WAIT_MS_MAX]],
+	["auto_commit_interval_ms", [0, AUTO_COMMIT_INTERVAL_MS_MAX]],
 ]);
 
 /** One offset to commit, as given (its fields need no transform), or null if any field is unusual. */
@@ -87,7 +89,7 @@ export function fastPollBody(value: unknown): PollBodyValue | null {
 		const limit = LIMITS.get(name);
 		if (limit !== undefined) {
 			if (!isIntFrom(field, limit[0])) return null;
-			body[name as "max_records" | "max_bytes" | "wait_ms"] = Math.min(field, limit[1]);
+			body[name as "max_records" | "max_bytes" | "wait_ms" | "auto_commit_interval_ms"] = Math.min(field, limit[1]);
 		} else if (name === "auto_commit") {
 			if (typeof field !== "boolean") return null;
 			body.auto_commit = field;

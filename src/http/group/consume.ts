@@ -33,6 +33,11 @@ export interface PollOptions {
 	readonly maxBytes: number;
 	readonly waitMs: number;
 	readonly autoCommit: boolean;
+	/**
+	 * How long after the member's last auto-commit its polls leave what earlier polls returned uncommitted (Kafka's
+	 * auto.commit.interval.ms); 0 or absent: every poll commits what the previous one returned.
+	 */
+	readonly autoCommitIntervalMs?: number;
 	/** Offsets to commit before reading, fenced like `POST /v1/groups/{group}/offsets` (the member is the poller). */
 	readonly commit?: PollCommit | null;
 	/** Whether the caller may read `topic`; a poll whose plan holds a topic it may not read is refused. */
@@ -265,7 +270,8 @@ const PARTITION_ENTRY_TAIL = "]}";
 async function beginPoll({ env, coordinator, groupId, memberId, options }: Poll): Promise<Result<PollPlan>> {
 	const partitionsMax = Math.min(POLL_PARTITIONS_MAX, options.maxRecords);
 	const commit = options.commit ?? null;
-	let started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true));
+	const interval = options.autoCommitIntervalMs ?? 0;
+	let started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true, interval));
 	if (started.ok && !started.value.started && commit !== null) {
 		const unverified = new Set(started.value.unverified.map(keyOf));
 		const bounds = await checkCommitBounds(
@@ -273,7 +279,7 @@ async function beginPoll({ env, coordinator, groupId, memberId, options }: Poll)
 			commit.offsets.filter((o) => unverified.has(keyOf(o))),
 		);
 		if (!bounds.ok) return bounds;
-		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true));
+		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true, interval));
 	}
 	if (!started.ok) return started;
 	assert(started.value.started, "a bounds-checked poll starts or is refused");

@@ -13,6 +13,7 @@ import { type JoinRequest, OFFSET_RESETS, type OffsetCommit, STRATEGIES } from "
 import { unwrap } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
 import {
+	AUTO_COMMIT_INTERVAL_MS_MAX,
 	COMMIT_METADATA_BYTES_MAX,
 	FETCH_BYTES_DEFAULT,
 	FETCH_BYTES_MAX,
@@ -114,6 +115,9 @@ export const PollBody = z.strictObject({
 	max_bytes: z.optional(capped(1, FETCH_BYTES_MAX)),
 	wait_ms: z.optional(capped(0, FETCH_WAIT_MS_MAX)),
 	auto_commit: z.optional(z.boolean()),
+	// Kafka's auto.commit.interval.ms: what earlier polls returned is committed at the first poll this long after the
+	// last auto-commit (0, the default: at every poll).
+	auto_commit_interval_ms: z.optional(capped(0, AUTO_COMMIT_INTERVAL_MS_MAX)),
 	// Commits with the poll (as Kafka's consumer commits within its poll loop): one request instead of two.
 	commit: z.optional(z.strictObject({ generation: Offset, offsets: CommitOffsets })),
 	// "partitions": records grouped under their partition, as Kafka's fetch answers (and the cheaper body to build).
@@ -215,6 +219,7 @@ export const groupRoutes = new Hono<AppEnv>()
 			waitMs: body.wait_ms ?? 0,
 			// Kafka's enable.auto.commit, Confluent's REST consumers and Upstash all default to committing.
 			autoCommit: body.auto_commit ?? true,
+			autoCommitIntervalMs: body.auto_commit_interval_ms ?? 0,
 			// Another member's subscription may put a topic this key may not read in its assignment.
 			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 			commit: body.commit === undefined ? null : { generation: body.commit.generation, offsets: body.commit.offsets.map(toOffsetCommit) },

@@ -17,7 +17,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type * as z from "zod/mini";
 import { groupResource, topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
-import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
+import { AUTO_COMMIT_INTERVAL_MS_MAX, FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
 import { groupCoordinator, groupDirectory, topicRegistry } from "../../../shared/stubs.ts";
 import { produce } from "../../../topic/produce.ts";
 import { may, requireAccess } from "../../access.ts";
@@ -124,6 +124,8 @@ async function consumeFor(c: Context<AppEnv>, group: string, instance: string, t
 				maxBytes: FETCH_BYTES_DEFAULT,
 				waitMs: timeoutMs ?? UPSTASH_TIMEOUT_MS_DEFAULT,
 				autoCommit: headers["kafka-enable-auto-commit"] !== "false",
+				// Absent: at every consume, as often as any interval asks (and redelivering least after a crash).
+				autoCommitIntervalMs: Math.min(headers["kafka-auto-commit-interval"] ?? 0, AUTO_COMMIT_INTERVAL_MS_MAX),
 				mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 			},
 		}),
