@@ -164,6 +164,9 @@ function walkLog(
 	logEnd = Number.POSITIVE_INFINITY,
 ): SliceReader {
 	const read = new SliceReader(offset, maxRecords, maxBytes, utf8, withEnds);
+	// Nothing at or past the end: a poll at the tail with nothing cached would otherwise read the last row (2 rows
+	// billed, its text up to `READ_INLINE_BATCH_BYTES_MAX` read) only to skip it.
+	if (offset >= logEnd) return read;
 	const windowBase = cache?.windowBase ?? Number.POSITIVE_INFINITY;
 	const walked: CachedBatch[] = [];
 	let full = false;

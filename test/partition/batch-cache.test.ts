@@ -440,6 +440,20 @@ describe("reads with the cache", () => {
 		expect(rows.again).toEqual({ rowsRead: 0, recordCount: 4, nextOffset: 4 });
 	});
 
+	it("answers a read at the end of the log empty with no SQL, even with nothing cached", async () => {
+		const topic = uniqueTopic("at-end");
+		await createTopic(topic);
+		await produce(topic, [{ value: "a" }, { value: "b" }]);
+		// A new instance: its cache is empty, so only the log's end can tell the read there is nothing to walk.
+		await abortAllDurableObjects();
+		const topicId = await topicIdOf(topic);
+		const counted = await runInDurableObject(await partitionStub(topic), (instance: PartitionLog, state) =>
+			countRows(state.storage.sql, () => instance.read({ topicId, offset: 2, maxRecords: 10, maxBytes: 1 << 20, waitMs: 0 }), true),
+		);
+		expect(counted.rowsRead).toBe(0);
+		expect(counted.result).toMatchObject({ ok: true, value: { records: "", recordCount: 0, nextOffset: 2, highWatermark: 2 } });
+	});
+
 	it("answers a tail read from memory, with no SQL", async () => {
 		const topic = uniqueTopic("hot-tail");
 		await createTopic(topic);
