@@ -5,6 +5,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { bodyRecord, jsonReadBody, payloads, readBody } from "../../src/http/compat/durable-streams/codec.ts";
 import {
 	formatOffset,
 	nextCursor,
@@ -16,6 +17,7 @@ import {
 import { checkStreamPath, streamPathOf, streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { checkProducer, isExpired, newStreamMeta, type StreamSettings, sameSettings } from "../../src/partition/stream-rules.ts";
 import { DS_EXPIRY_GRACE_MS, TOPIC_NAME_LENGTH_MAX } from "../../src/shared/limits.ts";
+import { encodeLine, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -138,5 +140,52 @@ describe("stream write rules", () => {
 		expect(isExpired(at, 10_000)).toBe(false);
 		expect(isExpired(at, 10_000 + DS_EXPIRY_GRACE_MS)).toBe(true);
 		expect(isExpired(newStreamMeta(settings, 0), Number.MAX_SAFE_INTEGER - DS_EXPIRY_GRACE_MS)).toBe(false);
+	});
+});
+
+describe("a JSON stream's read body", () => {
+	/** A stored line as an append writes it: its messages as one array (record() in codec.ts). */
+	const appended = (offset: number, messages: unknown[]) => {
+		const record = bodyRecord("application/json", new TextEncoder().encode(JSON.stringify(messages)), true);
+		if (!record.ok || record.value === null) throw new Error("an append of messages makes a record");
+		return encodeLine(0, offset, 1_700_000_000_000, record.value.tail);
+	};
+	/** Lines a /v1 produce may have left in the same topic: keys, headers, encodings, non-array and spaced values. */
+	const produced = fc.oneof(
+		fc.jsonValue().map((value) => `"key":"k","value":${JSON.stringify(value)},"headers":[]}`),
+		fc.jsonValue().map((value) => `"key":null,"value":${JSON.stringify(value)},"headers":[{"key":"h","value":"v"}]}`),
+		fc.jsonValue().map((value) => `"key":null,"value":${JSON.stringify(value)},"headers":[]}`),
+		fc.constantFrom(
+			'"key":null,"value":[ ],"headers":[]}',
+			'"key":null,"value":[ 1 , [2] , "]," ],"headers":[]}',
+			'"key":null,"value":null,"headers":[]}',
+			'"key":null,"value":"aGk=","headers":[],"value_encoding":"base64"}',
+			'"key":null,"value":12345678901234567890,"headers":[]}',
+		),
+	);
+	const line = fc.oneof(
+		fc.array(fc.jsonValue(), { minLength: 1, maxLength: 4 }).map((messages) => ({ appended: messages })),
+		produced.map((tail) => ({ tail })),
+	);
+
+	it("holds the messages the parsed lines hold, in order, whatever the lines", () => {
+		fc.assert(
+			fc.property(fc.array(line, { maxLength: 8 }), (lines) => {
+				const text = lines
+					.map((l, offset) => ("tail" in l ? encodeLine(0, offset, 1_700_000_000_000, l.tail) : appended(offset, l.appended)))
+					.join(RECORD_SEPARATOR);
+				const decoder = new TextDecoder();
+				const fast = JSON.parse(decoder.decode(jsonReadBody(text)));
+				const parsed = JSON.parse(decoder.decode(readBody(payloads(text, true), true)));
+				expect(fast).toEqual(parsed);
+			}),
+			{ numRuns: 300 },
+		);
+	});
+
+	it("takes an appended line's messages as their text: a big number keeps its digits", () => {
+		const line = encodeLine(0, 0, 1, '"key":null,"value":[12345678901234567890,{"a":[]}],"headers":[]}');
+		expect(new TextDecoder().decode(jsonReadBody(line))).toBe('[12345678901234567890,{"a":[]}]');
+		expect(new TextDecoder().decode(jsonReadBody(""))).toBe("[]");
 	});
 });

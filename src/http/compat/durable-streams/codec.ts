@@ -74,16 +74,49 @@ interface StoredValue {
 /** The payloads of stored JSON lines (see record-codec.ts), including records produced through `/v1`. */
 export function payloads(lines: string, json: boolean): Payload[] {
 	if (lines.length === 0) return [];
-	return lines.split(RECORD_SEPARATOR).map((line) => {
-		const stored = JSON.parse(line) as StoredValue;
-		const { value } = stored;
-		if (json) return { offset: stored.offset, bytes: new Uint8Array(), messages: Array.isArray(value) ? value : [value] };
-		let bytes: Uint8Array;
-		if (stored.value_encoding === "base64" && typeof value === "string") bytes = base64Decode(value);
-		else if (typeof value === "string") bytes = encoder.encode(value);
-		else bytes = value === null || value === undefined ? new Uint8Array() : encoder.encode(JSON.stringify(value));
-		return { offset: stored.offset, bytes, messages: [] };
-	});
+	return lines.split(RECORD_SEPARATOR).map((line) => payloadOf(line, json));
+}
+
+function payloadOf(line: string, json: boolean): Payload {
+	const stored = JSON.parse(line) as StoredValue;
+	const { value } = stored;
+	if (json) return { offset: stored.offset, bytes: new Uint8Array(), messages: Array.isArray(value) ? value : [value] };
+	let bytes: Uint8Array;
+	if (stored.value_encoding === "base64" && typeof value === "string") bytes = base64Decode(value);
+	else if (typeof value === "string") bytes = encoder.encode(value);
+	else bytes = value === null || value === undefined ? new Uint8Array() : encoder.encode(JSON.stringify(value));
+	return { offset: stored.offset, bytes, messages: [] };
+}
+
+/** A stored line as a JSON stream's append writes it (`record`: no key, no headers, JSON encodings), up to its value. */
+const APPENDED_HEAD = /^\{"partition":\d+,"offset":\d+,"timestamp":\d+,"key":null,"value":/;
+const APPENDED_TAIL = ',"headers":[]}';
+
+/**
+ * A JSON stream's read body, every message of `lines` in one JSON array: `readBody(payloads(lines, true), true)`,
+ * without parsing what an append stored. Such a line's value is the JSON text of an array of its messages, written
+ * by `JSON.stringify` (or, produced through `/v1`, as the producer wrote it): its elements' text is taken as it
+ * stands, the brackets dropped, where parsing each line and writing each message again cost most of a read. Any
+ * other line (a key, headers, a value that is not an array) is parsed as `payloads` does.
+ */
+export function jsonReadBody(lines: string): Uint8Array {
+	const texts: string[] = [];
+	if (lines.length > 0) {
+		for (const line of lines.split(RECORD_SEPARATOR)) {
+			const head = APPENDED_HEAD.exec(line);
+			if (head !== null && line.endsWith(APPENDED_TAIL)) {
+				const value = line.slice(head[0].length, line.length - APPENDED_TAIL.length);
+				if (value.startsWith("[") && value.endsWith("]")) {
+					const elements = value.slice(1, -1);
+					// `[]` (or `[ ]` as a producer wrote it) carries no message.
+					if (elements.trim().length > 0) texts.push(elements);
+					continue;
+				}
+			}
+			for (const message of payloadOf(line, true).messages) texts.push(JSON.stringify(message));
+		}
+	}
+	return encoder.encode(`[${texts.join(",")}]`);
 }
 
 /** A read's body: the bytes one after another, or every message in one JSON array. */
