@@ -1,8 +1,8 @@
 /**
  * Seeded simulation of one consumer group: random joins (some static, some returning), leaves, crashes
  * (no leave; the session then expires by alarm), partitions added, polls with explicit or automatic commits (some
- * on an interval), and heartbeats, all while producing. At the end every produced record was processed at least once, and no two
- * members ever reported owning one partition in the same generation.
+ * on an interval), and heartbeats, all while producing. At the end every produced record was processed at least
+ * once, and no two members ever reported owning one partition in the same generation.
  *
  * A member processes a batch when it next acts (poll, commit, leave); a crash loses the batch it was holding, so
  * the group must deliver those records again. Replay a run with `SIM_SEED=<seed> npx vitest run test/group/simulation.test.ts`
