@@ -155,15 +155,15 @@ describe("commits", () => {
 		await produce(topic, values(10));
 		const group = uniqueGroup();
 		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
-		const every = { max_records: 2, auto_commit_interval_ms: 60_000 };
+		const onInterval = { max_records: 2, auto_commit_interval_ms: 60_000 };
 		const committed = async () => (await describeGroup(group)).offsets[0]?.committed;
-		expect((await poll(group, a.member_id, every)).records.map((r) => r.offset)).toEqual([0, 1]);
+		expect((await poll(group, a.member_id, onInterval)).records.map((r) => r.offset)).toEqual([0, 1]);
 		expect(await committed()).toBeNull();
 		// The first auto-commit is due at once (none before it), then not again for 60 s.
-		await poll(group, a.member_id, every);
+		await poll(group, a.member_id, onInterval);
 		expect(await committed()).toBe(2);
-		await poll(group, a.member_id, every);
-		await poll(group, a.member_id, every);
+		await poll(group, a.member_id, onInterval);
+		await poll(group, a.member_id, onInterval);
 		expect(await committed()).toBe(2);
 		// Once the interval has passed (asked of the rules with a later clock), the next poll's auto-commit is due.
 		const due = await runInDurableObject(coordinatorStub(group), (instance) => {
@@ -175,7 +175,7 @@ describe("commits", () => {
 		expect((await poll(group, a.member_id, { max_records: 2 })).records.map((r) => r.offset)).toEqual([8, 9]);
 		expect(await committed()).toBe(8);
 		// The interval bounds what a crash redelivers, never what leaving commits: everything handed out.
-		await poll(group, a.member_id, every);
+		await poll(group, a.member_id, onInterval);
 		expect((await call("DELETE", `/v1/groups/${group}/members/${a.member_id}`)).status).toBe(204);
 		expect(await committed()).toBe(10);
 	});
