@@ -5,7 +5,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bodyRecord, jsonReadBody, payloads, readBody } from "../../src/http/compat/durable-streams/codec.ts";
+import { bodyRecord, payloads, readBody } from "../../src/http/compat/durable-streams/codec.ts";
 import {
 	formatOffset,
 	nextCursor,
@@ -175,8 +175,9 @@ describe("a JSON stream's read body", () => {
 					.map((l, offset) => ("tail" in l ? encodeLine(0, offset, 1_700_000_000_000, l.tail) : appended(offset, l.appended)))
 					.join(RECORD_SEPARATOR);
 				const decoder = new TextDecoder();
-				const fast = JSON.parse(decoder.decode(jsonReadBody(text)));
-				const parsed = JSON.parse(decoder.decode(readBody(payloads(text, true), true)));
+				const fast = JSON.parse(decoder.decode(readBody(text, true)));
+				// What the parsed lines hold, through JSON as a body carries it.
+				const parsed = JSON.parse(JSON.stringify(payloads(text, true).flatMap((p) => p.messages)));
 				expect(fast).toEqual(parsed);
 			}),
 			{ numRuns: 300 },
@@ -185,7 +186,7 @@ describe("a JSON stream's read body", () => {
 
 	it("takes an appended line's messages as their text: a big number keeps its digits", () => {
 		const line = encodeLine(0, 0, 1, '"key":null,"value":[12345678901234567890,{"a":[]}],"headers":[]}');
-		expect(new TextDecoder().decode(jsonReadBody(line))).toBe('[12345678901234567890,{"a":[]}]');
-		expect(new TextDecoder().decode(jsonReadBody(""))).toBe("[]");
+		expect(new TextDecoder().decode(readBody(line, true))).toBe('[12345678901234567890,{"a":[]}]');
+		expect(new TextDecoder().decode(readBody("", true))).toBe("[]");
 	});
 });

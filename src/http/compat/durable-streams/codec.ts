@@ -93,13 +93,13 @@ const APPENDED_HEAD = /^\{"partition":\d+,"offset":\d+,"timestamp":\d+,"key":nul
 const APPENDED_TAIL = ',"headers":[]}';
 
 /**
- * A JSON stream's read body, every message of `lines` in one JSON array: `readBody(payloads(lines, true), true)`,
- * without parsing what an append stored. Such a line's value is the JSON text of an array of its messages, written
+ * A JSON stream's read body, every message of `lines` (the messages `payloads(lines, true)` holds) in one JSON
+ * array, without parsing what an append stored. Such a line's value is the JSON text of an array of its messages, written
  * by `JSON.stringify` (or, produced through `/v1`, as the producer wrote it): its elements' text is taken as it
  * stands, the brackets dropped, where parsing each line and writing each message again cost most of a read. Any
  * other line (a key, headers, a value that is not an array) is parsed as `payloads` does.
  */
-export function jsonReadBody(lines: string): Uint8Array {
+function jsonReadBody(lines: string): Uint8Array {
 	const texts: string[] = [];
 	if (lines.length > 0) {
 		for (const line of lines.split(RECORD_SEPARATOR)) {
@@ -119,9 +119,10 @@ export function jsonReadBody(lines: string): Uint8Array {
 	return encoder.encode(`[${texts.join(",")}]`);
 }
 
-/** A read's body: the bytes one after another, or every message in one JSON array. */
-export function readBody(parts: readonly Payload[], json: boolean): Uint8Array {
-	if (json) return encoder.encode(`[${parts.flatMap((p) => p.messages.map((m) => JSON.stringify(m))).join(",")}]`);
+/** A read's body from its stored lines: the bytes one after another, or every message in one JSON array. */
+export function readBody(lines: string, json: boolean): Uint8Array {
+	if (json) return jsonReadBody(lines);
+	const parts = payloads(lines, false);
 	const total = parts.reduce((n, p) => n + p.bytes.byteLength, 0);
 	const out = new Uint8Array(total);
 	let at = 0;

@@ -33,7 +33,7 @@ import { authorize } from "../../middleware/authorize.ts";
 import { corsOrigins } from "../../middleware/cors.ts";
 import { quotas, reportFetchedBytes } from "../../middleware/quotas.ts";
 import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
-import { bodyRecord, jsonReadBody, payloads, readBody } from "./codec.ts";
+import { bodyRecord, readBody } from "./codec.ts";
 import { badRequest, durableStreamsDialect, failureResponse } from "./errors.ts";
 import { copyForFork, releaseSource } from "./forks.ts";
 import {
@@ -317,7 +317,7 @@ function readResponse(
 	// A range short of the tail never changes; one that reaches it must be revalidated (its ETag then says).
 	c.header("Cache-Control", upToDate ? "no-cache" : `${c.req.header("Authorization") ? "private" : "public"}, max-age=60`);
 	if (c.req.header("If-None-Match") === etag) return c.body(null, 304);
-	const body = json ? jsonReadBody(result.value.records) : readBody(payloads(result.value.records, false), false);
+	const body = readBody(result.value.records, json);
 	reportFetchedBytes(c, body.byteLength);
 	return c.body(body.buffer as ArrayBuffer, 200);
 }
