@@ -249,7 +249,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			console.error(`group coordinator: subscriptions cover over ${GROUP_PARTITIONS_MAX} partitions; topics left out`);
 		this.transact(() => {
 			const current = this.store.subscribedTopics();
-			if (!sameTopics(current, next)) this.rules.applyTopics(current, next);
+			if (!sameTopics(current, next)) this.rules.applyTopics(current, next, Date.now());
 		});
 	}
 
@@ -269,6 +269,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			return this.ctx.storage.transactionSync(work);
 		} catch (error) {
 			this.store.forgetLiveState();
+			this.rules.forgetConfirmed();
 			throw error;
 		}
 	}

@@ -9,7 +9,7 @@
 import { assert } from "../shared/assert.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { GROUP_MEMBERS_MAX, GROUP_PARTITIONS_MAX } from "../shared/limits.ts";
-import { type AssignorInput, assign, checkAssignment } from "./assignors.ts";
+import { type Assignment, type AssignorInput, assign, checkAssignment, keyOf } from "./assignors.ts";
 import type { GroupStore, Member } from "./store.ts";
 import { sameSubscription, subscribedTopics } from "./subscription.ts";
 import { partitionTotal, pruneTopics, sameTopics } from "./topic-resolver.ts";
@@ -40,6 +40,15 @@ export class GroupRules {
 	 * coordinator finds every member due.
 	 */
 	private readonly autoCommittedMs = new Map<string, number>();
+	/**
+	 * Per member and partition, an auto-commit the member has confirmed and an interval left uncommitted: where its
+	 * earlier polls ended, which it has processed since it came back for more (auto-commit's at-least-once rule). A
+	 * rebalance that takes the partition from the member commits it (`commitConfirmed`), as Kafka's consumer commits
+	 * before it gives partitions up, so the new owner reads again what the member's last poll returned, not up to an
+	 * interval of records. The last poll's own end is never here: the member may still be working on its records.
+	 * Memory only: losing it (a restart, a rolled-back transaction) only means more records read again.
+	 */
+	private readonly confirmedCommits = new Map<string, Map<string, { readonly tp: TopicPartition; readonly offset: number }>>();
 
 	constructor(private readonly store: GroupStore) {}
 
@@ -81,11 +90,13 @@ export class GroupRules {
 		this.membershipVersion++;
 		// KIP-345: a static member back within its session keeps its partitions, without a rebalance.
 		if (previous !== null) {
+			// The instance that left processed what it confirmed; its last poll's records are read again.
+			this.commitConfirmed(() => true, now, previous.memberId);
 			this.store.renameOwner(previous.memberId, member.memberId);
 			this.autoCommittedMs.delete(previous.memberId);
 		}
 		const unchanged = previous !== null && sameSubscription(previous.subscription, member.subscription) && sameTopics(current, topics);
-		if (!unchanged) this.applyTopics(current, topics);
+		if (!unchanged) this.applyTopics(current, topics, now);
 		return ok({ memberId: member.memberId, ...this.view(member.memberId) });
 	}
 
@@ -127,6 +138,7 @@ export class GroupRules {
 			if (!written.ok) return written;
 		}
 		if (this.autoCommitDue(memberId, autoCommitIntervalMs, now)) this.commitPending(memberId, now);
+		else this.confirmPending(memberId);
 		const { generation } = this.store.state();
 		const assignment = this.store.assignmentOf(memberId);
 		const topics = this.store.subscribedTopics();
@@ -238,6 +250,7 @@ export class GroupRules {
 			this.store.writeCommit(o, generation, now);
 			// An explicit commit wins over what an auto-commit poll left to commit.
 			this.store.clearPendingCommit(o);
+			this.confirmedCommits.get(request.memberId)?.delete(keyOf(o));
 		}
 		return ok(undefined);
 	}
@@ -257,19 +270,23 @@ export class GroupRules {
 			const commit = { ...tp, offset: position.nextOffset, metadata: null };
 			this.store.writeCommit(commit, generation, now);
 			this.store.clearPendingCommit(tp);
+			this.confirmedCommits.get(memberId)?.delete(keyOf(tp));
 			offsets.push(commit);
 		}
 		return ok({ ...this.view(memberId), offsets });
 	}
 
-	/** Sets the subscribed topics and rebalances; positions in a topic that was recreated are forgotten. */
-	applyTopics(current: ReadonlyMap<string, SubscribedTopic>, next: ReadonlyMap<string, SubscribedTopic>): void {
+	/** Sets the subscribed topics and rebalances; positions (and confirmed auto-commits) in a recreated topic are forgotten. */
+	applyTopics(current: ReadonlyMap<string, SubscribedTopic>, next: ReadonlyMap<string, SubscribedTopic>, now: number): void {
 		for (const [name, topic] of next) {
 			const before = current.get(name);
-			if (before !== undefined && before.topicId !== topic.topicId) this.store.forgetPositions(name);
+			if (before === undefined || before.topicId === topic.topicId) continue;
+			this.store.forgetPositions(name);
+			for (const confirmed of this.confirmedCommits.values())
+				for (const [key, c] of confirmed) if (c.tp.topic === name) confirmed.delete(key);
 		}
 		this.store.replaceSubscribedTopics(next);
-		this.rebalance();
+		this.rebalance(now);
 	}
 
 	/** Removes a member at its own request; like `KafkaConsumer.close()`, its pending auto-commits are committed. */
@@ -277,7 +294,7 @@ export class GroupRules {
 		this.expireOverdue(now);
 		if (this.store.member(memberId) === null) return this.unknownMember(memberId);
 		this.commitPending(memberId, now);
-		this.removeMembers([memberId]);
+		this.removeMembers([memberId], now);
 		return ok(undefined);
 	}
 
@@ -350,13 +367,13 @@ export class GroupRules {
 	}
 
 	/**
-	 * Computes the next generation's assignment from the members and subscribed topics in SQLite. A pending
-	 * auto-commit on a partition that changes owner is dropped with its position, not committed: a member's records
-	 * count as processed only once it polls again, and it may still be working on them. (Kafka's consumer commits
-	 * before it gives partitions up, but from inside its own poll, which says as much; committed here, the group
-	 * simulation lost records.) With an auto-commit interval, the new owner may so read up to that long again.
+	 * Computes the next generation's assignment from the members and subscribed topics in SQLite. On a partition
+	 * that changes owner, what the owner confirmed is committed (`confirmedCommits`) and its last poll's pending
+	 * auto-commit is dropped with its position: a member's records count as processed only once it polls again, and
+	 * it may still be working on them. (Kafka's consumer commits everything it returned before it gives partitions
+	 * up, but from inside its own poll, which says as much; committed here, the group simulation lost records.)
 	 */
-	private rebalance(): void {
+	private rebalance(now: number): void {
 		const topics = this.store.subscribedTopics();
 		const input: AssignorInput = {
 			members: this.store.members().map((m) => ({
@@ -369,30 +386,37 @@ export class GroupRules {
 		};
 		const next = assign(this.store.state().strategy ?? "sticky", input);
 		checkAssignment(input, next);
+		this.commitConfirmed(ownerCheck(next), now);
 		this.store.replaceAssignment(next);
 		this.store.bumpGeneration();
 	}
 
-	private removeMembers(memberIds: readonly string[]): void {
+	private removeMembers(memberIds: readonly string[], now: number): void {
 		for (const id of memberIds) {
 			this.store.deleteMember(id);
 			this.autoCommittedMs.delete(id);
 		}
 		this.membershipVersion++;
 		const current = this.store.subscribedTopics();
+		// The rebalance commits what the members confirmed: none of them owns anything in the next generation.
 		this.applyTopics(
 			current,
 			pruneTopics(
 				current,
 				this.store.members().map((m) => m.subscription),
 			),
+			now,
 		);
+		for (const id of memberIds) assert(!this.confirmedCommits.has(id), "a removed member's confirmed auto-commits are settled");
 	}
 
-	/** Removes every member whose session deadline has passed, in one rebalance. Their pending auto-commits are dropped. */
+	/**
+	 * Removes every member whose session deadline has passed, in one rebalance. Their last polls' pending
+	 * auto-commits are dropped; what they confirmed on an interval (`confirmedCommits`) is committed.
+	 */
 	expireOverdue(now: number): void {
 		const overdue = this.store.overdueMembers(now);
-		if (overdue.length > 0) this.removeMembers(overdue);
+		if (overdue.length > 0) this.removeMembers(overdue, now);
 	}
 
 	touchMember(memberId: string, now: number): Result<Member> {
@@ -405,11 +429,46 @@ export class GroupRules {
 
 	private commitPending(memberId: string, now: number): void {
 		this.autoCommittedMs.set(memberId, now);
+		// What it confirmed is at or behind what is pending, and is committed with it.
+		this.confirmedCommits.delete(memberId);
 		const { generation } = this.store.state();
 		for (const { tp, offset } of this.store.takePendingCommits(memberId)) {
 			if (this.store.committed(tp)?.offset === offset) continue;
 			this.store.writeCommit({ ...tp, offset, metadata: null }, generation, now);
 		}
+	}
+
+	/** The member came back for more: what its earlier polls left to commit is processed (see `confirmedCommits`). */
+	private confirmPending(memberId: string): void {
+		const pending = this.store.pendingCommitsOf(memberId);
+		if (pending.length === 0) return;
+		const confirmed = this.confirmedCommits.get(memberId) ?? new Map();
+		for (const c of pending) confirmed.set(keyOf(c.tp), c);
+		this.confirmedCommits.set(memberId, confirmed);
+	}
+
+	/**
+	 * Commits, in the generation that is ending, the confirmed auto-commits `leaves` picks (by member and partition
+	 * key), of `onlyMemberId`'s or of every member, and forgets them. A topic no longer subscribed is committed too
+	 * (its last member left: the group keeps its offsets, as Kafka does); a recreated one's were forgotten first
+	 * (`applyTopics`).
+	 */
+	private commitConfirmed(leaves: (memberId: string, key: string) => boolean, now: number, onlyMemberId?: string): void {
+		const { generation } = this.store.state();
+		for (const [memberId, confirmed] of this.confirmedCommits) {
+			if (onlyMemberId !== undefined && memberId !== onlyMemberId) continue;
+			for (const [key, { tp, offset }] of confirmed) {
+				if (!leaves(memberId, key)) continue;
+				confirmed.delete(key);
+				if (this.store.committed(tp)?.offset !== offset) this.store.writeCommit({ ...tp, offset, metadata: null }, generation, now);
+			}
+			if (confirmed.size === 0) this.confirmedCommits.delete(memberId);
+		}
+	}
+
+	/** Forgets every confirmed auto-commit (a rolled-back transaction: they may name rows it undid). */
+	forgetConfirmed(): void {
+		this.confirmedCommits.clear();
 	}
 
 	view(memberId: string): MemberView {
@@ -443,4 +502,11 @@ function rotatingWindow(assignment: readonly TopicPartition[], max: number): Top
 	if (assignment.length <= max) return [...assignment];
 	const start = Math.floor(Math.random() * assignment.length);
 	return Array.from({ length: max }, (_, i) => assignment[(start + i) % assignment.length] as TopicPartition);
+}
+
+/** Whether a member's partition leaves it in `next`: a `commitConfirmed` filter. */
+function ownerCheck(next: Assignment): (memberId: string, key: string) => boolean {
+	const owners = new Map<string, string>();
+	for (const [memberId, partitions] of next) for (const tp of partitions) owners.set(keyOf(tp), memberId);
+	return (memberId, key) => owners.get(key) !== memberId;
 }

@@ -447,13 +447,18 @@ export class GroupStore {
 
 	/** Auto-commit offsets a member's last poll left to commit; clears them (in SQLite too, with the commit). */
 	takePendingCommits(memberId: string): { tp: TopicPartition; offset: number }[] {
-		const taken: { tp: TopicPartition; offset: number }[] = [];
-		for (const p of this.positions().values()) {
-			if (p.memberId !== memberId || p.pendingCommit === null) continue;
-			taken.push({ tp: p.tp, offset: p.pendingCommit });
-			this.clearPendingCommit(p.tp);
-		}
+		const taken = this.pendingCommitsOf(memberId);
+		for (const { tp } of taken) this.clearPendingCommit(tp);
 		return taken;
+	}
+
+	/** Auto-commit offsets a member's polls left to commit, as they stand. */
+	pendingCommitsOf(memberId: string): { tp: TopicPartition; offset: number }[] {
+		const pending: { tp: TopicPartition; offset: number }[] = [];
+		for (const p of this.positions().values()) {
+			if (p.memberId === memberId && p.pendingCommit !== null) pending.push({ tp: p.tp, offset: p.pendingCommit });
+		}
+		return pending;
 	}
 
 	/** Whether a member's last poll left auto-commits to commit (its next poll writes them). */

@@ -180,6 +180,58 @@ describe("commits", () => {
 		expect(await committed()).toBe(10);
 	});
 
+	it("on an interval, a rebalance commits what the member confirmed on a partition it gives up, not its last poll", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const onInterval = { max_records: 100, auto_commit_interval_ms: 60_000 };
+		const committed = async () => (await describeGroup(group)).offsets.map((o) => o.committed);
+		for (let round = 0; round < 3; round++) {
+			await produce(topic, [...values(2, 0), ...values(2, 1)]);
+			expect((await poll(group, a.member_id, onInterval)).records).toHaveLength(4);
+		}
+		// The second poll auto-committed what the first returned (2 on each partition); the third confirmed the
+		// second's (4), which the interval left uncommitted; the third's own (6) is pending.
+		expect(await committed()).toEqual([2, 2]);
+		const b = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const moved = (b.assignment[0] as Partition).partition;
+		const after = await committed();
+		expect(after[moved]).toBe(4);
+		expect(after[1 - moved]).toBe(2);
+		// The new owner reads again only what a's last poll returned.
+		expect((await poll(group, b.member_id, { max_records: 100 })).records.map((r) => r.offset)).toEqual([4, 5]);
+	});
+
+	it("commits what a timed-out member confirmed on an interval; its last poll is read again", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(10));
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		for (let i = 0; i < 4; i++) await poll(group, a.member_id, { max_records: 2, auto_commit_interval_ms: 60_000 });
+		// Committed 2 (the second poll), confirmed 6 (the fourth), pending 8.
+		expect((await describeGroup(group)).offsets[0]?.committed).toBe(2);
+		await expire(group, [a.member_id]);
+		expect((await describeGroup(group)).offsets[0]?.committed).toBe(6);
+		const b = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		expect((await poll(group, b.member_id)).records.map((r) => r.offset)).toEqual([6, 7, 8, 9]);
+	});
+
+	it("lets an explicit commit win over what the member confirmed on an interval", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(10));
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		for (let i = 0; i < 3; i++) await poll(group, a.member_id, { max_records: 2, auto_commit_interval_ms: 60_000 });
+		// Confirmed 4; the member then commits 1 itself (it wants offset 1 read again), and times out.
+		const view = await heartbeat(group, a.member_id);
+		await commit(group, a.member_id, view.generation, [{ topic, partition: 0, offset: 1 }]);
+		await expire(group, [a.member_id]);
+		expect((await describeGroup(group)).offsets[0]?.committed).toBe(1);
+	});
+
 	it("drops a timed-out member's pending auto-commit, so its last batch is read again", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
