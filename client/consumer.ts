@@ -9,7 +9,10 @@
  * whose answer is lost moves the member's read positions on the broker, so the member leaves and joins again,
  * which sends it back to its committed offsets instead of skipping what it never saw. With `autoCommit`, the
  * commit rides on the next poll (its `commit` field: one request, written before the poll answers); a carried
- * commit the broker refuses (a rebalance) is sent on its own, after following the rebalance.
+ * commit the broker refuses (a rebalance) is sent on its own, after following the rebalance. With
+ * `autoCommitIntervalMs` it rides on a poll only that long after the last commit (Kafka's
+ * `auto.commit.interval.ms`): each commit costs the group's coordinator a storage write, so a busy consumer that
+ * commits every few seconds costs less per record, and after a crash or a rebalance up to that much is read again.
  */
 
 import type { TopicPartition } from "./admin.ts";
@@ -22,6 +25,11 @@ export const POLL_WAIT_MS_DEFAULT = 1_000;
 export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
 /** Heartbeats go out at a third of the session timeout, as Kafka's `heartbeat.interval.ms` suggests. */
 const HEARTBEATS_PER_SESSION = 3;
+/**
+ * Tries of one commit through rebalances: each refused one follows the new generation first, so only another
+ * rebalance in between refuses it again (members of a group closing at once each make one).
+ */
+const COMMIT_TRIES_MAX = 8;
 
 export interface ConsumerOptions {
 	readonly group: string;
@@ -32,6 +40,12 @@ export interface ConsumerOptions {
 	readonly from?: "earliest" | "latest";
 	/** Commit what the loop has moved past, before each poll and on close. Default true. */
 	readonly autoCommit?: boolean;
+	/**
+	 * With `autoCommit`: commit with a poll only once this long has passed since the last commit (Kafka's
+	 * `auto.commit.interval.ms`, kafkajs's `autoCommitInterval`). Closing still commits everything handed out; a
+	 * partition taken by a rebalance, or a crash, reads again up to this long of records. Default 0: every poll.
+	 */
+	readonly autoCommitIntervalMs?: number;
 	readonly sessionTimeoutMs?: number;
 	/** Static membership (KIP-345): a restarted instance takes back its partitions without a rebalance. */
 	readonly instanceId?: string;
@@ -80,6 +94,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	readonly #http: Http;
 	readonly #options: ConsumerOptions;
 	readonly #autoCommit: boolean;
+	readonly #autoCommitIntervalMs: number;
+	/** When this consumer last committed (0: never, so its first commit is due at once). */
+	#committedAtMs = 0;
 	readonly #sessionTimeoutMs: number;
 	#member: Member | null = null;
 	#assigned = new Map<string, TopicPartition>();
@@ -106,6 +123,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.#http = http;
 		this.#options = options;
 		this.#autoCommit = options.autoCommit ?? true;
+		this.#autoCommitIntervalMs = options.autoCommitIntervalMs ?? 0;
+		if (!Number.isSafeInteger(this.#autoCommitIntervalMs) || this.#autoCommitIntervalMs < 0) {
+			throw new TributaryError("invalid_argument", "autoCommitIntervalMs must be a whole number of milliseconds, 0 or more");
+		}
 		this.#sessionTimeoutMs = options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS_DEFAULT;
 	}
 
@@ -201,7 +222,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	async #pollOnce(carry = this.#autoCommit): Promise<number | null> {
 		const member = this.#member ?? (await this.#join());
-		const offsets = carry ? await this.#toCommit() : [];
+		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
+		const offsets = carry && due ? await this.#toCommit() : [];
 		const body = {
 			max_records: this.#options.maxRecords ?? POLL_RECORDS_DEFAULT,
 			...(this.#options.maxBytes === undefined ? {} : { max_bytes: this.#options.maxBytes }),
@@ -232,6 +254,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			return null;
 		}
 		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
+		if (offsets.length > 0) this.#committedAtMs = Date.now();
 		await this.#follow(member, answer);
 		this.#buffer = answer.partitions.flatMap((p) => p.records.map((r) => fromWire(r, p.topic)));
 		this.#next = 0;
@@ -338,12 +361,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 					retry: "always",
 				});
 				this.#lastCallMs = Date.now();
+				this.#committedAtMs = this.#lastCallMs;
 				for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 				return;
 			} catch (error) {
 				const code = error instanceof TributaryError ? error.code : "";
 				if (code === "unknown_member" || code === "group_not_found") return this.#dropMembership();
-				if ((code === "rebalance_in_progress" || code === "partition_not_assigned") && attempt === 0) {
+				if ((code === "rebalance_in_progress" || code === "partition_not_assigned") && attempt < COMMIT_TRIES_MAX - 1) {
 					await this.#sendHeartbeat();
 					continue;
 				}

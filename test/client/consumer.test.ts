@@ -190,6 +190,66 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 		expect((await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets[0]?.committed).toBe(25);
 	});
 
+	it("with autoCommitIntervalMs, carries a commit only that long after the last; close commits the rest", async () => {
+		const topic = uniqueTopic("interval");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await fill(topic, 40);
+		const { client, sent } = wiredClient();
+		const got: number[] = [];
+		const consumer = client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			maxRecords: 10,
+			waitMs: 50,
+			autoCommitIntervalMs: 60_000,
+		});
+		for await (const r of consumer) {
+			got.push(r.offset);
+			if (got.length === 35) break;
+		}
+		const ofGroup = sent.filter((s) => s.path.startsWith(`/v1/groups/${group}/`));
+		const carried = ofGroup.filter((s) => s.path.endsWith("/poll")).map((s) => JSON.parse(s.body).commit?.offsets[0]?.offset);
+		// The first commit is due at once (none before it), then none for a minute.
+		expect(carried).toEqual([undefined, 10, undefined, undefined]);
+		expect(ofGroup.filter((s) => s.path.endsWith("/offsets")).map((s) => JSON.parse(s.body).offsets[0]?.offset)).toEqual([35]);
+		expect((await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets[0]?.committed).toBe(35);
+		expect(() => client.consumer({ group, topics: [topic], autoCommitIntervalMs: -1 })).toThrow(/autoCommitIntervalMs/);
+	});
+
+	it("a commit on close follows every rebalance in its way: other members leaving while it retries", async () => {
+		const topic = uniqueTopic("close");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 3);
+		await fill(topic, 300);
+		const { client, hold } = wiredClient();
+		const [a, b, c] = Array.from({ length: 3 }, () =>
+			client.consumer({ group, topics: [topic], from: "earliest", maxRecords: 10, waitMs: 50 }),
+		) as [Consumer, Consumer, Consumer];
+		for (const m of [a, b, c]) await m.join();
+		const handed = new Map<number, number>();
+		for (const m of [a, b, c]) {
+			const it = m[Symbol.asyncIterator]();
+			for (let i = 0; i < 3; i++) {
+				const r = (await it.next()).value as ConsumerRecord;
+				handed.set(r.partition, r.offset + 1);
+			}
+		}
+		// b leaves: a's commit on close is refused (its generation is over), a follows the rebalance and sends it
+		// again; that second commit waits until c has left too, which ends that generation as well.
+		await b.close();
+		let commitsOfA = 0;
+		const release = hold((r) => r.path.endsWith("/offsets") && JSON.parse(r.body).member_id === a.memberId && ++commitsOfA === 2);
+		const closingA = a.close();
+		await expect.poll(() => commitsOfA).toBe(2);
+		await c.close();
+		release();
+		await closingA;
+		const end = await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200);
+		expect(new Map(end.offsets.map((o) => [o.partition, o.committed]))).toEqual(handed);
+	});
+
 	it("joins again when its group was deleted under it (group_not_found), and reads on from the commits", async () => {
 		const topic = uniqueTopic("gone");
 		const group = uniqueTopic("g");
