@@ -30,6 +30,7 @@ export const AB_SHAPES = Object.freeze({
 	"group-4m-4p": "group",
 	"group-4m-4p-partitions": "group",
 	"group-4m-4p-commit-request": "group",
+	"group-4m-4p-partitions-interval": "group",
 });
 /** The many small producers: what bench:ab measured before it took other shapes. */
 export const DEFAULT_SHAPE = "produce-32c-1r";

@@ -17,7 +17,9 @@
  * `durationMs` passes or one member's partitions run dry (`drained`: the others stop too, so every member is busy
  * for the whole window). `commitWith` "poll" sends each commit with the member's next poll (the poll body's
  * `commit`; the last one on its own after the loop), "request" as a `POST /v1/groups/{group}/offsets` after each
- * poll. Every call counts as a request; latencies are per request.
+ * poll, "interval" with a poll only COMMIT_INTERVAL_MS after the member's last commit (the SDK's consumer with
+ * `autoCommitIntervalMs`, Kafka's consumer with its default `auto.commit.interval.ms`), carrying every partition's
+ * offset the member has read to. Every call counts as a request; latencies are per request.
  * Every polled record is checked: each must be the next of its partition for that member (nothing skipped, nothing
  * given twice). The first failed call stops every member. After the measurement the group's committed offsets are read back
  * (`committed`: their sum, which equals `records` when every polled record was committed once), and the rows the
@@ -70,13 +72,15 @@ const QUOTE = 0x22;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 const GENERATION = /"generation":(\d+),"assignment":/;
+/** How often a member committing on an interval commits: Kafka's default `auto.commit.interval.ms`. */
+export const COMMIT_INTERVAL_MS = 5_000;
 /** A member's receive buffer: a poll of 1,000 × 1 KiB records answers ~1.1 MB (a longer answer is joined instead). */
 const POLL_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /**
  * @typedef {{ member_id: string }} Member
  * @typedef {{ records: number, bytes: number, requests: number, polls: number, latenciesMs: number[], seconds: number, drained: boolean }} Consumed
- * @typedef {"poll" | "request"} CommitWith
+ * @typedef {"poll" | "request" | "interval"} CommitWith
  * @typedef {"records" | "partitions"} Layout  the poll's `layout`: one list of records with their topics (the
  *   default), or records grouped under their partitions
  * @typedef {ReturnType<typeof groupClient>} Api
@@ -383,6 +387,14 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 	const answer = sharedBuffer(POLL_ANSWER_BYTES);
 	/** What the last poll returned, to commit with the next one (`commitWith` "poll"): `{"generation":…,"offsets":[…]}`. */
 	let pending = /** @type {string | null} */ (null);
+	/** `commitWith` "interval": the offset read to per partition since the last commit, and when that was. */
+	const uncommitted = new Map();
+	let generation = 0;
+	let committedAtMs = Number.NEGATIVE_INFINITY;
+	const uncommittedJson = () =>
+		uncommitted.size === 0
+			? null
+			: JSON.stringify({ generation, offsets: [...uncommitted].map(([partition, offset]) => ({ topic, partition, offset })) });
 	// The loop commits explicitly, so the poll does not auto-commit (the default) as well.
 	const pollBody = (/** @type {string | null} */ commit) =>
 		`{"max_records":${pollRecords},"auto_commit":false${layout === "records" ? "" : `,"layout":"${layout}"`}${commit === null ? "" : `,"commit":${commit}`}}`;
@@ -400,6 +412,13 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 	const cursor = {
 		polled: 0,
 		async step() {
+			if (commitWith === "interval" && performance.now() - committedAtMs >= COMMIT_INTERVAL_MS) {
+				pending = uncommittedJson();
+				if (pending !== null) {
+					uncommitted.clear();
+					committedAtMs = performance.now();
+				}
+			}
 			const t0 = performance.now();
 			const polled = await api.request("POST", pollPath, pollBody(pending), answer);
 			const pollMs = performance.now() - t0;
@@ -415,13 +434,20 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 			if (scanned.records > 0) {
 				// Committed = the next offset to read, per partition.
 				const offsets = [...scanned.lastOffsets].map(([partition, offset]) => ({ topic, partition, offset: offset + 1 }));
-				const commit = JSON.stringify({ generation: scanned.generation, offsets });
-				if (commitWith === "poll") pending = commit;
-				else commitMs = await commitRequest(commit);
+				if (commitWith === "interval") {
+					generation = scanned.generation;
+					for (const o of offsets) uncommitted.set(o.partition, o.offset);
+				} else {
+					const commit = JSON.stringify({ generation: scanned.generation, offsets });
+					if (commitWith === "poll") pending = commit;
+					else commitMs = await commitRequest(commit);
+				}
 			}
 			return { records: scanned.records, bytes: polled.bytes, pollMs, commitMs };
 		},
 		async finish() {
+			if (commitWith === "interval") pending = uncommittedJson();
+			uncommitted.clear();
 			if (pending === null) return null;
 			const commit = pending;
 			pending = null;

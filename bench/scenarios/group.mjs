@@ -19,7 +19,7 @@
 
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { fmt, noisy, oneLine } from "../lib/format.mjs";
-import { backlogFor, groupClient, openGroupLoad, POLL_RECORDS } from "../lib/group-consume.mjs";
+import { backlogFor, COMMIT_INTERVAL_MS, groupClient, openGroupLoad, POLL_RECORDS } from "../lib/group-consume.mjs";
 import { latencySummary, runLoad, serverCpuMicrosPerRecord, startCpuMeter, totalsOver } from "../lib/load.mjs";
 import { measureInRounds, percentByRound, ROUND_LEAD_IN_MS, ratioCell, roundsResult, setRatio } from "../lib/rounds.mjs";
 import { FETCH_RECORDS, ROUNDS } from "../settings.mjs";
@@ -54,16 +54,17 @@ function backlogRecords(pollRecords) {
 
 /**
  * How a group scenario of this kind loads the group, by its id: commits with the next poll unless the id ends in
- * "-commit-request", polls of POLL_RECORDS unless it ends in "-poll1000", records in one list unless it ends in
- * "-partitions" (the poll's `layout`; bench:ab drives the same ids).
+ * "-commit-request" (a request of its own) or "-interval" (with a poll every COMMIT_INTERVAL_MS), polls of
+ * POLL_RECORDS unless it ends in "-poll1000", records in one list unless it holds "-partitions" (the poll's
+ * `layout`; bench:ab drives the same ids).
  * @param {string} id
  * @returns {{ commitWith: import("../lib/group-consume.mjs").CommitWith, pollRecords: number, layout: import("../lib/group-consume.mjs").Layout }}
  */
 export function groupLoad(id) {
 	return {
-		commitWith: id.endsWith("-commit-request") ? "request" : "poll",
+		commitWith: id.endsWith("-commit-request") ? "request" : id.endsWith("-interval") ? "interval" : "poll",
 		pollRecords: id.endsWith("-poll1000") ? FETCH_RECORDS : POLL_RECORDS,
-		layout: id.endsWith("-partitions") ? "partitions" : "records",
+		layout: id.includes("-partitions") ? "partitions" : "records",
 	};
 }
 
@@ -261,6 +262,15 @@ export const group = {
 			partitions: 4,
 		},
 		{
+			// The SDK's layout with commits as Kafka's consumer makes them by default: each a storage commit the
+			// coordinator waits for, so this is the group's own cost with the commit's mostly set aside.
+			id: "group-4m-4p-partitions-interval",
+			label: `group poll ${POLL_RECORDS} laid out by partition, a commit with a poll every ${COMMIT_INTERVAL_MS / 1000} s, 4 members, 4 partitions`,
+			kind: "group",
+			clients: MEMBERS,
+			partitions: 4,
+		},
+		{
 			// The plain fetch's page: what the group's own calls cost per record, with the page size set aside.
 			id: "group-4m-4p-poll1000",
 			label: `group poll ${FETCH_RECORDS} + commit (with the next poll), 4 members, 4 partitions`,
@@ -290,7 +300,7 @@ export const group = {
 	},
 	section: {
 		title: "Group consume",
-		intro: `bench/lib/group-consume.mjs: a 4-partition topic is filled with keyed 1 KiB records, the same number in each partition (the fill is not measured; the backlog is sized so that a group reading ${fmt(GROUP_RATE_MAX_PER_SEC[POLL_RECORDS])} records/s in polls of ${POLL_RECORDS}, ${fmt(GROUP_RATE_MAX_PER_SEC[FETCH_RECORDS])} in polls of ${FETCH_RECORDS}, does not run dry), 4 members join one group from the earliest offset, then each member loops poll (max_records ${POLL_RECORDS}, Kafka's max.poll.records default) → commit. group-4m-4p sends each commit with the member's next poll (the poll body's \`commit\`, as Kafka's consumer commits within its poll loop); group-4m-4p-partitions is group-4m-4p with \`"layout":"partitions"\` in each poll (records grouped by partition, each partition's records sent on as stored, as the SDK's consumer polls); group-4m-4p-commit-request sends each commit as a \`POST /v1/groups/{group}/offsets\` of its own; group-4m-4p-poll1000 is group-4m-4p with polls of ${FETCH_RECORDS} records. Its reference is a plain fetch of the same topic in the same shape: 4 clients, each paging one partition, as many records a request as a member's poll, from the middle of the partition on (the group reads from its start, so both read from SQLite, not from each other's cached batches). The two are measured in rounds (see the top): one ${GROUP_WARMUP_MS} ms warm-up each, then ${ROUNDS} rounds of ${DURATION_MS / ROUNDS} ms, in turn, the order rotated; group ÷ fetch is the median of the rounds' ratios, their range in brackets. (It used to be taken against fetch-1c-1p, another scenario minutes away bounded by its one client: with neither path changed that row read 69k to 152k records/s across runs, and the ratio 61 % to 95 %.) The first poll of each member and the first page of each fetch client are parsed in full and checked; every polled record must be the next of its partition, and at the end the group's committed offsets must add up to the records polled. Latency is per request (polls and commits together). Coordinator rows/poll: the rows the group's coordinator wrote (its SQL cursors' \`rowsWritten\`, from \`/metrics\`) per poll, commits included. Server CPU µs/record = server CPU % ÷ records/s, each load over its own windows.`,
+		intro: `bench/lib/group-consume.mjs: a 4-partition topic is filled with keyed 1 KiB records, the same number in each partition (the fill is not measured; the backlog is sized so that a group reading ${fmt(GROUP_RATE_MAX_PER_SEC[POLL_RECORDS])} records/s in polls of ${POLL_RECORDS}, ${fmt(GROUP_RATE_MAX_PER_SEC[FETCH_RECORDS])} in polls of ${FETCH_RECORDS}, does not run dry), 4 members join one group from the earliest offset, then each member loops poll (max_records ${POLL_RECORDS}, Kafka's max.poll.records default) → commit. group-4m-4p sends each commit with the member's next poll (the poll body's \`commit\`, as Kafka's consumer commits within its poll loop); group-4m-4p-partitions is group-4m-4p with \`"layout":"partitions"\` in each poll (records grouped by partition, each partition's records sent on as stored, as the SDK's consumer polls); group-4m-4p-partitions-interval is group-4m-4p-partitions with a commit carried by a poll only ${COMMIT_INTERVAL_MS / 1000} s after the member's last (the SDK's \`autoCommitIntervalMs\`, Kafka's default \`auto.commit.interval.ms\`), so it shows the group's own cost with the commit's storage write mostly set aside; group-4m-4p-commit-request sends each commit as a \`POST /v1/groups/{group}/offsets\` of its own; group-4m-4p-poll1000 is group-4m-4p with polls of ${FETCH_RECORDS} records. Its reference is a plain fetch of the same topic in the same shape: 4 clients, each paging one partition, as many records a request as a member's poll, from the middle of the partition on (the group reads from its start, so both read from SQLite, not from each other's cached batches). The two are measured in rounds (see the top): one ${GROUP_WARMUP_MS} ms warm-up each, then ${ROUNDS} rounds of ${DURATION_MS / ROUNDS} ms, in turn, the order rotated; group ÷ fetch is the median of the rounds' ratios, their range in brackets. (It used to be taken against fetch-1c-1p, another scenario minutes away bounded by its one client: with neither path changed that row read 69k to 152k records/s across runs, and the ratio 61 % to 95 %.) The first poll of each member and the first page of each fetch client are parsed in full and checked; every polled record must be the next of its partition, and at the end the group's committed offsets must add up to the records polled. Latency is per request (polls and commits together). Coordinator rows/poll: the rows the group's coordinator wrote (its SQL cursors' \`rowsWritten\`, from \`/metrics\`) per poll, commits included. Server CPU µs/record = server CPU % ÷ records/s, each load over its own windows.`,
 		table: (rows) =>
 			[
 				"| runtime | scenario | group poll + commit records/s | MB/s | p50 ms | p99 ms | coordinator rows/poll | server CPU µs/record | plain fetch (same shape) records/s | its server CPU µs/record | group ÷ fetch | window |",

@@ -64,6 +64,7 @@ test("the group shapes load the group as the bench's group scenarios of those id
 	assert.deepEqual(groupLoad("group-4m-4p-commit-request"), { commitWith: "request", pollRecords: 500, layout: "records" });
 	assert.deepEqual(groupLoad("group-4m-4p-poll1000"), { commitWith: "poll", pollRecords: 1000, layout: "records" });
 	assert.deepEqual(groupLoad("group-4m-4p-partitions"), { commitWith: "poll", pollRecords: 500, layout: "partitions" });
+	assert.deepEqual(groupLoad("group-4m-4p-partitions-interval"), { commitWith: "interval", pollRecords: 500, layout: "partitions" });
 });
 
 /**
