@@ -85,6 +85,7 @@ interface OpenGroup {
 }
 
 const recordBytes = (records: readonly EncodedRecord[]): number => records.reduce((sum, r) => sum + r.bytes, 0);
+const utf8 = new TextEncoder();
 
 export class PartitionLog extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
@@ -125,6 +126,7 @@ export class PartitionLog extends DurableObject<Env> {
 		identity: (topicId) => this.checkIdentity(topicId),
 		append: (request) => this.stage(request),
 		read: (request) => readAcross(this.segments, (r) => this.read(r), request),
+		readUtf8: (request) => this.readUtf8Across(request),
 		wake: () => this.waiters.wakeAll(),
 	});
 	/** What the WebSocket tails (tail.ts) read: the view, local reads, and reads across R2 for old offsets. */
@@ -392,6 +394,10 @@ export class PartitionLog extends DurableObject<Env> {
 	streamRead(request: StreamReadRequest) {
 		return this.streams.read(request);
 	}
+	/** `streamRead`, the records as UTF-8 parts with their ends (a catch-up read's body is built from their bytes). */
+	streamReadUtf8(request: StreamReadRequest) {
+		return this.streams.readUtf8(request);
+	}
 	streamHead(topicId: string) {
 		return this.streams.head(topicId);
 	}
@@ -454,6 +460,16 @@ export class PartitionLog extends DurableObject<Env> {
 		if (figures.recordCount === 0) return ok({ ...figures, body: null, bytes: 0 });
 		const body = utf8Blob(head, records, tail);
 		return ok({ ...figures, body: body.stream(), bytes: body.size });
+	}
+
+	/** `readUtf8`, with a read that starts in R2 read across it as text and answered as one part (its ends unknown). */
+	private async readUtf8Across(request: ReadRequest): Promise<Result<ReadResult<Utf8Parts>>> {
+		const local = await this.readParts(request, true);
+		if (!local.ok || !("remote" in local.value)) return local as Result<ReadResult<Utf8Parts>>;
+		const across = await readAcross(this.segments, (r) => this.read(r), request, local.value);
+		if (!across.ok) return across;
+		const { records, ...figures } = across.value;
+		return ok({ ...figures, records: records.length === 0 ? [] : [utf8.encode(records)] });
 	}
 
 	/** Where a read starts once its checks passed (and its wait at the high watermark ended), or its remote slice. */

@@ -33,7 +33,7 @@ import type {
 	StreamResult,
 	StreamView,
 } from "./stream-types.ts";
-import type { AppendRequest, AppendResult, NeedsConfig, ReadRequest, ReadResult } from "./types.ts";
+import type { AppendRequest, AppendResult, NeedsConfig, ReadRequest, ReadResult, Utf8Parts } from "./types.ts";
 
 /** What the partition lends its stream side: its storage and its own log operations. */
 export interface StreamHost {
@@ -43,6 +43,8 @@ export interface StreamHost {
 	/** Decides and stages an append in the group being written (only from a write's step, never after an await). */
 	append(request: AppendRequest): Result<AppendResult> | NeedsConfig;
 	read(request: ReadRequest): Promise<Result<ReadResult>>;
+	/** `read`, the records as UTF-8 parts with where their records end (see `PartitionLog.readUtf8`). */
+	readUtf8(request: ReadRequest): Promise<Result<ReadResult<Utf8Parts>>>;
 	/** Wakes waiting long-polls (a close changes what they answer). */
 	wake(): void;
 }
@@ -128,14 +130,26 @@ export class StreamSide {
 		return done(this.appended(next, false, request.producer?.seq ?? null));
 	}
 
-	async read(request: StreamReadRequest): Promise<StreamResult<StreamRead>> {
+	read(request: StreamReadRequest): Promise<StreamResult<StreamRead>> {
+		return this.readWith(request, (r) => this.host.read(r));
+	}
+
+	/** `read`, the records as UTF-8 parts: for a reader that copies them into its answer as bytes. */
+	readUtf8(request: StreamReadRequest): Promise<StreamResult<StreamRead<Utf8Parts>>> {
+		return this.readWith(request, (r) => this.host.readUtf8(r));
+	}
+
+	private async readWith<Records extends string | Utf8Parts>(
+		request: StreamReadRequest,
+		reader: (request: ReadRequest) => Promise<Result<ReadResult<Records>>>,
+	): Promise<StreamResult<StreamRead<Records>>> {
 		const found = this.live(request.topicId, Date.now());
 		if (!found.ok) return found;
 		const { logStartOffset, nextOffset } = this.host.offsets();
 		const asked = request.offset === "now" ? nextOffset : (request.offset ?? logStartOffset);
 		const offset = Math.min(Math.max(asked, logStartOffset), nextOffset);
 		const waitMs = found.value.closed || offset < nextOffset ? 0 : request.waitMs;
-		const read = await this.host.read({
+		const read = await reader({
 			topicId: request.topicId,
 			offset,
 			maxRecords: FETCH_RECORDS_MAX,
@@ -147,8 +161,8 @@ export class StreamSide {
 		const after = this.meta();
 		if (after === null) return fail({ kind: "not_found" });
 		if (after.ttlSeconds !== null) this.save({ ...after, lastAccessMs: Date.now() });
-		const { records, recordCount, nextOffset: readTo } = read.value;
-		return done({ records, recordCount, offset, nextOffset: readTo, view: this.view(after) });
+		const { records, recordEnds, recordCount, nextOffset: readTo } = read.value;
+		return done({ records, recordEnds, recordCount, offset, nextOffset: readTo, view: this.view(after) });
 	}
 
 	/** Metadata only; unlike a read it does not extend a sliding TTL. */

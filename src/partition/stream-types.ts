@@ -7,6 +7,7 @@
 import type { DomainError } from "../shared/errors.ts";
 import type { EncodedRecord } from "../shared/record-codec.ts";
 import type { ProducerTuple, StreamSettings } from "./stream-rules.ts";
+import type { RecordEnds, Utf8Parts } from "./types.ts";
 
 export type StreamFailure =
 	/** No stream here; `expired` when one was, and its time ran out (the edge then deletes its topic). */
@@ -82,9 +83,11 @@ export interface StreamReadRequest {
 	readonly waitMs: number;
 }
 
-export interface StreamRead {
-	/** Stored records as JSON lines (see record-codec.ts), from `offset` up to `nextOffset`. */
-	readonly records: string;
+export interface StreamRead<Records extends string | Utf8Parts = string> {
+	/** Stored records as JSON lines (see record-codec.ts), from `offset` up to `nextOffset`: text, or UTF-8 parts. */
+	readonly records: Records;
+	/** With UTF-8 parts: where each part's records end (see `RecordEnds`). */
+	readonly recordEnds?: RecordEnds;
 	readonly recordCount: number;
 	/** Where the read started, after resolving `now` and the start. */
 	readonly offset: number;

@@ -5,7 +5,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { bodyRecord, payloads, readBody } from "../../src/http/compat/durable-streams/codec.ts";
+import { bodyRecord, payloads, readBody, readBodyUtf8 } from "../../src/http/compat/durable-streams/codec.ts";
 import {
 	formatOffset,
 	nextCursor,
@@ -180,6 +180,40 @@ describe("a JSON stream's read body", () => {
 				const parsed = JSON.parse(JSON.stringify(payloads(text, true).flatMap((p) => p.messages)));
 				expect(fast).toEqual(parsed);
 			}),
+			{ numRuns: 300 },
+		);
+	});
+
+	it("reads the same body from the records as UTF-8 parts, with their ends or scanned, as from their text", () => {
+		const encoder = new TextEncoder();
+		fc.assert(
+			fc.property(
+				fc.array(line, { maxLength: 8 }),
+				fc.array(fc.nat(), { maxLength: 3 }),
+				fc.boolean(),
+				fc.boolean(),
+				(lines, cuts, withEnds, json) => {
+					const texts = lines.map((l, offset) =>
+						"tail" in l ? encodeLine(0, offset, 1_700_000_000_000, l.tail) : appended(offset, l.appended),
+					);
+					// The records cut into parts at record boundaries, as a read spanning stored batches answers them.
+					const bounds = [...new Set(cuts.map((n) => n % (texts.length + 1)))].sort((a, b) => a - b);
+					const groups = [0, ...bounds, texts.length]
+						.slice(1)
+						.map((to, i, all) => texts.slice(i === 0 ? 0 : (all[i - 1] as number), to))
+						.filter((g) => g.length > 0);
+					const parts = groups.map((g) => encoder.encode(g.join(RECORD_SEPARATOR)));
+					const ends = groups.map((g) => {
+						let at = 0;
+						return Uint32Array.from(g, (t, k) => {
+							at += (k > 0 ? RECORD_SEPARATOR.length : 0) + encoder.encode(t).byteLength;
+							return at;
+						});
+					});
+					const fromText = readBody(texts.join(RECORD_SEPARATOR), json);
+					expect(readBodyUtf8(parts, withEnds ? ends : undefined, json)).toEqual(fromText);
+				},
+			),
 			{ numRuns: 300 },
 		);
 	});

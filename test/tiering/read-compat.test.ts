@@ -46,23 +46,31 @@ describe("Upstash mount across the local log start", () => {
 });
 
 describe("Durable Streams across the local log start", () => {
-	it("a stream whose topic offloaded to R2 reads the same bytes from the start and from an offset", async () => {
+	it.each([
+		["text/plain", (i: number) => `m${i};`, (bodies: string[]) => bodies.join("")],
+		[
+			"application/json",
+			(i: number) => JSON.stringify([{ i }, `m${i}`]),
+			(bodies: string[]) => `[${bodies.map((b) => b.slice(1, -1)).join(",")}]`,
+		],
+	])("a %s stream whose topic offloaded to R2 reads the same bytes from the start and from an offset", async (type, body, whole) => {
 		const path = uniqueTopic("ds-tier");
 		const DS = `/ds/v1/stream/${path}`;
-		expect((await call("PUT", DS, { headers: { "Content-Type": "text/plain" }, raw: "m0;" })).status).toBe(201);
+		expect((await call("PUT", DS, { headers: { "Content-Type": type }, raw: body(0) })).status).toBe(201);
 		for (let i = 1; i < 12; i++) {
-			expect((await call("POST", DS, { headers: { "Content-Type": "text/plain" }, raw: `m${i};` })).status).toBe(204);
+			expect((await call("POST", DS, { headers: { "Content-Type": type }, raw: body(i) })).status).toBe(204);
 		}
-		const whole = await (await call("GET", `${DS}?offset=-1`)).text();
+		const all = await (await call("GET", `${DS}?offset=-1`)).text();
 		const fromThree = await (await call("GET", `${DS}?offset=0000000000000000_0000000000000003`)).text();
-		expect(whole).toBe(Array.from({ length: 12 }, (_, i) => `m${i};`).join(""));
+		expect(all).toBe(whole(Array.from({ length: 12 }, (_, i) => body(i))));
+		expect(fromThree).toBe(whole(Array.from({ length: 9 }, (_, i) => body(i + 3))));
 		const topic = streamTopic(path);
 		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "remote.storage.enable": true, "local.retention.bytes": 1 } } });
 		// The registry pushes the new config to the partition; its alarm then offloads.
 		await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => instance.alarm());
 		const described = await json<{ partitions: { local_log_start_offset: number }[] }>("GET", `/v1/topics/${topic}`, 200);
 		expect(described.partitions[0]?.local_log_start_offset).toBeGreaterThan(3);
-		expect(await (await call("GET", `${DS}?offset=-1`)).text()).toBe(whole);
+		expect(await (await call("GET", `${DS}?offset=-1`)).text()).toBe(all);
 		expect(await (await call("GET", `${DS}?offset=0000000000000000_0000000000000003`)).text()).toBe(fromThree);
 	});
 });

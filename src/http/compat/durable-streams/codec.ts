@@ -7,9 +7,20 @@
  */
 
 import { isJsonContentType } from "../../../partition/stream-rules.ts";
+import type { RecordEnds, Utf8Parts } from "../../../partition/types.ts";
+import { assert } from "../../../shared/assert.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { utf8ByteLength } from "../../../shared/json.ts";
-import { base64Decode, type EncodedRecord, encodeTail, RECORD_SEPARATOR, type ValueEncoding } from "../../../shared/record-codec.ts";
+import {
+	base64Decode,
+	type EncodedRecord,
+	encodeTail,
+	RECORD_SEPARATOR,
+	RECORD_SEPARATOR_UTF8,
+	STORED_RECORD_START,
+	type ValueEncoding,
+} from "../../../shared/record-codec.ts";
+import { recordSeparatorAt } from "../../../shared/record-scan.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
@@ -130,6 +141,96 @@ export function readBody(lines: string, json: boolean): Uint8Array {
 		out.set(p.bytes, at);
 		at += p.bytes.byteLength;
 	}
+	return out;
+}
+
+/** `APPENDED_HEAD` as UTF-8: each literal is followed by digits, and the last by the value. */
+const HEAD_LITERALS = [STORED_RECORD_START, ',"offset":', ',"timestamp":'].map((literal) => encoder.encode(literal));
+const KEY_NULL_VALUE = encoder.encode(',"key":null,"value":');
+const TAIL_BYTES = encoder.encode(APPENDED_TAIL);
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const COMMA = 0x2c;
+
+/** The position past `literal` if `bytes` hold it at `at` (before `end`), else -1. */
+function literalAt(bytes: Uint8Array, at: number, end: number, literal: Uint8Array): number {
+	if (at < 0 || at + literal.length > end) return -1;
+	for (let k = 0; k < literal.length; k++) if (bytes[at + k] !== literal[k]) return -1;
+	return at + literal.length;
+}
+
+/** Where the value of the stored record `bytes[from, end)` starts if an append wrote it (`APPENDED_HEAD`), else -1. */
+function appendedValueAt(bytes: Uint8Array, from: number, end: number): number {
+	let at = from;
+	for (const literal of HEAD_LITERALS) {
+		at = literalAt(bytes, at, end, literal);
+		if (at < 0) return -1;
+		const digits = at;
+		while (at < end && (bytes[at] as number) >= 0x30 && (bytes[at] as number) <= 0x39) at++;
+		if (at === digits) return -1;
+	}
+	return literalAt(bytes, at, end, KEY_NULL_VALUE);
+}
+
+/** Whether `bytes` hold JSON whitespace only (what an empty array may hold between its brackets). */
+function blank(bytes: Uint8Array): boolean {
+	for (const b of bytes) if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+	return true;
+}
+
+/**
+ * The messages of the stored record `part[from, end)` for a JSON stream's read body: an appended record's
+ * elements as the bytes it stores (the view pushed as it is), any other record's messages parsed and written again
+ * (as `jsonReadBody` takes them).
+ */
+function pushMessages(pieces: Uint8Array[], part: Uint8Array, from: number, end: number): void {
+	const valueAt = appendedValueAt(part, from, end);
+	const tailAt = end - TAIL_BYTES.length;
+	if (valueAt >= 0 && tailAt >= valueAt + 2 && literalAt(part, tailAt, end, TAIL_BYTES) === end) {
+		if (part[valueAt] === OPEN_BRACKET && part[tailAt - 1] === CLOSE_BRACKET) {
+			const elements = part.subarray(valueAt + 1, tailAt - 1);
+			if (!blank(elements)) pieces.push(elements);
+			return;
+		}
+	}
+	for (const message of payloadOf(lenientUtf8.decode(part.subarray(from, end)), true).messages) {
+		pieces.push(encoder.encode(JSON.stringify(message)));
+	}
+}
+
+/**
+ * A read's body from its stored records as UTF-8 parts (`PartitionLog.streamReadUtf8`): the bytes one after
+ * another, or every message in one JSON array, exactly as `readBody` makes it from the same records as text. A JSON
+ * stream's appended records are copied from the parts once, into the body: no text is made of them, on either side
+ * of the RPC. `ends`: where each part's records end, as the partition answered (a part without is scanned).
+ */
+export function readBodyUtf8(parts: Utf8Parts, ends: RecordEnds | undefined, json: boolean): Uint8Array {
+	if (!json) return readBody(parts.map((part) => lenientUtf8.decode(part)).join(RECORD_SEPARATOR), false);
+	const pieces: Uint8Array[] = [];
+	for (const [j, part] of parts.entries()) {
+		const partEnds = ends?.[j] ?? null;
+		let k = 0;
+		for (let from = 0; from < part.byteLength; k++) {
+			const found = partEnds === null ? recordSeparatorAt(part, from) : (partEnds[k] as number);
+			const end = found < 0 ? part.byteLength : found;
+			assert(end > from && end <= part.byteLength, "a stored record ends inside its part");
+			pushMessages(pieces, part, from, end);
+			from = end + RECORD_SEPARATOR_UTF8.length;
+		}
+		assert(partEnds === null || k === partEnds.length, "a part holds the records its ends name");
+	}
+	let size = 2 + Math.max(0, pieces.length - 1);
+	for (const piece of pieces) size += piece.byteLength;
+	const out = new Uint8Array(size);
+	out[0] = OPEN_BRACKET;
+	let at = 1;
+	for (const [i, piece] of pieces.entries()) {
+		if (i > 0) out[at++] = COMMA;
+		out.set(piece, at);
+		at += piece.byteLength;
+	}
+	out[at++] = CLOSE_BRACKET;
+	assert(at === size, "a JSON read's body is its messages, comma-separated, in brackets");
 	return out;
 }
 

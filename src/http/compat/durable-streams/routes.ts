@@ -21,6 +21,7 @@ import { cors } from "hono/cors";
 import { topicResource } from "../../../auth/acl.ts";
 import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../partition/stream-rules.ts";
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
+import type { Utf8Parts } from "../../../partition/types.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { DS_DRAIN_BYTES_MAX, DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_WAIT_MS_MAX } from "../../../shared/limits.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
@@ -33,7 +34,7 @@ import { authorize } from "../../middleware/authorize.ts";
 import { corsOrigins } from "../../middleware/cors.ts";
 import { quotas, reportFetchedBytes } from "../../middleware/quotas.ts";
 import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
-import { bodyRecord, readBody } from "./codec.ts";
+import { bodyRecord, readBodyUtf8 } from "./codec.ts";
 import { badRequest, durableStreamsDialect, failureResponse } from "./errors.ts";
 import { copyForFork, releaseSource } from "./forks.ts";
 import {
@@ -288,14 +289,22 @@ async function read(c: C): Promise<Response> {
 			log.streamRead({ topicId: meta.topicId, offset: from, maxBytes: DS_READ_BYTES_MAX, waitMs: wait }),
 		);
 	if (live === "sse") return streamEvents(c, { read: readAt, waitMs, cursor }, offset.value);
-	const result = await readAt(offset.value, live === "long-poll" ? waitMs : 0);
+	// The body is built from the records' bytes (`readBodyUtf8`): no text of them is made on either side.
+	const result = await onStream(c.env, topic, async (log, meta) =>
+		log.streamReadUtf8({
+			topicId: meta.topicId,
+			offset: offset.value,
+			maxBytes: DS_READ_BYTES_MAX,
+			waitMs: live === "long-poll" ? waitMs : 0,
+		}),
+	);
 	if (!result.ok) return failed(c, topic, result.failure);
 	return readResponse(c, result, { live: live === "long-poll", now: offset.value === "now", start: offsets[0] ?? "-1", cursor });
 }
 
 function readResponse(
 	c: C,
-	result: StreamResult<StreamRead> & { ok: true; meta?: { topicId: string } },
+	result: StreamResult<StreamRead<Utf8Parts>> & { ok: true; meta?: { topicId: string } },
 	asked: { live: boolean; now: boolean; start: string; cursor: string | undefined },
 ): Response {
 	const { view, nextOffset, recordCount } = result.value;
@@ -317,7 +326,7 @@ function readResponse(
 	// A range short of the tail never changes; one that reaches it must be revalidated (its ETag then says).
 	c.header("Cache-Control", upToDate ? "no-cache" : `${c.req.header("Authorization") ? "private" : "public"}, max-age=60`);
 	if (c.req.header("If-None-Match") === etag) return c.body(null, 304);
-	const body = readBody(result.value.records, json);
+	const body = readBodyUtf8(result.value.records, result.value.recordEnds, json);
 	reportFetchedBytes(c, body.byteLength);
 	return c.body(body.buffer as ArrayBuffer, 200);
 }
