@@ -99,40 +99,8 @@ function payloadOf(line: string, json: boolean): Payload {
 	return { offset: stored.offset, bytes, messages: [] };
 }
 
-/** A stored line as a JSON stream's append writes it (`record`: no key, no headers, JSON encodings), up to its value. */
-const APPENDED_HEAD = /^\{"partition":\d+,"offset":\d+,"timestamp":\d+,"key":null,"value":/;
-const APPENDED_TAIL = ',"headers":[]}';
-
-/**
- * A JSON stream's read body, every message of `lines` (the messages `payloads(lines, true)` holds) in one JSON
- * array, without parsing what an append stored. Such a line's value is the JSON text of an array of its messages, written
- * by `JSON.stringify` (or, produced through `/v1`, as the producer wrote it): its elements' text is taken as it
- * stands, the brackets dropped, where parsing each line and writing each message again cost most of a read. Any
- * other line (a key, headers, a value that is not an array) is parsed as `payloads` does.
- */
-function jsonReadBody(lines: string): Uint8Array {
-	const texts: string[] = [];
-	if (lines.length > 0) {
-		for (const line of lines.split(RECORD_SEPARATOR)) {
-			const head = APPENDED_HEAD.exec(line);
-			if (head !== null && line.endsWith(APPENDED_TAIL)) {
-				const value = line.slice(head[0].length, line.length - APPENDED_TAIL.length);
-				if (value.startsWith("[") && value.endsWith("]")) {
-					const elements = value.slice(1, -1);
-					// `[]` (or `[ ]` as a producer wrote it) carries no message.
-					if (elements.trim().length > 0) texts.push(elements);
-					continue;
-				}
-			}
-			for (const message of payloadOf(line, true).messages) texts.push(JSON.stringify(message));
-		}
-	}
-	return encoder.encode(`[${texts.join(",")}]`);
-}
-
-/** A read's body from its stored lines: the bytes one after another, or every message in one JSON array. */
-export function readBody(lines: string, json: boolean): Uint8Array {
-	if (json) return jsonReadBody(lines);
+/** A byte stream's read body from its stored lines: the bytes one after another. */
+function bytesReadBody(lines: string): Uint8Array {
 	const parts = payloads(lines, false);
 	const total = parts.reduce((n, p) => n + p.bytes.byteLength, 0);
 	const out = new Uint8Array(total);
@@ -144,10 +112,14 @@ export function readBody(lines: string, json: boolean): Uint8Array {
 	return out;
 }
 
-/** `APPENDED_HEAD` as UTF-8: each literal is followed by digits, and the last by the value. */
+/**
+ * A stored record as a JSON stream's append writes it (`record`: no key, no headers, JSON encodings), as UTF-8:
+ * `{"partition":N,"offset":N,"timestamp":N,"key":null,"value":` (each literal here followed by digits), its
+ * value, then `TAIL_BYTES`.
+ */
 const HEAD_LITERALS = [STORED_RECORD_START, ',"offset":', ',"timestamp":'].map((literal) => encoder.encode(literal));
 const KEY_NULL_VALUE = encoder.encode(',"key":null,"value":');
-const TAIL_BYTES = encoder.encode(APPENDED_TAIL);
+const TAIL_BYTES = encoder.encode(',"headers":[]}');
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
@@ -159,7 +131,7 @@ function literalAt(bytes: Uint8Array, at: number, end: number, literal: Uint8Arr
 	return at + literal.length;
 }
 
-/** Where the value of the stored record `bytes[from, end)` starts if an append wrote it (`APPENDED_HEAD`), else -1. */
+/** Where the value of the stored record `bytes[from, end)` starts if an append wrote it (`HEAD_LITERALS`), else -1. */
 function appendedValueAt(bytes: Uint8Array, from: number, end: number): number {
 	let at = from;
 	for (const literal of HEAD_LITERALS) {
@@ -179,9 +151,11 @@ function blank(bytes: Uint8Array): boolean {
 }
 
 /**
- * The messages of the stored record `part[from, end)` for a JSON stream's read body: an appended record's
- * elements as the bytes it stores (the view pushed as it is), any other record's messages parsed and written again
- * (as `jsonReadBody` takes them).
+ * The messages of the stored record `part[from, end)` for a JSON stream's read body. An appended record's value
+ * is the JSON text of an array of its messages, written by `JSON.stringify` (or, produced through `/v1`, as the
+ * producer wrote it): its elements' bytes are taken as they stand, the brackets dropped (the view pushed as it
+ * is), where parsing each record and writing each message again cost most of a read. Any other record (a key,
+ * headers, a value that is not an array) is parsed as `payloads` does.
  */
 function pushMessages(pieces: Uint8Array[], part: Uint8Array, from: number, end: number): void {
 	const valueAt = appendedValueAt(part, from, end);
@@ -189,6 +163,7 @@ function pushMessages(pieces: Uint8Array[], part: Uint8Array, from: number, end:
 	if (valueAt >= 0 && tailAt >= valueAt + 2 && literalAt(part, tailAt, end, TAIL_BYTES) === end) {
 		if (part[valueAt] === OPEN_BRACKET && part[tailAt - 1] === CLOSE_BRACKET) {
 			const elements = part.subarray(valueAt + 1, tailAt - 1);
+			// `[]` (or `[ ]` as a producer wrote it) carries no message.
 			if (!blank(elements)) pieces.push(elements);
 			return;
 		}
@@ -199,13 +174,13 @@ function pushMessages(pieces: Uint8Array[], part: Uint8Array, from: number, end:
 }
 
 /**
- * A read's body from its stored records as UTF-8 parts (`PartitionLog.streamReadUtf8`): the bytes one after
- * another, or every message in one JSON array, exactly as `readBody` makes it from the same records as text. A JSON
- * stream's appended records are copied from the parts once, into the body: no text is made of them, on either side
- * of the RPC. `ends`: where each part's records end, as the partition answered (a part without is scanned).
+ * A read's body from its stored records as UTF-8 parts (`PartitionLog.streamReadUtf8`): a byte stream's bytes one
+ * after another, or a JSON stream's messages (those `payloads` holds) in one JSON array. An appended record's
+ * messages are copied from the parts once, into the body: no text is made of them, on either side of the RPC.
+ * `ends`: where each part's records end, as the partition answered (a part without is scanned).
  */
 export function readBodyUtf8(parts: Utf8Parts, ends: RecordEnds | undefined, json: boolean): Uint8Array {
-	if (!json) return readBody(parts.map((part) => lenientUtf8.decode(part)).join(RECORD_SEPARATOR), false);
+	if (!json) return bytesReadBody(parts.map((part) => lenientUtf8.decode(part)).join(RECORD_SEPARATOR));
 	const pieces: Uint8Array[] = [];
 	for (const [j, part] of parts.entries()) {
 		const partEnds = ends?.[j] ?? null;
