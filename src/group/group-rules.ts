@@ -91,7 +91,7 @@ export class GroupRules {
 		// KIP-345: a static member back within its session keeps its partitions, without a rebalance.
 		if (previous !== null) {
 			// The instance that left processed what it confirmed; its last poll's records are read again.
-			this.commitConfirmed(() => true, now, previous.memberId);
+			this.commitConfirmed((memberId) => memberId === previous.memberId, now);
 			this.store.renameOwner(previous.memberId, member.memberId);
 			this.autoCommittedMs.delete(previous.memberId);
 		}
@@ -386,7 +386,7 @@ export class GroupRules {
 		};
 		const next = assign(this.store.state().strategy ?? "sticky", input);
 		checkAssignment(input, next);
-		this.commitConfirmed(ownerCheck(next), now);
+		this.commitConfirmed(leavingIn(next), now);
 		this.store.replaceAssignment(next);
 		this.store.bumpGeneration();
 	}
@@ -449,14 +449,13 @@ export class GroupRules {
 
 	/**
 	 * Commits, in the generation that is ending, the confirmed auto-commits `leaves` picks (by member and partition
-	 * key), of `onlyMemberId`'s or of every member, and forgets them. A topic no longer subscribed is committed too
+	 * key), and forgets them. A topic no longer subscribed is committed too
 	 * (its last member left: the group keeps its offsets, as Kafka does); a recreated one's were forgotten first
 	 * (`applyTopics`).
 	 */
-	private commitConfirmed(leaves: (memberId: string, key: string) => boolean, now: number, onlyMemberId?: string): void {
+	private commitConfirmed(leaves: (memberId: string, key: string) => boolean, now: number): void {
 		const { generation } = this.store.state();
 		for (const [memberId, confirmed] of this.confirmedCommits) {
-			if (onlyMemberId !== undefined && memberId !== onlyMemberId) continue;
 			for (const [key, { tp, offset }] of confirmed) {
 				if (!leaves(memberId, key)) continue;
 				confirmed.delete(key);
@@ -505,7 +504,7 @@ function rotatingWindow(assignment: readonly TopicPartition[], max: number): Top
 }
 
 /** Whether a member's partition leaves it in `next`: a `commitConfirmed` filter. */
-function ownerCheck(next: Assignment): (memberId: string, key: string) => boolean {
+function leavingIn(next: Assignment): (memberId: string, key: string) => boolean {
 	const owners = new Map<string, string>();
 	for (const [memberId, partitions] of next) for (const tp of partitions) owners.set(keyOf(tp), memberId);
 	return (memberId, key) => owners.get(key) !== memberId;

@@ -17,7 +17,7 @@ import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
-import { fetchBodyBlob, readAcross, utf8Blob } from "../shared/log-reader.ts";
+import { fetchBodyBlob, readAcross, readAcrossUtf8, utf8Blob } from "../shared/log-reader.ts";
 import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
@@ -85,7 +85,6 @@ interface OpenGroup {
 }
 
 const recordBytes = (records: readonly EncodedRecord[]): number => records.reduce((sum, r) => sum + r.bytes, 0);
-const utf8 = new TextEncoder();
 
 export class PartitionLog extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
@@ -466,10 +465,7 @@ export class PartitionLog extends DurableObject<Env> {
 	private async readUtf8Across(request: ReadRequest): Promise<Result<ReadResult<Utf8Parts>>> {
 		const local = await this.readParts(request, true);
 		if (!local.ok || !("remote" in local.value)) return local as Result<ReadResult<Utf8Parts>>;
-		const across = await readAcross(this.segments, (r) => this.read(r), request, local.value);
-		if (!across.ok) return across;
-		const { records, ...figures } = across.value;
-		return ok({ ...figures, records: records.length === 0 ? [] : [utf8.encode(records)] });
+		return readAcrossUtf8(this.segments, (r) => this.read(r), request, local.value);
 	}
 
 	/** Where a read starts once its checks passed (and its wait at the high watermark ended), or its remote slice. */

@@ -47,7 +47,7 @@ export function readRecords(env: Env, topicId: string, partition: number, reques
  * `readRecords` answered as UTF-8 parts (`recordEnds`: with where each part's records end, for a reader that walks
  * them), for a reader that sends the records on as they are (group polls; the fetch
  * route takes its whole body, `readFetchBody`; SSE and webhooks read text, which they frame or filter): a local read
- * comes as the partition cut it (`PartitionLog.readUtf8`); one that starts in R2 as `readRemoteUtf8` reads it.
+ * comes as the partition cut it (`PartitionLog.readUtf8`); one that starts in R2 as `readAcrossUtf8` reads it.
  */
 export async function readRecordsUtf8(
 	env: Env,
@@ -59,22 +59,23 @@ export async function readRecordsUtf8(
 	const log = partitionLog(env, topicId, partition);
 	const first = await log.readUtf8(request, recordEnds);
 	if (!first.ok || !("remote" in first.value)) return first as Result<ReadResult<Utf8Parts>>;
-	return readRemoteUtf8(env, log, request, first.value);
+	return readAcrossUtf8(env.SEGMENTS, (r) => log.read(r), request, first.value);
 }
 
 /**
- * A read that starts in R2 (`remote`, as the partition answered it): read as text across segments and the partition,
- * then encoded once.
+ * A read that starts in R2 (`remote`, as the partition answered it): read as text across segments and the partition
+ * (`readAcross`), then encoded once, as one part without record ends. For the edge's readers and the partition's
+ * own (a Durable Streams read, `PartitionLog.streamReadUtf8`).
  */
-async function readRemoteUtf8(
-	env: Env,
-	log: ReturnType<typeof partitionLog>,
+export async function readAcrossUtf8(
+	segments: R2Bucket,
+	read: PartitionRead,
 	request: ReadRequest,
 	remote: RemoteRead,
 ): Promise<Result<ReadResult<Utf8Parts>>> {
-	const read = await readAcross(env.SEGMENTS, (r) => log.read(r), request, remote);
-	if (!read.ok) return read;
-	return ok({ ...read.value, records: read.value.recordCount === 0 ? [] : [encoder.encode(read.value.records)] });
+	const across = await readAcross(segments, read, request, remote);
+	if (!across.ok) return across;
+	return ok({ ...across.value, records: across.value.recordCount === 0 ? [] : [encoder.encode(across.value.records)] });
 }
 
 const encoder = new TextEncoder();
@@ -91,7 +92,7 @@ export async function readFetchBody(env: Env, topicId: string, partition: number
 	const log = partitionLog(env, topicId, partition);
 	const first = await log.readFetchBody(request);
 	if (!first.ok || !("remote" in first.value)) return first as Result<FetchBody>;
-	const read = await readRemoteUtf8(env, log, request, first.value);
+	const read = await readAcrossUtf8(env.SEGMENTS, (r) => log.read(r), request, first.value);
 	if (!read.ok) return read;
 	const body = fetchBodyBlob(read.value);
 	return ok({ body, bytes: body.size });

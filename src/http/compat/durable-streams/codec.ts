@@ -20,7 +20,7 @@ import {
 	STORED_RECORD_START,
 	type ValueEncoding,
 } from "../../../shared/record-codec.ts";
-import { recordSeparatorAt } from "../../../shared/record-scan.ts";
+import { recordEnds } from "../../../shared/record-scan.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
@@ -183,16 +183,15 @@ export function readBodyUtf8(parts: Utf8Parts, ends: RecordEnds | undefined, jso
 	if (!json) return bytesReadBody(parts.map((part) => lenientUtf8.decode(part)).join(RECORD_SEPARATOR));
 	const pieces: Uint8Array[] = [];
 	for (const [j, part] of parts.entries()) {
-		const partEnds = ends?.[j] ?? null;
-		let k = 0;
-		for (let from = 0; from < part.byteLength; k++) {
-			const found = partEnds === null ? recordSeparatorAt(part, from) : (partEnds[k] as number);
-			const end = found < 0 ? part.byteLength : found;
-			assert(end > from && end <= part.byteLength, "a stored record ends inside its part");
+		if (part.byteLength === 0) continue;
+		const partEnds = ends?.[j] ?? recordEnds(part);
+		assert(partEnds.at(-1) === part.byteLength, "a part's last record ends with it");
+		let from = 0;
+		for (const end of partEnds) {
+			assert(end > from, "a stored record ends after it starts");
 			pushMessages(pieces, part, from, end);
 			from = end + RECORD_SEPARATOR_UTF8.length;
 		}
-		assert(partEnds === null || k === partEnds.length, "a part holds the records its ends name");
 	}
 	let size = 2 + Math.max(0, pieces.length - 1);
 	for (const piece of pieces) size += piece.byteLength;
