@@ -452,19 +452,36 @@ export class GroupStore {
 		return taken;
 	}
 
-	/** Auto-commit offsets a member's polls left to commit, as they stand. */
+	/**
+	 * Auto-commit offsets a member's polls left to commit, as they stand, in partition order. Looked up through the
+	 * member's own partitions, not a walk of the group's positions: a position belongs to its partition's owner
+	 * (`replaceAssignment` and `renameOwner` drop the others), so a poll's cost follows what the member owns, not
+	 * the group. A walk of every position, looked at up to three times a poll, was 4.7 µs at 1,024 positions and
+	 * 43.5 µs at `GROUP_PARTITIONS_MAX` (10,000) in Node; in a one-off of 256 members polling over 1,024 partitions the
+	 * change was within that run's noise (median -131 µs a poll of ~2,000, -1,519 to +500, 10 rounds).
+	 */
 	pendingCommitsOf(memberId: string): { tp: TopicPartition; offset: number }[] {
 		const pending: { tp: TopicPartition; offset: number }[] = [];
-		for (const p of this.positions().values()) {
-			if (p.memberId === memberId && p.pendingCommit !== null) pending.push({ tp: p.tp, offset: p.pendingCommit });
+		for (const tp of this.assignment().byMember.get(memberId) ?? []) {
+			const p = this.ownPosition(memberId, tp);
+			if (p !== undefined && p.pendingCommit !== null) pending.push({ tp: p.tp, offset: p.pendingCommit });
 		}
 		return pending;
 	}
 
 	/** Whether a member's last poll left auto-commits to commit (its next poll writes them). */
 	hasPendingCommits(memberId: string): boolean {
-		for (const p of this.positions().values()) if (p.memberId === memberId && p.pendingCommit !== null) return true;
+		for (const tp of this.assignment().byMember.get(memberId) ?? []) {
+			if ((this.ownPosition(memberId, tp)?.pendingCommit ?? null) !== null) return true;
+		}
 		return false;
+	}
+
+	/** The position of a partition `memberId` owns. */
+	private ownPosition(memberId: string, tp: TopicPartition): LivePosition | undefined {
+		const p = this.positions().get(keyOf(tp));
+		assert(p === undefined || p.memberId === memberId, "a position belongs to the partition's owner");
+		return p;
 	}
 
 	/** Forgets every position in `topic` (it was deleted and created again: old offsets mean nothing). */
