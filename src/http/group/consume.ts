@@ -24,7 +24,7 @@ import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { type BlobPiece, pushParts, readRecordsUtf8 } from "../../shared/log-reader.ts";
 import { RECORD_SEPARATOR_UTF8, STORED_RECORD_START } from "../../shared/record-codec.ts";
-import { recordSeparatorAt } from "../../shared/record-scan.ts";
+import { recordEnds } from "../../shared/record-scan.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
 
@@ -512,13 +512,13 @@ export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[
 			}
 			// Paired with the writer: every stored record starts with its partition.
 			assert(startsWithRecord(part), "a part starts with a stored record");
-			const ends = partEnds[j] ?? null;
-			assert(ends === null || ends.at(-1) === part.byteLength, "a part's last record ends with it");
+			// A part read from R2 comes without its ends: found here with the same scan the partition uses.
+			const ends = partEnds[j] ?? recordEnds(part);
+			assert(ends.at(-1) === part.byteLength, "a part's last record ends with it");
 			let k = 0;
 			for (let from = 0; from < part.byteLength; k++) {
 				// Each record is copied with the separator after it: from where the record ends to where the next starts.
-				const separator = ends === null ? recordSeparatorAt(part, from) : k < ends.length - 1 ? (ends[k] as number) : -1;
-				const end = separator < 0 ? part.byteLength : separator + RECORD_SEPARATOR_UTF8.length;
+				const end = k < ends.length - 1 ? (ends[k] as number) + RECORD_SEPARATOR_UTF8.length : part.byteLength;
 				out.set(head, to);
 				out.set(part.subarray(from + skip, end), to + head.length);
 				to += head.length + end - from - skip;
