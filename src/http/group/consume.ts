@@ -24,7 +24,7 @@ import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { type BlobPiece, pushParts, readRecordsUtf8 } from "../../shared/log-reader.ts";
 import { RECORD_SEPARATOR_UTF8, STORED_RECORD_START } from "../../shared/record-codec.ts";
-import { recordEnds } from "../../shared/record-scan.ts";
+import { recordSeparatorAt } from "../../shared/record-scan.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
 
@@ -486,7 +486,9 @@ const RECORD_START = encoder.encode(STORED_RECORD_START);
  * body into one of a few buffers the isolate keeps (given back once the Response copied it; workerd's `Response`
  * copies a view when made) instead of a fresh zero-filled one: -0.23 µs/record (-0.26 to +0.02, lower in 3 of 4
  * rounds) of ~5.7 in one run, -0.16 (-0.32 to +0.20, 4 of 6) of ~5.3 in another, the spread of each as wide as the
- * gain; not worth a release step in every caller until a quieter run resolves it.
+ * gain; not worth a release step in every caller until a quieter run resolves it. Nor, for a part that comes
+ * without its ends (read from R2), finding them first with `recordEnds` so the loop walks ends only: +0.11
+ * µs/record (-0.03 to +0.21, higher in 5 of 6 rounds, of ~6.0; within an A/A run's spread, but no gain to keep).
  */
 export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[], tail: Uint8Array): Uint8Array<ArrayBuffer> {
 	const skip = RECORD_START.length;
@@ -512,13 +514,13 @@ export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[
 			}
 			// Paired with the writer: every stored record starts with its partition.
 			assert(startsWithRecord(part), "a part starts with a stored record");
-			// A part read from R2 comes without its ends: found here with the same scan the partition uses.
-			const ends = partEnds[j] ?? recordEnds(part);
-			assert(ends.at(-1) === part.byteLength, "a part's last record ends with it");
+			const ends = partEnds[j] ?? null;
+			assert(ends === null || ends.at(-1) === part.byteLength, "a part's last record ends with it");
 			let k = 0;
 			for (let from = 0; from < part.byteLength; k++) {
 				// Each record is copied with the separator after it: from where the record ends to where the next starts.
-				const end = k < ends.length - 1 ? (ends[k] as number) + RECORD_SEPARATOR_UTF8.length : part.byteLength;
+				const separator = ends === null ? recordSeparatorAt(part, from) : k < ends.length - 1 ? (ends[k] as number) : -1;
+				const end = separator < 0 ? part.byteLength : separator + RECORD_SEPARATOR_UTF8.length;
 				out.set(head, to);
 				out.set(part.subarray(from + skip, end), to + head.length);
 				to += head.length + end - from - skip;
