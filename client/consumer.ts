@@ -5,14 +5,21 @@
  * least once: an offset is committed only after the loop has moved past its record (before the next poll), and
  * `close()` — also reached by `break` — commits what was handed out, then leaves the group.
  *
- * The consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's default: a poll
- * whose answer is lost moves the member's read positions on the broker, so the member leaves and joins again,
- * which sends it back to its committed offsets instead of skipping what it never saw. With `autoCommit`, the
+ * Without an interval the consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's
+ * default. A poll whose answer is lost moves the member's read positions on the broker, so the member leaves and
+ * joins again, which sends it back to its committed offsets instead of skipping what it never saw. With `autoCommit`, the
  * commit rides on the next poll (its `commit` field: one request, written before the poll answers); a carried
  * commit the broker refuses (a rebalance) is sent on its own, after following the rebalance. With
- * `autoCommitIntervalMs` it rides on a poll only that long after the last commit (Kafka's
- * `auto.commit.interval.ms`): each commit costs the group's coordinator a storage write, so a busy consumer that
- * commits every few seconds costs less per record, and after a crash or a rebalance up to that much is read again.
+ * `autoCommitIntervalMs` the broker commits instead (Kafka's `auto.commit.interval.ms`): each commit costs the
+ * group's coordinator a storage write, so a busy consumer that commits every few seconds costs less per record.
+ * The polls then ask for the broker's auto-commit on that interval: each poll tells the broker the previous one's
+ * records were processed (this consumer polls only once the loop has moved past every record it was handed), and
+ * a rebalance (or a session that runs out: the process died) commits what was processed of the partitions it
+ * moves, in the generation that ends, before their new owner reads. The broker keeps what was processed in memory:
+ * only a restart of the group's coordinator reads up to the interval again. This consumer cannot do that itself: it learns of
+ * a rebalance only after it, when the partitions are no longer its to commit. A poll whose answer is lost is no
+ * risk here either: the member leaves (see `#recover`), and a member that leaves drops its last poll's auto-commit.
+ * With `beforeCommit`, which must run before each commit, the consumer keeps committing on its own, on the interval.
  */
 
 import type { TopicPartition } from "./admin.ts";
@@ -41,9 +48,11 @@ export interface ConsumerOptions {
 	/** Commit what the loop has moved past, before each poll and on close. Default true. */
 	readonly autoCommit?: boolean;
 	/**
-	 * With `autoCommit`: commit with a poll only once this long has passed since the last commit (Kafka's
-	 * `auto.commit.interval.ms`, kafkajs's `autoCommitInterval`). Closing still commits everything handed out; a
-	 * partition taken by a rebalance, or a crash, reads again up to this long of records. Default 0: every poll.
+	 * With `autoCommit`: commit at most this often (Kafka's `auto.commit.interval.ms`, kafkajs's
+	 * `autoCommitInterval`), by the broker's auto-commit. Closing still commits everything handed out; a rebalance that
+	 * takes a partition, or a session that runs out, commits what the loop moved past first, so the next owner reads
+	 * again one poll; a restart of the group's coordinator in between reads again up to this long. Default 0: the
+	 * consumer commits with every poll itself.
 	 */
 	readonly autoCommitIntervalMs?: number;
 	readonly sessionTimeoutMs?: number;
@@ -95,6 +104,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	readonly #options: ConsumerOptions;
 	readonly #autoCommit: boolean;
 	readonly #autoCommitIntervalMs: number;
+	/** Whether the broker auto-commits this consumer's polls on the interval (see the module's comment). */
+	readonly #brokerCommits: boolean;
 	/** When this consumer last committed (0: never, so its first commit is due at once). */
 	#committedAtMs = 0;
 	readonly #sessionTimeoutMs: number;
@@ -127,6 +138,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		if (!Number.isSafeInteger(this.#autoCommitIntervalMs) || this.#autoCommitIntervalMs < 0) {
 			throw new TributaryError("invalid_argument", "autoCommitIntervalMs must be a whole number of milliseconds, 0 or more");
 		}
+		this.#brokerCommits = this.#autoCommit && this.#autoCommitIntervalMs > 0 && options.beforeCommit === undefined;
 		this.#sessionTimeoutMs = options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS_DEFAULT;
 	}
 
@@ -223,12 +235,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	async #pollOnce(carry = this.#autoCommit): Promise<number | null> {
 		const member = this.#member ?? (await this.#join());
 		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
-		const offsets = carry && due ? await this.#toCommit() : [];
+		const offsets = carry && due && !this.#brokerCommits ? await this.#toCommit() : [];
 		const body = {
 			max_records: this.#options.maxRecords ?? POLL_RECORDS_DEFAULT,
 			...(this.#options.maxBytes === undefined ? {} : { max_bytes: this.#options.maxBytes }),
 			wait_ms: this.#options.waitMs ?? POLL_WAIT_MS_DEFAULT,
-			auto_commit: false,
+			auto_commit: this.#brokerCommits,
+			...(this.#brokerCommits ? { auto_commit_interval_ms: this.#autoCommitIntervalMs } : {}),
 			// Grouped by partition, the broker sends each partition's records on as stored instead of writing the
 			// topic into every one; the topic is put back here, once per partition.
 			layout: "partitions",

@@ -190,7 +190,7 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 		expect((await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets[0]?.committed).toBe(25);
 	});
 
-	it("with autoCommitIntervalMs, carries a commit only that long after the last; close commits the rest", async () => {
+	it("with autoCommitIntervalMs, the broker commits on the interval; close commits the rest", async () => {
 		const topic = uniqueTopic("interval");
 		const group = uniqueTopic("g");
 		await createTopic(topic, 1);
@@ -207,15 +207,61 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 		});
 		for await (const r of consumer) {
 			got.push(r.offset);
-			if (got.length === 35) break;
+			if (got.length === 35) {
+				// The first auto-commit is due at once (none before it): the second poll committed the first's 10; then
+				// none for a minute.
+				expect((await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets[0]?.committed).toBe(10);
+				break;
+			}
 		}
 		const ofGroup = sent.filter((s) => s.path.startsWith(`/v1/groups/${group}/`));
-		const carried = ofGroup.filter((s) => s.path.endsWith("/poll")).map((s) => JSON.parse(s.body).commit?.offsets[0]?.offset);
-		// The first commit is due at once (none before it), then none for a minute.
-		expect(carried).toEqual([undefined, 10, undefined, undefined]);
+		const polls = ofGroup.filter((s) => s.path.endsWith("/poll")).map((s) => JSON.parse(s.body));
+		expect(polls.map((b) => [b.auto_commit, b.auto_commit_interval_ms, b.commit])).toEqual(
+			Array.from({ length: 4 }, () => [true, 60_000, undefined]),
+		);
 		expect(ofGroup.filter((s) => s.path.endsWith("/offsets")).map((s) => JSON.parse(s.body).offsets[0]?.offset)).toEqual([35]);
 		expect((await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets[0]?.committed).toBe(35);
 		expect(() => client.consumer({ group, topics: [topic], autoCommitIntervalMs: -1 })).toThrow(/autoCommitIntervalMs/);
+	});
+
+	it("with autoCommitIntervalMs, a rebalance commits what the loop moved past: the new owner reads again one poll", async () => {
+		const topic = uniqueTopic("interval-move");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		await fill(topic, 60);
+		const { client, sent } = wiredClient();
+		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50 };
+		const a = client.consumer({ ...options, autoCommitIntervalMs: 60_000 });
+		const it = a[Symbol.asyncIterator]();
+		// Three polls of 5 records a partition: the second committed the first's (due at once), the third finds the
+		// second's processed, and the loop moves past all of the third's.
+		for (let i = 0; i < 30; i++) await it.next();
+		expect(sent.filter((s) => s.path.endsWith(`/members/${a.memberId}/poll`))).toHaveLength(3);
+		const b = client.consumer(options);
+		await b.join();
+		const moved = b.assignment;
+		expect(moved).toHaveLength(1);
+		const committed = new Map((await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets.map((o) => [o.partition, o.committed]));
+		// Committed up to what the second poll returned (10), not only the first (5): the third poll's records are
+		// the only ones its new owner reads again.
+		expect(committed.get(moved[0]?.partition as number)).toBe(10);
+		const first = (await b[Symbol.asyncIterator]().next()).value as ConsumerRecord;
+		expect([first.partition, first.offset]).toEqual([moved[0]?.partition, 10]);
+		await Promise.all([a.close(), b.close()]);
+	});
+
+	it("with autoCommitIntervalMs, a member whose session expires leaves what its loop moved past committed", async () => {
+		const topic = uniqueTopic("interval-crash");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await fill(topic, 40);
+		const { client } = wiredClient();
+		const a = client.consumer({ group, topics: [topic], from: "earliest", maxRecords: 10, waitMs: 50, autoCommitIntervalMs: 60_000 });
+		const it = a[Symbol.asyncIterator]();
+		for (let i = 0; i < 25; i++) await it.next();
+		// The process dies with the third poll's records in hand: its session runs out.
+		await expire(group, [a.memberId as string]);
+		expect((await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets[0]?.committed).toBe(20);
 	});
 
 	it("a commit on close follows every rebalance in its way: other members leaving while it retries", async () => {
