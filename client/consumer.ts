@@ -17,8 +17,9 @@
  * a rebalance (or a session that runs out: the process died) commits what was processed of the partitions it
  * moves, in the generation that ends, before their new owner reads. The broker keeps what was processed in memory:
  * only a restart of the group's coordinator reads up to the interval again. This consumer cannot do that itself: it learns of
- * a rebalance only after it, when the partitions are no longer its to commit. A poll whose answer is lost is no
- * risk here either: the member leaves (see `#recover`), and a member that leaves drops its last poll's auto-commit.
+ * a rebalance only after it, when the partitions are no longer its to commit. Leaving (on close, or after a poll
+ * whose answer was lost: see `#recover`) says `auto_commit=false`, so the broker drops the last poll's auto-commit
+ * instead of committing records this consumer never handed out; close() commits what it handed out itself first.
  * With `beforeCommit`, which must run before each commit, the consumer keeps committing on its own, on the interval.
  */
 
@@ -202,7 +203,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		if (this.#autoCommit) await this.#commitHandedOut(true).catch((error) => (failure = error));
 		await this.#revoke([...this.#assigned.values()]);
 		this.#member = null;
-		await this.#http.request("DELETE", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}`, { retry: "always" }).catch((error) => {
+		await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch((error) => {
 			if (!(error instanceof TributaryError && (error.code === "unknown_member" || error.status === 404))) failure ??= error;
 		});
 		if (failure !== null) throw failure;
@@ -309,10 +310,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			// The broker may have moved this member's positions past records it never got: start again from the
 			// committed offsets under a new member id.
 			await this.#dropMembership();
-			await this.#http.request("DELETE", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}`, { retry: "always" }).catch(() => {});
+			await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
 			return;
 		}
 		throw error;
+	}
+
+	/**
+	 * Leaving: without the broker committing the last poll's records (`auto_commit=false`), whatever the mode. This
+	 * consumer commits what it handed out itself; the rest of that poll may never have reached it.
+	 */
+	#leavePath(member: Member): string {
+		return `/v1/groups/${seg(this.group)}/members/${seg(member.id)}?auto_commit=false`;
 	}
 
 	async #dropMembership(): Promise<void> {

@@ -171,12 +171,15 @@ export class GroupCoordinator extends DurableObject<Env> {
 		return result;
 	}
 
-	/** Removes a member and rebalances at once. */
-	async leave(groupId: string, memberId: string): Promise<Result<void>> {
+	/**
+	 * Removes a member and rebalances at once. `commitLastPoll`: whether its last poll's pending auto-commit is
+	 * committed first (see `GroupRules.leave`).
+	 */
+	async leave(groupId: string, memberId: string, commitLastPoll = true): Promise<Result<void>> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		const result = this.transact(() => this.rules.leave(memberId, Date.now()));
+		const result = this.transact(() => this.rules.leave(memberId, Date.now(), commitLastPoll));
 		await this.afterChange(groupId);
 		return result;
 	}

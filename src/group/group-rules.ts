@@ -289,11 +289,15 @@ export class GroupRules {
 		this.rebalance(now);
 	}
 
-	/** Removes a member at its own request; like `KafkaConsumer.close()`, its pending auto-commits are committed. */
-	leave(memberId: string, now: number): Result<void> {
+	/**
+	 * Removes a member at its own request. Like `KafkaConsumer.close()` with auto-commit on, its pending
+	 * auto-commits are committed; with `commitLastPoll` false, as with auto-commit off, its last poll's are dropped
+	 * (that poll may not be processed) and only what it confirmed by polling again is committed, as when it expires.
+	 */
+	leave(memberId: string, now: number, commitLastPoll = true): Result<void> {
 		this.expireOverdue(now);
 		if (this.store.member(memberId) === null) return this.unknownMember(memberId);
-		this.commitPending(memberId, now);
+		if (commitLastPoll) this.commitPending(memberId, now);
 		this.removeMembers([memberId], now);
 		return ok(undefined);
 	}

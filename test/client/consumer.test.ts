@@ -264,6 +264,59 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 		expect((await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets[0]?.committed).toBe(20);
 	});
 
+	it("with autoCommitIntervalMs, a poll whose answer is lost is read again: nothing it held is committed", async () => {
+		const topic = uniqueTopic("interval-lost");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await fill(topic, 40);
+		const { client, dropAnswer } = wiredClient();
+		const consumer = client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			maxRecords: 10,
+			waitMs: 50,
+			autoCommitIntervalMs: 60_000,
+		});
+		const it = consumer[Symbol.asyncIterator]();
+		const got = new Set<number>();
+		for (let i = 0; i < 20; i++) got.add(((await it.next()).value as ConsumerRecord).offset);
+		// The third poll is served (its records move the member's position, and are its pending auto-commit) but its
+		// answer never arrives: the consumer leaves and joins again, and must not have that poll committed by leaving.
+		let polls = 0;
+		dropAnswer((r) => r.path.endsWith("/poll") && ++polls === 1);
+		for (let last = -1; last !== 39; ) {
+			last = ((await it.next()).value as ConsumerRecord).offset;
+			got.add(last);
+		}
+		expect([...got].sort((x, y) => x - y)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+		await consumer.close();
+	});
+
+	it("with autoCommitIntervalMs, closing mid-poll commits what was handed out, not the rest of the poll", async () => {
+		const topic = uniqueTopic("interval-close");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		await fill(topic, 40);
+		const { client } = wiredClient();
+		const consumer = client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			maxRecords: 10,
+			waitMs: 50,
+			autoCommitIntervalMs: 60_000,
+		});
+		const handed = new Map<number, number>();
+		// One poll of 5 records a partition: the loop leaves after 3, all from the poll's first partition.
+		for await (const r of consumer) {
+			handed.set(r.partition, r.offset + 1);
+			if (handed.size === 1 && r.offset === 2) break;
+		}
+		const committed = (await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets;
+		expect(new Map(committed.map((o) => [o.partition, o.committed]))).toEqual(new Map([0, 1].map((p) => [p, handed.get(p) ?? null])));
+	});
+
 	it("a commit on close follows every rebalance in its way: other members leaving while it retries", async () => {
 		const topic = uniqueTopic("close");
 		const group = uniqueTopic("g");

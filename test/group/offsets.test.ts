@@ -180,6 +180,27 @@ describe("commits", () => {
 		expect(await committed()).toBe(10);
 	});
 
+	it("leaving with auto_commit=false commits what the member confirmed, not what its last poll returned", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, values(10));
+		const group = uniqueGroup();
+		const committed = async () => (await describeGroup(group)).offsets[0]?.committed;
+		// On an interval: the second poll commits the first's 2 (due at once), the third confirms the second's 4.
+		const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		for (let i = 0; i < 3; i++) await poll(group, a.member_id, { max_records: 2, auto_commit_interval_ms: 60_000 });
+		expect(await committed()).toBe(2);
+		await expectError("DELETE", `/v1/groups/${group}/members/${a.member_id}?auto_commit=maybe`, 400, "invalid_request");
+		expect((await call("DELETE", `/v1/groups/${group}/members/${a.member_id}?auto_commit=false`)).status).toBe(204);
+		expect(await committed()).toBe(4);
+		// At every poll: the second poll committed the first's, and leaving leaves the second's records uncommitted.
+		const b = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		for (let i = 0; i < 2; i++) await poll(group, b.member_id, { max_records: 2 });
+		expect(await committed()).toBe(6);
+		expect((await call("DELETE", `/v1/groups/${group}/members/${b.member_id}?auto_commit=false`)).status).toBe(204);
+		expect(await committed()).toBe(6);
+	});
+
 	it("on an interval, a rebalance commits what the member confirmed on a partition it gives up, not its last poll", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 2);

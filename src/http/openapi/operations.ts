@@ -9,7 +9,7 @@
 import * as z from "zod/mini";
 import type { RouteKey } from "../route-table.ts";
 import { AnonymousBody } from "../routes/anonymous.ts";
-import { CommitBody, GroupPath, GroupsQuery, JoinBody, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
+import { CommitBody, GroupPath, GroupsQuery, JoinBody, LeaveQuery, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
 import { CreateKeyBody, KeyPath, KeysQuery } from "../routes/keys.ts";
 import { ProduceStreamQuery } from "../routes/produce-stream.ts";
 import { SubscriptionsQuery } from "../routes/subscriptions.ts";
@@ -218,7 +218,13 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		body: { schema: NoBody, optional: true },
 		responses: { 200: R.Heartbeat },
 	},
-	"DELETE /v1/groups/:group/members/:member": { summary: "Leave a group", tag: "groups", path: MemberPath, responses: { 204: null } },
+	"DELETE /v1/groups/:group/members/:member": {
+		summary: "Leave a group (auto_commit=false: without committing the last poll's records)",
+		tag: "groups",
+		path: MemberPath,
+		query: LeaveQuery,
+		responses: { 204: null },
+	},
 	"POST /v1/groups/:group/offsets": {
 		summary: "Commit offsets (fenced by member and generation)",
 		tag: "groups",

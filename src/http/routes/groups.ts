@@ -60,6 +60,13 @@ export const GroupPath = z.object({ group: GroupId });
 /** Groups are listed by id: a cursor is the last group's id. */
 export const GroupsQuery = listQuery(["string"]);
 export const MemberPath = z.object({ group: GroupId, member: MemberId });
+/**
+ * Leaving with `auto_commit=false` leaves as a Kafka consumer with auto-commit off closes: what the member's last
+ * poll returned is not committed. A client that stops mid-poll, or lost a poll's answer, commits what it handed out
+ * itself; committing the rest of that poll on leaving would skip records nobody saw. What earlier polls returned,
+ * confirmed by the next one, is committed either way.
+ */
+export const LeaveQuery = z.object({ auto_commit: z.optional(z.enum(["true", "false"])) });
 
 const Offset = int(0, Number.MAX_SAFE_INTEGER);
 
@@ -242,7 +249,8 @@ export const groupRoutes = new Hono<AppEnv>()
 	.all("/:group/members/:member/heartbeat", methodNotAllowed)
 	.delete("/:group/members/:member", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
-		unwrap(await groupCoordinator(c.env, group).leave(group, member));
+		const { auto_commit } = validate(LeaveQuery, c.req.query(), "query");
+		unwrap(await groupCoordinator(c.env, group).leave(group, member, auto_commit !== "false"));
 		return c.body(null, 204);
 	})
 	.all("/:group/members/:member", methodNotAllowed)
