@@ -17,9 +17,10 @@
  * `durationMs` passes or one member's partitions run dry (`drained`: the others stop too, so every member is busy
  * for the whole window). `commitWith` "poll" sends each commit with the member's next poll (the poll body's
  * `commit`; the last one on its own after the loop), "request" as a `POST /v1/groups/{group}/offsets` after each
- * poll, "interval" with a poll only COMMIT_INTERVAL_MS after the member's last commit (the SDK's consumer with
- * `autoCommitIntervalMs`, Kafka's consumer with its default `auto.commit.interval.ms`), carrying every partition's
- * offset the member has read to. Every call counts as a request; latencies are per request.
+ * poll, "interval" by the broker's auto-commit on COMMIT_INTERVAL_MS (each poll's `auto_commit_interval_ms`), as the
+ * SDK's consumer with `autoCommitIntervalMs` polls (Kafka's consumer with its default `auto.commit.interval.ms`), and
+ * every partition's offset the member read to committed at the end, as the SDK's `close()` does. Every call counts
+ * as a request; latencies are per request.
  * Every polled record is checked: each must be the next of its partition for that member (nothing skipped, nothing
  * given twice). The first failed call stops every member. After the measurement the group's committed offsets are read back
  * (`committed`: their sum, which equals `records` when every polled record was committed once), and the rows the
@@ -387,17 +388,17 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 	const answer = sharedBuffer(POLL_ANSWER_BYTES);
 	/** What the last poll returned, to commit with the next one (`commitWith` "poll"): `{"generation":…,"offsets":[…]}`. */
 	let pending = /** @type {string | null} */ (null);
-	/** `commitWith` "interval": the offset read to per partition since the last commit, and when that was. */
+	/** `commitWith` "interval": the offset read to per partition, committed at the end (`finish`). */
 	const uncommitted = new Map();
 	let generation = 0;
-	let committedAtMs = Number.NEGATIVE_INFINITY;
 	const uncommittedJson = () =>
 		uncommitted.size === 0
 			? null
 			: JSON.stringify({ generation, offsets: [...uncommitted].map(([partition, offset]) => ({ topic, partition, offset })) });
-	// The loop commits explicitly, so the poll does not auto-commit (the default) as well.
+	// The loop commits explicitly, so the poll does not auto-commit (the default) as well; on an interval the broker does.
+	const autoCommit = commitWith === "interval" ? `true,"auto_commit_interval_ms":${COMMIT_INTERVAL_MS}` : "false";
 	const pollBody = (/** @type {string | null} */ commit) =>
-		`{"max_records":${pollRecords},"auto_commit":false${layout === "records" ? "" : `,"layout":"${layout}"`}${commit === null ? "" : `,"commit":${commit}`}}`;
+		`{"max_records":${pollRecords},"auto_commit":${autoCommit}${layout === "records" ? "" : `,"layout":"${layout}"`}${commit === null ? "" : `,"commit":${commit}`}}`;
 	/** Commits as a request of its own; answers its latency. */
 	const commitRequest = async (/** @type {string} */ commit) => {
 		const t0 = performance.now();
@@ -412,13 +413,6 @@ export function memberCursor(api, { topic, group, member, commitWith, pollRecord
 	const cursor = {
 		polled: 0,
 		async step() {
-			if (commitWith === "interval" && performance.now() - committedAtMs >= COMMIT_INTERVAL_MS) {
-				pending = uncommittedJson();
-				if (pending !== null) {
-					uncommitted.clear();
-					committedAtMs = performance.now();
-				}
-			}
 			const t0 = performance.now();
 			const polled = await api.request("POST", pollPath, pollBody(pending), answer);
 			const pollMs = performance.now() - t0;
