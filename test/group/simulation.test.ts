@@ -1,6 +1,7 @@
 /**
  * Seeded simulation of one consumer group: random joins (some static, some returning), leaves, crashes
- * (no leave; the session then expires by alarm), partitions added, polls with explicit or automatic commits (some
+ * (no leave; the session then expires by alarm), quits (a leave with `auto_commit=false` that drops the batch in
+ * hand, as the SDK leaves after losing a poll's answer), partitions added, polls with explicit or automatic commits (some
  * on an interval), and heartbeats, all while producing. At the end every produced record was processed at least
  * once, and no two members ever reported owning one partition in the same generation.
  *
@@ -158,6 +159,13 @@ class Simulation {
 		this.live.splice(this.live.indexOf(member), 1);
 	}
 
+	/** Leaves without processing the batch in hand, and without the last poll committed by leaving. */
+	async quit(member: SimMember): Promise<void> {
+		member.batch = [];
+		expect((await call("DELETE", `/v1/groups/${this.group}/members/${member.id}?auto_commit=false`)).status).toBe(204);
+		this.live.splice(this.live.indexOf(member), 1);
+	}
+
 	/** Dies while holding a batch it never processes: the case at-least-once has to cover. */
 	async crash(member: SimMember): Promise<void> {
 		await this.poll(member, 1 + Math.floor(this.rand() * 6));
@@ -184,7 +192,8 @@ class Simulation {
 		const roll = this.rand();
 		if (this.live.length === 0 || (roll < 0.08 && this.live.length < MEMBERS_MAX)) return this.join();
 		if (roll < 0.35) return this.produce();
-		if (roll < 0.39 && this.live.length > 1) return this.leave(this.pick(this.live));
+		if (roll < 0.37 && this.live.length > 1) return this.leave(this.pick(this.live));
+		if (roll < 0.39 && this.live.length > 1) return this.quit(this.pick(this.live));
 		if (roll < 0.43 && this.live.length > 1) return this.crash(this.pick(this.live));
 		if (roll < 0.47 && this.crashed.length > 0) return this.expireCrashed();
 		if (roll < 0.49 && this.partitions < PARTITIONS_MAX) return this.addPartition();
