@@ -32,6 +32,20 @@ async function drain(consumer: Consumer, seen: Map<string, ConsumerRecord>, tota
 	}
 }
 
+/**
+ * A topic of `partitions` filled with `records`, and a consumer of it on a one-minute commit interval reading from
+ * the earliest offset in polls of 10 (5 a partition of two).
+ */
+async function onInterval(name: string, partitions: number, records: number) {
+	const topic = uniqueTopic(name);
+	const group = uniqueTopic("g");
+	await createTopic(topic, partitions);
+	await fill(topic, records);
+	const wire = wiredClient();
+	const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50 };
+	return { ...wire, topic, group, options, consumer: wire.client.consumer({ ...options, autoCommitIntervalMs: 60_000 }) };
+}
+
 describe("SDK consumer", { timeout: 60_000 }, () => {
 	it("splits partitions between two members, and a third joining rebalances them", async () => {
 		const topic = uniqueTopic("split");
@@ -191,20 +205,8 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 	});
 
 	it("with autoCommitIntervalMs, the broker commits on the interval; close commits the rest", async () => {
-		const topic = uniqueTopic("interval");
-		const group = uniqueTopic("g");
-		await createTopic(topic, 1);
-		await fill(topic, 40);
-		const { client, sent } = wiredClient();
+		const { client, sent, topic, group, consumer } = await onInterval("interval", 1, 40);
 		const got: number[] = [];
-		const consumer = client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			maxRecords: 10,
-			waitMs: 50,
-			autoCommitIntervalMs: 60_000,
-		});
 		for await (const r of consumer) {
 			got.push(r.offset);
 			if (got.length === 35) {
@@ -225,13 +227,7 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 	});
 
 	it("with autoCommitIntervalMs, a rebalance commits what the loop moved past: the new owner reads again one poll", async () => {
-		const topic = uniqueTopic("interval-move");
-		const group = uniqueTopic("g");
-		await createTopic(topic, 2);
-		await fill(topic, 60);
-		const { client, sent } = wiredClient();
-		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50 };
-		const a = client.consumer({ ...options, autoCommitIntervalMs: 60_000 });
+		const { client, sent, group, options, consumer: a } = await onInterval("interval-move", 2, 60);
 		const it = a[Symbol.asyncIterator]();
 		// Three polls of 5 records a partition: the second committed the first's (due at once), the third finds the
 		// second's processed, and the loop moves past all of the third's.
@@ -251,12 +247,7 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 	});
 
 	it("with autoCommitIntervalMs, a member whose session expires leaves what its loop moved past committed", async () => {
-		const topic = uniqueTopic("interval-crash");
-		const group = uniqueTopic("g");
-		await createTopic(topic, 1);
-		await fill(topic, 40);
-		const { client } = wiredClient();
-		const a = client.consumer({ group, topics: [topic], from: "earliest", maxRecords: 10, waitMs: 50, autoCommitIntervalMs: 60_000 });
+		const { group, consumer: a } = await onInterval("interval-crash", 1, 40);
 		const it = a[Symbol.asyncIterator]();
 		for (let i = 0; i < 25; i++) await it.next();
 		// The process dies with the third poll's records in hand: its session runs out.
@@ -265,19 +256,7 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 	});
 
 	it("with autoCommitIntervalMs, a poll whose answer is lost is read again: nothing it held is committed", async () => {
-		const topic = uniqueTopic("interval-lost");
-		const group = uniqueTopic("g");
-		await createTopic(topic, 1);
-		await fill(topic, 40);
-		const { client, dropAnswer } = wiredClient();
-		const consumer = client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			maxRecords: 10,
-			waitMs: 50,
-			autoCommitIntervalMs: 60_000,
-		});
+		const { dropAnswer, consumer } = await onInterval("interval-lost", 1, 40);
 		const it = consumer[Symbol.asyncIterator]();
 		const got = new Set<number>();
 		for (let i = 0; i < 20; i++) got.add(((await it.next()).value as ConsumerRecord).offset);
@@ -294,19 +273,7 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 	});
 
 	it("with autoCommitIntervalMs, closing mid-poll commits what was handed out, not the rest of the poll", async () => {
-		const topic = uniqueTopic("interval-close");
-		const group = uniqueTopic("g");
-		await createTopic(topic, 2);
-		await fill(topic, 40);
-		const { client } = wiredClient();
-		const consumer = client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			maxRecords: 10,
-			waitMs: 50,
-			autoCommitIntervalMs: 60_000,
-		});
+		const { group, consumer } = await onInterval("interval-close", 2, 40);
 		const handed = new Map<number, number>();
 		// One poll of 5 records a partition: the loop leaves after 3, all from the poll's first partition.
 		for await (const r of consumer) {
