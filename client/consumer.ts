@@ -7,20 +7,21 @@
  *
  * Without an interval the consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's
  * default. A poll whose answer is lost moves the member's read positions on the broker, so the member leaves and
- * joins again, which sends it back to its committed offsets instead of skipping what it never saw. With `autoCommit`, the
- * commit rides on the next poll (its `commit` field: one request, written before the poll answers); a carried
- * commit the broker refuses (a rebalance) is sent on its own, after following the rebalance. With
- * `autoCommitIntervalMs` the broker commits instead (Kafka's `auto.commit.interval.ms`): each commit costs the
- * group's coordinator a storage write, so a busy consumer that commits every few seconds costs less per record.
- * The polls then ask for the broker's auto-commit on that interval: each poll tells the broker the previous one's
- * records were processed (this consumer polls only once the loop has moved past every record it was handed), and
- * a rebalance (or a session that runs out: the process died) commits what was processed of the partitions it
- * moves, in the generation that ends, before their new owner reads. The broker keeps what was processed in memory:
- * only a restart of the group's coordinator reads up to the interval again. This consumer cannot do that itself: it learns of
- * a rebalance only after it, when the partitions are no longer its to commit. Leaving (on close, or after a poll
+ * joins again, which sends it back to its committed offsets instead of skipping what it never saw. With
+ * `autoCommit`, the commit rides on the next poll (its `commit` field: one request, written before the poll
+ * answers); a carried commit the broker refuses (a rebalance) is sent on its own, after following the rebalance.
+ * With `autoCommitIntervalMs` the broker commits instead (Kafka's `auto.commit.interval.ms`): each commit costs the
+ * group's coordinator a storage write, so a busy consumer that commits every few seconds costs less per record. The
+ * polls then ask for the broker's auto-commit on that interval: each poll tells the broker the previous one's
+ * records were processed (this consumer polls only once the loop has moved past every record it was handed), and a
+ * rebalance (or a session that runs out: the process died) commits what was processed of the partitions it moves,
+ * in the generation that ends, before their new owner reads. The broker keeps what was processed in memory: only a
+ * restart of the group's coordinator reads up to the interval again. This consumer cannot do that itself: it learns
+ * of a rebalance only after it, when the partitions are no longer its to commit. Leaving (on close, or after a poll
  * whose answer was lost: see `#recover`) says `auto_commit=false`, so the broker drops the last poll's auto-commit
  * instead of committing records this consumer never handed out; close() commits what it handed out itself first.
- * With `beforeCommit`, which must run before each commit, the consumer keeps committing on its own, on the interval.
+ * With `beforeCommit`, which must run before each commit, the consumer keeps committing on its own, on the
+ * interval.
  */
 
 import type { TopicPartition } from "./admin.ts";
