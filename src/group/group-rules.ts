@@ -246,12 +246,7 @@ export class GroupRules {
 				generation,
 			});
 		}
-		for (const o of request.offsets) {
-			this.store.writeCommit(o, generation, now);
-			// An explicit commit wins over what an auto-commit poll left to commit.
-			this.store.clearPendingCommit(o);
-			this.confirmedCommits.get(request.memberId)?.delete(keyOf(o));
-		}
+		for (const o of request.offsets) this.writeExplicitCommit(request.memberId, o, generation, now);
 		return ok(undefined);
 	}
 
@@ -268,9 +263,7 @@ export class GroupRules {
 			const position = this.store.position(tp);
 			if (position === null || position.memberId !== memberId) continue;
 			const commit = { ...tp, offset: position.nextOffset, metadata: null };
-			this.store.writeCommit(commit, generation, now);
-			this.store.clearPendingCommit(tp);
-			this.confirmedCommits.get(memberId)?.delete(keyOf(tp));
+			this.writeExplicitCommit(memberId, commit, generation, now);
 			offsets.push(commit);
 		}
 		return ok({ ...this.view(memberId), offsets });
@@ -440,6 +433,16 @@ export class GroupRules {
 			if (this.store.committed(tp)?.offset === offset) continue;
 			this.store.writeCommit({ ...tp, offset, metadata: null }, generation, now);
 		}
+	}
+
+	/**
+	 * Writes a commit the member asked for. It wins over the partition's auto-commits: what a poll left pending and
+	 * what the member confirmed are cleared, so neither is committed over it later.
+	 */
+	private writeExplicitCommit(memberId: string, commit: CommittedOffset, generation: number, now: number): void {
+		this.store.writeCommit(commit, generation, now);
+		this.store.clearPendingCommit(commit);
+		this.confirmedCommits.get(memberId)?.delete(keyOf(commit));
 	}
 
 	/** The member came back for more: what its earlier polls left to commit is processed (see `confirmedCommits`). */

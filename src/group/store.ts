@@ -463,7 +463,8 @@ export class GroupStore {
 	pendingCommitsOf(memberId: string): { tp: TopicPartition; offset: number }[] {
 		const pending: { tp: TopicPartition; offset: number }[] = [];
 		for (const tp of this.assignment().byMember.get(memberId) ?? []) {
-			const p = this.ownPosition(memberId, tp);
+			const p = this.positions().get(keyOf(tp));
+			assert(p === undefined || p.memberId === memberId, "a position belongs to the partition's owner");
 			if (p !== undefined && p.pendingCommit !== null) pending.push({ tp: p.tp, offset: p.pendingCommit });
 		}
 		return pending;
@@ -471,17 +472,7 @@ export class GroupStore {
 
 	/** Whether a member's last poll left auto-commits to commit (its next poll writes them). */
 	hasPendingCommits(memberId: string): boolean {
-		for (const tp of this.assignment().byMember.get(memberId) ?? []) {
-			if ((this.ownPosition(memberId, tp)?.pendingCommit ?? null) !== null) return true;
-		}
-		return false;
-	}
-
-	/** The position of a partition `memberId` owns. */
-	private ownPosition(memberId: string, tp: TopicPartition): LivePosition | undefined {
-		const p = this.positions().get(keyOf(tp));
-		assert(p === undefined || p.memberId === memberId, "a position belongs to the partition's owner");
-		return p;
+		return this.pendingCommitsOf(memberId).length > 0;
 	}
 
 	/** Forgets every position in `topic` (it was deleted and created again: old offsets mean nothing). */
