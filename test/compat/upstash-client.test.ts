@@ -154,7 +154,7 @@ describe("fetch", () => {
 });
 
 describe("consume", () => {
-	it("with auto-commit (the default): each consume commits what the previous one returned", async () => {
+	it("with auto-commit (the default): a consume commits what earlier ones returned, the first at once, then every 5 s", async () => {
 		const topic = uniqueTopic("up");
 		await createTopic(topic, 1);
 		await produceV1(topic, [{ value: "m0" }, { value: "m1" }]);
@@ -175,6 +175,12 @@ describe("consume", () => {
 		expect(await c.committed({ consumerGroupId: group, instanceId: "i1", topicPartitions: tp })).toEqual([
 			{ topic, partition: 0, offset: 2 },
 		]);
+		// Upstash's default interval (Kafka's auto.commit.interval.ms, 5 s) has not passed since that commit: "m2"'s
+		// waits. Kafka-Auto-Commit-Interval 0 commits at every consume.
+		expect(await c.consume(request)).toEqual([]);
+		expect((await c.committed({ consumerGroupId: group, instanceId: "i1", topicPartitions: tp }))[0]?.offset).toBe(2);
+		expect(await c.consume({ ...request, autoCommitInterval: 0 })).toEqual([]);
+		expect((await c.committed({ consumerGroupId: group, instanceId: "i1", topicPartitions: tp }))[0]?.offset).toBe(3);
 	});
 
 	it("Kafka-Enable-Auto-Commit false: only commit() commits; no body commits what was consumed", async () => {
@@ -275,8 +281,10 @@ describe("consume", () => {
 		expect((await c.consume(request)).map((m) => m.value)).toEqual(["y"]);
 		expect(await c.consume(request)).toEqual([]);
 		expect(await committed()).toBe(1);
-		// Without the header, a consume commits what the earlier ones returned.
+		// Without the header, the interval is Upstash's default, 5 s, which has not passed either; 0 commits now.
 		expect(await c.consume(instanceOf(group, topic, "i1"))).toEqual([]);
+		expect(await committed()).toBe(1);
+		expect(await c.consume({ ...instanceOf(group, topic, "i1"), autoCommitInterval: 0 })).toEqual([]);
 		expect(await committed()).toBe(2);
 	});
 

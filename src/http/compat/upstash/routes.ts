@@ -31,7 +31,7 @@ import { authorize } from "../../middleware/authorize.ts";
 import { quotas, reportFetchedBody } from "../../middleware/quotas.ts";
 import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
 import { commitConsumed, commitOffsets, consume, removeInstance } from "./instances.ts";
-import { UPSTASH_CONSUMERS_GROUPS_MAX, UPSTASH_TIMEOUT_MS_DEFAULT } from "./limits.ts";
+import { UPSTASH_AUTO_COMMIT_INTERVAL_MS_DEFAULT, UPSTASH_CONSUMERS_GROUPS_MAX, UPSTASH_TIMEOUT_MS_DEFAULT } from "./limits.ts";
 import {
 	committedOffsets,
 	groupAssignments,
@@ -124,8 +124,10 @@ async function consumeFor(c: Context<AppEnv>, group: string, instance: string, t
 				maxBytes: FETCH_BYTES_DEFAULT,
 				waitMs: timeoutMs ?? UPSTASH_TIMEOUT_MS_DEFAULT,
 				autoCommit: headers["kafka-enable-auto-commit"] !== "false",
-				// Absent: at every consume, as often as any interval asks (and redelivering least after a crash).
-				autoCommitIntervalMs: Math.min(headers["kafka-auto-commit-interval"] ?? 0, AUTO_COMMIT_INTERVAL_MS_MAX),
+				autoCommitIntervalMs: Math.min(
+					headers["kafka-auto-commit-interval"] ?? UPSTASH_AUTO_COMMIT_INTERVAL_MS_DEFAULT,
+					AUTO_COMMIT_INTERVAL_MS_MAX,
+				),
 				mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 			},
 		}),
