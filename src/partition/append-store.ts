@@ -7,11 +7,11 @@
  */
 
 import { assert } from "../shared/assert.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { DATABASE_SIZE_RECHECK_APPENDS, DATABASE_SIZE_RECHECK_MARGIN_BYTES } from "../shared/limits.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import { compacts } from "./compaction.ts";
-import type { AppendRequest, AppendResult } from "./types.ts";
+import type { AppendRequest, AppendResult, IdempotencyClaim } from "./types.ts";
 
 interface IdempotencyRow extends Record<string, SqlStorageValue> {
 	request_hash: string;
@@ -132,10 +132,28 @@ export function claimIdempotencyKey(
 		releaseIdempotencyKey(sql, request);
 		return claimIdempotencyKey(sql, request, baseOffset, nowMs, expired);
 	}
-	if (row.request_hash !== claim.requestHash || row.record_count !== count) {
-		return err("idempotency_key_reused", "this Idempotency-Key was used for a different request");
-	}
+	if (row.request_hash !== claim.requestHash || row.record_count !== count) return keyReused();
 	return ok({ baseOffset: row.base_offset, appendTimeMs: row.append_time_ms, duplicate: true });
+}
+
+/**
+ * What `claimIdempotencyKey` would answer for `claim` on `count` records, without claiming it: the refusal of a key
+ * this partition holds for a different request, else null (the key is new here, expired, or holds this request).
+ */
+export function idempotencyKeyRefusal(
+	sql: SqlStorage,
+	claim: IdempotencyClaim,
+	count: number,
+	nowMs: number,
+	expired: (createdAtMs: number, nowMs: number) => boolean,
+): Failure | null {
+	const [row] = sql.exec<IdempotencyRow>("SELECT * FROM idempotency_keys WHERE key = ?", claim.key).toArray();
+	if (row === undefined || expired(row.created_at_ms, nowMs)) return null;
+	return row.request_hash !== claim.requestHash || row.record_count !== count ? keyReused() : null;
+}
+
+function keyReused(): Failure {
+	return err("idempotency_key_reused", "this Idempotency-Key was used for a different request");
 }
 
 /** Gives back a key `claimIdempotencyKey` claimed for a request that was then refused. */

@@ -24,13 +24,14 @@ import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
 import { claimIdempotencyKey, type GroupKeys, refuseAppend, releaseIdempotencyKey, SizeEstimate, saveKeys } from "./append-store.ts";
 import { openBatchCache } from "./batch-cache.ts";
 import { BatchWriter } from "./batch-writer.ts";
+import { claimsRefusal, sequenceOutcome } from "./claims.ts";
 import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
 import { Followers } from "./followers.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { findOffsetForTimestamp, type LogSlice, loadTotals, readLog, readLogUtf8 } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
-import { afterAppend, checkSequence } from "./producer-state.ts";
+import { afterAppend } from "./producer-state.ts";
 import { ProducerStore } from "./producer-store.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { StreamSide } from "./stream-side.ts";
@@ -42,6 +43,7 @@ import type {
 	AppendInput,
 	AppendOutcome,
 	AppendRequest,
+	ClaimCheck,
 	FetchBody,
 	LogView,
 	PartitionAssignment,
@@ -147,6 +149,8 @@ export class PartitionLog extends DurableObject<Env> {
 		range: (offset) => this.checkRange(offset),
 		partition: () => this.partition,
 	});
+	/** Whether an `Idempotency-Key` created at `createdAtMs` is past its window at `nowMs`. */
+	private readonly keyExpired = (createdAtMs: number, nowMs: number) => this.lifecycle.idempotencyExpired(createdAtMs, nowMs);
 	/** Bytes appended since this object started, for the metrics hub. */
 	private bytesAppended = 0;
 	/** Hot stored batches, in the isolate's shared budget (batch-cache.ts): a tail read runs no SQL. */
@@ -255,6 +259,15 @@ export class PartitionLog extends DurableObject<Env> {
 		return this.appends.submit({ kind: "append", request }) as Promise<AppendAnswer>;
 	}
 
+	/** Whether an append with these exactly-once claims would be refused for them, without writing (claims.ts). */
+	checkClaims(check: ClaimCheck): Result<void> {
+		// Not configured yet: the append configures it first, and decides then.
+		const active = this.status === "active";
+		const refused =
+			this.checkIdentity(check.topicId) ?? (active ? claimsRefusal(this.sql, check, this.producers, Date.now(), this.keyExpired) : null);
+		return refused ?? ok(undefined);
+	}
+
 	/**
 	 * Runs `step` inside the next group's transaction, in arrival order among the appends: a protocol kept beside
 	 * the log (Durable Streams) decides against its own state and appends (`stage`) in one synchronous step, and
@@ -320,16 +333,10 @@ export class PartitionLog extends DurableObject<Env> {
 		const { writer, nowMs } = group;
 		const producer = request.producer ?? null;
 		const producerState = producer === null ? null : this.producers.load(producer.producerId);
-		if (producer !== null) {
-			const decision = checkSequence(producerState, producer.epoch, producer.baseSequence, request.records.length);
-			if (decision.kind === "reject") return { ok: false, error: decision.error };
-			if (decision.kind === "duplicate") {
-				return ok({ baseOffset: decision.batch.baseOffset, appendTimeMs: decision.batch.appendTimeMs, duplicate: true });
-			}
-		}
+		const sequenced = producer === null ? null : sequenceOutcome(producerState, producer, request.records.length);
+		if (sequenced !== null) return sequenced;
 		const baseOffset = this.view.nextOffset;
-		const expired = (at: number, now: number) => this.lifecycle.idempotencyExpired(at, now);
-		const remembered = claimIdempotencyKey(this.sql, request, baseOffset, nowMs, expired);
+		const remembered = claimIdempotencyKey(this.sql, request, baseOffset, nowMs, this.keyExpired);
 		if (remembered !== null) return remembered;
 		const refused = refuseAppend(request, {
 			config,

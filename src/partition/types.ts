@@ -24,7 +24,10 @@ export interface ProducerClaim {
 	readonly baseSequence: number;
 }
 
-/** An `Idempotency-Key` and a digest of this partition's share of the request, to spot a reused key. */
+/**
+ * An `Idempotency-Key` and a digest of the request (of this partition's share when the request has one share; of
+ * every share and its partition when several), to spot a reused key.
+ */
 export interface IdempotencyClaim {
 	readonly key: string;
 	readonly requestHash: string;
@@ -51,6 +54,17 @@ export interface AppendRequest {
  * (what the edge sends: one string and a few arrays serialise far faster than an object per record).
  */
 export type AppendInput = AppendRequest | (Omit<AppendRequest, "records"> & { readonly batch: EncodedBatch; readonly records?: undefined });
+
+/**
+ * An append's exactly-once claims, checked by `PartitionLog.checkClaims` before any share of a request spread over
+ * several partitions is written.
+ */
+export interface ClaimCheck {
+	readonly topicId: string;
+	readonly recordCount: number;
+	readonly producer: ProducerClaim | null;
+	readonly idempotency: IdempotencyClaim | null;
+}
 
 export interface AppendResult {
 	/** Offset of the first record; the rest follow densely. */

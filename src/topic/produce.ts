@@ -13,7 +13,7 @@
 
 import type { AppendResult, IdempotencyClaim, ProducerClaim } from "../partition/types.ts";
 import { appendOutcome } from "../shared/append-answer.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { partitionForKey, utf8 } from "../shared/partitioner.ts";
 import {
@@ -187,7 +187,11 @@ function claimsFor(
  */
 export async function shareDigest(batch: EncodedBatch): Promise<string> {
 	const tails = typeof batch.tails === "string" ? batch.tails : batch.tails.join("\n");
-	const text = `${JSON.stringify(batch.timestamps)}\n${tails}`;
+	return base64Digest(`${JSON.stringify(batch.timestamps)}\n${tails}`);
+}
+
+/** SHA-256 of `text`'s UTF-8, in base64. */
+async function base64Digest(text: string): Promise<string> {
 	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
 	return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }
@@ -242,19 +246,41 @@ async function prepare(meta: TopicMeta, records: readonly ProduceInput[], option
 	const claims = claimsFor(groups, options);
 	if (!claims.ok) return claims;
 	const shares: Share[] = [];
-	const key = options.idempotencyKey ?? null;
 	for (const [partition, indexes] of groups) {
-		const batch = encodeBatch(groups.size === 1 ? encoded : indexes.map((i) => encoded[i] as EncodedRecord));
 		shares.push({
 			partition,
 			indexes,
-			batch,
+			batch: encodeBatch(groups.size === 1 ? encoded : indexes.map((i) => encoded[i] as EncodedRecord)),
 			producer: claims.value.producer?.get(partition) ?? null,
-			idempotency: key === null ? null : { key, requestHash: await shareDigest(batch) },
+			idempotency: null,
 			expectedOffset: claims.value.expectedOffset,
 		});
 	}
-	return ok(shares);
+	const key = options.idempotencyKey ?? null;
+	if (key === null) return ok(shares);
+	const requestHash = await requestDigest(shares);
+	return ok(shares.map((share) => ({ ...share, idempotency: { key, requestHash } })));
+}
+
+/**
+ * The digest an `Idempotency-Key` is kept with in each partition its request writes: its one share's
+ * (`shareDigest`), or, for a request spread over several partitions, SHA-256 of every share's partition and digest,
+ * in partition order. Each partition then holds the key for the whole request, so the same key on a request that
+ * differs anywhere (another share, a partition more or less) is refused by every partition that holds it, not
+ * replayed by one and written by another. (A request whose partitions share none with the first is not seen.) Keys
+ * that a request over several partitions left before this digest, retried within their window, are refused (409)
+ * rather than written again.
+ */
+async function requestDigest(shares: readonly Share[]): Promise<string> {
+	const digests = await Promise.all(shares.map((share) => shareDigest(share.batch)));
+	if (shares.length === 1) return digests[0] as string;
+	const named = shares.map((share, i) => `${share.partition} ${digests[i]}`).sort(byPartition);
+	return base64Digest(named.join("\n"));
+}
+
+/** Orders `"<partition> <digest>"` lines by partition number. */
+function byPartition(a: string, b: string): number {
+	return Number.parseInt(a, 10) - Number.parseInt(b, 10);
 }
 
 /**
@@ -298,15 +324,18 @@ export async function produce(
 			}
 			return shares;
 		}
+		const refused = await refusedClaim(env, meta, shares.value);
+		if (refused !== null) {
+			if (refused.error.code === "topic_not_found") {
+				invalidate(name);
+				if (attempt === 0) continue; // nothing was written
+			}
+			return refused;
+		}
 		// One share (a one-record request) takes the same path: timed in workerd, these steps around the call (awaits,
 		// Promise.all, the share's request, positions) cost ~6 µs of a ~500 µs request in all, not a second path.
 		const results = await Promise.all(
-			shares.value.map((share) =>
-				appendShare(env, meta, share).catch((cause: unknown): Result<AppendResult> => {
-					console.error(`produce: partition ${share.partition} of "${name}" failed: ${String(cause)}`);
-					return err("partition_unavailable", `partition ${share.partition} is unavailable; retry`, { partition: share.partition });
-				}),
-			),
+			shares.value.map((share) => appendShare(env, meta, share).catch((cause: unknown) => unavailable(meta, share, cause))),
 		);
 		const failed = results.find((r) => !r.ok);
 		if (failed !== undefined && !failed.ok) {
@@ -318,6 +347,37 @@ export async function produce(
 		}
 		return ok(positionsOf(records, shares.value, results as { ok: true; value: AppendResult }[]));
 	}
+}
+
+/**
+ * For a request spread over several partitions with exactly-once claims (an idempotent producer's `sequences`, an
+ * `Idempotency-Key`): the refusal one of its partitions would give its share, asked of every partition before any
+ * share is written (`PartitionLog.checkClaims`), so a refused request writes nothing; null when none would refuse.
+ * One share needs no question: its append decides and writes in one transaction. A plain request has no claim a
+ * partition could refuse once the edge has checked it.
+ */
+async function refusedClaim(env: Env, meta: TopicMeta, shares: readonly Share[]): Promise<Failure | null> {
+	if (shares.length < 2 || shares.every((share) => share.producer === null && share.idempotency === null)) return null;
+	const answers = await Promise.all(
+		shares.map((share) =>
+			partitionLog(env, meta.topicId, share.partition)
+				.checkClaims({
+					topicId: meta.topicId,
+					recordCount: share.indexes.length,
+					producer: share.producer,
+					idempotency: share.idempotency,
+				})
+				.catch((cause: unknown) => unavailable(meta, share, cause)),
+		),
+	);
+	for (const answer of answers) if (!answer.ok) return answer;
+	return null;
+}
+
+/** A partition's call that threw (its object reset, storage failed): logged, and answered as retriable. */
+function unavailable(meta: TopicMeta, share: Share, cause: unknown): Failure {
+	console.error(`produce: partition ${share.partition} of "${meta.name}" failed: ${String(cause)}`);
+	return err("partition_unavailable", `partition ${share.partition} is unavailable; retry`, { partition: share.partition });
 }
 
 function positionsOf(

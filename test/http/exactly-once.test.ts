@@ -212,6 +212,25 @@ describe("idempotent producers", () => {
 		expect((await fetchRecords(topic, 2)).high_watermark).toBe(1);
 	});
 
+	it("a request over several partitions whose sequence one of them refuses writes no share", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 3);
+		const { producer_id, epoch } = await initProducer();
+		const records = (round: number) => [0, 1, 2].map((partition) => ({ value: `r${round}-p${partition}`, partition }));
+		await post(topic, { producer_id, epoch, sequences: { "0": 0, "1": 0, "2": 0 }, records: records(0) });
+		// Partitions 0 and 2 would take theirs; partition 1 expects sequence 1, not 7.
+		const error = await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
+			body: { producer_id, epoch, sequences: { "0": 1, "1": 7, "2": 1 }, records: records(1) },
+		});
+		expect(error.expected_sequence).toBe(1);
+		for (const partition of [0, 1, 2]) expect((await fetchRecords(topic, partition)).high_watermark).toBe(1);
+		// The same request with the right sequences is written whole, once.
+		const fixed = { producer_id, epoch, sequences: { "0": 1, "1": 1, "2": 1 }, records: records(1) };
+		const written = await (await post(topic, fixed)).json();
+		expect(await (await post(topic, fixed)).json()).toEqual(written);
+		for (const partition of [0, 1, 2]) expect((await fetchRecords(topic, partition)).high_watermark).toBe(2);
+	});
+
 	it("forgets a producer whose state expired (its next batch may start anywhere), though the partition had it in memory", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
@@ -267,6 +286,36 @@ describe("Idempotency-Key", () => {
 		const other = await post(topic, body, { "Idempotency-Key": `other-${crypto.randomUUID()}` });
 		expect(other.status).toBe(200);
 		expect(await other.text()).not.toBe(firstText);
+	});
+
+	it("refuses a key reused for a request over other partitions (409) whose shares differ or are a part, and writes none of it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 3);
+		const key = { "Idempotency-Key": `k-${crypto.randomUUID()}` };
+		const first = [
+			{ value: "a", partition: 0 },
+			{ value: "b", partition: 1 },
+		];
+		const written = await post(topic, { records: first }, key);
+		expect(written.status).toBe(200);
+		for (const records of [
+			// The first request and one record more, elsewhere: partition 0's share is the same as before.
+			[...first, { value: "new", partition: 2 }],
+			// A share of the first, alone.
+			[{ value: "a", partition: 0 }],
+			// Partition 0's share changed, partition 2's is new.
+			[
+				{ value: "x", partition: 0 },
+				{ value: "y", partition: 2 },
+			],
+		]) {
+			await expectError("POST", `/v1/topics/${topic}/records`, 409, "idempotency_key_reused", { body: { records }, headers: key });
+		}
+		const watermarks = await Promise.all([0, 1, 2].map(async (p) => (await fetchRecords(topic, p)).high_watermark));
+		expect(watermarks).toEqual([1, 1, 0]);
+		const replayed = await post(topic, { records: first }, key);
+		expect(replayed.headers.get("Idempotent-Replayed")).toBe("true");
+		expect(await replayed.text()).toBe(await written.text());
 	});
 
 	it("writes a request anew once its key's window has passed, and answers retries of that one", async () => {
