@@ -14,8 +14,8 @@
  * group's coordinator a storage write, so a busy consumer that commits every few seconds costs less per record. The
  * polls then ask for the broker's auto-commit on that interval: each poll tells the broker the previous one's
  * records were processed (this consumer polls only once the loop has moved past every record it was handed), and a
- * rebalance (or a session that runs out: the process died) commits what was processed of the partitions it moves,
- * in the generation that ends, before their new owner reads. The broker keeps what was processed in memory: only a
+ * rebalance (or a session that runs out: the process died) commits what those earlier polls returned of the
+ * partitions it moves, in the generation that ends, before their new owner reads (which reads the last poll's again). The broker keeps what was processed in memory: only a
  * restart of the group's coordinator reads up to the interval again. This consumer cannot do that itself: it learns
  * of a rebalance only after it, when the partitions are no longer its to commit. Leaving (on close, or after a poll
  * whose answer was lost: see `#recover`) says `auto_commit=false`, so the broker drops the last poll's auto-commit
@@ -334,26 +334,39 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		await this.#revoke(lost);
 	}
 
-	/** Takes the generation and assignment of an answer, telling the callbacks what changed. */
+	/**
+	 * Takes the generation and assignment of an answer, then tells the callbacks what changed. The heartbeat's
+	 * answers and the poll's are followed concurrently, and the callbacks may take their time: so the state changes
+	 * at once, before any callback is awaited (a follow that waited in `onRevoke` and then wrote its assignment could
+	 * put back an older one over a newer poll's, whose records would then be skipped for good), and an answer of an
+	 * older generation than one already followed (a heartbeat's, answered before a rebalance and received after the
+	 * next poll's) is ignored.
+	 */
 	async #follow(member: Member, answer: Assignment): Promise<void> {
-		if (this.#member !== member) return;
+		if (this.#member !== member || answer.generation < member.generation) return;
 		member.generation = answer.generation;
 		const next = new Map(answer.assignment.map((tp) => [tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition }]));
 		const revoked = [...this.#assigned].filter(([key]) => !next.has(key)).map(([, tp]) => tp);
 		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
-		await this.#revoke(revoked);
+		this.#forget(revoked);
 		this.#assigned = next;
+		if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
 		if (added.length > 0) await this.#options.onAssign?.(added);
 	}
 
 	async #revoke(partitions: TopicPartition[]): Promise<void> {
+		this.#forget(partitions);
+		if (partitions.length > 0) await this.#options.onRevoke?.(partitions);
+	}
+
+	/** Drops what this consumer knows of partitions it no longer owns: they are their new owner's to deliver and commit. */
+	#forget(partitions: readonly TopicPartition[]): void {
 		for (const tp of partitions) {
 			const key = tpKey(tp.topic, tp.partition);
 			this.#assigned.delete(key);
 			this.#handed.delete(key);
 			this.#committed.delete(key);
 		}
-		if (partitions.length > 0) await this.#options.onRevoke?.(partitions);
 	}
 
 	/** What was handed out and not yet committed, after `beforeCommit` ran (none once commits stopped). */

@@ -338,6 +338,127 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 	});
 });
 
+/**
+ * Polls and heartbeats are answered concurrently, each with the generation and assignment it saw; the consumer must
+ * follow them in generation order, or an older assignment put back over a newer poll's skips that poll's records of
+ * the partition it gave back: the broker has already moved its position past them.
+ */
+describe("SDK consumer follows answers in generation order", { timeout: 60_000 }, () => {
+	/** A topic of two partitions with 5 records each, and the options of a group reading it from the earliest offset. */
+	async function twoPartitions(name: string) {
+		const topic = uniqueTopic(name);
+		await createTopic(topic, 2);
+		await produce(
+			topic,
+			[0, 1].flatMap((partition) => Array.from({ length: 5 }, (_, i) => ({ value: i, partition }))),
+		);
+		// Heartbeats every 2 s (a third of the session).
+		const options = {
+			group: uniqueTopic("g"),
+			topics: [topic],
+			from: "earliest" as const,
+			maxRecords: 100,
+			waitMs: 50,
+			sessionTimeoutMs: 6_000,
+		};
+		return { topic, options };
+	}
+
+	/** Reads on until `partition`'s offset 9 is handed out (5 more records were produced to it), then closes. */
+	async function readToTen(
+		topic: string,
+		group: string,
+		iterator: AsyncIterator<ConsumerRecord>,
+		seen: ConsumerRecord[],
+		partition: number,
+	) {
+		await produce(
+			topic,
+			Array.from({ length: 5 }, (_, i) => ({ value: 5 + i, partition })),
+		);
+		for (let i = 0; i < 12 && !seen.some((r) => r.partition === partition && r.offset === 9); i++) {
+			seen.push((await iterator.next()).value as ConsumerRecord);
+		}
+		await iterator.return?.();
+		const offsets = seen.filter((r) => r.partition === partition).map((r) => r.offset);
+		const committed = (await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200)).offsets.find(
+			(o) => o.partition === partition,
+		)?.committed;
+		return { offsets, committed };
+	}
+
+	it.each([0, 60_000])(
+		"a heartbeat's follow still in a slow onRevoke does not undo the next poll's (autoCommitIntervalMs %i)",
+		async (interval) => {
+			const { topic, options } = await twoPartitions("slowrevoke");
+			const { client } = wiredClient();
+			let revokeCalled!: (partitions: TopicPartition[]) => void;
+			const firstRevoke = new Promise<TopicPartition[]>((resolve) => (revokeCalled = resolve));
+			let releaseRevoke!: () => void;
+			const revokeReleased = new Promise<void>((resolve) => (releaseRevoke = resolve));
+			let revokes = 0;
+			const a = client.consumer({
+				...options,
+				autoCommitIntervalMs: interval,
+				// The application's first revoke takes a while (it flushes, say).
+				onRevoke: async (partitions) => {
+					if (revokes++ > 0) return;
+					revokeCalled(partitions);
+					await revokeReleased;
+				},
+			});
+			const iterator = a[Symbol.asyncIterator]();
+			await iterator.next();
+			expect(a.assignment).toHaveLength(2);
+			// b joins: a gives a partition up, learnt by its heartbeat (its loop is slow on the first record), whose follow
+			// waits in onRevoke.
+			const b = client.consumer(options);
+			await b.join();
+			const [moved] = await firstRevoke;
+			const other = moved?.partition as number;
+			// b leaves again: the next poll's generation gives `other` back to a, read from its start.
+			await b.close();
+			const seen: ConsumerRecord[] = [];
+			do seen.push((await iterator.next()).value as ConsumerRecord);
+			while (seen.at(-1)?.partition !== other);
+			expect(a.assignment).toHaveLength(2);
+			releaseRevoke();
+			expect(await readToTen(topic, options.group, iterator, seen, other)).toEqual({
+				offsets: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+				committed: 10,
+			});
+		},
+	);
+
+	it("a heartbeat answered before a rebalance and received after the next poll's answer is ignored", async () => {
+		const { topic, options } = await twoPartitions("staleanswer");
+		const wire = wiredClient();
+		const a = wire.client.consumer({ ...options, autoCommitIntervalMs: 60_000 });
+		const b = wire.client.consumer(options);
+		await a.join();
+		await b.join();
+		const seen: ConsumerRecord[] = [];
+		const iterator = a[Symbol.asyncIterator]();
+		seen.push((await iterator.next()).value as ConsumerRecord);
+		expect(a.assignment).toHaveLength(1);
+		const other = 1 - (a.assignment[0]?.partition as number);
+		// The loop is slow on its first record: the heartbeat timer sends one, answered as of now (a owns one
+		// partition), and that answer is slow to come back.
+		const heartbeat = wire.delayAnswer((r) => r.path.endsWith(`/members/${a.memberId}/heartbeat`));
+		await heartbeat.served;
+		// b leaves: the next poll's generation gives both partitions to a.
+		await b.close();
+		do seen.push((await iterator.next()).value as ConsumerRecord);
+		while (seen.at(-1)?.partition !== other);
+		expect(a.assignment).toHaveLength(2);
+		heartbeat.release();
+		expect(await readToTen(topic, options.group, iterator, seen, other)).toEqual({
+			offsets: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+			committed: 10,
+		});
+	});
+});
+
 describe("SDK consumer beforeCommit", { timeout: 30_000 }, () => {
 	it("commits nothing once beforeCommit fails, so the records are delivered again", async () => {
 		const topic = uniqueTopic("before");

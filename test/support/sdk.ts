@@ -19,18 +19,30 @@ export interface Wire {
 	dropAnswer(when: (request: Sent) => boolean): void;
 	/** Requests for which `when` holds wait, unserved, until the returned function is called. */
 	hold(when: (request: Sent) => boolean): () => void;
+	/**
+	 * The next request for which `when` holds is served at once, and its answer comes back only when the returned
+	 * `release` is called (a slow response); `served` resolves once it was served.
+	 */
+	delayAnswer(when: (request: Sent) => boolean): { served: Promise<void>; release: () => void };
 }
 
 export function wiredClient(options: { token?: string } = {}): Wire {
 	const sent: Sent[] = [];
 	let drop: ((request: Sent) => boolean) | null = null;
 	let held: { when: (request: Sent) => boolean; released: Promise<void> } | null = null;
+	let delayed: { when: (request: Sent) => boolean; served: () => void; released: Promise<void> } | null = null;
 	const fetcher = async (request: Request): Promise<Response> => {
 		const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.clone().text();
 		const record = { method: request.method, path: new URL(request.url).pathname, body };
 		sent.push(record);
 		if (held?.when(record)) await held.released;
 		const response = await workerFetch(request.body === null ? request : sized(request, body));
+		const delay = delayed;
+		if (delay?.when(record)) {
+			delayed = null;
+			delay.served();
+			await delay.released;
+		}
 		if (drop?.(record)) {
 			drop = null;
 			await response.arrayBuffer();
@@ -43,6 +55,17 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 		sent,
 		dropAnswer(when) {
 			drop = when;
+		},
+		delayAnswer(when) {
+			let served!: () => void;
+			let release!: () => void;
+			const gate = {
+				when,
+				served: new Promise<void>((resolve) => (served = resolve)),
+				released: new Promise<void>((resolve) => (release = resolve)),
+			};
+			delayed = { when, served, released: gate.released };
+			return { served: gate.served, release };
 		},
 		hold(when) {
 			let release!: () => void;
