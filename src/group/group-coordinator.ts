@@ -22,7 +22,7 @@ import { groupDirectory } from "../shared/stubs.ts";
 import { type CommitAnswer, commitAnswer } from "./commit-answer.ts";
 import { GroupRules } from "./group-rules.ts";
 import { type PollCompletionAnswer, type PollStartAnswer, pollCompletionAnswer, pollStartAnswer } from "./poll-answer.ts";
-import { GROUP_DDL, GROUP_SCHEMA_VERSION } from "./schema.ts";
+import { GROUP_DDL, GROUP_SCHEMA_VERSION, GROUP_UPGRADES } from "./schema.ts";
 import { SharedTurn } from "./shared-turn.ts";
 import { GroupStore } from "./store.ts";
 import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
@@ -56,7 +56,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		super(ctx, env);
 		// Meters every statement from here on and reports members and commits to the metrics hub after a change.
 		new MetricsReporter(env, ctx, "GroupCoordinator", () => this.figures());
-		migrateSchema(ctx.storage, GROUP_SCHEMA_VERSION, GROUP_DDL);
+		migrateSchema(ctx.storage, GROUP_SCHEMA_VERSION, GROUP_DDL, GROUP_UPGRADES);
 		this.store = new GroupStore(ctx.storage.sql);
 		this.rules = new GroupRules(this.store);
 	}

@@ -269,11 +269,19 @@ export class GroupRules {
 		return ok({ ...this.view(memberId), offsets });
 	}
 
-	/** Sets the subscribed topics and rebalances; positions (and confirmed auto-commits) in a recreated topic are forgotten. */
+	/**
+	 * Sets the subscribed topics and rebalances. What members confirmed of a topic that leaves them is committed
+	 * first, on the topic's incarnation they read (it may have been deleted; the rebalance would commit it with no
+	 * incarnation). A topic that arrives, or comes back under a new id (deleted and created again), loses the offsets
+	 * committed on any other incarnation, with the positions and confirmed auto-commits read there, as Kafka deletes a
+	 * deleted topic's offsets: its records are read from the new topic's start, not from the old topic's offsets.
+	 */
 	applyTopics(current: ReadonlyMap<string, SubscribedTopic>, next: ReadonlyMap<string, SubscribedTopic>, now: number): void {
+		const leaving = new Set([...current.keys()].filter((name) => !next.has(name)));
+		if (leaving.size > 0) this.commitConfirmed((_member, _key, tp) => leaving.has(tp.topic), now);
 		for (const [name, topic] of next) {
-			const before = current.get(name);
-			if (before === undefined || before.topicId === topic.topicId) continue;
+			if (current.get(name)?.topicId === topic.topicId) continue;
+			this.store.forgetOtherIncarnations(name, topic.topicId);
 			this.store.forgetPositions(name);
 			for (const confirmed of this.confirmedCommits.values())
 				for (const [key, c] of confirmed) if (c.tp.topic === name) confirmed.delete(key);
@@ -460,11 +468,11 @@ export class GroupRules {
 	 * (its last member left: the group keeps its offsets, as Kafka does); a recreated one's were forgotten first
 	 * (`applyTopics`).
 	 */
-	private commitConfirmed(leaves: (memberId: string, key: string) => boolean, now: number): void {
+	private commitConfirmed(leaves: (memberId: string, key: string, tp: TopicPartition) => boolean, now: number): void {
 		const { generation } = this.store.state();
 		for (const [memberId, confirmed] of this.confirmedCommits) {
 			for (const [key, { tp, offset }] of confirmed) {
-				if (!leaves(memberId, key)) continue;
+				if (!leaves(memberId, key, tp)) continue;
 				confirmed.delete(key);
 				if (this.store.committed(tp)?.offset !== offset) this.store.writeCommit({ ...tp, offset, metadata: null }, generation, now);
 			}

@@ -4,7 +4,9 @@
  * Versioned as in cloudflare/agents: the stored version lives in a row and idempotent DDL runs only when behind.
  */
 
-export const GROUP_SCHEMA_VERSION = 1;
+import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
+
+export const GROUP_SCHEMA_VERSION = 2;
 
 export const GROUP_DDL: readonly string[] = [
 	// One row: the group's id, lifecycle, generation and strategy; `published_generation` is what the directory
@@ -54,7 +56,7 @@ export const GROUP_DDL: readonly string[] = [
 		pending_commit INTEGER CHECK (pending_commit >= 0),
 		PRIMARY KEY (topic, partition)
 	)`,
-	// Committed offsets: the next offset to read (Kafka's meaning).
+	// Committed offsets: the next offset to read (Kafka's meaning). v2 adds `topic_id` (GROUP_UPGRADES).
 	`CREATE TABLE IF NOT EXISTS commits (
 		topic TEXT NOT NULL,
 		partition INTEGER NOT NULL CHECK (partition >= 0),
@@ -65,6 +67,20 @@ export const GROUP_DDL: readonly string[] = [
 		PRIMARY KEY (topic, partition)
 	)`,
 	`INSERT OR IGNORE INTO group_state (id, status) VALUES (1, 'new')`,
+];
+
+export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
+	{
+		// v2: the incarnation of the topic an offset was committed on (its `topic_id`; NULL when the group did not
+		// subscribe to it then: a reset of an empty group), so a topic deleted and created again under the same name
+		// is read from its start, not from the old topic's offsets (Kafka deletes a deleted topic's offsets).
+		// Offsets stored before are taken to be of the topic subscribed to now.
+		version: 2,
+		statements: [
+			"ALTER TABLE commits ADD COLUMN topic_id TEXT",
+			"UPDATE commits SET topic_id = (SELECT s.topic_id FROM subscribed_topics s WHERE s.topic = commits.topic)",
+		],
+	},
 ];
 
 export const DIRECTORY_SCHEMA_VERSION = 2;

@@ -514,17 +514,24 @@ export class GroupStore {
 		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
 	}
 
+	/** Writes a commit, on the incarnation of its topic the group subscribes to now (`topic_id`; none: NULL). */
 	writeCommit(commit: CommittedOffset, generation: number, nowMs: number): void {
 		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");
 		this.sql.exec(
-			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms",
+			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms, topic_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT topic_id FROM subscribed_topics WHERE topic = ?)) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms, topic_id = excluded.topic_id",
 			commit.topic,
 			commit.partition,
 			commit.offset,
 			commit.metadata,
 			generation,
 			nowMs,
+			commit.topic,
 		);
+	}
+
+	/** Deletes the offsets committed on another incarnation of `topic` than `topicId` (it was deleted and created again). */
+	forgetOtherIncarnations(topic: string, topicId: string): void {
+		this.sql.exec("DELETE FROM commits WHERE topic = ? AND topic_id IS NOT NULL AND topic_id <> ?", topic, topicId);
 	}
 
 	/** Forgets everything but the group row (kept so generations keep growing if the group id is used again). */

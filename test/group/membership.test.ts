@@ -2,8 +2,11 @@
  * Membership and assignment over HTTP: joins and leaves rebalance at once, sessions expire by alarm, static
  * members come back to their partitions, and new partitions and topics are picked up.
  */
-import { abortAllDurableObjects } from "cloudflare:test";
+import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
+import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
 import {
 	commit,
 	describeGroup,
@@ -16,6 +19,7 @@ import {
 	poll,
 } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { coordinatorStub } from "../support/stubs.ts";
 import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
 describe("membership", () => {
@@ -176,6 +180,73 @@ describe("membership", () => {
 		await forceMetadataRefresh(group);
 		const view = await heartbeat(group, a.member_id);
 		expect(view).toEqual({ generation: a.generation + 1, assignment: [{ topic: t1, partition: 0 }] });
+	});
+
+	describe("a topic deleted and created again under its name is read from its start, not from the old topic's offsets", () => {
+		const records = (count: number) => Array.from({ length: count }, (_, i) => ({ value: i, partition: 0 }));
+		const offsetsOf = async (group: string, member: string, body: Record<string, unknown> = {}) =>
+			(await poll(group, member, body)).records.map((r) => r.offset);
+		async function recreate(topic: string, group: string, seenDeleted: boolean): Promise<void> {
+			expect((await call("DELETE", `/v1/topics/${topic}`)).status).toBe(204);
+			if (seenDeleted) {
+				// The group sees the topic gone (its partition leaves the assignment) before it is created again.
+				await forceMetadataRefresh(group);
+				await heartbeat(group, (await describeGroup(group)).members[0]?.member_id as string);
+			}
+			await createTopic(topic);
+			await produce(topic, records(8));
+			await forceMetadataRefresh(group);
+		}
+
+		it.each([false, true])("offsets committed at every poll (the group saw the topic gone: %s)", async (seenDeleted) => {
+			const topic = uniqueTopic();
+			await createTopic(topic);
+			await produce(topic, records(5));
+			const group = uniqueGroup();
+			const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+			expect(await offsetsOf(group, a.member_id)).toEqual([0, 1, 2, 3, 4]);
+			expect(await offsetsOf(group, a.member_id)).toEqual([]); // commits 5 on the old topic
+			await recreate(topic, group, seenDeleted);
+			expect(await offsetsOf(group, a.member_id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+		});
+
+		it("offsets stored before commits named their topic's incarnation are taken to be of the topic subscribed to", async () => {
+			const topic = uniqueTopic();
+			await createTopic(topic);
+			await produce(topic, records(5));
+			const group = uniqueGroup();
+			const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+			await offsetsOf(group, a.member_id);
+			await offsetsOf(group, a.member_id); // commits 5
+			await runInDurableObject(coordinatorStub(group), (_, state) => {
+				const sql = state.storage.sql;
+				const subscribed = sql.exec<{ topic_id: string }>("SELECT topic_id FROM subscribed_topics").one().topic_id;
+				// Back to schema v1: commits without their topic's incarnation.
+				sql.exec("ALTER TABLE commits DROP COLUMN topic_id");
+				sql.exec("UPDATE schema_version SET version = 1");
+				new GroupCoordinator(state, env);
+				expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);
+				expect(sql.exec("SELECT topic, topic_id, committed_offset FROM commits").toArray()).toEqual([
+					{ topic, topic_id: subscribed, committed_offset: 5 },
+				]);
+			});
+			await recreate(topic, group, false);
+			expect(await offsetsOf(group, a.member_id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+		});
+
+		it("what a member on an interval confirmed of the deleted topic is committed on it, and not read from on the new one", async () => {
+			const topic = uniqueTopic();
+			await createTopic(topic);
+			await produce(topic, records(5));
+			const group = uniqueGroup();
+			const a = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+			const onInterval = { max_records: 2, auto_commit_interval_ms: 60_000 };
+			expect(await offsetsOf(group, a.member_id, onInterval)).toEqual([0, 1]);
+			expect(await offsetsOf(group, a.member_id, onInterval)).toEqual([2, 3]); // the first auto-commit: 2
+			expect(await offsetsOf(group, a.member_id, onInterval)).toEqual([4]); // confirms 4, within the interval
+			await recreate(topic, group, true);
+			expect(await offsetsOf(group, a.member_id, onInterval)).toEqual([0, 1]);
+		});
 	});
 
 	it("refuses a join naming a topic that does not exist", async () => {
