@@ -6,7 +6,7 @@
 
 import * as z from "zod/mini";
 import { ApiError } from "../shared/errors.ts";
-import { jsonShapeProblem, parseJsonExact } from "../shared/json.ts";
+import { hasProtoKey, jsonShapeProblem, parseJsonExact } from "../shared/json.ts";
 import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
 import { describeIssues } from "./validation-messages.ts";
 
@@ -129,8 +129,14 @@ export function validate<S extends z.core.$ZodType>(schema: S, data: unknown, wh
 	throw new ApiError("invalid_request", `${where}: ${first?.message ?? "invalid"}`, { issues });
 }
 
-/** Reads and parses a JSON body in one step. */
+/**
+ * Reads and parses a JSON body in one step: the bodies of topics, keys, subscriptions and the like, whose maps hold
+ * names the API acts on (a topic's config, a filter's header conditions), never records. A member named `__proto__`
+ * is refused there: it would vanish in validation (`hasProtoKey`), and a dropped filter condition matches everything.
+ */
 export async function readJson(request: Request): Promise<unknown> {
 	requireJson(request);
-	return parseJson(await readText(request));
+	const value = parseJson(await readText(request));
+	if (hasProtoKey(value)) throw new ApiError("invalid_request", 'request body: "__proto__" is not a name this API takes');
+	return value;
 }

@@ -120,6 +120,22 @@ export function jsonShapeProblem(root: unknown, depthMax: number, fieldsMax: num
 	return null;
 }
 
+/**
+ * Whether a parsed JSON value holds an object member named `__proto__` (JSON.parse makes it an own field). A
+ * schema that copies a name-to-value map (zod's `record`) drops it without a word, as assigning it would set the
+ * copy's prototype: for bodies whose maps are names the API acts on, refuse it instead (see `readJson`).
+ */
+export function hasProtoKey(root: unknown): boolean {
+	const stack: unknown[] = [root];
+	while (stack.length > 0) {
+		const value = stack.pop();
+		if (value === null || typeof value !== "object") continue;
+		if (!Array.isArray(value) && Object.hasOwn(value, "__proto__")) return true;
+		stack.push(...Object.values(value));
+	}
+	return false;
+}
+
 /** A parsed JSON value that is an object (not null, not an array). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
 	return value !== null && typeof value === "object" && !Array.isArray(value);

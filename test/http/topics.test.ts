@@ -143,6 +143,15 @@ describe("topics", () => {
 		expect(reset).toMatchObject({ config: { "local.retention.bytes": -2 } });
 	});
 
+	it("refuses __proto__ as a config name (it would be dropped, not applied), creating or changing a topic", async () => {
+		const json = { "Content-Type": "application/json" };
+		const name = uniqueTopic();
+		const config = '"config":{"__proto__":{"retention.ms":5}}';
+		await expectError("POST", "/v1/topics", 400, "invalid_request", { raw: `{"name":"${name}",${config}}`, headers: json });
+		await createTopic(name);
+		await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_request", { raw: `{${config}}`, headers: json });
+	});
+
 	it("refuses remote storage on a compacted topic, as Kafka does", async () => {
 		const error = await expectError("POST", "/v1/topics", 400, "invalid_config", {
 			body: { name: uniqueTopic(), config: { "cleanup.policy": "compact", "remote.storage.enable": true } },

@@ -295,6 +295,11 @@ describe("subscription API", () => {
 		await expectError("POST", `/v1/topics/${topic}/subscriptions`, 400, "invalid_request", {
 			body: { url: "https://receiver.test/x", colour: "red" },
 		});
+		// Parsed into an object, "__proto__" would set its prototype: the condition would vanish and match every record.
+		await expectError("POST", `/v1/topics/${topic}/subscriptions`, 400, "invalid_request", {
+			raw: '{"url":"https://receiver.test/x","filter":{"headers":{"__proto__":"x"}}}',
+			headers: { "Content-Type": "application/json" },
+		});
 		await expectError("PATCH", `/v1/topics/${topic}/subscriptions/${sub.id}`, 400, "invalid_request", { body: {} });
 		await expectError("POST", `/v1/topics/${topic}/subscriptions/${sub.id}/replay`, 400, "invalid_request", {
 			body: { offset: 0, timestamp: 0 },
