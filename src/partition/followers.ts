@@ -8,7 +8,7 @@
  */
 
 import { assert } from "../shared/assert.ts";
-import { type Failure, ok, type Result } from "../shared/errors.ts";
+import { type DomainError, type Failure, ok, type Result } from "../shared/errors.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState, tailCapacity } from "./tail.ts";
 import type { LogView } from "./types.ts";
@@ -82,7 +82,7 @@ export class Followers {
 		const topicId = url.searchParams.get("topic_id") ?? "";
 		const keyId = url.searchParams.get("key_id");
 		const refusedFirst = this.o.identity(topicId) ?? tailCapacity(ctx.getWebSockets().length);
-		if (refusedFirst !== null) return Response.json({ error: refusedFirst.error }, { status: 409 });
+		if (refusedFirst !== null) return refusal(refusedFirst.error, 409);
 		if (keyId !== null) {
 			// Registered with the key's authority before it is accepted, so revoking the key closes it.
 			// The edge names the partition: an object not configured yet does not know its own number.
@@ -94,12 +94,12 @@ export class Followers {
 			}
 			// The wait let other events in: the topic may be gone, or the tails full, by now.
 			const refusedAfter = this.o.identity(topicId) ?? tailCapacity(ctx.getWebSockets().length);
-			if (refusedAfter !== null) return Response.json({ error: refusedAfter.error }, { status: 409 });
+			if (refusedAfter !== null) return refusal(refusedAfter.error, 409);
 		}
 		const offsetParam = url.searchParams.get("offset");
 		const offset = offsetParam === null || offsetParam === "" ? view.logStartOffset : Number(offsetParam);
 		const range = this.o.range(offset);
-		if (range !== null) return Response.json({ error: { ...range.error, ...range.error.details } }, { status: 416 });
+		if (range !== null) return refusal(range.error, 416);
 		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 		ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
 		this.tailsOpenMax++;
@@ -165,4 +165,12 @@ export class Followers {
 			ctx.waitUntil(poke);
 		}
 	}
+}
+
+/**
+ * A refused tail, answered to the edge (`tailRecords`), which throws it as the error it names: the error's details
+ * sit beside its code and message, as the edge renders every error, not in a `details` member of their own.
+ */
+function refusal({ code, message, details }: DomainError, status: number): Response {
+	return Response.json({ error: { code, message, ...details } }, { status });
 }

@@ -60,6 +60,9 @@ describe("WebSocket tail", () => {
 			headers: { Upgrade: "websocket" },
 		});
 		expect(error).toMatchObject({ log_start_offset: 0, high_watermark: 0 });
+		// The same error as a plain fetch's: details beside the code, no `details` member of their own.
+		const fetched = await expectError("GET", `/v1/topics/${topic}/partitions/0/records?offset=5`, 416, "offset_out_of_range");
+		expect(Object.keys(error).sort()).toEqual(Object.keys(fetched).sort());
 		await expectError("GET", `/v1/topics/${topic}/partitions/3/records`, 404, "partition_not_found", { headers: { Upgrade: "websocket" } });
 	});
 
