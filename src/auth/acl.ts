@@ -27,8 +27,11 @@ export interface AclEntry {
 	readonly operations: readonly Operation[];
 }
 
-/** Names as topic and group ids allow them; a trailing `*` makes a prefix pattern (`topic:*` is every topic). */
-export const RESOURCE_PATTERN = /^(?:cluster|(?:topic|group):[a-zA-Z0-9._-]*\*?)$/;
+/**
+ * Names as topic and group ids allow them; a trailing `*` makes a prefix pattern (`topic:*` is every topic). An
+ * empty name (`topic:`) names no topic or group there can be: a grant that could never apply is refused.
+ */
+export const RESOURCE_PATTERN = /^(?:cluster|(?:topic|group):(?:[a-zA-Z0-9._-]+\*?|\*))$/;
 
 export function topicResource(name: string): Resource {
 	return { kind: "topic", name };

@@ -38,6 +38,9 @@ describe("acl: resources", () => {
 		expect(RESOURCE_PATTERN.test("user:x")).toBe(false);
 		expect(RESOURCE_PATTERN.test("topic:orders.*")).toBe(true);
 		expect(RESOURCE_PATTERN.test("group:*")).toBe(true);
+		expect(RESOURCE_PATTERN.test("topic:")).toBe(false);
+		expect(RESOURCE_PATTERN.test("group:")).toBe(false);
+		expect(RESOURCE_PATTERN.test("topic:orders")).toBe(true);
 	});
 });
 
