@@ -10,7 +10,7 @@ import { type LineMark, type LineTake, type ReadRoom, takeLines, takeLinesUtf8 }
 import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { recordEndingFrom } from "../shared/record-scan.ts";
 import { type BatchCache, type CachedBatch, isAsciiBatch, Utf8Batch } from "./batch-cache.ts";
-import type { LogTotals, RecordEnds, Utf8Parts } from "./types.ts";
+import type { LogTotals, LogView, RecordEnds, Utf8Parts } from "./types.ts";
 
 export interface BatchRow extends Record<string, SqlStorageValue> {
 	base_offset: number;
@@ -56,6 +56,30 @@ interface SavedTotalsRow extends Record<string, SqlStorageValue> {
 	stored_batches: number;
 	stored_records: number;
 	totals_next_offset: number;
+}
+
+/**
+ * Reads the log's view as SQLite holds it into `view`: the state row's offsets (`row`), the totals and the newest
+ * batch (`loadTotals`). At a wake-up, and after a rolled-back transaction whose changes memory already held.
+ */
+export function loadView(
+	sql: SqlStorage,
+	row: { log_start_offset: number; local_log_start_offset: number; remote_bytes: number; next_offset_floor: number },
+	view: LogView,
+): void {
+	const { totals, newest } = loadTotals(sql);
+	view.logStartOffset = row.log_start_offset;
+	view.localLogStartOffset = row.local_log_start_offset;
+	view.remoteBytes = row.remote_bytes;
+	view.nextOffset = Math.max(row.next_offset_floor, newest === null ? 0 : newest.lastOffset + 1);
+	view.timestampHigh = newest?.timestampHigh ?? 0;
+	view.totalBytes = totals.totalBytes;
+	view.storedBatches = totals.storedBatches;
+	view.storedRecords = totals.storedRecords;
+	assert(
+		view.logStartOffset <= view.localLogStartOffset && view.localLogStartOffset <= view.nextOffset,
+		"log start ≤ local log start ≤ high watermark",
+	);
 }
 
 /**

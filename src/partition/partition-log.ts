@@ -29,7 +29,7 @@ import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
 import { Followers } from "./followers.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, type LogSlice, loadTotals, readLog, readLogUtf8 } from "./log-store.ts";
+import { findOffsetForTimestamp, type LogSlice, loadView, readLog, readLogUtf8 } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend } from "./producer-state.ts";
 import { ProducerStore } from "./producer-store.ts";
@@ -207,20 +207,8 @@ export class PartitionLog extends DurableObject<Env> {
 		this.partition = row.partition ?? -1;
 		this.configVersion = row.config_version;
 		this.config = row.config === null ? null : storedConfig(row.config);
-		const { totals, newest } = loadTotals(this.sql);
-		this.view.logStartOffset = row.log_start_offset;
-		this.view.localLogStartOffset = row.local_log_start_offset;
-		this.view.remoteBytes = row.remote_bytes;
-		this.view.nextOffset = Math.max(row.next_offset_floor, newest === null ? 0 : newest.lastOffset + 1);
-		this.view.timestampHigh = newest?.timestampHigh ?? 0;
-		this.view.totalBytes = totals.totalBytes;
-		this.view.storedBatches = totals.storedBatches;
-		this.view.storedRecords = totals.storedRecords;
+		loadView(this.sql, row, this.view);
 		this.followers.load();
-		assert(
-			this.view.logStartOffset <= this.view.localLogStartOffset && this.view.localLogStartOffset <= this.view.nextOffset,
-			"log start ≤ local log start ≤ high watermark",
-		);
 	}
 
 	/** Sets who this partition is and its config. Idempotent; an older config version never replaces a newer one. */
@@ -552,11 +540,18 @@ export class PartitionLog extends DurableObject<Env> {
 		const config = this.config;
 		if (this.status !== "active" || config === null) return;
 		const nowMs = Date.now();
-		this.ctx.storage.transactionSync(() => {
-			// Retention and compaction may delete rows a replay of the producers' batches would read.
-			this.producers.snapshot();
-			this.lifecycle.run(config, nowMs);
-		});
+		try {
+			this.ctx.storage.transactionSync(() => {
+				// Retention and compaction may delete rows a replay of the producers' batches would read.
+				this.producers.snapshot();
+				this.lifecycle.run(config, nowMs);
+			});
+		} catch (cause) {
+			// Rolled back: what the run changed in memory (the log's view, segments to delete) is read back or dropped.
+			this.tiering.rolledBack();
+			this.load();
+			throw cause;
+		}
 		this.producers.forget(); // idle producers' rows may have expired
 		await this.tiering.run(config, nowMs);
 		// The awaits let other calls in: a deletion, or a newer config.

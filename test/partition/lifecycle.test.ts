@@ -103,6 +103,39 @@ describe("retention by size", () => {
 	});
 });
 
+describe("an alarm run whose transaction fails", () => {
+	it("leaves the partition as SQLite has it: what the run changed in memory is read back, and the next run does it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		for (let i = 0; i < 5; i++) await produce(topic, [{ value: "x".repeat(900), key: `${i}` }]);
+		await runInDurableObject(await partitionStub(topic), async (instance: PartitionLog, state) => {
+			// Retention by size, due now: set in memory only, so the runtime's own alarm cannot run it first.
+			const log = instance as unknown as { config: Record<string, unknown> };
+			log.config = { ...log.config, "retention.bytes": 2500 };
+			const sql = state.storage.sql;
+			const exec = sql.exec;
+			// Retention has moved the log start (in memory too) when the run's last statement fails.
+			sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
+				if (query.startsWith("DELETE FROM idempotency_keys")) throw new Error("SQLITE_FULL: database or disk is full");
+				return exec.call(sql, query, ...bindings);
+			}) as typeof sql.exec;
+			try {
+				await expect(instance.alarm()).rejects.toThrow("SQLITE_FULL");
+			} finally {
+				sql.exec = exec;
+			}
+			expect(sql.exec<{ start: number }>("SELECT log_start_offset AS start FROM partition_state").one().start).toBe(0);
+			expect(instance.offsets()).toMatchObject({ logStartOffset: 0, records: 5 });
+			log.config = { ...log.config, "retention.bytes": 2500 }; // read back from SQLite with the rest
+			await instance.alarm();
+			expect(instance.offsets().logStartOffset).toBeGreaterThanOrEqual(2);
+			expect(sql.exec<{ start: number }>("SELECT log_start_offset AS start FROM partition_state").one().start).toBe(
+				instance.offsets().logStartOffset,
+			);
+		});
+	});
+});
+
 describe("partition full", () => {
 	it("refuses appends with 507 partition_full near the storage limit, writing nothing", async () => {
 		const topic = uniqueTopic();

@@ -411,6 +411,40 @@ describe("retention and deletion of remote segments", () => {
 		expect(await listKeys(topicId)).toEqual(remaining.manifest.map((r) => r.object_key).sort());
 	});
 
+	it("a run whose transaction rolls back deletes none of the segments it dropped: the manifest still names them", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		for (let i = 0; i < 6; i += 2) {
+			await produceBatches(topic, i, 2);
+			await alarm(topic);
+		}
+		await produceBatches(topic, 6, 1);
+		await alarm(topic);
+		const held = await heldRecords(topic);
+		const [first] = held.manifest as [ManifestRow];
+		const described = await describePartition(topic);
+		await runInDurableObject(await partitionStub(topic), async (instance: PartitionLog, state) => {
+			// Retention that drops the first segment, due now: set in memory only, so the runtime's alarm cannot run it.
+			const log = instance as unknown as { config: Record<string, unknown> };
+			log.config = { ...log.config, "retention.bytes": described.bytes + described.remote_bytes - first.bytes };
+			const sql = state.storage.sql;
+			const exec = sql.exec;
+			sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
+				if (query.startsWith("DELETE FROM idempotency_keys")) throw new Error("injected: the run's last statement fails");
+				return exec.call(sql, query, ...bindings);
+			}) as typeof sql.exec;
+			try {
+				await expect(instance.alarm()).rejects.toThrow("injected");
+			} finally {
+				sql.exec = exec;
+			}
+			// The next run (the config read back from SQLite: no such retention) deletes what is dropped, and only that.
+			await instance.alarm();
+		});
+		expect(await listKeys(await topicIdOf(topic))).toContain(first.object_key);
+		expect((await heldRecords(topic)).offsets).toEqual(range(0, 7));
+	});
+
 	it("deletes the partition's objects when the topic is deleted", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, REMOTE);

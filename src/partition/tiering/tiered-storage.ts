@@ -57,6 +57,8 @@ export class TieredStorage {
 	private readonly sql: SqlStorage;
 	/** Objects whose manifest rows retention dropped, to delete after that commit. */
 	private droppedKeys: string[] = [];
+	/** How many of `droppedKeys` the open alarm transaction dropped: forgotten if it rolls back (`rolledBack`). */
+	private droppedInRun = 0;
 	/** The offload in flight, if any: one at a time, and `destroy` waits for it. */
 	private inFlight: Promise<unknown> | null = null;
 	/** After a failed PUT, no new attempt before this. */
@@ -98,12 +100,24 @@ export class TieredStorage {
 	/** Retention over the remote segments; call inside the alarm's transaction, before local retention. */
 	applyRetention(config: TopicConfig, nowMs: number): void {
 		this.moreWork = false;
+		this.droppedInRun = 0;
 		if (!this.hasRemote()) return;
 		const { droppedKeys, more } = dropExpiredSegments(this.sql, this.host.view, config, nowMs);
 		if (droppedKeys.length === 0) return;
 		this.head = undefined;
 		this.droppedKeys.push(...droppedKeys);
+		this.droppedInRun = droppedKeys.length;
 		this.moreWork = more;
+	}
+
+	/**
+	 * The alarm's transaction that ran `applyRetention` rolled back: the manifest still names the segments it dropped,
+	 * so they must not be deleted (the next run drops them again if they are still due).
+	 */
+	rolledBack(): void {
+		this.droppedKeys.splice(this.droppedKeys.length - this.droppedInRun, this.droppedInRun);
+		this.droppedInRun = 0;
+		this.head = undefined;
 	}
 
 	/** After an append: when the alarm must come for an offload (a little later than due, to batch a burst). */
@@ -206,6 +220,7 @@ export class TieredStorage {
 	private async deleteDropped(): Promise<void> {
 		const keys = this.droppedKeys;
 		this.droppedKeys = [];
+		this.droppedInRun = 0;
 		await this.deleteQuietly(keys);
 	}
 
