@@ -192,7 +192,10 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/** Sets committed offsets (resolved at the edge); creates the group if it does not exist. */
-	async resetOffsets(groupId: string, offsets: readonly { topic: string; partition: number; offset: number }[]): Promise<Result<void>> {
+	async resetOffsets(
+		groupId: string,
+		offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
+	): Promise<Result<void>> {
 		this.store.identify(groupId, true);
 		const admitted = await this.admit(groupId);
 		if (!admitted.ok) return admitted;

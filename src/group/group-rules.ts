@@ -304,7 +304,11 @@ export class GroupRules {
 	}
 
 	/** Sets committed offsets; only while the group has no members (their positions would disagree). */
-	resetCommits(groupId: string, offsets: readonly { topic: string; partition: number; offset: number }[], now: number): Result<void> {
+	resetCommits(
+		groupId: string,
+		offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
+		now: number,
+	): Result<void> {
 		this.expireOverdue(now);
 		const members = this.store.memberCount();
 		if (members > 0) {
@@ -319,7 +323,7 @@ export class GroupRules {
 		}
 		this.store.setStatus("active");
 		const { generation } = this.store.state();
-		for (const o of offsets) this.store.writeCommit({ ...o, metadata: null }, generation, now);
+		for (const o of offsets) this.store.writeCommit({ ...o, metadata: o.metadata ?? null }, generation, now);
 		return ok(undefined);
 	}
 

@@ -408,6 +408,43 @@ describe("offset reset", () => {
 	});
 });
 
+describe("standalone commits (no member, no generation: Kafka's generation -1)", () => {
+	it("stores them while the group has no members, checked as a member's are, and refuses them once it has one", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, [...values(5, 0), ...values(3, 1)]);
+		const group = uniqueGroup();
+		const path = `/v1/groups/${group}/offsets`;
+		const offsets = [
+			{ topic, partition: 0, offset: 4, metadata: "by hand" },
+			{ topic, partition: 1, offset: 3 },
+		];
+		expect(await json("POST", path, 200, { body: { offsets } })).toEqual({
+			generation: -1,
+			offsets: offsets.map(({ metadata: _, ...o }) => o),
+		});
+		const described = await describeGroup(group);
+		expect(described.offsets.map((o) => [o.partition, o.committed, o.metadata])).toEqual([
+			[0, 4, "by hand"],
+			[1, 3, null],
+		]);
+		// Past a partition's end: 416, and nothing of the request is stored.
+		await expectError("POST", path, 416, "offset_out_of_range", {
+			body: {
+				offsets: [
+					{ topic, partition: 0, offset: 1 },
+					{ topic, partition: 1, offset: 4 },
+				],
+			},
+		});
+		await expectError("POST", path, 400, "invalid_request", { body: { member_id: "m", offsets } });
+		// A member starts where the standalone commit left the group.
+		const a = await join(group, { topics: [topic] });
+		expect((await poll(group, a.member_id)).records.map((r) => [r.partition, r.offset])).toEqual([[0, 4]]);
+		await expectError("POST", path, 409, "group_not_empty", { body: { offsets } });
+	});
+});
+
 describe("group lifecycle", () => {
 	it("lists groups with state and member count, and deletes only empty groups", async () => {
 		const topic = uniqueTopic();

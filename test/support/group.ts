@@ -36,6 +36,7 @@ export interface Polled {
 
 export interface GroupOffsets extends Partition {
 	committed: number | null;
+	metadata: string | null;
 	high_watermark: number;
 	lag: number | null;
 }

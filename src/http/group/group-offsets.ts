@@ -8,7 +8,7 @@
 
 import { comparePartitions, keyOf } from "../../group/assignors.ts";
 import { commitResultOf } from "../../group/commit-answer.ts";
-import type { CommitRequest, CommittedOffset, GroupDescription, SubscribedTopic, TopicPartition } from "../../group/types.ts";
+import type { CommitRequest, CommittedOffset, GroupDescription, OffsetCommit, SubscribedTopic, TopicPartition } from "../../group/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { offsetForTimestamp } from "../../shared/log-reader.ts";
@@ -99,6 +99,18 @@ export async function commitOffsets(env: Env, groupId: string, request: CommitRe
 	}
 	assert(outcome.committed, "a bounds-checked commit is stored or refused");
 	return ok({ generation: outcome.generation });
+}
+
+/**
+ * Kafka's standalone commit (no member, no generation: a consumer that assigns itself partitions, an admin setting
+ * a group's offsets), checked against the partitions' high watermarks as a member's is, then stored by the
+ * coordinator only while the group has no members, as a Kafka broker stores a commit of generation -1 only for an
+ * empty group (`group_not_empty` otherwise).
+ */
+export async function commitStandalone(env: Env, groupId: string, offsets: readonly OffsetCommit[]): Promise<Result<void>> {
+	const bounds = await checkCommitBounds(env, offsets);
+	if (!bounds.ok) return bounds;
+	return groupCoordinator(env, groupId).resetOffsets(groupId, offsets);
 }
 
 /**

@@ -226,7 +226,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		responses: { 204: null },
 	},
 	"POST /v1/groups/:group/offsets": {
-		summary: "Commit offsets (fenced by member and generation)",
+		summary: "Commit offsets (fenced by member and generation; without them, only while the group has no members)",
 		tag: "groups",
 		path: GroupPath,
 		body: { schema: CommitBody },

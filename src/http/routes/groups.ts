@@ -35,7 +35,7 @@ import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { fastCommitBody, fastPollBody } from "../group/body-fast-path.ts";
 import { POLL_LAYOUTS, type PollOptions, pollGroup, pollGroupByPartition } from "../group/consume.ts";
-import { commitOffsets, describeGroup, resolveReset } from "../group/group-offsets.ts";
+import { commitOffsets, commitStandalone, describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { eachPartitionOnce, GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
@@ -111,11 +111,23 @@ const CommitOffset = z.strictObject({
 /** Offsets to commit, each partition once. */
 const CommitOffsets = z.array(CommitOffset).check(z.minLength(1), z.maxLength(GROUP_PARTITIONS_MAX), eachPartitionOnce());
 
-export const CommitBody = z.strictObject({
-	member_id: MemberId,
-	generation: Offset,
-	offsets: CommitOffsets,
-});
+/**
+ * A member's commit, fenced by its generation; or, with neither `member_id` nor `generation`, Kafka's standalone
+ * commit (a consumer that assigns itself partitions, an admin setting a group's offsets), stored only while the group
+ * has no members.
+ */
+export const CommitBody = z
+	.strictObject({
+		member_id: z.optional(MemberId),
+		generation: z.optional(Offset),
+		offsets: CommitOffsets,
+	})
+	.check(
+		z.refine(
+			(body) => (body.member_id === undefined) === (body.generation === undefined),
+			"member_id and generation go together: both (a member's commit) or neither (a commit while the group has no members)",
+		),
+	);
 
 export const PollBody = z.strictObject({
 	max_records: z.optional(capped(1, FETCH_RECORDS_MAX)),
@@ -268,6 +280,10 @@ export const groupRoutes = new Hono<AppEnv>()
 		const body = await optionalBody(c.req.raw, CommitBody, fastCommitBody);
 		for (const topic of new Set(body.offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
 		const offsets = body.offsets.map(toOffsetCommit);
+		if (body.member_id === undefined || body.generation === undefined) {
+			unwrap(await commitStandalone(c.env, group, offsets));
+			return c.json({ generation: -1, offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })) });
+		}
 		const view = unwrap(await commitOffsets(c.env, group, { memberId: body.member_id, generation: body.generation, offsets }));
 		return c.json({ generation: view.generation, offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })) });
 	})
