@@ -128,6 +128,17 @@ export function kafkaError(answer, resource) {
 	}
 }
 
+/**
+ * The Kafka error code for a Produce's or Fetch's partition. A Kafka broker never fails those over a quota: it
+ * throttles (delays the answer). The gateway waits out what Tributary asks (`Tributary.call`) up to a bound, and past
+ * it answers REQUEST_TIMED_OUT, which clients retry (the 429 wrote nothing), not THROTTLING_QUOTA_EXCEEDED, which
+ * Kafka defines for topic admin alone and clients take as final (kcat and kafkajs drop the records).
+ * @param {{ status: number, body: any }} answer
+ */
+export function recordsError(answer) {
+	return answer.body?.error?.code === "quota_exceeded" ? KAFKA.REQUEST_TIMED_OUT : kafkaError(answer, "topic");
+}
+
 /** Tributary's message for a failed answer, for the responses that carry one. */
 export function errorMessage(answer) {
 	return answer.body?.error?.message ?? null;

@@ -22,7 +22,7 @@ import { parseFetchPage } from "./fetch-page.js";
 
 /** Longest an HTTP call may take beyond its own long-poll wait. */
 export const HTTP_TIMEOUT_MS = 30_000;
-/** A quota wait longer than this is not sat out: the client gets THROTTLING_QUOTA_EXCEEDED instead. */
+/** A quota wait longer than this is not sat out: the client gets a retriable error instead (see `recordsError`). */
 export const QUOTA_WAIT_MS_MAX = 5_000;
 /** Sends of one call while its key is over quota. */
 export const QUOTA_ATTEMPTS_MAX = 3;

@@ -166,25 +166,49 @@ export async function leaveGroup(request, ctx) {
 	return { throttleTimeMs: 0, errorCode, members };
 }
 
-/** OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none. @param {any} request @param {RequestContext} ctx */
+/**
+ * Offsets a commit names as Kafka's ListOffsets timestamps (kafkajs' `admin.resetOffsets` seeks a member of the group
+ * to -1 for latest, -2 for earliest and commits that, which a Kafka broker stores and consumers then resolve):
+ * resolved here, when committed, as the group's committed offsets are plain offsets in Tributary.
+ */
+/** @type {Map<number, "latest" | "earliest">} */
+const RESOLVED_AT = new Map([
+	[-1, "latest"],
+	[-2, "earliest"],
+]);
+
+/**
+ * OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none. With no member and
+ * generation -1 (a consumer that assigns itself partitions, an admin setting offsets: Java's `assign()` and
+ * `commitSync()`, `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's standalone commit, which a group
+ * takes only while it has no members; for one that has, the answer is UNKNOWN_MEMBER_ID, as a Kafka broker's.
+ * @param {any} request @param {RequestContext} ctx
+ */
 export async function offsetCommit(request, ctx) {
-	const offsets = request.topics.flatMap((t) =>
-		t.partitions.map((p) => ({
-			topic: t.name,
-			partition: p.partitionIndex,
-			offset: p.committedOffset,
-			metadata: p.committedMetadata || null,
-		})),
+	const standalone = request.memberId === "" && request.generationIdOrMemberEpoch < 0;
+	const offsets = await Promise.all(
+		request.topics.flatMap((t) =>
+			t.partitions.map(async (p) => {
+				const at = RESOLVED_AT.get(Number(p.committedOffset));
+				const resolved = at === undefined ? null : await ctx.tributary.offsetAt(t.name, p.partitionIndex, at);
+				return {
+					topic: t.name,
+					partition: p.partitionIndex,
+					offset: resolved?.status === 200 ? resolved.body.offset : p.committedOffset,
+					metadata: p.committedMetadata || null,
+				};
+			}),
+		),
 	);
 	let errorCode = /** @type {number} */ (KAFKA.NONE);
-	if (request.memberId === "" || request.generationIdOrMemberEpoch < 0) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
+	if (!standalone && (request.memberId === "" || request.generationIdOrMemberEpoch < 0)) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
 	else if (offsets.length > 0) {
-		const answer = await ctx.tributary.commit(request.groupId, {
-			member_id: request.memberId,
-			generation: request.generationIdOrMemberEpoch,
-			offsets,
-		});
-		errorCode = kafkaError(answer, answer.status === 403 && /topic/.test(errorMessage(answer) ?? "") ? "topic" : "group");
+		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
+		const answer = await ctx.tributary.commit(request.groupId, { ...fenced, offsets });
+		errorCode =
+			standalone && answer.body?.error?.code === "group_not_empty"
+				? KAFKA.UNKNOWN_MEMBER_ID
+				: kafkaError(answer, answer.status === 403 && /topic/.test(errorMessage(answer) ?? "") ? "topic" : "group");
 		if (errorCode !== KAFKA.NONE) ctx.log(`commit ${request.groupId}: ${answer.status} ${errorMessage(answer)}`);
 	}
 	return {

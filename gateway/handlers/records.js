@@ -8,7 +8,7 @@
  */
 
 import { produceBody, RecordError, toKafkaRecord } from "../convert.js";
-import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { errorMessage, KAFKA, kafkaError, recordsError } from "../errors.js";
 import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX } from "../limits.js";
 import { BatchError, decodeBatches, encodeBatch } from "../protocol/record-batch.js";
 import { ReadAhead } from "../read-ahead.js";
@@ -60,7 +60,7 @@ async function producePartition(ctx, topic, partition, bytes) {
 			throw error;
 		}
 		const answer = await ctx.tributary.produce(topic, body);
-		const errorCode = kafkaError(answer, "topic");
+		const errorCode = recordsError(answer);
 		if (errorCode !== KAFKA.NONE) return fail(errorCode, errorMessage(answer));
 		if (baseOffset < 0) baseOffset = answer.body.offsets[0].offset;
 	}
@@ -159,7 +159,7 @@ async function readPartition(tributary, topic, partition, offset, maxBytes, wait
 	};
 	const q = { offset, maxBytes, maxRecords: FETCH_RECORDS_MAX, waitMs, signal, onEnvelope: tellNext };
 	const answer = await tributary.fetchRecords(topic, partition, q);
-	const errorCode = kafkaError(answer, "topic");
+	const errorCode = recordsError(answer);
 	if (errorCode !== KAFKA.NONE) {
 		const hw = answer.body?.error?.high_watermark ?? -1;
 		return {

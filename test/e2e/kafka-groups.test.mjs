@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { test } from "node:test";
 import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
 import { waitUntil } from "../../scripts/lib/index.mjs";
@@ -161,4 +162,121 @@ test("an idempotent kafkajs producer gets its id from Tributary; its records are
 	);
 	const again = [...(await setup.api.fetchAll(topic, 0)).records, ...(await setup.api.fetchAll(topic, 1)).records];
 	assert.equal(again.length, 50);
+});
+
+test("kafkajs admin setOffsets and resetOffsets (which commits -1 or -2) set an empty group's offsets; a member resumes there", {
+	timeout: 90_000,
+}, async () => {
+	const topic = "set-offsets";
+	const groupId = "set-offsets-group";
+	await setup.api.createTopic(topic, 2);
+	await setup.api.expect(200, "POST", `/v1/topics/${topic}/records`, {
+		body: { records: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: i, partition: i % 2 })) },
+	});
+	const admin = track(kafka(gateways[0], "offsets-admin").admin());
+	await admin.connect();
+	await admin.setOffsets({
+		groupId,
+		topic,
+		partitions: [
+			{ partition: 0, offset: "3" },
+			{ partition: 1, offset: "4" },
+		],
+	});
+	assert.deepEqual(await committed(groupId, topic), { 0: 3, 1: 4 });
+	// resetOffsets commits Kafka's -2 (earliest) and -1 (latest); they are resolved to the partitions' offsets.
+	await admin.resetOffsets({ groupId, topic, earliest: true });
+	assert.deepEqual(await committed(groupId, topic), { 0: 0, 1: 0 });
+	await admin.resetOffsets({ groupId, topic });
+	assert.deepEqual(await committed(groupId, topic), { 0: 5, 1: 5 });
+	const [fetched] = await admin.fetchOffsets({ groupId, topics: [topic] });
+	assert.deepEqual(fetched.partitions.map((p) => [p.partition, p.offset]).sort(), [
+		[0, "5"],
+		[1, "5"],
+	]);
+	await admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: "4" }] });
+	await admin.disconnect();
+	const member = await startMember(gateways[1], groupId, topic, "after-set");
+	await waitUntil(() => member.received.length === 1, { timeoutMs: 30_000, message: "the member to read from the offsets set" });
+	assert.deepEqual(
+		member.received.map((r) => [r.partition, r.offset]),
+		[[0, 4]],
+	);
+	await member.consumer.disconnect();
+});
+
+/** Kafka's error codes this file reads from raw answers (gateway/errors.js has them all). */
+const NONE = 0;
+const UNKNOWN_MEMBER_ID = 25;
+
+/**
+ * One OffsetCommit v2 over a raw connection to `gateway`, of one partition, with no member id and generation -1 (a
+ * standalone commit: what Java's `assign()` + `commitSync()` sends; neither kcat nor kafkajs sends one); answers the
+ * partition's error code.
+ */
+async function standaloneCommit(gateway, groupId, topic, partition, offset) {
+	const str = (text) => {
+		const bytes = Buffer.from(text);
+		return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
+	};
+	const int16 = (n) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
+	const int32 = (n) => {
+		const b = Buffer.alloc(4);
+		b.writeInt32BE(n);
+		return b;
+	};
+	const int64 = (n) => {
+		const b = Buffer.alloc(8);
+		b.writeBigInt64BE(BigInt(n));
+		return b;
+	};
+	const body = Buffer.concat([
+		int16(8), // OffsetCommit
+		int16(2),
+		int32(7), // correlation id
+		str("raw-standalone"),
+		str(groupId),
+		int32(-1), // generation
+		str(""), // member id
+		int64(-1), // retention: the broker's
+		int32(1),
+		str(topic),
+		int32(1),
+		int32(partition),
+		int64(offset),
+		str(""),
+	]);
+	const [host, port] = gateway.bootstrap.split(":");
+	const socket = connect({ host, port: Number(port) });
+	let received = Buffer.alloc(0);
+	const answer = new Promise((resolve, reject) => {
+		socket.on("data", (chunk) => {
+			received = Buffer.concat([received, chunk]);
+			if (received.length >= 4 && received.length >= 4 + received.readInt32BE(0)) resolve(received.subarray(4));
+		});
+		socket.on("error", reject);
+	});
+	socket.write(Buffer.concat([int32(body.length), body]));
+	const frame = await answer;
+	socket.destroy();
+	// correlation id, topics [name, partitions [index, error]]: the error code is the frame's last two bytes.
+	assert.equal(frame.readInt32BE(0), 7);
+	return frame.readInt16BE(frame.length - 2);
+}
+
+test("a standalone OffsetCommit (no member, generation -1: Java's assign() and commitSync()) is stored while the group is empty", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "standalone";
+	const groupId = "standalone-group";
+	await setup.api.createTopic(topic, 1);
+	await setup.api.expect(200, "POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: 0 }, { value: 1 }, { value: 2 }] } });
+	assert.equal(await standaloneCommit(gateways[0], groupId, topic, 0, 2), NONE);
+	assert.deepEqual(await committed(groupId, topic), { 0: 2 });
+	assert.equal(await standaloneCommit(gateways[0], groupId, topic, 0, -2), NONE); // earliest
+	assert.deepEqual(await committed(groupId, topic), { 0: 0 });
+	// With a member in the group, a Kafka broker answers UNKNOWN_MEMBER_ID, and nothing is stored.
+	await setup.api.expect(200, "POST", `/v1/groups/${groupId}/members`, { body: { topics: [topic] } });
+	assert.equal(await standaloneCommit(gateways[0], groupId, topic, 0, 3), UNKNOWN_MEMBER_ID);
+	assert.deepEqual(await committed(groupId, topic), { 0: 0 });
 });

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { KAFKA, kafkaError } from "../../gateway/errors.js";
+import { KAFKA, kafkaError, recordsError } from "../../gateway/errors.js";
 
 const source = readFileSync(new URL("../../src/shared/errors.ts", import.meta.url), "utf8");
 const union = source.slice(source.indexOf("export type ErrorCode"), source.indexOf("\n\n", source.indexOf("export type ErrorCode")));
@@ -51,4 +51,13 @@ test("401 and 403 become the authorization error of the resource at hand", () =>
 	assert.equal(kafkaError(denied, "cluster"), KAFKA.CLUSTER_AUTHORIZATION_FAILED);
 	assert.equal(kafkaError({ status: 401, body: null }, "transactional"), KAFKA.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 	assert.equal(kafkaError({ status: 200, body: {} }, "topic"), KAFKA.NONE);
+});
+
+test("a Produce's or Fetch's partition over its quota is a retriable timeout, not Kafka's final THROTTLING_QUOTA_EXCEEDED", () => {
+	const over = { status: 429, body: { error: { code: "quota_exceeded", message: "m", retry_after_ms: 9000 } } };
+	assert.equal(recordsError(over), KAFKA.REQUEST_TIMED_OUT);
+	// Topic admin keeps Kafka's quota error, which is defined for it.
+	assert.equal(kafkaError(over, "topic"), KAFKA.THROTTLING_QUOTA_EXCEEDED);
+	const missing = { status: 404, body: { error: { code: "topic_not_found", message: "m" } } };
+	assert.equal(recordsError(missing), kafkaError(missing, "topic"));
 });
