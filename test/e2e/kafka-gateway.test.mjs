@@ -415,6 +415,45 @@ test("SASL/PLAIN: a scoped key produces to its topic, is refused on another, a w
 	assert.ok(JSON.parse(admin.stdout).topics.some((t) => t.topic === "private"));
 });
 
+test("kcat over a key's produce quota: the gateway's answer is one kcat retries, and every record lands", { timeout: 90_000 }, async () => {
+	const topic = "quota.orders";
+	await setup.api.createTopic(topic, 1);
+	// Each record is 7.5 seconds of the key's quota: past what the gateway sits out (5 s), so kcat sees the refusal.
+	const key = await setup.api.expect(201, "POST", "/v1/keys", {
+		body: {
+			name: "kafka-quota",
+			acl: [{ resource: `topic:${topic}`, operations: ["produce", "describe"] }],
+			quotas: { produce_bytes_per_sec: 20_000 },
+		},
+	});
+	const open = await setup.startGateway({ token: null });
+	const sasl = ["-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN", "-X", `sasl.username=${key.id}`];
+	const lines = ["a", "b"].map((c) => c.repeat(150_000));
+	const produced = kcat(
+		[
+			"-b",
+			open.bootstrap,
+			...sasl,
+			"-X",
+			`sasl.password=${key.secret}`,
+			"-P",
+			"-t",
+			topic,
+			"-X",
+			"linger.ms=0",
+			"-X",
+			"batch.num.messages=1",
+		],
+		`${lines.join("\n")}\n`,
+	);
+	assert.equal(produced.status, 0, produced.stderr);
+	const records = (await setup.api.fetchAll(topic, 0)).records;
+	assert.deepEqual(
+		records.map((r) => r.value.length),
+		[150_000, 150_000],
+	);
+});
+
 /** A request frame: size, api key, version, correlation id, client id, body. */
 function frame(apiKey, version, body = Buffer.alloc(0)) {
 	const header = Buffer.alloc(10);

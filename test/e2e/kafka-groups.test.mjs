@@ -8,11 +8,10 @@
  */
 
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { test } from "node:test";
 import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
 import { waitUntil } from "../../scripts/lib/index.mjs";
-import { kafkaE2eSetup } from "./lib/kafka.mjs";
+import { kafkaE2eSetup, rawRequest } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-groups", { gateways: 2 });
 const { gateways, track } = setup;
@@ -246,19 +245,7 @@ async function standaloneCommit(gateway, groupId, topic, partition, offset) {
 		int64(offset),
 		str(""),
 	]);
-	const [host, port] = gateway.bootstrap.split(":");
-	const socket = connect({ host, port: Number(port) });
-	let received = Buffer.alloc(0);
-	const answer = new Promise((resolve, reject) => {
-		socket.on("data", (chunk) => {
-			received = Buffer.concat([received, chunk]);
-			if (received.length >= 4 && received.length >= 4 + received.readInt32BE(0)) resolve(received.subarray(4));
-		});
-		socket.on("error", reject);
-	});
-	socket.write(Buffer.concat([int32(body.length), body]));
-	const frame = await answer;
-	socket.destroy();
+	const frame = await rawRequest(gateway.port, Buffer.concat([int32(body.length), body]));
 	// correlation id, topics [name, partitions [index, error]]: the error code is the frame's last two bytes.
 	assert.equal(frame.readInt32BE(0), 7);
 	return frame.readInt16BE(frame.length - 2);

@@ -59,11 +59,19 @@ export function client(baseUrl, token) {
 		const allHeaders = { ...headers };
 		if (auth) allHeaders.Authorization = `Bearer ${token}`;
 		if (body !== undefined) allHeaders["Content-Type"] = "application/json";
-		const response = await fetch(`${baseUrl}${path}`, {
-			method,
-			headers: allHeaders,
-			body: body === undefined ? undefined : JSON.stringify(body),
-			signal: AbortSignal.timeout(timeoutMs),
+		const send = () =>
+			fetch(`${baseUrl}${path}`, {
+				method,
+				headers: allHeaders,
+				body: body === undefined ? undefined : JSON.stringify(body),
+				signal: AbortSignal.timeout(timeoutMs),
+			});
+		// A kept-alive connection idle for 5 s (a test that waited on kcat) may be closed by wrangler dev's server (Node's
+		// keep-alive timeout) just as fetch reuses it: "other side closed", and the request never reached the Worker.
+		// A read is sent again on a fresh connection; a write is not (it might have been taken).
+		const response = await send().catch((error) => {
+			if (method !== "GET" || error?.cause?.code !== "UND_ERR_SOCKET") throw error;
+			return send();
 		});
 		const text = await response.text();
 		let json;

@@ -165,3 +165,23 @@ export function rawExchange(port, bytes, idleMs = 3_000) {
 		});
 	});
 }
+
+/**
+ * Sends one request frame (size prefix included) to the gateway and resolves with its answer's frame, without the
+ * size prefix: for well-formed requests that kcat and kafkajs never send.
+ * @param {number} port @param {Buffer} frame @returns {Promise<Buffer>}
+ */
+export function rawRequest(port, frame) {
+	return new Promise((resolve, reject) => {
+		const socket = connect({ host: HOST, port });
+		let received = Buffer.alloc(0);
+		socket.on("connect", () => socket.write(frame));
+		socket.on("data", (chunk) => {
+			received = Buffer.concat([received, chunk]);
+			if (received.length < 4 || received.length < 4 + received.readInt32BE(0)) return;
+			socket.destroy();
+			resolve(received.subarray(4, 4 + received.readInt32BE(0)));
+		});
+		socket.on("error", reject);
+	});
+}
