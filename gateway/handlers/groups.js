@@ -80,13 +80,16 @@ export async function joinGroup(request, ctx) {
 	}
 	let memberId = request.memberId;
 	let generation;
-	if (memberId !== "") {
+	if (memberId !== "" && (await subscribedTo(ctx, request.groupId, memberId, topics))) {
 		// A rejoin: the member already has its place (and this generation's assignment) in Tributary.
 		const answer = await ctx.tributary.heartbeat(request.groupId, memberId);
 		const errorCode = kafkaError(answer, "group");
 		if (errorCode !== KAFKA.NONE) return joinFailure(errorCode);
 		generation = answer.body.generation;
 	} else {
+		// A rejoin with other topics (a pattern that now matches a new topic, a new subscribe()): the member leaves and
+		// joins again with them, under a new member id, which the client takes from this answer.
+		if (memberId !== "") await ctx.tributary.leaveGroup(request.groupId, memberId);
 		const sessionTimeoutMs = Math.min(Math.max(request.sessionTimeoutMs, SESSION_TIMEOUT_MS_MIN), SESSION_TIMEOUT_MS_MAX);
 		const body = {
 			topics,
@@ -118,6 +121,20 @@ export async function joinGroup(request, ctx) {
 		memberId,
 		members: [],
 	};
+}
+
+/**
+ * Whether `member` of `group` is subscribed to exactly `topics` in Tributary (true too when the group cannot be
+ * described: the heartbeat that follows answers for the member).
+ * @param {RequestContext} ctx @param {string} group @param {string} member @param {string[]} topics
+ */
+async function subscribedTo(ctx, group, member, topics) {
+	const answer = await ctx.tributary.describeGroup(group);
+	const described = answer.status === 200 ? answer.body.members.find((m) => m.member_id === member) : undefined;
+	if (described === undefined || !Array.isArray(described.topics)) return true;
+	const wanted = [...new Set(topics)].sort();
+	const current = [...described.topics].sort();
+	return wanted.length === current.length && wanted.every((topic, i) => topic === current[i]);
 }
 
 /**

@@ -8,10 +8,12 @@
  */
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { test } from "node:test";
 import LZ4Codec from "@2l/kafkajs-lz4";
 import { Kafka, logLevel } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
+import { waitUntil } from "../../scripts/lib/index.mjs";
 import { kafkaE2eSetup, kcat, rawExchange } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-gateway");
@@ -169,6 +171,50 @@ test("kcat -G: a librdkafka consumer group reads to the end and commits into Tri
 			[1, 2],
 		],
 	);
+});
+
+test("kcat -G with a pattern: a topic created later that matches it is read once librdkafka rejoins with it", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.createTopic("pattern-a", 1);
+	await setup.api.produce("pattern-a", [{ value: "a1" }]);
+	const consumer = spawn(
+		"kcat",
+		[
+			"-b",
+			setup.gateways[0].bootstrap,
+			"-G",
+			"pattern-readers",
+			"-X",
+			"auto.offset.reset=earliest",
+			"-X",
+			"topic.metadata.refresh.interval.ms=1000",
+			"-q",
+			"-u", // unbuffered: each record as it is read, not when kcat exits
+			"-f",
+			"%t %s\n",
+			"^pattern-.*",
+		],
+		{ stdio: ["ignore", "pipe", "pipe"] },
+	);
+	let out = "";
+	consumer.stdout.on("data", (chunk) => {
+		out += chunk;
+	});
+	try {
+		await waitUntil(() => out.includes("pattern-a a1"), { timeoutMs: 30_000, message: "kcat to read the first topic" });
+		// librdkafka sees the new topic at its next metadata refresh and joins again with both topics (same member id).
+		await setup.api.createTopic("pattern-b", 1);
+		await setup.api.produce("pattern-b", [{ value: "b1" }]);
+		await waitUntil(() => out.includes("pattern-b b1"), { timeoutMs: 30_000, message: "kcat to read the topic created later" });
+		const group = await setup.api.expect(200, "GET", "/v1/groups/pattern-readers");
+		assert.deepEqual(
+			group.members.map((m) => [...m.topics].sort()),
+			[["pattern-a", "pattern-b"]],
+		);
+	} finally {
+		consumer.kill();
+	}
 });
 
 test("records cross between HTTP and kafkajs: same offsets, keys, values, headers, timestamps", { timeout: 60_000 }, async () => {
