@@ -195,6 +195,9 @@ describe("produce one record", () => {
 			// A JSON-typed string key is serialized with its quotes, so it hashes as such.
 			const quoted = await json<Report>("POST", records(many), 200, { body: { key: { type: "JSON", data: key } } });
 			expect(quoted.partition_id).toBe(partitionForKey(utf8(JSON.stringify(key)), 8));
+			// Stored as the bytes it hashed: the JSON text, which a Kafka reader gets, and /v1 sees as that string.
+			const stored = await fetchRecords(many, quoted.partition_id ?? -1, `offset=${quoted.offset}&max_records=1`);
+			expect(stored.records[0]?.key).toBe(JSON.stringify(key));
 		}
 	});
 

@@ -158,9 +158,12 @@ function convert(given: RequestData): Converted {
 			return { data: text, encoding: "json", bytes: () => utf8(text), report: { type, size: utf8ByteLength(text) } };
 		}
 		case "JSON": {
-			// Confluent's JSON serializer writes the value's JSON text: a string key is hashed with its quotes.
+			// Confluent's JSON serializer writes the value's JSON text: a string key is hashed with its quotes. A string
+			// is stored as that text too: Tributary gives a Kafka reader a string's own characters, so stored as the
+			// string it would lose its quotes, and the same key would hash to one partition and read as another's.
 			const text = JSON.stringify(data);
-			return { data, encoding: "json", bytes: () => utf8(text), report: { type, size: utf8ByteLength(text) } };
+			const stored = typeof data === "string" ? text : data;
+			return { data: stored, encoding: "json", bytes: () => utf8(text), report: { type, size: utf8ByteLength(text) } };
 		}
 	}
 }
