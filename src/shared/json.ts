@@ -131,7 +131,8 @@ export function hasProtoKey(root: unknown): boolean {
 		const value = stack.pop();
 		if (value === null || typeof value !== "object") continue;
 		if (!Array.isArray(value) && Object.hasOwn(value, "__proto__")) return true;
-		stack.push(...Object.values(value));
+		// One at a time: spread into push, a long array (a body may hold a million numbers) overflows the call's arguments.
+		for (const item of Object.values(value)) if (item !== null && typeof item === "object") stack.push(item);
 	}
 	return false;
 }
