@@ -15,8 +15,9 @@
  * polls then ask for the broker's auto-commit on that interval: each poll tells the broker the previous one's
  * records were processed (this consumer polls only once the loop has moved past every record it was handed), and a
  * rebalance (or a session that runs out: the process died) commits what those earlier polls returned of the
- * partitions it moves, in the generation that ends, before their new owner reads (which reads the last poll's again). The broker keeps what was processed in memory: only a
- * restart of the group's coordinator reads up to the interval again. This consumer cannot do that itself: it learns
+ * partitions it moves, in the generation that ends, before their new owner reads (which reads the last poll's
+ * again). The broker keeps what was processed in memory: only a restart of the group's coordinator reads up to the
+ * interval again. This consumer cannot do that itself: it learns
  * of a rebalance only after it, when the partitions are no longer its to commit. Leaving (on close, or after a poll
  * whose answer was lost: see `#recover`) says `auto_commit=false`, so the broker drops the last poll's auto-commit
  * instead of committing records this consumer never handed out; close() commits what it handed out itself first.

@@ -187,8 +187,8 @@ export async function leaveGroup(request, ctx) {
  * Offsets a commit names as Kafka's ListOffsets timestamps (kafkajs' `admin.resetOffsets` seeks a member of the group
  * to -1 for latest, -2 for earliest and commits that, which a Kafka broker stores and consumers then resolve):
  * resolved here, when committed, as the group's committed offsets are plain offsets in Tributary.
+ * @type {Map<number, "latest" | "earliest">}
  */
-/** @type {Map<number, "latest" | "earliest">} */
 const RESOLVED_AT = new Map([
 	[-1, "latest"],
 	[-2, "earliest"],

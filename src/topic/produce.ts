@@ -353,8 +353,9 @@ export async function produce(
  * For a request spread over several partitions with exactly-once claims (an idempotent producer's `sequences`, an
  * `Idempotency-Key`): the refusal one of its partitions would give its share, asked of every partition before any
  * share is written (`PartitionLog.checkClaims`), so a refused request writes nothing; null when none would refuse.
- * One share needs no question: its append decides and writes in one transaction. A plain request has no claim a
- * partition could refuse once the edge has checked it.
+ * One share needs no question: its append decides and writes in one transaction. A plain request has no such
+ * claim; a partition that fails or is full can still refuse its share after another wrote (a retry then writes
+ * that one again: at-least-once, as for any produce without exactly-once claims).
  */
 async function refusedClaim(env: Env, meta: TopicMeta, shares: readonly Share[]): Promise<Failure | null> {
 	if (shares.length < 2 || shares.every((share) => share.producer === null && share.idempotency === null)) return null;
