@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { recordEnds } from "../../src/shared/record-scan.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { failingStatement } from "../support/sql-rows.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
@@ -113,17 +114,10 @@ describe("an alarm run whose transaction fails", () => {
 			const log = instance as unknown as { config: Record<string, unknown> };
 			log.config = { ...log.config, "retention.bytes": 2500 };
 			const sql = state.storage.sql;
-			const exec = sql.exec;
 			// Retention has moved the log start (in memory too) when the run's last statement fails.
-			sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
-				if (query.startsWith("DELETE FROM idempotency_keys")) throw new Error("SQLITE_FULL: database or disk is full");
-				return exec.call(sql, query, ...bindings);
-			}) as typeof sql.exec;
-			try {
-				await expect(instance.alarm()).rejects.toThrow("SQLITE_FULL");
-			} finally {
-				sql.exec = exec;
-			}
+			await failingStatement(sql, "DELETE FROM idempotency_keys", "SQLITE_FULL: database or disk is full", () =>
+				expect(instance.alarm()).rejects.toThrow("SQLITE_FULL"),
+			);
 			expect(sql.exec<{ start: number }>("SELECT log_start_offset AS start FROM partition_state").one().start).toBe(0);
 			expect(instance.offsets()).toMatchObject({ logStartOffset: 0, records: 5 });
 			log.config = { ...log.config, "retention.bytes": 2500 }; // read back from SQLite with the rest

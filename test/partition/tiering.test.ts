@@ -12,6 +12,7 @@ import { parseSegmentIndex, segmentPrefix } from "../../src/partition/tiering/se
 import { OFFLOAD_CHECK_INTERVAL_MS, OFFLOAD_RETRY_MS } from "../../src/shared/limits.ts";
 import { RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { failingStatement } from "../support/sql-rows.ts";
 import { partitionStub, partitionStubById, topicIdOf } from "../support/stubs.ts";
 import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
@@ -363,17 +364,23 @@ describe("topic deletion racing an offload", () => {
 	});
 });
 
+/** A topic with remote storage whose offsets 0–5 are in three R2 segments of two batches each, and 6 is local. */
+async function threeSegments(): Promise<string> {
+	const topic = uniqueTopic();
+	await createTopic(topic, 1, REMOTE);
+	// Offload after every second batch.
+	for (let i = 0; i < 6; i += 2) {
+		await produceBatches(topic, i, 2);
+		await alarm(topic);
+	}
+	await produceBatches(topic, 6, 1);
+	await alarm(topic);
+	return topic;
+}
+
 describe("retention and deletion of remote segments", () => {
 	it("drops whole remote segments, oldest first, by retention.bytes over local and remote bytes; objects go after the commit", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1, REMOTE);
-		// Three segments of two batches each: offload after every second batch.
-		for (let i = 0; i < 6; i += 2) {
-			await produceBatches(topic, i, 2);
-			await alarm(topic);
-		}
-		await produceBatches(topic, 6, 1);
-		await alarm(topic);
+		const topic = await threeSegments();
 		const held = await heldRecords(topic);
 		expect(held.offsets).toEqual(range(0, 7));
 		expect(held.manifest.length).toBeGreaterThanOrEqual(3);
@@ -412,14 +419,7 @@ describe("retention and deletion of remote segments", () => {
 	});
 
 	it("a run whose transaction rolls back deletes none of the segments it dropped: the manifest still names them", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1, REMOTE);
-		for (let i = 0; i < 6; i += 2) {
-			await produceBatches(topic, i, 2);
-			await alarm(topic);
-		}
-		await produceBatches(topic, 6, 1);
-		await alarm(topic);
+		const topic = await threeSegments();
 		const held = await heldRecords(topic);
 		const [first] = held.manifest as [ManifestRow];
 		const described = await describePartition(topic);
@@ -427,17 +427,9 @@ describe("retention and deletion of remote segments", () => {
 			// Retention that drops the first segment, due now: set in memory only, so the runtime's alarm cannot run it.
 			const log = instance as unknown as { config: Record<string, unknown> };
 			log.config = { ...log.config, "retention.bytes": described.bytes + described.remote_bytes - first.bytes };
-			const sql = state.storage.sql;
-			const exec = sql.exec;
-			sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
-				if (query.startsWith("DELETE FROM idempotency_keys")) throw new Error("injected: the run's last statement fails");
-				return exec.call(sql, query, ...bindings);
-			}) as typeof sql.exec;
-			try {
-				await expect(instance.alarm()).rejects.toThrow("injected");
-			} finally {
-				sql.exec = exec;
-			}
+			await failingStatement(state.storage.sql, "DELETE FROM idempotency_keys", "injected: the run's last statement fails", () =>
+				expect(instance.alarm()).rejects.toThrow("injected"),
+			);
 			// The next run (the config read back from SQLite: no such retention) deletes what is dropped, and only that.
 			await instance.alarm();
 		});

@@ -52,3 +52,20 @@ function watchCursors(sql: SqlStorage, onlyThis: boolean) {
 		},
 	};
 }
+
+/**
+ * Runs `work` with every statement on this object's `sql` that starts with `prefix` throwing `message` (as SQLite
+ * would when the disk is full), so a transaction can be made to fail after its first statements took effect.
+ */
+export async function failingStatement<T>(sql: SqlStorage, prefix: string, message: string, work: () => Promise<T>): Promise<T> {
+	const exec = sql.exec;
+	sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
+		if (query.startsWith(prefix)) throw new Error(message);
+		return exec.call(sql, query, ...bindings);
+	}) as typeof sql.exec;
+	try {
+		return await work();
+	} finally {
+		sql.exec = exec;
+	}
+}
