@@ -5,11 +5,21 @@
  * an HTTP reader sees a Kafka producer's text as text (and kcat prints an HTTP producer's strings verbatim);
  * other bytes travel as base64 (`key_encoding`/`value_encoding`). A JSON value produced over HTTP reaches a
  * Kafka consumer as its JSON text. Header values are strings in Tributary, so a header value that is not
- * UTF-8 cannot be carried: the batch is refused rather than altered.
+ * UTF-8 cannot be carried: the batch is refused rather than altered. Also Kafka's sentinels for a log's two ends.
  */
 
 import { isUtf8 } from "node:buffer";
 import { TIMESTAMP_MS_MAX } from "./limits.js";
+
+/**
+ * Kafka's sentinels for a log's ends, as Tributary's `at` (`GET …/offsets?at=`): ListOffsets' timestamps -2 and -1,
+ * and the offsets kafkajs' `admin.resetOffsets` commits, which a Kafka broker stores and consumers then resolve.
+ * @type {ReadonlyMap<number, "earliest" | "latest">}
+ */
+export const LOG_END_AT = new Map([
+	[-2, "earliest"],
+	[-1, "latest"],
+]);
 
 /** A record Tributary cannot store as sent (Kafka's INVALID_RECORD). */
 export class RecordError extends Error {}

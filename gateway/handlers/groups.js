@@ -12,6 +12,7 @@
  * generation: the next Heartbeat answers REBALANCE_IN_PROGRESS and the member rejoins, as with a Kafka broker.
  */
 
+import { LOG_END_AT } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
 import { codecs } from "../protocol/apis.js";
@@ -184,21 +185,12 @@ export async function leaveGroup(request, ctx) {
 }
 
 /**
- * Offsets a commit names as Kafka's ListOffsets timestamps (kafkajs' `admin.resetOffsets` seeks a member of the group
- * to -1 for latest, -2 for earliest and commits that, which a Kafka broker stores and consumers then resolve):
- * resolved here, when committed, as the group's committed offsets are plain offsets in Tributary.
- * @type {Map<number, "latest" | "earliest">}
- */
-const RESOLVED_AT = new Map([
-	[-1, "latest"],
-	[-2, "earliest"],
-]);
-
-/**
  * OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none. With no member and
  * generation -1 (a consumer that assigns itself partitions, an admin setting offsets: Java's `assign()` and
  * `commitSync()`, `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's standalone commit, which a group
- * takes only while it has no members; for one that has, the answer is UNKNOWN_MEMBER_ID, as a Kafka broker's.
+ * takes only while it has no members; for one that has, the answer is UNKNOWN_MEMBER_ID, as a Kafka broker's. A
+ * committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
+ * committed, as the group's committed offsets are plain offsets in Tributary.
  * @param {any} request @param {RequestContext} ctx
  */
 export async function offsetCommit(request, ctx) {
@@ -206,7 +198,7 @@ export async function offsetCommit(request, ctx) {
 	const offsets = await Promise.all(
 		request.topics.flatMap((t) =>
 			t.partitions.map(async (p) => {
-				const at = RESOLVED_AT.get(Number(p.committedOffset));
+				const at = LOG_END_AT.get(Number(p.committedOffset));
 				const resolved = at === undefined ? null : await ctx.tributary.offsetAt(t.name, p.partitionIndex, at);
 				return {
 					topic: t.name,

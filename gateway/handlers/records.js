@@ -7,7 +7,7 @@
  * idempotent batch carries its producer id, epoch and base sequence, which the partition checks (KIP-98).
  */
 
-import { produceBody, RecordError, toKafkaRecord } from "../convert.js";
+import { LOG_END_AT, produceBody, RecordError, toKafkaRecord } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError, recordsError } from "../errors.js";
 import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX } from "../limits.js";
 import { BatchError, decodeBatches, encodeBatch } from "../protocol/record-batch.js";
@@ -18,8 +18,6 @@ import { ReadAhead } from "../read-ahead.js";
 const ACKS_NONE = 0;
 /** No records: zero bytes, never null (librdkafka reads a null record set as a parse failure). */
 const EMPTY = Buffer.alloc(0);
-const EARLIEST_TIMESTAMP = -2;
-const LATEST_TIMESTAMP = -1;
 
 /**
  * A batch that inflates past the cap gets the code the Worker answers for a produce request over its size, and
@@ -300,7 +298,7 @@ async function longPoll(ctx, wanted, immediate, waitMs) {
  * @param {RequestContext} ctx @param {string} topic @param {number} partition @param {number} timestamp
  */
 async function offsetFor(ctx, topic, partition, timestamp) {
-	const at = timestamp === EARLIEST_TIMESTAMP ? "earliest" : timestamp === LATEST_TIMESTAMP ? "latest" : timestamp;
+	const at = LOG_END_AT.get(timestamp) ?? timestamp;
 	const base = { partitionIndex: partition, errorCode: KAFKA.NONE, timestamp: -1, offset: -1, leaderEpoch: 0 };
 	if (typeof at === "number" && at < 0) return { ...base, errorCode: KAFKA.UNSUPPORTED_VERSION };
 	const answer = await ctx.tributary.offsetAt(topic, partition, at);
