@@ -14,7 +14,7 @@ import LZ4Codec from "@2l/kafkajs-lz4";
 import { Kafka, logLevel } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
 import { waitUntil } from "../../scripts/lib/index.mjs";
-import { kafkaE2eSetup, kcat, rawExchange } from "./lib/kafka.mjs";
+import { kafkaE2eSetup, kcat, REQUEST_CORRELATION_ID, rawExchange, requestFrame } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-gateway");
 const { token, track } = setup;
@@ -500,26 +500,14 @@ test("kcat over a key's produce quota: the gateway's answer is one kcat retries,
 	);
 });
 
-/** A request frame: size, api key, version, correlation id, client id, body. */
-function frame(apiKey, version, body = Buffer.alloc(0)) {
-	const header = Buffer.alloc(10);
-	header.writeInt16BE(apiKey, 0);
-	header.writeInt16BE(version, 2);
-	header.writeInt32BE(7, 4);
-	header.writeInt16BE(-1, 8);
-	const size = Buffer.alloc(4);
-	size.writeInt32BE(header.length + body.length);
-	return Buffer.concat([size, header, body]);
-}
-
 test("malformed frames close only their connection, write nothing, and are logged", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("untouched", 1);
 	const garbage = [
 		Buffer.from([0x7f, 0xff, 0xff, 0xff, 1, 2, 3]), // a size far over the frame limit
 		Buffer.from([0xff, 0xff, 0xff, 0xf0]), // a negative size
-		frame(0, 7, Buffer.from([0, 0, 0xff])), // Produce v7 cut short
-		frame(1000, 0), // an API that does not exist
-		frame(0, 1), // Produce v1: not served (record batches v2 only)
+		requestFrame(0, 7, Buffer.from([0, 0, 0xff])), // Produce v7 cut short
+		requestFrame(1000, 0), // an API that does not exist
+		requestFrame(0, 1), // Produce v1: not served (record batches v2 only)
 	];
 	for (const bytes of garbage) {
 		const { closed } = await rawExchange(setup.gateways[0].port, bytes);
@@ -529,8 +517,8 @@ test("malformed frames close only their connection, write nothing, and are logge
 	assert.equal((await setup.api.describeTopic("untouched")).partitions[0].high_watermark, 0);
 
 	// ApiVersions of a version the gateway does not know is answered (v0, UNSUPPORTED_VERSION, the served ranges).
-	const { answer } = await rawExchange(setup.gateways[0].port, frame(18, 99), 1_000);
-	assert.equal(answer.readInt32BE(4), 7);
+	const { answer } = await rawExchange(setup.gateways[0].port, requestFrame(18, 99), 1_000);
+	assert.equal(answer.readInt32BE(4), REQUEST_CORRELATION_ID);
 	assert.equal(answer.readInt16BE(8), 35);
 	assert.ok(answer.readInt32BE(10) >= 18);
 

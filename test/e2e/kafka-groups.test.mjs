@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
 import { waitUntil } from "../../scripts/lib/index.mjs";
-import { kafkaE2eSetup, rawRequest } from "./lib/kafka.mjs";
+import { kafkaE2eSetup, REQUEST_CORRELATION_ID, rawRequest, requestFrame } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-groups", { gateways: 2 });
 const { gateways, track } = setup;
@@ -218,7 +218,6 @@ async function standaloneCommit(gateway, groupId, topic, partition, offset) {
 		const bytes = Buffer.from(text);
 		return Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
 	};
-	const int16 = (n) => Buffer.from([(n >> 8) & 0xff, n & 0xff]);
 	const int32 = (n) => {
 		const b = Buffer.alloc(4);
 		b.writeInt32BE(n);
@@ -230,10 +229,6 @@ async function standaloneCommit(gateway, groupId, topic, partition, offset) {
 		return b;
 	};
 	const body = Buffer.concat([
-		int16(8), // OffsetCommit
-		int16(2),
-		int32(7), // correlation id
-		str("raw-standalone"),
 		str(groupId),
 		int32(-1), // generation
 		str(""), // member id
@@ -245,9 +240,9 @@ async function standaloneCommit(gateway, groupId, topic, partition, offset) {
 		int64(offset),
 		str(""),
 	]);
-	const frame = await rawRequest(gateway.port, Buffer.concat([int32(body.length), body]));
+	const frame = await rawRequest(gateway.port, requestFrame(8, 2, body)); // OffsetCommit v2
 	// correlation id, topics [name, partitions [index, error]]: the error code is the frame's last two bytes.
-	assert.equal(frame.readInt32BE(0), 7);
+	assert.equal(frame.readInt32BE(0), REQUEST_CORRELATION_ID);
 	return frame.readInt16BE(frame.length - 2);
 }
 

@@ -185,3 +185,21 @@ export function rawRequest(port, frame) {
 		socket.on("error", reject);
 	});
 }
+
+/** Correlation id of a `requestFrame`: its answer starts with it. */
+export const REQUEST_CORRELATION_ID = 7;
+
+/**
+ * A request frame: size, api key, version, correlation id (`REQUEST_CORRELATION_ID`), a null client id, body.
+ * @param {number} apiKey @param {number} version @param {Buffer} [body]
+ */
+export function requestFrame(apiKey, version, body = Buffer.alloc(0)) {
+	const header = Buffer.alloc(10);
+	header.writeInt16BE(apiKey, 0);
+	header.writeInt16BE(version, 2);
+	header.writeInt32BE(REQUEST_CORRELATION_ID, 4);
+	header.writeInt16BE(-1, 8);
+	const size = Buffer.alloc(4);
+	size.writeInt32BE(header.length + body.length);
+	return Buffer.concat([size, header, body]);
+}
