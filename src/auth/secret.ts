@@ -8,6 +8,7 @@
  * authentication cheap on every request. Digests are compared with `crypto.subtle.timingSafeEqual`.
  */
 
+import { base64UrlEncode } from "../shared/base64.ts";
 import { digestMatches, sha256 } from "./secret-digests.ts";
 
 /** 10 random bytes as 20 hex digits. */
@@ -19,18 +20,12 @@ function hex(bytes: Uint8Array): string {
 	return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function base64url(bytes: Uint8Array): string {
-	let binary = "";
-	for (const byte of bytes) binary += String.fromCharCode(byte);
-	return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
 export function newKeyId(): string {
 	return hex(crypto.getRandomValues(new Uint8Array(10)));
 }
 
 export function newSecret(id: string): string {
-	return `trb_${id}_${base64url(crypto.getRandomValues(new Uint8Array(32)))}`;
+	return `trb_${id}_${base64UrlEncode(crypto.getRandomValues(new Uint8Array(32)))}`;
 }
 
 /** The key id a secret names, or null when it is not shaped like one of ours. */

@@ -5,6 +5,7 @@
  * never stored), and the caller's key and partition come along.
  */
 
+import { base64Encode } from "../shared/base64.ts";
 import { INBOUND_HEADER_VALUE_BYTES_MAX, RECORD_HEADERS_MAX } from "../shared/limits.ts";
 import type { RecordHeader, ValueEncoding } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
@@ -38,10 +39,7 @@ async function bodyValue(request: Request): Promise<{ value: unknown; encoding: 
 		const text = await readText(request);
 		return { value: text === "" && request.body === null ? null : text, encoding: "json" };
 	}
-	const bytes = await readBytes(request);
-	let binary = "";
-	for (const byte of bytes) binary += String.fromCharCode(byte);
-	return { value: btoa(binary), encoding: "base64" };
+	return { value: base64Encode(await readBytes(request)), encoding: "base64" };
 }
 
 /** The request headers a record keeps: never credentials or cookies, at most `RECORD_HEADERS_MAX`. */

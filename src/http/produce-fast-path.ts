@@ -7,6 +7,7 @@
  * which gives the same records or the error a user should see. So the fast path never decides what is refused.
  */
 
+import { isBase64 } from "../shared/base64.ts";
 import { isPlainObject, jsonShapeProblem, mayHoldUnsafeNumber } from "../shared/json.ts";
 import {
 	HEADER_KEY_BYTES_MAX,
@@ -17,7 +18,7 @@ import {
 	RECORD_HEADERS_MAX,
 	TIMESTAMP_MS_MAX,
 } from "../shared/limits.ts";
-import { encodeTailFromText, isBase64, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
+import { encodeTailFromText, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 import { type FieldText, oneRecordTexts, type RecordTexts, recordTexts } from "./produce-body-text.ts";
 import { plainProduceBody } from "./stream-record-text.ts";

@@ -8,6 +8,7 @@
  */
 
 import * as z from "zod/mini";
+import { isBase64 } from "../shared/base64.ts";
 import {
 	FETCH_BYTES_MAX,
 	FETCH_RECORDS_MAX,
@@ -34,7 +35,6 @@ import {
 	WEBHOOK_URL_LENGTH_MAX,
 } from "../shared/limits.ts";
 import { CURSOR_LENGTH_MAX, decodeCursor, encodeCursor, type Page, type PageRequest } from "../shared/page.ts";
-import { isBase64 } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 import { LOCATION_HINTS } from "../topic/types.ts";
 

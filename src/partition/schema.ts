@@ -4,9 +4,10 @@
  * the stored version lives in a row and idempotent DDL runs only when it is behind.
  */
 
+import { compactionKeyId, type ValueEncoding } from "../shared/record-codec.ts";
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const PARTITION_SCHEMA_VERSION = 8;
+export const PARTITION_SCHEMA_VERSION = 9;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -105,6 +106,11 @@ export const PARTITION_DDL: readonly string[] = [
 ];
 
 /**
+ * v9: `record_keys` rows name a key by its bytes (`compactionKeyId`), no longer by how it was sent. Rows of string
+ * keys are already in that form (`j:` and the JSON string); the others are read back to their key and named again,
+ * a key sent several ways keeping its newest offset. A string key holding a lone surrogate keeps its old id: its
+ * records are compacted once the key is written again.
+ *
  * v8: idempotent producers' batches are named in the batch rows that hold them (`producers`, JSON, NULL in rows
  * with none; see producer-store.ts), and `producer_state` is a snapshot, saved every `PRODUCER_SNAPSHOT_ROWS` rows
  * (or `PRODUCER_SNAPSHOT_BYTES`) and before any batch row is deleted. `producers_replay_from` is the first offset
@@ -171,4 +177,39 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 		version: 8,
 		statements: ["ALTER TABLE batches ADD COLUMN producers TEXT", "ALTER TABLE partition_state ADD COLUMN producers_replay_from INTEGER"],
 	},
+	// v9, key ids by bytes: see above.
+	{ version: 9, statements: [], run: renameKeysByBytes },
 ];
+
+/** Key rows read per step of v9's renaming: a page, so a partition with millions of keys never holds them all. */
+const KEY_RENAME_PAGE_ROWS = 1000;
+
+function renameKeysByBytes(sql: SqlStorage): void {
+	// A renamed row is inserted again with a higher rowid, so the paging reaches it: in the new form it is either
+	// skipped by the query (`j:"`) or already its own name (`b:`), and the loop ends.
+	for (let after = 0; ; ) {
+		const rows = sql
+			.exec<{ id: number; key_id: string }>(
+				`SELECT rowid AS id, key_id FROM record_keys WHERE rowid > ? AND substr(key_id, 1, 3) <> 'j:"' ORDER BY rowid LIMIT ?`,
+				after,
+				KEY_RENAME_PAGE_ROWS,
+			)
+			.toArray();
+		if (rows.length === 0) return;
+		for (const row of rows) {
+			after = row.id;
+			const encoding: ValueEncoding = row.key_id.startsWith("b:") ? "base64" : "json";
+			const renamed = compactionKeyId(JSON.parse(row.key_id.slice(2)), encoding);
+			if (renamed === row.key_id) continue;
+			sql.exec(
+				`INSERT INTO record_keys (key_id, offset, tombstone, appended_at_ms)
+					SELECT ?, offset, tombstone, appended_at_ms FROM record_keys WHERE rowid = ?
+				ON CONFLICT (key_id) DO UPDATE SET offset = excluded.offset, tombstone = excluded.tombstone,
+					appended_at_ms = excluded.appended_at_ms WHERE excluded.offset > record_keys.offset`,
+				renamed,
+				row.id,
+			);
+			sql.exec("DELETE FROM record_keys WHERE rowid = ?", row.id);
+		}
+	}
+}

@@ -11,6 +11,7 @@
  */
 
 import { assert } from "./assert.ts";
+import { base64UrlEncode } from "./base64.ts";
 
 /** A row's position in its listing's order: the values of its sort key. */
 export type PageKey = readonly (string | number)[];
@@ -39,10 +40,7 @@ export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => PageKey):
 }
 
 export function encodeCursor(key: PageKey): string {
-	const bytes = new TextEncoder().encode(JSON.stringify(key));
-	let binary = "";
-	for (const byte of bytes) binary += String.fromCharCode(byte);
-	return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+	return base64UrlEncode(new TextEncoder().encode(JSON.stringify(key)));
 }
 
 /** The key of a cursor whose values have the types of `shape` (e.g. `["number", "string"]`); null if it is not one. */

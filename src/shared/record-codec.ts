@@ -8,6 +8,7 @@
  */
 
 import { assert } from "./assert.ts";
+import { base64Decode, base64Encode } from "./base64.ts";
 import { SHARE_JOINED_CHARS_MAX } from "./limits.ts";
 
 /** Separates records inside a stored batch (and inside a fetch response's `records` array). */
@@ -216,27 +217,27 @@ export function keyBytes(key: unknown, encoding: ValueEncoding): Uint8Array | nu
 	return encoder.encode(JSON.stringify(key));
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Whether `s` is canonical padded base64 (RFC 4648 §4), the only form accepted for binary keys and values. */
-export function isBase64(s: string): boolean {
-	return BASE64.test(s);
-}
-
-export function base64Decode(s: string): Uint8Array {
-	const binary = atob(s);
-	const bytes = new Uint8Array(binary.length);
-	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-	return bytes;
-}
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
- * The identity compaction uses for a key: its encoding and its JSON text, so equal keys are equal strings and a
- * string key never collides with a JSON key of the same text. Null for keyless records.
+ * The identity compaction uses for a key: its bytes, as Kafka compacts, and the same bytes `keyBytes` gives the
+ * partitioner. A key sent as a JSON string, as base64 by a Kafka client, or as a JSON number or object of the same
+ * text is one key, so a kcat tombstone deletes the value an HTTP producer wrote for it. Bytes that are UTF-8 are
+ * `j:` and their text as a JSON string (the id every string key had when ids named the encoding, so those rows
+ * stay valid: see the schema's v9); other bytes `b:` and their canonical base64. Null for keyless records.
  */
 export function compactionKeyId(key: unknown, encoding: ValueEncoding): string | null {
 	if (key === null || key === undefined) return null;
-	return `${encoding === "base64" ? "b" : "j"}:${JSON.stringify(key)}`;
+	if (encoding === "base64") {
+		const bytes = base64Decode(key as string);
+		try {
+			return `j:${JSON.stringify(strictUtf8.decode(bytes))}`;
+		} catch {
+			return `b:${JSON.stringify(base64Encode(bytes))}`;
+		}
+	}
+	// `TextEncoder` writes a lone surrogate as U+FFFD, as `toWellFormed` does: the key's bytes either way.
+	return `j:${JSON.stringify(typeof key === "string" ? key.toWellFormed() : JSON.stringify(key))}`;
 }
 
 /** The compaction key of a stored line (parses the line: for background work only). */

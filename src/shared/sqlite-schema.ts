@@ -12,6 +12,8 @@
 export interface SchemaUpgrade {
 	readonly version: number;
 	readonly statements: readonly string[];
+	/** Work SQL alone cannot do (decoding a stored value), run after the statements in the same transaction. */
+	readonly run?: (sql: SqlStorage) => void;
 }
 
 export function migrateSchema(
@@ -32,6 +34,7 @@ export function migrateSchema(
 		for (const upgrade of upgrades) {
 			if (upgrade.version <= stored || upgrade.version > version) continue;
 			for (const statement of upgrade.statements) sql.exec(statement);
+			upgrade.run?.(sql);
 		}
 		sql.exec("INSERT INTO schema_version (id, version) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version", version);
 	});

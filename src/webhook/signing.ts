@@ -10,18 +10,13 @@
  */
 
 import { assert } from "../shared/assert.ts";
+import { base64Encode } from "../shared/base64.ts";
 
 const SECRET_PREFIX = "whsec_";
 /** 24 random bytes, as Svix issues them. */
 const SECRET_BYTES = 24;
 
 const encoder = new TextEncoder();
-
-function toBase64(bytes: Uint8Array): string {
-	let binary = "";
-	for (const byte of bytes) binary += String.fromCharCode(byte);
-	return btoa(binary);
-}
 
 function fromBase64(text: string): Uint8Array {
 	const binary = atob(text);
@@ -32,7 +27,7 @@ function fromBase64(text: string): Uint8Array {
 
 /** A new signing secret, `whsec_<base64>`. */
 export function generateSecret(): string {
-	return `${SECRET_PREFIX}${toBase64(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)))}`;
+	return `${SECRET_PREFIX}${base64Encode(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)))}`;
 }
 
 /** A message id for `webhook-id`: stable across retries of one batch, unique across batches. */
@@ -51,7 +46,7 @@ export async function sign(secret: string, id: string, timestampS: number, body:
 		["sign"],
 	);
 	const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${id}.${timestampS}.${body}`));
-	return `v1,${toBase64(new Uint8Array(mac))}`;
+	return `v1,${base64Encode(new Uint8Array(mac))}`;
 }
 
 export interface SignedMessage {

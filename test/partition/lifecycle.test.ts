@@ -2,8 +2,9 @@
  * Retention, compaction and partition-full, driven through the partition's alarm (never by sleeping).
  */
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { recordEnds } from "../../src/shared/record-scan.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { failingStatement } from "../support/sql-rows.ts";
@@ -228,6 +229,56 @@ describe("compaction", () => {
 		const { records, recordEnds: ends } = read.value;
 		expect(records.map((part) => [...recordEnds(part)])).toEqual(ends?.map((e) => [...(e ?? [])]));
 		expect(ends?.map((e) => e?.length)).toEqual([1, 1, 1]);
+	});
+
+	it("keys a record by its bytes, however they were sent, as Kafka compacts", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact", "delete.retention.ms": HOUR_MS });
+		await produce(topic, [
+			{ key: "user-1", value: "text" },
+			{ key: btoa("user-1"), key_encoding: "base64", value: "bytes" }, // a Kafka client's key: the same bytes
+			{ key: 42, value: "number" },
+			{ key: "42", value: "string" }, // the partitioner hashes both as the bytes "42"
+			{ key: "/w==", key_encoding: "base64", value: "ff" },
+			{ key: "/x==", key_encoding: "base64", value: "ff again" }, // non-canonical base64 of the byte 0xff
+			{ key: "/g==", key_encoding: "base64", value: "fe" },
+		]);
+		await produce(topic, [{ key: "z", value: "tail" }]);
+		await compactNow(topic);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["bytes", "string", "ff again", "fe", "tail"]);
+	});
+
+	it("upgrades key rows stored by their encoding to their bytes, keeping each key's newest offset", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact", "delete.retention.ms": HOUR_MS });
+		await produce(topic, [
+			{ key: btoa("user"), key_encoding: "base64", value: "u" },
+			{ key: 42, value: "number" },
+			{ key: "42", value: "string" },
+			{ key: "/w==", key_encoding: "base64", value: "ff" },
+		]);
+		await produce(topic, [{ key: "z", value: "tail" }]);
+		const stub = await partitionStub(topic);
+		const rows = await runInDurableObject(stub, (_, state) => {
+			const sql = state.storage.sql;
+			// The rows as a partition before schema v9 wrote them: `b:`/`j:` and the key's JSON text as sent.
+			sql.exec("DELETE FROM record_keys");
+			const old = [`b:"${btoa("user")}"`, "j:42", 'j:"42"', 'b:"/w=="', 'j:"z"'];
+			old.forEach((id, offset) => {
+				sql.exec("INSERT INTO record_keys (key_id, offset, tombstone, appended_at_ms) VALUES (?, ?, 0, ?)", id, offset, Date.now());
+			});
+			sql.exec("UPDATE schema_version SET version = 8");
+			new PartitionLog(state, env);
+			return sql.exec<{ key_id: string; offset: number }>("SELECT key_id, offset FROM record_keys ORDER BY offset").toArray();
+		});
+		expect(rows).toEqual([
+			{ key_id: 'j:"user"', offset: 0 },
+			{ key_id: 'j:"42"', offset: 2 },
+			{ key_id: 'b:"/w=="', offset: 3 },
+			{ key_id: 'j:"z"', offset: 4 },
+		]);
+		await compactNow(topic);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["u", "string", "ff", "tail"]);
 	});
 
 	it("removes a tombstone only after delete.retention.ms", async () => {

@@ -12,10 +12,11 @@
  */
 
 import * as z from "zod/mini";
+import { base64Decode, isBase64 } from "../../../shared/base64.ts";
 import { utf8ByteLength } from "../../../shared/json.ts";
 import { HEADER_KEY_BYTES_MAX, PARTITIONS_MAX, RECORD_HEADERS_MAX, TIMESTAMP_MS_MAX } from "../../../shared/limits.ts";
 import { utf8 } from "../../../shared/partitioner.ts";
-import { base64Decode, isBase64, type ProducedRecord, type RecordHeader } from "../../../shared/record-codec.ts";
+import type { ProducedRecord, RecordHeader } from "../../../shared/record-codec.ts";
 import { BATCH_ID_LENGTH_MAX, CLUSTER_ID } from "./limits.ts";
 
 export const DATA_TYPES = ["BINARY", "JSON", "STRING"] as const;

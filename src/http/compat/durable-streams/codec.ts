@@ -9,10 +9,10 @@
 import { isJsonContentType } from "../../../partition/stream-rules.ts";
 import type { RecordEnds, Utf8Parts } from "../../../partition/types.ts";
 import { assert } from "../../../shared/assert.ts";
+import { base64Decode } from "../../../shared/base64.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { utf8ByteLength } from "../../../shared/json.ts";
 import {
-	base64Decode,
 	type EncodedRecord,
 	encodeTail,
 	RECORD_SEPARATOR,

@@ -10,9 +10,10 @@
  */
 
 import type { CommittedOffset, GroupDescription, TopicPartition } from "../../../group/types.ts";
+import { base64Decode } from "../../../shared/base64.ts";
 import type { DomainError } from "../../../shared/errors.ts";
 import { parseJsonExact } from "../../../shared/json.ts";
-import { base64Decode, type ValueEncoding } from "../../../shared/record-codec.ts";
+import type { ValueEncoding } from "../../../shared/record-codec.ts";
 import type { ProduceInput, RecordPosition } from "../../../topic/produce.ts";
 import type { UpstashMessageInput } from "./schemas.ts";
 
