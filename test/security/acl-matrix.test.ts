@@ -13,6 +13,8 @@ import { basic, type CreatedKey, createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { call, createTopic, json, produce } from "../support/worker.ts";
 
+const DS_STREAM = "/ds/v1/stream";
+
 const ALL: Operation[] = ["produce", "consume", "describe", "admin"];
 const others = (op: Operation): Operation[] => ALL.filter((o) => o !== op && o !== "describe" && op !== "describe");
 
@@ -417,4 +419,22 @@ describe("ACL matrix", () => {
 		},
 		30_000,
 	);
+});
+
+describe("the name a check reads is the name the handler acts on", () => {
+	it("decodes a Durable Streams path with a malformed escape one way for both", async () => {
+		const tag = uniqueTopic("s").replaceAll(".", "-");
+		// The stream `%41%zz-…`: its path holds literal percent signs.
+		const victim = `${DS_STREAM}/%2541%25zz-${tag}`;
+		expect((await call("PUT", victim, { headers: { "Content-Type": "text/plain" }, raw: "not yours" })).status).toBe(201);
+		const key = await createKey([{ resource: "topic:ds.A*", operations: ["consume", "produce", "admin"] }]);
+		expect((await call("GET", `${victim}?offset=-1`, { token: key.secret })).status).toBe(403);
+		// One malformed escape: decoded run by run, `%41%zz-…` is `A%zz-…`, a stream this key may use.
+		const malformed = `${DS_STREAM}/%41%zz-${tag}`;
+		const read = await call("GET", `${malformed}?offset=-1`, { token: key.secret });
+		expect({ status: read.status, body: await read.text() }).not.toMatchObject({ body: "not yours" });
+		await call("DELETE", malformed, { token: key.secret });
+		const after = await call("GET", `${victim}?offset=-1`);
+		expect({ status: after.status, body: await after.text() }).toEqual({ status: 200, body: "not yours" });
+	});
 });

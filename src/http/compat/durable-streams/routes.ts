@@ -22,6 +22,7 @@ import { topicResource } from "../../../auth/acl.ts";
 import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../partition/stream-rules.ts";
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
 import type { Utf8Parts } from "../../../partition/types.ts";
+import { assert } from "../../../shared/assert.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { DS_DRAIN_BYTES_MAX, DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_WAIT_MS_MAX } from "../../../shared/limits.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
@@ -80,15 +81,14 @@ async function readStreamBody(request: Request): Promise<Uint8Array> {
 	}
 }
 
-/** The stream path of a request: everything after `/ds/v1/stream/`, percent-decoded. */
+/**
+ * The stream path of a request: everything after `/ds/v1/stream/`, percent-decoded as Hono decodes a parameter,
+ * which is how `authorize` read it: a path with a malformed escape decoded any other way would be checked as one
+ * stream and acted on as another.
+ */
 function streamPath(c: C): { path: string; topic: string } {
-	const raw = new URL(c.req.url).pathname.slice(STREAM_PREFIX.length);
-	let path: string;
-	try {
-		path = decodeURIComponent(raw);
-	} catch {
-		path = raw;
-	}
+	const path = c.req.param("path");
+	assert(path !== undefined, "every stream route ends in its path");
 	const problem = checkStreamPath(path);
 	if (problem !== null) badRequest(problem);
 	return { path, topic: streamTopic(path) };
