@@ -146,8 +146,10 @@ export class StreamSide {
 		const found = this.live(request.topicId, Date.now());
 		if (!found.ok) return found;
 		const { logStartOffset, nextOffset } = this.host.offsets();
-		const asked = request.offset === "now" ? nextOffset : (request.offset ?? logStartOffset);
-		const offset = Math.min(Math.max(asked, logStartOffset), nextOffset);
+		// An offset is the client's place in the stream: read from any other, it would skip records unawares.
+		if (typeof request.offset === "number" && request.offset < logStartOffset) return fail({ kind: "offset_gone", logStartOffset });
+		if (typeof request.offset === "number" && request.offset > nextOffset) return fail({ kind: "offset_ahead", nextOffset });
+		const offset = request.offset === "now" ? nextOffset : (request.offset ?? logStartOffset);
 		const waitMs = found.value.closed || offset < nextOffset ? 0 : request.waitMs;
 		const read = await reader({
 			topicId: request.topicId,

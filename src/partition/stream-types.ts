@@ -24,6 +24,10 @@ export type StreamFailure =
 	| { readonly kind: "stale_epoch"; readonly currentEpoch: number }
 	| { readonly kind: "invalid_epoch_seq" }
 	| { readonly kind: "sequence_gap"; readonly expectedSeq: number; readonly receivedSeq: number }
+	/** A read below the first record retention kept. */
+	| { readonly kind: "offset_gone"; readonly logStartOffset: number }
+	/** A read past the tail: an offset this stream never answered (another stream's, of the same path before). */
+	| { readonly kind: "offset_ahead"; readonly nextOffset: number }
 	/** Anything the log itself refused (a record too large, a full partition, a deleted topic). */
 	| { readonly kind: "log"; readonly error: DomainError };
 

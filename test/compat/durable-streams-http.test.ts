@@ -4,9 +4,12 @@
  * The protocol itself is proven by its conformance suite (test/conformance/).
  */
 
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { partitionStub } from "../support/stubs.ts";
 import { call, json } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
@@ -106,5 +109,52 @@ describe("the anonymous principal on /ds", { timeout: 20_000 }, () => {
 		const refused = await call("PUT", "/v1/anonymous", { body: { acl: [{ resource: "everything", operations: ["consume"] }] } });
 		expect(refused.status).toBe(400);
 		expect(await json("GET", "/v1/anonymous", 200)).toEqual({ acl: [], quotas: {} });
+	});
+});
+
+describe("offsets the stream does not hold", { timeout: 20_000 }, () => {
+	const text = { "Content-Type": "text/plain" };
+
+	it("answers 410 Gone for an offset retention deleted, on every kind of read, and reads on from the log start", async () => {
+		const path = uniqueTopic("dsret");
+		expect((await call("PUT", `${DS}/${path}`, { headers: text })).status).toBe(201);
+		for (let i = 0; i < 5; i++) expect((await call("POST", `${DS}/${path}`, { headers: text, raw: `${i}`.repeat(900) })).status).toBe(204);
+		const topic = streamTopic(path);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "retention.bytes": 2500 } } });
+		await runDurableObjectAlarm(await partitionStub(topic));
+		const { partitions } = await json<{ partitions: { log_start_offset: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		const start = (partitions[0] as { log_start_offset: number }).log_start_offset;
+		expect(start).toBeGreaterThan(0);
+		for (const live of ["", "&live=long-poll", "&live=sse"]) {
+			const gone = await call("GET", `${DS}/${path}?offset=${formatOffset(start - 1)}${live}`);
+			expect({ live, status: gone.status, body: await gone.json() }).toMatchObject({
+				live,
+				status: 410,
+				body: { error: { code: "GONE" } },
+			});
+		}
+		const from = await call("GET", `${DS}/${path}?offset=-1`);
+		expect((await from.text()).startsWith(`${start}`.repeat(900))).toBe(true);
+		const at = await call("GET", `${DS}/${path}?offset=${formatOffset(start)}`);
+		expect((await at.text()).length).toBe((5 - start) * 900);
+		// A fork keeps the source's offsets, so it cannot start past what retention took.
+		const fork = await call("PUT", `${DS}/${path}-fork`, { headers: { ...text, "Stream-Forked-From": `/ds/v1/stream/${path}` } });
+		expect({ status: fork.status, body: await fork.json() }).toMatchObject({
+			status: 400,
+			body: { error: { message: expect.stringContaining("retention") } },
+		});
+	});
+
+	it("refuses an offset past the tail (400) instead of answering from the tail", async () => {
+		const path = uniqueTopic("dsahead");
+		expect((await call("PUT", `${DS}/${path}`, { headers: text, raw: "abc" })).status).toBe(201);
+		const ahead = await call("GET", `${DS}/${path}?offset=${formatOffset(1000)}`);
+		expect({ status: ahead.status, body: await ahead.json() }).toMatchObject({ status: 400, body: { error: { code: "BAD_REQUEST" } } });
+		const tail = await call("GET", `${DS}/${path}?offset=${formatOffset(1)}`);
+		expect({ status: tail.status, next: tail.headers.get("Stream-Next-Offset"), body: await tail.text() }).toEqual({
+			status: 200,
+			next: formatOffset(1),
+			body: "",
+		});
 	});
 });

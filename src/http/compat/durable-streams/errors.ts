@@ -75,6 +75,18 @@ export function failureError(failure: EdgeFailure): DialectError {
 					[HEADER.producerReceivedSeq]: String(failure.receivedSeq),
 				},
 			};
+		case "offset_gone":
+			return {
+				status: 410,
+				code: "GONE",
+				message: `retention deleted the records below ${formatOffset(failure.logStartOffset)}: read from there (or -1) on`,
+			};
+		case "offset_ahead":
+			return {
+				status: 400,
+				code: "BAD_REQUEST",
+				message: `the offset is past this stream's tail, ${formatOffset(failure.nextOffset)}: it is not one this stream answered`,
+			};
 		case "log":
 			return domainError(failure.error);
 	}

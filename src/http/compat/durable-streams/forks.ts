@@ -56,6 +56,10 @@ async function copyRecords(
 		const read = await onStream(env, topic, async (log, meta) =>
 			log.streamRead({ topicId: meta.topicId, offset, maxBytes: DS_READ_BYTES_MAX, waitMs: 0 }),
 		);
+		if (!read.ok && read.failure.kind === "offset_gone") {
+			// The fork's offsets are the source's up to the fork point: it cannot start past a record retention took.
+			return { ok: false, message: "retention deleted the source stream's first records: it cannot be forked" };
+		}
 		if (!read.ok) return { ok: false, message: "the source stream could not be read" };
 		tail = read.value.view.nextOffset;
 		if (end > tail) return { ok: false, message: "Stream-Fork-Offset is beyond the source stream's tail" };
