@@ -39,7 +39,11 @@ export const STREAM_PENDING_SENDS_MIN = 32;
  * 12.3k against 10.7k, about even; of 100, 8.3k against 11.8k.
  */
 export const STREAM_BATCH_BYTES_MAX = 256 * 1024;
-/** Batches of one partition in flight at once on the channel (Kafka's `max.in.flight.requests.per.connection`). */
+/**
+ * Batches of one partition in flight at once on the channel (Kafka's `max.in.flight.requests.per.connection`). At
+ * most the broker's window of a producer's recent batches (`PRODUCER_RECENT_BATCHES`, 5), as in Kafka: after a lost
+ * connection every batch in flight is resent, and the broker must still know each one it wrote to answer it again.
+ */
 export const STREAM_BATCHES_IN_FLIGHT = 5;
 /**
  * A send waiting for its request: one object per send (a send costs this, its promise and its two resolvers).
@@ -83,6 +87,17 @@ interface PartitionQueue {
 	streamed: boolean;
 	/** Batches resent over plain requests after the channel broke, one after another in sequence order. */
 	resends: Promise<unknown>;
+	/**
+	 * The channel the batches in flight went on (null when none is in flight). Once it broke, nothing new goes until
+	 * they are all resent and answered: on a fresh channel a later batch would be written first, and the resent
+	 * ones would fall out of the broker's window of recent batches (its duplicate check).
+	 */
+	channel: ProduceStream | null;
+	/**
+	 * A streamed batch failed with later ones in flight: those come back refused too (their sequences follow a batch
+	 * that was not written), and every record goes back, in send order, once nothing is in flight. Null otherwise.
+	 */
+	held: { readonly records: Pending[]; readonly baseSequence: number; readonly generation: number } | null;
 	timer: ReturnType<typeof setTimeout> | null;
 	/** The sequence of the next record, under producer identity `identityGeneration`. */
 	nextSequence: number;
@@ -108,6 +123,8 @@ interface SentBatch {
 	readonly identity: Identity | null;
 	readonly baseSequence: number;
 	readonly attempt: number;
+	/** Whether an earlier attempt's answer was lost (the channel broke): the broker may have written the batch. */
+	readonly answerLost: boolean;
 }
 
 /**
@@ -356,6 +373,8 @@ export class Producer {
 				preparing: null,
 				streamed: false,
 				resends: Promise.resolve(),
+				channel: null,
+				held: null,
 				timer: null,
 				nextSequence: 0,
 				identityGeneration: -1,
@@ -370,6 +389,7 @@ export class Producer {
 	 * flushed. Room: one request, or with many sends pending `STREAM_BATCHES_IN_FLIGHT` messages on the channel.
 	 */
 	#drain(queue: PartitionQueue): void {
+		if (queue.held !== null || (queue.inFlight > 0 && queue.channel?.broken === true)) return;
 		const prepared = queue.prepared;
 		if (prepared !== null) {
 			if (queue.inFlight > 0) return;
@@ -409,6 +429,10 @@ export class Producer {
 		queue.streamed = streamed;
 		this.#sendBatch(queue, batch, json).finally(() => {
 			queue.inFlight--;
+			if (queue.inFlight === 0) {
+				queue.channel = null;
+				this.#release(queue);
+			}
 			this.#drain(queue);
 		});
 		if (!streamed) this.#prepareSoon(queue);
@@ -429,6 +453,18 @@ export class Producer {
 			const json = this.#recordsJson(queue, batch);
 			if (json !== null) queue.prepared = { batch, json };
 		}, 0);
+	}
+
+	/** Puts the records held after a failed streamed batch back at the head of the queue, under their sequences. */
+	#release(queue: PartitionQueue): void {
+		const held = queue.held;
+		if (held === null) return;
+		queue.held = null;
+		// Nothing from the failed batch on was written: the broker expects its sequence next.
+		if (queue.identityGeneration === held.generation) queue.nextSequence = held.baseSequence;
+		this.#unprepare(queue);
+		queue.records.unshift(...held.records);
+		queue.bytes += held.records.reduce((sum, p) => sum + p.estimatedBytes, 0);
 	}
 
 	/** Puts a prepared batch back at the head of the queue (records are about to go back in front of it). */
@@ -462,18 +498,24 @@ export class Producer {
 
 	/**
 	 * One batch over the channel. If the channel breaks, the answer is lost, not refused: the batch is resent as a
-	 * plain request with the same sequence numbers (the broker recognises what it already wrote), in order.
+	 * plain request with the same sequence numbers (the broker recognises what it already wrote), in order. A batch
+	 * sent while those are resent (it was on its way when the channel broke) follows them the same way.
 	 */
-	async #streamBatch(queue: PartitionQueue, rawBody: string): Promise<StreamReport> {
-		try {
-			return await this.#stream(queue.topic.name).send(rawBody);
-		} catch (error) {
-			if (!(error instanceof TributaryError) || error.status !== 0) throw error;
-			const path = `/v1/topics/${seg(queue.topic.name)}/records`;
-			const resend = queue.resends.then(() => this.#http.request<StreamReport>("POST", path, { rawBody, retry: "always" }));
-			queue.resends = resend.catch(() => undefined);
-			return resend;
+	async #streamBatch(queue: PartitionQueue, rawBody: string, lost: { answer: boolean }): Promise<StreamReport> {
+		if (queue.channel === null || !queue.channel.broken) {
+			const stream = this.#stream(queue.topic.name);
+			queue.channel = stream;
+			try {
+				return await stream.send(rawBody);
+			} catch (error) {
+				if (!(error instanceof TributaryError) || error.status !== 0) throw error;
+				lost.answer = true;
+			}
 		}
+		const path = `/v1/topics/${seg(queue.topic.name)}/records`;
+		const resend = queue.resends.then(() => this.#http.request<StreamReport>("POST", path, { rawBody, retry: "always" }));
+		queue.resends = resend.catch(() => undefined);
+		return resend;
 	}
 
 	/** The queue's next batch: up to `batchRecords` records and about `batchBytes` (estimated) JSON bytes. */
@@ -527,10 +569,11 @@ export class Producer {
 	}
 
 	/** Sends `batch`, whose records are the JSON array `records`, and settles its sends. */
-	async #sendBatch(queue: PartitionQueue, batch: Pending[], records: string, attempt = 0): Promise<void> {
+	async #sendBatch(queue: PartitionQueue, batch: Pending[], records: string, attempt = 0, answerLost = false): Promise<void> {
 		const topic = queue.topic.name;
 		let identity: Identity | null = null;
 		let baseSequence = 0;
+		const lost = { answer: answerLost };
 		try {
 			if (this.#idempotent) {
 				identity = await this.#identity.current();
@@ -544,7 +587,7 @@ export class Producer {
 			const head = identity === null ? "" : `"producer_id":${identity.producerId},"epoch":${identity.epoch},"sequence":${baseSequence},`;
 			const rawBody = `{${head}"records":${records}}`;
 			const answer = queue.streamed
-				? await this.#streamBatch(queue, rawBody)
+				? await this.#streamBatch(queue, rawBody, lost)
 				: await this.#http.request<StreamReport>("POST", `/v1/topics/${seg(topic)}/records`, { rawBody, retry: "always" });
 			if (answer.offsets.length !== batch.length) {
 				throw new TributaryError("unexpected_response", `${batch.length} records sent, ${answer.offsets.length} offsets back`);
@@ -554,7 +597,7 @@ export class Producer {
 				this.#resolve(p, { topic, partition: o.partition, offset: o.offset, timestamp: o.timestamp });
 			});
 		} catch (error) {
-			await this.#failed(queue, { batch, records, identity, baseSequence, attempt }, error);
+			await this.#failed(queue, { batch, records, identity, baseSequence, attempt, answerLost: lost.answer }, error);
 		}
 	}
 
@@ -564,24 +607,45 @@ export class Producer {
 		const e = error instanceof TributaryError ? error : errorFromResponse(0, String(error));
 		// Whether the batch may have been written: no answer, or one that does not say.
 		const ambiguous = e.status === 0 || e.status === 500 || e.status === 502 || e.status === 504 || e.code === "unexpected_response";
-		if (identity !== null && queue.identityGeneration === identity.generation) {
-			// Batches after this one may already be on the channel with later sequences: then start afresh.
-			if (ambiguous || queue.inFlight > 1) this.#identity.reset(identity);
-			else queue.nextSequence = baseSequence;
+		// Our sequence state no longer matches the broker's (the producer expired, or an earlier answer was lost).
+		const unplaced = (e.code === "unknown_producer" || e.code === "out_of_order_sequence") && identity !== null;
+		const held = queue.held;
+		if (held !== null && unplaced && identity.generation === held.generation && !sent.answerLost) {
+			// Sent after the batch that failed and refused for following it (nothing was written): again, after it.
+			held.records.push(...batch);
+			return;
 		}
 		if (e.code === "topic_not_found") queue.topic.partitions = null;
 		if (e.code === "fenced") this.#fatal = e;
-		if ((e.code === "unknown_producer" || e.code === "out_of_order_sequence") && identity !== null && attempt === 0) {
-			// Our sequence state no longer matches the broker's (the producer expired, or an earlier answer was
-			// lost): a new producer id starts every partition afresh.
+		const current = identity !== null && queue.identityGeneration === identity.generation;
+		// Batches after this one are on the channel with later sequences: they come back refused, and every record
+		// goes again once they are all back, in send order (Kafka's producer re-queues its in-flight batches so).
+		const holding = current && held === null && !ambiguous && queue.inFlight > 1 && queue.streamed;
+		if (holding) queue.held = { records: [], baseSequence, generation: identity.generation };
+		else if (current && held === null) {
+			if (ambiguous || queue.inFlight > 1) this.#identity.reset(identity);
+			else queue.nextSequence = baseSequence;
+		}
+		if (unplaced && attempt === 0 && !sent.answerLost) {
+			// A new producer id starts every partition afresh. Not for a batch the broker may have written (its answer
+			// was lost): under a new id it would be written twice; its sends fail instead, as Kafka's idempotent
+			// producer fails a batch it cannot place.
 			this.#identity.reset(identity);
+			if (holding) {
+				queue.held?.records.push(...batch);
+				return;
+			}
 			return this.#sendBatch(queue, batch, sent.records, attempt + 1);
 		}
 		const index = e.details.index;
 		if (!ambiguous && typeof index === "number" && Number.isInteger(index) && index >= 0 && index < batch.length && batch.length > 1) {
-			// One bad record: it alone fails; the others go back to the head of the queue, in order.
+			// One bad record: it alone fails; the others go back to the head of the queue (or where held), in order.
 			const [bad] = batch.splice(index, 1);
 			if (bad !== undefined) this.#reject(bad, e);
+			if (queue.held !== null) {
+				queue.held.records.push(...batch);
+				return;
+			}
 			this.#unprepare(queue);
 			queue.records.unshift(...batch);
 			queue.bytes += batch.reduce((sum, p) => sum + p.estimatedBytes, 0);

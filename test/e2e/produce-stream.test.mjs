@@ -120,3 +120,99 @@ test("produce stream on wrangler dev: the SDK's channel and a WebSocket", { time
 	assert.equal(flat[50].error.code, "invalid_json");
 	assert.equal(flat[51].offsets[0].offset, base + 101, "no gap after a bad message");
 });
+
+/**
+ * `globalThis.fetch` for the SDK, whose channel's answer (the report lines) breaks once, after `dropAfter` reports,
+ * as a connection lost mid-stream does: the broker goes on writing what it had received, the SDK never hears of it.
+ * @param {number} dropAfter
+ * @returns {() => void} puts the real fetch back
+ */
+function breakChannelOnce(dropAfter) {
+	const realFetch = globalThis.fetch;
+	let broken = false;
+	globalThis.fetch = async (input, init) => {
+		const request = input instanceof Request ? input : new Request(input, init);
+		if (broken || !new URL(request.url).pathname.endsWith("/records/stream")) return realFetch(request);
+		broken = true;
+		const response = await realFetch(request);
+		let seen = 0;
+		const decoder = new TextDecoder();
+		const cut = new TransformStream({
+			transform(chunk, controller) {
+				const lines = decoder.decode(chunk, { stream: true }).split("\n").filter(Boolean);
+				if (seen + lines.length <= dropAfter) {
+					seen += lines.length;
+					controller.enqueue(chunk);
+					return;
+				}
+				const kept = lines.slice(0, dropAfter - seen).map((line) => `${line}\n`);
+				if (kept.length > 0) controller.enqueue(new TextEncoder().encode(kept.join("")));
+				controller.error(new TypeError("terminated: other side closed"));
+			},
+		});
+		return new Response(response.body?.pipeThrough(cut) ?? null, response);
+	};
+	return () => {
+		globalThis.fetch = realFetch;
+	};
+}
+
+/**
+ * Sends `count` records to partition 0 of a new topic through an idempotent producer in batches of 10 (many in flight,
+ * so on the channel), those at `refused` too large for the topic, and reads the partition back.
+ * @param {Tributary} client
+ * @param {number} count
+ * @param {Set<number>} refused
+ */
+async function sendInOrder(client, count, refused) {
+	const topic = `ordered-${crypto.randomUUID().slice(0, 8)}`;
+	await client.topics.create({ name: topic, partitions: 1, config: { "max.message.bytes": 2048 } });
+	const producer = client.producer({ batchRecords: 10, lingerMs: 20 });
+	const sends = Array.from({ length: count }, (_, i) =>
+		producer.send(topic, { partition: 0, value: refused.has(i) ? { i, pad: "x".repeat(4000) } : { i } }),
+	);
+	const settled = await Promise.allSettled(sends);
+	await producer.close().catch(() => {}); // (it rejects with the refused sends' error, which `settled` holds)
+	/** @type {{ offset: number, value: { i: number } }[]} */
+	const records = [];
+	for (let offset = 0; ; ) {
+		const page = await client.fetch(topic, 0, { offset, maxRecords: 1000 });
+		records.push(...page.records.map((r) => ({ offset: r.offset, value: /** @type {{ i: number }} */ (r.value) })));
+		if (page.records.length === 0 || page.nextOffset >= page.highWatermark) break;
+		offset = page.nextOffset;
+	}
+	const acked = settled.flatMap((s, i) => (s.status === "fulfilled" ? [{ i, offset: s.value.offset }] : []));
+	return {
+		values: records.map((r) => r.value.i),
+		acked,
+		records,
+		rejected: settled.flatMap((s, i) => (s.status === "rejected" ? [i] : [])),
+	};
+}
+
+test("the SDK's channel keeps an idempotent producer's records once and in send order, through a refused record and a lost connection", {
+	timeout: 180_000,
+}, async () => {
+	const token = generateToken();
+	const dev = await startWranglerDev({ persistTo: state.path, token });
+	const client = new Tributary({ url: dev.url, token });
+	const count = 600;
+	for (const [label, refused, dropAfter] of /** @type {const} */ ([
+		["refused records", new Set([120, 180, 240, 300]), -1],
+		["a lost connection", new Set([15]), 20],
+	])) {
+		const restore = dropAfter >= 0 ? breakChannelOnce(dropAfter) : () => {};
+		let result;
+		try {
+			result = await sendInOrder(client, count, refused);
+		} finally {
+			restore();
+		}
+		const expected = Array.from({ length: count }, (_, i) => i).filter((i) => !refused.has(i));
+		assert.deepEqual(result.rejected, [...refused], `${label}: only the records too large were refused`);
+		assert.deepEqual(result.values, expected, `${label}: every record once, in send order`);
+		for (const { i, offset } of result.acked) {
+			assert.equal(result.records.find((r) => r.offset === offset)?.value.i, i, `${label}: send ${i}'s offset names its record`);
+		}
+	}
+});
