@@ -20,6 +20,7 @@
 import * as z from "zod/mini";
 import { assert } from "../shared/assert.ts";
 import { ApiError, type DomainError } from "../shared/errors.ts";
+import { utf8ByteLength } from "../shared/json.ts";
 import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts";
 import { partitionForKey } from "../shared/partitioner.ts";
 import { keyBytes } from "../shared/record-codec.ts";
@@ -94,6 +95,8 @@ interface Entry {
 	readonly slot: Slot;
 	readonly records: ProduceInput[];
 	readonly claim: Claim | null;
+	/** UTF-8 bytes of the message, what the produce quota is charged (as a request its Content-Length); 0 uncharged. */
+	readonly bytes: number;
 }
 
 interface PartitionQueue {
@@ -188,7 +191,10 @@ export class ProduceChannel {
 	readonly #topic: string;
 	readonly #options: ChannelOptions;
 	readonly #slots: Slot[] = [];
+	/** Characters of the messages accepted whose reports are not yet written. */
 	#unansweredChars = 0;
+	/** Messages answered whose reports are not yet written (`write` has not resolved). */
+	#unwritten = 0;
 	/** Messages accepted and not yet routed to a partition (the topic's metadata is being read). */
 	#intake: Array<{ slot: Slot; text: string | DomainError }> = [];
 	#routing = false;
@@ -208,9 +214,13 @@ export class ProduceChannel {
 		this.#options = options;
 	}
 
-	/** Whether one more message would go past the in-flight bounds. */
+	/**
+	 * Whether one more message would go past the in-flight bounds. A message counts until its report is written, not
+	 * only answered: a client that does not read its reports stops the transport reading its body, instead of
+	 * having its messages written and their reports held in memory without end.
+	 */
 	get full(): boolean {
-		return this.#slots.length >= STREAM_IN_FLIGHT_MESSAGES_MAX || this.#unansweredChars >= STREAM_IN_FLIGHT_BYTES_MAX;
+		return this.#slots.length + this.#unwritten >= STREAM_IN_FLIGHT_MESSAGES_MAX || this.#unansweredChars >= STREAM_IN_FLIGHT_BYTES_MAX;
 	}
 
 	/** Whether the key behind the stream was found deleted (the stream should end). */
@@ -289,7 +299,8 @@ export class ProduceChannel {
 			queue = { entries: [], busy: false };
 			this.#queues.set(prepared.partition, queue);
 		}
-		queue.entries.push({ slot, records: prepared.records, claim: prepared.claim });
+		const bytes = this.#options.charge === undefined ? 0 : utf8ByteLength(text);
+		queue.entries.push({ slot, records: prepared.records, claim: prepared.claim, bytes });
 		if (!queue.busy) void this.#drain(queue);
 	}
 
@@ -367,7 +378,7 @@ export class ProduceChannel {
 			if (await stillAuthorized()) this.#authorizedUntilMs = Date.now() + STREAM_KEY_RECHECK_MS;
 			else this.#revoked = true;
 		}
-		if (charge !== undefined && !this.#revoked) await charge(run.reduce((sum, e) => sum + e.slot.chars, 0));
+		if (charge !== undefined && !this.#revoked) await charge(run.reduce((sum, e) => sum + e.bytes, 0));
 	}
 
 	/**
@@ -427,15 +438,23 @@ export class ProduceChannel {
 		if (due === 0) return;
 		const reports = this.#slots.splice(0, due);
 		const texts: string[] = new Array(due);
+		let chars = 0;
 		for (let i = 0; i < due; i++) {
 			const s = reports[i] as Slot;
-			this.#unansweredChars -= s.chars;
+			chars += s.chars;
 			texts[i] = s.report as string;
 		}
+		this.#unwritten += due;
 		const write = this.#options.write;
 		// A reader that went away fails the write; the messages it sent are still written, and nobody waits for words.
-		this.#writing = this.#writing.then(() => write(texts)).catch(() => undefined);
-		if (!this.full) for (const wake of this.#roomWaiters.splice(0)) wake();
+		this.#writing = this.#writing
+			.then(() => write(texts))
+			.catch(() => undefined)
+			.then(() => {
+				this.#unwritten -= due;
+				this.#unansweredChars -= chars;
+				if (!this.full) for (const wake of this.#roomWaiters.splice(0)) wake();
+			});
 		if (this.#slots.length === 0) {
 			const idle = this.#idleWaiters.splice(0);
 			void this.#writing.then(() => {

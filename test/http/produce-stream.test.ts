@@ -363,6 +363,58 @@ describe("ProduceChannel", () => {
 		expect(offsetsOf(written.map((w) => JSON.parse(w) as Report))).toEqual(range(STREAM_IN_FLIGHT_MESSAGES_MAX));
 	});
 
+	it("charges the produce quota a message's UTF-8 bytes, not its characters", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const charged: number[] = [];
+		const channel = new ProduceChannel(env, topic, {
+			write: () => {},
+			charge: async (bytes) => void charged.push(bytes),
+		});
+		const messages = [JSON.stringify({ value: "é".repeat(1000) }), JSON.stringify({ value: "漢".repeat(1000) })];
+		for (const message of messages) channel.accept(message);
+		await channel.finish();
+		const bytes = messages.reduce((sum, m) => sum + new TextEncoder().encode(m).byteLength, 0);
+		expect(charged.reduce((a, b) => a + b, 0)).toBe(bytes);
+	});
+
+	it("counts a message in flight until its report is written: a reader that does not read holds the stream", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		let release!: () => void;
+		const reading = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		let firstWrite!: () => void;
+		const wrote = new Promise<void>((resolve) => {
+			firstWrite = resolve;
+		});
+		const written: string[] = [];
+		const channel = new ProduceChannel(env, topic, {
+			// A client that does not read its reports: the first write waits until the test lets it through.
+			write: async (reports) => {
+				firstWrite();
+				await reading;
+				written.push(...reports);
+			},
+		});
+		for (const i of range(STREAM_IN_FLIGHT_MESSAGES_MAX)) channel.accept(JSON.stringify({ value: i }));
+		expect(channel.full).toBe(true);
+		let roomy = false;
+		const room = channel.room().then(() => {
+			roomy = true;
+		});
+		await wrote;
+		await Promise.resolve();
+		// Answered but not written: still in flight, so the transport reads no more of the body.
+		expect({ roomy, full: channel.full }).toEqual({ roomy: false, full: true });
+		release();
+		await room;
+		await channel.finish();
+		expect(channel.full).toBe(false);
+		expect(offsetsOf(written.map((w) => JSON.parse(w) as Report))).toEqual(range(STREAM_IN_FLIGHT_MESSAGES_MAX));
+	});
+
 	it("stores messages in arrival order whether they find the topic's metadata cached or wait for it to be read", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
