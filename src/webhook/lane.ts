@@ -252,6 +252,16 @@ export class Lane {
 					nowMs,
 					sub.id,
 				);
+				// A 410 is the receiver saying stop, not a failed delivery: it costs the batch no attempt, so resuming
+				// sends it again (on its last attempt it would be dead-lettered unsent).
+				this.host.sql.exec(
+					"UPDATE lanes SET next_attempt_at_ms = ?, last_error = ? WHERE subscription_id = ? AND partition = ?",
+					nowMs,
+					result.error,
+					sub.id,
+					this.partition,
+				);
+				return;
 			}
 			const schedule = JSON.parse(sub.retry_schedule_ms) as number[];
 			const delayMs =
@@ -273,17 +283,14 @@ export class Lane {
 	private async deadLetter(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
 		const name = sub.dead_letter_topic;
 		const created = await topicRegistry(this.host.env).createTopic({ name, partitions: 1 });
-		const inputs = deadLetterInputs(batch.records, {
-			topic: this.topic.topic,
-			subscriptionId: sub.id,
-			attempts: batch.attempts,
-			lastError: lane.last_error,
-		});
+		const context = { topic: this.topic.topic, subscriptionId: sub.id, attempts: batch.attempts, lastError: lane.last_error };
 		// The idempotency key makes a dead-letter write that is retried after a crash land once.
-		const produced =
-			created.ok || created.error.code === "topic_exists"
-				? await produce(this.host.env, name, inputs, { idempotencyKey: `dlq-${batch.id}` })
-				: created;
+		const write = (maxMessageBytes?: number) =>
+			produce(this.host.env, name, deadLetterInputs(batch.records, context, maxMessageBytes), { idempotencyKey: `dlq-${batch.id}` });
+		let produced = created.ok || created.error.code === "topic_exists" ? await write() : created;
+		const limit = produced.ok ? undefined : produced.error.details?.max_message_bytes;
+		// Refused before anything was written: the copies are made again to fit the dead-letter topic's limit.
+		if (!produced.ok && produced.error.code === "record_too_large" && typeof limit === "number") produced = await write(limit);
 		const nowMs = Date.now();
 		this.host.storage.transactionSync(() => {
 			if (!this.current(lane)) return;

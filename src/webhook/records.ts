@@ -4,9 +4,9 @@
  * for a subscription, and the produce input that puts a batch into a dead-letter topic.
  */
 
-import { parseJsonExact } from "../shared/json.ts";
+import { parseJsonExact, utf8ByteLength } from "../shared/json.ts";
 import { RECORD_HEADERS_MAX } from "../shared/limits.ts";
-import { RECORD_SEPARATOR, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
+import { encodeTail, RECORD_SEPARATOR, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 import type { RecordFilter } from "./types.ts";
 
@@ -45,8 +45,13 @@ export interface DeadLetterContext {
 	readonly lastError: string | null;
 }
 
-/** The records of a batch as they go to the dead-letter topic: same key, value and time, provenance in headers. */
-export function deadLetterInputs(records: string, context: DeadLetterContext): ProduceInput[] {
+/**
+ * The records of a batch as they go to the dead-letter topic: same key, value and time, provenance in headers.
+ * With `maxMessageBytes` (the dead-letter topic's limit, learnt from its refusal), a record the provenance would
+ * take past it goes without the receiver's error text, and if that is still too much, as it was written (it fit
+ * its own topic): a record must always have somewhere to go, or its lane would stop at it for good.
+ */
+export function deadLetterInputs(records: string, context: DeadLetterContext, maxMessageBytes?: number): ProduceInput[] {
 	return splitLines(records).map((line) => {
 		const record = parseJsonExact(line) as StoredRecord;
 		const provenance: RecordHeader[] = [
@@ -59,15 +64,19 @@ export function deadLetterInputs(records: string, context: DeadLetterContext): P
 		];
 		// The record's own headers first, trimmed so the provenance always fits the per-record header limit.
 		const own = record.headers.slice(0, RECORD_HEADERS_MAX - provenance.length);
-		return {
+		const copy = (headers: RecordHeader[]): ProduceInput => ({
 			key: record.key,
 			value: record.value,
-			headers: [...own, ...provenance],
+			headers,
 			timestampMs: record.timestamp,
 			keyEncoding: record.key_encoding ?? "json",
 			valueEncoding: record.value_encoding ?? "json",
 			partition: 0,
-		};
+		});
+		const full = copy([...own, ...provenance]);
+		if (maxMessageBytes === undefined) return full;
+		const fits = (input: ProduceInput) => utf8ByteLength(encodeTail(input)) <= maxMessageBytes;
+		return [full, copy([...own, ...provenance.slice(0, -1)])].find(fits) ?? copy([...record.headers]);
 	});
 }
 

@@ -194,6 +194,54 @@ describe("webhook delivery", () => {
 		topics.push(sub.dead_letter_topic);
 	});
 
+	it("dead-letters a record as large as the topic allows, leaving out what provenance does not fit, and moves on", {
+		timeout: 30_000,
+	}, async () => {
+		const path = `/big-${crypto.randomUUID()}`;
+		receiver.on(path, () => new Response("nope", { status: 500 }));
+		const { topic, sub } = await topicWithSubscription({
+			url: `https://receiver.test${path}`,
+			start: "earliest",
+			max_attempts: 1,
+			retry_schedule_ms: [0],
+			batch_max_records: 1,
+		});
+		topics.push(sub.dead_letter_topic);
+		// The dead-letter topic has the default max.message.bytes too: six provenance headers would not fit beside it.
+		const big = "x".repeat(1024 * 1024 - 100);
+		await produce(topic, [{ value: big }, { value: "after" }]);
+		for (let run = 0; run < 2; run++) await runDispatcherNow(topic);
+		const got = await json<Subscription>("GET", `/v1/topics/${topic}/subscriptions/${sub.id}`, 200);
+		expect(got.partitions?.[0]?.next_offset).toBe(2);
+		const dead = await fetchRecords(sub.dead_letter_topic, 0, "offset=0");
+		expect(dead.records.map((r) => (r.value as string).length)).toEqual([big.length, "after".length]);
+		expect(dead.records[0]?.headers).toEqual([]);
+		expect(dead.records[1]?.headers.map((h) => h.key)).toContain("tributary-dlq-error");
+	});
+
+	it("sends a batch again when a subscription disabled by 410 on its last attempt is resumed", { timeout: 15_000 }, async () => {
+		const path = `/gone-last-${crypto.randomUUID()}`;
+		let gone = true;
+		receiver.on(path, () => new Response(null, { status: gone ? 410 : 200 }));
+		const { topic, sub } = await topicWithSubscription({
+			url: `https://receiver.test${path}`,
+			start: "earliest",
+			max_attempts: 1,
+			retry_schedule_ms: [0],
+		});
+		topics.push(sub.dead_letter_topic);
+		await produce(topic, [{ value: 1 }]);
+		await vi.waitFor(async () => {
+			expect((await json<Subscription>("GET", `/v1/topics/${topic}/subscriptions/${sub.id}`, 200)).status).toBe("disabled");
+		}, WAIT);
+		gone = false;
+		await json("PATCH", `/v1/topics/${topic}/subscriptions/${sub.id}`, 200, { body: { status: "active" } });
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(2), WAIT);
+		const got = await json<Subscription>("GET", `/v1/topics/${topic}/subscriptions/${sub.id}`, 200);
+		expect(got.partitions?.[0]?.next_offset).toBe(1);
+		expect((await fetchRecords(sub.dead_letter_topic, 0, "offset=0").catch(() => ({ records: [] }))).records).toEqual([]);
+	});
+
 	it("disables the subscription when the receiver answers 410 Gone, and resumes when asked", { timeout: 15_000 }, async () => {
 		const path = `/gone-${crypto.randomUUID()}`;
 		let gone = true;
