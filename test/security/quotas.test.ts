@@ -102,6 +102,23 @@ describe("quotas over HTTP", () => {
 		});
 	});
 
+	it("limits GET /metrics to requests_per_sec like every other route, and not the admin token's scrapes", async () => {
+		const key = await createKey([{ resource: "cluster", operations: ["describe"] }], { requests_per_sec: 1 });
+		const statuses: number[] = [];
+		for (let i = 0; i < 4; i++) {
+			const response = await call("GET", "/metrics", { token: key.secret });
+			statuses.push(response.status);
+			await response.body?.cancel();
+		}
+		expect(statuses[0]).toBe(200);
+		expect(statuses).toContain(429);
+		for (let i = 0; i < 5; i++) {
+			const response = await call("GET", "/metrics");
+			expect(response.status).toBe(200);
+			expect(await response.text()).toContain("tributary_");
+		}
+	});
+
 	it("does not limit the admin token", async () => {
 		const topic = uniqueTopic("q");
 		await createTopic(topic);
