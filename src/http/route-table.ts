@@ -41,8 +41,8 @@ export interface RouteFacts {
 	readonly permission: Permission;
 	readonly byteQuota: ByteQuota;
 	/**
-	 * A long-lived stream whose handler charges the byte quota itself, message by message, instead of `quotas()`
-	 * charging a Content-Length up front (a stream has none).
+	 * The handler charges the byte quota itself instead of `quotas()` charging a Content-Length up front: a long-lived
+	 * stream, message by message (it has none), or a GET whose URL carries the record it writes.
 	 */
 	readonly chargedByHandler?: true;
 }
@@ -54,6 +54,11 @@ function route(permission: Permission, byteQuota: ByteQuota): RouteFacts {
 /** A streaming route: `byteQuota` is charged by its handler as the stream goes. */
 function streamed(permission: Permission, byteQuota: ByteQuota): RouteFacts {
 	return { permission, byteQuota, chargedByHandler: true };
+}
+
+/** A GET that produces: its handler charges the produce bytes its URL writes (`chargeProducedBytes`). */
+function producedFromUrl(permission: Permission): RouteFacts {
+	return { permission, byteQuota: PRODUCE_BYTES, chargedByHandler: true };
 }
 
 function inHandler(handler: string): Permission {
@@ -172,8 +177,8 @@ export const ROUTES = {
 	// Upstash: the Upstash Kafka REST API under /upstash (src/http/compat/upstash/routes.ts); instances are group members.
 	"POST /upstash/produce": route(inHandler("produce on each topic the messages name"), PRODUCE_BYTES),
 	"POST /upstash/produce/:topic": route(on(topic, "produce"), PRODUCE_BYTES),
-	"GET /upstash/produce/:topic/:message": route(on(topic, "produce"), NO_BYTES),
-	"GET /upstash/webhook": route(inHandler("produce on the topic in ?topic="), NO_BYTES),
+	"GET /upstash/produce/:topic/:message": producedFromUrl(on(topic, "produce")),
+	"GET /upstash/webhook": producedFromUrl(inHandler("produce on the topic in ?topic=")),
 	"POST /upstash/webhook": route(inHandler("produce on the topic in ?topic="), PRODUCE_BYTES),
 	"POST /upstash/fetch": route(inHandler("consume on each topic fetched"), FETCH_BYTES),
 	"POST /upstash/consume/:group/:instance": route(on(group, "consume", "consume on each subscribed topic"), FETCH_BYTES),

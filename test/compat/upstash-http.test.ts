@@ -338,4 +338,18 @@ describe("quotas", () => {
 		await json("POST", "/upstash/fetch", 200, { ...auth, body: { topic, partition: 0, offset: 0, timeout: 0 } });
 		await upstashError(await call("POST", "/upstash/fetch", { ...auth, body: { topic, partition: 0, offset: 0, timeout: 0 } }), 429);
 	});
+
+	it("GET /produce/{topic}/{message} and GET /webhook charge the bytes their URL writes, and a key in debt writes nothing", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const produceKey = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { produce_bytes_per_sec: 100 });
+		const byPath = { token: null, headers: basic(produceKey.id, produceKey.secret) };
+		await json("GET", `/upstash/produce/${topic}/${"x".repeat(300)}?key=k`, 200, byPath);
+		expect(await upstashError(await call("GET", `/upstash/produce/${topic}/y`, byPath), 429)).toMatch(/produce bytes/);
+		const webhookKey = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { produce_bytes_per_sec: 100 });
+		const byWebhook = { token: null, headers: basic(webhookKey.id, webhookKey.secret) };
+		await json("GET", `/upstash/webhook?topic=${topic}&key=${"k".repeat(300)}`, 200, byWebhook);
+		expect(await upstashError(await call("GET", `/upstash/webhook?topic=${topic}&key=z`, byWebhook), 429)).toMatch(/produce bytes/);
+		expect((await fetchRecords(topic, 0)).records).toHaveLength(2);
+	});
 });

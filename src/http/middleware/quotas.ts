@@ -46,6 +46,19 @@ export function reportFetchedBytes(c: Context<AppEnv>, bytes: number): void {
 		c.set("bodyBytes", bytes);
 }
 
+/**
+ * Charges produce bytes a handler writes from something other than a body with a Content-Length (a GET whose URL
+ * carries the record), before it writes them: over quota → 429 as `quotas()` answers. Free for the admin token and
+ * for keys without a produce quota. Its route is `chargedByHandler`, so `quotas()` does not ask for a Content-Length.
+ */
+export async function chargeProducedBytes(c: Context<AppEnv>, bytes: number): Promise<void> {
+	const principal = c.get("principal");
+	if (principal.kind === "admin" || principal.key.quotas.produce_bytes_per_sec === undefined) return;
+	const id = principal.key.id;
+	const refused = await keyAuthority(c.env, id).chargeQuotas(id, [{ quota: "produce_bytes_per_sec", amount: bytes }]);
+	if (refused !== null) refuse(refused);
+}
+
 export function quotas(): MiddlewareHandler<AppEnv> {
 	return async function quotas(c, next) {
 		const principal = c.get("principal");
@@ -54,7 +67,7 @@ export function quotas(): MiddlewareHandler<AppEnv> {
 		const charges: QuotaCharge[] = [];
 		if (limits.requests_per_sec !== undefined) charges.push({ quota: "requests_per_sec", amount: 1 });
 		const facts = matchedRoute(c)?.facts;
-		// A stream's handler charges its messages as they come (see produce-stream.ts).
+		// A stream's handler charges its messages as they come (see produce-stream.ts); a GET that produces, its URL's.
 		const quota = facts?.chargedByHandler === true ? null : (facts?.byteQuota ?? null);
 		const byteQuota = quota !== null && limits[quota] !== undefined ? quota : null;
 		if (byteQuota === "produce_bytes_per_sec") {

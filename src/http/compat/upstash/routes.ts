@@ -17,6 +17,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import type * as z from "zod/mini";
 import { groupResource, topicResource } from "../../../auth/acl.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
+import { utf8ByteLength } from "../../../shared/json.ts";
 import { AUTO_COMMIT_INTERVAL_MS_MAX, FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
 import { groupCoordinator, groupDirectory, topicRegistry } from "../../../shared/stubs.ts";
 import { produce } from "../../../topic/produce.ts";
@@ -28,7 +29,7 @@ import { Hono } from "../../hono.ts";
 import { inboundRecord } from "../../inbound-record.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
-import { quotas, reportFetchedBody } from "../../middleware/quotas.ts";
+import { chargeProducedBytes, quotas, reportFetchedBody } from "../../middleware/quotas.ts";
 import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
 import { commitConsumed, commitOffsets, consume, removeInstance } from "./instances.ts";
 import { UPSTASH_AUTO_COMMIT_INTERVAL_MS_DEFAULT, UPSTASH_CONSUMERS_GROUPS_MAX, UPSTASH_TIMEOUT_MS_DEFAULT } from "./limits.ts";
@@ -170,6 +171,7 @@ upstashRoutes
 		// Upstash's one-liner: the message is the path's last segment, the answer a single metadata object.
 		const { topic, message } = validate(ProducePathMessage, c.req.param());
 		const { key } = validate(ProduceQuery, c.req.query(), "query");
+		await chargeProducedBytes(c, utf8ByteLength(message) + (key === undefined ? 0 : utf8ByteLength(key)));
 		const [metadata] = await produceChecked(c, [{ topic, message: key === undefined ? { value: message } : { value: message, key } }]);
 		return c.json(metadata);
 	})
@@ -178,6 +180,8 @@ upstashRoutes
 	.on(["GET", "POST"], "/webhook", async (c) => {
 		const { topic, key, partition } = validate(WebhookQuery, c.req.query(), "query");
 		requireAccess(c, topicResource(topic), "produce");
+		// A POST's body was charged from its Content-Length; a GET writes only the URL's key.
+		if (c.req.method === "GET") await chargeProducedBytes(c, key === undefined ? 0 : utf8ByteLength(key));
 		const input = await inboundRecord(c.req.raw, key ?? null, partition ?? null);
 		const outcome = unwrap(await produce(c.env, topic, [input]));
 		return c.json(toMetadata(topic, outcome.positions[0] as NonNullable<(typeof outcome.positions)[0]>));
