@@ -16,6 +16,7 @@ import {
 	METRICS_HUB_FLUSH_MS,
 	METRICS_HUB_FLUSH_ROWS_MAX,
 	METRICS_HUB_FORGET_ROWS_MAX,
+	METRICS_HUB_FORGOTTEN_REMEMBERED_MAX,
 	METRICS_HUB_RETIRED_REMEMBERED_MAX,
 	METRICS_SOURCES_MAX,
 } from "../shared/limits.ts";
@@ -24,7 +25,7 @@ import { hasLabel, series } from "./catalog.ts";
 import { renderExposition } from "./exposition.ts";
 import type { MetricsReport } from "./types.ts";
 
-const HUB_SCHEMA_VERSION = 1;
+const HUB_SCHEMA_VERSION = 2;
 const HUB_DDL: readonly string[] = [
 	// Each source's latest report, and what its earlier incarnations counted (`retired`, series → value).
 	`CREATE TABLE IF NOT EXISTS sources (
@@ -36,6 +37,15 @@ const HUB_DDL: readonly string[] = [
 	)`,
 	// Counts of sources forgotten (isolates silent for METRICS_EDGE_FORGET_MS), so totals never go down.
 	"CREATE TABLE IF NOT EXISTS forgotten (id INTEGER PRIMARY KEY CHECK (id = 1), totals TEXT NOT NULL)",
+	// v2: each forgotten isolate's last report and retired counts, what forgetting moved into `forgotten`: an isolate
+	// idle that long may still be alive, and its next report's cumulative counters include them again.
+	`CREATE TABLE IF NOT EXISTS forgotten_sources (
+		source TEXT PRIMARY KEY,
+		report TEXT NOT NULL,
+		retired TEXT NOT NULL,
+		forgotten_at_ms INTEGER NOT NULL
+	)`,
+	"CREATE INDEX IF NOT EXISTS forgotten_sources_by_age ON forgotten_sources (forgotten_at_ms)",
 ];
 
 type Counts = Record<string, number>;
@@ -51,11 +61,17 @@ function addInto(into: Counts, from: Readonly<Counts>): void {
 	for (const [key, value] of Object.entries(from)) into[key] = (into[key] ?? 0) + value;
 }
 
+function subtractFrom(into: Counts, from: Readonly<Counts>): void {
+	for (const [key, value] of Object.entries(from)) into[key] = (into[key] ?? 0) - value;
+}
+
 export class MetricsHub extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
 	private readonly sources = new Map<string, Held>();
 	private readonly dirty = new Set<string>();
 	private forgotten: Counts = {};
+	/** Rows of `forgotten_sources`, kept at most `METRICS_HUB_FORGOTTEN_REMEMBERED_MAX`. */
+	private forgottenRemembered = 0;
 	private flushArmed = false;
 	private readonly incarnation = crypto.randomUUID();
 	/** Incarnations retired here (in insertion order): their late reports are dropped. */
@@ -79,12 +95,13 @@ export class MetricsHub extends DurableObject<Env> {
 		}
 		const forgotten = this.run<{ totals: string }>("SELECT totals FROM forgotten WHERE id = 1")[0];
 		this.forgotten = forgotten === undefined ? {} : (JSON.parse(forgotten.totals) as Counts);
+		this.forgottenRemembered = this.run<{ n: number }>("SELECT count(*) AS n FROM forgotten_sources")[0]?.n ?? 0;
 	}
 
 	/** Takes a source's latest figures; a new incarnation retires the previous one's counts into the source's total. */
 	async report(report: MetricsReport): Promise<void> {
 		if (this.retiredIncarnations.has(report.incarnation)) return;
-		const held = this.sources.get(report.source);
+		const held = this.sources.get(report.source) ?? this.recallForgotten(report);
 		if (held === undefined && this.sources.size >= METRICS_SOURCES_MAX) {
 			console.error(`metrics hub: ${METRICS_SOURCES_MAX} sources held; dropping figures of ${report.source}`);
 			return;
@@ -179,7 +196,8 @@ export class MetricsHub extends DurableObject<Env> {
 
 	/**
 	 * Forgets up to `METRICS_HUB_FORGET_ROWS_MAX` isolates silent for `METRICS_EDGE_FORGET_MS`, in one transaction:
-	 * their counts move into the `forgotten` totals, so no counter goes down.
+	 * their counts move into the `forgotten` totals, so no counter goes down, and what moved is remembered in
+	 * `forgotten_sources` (the longest forgotten let go past `METRICS_HUB_FORGOTTEN_REMEMBERED_MAX`).
 	 */
 	private forgetSilentIsolates(nowMs: number): void {
 		const silent: string[] = [];
@@ -194,18 +212,71 @@ export class MetricsHub extends DurableObject<Env> {
 			addInto(forgotten, held.retired);
 			addInto(forgotten, held.report.counters);
 		}
+		const excess = Math.max(0, this.forgottenRemembered + silent.length - METRICS_HUB_FORGOTTEN_REMEMBERED_MAX);
 		this.ctx.storage.transactionSync(() => {
-			for (const source of silent) this.run("DELETE FROM sources WHERE source = ?", source);
+			if (excess > 0) {
+				this.run(
+					"DELETE FROM forgotten_sources WHERE source IN (SELECT source FROM forgotten_sources ORDER BY forgotten_at_ms LIMIT ?)",
+					excess,
+				);
+			}
+			for (const source of silent) {
+				const held = this.sources.get(source) as Held;
+				this.run("DELETE FROM sources WHERE source = ?", source);
+				this.run(
+					"INSERT INTO forgotten_sources (source, report, retired, forgotten_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET report = excluded.report, retired = excluded.retired, forgotten_at_ms = excluded.forgotten_at_ms",
+					source,
+					JSON.stringify(held.report),
+					JSON.stringify(held.retired),
+					nowMs,
+				);
+			}
 			this.run(
 				"INSERT INTO forgotten (id, totals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET totals = excluded.totals",
 				JSON.stringify(forgotten),
 			);
 		});
 		this.forgotten = forgotten;
+		this.forgottenRemembered = this.forgottenRemembered + silent.length - excess;
 		for (const source of silent) {
 			this.sources.delete(source);
 			this.dirty.delete(source);
 		}
+	}
+
+	/**
+	 * A forgotten isolate reporting again: what forgetting moved into the totals is taken back out and its source is
+	 * held again as it was, so its next cumulative counters replace those counts instead of adding to them. Undefined
+	 * when it is not remembered (never forgotten, let go, or another incarnation: those counts stay in the totals), or
+	 * when the hub holds all the sources it may.
+	 */
+	private recallForgotten({ source, incarnation }: MetricsReport): Held | undefined {
+		if (!source.startsWith("edge:") || this.sources.size >= METRICS_SOURCES_MAX) return undefined;
+		type Row = { report: string; retired: string };
+		const row = this.run<Row>("SELECT report, retired FROM forgotten_sources WHERE source = ?", source)[0];
+		if (row === undefined) return undefined;
+		const report = JSON.parse(row.report) as MetricsReport;
+		if (report.incarnation !== incarnation) return undefined;
+		const retired = JSON.parse(row.retired) as Counts;
+		const forgotten = { ...this.forgotten };
+		subtractFrom(forgotten, retired);
+		subtractFrom(forgotten, report.counters);
+		const held: Held = { report, retired, edge: true, updatedAtMs: Date.now() };
+		this.ctx.storage.transactionSync(() => {
+			this.run("DELETE FROM forgotten_sources WHERE source = ?", source);
+			this.run("UPDATE forgotten SET totals = ? WHERE id = 1", JSON.stringify(forgotten));
+			this.run(
+				"INSERT INTO sources (source, report, retired, edge, updated_at_ms) VALUES (?, ?, ?, 1, ?)",
+				source,
+				row.report,
+				row.retired,
+				held.updatedAtMs,
+			);
+		});
+		this.forgotten = forgotten;
+		this.forgottenRemembered -= 1;
+		this.sources.set(source, held);
+		return held;
 	}
 
 	private async armFlush(): Promise<void> {

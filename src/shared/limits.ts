@@ -374,6 +374,13 @@ export const METRICS_HUB_FLUSH_ROWS_MAX = 200;
 /** Silent isolates one metrics-hub alarm or scrape forgets at most (one row deleted each); the rest follow. */
 export const METRICS_HUB_FORGET_ROWS_MAX = 200;
 /**
+ * Forgotten isolates whose last report the metrics hub keeps (in SQLite): an isolate idle past
+ * `METRICS_EDGE_FORGET_MS` may still be alive, and its next report carries cumulative counters that include what
+ * forgetting moved into the totals, which the hub then takes back. Bounded: the longest forgotten are let go (an
+ * isolate silent that long is gone in practice).
+ */
+export const METRICS_HUB_FORGOTTEN_REMEMBERED_MAX = 1_000;
+/**
  * Incarnations of retired sources (deleted partitions) the metrics hub remembers, in memory, so that a report sent
  * just before the retirement and delivered after it cannot bring the source back. Bounded: the oldest are let go.
  */

@@ -115,3 +115,42 @@ describe("MetricsHub flush", () => {
 		expect(requestsIn(await stub.scrape())).toBe(silent + 2);
 	});
 });
+
+describe("an isolate forgotten while idle and heard from again", () => {
+	/** Dates an isolate's last report back past METRICS_EDGE_FORGET_MS, as if it had been idle for a day. */
+	async function silence(stub: HubStub, source: string): Promise<void> {
+		await runInDurableObject(stub, (instance) => {
+			const held = (instance as unknown as { sources: Map<string, { updatedAtMs: number }> }).sources.get(source);
+			if (held === undefined) throw new Error(`${source} is not held`);
+			held.updatedAtMs -= METRICS_EDGE_FORGET_MS + 60_000;
+		});
+	}
+
+	it("is counted once: its cumulative counters replace what forgetting it moved into the totals", async () => {
+		const stub = hub("forget-revive");
+		const isolate = "edge:revived";
+		await stub.report({ ...report(isolate, 10), sequence: 1 });
+		await silence(stub, isolate);
+		expect(requestsIn(await stub.scrape())).toBe(10); // forgotten: its 10 moved into the totals
+		await stub.report({ ...report(isolate, 11), sequence: 2 }); // one more request on the same isolate
+		expect(requestsIn(await stub.scrape())).toBe(11);
+		// Forgotten a second time and back again: still exact, and never lower than before.
+		await silence(stub, isolate);
+		expect(requestsIn(await stub.scrape())).toBe(11);
+		await stub.report({ ...report(isolate, 12), sequence: 3 });
+		expect(requestsIn(await stub.scrape())).toBe(12);
+		// Another isolate that was never forgotten adds its own.
+		await stub.report(report("edge:other", 5));
+		expect(requestsIn(await stub.scrape())).toBe(17);
+	});
+
+	it("keeps a late report older than what was forgotten from lowering the totals", async () => {
+		const stub = hub("forget-stale");
+		const isolate = "edge:stale";
+		await stub.report({ ...report(isolate, 10), sequence: 2 });
+		await silence(stub, isolate);
+		expect(requestsIn(await stub.scrape())).toBe(10);
+		await stub.report({ ...report(isolate, 9), sequence: 1 });
+		expect(requestsIn(await stub.scrape())).toBe(10);
+	});
+});
