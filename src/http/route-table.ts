@@ -191,7 +191,7 @@ export const ROUTES = {
 	"GET /upstash/consumers": route(inHandler("lists only the groups and topics the key may describe"), NO_BYTES),
 	"POST /upstash/offsets/:timestamp": route(inHandler("describe on each topic asked"), NO_BYTES),
 	// Durable Streams (src/http/compat/durable-streams/): the stream `{path}` is the topic `ds.{encoded path}`; HEAD is
-	// GET's. Reads are charged what they answered (an SSE response is only checked, up front).
+	// GET's. Reads are charged what they answered; an SSE response, each write as it is sent (`liveFetchCharger`).
 	"PUT /ds/v1/stream/:path{.+}": route(on(stream, "admin", "consume on a fork's source"), NO_BYTES),
 	"POST /ds/v1/stream/:path{.+}": route(on(stream, "produce"), PRODUCE_BYTES),
 	"GET /ds/v1/stream/:path{.+}": route(on(stream, "consume"), FETCH_BYTES),

@@ -5,10 +5,14 @@
  */
 
 import { runDurableObjectAlarm } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { keyAuthority } from "../../src/shared/stubs.ts";
+import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { SseReader } from "../support/sse.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { call, json } from "../support/worker.ts";
 
@@ -156,5 +160,20 @@ describe("offsets the stream does not hold", { timeout: 20_000 }, () => {
 			next: formatOffset(1),
 			body: "",
 		});
+	});
+});
+
+describe("live=sse and the fetch-bytes quota", () => {
+	it("charges each write's bytes to the key's fetch quota before sending it", async () => {
+		const path = uniqueTopic("dssse");
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "x".repeat(3000) })).status).toBe(201);
+		const key = await createKey([{ resource: `topic:${streamTopic(path)}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const response = await call("GET", `${DS}/${path}?offset=-1&live=sse`, { token: key.secret });
+		expect(response.status).toBe(200);
+		const sse = new SseReader(response);
+		expect((await sse.next()).event).toBe("data");
+		const debt = await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		expect(debt?.waitMs).toBeGreaterThan(1000);
+		await sse.close();
 	});
 });

@@ -8,6 +8,7 @@ import { charge, newBucket, waitMs } from "../../src/auth/token-bucket.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { SseReader } from "../support/sse.ts";
 import { call, createTopic, produce } from "../support/worker.ts";
 
 describe("token bucket", () => {
@@ -117,6 +118,28 @@ describe("quotas over HTTP", () => {
 			expect(response.status).toBe(200);
 			expect(await response.text()).toContain("tributary_");
 		}
+	});
+
+	it("charges each Server-Sent Events write to the fetch quota, and holds a reader in debt back instead of ending its stream", async () => {
+		const topic = uniqueTopic("q");
+		await createTopic(topic);
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const response = await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`, {
+			token: key.secret,
+			headers: { Accept: "text/event-stream" },
+		});
+		expect(response.status).toBe(200);
+		const sse = new SseReader(response);
+		expect((await sse.records(1))[0]?.record.offset).toBe(0);
+		// The ~3000 bytes sent were charged before they went: the bucket of 1000 is ~2000 bytes in debt.
+		const debt = await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		expect(debt).toMatchObject({ quota: "fetch_bytes_per_sec", waitMs: expect.any(Number) });
+		expect(debt?.waitMs).toBeGreaterThan(1000);
+		// The stream stays open: the next record comes once the debt is paid off.
+		await produce(topic, [{ value: "z" }]);
+		expect((await sse.records(1, 10_000))[0]?.record.offset).toBe(1);
+		await sse.close();
 	});
 
 	it("does not limit the admin token", async () => {

@@ -59,6 +59,26 @@ export async function chargeProducedBytes(c: Context<AppEnv>, bytes: number): Pr
 	if (refused !== null) refuse(refused);
 }
 
+/**
+ * For a live read that outlives `quotas()` (Server-Sent Events): a function that charges each write's bytes to the
+ * key's fetch quota before the write goes, waiting while the key is in debt. A live reader is so held to its rate,
+ * as a produce stream is to its produce quota, rather than cut off: its stream stays open and only slows down.
+ * Null for the admin token and for keys without a fetch quota.
+ */
+export function liveFetchCharger(c: Context<AppEnv>): ((bytes: number) => Promise<void>) | null {
+	const principal = c.get("principal");
+	if (principal.kind === "admin" || principal.key.quotas.fetch_bytes_per_sec === undefined) return null;
+	const env = c.env;
+	const id = principal.key.id;
+	return async function chargeLiveRead(bytes: number): Promise<void> {
+		for (;;) {
+			const refused = await keyAuthority(env, id).chargeQuotas(id, [{ quota: "fetch_bytes_per_sec", amount: bytes }]);
+			if (refused === null) return;
+			await new Promise((resolve) => setTimeout(resolve, refused.waitMs));
+		}
+	};
+}
+
 export function quotas(): MiddlewareHandler<AppEnv> {
 	return async function quotas(c, next) {
 		const principal = c.get("principal");

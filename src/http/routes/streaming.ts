@@ -6,7 +6,9 @@
  * which holds the socket with the hibernation API.
  *
  * SSE is a loop of long-poll `read`s: the partition wakes a waiting read on every append, so a record reaches
- * the reader as soon as it is durable; a read that times out sends a keep-alive comment instead.
+ * the reader as soon as it is durable; a read that times out sends a keep-alive comment instead. A key with a
+ * fetch-bytes quota is charged each batch's events before they are written, and waits out its debt (the stream
+ * slows, it does not end). The WebSocket tail is answered by the partition and is not charged.
  *
  * @example
  * curl -N -H "Authorization: Bearer $TOKEN" -H "Accept: text/event-stream" \
@@ -17,6 +19,7 @@ import type { Context } from "hono";
 import { type SSEStreamingApi, streamSSE } from "hono/streaming";
 import type { ReadRequest, ReadResult } from "../../partition/types.ts";
 import { ApiError, type DomainError, type ErrorDetails, type Result, unwrap } from "../../shared/errors.ts";
+import { utf8ByteLength } from "../../shared/json.ts";
 import { SSE_KEEPALIVE_MS_DEFAULT, STREAM_READ_BYTES_MAX, STREAM_READ_RECORDS_MAX } from "../../shared/limits.ts";
 import { readRecords } from "../../shared/log-reader.ts";
 import { lineOffset, RECORD_SEPARATOR } from "../../shared/record-codec.ts";
@@ -26,6 +29,7 @@ import type { AppEnv } from "../app-env.ts";
 import { validate } from "../body.ts";
 import { errorBody } from "../errors.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
+import { liveFetchCharger } from "../middleware/quotas.ts";
 import { LastEventId, PartitionPath, StreamQuery } from "../schemas.ts";
 
 /** Whether the client asked for Server-Sent Events. */
@@ -88,6 +92,12 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 	const principal = c.var.principal;
 	// A stream outlives the request that authenticated it: before each write, the key must still exist.
 	const stillValid = principal.kind === "admin" ? async () => true : async () => await keyStillExists(c.env, principal.key.id);
+	// quotas() only checked the key was not in debt: the events are charged as they are written.
+	const charge = liveFetchCharger(c);
+	const send = async (stream: SSEStreamingApi, events: string): Promise<void> => {
+		if (charge !== null) await charge(utf8ByteLength(events));
+		await stream.write(events);
+	};
 	return streamSSE(c, async (stream) => {
 		let open = true;
 		stream.onAbort(() => {
@@ -103,6 +113,7 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 				return result;
 			},
 			() => open,
+			send,
 		);
 	});
 }
@@ -113,11 +124,12 @@ async function pump(
 	first: ReadResult,
 	next: (offset: number) => Promise<Result<ReadResult>>,
 	isOpen: () => boolean,
+	send: (stream: SSEStreamingApi, events: string) => Promise<void>,
 ): Promise<void> {
 	let batch = first;
 	let waited = false;
 	while (isOpen()) {
-		if (batch.recordCount > 0) await stream.write(sseEvents(batch.records));
+		if (batch.recordCount > 0) await send(stream, sseEvents(batch.records));
 		else if (waited) await stream.write(": keep-alive\n\n");
 		const result = await next(batch.nextOffset);
 		if (!result.ok) {

@@ -16,6 +16,7 @@ import { isJsonContentType, normalizeContentType } from "../../../partition/stre
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
 import { DS_SSE_LIFETIME_MS } from "../../../shared/limits.ts";
 import type { AppEnv } from "../../app-env.ts";
+import { liveFetchCharger } from "../../middleware/quotas.ts";
 import { eventPayload, payloads } from "./codec.ts";
 import { failureResponse } from "./errors.ts";
 import { formatOffset, HEADER, isTextContentType, nextCursor } from "./protocol.ts";
@@ -74,13 +75,19 @@ export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset
 	const mode = isJsonContentType(type) ? "json" : isTextContentType(type) ? "text" : "base64";
 	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
 	const writer = writable.getWriter();
+	// quotas() only checked the key was not in debt: what is sent is charged as it goes.
+	const charge = liveFetchCharger(c);
 	const pump = async (): Promise<void> => {
 		const deadline = Date.now() + DS_SSE_LIFETIME_MS;
 		let read = first.value;
 		let isFirst = true;
 		for (;;) {
 			const { text, ended } = eventsOf(read, mode, source.cursor, isFirst);
-			if (text.length > 0) await writer.write(encoder.encode(text));
+			if (text.length > 0) {
+				const bytes = encoder.encode(text);
+				if (charge !== null) await charge(bytes.byteLength);
+				await writer.write(bytes);
+			}
 			if (ended || Date.now() >= deadline) break;
 			isFirst = false;
 			const next = await source.read(read.nextOffset, Math.min(source.waitMs, Math.max(0, deadline - Date.now())));
