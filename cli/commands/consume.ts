@@ -51,9 +51,26 @@ function sink(print: (r: ConsumerRecord) => string, max: number | undefined): Si
 	};
 }
 
+/**
+ * `--from -5` and `-o -5` as one argument (`--from=-5`): node's parseArgs takes a value that starts with "-" for an
+ * option and refuses it, but N before the end is spelled so in the usage (and kcat's `-o -5`).
+ */
+export function joinFromEnd(args: readonly string[]): string[] {
+	const out: string[] = [];
+	for (let i = 0; i < args.length; i++) {
+		const arg = args[i] as string;
+		const next = args[i + 1];
+		if ((arg === "--from" || arg === "-o") && next !== undefined && /^-\d+$/.test(next)) {
+			out.push(`--from=${next}`);
+			i++;
+		} else out.push(arg);
+	}
+	return out;
+}
+
 export async function consume(client: Tributary, args: string[]): Promise<number> {
 	const { values, positionals } = parseArgs({
-		args,
+		args: joinFromEnd(args),
 		allowPositionals: true,
 		options: {
 			group: { type: "string", short: "G" },
@@ -131,14 +148,10 @@ async function consumePartitions(client: Tributary, topic: string, only: number 
 					try {
 						read = await client.fetch(topic, p.partition, { offset, maxRecords: FETCH_RECORDS, waitMs: exit ? 0 : FOLLOW_WAIT_MS });
 					} catch (error) {
-						// Retention moved the log start past us while we read: go on from the new start, as Kafka's
-						// auto.offset.reset=earliest would.
-						const logStart = error instanceof TributaryError ? error.details.log_start_offset : undefined;
-						if (error instanceof TributaryError && error.code === "offset_out_of_range" && typeof logStart === "number") {
-							offset = logStart;
-							continue;
-						}
-						throw error;
+						const reset = error instanceof TributaryError ? resetOffset(error, offset) : null;
+						if (reset === null) throw error;
+						offset = reset;
+						continue;
 					}
 					for (const record of read.records) await out.write(record);
 					offset = read.nextOffset;
@@ -150,6 +163,18 @@ async function consumePartitions(client: Tributary, topic: string, only: number 
 		process.off("SIGINT", stop);
 		process.off("SIGTERM", stop);
 	}
+}
+
+/**
+ * Where a read refused as out of range goes on, as Kafka's consumer resets: below the log start (retention took
+ * the records, or the offset was given so) from the log start; past the high watermark from the high watermark,
+ * where new records will come, never back over the whole log. Null when `error` is not such a refusal.
+ */
+export function resetOffset(error: TributaryError, offset: number): number | null {
+	const logStart = error.details.log_start_offset;
+	const highWatermark = error.details.high_watermark;
+	if (error.code !== "offset_out_of_range" || typeof logStart !== "number" || typeof highWatermark !== "number") return null;
+	return offset < logStart ? logStart : highWatermark;
 }
 
 async function startOffset(

@@ -227,6 +227,26 @@ test("subscriptions: create, list, delete", { timeout: 60_000 }, async () => {
 	assert.deepEqual(empty.subscriptions, []);
 });
 
+test("consume --from an offset past the high watermark waits at the tail; below the log start it starts there", {
+	timeout: 60_000,
+}, async () => {
+	await ok(["topics", "create", "cli-past", "--partitions", "1"]);
+	await ok(["produce", "cli-past"], "a\nb\nc\n");
+	// Kafka's consumer resets an offset past the end to the end (latest), not to the log start.
+	assert.equal((await ok(["consume", "cli-past", "--from", "100", "--exit", "--format", "%o"])).stdout, "");
+	assert.equal((await ok(["consume", "cli-past", "--from", "3", "--exit"])).stdout, "");
+	assert.equal((await ok(["consume", "cli-past", "--from", "2", "--exit"])).stdout, "c\n");
+});
+
+test("consume --from -N and -o -N, as the usage spells them, read N before the end", { timeout: 60_000 }, async () => {
+	await ok(["topics", "create", "cli-from-end", "--partitions", "1"]);
+	await ok(["produce", "cli-from-end"], "a\nb\nc\n");
+	assert.equal((await ok(["consume", "cli-from-end", "--from", "-1", "--exit"])).stdout, "c\n");
+	assert.equal((await ok(["consume", "cli-from-end", "-o", "-2", "--exit"])).stdout, "b\nc\n");
+	assert.equal((await ok(["consume", "cli-from-end", "--from=-1", "--exit"])).stdout, "c\n");
+	await fails(["consume", "cli-from-end", "--from"], "--from", { status: 2 });
+});
+
 test("errors: usage mistakes exit 2, broker refusals and an unreachable broker exit 1, always one line", { timeout: 60_000 }, async () => {
 	await fails(["topics", "frobnicate"], "^tributary: usage: ", { status: 2 });
 	await fails(["consume"], "^tributary: usage: consume needs a topic", { status: 2 });
