@@ -31,6 +31,13 @@ export function recordJson(record: ConsumerRecord): string {
 	return JSON.stringify(out);
 }
 
+/** A key's or value's size as kcat prints it: its bytes (binary decoded, text as UTF-8), -1 when it is null. */
+function byteSize(data: unknown): number {
+	if (data === null || data === undefined) return -1;
+	if (data instanceof Uint8Array) return data.byteLength;
+	return Buffer.byteLength(text(data));
+}
+
 const TOKENS: Record<string, (r: ConsumerRecord) => string> = {
 	t: (r) => r.topic,
 	p: (r) => String(r.partition),
@@ -38,15 +45,15 @@ const TOKENS: Record<string, (r: ConsumerRecord) => string> = {
 	T: (r) => String(r.timestamp),
 	k: (r) => text(r.key),
 	s: (r) => text(r.value),
-	K: (r) => String(Buffer.byteLength(text(r.key))),
-	S: (r) => String(Buffer.byteLength(text(r.value))),
+	K: (r) => String(byteSize(r.key)),
+	S: (r) => String(byteSize(r.value)),
 	h: (r) => r.headers.map((h) => `${h.key}=${h.value ?? ""}`).join(","),
 	"%": () => "%",
 };
 
 /**
  * kcat's format strings: `%t` topic, `%p` partition, `%o` offset, `%T` timestamp, `%k` key, `%s` value, `%K`/`%S`
- * their sizes, `%h` headers, `%%`; `\n`, `\t`, `\\` escapes.
+ * their sizes in bytes (-1 for null), `%h` headers, `%%`; `\n`, `\t`, `\\` escapes.
  */
 export function formatter(format: string): (record: ConsumerRecord) => string {
 	const parts: Array<string | ((r: ConsumerRecord) => string)> = [];

@@ -247,6 +247,18 @@ test("consume --from -N and -o -N, as the usage spells them, read N before the e
 	await fails(["consume", "cli-from-end", "--from"], "--from", { status: 2 });
 });
 
+test("--format %K/%S count a key's and value's bytes (base64 decoded), -1 for null, as kcat does", { timeout: 60_000 }, async () => {
+	await ok(["topics", "create", "cli-sizes", "--partitions", "1"]);
+	const input = [
+		JSON.stringify({ value: "AAEC/w==", value_encoding: "base64" }),
+		JSON.stringify({ key: "AAE=", key_encoding: "base64", value: null }),
+		JSON.stringify({ key: "é", value: { n: 1 } }),
+	].join("\n");
+	await ok(["produce", "cli-sizes", "--json"], input);
+	const sizes = (await ok(["consume", "cli-sizes", "--exit", "--format", "%K %S"])).stdout;
+	assert.equal(sizes, "-1 4\n2 -1\n2 7\n");
+});
+
 test("errors: usage mistakes exit 2, broker refusals and an unreachable broker exit 1, always one line", { timeout: 60_000 }, async () => {
 	await fails(["topics", "frobnicate"], "^tributary: usage: ", { status: 2 });
 	await fails(["consume"], "^tributary: usage: consume needs a topic", { status: 2 });
