@@ -1,12 +1,12 @@
 /**
  * @module
- * `produce TOPIC`: one record per stdin line through the SDK's batching producer. The line is the value;
+ * `produce TOPIC`: one record per stdin line through the SDK's batching producer. The line is the value (a line
+ * that is not UTF-8 goes as bytes, base64 on the wire);
  * `-K SEP` splits a key off at the first separator; `--json` reads each line as a record object. On a terminal a
  * progress line is kept up to date; a one-line summary always ends on stderr. A record the broker refuses is
  * reported with its line number and the exit status is 1; the other records are still written.
  */
 
-import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import type { Producer, ProducerRecord, Tributary } from "tributary/client";
 import { errorLine } from "../output.ts";
@@ -24,9 +24,51 @@ interface LineOptions {
 	readonly headers: Record<string, string | number>;
 }
 
-/** The record one stdin line stands for; throws (an error naming the line) when a --json line is not a record. */
-export function lineRecord(line: string, lineNumber: number, o: LineOptions): ProducerRecord {
-	const extra = Object.entries(o.headers).map(([key, value]) => ({ key, value: String(value) }));
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** `bytes` as text when they are UTF-8; otherwise the bytes themselves, which the SDK sends as base64. */
+export function textOrBytes(bytes: Uint8Array): string | Uint8Array {
+	try {
+		return strictUtf8.decode(bytes);
+	} catch {
+		return bytes;
+	}
+}
+
+/**
+ * Stdin's lines as bytes, without their `\n` (or `\r\n`): decoding them as UTF-8 here would replace every byte
+ * that is not UTF-8 by U+FFFD, and kcat passes a line's bytes through as they are.
+ */
+export async function* byteLines(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+	let rest: Buffer = Buffer.alloc(0);
+	for await (const chunk of input) {
+		let data = rest.length === 0 ? chunk : Buffer.concat([rest, chunk]);
+		for (let at = data.indexOf(NEWLINE); at !== -1; at = data.indexOf(NEWLINE)) {
+			yield withoutCarriageReturn(data.subarray(0, at));
+			data = data.subarray(at + 1);
+		}
+		rest = data;
+	}
+	if (rest.length > 0) yield withoutCarriageReturn(rest);
+}
+
+function withoutCarriageReturn(line: Buffer): Buffer {
+	return line.at(-1) === CARRIAGE_RETURN ? line.subarray(0, -1) : line;
+}
+
+/**
+ * The record one stdin line stands for; throws (an error naming the line) when a --json line is not a record. A
+ * line (or with -K its key or value) that is not UTF-8 goes as bytes.
+ */
+export function lineRecord(bytes: Uint8Array, lineNumber: number, o: LineOptions): ProducerRecord {
+	const decoded = textOrBytes(bytes);
+	if (typeof decoded !== "string") {
+		if (o.json) throw new Error("not JSON: the line is not UTF-8 text");
+		return withOptions(bytesRecord(Buffer.from(bytes), o.separator), o);
+	}
+	const line = decoded;
 	let record: ProducerRecord;
 	if (o.json) {
 		let parsed: unknown;
@@ -54,6 +96,19 @@ export function lineRecord(line: string, lineNumber: number, o: LineOptions): Pr
 	} else {
 		record = { value: line };
 	}
+	return withOptions(record, o);
+}
+
+/** A line that is not UTF-8: split at the first separator's bytes (with -K), each side text if it is UTF-8. */
+function bytesRecord(line: Buffer, separator: string | undefined): ProducerRecord {
+	const at = separator === undefined ? -1 : line.indexOf(separator);
+	if (separator === undefined || at === -1) return { value: textOrBytes(line) };
+	return { key: textOrBytes(line.subarray(0, at)), value: textOrBytes(line.subarray(at + Buffer.byteLength(separator))) };
+}
+
+/** The command line's headers and partition added to a line's record. */
+function withOptions(record: ProducerRecord, o: LineOptions): ProducerRecord {
+	const extra = Object.entries(o.headers).map(([key, value]) => ({ key, value: String(value) }));
 	const own =
 		record.headers === undefined
 			? []
@@ -107,9 +162,9 @@ async function pump(producer: Producer, topic: string, options: LineOptions): Pr
 	};
 	let lineNumber = 0;
 	try {
-		for await (const line of createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY })) {
+		for await (const line of byteLines(process.stdin)) {
 			lineNumber++;
-			if (line === "") continue;
+			if (line.length === 0) continue;
 			const at = lineNumber;
 			let record: ProducerRecord;
 			try {
@@ -124,7 +179,7 @@ async function pump(producer: Producer, topic: string, options: LineOptions): Pr
 			const sent: Promise<void> = producer.send(topic, record).then(
 				() => {
 					stats.records++;
-					stats.bytes += Buffer.byteLength(line);
+					stats.bytes += line.length;
 				},
 				(error: unknown) => fail(error, at),
 			);

@@ -27,7 +27,7 @@ after(async () => {
 
 /**
  * @param {string[]} args
- * @param {string} [input]
+ * @param {string | Buffer} [input]
  */
 async function ok(args, input) {
 	const result = await runCli(args, { env, input });
@@ -257,6 +257,22 @@ test("--format %K/%S count a key's and value's bytes (base64 decoded), -1 for nu
 	await ok(["produce", "cli-sizes", "--json"], input);
 	const sizes = (await ok(["consume", "cli-sizes", "--exit", "--format", "%K %S"])).stdout;
 	assert.equal(sizes, "-1 4\n2 -1\n2 7\n");
+});
+
+test("produce keeps a line's bytes: a line that is not UTF-8 is sent as base64, key and value", { timeout: 60_000 }, async () => {
+	await ok(["topics", "create", "cli-bytes", "--partitions", "1"]);
+	// "caf\xe9" (Latin-1), then "k\xff:v\xfe" split by -K, then a UTF-8 line that stays text.
+	const input = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a, 0x6b, 0xff, 0x3a, 0x76, 0xfe, 0x0a, 0xc3, 0xa9, 0x0a]);
+	await ok(["produce", "cli-bytes", "-K", ":"], input);
+	const records = jsonLines((await ok(["consume", "cli-bytes", "--exit", "--json"])).stdout);
+	assert.deepEqual(
+		records.map((r) => [r.key, r.key_encoding, r.value, r.value_encoding]),
+		[
+			[null, undefined, Buffer.from([0x63, 0x61, 0x66, 0xe9]).toString("base64"), "base64"],
+			[Buffer.from([0x6b, 0xff]).toString("base64"), "base64", Buffer.from([0x76, 0xfe]).toString("base64"), "base64"],
+			[null, undefined, "é", undefined],
+		],
+	);
 });
 
 test("errors: usage mistakes exit 2, broker refusals and an unreachable broker exit 1, always one line", { timeout: 60_000 }, async () => {

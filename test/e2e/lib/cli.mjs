@@ -15,9 +15,9 @@ const CLI_TIMEOUT_MS = 60_000;
 /** @typedef {{ status: number | null, signal: NodeJS.Signals | null, stdout: string, stderr: string }} CliResult */
 
 /**
- * `tributary …args`; resolves `{ status, stdout, stderr }` (never rejects on a non-zero status).
+ * `tributary …args` (stdin text or bytes); resolves `{ status, stdout, stderr }` (never rejects on a non-zero status).
  * @param {string[]} args
- * @param {{ input?: string, env?: Record<string, string>, cwd?: string, timeoutMs?: number }} [options]
+ * @param {{ input?: string | Buffer, env?: Record<string, string>, cwd?: string, timeoutMs?: number }} [options]
  * @returns {Promise<CliResult>}
  */
 export function runCli(args, { input = "", env = {}, cwd = PROJECT_ROOT, timeoutMs = CLI_TIMEOUT_MS } = {}) {
