@@ -28,12 +28,7 @@ export function retentionText(config: TopicConfig): string {
 	return bytes < 0 ? time : `${time} or ${formatBytes(bytes)} per partition`;
 }
 
-/** Internal topics (`_audit`) and dead-letter topics are shown, but marked. */
-export function topicKind(name: string): "internal" | "dead-letter" | null {
-	if (name.startsWith("_")) return "internal";
-	if (/\.sub_[0-9a-f]{20}\.dlq$/.test(name)) return "dead-letter";
-	return null;
-}
+export { topicKind } from "./topic-kind.ts";
 
 /** Runs `fn` over `items` with at most `limit` in flight (a console with many topics must not flood the broker). */
 export async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

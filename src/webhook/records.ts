@@ -80,15 +80,4 @@ export function deadLetterInputs(records: string, context: DeadLetterContext, ma
 	});
 }
 
-/** Where dead-letter topics' names start, so `topic:dlq.*` covers them all and `topic:orders*` none of them. */
-export const DEAD_LETTER_TOPIC_PREFIX = "dlq.";
-
-/**
- * The dead-letter topic of a new subscription: `dlq.<topic>.<subscription id>`, the topic shortened to keep the
- * name legal. The name is stored with the subscription when it is created, so subscriptions made when the name
- * was `<topic>.<subscription id>.dlq` keep dead-lettering to their existing topic.
- */
-export function deadLetterTopicName(topic: string, subscriptionId: string, nameLengthMax: number): string {
-	const suffix = `.${subscriptionId}`;
-	return `${DEAD_LETTER_TOPIC_PREFIX}${topic.slice(0, nameLengthMax - DEAD_LETTER_TOPIC_PREFIX.length - suffix.length)}${suffix}`;
-}
+export { DEAD_LETTER_TOPIC_PREFIX, deadLetterTopicName } from "../shared/dead-letter-topic.ts";
