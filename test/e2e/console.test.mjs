@@ -297,6 +297,33 @@ test("a group's lag is shown and falls as its consumer commits; an empty group's
 	await shoot(page, "08-groups");
 });
 
+test("a group with nothing committed shows no lag range", async () => {
+	await api.expect(201, "POST", "/v1/topics", { body: { name: "refunds", partitions: 1 } });
+	await produce("refunds", [{ value: 1 }, { value: 2 }, { value: 3 }]);
+	const joined = await api.expect(200, "POST", "/v1/groups/idle/members", { body: { topics: ["refunds"] } });
+	await open("#/groups/idle", "idle");
+	await page.getByTestId("total-lag").filter({ hasText: /^–$/ }).waitFor();
+	const summary = await text(page.locator(".chart-summary"));
+	assert.equal(summary, "Total lag is unknown (nothing committed yet).");
+	await api.expect(204, "DELETE", `/v1/groups/idle/members/${joined.member_id}`);
+});
+
+test("resetting a group to an empty or negative offset is refused before the confirmation", async () => {
+	await api.expect(200, "POST", "/v1/groups/idle/offsets/reset", { body: { topic: "refunds", to: "latest" } });
+	await open("#/groups/idle", "idle");
+	const reset = page.getByRole("button", { name: "Reset offsets" });
+	await waitUntil(async () => !(await reset.isDisabled()), { timeoutMs: 10_000, message: "reset to be enabled" });
+	await page.getByLabel("Reset to").selectOption("offset");
+	for (const typed of ["", "-1"]) {
+		await page.getByLabel("Offset", { exact: true }).fill(typed);
+		await reset.click();
+		await page.getByText("Give the offset as a whole number, 0 or more.").waitFor();
+		assert.equal(await page.getByRole("dialog").count(), 0, `no confirmation for "${typed}"`);
+	}
+	const described = await api.expect(200, "GET", "/v1/groups/idle");
+	assert.equal(described.offsets[0].committed, 3, "the group stays where it was");
+});
+
 test("a failing webhook: its attempts are visible and its dead letter is replayed", async () => {
 	await api.expect(201, "POST", "/v1/topics", { body: { name: "invoices", partitions: 1 } });
 	const sub = await api.expect(201, "POST", "/v1/topics/invoices/subscriptions", {

@@ -87,8 +87,7 @@ export async function groupPage(ctx: PageContext): Promise<void> {
 				},
 			]),
 		);
-		const values = samples.map((p) => p.value);
-		chartText.textContent = `Total lag is ${total === null ? "unknown (nothing committed yet)" : `${formatCount(total)} records`}; over the last ${Math.round((Date.now() - (samples[0]?.atMs ?? Date.now())) / 1000)} s it ranged from ${formatCount(Math.min(...values))} to ${formatCount(Math.max(...values))}.`;
+		chartText.textContent = lagSummary(total, samples);
 		mount(chart, lineChart(samples, CHART_WINDOW_MS, `Total lag of ${id} over the last ${CHART_WINDOW_MS / 1000} seconds`));
 		mount(offsets, offsetTable(group));
 		mount(members, memberTable(group));
@@ -104,6 +103,16 @@ export async function groupPage(ctx: PageContext): Promise<void> {
 		}
 	}, POLL_MS);
 	ctx.onLeave(() => clearInterval(timer));
+}
+
+/** The chart's text; the range sentence only once there are samples (before a commit there is no lag to range). */
+function lagSummary(total: number | null, samples: readonly { atMs: number; value: number }[]): string {
+	const now = total === null ? "unknown (nothing committed yet)" : `${formatCount(total)} records`;
+	const first = samples[0];
+	if (first === undefined) return `Total lag is ${now}.`;
+	const values = samples.map((p) => p.value);
+	const seconds = Math.round((Date.now() - first.atMs) / 1000);
+	return `Total lag is ${now}; over the last ${seconds} s it ranged from ${formatCount(Math.min(...values))} to ${formatCount(Math.max(...values))}.`;
 }
 
 function offsetTable(group: GroupDetail): HTMLElement {
@@ -205,7 +214,12 @@ function resetForm(ctx: PageContext, initial: GroupDetail) {
 			if (ms === null) return status.error("Choose a time.");
 			to = { timestamp: ms };
 		} else if (target.value === "offset") {
-			to = { offset: Number(formValue(form, "offset")) || 0 };
+			const offset = formValue(form, "offset").trim();
+			// An empty field must not become offset 0 (Number("") is 0): that would rewind the group to the start.
+			if (!/^\d+$/.test(offset) || !Number.isSafeInteger(Number(offset))) {
+				return status.error("Give the offset as a whole number, 0 or more.");
+			}
+			to = { offset: Number(offset) };
 		} else to = target.value as "earliest" | "latest";
 		const ok = await confirmDialog({
 			title: `Reset ${initial.group} on ${topic}?`,
