@@ -7,6 +7,7 @@
  */
 
 import { Tributary, TributaryError } from "tributary/client";
+import { parseJsonExact } from "../../src/shared/json.ts";
 import { serverSentEvents } from "./sse.ts";
 
 export type Encoding = "json" | "base64";
@@ -229,7 +230,8 @@ export class Api {
 
 	private async json<T>(method: string, url: string, body?: unknown): Promise<T> {
 		const response = await this.send(method, url, body);
-		return (response.status === 204 ? undefined : await response.json()) as T;
+		// Record values keep integers a double cannot hold (as JSON.rawJSON, which JSON.stringify writes back as is).
+		return (response.status === 204 ? undefined : parseJsonExact(await response.text())) as T;
 	}
 
 	listTopics() {
@@ -269,7 +271,7 @@ export class Api {
 		if (response.body === null) return;
 		for await (const event of serverSentEvents(response.body, signal)) {
 			if (event.event === "error") throw errorFromResponse(200, event.data);
-			if (event.data !== "") yield JSON.parse(event.data) as StoredRecord;
+			if (event.data !== "") yield parseJsonExact(event.data) as StoredRecord;
 		}
 	}
 

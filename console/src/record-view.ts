@@ -1,6 +1,7 @@
 /**
  * @module
- * How a record reads: JSON values pretty-printed, strings as text, base64 marked as base64 (never decoded into
+ * How a record reads: JSON values pretty-printed (integers a double cannot hold with their digits: the API client
+ * parses them as `JSON.rawJSON`, which `JSON.stringify` writes back as is), strings as text, base64 marked as base64 (never decoded into
  * something that pretends to be text), headers as name/value pairs, and a one-line preview for the live tail.
  */
 

@@ -4,6 +4,7 @@
  * `next_offset`; follow it live (SSE read from a streamed fetch); produce a record from a form.
  */
 
+import { parseJsonExact } from "../../../src/shared/json.ts";
 import type { ProduceRecord, StoredRecord, TopicDetail } from "../api.ts";
 import { href, type PageContext } from "../context.ts";
 import { field, formValue, h, mount } from "../dom.ts";
@@ -335,7 +336,8 @@ function recordFromForm(form: HTMLFormElement): ProduceRecord {
 	let value: unknown = text;
 	if (format === "json") {
 		try {
-			value = JSON.parse(text);
+			// Parsed keeping big integers' digits, so the record sent carries the text's numbers, not rounded doubles.
+			value = parseJsonExact(text);
 		} catch {
 			throw new Error("The value is not valid JSON. Fix it, or choose Text to send it as a string.");
 		}
