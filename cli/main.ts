@@ -11,6 +11,7 @@ import { consume } from "./commands/consume.ts";
 import { produce } from "./commands/produce.ts";
 import { type Connection, LOCAL_URL, resolveConnection } from "./connection.ts";
 import { EXTENSIONS, runExtension } from "./extensions.ts";
+import { exactJson } from "./json.ts";
 import { errorLine, isUsageError } from "./output.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -91,7 +92,7 @@ async function run(argv: string[]): Promise<number> {
 		return runExtension(command, own.rest, connection);
 	}
 	const connection: Connection = await resolveConnection(global);
-	const client = new Tributary({ ...connection, retries: CLI_RETRIES });
+	const client = new Tributary({ ...connection, retries: CLI_RETRIES, json: exactJson });
 	switch (command) {
 		case "produce":
 			return produce(client, args);

@@ -5,6 +5,7 @@
  */
 
 import { type ConsumerRecord, TributaryError } from "tributary/client";
+import { exactJson, prettyJson } from "./json.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** Text of a key or value: strings as they are, bytes as base64, anything else as JSON; null as empty. */
@@ -12,7 +13,7 @@ export function text(data: unknown): string {
 	if (data === null || data === undefined) return "";
 	if (typeof data === "string") return data;
 	if (data instanceof Uint8Array) return Buffer.from(data).toString("base64");
-	return JSON.stringify(data);
+	return exactJson.stringify(data);
 }
 
 /** A record as one JSON object: the API's fields; bytes go back to base64 with their `*_encoding`. */
@@ -28,7 +29,7 @@ export function recordJson(record: ConsumerRecord): string {
 	};
 	if (record.key instanceof Uint8Array) out.key_encoding = "base64";
 	if (record.value instanceof Uint8Array) out.value_encoding = "base64";
-	return JSON.stringify(out);
+	return exactJson.stringify(out);
 }
 
 /** A key's or value's size as kcat prints it: its bytes (binary decoded, text as UTF-8), -1 when it is null. */
@@ -84,7 +85,7 @@ export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArr
 }
 
 export function printJson(value: unknown): void {
-	process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+	process.stdout.write(`${prettyJson(value)}\n`);
 }
 
 /** One line for stderr: the API's code and message, never a stack. */

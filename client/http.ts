@@ -37,6 +37,19 @@ export interface ConnectionOptions {
 	readonly retries?: number;
 	/** Timeout of one request, not counting a long-poll's own wait. Default 30 s. */
 	readonly requestTimeoutMs?: number;
+	/**
+	 * How the client reads and writes JSON: `JSON` by default, so a record's integers a double cannot hold lose
+	 * digits. Give a codec that keeps them (lossless-json's `parse` with `parseNumberAndBigInt`, and its
+	 * `stringify`, as the CLI does) to read and write such records exactly: keys and values then carry them as
+	 * that codec's values (`bigint`).
+	 */
+	readonly json?: JsonCodec;
+}
+
+/** Parses and writes JSON text; `stringify` must write what `parse` reads back, and standard JSON for the rest. */
+export interface JsonCodec {
+	parse(text: string): unknown;
+	stringify(value: unknown): string;
 }
 
 /**
@@ -64,6 +77,7 @@ export class Http {
 	readonly #timeoutMs: number;
 	/** Whether requests go through the global `fetch` (not one the caller injected). */
 	readonly globalFetch: boolean;
+	readonly json: JsonCodec;
 	/** Headers every request carries: the token, and on loopback no compression. */
 	readonly #baseHeaders: Readonly<Record<string, string>>;
 
@@ -75,6 +89,7 @@ export class Http {
 		this.globalFetch = options.fetch === undefined;
 		this.#retries = options.retries ?? RETRIES_DEFAULT;
 		this.#timeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT;
+		this.json = options.json ?? JSON;
 		const auth = { Authorization: `Bearer ${options.token}` };
 		this.#baseHeaders = isLoopback(this.baseUrl) ? { ...auth, "Accept-Encoding": LOOPBACK_ACCEPT_ENCODING } : auth;
 	}
@@ -135,7 +150,7 @@ export class Http {
 
 	async #once(method: string, path: string, options: RequestOptions): Promise<unknown> {
 		const headers: Record<string, string> = { ...this.#baseHeaders, Accept: "application/json" };
-		const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+		const body = options.rawBody ?? (options.body === undefined ? undefined : this.json.stringify(options.body));
 		if (body !== undefined) headers["Content-Type"] = "application/json";
 		const timeoutMs = this.#timeoutMs + (options.waitMs ?? 0);
 		let response: Response;
@@ -152,7 +167,7 @@ export class Http {
 		if (response.ok) {
 			if (text === "") return undefined;
 			try {
-				return JSON.parse(text);
+				return this.json.parse(text);
 			} catch (cause) {
 				return new TributaryError("unexpected_response", `${method} ${path}: the answer is not JSON`, { status: response.status, cause });
 			}

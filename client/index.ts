@@ -26,7 +26,7 @@ export type {
 export { Groups, Keys, Subscriptions, Topics } from "./admin.ts";
 export { Consumer, type ConsumerOptions } from "./consumer.ts";
 export { type ClientErrorCode, TributaryError } from "./errors.ts";
-export type { ConnectionOptions, FetchLike } from "./http.ts";
+export type { ConnectionOptions, FetchLike, JsonCodec } from "./http.ts";
 export { murmur2, partitionForKey } from "./partitioner.ts";
 export { Producer, type ProducerOptions } from "./producer.ts";
 export type { ConsumerRecord, Headers, ProducerRecord, RecordHeader, RecordMetadata } from "./records.ts";

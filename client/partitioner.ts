@@ -50,7 +50,12 @@ export function partitionForKey(keyBytes: Uint8Array, partitions: number): numbe
  * The partition a record goes to among `partitions`: the one it names (refused with `partition_not_found` when there
  * is no such partition), else its key's (murmur2, as Kafka's producer), else `sticky` for a record without a key.
  */
-export function choosePartition(record: ProducerRecord, partitions: number, sticky: number): number {
+export function choosePartition(
+	record: ProducerRecord,
+	partitions: number,
+	sticky: number,
+	stringify: (value: unknown) => string = JSON.stringify,
+): number {
 	if (record === null || typeof record !== "object") throw invalidArgument("a record is an object with a value");
 	if (record.partition !== undefined) {
 		if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= partitions) {
@@ -60,6 +65,6 @@ export function choosePartition(record: ProducerRecord, partitions: number, stic
 		}
 		return record.partition;
 	}
-	const bytes = keyBytes(record.key);
+	const bytes = keyBytes(record.key, stringify);
 	return bytes === null ? sticky : partitionForKey(bytes, partitions);
 }

@@ -324,9 +324,9 @@ export class Producer {
 	#admit(state: TopicState, pending: Pending): void {
 		try {
 			const record = pending.record;
-			pending.partition = choosePartition(record, state.partitions as number, state.sticky);
+			pending.partition = choosePartition(record, state.partitions as number, state.sticky, this.#http.json.stringify);
 			const estimated = estimateBytes(record);
-			if (estimated === null) pending.wire = JSON.stringify(toWire(record, pending.partition));
+			if (estimated === null) pending.wire = this.#http.json.stringify(toWire(record, pending.partition));
 			pending.estimatedBytes = estimated ?? (pending.wire as string).length;
 		} catch (error) {
 			this.#reject(pending, error);
@@ -543,12 +543,12 @@ export class Producer {
 			let json: string;
 			try {
 				json = batch.every((p) => p.wire === null)
-					? JSON.stringify(batch.map((p) => toWire(p.record, p.partition)))
-					: `[${batch.map((p) => p.wire ?? JSON.stringify(toWire(p.record, p.partition))).join(",")}]`;
+					? this.#http.json.stringify(batch.map((p) => toWire(p.record, p.partition)))
+					: `[${batch.map((p) => p.wire ?? this.#http.json.stringify(toWire(p.record, p.partition))).join(",")}]`;
 			} catch {
 				const kept = batch.filter((p) => {
 					try {
-						p.wire ??= JSON.stringify(toWire(p.record, p.partition));
+						p.wire ??= this.#http.json.stringify(toWire(p.record, p.partition));
 						return true;
 					} catch (error) {
 						this.#reject(p, error);

@@ -85,12 +85,15 @@ export function headerList(headers: Headers | undefined): RecordHeader[] {
 	return Object.entries(headers).map(([key, value]) => ({ key, value }));
 }
 
-/** The bytes Kafka's partitioner hashes: UTF-8 of a string key, the bytes of a binary one, else its JSON text. */
-export function keyBytes(key: unknown): Uint8Array | null {
+/**
+ * The bytes Kafka's partitioner hashes: UTF-8 of a string key, the bytes of a binary one, else its JSON text (as
+ * `stringify`, the client's codec, writes it: the text the broker stores and hashes).
+ */
+export function keyBytes(key: unknown, stringify: (value: unknown) => string = JSON.stringify): Uint8Array | null {
 	if (key === undefined || key === null) return null;
 	if (key instanceof Uint8Array) return key;
 	if (typeof key === "string") return encoder.encode(key);
-	return encoder.encode(JSON.stringify(key));
+	return encoder.encode(stringify(key));
 }
 
 export function fromWire(record: WireRecord, topic: string): ConsumerRecord {

@@ -52,7 +52,7 @@ export async function* streamPartition(
 			for await (const event of serverSentEvents(response.body as ReadableStream<Uint8Array>)) {
 				if (event.event === "error") throw streamError(event.data);
 				if (event.data === "") continue;
-				const record = fromWire(JSON.parse(event.data) as WireRecord, topic);
+				const record = fromWire(http.json.parse(event.data) as WireRecord, topic);
 				lastId = record.offset;
 				yield record;
 			}

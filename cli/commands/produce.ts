@@ -9,6 +9,7 @@
 
 import { parseArgs } from "node:util";
 import type { Producer, ProducerRecord, Tributary } from "tributary/client";
+import { exactJson } from "../json.ts";
 import { errorLine } from "../output.ts";
 import { integer, pairs, UsageError } from "../usage-error.ts";
 
@@ -73,7 +74,7 @@ export function lineRecord(bytes: Uint8Array, lineNumber: number, o: LineOptions
 	if (o.json) {
 		let parsed: unknown;
 		try {
-			parsed = JSON.parse(line);
+			parsed = exactJson.parse(line);
 		} catch (error) {
 			throw new Error(`not JSON: ${(error as Error).message}`);
 		}

@@ -4,6 +4,7 @@
  */
 
 import fc from "fast-check";
+import { LosslessNumber, parse as parseLossless, stringify as stringifyLossless } from "lossless-json";
 import { describe, expect, it } from "vitest";
 import { murmur2 as clientMurmur2, partitionForKey, Tributary, TributaryError } from "../../client/index.ts";
 import { estimateBytes } from "../../client/record-size.ts";
@@ -313,5 +314,40 @@ describe("SDK compression", () => {
 			expect((await client.fetch(topic, 0)).records.map((r) => r.value)).toEqual(["one"]);
 		}
 		expect(asked).toEqual(["identity", "identity", "identity", null, null]);
+	});
+});
+
+describe("SDK JSON codec", { timeout: 30_000 }, () => {
+	it("with a lossless codec, writes and reads integers a double cannot hold exactly, and hashes such a key as the broker does", async () => {
+		const topic = uniqueTopic("exact");
+		await createTopic(topic, 8);
+		const exactNumber = (text: string) => (String(Number(text)) === text ? Number(text) : new LosslessNumber(text));
+		const codec = {
+			parse: (text: string) => parseLossless(text, null, exactNumber),
+			stringify: (v: unknown) => stringifyLossless(v) ?? "null",
+		};
+		const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: workerFetch, json: codec });
+		const big = "12345678901234567891";
+		const record = { key: { id: new LosslessNumber(big) }, value: { id: new LosslessNumber(big), small: 1.5 } };
+		const written = await client.producer().send(topic, record);
+		// The broker chose the same partition for the same key text sent over /v1 without one.
+		const raw = `{"records":[{"key":{"id":${big}},"value":"by the broker"}]}`;
+		const answer = await workerFetch(
+			new Request(`${BASE}/v1/topics/${topic}/records`, {
+				method: "POST",
+				headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/json" },
+				body: raw,
+			}),
+		);
+		const placed = (await answer.json()) as { offsets: { partition: number }[] };
+		expect(placed.offsets[0]?.partition).toBe(written.partition);
+		const stored = await workerFetch(
+			new Request(`${BASE}/v1/topics/${topic}/partitions/${written.partition}/records?offset=0`, {
+				headers: { Authorization: `Bearer ${ADMIN_TOKEN}` },
+			}),
+		);
+		expect(await stored.text()).toContain(`"value":{"id":${big},"small":1.5}`);
+		const read = await client.fetch(topic, written.partition, { offset: 0 });
+		expect(codec.stringify(read.records[0]?.value)).toBe(`{"id":${big},"small":1.5}`);
 	});
 });

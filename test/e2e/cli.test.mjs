@@ -275,6 +275,21 @@ test("produce keeps a line's bytes: a line that is not UTF-8 is sent as base64, 
 	);
 });
 
+test("integers a double cannot hold keep their digits through produce --json and consume --json", { timeout: 60_000 }, async () => {
+	await ok(["topics", "create", "cli-big", "--partitions", "1"]);
+	await ok(["produce", "cli-big", "--json"], '{"key":{"id":12345678901234567891},"value":{"id":12345678901234567890,"small":1.5}}\n');
+	const raw = await fetch(`${env.TRIBUTARY_URL}/v1/topics/cli-big/partitions/0/records?offset=0`, {
+		headers: { Authorization: `Bearer ${env.TRIBUTARY_TOKEN}` },
+	});
+	assert.match(await raw.text(), /"value":\{"id":12345678901234567890,"small":1.5\}/, "the broker stored every digit");
+	const consumed = (await ok(["consume", "cli-big", "--exit", "--json"])).stdout;
+	assert.match(consumed, /"key":\{"id":12345678901234567891\},"value":\{"id":12345678901234567890,"small":1.5\}/);
+	assert.equal(
+		(await ok(["consume", "cli-big", "--exit", "--format", "%k %s"])).stdout,
+		'{"id":12345678901234567891} {"id":12345678901234567890,"small":1.5}\n',
+	);
+});
+
 test("errors: usage mistakes exit 2, broker refusals and an unreachable broker exit 1, always one line", { timeout: 60_000 }, async () => {
 	await fails(["topics", "frobnicate"], "^tributary: usage: ", { status: 2 });
 	await fails(["consume"], "^tributary: usage: consume needs a topic", { status: 2 });
