@@ -353,3 +353,68 @@ describe("quotas", () => {
 		expect((await fetchRecords(topic, 0)).records).toHaveLength(2);
 	});
 });
+
+describe("the consumer API as Upstash documents it", () => {
+	async function up(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+		const response = await call(method, `/upstash${path}`, {
+			token: null,
+			headers: { ...admin, ...headers },
+			raw: body === undefined ? undefined : JSON.stringify(body),
+		});
+		const text = await response.text();
+		return { status: response.status, text, json: text ? (JSON.parse(text) as unknown) : undefined };
+	}
+	async function seeded(count: number): Promise<string> {
+		const topic = uniqueTopic("docs");
+		await createTopic(topic, 1);
+		await produceV1(
+			topic,
+			Array.from({ length: count }, (_, i) => ({ value: `v${i}` })),
+		);
+		return topic;
+	}
+	const committed = async (group: string, topic: string) =>
+		((await up("POST", `/committed/${group}/i1`, [{ topic, partition: 0 }])).json as { offset: number }[])[0]?.offset;
+	const manual = { "Kafka-Enable-Auto-Commit": "false", "Kafka-Auto-Offset-Reset": "earliest" };
+
+	it("commits what was consumed for no body, an empty array, and a GET (the docs' curl example)", async () => {
+		for (const [method, body] of [
+			["POST", []],
+			["GET", undefined],
+		] as const) {
+			const topic = await seeded(3);
+			const group = `docs-${crypto.randomUUID().slice(0, 8)}`;
+			expect(((await up("POST", `/consume/${group}/i1`, { topic, timeout: 0 }, manual)).json as unknown[]).length).toBe(3);
+			const commit = await up(method, `/commit/${group}/i1`, body);
+			expect({ method, status: commit.status, json: commit.json }).toEqual({
+				method,
+				status: 200,
+				json: { result: "Success", status: 200 },
+			});
+			expect(await committed(group, topic)).toBe(3);
+		}
+	});
+
+	it("removes an instance with DELETE as with POST", async () => {
+		const topic = await seeded(1);
+		const group = `docs-${crypto.randomUUID().slice(0, 8)}`;
+		await up("POST", `/consume/${group}/i1`, { topic, timeout: 0 }, manual);
+		const removed = await up("DELETE", `/delete-consumer/${group}/i1`);
+		expect({ status: removed.status, json: removed.json }).toEqual({ status: 200, json: { result: "Success", status: 200 } });
+		expect((await json<{ members: unknown[] }>("GET", `/v1/groups/${group}`, 200)).members).toEqual([]);
+	});
+
+	it("reads ?timeout= on GET /consume/{group}/{instance}/{topic}, and Kafka-Session-Timeout-Ms when an instance is made", async () => {
+		const topic = await seeded(1);
+		const group = `docs-${crypto.randomUUID().slice(0, 8)}`;
+		const bad = await up("GET", `/consume/${group}/i1/${topic}?timeout=soon`);
+		expect(bad.status).toBe(400);
+		const read = await up("GET", `/consume/${group}/i1/${topic}?timeout=0`, undefined, {
+			...manual,
+			"Kafka-Session-Timeout-Ms": "10000",
+		});
+		expect(read.json).toMatchObject([{ value: "v0" }]);
+		const described = await json<{ members: { session_timeout_ms: number }[] }>("GET", `/v1/groups/${group}`, 200);
+		expect(described.members.map((m) => m.session_timeout_ms)).toEqual([10_000]);
+	});
+});

@@ -295,9 +295,11 @@ const CASES: Case[] = [
 	onGroup("POST /upstash/consume/:group/:instance/:topic", `/upstash/consume/${group}-upstash/matrix-post/${topic}`, "consume", {
 		timeout: 0,
 	}),
+	onGroup("GET /upstash/commit/:group/:instance", `/upstash/commit/${group}-upstash/absent`, "consume"),
 	onGroup("POST /upstash/commit/:group/:instance", `/upstash/commit/${group}-upstash/absent`, "consume"),
 	onGroup("POST /upstash/committed/:group/:instance", `/upstash/committed/${group}/absent`, "describe", [{ topic, partition: 0 }]),
 	onGroup("POST /upstash/delete-consumer/:group/:instance", `/upstash/delete-consumer/${group}-upstash/absent`, "consume"),
+	onGroup("DELETE /upstash/delete-consumer/:group/:instance", `/upstash/delete-consumer/${group}-upstash/absent`, "consume"),
 	{
 		route: "GET /upstash/topics",
 		path: "/upstash/topics",

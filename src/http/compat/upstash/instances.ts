@@ -16,7 +16,7 @@ import { assert } from "../../../shared/assert.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { groupCoordinator } from "../../../shared/stubs.ts";
 import { type PollOptions, pollGroupByPartition } from "../../group/consume.ts";
-import { UPSTASH_INSTANCE_CACHE_MAX, UPSTASH_SESSION_TIMEOUT_MS } from "./limits.ts";
+import { UPSTASH_INSTANCE_CACHE_MAX } from "./limits.ts";
 import { subscriptionOf } from "./mapping.ts";
 
 interface KnownInstance {
@@ -76,6 +76,7 @@ async function memberFor(
 	instance: string,
 	topics: readonly string[],
 	reset: OffsetReset,
+	sessionTimeoutMs: number,
 ): Promise<Result<string>> {
 	const wanted = subscriptionOf(topics);
 	const key = wanted.join(",");
@@ -90,7 +91,7 @@ async function memberFor(
 	// Settings apply when an instance is created, as an Upstash consumer's do: a later reset header does not rejoin.
 	const joined = await groupCoordinator(env, group).join(group, {
 		subscription: { topics: wanted, pattern: null },
-		sessionTimeoutMs: UPSTASH_SESSION_TIMEOUT_MS,
+		sessionTimeoutMs,
 		instanceId: instance,
 		strategy: null,
 		autoOffsetReset: reset,
@@ -124,6 +125,8 @@ async function withMember<T>(
 export interface ConsumeRequest {
 	readonly topics: readonly string[];
 	readonly autoOffsetReset: OffsetReset;
+	/** The instance's session when this consume creates it (`Kafka-Session-Timeout-Ms`). */
+	readonly sessionTimeoutMs: number;
 	readonly poll: PollOptions;
 }
 
@@ -136,7 +139,7 @@ export function consume(env: Env, group: string, instance: string, request: Cons
 	return withMember(
 		group,
 		instance,
-		() => memberFor(env, group, instance, request.topics, request.autoOffsetReset),
+		() => memberFor(env, group, instance, request.topics, request.autoOffsetReset, request.sessionTimeoutMs),
 		async (memberId) => {
 			const polled = await pollGroupByPartition(env, group, memberId, request.poll);
 			return polled.ok ? ok(await new Response(polled.value.body).text()) : polled;

@@ -20,7 +20,8 @@ export const UPSTASH_AUTO_COMMIT_INTERVAL_MS_DEFAULT = 5_000;
 /**
  * Session of a consumer instance. REST clients call irregularly (a cron'd function, a request handler), so
  * Kafka's 45 s would rebalance the group between two calls a minute apart and hand the instance's partitions
- * around; five minutes keeps them put, and `removeConsumerInstance` frees them at once.
+ * around; five minutes keeps them put, and `removeConsumerInstance` frees them at once. A first consume may set
+ * another with `Kafka-Session-Timeout-Ms`, within Kafka's bounds.
  */
 export const UPSTASH_SESSION_TIMEOUT_MS = 300_000;
 

@@ -32,7 +32,12 @@ import { authorize } from "../../middleware/authorize.ts";
 import { chargeProducedBytes, quotas, reportFetchedBody } from "../../middleware/quotas.ts";
 import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
 import { commitConsumed, commitOffsets, consume, removeInstance } from "./instances.ts";
-import { UPSTASH_AUTO_COMMIT_INTERVAL_MS_DEFAULT, UPSTASH_CONSUMERS_GROUPS_MAX, UPSTASH_TIMEOUT_MS_DEFAULT } from "./limits.ts";
+import {
+	UPSTASH_AUTO_COMMIT_INTERVAL_MS_DEFAULT,
+	UPSTASH_CONSUMERS_GROUPS_MAX,
+	UPSTASH_SESSION_TIMEOUT_MS,
+	UPSTASH_TIMEOUT_MS_DEFAULT,
+} from "./limits.ts";
 import {
 	committedOffsets,
 	groupAssignments,
@@ -52,6 +57,7 @@ import {
 	ConsumeHeaders,
 	ConsumeTopicBody,
 	ConsumeTopicPath,
+	ConsumeTopicQuery,
 	FetchBody,
 	InstancePath,
 	OffsetsPath,
@@ -111,6 +117,7 @@ async function consumeFor(c: Context<AppEnv>, group: string, instance: string, t
 			"kafka-enable-auto-commit": c.req.header("Kafka-Enable-Auto-Commit"),
 			"kafka-auto-commit-interval": c.req.header("Kafka-Auto-Commit-Interval"),
 			"kafka-auto-offset-reset": c.req.header("Kafka-Auto-Offset-Reset"),
+			"kafka-session-timeout-ms": c.req.header("Kafka-Session-Timeout-Ms"),
 		},
 		"headers",
 	);
@@ -120,6 +127,7 @@ async function consumeFor(c: Context<AppEnv>, group: string, instance: string, t
 			topics,
 			// Kafka's defaults, as Upstash's: auto-commit on, start at the latest offset.
 			autoOffsetReset: headers["kafka-auto-offset-reset"] ?? "latest",
+			sessionTimeoutMs: headers["kafka-session-timeout-ms"] ?? UPSTASH_SESSION_TIMEOUT_MS,
 			poll: {
 				maxRecords: FETCH_RECORDS_DEFAULT,
 				maxBytes: FETCH_BYTES_DEFAULT,
@@ -208,13 +216,15 @@ upstashRoutes
 		// The console's snippet: the topic in the path, a body optional.
 		const { group, instance, topic } = validate(ConsumeTopicPath, c.req.param());
 		const body = validate(ConsumeTopicBody, (c.req.method === "POST" ? await optionalJson(c.req.raw) : undefined) ?? {}, "body");
-		return consumeFor(c, group, instance, [topic], body.timeout);
+		const query = validate(ConsumeTopicQuery, c.req.query(), "query");
+		return consumeFor(c, group, instance, [topic], body.timeout ?? query.timeout);
 	})
 	.all("/consume/:group/:instance/:topic", methodNotAllowed)
-	.post("/commit/:group/:instance", async (c) => {
+	// Upstash documents GET and POST; with no body, or an empty array, what the instance consumed is committed.
+	.on(["GET", "POST"], "/commit/:group/:instance", async (c) => {
 		const { group, instance } = validate(InstancePath, c.req.param());
-		const body = await optionalJson(c.req.raw);
-		if (body === undefined) {
+		const body = c.req.method === "POST" ? await optionalJson(c.req.raw) : undefined;
+		if (body === undefined || (Array.isArray(body) && body.length === 0)) {
 			unwrap(await commitConsumed(c.env, group, instance));
 			return c.json(SUCCESS);
 		}
@@ -243,7 +253,7 @@ upstashRoutes
 		return c.json(committedOffsets(asked, described.ok ? described.value.committed : []));
 	})
 	.all("/committed/:group/:instance", methodNotAllowed)
-	.post("/delete-consumer/:group/:instance", async (c) => {
+	.on(["POST", "DELETE"], "/delete-consumer/:group/:instance", async (c) => {
 		const { group, instance } = validate(InstancePath, c.req.param());
 		unwrap(await removeInstance(c.env, group, instance));
 		return c.json(SUCCESS);

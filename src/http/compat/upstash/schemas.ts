@@ -13,6 +13,8 @@ import {
 	PARTITIONS_MAX,
 	PRODUCE_RECORDS_MAX,
 	RECORD_HEADERS_MAX,
+	SESSION_TIMEOUT_MS_MAX,
+	SESSION_TIMEOUT_MS_MIN,
 	TIMESTAMP_MS_MAX,
 } from "../../../shared/limits.ts";
 import { digits, eachPartitionOnce, GroupId, int, PartitionParam, shortString, TopicName } from "../../schemas.ts";
@@ -97,14 +99,28 @@ export const ConsumeBody = z
 /** `/consume/{group}/{instance}/{topic}`: the topic is in the path; the body, if any, may only set a timeout. */
 export const ConsumeTopicBody = z.object({ timeout: z.optional(Timeout) });
 
+/** The same timeout in the query string, as Upstash's GET form gives it (`?timeout=10000`). */
+export const ConsumeTopicQuery = z.object({
+	timeout: z.optional(
+		z.pipe(
+			digits(Number.MAX_SAFE_INTEGER),
+			z.transform((ms: number) => Math.min(ms, FETCH_WAIT_MS_MAX)),
+		),
+	),
+});
+
 /** The consumer settings Upstash takes as headers; absent ones take Kafka's defaults. */
 export const ConsumeHeaders = z.object({
 	"kafka-enable-auto-commit": z.optional(z.enum(["true", "false"])),
 	"kafka-auto-commit-interval": z.optional(digits(Number.MAX_SAFE_INTEGER)),
 	"kafka-auto-offset-reset": z.optional(z.enum(["earliest", "latest", "none"])),
+	// Kafka's bounds for a session, as a join through /v1 has them.
+	"kafka-session-timeout-ms": z.optional(
+		digits(SESSION_TIMEOUT_MS_MAX).check(z.refine((ms) => ms >= SESSION_TIMEOUT_MS_MIN, `must be at least ${SESSION_TIMEOUT_MS_MIN}`)),
+	),
 });
 
-/** Explicit offsets to commit: one or several; no body at all commits what the instance consumed. */
+/** Explicit offsets to commit: one or several; no body at all (or an empty array) commits what the instance consumed. */
 export const CommitBody = oneOrMany(TopicPartitionOffsetBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX).check(eachPartitionOnce());
 
 export const TopicPartitionsBody = oneOrMany(TopicPartitionBody, UPSTASH_PARTITIONS_PER_REQUEST_MAX);
