@@ -71,6 +71,7 @@ export class GroupRules {
 			subscription: request.subscription,
 			sessionTimeoutMs: request.sessionTimeoutMs,
 			autoOffsetReset: request.autoOffsetReset,
+			autoCommit: request.autoCommit ?? null,
 			deadlineMs: now + request.sessionTimeoutMs,
 		};
 		const others = this.store.members().filter((m) => m.memberId !== previous?.memberId);
@@ -356,6 +357,7 @@ export class GroupRules {
 				subscription: m.subscription,
 				sessionTimeoutMs: m.sessionTimeoutMs,
 				autoOffsetReset: m.autoOffsetReset,
+				autoCommit: m.autoCommit,
 				assignment: assignments.get(m.memberId) ?? [],
 			})),
 			topics: [...this.store.subscribedTopics().values()],

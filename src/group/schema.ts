@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const GROUP_SCHEMA_VERSION = 2;
+export const GROUP_SCHEMA_VERSION = 3;
 
 export const GROUP_DDL: readonly string[] = [
 	// One row: the group's id, lifecycle, generation and strategy; `published_generation` is what the directory
@@ -81,6 +81,8 @@ export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
 			"UPDATE commits SET topic_id = (SELECT s.topic_id FROM subscribed_topics s WHERE s.topic = commits.topic)",
 		],
 	},
+	// v3: the auto-commit settings a member keeps for its life (JSON `{"enabled","intervalMs"}`; NULL: its polls say).
+	{ version: 3, statements: ["ALTER TABLE members ADD COLUMN auto_commit TEXT"] },
 ];
 
 export const DIRECTORY_SCHEMA_VERSION = 2;

@@ -16,7 +16,7 @@
 import { assert } from "../shared/assert.ts";
 import { POSITION_WRITE_INTERVAL_MS, SESSION_DEADLINE_STALENESS_FRACTION } from "../shared/limits.ts";
 import { type Assignment, comparePartitions, keyOf } from "./assignors.ts";
-import type { CommittedOffset, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
+import type { AutoCommitSettings, CommittedOffset, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
 
 export type GroupStatus = "new" | "active" | "deleted";
 
@@ -35,6 +35,7 @@ interface MemberRow extends Record<string, SqlStorageValue> {
 	topic_pattern: string | null;
 	session_timeout_ms: number;
 	auto_offset_reset: OffsetReset;
+	auto_commit: string | null;
 	deadline_ms: number;
 }
 
@@ -44,6 +45,7 @@ export interface Member {
 	readonly subscription: Subscription;
 	readonly sessionTimeoutMs: number;
 	readonly autoOffsetReset: OffsetReset;
+	readonly autoCommit: AutoCommitSettings | null;
 	readonly deadlineMs: number;
 }
 
@@ -64,6 +66,7 @@ function toMember(row: MemberRow): Member {
 		subscription,
 		sessionTimeoutMs: row.session_timeout_ms,
 		autoOffsetReset: row.auto_offset_reset,
+		autoCommit: row.auto_commit === null ? null : (JSON.parse(row.auto_commit) as AutoCommitSettings),
 		deadlineMs: row.deadline_ms,
 	};
 }
@@ -229,13 +232,14 @@ export class GroupStore {
 		});
 		const { subscription: s } = member;
 		this.sql.exec(
-			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, deadline_ms, joined_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, auto_commit, deadline_ms, joined_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			member.memberId,
 			member.instanceId,
 			s.topics === null ? null : JSON.stringify(s.topics),
 			s.pattern,
 			member.sessionTimeoutMs,
 			member.autoOffsetReset,
+			member.autoCommit === null ? null : JSON.stringify(member.autoCommit),
 			member.deadlineMs,
 			nowMs,
 		);

@@ -33,6 +33,17 @@ export interface JoinRequest {
 	/** Null: whatever the group uses (sticky for a new group). */
 	readonly strategy: Strategy | null;
 	readonly autoOffsetReset: OffsetReset;
+	/**
+	 * Auto-commit settings the member keeps for its life (an Upstash consumer instance's, fixed by the consume that
+	 * creates it); absent: its polls say, each for itself (/v1, the SDK, the Kafka gateway).
+	 */
+	readonly autoCommit?: AutoCommitSettings;
+}
+
+/** Kafka's `enable.auto.commit` and `auto.commit.interval.ms`. */
+export interface AutoCommitSettings {
+	readonly enabled: boolean;
+	readonly intervalMs: number;
 }
 
 /** What every member call answers: the current generation and this member's partitions in it. */
@@ -121,6 +132,7 @@ export interface MemberDescription {
 	readonly subscription: Subscription;
 	readonly sessionTimeoutMs: number;
 	readonly autoOffsetReset: OffsetReset;
+	readonly autoCommit: AutoCommitSettings | null;
 	readonly assignment: readonly TopicPartition[];
 }
 

@@ -176,10 +176,13 @@ describe("consume", () => {
 			{ topic, partition: 0, offset: 2 },
 		]);
 		// Upstash's default interval (Kafka's auto.commit.interval.ms, 5 s) has not passed since that commit: "m2"'s
-		// waits. Kafka-Auto-Commit-Interval 0 commits at every consume.
+		// waits. The instance keeps the interval it was made with: a later header changes nothing (Upstash reads them
+		// on the first request only); removing the instance commits what it was handed.
 		expect(await c.consume(request)).toEqual([]);
 		expect((await c.committed({ consumerGroupId: group, instanceId: "i1", topicPartitions: tp }))[0]?.offset).toBe(2);
 		expect(await c.consume({ ...request, autoCommitInterval: 0 })).toEqual([]);
+		expect((await c.committed({ consumerGroupId: group, instanceId: "i1", topicPartitions: tp }))[0]?.offset).toBe(2);
+		await kafka().admin().removeConsumerInstance(group, "i1");
 		expect((await c.committed({ consumerGroupId: group, instanceId: "i1", topicPartitions: tp }))[0]?.offset).toBe(3);
 	});
 
@@ -281,10 +284,11 @@ describe("consume", () => {
 		expect((await c.consume(request)).map((m) => m.value)).toEqual(["y"]);
 		expect(await c.consume(request)).toEqual([]);
 		expect(await committed()).toBe(1);
-		// Without the header, the interval is Upstash's default, 5 s, which has not passed either; 0 commits now.
+		// Later requests without the header, or with another interval, keep the instance's 60 s.
 		expect(await c.consume(instanceOf(group, topic, "i1"))).toEqual([]);
-		expect(await committed()).toBe(1);
 		expect(await c.consume({ ...instanceOf(group, topic, "i1"), autoCommitInterval: 0 })).toEqual([]);
+		expect(await committed()).toBe(1);
+		await kafka().admin().removeConsumerInstance(group, "i1");
 		expect(await committed()).toBe(2);
 	});
 

@@ -417,4 +417,14 @@ describe("the consumer API as Upstash documents it", () => {
 		const described = await json<{ members: { session_timeout_ms: number }[] }>("GET", `/v1/groups/${group}`, 200);
 		expect(described.members.map((m) => m.session_timeout_ms)).toEqual([10_000]);
 	});
+	it("keeps an instance's auto-commit settings from its first request: later ones without the headers commit nothing", async () => {
+		const topic = await seeded(2);
+		const group = `docs-${crypto.randomUUID().slice(0, 8)}`;
+		const first = await up("POST", `/consume/${group}/i1`, { topic, timeout: 0 }, manual);
+		expect(first.json).toMatchObject([{ value: "v0" }, { value: "v1" }]);
+		await produceV1(topic, [{ value: "v2" }]);
+		expect((await up("POST", `/consume/${group}/i1`, { topic, timeout: 0 })).json).toMatchObject([{ value: "v2" }]);
+		await up("POST", `/consume/${group}/i1`, { topic, timeout: 0 });
+		expect(await committed(group, topic)).toBe(-1);
+	});
 });

@@ -81,6 +81,7 @@ describe("groupAssignments", () => {
 			subscription: { topics: ["x", "y"], pattern: null },
 			sessionTimeoutMs: 45_000,
 			autoOffsetReset: "latest" as const,
+			autoCommit: null,
 			assignment,
 		});
 		const description: GroupDescription = {

@@ -67,6 +67,7 @@ describe("the member count from memory", () => {
 				subscription: { topics: [topic], pattern: null },
 				sessionTimeoutMs: 10_000,
 				autoOffsetReset: "latest",
+				autoCommit: null,
 				deadlineMs: Date.now() + 10_000,
 			};
 			expect(() =>

@@ -221,8 +221,9 @@ describe("membership", () => {
 			await runInDurableObject(coordinatorStub(group), (_, state) => {
 				const sql = state.storage.sql;
 				const subscribed = sql.exec<{ topic_id: string }>("SELECT topic_id FROM subscribed_topics").one().topic_id;
-				// Back to schema v1: commits without their topic's incarnation.
+				// Back to schema v1: commits without their topic's incarnation, members without auto-commit settings.
 				sql.exec("ALTER TABLE commits DROP COLUMN topic_id");
+				sql.exec("ALTER TABLE members DROP COLUMN auto_commit");
 				sql.exec("UPDATE schema_version SET version = 1");
 				new GroupCoordinator(state, env);
 				expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);

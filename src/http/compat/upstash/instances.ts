@@ -7,11 +7,12 @@
  *
  * The member id of an instance is looked up in the coordinator (`describe`) and cached per isolate only to save
  * that lookup: a stale entry is answered `unknown_member`, and the call looks up again once. An instance joins
- * on its first consume; consuming other topics later joins again with the new subscription (a rebalance).
+ * on its first consume; consuming other topics later joins again with the new subscription (a rebalance). Its
+ * settings are those of the consume that made it, as an Upstash consumer's: later requests need not repeat them.
  */
 
 import { commitResultOf } from "../../../group/commit-answer.ts";
-import type { CommittedOffset, OffsetReset } from "../../../group/types.ts";
+import type { AutoCommitSettings, CommittedOffset, OffsetReset } from "../../../group/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { groupCoordinator } from "../../../shared/stubs.ts";
@@ -19,8 +20,13 @@ import { type PollOptions, pollGroupByPartition } from "../../group/consume.ts";
 import { UPSTASH_INSTANCE_CACHE_MAX } from "./limits.ts";
 import { subscriptionOf } from "./mapping.ts";
 
-interface KnownInstance {
+/** An instance's member and the auto-commit settings it was made with (null: made through /v1, its polls say). */
+interface Instance {
 	readonly memberId: string;
+	readonly autoCommit: AutoCommitSettings | null;
+}
+
+interface KnownInstance extends Instance {
 	/** The subscription the member joined with (sorted), or null when only looked up for a commit. */
 	readonly topics: string | null;
 }
@@ -42,13 +48,13 @@ export function forgetInstance(group: string, instance: string): void {
 }
 
 /** The instance's member as the coordinator knows it, with the topics it subscribes to; null if it has none. */
-async function lookUp(env: Env, group: string, instance: string): Promise<Result<{ memberId: string; topics: string | null } | null>> {
+async function lookUp(env: Env, group: string, instance: string): Promise<Result<KnownInstance | null>> {
 	const described = await groupCoordinator(env, group).describe(group);
 	if (!described.ok) return described.error.code === "group_not_found" ? ok(null) : described;
 	const member = described.value.members.find((m) => m.instanceId === instance);
 	if (member === undefined) return ok(null);
 	const topics = member.subscription.topics === null ? null : subscriptionOf(member.subscription.topics).join(",");
-	return ok({ memberId: member.memberId, topics });
+	return ok({ memberId: member.memberId, topics, autoCommit: member.autoCommit });
 }
 
 function noSuchInstance(group: string, instance: string): Result<never> {
@@ -69,47 +75,42 @@ async function existingMember(env: Env, group: string, instance: string): Promis
 	return ok(found.value.memberId);
 }
 
-/** The member id of an instance subscribed to `topics`, joining (or re-joining with a new subscription) if needed. */
-async function memberFor(
-	env: Env,
-	group: string,
-	instance: string,
-	topics: readonly string[],
-	reset: OffsetReset,
-	sessionTimeoutMs: number,
-): Promise<Result<string>> {
-	const wanted = subscriptionOf(topics);
+/** The member of an instance subscribed to the request's topics, joining (or re-joining with a new subscription) if needed. */
+async function memberFor(env: Env, group: string, instance: string, request: ConsumeRequest): Promise<Result<Instance>> {
+	const wanted = subscriptionOf(request.topics);
 	const key = wanted.join(",");
 	const cached = known.get(cacheKey(group, instance));
-	if (cached !== undefined && cached.topics === key) return ok(cached.memberId);
+	if (cached !== undefined && cached.topics === key) return ok(cached);
 	const found = await lookUp(env, group, instance);
 	if (!found.ok) return found;
 	if (found.value !== null && found.value.topics === key) {
 		remember(group, instance, found.value);
-		return ok(found.value.memberId);
+		return ok(found.value);
 	}
 	// Settings apply when an instance is created, as an Upstash consumer's do: a later reset header does not rejoin.
 	const joined = await groupCoordinator(env, group).join(group, {
 		subscription: { topics: wanted, pattern: null },
-		sessionTimeoutMs,
+		sessionTimeoutMs: request.sessionTimeoutMs,
 		instanceId: instance,
 		strategy: null,
-		autoOffsetReset: reset,
+		autoOffsetReset: request.autoOffsetReset,
+		autoCommit: request.autoCommit,
 	});
 	if (!joined.ok) return joined;
-	remember(group, instance, { memberId: joined.value.memberId, topics: key });
-	return ok(joined.value.memberId);
+	const made = { memberId: joined.value.memberId, topics: key, autoCommit: request.autoCommit };
+	remember(group, instance, made);
+	return ok(made);
 }
 
 /**
  * Runs `call` for the instance's member; if the member is gone (timed out, removed, replaced by a join on another
  * isolate), looks the instance up once more and retries.
  */
-async function withMember<T>(
+async function withMember<M, T>(
 	group: string,
 	instance: string,
-	resolve: () => Promise<Result<string>>,
-	call: (memberId: string) => Promise<Result<T>>,
+	resolve: () => Promise<Result<M>>,
+	call: (member: M) => Promise<Result<T>>,
 ): Promise<Result<T>> {
 	for (let attempt = 0; ; attempt++) {
 		const member = await resolve();
@@ -124,10 +125,11 @@ async function withMember<T>(
 
 export interface ConsumeRequest {
 	readonly topics: readonly string[];
+	/** These three are the instance's when this consume creates it (its headers); later consumes keep them. */
 	readonly autoOffsetReset: OffsetReset;
-	/** The instance's session when this consume creates it (`Kafka-Session-Timeout-Ms`). */
 	readonly sessionTimeoutMs: number;
-	readonly poll: PollOptions;
+	readonly autoCommit: AutoCommitSettings;
+	readonly poll: Omit<PollOptions, "autoCommit" | "autoCommitIntervalMs">;
 }
 
 /**
@@ -139,9 +141,12 @@ export function consume(env: Env, group: string, instance: string, request: Cons
 	return withMember(
 		group,
 		instance,
-		() => memberFor(env, group, instance, request.topics, request.autoOffsetReset, request.sessionTimeoutMs),
-		async (memberId) => {
-			const polled = await pollGroupByPartition(env, group, memberId, request.poll);
+		() => memberFor(env, group, instance, request),
+		async ({ memberId, autoCommit }) => {
+			// An instance made through /v1 has no settings of its own: this request's headers say.
+			const { enabled, intervalMs } = autoCommit ?? request.autoCommit;
+			const poll = { ...request.poll, autoCommit: enabled, autoCommitIntervalMs: intervalMs };
+			const polled = await pollGroupByPartition(env, group, memberId, poll);
 			return polled.ok ? ok(await new Response(polled.value.body).text()) : polled;
 		},
 	);

@@ -128,15 +128,14 @@ async function consumeFor(c: Context<AppEnv>, group: string, instance: string, t
 			// Kafka's defaults, as Upstash's: auto-commit on, start at the latest offset.
 			autoOffsetReset: headers["kafka-auto-offset-reset"] ?? "latest",
 			sessionTimeoutMs: headers["kafka-session-timeout-ms"] ?? UPSTASH_SESSION_TIMEOUT_MS,
+			autoCommit: {
+				enabled: headers["kafka-enable-auto-commit"] !== "false",
+				intervalMs: Math.min(headers["kafka-auto-commit-interval"] ?? UPSTASH_AUTO_COMMIT_INTERVAL_MS_DEFAULT, AUTO_COMMIT_INTERVAL_MS_MAX),
+			},
 			poll: {
 				maxRecords: FETCH_RECORDS_DEFAULT,
 				maxBytes: FETCH_BYTES_DEFAULT,
 				waitMs: timeoutMs ?? UPSTASH_TIMEOUT_MS_DEFAULT,
-				autoCommit: headers["kafka-enable-auto-commit"] !== "false",
-				autoCommitIntervalMs: Math.min(
-					headers["kafka-auto-commit-interval"] ?? UPSTASH_AUTO_COMMIT_INTERVAL_MS_DEFAULT,
-					AUTO_COMMIT_INTERVAL_MS_MAX,
-				),
 				mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 			},
 		}),
