@@ -314,6 +314,49 @@ describe("topic configs", () => {
 		expect(await v1Config(topic)).toEqual(after);
 	});
 
+	it("refuses a config named twice in an alter or a create (Kafka's duplicate config keys: 40002), applying none", async () => {
+		const topic = uniqueTopic("v3-alter-twice");
+		await createTopic(topic, 1);
+		const alter = `${V3}/topics/${topic}/configs:alter`;
+		const cases = [
+			[
+				{ name: "retention.ms", value: "soon" },
+				{ name: "retention.ms", value: "1000" },
+			],
+			[
+				{ name: "retention.ms", value: "5000" },
+				{ name: "retention.ms", operation: "DELETE" },
+			],
+		];
+		for (const data of cases) {
+			const error = await expectV3Error(await call("POST", alter, { body: { data } }), 400, 40002, "invalid_config");
+			expect(error.message).toContain("retention.ms");
+		}
+		expect(await v1Config(topic)).toEqual(DEFAULT_TOPIC_CONFIG);
+		const fresh = uniqueTopic("v3-create-twice");
+		const configs = [
+			{ name: "retention.ms", value: "5000" },
+			{ name: "retention.ms", value: "1000" },
+		];
+		await expectV3Error(await call("POST", `${V3}/topics`, { body: { topic_name: fresh, configs } }), 400, 40002, "invalid_config");
+		await expectV3Error(await call("GET", `${V3}/topics/${fresh}`), 404, 40403, "topic_not_found");
+	});
+
+	it("refuses a SET without a value, by alter or PUT (Kafka takes null only for DELETE), changing nothing", async () => {
+		const topic = uniqueTopic("v3-config-null");
+		await createTopic(topic, 1, { "retention.ms": 1000 });
+		const alter = `${V3}/topics/${topic}/configs:alter`;
+		const put = `${V3}/topics/${topic}/configs/retention.ms`;
+		const refused: [string, string, unknown][] = [
+			["POST", alter, { data: [{ name: "retention.ms", operation: "SET" }] }],
+			["POST", alter, { data: [{ name: "retention.ms", value: null }] }],
+			["PUT", put, { value: null }],
+			["PUT", put, {}],
+		];
+		for (const [method, path, body] of refused) await expectV3Error(await call(method, path, { body }), 400, 40002, "invalid_config");
+		expect((await v1Config(topic))["retention.ms"]).toBe(1000);
+	});
+
 	it("validates a batch without applying it when validate_only is true", async () => {
 		const topic = uniqueTopic("v3-alter-dry");
 		await createTopic(topic, 1);

@@ -72,6 +72,25 @@ function configKey(topic: string, name: string): TopicConfigKey {
 	throw new ApiError("not_found", `Config ${name} cannot be found for topic ${topic}.`, { topic, config: name });
 }
 
+/**
+ * The configs as one change. Kafka refuses a config named twice (InvalidRequestException): which of the values
+ * was meant is the caller's to say, and taking the last would drop the others unchecked.
+ */
+function configOnce(changes: readonly [string, string | null][]): Record<string, string | null> {
+	const seen = new Set<string>();
+	for (const [name] of changes) {
+		if (seen.has(name)) throw new ApiError("invalid_config", `Config ${name} is given more than once.`, { config: name });
+		seen.add(name);
+	}
+	return Object.fromEntries(changes);
+}
+
+/** A SET's value: Kafka takes null only with DELETE, so a SET without one is refused rather than read as a reset. */
+function setValue(name: string, value: string | null | undefined): string {
+	if (value == null) throw new ApiError("invalid_config", `Config ${name} has no value: only DELETE resets a config.`, { config: name });
+	return value;
+}
+
 /** The topic as the registry has it now (not the isolate's cache): a config just changed reads back changed. */
 async function topicMeta(c: C) {
 	const meta = unwrap(await topicRegistry(c.env).getTopic(topicPath(c)));
@@ -83,7 +102,7 @@ export async function createTopic(c: C): Promise<Response> {
 	checkCluster(c);
 	const body = validate(CreateTopicBody, await readJson(c.req.raw));
 	const name = body.topic_name;
-	const config = Object.fromEntries((body.configs ?? []).map((entry) => [entry.name, entry.value ?? null]));
+	const config = configOnce((body.configs ?? []).map((entry) => [entry.name, entry.value ?? null]));
 	const request = { name, partitions: body.partitions_count ?? 1, config };
 	if (body.validate_only !== true) return c.json(topicData(origin(c), summary(await createTopicAs(c, request))), 201);
 	// A dry run checks what creating would: the right, the configs, and that the name is free.
@@ -131,12 +150,12 @@ export async function getConfig(c: C): Promise<Response> {
 }
 
 /**
- * Changes configs: a value sets one, null (Confluent's DELETE, or a reset) returns it to the default. Every name
- * is checked before anything changes, and the registry applies them together or not at all.
+ * Changes configs: a value sets one, null (a DELETE) returns it to the default. Every name is checked before
+ * anything changes, and the registry applies them together or not at all.
  */
 async function alterConfigs(c: C, changes: readonly [string, string | null][], validateOnly: boolean): Promise<Response> {
 	const meta = await topicMeta(c);
-	const config = Object.fromEntries(changes.map(([name, value]) => [configKey(meta.name, name), value]));
+	const config = configOnce(changes.map(([name, value]) => [configKey(meta.name, name), value]));
 	if (validateOnly) unwrap(applyConfigChanges(meta.config, config));
 	else await updateTopicAs(c, meta.name, { config });
 	return c.body(null, 204);
@@ -144,7 +163,8 @@ async function alterConfigs(c: C, changes: readonly [string, string | null][], v
 
 export async function updateConfig(c: C): Promise<Response> {
 	const { value } = validate(UpdateConfigBody, await readJson(c.req.raw));
-	return alterConfigs(c, [[c.req.param("name") ?? "", value ?? null]], false);
+	const name = c.req.param("name") ?? "";
+	return alterConfigs(c, [[name, setValue(name, value)]], false);
 }
 
 export function resetConfig(c: C): Promise<Response> {
@@ -155,7 +175,7 @@ export async function alterConfigBatch(c: C): Promise<Response> {
 	const body = validate(AlterConfigsBody, await readJson(c.req.raw));
 	const changes = body.data.map((entry): [string, string | null] => [
 		entry.name,
-		entry.operation === "DELETE" ? null : (entry.value ?? null),
+		entry.operation === "DELETE" ? null : setValue(entry.name, entry.value),
 	]);
 	return alterConfigs(c, changes, body.validate_only === true);
 }
