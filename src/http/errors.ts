@@ -25,6 +25,7 @@ export const ERRORS = {
 	invalid_json: { status: 400, retriable: false },
 	invalid_config: { status: 400, retriable: false },
 	invalid_partitions: { status: 400, retriable: false },
+	invalid_replication_factor: { status: 400, retriable: false },
 	unauthorized: { status: 401, retriable: false },
 	forbidden: { status: 403, retriable: false },
 	not_found: { status: 404, retriable: false },

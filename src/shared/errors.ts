@@ -10,6 +10,8 @@ export type ErrorCode =
 	| "invalid_json"
 	| "invalid_config"
 	| "invalid_partitions"
+	/** Kafka's InvalidReplicationFactorException, on the Confluent mount only (Tributary keeps no factor). */
+	| "invalid_replication_factor"
 	| "unauthorized"
 	| "forbidden"
 	| "not_found"

@@ -35,7 +35,7 @@ async function v1Config(topic: string): Promise<Record<string, unknown>> {
 describe("topics: create and delete", () => {
 	it("creates a topic from Confluent's CreateTopicRequest: 201 and its KafkaTopic", async () => {
 		const topic = uniqueTopic("v3-create");
-		const created = await json<Doc>("POST", `${V3}/topics`, 201, {
+		const res = await call("POST", `${V3}/topics`, {
 			body: {
 				topic_name: topic,
 				partitions_count: 3,
@@ -46,6 +46,10 @@ describe("topics: create and delete", () => {
 				],
 			},
 		});
+		const created = (await res.json()) as Doc;
+		expect(res.status, JSON.stringify(created)).toBe(201);
+		// kafka-rest points Location at the new topic, as a 201 should.
+		expect(res.headers.get("Location")).toBe(`${BASE}${V3}/topics/${topic}`);
 		expect(created).toMatchObject({
 			kind: "KafkaTopic",
 			metadata: { self: `${BASE}${V3}/topics/${topic}`, resource_name: `crn:///kafka=tributary/topic=${topic}` },
@@ -84,6 +88,8 @@ describe("topics: create and delete", () => {
 			[{ topic_name: topic, partitions_count: 0 }, 400, "invalid_request"],
 			[{ topic_name: "bad name" }, 400, "invalid_request"],
 			[{ topic_name: topic, replicas_assignments: { "0": [1] } }, 400, "invalid_request"],
+			// Kafka's InvalidReplicationFactorException: a factor is -1 (the default) or at least 1.
+			[{ topic_name: topic, replication_factor: 0 }, 40002, "invalid_replication_factor"],
 			[{ topic_name: topic, configs: [{ name: "retention.ms", value: "soon" }] }, 40002, "invalid_config"],
 			[{ topic_name: topic, configs: [{ name: "segment.bytes", value: "1024" }] }, 40002, "invalid_config"],
 		];
@@ -138,7 +144,10 @@ describe("topics: dry run and growth", () => {
 	it("validates a create without creating when validate_only is true (200)", async () => {
 		const topic = uniqueTopic("v3-dry");
 		const body = { topic_name: topic, partitions_count: 2, configs: [{ name: "retention.ms", value: "1000" }], validate_only: true };
-		const dry = await json<Doc>("POST", `${V3}/topics`, 200, { body });
+		const dryRes = await call("POST", `${V3}/topics`, { body });
+		const dry = (await dryRes.json()) as Doc;
+		expect(dryRes.status, JSON.stringify(dry)).toBe(200);
+		expect(dryRes.headers.get("Location")).toBe(`${BASE}${V3}/topics/${topic}`);
 		expect(dry).toMatchObject({ kind: "KafkaTopic", topic_name: topic, partitions_count: 2 });
 		await expectV3Error(await call("GET", `${V3}/topics/${topic}`), 404, 40403, "topic_not_found");
 		const badConfig = { ...body, configs: [{ name: "retention.ms", value: "never" }] };

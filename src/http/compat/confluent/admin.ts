@@ -104,12 +104,17 @@ export async function createTopic(c: C): Promise<Response> {
 	const name = body.topic_name;
 	const config = configOnce((body.configs ?? []).map((entry) => [entry.name, entry.value ?? null]));
 	const request = { name, partitions: body.partitions_count ?? 1, config };
-	if (body.validate_only !== true) return c.json(topicData(origin(c), summary(await createTopicAs(c, request))), 201);
+	if (body.replication_factor === 0) {
+		throw new ApiError("invalid_replication_factor", "Replication factor must be larger than 0, or -1 to use the default value.");
+	}
+	// kafka-rest points Location at the topic, whether it was created or only validated.
+	const location = { Location: topicSelf(origin(c), name) };
+	if (body.validate_only !== true) return c.json(topicData(origin(c), summary(await createTopicAs(c, request))), 201, location);
 	// A dry run checks what creating would: the right, the configs, and that the name is free.
 	requireAccess(c, topicResource(name), "admin");
 	unwrap(applyConfigChanges(DEFAULT_TOPIC_CONFIG, config));
 	if ((await topicRegistry(c.env).getTopic(name)).ok) throw new ApiError("topic_exists", `topic "${name}" already exists`, { topic: name });
-	return c.json(topicData(origin(c), summary(request)), 200);
+	return c.json(topicData(origin(c), summary(request)), 200, location);
 }
 
 export async function updatePartitionCount(c: C): Promise<Response> {
