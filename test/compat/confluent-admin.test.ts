@@ -165,6 +165,14 @@ describe("topics: dry run and growth", () => {
 		expect(grown.partitions_count).toBe(4);
 		expect((await json<DocList>("GET", `${V3}/topics/${topic}/partitions`, 200)).data).toHaveLength(4);
 		await expectV3Error(await call("PATCH", `${V3}/topics/${topic}`, { body: { partitions_count: 3 } }), 400, 40002, "invalid_partitions");
+		// Kafka's CreatePartitions to the count the topic has is an InvalidPartitionsException, not a no-op.
+		const same = await expectV3Error(
+			await call("PATCH", `${V3}/topics/${topic}`, { body: { partitions_count: 4 } }),
+			400,
+			40002,
+			"invalid_partitions",
+		);
+		expect(same.message).toContain("4");
 		await expectV3Error(await call("PATCH", `${V3}/topics/${topic}`, { body: {} }), 400, 400, "invalid_request");
 		await expectV3Error(
 			await call("PATCH", `${V3}/topics/nope-${topic}`, { body: { partitions_count: 3 } }),

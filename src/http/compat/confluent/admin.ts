@@ -120,6 +120,11 @@ export async function createTopic(c: C): Promise<Response> {
 export async function updatePartitionCount(c: C): Promise<Response> {
 	const topic = topicPath(c);
 	const body = validate(UpdatePartitionCountBody, await readJson(c.req.raw));
+	// Kafka's CreatePartitions to the count the topic has is InvalidPartitionsException, not a no-op that bumps
+	// the config version and writes an audit record.
+	const { partitions } = await topicMeta(c);
+	if (body.partitions_count === partitions)
+		throw new ApiError("invalid_partitions", `Topic already has ${partitions} partitions.`, { partitions });
 	return c.json(topicData(origin(c), summary(await updateTopicAs(c, topic, { partitions: body.partitions_count }))));
 }
 
