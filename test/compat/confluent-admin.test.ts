@@ -566,6 +566,19 @@ describe("consumer groups (read-only)", () => {
 		expect(seen).toMatchObject({ max_lag_topic_name: topic, max_lag: 2, total_lag: 2 });
 	});
 
+	it("answers the lags and lag summary of a group with no commit it may see with kafka-rest's 404", async () => {
+		const idle = uniqueGroup("v3-group-idle");
+		await join(idle, { topics: [topic], strategy: "range" });
+		const message = "Consumer group offsets could not be found.";
+		for (const path of [`${V3}/consumer-groups/${idle}/lags`, `${V3}/consumer-groups/${idle}/lag-summary`]) {
+			expect((await expectV3Error(await call("GET", path), 404, 404, "not_found")).message).toBe(message);
+		}
+		// Commits on topics the key may not describe are not there for it, as in the list.
+		const key = await createKey([{ resource: `group:${group}`, operations: ["describe"] }]);
+		const hiddenSummary = await call("GET", `${V3}/consumer-groups/${group}/lag-summary`, { token: key.secret });
+		expect((await expectV3Error(hiddenSummary, 404, 404, "not_found")).message).toBe(message);
+	});
+
 	it("shows a key only the groups and the topics' lags it may describe", async () => {
 		const key = await createKey([
 			{ resource: `group:${group}`, operations: ["describe"] },

@@ -274,6 +274,8 @@ async function lagsOf(c: C): Promise<{ group: string; lags: Lag[] }> {
 				lag: o.lag as number,
 			};
 		});
+	// kafka-rest's answer when the group has no commit (here: none the caller may see), for the list and summary alike.
+	if (lags.length === 0) throw new ApiError("not_found", "Consumer group offsets could not be found.", { group });
 	return { group, lags };
 }
 

@@ -220,20 +220,20 @@ export function consumerLagData(origin: string, group: string, lag: Lag) {
 	);
 }
 
-/** The largest and the total lag; with no committed partition both are 0 and the "max" fields are empty. */
+/** The largest and the total lag, of one committed partition or more. */
 export function lagSummaryData(origin: string, group: string, lags: readonly Lag[]) {
-	const max = lags.reduce<Lag | undefined>((a, b) => (a === undefined || b.lag > a.lag ? b : a), undefined);
+	const max = lags.reduce((a, b) => (b.lag > a.lag ? b : a));
 	const self = groupSelf(origin, group);
 	return resource("KafkaConsumerGroupLagSummary", `${self}/lag-summary`, `consumer-group=${group}/lag-summary`, {
 		consumer_group_id: group,
-		max_lag_consumer_id: max?.consumer_id ?? "",
-		max_lag_instance_id: max?.instance_id ?? null,
+		max_lag_consumer_id: max.consumer_id,
+		max_lag_instance_id: max.instance_id,
 		max_lag_client_id: "",
-		max_lag_topic_name: max?.topic_name ?? "",
-		max_lag_partition_id: max?.partition_id ?? 0,
-		max_lag: max?.lag ?? 0,
+		max_lag_topic_name: max.topic_name,
+		max_lag_partition_id: max.partition_id,
+		max_lag: max.lag,
 		total_lag: lags.reduce((sum, l) => sum + l.lag, 0),
-		max_lag_consumer: related(`${self}/consumers/${max?.consumer_id ?? ""}`),
-		max_lag_partition: related(`${topicSelf(origin, max?.topic_name ?? "")}/partitions/${max?.partition_id ?? 0}`),
+		max_lag_consumer: related(`${self}/consumers/${max.consumer_id}`),
+		max_lag_partition: related(`${topicSelf(origin, max.topic_name)}/partitions/${max.partition_id}`),
 	});
 }
