@@ -3,18 +3,23 @@
 /**
  * `npm run dev`: plain `wrangler dev` (reload on change, dev tools), with what it needs to run quietly offline:
  * no request.cf look-up (whose failure prints an ENOTFOUND stack trace without network) and no telemetry. Before
- * starting it warns when .dev.vars has no ADMIN_TOKEN, and explains a port in use in one line. The API documents
+ * starting it warns when .dev.vars has no ADMIN_TOKEN, and explains a port in use in one line. Every other .dev.vars
+ * line is passed on as a `--var`: wrangler.toml's `[secrets]` block makes wrangler load only ADMIN_TOKEN from
+ * .dev.vars, and the README's WEBHOOK_ALLOW_PRIVATE=true or REQUEST_LOG=all lines would do nothing. The API documents
  * (`/openapi.json`, `/docs`: static assets the build writes) are written again on start and whenever src/ changes,
  * while wrangler rebuilds the Worker. Arguments are passed on to wrangler: `npm run dev -- --port 8788`.
  */
 
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import {
 	adminTokenWarning,
 	assertPortFree,
 	PROJECT_ROOT,
+	parseDevVars,
 	readWranglerConfig,
 	runWranglerForeground,
+	varsWranglerDevDrops,
 	watchApiDocs,
 	writeApiDocs,
 } from "./lib/index.mjs";
@@ -33,19 +38,53 @@ function option(name) {
 	return arg.includes("=") ? arg.slice(name.length + 1) : args[at + 1];
 }
 
+/**
+ * The names given with `--var NAME:value` (wrangler takes several after one `--var`) or `--var=NAME:value`.
+ * @returns {Set<string>}
+ */
+function explicitVars() {
+	const names = new Set();
+	let inVar = false;
+	for (const arg of args) {
+		if (arg === "--var") inVar = true;
+		else if (arg.startsWith("--var=")) names.add(arg.slice("--var=".length).split(":")[0]);
+		else if (arg.startsWith("-")) inVar = false;
+		else if (inVar) names.add(arg.split(":")[0]);
+	}
+	return names;
+}
+
+/**
+ * The .dev.vars lines wrangler would drop, as `--var` arguments; the names given on the command line win. None
+ * with `--env-file`, since wrangler then reads those files instead of .dev.vars.
+ * @param {string} devVarsPath
+ * @param {{ required: string[] } | null} secrets
+ */
+function droppedVarArgs(devVarsPath, secrets) {
+	if (option("--env-file") !== undefined || !existsSync(devVarsPath)) return [];
+	const given = explicitVars();
+	const dropped = varsWranglerDevDrops(parseDevVars(readFileSync(devVarsPath, "utf8")), secrets);
+	return Object.entries(dropped)
+		.filter(([name]) => !given.has(name))
+		.flatMap(([name, value]) => ["--var", `${name}:${value}`]);
+}
+
 async function main() {
-	const { dev, assets } = readWranglerConfig(join(PROJECT_ROOT, "wrangler.toml"));
+	// wrangler runs in PROJECT_ROOT and reads the .dev.vars beside the config it is given.
+	const configPath = resolve(PROJECT_ROOT, option("--config") ?? option("-c") ?? "wrangler.toml");
+	const devVarsPath = join(dirname(configPath), ".dev.vars");
+	const { dev, assets, secrets } = readWranglerConfig(configPath);
 	const port = Number(option("--port") ?? dev.port ?? 8787);
 	const host = option("--ip") ?? dev.ip ?? "127.0.0.1";
 	await assertPortFree(port, `stop it, or pick another port: npm run dev -- --port ${port + 1}`, host);
-	const explicitToken = args.some((arg, i) => args[i - 1] === "--var" && arg.startsWith("ADMIN_TOKEN:"));
-	const warning = explicitToken ? null : adminTokenWarning(join(PROJECT_ROOT, ".dev.vars"));
+	const warning = explicitVars().has("ADMIN_TOKEN") ? null : adminTokenWarning(devVarsPath);
 	if (warning !== null) console.error(warning);
 	if (assets !== null) {
 		await writeApiDocs(assets.directory);
 		watchApiDocs(assets.directory, { log: (line) => console.error(`npm run dev: ${line}`) });
 	}
-	runWranglerForeground(["dev", ...args], "npm run dev");
+	// Appended: an array option such as `--var` would take a positional argument that followed it as a value.
+	runWranglerForeground(["dev", ...args, ...droppedVarArgs(devVarsPath, secrets)], "npm run dev");
 }
 
 main().catch((error) => {

@@ -26,8 +26,10 @@ import {
 	HOST,
 	PROJECT_ROOT,
 	portInUse,
+	readWranglerConfig,
 	runWranglerForeground,
 	startLocalBroker,
+	varsWranglerDevDrops,
 	wranglerDevArgs,
 } from "./lib/index.mjs";
 
@@ -137,13 +139,15 @@ async function startMiniflare({ port, vars, token, created, privateWebhooks, per
 
 /**
  * Runs `wrangler dev` in the foreground (its output on this terminal), passing signals on to its whole tree.
- * @param {Token & Settings & { port: number }} options
+ * `bindings`: .dev.vars with the flags applied; wrangler loads the `[secrets]` names from .dev.vars itself and
+ * drops the rest, which are passed on as `--var`s.
+ * @param {Token & Settings & { port: number, bindings: Record<string, string> }} options
  */
-function startWrangler({ port, token, created, privateWebhooks, persistTo }) {
+function startWrangler({ port, bindings, token, created, privateWebhooks, persistTo }) {
 	const url = `http://${HOST}:${port}`;
 	banner({ url, token, created, runtime: "wrangler dev", privateWebhooks, persistTo });
-	/** @type {Record<string, string>} */
-	const vars = privateWebhooks ? { [PRIVATE_WEBHOOKS_VAR]: "true" } : {};
+	const { secrets } = readWranglerConfig(join(PROJECT_ROOT, "wrangler.toml"));
+	const vars = varsWranglerDevDrops(bindings, secrets);
 	runWranglerForeground(wranglerDevArgs({ port, persistTo, vars }), "npm start");
 }
 
@@ -166,7 +170,7 @@ async function main() {
 	const privateWebhooks = args.includes("--allow-private-webhooks") || vars[PRIVATE_WEBHOOKS_VAR] === "true";
 	const bindings = privateWebhooks ? { ...vars, [PRIVATE_WEBHOOKS_VAR]: "true" } : vars;
 	const persistTo = process.env.PERSIST_TO || DEFAULT_PERSIST_TO;
-	if (useWrangler) startWrangler({ port, token, created, privateWebhooks, persistTo });
+	if (useWrangler) startWrangler({ port, bindings, token, created, privateWebhooks, persistTo });
 	else await startMiniflare({ port, vars: bindings, token, created, privateWebhooks, persistTo });
 }
 

@@ -2,6 +2,8 @@
 /**
  * @module
  * `.dev.vars`: the local secrets file that both `npm start` and `wrangler dev` read (dotenv syntax, gitignored).
+ * With a `[secrets]` block in wrangler.toml, `wrangler dev` loads only the listed names from it, so the scripts pass
+ * the other lines on themselves (`varsWranglerDevDrops`).
  */
 
 import { randomBytes } from "node:crypto";
@@ -77,4 +79,21 @@ export function adminTokenWarning(path) {
 		"warning: .dev.vars has no ADMIN_TOKEN, so every /v1 request will be answered 503 not_configured.",
 		"         Run `npm start` once (it writes a random one), or add ADMIN_TOKEN=<a long random string> to .dev.vars.",
 	].join("\n");
+}
+
+/**
+ * The .dev.vars entries `wrangler dev` would silently drop, to pass on as `--var NAME:value`. With a `[secrets]`
+ * block in wrangler.toml, wrangler (4.x, getVarsForDev) loads from .dev.vars only the names `secrets.required`
+ * lists; without one it loads every line, and nothing needs passing. The listed names are left to wrangler, which
+ * loads them as secrets (hidden in its bindings table, never on a command line).
+ * @param {Record<string, string>} vars  the parsed .dev.vars
+ * @param {{ required: string[] } | null} secrets  wrangler.toml's `[secrets]` (`readWranglerConfig(path).secrets`)
+ * @returns {Record<string, string>}
+ * @example
+ * varsWranglerDevDrops({ ADMIN_TOKEN: "t", REQUEST_LOG: "all" }, { required: ["ADMIN_TOKEN"] }); // { REQUEST_LOG: "all" }
+ */
+export function varsWranglerDevDrops(vars, secrets) {
+	if (secrets === null) return {};
+	const loaded = new Set(secrets.required);
+	return Object.fromEntries(Object.entries(vars).filter(([name]) => !loaded.has(name)));
 }

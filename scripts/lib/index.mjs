@@ -11,20 +11,28 @@
  *   → `{ url, port, pid, output(), stop(), crash(), restart(), workerdPids() }`; `stopAllWranglerDevs()`,
  *   `killAllWranglerDevsSync()`, `wranglerDevArgs()` for a foreground run.
  * - wrangler.toml: `readWranglerConfig(path)` → `{ name, compatibilityDate, compatibilityFlags, durableObjects,
- *   vars, r2Buckets }`.
+ *   vars, r2Buckets, assets, dev, secrets }`.
  * - Ports and waiting: `freePort()`, `assertPortFree(port, advice?, host?)`, `portInUse(port, advice)`, `isPortOpen(port)`, `waitForPortClosed(port)`,
  *   `healthy(url)`, `waitUntil(check, { timeoutMs })`, `sleep(ms)`.
  * - The process table: `listProcesses()`, `descendants(pid)`, `groupMembers(pgid)`, `isAlive(pid)`,
  *   `signal(pid, sig)`, `commandLine(pid)`, `descendantCpuSeconds(pid?)`, `processCpuSeconds(pid)`,
  *   `threadCpuSeconds(pid)`, `machineBusySeconds()`.
  * - API documents: `writeApiDocs(directory, { root? })`, `watchApiDocs(directory, { root?, log? })`.
- * - `.dev.vars`: `ensureAdminToken(path)`, `adminTokenWarning(path)`, `generateToken()`, `parseDevVars(text)`.
+ * - `.dev.vars`: `ensureAdminToken(path)`, `adminTokenWarning(path)`, `generateToken()`, `parseDevVars(text)`,
+ *   `varsWranglerDevDrops(vars, secrets)` (the lines `wrangler dev` leaves out, to pass as `--var`s).
  * - Paths: `PROJECT_ROOT`, `WRANGLER_BIN`, `DEFAULT_PERSIST_TO`, `DEFAULT_OUTDIR`, `HOST`; `wranglerEnv(extra?)`.
  */
 
 export { watchApiDocs, writeApiDocs } from "./api-docs.mjs";
 export { measureBundle, WORKER_GZIP_BYTES_MAX, WORKER_GZIP_BYTES_TARGET } from "./bundle-size.mjs";
-export { adminTokenWarning, ensureAdminToken, generateToken, PLACEHOLDER_TOKEN, parseDevVars } from "./dev-vars.mjs";
+export {
+	adminTokenWarning,
+	ensureAdminToken,
+	generateToken,
+	PLACEHOLDER_TOKEN,
+	parseDevVars,
+	varsWranglerDevDrops,
+} from "./dev-vars.mjs";
 export { bundleWorker, startLocalBroker } from "./local-broker.mjs";
 export { assertPortFree, freePort, healthy, isPortOpen, portInUse, sleep, waitForPortClosed, waitUntil } from "./net.mjs";
 export {

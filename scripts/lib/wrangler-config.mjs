@@ -22,6 +22,8 @@ import { parse } from "smol-toml";
  * @property {{ directory: string, runWorkerFirst: string[] } | null} assets  the `[assets]` directory (absolute) and the
  *   paths that go to the Worker without asking the assets first (`run_worker_first` rules), or null
  * @property {{ ip?: string, port?: number }} dev  the `[dev]` table (where `wrangler dev` listens)
+ * @property {{ required: string[] } | null} secrets  the `[secrets]` table, or null when there is none (what
+ *   `wrangler dev` loads from .dev.vars depends on it: see `varsWranglerDevDrops`)
  */
 
 /** Bindings and settings this reader does not translate: refuse them rather than start a Worker without them. */
@@ -60,6 +62,7 @@ const UNSUPPORTED_KEYS = new Set([
  * @property {{ binding: string, bucket_name: string }[]} [r2_buckets]
  * @property {Record<string, unknown>} [assets]
  * @property {{ ip?: string, port?: number }} [dev]
+ * @property {{ required?: string[] }} [secrets]
  */
 
 /**
@@ -93,6 +96,7 @@ export function readWranglerConfig(path) {
 		r2Buckets: Object.fromEntries((config.r2_buckets ?? []).map((bucket) => [bucket.binding, bucket.bucket_name])),
 		assets: assetsSettings(config.assets, path),
 		dev: config.dev ?? {},
+		secrets: config.secrets === undefined ? null : { required: config.secrets.required ?? [] },
 	};
 }
 

@@ -109,10 +109,12 @@ export function checkUrlSyntax(raw: string, allowPrivateHosts: boolean): Result<
 
 /**
  * What lifts the https-and-public rule on a local broker; the edge appends it to a refusal when the request came
- * to a loopback address (nobody can act on it in production, where private targets are unreachable anyway).
+ * to a loopback address (nobody can act on it in production, where private targets are unreachable anyway). Plain
+ * `wrangler dev` is named apart: wrangler.toml's `[secrets]` block makes it load only ADMIN_TOKEN from .dev.vars
+ * (npm start and npm run dev pass the other lines on themselves), so there only `--var` works.
  */
 export const PRIVATE_WEBHOOKS_HINT =
-	"local development: start the broker with `npm start -- --allow-private-webhooks` (or set WEBHOOK_ALLOW_PRIVATE=true in .dev.vars) to deliver to http:// and private hosts";
+	"local development: start the broker with `npm start -- --allow-private-webhooks`, or put WEBHOOK_ALLOW_PRIVATE=true in .dev.vars for `npm start` and `npm run dev` (plain `wrangler dev`: `--var WEBHOOK_ALLOW_PRIVATE:true`), to deliver to http:// and private hosts";
 
 /** Whether a request arrived at a loopback host, i.e. a local `npm start` or `wrangler dev`. */
 export function isLoopbackHost(hostname: string): boolean {

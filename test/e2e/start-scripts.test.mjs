@@ -11,7 +11,19 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { adminTokenWarning, assertPortFree, HOST, PROJECT_ROOT, parseDevVars, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
+import {
+	adminTokenWarning,
+	assertPortFree,
+	commandLine,
+	descendants,
+	generateToken,
+	HOST,
+	PROJECT_ROOT,
+	parseDevVars,
+	signal,
+	waitUntil,
+} from "../../scripts/lib/index.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const START_TIMEOUT_MS = 90_000;
@@ -144,15 +156,19 @@ test("npm start prints the export line to paste, and --allow-private-webhooks le
 	}
 });
 
-test("npm run dev starts wrangler dev without request.cf look-ups (no ENOTFOUND trace offline)", {
-	timeout: START_TIMEOUT_MS + 30_000,
-}, async () => {
-	const state = tempDir("dev");
-	const child = spawn(
-		process.execPath,
-		[join(PROJECT_ROOT, "scripts/dev.mjs"), "--port", "0", "--persist-to", state.path, "--var", "ADMIN_TOKEN:dev-test"],
-		{ cwd: PROJECT_ROOT, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"], detached: true },
-	);
+/**
+ * Runs `npm run dev` (scripts/dev.mjs) with `args` in its own process group, and waits until the Worker answers an
+ * authenticated /v1/topics with 200 (wrangler's "Ready on" line says which port it bound, given `--port 0`).
+ * @param {string[]} args
+ * @param {string} token  the ADMIN_TOKEN the Worker will have
+ */
+async function startDev(args, token) {
+	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/dev.mjs"), "--port", "0", ...args], {
+		cwd: PROJECT_ROOT,
+		env: { ...process.env, NO_COLOR: "1" },
+		stdio: ["ignore", "pipe", "pipe"],
+		detached: true,
+	});
 	let output = "";
 	child.stdout.on("data", (chunk) => {
 		output += chunk;
@@ -161,26 +177,86 @@ test("npm run dev starts wrangler dev without request.cf look-ups (no ENOTFOUND 
 		output += chunk;
 	});
 	const exited = new Promise((resolve) => child.once("exit", resolve));
+	const pid = child.pid ?? 0;
+	const dev = { pid, output: () => output, stop: () => stopTree(pid, exited, true), url: "" };
 	try {
-		// wrangler says which port it bound.
-		const url = await waitUntil(() => /Ready on (http:\/\/\S+)/.exec(output)?.[1], {
-			timeoutMs: START_TIMEOUT_MS,
-			message: `npm run dev's "Ready on" line\n${output}`,
-		});
+		// waitUntil resolves only with a truthy value: the matched URL.
+		dev.url = String(
+			await waitUntil(() => /Ready on (http:\/\/\S+)/.exec(output)?.[1], {
+				timeoutMs: START_TIMEOUT_MS,
+				message: `npm run dev's "Ready on" line\n${output}`,
+			}),
+		);
 		await waitUntil(
 			async () => {
 				try {
-					return (await fetch(`${url}/v1/topics`, { headers: { Authorization: "Bearer dev-test" } })).status === 200;
+					return (await fetch(`${dev.url}/v1/topics`, { headers: { Authorization: `Bearer ${token}` } })).status === 200;
 				} catch {
 					return false;
 				}
 			},
-			{ timeoutMs: START_TIMEOUT_MS, intervalMs: 250, message: `npm run dev on ${url}\n${output}` },
+			{ timeoutMs: START_TIMEOUT_MS, intervalMs: 250, message: `npm run dev on ${dev.url}\n${output}` },
 		);
-		assert.doesNotMatch(output, /ENOTFOUND|Request\.cf|request\.cf/, output);
-		assert.doesNotMatch(output, /no ADMIN_TOKEN/, "a token given with --var needs no warning");
+	} catch (error) {
+		await dev.stop();
+		throw error;
+	}
+	return dev;
+}
+
+test("npm run dev starts wrangler dev without request.cf look-ups (no ENOTFOUND trace offline)", {
+	timeout: START_TIMEOUT_MS + 30_000,
+}, async () => {
+	const state = tempDir("dev");
+	let dev;
+	try {
+		dev = await startDev(["--persist-to", state.path, "--var", "ADMIN_TOKEN:dev-test"], "dev-test");
+		assert.doesNotMatch(dev.output(), /ENOTFOUND|Request\.cf|request\.cf/, dev.output());
+		assert.doesNotMatch(dev.output(), /no ADMIN_TOKEN/, "a token given with --var needs no warning");
 	} finally {
-		await stopTree(child.pid ?? 0, exited, true);
+		await dev?.stop();
 		state.remove();
+	}
+});
+
+// Regression: wrangler.toml's `[secrets] required = ["ADMIN_TOKEN"]` makes wrangler dev load only ADMIN_TOKEN from
+// .dev.vars and silently drop every other line, so the WEBHOOK_ALLOW_PRIVATE=true line the README and the Worker's
+// own refusal recommend did nothing under `npm run dev`: the subscription below was refused 400 invalid_webhook_url.
+test("npm run dev applies every .dev.vars line: WEBHOOK_ALLOW_PRIVATE=true lets a subscription reach 127.0.0.1", {
+	timeout: START_TIMEOUT_MS + 30_000,
+}, async () => {
+	const dir = tempDir("dev-vars");
+	// The project's wrangler.toml, copied next to a .dev.vars of the test's own (wrangler reads the .dev.vars beside
+	// the config it is given), so a developer's own .dev.vars is never touched; its relative paths made absolute.
+	const config = /** @type {Record<string, any>} */ (parseToml(readFileSync(join(PROJECT_ROOT, "wrangler.toml"), "utf8")));
+	config.main = join(PROJECT_ROOT, config.main);
+	config.assets.directory = join(PROJECT_ROOT, config.assets.directory);
+	assert.deepEqual(config.secrets?.required, ["ADMIN_TOKEN"], "the case this test pins: a [secrets] block");
+	assert.equal(config.vars.WEBHOOK_ALLOW_PRIVATE, "false");
+	writeFileSync(join(dir.path, "wrangler.toml"), stringifyToml(config));
+	const token = generateToken();
+	writeFileSync(join(dir.path, ".dev.vars"), `ADMIN_TOKEN=${token}\nWEBHOOK_ALLOW_PRIVATE=true\n`);
+	let dev;
+	try {
+		dev = await startDev(["--config", join(dir.path, "wrangler.toml"), "--persist-to", join(dir.path, "state")], token);
+		const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+		const created = await fetch(`${dev.url}/v1/topics`, { method: "POST", headers, body: JSON.stringify({ name: "hooks" }) });
+		assert.equal(created.status, 201, await created.text());
+		const sub = await fetch(`${dev.url}/v1/topics/hooks/subscriptions`, {
+			method: "POST",
+			headers,
+			body: JSON.stringify({ url: "http://127.0.0.1:9/hooks" }),
+		});
+		assert.equal(sub.status, 201, await sub.text());
+		// Passed on as a --var; ADMIN_TOKEN stays wrangler's to load as a secret, off every command line (ps shows them).
+		const commandLines = descendants(dev.pid).map((p) => commandLine(p.pid).join(" "));
+		assert.ok(
+			commandLines.some((line) => line.includes("--var WEBHOOK_ALLOW_PRIVATE:true")),
+			commandLines.join("\n"),
+		);
+		assert.ok(!commandLines.some((line) => line.includes(token)), commandLines.join("\n"));
+	} finally {
+		await dev?.stop();
+		dir.remove();
 	}
 });
