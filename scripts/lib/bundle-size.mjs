@@ -60,10 +60,14 @@ import { PROJECT_ROOT } from "./project.mjs";
  * partition before any share is written (0.41 KiB), and a group's commits name their topic's incarnation, so a
  * topic created again is not read from the old one's offsets (0.16 KiB); the fixes after them (standalone commits,
  * refusing `__proto__` names, an alarm's rollback, Confluent JSON strings) to 110.4 KiB. Correctness is not traded
- * for bytes worth well under 0.1 ms of a cold start: the budget is 112 KiB.
+ * for bytes worth well under 0.1 ms of a cold start: the budget is 112 KiB. A review round's fixes then took it to
+ * 112.02 KiB (from 110.4): compaction keyed on a key's bytes, Durable Streams reads refused below the log start and
+ * past the tail, a dead letter cut to fit its topic, live reads charged to the fetch quota, a forgotten isolate's
+ * metrics taken back, the Upstash mount's documented forms and its instances' kept settings, Confluent's config and
+ * partition refusals: the budget is 114 KiB.
  */
 export const WORKER_GZIP_BYTES_TARGET = 80 * 1024;
-export const WORKER_GZIP_BYTES_MAX = 112 * 1024;
+export const WORKER_GZIP_BYTES_MAX = 114 * 1024;
 
 /**
  * @typedef {object} BundleSize
