@@ -10,6 +10,7 @@
 import { assert } from "../shared/assert.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import {
+	ALARM_AT_MS_MAX,
 	COMPACTION_BATCHES_PER_STEP,
 	COMPACTION_DELAY_MS,
 	EXPIRY_ROWS_PER_STEP,
@@ -113,11 +114,8 @@ export class Lifecycle {
 			this.minPlus("producer_state", "updated_at_ms", config["producer.id.expiration.ms"]),
 			this.minPlus("idempotency_keys", "created_at_ms", IDEMPOTENCY_WINDOW_MS),
 		].filter((due): due is number => due !== null);
-		const due = candidates.length === 0 ? null : Math.max(nowMs, Math.min(...candidates));
-		if (due === this.alarmAtMs) return;
-		this.alarmAtMs = due;
-		if (due === null) void this.storage.deleteAlarm();
-		else void this.storage.setAlarm(due);
+		const due = candidates.length === 0 ? null : Math.min(Math.max(nowMs, Math.min(...candidates)), ALARM_AT_MS_MAX);
+		if (due !== this.alarmAtMs) this.setAlarm(due);
 	}
 
 	/** When retention next has work: on the oldest remote segment while there is one, else on the local head. */
@@ -128,9 +126,19 @@ export class Lifecycle {
 	}
 
 	private ensureBy(dueMs: number | null): void {
-		if (dueMs === null || (this.alarmAtMs !== null && this.alarmAtMs <= dueMs)) return;
-		this.alarmAtMs = dueMs;
-		void this.storage.setAlarm(dueMs);
+		if (dueMs !== null && (this.alarmAtMs === null || this.alarmAtMs > dueMs)) this.setAlarm(Math.min(dueMs, ALARM_AT_MS_MAX));
+	}
+
+	/**
+	 * Sets (or, for null, deletes) the alarm without awaiting it: the output gate holds replies until it is stored.
+	 * Should it still fail, the alarm is forgotten, so the next append or run sets it again: no unhandled rejection.
+	 */
+	private setAlarm(atMs: number | null): void {
+		assert(atMs === null || atMs <= ALARM_AT_MS_MAX, "an alarm within the time workerd can hold");
+		this.alarmAtMs = atMs;
+		(atMs === null ? this.storage.deleteAlarm() : this.storage.setAlarm(atMs)).catch(() => {
+			this.alarmAtMs = null;
+		});
 	}
 
 	/** `head()`, read again only when the head may have changed (see `cachedHead`): one query fewer per append. */

@@ -333,6 +333,13 @@ export const JSON_OBJECT_FIELDS_MAX = 10_000;
 /** Largest quota rate a key may be given (bytes or requests per second). */
 export const QUOTA_RATE_MAX = 1024 * 1024 * 1024;
 
+/**
+ * The latest time (epoch ms) a Durable Object alarm may be set for. workerd holds the time as int64 nanoseconds and
+ * refuses later ones ("doesn't support dates after 2189", though the bound is in 2262); records and retention.ms
+ * can put due work far past it, so the alarm is set here instead and simply runs again then.
+ */
+export const ALARM_AT_MS_MAX = 9_223_372_036_854;
+
 /** The latest timestamp (epoch ms) a record may carry: the last instant a JavaScript Date can hold. */
 export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
 

@@ -5,6 +5,7 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
+import { ALARM_AT_MS_MAX } from "../../src/shared/limits.ts";
 import { recordEnds } from "../../src/shared/record-scan.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { failingStatement } from "../support/sql-rows.ts";
@@ -80,6 +81,32 @@ describe("retention by time", () => {
 		expect(await fetchRecords(topic, 0)).toEqual({ records: [], high_watermark: 2, log_start_offset: 2, next_offset: 2 });
 		const next = await produce(topic, [{ value: 3 }]);
 		expect(next.offsets[0]?.offset).toBe(2);
+	});
+});
+
+describe("alarm times past the latest date workerd's setAlarm takes", () => {
+	/** The alarm as stored, and as the partition believes it set. */
+	async function alarmState(topic: string) {
+		return runInDurableObject(await partitionStub(topic), async (instance, state) => ({
+			stored: await state.storage.getAlarm(),
+			believed: (instance as unknown as { lifecycle: { alarmAtMs: number | null } }).lifecycle.alarmAtMs,
+		}));
+	}
+
+	// Both are accepted by the API, and both put retention's due time after 2262, where setAlarm refused it (an
+	// unhandled rejection, and a partition that believed in an alarm it did not have).
+	it.each([
+		{ name: "a record timestamped in microseconds", config: {}, timestamp: 1_767_225_600_000_000 },
+		{ name: "retention.ms at its largest", config: { "retention.ms": Number.MAX_SAFE_INTEGER }, timestamp: undefined },
+	])("sets the alarm for that latest date instead, for $name, and runs it harmlessly", async ({ config, timestamp }) => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, config);
+		await produce(topic, [{ value: 1, timestamp }]);
+		expect(await alarmState(topic)).toEqual({ stored: ALARM_AT_MS_MAX, believed: ALARM_AT_MS_MAX });
+		// Run early (as it will, in 2262, for a record stamped later): nothing is due, so it keeps the record and the alarm.
+		expect(await runDurableObjectAlarm(await partitionStub(topic))).toBe(true);
+		expect(await alarmState(topic)).toEqual({ stored: ALARM_AT_MS_MAX, believed: ALARM_AT_MS_MAX });
+		expect((await fetchRecords(topic, 0)).records).toHaveLength(1);
 	});
 });
 
