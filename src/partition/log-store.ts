@@ -406,16 +406,24 @@ class SliceReader {
  * `timestampMs` is found by a binary search on the primary key below `endOffset` (at most ~53 seeks, whatever the
  * log's length). Compaction may have removed the record that raised a batch's running maximum, and out-of-order
  * timestamps can leave batches after it with older records only, so the walk goes on — for at most
- * `TIMESTAMP_LOOKUP_BATCHES_MAX` batches. Past that it answers the offset after the last batch it read: no record
- * before it is that recent, so a consumer starting there misses none (it may see a few older ones).
+ * `batchesMax` batches (`TIMESTAMP_LOOKUP_BATCHES_MAX`, less what a walk begun in R2 read: it goes on from
+ * `fromOffset`). Past that it answers the offset after the last batch it read: no record before it is that recent,
+ * so a consumer starting there misses none (it may see a few older ones).
  */
-export function findOffsetForTimestamp(sql: SqlStorage, timestampMs: number, endOffset: number): number | null {
-	const first = firstBatchReaching(sql, timestampMs, endOffset);
+export function findOffsetForTimestamp(
+	sql: SqlStorage,
+	timestampMs: number,
+	endOffset: number,
+	fromOffset?: number,
+	batchesMax = TIMESTAMP_LOOKUP_BATCHES_MAX,
+): number | null {
+	// A walk going on from R2 already passed the first batch that reaches the time; those after it all do.
+	const first = fromOffset ?? firstBatchReaching(sql, timestampMs, endOffset);
 	if (first === null) return null;
 	const rows = sql.exec<{ last_offset: number; records: string }>(
 		"SELECT last_offset, records FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?",
 		first,
-		TIMESTAMP_LOOKUP_BATCHES_MAX,
+		batchesMax,
 	);
 	let read = 0;
 	let lastOffset = -1;
@@ -426,7 +434,7 @@ export function findOffsetForTimestamp(sql: SqlStorage, timestampMs: number, end
 		read++;
 		lastOffset = row.last_offset;
 	}
-	return read < TIMESTAMP_LOOKUP_BATCHES_MAX ? null : lastOffset + 1;
+	return read < batchesMax ? null : lastOffset + 1;
 }
 
 /** The `base_offset` of the first batch whose `timestamp_high` reaches `timestampMs`, or null: a binary search. */

@@ -525,14 +525,16 @@ export class PartitionLog extends DurableObject<Env> {
 	/**
 	 * The first offset whose timestamp is at or after `timestampMs` (Kafka's ListOffsets by time: searched by the
 	 * running maximum timestamp, so out-of-order producer timestamps cannot hide later records). If no record is
-	 * that recent, the high watermark: the next record appended will be the first.
+	 * that recent, the high watermark: the next record appended will be the first. A reader walking on from remote
+	 * batches (src/shared/log-reader.ts) names where it stopped, `fromOffset`, and how many batches it has left.
 	 */
-	offsetForTimestamp(topicId: string, timestampMs: number): Result<TimestampAnswer> {
+	offsetForTimestamp(topicId: string, timestampMs: number, fromOffset?: number, batchesMax?: number): Result<TimestampAnswer> {
 		const identity = this.checkIdentity(topicId);
 		if (identity !== null) return identity;
-		const remote = findRemoteTimestamp(this.sql, this.view, timestampMs);
+		const remote = findRemoteTimestamp(this.sql, this.view, timestampMs, fromOffset, batchesMax);
 		if (remote !== null) return ok({ remote });
-		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs, this.view.nextOffset) ?? this.view.nextOffset });
+		const { nextOffset } = this.view;
+		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs, nextOffset, fromOffset, batchesMax) ?? nextOffset });
 	}
 
 	/** Background work (lifecycle.ts, then tiering/): whatever is due, in bounded steps; then the next alarm is set. */

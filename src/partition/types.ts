@@ -167,13 +167,17 @@ export interface RemoteRead {
 /** What `PartitionLog.read` answers; `readRecords` (src/shared/log-reader.ts) turns a remote pointer into records. */
 export type ReadAnswer<Records extends string | Utf8Parts = string> = ReadResult<Records> | RemoteRead;
 
-/** The remote batch a seek by time lands in: the reader finds the first record in it that is recent enough. */
+/**
+ * The remote batches a seek by time reads next, in one segment: from the first whose running maximum reaches the
+ * time (or from where the walk goes on), at most the batches its walk has left. The reader looks in them for the
+ * first record that recent, and asks again after them if none is.
+ */
 export interface RemoteTimestampEntry {
 	readonly objectKey: string;
-	readonly entry: SegmentIndexEntry;
+	readonly entries: readonly SegmentIndexEntry[];
 }
 
-/** What `PartitionLog.offsetForTimestamp` answers: the offset, or the remote batch holding it. */
+/** What `PartitionLog.offsetForTimestamp` answers: the offset, or the remote batches to look in next. */
 export type TimestampAnswer = { readonly offset: number } | { readonly remote: RemoteTimestampEntry };
 
 export interface PartitionOffsets {

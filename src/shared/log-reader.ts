@@ -29,7 +29,7 @@ import type {
 import { assert } from "./assert.ts";
 import { err, ok, type Result } from "./errors.ts";
 import { utf8ByteLength } from "./json.ts";
-import { REMOTE_READ_RETRIES_MAX, REMOTE_READ_ROUNDS_MAX } from "./limits.ts";
+import { REMOTE_READ_RETRIES_MAX, REMOTE_READ_ROUNDS_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "./limits.ts";
 import { takeLines } from "./line-cut.ts";
 import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "./record-codec.ts";
 import { partitionLog } from "./stubs.ts";
@@ -138,7 +138,11 @@ export function pushParts(pieces: BlobPiece[], parts: Utf8Parts): void {
 	}
 }
 
-/** The first offset whose timestamp is at or after `timestampMs` (the high watermark if none), remote or local. */
+/**
+ * The first offset whose timestamp is at or after `timestampMs` (the high watermark if none), remote or local: the
+ * partition's walk (`findOffsetForTimestamp`), its remote batches read here, segment by segment, then its local ones,
+ * at most `TIMESTAMP_LOOKUP_BATCHES_MAX` batches in all, so it answers as if the whole log were local.
+ */
 export async function offsetForTimestamp(
 	env: Env,
 	topicId: string,
@@ -146,13 +150,26 @@ export async function offsetForTimestamp(
 	timestampMs: number,
 ): Promise<Result<{ offset: number }>> {
 	const log = partitionLog(env, topicId, partition);
-	for (let attempt = 0; ; attempt++) {
-		const answer: Result<TimestampAnswer> = await log.offsetForTimestamp(topicId, timestampMs);
+	let fromOffset: number | undefined;
+	let batchesLeft = TIMESTAMP_LOOKUP_BATCHES_MAX;
+	for (let missing = 0; ; ) {
+		const answer: Result<TimestampAnswer> = await log.offsetForTimestamp(topicId, timestampMs, fromOffset, batchesLeft);
 		if (!answer.ok) return answer;
 		if ("offset" in answer.value) return ok({ offset: answer.value.offset });
-		const found = await timestampInBatch(env.SEGMENTS, answer.value.remote, timestampMs);
-		if (found !== null) return ok({ offset: found });
-		if (attempt >= REMOTE_READ_RETRIES_MAX) return segmentGone(answer.value.remote.objectKey);
+		const { remote } = answer.value;
+		const texts = await fetchBatches(env.SEGMENTS, remote);
+		if (texts === null) {
+			// Retention deleted the segment after the partition answered: ask again, it knows the new log start.
+			if (++missing > REMOTE_READ_RETRIES_MAX) return segmentGone(remote.objectKey);
+			continue;
+		}
+		for (const text of texts) {
+			for (const line of text.split(RECORD_SEPARATOR)) if (lineTimestamp(line) >= timestampMs) return ok({ offset: lineOffset(line) });
+		}
+		batchesLeft -= texts.length;
+		fromOffset = (remote.entries.at(-1) as SegmentIndexEntry).lastOffset + 1;
+		// As the local walk does past its bound: no record before here is that recent.
+		if (batchesLeft === 0) return ok({ offset: fromOffset });
 	}
 }
 
@@ -304,7 +321,7 @@ async function takeSlice(
 const decoder = new TextDecoder();
 
 /** The records text of each of `slice`'s batches, read with one ranged GET; null when the object is gone. */
-async function fetchBatches(segments: R2Bucket, slice: RemoteSlice): Promise<string[] | null> {
+async function fetchBatches(segments: R2Bucket, slice: RemoteSlice | RemoteTimestampEntry): Promise<string[] | null> {
 	const first = slice.entries[0];
 	const last = slice.entries.at(-1);
 	assert(first !== undefined && last !== undefined, "a remote slice names at least one batch");
@@ -320,17 +337,6 @@ async function fetchBatches(segments: R2Bucket, slice: RemoteSlice): Promise<str
 		assert(lineOffset(text) === entry.baseOffset, "a segment batch starts at its base offset");
 		return text;
 	});
-}
-
-/** The first offset in the batch whose timestamp reaches `timestampMs`; null when the segment is gone. */
-async function timestampInBatch(segments: R2Bucket, found: RemoteTimestampEntry, timestampMs: number): Promise<number | null> {
-	const texts = await fetchBatches(segments, { objectKey: found.objectKey, entries: [found.entry], localLogStartOffset: 0 });
-	if (texts === null) return null;
-	for (const line of (texts[0] as string).split(RECORD_SEPARATOR)) {
-		if (lineTimestamp(line) >= timestampMs) return lineOffset(line);
-	}
-	// The batch's running maximum reached the time through an earlier batch's record: the next offset is the answer.
-	return found.entry.lastOffset + 1;
 }
 
 function segmentGone(objectKey: string): Result<never> {

@@ -8,6 +8,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { TIMESTAMP_LOOKUP_BATCHES_MAX } from "../../src/shared/limits.ts";
 import { readAcross } from "../../src/shared/log-reader.ts";
 import { join, type Polled } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
@@ -95,6 +96,59 @@ describe("seek by timestamp across the local log start", () => {
 		}
 		expect(before.get(base + 1_000_000)).toBe(count);
 		expect(before.get(base + 27)).toBeLessThan(24); // the interesting answers lie in the remote part
+	});
+});
+
+describe("seek by timestamp after size retention", () => {
+	/**
+	 * One record per batch; the first raises the running maximum, the rest are older but for the last. With `tiered`,
+	 * every batch but the last goes to R2, one per segment. Retention then deletes the first batch (or segment).
+	 */
+	async function retainedTopic(tiered: boolean, deltasMs: number[]) {
+		const base = Date.now() - 60 * 60 * 1000;
+		const topic = uniqueTopic("tsr");
+		await createTopic(topic);
+		for (const d of deltasMs) await produce(topic, [{ value: d, timestamp: base + d }]);
+		if (tiered) await offloadBatches(topic, deltasMs.length - 1, 1);
+		const stub = await partitionStub(topic);
+		const table = tiered ? "remote_segments" : "batches";
+		const firstBytes = await runInDurableObject(
+			stub,
+			(_, state) => state.storage.sql.exec<{ bytes: number }>(`SELECT bytes FROM ${table} ORDER BY base_offset LIMIT 1`).one().bytes,
+		);
+		const described = await json<{ partitions: { bytes: number; remote_bytes?: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		const totalBytes = (described.partitions[0]?.bytes ?? 0) + (described.partitions[0]?.remote_bytes ?? 0);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "retention.bytes": totalBytes - firstBytes } } });
+		await runDurableObjectAlarm(stub);
+		expect((await fetchRecords(topic, 0, "max_records=1")).log_start_offset).toBe(1);
+		const at = async (deltaMs: number) =>
+			(await json<{ offset: number }>("GET", `/v1/topics/${topic}/partitions/0/offsets?at=${base + deltaMs}`, 200)).offset;
+		return { at };
+	}
+
+	it("answers the first record as recent, though the batch that raised the running maximum is gone", async () => {
+		// Left after retention: 1@100, 2@200, 3@300, 4@350 (in R2 when tiered), 5@500 (local).
+		const deltasMs = [900, 100, 200, 300, 350, 500];
+		// Kafka's ListOffsets by time: the first offset whose timestamp is at or after the time, else the high watermark.
+		const expected = [
+			[50, 1],
+			[250, 3],
+			[400, 5],
+			[600, 6],
+		];
+		for (const tiered of [false, true]) {
+			const { at } = await retainedTopic(tiered, deltasMs);
+			for (const [deltaMs, offset] of expected) expect(await at(deltaMs as number), `tiered ${tiered}, +${deltaMs}`).toBe(offset);
+		}
+	});
+
+	it("walks as many batches as the local lookup, remote or local, and answers as it does past them", async () => {
+		// The raiser, then more older batches than the walk reads, then a recent one: both stop at the bound.
+		const deltasMs = [900, ...Array.from({ length: TIMESTAMP_LOOKUP_BATCHES_MAX + 2 }, () => 100), 950];
+		const local = await retainedTopic(false, deltasMs);
+		const remote = await retainedTopic(true, deltasMs);
+		expect(await local.at(500)).toBe(1 + TIMESTAMP_LOOKUP_BATCHES_MAX);
+		expect(await remote.at(500)).toBe(1 + TIMESTAMP_LOOKUP_BATCHES_MAX);
 	});
 });
 

@@ -5,10 +5,12 @@
  * ranges from R2 itself (src/shared/log-reader.ts), so catching up on old data does not load the partition's object.
  *
  * Each lookup is one index seek on `remote_segments` (its primary key, or `remote_segments_by_timestamp_high`) and
- * one parse of that row's batch index: bounded by the segment's batch count, never by the log's length.
+ * one parse of that row's batch index: bounded by the segment's batch count, never by the log's length. A seek by
+ * time may take `TIMESTAMP_LOOKUP_BATCHES_MAX` lookups at most, one per segment its walk reads.
  */
 
 import { assert } from "../../shared/assert.ts";
+import { TIMESTAMP_LOOKUP_BATCHES_MAX } from "../../shared/limits.ts";
 import { RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import type { LogView, RemoteRead, RemoteSlice, RemoteTimestampEntry } from "../types.ts";
 import { parseSegmentIndex, type SegmentIndexEntry } from "./segment.ts";
@@ -75,24 +77,40 @@ function findRemoteSlice(
 }
 
 /**
- * The first remote batch whose running maximum timestamp reaches `timestampMs` (one seek on the timestamp index,
- * then its segment's index), or null when no remote segment is that recent and the local log must answer.
- * Remote storage is refused to compacted topics, so no record was removed from the batch: the answer is in it.
+ * Where a seek by time reads in R2 (null when the local log must answer): from the first remote batch whose running
+ * maximum reaches `timestampMs` (one seek on the timestamp index, then its segment's index), or, going on with a
+ * walk, from the batch holding `fromOffset` (one seek on the primary key); up to `batchesMax` batches of that
+ * segment. The batch that raised the running maximum may be gone (retention) and out-of-order timestamps can leave
+ * batches after it with older records only, so the reader walks on as the local lookup does (`findOffsetForTimestamp`).
  */
-export function findRemoteTimestamp(sql: SqlStorage, view: LogView, timestampMs: number): RemoteTimestampEntry | null {
-	if (view.localLogStartOffset === view.logStartOffset) return null;
-	const logStartOffset = view.logStartOffset;
+export function findRemoteTimestamp(
+	sql: SqlStorage,
+	view: LogView,
+	timestampMs: number,
+	fromOffset?: number,
+	batchesMax = TIMESTAMP_LOOKUP_BATCHES_MAX,
+): RemoteTimestampEntry | null {
+	assert(batchesMax > 0 && batchesMax <= TIMESTAMP_LOOKUP_BATCHES_MAX, "a timestamp walk reads a bounded number of batches");
+	// Retention may have passed where a walk stopped: the records before the log start are gone.
+	const start = Math.max(fromOffset ?? 0, view.logStartOffset);
+	if (start >= view.localLogStartOffset) return null;
 	const row = sql
 		.exec<ManifestRow>(
-			"SELECT base_offset, last_offset, object_key, batch_index FROM remote_segments WHERE timestamp_high >= ? AND last_offset >= ? ORDER BY timestamp_high, base_offset LIMIT 1",
+			fromOffset === undefined
+				? "SELECT base_offset, last_offset, object_key, batch_index FROM remote_segments WHERE timestamp_high >= ? AND last_offset >= ? ORDER BY timestamp_high, base_offset LIMIT 1"
+				: "SELECT base_offset, last_offset, object_key, batch_index FROM remote_segments WHERE base_offset <= ?2 ORDER BY base_offset DESC LIMIT 1",
 			timestampMs,
-			logStartOffset,
+			start,
 		)
 		.toArray()[0];
 	if (row === undefined) return null;
-	const entry = parseSegmentIndex(row.batch_index).find((e) => e.timestampHigh >= timestampMs && e.lastOffset >= logStartOffset);
-	assert(entry !== undefined, "a segment as recent as the time has a batch as recent");
-	return { objectKey: row.object_key, entry };
+	const index = parseSegmentIndex(row.batch_index);
+	const first =
+		fromOffset === undefined
+			? index.findIndex((e) => e.timestampHigh >= timestampMs && e.lastOffset >= start)
+			: lastAtOrBelow(index, start);
+	assert(first >= 0 && (index[first] as SegmentIndexEntry).lastOffset >= start, "a segment as recent as the time has a batch as recent");
+	return { objectKey: row.object_key, entries: index.slice(first, first + batchesMax) };
 }
 
 /** Binary search: the index of the last entry whose base offset is ≤ `offset` (entries are in offset order). */
