@@ -86,6 +86,8 @@ export function kafkaError(answer, resource) {
 			return KAFKA.INVALID_CONFIG;
 		case "invalid_partitions":
 			return KAFKA.INVALID_PARTITIONS;
+		case "invalid_replication_factor":
+			return KAFKA.INVALID_REPLICATION_FACTOR;
 		case "topic_exists":
 			return KAFKA.TOPIC_ALREADY_EXISTS;
 		case "topic_limit_reached":
