@@ -42,6 +42,19 @@ async function topicWithSubscription(body: Record<string, unknown>, partitions =
 	return { topic, sub };
 }
 
+/** A subscription whose receiver always answers 500, dead-lettering each record after its one attempt. */
+async function deadLetteringSubscription(name: string): Promise<{ topic: string; sub: Subscription }> {
+	const path = `/${name}-${crypto.randomUUID()}`;
+	receiver.on(path, () => new Response("nope", { status: 500 }));
+	return topicWithSubscription({
+		url: `https://receiver.test${path}`,
+		start: "earliest",
+		max_attempts: 1,
+		retry_schedule_ms: [0],
+		batch_max_records: 1,
+	});
+}
+
 /**
  * Runs the topic's dispatcher to completion now, with a short run: every lane it starts has finished when this
  * returns (no waiting to see whether something happens). The alarm is set far ahead so that only this drives it.
@@ -140,15 +153,7 @@ describe("webhook delivery", () => {
 	it("keeps dead-lettering a subscription made under the old naming (<topic>.<id>.dlq) to its existing topic", {
 		timeout: 15_000,
 	}, async () => {
-		const path = `/legacy-${crypto.randomUUID()}`;
-		receiver.on(path, () => new Response("nope", { status: 500 }));
-		const { topic, sub } = await topicWithSubscription({
-			url: `https://receiver.test${path}`,
-			start: "earliest",
-			max_attempts: 1,
-			retry_schedule_ms: [0],
-			batch_max_records: 1,
-		});
+		const { topic, sub } = await deadLetteringSubscription("legacy");
 		// A subscription stored before the naming changed, as its row holds it.
 		const legacy = `${topic}.${sub.id}.dlq`;
 		topics.push(legacy);
@@ -197,15 +202,7 @@ describe("webhook delivery", () => {
 	it("dead-letters a record as large as the topic allows, leaving out what provenance does not fit, and moves on", {
 		timeout: 30_000,
 	}, async () => {
-		const path = `/big-${crypto.randomUUID()}`;
-		receiver.on(path, () => new Response("nope", { status: 500 }));
-		const { topic, sub } = await topicWithSubscription({
-			url: `https://receiver.test${path}`,
-			start: "earliest",
-			max_attempts: 1,
-			retry_schedule_ms: [0],
-			batch_max_records: 1,
-		});
+		const { topic, sub } = await deadLetteringSubscription("big");
 		topics.push(sub.dead_letter_topic);
 		// The dead-letter topic has the default max.message.bytes too: six provenance headers would not fit beside it.
 		const big = "x".repeat(1024 * 1024 - 100);
