@@ -17,6 +17,7 @@ import { ProduceStream, type StreamReport, streamingSupported } from "./produce-
 import { ProducerBuffer } from "./producer-buffer.ts";
 import { type Identity, ProducerIdentity } from "./producer-identity.ts";
 import { type ProducerOptions, producerSettings } from "./producer-options.ts";
+import { newPartitionQueue, type PartitionQueue, type Pending, putBack, type SentBatch, type TopicState } from "./producer-queue.ts";
 import { estimateBytes, utf8LengthUpTo } from "./record-size.ts";
 import { type ProducerRecord, type RecordMetadata, toWire } from "./records.ts";
 
@@ -45,88 +46,6 @@ export const STREAM_BATCH_BYTES_MAX = 256 * 1024;
  * connection every batch in flight is resent, and the broker must still know each one it wrote to answer it again.
  */
 export const STREAM_BATCHES_IN_FLIGHT = 5;
-/**
- * A send waiting for its request: one object per send (a send costs this, its promise and its two resolvers).
- * Its JSON is made when its batch is (so queued records hold no copies).
- */
-interface Pending {
-	readonly topic: TopicState;
-	readonly record: ProducerRecord;
-	/** -1 until the topic's partition count is known. */
-	partition: number;
-	/** JSON text, made early only for values that must be serialised to be measured. */
-	wire: string | null;
-	estimatedBytes: number;
-	/** Whether `estimatedBytes` are counted in the producer's buffer (from admission until the send settles). */
-	held: boolean;
-	/** When a send waiting for its topic's metadata, then for room, is refused; 0 while it has not waited. */
-	deadlineMs: number;
-	readonly resolve: (metadata: RecordMetadata) => void;
-	readonly reject: (error: unknown) => void;
-	/** The send's promise, given a handler only when it is rejected (most never are: no handler, no reaction). */
-	promise: Promise<RecordMetadata> | null;
-}
-
-interface PartitionQueue {
-	readonly topic: TopicState;
-	readonly partition: number;
-	records: Pending[];
-	/** Estimated JSON bytes of `records`. */
-	bytes: number;
-	/** When the oldest queued record arrived (or its wait restarted behind a request in flight). */
-	firstAtMs: number;
-	/** Batches sent and not yet answered: at most one over plain requests, `STREAM_BATCHES_IN_FLIGHT` streamed. */
-	inFlight: number;
-	/**
-	 * The next batch, taken from the head of `records` and serialised while a plain request is in flight, so
-	 * it leaves the moment that request is answered. Its records come before every one in `records`.
-	 */
-	prepared: { readonly batch: Pending[]; readonly json: string } | null;
-	preparing: ReturnType<typeof setTimeout> | null;
-	/** Whether the batches in flight went over the channel; chosen when none is in flight, so order is kept. */
-	streamed: boolean;
-	/** Batches resent over plain requests after the channel broke, one after another in sequence order. */
-	resends: Promise<unknown>;
-	/**
-	 * The channel the batches in flight went on (null when none is in flight). Once it broke, nothing new goes until
-	 * they are all resent and answered: on a fresh channel a later batch would be written first, and the resent
-	 * ones would fall out of the broker's window of recent batches (its duplicate check).
-	 */
-	channel: ProduceStream | null;
-	/**
-	 * A streamed batch failed with later ones in flight: those come back refused too (their sequences follow a batch
-	 * that was not written), and every record goes back, in send order, once nothing is in flight. Null otherwise.
-	 */
-	held: { readonly records: Pending[]; readonly baseSequence: number; readonly generation: number } | null;
-	timer: ReturnType<typeof setTimeout> | null;
-	/** The sequence of the next record, under producer identity `identityGeneration`. */
-	nextSequence: number;
-	identityGeneration: number;
-}
-
-interface TopicState {
-	readonly name: string;
-	partitions: number | null;
-	loadedAtMs: number;
-	/** The partition count's request under way (settles after its waiting sends are let in or refused), or null. */
-	loading: Promise<void> | null;
-	/** Sends that arrived before the partition count was known, in order. */
-	readonly waiting: Pending[];
-	sticky: number;
-	readonly queues: Map<number, PartitionQueue>;
-}
-
-/** A batch as it was sent: what a failure needs to retry it, or to give its sequence numbers back. */
-interface SentBatch {
-	readonly batch: Pending[];
-	readonly records: string;
-	readonly identity: Identity | null;
-	readonly baseSequence: number;
-	readonly attempt: number;
-	/** Whether an earlier attempt's answer was lost (the channel broke): the broker may have written the batch. */
-	readonly answerLost: boolean;
-}
-
 /**
  * @example
  * const producer = client.producer();
@@ -362,23 +281,7 @@ export class Producer {
 	#queue(state: TopicState, partition: number): PartitionQueue {
 		let queue = state.queues.get(partition);
 		if (queue === undefined) {
-			queue = {
-				topic: state,
-				partition,
-				records: [],
-				bytes: 0,
-				firstAtMs: 0,
-				inFlight: 0,
-				prepared: null,
-				preparing: null,
-				streamed: false,
-				resends: Promise.resolve(),
-				channel: null,
-				held: null,
-				timer: null,
-				nextSequence: 0,
-				identityGeneration: -1,
-			};
+			queue = newPartitionQueue(state, partition);
 			state.queues.set(partition, queue);
 		}
 		return queue;
@@ -463,8 +366,7 @@ export class Producer {
 		// Nothing from the failed batch on was written: the broker expects its sequence next.
 		if (queue.identityGeneration === held.generation) queue.nextSequence = held.baseSequence;
 		this.#unprepare(queue);
-		queue.records.unshift(...held.records);
-		queue.bytes += held.records.reduce((sum, p) => sum + p.estimatedBytes, 0);
+		putBack(queue, held.records);
 	}
 
 	/** Puts a prepared batch back at the head of the queue (records are about to go back in front of it). */
@@ -472,8 +374,7 @@ export class Producer {
 		const prepared = queue.prepared;
 		if (prepared === null) return;
 		queue.prepared = null;
-		queue.records.unshift(...prepared.batch);
-		queue.bytes += prepared.batch.reduce((sum, p) => sum + p.estimatedBytes, 0);
+		putBack(queue, prepared.batch);
 	}
 
 	/** Whether the partition's next batches should go over the topic's channel: many sends pending, and a runtime that can stream. */
@@ -560,8 +461,7 @@ export class Producer {
 			}
 			if (batch.length > 1 && utf8LengthUpTo(json, REQUEST_BYTES_MAX) > REQUEST_BYTES_MAX) {
 				const back = batch.splice(Math.ceil(batch.length / 2));
-				queue.records.unshift(...back);
-				queue.bytes += back.reduce((sum, p) => sum + p.estimatedBytes, 0);
+				putBack(queue, back);
 				continue;
 			}
 			return json;
@@ -647,8 +547,7 @@ export class Producer {
 				return;
 			}
 			this.#unprepare(queue);
-			queue.records.unshift(...batch);
-			queue.bytes += batch.reduce((sum, p) => sum + p.estimatedBytes, 0);
+			putBack(queue, batch);
 			return;
 		}
 		for (const p of batch) this.#reject(p, e);

@@ -1,0 +1,117 @@
+/**
+ * @module
+ * The producer's state, per topic and per partition (Kafka's RecordAccumulator): the sends waiting, the batch
+ * prepared, what is in flight and on which channel, and the sequence numbers. The producer (producer.ts) moves it.
+ */
+
+import type { ProduceStream } from "./produce-stream.ts";
+import type { Identity } from "./producer-identity.ts";
+import type { ProducerRecord, RecordMetadata } from "./records.ts";
+
+/**
+ * A send waiting for its request: one object per send (a send costs this, its promise and its two resolvers).
+ * Its JSON is made when its batch is (so queued records hold no copies).
+ */
+export interface Pending {
+	readonly topic: TopicState;
+	readonly record: ProducerRecord;
+	/** -1 until the topic's partition count is known. */
+	partition: number;
+	/** JSON text, made early only for values that must be serialised to be measured. */
+	wire: string | null;
+	estimatedBytes: number;
+	/** Whether `estimatedBytes` are counted in the producer's buffer (from admission until the send settles). */
+	held: boolean;
+	/** When a send waiting for its topic's metadata, then for room, is refused; 0 while it has not waited. */
+	deadlineMs: number;
+	readonly resolve: (metadata: RecordMetadata) => void;
+	readonly reject: (error: unknown) => void;
+	/** The send's promise, given a handler only when it is rejected (most never are: no handler, no reaction). */
+	promise: Promise<RecordMetadata> | null;
+}
+
+export interface PartitionQueue {
+	readonly topic: TopicState;
+	readonly partition: number;
+	records: Pending[];
+	/** Estimated JSON bytes of `records`. */
+	bytes: number;
+	/** When the oldest queued record arrived (or its wait restarted behind a request in flight). */
+	firstAtMs: number;
+	/** Batches sent and not yet answered: at most one over plain requests, `STREAM_BATCHES_IN_FLIGHT` streamed. */
+	inFlight: number;
+	/**
+	 * The next batch, taken from the head of `records` and serialised while a plain request is in flight, so
+	 * it leaves the moment that request is answered. Its records come before every one in `records`.
+	 */
+	prepared: { readonly batch: Pending[]; readonly json: string } | null;
+	preparing: ReturnType<typeof setTimeout> | null;
+	/** Whether the batches in flight went over the channel; chosen when none is in flight, so order is kept. */
+	streamed: boolean;
+	/** Batches resent over plain requests after the channel broke, one after another in sequence order. */
+	resends: Promise<unknown>;
+	/**
+	 * The channel the batches in flight went on (null when none is in flight). Once it broke, nothing new goes until
+	 * they are all resent and answered: on a fresh channel a later batch would be written first, and the resent
+	 * ones would fall out of the broker's window of recent batches (its duplicate check).
+	 */
+	channel: ProduceStream | null;
+	/**
+	 * A streamed batch failed with later ones in flight: those come back refused too (their sequences follow a batch
+	 * that was not written), and every record goes back, in send order, once nothing is in flight. Null otherwise.
+	 */
+	held: { readonly records: Pending[]; readonly baseSequence: number; readonly generation: number } | null;
+	timer: ReturnType<typeof setTimeout> | null;
+	/** The sequence of the next record, under producer identity `identityGeneration`. */
+	nextSequence: number;
+	identityGeneration: number;
+}
+
+export interface TopicState {
+	readonly name: string;
+	partitions: number | null;
+	loadedAtMs: number;
+	/** The partition count's request under way (settles after its waiting sends are let in or refused), or null. */
+	loading: Promise<void> | null;
+	/** Sends that arrived before the partition count was known, in order. */
+	readonly waiting: Pending[];
+	sticky: number;
+	readonly queues: Map<number, PartitionQueue>;
+}
+
+/** A batch as it was sent: what a failure needs to retry it, or to give its sequence numbers back. */
+export interface SentBatch {
+	readonly batch: Pending[];
+	readonly records: string;
+	readonly identity: Identity | null;
+	readonly baseSequence: number;
+	readonly attempt: number;
+	/** Whether an earlier attempt's answer was lost (the channel broke): the broker may have written the batch. */
+	readonly answerLost: boolean;
+}
+
+export function newPartitionQueue(topic: TopicState, partition: number): PartitionQueue {
+	return {
+		topic,
+		partition,
+		records: [],
+		bytes: 0,
+		firstAtMs: 0,
+		inFlight: 0,
+		prepared: null,
+		preparing: null,
+		streamed: false,
+		resends: Promise.resolve(),
+		channel: null,
+		held: null,
+		timer: null,
+		nextSequence: 0,
+		identityGeneration: -1,
+	};
+}
+
+/** Puts `records` back at the head of the queue, in order, ahead of every record queued. */
+export function putBack(queue: PartitionQueue, records: readonly Pending[]): void {
+	queue.records.unshift(...records);
+	queue.bytes += records.reduce((sum, p) => sum + p.estimatedBytes, 0);
+}
