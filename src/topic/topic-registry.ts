@@ -145,6 +145,9 @@ export class TopicRegistry extends DurableObject<Env> {
 		if (partitions < row.partitions) {
 			return err("invalid_partitions", `partitions may only grow: "${name}" has ${row.partitions}`, { partitions: row.partitions });
 		}
+		if (request.partitionsMustGrow === true && partitions === row.partitions) {
+			return err("invalid_partitions", `Topic already has ${row.partitions} partitions.`, { partitions: row.partitions });
+		}
 		assert(partitions <= PARTITIONS_MAX, "the edge validated the partition count");
 		const next: TopicRow = { ...row, partitions, config: JSON.stringify(config.value), config_version: row.config_version + 1 };
 		this.sql.exec(

@@ -33,6 +33,11 @@ export interface CreateTopicRequest {
 export interface UpdateTopicRequest {
 	readonly partitions?: number;
 	readonly config?: unknown;
+	/**
+	 * Kafka's CreatePartitions: a count the topic already has is refused, not a no-op. Checked where the count is
+	 * written, so of two callers asking for the same new count at once, one is told it is already there.
+	 */
+	readonly partitionsMustGrow?: boolean;
 }
 
 /** The Durable Object name of partition `partition` of topic incarnation `topicId`. */

@@ -181,6 +181,14 @@ describe("topics: dry run and growth", () => {
 			"topic_not_found",
 		);
 	});
+
+	it("answers only one of two simultaneous PATCHes to the same new count: the other finds it already there", async () => {
+		const topic = uniqueTopic("v3-grow-race");
+		await createTopic(topic, 2);
+		const answers = await Promise.all([1, 2].map(() => call("PATCH", `${V3}/topics/${topic}`, { body: { partitions_count: 3 } })));
+		expect(answers.map((r) => r.status).sort()).toEqual([200, 400]);
+		await expectV3Error(answers.find((r) => r.status === 400) as Response, 400, 40002, "invalid_partitions");
+	});
 });
 
 describe("partitions", () => {

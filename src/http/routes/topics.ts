@@ -62,7 +62,7 @@ export async function updateTopicAs(c: Context<AppEnv>, topic: string, request: 
 	remember(meta);
 	// An idle webhook dispatcher sleeps until a partition pokes it: new partitions have no lanes to poke for.
 	if (request.partitions !== undefined) await webhookDispatcher(c.env, meta.topicId).poke();
-	await audit(c, "topic.update", { topic, change: JSON.stringify(request) });
+	await audit(c, "topic.update", { topic, change: JSON.stringify({ partitions: request.partitions, config: request.config }) });
 	return meta;
 }
 

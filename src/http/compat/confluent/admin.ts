@@ -122,10 +122,8 @@ export async function updatePartitionCount(c: C): Promise<Response> {
 	const body = validate(UpdatePartitionCountBody, await readJson(c.req.raw));
 	// Kafka's CreatePartitions to the count the topic has is InvalidPartitionsException, not a no-op that bumps
 	// the config version and writes an audit record.
-	const { partitions } = await topicMeta(c);
-	if (body.partitions_count === partitions)
-		throw new ApiError("invalid_partitions", `Topic already has ${partitions} partitions.`, { partitions });
-	return c.json(topicData(origin(c), summary(await updateTopicAs(c, topic, { partitions: body.partitions_count }))));
+	const request = { partitions: body.partitions_count, partitionsMustGrow: true };
+	return c.json(topicData(origin(c), summary(await updateTopicAs(c, topic, request))));
 }
 
 export async function deleteTopic(c: C): Promise<Response> {
