@@ -7,9 +7,9 @@
  */
 
 import { Kafka, logLevel } from "kafkajs";
-import { BACKLOG_RECORDS, consumeHttp, consumeKafka, fill, produceHttp, produceKafka, startGatewayProcess } from "../lib/kafka-gateway.mjs";
-import { round } from "../lib/load.mjs";
-import { DURATION_MS, WARMUP_MS } from "../settings.mjs";
+import { BACKLOG_RECORDS, consumeHttp, consumeKafka, fill, produceBoth, startGatewayProcess } from "../lib/kafka-gateway.mjs";
+import { percentByRound, ratioCell, setRatio } from "../lib/rounds.mjs";
+import { DURATION_MS, ROUNDS, WARMUP_MS } from "../settings.mjs";
 
 /**
  * Gateway ÷ HTTP records/s each row should reach in one run. The kafkajs side pays for its own encoding (produce)
@@ -29,16 +29,12 @@ async function throughGateway(ctx, targetPercent, measure) {
 	try {
 		const kafka = new Kafka({ clientId: "bench", brokers: [`127.0.0.1:${gateway.port}`], logLevel: logLevel.NOTHING });
 		const { kafkajs, http } = await measure(kafka);
-		const httpRecordsPerSec = http.recordsPerSec ?? 0;
-		const percentOfHttp = httpRecordsPerSec > 0 ? round(((kafkajs.recordsPerSec ?? 0) / httpRecordsPerSec) * 100, 1) : null;
-		return {
-			...kafkajs,
-			httpRecordsPerSec,
-			httpLatencyMs: http.latencyMs,
-			percentOfHttp,
-			targetPercent,
-			meetsTarget: percentOfHttp !== null && percentOfHttp >= targetPercent,
-		};
+		// Round by round where both were measured in rounds (produce), else over the whole reads (consume).
+		const ratio = percentByRound(/** @type {import("./types.js").Row} */ (kafkajs), /** @type {import("./types.js").Row} */ (http));
+		/** @type {import("./types.js").Result} */
+		const row = { ...kafkajs, httpRecordsPerSec: http.recordsPerSec ?? 0, httpLatencyMs: http.latencyMs, targetPercent };
+		setRatio(/** @type {import("./types.js").Row} */ (row), "percentOfHttp", ratio);
+		return { ...row, meetsTarget: ratio !== null && ratio.median >= targetPercent };
 	} finally {
 		await gateway.stop();
 	}
@@ -49,7 +45,7 @@ function line(r) {
 	const ms = (/** @type {any} */ l) => (l === undefined ? "" : `${l.p50} / ${l.p99}`);
 	if (r.failed) return `| ${r.label} | ${r.runtime} | failed: ${r.failed} | | | | | | |`;
 	const verdict = r.meetsTarget ? "yes" : "**no**";
-	return `| ${r.label} | ${r.runtime} | ${Math.round(r.recordsPerSec ?? 0)} | ${Math.round(Number(r.httpRecordsPerSec ?? 0))} | ${r.percentOfHttp ?? ""} % | ≥ ${r.targetPercent} %: ${verdict} | ${ms(r.latencyMs)} | ${ms(r.roundTripMs)} | ${ms(r.httpLatencyMs)} |`;
+	return `| ${r.label} | ${r.runtime} | ${Math.round(r.recordsPerSec ?? 0)} | ${Math.round(Number(r.httpRecordsPerSec ?? 0))} | ${ratioCell(r, "percentOfHttp")} | ≥ ${r.targetPercent} %: ${verdict} | ${ms(r.latencyMs)} | ${ms(r.roundTripMs)} | ${ms(r.httpLatencyMs)} |`;
 }
 
 /** @type {import("./types.js").ScenarioKind} */
@@ -74,10 +70,9 @@ export const kafka = {
 		if (scenario.op === "produce") {
 			await ctx.http.json("POST", "/v1/topics", { name: `${topic}-http`, partitions: 1 }, [201]);
 			await ctx.http.json("POST", "/v1/topics", { name: `${topic}-kafka`, partitions: 1 }, [201]);
-			return throughGateway(ctx, GATEWAY_TARGET_PERCENT.produce, async (kafka) => ({
-				http: await produceHttp(ctx.http, `${topic}-http`),
-				kafkajs: await produceKafka(kafka, `${topic}-kafka`),
-			}));
+			return throughGateway(ctx, GATEWAY_TARGET_PERCENT.produce, (kafka) =>
+				produceBoth(ctx.http, kafka, `${topic}-http`, `${topic}-kafka`),
+			);
 		}
 		await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
 		await fill(ctx.http, topic);
@@ -93,7 +88,7 @@ export const kafka = {
 		`kafkajs → gateway ${Math.round(r.recordsPerSec ?? 0)} records/s, HTTP ${Math.round(Number(r.httpRecordsPerSec ?? 0))} (${r.percentOfHttp} %, target ≥ ${r.targetPercent} %)`,
 	section: {
 		title: "Kafka clients through the gateway",
-		intro: `kafkajs through the Kafka gateway (\`gateway/main.js\`, its own process) next to the same load sent over HTTP in the same run. Produce: 100×1 KiB records per request to one partition, one client, each awaited (acks=all), ${DURATION_MS} ms measured after ${WARMUP_MS} ms of warm-up. Consume: a prefilled partition read from offset 0 to its end, HTTP pages of 1000 records against a kafkajs consumer with default fetch sizes (1 MiB per partition), the second of two reads counted. Targets: gateway ≥ 50 % of HTTP for produce and ≥ 70 % for consume (GATEWAY_TARGET_PERCENT: kafkajs encodes and decodes every record in the client, the HTTP side sends a prebuilt body and reads pages as bytes). kafkajs round trip: its own timing of each Produce or Fetch request, sent to answered, which leaves out the client's encoding and decoding.`,
+		intro: `kafkajs through the Kafka gateway (\`gateway/main.js\`, its own process) next to the same load sent over HTTP in the same run. Produce: 100×1 KiB records per request to one partition, one client, each awaited (acks=all), both warmed up for ${WARMUP_MS} ms, then ${ROUNDS} rounds of ${DURATION_MS / ROUNDS} ms each, HTTP and kafkajs in turn; the ratio is the median of the rounds' ratios (their range beside it). Consume: a prefilled partition read from offset 0 to its end, HTTP pages of 1000 records against a kafkajs consumer with default fetch sizes (1 MiB per partition), the second of two reads counted. Targets: gateway ≥ 50 % of HTTP for produce and ≥ 70 % for consume (GATEWAY_TARGET_PERCENT: kafkajs encodes and decodes every record in the client, the HTTP side sends a prebuilt body and reads pages as bytes). kafkajs round trip: its own timing of each Produce or Fetch request, sent to answered, which leaves out the client's encoding and decoding.`,
 		table: (rows) =>
 			[
 				"| scenario | runtime | kafkajs → gateway records/s | HTTP records/s | gateway / HTTP | target | gateway p50 / p99 ms | kafkajs round trip p50 / p99 ms | HTTP p50 / p99 ms |",
