@@ -27,14 +27,17 @@ export function compacts(config: TopicConfig): boolean {
 
 /**
  * Filters one batch's lines. A record stays if it is its key's newest, unless it is a tombstone past
- * `delete.retention.ms`. Keyless records, or keys the partition has no entry for (written before the topic was
- * compacted), stay: compaction only removes what it knows to be superseded.
+ * `delete.retention.ms` and `tombstonesMayGo`. Keyless records, or keys the partition has no entry for (written
+ * before the topic was compacted), stay: compaction only removes what it knows to be superseded. A tombstone may
+ * not go while older records of its key can lie where compaction does not reach (R2 segments): without it a
+ * reader from the log start would see the key's old value alive.
  */
 export function compactLines(
 	lines: readonly string[],
 	latest: (keyId: string) => LatestRecord | undefined,
 	config: TopicConfig,
 	nowMs: number,
+	tombstonesMayGo = true,
 ): CompactedBatch {
 	const kept: string[] = [];
 	const expiredKeys: string[] = [];
@@ -46,7 +49,7 @@ export function compactLines(
 			continue;
 		}
 		if (newest.offset !== lineOffset(line)) continue;
-		if (newest.tombstone && newest.appendedAtMs + config["delete.retention.ms"] <= nowMs) {
+		if (tombstonesMayGo && newest.tombstone && newest.appendedAtMs + config["delete.retention.ms"] <= nowMs) {
 			expiredKeys.push(keyId);
 			continue;
 		}

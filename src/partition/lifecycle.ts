@@ -207,7 +207,8 @@ export class Lifecycle {
 	/**
 	 * One step of a compaction pass: rewrites up to `COMPACTION_BATCHES_PER_STEP` batches after the cursor,
 	 * never the newest batch (the active tail). At the end of a pass, schedules the next one for when the oldest
-	 * tombstone may go, or leaves it to the next append.
+	 * tombstone may go, or leaves it to the next append. Segments in R2 (left by remote storage before the topic
+	 * became compacted) are immutable and may hold older records of any key: while there are any, tombstones stay.
 	 */
 	private compactStep(config: TopicConfig, nowMs: number): void {
 		const state = this.sql
@@ -234,7 +235,8 @@ export class Lifecycle {
 				.toArray()[0];
 			return row === undefined ? undefined : { offset: row.offset, tombstone: row.tombstone === 1, appendedAtMs: row.appended_at_ms };
 		};
-		for (const row of rows) this.compactBatch(row, latest, config, nowMs);
+		const tombstonesMayGo = !this.tiering.hasRemote();
+		for (const row of rows) this.compactBatch(row, latest, config, nowMs, tombstonesMayGo);
 		saveTotals(this.sql, this.view, this.view.nextOffset);
 		if (rows.length === COMPACTION_BATCHES_PER_STEP) {
 			this.moreWork = true;
@@ -244,7 +246,8 @@ export class Lifecycle {
 		const oldestTombstone = this.sql
 			.exec<{ m: number | null }>("SELECT MIN(appended_at_ms) AS m FROM record_keys WHERE tombstone = 1")
 			.one().m;
-		const nextDue = oldestTombstone === null ? null : Math.max(nowMs + 1, oldestTombstone + config["delete.retention.ms"]);
+		const nextDue =
+			oldestTombstone === null || !tombstonesMayGo ? null : Math.max(nowMs + 1, oldestTombstone + config["delete.retention.ms"]);
 		this.sql.exec("UPDATE partition_state SET compaction_cursor = 0, compaction_due_ms = ? WHERE id = 1", nextDue);
 	}
 
@@ -253,9 +256,10 @@ export class Lifecycle {
 		latest: (keyId: string) => LatestRecord | undefined,
 		config: TopicConfig,
 		nowMs: number,
+		tombstonesMayGo: boolean,
 	): void {
 		const lines = row.records.split(RECORD_SEPARATOR);
-		const { kept, expiredKeys } = compactLines(lines, latest, config, nowMs);
+		const { kept, expiredKeys } = compactLines(lines, latest, config, nowMs, tombstonesMayGo);
 		for (const keyId of expiredKeys) this.sql.exec("DELETE FROM record_keys WHERE key_id = ?", keyId);
 		if (kept.length === lines.length) return;
 		this.cache.forgetThrough(row.base_offset);

@@ -437,6 +437,36 @@ describe("retention and deletion of remote segments", () => {
 		expect((await heldRecords(topic)).offsets).toEqual(range(0, 7));
 	});
 
+	it("keeps a tombstone past delete.retention.ms while older records of its key are in R2 (remote storage off, then compact)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produce(topic, [{ key: "a", value: "a1" }]);
+		await produceBatches(topic, 1, 2);
+		await alarm(topic);
+		expect((await describePartition(topic)).local_log_start_offset).toBe(2);
+		const config = { "remote.storage.enable": false, "cleanup.policy": "compact", "delete.retention.ms": 0 };
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config } });
+		await produce(topic, [{ key: "a", value: null }]);
+		await produce(topic, [{ key: "z", value: "tail" }]);
+		const stub = await partitionStub(topic);
+		await runInDurableObject(stub, (_, state) => state.storage.sql.exec("UPDATE partition_state SET compaction_due_ms = 0"));
+		await alarm(topic);
+		// The segment holding a1 cannot be compacted: without the tombstone a reader from the start sees a1 alive.
+		const values = (await heldRecords(topic)).values;
+		const read = await json<{ records: { key: string; value: unknown }[] }>(
+			"GET",
+			`/v1/topics/${topic}/partitions/0/records?offset=0`,
+			200,
+		);
+		expect(values).toContain("a1");
+		expect(read.records.filter((r) => r.key === "a").map((r) => r.value)).toEqual(["a1", null]);
+		// Nor is a pass scheduled for a tombstone that cannot go yet: the alarm would come back at once, forever.
+		const due = await runInDurableObject(stub, (_, state) =>
+			state.storage.sql.exec<{ due: number | null }>("SELECT compaction_due_ms AS due FROM partition_state").one(),
+		);
+		expect(due.due).toBeNull();
+	});
+
 	it("deletes the partition's objects when the topic is deleted", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, REMOTE);
