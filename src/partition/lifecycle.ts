@@ -72,6 +72,20 @@ export class Lifecycle {
 		return createdAtMs + IDEMPOTENCY_WINDOW_MS <= nowMs;
 	}
 
+	/**
+	 * A new config took effect. A topic that starts compacting again forgets the keys it knew: appends made while it
+	 * did not compact left no key rows, so a row from before may name an older offset than the key's newest record,
+	 * which compaction would then delete. Keys unknown are kept until appended again. One statement, on a rare admin
+	 * change; the rows it deletes are the keys of an earlier compacting period.
+	 */
+	configured(previous: TopicConfig | null, config: TopicConfig, nowMs: number): void {
+		if (previous !== null && !compacts(previous) && compacts(config)) {
+			this.sql.exec("DELETE FROM record_keys");
+			this.sql.exec("UPDATE partition_state SET compaction_cursor = 0 WHERE id = 1");
+		}
+		this.reschedule(config, nowMs);
+	}
+
 	/** After an append, makes sure the alarm comes no later than the work this append made due. */
 	afterAppend(config: TopicConfig, nowMs: number, usedProducer: boolean, usedIdempotency: boolean): void {
 		const head = this.headSinceChange();

@@ -226,12 +226,13 @@ export class PartitionLog extends DurableObject<Env> {
 			assignment.configVersion,
 			JSON.stringify(assignment.config),
 		);
+		const previous = this.config;
 		this.status = "active";
 		this.topicId = assignment.topicId;
 		this.partition = assignment.partition;
 		this.configVersion = assignment.configVersion;
 		this.config = assignment.config;
-		this.lifecycle.reschedule(assignment.config, Date.now());
+		this.lifecycle.configured(previous, assignment.config, Date.now());
 		return ok(this.offsets());
 	}
 

@@ -308,6 +308,21 @@ describe("compaction", () => {
 		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["u", "string", "ff", "tail"]);
 	});
 
+	it("keeps a key's newest value after cleanup.policy went to delete and back to compact", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact", "delete.retention.ms": HOUR_MS });
+		await produce(topic, [{ key: "a", value: "a1" }]);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "cleanup.policy": "delete" } } });
+		// Written while the topic does not compact: no key row is kept for it.
+		await produce(topic, [{ key: "a", value: "a2" }]);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "cleanup.policy": "compact" } } });
+		await produce(topic, [{ key: "z", value: "tail" }]);
+		await compactNow(topic);
+		const records = (await fetchRecords(topic, 0)).records.filter((r) => r.key === "a");
+		// Compaction keeps at least the newest record of every key, whatever it learnt of the older ones.
+		expect(records.at(-1)).toMatchObject({ offset: 1, value: "a2" });
+	});
+
 	it("removes a tombstone only after delete.retention.ms", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, { "cleanup.policy": "compact", "delete.retention.ms": HOUR_MS });
