@@ -467,6 +467,40 @@ describe("retention and deletion of remote segments", () => {
 		expect(due.due).toBeNull();
 	});
 
+	it("offloads and reads back a log compaction left gaps in, once the topic turned from compact to tiered delete", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact", "delete.retention.ms": 3_600_000 });
+		await produce(topic, [{ key: "a", value: "a1" }]);
+		await produce(topic, [
+			{ key: "b", value: "b1" },
+			{ key: "a", value: "a2" },
+		]);
+		await produce(topic, [{ key: "b", value: "b2" }]);
+		await produce(topic, [{ key: "z", value: "tail" }]);
+		const stub = await partitionStub(topic);
+		await runInDurableObject(stub, (_, state) => state.storage.sql.exec("UPDATE partition_state SET compaction_due_ms = 0"));
+		await alarm(topic);
+		// Compaction deleted the batch at offset 0 and cut b1 from the front of the next one.
+		const expected = [
+			[2, "a2"],
+			[3, "b2"],
+			[4, "tail"],
+		];
+		const read = async (offset: number) =>
+			(
+				await json<{ records: { offset: number; value: unknown }[] }>(
+					"GET",
+					`/v1/topics/${topic}/partitions/0/records?offset=${offset}`,
+					200,
+				)
+			).records.map((r) => [r.offset, r.value]);
+		expect(await read(0)).toEqual(expected);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "cleanup.policy": "delete", ...REMOTE } } });
+		await alarm(topic);
+		expect((await describePartition(topic)).local_log_start_offset).toBe(4);
+		for (const offset of [0, 1, 2, 3]) expect(await read(offset)).toEqual(expected.filter(([o]) => (o as number) >= offset));
+	});
+
 	it("deletes the partition's objects when the topic is deleted", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, REMOTE);

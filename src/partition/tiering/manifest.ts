@@ -16,6 +16,11 @@ import { type LocalBatch, planRemoteRetention, planSegment, type RemoteSegment }
 
 /** The batches of a planned segment, with what the commit re-checks: their stored bytes. */
 export interface SegmentSource {
+	/**
+	 * The offset the segment starts at: the local log start, which may lie below its first batch (compaction, before
+	 * the topic was tiered, deleted whole batches): the manifest covers the log without gaps all the same.
+	 */
+	readonly baseOffset: number;
 	readonly batches: readonly SegmentBatch[];
 	/** Sum of the batches' `bytes` column (the local measure), to subtract from the running totals. */
 	readonly storedBytes: number;
@@ -71,7 +76,7 @@ export function readSegmentSource(sql: SqlStorage, view: LogView, config: TopicC
 	const planned = read.slice(0, count);
 	const first = planned[0] as LocalBatch;
 	const last = planned[count - 1] as LocalBatch;
-	assert(first.baseOffset === view.localLogStartOffset, "the local log starts at its first batch");
+	assert(first.baseOffset >= view.localLogStartOffset, "no batch lies below the local log start");
 	const batches = sql
 		.exec<{ base_offset: number; last_offset: number; record_count: number; timestamp_high: number; records: string }>(
 			"SELECT base_offset, last_offset, record_count, timestamp_high, records FROM batches WHERE base_offset BETWEEN ? AND ? ORDER BY base_offset",
@@ -87,7 +92,7 @@ export function readSegmentSource(sql: SqlStorage, view: LogView, config: TopicC
 			records: row.records,
 		}));
 	assert(batches.length === count, "the planned batches are read whole");
-	return { batches, storedBytes: planned.reduce((n, b) => n + b.bytes, 0) };
+	return { baseOffset: view.localLogStartOffset, batches, storedBytes: planned.reduce((n, b) => n + b.bytes, 0) };
 }
 
 /**
@@ -112,7 +117,7 @@ export function commitOffload(
 			"SELECT status, topic_id, local_log_start_offset FROM partition_state WHERE id = 1",
 		)
 		.one();
-	if (state.status !== "active" || state.topic_id !== topicId || state.local_log_start_offset !== first.baseOffset) return false;
+	if (state.status !== "active" || state.topic_id !== topicId || state.local_log_start_offset !== source.baseOffset) return false;
 	const now = sql
 		.exec<{ n: number; bytes: number | null; last: number | null }>(
 			"SELECT COUNT(*) AS n, SUM(bytes) AS bytes, MAX(last_offset) AS last FROM batches WHERE base_offset BETWEEN ? AND ?",
@@ -125,7 +130,7 @@ export function commitOffload(
 	const recordCount = entries.reduce((n, e) => n + e.recordCount, 0);
 	sql.exec(
 		"INSERT INTO remote_segments (base_offset, last_offset, object_key, bytes, record_count, timestamp_high, batch_index, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-		first.baseOffset,
+		source.baseOffset,
 		last.lastOffset,
 		objectKey,
 		objectBytes,

@@ -58,7 +58,7 @@ function findRemoteSlice(
 		.toArray()[0];
 	if (row === undefined || row.last_offset < offset) return null;
 	const index = parseSegmentIndex(row.batch_index);
-	const first = lastAtOrBelow(index, offset);
+	const first = holdingOrAfter(index, offset);
 	const entries: SegmentIndexEntry[] = [];
 	let records = 0;
 	let bytes = 0;
@@ -108,9 +108,18 @@ export function findRemoteTimestamp(
 	const first =
 		fromOffset === undefined
 			? index.findIndex((e) => e.timestampHigh >= timestampMs && e.lastOffset >= start)
-			: lastAtOrBelow(index, start);
+			: holdingOrAfter(index, start);
 	assert(first >= 0 && (index[first] as SegmentIndexEntry).lastOffset >= start, "a segment as recent as the time has a batch as recent");
 	return { objectKey: row.object_key, entries: index.slice(first, first + batchesMax) };
+}
+
+/**
+ * The index of the entry holding `offset`, or of the first after it when `offset` lies in a gap compaction left
+ * between batches (before the topic was tiered); the caller has checked the segment reaches `offset`.
+ */
+function holdingOrAfter(index: readonly SegmentIndexEntry[], offset: number): number {
+	const at = lastAtOrBelow(index, offset);
+	return (index[at] as SegmentIndexEntry).lastOffset < offset ? at + 1 : at;
 }
 
 /** Binary search: the index of the last entry whose base offset is ≤ `offset` (entries are in offset order). */

@@ -193,7 +193,7 @@ export class TieredStorage {
 		const source = readSegmentSource(this.sql, this.host.view, config, nowMs);
 		if (source === null) return "idle";
 		const { body, entries } = encodeSegment(source.batches);
-		const key = segmentKey(identity.topicId, identity.partition, this.host.view.localLogStartOffset, nonce());
+		const key = segmentKey(identity.topicId, identity.partition, source.baseOffset, nonce());
 		try {
 			await this.host.bucket().put(key, body);
 		} catch (cause) {
