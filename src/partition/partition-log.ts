@@ -176,6 +176,7 @@ export class PartitionLog extends DurableObject<Env> {
 			cache: this.hot,
 			identity: () => (this.status === "active" && this.topicId !== null ? { topicId: this.topicId, partition: this.partition } : null),
 			beforeDeletingBatches: () => this.producers.snapshot(),
+			reload: () => this.load(),
 		});
 		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering, this.hot);
 		this.appends = new CommitQueue({

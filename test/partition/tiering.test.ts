@@ -289,6 +289,24 @@ describe("a crash or a failure at each step", () => {
 		expect(needed).toEqual([true, false]);
 	});
 
+	it("an offload commit that rolls back leaves the partition's view as SQLite holds it: every offset still reads", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produceBatches(topic, 0, 6);
+		const before = await describePartition(topic);
+		const stub = await partitionStub(topic);
+		const topicId = await topicIdOf(topic);
+		await runInDurableObject(stub, async (instance: PartitionLog, state) => {
+			await failingStatement(state.storage.sql, "UPDATE partition_state SET local_log_start_offset", "injected: the commit fails", () =>
+				expect(instance.alarm()).rejects.toThrow("injected"),
+			);
+			expect(instance.offsets()).toMatchObject({ localLogStartOffset: 0, remoteBytes: 0, bytes: before.bytes });
+			const read = await instance.read({ topicId, offset: 0, maxRecords: 10, maxBytes: 1 << 20, waitMs: 0 });
+			expect(read.ok && "records" in read.value ? read.value.recordCount : read).toBe(6);
+		});
+		expect((await heldRecords(topic)).offsets).toEqual(range(0, 6));
+	});
+
 	it("retention racing an offload: the commit sees the batches gone and deletes its own object", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, REMOTE);

@@ -42,6 +42,8 @@ export interface TieringHost {
 	identity(): { readonly topicId: string; readonly partition: number } | null;
 	/** Runs in the transaction that deletes offloaded batch rows, before it: rows may name producers' batches. */
 	beforeDeletingBatches(): void;
+	/** Reads the partition's view back from SQLite: a rolled-back commit may have moved it already. */
+	reload(): void;
 }
 
 /** How an offload attempt ended. */
@@ -204,10 +206,18 @@ export class TieredStorage {
 			return "failed";
 		}
 		this.retryAtMs = null;
-		const committed = this.host.storage.transactionSync(() => {
-			this.host.beforeDeletingBatches();
-			return commitOffload(this.sql, this.host.view, identity.topicId, source, entries, key, Date.now());
-		});
+		let committed: boolean;
+		try {
+			committed = this.host.storage.transactionSync(() => {
+				this.host.beforeDeletingBatches();
+				return commitOffload(this.sql, this.host.view, identity.topicId, source, entries, key, Date.now());
+			});
+		} catch (cause) {
+			// Rolled back: the batches are still local, but the view in memory says they moved. The object is an orphan.
+			this.host.reload();
+			this.sweepNeeded = true;
+			throw cause;
+		}
 		if (committed) {
 			this.host.cache.forgetThrough(this.host.view.localLogStartOffset - 1);
 			if (this.head === null) this.head = undefined;
