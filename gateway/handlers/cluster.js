@@ -17,6 +17,13 @@ const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
 /** DescribeConfigs source of a topic's own setting. */
 const CONFIG_SOURCE_TOPIC = 1;
+/**
+ * The topics Metadata marks internal: Tributary's audit trail (src/http/access.ts AUDIT_TOPIC, which the Confluent
+ * mount marks internal too) and Kafka's own. Nothing else: Java consumers leave internal topics out of pattern
+ * subscriptions and `listTopics()` leaves them out by default, so a user's `_schemas` or `_events` marked internal
+ * would vanish from both.
+ */
+const INTERNAL_TOPICS = new Set(["_audit", "__consumer_offsets", "__transaction_state"]);
 
 /** @param {any} _request @param {RequestContext} _ctx */
 export async function apiVersions(_request, _ctx) {
@@ -28,7 +35,7 @@ function topicMetadata(name, partitions) {
 	return {
 		errorCode: KAFKA.NONE,
 		name,
-		isInternal: name.startsWith("_"),
+		isInternal: INTERNAL_TOPICS.has(name),
 		partitions: Array.from({ length: partitions }, (_, i) => ({
 			errorCode: KAFKA.NONE,
 			partitionIndex: i,

@@ -52,6 +52,26 @@ async function exchange(name, version, body) {
 	return a.response.decode(reader, version);
 }
 
+test("Metadata: a topic whose name starts with '_' is not internal (only Kafka's own __consumer_offsets-style topics are)", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.createTopic("_schemas", 1);
+	await setup.api.createTopic("_app.events", 1);
+	const answer = await exchange("Metadata", 9, {
+		topics: [{ name: "_schemas" }, { name: "_app.events" }],
+		allowAutoTopicCreation: false,
+		includeClusterAuthorizedOperations: false,
+		includeTopicAuthorizedOperations: false,
+	});
+	assert.deepEqual(
+		answer.topics.map((t) => [t.name, t.errorCode, t.isInternal]),
+		[
+			["_schemas", 0, false],
+			["_app.events", 0, false],
+		],
+	);
+});
+
 test("Fetch past the log end: OFFSET_OUT_OF_RANGE, which kcat reports when told not to reset", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("short-log", 1);
 	await setup.api.produce("short-log", [{ value: "one", partition: 0 }]);
