@@ -18,6 +18,11 @@ export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
 /** Session timeouts Tributary's coordinator accepts; a Kafka client's value is clamped into this range. */
 export const SESSION_TIMEOUT_MS_MIN = 6_000;
 export const SESSION_TIMEOUT_MS_MAX = 1_800_000;
+/** Topics one page of Tributary's `GET /v1/topics` holds at most (shared/limits.ts LIST_PAGE_LIMIT_MAX). */
+export const TOPIC_PAGE_LIMIT = 1_000;
+/** Pages of `GET /v1/topics` read for one Metadata: Tributary's topic cap (shared/limits.ts TOPICS_MAX, 10,000) in
+ * full pages, and one more. A cursor that goes on past it is a fault of the Worker's, not a longer list. */
+export const TOPIC_PAGES_MAX = 11;
 /** How long a topic list is reused for Metadata requests on one connection. */
 export const METADATA_CACHE_MS = 1_000;
 /** Requests a connection may have read but not yet answered; past it the gateway stops reading the socket. */

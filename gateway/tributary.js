@@ -19,6 +19,7 @@
 
 import { Pool } from "undici";
 import { parseFetchPage } from "./fetch-page.js";
+import { TOPIC_PAGE_LIMIT, TOPIC_PAGES_MAX } from "./limits.js";
 
 /** Longest an HTTP call may take beyond its own long-poll wait. */
 export const HTTP_TIMEOUT_MS = 30_000;
@@ -172,6 +173,24 @@ export class Tributary {
 
 	listTopics() {
 		return this.call("GET", "/v1/topics");
+	}
+	/**
+	 * Every topic these credentials may see: `GET /v1/topics` page after page (`next_cursor`), where `listTopics`
+	 * reads the first page only. A failed page is the answer.
+	 * @returns {Promise<Answer>} `{ topics }` when every page was read
+	 */
+	async listAllTopics() {
+		const topics = [];
+		let cursor = null;
+		for (let page = 0; page < TOPIC_PAGES_MAX; page++) {
+			const after = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
+			const answer = await this.call("GET", `/v1/topics?limit=${TOPIC_PAGE_LIMIT}${after}`);
+			if (answer.status !== 200) return answer;
+			topics.push(...answer.body.topics);
+			cursor = answer.body.next_cursor ?? null;
+			if (cursor === null) return { status: 200, body: { topics } };
+		}
+		throw new Error(`listing topics: still a next page after ${TOPIC_PAGES_MAX} pages`);
 	}
 	/** @param {string} topic */
 	describeTopic(topic) {

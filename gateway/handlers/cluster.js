@@ -50,12 +50,13 @@ function topicMetadata(name, partitions) {
 }
 
 /**
- * Metadata: all visible topics (null list) or the named ones. A named topic missing from the visible list is
- * looked up on its own so that "forbidden" (TOPIC_AUTHORIZATION_FAILED) and "unknown" stay apart.
+ * Metadata: all visible topics (null list; every page of Tributary's listing) or the named ones. A named topic
+ * missing from the visible list is looked up on its own so that "forbidden" (TOPIC_AUTHORIZATION_FAILED) and
+ * "unknown" stay apart.
  * @param {any} request @param {RequestContext} ctx
  */
 export async function metadata(request, ctx) {
-	const listed = await ctx.tributary.listTopics();
+	const listed = await ctx.tributary.listAllTopics();
 	if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
 	/** @type {Map<string, number>} */
 	const visible = new Map(listed.body.topics.map((t) => [t.name, t.partitions]));
