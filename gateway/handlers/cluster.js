@@ -98,15 +98,48 @@ export async function findCoordinator(_request, ctx) {
 	};
 }
 
+/** CreateTopics' "the broker's default" for a partition count or replication factor. */
+const USE_DEFAULT = -1;
+
+/**
+ * What Kafka refuses in a CreatableTopic before looking at the cluster, or null: a partition count or replication
+ * factor that is neither positive nor the default (-1), and replica assignments (Tributary places partitions).
+ * Tributary keeps no replication factor, so any positive one is taken, as the Confluent mount takes it.
+ * @param {any} t
+ */
+function creationRefusal(t) {
+	if (t.numPartitions !== USE_DEFAULT && t.numPartitions <= 0)
+		return { errorCode: KAFKA.INVALID_PARTITIONS, errorMessage: "Number of partitions was set to an invalid non-positive value." };
+	if (t.replicationFactor !== USE_DEFAULT && t.replicationFactor <= 0)
+		return {
+			errorCode: KAFKA.INVALID_REPLICATION_FACTOR,
+			errorMessage: "Replication factor must be larger than 0, or -1 to use the default value.",
+		};
+	if (t.assignments.length > 0) return { errorCode: KAFKA.INVALID_REQUEST, errorMessage: "replica assignments are not supported" };
+	return null;
+}
+
+/**
+ * A validateOnly create's answer: what creating would say of the name (taken, or not a legal topic name). The
+ * topic's configs are checked only by a real create, as Tributary's topic API has no dry run.
+ * @param {RequestContext} ctx @param {string} name
+ */
+async function validateCreation(ctx, name) {
+	const answer = await ctx.tributary.describeTopic(name);
+	if (answer.status === 404) return { errorCode: KAFKA.NONE, errorMessage: null };
+	if (answer.status === 200) return { errorCode: KAFKA.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
+	return { errorCode: kafkaError(answer, "topic"), errorMessage: errorMessage(answer) };
+}
+
 /** @param {any} request @param {RequestContext} ctx */
 export async function createTopics(request, ctx) {
 	const topics = await Promise.all(
 		request.topics.map(async (t) => {
 			const config = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
 			const result = { name: t.name, errorCode: KAFKA.NONE, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: null };
-			if (t.assignments.length > 0)
-				return { ...result, errorCode: KAFKA.INVALID_REQUEST, errorMessage: "replica assignments are not supported" };
-			if (request.validateOnly) return result;
+			const refusal = creationRefusal(t);
+			if (refusal !== null) return { ...result, ...refusal };
+			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t.name)) };
 			const body = { name: t.name, config, ...(t.numPartitions > 0 ? { partitions: t.numPartitions } : {}) };
 			const answer = await ctx.tributary.createTopic(body);
 			const errorCode = kafkaError(answer, "topic");

@@ -72,6 +72,42 @@ test("Metadata: a topic whose name starts with '_' is not internal (only Kafka's
 	);
 });
 
+test("CreateTopics refuses what Kafka refuses: a non-positive partition count, a zero replication factor", {
+	timeout: 60_000,
+}, async () => {
+	const admin = track(kafka().admin());
+	await admin.connect();
+	await assert.rejects(admin.createTopics({ topics: [{ topic: "zero-parts", numPartitions: 0 }] }), (error) => {
+		assert.equal(error.errors?.[0]?.type, "INVALID_PARTITIONS", String(error));
+		return true;
+	});
+	await assert.rejects(admin.createTopics({ topics: [{ topic: "zero-rf", replicationFactor: 0 }] }), (error) => {
+		assert.equal(error.errors?.[0]?.type, "INVALID_REPLICATION_FACTOR", String(error));
+		return true;
+	});
+	assert.equal((await setup.api.request("GET", "/v1/topics/zero-parts")).status, 404);
+	assert.equal((await setup.api.request("GET", "/v1/topics/zero-rf")).status, 404);
+	await admin.disconnect();
+});
+
+test("CreateTopics validateOnly checks as a create would: an existing topic, an invalid name", { timeout: 60_000 }, async () => {
+	await setup.api.createTopic("already-here", 1);
+	const admin = track(kafka().admin());
+	await admin.connect();
+	// TOPIC_ALREADY_EXISTS: kafkajs answers false rather than throwing. No leaders to wait for: nothing is created.
+	assert.equal(await admin.createTopics({ validateOnly: true, waitForLeaders: false, topics: [{ topic: "already-here" }] }), false);
+	await assert.rejects(admin.createTopics({ validateOnly: true, waitForLeaders: false, topics: [{ topic: "bad name!" }] }), (error) => {
+		assert.equal(error.errors?.[0]?.type, "INVALID_TOPIC_EXCEPTION", String(error));
+		return true;
+	});
+	assert.equal(
+		await admin.createTopics({ validateOnly: true, waitForLeaders: false, topics: [{ topic: "would-be-new", numPartitions: 2 }] }),
+		true,
+	);
+	assert.equal((await setup.api.request("GET", "/v1/topics/would-be-new")).status, 404);
+	await admin.disconnect();
+});
+
 test("Fetch past the log end: OFFSET_OUT_OF_RANGE, which kcat reports when told not to reset", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("short-log", 1);
 	await setup.api.produce("short-log", [{ value: "one", partition: 0 }]);
