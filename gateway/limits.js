@@ -13,6 +13,8 @@ export const FETCH_WAIT_MS_MAX = 30_000;
 export const FETCH_RECORDS_MAX = 10_000;
 /** Tributary's fetch bytes cap per partition. */
 export const FETCH_BYTES_MAX = 16 * 1024 * 1024;
+/** Partitions a Tributary topic may have (shared/limits.ts PARTITIONS_MAX). */
+export const TOPIC_PARTITIONS_MAX = 256;
 /** Tributary's largest record timestamp (shared/limits.ts TIMESTAMP_MS_MAX). */
 export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
 /** Session timeouts Tributary's coordinator accepts; a Kafka client's value is clamped into this range. */

@@ -7,6 +7,7 @@
  */
 
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
@@ -103,13 +104,17 @@ const USE_DEFAULT = -1;
 
 /**
  * What Kafka refuses in a CreatableTopic before looking at the cluster, or null: a partition count or replication
- * factor that is neither positive nor the default (-1), and replica assignments (Tributary places partitions).
+ * factor that is neither positive nor the default (-1), more partitions than Tributary's cap, and replica
+ * assignments (Tributary places partitions).
  * Tributary keeps no replication factor, so any positive one is taken, as the Confluent mount takes it.
  * @param {any} t
  */
 function creationRefusal(t) {
 	if (t.numPartitions !== USE_DEFAULT && t.numPartitions <= 0)
 		return { errorCode: KAFKA.INVALID_PARTITIONS, errorMessage: "Number of partitions was set to an invalid non-positive value." };
+	// The Worker refuses it too, but with its schema's invalid_request, which reads as INVALID_TOPIC_EXCEPTION here.
+	if (t.numPartitions > TOPIC_PARTITIONS_MAX)
+		return { errorCode: KAFKA.INVALID_PARTITIONS, errorMessage: `A topic has at most ${TOPIC_PARTITIONS_MAX} partitions.` };
 	if (t.replicationFactor !== USE_DEFAULT && t.replicationFactor <= 0)
 		return {
 			errorCode: KAFKA.INVALID_REPLICATION_FACTOR,

@@ -72,7 +72,7 @@ test("Metadata: a topic whose name starts with '_' is not internal (only Kafka's
 	);
 });
 
-test("CreateTopics refuses what Kafka refuses: a non-positive partition count, a zero replication factor", {
+test("CreateTopics refuses a partition count or replication factor as Kafka does: not positive, or too many partitions", {
 	timeout: 60_000,
 }, async () => {
 	const admin = track(kafka().admin());
@@ -85,8 +85,15 @@ test("CreateTopics refuses what Kafka refuses: a non-positive partition count, a
 		assert.equal(error.errors?.[0]?.type, "INVALID_REPLICATION_FACTOR", String(error));
 		return true;
 	});
-	assert.equal((await setup.api.request("GET", "/v1/topics/zero-parts")).status, 404);
-	assert.equal((await setup.api.request("GET", "/v1/topics/zero-rf")).status, 404);
+	// More partitions than a Tributary topic may have (PARTITIONS_MAX, 256): a partition count refused, not a topic
+	// name (the Worker's 400 alone would read as INVALID_TOPIC_EXCEPTION).
+	await assert.rejects(admin.createTopics({ topics: [{ topic: "too-many-parts", numPartitions: 257 }] }), (error) => {
+		assert.equal(error.errors?.[0]?.type, "INVALID_PARTITIONS", String(error));
+		return true;
+	});
+	for (const name of ["zero-parts", "zero-rf", "too-many-parts"]) {
+		assert.equal((await setup.api.request("GET", `/v1/topics/${name}`)).status, 404, name);
+	}
 	await admin.disconnect();
 });
 
