@@ -1,0 +1,44 @@
+// @ts-check
+/**
+ * The Kafka gateway's copies of Tributary's limits (gateway/limits.js: plain JS, which cannot import src/) against
+ * the originals in src/shared/limits.ts, read as text: a limit changed on one side only would have the gateway
+ * clamp to, or refuse at, a bound the Worker no longer has.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import * as gateway from "../../gateway/limits.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const SHARED_LIMITS = readFileSync(join(ROOT, "src", "shared", "limits.ts"), "utf8");
+
+/**
+ * A numeric constant of src/shared/limits.ts: its initialiser, digits, `_` and `*` only, evaluated.
+ * @param {string} name
+ */
+function shared(name) {
+	const match = new RegExp(`^export const ${name} = ([0-9_ *]+);`, "m").exec(SHARED_LIMITS);
+	assert.ok(match?.[1] !== undefined, `src/shared/limits.ts has no numeric ${name}`);
+	return match[1]
+		.split("*")
+		.map((factor) => Number(factor.trim().replaceAll("_", "")))
+		.reduce((product, factor) => product * factor, 1);
+}
+
+test("every limit the gateway mirrors equals Tributary's", () => {
+	/** @type {[string, number, number][]} gateway name, its value, Tributary's */
+	const mirrors = [
+		["FETCH_WAIT_MS_MAX", gateway.FETCH_WAIT_MS_MAX, shared("FETCH_WAIT_MS_MAX")],
+		["FETCH_RECORDS_MAX", gateway.FETCH_RECORDS_MAX, shared("FETCH_RECORDS_MAX")],
+		["FETCH_BYTES_MAX", gateway.FETCH_BYTES_MAX, shared("FETCH_BYTES_MAX")],
+		["TIMESTAMP_MS_MAX", gateway.TIMESTAMP_MS_MAX, shared("TIMESTAMP_MS_MAX")],
+		["SESSION_TIMEOUT_MS_MIN", gateway.SESSION_TIMEOUT_MS_MIN, shared("SESSION_TIMEOUT_MS_MIN")],
+		["SESSION_TIMEOUT_MS_MAX", gateway.SESSION_TIMEOUT_MS_MAX, shared("SESSION_TIMEOUT_MS_MAX")],
+		["TOPIC_PARTITIONS_MAX", gateway.TOPIC_PARTITIONS_MAX, shared("PARTITIONS_MAX")],
+		["TOPIC_PAGE_LIMIT", gateway.TOPIC_PAGE_LIMIT, shared("LIST_PAGE_LIMIT_MAX")],
+		["TOPIC_PAGES_MAX", gateway.TOPIC_PAGES_MAX, Math.ceil(shared("TOPICS_MAX") / shared("LIST_PAGE_LIMIT_MAX")) + 1],
+	];
+	for (const [name, mine, theirs] of mirrors) assert.equal(mine, theirs, `gateway/limits.js ${name}`);
+});
