@@ -57,10 +57,13 @@ export interface PartitionQueue {
 	 */
 	channel: ProduceStream | null;
 	/**
-	 * A streamed batch failed with later ones in flight: those come back refused too (their sequences follow a batch
-	 * that was not written), and every record goes back, in send order, once nothing is in flight. Null otherwise.
+	 * A streamed batch failed with later ones in flight, or was refused as retriable: those in flight come back
+	 * refused too (their sequences follow a batch that was not written), and every record goes back, in send order,
+	 * once nothing is in flight and not before `retryAtMs` (a retriable refusal's backoff). Null otherwise.
 	 */
-	held: { readonly records: Pending[]; readonly baseSequence: number; readonly generation: number } | null;
+	held: { readonly records: Pending[]; readonly baseSequence: number; readonly generation: number; retryAtMs: number } | null;
+	/** Streamed batches refused as retriable and held for another attempt since the last one written. */
+	retries: number;
 	timer: ReturnType<typeof setTimeout> | null;
 	/** The sequence of the next record, under producer identity `identityGeneration`. */
 	nextSequence: number;
@@ -104,6 +107,7 @@ export function newPartitionQueue(topic: TopicState, partition: number): Partiti
 		resends: Promise.resolve(),
 		channel: null,
 		held: null,
+		retries: 0,
 		timer: null,
 		nextSequence: 0,
 		identityGeneration: -1,
@@ -114,4 +118,23 @@ export function newPartitionQueue(topic: TopicState, partition: number): Partiti
 export function putBack(queue: PartitionQueue, records: readonly Pending[]): void {
 	queue.records.unshift(...records);
 	queue.bytes += records.reduce((sum, p) => sum + p.estimatedBytes, 0);
+}
+
+/**
+ * Holds a streamed batch refused as retriable for another attempt at `retryAtMs` (see `held`), behind the records
+ * already held under the same producer identity. False when it may not be: another identity's records are held, or
+ * the queue has used its `budget` of retries since a batch was last written.
+ */
+export function holdForRetry(queue: PartitionQueue, sent: SentBatch, generation: number, retryAtMs: number, budget: number): boolean {
+	const held = queue.held;
+	if (held !== null) {
+		if (held.generation !== generation) return false;
+		held.records.push(...sent.batch);
+		held.retryAtMs = Math.max(held.retryAtMs, retryAtMs);
+		return true;
+	}
+	if (queue.retries >= budget) return false;
+	queue.retries++;
+	queue.held = { records: [...sent.batch], baseSequence: sent.baseSequence, generation, retryAtMs };
+	return true;
 }

@@ -11,13 +11,21 @@
  */
 
 import { errorFromResponse, TributaryError } from "./errors.ts";
-import { type Http, seg } from "./http.ts";
+import { backoffMs, type Http, mayRetry, seg } from "./http.ts";
 import { choosePartition } from "./partitioner.ts";
 import { ProduceStream, type StreamReport, streamingSupported } from "./produce-stream.ts";
 import { ProducerBuffer } from "./producer-buffer.ts";
 import { type Identity, ProducerIdentity } from "./producer-identity.ts";
 import { type ProducerOptions, producerSettings } from "./producer-options.ts";
-import { newPartitionQueue, type PartitionQueue, type Pending, putBack, type SentBatch, type TopicState } from "./producer-queue.ts";
+import {
+	holdForRetry,
+	newPartitionQueue,
+	type PartitionQueue,
+	type Pending,
+	putBack,
+	type SentBatch,
+	type TopicState,
+} from "./producer-queue.ts";
 import { estimateBytes, utf8LengthUpTo } from "./record-size.ts";
 import { type ProducerRecord, type RecordMetadata, toWire } from "./records.ts";
 
@@ -362,6 +370,15 @@ export class Producer {
 	#release(queue: PartitionQueue): void {
 		const held = queue.held;
 		if (held === null) return;
+		const waitMs = held.retryAtMs - Date.now();
+		if (waitMs > 0) {
+			setTimeout(() => {
+				held.retryAtMs = 0;
+				this.#release(queue);
+				this.#drain(queue);
+			}, waitMs);
+			return;
+		}
 		queue.held = null;
 		// Nothing from the failed batch on was written: the broker expects its sequence next.
 		if (queue.identityGeneration === held.generation) queue.nextSequence = held.baseSequence;
@@ -496,6 +513,7 @@ export class Producer {
 				const o = answer.offsets[i] as { partition: number; offset: number; timestamp: number };
 				this.#resolve(p, { topic, partition: o.partition, offset: o.offset, timestamp: o.timestamp });
 			});
+			queue.retries = 0;
 		} catch (error) {
 			await this.#failed(queue, { batch, records, identity, baseSequence, attempt, answerLost: lost.answer }, error);
 		}
@@ -515,13 +533,14 @@ export class Producer {
 			held.records.push(...batch);
 			return;
 		}
+		if (this.#retryLater(queue, sent, e)) return;
 		if (e.code === "topic_not_found") queue.topic.partitions = null;
 		if (e.code === "fenced") this.#fatal = e;
 		const current = identity !== null && queue.identityGeneration === identity.generation;
 		// Batches after this one are on the channel with later sequences: they come back refused, and every record
 		// goes again once they are all back, in send order (Kafka's producer re-queues its in-flight batches so).
 		const holding = current && held === null && !ambiguous && queue.inFlight > 1 && queue.streamed;
-		if (holding) queue.held = { records: [], baseSequence, generation: identity.generation };
+		if (holding) queue.held = { records: [], baseSequence, generation: identity.generation, retryAtMs: 0 };
 		else if (current && held === null) {
 			if (ambiguous || queue.inFlight > 1) this.#identity.reset(identity);
 			else queue.nextSequence = baseSequence;
@@ -551,6 +570,20 @@ export class Producer {
 			return;
 		}
 		for (const p of batch) this.#reject(p, e);
+	}
+
+	/**
+	 * Holds a streamed batch the broker refused as retriable (429, 503: it wrote none of it) for another attempt,
+	 * as a plain request is retried: after a backoff that honours `retry_after_ms`, within the connection's retry
+	 * budget, with the same sequences (the records go back in send order with those behind them) and only under the
+	 * same producer id, so a batch is never written twice. False when it may not be retried so.
+	 */
+	#retryLater(queue: PartitionQueue, sent: SentBatch, e: TributaryError): boolean {
+		if (!queue.streamed || sent.answerLost || !mayRetry(e, "unsent")) return false;
+		const generation = sent.identity?.generation ?? -1;
+		if (this.#idempotent && (sent.identity === null || queue.identityGeneration !== generation)) return false;
+		const retryAtMs = Date.now() + backoffMs(queue.retries, e.details.retry_after_ms);
+		return holdForRetry(queue, sent, generation, retryAtMs, this.#http.retries);
 	}
 }
 

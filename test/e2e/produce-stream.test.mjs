@@ -158,16 +158,88 @@ function breakChannelOnce(dropAfter) {
 }
 
 /**
+ * `globalThis.fetch` for the SDK, whose channel answers one message, the `at`-th line sent on it, with `report`
+ * instead of passing it to the broker: as a partition briefly unavailable, or a quota refusing, answers a message it
+ * did not write. Every produce body (channel line or plain request) is kept, with when it was sent.
+ * @param {number} at
+ * @param {object} report
+ */
+function refuseOnce(at, report) {
+	const realFetch = globalThis.fetch;
+	/** @type {{ body: string, atMs: number }[]} */
+	const bodies = [];
+	/** @type {{ body: string, atMs: number } | null} */
+	let refused = null;
+	let streams = 0;
+	globalThis.fetch = async (input, init) => {
+		const request = input instanceof Request ? input : new Request(input, init);
+		const path = new URL(request.url).pathname;
+		if (path.endsWith("/records") && request.method === "POST") bodies.push({ body: await request.clone().text(), atMs: Date.now() });
+		if (!path.endsWith("/records/stream") || streams++ > 0 || request.body === null) return realFetch(request);
+		let lines = 0;
+		let carry = "";
+		const decoder = new TextDecoder();
+		const encoder = new TextEncoder();
+		/** Set once the refused message's place in the answers is known: that many reports come before its own. */
+		let answeredBefore = -1;
+		const outgoing = request.body.pipeThrough(
+			new TransformStream({
+				transform(chunk, controller) {
+					carry += decoder.decode(chunk, { stream: true });
+					for (let newline = carry.indexOf("\n"); newline !== -1; newline = carry.indexOf("\n")) {
+						const line = carry.slice(0, newline);
+						carry = carry.slice(newline + 1);
+						if (line.trim() === "") continue;
+						const sent = { body: line, atMs: Date.now() };
+						bodies.push(sent);
+						if (lines++ === at) {
+							refused = sent;
+							answeredBefore = at;
+							continue;
+						}
+						controller.enqueue(encoder.encode(`${line}\n`));
+					}
+				},
+			}),
+		);
+		const response = await realFetch(new Request(request, { body: outgoing, duplex: "half" }));
+		let reports = 0;
+		let pending = "";
+		const incoming = new TransformStream({
+			transform(chunk, controller) {
+				pending += decoder.decode(chunk, { stream: true });
+				let out = "";
+				for (let newline = pending.indexOf("\n"); newline !== -1; newline = pending.indexOf("\n")) {
+					if (reports++ === answeredBefore) out += `${JSON.stringify(report)}\n`;
+					out += pending.slice(0, newline + 1);
+					pending = pending.slice(newline + 1);
+				}
+				if (out !== "") controller.enqueue(encoder.encode(out));
+			},
+		});
+		return new Response(response.body?.pipeThrough(incoming) ?? null, response);
+	};
+	return {
+		bodies,
+		refused: () => refused,
+		restore: () => {
+			globalThis.fetch = realFetch;
+		},
+	};
+}
+
+/**
  * Sends `count` records to partition 0 of a new topic through an idempotent producer in batches of 10 (many in flight,
  * so on the channel), those at `refused` too large for the topic, and reads the partition back.
  * @param {Tributary} client
  * @param {number} count
  * @param {Set<number>} refused
+ * @param {number} [batchRecords] from `STREAM_PENDING_SENDS_MIN` (32) up, the first batch already goes on the channel
  */
-async function sendInOrder(client, count, refused) {
+async function sendInOrder(client, count, refused, batchRecords = 10) {
 	const topic = `ordered-${crypto.randomUUID().slice(0, 8)}`;
 	await client.topics.create({ name: topic, partitions: 1, config: { "max.message.bytes": 2048 } });
-	const producer = client.producer({ batchRecords: 10, lingerMs: 20 });
+	const producer = client.producer({ batchRecords, lingerMs: 20 });
 	const sends = Array.from({ length: count }, (_, i) =>
 		producer.send(topic, { partition: 0, value: refused.has(i) ? { i, pad: "x".repeat(4000) } : { i } }),
 	);
@@ -213,6 +285,64 @@ test("the SDK's channel keeps an idempotent producer's records once and in send 
 		assert.deepEqual(result.values, expected, `${label}: every record once, in send order`);
 		for (const { i, offset } of result.acked) {
 			assert.equal(result.records.find((r) => r.offset === offset)?.value.i, i, `${label}: send ${i}'s offset names its record`);
+		}
+	}
+});
+
+test("the SDK's channel retries a streamed batch refused as retriable (503, 429 with retry_after_ms) with its sequences, once and in send order", {
+	timeout: 180_000,
+}, async () => {
+	const token = generateToken();
+	const dev = await startWranglerDev({ persistTo: state.path, token });
+	const client = new Tributary({ url: dev.url, token });
+	const count = 600;
+	const retryAfterMs = 400;
+	for (const [label, report] of /** @type {const} */ ([
+		[
+			"a partition briefly unavailable",
+			{ error: { code: "partition_unavailable", message: "the partition is unavailable; retry", retriable: true }, status: 503 },
+		],
+		[
+			"a quota refusal",
+			{
+				error: {
+					code: "quota_exceeded",
+					message: "over quota",
+					retriable: true,
+					quota: "produce_bytes_per_sec",
+					retry_after_ms: retryAfterMs,
+				},
+				status: 429,
+			},
+		],
+	])) {
+		const wire = refuseOnce(3, report);
+		let result;
+		try {
+			result = await sendInOrder(client, count, new Set(), 40);
+		} finally {
+			wire.restore();
+		}
+		const expected = Array.from({ length: count }, (_, i) => i);
+		assert.deepEqual(result.rejected, [], `${label}: no send failed`);
+		assert.deepEqual(result.values, expected, `${label}: every record once, in send order`);
+		for (const { i, offset } of result.acked) {
+			assert.equal(result.records.find((r) => r.offset === offset)?.value.i, i, `${label}: send ${i}'s offset names its record`);
+		}
+		const refused = wire.refused();
+		assert.ok(refused !== null, `${label}: a message was refused on the channel (${wire.bodies.length} bodies)`);
+		const { producer_id, sequence, records } = JSON.parse(refused.body);
+		const first = records[0].value.i;
+		// Sent again under the same producer id, its first record under the same sequence.
+		const again = wire.bodies.filter((sent) => {
+			if (sent === refused || sent.atMs < refused.atMs) return false;
+			const { body } = sent;
+			const message = JSON.parse(body);
+			return message.producer_id === producer_id && message.sequence === sequence && message.records[0]?.value.i === first;
+		});
+		assert.ok(again.length > 0, `${label}: the refused batch was sent again with its sequence and producer id`);
+		if (report.status === 429) {
+			assert.ok((again[0]?.atMs ?? 0) - refused.atMs >= retryAfterMs - 5, `${label}: sent again only after its retry_after_ms`);
 		}
 	}
 });
