@@ -114,6 +114,17 @@ export function newPartitionQueue(topic: TopicState, partition: number): Partiti
 	};
 }
 
+/**
+ * The highest sequence of a record (the broker's `PRODUCER_SEQUENCE_MAX`): sequences are Kafka's int32 (KIP-98), and
+ * after this one the next is 0, so a long-lived producer never runs out of them and a batch may span the wrap.
+ */
+export const PRODUCER_SEQUENCE_MAX = 2_147_483_647;
+
+/** The sequence `count` records after `sequence`, wrapping to 0 after `PRODUCER_SEQUENCE_MAX`. */
+export function sequenceAfter(sequence: number, count: number): number {
+	return (sequence + count) % (PRODUCER_SEQUENCE_MAX + 1);
+}
+
 /** Puts `records` back at the head of the queue, in order, ahead of every record queued. */
 export function putBack(queue: PartitionQueue, records: readonly Pending[]): void {
 	queue.records.unshift(...records);

@@ -24,6 +24,7 @@ import {
 	type Pending,
 	putBack,
 	type SentBatch,
+	sequenceAfter,
 	type TopicState,
 } from "./producer-queue.ts";
 import { estimateBytes, utf8LengthUpTo } from "./record-size.ts";
@@ -499,7 +500,7 @@ export class Producer {
 					queue.nextSequence = 0;
 				}
 				baseSequence = queue.nextSequence;
-				queue.nextSequence += batch.length;
+				queue.nextSequence = sequenceAfter(baseSequence, batch.length);
 			}
 			const head = identity === null ? "" : `"producer_id":${identity.producerId},"epoch":${identity.epoch},"sequence":${baseSequence},`;
 			const rawBody = `{${head}"records":${records}}`;

@@ -23,6 +23,7 @@ import { ApiError, type DomainError } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts";
 import { partitionForKey } from "../shared/partitioner.ts";
+import { sequenceAfter } from "../shared/producer-sequence.ts";
 import { keyBytes } from "../shared/record-codec.ts";
 import { type ProduceInput, type ProduceOptions, produce, type RecordPosition } from "../topic/produce.ts";
 import { cachedTopic, describeTopic } from "../topic/topic-cache.ts";
@@ -30,7 +31,7 @@ import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
 import { errorBody, statusOf } from "./errors.ts";
 import { fastProduceRecord, fastProduceRecords } from "./produce-fast-path.ts";
-import { int, NonNegative, ProduceRecordBody, toProduceInput } from "./schemas.ts";
+import { int, NonNegative, ProduceRecordBody, ProducerSequence, toProduceInput } from "./schemas.ts";
 import { plainStreamRecord, StreamedRecord } from "./stream-record-text.ts";
 
 /**
@@ -67,7 +68,7 @@ export const StreamBatchMessage = z
 		records: z.array(ProduceRecordBody).check(z.minLength(1, "records must hold at least one record"), z.maxLength(PRODUCE_RECORDS_MAX)),
 		producer_id: z.optional(int(1, Number.MAX_SAFE_INTEGER)),
 		epoch: z.optional(NonNegative),
-		sequence: z.optional(NonNegative),
+		sequence: z.optional(ProducerSequence),
 	})
 	.check(
 		z.superRefine((body, ctx) => {
@@ -513,14 +514,14 @@ function takeRun(entries: Entry[]): Entry[] {
 	let records = first.records.length;
 	let chars = first.slot.chars;
 	let count = 1;
-	let nextSequence = first.claim === null ? null : first.claim.sequence + first.records.length;
+	let nextSequence = first.claim === null ? null : sequenceAfter(first.claim.sequence, first.records.length);
 	while (count < entries.length) {
 		const next = entries[count] as Entry;
 		if (records + next.records.length > STREAM_APPEND_RECORDS_MAX || chars + next.slot.chars > STREAM_APPEND_CHARS_MAX) break;
 		if (first.claim === null ? next.claim !== null : !follows(first.claim, nextSequence as number, next.claim)) break;
 		records += next.records.length;
 		chars += next.slot.chars;
-		if (nextSequence !== null) nextSequence += next.records.length;
+		if (nextSequence !== null) nextSequence = sequenceAfter(nextSequence, next.records.length);
 		count++;
 	}
 	return entries.splice(0, count);

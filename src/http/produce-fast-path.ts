@@ -15,6 +15,7 @@ import {
 	JSON_OBJECT_FIELDS_MAX,
 	PARTITIONS_MAX,
 	PRODUCE_RECORDS_MAX,
+	PRODUCER_SEQUENCE_MAX,
 	RECORD_HEADERS_MAX,
 	TIMESTAMP_MS_MAX,
 } from "../shared/limits.ts";
@@ -137,7 +138,8 @@ export type FastFields = Partial<Record<"producer_id" | "epoch" | "sequence" | "
 
 /**
  * The exactly-once fields, from the walk's source texts, when they keep the schema's rules (plain non-negative
- * integers, a producer id from 1; producer_id, epoch and sequence all or none); otherwise null: the schema decides.
+ * integers, a producer id from 1, a sequence an int32; producer_id, epoch and sequence all or none); otherwise null:
+ * the schema decides.
  */
 function fieldsOf(texts: Map<string, string>): FastFields | null {
 	const fields: FastFields = {};
@@ -146,7 +148,8 @@ function fieldsOf(texts: Map<string, string>): FastFields | null {
 		fields[name as keyof FastFields] = Number(source);
 	}
 	const producer = [fields.producer_id, fields.epoch, fields.sequence].filter((v) => v !== undefined).length;
-	return fields.producer_id === 0 || producer % 3 !== 0 ? null : fields;
+	const sequenceOutOfRange = (fields.sequence ?? 0) > PRODUCER_SEQUENCE_MAX;
+	return fields.producer_id === 0 || producer % 3 !== 0 || sequenceOutOfRange ? null : fields;
 }
 
 /**

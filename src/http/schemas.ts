@@ -19,6 +19,7 @@ import {
 	LIST_PAGE_LIMIT_MAX,
 	PARTITIONS_MAX,
 	PRODUCE_RECORDS_MAX,
+	PRODUCER_SEQUENCE_MAX,
 	RECORD_HEADERS_MAX,
 	SSE_KEEPALIVE_MS_MIN,
 	TIMESTAMP_MS_MAX,
@@ -214,6 +215,8 @@ export function toProduceInput(record: z.output<typeof ProduceRecordBody>): Prod
 }
 
 export const NonNegative = int(0, Number.MAX_SAFE_INTEGER);
+/** An idempotent producer's sequence: Kafka's int32, which wraps to 0 after its highest (the partition counts so). */
+export const ProducerSequence = int(0, PRODUCER_SEQUENCE_MAX);
 
 export const ProduceBody = z
 	.strictObject({
@@ -221,8 +224,8 @@ export const ProduceBody = z
 		/** Idempotent producer (from POST /v1/producers) and the first sequence of this request's records. */
 		producer_id: z.optional(int(1, Number.MAX_SAFE_INTEGER)),
 		epoch: z.optional(NonNegative),
-		sequence: z.optional(NonNegative),
-		sequences: z.optional(z.record(z.string().check(z.regex(/^\d{1,4}$/, "keys are partition numbers")), NonNegative)),
+		sequence: z.optional(ProducerSequence),
+		sequences: z.optional(z.record(z.string().check(z.regex(/^\d{1,4}$/, "keys are partition numbers")), ProducerSequence)),
 		/** Conditional append: the offset the first record must get. */
 		expected_offset: z.optional(NonNegative),
 	})

@@ -5,8 +5,10 @@
  * Pure: the partition loads the state, asks for a decision, and stores what this returns.
  */
 
+import { assert } from "../shared/assert.ts";
 import type { DomainError } from "../shared/errors.ts";
-import { PRODUCER_RECENT_BATCHES } from "../shared/limits.ts";
+import { PRODUCER_RECENT_BATCHES, PRODUCER_SEQUENCE_MAX } from "../shared/limits.ts";
+import { sequenceAfter, sequencesFrom } from "../shared/producer-sequence.ts";
 
 export interface ProducerBatch {
 	readonly baseSequence: number;
@@ -18,7 +20,7 @@ export interface ProducerBatch {
 export interface ProducerState {
 	readonly producerId: number;
 	readonly epoch: number;
-	/** Sequence of the last record written; the next batch must start at `lastSequence + 1`. */
+	/** Sequence of the last record written; the next batch must start at the one after it (0 after the highest). */
 	readonly lastSequence: number;
 	/** The newest batches, oldest first, at most `PRODUCER_RECENT_BATCHES`. */
 	readonly recent: readonly ProducerBatch[];
@@ -35,6 +37,10 @@ export type SequenceDecision =
  * An unknown producer (new, or expired after its idle time) may start at any sequence.
  */
 export function checkSequence(state: ProducerState | null, epoch: number, baseSequence: number, recordCount: number): SequenceDecision {
+	assert(
+		Number.isInteger(baseSequence) && baseSequence >= 0 && baseSequence <= PRODUCER_SEQUENCE_MAX,
+		"the edge takes only int32 sequences",
+	);
 	if (state === null) return { kind: "append" };
 	if (epoch < state.epoch) {
 		return reject("fenced", `producer epoch ${epoch} is fenced by epoch ${state.epoch}`, { current_epoch: state.epoch });
@@ -45,22 +51,21 @@ export function checkSequence(state: ProducerState | null, epoch: number, baseSe
 	}
 	// A retry covers a remembered batch, or part of one: a streamed produce writes consecutive messages of a
 	// producer as one batch, and each message may come back on its own (sequences name records, not requests).
-	const lastSequence = baseSequence + recordCount - 1;
-	const covering = state.recent.find((b) => b.baseSequence <= baseSequence && lastSequence <= b.baseSequence + b.recordCount - 1);
+	// Distances forward from a batch's first sequence, so a batch across the wrap is covered as any other.
+	const covering = state.recent.find((b) => sequencesFrom(b.baseSequence, baseSequence) + recordCount <= b.recordCount);
 	if (covering !== undefined) {
-		const skip = baseSequence - covering.baseSequence;
+		const skip = sequencesFrom(covering.baseSequence, baseSequence);
 		return { kind: "duplicate", batch: { ...covering, baseSequence, recordCount, baseOffset: covering.baseOffset + skip } };
 	}
+	const expected = sequenceAfter(state.lastSequence, 1);
 	const retried = state.recent.find((b) => b.baseSequence === baseSequence);
 	if (retried !== undefined) {
 		return reject("out_of_order_sequence", `sequence ${baseSequence} was written with ${retried.recordCount} records, not ${recordCount}`, {
-			expected_sequence: state.lastSequence + 1,
+			expected_sequence: expected,
 		});
 	}
-	if (baseSequence === state.lastSequence + 1) return { kind: "append" };
-	return reject("out_of_order_sequence", `expected sequence ${state.lastSequence + 1}, got ${baseSequence}`, {
-		expected_sequence: state.lastSequence + 1,
-	});
+	if (baseSequence === expected) return { kind: "append" };
+	return reject("out_of_order_sequence", `expected sequence ${expected}, got ${baseSequence}`, { expected_sequence: expected });
 }
 
 function reject(code: "fenced" | "out_of_order_sequence", message: string, details: Record<string, number>): SequenceDecision {
@@ -77,5 +82,5 @@ export function afterAppend(
 ): ProducerState {
 	const sameEpoch = state !== null && state.epoch === epoch;
 	const recent = [...(sameEpoch ? state.recent : []), batch].slice(-PRODUCER_RECENT_BATCHES);
-	return { producerId, epoch, lastSequence: batch.baseSequence + batch.recordCount - 1, recent, updatedAtMs: nowMs };
+	return { producerId, epoch, lastSequence: sequenceAfter(batch.baseSequence, batch.recordCount - 1), recent, updatedAtMs: nowMs };
 }

@@ -123,6 +123,12 @@ export const CLEANUP_RETRY_MS = 10_000;
 /** Batches of recent writes kept per idempotent producer, so a retry of any of them is answered (Kafka keeps 5). */
 export const PRODUCER_RECENT_BATCHES = 5;
 
+/**
+ * The highest sequence of an idempotent producer's record: sequences are Kafka's int32 (KIP-98), and after this one
+ * the next is 0. A Kafka client's batch may span the wrap, and the broker must take it so.
+ */
+export const PRODUCER_SEQUENCE_MAX = 2_147_483_647;
+
 /** Idempotent producers' states a partition keeps in memory (the rest are read from SQLite when they write). */
 export const PRODUCER_STATES_CACHED_MAX = 1_000;
 

@@ -175,6 +175,44 @@ describe("idempotent producers", () => {
 		expect((await fetchRecords(topic, 0)).high_watermark).toBe(1);
 	});
 
+	it("wraps a producer's sequence after 2147483647 to 0, as Kafka's int32 sequence does, and refuses one past it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await initProducer();
+		const MAX = 2_147_483_647;
+		const values = (from: number, n: number) => Array.from({ length: n }, (_, i) => ({ value: from + i }));
+		const offsets = async (response: Response) =>
+			((await response.json()) as { offsets: { offset: number }[] }).offsets.map((o) => o.offset);
+		// 20 records from 2147483640: their sequences run up to 2147483647, then 0 to 11.
+		const spanning = { producer_id, epoch, sequence: MAX - 7, records: values(0, 20) };
+		expect(await offsets(await post(topic, spanning))).toEqual(values(0, 20).map((r) => r.value));
+		expect(await offsets(await post(topic, spanning))).toEqual(values(0, 20).map((r) => r.value));
+		// Its records from sequence 0 on, retried alone, are recognised at their own offsets.
+		expect(await offsets(await post(topic, { producer_id, epoch, sequence: 0, records: values(8, 3) }))).toEqual([8, 9, 10]);
+		const next = await post(topic, { producer_id, epoch, sequence: 12, records: values(20, 1) });
+		expect(next.status).toBe(200);
+		expect(await offsets(next)).toEqual([20]);
+		const gap = await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
+			body: { producer_id, epoch, sequence: 14, records: values(21, 1) },
+		});
+		expect(gap.expected_sequence).toBe(13);
+		// No sequence is above 2147483647, on either of the body's paths, for a known producer or a new one.
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			body: { producer_id, epoch, sequence: MAX + 1, records: values(21, 1) },
+		});
+		const fresh = await initProducer();
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			body: { ...fresh, sequence: MAX + 13, records: values(21, 1) },
+		});
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			body: { ...fresh, sequences: { "0": MAX + 1 }, records: values(21, 1) },
+		});
+		// A batch that ends at 2147483647 is followed by one at 0.
+		expect((await post(topic, { ...fresh, sequence: MAX - 1, records: values(100, 2) })).status).toBe(200);
+		expect(await offsets(await post(topic, { ...fresh, sequence: 0, records: values(102, 1) }))).toEqual([23]);
+		expect((await fetchRecords(topic, 0)).high_watermark).toBe(24);
+	});
+
 	it("fences an old epoch once the producer is re-initialised (409 fenced)", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);

@@ -314,6 +314,27 @@ describe("produce stream over NDJSON", () => {
 		expect(described.partitions[0]?.high_watermark).toBe(20);
 	});
 
+	it("takes an idempotent producer's messages across the sequence wrap (2147483647, then 0), and refuses one past it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const producer = await json<{ producer_id: number; epoch: number }>("POST", "/v1/producers", 200, { body: {} });
+		const MAX = 2_147_483_647;
+		const message = (sequence: number, value: number) =>
+			JSON.stringify({ records: [{ value, partition: 0 }], producer_id: producer.producer_id, epoch: producer.epoch, sequence });
+		const sequences = [...range(10).map((i) => MAX - 9 + i), ...range(10)];
+		const reports = await produceNdjson(
+			topic,
+			sequences.map((sequence, i) => message(sequence, i)),
+		);
+		expect(reports.map((r) => r.error?.code ?? "ok")).toEqual(range(20).map(() => "ok"));
+		expect(offsetsOf(reports)).toEqual(range(20));
+		const again = await produceNdjson(topic, [message(MAX, 9), message(0, 10), message(MAX + 1, 20)]);
+		expect(offsetsOf(again.slice(0, 2))).toEqual([9, 10]);
+		expect(again[2]?.error?.code).toBe("invalid_request");
+		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+		expect(described.partitions[0]?.high_watermark).toBe(20);
+	});
+
 	it("refuses a body that is not NDJSON, and a key without produce", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);

@@ -61,6 +61,46 @@ describe("checkSequence", () => {
 		expect(s?.recent.map((b) => b.baseSequence)).toEqual(Array.from({ length: PRODUCER_RECENT_BATCHES }, (_, i) => i + 3));
 		expect(checkSequence(s, 0, 0, 1)).toMatchObject({ kind: "reject" });
 	});
+
+	describe("wraps as Kafka's int32 sequence does: after 2147483647 comes 0", () => {
+		const MAX = 2_147_483_647;
+		// 20 records from 2147483640: 8 up to the top (…640 to …647), then 0 to 11.
+		const spanning = afterAppend(null, 7, 0, batch(MAX - 7, 20, 100), 1);
+
+		it("ends a batch that spans the top at its sequence modulo 2^31, and expects the one after it", () => {
+			expect(spanning.lastSequence).toBe(11);
+			expect(checkSequence(spanning, 0, 12, 1)).toEqual({ kind: "append" });
+			expect(checkSequence(spanning, 0, 13, 1)).toMatchObject({ kind: "reject", error: { details: { expected_sequence: 12 } } });
+			// The edge takes no sequence above the highest, so none reaches the partition.
+			expect(() => checkSequence(spanning, 0, MAX + 13, 1)).toThrow();
+		});
+
+		it("takes 0 after a batch that ends at 2147483647, and nothing else", () => {
+			const atTop = afterAppend(null, 7, 0, batch(MAX - 1, 2, 50), 1);
+			expect(atTop.lastSequence).toBe(MAX);
+			expect(checkSequence(atTop, 0, 0, 3)).toEqual({ kind: "append" });
+			expect(checkSequence(atTop, 0, 1, 1)).toMatchObject({ kind: "reject", error: { details: { expected_sequence: 0 } } });
+			const after = afterAppend(atTop, 7, 0, batch(0, 3, 52), 2);
+			expect(after.lastSequence).toBe(2);
+			expect(checkSequence(after, 0, 3, 1)).toEqual({ kind: "append" });
+			// The batch before the wrap is still recognised when retried.
+			expect(checkSequence(after, 0, MAX - 1, 2)).toEqual({ kind: "duplicate", batch: batch(MAX - 1, 2, 50) });
+		});
+
+		it("recognises retries of a batch that spans the top, whole or in part, at their own offsets", () => {
+			expect(checkSequence(spanning, 0, MAX - 7, 20)).toEqual({ kind: "duplicate", batch: batch(MAX - 7, 20, 100) });
+			expect(checkSequence(spanning, 0, MAX - 2, 5)).toEqual({ kind: "duplicate", batch: batch(MAX - 2, 5, 105) });
+			expect(checkSequence(spanning, 0, 0, 12)).toEqual({ kind: "duplicate", batch: batch(0, 12, 108) });
+			expect(checkSequence(spanning, 0, 11, 1)).toEqual({ kind: "duplicate", batch: batch(11, 1, 119) });
+		});
+
+		it("refuses a batch that overlaps one across the top, or runs past it", () => {
+			expect(checkSequence(spanning, 0, 5, 10)).toMatchObject({ kind: "reject", error: { code: "out_of_order_sequence" } });
+			expect(checkSequence(spanning, 0, MAX - 7, 21)).toMatchObject({ kind: "reject", error: { code: "out_of_order_sequence" } });
+			expect(checkSequence(spanning, 0, MAX, 1)).toEqual({ kind: "duplicate", batch: batch(MAX, 1, 107) });
+			expect(checkSequence(spanning, 0, MAX - 8, 1)).toMatchObject({ kind: "reject", error: { code: "out_of_order_sequence" } });
+		});
+	});
 });
 
 describe("planRetention", () => {
