@@ -39,6 +39,11 @@ export class ProducerIdentity {
 		return this.#current;
 	}
 
+	/** The generation of the identity in use, or of the next one when there is none. */
+	get generation(): number {
+		return this.#current === null ? this.#generation + 1 : this.#generation;
+	}
+
 	/** Drops `failed` if it is still the identity in use, so the next batch starts every partition afresh. */
 	reset(failed: Identity): void {
 		if (failed.generation === this.#generation) this.#current = null;

@@ -65,6 +65,12 @@ export interface PartitionQueue {
 	/** Streamed batches refused as retriable and held for another attempt since the last one written. */
 	retries: number;
 	timer: ReturnType<typeof setTimeout> | null;
+	/**
+	 * The identity generation under which a batch of this partition was last written. Until one is written under the
+	 * identity in use, one batch at a time goes: the partition does not know the producer yet, and would take a later
+	 * batch's sequence as its first if the first batch were refused, writing it ahead of that batch's records.
+	 */
+	writtenGeneration: number;
 	/** The sequence of the next record, under producer identity `identityGeneration`. */
 	nextSequence: number;
 	identityGeneration: number;
@@ -109,6 +115,7 @@ export function newPartitionQueue(topic: TopicState, partition: number): Partiti
 		held: null,
 		retries: 0,
 		timer: null,
+		writtenGeneration: -1,
 		nextSequence: 0,
 		identityGeneration: -1,
 	};

@@ -311,7 +311,8 @@ export class Producer {
 		}
 		if (queue.records.length === 0) return;
 		const streamed = queue.inFlight === 0 ? this.#wantsStream(queue) : queue.streamed;
-		if (queue.inFlight >= (streamed ? STREAM_BATCHES_IN_FLIGHT : 1)) {
+		const known = !this.#idempotent || queue.writtenGeneration === this.#identity.generation;
+		if (queue.inFlight >= (streamed && known ? STREAM_BATCHES_IN_FLIGHT : 1)) {
 			if (!streamed) this.#prepareSoon(queue);
 			return;
 		}
@@ -515,6 +516,7 @@ export class Producer {
 				this.#resolve(p, { topic, partition: o.partition, offset: o.offset, timestamp: o.timestamp });
 			});
 			queue.retries = 0;
+			if (identity !== null) queue.writtenGeneration = identity.generation;
 		} catch (error) {
 			await this.#failed(queue, { batch, records, identity, baseSequence, attempt, answerLost: lost.answer }, error);
 		}

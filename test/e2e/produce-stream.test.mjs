@@ -124,8 +124,9 @@ test("produce stream on wrangler dev: the SDK's channel and a WebSocket", { time
 /**
  * `globalThis.fetch` for the SDK, whose channel's answer (the report lines) breaks once, after `dropAfter` reports,
  * as a connection lost mid-stream does: the broker goes on writing what it had received, the SDK never hears of it.
+ * With `dropAfter` -1 it only watches whether the channel was opened.
  * @param {number} dropAfter
- * @returns {() => void} puts the real fetch back
+ * @returns {{ restore: () => void, opened: () => boolean }} `restore` puts the real fetch back
  */
 function breakChannelOnce(dropAfter) {
 	const realFetch = globalThis.fetch;
@@ -134,6 +135,7 @@ function breakChannelOnce(dropAfter) {
 		const request = input instanceof Request ? input : new Request(input, init);
 		if (broken || !new URL(request.url).pathname.endsWith("/records/stream")) return realFetch(request);
 		broken = true;
+		if (dropAfter < 0) return realFetch(request);
 		const response = await realFetch(request);
 		let seen = 0;
 		const decoder = new TextDecoder();
@@ -152,8 +154,11 @@ function breakChannelOnce(dropAfter) {
 		});
 		return new Response(response.body?.pipeThrough(cut) ?? null, response);
 	};
-	return () => {
-		globalThis.fetch = realFetch;
+	return {
+		restore: () => {
+			globalThis.fetch = realFetch;
+		},
+		opened: () => broken,
 	};
 }
 
@@ -229,17 +234,18 @@ function refuseOnce(at, report) {
 }
 
 /**
- * Sends `count` records to partition 0 of a new topic through an idempotent producer in batches of 10 (many in flight,
- * so on the channel), those at `refused` too large for the topic, and reads the partition back.
+ * Sends `count` records to partition 0 of a new topic through an idempotent producer in batches of 40, those at
+ * `refused` too large for the topic, and reads the partition back. Batches of 40 go on the channel from the first
+ * (a batch of at least `STREAM_PENDING_SENDS_MIN`, 32, is many sends pending); batches of 10 never would: the first
+ * goes as a plain request, and each next one is prepared while the one before is in flight, so it follows as one.
  * @param {Tributary} client
  * @param {number} count
  * @param {Set<number>} refused
- * @param {number} [batchRecords] from `STREAM_PENDING_SENDS_MIN` (32) up, the first batch already goes on the channel
  */
-async function sendInOrder(client, count, refused, batchRecords = 10) {
+async function sendInOrder(client, count, refused) {
 	const topic = `ordered-${crypto.randomUUID().slice(0, 8)}`;
 	await client.topics.create({ name: topic, partitions: 1, config: { "max.message.bytes": 2048 } });
-	const producer = client.producer({ batchRecords, lingerMs: 20 });
+	const producer = client.producer({ batchRecords: 40, lingerMs: 20 });
 	const sends = Array.from({ length: count }, (_, i) =>
 		producer.send(topic, { partition: 0, value: refused.has(i) ? { i, pad: "x".repeat(4000) } : { i } }),
 	);
@@ -273,13 +279,14 @@ test("the SDK's channel keeps an idempotent producer's records once and in send 
 		["refused records", new Set([120, 180, 240, 300]), -1],
 		["a lost connection", new Set([15]), 20],
 	])) {
-		const restore = dropAfter >= 0 ? breakChannelOnce(dropAfter) : () => {};
+		const channel = breakChannelOnce(dropAfter);
 		let result;
 		try {
 			result = await sendInOrder(client, count, refused);
 		} finally {
-			restore();
+			channel.restore();
 		}
+		assert.ok(channel.opened(), `${label}: the batches went on the channel`);
 		const expected = Array.from({ length: count }, (_, i) => i).filter((i) => !refused.has(i));
 		assert.deepEqual(result.rejected, [...refused], `${label}: only the records too large were refused`);
 		assert.deepEqual(result.values, expected, `${label}: every record once, in send order`);
@@ -319,7 +326,7 @@ test("the SDK's channel retries a streamed batch refused as retriable (503, 429 
 		const wire = refuseOnce(3, report);
 		let result;
 		try {
-			result = await sendInOrder(client, count, new Set(), 40);
+			result = await sendInOrder(client, count, new Set());
 		} finally {
 			wire.restore();
 		}
