@@ -5,9 +5,8 @@
  * Pure: the partition loads the state, asks for a decision, and stores what this returns.
  */
 
-import { assert } from "../shared/assert.ts";
 import type { DomainError } from "../shared/errors.ts";
-import { PRODUCER_RECENT_BATCHES, PRODUCER_SEQUENCE_MAX } from "../shared/limits.ts";
+import { PRODUCER_RECENT_BATCHES } from "../shared/limits.ts";
 import { sequenceAfter, sequencesFrom } from "../shared/producer-sequence.ts";
 
 export interface ProducerBatch {
@@ -37,10 +36,6 @@ export type SequenceDecision =
  * An unknown producer (new, or expired after its idle time) may start at any sequence.
  */
 export function checkSequence(state: ProducerState | null, epoch: number, baseSequence: number, recordCount: number): SequenceDecision {
-	assert(
-		Number.isInteger(baseSequence) && baseSequence >= 0 && baseSequence <= PRODUCER_SEQUENCE_MAX,
-		"the edge takes only int32 sequences",
-	);
 	if (state === null) return { kind: "append" };
 	if (epoch < state.epoch) {
 		return reject("fenced", `producer epoch ${epoch} is fenced by epoch ${state.epoch}`, { current_epoch: state.epoch });
