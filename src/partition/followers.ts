@@ -7,18 +7,19 @@
  * a group's batches as they are.
  */
 
+import { payLiveFetch } from "../auth/live-fetch.ts";
 import { assert } from "../shared/assert.ts";
 import { type DomainError, type Failure, ok, type Result } from "../shared/errors.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
-import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailState, tailCapacity } from "./tail.ts";
+import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailSource, type TailState, tailCapacity } from "./tail.ts";
 import type { LogView } from "./types.ts";
 
 export interface FollowersOptions {
 	readonly ctx: DurableObjectState;
 	readonly env: Env;
 	readonly view: LogView;
-	/** What a tail reads: the view, local reads, reads across R2. */
-	readonly tailLog: TailLog;
+	/** What a tail reads: the view, local reads, reads across R2 (paying a key's fetch quota is added here). */
+	readonly tailLog: TailSource;
 	/** Null when `topicId` is this partition's (or it is not configured yet); the refusal otherwise. */
 	readonly identity: (topicId: string) => Failure | null;
 	/** Null when `offset` is inside the log; the refusal otherwise. */
@@ -44,9 +45,11 @@ export class Followers {
 	 * learned from the list, never guessed.
 	 */
 	private tailsOpenMax: number;
+	private readonly tailLog: TailLog;
 
 	constructor(private readonly o: FollowersOptions) {
 		this.tailsOpenMax = o.ctx.getWebSockets().length;
+		this.tailLog = { ...o.tailLog, payFetch: (keyId, bytes) => payLiveFetch(o.env, keyId, bytes) };
 	}
 
 	/** Reads the stored watchers (one per topic's webhook dispatcher): after a start, a rollback or a deletion. */
@@ -67,7 +70,7 @@ export class Followers {
 		if (this.tailsOpenMax > 0) {
 			const tails = this.o.ctx.getWebSockets();
 			this.tailsOpenMax = tails.length;
-			for (const ws of tails) pushTail(ws, this.o.tailLog);
+			for (const ws of tails) pushTail(ws, this.tailLog);
 		}
 		this.pokeWatchers();
 	}
@@ -103,15 +106,17 @@ export class Followers {
 		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 		ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
 		this.tailsOpenMax++;
-		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0 } satisfies TailState);
-		pushTail(server, this.o.tailLog);
+		// The edge asks for a key with a fetch quota to pay (`fetch_quota`): every other tail pays nothing.
+		const payer = keyId !== null && url.searchParams.get("fetch_quota") === "1" ? { payer: keyId } : {};
+		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0, ...payer } satisfies TailState);
+		pushTail(server, this.tailLog);
 		return new Response(null, { status: 101, webSocket: client });
 	}
 
 	/** A tail's message: an acknowledgement, after which a catch-up from R2 paused for acknowledgements resumes. */
 	tailMessage(ws: WebSocket, message: string | ArrayBuffer): void {
 		acknowledge(ws, message);
-		pushTail(ws, this.o.tailLog);
+		pushTail(ws, this.tailLog);
 	}
 
 	/**

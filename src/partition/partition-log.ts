@@ -36,7 +36,7 @@ import { ProducerStore } from "./producer-store.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
-import type { TailLog } from "./tail.ts";
+import type { TailSource } from "./tail.ts";
 import { findRemoteTimestamp, remoteRead } from "./tiering/remote-lookup.ts";
 import { TieredStorage } from "./tiering/tiered-storage.ts";
 import type {
@@ -131,7 +131,7 @@ export class PartitionLog extends DurableObject<Env> {
 		wake: () => this.waiters.wakeAll(),
 	});
 	/** What the WebSocket tails (tail.ts) read: the view, local reads, and reads across R2 for old offsets. */
-	private readonly tailLog: TailLog = {
+	private readonly tailLog: TailSource = {
 		view: this.view,
 		readNow: (offset, maxRecords, maxBytes) =>
 			this.answerRead(readLog(this.sql, offset, maxRecords, maxBytes, this.hot, this.view.nextOffset), offset),

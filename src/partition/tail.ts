@@ -7,10 +7,16 @@
  * Flow control: Workers do not expose a socket's buffered amount, so clients acknowledge what they processed
  * by sending `{"ack": <next_offset>}`. A tail that falls more than `TAIL_UNACKED_BYTES_MAX` behind its acks is
  * closed with code 4008 rather than letting the runtime buffer grow without bound.
+ *
+ * Quotas: a tail opened by a key with a fetch-bytes quota pays each message at the key's authority before it is
+ * sent, and waits out any debt there (src/auth/live-fetch.ts), so it slows to the quota as an SSE stream does; it
+ * is not closed. Those sends run in the background, one message at a time. Every other tail (the admin token, a
+ * key without a fetch quota) is sent to synchronously and pays nothing.
  */
 
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, type Result } from "../shared/errors.ts";
+import { utf8ByteLength } from "../shared/json.ts";
 import { TAIL_MESSAGE_BYTES_MAX, TAIL_MESSAGE_RECORDS_MAX, TAIL_UNACKED_BYTES_MAX, TAILS_PER_PARTITION_MAX } from "../shared/limits.ts";
 import type { LogView, ReadResult } from "./types.ts";
 
@@ -37,15 +43,24 @@ export interface TailState {
 	readonly acked: number;
 	/** Bytes sent since that acknowledgement (an estimate after partial acks). */
 	readonly unackedBytes: number;
+	/** The key whose fetch quota pays for each message; absent for a tail that pays nothing. */
+	readonly payer?: string;
 }
 
-export interface TailLog {
+/** What a tail reads of its partition. */
+export interface TailSource {
 	readonly view: Readonly<LogView>;
 	readNow(offset: number, maxRecords: number, maxBytes: number): ReadResult;
 	/** Reads across remote segments (R2), for a tail behind the local log start. */
 	readAcross(offset: number, maxRecords: number, maxBytes: number): Promise<Result<ReadResult>>;
-	/** Keeps the object alive for background work (a catch-up from R2). */
+	/** Keeps the object alive for background work (a catch-up from R2, a message waiting for its quota). */
 	background(work: Promise<void>): void;
+}
+
+/** What a tail reads, and how it pays a key's fetch quota. */
+export interface TailLog extends TailSource {
+	/** Charges `bytes` to key `keyId`'s fetch quota, first waiting out any debt (`payLiveFetch`). */
+	payFetch(keyId: string, bytes: number): Promise<void>;
 }
 
 /** Refuses a new tail once a partition holds `TAILS_PER_PARTITION_MAX` sockets. */
@@ -54,12 +69,12 @@ export function tailCapacity(open: number): Failure | null {
 	return err("partition_unavailable", `this partition already has ${TAILS_PER_PARTITION_MAX} tails`);
 }
 
-/** Tails reading from R2 right now: `pushTail` leaves them to their catch-up, which hands back when local. */
-const catchingUp = new WeakSet<WebSocket>();
+/** Tails sending in the background right now: `pushTail` leaves them to `sendInBackground`, which hands back. */
+const sendingInBackground = new WeakSet<WebSocket>();
 
 /** Sends whatever the tail has not seen yet, in messages of bounded size; closes it if it is too far behind. */
 export function pushTail(ws: WebSocket, log: TailLog): void {
-	if (catchingUp.has(ws)) return;
+	if (sendingInBackground.has(ws)) return;
 	let state = ws.deserializeAttachment() as TailState | null;
 	if (state === null) return;
 	while (state.next < log.view.nextOffset) {
@@ -67,56 +82,68 @@ export function pushTail(ws: WebSocket, log: TailLog): void {
 			ws.close(TAIL_CLOSE.offsetOutOfRange, "retention deleted records this tail had not read");
 			return;
 		}
-		if (state.next < log.view.localLogStartOffset) {
-			ws.serializeAttachment(state);
-			catchingUp.add(ws);
-			log.background(catchUp(ws, log));
-			return;
-		}
-		if (state.unackedBytes >= TAIL_UNACKED_BYTES_MAX) {
+		const remote = state.next < log.view.localLogStartOffset;
+		if (!remote && state.unackedBytes >= TAIL_UNACKED_BYTES_MAX) {
 			ws.close(TAIL_CLOSE.slowConsumer, `slow consumer: more than ${TAIL_UNACKED_BYTES_MAX} bytes unacknowledged`);
 			return;
 		}
-		const batch = log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX);
-		assert(batch.nextOffset > state.next, "a tail read below the high watermark makes progress");
-		const message = `{"records":[${batch.records}],"next_offset":${batch.nextOffset},"high_watermark":${batch.highWatermark}}`;
-		ws.send(message);
-		state = { ...state, next: batch.nextOffset, unackedBytes: state.unackedBytes + message.length };
+		if (remote || state.payer !== undefined) {
+			ws.serializeAttachment(state);
+			sendingInBackground.add(ws);
+			log.background(sendInBackground(ws, log));
+			return;
+		}
+		const message = tailMessage(log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), state.next);
+		ws.send(message.text);
+		state = { ...state, next: message.next, unackedBytes: state.unackedBytes + message.text.length };
 	}
 	ws.serializeAttachment(state);
 }
 
+/** A batch as the message a tail is sent, and the offset after it. */
+function tailMessage(batch: ReadResult, from: number): { readonly text: string; readonly next: number } {
+	assert(batch.nextOffset > from, "a tail read below the high watermark makes progress");
+	const text = `{"records":[${batch.records}],"next_offset":${batch.nextOffset},"high_watermark":${batch.highWatermark}}`;
+	return { text, next: batch.nextOffset };
+}
+
 /**
- * Sends a tail its records below the local log start, read from R2 one message at a time, then hands it back to
- * `pushTail`. Unlike a local backlog (sent in one synchronous turn), this waits for acknowledgements: once
- * `TAIL_UNACKED_BYTES_MAX` is outstanding it stops, and the client's next ack resumes it.
+ * Sends, one message at a time, what `pushTail` cannot send in one synchronous turn, then hands the tail back to
+ * it: records below the local log start (read from R2), and every message of a tail that pays its key's fetch
+ * quota (paid before it goes, waiting out any debt). Unlike a local backlog, a read from R2 waits for
+ * acknowledgements: once `TAIL_UNACKED_BYTES_MAX` is outstanding it stops, and the client's next ack resumes it.
+ * A local read over that bound is `pushTail`'s, which closes the slow consumer.
  */
-async function catchUp(ws: WebSocket, log: TailLog): Promise<void> {
+async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 	try {
 		for (;;) {
 			const state = ws.deserializeAttachment() as TailState | null;
-			if (state === null || state.unackedBytes >= TAIL_UNACKED_BYTES_MAX) return; // the next ack resumes it
-			if (state.next >= log.view.localLogStartOffset) break;
-			const read = await log.readAcross(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX);
-			if (!read.ok) {
+			if (state === null) return;
+			const remote = state.next < log.view.localLogStartOffset;
+			const slow = state.unackedBytes >= TAIL_UNACKED_BYTES_MAX;
+			if (!remote && (state.payer === undefined || state.next >= log.view.nextOffset || slow)) break;
+			if (slow) return; // the next ack resumes it
+			const read = remote ? await log.readAcross(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX) : null;
+			if (read !== null && !read.ok) {
 				const code = read.error.code === "offset_out_of_range" ? TAIL_CLOSE.offsetOutOfRange : TAIL_CLOSE.topicDeleted;
 				ws.close(code, read.error.message);
 				return;
 			}
-			const batch = read.value;
-			assert(batch.nextOffset > state.next, "a tail read below the high watermark makes progress");
-			const message = `{"records":[${batch.records}],"next_offset":${batch.nextOffset},"high_watermark":${batch.highWatermark}}`;
-			ws.send(message);
-			// Acknowledgements may have arrived during the read: build on the attachment as it is now.
+			const batch = read?.value ?? log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX);
+			const message = tailMessage(batch, state.next);
+			if (state.payer !== undefined) await log.payFetch(state.payer, utf8ByteLength(message.text));
+			ws.send(message.text);
+			// Acknowledgements may have arrived during the read or the wait: build on the attachment as it is now.
 			const now = ws.deserializeAttachment() as TailState;
-			ws.serializeAttachment({ ...now, next: batch.nextOffset, unackedBytes: now.unackedBytes + message.length });
+			ws.serializeAttachment({ ...now, next: message.next, unackedBytes: now.unackedBytes + message.text.length });
 		}
 	} catch (cause) {
-		// The client went away mid-read (send on a closed socket): nothing is owed to it.
-		console.warn(`tail catch-up ended: ${String(cause)}`);
+		// The client went away (send on a closed socket), or the key's authority did not answer: the next append
+		// or acknowledgement tries again from the attachment, which moved only past what was sent.
+		console.warn(`tail background send ended: ${String(cause)}`);
 		return;
 	} finally {
-		catchingUp.delete(ws);
+		sendingInBackground.delete(ws);
 	}
 	pushTail(ws, log);
 }

@@ -2,13 +2,17 @@
  * Per-key quotas: token buckets for requests/s, produce bytes/s and fetch bytes/s → 429 quota_exceeded with
  * Retry-After; the admin token has none. (The bucket arithmetic is tested on its own below.)
  */
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { charge, newBucket, waitMs } from "../../src/auth/token-bucket.ts";
+import type { TailState } from "../../src/partition/tail.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { SseReader } from "../support/sse.ts";
+import { partitionStub } from "../support/stubs.ts";
+import { openTail } from "../support/tail.ts";
 import { call, createTopic, produce } from "../support/worker.ts";
 
 describe("token bucket", () => {
@@ -140,6 +144,45 @@ describe("quotas over HTTP", () => {
 		await produce(topic, [{ value: "z" }]);
 		expect((await sse.records(1, 10_000))[0]?.record.offset).toBe(1);
 		await sse.close();
+	});
+
+	it("charges each WebSocket tail message to the fetch quota, and holds a tail in debt back instead of closing it", async () => {
+		const topic = uniqueTopic("q");
+		await createTopic(topic);
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const openedAtMs = Date.now();
+		const tail = await openTail(topic, "?offset=0", key.secret);
+		await tail.until(() => tail.values().length === 1);
+		// The ~3000 bytes sent were charged before they went: the bucket of 1000 is ~2000 bytes in debt.
+		const debt = await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		expect(debt).toMatchObject({ quota: "fetch_bytes_per_sec", waitMs: expect.any(Number) });
+		expect(debt?.waitMs).toBeGreaterThan(1000);
+		// The tail stays open: the next record comes once the debt is paid off, and not before (a lower bound on
+		// time, which a slow machine only lengthens: the debt of ~2000 bytes at 1000/s takes two seconds to repay).
+		await produce(topic, [{ value: "z" }]);
+		tail.ws.send(JSON.stringify({ ack: 1 }));
+		await tail.until(() => tail.values().length === 2);
+		expect(Date.now() - openedAtMs).toBeGreaterThanOrEqual(2000);
+		expect(tail.messages.at(-1)?.next_offset).toBe(2);
+		expect(tail.closed()).toBeNull();
+		tail.ws.close(1000, "done");
+	});
+
+	it("leaves the WebSocket tails of the admin token and of keys without a fetch quota free: nothing pays for them", async () => {
+		const topic = uniqueTopic("q");
+		await createTopic(topic);
+		const acl = [{ resource: `topic:${topic}`, operations: ["consume" as const] }];
+		const charged = await createKey(acl, { fetch_bytes_per_sec: 1000 });
+		const free = await createKey(acl, { requests_per_sec: 1000 });
+		const tails = [await openTail(topic, "", charged.secret), await openTail(topic, "", free.secret), await openTail(topic)];
+		await produce(topic, [{ value: "a" }]);
+		for (const tail of tails) await tail.until(() => tail.values().length === 1);
+		const payers = await runInDurableObject(await partitionStub(topic), (_instance, state) =>
+			state.getWebSockets().map((ws) => (ws.deserializeAttachment() as TailState).payer ?? null),
+		);
+		expect(payers.sort()).toEqual([charged.id, null, null].sort());
+		for (const tail of tails) tail.ws.close(1000, "done");
 	});
 
 	it("does not limit the admin token", async () => {

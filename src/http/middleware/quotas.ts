@@ -9,11 +9,13 @@
  * quota). An evicted authority starts with full buckets: at worst one extra burst.
  * Produce bytes are charged from the declared Content-Length before the request runs (a key with a produce quota
  * must declare it: 411 otherwise, so a chunked body cannot slip past); fetch bytes from the response body
- * afterwards (routes report it as `bodyBytes`), so a key in debt waits. Which byte quota a route draws on is its
- * `byteQuota` in the route table (route-table.ts), the same entry `authorize()` reads.
+ * afterwards (routes report it as `bodyBytes`), so a key in debt waits. A live read (SSE, a WebSocket tail) pays
+ * each write as it goes (`liveFetchPayer`). Which byte quota a route draws on is its `byteQuota` in the route
+ * table (route-table.ts), the same entry `authorize()` reads.
  */
 
 import type { Context, MiddlewareHandler } from "hono";
+import { payLiveFetch } from "../../auth/live-fetch.ts";
 import type { QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
@@ -60,23 +62,25 @@ export async function chargeProducedBytes(c: Context<AppEnv>, bytes: number): Pr
 }
 
 /**
- * For a live read that outlives `quotas()` (Server-Sent Events): a function that charges each write's bytes to the
- * key's fetch quota before the write goes, waiting while the key is in debt. A live reader is so held to its rate,
- * as a produce stream is to its produce quota, rather than cut off: its stream stays open and only slows down.
- * Null for the admin token and for keys without a fetch quota.
+ * The key whose fetch quota a live read that outlives `quotas()` pays (`payLiveFetch`: each write, waiting out any
+ * debt). Null for the admin token and for keys without a fetch quota: their live reads pay nothing.
  */
-export function liveFetchCharger(c: Context<AppEnv>): ((bytes: number) => Promise<void>) | null {
+export function liveFetchPayer(c: Context<AppEnv>): string | null {
 	const principal = c.get("principal");
 	if (principal.kind === "admin" || principal.key.quotas.fetch_bytes_per_sec === undefined) return null;
+	return principal.key.id;
+}
+
+/**
+ * For a live read the edge holds (Server-Sent Events): a function that charges each write's bytes to the key's
+ * fetch quota before the write goes, waiting while the key is in debt (see src/auth/live-fetch.ts). Null for the
+ * admin token and for keys without a fetch quota.
+ */
+export function liveFetchCharger(c: Context<AppEnv>): ((bytes: number) => Promise<void>) | null {
+	const payer = liveFetchPayer(c);
+	if (payer === null) return null;
 	const env = c.env;
-	const id = principal.key.id;
-	return async function chargeLiveRead(bytes: number): Promise<void> {
-		for (;;) {
-			const refused = await keyAuthority(env, id).chargeQuotas(id, [{ quota: "fetch_bytes_per_sec", amount: bytes }]);
-			if (refused === null) return;
-			await new Promise((resolve) => setTimeout(resolve, refused.waitMs));
-		}
-	};
+	return (bytes) => payLiveFetch(env, payer, bytes);
 }
 
 export function quotas(): MiddlewareHandler<AppEnv> {

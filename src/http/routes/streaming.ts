@@ -8,7 +8,8 @@
  * SSE is a loop of long-poll `read`s: the partition wakes a waiting read on every append, so a record reaches
  * the reader as soon as it is durable; a read that times out sends a keep-alive comment instead. A key with a
  * fetch-bytes quota is charged each batch's events before they are written, and waits out its debt (the stream
- * slows, it does not end). The WebSocket tail is answered by the partition and is not charged.
+ * slows, it does not end). A WebSocket tail is held to the same quota by the partition, which pays each message
+ * before sending it (src/partition/tail.ts).
  *
  * @example
  * curl -N -H "Authorization: Bearer $TOKEN" -H "Accept: text/event-stream" \
@@ -29,7 +30,7 @@ import type { AppEnv } from "../app-env.ts";
 import { validate } from "../body.ts";
 import { errorBody } from "../errors.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
-import { liveFetchCharger } from "../middleware/quotas.ts";
+import { liveFetchCharger, liveFetchPayer } from "../middleware/quotas.ts";
 import { LastEventId, PartitionPath, StreamQuery } from "../schemas.ts";
 
 /** Whether the client asked for Server-Sent Events. */
@@ -156,6 +157,8 @@ export async function tailRecords(c: Context<AppEnv>): Promise<Response> {
 		url.searchParams.set("key_id", principal.key.id);
 		url.searchParams.set("partition", String(start.partition));
 	}
+	// A key with a fetch quota has its tail pay each message; any other tail stays free (and synchronous).
+	if (liveFetchPayer(c) !== null) url.searchParams.set("fetch_quota", "1");
 	const response = await partitionLog(c.env, start.topicId, start.partition).fetch(url.toString(), { headers: { Upgrade: "websocket" } });
 	if (response.status === 101) return response;
 	const body = (await response.json()) as { error: DomainError & Record<string, unknown> };
