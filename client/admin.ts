@@ -42,6 +42,8 @@ export interface PartitionOffsets {
 	readonly remote_bytes: number;
 	/** Records stored locally (after compaction, fewer than high watermark minus log start). */
 	readonly records: number;
+	/** Records in the partition's segments in R2; `records` + `remote_records` are all the records it holds. */
+	readonly remote_records: number;
 }
 
 /** Cloudflare's Durable Object location hints, for `location_hint` at topic creation. */

@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { LocationHint, ResetTarget, Tributary } from "tributary/client";
+import type { LocationHint, PartitionOffsets, ResetTarget, Tributary } from "tributary/client";
 import { printJson, table } from "../output.ts";
 import { integer, pairs, timeMs, UsageError } from "../usage-error.ts";
 
@@ -72,15 +72,7 @@ export async function topics(client: Tributary, args: string[]): Promise<void> {
 		if (values.json) return printJson(d);
 		console.log(`topic ${d.name}: ${d.partitions.length} partition(s)${d.location_hint ? `, location hint ${d.location_hint}` : ""}`);
 		for (const [k, v] of Object.entries(d.config)) console.log(`  ${k}=${v}`);
-		const rows = d.partitions.map((p) => [
-			p.partition,
-			p.log_start_offset,
-			p.local_log_start_offset,
-			p.high_watermark,
-			p.high_watermark - p.log_start_offset,
-			p.remote_bytes,
-		]);
-		console.log(table(["PARTITION", "LOG_START_OFFSET", "LOCAL_LOG_START_OFFSET", "HIGH_WATERMARK", "RECORDS", "REMOTE_BYTES"], rows));
+		console.log(partitionTable(d.partitions));
 	} else if (name === "alter") {
 		if (partitions === undefined && !configGiven) throw new UsageError("topics alter needs --partitions N or --config k=v");
 		const altered = await client.topics.alter(topic, { ...(partitions ? { partitions } : {}), ...(configGiven ? { config } : {}) });
@@ -90,6 +82,34 @@ export async function topics(client: Tributary, args: string[]): Promise<void> {
 		await client.topics.delete(topic);
 		console.log(`deleted topic ${topic}`);
 	}
+}
+
+/**
+ * A topic's partitions: RECORDS and BYTES are what each holds in both tiers (the broker's counts: compaction
+ * leaves fewer records than the offset range), REMOTE_RECORDS and REMOTE_BYTES the share of them in R2.
+ */
+function partitionTable(partitions: readonly PartitionOffsets[]): string {
+	const rows = partitions.map((p) => [
+		p.partition,
+		p.log_start_offset,
+		p.local_log_start_offset,
+		p.high_watermark,
+		p.records + p.remote_records,
+		p.bytes + p.remote_bytes,
+		p.remote_records,
+		p.remote_bytes,
+	]);
+	const header = [
+		"PARTITION",
+		"LOG_START_OFFSET",
+		"LOCAL_LOG_START_OFFSET",
+		"HIGH_WATERMARK",
+		"RECORDS",
+		"BYTES",
+		"REMOTE_RECORDS",
+		"REMOTE_BYTES",
+	];
+	return table(header, rows);
 }
 
 /** `--to`: earliest, latest, an offset, or a time (epoch ms or ISO-8601). */

@@ -34,7 +34,10 @@ export interface PartitionInfo {
 	readonly high_watermark: number;
 	readonly bytes: number;
 	readonly remote_bytes?: number;
+	/** Records stored locally; with `remote_records`, all the records the partition holds. */
 	readonly records: number;
+	/** Records in the partition's segments in R2 (tiered storage). */
+	readonly remote_records?: number;
 }
 
 export interface TopicDetail {

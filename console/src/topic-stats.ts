@@ -7,17 +7,23 @@
 import type { PartitionInfo, TopicConfig, TopicDetail } from "./api.ts";
 import { formatBytes, formatDuration } from "./format.ts";
 
-/** Records stored in a partition (fewer than its offset range once compaction has removed some). */
+/** Records a partition holds, locally and in R2 (fewer than its offset range once compaction has removed some). */
 export function partitionRecords(p: PartitionInfo): number {
-	return p.records ?? p.high_watermark - p.log_start_offset;
+	return (p.records ?? p.high_watermark - p.log_start_offset) + (p.remote_records ?? 0);
 }
 
+/** A partition's bytes, locally and in R2. */
+export function partitionBytes(p: PartitionInfo): number {
+	return (p.bytes ?? 0) + (p.remote_bytes ?? 0);
+}
+
+/** Records and bytes held over every partition, in both tiers. */
 export function topicTotals(detail: TopicDetail): { records: number; bytes: number } {
 	let records = 0;
 	let bytes = 0;
 	for (const p of detail.partitions) {
 		records += partitionRecords(p);
-		bytes += p.bytes ?? 0;
+		bytes += partitionBytes(p);
 	}
 	return { records, bytes };
 }

@@ -64,13 +64,20 @@ interface SavedTotalsRow extends Record<string, SqlStorageValue> {
  */
 export function loadView(
 	sql: SqlStorage,
-	row: { log_start_offset: number; local_log_start_offset: number; remote_bytes: number; next_offset_floor: number },
+	row: {
+		log_start_offset: number;
+		local_log_start_offset: number;
+		remote_bytes: number;
+		remote_records: number;
+		next_offset_floor: number;
+	},
 	view: LogView,
 ): void {
 	const { totals, newest } = loadTotals(sql);
 	view.logStartOffset = row.log_start_offset;
 	view.localLogStartOffset = row.local_log_start_offset;
 	view.remoteBytes = row.remote_bytes;
+	view.remoteRecords = row.remote_records;
 	view.nextOffset = Math.max(row.next_offset_floor, newest === null ? 0 : newest.lastOffset + 1);
 	view.timestampHigh = newest?.timestampHigh ?? 0;
 	view.totalBytes = totals.totalBytes;

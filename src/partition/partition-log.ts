@@ -70,6 +70,7 @@ interface StateRow extends Record<string, SqlStorageValue> {
 	next_offset_floor: number;
 	local_log_start_offset: number;
 	remote_bytes: number;
+	remote_records: number;
 }
 
 /** One entry of a group: an append, or a step of a protocol kept beside the log that may append (see `inGroup`). */
@@ -99,6 +100,7 @@ export class PartitionLog extends DurableObject<Env> {
 		logStartOffset: 0,
 		localLogStartOffset: 0,
 		remoteBytes: 0,
+		remoteRecords: 0,
 		nextOffset: 0,
 		timestampHigh: 0,
 		totalBytes: 0,
@@ -517,11 +519,11 @@ export class PartitionLog extends DurableObject<Env> {
 		ws.close(code === 1005 ? 1000 : code, "closed");
 	}
 
-	/** The log start offset, high watermark, stored bytes and records. An unconfigured partition is an empty log. */
+	/** The log start offset, high watermark, stored bytes and records (local and remote). An unconfigured partition is an empty log. */
 	offsets(): PartitionOffsets {
 		const { logStartOffset, nextOffset: highWatermark, totalBytes: bytes, storedRecords: records } = this.view;
-		const { localLogStartOffset, remoteBytes } = this.view;
-		return { logStartOffset, highWatermark, bytes, records, localLogStartOffset, remoteBytes };
+		const { localLogStartOffset, remoteBytes, remoteRecords } = this.view;
+		return { logStartOffset, highWatermark, bytes, records, localLogStartOffset, remoteBytes, remoteRecords };
 	}
 
 	/**

@@ -7,7 +7,7 @@
 import { compactionKeyId, type ValueEncoding } from "../shared/record-codec.ts";
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const PARTITION_SCHEMA_VERSION = 9;
+export const PARTITION_SCHEMA_VERSION = 10;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -106,6 +106,10 @@ export const PARTITION_DDL: readonly string[] = [
 ];
 
 /**
+ * v10: the records of the remote segments (`remote_records`, the sum of `remote_segments.record_count`), kept beside
+ * `remote_bytes` by the same transactions, so a description counts the records held in both tiers without reading
+ * the manifest. A partition offloaded before sums its manifest once, here.
+ *
  * v9: `record_keys` rows name a key by its bytes (`compactionKeyId`), no longer by how it was sent. Rows of string
  * keys are already in that form (`j:` and the JSON string); the others are read back to their key and named again,
  * a key sent several ways keeping its newest offset. A string key holding a lone surrogate keeps its old id: its
@@ -179,6 +183,14 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 	},
 	// v9, key ids by bytes: see above.
 	{ version: 9, statements: [], run: renameKeysByBytes },
+	// v10, remote records: see above.
+	{
+		version: 10,
+		statements: [
+			"ALTER TABLE partition_state ADD COLUMN remote_records INTEGER NOT NULL DEFAULT 0",
+			"UPDATE partition_state SET remote_records = (SELECT COALESCE(SUM(record_count), 0) FROM remote_segments) WHERE id = 1",
+		],
+	},
 ];
 
 /** Key rows read per step of v9's renaming: a page, so a partition with millions of keys never holds them all. */

@@ -191,6 +191,8 @@ export interface PartitionOffsets {
 	readonly localLogStartOffset: number;
 	/** Bytes of the partition's segments in R2 (object sizes). */
 	readonly remoteBytes: number;
+	/** Records in the partition's segments in R2: `records` + `remoteRecords` are all the records it holds. */
+	readonly remoteRecords: number;
 }
 
 /** What the in-memory view of the log holds; rebuilt from SQLite by `load()`. */
@@ -203,6 +205,8 @@ export interface LogView extends LogTotals {
 	localLogStartOffset: number;
 	/** Bytes of the remote segments (object sizes); `totalBytes` counts the local batches only. */
 	remoteBytes: number;
+	/** Records of the remote segments; `storedRecords` counts the local batches only. */
+	remoteRecords: number;
 	/** The high watermark: the offset the next appended record gets. */
 	nextOffset: number;
 	/** Running maximum of record timestamps, so `timestamp_high` rises with `base_offset` (a timestamp seek is a binary search). */

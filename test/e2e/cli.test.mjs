@@ -6,8 +6,9 @@
  */
 
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { generateToken, HOST, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { jsonLines, runCli } from "./lib/cli.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
@@ -93,10 +94,86 @@ test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }
 	assert.equal(described.location_hint, "enam");
 	assert.equal(described.config["remote.storage.enable"], true);
 	const table = await ok(["topics", "describe", "cli-topics"]);
-	assert.match(table.stdout, /HIGH_WATERMARK/);
+	assert.match(table.stdout, /HIGH_WATERMARK +RECORDS +BYTES +REMOTE_RECORDS +REMOTE_BYTES/);
+	assert.doesNotMatch(table.stdout, /NaN|undefined/, "every figure comes from the broker's answer");
 	assert.match(table.stdout, /location hint enam/);
 	await ok(["topics", "delete", "cli-topics"]);
 	await fails(["topics", "describe", "cli-topics"], "^tributary: error: topic_not_found \\(HTTP 404\\): ");
+});
+
+/**
+ * A broker that answers one topic's description, `described`, and 404 to anything else: for figures a real broker
+ * reaches only after a compaction pass or an offload to R2 has run.
+ * @param {object} described
+ * @returns {Promise<{ url: string, close: () => void }>}
+ */
+function describingBroker(described) {
+	const server = createServer((req, res) => {
+		const found = req.method === "GET" && req.url === `/v1/topics/${/** @type {any} */ (described).name}`;
+		res.writeHead(found ? 200 : 404, { "Content-Type": "application/json" });
+		res.end(JSON.stringify(found ? described : { error: { code: "not_found", message: "no such route", retriable: false } }));
+	});
+	return new Promise((resolve) =>
+		server.listen(0, HOST, () => {
+			const address = server.address();
+			const port = typeof address === "object" && address !== null ? address.port : 0;
+			resolve({ url: `http://${HOST}:${port}`, close: () => server.close() });
+		}),
+	);
+}
+
+/**
+ * A table's rows as objects keyed by its header.
+ * @param {string} stdout
+ * @param {string} header the header's first column
+ */
+function tableRows(stdout, header) {
+	const lines = stdout.split("\n");
+	const at = lines.findIndex((line) => line.startsWith(header));
+	const columns = (lines[at] ?? "").split(/\s{2,}/);
+	return lines
+		.slice(at + 1)
+		.filter((line) => line.trim() !== "")
+		.map((line) => Object.fromEntries(line.split(/\s{2,}/).map((cell, i) => [columns[i], cell])));
+}
+
+test("topics describe shows the records and bytes held, in both tiers, not the offset range", { timeout: 60_000 }, async () => {
+	// Partition 0 is compacted: 4 records held over offsets [0, 10). Partition 1 is tiered: [2, 50) in R2, 48
+	// records there, and 10 records locally.
+	const partition = { log_start_offset: 0, local_log_start_offset: 0, remote_bytes: 0, remote_records: 0 };
+	const broker = await describingBroker({
+		name: "described",
+		config: { "cleanup.policy": "compact" },
+		location_hint: null,
+		partitions: [
+			{ ...partition, partition: 0, high_watermark: 10, bytes: 300, records: 4 },
+			{
+				...partition,
+				partition: 1,
+				log_start_offset: 2,
+				local_log_start_offset: 50,
+				high_watermark: 60,
+				bytes: 1000,
+				records: 10,
+				remote_bytes: 9000,
+				remote_records: 48,
+			},
+		],
+	});
+	try {
+		const result = await runCli(["topics", "describe", "described"], { env: { TRIBUTARY_URL: broker.url, TRIBUTARY_TOKEN: "t" } });
+		assert.equal(result.status, 0, result.stderr);
+		const rows = tableRows(result.stdout, "PARTITION");
+		assert.deepEqual(
+			rows.map((r) => [r.PARTITION, r.RECORDS, r.BYTES, r.REMOTE_RECORDS, r.REMOTE_BYTES]),
+			[
+				["0", "4", "300", "0", "0"],
+				["1", "58", "10000", "48", "9000"],
+			],
+		);
+	} finally {
+		broker.close();
+	}
 });
 
 test("produce -K splits keys; consume --exit --json reads everything back, keys in one partition each", { timeout: 60_000 }, async () => {

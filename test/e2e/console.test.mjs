@@ -217,6 +217,49 @@ test("alter a topic, and delete one only after typing its name (Escape cancels)"
 	assert.equal((await api.request("GET", "/v1/topics/scratch")).status, 404);
 });
 
+/**
+ * The value of a stat on the page (the `<dd>` under the `<dt>` labelled `label`).
+ * @param {string} label
+ */
+async function stat(label) {
+	return text(
+		page
+			.locator(".stat")
+			.filter({ has: page.locator("dt", { hasText: new RegExp(`^${label}$`) }) })
+			.locator("dd"),
+	);
+}
+
+test("a tiered topic's records and bytes are counted in both tiers, local and in R2", { timeout: 120_000 }, async () => {
+	const topic = "tiered";
+	await api.expect(201, "POST", "/v1/topics", {
+		body: { name: topic, partitions: 1, config: { "remote.storage.enable": true, "local.retention.bytes": 1 } },
+	});
+	// One batch per request: every batch but the newest goes to R2 at the next offload.
+	for (let i = 0; i < 5; i++) await produce(topic, [{ value: `r${i}` }]);
+	const partition = await waitUntil(
+		async () => {
+			const p = (await api.expect(200, "GET", `/v1/topics/${topic}`)).partitions[0];
+			return p.local_log_start_offset === 4 ? p : null;
+		},
+		{ timeoutMs: 90_000, intervalMs: 500, message: "the offload of offsets 0 to 3 to R2" },
+	);
+	assert.deepEqual([partition.records, partition.remote_records], [1, 4]);
+	await open(`#/topics/${topic}`, topic);
+	assert.equal(await stat("Records"), "5");
+	assert.equal(await stat("Stored"), `${partition.bytes + partition.remote_bytes} B`);
+	const cells = await page
+		.getByRole("table", { name: `Partitions of ${topic}` })
+		.locator("tbody tr")
+		.first()
+		.getByRole("cell")
+		.allTextContents();
+	assert.deepEqual(cells.slice(0, 5), ["0", "0", "4", "5", "5"], "partition, log start, local log start, high watermark, records");
+	await open("#/topics", "Topics");
+	const listed = await page.getByRole("row").filter({ hasText: topic }).getByRole("cell").allTextContents();
+	assert.equal(listed[2], "5", "the Topics page counts both tiers too");
+});
+
 test("produce from the form and see the record in the browser", async () => {
 	await open("#/topics/orders/records", "Records");
 	const browse = page.getByRole("table", { name: "Records of orders, partition 0" });

@@ -104,7 +104,16 @@ describe("topics", () => {
 			config: DEFAULT_TOPIC_CONFIG,
 			location_hint: null,
 			partitions: [
-				{ partition: 0, log_start_offset: 0, local_log_start_offset: 0, high_watermark: 0, bytes: 0, remote_bytes: 0, records: 0 },
+				{
+					partition: 0,
+					log_start_offset: 0,
+					local_log_start_offset: 0,
+					high_watermark: 0,
+					bytes: 0,
+					remote_bytes: 0,
+					records: 0,
+					remote_records: 0,
+				},
 				{
 					partition: 1,
 					log_start_offset: 0,
@@ -113,6 +122,7 @@ describe("topics", () => {
 					bytes: storedBytes,
 					remote_bytes: 0,
 					records: 2,
+					remote_records: 0,
 				},
 			],
 		});

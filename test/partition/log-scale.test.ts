@@ -303,6 +303,7 @@ describe("background passes at scale", () => {
 					"stored_records",
 					"local_log_start_offset",
 					"remote_bytes",
+					"remote_records",
 					"totals_next_offset",
 					"producers_replay_from",
 				])

@@ -61,6 +61,7 @@ describe("planRemoteRetention", () => {
 		lastOffset: baseOffset + 9,
 		timestampHigh,
 		bytes,
+		recordCount: 10,
 		objectKey: `k${baseOffset}`,
 	});
 	const segments = [segment(0, 100, NOW - 500), segment(10, 100, NOW - 100), segment(20, 100, NOW)];

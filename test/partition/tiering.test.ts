@@ -7,7 +7,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { parseSegmentIndex, segmentPrefix } from "../../src/partition/tiering/segment.ts";
 import { OFFLOAD_CHECK_INTERVAL_MS, OFFLOAD_RETRY_MS } from "../../src/shared/limits.ts";
 import { RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
@@ -19,7 +19,15 @@ import { call, createTopic, expectError, json, produce } from "../support/worker
 const REMOTE = { "remote.storage.enable": true, "local.retention.bytes": 1 };
 
 interface Described {
-	partitions: { log_start_offset: number; local_log_start_offset: number; high_watermark: number; bytes: number; remote_bytes: number }[];
+	partitions: {
+		log_start_offset: number;
+		local_log_start_offset: number;
+		high_watermark: number;
+		bytes: number;
+		remote_bytes: number;
+		records: number;
+		remote_records: number;
+	}[];
 }
 
 async function describePartition(topic: string) {
@@ -82,8 +90,8 @@ async function heldRecords(topic: string): Promise<{ offsets: number[]; values: 
 		manifest: s.storage.sql.exec<ManifestRow>("SELECT * FROM remote_segments ORDER BY base_offset").toArray(),
 		local: s.storage.sql.exec<{ records: string }>("SELECT records FROM batches ORDER BY base_offset").toArray(),
 		state: s.storage.sql
-			.exec<{ log_start_offset: number; local_log_start_offset: number; remote_bytes: number }>(
-				"SELECT log_start_offset, local_log_start_offset, remote_bytes FROM partition_state",
+			.exec<{ log_start_offset: number; local_log_start_offset: number; remote_bytes: number; remote_records: number }>(
+				"SELECT log_start_offset, local_log_start_offset, remote_bytes, remote_records FROM partition_state",
 			)
 			.one(),
 	}));
@@ -102,6 +110,7 @@ async function heldRecords(topic: string): Promise<{ offsets: number[]; values: 
 	}
 	expect(expected).toBe(state.local_log_start_offset);
 	expect(state.remote_bytes).toBe(manifest.reduce((n, r) => n + r.bytes, 0));
+	expect(state.remote_records).toBe(manifest.reduce((n, r) => n + r.record_count, 0));
 	texts.push(...local.map((r) => r.records));
 	const records = texts.flatMap((t) => t.split(RECORD_SEPARATOR)).map((line) => JSON.parse(line) as { offset: number; value: unknown });
 	return { offsets: records.map((r) => r.offset), values: records.map((r) => r.value), manifest };
@@ -148,6 +157,9 @@ describe("offload", () => {
 		expect(after).toMatchObject({ log_start_offset: 0, local_log_start_offset: 5, high_watermark: 6 });
 		expect(after.remote_bytes).toBeGreaterThan(0);
 		expect(after.bytes).toBeLessThan(before.bytes);
+		// Records are counted in both tiers: the five offloaded ones in R2, the newest one local.
+		expect(before).toMatchObject({ records: 6, remote_records: 0 });
+		expect(after).toMatchObject({ records: 1, remote_records: 5 });
 		const held = await heldRecords(topic);
 		expect(held.offsets).toEqual(range(0, 6));
 		expect(held.values).toEqual(range(0, 6).map((i) => `v${i}`));
@@ -421,6 +433,8 @@ describe("retention and deletion of remote segments", () => {
 		const after = await describePartition(topic);
 		expect(after.log_start_offset).toBe(second.base_offset);
 		expect(after.remote_bytes).toBe(described.remote_bytes - first.bytes);
+		expect(after.remote_records).toBe(described.remote_records - first.record_count);
+		expect(after.records + after.remote_records).toBe(7 - first.record_count);
 		const remaining = await heldRecords(topic);
 		expect(remaining.offsets).toEqual(range(second.base_offset, 7));
 		await expectError("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`, 416, "offset_out_of_range");
@@ -517,6 +531,20 @@ describe("retention and deletion of remote segments", () => {
 		await alarm(topic);
 		expect((await describePartition(topic)).local_log_start_offset).toBe(4);
 		for (const offset of [0, 1, 2, 3]) expect(await read(offset)).toEqual(expected.filter(([o]) => (o as number) >= offset));
+	});
+
+	it("a partition offloaded before remote records were counted sums its manifest once, at the upgrade", async () => {
+		const topic = await threeSegments();
+		const held = await heldRecords(topic);
+		const offloaded = held.manifest.reduce((n, r) => n + r.record_count, 0);
+		const upgraded = await runInDurableObject(await partitionStub(topic), (_, state) => {
+			const sql = state.storage.sql;
+			sql.exec("ALTER TABLE partition_state DROP COLUMN remote_records");
+			sql.exec("UPDATE schema_version SET version = 9");
+			return new PartitionLog(state, env).offsets();
+		});
+		expect(upgraded.remoteRecords).toBe(offloaded);
+		expect(upgraded.records + upgraded.remoteRecords).toBe(7);
 	});
 
 	it("deletes the partition's objects when the topic is deleted", async () => {

@@ -59,12 +59,13 @@ export async function offloadBatches(topic: string, upTo: number, batchesPerSegm
 				);
 				sql.exec("DELETE FROM batches WHERE base_offset BETWEEN ? AND ?", first.base_offset, last.base_offset);
 				sql.exec(
-					`UPDATE partition_state SET local_log_start_offset = ?1, next_offset_floor = MAX(next_offset_floor, ?1), remote_bytes = remote_bytes + ?2,
+					`UPDATE partition_state SET local_log_start_offset = ?1, next_offset_floor = MAX(next_offset_floor, ?1), remote_bytes = remote_bytes + ?2, remote_records = remote_records + ?3,
 					 stored_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM batches), stored_batches = (SELECT COUNT(*) FROM batches),
 					 stored_records = (SELECT COALESCE(SUM(record_count), 0) FROM batches),
 					 totals_next_offset = (SELECT COALESCE(MAX(last_offset) + 1, 0) FROM batches) WHERE id = 1`,
 					last.last_offset + 1,
 					body.byteLength,
+					group.reduce((n, r) => n + r.record_count, 0),
 				);
 			});
 		}

@@ -1,7 +1,7 @@
 /**
  * @module
- * One topic: per-partition log start offset (and local log start), high watermark, records and bytes (local and
- * in R2); its config and location hint; alter it (grow
+ * One topic: per-partition log start offset (and local log start), high watermark, records held (local and in
+ * R2) and bytes (local, and in R2); its totals over both tiers; its config and location hint; alter it (grow
  * partitions, change retention, cleanup policy, message size) or delete it.
  */
 

@@ -49,6 +49,7 @@ export const TopicDescription = z.object({
 			bytes: described(z.number().check(z.int(), z.minimum(0)), "Bytes of records stored locally (in the partition's own storage)"),
 			remote_bytes: described(z.number().check(z.int(), z.minimum(0)), "Bytes of the partition's segments in R2 (tiered storage)"),
 			records: described(z.number().check(z.int(), z.minimum(0)), "Records stored locally"),
+			remote_records: described(z.number().check(z.int(), z.minimum(0)), "Records in the partition's segments in R2 (tiered storage)"),
 		}),
 	),
 });

@@ -26,13 +26,13 @@ export function topicSummary(meta: TopicMeta): { name: string; partitions: numbe
 
 /**
  * The topic with each partition's log start offset (and local log start: below it the log lies in R2), high
- * watermark, bytes stored locally and remotely, and records stored locally, read from the partitions.
+ * watermark, and bytes and records stored locally and remotely, read from the partitions.
  */
 async function describe(env: Env, meta: TopicMeta) {
 	const partitions = await Promise.all(
 		Array.from({ length: meta.partitions }, async (_, partition) => {
 			const offsets = await partitionLog(env, meta.topicId, partition).offsets();
-			const { logStartOffset, localLogStartOffset, highWatermark, bytes, remoteBytes, records } = offsets;
+			const { logStartOffset, localLogStartOffset, highWatermark, bytes, remoteBytes, records, remoteRecords } = offsets;
 			return {
 				partition,
 				log_start_offset: logStartOffset,
@@ -41,6 +41,7 @@ async function describe(env: Env, meta: TopicMeta) {
 				bytes,
 				remote_bytes: remoteBytes,
 				records,
+				remote_records: remoteRecords,
 			};
 		}),
 	);

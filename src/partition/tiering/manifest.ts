@@ -31,6 +31,7 @@ interface RemoteRow extends Record<string, SqlStorageValue> {
 	last_offset: number;
 	timestamp_high: number;
 	bytes: number;
+	record_count: number;
 	object_key: string;
 }
 
@@ -40,6 +41,7 @@ function toRemote(row: RemoteRow): RemoteSegment {
 		lastOffset: row.last_offset,
 		timestampHigh: row.timestamp_high,
 		bytes: row.bytes,
+		recordCount: row.record_count,
 		objectKey: row.object_key,
 	};
 }
@@ -142,14 +144,16 @@ export function commitOffload(
 	sql.exec("DELETE FROM batches WHERE base_offset BETWEEN ? AND ?", first.baseOffset, last.baseOffset);
 	view.localLogStartOffset = last.lastOffset + 1;
 	view.remoteBytes += objectBytes;
+	view.remoteRecords += recordCount;
 	view.totalBytes -= source.storedBytes;
 	view.storedBatches -= entries.length;
 	view.storedRecords -= recordCount;
 	assert(view.localLogStartOffset < view.nextOffset, "the newest batch stays local");
 	sql.exec(
-		"UPDATE partition_state SET local_log_start_offset = ?, remote_bytes = ?, next_offset_floor = ? WHERE id = 1",
+		"UPDATE partition_state SET local_log_start_offset = ?, remote_bytes = ?, remote_records = ?, next_offset_floor = ? WHERE id = 1",
 		view.localLogStartOffset,
 		view.remoteBytes,
+		view.remoteRecords,
 		view.nextOffset,
 	);
 	saveTotals(sql, view, view.nextOffset);
@@ -159,7 +163,9 @@ export function commitOffload(
 /** The oldest remote segment; null when nothing is remote. One seek on the manifest's primary key. */
 export function remoteHead(sql: SqlStorage): RemoteSegment | null {
 	const row = sql
-		.exec<RemoteRow>("SELECT base_offset, last_offset, timestamp_high, bytes, object_key FROM remote_segments ORDER BY base_offset LIMIT 1")
+		.exec<RemoteRow>(
+			"SELECT base_offset, last_offset, timestamp_high, bytes, record_count, object_key FROM remote_segments ORDER BY base_offset LIMIT 1",
+		)
 		.toArray()[0];
 	return row === undefined ? null : toRemote(row);
 }
@@ -177,7 +183,7 @@ export function dropExpiredSegments(
 	nowMs: number,
 ): { readonly droppedKeys: string[]; readonly more: boolean } {
 	const cursor = sql.exec<RemoteRow>(
-		"SELECT base_offset, last_offset, timestamp_high, bytes, object_key FROM remote_segments ORDER BY base_offset LIMIT ?",
+		"SELECT base_offset, last_offset, timestamp_high, bytes, record_count, object_key FROM remote_segments ORDER BY base_offset LIMIT ?",
 		REMOTE_RETENTION_SEGMENTS_PER_STEP,
 	);
 	const read: RemoteSegment[] = [];
@@ -195,9 +201,16 @@ export function dropExpiredSegments(
 	sql.exec("DELETE FROM remote_segments WHERE base_offset <= ?", last.baseOffset);
 	view.logStartOffset = last.lastOffset + 1;
 	view.remoteBytes -= dropped.reduce((n, s) => n + s.bytes, 0);
+	view.remoteRecords -= dropped.reduce((n, s) => n + s.recordCount, 0);
 	assert(view.logStartOffset <= view.localLogStartOffset, "retention of remote segments stops at the local log start");
 	assert((view.remoteBytes === 0) === (view.logStartOffset === view.localLogStartOffset), "remote bytes iff remote offsets");
-	sql.exec("UPDATE partition_state SET log_start_offset = ?, remote_bytes = ? WHERE id = 1", view.logStartOffset, view.remoteBytes);
+	assert((view.remoteRecords === 0) === (view.remoteBytes === 0), "remote records iff remote bytes");
+	sql.exec(
+		"UPDATE partition_state SET log_start_offset = ?, remote_bytes = ?, remote_records = ? WHERE id = 1",
+		view.logStartOffset,
+		view.remoteBytes,
+		view.remoteRecords,
+	);
 	return { droppedKeys: dropped.map((s) => s.objectKey), more: count === REMOTE_RETENTION_SEGMENTS_PER_STEP };
 }
 

@@ -20,6 +20,7 @@ export interface RemoteSegment {
 	/** The running maximum timestamp at the segment's last batch: no record in it is more recent. */
 	readonly timestampHigh: number;
 	readonly bytes: number;
+	readonly recordCount: number;
 	readonly objectKey: string;
 }
 
