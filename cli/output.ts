@@ -52,9 +52,14 @@ const TOKENS: Record<string, (r: ConsumerRecord) => string> = {
 	"%": () => "%",
 };
 
+/** A format's escapes, as kcat's: `\n`, `\r`, `\t`, `\\`, and `\xHH`, the ASCII character of two hex digits. */
+const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", "\\": "\\" };
+const HEX_ESCAPE = /^x[0-7][0-9a-fA-F]/;
+
 /**
- * kcat's format strings: `%t` topic, `%p` partition, `%o` offset, `%T` timestamp, `%k` key, `%s` value, `%K`/`%S`
- * their sizes in bytes (-1 for null), `%h` headers, `%%`; `\n`, `\t`, `\\` escapes.
+ * kcat's format strings (`-f`): `%t` topic, `%p` partition, `%o` offset, `%T` timestamp, `%k` key, `%s` value,
+ * `%K`/`%S` their sizes in bytes (-1 for null), `%h` headers, `%%`, and the escapes above. As kcat does, a record
+ * prints exactly the format: nothing is added, so a format ends in `\n` to put each record on its own line.
  */
 export function formatter(format: string): (record: ConsumerRecord) => string {
 	const parts: Array<string | ((r: ConsumerRecord) => string)> = [];
@@ -66,9 +71,12 @@ export function formatter(format: string): (record: ConsumerRecord) => string {
 			parts.push(literal, TOKENS[next] as (r: ConsumerRecord) => string);
 			literal = "";
 			i++;
-		} else if (c === "\\" && next !== undefined && "nt\\".includes(next)) {
-			literal += next === "n" ? "\n" : next === "t" ? "\t" : "\\";
+		} else if (c === "\\" && next !== undefined && ESCAPES[next] !== undefined) {
+			literal += ESCAPES[next];
 			i++;
+		} else if (c === "\\" && HEX_ESCAPE.test(format.slice(i + 1, i + 4))) {
+			literal += String.fromCharCode(Number.parseInt(format.slice(i + 2, i + 4), 16));
+			i += 3;
 		} else if (c === "%") {
 			throw new UsageError(`unknown format token %${next ?? ""} (use %t %p %o %T %k %s %K %S %h %%)`);
 		} else literal += c;

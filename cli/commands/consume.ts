@@ -37,6 +37,7 @@ interface Sink {
 	stopped: boolean;
 }
 
+/** `print` gives a record's whole output, its line end included: a `--format` has one only where it says `\n`. */
 function sink(print: (r: ConsumerRecord) => string, max: number | undefined): Sink {
 	return {
 		count: 0,
@@ -46,7 +47,7 @@ function sink(print: (r: ConsumerRecord) => string, max: number | undefined): Si
 			if (this.stopped) return;
 			this.count++;
 			if (this.max !== undefined && this.count >= this.max) this.stopped = true;
-			if (!process.stdout.write(`${print(record)}\n`)) await once(process.stdout, "drain");
+			if (!process.stdout.write(print(record))) await once(process.stdout, "drain");
 		},
 	};
 }
@@ -86,7 +87,8 @@ export async function consume(client: Tributary, args: string[]): Promise<number
 	if (topic === undefined) throw new UsageError("consume needs a topic");
 	if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
 	if (values.json && values.format !== undefined) throw new UsageError("give --json or --format, not both");
-	const print = values.json ? recordJson : values.format !== undefined ? formatter(values.format) : (r: ConsumerRecord) => text(r.value);
+	const print =
+		values.format !== undefined ? formatter(values.format) : (r: ConsumerRecord) => `${values.json ? recordJson(r) : text(r.value)}\n`;
 	const out = sink(print, integer("--max", values.max, 1));
 	const start = parseStart(values.from ?? "earliest");
 	const exit = values.exit === true;

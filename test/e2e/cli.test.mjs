@@ -10,6 +10,7 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { generateToken, HOST, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { jsonLines, runCli } from "./lib/cli.mjs";
+import { kcat, startGatewayProcess } from "./lib/kafka.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const state = tempDir("cli");
@@ -209,7 +210,7 @@ test("produce -K splits keys; consume --exit --json reads everything back, keys 
 	const one = jsonLines((await ok(["consume", "cli-keys", "--exit", "--json", "--partition", "1", "--from=-2"])).stdout);
 	assert.ok(one.every((r) => r.partition === 1));
 	assert.equal(one.length, Math.min(2, records.filter((r) => r.partition === 1).length));
-	const limited = await ok(["consume", "cli-keys", "--max", "5", "--format", "%p/%o %k=%s"]);
+	const limited = await ok(["consume", "cli-keys", "--max", "5", "--format", "%p/%o %k=%s\\n"]);
 	assert.equal(limited.stdout.trim().split("\n").length, 5);
 	assert.match(limited.stdout, /^\d+\/\d+ user-\d=event \d+/);
 });
@@ -310,7 +311,7 @@ test("consume --from an offset past the high watermark waits at the tail; below 
 	await ok(["topics", "create", "cli-past", "--partitions", "1"]);
 	await ok(["produce", "cli-past"], "a\nb\nc\n");
 	// Kafka's consumer resets an offset past the end to the end (latest), not to the log start.
-	assert.equal((await ok(["consume", "cli-past", "--from", "100", "--exit", "--format", "%o"])).stdout, "");
+	assert.equal((await ok(["consume", "cli-past", "--from", "100", "--exit", "--format", "%o\\n"])).stdout, "");
 	assert.equal((await ok(["consume", "cli-past", "--from", "3", "--exit"])).stdout, "");
 	assert.equal((await ok(["consume", "cli-past", "--from", "2", "--exit"])).stdout, "c\n");
 });
@@ -332,7 +333,7 @@ test("--format %K/%S count a key's and value's bytes (base64 decoded), -1 for nu
 		JSON.stringify({ key: "é", value: { n: 1 } }),
 	].join("\n");
 	await ok(["produce", "cli-sizes", "--json"], input);
-	const sizes = (await ok(["consume", "cli-sizes", "--exit", "--format", "%K %S"])).stdout;
+	const sizes = (await ok(["consume", "cli-sizes", "--exit", "--format", "%K %S\\n"])).stdout;
 	assert.equal(sizes, "-1 4\n2 -1\n2 7\n");
 });
 
@@ -362,7 +363,7 @@ test("integers a double cannot hold keep their digits through produce --json and
 	const consumed = (await ok(["consume", "cli-big", "--exit", "--json"])).stdout;
 	assert.match(consumed, /"key":\{"id":12345678901234567891\},"value":\{"id":12345678901234567890,"small":1.5\}/);
 	assert.equal(
-		(await ok(["consume", "cli-big", "--exit", "--format", "%k %s"])).stdout,
+		(await ok(["consume", "cli-big", "--exit", "--format", "%k %s\\n"])).stdout,
 		'{"id":12345678901234567891} {"id":12345678901234567890,"small":1.5}\n',
 	);
 });
@@ -386,4 +387,23 @@ test("errors: usage mistakes exit 2, broker refusals and an unreachable broker e
 		env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "wrong" },
 	});
 	assert.equal(flags.status, 0, flags.stderr);
+});
+
+test("--format prints exactly the format, as kcat's -f does: a newline only where the format has \\n", { timeout: 90_000 }, async () => {
+	await ok(["topics", "create", "cli-kcat-format", "--partitions", "1"]);
+	await ok(["produce", "cli-kcat-format", "-K", ":"], "k1:one\nk2:two\n");
+	const gateway = await startGatewayProcess({ url: String(env.TRIBUTARY_URL), token: env.TRIBUTARY_TOKEN });
+	try {
+		const formats = ["%s", "%o:%s\\n", "%k\\t%s\\r\\n", "[%p] %s\\x41|", "%s\\\\"];
+		const printed = { kcat: /** @type {string[]} */ ([]), ours: /** @type {string[]} */ ([]) };
+		for (const format of formats) {
+			const theirs = kcat(["-b", gateway.bootstrap, "-C", "-t", "cli-kcat-format", "-o", "beginning", "-e", "-q", "-f", format]);
+			assert.equal(theirs.status, 0, theirs.stderr);
+			printed.kcat.push(`${format} → ${JSON.stringify(theirs.stdout)}`);
+			printed.ours.push(`${format} → ${JSON.stringify((await ok(["consume", "cli-kcat-format", "--exit", "--format", format])).stdout)}`);
+		}
+		assert.deepEqual(printed.ours, printed.kcat);
+	} finally {
+		await gateway.stop();
+	}
 });
