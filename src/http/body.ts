@@ -6,7 +6,7 @@
 
 import * as z from "zod/mini";
 import { ApiError } from "../shared/errors.ts";
-import { hasProtoKey, jsonShapeProblem, parseJsonExact } from "../shared/json.ts";
+import { hasProtoKey, jsonShapeProblem, parseJsonExact, rawNumberIn } from "../shared/json.ts";
 import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
 import { describeIssues } from "./validation-messages.ts";
 
@@ -138,5 +138,8 @@ export async function readJson(request: Request): Promise<unknown> {
 	requireJson(request);
 	const value = parseJson(await readText(request));
 	if (hasProtoKey(value)) throw new ApiError("invalid_request", 'request body: "__proto__" is not a name this API takes');
+	// Such a number would reach a schema or a Durable Object as an object (which RPC cannot send): name it instead.
+	const raw = rawNumberIn(value);
+	if (raw !== null) throw new ApiError("invalid_request", `request body: ${raw} is not a number a double holds as written`);
 	return value;
 }

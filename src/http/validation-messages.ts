@@ -76,6 +76,8 @@ function describeIssue(schema: z.core.$ZodType, issue: Issue): string {
 			return sizeMessage(issue, "at least", issue.minimum);
 		case "invalid_type":
 			if (issue.input === undefined) return "is required";
+			// Kept as text by parseJsonExact: a number, but one its double would change.
+			if (JSON.isRawJSON(issue.input)) return `must be ${article(issue.expected)} a double holds as written, not ${issue.input.rawJSON}`;
 			return `must be ${article(issue.expected)}, not ${kindOf(issue.input)}`;
 		default:
 			return wordingOf(issue);

@@ -9,16 +9,18 @@
 declare global {
 	interface JSON {
 		rawJSON(text: string): unknown;
+		isRawJSON(value: unknown): value is { readonly rawJSON: string };
 	}
 }
 
 /**
- * A double holds ~15.9 significant digits and exponents up to ±308: a 16-digit run or a 3-digit exponent may not
- * survive. Such runs are common inside strings (ids, hex), so a run only counts when it belongs to a number,
- * i.e. its number text starts the document or follows ':', ',' or '['. A cheap scan finds the runs and a short
- * look-back checks each; a false alarm only costs the slower path, never correctness.
+ * A double holds ~15.9 significant digits and exponents up to ±308: 16 digits (a decimal point may fall among
+ * them) or a 3-digit exponent may not survive, and `JSON.stringify` writes a negative zero as `0`. Such runs are
+ * common inside strings (ids, hex, versions), so a run only counts when it belongs to a number, i.e. its number
+ * text starts the document or follows ':', ',' or '['. A cheap scan finds the runs and a short look-back checks
+ * each; a false alarm only costs the slower path, never correctness.
  */
-const SUSPECT_RUN = /\d{16}|[eE][+-]?\d{3}/g;
+const SUSPECT_RUN = /\d(?:\.?\d){15}|[eE][+-]?\d{3}|-0/g;
 /** Longer number texts are treated as unsafe without looking further (also bounds the look-back). */
 const NUMBER_LOOKBACK_MAX = 512;
 
@@ -47,9 +49,26 @@ export function mayHoldUnsafeNumber(text: string): boolean {
 
 type ReviverContext = { source?: string };
 
+const NUMBER_PARTS = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * The decimal a JSON number's text denotes, one way of writing it: `1e308`, `1E+308` and `10e307` are one,
+ * `-0` is not `0`. Null for a text that is no number (`Infinity`).
+ */
+function decimalOf(text: string): string | null {
+	const parts = NUMBER_PARTS.exec(text);
+	if (parts === null) return null;
+	const [, sign, whole = "", fraction = "", exponent = "0"] = parts;
+	const digits = `${whole}${fraction}`.replace(/^0+/, "");
+	const significant = digits.replace(/0+$/, "");
+	if (significant === "") return `${sign}0`;
+	return `${sign}${significant}e${Number(exponent) - fraction.length + digits.length - significant.length}`;
+}
+
+/** A number whose double is written back as another decimal (digits lost, out of range, a zero's sign) stays text. */
 function keepExactNumbers(this: unknown, _key: string, value: unknown, context?: ReviverContext): unknown {
 	if (typeof value === "number" && context?.source !== undefined && String(value) !== context.source) {
-		return JSON.rawJSON(context.source);
+		if (decimalOf(String(value)) !== decimalOf(context.source)) return JSON.rawJSON(context.source);
 	}
 	return value;
 }
@@ -58,6 +77,21 @@ function keepExactNumbers(this: unknown, _key: string, value: unknown, context?:
 export function parseJsonExact(text: string): unknown {
 	if (!mayHoldUnsafeNumber(text)) return JSON.parse(text);
 	return JSON.parse(text, keepExactNumbers as (this: unknown, key: string, value: unknown) => unknown);
+}
+
+/**
+ * The text of the first number `parseJsonExact` kept as text in `root` (see `keepExactNumbers`), null when it kept
+ * none: for bodies whose numbers are parameters, which must be plain numbers. Iterative, as `jsonShapeProblem`.
+ */
+export function rawNumberIn(root: unknown): string | null {
+	const stack: unknown[] = [root];
+	while (stack.length > 0) {
+		const value = stack.pop();
+		if (value === null || typeof value !== "object") continue;
+		if (JSON.isRawJSON(value)) return value.rawJSON;
+		for (const item of Object.values(value)) if (item !== null && typeof item === "object") stack.push(item);
+	}
+	return null;
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;

@@ -9,6 +9,7 @@
 
 import { assert } from "./assert.ts";
 import { base64Decode, base64Encode } from "./base64.ts";
+import { parseJsonExact } from "./json.ts";
 import { SHARE_JOINED_CHARS_MAX } from "./limits.ts";
 
 /** Separates records inside a stored batch (and inside a fetch response's `records` array). */
@@ -240,8 +241,11 @@ export function compactionKeyId(key: unknown, encoding: ValueEncoding): string |
 	return `j:${JSON.stringify(typeof key === "string" ? key.toWellFormed() : JSON.stringify(key))}`;
 }
 
-/** The compaction key of a stored line (parses the line: for background work only). */
+/**
+ * The compaction key of a stored line (parses the line: for background work only). Parsed exactly, as the append
+ * named it: as doubles, `1e400` would be the key `null` and 12345678901234567891 the key 12345678901234567000.
+ */
 export function lineKeyId(line: string): string | null {
-	const record = JSON.parse(line) as { key: unknown; key_encoding?: ValueEncoding };
+	const record = parseJsonExact(line) as { key: unknown; key_encoding?: ValueEncoding };
 	return compactionKeyId(record.key, record.key_encoding ?? "json");
 }

@@ -24,6 +24,17 @@ async function grantAnonymous(acl: unknown[], quotas?: Record<string, number>): 
 
 // Several objects per test (registry, partition, coordinator): allow for a loaded machine.
 describe("streams are topics", { timeout: 20_000 }, () => {
+	it("a JSON stream keeps the digits of numbers a double cannot hold, and a zero's sign", async () => {
+		const path = `numbers/${uniqueTopic("ds")}`;
+		const message = '{"id":12345678901234567890,"decimal":1234567890.1234567891,"huge":1e400,"zero":-0}';
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "application/json" } })).status).toBe(201);
+		expect((await call("POST", `${DS}/${path}`, { headers: { "Content-Type": "application/json" }, raw: `[${message}]` })).status).toBe(
+			204,
+		);
+		const read = await call("GET", `${DS}/${path}?offset=-1`);
+		expect(await read.text()).toBe(`[${message}]`);
+	});
+
 	it("a consumer group on /v1 reads a JSON stream's appends, one record per append", async () => {
 		const path = `orders/${uniqueTopic("ds")}`;
 		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "application/json" }, raw: '{"id":1}' })).status).toBe(201);

@@ -57,6 +57,49 @@ describe("produce and fetch", () => {
 		expect(text).toContain('"value":{"id":12345678901234567890,"small":1,"big":1e400,"precise":0.10000000000000000555}');
 	});
 
+	it("stores a negative zero and a decimal of seventeen digits as sent, in JSON and NDJSON bodies", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const record = '{"key":-0,"value":{"zero":-0,"also":[-0.0],"decimal":1234567890.1234567891,"short":123456789012345.6789}}';
+		for (const [body, type] of [
+			[`{"records":[${record}]}`, "application/json"],
+			[`${record}\n`, "application/x-ndjson"],
+		] as const) {
+			const response = await call("POST", `/v1/topics/${topic}/records`, { raw: body, headers: { "Content-Type": type } });
+			expect(response.status, await response.text()).toBe(200);
+		}
+		const text = await (await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`)).text();
+		const stored = '"key":-0,"value":{"zero":-0,"also":[-0.0],"decimal":1234567890.1234567891,"short":123456789012345.6789}';
+		expect(text.split(stored)).toHaveLength(3);
+	});
+
+	it("says which number a field cannot take, and never answers 500 for one a double cannot hold", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const timestamp = await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			raw: '{"records":[{"value":1,"timestamp":1e400}]}',
+			headers: { "Content-Type": "application/json" },
+		});
+		expect(timestamp.message).toMatch(/^records\[0\]\.timestamp: .*1e400/);
+		expect(timestamp.message).not.toContain("object");
+		// A number a double holds, spelled otherwise than JavaScript writes it, is that number: its range is checked.
+		const spelled = await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			raw: '{"records":[{"value":1,"timestamp":1e308}]}',
+			headers: { "Content-Type": "application/json" },
+		});
+		expect(spelled.message).toMatch(/^records\[0\]\.timestamp: must be at most/);
+		for (const body of [
+			`{"name":"${topic}-a","config":{"retention.ms":1e400}}`,
+			`{"name":"${topic}-b","partitions":12345678901234567890}`,
+		]) {
+			const error = await expectError("POST", "/v1/topics", 400, "invalid_request", {
+				raw: body,
+				headers: { "Content-Type": "application/json" },
+			});
+			expect(error.message).toMatch(/1e400|12345678901234567890/);
+		}
+	});
+
 	it("carries binary as base64 with an explicit encoding, and hashes the decoded key bytes", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 7);

@@ -10,7 +10,7 @@ import { recordEnds } from "../../src/shared/record-scan.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { failingStatement } from "../support/sql-rows.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
-import { createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -323,6 +323,23 @@ describe("compaction", () => {
 		const records = (await fetchRecords(topic, 0)).records.filter((r) => r.key === "a");
 		// Compaction keeps at least the newest record of every key, whatever it learnt of the older ones.
 		expect(records.at(-1)).toMatchObject({ offset: 1, value: "a2" });
+	});
+
+	it("names a number key a double cannot hold by its digits, so it never stands for another key", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact" });
+		// As a double, 1e400 is Infinity (JSON "null") and 12345678901234567891 is 12345678901234567000.
+		for (const body of ['{"records":[{"key":1e400,"value":"huge"}]}', '{"records":[{"key":12345678901234567891,"value":"long"}]}']) {
+			const response = await call("POST", `/v1/topics/${topic}/records`, { raw: body, headers: { "Content-Type": "application/json" } });
+			expect(response.status, await response.text()).toBe(200);
+		}
+		await produce(topic, [
+			{ key: "null", value: "the string null" },
+			{ key: 12345678901234567000, value: "the double" },
+		]);
+		await produce(topic, [{ key: "z", value: "tail" }]);
+		await compactNow(topic);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["huge", "long", "the string null", "the double", "tail"]);
 	});
 
 	it("removes a tombstone only after delete.retention.ms", async () => {

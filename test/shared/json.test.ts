@@ -2,12 +2,26 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { mayHoldUnsafeNumber, parseJsonExact, utf8ByteLength } from "../../src/shared/json.ts";
 
+/** A JSON number's value as a canonical decimal: sign, digits without leading or trailing zeros, and exponent. */
+function decimalValue(text: string): string {
+	const [, sign = "", whole = "", fraction = "", exponent = "0"] = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text) ?? [];
+	const digits = `${whole}${fraction}`.replace(/^0+/, "");
+	const trimmed = digits.replace(/0+$/, "");
+	return `${sign}${trimmed}e${Number(exponent) - fraction.length + (digits.length - trimmed.length)}`;
+}
+
 describe("parseJsonExact", () => {
 	it.each([
 		['{"id":12345678901234567890}', '{"id":12345678901234567890}'],
 		['{"p":0.10000000000000000555}', '{"p":0.10000000000000000555}'],
 		['{"big":1e400,"tiny":-1.5E-400}', '{"big":1e400,"tiny":-1.5E-400}'],
 		["[ 99999999999999999 , 1 ]", "[99999999999999999,1]"],
+		// Seventeen or more significant digits split by the decimal point: a double keeps about sixteen.
+		['{"n":1234567890.1234567891}', '{"n":1234567890.1234567891}'],
+		["[123456789012345.6789]", "[123456789012345.6789]"],
+		// A negative zero: JSON.stringify writes a double's -0 as 0.
+		['{"z":-0,"y":-0.0,"x":-0e5}', '{"z":-0,"y":-0.0,"x":-0e5}'],
+		["-0", "-0"],
 	])("keeps the digits of %s", (text, expected) => {
 		expect(JSON.stringify(parseJsonExact(text))).toBe(expected);
 	});
@@ -25,6 +39,22 @@ describe("parseJsonExact", () => {
 				expect(JSON.stringify(parseJsonExact(text))).toBe(JSON.stringify(JSON.parse(text)));
 			}),
 			{ numRuns: 300 },
+		);
+	});
+
+	it("parses a number a double holds exactly as a number, however it is spelled (only its spelling changes)", () => {
+		expect(parseJsonExact("[1e308,1E+308,1.0,-0.5,12345678901234567890]")).toEqual([1e308, 1e308, 1, -0.5, expect.anything()]);
+		expect(JSON.stringify(parseJsonExact("[1e308,1.50,12345678901234567890]"))).toBe("[1e+308,1.5,12345678901234567890]");
+	});
+
+	it("keeps the value of any decimal text, whatever its digits and where its point falls", () => {
+		fc.assert(
+			fc.property(fc.boolean(), fc.stringMatching(/^[1-9][0-9]{12,24}$/), fc.nat({ max: 25 }), (negative, digits, point) => {
+				const at = Math.min(point, digits.length - 1);
+				const text = `${negative ? "-" : ""}${digits.slice(0, digits.length - at)}${at > 0 ? `.${digits.slice(digits.length - at)}` : ""}`;
+				expect(decimalValue(JSON.stringify(parseJsonExact(text)))).toBe(decimalValue(text));
+			}),
+			{ numRuns: 500 },
 		);
 	});
 

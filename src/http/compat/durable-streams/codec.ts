@@ -11,7 +11,7 @@ import type { RecordEnds, Utf8Parts } from "../../../partition/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { base64Decode } from "../../../shared/base64.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
-import { utf8ByteLength } from "../../../shared/json.ts";
+import { parseJsonExact, utf8ByteLength } from "../../../shared/json.ts";
 import {
 	type EncodedRecord,
 	encodeTail,
@@ -37,11 +37,11 @@ function base64(bytes: Uint8Array): string {
 	return btoa(binary);
 }
 
-/** The messages of a JSON body: a value is one, an array is its elements. */
+/** The messages of a JSON body: a value is one, an array is its elements. Numbers keep their digits, as on `/v1`. */
 export function jsonMessages(bytes: Uint8Array): Result<unknown[]> {
 	let parsed: unknown;
 	try {
-		parsed = JSON.parse(lenientUtf8.decode(bytes));
+		parsed = parseJsonExact(lenientUtf8.decode(bytes));
 	} catch {
 		return err("invalid_json", "the body is not valid JSON");
 	}
