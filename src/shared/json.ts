@@ -15,12 +15,13 @@ declare global {
 
 /**
  * A double holds ~15.9 significant digits and exponents up to ±308: 16 digits (a decimal point may fall among
- * them) or a 3-digit exponent may not survive, and `JSON.stringify` writes a negative zero as `0`. Such runs are
+ * them) or a 3-digit exponent may not survive, and `JSON.stringify` writes a negative zero as `0` (`-0`, `-0.0`,
+ * `-0e5`; not `-0.5`, which a double keeps as written, and which is common in data). Such runs are
  * common inside strings (ids, hex, versions), so a run only counts when it belongs to a number, i.e. its number
  * text starts the document or follows ':', ',' or '['. A cheap scan finds the runs and a short look-back checks
  * each; a false alarm only costs the slower path, never correctness.
  */
-const SUSPECT_RUN = /\d(?:\.?\d){15}|[eE][+-]?\d{3}|-0/g;
+const SUSPECT_RUN = /\d(?:\.?\d){15}|[eE][+-]?\d{3}|-0(?:\.0+)?(?![\d.])/g;
 /** Longer number texts are treated as unsafe without looking further (also bounds the look-back). */
 const NUMBER_LOOKBACK_MAX = 512;
 

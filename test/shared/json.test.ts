@@ -73,6 +73,10 @@ describe("mayHoldUnsafeNumber", () => {
 		["12345678901234567", true],
 		['{"a":"x1e400","b":"id-12345678901234567890"}', false],
 		['{"a":1.0,"b":[1,2,3]}', false],
+		['{"a":-0}', true],
+		['{"a":[-0.000e5]}', true],
+		// A negative fraction keeps its sign through a double: common in data, so it stays on the fast path.
+		['{"a":-0.5,"b":-0.05,"c":"2024-01-05"}', false],
 	])("%s → %s", (text, expected) => {
 		expect(mayHoldUnsafeNumber(text)).toBe(expected);
 	});
