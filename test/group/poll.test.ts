@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { FETCH_WAIT_MS_MAX, SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../../src/shared/limits.ts";
-import { commit, heartbeat, join, type PolledRecord, poll, pollPartitions, recordPollBodies } from "../support/group.ts";
+import { commit, cutPollBodies, heartbeat, join, type PolledRecord, poll, pollPartitions, recordPollBodies } from "../support/group.ts";
 import { recordWaits, untilWaiting, waitingReads } from "../support/long-poll.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { call, createTopic, expectError, produce } from "../support/worker.ts";
@@ -343,6 +343,34 @@ describe("poll", () => {
 				bodies.stop();
 			}
 			expect((await pollPartitions(group, a.member_id)).partitions, "the record was handed out once").toEqual([]);
+		});
+
+		it("a read cut short after a rebalance is answered 503 and read again by the next poll: nothing is skipped", async () => {
+			const [mine, theirs] = [uniqueTopic(), uniqueTopic()];
+			await createTopic(mine, 1);
+			await createTopic(theirs, 1);
+			const group = uniqueGroup();
+			const a = await join(group, { topics: [mine], auto_offset_reset: "earliest" });
+			expect((await pollPartitions(group, a.member_id)).partitions).toEqual([]);
+			const cut = await cutPollBodies(mine);
+			try {
+				const path = `/v1/groups/${group}/members/${a.member_id}/poll`;
+				const waiting = expectError("POST", path, 503, "partition_unavailable", {
+					body: { layout: "partitions", wait_ms: 25_000, auto_commit: true },
+				});
+				await untilWaiting(mine, 0);
+				// A new generation in which a keeps its partition: the settled read's body is read again to rewrite its tail.
+				await join(group, { topics: [theirs], auto_offset_reset: "earliest" });
+				await produce(mine, [{ value: "after the rebalance" }]);
+				await waiting;
+			} finally {
+				cut.stop();
+			}
+			const again = await pollPartitions(group, a.member_id);
+			expect(
+				again.partitions.map((p) => p.records.map((r) => [r.offset, r.value])),
+				"a 503 changed nothing",
+			).toEqual([[[0, "after the rebalance"]]]);
 		});
 
 		it("answers no records when the member lost its partition while it waited, and the new owner reads them", async () => {

@@ -146,3 +146,28 @@ export async function recordPollBodies(anyTopic: string): Promise<{ built: strin
 	});
 	return { built, stop: () => stop() };
 }
+
+/**
+ * From now on until `stop`, every poll body a partition builds itself (`PartitionLog.readPollBody`) crosses to the
+ * edge cut to half its bytes, as when the partition's object is reset mid-pipe; the answer still states its full size.
+ */
+export async function cutPollBodies(anyTopic: string): Promise<{ stop(): void }> {
+	let stop = (): void => undefined;
+	await runInDurableObject(await partitionStub(anyTopic, 0), (instance) => {
+		type Share = { ok: boolean; value?: { body?: ReadableStream<Uint8Array> | null } };
+		type ReadPollBody = (this: unknown, request: unknown, head: string, tail: string) => Promise<Share>;
+		const prototype = Object.getPrototypeOf(instance) as { readPollBody: ReadPollBody };
+		const original = prototype.readPollBody;
+		prototype.readPollBody = async function (this: unknown, request, head, tail) {
+			const read = await original.call(this, request, head, tail);
+			const body = read.ok ? read.value?.body : null;
+			if (read.value === undefined || body === null || body === undefined) return read;
+			const bytes = new Uint8Array(await new Response(body).arrayBuffer());
+			return { ...read, value: { ...read.value, body: new Blob([bytes.subarray(0, bytes.length >> 1)]).stream() } };
+		};
+		stop = () => {
+			prototype.readPollBody = original;
+		};
+	});
+	return { stop: () => stop() };
+}

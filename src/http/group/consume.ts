@@ -192,8 +192,13 @@ async function pollOnePartition({ env, coordinator, groupId, memberId, options }
 	if (generation === planned.generation && assignmentJson === planned.assignmentJson) return ok({ body: share.body, bytes: share.bytes });
 	const written = await new Response(share.body).arrayBuffer().catch(() => null);
 	const tailBytes = encoder.encode(tail).byteLength;
-	// The partition's stream cut short (its object restarted mid-pipe) is a retryable failure, not a wrong answer.
+	// The partition's stream cut short (its object restarted mid-pipe) is a retryable failure, not a wrong answer. The
+	// read is settled: its position goes back to where the read began (the log start when it began with none), so the
+	// poll a 503 invites reads these records again instead of skipping them.
 	if (written === null || written.byteLength !== share.bytes) {
+		const back = { ...outcomeOf(fetch, share), expectedPosition: share.nextOffset, nextOffset: fetch.offset ?? share.logStartOffset };
+		const undone = settlementOf(await coordinator.completePoll(groupId, memberId, generation, [back], options.autoCommit, false, true));
+		if (!undone.ok) return undone;
 		return err("partition_unavailable", `${fetch.topic}/${fetch.partition}: the read was cut short; poll again`);
 	}
 	assert(written.byteLength > tailBytes, "a poll's body holds its envelope's tail");
