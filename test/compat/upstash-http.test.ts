@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
+import { cutPollBodies } from "../support/group.ts";
 import { basic, createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { clientError, kafka, routeClientToWorker } from "../support/upstash.ts";
@@ -147,6 +148,29 @@ describe("errors in Upstash's shape", () => {
 			body: [{ topic, partition: 0 }],
 		});
 		expect(committed.map((o) => o.offset)).toEqual([1]);
+	});
+
+	it("a consume whose read is cut short mid-pipe is a 503, and the next consume reads those records", async () => {
+		const topic = uniqueTopic("cut");
+		await createTopic(topic, 1);
+		await produceV1(topic, [{ value: "one" }, { value: "two" }]);
+		const group = `cut-${crypto.randomUUID().slice(0, 8)}`;
+		const consume = () =>
+			call("POST", `/upstash/consume/${group}/i1`, {
+				token: null,
+				headers: { ...admin, "Kafka-Auto-Offset-Reset": "earliest" },
+				body: { topic },
+			});
+		const cut = await cutPollBodies(topic);
+		try {
+			expect(await upstashError(await consume(), 503)).toMatch(/cut short/);
+		} finally {
+			cut.stop();
+		}
+		const again = await consume();
+		const text = await again.text();
+		expect(again.status, text).toBe(200);
+		expect((JSON.parse(text) as { value: string }[]).map((m) => m.value)).toEqual(["one", "two"]);
 	});
 
 	it("a batch with a bad record for one topic writes nothing to any topic (413, 400, 404 partition)", async () => {

@@ -40,6 +40,11 @@ export interface PollOptions {
 	readonly autoCommitIntervalMs?: number;
 	/** Offsets to commit before reading, fenced like `POST /v1/groups/{group}/offsets` (the member is the poller). */
 	readonly commit?: PollCommit | null;
+	/**
+	 * Whether the caller reads the body whole before it answers (the Upstash mount parses it): a read cut short then
+	 * fails here, settled back (see `pollOnePartition`), instead of in the caller, after its records were handed out.
+	 */
+	readonly readWhole?: boolean;
 	/** Whether the caller may read `topic`; a poll whose plan holds a topic it may not read is refused. */
 	readonly mayConsume?: (topic: string) => boolean;
 }
@@ -140,7 +145,8 @@ function envelopeTail({ generation, assignmentJson }: Pick<Settlement, "generati
  * edge as a stream the runtime pipes into the response, as a fetch's do, instead of parts that V8 serialises over
  * RPC and the edge joins. The envelope's tail is written from the plan, before the coordinator settles the read;
  * when the read is kept in a later generation (the member kept the partition through a rebalance), the body is read
- * and its tail written again. The read waits for records here when the member may wait, as `firstRecords` would for
+ * and its tail written again; when the caller reads it whole anyway (`readWhole`), it is read here, where a read
+ * cut short can still be settled back. The read waits for records here when the member may wait, as `firstRecords` would for
  * a lone partition. Null when this read is not a plain local one (no position and `auto_offset_reset` "latest",
  * outside the log, in R2, its topic gone, or it failed): `pollReads` reads it again and handles each case.
  *
@@ -189,7 +195,8 @@ async function pollOnePartition({ env, coordinator, groupId, memberId, options }
 		return ok({ body, bytes: body.size });
 	}
 	const { generation, assignmentJson } = settled.value;
-	if (generation === planned.generation && assignmentJson === planned.assignmentJson) return ok({ body: share.body, bytes: share.bytes });
+	const sameTail = generation === planned.generation && assignmentJson === planned.assignmentJson;
+	if (sameTail && options.readWhole !== true) return ok({ body: share.body, bytes: share.bytes });
 	const written = await new Response(share.body).arrayBuffer().catch(() => null);
 	const tailBytes = encoder.encode(tail).byteLength;
 	// The partition's stream cut short (its object restarted mid-pipe) is a retryable failure, not a wrong answer. The
@@ -202,6 +209,7 @@ async function pollOnePartition({ env, coordinator, groupId, memberId, options }
 		return err("partition_unavailable", `${fetch.topic}/${fetch.partition}: the read was cut short; poll again`);
 	}
 	assert(written.byteLength > tailBytes, "a poll's body holds its envelope's tail");
+	if (sameTail) return ok({ body: new Blob([written]), bytes: written.byteLength });
 	const body = new Blob([new Uint8Array(written, 0, written.byteLength - tailBytes), envelopeTail(settled.value)]);
 	return ok({ body, bytes: body.size });
 }

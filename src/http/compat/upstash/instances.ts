@@ -145,7 +145,7 @@ export function consume(env: Env, group: string, instance: string, request: Cons
 		async ({ memberId, autoCommit }) => {
 			// An instance made through /v1 has no settings of its own: this request's headers say.
 			const { enabled, intervalMs } = autoCommit ?? request.autoCommit;
-			const poll = { ...request.poll, autoCommit: enabled, autoCommitIntervalMs: intervalMs };
+			const poll = { ...request.poll, autoCommit: enabled, autoCommitIntervalMs: intervalMs, readWhole: true };
 			const polled = await pollGroupByPartition(env, group, memberId, poll);
 			return polled.ok ? ok(await new Response(polled.value.body).text()) : polled;
 		},
