@@ -122,6 +122,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#heartbeat: ReturnType<typeof setInterval> | null = null;
 	#lastCallMs = 0;
 	#polling: Promise<unknown> | null = null;
+	/** The join under way: `join()` and the loop's first poll share it, and `close()` waits for it, then leaves. */
+	#joining: Promise<Member> | null = null;
 	#closed = false;
 	#closing: Promise<void> | null = null;
 	#iterating = false;
@@ -181,7 +183,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	async join(): Promise<void> {
 		if (this.#closed) throw new TributaryError("closed", "the consumer is closed");
-		if (this.#member === null) await this.#join();
+		await this.#ensureMember();
 	}
 
 	/** Commits every record handed out so far (manual commits; with `autoCommit` this also happens on its own). */
@@ -197,8 +199,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
 	async #shutdown(): Promise<void> {
 		this.#closed = true;
-		this.#stopHeartbeat();
 		await this.#polling?.catch(() => {});
+		await this.#joining?.catch(() => {});
+		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
+		this.#stopHeartbeat();
 		const member = this.#member;
 		if (member === null) return;
 		let failure: unknown = null;
@@ -236,7 +240,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * returns how many records it buffered, or null when it must start over.
 	 */
 	async #pollOnce(carry = this.#autoCommit): Promise<number | null> {
-		const member = this.#member ?? (await this.#join());
+		const member = await this.#ensureMember();
 		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
 		const offsets = carry && due && !this.#brokerCommits ? await this.#toCommit() : [];
 		const body = {
@@ -275,6 +279,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.#buffer = answer.partitions.flatMap((p) => p.records.map((r) => fromWire(r, p.topic)));
 		this.#next = 0;
 		return this.#buffer.length;
+	}
+
+	/** The member, joining first if there is none; one join at a time, so no second member is left behind. */
+	#ensureMember(): Promise<Member> {
+		if (this.#member !== null) return Promise.resolve(this.#member);
+		this.#joining ??= this.#join().finally(() => {
+			this.#joining = null;
+		});
+		return this.#joining;
 	}
 
 	async #join(): Promise<Member> {

@@ -185,6 +185,37 @@ describe("SDK consumer", { timeout: 60_000 }, () => {
 });
 
 describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
+	it("close() while join() is under way leaves the group once the join lands: no member is left heartbeating", async () => {
+		const topic = uniqueTopic("joinclose");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const joining = consumer.join();
+		await consumer.close();
+		await joining.catch(() => undefined);
+		const described = await json<{ members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
+		expect(described.members, "the closed consumer's member left").toEqual([]);
+		expect(consumer.memberId).toBeNull();
+	});
+
+	it("join() still under way when the loop starts is the loop's join too: one member, not two", async () => {
+		const topic = uniqueTopic("joinloop");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		await fill(topic, 10);
+		const { client, sent } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const joining = consumer.join();
+		const it = consumer[Symbol.asyncIterator]();
+		await it.next();
+		await joining;
+		expect(sent.filter((r) => r.method === "POST" && r.path === `/v1/groups/${group}/members`)).toHaveLength(1);
+		const described = await json<{ members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
+		expect(described.members).toHaveLength(1);
+		await it.return?.();
+	});
+
 	it("commits with the next poll (one request per poll), and on close", async () => {
 		const topic = uniqueTopic("carry");
 		const group = uniqueTopic("g");
