@@ -127,7 +127,7 @@ export class GroupRules {
 		now: number,
 		autoCommitIntervalMs = 0,
 	): Result<PollStart> {
-		const unverified = commit === null || boundsChecked ? [] : this.unverified(memberId, commit.offsets);
+		const unverified = commit === null || boundsChecked ? [] : this.unverified(memberId, commit.generation, commit.offsets);
 		if (unverified.length > 0) return ok({ started: false, unverified });
 		const touched = this.touchMember(memberId, now);
 		if (!touched.ok) return touched;
@@ -208,7 +208,7 @@ export class GroupRules {
 	 * the fencing errors, as when every commit was checked at the edge.
 	 */
 	applyCommit(request: CommitRequest, boundsChecked: boolean, now: number): Result<CommitOutcome> {
-		const unverified = boundsChecked ? [] : this.unverified(request.memberId, request.offsets);
+		const unverified = boundsChecked ? [] : this.unverified(request.memberId, request.generation, request.offsets);
 		if (unverified.length > 0) return ok({ committed: false, unverified });
 		const touched = this.touchMember(request.memberId, now);
 		if (!touched.ok) return touched;
@@ -216,8 +216,14 @@ export class GroupRules {
 		return written.ok ? ok({ committed: true, ...this.view(request.memberId) }) : written;
 	}
 
-	/** The offsets no read vouches for: past the member's position on the partition, or with no position of its. */
-	private unverified(memberId: string, offsets: readonly OffsetCommit[]): TopicPartition[] {
+	/**
+	 * The offsets no read vouches for: past the member's position on the partition, or with no position of its.
+	 * None in a generation that is over, which fencing refuses whole: bounds-checked first, a commit naming a topic
+	 * deleted since the member read it was a 404 instead of the fencing error its client follows (to the rebalance
+	 * that dropped the topic).
+	 */
+	private unverified(memberId: string, generation: number, offsets: readonly OffsetCommit[]): TopicPartition[] {
+		if (generation !== this.store.state().generation) return [];
 		return offsets
 			.filter((o) => {
 				const position = this.store.position(o);

@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
-import { expire } from "../support/group.ts";
+import { expire, forceMetadataRefresh } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { call, createTopic, json, produce } from "../support/worker.ts";
@@ -214,6 +214,30 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 		const described = await json<{ members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
 		expect(described.members).toHaveLength(1);
 		await it.return?.();
+	});
+
+	it("reads on when a subscribed topic it has uncommitted records of is deleted", async () => {
+		const [kept, doomed] = [uniqueTopic("kept"), uniqueTopic("doomed")];
+		const group = uniqueTopic("g");
+		await createTopic(kept, 1);
+		await createTopic(doomed, 1);
+		await fill(kept, 5);
+		await fill(doomed, 5);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [kept, doomed], from: "earliest", maxRecords: 100, waitMs: 50 });
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 10; i++) await it.next();
+		// The loop moved past every record of both topics; their commit rides on the next poll. The topic goes, and
+		// the coordinator learns it (any member's call after its refresh interval) before that poll.
+		expect((await call("DELETE", `/v1/topics/${doomed}`)).status).toBe(204);
+		await forceMetadataRefresh(group);
+		await json("POST", `/v1/groups/${group}/members/${consumer.memberId}/heartbeat`, 200);
+		await produce(kept, [{ value: "after" }]);
+		const next = await it.next();
+		expect(next.value).toMatchObject({ topic: kept, offset: 5, value: "after" });
+		await it.return?.();
+		const end = await json<GroupOffsets>("GET", `/v1/groups/${group}`, 200);
+		expect(end.offsets.find((o) => o.topic === kept)?.committed).toBe(6);
 	});
 
 	it("commits with the next poll (one request per poll), and on close", async () => {

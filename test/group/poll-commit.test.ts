@@ -7,7 +7,7 @@ import { abortAllDurableObjects } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { describeGroup, join, type Partition, poll } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
-import { createTopic, expectError, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, produce } from "../support/worker.ts";
 
 async function setUp(partitions = 1, records = 10) {
 	const topic = uniqueTopic();
@@ -79,6 +79,25 @@ describe("a poll carrying a commit", () => {
 		const polled = await poll(group, member, { commit: { generation, offsets: [{ topic, partition: 0, offset: 5, metadata: "m" }] } });
 		expect(polled.records).toEqual([]);
 		expect(await committedOf(group)).toEqual([5]);
+	});
+
+	it("refuses a commit of a generation that is over as such, even when it names a topic deleted since", async () => {
+		const { topic, group, member, generation } = await setUp();
+		const other = uniqueTopic();
+		await createTopic(other, 1);
+		// Another member subscribed to another topic: a new generation, in which this member keeps its partitions.
+		await join(group, { topics: [other] });
+		expect((await call("DELETE", `/v1/topics/${other}`)).status).toBe(204);
+		for (const offsets of [[{ topic: other, partition: 0, offset: 1 }], [{ topic, partition: 0, offset: 99 }]]) {
+			await expectError("POST", `/v1/groups/${group}/members/${member}/poll`, 409, "rebalance_in_progress", {
+				body: { commit: { generation, offsets } },
+			});
+			await expectError("POST", `/v1/groups/${group}/offsets`, 409, "rebalance_in_progress", {
+				body: { member_id: member, generation, offsets },
+			});
+		}
+		const offsets = (await describeGroup(group)).offsets.filter((o) => o.topic === topic);
+		expect(offsets.map((o) => o.committed)).toEqual([null]);
 	});
 
 	it("refuses a commit that names a partition twice, or an unknown topic, before anything happens", async () => {
