@@ -21,10 +21,27 @@ type Def = { readonly type: string } & Record<string, unknown>;
 const SUGGESTION_DISTANCE_MAX = 2;
 
 /** Issues as `{ path, message }`, unknown fields first; the caller shows the first and lists them all. */
-export function describeIssues(schema: z.core.$ZodType, issues: readonly Issue[]): DescribedIssue[] {
+export function describeIssues(schema: z.core.$ZodType, given: readonly Issue[]): DescribedIssue[] {
+	const issues = given.flatMap(throughUnion);
 	const unknown = issues.filter((issue) => issue.code === "unrecognized_keys");
 	const rest = issues.filter((issue) => issue.code !== "unrecognized_keys");
 	return [...unknown, ...rest].map((issue) => ({ path: formatPath(issue.path), message: describeIssue(schema, issue) }));
+}
+
+/**
+ * A union the input fits one branch of only (a list given where one item or a list is taken), as that branch's own
+ * issues, so a 400 says "[1].value: must be a string" or "must hold at most 10000 items", not the union's "Invalid
+ * input". A branch that refuses the input's type at its root is one it does not fit; the one left is described
+ * when what it refuses is inside the input or its size. Otherwise the union's own words (its allowed values and
+ * kinds) say more, and it stays one issue, as does a union with a message of its own.
+ */
+function throughUnion(issue: Issue): Issue[] {
+	if (issue.code !== "invalid_union" || !LIBRARY_MESSAGE.test(issue.message)) return [issue];
+	const fitting = issue.errors.filter((branch) => !branch.some((sub) => sub.path.length === 0 && sub.code === "invalid_type"));
+	const [only] = fitting;
+	const inside = (sub: Issue) => sub.path.length > 0 || sub.code === "too_big" || sub.code === "too_small";
+	if (fitting.length !== 1 || only === undefined || !only.some(inside)) return [issue];
+	return only.flatMap((sub) => throughUnion({ ...sub, path: [...issue.path, ...sub.path] } as Issue));
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {

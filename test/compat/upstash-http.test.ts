@@ -274,6 +274,30 @@ describe("errors in Upstash's shape", () => {
 			await upstashError(response, 400);
 		}
 	});
+
+	it("a 400 for a list of messages or offsets names the item and what is wrong with it, not the one-or-many union", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const cases: [string, unknown, RegExp][] = [
+			[`/upstash/produce/${topic}`, [{ value: "a" }, { value: 1 }], /^\[1\]\.value: must be a string, not a number$/],
+			["/upstash/produce", [{ value: "a" }], /^\[0\]\.topic: is required$/],
+			[`/upstash/produce/${topic}`, Array.from({ length: 10_001 }, () => ({ value: "v" })), /^body: must hold at most 10000 items$/],
+			[
+				"/upstash/commit/g/i",
+				Array.from({ length: 101 }, (_, p) => ({ topic, partition: p, offset: 0 })),
+				/^body: must hold at most 100 items$/,
+			],
+			["/upstash/offsets/latest", [{ topic, partition: "0" }], /^\[0\]\.partition: must be a number, not a string$/],
+		];
+		for (const [path, body, message] of cases) {
+			const response = await call("POST", path, {
+				token: null,
+				headers: { ...admin, "Content-Type": "application/json" },
+				raw: JSON.stringify(body),
+			});
+			expect(await upstashError(response, 400), path).toMatch(message);
+		}
+	});
 });
 
 describe("GET /produce/{topic}/{message}", () => {
