@@ -42,9 +42,16 @@ import { LOCATION_HINTS } from "../topic/types.ts";
 /** Kafka's name charset, for topics and for ids that end up in paths and Durable Object names. */
 export const KAFKA_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
 
+/**
+ * A number `parseJsonExact` kept as its digits (a record value needs them) is, in any other field, the double
+ * nearest them, as `JSON.parse` reads it: so it is out of range rather than "not a number", and a field means the
+ * same whatever else the body holds.
+ */
+const rawAsNumber = z.transform((value: number): number => (JSON.isRawJSON(value) ? Number(JSON.stringify(value)) : value));
+
 /** An integer from `min` to `max` (a JSON number), as `z.number().int().min(min).max(max)` said it. */
 export function int(min: number, max: number) {
-	return z.number().check(z.int(), z.minimum(min), z.maximum(max));
+	return z.pipe(rawAsNumber, z.number().check(z.int(), z.minimum(min), z.maximum(max)));
 }
 
 /** A string of at most `lengthMax` characters. */

@@ -50,6 +50,25 @@ describe("validation messages", () => {
 		expect(small.message).toBe("partitions: must be at least 1 (got 0)");
 	});
 
+	it("reads a number with more digits than a double holds as a number: out of range, never 'must be a number'", async () => {
+		const json = { "Content-Type": "application/json" };
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const huge = await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_request", {
+			raw: '{"records":[{"value":1,"partition":123456789012345678901234567890}]}',
+			headers: json,
+		});
+		expect(huge.message).toMatch(/^records\[0\]\.partition: must be at most \d+ \(got 1\.2345678901234568e\+29\)$/);
+		// A record value with long digits keeps them, and the numeric fields beside it mean what they mean anywhere.
+		const response = await call("POST", `/v1/topics/${topic}/records`, {
+			raw: '{"records":[{"value":12345678901234567890},{"value":2,"partition":0,"timestamp":1e3}]}',
+			headers: json,
+		});
+		expect(response.status, await response.clone().text()).toBe(200);
+		const { offsets } = (await response.json()) as { offsets: { timestamp: number }[] };
+		expect(offsets[1]?.timestamp).toBe(1000);
+	});
+
 	it("keeps messages written for this API as they are", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
