@@ -165,6 +165,29 @@ describe("topics", () => {
 		await expectError("POST", "/v1/topics", 400, "invalid_config", { raw: long, headers: json });
 	});
 
+	it.each([
+		["a 16-digit retention.ms", '"retention.ms":9999999999999999', "9999999999999999"],
+		["retention.ms past 2^53", '"retention.ms":9007199254740993', "9007199254740993"],
+		["a retention.bytes in exponent form past a double", '"retention.bytes":1e400', "1e400"],
+		["a long number inside a list", '"max.message.bytes":[12345678901234567890]', "12345678901234567890"],
+	])("refuses a config value that is %s with a 400 naming the number, creating or changing a topic", async (_, entry, number) => {
+		// Numbers a double cannot hold are kept as their digits when the body is parsed; they cannot reach the
+		// registry (a Durable Object call cannot carry them: that was a 500), and no config takes them anyway.
+		const json = { "Content-Type": "application/json" };
+		const created = await expectError("POST", "/v1/topics", 400, "invalid_request", {
+			raw: `{"name":"${uniqueTopic()}","config":{${entry}}}`,
+			headers: json,
+		});
+		expect(created.message).toContain(number);
+		const name = uniqueTopic();
+		await createTopic(name);
+		const changed = await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_request", {
+			raw: `{"config":{${entry}}}`,
+			headers: json,
+		});
+		expect(changed.message).toContain(number);
+	});
+
 	it("refuses remote storage on a compacted topic, as Kafka does", async () => {
 		const error = await expectError("POST", "/v1/topics", 400, "invalid_config", {
 			body: { name: uniqueTopic(), config: { "cleanup.policy": "compact", "remote.storage.enable": true } },
