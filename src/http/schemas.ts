@@ -45,9 +45,14 @@ export const KAFKA_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
 /**
  * A number `parseJsonExact` kept as its digits (a record value needs them) is, in any other field, the double
  * nearest them, as `JSON.parse` reads it: so it is out of range rather than "not a number", and a field means the
- * same whatever else the body holds.
+ * same whatever else the body holds. Past a double's range (`1e400`) there is none: it stays as sent, and the
+ * field's message names it.
  */
-const rawAsNumber = z.transform((value: number): number => (JSON.isRawJSON(value) ? Number(JSON.stringify(value)) : value));
+const rawAsNumber = z.transform((value: number): number => {
+	if (!JSON.isRawJSON(value)) return value;
+	const nearest = Number(JSON.stringify(value));
+	return Number.isFinite(nearest) ? nearest : value;
+});
 
 /** An integer from `min` to `max` (a JSON number), as `z.number().int().min(min).max(max)` said it. */
 export function int(min: number, max: number) {
