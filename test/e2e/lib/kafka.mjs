@@ -6,6 +6,7 @@
  * by PID), Debian's kcat, and a raw TCP client for frames no well-behaved client sends.
  */
 
+import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
@@ -136,6 +137,19 @@ export function kcat(args, input = "") {
 	const result = spawnSync("kcat", args, { input, encoding: "utf8", timeout: KCAT_TIMEOUT_MS });
 	if (result.error) throw result.error;
 	return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Every message of `topic` from the beginning to its end, as kcat's JSON envelopes (`-J`); asserts kcat exited 0.
+ * @param {string} bootstrap @param {string} topic @returns {any[]}
+ */
+export function kcatReadAll(bootstrap, topic) {
+	const consumed = kcat(["-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-J"]);
+	assert.equal(consumed.status, 0, consumed.stderr);
+	return consumed.stdout
+		.trim()
+		.split("\n")
+		.map((line) => JSON.parse(line));
 }
 
 /**
