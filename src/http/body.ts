@@ -6,7 +6,7 @@
 
 import * as z from "zod/mini";
 import { ApiError } from "../shared/errors.ts";
-import { hasProtoKey, jsonShapeProblem, parseJsonExact, rawNumberIn } from "../shared/json.ts";
+import { jsonShapeProblem, parameterBodyProblem, parseJsonExact } from "../shared/json.ts";
 import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
 import { describeIssues } from "./validation-messages.ts";
 
@@ -132,14 +132,13 @@ export function validate<S extends z.core.$ZodType>(schema: S, data: unknown, wh
 /**
  * Reads and parses a JSON body in one step: the bodies of topics, keys, subscriptions and the like, whose maps hold
  * names the API acts on (a topic's config, a filter's header conditions), never records. A member named `__proto__`
- * is refused there: it would vanish in validation (`hasProtoKey`), and a dropped filter condition matches everything.
+ * is refused there: it would vanish in validation, and a dropped filter condition matches everything; so is a number
+ * a double cannot hold (`parameterBodyProblem`).
  */
 export async function readJson(request: Request): Promise<unknown> {
 	requireJson(request);
 	const value = parseJson(await readText(request));
-	if (hasProtoKey(value)) throw new ApiError("invalid_request", 'request body: "__proto__" is not a name this API takes');
-	// Such a number would reach a schema or a Durable Object as an object (which RPC cannot send): name it instead.
-	const raw = rawNumberIn(value);
-	if (raw !== null) throw new ApiError("invalid_request", `request body: ${raw} is not a number a double holds as written`);
+	const problem = parameterBodyProblem(value);
+	if (problem !== null) throw new ApiError("invalid_request", `request body: ${problem}`);
 	return value;
 }

@@ -80,21 +80,6 @@ export function parseJsonExact(text: string): unknown {
 	return JSON.parse(text, keepExactNumbers as (this: unknown, key: string, value: unknown) => unknown);
 }
 
-/**
- * The text of the first number `parseJsonExact` kept as text in `root` (see `keepExactNumbers`), null when it kept
- * none: for bodies whose numbers are parameters, which must be plain numbers. Iterative, as `jsonShapeProblem`.
- */
-export function rawNumberIn(root: unknown): string | null {
-	const stack: unknown[] = [root];
-	while (stack.length > 0) {
-		const value = stack.pop();
-		if (value === null || typeof value !== "object") continue;
-		if (JSON.isRawJSON(value)) return value.rawJSON;
-		for (const item of Object.values(value)) if (item !== null && typeof item === "object") stack.push(item);
-	}
-	return null;
-}
-
 const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
@@ -156,20 +141,29 @@ export function jsonShapeProblem(root: unknown, depthMax: number, fieldsMax: num
 }
 
 /**
- * Whether a parsed JSON value holds an object member named `__proto__` (JSON.parse makes it an own field). A
- * schema that copies a name-to-value map (zod's `record`) drops it without a word, as assigning it would set the
- * copy's prototype: for bodies whose maps are names the API acts on, refuse it instead (see `readJson`).
+ * What a parsed body of parameters (names the API acts on, numbers it uses: never records) may not hold, in one
+ * walk; null when it holds neither:
+ * - an object member named `__proto__` (JSON.parse makes it an own field): a schema that copies a name-to-value map
+ *   (zod's `record`) drops it without a word, as assigning it would set the copy's prototype;
+ * - a number `parseJsonExact` kept as text (see `keepExactNumbers`): no parameter takes one, and it could not be
+ *   sent to a Durable Object (RPC cannot clone it).
+ * The first is named before the second, wherever each lies.
  */
-export function hasProtoKey(root: unknown): boolean {
+export function parameterBodyProblem(root: unknown): string | null {
+	let raw: string | null = null;
 	const stack: unknown[] = [root];
 	while (stack.length > 0) {
 		const value = stack.pop();
 		if (value === null || typeof value !== "object") continue;
-		if (!Array.isArray(value) && Object.hasOwn(value, "__proto__")) return true;
+		if (JSON.isRawJSON(value)) {
+			raw ??= value.rawJSON;
+			continue;
+		}
+		if (!Array.isArray(value) && Object.hasOwn(value, "__proto__")) return '"__proto__" is not a name this API takes';
 		// One at a time: spread into push, a long array (a body may hold a million numbers) overflows the call's arguments.
 		for (const item of Object.values(value)) if (item !== null && typeof item === "object") stack.push(item);
 	}
-	return false;
+	return raw === null ? null : `${raw} is not a number a double holds as written`;
 }
 
 /** A parsed JSON value that is an object (not null, not an array). */
