@@ -9,6 +9,20 @@ import { recordWaits, untilWaiting, waitingReads } from "../support/long-poll.ts
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { call, createTopic, expectError, produce } from "../support/worker.ts";
 
+/**
+ * A group whose one member, `a`, owns `mine` (an empty partition it has polled once), and a topic `theirs` for a
+ * second member: its join makes a new generation in which `a` keeps `mine`, while a poll of `a`'s is waiting.
+ */
+async function loneMemberBeforeRebalance() {
+	const [mine, theirs] = [uniqueTopic(), uniqueTopic()];
+	await createTopic(mine, 1);
+	await createTopic(theirs, 1);
+	const group = uniqueGroup();
+	const a = await join(group, { topics: [mine], auto_offset_reset: "earliest" });
+	expect((await pollPartitions(group, a.member_id)).partitions).toEqual([]);
+	return { mine, theirs, group, a };
+}
+
 describe("poll", () => {
 	it("returns a flat list of records with their topic, in offset order per partition", async () => {
 		const topic = uniqueTopic();
@@ -302,12 +316,7 @@ describe("poll", () => {
 		});
 
 		it("keeps a read that outlives a rebalance the member keeps its partition through, answered in the new generation", async () => {
-			const [mine, theirs] = [uniqueTopic(), uniqueTopic()];
-			await createTopic(mine, 1);
-			await createTopic(theirs, 1);
-			const group = uniqueGroup();
-			const a = await join(group, { topics: [mine], auto_offset_reset: "earliest" });
-			expect((await pollPartitions(group, a.member_id)).partitions).toEqual([]);
+			const { mine, theirs, group, a } = await loneMemberBeforeRebalance();
 			const bodies = await recordPollBodies(mine);
 			try {
 				const waiting = pollPartitions(group, a.member_id, { wait_ms: 25_000 });
@@ -346,12 +355,7 @@ describe("poll", () => {
 		});
 
 		it("a read cut short after a rebalance is answered 503 and read again by the next poll: nothing is skipped", async () => {
-			const [mine, theirs] = [uniqueTopic(), uniqueTopic()];
-			await createTopic(mine, 1);
-			await createTopic(theirs, 1);
-			const group = uniqueGroup();
-			const a = await join(group, { topics: [mine], auto_offset_reset: "earliest" });
-			expect((await pollPartitions(group, a.member_id)).partitions).toEqual([]);
+			const { mine, theirs, group, a } = await loneMemberBeforeRebalance();
 			const cut = await cutPollBodies(mine);
 			try {
 				const path = `/v1/groups/${group}/members/${a.member_id}/poll`;
