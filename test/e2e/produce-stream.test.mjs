@@ -268,6 +268,18 @@ async function sendInOrder(client, count, refused) {
 	};
 }
 
+/**
+ * The log holds `expected` (the sends' numbers) once each, in send order, and every acknowledged send's offset
+ * names its own record.
+ * @param {Awaited<ReturnType<typeof sendInOrder>>} result @param {number[]} expected @param {string} label
+ */
+function assertOnceInOrder(result, expected, label) {
+	assert.deepEqual(result.values, expected, `${label}: every record once, in send order`);
+	for (const { i, offset } of result.acked) {
+		assert.equal(result.records.find((r) => r.offset === offset)?.value.i, i, `${label}: send ${i}'s offset names its record`);
+	}
+}
+
 test("the SDK's channel keeps an idempotent producer's records once and in send order, through a refused record and a lost connection", {
 	timeout: 180_000,
 }, async () => {
@@ -289,10 +301,7 @@ test("the SDK's channel keeps an idempotent producer's records once and in send 
 		assert.ok(channel.opened(), `${label}: the batches went on the channel`);
 		const expected = Array.from({ length: count }, (_, i) => i).filter((i) => !refused.has(i));
 		assert.deepEqual(result.rejected, [...refused], `${label}: only the records too large were refused`);
-		assert.deepEqual(result.values, expected, `${label}: every record once, in send order`);
-		for (const { i, offset } of result.acked) {
-			assert.equal(result.records.find((r) => r.offset === offset)?.value.i, i, `${label}: send ${i}'s offset names its record`);
-		}
+		assertOnceInOrder(result, expected, label);
 	}
 });
 
@@ -332,10 +341,7 @@ test("the SDK's channel retries a streamed batch refused as retriable (503, 429 
 		}
 		const expected = Array.from({ length: count }, (_, i) => i);
 		assert.deepEqual(result.rejected, [], `${label}: no send failed`);
-		assert.deepEqual(result.values, expected, `${label}: every record once, in send order`);
-		for (const { i, offset } of result.acked) {
-			assert.equal(result.records.find((r) => r.offset === offset)?.value.i, i, `${label}: send ${i}'s offset names its record`);
-		}
+		assertOnceInOrder(result, expected, label);
 		const refused = wire.refused();
 		assert.ok(refused !== null, `${label}: a message was refused on the channel (${wire.bodies.length} bodies)`);
 		const { producer_id, sequence, records } = JSON.parse(refused.body);
