@@ -9,7 +9,7 @@
 
 import { assert } from "./assert.ts";
 import { base64Decode, base64Encode } from "./base64.ts";
-import { mayHoldUnsafeNumber, parseJsonExact } from "./json.ts";
+import { parseJsonExact } from "./json.ts";
 import { SHARE_JOINED_CHARS_MAX } from "./limits.ts";
 
 /** Separates records inside a stored batch (and inside a fetch response's `records` array). */
@@ -246,6 +246,6 @@ export function compactionKeyId(key: unknown, encoding: ValueEncoding): string |
  * named it: as doubles, `1e400` would be the key `null` and 12345678901234567891 the key 12345678901234567000.
  */
 export function lineKeyId(line: string): string | null {
-	const record = (mayHoldUnsafeNumber(line) ? parseJsonExact(line) : JSON.parse(line)) as { key: unknown; key_encoding?: ValueEncoding };
+	const record = parseJsonExact(line) as { key: unknown; key_encoding?: ValueEncoding };
 	return compactionKeyId(record.key, record.key_encoding ?? "json");
 }

@@ -11,7 +11,7 @@ import type { RecordEnds, Utf8Parts } from "../../../partition/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { base64Decode } from "../../../shared/base64.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
-import { mayHoldUnsafeNumber, parseJsonExact, utf8ByteLength } from "../../../shared/json.ts";
+import { parseJsonExact, utf8ByteLength } from "../../../shared/json.ts";
 import {
 	type EncodedRecord,
 	encodeTail,
@@ -41,9 +41,7 @@ function base64(bytes: Uint8Array): string {
 export function jsonMessages(bytes: Uint8Array): Result<unknown[]> {
 	let parsed: unknown;
 	try {
-		const text = lenientUtf8.decode(bytes);
-		// The exact parse's reviver runs on every value: only a body that may hold such a number pays for it.
-		parsed = mayHoldUnsafeNumber(text) ? parseJsonExact(text) : JSON.parse(text);
+		parsed = parseJsonExact(lenientUtf8.decode(bytes));
 	} catch {
 		return err("invalid_json", "the body is not valid JSON");
 	}
