@@ -16,6 +16,8 @@ import { ReadAhead } from "../read-ahead.js";
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
 const ACKS_NONE = 0;
+/** The acks Kafka takes: none (0), the leader's (1), every in-sync replica's (-1). */
+const VALID_ACKS = new Set([ACKS_NONE, 1, -1]);
 /** No records: zero bytes, never null (librdkafka reads a null record set as a parse failure). */
 const EMPTY = Buffer.alloc(0);
 
@@ -32,7 +34,9 @@ function batchErrorCode(error) {
 }
 
 /**
- * One partition's share of a Produce: its batches, in order, each one Tributary produce request.
+ * One partition's share of a Produce: exactly one batch (Produce v3+ carries one per partition; Kafka refuses more
+ * with INVALID_RECORD before writing any), as one Tributary produce request, so the share is written whole or not at
+ * all.
  * @param {RequestContext} ctx @param {string} topic @param {number} partition @param {Buffer | null} bytes
  */
 async function producePartition(ctx, topic, partition, bytes) {
@@ -45,40 +49,52 @@ async function producePartition(ctx, topic, partition, bytes) {
 		if (error instanceof BatchError) return fail(batchErrorCode(error), error.message);
 		throw error;
 	}
-	let baseOffset = -1;
-	for (const batch of batches) {
-		if (batch.records.length === 0) continue;
-		const producer =
-			batch.producerId >= 0 ? { producerId: batch.producerId, epoch: batch.producerEpoch, sequence: batch.baseSequence } : null;
-		let body;
-		try {
-			body = produceBody(batch.records, partition, producer);
-		} catch (error) {
-			if (error instanceof RecordError) return fail(KAFKA.INVALID_RECORD, error.message);
-			throw error;
-		}
-		const answer = await ctx.tributary.produce(topic, body);
-		const errorCode = recordsError(answer);
-		if (errorCode !== KAFKA.NONE) return fail(errorCode, errorMessage(answer));
-		if (baseOffset < 0) baseOffset = answer.body.offsets[0].offset;
+	if (batches.length !== 1)
+		return fail(
+			KAFKA.INVALID_RECORD,
+			`Produce requests with version ${ctx.version} are only allowed to contain exactly one record batch per partition`,
+		);
+	const [batch] = batches;
+	if (batch.records.length === 0)
+		return { index: partition, errorCode: KAFKA.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+	const producer =
+		batch.producerId >= 0 ? { producerId: batch.producerId, epoch: batch.producerEpoch, sequence: batch.baseSequence } : null;
+	let body;
+	try {
+		body = produceBody(batch.records, partition, producer);
+	} catch (error) {
+		if (error instanceof RecordError) return fail(KAFKA.INVALID_RECORD, error.message);
+		throw error;
 	}
-	return { index: partition, errorCode: KAFKA.NONE, baseOffset, logAppendTimeMs: -1, logStartOffset: -1 };
+	const answer = await ctx.tributary.produce(topic, body);
+	const errorCode = recordsError(answer);
+	if (errorCode !== KAFKA.NONE) return fail(errorCode, errorMessage(answer));
+	return { index: partition, errorCode: KAFKA.NONE, baseOffset: answer.body.offsets[0].offset, logAppendTimeMs: -1, logStartOffset: -1 };
+}
+
+/**
+ * Every partition of a Produce answered with one error, nothing written.
+ * @param {any} request @param {{ errorCode: number, errorMessage: string | null }} error
+ */
+function refuseProduce(request, error) {
+	const responses = request.topicData.map((t) => ({
+		name: t.name,
+		partitionResponses: t.partitionData.map((p) => ({ index: p.index, baseOffset: -1, ...error })),
+	}));
+	return { responses, throttleTimeMs: 0 };
 }
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function produce(request, ctx) {
 	if (request.transactionalId !== null) {
-		const denied = {
+		const refused = refuseProduce(request, {
 			errorCode: KAFKA.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-			baseOffset: -1,
 			errorMessage: "transactions are not supported",
-		};
-		const responses = request.topicData.map((t) => ({
-			name: t.name,
-			partitionResponses: t.partitionData.map((p) => ({ index: p.index, ...denied })),
-		}));
-		return request.acks === ACKS_NONE ? null : { responses, throttleTimeMs: 0 };
+		});
+		return request.acks === ACKS_NONE ? null : refused;
 	}
+	// Kafka's ReplicaManager answers an acks other than -1, 0 or 1 with INVALID_REQUIRED_ACKS and appends nothing.
+	if (!VALID_ACKS.has(request.acks)) return refuseProduce(request, { errorCode: KAFKA.INVALID_REQUIRED_ACKS, errorMessage: null });
 	const responses = await Promise.all(
 		request.topicData.map(async (t) => ({
 			name: t.name,

@@ -1,0 +1,84 @@
+/**
+ * A Produce request as a Kafka broker judges it before writing: an `acks` other than -1, 0 or 1 is answered with
+ * INVALID_REQUIRED_ACKS for every partition, and a partition's data holding more than one record batch with
+ * INVALID_RECORD (Produce v3+ carries exactly one batch per partition), with nothing written in either case. The
+ * handler runs against a stand-in for Tributary that records every produce it is asked for.
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { KAFKA } from "../../gateway/errors.js";
+import { produce } from "../../gateway/handlers/records.js";
+import { encodeBatch } from "../../gateway/protocol/record-batch.js";
+
+/** A request context whose Tributary answers every produce with offsets from 0, and records what it was sent. */
+function context(version = 9) {
+	/** @type {{ topic: string, body: any }[]} */
+	const produced = [];
+	const tributary = {
+		/** @param {string} topic @param {Buffer} body */
+		async produce(topic, body) {
+			const parsed = JSON.parse(body.toString("utf8"));
+			produced.push({ topic, body: parsed });
+			return { status: 200, body: { offsets: parsed.records.map((/** @type {any} */ _, i) => ({ partition: 0, offset: i })) } };
+		},
+	};
+	return { ctx: /** @type {any} */ ({ tributary, session: {}, version, advertised: { host: "h", port: 1 }, log: () => {} }), produced };
+}
+
+/** One batch of `values`, offsets from 0. @param {string[]} values */
+function batch(values) {
+	return encodeBatch(values.map((value, offset) => ({ offset, timestamp: 1_700_000_000_000, key: null, value, headers: [] })));
+}
+
+/** @param {number} acks @param {Buffer} records */
+function request(acks, records) {
+	return { transactionalId: null, acks, timeoutMs: 1_000, topicData: [{ name: "t", partitionData: [{ index: 0, records }] }] };
+}
+
+test("Produce with acks other than -1, 0 or 1 is INVALID_REQUIRED_ACKS for every partition, and nothing is written", async () => {
+	for (const acks of [2, -2, 5]) {
+		const { ctx, produced } = context();
+		const answer = /** @type {any} */ (await produce(request(acks, await batch(["a"])), ctx));
+		assert.notEqual(answer, null, `acks=${acks} is answered`);
+		assert.deepEqual(
+			answer.responses[0].partitionResponses.map((/** @type {any} */ p) => [p.index, p.errorCode]),
+			[[0, KAFKA.INVALID_REQUIRED_ACKS]],
+			`acks=${acks}`,
+		);
+		assert.deepEqual(produced, [], `acks=${acks} wrote nothing`);
+	}
+	for (const acks of [-1, 1]) {
+		const { ctx, produced } = context();
+		const answer = /** @type {any} */ (await produce(request(acks, await batch(["a"])), ctx));
+		assert.equal(answer.responses[0].partitionResponses[0].errorCode, KAFKA.NONE, `acks=${acks}`);
+		assert.equal(produced.length, 1, `acks=${acks} wrote its batch`);
+	}
+});
+
+test("a partition's data with two record batches is INVALID_RECORD and neither batch is written (all or nothing)", async () => {
+	const { ctx, produced } = context();
+	const two = Buffer.concat([await batch(["first"]), await batch(["second", "third"])]);
+	const answer = /** @type {any} */ (await produce(request(-1, two), ctx));
+	const [partition] = answer.responses[0].partitionResponses;
+	assert.equal(partition.errorCode, KAFKA.INVALID_RECORD);
+	assert.equal(partition.baseOffset, -1);
+	assert.match(partition.errorMessage, /exactly one record batch per partition/);
+	assert.deepEqual(produced, []);
+});
+
+test("one batch per partition is one produce of all its records", async () => {
+	const { ctx, produced } = context();
+	const answer = /** @type {any} */ (await produce(request(1, await batch(["x", "y", "z"])), ctx));
+	assert.deepEqual(answer.responses[0].partitionResponses[0], {
+		index: 0,
+		errorCode: KAFKA.NONE,
+		baseOffset: 0,
+		logAppendTimeMs: -1,
+		logStartOffset: -1,
+	});
+	assert.deepEqual(
+		produced.map((p) => p.body.records.map((/** @type {any} */ r) => r.value)),
+		[["x", "y", "z"]],
+	);
+});
