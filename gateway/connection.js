@@ -19,6 +19,7 @@ import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/s
 import { PIPELINED_REQUESTS_MAX } from "./limits.js";
 import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse, encodeResponseParts } from "./protocol/apis.js";
 import { ProtocolError } from "./protocol/io.js";
+import { TopicChanges, TopicList } from "./topic-list.js";
 
 /**
  * @typedef {object} Session per-connection state
@@ -27,6 +28,7 @@ import { ProtocolError } from "./protocol/io.js";
  * @property {boolean} closeAfterResponse
  * @property {boolean} rawSaslNext the next frame is a bare SASL token (after SaslHandshake v0)
  * @property {import("./read-ahead.js").ReadAhead<import("./handlers/records.js").PartitionRead>} readAhead this connection's Fetch read-ahead
+ * @property {TopicList} topicList this connection's topic list for Metadata
  *
  * @typedef {object} RequestContext
  * @property {import("./tributary.js").Tributary} tributary
@@ -82,19 +84,20 @@ export function parseRequest(frame) {
 /** @typedef {ReturnType<typeof parseRequest> | { rawSasl: Buffer }} QueuedRequest */
 
 /**
+ * @typedef {{ tributary: import("./tributary.js").Tributary, advertised: { host: string, port: number }, log: (m: string) => void,
+ *   topicChanges?: TopicChanges }} ConnectionOptions `topicChanges`: the gateway's, shared by its connections
+ */
+
+/**
  * Serves one socket.
- * @param {import("node:net").Socket} socket
- * @param {{ tributary: import("./tributary.js").Tributary, advertised: { host: string, port: number }, log: (m: string) => void }} options
+ * @param {import("node:net").Socket} socket @param {ConnectionOptions} options
  */
 export function serveConnection(socket, options) {
 	return new KafkaConnection(socket, options);
 }
 
 class KafkaConnection {
-	/**
-	 * @param {import("node:net").Socket} socket
-	 * @param {{ tributary: import("./tributary.js").Tributary, advertised: { host: string, port: number }, log: (m: string) => void }} options
-	 */
+	/** @param {import("node:net").Socket} socket @param {ConnectionOptions} options */
 	constructor(socket, options) {
 		this.socket = socket;
 		this.advertised = options.advertised;
@@ -108,6 +111,7 @@ class KafkaConnection {
 			closeAfterResponse: false,
 			rawSaslNext: false,
 			readAhead: fetchReadAhead(),
+			topicList: new TopicList(options.topicChanges ?? new TopicChanges()),
 		};
 		this.frames = new FrameBuffer();
 		/** @type {QueuedRequest[]} */

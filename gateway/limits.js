@@ -25,7 +25,7 @@ export const TOPIC_PAGE_LIMIT = 1_000;
 /** Pages of `GET /v1/topics` read for one Metadata: Tributary's topic cap (shared/limits.ts TOPICS_MAX, 10,000) in
  * full pages, and one more. A cursor that goes on past it is a fault of the Worker's, not a longer list. */
 export const TOPIC_PAGES_MAX = 11;
-/** How long a topic list is reused for Metadata requests on one connection. */
+/** How long a topic list is reused for Metadata requests on one connection (gateway/topic-list.js). */
 export const METADATA_CACHE_MS = 1_000;
 /** Requests a connection may have read but not yet answered; past it the gateway stops reading the socket. */
 export const PIPELINED_REQUESTS_MAX = 32;

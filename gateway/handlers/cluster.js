@@ -57,7 +57,7 @@ function topicMetadata(name, partitions) {
  * @param {any} request @param {RequestContext} ctx
  */
 export async function metadata(request, ctx) {
-	const listed = await ctx.tributary.listAllTopics();
+	const listed = await ctx.session.topicList.read(ctx.tributary);
 	if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
 	/** @type {Map<string, number>} */
 	const visible = new Map(listed.body.topics.map((t) => [t.name, t.partitions]));
@@ -125,26 +125,47 @@ function creationRefusal(t) {
 }
 
 /**
- * A validateOnly create's answer: what creating would say of the name (taken, or not a legal topic name). The
- * topic's configs are checked only by a real create, as Tributary's topic API has no dry run.
- * @param {RequestContext} ctx @param {string} name
+ * A validateOnly create's answer: what creating would say, nothing created. Confluent REST's dry run
+ * (`validate_only` on the `/kafka/v3` mount, whose errors carry Tributary's `error` object too) checks what a create
+ * checks: the caller's right to create the topic, the name, every config's name and value, and that the name is free.
+ * @param {RequestContext} ctx @param {any} t @param {Record<string, string>} config
  */
-async function validateCreation(ctx, name) {
-	const answer = await ctx.tributary.describeTopic(name);
-	if (answer.status === 404) return { errorCode: KAFKA.NONE, errorMessage: null };
-	if (answer.status === 200) return { errorCode: KAFKA.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` };
-	return { errorCode: kafkaError(answer, "topic"), errorMessage: errorMessage(answer) };
+async function validateCreation(ctx, t, config) {
+	const body = {
+		topic_name: t.name,
+		...(t.numPartitions > 0 ? { partitions_count: t.numPartitions } : {}),
+		configs: Object.entries(config).map(([name, value]) => ({ name, value })),
+		validate_only: true,
+	};
+	const answer = await ctx.tributary.call("POST", `/kafka/v3/clusters/${CLUSTER_ID}/topics`, body);
+	return { errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 200 ? null : errorMessage(answer) };
 }
+
+/**
+ * The names given more than once in one request. Kafka (ControllerApis) answers each such name once with
+ * INVALID_REQUEST and acts on none of its entries: which of them was meant is the caller's to say.
+ * @param {string[]} names
+ */
+function duplicateNames(names) {
+	const seen = new Set();
+	const duplicates = new Set();
+	for (const name of names) (seen.has(name) ? duplicates : seen).add(name);
+	return duplicates;
+}
+
+const DUPLICATE_NAME = { errorCode: KAFKA.INVALID_REQUEST, errorMessage: "Duplicate topic name." };
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function createTopics(request, ctx) {
-	const topics = await Promise.all(
-		request.topics.map(async (t) => {
+	const duplicates = duplicateNames(request.topics.map((t) => t.name));
+	const unique = request.topics.filter((t) => !duplicates.has(t.name));
+	const created = await Promise.all(
+		unique.map(async (t) => {
 			const config = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
 			const result = { name: t.name, errorCode: KAFKA.NONE, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: null };
 			const refusal = creationRefusal(t);
 			if (refusal !== null) return { ...result, ...refusal };
-			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t.name)) };
+			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t, config)) };
 			const body = { name: t.name, config, ...(t.numPartitions > 0 ? { partitions: t.numPartitions } : {}) };
 			const answer = await ctx.tributary.createTopic(body);
 			const errorCode = kafkaError(answer, "topic");
@@ -152,18 +173,24 @@ export async function createTopics(request, ctx) {
 			return { ...result, numPartitions: answer.body.partitions, replicationFactor: 1 };
 		}),
 	);
-	return { throttleTimeMs: 0, topics };
+	if (!request.validateOnly && created.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
+	const refused = [...duplicates].map((name) => ({ name, numPartitions: -1, replicationFactor: -1, configs: null, ...DUPLICATE_NAME }));
+	return { throttleTimeMs: 0, topics: [...created, ...refused] };
 }
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function deleteTopics(request, ctx) {
-	const responses = await Promise.all(
-		request.topicNames.map(async (name) => {
-			const answer = await ctx.tributary.deleteTopic(name);
-			return { name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 204 ? null : errorMessage(answer) };
-		}),
+	const duplicates = duplicateNames(request.topicNames);
+	const deleted = await Promise.all(
+		request.topicNames
+			.filter((/** @type {string} */ name) => !duplicates.has(name))
+			.map(async (/** @type {string} */ name) => {
+				const answer = await ctx.tributary.deleteTopic(name);
+				return { name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 204 ? null : errorMessage(answer) };
+			}),
 	);
-	return { throttleTimeMs: 0, responses };
+	if (deleted.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
+	return { throttleTimeMs: 0, responses: [...deleted, ...[...duplicates].map((name) => ({ name, ...DUPLICATE_NAME }))] };
 }
 
 /** DescribeConfigs for topics (Tributary's topic configs, Kafka names); brokers have none to show. @param {any} request @param {RequestContext} ctx */

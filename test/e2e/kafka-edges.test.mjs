@@ -115,6 +115,45 @@ test("CreateTopics validateOnly checks as a create would: an existing topic, an 
 	await admin.disconnect();
 });
 
+test("CreateTopics validateOnly checks the configs and the caller's right, as a create would: INVALID_CONFIG, TOPIC_AUTHORIZATION_FAILED", {
+	timeout: 60_000,
+}, async () => {
+	const validate = (client, topic, configEntries) =>
+		client.createTopics({ validateOnly: true, waitForLeaders: false, topics: [{ topic, configEntries }] });
+	const admin = track(kafka().admin());
+	await admin.connect();
+	for (const config of [
+		{ name: "no.such.config", value: "1" },
+		{ name: "retention.ms", value: "soon" },
+	]) {
+		await assert.rejects(validate(admin, "dry-config", [config]), (error) => {
+			assert.equal(error.errors?.[0]?.type, "INVALID_CONFIG", `${config.name}=${config.value}: ${error}`);
+			return true;
+		});
+	}
+	assert.equal(await validate(admin, "dry-config", [{ name: "retention.ms", value: "60000" }]), true);
+	await admin.disconnect();
+
+	// A key that may produce and consume but not create: the dry run is refused as the create is.
+	const key = await setup.api.expect(201, "POST", "/v1/keys", {
+		body: { name: "no-create", acl: [{ resource: "topic:*", operations: ["produce", "consume"] }] },
+	});
+	const open = await setup.startGateway({ token: null });
+	const sasl = { mechanism: "plain", username: key.id, password: key.secret };
+	const limited = track(
+		new Kafka({ clientId: "dry", brokers: [open.bootstrap], sasl, logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin(),
+	);
+	await limited.connect();
+	for (const validateOnly of [true, false]) {
+		await assert.rejects(limited.createTopics({ validateOnly, waitForLeaders: false, topics: [{ topic: "not-mine" }] }), (error) => {
+			assert.equal(error.errors?.[0]?.type, "TOPIC_AUTHORIZATION_FAILED", `validateOnly=${validateOnly}: ${error}`);
+			return true;
+		});
+	}
+	await limited.disconnect();
+	for (const name of ["dry-config", "not-mine"]) assert.equal((await setup.api.request("GET", `/v1/topics/${name}`)).status, 404, name);
+});
+
 test("ListOffsets by timestamp (kafkajs offsetsForTimes, kcat -Q): the first record at or after it, and the log end after the last", {
 	timeout: 60_000,
 }, async () => {
