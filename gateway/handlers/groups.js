@@ -170,14 +170,43 @@ export async function heartbeat(request, ctx) {
 	return { throttleTimeMs: 0, errorCode };
 }
 
-/** @param {any} request @param {RequestContext} ctx */
+/**
+ * The member ids of `group`'s static members by instance id, or the Kafka error of describing the group (none
+ * when it does not exist: it has no members to name).
+ * @param {RequestContext} ctx @param {string} group
+ * @returns {Promise<{ errorCode: number, byInstance: Map<string, string> }>}
+ */
+async function staticMembers(ctx, group) {
+	const answer = await ctx.tributary.describeGroup(group);
+	if (answer.status === 404) return { errorCode: KAFKA.NONE, byInstance: new Map() };
+	const errorCode = kafkaError(answer, "group");
+	if (errorCode !== KAFKA.NONE) return { errorCode, byInstance: new Map() };
+	const named = answer.body.members.filter((/** @type {any} */ m) => m.instance_id !== null);
+	return { errorCode, byInstance: new Map(named.map((/** @type {any} */ m) => [m.instance_id, m.member_id])) };
+}
+
+/**
+ * LeaveGroup. From v3 a member may be named by its group.instance.id (KIP-345; Java admin's
+ * `removeMembersFromConsumerGroup` sends no member id): the static member with that instance id leaves. Named with
+ * a member id that is not that member's, the caller is fenced (FENCED_INSTANCE_ID) and the member stays.
+ * @param {any} request @param {RequestContext} ctx
+ */
 export async function leaveGroup(request, ctx) {
 	const leaving = ctx.version >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
+	const statics = leaving.some((/** @type {any} */ m) => m.groupInstanceId !== null) ? await staticMembers(ctx, request.groupId) : null;
 	const members = await Promise.all(
-		leaving.map(async (m) => {
-			if (m.memberId === "") return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: KAFKA.UNKNOWN_MEMBER_ID };
-			const answer = await ctx.tributary.leaveGroup(request.groupId, m.memberId);
-			return { memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: kafkaError(answer, "group") };
+		leaving.map(async (/** @type {any} */ m) => {
+			const result = (/** @type {number} */ errorCode) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
+			let memberId = m.memberId;
+			if (statics !== null && m.groupInstanceId !== null) {
+				if (statics.errorCode !== KAFKA.NONE) return result(statics.errorCode);
+				const known = statics.byInstance.get(m.groupInstanceId);
+				if (known === undefined) return result(KAFKA.UNKNOWN_MEMBER_ID);
+				if (memberId !== "" && memberId !== known) return result(KAFKA.FENCED_INSTANCE_ID);
+				memberId = known;
+			}
+			if (memberId === "") return result(KAFKA.UNKNOWN_MEMBER_ID);
+			return result(kafkaError(await ctx.tributary.leaveGroup(request.groupId, memberId), "group"));
 		}),
 	);
 	const errorCode = ctx.version >= 3 ? KAFKA.NONE : members[0].errorCode;

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
 import { waitUntil } from "../../scripts/lib/index.mjs";
-import { kafkaE2eSetup, REQUEST_CORRELATION_ID, rawRequest, requestFrame } from "./lib/kafka.mjs";
+import { exchange, kafkaE2eSetup, REQUEST_CORRELATION_ID, rawRequest, requestFrame } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-groups", { gateways: 2 });
 const { gateways, track } = setup;
@@ -207,6 +207,7 @@ test("kafkajs admin setOffsets and resetOffsets (which commits -1 or -2) set an 
 /** Kafka's error codes this file reads from raw answers (gateway/errors.js has them all). */
 const NONE = 0;
 const UNKNOWN_MEMBER_ID = 25;
+const FENCED_INSTANCE_ID = 82;
 
 /**
  * One OffsetCommit v2 over a raw connection to `gateway`, of one partition, with no member id and generation -1 (a
@@ -261,4 +262,37 @@ test("a standalone OffsetCommit (no member, generation -1: Java's assign() and c
 	await setup.api.expect(200, "POST", `/v1/groups/${groupId}/members`, { body: { topics: [topic] } });
 	assert.equal(await standaloneCommit(gateways[0], groupId, topic, 0, 3), UNKNOWN_MEMBER_ID);
 	assert.deepEqual(await committed(groupId, topic), { 0: 0 });
+});
+
+test("LeaveGroup by group.instance.id alone (Java admin's removeMembersFromConsumerGroup) removes that static member (KIP-345)", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "static-leave";
+	const groupId = "static-leave-group";
+	await setup.api.createTopic(topic, 1);
+	for (const instance_id of ["worker-1", "worker-2"]) {
+		await setup.api.expect(200, "POST", `/v1/groups/${groupId}/members`, { body: { topics: [topic], instance_id } });
+	}
+	const answer = await exchange(gateways[0].port, "LeaveGroup", 4, {
+		groupId,
+		members: [
+			{ memberId: "", groupInstanceId: "worker-1" },
+			{ memberId: "not-its-member-id", groupInstanceId: "worker-2" },
+			{ memberId: "", groupInstanceId: "nobody" },
+		],
+	});
+	assert.equal(answer.errorCode, NONE);
+	assert.deepEqual(
+		answer.members.map((m) => [m.groupInstanceId, m.errorCode]),
+		[
+			["worker-1", NONE],
+			["worker-2", FENCED_INSTANCE_ID], // named with another member's id: a broker fences the caller, and keeps the member
+			["nobody", UNKNOWN_MEMBER_ID],
+		],
+	);
+	const group = await setup.api.expect(200, "GET", `/v1/groups/${groupId}`);
+	assert.deepEqual(
+		group.members.map((m) => m.instance_id),
+		["worker-2"],
+	);
 });
