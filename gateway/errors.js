@@ -142,6 +142,16 @@ export function recordsError(answer) {
 	return answer.body?.error?.code === "quota_exceeded" ? KAFKA.REQUEST_TIMED_OUT : kafkaError(answer, "topic");
 }
 
+/**
+ * The Kafka error code for a call naming a group member (JoinGroup with a member id, SyncGroup, Heartbeat,
+ * LeaveGroup). A group Tributary does not know has no such member: Kafka's coordinator answers UNKNOWN_MEMBER_ID
+ * ("Classic group … not found"), on which clients join afresh; GROUP_ID_NOT_FOUND there is fatal to them.
+ * @param {{ status: number, body: any }} answer
+ */
+export function memberError(answer) {
+	return answer.body?.error?.code === "group_not_found" ? KAFKA.UNKNOWN_MEMBER_ID : kafkaError(answer, "group");
+}
+
 /** Tributary's message for a failed answer, for the responses that carry one. */
 export function errorMessage(answer) {
 	return answer.body?.error?.message ?? null;

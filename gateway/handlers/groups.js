@@ -13,7 +13,7 @@
  */
 
 import { LOG_END_AT } from "../convert.js";
-import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { errorMessage, KAFKA, kafkaError, memberError } from "../errors.js";
 import { SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
 import { codecs } from "../protocol/apis.js";
 import { Reader, Writer } from "../protocol/io.js";
@@ -84,7 +84,7 @@ export async function joinGroup(request, ctx) {
 	if (memberId !== "" && (await subscribedTo(ctx, request.groupId, memberId, topics))) {
 		// A rejoin: the member already has its place (and this generation's assignment) in Tributary.
 		const answer = await ctx.tributary.heartbeat(request.groupId, memberId);
-		const errorCode = kafkaError(answer, "group");
+		const errorCode = memberError(answer);
 		if (errorCode !== KAFKA.NONE) return joinFailure(errorCode);
 		generation = answer.body.generation;
 	} else {
@@ -145,7 +145,7 @@ async function subscribedTo(ctx, group, member, topics) {
 async function currentView(ctx, group, member, generation) {
 	if (member === "") return { errorCode: KAFKA.UNKNOWN_MEMBER_ID, view: null };
 	const answer = await ctx.tributary.heartbeat(group, member);
-	const errorCode = kafkaError(answer, "group");
+	const errorCode = memberError(answer);
 	if (errorCode !== KAFKA.NONE) return { errorCode, view: null };
 	if (answer.body.generation !== generation) return { errorCode: KAFKA.REBALANCE_IN_PROGRESS, view: null };
 	return { errorCode: KAFKA.NONE, view: answer.body };
@@ -206,7 +206,7 @@ export async function leaveGroup(request, ctx) {
 				memberId = known;
 			}
 			if (memberId === "") return result(KAFKA.UNKNOWN_MEMBER_ID);
-			return result(kafkaError(await ctx.tributary.leaveGroup(request.groupId, memberId), "group"));
+			return result(memberError(await ctx.tributary.leaveGroup(request.groupId, memberId)));
 		}),
 	);
 	const errorCode = ctx.version >= 3 ? KAFKA.NONE : members[0].errorCode;
@@ -243,10 +243,7 @@ export async function offsetCommit(request, ctx) {
 	else if (offsets.length > 0) {
 		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
 		const answer = await ctx.tributary.commit(request.groupId, { ...fenced, offsets });
-		errorCode =
-			standalone && answer.body?.error?.code === "group_not_empty"
-				? KAFKA.UNKNOWN_MEMBER_ID
-				: kafkaError(answer, answer.status === 403 && /topic/.test(errorMessage(answer) ?? "") ? "topic" : "group");
+		errorCode = commitError(answer, standalone);
 		if (errorCode !== KAFKA.NONE) ctx.log(`commit ${request.groupId}: ${answer.status} ${errorMessage(answer)}`);
 	}
 	return {
@@ -256,6 +253,19 @@ export async function offsetCommit(request, ctx) {
 			partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
 		})),
 	};
+}
+
+/**
+ * The Kafka error code of a commit's answer. A standalone commit refused because the group has members is
+ * UNKNOWN_MEMBER_ID, and a member's commit to a group Tributary does not know ILLEGAL_GENERATION, as a broker
+ * answers OffsetCommit below v9 (the versions served); a 403 naming a topic is that topic's.
+ * @param {{ status: number, body: any }} answer @param {boolean} standalone
+ */
+function commitError(answer, standalone) {
+	const code = answer.body?.error?.code;
+	if (standalone && code === "group_not_empty") return KAFKA.UNKNOWN_MEMBER_ID;
+	if (!standalone && code === "group_not_found") return KAFKA.ILLEGAL_GENERATION;
+	return kafkaError(answer, answer.status === 403 && /topic/.test(errorMessage(answer) ?? "") ? "topic" : "group");
 }
 
 /** OffsetFetch: the group's committed offsets from Tributary (-1 where nothing is committed). @param {any} request @param {RequestContext} ctx */

@@ -208,6 +208,7 @@ test("kafkajs admin setOffsets and resetOffsets (which commits -1 or -2) set an 
 const NONE = 0;
 const UNKNOWN_MEMBER_ID = 25;
 const FENCED_INSTANCE_ID = 82;
+const ILLEGAL_GENERATION = 22;
 
 /**
  * One OffsetCommit v2 over a raw connection to `gateway`, of one partition, with no member id and generation -1 (a
@@ -294,5 +295,40 @@ test("LeaveGroup by group.instance.id alone (Java admin's removeMembersFromConsu
 	assert.deepEqual(
 		group.members.map((m) => m.instance_id),
 		["worker-2"],
+	);
+});
+
+test("calls naming a member of a group Tributary does not know answer as Kafka's coordinator: UNKNOWN_MEMBER_ID (clients rejoin), ILLEGAL_GENERATION for a commit", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "no-group-topic";
+	const groupId = "never-made";
+	await setup.api.createTopic(topic, 1);
+	const port = gateways[0].port;
+	const member = { groupId, generationId: 1, memberId: "m-gone", groupInstanceId: null };
+	const subscription = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: [topic], userData: Buffer.alloc(0) });
+	const joined = await exchange(port, "JoinGroup", 7, {
+		groupId,
+		sessionTimeoutMs: 10_000,
+		rebalanceTimeoutMs: 10_000,
+		memberId: "m-gone",
+		groupInstanceId: null,
+		protocolType: "consumer",
+		protocols: [{ name: "range", metadata: subscription }],
+		reason: null,
+	});
+	const synced = await exchange(port, "SyncGroup", 5, { ...member, protocolType: "consumer", protocolName: "range", assignments: [] });
+	const beat = await exchange(port, "Heartbeat", 4, member);
+	const left = await exchange(port, "LeaveGroup", 4, { groupId, members: [{ memberId: "m-gone", groupInstanceId: null }] });
+	const committed = await exchange(port, "OffsetCommit", 8, {
+		groupId,
+		generationIdOrMemberEpoch: 1,
+		memberId: "m-gone",
+		groupInstanceId: null,
+		topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: 1n, committedLeaderEpoch: -1, committedMetadata: "" }] }],
+	});
+	assert.deepEqual(
+		[joined.errorCode, synced.errorCode, beat.errorCode, left.members[0].errorCode, committed.topics[0].partitions[0].errorCode],
+		[UNKNOWN_MEMBER_ID, UNKNOWN_MEMBER_ID, UNKNOWN_MEMBER_ID, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION],
 	);
 });
