@@ -16,8 +16,8 @@ export const NODE_ID = 0;
 export const CLUSTER_ID = "tributary";
 const RESOURCE_TOPIC = 2;
 const RESOURCE_BROKER = 4;
-/** DescribeConfigs source of a topic's own setting. */
-const CONFIG_SOURCE_TOPIC = 1;
+/** DescribeConfigs' config sources (Kafka's ConfigSource) by the names Confluent REST gives them. */
+const CONFIG_SOURCES = /** @type {Record<string, number>} */ ({ DYNAMIC_TOPIC_CONFIG: 1, DEFAULT_CONFIG: 5 });
 /**
  * The topics Metadata marks internal: Tributary's audit trail (src/http/access.ts AUDIT_TOPIC, which the Confluent
  * mount marks internal too) and Kafka's own. Nothing else: Java consumers leave internal topics out of pattern
@@ -193,7 +193,13 @@ export async function deleteTopics(request, ctx) {
 	return { throttleTimeMs: 0, responses: [...deleted, ...[...duplicates].map((name) => ({ name, ...DUPLICATE_NAME }))] };
 }
 
-/** DescribeConfigs for topics (Tributary's topic configs, Kafka names); brokers have none to show. @param {any} request @param {RequestContext} ctx */
+/**
+ * DescribeConfigs for topics; brokers have none to show. A topic's configs come from the Confluent mount's listing
+ * (`GET /kafka/v3/clusters/tributary/topics/{topic}/configs`), which alone knows each config's default and so
+ * tells a topic's own setting (DYNAMIC_TOPIC_CONFIG) from a default (DEFAULT_CONFIG): `kafka-configs --describe`
+ * shows only the former as the topic's.
+ * @param {any} request @param {RequestContext} ctx
+ */
 export async function describeConfigs(request, ctx) {
 	const results = await Promise.all(
 		request.resources.map(async (r) => {
@@ -201,23 +207,29 @@ export async function describeConfigs(request, ctx) {
 			if (r.resourceType === RESOURCE_BROKER) return base;
 			if (r.resourceType !== RESOURCE_TOPIC)
 				return { ...base, errorCode: KAFKA.INVALID_REQUEST, errorMessage: "only topic and broker configs exist" };
-			const answer = await ctx.tributary.describeTopic(r.resourceName);
+			const answer = await ctx.tributary.call(
+				"GET",
+				`/kafka/v3/clusters/${CLUSTER_ID}/topics/${encodeURIComponent(r.resourceName)}/configs`,
+			);
 			const errorCode = kafkaError(answer, "topic");
 			if (errorCode !== KAFKA.NONE) return { ...base, errorCode, errorMessage: errorMessage(answer) };
 			const keys = r.configurationKeys === null ? null : new Set(r.configurationKeys);
-			const configs = Object.entries(answer.body.config ?? {})
-				.filter(([name]) => keys === null || keys.has(name))
-				.map(([name, value]) => ({
-					name,
-					value: String(value),
-					readOnly: false,
-					isDefault: false,
-					configSource: CONFIG_SOURCE_TOPIC,
-					isSensitive: false,
-					synonyms: [],
-					configType: 0,
-					documentation: null,
-				}));
+			const configs = answer.body.data
+				.filter((/** @type {any} */ c) => keys === null || keys.has(c.name))
+				.map((/** @type {any} */ c) => {
+					const configSource = CONFIG_SOURCES[c.source] ?? CONFIG_SOURCES.DYNAMIC_TOPIC_CONFIG;
+					return {
+						name: c.name,
+						value: c.value,
+						readOnly: false,
+						isDefault: configSource === CONFIG_SOURCES.DEFAULT_CONFIG,
+						configSource,
+						isSensitive: false,
+						synonyms: request.includeSynonyms ? [{ name: c.name, value: c.value, source: configSource }] : [],
+						configType: 0,
+						documentation: null,
+					};
+				});
 			return { ...base, configs };
 		}),
 	);

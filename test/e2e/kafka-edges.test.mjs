@@ -130,6 +130,22 @@ test("CreateTopics validateOnly checks the configs and the caller's right, as a 
 	for (const name of ["dry-config", "not-mine"]) assert.equal((await setup.api.request("GET", `/v1/topics/${name}`)).status, 404, name);
 });
 
+test("DescribeConfigs tells a topic's own setting (DYNAMIC_TOPIC_CONFIG) from a default (DEFAULT_CONFIG), as kafka-configs reads them", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.expect(201, "POST", "/v1/topics", { body: { name: "configs-shown", partitions: 1, config: { "retention.ms": 60000 } } });
+	const admin = track(kafka().admin());
+	await admin.connect();
+	const { resources } = await admin.describeConfigs({ resources: [{ type: 2, name: "configs-shown" }], includeSynonyms: false });
+	const sources = Object.fromEntries(resources[0].configEntries.map((e) => [e.configName, [e.configValue, e.configSource]]));
+	const TOPIC = 1;
+	const DEFAULT = 5;
+	assert.deepEqual(sources["retention.ms"], ["60000", TOPIC]);
+	assert.deepEqual(sources["cleanup.policy"], ["delete", DEFAULT]);
+	assert.deepEqual(sources["max.message.bytes"], ["1048576", DEFAULT]);
+	await admin.disconnect();
+});
+
 test("ListOffsets by timestamp (kafkajs offsetsForTimes, kcat -Q): the first record at or after it, and the log end after the last", {
 	timeout: 60_000,
 }, async () => {
