@@ -125,7 +125,12 @@ export function kafkaError(answer, resource) {
 		case "inconsistent_strategy":
 			return KAFKA.INCONSISTENT_GROUP_PROTOCOL;
 		case "invalid_request":
-			return resource === "topic" ? KAFKA.INVALID_TOPIC_EXCEPTION : KAFKA.INVALID_REQUEST;
+			if (resource === "topic") return KAFKA.INVALID_TOPIC_EXCEPTION;
+			// Tributary's group ids are narrower than Kafka's (letters, digits, '.', '_', '-'; at most 249): one it
+			// refuses is the group id Kafka calls invalid, not a malformed request.
+			if (resource === "group" && answer.body.error.issues?.some((/** @type {any} */ i) => i.path === "group"))
+				return KAFKA.INVALID_GROUP_ID;
+			return KAFKA.INVALID_REQUEST;
 		default:
 			return KAFKA.UNKNOWN_SERVER_ERROR;
 	}

@@ -17,7 +17,8 @@ export const FETCH_BYTES_MAX = 16 * 1024 * 1024;
 export const TOPIC_PARTITIONS_MAX = 256;
 /** Tributary's largest record timestamp (shared/limits.ts TIMESTAMP_MS_MAX). */
 export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
-/** Session timeouts Tributary's coordinator accepts; a Kafka client's value is clamped into this range. */
+/** Session timeouts Tributary's coordinator accepts, Kafka's group.min/max.session.timeout.ms defaults: a JoinGroup
+ * outside them is INVALID_SESSION_TIMEOUT, as from a broker. */
 export const SESSION_TIMEOUT_MS_MIN = 6_000;
 export const SESSION_TIMEOUT_MS_MAX = 1_800_000;
 /** Topics one page of Tributary's `GET /v1/topics` holds at most (shared/limits.ts LIST_PAGE_LIMIT_MAX). */

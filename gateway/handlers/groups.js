@@ -71,6 +71,10 @@ function joinFailure(errorCode, memberId = "") {
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function joinGroup(request, ctx) {
+	if (request.groupId === "") return joinFailure(KAFKA.INVALID_GROUP_ID);
+	// Tributary's bounds are Kafka's defaults (group.min/max.session.timeout.ms), outside which a broker refuses a join.
+	if (request.sessionTimeoutMs < SESSION_TIMEOUT_MS_MIN || request.sessionTimeoutMs > SESSION_TIMEOUT_MS_MAX)
+		return joinFailure(KAFKA.INVALID_SESSION_TIMEOUT);
 	if (request.protocolType !== PROTOCOL_TYPE || request.protocols.length === 0) return joinFailure(KAFKA.INCONSISTENT_GROUP_PROTOCOL);
 	const protocol = chooseProtocol(request.protocols);
 	let topics;
@@ -91,10 +95,9 @@ export async function joinGroup(request, ctx) {
 		// A rejoin with other topics (a pattern that now matches a new topic, a new subscribe()): the member leaves and
 		// joins again with them, under a new member id, which the client takes from this answer.
 		if (memberId !== "") await ctx.tributary.leaveGroup(request.groupId, memberId);
-		const sessionTimeoutMs = Math.min(Math.max(request.sessionTimeoutMs, SESSION_TIMEOUT_MS_MIN), SESSION_TIMEOUT_MS_MAX);
 		const body = {
 			topics,
-			session_timeout_ms: sessionTimeoutMs,
+			session_timeout_ms: request.sessionTimeoutMs,
 			instance_id: request.groupInstanceId ?? null,
 			strategy: protocol.strategy,
 		};
@@ -143,6 +146,7 @@ async function subscribedTo(ctx, group, member, topics) {
  * @param {RequestContext} ctx @param {string} group @param {string} member @param {number} generation
  */
 async function currentView(ctx, group, member, generation) {
+	if (group === "") return { errorCode: KAFKA.INVALID_GROUP_ID, view: null };
 	if (member === "") return { errorCode: KAFKA.UNKNOWN_MEMBER_ID, view: null };
 	const answer = await ctx.tributary.heartbeat(group, member);
 	const errorCode = memberError(answer);
@@ -192,6 +196,7 @@ async function staticMembers(ctx, group) {
  * @param {any} request @param {RequestContext} ctx
  */
 export async function leaveGroup(request, ctx) {
+	if (request.groupId === "") return { throttleTimeMs: 0, errorCode: KAFKA.INVALID_GROUP_ID, members: [] };
 	const leaving = ctx.version >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
 	const statics = leaving.some((/** @type {any} */ m) => m.groupInstanceId !== null) ? await staticMembers(ctx, request.groupId) : null;
 	const members = await Promise.all(

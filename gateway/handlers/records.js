@@ -41,7 +41,9 @@ function batchErrorCode(error) {
  */
 async function producePartition(ctx, topic, partition, bytes) {
 	const fail = (errorCode, message) => ({ index: partition, errorCode, baseOffset: -1, errorMessage: message });
-	if (bytes === null || bytes.length === 0) return fail(KAFKA.CORRUPT_MESSAGE, "no records");
+	// Kafka's ProduceRequest.validateRecords: INVALID_RECORD, which clients do not retry (CORRUPT_MESSAGE they would).
+	if (bytes === null || bytes.length === 0)
+		return fail(KAFKA.INVALID_RECORD, `Produce requests with version ${ctx.version} must have at least one record batch per partition`);
 	let batches;
 	try {
 		batches = await decodeBatches(bytes);

@@ -209,6 +209,8 @@ const NONE = 0;
 const UNKNOWN_MEMBER_ID = 25;
 const FENCED_INSTANCE_ID = 82;
 const ILLEGAL_GENERATION = 22;
+const INVALID_GROUP_ID = 24;
+const INVALID_SESSION_TIMEOUT = 26;
 
 /**
  * One OffsetCommit v2 over a raw connection to `gateway`, of one partition, with no member id and generation -1 (a
@@ -331,4 +333,36 @@ test("calls naming a member of a group Tributary does not know answer as Kafka's
 		[joined.errorCode, synced.errorCode, beat.errorCode, left.members[0].errorCode, committed.topics[0].partitions[0].errorCode],
 		[UNKNOWN_MEMBER_ID, UNKNOWN_MEMBER_ID, UNKNOWN_MEMBER_ID, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION],
 	);
+});
+
+test("JoinGroup refuses what a broker refuses: a session timeout outside 6 s–30 min (INVALID_SESSION_TIMEOUT), an empty or unusable group id (INVALID_GROUP_ID)", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "join-refusals";
+	await setup.api.createTopic(topic, 1);
+	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: [topic], userData: Buffer.alloc(0) });
+	const join = (groupId, sessionTimeoutMs) =>
+		exchange(gateways[0].port, "JoinGroup", 7, {
+			groupId,
+			sessionTimeoutMs,
+			rebalanceTimeoutMs: 10_000,
+			memberId: "",
+			groupInstanceId: null,
+			protocolType: "consumer",
+			protocols: [{ name: "range", metadata }],
+			reason: null,
+		});
+	const codes = [];
+	for (const [groupId, sessionTimeoutMs] of [
+		["short-session", 5_999],
+		["long-session", 1_800_001],
+		["", 10_000],
+		["has a space", 10_000],
+	]) {
+		codes.push((await join(groupId, sessionTimeoutMs)).errorCode);
+	}
+	assert.deepEqual(codes, [INVALID_SESSION_TIMEOUT, INVALID_SESSION_TIMEOUT, INVALID_GROUP_ID, INVALID_GROUP_ID]);
+	for (const groupId of ["short-session", "long-session"])
+		assert.equal((await setup.api.request("GET", `/v1/groups/${groupId}`)).status, 404);
+	assert.equal((await join("fine-session", 6_000)).errorCode, NONE);
 });

@@ -82,3 +82,12 @@ test("one batch per partition is one produce of all its records", async () => {
 		[["x", "y", "z"]],
 	);
 });
+
+test("a partition's data holding no record batch is INVALID_RECORD (not the retriable CORRUPT_MESSAGE), and nothing is written", async () => {
+	const { ctx, produced } = context();
+	for (const records of [Buffer.alloc(0), null]) {
+		const answer = /** @type {any} */ (await produce(request(-1, /** @type {any} */ (records)), ctx));
+		assert.equal(answer.responses[0].partitionResponses[0].errorCode, KAFKA.INVALID_RECORD, String(records));
+	}
+	assert.deepEqual(produced, []);
+});
