@@ -219,11 +219,12 @@ export async function leaveGroup(request, ctx) {
 }
 
 /**
- * OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none. With no member and
- * generation -1 (a consumer that assigns itself partitions, an admin setting offsets: Java's `assign()` and
- * `commitSync()`, `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's standalone commit, which a group
- * takes only while it has no members; for one that has, the answer is UNKNOWN_MEMBER_ID, as a Kafka broker's. A
- * committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
+ * OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none, except that a topic
+ * or partition Tributary does not have is refused alone (UNKNOWN_TOPIC_OR_PARTITION) and the rest are committed, as
+ * a broker does. With no member and generation -1 (a consumer that assigns itself partitions, an admin setting
+ * offsets: Java's `assign()` and `commitSync()`, `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's
+ * standalone commit, which a group takes only while it has no members; for one that has, the answer is
+ * UNKNOWN_MEMBER_ID, as a Kafka broker's. A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
  * committed, as the group's committed offsets are plain offsets in Tributary.
  * @param {any} request @param {RequestContext} ctx
  */
@@ -244,20 +245,52 @@ export async function offsetCommit(request, ctx) {
 		),
 	);
 	let errorCode = /** @type {number} */ (KAFKA.NONE);
+	/** Partitions Tributary does not have ("topic/partition"): refused alone, as a broker refuses them. */
+	const unknown = new Set();
 	if (!standalone && (request.memberId === "" || request.generationIdOrMemberEpoch < 0)) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
-	else if (offsets.length > 0) {
+	else {
 		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
-		const answer = await ctx.tributary.commit(request.groupId, { ...fenced, offsets });
-		errorCode = commitError(answer, standalone);
-		if (errorCode !== KAFKA.NONE) ctx.log(`commit ${request.groupId}: ${answer.status} ${errorMessage(answer)}`);
+		// Tributary commits all or nothing and names one missing topic or partition per refusal: each try drops those
+		// it named, so this ends within one try per entry.
+		let pending = offsets;
+		while (pending.length > 0) {
+			const answer = await ctx.tributary.commit(request.groupId, { ...fenced, offsets: pending });
+			const missing = pending.filter((o) => isMissing(answer, o));
+			if (missing.length === 0) {
+				errorCode = commitError(answer, standalone);
+				if (errorCode !== KAFKA.NONE) ctx.log(`commit ${request.groupId}: ${answer.status} ${errorMessage(answer)}`);
+				break;
+			}
+			for (const o of missing) unknown.add(`${o.topic}/${o.partition}`);
+			pending = pending.filter((o) => !missing.includes(o));
+		}
 	}
 	return {
 		throttleTimeMs: 0,
 		topics: request.topics.map((t) => ({
 			name: t.name,
-			partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+			partitions: t.partitions.map((p) => ({
+				partitionIndex: p.partitionIndex,
+				errorCode: unknown.has(`${t.name}/${p.partitionIndex}`) ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : errorCode,
+			})),
 		})),
 	};
+}
+
+/**
+ * Whether a refused commit's answer names `entry` as a topic or partition Tributary does not have (its error
+ * carries the topic, and for a partition the topic's partition count).
+ * @param {{ status: number, body: any }} answer @param {{ topic: string, partition: number }} entry
+ */
+function isMissing(answer, entry) {
+	const error = answer.body?.error;
+	if (error?.topic !== entry.topic) return false;
+	if (error.code === "topic_not_found") return true;
+	return (
+		error.code === "partition_not_found" &&
+		typeof error.partitions === "number" &&
+		(entry.partition < 0 || entry.partition >= error.partitions)
+	);
 }
 
 /**

@@ -211,6 +211,7 @@ const FENCED_INSTANCE_ID = 82;
 const ILLEGAL_GENERATION = 22;
 const INVALID_GROUP_ID = 24;
 const INVALID_SESSION_TIMEOUT = 26;
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
 /**
  * One OffsetCommit v2 over a raw connection to `gateway`, of one partition, with no member id and generation -1 (a
@@ -365,4 +366,38 @@ test("JoinGroup refuses what a broker refuses: a session timeout outside 6 s–3
 	for (const groupId of ["short-session", "long-session"])
 		assert.equal((await setup.api.request("GET", `/v1/groups/${groupId}`)).status, 404);
 	assert.equal((await join("fine-session", 6_000)).errorCode, NONE);
+});
+
+test("OffsetCommit of an unknown topic or partition refuses those alone (UNKNOWN_TOPIC_OR_PARTITION); the other partitions are committed, as by a broker", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "partly-known";
+	const groupId = "partly-known-group";
+	await setup.api.createTopic(topic, 2);
+	const partition = (partitionIndex, committedOffset) => ({
+		partitionIndex,
+		committedOffset,
+		committedLeaderEpoch: -1,
+		committedMetadata: "",
+	});
+	const answer = await exchange(gateways[0].port, "OffsetCommit", 8, {
+		groupId,
+		generationIdOrMemberEpoch: -1,
+		memberId: "",
+		groupInstanceId: null,
+		topics: [
+			{ name: topic, partitions: [partition(0, 0n), partition(1, 0n), partition(7, 0n)] },
+			{ name: "no-such-topic", partitions: [partition(0, 0n)] },
+		],
+	});
+	assert.deepEqual(
+		answer.topics.flatMap((t) => t.partitions.map((p) => [t.name, p.partitionIndex, p.errorCode])),
+		[
+			[topic, 0, NONE],
+			[topic, 1, NONE],
+			[topic, 7, UNKNOWN_TOPIC_OR_PARTITION],
+			["no-such-topic", 0, UNKNOWN_TOPIC_OR_PARTITION],
+		],
+	);
+	assert.deepEqual(await committed(groupId, topic), { 0: 0, 1: 0 });
 });
