@@ -155,6 +155,21 @@ function duplicateNames(names) {
 
 const DUPLICATE_NAME = { errorCode: KAFKA.INVALID_REQUEST, errorMessage: "Duplicate topic name." };
 
+/**
+ * A created topic's configs as CreateTopics v5+ answers them (Java's admin reads them from every successful result:
+ * null fails its call): the ones the request set are the topic's own, the rest defaults.
+ * @param {Record<string, unknown>} topicConfig Tributary's config of the new topic @param {Record<string, string>} requested
+ */
+function createdConfigs(topicConfig, requested) {
+	return Object.entries(topicConfig ?? {}).map(([name, value]) => ({
+		name,
+		value: String(value),
+		readOnly: false,
+		configSource: Object.hasOwn(requested, name) ? CONFIG_SOURCES.DYNAMIC_TOPIC_CONFIG : CONFIG_SOURCES.DEFAULT_CONFIG,
+		isSensitive: false,
+	}));
+}
+
 /** @param {any} request @param {RequestContext} ctx */
 export async function createTopics(request, ctx) {
 	const duplicates = duplicateNames(request.topics.map((t) => t.name));
@@ -170,7 +185,12 @@ export async function createTopics(request, ctx) {
 			const answer = await ctx.tributary.createTopic(body);
 			const errorCode = kafkaError(answer, "topic");
 			if (errorCode !== KAFKA.NONE) return { ...result, errorCode, errorMessage: errorMessage(answer) };
-			return { ...result, numPartitions: answer.body.partitions, replicationFactor: 1 };
+			return {
+				...result,
+				numPartitions: answer.body.partitions,
+				replicationFactor: 1,
+				configs: createdConfigs(answer.body.config, config),
+			};
 		}),
 	);
 	if (!request.validateOnly && created.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();

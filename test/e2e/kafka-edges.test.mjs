@@ -146,6 +146,32 @@ test("DescribeConfigs tells a topic's own setting (DYNAMIC_TOPIC_CONFIG) from a 
 	await admin.disconnect();
 });
 
+test("CreateTopics v5 answers a created topic's configs, never null: Java's admin reads them (configs.stream()) once a topic is made", {
+	timeout: 60_000,
+}, async () => {
+	const answer = await exchange("CreateTopics", 5, {
+		topics: [
+			{
+				name: "configs-answered",
+				numPartitions: 2,
+				replicationFactor: -1,
+				assignments: [],
+				configs: [{ name: "retention.ms", value: "60000" }],
+			},
+		],
+		timeoutMs: 10_000,
+		validateOnly: false,
+	});
+	const [created] = answer.topics;
+	assert.deepEqual([created.errorCode, created.numPartitions], [0, 2]);
+	assert.ok(Array.isArray(created.configs), `configs: ${created.configs}`);
+	const byName = Object.fromEntries(created.configs.map((c) => [c.name, [c.value, c.configSource]]));
+	const TOPIC = 1;
+	const DEFAULT = 5;
+	assert.deepEqual(byName["retention.ms"], ["60000", TOPIC]);
+	assert.deepEqual(byName["cleanup.policy"], ["delete", DEFAULT]);
+});
+
 test("ListOffsets by timestamp (kafkajs offsetsForTimes, kcat -Q): the first record at or after it, and the log end after the last", {
 	timeout: 60_000,
 }, async () => {
