@@ -2,8 +2,9 @@
  * @module
  * A group consumer as an async iterable. It joins the group, keeps its membership alive (every call is a
  * heartbeat, and a timer sends one while the loop body is slow), long-polls, follows rebalances, and commits at
- * least once: an offset is committed only after the loop has moved past its record (before the next poll), and
- * `close()` — also reached by `break` — commits what was handed out, then leaves the group.
+ * least once: an offset is committed only after the loop has moved past its record (before the next poll). `break`
+ * commits what was handed out, the record in hand included, then leaves the group; from outside the loop, `stop()`
+ * waits for the record in hand first, and `close()` leaves at once, without committing that record.
  *
  * Without an interval the consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's
  * default. A poll whose answer is lost moves the member's read positions on the broker, so the member leaves and
@@ -116,8 +117,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#assigned = new Map<string, TopicPartition>();
 	#buffer: ConsumerRecord[] = [];
 	#next = 0;
-	/** Per partition, the offset after the last record handed out, and what is committed. */
+	/** Per partition, the offset after the last record the loop moved past, and what is committed. */
 	readonly #handed = new Map<string, { topic: string; partition: number; offset: number }>();
+	/** The record the loop is processing (handed out, not moved past yet), and what `stop()` waits on for it. */
+	#inHand: ConsumerRecord | null = null;
+	#movedOn: (() => void) | null = null;
+	#stopping: Promise<void> | null = null;
+	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
+	#carryKept = false;
 	readonly #committed = new Map<string, number>();
 	#heartbeat: ReturnType<typeof setInterval> | null = null;
 	#lastCallMs = 0;
@@ -164,17 +171,31 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			for (;;) {
 				const record = await this.#nextRecord();
 				if (record === null) return;
-				this.#handed.set(tpKey(record.topic, record.partition), {
-					topic: record.topic,
-					partition: record.partition,
-					offset: record.offset + 1,
-				});
+				this.#inHand = record;
 				yield record;
+				this.#moveOn();
 			}
 		} finally {
+			// Leaving the loop (break, return, a throw in its body) is moving past the record in hand.
+			this.#moveOn();
 			this.#iterating = false;
 			await this.close();
 		}
+	}
+
+	/** The loop is done with the record in hand: it counts as processed, to be committed. */
+	#moveOn(): void {
+		const record = this.#inHand;
+		this.#inHand = null;
+		if (record !== null && this.#assigned.has(tpKey(record.topic, record.partition))) {
+			this.#handed.set(tpKey(record.topic, record.partition), {
+				topic: record.topic,
+				partition: record.partition,
+				offset: record.offset + 1,
+			});
+		}
+		this.#movedOn?.();
+		this.#movedOn = null;
 	}
 
 	/**
@@ -186,15 +207,39 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		await this.#ensureMember();
 	}
 
-	/** Commits every record handed out so far (manual commits; with `autoCommit` this also happens on its own). */
+	/**
+	 * Commits every record handed out so far, the one the loop is processing included (manual commits; with
+	 * `autoCommit` this also happens on its own).
+	 */
 	async commit(): Promise<void> {
-		await this.#commitHandedOut(true);
+		await this.#commitHandedOut(true, true);
 	}
 
-	/** Commits what was handed out (with `autoCommit`), and leaves the group. Safe to call more than once. */
+	/**
+	 * Commits what the loop moved past (with `autoCommit`), and leaves the group, at once. Safe to call more than
+	 * once, and from anywhere. Called from outside the loop (a signal handler) while the loop processes a record,
+	 * that record is not committed: the process may end before it is done, so the group delivers it again. The
+	 * loop's next turn ends it. `break` instead counts the record in hand as processed.
+	 */
 	close(): Promise<void> {
+		this.#closed = true;
 		this.#closing ??= this.#shutdown();
 		return this.#closing;
+	}
+
+	/**
+	 * Stops after the record the loop is processing (kafkajs's `consumer.stop()`): no record is handed out any more,
+	 * the loop ends at its next turn, and once it got there, what it processed (that record included) is committed
+	 * and the member leaves. Call it from outside the loop (a signal handler); awaited inside the loop it would wait
+	 * for itself: there, `break`.
+	 */
+	stop(): Promise<void> {
+		this.#closed = true;
+		this.#stopping ??= (async () => {
+			if (this.#inHand !== null) await new Promise<void>((resolve) => (this.#movedOn = resolve));
+			await this.close();
+		})();
+		return this.#stopping;
 	}
 
 	async #shutdown(): Promise<void> {
@@ -242,7 +287,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	async #pollOnce(carry = this.#autoCommit): Promise<number | null> {
 		const member = await this.#ensureMember();
 		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
-		const offsets = carry && due && !this.#brokerCommits ? await this.#toCommit() : [];
+		const offsets = carry && (this.#carryKept || (due && !this.#brokerCommits)) ? await this.#toCommit() : [];
 		const body = {
 			max_records: this.#options.maxRecords ?? POLL_RECORDS_DEFAULT,
 			...(this.#options.maxBytes === undefined ? {} : { max_bytes: this.#options.maxBytes }),
@@ -275,6 +320,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		}
 		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 		if (offsets.length > 0) this.#committedAtMs = Date.now();
+		this.#carryKept = false;
 		await this.#follow(member, answer);
 		this.#buffer = answer.partitions.flatMap((p) => p.records.map((r) => fromWire(r, p.topic)));
 		this.#next = 0;
@@ -323,8 +369,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		}
 		if (error.code === "network_error" || error.code === "timeout" || error.status >= 500) {
 			// The broker may have moved this member's positions past records it never got: start again from the
-			// committed offsets under a new member id.
-			await this.#dropMembership();
+			// committed offsets under a new member id. What the loop processed is kept, and the next member's first
+			// poll commits it on the partitions it gets back, so only what was never processed is read again.
+			await this.#dropMembership(true);
+			this.#carryKept = this.#autoCommit;
 			await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
 			return;
 		}
@@ -339,13 +387,16 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		return `/v1/groups/${seg(this.group)}/members/${seg(member.id)}?auto_commit=false`;
 	}
 
-	async #dropMembership(): Promise<void> {
+	/** Loses the membership; `keepProcessed`: what the loop moved past stays to be committed (`#follow` prunes it). */
+	async #dropMembership(keepProcessed = false): Promise<void> {
 		const lost = [...this.#assigned.values()];
 		this.#member = null;
 		this.#stopHeartbeat();
 		this.#buffer = [];
 		this.#next = 0;
-		await this.#revoke(lost);
+		if (!keepProcessed) return this.#revoke(lost);
+		this.#assigned = new Map();
+		if (lost.length > 0) await this.#options.onRevoke?.(lost);
 	}
 
 	/**
@@ -363,6 +414,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const revoked = [...this.#assigned].filter(([key]) => !next.has(key)).map(([, tp]) => tp);
 		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
 		this.#forget(revoked);
+		// What a failed poll's recovery kept of partitions this member did not get back is their new owner's.
+		for (const key of this.#handed.keys()) if (!next.has(key)) this.#handed.delete(key);
+		for (const key of this.#committed.keys()) if (!next.has(key)) this.#committed.delete(key);
 		this.#assigned = next;
 		if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
 		if (added.length > 0) await this.#options.onAssign?.(added);
@@ -383,9 +437,18 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		}
 	}
 
-	/** What was handed out and not yet committed, after `beforeCommit` ran (none once commits stopped). */
-	async #toCommit(): Promise<{ topic: string; partition: number; offset: number }[]> {
-		const offsets = [...this.#handed].filter(([key, o]) => this.#committed.get(key) !== o.offset).map(([, o]) => o);
+	/**
+	 * What the loop moved past (`inHand`: and the record it processes) and is not committed yet, after `beforeCommit`
+	 * ran (none once commits stopped).
+	 */
+	async #toCommit(inHand = false): Promise<{ topic: string; partition: number; offset: number }[]> {
+		const r = inHand ? this.#inHand : null;
+		const key = r === null ? "" : tpKey(r.topic, r.partition);
+		const handed =
+			r !== null && this.#assigned.has(key)
+				? new Map(this.#handed).set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })
+				: this.#handed;
+		const offsets = [...handed].filter(([key, o]) => this.#committed.get(key) !== o.offset).map(([, o]) => o);
 		if (offsets.length === 0 || this.#commitsStopped) return [];
 		if (this.#options.beforeCommit !== undefined) {
 			try {
@@ -399,11 +462,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	/** Commits what was handed out and not yet committed; a rebalance in between drops the partitions now gone. */
-	async #commitHandedOut(throwOnError: boolean): Promise<void> {
+	async #commitHandedOut(throwOnError: boolean, inHand = false): Promise<void> {
 		for (let attempt = 0; ; attempt++) {
 			const member = this.#member;
 			if (member === null) return;
-			const offsets = await this.#toCommit();
+			const offsets = await this.#toCommit(inHand);
 			if (offsets.length === 0 || this.#member !== member) return;
 			try {
 				await this.#http.request("POST", `/v1/groups/${seg(this.group)}/offsets`, {

@@ -110,7 +110,8 @@ async function consumeGroup(client: Tributary, topic: string, group: string, fro
 	const consumer = client.consumer({ group, topics: [topic], from, stopWhenIdle: exit, waitMs: exit ? CATCH_UP_WAIT_MS : FOLLOW_WAIT_MS });
 	const stop = () => {
 		out.stopped = true;
-		void consumer.close().catch(() => {});
+		// After the record being written: it is committed once written, not before.
+		void consumer.stop().catch(() => {});
 	};
 	process.once("SIGINT", stop);
 	process.once("SIGTERM", stop);

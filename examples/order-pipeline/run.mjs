@@ -98,7 +98,7 @@ async function main() {
 		),
 		failed,
 	]);
-	// Closing a consumer commits what its loop handed out and leaves the group.
+	// Stopping a consumer lets its loop finish the record in hand, commits what it processed and leaves the group.
 	await Promise.all(services.map((s) => s.stop()));
 	await Promise.all(services.map((s) => s.done));
 	const seconds = ((Date.now() - started) / 1000).toFixed(1);

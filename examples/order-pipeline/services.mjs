@@ -67,7 +67,7 @@ function service(client, { group, topics, onRecord, beforeCommit }) {
 	const done = (async () => {
 		for await (const record of consumer) await onRecord(record);
 	})();
-	return { consumer, done, stop: () => consumer.close() };
+	return { consumer, done, stop: () => consumer.stop() };
 }
 
 export function stockService(client, { runId }) {

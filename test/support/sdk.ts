@@ -17,6 +17,8 @@ export interface Wire {
 	readonly sent: Sent[];
 	/** The next request for which `when` holds is served, and then its answer is dropped (a network error). */
 	dropAnswer(when: (request: Sent) => boolean): void;
+	/** The next request for which `when` holds is answered with a 500 without being served (a failing broker). */
+	failUnserved(when: (request: Sent) => boolean): void;
 	/** Requests for which `when` holds wait, unserved, until the returned function is called. */
 	hold(when: (request: Sent) => boolean): () => void;
 	/**
@@ -29,6 +31,7 @@ export interface Wire {
 export function wiredClient(options: { token?: string } = {}): Wire {
 	const sent: Sent[] = [];
 	let drop: ((request: Sent) => boolean) | null = null;
+	let fail: ((request: Sent) => boolean) | null = null;
 	let held: { when: (request: Sent) => boolean; released: Promise<void> } | null = null;
 	let delayed: { when: (request: Sent) => boolean; served: () => void; released: Promise<void> } | null = null;
 	const fetcher = async (request: Request): Promise<Response> => {
@@ -36,6 +39,11 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 		const record = { method: request.method, path: new URL(request.url).pathname, body };
 		sent.push(record);
 		if (held?.when(record)) await held.released;
+		if (fail?.(record)) {
+			fail = null;
+			const error = { code: "internal", message: "the broker failed before serving this", retriable: false };
+			return Response.json({ error }, { status: 500 });
+		}
 		const response = await workerFetch(request.body === null ? request : sized(request, body));
 		const delay = delayed;
 		if (delay?.when(record)) {
@@ -55,6 +63,9 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 		sent,
 		dropAnswer(when) {
 			drop = when;
+		},
+		failUnserved(when) {
+			fail = when;
 		},
 		delayAnswer(when) {
 			let served!: () => void;

@@ -1,0 +1,128 @@
+/**
+ * The SDK consumer's ways to stop against the real Worker (inside workerd): `close()` from outside the loop (a
+ * SIGTERM handler) while a record is being processed commits only what the loop moved past, since the process may
+ * die before it finishes that record; `stop()` waits for the record in hand and commits it. And a poll that fails
+ * with a 5xx keeps what the loop had processed: it is committed under the member that joins again, not read again.
+ */
+
+import { describe, expect, it } from "vitest";
+import type { ConsumerRecord } from "../../client/index.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { wiredClient } from "../support/sdk.ts";
+import { createTopic, json, produce } from "../support/worker.ts";
+
+interface GroupState {
+	members: unknown[];
+	offsets: { partition: number; committed: number | null }[];
+}
+
+/** A one-partition topic of `count` records and a group name. */
+async function filled(name: string, count: number) {
+	const topic = uniqueTopic(name);
+	await createTopic(topic, 1);
+	await produce(
+		topic,
+		Array.from({ length: count }, (_, i) => ({ value: i })),
+	);
+	return { topic, group: uniqueTopic("g") };
+}
+
+/** A gate the loop body waits at: `reached` resolves once it waits, `open()` lets it go on. */
+function gate() {
+	let reach!: () => void;
+	let open!: () => void;
+	const reached = new Promise<void>((resolve) => (reach = resolve));
+	const opened = new Promise<void>((resolve) => (open = resolve));
+	const wait = () => {
+		reach();
+		return opened;
+	};
+	return { reached, open, wait };
+}
+
+const groupState = (group: string) => json<GroupState>("GET", `/v1/groups/${group}`, 200);
+
+describe("SDK consumer stopping from outside the loop", { timeout: 30_000 }, () => {
+	it("close() while a record is being processed commits only the records the loop moved past", async () => {
+		const { topic, group } = await filled("close-out", 10);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const busy = gate();
+		const seen: number[] = [];
+		const loop = (async () => {
+			for await (const record of consumer) {
+				seen.push(record.offset);
+				if (record.offset === 4) await busy.wait(); // the handler of offset 4 is under way
+			}
+		})();
+		await busy.reached;
+		await consumer.close(); // a SIGTERM handler: the process may die before offset 4 is done
+		const state = await groupState(group);
+		expect(state.members).toEqual([]);
+		expect(state.offsets[0]?.committed, "offset 4 was still being processed: it is delivered again").toBe(4);
+		busy.open();
+		await loop;
+		expect(seen).toEqual([0, 1, 2, 3, 4]);
+	});
+
+	it("stop() waits for the record being processed, then commits it and leaves", async () => {
+		const { topic, group } = await filled("stop", 10);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const busy = gate();
+		const seen: number[] = [];
+		let handled = false;
+		const loop = (async () => {
+			for await (const record of consumer) {
+				seen.push(record.offset);
+				if (record.offset === 4) {
+					await busy.wait();
+					handled = true;
+				}
+			}
+		})();
+		await busy.reached;
+		let stoppedAfterHandling: boolean | null = null;
+		const stopping = consumer.stop().then(() => (stoppedAfterHandling = handled));
+		// While the handler runs, the member is still in the group and offset 4 is not committed.
+		const during = await groupState(group);
+		expect(during.members).toHaveLength(1);
+		expect(during.offsets[0]?.committed).not.toBe(5);
+		busy.open();
+		await Promise.all([loop, stopping]);
+		expect(stoppedAfterHandling).toBe(true);
+		expect(seen).toEqual([0, 1, 2, 3, 4]);
+		const after = await groupState(group);
+		expect(after.members).toEqual([]);
+		expect(after.offsets[0]?.committed).toBe(5);
+	});
+
+	it("stop() with no record in hand is close()", async () => {
+		const { topic, group } = await filled("stop-idle", 3);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		await consumer.join();
+		await consumer.stop();
+		expect((await groupState(group)).members).toEqual([]);
+		await expect(consumer.join()).rejects.toThrow(/closed/);
+	});
+});
+
+describe("SDK consumer recovering from a 5xx", { timeout: 30_000 }, () => {
+	it("keeps the records it processed when a poll fails: the member that joins again commits them, and reads on", async () => {
+		const { topic, group } = await filled("recover", 20);
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ group, topics: [topic], from: "earliest", maxRecords: 10, waitMs: 50 });
+		const it = consumer[Symbol.asyncIterator]();
+		const seen: number[] = [];
+		for (let i = 0; i < 10; i++) seen.push(((await it.next()).value as ConsumerRecord).offset);
+		const first = consumer.memberId;
+		// The poll carrying the commit of those 10 fails before the broker serves it: nothing of it is written.
+		wire.failUnserved((r) => r.path.endsWith("/poll"));
+		for (let i = 0; i < 10; i++) seen.push(((await it.next()).value as ConsumerRecord).offset);
+		expect(consumer.memberId).not.toBe(first);
+		expect(seen, "no record is read again").toEqual(Array.from({ length: 20 }, (_, i) => i));
+		await it.return?.();
+		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
+	});
+});
