@@ -342,7 +342,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			...(o.topics === undefined ? { topic_pattern: o.topicPattern } : { topics: o.topics }),
 			auto_offset_reset: o.from ?? "latest",
 			session_timeout_ms: this.#sessionTimeoutMs,
-			...(o.instanceId === undefined ? {} : { instance_id: o.instanceId }),
+			// Proposed by the member, so a join retried after its answer was lost finds the member it made (KIP-394's
+			// aim) instead of making a second one that holds partitions until its session ends.
+			...(o.instanceId === undefined ? { member_id: crypto.randomUUID() } : { instance_id: o.instanceId }),
 			...(o.strategy === undefined ? {} : { strategy: o.strategy }),
 		};
 		const answer = await this.#http.request<Assignment & { member_id: string }>("POST", `/v1/groups/${seg(this.group)}/members`, {

@@ -61,12 +61,18 @@ export class GroupRules {
 				strategy: state.strategy,
 			});
 		}
-		const previous = request.instanceId === null ? null : this.store.memberByInstance(request.instanceId);
+		const proposed = request.instanceId === null ? (request.memberId ?? null) : null;
+		const previous =
+			request.instanceId !== null
+				? this.store.memberByInstance(request.instanceId)
+				: proposed === null
+					? null
+					: this.store.member(proposed);
 		if (previous === null && count >= GROUP_MEMBERS_MAX) {
 			return err("group_full", `a group may have at most ${GROUP_MEMBERS_MAX} members`, { max_members: GROUP_MEMBERS_MAX });
 		}
 		const member: Member = {
-			memberId: crypto.randomUUID(),
+			memberId: proposed ?? crypto.randomUUID(),
 			instanceId: request.instanceId,
 			subscription: request.subscription,
 			sessionTimeoutMs: request.sessionTimeoutMs,
@@ -93,7 +99,7 @@ export class GroupRules {
 		if (previous !== null) {
 			// The instance that left processed what it confirmed; its last poll's records are read again.
 			this.commitConfirmed((memberId) => memberId === previous.memberId, now);
-			this.store.renameOwner(previous.memberId, member.memberId);
+			if (previous.memberId !== member.memberId) this.store.renameOwner(previous.memberId, member.memberId);
 			this.autoCommittedMs.delete(previous.memberId);
 		}
 		const unchanged = previous !== null && sameSubscription(previous.subscription, member.subscription) && sameTopics(current, topics);

@@ -30,6 +30,12 @@ export interface JoinRequest {
 	readonly sessionTimeoutMs: number;
 	/** KIP-345 static membership: a member that returns within its session timeout keeps its assignment. */
 	readonly instanceId: string | null;
+	/**
+	 * The id the member proposes (without `instanceId`): a join retried after its answer was lost finds the member
+	 * it made instead of leaving that one to hold partitions until its session ends, which KIP-394 does with a
+	 * round trip for an id the coordinator picks. Absent: the coordinator picks one.
+	 */
+	readonly memberId?: string | null;
 	/** Null: whatever the group uses (sticky for a new group). */
 	readonly strategy: Strategy | null;
 	readonly autoOffsetReset: OffsetReset;

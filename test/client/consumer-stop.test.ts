@@ -126,3 +126,18 @@ describe("SDK consumer recovering from a 5xx", { timeout: 30_000 }, () => {
 		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
 	});
 });
+
+describe("SDK consumer joining", { timeout: 30_000 }, () => {
+	it("a join whose answer is lost is retried as the same member: no ghost member holds partitions", async () => {
+		const { topic, group } = await filled("join-lost", 4);
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		wire.dropAnswer((r) => r.method === "POST" && r.path === `/v1/groups/${group}/members`);
+		await consumer.join();
+		const joins = wire.sent.filter((r) => r.method === "POST" && r.path === `/v1/groups/${group}/members`);
+		expect(joins).toHaveLength(2);
+		const members = (await json<{ members: { member_id: string }[] }>("GET", `/v1/groups/${group}`, 200)).members;
+		expect(members.map((m) => m.member_id)).toEqual([consumer.memberId]);
+		await consumer.close();
+	});
+});

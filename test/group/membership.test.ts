@@ -88,6 +88,25 @@ describe("membership", () => {
 		expect((await heartbeat(group, b.member_id)).generation).toBe(b.generation);
 	});
 
+	it("a join retried with the member_id it proposed finds the member it made (KIP-394): no ghost member", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const other = await join(group, { topics: [topic] });
+		const proposed = crypto.randomUUID();
+		const first = await join(group, { topics: [topic], member_id: proposed });
+		expect(first.member_id).toBe(proposed);
+		// The first answer was lost: the client sends the same join again.
+		const again = await join(group, { topics: [topic], member_id: proposed });
+		expect(again).toEqual(first);
+		const described = await describeGroup(group);
+		expect(described.members.map((m) => m.member_id).sort()).toEqual([other.member_id, proposed].sort());
+		expect(described.generation).toBe(first.generation);
+		await expectError("POST", `/v1/groups/${group}/members`, 400, "invalid_request", {
+			body: { topics: [topic], member_id: "no spaces" },
+		});
+	});
+
 	it("gives a static member its partitions back without a rebalance, under a new member id", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 4);

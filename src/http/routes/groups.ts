@@ -84,6 +84,7 @@ export const JoinBody = z
 		topic_pattern: z.optional(z.string().check(z.minLength(1), z.maxLength(TOPIC_PATTERN_LENGTH_MAX))),
 		session_timeout_ms: z.optional(int(SESSION_TIMEOUT_MS_MIN, SESSION_TIMEOUT_MS_MAX)),
 		instance_id: z.nullish(GroupId),
+		member_id: z.optional(MemberId),
 		strategy: z.nullish(z.enum(STRATEGIES)),
 		auto_offset_reset: z.optional(z.enum(OFFSET_RESETS)),
 	})
@@ -177,6 +178,7 @@ function toJoinRequest(body: z.output<typeof JoinBody>): JoinRequest {
 				: { topics: null, pattern: body.topic_pattern as string },
 		sessionTimeoutMs: body.session_timeout_ms ?? SESSION_TIMEOUT_MS_DEFAULT,
 		instanceId: body.instance_id ?? null,
+		memberId: body.member_id,
 		strategy: body.strategy ?? null,
 		autoOffsetReset: body.auto_offset_reset ?? "latest",
 	};
