@@ -125,6 +125,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#stopping: Promise<void> | null = null;
 	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
 	#carryKept = false;
+	/** Read positions the next poll moves (`seek`), kept until a poll that carried them is answered; paused partitions. */
+	readonly #seeks = new Map<string, TopicPartition & { offset: number }>();
+	readonly #paused = new Map<string, TopicPartition>();
 	readonly #committed = new Map<string, number>();
 	#heartbeat: ReturnType<typeof setInterval> | null = null;
 	#lastCallMs = 0;
@@ -208,6 +211,60 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	/**
+	 * Reads `offset` of a partition this member owns next (Kafka's `seek`): records of it already fetched are dropped,
+	 * and the next poll reads from there (an offset outside the log follows `from`). Nothing is committed by it.
+	 */
+	seek(to: TopicPartition & { readonly offset: number }): void {
+		const key = tpKey(to.topic, to.partition);
+		if (!Number.isSafeInteger(to.offset) || to.offset < 0)
+			throw new TributaryError("invalid_argument", "offset must be a whole number, 0 or more");
+		if (!this.#assigned.has(key))
+			throw new TributaryError("invalid_argument", `${to.topic}/${to.partition} is not assigned to this consumer`);
+		this.#seeks.set(key, { topic: to.topic, partition: to.partition, offset: to.offset });
+		this.#holdBack(key);
+	}
+
+	/**
+	 * Stops handing out and reading records of these partitions, which this member keeps (Kafka's `pause`): records of
+	 * them already fetched are handed out after `resume`. The heartbeat and the other partitions go on.
+	 */
+	pause(partitions: readonly TopicPartition[]): void {
+		for (const { topic, partition } of partitions) {
+			const key = tpKey(topic, partition);
+			this.#paused.set(key, { topic, partition });
+			this.#holdBack(key);
+		}
+	}
+
+	/** Reads paused partitions again, from the first record not handed out. */
+	resume(partitions: readonly TopicPartition[]): void {
+		for (const tp of partitions) this.#paused.delete(tpKey(tp.topic, tp.partition));
+	}
+
+	/** The partitions paused now. */
+	paused(): TopicPartition[] {
+		return [...this.#paused.values()];
+	}
+
+	/**
+	 * Drops a partition's fetched records not handed out yet; unless a seek is pending for it, the next poll reads
+	 * again from the first of them, so none is skipped.
+	 */
+	#holdBack(key: string): void {
+		let first: ConsumerRecord | null = null;
+		const kept: ConsumerRecord[] = [];
+		for (let i = this.#next; i < this.#buffer.length; i++) {
+			const r = this.#buffer[i] as ConsumerRecord;
+			if (tpKey(r.topic, r.partition) !== key) kept.push(r);
+			else first ??= r;
+		}
+		this.#buffer = kept;
+		this.#next = 0;
+		if (first !== null && !this.#seeks.has(key))
+			this.#seeks.set(key, { topic: first.topic, partition: first.partition, offset: first.offset });
+	}
+
+	/**
 	 * Commits every record handed out so far, the one the loop is processing included (manual commits; with
 	 * `autoCommit` this also happens on its own).
 	 */
@@ -288,6 +345,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const member = await this.#ensureMember();
 		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
 		const offsets = carry && (this.#carryKept || (due && !this.#brokerCommits)) ? await this.#toCommit() : [];
+		const seek = [...this.#seeks.values()];
+		const paused = this.paused().filter((tp) => this.#assigned.has(tpKey(tp.topic, tp.partition)));
 		const body = {
 			max_records: this.#options.maxRecords ?? POLL_RECORDS_DEFAULT,
 			...(this.#options.maxBytes === undefined ? {} : { max_bytes: this.#options.maxBytes }),
@@ -298,9 +357,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			// topic into every one; the topic is put back here, once per partition.
 			layout: "partitions",
 			...(offsets.length === 0 ? {} : { commit: { generation: member.generation, offsets } }),
+			...(seek.length === 0 ? {} : { seek }),
+			...(paused.length === 0 ? {} : { paused }),
 		};
 		this.#lastCallMs = Date.now();
-		let answer: Assignment & { partitions: { topic: string; records: WireRecord[] }[] };
+		let answer: Assignment & { partitions: { topic: string; partition: number; records: WireRecord[] }[] };
 		try {
 			answer = await this.#http.request("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/poll`, {
 				body,
@@ -321,9 +382,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 		if (offsets.length > 0) this.#committedAtMs = Date.now();
 		this.#carryKept = false;
+		for (const s of seek) if (this.#seeks.get(tpKey(s.topic, s.partition)) === s) this.#seeks.delete(tpKey(s.topic, s.partition));
 		await this.#follow(member, answer);
 		this.#buffer = answer.partitions.flatMap((p) => p.records.map((r) => fromWire(r, p.topic)));
 		this.#next = 0;
+		// Partitions paused or sought while this poll was under way: their records wait for the next poll after.
+		for (const p of answer.partitions) {
+			const key = tpKey(p.topic, p.partition);
+			if (this.#seeks.has(key) || this.#paused.has(key)) this.#holdBack(key);
+		}
 		return this.#buffer.length;
 	}
 
@@ -417,8 +484,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
 		this.#forget(revoked);
 		// What a failed poll's recovery kept of partitions this member did not get back is their new owner's.
-		for (const key of this.#handed.keys()) if (!next.has(key)) this.#handed.delete(key);
-		for (const key of this.#committed.keys()) if (!next.has(key)) this.#committed.delete(key);
+		for (const map of [this.#handed, this.#committed, this.#seeks]) for (const key of map.keys()) if (!next.has(key)) map.delete(key);
 		this.#assigned = next;
 		if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
 		if (added.length > 0) await this.#options.onAssign?.(added);
@@ -436,6 +502,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			this.#assigned.delete(key);
 			this.#handed.delete(key);
 			this.#committed.delete(key);
+			this.#seeks.delete(key);
 		}
 	}
 

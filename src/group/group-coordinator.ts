@@ -35,6 +35,7 @@ import type {
 	JoinResult,
 	MemberView,
 	PollCommit,
+	PollSteering,
 	SubscribedTopic,
 } from "./types.ts";
 
@@ -100,6 +101,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		boundsChecked: boolean,
 		textAnswer = false,
 		autoCommitIntervalMs = 0,
+		steering: PollSteering | null = null,
 	): Promise<PollStartAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
@@ -114,7 +116,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 		// 6) and -0.01 (-0.43 to +1.68, 3 of 6) at load 6-10; a first rough build -0.31 (-0.83 to -0.18, 4 of 4), then -0.28
 		// (-1.16 to +2.58, 3 of 6). Within the A/A spread, for a restart check, a ticket and an undo log.
 		if (commit !== null || this.rules.autoCommitDue(memberId, autoCommitIntervalMs, Date.now())) await this.shareCommit();
-		const plan = this.transact(() => this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now(), autoCommitIntervalMs));
+		const plan = this.transact(() =>
+			this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now(), autoCommitIntervalMs, steering),
+		);
 		await this.afterChange(groupId);
 		return pollStartAnswer(plan, textAnswer);
 	}

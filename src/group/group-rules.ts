@@ -28,6 +28,7 @@ import type {
 	PollCommit,
 	PollCompletion,
 	PollStart,
+	PollSteering,
 	SubscribedTopic,
 	TopicPartition,
 } from "./types.ts";
@@ -132,6 +133,7 @@ export class GroupRules {
 		boundsChecked: boolean,
 		now: number,
 		autoCommitIntervalMs = 0,
+		steering: PollSteering | null = null,
 	): Result<PollStart> {
 		const unverified = commit === null || boundsChecked ? [] : this.unverified(memberId, commit.generation, commit.offsets);
 		if (unverified.length > 0) return ok({ started: false, unverified });
@@ -146,10 +148,14 @@ export class GroupRules {
 		}
 		if (this.autoCommitDue(memberId, autoCommitIntervalMs, now)) this.commitPending(memberId, now);
 		else this.confirmPending(memberId);
+		for (const s of steering?.seek ?? [])
+			if (this.store.ownerOf(s) === memberId) this.store.setPosition(s, { memberId, nextOffset: s.offset, pendingCommit: null }, now);
+		const paused = new Set(steering?.paused.map(keyOf));
 		const { generation } = this.store.state();
 		const assignment = this.store.assignmentOf(memberId);
 		const topics = this.store.subscribedTopics();
-		const fetches: FetchPlan[] = rotatingWindow(assignment, partitionsMax).map((tp) => {
+		const read = paused.size === 0 ? assignment : assignment.filter((tp) => !paused.has(keyOf(tp)));
+		const fetches: FetchPlan[] = rotatingWindow(read, partitionsMax).map((tp) => {
 			const position = this.store.position(tp);
 			assert(position === null || position.memberId === memberId, "a position belongs to the partition's owner");
 			const topicId = topics.get(tp.topic)?.topicId;

@@ -79,6 +79,14 @@ export interface PollPlan extends MemberView {
 }
 
 /** Offsets a poll commits before it reads (Kafka commits with the fetch loop; here one request does both). */
+/** What a poll does to the member's partitions before it reads (Kafka's `seek` and `pause`); unowned ones are skipped. */
+export interface PollSteering {
+	/** Read positions to move: the poll reads from there (the member's auto-commit pending there is dropped). */
+	readonly seek: readonly (TopicPartition & { readonly offset: number })[];
+	/** Partitions this poll does not read; the member keeps them and its positions on them. */
+	readonly paused: readonly TopicPartition[];
+}
+
 export interface PollCommit {
 	readonly generation: number;
 	readonly offsets: readonly OffsetCommit[];

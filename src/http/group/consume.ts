@@ -17,7 +17,7 @@
 
 import { keyOf } from "../../group/assignors.ts";
 import { pollStartOf, type Settlement, settlementOf } from "../../group/poll-answer.ts";
-import type { FetchOutcome, FetchPlan, OffsetReset, PollCommit, PollPlan } from "../../group/types.ts";
+import type { FetchOutcome, FetchPlan, OffsetReset, PollCommit, PollPlan, PollSteering } from "../../group/types.ts";
 import type { FetchBody, ReadResult, RecordEnds, Utf8Parts } from "../../partition/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
@@ -40,6 +40,7 @@ export interface PollOptions {
 	readonly autoCommitIntervalMs?: number;
 	/** Offsets to commit before reading, fenced like `POST /v1/groups/{group}/offsets` (the member is the poller). */
 	readonly commit?: PollCommit | null;
+	readonly steering?: PollSteering | null;
 	/**
 	 * Whether the caller reads the body whole before it answers (the Upstash mount parses it): a read cut short then
 	 * fails here, settled back (see `pollOnePartition`), instead of in the caller, after its records were handed out.
@@ -284,7 +285,8 @@ async function beginPoll({ env, coordinator, groupId, memberId, options }: Poll)
 	const partitionsMax = Math.min(POLL_PARTITIONS_MAX, options.maxRecords);
 	const commit = options.commit ?? null;
 	const interval = options.autoCommitIntervalMs ?? 0;
-	let started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true, interval));
+	const steering = options.steering ?? null;
+	let started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true, interval, steering));
 	if (started.ok && !started.value.started && commit !== null) {
 		const unverified = new Set(started.value.unverified.map(keyOf));
 		const bounds = await checkCommitBounds(
@@ -292,7 +294,7 @@ async function beginPoll({ env, coordinator, groupId, memberId, options }: Poll)
 			commit.offsets.filter((o) => unverified.has(keyOf(o))),
 		);
 		if (!bounds.ok) return bounds;
-		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true, interval));
+		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true, interval, steering));
 	}
 	if (!started.ok) return started;
 	assert(started.value.started, "a bounds-checked poll starts or is refused");

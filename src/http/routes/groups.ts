@@ -69,6 +69,7 @@ export const MemberPath = z.object({ group: GroupId, member: MemberId });
 export const LeaveQuery = z.object({ auto_commit: z.optional(z.enum(["true", "false"])) });
 
 const Offset = int(0, Number.MAX_SAFE_INTEGER);
+const Partition = z.strictObject({ topic: TopicName, partition: int(0, PARTITIONS_MAX - 1) });
 
 /** A number above `max` is lowered to it: limits a server may cap rather than refuse (as the fetch query does). */
 function capped(min: number, max: number) {
@@ -142,6 +143,9 @@ export const PollBody = z.strictObject({
 	commit: z.optional(z.strictObject({ generation: Offset, offsets: CommitOffsets })),
 	// "partitions": records grouped under their partition, as Kafka's fetch answers (and the cheaper body to build).
 	layout: z.optional(z.enum(POLL_LAYOUTS)),
+	// Kafka's seek and pause, on partitions the member owns: read positions to move first, partitions not to read.
+	seek: z.optional(z.array(z.extend(Partition, { offset: Offset })).check(z.maxLength(GROUP_PARTITIONS_MAX), eachPartitionOnce())),
+	paused: z.optional(z.array(Partition).check(z.maxLength(GROUP_PARTITIONS_MAX))),
 });
 
 export const ResetBody = z.strictObject({
@@ -244,6 +248,7 @@ export const groupRoutes = new Hono<AppEnv>()
 			// Another member's subscription may put a topic this key may not read in its assignment.
 			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 			commit: body.commit === undefined ? null : { generation: body.commit.generation, offsets: body.commit.offsets.map(toOffsetCommit) },
+			steering: body.seek || body.paused ? { seek: body.seek ?? [], paused: body.paused ?? [] } : null,
 		};
 		if (body.layout === "partitions") {
 			const page = unwrap(await pollGroupByPartition(c.env, group, member, options));
