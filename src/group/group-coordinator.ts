@@ -259,7 +259,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			console.error(`group coordinator: subscriptions cover over ${GROUP_PARTITIONS_MAX} partitions; topics left out`);
 		this.transact(() => {
 			const current = this.store.subscribedTopics();
-			if (!sameTopics(current, next)) this.rules.applyTopics(current, next, Date.now());
+			if (!sameTopics(current, next)) this.rules.applyTopics(current, next, Date.now(), true);
 		});
 	}
 
