@@ -68,4 +68,30 @@ describe("SDK consumer seek, pause and resume", { timeout: 30_000 }, () => {
 		const end = await json<{ offsets: { partition: number; committed: number | null }[] }>("GET", `/v1/groups/${group}`, 200);
 		expect(end.offsets.map((o) => o.committed)).toEqual([10, 10]);
 	});
+
+	it("a partition paused while a poll is under way: that poll's records of it wait for resume, none skipped", async () => {
+		const { topic, group } = await filled(1, 10);
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ group, topics: [topic], from: "earliest", maxRecords: 5, waitMs: 50 });
+		const it = consumer[Symbol.asyncIterator]();
+		expect(offsets(await take(it, 5))).toEqual([0, 1, 2, 3, 4]);
+		// The next poll is served (it reads 5–9 and moves the member's position) but its answer is slow to come back.
+		const slow = wire.delayAnswer((r) => r.path.endsWith("/poll"));
+		let handedOut: ConsumerRecord | null = null;
+		const pending = it.next().then((next) => (handedOut = next.value as ConsumerRecord));
+		await slow.served;
+		const tp = { topic, partition: 0 };
+		consumer.pause([tp]);
+		const pollsBefore = wire.sent.filter((r) => r.path.endsWith("/poll")).length;
+		slow.release();
+		// The loop goes on polling, with the partition paused and its read position sought back to offset 5.
+		await expect.poll(() => wire.sent.filter((r) => r.path.endsWith("/poll")).length).toBeGreaterThan(pollsBefore + 1);
+		const sentWhilePaused = wire.sent.filter((r) => r.path.endsWith("/poll")).map((r) => JSON.parse(r.body));
+		expect(sentWhilePaused.at(pollsBefore)).toMatchObject({ seek: [{ topic, partition: 0, offset: 5 }], paused: [tp] });
+		expect(handedOut, "nothing of the paused partition is handed out").toBeNull();
+		consumer.resume([tp]);
+		await pending;
+		expect(offsets([handedOut as unknown as ConsumerRecord, ...(await take(it, 4))])).toEqual([5, 6, 7, 8, 9]);
+		await it.return?.();
+	});
 });
