@@ -78,7 +78,6 @@ export interface PollPlan extends MemberView {
 	readonly fetches: readonly FetchPlan[];
 }
 
-/** Offsets a poll commits before it reads (Kafka commits with the fetch loop; here one request does both). */
 /** What a poll does to the member's partitions before it reads (Kafka's `seek` and `pause`); unowned ones are skipped. */
 export interface PollSteering {
 	/** Read positions to move: the poll reads from there (the member's auto-commit pending there is dropped). */
@@ -87,6 +86,7 @@ export interface PollSteering {
 	readonly paused: readonly TopicPartition[];
 }
 
+/** Offsets a poll commits before it reads (Kafka commits with the fetch loop; here one request does both). */
 export interface PollCommit {
 	readonly generation: number;
 	readonly offsets: readonly OffsetCommit[];
