@@ -78,6 +78,19 @@ export async function readText(request: Request, limitBytes = REQUEST_BYTES_MAX)
 	return text;
 }
 
+/**
+ * A request's query parameters, one value each. A name given twice is refused rather than one of its values
+ * picked: which one the sender meant cannot be known (`?offset=0&offset=5`).
+ */
+export function queryOf(url: string): Record<string, string> {
+	const query: Record<string, string> = Object.create(null);
+	for (const [name, value] of new URL(url).searchParams) {
+		if (name in query) throw new ApiError("invalid_request", `${name}: given more than once`);
+		query[name] = value;
+	}
+	return query;
+}
+
 /** The media type of a request, lower-cased without parameters; null when absent. */
 export function mediaType(request: Request): string | null {
 	const header = request.headers.get("Content-Type");

@@ -74,6 +74,17 @@ function kafkaName(lengthMax: number, charsetMessage: string, dotsMessage: strin
 	);
 }
 
+/**
+ * A free-form name that is stored and echoed (an API key's name, a `transactional_id`): 1 to `lengthMax`
+ * characters, none a control character (NUL ends a C string, a newline splits a header or log line) and none a lone
+ * surrogate (it has no UTF-8 form, so it would not read back as sent).
+ */
+export function plainName(lengthMax: number) {
+	return z
+		.string()
+		.check(z.minLength(1), z.maxLength(lengthMax), z.regex(/^[^\p{Cc}\p{Cs}]*$/u, "may not hold control characters or lone surrogates"));
+}
+
 /** Kafka's legal topic names: `[a-zA-Z0-9._-]`, 1–249 characters, and not "." or "..". */
 export const TopicName = kafkaName(
 	TOPIC_NAME_LENGTH_MAX,
@@ -265,7 +276,7 @@ export const IdempotencyKey = z
 	);
 
 export const InitProducerBody = z.strictObject({
-	transactional_id: z.optional(z.string().check(z.minLength(1), z.maxLength(TRANSACTIONAL_ID_LENGTH_MAX))),
+	transactional_id: z.optional(plainName(TRANSACTIONAL_ID_LENGTH_MAX)),
 });
 
 export const FetchQuery = z.object({

@@ -94,7 +94,9 @@ function describeIssue(schema: z.core.$ZodType, issue: Issue): string {
 		case "invalid_type":
 			if (issue.input === undefined) return "is required";
 			// Kept as text by parseJsonExact: a number, but one its double would change.
-			if (JSON.isRawJSON(issue.input)) return `must be ${article(issue.expected)} a double holds as written, not ${issue.input.rawJSON}`;
+			if (JSON.isRawJSON(issue.input) && issue.expected === "number")
+				return `must be a number a double holds as written, not ${issue.input.rawJSON}`;
+			if (JSON.isRawJSON(issue.input)) return `must be ${article(issue.expected)}, not a number`;
 			return `must be ${article(issue.expected)}, not ${kindOf(issue.input)}`;
 		default:
 			return wordingOf(issue);

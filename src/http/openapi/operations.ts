@@ -11,7 +11,7 @@ import type { RouteKey } from "../route-table.ts";
 import { AnonymousBody } from "../routes/anonymous.ts";
 import { CommitBody, GroupPath, GroupsQuery, JoinBody, LeaveQuery, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
 import { CreateKeyBody, KeyPath, KeysQuery } from "../routes/keys.ts";
-import { ProduceStreamQuery } from "../routes/produce-stream.ts";
+import { NdjsonStreamQuery, ProduceStreamQuery } from "../routes/produce-stream.ts";
 import { SubscriptionsQuery } from "../routes/subscriptions.ts";
 import { TopicsQuery } from "../routes/topics.ts";
 import {
@@ -102,6 +102,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary: "Stream records as NDJSON: one report line per message line, written as each is acknowledged",
 		tag: "records",
 		path: TopicPath,
+		query: NdjsonStreamQuery,
 		otherMedia: {
 			"application/x-ndjson":
 				'One message per line: a record ({"key","value",…} as in a produce body) or {"records":[…]} with optional producer_id, epoch and sequence; a message\'s records land in one partition',

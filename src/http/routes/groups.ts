@@ -32,13 +32,13 @@ import {
 import { groupCoordinator, groupDirectory } from "../../shared/stubs.ts";
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
-import { parseJson, readText, requireJson, validate } from "../body.ts";
+import { parseJson, queryOf, readText, requireJson, validate } from "../body.ts";
 import { fastCommitBody, fastPollBody } from "../group/body-fast-path.ts";
 import { POLL_LAYOUTS, type PollOptions, pollGroup, pollGroupByPartition } from "../group/consume.ts";
 import { commitOffsets, commitStandalone, describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
-import { eachPartitionOnce, GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, TopicName } from "../schemas.ts";
+import { eachPartitionOnce, GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, plainName, TopicName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const MemberId = z
@@ -82,7 +82,7 @@ function capped(min: number, max: number) {
 export const JoinBody = z
 	.strictObject({
 		topics: z.optional(z.array(TopicName).check(z.minLength(1), z.maxLength(GROUP_SUBSCRIPTION_TOPICS_MAX))),
-		topic_pattern: z.optional(z.string().check(z.minLength(1), z.maxLength(TOPIC_PATTERN_LENGTH_MAX))),
+		topic_pattern: z.optional(plainName(TOPIC_PATTERN_LENGTH_MAX)),
 		session_timeout_ms: z.optional(int(SESSION_TIMEOUT_MS_MIN, SESSION_TIMEOUT_MS_MAX)),
 		instance_id: z.nullish(GroupId),
 		member_id: z.optional(MemberId),
@@ -199,7 +199,7 @@ function requireSubscriptionRights(c: Context<AppEnv>, body: z.output<typeof Joi
 
 export const groupRoutes = new Hono<AppEnv>()
 	.get("/", async (c) => {
-		const page = await groupDirectory(c.env).listPage(validate(GroupsQuery, c.req.query()));
+		const page = await groupDirectory(c.env).listPage(validate(GroupsQuery, queryOf(c.req.url)));
 		const visible = page.items.filter(({ group }) => may(c, groupResource(group), "describe"));
 		return c.json({ groups: visible.map(({ group, state, members }) => ({ group, state, members })), ...nextCursor(page) });
 	})
@@ -268,7 +268,7 @@ export const groupRoutes = new Hono<AppEnv>()
 	.all("/:group/members/:member/heartbeat", methodNotAllowed)
 	.delete("/:group/members/:member", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
-		const { auto_commit } = validate(LeaveQuery, c.req.query(), "query");
+		const { auto_commit } = validate(LeaveQuery, queryOf(c.req.url), "query");
 		unwrap(await groupCoordinator(c.env, group).leave(group, member, auto_commit !== "false"));
 		return c.body(null, 204);
 	})

@@ -18,9 +18,9 @@ import { KEY_ACL_ENTRIES_MAX, KEY_NAME_LENGTH_MAX, QUOTA_RATE_MAX, TOPIC_NAME_LE
 import { keyStore } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
-import { readJson, validate } from "../body.ts";
+import { queryOf, readJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
-import { count, listQuery, nextCursor } from "../schemas.ts";
+import { count, listQuery, nextCursor, plainName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export const AclEntryBody = z.strictObject({
@@ -40,9 +40,7 @@ export const QuotasBody = z.strictObject({
 });
 
 export const CreateKeyBody = z.strictObject({
-	name: z
-		.string()
-		.check(z.minLength(1), z.maxLength(KEY_NAME_LENGTH_MAX), z.regex(/^[^\p{Cc}]+$/u, "names may not hold control characters")),
+	name: plainName(KEY_NAME_LENGTH_MAX),
 	acl: z.array(AclEntryBody).check(z.maxLength(KEY_ACL_ENTRIES_MAX)),
 	quotas: z._default(z.optional(QuotasBody), {}),
 });
@@ -64,7 +62,7 @@ export const keyRoutes = new Hono<AppEnv>()
 		return c.json({ ...keyView(created), secret: created.secret }, 201);
 	})
 	.get("/", async (c) => {
-		const page = await keyStore(c.env).listKeys(validate(KeysQuery, c.req.query()));
+		const page = await keyStore(c.env).listKeys(validate(KeysQuery, queryOf(c.req.url)));
 		return c.json({ keys: page.items.map(keyView), ...nextCursor(page) });
 	})
 	.all("/", methodNotAllowed)

@@ -28,7 +28,7 @@ import { ApiError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
-import { mediaType, validate } from "../body.ts";
+import { mediaType, queryOf, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
 import {
@@ -52,6 +52,9 @@ const MAX_IN_FLIGHT_HEADER = "Tributary-Max-In-Flight";
  * `reports=array` sends the reports due together as one JSON array, in order.
  */
 export const ProduceStreamQuery = z.object({ reports: z.optional(z.enum(["message", "array"])) });
+
+/** `POST …/records/stream`'s query: an NDJSON stream answers one report line per message, its only framing. */
+export const NdjsonStreamQuery = z.object({ reports: z.optional(z.enum(["message"])) });
 
 /** Characters of one `reports=array` frame before the rest of the reports due go in the next one. */
 export const STREAM_REPORT_FRAME_CHARS_MAX = 256 * 1024;
@@ -235,8 +238,11 @@ export const produceStreamRoutes = new Hono<AppEnv>()
 				max_in_flight: STREAM_IN_FLIGHT_MESSAGES_MAX,
 			});
 		}
-		const { reports } = validate(ProduceStreamQuery, c.req.query(), "query");
+		const { reports } = validate(ProduceStreamQuery, queryOf(c.req.url), "query");
 		return openWebSocket(c, await streamTopic(c), reports ?? "message");
 	})
-	.post("/:topic/records/stream", async (c) => openNdjson(c, await streamTopic(c)))
+	.post("/:topic/records/stream", async (c) => {
+		validate(NdjsonStreamQuery, queryOf(c.req.url), "query");
+		return openNdjson(c, await streamTopic(c));
+	})
 	.all("/:topic/records/stream", methodNotAllowed);

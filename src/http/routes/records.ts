@@ -12,7 +12,7 @@ import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
-import { mediaType, parseJson, readText, validate } from "../body.ts";
+import { mediaType, parseJson, queryOf, readText, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
@@ -104,7 +104,7 @@ export const recordRoutes = new Hono<AppEnv>()
 		if (wantsEventStream(c.req.raw)) return streamRecords(c);
 		if (wantsWebSocket(c.req.raw)) return tailRecords(c);
 		const { topic, partition } = validate(PartitionPath, c.req.param());
-		const query = validate(FetchQuery, c.req.query(), "query");
+		const query = validate(FetchQuery, queryOf(c.req.url), "query");
 		const meta = unwrap(await describeTopic(c.env, topic));
 		unwrap(checkPartition(meta, partition));
 		const result = forgetIfDeleted(
@@ -123,7 +123,7 @@ export const recordRoutes = new Hono<AppEnv>()
 	.all("/:topic/partitions/:partition/records", methodNotAllowed)
 	.get("/:topic/partitions/:partition/offsets", async (c) => {
 		const { topic, partition } = validate(PartitionPath, c.req.param());
-		const { at } = validate(OffsetsQuery, c.req.query(), "query");
+		const { at } = validate(OffsetsQuery, queryOf(c.req.url), "query");
 		const meta = unwrap(await describeTopic(c.env, topic));
 		unwrap(checkPartition(meta, partition));
 		const stub = partitionLog(c.env, meta.topicId, partition);

@@ -27,7 +27,7 @@ import { lineOffset, RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
-import { validate } from "../body.ts";
+import { queryOf, validate } from "../body.ts";
 import { errorBody } from "../errors.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
 import { liveFetchCharger, liveFetchPayer } from "../middleware/quotas.ts";
@@ -54,7 +54,7 @@ interface StreamStart {
 /** Where a stream starts: after `Last-Event-ID` when reconnecting (it wins over `offset`), else `offset`. */
 async function streamStart(c: Context<AppEnv>): Promise<StreamStart> {
 	const { topic, partition } = validate(PartitionPath, c.req.param());
-	const query = validate(StreamQuery, c.req.query(), "query");
+	const query = validate(StreamQuery, queryOf(c.req.url), "query");
 	const lastEventId = c.req.header("Last-Event-ID");
 	const resume = lastEventId === undefined || lastEventId === "" ? null : validate(LastEventId, lastEventId, "Last-Event-ID") + 1;
 	const meta = unwrap(await describeTopic(c.env, topic));

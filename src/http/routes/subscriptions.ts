@@ -18,7 +18,7 @@ import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
 import type { StartPosition, TopicRef, UpdateSubscription } from "../../webhook/types.ts";
 import { allowPrivate, checkWebhookUrl, isLoopbackHost, PRIVATE_WEBHOOKS_HINT, resolveOverHttps } from "../../webhook/url-policy.ts";
 import type { AppEnv } from "../app-env.ts";
-import { readJson, validate } from "../body.ts";
+import { queryOf, readJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import {
 	CreateSubscriptionBody,
@@ -83,7 +83,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
 	})
 	.get("/:topic/subscriptions", async (c) => {
 		const ref = await topicRef(c);
-		const page = await webhookDispatcher(c.env, ref.topicId).listSubscriptions(ref, validate(SubscriptionsQuery, c.req.query()));
+		const page = await webhookDispatcher(c.env, ref.topicId).listSubscriptions(ref, validate(SubscriptionsQuery, queryOf(c.req.url)));
 		return c.json({ subscriptions: page.items, ...nextCursor(page) });
 	})
 	.all("/:topic/subscriptions", methodNotAllowed)
@@ -125,7 +125,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
 	.all("/:topic/subscriptions/:id/replay", methodNotAllowed)
 	.get("/:topic/subscriptions/:id/deliveries", async (c) => {
 		const { id } = validate(SubscriptionPath, c.req.param());
-		const { limit } = validate(DeliveriesQuery, c.req.query(), "query");
+		const { limit } = validate(DeliveriesQuery, queryOf(c.req.url), "query");
 		const ref = await topicRef(c);
 		const deliveries = unwrap(await webhookDispatcher(c.env, ref.topicId).deliveries(id, limit ?? WEBHOOK_DELIVERIES_PAGE_MAX));
 		return c.json({ deliveries });

@@ -12,7 +12,7 @@ import type { CreateTopicRequest, TopicMeta, UpdateTopicRequest } from "../../to
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
-import { readJson, validate } from "../body.ts";
+import { queryOf, readJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { CreateTopicBody, listQuery, nextCursor, TopicPath, UpdateTopicBody } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
@@ -82,7 +82,7 @@ export const topicRoutes = new Hono<AppEnv>()
 	})
 	.get("/", async (c) => {
 		// A page is filtered by what the caller may see, so it can hold fewer topics than the limit and still go on.
-		const page = await topicRegistry(c.env).listTopicsPage(validate(TopicsQuery, c.req.query()));
+		const page = await topicRegistry(c.env).listTopicsPage(validate(TopicsQuery, queryOf(c.req.url)));
 		const visible = page.items.filter((t) => may(c, topicResource(t.name), "describe"));
 		return c.json({ topics: visible.map(topicSummary), ...nextCursor(page) });
 	})

@@ -25,7 +25,7 @@ import type { KeyInfo } from "../../../auth/types.ts";
 import { LIST_PAGE_LIMIT_MAX } from "../../../shared/limits.ts";
 import type { PageKey } from "../../../shared/page.ts";
 import { keyStore } from "../../../shared/stubs.ts";
-import { validate } from "../../body.ts";
+import { queryOf, validate } from "../../body.ts";
 import { CLUSTER_ID } from "./limits.ts";
 import { type C, checkCluster, origin } from "./paths.ts";
 import { resourceList, v3Base } from "./resources.ts";
@@ -166,7 +166,7 @@ function aclData(base: string, binding: AclBinding) {
 /** `GET /acls`: every key's bindings (the anonymous grant's first) that pass the query's filter. */
 export async function listAcls(c: C): Promise<Response> {
 	checkCluster(c);
-	const query: Record<string, string> = c.req.query();
+	const query: Record<string, string> = queryOf(c.req.url);
 	for (const field of ENUM_FIELDS) if (query[field] !== undefined) query[field] = query[field].toUpperCase();
 	const filter = validate(AclFilterQuery, query, "query");
 	const [anonymous, keys] = await Promise.all([loadAnonymous(c.env), allKeys(c.env)]);

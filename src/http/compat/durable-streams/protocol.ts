@@ -48,12 +48,9 @@ export function parseOffset(raw: string): number | null {
 	return Number.isSafeInteger(n) ? n : null;
 }
 
-/** `?offset=`: absent or `-1` is the start (null), `now` the tail, else an offset of ours. Repeats are refused. */
-export function readOffset(values: readonly string[]): Result<number | "now" | null> {
-	if (values.length === 0) return ok(null);
-	if (values.length > 1) return err("invalid_request", "give offset once");
-	const raw = values[0] as string;
-	if (raw === "-1") return ok(null);
+/** `?offset=`: absent or `-1` is the start (null), `now` the tail, else an offset of ours (a repeat is refused with the query, `queryOf`). */
+export function readOffset(raw: string | undefined): Result<number | "now" | null> {
+	if (raw === undefined || raw === "-1") return ok(null);
 	if (raw === "now") return ok("now");
 	const n = parseOffset(raw);
 	return n === null ? err("invalid_request", `offset must be -1, now, or an offset this server answered; got "${raw}"`) : ok(n);

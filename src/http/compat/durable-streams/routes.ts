@@ -28,7 +28,7 @@ import { DS_DRAIN_BYTES_MAX, DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_W
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
-import { readBytes } from "../../body.ts";
+import { queryOf, readBytes } from "../../body.ts";
 import { Hono } from "../../hono.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
@@ -275,14 +275,11 @@ async function head(c: C): Promise<Response> {
 async function read(c: C): Promise<Response> {
 	if (c.req.method === "HEAD") return head(c);
 	const { topic } = streamPath(c);
-	const url = new URL(c.req.url);
-	const offsets = url.searchParams.getAll("offset");
-	const offset = readOffset(offsets);
+	const { offset: start, live, cursor } = queryOf(c.req.url);
+	const offset = readOffset(start);
 	if (!offset.ok) throw ApiError.from(offset.error);
-	const live = url.searchParams.get("live");
-	if ((live === "long-poll" || live === "sse") && offsets.length === 0)
-		badRequest(`live=${live} needs an offset (-1 for the start, now for the tail)`);
-	const cursor = url.searchParams.get("cursor") ?? undefined;
+	if (live !== undefined && live !== "long-poll" && live !== "sse") badRequest(`live must be long-poll or sse; got "${live}"`);
+	if (live !== undefined && start === undefined) badRequest(`live=${live} needs an offset (-1 for the start, now for the tail)`);
 	const waitMs = longPollMs(c.env);
 	const readAt = (from: number | "now" | null, wait: number) =>
 		onStream(c.env, topic, async (log, meta) =>
@@ -299,7 +296,7 @@ async function read(c: C): Promise<Response> {
 		}),
 	);
 	if (!result.ok) return failed(c, topic, result.failure);
-	return readResponse(c, result, { live: live === "long-poll", now: offset.value === "now", start: offsets[0] ?? "-1", cursor });
+	return readResponse(c, result, { live: live === "long-poll", now: offset.value === "now", start: start ?? "-1", cursor });
 }
 
 function readResponse(

@@ -23,7 +23,7 @@ import { groupCoordinator, groupDirectory, topicRegistry } from "../../../shared
 import { produce } from "../../../topic/produce.ts";
 import { may, requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
-import { parseJson, readText, validate } from "../../body.ts";
+import { parseJson, queryOf, readText, validate } from "../../body.ts";
 import { checkCommitBounds } from "../../group/group-offsets.ts";
 import { Hono } from "../../hono.ts";
 import { inboundRecord } from "../../inbound-record.ts";
@@ -177,7 +177,7 @@ upstashRoutes
 	.get("/produce/:topic/:message", async (c) => {
 		// Upstash's one-liner: the message is the path's last segment, the answer a single metadata object.
 		const { topic, message } = validate(ProducePathMessage, c.req.param());
-		const { key } = validate(ProduceQuery, c.req.query(), "query");
+		const { key } = validate(ProduceQuery, queryOf(c.req.url), "query");
 		await chargeProducedBytes(c, utf8ByteLength(message) + (key === undefined ? 0 : utf8ByteLength(key)));
 		const [metadata] = await produceChecked(c, [{ topic, message: key === undefined ? { value: message } : { value: message, key } }]);
 		return c.json(metadata);
@@ -185,7 +185,7 @@ upstashRoutes
 	.all("/produce/:topic/:message", methodNotAllowed)
 	// Upstash takes GET too (a sender that only pings): the record's value is then null.
 	.on(["GET", "POST"], "/webhook", async (c) => {
-		const { topic, key, partition } = validate(WebhookQuery, c.req.query(), "query");
+		const { topic, key, partition } = validate(WebhookQuery, queryOf(c.req.url), "query");
 		requireAccess(c, topicResource(topic), "produce");
 		// A POST's body was charged from its Content-Length; a GET writes only the URL's key.
 		if (c.req.method === "GET") await chargeProducedBytes(c, key === undefined ? 0 : utf8ByteLength(key));
@@ -215,7 +215,7 @@ upstashRoutes
 		// The console's snippet: the topic in the path, a body optional.
 		const { group, instance, topic } = validate(ConsumeTopicPath, c.req.param());
 		const body = validate(ConsumeTopicBody, (c.req.method === "POST" ? await optionalJson(c.req.raw) : undefined) ?? {}, "body");
-		const query = validate(ConsumeTopicQuery, c.req.query(), "query");
+		const query = validate(ConsumeTopicQuery, queryOf(c.req.url), "query");
 		return consumeFor(c, group, instance, [topic], body.timeout ?? query.timeout);
 	})
 	.all("/consume/:group/:instance/:topic", methodNotAllowed)
