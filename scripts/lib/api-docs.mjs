@@ -4,8 +4,8 @@
  * The OpenAPI 3.1 document (`/openapi.json`) and its page (`/docs`), written as static assets by the build
  * (console/build.mjs, run by `npm run build` and so by `npm install`). They are generated from the same zod
  * schemas that validate requests (src/http/openapi/), but at build time: the generator (zod's JSON Schema
- * conversion, the response schemas, the page renderer) stays out of the Worker's bundle, and the files are served
- * without running the Worker. `npm run dev` writes them again on start and whenever src/ changes (`watchApiDocs`), as
+ * conversion, the response schemas, the page renderer) stays out of the Worker's bundle, which only hands the
+ * files on from its assets binding (src/http/routes/api-docs.ts). `npm run dev` writes them again on start and whenever src/ changes (`watchApiDocs`), as
  * wrangler dev rebuilds the Worker.
  *
  * @example

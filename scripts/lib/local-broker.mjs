@@ -159,6 +159,7 @@ export async function startLocalBroker(options = {}) {
 		// With assets, the front (see `assetsFront`) comes first: Miniflare's fallback Worker, the one its router serves.
 		workers: [
 			...(config.assets === null ? [] : [assetsFront(config.name, config.compatibilityDate, config.assets)]),
+			...(config.assets?.binding ? [assetFiles(config.name, config.compatibilityDate, config.assets)] : []),
 			{
 				name: config.name,
 				...workerModules(scriptPath),
@@ -169,6 +170,7 @@ export async function startLocalBroker(options = {}) {
 				bindings: { ...config.vars, ...bindings, ADMIN_TOKEN: adminToken },
 				durableObjects: config.durableObjects,
 				r2Buckets: config.r2Buckets,
+				...(config.assets?.binding ? { serviceBindings: { [config.assets.binding]: assetFilesName(config.name) } } : {}),
 				...(config.assets === null ? {} : { routes: workerRoutes(config.assets.runWorkerFirst) }),
 			},
 		],
@@ -231,6 +233,26 @@ function assetsFront(workerName, compatibilityDate, assets) {
 		compatibilityDate,
 		serviceBindings: { WORKER: workerName },
 		assets: consoleAssets(assets),
+	};
+}
+
+/** @param {string} workerName */
+const assetFilesName = (workerName) => `${workerName}-asset-files`;
+
+/**
+ * The assets again, as the Worker's `[assets] binding` reaches them: the front cannot serve that binding, since its
+ * router sends `run_worker_first` paths back to the Worker. This one applies no rules: a file, or a 404.
+ * @param {string} workerName
+ * @param {string} compatibilityDate
+ * @param {{ directory: string, runWorkerFirst: string[] }} assets
+ */
+function assetFiles(workerName, compatibilityDate, assets) {
+	return {
+		name: assetFilesName(workerName),
+		modules: true,
+		script: "export default { fetch: (request, env) => env.FILES.fetch(request) };",
+		compatibilityDate,
+		assets: { ...consoleAssets({ ...assets, runWorkerFirst: [] }), binding: "FILES" },
 	};
 }
 

@@ -19,8 +19,9 @@ import { parse } from "smol-toml";
  * @property {Record<string, { className: string, useSQLite: boolean }>} durableObjects  Miniflare's shape, by binding
  * @property {Record<string, string>} vars
  * @property {Record<string, string>} r2Buckets  bucket name by binding
- * @property {{ directory: string, runWorkerFirst: string[] } | null} assets  the `[assets]` directory (absolute) and the
- *   paths that go to the Worker without asking the assets first (`run_worker_first` rules), or null
+ * @property {{ directory: string, runWorkerFirst: string[], binding: string | null } | null} assets  the `[assets]`
+ *   directory (absolute), the paths that go to the Worker without asking the assets first (`run_worker_first` rules)
+ *   and the name of the Worker's binding to the assets, if any; or null
  * @property {{ ip?: string, port?: number }} dev  the `[dev]` table (where `wrangler dev` listens)
  * @property {{ required: string[] } | null} secrets  the `[secrets]` table, or null when there is none (what
  *   `wrangler dev` loads from .dev.vars depends on it: see `varsWranglerDevDrops`)
@@ -101,21 +102,21 @@ export function readWranglerConfig(path) {
 }
 
 /**
- * The `[assets]` directory, resolved against the config's folder, and its `run_worker_first` rules (an array of
- * path globs; the boolean form is not supported).
+ * The `[assets]` directory, resolved against the config's folder, its `run_worker_first` rules (an array of
+ * path globs; the boolean form is not supported) and its `binding`.
  * @param {Record<string, unknown> | undefined} assets
  * @param {string} path
- * @returns {{ directory: string, runWorkerFirst: string[] } | null}
+ * @returns {{ directory: string, runWorkerFirst: string[], binding: string | null } | null}
  */
 function assetsSettings(assets, path) {
 	if (assets === undefined) return null;
-	const extra = Object.keys(assets).filter((key) => key !== "directory" && key !== "run_worker_first");
-	if (typeof assets.directory !== "string" || extra.length > 0) {
-		throw new Error(`${path}: the Miniflare runner supports [assets] with only a directory and run_worker_first`);
+	const extra = Object.keys(assets).filter((key) => key !== "directory" && key !== "run_worker_first" && key !== "binding");
+	if (typeof assets.directory !== "string" || extra.length > 0 || (assets.binding !== undefined && typeof assets.binding !== "string")) {
+		throw new Error(`${path}: the Miniflare runner supports [assets] with only a directory, run_worker_first and binding`);
 	}
 	const rules = assets.run_worker_first ?? [];
 	if (!Array.isArray(rules) || rules.some((rule) => typeof rule !== "string")) {
 		throw new Error(`${path}: the Miniflare runner supports run_worker_first as an array of path rules only`);
 	}
-	return { directory: resolve(dirname(path), assets.directory), runWorkerFirst: rules };
+	return { directory: resolve(dirname(path), assets.directory), runWorkerFirst: rules, binding: assets.binding ?? null };
 }

@@ -20,7 +20,7 @@ import { quotas } from "./middleware/quotas.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { anonymousRoutes } from "./routes/anonymous.ts";
-import { apiDocsRoutes } from "./routes/api-docs.ts";
+import { ASSET_PATHS, apiDocsRoutes, fromAssets } from "./routes/api-docs.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
 import { keyRoutes } from "./routes/keys.ts";
@@ -41,6 +41,8 @@ export const app = new Hono<AppEnv>();
 // more no-op async middleware +5 (−12 to +60), so merging these into fewer would buy little. What remains is spread
 // thin: without `observe` −8 (−20 to +20, lower in 3 of 6); authenticate, authorize and quotas replaced by a fixed
 // admin principal −23 (−39 to +33, 3 of 6), both within the noise; the headers: security-headers.ts.
+// First: the assets' GET and HEAD answers are the files as the assets layer serves them, none of the API's headers.
+app.on("GET", ASSET_PATHS, fromAssets());
 app.use(requestId());
 app.use(observe());
 app.use(securityHeaders());

@@ -2,7 +2,8 @@
  * Against a real `wrangler dev`: the served OpenAPI document (a static asset the build writes) validates as
  * OpenAPI 3.1 with a real validator (@apidevtools/swagger-parser, offline: the document has no external
  * references) and lists every /v1 route of the route table, and any origin may read it (browser API tools); /docs renders it as a page needing nothing else,
- * under its own Content-Security-Policy; other methods reach the Worker and get its 405; Prometheus' scrape works with a bearer
+ * under its own Content-Security-Policy; other methods on it, the document and the console reach the Worker and get its
+ * JSON 405; Prometheus' scrape works with a bearer
  * token; and each failed request is one JSON log line in the Worker's output (what `wrangler tail` shows), while an
  * answered one writes none under the shipped `REQUEST_LOG = "errors"`.
  */
@@ -61,8 +62,27 @@ test("OpenAPI document, /docs, /metrics and request logs", { timeout: 120_000 },
 	assert.equal(crossOrigin.status, 200);
 	assert.equal(crossOrigin.headers.get("access-control-allow-origin"), "*");
 	await crossOrigin.arrayBuffer();
-	const posted = await api.request("POST", "/openapi.json", { auth: false });
-	assert.equal(posted.status, 405, posted.text);
+	// Other methods on the assets' paths get the Worker's JSON 405, not the assets layer's empty one.
+	for (const path of ["/openapi.json", "/docs", "/console/", "/console/app.js"]) {
+		for (const method of ["POST", "DELETE"]) {
+			const refused = await fetch(`${dev.url}${path}`, { method });
+			const text = await refused.text();
+			assert.equal(refused.status, 405, `${method} ${path}: ${text}`);
+			assert.match(refused.headers.get("content-type") ?? "", /^application\/json/, `${method} ${path}`);
+			assert.equal(JSON.parse(text).error.code, "method_not_allowed", `${method} ${path}`);
+			assert.match(refused.headers.get("allow") ?? "", /GET/, `${method} ${path}`);
+		}
+	}
+	const consolePage = await fetch(`${dev.url}/console/`);
+	assert.equal(consolePage.status, 200);
+	assert.match(await consolePage.text(), /<!doctype html>/i);
+	assert.match(consolePage.headers.get("content-security-policy") ?? "", /script-src 'self'/, "the console keeps its own CSP");
+	const docsHead = await fetch(`${dev.url}/docs`, { method: "HEAD" });
+	assert.equal(docsHead.status, 200);
+	assert.match(docsHead.headers.get("content-type") ?? "", /^text\/html/);
+	const missingFile = await fetch(`${dev.url}/console/no-such-file.js`);
+	assert.equal(missingFile.status, 404);
+	assert.equal(JSON.parse(await missingFile.text()).error.code, "not_found");
 
 	await api.createTopic("observed", 1);
 	await api.produce("observed", [{ value: 1 }, { value: 2 }]);

@@ -1,8 +1,8 @@
 /**
  * Contract tests: real responses of every `/v1` route (and `/metrics`), successes and errors, checked against
  * the response schemas of the OpenAPI document, so a response that drifts from the document fails here. The
- * document is generated here by the function the build uses to write the `/openapi.json` asset (the Worker does
- * not serve it: static assets are answered before it runs). The served document is validated by an OpenAPI
+ * document is generated here by the function the build uses to write the `/openapi.json` asset (the Worker only
+ * hands on the file the build wrote). The served document is validated by an OpenAPI
  * validator in test/e2e/openapi.test.mjs (that validator needs Node).
  */
 

@@ -3,9 +3,10 @@
  * wrangler.toml's `run_worker_first` rules send the Worker's own mounts straight to the Worker, skipping the asset
  * lookup every request would otherwise pay first. That changes no answer only while the rules cover every mount of
  * the app (src/http/app.ts) and match no file the assets serve (console/dist, built by `npm run build`, which
- * `npm test` runs first): a rule that matched a console file would hide it behind the Worker's 404. The local broker
- * (`npm start`) makes the same rules Miniflare routes past its assets front: assets, API and the Worker's 404 for a
- * path no asset holds answer as before.
+ * `npm test` runs first) but on the paths the Worker answers from `ASSETS` (`ASSET_PATHS`, src/http/routes/api-docs.ts,
+ * so other methods get its JSON 405): another rule that matched a console file would hide it behind the Worker's 404.
+ * The local broker (`npm start`) makes the same rules Miniflare routes past its assets front: assets, API, the
+ * Worker's 404 for a path no asset holds and its 405 on an asset's path answer as under `wrangler dev`.
  */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -29,6 +30,13 @@ const config = readWranglerConfig(join(PROJECT_ROOT, "wrangler.toml"));
 const rules = config.assets?.runWorkerFirst ?? [];
 const matchers = rules.map(ruleMatcher);
 const routedToWorker = (/** @type {string} */ path) => matchers.some((m) => m.test(path));
+
+/** The paths the Worker answers from its assets binding, read from their source (Node cannot import TypeScript). */
+function assetPaths() {
+	const source = readFileSync(join(PROJECT_ROOT, "src/http/routes/api-docs.ts"), "utf8");
+	const list = /export const ASSET_PATHS = \[([^\]]*)\]/.exec(source)?.[1] ?? "";
+	return [...list.matchAll(/"([^"]+)"/g)].map((m) => String(m[1]));
+}
 
 /** The app's top-level mounts, from its `app.get/route/use("…")` calls; "/" (the API docs pages) is left to the assets. */
 function appMounts() {
@@ -57,13 +65,22 @@ test("run_worker_first matches no file the assets serve", () => {
 		files.some((file) => file.endsWith(".html")),
 		`the console is built in ${directory}`,
 	);
+	const fromAssets = assetPaths();
+	assert.deepEqual(
+		fromAssets.filter((path) => !rules.includes(path)),
+		[],
+		"every path the Worker answers from ASSETS is a run_worker_first rule",
+	);
+	const servedByWorker = fromAssets.map(ruleMatcher);
 	for (const file of files) {
 		// html_handling serves `a.html` at /a and `d/index.html` at /d/ as well.
 		const served = [file, file.replace(/\.html$/, ""), file.replace(/index\.html$/, "")];
-		for (const path of served) assert.ok(!routedToWorker(path), `run_worker_first would send ${path} (an asset) to the Worker`);
+		for (const path of served) {
+			const ok = !routedToWorker(path) || servedByWorker.some((m) => m.test(path));
+			assert.ok(ok, `run_worker_first would send ${path} (an asset) to the Worker, which does not answer it from ASSETS`);
+		}
 	}
 	assert.ok(routedToWorker("/v1/topics/t/records"), "the API goes straight to the Worker");
-	assert.ok(!routedToWorker("/console/"), "the console stays with the assets");
 });
 
 test("the local broker routes run_worker_first paths to the Worker and the rest through the assets", { timeout: 60_000 }, async () => {
@@ -78,6 +95,13 @@ test("the local broker routes run_worker_first paths to the Worker and the rest 
 		const console = await fetch(`${broker.url}/console/`);
 		assert.equal(console.status, 200);
 		assert.match(await console.text(), /<!doctype html>/i);
+		assert.match(console.headers.get("content-security-policy") ?? "", /script-src 'self'/, "the console's own headers");
+		const posted = await fetch(`${broker.url}/console/`, { method: "POST" });
+		assert.equal(posted.status, 405);
+		assert.equal((await posted.json()).error.code, "method_not_allowed");
+		const noFile = await fetch(`${broker.url}/console/missing.js`);
+		assert.equal(noFile.status, 404);
+		assert.equal((await noFile.json()).error.code, "not_found");
 		const api = await fetch(`${broker.url}/v1/topics`, { headers: { Authorization: `Bearer ${token}` } });
 		assert.equal(api.status, 200);
 		assert.ok(api.headers.get("x-request-id"), "the Worker answered");
