@@ -68,6 +68,12 @@ describe("names that are stored or echoed", () => {
 		["a transactional_id with NUL", "/v1/producers", { transactional_id: "tx\u0000a" }, "transactional_id"],
 		["a transactional_id with a lone surrogate", "/v1/producers", { transactional_id: "tx\udc00" }, "transactional_id"],
 		["a topic_pattern with a lone surrogate", "/v1/groups/names-g/members", { topic_pattern: "a\ud800.*" }, "topic_pattern"],
+		[
+			"commit metadata with a lone surrogate",
+			"/v1/groups/names-g/offsets",
+			{ offsets: [{ topic, partition: 0, offset: 0, metadata: "m\ud800" }] },
+			"offsets[0].metadata",
+		],
 	])("refuses %s with a 400 naming the field", async (_name, path, body, field) => {
 		const message = await refusal(await call("POST", path, { body }));
 		expect(message.startsWith(`${field}: `), message).toBe(true);

@@ -103,10 +103,12 @@ const CommitOffset = z.strictObject({
 	topic: TopicName,
 	partition: int(0, PARTITIONS_MAX - 1),
 	offset: Offset,
+	// Kafka's metadata is any string, but it is stored as UTF-8: a lone surrogate, which has no UTF-8 form, would not read back.
 	metadata: z.nullish(
-		z
-			.string()
-			.check(z.refine((m) => utf8ByteLength(m) <= COMMIT_METADATA_BYTES_MAX, `metadata may be at most ${COMMIT_METADATA_BYTES_MAX} bytes`)),
+		z.string().check(
+			z.refine((m) => utf8ByteLength(m) <= COMMIT_METADATA_BYTES_MAX, `metadata may be at most ${COMMIT_METADATA_BYTES_MAX} bytes`),
+			z.refine((m) => m.isWellFormed(), "may not hold lone surrogates"),
+		),
 	),
 });
 
