@@ -54,9 +54,13 @@ const rawAsNumber = z.transform((value: number): number => {
 	return Number.isFinite(nearest) ? nearest : value;
 });
 
-/** An integer from `min` to `max` (a JSON number), as `z.number().int().min(min).max(max)` said it. */
+/**
+ * An integer from `min` to `max` (a JSON number). The bounds are checked before integrality: `z.int()` refuses a
+ * number past a double's integers as over the largest safe integer, and the first issue is the one a 400 names, so
+ * a partition of 1e20 is "at most 255", its own bound.
+ */
 export function int(min: number, max: number) {
-	return z.pipe(rawAsNumber, z.number().check(z.int(), z.minimum(min), z.maximum(max)));
+	return z.pipe(rawAsNumber, z.number().check(z.minimum(min), z.maximum(max), z.int()));
 }
 
 /** A string of at most `lengthMax` characters. */

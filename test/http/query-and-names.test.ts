@@ -80,6 +80,29 @@ describe("names that are stored or echoed", () => {
 	});
 });
 
+describe("numbers past a double's integers", () => {
+	it.each([
+		[
+			"/upstash",
+			`/upstash/produce/${topic}`,
+			'{"value":"v","partition":1e20}',
+			"partition: must be at most 255 (got 100000000000000000000)",
+		],
+		[
+			"/v1",
+			`/v1/topics/${topic}/records`,
+			'{"records":[{"value":1,"partition":1e20}]}',
+			"records[0].partition: must be at most 255 (got 100000000000000000000)",
+		],
+	])(
+		"%s: a partition of 1e20 is refused with the partition's own bound, not the largest safe integer",
+		async (mount, path, raw, expected) => {
+			const headers = { "Content-Type": "application/json", ...(mount === "/upstash" ? admin : {}) };
+			expect(await refusal(await call("POST", path, { raw, headers, token: mount === "/upstash" ? null : undefined }))).toBe(expected);
+		},
+	);
+});
+
 describe("numbers kept as written where text is expected", () => {
 	it("says a header value must be a string, not that it must be 'a string a double holds as written'", async () => {
 		const message = await refusal(
