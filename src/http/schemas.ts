@@ -108,11 +108,15 @@ export const GroupId = kafkaName(
 	"a group id may not be '.' or '..'",
 );
 
+/** Digits a query or path integer may have: as many as the largest safe integer, so enough for any offset or time in ms. */
+const DIGITS_MAX = 16;
+const Digits = z
+	.string()
+	.check(z.regex(new RegExp(`^\\d{1,${DIGITS_MAX}}$`), `must be a non-negative integer of at most ${DIGITS_MAX} digits`));
+
 /** A non-negative integer given as a digit string (query and path parameters). */
 export function digits(max: number) {
-	return z
-		.pipe(z.string().check(z.regex(/^\d{1,16}$/, "must be a non-negative integer")), z.transform(Number))
-		.check(z.refine((n) => n <= max, `must be at most ${max}`));
+	return z.pipe(Digits, z.transform(Number)).check(z.refine((n) => n <= max, `must be at most ${max}`));
 }
 
 /** A non-negative integer given as a JSON number or a digit string (body fields). */
@@ -138,7 +142,7 @@ export function eachPartitionOnce<T extends { readonly topic: string; readonly p
 /** Like `digits`, but a value above `max` is lowered to it: limits a server may cap rather than refuse. */
 export function cappedDigits(max: number) {
 	return z.pipe(
-		z.string().check(z.regex(/^\d{1,16}$/, "must be a non-negative integer")),
+		Digits,
 		z.transform((n: string) => Math.min(Number(n), max)),
 	);
 }

@@ -55,6 +55,18 @@ describe("query parameters", () => {
 		expect((await fetchRecords(topic, 0, "offset=0")).high_watermark).toBe(1);
 	});
 
+	it.each([
+		["/v1 fetch", `/v1/topics/${topic}/partitions/0/records?max_records=99999999999999999`, "max_records"],
+		["/upstash consume", `/upstash/consume/g/i/${topic}?timeout=99999999999999999`, "timeout"],
+	])(
+		"%s: a number of more digits than a parameter takes says so, not that it is not a non-negative integer",
+		async (_mount, path, name) => {
+			const upstash = path.startsWith("/upstash");
+			const message = await refusal(await call("GET", path, { headers: upstash ? admin : {}, token: upstash ? null : undefined }));
+			expect(message).toBe(`${name}: must be a non-negative integer of at most 16 digits`);
+		},
+	);
+
 	it("/ds: an unknown live= is a 400 naming the values, not a plain read", async () => {
 		const message = await refusal(await call("GET", "/ds/v1/stream/live-values?offset=-1&live=bogus"));
 		expect(message).toContain("live");
