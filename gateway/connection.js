@@ -11,8 +11,16 @@
 import { KAFKA } from "./errors.js";
 import { FrameBuffer } from "./frames.js";
 import { describeAcls } from "./handlers/acls.js";
-import { apiVersions, createTopics, deleteTopics, describeConfigs, findCoordinator, metadata } from "./handlers/cluster.js";
-import { describeGroups, listGroups } from "./handlers/group-admin.js";
+import {
+	apiVersions,
+	createPartitions,
+	createTopics,
+	deleteTopics,
+	describeConfigs,
+	findCoordinator,
+	metadata,
+} from "./handlers/cluster.js";
+import { deleteGroups, describeGroups, listGroups } from "./handlers/group-admin.js";
 import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
 import { fetch, fetchReadAhead, initProducerId, listOffsets, produce } from "./handlers/records.js";
 import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
@@ -56,6 +64,8 @@ const HANDLERS = {
 	OffsetFetch: offsetFetch,
 	CreateTopics: createTopics,
 	DeleteTopics: deleteTopics,
+	CreatePartitions: createPartitions,
+	DeleteGroups: deleteGroups,
 	DescribeConfigs: describeConfigs,
 	DescribeAcls: describeAcls,
 	InitProducerId: initProducerId,

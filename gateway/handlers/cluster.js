@@ -1,9 +1,10 @@
 // @ts-check
 /**
  * @module
- * ApiVersions, Metadata, FindCoordinator and the topic admin calls. The gateway presents itself as a
- * one-broker cluster (node 0, the advertised address): it leads every partition and coordinates every group,
- * because the log and the coordinator live in Tributary and any gateway instance reaches them alike.
+ * ApiVersions, Metadata, FindCoordinator and the topic admin calls (CreateTopics, DeleteTopics, CreatePartitions,
+ * DescribeConfigs). The gateway presents itself as a one-broker cluster (node 0, the advertised address): it leads
+ * every partition and coordinates every group, because the log and the coordinator live in Tributary and any gateway
+ * instance reaches them alike.
  */
 
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
@@ -213,6 +214,62 @@ export async function deleteTopics(request, ctx) {
 	return { throttleTimeMs: 0, responses: [...deleted, ...[...duplicates].map((name) => ({ name, ...DUPLICATE_NAME }))] };
 }
 
+/** A topic on the Confluent mount: its PATCH sets the partition count, its `/configs` lists its configs. @param {string} topic */
+const topicPath = (topic) => `/kafka/v3/clusters/${CLUSTER_ID}/topics/${encodeURIComponent(topic)}`;
+
+/**
+ * What Kafka refuses in a CreatePartitionsTopic before looking at the topic, or null: replica assignments (one broker,
+ * and Tributary places partitions) and a count no topic may have (the Worker's schema would refuse it as a malformed
+ * request, which reads as another error here).
+ * @param {any} t
+ */
+function growthRefusal(t) {
+	if (t.assignments !== null) return { errorCode: KAFKA.INVALID_REPLICA_ASSIGNMENT, errorMessage: "replica assignments are not supported" };
+	if (t.count <= 0 || t.count > TOPIC_PARTITIONS_MAX)
+		return { errorCode: KAFKA.INVALID_PARTITIONS, errorMessage: `A topic has 1 to ${TOPIC_PARTITIONS_MAX} partitions.` };
+	return null;
+}
+
+/**
+ * A validateOnly grow's answer, nothing changed. The partition-count update has no dry run, but one to a single
+ * partition never changes a topic (counts only grow) and is refused only after the caller's right and the topic are
+ * checked, with the count the topic has: what growing to `t.count` would answer follows from it.
+ * @param {RequestContext} ctx @param {any} t
+ */
+async function validateGrowth(ctx, t) {
+	const answer = await ctx.tributary.call("PATCH", topicPath(t.name), { partitions_count: 1 });
+	const current = answer.body?.error?.partitions;
+	if (answer.body?.error?.code !== "invalid_partitions" || typeof current !== "number")
+		return { errorCode: kafkaError(answer, "topic"), errorMessage: errorMessage(answer) };
+	if (t.count > current) return { errorCode: KAFKA.NONE, errorMessage: null };
+	return {
+		errorCode: KAFKA.INVALID_PARTITIONS,
+		errorMessage: `Topic currently has ${current} partitions, which is not fewer than the requested ${t.count}.`,
+	};
+}
+
+/**
+ * CreatePartitions: each topic grown through the Confluent mount's partition-count update, which refuses a count
+ * that does not grow (INVALID_PARTITIONS, as Kafka's controller does).
+ * @param {any} request @param {RequestContext} ctx
+ */
+export async function createPartitions(request, ctx) {
+	const duplicates = duplicateNames(request.topics.map((/** @type {any} */ t) => t.name));
+	const grown = await Promise.all(
+		request.topics
+			.filter((/** @type {any} */ t) => !duplicates.has(t.name))
+			.map(async (/** @type {any} */ t) => {
+				const refusal = growthRefusal(t);
+				if (refusal !== null) return { name: t.name, ...refusal };
+				if (request.validateOnly) return { name: t.name, ...(await validateGrowth(ctx, t)) };
+				const answer = await ctx.tributary.call("PATCH", topicPath(t.name), { partitions_count: t.count });
+				return { name: t.name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 200 ? null : errorMessage(answer) };
+			}),
+	);
+	if (!request.validateOnly && grown.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
+	return { throttleTimeMs: 0, results: [...grown, ...[...duplicates].map((name) => ({ name, ...DUPLICATE_NAME }))] };
+}
+
 /**
  * DescribeConfigs for topics; brokers have none to show. A topic's configs come from the Confluent mount's listing
  * (`GET /kafka/v3/clusters/tributary/topics/{topic}/configs`), which alone knows each config's default and so
@@ -227,10 +284,7 @@ export async function describeConfigs(request, ctx) {
 			if (r.resourceType === RESOURCE_BROKER) return base;
 			if (r.resourceType !== RESOURCE_TOPIC)
 				return { ...base, errorCode: KAFKA.INVALID_REQUEST, errorMessage: "only topic and broker configs exist" };
-			const answer = await ctx.tributary.call(
-				"GET",
-				`/kafka/v3/clusters/${CLUSTER_ID}/topics/${encodeURIComponent(r.resourceName)}/configs`,
-			);
+			const answer = await ctx.tributary.call("GET", `${topicPath(r.resourceName)}/configs`);
 			const errorCode = kafkaError(answer, "topic");
 			if (errorCode !== KAFKA.NONE) return { ...base, errorCode, errorMessage: errorMessage(answer) };
 			const keys = r.configurationKeys === null ? null : new Set(r.configurationKeys);

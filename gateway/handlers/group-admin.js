@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * @module
- * DescribeGroups and ListGroups, for `kafka-consumer-groups`, admin clients and kafkajs' admin: Tributary's
- * `GET /v1/groups` and `GET /v1/groups/{group}` in Kafka's shape. Every group is a classic consumer group; HTTP
+ * DescribeGroups, ListGroups and DeleteGroups, for `kafka-consumer-groups`, admin clients and kafkajs' admin:
+ * Tributary's `GET /v1/groups`, `GET /v1/groups/{group}` and `DELETE /v1/groups/{group}` in Kafka's shape. Every group is a classic consumer group; HTTP
  * members show as members too, with their subscription and assignment in the consumer protocol's encoding.
  */
 
@@ -75,4 +75,20 @@ export async function listGroups(request, ctx) {
 		}))
 		.filter((/** @type {any} */ g) => wanted.size === 0 || wanted.has(g.groupState.toLowerCase()));
 	return { throttleTimeMs: 0, errorCode: KAFKA.NONE, groups };
+}
+
+/**
+ * DeleteGroups: each group through Tributary's group delete, which takes only an empty group (NON_EMPTY_GROUP, as
+ * Kafka's coordinator answers; GROUP_ID_NOT_FOUND for one it does not know). A group named twice is one result: the
+ * response is keyed by group id.
+ * @param {any} request @param {RequestContext} ctx
+ */
+export async function deleteGroups(request, ctx) {
+	const results = await Promise.all(
+		[...new Set(/** @type {string[]} */ (request.groupsNames))].map(async (groupId) => {
+			const answer = await ctx.tributary.call("DELETE", `/v1/groups/${encodeURIComponent(groupId)}`);
+			return { groupId, errorCode: kafkaError(answer, "group"), errorMessage: answer.status === 204 ? null : errorMessage(answer) };
+		}),
+	);
+	return { throttleTimeMs: 0, results };
 }

@@ -37,6 +37,8 @@ const SERVED = {
 	ApiVersions: [0, 3],
 	CreateTopics: [2, 5],
 	DeleteTopics: [1, 5],
+	CreatePartitions: [0, 3],
+	DeleteGroups: [0, 3],
 	InitProducerId: [0, 4],
 	DescribeConfigs: [1, 4],
 	DescribeAcls: [0, 3],
