@@ -12,6 +12,7 @@
  * generation: the next Heartbeat answers REBALANCE_IN_PROGRESS and the member rejoins, as with a Kafka broker.
  */
 
+import { randomUUID } from "node:crypto";
 import { LOG_END_AT } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError, memberError } from "../errors.js";
 import { SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
@@ -24,6 +25,10 @@ import { Reader, Writer } from "../protocol/io.js";
 export const NO_LEADER = "tributary-coordinator";
 const PROTOCOL_TYPE = "consumer";
 const ASSIGNMENT_VERSION = 0;
+/** The first JoinGroup version that may answer MEMBER_ID_REQUIRED (KIP-394); older clients do not know the code. */
+const MEMBER_ID_REQUIRED_FROM_VERSION = 4;
+/** A member id issued with MEMBER_ID_REQUIRED: a UUID, then when it was issued (base-36 ms), which makes it pending. */
+const ISSUED_ID = /^[0-9a-f-]{36}\.([0-9a-z]+)$/;
 
 /** Kafka assignor names → Tributary strategies. */
 const STRATEGY_OF = new Map([
@@ -65,6 +70,24 @@ function chooseProtocol(protocols) {
 	return { name: chosen.name, strategy: known ? STRATEGY_OF.get(known.name) : null, metadata: chosen.metadata };
 }
 
+/**
+ * A member id to hand out with MEMBER_ID_REQUIRED. It carries when it was issued, so any gateway instance can tell
+ * the retry it comes back with (a pending member, kept for a session as Kafka's coordinator keeps one) from a stale
+ * id, without state of its own. Within Tributary's member id charset and length (64).
+ * @param {number} nowMs
+ */
+export function issueMemberId(nowMs) {
+	return `${randomUUID()}.${nowMs.toString(36)}`;
+}
+
+/** Whether `memberId` was issued by `issueMemberId` at most `sessionTimeoutMs` before `nowMs`. @param {string} memberId @param {number} nowMs @param {number} sessionTimeoutMs */
+export function isPending(memberId, nowMs, sessionTimeoutMs) {
+	const issued = ISSUED_ID.exec(memberId);
+	if (issued === null) return false;
+	const age = nowMs - Number.parseInt(issued[1], 36);
+	return age >= 0 && age <= sessionTimeoutMs;
+}
+
 function joinFailure(errorCode, memberId = "") {
 	return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: "", leader: "", memberId, members: [] };
 }
@@ -83,10 +106,17 @@ export async function joinGroup(request, ctx) {
 	} catch {
 		return joinFailure(KAFKA.INCONSISTENT_GROUP_PROTOCOL);
 	}
+	// KIP-394: a dynamic member first gets an id to join with, so a join whose answer is lost is retried under that id
+	// and finds the member it made instead of adding a second one, which would hold partitions for a session.
+	const proposes = ctx.version >= MEMBER_ID_REQUIRED_FROM_VERSION && (request.groupInstanceId ?? null) === null;
+	if (proposes && request.memberId === "") return joinFailure(KAFKA.MEMBER_ID_REQUIRED, issueMemberId(Date.now()));
 	let memberId = request.memberId;
 	let generation;
-	if (memberId !== "" && (await subscribedTo(ctx, request.groupId, memberId, topics))) {
-		// A rejoin: the member already has its place (and this generation's assignment) in Tributary.
+	const subscribed = memberId === "" ? "absent" : await subscriptionOf(ctx, request.groupId, memberId, topics);
+	const pending = subscribed === "absent" && proposes && isPending(memberId, Date.now(), request.sessionTimeoutMs);
+	if (subscribed === "same" || (subscribed === "absent" && memberId !== "" && !pending)) {
+		// A rejoin: the member already has its place (and this generation's assignment) in Tributary; for one Tributary
+		// does not have, the heartbeat answers unknown_member.
 		const answer = await ctx.tributary.heartbeat(request.groupId, memberId);
 		const errorCode = memberError(answer);
 		if (errorCode !== KAFKA.NONE) return joinFailure(errorCode);
@@ -94,12 +124,13 @@ export async function joinGroup(request, ctx) {
 	} else {
 		// A rejoin with other topics (a pattern that now matches a new topic, a new subscribe()): the member leaves and
 		// joins again with them, under a new member id, which the client takes from this answer.
-		if (memberId !== "") await ctx.tributary.leaveGroup(request.groupId, memberId);
+		if (subscribed === "other") await ctx.tributary.leaveGroup(request.groupId, memberId);
 		const body = {
 			topics,
 			session_timeout_ms: request.sessionTimeoutMs,
 			instance_id: request.groupInstanceId ?? null,
 			strategy: protocol.strategy,
+			...(pending ? { member_id: memberId } : {}),
 		};
 		let answer = await ctx.tributary.joinGroup(request.groupId, body);
 		// The group already assigns with another strategy (e.g. its HTTP members chose it): join with the group's.
@@ -128,17 +159,22 @@ export async function joinGroup(request, ctx) {
 }
 
 /**
- * Whether `member` of `group` is subscribed to exactly `topics` in Tributary (true too when the group cannot be
- * described: the heartbeat that follows answers for the member).
+ * How `member` of `group` is subscribed in Tributary: to exactly `topics` ("same"), to others ("other"), or not a
+ * member ("absent", also when the group does not exist). "same" too when the group cannot be described: the heartbeat
+ * that follows answers for the member.
  * @param {RequestContext} ctx @param {string} group @param {string} member @param {string[]} topics
+ * @returns {Promise<"same" | "other" | "absent">}
  */
-async function subscribedTo(ctx, group, member, topics) {
+async function subscriptionOf(ctx, group, member, topics) {
 	const answer = await ctx.tributary.describeGroup(group);
-	const described = answer.status === 200 ? answer.body.members.find((m) => m.member_id === member) : undefined;
-	if (described === undefined || !Array.isArray(described.topics)) return true;
+	if (answer.status === 404) return "absent";
+	if (answer.status !== 200) return "same";
+	const described = answer.body.members.find((/** @type {any} */ m) => m.member_id === member);
+	if (described === undefined) return "absent";
+	if (!Array.isArray(described.topics)) return "same";
 	const wanted = [...new Set(topics)].sort();
 	const current = [...described.topics].sort();
-	return wanted.length === current.length && wanted.every((topic, i) => topic === current[i]);
+	return wanted.length === current.length && wanted.every((topic, i) => topic === current[i]) ? "same" : "other";
 }
 
 /**

@@ -212,6 +212,7 @@ const ILLEGAL_GENERATION = 22;
 const INVALID_GROUP_ID = 24;
 const INVALID_SESSION_TIMEOUT = 26;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
+const MEMBER_ID_REQUIRED = 79;
 
 /**
  * One OffsetCommit v2 over a raw connection to `gateway`, of one partition, with no member id and generation -1 (a
@@ -342,17 +343,22 @@ test("JoinGroup refuses what a broker refuses: a session timeout outside 6 s–3
 	const topic = "join-refusals";
 	await setup.api.createTopic(topic, 1);
 	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: [topic], userData: Buffer.alloc(0) });
-	const join = (groupId, sessionTimeoutMs) =>
-		exchange(gateways[0].port, "JoinGroup", 7, {
-			groupId,
-			sessionTimeoutMs,
-			rebalanceTimeoutMs: 10_000,
-			memberId: "",
-			groupInstanceId: null,
-			protocolType: "consumer",
-			protocols: [{ name: "range", metadata }],
-			reason: null,
-		});
+	/** A join as a client sends it: from v4 (KIP-394) a first answer MEMBER_ID_REQUIRED is retried with the id it gives. */
+	const join = async (groupId, sessionTimeoutMs) => {
+		const request = (memberId) =>
+			exchange(gateways[0].port, "JoinGroup", 7, {
+				groupId,
+				sessionTimeoutMs,
+				rebalanceTimeoutMs: 10_000,
+				memberId,
+				groupInstanceId: null,
+				protocolType: "consumer",
+				protocols: [{ name: "range", metadata }],
+				reason: null,
+			});
+		const first = await request("");
+		return first.errorCode === MEMBER_ID_REQUIRED ? request(first.memberId) : first;
+	};
 	const codes = [];
 	for (const [groupId, sessionTimeoutMs] of [
 		["short-session", 5_999],
@@ -366,6 +372,43 @@ test("JoinGroup refuses what a broker refuses: a session timeout outside 6 s–3
 	for (const groupId of ["short-session", "long-session"])
 		assert.equal((await setup.api.request("GET", `/v1/groups/${groupId}`)).status, 404);
 	assert.equal((await join("fine-session", 6_000)).errorCode, NONE);
+});
+
+test("KIP-394: JoinGroup v7 with no member id is MEMBER_ID_REQUIRED; the retry under that id joins, and a retry of it whose answer was lost leaves one member, not two", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "kip-394";
+	const groupId = "kip-394-group";
+	await setup.api.createTopic(topic, 2);
+	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: [topic], userData: Buffer.alloc(0) });
+	const join = (gateway, memberId) =>
+		exchange(gateway.port, "JoinGroup", 7, {
+			groupId,
+			sessionTimeoutMs: 10_000,
+			rebalanceTimeoutMs: 10_000,
+			memberId,
+			groupInstanceId: null,
+			protocolType: "consumer",
+			protocols: [{ name: "range", metadata }],
+			reason: null,
+		});
+	const first = await join(gateways[0], "");
+	assert.equal(first.errorCode, MEMBER_ID_REQUIRED);
+	assert.notEqual(first.memberId, "");
+	assert.equal((await setup.api.request("GET", `/v1/groups/${groupId}`)).status, 404, "nothing joined before the retry");
+	// The retry joins; its answer is taken as lost and the same join is sent again, through the other gateway.
+	const joined = await join(gateways[0], first.memberId);
+	const again = await join(gateways[1], first.memberId);
+	assert.deepEqual([joined.errorCode, again.errorCode], [NONE, NONE]);
+	assert.deepEqual([joined.memberId, again.memberId], [first.memberId, first.memberId]);
+	const described = await setup.api.expect(200, "GET", `/v1/groups/${groupId}`);
+	assert.deepEqual(
+		described.members.map((m) => m.member_id),
+		[first.memberId],
+	);
+	// An id never handed out is still unknown, as before.
+	assert.equal((await join(gateways[0], "m-never-issued")).errorCode, UNKNOWN_MEMBER_ID);
+	assert.equal((await setup.api.expect(200, "GET", `/v1/groups/${groupId}`)).members.length, 1);
 });
 
 test("OffsetCommit of an unknown topic or partition refuses those alone (UNKNOWN_TOPIC_OR_PARTITION); the other partitions are committed, as by a broker", {

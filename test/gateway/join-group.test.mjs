@@ -1,0 +1,105 @@
+// @ts-nocheck — the stand-in Tributary answers only what JoinGroup asks of it.
+/**
+ * JoinGroup's KIP-394 handshake against a stand-in for Tributary's coordinator that keeps members as the Worker's
+ * join does (a proposed `member_id` already in the group is that member again, an unknown one is added under it):
+ * from v4 a join with no member id and no group.instance.id is answered MEMBER_ID_REQUIRED with an id to retry
+ * with, the retry joins under that id, and a retry whose answer was lost finds that member instead of adding one.
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { AssignerProtocol } from "kafkajs";
+import { KAFKA } from "../../gateway/errors.js";
+import { issueMemberId, joinGroup } from "../../gateway/handlers/groups.js";
+
+const SESSION_TIMEOUT_MS = 10_000;
+
+/** A coordinator with one group's members (member id → topics), recording the bodies of its joins. */
+function standIn() {
+	/** @type {Map<string, string[]>} */
+	const members = new Map();
+	const joins = [];
+	const tributary = {
+		async describeGroup() {
+			if (members.size === 0) return { status: 404, body: { error: { code: "group_not_found", message: "no" } } };
+			return { status: 200, body: { members: [...members].map(([member_id, topics]) => ({ member_id, topics, instance_id: null })) } };
+		},
+		async joinGroup(_group, body) {
+			joins.push(body);
+			const memberId = body.member_id ?? `picked-${joins.length}`;
+			members.set(memberId, body.topics);
+			return { status: 200, body: { member_id: memberId, generation: 1, assignment: [] } };
+		},
+		async heartbeat(_group, member) {
+			if (members.has(member)) return { status: 200, body: { generation: 1, assignment: [] } };
+			return { status: 409, body: { error: { code: "unknown_member", message: "no" } } };
+		},
+		async leaveGroup(_group, member) {
+			members.delete(member);
+			return { status: 204, body: null };
+		},
+	};
+	return { members, joins, tributary };
+}
+
+/** A JoinGroup request for `memberId`, subscribed to one topic. */
+function request(memberId, groupInstanceId = null) {
+	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: ["orders"], userData: Buffer.alloc(0) });
+	return {
+		groupId: "billing",
+		sessionTimeoutMs: SESSION_TIMEOUT_MS,
+		rebalanceTimeoutMs: SESSION_TIMEOUT_MS,
+		memberId,
+		groupInstanceId,
+		protocolType: "consumer",
+		protocols: [{ name: "range", metadata }],
+		reason: null,
+	};
+}
+
+function context(tributary, version) {
+	return { tributary, version, log: () => {} };
+}
+
+test("JoinGroup v4+ with no member id answers MEMBER_ID_REQUIRED with an id; the retry joins under it, and a retry of that finds the same member", async () => {
+	const { members, joins, tributary } = standIn();
+	const ctx = context(tributary, 7);
+	const first = await joinGroup(request(""), ctx);
+	assert.equal(first.errorCode, KAFKA.MEMBER_ID_REQUIRED);
+	assert.notEqual(first.memberId, "");
+	assert.equal(joins.length, 0, "nothing joins before the retry");
+
+	const retried = await joinGroup(request(first.memberId), ctx);
+	assert.equal(retried.errorCode, KAFKA.NONE);
+	assert.equal(retried.memberId, first.memberId);
+	assert.equal(joins[0].member_id, first.memberId);
+
+	// That answer is lost: the client sends the same join again, which must find the member, not add one.
+	const again = await joinGroup(request(first.memberId), ctx);
+	assert.equal(again.errorCode, KAFKA.NONE);
+	assert.equal(again.memberId, first.memberId);
+	assert.deepEqual([...members.keys()], [first.memberId]);
+});
+
+test("a member id the gateway did not just issue, or issued longer than a session ago, is UNKNOWN_MEMBER_ID and joins nothing", async () => {
+	const { members, tributary } = standIn();
+	const ctx = context(tributary, 7);
+	const stale = issueMemberId(Date.now() - SESSION_TIMEOUT_MS - 1);
+	const codes = [];
+	for (const memberId of ["m-gone", stale]) codes.push((await joinGroup(request(memberId), ctx)).errorCode);
+	assert.deepEqual(codes, [KAFKA.UNKNOWN_MEMBER_ID, KAFKA.UNKNOWN_MEMBER_ID]);
+	assert.equal(members.size, 0);
+});
+
+test("JoinGroup below v4, and a static member's at any version, joins at once with no member id, as before KIP-394", async () => {
+	const { members, joins, tributary } = standIn();
+	const old = await joinGroup(request(""), context(tributary, 3));
+	const named = await joinGroup(request("", "instance-1"), context(tributary, 7));
+	assert.deepEqual([old.errorCode, named.errorCode], [KAFKA.NONE, KAFKA.NONE]);
+	assert.deepEqual([old.memberId, named.memberId], ["picked-1", "picked-2"]);
+	assert.deepEqual(
+		joins.map((j) => j.member_id ?? null),
+		[null, null],
+	);
+	assert.equal(members.size, 2);
+});
