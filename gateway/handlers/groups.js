@@ -123,14 +123,16 @@ export async function joinGroup(request, ctx) {
 		generation = answer.body.generation;
 	} else {
 		// A rejoin with other topics (a pattern that now matches a new topic, a new subscribe()): the member leaves and
-		// joins again with them, under a new member id, which the client takes from this answer.
+		// joins again with them, which the client takes from this answer. From v4 it keeps its id, so a retry of this
+		// join whose answer is lost finds it; below v4, the coordinator picks a new one.
 		if (subscribed === "other") await ctx.tributary.leaveGroup(request.groupId, memberId);
+		const proposed = pending || (proposes && subscribed === "other");
 		const body = {
 			topics,
 			session_timeout_ms: request.sessionTimeoutMs,
 			instance_id: request.groupInstanceId ?? null,
 			strategy: protocol.strategy,
-			...(pending ? { member_id: memberId } : {}),
+			...(proposed ? { member_id: memberId } : {}),
 		};
 		let answer = await ctx.tributary.joinGroup(request.groupId, body);
 		// The group already assigns with another strategy (e.g. its HTTP members chose it): join with the group's.

@@ -42,9 +42,9 @@ function standIn() {
 	return { members, joins, tributary };
 }
 
-/** A JoinGroup request for `memberId`, subscribed to one topic. */
-function request(memberId, groupInstanceId = null) {
-	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: ["orders"], userData: Buffer.alloc(0) });
+/** A JoinGroup request for `memberId`, subscribed to `topics`. */
+function request(memberId, groupInstanceId = null, topics = ["orders"]) {
+	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) });
 	return {
 		groupId: "billing",
 		sessionTimeoutMs: SESSION_TIMEOUT_MS,
@@ -79,6 +79,20 @@ test("JoinGroup v4+ with no member id answers MEMBER_ID_REQUIRED with an id; the
 	assert.equal(again.errorCode, KAFKA.NONE);
 	assert.equal(again.memberId, first.memberId);
 	assert.deepEqual([...members.keys()], [first.memberId]);
+});
+
+test("a v4+ member rejoining with other topics keeps its member id, so a retry of that join whose answer was lost finds it", async () => {
+	const { members, tributary } = standIn();
+	const ctx = context(tributary, 7);
+	const { memberId } = await joinGroup(request(""), ctx);
+	await joinGroup(request(memberId), ctx);
+	const topics = ["orders", "refunds"];
+	const widened = await joinGroup(request(memberId, null, topics), ctx);
+	// That answer is lost: the client sends the same join again, under the id it still has.
+	const again = await joinGroup(request(memberId, null, topics), ctx);
+	assert.deepEqual([widened.errorCode, again.errorCode], [KAFKA.NONE, KAFKA.NONE]);
+	assert.deepEqual([widened.memberId, again.memberId], [memberId, memberId]);
+	assert.deepEqual([...members], [[memberId, topics]]);
 });
 
 test("a member id the gateway did not just issue, or issued longer than a session ago, is UNKNOWN_MEMBER_ID and joins nothing", async () => {
