@@ -80,12 +80,12 @@ export function issueMemberId(nowMs) {
 	return `${randomUUID()}.${nowMs.toString(36)}`;
 }
 
-/** Whether `memberId` was issued by `issueMemberId` at most `sessionTimeoutMs` before `nowMs`. @param {string} memberId @param {number} nowMs @param {number} sessionTimeoutMs */
+/** Whether `memberId` was issued by `issueMemberId` within `sessionTimeoutMs` of `nowMs`. @param {string} memberId @param {number} nowMs @param {number} sessionTimeoutMs */
 export function isPending(memberId, nowMs, sessionTimeoutMs) {
 	const issued = ISSUED_ID.exec(memberId);
 	if (issued === null) return false;
-	const age = nowMs - Number.parseInt(issued[1], 36);
-	return age >= 0 && age <= sessionTimeoutMs;
+	// Absolute: another gateway instance may have issued it, and its clock may be ahead of this one's.
+	return Math.abs(nowMs - Number.parseInt(issued[1], 36)) <= sessionTimeoutMs;
 }
 
 function joinFailure(errorCode, memberId = "") {
