@@ -21,6 +21,7 @@ import { fetchBodyBlob, readAcross, readAcrossUtf8, utf8Blob } from "../shared/l
 import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
+import { type AlarmHost, runAlarm } from "./alarm-run.ts";
 import { claimIdempotencyKey, type GroupKeys, refuseAppend, releaseIdempotencyKey, SizeEstimate, saveKeys } from "./append-store.ts";
 import { openBatchCache } from "./batch-cache.ts";
 import { BatchWriter } from "./batch-writer.ts";
@@ -158,6 +159,7 @@ export class PartitionLog extends DurableObject<Env> {
 	/** Hot stored batches, in the isolate's shared budget (batch-cache.ts): a tail read runs no SQL. */
 	private readonly hot = openBatchCache(this.ctx.id.toString());
 	private readonly metrics: MetricsReporter;
+	private readonly alarmHost: AlarmHost;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -192,6 +194,14 @@ export class PartitionLog extends DurableObject<Env> {
 			groupWeightMax: APPEND_GROUP_BYTES_MAX,
 			lingerMs: APPEND_GROUP_LINGER_MS,
 		});
+		this.alarmHost = {
+			storage: ctx.storage,
+			lifecycle: this.lifecycle,
+			tiering: this.tiering,
+			producers: this.producers,
+			activeConfig: () => (this.status === "active" ? this.config : null),
+			reload: () => this.load(),
+		};
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
 
@@ -541,27 +551,9 @@ export class PartitionLog extends DurableObject<Env> {
 		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs, nextOffset, fromOffset, batchesMax) ?? nextOffset });
 	}
 
-	/** Background work (lifecycle.ts, then tiering/): whatever is due, in bounded steps; then the next alarm is set. */
-	override async alarm(): Promise<void> {
-		const config = this.config;
-		if (this.status !== "active" || config === null) return;
-		const nowMs = Date.now();
-		try {
-			this.ctx.storage.transactionSync(() => {
-				// Retention and compaction may delete rows a replay of the producers' batches would read.
-				this.producers.snapshot();
-				this.lifecycle.run(config, nowMs);
-			});
-		} catch (cause) {
-			// Rolled back: what the run changed in memory (the log's view, segments to delete) is read back or dropped.
-			this.tiering.rolledBack();
-			this.load();
-			throw cause;
-		}
-		this.producers.forget(); // idle producers' rows may have expired
-		await this.tiering.run(config, nowMs);
-		// The awaits let other calls in: a deletion, or a newer config.
-		if (this.status === "active" && this.config !== null) this.lifecycle.reschedule(this.config, Date.now());
+	/** Background work (alarm-run.ts): whatever is due, in bounded steps; then the next alarm is set. */
+	override alarm(): Promise<void> {
+		return runAlarm(this.alarmHost);
 	}
 
 	/**
