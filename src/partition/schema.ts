@@ -4,10 +4,10 @@
  * the stored version lives in a row and idempotent DDL runs only when it is behind.
  */
 
-import { compactionKeyId, type ValueEncoding } from "../shared/record-codec.ts";
+import { compactionKeyId, RECORD_SEPARATOR, type ValueEncoding } from "../shared/record-codec.ts";
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const PARTITION_SCHEMA_VERSION = 10;
+export const PARTITION_SCHEMA_VERSION = 11;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -106,6 +106,10 @@ export const PARTITION_DDL: readonly string[] = [
 ];
 
 /**
+ * v11: a remote segment weighs what its batches weighed locally (`batches.bytes`: each text and its last
+ * separator), no longer its object's size, which left out one separator per batch: an offload shrank the log's
+ * bytes across tiers, so `retention.bytes` kept more than it allows. Existing rows gain their batches' separators.
+ *
  * v10: the records of the remote segments (`remote_records`, the sum of `remote_segments.record_count`), kept beside
  * `remote_bytes` by the same transactions, so a description counts the records held in both tiers without reading
  * the manifest. A partition offloaded before sums its manifest once, here.
@@ -189,6 +193,14 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 		statements: [
 			"ALTER TABLE partition_state ADD COLUMN remote_records INTEGER NOT NULL DEFAULT 0",
 			"UPDATE partition_state SET remote_records = (SELECT COALESCE(SUM(record_count), 0) FROM remote_segments) WHERE id = 1",
+		],
+	},
+	// v11, segments weighed as local batches: see above.
+	{
+		version: 11,
+		statements: [
+			`UPDATE remote_segments SET bytes = bytes + ${RECORD_SEPARATOR.length} * json_array_length(batch_index)`,
+			"UPDATE partition_state SET remote_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM remote_segments) WHERE id = 1",
 		],
 	},
 ];

@@ -8,7 +8,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
-import { parseSegmentIndex, segmentPrefix } from "../../src/partition/tiering/segment.ts";
+import { parseSegmentIndex, segmentBodyBytes, segmentPrefix } from "../../src/partition/tiering/segment.ts";
 import { OFFLOAD_CHECK_INTERVAL_MS, OFFLOAD_RETRY_MS } from "../../src/shared/limits.ts";
 import { RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -103,8 +103,11 @@ async function heldRecords(topic: string): Promise<{ offsets: number[]; values: 
 		const object = await env.SEGMENTS.get(row.object_key);
 		expect(object, `segment ${row.object_key} exists`).not.toBeNull();
 		const body = new Uint8Array(await (object as R2ObjectBody).arrayBuffer());
-		expect(body.byteLength).toBe(row.bytes);
-		for (const entry of parseSegmentIndex(row.batch_index)) {
+		const index = parseSegmentIndex(row.batch_index);
+		expect(body.byteLength).toBe(segmentBodyBytes(index));
+		// A segment weighs what its batches weighed locally: the object plus the separator each batch's text ends without.
+		expect(row.bytes).toBe(body.byteLength + index.length * RECORD_SEPARATOR.length);
+		for (const entry of index) {
 			texts.push(new TextDecoder().decode(body.subarray(entry.byteStart, entry.byteStart + entry.byteLength)));
 		}
 	}
@@ -166,6 +169,21 @@ describe("offload", () => {
 		expect(held.manifest).toHaveLength(1);
 		expect(held.manifest[0]).toMatchObject({ base_offset: 0, last_offset: 4, record_count: 5 });
 		expect(await listKeys(await topicIdOf(topic))).toEqual([held.manifest[0]?.object_key]);
+	});
+
+	it("leaves the log's bytes across both tiers as they were: retention.bytes weighs a batch the same in R2 as locally", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, REMOTE);
+		await produceBatches(topic, 0, 6);
+		const before = await describePartition(topic);
+		await alarm(topic);
+		const after = await describePartition(topic);
+		expect(after.local_log_start_offset).toBe(5);
+		expect(after.bytes + after.remote_bytes).toBe(before.bytes + before.remote_bytes);
+		// A log exactly at retention.bytes keeps everything, wherever its batches lie.
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "retention.bytes": before.bytes } } });
+		await alarm(topic);
+		expect((await describePartition(topic)).log_start_offset).toBe(0);
 	});
 
 	it("arms the alarm within OFFLOAD_CHECK_INTERVAL_MS of an append that crosses the local limit, and not before", async () => {
@@ -545,6 +563,21 @@ describe("retention and deletion of remote segments", () => {
 		});
 		expect(upgraded.remoteRecords).toBe(offloaded);
 		expect(upgraded.records + upgraded.remoteRecords).toBe(7);
+	});
+
+	it("a partition offloaded when segments weighed their objects' size weighs them as local batches, at the upgrade", async () => {
+		const topic = await threeSegments();
+		const before = await describePartition(topic);
+		const upgraded = await runInDurableObject(await partitionStub(topic), (_, state) => {
+			const sql = state.storage.sql;
+			const separators = `${RECORD_SEPARATOR.length} * json_array_length(batch_index)`;
+			sql.exec(`UPDATE remote_segments SET bytes = bytes - ${separators}`);
+			sql.exec("UPDATE partition_state SET remote_bytes = (SELECT SUM(bytes) FROM remote_segments)");
+			sql.exec("UPDATE schema_version SET version = 10");
+			return new PartitionLog(state, env).offsets();
+		});
+		expect(upgraded.remoteBytes).toBe(before.remote_bytes);
+		await heldRecords(topic);
 	});
 
 	it("deletes the partition's objects when the topic is deleted", async () => {

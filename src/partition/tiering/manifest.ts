@@ -8,6 +8,7 @@
 
 import { assert } from "../../shared/assert.ts";
 import { REMOTE_RETENTION_SEGMENTS_PER_STEP, SEGMENT_BATCHES_MAX, SEGMENT_BYTES_TARGET } from "../../shared/limits.ts";
+import { RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import type { TopicConfig } from "../../shared/topic-config.ts";
 import { saveTotals } from "../log-store.ts";
 import type { LogView } from "../types.ts";
@@ -128,14 +129,17 @@ export function commitOffload(
 		)
 		.one();
 	if (now.n !== entries.length || now.bytes !== source.storedBytes || now.last !== last.lastOffset) return false;
-	const objectBytes = segmentBodyBytes(entries);
+	// Weighed as the batches were locally (each with its last separator, which the object leaves out), so an offload
+	// moves the log's bytes between tiers without changing what `retention.bytes` compares.
+	const segmentBytes = source.storedBytes;
+	assert(segmentBytes === segmentBodyBytes(entries) + entries.length * RECORD_SEPARATOR.length, "a segment weighs its batches");
 	const recordCount = entries.reduce((n, e) => n + e.recordCount, 0);
 	sql.exec(
 		"INSERT INTO remote_segments (base_offset, last_offset, object_key, bytes, record_count, timestamp_high, batch_index, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 		source.baseOffset,
 		last.lastOffset,
 		objectKey,
-		objectBytes,
+		segmentBytes,
 		recordCount,
 		last.timestampHigh,
 		serializeSegmentIndex(entries),
@@ -143,7 +147,7 @@ export function commitOffload(
 	);
 	sql.exec("DELETE FROM batches WHERE base_offset BETWEEN ? AND ?", first.baseOffset, last.baseOffset);
 	view.localLogStartOffset = last.lastOffset + 1;
-	view.remoteBytes += objectBytes;
+	view.remoteBytes += segmentBytes;
 	view.remoteRecords += recordCount;
 	view.totalBytes -= source.storedBytes;
 	view.storedBatches -= entries.length;
