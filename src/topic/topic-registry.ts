@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -149,6 +149,12 @@ export class TopicRegistry extends DurableObject<Env> {
 			return err("invalid_partitions", `Topic already has ${row.partitions} partitions.`, { partitions: row.partitions });
 		}
 		assert(partitions <= PARTITIONS_MAX, "the edge validated the partition count");
+		if (storedConfig(row.config)["remote.storage.enable"] && !config.value["remote.storage.enable"]) {
+			const refused = await this.refuseRemoteOff(toMeta(row));
+			if (refused !== null) return refused;
+			// The awaits let other changes in: decide again on the topic as it is now.
+			if (this.find(name)?.config_version !== row.config_version) return this.updateTopic(name, request);
+		}
 		const next: TopicRow = { ...row, partitions, config: JSON.stringify(config.value), config_version: row.config_version + 1 };
 		this.sql.exec(
 			"UPDATE topics SET partitions = ?, config = ?, config_version = ? WHERE name = ?",
@@ -160,6 +166,26 @@ export class TopicRegistry extends DurableObject<Env> {
 		const meta = toMeta(next);
 		await this.configurePartitions(meta, 0);
 		return ok(meta);
+	}
+
+	/**
+	 * Remote storage may not be turned off while a partition holds segments in R2, as Kafka 3.6 to 3.8 refuse it
+	 * (KIP-405); KIP-950's `remote.log.delete.on.disable` is not offered. An offload committed after this check, by a
+	 * partition that had none, leaves its segments readable and dropped by retention as before.
+	 */
+	private async refuseRemoteOff(meta: TopicMeta): Promise<Failure | null> {
+		try {
+			const offsets = await Promise.all(
+				Array.from({ length: meta.partitions }, (_, i) => partitionLog(this.env, meta.topicId, i, meta.locationHint).offsets()),
+			);
+			const held = offsets.filter((o) => o.remoteBytes > 0).length;
+			if (held === 0) return null;
+			const message = `"remote.storage.enable" cannot be turned off while ${held} of ${meta.partitions} partitions hold segments in remote storage`;
+			return err("invalid_config", message, { config: "remote.storage.enable" });
+		} catch (cause) {
+			console.error(`registry: a partition of "${meta.name}" did not say whether it holds remote segments: ${String(cause)}`);
+			return err("unavailable", `a partition of "${meta.name}" did not answer; retry`);
+		}
 	}
 
 	/** Removes the topic and wipes its partitions before answering; wipes that fail are retried by the alarm. */

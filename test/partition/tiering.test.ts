@@ -11,6 +11,7 @@ import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { parseSegmentIndex, segmentBodyBytes, segmentPrefix } from "../../src/partition/tiering/segment.ts";
 import { OFFLOAD_CHECK_INTERVAL_MS, OFFLOAD_RETRY_MS } from "../../src/shared/limits.ts";
 import { RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
+import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../../src/shared/topic-config.ts";
 import { expectAlarmFailure } from "../support/alarm.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { failingStatement } from "../support/sql-rows.ts";
@@ -488,15 +489,27 @@ describe("retention and deletion of remote segments", () => {
 		expect((await heldRecords(topic)).offsets).toEqual(range(0, 7));
 	});
 
-	it("keeps a tombstone past delete.retention.ms while older records of its key are in R2 (remote storage off, then compact)", async () => {
+	it("keeps a tombstone past delete.retention.ms while older records of its key are in R2 (turned compact before remote-off was refused)", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, REMOTE);
 		await produce(topic, [{ key: "a", value: "a1" }]);
 		await produceBatches(topic, 1, 2);
 		await alarm(topic);
 		expect((await describePartition(topic)).local_log_start_offset).toBe(2);
-		const config = { "remote.storage.enable": false, "cleanup.policy": "compact", "delete.retention.ms": 0 };
-		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config } });
+		// The registry now refuses turning remote storage off here; a partition configured so before it did is reached
+		// by pushing the config to it directly.
+		const config: TopicConfig = {
+			...DEFAULT_TOPIC_CONFIG,
+			...REMOTE,
+			"remote.storage.enable": false,
+			"cleanup.policy": "compact",
+			"delete.retention.ms": 0,
+		};
+		await expectError("PATCH", `/v1/topics/${topic}`, 400, "invalid_config", { body: { config: { "remote.storage.enable": false } } });
+		const topicId = await topicIdOf(topic);
+		expect(await (await partitionStub(topic)).configure({ topic, topicId, partition: 0, configVersion: 2, config })).toMatchObject({
+			ok: true,
+		});
 		await produce(topic, [{ key: "a", value: null }]);
 		await produce(topic, [{ key: "z", value: "tail" }]);
 		const stub = await partitionStub(topic);

@@ -43,6 +43,8 @@ export async function offloadBatches(topic: string, upTo: number, batchesPerSegm
 			const { body, entries } = encodeSegment(batches);
 			const first = group[0] as BatchRow;
 			const last = group.at(-1) as BatchRow;
+			// A segment weighs what its batches weighed locally (manifest.ts), not its object's size.
+			const segmentBytes = group.reduce((n, r) => n + r.bytes, 0);
 			const key = segmentKey(topicId, partition, first.base_offset, crypto.randomUUID().replaceAll("-", ""));
 			await env.SEGMENTS.put(key, body);
 			state.storage.transactionSync(() => {
@@ -51,7 +53,7 @@ export async function offloadBatches(topic: string, upTo: number, batchesPerSegm
 					first.base_offset,
 					last.last_offset,
 					key,
-					body.byteLength,
+					segmentBytes,
 					group.reduce((n, r) => n + r.record_count, 0),
 					last.timestamp_high,
 					serializeSegmentIndex(entries),
@@ -64,7 +66,7 @@ export async function offloadBatches(topic: string, upTo: number, batchesPerSegm
 					 stored_records = (SELECT COALESCE(SUM(record_count), 0) FROM batches),
 					 totals_next_offset = (SELECT COALESCE(MAX(last_offset) + 1, 0) FROM batches) WHERE id = 1`,
 					last.last_offset + 1,
-					body.byteLength,
+					segmentBytes,
 					group.reduce((n, r) => n + r.record_count, 0),
 				);
 			});
