@@ -5,7 +5,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const REGISTRY_SCHEMA_VERSION = 3;
+export const REGISTRY_SCHEMA_VERSION = 4;
 
 export const REGISTRY_DDL: readonly string[] = [
 	`CREATE TABLE IF NOT EXISTS topics (
@@ -54,4 +54,9 @@ export const REGISTRY_UPGRADES: readonly SchemaUpgrade[] = [
 			"DELETE FROM producers WHERE transactional_id IS NULL",
 		],
 	},
+	/**
+	 * v4: whether every partition has taken the topic's config version (`config_pushed`, 0 until then): the alarm
+	 * pushes it again, so an idle partition converges without waiting for an append to carry the version.
+	 */
+	{ version: 4, statements: ["ALTER TABLE topics ADD COLUMN config_pushed INTEGER NOT NULL DEFAULT 1"] },
 ];

@@ -94,12 +94,11 @@ export class TopicRegistry extends DurableObject<Env> {
 	}
 
 	/**
-	 * Pushes the topic's config to its partitions from `from` on, obtaining each with the topic's location hint. A
-	 * push that fails is repaired lazily: the edge carries the config version on each append and reconfigures a
-	 * partition that is behind.
+	 * Pushes the topic's config to its partitions from `from` on, obtaining each with the topic's location hint.
+	 * Answers whether every push was taken (an append also carries the config version to a partition behind).
 	 */
-	private async configurePartitions(meta: TopicMeta, from: number): Promise<void> {
-		await Promise.allSettled(
+	private async configurePartitions(meta: TopicMeta, from: number): Promise<boolean> {
+		const pushes = await Promise.allSettled(
 			Array.from({ length: meta.partitions - from }, (_, i) =>
 				partitionLog(this.env, meta.topicId, from + i, meta.locationHint).configure({
 					topic: meta.name,
@@ -110,6 +109,20 @@ export class TopicRegistry extends DurableObject<Env> {
 				}),
 			),
 		);
+		return pushes.every((p) => p.status === "fulfilled");
+	}
+
+	/**
+	 * Pushes config version `meta.configVersion` to every partition, and marks the topic pushed once all took it;
+	 * otherwise the alarm pushes again.
+	 */
+	private async pushConfig(meta: TopicMeta): Promise<void> {
+		if (await this.configurePartitions(meta, 0)) {
+			this.sql.exec("UPDATE topics SET config_pushed = 1 WHERE topic_id = ? AND config_version = ?", meta.topicId, meta.configVersion);
+		} else {
+			console.error(`registry: config of "${meta.name}" not taken by every partition; again in ${CLEANUP_RETRY_MS} ms`);
+			await this.ctx.storage.setAlarm(Date.now() + CLEANUP_RETRY_MS);
+		}
 	}
 
 	getTopic(name: string): Result<TopicMeta> {
@@ -157,14 +170,14 @@ export class TopicRegistry extends DurableObject<Env> {
 		}
 		const next: TopicRow = { ...row, partitions, config: JSON.stringify(config.value), config_version: row.config_version + 1 };
 		this.sql.exec(
-			"UPDATE topics SET partitions = ?, config = ?, config_version = ? WHERE name = ?",
+			"UPDATE topics SET partitions = ?, config = ?, config_version = ?, config_pushed = 0 WHERE name = ?",
 			next.partitions,
 			next.config,
 			next.config_version,
 			name,
 		);
 		const meta = toMeta(next);
-		await this.configurePartitions(meta, 0);
+		await this.pushConfig(meta);
 		return ok(meta);
 	}
 
@@ -244,6 +257,7 @@ export class TopicRegistry extends DurableObject<Env> {
 
 	override async alarm(): Promise<void> {
 		await this.wipePending();
+		for (const row of this.sql.exec<TopicRow>("SELECT * FROM topics WHERE config_pushed = 0").toArray()) await this.pushConfig(toMeta(row));
 	}
 
 	private async wipePending(): Promise<void> {

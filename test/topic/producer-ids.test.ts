@@ -59,6 +59,7 @@ describe("producer ids", () => {
 			const sql = state.storage.sql;
 			// The registry as it was before anonymous producers stopped taking rows.
 			sql.exec("DROP TABLE producer_ids");
+			sql.exec("ALTER TABLE topics DROP COLUMN config_pushed");
 			const base = sql.exec<{ n: number }>("SELECT max(producer_id) AS n FROM producers").one().n;
 			for (let i = 1; i <= 3; i++) {
 				sql.exec("INSERT INTO producers (producer_id, transactional_id, epoch, updated_at_ms) VALUES (?, NULL, 0, 0)", base + i);
