@@ -75,13 +75,14 @@ export class Lifecycle {
 	/**
 	 * A new config took effect. A topic that starts compacting again forgets the keys it knew: appends made while it
 	 * did not compact left no key rows, so a row from before may name an older offset than the key's newest record,
-	 * which compaction would then delete. Keys unknown are kept until appended again. One statement, on a rare admin
-	 * change; the rows it deletes are the keys of an earlier compacting period.
+	 * which compaction would then delete. Every such row names an offset below the high watermark of now, and every
+	 * row written from now on one at or above it (`record_keys_from`): compaction takes the rows below for unknown
+	 * (their keys are kept until appended again), and each alarm run deletes a bounded step of them.
 	 */
 	configured(previous: TopicConfig | null, config: TopicConfig, nowMs: number): void {
 		if (previous !== null && !compacts(previous) && compacts(config)) {
-			this.sql.exec("DELETE FROM record_keys");
-			this.sql.exec("UPDATE partition_state SET compaction_cursor = 0 WHERE id = 1");
+			this.sql.exec("UPDATE partition_state SET compaction_cursor = 0, record_keys_from = ? WHERE id = 1", this.view.nextOffset);
+			this.moreWork = true;
 		}
 		this.reschedule(config, nowMs);
 	}
@@ -112,7 +113,9 @@ export class Lifecycle {
 		this.moreWork = false;
 		this.tiering.applyRetention(config, nowMs);
 		if (!this.tiering.hasRemote()) this.applyRetention(config, nowMs);
-		this.compactStep(config, nowMs);
+		const keysFrom = this.sql.exec<{ k: number }>("SELECT record_keys_from AS k FROM partition_state WHERE id = 1").one().k;
+		this.compactStep(config, nowMs, keysFrom);
+		this.expire("record_keys", "key_id", "offset", keysFrom - 1);
 		this.expire("producer_state", "producer_id", "updated_at_ms", nowMs - config["producer.id.expiration.ms"]);
 		this.expire("idempotency_keys", "key", "created_at_ms", nowMs - IDEMPOTENCY_WINDOW_MS);
 	}
@@ -229,7 +232,7 @@ export class Lifecycle {
 	 * tombstone may go, or leaves it to the next append. Segments in R2 (left by remote storage before the topic
 	 * became compacted) are immutable and may hold older records of any key: while there are any, tombstones stay.
 	 */
-	private compactStep(config: TopicConfig, nowMs: number): void {
+	private compactStep(config: TopicConfig, nowMs: number, keysFrom: number): void {
 		const state = this.sql
 			.exec<{ due: number | null; cursor: number }>(
 				"SELECT compaction_due_ms AS due, compaction_cursor AS cursor FROM partition_state WHERE id = 1",
@@ -248,8 +251,9 @@ export class Lifecycle {
 		const latest = (keyId: string): LatestRecord | undefined => {
 			const row = this.sql
 				.exec<{ offset: number; tombstone: number; appended_at_ms: number }>(
-					"SELECT offset, tombstone, appended_at_ms FROM record_keys WHERE key_id = ?",
+					"SELECT offset, tombstone, appended_at_ms FROM record_keys WHERE key_id = ? AND offset >= ?",
 					keyId,
+					keysFrom,
 				)
 				.toArray()[0];
 			return row === undefined ? undefined : { offset: row.offset, tombstone: row.tombstone === 1, appendedAtMs: row.appended_at_ms };
@@ -263,7 +267,7 @@ export class Lifecycle {
 			return;
 		}
 		const oldestTombstone = this.sql
-			.exec<{ m: number | null }>("SELECT MIN(appended_at_ms) AS m FROM record_keys WHERE tombstone = 1")
+			.exec<{ m: number | null }>("SELECT MIN(appended_at_ms) AS m FROM record_keys WHERE tombstone = 1 AND offset >= ?", keysFrom)
 			.one().m;
 		const nextDue =
 			oldestTombstone === null || !tombstonesMayGo ? null : Math.max(nowMs + 1, oldestTombstone + config["delete.retention.ms"]);

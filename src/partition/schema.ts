@@ -7,7 +7,7 @@
 import { compactionKeyId, RECORD_SEPARATOR, type ValueEncoding } from "../shared/record-codec.ts";
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const PARTITION_SCHEMA_VERSION = 11;
+export const PARTITION_SCHEMA_VERSION = 12;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
@@ -106,6 +106,9 @@ export const PARTITION_DDL: readonly string[] = [
 ];
 
 /**
+ * v12: the first offset whose `record_keys` rows compaction trusts (`record_keys_from`): a topic that compacts again
+ * no longer deletes every key row in one statement; the rows below are ignored and deleted a step per alarm run.
+ *
  * v11: a remote segment weighs what its batches weighed locally (`batches.bytes`: each text and its last
  * separator), no longer its object's size, which left out one separator per batch: an offload shrank the log's
  * bytes across tiers, so `retention.bytes` kept more than it allows. Existing rows gain their batches' separators.
@@ -203,6 +206,8 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 			"UPDATE partition_state SET remote_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM remote_segments) WHERE id = 1",
 		],
 	},
+	// v12, key rows trusted from an offset: see above.
+	{ version: 12, statements: ["ALTER TABLE partition_state ADD COLUMN record_keys_from INTEGER NOT NULL DEFAULT 0"] },
 ];
 
 /** Key rows read per step of v9's renaming: a page, so a partition with millions of keys never holds them all. */

@@ -5,11 +5,12 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
-import { ALARM_AT_MS_MAX, ALARM_RETRY_MS_MIN } from "../../src/shared/limits.ts";
+import { ALARM_AT_MS_MAX, ALARM_RETRY_MS_MIN, EXPIRY_ROWS_PER_STEP } from "../../src/shared/limits.ts";
 import { recordEnds } from "../../src/shared/record-scan.ts";
+import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../../src/shared/topic-config.ts";
 import { expectAlarmFailure } from "../support/alarm.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { failingStatement } from "../support/sql-rows.ts";
+import { countRowsSync, failingStatement } from "../support/sql-rows.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
@@ -326,6 +327,7 @@ describe("compaction", () => {
 			});
 			// …and without the columns of the versions after it.
 			sql.exec("ALTER TABLE partition_state DROP COLUMN remote_records");
+			sql.exec("ALTER TABLE partition_state DROP COLUMN record_keys_from");
 			sql.exec("UPDATE schema_version SET version = 8");
 			new PartitionLog(state, env);
 			return sql.exec<{ key_id: string; offset: number }>("SELECT key_id, offset FROM record_keys ORDER BY offset").toArray();
@@ -353,6 +355,47 @@ describe("compaction", () => {
 		const records = (await fetchRecords(topic, 0)).records.filter((r) => r.key === "a");
 		// Compaction keeps at least the newest record of every key, whatever it learnt of the older ones.
 		expect(records.at(-1)).toMatchObject({ offset: 1, value: "a2" });
+	});
+
+	it("forgets the key rows of an earlier compacting period in bounded steps, acting on none of them meanwhile", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact", "delete.retention.ms": HOUR_MS });
+		await produce(topic, [{ key: "a", value: "a1" }]);
+		const stub = await partitionStub(topic);
+		const fillers = EXPIRY_ROWS_PER_STEP + 500;
+		const keyRows = () =>
+			runInDurableObject(stub, (_, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM record_keys").one().n);
+		// More keys of that period than one step forgets.
+		await runInDurableObject(stub, (_, state) =>
+			state.storage.sql.exec(
+				`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+				INSERT INTO record_keys (key_id, offset, tombstone, appended_at_ms) SELECT 'j:"f' || i || '"', 0, 0, ? FROM n`,
+				fillers,
+				Date.now(),
+			),
+		);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "cleanup.policy": "delete" } } });
+		await produce(topic, [{ key: "a", value: "a2" }]); // no key row: the topic does not compact
+		await produce(topic, [{ key: "z", value: "tail" }]);
+		const config: TopicConfig = { ...DEFAULT_TOPIC_CONFIG, "cleanup.policy": "compact", "delete.retention.ms": HOUR_MS };
+		const assignment = { topic, topicId: await topicIdOf(topic), partition: 0, configVersion: 3, config };
+		await runInDurableObject(stub, async (instance: PartitionLog, state) => {
+			const sql = state.storage.sql;
+			// The config change itself deletes no key row: that is the alarm's work, a step per run.
+			expect(countRowsSync(sql, () => instance.configure(assignment)).rowsWritten).toBeLessThan(EXPIRY_ROWS_PER_STEP);
+			// A compaction pass in the first run (synchronous up to its first await: the runtime's alarm cannot come first).
+			sql.exec("UPDATE partition_state SET compaction_due_ms = 0");
+			await instance.alarm();
+			expect(sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM record_keys").one().n).toBe(fillers + 1 - EXPIRY_ROWS_PER_STEP);
+		});
+		// The pass took a's row (offset 0, from before) for unknown: a2, its newest record, stays, and a1 with it.
+		const a = (await fetchRecords(topic, 0)).records.filter((r) => r.key === "a");
+		expect(a.map((r) => [r.offset, r.value])).toEqual([
+			[0, "a1"],
+			[1, "a2"],
+		]);
+		await runDurableObjectAlarm(stub); // (the runtime may already have run it: it was due now)
+		expect(await keyRows()).toBe(0);
 	});
 
 	it("names a number key a double cannot hold by its digits, so it never stands for another key", async () => {

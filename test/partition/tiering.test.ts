@@ -572,6 +572,7 @@ describe("retention and deletion of remote segments", () => {
 		const upgraded = await runInDurableObject(await partitionStub(topic), (_, state) => {
 			const sql = state.storage.sql;
 			sql.exec("ALTER TABLE partition_state DROP COLUMN remote_records");
+			sql.exec("ALTER TABLE partition_state DROP COLUMN record_keys_from");
 			sql.exec("UPDATE schema_version SET version = 9");
 			return new PartitionLog(state, env).offsets();
 		});
@@ -587,6 +588,7 @@ describe("retention and deletion of remote segments", () => {
 			const separators = `${RECORD_SEPARATOR.length} * json_array_length(batch_index)`;
 			sql.exec(`UPDATE remote_segments SET bytes = bytes - ${separators}`);
 			sql.exec("UPDATE partition_state SET remote_bytes = (SELECT SUM(bytes) FROM remote_segments)");
+			sql.exec("ALTER TABLE partition_state DROP COLUMN record_keys_from");
 			sql.exec("UPDATE schema_version SET version = 10");
 			return new PartitionLog(state, env).offsets();
 		});
