@@ -306,6 +306,7 @@ describe("background passes at scale", () => {
 					"remote_records",
 					"totals_next_offset",
 					"producers_replay_from",
+					"record_keys_from",
 				])
 					sql.exec(`ALTER TABLE partition_state DROP COLUMN ${column}`);
 				for (const column of ["log_bytes", "log_batches", "log_records", "record_ends", "producers"])
