@@ -4,7 +4,6 @@
  * then the next alarm is set for whatever is due first.
  */
 
-import { ALARM_RETRY_MS_MAX, ALARM_RETRY_MS_MIN } from "../shared/limits.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { ProducerStore } from "./producer-store.ts";
@@ -22,30 +21,7 @@ export interface AlarmHost {
 	reload(): void;
 }
 
-/**
- * Runs the alarm's work; a run that fails is logged and sets the alarm again, backing off while failures repeat, so
- * the handler never throws: workerd retries a throwing handler only a few times, then the alarm is gone.
- */
-export class PartitionAlarm {
-	/** Failed runs in a row. */
-	private failures = 0;
-
-	constructor(private readonly host: AlarmHost) {}
-
-	async run(): Promise<void> {
-		try {
-			await runAlarm(this.host);
-			this.failures = 0;
-		} catch (cause) {
-			const delayMs = Math.min(ALARM_RETRY_MS_MIN * 2 ** this.failures, ALARM_RETRY_MS_MAX);
-			this.failures++;
-			console.error(`partition alarm failed (${this.failures} in a row), again in ${delayMs} ms: ${String(cause)}`);
-			this.host.lifecycle.retryAt(Date.now() + delayMs);
-		}
-	}
-}
-
-async function runAlarm(host: AlarmHost): Promise<void> {
+export async function runAlarm(host: AlarmHost): Promise<void> {
 	const config = host.activeConfig();
 	if (config === null) return;
 	const nowMs = Date.now();

@@ -345,13 +345,6 @@ export const QUOTA_RATE_MAX = 1024 * 1024 * 1024;
  * can put due work far past it, so the alarm is set here instead and simply runs again then.
  */
 export const ALARM_AT_MS_MAX = 9_223_372_036_854;
-/**
- * A partition's alarm run that failed sets the alarm again itself, after this long, doubling with each failure in a
- * row up to `ALARM_RETRY_MS_MAX`: workerd retries a handler that throws only a few times, and an idle partition
- * would then have no alarm (no retention, no offload) until its next append.
- */
-export const ALARM_RETRY_MS_MIN = 2_000;
-export const ALARM_RETRY_MS_MAX = 5 * 60 * 1000;
 
 /** The latest timestamp (epoch ms) a record may carry: the last instant a JavaScript Date can hold. */
 export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;

@@ -5,10 +5,9 @@ import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } fro
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
-import { ALARM_AT_MS_MAX, ALARM_RETRY_MS_MIN, EXPIRY_ROWS_PER_STEP } from "../../src/shared/limits.ts";
+import { ALARM_AT_MS_MAX, EXPIRY_ROWS_PER_STEP } from "../../src/shared/limits.ts";
 import { recordEnds } from "../../src/shared/record-scan.ts";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../../src/shared/topic-config.ts";
-import { expectAlarmFailure } from "../support/alarm.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { countRowsSync, failingStatement } from "../support/sql-rows.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
@@ -146,7 +145,7 @@ describe("an alarm run whose transaction fails", () => {
 			const sql = state.storage.sql;
 			// Retention has moved the log start (in memory too) when the run's last statement fails.
 			await failingStatement(sql, "DELETE FROM idempotency_keys", "SQLITE_FULL: database or disk is full", () =>
-				expectAlarmFailure(() => instance.alarm(), "SQLITE_FULL"),
+				expect(instance.alarm()).rejects.toThrow("SQLITE_FULL"),
 			);
 			expect(sql.exec<{ start: number }>("SELECT log_start_offset AS start FROM partition_state").one().start).toBe(0);
 			expect(instance.offsets()).toMatchObject({ logStartOffset: 0, records: 5 });
@@ -157,35 +156,6 @@ describe("an alarm run whose transaction fails", () => {
 				instance.offsets().logStartOffset,
 			);
 		});
-	});
-});
-
-describe("an alarm run that keeps failing", () => {
-	it("sets the alarm again itself, backing off, instead of leaving it to the runtime's few retries", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1, { "retention.ms": -1 });
-		for (let i = 0; i < 3; i++) await produce(topic, [{ value: "x".repeat(900), key: `${i}` }]);
-		const stub = await partitionStub(topic);
-		/** Runs the alarm handler with its transaction failing; answers how far ahead it set the alarm again. */
-		const failingRun = () =>
-			runInDurableObject(stub, async (instance: PartitionLog, state) => {
-				const startMs = Date.now();
-				await failingStatement(state.storage.sql, "DELETE FROM idempotency_keys", "SQLITE_FULL: database or disk is full", () =>
-					instance.alarm(),
-				);
-				const alarm = await state.storage.getAlarm();
-				expect(alarm).not.toBeNull();
-				return (alarm as number) - startMs;
-			});
-		const delays: number[] = [];
-		for (let run = 0; run < 3; run++) delays.push(await failingRun());
-		expect(delays[0]).toBeGreaterThanOrEqual(ALARM_RETRY_MS_MIN);
-		expect(delays[1]).toBeGreaterThanOrEqual(2 * ALARM_RETRY_MS_MIN);
-		expect(delays[2]).toBeGreaterThanOrEqual(4 * ALARM_RETRY_MS_MIN);
-		// The retry runs and succeeds: nothing is due, so no alarm is left, and the next failure backs off from the start.
-		expect(await runDurableObjectAlarm(stub)).toBe(true);
-		expect(await alarmAt(topic)).toBeNull();
-		expect(await failingRun()).toBeLessThan(2 * ALARM_RETRY_MS_MIN);
 	});
 });
 
