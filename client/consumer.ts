@@ -482,8 +482,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const next = new Map(answer.assignment.map((tp) => [tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition }]));
 		const revoked = [...this.#assigned].filter(([key]) => !next.has(key)).map(([, tp]) => tp);
 		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
-		this.#forget(revoked);
-		// What a failed poll's recovery kept of partitions this member did not get back is their new owner's.
+		// What this member knew of partitions outside the new assignment (those revoked, and those a failed poll's
+		// recovery kept but did not get back) is their new owner's: `#forget`'s work, over every key still known.
 		for (const map of [this.#handed, this.#committed, this.#seeks]) for (const key of map.keys()) if (!next.has(key)) map.delete(key);
 		this.#assigned = next;
 		if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
