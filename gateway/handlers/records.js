@@ -10,7 +10,7 @@
 import { LOG_END_AT, produceBody, RecordError, toKafkaRecord } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError, recordsError } from "../errors.js";
 import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX } from "../limits.js";
-import { BatchError, decodeBatches, encodeBatch } from "../protocol/record-batch.js";
+import { BatchError, COMPRESSION, decodeBatches, encodeBatch, firstBatchCompression } from "../protocol/record-batch.js";
 import { ReadAhead } from "../read-ahead.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
@@ -18,6 +18,8 @@ import { ReadAhead } from "../read-ahead.js";
 const ACKS_NONE = 0;
 /** The acks Kafka takes: none (0), the leader's (1), every in-sync replica's (-1). */
 const VALID_ACKS = new Set([ACKS_NONE, 1, -1]);
+/** The first Produce version that may carry zstd batches (KIP-110): older ones were defined before the codec. */
+const ZSTD_FROM_PRODUCE_VERSION = 7;
 /** No records: zero bytes, never null (librdkafka reads a null record set as a parse failure). */
 const EMPTY = Buffer.alloc(0);
 
@@ -44,6 +46,12 @@ async function producePartition(ctx, topic, partition, bytes) {
 	// Kafka's ProduceRequest.validateRecords: INVALID_RECORD, which clients do not retry (CORRUPT_MESSAGE they would).
 	if (bytes === null || bytes.length === 0)
 		return fail(KAFKA.INVALID_RECORD, `Produce requests with version ${ctx.version} must have at least one record batch per partition`);
+	// Kafka's ProduceRequest.validateRecords, on the first batch before it is read; clients do not retry it.
+	if (ctx.version < ZSTD_FROM_PRODUCE_VERSION && firstBatchCompression(bytes) === COMPRESSION.zstd)
+		return fail(
+			KAFKA.UNSUPPORTED_COMPRESSION_TYPE,
+			`Produce requests with version ${ctx.version} are not allowed to use ZStandard compression`,
+		);
 	let batches;
 	try {
 		batches = await decodeBatches(bytes);

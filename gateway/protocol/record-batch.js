@@ -20,6 +20,8 @@ export const MAGIC_V2 = 2;
 const BATCH_HEADER_BYTES = 49;
 /** The offset in a batch at which the CRC-covered part starts (attributes). */
 const CRC_START = 21;
+/** The attributes' bits that name the compression codec. */
+const COMPRESSION_BITS = 0x07;
 /** No timestamp: Kafka's NO_TIMESTAMP. */
 export const NO_TIMESTAMP = -1;
 
@@ -75,6 +77,15 @@ export async function decodeBatches(bytes) {
 	return batches;
 }
 
+/**
+ * The codec of the first batch in `bytes`, read from its attributes without checking or inflating anything (null when
+ * too short to have them): Kafka judges a Produce's compression by its first batch before reading it.
+ * @param {Buffer} bytes
+ */
+export function firstBatchCompression(bytes) {
+	return bytes.length < CRC_START + 2 ? null : bytes.readInt16BE(CRC_START) & COMPRESSION_BITS;
+}
+
 /** @param {Buffer} bytes exactly one batch */
 async function decodeBatch(bytes) {
 	const reader = new Reader(bytes);
@@ -99,7 +110,7 @@ async function decodeBatch(bytes) {
 	const count = reader.int32();
 	if ((attributes & 0x10) !== 0) throw new BatchError("unsupported_format", "transactional batches are not supported");
 	if ((attributes & 0x20) !== 0) throw new BatchError("unsupported_format", "control batches are not accepted from producers");
-	const body = await inflate(attributes & 0x07, bytes.subarray(reader.offset));
+	const body = await inflate(attributes & COMPRESSION_BITS, bytes.subarray(reader.offset));
 	const records = decodeRecords(body, count, header.baseTimestamp);
 	return { ...header, records };
 }

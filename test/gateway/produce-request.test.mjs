@@ -9,7 +9,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { produce } from "../../gateway/handlers/records.js";
-import { encodeBatch } from "../../gateway/protocol/record-batch.js";
+import { COMPRESSION, crc32c, encodeBatch } from "../../gateway/protocol/record-batch.js";
+
+/** Bytes of a batch before its records (baseOffset … recordCount). */
+const BATCH_OVERHEAD_BYTES = 61;
 
 /** A request context whose Tributary answers every produce with offsets from 0, and records what it was sent. */
 function context(version = 9) {
@@ -90,4 +93,39 @@ test("a partition's data holding no record batch is INVALID_RECORD (not the retr
 		assert.equal(answer.responses[0].partitionResponses[0].errorCode, KAFKA.INVALID_RECORD, String(records));
 	}
 	assert.deepEqual(produced, []);
+});
+
+/** `plain`'s records as one zstd frame of raw blocks (what libzstd writes for incompressible input), length and CRC made right. */
+function asZstd(/** @type {Buffer} */ plain) {
+	const body = plain.subarray(BATCH_OVERHEAD_BYTES);
+	const block = Buffer.alloc(3);
+	block.writeUIntLE((body.length << 3) | 1, 0, 3);
+	// Frame header: magic, no content size, single segment off, a window of 128 KiB.
+	const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 7 << 3]), block, body]);
+	const batch = Buffer.concat([plain.subarray(0, BATCH_OVERHEAD_BYTES), frame]);
+	batch.writeInt32BE(batch.length - 12, 8);
+	batch.writeInt16BE(COMPRESSION.zstd, 21);
+	batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
+	return batch;
+}
+
+test("a zstd batch in Produce v3-v6 is UNSUPPORTED_COMPRESSION_TYPE and nothing is written (zstd needs v7+, KIP-110); v7+ takes it", async () => {
+	const zstd = asZstd(await batch(["squeezed"]));
+	for (const version of [3, 4, 5, 6]) {
+		const { ctx, produced } = context(version);
+		const answer = /** @type {any} */ (await produce(request(-1, zstd), ctx));
+		const [partition] = answer.responses[0].partitionResponses;
+		assert.equal(partition.errorCode, KAFKA.UNSUPPORTED_COMPRESSION_TYPE, `v${version}`);
+		assert.match(partition.errorMessage, new RegExp(`version ${version} .*ZStandard`));
+		assert.deepEqual(produced, [], `v${version} wrote nothing`);
+	}
+	for (const version of [7, 9]) {
+		const { ctx, produced } = context(version);
+		const answer = /** @type {any} */ (await produce(request(-1, zstd), ctx));
+		assert.equal(answer.responses[0].partitionResponses[0].errorCode, KAFKA.NONE, `v${version}`);
+		assert.deepEqual(
+			produced.map((p) => p.body.records.map((/** @type {any} */ r) => r.value)),
+			[["squeezed"]],
+		);
+	}
 });
