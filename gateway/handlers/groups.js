@@ -29,6 +29,8 @@ const ASSIGNMENT_VERSION = 0;
 const MEMBER_ID_REQUIRED_FROM_VERSION = 4;
 /** A member id issued with MEMBER_ID_REQUIRED: a UUID, then when it was issued (base-36 ms), which makes it pending. */
 const ISSUED_ID = /^[0-9a-f-]{36}\.([0-9a-z]+)$/;
+/** Marks a joined issued id (`joinedMemberId`); its '-' keeps it from matching `ISSUED_ID`. */
+const JOINED_SUFFIX = "-joined";
 
 /** Kafka assignor names → Tributary strategies. */
 const STRATEGY_OF = new Map([
@@ -80,6 +82,17 @@ export function issueMemberId(nowMs) {
 	return `${randomUUID()}.${nowMs.toString(36)}`;
 }
 
+/**
+ * The id a member issued `issued` joins Tributary under. Kafka's coordinator forgets a pending id once its member
+ * joins, so a join with that id after the member left is UNKNOWN_MEMBER_ID; the gateway keeps no state to forget it
+ * in, so the member joins under an id that is not an issued one (the suffix is outside `ISSUED_ID`), which clients
+ * take from JoinGroup's answer. Within Tributary's member id charset and length.
+ * @param {string} issued
+ */
+export function joinedMemberId(issued) {
+	return `${issued}${JOINED_SUFFIX}`;
+}
+
 /** Whether `memberId` was issued by `issueMemberId` within `sessionTimeoutMs` of `nowMs`. @param {string} memberId @param {number} nowMs @param {number} sessionTimeoutMs */
 export function isPending(memberId, nowMs, sessionTimeoutMs) {
 	const issued = ISSUED_ID.exec(memberId);
@@ -110,10 +123,11 @@ export async function joinGroup(request, ctx) {
 	// and finds the member it made instead of adding a second one, which would hold partitions for a session.
 	const proposes = ctx.version >= MEMBER_ID_REQUIRED_FROM_VERSION && (request.groupInstanceId ?? null) === null;
 	if (proposes && request.memberId === "") return joinFailure(KAFKA.MEMBER_ID_REQUIRED, issueMemberId(Date.now()));
-	let memberId = request.memberId;
+	const issued = proposes && ISSUED_ID.test(request.memberId);
+	let memberId = issued ? joinedMemberId(request.memberId) : request.memberId;
 	let generation;
 	const subscribed = memberId === "" ? "absent" : await subscriptionOf(ctx, request.groupId, memberId, topics);
-	const pending = subscribed === "absent" && proposes && isPending(memberId, Date.now(), request.sessionTimeoutMs);
+	const pending = subscribed === "absent" && issued && isPending(request.memberId, Date.now(), request.sessionTimeoutMs);
 	if (subscribed === "same" || (subscribed === "absent" && memberId !== "" && !pending)) {
 		// A rejoin: the member already has its place (and this generation's assignment) in Tributary; for one Tributary
 		// does not have, the heartbeat answers unknown_member.

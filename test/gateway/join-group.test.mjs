@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AssignerProtocol } from "kafkajs";
 import { KAFKA } from "../../gateway/errors.js";
-import { issueMemberId, joinGroup } from "../../gateway/handlers/groups.js";
+import { issueMemberId, joinedMemberId, joinGroup } from "../../gateway/handlers/groups.js";
 
 const SESSION_TIMEOUT_MS = 10_000;
 
@@ -70,22 +70,24 @@ test("JoinGroup v4+ with no member id answers MEMBER_ID_REQUIRED with an id; the
 	assert.equal(joins.length, 0, "nothing joins before the retry");
 
 	const retried = await joinGroup(request(first.memberId), ctx);
+	const joinedId = joinedMemberId(first.memberId);
 	assert.equal(retried.errorCode, KAFKA.NONE);
-	assert.equal(retried.memberId, first.memberId);
-	assert.equal(joins[0].member_id, first.memberId);
+	assert.equal(retried.memberId, joinedId);
+	assert.equal(joins[0].member_id, joinedId);
 
 	// That answer is lost: the client sends the same join again, which must find the member, not add one.
 	const again = await joinGroup(request(first.memberId), ctx);
 	assert.equal(again.errorCode, KAFKA.NONE);
-	assert.equal(again.memberId, first.memberId);
-	assert.deepEqual([...members.keys()], [first.memberId]);
+	assert.equal(again.memberId, joinedId);
+	assert.deepEqual([...members.keys()], [joinedId]);
 });
 
 test("a v4+ member rejoining with other topics keeps its member id, so a retry of that join whose answer was lost finds it", async () => {
 	const { members, tributary } = standIn();
 	const ctx = context(tributary, 7);
-	const { memberId } = await joinGroup(request(""), ctx);
-	await joinGroup(request(memberId), ctx);
+	const { memberId: issued } = await joinGroup(request(""), ctx);
+	// A client goes on with the member id the join answered.
+	const { memberId } = await joinGroup(request(issued), ctx);
 	const topics = ["orders", "refunds"];
 	const widened = await joinGroup(request(memberId, null, topics), ctx);
 	// That answer is lost: the client sends the same join again, under the id it still has.
@@ -116,4 +118,18 @@ test("JoinGroup below v4, and a static member's at any version, joins at once wi
 		[null, null],
 	);
 	assert.equal(members.size, 2);
+});
+
+test("a v4+ member that joined under an issued id, left, and rejoins with its member id within a session of the issue is UNKNOWN_MEMBER_ID", async () => {
+	const { members, joins, tributary } = standIn();
+	const ctx = context(tributary, 7);
+	const { memberId: issued } = await joinGroup(request(""), ctx);
+	const joined = await joinGroup(request(issued), ctx);
+	assert.equal(joined.errorCode, KAFKA.NONE);
+	await tributary.leaveGroup("billing", joined.memberId);
+	// Kafka's coordinator forgets a member that left: its id is no longer pending, and a join with it is refused.
+	const rejoined = await joinGroup(request(joined.memberId), ctx);
+	assert.equal(rejoined.errorCode, KAFKA.UNKNOWN_MEMBER_ID);
+	assert.equal(members.size, 0, "nothing joined");
+	assert.equal(joins.length, 1);
 });
