@@ -15,6 +15,8 @@ export const FETCH_RECORDS_MAX = 10_000;
 export const FETCH_BYTES_MAX = 16 * 1024 * 1024;
 /** Partitions a Tributary topic may have (shared/limits.ts PARTITIONS_MAX). */
 export const TOPIC_PARTITIONS_MAX = 256;
+/** Longest topic name, Kafka's and Tributary's (shared/limits.ts TOPIC_NAME_LENGTH_MAX). */
+export const TOPIC_NAME_LENGTH_MAX = 249;
 /** Tributary's largest record timestamp (shared/limits.ts TIMESTAMP_MS_MAX). */
 export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
 /** Session timeouts Tributary's coordinator accepts, Kafka's group.min/max.session.timeout.ms defaults: a JoinGroup

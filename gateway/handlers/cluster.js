@@ -8,15 +8,16 @@
  */
 
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
-import { TOPIC_PARTITIONS_MAX } from "../limits.js";
+import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
 export const NODE_ID = 0;
 export const CLUSTER_ID = "tributary";
-const RESOURCE_TOPIC = 2;
-const RESOURCE_BROKER = 4;
+/** Kafka's ConfigResource types the gateway knows. */
+export const RESOURCE_TOPIC = 2;
+export const RESOURCE_BROKER = 4;
 /** DescribeConfigs' config sources (Kafka's ConfigSource) by the names Confluent REST gives them. */
 const CONFIG_SOURCES = /** @type {Record<string, number>} */ ({ DYNAMIC_TOPIC_CONFIG: 1, DEFAULT_CONFIG: 5 });
 /**
@@ -51,6 +52,19 @@ function topicMetadata(name, partitions) {
 	};
 }
 
+/** The characters Kafka allows in a topic name (Topic.validate), Tributary's too. */
+const TOPIC_NAME_CHARS = /^[a-zA-Z0-9._-]+$/;
+
+/**
+ * Whether Kafka's Topic.validate takes `name`: not empty, not "." or "..", at most TOPIC_NAME_LENGTH_MAX characters of
+ * TOPIC_NAME_CHARS. A Metadata for a name it refuses is INVALID_TOPIC_EXCEPTION, not UNKNOWN_TOPIC_OR_PARTITION, and is
+ * not looked up: "", "." and ".." in a path would name another resource.
+ * @param {string} name
+ */
+export function isValidTopicName(name) {
+	return name.length <= TOPIC_NAME_LENGTH_MAX && TOPIC_NAME_CHARS.test(name) && name !== "." && name !== "..";
+}
+
 /**
  * Metadata: all visible topics (null list; every page of Tributary's listing) or the named ones. A named topic
  * missing from the visible list is looked up on its own so that "forbidden" (TOPIC_AUTHORIZATION_FAILED) and
@@ -70,6 +84,7 @@ export async function metadata(request, ctx) {
 					wanted.map(async (name) => {
 						const partitions = visible.get(name);
 						if (partitions !== undefined) return topicMetadata(name, partitions);
+						if (!isValidTopicName(name)) return { ...topicMetadata(name, 0), errorCode: KAFKA.INVALID_TOPIC_EXCEPTION };
 						const answer = await ctx.tributary.describeTopic(name);
 						if (answer.status === 200) return topicMetadata(name, answer.body.partitions.length);
 						return {
@@ -139,7 +154,15 @@ async function validateCreation(ctx, t, config) {
 		validate_only: true,
 	};
 	const answer = await ctx.tributary.call("POST", `/kafka/v3/clusters/${CLUSTER_ID}/topics`, body);
-	return { errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 200 ? null : errorMessage(answer) };
+	if (answer.status !== 200) return { errorCode: kafkaError(answer, "topic"), errorMessage: errorMessage(answer) };
+	// What the topic would get, as Kafka answers a dry run: the count asked for or the default, and the replication
+	// factor Tributary reports for every topic (a created one's answer has the same).
+	return {
+		errorCode: KAFKA.NONE,
+		errorMessage: null,
+		numPartitions: answer.body.partitions_count,
+		replicationFactor: answer.body.replication_factor,
+	};
 }
 
 /**
@@ -147,7 +170,7 @@ async function validateCreation(ctx, t, config) {
  * INVALID_REQUEST and acts on none of its entries: which of them was meant is the caller's to say.
  * @param {string[]} names
  */
-function duplicateNames(names) {
+export function duplicateNames(names) {
 	const seen = new Set();
 	const duplicates = new Set();
 	for (const name of names) (seen.has(name) ? duplicates : seen).add(name);
@@ -215,7 +238,7 @@ export async function deleteTopics(request, ctx) {
 }
 
 /** A topic on the Confluent mount: its PATCH sets the partition count, its `/configs` lists its configs. @param {string} topic */
-const topicPath = (topic) => `/kafka/v3/clusters/${CLUSTER_ID}/topics/${encodeURIComponent(topic)}`;
+export const topicPath = (topic) => `/kafka/v3/clusters/${CLUSTER_ID}/topics/${encodeURIComponent(topic)}`;
 
 /**
  * What Kafka refuses in a CreatePartitionsTopic before looking at the topic, or null: replica assignments (one broker,

@@ -9,7 +9,7 @@
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { codecs } from "../protocol/apis.js";
 import { Writer } from "../protocol/io.js";
-import { encodeAssignment } from "./groups.js";
+import { describedGroup, encodeAssignment, NO_SUCH_GROUP } from "./groups.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -34,7 +34,7 @@ function emptyGroup(groupId, errorCode, state) {
 export async function describeGroups(request, ctx) {
 	const groups = await Promise.all(
 		request.groups.map(async (/** @type {string} */ groupId) => {
-			const answer = await ctx.tributary.describeGroup(groupId);
+			const answer = await describedGroup(ctx, groupId);
 			if (answer.status === 404) return emptyGroup(groupId, KAFKA.NONE, STATE_NAMES.dead);
 			const errorCode = kafkaError(answer, "group");
 			if (errorCode !== KAFKA.NONE) {
@@ -86,7 +86,7 @@ export async function listGroups(request, ctx) {
 export async function deleteGroups(request, ctx) {
 	const results = await Promise.all(
 		[...new Set(/** @type {string[]} */ (request.groupsNames))].map(async (groupId) => {
-			const answer = await ctx.tributary.call("DELETE", `/v1/groups/${encodeURIComponent(groupId)}`);
+			const answer = groupId === "" ? NO_SUCH_GROUP : await ctx.tributary.call("DELETE", `/v1/groups/${encodeURIComponent(groupId)}`);
 			return { groupId, errorCode: kafkaError(answer, "group"), errorMessage: answer.status === 204 ? null : errorMessage(answer) };
 		}),
 	);

@@ -270,6 +270,19 @@ export async function leaveGroup(request, ctx) {
 	return { throttleTimeMs: 0, errorCode, members };
 }
 
+/** Tributary's answer for a group it does not have. */
+export const NO_SUCH_GROUP = { status: 404, body: { error: { code: "group_not_found", message: "no group has the empty group id" } } };
+
+/**
+ * `group` as Tributary describes it. The empty group id, which Kafka takes in OffsetCommit, OffsetFetch,
+ * DescribeGroups and DeleteGroups (kept for old clients), names no Tributary group (its ids need a character): it is
+ * answered as a group Tributary does not have, not sent as a path that names another resource.
+ * @param {RequestContext} ctx @param {string} group
+ */
+export function describedGroup(ctx, group) {
+	return group === "" ? Promise.resolve(NO_SUCH_GROUP) : ctx.tributary.describeGroup(group);
+}
+
 /**
  * OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none, except that a topic
  * or partition Tributary does not have is refused alone (UNKNOWN_TOPIC_OR_PARTITION) and the rest are committed, as
@@ -281,6 +294,8 @@ export async function leaveGroup(request, ctx) {
  * @param {any} request @param {RequestContext} ctx
  */
 export async function offsetCommit(request, ctx) {
+	// Kafka would keep it; Tributary cannot hold a group without a name, refused as every group id it cannot hold is.
+	if (request.groupId === "") return commitAnswer(request, KAFKA.INVALID_GROUP_ID, new Set());
 	const standalone = request.memberId === "" && request.generationIdOrMemberEpoch < 0;
 	const offsets = await Promise.all(
 		request.topics.flatMap((t) =>
@@ -317,11 +332,19 @@ export async function offsetCommit(request, ctx) {
 			pending = pending.filter((o) => !missing.includes(o));
 		}
 	}
+	return commitAnswer(request, errorCode, unknown);
+}
+
+/**
+ * An OffsetCommit's answer: `errorCode` for every partition but those in `unknown` ("topic/partition").
+ * @param {any} request @param {number} errorCode @param {Set<string>} unknown
+ */
+function commitAnswer(request, errorCode, unknown) {
 	return {
 		throttleTimeMs: 0,
-		topics: request.topics.map((t) => ({
+		topics: request.topics.map((/** @type {any} */ t) => ({
 			name: t.name,
-			partitions: t.partitions.map((p) => ({
+			partitions: t.partitions.map((/** @type {any} */ p) => ({
 				partitionIndex: p.partitionIndex,
 				errorCode: unknown.has(`${t.name}/${p.partitionIndex}`) ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : errorCode,
 			})),
@@ -360,7 +383,7 @@ function commitError(answer, standalone) {
 
 /** OffsetFetch: the group's committed offsets from Tributary (-1 where nothing is committed). @param {any} request @param {RequestContext} ctx */
 export async function offsetFetch(request, ctx) {
-	const answer = await ctx.tributary.describeGroup(request.groupId);
+	const answer = await describedGroup(ctx, request.groupId);
 	const groupError = answer.status === 404 ? KAFKA.NONE : kafkaError(answer, "group");
 	/** @type {Map<string, {offset: number, metadata: string | null}>} */
 	const committed = new Map();

@@ -37,6 +37,7 @@ test("every limit the gateway mirrors equals Tributary's", () => {
 		["SESSION_TIMEOUT_MS_MIN", gateway.SESSION_TIMEOUT_MS_MIN, shared("SESSION_TIMEOUT_MS_MIN")],
 		["SESSION_TIMEOUT_MS_MAX", gateway.SESSION_TIMEOUT_MS_MAX, shared("SESSION_TIMEOUT_MS_MAX")],
 		["TOPIC_PARTITIONS_MAX", gateway.TOPIC_PARTITIONS_MAX, shared("PARTITIONS_MAX")],
+		["TOPIC_NAME_LENGTH_MAX", gateway.TOPIC_NAME_LENGTH_MAX, shared("TOPIC_NAME_LENGTH_MAX")],
 		["TOPIC_PAGE_LIMIT", gateway.TOPIC_PAGE_LIMIT, shared("LIST_PAGE_LIMIT_MAX")],
 		["TOPIC_PAGES_MAX", gateway.TOPIC_PAGES_MAX, Math.ceil(shared("TOPICS_MAX") / shared("LIST_PAGE_LIMIT_MAX")) + 1],
 	];
