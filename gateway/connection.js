@@ -20,6 +20,7 @@ import {
 	findCoordinator,
 	metadata,
 } from "./handlers/cluster.js";
+import { alterConfigs, incrementalAlterConfigs } from "./handlers/configs.js";
 import { deleteGroups, describeGroups, listGroups } from "./handlers/group-admin.js";
 import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
 import { fetch, fetchReadAhead, initProducerId, listOffsets, produce } from "./handlers/records.js";
@@ -67,6 +68,8 @@ const HANDLERS = {
 	CreatePartitions: createPartitions,
 	DeleteGroups: deleteGroups,
 	DescribeConfigs: describeConfigs,
+	AlterConfigs: alterConfigs,
+	IncrementalAlterConfigs: incrementalAlterConfigs,
 	DescribeAcls: describeAcls,
 	InitProducerId: initProducerId,
 	SaslHandshake: saslHandshake,

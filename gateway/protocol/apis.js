@@ -41,6 +41,8 @@ const SERVED = {
 	DeleteGroups: [0, 3],
 	InitProducerId: [0, 4],
 	DescribeConfigs: [1, 4],
+	AlterConfigs: [0, 2],
+	IncrementalAlterConfigs: [0, 1],
 	DescribeAcls: [0, 3],
 	SaslAuthenticate: [0, 2],
 };

@@ -1,24 +1,52 @@
 // @ts-nocheck — kafkajs' admin shapes and the loosely typed JSON of the HTTP client would make strict checking here mostly casts.
 /**
  * Answers the Kafka gateway gives as a Kafka broker gives them, against a real `wrangler dev`: Metadata for a name
- * Kafka's Topic.validate refuses, calls naming the empty group id, and CreateTopics validateOnly's counts (raw frames
- * built with the gateway's codec).
+ * Kafka's Topic.validate refuses, calls naming the empty group id, CreateTopics validateOnly's counts, and topic
+ * config changes through AlterConfigs (kafkajs `alterConfigs`) and IncrementalAlterConfigs (raw frames built with the
+ * gateway's codec: kafkajs has no incremental call).
  */
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { Kafka, logLevel } from "kafkajs";
 import { exchange as exchangeWith, kafkaE2eSetup } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-broker-answers");
+const { track } = setup;
 
 const NONE = 0;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const INVALID_TOPIC_EXCEPTION = 17;
 const INVALID_GROUP_ID = 24;
+const INVALID_CONFIG = 40;
+const INVALID_REQUEST = 42;
 const GROUP_ID_NOT_FOUND = 69;
+const TOPIC = 2;
+const BROKER = 4;
+const SET = 0;
+const DELETE = 1;
+const APPEND = 2;
 
 /** One request through the first gateway, encoded and decoded with Kafka's definitions. */
 const exchange = (name, version, body) => exchangeWith(setup.gateways[0].port, name, version, body);
+
+/** @param {{ brokers?: string[], sasl?: object }} [options] */
+function admin(options = {}) {
+	const kafka = new Kafka({
+		clientId: "e2e-broker-answers",
+		brokers: [setup.gateways[0].bootstrap],
+		logLevel: logLevel.NOTHING,
+		retry: { retries: 0 },
+		...options,
+	});
+	return track(kafka.admin());
+}
+
+/** A topic's own configs (those not at their default), from Tributary. */
+async function ownConfigs(topic) {
+	const listed = await setup.api.expect(200, "GET", `/kafka/v3/clusters/tributary/topics/${topic}/configs`);
+	return Object.fromEntries(listed.data.filter((c) => c.source !== "DEFAULT_CONFIG").map((c) => [c.name, c.value]));
+}
 
 test("Metadata for a name Kafka's Topic.validate refuses (empty, '.', '..', longer than 249, other characters) is INVALID_TOPIC_EXCEPTION", {
 	timeout: 60_000,
@@ -110,4 +138,105 @@ test("CreateTopics validateOnly answers the partition count and replication fact
 		],
 	);
 	for (const name of ["dry-defaults", "dry-three"]) assert.equal((await setup.api.request("GET", `/v1/topics/${name}`)).status, 404, name);
+});
+
+test("ApiVersions advertises AlterConfigs v0-2 and IncrementalAlterConfigs v0-1", { timeout: 60_000 }, async () => {
+	const versions = await exchange("ApiVersions", 3, { clientSoftwareName: "broker-answers", clientSoftwareVersion: "1" });
+	const range = (apiKey) => versions.apiKeys.filter((k) => k.apiKey === apiKey).map((k) => [k.minVersion, k.maxVersion]);
+	assert.deepEqual([range(33), range(44)], [[[0, 2]], [[0, 1]]]);
+});
+
+test("kafkajs alterConfigs (AlterConfigs) sets a topic's whole config, the configs it does not name back to their defaults; validateOnly changes nothing", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.expect(201, "POST", "/v1/topics", { body: { name: "altered", partitions: 1, config: { "max.message.bytes": 500000 } } });
+	const client = admin();
+	await client.connect();
+	const alter = (configEntries, validateOnly = false, name = "altered") =>
+		client.alterConfigs({ validateOnly, resources: [{ type: TOPIC, name, configEntries }] });
+
+	await alter([{ name: "retention.ms", value: "60000" }], true);
+	assert.deepEqual(await ownConfigs("altered"), { "max.message.bytes": "500000" }, "validateOnly changed nothing");
+	await alter([{ name: "retention.ms", value: "60000" }]);
+	assert.deepEqual(await ownConfigs("altered"), { "retention.ms": "60000" });
+
+	for (const [configEntries, name, type] of [
+		[[{ name: "retention.ms", value: "soon" }], "altered", "INVALID_CONFIG"],
+		[[{ name: "no.such.config", value: "1" }], "altered", "INVALID_CONFIG"],
+		[[{ name: "retention.ms", value: "1" }], "never-made", "UNKNOWN_TOPIC_OR_PARTITION"],
+	]) {
+		for (const validateOnly of [true, false]) {
+			await assert.rejects(alter(configEntries, validateOnly, name), (error) => {
+				assert.equal(error.type, type, `${name} ${JSON.stringify(configEntries)} validateOnly=${validateOnly}: ${error}`);
+				return true;
+			});
+		}
+	}
+	assert.deepEqual(await ownConfigs("altered"), { "retention.ms": "60000" }, "refused changes changed nothing");
+	await client.disconnect();
+
+	// A key that may produce and consume but not administer the topic.
+	const key = await setup.api.expect(201, "POST", "/v1/keys", {
+		body: { name: "no-alter", acl: [{ resource: "topic:*", operations: ["produce", "consume", "describe"] }] },
+	});
+	const open = await setup.startGateway({ token: null });
+	const limited = admin({ brokers: [open.bootstrap], sasl: { mechanism: "plain", username: key.id, password: key.secret } });
+	await limited.connect();
+	await assert.rejects(
+		limited.alterConfigs({
+			validateOnly: false,
+			resources: [{ type: TOPIC, name: "altered", configEntries: [{ name: "retention.ms", value: "1000" }] }],
+		}),
+		(error) => {
+			assert.equal(error.type, "TOPIC_AUTHORIZATION_FAILED", String(error));
+			return true;
+		},
+	);
+	await limited.disconnect();
+	assert.deepEqual(await ownConfigs("altered"), { "retention.ms": "60000" });
+});
+
+test("IncrementalAlterConfigs sets and deletes the configs it names and keeps the rest; each resource is answered on its own", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.expect(201, "POST", "/v1/topics", {
+		body: { name: "incremental", partitions: 1, config: { "max.message.bytes": 500000, "retention.ms": 60000 } },
+	});
+	const resource = (resourceName, configs, resourceType = TOPIC) => ({ resourceType, resourceName, configs });
+	const op = (name, configOperation, value = null) => ({ name, configOperation, value });
+	const alter = (resources, validateOnly = false, version = 1) => exchange("IncrementalAlterConfigs", version, { resources, validateOnly });
+	const codes = (answer) => answer.responses.map((r) => [r.resourceType, r.resourceName, r.errorCode]);
+
+	const dry = await alter([resource("incremental", [op("retention.bytes", SET, "1000000")])], true);
+	assert.deepEqual(codes(dry), [[TOPIC, "incremental", NONE]]);
+	assert.deepEqual(await ownConfigs("incremental"), { "max.message.bytes": "500000", "retention.ms": "60000" });
+
+	const changed = await alter(
+		[resource("incremental", [op("retention.bytes", SET, "1000000"), op("max.message.bytes", DELETE)])],
+		false,
+		0,
+	);
+	assert.deepEqual(codes(changed), [[TOPIC, "incremental", NONE]]);
+	assert.deepEqual(await ownConfigs("incremental"), { "retention.ms": "60000", "retention.bytes": "1000000" });
+
+	// Each on its own: Kafka refuses a resource named twice in one request (INVALID_REQUEST, below), whatever its changes.
+	for (const [refused, code] of [
+		[resource("incremental", [op("retention.ms", SET, "soon")]), INVALID_CONFIG],
+		[resource("incremental", [op("no.such.config", SET, "1")]), INVALID_CONFIG],
+		[resource("never-made", [op("retention.ms", SET, "1")]), UNKNOWN_TOPIC_OR_PARTITION],
+		[resource("0", [op("log.retention.ms", SET, "1")], BROKER), INVALID_REQUEST],
+		[resource("incremental", [op("retention.ms", DELETE), op("retention.ms", SET, "5")]), INVALID_REQUEST],
+		[resource("incremental", [op("retention.ms", APPEND, "5")]), INVALID_REQUEST],
+		[resource("incremental", [op("retention.ms", SET, null)]), INVALID_REQUEST],
+	]) {
+		const answer = await alter([refused]);
+		assert.deepEqual(codes(answer), [[refused.resourceType, refused.resourceName, code]], JSON.stringify(refused.configs));
+		assert.ok(answer.responses[0].errorMessage?.length > 0, `${JSON.stringify(refused.configs)} says why`);
+	}
+	const twice = await alter([
+		resource("incremental", [op("retention.ms", SET, "5")]),
+		resource("incremental", [op("retention.bytes", DELETE)]),
+	]);
+	assert.deepEqual(codes(twice), [[TOPIC, "incremental", INVALID_REQUEST]]);
+	assert.deepEqual(await ownConfigs("incremental"), { "retention.ms": "60000", "retention.bytes": "1000000" }, "nothing refused changed");
 });

@@ -1,0 +1,151 @@
+// @ts-check
+/**
+ * @module
+ * AlterConfigs and IncrementalAlterConfigs (KIP-339) for topics, through the Confluent mount's config change
+ * (`POST /kafka/v3/clusters/tributary/topics/{topic}/configs:alter`, SET and DELETE entries, `validate_only` for a
+ * dry run): a resource's changes are checked and applied together or not at all, with the rights and checks of the
+ * same change over REST. Brokers have no config to change (DescribeConfigs shows them none): INVALID_REQUEST.
+ */
+
+import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { duplicateNames, isValidTopicName, RESOURCE_BROKER, RESOURCE_TOPIC, topicPath } from "./cluster.js";
+
+/** @typedef {import("../connection.js").RequestContext} RequestContext */
+/** @typedef {{ errorCode: number, errorMessage: string | null }} Outcome */
+/** @typedef {{ name: string, value: string | null, operation: "SET" | "DELETE" }} Change a `configs:alter` entry */
+
+/** IncrementalAlterConfigs' operations (Kafka's AlterConfigOp.OpType). */
+const OPERATION = /** @type {const} */ ({ SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 });
+/** The config source Tributary's listing gives a config the topic does not set itself. */
+const DEFAULT_SOURCE = "DEFAULT_CONFIG";
+
+const OK = { errorCode: KAFKA.NONE, errorMessage: null };
+/** @param {string} message @returns {Outcome} */
+const invalidRequest = (message) => ({ errorCode: KAFKA.INVALID_REQUEST, errorMessage: message });
+
+/**
+ * What Kafka refuses in a resource before looking at it, or null: a broker's configs (not changeable here), another
+ * resource type, the empty topic name (Kafka's default topic resource) and a name no topic can have.
+ * @param {any} r
+ * @returns {Outcome | null}
+ */
+function resourceRefusal(r) {
+	if (r.resourceType === RESOURCE_BROKER) return invalidRequest("Broker configs cannot be changed: Tributary has no broker configs.");
+	if (r.resourceType !== RESOURCE_TOPIC) return invalidRequest(`Resource type ${r.resourceType} has no configs to change.`);
+	if (r.resourceName === "") return invalidRequest("Default topic resources are not allowed.");
+	if (!isValidTopicName(r.resourceName))
+		return { errorCode: KAFKA.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic ${r.resourceName} does not exist.` };
+	return null;
+}
+
+/**
+ * What Kafka's ConfigAdminManager refuses in a resource's configs (INVALID_REQUEST), or null: a name given twice
+ * (which value was meant is the caller's to say) and a value missing where the operation needs one.
+ * @param {{ name: string, value: string | null, configOperation?: number }[]} configs
+ * @returns {Outcome | null}
+ */
+function configsRefusal(configs) {
+	if (duplicateNames(configs.map((c) => c.name)).size > 0) return invalidRequest("Error due to duplicate config keys");
+	const nulls = configs.filter((c) => c.value === null && c.configOperation !== OPERATION.DELETE).map((c) => c.name);
+	return nulls.length > 0 ? invalidRequest(`Null value not supported for : ${nulls.join(", ")}`) : null;
+}
+
+/**
+ * The Kafka error of a config change's answer: a config the topic does not have is INVALID_CONFIG ("Unknown topic
+ * config name"), as is a value Tributary refuses; the rest as for any topic call.
+ * @param {{ status: number, body: any }} answer
+ */
+function changeError(answer) {
+	const error = answer.body?.error;
+	if (error?.code === "not_found" && typeof error.config === "string") return KAFKA.INVALID_CONFIG;
+	return kafkaError(answer, "topic");
+}
+
+/**
+ * Applies (or with `validateOnly` checks) `changes` to `topic`. No change at all still answers for the topic: its
+ * configs are read, so an unknown topic or a missing right says so.
+ * @param {RequestContext} ctx @param {string} topic @param {Change[]} changes @param {boolean} validateOnly
+ * @returns {Promise<Outcome>}
+ */
+async function applyChanges(ctx, topic, changes, validateOnly) {
+	const answer =
+		changes.length === 0
+			? await ctx.tributary.call("GET", `${topicPath(topic)}/configs`)
+			: await ctx.tributary.call("POST", `${topicPath(topic)}/configs:alter`, { data: changes, validate_only: validateOnly });
+	const errorCode = changeError(answer);
+	return errorCode === KAFKA.NONE ? OK : { errorCode, errorMessage: errorMessage(answer) };
+}
+
+/**
+ * Answers each resource with `outcome`, and each resource named twice once with INVALID_REQUEST and no change: Kafka
+ * refuses a duplicate resource whatever it asks.
+ * @param {any[]} resources @param {(r: any) => Promise<Outcome>} outcome
+ */
+async function answerEach(resources, outcome) {
+	const key = (/** @type {any} */ r) => `${r.resourceType}/${r.resourceName}`;
+	const duplicates = duplicateNames(resources.map(key));
+	const answered = await Promise.all(
+		resources.filter((r) => !duplicates.has(key(r))).map(async (r) => ({ ...(resourceRefusal(r) ?? (await outcome(r))), ...named(r) })),
+	);
+	const refused = resources
+		.filter((r, i) => duplicates.has(key(r)) && resources.findIndex((o) => key(o) === key(r)) === i)
+		.map((r) => ({ ...invalidRequest("Duplicate resource."), ...named(r) }));
+	return { throttleTimeMs: 0, responses: [...answered, ...refused] };
+}
+
+/** @param {any} r */
+const named = (r) => ({ resourceType: r.resourceType, resourceName: r.resourceName });
+
+/**
+ * AlterConfigs: each topic's configs become exactly the ones named, the topic's other own settings back to their
+ * defaults (Kafka's legacy semantics, which kafkajs' `alterConfigs` relies on). The topic's own settings are read
+ * first, from the listing that tells them from defaults.
+ * @param {any} request @param {RequestContext} ctx
+ */
+export async function alterConfigs(request, ctx) {
+	return answerEach(request.resources, async (r) => {
+		const refusal = configsRefusal(r.configs);
+		if (refusal !== null) return refusal;
+		const listed = await ctx.tributary.call("GET", `${topicPath(r.resourceName)}/configs`);
+		const errorCode = kafkaError(listed, "topic");
+		if (errorCode !== KAFKA.NONE) return { errorCode, errorMessage: errorMessage(listed) };
+		const given = new Set(r.configs.map((/** @type {any} */ c) => c.name));
+		/** @type {Change[]} */
+		const changes = [
+			...r.configs.map((/** @type {any} */ c) => ({ name: c.name, value: c.value, operation: /** @type {const} */ ("SET") })),
+			...listed.body.data
+				.filter((/** @type {any} */ c) => c.source !== DEFAULT_SOURCE && !given.has(c.name))
+				.map((/** @type {any} */ c) => ({ name: c.name, value: null, operation: /** @type {const} */ ("DELETE") })),
+		];
+		return applyChanges(ctx, r.resourceName, changes, request.validateOnly);
+	});
+}
+
+/**
+ * IncrementalAlterConfigs: SET and DELETE of the configs named, the rest kept. APPEND and SUBTRACT, which Kafka
+ * allows on list configs alone, are refused: Tributary's one list-like config, `cleanup.policy`, takes its values
+ * whole.
+ * @param {any} request @param {RequestContext} ctx
+ */
+export async function incrementalAlterConfigs(request, ctx) {
+	return answerEach(request.resources, async (r) => {
+		const refusal = configsRefusal(r.configs);
+		if (refusal !== null) return refusal;
+		const other = r.configs.find((/** @type {any} */ c) => c.configOperation !== OPERATION.SET && c.configOperation !== OPERATION.DELETE);
+		if (other !== undefined) {
+			const known = other.configOperation === OPERATION.APPEND || other.configOperation === OPERATION.SUBTRACT;
+			return invalidRequest(
+				known
+					? `${other.name}: APPEND and SUBTRACT are not supported (SET the whole value)`
+					: `Unknown alter configs operation type ${other.configOperation}`,
+			);
+		}
+		/** @type {Change[]} */
+		const changes = r.configs.map((/** @type {any} */ c) =>
+			c.configOperation === OPERATION.DELETE
+				? { name: c.name, value: null, operation: "DELETE" }
+				: { name: c.name, value: c.value, operation: "SET" },
+		);
+		return applyChanges(ctx, r.resourceName, changes, request.validateOnly);
+	});
+}
