@@ -16,6 +16,8 @@ import { duplicateNames, isValidTopicName, RESOURCE_BROKER, RESOURCE_TOPIC, topi
 
 /** IncrementalAlterConfigs' operations (Kafka's AlterConfigOp.OpType). */
 const OPERATION = /** @type {const} */ ({ SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 });
+/** The topic configs Tributary has that Kafka defines as lists, the only ones APPEND and SUBTRACT apply to. */
+const LIST_CONFIGS = new Set(["cleanup.policy"]);
 /** The config source Tributary's listing gives a config the topic does not set itself. */
 const DEFAULT_SOURCE = "DEFAULT_CONFIG";
 
@@ -121,31 +123,71 @@ export async function alterConfigs(request, ctx) {
 	});
 }
 
+/** A list config's values, as Kafka splits them. @param {string | null | undefined} value */
+const listValues = (value) =>
+	(value ?? "")
+		.split(",")
+		.map((v) => v.trim())
+		.filter((v) => v !== "");
+
 /**
- * IncrementalAlterConfigs: SET and DELETE of the configs named, the rest kept. APPEND and SUBTRACT, which Kafka
- * allows on list configs alone, are refused: Tributary's one list-like config, `cleanup.policy`, takes its values
- * whole.
+ * A list config's value after APPEND (values not there yet added at the end) or SUBTRACT (values taken out), as
+ * Kafka's controller computes it.
+ * @param {string | null | undefined} current @param {number} operation @param {string} value
+ */
+function listValue(current, operation, value) {
+	const values = listValues(value);
+	const had = listValues(current);
+	const next =
+		operation === OPERATION.APPEND ? [...had, ...values.filter((v) => !had.includes(v))] : had.filter((v) => !values.includes(v));
+	return next.join(",");
+}
+
+/**
+ * A resource's incremental changes as `configs:alter` entries. APPEND and SUBTRACT become a SET of the list the
+ * topic's current value gives (read from its configs listing first; the change is not atomic with that read, where
+ * Kafka's controller's is), and are INVALID_CONFIG on a config that is not a list, as Kafka answers.
+ * @param {RequestContext} ctx @param {any} r
+ * @returns {Promise<{ changes: Change[] } | Outcome>}
+ */
+async function incrementalChanges(ctx, r) {
+	const listOps = r.configs.filter(
+		(/** @type {any} */ c) => c.configOperation === OPERATION.APPEND || c.configOperation === OPERATION.SUBTRACT,
+	);
+	const notList = listOps.find((/** @type {any} */ c) => !LIST_CONFIGS.has(c.name));
+	if (notList !== undefined)
+		return {
+			errorCode: KAFKA.INVALID_CONFIG,
+			errorMessage: `Config value append or subtract is not allowed for config key: ${notList.name}`,
+		};
+	/** @type {Map<string, string>} */
+	let current = new Map();
+	if (listOps.length > 0) {
+		const listed = await ctx.tributary.call("GET", `${topicPath(r.resourceName)}/configs`);
+		const errorCode = kafkaError(listed, "topic");
+		if (errorCode !== KAFKA.NONE) return { errorCode, errorMessage: errorMessage(listed) };
+		current = new Map(listed.body.data.map((/** @type {any} */ c) => [c.name, c.value]));
+	}
+	/** @type {Change[]} */
+	const changes = r.configs.map((/** @type {any} */ c) => {
+		if (c.configOperation === OPERATION.DELETE) return { name: c.name, value: null, operation: "DELETE" };
+		const value = c.configOperation === OPERATION.SET ? c.value : listValue(current.get(c.name), c.configOperation, c.value);
+		return { name: c.name, value, operation: "SET" };
+	});
+	return { changes };
+}
+
+/**
+ * IncrementalAlterConfigs: SET, DELETE, and APPEND and SUBTRACT on list configs; the configs not named are kept.
  * @param {any} request @param {RequestContext} ctx
  */
 export async function incrementalAlterConfigs(request, ctx) {
 	return answerEach(request.resources, async (r) => {
 		const refusal = configsRefusal(r.configs);
 		if (refusal !== null) return refusal;
-		const other = r.configs.find((/** @type {any} */ c) => c.configOperation !== OPERATION.SET && c.configOperation !== OPERATION.DELETE);
-		if (other !== undefined) {
-			const known = other.configOperation === OPERATION.APPEND || other.configOperation === OPERATION.SUBTRACT;
-			return invalidRequest(
-				known
-					? `${other.name}: APPEND and SUBTRACT are not supported (SET the whole value)`
-					: `Unknown alter configs operation type ${other.configOperation}`,
-			);
-		}
-		/** @type {Change[]} */
-		const changes = r.configs.map((/** @type {any} */ c) =>
-			c.configOperation === OPERATION.DELETE
-				? { name: c.name, value: null, operation: "DELETE" }
-				: { name: c.name, value: c.value, operation: "SET" },
-		);
-		return applyChanges(ctx, r.resourceName, changes, request.validateOnly);
+		const unknown = r.configs.find((/** @type {any} */ c) => !Object.values(OPERATION).includes(c.configOperation));
+		if (unknown !== undefined) return invalidRequest(`Unknown alter configs operation type ${unknown.configOperation}`);
+		const planned = await incrementalChanges(ctx, r);
+		return "changes" in planned ? applyChanges(ctx, r.resourceName, planned.changes, request.validateOnly) : planned;
 	});
 }

@@ -26,6 +26,7 @@ const BROKER = 4;
 const SET = 0;
 const DELETE = 1;
 const APPEND = 2;
+const SUBTRACT = 3;
 
 /** One request through the first gateway, encoded and decoded with Kafka's definitions. */
 const exchange = (name, version, body) => exchangeWith(setup.gateways[0].port, name, version, body);
@@ -226,7 +227,9 @@ test("IncrementalAlterConfigs sets and deletes the configs it names and keeps th
 		[resource("never-made", [op("retention.ms", SET, "1")]), UNKNOWN_TOPIC_OR_PARTITION],
 		[resource("0", [op("log.retention.ms", SET, "1")], BROKER), INVALID_REQUEST],
 		[resource("incremental", [op("retention.ms", DELETE), op("retention.ms", SET, "5")]), INVALID_REQUEST],
-		[resource("incremental", [op("retention.ms", APPEND, "5")]), INVALID_REQUEST],
+		[resource("incremental", [op("retention.ms", APPEND, "5")]), INVALID_CONFIG],
+		[resource("incremental", [op("retention.ms", SUBTRACT, "5")]), INVALID_CONFIG],
+		[resource("incremental", [op("retention.ms", 4, "5")]), INVALID_REQUEST],
 		[resource("incremental", [op("retention.ms", SET, null)]), INVALID_REQUEST],
 	]) {
 		const answer = await alter([refused]);
@@ -239,4 +242,29 @@ test("IncrementalAlterConfigs sets and deletes the configs it names and keeps th
 	]);
 	assert.deepEqual(codes(twice), [[TOPIC, "incremental", INVALID_REQUEST]]);
 	assert.deepEqual(await ownConfigs("incremental"), { "retention.ms": "60000", "retention.bytes": "1000000" }, "nothing refused changed");
+});
+
+test("IncrementalAlterConfigs APPEND and SUBTRACT change a list config's values (cleanup.policy), and are INVALID_CONFIG on any other", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.createTopic("listed-policy", 1);
+	const alter = (configOperation, value, validateOnly = false) =>
+		exchange("IncrementalAlterConfigs", 1, {
+			resources: [{ resourceType: TOPIC, resourceName: "listed-policy", configs: [{ name: "cleanup.policy", configOperation, value }] }],
+			validateOnly,
+		});
+	const policy = async () =>
+		(await setup.api.expect(200, "GET", "/kafka/v3/clusters/tributary/topics/listed-policy/configs/cleanup.policy")).value;
+	assert.equal((await alter(APPEND, "compact", true)).responses[0].errorCode, NONE);
+	assert.equal(await policy(), "delete", "validateOnly changed nothing");
+	assert.equal((await alter(APPEND, "compact")).responses[0].errorCode, NONE);
+	assert.equal(await policy(), "compact,delete");
+	// A value already there is not added twice.
+	assert.equal((await alter(APPEND, "delete")).responses[0].errorCode, NONE);
+	assert.equal(await policy(), "compact,delete");
+	assert.equal((await alter(SUBTRACT, "delete")).responses[0].errorCode, NONE);
+	assert.equal(await policy(), "compact");
+	// Nothing left is a policy Tributary does not take.
+	assert.equal((await alter(SUBTRACT, "compact")).responses[0].errorCode, INVALID_CONFIG);
+	assert.equal(await policy(), "compact");
 });
