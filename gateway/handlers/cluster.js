@@ -156,12 +156,15 @@ async function validateCreation(ctx, t, config) {
 	const answer = await ctx.tributary.call("POST", `/kafka/v3/clusters/${CLUSTER_ID}/topics`, body);
 	if (answer.status !== 200) return { errorCode: kafkaError(answer, "topic"), errorMessage: errorMessage(answer) };
 	// What the topic would get, as Kafka answers a dry run: the count asked for or the default, and the replication
-	// factor Tributary reports for every topic (a created one's answer has the same).
+	// factor Tributary reports for every topic (a created one's answer has the same). Its configs are never null once a
+	// count is answered (Java's admin reads them then): those the request set, as the topic's own; the dry run does not
+	// list the defaults.
 	return {
 		errorCode: KAFKA.NONE,
 		errorMessage: null,
 		numPartitions: answer.body.partitions_count,
 		replicationFactor: answer.body.replication_factor,
+		configs: createdConfigs(config, config),
 	};
 }
 

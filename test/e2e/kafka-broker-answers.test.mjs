@@ -125,9 +125,15 @@ test("the empty group id in OffsetFetch, DescribeGroups and DeleteGroups is answ
 test("CreateTopics validateOnly answers the partition count and replication factor the topic would get (the defaults for -1)", {
 	timeout: 60_000,
 }, async () => {
-	const creatable = (name, numPartitions, replicationFactor) => ({ name, numPartitions, replicationFactor, assignments: [], configs: [] });
+	const creatable = (name, numPartitions, replicationFactor, configs = []) => ({
+		name,
+		numPartitions,
+		replicationFactor,
+		assignments: [],
+		configs,
+	});
 	const answer = await exchange("CreateTopics", 5, {
-		topics: [creatable("dry-defaults", -1, -1), creatable("dry-three", 3, 1)],
+		topics: [creatable("dry-defaults", -1, -1), creatable("dry-three", 3, 1, [{ name: "retention.ms", value: "60000" }])],
 		timeoutMs: 10_000,
 		validateOnly: true,
 	});
@@ -137,6 +143,12 @@ test("CreateTopics validateOnly answers the partition count and replication fact
 			["dry-defaults", NONE, 1, 1],
 			["dry-three", NONE, 3, 1],
 		],
+	);
+	// Never null with a partition count: Java's admin then reads the configs (configs.stream()). The dry run lists the
+	// configs the request set, as the topic's own (DYNAMIC_TOPIC_CONFIG, 1).
+	assert.deepEqual(
+		answer.topics.map((t) => t.configs?.map((c) => [c.name, c.value, c.configSource])),
+		[[], [["retention.ms", "60000", 1]]],
 	);
 	for (const name of ["dry-defaults", "dry-three"]) assert.equal((await setup.api.request("GET", `/v1/topics/${name}`)).status, 404, name);
 });
