@@ -84,7 +84,7 @@ export async function metadata(request, ctx) {
 					wanted.map(async (name) => {
 						const partitions = visible.get(name);
 						if (partitions !== undefined) return topicMetadata(name, partitions);
-						if (!isValidTopicName(name)) return { ...topicMetadata(name, 0), errorCode: KAFKA.INVALID_TOPIC_EXCEPTION };
+						if (name !== null && !isValidTopicName(name)) return { ...topicMetadata(name, 0), errorCode: KAFKA.INVALID_TOPIC_EXCEPTION };
 						const answer = await ctx.tributary.describeTopic(name);
 						if (answer.status === 200) return topicMetadata(name, answer.body.partitions.length);
 						return {

@@ -107,3 +107,28 @@ test("Metadata naming a topic its connection's listing does not hold yet looks i
 	);
 	assert.ok(calls.includes("describe made-over-http"));
 });
+
+test("Metadata checks topic names as Kafka's Topic.validate does without looking them up; a null name (v10+: a topic id) is not taken for one", async () => {
+	const { tributary, calls } = standIn(["a"]);
+	const ctx = context(tributary);
+	const named = (/** @type {(string | null)[]} */ names) => ({ topics: names.map((name) => ({ name })), allowAutoTopicCreation: false });
+	const answer = /** @type {any} */ (await metadata(named(["", "..", "x".repeat(250), "a b", "x".repeat(249), "a", null]), ctx));
+	assert.deepEqual(
+		answer.topics.map((/** @type {any} */ t) => t.errorCode),
+		[
+			KAFKA.INVALID_TOPIC_EXCEPTION,
+			KAFKA.INVALID_TOPIC_EXCEPTION,
+			KAFKA.INVALID_TOPIC_EXCEPTION,
+			KAFKA.INVALID_TOPIC_EXCEPTION,
+			KAFKA.UNKNOWN_TOPIC_OR_PARTITION,
+			KAFKA.NONE,
+			KAFKA.UNKNOWN_TOPIC_OR_PARTITION,
+		],
+	);
+	const invalid = new Set(["", "..", "x".repeat(250), "a b"].map((name) => `describe ${name}`));
+	assert.deepEqual(
+		calls.filter((c) => invalid.has(c)),
+		[],
+		"no invalid name is looked up",
+	);
+});
