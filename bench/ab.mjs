@@ -37,6 +37,14 @@
  * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000), AB_GROUP_BACKLOG (records per build
  * for the group shapes; by default what lasts the warm-up and the window at GROUP_RATE_MAX_PER_SEC). Prints a line per
  * round and the summary (the group shapes add each build's poll and commit-request latency p50/p99); writes nothing.
+ *
+ * AB_UNCOUPLED=1 (group shapes): each build's members loop on their own instead of every step waiting for both builds,
+ * and each round also gives each build's records/s and how busy its server was; the summary adds B's records/s as a
+ * percentage of A's. A paired step cannot show a change in how long a poll waits (a commit's storage write, a shared
+ * turn) as opposed to the CPU it costs: the slower build sets both builds' pace. The bench's group ÷ fetch is a ratio
+ * of records/s, and in the last full run the group's server was busy 92 % of the window against its fetch's 110 %
+ * (group-4m-4p): part of the gap is waiting, which only an uncoupled round measures. The two builds still share the
+ * machine, so a faster one takes CPU from the other: read B − A against an A/A run of the same mode.
  * Every acknowledged record is checked as the bench checks it: produced records in their log afterwards, fetched
  * pages dense, streamed reports dense and in order (and the same on both builds), every polled record the next of its
  * partition, both builds' polls as many records, and each group's committed offsets adding up to what it polled.
@@ -56,6 +64,7 @@ import {
 	pairCursors,
 	pairSteps,
 	summarize,
+	summarizeRates,
 	WORKING_TREE,
 } from "./lib/ab.mjs";
 import { backlogFor, consume, groupClient, memberCursor, setUpGroup } from "./lib/group-consume.mjs";
@@ -73,6 +82,8 @@ import { KEEP_TMP, PREFILL_RECORDS, ROOT, TOKEN } from "./settings.mjs";
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 6);
 const DURATION_MS = Number(process.env.AB_DURATION_MS ?? 8_000);
 const WARMUP_MS = Number(process.env.AB_WARMUP_MS ?? 2_000);
+/** Group shapes: each build's members on their own (see the module comment). */
+const UNCOUPLED = process.env.AB_UNCOUPLED === "1";
 const SHAPE = abShape(process.env.AB_SHAPE);
 const SCENARIO = /** @type {import("./scenarios/types.js").Scenario} */ (SCENARIOS.find((s) => s.id === SHAPE.id));
 /**
@@ -157,9 +168,11 @@ async function serve(build) {
 /**
  * @typedef {Awaited<ReturnType<typeof serve>>} Served
  * @typedef {{ poll: import("./lib/load.mjs").LatencySummary, commit: import("./lib/load.mjs").LatencySummary | null }} Latency
- * @typedef {{ cpuSeconds: number[], records: number, recordsPerSec: number, latency?: Latency[], note?: string }} Measured
+ * @typedef {{ cpuSeconds: number[], records: number, recordsPerSec: number, latency?: Latency[], note?: string, own?: Own[] }} Measured
  *   each server's CPU over the measured window, and the records each was sent in it; the group shapes add each
- *   server's poll and commit-request latencies, and a note when the window was cut short
+ *   server's poll and commit-request latencies, and a note when the window was cut short; uncoupled (`own`), each
+ *   server's own records, rate and busy share
+ * @typedef {{ records: number, recordsPerSec: number, busy: number }} Own
  */
 
 /**
@@ -302,6 +315,7 @@ async function groupRound(servers) {
 				memberCursor(/** @type {(typeof apis)[number]} */ (apis[i]), { ...setup, member, commitWith, pollRecords, layout }),
 			),
 		);
+		if (UNCOUPLED) return await uncoupledGroup(servers, setups, cursors);
 		const tally = latencyTally(servers.length);
 		const paired = (cursors[0] ?? []).map((_, m) =>
 			pairCursors(
@@ -335,6 +349,38 @@ async function groupRound(servers) {
 	}
 }
 
+/**
+ * `groupRound`'s window with each build's members on their own (AB_UNCOUPLED): both builds' loops run over the same
+ * seconds, each at its own pace; the same checks afterwards.
+ * @param {({ build: Build } & Served)[]} servers
+ * @param {Awaited<ReturnType<typeof setUpGroup>>[]} setups
+ * @param {ReturnType<typeof memberCursor>[][]} cursors  each build's members
+ * @returns {Promise<Measured>}
+ */
+async function uncoupledGroup(servers, setups, cursors) {
+	const warm = await Promise.all(cursors.map((c) => consume(c, WARMUP_MS, { finish: false })));
+	if (warm.some((w) => w.drained))
+		throw new Error(`the ${GROUP_BACKLOG_RECORDS}-record backlog ran dry in the warm-up: raise AB_GROUP_BACKLOG`);
+	const before = servers.map((s) => s.cpuSeconds());
+	const windows = await Promise.all(cursors.map((c) => consume(c, DURATION_MS, { finish: false })));
+	const cpuSeconds = servers.map((s, i) => s.cpuSeconds() - (before[i] ?? Number.NaN));
+	for (const c of cursors) for (const cursor of c) await cursor.finish();
+	for (const [i, setup] of setups.entries()) {
+		const polled = (cursors[i] ?? []).reduce((sum, c) => sum + c.polled, 0);
+		const committed = await setup.committed();
+		if (committed !== polled)
+			throw new Error(`${servers[i]?.build.name}: polled ${polled} records; the group's committed offsets add up to ${committed}`);
+	}
+	const own = windows.map((w, i) => ({
+		records: w.records,
+		recordsPerSec: Math.round(w.records / w.seconds),
+		busy: (cpuSeconds[i] ?? Number.NaN) / w.seconds,
+	}));
+	const dry = windows.filter((w) => w.drained).map((w) => w.seconds.toFixed(1));
+	const note = dry.length > 0 ? `a member ran dry after ${dry.join(" and ")} s (backlog ${GROUP_BACKLOG_RECORDS})` : undefined;
+	return { cpuSeconds, records: Math.min(...own.map((o) => o.records)), recordsPerSec: 0, own, note };
+}
+
 /** @type {Record<string, (servers: ({ build: Build } & Served)[], seed: number) => Promise<Measured>>} */
 const DRIVERS = { produce: produceRound, fetch: fetchRound, streaming: streamRound, group: groupRound };
 
@@ -342,8 +388,9 @@ const DRIVERS = { produce: produceRound, fetch: fetchRound, streaming: streamRou
  * One round: both builds served (started in `order`), on fresh data, under one load that reaches both at once.
  * @param {Build[]} order
  * @param {number} seed
- * @returns {Promise<{ micros: Record<string, number>, recordsPerSec: number, latency: Record<string, Latency>, note?: string }>}
- *   µs of server CPU per record by build name, the records/s each got, and (group shapes) each build's latencies
+ * @returns {Promise<{ micros: Record<string, number>, recordsPerSec: number, latency: Record<string, Latency>, note?: string, own: Record<string, Own> }>}
+ *   µs of server CPU per record by build name, the records/s each got, (group shapes) each build's latencies, and
+ *   (uncoupled) each build's own records, rate and busy share
  */
 async function runRound(order, seed) {
 	/** @type {({ build: Build } & Served)[]} */
@@ -355,14 +402,18 @@ async function runRound(order, seed) {
 		const micros = {};
 		/** @type {Record<string, Latency>} */
 		const latency = {};
+		/** @type {Record<string, Own>} */
+		const own = {};
 		for (const [i, s] of servers.entries()) {
-			const perRecord = cpuMicrosPerRecord(measured.cpuSeconds[i] ?? Number.NaN, measured.records);
+			const mine = measured.own?.[i];
+			if (mine !== undefined) own[s.build.name] = mine;
+			const perRecord = cpuMicrosPerRecord(measured.cpuSeconds[i] ?? Number.NaN, mine?.records ?? measured.records);
 			if (perRecord === null) throw new Error(`${s.build.name}: no server CPU figure (is there a /proc?)`);
 			micros[s.build.name] = perRecord;
 			const l = measured.latency?.[i];
 			if (l !== undefined) latency[s.build.name] = l;
 		}
-		return { micros, recordsPerSec: measured.recordsPerSec, latency, note: measured.note };
+		return { micros, recordsPerSec: measured.recordsPerSec, latency, note: measured.note, own };
 	} finally {
 		for (const s of servers) await s.stop();
 	}
@@ -392,11 +443,16 @@ async function main() {
 		});
 	}
 	console.log(builds.map((build) => build.label).join("; ") + (sameBuild ? " (A/A: the noise floor)" : ""));
-	console.log(`${SCENARIO.id} on both at once, ${ROUNDS} rounds of ${WARMUP_MS} + ${DURATION_MS} ms; server CPU µs/record`);
+	console.log(
+		`${SCENARIO.id} on ${UNCOUPLED ? "each on its own, over the same seconds" : "both at once"}, ${ROUNDS} rounds of ${WARMUP_MS} + ${DURATION_MS} ms; server CPU µs/record`,
+	);
 	/** @type {import("./lib/ab.mjs").AbRound[]} */
 	const rounds = [];
 	/** @type {Record<string, Latency>[]} */
 	const latencies = [];
+	/** @type {{ a: number, b: number }[]} */
+	const rates = [];
+	if (UNCOUPLED && SHAPE.driver !== "group") throw new Error("AB_UNCOUPLED=1 runs the group shapes only");
 	for (let r = 0; r < ROUNDS && !isInterrupted(); r++) {
 		const order = r % 2 === 0 ? builds : [...builds].reverse();
 		const load = loadavg()[0]?.toFixed(2);
@@ -407,6 +463,15 @@ async function main() {
 		const latency = Object.keys(got.latency).length > 0 ? `; ${latencyLine(got.latency)}` : "";
 		if (latency !== "") latencies.push(got.latency);
 		const note = got.note === undefined ? "" : ` (${got.note})`;
+		const [oa, ob] = [got.own.A, got.own.B];
+		if (oa !== undefined && ob !== undefined) {
+			rates.push({ a: oa.recordsPerSec, b: ob.recordsPerSec });
+			const busy = (/** @type {Own} */ o) => `${Math.round(o.busy * 100)}%`;
+			console.log(
+				`round ${r + 1}: A ${ra}, B ${rb}, B − A ${(rb - ra).toFixed(2)}; records/s A ${oa.recordsPerSec} (server busy ${busy(oa)}), B ${ob.recordsPerSec} (${busy(ob)})${note}; load ${load}`,
+			);
+			continue;
+		}
 		console.log(
 			`round ${r + 1}: A ${ra}, B ${rb}, B − A ${(rb - ra).toFixed(2)} at ${got.recordsPerSec} records/s each${note}; load ${load}${latency}`,
 		);
@@ -421,6 +486,12 @@ async function main() {
 		}`,
 	);
 	if (latencies.length > 0) console.log(`latency, medians of the rounds' figures: ${latencyLine(medianLatency(latencies))}`);
+	if (rates.length > 0) {
+		const t = summarizeRates(rates);
+		console.log(
+			`records/s, B as % of A: median ${t.percent}%, min ${t.percentMin}%, max ${t.percentMax}%; B higher in ${t.bHigher} of ${t.rounds} rounds`,
+		);
+	}
 }
 
 /**

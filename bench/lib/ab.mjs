@@ -219,3 +219,24 @@ export function summarize(rounds) {
 		signsAgree: diffs.every((d) => d < 0) || diffs.every((d) => d > 0),
 	};
 }
+
+/**
+ * What uncoupled rounds (`AB_UNCOUPLED=1`, group shapes) add up to in throughput: each round's records/s of B as a
+ * percentage of A's, their median and range, and in how many rounds B read more. Each build's members run on their
+ * own there, so a build whose server waits more (not only one that spends more CPU per record) reads less; paired
+ * rounds cannot show that, since every step waits for both builds.
+ * @param {{ a: number, b: number }[]} rates  records/s of each build, a round each
+ */
+export function summarizeRates(rates) {
+	if (rates.length === 0) throw new Error("no rounds to summarize");
+	const percents = rates.map((r) => (r.a > 0 ? (r.b / r.a) * 100 : Number.NaN));
+	if (percents.some((p) => !Number.isFinite(p))) throw new Error("a round in which A read nothing has no ratio");
+	return {
+		rounds: rates.length,
+		percent: round(median(percents), 1),
+		percentMin: round(Math.min(...percents), 1),
+		percentMax: round(Math.max(...percents), 1),
+		/** Rounds in which B read more records per second than A. */
+		bHigher: rates.filter((r) => r.b > r.a).length,
+	};
+}

@@ -15,6 +15,7 @@ import {
 	pairCursors,
 	pairSteps,
 	summarize,
+	summarizeRates,
 } from "../../bench/lib/ab.mjs";
 import { consume, memberCursor } from "../../bench/lib/group-consume.mjs";
 import { groupLoad } from "../../bench/scenarios/group.mjs";
@@ -333,4 +334,15 @@ test("a process's thread CPU grows as it works, counted finer than clock ticks",
 	assert.ok(spent >= 0.02 && spent < 1, `spent ${spent} s`);
 	assert.notEqual(Math.round(threadCpuSeconds(process.pid) * 1e9) % 10_000_000, 0, "a count in whole ticks");
 	assert.ok(Number.isNaN(threadCpuSeconds(2 ** 30)));
+});
+
+test("uncoupled rounds sum up to B's records/s as a percentage of A's, the median of the rounds'", () => {
+	const s = summarizeRates([
+		{ a: 100, b: 110 },
+		{ a: 200, b: 180 },
+		{ a: 50, b: 60 },
+	]);
+	assert.deepEqual(s, { rounds: 3, percent: 110, percentMin: 90, percentMax: 120, bHigher: 2 });
+	assert.throws(() => summarizeRates([]), /no rounds/);
+	assert.throws(() => summarizeRates([{ a: 0, b: 5 }]), /read nothing/);
 });
