@@ -1,7 +1,10 @@
 /**
  * @module
  * Request bodies, bounded before they are parsed: a declared `Content-Length` over the limit is refused
- * unread, and a streamed body is counted as it arrives and abandoned as soon as it passes the limit.
+ * unread, and a streamed body is counted as it arrives and abandoned as soon as it passes the limit. A body in a
+ * gzip or deflate `Content-Encoding` (Confluent's REST clients and many HTTP producers compress) is decoded as it
+ * is read, and the decoded bytes are what is counted, so a small body that inflates past the limit is a 413 long
+ * before it fills memory; any other coding, and text in a charset other than UTF-8, is a 415.
  */
 
 import * as z from "zod/mini";
@@ -18,8 +21,39 @@ function tooLarge(limitBytes: number): ApiError {
 }
 
 /**
- * The body's byte chunks, refusing more than `limitBytes`: a declared `Content-Length` over the limit is refused
- * unread, and a streamed body is abandoned as soon as it passes the limit.
+ * The `DecompressionStream` format of the body's `Content-Encoding` (HTTP's `deflate` is the zlib format, as that
+ * stream's "deflate" reads it; `x-gzip` is gzip, RFC 9110 §8.4.1.3); null when it has none. Anything else,
+ * a list of codings included, is a 415.
+ */
+function bodyCoding(request: Request): "gzip" | "deflate" | null {
+	const coding = request.headers.get("Content-Encoding")?.trim().toLowerCase() || "identity";
+	if (coding === "identity") return null;
+	if (coding === "gzip" || coding === "x-gzip" || coding === "deflate") return coding === "deflate" ? coding : "gzip";
+	throw new ApiError("unsupported_media_type", `Content-Encoding ${coding} is not supported: send gzip, deflate or none`);
+}
+
+/** The body's bytes, decoded from its `Content-Encoding` (see `bodyCoding`, which refuses one it cannot decode). */
+export function bodyStream(request: Request): ReadableStream<Uint8Array> | null {
+	const format = bodyCoding(request);
+	return format === null ? request.body : (request.body?.pipeThrough(new DecompressionStream(format)) ?? null);
+}
+
+/**
+ * Refuses, before anything is read, a body the text readers cannot read: one in a coding `bodyCoding` refuses, or
+ * whose `Content-Type` names a charset other than UTF-8 (every body is decoded as UTF-8: Latin-1 text would be
+ * stored as other characters than were sent).
+ */
+export function requireText(request: Request): void {
+	bodyCoding(request);
+	const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers.get("Content-Type") ?? "")?.[1]?.toLowerCase();
+	if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
+		throw new ApiError("unsupported_media_type", `charset ${charset} is not supported: send UTF-8`);
+	}
+}
+
+/**
+ * The body's byte chunks, decoded (`bodyStream`), refusing more than `limitBytes` of them: a declared
+ * `Content-Length` over the limit is refused unread, and a streamed body is abandoned as soon as it passes the limit.
  */
 export async function* readByteChunks(request: Request, limitBytes = REQUEST_BYTES_MAX): AsyncGenerator<Uint8Array> {
 	const declared = request.headers.get("Content-Length");
@@ -28,11 +62,16 @@ export async function* readByteChunks(request: Request, limitBytes = REQUEST_BYT
 		if (!Number.isSafeInteger(length) || length < 0) throw new ApiError("invalid_request", "Content-Length is not a byte count");
 		if (length > limitBytes) throw tooLarge(limitBytes);
 	}
-	if (request.body === null) return;
-	const reader = request.body.getReader();
+	const body = bodyStream(request);
+	if (body === null) return;
+	const reader = body.getReader();
 	let received = 0;
 	for (;;) {
-		const { done, value } = await reader.read();
+		const { done, value } = await reader.read().catch((cause: Error) => {
+			// A body that does not decode is the sender's fault; a plain body's read fails only when its sender went away.
+			if (body === request.body) throw cause;
+			throw new ApiError("invalid_request", `the body is not valid ${request.headers.get("Content-Encoding")}: ${cause.message}`);
+		});
 		if (done) return;
 		received += value.byteLength;
 		if (received > limitBytes) {
@@ -43,8 +82,9 @@ export async function* readByteChunks(request: Request, limitBytes = REQUEST_BYT
 	}
 }
 
-/** The body as UTF-8 text chunks, bounded as `readByteChunks`. */
+/** The body as UTF-8 text chunks, bounded as `readByteChunks`; refused as `requireText` refuses. */
 export async function* readTextChunks(request: Request, limitBytes = REQUEST_BYTES_MAX): AsyncGenerator<string> {
+	requireText(request);
 	const decoder = new TextDecoder();
 	for await (const bytes of readByteChunks(request, limitBytes)) yield decoder.decode(bytes, { stream: true });
 	const rest = decoder.decode();
@@ -68,14 +108,24 @@ export async function readBytes(request: Request, limitBytes = REQUEST_BYTES_MAX
 	return bytes;
 }
 
-/** Reads the whole body as UTF-8 text, refusing more than `limitBytes`. */
+/** Reads the whole body as UTF-8 text, refusing more than `limitBytes`; refused as `requireText` refuses. */
 export async function readText(request: Request, limitBytes = REQUEST_BYTES_MAX): Promise<string> {
+	requireText(request);
 	// The runtime enforces that a body matches its declared length, so a declared one can be read in one go.
-	const declared = request.headers.get("Content-Length");
-	if (declared !== null && Number(declared) <= limitBytes && Number.isSafeInteger(Number(declared))) return request.text();
+	const declared = declaredTextBytes(request);
+	if (declared !== null && declared <= limitBytes && Number.isSafeInteger(declared)) return request.text();
 	let text = "";
 	for await (const chunk of readTextChunks(request, limitBytes)) text += chunk;
 	return text;
+}
+
+/**
+ * The body's length in bytes as its text is, when the sender declared it: its `Content-Length`, unless a
+ * `Content-Encoding` makes that the length of the coded bytes. Null otherwise (NaN for a length that is no number).
+ */
+export function declaredTextBytes(request: Request): number | null {
+	const declared = request.headers.get("Content-Length");
+	return declared === null || request.headers.has("Content-Encoding") ? null : Number(declared);
 }
 
 /**
@@ -100,6 +150,7 @@ export function mediaType(request: Request): string | null {
 
 /** Refuses bodies that are not JSON (a missing Content-Type is taken as JSON, as curl users expect). */
 export function requireJson(request: Request): void {
+	requireText(request);
 	const type = mediaType(request);
 	if (type !== null && type !== "application/json") {
 		// curl -d without -H sends a form type: say what to add rather than leave a newcomer guessing.

@@ -8,7 +8,8 @@
  * is one more RPC per request, paid only by keys that have quotas (and one more after a fetch with a fetch-bytes
  * quota). An evicted authority starts with full buckets: at worst one extra burst.
  * Produce bytes are charged from the declared Content-Length before the request runs (a key with a produce quota
- * must declare it: 411 otherwise, so a chunked body cannot slip past); fetch bytes from the response body
+ * must declare it: 411 otherwise, so a chunked body cannot slip past; a compressed body is charged as sent, as Kafka's
+ * byte-rate quotas count a compressed batch, and inflates to `REQUEST_BYTES_MAX` at most); fetch bytes from the response body
  * afterwards (routes report it as `bodyBytes`), so a key in debt waits. A live read (SSE, a WebSocket tail) pays
  * each write as it goes (`liveFetchPayer`). Which byte quota a route draws on is its `byteQuota` in the route
  * table (route-table.ts), the same entry `authorize()` reads.

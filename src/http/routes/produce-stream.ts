@@ -28,7 +28,7 @@ import { ApiError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
-import { mediaType, queryOf, validate } from "../body.ts";
+import { bodyStream, mediaType, queryOf, requireText, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
 import {
@@ -197,7 +197,8 @@ function openNdjson(c: C, topic: string): Response {
 	if (type !== "application/x-ndjson") {
 		throw new ApiError("unsupported_media_type", `a produce stream's body is application/x-ndjson, one message per line; got ${type}`);
 	}
-	const body = c.req.raw.body;
+	requireText(c.req.raw);
+	const body = bodyStream(c.req.raw);
 	if (body === null) throw new ApiError("invalid_request", "the body holds no messages");
 	// The runtime's native byte pipe: a JavaScript TransformStream costs tens of µs per chunk written.
 	const { readable, writable } = new IdentityTransformStream();

@@ -12,7 +12,7 @@ import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
-import { mediaType, parseJson, queryOf, readText, validate } from "../body.ts";
+import { declaredTextBytes, mediaType, parseJson, queryOf, readText, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
@@ -50,8 +50,7 @@ async function readProduceRequest(request: Request): Promise<ProduceRequest> {
 		throw new ApiError("unsupported_media_type", `expected application/json or application/x-ndjson, got ${type}`);
 	}
 	const text = await readText(request);
-	const declared = request.headers.get("Content-Length");
-	const declaredBytes = declared === null ? null : Number(declared);
+	const declaredBytes = declaredTextBytes(request);
 	const asciiText = parsesToAscii(text, declaredBytes);
 	const fast = fastProduceBody(text, declaredBytes);
 	if (fast !== null) return { ...fast, asciiText };
