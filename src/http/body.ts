@@ -161,14 +161,15 @@ export function requireJson(request: Request): void {
 }
 
 /**
- * Parses JSON text, keeping big numbers exact; malformed JSON is a 400 that quotes the parser. Depth and
- * object width are bounded before any schema or encoder walks the value recursively.
+ * Parses JSON text, keeping big numbers exact (and a zero's sign unless `keepZeroSign` is false); malformed JSON is
+ * a 400 that quotes the parser. Depth and object width are bounded before any schema or encoder walks the value
+ * recursively.
  */
-export function parseJson(text: string, what = "request body"): unknown {
+export function parseJson(text: string, what = "request body", keepZeroSign = true): unknown {
 	if (text.length === 0) throw new ApiError("invalid_json", `${what} is empty; expected JSON`);
 	let value: unknown;
 	try {
-		value = parseJsonExact(text);
+		value = parseJsonExact(text, keepZeroSign);
 	} catch (cause) {
 		throw new ApiError("invalid_json", `${what} is not valid JSON: ${(cause as Error).message}`);
 	}
@@ -187,7 +188,7 @@ export function validate<S extends z.core.$ZodType>(schema: S, data: unknown, wh
 	// reportInput lets a message say what was sent ("got 100000"); inputs are never put on the wire.
 	const result = z.safeParse(schema, data, { reportInput: true });
 	if (result.success) return result.data;
-	const issues = describeIssues(schema, result.error.issues).slice(0, ISSUES_SHOWN_MAX);
+	const issues = describeIssues(schema, result.error.issues, data).slice(0, ISSUES_SHOWN_MAX);
 	const first = issues[0];
 	const where = first === undefined || first.path === "" ? what : first.path;
 	throw new ApiError("invalid_request", `${where}: ${first?.message ?? "invalid"}`, { issues });
@@ -197,11 +198,11 @@ export function validate<S extends z.core.$ZodType>(schema: S, data: unknown, wh
  * Reads and parses a JSON body in one step: the bodies of topics, keys, subscriptions and the like, whose maps hold
  * names the API acts on (a topic's config, a filter's header conditions), never records. A member named `__proto__`
  * is refused there: it would vanish in validation, and a dropped filter condition matches everything; so is a number
- * a double cannot hold (`parameterBodyProblem`).
+ * a double cannot hold (`parameterBodyProblem`). A negative zero is a zero: no parameter tells the two apart.
  */
 export async function readJson(request: Request): Promise<unknown> {
 	requireJson(request);
-	const value = parseJson(await readText(request));
+	const value = parseJson(await readText(request), undefined, false);
 	const problem = parameterBodyProblem(value);
 	if (problem !== null) throw new ApiError("invalid_request", `request body: ${problem}`);
 	return value;

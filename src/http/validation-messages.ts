@@ -20,12 +20,31 @@ type Def = { readonly type: string } & Record<string, unknown>;
 /** How far a misspelling may be from the field it meant: two edits, or a third of a short name. */
 const SUGGESTION_DISTANCE_MAX = 2;
 
-/** Issues as `{ path, message }`, unknown fields first; the caller shows the first and lists them all. */
-export function describeIssues(schema: z.core.$ZodType, given: readonly Issue[]): DescribedIssue[] {
+/**
+ * Issues as `{ path, message }`, unknown fields first; the caller shows the first and lists them all. `data` is what
+ * was validated.
+ */
+export function describeIssues(schema: z.core.$ZodType, given: readonly Issue[], data?: unknown): DescribedIssue[] {
 	const issues = given.flatMap(throughUnion);
 	const unknown = issues.filter((issue) => issue.code === "unrecognized_keys");
 	const rest = issues.filter((issue) => issue.code !== "unrecognized_keys");
-	return [...unknown, ...rest].map((issue) => ({ path: formatPath(issue.path), message: describeIssue(schema, issue) }));
+	return [...unknown, ...rest].map(
+		(issue) => keptNumberIssue(issue, data) ?? { path: formatPath(issue.path), message: describeIssue(schema, issue) },
+	);
+}
+
+/**
+ * An issue inside a number `parseJsonExact` kept as written (`1e400` where an object belongs): zod takes the kept
+ * number for an object, asks for its fields and finds one named `rawJSON`, so the issue is the number itself, where it
+ * stands. (An issue at the number is `describeIssue`'s.)
+ */
+function keptNumberIssue(issue: Issue, data: unknown): DescribedIssue | null {
+	let value = data;
+	for (let i = 0; i < issue.path.length + (issue.code === "unrecognized_keys" ? 1 : 0); i++) {
+		if (JSON.isRawJSON(value)) return { path: formatPath(issue.path.slice(0, i)), message: `must be an object, not ${value.rawJSON}` };
+		value = (value as Record<PropertyKey, unknown> | null | undefined)?.[issue.path[i] as PropertyKey];
+	}
+	return null;
 }
 
 /**

@@ -74,10 +74,18 @@ function keepExactNumbers(this: unknown, _key: string, value: unknown, context?:
 	return value;
 }
 
-/** `JSON.parse` that preserves the digits of numbers a double cannot hold. Throws `SyntaxError` like it. */
-export function parseJsonExact(text: string): unknown {
+/** As `keepExactNumbers`, but a zero stays a double whatever its sign: where a number is a parameter, -0 means 0. */
+function keepExactNonZero(this: unknown, key: string, value: unknown, context?: ReviverContext): unknown {
+	return value === 0 ? value : keepExactNumbers.call(this, key, value, context);
+}
+
+/**
+ * `JSON.parse` that preserves the digits of numbers a double cannot hold, and the sign of a zero unless
+ * `keepZeroSign` is false (a body of parameters: only a record's value has a use for it). Throws `SyntaxError` like it.
+ */
+export function parseJsonExact(text: string, keepZeroSign = true): unknown {
 	if (!mayHoldUnsafeNumber(text)) return JSON.parse(text);
-	return JSON.parse(text, keepExactNumbers as (this: unknown, key: string, value: unknown) => unknown);
+	return JSON.parse(text, (keepZeroSign ? keepExactNumbers : keepExactNonZero) as (this: unknown, key: string, value: unknown) => unknown);
 }
 
 const NON_ASCII = /[\u0080-\uffff]/;

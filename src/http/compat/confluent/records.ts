@@ -17,6 +17,7 @@ import { utf8ByteLength } from "../../../shared/json.ts";
 import { HEADER_KEY_BYTES_MAX, PARTITIONS_MAX, RECORD_HEADERS_MAX, TIMESTAMP_MS_MAX } from "../../../shared/limits.ts";
 import { utf8 } from "../../../shared/partitioner.ts";
 import type { ProducedRecord, RecordHeader } from "../../../shared/record-codec.ts";
+import { int } from "../../schemas.ts";
 import { BATCH_ID_LENGTH_MAX, CLUSTER_ID } from "./limits.ts";
 
 export const DATA_TYPES = ["BINARY", "JSON", "STRING"] as const;
@@ -74,7 +75,7 @@ const Timestamp = z
 	.check(z.refine((ms) => Number.isFinite(ms) && ms >= 0 && ms <= TIMESTAMP_MS_MAX, "timestamp must be a real date from 1970 on"));
 
 const recordFields = {
-	partition_id: z.optional(z.nullable(z.number().check(z.int(), z.minimum(0), z.maximum(PARTITIONS_MAX - 1)))),
+	partition_id: z.optional(z.nullable(int(0, PARTITIONS_MAX - 1))),
 	headers: z.optional(z.nullable(z.array(ProduceRequestHeader).check(z.maxLength(RECORD_HEADERS_MAX)))),
 	key: ProduceRequestData,
 	value: ProduceRequestData,
