@@ -335,7 +335,9 @@ const SubscriptionFilter = z.nullable(
 );
 
 const SubscriptionSettingsFields = {
-	url: z.string().check(z.minLength(1), z.maxLength(WEBHOOK_URL_LENGTH_MAX)),
+	// A plain name: the URL parser percent-encodes a lone surrogate as U+FFFD and drops a tab or newline, so the URL
+	// delivered to would not be the one sent, and the refusal would echo what has no UTF-8 form.
+	url: plainName(WEBHOOK_URL_LENGTH_MAX),
 	batch_max_records: count(1, WEBHOOK_BATCH_RECORDS_MAX),
 	batch_max_wait_ms: count(0, WEBHOOK_BATCH_WAIT_MS_MAX),
 	max_attempts: count(1, WEBHOOK_ATTEMPTS_MAX),

@@ -86,9 +86,13 @@ describe("names that are stored or echoed", () => {
 			{ offsets: [{ topic, partition: 0, offset: 0, metadata: "m\ud800" }] },
 			"offsets[0].metadata",
 		],
-	])("refuses %s with a 400 naming the field", async (_name, path, body, field) => {
+		["a webhook URL with a lone surrogate", `/v1/topics/${topic}/subscriptions`, { url: "https://receiver.test/\ud800" }, "url"],
+		// The URL parser drops a tab or newline without a word: what is stored would not be what was sent.
+		["a webhook URL with a tab", `/v1/topics/${topic}/subscriptions`, { url: "https://receiver.test/a\tb" }, "url"],
+	])("refuses %s with a 400 naming the field, and does not echo it", async (_name, path, body, field) => {
 		const message = await refusal(await call("POST", path, { body }));
 		expect(message.startsWith(`${field}: `), message).toBe(true);
+		expect(message.isWellFormed() && !message.includes("\t"), message).toBe(true);
 	});
 });
 
