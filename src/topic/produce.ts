@@ -122,6 +122,16 @@ function encodeByPartition(
 		if (compacted && keyId === null) {
 			return err("invalid_record", `records[${i}] has no key; records on a compacted topic must have one`, { index: i });
 		}
+		// A lone surrogate has no UTF-8 form: the partitioner hashes a key's UTF-8 and a Kafka client reads keys and
+		// headers as bytes, so each would see U+FFFD where this API answers the surrogate. Native, and a one-byte
+		// string (most keys) holds none: a few ns a record.
+		const { key, headers } = record;
+		if (
+			(typeof key === "string" && !key.isWellFormed()) ||
+			headers.some((h) => !h.key.isWellFormed() || h.value?.isWellFormed() === false)
+		) {
+			return err("invalid_record", `records[${i}]: a lone surrogate in a key or header`, { index: i });
+		}
 		const tail = record.encoded?.tail ?? encodeTail(record);
 		const bytes = record.encoded?.bytes ?? (asciiText ? tail.length : utf8ByteLength(tail));
 		if (bytes > limit) {

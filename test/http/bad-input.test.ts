@@ -4,8 +4,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { PRODUCE_RECORDS_MAX, RECORD_HEADERS_MAX, REQUEST_BYTES_MAX } from "../../src/shared/limits.ts";
+import { basic } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
+import { ADMIN_TOKEN, call, createTopic, fetchRecords, produce } from "../support/worker.ts";
 
 const topic = uniqueTopic("bad");
 const records = `/v1/topics/${topic}/records`;
@@ -217,6 +218,40 @@ describe("bad input", () => {
 		const body = (await response.json()) as { error: Record<string, unknown> };
 		expect(body.error).toMatchObject({ code: "record_too_large", index: 1, max_message_bytes: 200 });
 		expect((await fetchRecords(small, 0, "offset=0")).high_watermark).toBe(0);
+	});
+});
+
+describe("lone surrogates in keys and headers", () => {
+	// They have no UTF-8 form: Kafka's partitioner hashes a key's UTF-8 and a Kafka client reads keys and headers
+	// as bytes, so each would see U+FFFD where the JSON API answers the surrogate.
+	it.each([
+		["a key", '{"key":"k\\ud800","value":1}'],
+		["a header key", '{"value":1,"headers":[{"key":"h\\udc00","value":"v"}]}'],
+		["a header value", '{"value":1,"headers":[{"key":"h","value":"v\\ud800"}]}'],
+	])("%s is refused with 400 naming the record, on /v1 (JSON and NDJSON) and /upstash", async (_, record) => {
+		const lone = uniqueTopic("lone");
+		await createTopic(lone, 1);
+		const json = await call("POST", `/v1/topics/${lone}/records`, {
+			raw: `{"records":[{"value":0},${record}]}`,
+			headers: { "Content-Type": "application/json" },
+		});
+		const ndjson = await call("POST", `/v1/topics/${lone}/records`, {
+			raw: `{"value":0}\n${record}\n`,
+			headers: { "Content-Type": "application/x-ndjson" },
+		});
+		for (const response of [json, ndjson]) {
+			const text = await response.text();
+			expect(response.status, text).toBe(400);
+			expect(JSON.parse(text)).toMatchObject({ error: { code: "invalid_record", index: 1 } });
+		}
+		const upstash = await call("POST", `/upstash/produce/${lone}`, {
+			token: null,
+			raw: `[{"value":"0"},${record.replace('"value":1', '"value":"1"')}]`,
+			headers: basic("admin", ADMIN_TOKEN),
+		});
+		expect(upstash.status, await upstash.clone().text()).toBe(400);
+		expect(((await upstash.json()) as { error: string }).error).toMatch(/^records\[1\]/);
+		expect((await fetchRecords(lone, 0)).high_watermark).toBe(0);
 	});
 });
 
