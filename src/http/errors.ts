@@ -45,6 +45,7 @@ export const ERRORS = {
 	idempotency_key_reused: { status: 409, retriable: false },
 	offset_mismatch: { status: 409, retriable: false },
 	partition_full: { status: 507, retriable: false },
+	policy_violation: { status: 409, retriable: false },
 	partition_unavailable: { status: 503, retriable: true },
 	unavailable: { status: 503, retriable: true },
 	// Only the Worker's operator can set what is missing: the same request keeps failing until then.

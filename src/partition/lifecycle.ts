@@ -139,7 +139,10 @@ export class Lifecycle {
 	private retentionDueMs(head: HeadBatch | null, config: TopicConfig, nowMs: number): number | null {
 		const remote = this.tiering.remoteHead();
 		const totalBytes = this.view.totalBytes + this.view.remoteBytes;
-		return remote === null ? retentionDueMs(head, totalBytes, config, nowMs) : remoteRetentionDueMs(remote, totalBytes, config, nowMs);
+		const start = this.view.logStartOffset;
+		return remote === null
+			? retentionDueMs(head, totalBytes, config, nowMs, start)
+			: remoteRetentionDueMs(remote, totalBytes, config, nowMs, start);
 	}
 
 	private ensureBy(dueMs: number | null): void {
@@ -197,24 +200,26 @@ export class Lifecycle {
 			}
 		};
 		assert(this.view.remoteBytes === 0, "local retention waits until no remote segment is left");
-		const count = planRetention(head(), this.view.totalBytes, config, nowMs);
+		const count = planRetention(head(), this.view.totalBytes, config, nowMs, this.view.logStartOffset);
 		if (count === 0) return;
 		if (count === RETENTION_BATCHES_PER_STEP) this.moreWork = true;
 		const deleted = read.slice(0, count);
 		const last = deleted[count - 1] as HeadBatch;
 		this.sql.exec("DELETE FROM batches WHERE base_offset <= ?", last.baseOffset);
 		this.cache.forgetThrough(last.baseOffset);
-		const logStartOffset = last.lastOffset + 1;
+		const localLogStartOffset = last.lastOffset + 1;
+		// A DeleteRecords may have moved the log start past the deleted batches, even into the first one left.
+		const logStartOffset = Math.max(this.view.logStartOffset, localLogStartOffset);
 		assert(logStartOffset <= this.view.nextOffset, "retention never passes the high watermark");
 		this.sql.exec(
 			"UPDATE partition_state SET log_start_offset = ?, local_log_start_offset = ?, next_offset_floor = ? WHERE id = 1",
 			logStartOffset,
-			logStartOffset,
+			localLogStartOffset,
 			this.view.nextOffset,
 		);
-		this.sql.exec("DELETE FROM record_keys WHERE offset < ?", logStartOffset);
+		this.sql.exec("DELETE FROM record_keys WHERE offset < ?", localLogStartOffset);
 		this.view.logStartOffset = logStartOffset;
-		this.view.localLogStartOffset = logStartOffset;
+		this.view.localLogStartOffset = localLogStartOffset;
 		this.view.totalBytes -= deleted.reduce((n, b) => n + b.bytes, 0);
 		this.view.storedBatches -= count;
 		this.view.storedRecords -= deleted.reduce((n, b) => n + b.recordCount, 0);

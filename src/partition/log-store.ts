@@ -83,10 +83,8 @@ export function loadView(
 	view.totalBytes = totals.totalBytes;
 	view.storedBatches = totals.storedBatches;
 	view.storedRecords = totals.storedRecords;
-	assert(
-		view.logStartOffset <= view.localLogStartOffset && view.localLogStartOffset <= view.nextOffset,
-		"log start ≤ local log start ≤ high watermark",
-	);
+	// A DeleteRecords may move the log start past the local log start (retention then deletes what lies below it).
+	assert(view.logStartOffset <= view.nextOffset && view.localLogStartOffset <= view.nextOffset, "both log starts ≤ high watermark");
 }
 
 /**

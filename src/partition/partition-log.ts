@@ -28,6 +28,7 @@ import { BatchWriter } from "./batch-writer.ts";
 import { claimsRefusal, sequenceOutcome } from "./claims.ts";
 import { CommitQueue } from "./commit-queue.ts";
 import { compacts } from "./compaction.ts";
+import { advanceLogStart } from "./delete-records.ts";
 import { Followers } from "./followers.ts";
 import { Lifecycle } from "./lifecycle.ts";
 import { findOffsetForTimestamp, type LogSlice, loadView, readLog, readLogUtf8 } from "./log-store.ts";
@@ -547,8 +548,15 @@ export class PartitionLog extends DurableObject<Env> {
 		if (identity !== null) return identity;
 		const remote = findRemoteTimestamp(this.sql, this.view, timestampMs, fromOffset, batchesMax);
 		if (remote !== null) return ok({ remote });
-		const { nextOffset } = this.view;
-		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs, nextOffset, fromOffset, batchesMax) ?? nextOffset });
+		const found = findOffsetForTimestamp(this.sql, timestampMs, this.view.nextOffset, fromOffset, batchesMax) ?? this.view.nextOffset;
+		return ok({ offset: Math.max(found, this.view.logStartOffset) }); // batches below a DeleteRecords' log start may be left
+	}
+
+	/** Kafka's DeleteRecords: the log start moves up to `beforeOffset` (-1: the high watermark); see delete-records.ts. */
+	deleteRecords(topicId: string, beforeOffset: number): Result<{ logStartOffset: number }> {
+		const moved = this.checkIdentity(topicId) ?? advanceLogStart(this.sql, this.view, this.config, beforeOffset);
+		if (moved.ok && this.config !== null) this.lifecycle.reschedule(this.config, Date.now()); // retention deletes below it
+		return moved;
 	}
 
 	/** Background work (alarm-run.ts): whatever is due, in bounded steps; then the next alarm is set. */

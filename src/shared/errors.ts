@@ -31,6 +31,8 @@ export type ErrorCode =
 	| "idempotency_key_reused"
 	| "offset_mismatch"
 	| "partition_full"
+	/** Kafka's PolicyViolation: the topic's config forbids what was asked (DeleteRecords on a compacted topic). */
+	| "policy_violation"
 	| "partition_unavailable"
 	/** A Durable Object the request needed did not answer; nothing was changed that a retry would not finish. */
 	| "unavailable"

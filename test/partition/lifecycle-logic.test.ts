@@ -136,6 +136,16 @@ describe("planRetention", () => {
 		expect(planRetention(head, 3000, config({ "cleanup.policy": "compact,delete", "retention.ms": 1 }), 1e12)).toBe(3);
 	});
 
+	it("deletes batches wholly below the log start (a DeleteRecords moved it), whatever the cleanup policy", () => {
+		const keepAll = config({ "retention.ms": -1, "retention.bytes": -1 });
+		expect(planRetention(head, 3000, keepAll, 0, 19)).toBe(1);
+		expect(planRetention(head, 3000, keepAll, 0, 20)).toBe(2);
+		expect(planRetention(head, 3000, keepAll, 0, 30)).toBe(3);
+		expect(planRetention(head, 3000, config({ "cleanup.policy": "compact" }), 0, 20)).toBe(2);
+		expect(retentionDueMs(head[0] ?? null, 3000, config({ "cleanup.policy": "compact" }), 7, 10)).toBe(7);
+		expect(retentionDueMs(head[0] ?? null, 3000, keepAll, 7, 9)).toBeNull();
+	});
+
 	it("says when retention is next due", () => {
 		expect(retentionDueMs(head[0] ?? null, 3000, config({ "retention.ms": 50 }), 0)).toBe(150);
 		expect(retentionDueMs(head[0] ?? null, 3000, config({ "retention.ms": -1, "retention.bytes": 100 }), 7)).toBe(7);

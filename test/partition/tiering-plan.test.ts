@@ -3,7 +3,13 @@
  * the next segment takes, and which remote segments retention drops.
  */
 import { describe, expect, it } from "vitest";
-import { offloadDueMs, planRemoteRetention, planSegment, type RemoteSegment } from "../../src/partition/tiering/tiering-plan.ts";
+import {
+	offloadDueMs,
+	planRemoteRetention,
+	planSegment,
+	type RemoteSegment,
+	remoteRetentionDueMs,
+} from "../../src/partition/tiering/tiering-plan.ts";
 import { DEFAULT_TOPIC_CONFIG, localRetention, type TopicConfig } from "../../src/shared/topic-config.ts";
 
 const config = (changes: Partial<TopicConfig>): TopicConfig => ({ ...DEFAULT_TOPIC_CONFIG, "remote.storage.enable": true, ...changes });
@@ -77,5 +83,13 @@ describe("planRemoteRetention", () => {
 		expect(planRemoteRetention(segments, 350, keep(251), NOW)).toBe(0);
 		expect(planRemoteRetention(segments, 350, keep(150), NOW)).toBe(2);
 		expect(planRemoteRetention(segments, 350, keep(-1), NOW)).toBe(0);
+	});
+
+	it("drops segments wholly below the log start", () => {
+		const keepAll = config({ "retention.ms": -1, "retention.bytes": -1 });
+		expect(planRemoteRetention(segments, 350, keepAll, NOW, 19)).toBe(1);
+		expect(planRemoteRetention(segments, 350, keepAll, NOW, 20)).toBe(2);
+		expect(remoteRetentionDueMs(segments[0] as RemoteSegment, 350, keepAll, NOW, 10)).toBe(NOW);
+		expect(remoteRetentionDueMs(segments[0] as RemoteSegment, 350, keepAll, NOW, 9)).toBeNull();
 	});
 });

@@ -198,16 +198,17 @@ export function dropExpiredSegments(
 			yield segment;
 		}
 	};
-	const count = planRemoteRetention(head(), view.totalBytes + view.remoteBytes, config, nowMs);
+	const count = planRemoteRetention(head(), view.totalBytes + view.remoteBytes, config, nowMs, view.logStartOffset);
 	if (count === 0) return { droppedKeys: [], more: false };
 	const dropped = read.slice(0, count);
 	const last = dropped[count - 1] as RemoteSegment;
 	sql.exec("DELETE FROM remote_segments WHERE base_offset <= ?", last.baseOffset);
-	view.logStartOffset = last.lastOffset + 1;
+	// A DeleteRecords may have moved the log start past the dropped segments already.
+	view.logStartOffset = Math.max(view.logStartOffset, last.lastOffset + 1);
 	view.remoteBytes -= dropped.reduce((n, s) => n + s.bytes, 0);
 	view.remoteRecords -= dropped.reduce((n, s) => n + s.recordCount, 0);
-	assert(view.logStartOffset <= view.localLogStartOffset, "retention of remote segments stops at the local log start");
-	assert((view.remoteBytes === 0) === (view.logStartOffset === view.localLogStartOffset), "remote bytes iff remote offsets");
+	assert(last.lastOffset < view.localLogStartOffset, "retention of remote segments stops at the local log start");
+	assert((view.remoteBytes === 0) === (last.lastOffset + 1 === view.localLogStartOffset), "remote bytes iff remote offsets");
 	assert((view.remoteRecords === 0) === (view.remoteBytes === 0), "remote records iff remote bytes");
 	sql.exec(
 		"UPDATE partition_state SET log_start_offset = ?, remote_bytes = ?, remote_records = ? WHERE id = 1",

@@ -87,9 +87,9 @@ export class TieredStorage {
 		this.sql = host.storage.sql;
 	}
 
-	/** Whether part of the log lies in R2. */
+	/** Whether part of the log lies in R2 (segments wholly below the log start count until retention drops them). */
 	hasRemote(): boolean {
-		return this.host.view.localLogStartOffset > this.host.view.logStartOffset;
+		return this.host.view.remoteBytes > 0;
 	}
 
 	/** The oldest remote segment (for retention's due time); null when nothing is remote. */

@@ -81,19 +81,32 @@ export function planSegment(
 /**
  * How many remote segments (oldest first) retention drops, whole, as Kafka drops remote segments: by time when
  * no record in the segment is within `retention.ms`; by size while the whole log (local and remote bytes) would
- * still hold at least `retention.bytes` without it.
+ * still hold at least `retention.bytes` without it; when it lies wholly below `logStartOffset`.
  */
-export function planRemoteRetention(segments: Iterable<RemoteSegment>, totalBytes: number, config: TopicConfig, nowMs: number): number {
-	return planRetention(retentionUnits(segments), totalBytes, config, nowMs);
+export function planRemoteRetention(
+	segments: Iterable<RemoteSegment>,
+	totalBytes: number,
+	config: TopicConfig,
+	nowMs: number,
+	logStartOffset = 0,
+): number {
+	return planRetention(retentionUnits(segments), totalBytes, config, nowMs, logStartOffset);
 }
 
 /** Segments as retention weighs them, read lazily: retention stops at the first one that stays. */
 function* retentionUnits(segments: Iterable<RemoteSegment>): Iterable<RetentionUnit> {
-	for (const segment of segments) yield { maxTimestamp: segment.timestampHigh, bytes: segment.bytes };
+	for (const segment of segments) yield { maxTimestamp: segment.timestampHigh, bytes: segment.bytes, lastOffset: segment.lastOffset };
 }
 
 /** When retention next drops the oldest remote segment (`head`); null when it never will as things stand. */
-export function remoteRetentionDueMs(head: RemoteSegment, totalBytes: number, config: TopicConfig, nowMs: number): number | null {
+export function remoteRetentionDueMs(
+	head: RemoteSegment,
+	totalBytes: number,
+	config: TopicConfig,
+	nowMs: number,
+	logStartOffset = 0,
+): number | null {
+	if (head.lastOffset < logStartOffset) return nowMs;
 	if (config["cleanup.policy"] === "compact") return null;
 	const retentionBytes = config["retention.bytes"];
 	if (retentionBytes !== -1 && totalBytes - head.bytes >= retentionBytes) return nowMs;
