@@ -16,7 +16,14 @@ import { produce } from "../topic/produce.ts";
 import { AUDIT_TOPIC, actorOf } from "./access.ts";
 import type { AppEnv } from "./app-env.ts";
 
-export type AuditAction = "key.create" | "key.delete" | "anonymous.update" | "topic.create" | "topic.update" | "topic.delete";
+export type AuditAction =
+	| "key.create"
+	| "key.delete"
+	| "anonymous.update"
+	| "topic.create"
+	| "topic.update"
+	| "topic.delete"
+	| "topic.delete_records";
 
 type AuditTarget = Readonly<Record<string, string | number | boolean | null>>;
 

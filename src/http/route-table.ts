@@ -93,6 +93,8 @@ export const ROUTES = {
 	"POST /v1/topics/:topic/records/stream": streamed(on(topic, "produce"), PRODUCE_BYTES),
 	"GET /v1/topics/:topic/partitions/:partition/records": route(on(topic, "consume"), FETCH_BYTES),
 	"GET /v1/topics/:topic/partitions/:partition/offsets": route(on(topic, "describe"), NO_BYTES),
+	// Kafka's DeleteRecords needs DELETE on the topic; deleting a topic here needs admin on it.
+	"POST /v1/topics/:topic/partitions/:partition/delete-records": route(on(topic, "admin"), NO_BYTES),
 	"POST /v1/topics/:topic/webhook": route(on(topic, "produce"), PRODUCE_BYTES),
 	// Webhook subscriptions ship a topic's records to a URL and carry signing secrets: topic administration.
 	"POST /v1/topics/:topic/subscriptions": route(on(topic, "admin"), NO_BYTES),

@@ -8,6 +8,7 @@
  */
 
 import * as z from "zod/mini";
+import { DELETE_TO_HIGH_WATERMARK } from "../partition/delete-records.ts";
 import { isBase64 } from "../shared/base64.ts";
 import {
 	FETCH_BYTES_MAX,
@@ -293,6 +294,9 @@ export const FetchQuery = z.object({
 	max_bytes: z.optional(cappedDigitsFrom(1, FETCH_BYTES_MAX)),
 	wait_ms: z.optional(cappedDigits(FETCH_WAIT_MS_MAX)),
 });
+
+/** DeleteRecords: the partition's log start moves up to `before_offset`; -1 is the high watermark, as in Kafka. */
+export const DeleteRecordsBody = z.strictObject({ before_offset: int(DELETE_TO_HIGH_WATERMARK, Number.MAX_SAFE_INTEGER) });
 
 export const OffsetsQuery = z.object({
 	at: z.union([

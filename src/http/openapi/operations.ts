@@ -17,6 +17,7 @@ import { TopicsQuery } from "../routes/topics.ts";
 import {
 	CreateSubscriptionBody,
 	CreateTopicBody,
+	DeleteRecordsBody,
 	DeliveriesQuery,
 	FetchQuery,
 	InboundWebhookQuery,
@@ -129,6 +130,13 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		path: PartitionPath,
 		query: OffsetsQuery,
 		responses: { 200: R.OffsetResult },
+	},
+	"POST /v1/topics/:topic/partitions/:partition/delete-records": {
+		summary: "Delete a partition's records before an offset (Kafka's DeleteRecords; -1: all): answers the new log start",
+		tag: "records",
+		path: PartitionPath,
+		body: { schema: DeleteRecordsBody },
+		responses: { 200: R.LogStartResult },
 	},
 	"POST /v1/topics/:topic/webhook": {
 		summary: "Produce any request body as one record (inbound webhook)",

@@ -77,6 +77,7 @@ export const FetchResult = z.object({
 	next_offset: Offset,
 });
 export const OffsetResult = z.object({ offset: Offset });
+export const LogStartResult = z.object({ log_start_offset: described(Offset, "The partition's new log start (low watermark)") });
 
 const Filter = z.nullable(z.object({ keys: z.optional(z.array(z.string())), headers: z.optional(z.record(z.string(), z.string())) }));
 const Start = z.union([z.enum(["earliest", "latest"]), z.object({ offset: Offset }), z.object({ timestamp: Int })]);

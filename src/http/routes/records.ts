@@ -1,7 +1,7 @@
 /**
  * @module
- * Records of a topic: produce (`POST /v1/topics/{topic}/records`, JSON or NDJSON), fetch a partition, and look
- * up offsets by position or time.
+ * Records of a topic: produce (`POST /v1/topics/{topic}/records`, JSON or NDJSON), fetch a partition, look
+ * up offsets by position or time, and delete a partition's records before an offset (Kafka's DeleteRecords).
  */
 
 import * as z from "zod/mini";
@@ -12,12 +12,14 @@ import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
-import { declaredTextBytes, mediaType, parseJson, queryOf, readText, validate } from "../body.ts";
+import { audit } from "../audit.ts";
+import { declaredTextBytes, mediaType, parseJson, queryOf, readJson, readText, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
 import { fastProduceBody, parsesToAscii } from "../produce-fast-path.ts";
 import {
+	DeleteRecordsBody,
 	FetchQuery,
 	IdempotencyKey,
 	isTopicName,
@@ -132,4 +134,15 @@ export const recordRoutes = new Hono<AppEnv>()
 		const offsets = await stub.offsets();
 		return c.json({ offset: at === "earliest" ? offsets.logStartOffset : offsets.highWatermark });
 	})
-	.all("/:topic/partitions/:partition/offsets", methodNotAllowed);
+	.all("/:topic/partitions/:partition/offsets", methodNotAllowed)
+	.post("/:topic/partitions/:partition/delete-records", async (c) => {
+		const { topic, partition } = validate(PartitionPath, c.req.param());
+		const body = validate(DeleteRecordsBody, await readJson(c.req.raw));
+		const meta = unwrap(await describeTopic(c.env, topic));
+		unwrap(checkPartition(meta, partition));
+		const log = partitionLog(c.env, meta.topicId, partition);
+		const { logStartOffset } = forgetIfDeleted(topic, await log.deleteRecords(meta.topicId, body.before_offset));
+		await audit(c, "topic.delete_records", { topic, partition, log_start_offset: logStartOffset });
+		return c.json({ log_start_offset: logStartOffset });
+	})
+	.all("/:topic/partitions/:partition/delete-records", methodNotAllowed);
