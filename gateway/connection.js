@@ -21,6 +21,7 @@ import {
 	metadata,
 } from "./handlers/cluster.js";
 import { alterConfigs, incrementalAlterConfigs } from "./handlers/configs.js";
+import { deleteRecords } from "./handlers/delete-records.js";
 import { deleteGroups, describeGroups, listGroups } from "./handlers/group-admin.js";
 import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
 import { fetch, fetchReadAhead, initProducerId, listOffsets, produce } from "./handlers/records.js";
@@ -74,6 +75,7 @@ const HANDLERS = {
 	InitProducerId: initProducerId,
 	SaslHandshake: saslHandshake,
 	SaslAuthenticate: saslAuthenticate,
+	DeleteRecords: deleteRecords,
 };
 
 for (const api of APIS.values()) if (!HANDLERS[api.name]) throw new Error(`no handler for ${api.name}`);

@@ -93,6 +93,7 @@ export function kafkaError(answer, resource) {
 		case "topic_exists":
 			return KAFKA.TOPIC_ALREADY_EXISTS;
 		case "topic_limit_reached":
+		case "policy_violation":
 			return KAFKA.POLICY_VIOLATION;
 		case "request_too_large":
 			return KAFKA.RECORD_LIST_TOO_LARGE;

@@ -45,6 +45,7 @@ const SERVED = {
 	IncrementalAlterConfigs: [0, 1],
 	DescribeAcls: [0, 3],
 	SaslAuthenticate: [0, 2],
+	DeleteRecords: [0, 2],
 };
 
 /**
