@@ -25,6 +25,7 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
 
   topics list | create NAME [--partitions N] [--config k=v]… [--location-hint weur|enam|…] | describe NAME
          | alter NAME [--partitions N] [--config k=v]… | delete NAME
+         | delete-records NAME --before OFFSET|latest [--partition N]   (latest without --partition: every partition)
   produce TOPIC [-K SEP] [--partition N] [--header k=v]… [--json]
          one record per stdin line: the line is the value; -K splits the key off at the first SEP;
          --json reads {"key","value","headers","partition","timestamp"} objects

@@ -7,6 +7,9 @@
 import type { Http } from "./http.ts";
 import { seg } from "./http.ts";
 
+/** `before_offset` for "up to the high watermark", Kafka's -1 (the SDK takes no code from the Worker). */
+const DELETE_TO_HIGH_WATERMARK = -1;
+
 /**
  * Every item of a listing, page after page: the server answers at most 1,000 per page and a `next_cursor` for the
  * rest (null on the last page).
@@ -139,6 +142,23 @@ export class Topics {
 	async offsetFor(name: string, partition: number, at: "earliest" | "latest" | number): Promise<number | null> {
 		const path = `/v1/topics/${seg(name)}/partitions/${seg(partition)}/offsets`;
 		return (await this.#http.request<{ offset: number | null }>("GET", path, { query: { at } })).offset;
+	}
+
+	/**
+	 * Deletes the partition's records before `beforeOffset` (Kafka's DeleteRecords; `"latest"`: every record, up to the
+	 * high watermark) and answers its new log start offset. Reads below it fail with `offset_out_of_range` from then
+	 * on; an offset below the log start changes nothing. Needs `admin` on the topic.
+	 * @example await client.topics.deleteRecords("orders", 0, 1_000) // → 1000
+	 */
+	async deleteRecords(name: string, partition: number, beforeOffset: number | "latest"): Promise<number> {
+		const path = `/v1/topics/${seg(name)}/partitions/${seg(partition)}/delete-records`;
+		const latest = beforeOffset === "latest";
+		// An offset is idempotent to resend; "latest" is not (records appended meanwhile would go too).
+		const options = {
+			body: { before_offset: latest ? DELETE_TO_HIGH_WATERMARK : beforeOffset },
+			...(latest ? {} : { retry: "always" as const }),
+		};
+		return (await this.#http.request<{ log_start_offset: number }>("POST", path, options)).log_start_offset;
 	}
 }
 

@@ -34,7 +34,8 @@ function noExtra(positionals: string[], count: number): void {
 }
 
 export async function topics(client: Tributary, args: string[]): Promise<void> {
-	const [name, rest] = sub(args, "topics", ["list", "create", "describe", "alter", "delete"]);
+	const [name, rest] = sub(args, "topics", ["list", "create", "describe", "alter", "delete", "delete-records"]);
+	if (name === "delete-records") return deleteRecords(client, rest);
 	const { values, positionals } = parse(rest, {
 		partitions: { type: "string", short: "p" },
 		config: { type: "string", short: "c", multiple: true },
@@ -82,6 +83,33 @@ export async function topics(client: Tributary, args: string[]): Promise<void> {
 		await client.topics.delete(topic);
 		console.log(`deleted topic ${topic}`);
 	}
+}
+
+/**
+ * `topics delete-records NAME --before OFFSET|latest [--partition N]` (Kafka's kafka-delete-records): moves the log
+ * start of partition N, or with `latest` and no `--partition` of every partition, and prints the new log starts.
+ */
+async function deleteRecords(client: Tributary, args: string[]): Promise<void> {
+	const { values, positionals } = parse(args, { partition: { type: "string" }, before: { type: "string" } });
+	const topic = need(positionals, 0, "topic name");
+	noExtra(positionals, 1);
+	const before = values.before as string | undefined;
+	const partition = integer("--partition", values.partition as string | undefined);
+	if (before === undefined) throw new UsageError("topics delete-records needs --before OFFSET|latest");
+	const offset = before === "latest" ? before : integer("--before", before);
+	if (offset === undefined) throw new UsageError("--before takes an offset or latest");
+	if (partition === undefined && offset !== "latest")
+		throw new UsageError("--before OFFSET needs --partition N (latest alone empties every partition)");
+	const partitions = partition === undefined ? (await client.topics.describe(topic)).partitions.map((p) => p.partition) : [partition];
+	const moved = [];
+	for (const p of partitions) moved.push({ partition: p, log_start_offset: await client.topics.deleteRecords(topic, p, offset) });
+	if (values.json) return printJson({ topic, partitions: moved });
+	console.log(
+		table(
+			["PARTITION", "LOG_START_OFFSET"],
+			moved.map((m) => [m.partition, m.log_start_offset]),
+		),
+	);
 }
 
 /**

@@ -102,6 +102,28 @@ test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }
 	await fails(["topics", "describe", "cli-topics"], "^tributary: error: topic_not_found \\(HTTP 404\\): ");
 });
 
+test("topics delete-records: one partition before an offset, every partition with latest", {
+	timeout: 60_000,
+}, async () => {
+	await ok(["topics", "create", "cli-trim", "--partitions", "2"]);
+	await ok(["produce", "cli-trim", "--partition", "0"], "a\nb\nc\nd\n");
+	await ok(["produce", "cli-trim", "--partition", "1"], "e\nf\n");
+	const one = JSON.parse((await ok(["topics", "delete-records", "cli-trim", "--partition", "0", "--before", "3", "--json"])).stdout);
+	assert.deepEqual(one, { topic: "cli-trim", partitions: [{ partition: 0, log_start_offset: 3 }] });
+	const read = jsonLines((await ok(["consume", "cli-trim", "--partition", "0", "--from", "earliest", "--exit", "--json"])).stdout);
+	assert.deepEqual(
+		read.map((/** @type {any} */ r) => [r.offset, r.value]),
+		[[3, "d"]],
+	);
+	const every = await ok(["topics", "delete-records", "cli-trim", "--before", "latest"]);
+	assert.match(every.stdout, /PARTITION +LOG_START_OFFSET\n0 +4\n1 +2\n/);
+	await fails(
+		["topics", "delete-records", "cli-trim", "--partition", "0", "--before", "9"],
+		"^tributary: error: offset_out_of_range \\(HTTP 416\\): ",
+	);
+	await fails(["topics", "delete-records", "cli-trim", "--before", "2"], "needs --partition", { status: 2 });
+});
+
 /**
  * A broker that answers one topic's description, `described`, and 404 to anything else: for figures a real broker
  * reaches only after a compaction pass or an offload to R2 has run.
