@@ -175,6 +175,11 @@ export type ReadAnswer<Records extends string | Utf8Parts = string> = ReadResult
 export interface RemoteTimestampEntry {
 	readonly objectKey: string;
 	readonly entries: readonly SegmentIndexEntry[];
+	/**
+	 * Records before it are below the log start (a DeleteRecords may leave some in the first batch): skipped. A
+	 * partition of an earlier version, still running during a deploy, does not say it.
+	 */
+	readonly fromOffset?: number;
 }
 
 /** What `PartitionLog.offsetForTimestamp` answers: the offset, or the remote batches to look in next. */

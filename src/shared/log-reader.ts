@@ -164,7 +164,9 @@ export async function offsetForTimestamp(
 			continue;
 		}
 		for (const text of texts) {
-			for (const line of text.split(RECORD_SEPARATOR)) if (lineTimestamp(line) >= timestampMs) return ok({ offset: lineOffset(line) });
+			for (const line of text.split(RECORD_SEPARATOR)) {
+				if (lineTimestamp(line) >= timestampMs && lineOffset(line) >= (remote.fromOffset ?? 0)) return ok({ offset: lineOffset(line) });
+			}
 		}
 		batchesLeft -= texts.length;
 		fromOffset = (remote.entries.at(-1) as SegmentIndexEntry).lastOffset + 1;

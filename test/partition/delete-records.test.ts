@@ -156,6 +156,8 @@ describe("DeleteRecords", () => {
 		// Into the second segment: the first is dropped, the second stays (it holds offset 5 on).
 		expect(await deleteBefore(topic, 5)).toBe(5);
 		expect((await fetchRecords(topic, 0, "max_records=2")).records.map((r) => r.offset)).toEqual([5, 6]);
+		// A seek by time answers no offset below the log start, though the segment's batch holds one.
+		expect(await json("GET", `/v1/topics/${topic}/partitions/0/offsets?at=0`, 200)).toEqual({ offset: 5 });
 		await runDurableObjectAlarm(await partitionStub(topic));
 		expect(await stored(topic)).toMatchObject({ segments: [4], batches: [8, 10, 12, 14] });
 		// Past the local log start: every segment goes, then the local batches below 11.

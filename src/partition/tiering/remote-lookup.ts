@@ -110,7 +110,7 @@ export function findRemoteTimestamp(
 			? index.findIndex((e) => e.timestampHigh >= timestampMs && e.lastOffset >= start)
 			: holdingOrAfter(index, start);
 	assert(first >= 0 && (index[first] as SegmentIndexEntry).lastOffset >= start, "a segment as recent as the time has a batch as recent");
-	return { objectKey: row.object_key, entries: index.slice(first, first + batchesMax) };
+	return { objectKey: row.object_key, entries: index.slice(first, first + batchesMax), fromOffset: start };
 }
 
 /**
