@@ -27,13 +27,13 @@
  */
 
 import type { TopicPartition } from "./admin.ts";
+import { type ConsumerOptions, consumerSettings, POLL_RECORDS_DEFAULT, POLL_WAIT_MS_DEFAULT } from "./consumer-options.ts";
 import { TributaryError } from "./errors.ts";
 import { type Http, seg } from "./http.ts";
 import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
 
-export const POLL_RECORDS_DEFAULT = 500;
-export const POLL_WAIT_MS_DEFAULT = 1_000;
-export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
+export { type ConsumerOptions, POLL_RECORDS_DEFAULT, POLL_WAIT_MS_DEFAULT, SESSION_TIMEOUT_MS_DEFAULT } from "./consumer-options.ts";
+
 /** Heartbeats go out at a third of the session timeout, as Kafka's `heartbeat.interval.ms` suggests. */
 const HEARTBEATS_PER_SESSION = 3;
 /**
@@ -41,46 +41,6 @@ const HEARTBEATS_PER_SESSION = 3;
  * rebalance in between refuses it again (members of a group closing at once each make one).
  */
 const COMMIT_TRIES_MAX = 8;
-
-export interface ConsumerOptions {
-	readonly group: string;
-	/** The topics to read; or `topicPattern`, a whole-name regular expression. */
-	readonly topics?: readonly string[];
-	readonly topicPattern?: string;
-	/** Where a partition with no committed offset starts. Default `latest`, as Kafka. */
-	readonly from?: "earliest" | "latest";
-	/** Commit what the loop has moved past, before each poll and on close. Default true. */
-	readonly autoCommit?: boolean;
-	/**
-	 * With `autoCommit`: commit at most this often (Kafka's `auto.commit.interval.ms`, kafkajs's
-	 * `autoCommitInterval`), by the broker's auto-commit. Closing still commits everything handed out; a rebalance that
-	 * takes a partition, or a session that runs out, commits what the loop moved past first, so the next owner reads
-	 * again one poll; a restart of the group's coordinator in between reads again up to this long. Default 0: the
-	 * consumer commits with every poll itself.
-	 */
-	readonly autoCommitIntervalMs?: number;
-	readonly sessionTimeoutMs?: number;
-	/** Static membership (KIP-345): a restarted instance takes back its partitions without a rebalance. */
-	readonly instanceId?: string;
-	readonly strategy?: "sticky" | "range" | "round-robin";
-	/** Records per poll at most (shared by the member's partitions). Default 500. */
-	readonly maxRecords?: number;
-	readonly maxBytes?: number;
-	/** How long a poll waits for records when there are none. Default 1 s. */
-	readonly waitMs?: number;
-	/** End the iteration at the first poll that finds nothing new (kcat's `-e`). */
-	readonly stopWhenIdle?: boolean;
-	/**
-	 * Runs before each commit. Flush a producer here, so what the loop sent is written before the records that
-	 * caused it are committed (as Kafka Streams does). If it throws, this consumer commits nothing more: the
-	 * iteration ends with that error and closing leaves without committing, so those records are delivered again.
-	 */
-	readonly beforeCommit?: () => void | Promise<void>;
-	/** Partitions this member now owns (newly added ones only). */
-	readonly onAssign?: (partitions: TopicPartition[]) => void | Promise<void>;
-	/** Partitions taken from this member; their uncommitted records go to the new owner. */
-	readonly onRevoke?: (partitions: TopicPartition[]) => void | Promise<void>;
-}
 
 interface Member {
 	readonly id: string;
@@ -141,20 +101,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#commitsStopped = false;
 
 	constructor(http: Http, options: ConsumerOptions) {
-		if (typeof options.group !== "string" || options.group === "") throw new TributaryError("invalid_argument", "group is required");
-		if ((options.topics === undefined) === (options.topicPattern === undefined)) {
-			throw new TributaryError("invalid_argument", "give exactly one of topics or topicPattern");
-		}
+		const settings = consumerSettings(options);
 		this.group = options.group;
 		this.#http = http;
 		this.#options = options;
-		this.#autoCommit = options.autoCommit ?? true;
-		this.#autoCommitIntervalMs = options.autoCommitIntervalMs ?? 0;
-		if (!Number.isSafeInteger(this.#autoCommitIntervalMs) || this.#autoCommitIntervalMs < 0) {
-			throw new TributaryError("invalid_argument", "autoCommitIntervalMs must be a whole number of milliseconds, 0 or more");
-		}
-		this.#brokerCommits = this.#autoCommit && this.#autoCommitIntervalMs > 0 && options.beforeCommit === undefined;
-		this.#sessionTimeoutMs = options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS_DEFAULT;
+		this.#autoCommit = settings.autoCommit;
+		this.#autoCommitIntervalMs = settings.autoCommitIntervalMs;
+		this.#brokerCommits = settings.brokerCommits;
+		this.#sessionTimeoutMs = settings.sessionTimeoutMs;
 	}
 
 	/** The partitions this member owns now. */
