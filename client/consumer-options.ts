@@ -1,7 +1,7 @@
 /**
  * @module
- * What a group consumer may be told (`ConsumerOptions`), each option's default, and `consumerSettings`, which checks
- * the options once, when the consumer is made.
+ * What a group consumer may be told (`ConsumerOptions`), each option's default, `consumerSettings`, which checks
+ * the options once, when the consumer is made, and what the options make of the join's and the polls' bodies.
  */
 
 import type { TopicPartition } from "./admin.ts";
@@ -76,5 +76,32 @@ export function consumerSettings(options: ConsumerOptions): ConsumerSettings {
 		autoCommitIntervalMs,
 		brokerCommits: autoCommit && autoCommitIntervalMs > 0 && options.beforeCommit === undefined,
 		sessionTimeoutMs: options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS_DEFAULT,
+	};
+}
+
+/** The join's body: the subscription and how this member is to be treated. */
+export function joinBody(options: ConsumerOptions, sessionTimeoutMs: number) {
+	return {
+		...(options.topics === undefined ? { topic_pattern: options.topicPattern } : { topics: options.topics }),
+		auto_offset_reset: options.from ?? "latest",
+		session_timeout_ms: sessionTimeoutMs,
+		// Proposed by the member, so a join retried after its answer was lost finds the member it made (KIP-394's
+		// aim) instead of making a second one that holds partitions until its session ends.
+		...(options.instanceId === undefined ? { member_id: crypto.randomUUID() } : { instance_id: options.instanceId }),
+		...(options.strategy === undefined ? {} : { strategy: options.strategy }),
+	};
+}
+
+/** What every poll's body says, whatever commit, seeks and pauses it carries. */
+export function pollBase(options: ConsumerOptions, settings: ConsumerSettings) {
+	return {
+		max_records: options.maxRecords ?? POLL_RECORDS_DEFAULT,
+		...(options.maxBytes === undefined ? {} : { max_bytes: options.maxBytes }),
+		wait_ms: options.waitMs ?? POLL_WAIT_MS_DEFAULT,
+		auto_commit: settings.brokerCommits,
+		...(settings.brokerCommits ? { auto_commit_interval_ms: settings.autoCommitIntervalMs } : {}),
+		// Grouped by partition, the broker sends each partition's records on as stored instead of writing the topic
+		// into every one; the consumer puts the topic back, once per partition.
+		layout: "partitions" as const,
 	};
 }

@@ -27,7 +27,7 @@
  */
 
 import type { TopicPartition } from "./admin.ts";
-import { type ConsumerOptions, consumerSettings, POLL_RECORDS_DEFAULT, POLL_WAIT_MS_DEFAULT } from "./consumer-options.ts";
+import { type ConsumerOptions, consumerSettings, joinBody, pollBase } from "./consumer-options.ts";
 import { TributaryError } from "./errors.ts";
 import { type Http, seg } from "./http.ts";
 import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
@@ -73,6 +73,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	/** When this consumer last committed (0: never, so its first commit is due at once). */
 	#committedAtMs = 0;
 	readonly #sessionTimeoutMs: number;
+	/** What every poll's body says, whatever it carries. */
+	readonly #pollBase: ReturnType<typeof pollBase>;
 	#member: Member | null = null;
 	#assigned = new Map<string, TopicPartition>();
 	#buffer: ConsumerRecord[] = [];
@@ -109,6 +111,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.#autoCommitIntervalMs = settings.autoCommitIntervalMs;
 		this.#brokerCommits = settings.brokerCommits;
 		this.#sessionTimeoutMs = settings.sessionTimeoutMs;
+		this.#pollBase = pollBase(options, settings);
 	}
 
 	/** The partitions this member owns now. */
@@ -302,14 +305,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const seek = [...this.#seeks.values()];
 		const paused = this.paused().filter((tp) => this.#assigned.has(tpKey(tp.topic, tp.partition)));
 		const body = {
-			max_records: this.#options.maxRecords ?? POLL_RECORDS_DEFAULT,
-			...(this.#options.maxBytes === undefined ? {} : { max_bytes: this.#options.maxBytes }),
-			wait_ms: this.#options.waitMs ?? POLL_WAIT_MS_DEFAULT,
-			auto_commit: this.#brokerCommits,
-			...(this.#brokerCommits ? { auto_commit_interval_ms: this.#autoCommitIntervalMs } : {}),
-			// Grouped by partition, the broker sends each partition's records on as stored instead of writing the
-			// topic into every one; the topic is put back here, once per partition.
-			layout: "partitions",
+			...this.#pollBase,
 			...(offsets.length === 0 ? {} : { commit: { generation: member.generation, offsets } }),
 			...(seek.length === 0 ? {} : { seek }),
 			...(paused.length === 0 ? {} : { paused }),
@@ -358,16 +354,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	async #join(): Promise<Member> {
-		const o = this.#options;
-		const body = {
-			...(o.topics === undefined ? { topic_pattern: o.topicPattern } : { topics: o.topics }),
-			auto_offset_reset: o.from ?? "latest",
-			session_timeout_ms: this.#sessionTimeoutMs,
-			// Proposed by the member, so a join retried after its answer was lost finds the member it made (KIP-394's
-			// aim) instead of making a second one that holds partitions until its session ends.
-			...(o.instanceId === undefined ? { member_id: crypto.randomUUID() } : { instance_id: o.instanceId }),
-			...(o.strategy === undefined ? {} : { strategy: o.strategy }),
-		};
+		const body = joinBody(this.#options, this.#sessionTimeoutMs);
 		const answer = await this.#http.request<Assignment & { member_id: string }>("POST", `/v1/groups/${seg(this.group)}/members`, {
 			body,
 			retry: "always",
