@@ -237,6 +237,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	close(): Promise<void> {
 		this.#closed = true;
+		// A stop() waiting for the loop waits for this close instead: the member it would have committed under leaves.
+		this.#movedOn?.();
 		this.#closing ??= this.#shutdown();
 		return this.#closing;
 	}
@@ -244,16 +246,30 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	/**
 	 * Stops after the record the loop is processing (kafkajs's `consumer.stop()`): no record is handed out any more,
 	 * the loop ends at its next turn, and once it got there, what it processed (that record included) is committed
-	 * and the member leaves. Call it from outside the loop (a signal handler); awaited inside the loop it would wait
-	 * for itself: there, `break`.
+	 * and the member leaves. Meant for outside the loop (a signal handler). The loop's next turn is waited for at most
+	 * one session (`sessionTimeoutMs`), as long as the group would wait for this member had its process died: awaited
+	 * inside the loop, or on an iterator driven by hand that is not advanced again, no turn comes, so past that stop()
+	 * leaves as `close()` does, and the record in hand, not known to be done, is delivered again. Inside the loop,
+	 * `break` leaves at once and counts that record as processed.
 	 */
 	stop(): Promise<void> {
 		this.#closed = true;
 		this.#stopping ??= (async () => {
-			if (this.#inHand !== null) await new Promise<void>((resolve) => (this.#movedOn = resolve));
+			if (this.#inHand !== null) await this.#loopMovesOn(this.#sessionTimeoutMs);
 			await this.close();
 		})();
 		return this.#stopping;
+	}
+
+	/** Resolves when the loop moves past the record in hand, or after `boundMs` if it does not. */
+	#loopMovesOn(boundMs: number): Promise<void> {
+		return new Promise<void>((resolve) => {
+			const bound = setTimeout(resolve, boundMs);
+			this.#movedOn = () => {
+				clearTimeout(bound);
+				resolve();
+			};
+		});
 	}
 
 	async #shutdown(): Promise<void> {

@@ -108,6 +108,39 @@ describe("SDK consumer stopping from outside the loop", { timeout: 30_000 }, () 
 	});
 });
 
+describe("SDK consumer stop() from the loop itself", { timeout: 30_000 }, () => {
+	// The shortest session the broker takes: stop() waits for the loop at most this long.
+	const sessionTimeoutMs = 6_000;
+
+	it("stop() awaited inside the loop does not wait for itself: it leaves within a session, the record in hand delivered again", async () => {
+		const { topic, group } = await filled("stop-in", 10);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, sessionTimeoutMs });
+		const seen: number[] = [];
+		for await (const record of consumer) {
+			seen.push(record.offset);
+			if (record.offset === 4) await consumer.stop();
+		}
+		expect(seen).toEqual([0, 1, 2, 3, 4]);
+		const state = await groupState(group);
+		expect(state.members).toEqual([]);
+		expect(state.offsets[0]?.committed, "offset 4 was in hand when stop() gave up on the loop").toBe(4);
+	});
+
+	it("stop() on a hand-driven iterator never advanced again leaves within a session", async () => {
+		const { topic, group } = await filled("stop-hand", 10);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, sessionTimeoutMs });
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 3; i++) await it.next();
+		await consumer.stop();
+		const state = await groupState(group);
+		expect(state.members).toEqual([]);
+		expect(state.offsets[0]?.committed).toBe(2);
+		expect(await it.next()).toEqual({ done: true, value: undefined });
+	});
+});
+
 describe("SDK consumer recovering from a 5xx", { timeout: 30_000 }, () => {
 	it("keeps the records it processed when a poll fails: the member that joins again commits them, and reads on", async () => {
 		const { topic, group } = await filled("recover", 20);
