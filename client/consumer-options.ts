@@ -37,7 +37,7 @@ export interface ConsumerOptions {
 	readonly maxBytes?: number;
 	/** How long a poll waits for records when there are none. Default 1 s. */
 	readonly waitMs?: number;
-	/** End the iteration at the first poll that finds nothing new (kcat's `-e`). */
+	/** End the iteration at the first poll that finds nothing new (kcat's `-e`), with no partition paused. */
 	readonly stopWhenIdle?: boolean;
 	/**
 	 * Runs before each commit. Flush a producer here, so what the loop sent is written before the records that

@@ -90,6 +90,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	/** Read positions the next poll moves (`seek`), kept until a poll that carried them is answered; paused partitions. */
 	readonly #seeks = new Map<string, TopicPartition & { offset: number }>();
 	readonly #paused = new Map<string, TopicPartition>();
+	/** Whether the last poll sent left paused partitions out. */
+	#pollSkipped = false;
 	readonly #committed = new Map<string, number>();
 	#heartbeat: ReturnType<typeof setInterval> | null = null;
 	#lastCallMs = 0;
@@ -198,9 +200,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (const tp of partitions) this.#paused.delete(tpKey(tp.topic, tp.partition));
 	}
 
-	/** The partitions paused now. */
+	/** The partitions paused now; a partition no longer assigned to this member is no longer paused (as in Kafka). */
 	paused(): TopicPartition[] {
 		return [...this.#paused.values()];
+	}
+
+	/**
+	 * Whether a poll that found nothing means every partition was read to its end (kcat's `-e` waits for each): not
+	 * while one is paused, nor when that poll skipped one paused then, nor with a seek still to be sent.
+	 */
+	#readToEnd(): boolean {
+		if (this.#pollSkipped || this.#seeks.size > 0) return false;
+		for (const key of this.#paused.keys()) if (this.#assigned.has(key)) return false;
+		return true;
 	}
 
 	/**
@@ -306,7 +318,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			const got = await polled.finally(() => {
 				this.#polling = null;
 			});
-			if (got === 0 && this.#options.stopWhenIdle === true && this.#member !== null) return null;
+			if (got === 0 && this.#options.stopWhenIdle === true && this.#member !== null && this.#readToEnd()) return null;
 		}
 	}
 
@@ -320,6 +332,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const offsets = carry && (this.#carryKept || (due && !this.#brokerCommits)) ? await this.#toCommit() : [];
 		const seek = [...this.#seeks.values()];
 		const paused = this.paused().filter((tp) => this.#assigned.has(tpKey(tp.topic, tp.partition)));
+		this.#pollSkipped = paused.length > 0;
 		const body = {
 			...this.#pollBase,
 			...(offsets.length === 0 ? {} : { commit: { generation: member.generation, offsets } }),
@@ -422,6 +435,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.#next = 0;
 		if (!keepProcessed) return this.#revoke(lost);
 		this.#assigned = new Map();
+		this.#paused.clear();
 		if (lost.length > 0) await this.#options.onRevoke?.(lost);
 	}
 
@@ -441,7 +455,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
 		// What this member knew of partitions outside the new assignment (those revoked, and those a failed poll's
 		// recovery kept but did not get back) is their new owner's: `#forget`'s work, over every key still known.
-		for (const map of [this.#handed, this.#committed, this.#seeks]) for (const key of map.keys()) if (!next.has(key)) map.delete(key);
+		for (const map of [this.#handed, this.#committed, this.#seeks, this.#paused])
+			for (const key of map.keys()) if (!next.has(key)) map.delete(key);
 		this.#assigned = next;
 		if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
 		if (added.length > 0) await this.#options.onAssign?.(added);
@@ -460,6 +475,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			this.#handed.delete(key);
 			this.#committed.delete(key);
 			this.#seeks.delete(key);
+			this.#paused.delete(key);
 		}
 	}
 

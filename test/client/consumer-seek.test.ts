@@ -94,4 +94,43 @@ describe("SDK consumer seek, pause and resume", { timeout: 30_000 }, () => {
 		expect(offsets([handedOut as unknown as ConsumerRecord, ...(await take(it, 4))])).toEqual([5, 6, 7, 8, 9]);
 		await it.return?.();
 	});
+	it("stopWhenIdle does not end while a partition is paused: a paused partition has not reached its end", async () => {
+		const { topic, group } = await filled(2, 10);
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ group, topics: [topic], from: "earliest", maxRecords: 4, waitMs: 50, stopWhenIdle: true });
+		const it = consumer[Symbol.asyncIterator]();
+		const [first] = await take(it, 1);
+		const kept = first?.partition as number;
+		const other = { topic, partition: 1 - kept };
+		consumer.pause([other]);
+		expect((await take(it, 9)).map((r) => r.partition)).toEqual(Array(9).fill(kept));
+		// The kept partition is at its end, the paused one is not: the loop polls on instead of ending.
+		const pollsBefore = wire.sent.filter((r) => r.path.endsWith("/poll")).length;
+		let settled = false;
+		const pending = it.next().finally(() => (settled = true));
+		await expect.poll(() => wire.sent.filter((r) => r.path.endsWith("/poll")).length).toBeGreaterThan(pollsBefore + 1);
+		expect(settled, "the iteration goes on while a partition is paused").toBe(false);
+		consumer.resume([other]);
+		const resumed = [(await pending).value as ConsumerRecord, ...(await take(it, 9))];
+		expect(resumed.map((r) => [r.partition, r.offset])).toEqual(Array.from({ length: 10 }, (_, i) => [other.partition, i]));
+		expect(await it.next(), "once nothing is paused, the first empty poll ends it").toEqual({ done: true, value: undefined });
+	});
+
+	it("a paused partition taken by a rebalance is no longer paused (Kafka drops the pause of a partition no longer assigned)", async () => {
+		const { topic, group } = await filled(2, 10);
+		const wire = wiredClient();
+		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 4, waitMs: 50 };
+		const consumer = wire.client.consumer(options);
+		const it = consumer[Symbol.asyncIterator]();
+		await take(it, 1);
+		const both = [0, 1].map((partition) => ({ topic, partition }));
+		consumer.pause(both);
+		const pending = it.next(); // polls on, reading nothing, until the rebalance below
+		const other = wire.client.consumer(options);
+		await other.join();
+		await expect.poll(() => consumer.assignment.length).toBe(1);
+		expect(consumer.paused()).toEqual(consumer.assignment);
+		await Promise.all([consumer.close(), other.close()]);
+		await pending;
+	});
 });
