@@ -87,6 +87,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#stopping: Promise<void> | null = null;
 	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
 	#carryKept = false;
+	/** Set by the same recovery, in every commit mode: what was kept is checked against the group's commits first. */
+	#checkKept = false;
 	/** Read positions the next poll moves (`seek`), kept until a poll that carried them is answered; paused partitions. */
 	readonly #seeks = new Map<string, TopicPartition & { offset: number }>();
 	readonly #paused = new Map<string, TopicPartition>();
@@ -328,6 +330,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	async #pollOnce(carry = this.#autoCommit): Promise<number | null> {
 		const member = await this.#ensureMember();
+		if (this.#checkKept) await this.#dropOvertaken();
 		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
 		const offsets = carry && (this.#carryKept || (due && !this.#brokerCommits)) ? await this.#toCommit() : [];
 		const seek = [...this.#seeks.values()];
@@ -409,13 +412,40 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		if (error.code === "network_error" || error.code === "timeout" || error.status >= 500) {
 			// The broker may have moved this member's positions past records it never got: start again from the
 			// committed offsets under a new member id. What the loop processed is kept, and the next member's first
-			// poll commits it on the partitions it gets back, so only what was never processed is read again.
+			// poll commits it on the partitions it gets back (where no other member's commit overtook it meanwhile:
+			// `#dropOvertaken`), so only what was never processed is read again.
 			await this.#dropMembership(true);
 			this.#carryKept = this.#autoCommit;
+			this.#checkKept = true;
 			await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
 			return;
 		}
 		throw error;
+	}
+
+	/**
+	 * After a recovery, joined again: drops what the loop processed of each partition whose commit another member moved
+	 * to or past it while this one was out. Committing it would move the commit back, and the group would read again
+	 * what that member had processed. Read while this member owns the partitions, so no other member's commit can
+	 * land between this read and its own (the commit is fenced by generation and owner). Unread, nothing is kept: at
+	 * worst records are read again, never skipped.
+	 */
+	async #dropOvertaken(): Promise<void> {
+		this.#checkKept = false;
+		if (this.#handed.size === 0) return;
+		try {
+			const { offsets } = await this.#http.request<{ offsets: (TopicPartition & { committed: number | null })[] }>(
+				"GET",
+				`/v1/groups/${seg(this.group)}`,
+				{ retry: "always" },
+			);
+			for (const o of offsets) {
+				const key = tpKey(o.topic, o.partition);
+				if (o.committed !== null && o.committed >= (this.#handed.get(key)?.offset ?? Number.POSITIVE_INFINITY)) this.#handed.delete(key);
+			}
+		} catch {
+			this.#handed.clear();
+		}
 	}
 
 	/**

@@ -158,6 +158,52 @@ describe("SDK consumer recovering from a 5xx", { timeout: 30_000 }, () => {
 		await it.return?.();
 		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
 	});
+	it("a recovery does not commit backwards: another member moved the partition's commit past what it processed meanwhile", async () => {
+		const { topic, group } = await filled("recover-behind", 20);
+		const wire = wiredClient();
+		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50 };
+		const consumer = wire.client.consumer({ ...options, stopWhenIdle: true });
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 10; i++) await it.next();
+		// Its next poll fails, it leaves, and its join again waits while another member reads the whole partition.
+		wire.failUnserved((r) => r.path.endsWith("/poll"));
+		const isJoin = (r: { method: string; path: string }) => r.method === "POST" && r.path === `/v1/groups/${group}/members`;
+		const release = wire.hold(isJoin);
+		const pending = it.next();
+		await expect.poll(() => wire.sent.filter(isJoin).length).toBe(2);
+		const other = wiredClient().client.consumer({ ...options, stopWhenIdle: true });
+		const otherSeen: number[] = [];
+		for await (const record of other) otherSeen.push(record.offset);
+		expect(otherSeen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
+		release();
+		const after = await pending;
+		expect(after.done ? null : after.value?.offset, "nothing is read again").toBeNull();
+		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
+	});
+	it("without autoCommit, commit() after a recovery does not move back a commit another member moved on meanwhile", async () => {
+		const { topic, group } = await filled("recover-manual", 20);
+		const wire = wiredClient();
+		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50 };
+		const consumer = wire.client.consumer({ ...options, autoCommit: false });
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 10; i++) await it.next();
+		wire.failUnserved((r) => r.path.endsWith("/poll"));
+		const isJoin = (r: { method: string; path: string }) => r.method === "POST" && r.path === `/v1/groups/${group}/members`;
+		const release = wire.hold(isJoin);
+		const pending = it.next(); // moves past offset 9, then its poll fails and it joins again (held)
+		await expect.poll(() => wire.sent.filter(isJoin).length).toBe(2);
+		for await (const _ of wiredClient().client.consumer({ ...options, stopWhenIdle: true }));
+		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
+		const polls = () => wire.sent.filter((r) => r.path.endsWith("/poll")).length;
+		const pollsBefore = polls();
+		release();
+		await expect.poll(polls).toBeGreaterThan(pollsBefore); // joined again and polling, finding nothing past 20
+		await consumer.commit();
+		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
+		await consumer.close();
+		expect(await pending).toEqual({ done: true, value: undefined });
+	});
 });
 
 describe("SDK consumer joining", { timeout: 30_000 }, () => {
