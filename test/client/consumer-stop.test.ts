@@ -141,6 +141,23 @@ describe("SDK consumer stop() from the loop itself", { timeout: 30_000 }, () => 
 	});
 });
 
+describe("SDK consumer stop() and close() together", { timeout: 20_000 }, () => {
+	it("close() while stop() waits for the loop ends that wait: stop() resolves with the close", async () => {
+		const { topic, group } = await filled("stop-close", 5);
+		const { client } = wiredClient();
+		// The default session (45 s) is longer than this test may take: stop() must not wait it out.
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const it = consumer[Symbol.asyncIterator]();
+		await it.next();
+		const stopping = consumer.stop();
+		await consumer.close();
+		await stopping;
+		const state = await groupState(group);
+		expect(state.members).toEqual([]);
+		expect(state.offsets[0]?.committed ?? null, "the record in hand is delivered again").toBeNull();
+	});
+});
+
 describe("SDK consumer recovering from a 5xx", { timeout: 30_000 }, () => {
 	it("keeps the records it processed when a poll fails: the member that joins again commits them, and reads on", async () => {
 		const { topic, group } = await filled("recover", 20);
