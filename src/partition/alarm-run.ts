@@ -4,6 +4,8 @@
  * then the next alarm is set for whatever is due first.
  */
 
+import { AssertionError } from "../shared/assert.ts";
+import { ALARM_RETRIES_MAX, ALARM_RETRY_MS_MAX, ALARM_RETRY_MS_MIN } from "../shared/limits.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { ProducerStore } from "./producer-store.ts";
@@ -21,7 +23,39 @@ export interface AlarmHost {
 	reload(): void;
 }
 
-export async function runAlarm(host: AlarmHost): Promise<void> {
+/**
+ * Runs the alarm's work. A run that fails sets the alarm again itself, backing off while failures repeat: workerd
+ * retries a throwing handler only a few times, and an idle partition would then have no alarm (no retention, no
+ * offload) until its next append. It throws instead, leaving the alarm to workerd, when a retry cannot help: a failed
+ * assertion (a bug, met again by every run), `ALARM_RETRIES_MAX` failures in a row, or storage that no longer takes a
+ * transaction (the object is being reset or aborted: its reads still answer, but workerd runs the alarm again on a
+ * new instance; this one must not even log, since vitest's log capture waits forever on a line from such an object).
+ */
+export class PartitionAlarm {
+	/** Failed runs in a row, on this instance. */
+	private failures = 0;
+
+	constructor(private readonly host: AlarmHost) {}
+
+	async run(): Promise<void> {
+		try {
+			await runAlarm(this.host);
+			this.failures = 0;
+		} catch (cause) {
+			if (cause instanceof AssertionError || this.failures >= ALARM_RETRIES_MAX) throw cause;
+			try {
+				this.host.storage.transactionSync(() => undefined);
+			} catch {
+				throw cause;
+			}
+			const delayMs = Math.min(ALARM_RETRY_MS_MIN * 2 ** this.failures++, ALARM_RETRY_MS_MAX);
+			console.error(`partition alarm failed (${this.failures} in a row), again in ${delayMs} ms: ${String(cause)}`);
+			this.host.lifecycle.retryAt(Date.now() + delayMs);
+		}
+	}
+}
+
+async function runAlarm(host: AlarmHost): Promise<void> {
 	const config = host.activeConfig();
 	if (config === null) return;
 	const nowMs = Date.now();

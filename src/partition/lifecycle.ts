@@ -135,6 +135,11 @@ export class Lifecycle {
 		if (due !== this.alarmAtMs) this.setAlarm(due);
 	}
 
+	/** Sets the alarm for `atMs` whatever it was set for: a failed run's retry (alarm-run.ts). */
+	retryAt(atMs: number): void {
+		this.setAlarm(Math.min(atMs, ALARM_AT_MS_MAX));
+	}
+
 	/** When retention next has work: on the oldest remote segment while there is one, else on the local head. */
 	private retentionDueMs(head: HeadBatch | null, config: TopicConfig, nowMs: number): number | null {
 		const remote = this.tiering.remoteHead();

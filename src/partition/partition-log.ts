@@ -21,7 +21,7 @@ import { fetchBodyBlob, readAcross, readAcrossUtf8, utf8Blob } from "../shared/l
 import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
-import { type AlarmHost, runAlarm } from "./alarm-run.ts";
+import { PartitionAlarm } from "./alarm-run.ts";
 import { claimIdempotencyKey, type GroupKeys, refuseAppend, releaseIdempotencyKey, SizeEstimate, saveKeys } from "./append-store.ts";
 import { openBatchCache } from "./batch-cache.ts";
 import { BatchWriter } from "./batch-writer.ts";
@@ -160,7 +160,7 @@ export class PartitionLog extends DurableObject<Env> {
 	/** Hot stored batches, in the isolate's shared budget (batch-cache.ts): a tail read runs no SQL. */
 	private readonly hot = openBatchCache(this.ctx.id.toString());
 	private readonly metrics: MetricsReporter;
-	private readonly alarmHost: AlarmHost;
+	private readonly alarmRun: PartitionAlarm;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -195,14 +195,14 @@ export class PartitionLog extends DurableObject<Env> {
 			groupWeightMax: APPEND_GROUP_BYTES_MAX,
 			lingerMs: APPEND_GROUP_LINGER_MS,
 		});
-		this.alarmHost = {
+		this.alarmRun = new PartitionAlarm({
 			storage: ctx.storage,
 			lifecycle: this.lifecycle,
 			tiering: this.tiering,
 			producers: this.producers,
 			activeConfig: () => (this.status === "active" ? this.config : null),
 			reload: () => this.load(),
-		};
+		});
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
 
@@ -561,7 +561,7 @@ export class PartitionLog extends DurableObject<Env> {
 
 	/** Background work (alarm-run.ts): whatever is due, in bounded steps; then the next alarm is set. */
 	override alarm(): Promise<void> {
-		return runAlarm(this.alarmHost);
+		return this.alarmRun.run();
 	}
 
 	/**

@@ -345,6 +345,15 @@ export const QUOTA_RATE_MAX = 1024 * 1024 * 1024;
  * can put due work far past it, so the alarm is set here instead and simply runs again then.
  */
 export const ALARM_AT_MS_MAX = 9_223_372_036_854;
+/**
+ * A partition's alarm run that failed sets the alarm again itself (alarm-run.ts), after this long, doubling with each
+ * failure in a row up to `ALARM_RETRY_MS_MAX`, at most `ALARM_RETRIES_MAX` times in a row (2 s to 256 s, about 8.5
+ * min in all); then it throws and workerd's own few retries are the last. An instance evicted meanwhile counts from
+ * zero again: a failure that never clears costs a run per backoff step, never a loop.
+ */
+export const ALARM_RETRY_MS_MIN = 2_000;
+export const ALARM_RETRY_MS_MAX = 5 * 60 * 1000;
+export const ALARM_RETRIES_MAX = 8;
 
 /** The latest timestamp (epoch ms) a record may carry: the last instant a JavaScript Date can hold. */
 export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;

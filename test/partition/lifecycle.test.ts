@@ -3,11 +3,13 @@
  */
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
-import { ALARM_AT_MS_MAX, EXPIRY_ROWS_PER_STEP } from "../../src/shared/limits.ts";
+import { AssertionError } from "../../src/shared/assert.ts";
+import { ALARM_AT_MS_MAX, ALARM_RETRIES_MAX, ALARM_RETRY_MS_MIN, EXPIRY_ROWS_PER_STEP } from "../../src/shared/limits.ts";
 import { recordEnds } from "../../src/shared/record-scan.ts";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../../src/shared/topic-config.ts";
+import { expectAlarmFailure } from "../support/alarm.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { countRowsSync, failingStatement } from "../support/sql-rows.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
@@ -145,7 +147,7 @@ describe("an alarm run whose transaction fails", () => {
 			const sql = state.storage.sql;
 			// Retention has moved the log start (in memory too) when the run's last statement fails.
 			await failingStatement(sql, "DELETE FROM idempotency_keys", "SQLITE_FULL: database or disk is full", () =>
-				expect(instance.alarm()).rejects.toThrow("SQLITE_FULL"),
+				expectAlarmFailure(() => instance.alarm(), "SQLITE_FULL"),
 			);
 			expect(sql.exec<{ start: number }>("SELECT log_start_offset AS start FROM partition_state").one().start).toBe(0);
 			expect(instance.offsets()).toMatchObject({ logStartOffset: 0, records: 5 });
@@ -156,6 +158,99 @@ describe("an alarm run whose transaction fails", () => {
 				instance.offsets().logStartOffset,
 			);
 		});
+	});
+});
+
+describe("an alarm run that keeps failing", () => {
+	const SQLITE_FULL = "SQLITE_FULL: database or disk is full";
+
+	/** A partition with records and no alarm set: what a failing run does to the alarm is all that sets one. */
+	async function quietPartition() {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		for (let i = 0; i < 3; i++) await produce(topic, [{ value: "x".repeat(900), key: `${i}` }]);
+		return partitionStub(topic);
+	}
+
+	/** Runs the alarm handler with `fail` in place of the run's last statement; answers the outcome and the alarm set. */
+	async function failingRun(stub: DurableObjectStub<PartitionLog>, fail: () => never) {
+		return runInDurableObject(stub, async (instance: PartitionLog, state) => {
+			await state.storage.deleteAlarm();
+			const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+			const exec = state.storage.sql.exec;
+			state.storage.sql.exec = ((query: string, ...bindings: SqlStorageValue[]) =>
+				query.startsWith("DELETE FROM idempotency_keys") ? fail() : exec.call(state.storage.sql, query, ...bindings)) as typeof exec;
+			const startMs = Date.now();
+			try {
+				const thrown = await instance.alarm().then(
+					() => null,
+					(cause: unknown) => String(cause),
+				);
+				const alarm = await state.storage.getAlarm();
+				return { thrown, logged: logged.mock.calls.length, delayMs: alarm === null ? null : alarm - startMs };
+			} finally {
+				state.storage.sql.exec = exec;
+				logged.mockRestore();
+			}
+		});
+	}
+
+	const full = (): never => {
+		throw new Error(SQLITE_FULL);
+	};
+
+	it("sets the alarm again itself, backing off, instead of leaving it to the runtime's few retries", async () => {
+		const stub = await quietPartition();
+		const delays: (number | null)[] = [];
+		for (let run = 0; run < 3; run++) {
+			const outcome = await failingRun(stub, full);
+			expect(outcome).toMatchObject({ thrown: null, logged: 1 });
+			delays.push(outcome.delayMs);
+		}
+		expect(delays[0]).toBeGreaterThanOrEqual(ALARM_RETRY_MS_MIN);
+		expect(delays[1]).toBeGreaterThanOrEqual(2 * ALARM_RETRY_MS_MIN);
+		expect(delays[2]).toBeGreaterThanOrEqual(4 * ALARM_RETRY_MS_MIN);
+		// A run that succeeds: the next failure backs off from the start again.
+		await runInDurableObject(stub, (instance: PartitionLog) => instance.alarm());
+		expect((await failingRun(stub, full)).delayMs).toBeLessThan(2 * ALARM_RETRY_MS_MIN);
+	});
+
+	it(`stops after ${ALARM_RETRIES_MAX} failures in a row: the next one throws, to the runtime's own retries`, async () => {
+		const stub = await quietPartition();
+		for (let run = 0; run < ALARM_RETRIES_MAX; run++) expect((await failingRun(stub, full)).thrown).toBeNull();
+		expect(await failingRun(stub, full)).toEqual({ thrown: `Error: ${SQLITE_FULL}`, logged: 0, delayMs: null });
+	});
+
+	it("throws a failed assertion at once: a bug meets it again on every run, so no retry is set", async () => {
+		const stub = await quietPartition();
+		const outcome = await failingRun(stub, () => {
+			throw new AssertionError("invariant violated: injected");
+		});
+		expect(outcome).toEqual({ thrown: "AssertionError: invariant violated: injected", logged: 0, delayMs: null });
+	});
+
+	it("throws, logging nothing and setting no alarm, when its storage takes no transaction (an object reset or aborted)", async () => {
+		const stub = await quietPartition();
+		const outcome = await runInDurableObject(stub, async (instance: PartitionLog, state) => {
+			await state.storage.deleteAlarm();
+			const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+			// What an aborted instance does: its reads still answer, every transaction throws.
+			const transactionSync = state.storage.transactionSync;
+			state.storage.transactionSync = () => {
+				throw new Error("injected: the object was aborted");
+			};
+			try {
+				const thrown = await instance.alarm().then(
+					() => null,
+					(cause: unknown) => String(cause),
+				);
+				return { thrown, logged: logged.mock.calls.length, alarm: await state.storage.getAlarm() };
+			} finally {
+				state.storage.transactionSync = transactionSync;
+				logged.mockRestore();
+			}
+		});
+		expect(outcome).toEqual({ thrown: "Error: injected: the object was aborted", logged: 0, alarm: null });
 	});
 });
 

@@ -12,6 +12,7 @@ import { parseSegmentIndex, segmentBodyBytes, segmentPrefix } from "../../src/pa
 import { OFFLOAD_CHECK_INTERVAL_MS, OFFLOAD_RETRY_MS } from "../../src/shared/limits.ts";
 import { RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { DEFAULT_TOPIC_CONFIG, type TopicConfig } from "../../src/shared/topic-config.ts";
+import { expectAlarmFailure } from "../support/alarm.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { failingStatement } from "../support/sql-rows.ts";
 import { partitionStub, partitionStubById, topicIdOf } from "../support/stubs.ts";
@@ -329,7 +330,7 @@ describe("a crash or a failure at each step", () => {
 		const topicId = await topicIdOf(topic);
 		await runInDurableObject(stub, async (instance: PartitionLog, state) => {
 			await failingStatement(state.storage.sql, "UPDATE partition_state SET local_log_start_offset", "injected: the commit fails", () =>
-				expect(instance.alarm()).rejects.toThrow("injected"),
+				expectAlarmFailure(() => instance.alarm(), "injected"),
 			);
 			expect(instance.offsets()).toMatchObject({ localLogStartOffset: 0, remoteBytes: 0, bytes: before.bytes });
 			const read = await instance.read({ topicId, offset: 0, maxRecords: 10, maxBytes: 1 << 20, waitMs: 0 });
@@ -479,7 +480,7 @@ describe("retention and deletion of remote segments", () => {
 			const log = instance as unknown as { config: Record<string, unknown> };
 			log.config = { ...log.config, "retention.bytes": described.bytes + described.remote_bytes - first.bytes };
 			await failingStatement(state.storage.sql, "DELETE FROM idempotency_keys", "injected: the run's last statement fails", () =>
-				expect(instance.alarm()).rejects.toThrow("injected"),
+				expectAlarmFailure(() => instance.alarm(), "injected"),
 			);
 			// The next run (the config read back from SQLite: no such retention) deletes what is dropped, and only that.
 			await instance.alarm();
