@@ -115,7 +115,8 @@ export class Lifecycle {
 		if (!this.tiering.hasRemote()) this.applyRetention(config, nowMs);
 		const keysFrom = this.sql.exec<{ k: number }>("SELECT record_keys_from AS k FROM partition_state WHERE id = 1").one().k;
 		this.compactStep(config, nowMs, keysFrom);
-		this.expire("record_keys", "key_id", "offset", keysFrom - 1);
+		// Key rows of an earlier compacting period, and those of records retention deleted: a batch may hold any number.
+		this.expire("record_keys", "key_id", "offset", Math.max(keysFrom, this.view.logStartOffset) - 1);
 		this.expire("producer_state", "producer_id", "updated_at_ms", nowMs - config["producer.id.expiration.ms"]);
 		this.expire("idempotency_keys", "key", "created_at_ms", nowMs - IDEMPOTENCY_WINDOW_MS);
 	}
@@ -222,7 +223,6 @@ export class Lifecycle {
 			localLogStartOffset,
 			this.view.nextOffset,
 		);
-		this.sql.exec("DELETE FROM record_keys WHERE offset < ?", localLogStartOffset);
 		this.view.logStartOffset = logStartOffset;
 		this.view.localLogStartOffset = localLogStartOffset;
 		this.view.totalBytes -= deleted.reduce((n, b) => n + b.bytes, 0);

@@ -126,6 +126,38 @@ describe("retention by size", () => {
 		expect(fetched.records.at(-1)?.key).toBe("4");
 	});
 
+	it("forgets the key rows below the new log start in bounded steps, keeping the rows of records still held", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "cleanup.policy": "compact,delete", "retention.ms": -1 });
+		for (const key of ["a", "b", "c"]) await produce(topic, [{ key, value: "x".repeat(900) }]);
+		const stub = await partitionStub(topic);
+		const fillers = EXPIRY_ROWS_PER_STEP + 500;
+		const described = await runInDurableObject(stub, async (instance: PartitionLog, state) => {
+			const sql = state.storage.sql;
+			const keyRows = () => sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM record_keys").one().n;
+			// Many more keys in the head batch than one step forgets: rows naming its offset, as a batch of that many keys leaves.
+			sql.exec(
+				`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+				INSERT INTO record_keys (key_id, offset, tombstone, appended_at_ms) SELECT 'j:"f' || i || '"', 0, 0, ? FROM n`,
+				fillers,
+				Date.now(),
+			);
+			// Retention by size that drops the head batch, due now: in memory only, so the runtime's alarm cannot run it first.
+			const log = instance as unknown as { config: Record<string, unknown> };
+			log.config = { ...log.config, "retention.bytes": 1500 };
+			const before = keyRows();
+			await instance.alarm();
+			const firstRun = before - keyRows();
+			const logStartOffset = instance.offsets().logStartOffset;
+			for (let run = 0; run < 3 && keyRows() > 2; run++) await instance.alarm();
+			const left = sql.exec<{ offset: number }>("SELECT offset FROM record_keys ORDER BY offset").toArray();
+			return { firstRun, logStartOffset, left: left.map((row) => row.offset) };
+		});
+		expect(described.logStartOffset).toBe(1);
+		expect(described.firstRun).toBe(EXPIRY_ROWS_PER_STEP);
+		expect(described.left).toEqual([1, 2]);
+	});
+
 	it("never deletes anything under cleanup.policy=compact alone", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, { "cleanup.policy": "compact", "retention.ms": 1 });
