@@ -16,6 +16,7 @@ import { expectAlarmFailure } from "../support/alarm.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { failingStatement } from "../support/sql-rows.ts";
 import { partitionStub, partitionStubById, topicIdOf } from "../support/stubs.ts";
+import { limitPartitionBytes } from "../support/tiering.ts";
 import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
 const REMOTE = { "remote.storage.enable": true, "local.retention.bytes": 1 };
@@ -209,14 +210,10 @@ describe("offload", () => {
 		const limitBytes = 20_000;
 		await createTopic(limited, 1, { "remote.storage.enable": true, "local.retention.bytes": 4_000 });
 		await createTopic(control, 1);
-		for (const topic of [limited, control]) {
-			await produce(topic, [{ value: "seed" }]);
-			await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => {
-				instance.partitionBytesMax = limitBytes;
-			});
-		}
+		for (const topic of [limited, control]) await produce(topic, [{ value: "seed" }]);
 		const value = "y".repeat(1_000);
 		for (let i = 0; i < 40; i++) {
+			await limitPartitionBytes(limited, limitBytes);
 			await produce(limited, [{ value }]);
 			await alarm(limited);
 		}
@@ -228,6 +225,7 @@ describe("offload", () => {
 		// The control: the same appends without remote storage hit the limit.
 		let refused = 0;
 		for (let i = 0; i < 40 && refused === 0; i++) {
+			await limitPartitionBytes(control, limitBytes);
 			const response = await call("POST", `/v1/topics/${control}/records`, { body: { records: [{ value }] } });
 			if (response.status === 507) refused++;
 			else expect(response.status).toBe(200);

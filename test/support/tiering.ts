@@ -8,6 +8,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { encodeSegment, type SegmentBatch, segmentKey, serializeSegmentIndex } from "../../src/partition/tiering/segment.ts";
 import { partitionStub } from "./stubs.ts";
 import { type FetchedRecord, fetchRecords } from "./worker.ts";
@@ -74,6 +75,17 @@ export async function offloadBatches(topic: string, upTo: number, batchesPerSegm
 		// Rebuild the object's view from SQLite, as after a restart.
 		(instance as unknown as { load(): void }).load();
 		return instance.offsets().localLogStartOffset;
+	});
+}
+
+/**
+ * Lowers partition_full's limit of one partition to `bytes` (the field, not the constant). The field lives in the
+ * object's memory, which an eviction loses: on a loaded machine an object left idle while the test works on another
+ * is evicted and comes back with the constant's limit, so a test sets it before each append it counts on.
+ */
+export async function limitPartitionBytes(topic: string, bytes: number, partition = 0): Promise<void> {
+	await runInDurableObject(await partitionStub(topic, partition), (instance: PartitionLog) => {
+		instance.partitionBytesMax = bytes;
 	});
 }
 

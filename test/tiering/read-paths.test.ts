@@ -15,7 +15,7 @@ import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { openSse } from "../support/sse.ts";
 import { dispatcherStub, partitionStub, topicIdOf } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
-import { everyRecord, expectDense, offloadBatches, produceBatches } from "../support/tiering.ts";
+import { everyRecord, expectDense, limitPartitionBytes, offloadBatches, produceBatches } from "../support/tiering.ts";
 import { useReceiver } from "../support/webhook-receiver.ts";
 import { call, createTopic, type FetchResponse, fetchRecords, json, produce } from "../support/worker.ts";
 
@@ -270,13 +270,11 @@ describe("more than partition_full's limit", { timeout: 120_000 }, () => {
 		const topic = uniqueTopic("tier");
 		await createTopic(topic, 1, { "remote.storage.enable": true, "local.retention.bytes": 1 });
 		await produce(topic, [{ value: "seed" }]);
-		const limitBytes = 12_000; // as the partition's own tests lower it: the field, not the constant
+		const limitBytes = 12_000;
 		const stub = await partitionStub(topic);
-		await runInDurableObject(stub, (instance: PartitionLog) => {
-			instance.partitionBytesMax = limitBytes;
-		});
 		const value = "z".repeat(1_000);
 		for (let i = 0; i < 30; i++) {
+			await limitPartitionBytes(topic, limitBytes);
 			await produce(topic, [{ value: `${i}:${value}` }]);
 			await runInDurableObject(stub, (instance: PartitionLog) => instance.alarm());
 		}
