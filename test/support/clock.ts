@@ -1,0 +1,34 @@
+/**
+ * A held clock for tests whose answer depends on elapsed time (token buckets): `Date.now()` returns what the test
+ * sets, for the test and for the Worker and Durable Objects, which share its isolate under vitest-pool-workers.
+ * On a loaded machine a second can pass between two requests and refill a bucket; with the clock held, none does.
+ * Timers (`setTimeout`) keep real time.
+ */
+
+import { vi } from "vitest";
+
+export interface HeldClock {
+	/** What `Date.now()` returns while held. */
+	readonly nowMs: number;
+	/** Moves the held time forward by `ms`. */
+	advance(ms: number): void;
+	/** Gives `Date.now()` back to the real clock: past the held time unless `advance` moved it beyond. */
+	release(): void;
+}
+
+/** Holds `Date.now()` at the current time until `release()` (or `vi.restoreAllMocks()`). */
+export function holdClock(): HeldClock {
+	let nowMs = Date.now();
+	const spy = vi.spyOn(Date, "now").mockImplementation(() => nowMs);
+	return {
+		get nowMs() {
+			return nowMs;
+		},
+		advance(ms: number) {
+			nowMs += ms;
+		},
+		release() {
+			spy.mockRestore();
+		},
+	};
+}
