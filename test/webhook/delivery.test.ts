@@ -110,10 +110,16 @@ describe("webhook delivery", () => {
 
 	it("retries a failing receiver with the same webhook-id and records, then moves on in order", { timeout: 15_000 }, async () => {
 		const path = `/flaky-${crypto.randomUUID()}`;
-		let released = false;
-		receiver.on(path, (_request, index) =>
-			index < 2 || !released ? new Response("down for maintenance", { status: 503 }) : new Response("ok"),
-		);
+		// The third attempt is held open until the next record is produced: retries 20 ms apart must not use up the
+		// batch's 30 attempts (and dead-letter it) while a slow machine produces that record.
+		let release = () => {};
+		const released = new Promise<void>((resolve) => {
+			release = resolve;
+		});
+		receiver.on(path, async (_request, index) => {
+			if (index === 2) await released;
+			return index <= 2 ? new Response("down for maintenance", { status: 503 }) : new Response("ok");
+		});
 		const { topic, sub } = await topicWithSubscription({
 			url: `https://receiver.test${path}`,
 			start: "earliest",
@@ -123,7 +129,7 @@ describe("webhook delivery", () => {
 		await produce(topic, [{ value: "a" }, { value: "b" }]);
 		await vi.waitFor(() => expect(receiver.at(path).length).toBeGreaterThanOrEqual(3), WAIT);
 		await produce(topic, [{ value: "c" }]);
-		released = true;
+		release();
 		await vi.waitFor(
 			() =>
 				expect(
@@ -137,7 +143,8 @@ describe("webhook delivery", () => {
 		const requests = receiver.at(path);
 		const firstId = requests[0]?.headers["webhook-id"];
 		const retries = requests.filter((r) => r.headers["webhook-id"] === firstId);
-		expect(retries.length).toBeGreaterThanOrEqual(3);
+		// Two failures, the held one, then the acknowledgement: the batch was delivered, not dead-lettered.
+		expect(retries).toHaveLength(4);
 		for (const retry of retries) expect(retry.body).toBe(requests[0]?.body);
 		expect(offsetsOf(retries)[0]).toEqual([0, 1]);
 		expect(requests.at(-1)?.headers["webhook-id"]).not.toBe(firstId);
