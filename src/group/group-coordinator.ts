@@ -18,14 +18,14 @@ import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { GROUP_COMMIT_LINGER_MS, GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
-import { groupDirectory } from "../shared/stubs.ts";
+import { groupDirectory, partitionLog } from "../shared/stubs.ts";
 import { type CommitAnswer, commitAnswer } from "./commit-answer.ts";
 import { GroupRules } from "./group-rules.ts";
 import { type PollCompletionAnswer, type PollStartAnswer, pollCompletionAnswer, pollStartAnswer } from "./poll-answer.ts";
 import { GROUP_DDL, GROUP_SCHEMA_VERSION, GROUP_UPGRADES } from "./schema.ts";
 import { SharedTurn } from "./shared-turn.ts";
 import { GroupStore } from "./store.ts";
-import { capTopics, resolveTopics, sameTopics } from "./topic-resolver.ts";
+import { capTopics, newPartitions, resolveTopics, sameTopics } from "./topic-resolver.ts";
 import type {
 	CommitRequest,
 	CommittedOffset,
@@ -34,6 +34,7 @@ import type {
 	JoinRequest,
 	JoinResult,
 	MemberView,
+	OffsetCommit,
 	PollCommit,
 	PollSteering,
 	SubscribedTopic,
@@ -45,6 +46,11 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** When subscribed topics were last re-read; memory only, so a restarted coordinator re-reads at once. */
 	private refreshedAtMs = 0;
 	private refreshing: Promise<void> | null = null;
+	/**
+	 * Every topic the last refresh found, before the cap (`capTopics`): partitions in it are not new when they come
+	 * in. Memory only: a restarted coordinator knows only the subscribed topics.
+	 */
+	private seenTopics: ReadonlyMap<string, SubscribedTopic> = new Map();
 	/**
 	 * The alarm as this object last set or read it (null: none), so a call that changes nothing due does not ask
 	 * storage for it; undefined until first known. Only this object sets its alarm, so the copy cannot go stale.
@@ -244,8 +250,19 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const version = this.rules.membershipVersion;
 		const subscriptions = this.store.members().map((m) => m.subscription);
 		let resolved: Map<string, SubscribedTopic>;
+		let next: Map<string, SubscribedTopic>;
+		let discovered: OffsetCommit[];
 		try {
 			resolved = subscriptions.length === 0 ? new Map() : await resolveTopics(this.env, subscriptions);
+			next = capTopics(resolved, GROUP_PARTITIONS_MAX);
+			// Each partition created since the group last looked starts at its log start, which retention or
+			// DeleteRecords may have moved past 0 already.
+			discovered = await Promise.all(
+				newPartitions(next, this.store.subscribedTopics(), this.seenTopics).map(async ({ topic, topicId, partition }) => {
+					const { logStartOffset } = await partitionLog(this.env, topicId, partition).offsets();
+					return { topic, partition, offset: logStartOffset, metadata: null };
+				}),
+			);
 		} catch (error) {
 			// Keep serving the current assignment; the next call tries again.
 			console.error(`group coordinator: topic refresh failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -254,12 +271,12 @@ export class GroupCoordinator extends DurableObject<Env> {
 		// A join or leave ran while we waited: it stored a newer view of the subscriptions than ours.
 		if (version !== this.rules.membershipVersion) return;
 		this.refreshedAtMs = Date.now();
-		const next = capTopics(resolved, GROUP_PARTITIONS_MAX);
+		this.seenTopics = resolved;
 		if (next.size < resolved.size)
 			console.error(`group coordinator: subscriptions cover over ${GROUP_PARTITIONS_MAX} partitions; topics left out`);
 		this.transact(() => {
 			const current = this.store.subscribedTopics();
-			if (!sameTopics(current, next)) this.rules.applyTopics(current, next, Date.now(), true);
+			if (!sameTopics(current, next)) this.rules.applyTopics(current, next, Date.now(), discovered);
 		});
 	}
 

@@ -294,16 +294,17 @@ export class GroupRules {
 	 * incarnation). A topic that arrives, or comes back under a new id (deleted and created again), loses the offsets
 	 * committed on any other incarnation, with the positions and confirmed auto-commits read there, as Kafka deletes a
 	 * deleted topic's offsets: its records are read from the new topic's start, not from the old topic's offsets.
-	 * `discovered`: a metadata refresh found `next`, so every partition new in it was created after the group
-	 * subscribed; each is committed at 0, read from its start whatever `auto_offset_reset` says, since `latest` would
-	 * skip what was written before the refresh (the gap Kafka's KIP-1282 and KIP-1327 close by reading such
-	 * partitions from their start).
+	 * `discovered`: partitions a metadata refresh found created after the group subscribed, each at its log start;
+	 * each with no commit is committed there, read from its start whatever `auto_offset_reset` says, since `latest`
+	 * would skip what was written before the refresh (the gap Kafka's KIP-1282 and KIP-1327 close by reading such
+	 * partitions from their start). Not at 0: below a log start moved by retention or DeleteRecords, the read would
+	 * fall back to `auto_offset_reset`.
 	 */
 	applyTopics(
 		current: ReadonlyMap<string, SubscribedTopic>,
 		next: ReadonlyMap<string, SubscribedTopic>,
 		now: number,
-		discovered = false,
+		discovered: readonly OffsetCommit[] = [],
 	): void {
 		const leaving = new Set([...current.keys()].filter((name) => !next.has(name)));
 		if (leaving.size > 0) this.commitConfirmed((_member, _key, tp) => leaving.has(tp.topic), now);
@@ -315,14 +316,7 @@ export class GroupRules {
 				for (const [key, c] of confirmed) if (c.tp.topic === name) confirmed.delete(key);
 		}
 		this.store.replaceSubscribedTopics(next);
-		for (const [name, { topicId, partitions }] of discovered ? next : []) {
-			const known = current.get(name);
-			for (let partition = known?.topicId === topicId ? known.partitions : 0; partition < partitions; partition++) {
-				const tp = { topic: name, partition };
-				if (this.store.committed(tp) === null)
-					this.store.writeCommit({ ...tp, offset: 0, metadata: null }, this.store.state().generation, now);
-			}
-		}
+		for (const c of discovered) if (this.store.committed(c) === null) this.store.writeCommit(c, this.store.state().generation, now);
 		this.rebalance(now);
 	}
 

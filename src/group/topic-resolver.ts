@@ -60,6 +60,25 @@ export function partitionTotal(topics: ReadonlyMap<string, SubscribedTopic>): nu
 	return total;
 }
 
+/**
+ * The partitions of `next` that none of `known` holds (same topic id, lower partition number): created since the group
+ * last looked. A topic the cap left out was looked at, so it is no news when it fits later.
+ */
+export function newPartitions(
+	next: ReadonlyMap<string, SubscribedTopic>,
+	...known: ReadonlyMap<string, SubscribedTopic>[]
+): (SubscribedTopic & { readonly partition: number })[] {
+	const found: (SubscribedTopic & { readonly partition: number })[] = [];
+	for (const topic of next.values()) {
+		const from = Math.max(
+			0,
+			...known.map((k) => (k.get(topic.topic)?.topicId === topic.topicId ? (k.get(topic.topic)?.partitions ?? 0) : 0)),
+		);
+		for (let partition = from; partition < topic.partitions; partition++) found.push({ ...topic, partition });
+	}
+	return found;
+}
+
 /** Keeps topics in name order while their partitions fit in `max`: a pattern that grows past the limit is cut. */
 export function capTopics(topics: ReadonlyMap<string, SubscribedTopic>, max: number): Map<string, SubscribedTopic> {
 	const kept = new Map<string, SubscribedTopic>();

@@ -2,18 +2,29 @@
  * Partitions a group discovers after it subscribed (partitions added to a topic, a topic created under its pattern)
  * start at their first record whatever `auto_offset_reset` says: every record in them was written after the group
  * subscribed, and the coordinator notices them only at its next metadata refresh (up to 5 s later), so `latest`
- * would skip what was written in between. Partitions a member's join finds keep `latest`.
+ * would skip what was written in between. They start at their log start, not at 0, which retention or DeleteRecords
+ * may have passed. Partitions a member's join finds keep `latest`, as do those of a topic the partition cap left out
+ * and a later refresh let in.
  */
-import { describe, expect, it } from "vitest";
-import { describeGroup, forceMetadataRefresh, join, type PolledRecord, poll } from "../support/group.ts";
+import { assert, describe, expect, it } from "vitest";
+import { GROUP_PARTITIONS_MAX, PARTITIONS_MAX } from "../../src/shared/limits.ts";
+import { describeGroup, forceMetadataRefresh, heartbeat, join, type PolledRecord, poll } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
-import { createTopic, json, produce } from "../support/worker.ts";
+import { coordinatorStub } from "../support/stubs.ts";
+import { call, createTopic, json, produce } from "../support/worker.ts";
 
 /** Polls until `count` records came back (at most 5 polls), so a rebalance in between cannot hide any. */
 async function pollFor(group: string, member: string, count: number): Promise<PolledRecord[]> {
 	const got: PolledRecord[] = [];
 	for (let i = 0; i < 5 && got.length < count; i++) got.push(...(await poll(group, member, { wait_ms: 50 })).records);
 	return got;
+}
+
+/** The offsets the coordinator holds committed on `topic` (read from it directly: the edge's describe asks every partition). */
+async function committedOn(group: string, topic: string): Promise<number[]> {
+	const described = await coordinatorStub(group).describe(group);
+	assert(described.ok);
+	return described.value.committed.filter((c) => c.topic === topic).map((c) => c.offset);
 }
 
 const placed = (records: PolledRecord[]) => records.map((r) => `${r.topic}/${r.partition}@${r.offset}`).sort();
@@ -51,4 +62,44 @@ describe("partitions discovered after subscribing", () => {
 		// The partition that was there at the join still started at its end.
 		expect((await describeGroup(group)).offsets.find((o) => o.topic === `${prefix}-a`)?.committed ?? null).toBe(1);
 	});
+
+	it("a topic created after subscribing whose log start passed 0 is read from its log start", async () => {
+		const prefix = `late-${crypto.randomUUID().slice(0, 6)}`;
+		await createTopic(`${prefix}-a`, 1);
+		const group = uniqueGroup();
+		const a = await join(group, { topic_pattern: `${prefix}-.*`, auto_offset_reset: "latest" });
+		expect((await poll(group, a.member_id)).records).toEqual([]);
+		await createTopic(`${prefix}-b`, 1);
+		await produce(`${prefix}-b`, [{ value: "deleted" }, { value: "kept 1" }, { value: "kept 2" }]);
+		await json("POST", `/v1/topics/${prefix}-b/partitions/0/delete-records`, 200, { body: { before_offset: 1 } });
+		await forceMetadataRefresh(group);
+		expect(placed(await pollFor(group, a.member_id, 2))).toEqual([`${prefix}-b/0@1`, `${prefix}-b/0@2`]);
+	});
+
+	it("a topic the partition cap left out, included later, starts where auto_offset_reset says", async () => {
+		// Topics of PARTITIONS_MAX partitions and a small one, "b", fill the group up to the cap, all there before it joins.
+		const prefix = `cap-${crypto.randomUUID().slice(0, 6)}`;
+		const fillers = Math.floor(GROUP_PARTITIONS_MAX / PARTITIONS_MAX);
+		const room = GROUP_PARTITIONS_MAX - fillers * PARTITIONS_MAX;
+		for (let i = 0; i < fillers; i++) await createTopic(`${prefix}-a${String(i).padStart(3, "0")}`, PARTITIONS_MAX);
+		await createTopic(`${prefix}-b`, room);
+		const group = uniqueGroup();
+		const a = await join(group, { topic_pattern: `${prefix}-.*`, auto_offset_reset: "latest" });
+		// Created after the join, found by the refresh, and left out (the cap keeps topics in name order).
+		const late = `${prefix}-z`;
+		await createTopic(late, room);
+		await produce(late, [{ value: "while left out", partition: 0 }]);
+		await forceMetadataRefresh(group);
+		await heartbeat(group, a.member_id);
+		expect(await committedOn(group, late)).toEqual([]);
+		// "b" goes: the left-out topic fits now, and is no new topic for the group.
+		expect((await call("DELETE", `/v1/topics/${prefix}-b`)).status).toBe(204);
+		await forceMetadataRefresh(group);
+		await heartbeat(group, a.member_id);
+		const described = await coordinatorStub(group).describe(group);
+		assert(described.ok);
+		expect(described.value.topics.map((t) => t.topic)).toContain(late);
+		// Under latest, nothing committed: the member starts at the end, as on any topic there when it joined.
+		expect(await committedOn(group, late)).toEqual([]);
+	}, 120_000);
 });
