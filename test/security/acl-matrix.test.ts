@@ -104,6 +104,10 @@ const CASES: Case[] = [
 			"Content-Type": "application/x-ndjson",
 		},
 	),
+	// Offset 0 changes nothing (the log starts there): a granted call leaves the records the read cases count on.
+	onTopic("POST /v1/topics/:topic/partitions/:partition/delete-records", `${T}/partitions/0/delete-records`, "admin", {
+		before_offset: -1,
+	}),
 	onTopic("GET /v1/topics/:topic/partitions/:partition/records", `${T}/partitions/0/records`, "consume"),
 	onTopic("GET /v1/topics/:topic/partitions/:partition/offsets", `${T}/partitions/0/offsets?at=latest`, "describe"),
 	onTopic("POST /v1/topics/:topic/webhook", `${T}/webhook`, "produce", { hook: 1 }, { "Content-Type": "application/json" }),
