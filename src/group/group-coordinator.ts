@@ -256,11 +256,17 @@ export class GroupCoordinator extends DurableObject<Env> {
 			resolved = subscriptions.length === 0 ? new Map() : await resolveTopics(this.env, subscriptions);
 			next = capTopics(resolved, GROUP_PARTITIONS_MAX);
 			// Each partition created since the group last looked starts at its log start, which retention or
-			// DeleteRecords may have moved past 0 already.
+			// DeleteRecords may have moved past 0 already. One that does not answer starts at 0 (its log start unless
+			// records already left it): a partition down must not hold back every other topic change.
 			discovered = await Promise.all(
 				newPartitions(next, this.store.subscribedTopics(), this.seenTopics).map(async ({ topic, topicId, partition }) => {
-					const { logStartOffset } = await partitionLog(this.env, topicId, partition).offsets();
-					return { topic, partition, offset: logStartOffset, metadata: null };
+					const offset = await partitionLog(this.env, topicId, partition)
+						.offsets()
+						.then(
+							(o) => o.logStartOffset,
+							() => 0,
+						);
+					return { topic, partition, offset, metadata: null };
 				}),
 			);
 		} catch (error) {

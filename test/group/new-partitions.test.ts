@@ -6,7 +6,8 @@
  * may have passed. Partitions a member's join finds keep `latest`, as do those of a topic the partition cap left out
  * and a later refresh let in.
  */
-import { assert, describe, expect, it } from "vitest";
+import { assert, describe, expect, it, vi } from "vitest";
+import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { GROUP_PARTITIONS_MAX, PARTITIONS_MAX } from "../../src/shared/limits.ts";
 import { describeGroup, forceMetadataRefresh, heartbeat, join, type PolledRecord, poll } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
@@ -74,6 +75,29 @@ describe("partitions discovered after subscribing", () => {
 		await json("POST", `/v1/topics/${prefix}-b/partitions/0/delete-records`, 200, { body: { before_offset: 1 } });
 		await forceMetadataRefresh(group);
 		expect(placed(await pollFor(group, a.member_id, 2))).toEqual([`${prefix}-b/0@1`, `${prefix}-b/0@2`]);
+	});
+
+	it("a new partition that does not answer for its offsets starts at 0, and the refresh takes the topic in", async () => {
+		const prefix = `late-${crypto.randomUUID().slice(0, 6)}`;
+		await createTopic(`${prefix}-a`, 1);
+		const group = uniqueGroup();
+		const a = await join(group, { topic_pattern: `${prefix}-.*`, auto_offset_reset: "latest" });
+		expect((await poll(group, a.member_id)).records).toEqual([]);
+		await createTopic(`${prefix}-b`, 1);
+		await produce(`${prefix}-b`, [{ value: "first" }, { value: "second" }]);
+		// The coordinator's question to the new partition fails, as a partition object down or unreachable would.
+		const offsets = vi.spyOn(PartitionLog.prototype, "offsets").mockImplementation(() => {
+			throw new Error("injected: the partition does not answer");
+		});
+		try {
+			await forceMetadataRefresh(group);
+			await heartbeat(group, a.member_id);
+			expect(offsets).toHaveBeenCalled();
+		} finally {
+			offsets.mockRestore();
+		}
+		expect(await committedOn(group, `${prefix}-b`)).toEqual([0]);
+		expect(placed(await pollFor(group, a.member_id, 2))).toEqual([`${prefix}-b/0@0`, `${prefix}-b/0@1`]);
 	});
 
 	it("a topic the partition cap left out, included later, starts where auto_offset_reset says", async () => {
