@@ -180,6 +180,20 @@ export function duplicateNames(names) {
 	return duplicates;
 }
 
+/**
+ * Answers each of `items` whose name (`nameOf`) is given once with `act`, and each name given more than once with
+ * `refused` (called with its first item), after the others, acting on none of its entries: see `duplicateNames`.
+ * @template T, R
+ * @param {T[]} items @param {(item: T) => string} nameOf @param {(item: T) => Promise<R>} act @param {(item: T) => R} refused
+ * @returns {Promise<R[]>}
+ */
+export async function answerUnique(items, nameOf, act, refused) {
+	const duplicates = duplicateNames(items.map(nameOf));
+	const answered = await Promise.all(items.filter((item) => !duplicates.has(nameOf(item))).map(act));
+	const firsts = [...duplicates].map((name) => /** @type {T} */ (items.find((item) => nameOf(item) === name)));
+	return [...answered, ...firsts.map(refused)];
+}
+
 const DUPLICATE_NAME = { errorCode: KAFKA.INVALID_REQUEST, errorMessage: "Duplicate topic name." };
 
 /**
@@ -199,10 +213,10 @@ function createdConfigs(topicConfig, requested) {
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function createTopics(request, ctx) {
-	const duplicates = duplicateNames(request.topics.map((t) => t.name));
-	const unique = request.topics.filter((t) => !duplicates.has(t.name));
-	const created = await Promise.all(
-		unique.map(async (t) => {
+	const answers = await answerUnique(
+		request.topics,
+		(t) => t.name,
+		async (t) => {
 			const config = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
 			const result = { name: t.name, errorCode: KAFKA.NONE, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: null };
 			const refusal = creationRefusal(t);
@@ -218,30 +232,42 @@ export async function createTopics(request, ctx) {
 				replicationFactor: 1,
 				configs: createdConfigs(answer.body.config, config),
 			};
-		}),
+		},
+		(t) => ({ name: t.name, numPartitions: -1, replicationFactor: -1, configs: null, ...DUPLICATE_NAME }),
 	);
-	if (!request.validateOnly && created.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
-	const refused = [...duplicates].map((name) => ({ name, numPartitions: -1, replicationFactor: -1, configs: null, ...DUPLICATE_NAME }));
-	return { throttleTimeMs: 0, topics: [...created, ...refused] };
+	if (!request.validateOnly && answers.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
+	return { throttleTimeMs: 0, topics: answers };
 }
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function deleteTopics(request, ctx) {
-	const duplicates = duplicateNames(request.topicNames);
-	const deleted = await Promise.all(
-		request.topicNames
-			.filter((/** @type {string} */ name) => !duplicates.has(name))
-			.map(async (/** @type {string} */ name) => {
-				const answer = await ctx.tributary.deleteTopic(name);
-				return { name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 204 ? null : errorMessage(answer) };
-			}),
+	const responses = await answerUnique(
+		/** @type {string[]} */ (request.topicNames),
+		(name) => name,
+		async (name) => {
+			const answer = await ctx.tributary.deleteTopic(name);
+			return { name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 204 ? null : errorMessage(answer) };
+		},
+		(name) => ({ name, ...DUPLICATE_NAME }),
 	);
-	if (deleted.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
-	return { throttleTimeMs: 0, responses: [...deleted, ...[...duplicates].map((name) => ({ name, ...DUPLICATE_NAME }))] };
+	if (responses.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
+	return { throttleTimeMs: 0, responses };
 }
 
 /** A topic on the Confluent mount: its PATCH sets the partition count, its `/configs` lists its configs. @param {string} topic */
 export const topicPath = (topic) => `/kafka/v3/clusters/${CLUSTER_ID}/topics/${encodeURIComponent(topic)}`;
+
+/**
+ * A topic's configs as the Confluent mount lists them (`{ name, value, source }` each: it alone knows each config's
+ * default), or the Kafka error of reading them.
+ * @param {RequestContext} ctx @param {string} topic
+ * @returns {Promise<{ configs: { name: string, value: string, source: string }[] } | { errorCode: number, errorMessage: string | null }>}
+ */
+export async function topicConfigs(ctx, topic) {
+	const answer = await ctx.tributary.call("GET", `${topicPath(topic)}/configs`);
+	const errorCode = kafkaError(answer, "topic");
+	return errorCode === KAFKA.NONE ? { configs: answer.body.data } : { errorCode, errorMessage: errorMessage(answer) };
+}
 
 /**
  * What Kafka refuses in a CreatePartitionsTopic before looking at the topic, or null: replica assignments (one broker,
@@ -280,20 +306,20 @@ async function validateGrowth(ctx, t) {
  * @param {any} request @param {RequestContext} ctx
  */
 export async function createPartitions(request, ctx) {
-	const duplicates = duplicateNames(request.topics.map((/** @type {any} */ t) => t.name));
-	const grown = await Promise.all(
-		request.topics
-			.filter((/** @type {any} */ t) => !duplicates.has(t.name))
-			.map(async (/** @type {any} */ t) => {
-				const refusal = growthRefusal(t);
-				if (refusal !== null) return { name: t.name, ...refusal };
-				if (request.validateOnly) return { name: t.name, ...(await validateGrowth(ctx, t)) };
-				const answer = await ctx.tributary.call("PATCH", topicPath(t.name), { partitions_count: t.count });
-				return { name: t.name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 200 ? null : errorMessage(answer) };
-			}),
+	const results = await answerUnique(
+		request.topics,
+		(/** @type {any} */ t) => t.name,
+		async (/** @type {any} */ t) => {
+			const refusal = growthRefusal(t);
+			if (refusal !== null) return { name: t.name, ...refusal };
+			if (request.validateOnly) return { name: t.name, ...(await validateGrowth(ctx, t)) };
+			const answer = await ctx.tributary.call("PATCH", topicPath(t.name), { partitions_count: t.count });
+			return { name: t.name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 200 ? null : errorMessage(answer) };
+		},
+		(/** @type {any} */ t) => ({ name: t.name, ...DUPLICATE_NAME }),
 	);
-	if (!request.validateOnly && grown.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
-	return { throttleTimeMs: 0, results: [...grown, ...[...duplicates].map((name) => ({ name, ...DUPLICATE_NAME }))] };
+	if (!request.validateOnly && results.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
+	return { throttleTimeMs: 0, results };
 }
 
 /**
@@ -310,13 +336,12 @@ export async function describeConfigs(request, ctx) {
 			if (r.resourceType === RESOURCE_BROKER) return base;
 			if (r.resourceType !== RESOURCE_TOPIC)
 				return { ...base, errorCode: KAFKA.INVALID_REQUEST, errorMessage: "only topic and broker configs exist" };
-			const answer = await ctx.tributary.call("GET", `${topicPath(r.resourceName)}/configs`);
-			const errorCode = kafkaError(answer, "topic");
-			if (errorCode !== KAFKA.NONE) return { ...base, errorCode, errorMessage: errorMessage(answer) };
+			const listed = await topicConfigs(ctx, r.resourceName);
+			if (!("configs" in listed)) return { ...base, ...listed };
 			const keys = r.configurationKeys === null ? null : new Set(r.configurationKeys);
-			const configs = answer.body.data
-				.filter((/** @type {any} */ c) => keys === null || keys.has(c.name))
-				.map((/** @type {any} */ c) => {
+			const configs = listed.configs
+				.filter((c) => keys === null || keys.has(c.name))
+				.map((c) => {
 					const configSource = CONFIG_SOURCES[c.source] ?? CONFIG_SOURCES.DYNAMIC_TOPIC_CONFIG;
 					return {
 						name: c.name,

@@ -8,7 +8,7 @@
  */
 
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
-import { duplicateNames, isValidTopicName, RESOURCE_BROKER, RESOURCE_TOPIC, topicPath } from "./cluster.js";
+import { answerUnique, duplicateNames, isValidTopicName, RESOURCE_BROKER, RESOURCE_TOPIC, topicConfigs, topicPath } from "./cluster.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 /** @typedef {{ errorCode: number, errorMessage: string | null }} Outcome */
@@ -70,10 +70,11 @@ function changeError(answer) {
  * @returns {Promise<Outcome>}
  */
 async function applyChanges(ctx, topic, changes, validateOnly) {
-	const answer =
-		changes.length === 0
-			? await ctx.tributary.call("GET", `${topicPath(topic)}/configs`)
-			: await ctx.tributary.call("POST", `${topicPath(topic)}/configs:alter`, { data: changes, validate_only: validateOnly });
+	if (changes.length === 0) {
+		const listed = await topicConfigs(ctx, topic);
+		return "configs" in listed ? OK : listed;
+	}
+	const answer = await ctx.tributary.call("POST", `${topicPath(topic)}/configs:alter`, { data: changes, validate_only: validateOnly });
 	const errorCode = changeError(answer);
 	return errorCode === KAFKA.NONE ? OK : { errorCode, errorMessage: errorMessage(answer) };
 }
@@ -84,15 +85,13 @@ async function applyChanges(ctx, topic, changes, validateOnly) {
  * @param {any[]} resources @param {(r: any) => Promise<Outcome>} outcome
  */
 async function answerEach(resources, outcome) {
-	const key = (/** @type {any} */ r) => `${r.resourceType}/${r.resourceName}`;
-	const duplicates = duplicateNames(resources.map(key));
-	const answered = await Promise.all(
-		resources.filter((r) => !duplicates.has(key(r))).map(async (r) => ({ ...(resourceRefusal(r) ?? (await outcome(r))), ...named(r) })),
+	const responses = await answerUnique(
+		resources,
+		(r) => `${r.resourceType}/${r.resourceName}`,
+		async (r) => ({ ...(resourceRefusal(r) ?? (await outcome(r))), ...named(r) }),
+		(r) => ({ ...invalidRequest("Duplicate resource."), ...named(r) }),
 	);
-	const refused = resources
-		.filter((r, i) => duplicates.has(key(r)) && resources.findIndex((o) => key(o) === key(r)) === i)
-		.map((r) => ({ ...invalidRequest("Duplicate resource."), ...named(r) }));
-	return { throttleTimeMs: 0, responses: [...answered, ...refused] };
+	return { throttleTimeMs: 0, responses };
 }
 
 /** @param {any} r */
@@ -108,16 +107,15 @@ export async function alterConfigs(request, ctx) {
 	return answerEach(request.resources, async (r) => {
 		const refusal = configsRefusal(r.configs);
 		if (refusal !== null) return refusal;
-		const listed = await ctx.tributary.call("GET", `${topicPath(r.resourceName)}/configs`);
-		const errorCode = kafkaError(listed, "topic");
-		if (errorCode !== KAFKA.NONE) return { errorCode, errorMessage: errorMessage(listed) };
+		const listed = await topicConfigs(ctx, r.resourceName);
+		if (!("configs" in listed)) return listed;
 		const given = new Set(r.configs.map((/** @type {any} */ c) => c.name));
 		/** @type {Change[]} */
 		const changes = [
 			...r.configs.map((/** @type {any} */ c) => ({ name: c.name, value: c.value, operation: /** @type {const} */ ("SET") })),
-			...listed.body.data
-				.filter((/** @type {any} */ c) => c.source !== DEFAULT_SOURCE && !given.has(c.name))
-				.map((/** @type {any} */ c) => ({ name: c.name, value: null, operation: /** @type {const} */ ("DELETE") })),
+			...listed.configs
+				.filter((c) => c.source !== DEFAULT_SOURCE && !given.has(c.name))
+				.map((c) => ({ name: c.name, value: null, operation: /** @type {const} */ ("DELETE") })),
 		];
 		return applyChanges(ctx, r.resourceName, changes, request.validateOnly);
 	});
@@ -163,10 +161,9 @@ async function incrementalChanges(ctx, r) {
 	/** @type {Map<string, string>} */
 	let current = new Map();
 	if (listOps.length > 0) {
-		const listed = await ctx.tributary.call("GET", `${topicPath(r.resourceName)}/configs`);
-		const errorCode = kafkaError(listed, "topic");
-		if (errorCode !== KAFKA.NONE) return { errorCode, errorMessage: errorMessage(listed) };
-		current = new Map(listed.body.data.map((/** @type {any} */ c) => [c.name, c.value]));
+		const listed = await topicConfigs(ctx, r.resourceName);
+		if (!("configs" in listed)) return listed;
+		current = new Map(listed.configs.map((c) => [c.name, c.value]));
 	}
 	/** @type {Change[]} */
 	const changes = r.configs.map((/** @type {any} */ c) => {
