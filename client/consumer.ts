@@ -485,8 +485,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
 		// What this member knew of partitions outside the new assignment (those revoked, and those a failed poll's
 		// recovery kept but did not get back) is their new owner's: `#forget`'s work, over every key still known.
-		for (const map of [this.#handed, this.#committed, this.#seeks, this.#paused])
-			for (const key of map.keys()) if (!next.has(key)) map.delete(key);
+		for (const map of this.#ownedState()) for (const key of map.keys()) if (!next.has(key)) map.delete(key);
 		this.#assigned = next;
 		if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
 		if (added.length > 0) await this.#options.onAssign?.(added);
@@ -502,11 +501,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (const tp of partitions) {
 			const key = tpKey(tp.topic, tp.partition);
 			this.#assigned.delete(key);
-			this.#handed.delete(key);
-			this.#committed.delete(key);
-			this.#seeks.delete(key);
-			this.#paused.delete(key);
+			for (const map of this.#ownedState()) map.delete(key);
 		}
+	}
+
+	/** What this consumer keeps per partition only while it owns it, each map keyed by `tpKey`. */
+	#ownedState(): Map<string, unknown>[] {
+		return [this.#handed, this.#committed, this.#seeks, this.#paused];
 	}
 
 	/**
