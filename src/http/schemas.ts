@@ -8,8 +8,8 @@
  */
 
 import * as z from "zod/mini";
-import { DELETE_TO_HIGH_WATERMARK } from "../partition/delete-records.ts";
 import { isBase64 } from "../shared/base64.ts";
+import { DELETE_TO_HIGH_WATERMARK } from "../shared/delete-records.ts";
 import {
 	FETCH_BYTES_MAX,
 	FETCH_RECORDS_MAX,

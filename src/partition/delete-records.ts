@@ -7,12 +7,10 @@
  */
 
 import { assert } from "../shared/assert.ts";
+import { DELETE_TO_HIGH_WATERMARK } from "../shared/delete-records.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import type { LogView } from "./types.ts";
-
-/** DeleteRecords' offset that stands for the high watermark, as in Kafka's request. */
-export const DELETE_TO_HIGH_WATERMARK = -1;
 
 /**
  * Moves the log start to `beforeOffset` (`DELETE_TO_HIGH_WATERMARK`: the high watermark) and answers the new log
