@@ -20,16 +20,30 @@ function tooLarge(limitBytes: number): ApiError {
 	return new ApiError("request_too_large", `request body exceeds ${limitBytes} bytes`, { max_request_bytes: limitBytes });
 }
 
+/** The content codings a body may come in, as the `Accept-Encoding` of a 415 for another one says (RFC 9110 §15.5.16). */
+const ACCEPTED_CODINGS = "gzip, deflate";
+
 /**
  * The `DecompressionStream` format of the body's `Content-Encoding` (HTTP's `deflate` is the zlib format, as that
  * stream's "deflate" reads it; `x-gzip` is gzip, RFC 9110 §8.4.1.3); null when it has none. Anything else,
- * a list of codings included, is a 415.
+ * a list of codings included, is a 415 naming the codings taken (`accept_encoding`, sent as `Accept-Encoding`).
  */
 function bodyCoding(request: Request): "gzip" | "deflate" | null {
 	const coding = request.headers.get("Content-Encoding")?.trim().toLowerCase() || "identity";
 	if (coding === "identity") return null;
 	if (coding === "gzip" || coding === "x-gzip" || coding === "deflate") return coding === "deflate" ? coding : "gzip";
-	throw new ApiError("unsupported_media_type", `Content-Encoding ${coding} is not supported: send gzip, deflate or none`);
+	throw new ApiError("unsupported_media_type", `Content-Encoding ${coding} is not supported: send ${ACCEPTED_CODINGS} or none`, {
+		accept_encoding: ACCEPTED_CODINGS,
+	});
+}
+
+/**
+ * Why a read of the body (from `bodyStream`) failed: a decoded body that does not decode is the sender's fault, a
+ * 400; a plain body's read fails only when its sender went away, and that cause is kept.
+ */
+export function bodyReadFailure(request: Request, body: ReadableStream<Uint8Array>, cause: Error): Error {
+	if (body === request.body) return cause;
+	return new ApiError("invalid_request", `the body is not valid ${request.headers.get("Content-Encoding")}: ${cause.message}`);
 }
 
 /** The body's bytes, decoded from its `Content-Encoding` (see `bodyCoding`, which refuses one it cannot decode). */
@@ -39,16 +53,28 @@ export function bodyStream(request: Request): ReadableStream<Uint8Array> | null 
 }
 
 /**
- * Refuses, before anything is read, a body the text readers cannot read: one in a coding `bodyCoding` refuses, or
- * whose `Content-Type` names a charset other than UTF-8 (every body is decoded as UTF-8: Latin-1 text would be
- * stored as other characters than were sent).
+ * Refuses a body whose `Content-Type` names a charset other than UTF-8, where its text is read: every text body is
+ * decoded as UTF-8, so Latin-1 text would be stored as other characters than were sent.
  */
-export function requireText(request: Request): void {
-	bodyCoding(request);
+export function requireUtf8(request: Request): void {
 	const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(request.headers.get("Content-Type") ?? "")?.[1]?.toLowerCase();
 	if (charset !== undefined && charset !== "utf-8" && charset !== "utf8") {
 		throw new ApiError("unsupported_media_type", `charset ${charset} is not supported: send UTF-8`);
 	}
+}
+
+/** Requests whose body `requireText` passed: a route may check before its reader does, and the headers do not change. */
+const textChecked = new WeakSet<Request>();
+
+/**
+ * Refuses, before anything is read, a body the text readers cannot read: one in a coding `bodyCoding` refuses, or
+ * in a charset `requireUtf8` refuses. Checked once per request, however many readers ask.
+ */
+export function requireText(request: Request): void {
+	if (textChecked.has(request)) return;
+	bodyCoding(request);
+	requireUtf8(request);
+	textChecked.add(request);
 }
 
 /**
@@ -68,9 +94,7 @@ export async function* readByteChunks(request: Request, limitBytes = REQUEST_BYT
 	let received = 0;
 	for (;;) {
 		const { done, value } = await reader.read().catch((cause: Error) => {
-			// A body that does not decode is the sender's fault; a plain body's read fails only when its sender went away.
-			if (body === request.body) throw cause;
-			throw new ApiError("invalid_request", `the body is not valid ${request.headers.get("Content-Encoding")}: ${cause.message}`);
+			throw bodyReadFailure(request, body, cause);
 		});
 		if (done) return;
 		received += value.byteLength;

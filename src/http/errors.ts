@@ -84,14 +84,16 @@ export function errorBody(error: DomainError): { error: Record<string, unknown> 
 }
 
 /**
- * Renders `error` as the response; sets `WWW-Authenticate` on 401 as RFC 9110 asks, and `Retry-After` (whole
- * seconds, rounded up) when the error says how long to wait.
+ * Renders `error` as the response; sets `WWW-Authenticate` on 401 as RFC 9110 asks, `Retry-After` (whole seconds,
+ * rounded up) when the error says how long to wait, and `Accept-Encoding` when it names the codings taken.
  */
 export function errorResponse(c: Context, error: DomainError): Response {
 	const status = (c as Context<AppEnv>).get("errorStatuses")?.[error.code] ?? statusOf(error.code);
 	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="tributary", Basic realm="tributary"');
 	const retryAfterMs = error.details?.retry_after_ms;
 	if (typeof retryAfterMs === "number") c.header("Retry-After", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+	const acceptEncoding = error.details?.accept_encoding;
+	if (typeof acceptEncoding === "string") c.header("Accept-Encoding", acceptEncoding);
 	const render = (c as Context<AppEnv>).get("renderError");
 	const body = errorBody(error);
 	return c.json(render === undefined ? body : (render(error, status, body) as Record<string, unknown>), status);

@@ -181,3 +181,130 @@ describe("the compatibility mounts: content codings and charsets in their own di
 		expect(await (await call("GET", `${DS}/${path}?offset=-1`)).text()).toBe("inflated text");
 	});
 });
+
+describe("a refused content coding says which codings are taken (RFC 9110 §15.5.16: Accept-Encoding on the 415)", () => {
+	const topic = uniqueTopic("coded-accept");
+	const path = `coded/${uniqueTopic("ds-accept")}`;
+	beforeAll(async () => {
+		await createTopic(topic, 1);
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" } })).status).toBe(201);
+	});
+
+	it.each<[string, string, string, Record<string, string>]>([
+		["/v1 produce", `/v1/topics/${topic}/records`, '{"records":[{"value":1}]}', {}],
+		["/v1 produce stream", `/v1/topics/${topic}/records/stream`, '{"value":1}\n', { "Content-Type": "application/x-ndjson" }],
+		["/v1 topic create", "/v1/topics", `{"name":"${uniqueTopic("never")}"}`, {}],
+		["/upstash", `/upstash/produce/${topic}`, '{"value":1}', { ...admin }],
+		["/kafka/v3", `${V3}/topics/${topic}/records`, '{"value":{"type":"JSON","data":1}}', {}],
+		["/ds", `${DS}/${path}`, "text", { "Content-Type": "text/plain" }],
+	])("%s", async (mount, route, raw, headers) => {
+		const before = await highWatermark(topic);
+		const token = mount === "/upstash" ? { token: null } : {};
+		const refused = await call("POST", route, {
+			...token,
+			raw,
+			headers: { "Content-Type": JSON_TYPE, ...headers, "Content-Encoding": "br" },
+		});
+		await errorOf(refused, 415);
+		expect(refused.headers.get("Accept-Encoding")).toBe("gzip, deflate");
+		expect(await highWatermark(topic)).toBe(before);
+	});
+
+	it("is not sent on a 415 for a charset, which no coding would cure", async () => {
+		const refused = await call("POST", `/v1/topics/${topic}/records`, {
+			raw: '{"records":[{"value":1}]}',
+			headers: { "Content-Type": "application/json; charset=latin1" },
+		});
+		await errorOf(refused, 415);
+		expect(refused.headers.get("Accept-Encoding")).toBeNull();
+	});
+});
+
+describe("/ds: a JSON stream's body is read as UTF-8, so another charset is a 415; a byte stream keeps its bytes", () => {
+	it("refuses a JSON create or append declaring latin1, and writes nothing", async () => {
+		const path = `charset/${uniqueTopic("ds-json")}`;
+		const latin1 = { "Content-Type": "application/json; charset=latin1" };
+		const created = await call("PUT", `${DS}/${path}`, { raw: '["caf\xe9"]', headers: latin1 });
+		expect(await errorOf(created, 415)).toMatchObject({ error: { code: "BAD_REQUEST", message: expect.stringContaining("latin1") } });
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "application/json; charset=utf-8" } })).status).toBe(201);
+		const appended = await call("POST", `${DS}/${path}`, { raw: new Uint8Array([0x22, 0x63, 0xe9, 0x22]), headers: latin1 });
+		expect(await errorOf(appended, 415)).toMatchObject({ error: { code: "BAD_REQUEST" } });
+		expect(await (await call("GET", `${DS}/${path}?offset=-1`)).json()).toEqual([]);
+	});
+
+	it("keeps a latin1 byte stream's bytes as sent", async () => {
+		const path = `charset/${uniqueTopic("ds-bytes")}`;
+		const latin1 = { "Content-Type": "text/plain; charset=latin1" };
+		expect((await call("PUT", `${DS}/${path}`, { headers: latin1 })).status).toBe(201);
+		const appended = await call("POST", `${DS}/${path}`, { raw: new Uint8Array([0x63, 0x61, 0x66, 0xe9]), headers: latin1 });
+		expect(appended.status, await appended.clone().text()).toBe(204);
+		const read = await call("GET", `${DS}/${path}?offset=-1`);
+		expect([...new Uint8Array(await read.arrayBuffer())]).toEqual([0x63, 0x61, 0x66, 0xe9]);
+	});
+});
+
+/**
+ * A gzip body that breaks partway: every line it completed before the break, then bytes that are no gzip (its
+ * trailer replaced, so the check that ends the member fails), sent as a chunked body.
+ */
+async function brokenGzip(complete: string, after: string): Promise<ReadableStream<Uint8Array>> {
+	const whole = await encoded(complete + after, "gzip");
+	const head = await encoded(complete, "gzip");
+	// Two chunks, as a network delivers them: the deflate data of the complete lines (no trailer yet), then a
+	// trailer that does not match them and the rest.
+	const chunks = [head.subarray(0, head.byteLength - 8), new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, ...whole.subarray(10)])];
+	return new ReadableStream({
+		pull(controller) {
+			const chunk = chunks.shift();
+			if (chunk === undefined) controller.close();
+			else controller.enqueue(chunk);
+		},
+	});
+}
+
+describe("a gzip produce stream whose body breaks partway ends with an error report in the stream's dialect", () => {
+	const topic = uniqueTopic("coded-break");
+	beforeAll(async () => {
+		await createTopic(topic, 1);
+	});
+
+	it("/v1: the lines before the break are acknowledged, then one error line; nothing after it is written", async () => {
+		const before = await highWatermark(topic);
+		const response = await call("POST", `/v1/topics/${topic}/records/stream`, {
+			raw: await brokenGzip('{"value":"one"}\n{"value":"two"}\n', '{"value":"three"}\n'),
+			headers: { "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip" },
+		});
+		expect(response.status).toBe(200);
+		const reports = (await response.text())
+			.trim()
+			.split("\n")
+			.map((line) => JSON.parse(line) as Record<string, unknown>);
+		expect(reports.slice(0, 2).map((r) => Object.keys(r))).toEqual([["offsets"], ["offsets"]]);
+		expect(reports.slice(2)).toEqual([
+			{ status: 400, error: expect.objectContaining({ code: "invalid_request", message: expect.stringContaining("gzip") }) },
+		]);
+		expect((await fetchRecords(topic, 0, `offset=${before}`)).records.map((r) => r.value)).toEqual(["one", "two"]);
+	});
+
+	it("/kafka/v3: the records before the break get delivery reports, then one v3 error line; nothing after it is written", async () => {
+		const before = await highWatermark(topic);
+		const record = (data: string) => JSON.stringify({ value: { type: "JSON", data } });
+		const response = await call("POST", `${V3}/topics/${topic}/records`, {
+			raw: await brokenGzip(`${record("one")}\n${record("two")}\n`, `${record("three")}\n`),
+			headers: { "Content-Type": JSON_TYPE, "Content-Encoding": "gzip" },
+		});
+		expect(response.status).toBe(200);
+		const reports = (await response.text())
+			.trim()
+			.split("\n")
+			.map((line) => JSON.parse(line) as Record<string, unknown>);
+		expect(reports.slice(0, 2).map((r) => r.error_code)).toEqual([200, 200]);
+		expect(reports.slice(2)).toEqual([
+			expect.objectContaining({
+				error_code: 400,
+				error: expect.objectContaining({ code: "invalid_request", message: expect.stringContaining("gzip") }),
+			}),
+		]);
+		expect((await fetchRecords(topic, 0, `offset=${before}`)).records.map((r) => r.value)).toEqual(['"one"', '"two"']);
+	});
+});

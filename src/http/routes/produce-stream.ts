@@ -28,7 +28,7 @@ import { ApiError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
-import { bodyStream, mediaType, queryOf, requireText, validate } from "../body.ts";
+import { bodyReadFailure, bodyStream, mediaType, queryOf, requireText, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
 import {
@@ -147,9 +147,10 @@ function openWebSocket(c: C, topic: string, framing: "message" | "array"): Respo
 
 /**
  * Feeds the body's lines to the channel: each non-blank line is a message; a line longer than the message
- * limit is answered as too large without being kept. Waits for room before reading on.
+ * limit is answered as too large without being kept. Waits for room before reading on. A body that stops
+ * decoding fails with the `ApiError` that says so (`bodyReadFailure`).
  */
-async function feedLines(body: ReadableStream<Uint8Array>, channel: ProduceChannel): Promise<void> {
+async function feedLines(request: Request, body: ReadableStream<Uint8Array>, channel: ProduceChannel): Promise<void> {
 	const reader = body.getReader();
 	const decoder = new TextDecoder();
 	let pending = "";
@@ -162,7 +163,9 @@ async function feedLines(body: ReadableStream<Uint8Array>, channel: ProduceChann
 		for (;;) {
 			if (channel.full) await channel.room();
 			if (channel.revoked) return;
-			const { done, value } = await reader.read();
+			const { done, value } = await reader.read().catch((cause: Error) => {
+				throw bodyReadFailure(request, body, cause);
+			});
 			const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
 			let from = 0;
 			for (let newline = text.indexOf("\n"); newline !== -1; newline = text.indexOf("\n", from)) {
@@ -209,12 +212,14 @@ function openNdjson(c: C, topic: string): Response {
 		...callerHooks(c),
 	});
 	const requestId = c.var.requestId ?? "unknown";
-	const done = feedLines(body, channel)
+	const done = feedLines(c.req.raw, body, channel)
 		.then(() => channel.finish())
 		.then(() => writer.close())
 		.catch(async (cause: unknown) => {
-			// The client went away (or its body broke): answer what can be answered, then end.
-			console.warn(`request ${requestId}: produce stream ended early: ${String(cause)}`);
+			// A body that broke is the sender's to hear of, after the reports of the lines before it; a client that
+			// went away hears nothing more: answer what can be answered, then end.
+			if (cause instanceof ApiError) channel.refuse(cause.error);
+			else console.warn(`request ${requestId}: produce stream ended early: ${String(cause)}`);
 			await channel.finish().catch(() => undefined);
 			await writer.close().catch(() => undefined);
 		});

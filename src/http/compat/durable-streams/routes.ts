@@ -28,7 +28,7 @@ import { DS_DRAIN_BYTES_MAX, DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_W
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
-import { queryOf, readBytes } from "../../body.ts";
+import { queryOf, readBytes, requireUtf8 } from "../../body.ts";
 import { Hono } from "../../hono.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
@@ -62,9 +62,11 @@ const STREAM_PREFIX = "/ds/v1/stream/";
 /**
  * An append's or create's body. One over `REQUEST_BYTES_MAX` is refused (413), but read to its end first, up to
  * `DS_DRAIN_BYTES_MAX`: answering while the client is still sending would reset the connection, and the client
- * would see a broken socket instead of the 413.
+ * would see a broken socket instead of the 413. A JSON body is parsed as UTF-8, so it may declare no other
+ * charset (415); a byte stream's body is kept as its bytes, whatever charset it names.
  */
 async function readStreamBody(request: Request): Promise<Uint8Array> {
+	if (isJsonContentType(request.headers.get("Content-Type") ?? "")) requireUtf8(request);
 	try {
 		return await readBytes(request);
 	} catch (error) {
