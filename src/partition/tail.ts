@@ -69,6 +69,18 @@ export function tailCapacity(open: number): Failure | null {
 	return err("partition_unavailable", `this partition already has ${TAILS_PER_PARTITION_MAX} tails`);
 }
 
+/**
+ * Closes the tail with `offsetOutOfRange` when its next offset lies below the log start (retention or DeleteRecords
+ * moved it): a fetch there is refused, so the records still stored below are not sent either. Tails have no reset
+ * policy to jump by; the close reason names the log start, where the client may reopen.
+ */
+function closedBelowLogStart(ws: WebSocket, next: number, log: TailSource): boolean {
+	const start = log.view.logStartOffset;
+	if (next >= start) return false;
+	ws.close(TAIL_CLOSE.offsetOutOfRange, `offset ${next} is below the log start, ${start}: deleted before this tail read it`);
+	return true;
+}
+
 /** Tails sending in the background right now: `pushTail` leaves them to `sendInBackground`, which hands back. */
 const sendingInBackground = new WeakSet<WebSocket>();
 
@@ -78,10 +90,7 @@ export function pushTail(ws: WebSocket, log: TailLog): void {
 	let state = ws.deserializeAttachment() as TailState | null;
 	if (state === null) return;
 	while (state.next < log.view.nextOffset) {
-		if (state.next < log.view.logStartOffset) {
-			ws.close(TAIL_CLOSE.offsetOutOfRange, "retention deleted records this tail had not read");
-			return;
-		}
+		if (closedBelowLogStart(ws, state.next, log)) return;
 		const remote = state.next < log.view.localLogStartOffset;
 		if (!remote && state.unackedBytes >= TAIL_UNACKED_BYTES_MAX) {
 			ws.close(TAIL_CLOSE.slowConsumer, `slow consumer: more than ${TAIL_UNACKED_BYTES_MAX} bytes unacknowledged`);
@@ -118,7 +127,7 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 	try {
 		for (;;) {
 			const state = ws.deserializeAttachment() as TailState | null;
-			if (state === null) return;
+			if (state === null || closedBelowLogStart(ws, state.next, log)) return;
 			const remote = state.next < log.view.localLogStartOffset;
 			const slow = state.unackedBytes >= TAIL_UNACKED_BYTES_MAX;
 			if (!remote && (state.payer === undefined || state.next >= log.view.nextOffset || slow)) break;
@@ -132,6 +141,8 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 			const batch = read?.value ?? log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX);
 			const message = tailMessage(batch, state.next);
 			if (state.payer !== undefined) await log.payFetch(state.payer, utf8ByteLength(message.text));
+			// The wait to pay let other events in: the log start may have moved past what was read.
+			if (closedBelowLogStart(ws, state.next, log)) return;
 			ws.send(message.text);
 			// Acknowledgements may have arrived during the read or the wait: build on the attachment as it is now.
 			const now = ws.deserializeAttachment() as TailState;

@@ -5,6 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
 import { TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
+import { holdClock } from "../support/clock.ts";
+import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openTail } from "../support/tail.ts";
 import { call, createTopic, expectError, produce } from "../support/worker.ts";
@@ -64,6 +66,26 @@ describe("WebSocket tail", () => {
 		const fetched = await expectError("GET", `/v1/topics/${topic}/partitions/0/records?offset=5`, 416, "offset_out_of_range");
 		expect(Object.keys(error).sort()).toEqual(Object.keys(fetched).sort());
 		await expectError("GET", `/v1/topics/${topic}/partitions/3/records`, 404, "partition_not_found", { headers: { Upgrade: "websocket" } });
+	});
+
+	it("closes a tail with 4416 once DeleteRecords moved the log start past it, as a fetch there is refused", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		// A key whose fetch quota makes its tail send in the background, one message at a time, each paid first.
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const clock = holdClock();
+		const tail = await openTail(topic, "?offset=0", key.secret);
+		await tail.until(() => tail.values().length === 1);
+		// The first message left the key ~2000 bytes in debt, and with the clock held the debt is not repaid: the
+		// tail has offset 1 to send and waits to pay for it while the log start moves past it.
+		await produce(topic, [{ value: "z" }]);
+		expect((await call("POST", `/v1/topics/${topic}/partitions/0/delete-records`, { body: { before_offset: -1 } })).status).toBe(200);
+		await expectError("GET", `/v1/topics/${topic}/partitions/0/records?offset=1`, 416, "offset_out_of_range");
+		clock.release();
+		await tail.until(() => tail.closed() !== null || tail.values().length > 1);
+		expect(tail.values()).toHaveLength(1);
+		expect(tail.closed()).toMatchObject({ code: TAIL_CLOSE.offsetOutOfRange, reason: expect.stringContaining("below the log start, 2") });
 	});
 
 	it("closes tails with 4404 when the topic is deleted", async () => {
