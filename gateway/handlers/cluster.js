@@ -33,12 +33,16 @@ export async function apiVersions(_request, _ctx) {
 	return { errorCode: KAFKA.NONE, apiKeys: advertisedApis(), throttleTimeMs: 0 };
 }
 
-/** @param {string} name @param {number} partitions */
+/** Kafka's "no topic id" (Uuid.ZERO_UUID), the id Metadata v10+ gives every topic: Tributary's HTTP API shows none. */
+const NO_TOPIC_ID = "0".repeat(32);
+
+/** @param {string | null} name @param {number} partitions */
 function topicMetadata(name, partitions) {
 	return {
 		errorCode: KAFKA.NONE,
 		name,
-		isInternal: INTERNAL_TOPICS.has(name),
+		topicId: NO_TOPIC_ID,
+		isInternal: name !== null && INTERNAL_TOPICS.has(name),
 		partitions: Array.from({ length: partitions }, (_, i) => ({
 			errorCode: KAFKA.NONE,
 			partitionIndex: i,
@@ -65,6 +69,28 @@ export function isValidTopicName(name) {
 	return name.length <= TOPIC_NAME_LENGTH_MAX && TOPIC_NAME_CHARS.test(name) && name !== "." && name !== "..";
 }
 
+/** The first Metadata version in which a topic may be asked by id (KIP-516); v10 and v11 carry the field unused. */
+const TOPIC_IDS_FROM_VERSION = 12;
+
+/**
+ * Metadata naming topics by id, answered as KafkaApis answers it, or null when every topic is named by name. Before
+ * v12 a null name or a non-zero id is INVALID_REQUEST for every topic asked (the request's error response). From v12
+ * the ids alone are answered, each UNKNOWN_TOPIC_ID with a null name: the gateway hands out no ids (NO_TOPIC_ID), so
+ * it knows none, and a null name names no topic to look up.
+ * @param {{ name: string | null, topicId?: string }[]} asked @param {number} version
+ */
+function topicsById(asked, version) {
+	const ids = asked.filter((t) => t.name === null || (t.topicId ?? NO_TOPIC_ID) !== NO_TOPIC_ID);
+	if (ids.length === 0) return null;
+	const unknown = (/** @type {string | null} */ name, /** @type {string | undefined} */ topicId, /** @type {number} */ errorCode) => ({
+		...topicMetadata(name, 0),
+		topicId: topicId ?? NO_TOPIC_ID,
+		errorCode,
+	});
+	if (version < TOPIC_IDS_FROM_VERSION) return asked.map((t) => unknown(t.name ?? "", t.topicId, KAFKA.INVALID_REQUEST));
+	return ids.map((t) => unknown(null, t.topicId, KAFKA.UNKNOWN_TOPIC_ID));
+}
+
 /**
  * Metadata: all visible topics (null list; every page of Tributary's listing) or the named ones. A named topic
  * missing from the visible list is looked up on its own so that "forbidden" (TOPIC_AUTHORIZATION_FAILED) and
@@ -72,6 +98,8 @@ export function isValidTopicName(name) {
  * @param {any} request @param {RequestContext} ctx
  */
 export async function metadata(request, ctx) {
+	const byId = request.topics === null ? null : topicsById(request.topics, ctx.version);
+	if (byId !== null) return metadataAnswer(byId, ctx);
 	const listed = await ctx.session.topicList.read(ctx.tributary);
 	if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
 	/** @type {Map<string, number>} */
@@ -84,7 +112,7 @@ export async function metadata(request, ctx) {
 					wanted.map(async (name) => {
 						const partitions = visible.get(name);
 						if (partitions !== undefined) return topicMetadata(name, partitions);
-						if (name !== null && !isValidTopicName(name)) return { ...topicMetadata(name, 0), errorCode: KAFKA.INVALID_TOPIC_EXCEPTION };
+						if (!isValidTopicName(name)) return { ...topicMetadata(name, 0), errorCode: KAFKA.INVALID_TOPIC_EXCEPTION };
 						const answer = await ctx.tributary.describeTopic(name);
 						if (answer.status === 200) return topicMetadata(name, answer.body.partitions.length);
 						return {
@@ -93,6 +121,11 @@ export async function metadata(request, ctx) {
 						};
 					}),
 				);
+	return metadataAnswer(topics, ctx);
+}
+
+/** @param {object[]} topics @param {RequestContext} ctx */
+function metadataAnswer(topics, ctx) {
 	return {
 		throttleTimeMs: 0,
 		brokers: [{ nodeId: NODE_ID, host: ctx.advertised.host, port: ctx.advertised.port, rack: null }],

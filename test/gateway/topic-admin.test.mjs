@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { createTopics, deleteTopics, metadata } from "../../gateway/handlers/cluster.js";
 import { METADATA_CACHE_MS } from "../../gateway/limits.js";
+import { APIS, encodeResponse } from "../../gateway/protocol/apis.js";
 import { TopicChanges, TopicList } from "../../gateway/topic-list.js";
 
 /** A Tributary holding `names` (one partition each) that records every call it gets. @param {string[]} names */
@@ -108,11 +109,11 @@ test("Metadata naming a topic its connection's listing does not hold yet looks i
 	assert.ok(calls.includes("describe made-over-http"));
 });
 
-test("Metadata checks topic names as Kafka's Topic.validate does without looking them up; a null name (v10+: a topic id) is not taken for one", async () => {
+test("Metadata checks topic names as Kafka's Topic.validate does without looking them up", async () => {
 	const { tributary, calls } = standIn(["a"]);
 	const ctx = context(tributary);
-	const named = (/** @type {(string | null)[]} */ names) => ({ topics: names.map((name) => ({ name })), allowAutoTopicCreation: false });
-	const answer = /** @type {any} */ (await metadata(named(["", "..", "x".repeat(250), "a b", "x".repeat(249), "a", null]), ctx));
+	const named = (/** @type {string[]} */ names) => ({ topics: names.map((name) => ({ name })), allowAutoTopicCreation: false });
+	const answer = /** @type {any} */ (await metadata(named(["", "..", "x".repeat(250), "a b", "x".repeat(249), "a"]), ctx));
 	assert.deepEqual(
 		answer.topics.map((/** @type {any} */ t) => t.errorCode),
 		[
@@ -122,7 +123,6 @@ test("Metadata checks topic names as Kafka's Topic.validate does without looking
 			KAFKA.INVALID_TOPIC_EXCEPTION,
 			KAFKA.UNKNOWN_TOPIC_OR_PARTITION,
 			KAFKA.NONE,
-			KAFKA.UNKNOWN_TOPIC_OR_PARTITION,
 		],
 	);
 	const invalid = new Set(["", "..", "x".repeat(250), "a b"].map((name) => `describe ${name}`));
@@ -130,5 +130,65 @@ test("Metadata checks topic names as Kafka's Topic.validate does without looking
 		calls.filter((c) => invalid.has(c)),
 		[],
 		"no invalid name is looked up",
+	);
+});
+
+const ZERO_ID = "0".repeat(32);
+const SOME_ID = "5f1b0c3a9d2e4f6a8b7c6d5e4f3a2b1c";
+
+test("Metadata v12 hands out no topic ids (the zero id, Kafka's 'none'), so a topic asked by id is one it does not know: UNKNOWN_TOPIC_ID, null name, the id echoed", async () => {
+	const { tributary, calls } = standIn(["a"]);
+	const ctx = { ...context(tributary), version: 12 };
+	const listed = /** @type {any} */ (await metadata(ALL_TOPICS, ctx));
+	assert.deepEqual(
+		listed.topics.map((/** @type {any} */ t) => [t.name, t.topicId]),
+		[["a", ZERO_ID]],
+	);
+	// As KafkaApis: once any topic is named by a non-zero id, the ids alone are answered (names in the request are not).
+	const request = {
+		topics: [
+			{ name: null, topicId: SOME_ID },
+			{ name: "a", topicId: ZERO_ID },
+		],
+		allowAutoTopicCreation: false,
+	};
+	const answer = /** @type {any} */ (await metadata(request, ctx));
+	assert.deepEqual(
+		answer.topics.map((/** @type {any} */ t) => [t.name, t.topicId, t.errorCode, t.partitions.length]),
+		[[null, SOME_ID, KAFKA.UNKNOWN_TOPIC_ID, 0]],
+	);
+	// v12's response takes the null name (nullable from v12): the answer goes on the wire as it is.
+	const metadataApi = /** @type {any} */ ([...APIS.values()].find((api) => api.name === "Metadata"));
+	assert.ok(encodeResponse(metadataApi, 12, 1, answer).length > 0);
+	assert.deepEqual(
+		calls.filter((c) => c.startsWith("describe")),
+		[],
+		"no id is looked up as a name",
+	);
+});
+
+test("Metadata v10 and v11 naming a topic by id (a null name or a non-zero id) is INVALID_REQUEST for every topic asked, as a broker refuses it", async () => {
+	const { tributary, calls } = standIn(["a"]);
+	for (const version of [10, 11]) {
+		const ctx = { ...context(tributary), version };
+		for (const byId of [
+			{ name: null, topicId: ZERO_ID },
+			{ name: "a", topicId: SOME_ID },
+		]) {
+			const request = { topics: [{ name: "a", topicId: ZERO_ID }, byId], allowAutoTopicCreation: false };
+			const answer = /** @type {any} */ (await metadata(request, ctx));
+			assert.deepEqual(
+				answer.topics.map((/** @type {any} */ t) => [t.name, t.topicId, t.errorCode, t.partitions.length]),
+				[
+					["a", ZERO_ID, KAFKA.INVALID_REQUEST, 0],
+					[byId.name ?? "", byId.topicId, KAFKA.INVALID_REQUEST, 0],
+				],
+				`v${version} ${JSON.stringify(byId)}`,
+			);
+		}
+	}
+	assert.deepEqual(
+		calls.filter((c) => c.startsWith("describe")),
+		[],
 	);
 });
