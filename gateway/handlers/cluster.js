@@ -10,6 +10,7 @@
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
+import { TOPIC_CONFIG_DEFAULTS } from "../topic-config.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -188,16 +189,15 @@ async function validateCreation(ctx, t, config) {
 	};
 	const answer = await ctx.tributary.call("POST", `/kafka/v3/clusters/${CLUSTER_ID}/topics`, body);
 	if (answer.status !== 200) return { errorCode: kafkaError(answer, "topic"), errorMessage: errorMessage(answer) };
-	// What the topic would get, as Kafka answers a dry run: the count asked for or the default, and the replication
-	// factor Tributary reports for every topic (a created one's answer has the same). Its configs are never null once a
-	// count is answered (Java's admin reads them then): those the request set, as the topic's own; the dry run does not
-	// list the defaults.
+	// What the topic would get, as Kafka answers a dry run: the count asked for or the default, the replication factor
+	// Tributary reports for every topic, and every config (those the request set as its own, the rest defaults), as a
+	// created topic's answer has them.
 	return {
 		errorCode: KAFKA.NONE,
 		errorMessage: null,
 		numPartitions: answer.body.partitions_count,
 		replicationFactor: answer.body.replication_factor,
-		configs: createdConfigs(config, config),
+		configs: createdConfigs({ ...TOPIC_CONFIG_DEFAULTS, ...config }, config),
 	};
 }
 

@@ -144,13 +144,27 @@ test("CreateTopics validateOnly answers the partition count and replication fact
 			["dry-three", NONE, 3, 1],
 		],
 	);
-	// Never null with a partition count: Java's admin then reads the configs (configs.stream()). The dry run lists the
-	// configs the request set, as the topic's own (DYNAMIC_TOPIC_CONFIG, 1).
-	assert.deepEqual(
-		answer.topics.map((t) => t.configs?.map((c) => [c.name, c.value, c.configSource])),
-		[[], [["retention.ms", "60000", 1]]],
-	);
 	for (const name of ["dry-defaults", "dry-three"]) assert.equal((await setup.api.request("GET", `/v1/topics/${name}`)).status, 404, name);
+	// As a broker lists a dry run's configs: every config the topic would get, the ones the request set as its own
+	// (DYNAMIC_TOPIC_CONFIG) and the rest defaults, the same list as creating it answers.
+	const created = await exchange("CreateTopics", 5, {
+		topics: answer.topics.map((t, i) => ({
+			...creatable(t.name, -1, -1),
+			configs: i === 0 ? [] : [{ name: "retention.ms", value: "60000" }],
+		})),
+		timeoutMs: 10_000,
+		validateOnly: false,
+	});
+	const configsOf = (topics) => topics.map((t) => t.configs?.map((c) => [c.name, c.value, c.configSource]));
+	assert.deepEqual(
+		created.topics.map((t) => [t.name, t.errorCode]),
+		[
+			["dry-defaults", NONE],
+			["dry-three", NONE],
+		],
+	);
+	assert.ok(created.topics[0].configs.length > 1, "a created topic lists its defaults");
+	assert.deepEqual(configsOf(answer.topics), configsOf(created.topics));
 });
 
 test("ApiVersions advertises AlterConfigs v0-2 and IncrementalAlterConfigs v0-1", { timeout: 60_000 }, async () => {

@@ -10,9 +10,11 @@ import { dirname, join, resolve } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as gateway from "../../gateway/limits.js";
+import { TOPIC_CONFIG_DEFAULTS } from "../../gateway/topic-config.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SHARED_LIMITS = readFileSync(join(ROOT, "src", "shared", "limits.ts"), "utf8");
+const TOPIC_CONFIG = readFileSync(join(ROOT, "src", "shared", "topic-config.ts"), "utf8");
 
 /**
  * A numeric constant of src/shared/limits.ts: its initialiser, digits, `_` and `*` only, evaluated.
@@ -42,4 +44,38 @@ test("every limit the gateway mirrors equals Tributary's", () => {
 		["TOPIC_PAGES_MAX", gateway.TOPIC_PAGES_MAX, Math.ceil(shared("TOPICS_MAX") / shared("LIST_PAGE_LIMIT_MAX")) + 1],
 	];
 	for (const [name, mine, theirs] of mirrors) assert.equal(mine, theirs, `gateway/limits.js ${name}`);
+});
+
+/**
+ * An initialiser of src/shared/topic-config.ts's DEFAULT_TOPIC_CONFIG: a string, a boolean, a product of integers, or
+ * a constant of topic-config.ts or limits.ts holding one of those.
+ * @param {string} text
+ * @returns {string | number | boolean}
+ */
+function initialiser(text) {
+	if (/^"[^"]*"$/.test(text)) return text.slice(1, -1);
+	if (text === "true" || text === "false") return text === "true";
+	if (/^-?[0-9_ *]+$/.test(text))
+		return text
+			.split("*")
+			.map((factor) => Number(factor.trim().replaceAll("_", "")))
+			.reduce((product, factor) => product * factor, 1);
+	const constant = new RegExp(`^export const ${text}(?:: \\w+)? = (.+);`, "m").exec(TOPIC_CONFIG + SHARED_LIMITS);
+	assert.ok(constant?.[1] !== undefined, `no constant ${text} in src/shared/topic-config.ts or limits.ts`);
+	return initialiser(constant[1].trim());
+}
+
+test("the gateway's topic config defaults (a CreateTopics dry run's configs) equal Tributary's DEFAULT_TOPIC_CONFIG", () => {
+	const body = /export const DEFAULT_TOPIC_CONFIG: TopicConfig = \{\n([^}]*)\};/.exec(TOPIC_CONFIG)?.[1];
+	assert.ok(body !== undefined, "src/shared/topic-config.ts has no DEFAULT_TOPIC_CONFIG literal");
+	const entries = body
+		.split("\n")
+		.map((line) => line.trim())
+		.filter((line) => line !== "")
+		.map((line) => {
+			const entry = /^"([^"]+)": (.+),$/.exec(line);
+			assert.ok(entry !== null, `DEFAULT_TOPIC_CONFIG line not read: ${line}`);
+			return [entry[1], initialiser(entry[2])];
+		});
+	assert.deepEqual(Object.entries(TOPIC_CONFIG_DEFAULTS), entries);
 });
