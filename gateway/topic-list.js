@@ -29,12 +29,14 @@ export class TopicList {
 	 * Every topic these credentials may see (`Tributary.listAllTopics`), reused while fresh. Only a complete
 	 * listing is kept; a failed one is answered as it came.
 	 * @param {import("./tributary.js").Tributary} tributary
+	 * @param {boolean} [fresh] list again even when the list is fresh: what was asked is not in it
 	 * @returns {Promise<import("./tributary.js").Answer>}
 	 */
-	async read(tributary) {
+	async read(tributary, fresh = false) {
 		const e = this.entry;
 		const nowMs = this.now();
-		if (e !== null && e.tributary === tributary && e.changes === this.changes.count && nowMs - e.atMs < METADATA_CACHE_MS) return e.answer;
+		if (!fresh && e !== null && e.tributary === tributary && e.changes === this.changes.count && nowMs - e.atMs < METADATA_CACHE_MS)
+			return e.answer;
 		const changes = this.changes.count;
 		const answer = await tributary.listAllTopics();
 		this.entry = answer.status === 200 ? { tributary, changes, atMs: nowMs, answer } : null;

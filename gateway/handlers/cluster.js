@@ -34,15 +34,21 @@ export async function apiVersions(_request, _ctx) {
 	return { errorCode: KAFKA.NONE, apiKeys: advertisedApis(), throttleTimeMs: 0 };
 }
 
-/** Kafka's "no topic id" (Uuid.ZERO_UUID), the id Metadata v10+ gives every topic: Tributary's HTTP API shows none. */
+/** Kafka's "no topic id" (Uuid.ZERO_UUID): a topic's id in an error answer that names no topic. */
 const NO_TOPIC_ID = "0".repeat(32);
 
-/** @param {string | null} name @param {number} partitions */
-function topicMetadata(name, partitions) {
+/**
+ * A topic id on Kafka's wire (32 hex digits) from Tributary's `topic_id`, a UUID new with each incarnation of a name,
+ * as Kafka's (KIP-516). @param {string | undefined} topicId
+ */
+const wireTopicId = (topicId) => (topicId === undefined ? NO_TOPIC_ID : topicId.replaceAll("-", ""));
+
+/** @param {string | null} name @param {number} partitions @param {string} [topicId] Tributary's */
+function topicMetadata(name, partitions, topicId) {
 	return {
 		errorCode: KAFKA.NONE,
 		name,
-		topicId: NO_TOPIC_ID,
+		topicId: wireTopicId(topicId),
 		isInternal: name !== null && INTERNAL_TOPICS.has(name),
 		partitions: Array.from({ length: partitions }, (_, i) => ({
 			errorCode: KAFKA.NONE,
@@ -73,49 +79,72 @@ export function isValidTopicName(name) {
 /** The first Metadata version in which a topic may be asked by id (KIP-516); v10 and v11 carry the field unused. */
 const TOPIC_IDS_FROM_VERSION = 12;
 
+/** @typedef {{ name: string, topic_id?: string, partitions: number }} ListedTopic a topic of Tributary's listing */
+
 /**
- * Metadata naming topics by id, answered as KafkaApis answers it, or null when every topic is named by name. Before
- * v12 a null name or a non-zero id is INVALID_REQUEST for every topic asked (the request's error response). From v12
- * the ids alone are answered, each UNKNOWN_TOPIC_ID with a null name: the gateway hands out no ids (NO_TOPIC_ID), so
- * it knows none, and a null name names no topic to look up.
- * @param {{ name: string | null, topicId?: string }[]} asked @param {number} version
+ * The topics asked by id (a null name or a non-zero id), or null when every topic is asked by name.
+ * @param {{ name: string | null, topicId?: string }[]} asked
  */
-function topicsById(asked, version) {
-	const ids = asked.filter((t) => t.name === null || (t.topicId ?? NO_TOPIC_ID) !== NO_TOPIC_ID);
-	if (ids.length === 0) return null;
-	const unknown = (/** @type {string | null} */ name, /** @type {string | undefined} */ topicId, /** @type {number} */ errorCode) => ({
+function askedById(asked) {
+	const byId = asked.filter((t) => t.name === null || (t.topicId ?? NO_TOPIC_ID) !== NO_TOPIC_ID);
+	return byId.length === 0 ? null : byId;
+}
+
+/**
+ * Metadata of topics asked by id, as KafkaApis answers it. Before v12 a null name or a non-zero id is INVALID_REQUEST
+ * for every topic asked (the request's error response). From v12 the ids alone are answered: a listed topic's id is
+ * that topic; any other (one these credentials may not see, too) UNKNOWN_TOPIC_ID with a null name. An id the
+ * connection's listing does not hold lists again: the topic may be newer than the listing.
+ * @param {{ name: string | null, topicId?: string }[]} asked @param {{ name: string | null, topicId?: string }[]} byId
+ * @param {RequestContext} ctx
+ */
+async function metadataById(asked, byId, ctx) {
+	const failed = (/** @type {string | null} */ name, /** @type {string | undefined} */ topicId, /** @type {number} */ errorCode) => ({
 		...topicMetadata(name, 0),
 		topicId: topicId ?? NO_TOPIC_ID,
 		errorCode,
 	});
-	if (version < TOPIC_IDS_FROM_VERSION) return asked.map((t) => unknown(t.name ?? "", t.topicId, KAFKA.INVALID_REQUEST));
-	return ids.map((t) => unknown(null, t.topicId, KAFKA.UNKNOWN_TOPIC_ID));
+	if (ctx.version < TOPIC_IDS_FROM_VERSION) return asked.map((t) => failed(t.name ?? "", t.topicId, KAFKA.INVALID_REQUEST));
+	/** @param {boolean} fresh */
+	const byWireId = async (fresh) => {
+		const listed = await ctx.session.topicList.read(ctx.tributary, fresh);
+		if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
+		return new Map(listed.body.topics.map((/** @type {ListedTopic} */ t) => [wireTopicId(t.topic_id), t]));
+	};
+	let known = await byWireId(false);
+	if (byId.some((t) => !known.has(t.topicId ?? NO_TOPIC_ID))) known = await byWireId(true);
+	return byId.map((t) => {
+		const topic = known.get(t.topicId ?? NO_TOPIC_ID);
+		return topic === undefined
+			? failed(null, t.topicId, KAFKA.UNKNOWN_TOPIC_ID)
+			: topicMetadata(topic.name, topic.partitions, topic.topic_id);
+	});
 }
 
 /**
- * Metadata: all visible topics (null list; every page of Tributary's listing) or the named ones. A named topic
- * missing from the visible list is looked up on its own so that "forbidden" (TOPIC_AUTHORIZATION_FAILED) and
- * "unknown" stay apart.
+ * Metadata: all visible topics (null list; every page of Tributary's listing), the named ones, or those asked by id
+ * (`metadataById`). A named topic missing from the visible list is looked up on its own so that "forbidden"
+ * (TOPIC_AUTHORIZATION_FAILED) and "unknown" stay apart.
  * @param {any} request @param {RequestContext} ctx
  */
 export async function metadata(request, ctx) {
-	const byId = request.topics === null ? null : topicsById(request.topics, ctx.version);
-	if (byId !== null) return metadataAnswer(byId, ctx);
+	const byId = request.topics === null ? null : askedById(request.topics);
+	if (byId !== null) return metadataAnswer(await metadataById(request.topics, byId, ctx), ctx);
 	const listed = await ctx.session.topicList.read(ctx.tributary);
 	if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
-	/** @type {Map<string, number>} */
-	const visible = new Map(listed.body.topics.map((t) => [t.name, t.partitions]));
-	const wanted = request.topics === null ? null : request.topics.map((t) => t.name);
+	/** @type {Map<string, ListedTopic>} */
+	const visible = new Map(listed.body.topics.map((/** @type {ListedTopic} */ t) => [t.name, t]));
+	const wanted = request.topics === null ? null : request.topics.map((/** @type {{ name: string }} */ t) => t.name);
 	const topics =
 		wanted === null || (wanted.length === 0 && ctx.version === 0)
-			? [...visible].map(([name, partitions]) => topicMetadata(name, partitions))
+			? [...visible.values()].map((t) => topicMetadata(t.name, t.partitions, t.topic_id))
 			: await Promise.all(
-					wanted.map(async (name) => {
-						const partitions = visible.get(name);
-						if (partitions !== undefined) return topicMetadata(name, partitions);
+					wanted.map(async (/** @type {string} */ name) => {
+						const listedTopic = visible.get(name);
+						if (listedTopic !== undefined) return topicMetadata(name, listedTopic.partitions, listedTopic.topic_id);
 						if (!isValidTopicName(name)) return { ...topicMetadata(name, 0), errorCode: KAFKA.INVALID_TOPIC_EXCEPTION };
 						const answer = await ctx.tributary.describeTopic(name);
-						if (answer.status === 200) return topicMetadata(name, answer.body.partitions.length);
+						if (answer.status === 200) return topicMetadata(name, answer.body.partitions.length, answer.body.topic_id);
 						return {
 							...topicMetadata(name, 0),
 							errorCode: answer.status === 404 ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : kafkaError(answer, "topic"),

@@ -21,6 +21,8 @@ const INVALID_GROUP_ID = 24;
 const INVALID_CONFIG = 40;
 const INVALID_REQUEST = 42;
 const GROUP_ID_NOT_FOUND = 69;
+const UNKNOWN_TOPIC_ID = 100;
+const ZERO_ID = "0".repeat(32);
 const TOPIC = 2;
 const BROKER = 4;
 const SET = 0;
@@ -63,6 +65,47 @@ test("Metadata for a name Kafka's Topic.validate refuses (empty, '.', '..', long
 	assert.deepEqual(
 		answer.topics.map((t) => [t.name, t.errorCode]),
 		[...invalid.map((name) => [name, INVALID_TOPIC_EXCEPTION]), ...missing.map((name) => [name, UNKNOWN_TOPIC_OR_PARTITION])],
+	);
+});
+
+test("Metadata by topic id (v12): the id Metadata gave is the topic's incarnation; after the topic is deleted and created again it is UNKNOWN_TOPIC_ID", {
+	timeout: 60_000,
+}, async () => {
+	const metadataOf = (topics, version = 12) =>
+		exchange("Metadata", version, { topics, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+	const idOf = async (name) => {
+		const [topic] = (await metadataOf([{ name, topicId: ZERO_ID }])).topics;
+		assert.equal(topic.errorCode, NONE, name);
+		return topic.topicId;
+	};
+	await setup.api.createTopic("by-id", 2);
+	const first = await idOf("by-id");
+	assert.notEqual(first, ZERO_ID);
+	const byFirst = await metadataOf([{ name: null, topicId: first }]);
+	assert.deepEqual(
+		byFirst.topics.map((t) => [t.name, t.topicId, t.errorCode, t.partitions.length]),
+		[["by-id", first, NONE, 2]],
+	);
+	await setup.api.expect(204, "DELETE", "/v1/topics/by-id");
+	await setup.api.createTopic("by-id", 1);
+	const second = await idOf("by-id");
+	assert.notEqual(second, first);
+	const answer = await metadataOf([
+		{ name: null, topicId: first },
+		{ name: null, topicId: second },
+	]);
+	assert.deepEqual(
+		answer.topics.map((t) => [t.name, t.topicId, t.errorCode, t.partitions.length]),
+		[
+			[null, first, UNKNOWN_TOPIC_ID, 0],
+			["by-id", second, NONE, 1],
+		],
+	);
+	// Before v12 a broker takes no ids: a null name is INVALID_REQUEST for every topic asked.
+	const early = await metadataOf([{ name: null, topicId: second }], 11);
+	assert.deepEqual(
+		early.topics.map((t) => [t.name, t.errorCode]),
+		[["", INVALID_REQUEST]],
 	);
 });
 

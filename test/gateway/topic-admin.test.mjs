@@ -21,13 +21,13 @@ function standIn(names) {
 	const tributary = {
 		async listAllTopics() {
 			calls.push("list");
-			return { status: 200, body: { topics: [...topics].map((name) => ({ name, partitions: 1 })) } };
+			return { status: 200, body: { topics: [...topics].map((name) => ({ name, topic_id: uuidOf(name), partitions: 1 })) } };
 		},
 		/** @param {string} name */
 		async describeTopic(name) {
 			calls.push(`describe ${name}`);
 			return topics.has(name)
-				? { status: 200, body: { name, partitions: [{ partition: 0 }] } }
+				? { status: 200, body: { name, topic_id: uuidOf(name), partitions: [{ partition: 0 }] } }
 				: { status: 404, body: { error: { code: "topic_not_found", message: "no" } } };
 		},
 		/** @param {{ name: string }} body */
@@ -135,27 +135,37 @@ test("Metadata checks topic names as Kafka's Topic.validate does without looking
 
 const ZERO_ID = "0".repeat(32);
 const SOME_ID = "5f1b0c3a9d2e4f6a8b7c6d5e4f3a2b1c";
+/** The stand-in's topic id of `name` as Tributary writes it (a UUID), and as Kafka's wire carries it (32 hex digits). */
+const uuidOf = (/** @type {string} */ name) => `${name.padEnd(8, "0")}-0000-4000-8000-000000000000`.replace(/[^0-9a-f-]/g, "e");
+const wireIdOf = (/** @type {string} */ name) => uuidOf(name).replaceAll("-", "");
 
-test("Metadata v12 hands out no topic ids (the zero id, Kafka's 'none'), so a topic asked by id is one it does not know: UNKNOWN_TOPIC_ID, null name, the id echoed", async () => {
-	const { tributary, calls } = standIn(["a"]);
+test("Metadata v12 gives each topic Tributary's topic id; asked by id it answers the topic for an id it knows, UNKNOWN_TOPIC_ID (null name, the id echoed) for one it does not", async () => {
+	const { tributary, calls } = standIn(["a", "b"]);
 	const ctx = { ...context(tributary), version: 12 };
 	const listed = /** @type {any} */ (await metadata(ALL_TOPICS, ctx));
 	assert.deepEqual(
 		listed.topics.map((/** @type {any} */ t) => [t.name, t.topicId]),
-		[["a", ZERO_ID]],
+		[
+			["a", wireIdOf("a")],
+			["b", wireIdOf("b")],
+		],
 	);
 	// As KafkaApis: once any topic is named by a non-zero id, the ids alone are answered (names in the request are not).
 	const request = {
 		topics: [
 			{ name: null, topicId: SOME_ID },
 			{ name: "a", topicId: ZERO_ID },
+			{ name: null, topicId: wireIdOf("b") },
 		],
 		allowAutoTopicCreation: false,
 	};
 	const answer = /** @type {any} */ (await metadata(request, ctx));
 	assert.deepEqual(
 		answer.topics.map((/** @type {any} */ t) => [t.name, t.topicId, t.errorCode, t.partitions.length]),
-		[[null, SOME_ID, KAFKA.UNKNOWN_TOPIC_ID, 0]],
+		[
+			[null, SOME_ID, KAFKA.UNKNOWN_TOPIC_ID, 0],
+			["b", wireIdOf("b"), KAFKA.NONE, 1],
+		],
 	);
 	// v12's response takes the null name (nullable from v12): the answer goes on the wire as it is.
 	const metadataApi = /** @type {any} */ ([...APIS.values()].find((api) => api.name === "Metadata"));
@@ -165,6 +175,21 @@ test("Metadata v12 hands out no topic ids (the zero id, Kafka's 'none'), so a to
 		[],
 		"no id is looked up as a name",
 	);
+});
+
+test("Metadata v12 by the id of a topic created since the connection's listing lists again and finds it", async () => {
+	const { tributary, calls } = standIn(["a"]);
+	const ctx = { ...context(tributary), version: 12 };
+	await metadata(ALL_TOPICS, ctx);
+	await tributary.createTopic({ name: "c" });
+	const answer = /** @type {any} */ (
+		await metadata({ topics: [{ name: null, topicId: wireIdOf("c") }], allowAutoTopicCreation: false }, ctx)
+	);
+	assert.deepEqual(
+		answer.topics.map((/** @type {any} */ t) => [t.name, t.errorCode]),
+		[["c", KAFKA.NONE]],
+	);
+	assert.equal(calls.filter((c) => c === "list").length, 2);
 });
 
 test("Metadata v10 and v11 naming a topic by id (a null name or a non-zero id) is INVALID_REQUEST for every topic asked, as a broker refuses it", async () => {

@@ -35,9 +35,21 @@ describe("topics", () => {
 	it("creates a topic with Kafka defaults and lists it", async () => {
 		const name = uniqueTopic();
 		const created = await createTopic(name, 3);
-		expect(created).toEqual({ name, partitions: 3, config: DEFAULT_TOPIC_CONFIG });
+		expect(created).toEqual({ name, topic_id: expect.any(String), partitions: 3, config: DEFAULT_TOPIC_CONFIG });
 		const { topics } = await json<{ topics: { name: string }[] }>("GET", "/v1/topics", 200);
 		expect(topics.find((t) => t.name === name)).toEqual(created);
+	});
+
+	it("gives a topic its incarnation's id (Kafka's topic id): the same listed and described, new once deleted and created again", async () => {
+		const name = uniqueTopic();
+		const first = await createTopic(name);
+		expect(first.topic_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+		expect(await json("GET", `/v1/topics/${name}`, 200)).toMatchObject({ name, topic_id: first.topic_id });
+		await call("DELETE", `/v1/topics/${name}`);
+		const second = await createTopic(name);
+		expect(second.topic_id).not.toBe(first.topic_id);
+		const { topics } = await json<{ topics: { name: string; topic_id: string }[] }>("GET", "/v1/topics", 200);
+		expect(topics.find((t) => t.name === name)?.topic_id).toBe(second.topic_id);
 	});
 
 	it("defaults to one partition and accepts digit strings for numbers", async () => {
@@ -101,6 +113,7 @@ describe("topics", () => {
 		const described = await json("GET", `/v1/topics/${name}`, 200);
 		expect(described).toEqual({
 			name,
+			topic_id: expect.any(String),
 			config: DEFAULT_TOPIC_CONFIG,
 			location_hint: null,
 			partitions: [

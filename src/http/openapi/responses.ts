@@ -29,7 +29,8 @@ export const ErrorResponse = z.object({
 	),
 });
 
-const TopicSummary = z.object({ name: z.string(), partitions: Int, config: z.record(z.string(), z.unknown()) });
+const TopicId = described(z.string(), "New each time a topic of this name is created (Kafka's topic id)");
+const TopicSummary = z.object({ name: z.string(), topic_id: TopicId, partitions: Int, config: z.record(z.string(), z.unknown()) });
 
 /** A listing's page: `next_cursor` is passed back as `?cursor=` for the next page; null on the last. */
 const NextCursor = z.nullable(z.string());
@@ -38,6 +39,7 @@ export const TopicList = z.object({ topics: z.array(TopicSummary), next_cursor: 
 export const TopicCreated = TopicSummary;
 export const TopicDescription = z.object({
 	name: z.string(),
+	topic_id: TopicId,
 	config: z.record(z.string(), z.unknown()),
 	location_hint: described(z.nullable(z.enum(LOCATION_HINTS)), "The location hint the topic was created with"),
 	partitions: z.array(

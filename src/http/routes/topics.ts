@@ -20,8 +20,9 @@ import { methodNotAllowed } from "./method-not-allowed.ts";
 /** Topics are listed by name: a cursor is the last topic's name. */
 export const TopicsQuery = listQuery(["string"]);
 
-export function topicSummary(meta: TopicMeta): { name: string; partitions: number; config: TopicMeta["config"] } {
-	return { name: meta.name, partitions: meta.partitions, config: meta.config };
+/** `topic_id` is the incarnation's (Kafka's topic id, KIP-516): a topic deleted and created again has a new one. */
+export function topicSummary(meta: TopicMeta): { name: string; topic_id: string; partitions: number; config: TopicMeta["config"] } {
+	return { name: meta.name, topic_id: meta.topicId, partitions: meta.partitions, config: meta.config };
 }
 
 /**
@@ -45,7 +46,7 @@ async function describe(env: Env, meta: TopicMeta) {
 			};
 		}),
 	);
-	return { name: meta.name, config: meta.config, location_hint: meta.locationHint, partitions };
+	return { name: meta.name, topic_id: meta.topicId, config: meta.config, location_hint: meta.locationHint, partitions };
 }
 
 /** Creates a topic as the caller of `c` (who must hold admin on it) and audits it: `/v1` and `/kafka/v3` share it. */
