@@ -273,6 +273,9 @@ function createdConfigs(topicConfig, requested) {
 	}));
 }
 
+/** A CreateTopics result's fields for a topic it did not create (v7 adds the id: none, for a dry run too). */
+const NOT_CREATED = { topicId: NO_TOPIC_ID, numPartitions: -1, replicationFactor: -1, configs: null };
+
 /** @param {any} request @param {RequestContext} ctx */
 export async function createTopics(request, ctx) {
 	const answers = await answerUnique(
@@ -280,7 +283,7 @@ export async function createTopics(request, ctx) {
 		(t) => t.name,
 		async (t) => {
 			const config = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
-			const result = { name: t.name, errorCode: KAFKA.NONE, errorMessage: null, numPartitions: -1, replicationFactor: -1, configs: null };
+			const result = { ...NOT_CREATED, name: t.name, errorCode: KAFKA.NONE, errorMessage: null };
 			const refusal = creationRefusal(t);
 			if (refusal !== null) return { ...result, ...refusal };
 			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t, config)) };
@@ -290,12 +293,13 @@ export async function createTopics(request, ctx) {
 			if (errorCode !== KAFKA.NONE) return { ...result, errorCode, errorMessage: errorMessage(answer) };
 			return {
 				...result,
+				topicId: wireTopicId(answer.body.topic_id),
 				numPartitions: answer.body.partitions,
 				replicationFactor: 1,
 				configs: createdConfigs(answer.body.config, config),
 			};
 		},
-		(t) => ({ name: t.name, numPartitions: -1, replicationFactor: -1, configs: null, ...DUPLICATE_NAME }),
+		(t) => ({ ...NOT_CREATED, name: t.name, ...DUPLICATE_NAME }),
 	);
 	if (!request.validateOnly && answers.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
 	return { throttleTimeMs: 0, topics: answers };

@@ -35,7 +35,7 @@ const SERVED = {
 	ListGroups: [0, 4],
 	SaslHandshake: [0, 1],
 	ApiVersions: [0, 3],
-	CreateTopics: [2, 5],
+	CreateTopics: [2, 7],
 	DeleteTopics: [1, 5],
 	CreatePartitions: [0, 3],
 	DeleteGroups: [0, 3],

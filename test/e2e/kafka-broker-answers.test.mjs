@@ -87,8 +87,15 @@ test("Metadata by topic id (v12): the id Metadata gave is the topic's incarnatio
 		[["by-id", first, NONE, 2]],
 	);
 	await setup.api.expect(204, "DELETE", "/v1/topics/by-id");
-	await setup.api.createTopic("by-id", 1);
+	// Created again through CreateTopics v7, which answers the new incarnation's id.
+	const created = await exchange("CreateTopics", 7, {
+		topics: [{ name: "by-id", numPartitions: 1, replicationFactor: -1, assignments: [], configs: [] }],
+		timeoutMs: 10_000,
+		validateOnly: false,
+	});
+	assert.equal(created.topics[0].errorCode, NONE);
 	const second = await idOf("by-id");
+	assert.equal(created.topics[0].topicId, second);
 	assert.notEqual(second, first);
 	const answer = await metadataOf([
 		{ name: null, topicId: first },

@@ -34,7 +34,7 @@ function standIn(names) {
 		async createTopic(body) {
 			calls.push(`create ${body.name}`);
 			topics.add(body.name);
-			return { status: 201, body: { name: body.name, partitions: 1 } };
+			return { status: 201, body: { name: body.name, topic_id: uuidOf(body.name), partitions: 1 } };
 		},
 		/** @param {string} name */
 		async deleteTopic(name) {
@@ -216,4 +216,22 @@ test("Metadata v10 and v11 naming a topic by id (a null name or a non-zero id) i
 		calls.filter((c) => c.startsWith("describe")),
 		[],
 	);
+});
+
+test("CreateTopics v7 answers a created topic's id, the one Metadata gives; a refused one's is the zero id", async () => {
+	const { tributary } = standIn([]);
+	const ctx = { ...context(tributary), version: 7 };
+	const request = { topics: [creatable("dup"), creatable("made"), creatable("dup")], timeoutMs: 1_000, validateOnly: false };
+	const answer = /** @type {any} */ (await createTopics(request, ctx));
+	assert.deepEqual(answer.topics.map((/** @type {any} */ t) => [t.name, t.errorCode, t.topicId]).sort(), [
+		["dup", KAFKA.INVALID_REQUEST, ZERO_ID],
+		["made", KAFKA.NONE, wireIdOf("made")],
+	]);
+	const described = /** @type {any} */ (
+		await metadata({ topics: [{ name: "made", topicId: ZERO_ID }], allowAutoTopicCreation: false }, ctx)
+	);
+	assert.equal(described.topics[0].topicId, wireIdOf("made"));
+	const createApi = /** @type {any} */ ([...APIS.values()].find((api) => api.name === "CreateTopics"));
+	assert.equal(createApi.maxVersion, 7, "CreateTopics v7, which carries the id, is served");
+	assert.ok(encodeResponse(createApi, 7, 1, answer).length > 0);
 });
