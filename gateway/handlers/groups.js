@@ -263,7 +263,10 @@ export async function leaveGroup(request, ctx) {
 				memberId = known;
 			}
 			if (memberId === "") return result(KAFKA.UNKNOWN_MEMBER_ID);
-			return result(memberError(await ctx.tributary.leaveGroup(request.groupId, memberId)));
+			// An issued id is a client's whose join answer never came (it closes mid-join): the member that join made, if
+			// any, is under the joined id, and leaves as a broker's pending member would, not held for a session.
+			const member = ISSUED_ID.test(memberId) ? joinedMemberId(memberId) : memberId;
+			return result(memberError(await ctx.tributary.leaveGroup(request.groupId, member)));
 		}),
 	);
 	const errorCode = ctx.version >= 3 ? KAFKA.NONE : members[0].errorCode;

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { AssignerProtocol } from "kafkajs";
 import { KAFKA } from "../../gateway/errors.js";
-import { issueMemberId, joinedMemberId, joinGroup } from "../../gateway/handlers/groups.js";
+import { issueMemberId, joinedMemberId, joinGroup, leaveGroup } from "../../gateway/handlers/groups.js";
 
 const SESSION_TIMEOUT_MS = 10_000;
 
@@ -35,7 +35,7 @@ function standIn() {
 			return { status: 409, body: { error: { code: "unknown_member", message: "no" } } };
 		},
 		async leaveGroup(_group, member) {
-			members.delete(member);
+			if (!members.delete(member)) return { status: 409, body: { error: { code: "unknown_member", message: "no" } } };
 			return { status: 204, body: null };
 		},
 	};
@@ -132,4 +132,20 @@ test("a v4+ member that joined under an issued id, left, and rejoins with its me
 	assert.equal(rejoined.errorCode, KAFKA.UNKNOWN_MEMBER_ID);
 	assert.equal(members.size, 0, "nothing joined");
 	assert.equal(joins.length, 1);
+});
+
+test("LeaveGroup with the issued member id, the join's answer lost (a client closing mid-join), removes the member that join made", async () => {
+	const { members, tributary } = standIn();
+	const { memberId: issued } = await joinGroup(request(""), context(tributary, 7));
+	await joinGroup(request(issued), context(tributary, 7));
+	assert.deepEqual([...members.keys()], [joinedMemberId(issued)]);
+	// The client never learnt the joined id: it leaves under the one it has, as it would from a broker's pending member.
+	const left = await leaveGroup({ groupId: "billing", members: [{ memberId: issued, groupInstanceId: null }] }, context(tributary, 4));
+	assert.deepEqual(
+		left.members.map((m) => [m.memberId, m.errorCode]),
+		[[issued, KAFKA.NONE]],
+	);
+	assert.equal(members.size, 0, "the member the lost join made left, not held its partitions for a session");
+	const old = await leaveGroup({ groupId: "billing", memberId: issued }, context(tributary, 2));
+	assert.equal(old.errorCode, KAFKA.UNKNOWN_MEMBER_ID, "gone: a second leave finds no member");
 });
