@@ -27,8 +27,12 @@ async function allPages<T>(http: Http, path: string, field: string): Promise<T[]
 
 export type TopicConfig = Readonly<Record<string, string | number | boolean | null>>;
 
+/** A topic's incarnation: new when a topic of the same name is deleted and created again (Kafka's topic id, KIP-516). */
+export type TopicId = string;
+
 export interface TopicSummary {
 	readonly name: string;
+	readonly topic_id: TopicId;
 	readonly partitions: number;
 	readonly config: TopicConfig;
 }
@@ -54,6 +58,7 @@ export type LocationHint = "wnam" | "enam" | "sam" | "weur" | "eeur" | "apac" | 
 
 export interface TopicDescription {
 	readonly name: string;
+	readonly topic_id: TopicId;
 	readonly config: TopicConfig;
 	readonly location_hint: LocationHint | null;
 	readonly partitions: PartitionOffsets[];
