@@ -22,6 +22,8 @@ export interface TopicConfig {
 
 export interface TopicSummary {
 	readonly name: string;
+	/** New each time a topic of this name is created (Kafka's topic id). */
+	readonly topic_id: string;
 	readonly partitions: number;
 	readonly config: TopicConfig;
 }
