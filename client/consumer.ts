@@ -27,6 +27,7 @@
  */
 
 import type { TopicPartition } from "./admin.ts";
+import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { type ConsumerOptions, consumerSettings, joinBody, pollBase } from "./consumer-options.ts";
 import { TributaryError } from "./errors.ts";
 import { type Http, seg } from "./http.ts";
@@ -52,8 +53,6 @@ interface Assignment {
 	readonly assignment: TopicPartition[];
 }
 
-const tpKey = (topic: string, partition: number) => `${partition}:${topic}`;
-
 /**
  * @example
  * const consumer = client.consumer({ group: "billing", topics: ["orders"], from: "earliest" });
@@ -77,8 +76,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	readonly #pollBase: ReturnType<typeof pollBase>;
 	#member: Member | null = null;
 	#assigned = new Map<string, TopicPartition>();
-	#buffer: ConsumerRecord[] = [];
-	#next = 0;
+	readonly #fetched = new Fetched();
 	/** Per partition, the offset after the last record the loop moved past, and what is committed. */
 	readonly #handed = new Map<string, { topic: string; partition: number; offset: number }>();
 	/** The record the loop is processing (handed out, not moved past yet), and what `stop()` waits on for it. */
@@ -89,11 +87,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#carryKept = false;
 	/** Set by the same recovery, in every commit mode: what was kept is checked against the group's commits first. */
 	#checkKept = false;
-	/** Read positions the next poll moves (`seek`), kept until a poll that carried them is answered; paused partitions. */
-	readonly #seeks = new Map<string, TopicPartition & { offset: number }>();
-	readonly #paused = new Map<string, TopicPartition>();
-	/** Whether the last poll sent left paused partitions out. */
-	#pollSkipped = false;
 	readonly #committed = new Map<string, number>();
 	#heartbeat: ReturnType<typeof setInterval> | null = null;
 	#lastCallMs = 0;
@@ -181,8 +174,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			throw new TributaryError("invalid_argument", "offset must be a whole number, 0 or more");
 		if (!this.#assigned.has(key))
 			throw new TributaryError("invalid_argument", `${to.topic}/${to.partition} is not assigned to this consumer`);
-		this.#seeks.set(key, { topic: to.topic, partition: to.partition, offset: to.offset });
-		this.#holdBack(key);
+		this.#fetched.seeks.set(key, { topic: to.topic, partition: to.partition, offset: to.offset });
+		this.#fetched.holdBack(key);
 	}
 
 	/**
@@ -192,47 +185,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	pause(partitions: readonly TopicPartition[]): void {
 		for (const { topic, partition } of partitions) {
 			const key = tpKey(topic, partition);
-			this.#paused.set(key, { topic, partition });
-			this.#holdBack(key);
+			this.#fetched.paused.set(key, { topic, partition });
+			this.#fetched.holdBack(key);
 		}
 	}
 
 	/** Reads paused partitions again, from the first record not handed out. */
 	resume(partitions: readonly TopicPartition[]): void {
-		for (const tp of partitions) this.#paused.delete(tpKey(tp.topic, tp.partition));
+		for (const tp of partitions) this.#fetched.paused.delete(tpKey(tp.topic, tp.partition));
 	}
 
 	/** The partitions paused now; a partition no longer assigned to this member is no longer paused (as in Kafka). */
 	paused(): TopicPartition[] {
-		return [...this.#paused.values()];
-	}
-
-	/**
-	 * Whether a poll that found nothing means every partition was read to its end (kcat's `-e` waits for each): not
-	 * while one is paused, nor when that poll skipped one paused then, nor with a seek still to be sent.
-	 */
-	#readToEnd(): boolean {
-		if (this.#pollSkipped || this.#seeks.size > 0) return false;
-		for (const key of this.#paused.keys()) if (this.#assigned.has(key)) return false;
-		return true;
-	}
-
-	/**
-	 * Drops a partition's fetched records not handed out yet; unless a seek is pending for it, the next poll reads
-	 * again from the first of them, so none is skipped.
-	 */
-	#holdBack(key: string): void {
-		let first: ConsumerRecord | null = null;
-		const kept: ConsumerRecord[] = [];
-		for (let i = this.#next; i < this.#buffer.length; i++) {
-			const r = this.#buffer[i] as ConsumerRecord;
-			if (tpKey(r.topic, r.partition) !== key) kept.push(r);
-			else first ??= r;
-		}
-		this.#buffer = kept;
-		this.#next = 0;
-		if (first !== null && !this.#seeks.has(key))
-			this.#seeks.set(key, { topic: first.topic, partition: first.partition, offset: first.offset });
+		return [...this.#fetched.paused.values()];
 	}
 
 	/**
@@ -307,20 +272,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	async #nextRecord(): Promise<ConsumerRecord | null> {
 		for (;;) {
 			if (this.#closed) return null;
-			while (this.#next < this.#buffer.length) {
-				const record = this.#buffer[this.#next++] as ConsumerRecord;
-				// A partition revoked since the poll is the new owner's to deliver now.
-				if (this.#assigned.has(tpKey(record.topic, record.partition))) return record;
-			}
-			this.#buffer = [];
-			this.#next = 0;
-			if (this.#closed) return null;
+			const record = this.#fetched.take(this.#assigned);
+			if (record !== null) return record;
 			const polled = this.#pollOnce();
 			this.#polling = polled;
 			const got = await polled.finally(() => {
 				this.#polling = null;
 			});
-			if (got === 0 && this.#options.stopWhenIdle === true && this.#member !== null && this.#readToEnd()) return null;
+			if (got === 0 && this.#options.stopWhenIdle === true && this.#member !== null && this.#fetched.readToEnd(this.#assigned)) return null;
 		}
 	}
 
@@ -333,9 +292,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		if (this.#checkKept) await this.#dropOvertaken();
 		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
 		const offsets = carry && (this.#carryKept || (due && !this.#brokerCommits)) ? await this.#toCommit() : [];
-		const seek = [...this.#seeks.values()];
-		const paused = this.paused().filter((tp) => this.#assigned.has(tpKey(tp.topic, tp.partition)));
-		this.#pollSkipped = paused.length > 0;
+		const { seek, paused } = this.#fetched.pollFields(this.#assigned);
 		const body = {
 			...this.#pollBase,
 			...(offsets.length === 0 ? {} : { commit: { generation: member.generation, offsets } }),
@@ -364,16 +321,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 		if (offsets.length > 0) this.#committedAtMs = Date.now();
 		this.#carryKept = false;
-		for (const s of seek) if (this.#seeks.get(tpKey(s.topic, s.partition)) === s) this.#seeks.delete(tpKey(s.topic, s.partition));
 		await this.#follow(member, answer);
-		this.#buffer = answer.partitions.flatMap((p) => p.records.map((r) => fromWire(r, p.topic)));
-		this.#next = 0;
-		// Partitions paused or sought while this poll was under way: their records wait for the next poll after.
-		for (const p of answer.partitions) {
-			const key = tpKey(p.topic, p.partition);
-			if (this.#seeks.has(key) || this.#paused.has(key)) this.#holdBack(key);
-		}
-		return this.#buffer.length;
+		return this.#fetched.answered(
+			seek,
+			answer.partitions.flatMap((p) => p.records.map((r) => fromWire(r, p.topic))),
+		);
 	}
 
 	/** The member, joining first if there is none; one join at a time, so no second member is left behind. */
@@ -461,11 +413,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const lost = [...this.#assigned.values()];
 		this.#member = null;
 		this.#stopHeartbeat();
-		this.#buffer = [];
-		this.#next = 0;
+		this.#fetched.clear();
 		if (!keepProcessed) return this.#revoke(lost);
 		this.#assigned = new Map();
-		this.#paused.clear();
+		this.#fetched.paused.clear();
 		if (lost.length > 0) await this.#options.onRevoke?.(lost);
 	}
 
@@ -507,7 +458,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
 	/** What this consumer keeps per partition only while it owns it, each map keyed by `tpKey`. */
 	#ownedState(): Map<string, unknown>[] {
-		return [this.#handed, this.#committed, this.#seeks, this.#paused];
+		return [this.#handed, this.#committed, this.#fetched.seeks, this.#fetched.paused];
 	}
 
 	/**
