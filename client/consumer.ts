@@ -85,7 +85,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#stopping: Promise<void> | null = null;
 	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
 	#carryKept = false;
-	/** Set by the same recovery, in every commit mode: what was kept is checked against the group's commits first. */
+	/**
+	 * Set by the same recovery, in every commit mode, and by an answer that skips a generation: what was kept is checked
+	 * against the group's commits before the next commit.
+	 */
 	#checkKept = false;
 	readonly #committed = new Map<string, number>();
 	#heartbeat: ReturnType<typeof setInterval> | null = null;
@@ -376,15 +379,17 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	/**
-	 * After a recovery, joined again: drops what the loop processed of each partition whose commit another member moved
-	 * to or past it while this one was out. Committing it would move the commit back, and the group would read again
-	 * what that member had processed. Read while this member owns the partitions, so no other member's commit can
-	 * land between this read and its own (the commit is fenced by generation and owner). Unread, nothing is kept: at
-	 * worst records are read again, never skipped.
+	 * After a recovery (joined again), or a generation skipped: drops what the loop processed (the record in hand too)
+	 * of each partition whose commit another member moved to or past it while this one was out, or while the partition
+	 * was that member's in a generation this one never saw. Committing it would move the commit back, and the group
+	 * would read again what that member had processed. Read while this member owns the partitions, so no other
+	 * member's commit can land between this read and its own (the commit is fenced by generation and owner). Unread,
+	 * nothing is kept: at worst records are read again, never skipped.
 	 */
 	async #dropOvertaken(): Promise<void> {
 		this.#checkKept = false;
-		if (this.#handed.size === 0) return;
+		const r = this.#inHand;
+		if (this.#handed.size === 0 && r === null) return;
 		try {
 			const { offsets } = await this.#http.request<{ offsets: (TopicPartition & { committed: number | null })[] }>(
 				"GET",
@@ -394,9 +399,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			for (const o of offsets) {
 				const key = tpKey(o.topic, o.partition);
 				if (o.committed !== null && o.committed >= (this.#handed.get(key)?.offset ?? Number.POSITIVE_INFINITY)) this.#handed.delete(key);
+				if (o.committed !== null && r !== null && key === tpKey(r.topic, r.partition) && o.committed > r.offset) this.#inHand = null;
 			}
 		} catch {
 			this.#handed.clear();
+			this.#inHand = null;
 		}
 	}
 
@@ -430,6 +437,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	async #follow(member: Member, answer: Assignment): Promise<void> {
 		if (this.#member !== member || answer.generation < member.generation) return;
+		// A generation between these two may have given a partition kept through both to another member, which committed.
+		if (answer.generation > member.generation + 1) this.#checkKept = true;
 		member.generation = answer.generation;
 		const next = new Map(answer.assignment.map((tp) => [tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition }]));
 		const revoked = [...this.#assigned].filter(([key]) => !next.has(key)).map(([, tp]) => tp);
@@ -490,6 +499,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (let attempt = 0; ; attempt++) {
 			const member = this.#member;
 			if (member === null) return;
+			if (this.#checkKept) await this.#dropOvertaken();
 			const offsets = await this.#toCommit(inHand);
 			if (offsets.length === 0 || this.#member !== member) return;
 			try {

@@ -1,0 +1,60 @@
+/**
+ * The SDK consumer against the real Worker (inside workerd) when it misses whole generations: a partition it owned
+ * was another member's in a generation it never saw and is its own again. What it processed before must not be
+ * committed over what that other member committed meanwhile, or the group reads those records again.
+ */
+
+import { describe, expect, it } from "vitest";
+import { uniqueTopic } from "../support/names.ts";
+import { wiredClient } from "../support/sdk.ts";
+import { createTopic, json, produce } from "../support/worker.ts";
+
+interface GroupState {
+	generation: number;
+	offsets: { partition: number; committed: number | null }[];
+}
+
+const groupState = (group: string) => json<GroupState>("GET", `/v1/groups/${group}`, 200);
+
+describe("SDK consumer across generations it did not see", { timeout: 30_000 }, () => {
+	/** A consumer that read offsets 0..9 of a 20-record partition; another member then read all 20, and left. */
+	async function overtaken(name: string, autoCommit: boolean) {
+		const topic = uniqueTopic(name);
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await produce(
+			topic,
+			Array.from({ length: 20 }, (_, i) => ({ value: i })),
+		);
+		// `range` hands the one partition to the first member by sort key: a member's uuid sorts before "z…", so the
+		// member joining second takes it, and gives it back when it leaves.
+		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50, strategy: "range" as const };
+		const consumer = wiredClient().client.consumer({ ...options, autoCommit, instanceId: `z-${group}`, stopWhenIdle: true });
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 10; i++) await it.next();
+		const { generation } = await groupState(group);
+		const other: number[] = [];
+		for await (const record of wiredClient().client.consumer({ ...options, stopWhenIdle: true })) other.push(record.offset);
+		expect(other, "the other member read the partition while it had it").toEqual(Array.from({ length: 20 }, (_, i) => i));
+		const back = await groupState(group);
+		expect(back.generation, "taken and given back: two generations the first consumer did not see").toBe(generation + 2);
+		expect(back.offsets[0]?.committed).toBe(20);
+		return { group, consumer, it };
+	}
+
+	it("a refused commit retried after its partition left and came back does not move back the other member's commit", async () => {
+		const { group, it } = await overtaken("gen-skip", true);
+		// Its next poll carries the commit of offsets 0..9 in its old generation: refused, sent on its own, retried.
+		const after = await it.next();
+		expect(after.done ? null : after.value?.offset, "nothing is read again").toBeNull();
+		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
+	});
+
+	it("commit() of the record in hand, refused and retried so, does not move back the other member's commit either", async () => {
+		const { group, consumer, it } = await overtaken("gen-skip-manual", false);
+		await consumer.commit(); // offsets 0..9, the last one in hand: refused in its old generation, retried
+		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
+		await it.return?.();
+		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
+	});
+});
