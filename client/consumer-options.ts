@@ -10,6 +10,10 @@ import { TributaryError } from "./errors.ts";
 export const POLL_RECORDS_DEFAULT = 500;
 export const POLL_WAIT_MS_DEFAULT = 1_000;
 export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
+/** Kafka's default `max.poll.interval.ms`: five minutes for the loop body between two records. */
+export const MAX_POLL_INTERVAL_MS_DEFAULT = 300_000;
+/** Kafka's bound on `max.poll.interval.ms` (an int), which is also the longest delay a timer keeps. */
+export const MAX_POLL_INTERVAL_MS_MAX = 2 ** 31 - 1;
 
 export interface ConsumerOptions {
 	readonly group: string;
@@ -29,6 +33,13 @@ export interface ConsumerOptions {
 	 */
 	readonly autoCommitIntervalMs?: number;
 	readonly sessionTimeoutMs?: number;
+	/**
+	 * How long the loop body may keep a record before it comes back for the next one (Kafka's `max.poll.interval.ms`,
+	 * default 5 min). Past it the member leaves the group, although its heartbeat would keep it alive: its partitions
+	 * go to other members, which read from the last commit (what this one processed and had not committed is read
+	 * again), and `commit()` is refused with `rebalance_in_progress` until the loop comes back, which joins again.
+	 */
+	readonly maxPollIntervalMs?: number;
 	/** Static membership (KIP-345): a restarted instance takes back its partitions without a rebalance. */
 	readonly instanceId?: string;
 	readonly strategy?: "sticky" | "range" | "round-robin";
@@ -58,6 +69,7 @@ export interface ConsumerSettings {
 	/** Whether the broker auto-commits this consumer's polls on the interval (see consumer.ts's module comment). */
 	readonly brokerCommits: boolean;
 	readonly sessionTimeoutMs: number;
+	readonly maxPollIntervalMs: number;
 }
 
 /** `options` checked (`invalid_argument` naming what is wrong), defaults filled in. */
@@ -71,11 +83,19 @@ export function consumerSettings(options: ConsumerOptions): ConsumerSettings {
 	if (!Number.isSafeInteger(autoCommitIntervalMs) || autoCommitIntervalMs < 0) {
 		throw new TributaryError("invalid_argument", "autoCommitIntervalMs must be a whole number of milliseconds, 0 or more");
 	}
+	const maxPollIntervalMs = options.maxPollIntervalMs ?? MAX_POLL_INTERVAL_MS_DEFAULT;
+	if (!Number.isSafeInteger(maxPollIntervalMs) || maxPollIntervalMs < 1 || maxPollIntervalMs > MAX_POLL_INTERVAL_MS_MAX) {
+		throw new TributaryError(
+			"invalid_argument",
+			`maxPollIntervalMs must be a whole number of milliseconds, 1 to ${MAX_POLL_INTERVAL_MS_MAX}`,
+		);
+	}
 	return {
 		autoCommit,
 		autoCommitIntervalMs,
 		brokerCommits: autoCommit && autoCommitIntervalMs > 0 && options.beforeCommit === undefined,
 		sessionTimeoutMs: options.sessionTimeoutMs ?? SESSION_TIMEOUT_MS_DEFAULT,
+		maxPollIntervalMs,
 	};
 }
 

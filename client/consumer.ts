@@ -1,9 +1,10 @@
 /**
  * @module
  * A group consumer as an async iterable. It joins the group, keeps its membership alive (every call is a
- * heartbeat, and a timer sends one while the loop body is slow), long-polls, follows rebalances, and commits at
- * least once: an offset is committed only after the loop has moved past its record (before the next poll). `break`
- * commits what was handed out, the record in hand included, then leaves the group; from outside the loop, `stop()`
+ * heartbeat, and a timer sends one while the loop body is slow, up to `maxPollIntervalMs` on one record: past it the
+ * member leaves, and the loop's next turn joins again), long-polls, follows rebalances, and commits at least once:
+ * an offset is committed only after the loop has moved past its record (before the next poll). `break` commits
+ * what was handed out, the record in hand included, then leaves the group; from outside the loop, `stop()`
  * waits for the record in hand first, and `close()` leaves at once, without committing that record.
  *
  * Without an interval the consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's
@@ -29,11 +30,18 @@
 import type { TopicPartition } from "./admin.ts";
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { type ConsumerOptions, consumerSettings, joinBody, pollBase } from "./consumer-options.ts";
+import { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
 import { type Http, seg } from "./http.ts";
 import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
 
-export { type ConsumerOptions, POLL_RECORDS_DEFAULT, POLL_WAIT_MS_DEFAULT, SESSION_TIMEOUT_MS_DEFAULT } from "./consumer-options.ts";
+export {
+	type ConsumerOptions,
+	MAX_POLL_INTERVAL_MS_DEFAULT,
+	POLL_RECORDS_DEFAULT,
+	POLL_WAIT_MS_DEFAULT,
+	SESSION_TIMEOUT_MS_DEFAULT,
+} from "./consumer-options.ts";
 
 /** Heartbeats go out at a third of the session timeout, as Kafka's `heartbeat.interval.ms` suggests. */
 const HEARTBEATS_PER_SESSION = 3;
@@ -72,6 +80,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	/** When this consumer last committed (0: never, so its first commit is due at once). */
 	#committedAtMs = 0;
 	readonly #sessionTimeoutMs: number;
+	readonly #maxPollIntervalMs: number;
+	/** The record in hand, what waits for the loop to move past it, and how long the loop keeps it. */
+	readonly #turn: LoopTurn;
+	/** The leave of a loop that kept its record too long, until the loop comes back (which waits for it, then joins). */
+	#pollTimeoutLeave: Promise<void> | null = null;
 	/** What every poll's body says, whatever it carries. */
 	readonly #pollBase: ReturnType<typeof pollBase>;
 	#member: Member | null = null;
@@ -79,9 +92,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	readonly #fetched = new Fetched();
 	/** Per partition, the offset after the last record the loop moved past, and what is committed. */
 	readonly #handed = new Map<string, { topic: string; partition: number; offset: number }>();
-	/** The record the loop is processing (handed out, not moved past yet), and what `stop()` waits on for it. */
-	#inHand: ConsumerRecord | null = null;
-	#movedOn: (() => void) | null = null;
 	#stopping: Promise<void> | null = null;
 	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
 	#carryKept = false;
@@ -111,6 +121,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.#autoCommitIntervalMs = settings.autoCommitIntervalMs;
 		this.#brokerCommits = settings.brokerCommits;
 		this.#sessionTimeoutMs = settings.sessionTimeoutMs;
+		this.#maxPollIntervalMs = settings.maxPollIntervalMs;
+		this.#turn = new LoopTurn(settings.maxPollIntervalMs, () => {
+			if (this.#member !== null && !this.#closed) this.#leaveOnPollTimeout(this.#member);
+		});
 		this.#pollBase = pollBase(options, settings);
 	}
 
@@ -131,7 +145,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			for (;;) {
 				const record = await this.#nextRecord();
 				if (record === null) return;
-				this.#inHand = record;
+				this.#turn.hand(record);
 				yield record;
 				this.#moveOn();
 			}
@@ -145,8 +159,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
 	/** The loop is done with the record in hand: it counts as processed, to be committed. */
 	#moveOn(): void {
-		const record = this.#inHand;
-		this.#inHand = null;
+		const record = this.#turn.inHand;
 		if (record !== null && this.#assigned.has(tpKey(record.topic, record.partition))) {
 			this.#handed.set(tpKey(record.topic, record.partition), {
 				topic: record.topic,
@@ -154,8 +167,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 				offset: record.offset + 1,
 			});
 		}
-		this.#movedOn?.();
-		this.#movedOn = null;
+		this.#turn.moveOn();
 	}
 
 	/**
@@ -208,6 +220,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * `autoCommit` this also happens on its own).
 	 */
 	async commit(): Promise<void> {
+		if (this.#pollTimeoutLeave !== null) {
+			throw new TributaryError("rebalance_in_progress", "this member left the group: the loop kept a record past maxPollIntervalMs", {
+				details: { max_poll_interval_ms: this.#maxPollIntervalMs },
+			});
+		}
 		await this.#commitHandedOut(true, true);
 	}
 
@@ -220,7 +237,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	close(): Promise<void> {
 		this.#closed = true;
 		// A stop() waiting for the loop waits for this close instead: the member it would have committed under leaves.
-		this.#movedOn?.();
+		this.#turn.release();
 		this.#closing ??= this.#shutdown();
 		return this.#closing;
 	}
@@ -237,25 +254,29 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	stop(): Promise<void> {
 		this.#closed = true;
 		this.#stopping ??= (async () => {
-			if (this.#inHand !== null) await this.#loopMovesOn(this.#sessionTimeoutMs);
+			if (this.#turn.inHand !== null) await this.#turn.movesOn(this.#sessionTimeoutMs);
 			await this.close();
 		})();
 		return this.#stopping;
 	}
 
-	/** Resolves when the loop moves past the record in hand, or after `boundMs` if it does not. */
-	#loopMovesOn(boundMs: number): Promise<void> {
-		return new Promise<void>((resolve) => {
-			const bound = setTimeout(resolve, boundMs);
-			this.#movedOn = () => {
-				clearTimeout(bound);
-				resolve();
-			};
-		});
+	/**
+	 * The loop kept a record past `maxPollIntervalMs` (Kafka's `max.poll.interval.ms`): a member whose heartbeat goes on
+	 * while its loop is stuck would keep its partitions for ever. It leaves, so other members read them from the last
+	 * commit; what it processed and had not committed is theirs to read again (its commit is refused from now on).
+	 */
+	#leaveOnPollTimeout(member: Member): void {
+		const revoked = this.#dropMembership();
+		const left = this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
+		this.#pollTimeoutLeave = Promise.all([revoked, left]).then(() => {});
+		// Waited for when the loop comes back; till then a failing onRevoke must not be an unhandled rejection.
+		this.#pollTimeoutLeave.catch(() => {});
 	}
 
 	async #shutdown(): Promise<void> {
 		this.#closed = true;
+		this.#turn.stopTimer();
+		await this.#pollTimeoutLeave?.catch(() => {});
 		await this.#polling?.catch(() => {});
 		await this.#joining?.catch(() => {});
 		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
@@ -273,6 +294,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	async #nextRecord(): Promise<ConsumerRecord | null> {
+		const left = this.#pollTimeoutLeave;
+		this.#pollTimeoutLeave = null;
+		await left; // the loop came back after it left (an onRevoke that failed then fails the loop, as any other)
 		for (;;) {
 			if (this.#closed) return null;
 			const record = this.#fetched.take(this.#assigned);
@@ -388,7 +412,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	async #dropOvertaken(): Promise<void> {
 		this.#checkKept = false;
-		const r = this.#inHand;
+		const r = this.#turn.inHand;
 		if (this.#handed.size === 0 && r === null) return;
 		try {
 			const { offsets } = await this.#http.request<{ offsets: (TopicPartition & { committed: number | null })[] }>(
@@ -399,11 +423,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			for (const o of offsets) {
 				const key = tpKey(o.topic, o.partition);
 				if (o.committed !== null && o.committed >= (this.#handed.get(key)?.offset ?? Number.POSITIVE_INFINITY)) this.#handed.delete(key);
-				if (o.committed !== null && r !== null && key === tpKey(r.topic, r.partition) && o.committed > r.offset) this.#inHand = null;
+				if (o.committed !== null && r !== null && key === tpKey(r.topic, r.partition) && o.committed > r.offset) this.#turn.inHand = null;
 			}
 		} catch {
 			this.#handed.clear();
-			this.#inHand = null;
+			this.#turn.inHand = null;
 		}
 	}
 
@@ -475,7 +499,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * ran (none once commits stopped).
 	 */
 	async #toCommit(inHand = false): Promise<{ topic: string; partition: number; offset: number }[]> {
-		const r = inHand ? this.#inHand : null;
+		const r = inHand ? this.#turn.inHand : null;
 		const key = r === null ? "" : tpKey(r.topic, r.partition);
 		const handed =
 			r !== null && this.#assigned.has(key)

@@ -1,0 +1,72 @@
+/**
+ * The SDK consumer's `maxPollIntervalMs` (Kafka's `max.poll.interval.ms`) against the real Worker (inside workerd):
+ * a loop body that does not come back for the next record within it loses its membership, though its heartbeat
+ * would keep it alive: the member leaves, another member reads its partitions from the last commit, a commit of
+ * what it was handed before is refused, and its next turn joins the group again.
+ */
+
+import { describe, expect, it } from "vitest";
+import { consumerSettings, MAX_POLL_INTERVAL_MS_DEFAULT } from "../../client/consumer-options.ts";
+import type { ConsumerRecord, TopicPartition } from "../../client/index.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { wiredClient } from "../support/sdk.ts";
+import { createTopic, json, produce } from "../support/worker.ts";
+
+interface GroupState {
+	members: { member_id: string }[];
+	offsets: { partition: number; committed: number | null }[];
+}
+
+const groupState = (group: string) => json<GroupState>("GET", `/v1/groups/${group}`, 200);
+
+describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
+	it("is Kafka's 300000 by default, and a whole number of milliseconds, 1 or more, up to what a timer keeps", () => {
+		const base = { group: "g", topics: ["t"] };
+		expect(consumerSettings(base).maxPollIntervalMs).toBe(MAX_POLL_INTERVAL_MS_DEFAULT);
+		expect(MAX_POLL_INTERVAL_MS_DEFAULT).toBe(300_000);
+		expect(consumerSettings({ ...base, maxPollIntervalMs: 1 }).maxPollIntervalMs).toBe(1);
+		for (const maxPollIntervalMs of [0, -1, 1.5, 2 ** 31, Number.NaN]) {
+			expect(() => consumerSettings({ ...base, maxPollIntervalMs }), String(maxPollIntervalMs)).toThrow(/maxPollIntervalMs/);
+		}
+	});
+
+	it("a loop body that does not come back within it: the member leaves, another reads its partition, its next turn joins again", async () => {
+		const topic = uniqueTopic("poll-interval");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await produce(
+			topic,
+			Array.from({ length: 5 }, (_, i) => ({ value: i })),
+		);
+		const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50 };
+		const revoked: TopicPartition[][] = [];
+		const stuck = wiredClient().client.consumer({ ...options, maxPollIntervalMs: 300, onRevoke: (tps) => void revoked.push(tps) });
+		const it = stuck[Symbol.asyncIterator]();
+		expect(((await it.next()).value as ConsumerRecord).offset).toBe(0);
+		expect(((await it.next()).value as ConsumerRecord).offset).toBe(1); // offset 0 processed, not committed yet
+		const first = stuck.memberId;
+		// The loop body now holds offset 1 and does not come back; the other member joins with nothing to read.
+		const other = wiredClient().client.consumer(options);
+		const read: number[] = [];
+		const reading = (async () => {
+			for await (const record of other) read.push(record.offset);
+		})();
+		await expect.poll(() => read, { timeout: 20_000 }).toEqual([0, 1, 2, 3, 4]);
+		expect(stuck.memberId, "left the group").toBeNull();
+		expect(stuck.assignment).toEqual([]);
+		expect(revoked).toEqual([[{ topic, partition: 0 }]]);
+		expect((await groupState(group)).members.map((m) => m.member_id)).not.toContain(first);
+		const refused = await stuck.commit().catch((error: unknown) => error);
+		expect(refused).toMatchObject({ name: "TributaryError", code: "rebalance_in_progress" });
+		// Its next turn joins again (under a new member id); the partition stays with the member that reads it.
+		const pending = it.next();
+		await expect.poll(() => stuck.memberId, { timeout: 20_000 }).not.toBeNull();
+		expect(stuck.memberId).not.toBe(first);
+		await expect.poll(async () => (await groupState(group)).members.length, { timeout: 20_000 }).toBe(2);
+		await other.close();
+		await reading;
+		await stuck.close();
+		expect(await pending).toEqual({ done: true, value: undefined });
+		expect((await groupState(group)).offsets[0]?.committed, "nothing of the member that left is committed over it").toBe(5);
+	});
+});
