@@ -30,6 +30,40 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		}
 	});
 
+	it("a loop that comes back for each record in time keeps its membership, however long its polls take together", async () => {
+		const topic = uniqueTopic("poll-interval-kept");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await produce(
+			topic,
+			Array.from({ length: 15 }, (_, i) => ({ value: i })),
+		);
+		const wire = wiredClient();
+		// 5 ms is far less than the three polls (and the idle one) take: the interval runs per record, not per loop.
+		const consumer = wire.client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			maxRecords: 5,
+			waitMs: 50,
+			maxPollIntervalMs: 5,
+			stopWhenIdle: true,
+		});
+		const read: number[] = [];
+		const members = new Set<string | null>();
+		for await (const record of consumer) {
+			read.push(record.offset);
+			members.add(consumer.memberId);
+		}
+		expect(read).toEqual(Array.from({ length: 15 }, (_, i) => i));
+		expect(members.size, "one member throughout").toBe(1);
+		expect(
+			wire.sent.filter((r) => r.method === "DELETE"),
+			"one leave: the loop's end",
+		).toHaveLength(1);
+		expect((await groupState(group)).offsets[0]?.committed).toBe(15);
+	});
+
 	it("a loop body that does not come back within it: the member leaves, another reads its partition, its next turn joins again", async () => {
 		const topic = uniqueTopic("poll-interval");
 		const group = uniqueTopic("g");
