@@ -316,13 +316,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	async #pollOnce(carry = this.#autoCommit): Promise<number | null> {
 		const member = await this.#ensureMember();
+		// Read before the awaits: what is committed was checked in this generation (see `#commitHandedOut`).
+		const generation = member.generation;
 		if (this.#checkKept) await this.#dropOvertaken();
 		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
 		const offsets = carry && (this.#carryKept || (due && !this.#brokerCommits)) ? await this.#toCommit() : [];
 		const { seek, paused } = this.#fetched.pollFields(this.#assigned);
 		const body = {
 			...this.#pollBase,
-			...(offsets.length === 0 ? {} : { commit: { generation: member.generation, offsets } }),
+			...(offsets.length === 0 ? {} : { commit: { generation, offsets } }),
 			...(seek.length === 0 ? {} : { seek }),
 			...(paused.length === 0 ? {} : { paused }),
 		};
@@ -523,12 +525,15 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (let attempt = 0; ; attempt++) {
 			const member = this.#member;
 			if (member === null) return;
+			// Read before the awaits (the check, `beforeCommit`): a heartbeat's answer followed meanwhile may come from a
+			// generation the kept offsets were not checked in, which must refuse this commit so the next try checks them.
+			const generation = member.generation;
 			if (this.#checkKept) await this.#dropOvertaken();
 			const offsets = await this.#toCommit(inHand);
 			if (offsets.length === 0 || this.#member !== member) return;
 			try {
 				await this.#http.request("POST", `/v1/groups/${seg(this.group)}/offsets`, {
-					body: { member_id: member.id, generation: member.generation, offsets },
+					body: { member_id: member.id, generation, offsets },
 					retry: "always",
 				});
 				this.#lastCallMs = Date.now();

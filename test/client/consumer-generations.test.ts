@@ -57,4 +57,47 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 		await it.return?.();
 		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
 	});
+
+	it("commit() whose beforeCommit outlasts a partition's leaving and coming back does not move back the commit made meanwhile", async () => {
+		const topic = uniqueTopic("gen-before-commit");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		await produce(
+			topic,
+			Array.from({ length: 20 }, (_, i) => ({ value: i, partition: 1 })),
+		);
+		// `range` in sort-key order: a uuid, then "m…", then "z…". Partition 1 goes z → m (which reads it all) → z.
+		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50, strategy: "range" as const };
+		const middle = wiredClient().client.consumer({ ...options, instanceId: `m-${group}`, stopWhenIdle: true });
+		await middle.join();
+		const assigned: number[] = [];
+		let others = async () => {};
+		const consumer = wiredClient().client.consumer({
+			...options,
+			autoCommit: false,
+			sessionTimeoutMs: 6_000, // a heartbeat from its timer every 2 s
+			instanceId: `z-${group}`,
+			onAssign: (tps) => void assigned.push(...tps.map((tp) => tp.partition)),
+			beforeCommit: () => others(),
+		});
+		await consumer.join();
+		expect(assigned).toEqual([1]);
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 10; i++) await it.next();
+		others = async () => {
+			others = async () => {};
+			const first = wiredClient().client.consumer(options);
+			await first.join(); // takes partition 0; "m…" takes partition 1, and reads it all
+			const read: number[] = [];
+			for await (const record of middle) read.push(record.offset);
+			expect(read).toEqual(Array.from({ length: 20 }, (_, i) => i));
+			await first.close(); // both partitions are "z…"'s again: partition 1 left it and came back
+			expect((await groupState(group)).offsets.find((o) => o.partition === 1)?.committed).toBe(20);
+			// Its timer's heartbeat follows the last generation while this commit still waits here.
+			await expect.poll(() => assigned, { timeout: 10_000 }).toEqual([1, 0]);
+		};
+		await consumer.commit();
+		expect((await groupState(group)).offsets.find((o) => o.partition === 1)?.committed).toBe(20);
+		await consumer.close();
+	});
 });
