@@ -472,6 +472,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		// What this member knew of partitions outside the new assignment (those revoked, and those a failed poll's
 		// recovery kept but did not get back) is their new owner's: `#forget`'s work, over every key still known.
 		for (const map of this.#ownedState()) for (const key of map.keys()) if (!next.has(key)) map.delete(key);
+		this.#forgetInHand((key) => !next.has(key));
 		this.#assigned = next;
 		if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
 		if (added.length > 0) await this.#options.onAssign?.(added);
@@ -488,7 +489,17 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			const key = tpKey(tp.topic, tp.partition);
 			this.#assigned.delete(key);
 			for (const map of this.#ownedState()) map.delete(key);
+			this.#forgetInHand((k) => k === key);
 		}
+	}
+
+	/**
+	 * The record in hand of a partition taken from this member is no longer its to commit, even once the partition
+	 * comes back: its new owner read from the last commit meanwhile, and may have committed past it.
+	 */
+	#forgetInHand(taken: (key: string) => boolean): void {
+		const r = this.#turn.inHand;
+		if (r !== null && taken(tpKey(r.topic, r.partition))) this.#turn.inHand = null;
 	}
 
 	/** What this consumer keeps per partition only while it owns it, each map keyed by `tpKey`. */

@@ -100,4 +100,43 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 		expect((await groupState(group)).offsets.find((o) => o.partition === 1)?.committed).toBe(20);
 		await consumer.close();
 	});
+
+	it("the record in hand of a partition seen taken and given back is not committed by commit() either", async () => {
+		const topic = uniqueTopic("gen-in-hand");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		await produce(
+			topic,
+			Array.from({ length: 20 }, (_, i) => ({ value: i, partition: 1 })),
+		);
+		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50, strategy: "range" as const };
+		const middle = wiredClient().client.consumer({ ...options, instanceId: `m-${group}`, stopWhenIdle: true });
+		await middle.join();
+		const changes: string[] = [];
+		let others = async () => {};
+		const consumer = wiredClient().client.consumer({
+			...options,
+			autoCommit: false,
+			sessionTimeoutMs: 6_000, // a heartbeat from its timer every 2 s
+			instanceId: `z-${group}`,
+			onAssign: (tps) => void changes.push(...tps.map((tp) => `+${tp.partition}`)),
+			onRevoke: (tps) => void changes.push(...tps.map((tp) => `-${tp.partition}`)),
+			beforeCommit: () => others(),
+		});
+		await consumer.join();
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 10; i++) await it.next(); // offset 9 in hand
+		others = async () => {
+			others = async () => {};
+			await wiredClient().client.consumer(options).join(); // "m…" takes partition 1
+			// This member's heartbeats follow each generation: partition 1 taken, then given back once "m…" read it all.
+			await expect.poll(() => changes, { timeout: 10_000 }).toEqual(["+1", "-1"]);
+			for await (const _ of middle);
+			expect((await groupState(group)).offsets.find((o) => o.partition === 1)?.committed).toBe(20);
+			await expect.poll(() => changes, { timeout: 10_000 }).toEqual(["+1", "-1", "+1"]);
+		};
+		await consumer.commit();
+		expect((await groupState(group)).offsets.find((o) => o.partition === 1)?.committed).toBe(20);
+		await consumer.close();
+	});
 });
