@@ -5,11 +5,17 @@
  */
 
 import { AssertionError } from "../shared/assert.ts";
-import { ALARM_RETRIES_MAX, ALARM_RETRY_MS_MAX, ALARM_RETRY_MS_MIN } from "../shared/limits.ts";
+import { ALARM_RETRIES_MAX, ALARM_RETRY_MS_MIN } from "../shared/limits.ts";
 import type { TopicConfig } from "../shared/topic-config.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import type { ProducerStore } from "./producer-store.ts";
 import type { TieredStorage } from "./tiering/tiered-storage.ts";
+
+/**
+ * The storage key (the object's synchronous KV, in its SQLite database) of the failed runs in a row: written only by
+ * a failure and deleted by the first success, so a partition whose runs succeed never writes it.
+ */
+const FAILURES_KEY = "alarm_failures";
 
 /** What an alarm run needs of its partition. */
 export interface AlarmHost {
@@ -27,29 +33,35 @@ export interface AlarmHost {
  * Runs the alarm's work. A run that fails sets the alarm again itself, backing off while failures repeat: workerd
  * retries a throwing handler only a few times, and an idle partition would then have no alarm (no retention, no
  * offload) until its next append. It throws instead, leaving the alarm to workerd, when a retry cannot help: a failed
- * assertion (a bug, met again by every run), `ALARM_RETRIES_MAX` failures in a row, or storage that no longer takes a
- * transaction (the object is being reset or aborted: its reads still answer, but workerd runs the alarm again on a
- * new instance; this one must not even log, since vitest's log capture waits forever on a line from such an object).
+ * assertion (a bug, met again by every run), `ALARM_RETRIES_MAX` failures in a row (counted in storage, so across
+ * instances), or storage that no longer takes the count's write (the object is being reset or aborted: its reads
+ * still answer, but workerd runs the alarm again on a new instance; this one must not even log, since vitest's log
+ * capture waits forever on a line from such an object).
  */
 export class PartitionAlarm {
-	/** Failed runs in a row, on this instance. */
-	private failures = 0;
+	/** Failed runs in a row, as stored under `FAILURES_KEY`; unknown until this instance's first run reads it. */
+	private failures: number | undefined;
 
 	constructor(private readonly host: AlarmHost) {}
 
 	async run(): Promise<void> {
+		const kv = this.host.storage.kv;
+		this.failures ??= kv.get<number>(FAILURES_KEY) ?? 0;
 		try {
 			await runAlarm(this.host);
+			if (this.failures > 0) kv.delete(FAILURES_KEY);
 			this.failures = 0;
 		} catch (cause) {
 			if (cause instanceof AssertionError || this.failures >= ALARM_RETRIES_MAX) throw cause;
+			const failures = this.failures + 1;
 			try {
-				this.host.storage.transactionSync(() => undefined);
+				this.host.storage.transactionSync(() => kv.put(FAILURES_KEY, failures));
 			} catch {
 				throw cause;
 			}
-			const delayMs = Math.min(ALARM_RETRY_MS_MIN * 2 ** this.failures++, ALARM_RETRY_MS_MAX);
-			console.error(`partition alarm failed (${this.failures} in a row), again in ${delayMs} ms: ${String(cause)}`);
+			this.failures = failures;
+			const delayMs = ALARM_RETRY_MS_MIN * 2 ** (failures - 1);
+			console.error(`partition alarm failed (${failures} in a row), again in ${delayMs} ms: ${String(cause)}`);
 			this.host.lifecycle.retryAt(Date.now() + delayMs);
 		}
 	}

@@ -347,12 +347,11 @@ export const QUOTA_RATE_MAX = 1024 * 1024 * 1024;
 export const ALARM_AT_MS_MAX = 9_223_372_036_854;
 /**
  * A partition's alarm run that failed sets the alarm again itself (alarm-run.ts), after this long, doubling with each
- * failure in a row up to `ALARM_RETRY_MS_MAX`, at most `ALARM_RETRIES_MAX` times in a row (2 s to 256 s, about 8.5
- * min in all); then it throws and workerd's own few retries are the last. An instance evicted meanwhile counts from
- * zero again: a failure that never clears costs a run per backoff step, never a loop.
+ * failure in a row, at most `ALARM_RETRIES_MAX` times in a row (2 s to 256 s, about 8.5 min in all); then it throws
+ * and workerd's own few retries are the last. The count is stored, so an instance evicted meanwhile goes on counting:
+ * a failure that never clears ends. The cap bounds the longest wait too, so it needs no maximum of its own.
  */
 export const ALARM_RETRY_MS_MIN = 2_000;
-export const ALARM_RETRY_MS_MAX = 5 * 60 * 1000;
 export const ALARM_RETRIES_MAX = 8;
 
 /** The latest timestamp (epoch ms) a record may carry: the last instant a JavaScript Date can hold. */

@@ -253,6 +253,22 @@ describe("an alarm run that keeps failing", () => {
 		expect(await failingRun(stub, full)).toEqual({ thrown: `Error: ${SQLITE_FULL}`, logged: 0, delayMs: null });
 	});
 
+	it("counts failures across restarts: an instance evicted between them does not count from zero", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		await produce(topic, [{ value: "x".repeat(900), key: "k" }]);
+		// A stub does not outlive the abort: each run asks for a new one, and meets a new instance.
+		const restarted = async () => {
+			await abortAllDurableObjects();
+			return partitionStub(topic);
+		};
+		for (let run = 0; run < ALARM_RETRIES_MAX; run++) expect((await failingRun(await restarted(), full)).thrown).toBeNull();
+		expect(await failingRun(await restarted(), full)).toEqual({ thrown: `Error: ${SQLITE_FULL}`, logged: 0, delayMs: null });
+		// A run that succeeds clears the count, for the next instance too.
+		await runInDurableObject(await restarted(), (instance: PartitionLog) => instance.alarm());
+		expect(await failingRun(await restarted(), full)).toMatchObject({ thrown: null, logged: 1 });
+	});
+
 	it("throws a failed assertion at once: a bug meets it again on every run, so no retry is set", async () => {
 		const stub = await quietPartition();
 		const outcome = await failingRun(stub, () => {
