@@ -16,7 +16,14 @@ import { DurableObject } from "cloudflare:workers";
 import { series } from "../metrics/catalog.ts";
 import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
-import { GROUP_COMMIT_LINGER_MS, GROUP_METADATA_REFRESH_MS, GROUP_PARTITIONS_MAX, GROUP_PUBLISH_RETRY_MS } from "../shared/limits.ts";
+import {
+	GROUP_COMMIT_LINGER_MS,
+	GROUP_DISCOVERY_CALLS_MAX,
+	GROUP_DISCOVERY_CONCURRENCY,
+	GROUP_METADATA_REFRESH_MS,
+	GROUP_PARTITIONS_MAX,
+	GROUP_PUBLISH_RETRY_MS,
+} from "../shared/limits.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { groupDirectory, partitionLog } from "../shared/stubs.ts";
 import { type CommitAnswer, commitAnswer } from "./commit-answer.ts";
@@ -25,7 +32,7 @@ import { type PollCompletionAnswer, type PollStartAnswer, pollCompletionAnswer, 
 import { GROUP_DDL, GROUP_SCHEMA_VERSION, GROUP_UPGRADES } from "./schema.ts";
 import { SharedTurn } from "./shared-turn.ts";
 import { GroupStore } from "./store.ts";
-import { capTopics, newPartitions, resolveTopics, sameTopics } from "./topic-resolver.ts";
+import { capTopics, cutBefore, newPartitions, resolveTopics, sameTopics } from "./topic-resolver.ts";
 import type {
 	CommitRequest,
 	CommittedOffset,
@@ -47,8 +54,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	private refreshedAtMs = 0;
 	private refreshing: Promise<void> | null = null;
 	/**
-	 * Every topic the last refresh found, before the cap (`capTopics`): partitions in it are not new when they come
-	 * in. Memory only: a restarted coordinator knows only the subscribed topics.
+	 * Every topic the last finished refresh found (one that left no partition for later), before the cap
+	 * (`capTopics`): partitions in it are not new when they come in. Memory only: a restarted coordinator knows only the subscribed topics.
 	 */
 	private seenTopics: ReadonlyMap<string, SubscribedTopic> = new Map();
 	/**
@@ -251,15 +258,18 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const subscriptions = this.store.members().map((m) => m.subscription);
 		let resolved: Map<string, SubscribedTopic>;
 		let next: Map<string, SubscribedTopic>;
-		let discovered: OffsetCommit[];
+		const discovered: OffsetCommit[] = [];
+		let later: ReturnType<typeof newPartitions>;
 		try {
 			resolved = subscriptions.length === 0 ? new Map() : await resolveTopics(this.env, subscriptions);
 			next = capTopics(resolved, GROUP_PARTITIONS_MAX);
 			// Each partition created since the group last looked starts at its log start, which retention or
 			// DeleteRecords may have moved past 0 already. One that does not answer starts at 0 (its log start unless
 			// records already left it): a partition down must not hold back every other topic change.
-			discovered = await Promise.all(
-				newPartitions(next, this.store.subscribedTopics(), this.seenTopics).map(async ({ topic, topicId, partition }) => {
+			later = newPartitions(next, this.store.subscribedTopics(), this.seenTopics);
+			const asked = later.splice(0, GROUP_DISCOVERY_CALLS_MAX);
+			for (let i = 0; i < asked.length; i += GROUP_DISCOVERY_CONCURRENCY) {
+				const batch = asked.slice(i, i + GROUP_DISCOVERY_CONCURRENCY).map(async ({ topic, topicId, partition }) => {
 					const offset = await partitionLog(this.env, topicId, partition)
 						.offsets()
 						.then(
@@ -267,8 +277,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 							() => 0,
 						);
 					return { topic, partition, offset, metadata: null };
-				}),
-			);
+				});
+				discovered.push(...(await Promise.all(batch)));
+			}
 		} catch (error) {
 			// Keep serving the current assignment; the next call tries again.
 			console.error(`group coordinator: topic refresh failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -276,10 +287,15 @@ export class GroupCoordinator extends DurableObject<Env> {
 		}
 		// A join or leave ran while we waited: it stored a newer view of the subscriptions than ours.
 		if (version !== this.rules.membershipVersion) return;
-		this.refreshedAtMs = Date.now();
-		this.seenTopics = resolved;
 		if (next.size < resolved.size)
 			console.error(`group coordinator: subscriptions cover over ${GROUP_PARTITIONS_MAX} partitions; topics left out`);
+		// Partitions left for later are not handed out until a refresh asked them: the next call's, which also
+		// records what was seen (this one has not seen them all).
+		if (later.length === 0) {
+			this.refreshedAtMs = Date.now();
+			this.seenTopics = resolved;
+		}
+		next = cutBefore(next, later);
 		this.transact(() => {
 			const current = this.store.subscribedTopics();
 			if (!sameTopics(current, next)) this.rules.applyTopics(current, next, Date.now(), discovered);

@@ -91,3 +91,20 @@ export function capTopics(topics: ReadonlyMap<string, SubscribedTopic>, max: num
 	}
 	return kept;
 }
+
+/**
+ * `topics` with each topic cut below its first partition in `later` (dropped if that is partition 0): partitions whose
+ * log start is asked by a later refresh, so that nothing reads them from a start not yet known. `later` comes from
+ * `newPartitions` (every topic in `topics`, partitions rising), so walked backwards the last cut is the lowest.
+ */
+export function cutBefore(
+	topics: ReadonlyMap<string, SubscribedTopic>,
+	later: readonly (SubscribedTopic & { readonly partition: number })[],
+): Map<string, SubscribedTopic> {
+	const cut = new Map(topics);
+	for (const { partition, ...topic } of [...later].reverse()) {
+		if (partition === 0) cut.delete(topic.topic);
+		else cut.set(topic.topic, { ...topic, partitions: partition });
+	}
+	return cut;
+}
