@@ -19,7 +19,6 @@ import { err, ok, type Result } from "../shared/errors.ts";
 import {
 	GROUP_COMMIT_LINGER_MS,
 	GROUP_DISCOVERY_CALLS_MAX,
-	GROUP_DISCOVERY_CONCURRENCY,
 	GROUP_METADATA_REFRESH_MS,
 	GROUP_PARTITIONS_MAX,
 	GROUP_PUBLISH_RETRY_MS,
@@ -55,7 +54,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	private refreshing: Promise<void> | null = null;
 	/**
 	 * Every topic the last finished refresh found (one that left no partition for later), before the cap
-	 * (`capTopics`): partitions in it are not new when they come in. Memory only: a restarted coordinator knows only the subscribed topics.
+	 * (`capTopics`): partitions in it are not new when they come in. Memory only: a restarted coordinator knows only
+	 * the subscribed topics.
 	 */
 	private seenTopics: ReadonlyMap<string, SubscribedTopic> = new Map();
 	/**
@@ -258,7 +258,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const subscriptions = this.store.members().map((m) => m.subscription);
 		let resolved: Map<string, SubscribedTopic>;
 		let next: Map<string, SubscribedTopic>;
-		const discovered: OffsetCommit[] = [];
+		let discovered: OffsetCommit[];
 		let later: ReturnType<typeof newPartitions>;
 		try {
 			resolved = subscriptions.length === 0 ? new Map() : await resolveTopics(this.env, subscriptions);
@@ -267,19 +267,16 @@ export class GroupCoordinator extends DurableObject<Env> {
 			// DeleteRecords may have moved past 0 already. One that does not answer starts at 0 (its log start unless
 			// records already left it): a partition down must not hold back every other topic change.
 			later = newPartitions(next, this.store.subscribedTopics(), this.seenTopics);
-			const asked = later.splice(0, GROUP_DISCOVERY_CALLS_MAX);
-			for (let i = 0; i < asked.length; i += GROUP_DISCOVERY_CONCURRENCY) {
-				const batch = asked.slice(i, i + GROUP_DISCOVERY_CONCURRENCY).map(async ({ topic, topicId, partition }) => {
-					const offset = await partitionLog(this.env, topicId, partition)
-						.offsets()
-						.then(
-							(o) => o.logStartOffset,
-							() => 0,
-						);
-					return { topic, partition, offset, metadata: null };
-				});
-				discovered.push(...(await Promise.all(batch)));
-			}
+			const asked = later.splice(0, GROUP_DISCOVERY_CALLS_MAX).map(async ({ topic, topicId, partition }) => {
+				const offset = await partitionLog(this.env, topicId, partition)
+					.offsets()
+					.then(
+						(o) => o.logStartOffset,
+						() => 0,
+					);
+				return { topic, partition, offset, metadata: null };
+			});
+			discovered = await Promise.all(asked);
 		} catch (error) {
 			// Keep serving the current assignment; the next call tries again.
 			console.error(`group coordinator: topic refresh failed: ${error instanceof Error ? error.message : String(error)}`);

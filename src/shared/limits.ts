@@ -251,13 +251,13 @@ export const AUTO_COMMIT_INTERVAL_MS_MAX = SESSION_TIMEOUT_MS_MAX;
 /** How often a coordinator re-reads topic metadata to pick up new partitions and topics matching a pattern. */
 export const GROUP_METADATA_REFRESH_MS = 5_000;
 /**
- * Partitions one metadata refresh asks for their log start (each a call to its object), and how many at once: a
- * pattern that suddenly matches thousands must stay inside Workers' 1,000 subrequests per invocation, beside the
- * refresh's own (up to `GROUP_SUBSCRIPTION_TOPICS_MAX` topic descriptions). The rest are asked by the next refreshes,
- * one per member call (10,000 partitions in 100), and handed out only once their start is known.
+ * Partitions one metadata refresh asks for their log start, all at once (each a call to its object): a pattern that
+ * suddenly matches thousands must stay inside Workers' 1,000 subrequests per invocation, beside the refresh's own (up
+ * to `GROUP_SUBSCRIPTION_TOPICS_MAX` topic descriptions), and a member call that runs the refresh waits for one round
+ * of calls, not dozens. The rest are asked by the next refreshes, one per member call (10,000 partitions in 200), and
+ * handed out only once their start is known.
  */
-export const GROUP_DISCOVERY_CALLS_MAX = 100;
-export const GROUP_DISCOVERY_CONCURRENCY = 20;
+export const GROUP_DISCOVERY_CALLS_MAX = 50;
 /** Partitions one poll reads; a member owning more is served a rotating window of them. */
 export const POLL_PARTITIONS_MAX = 64;
 /** Bytes of the `metadata` string stored with a committed offset (Kafka's offset.metadata.max.bytes). */
