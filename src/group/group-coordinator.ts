@@ -46,6 +46,9 @@ import type {
 	SubscribedTopic,
 } from "./types.ts";
 
+/** The storage key (the object's synchronous KV) of `seenTopics`, a Map as the KV stores it (structured clone). */
+const SEEN_TOPICS_KEY = "seen_topics";
+
 export class GroupCoordinator extends DurableObject<Env> {
 	private readonly store: GroupStore;
 	private readonly rules: GroupRules;
@@ -54,10 +57,10 @@ export class GroupCoordinator extends DurableObject<Env> {
 	private refreshing: Promise<void> | null = null;
 	/**
 	 * Every topic the last finished refresh found (one that left no partition for later), before the cap
-	 * (`capTopics`): partitions in it are not new when they come in. Memory only: a restarted coordinator knows only
-	 * the subscribed topics.
+	 * (`capTopics`): partitions in it are not new when they come in. Stored too, under `SEEN_TOPICS_KEY` (written only
+	 * when it changes), so a restarted coordinator still knows the topics the cap left out.
 	 */
-	private seenTopics: ReadonlyMap<string, SubscribedTopic> = new Map();
+	private seenTopics: ReadonlyMap<string, SubscribedTopic>;
 	/**
 	 * The alarm as this object last set or read it (null: none), so a call that changes nothing due does not ask
 	 * storage for it; undefined until first known. Only this object sets its alarm, so the copy cannot go stale.
@@ -72,6 +75,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		new MetricsReporter(env, ctx, "GroupCoordinator", () => this.figures());
 		migrateSchema(ctx.storage, GROUP_SCHEMA_VERSION, GROUP_DDL, GROUP_UPGRADES);
 		this.store = new GroupStore(ctx.storage.sql);
+		this.seenTopics = ctx.storage.kv.get(SEEN_TOPICS_KEY) ?? new Map();
 		this.rules = new GroupRules(this.store);
 	}
 
@@ -290,6 +294,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		// records what was seen (this one has not seen them all).
 		if (later.length === 0) {
 			this.refreshedAtMs = Date.now();
+			if (!sameTopics(resolved, this.seenTopics)) this.ctx.storage.kv.put(SEEN_TOPICS_KEY, resolved);
 			this.seenTopics = resolved;
 		}
 		next = cutBefore(next, later);
