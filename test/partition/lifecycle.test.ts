@@ -269,6 +269,26 @@ describe("an alarm run that keeps failing", () => {
 		expect(await failingRun(await restarted(), full)).toMatchObject({ thrown: null, logged: 1 });
 	});
 
+	it("writes nothing of its count while runs succeed: only a failure writes it, and the next success deletes it", async () => {
+		const stub = await quietPartition();
+		const writes = async () =>
+			runInDurableObject(stub, async (instance: PartitionLog, state) => {
+				const put = vi.spyOn(state.storage.kv, "put");
+				const deleted = vi.spyOn(state.storage.kv, "delete");
+				try {
+					await instance.alarm();
+					return { puts: put.mock.calls.length, deletes: deleted.mock.calls.length, stored: state.storage.kv.get("alarm_failures") };
+				} finally {
+					put.mockRestore();
+					deleted.mockRestore();
+				}
+			});
+		expect(await writes()).toEqual({ puts: 0, deletes: 0, stored: undefined });
+		await failingRun(stub, full);
+		expect(await writes()).toEqual({ puts: 0, deletes: 1, stored: undefined });
+		expect(await writes()).toEqual({ puts: 0, deletes: 0, stored: undefined });
+	});
+
 	it("throws a failed assertion at once: a bug meets it again on every run, so no retry is set", async () => {
 		const stub = await quietPartition();
 		const outcome = await failingRun(stub, () => {
