@@ -46,8 +46,8 @@ import type {
 	SubscribedTopic,
 } from "./types.ts";
 
-/** The storage key (the object's synchronous KV) of `seenTopics`, a Map as the KV stores it (structured clone). */
-const SEEN_TOPICS_KEY = "seen_topics";
+/** The storage key (the object's synchronous KV) of `leftOutTopics`, a Map as the KV stores it (structured clone). */
+const LEFT_OUT_TOPICS_KEY = "left_out_topics";
 
 export class GroupCoordinator extends DurableObject<Env> {
 	private readonly store: GroupStore;
@@ -56,11 +56,12 @@ export class GroupCoordinator extends DurableObject<Env> {
 	private refreshedAtMs = 0;
 	private refreshing: Promise<void> | null = null;
 	/**
-	 * Every topic the last finished refresh found (one that left no partition for later), before the cap
-	 * (`capTopics`): partitions in it are not new when they come in. Stored too, under `SEEN_TOPICS_KEY` (written only
-	 * when it changes), so a restarted coordinator still knows the topics the cap left out.
+	 * The topics the cap (`capTopics`) left out of the last finished refresh (one that left no partition for later):
+	 * they were looked at, so their partitions are not new when they fit later; the subscribed topics are the rest of
+	 * what it found. Stored under `LEFT_OUT_TOPICS_KEY` (written only when it changes), so a restarted coordinator still
+	 * knows them. Only the left-out ones: usually none, and never every topic a broad pattern matches.
 	 */
-	private seenTopics: ReadonlyMap<string, SubscribedTopic>;
+	private leftOutTopics: ReadonlyMap<string, SubscribedTopic>;
 	/**
 	 * The alarm as this object last set or read it (null: none), so a call that changes nothing due does not ask
 	 * storage for it; undefined until first known. Only this object sets its alarm, so the copy cannot go stale.
@@ -75,7 +76,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		new MetricsReporter(env, ctx, "GroupCoordinator", () => this.figures());
 		migrateSchema(ctx.storage, GROUP_SCHEMA_VERSION, GROUP_DDL, GROUP_UPGRADES);
 		this.store = new GroupStore(ctx.storage.sql);
-		this.seenTopics = ctx.storage.kv.get(SEEN_TOPICS_KEY) ?? new Map();
+		this.leftOutTopics = ctx.storage.kv.get(LEFT_OUT_TOPICS_KEY) ?? new Map();
 		this.rules = new GroupRules(this.store);
 	}
 
@@ -270,7 +271,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			// Each partition created since the group last looked starts at its log start, which retention or
 			// DeleteRecords may have moved past 0 already. One that does not answer starts at 0 (its log start unless
 			// records already left it): a partition down must not hold back every other topic change.
-			later = newPartitions(next, this.store.subscribedTopics(), this.seenTopics);
+			later = newPartitions(next, this.store.subscribedTopics(), this.leftOutTopics);
 			const asked = later.splice(0, GROUP_DISCOVERY_CALLS_MAX).map(async ({ topic, topicId, partition }) => {
 				const offset = await partitionLog(this.env, topicId, partition)
 					.offsets()
@@ -294,8 +295,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 		// records what was seen (this one has not seen them all).
 		if (later.length === 0) {
 			this.refreshedAtMs = Date.now();
-			if (!sameTopics(resolved, this.seenTopics)) this.ctx.storage.kv.put(SEEN_TOPICS_KEY, resolved);
-			this.seenTopics = resolved;
+			const leftOut = new Map([...resolved].filter(([name]) => !next.has(name)));
+			if (!sameTopics(leftOut, this.leftOutTopics)) this.ctx.storage.kv.put(LEFT_OUT_TOPICS_KEY, leftOut);
+			this.leftOutTopics = leftOut;
 		}
 		next = cutBefore(next, later);
 		this.transact(() => {
