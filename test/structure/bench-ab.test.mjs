@@ -191,6 +191,46 @@ test("a member's poll over two partitions commits each one's last offset, and a 
 	await assert.rejects(broken.step(), /record at byte 12 does not start with its topic, partition and offset/);
 });
 
+test("a member's poll laid out by partition counts each partition's run from its ends, partition 1 apart from 12", async () => {
+	const byPartition = (/** @type {[number, number[]][]} */ runs) =>
+		JSON.stringify({
+			partitions: runs.map(([partition, offsets]) => ({
+				topic: "t",
+				partition,
+				records: offsets.map((offset) => ({ partition, offset, value: "v" })),
+			})),
+			generation: 6,
+			assignment: [
+				{ topic: "t", partition: 1 },
+				{ topic: "t", partition: 12 },
+			],
+		});
+	const answers = [
+		byPartition([
+			[1, [0, 1, 2]],
+			[12, [0, 1]],
+		]),
+		byPartition([
+			[12, [2]],
+			[1, [3, 4, 5, 6]],
+		]),
+		byPartition([[1, [6]]]),
+	];
+	const { sent, api } = fakeGroupApi(answers);
+	const options = { topic: "t", group: "g", member: MEMBER, commitWith: /** @type {const} */ ("request"), pollRecords: 500 };
+	const cursor = memberCursor(api, { ...options, layout: "partitions" });
+	assert.equal((await cursor.step()).records, 5);
+	assert.equal((await cursor.step()).records, 5);
+	assert.deepEqual(JSON.parse(sent[3]?.body ?? "").offsets, [
+		{ topic: "t", partition: 12, offset: 3 },
+		{ topic: "t", partition: 1, offset: 7 },
+	]);
+	await assert.rejects(cursor.step(), /partition 1 offset 6; the next for this member is 7/);
+	const backwards = memberCursor(fakeGroupApi([pollAnswer(1, [0]), pollAnswer(1, [1, 0])]).api, options);
+	await backwards.step();
+	await assert.rejects(backwards.step(), /partition 1's records out of order/);
+});
+
 /**
  * A fake member cursor: each step returns the next of `records` (then 0), with latency `ms`.
  * @param {number[]} records
