@@ -46,8 +46,8 @@
  * (group-4m-4p): part of the gap is waiting, which only an uncoupled round measures. The two builds still share the
  * machine, so a faster one takes CPU from the other: read B − A against an A/A run of the same mode.
  * Every acknowledged record is checked as the bench checks it: produced records in their log afterwards, fetched
- * pages dense, streamed reports dense and in order (and the same on both builds), every polled record the next of its
- * partition, both builds' polls as many records, and each group's committed offsets adding up to what it polled.
+ * pages dense, streamed reports dense and in order (and the same on both builds), each poll's records the next of
+ * their partitions, both builds' polls as many records, and each group's committed offsets adding up to what it polled.
  */
 
 import { execFileSync } from "node:child_process";
@@ -298,9 +298,9 @@ async function streamRound(servers, seed) {
 /**
  * The group shapes (bench/lib/group-consume.mjs, loaded as bench/scenarios/group.mjs loads them): each build's topic
  * filled with the same backlog and the same 4 members joined; then each member's step polls (and commits) on both
- * builds at once and waits for both (pairCursors), for the warm-up and then the window. Every polled record is
- * checked to be the next of its partition, both builds' polls must return as many records, and afterwards each
- * build's committed offsets must add up to what it polled.
+ * builds at once and waits for both (pairCursors), for the warm-up and then the window. Each poll's records are
+ * checked to start at the next offset of their partitions, both builds' polls must return as many records, and
+ * afterwards each build's committed offsets must add up to what it polled.
  * @param {({ build: Build } & Served)[]} servers
  * @returns {Promise<Measured>}
  */
