@@ -16,6 +16,10 @@ export default defineConfig({
 		// Durable Object or a property test can take several seconds. Speed is measured by `npm run bench`.
 		testTimeout: 60_000,
 		hookTimeout: 120_000,
+		// Two files at once, whatever the core count (vitest's default is one fewer than the cores: one on a 2-core CI
+		// machine). Each file runs in its own workerd, and much of a file's time is spent waiting (its workerd's start,
+		// module loading, Durable Object round trips), which a second file fills.
+		maxWorkers: 2,
 		include: ["test/**/*.test.ts"],
 		// The Worker logs one JSON line per request (for `wrangler tail`); in test output they are noise.
 		onConsoleLog: (log) => !log.startsWith('{"msg":"request"'),

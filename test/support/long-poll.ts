@@ -13,7 +13,11 @@ interface WaitingReads {
 	readonly waiters: { readonly pending: ReadonlySet<unknown>; wait(timeoutMs: number): Promise<void> };
 }
 
-const UNTIL_WAITING = { timeout: 5_000, interval: 5 };
+/**
+ * A bound on a hung wait, not a measure: a parked read shows up within milliseconds when the machine is idle, but a
+ * loaded one can take seconds to start the request's isolate. Success returns at the first poll that sees it.
+ */
+const UNTIL_WAITING = { timeout: 30_000, interval: 5 };
 
 /** How many reads `partition` of `topic` holds parked until an append. */
 export async function waitingReads(topic: string, partition = 0): Promise<number> {
@@ -23,7 +27,7 @@ export async function waitingReads(topic: string, partition = 0): Promise<number
 	);
 }
 
-/** Resolves once `partition` of `topic` holds at least `count` parked reads (fails after 5 s). */
+/** Resolves once `partition` of `topic` holds at least `count` parked reads (fails after `UNTIL_WAITING.timeout`). */
 export async function untilWaiting(topic: string, partition = 0, count = 1): Promise<void> {
 	await vi.waitFor(async () => expect(await waitingReads(topic, partition)).toBeGreaterThanOrEqual(count), UNTIL_WAITING);
 }

@@ -12,6 +12,13 @@ interface SseEvent {
 	comment?: string;
 }
 
+/**
+ * How long `next` and `records` wait for an event unless told: a bound on a hung stream, not a measure of speed (an
+ * event comes at once on an idle machine; on a loaded one the writer's isolate can take seconds). Tests that check
+ * a timing (keep-alives) pass a bound of their own, shorter than what would pass were the timing ignored.
+ */
+const EVENT_WAIT_MS = 30_000;
+
 /** Reads SSE events (and comments) from a streaming response, one parsed block at a time. */
 export class SseReader {
 	private buffer = "";
@@ -24,7 +31,7 @@ export class SseReader {
 	}
 
 	/** The next event or comment block; fails the test after `timeoutMs`. */
-	async next(timeoutMs = 5_000): Promise<SseEvent> {
+	async next(timeoutMs = EVENT_WAIT_MS): Promise<SseEvent> {
 		const deadline = Date.now() + timeoutMs;
 		for (;;) {
 			const end = this.buffer.indexOf("\n\n");
@@ -45,7 +52,7 @@ export class SseReader {
 	}
 
 	/** The next `count` record events, skipping comments. */
-	async records(count: number, timeoutMs = 5_000): Promise<{ id: string; record: { offset: number; value: unknown } }[]> {
+	async records(count: number, timeoutMs = EVENT_WAIT_MS): Promise<{ id: string; record: { offset: number; value: unknown } }[]> {
 		const out: { id: string; record: { offset: number; value: unknown } }[] = [];
 		while (out.length < count) {
 			const event = await this.next(timeoutMs);
