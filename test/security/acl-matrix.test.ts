@@ -371,7 +371,8 @@ describe("ACL matrix", () => {
 	// Each route creates its two keys itself: made all ahead of the matrix, in one hook, ~180 keys took longer than
 	// that hook's bound on a loaded machine. Each route's dozen requests have the config's bound on a hung test.
 	it.each(CASES.map((c) => [c.route, c] as const))("%s", async (_, c) => {
-		const pair = { granted: await createKey(c.granted), denied: await createKey(c.denied) };
+		const [granted, denied] = await Promise.all([createKey(c.granted), createKey(c.denied)]);
+		const pair = { granted, denied };
 		const none = await send(c, { token: null });
 		expect(none.status, none.text).toBe(401);
 		expectRefusal(c, none.body, "unauthorized", 401);
