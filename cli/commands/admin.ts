@@ -71,7 +71,10 @@ export async function topics(client: Tributary, args: string[]): Promise<void> {
 	} else if (name === "describe") {
 		const d = await client.topics.describe(topic);
 		if (values.json) return printJson(d);
-		console.log(`topic ${d.name}: ${d.partitions.length} partition(s)${d.location_hint ? `, location hint ${d.location_hint}` : ""}`);
+		// The topic id tells this topic from an earlier one of the same name (kafka-topics --describe prints it too).
+		console.log(
+			`topic ${d.name} (id ${d.topic_id}): ${d.partitions.length} partition(s)${d.location_hint ? `, location hint ${d.location_hint}` : ""}`,
+		);
 		for (const [k, v] of Object.entries(d.config)) console.log(`  ${k}=${v}`);
 		console.log(partitionTable(d.partitions));
 	} else if (name === "alter") {

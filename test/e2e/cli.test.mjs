@@ -77,10 +77,9 @@ test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }
 		"enam",
 	]);
 	const list = JSON.parse((await ok(["topics", "list", "--json"])).stdout);
-	assert.deepEqual(
-		list.topics.find((/** @type {any} */ t) => t.name === "cli-topics"),
-		{ name: "cli-topics", partitions: 2, config: list.topics.find((/** @type {any} */ t) => t.name === "cli-topics").config },
-	);
+	const listed = list.topics.find((/** @type {any} */ t) => t.name === "cli-topics");
+	assert.match(listed.topic_id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+	assert.deepEqual(listed, { name: "cli-topics", topic_id: listed.topic_id, partitions: 2, config: listed.config });
 	assert.equal(list.topics.find((/** @type {any} */ t) => t.name === "cli-topics").config["retention.ms"], 3600000);
 	await ok(["topics", "alter", "cli-topics", "--partitions", "3"]);
 	const described = JSON.parse((await ok(["topics", "describe", "cli-topics", "--json"])).stdout);
@@ -98,6 +97,7 @@ test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }
 	assert.match(table.stdout, /HIGH_WATERMARK +RECORDS +BYTES +REMOTE_RECORDS +REMOTE_BYTES/);
 	assert.doesNotMatch(table.stdout, /NaN|undefined/, "every figure comes from the broker's answer");
 	assert.match(table.stdout, /location hint enam/);
+	assert.match(table.stdout, new RegExp(`^topic cli-topics \\(id ${listed.topic_id}\\): 3 partition`));
 	await ok(["topics", "delete", "cli-topics"]);
 	await fails(["topics", "describe", "cli-topics"], "^tributary: error: topic_not_found \\(HTTP 404\\): ");
 });
