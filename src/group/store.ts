@@ -518,11 +518,16 @@ export class GroupStore {
 		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
 	}
 
-	/** Writes a commit, on the incarnation of its topic the group subscribes to now (`topic_id`; none: NULL). */
+	/**
+	 * Writes a commit, on the incarnation of its topic the group subscribes to now (`topic_id`; none: NULL). One equal
+	 * to the stored commit (offset, metadata and incarnation) writes no row, so leaves its generation and time as
+	 * first written: nothing reads those two, and a Kafka consumer's auto-commit sends its offsets again every
+	 * interval while it is idle, each a billed row and a storage commit.
+	 */
 	writeCommit(commit: CommittedOffset, generation: number, nowMs: number): void {
 		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");
 		this.sql.exec(
-			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms, topic_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT topic_id FROM subscribed_topics WHERE topic = ?)) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms, topic_id = excluded.topic_id",
+			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms, topic_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT topic_id FROM subscribed_topics WHERE topic = ?)) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms, topic_id = excluded.topic_id WHERE committed_offset IS NOT excluded.committed_offset OR metadata IS NOT excluded.metadata OR topic_id IS NOT excluded.topic_id",
 			commit.topic,
 			commit.partition,
 			commit.offset,

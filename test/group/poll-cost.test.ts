@@ -7,7 +7,7 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { commit, join, poll } from "../support/group.ts";
+import { commit, describeGroup, join, poll } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { countRows } from "../support/sql-rows.ts";
 import { coordinatorStub } from "../support/stubs.ts";
@@ -68,6 +68,25 @@ describe("the coordinator's rows per poll and commit", () => {
 		expect(commits.written / POLLS).toBeLessThanOrEqual(COMMIT_ROWS_WRITTEN_MAX);
 		// Each commit stored its offset: the counters are not just zero because nothing happened.
 		expect(commits.written).toBeGreaterThan(0);
+	});
+
+	it("writes no row for a commit equal to the stored one, as a Kafka consumer's auto-commit sends while idle", async () => {
+		const { topic, group, member, generation } = await setUp(2);
+		const offsets = [{ topic, partition: 0, offset: 1 }];
+		await commit(group, member, generation, offsets);
+		const again = await coordinatorRows(group, async () => {
+			for (let i = 0; i < POLLS; i++) await commit(group, member, generation, offsets);
+			const carried = await poll(group, member, { max_records: 1, auto_commit: false, commit: { generation, offsets } });
+			expect(carried.records.map((r) => r.offset)).toEqual([1]);
+		});
+		expect(again.written).toBe(0);
+		// A different offset, or the same with metadata, is still written.
+		const moved = await coordinatorRows(group, async () => {
+			await commit(group, member, generation, [{ topic, partition: 0, offset: 2 }]);
+			await commit(group, member, generation, [{ topic, partition: 0, offset: 2, metadata: "m" }]);
+		});
+		expect(moved.written).toBe(2);
+		expect((await describeGroup(group)).offsets).toMatchObject([{ topic, partition: 0, committed: 2, metadata: "m" }]);
 	});
 
 	it("writes the carried commit, and nothing else, per poll that carries one", async () => {
