@@ -9,8 +9,13 @@
 import type { ConsumerRecord } from "./records.ts";
 
 export class LoopTurn {
-	/** The record the loop is processing: handed out, not moved past yet. */
+	/**
+	 * The record the loop is processing: handed out, not moved past yet; null too once it is no longer this member's
+	 * to commit (its partition taken), though the loop may still be processing it.
+	 */
 	inHand: ConsumerRecord | null = null;
+	/** Whether the loop is inside a turn (a record handed out, not moved past), whatever became of that record. */
+	#inTurn = false;
 	#movedOn: (() => void) | null = null;
 	#handedOutAtMs = 0;
 	/** One timer at a time, set again on firing for the record then in hand: a fast loop does not set one per record. */
@@ -26,6 +31,7 @@ export class LoopTurn {
 
 	hand(record: ConsumerRecord): void {
 		this.inHand = record;
+		this.#inTurn = true;
 		this.#handedOutAtMs = Date.now();
 		if (this.#timer === null) this.#arm(this.#maxPollIntervalMs);
 	}
@@ -33,6 +39,7 @@ export class LoopTurn {
 	/** The loop moved past the record in hand (or it is no longer waited for): ends the waits for that. */
 	moveOn(): void {
 		this.inHand = null;
+		this.#inTurn = false;
 		this.release();
 	}
 
@@ -61,7 +68,8 @@ export class LoopTurn {
 	#arm(delayMs: number): void {
 		this.#timer = setTimeout(() => {
 			this.#timer = null;
-			if (this.inHand === null) return;
+			// The turn, not the record: a loop stuck on a record whose partition was taken still holds the others.
+			if (!this.#inTurn) return;
 			const leftMs = this.#handedOutAtMs + this.#maxPollIntervalMs - Date.now();
 			if (leftMs > 0) this.#arm(leftMs);
 			else this.#expired();

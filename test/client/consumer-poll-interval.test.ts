@@ -103,4 +103,38 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		expect(await pending).toEqual({ done: true, value: undefined });
 		expect((await groupState(group)).offsets[0]?.committed, "nothing of the member that left is committed over it").toBe(5);
 	});
+
+	it("a loop stuck on a record whose partition was taken meanwhile still leaves once the interval passes", {
+		timeout: 60_000,
+	}, async () => {
+		const topic = uniqueTopic("poll-interval-taken");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		await produce(
+			topic,
+			Array.from({ length: 5 }, (_, i) => ({ value: i, partition: 1 })),
+		);
+		// `range` in instance-id order: "a…" gets partition 0 and "z…" partition 1 once both are members.
+		const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
+		const stuck = wiredClient().client.consumer({
+			...options,
+			instanceId: `a-${group}`,
+			sessionTimeoutMs: 6_000, // its timer's heartbeat, every 2 s, follows the rebalance while the loop is stuck
+			maxPollIntervalMs: 8_000,
+		});
+		const it = stuck[Symbol.asyncIterator]();
+		expect(((await it.next()).value as ConsumerRecord).partition).toBe(1); // held, never moved past
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		const reading = (async () => {
+			for await (const _ of other);
+		})();
+		// Partition 1, whose record the loop holds, is taken first: the record in hand is no longer this member's.
+		await expect.poll(() => stuck.assignment, { timeout: 20_000 }).toEqual([{ topic, partition: 0 }]);
+		// The loop is still stuck, so past the interval the member leaves and the other member gets both partitions.
+		await expect.poll(() => other.assignment.length, { timeout: 20_000 }).toBe(2);
+		expect(stuck.memberId, "left the group").toBeNull();
+		await other.close();
+		await reading;
+		await stuck.close();
+	});
 });
