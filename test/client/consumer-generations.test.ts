@@ -42,6 +42,24 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 		return { group, consumer, it };
 	}
 
+	/**
+	 * A two-partition topic whose partition 1 holds 20 records, and the member "m…", joined. Under `range` in sort-key
+	 * order (a uuid, then "m…", then "z…") partition 1 is "m…"'s while three members share the group, "z…"'s when two.
+	 */
+	async function withMiddleMember(name: string) {
+		const topic = uniqueTopic(name);
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		await produce(
+			topic,
+			Array.from({ length: 20 }, (_, i) => ({ value: i, partition: 1 })),
+		);
+		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50, strategy: "range" as const };
+		const middle = wiredClient().client.consumer({ ...options, instanceId: `m-${group}`, stopWhenIdle: true });
+		await middle.join();
+		return { group, options, middle };
+	}
+
 	it("a refused commit retried after its partition left and came back does not move back the other member's commit", async () => {
 		const { group, it } = await overtaken("gen-skip", true);
 		// Its next poll carries the commit of offsets 0..9 in its old generation: refused, sent on its own, retried.
@@ -59,17 +77,8 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 	});
 
 	it("commit() whose beforeCommit outlasts a partition's leaving and coming back does not move back the commit made meanwhile", async () => {
-		const topic = uniqueTopic("gen-before-commit");
-		const group = uniqueTopic("g");
-		await createTopic(topic, 2);
-		await produce(
-			topic,
-			Array.from({ length: 20 }, (_, i) => ({ value: i, partition: 1 })),
-		);
-		// `range` in sort-key order: a uuid, then "m…", then "z…". Partition 1 goes z → m (which reads it all) → z.
-		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50, strategy: "range" as const };
-		const middle = wiredClient().client.consumer({ ...options, instanceId: `m-${group}`, stopWhenIdle: true });
-		await middle.join();
+		// Partition 1 goes z → m (which reads it all) → z.
+		const { group, options, middle } = await withMiddleMember("gen-before-commit");
 		const assigned: number[] = [];
 		let others = async () => {};
 		const consumer = wiredClient().client.consumer({
@@ -102,16 +111,7 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 	});
 
 	it("the record in hand of a partition seen taken and given back is not committed by commit() either", async () => {
-		const topic = uniqueTopic("gen-in-hand");
-		const group = uniqueTopic("g");
-		await createTopic(topic, 2);
-		await produce(
-			topic,
-			Array.from({ length: 20 }, (_, i) => ({ value: i, partition: 1 })),
-		);
-		const options = { group, topics: [topic], from: "earliest" as const, maxRecords: 10, waitMs: 50, strategy: "range" as const };
-		const middle = wiredClient().client.consumer({ ...options, instanceId: `m-${group}`, stopWhenIdle: true });
-		await middle.join();
+		const { group, options, middle } = await withMiddleMember("gen-in-hand");
 		const changes: string[] = [];
 		let others = async () => {};
 		const consumer = wiredClient().client.consumer({

@@ -31,6 +31,20 @@ async function committedOn(group: string, topic: string): Promise<number[]> {
 
 const placed = (records: PolledRecord[]) => records.map((r) => `${r.topic}/${r.partition}@${r.offset}`).sort();
 
+/**
+ * A member of a new group subscribed by pattern under `latest` to `{prefix}-a` (polled once: nothing), then a
+ * topic `{prefix}-b` created under the pattern, not yet seen by the coordinator.
+ */
+async function patternMemberThenNewTopic() {
+	const prefix = `late-${crypto.randomUUID().slice(0, 6)}`;
+	await createTopic(`${prefix}-a`, 1);
+	const group = uniqueGroup();
+	const a = await join(group, { topic_pattern: `${prefix}-.*`, auto_offset_reset: "latest" });
+	expect((await poll(group, a.member_id)).records).toEqual([]);
+	await createTopic(`${prefix}-b`, 1);
+	return { prefix, group, a };
+}
+
 describe("partitions discovered after subscribing", () => {
 	it("a partition added to a topic is read from its first record under latest", async () => {
 		const topic = uniqueTopic();
@@ -66,12 +80,7 @@ describe("partitions discovered after subscribing", () => {
 	});
 
 	it("a topic created after subscribing whose log start passed 0 is read from its log start", async () => {
-		const prefix = `late-${crypto.randomUUID().slice(0, 6)}`;
-		await createTopic(`${prefix}-a`, 1);
-		const group = uniqueGroup();
-		const a = await join(group, { topic_pattern: `${prefix}-.*`, auto_offset_reset: "latest" });
-		expect((await poll(group, a.member_id)).records).toEqual([]);
-		await createTopic(`${prefix}-b`, 1);
+		const { prefix, group, a } = await patternMemberThenNewTopic();
 		await produce(`${prefix}-b`, [{ value: "deleted" }, { value: "kept 1" }, { value: "kept 2" }]);
 		await json("POST", `/v1/topics/${prefix}-b/partitions/0/delete-records`, 200, { body: { before_offset: 1 } });
 		await forceMetadataRefresh(group);
@@ -79,12 +88,7 @@ describe("partitions discovered after subscribing", () => {
 	});
 
 	it("a new partition that does not answer for its offsets starts at 0, and the refresh takes the topic in", async () => {
-		const prefix = `late-${crypto.randomUUID().slice(0, 6)}`;
-		await createTopic(`${prefix}-a`, 1);
-		const group = uniqueGroup();
-		const a = await join(group, { topic_pattern: `${prefix}-.*`, auto_offset_reset: "latest" });
-		expect((await poll(group, a.member_id)).records).toEqual([]);
-		await createTopic(`${prefix}-b`, 1);
+		const { prefix, group, a } = await patternMemberThenNewTopic();
 		await produce(`${prefix}-b`, [{ value: "first" }, { value: "second" }]);
 		// The coordinator's question to the new partition fails, as a partition object down or unreachable would.
 		const offsets = vi.spyOn(PartitionLog.prototype, "offsets").mockImplementation(() => {
