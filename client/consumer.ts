@@ -29,6 +29,7 @@
 
 import type { TopicPartition } from "./admin.ts";
 import { Fetched, tpKey } from "./consumer-fetched.ts";
+import { HeartbeatTimer } from "./consumer-heartbeat.ts";
 import { type ConsumerOptions, consumerSettings, joinBody, pollBase } from "./consumer-options.ts";
 import { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
@@ -43,8 +44,6 @@ export {
 	SESSION_TIMEOUT_MS_DEFAULT,
 } from "./consumer-options.ts";
 
-/** Heartbeats go out at a third of the session timeout, as Kafka's `heartbeat.interval.ms` suggests. */
-const HEARTBEATS_PER_SESSION = 3;
 /**
  * Tries of one commit through rebalances: each refused one follows the new generation first, so only another
  * rebalance in between refuses it again (members of a group closing at once each make one).
@@ -101,7 +100,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	#checkKept = false;
 	readonly #committed = new Map<string, number>();
-	#heartbeat: ReturnType<typeof setInterval> | null = null;
+	readonly #heartbeat = new HeartbeatTimer();
 	#lastCallMs = 0;
 	#polling: Promise<unknown> | null = null;
 	/** The join under way: `join()` and the loop's first poll share it, and `close()` waits for it, then leaves. */
@@ -280,7 +279,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		await this.#polling?.catch(() => {});
 		await this.#joining?.catch(() => {});
 		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
-		this.#stopHeartbeat();
+		this.#heartbeat.stop();
 		const member = this.#member;
 		if (member === null) return;
 		let failure: unknown = null;
@@ -445,7 +444,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	async #dropMembership(keepProcessed = false): Promise<void> {
 		const lost = [...this.#assigned.values()];
 		this.#member = null;
-		this.#stopHeartbeat();
+		this.#heartbeat.stop();
 		this.#fetched.clear();
 		if (!keepProcessed) return this.#revoke(lost);
 		this.#assigned = new Map();
@@ -565,18 +564,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	#startHeartbeat(): void {
-		this.#stopHeartbeat();
-		const everyMs = Math.floor(this.#sessionTimeoutMs / HEARTBEATS_PER_SESSION);
-		this.#heartbeat = setInterval(() => {
+		this.#heartbeat.start(this.#sessionTimeoutMs, (everyMs) => {
 			if (this.#polling === null && Date.now() - this.#lastCallMs >= everyMs) this.#sendHeartbeat().catch(() => {});
-		}, everyMs);
-		// A forgotten consumer must not keep a Node process alive; its session simply expires.
-		(this.#heartbeat as { unref?: () => void }).unref?.();
-	}
-
-	#stopHeartbeat(): void {
-		if (this.#heartbeat !== null) clearInterval(this.#heartbeat);
-		this.#heartbeat = null;
+		});
 	}
 
 	async #sendHeartbeat(): Promise<void> {
