@@ -16,6 +16,10 @@ export class LoopTurn {
 	inHand: ConsumerRecord | null = null;
 	/** Whether the loop is inside a turn (a record handed out, not moved past), whatever became of that record. */
 	#inTurn = false;
+	/** Whether the loop is inside a turn: `stop()` waits for its end even once the record in hand was dropped. */
+	get inTurn(): boolean {
+		return this.#inTurn;
+	}
 	#movedOn: (() => void) | null = null;
 	#handedOutAtMs = 0;
 	/** One timer at a time, set again on firing for the record then in hand: a fast loop does not set one per record. */

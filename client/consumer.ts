@@ -242,9 +242,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	/**
-	 * Stops after the record the loop is processing (kafkajs's `consumer.stop()`): no record is handed out any more,
-	 * the loop ends at its next turn, and once it got there, what it processed (that record included) is committed
-	 * and the member leaves. Meant for outside the loop (a signal handler). The loop's next turn is waited for at most
+	 * Stops after the record the loop is processing, even one whose partition a rebalance took meanwhile (kafkajs's
+	 * `consumer.stop()`): no record is handed out any more, the loop ends at its next turn, and once it got there, what
+	 * it processed (that record included, if still this member's) is committed and the member leaves. Meant for outside the loop (a signal handler). The loop's next turn is waited for at most
 	 * one session (`sessionTimeoutMs`), as long as the group would wait for this member had its process died: awaited
 	 * inside the loop, or on an iterator driven by hand that is not advanced again, no turn comes, so past that stop()
 	 * leaves as `close()` does, and the record in hand, not known to be done, is delivered again. Inside the loop,
@@ -253,7 +253,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	stop(): Promise<void> {
 		this.#closed = true;
 		this.#stopping ??= (async () => {
-			if (this.#turn.inHand !== null) await this.#turn.movesOn(this.#sessionTimeoutMs);
+			if (this.#turn.inTurn) await this.#turn.movesOn(this.#sessionTimeoutMs);
 			await this.close();
 		})();
 		return this.#stopping;

@@ -108,6 +108,44 @@ describe("SDK consumer stopping from outside the loop", { timeout: 30_000 }, () 
 	});
 });
 
+describe("SDK consumer stop() while the record in hand is no longer this member's", { timeout: 30_000 }, () => {
+	it("stop() waits for the loop to move past a record whose partition a rebalance took, then leaves", async () => {
+		const topic = uniqueTopic("stop-taken");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		await produce(
+			topic,
+			Array.from({ length: 3 }, (_, i) => ({ value: i, partition: 1 })),
+		);
+		// `range` in instance-id order: "a…" gets partition 0 and "z…" partition 1 once both are members.
+		const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ ...options, instanceId: `a-${group}` });
+		const it = consumer[Symbol.asyncIterator]();
+		expect(((await it.next()).value as ConsumerRecord).partition).toBe(1); // the loop body holds it
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join();
+		// A commit follows the rebalance (refused, then a heartbeat): partition 1, whose record is in hand, is taken.
+		const followed = async () => {
+			await consumer.commit();
+			return consumer.assignment;
+		};
+		await expect.poll(followed, { timeout: 20_000 }).toEqual([{ topic, partition: 0 }]);
+		let movedOn = false;
+		let stoppedAfterMoveOn: boolean | null = null;
+		const stopping = consumer.stop().then(() => (stoppedAfterMoveOn = movedOn));
+		// A whole request to the broker later, the loop body is still on its record: the member has not left.
+		expect((await groupState(group)).members).toHaveLength(2);
+		expect(wire.sent.filter((r) => r.method === "DELETE")).toEqual([]);
+		movedOn = true;
+		expect(await it.next()).toEqual({ done: true, value: undefined });
+		await stopping;
+		expect(stoppedAfterMoveOn, "stop() resolved once the loop had moved on").toBe(true);
+		expect((await groupState(group)).members).toHaveLength(1);
+		await other.close();
+	});
+});
+
 describe("SDK consumer stop() from the loop itself", { timeout: 30_000 }, () => {
 	// The shortest session the broker takes: stop() waits for the loop at most this long.
 	const sessionTimeoutMs = 6_000;
