@@ -37,7 +37,8 @@ export interface ConsumerOptions {
 	 * How long the loop body may keep a record before it comes back for the next one (Kafka's `max.poll.interval.ms`,
 	 * default 5 min). Past it the member leaves the group, although its heartbeat would keep it alive: its partitions
 	 * go to other members, which read from the last commit (what this one processed and had not committed is read
-	 * again), and `commit()` is refused with `rebalance_in_progress` until the loop comes back, which joins again.
+	 * again), and `commit()` is refused with `rebalance_in_progress` until the loop comes back (its next turn, or
+	 * `join()`: Kafka's next poll()), which joins again and times a turn still in progress afresh.
 	 */
 	readonly maxPollIntervalMs?: number;
 	/** Static membership (KIP-345): a restarted instance takes back its partitions without a rebalance. */

@@ -64,6 +64,13 @@ export class LoopTurn {
 		});
 	}
 
+	/** Times the turn in progress, if any, from now: the loop came back (`join()`) without asking for a record. */
+	restart(): void {
+		if (!this.#inTurn) return;
+		this.#handedOutAtMs = Date.now();
+		if (this.#timer === null) this.#arm(this.#maxPollIntervalMs);
+	}
+
 	stopTimer(): void {
 		if (this.#timer !== null) clearTimeout(this.#timer);
 		this.#timer = null;

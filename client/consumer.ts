@@ -82,7 +82,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	readonly #maxPollIntervalMs: number;
 	/** The record in hand, what waits for the loop to move past it, and how long the loop keeps it. */
 	readonly #turn: LoopTurn;
-	/** The leave of a loop that kept its record too long, until the loop comes back (which waits for it, then joins). */
+	/** The leave of a loop that kept its record too long, until the loop comes back (`#comeBack`), then joins. */
 	#pollTimeoutLeave: Promise<void> | null = null;
 	/** What every poll's body says, whatever it carries. */
 	readonly #pollBase: ReturnType<typeof pollBase>;
@@ -175,7 +175,21 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	async join(): Promise<void> {
 		if (this.#closed) throw new TributaryError("closed", "the consumer is closed");
+		await this.#comeBack();
 		await this.#ensureMember();
+	}
+
+	/**
+	 * The loop comes back after a leave on `maxPollIntervalMs`, at its next turn or by `join()` (Kafka's poll() that
+	 * joins again): waits for that leave (an `onRevoke` that failed then fails the caller), ends `commit()`'s refusal,
+	 * and times a turn still in progress again from now, as poll() restarts the interval.
+	 */
+	async #comeBack(): Promise<void> {
+		const left = this.#pollTimeoutLeave;
+		if (left === null) return;
+		this.#pollTimeoutLeave = null;
+		this.#turn.restart();
+		await left;
 	}
 
 	/**
@@ -293,9 +307,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	async #nextRecord(): Promise<ConsumerRecord | null> {
-		const left = this.#pollTimeoutLeave;
-		this.#pollTimeoutLeave = null;
-		await left; // the loop came back after it left (an onRevoke that failed then fails the loop, as any other)
+		await this.#comeBack();
 		for (;;) {
 			if (this.#closed) return null;
 			const record = this.#fetched.take(this.#assigned);

@@ -104,6 +104,33 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		expect((await groupState(group)).offsets[0]?.committed, "nothing of the member that left is committed over it").toBe(5);
 	});
 
+	it("an explicit join() after the leave is the loop coming back, as Kafka's poll(): commit() is accepted again, and the interval runs again from it", async () => {
+		const topic = uniqueTopic("poll-interval-join");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await produce(
+			topic,
+			Array.from({ length: 3 }, (_, i) => ({ value: i })),
+		);
+		const stuck = wiredClient().client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, maxPollIntervalMs: 300 });
+		const it = stuck[Symbol.asyncIterator]();
+		expect(((await it.next()).value as ConsumerRecord).offset).toBe(0); // held, never moved past
+		const first = stuck.memberId;
+		await expect.poll(() => stuck.memberId, { timeout: 20_000 }).toBeNull();
+		await expect(stuck.commit()).rejects.toMatchObject({ code: "rebalance_in_progress" });
+		await stuck.join();
+		expect(stuck.memberId).not.toBeNull();
+		expect(stuck.memberId).not.toBe(first);
+		// Accepted, and empty: the record in hand was dropped with the partition at the leave.
+		await stuck.commit();
+		expect((await groupState(group)).offsets[0]?.committed ?? null).toBeNull();
+		// The loop body still holds its record: the interval, timed again from the join, makes the new member leave too.
+		await expect.poll(() => stuck.memberId, { timeout: 20_000 }).toBeNull();
+		expect((await groupState(group)).members).toEqual([]);
+		await stuck.close();
+		expect(await it.next()).toEqual({ done: true, value: undefined });
+	});
+
 	it("a loop stuck on a record whose partition was taken meanwhile still leaves once the interval passes", {
 		timeout: 60_000,
 	}, async () => {
