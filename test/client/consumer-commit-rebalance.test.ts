@@ -1,0 +1,75 @@
+/**
+ * What the SDK consumer's `commit()` does with the partitions it lost, against the real Worker (inside workerd), as
+ * Java's KafkaConsumer does: after an ordinary rebalance (Java's `commitSync()` after the poll that completed it) it
+ * commits the partitions still owned and drops the taken ones' offsets without an error; after a leave on
+ * `maxPollIntervalMs` (Java's `CommitFailedException`) it is refused, and nothing is committed.
+ */
+
+import { describe, expect, it } from "vitest";
+import type { ConsumerRecord } from "../../client/index.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { wiredClient } from "../support/sdk.ts";
+import { createTopic, json, produce } from "../support/worker.ts";
+
+interface GroupState {
+	members: unknown[];
+	offsets: { partition: number; committed: number | null }[];
+}
+
+/** The committed offsets of partitions 0 and 1 (null: none; a group with no member lists none). */
+async function committed(group: string): Promise<(number | null)[]> {
+	const { offsets } = await json<GroupState>("GET", `/v1/groups/${group}`, 200);
+	return [0, 1].map((partition) => offsets.find((o) => o.partition === partition)?.committed ?? null);
+}
+
+/**
+ * A member "a…" (manual commits) that was handed all four records of a two-partition topic, two per partition, and
+ * holds the last. Under `range` in instance-id order, a member "z…" joining takes partition 1.
+ */
+async function handedBoth(name: string, maxPollIntervalMs?: number) {
+	const topic = uniqueTopic(name);
+	const group = uniqueTopic("g");
+	await createTopic(topic, 2);
+	await produce(
+		topic,
+		[0, 1].flatMap((partition) => [
+			{ value: 0, partition },
+			{ value: 1, partition },
+		]),
+	);
+	const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
+	const consumer = wiredClient().client.consumer({ ...options, autoCommit: false, instanceId: `a-${group}`, maxPollIntervalMs });
+	const it = consumer[Symbol.asyncIterator]();
+	const handed: string[] = [];
+	for (let i = 0; i < 4; i++) {
+		const record = (await it.next()).value as ConsumerRecord;
+		handed.push(`${record.partition}:${record.offset}`);
+	}
+	expect(handed.sort()).toEqual(["0:0", "0:1", "1:0", "1:1"]);
+	return { topic, group, options, consumer, it };
+}
+
+describe("SDK consumer commit() of partitions it lost", { timeout: 30_000 }, () => {
+	it("after an ordinary rebalance: commits the partitions it still owns, drops the taken one's offsets, no error", async () => {
+		const { topic, group, options, consumer, it } = await handedBoth("commit-rebalanced");
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join();
+		expect(other.assignment).toEqual([{ topic, partition: 1 }]);
+		await consumer.commit(); // refused for the old generation, it follows the rebalance and commits again
+		expect(consumer.assignment).toEqual([{ topic, partition: 0 }]);
+		expect(await committed(group)).toEqual([2, null]);
+		await other.close();
+		await consumer.close();
+		expect(await it.next()).toEqual({ done: true, value: undefined });
+	});
+
+	it("after a leave on maxPollIntervalMs: refused with rebalance_in_progress, nothing committed", async () => {
+		const { group, consumer, it } = await handedBoth("commit-left", 300);
+		await expect.poll(() => consumer.memberId, { timeout: 20_000 }).toBeNull();
+		const refused = await consumer.commit().catch((error: unknown) => error);
+		expect(refused).toMatchObject({ name: "TributaryError", code: "rebalance_in_progress" });
+		expect(await committed(group)).toEqual([null, null]);
+		await consumer.close();
+		expect(await it.next()).toEqual({ done: true, value: undefined });
+	});
+});
