@@ -31,6 +31,20 @@ export class Fetched {
 		return null;
 	}
 
+	/**
+	 * Drops the records of partitions outside `assigned` (taken by a rebalance): fetched in a generation that ended,
+	 * they must not be handed out should the partition come back before the loop reaches them.
+	 */
+	keepOnly(assigned: ReadonlyMap<string, unknown>): void {
+		this.#buffer = this.#buffer.slice(this.#next).filter((r) => assigned.has(tpKey(r.topic, r.partition)));
+		this.#next = 0;
+	}
+
+	/** Whether every record fetched was taken. */
+	get empty(): boolean {
+		return this.#next >= this.#buffer.length;
+	}
+
 	clear(): void {
 		this.#buffer = [];
 		this.#next = 0;

@@ -57,9 +57,13 @@ export interface ConsumerOptions {
 	 * iteration ends with that error and closing leaves without committing, so those records are delivered again.
 	 */
 	readonly beforeCommit?: () => void | Promise<void>;
-	/** Partitions this member now owns (newly added ones only). */
+	/**
+	 * Partitions this member now owns (newly added ones only). The rebalance callbacks run one at a time, in order,
+	 * and the loop's next record waits for them; one that throws ends the loop with its error. They may await
+	 * `stop()` or `close()` (Kafka's close() from the rebalance listener), except the `onRevoke` that close() runs.
+	 */
 	readonly onAssign?: (partitions: TopicPartition[]) => void | Promise<void>;
-	/** Partitions taken from this member; their uncommitted records go to the new owner. */
+	/** Partitions taken from this member; their uncommitted records go to the new owner. As `onAssign`. */
 	readonly onRevoke?: (partitions: TopicPartition[]) => void | Promise<void>;
 }
 

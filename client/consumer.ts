@@ -28,6 +28,7 @@
  */
 
 import type { TopicPartition } from "./admin.ts";
+import { RebalanceCallbacks } from "./consumer-callbacks.ts";
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
 import { type ConsumerOptions, consumerSettings, joinBody, pollBase } from "./consumer-options.ts";
@@ -83,7 +84,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	/** The record in hand, what waits for the loop to move past it, and how long the loop keeps it. */
 	readonly #turn: LoopTurn;
 	/** The leave of a loop that kept its record too long, until the loop comes back (`#comeBack`), then joins. */
-	#pollTimeoutLeave: Promise<void> | null = null;
+	#pollTimeoutLeave: Promise<unknown> | null = null;
 	/** What every poll's body says, whatever it carries. */
 	readonly #pollBase: ReturnType<typeof pollBase>;
 	#member: Member | null = null;
@@ -101,6 +102,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#checkKept = false;
 	readonly #committed = new Map<string, number>();
 	readonly #heartbeat = new HeartbeatTimer();
+	readonly #callbacks: RebalanceCallbacks;
 	#lastCallMs = 0;
 	#polling: Promise<unknown> | null = null;
 	/** The join under way: `join()` and the loop's first poll share it, and `close()` waits for it, then leaves. */
@@ -125,6 +127,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			if (this.#member !== null && !this.#closed) this.#leaveOnPollTimeout(this.#member);
 		});
 		this.#pollBase = pollBase(options, settings);
+		this.#callbacks = new RebalanceCallbacks(options);
 	}
 
 	/** The partitions this member owns now. */
@@ -177,12 +180,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		if (this.#closed) throw new TributaryError("closed", "the consumer is closed");
 		await this.#comeBack();
 		await this.#ensureMember();
+		await this.#callbacks.ran;
 	}
 
 	/**
 	 * The loop comes back after a leave on `maxPollIntervalMs`, at its next turn or by `join()` (Kafka's poll() that
-	 * joins again): waits for that leave (an `onRevoke` that failed then fails the caller), ends `commit()`'s refusal,
-	 * and times a turn still in progress again from now, as poll() restarts the interval.
+	 * joins again): waits for that leave, ends `commit()`'s refusal, and times a turn still in progress again from
+	 * now, as poll() restarts the interval.
 	 */
 	async #comeBack(): Promise<void> {
 		const left = this.#pollTimeoutLeave;
@@ -279,11 +283,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * commit; what it processed and had not committed is theirs to read again (its commit is refused from now on).
 	 */
 	#leaveOnPollTimeout(member: Member): void {
-		const revoked = this.#dropMembership();
-		const left = this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
-		this.#pollTimeoutLeave = Promise.all([revoked, left]).then(() => {});
-		// Waited for when the loop comes back; till then a failing onRevoke must not be an unhandled rejection.
-		this.#pollTimeoutLeave.catch(() => {});
+		this.#dropMembership();
+		this.#pollTimeoutLeave = this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
 	}
 
 	async #shutdown(): Promise<void> {
@@ -298,7 +299,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		if (member === null) return;
 		let failure: unknown = null;
 		if (this.#autoCommit) await this.#commitHandedOut(true).catch((error) => (failure = error));
-		await this.#revoke([...this.#assigned.values()]);
+		const lost = [...this.#assigned.values()];
+		this.#forget(lost);
+		// Run here, not queued behind a callback under way: that one may be what awaits this close.
+		if (lost.length > 0) await this.#options.onRevoke?.(lost);
 		this.#member = null;
 		await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch((error) => {
 			if (!(error instanceof TributaryError && (error.code === "unknown_member" || error.status === 404))) failure ??= error;
@@ -309,6 +313,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	async #nextRecord(): Promise<ConsumerRecord | null> {
 		await this.#comeBack();
 		for (;;) {
+			// A rebalance's callbacks run before a record is handed out under it and before the loop ends (a poll need
+			// not wait for them): one that failed ends the loop with its error.
+			if (!this.#fetched.empty || this.#closed) await this.#callbacks.ran;
 			if (this.#closed) return null;
 			const record = this.#fetched.take(this.#assigned);
 			if (record !== null) return record;
@@ -317,7 +324,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			const got = await polled.finally(() => {
 				this.#polling = null;
 			});
-			if (got === 0 && this.#options.stopWhenIdle === true && this.#member !== null && this.#fetched.readToEnd(this.#assigned)) return null;
+			const idle = got === 0 && this.#options.stopWhenIdle === true && this.#member !== null;
+			if (idle && this.#fetched.readToEnd(this.#assigned)) return this.#callbacks.ran.then(() => null);
 		}
 	}
 
@@ -361,7 +369,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 		if (offsets.length > 0) this.#committedAtMs = Date.now();
 		this.#carryKept = false;
-		await this.#follow(member, answer);
+		this.#follow(member, answer);
 		return this.#fetched.answered(
 			seek,
 			answer.partitions.flatMap((p) => p.records.map((r) => fromWire(r, p.topic))),
@@ -387,7 +395,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.#member = member;
 		this.#lastCallMs = Date.now();
 		this.#startHeartbeat();
-		await this.#follow(member, answer);
+		this.#follow(member, answer);
 		return member;
 	}
 
@@ -398,7 +406,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	async #recover(error: unknown, member: Member): Promise<void> {
 		if (!(error instanceof TributaryError)) throw error;
 		if (error.code === "unknown_member" || error.code === "group_not_found") {
-			await this.#dropMembership();
+			this.#dropMembership();
 			return;
 		}
 		if (error.code === "network_error" || error.code === "timeout" || error.status >= 500) {
@@ -406,7 +414,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			// committed offsets under a new member id. What the loop processed is kept, and the next member's first
 			// poll commits it on the partitions it gets back (where no other member's commit overtook it meanwhile:
 			// `#dropOvertaken`), so only what was never processed is read again.
-			await this.#dropMembership(true);
+			this.#dropMembership(true);
 			this.#carryKept = this.#autoCommit;
 			this.#checkKept = true;
 			await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
@@ -453,26 +461,24 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	/** Loses the membership; `keepProcessed`: what the loop moved past stays to be committed (`#follow` prunes it). */
-	async #dropMembership(keepProcessed = false): Promise<void> {
+	#dropMembership(keepProcessed = false): void {
 		const lost = [...this.#assigned.values()];
 		this.#member = null;
 		this.#heartbeat.stop();
 		this.#fetched.clear();
-		if (!keepProcessed) return this.#revoke(lost);
-		this.#assigned = new Map();
-		this.#fetched.paused.clear();
-		if (lost.length > 0) await this.#options.onRevoke?.(lost);
+		if (keepProcessed) {
+			this.#assigned = new Map();
+			this.#fetched.paused.clear();
+		} else this.#forget(lost);
+		this.#callbacks.queue(lost);
 	}
 
 	/**
-	 * Takes the generation and assignment of an answer, then tells the callbacks what changed. The heartbeat's
-	 * answers and the poll's are followed concurrently, and the callbacks may take their time: so the state changes
-	 * at once, before any callback is awaited (a follow that waited in `onRevoke` and then wrote its assignment could
-	 * put back an older one over a newer poll's, whose records would then be skipped for good), and an answer of an
-	 * older generation than one already followed (a heartbeat's, answered before a rebalance and received after the
-	 * next poll's) is ignored.
+	 * Takes the generation and assignment of an answer at once, and queues the callbacks for what changed (they may
+	 * take their time; the loop waits for them). An answer of an older generation than one already followed (a
+	 * heartbeat's, answered before a rebalance and received after the next poll's) is ignored.
 	 */
-	async #follow(member: Member, answer: Assignment): Promise<void> {
+	#follow(member: Member, answer: Assignment): void {
 		if (this.#member !== member || answer.generation < member.generation) return;
 		// A generation between these two may have given a partition kept through both to another member, which committed.
 		if (answer.generation > member.generation + 1) this.#checkKept = true;
@@ -485,13 +491,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (const map of this.#ownedState()) for (const key of map.keys()) if (!next.has(key)) map.delete(key);
 		this.#forgetInHand((key) => !next.has(key));
 		this.#assigned = next;
-		if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
-		if (added.length > 0) await this.#options.onAssign?.(added);
-	}
-
-	async #revoke(partitions: TopicPartition[]): Promise<void> {
-		this.#forget(partitions);
-		if (partitions.length > 0) await this.#options.onRevoke?.(partitions);
+		if (revoked.length > 0) this.#fetched.keepOnly(next);
+		this.#callbacks.queue(revoked, added);
 	}
 
 	/** Drops what this consumer knows of partitions it no longer owns: they are their new owner's to deliver and commit. */
@@ -589,10 +590,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			const answer = await this.#http.request<Assignment>("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/heartbeat`, {
 				retry: "always",
 			});
-			await this.#follow(member, answer);
+			this.#follow(member, answer);
 		} catch (error) {
 			const lost = error instanceof TributaryError && (error.code === "unknown_member" || error.code === "group_not_found");
-			if (lost && this.#member === member) await this.#dropMembership();
+			if (lost && this.#member === member) this.#dropMembership();
 			else throw error;
 		}
 	}

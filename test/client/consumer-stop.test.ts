@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import type { ConsumerRecord } from "../../client/index.ts";
+import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { createTopic, json, produce } from "../support/worker.ts";
@@ -176,6 +176,50 @@ describe("SDK consumer stop() from the loop itself", { timeout: 30_000 }, () => 
 		expect(state.members).toEqual([]);
 		expect(state.offsets[0]?.committed).toBe(2);
 		expect(await it.next()).toEqual({ done: true, value: undefined });
+	});
+});
+
+describe("SDK consumer stopped from its own rebalance callbacks", { timeout: 20_000 }, () => {
+	it("stop() awaited in onAssign ends the loop at once: the member leaves, nothing is read", async () => {
+		const { topic, group } = await filled("stop-on-assign", 3);
+		const consumer: Consumer = wiredClient().client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			waitMs: 50,
+			onAssign: () => consumer.stop(),
+		});
+		const seen: number[] = [];
+		for await (const record of consumer) seen.push(record.offset);
+		expect(seen).toEqual([]);
+		expect((await groupState(group)).members).toEqual([]);
+	});
+
+	it("close() awaited in onRevoke, a rebalance taking a partition, ends the loop; the other member reads on", async () => {
+		const topic = uniqueTopic("close-on-revoke");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
+		const revoked: TopicPartition[][] = [];
+		const consumer: Consumer = wiredClient().client.consumer({
+			...options,
+			instanceId: `a-${group}`,
+			onRevoke: async (partitions) => {
+				revoked.push(partitions);
+				// Not again from close()'s own revoke: awaited there, it would wait for itself.
+				if (revoked.length === 1) await consumer.close();
+			},
+		});
+		await consumer.join();
+		const loop = (async () => {
+			for await (const _ of consumer);
+		})();
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join();
+		await loop;
+		expect(revoked).toEqual([[{ topic, partition: 1 }], [{ topic, partition: 0 }]]);
+		expect((await groupState(group)).members).toHaveLength(1);
+		await other.close();
 	});
 });
 

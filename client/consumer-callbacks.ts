@@ -1,0 +1,37 @@
+/**
+ * @module
+ * A group consumer's rebalance callbacks (`onRevoke`, `onAssign`), run one after another in the order the
+ * consumer followed the changes, apart from the poll, join or heartbeat that brought them: the consumer's state has
+ * changed before a callback runs, so only the loop's next record and `join()` wait for it (as Kafka's poll()
+ * returns after its rebalance listener). A callback may then close or stop the consumer (Kafka's close() from the listener,
+ * on the poll thread): closing waits for the poll or join under way, which would otherwise wait for the callback.
+ */
+
+import type { TopicPartition } from "./admin.ts";
+import type { ConsumerOptions } from "./consumer-options.ts";
+
+export class RebalanceCallbacks {
+	/** The callbacks queued so far; rejected with the first that failed (none after it runs). */
+	#ran: Promise<void> = Promise.resolve();
+	readonly #options: Pick<ConsumerOptions, "onAssign" | "onRevoke">;
+
+	constructor(options: Pick<ConsumerOptions, "onAssign" | "onRevoke">) {
+		this.#options = options;
+	}
+
+	/** Runs `onRevoke(revoked)`, then `onAssign(added)` (each only if not empty), once those queued before ran. */
+	queue(revoked: TopicPartition[], added: TopicPartition[] = []): void {
+		if (revoked.length === 0 && added.length === 0) return;
+		this.#ran = this.#ran.then(async () => {
+			if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
+			if (added.length > 0) await this.#options.onAssign?.(added);
+		});
+		// Reported to the loop's next turn (`ran`); till then a failing callback must not be an unhandled rejection.
+		this.#ran.catch(() => {});
+	}
+
+	/** Resolves once every queued callback ran; rejects with the first failure. */
+	get ran(): Promise<void> {
+		return this.#ran;
+	}
+}
