@@ -30,6 +30,10 @@ export const TOPIC_PAGE_LIMIT = 1_000;
 export const TOPIC_PAGES_MAX = 11;
 /** How long a topic list is reused for Metadata requests on one connection (gateway/topic-list.js). */
 export const METADATA_CACHE_MS = 1_000;
+/** How young a topic list must be for an id it does not hold to be answered UNKNOWN_TOPIC_ID without listing again
+ * (gateway/topic-list.js): a client asking again and again for a deleted topic's id lists at most this often, and a
+ * topic created since the list is found within this long, under METADATA_CACHE_MS. */
+export const TOPIC_ID_RELIST_MS = 250;
 /** Requests a connection may have read but not yet answered; past it the gateway stops reading the socket. */
 export const PIPELINED_REQUESTS_MAX = 32;
 /** A Fetch read-ahead older than this is not handed out: the client reads afresh (fresher high watermark, and a

@@ -11,6 +11,7 @@ import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
 import { TOPIC_CONFIG_DEFAULTS } from "../topic-config.js";
+import { NO_TOPIC_ID, wireTopicId } from "../topic-list.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -33,15 +34,6 @@ const INTERNAL_TOPICS = new Set(["_audit", "__consumer_offsets", "__transaction_
 export async function apiVersions(_request, _ctx) {
 	return { errorCode: KAFKA.NONE, apiKeys: advertisedApis(), throttleTimeMs: 0 };
 }
-
-/** Kafka's "no topic id" (Uuid.ZERO_UUID): a topic's id in an error answer that names no topic. */
-const NO_TOPIC_ID = "0".repeat(32);
-
-/**
- * A topic id on Kafka's wire (32 hex digits) from Tributary's `topic_id`, a UUID new with each incarnation of a name,
- * as Kafka's (KIP-516). @param {string | undefined} topicId
- */
-const wireTopicId = (topicId) => (topicId === undefined ? NO_TOPIC_ID : topicId.replaceAll("-", ""));
 
 /** @param {string | null} name @param {number} partitions @param {string} [topicId] Tributary's */
 function topicMetadata(name, partitions, topicId) {
@@ -79,7 +71,7 @@ export function isValidTopicName(name) {
 /** The first Metadata version in which a topic may be asked by id (KIP-516); v10 and v11 carry the field unused. */
 const TOPIC_IDS_FROM_VERSION = 12;
 
-/** @typedef {{ name: string, topic_id?: string, partitions: number }} ListedTopic a topic of Tributary's listing */
+/** @typedef {import("../topic-list.js").ListedTopic} ListedTopic */
 
 /**
  * The topics asked by id (a null name or a non-zero id), or null when every topic is asked by name.
@@ -93,8 +85,8 @@ function askedById(asked) {
 /**
  * Metadata of topics asked by id, as KafkaApis answers it. Before v12 a null name or a non-zero id is INVALID_REQUEST
  * for every topic asked (the request's error response). From v12 the ids alone are answered: a listed topic's id is
- * that topic; any other (one these credentials may not see, too) UNKNOWN_TOPIC_ID with a null name. An id the
- * connection's listing does not hold lists again: the topic may be newer than the listing.
+ * that topic; any other (one these credentials may not see, too) UNKNOWN_TOPIC_ID with a null name
+ * (`TopicList.byId`).
  * @param {{ name: string | null, topicId?: string }[]} asked @param {{ name: string | null, topicId?: string }[]} byId
  * @param {RequestContext} ctx
  */
@@ -105,14 +97,10 @@ async function metadataById(asked, byId, ctx) {
 		errorCode,
 	});
 	if (ctx.version < TOPIC_IDS_FROM_VERSION) return asked.map((t) => failed(t.name ?? "", t.topicId, KAFKA.INVALID_REQUEST));
-	/** @param {boolean} fresh */
-	const byWireId = async (fresh) => {
-		const listed = await ctx.session.topicList.read(ctx.tributary, fresh);
-		if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
-		return new Map(listed.body.topics.map((/** @type {ListedTopic} */ t) => [wireTopicId(t.topic_id), t]));
-	};
-	let known = await byWireId(false);
-	if (byId.some((t) => !known.has(t.topicId ?? NO_TOPIC_ID))) known = await byWireId(true);
+	const known = await ctx.session.topicList.byId(
+		ctx.tributary,
+		byId.map((t) => t.topicId ?? NO_TOPIC_ID),
+	);
 	return byId.map((t) => {
 		const topic = known.get(t.topicId ?? NO_TOPIC_ID);
 		return topic === undefined

@@ -234,16 +234,36 @@ function emptyPartition(partition, errorCode, highWatermark = -1, logStartOffset
 	};
 }
 
+/** The first Fetch version that names topics by id alone (KIP-516): its answer names them so too. */
+const TOPIC_IDS_FROM_FETCH_VERSION = 13;
+
+/**
+ * Each Fetch topic's name: its own before v13, else the listed topic of its id (`TopicList.byId`), null for an id
+ * no topic these credentials see has (the zero id too), as KafkaApis finds no name for it.
+ * @param {any[]} topics @param {RequestContext} ctx @returns {Promise<(string | null)[]>}
+ */
+async function fetchTopicNames(topics, ctx) {
+	if (ctx.version < TOPIC_IDS_FROM_FETCH_VERSION) return topics.map((t) => t.topic);
+	const known = await ctx.session.topicList.byId(
+		ctx.tributary,
+		topics.map((t) => t.topicId),
+	);
+	return topics.map((t) => known.get(t.topicId)?.name ?? null);
+}
+
 /**
  * Fetch: every partition is read at once without waiting; if none has records and the client allows a wait
  * (`max.wait.ms`), every partition long-polls Tributary and the first to see records answers for all (the
  * others are cancelled and answer empty), as a broker answers when `fetch.min.bytes` is reached. The response
- * then holds the pages that fit in its `maxBytes` (`withinResponseBytes`).
+ * then holds the pages that fit in its `maxBytes` (`withinResponseBytes`). From v13 topics are named by id; a
+ * partition of an id without a topic is UNKNOWN_TOPIC_ID and not read, as KafkaApis answers it (its "erroneous"
+ * partitions), and does not cut the others' wait short.
  * @param {any} request @param {RequestContext} ctx
  */
 export async function fetch(request, ctx) {
-	const wanted = request.topics.flatMap((t) =>
-		t.partitions.map((p) => ({ topic: t.topic, p, maxBytes: partitionBytesMax(p, request.maxBytes) })),
+	const names = await fetchTopicNames(request.topics, ctx);
+	const wanted = request.topics.flatMap((t, i) =>
+		names[i] === null ? [] : t.partitions.map((p) => ({ topic: names[i], p, maxBytes: partitionBytesMax(p, request.maxBytes) })),
 	);
 	let results = await Promise.all(wanted.map(({ topic, p, maxBytes }) => fetchPartition(ctx, topic, p, maxBytes, 0)));
 	const waitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MS_MAX);
@@ -256,18 +276,32 @@ export async function fetch(request, ctx) {
 		if (result !== results[i]) readAhead(ctx, topic, p.partition, p.fetchOffset, maxBytes, results[i]);
 		else if (result.nextOffset !== null) readAhead(ctx, topic, p.partition, result.nextOffset, maxBytes, null);
 	});
-	results = answered;
-	const byTopic = new Map();
-	wanted.forEach(({ topic }, i) => {
-		if (!byTopic.has(topic)) byTopic.set(topic, []);
-		byTopic.get(topic).push(results[i].entry);
-	});
 	return {
 		throttleTimeMs: 0,
 		errorCode: KAFKA.NONE,
 		sessionId: 0,
-		responses: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+		responses: fetchResponses(request.topics, names, answered, ctx.version),
 	};
+}
+
+/**
+ * A Fetch's response topics, one per topic asked (by name before v13, by id from v13), its partitions in request
+ * order: each read's entry, or UNKNOWN_TOPIC_ID for a topic without a name.
+ * @param {any[]} topics @param {(string | null)[]} names @param {PartitionRead[]} reads one per partition of a named topic
+ * @param {number} version
+ */
+function fetchResponses(topics, names, reads, version) {
+	/** @type {Map<string, { topic: string | null, topicId: string, partitions: object[] }>} */
+	const byTopic = new Map();
+	let read = 0;
+	topics.forEach((t, i) => {
+		const key = version < TOPIC_IDS_FROM_FETCH_VERSION ? t.topic : t.topicId;
+		const response = byTopic.get(key) ?? { topic: names[i], topicId: t.topicId, partitions: /** @type {object[]} */ ([]) };
+		byTopic.set(key, response);
+		for (const p of t.partitions)
+			response.partitions.push(names[i] === null ? emptyPartition(p.partition, KAFKA.UNKNOWN_TOPIC_ID) : reads[read++].entry);
+	});
+	return [...byTopic.values()];
 }
 
 /**

@@ -21,7 +21,7 @@ export const codecs = loadCodecs(MESSAGES_DIR);
 /** name → [min, max] version served. */
 const SERVED = {
 	Produce: [3, 9],
-	Fetch: [4, 12],
+	Fetch: [4, 17],
 	ListOffsets: [1, 6],
 	Metadata: [1, 12],
 	OffsetCommit: [2, 8],

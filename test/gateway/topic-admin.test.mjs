@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { createTopics, deleteTopics, metadata } from "../../gateway/handlers/cluster.js";
-import { METADATA_CACHE_MS } from "../../gateway/limits.js";
+import { METADATA_CACHE_MS, TOPIC_ID_RELIST_MS } from "../../gateway/limits.js";
 import { APIS, encodeResponse } from "../../gateway/protocol/apis.js";
 import { TopicChanges, TopicList } from "../../gateway/topic-list.js";
 
@@ -177,11 +177,13 @@ test("Metadata v12 gives each topic Tributary's topic id; asked by id it answers
 	);
 });
 
-test("Metadata v12 by the id of a topic created since the connection's listing lists again and finds it", async () => {
+test("Metadata v12 by the id of a topic created since the connection's listing lists again (once it is TOPIC_ID_RELIST_MS old) and finds it", async () => {
 	const { tributary, calls } = standIn(["a"]);
-	const ctx = { ...context(tributary), version: 12 };
+	const clock = { ms: 1_000_000 };
+	const ctx = { ...context(tributary, new TopicChanges(), clock), version: 12 };
 	await metadata(ALL_TOPICS, ctx);
 	await tributary.createTopic({ name: "c" });
+	clock.ms += TOPIC_ID_RELIST_MS;
 	const answer = /** @type {any} */ (
 		await metadata({ topics: [{ name: null, topicId: wireIdOf("c") }], allowAutoTopicCreation: false }, ctx)
 	);
@@ -190,6 +192,27 @@ test("Metadata v12 by the id of a topic created since the connection's listing l
 		[["c", KAFKA.NONE]],
 	);
 	assert.equal(calls.filter((c) => c === "list").length, 2);
+});
+
+test("Metadata v12 asked again and again for an id no topic has lists at most once per TOPIC_ID_RELIST_MS; a topic created meanwhile is found within it", async () => {
+	const { tributary, calls } = standIn(["a"]);
+	const clock = { ms: 1_000_000 };
+	const ctx = { ...context(tributary, new TopicChanges(), clock), version: 12 };
+	const lists = () => calls.filter((c) => c === "list").length;
+	const byId = async (/** @type {string} */ topicId) =>
+		/** @type {any} */ (await metadata({ topics: [{ name: null, topicId }], allowAutoTopicCreation: false }, ctx)).topics.map(
+			(/** @type {any} */ t) => [t.name, t.errorCode],
+		);
+	for (let i = 0; i < 10; i += 1) assert.deepEqual(await byId(SOME_ID), [[null, KAFKA.UNKNOWN_TOPIC_ID]]);
+	assert.equal(lists(), 1, "ten asks within TOPIC_ID_RELIST_MS list once");
+	await tributary.createTopic({ name: "late" });
+	clock.ms += TOPIC_ID_RELIST_MS - 1;
+	assert.deepEqual(await byId(wireIdOf("late")), [[null, KAFKA.UNKNOWN_TOPIC_ID]], "a list younger than TOPIC_ID_RELIST_MS answers");
+	assert.equal(lists(), 1);
+	clock.ms += 1;
+	assert.deepEqual(await byId(wireIdOf("late")), [["late", KAFKA.NONE]]);
+	assert.equal(lists(), 2, "past TOPIC_ID_RELIST_MS an unknown id lists again");
+	assert.ok(TOPIC_ID_RELIST_MS < METADATA_CACHE_MS, "a new topic's id is unknown for less than a listing is reused");
 });
 
 test("Metadata v10 and v11 naming a topic by id (a null name or a non-zero id) is INVALID_REQUEST for every topic asked, as a broker refuses it", async () => {

@@ -1,0 +1,182 @@
+/**
+ * Topics named by id (KIP-516) on the wire: Fetch v13–v17 and DeleteTopics v6, as frames encoded and decoded with
+ * Kafka's own message definitions, through the whole gateway, against a stand-in for Tributary's HTTP API that
+ * records its calls. A Fetch partition of an id without a topic is UNKNOWN_TOPIC_ID and not read (KafkaApis'
+ * "erroneous" partitions); DeleteTopics v6 answers each entry as Kafka's ControllerApis does.
+ */
+
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { after, before, test } from "node:test";
+import { KAFKA } from "../../gateway/errors.js";
+import { APIS } from "../../gateway/protocol/apis.js";
+import { decodeBatches } from "../../gateway/protocol/record-batch.js";
+import { startGateway } from "../../gateway/server.js";
+import { exchange as exchangeWith } from "../e2e/lib/kafka.mjs";
+
+const ZERO_ID = "0".repeat(32);
+const NO_SUCH_ID = "5f1b0c3a9d2e4f6a8b7c6d5e4f3a2b1c";
+/** Tributary's topic ids (UUIDs) and their wire form (32 hex digits). */
+const UUIDS = { orders: "0a0b0c0d-0000-4000-8000-00000000000a", audit: "0a0b0c0d-0000-4000-8000-00000000000b" };
+const wire = (/** @type {string} */ uuid) => uuid.replaceAll("-", "");
+const ORDERS = wire(UUIDS.orders);
+
+/** @type {string[]} */
+const calls = [];
+/** @type {Map<string, { topic_id: string, partitions: number }>} */
+const topics = new Map();
+
+/** Tributary's answers to what the gateway asks here: listing, describing, deleting topics and reading records. */
+function route(/** @type {string} */ method, /** @type {URL} */ url) {
+	const path = decodeURIComponent(url.pathname);
+	calls.push(`${method} ${path}`);
+	const notFound = { status: 404, body: { error: { code: "topic_not_found", message: "no such topic" } } };
+	if (method === "GET" && path === "/v1/topics")
+		return { status: 200, body: { topics: [...topics].map(([name, t]) => ({ name, ...t, config: {} })), next_cursor: null } };
+	const records = path.match(/^\/v1\/topics\/([^/]+)\/partitions\/(\d+)\/records$/);
+	if (method === "GET" && records !== null) {
+		if (!topics.has(records[1])) return notFound;
+		const offset = Number(url.searchParams.get("offset"));
+		const held = records[2] === "0" ? 2 : 0;
+		const page = Array.from({ length: Math.max(held - offset, 0) }, (_, i) => ({
+			offset: offset + i,
+			timestamp: 1_700_000_000_000,
+			key: null,
+			value: `r${offset + i}`,
+		}));
+		return { status: 200, body: { records: page, high_watermark: held, next_offset: offset + page.length, log_start_offset: 0 } };
+	}
+	const topic = path.match(/^\/v1\/topics\/([^/]+)$/)?.[1];
+	if (topic === undefined || !topics.has(topic)) return notFound;
+	const held = /** @type {{ topic_id: string, partitions: number }} */ (topics.get(topic));
+	if (method === "GET") return { status: 200, body: { name: topic, topic_id: held.topic_id, partitions: [{ partition: 0 }] } };
+	if (method === "DELETE") {
+		topics.delete(topic);
+		return { status: 204, body: null };
+	}
+	return notFound;
+}
+
+const worker = createServer((req, res) => {
+	req.resume();
+	req.on("end", () => {
+		const { status, body } = route(req.method ?? "GET", new URL(req.url ?? "/", "http://worker"));
+		res.statusCode = status;
+		res.setHeader("content-type", "application/json");
+		res.end(body === null ? undefined : JSON.stringify(body));
+	});
+});
+/** @type {{ port: number, close: () => Promise<void> }} */
+let gateway;
+
+before(async () => {
+	await new Promise((resolve) => worker.listen(0, "127.0.0.1", () => resolve(undefined)));
+	const { port } = /** @type {import("node:net").AddressInfo} */ (worker.address());
+	gateway = await startGateway({ host: "127.0.0.1", port: 0, url: `http://127.0.0.1:${port}`, token: "t", log: () => {} });
+});
+
+after(async () => {
+	await gateway.close();
+	await new Promise((resolve) => worker.close(() => resolve(undefined)));
+});
+
+/** One request to the gateway, encoded and its answer decoded with Kafka's definitions. */
+const exchange = (/** @type {string} */ name, /** @type {number} */ version, /** @type {object} */ body) =>
+	exchangeWith(gateway.port, name, version, body);
+
+/** A Fetch of partitions 0 and 1 of each id, from offset 0, without waiting. @param {string[]} ids */
+const fetchOf = (ids) => ({
+	maxWaitMs: 0,
+	minBytes: 1,
+	maxBytes: 1_048_576,
+	isolationLevel: 0,
+	sessionId: 0,
+	sessionEpoch: -1,
+	topics: ids.map((topicId) => ({
+		topicId,
+		partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1_048_576 })),
+	})),
+	forgottenTopicsData: [],
+	rackId: "",
+});
+
+/** The versions ApiVersions advertises, by API name. */
+const served = Object.fromEntries([...APIS.values()].map((api) => [api.name, [api.minVersion, api.maxVersion]]));
+
+test("ApiVersions advertises Fetch v4–v17", () => {
+	assert.deepEqual(served.Fetch, [4, 17]);
+});
+
+test("Fetch v13–v17 reads topics by id and answers by id; an unknown id (the zero id too) is UNKNOWN_TOPIC_ID per partition, not read", {
+	timeout: 10_000,
+}, async () => {
+	topics.set("orders", { topic_id: UUIDS.orders, partitions: 2 });
+	for (const version of [13, 14, 15, 16, 17]) {
+		calls.length = 0;
+		const answer = await exchange("Fetch", version, fetchOf([NO_SUCH_ID, ORDERS, ZERO_ID]));
+		assert.equal(answer.errorCode, KAFKA.NONE);
+		const shape = answer.responses.map((/** @type {any} */ t) => [
+			t.topicId,
+			t.partitions.map((/** @type {any} */ p) => [p.partitionIndex, p.errorCode, p.highWatermark, p.lastStableOffset, p.logStartOffset]),
+		]);
+		assert.deepEqual(
+			shape,
+			[
+				[
+					NO_SUCH_ID,
+					[
+						[0, KAFKA.UNKNOWN_TOPIC_ID, -1, -1, -1],
+						[1, KAFKA.UNKNOWN_TOPIC_ID, -1, -1, -1],
+					],
+				],
+				[
+					ORDERS,
+					[
+						[0, KAFKA.NONE, 2, 2, 0],
+						[1, KAFKA.NONE, 0, 0, 0],
+					],
+				],
+				[
+					ZERO_ID,
+					[
+						[0, KAFKA.UNKNOWN_TOPIC_ID, -1, -1, -1],
+						[1, KAFKA.UNKNOWN_TOPIC_ID, -1, -1, -1],
+					],
+				],
+			],
+			`v${version}`,
+		);
+		const [batch] = await decodeBatches(answer.responses[1].partitions[0].records);
+		assert.deepEqual(
+			batch.records.map((/** @type {any} */ r) => [batch.baseOffset + r.offsetDelta, r.value.toString()]),
+			[
+				[0, "r0"],
+				[1, "r1"],
+			],
+			`v${version}`,
+		);
+		assert.deepEqual(
+			calls.filter((c) => c.includes("/partitions/")),
+			["GET /v1/topics/orders/partitions/0/records", "GET /v1/topics/orders/partitions/1/records"],
+			`v${version}: only the known topic's partitions are read`,
+		);
+		// A single broker leads every partition it answers: no NOT_LEADER_OR_FOLLOWER, so no NodeEndpoints (KIP-951).
+		if (version >= 16) assert.deepEqual(answer.nodeEndpoints, [], `v${version}`);
+	}
+});
+
+test("Fetch v12 still names topics; v13 with only unknown ids answers at once, whatever max.wait.ms", { timeout: 15_000 }, async () => {
+	topics.set("orders", { topic_id: UUIDS.orders, partitions: 2 });
+	const named = await exchange("Fetch", 12, {
+		...fetchOf([]),
+		topics: [{ topic: "orders", partitions: [{ partition: 0, fetchOffset: 1, partitionMaxBytes: 1_048_576 }] }],
+	});
+	assert.deepEqual(
+		named.responses.map((/** @type {any} */ t) => [t.topic, t.partitions[0].errorCode, t.partitions[0].highWatermark]),
+		[["orders", KAFKA.NONE, 2]],
+	);
+	const startedMs = Date.now();
+	const unknown = await exchange("Fetch", 13, { ...fetchOf([NO_SUCH_ID]), maxWaitMs: 20_000 });
+	assert.equal(unknown.responses[0].partitions[0].errorCode, KAFKA.UNKNOWN_TOPIC_ID);
+	assert.ok(Date.now() - startedMs < 10_000, "nothing to wait for: answered before max.wait.ms");
+});
