@@ -293,19 +293,86 @@ export async function createTopics(request, ctx) {
 	return { throttleTimeMs: 0, topics: answers };
 }
 
-/** @param {any} request @param {RequestContext} ctx */
+/** The first DeleteTopics version that may name a topic by id (KIP-516). */
+const TOPIC_IDS_FROM_DELETE_VERSION = 6;
+
+/**
+ * A DeletableTopicResult (v6 adds the topic id: the zero id where the answer names no topic).
+ * @param {string | null} name @param {string} topicId @param {number} errorCode @param {string | null} [message]
+ */
+const deleted = (name, topicId, errorCode, message = null) => ({ name, topicId, errorCode, errorMessage: message });
+
+/**
+ * One topic deleted by name. Asked by id (`topicId` not zero), the topic is described first and left alone unless
+ * it is still that incarnation: the name may have been deleted and created again since the listing the id was
+ * resolved from, and its new incarnation is another topic (KIP-516).
+ * @param {RequestContext} ctx @param {string} name @param {string} topicId
+ */
+async function deleteTopic(ctx, name, topicId) {
+	if (topicId !== NO_TOPIC_ID) {
+		const described = await ctx.tributary.describeTopic(name);
+		if (described.status === 200 && wireTopicId(described.body.topic_id) !== topicId)
+			return deleted(null, topicId, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
+	}
+	const answer = await ctx.tributary.deleteTopic(name);
+	const errorCode = kafkaError(answer, "topic");
+	if (errorCode === KAFKA.UNKNOWN_TOPIC_OR_PARTITION && topicId !== NO_TOPIC_ID)
+		return deleted(null, topicId, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
+	return deleted(name, topicId, errorCode, answer.status === 204 ? null : errorMessage(answer));
+}
+
+/**
+ * DeleteTopics, its entries checked as Kafka's ControllerApis checks them before deleting any: from v6 an entry
+ * names a topic by name or by id, not both and not neither (INVALID_REQUEST); a name or id given twice is
+ * INVALID_REQUEST, answered once, and not deleted (`duplicateNames`); an id is resolved from the connection's topic
+ * list (`TopicList.byId`), UNKNOWN_TOPIC_ID when no topic has it; a name whose topic's id is also given is
+ * INVALID_REQUEST, and the topic deleted once, by its id. Results name the topic and, from v6, its id.
+ * @param {any} request @param {RequestContext} ctx
+ */
 export async function deleteTopics(request, ctx) {
-	const responses = await answerUnique(
-		/** @type {string[]} */ (request.topicNames),
-		(name) => name,
-		async (name) => {
-			const answer = await ctx.tributary.deleteTopic(name);
-			return { name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 204 ? null : errorMessage(answer) };
-		},
-		(name) => ({ name, ...DUPLICATE_NAME }),
-	);
-	if (responses.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
-	return { throttleTimeMs: 0, responses };
+	/** @type {{ name: string | null, topicId: string }[]} */
+	const asked =
+		ctx.version < TOPIC_IDS_FROM_DELETE_VERSION
+			? request.topicNames.map((/** @type {string} */ name) => ({ name, topicId: NO_TOPIC_ID }))
+			: request.topics;
+	const responses = [];
+	for (const t of asked) {
+		if (t.name === null && t.topicId === NO_TOPIC_ID)
+			responses.push(deleted(null, NO_TOPIC_ID, KAFKA.INVALID_REQUEST, "Neither topic name nor id were specified."));
+		else if (t.name !== null && t.topicId !== NO_TOPIC_ID)
+			responses.push(deleted(t.name, t.topicId, KAFKA.INVALID_REQUEST, "You may not specify both topic name and topic id."));
+	}
+	const names = asked.flatMap((t) => (t.name !== null && t.topicId === NO_TOPIC_ID ? [t.name] : []));
+	const ids = asked.flatMap((t) => (t.name === null && t.topicId !== NO_TOPIC_ID ? [t.topicId] : []));
+	const duplicateNamesAsked = duplicateNames(names);
+	const duplicateIds = duplicateNames(ids);
+	for (const name of duplicateNamesAsked) responses.push(deleted(name, NO_TOPIC_ID, KAFKA.INVALID_REQUEST, "Duplicate topic name."));
+	for (const id of duplicateIds) responses.push(deleted(null, id, KAFKA.INVALID_REQUEST, "Duplicate topic id."));
+	const known = ids.length === 0 ? new Map() : await ctx.session.topicList.byId(ctx.tributary, ids);
+	/** @type {Map<string, string>} name → the id it was asked by */
+	const byId = new Map();
+	for (const id of new Set(ids)) {
+		if (duplicateIds.has(id)) continue;
+		const name = known.get(id)?.name;
+		if (name === undefined) responses.push(deleted(null, id, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID."));
+		else byId.set(name, id);
+	}
+	const byName = [...new Set(names)].filter((name) => !duplicateNamesAsked.has(name));
+	for (const name of byName.filter((n) => byId.has(n)))
+		responses.push(
+			deleted(
+				name,
+				/** @type {string} */ (byId.get(name)),
+				KAFKA.INVALID_REQUEST,
+				"The provided topic name maps to an ID that was already supplied.",
+			),
+		);
+	const results = await Promise.all([
+		...byName.filter((name) => !byId.has(name)).map((name) => deleteTopic(ctx, name, NO_TOPIC_ID)),
+		...[...byId].map(([name, id]) => deleteTopic(ctx, name, id)),
+	]);
+	if (results.some((t) => t.errorCode === KAFKA.NONE)) ctx.session.topicList.forget();
+	return { throttleTimeMs: 0, responses: [...responses, ...results] };
 }
 
 /** A topic on the Confluent mount: its PATCH sets the partition count, its `/configs` lists its configs. @param {string} topic */

@@ -36,7 +36,7 @@ const SERVED = {
 	SaslHandshake: [0, 1],
 	ApiVersions: [0, 3],
 	CreateTopics: [2, 7],
-	DeleteTopics: [1, 5],
+	DeleteTopics: [1, 6],
 	CreatePartitions: [0, 3],
 	DeleteGroups: [0, 3],
 	InitProducerId: [0, 4],

@@ -68,7 +68,9 @@ test("CreateTopics with a name given twice: INVALID_REQUEST for that name, once,
 
 test("DeleteTopics with a name given twice: INVALID_REQUEST for that name, once, and it is not deleted", async () => {
 	const { tributary, calls } = standIn(["dup", "solo"]);
-	const answer = /** @type {any} */ (await deleteTopics({ topicNames: ["dup", "solo", "dup"], timeoutMs: 1_000 }, context(tributary)));
+	const answer = /** @type {any} */ (
+		await deleteTopics({ topicNames: ["dup", "solo", "dup"], timeoutMs: 1_000 }, { ...context(tributary), version: 5 })
+	);
 	assert.deepEqual(answer.responses.map((/** @type {any} */ t) => [t.name, t.errorCode]).sort(), [
 		["dup", KAFKA.INVALID_REQUEST],
 		["solo", KAFKA.NONE],
@@ -91,7 +93,7 @@ test("Metadata of every topic lists once per METADATA_CACHE_MS on a connection; 
 	// Created through another connection of the same gateway: this connection's next Metadata sees it.
 	await createTopics({ topics: [creatable("b")], timeoutMs: 1_000, validateOnly: false }, context(tributary, changes, clock));
 	assert.deepEqual(await names(), ["a", "b"]);
-	await deleteTopics({ topicNames: ["a"], timeoutMs: 1_000 }, ctx);
+	await deleteTopics({ topicNames: ["a"], timeoutMs: 1_000 }, { ...ctx, version: 5 });
 	assert.deepEqual(await names(), ["b"]);
 	assert.equal(calls.filter((c) => c === "list").length, 4);
 });

@@ -20,11 +20,14 @@ const NO_SUCH_ID = "5f1b0c3a9d2e4f6a8b7c6d5e4f3a2b1c";
 const UUIDS = { orders: "0a0b0c0d-0000-4000-8000-00000000000a", audit: "0a0b0c0d-0000-4000-8000-00000000000b" };
 const wire = (/** @type {string} */ uuid) => uuid.replaceAll("-", "");
 const ORDERS = wire(UUIDS.orders);
+const AUDIT = wire(UUIDS.audit);
 
 /** @type {string[]} */
 const calls = [];
 /** @type {Map<string, { topic_id: string, partitions: number }>} */
 const topics = new Map();
+/** Topic ids the listing gives in place of the held ones: a listing read before a topic was created again. */
+const listedIds = new Map();
 
 /** Tributary's answers to what the gateway asks here: listing, describing, deleting topics and reading records. */
 function route(/** @type {string} */ method, /** @type {URL} */ url) {
@@ -32,7 +35,13 @@ function route(/** @type {string} */ method, /** @type {URL} */ url) {
 	calls.push(`${method} ${path}`);
 	const notFound = { status: 404, body: { error: { code: "topic_not_found", message: "no such topic" } } };
 	if (method === "GET" && path === "/v1/topics")
-		return { status: 200, body: { topics: [...topics].map(([name, t]) => ({ name, ...t, config: {} })), next_cursor: null } };
+		return {
+			status: 200,
+			body: {
+				topics: [...topics].map(([name, t]) => ({ name, ...t, topic_id: listedIds.get(name) ?? t.topic_id, config: {} })),
+				next_cursor: null,
+			},
+		};
 	const records = path.match(/^\/v1\/topics\/([^/]+)\/partitions\/(\d+)\/records$/);
 	if (method === "GET" && records !== null) {
 		if (!topics.has(records[1])) return notFound;
@@ -179,4 +188,83 @@ test("Fetch v12 still names topics; v13 with only unknown ids answers at once, w
 	const unknown = await exchange("Fetch", 13, { ...fetchOf([NO_SUCH_ID]), maxWaitMs: 20_000 });
 	assert.equal(unknown.responses[0].partitions[0].errorCode, KAFKA.UNKNOWN_TOPIC_ID);
 	assert.ok(Date.now() - startedMs < 10_000, "nothing to wait for: answered before max.wait.ms");
+});
+
+test("ApiVersions advertises DeleteTopics v1–v6", () => {
+	assert.deepEqual(served.DeleteTopics, [1, 6]);
+});
+
+/** A DeleteTopics v6 of `entries` ([name, id]), and its results as [name, id, error code], sorted. */
+async function deleteV6(/** @type {[string | null, string][]} */ entries) {
+	const answer = await exchange("DeleteTopics", 6, { topics: entries.map(([name, topicId]) => ({ name, topicId })), timeoutMs: 1_000 });
+	return answer.responses
+		.map((/** @type {any} */ r) => [r.name, r.topicId, r.errorCode])
+		.sort((/** @type {any[]} */ a, /** @type {any[]} */ b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+}
+
+test("DeleteTopics v6 deletes by id or by name, and refuses each entry as ControllerApis does, deleting none of those", {
+	timeout: 10_000,
+}, async () => {
+	topics.clear();
+	topics.set("orders", { topic_id: UUIDS.orders, partitions: 2 });
+	topics.set("audit", { topic_id: UUIDS.audit, partitions: 1 });
+	topics.set("kept", { topic_id: "0a0b0c0d-0000-4000-8000-00000000000c", partitions: 1 });
+	calls.length = 0;
+	const results = await deleteV6([
+		[null, ZERO_ID],
+		["kept", wire("0a0b0c0d-0000-4000-8000-00000000000c")],
+		[null, NO_SUCH_ID],
+		["gone", ZERO_ID],
+		[null, AUDIT],
+		[null, AUDIT],
+		["dup", ZERO_ID],
+		["dup", ZERO_ID],
+		[null, ORDERS],
+		["orders", ZERO_ID],
+	]);
+	assert.deepEqual(
+		results,
+		[
+			["dup", ZERO_ID, KAFKA.INVALID_REQUEST],
+			["gone", ZERO_ID, KAFKA.UNKNOWN_TOPIC_OR_PARTITION],
+			["kept", wire("0a0b0c0d-0000-4000-8000-00000000000c"), KAFKA.INVALID_REQUEST],
+			["orders", ORDERS, KAFKA.INVALID_REQUEST],
+			["orders", ORDERS, KAFKA.NONE],
+			[null, AUDIT, KAFKA.INVALID_REQUEST],
+			[null, NO_SUCH_ID, KAFKA.UNKNOWN_TOPIC_ID],
+			[null, ZERO_ID, KAFKA.INVALID_REQUEST],
+		].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+	);
+	assert.deepEqual(
+		calls.filter((c) => c.startsWith("DELETE")),
+		["DELETE /v1/topics/gone", "DELETE /v1/topics/orders"],
+		"only 'orders' (once, by its id) and the unknown name are deleted",
+	);
+	assert.deepEqual([...topics.keys()].sort(), ["audit", "kept"]);
+});
+
+test("DeleteTopics v6 by the id of a topic since deleted and created again leaves the new incarnation alone (UNKNOWN_TOPIC_ID)", {
+	timeout: 10_000,
+}, async () => {
+	topics.clear();
+	topics.set("audit", { topic_id: "0a0b0c0d-0000-4000-8000-0000000000bb", partitions: 1 });
+	// The listing the id is resolved from still holds the old incarnation's id.
+	listedIds.set("audit", UUIDS.audit);
+	try {
+		assert.deepEqual(await deleteV6([[null, AUDIT]]), [[null, AUDIT, KAFKA.UNKNOWN_TOPIC_ID]]);
+		assert.ok(topics.has("audit"), "the new incarnation is not deleted");
+	} finally {
+		listedIds.clear();
+	}
+});
+
+test("DeleteTopics v5 still takes names only, a name given twice refused", { timeout: 10_000 }, async () => {
+	topics.clear();
+	topics.set("orders", { topic_id: UUIDS.orders, partitions: 2 });
+	const answer = await exchange("DeleteTopics", 5, { topicNames: ["orders", "twice", "twice"], timeoutMs: 1_000 });
+	assert.deepEqual(answer.responses.map((/** @type {any} */ r) => [r.name, r.errorCode]).sort(), [
+		["orders", KAFKA.NONE],
+		["twice", KAFKA.INVALID_REQUEST],
+	]);
+	assert.equal(topics.has("orders"), false);
 });
