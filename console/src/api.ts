@@ -44,6 +44,8 @@ export interface PartitionInfo {
 
 export interface TopicDetail {
 	readonly name: string;
+	/** The incarnation's id, as in TopicSummary. */
+	readonly topic_id: string;
 	readonly config: TopicConfig;
 	readonly location_hint?: string | null;
 	readonly partitions: readonly PartitionInfo[];

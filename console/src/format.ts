@@ -63,3 +63,13 @@ export function parseLocalTime(value: string): number | null {
 	const ms = new Date(value).getTime();
 	return Number.isNaN(ms) ? null : ms;
 }
+
+/**
+ * A topic id as Kafka's tools print it (Uuid.toString: the 16 bytes in URL-safe base64, unpadded), from Tributary's
+ * UUID: `kafka-topics --describe` through the gateway shows this form.
+ */
+export function kafkaTopicId(uuid: string): string {
+	const bytes = uuid.replaceAll("-", "").match(/../g) ?? [];
+	const binary = String.fromCharCode(...bytes.map((byte) => Number.parseInt(byte, 16)));
+	return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}

@@ -186,6 +186,11 @@ test("create a topic from the Topics page", async () => {
 	assert.match(cells[3] ?? "", /^\d+ B$/);
 	await shoot(page, "03-topics");
 	await open("#/topics/orders", "orders");
+	// The topic's id (Kafka's topic id, new with each incarnation), as the API gives it, and in Kafka's own form.
+	const topicId = page.locator(".page-header code.topic-id");
+	assert.equal(await topicId.textContent(), described.topic_id);
+	const kafkaForm = Buffer.from(described.topic_id.replaceAll("-", ""), "hex").toString("base64url");
+	assert.equal(await topicId.getAttribute("title"), `Kafka's form: ${kafkaForm}`);
 	await shoot(page, "04-topic");
 });
 

@@ -1,6 +1,6 @@
 /**
  * @module
- * One topic: per-partition log start offset (and local log start), high watermark, records held (local and in
+ * One topic: its id (new with each incarnation, Kafka's topic id), per-partition log start offset (and local log start), high watermark, records held (local and in
  * R2) and bytes (local, and in R2); its totals over both tiers; its config and location hint; alter it (grow
  * partitions, change retention, cleanup policy, message size) or delete it.
  */
@@ -8,7 +8,7 @@
 import type { TopicDetail } from "../api.ts";
 import { href, type PageContext } from "../context.ts";
 import { field, formValue, h, mount } from "../dom.ts";
-import { formatBytes, formatCount, formatDuration } from "../format.ts";
+import { formatBytes, formatCount, formatDuration, kafkaTopicId } from "../format.ts";
 import { CLEANUP_POLICIES, partitionRecords, RETENTION_CHOICES, retentionText, topicKind, topicTotals } from "../topic-stats.ts";
 import { badge, button, card, formStatus, loading, pageHeader, stats, table, toast } from "../ui.ts";
 import { deleteTopic } from "./topics.ts";
@@ -24,8 +24,11 @@ export async function topicPage(ctx: PageContext): Promise<void> {
 		ctx.main,
 		pageHeader(name, {
 			crumbs: [["Topics", href("topics")]],
-			subtitle:
-				kind === null ? `${detail.partitions.length} partitions` : [badge(kind, "muted"), ` ${detail.partitions.length} partitions`],
+			subtitle: [
+				kind === null ? null : badge(kind, "muted"),
+				`${kind === null ? "" : " "}${detail.partitions.length} partitions · Topic ID `,
+				h("code", { class: "topic-id", title: `Kafka's form: ${kafkaTopicId(detail.topic_id)}` }, detail.topic_id),
+			],
 			actions: [
 				h("a", { class: "btn btn-primary", href: href("topics", name, "records") }, "Browse records"),
 				kind === "internal" ? null : button("Delete topic", () => deleteTopic(ctx, name, () => (location.hash = href("topics"))), "danger"),
