@@ -2,10 +2,9 @@
 /**
  * @module
  * The APIs the gateway serves and the versions it advertises in ApiVersions: one table. A version range is the
- * intersection of what Kafka's definitions describe and what the gateway's handlers understand (e.g. Fetch and
- * Metadata stop before topic ids replace topic names; Produce starts at v3, the first with record batches v2;
- * ListOffsets stops before v7, whose one addition is MAX_TIMESTAMP (-3), which Tributary cannot answer: a client
- * then refuses that query itself, as against a broker that predates it).
+ * intersection of what Kafka's definitions describe and what the gateway's handlers understand (e.g. Produce starts
+ * at v3, the first with record batches v2; ListOffsets stops before v7, whose one addition is MAX_TIMESTAMP (-3),
+ * which Tributary cannot answer: a client then refuses that query itself, as against a broker that predates it).
  * Anything not in this table is not advertised, and a request for it is refused.
  */
 

@@ -116,6 +116,51 @@ test("Metadata by topic id (v12): the id Metadata gave is the topic's incarnatio
 	);
 });
 
+test("Fetch v16 by topic id reads the records of the topic Metadata named; an id without a topic is UNKNOWN_TOPIC_ID; DeleteTopics v6 deletes by id", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.createTopic("fetch-by-id", 1);
+	await setup.api.expect(200, "POST", "/v1/topics/fetch-by-id/records", { body: { records: [{ value: "first" }, { value: "second" }] } });
+	const [described] = (
+		await exchange("Metadata", 12, { topics: [{ name: "fetch-by-id", topicId: ZERO_ID }], allowAutoTopicCreation: false })
+	).topics;
+	const unknownId = "5f1b0c3a9d2e4f6a8b7c6d5e4f3a2b1c";
+	const fetched = await exchange("Fetch", 16, {
+		maxWaitMs: 0,
+		minBytes: 1,
+		maxBytes: 1_048_576,
+		isolationLevel: 0,
+		sessionId: 0,
+		sessionEpoch: -1,
+		topics: [described.topicId, unknownId].map((topicId) => ({
+			topicId,
+			partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1_048_576 }],
+		})),
+		forgottenTopicsData: [],
+		rackId: "",
+	});
+	assert.deepEqual(
+		fetched.responses.map((t) => [t.topicId, t.partitions[0].errorCode, t.partitions[0].highWatermark]),
+		[
+			[described.topicId, NONE, 2],
+			[unknownId, UNKNOWN_TOPIC_ID, -1],
+		],
+	);
+	// By URL, so that the tools' typecheck does not take gateway/ in through this file (it is checked on its own).
+	const { decodeBatches } = await import(new URL("../../gateway/protocol/record-batch.js", import.meta.url).href);
+	const [batch] = await decodeBatches(fetched.responses[0].partitions[0].records);
+	assert.deepEqual(
+		batch.records.map((r) => r.value.toString()),
+		["first", "second"],
+	);
+	const deleted = await exchange("DeleteTopics", 6, { topics: [{ name: null, topicId: described.topicId }], timeoutMs: 10_000 });
+	assert.deepEqual(
+		deleted.responses.map((r) => [r.name, r.topicId, r.errorCode]),
+		[["fetch-by-id", described.topicId, NONE]],
+	);
+	await setup.api.expect(404, "GET", "/v1/topics/fetch-by-id");
+});
+
 test("the empty group id is INVALID_GROUP_ID in Heartbeat, SyncGroup, LeaveGroup (as Kafka's coordinator answers) and OffsetCommit (Tributary cannot hold it)", {
 	timeout: 60_000,
 }, async () => {
