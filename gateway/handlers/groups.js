@@ -384,9 +384,29 @@ function commitError(answer, standalone) {
 	return kafkaError(answer, answer.status === 403 && /topic/.test(errorMessage(answer) ?? "") ? "topic" : "group");
 }
 
-/** OffsetFetch: the group's committed offsets from Tributary (-1 where nothing is committed). @param {any} request @param {RequestContext} ctx */
+/** The first OffsetFetch version that asks for several groups at once (KIP-709). */
+const GROUPS_FROM_OFFSET_FETCH_VERSION = 8;
+
+/**
+ * OffsetFetch: each group's committed offsets from Tributary (-1 where nothing is committed). From v8 one request
+ * asks for several groups (Java's admin batches `listConsumerGroupOffsets` so), each answered on its own.
+ * @param {any} request @param {RequestContext} ctx
+ */
 export async function offsetFetch(request, ctx) {
-	const answer = await describedGroup(ctx, request.groupId);
+	if (ctx.version < GROUPS_FROM_OFFSET_FETCH_VERSION)
+		return { throttleTimeMs: 0, ...(await groupOffsets(ctx, request.groupId, request.topics)) };
+	const groups = await Promise.all(
+		request.groups.map(async (/** @type {any} */ g) => ({ groupId: g.groupId, ...(await groupOffsets(ctx, g.groupId, g.topics)) })),
+	);
+	return { throttleTimeMs: 0, groups };
+}
+
+/**
+ * One group's committed offsets for the topics asked, or for every partition it has committed (topics null).
+ * @param {RequestContext} ctx @param {string} groupId @param {{ name: string, partitionIndexes: number[] }[] | null} topicsAsked
+ */
+async function groupOffsets(ctx, groupId, topicsAsked) {
+	const answer = await describedGroup(ctx, groupId);
 	const groupError = answer.status === 404 ? KAFKA.NONE : kafkaError(answer, "group");
 	/** @type {Map<string, {offset: number, metadata: string | null}>} */
 	const committed = new Map();
@@ -395,7 +415,7 @@ export async function offsetFetch(request, ctx) {
 			if (o.committed !== null) committed.set(`${o.topic}/${o.partition}`, { offset: o.committed, metadata: o.metadata });
 	}
 	const asked =
-		request.topics ??
+		topicsAsked ??
 		[...new Set([...committed.keys()].map((k) => k.slice(0, k.lastIndexOf("/"))))].map((name) => ({
 			name,
 			partitionIndexes: [...committed.keys()].filter((k) => k.startsWith(`${name}/`)).map((k) => Number(k.slice(name.length + 1))),
@@ -413,5 +433,5 @@ export async function offsetFetch(request, ctx) {
 			};
 		}),
 	}));
-	return { throttleTimeMs: 0, topics, errorCode: groupError };
+	return { topics, errorCode: groupError };
 }

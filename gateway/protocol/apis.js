@@ -24,7 +24,7 @@ const SERVED = {
 	ListOffsets: [1, 6],
 	Metadata: [1, 12],
 	OffsetCommit: [2, 8],
-	OffsetFetch: [1, 7],
+	OffsetFetch: [1, 8],
 	FindCoordinator: [0, 3],
 	JoinGroup: [0, 7],
 	Heartbeat: [0, 4],
