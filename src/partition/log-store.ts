@@ -10,7 +10,7 @@ import { type LineMark, type LineTake, type ReadRoom, takeLines, takeLinesUtf8 }
 import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { recordEndingFrom } from "../shared/record-scan.ts";
 import { type BatchCache, type CachedBatch, isAsciiBatch, Utf8Batch } from "./batch-cache.ts";
-import type { LogTotals, LogView, RecordEnds, Utf8Parts } from "./types.ts";
+import type { LogTotals, LogView, PartitionOffsets, RecordEnds, Utf8Parts } from "./types.ts";
 
 export interface BatchRow extends Record<string, SqlStorageValue> {
 	base_offset: number;
@@ -85,6 +85,16 @@ export function loadView(
 	view.storedRecords = totals.storedRecords;
 	// A DeleteRecords may move the log start past the local log start (retention then deletes what lies below it).
 	assert(view.logStartOffset <= view.nextOffset && view.localLogStartOffset <= view.nextOffset, "both log starts ≤ high watermark");
+}
+
+/**
+ * The partition's offsets and sizes as reported. As Kafka's, the local log start is never below the log start:
+ * batches a DeleteRecords left below it for retention are stored but unreadable.
+ */
+export function partitionOffsets(view: LogView): PartitionOffsets {
+	const { logStartOffset, nextOffset: highWatermark, totalBytes: bytes, storedRecords: records, remoteBytes, remoteRecords } = view;
+	const localLogStartOffset = Math.max(view.localLogStartOffset, logStartOffset);
+	return { logStartOffset, highWatermark, bytes, records, localLogStartOffset, remoteBytes, remoteRecords };
 }
 
 /**
@@ -413,12 +423,15 @@ class SliceReader {
  * timestamps can leave batches after it with older records only, so the walk goes on — for at most
  * `batchesMax` batches (`TIMESTAMP_LOOKUP_BATCHES_MAX`, less what a walk begun in R2 read: it goes on from
  * `fromOffset`). Past that it answers the offset after the last batch it read: no record before it is that recent,
- * so a consumer starting there misses none (it may see a few older ones).
+ * so a consumer starting there misses none (it may see a few older ones). Records below `logStartOffset` (batches a
+ * DeleteRecords left for retention) are passed over: with out-of-order timestamps, one of them reaching the time
+ * says nothing of those at the log start.
  */
 export function findOffsetForTimestamp(
 	sql: SqlStorage,
 	timestampMs: number,
 	endOffset: number,
+	logStartOffset: number,
 	fromOffset?: number,
 	batchesMax = TIMESTAMP_LOOKUP_BATCHES_MAX,
 ): number | null {
@@ -426,15 +439,16 @@ export function findOffsetForTimestamp(
 	const first = fromOffset ?? firstBatchReaching(sql, timestampMs, endOffset);
 	if (first === null) return null;
 	const rows = sql.exec<{ last_offset: number; records: string }>(
-		"SELECT last_offset, records FROM batches WHERE base_offset >= ? ORDER BY base_offset LIMIT ?",
+		"SELECT last_offset, records FROM batches WHERE base_offset >= ? AND last_offset >= ? ORDER BY base_offset LIMIT ?",
 		first,
+		logStartOffset,
 		batchesMax,
 	);
 	let read = 0;
 	let lastOffset = -1;
 	for (const row of rows) {
 		for (const line of row.records.split(RECORD_SEPARATOR)) {
-			if (lineTimestamp(line) >= timestampMs) return lineOffset(line);
+			if (lineTimestamp(line) >= timestampMs && lineOffset(line) >= logStartOffset) return lineOffset(line);
 		}
 		read++;
 		lastOffset = row.last_offset;

@@ -31,7 +31,7 @@ import { compacts } from "./compaction.ts";
 import { advanceLogStart } from "./delete-records.ts";
 import { Followers } from "./followers.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, type LogSlice, loadView, readLog, readLogUtf8 } from "./log-store.ts";
+import { findOffsetForTimestamp, type LogSlice, loadView, partitionOffsets, readLog, readLogUtf8 } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend } from "./producer-state.ts";
 import { ProducerStore } from "./producer-store.ts";
@@ -532,9 +532,7 @@ export class PartitionLog extends DurableObject<Env> {
 
 	/** The log start offset, high watermark, stored bytes and records (local and remote). An unconfigured partition is an empty log. */
 	offsets(): PartitionOffsets {
-		const { logStartOffset, nextOffset: highWatermark, totalBytes: bytes, storedRecords: records } = this.view;
-		const { localLogStartOffset, remoteBytes, remoteRecords } = this.view;
-		return { logStartOffset, highWatermark, bytes, records, localLogStartOffset, remoteBytes, remoteRecords };
+		return partitionOffsets(this.view);
 	}
 
 	/**
@@ -548,8 +546,8 @@ export class PartitionLog extends DurableObject<Env> {
 		if (identity !== null) return identity;
 		const remote = findRemoteTimestamp(this.sql, this.view, timestampMs, fromOffset, batchesMax);
 		if (remote !== null) return ok({ remote });
-		const found = findOffsetForTimestamp(this.sql, timestampMs, this.view.nextOffset, fromOffset, batchesMax) ?? this.view.nextOffset;
-		return ok({ offset: Math.max(found, this.view.logStartOffset) }); // batches below a DeleteRecords' log start may be left
+		const { nextOffset, logStartOffset } = this.view;
+		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs, nextOffset, logStartOffset, fromOffset, batchesMax) ?? nextOffset });
 	}
 
 	/** Kafka's DeleteRecords: the log start moves up to `beforeOffset` (-1: the high watermark); see delete-records.ts. */

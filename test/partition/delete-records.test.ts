@@ -91,12 +91,45 @@ describe("DeleteRecords", () => {
 		await runDurableObjectAlarm(await partitionStub(topic));
 		expect((await stored(topic)).batches).toEqual([6, 9]);
 		expect(await json("GET", `/v1/topics/${topic}`, 200)).toMatchObject({
-			partitions: [{ partition: 0, log_start_offset: 7, local_log_start_offset: 6, high_watermark: 12 }],
+			partitions: [{ partition: 0, log_start_offset: 7, local_log_start_offset: 7, high_watermark: 12 }],
 		});
 		// Offsets stay dense after it.
 		expect((await produce(topic, [{ value: "next" }])).offsets[0]?.offset).toBe(12);
 		await abortAllDurableObjects();
 		expect((await fetchRecords(topic, 0)).records.map((r) => r.offset)).toEqual([7, 8, 9, 10, 11, 12]);
+	});
+
+	it("reports the local log start never below the log start (Kafka's local log start is at or past it)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		await produceBatches(topic, 3, 2); // batches at 0, 2, 4
+		const topicId = await topicIdOf(topic);
+		await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => {
+			expect(instance.deleteRecords(topicId, 3)).toEqual({ ok: true, value: { logStartOffset: 3 } });
+			// Synchronously, before retention's alarm may run: every batch is still stored, yet nothing below 3 is readable.
+			expect(instance.offsets()).toMatchObject({ logStartOffset: 3, localLogStartOffset: 3 });
+		});
+		// Retention then deletes the batch at 0; the one at 2 holds offset 3, so it stays.
+		await runDurableObjectAlarm(await partitionStub(topic));
+		expect((await stored(topic)).batches).toEqual([2, 4]);
+		expect(await json("GET", `/v1/topics/${topic}`, 200)).toMatchObject({
+			partitions: [{ log_start_offset: 3, local_log_start_offset: 3, high_watermark: 6 }],
+		});
+	});
+
+	it("seeks by time from the log start: a stored record below it never stands for the first one as recent", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		// Out-of-order producer timestamps: offset 1 is recent, 2 and 3 are old, 4 (the next batch) is recent again.
+		const at = (timestamp: number) => ({ value: timestamp, timestamp });
+		await produce(topic, [at(1_000), at(5_000), at(1_000), at(1_000)]);
+		await produce(topic, [at(5_000)]);
+		expect(await deleteBefore(topic, 2)).toBe(2);
+		expect((await stored(topic)).batches).toEqual([0, 4]);
+		// The first offset at or past the log start whose timestamp reaches 5000 is 4, not the log start 2 (timestamp 1000).
+		expect(await json("GET", `/v1/topics/${topic}/partitions/0/offsets?at=5000`, 200)).toEqual({ offset: 4 });
+		expect(await json("GET", `/v1/topics/${topic}/partitions/0/offsets?at=1000`, 200)).toEqual({ offset: 2 });
+		expect(await json("GET", `/v1/topics/${topic}/partitions/0/offsets?at=6000`, 200)).toEqual({ offset: 5 });
 	});
 
 	it("takes -1 for the high watermark, and is a no-op below the log start (answering it)", async () => {
@@ -191,7 +224,7 @@ describe("DeleteRecords", () => {
 		await runDurableObjectAlarm(await partitionStub(topic));
 		expect(await stored(topic)).toEqual({ segments: [], batches: [10, 12, 14] });
 		expect(await json("GET", `/v1/topics/${topic}`, 200)).toMatchObject({
-			partitions: [{ log_start_offset: 11, local_log_start_offset: 10, remote_bytes: 0, remote_records: 0, high_watermark: 16 }],
+			partitions: [{ log_start_offset: 11, local_log_start_offset: 11, remote_bytes: 0, remote_records: 0, high_watermark: 16 }],
 		});
 		await abortAllDurableObjects();
 		expect((await fetchRecords(topic, 0)).records.map((r) => r.offset)).toEqual([11, 12, 13, 14, 15]);
