@@ -19,7 +19,7 @@ import {
 	type ProducerTuple,
 	type StreamMeta,
 	sameSettings,
-} from "./stream-rules.ts";
+} from "../shared/stream-rules.ts";
 import type {
 	StreamAppended,
 	StreamAppendRequest,

@@ -6,7 +6,7 @@
 
 import type { DomainError } from "../shared/errors.ts";
 import type { EncodedRecord } from "../shared/record-codec.ts";
-import type { ProducerTuple, StreamSettings } from "./stream-rules.ts";
+import type { ProducerTuple, StreamSettings } from "../shared/stream-rules.ts";
 import type { RecordEnds, Utf8Parts } from "./types.ts";
 
 export type StreamFailure =

@@ -121,14 +121,11 @@ test("only the edge imports the edge: no Durable Object or pure module imports s
 	assert.deepEqual(offenders, []);
 });
 
-test("the edge takes no value from the partition's modules but its pure stream rules: shared facts live in src/shared/", () => {
+test("the edge takes no value from the partition's modules: pure rules both sides use live in src/shared/", () => {
 	const http = join(SRC, "http");
 	const partition = join(SRC, "partition");
-	const pure = new Set([join(partition, "stream-rules.ts")]);
 	const edge = files.filter((f) => f.startsWith(http));
-	const offenders = edge.flatMap((f) =>
-		(graph.get(f) ?? []).filter((t) => t.startsWith(partition) && !pure.has(t)).map((t) => `${name(f)} → ${name(t)}`),
-	);
+	const offenders = edge.flatMap((f) => (graph.get(f) ?? []).filter((t) => t.startsWith(partition)).map((t) => `${name(f)} → ${name(t)}`));
 	assert.deepEqual(offenders, []);
 });
 

@@ -6,7 +6,6 @@
  * carries none). Reads concatenate bytes, or gather a JSON stream's messages into one array. Pure.
  */
 
-import { isJsonContentType } from "../../../partition/stream-rules.ts";
 import type { RecordEnds, Utf8Parts } from "../../../partition/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { base64Decode } from "../../../shared/base64.ts";
@@ -21,6 +20,7 @@ import {
 	type ValueEncoding,
 } from "../../../shared/record-codec.ts";
 import { recordEnds } from "../../../shared/record-scan.ts";
+import { isJsonContentType } from "../../../shared/stream-rules.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });

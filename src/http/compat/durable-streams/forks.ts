@@ -10,10 +10,10 @@
  * was waiting for it too.
  */
 
-import { isJsonContentType } from "../../../partition/stream-rules.ts";
 import type { StreamView } from "../../../partition/stream-types.ts";
 import { DS_FORK_CHAIN_MAX, DS_READ_BYTES_MAX } from "../../../shared/limits.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
+import { isJsonContentType } from "../../../shared/stream-rules.ts";
 import { type Payload, payloadRecord, payloads, truncatedRecord } from "./codec.ts";
 import { badRequest, type EdgeFailure } from "./errors.ts";
 import { streamTopic } from "./stream-names.ts";

@@ -6,8 +6,8 @@
  * is always zero, kept for the protocol's `readSeq_byteOffset` shape).
  */
 
-import type { ProducerTuple } from "../../../partition/stream-rules.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
+import type { ProducerTuple } from "../../../shared/stream-rules.ts";
 
 export const HEADER = {
 	nextOffset: "Stream-Next-Offset",

@@ -19,13 +19,13 @@
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { topicResource } from "../../../auth/acl.ts";
-import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../partition/stream-rules.ts";
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
 import type { Utf8Parts } from "../../../partition/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { DS_DRAIN_BYTES_MAX, DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_WAIT_MS_MAX } from "../../../shared/limits.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
+import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../shared/stream-rules.ts";
 import { requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { queryOf, readBytes, requireUtf8 } from "../../body.ts";

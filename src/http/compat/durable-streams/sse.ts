@@ -12,9 +12,9 @@
  */
 
 import type { Context } from "hono";
-import { isJsonContentType, normalizeContentType } from "../../../partition/stream-rules.ts";
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
 import { DS_SSE_LIFETIME_MS } from "../../../shared/limits.ts";
+import { isJsonContentType, normalizeContentType } from "../../../shared/stream-rules.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { liveFetchCharger } from "../../middleware/quotas.ts";
 import { eventPayload, payloads } from "./codec.ts";

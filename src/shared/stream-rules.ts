@@ -3,10 +3,11 @@
  * The Durable Streams protocol's write rules, pure: what a stream remembers beside its records (content type,
  * expiry, closure, the last `Stream-Seq`, idempotent producers, fork references) and how an append or a create
  * is judged against it. The partition loads the state, asks, and stores what these return, in the same
- * synchronous turn as the append, so a decision and the write it allows are one atomic step.
+ * synchronous turn as the append, so a decision and the write it allows are one atomic step. The `/ds` mount
+ * judges content types and builds a create's settings by the same rules, so they live here, beside both.
  */
 
-import { DS_EXPIRY_GRACE_MS } from "../shared/limits.ts";
+import { DS_EXPIRY_GRACE_MS } from "./limits.ts";
 
 /** What a stream is, beside its records. Stored as one row in its partition (`stream_meta`). */
 export interface StreamMeta {
