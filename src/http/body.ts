@@ -78,15 +78,35 @@ export function requireText(request: Request): void {
 }
 
 /**
- * The body's byte chunks, decoded (`bodyStream`), refusing more than `limitBytes` of them: a declared
- * `Content-Length` over the limit is refused unread, and a streamed body is abandoned as soon as it passes the limit.
+ * Reads and drops up to `bytesMax` more of a refused body, then cancels the rest. Answering while the client still
+ * sends resets the connection under it, and it sees a broken pipe instead of the 413; a sender gone meanwhile is
+ * answered all the same.
  */
-export async function* readByteChunks(request: Request, limitBytes = REQUEST_BYTES_MAX): AsyncGenerator<Uint8Array> {
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>, bytesMax: number): Promise<void> {
+	try {
+		for (let dropped = 0; dropped < bytesMax; ) {
+			const { done, value } = await reader.read();
+			if (done) return;
+			dropped += value.byteLength;
+		}
+		await reader.cancel();
+	} catch {}
+}
+
+/**
+ * The body's byte chunks, decoded (`bodyStream`), refusing more than `limitBytes` of them: a declared
+ * `Content-Length` over the limit is refused unread, and a streamed body is abandoned as soon as it passes the limit,
+ * unless the mount has it read on and dropped first, up to `drainBytesMax` (`discard`).
+ */
+export async function* readByteChunks(request: Request, limitBytes = REQUEST_BYTES_MAX, drainBytesMax = 0): AsyncGenerator<Uint8Array> {
 	const declared = request.headers.get("Content-Length");
 	if (declared !== null) {
 		const length = Number(declared);
 		if (!Number.isSafeInteger(length) || length < 0) throw new ApiError("invalid_request", "Content-Length is not a byte count");
-		if (length > limitBytes) throw tooLarge(limitBytes);
+		if (length > limitBytes) {
+			if (drainBytesMax > 0 && request.body !== null) await discard(request.body.getReader(), drainBytesMax);
+			throw tooLarge(limitBytes);
+		}
 	}
 	const body = bodyStream(request);
 	if (body === null) return;
@@ -99,7 +119,7 @@ export async function* readByteChunks(request: Request, limitBytes = REQUEST_BYT
 		if (done) return;
 		received += value.byteLength;
 		if (received > limitBytes) {
-			await reader.cancel();
+			await discard(reader, drainBytesMax);
 			throw tooLarge(limitBytes);
 		}
 		yield value;
@@ -115,11 +135,11 @@ export async function* readTextChunks(request: Request, limitBytes = REQUEST_BYT
 	if (rest.length > 0) yield rest;
 }
 
-/** The whole body as bytes, bounded as `readByteChunks`. */
-export async function readBytes(request: Request, limitBytes = REQUEST_BYTES_MAX): Promise<Uint8Array> {
+/** The whole body as bytes, bounded (and a refused one drained) as `readByteChunks`. */
+export async function readBytes(request: Request, limitBytes = REQUEST_BYTES_MAX, drainBytesMax = 0): Promise<Uint8Array> {
 	const chunks: Uint8Array[] = [];
 	let length = 0;
-	for await (const chunk of readByteChunks(request, limitBytes)) {
+	for await (const chunk of readByteChunks(request, limitBytes, drainBytesMax)) {
 		chunks.push(chunk);
 		length += chunk.byteLength;
 	}

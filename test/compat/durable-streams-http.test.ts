@@ -9,6 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { REQUEST_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -186,5 +187,39 @@ describe("live=sse and the fetch-bytes quota", () => {
 		const debt = await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
 		expect(debt?.waitMs).toBeGreaterThan(1000);
 		await sse.close();
+	});
+});
+
+describe("a body over the request limit", { timeout: 20_000 }, () => {
+	/** A chunked body (no Content-Length) `totalBytes` long, which counts what the server pulled and whether it cancelled. */
+	function countedBody(totalBytes: number) {
+		const chunk = new Uint8Array(64 * 1024);
+		const seen = { pulledBytes: 0, cancelled: false };
+		const stream = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				if (seen.pulledBytes >= totalBytes) return controller.close();
+				seen.pulledBytes += chunk.byteLength;
+				controller.enqueue(chunk);
+			},
+			cancel() {
+				seen.cancelled = true;
+			},
+		});
+		return { stream, seen };
+	}
+
+	// Answering while the client still sends resets the connection: the client sees EPIPE, not the 413.
+	it("is read to its end before the 413, when streamed without a Content-Length as when declared", async () => {
+		const path = `large/${uniqueTopic("ds")}`;
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "application/octet-stream" } })).status).toBe(201);
+		const totalBytes = REQUEST_BYTES_MAX + 2 * 1024 * 1024;
+		for (const declared of [false, true]) {
+			const { stream, seen } = countedBody(totalBytes);
+			const headers = { "Content-Type": "application/octet-stream", ...(declared ? { "Content-Length": String(totalBytes) } : {}) };
+			const response = await call("POST", `${DS}/${path}`, { headers, raw: stream });
+			expect(response.status).toBe(413);
+			expect(await response.json()).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
+			expect(seen, declared ? "declared" : "streamed").toEqual({ pulledBytes: totalBytes, cancelled: false });
+		}
 	});
 });

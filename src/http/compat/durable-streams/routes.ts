@@ -23,7 +23,13 @@ import type { StreamRead, StreamResult } from "../../../partition/stream-types.t
 import type { Utf8Parts } from "../../../partition/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { ApiError } from "../../../shared/errors.ts";
-import { DS_DRAIN_BYTES_MAX, DS_LONG_POLL_MS_DEFAULT, DS_READ_BYTES_MAX, FETCH_WAIT_MS_MAX } from "../../../shared/limits.ts";
+import {
+	DS_DRAIN_BYTES_MAX,
+	DS_LONG_POLL_MS_DEFAULT,
+	DS_READ_BYTES_MAX,
+	FETCH_WAIT_MS_MAX,
+	REQUEST_BYTES_MAX,
+} from "../../../shared/limits.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../shared/stream-rules.ts";
 import { requireAccess } from "../../access.ts";
@@ -61,26 +67,13 @@ const STREAM_PREFIX = "/ds/v1/stream/";
 
 /**
  * An append's or create's body. One over `REQUEST_BYTES_MAX` is refused (413), but read to its end first, up to
- * `DS_DRAIN_BYTES_MAX`: answering while the client is still sending would reset the connection, and the client
+ * `DS_DRAIN_BYTES_MAX`, whether its length was declared or it streamed past the limit: answering while the client is still sending would reset the connection, and the client
  * would see a broken socket instead of the 413. A JSON body is parsed as UTF-8, so it may declare no other
  * charset (415); a byte stream's body is kept as its bytes, whatever charset it names.
  */
 async function readStreamBody(request: Request): Promise<Uint8Array> {
 	if (isJsonContentType(request.headers.get("Content-Type") ?? "")) requireUtf8(request);
-	try {
-		return await readBytes(request);
-	} catch (error) {
-		if (error instanceof ApiError && error.error.code === "request_too_large" && request.body !== null && !request.body.locked) {
-			const reader = request.body.getReader();
-			for (let drained = 0; drained <= DS_DRAIN_BYTES_MAX; ) {
-				const { done, value } = await reader.read();
-				if (done) break;
-				drained += value.byteLength;
-			}
-			await reader.cancel().catch(() => {});
-		}
-		throw error;
-	}
+	return readBytes(request, REQUEST_BYTES_MAX, DS_DRAIN_BYTES_MAX);
 }
 
 /**
