@@ -10,6 +10,7 @@
 import { payLiveFetch } from "../auth/live-fetch.ts";
 import { assert } from "../shared/assert.ts";
 import { type DomainError, type Failure, ok, type Result } from "../shared/errors.ts";
+import { TAIL_RESUME_MS } from "../shared/limits.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailSource, type TailState, tailCapacity } from "./tail.ts";
 import type { LogView } from "./types.ts";
@@ -26,6 +27,8 @@ export interface FollowersOptions {
 	readonly range: (offset: number) => Failure | null;
 	/** This partition's number, for log lines (−1 before it is configured). */
 	readonly partition: () => number;
+	/** Has the object's alarm come by `atMs` at the latest; the alarm pushes every tail (`committed`). */
+	readonly alarmBy: (atMs: number) => void;
 }
 
 export class Followers {
@@ -49,7 +52,13 @@ export class Followers {
 
 	constructor(private readonly o: FollowersOptions) {
 		this.tailsOpenMax = o.ctx.getWebSockets().length;
-		this.tailLog = { ...o.tailLog, payFetch: (keyId, bytes) => payLiveFetch(o.env, keyId, bytes) };
+		this.tailLog = {
+			...o.tailLog,
+			payFetch: (keyId, bytes) => {
+				o.alarmBy(Date.now() + TAIL_RESUME_MS);
+				return payLiveFetch(o.env, keyId, bytes);
+			},
+		};
 	}
 
 	/** Reads the stored watchers (one per topic's webhook dispatcher): after a start, a rollback or a deletion. */

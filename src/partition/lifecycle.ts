@@ -151,7 +151,8 @@ export class Lifecycle {
 			: remoteRetentionDueMs(remote, totalBytes, config, nowMs, start);
 	}
 
-	private ensureBy(dueMs: number | null): void {
+	/** Makes sure the alarm comes by `dueMs` (null: no due work) at the latest. */
+	ensureBy(dueMs: number | null): void {
 		if (dueMs !== null && (this.alarmAtMs === null || this.alarmAtMs > dueMs)) this.setAlarm(Math.min(dueMs, ALARM_AT_MS_MAX));
 	}
 

@@ -152,6 +152,7 @@ export class PartitionLog extends DurableObject<Env> {
 		identity: (topicId) => this.checkIdentity(topicId),
 		range: (offset) => this.checkRange(offset),
 		partition: () => this.partition,
+		alarmBy: (atMs) => this.lifecycle.ensureBy(atMs),
 	});
 	/** Whether an `Idempotency-Key` created at `createdAtMs` is past its window at `nowMs`. */
 	private readonly keyExpired = (createdAtMs: number, nowMs: number) => this.lifecycle.idempotencyExpired(createdAtMs, nowMs);
@@ -558,8 +559,9 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/** Background work (alarm-run.ts): whatever is due, in bounded steps; then the next alarm is set. */
-	override alarm(): Promise<void> {
-		return this.alarmRun.run();
+	override async alarm(): Promise<void> {
+		await this.alarmRun.run();
+		this.followers.committed(); // a tail's background send cut short (an eviction) resumes, after the run's reschedule
 	}
 
 	/**

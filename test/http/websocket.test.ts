@@ -2,12 +2,14 @@
  * WebSocket tails: backlog then live appends pushed by the partition, acks, and a slow consumer disconnected
  * with close code 4008 instead of buffering without bound.
  */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
-import { TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
+import { TAIL_RESUME_MS, TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { partitionStub } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
 import { call, createTopic, expectError, produce } from "../support/worker.ts";
 
@@ -86,6 +88,37 @@ describe("WebSocket tail", () => {
 		await tail.until(() => tail.closed() !== null || tail.values().length > 1);
 		expect(tail.values()).toHaveLength(1);
 		expect(tail.closed()).toMatchObject({ code: TAIL_CLOSE.offsetOutOfRange, reason: expect.stringContaining("below the log start, 2") });
+	});
+
+	it("resumes a paying tail whose background send ended early from the alarm, with no append or ack to wake it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		await produce(topic, [{ value: "a" }]);
+		// A key whose fetch quota makes its tail send in the background, one paid message at a time (no debt here).
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1_000_000 });
+		const tail = await openTail(topic, "?offset=0", key.secret);
+		await tail.until(() => tail.values().length === 1);
+		const stub = await partitionStub(topic);
+		// The next send fails as it would on an evicted object: the background send ends, the attachment unmoved.
+		await runInDurableObject(stub, (_, state) => {
+			const [socket] = state.getWebSockets();
+			if (socket === undefined) throw new Error("the tail is not open here");
+			const send = socket.send.bind(socket);
+			socket.send = () => {
+				socket.send = send;
+				throw new Error("evicted");
+			};
+		});
+		const before = Date.now();
+		await produce(topic, [{ value: "b" }]);
+		const alarmAtMs = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+		expect(alarmAtMs).not.toBeNull();
+		expect(alarmAtMs).toBeLessThanOrEqual(Date.now() + TAIL_RESUME_MS);
+		expect(alarmAtMs).toBeGreaterThanOrEqual(before);
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		await tail.until(() => tail.values().length === 2);
+		expect(tail.values()).toEqual(["a", "b"]);
+		tail.ws.close(1000, "done");
 	});
 
 	it("closes tails with 4404 when the topic is deleted", async () => {
