@@ -115,9 +115,10 @@ export class Followers {
 		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 		ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
 		this.tailsOpenMax++;
-		// The edge asks for a key with a fetch quota to pay (`fetch_quota`): every other tail pays nothing.
-		const payer = keyId !== null && url.searchParams.get("fetch_quota") === "1" ? { payer: keyId } : {};
-		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0, ...payer } satisfies TailState);
+		// The edge names whose fetch quota each message pays (`fetch_payer`: a key, or anonymous, which has no key_id).
+		const payer = url.searchParams.get("fetch_payer");
+		const paying = payer === null ? {} : { payer };
+		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0, ...paying } satisfies TailState);
 		pushTail(server, this.tailLog);
 		return new Response(null, { status: 101, webSocket: client });
 	}

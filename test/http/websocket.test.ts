@@ -3,15 +3,18 @@
  * with close code 4008 instead of buffering without bound.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
 import { TAIL_RESUME_MS, TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
+import { keyAuthority } from "../../src/shared/stubs.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
-import { call, createTopic, expectError, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
 describe("WebSocket tail", () => {
 	it("sends the backlog from offset, then every append, in order", async () => {
@@ -119,6 +122,23 @@ describe("WebSocket tail", () => {
 		await tail.until(() => tail.values().length === 2);
 		expect(tail.values()).toEqual(["a", "b"]);
 		tail.ws.close(1000, "done");
+	});
+
+	it("has an anonymous tail pay anonymous's fetch quota, as its SSE reads do", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		await json("PUT", "/v1/anonymous", 200, {
+			body: { acl: [{ resource: `topic:${topic}`, operations: ["consume"] }], quotas: { fetch_bytes_per_sec: 1000 } },
+		});
+		const clock = holdClock(); // no refill between the send and the look at the bucket
+		const tail = await openTail(topic, "?offset=0", null);
+		await tail.until(() => tail.values().length === 1);
+		const debt = await keyAuthority(env, ANONYMOUS_ID).chargeQuotas(ANONYMOUS_ID, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		clock.release();
+		expect(debt?.waitMs).toBeGreaterThan(1000);
+		tail.ws.close(1000, "done");
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [] } });
 	});
 
 	it("closes tails with 4404 when the topic is deleted", async () => {

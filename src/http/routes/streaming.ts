@@ -157,8 +157,9 @@ export async function tailRecords(c: Context<AppEnv>): Promise<Response> {
 		url.searchParams.set("key_id", principal.key.id);
 		url.searchParams.set("partition", String(start.partition));
 	}
-	// A key with a fetch quota has its tail pay each message; any other tail stays free (and synchronous).
-	if (liveFetchPayer(c) !== null) url.searchParams.set("fetch_quota", "1");
+	// A key (or anonymous) with a fetch quota has its tail pay each message; any other tail stays free (and synchronous).
+	const payer = liveFetchPayer(c);
+	if (payer !== null) url.searchParams.set("fetch_payer", payer);
 	const response = await partitionLog(c.env, start.topicId, start.partition).fetch(url.toString(), { headers: { Upgrade: "websocket" } });
 	if (response.status === 101) return response;
 	const body = (await response.json()) as { error: DomainError & Record<string, unknown> };
