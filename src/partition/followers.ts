@@ -52,10 +52,17 @@ export class Followers {
 
 	constructor(private readonly o: FollowersOptions) {
 		this.tailsOpenMax = o.ctx.getWebSockets().length;
+		// Each message a tail sends in the background (read from R2, or paid for) has the alarm come by
+		// `TAIL_RESUME_MS`: should the object be evicted meanwhile, the alarm pushes the tail on (`committed`).
+		const resumable = () => o.alarmBy(Date.now() + TAIL_RESUME_MS);
 		this.tailLog = {
 			...o.tailLog,
+			readAcross: (offset, maxRecords, maxBytes) => {
+				resumable();
+				return o.tailLog.readAcross(offset, maxRecords, maxBytes);
+			},
 			payFetch: (keyId, bytes) => {
-				o.alarmBy(Date.now() + TAIL_RESUME_MS);
+				resumable();
 				return payLiveFetch(o.env, keyId, bytes);
 			},
 		};

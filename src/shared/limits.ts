@@ -321,8 +321,9 @@ export const TAIL_MESSAGE_RECORDS_MAX = 1_000;
 export const TAIL_MESSAGE_BYTES_MAX = 1024 * 1024;
 export const TAIL_UNACKED_BYTES_MAX = 8 * 1024 * 1024;
 /**
- * How soon the partition's alarm comes after a tail's paid message, so a background send cut short (the object
- * evicted, the key's authority not answering) resumes by then, not at the next append or acknowledgement.
+ * How soon the partition's alarm comes after each message a tail sends in the background (read from R2, or paid for
+ * with a fetch quota), so a send cut short (the object evicted, the key's authority not answering) resumes by then,
+ * not at the next append or acknowledgement.
  */
 export const TAIL_RESUME_MS = 10_000;
 /** Open WebSocket tails per partition. */

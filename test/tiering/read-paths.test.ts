@@ -8,7 +8,8 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
-import { TIMESTAMP_LOOKUP_BATCHES_MAX } from "../../src/shared/limits.ts";
+import type { TailSource } from "../../src/partition/tail.ts";
+import { TAIL_RESUME_MS, TIMESTAMP_LOOKUP_BATCHES_MAX } from "../../src/shared/limits.ts";
 import { readAcross } from "../../src/shared/log-reader.ts";
 import { join, type Polled } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
@@ -206,6 +207,32 @@ describe("streaming reads from an old offset", () => {
 			1,
 			count,
 		);
+		tail.ws.close(1000, "done");
+	});
+
+	it("a catch-up from R2 cut short (an eviction) resumes from the partition's alarm, with no append or ack to wake it", async () => {
+		const { topic, count, all } = await filledTopic();
+		await offloadBatches(topic, 30);
+		const stub = await partitionStub(topic);
+		// The tail's first read from R2 fails as it would on an evicted object: its background send ends, nothing sent.
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			const source = (instance as unknown as { tailLog: TailSource }).tailLog as { -readonly [K in keyof TailSource]: TailSource[K] };
+			const readAcross = source.readAcross;
+			source.readAcross = () => {
+				source.readAcross = readAcross;
+				return Promise.reject(new Error("evicted"));
+			};
+		});
+		const before = Date.now();
+		const tail = await openTail(topic, "?offset=0");
+		const alarmAtMs = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+		expect(alarmAtMs).not.toBeNull();
+		expect(alarmAtMs).toBeLessThanOrEqual(Date.now() + TAIL_RESUME_MS);
+		expect(alarmAtMs).toBeGreaterThanOrEqual(before);
+		expect(tail.values()).toEqual([]);
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		await tail.until(() => tail.values().length >= count);
+		expect(tail.values()).toEqual(all.map((r) => r.value));
 		tail.ws.close(1000, "done");
 	});
 });
