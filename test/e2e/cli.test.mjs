@@ -7,11 +7,17 @@
 
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { after, before, test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import { generateToken, HOST, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { jsonLines, runCli } from "./lib/cli.mjs";
 import { kcat, startGatewayProcess } from "./lib/kafka.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
+
+/**
+ * How many of the tests below run at once. Each works on topics, groups and keys of its own, and most of a test's
+ * time is spent waiting on a CLI process or the broker, so a few at once overlap those waits instead of adding them.
+ */
+const TESTS_AT_ONCE = 4;
 
 const state = tempDir("cli");
 /** @type {Record<string, string>} */
@@ -53,77 +59,6 @@ async function fails(args, code, { status = 1, input, useEnv = env } = {}) {
 	return lines[0];
 }
 
-test("--help works without a broker", async () => {
-	const result = await runCli(["--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
-	assert.equal(result.status, 0);
-	assert.match(result.stdout, /usage: tributary/);
-	for (const command of ["topics", "produce", "consume", "groups", "keys", "subscriptions", "kafka-gateway"]) {
-		assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
-	}
-});
-
-test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }, async () => {
-	await ok([
-		"topics",
-		"create",
-		"cli-topics",
-		"--partitions",
-		"2",
-		"--config",
-		"retention.ms=3600000",
-		"--config",
-		"remote.storage.enable=true",
-		"--location-hint",
-		"enam",
-	]);
-	const list = JSON.parse((await ok(["topics", "list", "--json"])).stdout);
-	const listed = list.topics.find((/** @type {any} */ t) => t.name === "cli-topics");
-	assert.match(listed.topic_id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-	assert.deepEqual(listed, { name: "cli-topics", topic_id: listed.topic_id, partitions: 2, config: listed.config });
-	assert.equal(list.topics.find((/** @type {any} */ t) => t.name === "cli-topics").config["retention.ms"], 3600000);
-	await ok(["topics", "alter", "cli-topics", "--partitions", "3"]);
-	const described = JSON.parse((await ok(["topics", "describe", "cli-topics", "--json"])).stdout);
-	assert.deepEqual(
-		described.partitions.map((/** @type {any} */ p) => ({
-			partition: p.partition,
-			log_start_offset: p.log_start_offset,
-			high_watermark: p.high_watermark,
-		})),
-		[0, 1, 2].map((partition) => ({ partition, log_start_offset: 0, high_watermark: 0 })),
-	);
-	assert.equal(described.location_hint, "enam");
-	assert.equal(described.config["remote.storage.enable"], true);
-	const table = await ok(["topics", "describe", "cli-topics"]);
-	assert.match(table.stdout, /HIGH_WATERMARK +RECORDS +BYTES +REMOTE_RECORDS +REMOTE_BYTES/);
-	assert.doesNotMatch(table.stdout, /NaN|undefined/, "every figure comes from the broker's answer");
-	assert.match(table.stdout, /location hint enam/);
-	assert.match(table.stdout, new RegExp(`^topic cli-topics \\(id ${listed.topic_id}\\): 3 partition`));
-	await ok(["topics", "delete", "cli-topics"]);
-	await fails(["topics", "describe", "cli-topics"], "^tributary: error: topic_not_found \\(HTTP 404\\): ");
-});
-
-test("topics delete-records: one partition before an offset, every partition with latest", {
-	timeout: 60_000,
-}, async () => {
-	await ok(["topics", "create", "cli-trim", "--partitions", "2"]);
-	await ok(["produce", "cli-trim", "--partition", "0"], "a\nb\nc\nd\n");
-	await ok(["produce", "cli-trim", "--partition", "1"], "e\nf\n");
-	const one = JSON.parse((await ok(["topics", "delete-records", "cli-trim", "--partition", "0", "--before", "3", "--json"])).stdout);
-	assert.deepEqual(one, { topic: "cli-trim", partitions: [{ partition: 0, log_start_offset: 3 }] });
-	const read = jsonLines((await ok(["consume", "cli-trim", "--partition", "0", "--from", "earliest", "--exit", "--json"])).stdout);
-	assert.deepEqual(
-		read.map((/** @type {any} */ r) => [r.offset, r.value]),
-		[[3, "d"]],
-	);
-	const every = await ok(["topics", "delete-records", "cli-trim", "--before", "latest"]);
-	assert.match(every.stdout, /PARTITION +LOG_START_OFFSET\n0 +4\n1 +2\n/);
-	await fails(
-		["topics", "delete-records", "cli-trim", "--partition", "0", "--before", "9"],
-		"^tributary: error: offset_out_of_range \\(HTTP 416\\): ",
-	);
-	await fails(["topics", "delete-records", "cli-trim", "--before", "2"], "needs --partition", { status: 2 });
-});
-
 /**
  * A broker that answers one topic's description, `described`, and 404 to anything else: for figures a real broker
  * reaches only after a compaction pass or an offload to R2 has run.
@@ -160,272 +95,347 @@ function tableRows(stdout, header) {
 		.map((line) => Object.fromEntries(line.split(/\s{2,}/).map((cell, i) => [columns[i], cell])));
 }
 
-test("topics describe shows the records and bytes held, in both tiers, not the offset range", { timeout: 60_000 }, async () => {
-	// Partition 0 is compacted: 4 records held over offsets [0, 10). Partition 1 is tiered: [2, 50) in R2, 48
-	// records there, and 10 records locally.
-	const partition = { log_start_offset: 0, local_log_start_offset: 0, remote_bytes: 0, remote_records: 0 };
-	const broker = await describingBroker({
-		name: "described",
-		config: { "cleanup.policy": "compact" },
-		location_hint: null,
-		partitions: [
-			{ ...partition, partition: 0, high_watermark: 10, bytes: 300, records: 4 },
-			{
-				...partition,
-				partition: 1,
-				log_start_offset: 2,
-				local_log_start_offset: 50,
-				high_watermark: 60,
-				bytes: 1000,
-				records: 10,
-				remote_bytes: 9000,
-				remote_records: 48,
-			},
-		],
+describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
+	test("--help works without a broker", async () => {
+		const result = await runCli(["--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
+		assert.equal(result.status, 0);
+		assert.match(result.stdout, /usage: tributary/);
+		for (const command of ["topics", "produce", "consume", "groups", "keys", "subscriptions", "kafka-gateway"]) {
+			assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
+		}
 	});
-	try {
-		const result = await runCli(["topics", "describe", "described"], { env: { TRIBUTARY_URL: broker.url, TRIBUTARY_TOKEN: "t" } });
-		assert.equal(result.status, 0, result.stderr);
-		const rows = tableRows(result.stdout, "PARTITION");
+
+	test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }, async () => {
+		await ok([
+			"topics",
+			"create",
+			"cli-topics",
+			"--partitions",
+			"2",
+			"--config",
+			"retention.ms=3600000",
+			"--config",
+			"remote.storage.enable=true",
+			"--location-hint",
+			"enam",
+		]);
+		const list = JSON.parse((await ok(["topics", "list", "--json"])).stdout);
+		const listed = list.topics.find((/** @type {any} */ t) => t.name === "cli-topics");
+		assert.match(listed.topic_id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+		assert.deepEqual(listed, { name: "cli-topics", topic_id: listed.topic_id, partitions: 2, config: listed.config });
+		assert.equal(list.topics.find((/** @type {any} */ t) => t.name === "cli-topics").config["retention.ms"], 3600000);
+		await ok(["topics", "alter", "cli-topics", "--partitions", "3"]);
+		const described = JSON.parse((await ok(["topics", "describe", "cli-topics", "--json"])).stdout);
 		assert.deepEqual(
-			rows.map((r) => [r.PARTITION, r.RECORDS, r.BYTES, r.REMOTE_RECORDS, r.REMOTE_BYTES]),
+			described.partitions.map((/** @type {any} */ p) => ({
+				partition: p.partition,
+				log_start_offset: p.log_start_offset,
+				high_watermark: p.high_watermark,
+			})),
+			[0, 1, 2].map((partition) => ({ partition, log_start_offset: 0, high_watermark: 0 })),
+		);
+		assert.equal(described.location_hint, "enam");
+		assert.equal(described.config["remote.storage.enable"], true);
+		const table = await ok(["topics", "describe", "cli-topics"]);
+		assert.match(table.stdout, /HIGH_WATERMARK +RECORDS +BYTES +REMOTE_RECORDS +REMOTE_BYTES/);
+		assert.doesNotMatch(table.stdout, /NaN|undefined/, "every figure comes from the broker's answer");
+		assert.match(table.stdout, /location hint enam/);
+		assert.match(table.stdout, new RegExp(`^topic cli-topics \\(id ${listed.topic_id}\\): 3 partition`));
+		await ok(["topics", "delete", "cli-topics"]);
+		await fails(["topics", "describe", "cli-topics"], "^tributary: error: topic_not_found \\(HTTP 404\\): ");
+	});
+
+	test("topics delete-records: one partition before an offset, every partition with latest", {
+		timeout: 60_000,
+	}, async () => {
+		await ok(["topics", "create", "cli-trim", "--partitions", "2"]);
+		await ok(["produce", "cli-trim", "--partition", "0"], "a\nb\nc\nd\n");
+		await ok(["produce", "cli-trim", "--partition", "1"], "e\nf\n");
+		const one = JSON.parse((await ok(["topics", "delete-records", "cli-trim", "--partition", "0", "--before", "3", "--json"])).stdout);
+		assert.deepEqual(one, { topic: "cli-trim", partitions: [{ partition: 0, log_start_offset: 3 }] });
+		const read = jsonLines((await ok(["consume", "cli-trim", "--partition", "0", "--from", "earliest", "--exit", "--json"])).stdout);
+		assert.deepEqual(
+			read.map((/** @type {any} */ r) => [r.offset, r.value]),
+			[[3, "d"]],
+		);
+		const every = await ok(["topics", "delete-records", "cli-trim", "--before", "latest"]);
+		assert.match(every.stdout, /PARTITION +LOG_START_OFFSET\n0 +4\n1 +2\n/);
+		await fails(
+			["topics", "delete-records", "cli-trim", "--partition", "0", "--before", "9"],
+			"^tributary: error: offset_out_of_range \\(HTTP 416\\): ",
+		);
+		await fails(["topics", "delete-records", "cli-trim", "--before", "2"], "needs --partition", { status: 2 });
+	});
+
+	test("topics describe shows the records and bytes held, in both tiers, not the offset range", { timeout: 60_000 }, async () => {
+		// Partition 0 is compacted: 4 records held over offsets [0, 10). Partition 1 is tiered: [2, 50) in R2, 48
+		// records there, and 10 records locally.
+		const partition = { log_start_offset: 0, local_log_start_offset: 0, remote_bytes: 0, remote_records: 0 };
+		const broker = await describingBroker({
+			name: "described",
+			config: { "cleanup.policy": "compact" },
+			location_hint: null,
+			partitions: [
+				{ ...partition, partition: 0, high_watermark: 10, bytes: 300, records: 4 },
+				{
+					...partition,
+					partition: 1,
+					log_start_offset: 2,
+					local_log_start_offset: 50,
+					high_watermark: 60,
+					bytes: 1000,
+					records: 10,
+					remote_bytes: 9000,
+					remote_records: 48,
+				},
+			],
+		});
+		try {
+			const result = await runCli(["topics", "describe", "described"], { env: { TRIBUTARY_URL: broker.url, TRIBUTARY_TOKEN: "t" } });
+			assert.equal(result.status, 0, result.stderr);
+			const rows = tableRows(result.stdout, "PARTITION");
+			assert.deepEqual(
+				rows.map((r) => [r.PARTITION, r.RECORDS, r.BYTES, r.REMOTE_RECORDS, r.REMOTE_BYTES]),
+				[
+					["0", "4", "300", "0", "0"],
+					["1", "58", "10000", "48", "9000"],
+				],
+			);
+		} finally {
+			broker.close();
+		}
+	});
+
+	test("produce -K splits keys; consume --exit --json reads everything back, keys in one partition each", { timeout: 60_000 }, async () => {
+		await ok(["topics", "create", "cli-keys", "--partitions", "3"]);
+		const lines = Array.from({ length: 60 }, (_, i) => `user-${i % 7}:event ${i}: with a colon`);
+		const produced = await ok(["produce", "cli-keys", "-K", ":", "--header", "source=cli"], `${lines.join("\n")}\n`);
+		assert.match(produced.stderr, /^produced 60 records .* to cli-keys\n$/);
+		const records = jsonLines((await ok(["consume", "cli-keys", "--exit", "--json"])).stdout);
+		assert.equal(records.length, 60);
+		const byKey = new Map();
+		for (const r of records) {
+			assert.deepEqual(Object.keys(r).sort(), ["headers", "key", "offset", "partition", "timestamp", "topic", "value"]);
+			assert.equal(r.topic, "cli-keys");
+			assert.deepEqual(r.headers, [{ key: "source", value: "cli" }]);
+			assert.match(r.value, /^event \d+: with a colon$/);
+			if (byKey.has(r.key)) assert.equal(byKey.get(r.key), r.partition, `key ${r.key} in one partition`);
+			byKey.set(r.key, r.partition);
+		}
+		assert.equal(byKey.size, 7);
+		// Per partition, offsets are dense from 0 and the order of the input is kept.
+		for (const p of [0, 1, 2]) {
+			const mine = records.filter((r) => r.partition === p);
+			assert.deepEqual(
+				mine.map((r) => r.offset),
+				mine.map((_, i) => i),
+			);
+			const numbers = mine.map((r) => Number(/event (\d+)/.exec(r.value)?.[1]));
+			assert.deepEqual(
+				numbers,
+				[...numbers].sort((a, b) => a - b),
+			);
+		}
+		const one = jsonLines((await ok(["consume", "cli-keys", "--exit", "--json", "--partition", "1", "--from=-2"])).stdout);
+		assert.ok(one.every((r) => r.partition === 1));
+		assert.equal(one.length, Math.min(2, records.filter((r) => r.partition === 1).length));
+		const limited = await ok(["consume", "cli-keys", "--max", "5", "--format", "%p/%o %k=%s\\n"]);
+		assert.equal(limited.stdout.trim().split("\n").length, 5);
+		assert.match(limited.stdout, /^\d+\/\d+ user-\d=event \d+/);
+	});
+
+	test("produce --json takes record objects; a bad line fails alone", { timeout: 60_000 }, async () => {
+		await ok(["topics", "create", "cli-json", "--partitions", "1", "--config", "max.message.bytes=1024"]);
+		const input = [
+			JSON.stringify({ key: "a", value: { n: 1 }, headers: [{ key: "h", value: "1" }], timestamp: 1767225600000 }),
+			"not json",
+			JSON.stringify({ value: "x".repeat(2000) }),
+			JSON.stringify({ key: null, value: [1, 2] }),
+		].join("\n");
+		const result = await runCli(["produce", "cli-json", "--json"], { env, input });
+		assert.equal(result.status, 1, result.stderr);
+		assert.match(result.stderr, /line 2: error: not JSON/);
+		assert.match(result.stderr, /line 3: error: record_too_large \(HTTP 413\)/);
+		assert.match(result.stderr, /produced 2 records .*, 2 failed/);
+		assert.doesNotMatch(result.stderr, /\n\s+at /);
+		const records = jsonLines((await ok(["consume", "cli-json", "--exit", "--json"])).stdout);
+		assert.deepEqual(
+			records.map((r) => [r.offset, r.key, r.value, r.headers]),
 			[
-				["0", "4", "300", "0", "0"],
-				["1", "58", "10000", "48", "9000"],
+				[0, "a", { n: 1 }, [{ key: "h", value: "1" }]],
+				[1, null, [1, 2], []],
 			],
 		);
-	} finally {
-		broker.close();
-	}
-});
-
-test("produce -K splits keys; consume --exit --json reads everything back, keys in one partition each", { timeout: 60_000 }, async () => {
-	await ok(["topics", "create", "cli-keys", "--partitions", "3"]);
-	const lines = Array.from({ length: 60 }, (_, i) => `user-${i % 7}:event ${i}: with a colon`);
-	const produced = await ok(["produce", "cli-keys", "-K", ":", "--header", "source=cli"], `${lines.join("\n")}\n`);
-	assert.match(produced.stderr, /^produced 60 records .* to cli-keys\n$/);
-	const records = jsonLines((await ok(["consume", "cli-keys", "--exit", "--json"])).stdout);
-	assert.equal(records.length, 60);
-	const byKey = new Map();
-	for (const r of records) {
-		assert.deepEqual(Object.keys(r).sort(), ["headers", "key", "offset", "partition", "timestamp", "topic", "value"]);
-		assert.equal(r.topic, "cli-keys");
-		assert.deepEqual(r.headers, [{ key: "source", value: "cli" }]);
-		assert.match(r.value, /^event \d+: with a colon$/);
-		if (byKey.has(r.key)) assert.equal(byKey.get(r.key), r.partition, `key ${r.key} in one partition`);
-		byKey.set(r.key, r.partition);
-	}
-	assert.equal(byKey.size, 7);
-	// Per partition, offsets are dense from 0 and the order of the input is kept.
-	for (const p of [0, 1, 2]) {
-		const mine = records.filter((r) => r.partition === p);
+		assert.equal(records[0].timestamp, 1767225600000);
+		const later = jsonLines((await ok(["consume", "cli-json", "--exit", "--json", "--from", "2026-01-01T00:00:00.001Z"])).stdout);
 		assert.deepEqual(
-			mine.map((r) => r.offset),
-			mine.map((_, i) => i),
+			later.map((r) => r.offset),
+			[1],
 		);
-		const numbers = mine.map((r) => Number(/event (\d+)/.exec(r.value)?.[1]));
+	});
+
+	test("consume --group commits what it printed; groups list, describe, reset", { timeout: 90_000 }, async () => {
+		await ok(["topics", "create", "cli-group", "--partitions", "2"]);
+		await ok(["produce", "cli-group"], `${Array.from({ length: 40 }, (_, i) => `r${i}`).join("\n")}\n`);
+		const first = jsonLines((await ok(["consume", "cli-group", "--group", "cli-g", "--exit", "--json"])).stdout);
+		assert.deepEqual(first.map((r) => r.value).sort(), Array.from({ length: 40 }, (_, i) => `r${i}`).sort());
+		const again = await ok(["consume", "cli-group", "--group", "cli-g", "--exit", "--json"]);
+		assert.equal(again.stdout, "", "a group resumes at its commits");
+		const groups = JSON.parse((await ok(["groups", "list", "--json"])).stdout);
+		assert.ok(groups.groups.some((/** @type {any} */ g) => g.group === "cli-g" && g.members === 0));
+		const described = JSON.parse((await ok(["groups", "describe", "cli-g", "--json"])).stdout);
+		assert.equal(described.members.length, 0);
+		assert.equal(
+			described.offsets.reduce((/** @type {number} */ sum, /** @type {any} */ o) => sum + (o.committed ?? 0), 0),
+			40,
+		);
+		// Every partition it committed is caught up (one it never committed, having read nothing there, has no lag).
+		assert.ok(described.offsets.every((/** @type {any} */ o) => o.committed === null || o.lag === 0));
+		await ok(["groups", "reset", "cli-g", "--topic", "cli-group", "--to", "earliest"]);
+		const replay = jsonLines((await ok(["consume", "cli-group", "--group", "cli-g", "--max", "10", "--json"])).stdout);
+		assert.equal(replay.length, 10);
+		const after10 = JSON.parse((await ok(["groups", "describe", "cli-g", "--json"])).stdout);
+		assert.equal(
+			after10.offsets.reduce((/** @type {number} */ sum, /** @type {any} */ o) => sum + (o.committed ?? 0), 0),
+			10,
+		);
+		await fails(["groups", "describe", "no-such-group"], "^tributary: error: group_not_found|^tributary: error: ");
+	});
+
+	test("keys: create with an ACL, the key's limits hold, list, delete", { timeout: 60_000 }, async () => {
+		await ok(["topics", "create", "cli-acl-a"]);
+		await ok(["topics", "create", "cli-acl-b"]);
+		const created = JSON.parse((await ok(["keys", "create", "cli-writer", "--acl", "topic:cli-acl-a=produce,describe", "--json"])).stdout);
+		assert.equal(typeof created.secret, "string");
+		const asKey = { ...env, TRIBUTARY_TOKEN: created.secret };
+		const produced = await runCli(["produce", "cli-acl-a"], { env: asKey, input: "hello\n" });
+		assert.equal(produced.status, 0, produced.stderr);
+		const refused = await runCli(["produce", "cli-acl-b"], { env: asKey, input: "hello\n" });
+		assert.equal(refused.status, 1);
+		assert.match(refused.stderr, /forbidden \(HTTP 403\)/);
+		const list = JSON.parse((await ok(["keys", "list", "--json"])).stdout);
+		assert.ok(list.keys.some((/** @type {any} */ k) => k.id === created.id && k.name === "cli-writer"));
+		assert.ok(!JSON.stringify(list).includes(created.secret));
+		await ok(["keys", "delete", created.id]);
+		await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
+	});
+
+	test("subscriptions: create, list, delete", { timeout: 60_000 }, async () => {
+		await ok(["topics", "create", "cli-subs"]);
+		const created = JSON.parse((await ok(["subscriptions", "create", "cli-subs", "--url", "https://8.8.8.8/hook", "--json"])).stdout);
+		assert.match(created.id, /^sub_/);
+		const list = JSON.parse((await ok(["subscriptions", "list", "cli-subs", "--json"])).stdout);
 		assert.deepEqual(
-			numbers,
-			[...numbers].sort((a, b) => a - b),
+			list.subscriptions.map((/** @type {any} */ s) => s.id),
+			[created.id],
 		);
-	}
-	const one = jsonLines((await ok(["consume", "cli-keys", "--exit", "--json", "--partition", "1", "--from=-2"])).stdout);
-	assert.ok(one.every((r) => r.partition === 1));
-	assert.equal(one.length, Math.min(2, records.filter((r) => r.partition === 1).length));
-	const limited = await ok(["consume", "cli-keys", "--max", "5", "--format", "%p/%o %k=%s\\n"]);
-	assert.equal(limited.stdout.trim().split("\n").length, 5);
-	assert.match(limited.stdout, /^\d+\/\d+ user-\d=event \d+/);
-});
-
-test("produce --json takes record objects; a bad line fails alone", { timeout: 60_000 }, async () => {
-	await ok(["topics", "create", "cli-json", "--partitions", "1", "--config", "max.message.bytes=1024"]);
-	const input = [
-		JSON.stringify({ key: "a", value: { n: 1 }, headers: [{ key: "h", value: "1" }], timestamp: 1767225600000 }),
-		"not json",
-		JSON.stringify({ value: "x".repeat(2000) }),
-		JSON.stringify({ key: null, value: [1, 2] }),
-	].join("\n");
-	const result = await runCli(["produce", "cli-json", "--json"], { env, input });
-	assert.equal(result.status, 1, result.stderr);
-	assert.match(result.stderr, /line 2: error: not JSON/);
-	assert.match(result.stderr, /line 3: error: record_too_large \(HTTP 413\)/);
-	assert.match(result.stderr, /produced 2 records .*, 2 failed/);
-	assert.doesNotMatch(result.stderr, /\n\s+at /);
-	const records = jsonLines((await ok(["consume", "cli-json", "--exit", "--json"])).stdout);
-	assert.deepEqual(
-		records.map((r) => [r.offset, r.key, r.value, r.headers]),
-		[
-			[0, "a", { n: 1 }, [{ key: "h", value: "1" }]],
-			[1, null, [1, 2], []],
-		],
-	);
-	assert.equal(records[0].timestamp, 1767225600000);
-	const later = jsonLines((await ok(["consume", "cli-json", "--exit", "--json", "--from", "2026-01-01T00:00:00.001Z"])).stdout);
-	assert.deepEqual(
-		later.map((r) => r.offset),
-		[1],
-	);
-});
-
-test("consume --group commits what it printed; groups list, describe, reset", { timeout: 90_000 }, async () => {
-	await ok(["topics", "create", "cli-group", "--partitions", "2"]);
-	await ok(["produce", "cli-group"], `${Array.from({ length: 40 }, (_, i) => `r${i}`).join("\n")}\n`);
-	const first = jsonLines((await ok(["consume", "cli-group", "--group", "cli-g", "--exit", "--json"])).stdout);
-	assert.deepEqual(first.map((r) => r.value).sort(), Array.from({ length: 40 }, (_, i) => `r${i}`).sort());
-	const again = await ok(["consume", "cli-group", "--group", "cli-g", "--exit", "--json"]);
-	assert.equal(again.stdout, "", "a group resumes at its commits");
-	const groups = JSON.parse((await ok(["groups", "list", "--json"])).stdout);
-	assert.ok(groups.groups.some((/** @type {any} */ g) => g.group === "cli-g" && g.members === 0));
-	const described = JSON.parse((await ok(["groups", "describe", "cli-g", "--json"])).stdout);
-	assert.equal(described.members.length, 0);
-	assert.equal(
-		described.offsets.reduce((/** @type {number} */ sum, /** @type {any} */ o) => sum + (o.committed ?? 0), 0),
-		40,
-	);
-	// Every partition it committed is caught up (one it never committed, having read nothing there, has no lag).
-	assert.ok(described.offsets.every((/** @type {any} */ o) => o.committed === null || o.lag === 0));
-	await ok(["groups", "reset", "cli-g", "--topic", "cli-group", "--to", "earliest"]);
-	const replay = jsonLines((await ok(["consume", "cli-group", "--group", "cli-g", "--max", "10", "--json"])).stdout);
-	assert.equal(replay.length, 10);
-	const after10 = JSON.parse((await ok(["groups", "describe", "cli-g", "--json"])).stdout);
-	assert.equal(
-		after10.offsets.reduce((/** @type {number} */ sum, /** @type {any} */ o) => sum + (o.committed ?? 0), 0),
-		10,
-	);
-	await fails(["groups", "describe", "no-such-group"], "^tributary: error: group_not_found|^tributary: error: ");
-});
-
-test("keys: create with an ACL, the key's limits hold, list, delete", { timeout: 60_000 }, async () => {
-	await ok(["topics", "create", "cli-acl-a"]);
-	await ok(["topics", "create", "cli-acl-b"]);
-	const created = JSON.parse((await ok(["keys", "create", "cli-writer", "--acl", "topic:cli-acl-a=produce,describe", "--json"])).stdout);
-	assert.equal(typeof created.secret, "string");
-	const asKey = { ...env, TRIBUTARY_TOKEN: created.secret };
-	const produced = await runCli(["produce", "cli-acl-a"], { env: asKey, input: "hello\n" });
-	assert.equal(produced.status, 0, produced.stderr);
-	const refused = await runCli(["produce", "cli-acl-b"], { env: asKey, input: "hello\n" });
-	assert.equal(refused.status, 1);
-	assert.match(refused.stderr, /forbidden \(HTTP 403\)/);
-	const list = JSON.parse((await ok(["keys", "list", "--json"])).stdout);
-	assert.ok(list.keys.some((/** @type {any} */ k) => k.id === created.id && k.name === "cli-writer"));
-	assert.ok(!JSON.stringify(list).includes(created.secret));
-	await ok(["keys", "delete", created.id]);
-	await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
-});
-
-test("subscriptions: create, list, delete", { timeout: 60_000 }, async () => {
-	await ok(["topics", "create", "cli-subs"]);
-	const created = JSON.parse((await ok(["subscriptions", "create", "cli-subs", "--url", "https://8.8.8.8/hook", "--json"])).stdout);
-	assert.match(created.id, /^sub_/);
-	const list = JSON.parse((await ok(["subscriptions", "list", "cli-subs", "--json"])).stdout);
-	assert.deepEqual(
-		list.subscriptions.map((/** @type {any} */ s) => s.id),
-		[created.id],
-	);
-	await ok(["subscriptions", "delete", "cli-subs", created.id]);
-	const empty = JSON.parse((await ok(["subscriptions", "list", "cli-subs", "--json"])).stdout);
-	assert.deepEqual(empty.subscriptions, []);
-});
-
-test("consume --from an offset past the high watermark waits at the tail; below the log start it starts there", {
-	timeout: 60_000,
-}, async () => {
-	await ok(["topics", "create", "cli-past", "--partitions", "1"]);
-	await ok(["produce", "cli-past"], "a\nb\nc\n");
-	// Kafka's consumer resets an offset past the end to the end (latest), not to the log start.
-	assert.equal((await ok(["consume", "cli-past", "--from", "100", "--exit", "--format", "%o\\n"])).stdout, "");
-	assert.equal((await ok(["consume", "cli-past", "--from", "3", "--exit"])).stdout, "");
-	assert.equal((await ok(["consume", "cli-past", "--from", "2", "--exit"])).stdout, "c\n");
-});
-
-test("consume --from -N and -o -N, as the usage spells them, read N before the end", { timeout: 60_000 }, async () => {
-	await ok(["topics", "create", "cli-from-end", "--partitions", "1"]);
-	await ok(["produce", "cli-from-end"], "a\nb\nc\n");
-	assert.equal((await ok(["consume", "cli-from-end", "--from", "-1", "--exit"])).stdout, "c\n");
-	assert.equal((await ok(["consume", "cli-from-end", "-o", "-2", "--exit"])).stdout, "b\nc\n");
-	assert.equal((await ok(["consume", "cli-from-end", "--from=-1", "--exit"])).stdout, "c\n");
-	await fails(["consume", "cli-from-end", "--from"], "--from", { status: 2 });
-});
-
-test("--format %K/%S count a key's and value's bytes (base64 decoded), -1 for null, as kcat does", { timeout: 60_000 }, async () => {
-	await ok(["topics", "create", "cli-sizes", "--partitions", "1"]);
-	const input = [
-		JSON.stringify({ value: "AAEC/w==", value_encoding: "base64" }),
-		JSON.stringify({ key: "AAE=", key_encoding: "base64", value: null }),
-		JSON.stringify({ key: "é", value: { n: 1 } }),
-	].join("\n");
-	await ok(["produce", "cli-sizes", "--json"], input);
-	const sizes = (await ok(["consume", "cli-sizes", "--exit", "--format", "%K %S\\n"])).stdout;
-	assert.equal(sizes, "-1 4\n2 -1\n2 7\n");
-});
-
-test("produce keeps a line's bytes: a line that is not UTF-8 is sent as base64, key and value", { timeout: 60_000 }, async () => {
-	await ok(["topics", "create", "cli-bytes", "--partitions", "1"]);
-	// "caf\xe9" (Latin-1), then "k\xff:v\xfe" split by -K, then a UTF-8 line that stays text.
-	const input = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a, 0x6b, 0xff, 0x3a, 0x76, 0xfe, 0x0a, 0xc3, 0xa9, 0x0a]);
-	await ok(["produce", "cli-bytes", "-K", ":"], input);
-	const records = jsonLines((await ok(["consume", "cli-bytes", "--exit", "--json"])).stdout);
-	assert.deepEqual(
-		records.map((r) => [r.key, r.key_encoding, r.value, r.value_encoding]),
-		[
-			[null, undefined, Buffer.from([0x63, 0x61, 0x66, 0xe9]).toString("base64"), "base64"],
-			[Buffer.from([0x6b, 0xff]).toString("base64"), "base64", Buffer.from([0x76, 0xfe]).toString("base64"), "base64"],
-			[null, undefined, "é", undefined],
-		],
-	);
-});
-
-test("integers a double cannot hold keep their digits through produce --json and consume --json", { timeout: 60_000 }, async () => {
-	await ok(["topics", "create", "cli-big", "--partitions", "1"]);
-	await ok(["produce", "cli-big", "--json"], '{"key":{"id":12345678901234567891},"value":{"id":12345678901234567890,"small":1.5}}\n');
-	const raw = await fetch(`${env.TRIBUTARY_URL}/v1/topics/cli-big/partitions/0/records?offset=0`, {
-		headers: { Authorization: `Bearer ${env.TRIBUTARY_TOKEN}` },
+		await ok(["subscriptions", "delete", "cli-subs", created.id]);
+		const empty = JSON.parse((await ok(["subscriptions", "list", "cli-subs", "--json"])).stdout);
+		assert.deepEqual(empty.subscriptions, []);
 	});
-	assert.match(await raw.text(), /"value":\{"id":12345678901234567890,"small":1.5\}/, "the broker stored every digit");
-	const consumed = (await ok(["consume", "cli-big", "--exit", "--json"])).stdout;
-	assert.match(consumed, /"key":\{"id":12345678901234567891\},"value":\{"id":12345678901234567890,"small":1.5\}/);
-	assert.equal(
-		(await ok(["consume", "cli-big", "--exit", "--format", "%k %s\\n"])).stdout,
-		'{"id":12345678901234567891} {"id":12345678901234567890,"small":1.5}\n',
-	);
-});
 
-test("errors: usage mistakes exit 2, broker refusals and an unreachable broker exit 1, always one line", { timeout: 60_000 }, async () => {
-	await fails(["topics", "frobnicate"], "^tributary: usage: ", { status: 2 });
-	await fails(["consume"], "^tributary: usage: consume needs a topic", { status: 2 });
-	await fails(["consume", "x", "--bogus"], "^tributary: usage: ", { status: 2 });
-	await fails(["topics", "create", "bad name!"], "^tributary: error: invalid_request \\(HTTP 400\\)");
-	await fails(["topics", "list"], "^tributary: error: unauthorized", { useEnv: { ...env, TRIBUTARY_TOKEN: "wrong" } });
-	await fails(["topics", "list"], "^tributary: error: network_error", {
-		useEnv: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" },
+	test("consume --from an offset past the high watermark waits at the tail; below the log start it starts there", {
+		timeout: 60_000,
+	}, async () => {
+		await ok(["topics", "create", "cli-past", "--partitions", "1"]);
+		await ok(["produce", "cli-past"], "a\nb\nc\n");
+		// Kafka's consumer resets an offset past the end to the end (latest), not to the log start.
+		assert.equal((await ok(["consume", "cli-past", "--from", "100", "--exit", "--format", "%o\\n"])).stdout, "");
+		assert.equal((await ok(["consume", "cli-past", "--from", "3", "--exit"])).stdout, "");
+		assert.equal((await ok(["consume", "cli-past", "--from", "2", "--exit"])).stdout, "c\n");
 	});
-	// The kafka-gateway subcommand is the gateway's own main(args, connection): its usage errors, no stack.
-	const gateway = await runCli(["kafka-gateway", "--bogus"], { env });
-	assert.equal(gateway.status, 2, gateway.stderr);
-	assert.match(gateway.stderr, /kafka-gateway/);
-	assert.doesNotMatch(gateway.stderr, /\n\s+at /);
-	// --url/--token on the command line win over the environment.
-	const flags = await runCli(["--url", String(env.TRIBUTARY_URL), "--token", String(env.TRIBUTARY_TOKEN), "topics", "list", "--json"], {
-		env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "wrong" },
-	});
-	assert.equal(flags.status, 0, flags.stderr);
-});
 
-test("--format prints exactly the format, as kcat's -f does: a newline only where the format has \\n", { timeout: 90_000 }, async () => {
-	await ok(["topics", "create", "cli-kcat-format", "--partitions", "1"]);
-	await ok(["produce", "cli-kcat-format", "-K", ":"], "k1:one\nk2:two\n");
-	const gateway = await startGatewayProcess({ url: String(env.TRIBUTARY_URL), token: env.TRIBUTARY_TOKEN });
-	try {
-		const formats = ["%s", "%o:%s\\n", "%k\\t%s\\r\\n", "[%p] %s\\x41|", "%s\\\\"];
-		const printed = { kcat: /** @type {string[]} */ ([]), ours: /** @type {string[]} */ ([]) };
-		for (const format of formats) {
-			const theirs = kcat(["-b", gateway.bootstrap, "-C", "-t", "cli-kcat-format", "-o", "beginning", "-e", "-q", "-f", format]);
-			assert.equal(theirs.status, 0, theirs.stderr);
-			printed.kcat.push(`${format} → ${JSON.stringify(theirs.stdout)}`);
-			printed.ours.push(`${format} → ${JSON.stringify((await ok(["consume", "cli-kcat-format", "--exit", "--format", format])).stdout)}`);
+	test("consume --from -N and -o -N, as the usage spells them, read N before the end", { timeout: 60_000 }, async () => {
+		await ok(["topics", "create", "cli-from-end", "--partitions", "1"]);
+		await ok(["produce", "cli-from-end"], "a\nb\nc\n");
+		assert.equal((await ok(["consume", "cli-from-end", "--from", "-1", "--exit"])).stdout, "c\n");
+		assert.equal((await ok(["consume", "cli-from-end", "-o", "-2", "--exit"])).stdout, "b\nc\n");
+		assert.equal((await ok(["consume", "cli-from-end", "--from=-1", "--exit"])).stdout, "c\n");
+		await fails(["consume", "cli-from-end", "--from"], "--from", { status: 2 });
+	});
+
+	test("--format %K/%S count a key's and value's bytes (base64 decoded), -1 for null, as kcat does", { timeout: 60_000 }, async () => {
+		await ok(["topics", "create", "cli-sizes", "--partitions", "1"]);
+		const input = [
+			JSON.stringify({ value: "AAEC/w==", value_encoding: "base64" }),
+			JSON.stringify({ key: "AAE=", key_encoding: "base64", value: null }),
+			JSON.stringify({ key: "é", value: { n: 1 } }),
+		].join("\n");
+		await ok(["produce", "cli-sizes", "--json"], input);
+		const sizes = (await ok(["consume", "cli-sizes", "--exit", "--format", "%K %S\\n"])).stdout;
+		assert.equal(sizes, "-1 4\n2 -1\n2 7\n");
+	});
+
+	test("produce keeps a line's bytes: a line that is not UTF-8 is sent as base64, key and value", { timeout: 60_000 }, async () => {
+		await ok(["topics", "create", "cli-bytes", "--partitions", "1"]);
+		// "caf\xe9" (Latin-1), then "k\xff:v\xfe" split by -K, then a UTF-8 line that stays text.
+		const input = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a, 0x6b, 0xff, 0x3a, 0x76, 0xfe, 0x0a, 0xc3, 0xa9, 0x0a]);
+		await ok(["produce", "cli-bytes", "-K", ":"], input);
+		const records = jsonLines((await ok(["consume", "cli-bytes", "--exit", "--json"])).stdout);
+		assert.deepEqual(
+			records.map((r) => [r.key, r.key_encoding, r.value, r.value_encoding]),
+			[
+				[null, undefined, Buffer.from([0x63, 0x61, 0x66, 0xe9]).toString("base64"), "base64"],
+				[Buffer.from([0x6b, 0xff]).toString("base64"), "base64", Buffer.from([0x76, 0xfe]).toString("base64"), "base64"],
+				[null, undefined, "é", undefined],
+			],
+		);
+	});
+
+	test("integers a double cannot hold keep their digits through produce --json and consume --json", { timeout: 60_000 }, async () => {
+		await ok(["topics", "create", "cli-big", "--partitions", "1"]);
+		await ok(["produce", "cli-big", "--json"], '{"key":{"id":12345678901234567891},"value":{"id":12345678901234567890,"small":1.5}}\n');
+		const raw = await fetch(`${env.TRIBUTARY_URL}/v1/topics/cli-big/partitions/0/records?offset=0`, {
+			headers: { Authorization: `Bearer ${env.TRIBUTARY_TOKEN}` },
+		});
+		assert.match(await raw.text(), /"value":\{"id":12345678901234567890,"small":1.5\}/, "the broker stored every digit");
+		const consumed = (await ok(["consume", "cli-big", "--exit", "--json"])).stdout;
+		assert.match(consumed, /"key":\{"id":12345678901234567891\},"value":\{"id":12345678901234567890,"small":1.5\}/);
+		assert.equal(
+			(await ok(["consume", "cli-big", "--exit", "--format", "%k %s\\n"])).stdout,
+			'{"id":12345678901234567891} {"id":12345678901234567890,"small":1.5}\n',
+		);
+	});
+
+	test("errors: usage mistakes exit 2, broker refusals and an unreachable broker exit 1, always one line", {
+		timeout: 60_000,
+	}, async () => {
+		await fails(["topics", "frobnicate"], "^tributary: usage: ", { status: 2 });
+		await fails(["consume"], "^tributary: usage: consume needs a topic", { status: 2 });
+		await fails(["consume", "x", "--bogus"], "^tributary: usage: ", { status: 2 });
+		await fails(["topics", "create", "bad name!"], "^tributary: error: invalid_request \\(HTTP 400\\)");
+		await fails(["topics", "list"], "^tributary: error: unauthorized", { useEnv: { ...env, TRIBUTARY_TOKEN: "wrong" } });
+		await fails(["topics", "list"], "^tributary: error: network_error", {
+			useEnv: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" },
+		});
+		// The kafka-gateway subcommand is the gateway's own main(args, connection): its usage errors, no stack.
+		const gateway = await runCli(["kafka-gateway", "--bogus"], { env });
+		assert.equal(gateway.status, 2, gateway.stderr);
+		assert.match(gateway.stderr, /kafka-gateway/);
+		assert.doesNotMatch(gateway.stderr, /\n\s+at /);
+		// --url/--token on the command line win over the environment.
+		const flags = await runCli(["--url", String(env.TRIBUTARY_URL), "--token", String(env.TRIBUTARY_TOKEN), "topics", "list", "--json"], {
+			env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "wrong" },
+		});
+		assert.equal(flags.status, 0, flags.stderr);
+	});
+
+	test("--format prints exactly the format, as kcat's -f does: a newline only where the format has \\n", { timeout: 90_000 }, async () => {
+		await ok(["topics", "create", "cli-kcat-format", "--partitions", "1"]);
+		await ok(["produce", "cli-kcat-format", "-K", ":"], "k1:one\nk2:two\n");
+		const gateway = await startGatewayProcess({ url: String(env.TRIBUTARY_URL), token: env.TRIBUTARY_TOKEN });
+		try {
+			const formats = ["%s", "%o:%s\\n", "%k\\t%s\\r\\n", "[%p] %s\\x41|", "%s\\\\"];
+			const printed = { kcat: /** @type {string[]} */ ([]), ours: /** @type {string[]} */ ([]) };
+			for (const format of formats) {
+				const theirs = kcat(["-b", gateway.bootstrap, "-C", "-t", "cli-kcat-format", "-o", "beginning", "-e", "-q", "-f", format]);
+				assert.equal(theirs.status, 0, theirs.stderr);
+				printed.kcat.push(`${format} → ${JSON.stringify(theirs.stdout)}`);
+				printed.ours.push(`${format} → ${JSON.stringify((await ok(["consume", "cli-kcat-format", "--exit", "--format", format])).stdout)}`);
+			}
+			assert.deepEqual(printed.ours, printed.kcat);
+		} finally {
+			await gateway.stop();
 		}
-		assert.deepEqual(printed.ours, printed.kcat);
-	} finally {
-		await gateway.stop();
-	}
+	});
 });
