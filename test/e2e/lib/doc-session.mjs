@@ -4,17 +4,22 @@
  * Runs a Markdown file's shell blocks, in order, in one bash session against a running broker (`$URL`,
  * `$TOKEN`), with `curl` wrapped so that every response is checked: an unexpected status of 400 or more fails,
  * and every `# → …` expectation is compared with the response it follows (see doc-blocks.mjs).
+ *
+ * The expectations are checked by this process, which the session asks over HTTP on 127.0.0.1: a curl costs the
+ * session a few milliseconds where starting a checker process per expectation cost a Node start-up each (most
+ * of the README's session time on a loaded machine).
  */
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { signal } from "../../../scripts/lib/index.mjs";
-import { instrumentBlock } from "./doc-blocks.mjs";
+import { HOST, signal } from "../../../scripts/lib/index.mjs";
+import { checkResponse, instrumentBlock } from "./doc-blocks.mjs";
 
-const CHECKER = fileURLToPath(new URL("./doc-check.mjs", import.meta.url));
+/** Status of the checker's answer when an expectation does not hold (its body says why). */
+const EXPECTATION_FAILED = 422;
 
 /**
  * The session's prelude. `curl` keeps its interface (the body on stdout) but also leaves status and body in the
@@ -35,7 +40,7 @@ __doc_settle() {
 	fi
 	rm -f "$__doc_state/pending"
 }
-__doc_expect() { node "$DOC_CHECKER" "$__doc_state" "$1"; }
+__doc_expect() { command curl -sS --noproxy "*" --fail-with-body -H "X-Doc-State: $__doc_state" --data-binary "$1" "$DOC_CHECK_URL" >&2 || exit 1; }
 curl() {
 	__doc_settle
 	local rc=0
@@ -60,20 +65,79 @@ export function sessionScript(blocks) {
 }
 
 /**
+ * Checks the session's last curl response (status and body, in its state directory `dir`) against an
+ * expectation (base64 JSON `{ where, expected }`); returns null when it holds, or what is wrong.
+ * @param {string} dir
+ * @param {string} encoded
+ * @returns {string | null}
+ */
+export function checkLastResponse(dir, encoded) {
+	/** @type {import("./doc-blocks.mjs").Expectation} */
+	const expectation = JSON.parse(Buffer.from(encoded, "base64").toString("utf8"));
+	const pending = join(dir, "pending");
+	if (!existsSync(pending)) return `doc test: ${expectation.where}: "# → ${expectation.expected}" follows no curl command`;
+	const status = Number(readFileSync(join(dir, "status"), "utf8").trim());
+	const body = readFileSync(join(dir, "body"), "utf8");
+	rmSync(pending);
+	const problem = checkResponse(expectation, status, body);
+	return problem === null ? null : `doc test: ${expectation.where}: ${problem}`;
+}
+
+/**
+ * The HTTP checker a session's `__doc_expect` asks: 200 when the expectation holds, EXPECTATION_FAILED with the
+ * reason otherwise (curl --fail-with-body prints it and fails, which ends the session).
+ * @returns {Promise<{ url: string, close: () => void }>}
+ */
+function startChecker() {
+	const server = createServer((request, response) => {
+		let encoded = "";
+		request.setEncoding("utf8");
+		request.on("data", (chunk) => {
+			encoded += chunk;
+		});
+		request.on("end", () => {
+			let problem;
+			try {
+				problem = checkLastResponse(String(request.headers["x-doc-state"] ?? ""), encoded);
+			} catch (error) {
+				problem = `doc test: the check itself failed: ${error instanceof Error ? error.message : String(error)}`;
+			}
+			response.writeHead(problem === null ? 200 : EXPECTATION_FAILED, { "Content-Type": "text/plain" });
+			response.end(problem === null ? "" : `${problem}\n`);
+		});
+	});
+	return new Promise((resolve, reject) => {
+		server.once("error", reject);
+		server.listen(0, HOST, () => {
+			const address = server.address();
+			const port = typeof address === "object" && address !== null ? address.port : 0;
+			resolve({
+				url: `http://${HOST}:${port}/check`,
+				close: () => {
+					server.close();
+					server.closeAllConnections();
+				},
+			});
+		});
+	});
+}
+
+/**
  * Runs the blocks with bash in `cwd`; resolves `{ code, stdout, stderr }`. The session runs in its own process
  * group, which is killed when it ends, so background jobs a block started (a webhook receiver) never outlive it.
  * @param {import("./doc-blocks.mjs").ShellBlock[]} blocks
  * @param {{ cwd: string, env: Record<string, string>, timeoutMs: number }} options
  * @returns {Promise<{ code: number, stdout: string, stderr: string }>}
  */
-export function runSession(blocks, { cwd, env, timeoutMs }) {
+export async function runSession(blocks, { cwd, env, timeoutMs }) {
 	const dir = mkdtempSync(join(tmpdir(), "tributary-doc-"));
 	const scriptPath = join(dir, "session.sh");
 	writeFileSync(scriptPath, sessionScript(blocks));
+	const checker = await startChecker();
 	return new Promise((resolve) => {
 		const child = spawn("bash", [scriptPath], {
 			cwd,
-			env: { ...process.env, ...env, DOC_CHECKER: CHECKER },
+			env: { ...process.env, ...env, DOC_CHECK_URL: checker.url },
 			detached: true,
 			stdio: ["ignore", "pipe", "pipe"],
 		});
@@ -99,6 +163,7 @@ export function runSession(blocks, { cwd, env, timeoutMs }) {
 		});
 		child.on("close", () => {
 			clearTimeout(timer);
+			checker.close();
 			rmSync(dir, { recursive: true, force: true });
 			resolve({ code: status ?? 1, stdout, stderr });
 		});
