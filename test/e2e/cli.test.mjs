@@ -18,6 +18,12 @@ import { tempDir } from "./lib/temp-dir.mjs";
  * time is spent waiting on a CLI process or the broker, so a few at once overlap those waits instead of adding them.
  */
 const TESTS_AT_ONCE = 4;
+/**
+ * Bounds on a hung test, not measures of speed: run TESTS_AT_ONCE at a time on a loaded machine, a test takes up to
+ * about twice its time alone (the keys test: 27.8 s alone, 41.8 s at 4 at once, under load 9 on 2 cores).
+ */
+const TEST_TIMEOUT_MS = 120_000;
+const SLOW_TEST_TIMEOUT_MS = 180_000;
 
 const state = tempDir("cli");
 /** @type {Record<string, string>} */
@@ -105,7 +111,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		}
 	});
 
-	test("topics: create, list, describe --json, alter, delete", { timeout: 60_000 }, async () => {
+	test("topics: create, list, describe --json, alter, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
 		await ok([
 			"topics",
 			"create",
@@ -146,7 +152,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	});
 
 	test("topics delete-records: one partition before an offset, every partition with latest", {
-		timeout: 60_000,
+		timeout: TEST_TIMEOUT_MS,
 	}, async () => {
 		await ok(["topics", "create", "cli-trim", "--partitions", "2"]);
 		await ok(["produce", "cli-trim", "--partition", "0"], "a\nb\nc\nd\n");
@@ -167,7 +173,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["topics", "delete-records", "cli-trim", "--before", "2"], "needs --partition", { status: 2 });
 	});
 
-	test("topics describe shows the records and bytes held, in both tiers, not the offset range", { timeout: 60_000 }, async () => {
+	test("topics describe shows the records and bytes held, in both tiers, not the offset range", { timeout: TEST_TIMEOUT_MS }, async () => {
 		// Partition 0 is compacted: 4 records held over offsets [0, 10). Partition 1 is tiered: [2, 50) in R2, 48
 		// records there, and 10 records locally.
 		const partition = { log_start_offset: 0, local_log_start_offset: 0, remote_bytes: 0, remote_records: 0 };
@@ -206,7 +212,9 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		}
 	});
 
-	test("produce -K splits keys; consume --exit --json reads everything back, keys in one partition each", { timeout: 60_000 }, async () => {
+	test("produce -K splits keys; consume --exit --json reads everything back, keys in one partition each", {
+		timeout: TEST_TIMEOUT_MS,
+	}, async () => {
 		await ok(["topics", "create", "cli-keys", "--partitions", "3"]);
 		const lines = Array.from({ length: 60 }, (_, i) => `user-${i % 7}:event ${i}: with a colon`);
 		const produced = await ok(["produce", "cli-keys", "-K", ":", "--header", "source=cli"], `${lines.join("\n")}\n`);
@@ -244,7 +252,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.match(limited.stdout, /^\d+\/\d+ user-\d=event \d+/);
 	});
 
-	test("produce --json takes record objects; a bad line fails alone", { timeout: 60_000 }, async () => {
+	test("produce --json takes record objects; a bad line fails alone", { timeout: TEST_TIMEOUT_MS }, async () => {
 		await ok(["topics", "create", "cli-json", "--partitions", "1", "--config", "max.message.bytes=1024"]);
 		const input = [
 			JSON.stringify({ key: "a", value: { n: 1 }, headers: [{ key: "h", value: "1" }], timestamp: 1767225600000 }),
@@ -274,7 +282,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		);
 	});
 
-	test("consume --group commits what it printed; groups list, describe, reset", { timeout: 90_000 }, async () => {
+	test("consume --group commits what it printed; groups list, describe, reset", { timeout: SLOW_TEST_TIMEOUT_MS }, async () => {
 		await ok(["topics", "create", "cli-group", "--partitions", "2"]);
 		await ok(["produce", "cli-group"], `${Array.from({ length: 40 }, (_, i) => `r${i}`).join("\n")}\n`);
 		const first = jsonLines((await ok(["consume", "cli-group", "--group", "cli-g", "--exit", "--json"])).stdout);
@@ -302,7 +310,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["groups", "describe", "no-such-group"], "^tributary: error: group_not_found|^tributary: error: ");
 	});
 
-	test("keys: create with an ACL, the key's limits hold, list, delete", { timeout: 60_000 }, async () => {
+	test("keys: create with an ACL, the key's limits hold, list, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
 		await ok(["topics", "create", "cli-acl-a"]);
 		await ok(["topics", "create", "cli-acl-b"]);
 		const created = JSON.parse((await ok(["keys", "create", "cli-writer", "--acl", "topic:cli-acl-a=produce,describe", "--json"])).stdout);
@@ -320,7 +328,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
 	});
 
-	test("subscriptions: create, list, delete", { timeout: 60_000 }, async () => {
+	test("subscriptions: create, list, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
 		await ok(["topics", "create", "cli-subs"]);
 		const created = JSON.parse((await ok(["subscriptions", "create", "cli-subs", "--url", "https://8.8.8.8/hook", "--json"])).stdout);
 		assert.match(created.id, /^sub_/);
@@ -335,7 +343,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	});
 
 	test("consume --from an offset past the high watermark waits at the tail; below the log start it starts there", {
-		timeout: 60_000,
+		timeout: TEST_TIMEOUT_MS,
 	}, async () => {
 		await ok(["topics", "create", "cli-past", "--partitions", "1"]);
 		await ok(["produce", "cli-past"], "a\nb\nc\n");
@@ -345,7 +353,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.equal((await ok(["consume", "cli-past", "--from", "2", "--exit"])).stdout, "c\n");
 	});
 
-	test("consume --from -N and -o -N, as the usage spells them, read N before the end", { timeout: 60_000 }, async () => {
+	test("consume --from -N and -o -N, as the usage spells them, read N before the end", { timeout: TEST_TIMEOUT_MS }, async () => {
 		await ok(["topics", "create", "cli-from-end", "--partitions", "1"]);
 		await ok(["produce", "cli-from-end"], "a\nb\nc\n");
 		assert.equal((await ok(["consume", "cli-from-end", "--from", "-1", "--exit"])).stdout, "c\n");
@@ -354,7 +362,9 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["consume", "cli-from-end", "--from"], "--from", { status: 2 });
 	});
 
-	test("--format %K/%S count a key's and value's bytes (base64 decoded), -1 for null, as kcat does", { timeout: 60_000 }, async () => {
+	test("--format %K/%S count a key's and value's bytes (base64 decoded), -1 for null, as kcat does", {
+		timeout: TEST_TIMEOUT_MS,
+	}, async () => {
 		await ok(["topics", "create", "cli-sizes", "--partitions", "1"]);
 		const input = [
 			JSON.stringify({ value: "AAEC/w==", value_encoding: "base64" }),
@@ -366,7 +376,9 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.equal(sizes, "-1 4\n2 -1\n2 7\n");
 	});
 
-	test("produce keeps a line's bytes: a line that is not UTF-8 is sent as base64, key and value", { timeout: 60_000 }, async () => {
+	test("produce keeps a line's bytes: a line that is not UTF-8 is sent as base64, key and value", {
+		timeout: TEST_TIMEOUT_MS,
+	}, async () => {
 		await ok(["topics", "create", "cli-bytes", "--partitions", "1"]);
 		// "caf\xe9" (Latin-1), then "k\xff:v\xfe" split by -K, then a UTF-8 line that stays text.
 		const input = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a, 0x6b, 0xff, 0x3a, 0x76, 0xfe, 0x0a, 0xc3, 0xa9, 0x0a]);
@@ -382,7 +394,9 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		);
 	});
 
-	test("integers a double cannot hold keep their digits through produce --json and consume --json", { timeout: 60_000 }, async () => {
+	test("integers a double cannot hold keep their digits through produce --json and consume --json", {
+		timeout: TEST_TIMEOUT_MS,
+	}, async () => {
 		await ok(["topics", "create", "cli-big", "--partitions", "1"]);
 		await ok(["produce", "cli-big", "--json"], '{"key":{"id":12345678901234567891},"value":{"id":12345678901234567890,"small":1.5}}\n');
 		const raw = await fetch(`${env.TRIBUTARY_URL}/v1/topics/cli-big/partitions/0/records?offset=0`, {
@@ -398,7 +412,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	});
 
 	test("errors: usage mistakes exit 2, broker refusals and an unreachable broker exit 1, always one line", {
-		timeout: 60_000,
+		timeout: TEST_TIMEOUT_MS,
 	}, async () => {
 		await fails(["topics", "frobnicate"], "^tributary: usage: ", { status: 2 });
 		await fails(["consume"], "^tributary: usage: consume needs a topic", { status: 2 });
@@ -420,7 +434,9 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.equal(flags.status, 0, flags.stderr);
 	});
 
-	test("--format prints exactly the format, as kcat's -f does: a newline only where the format has \\n", { timeout: 90_000 }, async () => {
+	test("--format prints exactly the format, as kcat's -f does: a newline only where the format has \\n", {
+		timeout: SLOW_TEST_TIMEOUT_MS,
+	}, async () => {
 		await ok(["topics", "create", "cli-kcat-format", "--partitions", "1"]);
 		await ok(["produce", "cli-kcat-format", "-K", ":"], "k1:one\nk2:two\n");
 		const gateway = await startGatewayProcess({ url: String(env.TRIBUTARY_URL), token: env.TRIBUTARY_TOKEN });
