@@ -22,7 +22,7 @@ import {
 import { encodeTailFromText, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 import { type FieldText, oneRecordTexts, type RecordTexts, recordTexts } from "./produce-body-text.ts";
-import { plainProduceBody } from "./stream-record-text.ts";
+import { PLAIN_INTEGER, plainProduceBody } from "./stream-record-text.ts";
 
 const RECORD_FIELDS = new Set(["key", "value", "headers", "partition", "timestamp", "key_encoding", "value_encoding"]);
 
@@ -128,11 +128,6 @@ function recordOf(value: unknown, numbers: { seen: boolean }, texts: RecordTexts
 
 /** The exactly-once fields the fast path takes beside `records` (a `sequences` map, or any other member, is the schema's). */
 const FAST_FIELDS = new Set(["producer_id", "epoch", "sequence", "expected_offset"]);
-/**
- * A field's source text the fast path takes: an integer with no sign, fraction, exponent or leading zero, of at most
- * 15 digits, so `JSON.parse` and the schema path's exact parser read the same safe integer from it.
- */
-const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,14})$/;
 
 export type FastFields = Partial<Record<"producer_id" | "epoch" | "sequence" | "expected_offset", number>>;
 

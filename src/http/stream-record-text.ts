@@ -32,8 +32,11 @@ import type { ProduceInput } from "../topic/produce.ts";
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it looks for
 const LEFT_TO_PARSE = /[\u0000-\u001f\ud800-\udfff]/;
-/** An integer field's text: no sign, fraction, exponent or leading zero, at most 15 digits (a safe integer). */
-const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,14})$/;
+/**
+ * An integer field's text: no sign, fraction, exponent or leading zero, at most 15 digits, so `JSON.parse` and the
+ * schema path's exact parser read the same safe integer from it.
+ */
+export const PLAIN_INTEGER = /^(?:0|[1-9]\d{0,14})$/;
 
 /** `,`, `}` and the space: what ends a number or literal here. */
 const SCALAR_ENDS = new Set([0x2c, 0x7d, 0x20]);

@@ -79,11 +79,6 @@ export class CommitQueue<Req, Res> {
 		});
 	}
 
-	/** Requests queued behind the commit in flight. */
-	get queued(): number {
-		return this.waiting.length;
-	}
-
 	/** Starts the next group: at once, or after a linger when more requests are expected than are queued. */
 	private startNext(): void {
 		if (this.waiting.length === 0) {

@@ -162,24 +162,25 @@ function claimsFor(
 	}
 	const producer = options.producer ?? null;
 	if (producer === null) return ok({ producer: null, expectedOffset });
-	const claims = new Map<number, ProducerClaim>();
-	if ("single" in producer.sequences) {
+	const used = [...shares.keys()].sort((a, b) => a - b);
+	const sequences = producer.sequences;
+	let given: ReadonlyMap<number, number>;
+	if ("single" in sequences) {
 		if (shares.size !== 1) {
 			return err("invalid_request", `"sequence" needs every record in one partition; these go to ${shares.size}. Use "sequences"`, {
 				partitions: [...shares.keys()],
 			});
 		}
-		const [partition] = [...shares.keys()] as [number];
-		claims.set(partition, { producerId: producer.producerId, epoch: producer.epoch, baseSequence: producer.sequences.single });
-		return ok({ producer: claims, expectedOffset });
+		given = new Map([[used[0] as number, sequences.single]]);
+	} else {
+		given = sequences.perPartition;
+		if (given.size !== used.length || used.some((p) => !given.has(p))) {
+			return err("invalid_request", `"sequences" must name exactly the partitions the records go to: ${used.join(", ")}`, {
+				partitions: used,
+			});
+		}
 	}
-	const given = producer.sequences.perPartition;
-	const used = [...shares.keys()].sort((a, b) => a - b);
-	if (given.size !== used.length || used.some((p) => !given.has(p))) {
-		return err("invalid_request", `"sequences" must name exactly the partitions the records go to: ${used.join(", ")}`, {
-			partitions: used,
-		});
-	}
+	const claims = new Map<number, ProducerClaim>();
 	for (const partition of used) {
 		claims.set(partition, { producerId: producer.producerId, epoch: producer.epoch, baseSequence: given.get(partition) as number });
 	}
