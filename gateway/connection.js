@@ -29,7 +29,7 @@ import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/s
 import { PIPELINED_REQUESTS_MAX } from "./limits.js";
 import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse, encodeResponseParts } from "./protocol/apis.js";
 import { ProtocolError } from "./protocol/io.js";
-import { TopicChanges, TopicList } from "./topic-list.js";
+import { TopicList } from "./topic-list.js";
 
 /**
  * @typedef {object} Session per-connection state
@@ -38,7 +38,7 @@ import { TopicChanges, TopicList } from "./topic-list.js";
  * @property {boolean} closeAfterResponse
  * @property {boolean} rawSaslNext the next frame is a bare SASL token (after SaslHandshake v0)
  * @property {import("./read-ahead.js").ReadAhead<import("./handlers/records.js").PartitionRead>} readAhead this connection's Fetch read-ahead
- * @property {TopicList} topicList this connection's topic list for Metadata
+ * @property {TopicList} topicList the gateway's topic lists, shared by its connections
  *
  * @typedef {object} RequestContext
  * @property {import("./tributary.js").Tributary} tributary
@@ -100,7 +100,7 @@ export function parseRequest(frame) {
 
 /**
  * @typedef {{ tributary: import("./tributary.js").Tributary, advertised: { host: string, port: number }, log: (m: string) => void,
- *   topicChanges?: TopicChanges }} ConnectionOptions `topicChanges`: the gateway's, shared by its connections
+ *   topicList?: TopicList }} ConnectionOptions `topicList`: the gateway's, shared by its connections
  */
 
 /**
@@ -126,7 +126,7 @@ class KafkaConnection {
 			closeAfterResponse: false,
 			rawSaslNext: false,
 			readAhead: fetchReadAhead(),
-			topicList: new TopicList(options.topicChanges ?? new TopicChanges()),
+			topicList: options.topicList ?? new TopicList(),
 		};
 		this.frames = new FrameBuffer();
 		/** @type {QueuedRequest[]} */

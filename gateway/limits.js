@@ -28,7 +28,7 @@ export const TOPIC_PAGE_LIMIT = 1_000;
 /** Pages of `GET /v1/topics` read for one Metadata: Tributary's topic cap (shared/limits.ts TOPICS_MAX, 10,000) in
  * full pages, and one more. A cursor that goes on past it is a fault of the Worker's, not a longer list. */
 export const TOPIC_PAGES_MAX = 11;
-/** How long a topic list is reused for Metadata requests on one connection (gateway/topic-list.js). */
+/** How long a topic list is reused by the gateway's connections with the same credentials (gateway/topic-list.js). */
 export const METADATA_CACHE_MS = 1_000;
 /** How young a topic list must be for an id it does not hold to be answered UNKNOWN_TOPIC_ID without listing again
  * (gateway/topic-list.js): a client asking again and again for a deleted topic's id lists at most this often, and a

@@ -13,7 +13,7 @@
 
 import { createServer } from "node:net";
 import { serveConnection } from "./connection.js";
-import { TopicChanges } from "./topic-list.js";
+import { TopicList } from "./topic-list.js";
 import { Tributary } from "./tributary.js";
 
 /**
@@ -24,12 +24,12 @@ export async function startGateway(options) {
 	const log = options.log ?? ((message) => console.error(`kafka-gateway: ${message}`));
 	const tributary = new Tributary(options.url, { authorization: options.token ? `Bearer ${options.token}` : null });
 	const sockets = new Set();
-	const topicChanges = new TopicChanges();
+	const topicList = new TopicList();
 	const server = createServer((socket) => {
 		socket.setNoDelay(true);
 		sockets.add(socket);
 		socket.once("close", () => sockets.delete(socket));
-		serveConnection(socket, { tributary, advertised, log, topicChanges });
+		serveConnection(socket, { tributary, advertised, log, topicList });
 	});
 	await new Promise((resolve, reject) => {
 		server.once("error", reject);

@@ -1,13 +1,15 @@
 // @ts-check
 /**
  * @module
- * A connection's topic list for Metadata, read again at most every `METADATA_CACHE_MS`: listing every topic takes
- * Tributary up to `TOPIC_PAGES_MAX` calls, and clients ask for it often (kafkajs before every admin call, librdkafka
- * on each refresh). A Kafka broker's metadata lags the controller's by as much; a topic named in a Metadata request
- * but missing from the list is still looked up on its own, so a topic just created anywhere is found at once. Any
- * create or delete through this gateway marks every connection's list stale (`TopicChanges`), so its own clients
- * see their change on their next Metadata. Topic ids (KIP-516: Metadata v12, Fetch v13+, DeleteTopics v6) are
- * resolved from the same list (`byId`).
+ * The gateway's topic lists for Metadata and topic ids, one per credentials, read again at most every
+ * `METADATA_CACHE_MS`: listing every topic takes Tributary up to `TOPIC_PAGES_MAX` calls, and clients ask for it
+ * often (kafkajs before every admin call, librdkafka on each refresh, a consumer on Fetch v13+ to name its topics'
+ * ids). The gateway's connections that speak with the same credentials share one list and one listing in flight;
+ * other credentials never see it, as their ACLs may let them see other topics. A Kafka broker's metadata lags the
+ * controller's by as much; a topic named in a Metadata request but missing from the list is still looked up on its
+ * own, so a topic just created anywhere is found at once. Any create or delete through this gateway marks every list
+ * stale (`forget`), so its clients see the change on their next Metadata. Topic ids (KIP-516: Metadata v12, Fetch
+ * v13+, DeleteTopics v6) are resolved from the same list (`byId`).
  */
 
 import { errorMessage } from "./errors.js";
@@ -24,37 +26,46 @@ export const wireTopicId = (topicId) => (topicId === undefined ? NO_TOPIC_ID : t
 
 /** @typedef {{ name: string, topic_id?: string, partitions: number }} ListedTopic a topic of Tributary's listing */
 
-/** The gateway's count of topic changes made through it, shared by its connections' lists. */
-export class TopicChanges {
-	count = 0;
-}
+/**
+ * @typedef {{ atMs: number, answer: Promise<import("./tributary.js").Answer> }} Listing one listing of one credentials'
+ * topics, from when it was asked: in flight until `answer` settles, so that requests asking meanwhile wait for it
+ */
 
 export class TopicList {
-	/** @param {TopicChanges} changes @param {() => number} [now] */
-	constructor(changes, now = Date.now) {
-		this.changes = changes;
+	/** @param {() => number} [now] */
+	constructor(now = Date.now) {
 		this.now = now;
-		/** @type {{ tributary: object, changes: number, atMs: number, answer: import("./tributary.js").Answer } | null} */
-		this.entry = null;
+		/**
+		 * By credentials (`Authorization`), never shared across them: a key lists only the topics its ACLs let it see.
+		 * @type {Map<string | null, Listing>}
+		 */
+		this.listings = new Map();
 	}
 
 	/**
-	 * Every topic these credentials may see (`Tributary.listAllTopics`), reused while fresh. Only a complete
-	 * listing is kept; a failed one is answered as it came.
+	 * Every topic these credentials may see (`Tributary.listAllTopics`), reused while fresh, and one listing at a time
+	 * for all of the gateway's connections with these credentials. Only a complete listing is kept; a failed one is
+	 * answered as it came, to every request that waited for it.
 	 * @param {import("./tributary.js").Tributary} tributary
 	 * @param {boolean} [missing] what was asked is not in the list: list again unless it is younger than
 	 * TOPIC_ID_RELIST_MS, so that asking again and again for what does not exist lists only that often
 	 * @returns {Promise<import("./tributary.js").Answer>}
 	 */
-	async read(tributary, missing = false) {
-		const e = this.entry;
+	read(tributary, missing = false) {
+		const key = tributary.credentials.authorization;
+		const held = this.listings.get(key);
 		const nowMs = this.now();
-		const ageMsMax = missing ? TOPIC_ID_RELIST_MS : METADATA_CACHE_MS;
-		if (e !== null && e.tributary === tributary && e.changes === this.changes.count && nowMs - e.atMs < ageMsMax) return e.answer;
-		const changes = this.changes.count;
-		const answer = await tributary.listAllTopics();
-		this.entry = answer.status === 200 ? { tributary, changes, atMs: nowMs, answer } : null;
-		return answer;
+		if (held !== undefined && nowMs - held.atMs < (missing ? TOPIC_ID_RELIST_MS : METADATA_CACHE_MS)) return held.answer;
+		// Listings of credentials no longer in use would otherwise stay for the gateway's lifetime.
+		for (const [k, l] of this.listings) if (nowMs - l.atMs >= METADATA_CACHE_MS) this.listings.delete(k);
+		/** @type {Listing} */
+		const listing = { atMs: nowMs, answer: tributary.listAllTopics() };
+		this.listings.set(key, listing);
+		const drop = () => {
+			if (this.listings.get(key) === listing) this.listings.delete(key);
+		};
+		listing.answer.then((answer) => answer.status === 200 || drop(), drop);
+		return listing.answer;
 	}
 
 	/**
@@ -74,9 +85,11 @@ export class TopicList {
 		return ids.every((id) => held.has(id)) ? held : known(true);
 	}
 
-	/** Marks every list of this gateway stale: a topic was created or deleted through it. */
+	/**
+	 * Marks every listing stale: a topic was created or deleted through this gateway. One still in flight answers the
+	 * requests already waiting for it, not later ones.
+	 */
 	forget() {
-		this.changes.count += 1;
-		this.entry = null;
+		this.listings.clear();
 	}
 }

@@ -1,7 +1,7 @@
 /**
  * Topic admin and Metadata as a Kafka broker answers them, against a stand-in for Tributary that records its calls:
  * a name given twice in one CreateTopics or DeleteTopics is INVALID_REQUEST, answered once, and none of its entries
- * acts (Kafka's ControllerApis); Metadata of every topic reuses a connection's listing for METADATA_CACHE_MS, and a
+ * acts (Kafka's ControllerApis); Metadata of every topic reuses the gateway's listing for METADATA_CACHE_MS, and a
  * create or delete through the gateway, on any of its connections, makes the next Metadata list again.
  */
 
@@ -11,7 +11,7 @@ import { KAFKA } from "../../gateway/errors.js";
 import { createTopics, deleteTopics, metadata } from "../../gateway/handlers/cluster.js";
 import { METADATA_CACHE_MS, TOPIC_ID_RELIST_MS } from "../../gateway/limits.js";
 import { APIS, encodeResponse } from "../../gateway/protocol/apis.js";
-import { TopicChanges, TopicList } from "../../gateway/topic-list.js";
+import { TopicList } from "../../gateway/topic-list.js";
 
 /** A Tributary holding `names` (one partition each) that records every call it gets. @param {string[]} names */
 function standIn(names) {
@@ -19,6 +19,7 @@ function standIn(names) {
 	/** @type {string[]} */
 	const calls = [];
 	const tributary = {
+		credentials: { authorization: null },
 		async listAllTopics() {
 			calls.push("list");
 			return { status: 200, body: { topics: [...topics].map((name) => ({ name, topic_id: uuidOf(name), partitions: 1 })) } };
@@ -46,9 +47,9 @@ function standIn(names) {
 	return { tributary, calls };
 }
 
-/** A request context on `tributary`, its connection's topic list on the gateway's shared `changes`, at time `clock.ms`. */
-function context(tributary, changes = new TopicChanges(), clock = { ms: 1_000_000 }) {
-	const session = { topicList: new TopicList(changes, () => clock.ms) };
+/** A request context on `tributary`, with the gateway's topic lists `topicList` (shared by its connections). */
+function context(tributary, topicList = new TopicList(() => 1_000_000)) {
+	const session = { topicList };
 	return /** @type {any} */ ({ tributary, session, version: 9, advertised: { host: "h", port: 1 }, log: () => {} });
 }
 
@@ -78,11 +79,11 @@ test("DeleteTopics with a name given twice: INVALID_REQUEST for that name, once,
 	assert.deepEqual(calls, ["delete solo"]);
 });
 
-test("Metadata of every topic lists once per METADATA_CACHE_MS on a connection; a create or delete through the gateway lists again", async () => {
+test("Metadata of every topic lists once per METADATA_CACHE_MS; a create or delete through the gateway lists again", async () => {
 	const { tributary, calls } = standIn(["a"]);
-	const changes = new TopicChanges();
 	const clock = { ms: 1_000_000 };
-	const ctx = context(tributary, changes, clock);
+	const lists = new TopicList(() => clock.ms);
+	const ctx = context(tributary, lists);
 	const names = async () => /** @type {any} */ (await metadata(ALL_TOPICS, ctx)).topics.map((/** @type {any} */ t) => t.name).sort();
 	assert.deepEqual(await names(), ["a"]);
 	assert.deepEqual(await names(), ["a"]);
@@ -91,14 +92,14 @@ test("Metadata of every topic lists once per METADATA_CACHE_MS on a connection; 
 	assert.deepEqual(await names(), ["a"]);
 	assert.equal(calls.filter((c) => c === "list").length, 2, "a listing METADATA_CACHE_MS old is read again");
 	// Created through another connection of the same gateway: this connection's next Metadata sees it.
-	await createTopics({ topics: [creatable("b")], timeoutMs: 1_000, validateOnly: false }, context(tributary, changes, clock));
+	await createTopics({ topics: [creatable("b")], timeoutMs: 1_000, validateOnly: false }, context(tributary, lists));
 	assert.deepEqual(await names(), ["a", "b"]);
 	await deleteTopics({ topicNames: ["a"], timeoutMs: 1_000 }, { ...ctx, version: 5 });
 	assert.deepEqual(await names(), ["b"]);
 	assert.equal(calls.filter((c) => c === "list").length, 4);
 });
 
-test("Metadata naming a topic its connection's listing does not hold yet looks it up: a topic created elsewhere is found at once", async () => {
+test("Metadata naming a topic the gateway's listing does not hold yet looks it up: a topic created elsewhere is found at once", async () => {
 	const { tributary, calls } = standIn(["a"]);
 	const ctx = context(tributary);
 	await metadata(ALL_TOPICS, ctx);
@@ -179,10 +180,10 @@ test("Metadata v12 gives each topic Tributary's topic id; asked by id it answers
 	);
 });
 
-test("Metadata v12 by the id of a topic created since the connection's listing lists again (once it is TOPIC_ID_RELIST_MS old) and finds it", async () => {
+test("Metadata v12 by the id of a topic created since the gateway's listing lists again (once it is TOPIC_ID_RELIST_MS old) and finds it", async () => {
 	const { tributary, calls } = standIn(["a"]);
 	const clock = { ms: 1_000_000 };
-	const ctx = { ...context(tributary, new TopicChanges(), clock), version: 12 };
+	const ctx = { ...context(tributary, new TopicList(() => clock.ms)), version: 12 };
 	await metadata(ALL_TOPICS, ctx);
 	await tributary.createTopic({ name: "c" });
 	clock.ms += TOPIC_ID_RELIST_MS;
@@ -199,7 +200,7 @@ test("Metadata v12 by the id of a topic created since the connection's listing l
 test("Metadata v12 asked again and again for an id no topic has lists at most once per TOPIC_ID_RELIST_MS; a topic created meanwhile is found within it", async () => {
 	const { tributary, calls } = standIn(["a"]);
 	const clock = { ms: 1_000_000 };
-	const ctx = { ...context(tributary, new TopicChanges(), clock), version: 12 };
+	const ctx = { ...context(tributary, new TopicList(() => clock.ms)), version: 12 };
 	const lists = () => calls.filter((c) => c === "list").length;
 	const byId = async (/** @type {string} */ topicId) =>
 		/** @type {any} */ (await metadata({ topics: [{ name: null, topicId }], allowAutoTopicCreation: false }, ctx)).topics.map(
