@@ -7,9 +7,10 @@
  * ids). The gateway's connections that speak with the same credentials share one list and one listing in flight;
  * other credentials never see it, as their ACLs may let them see other topics. A Kafka broker's metadata lags the
  * controller's by as much; a topic named in a Metadata request but missing from the list is still looked up on its
- * own, so a topic just created anywhere is found at once. Any create or delete through this gateway marks every list
- * stale (`forget`), so its clients see the change on their next Metadata. Topic ids (KIP-516: Metadata v12, Fetch
- * v13+, DeleteTopics v6) are resolved from the same list (`byId`).
+ * own, so a topic just created anywhere is found at once, and the list is then dropped (`outdated`) so that its id
+ * is too. Any create or delete through this gateway marks every list stale (`forget`), so its clients see the change
+ * on their next Metadata. Topic ids (KIP-516: Metadata v12, Fetch v13+, DeleteTopics v6) are resolved from the same
+ * list (`byId`).
  */
 
 import { errorMessage } from "./errors.js";
@@ -27,8 +28,9 @@ export const wireTopicId = (topicId) => (topicId === undefined ? NO_TOPIC_ID : t
 /** @typedef {{ name: string, topic_id?: string, partitions: number }} ListedTopic a topic of Tributary's listing */
 
 /**
- * @typedef {{ atMs: number, answer: Promise<import("./tributary.js").Answer> }} Listing one listing of one credentials'
- * topics, from when it was asked: in flight until `answer` settles, so that requests asking meanwhile wait for it
+ * @typedef {{ atMs: number, answer: Promise<import("./tributary.js").Answer>, listed?: import("./tributary.js").Answer }} Listing
+ * one listing of one credentials' topics, from when it was asked: in flight until `answer` settles, so that requests
+ * asking meanwhile wait for it; `listed` once it has answered 200
  */
 
 export class TopicList {
@@ -64,8 +66,21 @@ export class TopicList {
 		const drop = () => {
 			if (this.listings.get(key) === listing) this.listings.delete(key);
 		};
-		listing.answer.then((answer) => answer.status === 200 || drop(), drop);
+		listing.answer.then((answer) => {
+			if (answer.status === 200) listing.listed = answer;
+			else drop();
+		}, drop);
 		return listing.answer;
+	}
+
+	/**
+	 * Drops these credentials' listing `listed` (not a newer one): it lacks a topic that exists, found by name, whose id
+	 * the client is about to use (Metadata, then Fetch v13+ by that id), so reusing it would answer UNKNOWN_TOPIC_ID.
+	 * @param {import("./tributary.js").Tributary} tributary @param {import("./tributary.js").Answer} listed as `read` answered
+	 */
+	outdated(tributary, listed) {
+		const key = tributary.credentials.authorization;
+		if (this.listings.get(key)?.listed === listed) this.listings.delete(key);
 	}
 
 	/**

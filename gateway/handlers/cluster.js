@@ -132,11 +132,13 @@ export async function metadata(request, ctx) {
 						if (listedTopic !== undefined) return topicMetadata(name, listedTopic.partitions, listedTopic.topic_id);
 						if (!isValidTopicName(name)) return { ...topicMetadata(name, 0), errorCode: KAFKA.INVALID_TOPIC_EXCEPTION };
 						const answer = await ctx.tributary.describeTopic(name);
-						if (answer.status === 200) return topicMetadata(name, answer.body.partitions.length, answer.body.topic_id);
-						return {
-							...topicMetadata(name, 0),
-							errorCode: answer.status === 404 ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : kafkaError(answer, "topic"),
-						};
+						if (answer.status !== 200)
+							return {
+								...topicMetadata(name, 0),
+								errorCode: answer.status === 404 ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : kafkaError(answer, "topic"),
+							};
+						ctx.session.topicList.outdated(ctx.tributary, listed);
+						return topicMetadata(name, answer.body.partitions.length, answer.body.topic_id);
 					}),
 				);
 	return metadataAnswer(topics, ctx);

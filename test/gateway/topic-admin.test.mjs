@@ -112,6 +112,27 @@ test("Metadata naming a topic the gateway's listing does not hold yet looks it u
 	assert.ok(calls.includes("describe made-over-http"));
 });
 
+test("a topic Metadata found by name but the listing lacked is found by its id at once: that listing is dropped, not reused by any connection", async () => {
+	const { tributary, calls } = standIn(["a"]);
+	const lists = new TopicList(() => 1_000_000);
+	await metadata(ALL_TOPICS, context(tributary, lists));
+	await tributary.createTopic({ name: "made-over-http" });
+	const named = /** @type {any} */ (
+		await metadata({ topics: [{ name: "made-over-http" }], allowAutoTopicCreation: false }, { ...context(tributary, lists), version: 12 })
+	);
+	const topicId = named.topics[0].topicId;
+	assert.equal(topicId, wireIdOf("made-over-http"));
+	// Another connection with the same credentials, asking by the id Metadata gave, on the same (still) clock.
+	const byId = /** @type {any} */ (
+		await metadata({ topics: [{ name: null, topicId }], allowAutoTopicCreation: false }, { ...context(tributary, lists), version: 12 })
+	);
+	assert.deepEqual(
+		byId.topics.map((/** @type {any} */ t) => [t.name, t.errorCode]),
+		[["made-over-http", KAFKA.NONE]],
+	);
+	assert.equal(calls.filter((c) => c === "list").length, 2);
+});
+
 test("Metadata checks topic names as Kafka's Topic.validate does without looking them up", async () => {
 	const { tributary, calls } = standIn(["a"]);
 	const ctx = context(tributary);
