@@ -182,7 +182,7 @@ export function rawExchange(port, bytes, idleMs = 3_000) {
 
 /**
  * Sends one request frame (size prefix included) to the gateway and resolves with its answer's frame, without the
- * size prefix: for well-formed requests that kcat and kafkajs never send.
+ * size prefix: for well-formed requests that kcat and kafkajs never send. Rejects when the connection closes first.
  * @param {number} port @param {Buffer} frame @returns {Promise<Buffer>}
  */
 export function rawRequest(port, frame) {
@@ -197,6 +197,8 @@ export function rawRequest(port, frame) {
 			resolve(received.subarray(4, 4 + received.readInt32BE(0)));
 		});
 		socket.on("error", reject);
+		// After an answer this is a no-op; before one, the gateway refused the request (or broke off its answer).
+		socket.on("close", () => reject(new Error(`the gateway closed the connection before answering (${received.length} bytes received)`)));
 	});
 }
 
