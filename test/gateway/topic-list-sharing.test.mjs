@@ -213,3 +213,19 @@ test("connections with other credentials (SASL/PLAIN as a key) list on their own
 		key.close();
 	}
 });
+
+test("a listing's topics by id are built once and reused by every request that resolves ids from it", async () => {
+	listings.clear();
+	topicList.forget();
+	const wireIds = ["orders", "audit"].map((name) => idOf(name).replaceAll("-", ""));
+	const first = await topicList.byId(tributary, wireIds);
+	const second = await topicList.byId(tributary, wireIds.slice(1));
+	assert.deepEqual(
+		[...first.values()].map((t) => t.name),
+		["orders", "audit"],
+	);
+	assert.equal(listings.get(TOKEN), 1, "one listing");
+	assert.equal(second, first, "the second request reuses the map the first built from the same listing");
+	topicList.forget();
+	assert.notEqual(await topicList.byId(tributary, wireIds), first, "a new listing, a new map");
+});
