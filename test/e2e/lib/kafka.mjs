@@ -212,7 +212,8 @@ export async function exchange(port, name, version, body) {
 	const { APIS, codecs } = await import(new URL("../../../gateway/protocol/apis.js", import.meta.url).href);
 	const { Reader, Writer } = await import(new URL("../../../gateway/protocol/io.js", import.meta.url).href);
 	const api = [...APIS.values()].find((a) => a.name === name);
-	const flexible = version >= api.request.flexible.min;
+	// An API with no flexible version at all (SaslHandshake) has an empty range: min above max.
+	const flexible = version >= api.request.flexible.min && version <= api.request.flexible.max;
 	const writer = new Writer();
 	writer.int32(0);
 	codecs
@@ -223,7 +224,7 @@ export async function exchange(port, name, version, body) {
 	frame.writeInt32BE(frame.length - 4, 0);
 	const reader = new Reader(await rawRequest(port, frame));
 	// ApiVersions answers with header v0 in every version, so a client that asked too new a one can read it.
-	const flexibleAnswer = version >= api.response.flexible.min && name !== "ApiVersions";
+	const flexibleAnswer = version >= api.response.flexible.min && version <= api.response.flexible.max && name !== "ApiVersions";
 	codecs.get("ResponseHeader").decode(reader, flexibleAnswer ? 1 : 0);
 	return api.response.decode(reader, version);
 }
