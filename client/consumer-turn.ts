@@ -64,6 +64,11 @@ export class LoopTurn {
 		});
 	}
 
+	/** Whether the loop has been inside its turn for `maxPollIntervalMs` or longer. */
+	get overdue(): boolean {
+		return this.#inTurn && Date.now() - this.#handedOutAtMs >= this.#maxPollIntervalMs;
+	}
+
 	/** Times the turn in progress, if any, from now: the loop came back (`join()`) without asking for a record. */
 	restart(): void {
 		if (!this.#inTurn) return;

@@ -95,10 +95,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#stopping: Promise<void> | null = null;
 	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
 	#carryKept = false;
-	/**
-	 * Set by the same recovery, in every commit mode, and by an answer that skips a generation: what was kept is checked
-	 * against the group's commits before the next commit.
-	 */
+	/** Set by that recovery and by an answer skipping a generation: kept offsets are checked against the group's commits first. */
 	#checkKept = false;
 	readonly #committed = new Map<string, number>();
 	readonly #heartbeat = new HeartbeatTimer();
@@ -396,6 +393,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.#lastCallMs = Date.now();
 		this.#startHeartbeat();
 		this.#follow(member, answer);
+		// A turn that outlasted the interval while this join was under way: the timer found no member to take out.
+		if (this.#turn.overdue) this.#leaveOnPollTimeout(member);
 		return member;
 	}
 

@@ -112,7 +112,10 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 			topic,
 			Array.from({ length: 3 }, (_, i) => ({ value: i })),
 		);
-		const stuck = wiredClient().client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, maxPollIntervalMs: 300 });
+		// Long enough for the join and the commit after it to fit in one interval on a loaded machine (a join that
+		// outlasts it leaves at once: the next test).
+		const maxPollIntervalMs = 2_000;
+		const stuck = wiredClient().client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, maxPollIntervalMs });
 		const it = stuck[Symbol.asyncIterator]();
 		expect(((await it.next()).value as ConsumerRecord).offset).toBe(0); // held, never moved past
 		const first = stuck.memberId;
@@ -127,6 +130,30 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		// The loop body still holds its record: the interval, timed again from the join, makes the new member leave too.
 		await expect.poll(() => stuck.memberId, { timeout: 20_000 }).toBeNull();
 		expect((await groupState(group)).members).toEqual([]);
+		await stuck.close();
+		expect(await it.next()).toEqual({ done: true, value: undefined });
+	});
+
+	it("a join() whose answer comes after the interval passed leaves as soon as it is answered (the timer fired with no member to take out)", async () => {
+		const topic = uniqueTopic("poll-interval-slow-join");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: 0 }]);
+		const maxPollIntervalMs = 300;
+		const wire = wiredClient();
+		const stuck = wire.client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, maxPollIntervalMs });
+		const it = stuck[Symbol.asyncIterator]();
+		expect(((await it.next()).value as ConsumerRecord).offset).toBe(0); // held, never moved past
+		await expect.poll(() => stuck.memberId, { timeout: 20_000 }).toBeNull();
+		const slowJoin = wire.delayAnswer((r) => r.method === "POST" && r.path === `/v1/groups/${group}/members`);
+		const joined = stuck.join();
+		await slowJoin.served;
+		// The join's answer is held past a whole interval, timed again from the join: the timer fires while no member is known.
+		await new Promise((resolve) => setTimeout(resolve, 2 * maxPollIntervalMs));
+		slowJoin.release();
+		await joined;
+		await expect.poll(async () => (await groupState(group)).members, { timeout: 20_000 }).toEqual([]);
+		expect(stuck.memberId).toBeNull();
 		await stuck.close();
 		expect(await it.next()).toEqual({ done: true, value: undefined });
 	});
