@@ -17,4 +17,5 @@ export const TOPIC_CONFIG_DEFAULTS = Object.freeze({
 	"remote.storage.enable": false,
 	"local.retention.ms": -2,
 	"local.retention.bytes": -2,
+	"message.timestamp.type": "CreateTime",
 });

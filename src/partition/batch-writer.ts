@@ -48,13 +48,19 @@ export class BatchWriter {
 		return this.rowBase;
 	}
 
-	/** Gives `records` the next offsets (the high watermark moves now, inside the transaction) and stages them. */
-	add(records: readonly EncodedRecord[], appendTimeMs: number): void {
+	/**
+	 * Gives `records` the next offsets (the high watermark moves now, inside the transaction) and stages them. A
+	 * record keeps its own timestamp, or takes `appendTimeMs` when it has none or when `stampAppendTime` (the topic's
+	 * `message.timestamp.type` is LogAppendTime). Kafka stamps at the leader on append, and so does this: only the
+	 * partition knows the append time, and the timestamp is not in the tail the edge encoded but in the prefix
+	 * written here, so stamping rewrites no record text. The topic's type is read once per append, by the caller.
+	 */
+	add(records: readonly EncodedRecord[], appendTimeMs: number, stampAppendTime = false): void {
 		const baseOffset = this.view.nextOffset;
 		assert(baseOffset === this.rowBase + this.lines.length, "records are staged at consecutive offsets");
 		for (let i = 0; i < records.length; i++) {
 			const record = records[i] as EncodedRecord;
-			const timestampMs = record.timestampMs ?? appendTimeMs;
+			const timestampMs = stampAppendTime ? appendTimeMs : (record.timestampMs ?? appendTimeMs);
 			const line = encodeLine(this.partition, baseOffset + i, timestampMs, record.tail);
 			// The prefix encodeLine adds is ASCII, so the line's bytes follow from the tail's.
 			const lineBytes = record.bytes + (line.length - record.tail.length) + RECORD_SEPARATOR.length;

@@ -354,7 +354,7 @@ export class PartitionLog extends DurableObject<Env> {
 			releaseIdempotencyKey(this.sql, request);
 			return refused;
 		}
-		writer.add(request.records, nowMs);
+		writer.add(request.records, nowMs, config["message.timestamp.type"] === "LogAppendTime");
 		if (producer !== null) {
 			const { producerId, epoch } = producer;
 			const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };

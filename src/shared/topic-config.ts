@@ -9,6 +9,9 @@ import { MESSAGE_BYTES_CEILING } from "./limits.ts";
 
 export type CleanupPolicy = "delete" | "compact" | "compact,delete";
 
+/** Kafka's `message.timestamp.type`: the producer's timestamp, or the time the partition appended the record. */
+export type TimestampType = "CreateTime" | "LogAppendTime";
+
 /** Kafka's `local.retention.*` value meaning "the same as `retention.*`". */
 export const LOCAL_RETENTION_AS_TOTAL = -2;
 
@@ -30,6 +33,8 @@ export interface TopicConfig {
 	readonly "local.retention.ms": number;
 	/** Bytes the partition keeps locally before its oldest batches are offloaded; -2: `retention.bytes`, -1: no limit. */
 	readonly "local.retention.bytes": number;
+	/** `LogAppendTime`: the partition stamps each record with its append time, ignoring the producer's timestamp. */
+	readonly "message.timestamp.type": TimestampType;
 }
 
 export type TopicConfigKey = keyof TopicConfig;
@@ -45,6 +50,7 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
 	"remote.storage.enable": false,
 	"local.retention.ms": LOCAL_RETENTION_AS_TOTAL,
 	"local.retention.bytes": LOCAL_RETENTION_AS_TOTAL,
+	"message.timestamp.type": "CreateTime",
 };
 
 const TOPIC_CONFIG_KEYS = Object.keys(DEFAULT_TOPIC_CONFIG) as TopicConfigKey[];
@@ -76,7 +82,7 @@ function parseBoolean(raw: unknown): boolean | null {
 	return null;
 }
 
-type NumericKey = Exclude<TopicConfigKey, "cleanup.policy" | "remote.storage.enable">;
+type NumericKey = Exclude<TopicConfigKey, "cleanup.policy" | "remote.storage.enable" | "message.timestamp.type">;
 
 /** [min, max, the special values below min it also takes (-1 unlimited, -2 as `retention.*`)] of each numeric config. */
 const NUMERIC_RANGES: Record<NumericKey, readonly [number, number, readonly number[]]> = {
@@ -92,7 +98,7 @@ const NUMERIC_RANGES: Record<NumericKey, readonly [number, number, readonly numb
 const SPECIAL_MEANINGS: Record<number, string> = { [-1]: "-1 for unlimited", [LOCAL_RETENTION_AS_TOTAL]: "-2 for the same as retention.*" };
 
 /** Validates one config entry, returning the normalised value or an explanation. */
-function parseEntry(key: TopicConfigKey, raw: unknown): Result<number | boolean | CleanupPolicy> {
+function parseEntry(key: TopicConfigKey, raw: unknown): Result<number | boolean | string> {
 	if (key === "cleanup.policy") {
 		const policy = parseCleanupPolicy(raw);
 		if (policy === null) return err("invalid_config", `"cleanup.policy" must be "delete", "compact" or "compact,delete"`, { config: key });
@@ -102,6 +108,11 @@ function parseEntry(key: TopicConfigKey, raw: unknown): Result<number | boolean 
 		const enabled = parseBoolean(raw);
 		if (enabled === null) return err("invalid_config", `"${key}" must be true or false`, { config: key });
 		return ok(enabled);
+	}
+	if (key === "message.timestamp.type") {
+		// Kafka's validator takes exactly these two spellings.
+		if (raw === "CreateTime" || raw === "LogAppendTime") return ok(raw);
+		return err("invalid_config", `"${key}" must be "CreateTime" or "LogAppendTime"`, { config: key });
 	}
 	const n = parseInteger(raw);
 	const [min, max, specials] = NUMERIC_RANGES[key];

@@ -356,7 +356,7 @@ export async function produce(
 			}
 			return failed;
 		}
-		return ok(positionsOf(records, shares.value, results as { ok: true; value: AppendResult }[]));
+		return ok(positionsOf(meta, records, shares.value, results as { ok: true; value: AppendResult }[]));
 	}
 }
 
@@ -392,20 +392,24 @@ function unavailable(meta: TopicMeta, share: Share, cause: unknown): Failure {
 	return err("partition_unavailable", `partition ${share.partition} is unavailable; retry`, { partition: share.partition });
 }
 
+/**
+ * Each record's position and timestamp: its own, or the append time where it had none or the topic stamps every
+ * record with it (`message.timestamp.type` LogAppendTime, as the edge's `meta` has it: for the cache's
+ * `TOPIC_CACHE_TTL_MS` after an alter, a partition given the newer config may have decided the other way).
+ */
 function positionsOf(
+	meta: TopicMeta,
 	records: readonly ProduceInput[],
 	shares: readonly Share[],
 	results: readonly { value: AppendResult }[],
 ): ProduceOutcome {
 	const positions: RecordPosition[] = new Array(records.length);
+	const stamped = meta.config["message.timestamp.type"] === "LogAppendTime";
 	shares.forEach((share, s) => {
 		const appended = (results[s] as { value: AppendResult }).value;
 		share.indexes.forEach((recordIndex, k) => {
-			positions[recordIndex] = {
-				partition: share.partition,
-				offset: appended.baseOffset + k,
-				timestamp: (records[recordIndex] as ProduceInput).timestampMs ?? appended.appendTimeMs,
-			};
+			const own = stamped ? null : (records[recordIndex] as ProduceInput).timestampMs;
+			positions[recordIndex] = { partition: share.partition, offset: appended.baseOffset + k, timestamp: own ?? appended.appendTimeMs };
 		});
 	});
 	return { positions, replayed: results.every((r) => r.value.duplicate) };

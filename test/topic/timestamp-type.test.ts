@@ -1,0 +1,91 @@
+/**
+ * Kafka's topic config `message.timestamp.type`: `CreateTime` (the default) keeps the producer's timestamp,
+ * `LogAppendTime` has the partition stamp every record with the time it appended it, whatever the producer sent.
+ * Accepted, refused, described and altered like the other configs, on /v1 and on the Confluent v3 mount.
+ */
+
+import { describe, expect, it } from "vitest";
+import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
+import { expectV3Error, V3 } from "../support/confluent.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
+
+/** A producer timestamp far from now, so a record stamped with its append time cannot carry it by chance. */
+const PRODUCER_TIMESTAMP_MS = 1_000_000;
+
+describe("message.timestamp.type as a config", () => {
+	it("defaults to CreateTime and is accepted, described and altered on /v1", async () => {
+		expect(DEFAULT_TOPIC_CONFIG["message.timestamp.type"]).toBe("CreateTime");
+		const topic = uniqueTopic("ts-type");
+		const created = await createTopic(topic, 1, { "message.timestamp.type": "LogAppendTime" });
+		expect(created.config).toMatchObject({ "message.timestamp.type": "LogAppendTime" });
+		const patched = await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "message.timestamp.type": "CreateTime" } } });
+		expect(patched.config).toMatchObject({ "message.timestamp.type": "CreateTime" });
+	});
+
+	it.each(["logappendtime", "Now", "", 1])("refuses %j on /v1 (400 invalid_config) and on /kafka/v3 (400 / 40002)", async (value) => {
+		const error = await expectError("POST", "/v1/topics", 400, "invalid_config", {
+			body: { name: uniqueTopic(), config: { "message.timestamp.type": value } },
+		});
+		expect(error.config).toBe("message.timestamp.type");
+		expect(error.message).toContain('"CreateTime" or "LogAppendTime"');
+		const topic = uniqueTopic("ts-type-v3");
+		await createTopic(topic, 1);
+		const put = call("PUT", `${V3}/topics/${topic}/configs/message.timestamp.type`, { body: { value: String(value) } });
+		await expectV3Error(await put, 400, 40002, "invalid_config");
+	});
+
+	it("is listed, set and reset on the Confluent v3 mount", async () => {
+		const topic = uniqueTopic("ts-type-v3");
+		await createTopic(topic, 1);
+		const path = `${V3}/topics/${topic}/configs/message.timestamp.type`;
+		expect(await json("GET", path, 200)).toMatchObject({ value: "CreateTime", is_default: true, source: "DEFAULT_CONFIG" });
+		expect((await call("PUT", path, { body: { value: "LogAppendTime" } })).status).toBe(204);
+		expect(await json("GET", path, 200)).toMatchObject({ value: "LogAppendTime", is_default: false, source: "DYNAMIC_TOPIC_CONFIG" });
+		expect((await call("DELETE", path)).status).toBe(204);
+		expect(await json("GET", path, 200)).toMatchObject({ value: "CreateTime", is_default: true });
+	});
+});
+
+describe("LogAppendTime stamps records", () => {
+	it("keeps the producer's timestamp on a CreateTime topic", async () => {
+		const topic = uniqueTopic("ts-create");
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		const { offsets } = await produce(topic, [{ value: "a", timestamp: PRODUCER_TIMESTAMP_MS }]);
+		expect(offsets[0]?.timestamp).toBe(PRODUCER_TIMESTAMP_MS);
+		expect((await fetchRecords(topic, 0)).records[0]?.timestamp).toBe(PRODUCER_TIMESTAMP_MS);
+	});
+
+	it("stamps every record of an append with its one append time, answered and stored alike", async () => {
+		const topic = uniqueTopic("ts-append");
+		await createTopic(topic, 1, { "message.timestamp.type": "LogAppendTime" });
+		const before = Date.now();
+		const { offsets } = await produce(topic, [
+			{ value: "a", timestamp: PRODUCER_TIMESTAMP_MS },
+			{ value: "b", timestamp: PRODUCER_TIMESTAMP_MS + 1 },
+			{ value: "c" },
+		]);
+		const after = Date.now();
+		const stamped = offsets[0]?.timestamp as number;
+		expect(stamped).toBeGreaterThanOrEqual(before);
+		expect(stamped).toBeLessThanOrEqual(after);
+		expect(offsets.map((o) => o.timestamp)).toEqual([stamped, stamped, stamped]);
+		const { records } = await fetchRecords(topic, 0);
+		expect(records.map((r) => r.timestamp)).toEqual([stamped, stamped, stamped]);
+	});
+
+	it("stamps from the append after a topic is altered to LogAppendTime, and stops when altered back", async () => {
+		const topic = uniqueTopic("ts-alter");
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		await produce(topic, [{ value: "kept", timestamp: PRODUCER_TIMESTAMP_MS }]);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "message.timestamp.type": "LogAppendTime" } } });
+		const before = Date.now();
+		await produce(topic, [{ value: "stamped", timestamp: PRODUCER_TIMESTAMP_MS }]);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { "message.timestamp.type": null } } });
+		await produce(topic, [{ value: "own again", timestamp: PRODUCER_TIMESTAMP_MS }]);
+		const [kept, stamped, own] = (await fetchRecords(topic, 0)).records;
+		expect(kept?.timestamp).toBe(PRODUCER_TIMESTAMP_MS);
+		expect(stamped?.timestamp).toBeGreaterThanOrEqual(before);
+		expect(own?.timestamp).toBe(PRODUCER_TIMESTAMP_MS);
+	});
+});
