@@ -25,7 +25,10 @@ export const NO_TOPIC_ID = "0".repeat(32);
  */
 export const wireTopicId = (topicId) => (topicId === undefined ? NO_TOPIC_ID : topicId.replaceAll("-", ""));
 
-/** @typedef {{ name: string, topic_id?: string, partitions: number }} ListedTopic a topic of Tributary's listing */
+/**
+ * @typedef {{ name: string, topic_id?: string, partitions: number, config?: Record<string, unknown> }} ListedTopic a
+ * topic of Tributary's listing
+ */
 
 /**
  * @typedef {{ atMs: number, answer: Promise<import("./tributary.js").Answer>, listed?: import("./tributary.js").Answer }} Listing
@@ -49,6 +52,24 @@ function topicsById(listed) {
 		byWireId.set(listed, topics);
 	}
 	return topics;
+}
+
+/**
+ * Each listing's topics whose partitions stamp every record with its append time (`message.timestamp.type`
+ * LogAppendTime), found once per listing, as its topics by id are.
+ * @type {WeakMap<import("./tributary.js").Answer, Set<string>>}
+ */
+const appendTimedNames = new WeakMap();
+
+/** @param {import("./tributary.js").Answer} listed a listing answered 200 @returns {Set<string>} */
+function appendTimedTopics(listed) {
+	let names = appendTimedNames.get(listed);
+	if (names === undefined) {
+		const stamped = listed.body.topics.filter((/** @type {ListedTopic} */ t) => t.config?.["message.timestamp.type"] === "LogAppendTime");
+		names = new Set(stamped.map((/** @type {ListedTopic} */ t) => t.name));
+		appendTimedNames.set(listed, names);
+	}
+	return names;
 }
 
 export class TopicList {
@@ -116,6 +137,19 @@ export class TopicList {
 		};
 		const held = await known(false);
 		return ids.every((id) => held.has(id)) ? held : known(true);
+	}
+
+	/**
+	 * Whether `topic` stamps its records with their append time, as these credentials' list has it (a config altered
+	 * elsewhere shows within METADATA_CACHE_MS, as on a broker whose metadata lags). False for a topic the list lacks,
+	 * or when Tributary cannot list: the records and offsets are answered all the same, only their timestamp type
+	 * is then CreateTime's.
+	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic
+	 * @returns {Promise<boolean>}
+	 */
+	async appendTimed(tributary, topic) {
+		const listed = await this.read(tributary).catch(() => null);
+		return listed?.status === 200 && appendTimedTopics(listed).has(topic);
 	}
 
 	/**

@@ -10,7 +10,14 @@
 import { LOG_END_AT, produceBody, RecordError, toKafkaRecord } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError, recordsError } from "../errors.js";
 import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX } from "../limits.js";
-import { BatchError, COMPRESSION, decodeBatches, encodeBatch, firstBatchCompression } from "../protocol/record-batch.js";
+import {
+	BatchError,
+	COMPRESSION,
+	decodeBatches,
+	encodeAppendTimeBatches,
+	encodeBatch,
+	firstBatchCompression,
+} from "../protocol/record-batch.js";
 import { ReadAhead } from "../read-ahead.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
@@ -76,10 +83,15 @@ async function producePartition(ctx, topic, partition, bytes) {
 		if (error instanceof RecordError) return fail(KAFKA.INVALID_RECORD, error.message);
 		throw error;
 	}
+	// Asked beside the produce, not after it: the list is usually fresh (clients ask Metadata first), and never waited for twice.
+	const appendTimed = ctx.session.topicList.appendTimed(ctx.tributary, topic);
 	const answer = await ctx.tributary.produce(topic, body);
 	const errorCode = recordsError(answer);
 	if (errorCode !== KAFKA.NONE) return fail(errorCode, errorMessage(answer));
-	return { index: partition, errorCode: KAFKA.NONE, baseOffset: answer.body.offsets[0].offset, logAppendTimeMs: -1, logStartOffset: -1 };
+	const [first] = answer.body.offsets;
+	// A LogAppendTime topic's records all carry their append's one time, which Kafka answers here; -1 otherwise.
+	const logAppendTimeMs = (await appendTimed) ? first.timestamp : -1;
+	return { index: partition, errorCode: KAFKA.NONE, baseOffset: first.offset, logAppendTimeMs, logStartOffset: -1 };
 }
 
 /**
@@ -133,9 +145,7 @@ function partitionBytesMax(p, responseMaxBytes) {
 async function fetchPartition(ctx, topic, p, maxBytes, waitMs, signal) {
 	const { tributary, session } = ctx;
 	const ahead = session.readAhead.take(tributary, topic, p.partition, p.fetchOffset, maxBytes);
-	return (
-		(ahead !== null ? await ahead : null) ?? (await readPartition(tributary, topic, p.partition, p.fetchOffset, maxBytes, waitMs, signal))
-	);
+	return (ahead !== null ? await ahead : null) ?? (await readPartition(ctx, topic, p.partition, p.fetchOffset, maxBytes, waitMs, signal));
 }
 
 /**
@@ -152,7 +162,7 @@ function readAhead(ctx, topic, partition, offset, maxBytes, kept) {
 			if (kept.nextOffset !== null) next(kept.nextOffset);
 			return kept;
 		}
-		const page = await readPartition(tributary, topic, partition, from, maxBytes, 0, signal, next);
+		const page = await readPartition(ctx, topic, partition, from, maxBytes, 0, signal, next);
 		return page.hasRecords ? page : null;
 	});
 }
@@ -170,18 +180,21 @@ export function fetchReadAhead() {
 /**
  * One partition read from Tributary, as a Fetch response entry. `onNext` is told the read's `nextOffset` (when it
  * has one) as soon as it is known: for a large page, from the page's envelope, before its records are parsed.
- * @param {import("../tributary.js").Tributary} tributary @param {string} topic @param {number} partition
+ * A LogAppendTime topic's records go as batches marked so (`encodeAppendTimeBatches`).
+ * @param {RequestContext} ctx @param {string} topic @param {number} partition
  * @param {number} offset @param {number} maxBytes @param {number} waitMs @param {AbortSignal} [signal]
  * @param {(nextOffset: number) => void} [onNext]
  * @returns {Promise<PartitionRead>}
  */
-async function readPartition(tributary, topic, partition, offset, maxBytes, waitMs, signal, onNext) {
+async function readPartition(ctx, topic, partition, offset, maxBytes, waitMs, signal, onNext) {
+	const { tributary } = ctx;
 	/** @param {any} page @param {boolean} hasRecords */
 	const tellNext = (page, hasRecords) => {
 		const next = nextOffsetOf(page, hasRecords);
 		if (next !== null) onNext?.(next);
 	};
 	const q = { offset, maxBytes, maxRecords: FETCH_RECORDS_MAX, waitMs, signal, onEnvelope: tellNext };
+	const appendTimed = ctx.session.topicList.appendTimed(tributary, topic);
 	const answer = await tributary.fetchRecords(topic, partition, q);
 	const errorCode = recordsError(answer);
 	if (errorCode !== KAFKA.NONE) {
@@ -195,7 +208,10 @@ async function readPartition(tributary, topic, partition, offset, maxBytes, wait
 	const page = answer.body;
 	const records = page.records.map(toKafkaRecord);
 	tellNext(page, records.length > 0);
-	const batch = records.length === 0 ? EMPTY : await encodeBatch(records, { lastOffset: page.next_offset - 1 });
+	const lastOffset = page.next_offset - 1;
+	let batch = EMPTY;
+	if (records.length > 0)
+		batch = (await appendTimed) ? await encodeAppendTimeBatches(records, lastOffset) : await encodeBatch(records, { lastOffset });
 	return {
 		entry: {
 			partitionIndex: partition,

@@ -22,6 +22,8 @@ const BATCH_HEADER_BYTES = 49;
 const CRC_START = 21;
 /** The attributes' bits that name the compression codec. */
 const COMPRESSION_BITS = 0x07;
+/** The attributes' bit of a batch whose timestamps are the broker's append time (LogAppendTime). */
+const LOG_APPEND_TIME_BIT = 0x08;
 /** No timestamp: Kafka's NO_TIMESTAMP. */
 export const NO_TIMESTAMP = -1;
 
@@ -179,7 +181,8 @@ const BATCH_OVERHEAD_BYTES = 61;
  * each record carries its own delta, and `lastOffset` may run past the last record so the client moves on.
  * Every field's length is measured first, so the batch is one exact allocation written front to back.
  * @param {OutgoingRecord[]} records
- * @param {{ lastOffset?: number, compression?: number }} [options]
+ * @param {{ lastOffset?: number, compression?: number, logAppendTime?: boolean }} [options] `logAppendTime`: mark the
+ * batch's timestamps as the broker's append time
  */
 export async function encodeBatch(records, options = {}) {
 	if (records.length === 0) throw new Error("a batch needs at least one record");
@@ -216,7 +219,7 @@ export async function encodeBatch(records, options = {}) {
 		.int8(MAGIC_V2)
 		.uint32(0);
 	header
-		.int16(compression)
+		.int16(options.logAppendTime ? compression | LOG_APPEND_TIME_BIT : compression)
 		.int32(lastOffset - baseOffset)
 		.int64(baseTimestamp)
 		.int64(maxTimestamp);
@@ -224,6 +227,27 @@ export async function encodeBatch(records, options = {}) {
 	batch.set(header.done(), 0);
 	batch.writeUInt32BE(crc32c(batch.subarray(CRC_START)), 17);
 	return batch;
+}
+
+/**
+ * Fetched records of a topic whose partitions stamp them with their append time (`message.timestamp.type`
+ * LogAppendTime), as batches marked so: one per run of records with the same timestamp, which is what one append
+ * (a produce, or a group committed together) gives its records. A consumer gives every record of such a batch the
+ * batch's max timestamp (Java's DefaultRecordBatch, librdkafka), so one batch across appends would move the earlier
+ * records' times forward. Records written before the topic took LogAppendTime keep their own timestamps this way
+ * too, though they are marked as append times (Tributary keeps no type per record).
+ * @param {OutgoingRecord[]} records @param {number} lastOffset as `encodeBatch`'s, for the last batch
+ */
+export async function encodeAppendTimeBatches(records, lastOffset) {
+	const batches = [];
+	let start = 0;
+	for (let i = 1; i <= records.length; i++) {
+		if (i < records.length && records[i].timestamp === records[start].timestamp) continue;
+		const last = i === records.length ? lastOffset : undefined;
+		batches.push(await encodeBatch(records.slice(start, i), { lastOffset: last, logAppendTime: true }));
+		start = i;
+	}
+	return batches.length === 1 ? batches[0] : Buffer.concat(batches);
 }
 
 /** Bytes of a zigzag varint. @param {number} v */

@@ -10,15 +10,23 @@ import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { produce } from "../../gateway/handlers/records.js";
 import { COMPRESSION, crc32c, encodeBatch } from "../../gateway/protocol/record-batch.js";
+import { TopicList } from "../../gateway/topic-list.js";
 
 /** Bytes of a batch before its records (baseOffset … recordCount). */
 const BATCH_OVERHEAD_BYTES = 61;
 
-/** A request context whose Tributary answers every produce with offsets from 0, and records what it was sent. */
+/**
+ * A request context whose Tributary answers every produce with offsets from 0, and records what it was sent; it lists
+ * no topic, so every topic is a CreateTime one.
+ */
 function context(version = 9) {
 	/** @type {{ topic: string, body: any }[]} */
 	const produced = [];
 	const tributary = {
+		credentials: { authorization: null },
+		async listAllTopics() {
+			return { status: 200, body: { topics: [] } };
+		},
 		/** @param {string} topic @param {Buffer} body */
 		async produce(topic, body) {
 			const parsed = JSON.parse(body.toString("utf8"));
@@ -26,7 +34,16 @@ function context(version = 9) {
 			return { status: 200, body: { offsets: parsed.records.map((/** @type {any} */ _, i) => ({ partition: 0, offset: i })) } };
 		},
 	};
-	return { ctx: /** @type {any} */ ({ tributary, session: {}, version, advertised: { host: "h", port: 1 }, log: () => {} }), produced };
+	return {
+		ctx: /** @type {any} */ ({
+			tributary,
+			session: { topicList: new TopicList() },
+			version,
+			advertised: { host: "h", port: 1 },
+			log: () => {},
+		}),
+		produced,
+	};
 }
 
 /** One batch of `values`, offsets from 0. @param {string[]} values */
