@@ -78,3 +78,29 @@ test("CreateTime: kafkajs is answered -1, and kcat reads the producer's timestam
 		],
 	);
 });
+
+test("kafkajs admin: alterConfigs sets message.timestamp.type, describeConfigs shows it, another value is INVALID_CONFIG", {
+	timeout: 60_000,
+}, async () => {
+	await createTopic("altered", "CreateTime");
+	const kafka = new Kafka({
+		clientId: "e2e-log-append-time",
+		brokers: [setup.gateways[0].bootstrap],
+		logLevel: logLevel.NOTHING,
+		retry: { retries: 0 },
+	});
+	const admin = setup.track(kafka.admin());
+	await admin.connect();
+	const resource = (value) => ({ type: 2, name: "altered", configEntries: [{ name: "message.timestamp.type", value }] });
+	await admin.alterConfigs({ validateOnly: false, resources: [resource("LogAppendTime")] });
+	const { resources } = await admin.describeConfigs({ resources: [{ type: 2, name: "altered", configNames: ["message.timestamp.type"] }] });
+	assert.deepEqual(
+		resources[0].configEntries.map((e) => [e.configName, e.configValue]),
+		[["message.timestamp.type", "LogAppendTime"]],
+	);
+	await assert.rejects(admin.alterConfigs({ validateOnly: false, resources: [resource("WallClock")] }), (error) => {
+		assert.equal(error.type, "INVALID_CONFIG", String(error));
+		return true;
+	});
+	await admin.disconnect();
+});
