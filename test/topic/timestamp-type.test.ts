@@ -74,6 +74,21 @@ describe("LogAppendTime stamps records", () => {
 		expect(records.map((r) => r.timestamp)).toEqual([stamped, stamped, stamped]);
 	});
 
+	it("answers a replayed append (Idempotency-Key) with the append time it was stamped with, not the producer's", async () => {
+		const topic = uniqueTopic("ts-replay");
+		await createTopic(topic, 1, { "message.timestamp.type": "LogAppendTime" });
+		const request = {
+			body: { records: [{ value: "once", timestamp: PRODUCER_TIMESTAMP_MS }] },
+			headers: { "Idempotency-Key": `ts-${crypto.randomUUID()}` },
+		};
+		const first = await json<{ offsets: { timestamp: number }[] }>("POST", `/v1/topics/${topic}/records`, 200, request);
+		const replayed = await call("POST", `/v1/topics/${topic}/records`, request);
+		expect(replayed.headers.get("Idempotent-Replayed")).toBe("true");
+		expect(await replayed.json()).toEqual(first);
+		expect(first.offsets[0]?.timestamp).not.toBe(PRODUCER_TIMESTAMP_MS);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.timestamp)).toEqual([first.offsets[0]?.timestamp]);
+	});
+
 	it("stamps from the append after a topic is altered to LogAppendTime, and stops when altered back", async () => {
 		const topic = uniqueTopic("ts-alter");
 		await createTopic(topic, 1, { "retention.ms": -1 });
