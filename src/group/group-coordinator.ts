@@ -9,7 +9,8 @@
  * at the edge, and settled here (positions move only if the member still owns the partition and nobody moved the
  * position meanwhile). The only awaits are outside those transactions (registry, directory, alarm), and every
  * decision is re-read from SQLite after them, so calls that interleave at an await stay consistent.
- * Sessions expire by one alarm set at the earliest deadline (partywhen style), and lazily on any call.
+ * Sessions expire by one alarm set at the earliest deadline (partywhen style), and lazily on any call; an empty
+ * group's offsets expire by the same alarm (offsets-retention.ts).
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -17,6 +18,7 @@ import { series } from "../metrics/catalog.ts";
 import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import {
+	EXPIRY_ROWS_PER_STEP,
 	GROUP_COMMIT_LINGER_MS,
 	GROUP_DISCOVERY_CALLS_MAX,
 	GROUP_METADATA_REFRESH_MS,
@@ -27,6 +29,7 @@ import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { groupDirectory, partitionLog } from "../shared/stubs.ts";
 import { type CommitAnswer, commitAnswer } from "./commit-answer.ts";
 import { GroupRules } from "./group-rules.ts";
+import { offsetsExpiryDueMs, offsetsRetentionMs } from "./offsets-retention.ts";
 import { type PollCompletionAnswer, type PollStartAnswer, pollCompletionAnswer, pollStartAnswer } from "./poll-answer.ts";
 import { GROUP_DDL, GROUP_SCHEMA_VERSION, GROUP_UPGRADES } from "./schema.ts";
 import { SharedTurn } from "./shared-turn.ts";
@@ -69,6 +72,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	private alarmMs: number | null | undefined = undefined;
 	/** The turn that members' commits wait for, to share one storage commit (see `shareCommit`). */
 	private readonly commitTurn = new SharedTurn(GROUP_COMMIT_LINGER_MS);
+	/** How long the group may stay empty before its offsets expire (the `OFFSETS_RETENTION_MINUTES` var). */
+	private readonly offsetsRetentionMs = offsetsRetentionMs(this.env.OFFSETS_RETENTION_MINUTES);
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -234,7 +239,10 @@ export class GroupCoordinator extends DurableObject<Env> {
 		return result;
 	}
 
-	/** Expires members whose session passed, retries a failed directory publish, and sets the next alarm. */
+	/**
+	 * Expires members whose session passed and an empty group's offsets past the retention (deleting the group once
+	 * none is left), retries a failed directory publish, and sets the next alarm.
+	 */
 	override async alarm(): Promise<void> {
 		// A fired alarm is gone; if the handler throws, the runtime retries it, and the next call reads it again.
 		this.alarmMs = undefined;
@@ -243,9 +251,25 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.transact(() => {
 			this.rules.expireOverdue(Date.now());
 			this.store.writePositionsIfDue(Date.now(), true);
+			this.expireOffsets(groupId, Date.now());
 		});
 		await this.publishIfBehind(groupId);
 		await this.scheduleAlarm(true);
+	}
+
+	/** One bounded step of offsets expiry; an alarm due at once (`offsetsExpiryDue`) takes the next. */
+	private expireOffsets(groupId: string, now: number): void {
+		const due = this.offsetsExpiryDue();
+		if (due === null || due > now) return;
+		this.store.expireCommits(now - this.offsetsRetentionMs, EXPIRY_ROWS_PER_STEP);
+		if (this.store.commitCount() === 0) this.rules.deleteEmpty(groupId, now);
+	}
+
+	/** When an empty group's next offset expires (or, with none left, the group); null while it has members. */
+	private offsetsExpiryDue(): number | null {
+		const state = this.store.state();
+		if (state.status !== "active" || this.store.memberCount() > 0) return null;
+		return offsetsExpiryDueMs(state.empty_since_ms, this.store.oldestCommitMs(), this.offsetsRetentionMs);
 	}
 
 	/** Re-reads subscribed topics at most every `GROUP_METADATA_REFRESH_MS`; one refresh at a time. */
@@ -368,14 +392,17 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/**
-	 * One alarm for all due work: the earliest session deadline, a publish retry, or positions SQLite is behind on.
+	 * One alarm for all due work: the earliest session deadline, a publish retry, positions SQLite is behind on, or
+	 * an empty group's offsets expiry.
 	 * Heartbeats only push deadlines later and a position's due time only comes once, so outside the alarm handler
 	 * the alarm only ever moves earlier (an early alarm re-arms itself).
 	 */
 	private async scheduleAlarm(rearm: boolean): Promise<void> {
 		const state = this.store.state();
 		const publishDue = state.status !== "new" && state.published_generation < state.generation ? Date.now() + GROUP_PUBLISH_RETRY_MS : null;
-		const dues = [publishDue, this.store.earliestDeadline(), this.store.positionsDueMs()].filter((d) => d !== null);
+		const dues = [publishDue, this.store.earliestDeadline(), this.store.positionsDueMs(), this.offsetsExpiryDue()].filter(
+			(d) => d !== null,
+		);
 		const due = dues.length === 0 ? null : Math.min(...dues);
 		if (this.alarmMs === undefined && !rearm) {
 			const stored = await this.ctx.storage.getAlarm();

@@ -353,7 +353,7 @@ export class GroupRules {
 		}
 		this.store.setStatus("active");
 		const { generation } = this.store.state();
-		for (const o of offsets) this.store.writeCommit({ ...o, metadata: o.metadata ?? null }, generation, now);
+		for (const o of offsets) this.store.writeCommit({ ...o, metadata: o.metadata ?? null }, generation, now, true);
 		return ok(undefined);
 	}
 
@@ -437,6 +437,7 @@ export class GroupRules {
 			this.autoCommittedMs.delete(id);
 		}
 		this.membershipVersion++;
+		if (this.store.memberCount() === 0) this.store.setEmptySince(now);
 		const current = this.store.subscribedTopics();
 		// The rebalance commits what the members confirmed: none of them owns anything in the next generation.
 		this.applyTopics(

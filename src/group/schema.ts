@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const GROUP_SCHEMA_VERSION = 3;
+export const GROUP_SCHEMA_VERSION = 4;
 
 export const GROUP_DDL: readonly string[] = [
 	// One row: the group's id, lifecycle, generation and strategy; `published_generation` is what the directory
@@ -83,6 +83,15 @@ export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
 	},
 	// v3: the auto-commit settings a member keeps for its life (JSON `{"enabled","intervalMs"}`; NULL: its polls say).
 	{ version: 3, statements: ["ALTER TABLE members ADD COLUMN auto_commit TEXT"] },
+	{
+		// v4: when the group last lost its last member (NULL if it never had one), from which its offsets expire once it
+		// is empty (offsets-retention.ts). A group already empty counts from the upgrade, not from its old commits.
+		version: 4,
+		statements: [
+			"ALTER TABLE group_state ADD COLUMN empty_since_ms INTEGER",
+			"UPDATE group_state SET empty_since_ms = unixepoch() * 1000 WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM members)",
+		],
+	},
 ];
 
 export const DIRECTORY_SCHEMA_VERSION = 2;

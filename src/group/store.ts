@@ -26,6 +26,7 @@ export interface GroupStateRow extends Record<string, SqlStorageValue> {
 	generation: number;
 	strategy: Strategy | null;
 	published_generation: number;
+	empty_since_ms: number | null;
 }
 
 interface MemberRow extends Record<string, SqlStorageValue> {
@@ -101,9 +102,7 @@ export class GroupStore {
 	constructor(private readonly sql: SqlStorage) {}
 
 	state(): Readonly<GroupStateRow> {
-		this.cachedState ??= this.sql
-			.exec<GroupStateRow>("SELECT group_id, status, generation, strategy, published_generation FROM group_state WHERE id = 1")
-			.one();
+		this.cachedState ??= this.sql.exec<GroupStateRow>("SELECT * FROM group_state WHERE id = 1").one();
 		return this.cachedState;
 	}
 
@@ -136,6 +135,12 @@ export class GroupStore {
 		return this.sql
 			.exec<{ generation: number }>("UPDATE group_state SET generation = generation + 1 WHERE id = 1 RETURNING generation")
 			.one().generation;
+	}
+
+	/** Records when the group lost its last member (its offsets expire from then; offsets-retention.ts). */
+	setEmptySince(ms: number): void {
+		this.cachedState = null;
+		this.sql.exec("UPDATE group_state SET empty_since_ms = ? WHERE id = 1", ms);
 	}
 
 	markPublished(generation: number): void {
@@ -518,16 +523,26 @@ export class GroupStore {
 		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
 	}
 
+	oldestCommitMs(): number | null {
+		return this.sql.exec<{ ms: number | null }>("SELECT MIN(committed_at_ms) AS ms FROM commits").one().ms;
+	}
+
+	/** Deletes up to `limit` offsets last committed at or before `cutoffMs`. */
+	expireCommits(cutoffMs: number, limit: number): void {
+		this.sql.exec("DELETE FROM commits WHERE rowid IN (SELECT rowid FROM commits WHERE committed_at_ms <= ? LIMIT ?)", cutoffMs, limit);
+	}
+
 	/**
 	 * Writes a commit, on the incarnation of its topic the group subscribes to now (`topic_id`; none: NULL). One equal
 	 * to the stored commit (offset, metadata and incarnation) writes no row, so leaves its generation and time as
-	 * first written: nothing reads those two, and a Kafka consumer's auto-commit sends its offsets again every
-	 * interval while it is idle, each a billed row and a storage commit.
+	 * first written, unless `touch`: a Kafka consumer's auto-commit sends its offsets again every interval while it
+	 * is idle, each a billed row and a storage commit, and a member's commit time matters to no one (its offsets
+	 * expire only once the group is empty). A commit with no member is `touch`ed: its time is its expiry's start.
 	 */
-	writeCommit(commit: CommittedOffset, generation: number, nowMs: number): void {
+	writeCommit(commit: CommittedOffset, generation: number, nowMs: number, touch = false): void {
 		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");
 		this.sql.exec(
-			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms, topic_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT topic_id FROM subscribed_topics WHERE topic = ?)) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms, topic_id = excluded.topic_id WHERE committed_offset IS NOT excluded.committed_offset OR metadata IS NOT excluded.metadata OR topic_id IS NOT excluded.topic_id",
+			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms, topic_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT topic_id FROM subscribed_topics WHERE topic = ?)) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms, topic_id = excluded.topic_id WHERE committed_offset IS NOT excluded.committed_offset OR metadata IS NOT excluded.metadata OR topic_id IS NOT excluded.topic_id OR ?",
 			commit.topic,
 			commit.partition,
 			commit.offset,
@@ -535,6 +550,7 @@ export class GroupStore {
 			generation,
 			nowMs,
 			commit.topic,
+			Number(touch),
 		);
 	}
 

@@ -204,7 +204,7 @@ export const COMPACTION_DELAY_MS = 30_000;
  */
 export const TIMESTAMP_LOOKUP_BATCHES_MAX = 64;
 
-/** Expired producer states or idempotency keys removed per alarm run. */
+/** Expired producer states, idempotency keys or a group's committed offsets removed per alarm run. */
 export const EXPIRY_ROWS_PER_STEP = 1_000;
 
 /** How long an isolate trusts a cached producer epoch. */
@@ -264,6 +264,11 @@ export const POLL_PARTITIONS_MAX = 64;
 export const COMMIT_METADATA_BYTES_MAX = 4_096;
 /** Alarm retry delay for publishing a group's summary to the group directory after a failed attempt. */
 export const GROUP_PUBLISH_RETRY_MS = 10_000;
+/**
+ * Kafka's offsets.retention.minutes default (7 days, KIP-211): how long a group may stay empty before its offsets
+ * expire. The `OFFSETS_RETENTION_MINUTES` var overrides it.
+ */
+export const OFFSETS_RETENTION_MINUTES_DEFAULT = 10_080;
 /** How long the directory keeps a deleted group's tombstone, so a late summary cannot bring it back. */
 export const GROUP_TOMBSTONE_MS = 3_600_000;
 

@@ -1,0 +1,186 @@
+/**
+ * Offsets retention (Kafka's offsets.retention.minutes, KIP-211): a group's committed offsets expire once it has
+ * been empty for the retention since its last member left; offsets committed with no member (standalone commits)
+ * expire by their own commit time; a group left with neither members nor offsets leaves the listing. The clock is
+ * Date faked (the coordinator runs in this isolate, so it reads the same clock), and each step is the alarm run at
+ * once: nobody sleeps.
+ */
+
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
+import { offsetsRetentionMs } from "../../src/group/offsets-retention.ts";
+import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
+import { EXPIRY_ROWS_PER_STEP, OFFSETS_RETENTION_MINUTES_DEFAULT } from "../../src/shared/limits.ts";
+import { commit, describeGroup, join } from "../support/group.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { coordinatorStub } from "../support/stubs.ts";
+import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
+
+/**
+ * The retention these tests set on a coordinator: ten minutes, as `OFFSETS_RETENTION_MINUTES = "10"` would. Far
+ * enough ahead of the real clock that the runtime never fires these alarms itself while the file runs.
+ */
+const RETENTION_MS = 10 * 60_000;
+
+let nowMs = 0;
+/** Moves the faked clock to `ms`. */
+function clockAt(ms: number): void {
+	nowMs = ms;
+	vi.setSystemTime(ms);
+}
+
+beforeEach(() => {
+	vi.useFakeTimers({ toFake: ["Date"] });
+	clockAt(Date.now());
+});
+afterEach(() => {
+	vi.useRealTimers();
+});
+
+/** Sets the coordinator's retention (read from the Worker var when it starts) to `RETENTION_MS`. */
+async function shortRetention(group: string): Promise<void> {
+	await runInDurableObject(coordinatorStub(group), (instance) => {
+		(instance as unknown as { offsetsRetentionMs: number }).offsetsRetentionMs = RETENTION_MS;
+	});
+}
+
+async function listed(group: string): Promise<boolean> {
+	const { groups } = await json<{ groups: { group: string }[] }>("GET", "/v1/groups", 200);
+	return groups.some((g) => g.group === group);
+}
+
+const committedOf = async (group: string) => (await describeGroup(group)).offsets.map((o) => [o.partition, o.committed]);
+
+/** A group whose one member committed offset 2 of a 1-partition topic and left at `nowMs`. */
+async function abandoned(): Promise<{ topic: string; group: string }> {
+	const topic = uniqueTopic();
+	await createTopic(topic, 1);
+	await produce(topic, [{ value: 0 }, { value: 1 }, { value: 2 }]);
+	const group = uniqueGroup();
+	await shortRetention(group);
+	const m = await join(group, { topics: [topic] });
+	await commit(group, m.member_id, m.generation, [{ topic, partition: 0, offset: 2 }]);
+	expect((await call("DELETE", `/v1/groups/${group}/members/${m.member_id}`)).status).toBe(204);
+	return { topic, group };
+}
+
+describe("offsets retention", () => {
+	it("reads the retention from the Worker var in minutes, 7 days unless it is a positive whole number", () => {
+		expect(OFFSETS_RETENTION_MINUTES_DEFAULT).toBe(7 * 24 * 60);
+		expect(offsetsRetentionMs("")).toBe(OFFSETS_RETENTION_MINUTES_DEFAULT * 60_000);
+		expect(offsetsRetentionMs(undefined)).toBe(OFFSETS_RETENTION_MINUTES_DEFAULT * 60_000);
+		expect(offsetsRetentionMs("1")).toBe(60_000);
+		for (const bad of ["0", "-5", "1.5", "soon"]) expect(offsetsRetentionMs(bad), bad).toBe(OFFSETS_RETENTION_MINUTES_DEFAULT * 60_000);
+	});
+
+	it("expires an empty group's offsets on the alarm once it has been empty for the retention, and drops it from the listing", async () => {
+		const leftAt = nowMs;
+		const { group } = await abandoned();
+		expect(await listed(group)).toBe(true);
+		clockAt(leftAt + RETENTION_MS - 1);
+		await runDurableObjectAlarm(coordinatorStub(group));
+		expect(await committedOf(group), "one ms before the deadline: kept").toEqual([[0, 2]]);
+		clockAt(leftAt + RETENTION_MS);
+		expect(await runDurableObjectAlarm(coordinatorStub(group)), "an alarm was set for the deadline").toBe(true);
+		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
+		expect(await listed(group), "gone from the listing").toBe(false);
+		await runInDurableObject(coordinatorStub(group), (_instance, state) => {
+			expect(state.storage.sql.exec("SELECT * FROM commits").toArray()).toEqual([]);
+		});
+	});
+
+	it("keeps everything when a member joins again before the deadline, and counts from when the group is empty again", async () => {
+		const leftAt = nowMs;
+		const { topic, group } = await abandoned();
+		clockAt(leftAt + RETENTION_MS - 1);
+		const back = await join(group, { topics: [topic], session_timeout_ms: 2 * RETENTION_MS });
+		clockAt(leftAt + RETENTION_MS + 1);
+		await runDurableObjectAlarm(coordinatorStub(group));
+		expect(await committedOf(group)).toEqual([[0, 2]]);
+		expect(await listed(group)).toBe(true);
+		const leftAgainAt = nowMs;
+		expect((await call("DELETE", `/v1/groups/${group}/members/${back.member_id}`)).status).toBe(204);
+		clockAt(leftAgainAt + RETENTION_MS - 1);
+		await runDurableObjectAlarm(coordinatorStub(group));
+		expect(await committedOf(group)).toEqual([[0, 2]]);
+		clockAt(leftAgainAt + RETENTION_MS);
+		await runDurableObjectAlarm(coordinatorStub(group));
+		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
+	});
+
+	it("expires offsets committed with no member by their own commit time; committing one again keeps it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, [
+			{ value: 0, partition: 0 },
+			{ value: 0, partition: 1 },
+		]);
+		const group = uniqueGroup();
+		await shortRetention(group);
+		const startedAt = nowMs;
+		const offsets = [
+			{ topic, partition: 0, offset: 1 },
+			{ topic, partition: 1, offset: 1 },
+		];
+		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { offsets } });
+		clockAt(startedAt + RETENTION_MS / 2);
+		// The same offset again: no new value, but a standalone consumer committing it is alive.
+		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { offsets: [offsets[0]] } });
+		clockAt(startedAt + RETENTION_MS);
+		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
+		expect(await committedOf(group)).toEqual([
+			[0, 1],
+			[1, null],
+		]);
+		clockAt(startedAt + RETENTION_MS / 2 + RETENTION_MS);
+		await runDurableObjectAlarm(coordinatorStub(group));
+		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
+		expect(await listed(group)).toBe(false);
+	});
+
+	it("counts a group already empty when its schema gains the empty time from the upgrade, not from its old commits", async () => {
+		const { group } = await abandoned();
+		await runInDurableObject(coordinatorStub(group), (_instance, state) => {
+			const sql = state.storage.sql;
+			// Back to schema v3: commits as old as the group, and no record of when it lost its last member.
+			sql.exec("ALTER TABLE group_state DROP COLUMN empty_since_ms");
+			sql.exec("UPDATE commits SET committed_at_ms = 0");
+			sql.exec("UPDATE schema_version SET version = 3");
+			new GroupCoordinator(state, env);
+			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);
+			// SQLite's clock, not the faked one, which stands where the test started: the same within the test's run.
+			const since = sql.exec<{ ms: number }>("SELECT empty_since_ms AS ms FROM group_state").one().ms;
+			expect(Math.abs(since - nowMs)).toBeLessThan(RETENTION_MS / 2);
+		});
+	});
+
+	it("expires at most EXPIRY_ROWS_PER_STEP offsets per alarm run, re-arming at once for the rest", async () => {
+		const leftAt = nowMs;
+		const { topic, group } = await abandoned();
+		const total = EXPIRY_ROWS_PER_STEP + 5;
+		const stub = coordinatorStub(group);
+		await runInDurableObject(stub, (_instance, state) => {
+			for (let partition = 1; partition < total; partition++)
+				state.storage.sql.exec(
+					"INSERT INTO commits (topic, partition, committed_offset, generation, committed_at_ms) VALUES (?, ?, 0, 1, ?)",
+					topic,
+					partition,
+					leftAt,
+				);
+		});
+		const count = () =>
+			runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n);
+		clockAt(leftAt + RETENTION_MS);
+		await runDurableObjectAlarm(stub);
+		expect(await count()).toBe(total - EXPIRY_ROWS_PER_STEP);
+		expect(await listed(group), "listed until its last offset is gone").toBe(true);
+		const due = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+		expect(due, "the rest is due at once").not.toBeNull();
+		expect(due as number).toBeLessThanOrEqual(nowMs);
+		await runDurableObjectAlarm(stub);
+		expect(await count()).toBe(0);
+		expect(await listed(group)).toBe(false);
+	});
+});
