@@ -48,6 +48,8 @@ export class Followers {
 	 * learned from the list, never guessed.
 	 */
 	private tailsOpenMax: number;
+	/** Tails sending in the background now: an alarm run reschedules without them, so `committed` sets their resume again. */
+	private sendingInBackground = 0;
 	private readonly tailLog: TailLog;
 
 	constructor(private readonly o: FollowersOptions) {
@@ -57,6 +59,10 @@ export class Followers {
 		const resumable = () => o.alarmBy(Date.now() + TAIL_RESUME_MS);
 		this.tailLog = {
 			...o.tailLog,
+			background: (work) => {
+				this.sendingInBackground++;
+				o.tailLog.background(work.finally(() => this.sendingInBackground--));
+			},
 			readAcross: (offset, maxRecords, maxBytes) => {
 				resumable();
 				return o.tailLog.readAcross(offset, maxRecords, maxBytes);
@@ -83,6 +89,7 @@ export class Followers {
 
 	/** After a group's commit: every tail is pushed what it has not seen, and watchers the log grew past are poked. */
 	committed(): void {
+		if (this.sendingInBackground > 0) this.o.alarmBy(Date.now() + TAIL_RESUME_MS);
 		if (this.tailsOpenMax > 0) {
 			const tails = this.o.ctx.getWebSockets();
 			this.tailsOpenMax = tails.length;

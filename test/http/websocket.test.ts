@@ -4,7 +4,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
 import { TAIL_RESUME_MS, TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
@@ -121,6 +121,44 @@ describe("WebSocket tail", () => {
 		expect(await runDurableObjectAlarm(stub)).toBe(true);
 		await tail.until(() => tail.values().length === 2);
 		expect(tail.values()).toEqual(["a", "b"]);
+		tail.ws.close(1000, "done");
+	});
+
+	it("keeps the resume alarm through an alarm run while a paid message waits out its debt, so an eviction then does not stall the tail", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const clock = holdClock();
+		const tail = await openTail(topic, "?offset=0", key.secret);
+		await tail.until(() => tail.values().length === 1);
+		const stub = await partitionStub(topic);
+		// Once paid for, the next send fails as it would on an evicted object: the background send ends, the attachment unmoved.
+		let evicted = false;
+		await runInDurableObject(stub, (_, state) => {
+			const [socket] = state.getWebSockets();
+			if (socket === undefined) throw new Error("the tail is not open here");
+			const send = socket.send.bind(socket);
+			socket.send = () => {
+				socket.send = send;
+				evicted = true;
+				throw new Error("evicted");
+			};
+		});
+		// The first message left the key ~2000 bytes in debt, and with the clock held it stays so: "b" waits to be paid for.
+		await produce(topic, [{ value: "b" }]);
+		// The alarm comes during that wait; its run has nothing else due (no retention) and sets the next alarm.
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		const alarmAtMs = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+		expect(alarmAtMs, "the resume alarm outlives the alarm run").not.toBeNull();
+		expect(alarmAtMs).toBeLessThanOrEqual(clock.nowMs + TAIL_RESUME_MS);
+		// The debt is repaid, the paid send fails, and only the alarm is left to push the tail on.
+		clock.advance(5_000);
+		await vi.waitFor(() => expect(evicted).toBe(true), { timeout: 10_000 });
+		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		await tail.until(() => tail.values().length === 2);
+		clock.release();
+		expect(tail.values()).toEqual(["y".repeat(3000), "b"]);
 		tail.ws.close(1000, "done");
 	});
 
