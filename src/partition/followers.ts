@@ -48,29 +48,25 @@ export class Followers {
 	 * learned from the list, never guessed.
 	 */
 	private tailsOpenMax: number;
-	/** Tails sending in the background now: an alarm run reschedules without them, so `committed` sets their resume again. */
+	/**
+	 * Tails sending in the background now (reading from R2, or paying for their messages). While any is, the alarm
+	 * comes at least every `TAIL_RESUME_MS`: set when a send starts, and again after each group and each alarm run
+	 * (`committed`), whose reschedule knows only the log's own work. Should the object be evicted meanwhile, the alarm
+	 * pushes the tail on from its attachment.
+	 */
 	private sendingInBackground = 0;
 	private readonly tailLog: TailLog;
 
 	constructor(private readonly o: FollowersOptions) {
 		this.tailsOpenMax = o.ctx.getWebSockets().length;
-		// Each message a tail sends in the background (read from R2, or paid for) has the alarm come by
-		// `TAIL_RESUME_MS`: should the object be evicted meanwhile, the alarm pushes the tail on (`committed`).
-		const resumable = () => o.alarmBy(Date.now() + TAIL_RESUME_MS);
 		this.tailLog = {
 			...o.tailLog,
 			background: (work) => {
 				this.sendingInBackground++;
+				o.alarmBy(Date.now() + TAIL_RESUME_MS);
 				o.tailLog.background(work.finally(() => this.sendingInBackground--));
 			},
-			readAcross: (offset, maxRecords, maxBytes) => {
-				resumable();
-				return o.tailLog.readAcross(offset, maxRecords, maxBytes);
-			},
-			payFetch: (keyId, bytes) => {
-				resumable();
-				return payLiveFetch(o.env, keyId, bytes);
-			},
+			payFetch: (keyId, bytes) => payLiveFetch(o.env, keyId, bytes),
 		};
 	}
 

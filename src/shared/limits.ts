@@ -326,7 +326,7 @@ export const TAIL_MESSAGE_RECORDS_MAX = 1_000;
 export const TAIL_MESSAGE_BYTES_MAX = 1024 * 1024;
 export const TAIL_UNACKED_BYTES_MAX = 8 * 1024 * 1024;
 /**
- * How soon the partition's alarm comes after each message a tail sends in the background (read from R2, or paid for
+ * How often the partition's alarm comes while a tail sends in the background (reads from R2, or pays for its messages
  * with a fetch quota), so a send cut short (the object evicted, the key's authority not answering) resumes by then,
  * not at the next append or acknowledgement.
  */

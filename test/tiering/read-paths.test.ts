@@ -216,7 +216,9 @@ describe("streaming reads from an old offset", () => {
 		const stub = await partitionStub(topic);
 		// The tail's first read from R2 fails as it would on an evicted object: its background send ends, nothing sent.
 		await runInDurableObject(stub, (instance: PartitionLog) => {
-			const source = (instance as unknown as { tailLog: TailSource }).tailLog as { -readonly [K in keyof TailSource]: TailSource[K] };
+			// What the tails read through (followers.ts), so the next read of any tail fails.
+			const followers = (instance as unknown as { followers: { tailLog: TailSource } }).followers;
+			const source = followers.tailLog as { -readonly [K in keyof TailSource]: TailSource[K] };
 			const readAcross = source.readAcross;
 			source.readAcross = () => {
 				source.readAcross = readAcross;
