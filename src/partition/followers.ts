@@ -12,7 +12,17 @@ import { assert } from "../shared/assert.ts";
 import { type DomainError, type Failure, ok, type Result } from "../shared/errors.ts";
 import { TAIL_RESUME_MS } from "../shared/limits.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
-import { acknowledge, keyTag, pushTail, TAIL_CLOSE, type TailLog, type TailSource, type TailState, tailCapacity } from "./tail.ts";
+import {
+	acknowledge,
+	keyTag,
+	pushTail,
+	sendsInBackground,
+	TAIL_CLOSE,
+	type TailLog,
+	type TailSource,
+	type TailState,
+	tailCapacity,
+} from "./tail.ts";
 import type { LogView } from "./types.ts";
 
 export interface FollowersOptions {
@@ -48,23 +58,18 @@ export class Followers {
 	 * learned from the list, never guessed.
 	 */
 	private tailsOpenMax: number;
-	/**
-	 * Tails sending in the background now (reading from R2, or paying for their messages). While any is, the alarm
-	 * comes at least every `TAIL_RESUME_MS`: set when a send starts, and again after each group and each alarm run
-	 * (`committed`), whose reschedule knows only the log's own work. Should the object be evicted meanwhile, the alarm
-	 * pushes the tail on from its attachment.
-	 */
-	private sendingInBackground = 0;
 	private readonly tailLog: TailLog;
 
 	constructor(private readonly o: FollowersOptions) {
 		this.tailsOpenMax = o.ctx.getWebSockets().length;
+		// While a tail sends in the background (reads from R2, or pays for its messages), the alarm comes at least every
+		// `TAIL_RESUME_MS`: set when a send starts, and again after each group and each alarm run while one is in
+		// flight (`committed`). Should the object be evicted meanwhile, the alarm pushes the tail on from its attachment.
 		this.tailLog = {
 			...o.tailLog,
 			background: (work) => {
-				this.sendingInBackground++;
 				o.alarmBy(Date.now() + TAIL_RESUME_MS);
-				o.tailLog.background(work.finally(() => this.sendingInBackground--));
+				o.tailLog.background(work);
 			},
 			payFetch: (keyId, bytes) => payLiveFetch(o.env, keyId, bytes),
 		};
@@ -85,10 +90,11 @@ export class Followers {
 
 	/** After a group's commit: every tail is pushed what it has not seen, and watchers the log grew past are poked. */
 	committed(): void {
-		if (this.sendingInBackground > 0) this.o.alarmBy(Date.now() + TAIL_RESUME_MS);
 		if (this.tailsOpenMax > 0) {
 			const tails = this.o.ctx.getWebSockets();
 			this.tailsOpenMax = tails.length;
+			// An alarm run's reschedule knows only the log's own work: a send still in flight needs its alarm again.
+			if (tails.some(sendsInBackground)) this.o.alarmBy(Date.now() + TAIL_RESUME_MS);
 			for (const ws of tails) pushTail(ws, this.tailLog);
 		}
 		this.pokeWatchers();

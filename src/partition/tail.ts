@@ -84,6 +84,11 @@ function closedBelowLogStart(ws: WebSocket, next: number, log: TailSource): bool
 /** Tails sending in the background right now: `pushTail` leaves them to `sendInBackground`, which hands back. */
 const sendingInBackground = new WeakSet<WebSocket>();
 
+/** Whether the tail sends in the background now: its partition keeps the alarm coming meanwhile (followers.ts). */
+export function sendsInBackground(ws: WebSocket): boolean {
+	return sendingInBackground.has(ws);
+}
+
 /** Sends whatever the tail has not seen yet, in messages of bounded size; closes it if it is too far behind. */
 export function pushTail(ws: WebSocket, log: TailLog): void {
 	if (sendingInBackground.has(ws)) return;
