@@ -72,6 +72,7 @@ export class Followers {
 				o.tailLog.background(work);
 			},
 			payFetch: (keyId, bytes) => payLiveFetch(o.env, keyId, bytes),
+			hasFetchQuota: async (keyId) => (await keyAuthority(o.env, keyId).getKey(keyId))?.quotas.fetch_bytes_per_sec !== undefined,
 		};
 	}
 
@@ -131,7 +132,7 @@ export class Followers {
 		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 		ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
 		this.tailsOpenMax++;
-		// The edge names whose fetch quota each message pays (`fetch_payer`: a key, or anonymous, which has no key_id).
+		// The edge names whose fetch quota, if any, each message pays (`fetch_payer`: a key, or anonymous, which has no key_id).
 		const payer = url.searchParams.get("fetch_payer");
 		const paying = payer === null ? {} : { payer };
 		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0, ...paying } satisfies TailState);

@@ -8,16 +8,24 @@
  * by sending `{"ack": <next_offset>}`. A tail that falls more than `TAIL_UNACKED_BYTES_MAX` behind its acks is
  * closed with code 4008 rather than letting the runtime buffer grow without bound.
  *
- * Quotas: a tail opened by a key with a fetch-bytes quota pays each message at the key's authority before it is
- * sent, and waits out any debt there (src/auth/live-fetch.ts), so it slows to the quota as an SSE stream does; it
- * is not closed. Those sends run in the background, one message at a time. Every other tail (the admin token, a
- * key without a fetch quota) is sent to synchronously and pays nothing.
+ * Quotas: a tail of a key (or anonymous) with a fetch-bytes quota pays each message at the key's authority before
+ * it is sent, and waits out any debt there (src/auth/live-fetch.ts), so it slows to the quota as an SSE stream does;
+ * it is not closed. Those sends run in the background, one message at a time. Whether the key has the quota is asked
+ * of its authority at the tail's first message and again every `TAIL_PAYER_CHECK_MS`, so a quota set or removed
+ * later reaches tails already open. Every other tail (the admin token's, a key's without a fetch quota) is sent to
+ * synchronously and pays nothing.
  */
 
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
-import { TAIL_MESSAGE_BYTES_MAX, TAIL_MESSAGE_RECORDS_MAX, TAIL_UNACKED_BYTES_MAX, TAILS_PER_PARTITION_MAX } from "../shared/limits.ts";
+import {
+	TAIL_MESSAGE_BYTES_MAX,
+	TAIL_MESSAGE_RECORDS_MAX,
+	TAIL_PAYER_CHECK_MS,
+	TAIL_UNACKED_BYTES_MAX,
+	TAILS_PER_PARTITION_MAX,
+} from "../shared/limits.ts";
 import type { LogView, ReadResult } from "./types.ts";
 
 /** Close codes a tail may see (4000–4999 are the application's). */
@@ -43,8 +51,11 @@ export interface TailState {
 	readonly acked: number;
 	/** Bytes sent since that acknowledgement (an estimate after partial acks). */
 	readonly unackedBytes: number;
-	/** The key whose fetch quota pays for each message; absent for a tail that pays nothing. */
+	/** The key (or anonymous) whose fetch quota, if it has one, pays for each message; absent for the admin token's tails. */
 	readonly payer?: string;
+	/** Whether `payer` had a fetch quota when its authority was last asked, and when to ask again (unset: not asked yet). */
+	readonly pays?: boolean;
+	readonly payerCheckAtMs?: number;
 }
 
 /** What a tail reads of its partition. */
@@ -61,6 +72,8 @@ export interface TailSource {
 export interface TailLog extends TailSource {
 	/** Charges `bytes` to key `keyId`'s fetch quota, first waiting out any debt (`payLiveFetch`). */
 	payFetch(keyId: string, bytes: number): Promise<void>;
+	/** Whether key `keyId` has a fetch quota, as its authority answers now. */
+	hasFetchQuota(keyId: string): Promise<boolean>;
 }
 
 /** Refuses a new tail once a partition holds `TAILS_PER_PARTITION_MAX` sockets. */
@@ -79,6 +92,11 @@ function closedBelowLogStart(ws: WebSocket, next: number, log: TailSource): bool
 	if (next >= start) return false;
 	ws.close(TAIL_CLOSE.offsetOutOfRange, `offset ${next} is below the log start, ${start}: deleted before this tail read it`);
 	return true;
+}
+
+/** Whether the tail's next message goes through its payer's authority: to pay, or to ask again whether it pays. */
+function throughPayer(state: TailState): boolean {
+	return state.payer !== undefined && (state.pays || Date.now() >= (state.payerCheckAtMs ?? 0));
 }
 
 /** Tails sending in the background right now: `pushTail` leaves them to `sendInBackground`, which hands back. */
@@ -101,7 +119,7 @@ export function pushTail(ws: WebSocket, log: TailLog): void {
 			ws.close(TAIL_CLOSE.slowConsumer, `slow consumer: more than ${TAIL_UNACKED_BYTES_MAX} bytes unacknowledged`);
 			return;
 		}
-		if (remote || state.payer !== undefined) {
+		if (remote || throughPayer(state)) {
 			ws.serializeAttachment(state);
 			sendingInBackground.add(ws);
 			log.background(sendInBackground(ws, log));
@@ -135,7 +153,7 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 			if (state === null || closedBelowLogStart(ws, state.next, log)) return;
 			const remote = state.next < log.view.localLogStartOffset;
 			const slow = state.unackedBytes >= TAIL_UNACKED_BYTES_MAX;
-			if (!remote && (state.payer === undefined || state.next >= log.view.nextOffset || slow)) break;
+			if (!remote && (!throughPayer(state) || state.next >= log.view.nextOffset || slow)) break;
 			if (slow) return; // the next ack resumes it
 			const read = remote ? await log.readAcross(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX) : null;
 			if (read !== null && !read.ok) {
@@ -145,13 +163,21 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 			}
 			const batch = read?.value ?? log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX);
 			const message = tailMessage(batch, state.next);
-			if (state.payer !== undefined) await log.payFetch(state.payer, utf8ByteLength(message.text));
+			// Whether the payer has a fetch quota may have changed since its authority was last asked (a quota set or removed).
+			let { pays, payerCheckAtMs } = state;
+			if (state.payer !== undefined) {
+				if (Date.now() >= (payerCheckAtMs ?? 0)) {
+					pays = await log.hasFetchQuota(state.payer);
+					payerCheckAtMs = Date.now() + TAIL_PAYER_CHECK_MS;
+				}
+				if (pays) await log.payFetch(state.payer, utf8ByteLength(message.text));
+			}
 			// The wait to pay let other events in: the log start may have moved past what was read.
 			if (closedBelowLogStart(ws, state.next, log)) return;
 			ws.send(message.text);
 			// Acknowledgements may have arrived during the read or the wait: build on the attachment as it is now.
 			const now = ws.deserializeAttachment() as TailState;
-			ws.serializeAttachment({ ...now, next: message.next, unackedBytes: now.unackedBytes + message.text.length });
+			ws.serializeAttachment({ ...now, pays, payerCheckAtMs, next: message.next, unackedBytes: now.unackedBytes + message.text.length });
 		}
 	} catch (cause) {
 		// The client went away (send on a closed socket), or the key's authority did not answer: the next append

@@ -331,6 +331,11 @@ export const TAIL_UNACKED_BYTES_MAX = 8 * 1024 * 1024;
  * not at the next append or acknowledgement.
  */
 export const TAIL_RESUME_MS = 10_000;
+/**
+ * How often a WebSocket tail asks its payer's authority (a key's, or anonymous's) whether the payer has a fetch quota,
+ * at its next message: a quota set or removed after the tail opened reaches it within this time.
+ */
+export const TAIL_PAYER_CHECK_MS = 10_000;
 /** Open WebSocket tails per partition. */
 export const TAILS_PER_PARTITION_MAX = 1_000;
 

@@ -6,8 +6,9 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
+import { KeyStore } from "../../src/auth/key-store.ts";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
-import { TAIL_RESUME_MS, TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
+import { TAIL_PAYER_CHECK_MS, TAIL_RESUME_MS, TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
@@ -177,6 +178,54 @@ describe("WebSocket tail", () => {
 		expect(debt?.waitMs).toBeGreaterThan(1000);
 		tail.ws.close(1000, "done");
 		await json("PUT", "/v1/anonymous", 200, { body: { acl: [] } });
+	});
+
+	it("charges a tail opened before its payer had a fetch quota, once one is set", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const acl = [{ resource: `topic:${topic}`, operations: ["consume"] }];
+		await json("PUT", "/v1/anonymous", 200, { body: { acl } });
+		const tail = await openTail(topic, "?offset=0", null);
+		await produce(topic, [{ value: "a" }]);
+		await tail.until(() => tail.values().length === 1);
+		await json("PUT", "/v1/anonymous", 200, { body: { acl, quotas: { fetch_bytes_per_sec: 1000 } } });
+		const clock = holdClock(); // no refill between the send and the look at the bucket
+		clock.advance(TAIL_PAYER_CHECK_MS);
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		await tail.until(() => tail.values().length === 2);
+		const debt = await keyAuthority(env, ANONYMOUS_ID).chargeQuotas(ANONYMOUS_ID, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		clock.release();
+		tail.ws.close(1000, "done");
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [] } });
+		expect(debt, "the message sent after the quota was set was charged").not.toBeNull();
+		expect(debt?.waitMs).toBeGreaterThan(1000);
+	});
+
+	it("stops charging a tail (an authority call per message) once its payer's fetch quota is removed", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const acl = [{ resource: `topic:${topic}`, operations: ["consume"] }];
+		// Anonymous's bucket outlives a test: time enough for any debt an earlier one left to be repaid.
+		const clock = holdClock();
+		clock.advance(TAIL_PAYER_CHECK_MS);
+		await json("PUT", "/v1/anonymous", 200, { body: { acl, quotas: { fetch_bytes_per_sec: 1_000_000 } } });
+		const tail = await openTail(topic, "?offset=0", null);
+		await produce(topic, [{ value: "a" }]);
+		await tail.until(() => tail.values().length === 1);
+		await json("PUT", "/v1/anonymous", 200, { body: { acl } });
+		clock.advance(TAIL_PAYER_CHECK_MS);
+		const charges = vi.spyOn(KeyStore.prototype, "chargeQuotas");
+		await produce(topic, [{ value: "b" }]);
+		await tail.until(() => tail.values().length === 2);
+		await produce(topic, [{ value: "c" }]);
+		await tail.until(() => tail.values().length === 3);
+		const tailCharges = charges.mock.calls.filter(([id]) => id === ANONYMOUS_ID).length;
+		charges.mockRestore();
+		clock.release();
+		tail.ws.close(1000, "done");
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [] } });
+		expect(tail.values()).toEqual(["a", "b", "c"]);
+		expect(tailCharges, "messages sent after the quota was removed are not charged").toBe(0);
 	});
 
 	it("closes tails with 4404 when the topic is deleted", async () => {

@@ -197,7 +197,10 @@ describe("quotas over HTTP", () => {
 		await produce(topic, [{ value: "a" }]);
 		for (const tail of tails) await tail.until(() => tail.values().length === 1);
 		const payers = await runInDurableObject(await partitionStub(topic), (_instance, state) =>
-			state.getWebSockets().map((ws) => (ws.deserializeAttachment() as TailState).payer ?? null),
+			state.getWebSockets().map((ws) => {
+				const { payer, pays } = ws.deserializeAttachment() as TailState;
+				return pays === true ? (payer ?? null) : null;
+			}),
 		);
 		expect(payers.sort()).toEqual([charged.id, null, null].sort());
 		for (const tail of tails) tail.ws.close(1000, "done");

@@ -10,9 +10,9 @@
  * Produce bytes are charged from the declared Content-Length before the request runs (a key with a produce quota
  * must declare it: 411 otherwise, so a chunked body cannot slip past; a compressed body is charged as sent, as Kafka's
  * byte-rate quotas count a compressed batch, and inflates to `REQUEST_BYTES_MAX` at most); fetch bytes from the response body
- * afterwards (routes report it as `bodyBytes`), so a key in debt waits. A live read (SSE, a WebSocket tail) pays
- * each write as it goes (`liveFetchPayer`). Which byte quota a route draws on is its `byteQuota` in the route
- * table (route-table.ts), the same entry `authorize()` reads.
+ * afterwards (routes report it as `bodyBytes`), so a key in debt waits. A live read pays each write as it goes (SSE:
+ * `liveFetchCharger`; a WebSocket tail: src/partition/tail.ts). Which byte quota a route draws on is its `byteQuota`
+ * in the route table (route-table.ts), the same entry `authorize()` reads.
  */
 
 import type { Context, MiddlewareHandler } from "hono";
@@ -63,24 +63,15 @@ export async function chargeProducedBytes(c: Context<AppEnv>, bytes: number): Pr
 }
 
 /**
- * The key whose fetch quota a live read that outlives `quotas()` pays (`payLiveFetch`: each write, waiting out any
- * debt). Null for the admin token and for keys without a fetch quota: their live reads pay nothing.
- */
-export function liveFetchPayer(c: Context<AppEnv>): string | null {
-	const principal = c.get("principal");
-	if (principal.kind === "admin" || principal.key.quotas.fetch_bytes_per_sec === undefined) return null;
-	return principal.key.id;
-}
-
-/**
  * For a live read the edge holds (Server-Sent Events): a function that charges each write's bytes to the key's
  * fetch quota before the write goes, waiting while the key is in debt (see src/auth/live-fetch.ts). Null for the
- * admin token and for keys without a fetch quota.
+ * admin token and for keys without a fetch quota: their live reads pay nothing.
  */
 export function liveFetchCharger(c: Context<AppEnv>): ((bytes: number) => Promise<void>) | null {
-	const payer = liveFetchPayer(c);
-	if (payer === null) return null;
-	const env = c.env;
+	const principal = c.get("principal");
+	if (principal.kind === "admin" || principal.key.quotas.fetch_bytes_per_sec === undefined) return null;
+	const { env } = c;
+	const payer = principal.key.id;
 	return (bytes) => payLiveFetch(env, payer, bytes);
 }
 

@@ -30,7 +30,7 @@ import type { AppEnv } from "../app-env.ts";
 import { queryOf, validate } from "../body.ts";
 import { errorBody } from "../errors.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
-import { liveFetchCharger, liveFetchPayer } from "../middleware/quotas.ts";
+import { liveFetchCharger } from "../middleware/quotas.ts";
 import { LastEventId, PartitionPath, StreamQuery } from "../schemas.ts";
 
 /** Whether the client asked for Server-Sent Events. */
@@ -157,9 +157,9 @@ export async function tailRecords(c: Context<AppEnv>): Promise<Response> {
 		url.searchParams.set("key_id", principal.key.id);
 		url.searchParams.set("partition", String(start.partition));
 	}
-	// A key (or anonymous) with a fetch quota has its tail pay each message; any other tail stays free (and synchronous).
-	const payer = liveFetchPayer(c);
-	if (payer !== null) url.searchParams.set("fetch_payer", payer);
+	// A key's (or anonymous's) tail pays each message while the key has a fetch quota, as its authority answers
+	// now and then (a quota set or removed later counts); the admin token's tail stays free (and synchronous).
+	if (principal.kind !== "admin") url.searchParams.set("fetch_payer", principal.key.id);
 	const response = await partitionLog(c.env, start.topicId, start.partition).fetch(url.toString(), { headers: { Upgrade: "websocket" } });
 	if (response.status === 101) return response;
 	const body = (await response.json()) as { error: DomainError & Record<string, unknown> };
