@@ -69,10 +69,16 @@ import { PROJECT_ROOT } from "./project.mjs";
  * fourth's to 114.3 KiB (117,042): query parameters given once, names that round-trip, the assets' paths answered by
  * the Worker (0.2 KiB); a group member's proposed id, seek and pause, new partitions read from their start (0.3 KiB);
  * remote storage kept on while R2 holds segments, config pushes retried, bounded key-row deletes, a remote segment
- * weighed as its local batches (0.6 KiB). About 0.2 ms of a cold start for the lot: the budget is 116 KiB.
+ * weighed as its local batches (0.6 KiB). About 0.2 ms of a cold start for the lot: the budget is 116 KiB. Then
+ * DeleteRecords, request bodies in gzip, alarm retries counted across restarts and topic ids to 115.8 KiB (118,625
+ * bytes), and three things Kafka users expect took it to 116.4 KiB (119,227): a consumer group's offsets expire once it
+ * has been empty for Kafka's offsets.retention.minutes (0.33 KiB), the topic config message.timestamp.type with
+ * LogAppendTime stamped by the partition (0.13 KiB), and WebSocket tails that follow a fetch quota set or removed
+ * after they opened (0.11 KiB). About 0.5 ms of a cold start (0.83 ms a KiB, script-size-cost in the bench) for
+ * features that were missing: the budget is 117 KiB.
  */
 export const WORKER_GZIP_BYTES_TARGET = 80 * 1024;
-export const WORKER_GZIP_BYTES_MAX = 116 * 1024;
+export const WORKER_GZIP_BYTES_MAX = 117 * 1024;
 
 /**
  * @typedef {object} BundleSize
