@@ -8,11 +8,11 @@
 
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { decodeBatches, encodeBatch } from "../../gateway/protocol/record-batch.js";
-import { startGateway } from "../../gateway/server.js";
 import { exchange as exchangeWith } from "../e2e/lib/kafka.mjs";
+import { gatewayOver } from "./lib/stand-in.mjs";
 
 /** Kafka's record batch attribute bit for LogAppendTime (RecordBatch.TIMESTAMP_TYPE_MASK). */
 const TIMESTAMP_TYPE_BIT = 0x08;
@@ -73,19 +73,7 @@ const worker = createServer((req, res) => {
 		res.end(JSON.stringify(body));
 	});
 });
-/** @type {{ port: number, close: () => Promise<void> }} */
-let gateway;
-
-before(async () => {
-	await new Promise((resolve) => worker.listen(0, "127.0.0.1", () => resolve(undefined)));
-	const { port } = /** @type {import("node:net").AddressInfo} */ (worker.address());
-	gateway = await startGateway({ host: "127.0.0.1", port: 0, url: `http://127.0.0.1:${port}`, token: "t", log: () => {} });
-});
-
-after(async () => {
-	await gateway.close();
-	await new Promise((resolve) => worker.close(() => resolve(undefined)));
-});
+const gateway = gatewayOver(worker);
 
 /** @param {string} topic */
 async function produceTo(topic) {

@@ -6,11 +6,11 @@
 
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { APIS } from "../../gateway/protocol/apis.js";
-import { startGateway } from "../../gateway/server.js";
 import { exchange as exchangeWith } from "../e2e/lib/kafka.mjs";
+import { gatewayOver } from "./lib/stand-in.mjs";
 
 /** Groups as Tributary describes them: `billing` has committed offsets, `locked` is forbidden, any other unknown. */
 const worker = createServer((req, res) => {
@@ -32,19 +32,7 @@ const worker = createServer((req, res) => {
 		res.end(JSON.stringify({ error: { code: "group_not_found", message: "no such group" } }));
 	}
 });
-/** @type {{ port: number, close: () => Promise<void> }} */
-let gateway;
-
-before(async () => {
-	await new Promise((resolve) => worker.listen(0, "127.0.0.1", () => resolve(undefined)));
-	const { port } = /** @type {import("node:net").AddressInfo} */ (worker.address());
-	gateway = await startGateway({ host: "127.0.0.1", port: 0, url: `http://127.0.0.1:${port}`, token: "t", log: () => {} });
-});
-
-after(async () => {
-	await gateway.close();
-	await new Promise((resolve) => worker.close(() => resolve(undefined)));
-});
+const gateway = gatewayOver(worker);
 
 /** A group's answer as [topic, [partition, committed offset, metadata, error code]…]…. @param {any} group */
 const offsetsOf = (group) =>

@@ -7,12 +7,12 @@
 
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { APIS } from "../../gateway/protocol/apis.js";
 import { decodeBatches } from "../../gateway/protocol/record-batch.js";
-import { startGateway } from "../../gateway/server.js";
 import { exchange as exchangeWith } from "../e2e/lib/kafka.mjs";
+import { gatewayOver } from "./lib/stand-in.mjs";
 
 const ZERO_ID = "0".repeat(32);
 const NO_SUCH_ID = "5f1b0c3a9d2e4f6a8b7c6d5e4f3a2b1c";
@@ -75,19 +75,7 @@ const worker = createServer((req, res) => {
 		res.end(body === null ? undefined : JSON.stringify(body));
 	});
 });
-/** @type {{ port: number, close: () => Promise<void> }} */
-let gateway;
-
-before(async () => {
-	await new Promise((resolve) => worker.listen(0, "127.0.0.1", () => resolve(undefined)));
-	const { port } = /** @type {import("node:net").AddressInfo} */ (worker.address());
-	gateway = await startGateway({ host: "127.0.0.1", port: 0, url: `http://127.0.0.1:${port}`, token: "t", log: () => {} });
-});
-
-after(async () => {
-	await gateway.close();
-	await new Promise((resolve) => worker.close(() => resolve(undefined)));
-});
+const gateway = gatewayOver(worker);
 
 /** One request to the gateway, encoded and its answer decoded with Kafka's definitions. */
 const exchange = (/** @type {string} */ name, /** @type {number} */ version, /** @type {object} */ body) =>
