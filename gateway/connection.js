@@ -29,7 +29,7 @@ import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/s
 import { PIPELINED_REQUESTS_MAX } from "./limits.js";
 import { API_VERSIONS_KEY, APIS, advertisedApis, decodeBody, decodeRequest, encodeResponse, encodeResponseParts } from "./protocol/apis.js";
 import { ProtocolError } from "./protocol/io.js";
-import { TopicList } from "./topic-list.js";
+import { ConnectionTopics, TopicList } from "./topic-list.js";
 
 /**
  * @typedef {object} Session per-connection state
@@ -38,7 +38,8 @@ import { TopicList } from "./topic-list.js";
  * @property {boolean} closeAfterResponse
  * @property {boolean} rawSaslNext the next frame is a bare SASL token (after SaslHandshake v0)
  * @property {import("./read-ahead.js").ReadAhead<import("./handlers/records.js").PartitionRead>} readAhead this connection's Fetch read-ahead
- * @property {TopicList} topicList the gateway's topic lists, shared by its connections
+ * @property {TopicList | ConnectionTopics} topicList the gateway's topic lists, shared by its connections (as of this
+ * connection's opening: `ConnectionTopics`)
  *
  * @typedef {object} RequestContext
  * @property {import("./tributary.js").Tributary} tributary
@@ -126,7 +127,7 @@ class KafkaConnection {
 			closeAfterResponse: false,
 			rawSaslNext: false,
 			readAhead: fetchReadAhead(),
-			topicList: options.topicList ?? new TopicList(),
+			topicList: new ConnectionTopics(options.topicList ?? new TopicList()),
 		};
 		this.frames = new FrameBuffer();
 		/** @type {QueuedRequest[]} */

@@ -31,9 +31,10 @@ export const wireTopicId = (topicId) => (topicId === undefined ? NO_TOPIC_ID : t
  */
 
 /**
- * @typedef {{ atMs: number, answer: Promise<import("./tributary.js").Answer>, listed?: import("./tributary.js").Answer }} Listing
- * one listing of one credentials' topics, from when it was asked: in flight until `answer` settles, so that requests
- * asking meanwhile wait for it; `listed` once it has answered 200
+ * @typedef {{ atMs: number, seq: number, answer: Promise<import("./tributary.js").Answer>, listed?: import("./tributary.js").Answer }} Listing
+ * one listing of one credentials' topics, from when it was asked (`seq`: how many listings the gateway had begun
+ * before it): in flight until `answer` settles, so that requests asking meanwhile wait for it; `listed` once it has
+ * answered 200
  */
 
 /**
@@ -81,6 +82,8 @@ export class TopicList {
 		 * @type {Map<string | null, Listing>}
 		 */
 		this.listings = new Map();
+		/** Listings begun so far: a connection reuses only those begun after it opened (`ConnectionTopics`). */
+		this.begun = 0;
 	}
 
 	/**
@@ -90,17 +93,19 @@ export class TopicList {
 	 * @param {import("./tributary.js").Tributary} tributary
 	 * @param {boolean} [missing] what was asked is not in the list: list again unless it is younger than
 	 * TOPIC_ID_RELIST_MS, so that asking again and again for what does not exist lists only that often
+	 * @param {number} [since] reuse only a listing begun since this many had begun (`ConnectionTopics`)
 	 * @returns {Promise<import("./tributary.js").Answer>}
 	 */
-	read(tributary, missing = false) {
+	read(tributary, missing = false, since = 0) {
 		const key = tributary.credentials.authorization;
 		const held = this.listings.get(key);
 		const nowMs = this.now();
-		if (held !== undefined && nowMs - held.atMs < (missing ? TOPIC_ID_RELIST_MS : METADATA_CACHE_MS)) return held.answer;
+		const ageMsMax = missing ? TOPIC_ID_RELIST_MS : METADATA_CACHE_MS;
+		if (held !== undefined && held.seq >= since && nowMs - held.atMs < ageMsMax) return held.answer;
 		// Listings of credentials no longer in use would otherwise stay for the gateway's lifetime.
 		for (const [k, l] of this.listings) if (nowMs - l.atMs >= METADATA_CACHE_MS) this.listings.delete(k);
 		/** @type {Listing} */
-		const listing = { atMs: nowMs, answer: tributary.listAllTopics() };
+		const listing = { atMs: nowMs, seq: this.begun++, answer: tributary.listAllTopics() };
 		this.listings.set(key, listing);
 		const drop = () => {
 			if (this.listings.get(key) === listing) this.listings.delete(key);
@@ -125,13 +130,13 @@ export class TopicList {
 	/**
 	 * The listed topics by wire id. An id the list does not hold lists again (`read` with `missing`): the topic
 	 * may be newer than the list. Throws when Tributary cannot list.
-	 * @param {import("./tributary.js").Tributary} tributary @param {string[]} ids wire ids
+	 * @param {import("./tributary.js").Tributary} tributary @param {string[]} ids wire ids @param {number} [since] as `read`'s
 	 * @returns {Promise<Map<string, ListedTopic>>}
 	 */
-	async byId(tributary, ids) {
+	async byId(tributary, ids, since = 0) {
 		/** @param {boolean} missing */
 		const known = async (missing) => {
-			const listed = await this.read(tributary, missing);
+			const listed = await this.read(tributary, missing, since);
 			if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
 			return topicsById(listed);
 		};
@@ -144,11 +149,11 @@ export class TopicList {
 	 * elsewhere shows within METADATA_CACHE_MS, as on a broker whose metadata lags). False for a topic the list lacks,
 	 * or when Tributary cannot list: the records and offsets are answered all the same, only their timestamp type
 	 * is then CreateTime's.
-	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic
+	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic @param {number} [since] as `read`'s
 	 * @returns {Promise<boolean>}
 	 */
-	async appendTimed(tributary, topic) {
-		const listed = await this.read(tributary).catch(() => null);
+	async appendTimed(tributary, topic, since = 0) {
+		const listed = await this.read(tributary, false, since).catch(() => null);
 		return listed?.status === 200 && appendTimedTopics(listed).has(topic);
 	}
 
@@ -158,5 +163,43 @@ export class TopicList {
 	 */
 	forget() {
 		this.listings.clear();
+	}
+}
+
+/**
+ * One connection's use of the gateway's shared topic lists: never a listing begun before the connection opened. A
+ * client that creates a topic (over HTTP, or through another gateway) and then connects must find it in its first
+ * Metadata, as it would on a broker: librdkafka subscribing by pattern takes a first answer without a match as the
+ * subscription's error and kcat stops there. Later requests share the credentials' listings as `TopicList` says.
+ */
+export class ConnectionTopics {
+	/** @param {TopicList} lists the gateway's */
+	constructor(lists) {
+		this.lists = lists;
+		this.since = lists.begun;
+	}
+
+	/** @param {import("./tributary.js").Tributary} tributary @param {boolean} [missing] */
+	read(tributary, missing = false) {
+		return this.lists.read(tributary, missing, this.since);
+	}
+
+	/** @param {import("./tributary.js").Tributary} tributary @param {string[]} ids */
+	byId(tributary, ids) {
+		return this.lists.byId(tributary, ids, this.since);
+	}
+
+	/** @param {import("./tributary.js").Tributary} tributary @param {string} topic */
+	appendTimed(tributary, topic) {
+		return this.lists.appendTimed(tributary, topic, this.since);
+	}
+
+	/** @param {import("./tributary.js").Tributary} tributary @param {import("./tributary.js").Answer} listed */
+	outdated(tributary, listed) {
+		this.lists.outdated(tributary, listed);
+	}
+
+	forget() {
+		this.lists.forget();
 	}
 }

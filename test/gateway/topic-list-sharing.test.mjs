@@ -229,3 +229,27 @@ test("a listing's topics by id are built once and reused by every request that r
 	topicList.forget();
 	assert.notEqual(await topicList.byId(tributary, wireIds), first, "a new listing, a new map");
 });
+
+test("a connection opened after its credentials' topics were listed lists them afresh: a topic created before it connected is in its first Metadata", async () => {
+	listings.clear();
+	topicList.forget();
+	const visible = /** @type {string[]} */ (VISIBLE.get(TOKEN));
+	const earlier = await client();
+	try {
+		assert.deepEqual(names(await earlier.send("Metadata", 9, ALL)), ["audit", "orders"]);
+		visible.push("created-then-connected");
+		const later = await client();
+		try {
+			assert.deepEqual(names(await later.send("Metadata", 9, ALL)), ["audit", "created-then-connected", "orders"]);
+			assert.equal(listings.get(TOKEN), 2, "the later connection did not take the listing from before it opened");
+			// The earlier connection shares that newer listing from then on.
+			assert.deepEqual(names(await earlier.send("Metadata", 9, ALL)), ["audit", "created-then-connected", "orders"]);
+			assert.equal(listings.get(TOKEN), 2);
+		} finally {
+			later.close();
+		}
+	} finally {
+		visible.pop();
+		earlier.close();
+	}
+});
