@@ -38,39 +38,34 @@ export const wireTopicId = (topicId) => (topicId === undefined ? NO_TOPIC_ID : t
  */
 
 /**
- * Each listing's topics by wire id, built once per listing rather than on every request that asks: a Fetch v13+
- * consumer names its topics by id in every Fetch, and a listing may hold up to `TOPIC_PAGE_LIMIT` × `TOPIC_PAGES_MAX`
- * topics. Kept as long as the listing's answer is.
- * @type {WeakMap<import("./tributary.js").Answer, Map<string, ListedTopic>>}
+ * @typedef {object} ListingIndex one listing's topics, looked up as each request needs them
+ * @property {Map<string, ListedTopic>} byName in the listing's order (Metadata answers all topics so)
+ * @property {Map<string, ListedTopic>} byId by wire id (Metadata v12, Fetch v13+, DeleteTopics v6)
+ * @property {Set<string>} appendTimed the names of topics whose partitions stamp every record with its append time
+ * (`message.timestamp.type` LogAppendTime)
  */
-const byWireId = new WeakMap();
-
-/** @param {import("./tributary.js").Answer} listed a listing answered 200 @returns {Map<string, ListedTopic>} */
-function topicsById(listed) {
-	let topics = byWireId.get(listed);
-	if (topics === undefined) {
-		topics = new Map(listed.body.topics.map((/** @type {ListedTopic} */ t) => [wireTopicId(t.topic_id), t]));
-		byWireId.set(listed, topics);
-	}
-	return topics;
-}
 
 /**
- * Each listing's topics whose partitions stamp every record with its append time (`message.timestamp.type`
- * LogAppendTime), found once per listing, as its topics by id are.
- * @type {WeakMap<import("./tributary.js").Answer, Set<string>>}
+ * Each listing's index, built in one pass once per listing rather than on every request that asks: Fetch v13+ names
+ * its topics by id and every Produce and Fetch asks for the timestamp type, and a listing may hold up to
+ * `TOPIC_PAGE_LIMIT` × `TOPIC_PAGES_MAX` topics. Kept as long as the listing's answer is.
+ * @type {WeakMap<import("./tributary.js").Answer, ListingIndex>}
  */
-const appendTimedNames = new WeakMap();
+const indexes = new WeakMap();
 
-/** @param {import("./tributary.js").Answer} listed a listing answered 200 @returns {Set<string>} */
-function appendTimedTopics(listed) {
-	let names = appendTimedNames.get(listed);
-	if (names === undefined) {
-		const stamped = listed.body.topics.filter((/** @type {ListedTopic} */ t) => t.config?.["message.timestamp.type"] === "LogAppendTime");
-		names = new Set(stamped.map((/** @type {ListedTopic} */ t) => t.name));
-		appendTimedNames.set(listed, names);
+/** @param {import("./tributary.js").Answer} listed a listing answered 200 @returns {ListingIndex} */
+export function listingIndex(listed) {
+	let index = indexes.get(listed);
+	if (index === undefined) {
+		index = { byName: new Map(), byId: new Map(), appendTimed: new Set() };
+		for (const t of /** @type {ListedTopic[]} */ (listed.body.topics)) {
+			index.byName.set(t.name, t);
+			index.byId.set(wireTopicId(t.topic_id), t);
+			if (t.config?.["message.timestamp.type"] === "LogAppendTime") index.appendTimed.add(t.name);
+		}
+		indexes.set(listed, index);
 	}
-	return names;
+	return index;
 }
 
 export class TopicList {
@@ -138,7 +133,7 @@ export class TopicList {
 		const known = async (missing) => {
 			const listed = await this.read(tributary, missing, since);
 			if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
-			return topicsById(listed);
+			return listingIndex(listed).byId;
 		};
 		const held = await known(false);
 		return ids.every((id) => held.has(id)) ? held : known(true);
@@ -154,7 +149,7 @@ export class TopicList {
 	 */
 	async appendTimed(tributary, topic, since = 0) {
 		const listed = await this.read(tributary, false, since).catch(() => null);
-		return listed?.status === 200 && appendTimedTopics(listed).has(topic);
+		return listed?.status === 200 && listingIndex(listed).appendTimed.has(topic);
 	}
 
 	/**

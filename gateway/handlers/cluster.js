@@ -11,7 +11,7 @@ import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
 import { TOPIC_CONFIG_DEFAULTS } from "../topic-config.js";
-import { NO_TOPIC_ID, wireTopicId } from "../topic-list.js";
+import { listingIndex, NO_TOPIC_ID, wireTopicId } from "../topic-list.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -71,8 +71,6 @@ export function isValidTopicName(name) {
 /** The first Metadata version in which a topic may be asked by id (KIP-516); v10 and v11 carry the field unused. */
 const TOPIC_IDS_FROM_VERSION = 12;
 
-/** @typedef {import("../topic-list.js").ListedTopic} ListedTopic */
-
 /**
  * The topics asked by id (a null name or a non-zero id), or null when every topic is asked by name.
  * @param {{ name: string | null, topicId?: string }[]} asked
@@ -120,8 +118,7 @@ export async function metadata(request, ctx) {
 	if (byId !== null) return metadataAnswer(await metadataById(request.topics, byId, ctx), ctx);
 	const listed = await ctx.session.topicList.read(ctx.tributary);
 	if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
-	/** @type {Map<string, ListedTopic>} */
-	const visible = new Map(listed.body.topics.map((/** @type {ListedTopic} */ t) => [t.name, t]));
+	const visible = listingIndex(listed).byName;
 	const wanted = request.topics === null ? null : request.topics.map((/** @type {{ name: string }} */ t) => t.name);
 	const topics =
 		wanted === null || (wanted.length === 0 && ctx.version === 0)
