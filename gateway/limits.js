@@ -30,6 +30,9 @@ export const TOPIC_PAGE_LIMIT = 1_000;
 export const TOPIC_PAGES_MAX = 11;
 /** How long a topic list is reused by the gateway's connections with the same credentials (gateway/topic-list.js). */
 export const METADATA_CACHE_MS = 1_000;
+/** How long a topic's config, as the data path needs it (its timestamp type), is reused by the gateway's connections
+ * with the same credentials (gateway/topic-config.js): as long as a topic list, a broker's config lagging as much. */
+export const TOPIC_CONFIG_CACHE_MS = METADATA_CACHE_MS;
 /** How young a topic list must be for an id it does not hold to be answered UNKNOWN_TOPIC_ID without listing again
  * (gateway/topic-list.js): a client asking again and again for a deleted topic's id lists at most this often, and a
  * topic created since the list is found within this long, under METADATA_CACHE_MS. */

@@ -18,13 +18,14 @@ import { Tributary } from "./tributary.js";
 
 /**
  * @param {{ host: string, port: number, url: string, token?: string | null,
- *   advertisedHost?: string, advertisedPort?: number, log?: (message: string) => void }} options
+ *   advertisedHost?: string, advertisedPort?: number, log?: (message: string) => void, now?: () => number }} options
+ *   `now`: the clock the gateway's topic lists and configs age by (a test's, which stands still)
  */
 export async function startGateway(options) {
 	const log = options.log ?? ((message) => console.error(`kafka-gateway: ${message}`));
 	const tributary = new Tributary(options.url, { authorization: options.token ? `Bearer ${options.token}` : null });
 	const sockets = new Set();
-	const topicList = new TopicList();
+	const topicList = new TopicList(options.now);
 	const server = createServer((socket) => {
 		socket.setNoDelay(true);
 		sockets.add(socket);

@@ -10,11 +10,13 @@
  * own, so a topic just created anywhere is found at once, and the list is then dropped (`outdated`) so that its id
  * is too. Any create or delete through this gateway marks every list stale (`forget`), so its clients see the change
  * on their next Metadata. Topic ids (KIP-516: Metadata v12, Fetch v13+, DeleteTopics v6) are resolved from the same
- * list (`byId`).
+ * list (`byId`). Produce and Fetch, which need one topic's timestamp type, never list: they look that topic up alone
+ * (`TimestampTypes`, gateway/topic-config.js), which the same creates and deletes, and config changes, make stale.
  */
 
 import { errorMessage } from "./errors.js";
 import { METADATA_CACHE_MS, TOPIC_ID_RELIST_MS } from "./limits.js";
+import { TimestampTypes } from "./topic-config.js";
 
 /** Kafka's "no topic id" (Uuid.ZERO_UUID): a topic's id in an answer that names no topic. */
 export const NO_TOPIC_ID = "0".repeat(32);
@@ -41,13 +43,11 @@ export const wireTopicId = (topicId) => (topicId === undefined ? NO_TOPIC_ID : t
  * @typedef {object} ListingIndex one listing's topics, looked up as each request needs them
  * @property {Map<string, ListedTopic>} byName in the listing's order (Metadata answers all topics so)
  * @property {Map<string, ListedTopic>} byId by wire id (Metadata v12, Fetch v13+, DeleteTopics v6)
- * @property {Set<string>} appendTimed the names of topics whose partitions stamp every record with its append time
- * (`message.timestamp.type` LogAppendTime)
  */
 
 /**
  * Each listing's index, built in one pass once per listing rather than on every request that asks: Fetch v13+ names
- * its topics by id and every Produce and Fetch asks for the timestamp type, and a listing may hold up to
+ * its topics by id, and a listing may hold up to
  * `TOPIC_PAGE_LIMIT` × `TOPIC_PAGES_MAX` topics. Kept as long as the listing's answer is.
  * @type {WeakMap<import("./tributary.js").Answer, ListingIndex>}
  */
@@ -57,11 +57,10 @@ const indexes = new WeakMap();
 export function listingIndex(listed) {
 	let index = indexes.get(listed);
 	if (index === undefined) {
-		index = { byName: new Map(), byId: new Map(), appendTimed: new Set() };
+		index = { byName: new Map(), byId: new Map() };
 		for (const t of /** @type {ListedTopic[]} */ (listed.body.topics)) {
 			index.byName.set(t.name, t);
 			index.byId.set(wireTopicId(t.topic_id), t);
-			if (t.config?.["message.timestamp.type"] === "LogAppendTime") index.appendTimed.add(t.name);
 		}
 		indexes.set(listed, index);
 	}
@@ -79,6 +78,8 @@ export class TopicList {
 		this.listings = new Map();
 		/** Listings begun so far: a connection reuses only those begun after it opened (`ConnectionTopics`). */
 		this.begun = 0;
+		/** Each topic's timestamp type, for Produce and Fetch, looked up on its own rather than listed. */
+		this.timestampTypes = new TimestampTypes(now);
 	}
 
 	/**
@@ -140,24 +141,26 @@ export class TopicList {
 	}
 
 	/**
-	 * Whether `topic` stamps its records with their append time, as these credentials' list has it (a config altered
-	 * elsewhere shows within METADATA_CACHE_MS, as on a broker whose metadata lags). False for a topic the list lacks,
-	 * or when Tributary cannot list: the records and offsets are answered all the same, only their timestamp type
-	 * is then CreateTime's.
-	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic @param {number} [since] as `read`'s
+	 * Whether `topic` stamps its records with their append time (`TimestampTypes.appendTimed`).
+	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic
 	 * @returns {Promise<boolean>}
 	 */
-	async appendTimed(tributary, topic, since = 0) {
-		const listed = await this.read(tributary, false, since).catch(() => null);
-		return listed?.status === 200 && listingIndex(listed).appendTimed.has(topic);
+	appendTimed(tributary, topic) {
+		return this.timestampTypes.appendTimed(tributary, topic);
+	}
+
+	/** A topic's configs were changed through this gateway: its timestamp type is looked up again. @param {string} topic */
+	configsChanged(topic) {
+		this.timestampTypes.forget(topic);
 	}
 
 	/**
-	 * Marks every listing stale: a topic was created or deleted through this gateway. One still in flight answers the
-	 * requests already waiting for it, not later ones.
+	 * Marks every listing stale, and every topic's timestamp type: a topic was created or deleted through this gateway.
+	 * One still in flight answers the requests already waiting for it, not later ones.
 	 */
 	forget() {
 		this.listings.clear();
+		this.timestampTypes.forget();
 	}
 }
 
@@ -186,7 +189,12 @@ export class ConnectionTopics {
 
 	/** @param {import("./tributary.js").Tributary} tributary @param {string} topic */
 	appendTimed(tributary, topic) {
-		return this.lists.appendTimed(tributary, topic, this.since);
+		return this.lists.appendTimed(tributary, topic);
+	}
+
+	/** @param {string} topic */
+	configsChanged(topic) {
+		this.lists.configsChanged(topic);
 	}
 
 	/** @param {import("./tributary.js").Tributary} tributary @param {import("./tributary.js").Answer} listed */

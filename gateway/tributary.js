@@ -21,6 +21,9 @@ import { Pool } from "undici";
 import { parseFetchPage } from "./fetch-page.js";
 import { TOPIC_PAGE_LIMIT, TOPIC_PAGES_MAX } from "./limits.js";
 
+/** The one cluster of Tributary's Confluent mount (`/kafka/v3/clusters/{id}`), which the gateway also presents. */
+export const CLUSTER_ID = "tributary";
+
 /** Longest an HTTP call may take beyond its own long-poll wait. */
 export const HTTP_TIMEOUT_MS = 30_000;
 /** A quota wait longer than this is not sat out: the client gets a retriable error instead (see `recordsError`). */
@@ -195,6 +198,15 @@ export class Tributary {
 	/** @param {string} topic */
 	describeTopic(topic) {
 		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}`);
+	}
+	/**
+	 * One config of a topic, through the Confluent mount (`{ name, value, … }`, the value as text): with the same right
+	 * as `describeTopic`, but the Worker reads only the topic's registry entry, where a describe also asks every
+	 * partition for its offsets.
+	 * @param {string} topic @param {string} name
+	 */
+	topicConfig(topic, name) {
+		return this.call("GET", `/kafka/v3/clusters/${CLUSTER_ID}/topics/${encodeURIComponent(topic)}/configs/${encodeURIComponent(name)}`);
 	}
 	/** @param {{ name: string, partitions?: number, config?: Record<string, string> }} body */
 	createTopic(body) {

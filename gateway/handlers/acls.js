@@ -10,7 +10,7 @@
  */
 
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
-import { CLUSTER_ID } from "./cluster.js";
+import { CLUSTER_ID } from "../tributary.js";
 
 /** Kafka's enums by their wire value (org.apache.kafka.common.resource/acl), as names the Worker's filters read. */
 const RESOURCE_TYPES = ["UNKNOWN", "ANY", "TOPIC", "GROUP", "CLUSTER", "TRANSACTIONAL_ID", "DELEGATION_TOKEN", "USER"];

@@ -12,11 +12,11 @@ import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
 import { TOPIC_CONFIG_DEFAULTS } from "../topic-config.js";
 import { listingIndex, NO_TOPIC_ID, wireTopicId } from "../topic-list.js";
+import { CLUSTER_ID } from "../tributary.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
 export const NODE_ID = 0;
-export const CLUSTER_ID = "tributary";
 /** Kafka's ConfigResource types the gateway knows. */
 export const RESOURCE_TOPIC = 2;
 export const RESOURCE_BROKER = 4;

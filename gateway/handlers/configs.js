@@ -64,8 +64,8 @@ function changeError(answer) {
 }
 
 /**
- * Applies (or with `validateOnly` checks) `changes` to `topic`. No change at all still answers for the topic: its
- * configs are read, so an unknown topic or a missing right says so.
+ * Applies (or with `validateOnly` checks) `changes` to `topic`, and has this gateway read its config afresh. No
+ * change at all still answers for the topic: its configs are read, so an unknown topic or a missing right says so.
  * @param {RequestContext} ctx @param {string} topic @param {Change[]} changes @param {boolean} validateOnly
  * @returns {Promise<Outcome>}
  */
@@ -76,7 +76,10 @@ async function applyChanges(ctx, topic, changes, validateOnly) {
 	}
 	const answer = await ctx.tributary.call("POST", `${topicPath(topic)}/configs:alter`, { data: changes, validate_only: validateOnly });
 	const errorCode = changeError(answer);
-	return errorCode === KAFKA.NONE ? OK : { errorCode, errorMessage: errorMessage(answer) };
+	if (errorCode !== KAFKA.NONE) return { errorCode, errorMessage: errorMessage(answer) };
+	// The client's next Produce to the topic answers as its new config has it (a LogAppendTime topic's append time).
+	if (!validateOnly) ctx.session.topicList.configsChanged(topic);
+	return OK;
 }
 
 /**

@@ -30,9 +30,14 @@ const TOPICS = {
 	own: { type: "CreateTime", timestamps: [PRODUCER_MS, PRODUCER_MS + 7, PRODUCER_MS + 3] },
 };
 
-/** Tributary's answers: the listing (with each topic's config), produce and records. */
+/** Tributary's answers: the listing (with each topic's config), one topic's timestamp type, produce and records. */
 function route(/** @type {string} */ method, /** @type {URL} */ url, /** @type {any} */ body) {
 	const path = decodeURIComponent(url.pathname);
+	const config = path.match(/^\/kafka\/v3\/clusters\/tributary\/topics\/([^/]+)\/configs\/message\.timestamp\.type$/);
+	if (method === "GET" && config !== null) {
+		const { type } = TOPICS[/** @type {keyof typeof TOPICS} */ (config[1])];
+		return { status: 200, body: { name: "message.timestamp.type", value: type } };
+	}
 	if (method === "GET" && path === "/v1/topics") {
 		const topics = Object.entries(TOPICS).map(([name, t], i) => ({
 			name,

@@ -16,16 +16,16 @@ import { TopicList } from "../../gateway/topic-list.js";
 const BATCH_OVERHEAD_BYTES = 61;
 
 /**
- * A request context whose Tributary answers every produce with offsets from 0, and records what it was sent; it lists
- * no topic, so every topic is a CreateTime one.
+ * A request context whose Tributary answers every produce with offsets from 0, and records what it was sent; every
+ * topic's timestamp type is CreateTime.
  */
 function context(version = 9) {
 	/** @type {{ topic: string, body: any }[]} */
 	const produced = [];
 	const tributary = {
 		credentials: { authorization: null },
-		async listAllTopics() {
-			return { status: 200, body: { topics: [] } };
+		async topicConfig() {
+			return { status: 200, body: { name: "message.timestamp.type", value: "CreateTime" } };
 		},
 		/** @param {string} topic @param {Buffer} body */
 		async produce(topic, body) {

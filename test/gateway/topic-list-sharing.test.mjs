@@ -9,14 +9,13 @@
 
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { connect, createServer as createTcpServer } from "node:net";
+import { createServer as createTcpServer } from "node:net";
 import { after, before, test } from "node:test";
 import { serveConnection } from "../../gateway/connection.js";
 import { KAFKA } from "../../gateway/errors.js";
-import { APIS, codecs } from "../../gateway/protocol/apis.js";
-import { Reader, Writer } from "../../gateway/protocol/io.js";
 import { TopicList } from "../../gateway/topic-list.js";
 import { Tributary } from "../../gateway/tributary.js";
+import { connectClient } from "./lib/stand-in.mjs";
 
 const TOKEN = "Bearer gateway-token";
 const KEY = { id: "reader", secret: "s3cret" };
@@ -98,48 +97,10 @@ function reached(/** @type {() => number} */ count, /** @type {number} */ n, /**
 	});
 }
 
-/** Whether `version` of a message is flexible (tagged fields, compact strings): `flexible` is its versions' range. */
-const flexibleIn = (/** @type {{ min: number, max: number }} */ flexible, /** @type {number} */ version) =>
-	version >= flexible.min && version <= flexible.max;
-
-/** A Kafka client connection to the gateway: writes requests (several may be in flight) and reads their answers in order. */
-async function client() {
+/** A Kafka client connection to the gateway (`connectClient`). */
+function client() {
 	const { port } = /** @type {import("node:net").AddressInfo} */ (gateway.address());
-	const socket = connect({ host: "127.0.0.1", port });
-	await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
-	let received = Buffer.alloc(0);
-	/** @type {{ api: any, version: number, resolve: (answer: any) => void, reject: (e: Error) => void }[]} */
-	const waiting = [];
-	socket.on("data", (chunk) => {
-		received = Buffer.concat([received, chunk]);
-		while (received.length >= 4 && received.length >= 4 + received.readInt32BE(0)) {
-			const frame = received.subarray(4, 4 + received.readInt32BE(0));
-			received = received.subarray(4 + frame.length);
-			const next = /** @type {(typeof waiting)[number]} */ (waiting.shift());
-			const reader = new Reader(frame);
-			codecs.get("ResponseHeader").decode(reader, flexibleIn(next.api.response.flexible, next.version) ? 1 : 0);
-			next.resolve(next.api.response.decode(reader, next.version));
-		}
-	});
-	socket.on("close", () => {
-		for (const w of waiting.splice(0)) w.reject(new Error("the gateway closed the connection"));
-	});
-	return {
-		/** @param {string} name @param {number} version @param {object} body @returns {Promise<any>} */
-		send(name, version, body) {
-			const api = [...APIS.values()].find((a) => a.name === name);
-			const writer = new Writer();
-			writer.int32(0);
-			const header = { requestApiKey: api.key, requestApiVersion: version, correlationId: waiting.length, clientId: "sharing" };
-			codecs.get("RequestHeader").encode(writer, header, flexibleIn(api.request.flexible, version) ? 2 : 1);
-			api.request.encode(writer, body, version);
-			const frame = Buffer.from(writer.done());
-			frame.writeInt32BE(frame.length - 4, 0);
-			socket.write(frame);
-			return new Promise((resolve, reject) => waiting.push({ api, version, resolve, reject }));
-		},
-		close: () => socket.destroy(),
-	};
+	return connectClient(port, "sharing");
 }
 
 const ALL = { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false };

@@ -6,21 +6,32 @@
  * handlers, the HTTP client) with no broker or Worker behind it.
  */
 
+import { connect } from "node:net";
 import { after, before } from "node:test";
+import { APIS, codecs } from "../../../gateway/protocol/apis.js";
+import { Reader, Writer } from "../../../gateway/protocol/io.js";
 import { startGateway } from "../../../gateway/server.js";
 
 /**
  * Starts `worker` and a gateway over it before the file's tests, and closes both after them.
  * @param {import("node:http").Server} worker the stand-in, not yet listening
+ * @param {{ now?: () => number }} [options] `now`: the gateway's clock (`startGateway`)
  * @returns {{ readonly port: number }} the gateway's port, known once the file's `before` ran
  */
-export function gatewayOver(worker) {
+export function gatewayOver(worker, options = {}) {
 	/** @type {{ port: number, close: () => Promise<void> } | null} */
 	let gateway = null;
 	before(async () => {
 		await new Promise((resolve) => worker.listen(0, "127.0.0.1", () => resolve(undefined)));
 		const { port } = /** @type {import("node:net").AddressInfo} */ (worker.address());
-		gateway = await startGateway({ host: "127.0.0.1", port: 0, url: `http://127.0.0.1:${port}`, token: "t", log: () => {} });
+		gateway = await startGateway({
+			host: "127.0.0.1",
+			port: 0,
+			url: `http://127.0.0.1:${port}`,
+			token: "t",
+			log: () => {},
+			now: options.now,
+		});
 	});
 	after(async () => {
 		await gateway?.close();
@@ -31,5 +42,52 @@ export function gatewayOver(worker) {
 			if (gateway === null) throw new Error("the gateway starts in the file's before()");
 			return gateway.port;
 		},
+	};
+}
+
+/** Whether `version` of a message is flexible (tagged fields, compact strings): `flexible` is its versions' range. */
+const flexibleIn = (/** @type {{ min: number, max: number }} */ flexible, /** @type {number} */ version) =>
+	version >= flexible.min && version <= flexible.max;
+
+/**
+ * A Kafka client connection to the gateway at `port`: writes requests (several may be in flight) and reads their
+ * answers in order, all on the one connection (a request of its own per exchange would be a new connection each).
+ * @param {number} port @param {string} clientId
+ */
+export async function connectClient(port, clientId) {
+	const socket = connect({ host: "127.0.0.1", port });
+	await new Promise((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+	let received = Buffer.alloc(0);
+	/** @type {{ api: any, version: number, resolve: (answer: any) => void, reject: (e: Error) => void }[]} */
+	const waiting = [];
+	socket.on("data", (chunk) => {
+		received = Buffer.concat([received, chunk]);
+		while (received.length >= 4 && received.length >= 4 + received.readInt32BE(0)) {
+			const frame = received.subarray(4, 4 + received.readInt32BE(0));
+			received = received.subarray(4 + frame.length);
+			const next = /** @type {(typeof waiting)[number]} */ (waiting.shift());
+			const reader = new Reader(frame);
+			codecs.get("ResponseHeader").decode(reader, flexibleIn(next.api.response.flexible, next.version) ? 1 : 0);
+			next.resolve(next.api.response.decode(reader, next.version));
+		}
+	});
+	socket.on("close", () => {
+		for (const w of waiting.splice(0)) w.reject(new Error("the gateway closed the connection"));
+	});
+	return {
+		/** @param {string} name @param {number} version @param {object} body @returns {Promise<any>} */
+		send(name, version, body) {
+			const api = [...APIS.values()].find((a) => a.name === name);
+			const writer = new Writer();
+			writer.int32(0);
+			const header = { requestApiKey: api.key, requestApiVersion: version, correlationId: waiting.length, clientId };
+			codecs.get("RequestHeader").encode(writer, header, flexibleIn(api.request.flexible, version) ? 2 : 1);
+			api.request.encode(writer, body, version);
+			const frame = Buffer.from(writer.done());
+			frame.writeInt32BE(frame.length - 4, 0);
+			socket.write(frame);
+			return new Promise((resolve, reject) => waiting.push({ api, version, resolve, reject }));
+		},
+		close: () => socket.destroy(),
 	};
 }
