@@ -302,22 +302,27 @@ const TOPIC_IDS_FROM_DELETE_VERSION = 6;
 const deleted = (name, topicId, errorCode, message = null) => ({ name, topicId, errorCode, errorMessage: message });
 
 /**
- * One topic deleted by name. Asked by id (`topicId` not zero), the topic is described first and left alone unless
- * it is still that incarnation: the name may have been deleted and created again since the listing the id was
- * resolved from, and its new incarnation is another topic (KIP-516).
- * @param {RequestContext} ctx @param {string} name @param {string} topicId
+ * One topic deleted by name. From v6 the topic is described first, for the id its result names (Kafka's
+ * ControllerApis answers a topic deleted by name with its id; Tributary's delete answers nothing); asked by id
+ * (`askedId` not zero), it is left alone unless it is still that incarnation: the name may have been deleted and
+ * created again since the listing the id was resolved from, and its new incarnation is another topic (KIP-516).
+ * @param {RequestContext} ctx @param {string} name @param {string} askedId
  */
-async function deleteTopic(ctx, name, topicId) {
-	if (topicId !== NO_TOPIC_ID) {
+async function deleteTopic(ctx, name, askedId) {
+	let topicId = askedId;
+	if (ctx.version >= TOPIC_IDS_FROM_DELETE_VERSION) {
 		const described = await ctx.tributary.describeTopic(name);
-		if (described.status === 200 && wireTopicId(described.body.topic_id) !== topicId)
-			return deleted(null, topicId, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
+		const heldId = described.status === 200 ? wireTopicId(described.body.topic_id) : askedId;
+		if (askedId !== NO_TOPIC_ID && heldId !== askedId)
+			return deleted(null, askedId, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
+		topicId = heldId;
 	}
 	const answer = await ctx.tributary.deleteTopic(name);
 	const errorCode = kafkaError(answer, "topic");
-	if (errorCode === KAFKA.UNKNOWN_TOPIC_OR_PARTITION && topicId !== NO_TOPIC_ID)
-		return deleted(null, topicId, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
-	return deleted(name, topicId, errorCode, answer.status === 204 ? null : errorMessage(answer));
+	if (errorCode === KAFKA.UNKNOWN_TOPIC_OR_PARTITION && askedId !== NO_TOPIC_ID)
+		return deleted(null, askedId, KAFKA.UNKNOWN_TOPIC_ID, "This server does not host this topic ID.");
+	// A topic Tributary did not delete is answered as asked: by name, the zero id.
+	return deleted(name, errorCode === KAFKA.NONE ? topicId : askedId, errorCode, answer.status === 204 ? null : errorMessage(answer));
 }
 
 /**

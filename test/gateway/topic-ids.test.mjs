@@ -231,6 +231,24 @@ test("DeleteTopics v6 deletes by id or by name, and refuses each entry as Contro
 	assert.deepEqual([...topics.keys()].sort(), ["audit", "kept"]);
 });
 
+test("DeleteTopics v6 by name answers the deleted topic's id, as ControllerApis does (the zero id for an unknown name)", {
+	timeout: 10_000,
+}, async () => {
+	topics.clear();
+	topics.set("orders", { topic_id: UUIDS.orders, partitions: 2 });
+	assert.deepEqual(
+		await deleteV6([
+			["orders", ZERO_ID],
+			["gone", ZERO_ID],
+		]),
+		[
+			["gone", ZERO_ID, KAFKA.UNKNOWN_TOPIC_OR_PARTITION],
+			["orders", ORDERS, KAFKA.NONE],
+		],
+	);
+	assert.equal(topics.has("orders"), false);
+});
+
 test("DeleteTopics v6 by the id of a topic since deleted and created again leaves the new incarnation alone (UNKNOWN_TOPIC_ID)", {
 	timeout: 10_000,
 }, async () => {
