@@ -233,7 +233,10 @@ export class Tributary {
 			parse: (chunks) => parseFetchPage(chunks, { onEnvelope: q.onEnvelope }),
 		});
 	}
-	/** @param {string} topic @param {number} partition @param {"earliest" | "latest" | number} at */
+	/**
+	 * `{ offset }`; with "max_timestamp" `{ offset, timestamp }` of the first record with the largest timestamp
+	 * @param {string} topic @param {number} partition @param {"earliest" | "latest" | "max_timestamp" | number} at
+	 */
 	offsetAt(topic, partition, at) {
 		return this.call("GET", `/v1/topics/${encodeURIComponent(topic)}/partitions/${partition}/offsets?at=${at}`);
 	}

@@ -368,31 +368,76 @@ async function longPoll(ctx, wanted, immediate, waitMs) {
 	return results;
 }
 
+/** ListOffsets' timestamps for what a log holds rather than a time (Kafka's ListOffsetsRequest), past -2 and -1. */
+const MAX_TIMESTAMP = -3;
+const EARLIEST_LOCAL_TIMESTAMP = -4;
+const LATEST_TIERED_TIMESTAMP = -5;
+/** The ListOffsets version that defined each (KIP-734, KIP-405, KIP-1005): asked below it, a broker refuses it. */
+const FROM_VERSION = new Map([
+	[MAX_TIMESTAMP, 7],
+	[EARLIEST_LOCAL_TIMESTAMP, 8],
+	[LATEST_TIERED_TIMESTAMP, 9],
+]);
+
 /**
  * One partition's ListOffsets answer. By time, Kafka answers the first record at or after it with that record's
- * own timestamp (Java's offsetsForTimes refuses a negative one), or -1/-1 when no such record exists yet.
+ * own timestamp (Java's offsetsForTimes refuses a negative one), or -1/-1 when no such record exists yet. The
+ * largest timestamp (-3) is the first record that has it (Tributary's `at=max_timestamp`); the local log start (-4)
+ * and the last offset in remote storage (-5, -1 when none) are read from the topic's describe (`described`, asked
+ * once per topic), whose offsets below `local_log_start_offset` lie in R2.
  * @param {RequestContext} ctx @param {string} topic @param {number} partition @param {number} timestamp
+ * @param {() => Promise<import("../tributary.js").Answer>} described
  */
-async function offsetFor(ctx, topic, partition, timestamp) {
+async function offsetFor(ctx, topic, partition, timestamp, described) {
 	const at = LOG_END_AT.get(timestamp) ?? timestamp;
 	const base = { partitionIndex: partition, errorCode: KAFKA.NONE, timestamp: -1, offset: -1, leaderEpoch: 0 };
-	if (typeof at === "number" && at < 0) return { ...base, errorCode: KAFKA.UNSUPPORTED_VERSION };
-	const answer = await ctx.tributary.offsetAt(topic, partition, at);
+	if (typeof at === "number" && at < 0) {
+		if (ctx.version < (FROM_VERSION.get(at) ?? Number.POSITIVE_INFINITY)) return { ...base, errorCode: KAFKA.UNSUPPORTED_VERSION };
+		if (at !== MAX_TIMESTAMP) return localOffset(await described(), partition, at, base);
+	}
+	const answer = await ctx.tributary.offsetAt(topic, partition, at === MAX_TIMESTAMP ? "max_timestamp" : at);
 	const errorCode = kafkaError(answer, "topic");
 	if (errorCode !== KAFKA.NONE) return { ...base, errorCode };
+	if (at === MAX_TIMESTAMP) return { ...base, offset: answer.body.offset, timestamp: answer.body.timestamp };
 	if (typeof at !== "number") return { ...base, offset: answer.body.offset };
 	const page = await ctx.tributary.fetchRecords(topic, partition, { offset: answer.body.offset, maxBytes: 1, maxRecords: 1, waitMs: 0 });
 	const found = page.status === 200 ? page.body.records[0] : undefined;
 	return found === undefined ? base : { ...base, offset: found.offset, timestamp: found.timestamp };
 }
 
-/** ListOffsets: earliest (-2), latest (-1) or the first offset at or after a timestamp. @param {any} request @param {RequestContext} ctx */
+/**
+ * The local log start (-4), or the last offset tiered to remote storage (-5: the one below the local log start, -1
+ * when R2 holds none of the partition), from a describe of its topic.
+ * @param {import("../tributary.js").Answer} described @param {number} partition @param {number} at @param {any} base
+ */
+function localOffset(described, partition, at, base) {
+	const errorCode = kafkaError(described, "topic");
+	if (errorCode !== KAFKA.NONE) return { ...base, errorCode };
+	const p = described.body.partitions.find((/** @type {any} */ d) => d.partition === partition);
+	if (p === undefined) return { ...base, errorCode: KAFKA.UNKNOWN_TOPIC_OR_PARTITION };
+	if (at === EARLIEST_LOCAL_TIMESTAMP) return { ...base, offset: p.local_log_start_offset };
+	return p.remote_bytes > 0 ? { ...base, offset: p.local_log_start_offset - 1 } : { ...base, leaderEpoch: -1 };
+}
+
+/**
+ * ListOffsets: earliest (-2), latest (-1), the largest timestamp (-3), the local log start (-4), the last tiered
+ * offset (-5), or the first offset at or after a timestamp.
+ * @param {any} request @param {RequestContext} ctx
+ */
 export async function listOffsets(request, ctx) {
 	const topics = await Promise.all(
-		request.topics.map(async (t) => ({
-			name: t.name,
-			partitions: await Promise.all(t.partitions.map((p) => offsetFor(ctx, t.name, p.partitionIndex, p.timestamp))),
-		})),
+		request.topics.map(async (t) => {
+			/** @type {Promise<import("../tributary.js").Answer> | undefined} */
+			let described;
+			const describe = () => {
+				described ??= ctx.tributary.describeTopic(t.name);
+				return described;
+			};
+			return {
+				name: t.name,
+				partitions: await Promise.all(t.partitions.map((p) => offsetFor(ctx, t.name, p.partitionIndex, p.timestamp, describe))),
+			};
+		}),
 	);
 	return { throttleTimeMs: 0, topics };
 }

@@ -3,8 +3,8 @@
  * @module
  * The APIs the gateway serves and the versions it advertises in ApiVersions: one table. A version range is the
  * intersection of what Kafka's definitions describe and what the gateway's handlers understand (e.g. Produce starts
- * at v3, the first with record batches v2; ListOffsets stops before v7, whose one addition is MAX_TIMESTAMP (-3),
- * which Tributary cannot answer: a client then refuses that query itself, as against a broker that predates it).
+ * at v3, the first with record batches v2; ListOffsets v10's one addition, a timeout for answers that read remote
+ * storage (KIP-1075), is read and ignored: Tributary answers offsets within its own HTTP call's time).
  * Anything not in this table is not advertised, and a request for it is refused.
  */
 
@@ -21,7 +21,7 @@ export const codecs = loadCodecs(MESSAGES_DIR);
 const SERVED = {
 	Produce: [3, 9],
 	Fetch: [4, 17],
-	ListOffsets: [1, 6],
+	ListOffsets: [1, 10],
 	Metadata: [1, 12],
 	OffsetCommit: [2, 8],
 	OffsetFetch: [1, 8],

@@ -300,7 +300,7 @@ export const DeleteRecordsBody = z.strictObject({ before_offset: int(DELETE_TO_H
 
 export const OffsetsQuery = z.object({
 	at: z.union([
-		z.enum(["earliest", "latest"]),
+		z.enum(["earliest", "latest", "max_timestamp"]),
 		z.pipe(z.string().check(z.regex(/^\d{1,16}$/, "must be a time in ms (epoch milliseconds)")), z.transform(Number)),
 	]),
 });

@@ -94,7 +94,9 @@ export function loadView(
 export function partitionOffsets(view: LogView): PartitionOffsets {
 	const { logStartOffset, nextOffset: highWatermark, totalBytes: bytes, storedRecords: records, remoteBytes, remoteRecords } = view;
 	const localLogStartOffset = Math.max(view.localLogStartOffset, logStartOffset);
-	return { logStartOffset, highWatermark, bytes, records, localLogStartOffset, remoteBytes, remoteRecords };
+	// As a wake-up reads it (`loadTotals`): from the newest batch, so none once retention has deleted every batch.
+	const timestampHigh = view.storedBatches > 0 ? view.timestampHigh : 0;
+	return { logStartOffset, highWatermark, bytes, records, localLogStartOffset, remoteBytes, remoteRecords, timestampHigh };
 }
 
 /**

@@ -198,6 +198,8 @@ export interface PartitionOffsets {
 	readonly remoteBytes: number;
 	/** Records in the partition's segments in R2: `records` + `remoteRecords` are all the records it holds. */
 	readonly remoteRecords: number;
+	/** The largest record timestamp the log has held: its newest batch's running maximum (0 with no batch). */
+	readonly timestampHigh: number;
 }
 
 /** What the in-memory view of the log holds; rebuilt from SQLite by `load()`. */

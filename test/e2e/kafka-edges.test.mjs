@@ -207,17 +207,27 @@ test("ListOffsets by timestamp (kafkajs offsetsForTimes, kcat -Q): the first rec
 		topics: [{ name: "by-time", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1 }] }],
 	});
 	assert.equal(latest.topics[0].partitions[0].offset, 3);
-	// Max timestamp (-3) is ListOffsets v7's one addition, and Tributary cannot answer it: v7 is not advertised, so
-	// clients refuse the query themselves; asked below v7 anyway, a broker answers UNSUPPORTED_VERSION.
+	// Max timestamp (-3, ListOffsets v7+, KIP-734): the record with the largest timestamp; asked below v7, a broker
+	// answers UNSUPPORTED_VERSION. The local log start (-4, v8+) of a topic never tiered is its log start, and the last
+	// tiered offset (-5, v9+) -1.
 	const versions = await exchange("ApiVersions", 3, { clientSoftwareName: "edges", clientSoftwareVersion: "1" });
 	const LIST_OFFSETS_KEY = 2;
-	assert.equal(versions.apiKeys.find((k) => k.apiKey === LIST_OFFSETS_KEY).maxVersion, 6);
-	const max = await exchange("ListOffsets", 6, {
-		replicaId: -1,
-		isolationLevel: 0,
-		topics: [{ name: "by-time", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3 }] }],
-	});
-	assert.equal(max.topics[0].partitions[0].errorCode, 35);
+	assert.equal(versions.apiKeys.find((k) => k.apiKey === LIST_OFFSETS_KEY).maxVersion, 10);
+	/** @param {number} version @param {number} timestamp */
+	const listed = async (version, timestamp) => {
+		const answer = await exchange("ListOffsets", version, {
+			replicaId: -1,
+			isolationLevel: 0,
+			topics: [{ name: "by-time", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
+			timeoutMs: 1_000,
+		});
+		const [p] = answer.topics[0].partitions;
+		return [p.errorCode, p.offset, p.timestamp];
+	};
+	assert.deepEqual(await listed(6, -3), [35, -1, -1]);
+	assert.deepEqual(await listed(9, -3), [0, 2, t0 + 2_000]);
+	assert.deepEqual(await listed(9, -4), [0, 0, -1]);
+	assert.deepEqual(await listed(9, -5), [0, -1, -1]);
 	await producer.disconnect();
 	await admin.disconnect();
 });

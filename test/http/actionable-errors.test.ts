@@ -36,7 +36,7 @@ describe("validation messages", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
 		const at = await expectError("GET", `/v1/topics/${topic}/partitions/0/offsets?at=first`, 400, "invalid_request");
-		expect(at.message).toBe('at: must be "earliest", "latest" or a time in ms (epoch milliseconds)');
+		expect(at.message).toBe('at: must be "earliest", "latest", "max_timestamp" or a time in ms (epoch milliseconds)');
 		const strategy = await expectError("POST", "/v1/groups/g/members", 400, "invalid_request", {
 			body: { topics: [topic], strategy: "cooperative" },
 		});

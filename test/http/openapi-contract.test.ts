@@ -100,6 +100,7 @@ describe("responses match the OpenAPI document", () => {
 		await checked("GET /v1/topics/:topic/partitions/:partition/records", "GET", `${T}/partitions/0/records?offset=99`, 416);
 		await checked("GET /v1/topics/:topic/partitions/:partition/offsets", "GET", `${T}/partitions/0/offsets?at=latest`, 200);
 		await checked("GET /v1/topics/:topic/partitions/:partition/offsets", "GET", `${T}/partitions/0/offsets?at=0`, 200);
+		await checked("GET /v1/topics/:topic/partitions/:partition/offsets", "GET", `${T}/partitions/0/offsets?at=max_timestamp`, 200);
 		const deleteRecords = "POST /v1/topics/:topic/partitions/:partition/delete-records";
 		await checked(deleteRecords, "POST", `${T}/partitions/1/delete-records`, 200, { body: { before_offset: 0 } });
 		await checked(deleteRecords, "POST", `${T}/partitions/0/delete-records`, 416, { body: { before_offset: 99 } });

@@ -299,6 +299,23 @@ describe("produce and fetch", () => {
 		await expectError("GET", `/v1/topics/${topic}/partitions/0/offsets`, 400, "invalid_request");
 	});
 
+	it("looks up the max timestamp (Kafka's MAX_TIMESTAMP): the first record with the log's largest timestamp, -1 in an empty log", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2, { "retention.ms": -1 });
+		await produce(topic, [
+			{ value: "a", timestamp: 1000, partition: 0 },
+			{ value: "b", timestamp: 3000, partition: 0 },
+		]);
+		await produce(topic, [
+			{ value: "c", timestamp: 3000, partition: 0 },
+			{ value: "d", timestamp: 2000, partition: 0 },
+		]);
+		const at = (partition: number) =>
+			json<{ offset: number; timestamp: number }>("GET", `/v1/topics/${topic}/partitions/${partition}/offsets?at=max_timestamp`, 200);
+		expect(await at(0)).toEqual({ offset: 1, timestamp: 3000 });
+		expect(await at(1)).toEqual({ offset: -1, timestamp: -1 });
+	});
+
 	it("404s a partition the topic does not have", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 2);

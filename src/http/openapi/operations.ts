@@ -125,7 +125,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		},
 	},
 	"GET /v1/topics/:topic/partitions/:partition/offsets": {
-		summary: "Look up an offset: earliest, latest, or the first at or after a timestamp (ms)",
+		summary: "Look up an offset: earliest, latest, the first at or after a timestamp (ms), or the record with the largest timestamp",
 		tag: "records",
 		path: PartitionPath,
 		query: OffsetsQuery,

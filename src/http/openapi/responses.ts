@@ -78,7 +78,10 @@ export const FetchResult = z.object({
 	log_start_offset: Offset,
 	next_offset: Offset,
 });
-export const OffsetResult = z.object({ offset: Offset });
+export const OffsetResult = z.object({
+	offset: z.union([Offset, z.literal(-1)]),
+	timestamp: z.optional(described(Int, "With at=max_timestamp: the record's timestamp (-1, and offset -1, in an empty log)")),
+});
 export const LogStartResult = z.object({ log_start_offset: described(Offset, "The partition's new log start (low watermark)") });
 
 const Filter = z.nullable(z.object({ keys: z.optional(z.array(z.string())), headers: z.optional(z.record(z.string(), z.string())) }));

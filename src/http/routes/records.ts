@@ -132,6 +132,11 @@ export const recordRoutes = new Hono<AppEnv>()
 			return c.json(forgetIfDeleted(topic, await offsetForTimestamp(c.env, meta.topicId, partition, at)));
 		}
 		const offsets = await stub.offsets();
+		if (at === "max_timestamp") {
+			// Kafka's MAX_TIMESTAMP (KIP-734): the first record at the running maximum is the one that set it.
+			const { offset } = forgetIfDeleted(topic, await offsetForTimestamp(c.env, meta.topicId, partition, offsets.timestampHigh));
+			return c.json(offset < offsets.highWatermark ? { offset, timestamp: offsets.timestampHigh } : { offset: -1, timestamp: -1 });
+		}
 		return c.json({ offset: at === "earliest" ? offsets.logStartOffset : offsets.highWatermark });
 	})
 	.all("/:topic/partitions/:partition/offsets", methodNotAllowed)
