@@ -61,15 +61,18 @@ export class TimestampTypes {
 		this.sweep(nowMs);
 		const topics = this.lookups.get(key) ?? new Map();
 		this.lookups.set(key, topics);
-		/** @type {Lookup} */
-		const lookup = { atMs: nowMs, appendTimed: Promise.resolve(false) };
+		// Called once the answer is in, when `lookup` is set.
 		const drop = () => {
 			if (topics.get(topic) === lookup) topics.delete(topic);
 			return false;
 		};
-		lookup.appendTimed = tributary
-			.topicConfig(topic, "message.timestamp.type")
-			.then((answer) => (answer.status === 200 ? answer.body?.value === "LogAppendTime" : drop()), drop);
+		/** @type {Lookup} */
+		const lookup = {
+			atMs: nowMs,
+			appendTimed: tributary
+				.topicConfig(topic, "message.timestamp.type")
+				.then((answer) => (answer.status === 200 ? answer.body?.value === "LogAppendTime" : drop()), drop),
+		};
 		topics.set(topic, lookup);
 		return lookup.appendTimed;
 	}

@@ -212,3 +212,10 @@ test("a topic deleted and created again through the gateway is looked up afresh:
 		assert.equal((await produceTo(send, "busy")).logAppendTimeMs, APPEND_MS);
 	});
 });
+
+test("a lookup Tributary refuses is answered as CreateTime and not kept: the next request looks the topic up again", async () => {
+	await onOneConnection(async (send) => {
+		for (let i = 0; i < 2; i++) assert.equal((await produceTo(send, "unknown-config")).logAppendTimeMs, -1);
+	});
+	assert.deepEqual([...lookups], [["unknown-config", 2]]);
+});
