@@ -257,19 +257,24 @@ export class GroupCoordinator extends DurableObject<Env> {
 		await this.scheduleAlarm(true);
 	}
 
-	/** One bounded step of offsets expiry; an alarm due at once (`offsetsExpiryDue`) takes the next. */
+	/**
+	 * One bounded step of offsets expiry, then the time to wait for: its oldest commit left (an alarm due at once, if
+	 * the step left some due, takes the next), or the group's deletion if none is.
+	 */
 	private expireOffsets(groupId: string, now: number): void {
 		const due = this.offsetsExpiryDue();
 		if (due === null || due > now) return;
 		this.store.expireCommits(now - this.offsetsRetentionMs, EXPIRY_ROWS_PER_STEP);
-		if (this.store.commitCount() === 0) this.rules.deleteEmpty(groupId, now);
+		const oldest = this.store.oldestCommitMs();
+		if (oldest === null) this.rules.deleteEmpty(groupId, now);
+		else this.store.setRetentionFrom(Math.max(this.store.state().retention_from_ms ?? 0, oldest));
 	}
 
-	/** When an empty group's next offset expires (or, with none left, the group); null while it has members. */
+	/** When an empty group's offsets are next looked at (offsets-retention.ts); null while it has members. */
 	private offsetsExpiryDue(): number | null {
 		const state = this.store.state();
 		if (state.status !== "active" || this.store.memberCount() > 0) return null;
-		return offsetsExpiryDueMs(state.empty_since_ms, this.store.oldestCommitMs(), this.offsetsRetentionMs);
+		return offsetsExpiryDueMs(state.retention_from_ms, this.offsetsRetentionMs);
 	}
 
 	/** Re-reads subscribed topics at most every `GROUP_METADATA_REFRESH_MS`; one refresh at a time. */

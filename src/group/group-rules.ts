@@ -346,7 +346,9 @@ export class GroupRules {
 				members,
 			});
 		}
-		if (this.store.commitCount() + offsets.length > GROUP_PARTITIONS_MAX) {
+		// Only partitions with no offset stored can take the group past the cap, and counting reads every commit.
+		const added = offsets.filter((o) => this.store.committed(o) === null).length;
+		if (added > 0 && this.store.commitCount() + added > GROUP_PARTITIONS_MAX) {
 			return err("group_full", `a group may hold committed offsets for at most ${GROUP_PARTITIONS_MAX} partitions`, {
 				max_partitions: GROUP_PARTITIONS_MAX,
 			});
@@ -437,7 +439,7 @@ export class GroupRules {
 			this.autoCommittedMs.delete(id);
 		}
 		this.membershipVersion++;
-		if (this.store.memberCount() === 0) this.store.setEmptySince(now);
+		if (this.store.memberCount() === 0) this.store.setRetentionFrom(now);
 		const current = this.store.subscribedTopics();
 		// The rebalance commits what the members confirmed: none of them owns anything in the next generation.
 		this.applyTopics(

@@ -18,9 +18,11 @@ export function offsetsRetentionMs(minutes: string | undefined): number {
 }
 
 /**
- * When an empty group's next offset expires: a retention after the later of `emptySinceMs` (when it lost its last
- * member; null if it never had one) and its oldest commit time; with no offset left, when the group itself goes.
+ * When an empty group's offsets are next looked at: a retention after `retentionFromMs`, a time no offset's retention
+ * starts before (at least when the group lost its last member, at most the later of that and its oldest commit;
+ * null: not known, so at once). Kept rather than found by reading every commit: a commit never lowers it, so only
+ * the look itself, which expires what is due, raises it to the oldest commit left, or deletes a group left with none.
  */
-export function offsetsExpiryDueMs(emptySinceMs: number | null, oldestCommitMs: number | null, retentionMs: number): number {
-	return Math.max(emptySinceMs ?? 0, oldestCommitMs ?? 0) + retentionMs;
+export function offsetsExpiryDueMs(retentionFromMs: number | null, retentionMs: number): number {
+	return (retentionFromMs ?? 0) + retentionMs;
 }

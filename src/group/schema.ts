@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const GROUP_SCHEMA_VERSION = 4;
+export const GROUP_SCHEMA_VERSION = 5;
 
 export const GROUP_DDL: readonly string[] = [
 	// One row: the group's id, lifecycle, generation and strategy; `published_generation` is what the directory
@@ -92,6 +92,8 @@ export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
 			"UPDATE group_state SET empty_since_ms = unixepoch() * 1000 WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM members)",
 		],
 	},
+	// v5: the time no offset's retention starts before (offsets-retention.ts). When the group lost its last member is one.
+	{ version: 5, statements: ["ALTER TABLE group_state RENAME COLUMN empty_since_ms TO retention_from_ms"] },
 ];
 
 export const DIRECTORY_SCHEMA_VERSION = 2;

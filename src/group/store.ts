@@ -26,7 +26,7 @@ export interface GroupStateRow extends Record<string, SqlStorageValue> {
 	generation: number;
 	strategy: Strategy | null;
 	published_generation: number;
-	empty_since_ms: number | null;
+	retention_from_ms: number | null;
 }
 
 interface MemberRow extends Record<string, SqlStorageValue> {
@@ -137,10 +137,10 @@ export class GroupStore {
 			.one().generation;
 	}
 
-	/** Records when the group lost its last member (its offsets expire from then; offsets-retention.ts). */
-	setEmptySince(ms: number): void {
+	/** Sets the time no offset's retention starts before (offsets-retention.ts). */
+	setRetentionFrom(ms: number): void {
 		this.cachedState = null;
-		this.sql.exec("UPDATE group_state SET empty_since_ms = ? WHERE id = 1", ms);
+		this.sql.exec("UPDATE group_state SET retention_from_ms = ? WHERE id = 1", ms);
 	}
 
 	markPublished(generation: number): void {
@@ -523,6 +523,7 @@ export class GroupStore {
 		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
 	}
 
+	/** Reads every commit: only the offsets-retention alarm asks, once offsets were due (offsets-retention.ts). */
 	oldestCommitMs(): number | null {
 		return this.sql.exec<{ ms: number | null }>("SELECT MIN(committed_at_ms) AS ms FROM commits").one().ms;
 	}

@@ -12,9 +12,10 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
 import { offsetsRetentionMs } from "../../src/group/offsets-retention.ts";
 import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
-import { EXPIRY_ROWS_PER_STEP, OFFSETS_RETENTION_MINUTES_DEFAULT } from "../../src/shared/limits.ts";
+import { EXPIRY_ROWS_PER_STEP, GROUP_PARTITIONS_MAX, OFFSETS_RETENTION_MINUTES_DEFAULT } from "../../src/shared/limits.ts";
 import { commit, describeGroup, join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { countRows } from "../support/sql-rows.ts";
 import { coordinatorStub } from "../support/stubs.ts";
 import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
@@ -145,15 +146,32 @@ describe("offsets retention", () => {
 		await runInDurableObject(coordinatorStub(group), (_instance, state) => {
 			const sql = state.storage.sql;
 			// Back to schema v3: commits as old as the group, and no record of when it lost its last member.
-			sql.exec("ALTER TABLE group_state DROP COLUMN empty_since_ms");
+			sql.exec("ALTER TABLE group_state DROP COLUMN retention_from_ms");
 			sql.exec("UPDATE commits SET committed_at_ms = 0");
 			sql.exec("UPDATE schema_version SET version = 3");
 			new GroupCoordinator(state, env);
 			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);
 			// SQLite's clock, not the faked one, which stands where the test started: the same within the test's run.
-			const since = sql.exec<{ ms: number }>("SELECT empty_since_ms AS ms FROM group_state").one().ms;
+			const since = sql.exec<{ ms: number }>("SELECT retention_from_ms AS ms FROM group_state").one().ms;
 			expect(Math.abs(since - nowMs)).toBeLessThan(RETENTION_MS / 2);
 		});
+	});
+
+	it("counts from when a group stored at schema v4 lost its last member", async () => {
+		const leftAt = nowMs;
+		const { group } = await abandoned();
+		await runInDurableObject(coordinatorStub(group), (_instance, state) => {
+			const sql = state.storage.sql;
+			// Back to schema v4, where the column held only when the group lost its last member.
+			sql.exec("ALTER TABLE group_state RENAME COLUMN retention_from_ms TO empty_since_ms");
+			sql.exec("UPDATE schema_version SET version = 4");
+			new GroupCoordinator(state, env);
+			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);
+			expect(sql.exec("SELECT retention_from_ms AS ms FROM group_state").one().ms).toBe(leftAt);
+		});
+		clockAt(leftAt + RETENTION_MS);
+		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
+		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
 	});
 
 	it("expires at most EXPIRY_ROWS_PER_STEP offsets per alarm run, re-arming at once for the rest", async () => {
@@ -182,5 +200,74 @@ describe("offsets retention", () => {
 		await runDurableObjectAlarm(stub);
 		expect(await count()).toBe(0);
 		expect(await listed(group)).toBe(false);
+	});
+
+	it("reads as many rows for a standalone commit to an empty group with 1,000 committed partitions as with 10", async () => {
+		/** Rows the coordinator reads for one standalone commit to an abandoned group holding `partitions` offsets. */
+		async function standaloneCommitRows(partitions: number): Promise<number> {
+			const { topic, group } = await abandoned();
+			const stub = coordinatorStub(group);
+			const sql = await runInDurableObject(stub, (_i, state) => {
+				for (let partition = 1; partition < partitions; partition++)
+					state.storage.sql.exec(
+						"INSERT INTO commits (topic, partition, committed_offset, generation, committed_at_ms) VALUES (?, ?, 0, 1, ?)",
+						topic,
+						partition,
+						nowMs,
+					);
+				return state.storage.sql;
+			});
+			const body = { offsets: [{ topic, partition: 0, offset: 1 }] };
+			// The first call after the inserts loads what a running coordinator keeps; the second is the steady cost.
+			await json("POST", `/v1/groups/${group}/offsets`, 200, { body });
+			const { rowsRead, rowsWritten } = await countRows(sql, () => json("POST", `/v1/groups/${group}/offsets`, 200, { body }), true);
+			const stored = await runInDurableObject(stub, (_i, state) =>
+				state.storage.sql.exec<{ n: number; moved: number }>("SELECT COUNT(*) AS n, SUM(committed_offset) AS moved FROM commits").one(),
+			);
+			expect(stored, "every offset kept; partition 0's at 1, the others at 0").toEqual({ n: partitions, moved: 1 });
+			console.log(`coordinator rows per standalone commit with ${partitions} offsets: ${rowsRead} read, ${rowsWritten} written`);
+			return rowsRead;
+		}
+		const few = await standaloneCommitRows(10);
+		const many = await standaloneCommitRows(1_000);
+		expect(few).toBeGreaterThan(0);
+		expect(many).toBe(few);
+	});
+
+	it("after expiring what was due, waits for the oldest offset left: one committed with no member since the group emptied", async () => {
+		const leftAt = nowMs;
+		const { topic, group } = await abandoned();
+		await createTopic(`${topic}-b`, 1);
+		clockAt(leftAt + RETENTION_MS / 2);
+		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { offsets: [{ topic: `${topic}-b`, partition: 0, offset: 0 }] } });
+		clockAt(leftAt + RETENTION_MS);
+		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
+		const left = () =>
+			runInDurableObject(coordinatorStub(group), (_i, state) => state.storage.sql.exec("SELECT topic FROM commits").toArray());
+		expect(await left(), "the member's offset went, the later one stays").toEqual([{ topic: `${topic}-b` }]);
+		const due = await runInDurableObject(coordinatorStub(group), (_i, state) => state.storage.getAlarm());
+		expect(due).toBe(leftAt + RETENTION_MS / 2 + RETENTION_MS);
+		clockAt(due as number);
+		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
+		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
+	});
+
+	it("refuses a commit with no member that would take the group past GROUP_PARTITIONS_MAX offsets, not one of offsets it holds", async () => {
+		const { topic, group } = await abandoned();
+		await runInDurableObject(coordinatorStub(group), (_i, state) => {
+			for (let partition = 1; partition < GROUP_PARTITIONS_MAX; partition++)
+				state.storage.sql.exec(
+					"INSERT INTO commits (topic, partition, committed_offset, generation, committed_at_ms) VALUES (?, ?, 0, 1, ?)",
+					`${topic}-other`,
+					partition,
+					nowMs,
+				);
+		});
+		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { offsets: [{ topic, partition: 0, offset: 1 }] } });
+		const other = uniqueTopic();
+		await createTopic(other, 1);
+		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "group_full", {
+			body: { offsets: [{ topic: other, partition: 0, offset: 0 }] },
+		});
 	});
 });
