@@ -119,7 +119,9 @@ export class GroupStore {
 		}
 	}
 
+	/** Sets the group's status; one it already has writes no row (a standalone commit sets it every time). */
 	setStatus(status: GroupStatus): void {
+		if (this.state().status === status) return;
 		this.cachedState = null;
 		this.sql.exec("UPDATE group_state SET status = ? WHERE id = 1", status);
 	}
