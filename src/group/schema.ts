@@ -92,7 +92,8 @@ export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
 			"UPDATE group_state SET empty_since_ms = unixepoch() * 1000 WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM members)",
 		],
 	},
-	// v5: the time no offset's retention starts before (offsets-retention.ts). When the group lost its last member is one.
+	// v5: the time no offset's retention starts before (offsets-retention.ts); v4's time the group lost its last member
+	// is such a time, so it carries over as it is.
 	{ version: 5, statements: ["ALTER TABLE group_state RENAME COLUMN empty_since_ms TO retention_from_ms"] },
 ];
 
