@@ -267,14 +267,14 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.expireCommits(now - this.offsetsRetentionMs, EXPIRY_ROWS_PER_STEP);
 		const oldest = this.store.oldestCommitMs();
 		if (oldest === null) this.rules.deleteEmpty(groupId, now);
-		else this.store.setRetentionFrom(Math.max(this.store.state().retention_from_ms ?? 0, oldest));
+		else this.store.setRetentionFrom(Math.max(this.store.state().empty_since_ms ?? 0, oldest));
 	}
 
 	/** When an empty group's offsets are next looked at (offsets-retention.ts); null while it has members. */
 	private offsetsExpiryDue(): number | null {
 		const state = this.store.state();
 		if (state.status !== "active" || this.store.memberCount() > 0) return null;
-		return offsetsExpiryDueMs(state.retention_from_ms, this.offsetsRetentionMs);
+		return offsetsExpiryDueMs(state.empty_since_ms, this.offsetsRetentionMs);
 	}
 
 	/** Re-reads subscribed topics at most every `GROUP_METADATA_REFRESH_MS`; one refresh at a time. */

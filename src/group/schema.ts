@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const GROUP_SCHEMA_VERSION = 5;
+export const GROUP_SCHEMA_VERSION = 4;
 
 export const GROUP_DDL: readonly string[] = [
 	// One row: the group's id, lifecycle, generation and strategy; `published_generation` is what the directory
@@ -84,17 +84,16 @@ export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
 	// v3: the auto-commit settings a member keeps for its life (JSON `{"enabled","intervalMs"}`; NULL: its polls say).
 	{ version: 3, statements: ["ALTER TABLE members ADD COLUMN auto_commit TEXT"] },
 	{
-		// v4: when the group last lost its last member (NULL if it never had one), from which its offsets expire once it
-		// is empty (offsets-retention.ts). A group already empty counts from the upgrade, not from its old commits.
+		// v4: a time no offset's retention starts before (offsets-retention.ts): when the group last lost its last member
+		// (NULL if it never had one), raised by the expiry step to its oldest commit left. The column keeps its first
+		// name: code that read it as the time the group emptied (a rollback) still reads a time no earlier than that.
+		// A group already empty counts from the upgrade, not from its old commits.
 		version: 4,
 		statements: [
 			"ALTER TABLE group_state ADD COLUMN empty_since_ms INTEGER",
 			"UPDATE group_state SET empty_since_ms = unixepoch() * 1000 WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM members)",
 		],
 	},
-	// v5: the time no offset's retention starts before (offsets-retention.ts); v4's time the group lost its last member
-	// is such a time, so it carries over as it is.
-	{ version: 5, statements: ["ALTER TABLE group_state RENAME COLUMN empty_since_ms TO retention_from_ms"] },
 ];
 
 export const DIRECTORY_SCHEMA_VERSION = 2;

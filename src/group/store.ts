@@ -26,7 +26,9 @@ export interface GroupStateRow extends Record<string, SqlStorageValue> {
 	generation: number;
 	strategy: Strategy | null;
 	published_generation: number;
-	retention_from_ms: number | null;
+	/** A time no offset's retention starts before (offsets-retention.ts; the column's name is from when it held only
+	 * the time the group lost its last member, which it is never earlier than). */
+	empty_since_ms: number | null;
 }
 
 interface MemberRow extends Record<string, SqlStorageValue> {
@@ -142,7 +144,7 @@ export class GroupStore {
 	/** Sets the time no offset's retention starts before (offsets-retention.ts). */
 	setRetentionFrom(ms: number): void {
 		this.cachedState = null;
-		this.sql.exec("UPDATE group_state SET retention_from_ms = ? WHERE id = 1", ms);
+		this.sql.exec("UPDATE group_state SET empty_since_ms = ? WHERE id = 1", ms);
 	}
 
 	markPublished(generation: number): void {

@@ -146,32 +146,15 @@ describe("offsets retention", () => {
 		await runInDurableObject(coordinatorStub(group), (_instance, state) => {
 			const sql = state.storage.sql;
 			// Back to schema v3: commits as old as the group, and no record of when it lost its last member.
-			sql.exec("ALTER TABLE group_state DROP COLUMN retention_from_ms");
+			sql.exec("ALTER TABLE group_state DROP COLUMN empty_since_ms");
 			sql.exec("UPDATE commits SET committed_at_ms = 0");
 			sql.exec("UPDATE schema_version SET version = 3");
 			new GroupCoordinator(state, env);
 			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);
 			// SQLite's clock, not the faked one, which stands where the test started: the same within the test's run.
-			const since = sql.exec<{ ms: number }>("SELECT retention_from_ms AS ms FROM group_state").one().ms;
+			const since = sql.exec<{ ms: number }>("SELECT empty_since_ms AS ms FROM group_state").one().ms;
 			expect(Math.abs(since - nowMs)).toBeLessThan(RETENTION_MS / 2);
 		});
-	});
-
-	it("counts from when a group stored at schema v4 lost its last member", async () => {
-		const leftAt = nowMs;
-		const { group } = await abandoned();
-		await runInDurableObject(coordinatorStub(group), (_instance, state) => {
-			const sql = state.storage.sql;
-			// Back to schema v4, where the column held only when the group lost its last member.
-			sql.exec("ALTER TABLE group_state RENAME COLUMN retention_from_ms TO empty_since_ms");
-			sql.exec("UPDATE schema_version SET version = 4");
-			new GroupCoordinator(state, env);
-			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);
-			expect(sql.exec("SELECT retention_from_ms AS ms FROM group_state").one().ms).toBe(leftAt);
-		});
-		clockAt(leftAt + RETENTION_MS);
-		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
-		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
 	});
 
 	it("expires at most EXPIRY_ROWS_PER_STEP offsets per alarm run, re-arming at once for the rest", async () => {
