@@ -18,11 +18,12 @@ import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
 import { fetchBodyBlob, readAcross, readAcrossUtf8, utf8Blob } from "../shared/log-reader.ts";
-import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
+import { decodeBatch } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
 import { PartitionAlarm } from "./alarm-run.ts";
-import { claimIdempotencyKey, type GroupKeys, refuseAppend, releaseIdempotencyKey, SizeEstimate, saveKeys } from "./append-store.ts";
+import { type GroupEntry, type OpenGroup, recordBytes } from "./append-group.ts";
+import { claimIdempotencyKey, refuseAppend, releaseIdempotencyKey, SizeEstimate, saveKeys } from "./append-store.ts";
 import { openBatchCache } from "./batch-cache.ts";
 import { BatchWriter } from "./batch-writer.ts";
 import { claimsRefusal, sequenceOutcome } from "./claims.ts";
@@ -74,22 +75,6 @@ interface StateRow extends Record<string, SqlStorageValue> {
 	remote_bytes: number;
 	remote_records: number;
 }
-
-/** One entry of a group: an append, or a step of a protocol kept beside the log that may append (see `inGroup`). */
-type GroupEntry =
-	| { readonly kind: "append"; readonly request: AppendRequest }
-	| { readonly kind: "step"; readonly run: () => unknown; readonly bytes: number };
-
-/** The group being written: its records' writer, and what its requests used. */
-interface OpenGroup {
-	readonly writer: BatchWriter;
-	readonly keys: GroupKeys;
-	readonly nowMs: number;
-	usedProducer: boolean;
-	usedIdempotency: boolean;
-}
-
-const recordBytes = (records: readonly EncodedRecord[]): number => records.reduce((sum, r) => sum + r.bytes, 0);
 
 export class PartitionLog extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
@@ -298,13 +283,16 @@ export class PartitionLog extends DurableObject<Env> {
 			writer: new BatchWriter(this.sql, this.view, this.partition),
 			keys: new Map(),
 			nowMs: Date.now(),
+			stampsAppendTime: this.config?.["message.timestamp.type"] === "LogAppendTime",
 			usedProducer: false,
 			usedIdempotency: false,
 		};
 		this.group = group;
 		try {
 			const results = this.ctx.storage.transactionSync(() => {
-				const decided = entries.map((e) => (e.kind === "append" ? appendAnswer(this.stage(e.request), e.request.textAnswer) : e.run()));
+				const decided = entries.map((e) =>
+					e.kind === "append" ? appendAnswer(this.stage(e.request), e.request.textAnswer, group.stampsAppendTime) : e.run(),
+				);
 				group.writer.finish();
 				this.producers.rowsWritten(group.writer.rowsWritten, group.writer.writtenBytes);
 				saveKeys(this.sql, group.keys, group.nowMs);
@@ -334,7 +322,7 @@ export class PartitionLog extends DurableObject<Env> {
 		const config = this.config;
 		assert(config !== null, "an active partition has a config");
 		assert(request.records.length > 0, "an append carries at least one record");
-		const { writer, nowMs } = group;
+		const { writer, nowMs, stampsAppendTime } = group;
 		const producer = request.producer ?? null;
 		const producerState = producer === null ? null : this.producers.load(producer.producerId);
 		const sequenced = producer === null ? null : sequenceOutcome(producerState, producer, request.records.length);
@@ -354,7 +342,7 @@ export class PartitionLog extends DurableObject<Env> {
 			releaseIdempotencyKey(this.sql, request);
 			return refused;
 		}
-		writer.add(request.records, nowMs, config["message.timestamp.type"] === "LogAppendTime");
+		writer.add(request.records, nowMs, stampsAppendTime);
 		if (producer !== null) {
 			const { producerId, epoch } = producer;
 			const batch = { baseSequence: producer.baseSequence, recordCount: request.records.length, baseOffset, appendTimeMs: nowMs };

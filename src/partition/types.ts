@@ -73,6 +73,11 @@ export interface AppendResult {
 	readonly appendTimeMs: number;
 	/** True when nothing was written because this batch had been written before (a retry). */
 	readonly duplicate: boolean;
+	/**
+	 * Present when the partition's topic is LogAppendTime: every record has `appendTimeMs`, whatever it carried. The
+	 * partition says so because the edge's cached config may be behind an alter (a replay: the config of now).
+	 */
+	readonly stamped?: true;
 }
 
 /**

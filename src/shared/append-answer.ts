@@ -17,8 +17,13 @@ import { ok } from "./errors.ts";
 /** What `PartitionLog.append` answers over RPC: asked for text, a fresh append as text (`appendAnswer`); else as is. */
 export type AppendAnswer = string | AppendOutcome;
 
-/** The partition's side: `outcome` as it crosses RPC to a caller that asked for text (`asText`) or did not. */
-export function appendAnswer(outcome: AppendOutcome, asText = false): AppendAnswer {
+/**
+ * The partition's side: `outcome` as it crosses RPC to a caller that asked for text (`asText`) or did not. An append
+ * the partition `stamped` with its append time (a LogAppendTime topic) says so, as the object: the text stays the two
+ * figures an edge of an earlier version reads, and only such topics pay the object's cost.
+ */
+export function appendAnswer(outcome: AppendOutcome, asText = false, stamped = false): AppendAnswer {
+	if (stamped && "ok" in outcome && outcome.ok) return ok({ ...outcome.value, stamped });
 	if (!asText || !("ok" in outcome) || !outcome.ok || outcome.value.duplicate) return outcome;
 	return `${outcome.value.baseOffset} ${outcome.value.appendTimeMs}`;
 }

@@ -356,7 +356,7 @@ export async function produce(
 			}
 			return failed;
 		}
-		return ok(positionsOf(meta, records, shares.value, results as { ok: true; value: AppendResult }[]));
+		return ok(positionsOf(records, shares.value, results as { ok: true; value: AppendResult }[]));
 	}
 }
 
@@ -393,22 +393,20 @@ function unavailable(meta: TopicMeta, share: Share, cause: unknown): Failure {
 }
 
 /**
- * Each record's position and timestamp: its own, or the append time where it had none or the topic stamps every
- * record with it (`message.timestamp.type` LogAppendTime, as the edge's `meta` has it: for the cache's
- * `TOPIC_CACHE_TTL_MS` after an alter, a partition given the newer config may have decided the other way).
+ * Each record's position and timestamp: its own, or the append time where it had none or the partition stamped
+ * every record with it (`AppendResult.stamped`: the partition's config decides, not the edge's cached one, which may
+ * be `TOPIC_CACHE_TTL_MS` behind an alter).
  */
 function positionsOf(
-	meta: TopicMeta,
 	records: readonly ProduceInput[],
 	shares: readonly Share[],
 	results: readonly { value: AppendResult }[],
 ): ProduceOutcome {
 	const positions: RecordPosition[] = new Array(records.length);
-	const stamped = meta.config["message.timestamp.type"] === "LogAppendTime";
 	shares.forEach((share, s) => {
 		const appended = (results[s] as { value: AppendResult }).value;
 		share.indexes.forEach((recordIndex, k) => {
-			const own = stamped ? null : (records[recordIndex] as ProduceInput).timestampMs;
+			const own = appended.stamped ? null : (records[recordIndex] as ProduceInput).timestampMs;
 			positions[recordIndex] = { partition: share.partition, offset: appended.baseOffset + k, timestamp: own ?? appended.appendTimeMs };
 		});
 	});

@@ -29,6 +29,18 @@ describe("an append's answer over RPC", () => {
 		}
 	});
 
+	it("says the partition stamped its append time, fresh or replayed, as the object (an earlier edge reads it too)", () => {
+		for (const duplicate of [false, true]) {
+			const outcome: AppendOutcome = ok({ baseOffset: 3, appendTimeMs: 1_700_000_000_000, duplicate });
+			const answer = appendAnswer(outcome, true, true);
+			expect(answer).toEqual(ok({ baseOffset: 3, appendTimeMs: 1_700_000_000_000, duplicate, stamped: true }));
+			expect(appendOutcome(answer)).toBe(answer);
+		}
+		const refused = err("fenced", "epoch 2 is older than 3");
+		expect(appendAnswer(refused, true, true)).toBe(refused);
+		expect(appendAnswer({ needsConfig: true }, true, true)).toEqual({ needsConfig: true });
+	});
+
 	it("refuses text that is not two integers", () => {
 		for (const text of ["", "12", "12 x", " 12", "1.5 3"]) expect(() => appendOutcome(text)).toThrow();
 	});

@@ -4,8 +4,10 @@
  * Accepted, refused, described and altered like the other configs, on /v1 and on the Confluent v3 mount.
  */
 
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
+import { topicRegistry } from "../../src/shared/stubs.ts";
+import { DEFAULT_TOPIC_CONFIG, type TimestampType } from "../../src/shared/topic-config.ts";
 import { expectV3Error, V3 } from "../support/confluent.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
@@ -102,5 +104,33 @@ describe("LogAppendTime stamps records", () => {
 		expect(kept?.timestamp).toBe(PRODUCER_TIMESTAMP_MS);
 		expect(stamped?.timestamp).toBeGreaterThanOrEqual(before);
 		expect(own?.timestamp).toBe(PRODUCER_TIMESTAMP_MS);
+	});
+});
+
+describe("the produce answer's timestamps", () => {
+	/**
+	 * Alters the topic in the registry alone, as another edge instance would: this edge's cached metadata keeps the
+	 * old type for `TOPIC_CACHE_TTL_MS`, while the partition is given the new config.
+	 */
+	async function alterElsewhere(topic: string, type: TimestampType): Promise<void> {
+		const altered = await topicRegistry(env).updateTopic(topic, { config: { "message.timestamp.type": type } });
+		expect(altered.ok).toBe(true);
+	}
+
+	it.each([
+		["CreateTime", "LogAppendTime"],
+		["LogAppendTime", "CreateTime"],
+	] as const)("are the stored ones when a %s topic became %s where this edge has not seen it", async (from, to) => {
+		const topic = uniqueTopic("ts-stale");
+		await createTopic(topic, 1, { "message.timestamp.type": from });
+		await produce(topic, [{ value: "caches the topic at this edge" }]);
+		await alterElsewhere(topic, to);
+		const { offsets } = await produce(topic, [
+			{ value: "a", timestamp: PRODUCER_TIMESTAMP_MS },
+			{ value: "b", timestamp: PRODUCER_TIMESTAMP_MS + 1 },
+		]);
+		const stored = (await fetchRecords(topic, 0)).records.slice(1).map((r) => r.timestamp);
+		expect(offsets.map((o) => o.timestamp)).toEqual(stored);
+		expect(stored[0] === PRODUCER_TIMESTAMP_MS).toBe(to === "CreateTime");
 	});
 });

@@ -1,0 +1,31 @@
+/**
+ * @module
+ * One group of the partition's group commit (commit-queue.ts, `PartitionLog.writeGroup`): its entries, and what is
+ * read once for all the appends written in it.
+ */
+
+import type { EncodedRecord } from "../shared/record-codec.ts";
+import type { GroupKeys } from "./append-store.ts";
+import type { BatchWriter } from "./batch-writer.ts";
+import type { AppendRequest } from "./types.ts";
+
+/** One entry of a group: an append, or a step of a protocol kept beside the log that may append (see `inGroup`). */
+export type GroupEntry =
+	| { readonly kind: "append"; readonly request: AppendRequest }
+	| { readonly kind: "step"; readonly run: () => unknown; readonly bytes: number };
+
+/** The group being written: its records' writer, and what its requests used. */
+export interface OpenGroup {
+	readonly writer: BatchWriter;
+	readonly keys: GroupKeys;
+	readonly nowMs: number;
+	/**
+	 * The topic is LogAppendTime: every record appended takes `nowMs`, whatever it carried, and each append's answer
+	 * says so (`AppendResult.stamped`), a replay's too (its records were stamped or not by the config of then).
+	 */
+	readonly stampsAppendTime: boolean;
+	usedProducer: boolean;
+	usedIdempotency: boolean;
+}
+
+export const recordBytes = (records: readonly EncodedRecord[]): number => records.reduce((sum, r) => sum + r.bytes, 0);
