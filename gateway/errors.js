@@ -85,6 +85,8 @@ export function kafkaError(answer, resource) {
 			return KAFKA.OFFSET_OUT_OF_RANGE;
 		case "invalid_record":
 			return KAFKA.INVALID_RECORD;
+		case "invalid_timestamp":
+			return KAFKA.INVALID_TIMESTAMP;
 		case "invalid_config":
 			return KAFKA.INVALID_CONFIG;
 		case "invalid_partitions":

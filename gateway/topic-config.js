@@ -22,6 +22,9 @@ export const TOPIC_CONFIG_DEFAULTS = Object.freeze({
 	"local.retention.ms": -2,
 	"local.retention.bytes": -2,
 	"message.timestamp.type": "CreateTime",
+	// Kafka's Long.MAX_VALUE (no limit) is Tributary's Number.MAX_SAFE_INTEGER: no JSON number holds the former.
+	"message.timestamp.before.max.ms": 9_007_199_254_740_991,
+	"message.timestamp.after.max.ms": 9_007_199_254_740_991,
 });
 
 /**

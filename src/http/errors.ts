@@ -39,6 +39,7 @@ export const ERRORS = {
 	unsupported_media_type: { status: 415, retriable: false },
 	offset_out_of_range: { status: 416, retriable: false },
 	invalid_record: { status: 400, retriable: false },
+	invalid_timestamp: { status: 400, retriable: false },
 	fenced: { status: 409, retriable: false },
 	out_of_order_sequence: { status: 409, retriable: false },
 	unknown_producer: { status: 409, retriable: false },

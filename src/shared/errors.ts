@@ -25,6 +25,8 @@ export type ErrorCode =
 	| "unsupported_media_type"
 	| "offset_out_of_range"
 	| "invalid_record"
+	/** Kafka's InvalidTimestamp: a record's timestamp is outside the topic's `message.timestamp.*.max.ms` window. */
+	| "invalid_timestamp"
 	| "fenced"
 	| "out_of_order_sequence"
 	| "unknown_producer"

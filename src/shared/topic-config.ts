@@ -12,6 +12,15 @@ export type CleanupPolicy = "delete" | "compact" | "compact,delete";
 /** Kafka's `message.timestamp.type`: the producer's timestamp, or the time the partition appended the record. */
 export type TimestampType = "CreateTime" | "LogAppendTime";
 
+/** Largest value a numeric config accepts (ms beyond this are not meaningful dates). */
+export const CONFIG_NUMBER_MAX = Number.MAX_SAFE_INTEGER;
+
+/**
+ * `message.timestamp.{before,after}.max.ms` with no limit. Kafka's default is Long.MAX_VALUE, which no JSON number
+ * holds exactly; the largest a config takes (about 285,000 years) is as unlimited.
+ */
+export const TIMESTAMP_DISTANCE_UNLIMITED_MS = CONFIG_NUMBER_MAX;
+
 /** Kafka's `local.retention.*` value meaning "the same as `retention.*`". */
 export const LOCAL_RETENTION_AS_TOTAL = -2;
 
@@ -35,6 +44,10 @@ export interface TopicConfig {
 	readonly "local.retention.bytes": number;
 	/** `LogAppendTime`: the partition stamps each record with its append time, ignoring the producer's timestamp. */
 	readonly "message.timestamp.type": TimestampType;
+	/** With CreateTime, the furthest a record's timestamp may be behind the broker's clock (KIP-937), in ms. */
+	readonly "message.timestamp.before.max.ms": number;
+	/** With CreateTime, the furthest a record's timestamp may be ahead of the broker's clock (KIP-937), in ms. */
+	readonly "message.timestamp.after.max.ms": number;
 }
 
 export type TopicConfigKey = keyof TopicConfig;
@@ -51,12 +64,11 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
 	"local.retention.ms": LOCAL_RETENTION_AS_TOTAL,
 	"local.retention.bytes": LOCAL_RETENTION_AS_TOTAL,
 	"message.timestamp.type": "CreateTime",
+	"message.timestamp.before.max.ms": TIMESTAMP_DISTANCE_UNLIMITED_MS,
+	"message.timestamp.after.max.ms": TIMESTAMP_DISTANCE_UNLIMITED_MS,
 };
 
 const TOPIC_CONFIG_KEYS = Object.keys(DEFAULT_TOPIC_CONFIG) as TopicConfigKey[];
-
-/** Largest value a numeric config accepts (ms beyond this are not meaningful dates). */
-const CONFIG_NUMBER_MAX = Number.MAX_SAFE_INTEGER;
 
 function parseInteger(raw: unknown): number | null {
 	if (typeof raw === "number") return Number.isSafeInteger(raw) ? raw : null;
@@ -93,6 +105,8 @@ const NUMERIC_RANGES: Record<NumericKey, readonly [number, number, readonly numb
 	"producer.id.expiration.ms": [1, CONFIG_NUMBER_MAX, []],
 	"local.retention.ms": [0, CONFIG_NUMBER_MAX, [-1, LOCAL_RETENTION_AS_TOTAL]],
 	"local.retention.bytes": [0, CONFIG_NUMBER_MAX, [-1, LOCAL_RETENTION_AS_TOTAL]],
+	"message.timestamp.before.max.ms": [0, CONFIG_NUMBER_MAX, []],
+	"message.timestamp.after.max.ms": [0, CONFIG_NUMBER_MAX, []],
 };
 
 const SPECIAL_MEANINGS: Record<number, string> = { [-1]: "-1 for unlimited", [LOCAL_RETENTION_AS_TOTAL]: "-2 for the same as retention.*" };
@@ -134,6 +148,19 @@ export function localRetention(config: TopicConfig): { readonly ms: number; read
 		ms: pick(config["local.retention.ms"], config["retention.ms"]),
 		bytes: pick(config["local.retention.bytes"], config["retention.bytes"]),
 	};
+}
+
+/**
+ * The record timestamps a produce may carry at `nowMs`, `[earliest, latest]` (Kafka's LogValidator, KIP-937), or
+ * null when any will do: by default there is no limit, and on a LogAppendTime topic the partition replaces every
+ * timestamp (Kafka ignores the limits then), so the caller checks no record at all.
+ */
+export function timestampWindow(config: TopicConfig, nowMs: number): readonly [number, number] | null {
+	const before = config["message.timestamp.before.max.ms"];
+	const after = config["message.timestamp.after.max.ms"];
+	if (config["message.timestamp.type"] === "LogAppendTime") return null;
+	if (before === TIMESTAMP_DISTANCE_UNLIMITED_MS && after === TIMESTAMP_DISTANCE_UNLIMITED_MS) return null;
+	return [nowMs - before, nowMs + after];
 }
 
 /**

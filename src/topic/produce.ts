@@ -26,6 +26,7 @@ import {
 	type ProducedRecord,
 } from "../shared/record-codec.ts";
 import { partitionLog } from "../shared/stubs.ts";
+import { timestampWindow } from "../shared/topic-config.ts";
 import { checkProducerEpoch } from "./producer-epochs.ts";
 import { describeTopic, invalidate } from "./topic-cache.ts";
 import type { TopicMeta } from "./types.ts";
@@ -105,7 +106,12 @@ interface EncodedShares {
 	readonly encoded: EncodedRecord[];
 }
 
-/** Encodes every record and groups them by partition, rejecting any record over `max.message.bytes`. */
+/**
+ * Encodes every record and groups them by partition, rejecting any record over `max.message.bytes` or with a
+ * timestamp outside the topic's window (`timestampWindow`). The window is checked here, on the edge's clock and
+ * cached config, and not again in the partition: the clocks agree to within the request's own latency, and a
+ * config altered elsewhere reaches this check within `TOPIC_CACHE_TTL_MS`, as `max.message.bytes` does.
+ */
 function encodeByPartition(
 	meta: TopicMeta,
 	records: readonly ProduceInput[],
@@ -115,9 +121,15 @@ function encodeByPartition(
 	const groups = new Map<number, number[]>();
 	const limit = meta.config["max.message.bytes"];
 	const compacted = meta.config["cleanup.policy"] !== "delete";
+	const allowed = timestampWindow(meta.config, Date.now());
 	const encoded: EncodedRecord[] = [];
 	for (let i = 0; i < records.length; i++) {
 		const record = records[i] as ProduceInput;
+		const timestamp = record.timestampMs;
+		if (allowed !== null && timestamp !== null && (timestamp < allowed[0] || timestamp > allowed[1])) {
+			const window = `${allowed[0]} to ${allowed[1]} (now minus the topic's message.timestamp.before.max.ms, now plus its after.max.ms)`;
+			return err("invalid_timestamp", `records[${i}]: timestamp ${timestamp} is outside ${window}`, { index: i, timestamp });
+		}
 		const keyId = compactionKeyId(record.key, record.keyEncoding);
 		if (compacted && keyId === null) {
 			return err("invalid_record", `records[${i}] has no key; records on a compacted topic must have one`, { index: i });

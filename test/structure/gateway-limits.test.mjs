@@ -47,14 +47,15 @@ test("every limit the gateway mirrors equals Tributary's", () => {
 });
 
 /**
- * An initialiser of src/shared/topic-config.ts's DEFAULT_TOPIC_CONFIG: a string, a boolean, a product of integers, or
- * a constant of topic-config.ts or limits.ts holding one of those.
+ * An initialiser of src/shared/topic-config.ts's DEFAULT_TOPIC_CONFIG: a string, a boolean, a product of integers,
+ * Number.MAX_SAFE_INTEGER, or a constant of topic-config.ts or limits.ts holding one of those.
  * @param {string} text
  * @returns {string | number | boolean}
  */
 function initialiser(text) {
 	if (/^"[^"]*"$/.test(text)) return text.slice(1, -1);
 	if (text === "true" || text === "false") return text === "true";
+	if (text === "Number.MAX_SAFE_INTEGER") return Number.MAX_SAFE_INTEGER;
 	if (/^-?[0-9_ *]+$/.test(text))
 		return text
 			.split("*")

@@ -14,7 +14,7 @@ import { errorBody, statusOf } from "../../errors.ts";
 /**
  * Confluent's `error_code` where it names the cause (rest-utils' KafkaExceptionMapper); any other error's is its
  * status. 40002 is Kafka REST's KAFKA_BAD_REQUEST: Kafka refused the request (a config, a partition count, an
- * existing topic, a replication factor).
+ * existing topic, a replication factor, a record's timestamp).
  */
 const V3_CODES: Partial<Record<ErrorCode, number>> = {
 	unauthorized: 40101,
@@ -25,6 +25,7 @@ const V3_CODES: Partial<Record<ErrorCode, number>> = {
 	invalid_partitions: 40002,
 	invalid_replication_factor: 40002,
 	topic_exists: 40002,
+	invalid_timestamp: 40002,
 	partition_unavailable: 50003,
 	unavailable: 50003,
 };

@@ -19,7 +19,7 @@ export type Prepared = { readonly ok: true; readonly record: V3Record } | { read
 export type Outcome = { readonly ok: true; readonly landed: Landed } | { readonly ok: false; readonly error: DomainError };
 
 /** Failures `produce()` finds before writing anything: worth retrying record by record to find the culprit. */
-const PRE_WRITE_FAILURES: ReadonlySet<string> = new Set(["record_too_large", "invalid_record"]);
+const PRE_WRITE_FAILURES: ReadonlySet<string> = new Set(["record_too_large", "invalid_record", "invalid_timestamp"]);
 
 /**
  * `stickyRatio` in [0, 1) picks the partition of keyless records without `partition_id`, fixed per request

@@ -1,0 +1,47 @@
+// @ts-nocheck — kafkajs' result and error shapes would make strict checking here mostly casts.
+/**
+ * A topic with `message.timestamp.before.max.ms` (KIP-937) through the gateway against a real `wrangler dev`, by a
+ * client nobody here wrote: kafkajs sees the config as a broker's (DescribeConfigs), and a send with a timestamp
+ * older than the topic allows fails with INVALID_TIMESTAMP, nothing written, while a current one is taken.
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Kafka, logLevel } from "kafkajs";
+import { kafkaE2eSetup } from "./lib/kafka.mjs";
+
+const setup = kafkaE2eSetup("kafka-timestamp-limits");
+
+const HOUR_MS = 60 * 60 * 1000;
+/** kafkajs' ConfigResourceTypes.TOPIC (Kafka's resource type 2). */
+const TOPIC_RESOURCE = 2;
+
+test("kafkajs: describeConfigs shows the limit, an older timestamp is INVALID_TIMESTAMP and unwritten, a current one is taken", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "dated";
+	await setup.api.expect(201, "POST", "/v1/topics", {
+		body: { name: topic, partitions: 1, config: { "message.timestamp.before.max.ms": HOUR_MS } },
+	});
+	const kafka = new Kafka({ clientId: "e2e-timestamp-limits", brokers: [setup.gateways[0].bootstrap], logLevel: logLevel.NOTHING });
+	const admin = setup.track(kafka.admin());
+	await admin.connect();
+	const described = await admin.describeConfigs({
+		resources: [{ type: TOPIC_RESOURCE, name: topic, configNames: ["message.timestamp.before.max.ms"] }],
+		includeSynonyms: false,
+	});
+	assert.deepEqual(
+		described.resources[0].configEntries.map((e) => [e.configName, e.configValue, e.isDefault]),
+		[["message.timestamp.before.max.ms", String(HOUR_MS), false]],
+	);
+	const producer = setup.track(kafka.producer({ retry: { retries: 0 } }));
+	await producer.connect();
+	await assert.rejects(
+		producer.send({ topic, messages: [{ value: "stale", timestamp: String(Date.now() - 2 * HOUR_MS) }] }),
+		(error) => error.type === "INVALID_TIMESTAMP" || error.cause?.type === "INVALID_TIMESTAMP",
+	);
+	const [taken] = await producer.send({ topic, messages: [{ value: "current", timestamp: String(Date.now()) }] });
+	assert.equal(taken.baseOffset, "0");
+	await producer.disconnect();
+	await admin.disconnect();
+});

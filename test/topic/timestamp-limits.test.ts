@@ -1,0 +1,135 @@
+/**
+ * Kafka's topic configs `message.timestamp.before.max.ms` and `message.timestamp.after.max.ms` (KIP-937, Kafka
+ * 3.6): on a CreateTime topic a produce whose record timestamp is further in the past, or in the future, of the
+ * broker's clock than they allow is refused whole (Kafka's INVALID_TIMESTAMP), nothing written; on a LogAppendTime
+ * topic they do not apply. By default (Kafka's Long.MAX_VALUE) there is no limit. Each mount refuses in its dialect.
+ */
+
+import { describe, expect, it } from "vitest";
+import { DEFAULT_TOPIC_CONFIG, TIMESTAMP_DISTANCE_UNLIMITED_MS } from "../../src/shared/topic-config.ts";
+import { expectV3Error, V3 } from "../support/confluent.ts";
+import { basic } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { ADMIN_TOKEN, call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
+
+const HOUR_MS = 60 * 60 * 1000;
+const BEFORE = "message.timestamp.before.max.ms";
+const AFTER = "message.timestamp.after.max.ms";
+/** An hour either way: far wider than the test's own running time, far narrower than the timestamps refused. */
+const LIMITS = { [BEFORE]: HOUR_MS, [AFTER]: HOUR_MS };
+
+async function highWatermark(topic: string, partition = 0): Promise<number> {
+	return (await fetchRecords(topic, partition)).high_watermark;
+}
+
+describe("message.timestamp.{before,after}.max.ms as configs", () => {
+	it("default to no limit, and are accepted, described and altered on /v1", async () => {
+		expect(DEFAULT_TOPIC_CONFIG[BEFORE]).toBe(TIMESTAMP_DISTANCE_UNLIMITED_MS);
+		expect(DEFAULT_TOPIC_CONFIG[AFTER]).toBe(TIMESTAMP_DISTANCE_UNLIMITED_MS);
+		const topic = uniqueTopic("ts-limits");
+		const created = await createTopic(topic, 1, { [BEFORE]: "60000" });
+		expect(created.config).toMatchObject({ [BEFORE]: 60_000, [AFTER]: TIMESTAMP_DISTANCE_UNLIMITED_MS });
+		const patched = await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { [BEFORE]: null, [AFTER]: 0 } } });
+		expect(patched.config).toMatchObject({ [BEFORE]: TIMESTAMP_DISTANCE_UNLIMITED_MS, [AFTER]: 0 });
+	});
+
+	it.each([-1, "soon", 1.5])("refuses %j on /v1 (400 invalid_config) and on /kafka/v3 (400 / 40002)", async (value) => {
+		const error = await expectError("POST", "/v1/topics", 400, "invalid_config", {
+			body: { name: uniqueTopic(), config: { [AFTER]: value } },
+		});
+		expect(error.config).toBe(AFTER);
+		const topic = uniqueTopic("ts-limits-v3");
+		await createTopic(topic, 1);
+		const put = call("PUT", `${V3}/topics/${topic}/configs/${BEFORE}`, { body: { value: String(value) } });
+		await expectV3Error(await put, 400, 40002, "invalid_config");
+	});
+
+	it("is listed, set and reset on the Confluent v3 mount", async () => {
+		const topic = uniqueTopic("ts-limits-v3");
+		await createTopic(topic, 1);
+		const path = `${V3}/topics/${topic}/configs/${AFTER}`;
+		expect(await json("GET", path, 200)).toMatchObject({ value: String(TIMESTAMP_DISTANCE_UNLIMITED_MS), is_default: true });
+		expect((await call("PUT", path, { body: { value: "5000" } })).status).toBe(204);
+		expect(await json("GET", path, 200)).toMatchObject({ value: "5000", is_default: false, source: "DYNAMIC_TOPIC_CONFIG" });
+	});
+});
+
+describe("a produce outside the topic's timestamp window", () => {
+	it("is refused whole on /v1 (400 invalid_timestamp, the record named), nothing written in any partition", async () => {
+		const topic = uniqueTopic("ts-window");
+		await createTopic(topic, 2, LIMITS);
+		const now = Date.now();
+		for (const timestamp of [now - 2 * HOUR_MS, now + 2 * HOUR_MS]) {
+			const error = await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_timestamp", {
+				body: {
+					records: [
+						{ value: "fine", partition: 0, timestamp: now },
+						{ value: "stale", partition: 1, timestamp },
+					],
+				},
+			});
+			expect(error).toMatchObject({ index: 1, timestamp, retriable: false });
+			expect(error.message).toMatch(
+				/^records\[1\]: timestamp \d+ is outside \d+ to \d+ \(now minus the topic's message\.timestamp\.before\.max\.ms/,
+			);
+		}
+		expect([await highWatermark(topic, 0), await highWatermark(topic, 1)]).toEqual([0, 0]);
+	});
+
+	it("takes timestamps inside the window, and records without one (they get the append time)", async () => {
+		const topic = uniqueTopic("ts-window-in");
+		await createTopic(topic, 1, LIMITS);
+		const now = Date.now();
+		const { offsets } = await produce(topic, [
+			{ value: "a", timestamp: now - HOUR_MS / 2 },
+			{ value: "b", timestamp: now + HOUR_MS / 2 },
+			{ value: "c" },
+		]);
+		expect(offsets.map((o) => o.offset)).toEqual([0, 1, 2]);
+	});
+
+	it("applies no limit by default, and none on a LogAppendTime topic (Kafka ignores them then)", async () => {
+		const open = uniqueTopic("ts-window-default");
+		await createTopic(open, 1);
+		await produce(open, [{ value: "ancient", timestamp: 1 }]);
+		const stamped = uniqueTopic("ts-window-append");
+		await createTopic(stamped, 1, { ...LIMITS, "message.timestamp.type": "LogAppendTime" });
+		await produce(stamped, [{ value: "ancient", timestamp: 1 }]);
+		expect([await highWatermark(open), await highWatermark(stamped)]).toEqual([1, 1]);
+	});
+
+	it("follows an alter: a limit set later refuses, and reset to its default takes again", async () => {
+		const topic = uniqueTopic("ts-window-alter");
+		await createTopic(topic, 1);
+		const old = Date.now() - 2 * HOUR_MS;
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { [BEFORE]: HOUR_MS } } });
+		await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_timestamp", {
+			body: { records: [{ value: "x", timestamp: old }] },
+		});
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { [BEFORE]: null } } });
+		await produce(topic, [{ value: "x", timestamp: old }]);
+		expect(await highWatermark(topic)).toBe(1);
+	});
+
+	it("is refused on /kafka/v3 with 400 / 40002 and on /upstash in its shape, nothing written", async () => {
+		const topic = uniqueTopic("ts-window-compat");
+		await createTopic(topic, 1, LIMITS);
+		const old = Date.now() - 2 * HOUR_MS;
+		const v3 = call("POST", `${V3}/topics/${topic}/records`, {
+			body: { value: { type: "STRING", data: "x" }, timestamp: new Date(old).toISOString() },
+		});
+		await expectV3Error(await v3, 400, 40002, "invalid_timestamp");
+		const upstash = await call("POST", "/upstash/produce", {
+			token: null,
+			headers: basic("admin", ADMIN_TOKEN),
+			body: [
+				{ topic, value: "fine" },
+				{ topic, value: "stale", timestamp: old },
+			],
+		});
+		const text = await upstash.text();
+		expect(upstash.status, text).toBe(400);
+		expect(JSON.parse(text)).toEqual({ error: expect.stringContaining(BEFORE), status: 400 });
+		expect(await highWatermark(topic)).toBe(0);
+	});
+});
