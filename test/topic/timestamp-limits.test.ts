@@ -132,4 +132,24 @@ describe("a produce outside the topic's timestamp window", () => {
 		expect(JSON.parse(text)).toEqual({ error: expect.stringContaining(BEFORE), status: 400 });
 		expect(await highWatermark(topic)).toBe(0);
 	});
+
+	it("fails only its own record in a v3 batch, as Kafka REST produces each record on its own", async () => {
+		const topic = uniqueTopic("ts-window-v3-batch");
+		await createTopic(topic, 1, LIMITS);
+		const at = (ms: number) => JSON.stringify({ value: { type: "STRING", data: String(ms) }, timestamp: new Date(ms).toISOString() });
+		const now = Date.now();
+		const body = [at(now), at(now - 2 * HOUR_MS), at(now)].join("\n");
+		const response = await call("POST", `${V3}/topics/${topic}/records`, { raw: body, headers: { "Content-Type": "application/json" } });
+		const text = await response.text();
+		expect(response.status, text).toBe(200);
+		const reports = text
+			.split("\n")
+			.filter((line) => line !== "")
+			.map((line) => JSON.parse(line) as { error_code: number; offset?: number });
+		expect(reports.map((r) => [r.error_code, r.offset])).toEqual([
+			[200, 0],
+			[40002, undefined],
+			[200, 1],
+		]);
+	});
 });
