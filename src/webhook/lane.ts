@@ -285,12 +285,16 @@ export class Lane {
 		const created = await topicRegistry(this.host.env).createTopic({ name, partitions: 1 });
 		const context = { topic: this.topic.topic, subscriptionId: sub.id, attempts: batch.attempts, lastError: lane.last_error };
 		// The idempotency key makes a dead-letter write that is retried after a crash land once.
-		const write = (maxMessageBytes?: number) =>
-			produce(this.host.env, name, deadLetterInputs(batch.records, context, maxMessageBytes), { idempotencyKey: `dlq-${batch.id}` });
+		const write = (maxMessageBytes?: number, appendTime = false) =>
+			produce(this.host.env, name, deadLetterInputs(batch.records, context, maxMessageBytes, appendTime), {
+				idempotencyKey: `dlq-${batch.id}`,
+			});
 		let produced = created.ok || created.error.code === "topic_exists" ? await write() : created;
 		const limit = produced.ok ? undefined : produced.error.details?.max_message_bytes;
 		// Refused before anything was written: the copies are made again to fit the dead-letter topic's limit.
 		if (!produced.ok && produced.error.code === "record_too_large" && typeof limit === "number") produced = await write(limit);
+		// A record's own time outside the dead-letter topic's timestamp window: the copies take their append time.
+		if (!produced.ok && produced.error.code === "invalid_timestamp") produced = await write(typeof limit === "number" ? limit : undefined, true);
 		const nowMs = Date.now();
 		this.host.storage.transactionSync(() => {
 			if (!this.current(lane)) return;

@@ -49,9 +49,16 @@ export interface DeadLetterContext {
  * The records of a batch as they go to the dead-letter topic: same key, value and time, provenance in headers.
  * With `maxMessageBytes` (the dead-letter topic's limit, learnt from its refusal), a record the provenance would
  * take past it goes without the receiver's error text, and if that is still too much, as it was written (it fit
- * its own topic): a record must always have somewhere to go, or its lane would stop at it for good.
+ * its own topic): a record must always have somewhere to go, or its lane would stop at it for good. With
+ * `appendTime` (the dead-letter topic's `message.timestamp.*.max.ms` refused a record's own time) every copy takes
+ * the time it is written instead; its offset in its own topic, in the headers, still leads back to the original.
  */
-export function deadLetterInputs(records: string, context: DeadLetterContext, maxMessageBytes?: number): ProduceInput[] {
+export function deadLetterInputs(
+	records: string,
+	context: DeadLetterContext,
+	maxMessageBytes?: number,
+	appendTime = false,
+): ProduceInput[] {
 	return splitLines(records).map((line) => {
 		const record = parseJsonExact(line) as StoredRecord;
 		const provenance: RecordHeader[] = [
@@ -68,7 +75,7 @@ export function deadLetterInputs(records: string, context: DeadLetterContext, ma
 			key: record.key,
 			value: record.value,
 			headers,
-			timestampMs: record.timestamp,
+			timestampMs: appendTime ? null : record.timestamp,
 			keyEncoding: record.key_encoding ?? "json",
 			valueEncoding: record.value_encoding ?? "json",
 			partition: 0,

@@ -222,6 +222,23 @@ describe("webhook delivery", () => {
 		expect(dead.records[1]?.headers.map((h) => h.key)).toContain("tributary-dlq-error");
 	});
 
+	it("dead-letters a record whose time the dead-letter topic's timestamp window refuses, with the append time", async () => {
+		const { topic, sub } = await deadLetteringSubscription("old");
+		topics.push(sub.dead_letter_topic);
+		// Made before the first dead letter: a record a day old is outside this topic's window.
+		await createTopic(sub.dead_letter_topic, 1, { "message.timestamp.before.max.ms": 60_000 });
+		const dayAgo = Date.now() - 86_400_000;
+		await produce(topic, [{ value: "late", timestamp: dayAgo }]);
+		const before = Date.now();
+		for (let run = 0; run < 2; run++) await runDispatcherNow(topic);
+		const got = await json<Subscription>("GET", `/v1/topics/${topic}/subscriptions/${sub.id}`, 200);
+		expect(got.partitions?.[0]?.next_offset).toBe(1);
+		const dead = await fetchRecords(sub.dead_letter_topic, 0, "offset=0");
+		expect(dead.records.map((r) => r.value)).toEqual(["late"]);
+		expect(dead.records[0]?.timestamp).toBeGreaterThanOrEqual(before);
+		expect(dead.records[0]?.headers.find((h) => h.key === "tributary-dlq-offset")?.value).toBe("0");
+	});
+
 	it("sends a batch again when a subscription disabled by 410 on its last attempt is resumed", async () => {
 		const path = `/gone-last-${crypto.randomUUID()}`;
 		let gone = true;
