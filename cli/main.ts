@@ -35,6 +35,7 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
          as kcat's -f, it prints exactly the format: end it with \\n for one record a line
   groups list | describe G | reset G --topic T --to earliest|latest|OFFSET|TIMESTAMP | delete G
   keys create NAME [--acl RESOURCE=op,op]… [--quota name=N]… | list | delete ID
+       | quotas ID [--quota name=N]…   (replaces all of the key's quotas: none named removes them)
   subscriptions list TOPIC | create TOPIC --url URL [--from earliest|latest] | delete TOPIC ID
 ${Object.entries(EXTENSIONS)
 	.map(([name, e]) => `  ${name} …   ${e.summary}`)

@@ -207,6 +207,15 @@ export class Keys {
 		return allPages(this.#http, "/v1/keys", "keys");
 	}
 
+	/**
+	 * Replaces a key's quotas, all of them (one left out is removed): its next request is held to them.
+	 * @example await client.keys.setQuotas(id, { produce_bytes_per_sec: 1_048_576 })
+	 */
+	setQuotas(id: string, quotas: Record<string, number>): Promise<KeyInfo> {
+		// A whole replacement: sending it twice changes nothing, so a retry is always safe.
+		return this.#http.request("PUT", `/v1/keys/${seg(id)}/quotas`, { body: quotas, retry: "always" });
+	}
+
 	async delete(id: string): Promise<void> {
 		await this.#http.request("DELETE", `/v1/keys/${seg(id)}`);
 	}

@@ -213,7 +213,7 @@ function aclEntries(items: readonly string[] | undefined) {
 }
 
 export async function keys(client: Tributary, args: string[]): Promise<void> {
-	const [name, rest] = sub(args, "keys", ["create", "list", "delete"]);
+	const [name, rest] = sub(args, "keys", ["create", "list", "quotas", "delete"]);
 	const { values, positionals } = parse(rest, { acl: { type: "string", multiple: true }, quota: { type: "string", multiple: true } });
 	if (name === "list") {
 		noExtra(positionals, 0);
@@ -230,13 +230,19 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 	}
 	const target = need(positionals, 0, name === "create" ? "key name" : "key id");
 	noExtra(positionals, 1);
+	const quotas = pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>;
 	if (name === "create") {
-		const quotas = pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>;
 		const created = await client.keys.create({ name: target, acl: aclEntries(values.acl as string[] | undefined), quotas });
 		if (values.json) return printJson(created);
 		console.log(`created key ${created.id} (${created.name})`);
 		console.log(`secret: ${created.secret}`);
 		console.error("the secret is shown once: keep it now");
+	} else if (name === "quotas") {
+		// A whole replacement, as the API's: the quotas not named are removed.
+		const changed = await client.keys.setQuotas(target, quotas);
+		if (values.json) return printJson(changed);
+		const listed = Object.entries(changed.quotas).map(([quota, rate]) => `${quota}=${rate}`);
+		console.log(`key ${target}: ${listed.length === 0 ? "no quotas" : `quotas ${listed.join(" ")}`}`);
 	} else {
 		await client.keys.delete(target);
 		console.log(`deleted key ${target}`);

@@ -15,7 +15,7 @@
 
 import { keyAuthority } from "../shared/stubs.ts";
 import type { AclEntry } from "./acl.ts";
-import type { KeyInfo, KeyQuotas, StoredKey } from "./types.ts";
+import type { KeyInfo, KeyQuotas } from "./types.ts";
 
 /** The principal's id, in the key store and in audit records (`anonymous`, never `key:…`). */
 export const ANONYMOUS_ID = "anonymous";
@@ -33,9 +33,8 @@ export async function loadAnonymous(env: Env): Promise<KeyInfo> {
 
 /** Replaces anonymous's rights and quotas. It has no secret: the empty digest matches none (see secret.ts). */
 export async function saveAnonymous(env: Env, acl: readonly AclEntry[], quotas: KeyQuotas): Promise<KeyInfo> {
-	const stored: StoredKey = { ...ANONYMOUS_DEFAULT, acl, quotas, createdAtMs: Date.now(), secretSha256: "" };
-	await keyAuthority(env, ANONYMOUS_ID).install(stored);
-	const { secretSha256: _, ...info } = stored;
+	const info: KeyInfo = { ...ANONYMOUS_DEFAULT, acl, quotas, createdAtMs: Date.now() };
+	await keyAuthority(env, ANONYMOUS_ID).install({ ...info, secretSha256: "" });
 	return info;
 }
 

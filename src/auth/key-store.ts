@@ -2,8 +2,8 @@
  * @module
  * `KeyStore`: API keys, in two roles of one class, so that a deleted key is refused at once, everywhere.
  *
- * - The directory, named "global": every key, for listing and the `KEYS_MAX` count. Creates and deletes run here,
- *   one at a time.
+ * - The directory, named "global": every key, for listing and the `KEYS_MAX` count. Creates, quota changes and
+ *   deletes run here, one at a time.
  * - One authority per key, named `key:<id>`: the single place that answers "does this key exist, and what may it
  *   do" when a request authenticates. The edge asks it on every request and caches nothing, so a delete takes
  *   effect for the next request in every isolate and location. Per-key objects keep that check off any single
@@ -33,12 +33,17 @@ import { keyAuthority, partitionLog } from "../shared/stubs.ts";
 import type { AclEntry } from "./acl.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
-import { type Bucket, charge, newBucket, waitMs } from "./token-bucket.ts";
+import { type Bucket, charge, newBucket, rerate, waitMs } from "./token-bucket.ts";
 import type { CreateKeyRequest, KeyInfo, KeyQuotas, Quota, QuotaCharge, QuotaRefusal, StoredKey } from "./types.ts";
 
-function unavailable(action: "create" | "delete", id: string, cause: unknown): Result<never> {
-	console.error(`key store: ${action} of key ${id}: its authority failed: ${String(cause)}`);
-	return err("unavailable", `the key store did not answer; retry the ${action === "create" ? "POST" : "DELETE"}`, { id });
+/** A directory change (named by the request that retries it) whose authority did not answer. */
+function unavailable(request: "POST" | "PUT" | "DELETE", id: string, cause: unknown): Result<never> {
+	console.error(`key store: ${request} of key ${id}: its authority failed: ${String(cause)}`);
+	return err("unavailable", `the key store did not answer; retry the ${request}`, { id });
+}
+
+function notFound(id: string): Result<never> {
+	return err("key_not_found", `key "${id}" does not exist`, { id });
 }
 
 interface WatchedRow extends Record<string, SqlStorageValue> {
@@ -104,7 +109,7 @@ export class KeyStore extends DurableObject<Env> {
 			} catch (cause) {
 				// Never throw out of blockConcurrencyWhile (it would reset this object): undo, and say so.
 				this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
-				return unavailable("create", id, cause);
+				return unavailable("POST", id, cause);
 			}
 			return ok({ ...toInfo(stored), secret });
 		});
@@ -153,12 +158,12 @@ export class KeyStore extends DurableObject<Env> {
 	async deleteKey(id: string): Promise<Result<void>> {
 		return this.ctx.blockConcurrencyWhile(async () => {
 			const listed = this.sql.exec("SELECT id FROM api_keys WHERE id = ?", id).toArray().length > 0;
-			if (!listed) return err("key_not_found", `key "${id}" does not exist`, { id });
+			if (!listed) return notFound(id);
 			let revoked: Result<void>;
 			try {
 				revoked = await this.authority(id).revoke(id);
 			} catch (cause) {
-				revoked = unavailable("delete", id, cause);
+				revoked = unavailable("DELETE", id, cause);
 			}
 			// Until every tail is closed the key stays listed, so a retried DELETE finishes the job.
 			if (!revoked.ok) return revoked;
@@ -167,10 +172,40 @@ export class KeyStore extends DurableObject<Env> {
 		});
 	}
 
+	/**
+	 * Directory: replaces key `id`'s quotas (all of them, as at creation). The authority first, as it is what requests
+	 * are held to; the listing follows. A key its authority no longer holds is being deleted: not found.
+	 */
+	async setQuotas(id: string, quotas: KeyQuotas): Promise<Result<KeyInfo>> {
+		return this.ctx.blockConcurrencyWhile(async () => {
+			const row = this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
+			if (row === undefined) return notFound(id);
+			try {
+				// A key made before authorities existed gets its authority from this row later, new quotas included.
+				if (!(await this.authority(id).replaceQuotas(id, quotas)) && this.authoritiesInstalled()) return notFound(id);
+			} catch (cause) {
+				return unavailable("PUT", id, cause);
+			}
+			this.writeQuotas(id, quotas);
+			return ok(toInfo({ ...toStored(row), quotas }));
+		});
+	}
+
 	/** Authority: holds `key` from now on. */
 	install(key: StoredKey): void {
+		this.rebucket(key.id, key.quotas);
 		this.sql.exec("DELETE FROM api_keys");
 		this.insert(key);
+	}
+
+	/** Authority: key `id`'s quotas are `quotas` from the next charge on; false when it does not hold the key. */
+	replaceQuotas(id: string, quotas: KeyQuotas): boolean {
+		this.rebucket(id, quotas);
+		return this.writeQuotas(id, quotas);
+	}
+
+	private writeQuotas(id: string, quotas: KeyQuotas): boolean {
+		return this.sql.exec("UPDATE api_keys SET quotas = ? WHERE id = ?", JSON.stringify(quotas), id).rowsWritten > 0;
 	}
 
 	/**
@@ -195,6 +230,21 @@ export class KeyStore extends DurableObject<Env> {
 			charge(bucket, rate, amount, nowMs);
 		}
 		return null;
+	}
+
+	/**
+	 * Authority: carries the buckets over key `id`'s change to `quotas` (`rerate`: a debt never outlasts what the old
+	 * rate implied). A quota removed, or set where there was none, starts afresh: a debt left under a removed quota
+	 * is not charged.
+	 */
+	private rebucket(id: string, quotas: KeyQuotas): void {
+		const before = this.getKey(id)?.quotas;
+		for (const [quota, bucket] of this.buckets) {
+			const was = before?.[quota];
+			const rate = quotas[quota];
+			if (was === undefined || rate === undefined) this.buckets.delete(quota);
+			else rerate(bucket, was, rate, Date.now());
+		}
 	}
 
 	/** Authority: the key, or null once it is revoked (or was never installed here). */

@@ -19,6 +19,7 @@ import type { AppEnv } from "./app-env.ts";
 export type AuditAction =
 	| "key.create"
 	| "key.delete"
+	| "key.quotas"
 	| "anonymous.update"
 	| "topic.create"
 	| "topic.update"

@@ -310,7 +310,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["groups", "describe", "no-such-group"], "^tributary: error: group_not_found|^tributary: error: ");
 	});
 
-	test("keys: create with an ACL, the key's limits hold, list, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
+	test("keys: create with an ACL, the key's limits hold, quotas replaced, list, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
 		await ok(["topics", "create", "cli-acl-a"]);
 		await ok(["topics", "create", "cli-acl-b"]);
 		const created = JSON.parse((await ok(["keys", "create", "cli-writer", "--acl", "topic:cli-acl-a=produce,describe", "--json"])).stdout);
@@ -324,6 +324,17 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		const list = JSON.parse((await ok(["keys", "list", "--json"])).stdout);
 		assert.ok(list.keys.some((/** @type {any} */ k) => k.id === created.id && k.name === "cli-writer"));
 		assert.ok(!JSON.stringify(list).includes(created.secret));
+		const limited = await ok(["keys", "quotas", created.id, "--quota", "requests_per_sec=5", "--quota", "produce_bytes_per_sec=1048576"]);
+		assert.equal(limited.stdout, `key ${created.id}: quotas produce_bytes_per_sec=1048576 requests_per_sec=5\n`);
+		const relisted = JSON.parse((await ok(["keys", "list", "--json"])).stdout);
+		assert.deepEqual(relisted.keys.find((/** @type {any} */ k) => k.id === created.id)?.quotas, {
+			requests_per_sec: 5,
+			produce_bytes_per_sec: 1048576,
+		});
+		// A whole replacement: naming none removes them all.
+		const cleared = JSON.parse((await ok(["keys", "quotas", created.id, "--json"])).stdout);
+		assert.deepEqual(cleared.quotas, {});
+		await fails(["keys", "quotas", "0123456789abcdef0123"], "^tributary: error: key_not_found \\(HTTP 404\\)");
 		await ok(["keys", "delete", created.id]);
 		await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
 	});

@@ -154,8 +154,11 @@ describe("responses match the OpenAPI document", () => {
 			body: { name: "contract", acl: [{ resource: `topic:${topic}`, operations: ["consume"] }], quotas: { requests_per_sec: 10 } },
 		});
 		await checked("GET /v1/keys", "GET", "/v1/keys?limit=1", 200);
+		await checked("PUT /v1/keys/:id/quotas", "PUT", `/v1/keys/${key.id}/quotas`, 200, { body: { fetch_bytes_per_sec: 1000 } });
+		await checked("PUT /v1/keys/:id/quotas", "PUT", `/v1/keys/${key.id}/quotas`, 400, { body: { bytes: 1 } });
 		await checked("DELETE /v1/keys/:id", "DELETE", `/v1/keys/${key.id}`, 204);
 		await checked("DELETE /v1/keys/:id", "DELETE", `/v1/keys/${key.id}`, 404);
+		await checked("PUT /v1/keys/:id/quotas", "PUT", `/v1/keys/${key.id}/quotas`, 404, { body: {} });
 		await checked("GET /v1/anonymous", "GET", "/v1/anonymous", 200);
 		const grant = { acl: [{ resource: `topic:${topic}`, operations: ["describe"] }], quotas: { requests_per_sec: 5 } };
 		await checked("PUT /v1/anonymous", "PUT", "/v1/anonymous", 200, { body: grant });

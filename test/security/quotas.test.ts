@@ -5,7 +5,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { charge, newBucket, waitMs } from "../../src/auth/token-bucket.ts";
+import { charge, newBucket, rerate, waitMs } from "../../src/auth/token-bucket.ts";
 import type { TailState } from "../../src/partition/tail.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { holdClock } from "../support/clock.ts";
@@ -32,6 +32,23 @@ describe("token bucket", () => {
 		charge(bucket, 1000, 5000, 0);
 		expect(waitMs(bucket, 1000, 0)).toBe(4001);
 		expect(waitMs(bucket, 1000, 4001)).toBe(0);
+	});
+
+	it("carries a debt over a rate change: repaid at a raised rate, never owed longer at a lowered one", () => {
+		const raised = newBucket(1000, 0);
+		charge(raised, 1000, 5000, 0);
+		rerate(raised, 1000, 4000, 0);
+		expect(waitMs(raised, 4000, 0)).toBe(1001);
+		const lowered = newBucket(1000, 0);
+		charge(lowered, 1000, 5000, 0);
+		// Half the debt repaid at the old rate before the change, the rest owed for as long as the old rate implies.
+		rerate(lowered, 1000, 10, 2000);
+		expect(waitMs(lowered, 10, 2000)).toBe(2100);
+		const full = newBucket(1000, 0);
+		rerate(full, 1000, 4000, 0);
+		expect(waitMs(full, 4000, 0)).toBe(0);
+		charge(full, 4000, 4000, 0);
+		expect(waitMs(full, 4000, 0)).toBe(1);
 	});
 });
 

@@ -200,7 +200,7 @@ export const ProducerIdentity = z.object({
 });
 
 const AclEntry = z.object({ resource: z.string(), operations: z.array(z.enum(OPERATIONS)) });
-const Key = z.object({
+export const Key = z.object({
 	id: z.string(),
 	name: z.string(),
 	acl: z.array(AclEntry),

@@ -1,7 +1,8 @@
 /**
  * @module
  * `/v1/keys`: API keys. Create (the secret is in this answer and nowhere else, ever), list (no
- * secrets), delete (refused by the next request everywhere; see src/auth/key-store.ts).
+ * secrets), replace a key's quotas (as Kafka's AlterClientQuotas: its next request is held to them), delete
+ * (refused by the next request everywhere; see src/auth/key-store.ts).
  * Needs the admin token or a key with `admin` on `cluster`. Every change is audited in `_audit`.
  *
  * @example
@@ -72,4 +73,12 @@ export const keyRoutes = new Hono<AppEnv>()
 		await audit(c, "key.delete", { key_id: id });
 		return c.body(null, 204);
 	})
-	.all("/:id", methodNotAllowed);
+	.all("/:id", methodNotAllowed)
+	.put("/:id/quotas", async (c) => {
+		const { id } = validate(KeyPath, c.req.param());
+		const quotas = validate(QuotasBody, await readJson(c.req.raw));
+		const changed = unwrap(await keyStore(c.env).setQuotas(id, quotas));
+		await audit(c, "key.quotas", { key_id: id, ...quotas });
+		return c.json(keyView(changed));
+	})
+	.all("/:id/quotas", methodNotAllowed);
