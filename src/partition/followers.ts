@@ -7,7 +7,7 @@
  * a group's batches as they are.
  */
 
-import { payLiveFetch } from "../auth/live-fetch.ts";
+import { hasQuota, payLive } from "../auth/live-quota.ts";
 import { assert } from "../shared/assert.ts";
 import { type DomainError, type Failure, ok, type Result } from "../shared/errors.ts";
 import { TAIL_RESUME_MS } from "../shared/limits.ts";
@@ -71,8 +71,8 @@ export class Followers {
 				o.alarmBy(Date.now() + TAIL_RESUME_MS);
 				o.tailLog.background(work);
 			},
-			payFetch: (keyId, bytes) => payLiveFetch(o.env, keyId, bytes),
-			hasFetchQuota: async (keyId) => (await keyAuthority(o.env, keyId).getKey(keyId))?.quotas.fetch_bytes_per_sec !== undefined,
+			payFetch: (keyId, bytes) => payLive(o.env, keyId, "fetch_bytes_per_sec", bytes),
+			hasFetchQuota: (keyId) => hasQuota(o.env, keyId, "fetch_bytes_per_sec"),
 		};
 	}
 

@@ -9,7 +9,7 @@
  * closed with code 4008 rather than letting the runtime buffer grow without bound.
  *
  * Quotas: a tail of a key (or anonymous) with a fetch-bytes quota pays each message at the key's authority before
- * it is sent, and waits out any debt there (src/auth/live-fetch.ts), so it slows to the quota as an SSE stream does;
+ * it is sent, and waits out any debt there (src/auth/live-quota.ts), so it slows to the quota as an SSE stream does;
  * it is not closed. Those sends run in the background, one message at a time. Whether the key has the quota is asked
  * of its authority at the tail's first message and again every `TAIL_PAYER_CHECK_MS`, so a quota set or removed
  * later reaches tails already open. Every other tail (the admin token's, a key's without a fetch quota) is sent to
@@ -70,7 +70,7 @@ export interface TailSource {
 
 /** What a tail reads, and how it pays a key's fetch quota. */
 export interface TailLog extends TailSource {
-	/** Charges `bytes` to key `keyId`'s fetch quota, first waiting out any debt (`payLiveFetch`). */
+	/** Charges `bytes` to key `keyId`'s fetch quota, first waiting out any debt (`payLive`). */
 	payFetch(keyId: string, bytes: number): Promise<void>;
 	/** Whether key `keyId` has a fetch quota, as its authority answers now. */
 	hasFetchQuota(keyId: string): Promise<boolean>;

@@ -332,8 +332,8 @@ export const TAIL_UNACKED_BYTES_MAX = 8 * 1024 * 1024;
  */
 export const TAIL_RESUME_MS = 10_000;
 /**
- * How often a WebSocket tail asks its payer's authority (a key's, or anonymous's) whether the payer has a fetch quota,
- * at its next message: a quota set or removed after the tail opened reaches it within this time.
+ * How often a live read (a WebSocket tail, an SSE stream) asks its payer's authority (a key's, or anonymous's) whether
+ * the payer has a fetch quota, at its next message: a quota set or removed after the read opened reaches it within this time.
  */
 export const TAIL_PAYER_CHECK_MS = 10_000;
 /** Open WebSocket tails per partition. */

@@ -1,15 +1,28 @@
 /**
  * Changing a key's quotas after creation (`PUT /v1/keys/{id}/quotas`, as Kafka's AlterClientQuotas): the next
- * request is held to the new quotas, and a debt taken under the old rate blocks the key no longer than it already
- * had to.
+ * request is held to the new quotas, a debt taken under the old rate blocks the key no longer than it already had
+ * to, and live reads (SSE on /v1 and Durable Streams' live=sse) follow a quota set or removed after they opened
+ * within TAIL_PAYER_CHECK_MS, as WebSocket tails do.
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { KeyStore } from "../../src/auth/key-store.ts";
+import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { TAIL_PAYER_CHECK_MS } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { call, createTopic, expectError, json } from "../support/worker.ts";
+import { openProduceSocket } from "../support/produce-stream.ts";
+import { SseReader } from "../support/sse.ts";
+import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
+
+const DS = "/ds/v1/stream";
+
+/** What key `id` owes its produce quota now: null when it may produce, else the wait its authority answers. */
+async function produceDebt(id: string) {
+	return keyAuthority(env, id).chargeQuotas(id, [{ quota: "produce_bytes_per_sec", amount: 0 }]);
+}
 
 /** What key `id` owes its fetch quota now: null when it may read, else the wait its authority answers. */
 async function fetchDebt(id: string) {
@@ -79,5 +92,152 @@ describe("PUT /v1/keys/{id}/quotas", () => {
 		await setQuotas(key.id, {});
 		await setQuotas(key.id, { fetch_bytes_per_sec: 1000 });
 		expect(await fetchDebt(key.id)).toBeNull();
+	});
+});
+
+describe("live reads follow a fetch quota changed after they opened", { timeout: 30_000 }, () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
+	async function openV1(topic: string, secret: string): Promise<SseReader> {
+		const response = await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`, {
+			token: secret,
+			headers: { Accept: "text/event-stream" },
+		});
+		expect(response.status).toBe(200);
+		return new SseReader(response);
+	}
+
+	it("/v1 SSE: charges a stream opened before its key had a fetch quota, once one is set", async () => {
+		const topic = uniqueTopic("qc");
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }]);
+		const sse = await openV1(topic, key.secret);
+		await produce(topic, [{ value: "a" }]);
+		await sse.records(1);
+		await setQuotas(key.id, { fetch_bytes_per_sec: 1000 });
+		const clock = holdClock(); // no refill between the write and the look at the bucket
+		clock.advance(TAIL_PAYER_CHECK_MS);
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		await sse.records(1);
+		const debt = await fetchDebt(key.id);
+		clock.release();
+		await sse.close();
+		expect(debt, "the write after the quota was set was charged").not.toBeNull();
+		expect(debt?.waitMs).toBeGreaterThan(1000);
+	});
+
+	it("/v1 SSE: stops charging (an authority call per write) once the key's fetch quota is removed", async () => {
+		const topic = uniqueTopic("qc");
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1_000_000 });
+		const sse = await openV1(topic, key.secret);
+		await produce(topic, [{ value: "a" }]);
+		await sse.records(1);
+		await setQuotas(key.id, {});
+		const clock = holdClock();
+		clock.advance(TAIL_PAYER_CHECK_MS);
+		const charges = vi.spyOn(KeyStore.prototype, "chargeQuotas");
+		await produce(topic, [{ value: "b" }]);
+		await sse.records(1);
+		await produce(topic, [{ value: "c" }]);
+		await sse.records(1);
+		const streamCharges = charges.mock.calls.filter(([id]) => id === key.id).length;
+		clock.release();
+		await sse.close();
+		expect(streamCharges, "writes after the quota was removed are not charged").toBe(0);
+	});
+
+	it("Durable Streams live=sse: charges a stream opened before its key had a fetch quota, once one is set", async () => {
+		const path = uniqueTopic("qcds");
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "a" })).status).toBe(201);
+		const key = await createKey([{ resource: `topic:${streamTopic(path)}`, operations: ["consume"] }]);
+		const response = await call("GET", `${DS}/${path}?offset=-1&live=sse`, { token: key.secret });
+		expect(response.status).toBe(200);
+		const sse = new SseReader(response);
+		expect((await sse.next()).event).toBe("data");
+		expect((await sse.next()).event).toBe("control");
+		await setQuotas(key.id, { fetch_bytes_per_sec: 1000 });
+		const clock = holdClock();
+		clock.advance(TAIL_PAYER_CHECK_MS);
+		const append = await call("POST", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "y".repeat(3000) });
+		expect(append.status).toBe(204);
+		expect((await sse.next()).event).toBe("data");
+		const debt = await fetchDebt(key.id);
+		clock.release();
+		await sse.close();
+		expect(debt, "the write after the quota was set was charged").not.toBeNull();
+		expect(debt?.waitMs).toBeGreaterThan(1000);
+	});
+
+	it("Durable Streams live=sse: stops charging once the key's fetch quota is removed", async () => {
+		const path = uniqueTopic("qcds");
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "a" })).status).toBe(201);
+		const key = await createKey([{ resource: `topic:${streamTopic(path)}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1_000_000 });
+		const response = await call("GET", `${DS}/${path}?offset=-1&live=sse`, { token: key.secret });
+		const sse = new SseReader(response);
+		expect((await sse.next()).event).toBe("data");
+		expect((await sse.next()).event).toBe("control");
+		await setQuotas(key.id, {});
+		const clock = holdClock();
+		clock.advance(TAIL_PAYER_CHECK_MS);
+		const charges = vi.spyOn(KeyStore.prototype, "chargeQuotas");
+		for (const text of ["b", "c"]) {
+			expect((await call("POST", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: text })).status).toBe(204);
+			expect((await sse.next()).event).toBe("data");
+			expect((await sse.next()).event).toBe("control");
+		}
+		const streamCharges = charges.mock.calls.filter(([id]) => id === key.id).length;
+		clock.release();
+		await sse.close();
+		expect(streamCharges, "writes after the quota was removed are not charged").toBe(0);
+	});
+});
+
+describe("a streaming produce channel follows a produce quota changed after it opened", { timeout: 30_000 }, () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
+	it("charges a channel opened before its key had a produce quota, once one is set", async () => {
+		const topic = uniqueTopic("qc");
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }]);
+		const socket = await openProduceSocket(topic, key.secret);
+		socket.ws.send(JSON.stringify({ value: "a" }));
+		await socket.until(() => socket.reports.length === 1);
+		await setQuotas(key.id, { produce_bytes_per_sec: 1000 });
+		const clock = holdClock();
+		clock.advance(TAIL_PAYER_CHECK_MS);
+		socket.ws.send(JSON.stringify({ value: "y".repeat(3000) }));
+		await socket.until(() => socket.reports.length === 2);
+		const debt = await produceDebt(key.id);
+		clock.release();
+		socket.ws.close(1000, "done");
+		expect(socket.reports.map((r) => r.offsets?.[0]?.offset)).toEqual([0, 1]);
+		expect(debt, "the message after the quota was set was charged").not.toBeNull();
+		expect(debt?.waitMs).toBeGreaterThan(1000);
+	});
+
+	it("stops charging (an authority call per append) once the key's produce quota is removed", async () => {
+		const topic = uniqueTopic("qc");
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { produce_bytes_per_sec: 1_000_000 });
+		const socket = await openProduceSocket(topic, key.secret);
+		socket.ws.send(JSON.stringify({ value: "a" }));
+		await socket.until(() => socket.reports.length === 1);
+		await setQuotas(key.id, {});
+		const clock = holdClock();
+		clock.advance(TAIL_PAYER_CHECK_MS);
+		const charges = vi.spyOn(KeyStore.prototype, "chargeQuotas");
+		for (const value of ["b", "c"]) {
+			socket.ws.send(JSON.stringify({ value }));
+			await socket.until(() => socket.reports.length === (value === "b" ? 2 : 3));
+		}
+		const channelCharges = charges.mock.calls.filter(([id]) => id === key.id).length;
+		clock.release();
+		socket.ws.close(1000, "done");
+		expect(channelCharges, "appends after the quota was removed are not charged").toBe(0);
 	});
 });

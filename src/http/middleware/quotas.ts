@@ -16,7 +16,7 @@
  */
 
 import type { Context, MiddlewareHandler } from "hono";
-import { payLiveFetch } from "../../auth/live-fetch.ts";
+import { livePayer } from "../../auth/live-quota.ts";
 import type { QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
@@ -32,21 +32,23 @@ function refuse(refusal: QuotaRefusal): never {
 	});
 }
 
+/** Whether the caller's fetched bytes are charged: a key's (or anonymous's) with a fetch quota. */
+function paysFetch(c: Context<AppEnv>): boolean {
+	const principal = c.get("principal");
+	return principal !== undefined && principal.kind !== "admin" && principal.key.quotas.fetch_bytes_per_sec !== undefined;
+}
+
 /**
  * Reports a response body's size for the fetch-bytes quota. Measured only when a quota charges it: sizing a 1 MB
  * fetch as UTF-8 costs a scan the admin token and keys without that quota need not pay.
  */
 export function reportFetchedBody(c: Context<AppEnv>, body: string): void {
-	const principal = c.get("principal");
-	if (principal !== undefined && principal.kind !== "admin" && principal.key.quotas.fetch_bytes_per_sec !== undefined)
-		c.set("bodyBytes", utf8ByteLength(body));
+	if (paysFetch(c)) c.set("bodyBytes", utf8ByteLength(body));
 }
 
 /** As `reportFetchedBody`, for a body already measured in bytes (a binary read). */
 export function reportFetchedBytes(c: Context<AppEnv>, bytes: number): void {
-	const principal = c.get("principal");
-	if (principal !== undefined && principal.kind !== "admin" && principal.key.quotas.fetch_bytes_per_sec !== undefined)
-		c.set("bodyBytes", bytes);
+	if (paysFetch(c)) c.set("bodyBytes", bytes);
 }
 
 /**
@@ -64,15 +66,13 @@ export async function chargeProducedBytes(c: Context<AppEnv>, bytes: number): Pr
 
 /**
  * For a live read the edge holds (Server-Sent Events): a function that charges each write's bytes to the key's
- * fetch quota before the write goes, waiting while the key is in debt (see src/auth/live-fetch.ts). Null for the
- * admin token and for keys without a fetch quota: their live reads pay nothing.
+ * fetch quota before the write goes, waiting while the key is in debt, and follows a quota set or removed after the
+ * stream opened (see src/auth/live-quota.ts). Null for the admin token: its live reads pay nothing.
  */
 export function liveFetchCharger(c: Context<AppEnv>): ((bytes: number) => Promise<void>) | null {
 	const principal = c.get("principal");
-	if (principal.kind === "admin" || principal.key.quotas.fetch_bytes_per_sec === undefined) return null;
-	const { env } = c;
-	const payer = principal.key.id;
-	return (bytes) => payLiveFetch(env, payer, bytes);
+	if (principal.kind === "admin") return null;
+	return livePayer(c.env, principal.key.id, "fetch_bytes_per_sec", principal.key.quotas.fetch_bytes_per_sec !== undefined);
 }
 
 export function quotas(): MiddlewareHandler<AppEnv> {

@@ -24,8 +24,8 @@
 
 import type { Context } from "hono";
 import * as z from "zod/mini";
+import { livePayer } from "../../auth/live-quota.ts";
 import { ApiError, unwrap } from "../../shared/errors.ts";
-import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { bodyReadFailure, bodyStream, mediaType, queryOf, requireText, validate } from "../body.ts";
@@ -77,22 +77,19 @@ export function reportFrames(reports: readonly string[]): string[] {
 	return frames;
 }
 
-/** Auth and quota hooks for the caller: key revocation and the produce-bytes quota, charged per append. */
+/**
+ * Auth and quota hooks for the caller: key revocation, and the produce-bytes quota charged per append, the one the key
+ * has now (set or removed after the stream opened too: src/auth/live-quota.ts).
+ */
 function callerHooks(c: C): Pick<ChannelOptions, "charge" | "stillAuthorized"> {
 	const principal = c.var.principal;
 	if (principal.kind === "admin") return {};
-	const env = c.env;
-	const id = principal.key.id;
-	const stillAuthorized = () => keyStillExists(env, id);
-	if (principal.key.quotas.produce_bytes_per_sec === undefined) return { stillAuthorized };
-	const charge = async (bytes: number): Promise<void> => {
-		for (;;) {
-			const refused = await keyAuthority(env, id).chargeQuotas(id, [{ quota: "produce_bytes_per_sec", amount: bytes }]);
-			if (refused === null) return;
-			await new Promise((resolve) => setTimeout(resolve, refused.waitMs));
-		}
+	const { env } = c;
+	const { id, quotas } = principal.key;
+	return {
+		stillAuthorized: () => keyStillExists(env, id),
+		charge: livePayer(env, id, "produce_bytes_per_sec", quotas.produce_bytes_per_sec !== undefined),
 	};
-	return { stillAuthorized, charge };
 }
 
 function keepAlive(c: C, work: Promise<unknown>): void {

@@ -7,8 +7,8 @@
  *
  * SSE is a loop of long-poll `read`s: the partition wakes a waiting read on every append, so a record reaches
  * the reader as soon as it is durable; a read that times out sends a keep-alive comment instead. A key with a
- * fetch-bytes quota is charged each batch's events before they are written, and waits out its debt (the stream
- * slows, it does not end). A WebSocket tail is held to the same quota by the partition, which pays each message
+ * fetch-bytes quota (one set after the stream opened too, within `TAIL_PAYER_CHECK_MS`) is charged each batch's events
+ * before they are written, and waits out its debt (the stream slows, it does not end). A WebSocket tail is held to the same quota by the partition, which pays each message
  * before sending it (src/partition/tail.ts).
  *
  * @example
