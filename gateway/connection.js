@@ -11,6 +11,7 @@
 import { KAFKA } from "./errors.js";
 import { FrameBuffer } from "./frames.js";
 import { describeAcls } from "./handlers/acls.js";
+import { alterClientQuotas, describeClientQuotas } from "./handlers/client-quotas.js";
 import {
 	apiVersions,
 	createPartitions,
@@ -77,6 +78,8 @@ const HANDLERS = {
 	SaslHandshake: saslHandshake,
 	SaslAuthenticate: saslAuthenticate,
 	DeleteRecords: deleteRecords,
+	DescribeClientQuotas: describeClientQuotas,
+	AlterClientQuotas: alterClientQuotas,
 };
 
 for (const api of APIS.values()) if (!HANDLERS[api.name]) throw new Error(`no handler for ${api.name}`);

@@ -45,6 +45,8 @@ const SERVED = {
 	DescribeAcls: [0, 3],
 	SaslAuthenticate: [0, 2],
 	DeleteRecords: [0, 2],
+	DescribeClientQuotas: [0, 1],
+	AlterClientQuotas: [0, 1],
 };
 
 /**
