@@ -294,7 +294,8 @@ export class Lane {
 		// Refused before anything was written: the copies are made again to fit the dead-letter topic's limit.
 		if (!produced.ok && produced.error.code === "record_too_large" && typeof limit === "number") produced = await write(limit);
 		// A record's own time outside the dead-letter topic's timestamp window: the copies take their append time.
-		if (!produced.ok && produced.error.code === "invalid_timestamp") produced = await write(typeof limit === "number" ? limit : undefined, true);
+		if (!produced.ok && produced.error.code === "invalid_timestamp")
+			produced = await write(typeof limit === "number" ? limit : undefined, true);
 		const nowMs = Date.now();
 		this.host.storage.transactionSync(() => {
 			if (!this.current(lane)) return;
