@@ -20,6 +20,16 @@
  * timer turn); going on alone, -30 µs (lower in 4 of 6). In the poll + commit loop the rule shares 1.7-1.9 calls per
  * turn against 1.5-1.7 and leaves CPU per record unchanged (-0.2 %, 4 rounds): a commit is a small part of a poll.
  *
+ * Measured and dropped: the turn lasting `lingerMs` from its first caller unless every member is waiting (no early
+ * end on a quiet timer turn), bench:ab against this rule, each build's members on their own (AB_UNCOUPLED): group-4m-4p
+ * -0.61 µs/record of ~6.5 (-1.48 to +0.26, lower in 5 of 6), records/s 106.1 % (86.5 to 111.6 %, higher in 5 of 6);
+ * group-4m-4p-partitions -0.26 of ~7.5 (-0.48 to +0.29, lower in 3 of 6), records/s 91.1 % (higher in 2 of 6) at
+ * load 4-10, then -0.32 of ~4.6 (lower in 4 of 4), records/s 102.5 % (higher in 3 of 4) at load ~3; but
+ * group-4m-4p-commit-request -0.06 of ~7.0 (-0.18 to +0.95, lower in 2 of 4), records/s 95.3 % (86.3 to 101.6 %,
+ * higher in 1 of 4): a commit request waits the whole linger. Nor no turn for a poll's carried commit: group-4m-4p
+ * +0.42 µs/record of ~7.6 (higher in 6 of 6), records/s 87.8 % (lower in 5 of 6); each storage commit a turn spares
+ * is worth more than the wait. Nor `lingerMs` 0 (one timer turn): +0.48, -1.68, +0.62, +1.66 in 4 rounds at load 6-12.
+ *
  * Measured and dropped: the turn's calls run in one transaction, each in a savepoint of it, to make sure they share
  * one SQLite commit. A bare object, 4 callers through Miniflare's HTTP, 8 rounds of 4,000 calls (load ~4), server
  * CPU per call: a transaction each 1,044 µs, one for the turn 1,057, no transaction 1,022, no write 581; under
