@@ -75,10 +75,14 @@ import { PROJECT_ROOT } from "./project.mjs";
  * has been empty for Kafka's offsets.retention.minutes (0.33 KiB), the topic config message.timestamp.type with
  * LogAppendTime stamped by the partition (0.13 KiB), and WebSocket tails that follow a fetch quota set or removed
  * after they opened (0.11 KiB). About 0.5 ms of a cold start (0.83 ms a KiB, script-size-cost in the bench) for
- * features that were missing: the budget is 117 KiB.
+ * features that were missing: the budget is 117 KiB. At 116.4 KiB, more that Kafka users expect took it to 117.06 KiB
+ * (119,871 bytes): a key's quotas changed after creation, as AlterClientQuotas does, with live streams following the
+ * change (0.24 KiB); the topic configs message.timestamp.before/after.max.ms (KIP-937, 0.21 KiB) and the produce
+ * answer's append time from the partition (0.04 KiB); ListOffsets' max timestamp (0.08 KiB); and a standalone commit
+ * that no longer reads every commit of its group (0.02 KiB). About 0.5 ms of a cold start again: the budget is 118 KiB.
  */
 export const WORKER_GZIP_BYTES_TARGET = 80 * 1024;
-export const WORKER_GZIP_BYTES_MAX = 117 * 1024;
+export const WORKER_GZIP_BYTES_MAX = 118 * 1024;
 
 /**
  * @typedef {object} BundleSize
