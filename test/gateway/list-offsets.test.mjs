@@ -7,11 +7,10 @@
  */
 
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { beforeEach, test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { exchange } from "../e2e/lib/kafka.mjs";
-import { gatewayOver } from "./lib/stand-in.mjs";
+import { gatewayOver, routeServer } from "./lib/stand-in.mjs";
 
 /** The largest timestamp partition 0 holds, first at offset 4. */
 const MAX_MS = 1_700_000_000_000;
@@ -41,15 +40,7 @@ function route(/** @type {string} */ method, /** @type {URL} */ url) {
 	return { status: 404, body: { error: { code: "not_found", message: `${method} ${path}${url.search}` } } };
 }
 
-const worker = createServer((req, res) => {
-	req.resume();
-	req.on("end", () => {
-		const { status, body } = route(req.method ?? "GET", new URL(req.url ?? "/", "http://worker"));
-		res.statusCode = status;
-		res.setHeader("content-type", "application/json");
-		res.end(JSON.stringify(body));
-	});
-});
+const worker = routeServer(route);
 const gateway = gatewayOver(worker);
 
 beforeEach(() => {

@@ -7,12 +7,11 @@
  */
 
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { decodeBatches, encodeBatch } from "../../gateway/protocol/record-batch.js";
 import { exchange as exchangeWith } from "../e2e/lib/kafka.mjs";
-import { gatewayOver } from "./lib/stand-in.mjs";
+import { gatewayOver, routeServer } from "./lib/stand-in.mjs";
 
 /** Kafka's record batch attribute bit for LogAppendTime (RecordBatch.TIMESTAMP_TYPE_MASK). */
 const TIMESTAMP_TYPE_BIT = 0x08;
@@ -66,18 +65,7 @@ function route(/** @type {string} */ method, /** @type {URL} */ url, /** @type {
 	return { status: 404, body: { error: { code: "not_found", message: `${method} ${path}` } } };
 }
 
-const worker = createServer((req, res) => {
-	/** @type {Buffer[]} */
-	const chunks = [];
-	req.on("data", (chunk) => chunks.push(chunk));
-	req.on("end", () => {
-		const text = Buffer.concat(chunks).toString("utf8");
-		const { status, body } = route(req.method ?? "GET", new URL(req.url ?? "/", "http://worker"), text === "" ? null : JSON.parse(text));
-		res.statusCode = status;
-		res.setHeader("content-type", "application/json");
-		res.end(JSON.stringify(body));
-	});
-});
+const worker = routeServer(route);
 const gateway = gatewayOver(worker);
 
 /** @param {string} topic */

@@ -8,13 +8,12 @@
  */
 
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { beforeEach, test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { TOPIC_CONFIG_CACHE_MS } from "../../gateway/limits.js";
 import { decodeBatches, encodeBatch } from "../../gateway/protocol/record-batch.js";
 import { exchange } from "../e2e/lib/kafka.mjs";
-import { connectClient, gatewayOver } from "./lib/stand-in.mjs";
+import { connectClient, gatewayOver, routeServer } from "./lib/stand-in.mjs";
 
 /** Kafka's record batch attribute bit for LogAppendTime (RecordBatch.TIMESTAMP_TYPE_MASK). */
 const TIMESTAMP_TYPE_BIT = 0x08;
@@ -83,18 +82,7 @@ function route(/** @type {string} */ method, /** @type {URL} */ url, /** @type {
 	return { status: 404, body: { error: { code: "not_found", message: `${method} ${path}` } } };
 }
 
-const worker = createServer((req, res) => {
-	/** @type {Buffer[]} */
-	const chunks = [];
-	req.on("data", (chunk) => chunks.push(chunk));
-	req.on("end", () => {
-		const text = Buffer.concat(chunks).toString("utf8");
-		const { status, body } = route(req.method ?? "GET", new URL(req.url ?? "/", "http://worker"), text === "" ? null : JSON.parse(text));
-		res.statusCode = status;
-		res.setHeader("content-type", "application/json");
-		res.end(body === null ? "" : JSON.stringify(body));
-	});
-});
+const worker = routeServer(route);
 /** The gateway's clock: it stands still unless a test moves it, so no cache expires on a slow machine. */
 let nowMs = 1_000_000;
 const gateway = gatewayOver(worker, { now: () => nowMs });

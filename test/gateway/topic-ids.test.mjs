@@ -6,13 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { APIS } from "../../gateway/protocol/apis.js";
 import { decodeBatches } from "../../gateway/protocol/record-batch.js";
 import { exchange as exchangeWith } from "../e2e/lib/kafka.mjs";
-import { gatewayOver } from "./lib/stand-in.mjs";
+import { gatewayOver, routeServer } from "./lib/stand-in.mjs";
 
 const ZERO_ID = "0".repeat(32);
 const NO_SUCH_ID = "5f1b0c3a9d2e4f6a8b7c6d5e4f3a2b1c";
@@ -66,15 +65,7 @@ function route(/** @type {string} */ method, /** @type {URL} */ url) {
 	return notFound;
 }
 
-const worker = createServer((req, res) => {
-	req.resume();
-	req.on("end", () => {
-		const { status, body } = route(req.method ?? "GET", new URL(req.url ?? "/", "http://worker"));
-		res.statusCode = status;
-		res.setHeader("content-type", "application/json");
-		res.end(body === null ? undefined : JSON.stringify(body));
-	});
-});
+const worker = routeServer(route);
 const gateway = gatewayOver(worker);
 
 /** One request to the gateway, encoded and its answer decoded with Kafka's definitions. */

@@ -6,11 +6,33 @@
  * handlers, the HTTP client) with no broker or Worker behind it.
  */
 
+import { createServer } from "node:http";
 import { connect } from "node:net";
 import { after, before } from "node:test";
 import { APIS, codecs } from "../../../gateway/protocol/apis.js";
 import { Reader, Writer } from "../../../gateway/protocol/io.js";
 import { startGateway } from "../../../gateway/server.js";
+
+/**
+ * A stand-in answering each request with `route`'s `{ status, body }`, `body` as JSON (null: an empty body), given
+ * the request's method, URL and JSON body (null when it has none).
+ * @param {(method: string, url: URL, body: any) => { status: number, body: unknown }} route
+ * @returns {import("node:http").Server} not yet listening (`gatewayOver` starts it)
+ */
+export function routeServer(route) {
+	return createServer((req, res) => {
+		/** @type {Buffer[]} */
+		const chunks = [];
+		req.on("data", (chunk) => chunks.push(chunk));
+		req.on("end", () => {
+			const text = Buffer.concat(chunks).toString("utf8");
+			const { status, body } = route(req.method ?? "GET", new URL(req.url ?? "/", "http://worker"), text === "" ? null : JSON.parse(text));
+			res.statusCode = status;
+			res.setHeader("content-type", "application/json");
+			res.end(body === null ? "" : JSON.stringify(body));
+		});
+	});
+}
 
 /**
  * Starts `worker` and a gateway over it before the file's tests, and closes both after them.
