@@ -67,6 +67,18 @@ async function abandoned(): Promise<{ topic: string; group: string }> {
 	return { topic, group };
 }
 
+/** Stores offset 0 of `topic`'s partitions 1 to `count` - 1 in the coordinator `stub`, committed at `atMs`. */
+async function storeCommits(stub: ReturnType<typeof coordinatorStub>, topic: string, count: number, atMs: number): Promise<void> {
+	await runInDurableObject(stub, (_instance, state) => {
+		for (let partition = 1; partition < count; partition++)
+			state.storage.sql.exec(
+				"INSERT INTO commits (topic, partition, committed_offset, generation, committed_at_ms) VALUES (?, ?, 0, 1, ?)",
+				topic,
+				partition,
+				atMs,
+			);
+	});
+}
 describe("offsets retention", () => {
 	it("reads the retention from the Worker var in minutes, 7 days unless it is a positive whole number", () => {
 		expect(OFFSETS_RETENTION_MINUTES_DEFAULT).toBe(7 * 24 * 60);
@@ -162,15 +174,7 @@ describe("offsets retention", () => {
 		const { topic, group } = await abandoned();
 		const total = EXPIRY_ROWS_PER_STEP + 5;
 		const stub = coordinatorStub(group);
-		await runInDurableObject(stub, (_instance, state) => {
-			for (let partition = 1; partition < total; partition++)
-				state.storage.sql.exec(
-					"INSERT INTO commits (topic, partition, committed_offset, generation, committed_at_ms) VALUES (?, ?, 0, 1, ?)",
-					topic,
-					partition,
-					leftAt,
-				);
-		});
+		await storeCommits(stub, topic, total, leftAt);
 		const count = () =>
 			runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n);
 		clockAt(leftAt + RETENTION_MS);
@@ -190,16 +194,8 @@ describe("offsets retention", () => {
 		async function standaloneCommitRows(partitions: number): Promise<{ read: number; written: number }> {
 			const { topic, group } = await abandoned();
 			const stub = coordinatorStub(group);
-			const sql = await runInDurableObject(stub, (_i, state) => {
-				for (let partition = 1; partition < partitions; partition++)
-					state.storage.sql.exec(
-						"INSERT INTO commits (topic, partition, committed_offset, generation, committed_at_ms) VALUES (?, ?, 0, 1, ?)",
-						topic,
-						partition,
-						nowMs,
-					);
-				return state.storage.sql;
-			});
+			await storeCommits(stub, topic, partitions, nowMs);
+			const sql = await runInDurableObject(stub, (_i, state) => state.storage.sql);
 			const body = { offsets: [{ topic, partition: 0, offset: 1 }] };
 			// The first call after the inserts loads what a running coordinator keeps; the second is the steady cost.
 			await json("POST", `/v1/groups/${group}/offsets`, 200, { body });
