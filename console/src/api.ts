@@ -174,11 +174,14 @@ export interface AclEntry {
 	readonly operations: readonly string[];
 }
 
+/** A key's rates, each in its unit per second; one not there is no quota. */
+export type KeyQuotas = Partial<Record<"produce_bytes_per_sec" | "fetch_bytes_per_sec" | "requests_per_sec", number>>;
+
 export interface ApiKey {
 	readonly id: string;
 	readonly name: string;
 	readonly acl: readonly AclEntry[];
-	readonly quotas: Readonly<Record<string, number>>;
+	readonly quotas: Readonly<KeyQuotas>;
 	readonly created_at_ms: number;
 	readonly secret?: string;
 }
@@ -320,6 +323,10 @@ export class Api {
 	}
 	createKey(body: { name: string; acl: AclEntry[] }) {
 		return this.#client.keys.create(body) as Promise<ApiKey & { secret: string }>;
+	}
+	/** Replaces a key's quotas, all of them: one left out is removed. */
+	setKeyQuotas(id: string, quotas: Readonly<Record<string, number>>) {
+		return this.#client.keys.setQuotas(id, quotas) as Promise<ApiKey>;
 	}
 	deleteKey(id: string) {
 		return this.#client.keys.delete(id);

@@ -1,0 +1,113 @@
+// @ts-check
+/**
+ * The console's API keys page changes a key's quotas, in a real Chromium against a real `wrangler dev`: quotas set
+ * from the form are the key's over HTTP, emptying the fields removes them, and a value the API refuses (400) or a key
+ * revoked meanwhile (404) shows the API's message in the form, changing nothing. Apart from console.test.mjs, whose
+ * steps build on each other: this one needs only a key.
+ */
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { launchBrowser, shoot } from "./lib/browser.mjs";
+import { client } from "./lib/client.mjs";
+import { tempDir } from "./lib/temp-dir.mjs";
+
+const state = tempDir("console-quotas");
+/** @type {import("../../scripts/lib/wrangler-dev.mjs").WranglerDev} */
+let dev;
+/** @type {ReturnType<typeof client>} */
+let api;
+/** @type {Awaited<ReturnType<typeof launchBrowser>>} */
+let browser;
+/** @type {import("playwright-core").Page} */
+let page;
+
+before(async () => {
+	const token = generateToken();
+	dev = await startWranglerDev({ persistTo: state.path, token });
+	api = client(dev.url, token);
+	browser = await launchBrowser();
+	page = await browser.context.newPage();
+	await page.goto(`${dev.url}/console/`);
+	await page.getByLabel("Access token").fill(token);
+	await page.getByRole("button", { name: "Sign in" }).click();
+	await page.getByRole("heading", { level: 1, name: "Topics" }).waitFor();
+});
+
+after(async () => {
+	await browser?.close();
+	await stopAllWranglerDevs();
+	state.remove();
+});
+
+/**
+ * A key's quotas as `GET /v1/keys` lists them (there is no GET of one key).
+ * @param {string} id
+ */
+async function quotasOf(id) {
+	const { keys } = await api.expect(200, "GET", "/v1/keys");
+	return keys.find((/** @type {{ id: string }} */ key) => key.id === id)?.quotas;
+}
+
+/** The keys page, its list loaded. */
+async function openKeys() {
+	await page.goto(`${dev.url}/console/#/keys`);
+	await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
+	await page.locator("main .loading").waitFor({ state: "detached" });
+}
+
+test("a key's quotas are set, shown, cleared and refused from the keys page", async () => {
+	const key = await api.expect(201, "POST", "/v1/keys", {
+		body: { name: "metered", acl: [{ resource: "topic:orders", operations: ["produce"] }] },
+	});
+	await openKeys();
+	const row = page.getByRole("table", { name: "API keys" }).getByRole("row").filter({ hasText: "metered" });
+	await row.getByText("no quotas").waitFor();
+
+	await row.getByRole("button", { name: "Edit quotas of metered" }).click();
+	const form = page.getByRole("form", { name: "Quotas of metered" });
+	const produce = form.getByLabel("Produce bytes per second");
+	const fetchBytes = form.getByLabel("Fetch bytes per second");
+	const requests = form.getByLabel("Requests per second");
+	const save = form.getByRole("button", { name: "Save quotas" });
+	assert.deepEqual([await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()], ["", "", ""]);
+	await produce.fill("1048576");
+	await requests.fill("50");
+	await save.click();
+	await form.getByText("Quotas of metered saved").waitFor();
+	assert.deepEqual(await quotasOf(key.id), { produce_bytes_per_sec: 1_048_576, requests_per_sec: 50 });
+	await row.getByText("produce 1.0 MiB/s").waitFor();
+	assert.match((await row.textContent()) ?? "", /50 requests\/s/);
+	await shoot(page, "17-key-quotas");
+
+	// The form opened again starts from the key's quotas as they are now.
+	await openKeys();
+	await row.getByRole("button", { name: "Edit quotas of metered" }).click();
+	assert.deepEqual([await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()], ["1048576", "", "50"]);
+
+	// Empty fields are no quota: the whole set is replaced, so saving them all empty removes every quota.
+	await produce.fill("");
+	await requests.fill("");
+	await save.click();
+	await form.getByText("Quotas of metered saved: none").waitFor();
+	assert.deepEqual(await quotasOf(key.id), {});
+	await row.getByText("no quotas").waitFor();
+
+	// A rate below 1 is the API's to refuse: its message is shown, and nothing changes.
+	await fetchBytes.fill("0");
+	await save.click();
+	const refused = form.getByRole("alert");
+	await refused.waitFor();
+	const answer = await api.expect(400, "PUT", `/v1/keys/${key.id}/quotas`, { body: { fetch_bytes_per_sec: 0 } });
+	assert.match(answer.error.message, /fetch_bytes_per_sec/);
+	assert.equal(await refused.textContent(), `Error: ${answer.error.message}`, "the API's own words");
+	assert.deepEqual(await quotasOf(key.id), {});
+
+	// A key revoked while its form is open: the 404's message, not a success.
+	await api.expect(204, "DELETE", `/v1/keys/${key.id}`);
+	await fetchBytes.fill("4096");
+	await save.click();
+	await form.getByRole("alert").getByText(`key "${key.id}" does not exist`).waitFor();
+	await shoot(page, "18-key-quotas-refused");
+});
