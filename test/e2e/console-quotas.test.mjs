@@ -2,7 +2,8 @@
 /**
  * The console's API keys page changes a key's quotas, in a real Chromium against a real `wrangler dev`: quotas set
  * from the form are the key's over HTTP, emptying the fields removes them, and a value the API refuses (400) or a key
- * revoked meanwhile (404) shows the API's message in the form, changing nothing. Apart from console.test.mjs, whose
+ * revoked meanwhile (404) shows the API's message in the form, changing nothing; so does a number field the browser
+ * cannot parse, before anything is sent. Apart from console.test.mjs, whose
  * steps build on each other: this one needs only a key.
  */
 
@@ -102,6 +103,14 @@ test("a key's quotas are set, shown, cleared and refused from the keys page", as
 	const answer = await api.expect(400, "PUT", `/v1/keys/${key.id}/quotas`, { body: { fetch_bytes_per_sec: 0 } });
 	assert.match(answer.error.message, /fetch_bytes_per_sec/);
 	assert.equal(await refused.textContent(), `Error: ${answer.error.message}`, "the API's own words");
+	assert.deepEqual(await quotasOf(key.id), {});
+
+	// Text a number field cannot parse reads as "": it is refused here, not sent as "no quota", and nothing is saved.
+	await requests.fill("50");
+	await fetchBytes.fill("");
+	await fetchBytes.pressSequentially("1e");
+	await save.click();
+	await form.getByRole("alert").getByText("Fetch bytes per second: give a whole number, or leave it empty for no quota.").waitFor();
 	assert.deepEqual(await quotasOf(key.id), {});
 
 	// A key revoked while its form is open: the 404's message, not a success.
