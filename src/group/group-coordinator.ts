@@ -9,8 +9,8 @@
  * at the edge, and settled here (positions move only if the member still owns the partition and nobody moved the
  * position meanwhile). The only awaits are outside those transactions (registry, directory, alarm), and every
  * decision is re-read from SQLite after them, so calls that interleave at an await stay consistent.
- * Sessions expire by one alarm set at the earliest deadline (partywhen style), and lazily on any call; an empty
- * group's offsets expire by the same alarm (offsets-retention.ts).
+ * Sessions expire by one alarm set at the earliest deadline (partywhen style), and lazily on any call; offsets
+ * past the retention expire by the same alarm (offsets-retention.ts).
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -240,8 +240,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/**
-	 * Expires members whose session passed and an empty group's offsets past the retention (deleting the group once
-	 * none is left), retries a failed directory publish, and sets the next alarm.
+	 * Expires members whose session passed and offsets past the retention (deleting an empty group once none is
+	 * left), retries a failed directory publish, and sets the next alarm.
 	 */
 	override async alarm(): Promise<void> {
 		// A fired alarm is gone; if the handler throws, the runtime retries it, and the next call reads it again.
@@ -258,23 +258,25 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/**
-	 * One bounded step of offsets expiry, then the time to wait for: its oldest commit left (an alarm due at once, if
-	 * the step left some due, takes the next), or the group's deletion if none is.
+	 * One bounded step of offsets expiry, then the time to wait for: the oldest commit left that may expire (an alarm
+	 * due at once, if the step left some due, takes the next); with members and none, a retention from now; with
+	 * neither members nor offsets, the group's deletion.
 	 */
 	private expireOffsets(groupId: string, now: number): void {
 		const due = this.offsetsExpiryDue();
 		if (due === null || due > now) return;
-		this.store.expireCommits(now - this.offsetsRetentionMs, EXPIRY_ROWS_PER_STEP);
-		const oldest = this.store.oldestCommitMs();
-		if (oldest === null) this.rules.deleteEmpty(groupId, now);
-		else this.store.setRetentionFrom(Math.max(this.store.state().empty_since_ms ?? 0, oldest));
+		// The topics the cap left out are still subscribed to; an empty group keeps none (its list may be stale).
+		const kept = JSON.stringify(this.store.memberCount() > 0 ? [...this.leftOutTopics.keys()] : []);
+		this.store.expireCommits(now - this.offsetsRetentionMs, EXPIRY_ROWS_PER_STEP, kept);
+		const oldest = this.store.oldestCommitMs(kept);
+		if (oldest === null && this.store.memberCount() === 0) this.rules.deleteEmpty(groupId, now);
+		else this.store.setRetentionFrom(Math.max(this.store.state().empty_since_ms ?? 0, oldest ?? now));
 	}
 
-	/** When an empty group's offsets are next looked at (offsets-retention.ts); null while it has members. */
+	/** When the group's offsets are next looked at (offsets-retention.ts). */
 	private offsetsExpiryDue(): number | null {
 		const state = this.store.state();
-		if (state.status !== "active" || this.store.memberCount() > 0) return null;
-		return offsetsExpiryDueMs(state.empty_since_ms, this.offsetsRetentionMs);
+		return state.status === "active" ? offsetsExpiryDueMs(state.empty_since_ms, this.offsetsRetentionMs) : null;
 	}
 
 	/** Re-reads subscribed topics at most every `GROUP_METADATA_REFRESH_MS`; one refresh at a time. */
@@ -294,6 +296,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		let next: Map<string, SubscribedTopic>;
 		let discovered: OffsetCommit[];
 		let later: ReturnType<typeof newPartitions>;
+		let unsubscribed: string[] = [];
 		try {
 			resolved = subscriptions.length === 0 ? new Map() : await resolveTopics(this.env, subscriptions);
 			next = capTopics(resolved, GROUP_PARTITIONS_MAX);
@@ -326,10 +329,13 @@ export class GroupCoordinator extends DurableObject<Env> {
 			this.refreshedAtMs = Date.now();
 			const leftOut = new Map([...resolved].filter(([name]) => !next.has(name)));
 			if (!sameTopics(leftOut, this.leftOutTopics)) this.ctx.storage.kv.put(LEFT_OUT_TOPICS_KEY, leftOut);
+			unsubscribed = [...this.leftOutTopics.keys()].filter((name) => !resolved.has(name));
 			this.leftOutTopics = leftOut;
 		}
 		next = cutBefore(next, later);
 		this.transact(() => {
+			// Kept while left out (`expireOffsets`), their offsets may expire now, as a subscribed topic's that leaves.
+			if (unsubscribed.length > 0 && this.store.memberCount() > 0) this.store.restartRetention(JSON.stringify(unsubscribed), Date.now());
 			const current = this.store.subscribedTopics();
 			if (!sameTopics(current, next)) this.rules.applyTopics(current, next, Date.now(), discovered);
 		});
@@ -398,7 +404,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * One alarm for all due work: the earliest session deadline, a publish retry, positions SQLite is behind on, or
-	 * an empty group's offsets expiry.
+	 * offsets expiry.
 	 * Heartbeats only push deadlines later and a position's due time only comes once, so outside the alarm handler
 	 * the alarm only ever moves earlier (an early alarm re-arms itself).
 	 */

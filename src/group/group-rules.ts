@@ -94,6 +94,8 @@ export class GroupRules {
 		}
 		this.store.putMember(member, now, previous?.memberId ?? null);
 		if (count === 0 || state.strategy === null) this.store.setStrategy(request.strategy ?? "sticky");
+		// A new group holds no offset: no retention starts before now.
+		if (state.status === "new") this.store.setRetentionFrom(now);
 		this.store.setStatus("active");
 		this.membershipVersion++;
 		// KIP-345: a static member back within its session keeps its partitions, without a rebalance.
@@ -308,6 +310,8 @@ export class GroupRules {
 	): void {
 		const leaving = new Set([...current.keys()].filter((name) => !next.has(name)));
 		if (leaving.size > 0) this.commitConfirmed((_member, _key, tp) => leaving.has(tp.topic), now);
+		// Its offsets may now expire while members remain (offsets-retention.ts), a retention from now at the earliest.
+		if (leaving.size > 0 && this.store.memberCount() > 0) this.store.restartRetention(JSON.stringify([...leaving]), now);
 		for (const [name, topic] of next) {
 			if (current.get(name)?.topicId === topic.topicId) continue;
 			this.store.forgetOtherIncarnations(name, topic.topicId);

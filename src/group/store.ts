@@ -18,6 +18,9 @@ import { POSITION_WRITE_INTERVAL_MS, SESSION_DEADLINE_STALENESS_FRACTION } from 
 import { type Assignment, comparePartitions, keyOf } from "./assignors.ts";
 import type { AutoCommitSettings, CommittedOffset, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
 
+/** Offsets that may expire (KIP-496): of topics no member subscribes to, nor in the JSON array bound to it. */
+const EXPIRABLE = "topic NOT IN (SELECT topic FROM subscribed_topics) AND topic NOT IN (SELECT value FROM json_each(?))";
+
 export type GroupStatus = "new" | "active" | "deleted";
 
 export interface GroupStateRow extends Record<string, SqlStorageValue> {
@@ -527,22 +530,41 @@ export class GroupStore {
 		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
 	}
 
-	/** Reads every commit: only the offsets-retention alarm asks, once offsets were due (offsets-retention.ts). */
-	oldestCommitMs(): number | null {
-		return this.sql.exec<{ ms: number | null }>("SELECT MIN(committed_at_ms) AS ms FROM commits").one().ms;
+	/**
+	 * The oldest commit time of the offsets that may expire: those of topics neither subscribed to nor in `kept` (JSON
+	 * array). Reads every commit: only the offsets-retention alarm asks, once offsets were due (offsets-retention.ts).
+	 */
+	oldestCommitMs(kept: string): number | null {
+		return this.sql.exec<{ ms: number | null }>(`SELECT MIN(committed_at_ms) AS ms FROM commits WHERE ${EXPIRABLE}`, kept).one().ms;
 	}
 
-	/** Deletes up to `limit` offsets last committed at or before `cutoffMs`. */
-	expireCommits(cutoffMs: number, limit: number): void {
-		this.sql.exec("DELETE FROM commits WHERE rowid IN (SELECT rowid FROM commits WHERE committed_at_ms <= ? LIMIT ?)", cutoffMs, limit);
+	/** Deletes up to `limit` offsets that may expire (see `oldestCommitMs`) last committed at or before `cutoffMs`. */
+	expireCommits(cutoffMs: number, limit: number, kept: string): void {
+		this.sql.exec(
+			`DELETE FROM commits WHERE rowid IN (SELECT rowid FROM commits WHERE committed_at_ms <= ? AND ${EXPIRABLE} LIMIT ?)`,
+			cutoffMs,
+			kept,
+			limit,
+		);
+	}
+
+	/** Starts the retention of `topics`' offsets (JSON array) at `nowMs`, unless they were committed later. */
+	restartRetention(topics: string, nowMs: number): void {
+		this.sql.exec(
+			"UPDATE commits SET committed_at_ms = ? WHERE committed_at_ms < ? AND topic IN (SELECT value FROM json_each(?))",
+			nowMs,
+			nowMs,
+			topics,
+		);
 	}
 
 	/**
 	 * Writes a commit, on the incarnation of its topic the group subscribes to now (`topic_id`; none: NULL). One equal
 	 * to the stored commit (offset, metadata and incarnation) writes no row, so leaves its generation and time as
 	 * first written, unless `touch`: a Kafka consumer's auto-commit sends its offsets again every interval while it
-	 * is idle, each a billed row and a storage commit, and a member's commit time matters to no one (its offsets
-	 * expire only once the group is empty). A commit with no member is `touch`ed: its time is its expiry's start.
+	 * is idle, each a billed row and a storage commit, and a member's commit time matters only once its topic leaves
+	 * the subscriptions, which restarts it (`restartRetention`). A commit with no member is `touch`ed: its time is its
+	 * expiry's start.
 	 */
 	writeCommit(commit: CommittedOffset, generation: number, nowMs: number, touch = false): void {
 		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");

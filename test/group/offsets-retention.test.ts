@@ -13,7 +13,7 @@ import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
 import { offsetsRetentionMs } from "../../src/group/offsets-retention.ts";
 import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
 import { EXPIRY_ROWS_PER_STEP, GROUP_PARTITIONS_MAX, OFFSETS_RETENTION_MINUTES_DEFAULT } from "../../src/shared/limits.ts";
-import { commit, describeGroup, join } from "../support/group.ts";
+import { commit, describeGroup, join, setOffsetsRetention } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { countRows } from "../support/sql-rows.ts";
 import { coordinatorStub } from "../support/stubs.ts";
@@ -42,9 +42,7 @@ afterEach(() => {
 
 /** Sets the coordinator's retention (read from the Worker var when it starts) to `RETENTION_MS`. */
 async function shortRetention(group: string): Promise<void> {
-	await runInDurableObject(coordinatorStub(group), (instance) => {
-		(instance as unknown as { offsetsRetentionMs: number }).offsetsRetentionMs = RETENTION_MS;
-	});
+	await setOffsetsRetention(group, RETENTION_MS);
 }
 
 async function listed(group: string): Promise<boolean> {

@@ -171,3 +171,10 @@ export async function cutPollBodies(anyTopic: string): Promise<{ stop(): void }>
 	});
 	return { stop: () => stop() };
 }
+
+/** Sets the coordinator's offsets retention (read from the Worker var when it starts) to `ms`. */
+export async function setOffsetsRetention(group: string, ms: number): Promise<void> {
+	await runInDurableObject(coordinatorStub(group), (instance) => {
+		(instance as unknown as { offsetsRetentionMs: number }).offsetsRetentionMs = ms;
+	});
+}
