@@ -101,7 +101,7 @@ describe("offsets retention with members (KIP-496)", () => {
 		expect(await stored(second.group)).toEqual([`${second.a}/0@1`, `${second.b}/0@1`]);
 	});
 
-	it("keeps the offsets of a topic the partition cap left out, which the member still subscribes to", async () => {
+	it("keeps the offsets of a topic the partition cap left out while the member subscribes to it, and expires them after", async () => {
 		const startedAt = clock.nowMs;
 		// Topics of PARTITIONS_MAX partitions and a small one fill the group up to the cap before it joins.
 		const prefix = `kip496cap-${crypto.randomUUID().slice(0, 6)}`;
@@ -130,5 +130,17 @@ describe("offsets retention with members (KIP-496)", () => {
 		clockAt(startedAt + RETENTION_MS);
 		await runDurableObjectAlarm(coordinatorStub(group));
 		expect(await stored(group), "the unsubscribed topic's offset went, the left-out one's stays").toEqual([`${late}/0@0`]);
+		// The member no longer subscribes to it: its offset expires a retention after the refresh that saw that.
+		const droppedAt = startedAt + (3 * RETENTION_MS) / 2;
+		clockAt(droppedAt);
+		await join(group, { topic_pattern: `${prefix}-[ab].*`, member_id: m.member_id, session_timeout_ms: SESSION_TIMEOUT_MS_MAX });
+		await forceMetadataRefresh(group);
+		await heartbeat(group, m.member_id);
+		clockAt(startedAt + 2 * RETENTION_MS);
+		await runDurableObjectAlarm(coordinatorStub(group));
+		expect(await stored(group), "a retention after its commit, but not after it was dropped").toEqual([`${late}/0@0`]);
+		clockAt(droppedAt + RETENTION_MS);
+		await runDurableObjectAlarm(coordinatorStub(group));
+		expect(await stored(group)).toEqual([]);
 	}, 120_000);
 });
