@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const GROUP_SCHEMA_VERSION = 4;
+export const GROUP_SCHEMA_VERSION = 5;
 
 export const GROUP_DDL: readonly string[] = [
 	// One row: the group's id, lifecycle, generation and strategy; `published_generation` is what the directory
@@ -93,6 +93,12 @@ export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
 			"ALTER TABLE group_state ADD COLUMN empty_since_ms INTEGER",
 			"UPDATE group_state SET empty_since_ms = unixepoch() * 1000 WHERE status = 'active' AND NOT EXISTS (SELECT 1 FROM members)",
 		],
+	},
+	{
+		// v5: offsets expire in a group with members too (KIP-496), counted from when their topic left the subscriptions;
+		// before, a topic that left kept its commit time, so a group with members counts from the upgrade.
+		version: 5,
+		statements: ["UPDATE group_state SET empty_since_ms = unixepoch() * 1000 WHERE EXISTS (SELECT 1 FROM members)"],
 	},
 ];
 

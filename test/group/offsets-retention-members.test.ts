@@ -6,7 +6,10 @@
  */
 
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
+import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
 import { GROUP_PARTITIONS_MAX, PARTITIONS_MAX, SESSION_TIMEOUT_MS_MAX } from "../../src/shared/limits.ts";
 import { type HeldClock, holdClock } from "../support/clock.ts";
 import { commit, describeGroup, forceMetadataRefresh, heartbeat, join, setOffsetsRetention } from "../support/group.ts";
@@ -99,6 +102,24 @@ describe("offsets retention with members (KIP-496)", () => {
 		clockAt(startedAt + 2 * RETENTION_MS);
 		await runDurableObjectAlarm(coordinatorStub(second.group));
 		expect(await stored(second.group)).toEqual([`${second.a}/0@1`, `${second.b}/0@1`]);
+	});
+
+	it("counts a group with members from its schema's upgrade, not from the old commits of topics it dropped before", async () => {
+		const { a, group, rejoin } = await memberOfBoth((prefix) => ({ topics: [`${prefix}-a`, `${prefix}-b`] }));
+		await rejoin({ topics: [a] });
+		await runInDurableObject(coordinatorStub(group), (_instance, state) => {
+			const sql = state.storage.sql;
+			// Back to schema v4, where a topic a member dropped kept its commit time, as old as the group here.
+			sql.exec("UPDATE group_state SET empty_since_ms = NULL");
+			sql.exec("UPDATE commits SET committed_at_ms = 0");
+			sql.exec("UPDATE schema_version SET version = 4");
+			new GroupCoordinator(state, env);
+			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);
+			// SQLite's clock, not the held one, which stands where the test started: the same within the test's run.
+			const since = sql.exec<{ ms: number | null }>("SELECT empty_since_ms AS ms FROM group_state").one().ms;
+			expect(since, "set by the upgrade").not.toBeNull();
+			expect(Math.abs((since as number) - clock.nowMs)).toBeLessThan(RETENTION_MS / 2);
+		});
 	});
 
 	it("keeps the offsets of a topic the partition cap left out while the member subscribes to it, and expires them after", async () => {
