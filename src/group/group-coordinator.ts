@@ -266,10 +266,11 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const due = this.offsetsExpiryDue();
 		if (due === null || due > now) return;
 		// The topics the cap left out are still subscribed to; an empty group keeps none (its list may be stale).
-		const kept = JSON.stringify(this.store.memberCount() > 0 ? [...this.leftOutTopics.keys()] : []);
+		const empty = this.store.memberCount() === 0;
+		const kept = JSON.stringify(empty ? [] : [...this.leftOutTopics.keys()]);
 		this.store.expireCommits(now - this.offsetsRetentionMs, EXPIRY_ROWS_PER_STEP, kept);
 		const oldest = this.store.oldestCommitMs(kept);
-		if (oldest === null && this.store.memberCount() === 0) this.rules.deleteEmpty(groupId, now);
+		if (oldest === null && empty) this.rules.deleteEmpty(groupId, now);
 		else this.store.setRetentionFrom(Math.max(this.store.state().empty_since_ms ?? 0, oldest ?? now));
 	}
 
