@@ -17,6 +17,23 @@ import { partitionStub } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
 import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
+/**
+ * Makes the next send on the tail open in partition `stub` throw, as a send does on an evicted object (the send
+ * after it works again); `onFail` runs when it does.
+ */
+async function failNextSend(stub: Awaited<ReturnType<typeof partitionStub>>, onFail: () => void = () => {}): Promise<void> {
+	await runInDurableObject(stub, (_, state) => {
+		const [socket] = state.getWebSockets();
+		if (socket === undefined) throw new Error("the tail is not open here");
+		const send = socket.send.bind(socket);
+		socket.send = () => {
+			socket.send = send;
+			onFail();
+			throw new Error("evicted");
+		};
+	});
+}
+
 describe("WebSocket tail", () => {
 	it("sends the backlog from offset, then every append, in order", async () => {
 		const topic = uniqueTopic();
@@ -104,15 +121,7 @@ describe("WebSocket tail", () => {
 		await tail.until(() => tail.values().length === 1);
 		const stub = await partitionStub(topic);
 		// The next send fails as it would on an evicted object: the background send ends, the attachment unmoved.
-		await runInDurableObject(stub, (_, state) => {
-			const [socket] = state.getWebSockets();
-			if (socket === undefined) throw new Error("the tail is not open here");
-			const send = socket.send.bind(socket);
-			socket.send = () => {
-				socket.send = send;
-				throw new Error("evicted");
-			};
-		});
+		await failNextSend(stub);
 		const before = Date.now();
 		await produce(topic, [{ value: "b" }]);
 		const alarmAtMs = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
@@ -136,15 +145,8 @@ describe("WebSocket tail", () => {
 		const stub = await partitionStub(topic);
 		// Once paid for, the next send fails as it would on an evicted object: the background send ends, the attachment unmoved.
 		let evicted = false;
-		await runInDurableObject(stub, (_, state) => {
-			const [socket] = state.getWebSockets();
-			if (socket === undefined) throw new Error("the tail is not open here");
-			const send = socket.send.bind(socket);
-			socket.send = () => {
-				socket.send = send;
-				evicted = true;
-				throw new Error("evicted");
-			};
+		await failNextSend(stub, () => {
+			evicted = true;
 		});
 		// The first message left the key ~2000 bytes in debt, and with the clock held it stays so: "b" waits to be paid for.
 		await produce(topic, [{ value: "b" }]);
