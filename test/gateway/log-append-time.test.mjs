@@ -11,7 +11,7 @@ import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { decodeBatches, encodeBatch } from "../../gateway/protocol/record-batch.js";
 import { exchange as exchangeWith } from "../e2e/lib/kafka.mjs";
-import { gatewayOver, routeServer } from "./lib/stand-in.mjs";
+import { fetchRequest, gatewayOver, routeServer } from "./lib/stand-in.mjs";
 
 /** Kafka's record batch attribute bit for LogAppendTime (RecordBatch.TIMESTAMP_TYPE_MASK). */
 const TIMESTAMP_TYPE_BIT = 0x08;
@@ -83,20 +83,8 @@ async function produceTo(topic) {
 
 /** @param {string} topic */
 async function fetchFrom(topic) {
-	const request = {
-		replicaId: -1,
-		maxWaitMs: 0,
-		minBytes: 1,
-		maxBytes: 1_048_576,
-		isolationLevel: 0,
-		sessionId: 0,
-		sessionEpoch: -1,
-		topics: [
-			{ topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1_048_576, logStartOffset: -1, currentLeaderEpoch: -1 }] },
-		],
-		forgottenTopicsData: [],
-		rackId: "",
-	};
+	const partitions = [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1_048_576, logStartOffset: -1, currentLeaderEpoch: -1 }];
+	const request = fetchRequest([{ topic, partitions }]);
 	const answer = await exchangeWith(gateway.port, "Fetch", 12, request);
 	const [partition] = answer.responses[0].partitions;
 	assert.equal(partition.errorCode, KAFKA.NONE);

@@ -13,7 +13,7 @@ import { KAFKA } from "../../gateway/errors.js";
 import { TOPIC_CONFIG_CACHE_MS } from "../../gateway/limits.js";
 import { decodeBatches, encodeBatch } from "../../gateway/protocol/record-batch.js";
 import { exchange } from "../e2e/lib/kafka.mjs";
-import { connectClient, gatewayOver, routeServer } from "./lib/stand-in.mjs";
+import { connectClient, fetchRequest, gatewayOver, routeServer } from "./lib/stand-in.mjs";
 
 /** Kafka's record batch attribute bit for LogAppendTime (RecordBatch.TIMESTAMP_TYPE_MASK). */
 const TIMESTAMP_TYPE_BIT = 0x08;
@@ -128,18 +128,7 @@ async function produceTo(send, topic) {
 /** Fetch v12 of partition 0 of `topic` from offset 0: its batches' attributes. @param {Send} send @param {string} topic */
 async function fetchAttributes(send, topic) {
 	const partitions = [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1_048_576, logStartOffset: -1, currentLeaderEpoch: -1 }];
-	const request = {
-		replicaId: -1,
-		maxWaitMs: 0,
-		minBytes: 1,
-		maxBytes: 1_048_576,
-		isolationLevel: 0,
-		sessionId: 0,
-		sessionEpoch: -1,
-		topics: [{ topic, partitions }],
-		forgottenTopicsData: [],
-		rackId: "",
-	};
+	const request = fetchRequest([{ topic, partitions }]);
 	const [partition] = (await send("Fetch", 12, request)).responses[0].partitions;
 	assert.equal(partition.errorCode, KAFKA.NONE);
 	return (await decodeBatches(partition.records)).map((b) => b.attributes & TIMESTAMP_TYPE_BIT);

@@ -11,7 +11,7 @@ import { KAFKA } from "../../gateway/errors.js";
 import { APIS } from "../../gateway/protocol/apis.js";
 import { decodeBatches } from "../../gateway/protocol/record-batch.js";
 import { exchange as exchangeWith } from "../e2e/lib/kafka.mjs";
-import { gatewayOver, routeServer } from "./lib/stand-in.mjs";
+import { fetchRequest, gatewayOver, routeServer } from "./lib/stand-in.mjs";
 
 const ZERO_ID = "0".repeat(32);
 const NO_SUCH_ID = "5f1b0c3a9d2e4f6a8b7c6d5e4f3a2b1c";
@@ -73,20 +73,13 @@ const exchange = (/** @type {string} */ name, /** @type {number} */ version, /**
 	exchangeWith(gateway.port, name, version, body);
 
 /** A Fetch of partitions 0 and 1 of each id, from offset 0, without waiting. @param {string[]} ids */
-const fetchOf = (ids) => ({
-	maxWaitMs: 0,
-	minBytes: 1,
-	maxBytes: 1_048_576,
-	isolationLevel: 0,
-	sessionId: 0,
-	sessionEpoch: -1,
-	topics: ids.map((topicId) => ({
-		topicId,
-		partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1_048_576 })),
-	})),
-	forgottenTopicsData: [],
-	rackId: "",
-});
+const fetchOf = (ids) =>
+	fetchRequest(
+		ids.map((topicId) => ({
+			topicId,
+			partitions: [0, 1].map((partition) => ({ partition, fetchOffset: 0, partitionMaxBytes: 1_048_576 })),
+		})),
+	);
 
 /** The versions ApiVersions advertises, by API name. */
 const served = Object.fromEntries([...APIS.values()].map((api) => [api.name, [api.minVersion, api.maxVersion]]));

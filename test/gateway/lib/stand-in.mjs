@@ -67,6 +67,24 @@ export function gatewayOver(worker, options = {}) {
 	};
 }
 
+/**
+ * A Fetch request that does not wait, for `topics` (`{ topic, partitions }` by name, or `{ topicId, partitions }` from
+ * v13), with a client's fields (no replica, no fetch session, up to 1 MiB): each version's encoder takes what it has.
+ * @param {object[]} topics
+ */
+export const fetchRequest = (topics) => ({
+	replicaId: -1,
+	maxWaitMs: 0,
+	minBytes: 1,
+	maxBytes: 1_048_576,
+	isolationLevel: 0,
+	sessionId: 0,
+	sessionEpoch: -1,
+	topics,
+	forgottenTopicsData: [],
+	rackId: "",
+});
+
 /** Whether `version` of a message is flexible (tagged fields, compact strings): `flexible` is its versions' range. */
 const flexibleIn = (/** @type {{ min: number, max: number }} */ flexible, /** @type {number} */ version) =>
 	version >= flexible.min && version <= flexible.max;
