@@ -5,6 +5,7 @@
  */
 
 import { Groups, Keys, Subscriptions, Topics } from "./admin.ts";
+import { Anonymous } from "./anonymous.ts";
 import { Consumer, type ConsumerOptions } from "./consumer.ts";
 import { type ConnectionOptions, Http, seg } from "./http.ts";
 import { Producer, type ProducerOptions } from "./producer.ts";
@@ -41,6 +42,8 @@ export class Tributary {
 	readonly groups: Groups;
 	readonly keys: Keys;
 	readonly subscriptions: Subscriptions;
+	/** What a request without credentials may do. */
+	readonly anonymous: Anonymous;
 	readonly #http: Http;
 
 	constructor(options: ConnectionOptions) {
@@ -49,6 +52,7 @@ export class Tributary {
 		this.groups = new Groups(this.#http);
 		this.keys = new Keys(this.#http);
 		this.subscriptions = new Subscriptions(this.#http);
+		this.anonymous = new Anonymous(this.#http);
 	}
 
 	/** The broker's base URL, without a trailing slash. */

@@ -1,0 +1,55 @@
+/**
+ * The SDK's `anonymous.get` and `anonymous.set` against the real Worker (inside workerd): what a request without
+ * credentials may do, read and replaced whole (ACL and quotas at once); an emptied ACL closes public access again;
+ * refusals are `TributaryError`s carrying the API's code and message.
+ */
+
+import { afterEach, describe, expect, it } from "vitest";
+import { TributaryError } from "../../client/index.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { wiredClient } from "../support/sdk.ts";
+import { call, createTopic, json } from "../support/worker.ts";
+
+const isAnonymous = (r: { path: string }) => r.path === "/v1/anonymous";
+
+describe("SDK anonymous", { timeout: 20_000 }, () => {
+	afterEach(async () => {
+		// The principal is one for the whole Worker: leave it as every other test expects it, with no rights.
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [] } });
+	});
+
+	it("reads and replaces anonymous's grant; an empty ACL closes public access again", async () => {
+		const topic = uniqueTopic("public");
+		await createTopic(topic, 1);
+		const records = `/v1/topics/${topic}/partitions/0/records`;
+		const { client, sent } = wiredClient();
+		expect(await client.anonymous.get()).toEqual({ acl: [], quotas: {} });
+
+		const grant = { acl: [{ resource: `topic:${topic}`, operations: ["consume"] }], quotas: { requests_per_sec: 100 } };
+		expect(await client.anonymous.set(grant)).toEqual(grant);
+		expect(await client.anonymous.get()).toEqual(grant);
+		expect((await call("GET", records, { token: null })).status).toBe(200);
+
+		expect(await client.anonymous.set({ acl: [], quotas: grant.quotas })).toEqual({ acl: [], quotas: grant.quotas });
+		expect((await call("GET", records, { token: null })).status).toBe(401);
+		expect(sent.filter(isAnonymous).map((r) => r.method)).toEqual(["GET", "PUT", "GET", "PUT"]);
+	});
+
+	it("sends a replacement again when its answer is lost (it is idempotent)", async () => {
+		const { client, sent, dropAnswer } = wiredClient();
+		dropAnswer((r) => isAnonymous(r) && r.method === "PUT");
+		const grant = { acl: [{ resource: "topic:news.*", operations: ["consume", "describe"] }], quotas: {} };
+		expect(await client.anonymous.set(grant)).toEqual(grant);
+		expect(sent.filter(isAnonymous)).toHaveLength(2);
+	});
+
+	it("refuses what the API refuses, in its words, and changes nothing", async () => {
+		const { client } = wiredClient();
+		const refused = await client.anonymous.set({ acl: [{ resource: "everything", operations: ["consume"] }] }).catch((e: unknown) => e);
+		expect(refused).toBeInstanceOf(TributaryError);
+		const answer = await call("PUT", "/v1/anonymous", { body: { acl: [{ resource: "everything", operations: ["consume"] }] } });
+		const { error } = (await answer.json()) as { error: { code: string; message: string } };
+		expect(refused).toMatchObject({ code: error.code, status: 400, message: error.message });
+		expect(await client.anonymous.get()).toEqual({ acl: [], quotas: {} });
+	});
+});
