@@ -186,6 +186,12 @@ export interface ApiKey {
 	readonly secret?: string;
 }
 
+/** What a request without credentials may do: anonymous's ACL and quotas (an empty ACL is no access). */
+export interface AnonymousAccess {
+	readonly acl: readonly AclEntry[];
+	readonly quotas: Readonly<KeyQuotas>;
+}
+
 /** A failed call: the API's error code and message, and the HTTP status (0 when there was no answer). */
 export { TributaryError as ApiError } from "tributary/client";
 
@@ -330,5 +336,13 @@ export class Api {
 	}
 	deleteKey(id: string) {
 		return this.#client.keys.delete(id);
+	}
+
+	anonymous() {
+		return this.#client.anonymous.get() as Promise<AnonymousAccess>;
+	}
+	/** Replaces anonymous's ACL and quotas, both at once: a quota left out is removed. */
+	setAnonymous(access: AnonymousAccess) {
+		return this.#client.anonymous.set(access) as Promise<AnonymousAccess>;
 	}
 }

@@ -10,6 +10,7 @@
 import { Api, type ApiError } from "./api.ts";
 import { href, type PageContext, type Session } from "./context.ts";
 import { type Child, field, h, mount } from "./dom.ts";
+import { anonymousPage } from "./pages/anonymous.ts";
 import { groupPage, groupsPage } from "./pages/groups.ts";
 import { keysPage } from "./pages/keys.ts";
 import { recordsPage } from "./pages/records.ts";
@@ -39,6 +40,7 @@ const ROUTES: readonly Route[] = [
 	{ pattern: /^webhooks$/, page: webhooksPage, nav: "webhooks", title: "Webhooks" },
 	{ pattern: /^webhooks\/([^/]+)\/([^/]+)$/, page: webhookPage, nav: "webhooks", title: "Webhook" },
 	{ pattern: /^keys$/, page: keysPage, nav: "keys", title: "API keys" },
+	{ pattern: /^anonymous$/, page: anonymousPage, nav: "anonymous", title: "Anonymous access" },
 ];
 
 const NAV: readonly { id: string; label: string; href: string; adminOnly?: boolean }[] = [
@@ -46,6 +48,7 @@ const NAV: readonly { id: string; label: string; href: string; adminOnly?: boole
 	{ id: "groups", label: "Consumer groups", href: href("groups") },
 	{ id: "webhooks", label: "Webhooks", href: href("webhooks") },
 	{ id: "keys", label: "API keys", href: href("keys"), adminOnly: true },
+	{ id: "anonymous", label: "Anonymous access", href: href("anonymous"), adminOnly: true },
 ];
 
 const root = document.getElementById("app") as HTMLElement;
@@ -158,7 +161,7 @@ function renderSignIn(message: string | null = sessionStorage.getItem(SIGNED_OUT
 				{ class: "signin-card" },
 				h("div", { class: "brand brand-large" }, logo(), h("span", null, "Tributary")),
 				h("h1", { id: "signin-title" }, "Sign in to the console"),
-				h("p", { class: "subtitle" }, "Topics, records, consumer groups, webhooks and keys of this broker."),
+				h("p", { class: "subtitle" }, "Topics, records, consumer groups, webhooks, keys and anonymous access of this broker."),
 				form,
 			),
 		),

@@ -5,25 +5,17 @@
  * from others.
  */
 
-import type { AclEntry, ApiKey, KeyQuotas } from "../api.ts";
+import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
+import type { AclEntry, ApiKey } from "../api.ts";
 import type { PageContext } from "../context.ts";
 import { field, formValue, h, mount } from "../dom.ts";
-import { formatBytes, formatCount, formatTime } from "../format.ts";
-import { badge, button, card, confirmDialog, formStatus, loading, notice, pageHeader, table, toast } from "../ui.ts";
-
-const OPERATIONS = ["describe", "consume", "produce", "admin"] as const;
-
-/** A key's quotas as the API names them, how the form labels them and how the list shows a rate. */
-const QUOTAS: readonly { name: keyof KeyQuotas; label: string; rate: (perSec: number) => string }[] = [
-	{ name: "produce_bytes_per_sec", label: "Produce bytes per second", rate: (n) => `produce ${formatBytes(n)}/s` },
-	{ name: "fetch_bytes_per_sec", label: "Fetch bytes per second", rate: (n) => `fetch ${formatBytes(n)}/s` },
-	{ name: "requests_per_sec", label: "Requests per second", rate: (n) => `${formatCount(n)} requests/s` },
-];
+import { formatTime } from "../format.ts";
+import { button, card, confirmDialog, formStatus, loading, pageHeader, table, toast } from "../ui.ts";
 
 export async function keysPage(ctx: PageContext): Promise<void> {
 	mount(ctx.main, pageHeader("API keys"), loading());
 	if (!ctx.session.canManageKeys) {
-		mount(ctx.main, pageHeader("API keys"), notice("error", "Managing keys needs the admin token or a key with admin on the cluster."));
+		mount(ctx.main, ...needsAdmin("API keys", "Managing keys"));
 		return;
 	}
 	const keys = await ctx.api.listKeys();
@@ -38,7 +30,16 @@ export async function keysPage(ctx: PageContext): Promise<void> {
 	const editQuotas = (key: ApiKey) => {
 		mount(
 			quotaSlot,
-			quotaForm(ctx, key, relist, () => mount(quotaSlot)),
+			quotaForm(
+				{
+					name: key.name,
+					quotas: key.quotas,
+					nextRequest: "The key's next request",
+					save: async (quotas) => (await ctx.api.setKeyQuotas(key.id, quotas)).quotas,
+				},
+				relist,
+				() => mount(quotaSlot),
+			),
 		);
 		quotaSlot.querySelector("input")?.focus();
 	};
@@ -58,33 +59,7 @@ function aclView(acl: readonly AclEntry[]): HTMLElement {
 	return h(
 		"ul",
 		{ class: "acl" },
-		acl.map((entry) =>
-			h(
-				"li",
-				null,
-				h("code", null, entry.resource),
-				" ",
-				entry.operations.map((op) => badge(op, op === "admin" ? "warn" : "info")),
-			),
-		),
-	);
-}
-
-/** A key's quotas as people read them ("produce 1.0 MiB/s", "50 requests/s"), none when it has none. */
-function quotaRates(quotas: Readonly<KeyQuotas>): string[] {
-	return QUOTAS.flatMap(({ name, rate }) => {
-		const perSec = quotas[name];
-		return perSec === undefined ? [] : [rate(perSec)];
-	});
-}
-
-function quotaView(quotas: Readonly<KeyQuotas>): HTMLElement {
-	const rates = quotaRates(quotas);
-	if (rates.length === 0) return h("span", { class: "quotas muted" }, "no quotas");
-	return h(
-		"ul",
-		{ class: "quotas" },
-		rates.map((rate) => h("li", null, rate)),
+		acl.map((entry) => h("li", null, h("code", null, entry.resource), " ", operationBadges(entry))),
 	);
 }
 
@@ -129,31 +104,6 @@ async function revoke(ctx: PageContext, key: ApiKey): Promise<void> {
 	}
 }
 
-/** One ACL row of the form: a resource and its operations as checkboxes. */
-function aclRow(index: number): HTMLElement {
-	return h(
-		"fieldset",
-		{ class: "acl-row" },
-		h("legend", null, `Rule ${index + 1}`),
-		field(
-			"Resource",
-			h("input", {
-				name: `resource-${index}`,
-				class: "input mono",
-				placeholder: index === 0 ? "topic:orders" : "group:billing",
-				autocomplete: "off",
-				spellcheck: "false",
-			}),
-			index === 0 ? "cluster, topic:<name>, topic:<prefix>*, group:<name> or group:<prefix>*" : undefined,
-		),
-		h(
-			"div",
-			{ class: "checks", role: "group", "aria-label": `Operations of rule ${index + 1}` },
-			OPERATIONS.map((op) => h("label", { class: "check" }, h("input", { type: "checkbox", name: `op-${index}-${op}` }), op)),
-		),
-	);
-}
-
 function createForm(ctx: PageContext, secretSlot: HTMLElement, relist: () => Promise<void>): HTMLElement {
 	const status = formStatus();
 	const rules = h("div", { class: "acl-rows" }, aclRow(0));
@@ -178,14 +128,8 @@ function createForm(ctx: PageContext, secretSlot: HTMLElement, relist: () => Pro
 		event.preventDefault();
 		const name = formValue(form, "name").trim();
 		if (name === "") return status.error("Give the key a name.");
-		const acl: AclEntry[] = [];
-		for (let i = 0; i < rules.children.length; i++) {
-			const resource = formValue(form, `resource-${i}`).trim();
-			const operations = OPERATIONS.filter((op) => formValue(form, `op-${i}-${op}`) === "on");
-			if (resource === "" && operations.length === 0) continue;
-			if (resource === "" || operations.length === 0) return status.error(`Rule ${i + 1} needs a resource and at least one operation.`);
-			acl.push({ resource, operations });
-		}
+		const acl = readAcl(form, rules.children.length);
+		if (typeof acl === "string") return status.error(acl);
 		try {
 			const created = await ctx.api.createKey({ name, acl });
 			const secret = h("code", { class: "secret", "data-testid": "new-secret" }, created.secret);
@@ -215,48 +159,4 @@ function createForm(ctx: PageContext, secretSlot: HTMLElement, relist: () => Pro
 		}
 	});
 	return card("Create a key", form);
-}
-
-/**
- * A key's quotas, replaced whole as the API does (one left out is removed): an empty field is no quota. The API
- * alone judges a rate (a whole number from 1 up to its maximum); its refusal is shown as it words it.
- */
-function quotaForm(ctx: PageContext, key: ApiKey, relist: () => Promise<void>, close: () => void): HTMLElement {
-	const status = formStatus();
-	const form = h(
-		"form",
-		{ class: "form-stack", novalidate: true, "aria-label": `Quotas of ${key.name}` },
-		h("p", { class: "hint" }, "Leave a field empty for no quota. The key's next request is held to what you save."),
-		QUOTAS.map(({ name, label }) =>
-			field(
-				label,
-				h("input", { name, type: "number", class: "input", min: "1", step: "1", inputmode: "numeric", value: key.quotas[name] }),
-			),
-		),
-		h(
-			"div",
-			{ class: "form-actions" },
-			h("button", { type: "submit", class: "btn btn-primary" }, "Save quotas"),
-			button("Close", close, "ghost"),
-		),
-		status.el,
-	);
-	form.addEventListener("submit", async (event) => {
-		event.preventDefault();
-		const quotas: Record<string, number> = {};
-		for (const { name, label } of QUOTAS) {
-			const input = form.elements.namedItem(name) as HTMLInputElement;
-			// A number input reads "" for text it cannot parse: that must not pass for "no quota".
-			if (input.validity.badInput) return status.error(`${label}: give a whole number, or leave it empty for no quota.`);
-			if (input.value !== "") quotas[name] = Number(input.value);
-		}
-		try {
-			const changed = await ctx.api.setKeyQuotas(key.id, quotas);
-			status.success(`Quotas of ${changed.name} saved: ${quotaRates(changed.quotas).join(" · ") || "none"}.`);
-			await relist();
-		} catch (error) {
-			status.error((error as Error).message);
-		}
-	});
-	return card(`Quotas of ${key.name}`, form);
 }

@@ -1,0 +1,158 @@
+/**
+ * @module
+ * Anonymous access: what a request without credentials may do, on every mount (the `anonymous` principal). Its ACL
+ * and quotas; granting an entry, removing one, changing the quotas with the keys page's form, and closing public
+ * access (the ACL emptied). Needs a token with admin on the cluster; the navigation hides this page from others.
+ */
+
+import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
+import type { AclEntry, AnonymousAccess } from "../api.ts";
+import type { PageContext } from "../context.ts";
+import { type Child, h, mount, uid } from "../dom.ts";
+import { button, card, confirmDialog, formStatus, loading, pageHeader, table, toast } from "../ui.ts";
+
+const TITLE = "Anonymous access";
+
+/** Replaces anonymous's grant with `edit` of it, and answers the grant as stored. */
+type Change = (edit: (now: AnonymousAccess) => AnonymousAccess) => Promise<AnonymousAccess>;
+
+export async function anonymousPage(ctx: PageContext): Promise<void> {
+	mount(ctx.main, pageHeader(TITLE), loading());
+	if (!ctx.session.canManageKeys) {
+		mount(ctx.main, ...needsAdmin(TITLE, "Managing anonymous access"));
+		return;
+	}
+	let current = await ctx.api.anonymous();
+	if (!ctx.alive()) return;
+	const entries = h("div");
+	const quotas = h("div");
+	const quotaSlot = h("div");
+	// The API replaces ACL and quotas at once and has no conditional write: each change starts from the grant as
+	// stored now, not as this page loaded it, so saving quotas never brings back an entry removed elsewhere meanwhile.
+	const change: Change = async (edit) => {
+		current = await ctx.api.setAnonymous(edit(await ctx.api.anonymous()));
+		if (ctx.alive()) show();
+		return current;
+	};
+	const editQuotas = () => {
+		const holder = {
+			name: "anonymous",
+			quotas: current.quotas,
+			nextRequest: "The next request without credentials",
+			save: async (quotas: Record<string, number>) => (await change((now) => ({ acl: now.acl, quotas }))).quotas,
+		};
+		mount(
+			quotaSlot,
+			quotaForm(
+				holder,
+				() => Promise.resolve(),
+				() => mount(quotaSlot),
+			),
+		);
+		quotaSlot.querySelector("input")?.focus();
+	};
+	const show = () => {
+		mount(
+			entries,
+			entryTable(current.acl, (entry) => void remove(change, entry)),
+		);
+		if (current.acl.length > 0)
+			entries.append(
+				h(
+					"div",
+					{ class: "form-actions" },
+					button("Close public access", () => void close(change), "danger"),
+				),
+			);
+		mount(
+			quotas,
+			quotaView(current.quotas),
+			button(["Edit quotas", h("span", { class: "sr-only" }, " of anonymous")], editQuotas, "ghost", { class: "btn btn-ghost btn-small" }),
+		);
+	};
+	show();
+	mount(
+		ctx.main,
+		pageHeader(TITLE, {
+			subtitle: "What a request without credentials may do, on /v1, /upstash, /kafka/v3 and /ds. With no entry it is refused (401).",
+		}),
+		region("ACL", entries),
+		region("Quotas", quotas),
+		quotaSlot,
+		grantForm(change),
+	);
+}
+
+/** A card that is a landmark named by its title, so a screen reader can jump to it. */
+function region(title: string, ...children: Child[]): HTMLElement {
+	const id = uid("region");
+	return h("section", { class: "card", "aria-labelledby": id }, h("h2", { id, class: "card-title" }, title), ...children);
+}
+
+function entryTable(acl: readonly AclEntry[], remove: (entry: AclEntry) => void): HTMLElement {
+	return table(
+		TITLE,
+		[{ label: "Resource" }, { label: "Operations", kind: "wide" }, { label: "" }],
+		acl.map((entry) => [
+			h("code", null, entry.resource),
+			operationBadges(entry),
+			button(["Remove", h("span", { class: "sr-only" }, ` ${entry.resource}`)], () => remove(entry), "ghost", {
+				class: "btn btn-ghost btn-small danger-text",
+			}),
+		]),
+		"No access: a request without credentials is refused (401).",
+	);
+}
+
+const sameEntry = (a: AclEntry, b: AclEntry) => a.resource === b.resource && a.operations.join() === b.operations.join();
+
+async function remove(change: Change, entry: AclEntry): Promise<void> {
+	try {
+		await change((now) => ({ acl: now.acl.filter((e) => !sameEntry(e, entry)), quotas: now.quotas }));
+		toast(`Anonymous may no longer use ${entry.resource}.`);
+	} catch (error) {
+		toast(`Could not remove: ${(error as Error).message}`);
+	}
+}
+
+async function close(change: Change): Promise<void> {
+	const ok = await confirmDialog({
+		title: "Close public access?",
+		body: h("p", null, "Every request without credentials is refused (401) from now on. The quotas are kept for a later grant."),
+		confirmLabel: "Close public access",
+	});
+	if (!ok) return;
+	try {
+		await change((now) => ({ acl: [], quotas: now.quotas }));
+		toast("Public access closed.");
+	} catch (error) {
+		toast(`Could not close public access: ${(error as Error).message}`);
+	}
+}
+
+function grantForm(change: Change): HTMLElement {
+	const status = formStatus();
+	const form = h(
+		"form",
+		{ class: "form-stack", novalidate: true, "aria-label": "Grant anonymous access" },
+		h("p", { class: "hint" }, "Anyone may then do these operations on this resource, with no credentials, held to the quotas above."),
+		aclRow(0),
+		h("div", { class: "form-actions" }, h("button", { type: "submit", class: "btn btn-primary" }, "Grant")),
+		status.el,
+	);
+	form.addEventListener("submit", async (event) => {
+		event.preventDefault();
+		const acl = readAcl(form, 1);
+		if (typeof acl === "string") return status.error(acl);
+		const [entry] = acl;
+		if (entry === undefined) return status.error("Give a resource and at least one operation.");
+		try {
+			await change((now) => ({ acl: [...now.acl, entry], quotas: now.quotas }));
+			form.reset();
+			status.success(`Granted ${entry.operations.join(", ")} on ${entry.resource}.`);
+		} catch (error) {
+			status.error((error as Error).message);
+		}
+	});
+	return card("Grant access", form);
+}
