@@ -41,6 +41,7 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 			nextRequest: "The next request without credentials",
 			save: async (quotas: Record<string, number>) => (await change((now) => ({ acl: now.acl, quotas }))).quotas,
 		};
+		// Nothing to reload once saved: `change` has already shown the grant as stored.
 		mount(
 			quotaSlot,
 			quotaForm(
