@@ -9,6 +9,7 @@
  */
 
 import { TOPIC_CONFIG_CACHE_MS } from "./limits.js";
+import { LookupCache } from "./lookup-cache.js";
 
 /** Kafka's defaults, except `max.message.bytes` (Tributary's row cap); `local.retention.*` -2 means "as `retention.*`". */
 export const TOPIC_CONFIG_DEFAULTS = Object.freeze({
@@ -28,75 +29,49 @@ export const TOPIC_CONFIG_DEFAULTS = Object.freeze({
 });
 
 /**
- * @typedef {{ atMs: number, appendTimed: Promise<boolean> }} Lookup one topic's timestamp type as one credentials
- * asked it at `atMs`: in flight until `appendTimed` settles, so that requests asking meanwhile wait for it
+ * A lookup's key: the credentials (`Authorization`: a key sees only the topics its ACLs let it describe), then the
+ * topic, as JSON so that no topic name can read as another credentials' key.
+ * @param {string | null} authorization @param {string} topic
  */
+const lookupKey = (authorization, topic) => JSON.stringify([authorization, topic]);
 
 /**
  * Whether each topic stamps its records with their append time (`message.timestamp.type` LogAppendTime), by
- * credentials (a key sees only the topics its ACLs let it describe) and topic, looked up at most once every
- * `TOPIC_CONFIG_CACHE_MS` and one lookup at a time for all of the gateway's connections. A config altered elsewhere
- * shows within that long, as on a broker whose metadata lags; one altered, or a topic created or deleted, through this
- * gateway shows on the next request (`forget`).
+ * credentials and topic, looked up at most once every `TOPIC_CONFIG_CACHE_MS` and one lookup at a time for all of the
+ * gateway's connections. A config altered elsewhere shows within that long, as on a broker whose metadata lags; one
+ * altered, or a topic created or deleted, through this gateway shows on the next request (`forget`).
  */
 export class TimestampTypes {
 	/** @param {() => number} [now] */
 	constructor(now = Date.now) {
-		this.now = now;
-		/** @type {Map<string | null, Map<string, Lookup>>} by credentials (`Authorization`), then by topic */
-		this.lookups = new Map();
-		/** When lookups older than `TOPIC_CONFIG_CACHE_MS` were last dropped: a topic no longer asked about stays till then. */
-		this.sweptAtMs = now();
+		/**
+		 * Undefined when Tributary could not say (no such topic, no right to describe it, unreachable): not kept.
+		 * @type {LookupCache<string, boolean | undefined>}
+		 */
+		this.lookups = new LookupCache(TOPIC_CONFIG_CACHE_MS, (appendTimed) => appendTimed !== undefined, now);
 	}
 
 	/**
-	 * Whether `topic` stamps its records with their append time. False when Tributary cannot say (no such topic, no
-	 * right to describe it, unreachable): the records and offsets are answered all the same, only their timestamp type
-	 * is then CreateTime's. Only an answer Tributary gave is kept.
+	 * Whether `topic` stamps its records with their append time. Falsy when Tributary cannot say: the records and
+	 * offsets are answered all the same, only their timestamp type is then CreateTime's.
 	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic
-	 * @returns {Promise<boolean>}
+	 * @returns {Promise<boolean | undefined>}
 	 */
 	appendTimed(tributary, topic) {
-		const key = tributary.credentials.authorization;
-		const nowMs = this.now();
-		const held = this.lookups.get(key)?.get(topic);
-		if (held !== undefined && nowMs - held.atMs < TOPIC_CONFIG_CACHE_MS) return held.appendTimed;
-		this.sweep(nowMs);
-		const topics = this.lookups.get(key) ?? new Map();
-		this.lookups.set(key, topics);
-		// Called once the answer is in, when `lookup` is set.
-		const drop = () => {
-			if (topics.get(topic) === lookup) topics.delete(topic);
-			return false;
-		};
-		/** @type {Lookup} */
-		const lookup = {
-			atMs: nowMs,
-			appendTimed: tributary
-				.topicConfig(topic, "message.timestamp.type")
-				.then((answer) => (answer.status === 200 ? answer.body?.value === "LogAppendTime" : drop()), drop),
-		};
-		topics.set(topic, lookup);
-		return lookup.appendTimed;
+		return this.lookups.get(lookupKey(tributary.credentials.authorization, topic), () =>
+			tributary.topicConfig(topic, "message.timestamp.type").then(
+				(answer) => (answer.status === 200 ? answer.body?.value === "LogAppendTime" : undefined),
+				() => undefined,
+			),
+		);
 	}
 
 	/**
 	 * Drops what is known of `topic` for every credentials, or of every topic: this gateway altered its configs,
-	 * or created or deleted it. A lookup still in flight answers the requests already waiting for it, not later ones.
+	 * or created or deleted it.
 	 * @param {string} [topic]
 	 */
 	forget(topic) {
-		if (topic === undefined) this.lookups.clear();
-		else for (const topics of this.lookups.values()) topics.delete(topic);
-	}
-
-	/** Drops expired lookups, at most once every `TOPIC_CONFIG_CACHE_MS`: a sweep reads every one. @param {number} nowMs */
-	sweep(nowMs) {
-		if (nowMs - this.sweptAtMs < TOPIC_CONFIG_CACHE_MS) return;
-		this.sweptAtMs = nowMs;
-		for (const [key, topics] of this.lookups) {
-			for (const [topic, lookup] of topics) if (nowMs - lookup.atMs >= TOPIC_CONFIG_CACHE_MS) topics.delete(topic);
-			if (topics.size === 0) this.lookups.delete(key);
-		}
+		this.lookups.forget(topic === undefined ? undefined : (key) => JSON.parse(key)[1] === topic);
 	}
 }

@@ -16,6 +16,7 @@
 
 import { errorMessage } from "./errors.js";
 import { METADATA_CACHE_MS, TOPIC_ID_RELIST_MS } from "./limits.js";
+import { LookupCache, lookupsBegun } from "./lookup-cache.js";
 import { TimestampTypes } from "./topic-config.js";
 
 /** Kafka's "no topic id" (Uuid.ZERO_UUID): a topic's id in an answer that names no topic. */
@@ -30,13 +31,6 @@ export const wireTopicId = (topicId) => (topicId === undefined ? NO_TOPIC_ID : t
 /**
  * @typedef {{ name: string, topic_id?: string, partitions: number, config?: Record<string, unknown> }} ListedTopic a
  * topic of Tributary's listing
- */
-
-/**
- * @typedef {{ atMs: number, seq: number, answer: Promise<import("./tributary.js").Answer>, listed?: import("./tributary.js").Answer }} Listing
- * one listing of one credentials' topics, from when it was asked (`seq`: how many listings the gateway had begun
- * before it): in flight until `answer` settles, so that requests asking meanwhile wait for it; `listed` once it has
- * answered 200
  */
 
 /**
@@ -70,47 +64,28 @@ export function listingIndex(listed) {
 export class TopicList {
 	/** @param {() => number} [now] */
 	constructor(now = Date.now) {
-		this.now = now;
 		/**
 		 * By credentials (`Authorization`), never shared across them: a key lists only the topics its ACLs let it see.
-		 * @type {Map<string | null, Listing>}
+		 * Only a complete listing is kept; a failed one is answered as it came, to every request that waited for it.
+		 * @type {LookupCache<string | null, import("./tributary.js").Answer>}
 		 */
-		this.listings = new Map();
-		/** Listings begun so far: a connection reuses only those begun after it opened (`ConnectionTopics`). */
-		this.begun = 0;
+		this.listings = new LookupCache(METADATA_CACHE_MS, (answer) => answer.status === 200, now);
 		/** Each topic's timestamp type, for Produce and Fetch, looked up on its own rather than listed. */
 		this.timestampTypes = new TimestampTypes(now);
 	}
 
 	/**
 	 * Every topic these credentials may see (`Tributary.listAllTopics`), reused while fresh, and one listing at a time
-	 * for all of the gateway's connections with these credentials. Only a complete listing is kept; a failed one is
-	 * answered as it came, to every request that waited for it.
+	 * for all of the gateway's connections with these credentials.
 	 * @param {import("./tributary.js").Tributary} tributary
 	 * @param {boolean} [missing] what was asked is not in the list: list again unless it is younger than
 	 * TOPIC_ID_RELIST_MS, so that asking again and again for what does not exist lists only that often
-	 * @param {number} [since] reuse only a listing begun since this many had begun (`ConnectionTopics`)
+	 * @param {number} [since] reuse only a listing begun since this many lookups had begun (`ConnectionTopics`)
 	 * @returns {Promise<import("./tributary.js").Answer>}
 	 */
 	read(tributary, missing = false, since = 0) {
-		const key = tributary.credentials.authorization;
-		const held = this.listings.get(key);
-		const nowMs = this.now();
 		const ageMsMax = missing ? TOPIC_ID_RELIST_MS : METADATA_CACHE_MS;
-		if (held !== undefined && held.seq >= since && nowMs - held.atMs < ageMsMax) return held.answer;
-		// Listings of credentials no longer in use would otherwise stay for the gateway's lifetime.
-		for (const [k, l] of this.listings) if (nowMs - l.atMs >= METADATA_CACHE_MS) this.listings.delete(k);
-		/** @type {Listing} */
-		const listing = { atMs: nowMs, seq: this.begun++, answer: tributary.listAllTopics() };
-		this.listings.set(key, listing);
-		const drop = () => {
-			if (this.listings.get(key) === listing) this.listings.delete(key);
-		};
-		listing.answer.then((answer) => {
-			if (answer.status === 200) listing.listed = answer;
-			else drop();
-		}, drop);
-		return listing.answer;
+		return this.listings.get(tributary.credentials.authorization, () => tributary.listAllTopics(), { since, ageMsMax });
 	}
 
 	/**
@@ -119,8 +94,7 @@ export class TopicList {
 	 * @param {import("./tributary.js").Tributary} tributary @param {import("./tributary.js").Answer} listed as `read` answered
 	 */
 	outdated(tributary, listed) {
-		const key = tributary.credentials.authorization;
-		if (this.listings.get(key)?.listed === listed) this.listings.delete(key);
+		this.listings.outdated(tributary.credentials.authorization, listed);
 	}
 
 	/**
@@ -143,7 +117,7 @@ export class TopicList {
 	/**
 	 * Whether `topic` stamps its records with their append time (`TimestampTypes.appendTimed`).
 	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic
-	 * @returns {Promise<boolean>}
+	 * @returns {Promise<boolean | undefined>}
 	 */
 	appendTimed(tributary, topic) {
 		return this.timestampTypes.appendTimed(tributary, topic);
@@ -159,7 +133,7 @@ export class TopicList {
 	 * One still in flight answers the requests already waiting for it, not later ones.
 	 */
 	forget() {
-		this.listings.clear();
+		this.listings.forget();
 		this.timestampTypes.forget();
 	}
 }
@@ -174,7 +148,7 @@ export class ConnectionTopics {
 	/** @param {TopicList} lists the gateway's */
 	constructor(lists) {
 		this.lists = lists;
-		this.since = lists.begun;
+		this.since = lookupsBegun();
 	}
 
 	/** @param {import("./tributary.js").Tributary} tributary @param {boolean} [missing] */
