@@ -38,8 +38,15 @@ const lookupKey = (authorization, topic) => JSON.stringify([authorization, topic
 /**
  * Whether each topic stamps its records with their append time (`message.timestamp.type` LogAppendTime), by
  * credentials and topic, looked up at most once every `TOPIC_CONFIG_CACHE_MS` and one lookup at a time for all of the
- * gateway's connections. A config altered elsewhere shows within that long, as on a broker whose metadata lags; one
- * altered, or a topic created or deleted, through this gateway shows on the next request (`forget`).
+ * gateway's connections. A config altered elsewhere (over HTTP, through another gateway) shows to a connection opened
+ * since on its first request (`since`), and to older connections within `TOPIC_CONFIG_CACHE_MS`, as on a broker whose
+ * metadata lags; one altered, or a topic created or deleted, through this gateway shows on the next request (`forget`).
+ *
+ * A connection's first use asks anew because the client that alters a config is usually not the one that then
+ * produces or consumes: a script or test sets LogAppendTime over HTTP and then runs kcat or a producer, each on a
+ * connection of its own, and expects the new type at once, as a broker applies a config change within milliseconds;
+ * a lookup shared from another connection would answer the old type for up to `TOPIC_CONFIG_CACHE_MS`. It costs one
+ * config read (the registry's entry alone) per topic per connection, whose later requests share lookups again.
  */
 export class TimestampTypes {
 	/** @param {() => number} [now] */
@@ -55,15 +62,16 @@ export class TimestampTypes {
 	 * Whether `topic` stamps its records with their append time. Falsy when Tributary cannot say: the records and
 	 * offsets are answered all the same, only their timestamp type is then CreateTime's.
 	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic
+	 * @param {number} [since] reuse only a lookup begun since this many lookups had begun (the connection's opening)
 	 * @returns {Promise<boolean | undefined>}
 	 */
-	appendTimed(tributary, topic) {
-		return this.lookups.get(lookupKey(tributary.credentials.authorization, topic), () =>
+	appendTimed(tributary, topic, since = 0) {
+		const lookup = () =>
 			tributary.topicConfig(topic, "message.timestamp.type").then(
 				(answer) => (answer.status === 200 ? answer.body?.value === "LogAppendTime" : undefined),
 				() => undefined,
-			),
-		);
+			);
+		return this.lookups.get(lookupKey(tributary.credentials.authorization, topic), lookup, { since });
 	}
 
 	/**

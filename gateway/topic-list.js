@@ -116,11 +116,11 @@ export class TopicList {
 
 	/**
 	 * Whether `topic` stamps its records with their append time (`TimestampTypes.appendTimed`).
-	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic
+	 * @param {import("./tributary.js").Tributary} tributary @param {string} topic @param {number} [since] as `read`'s
 	 * @returns {Promise<boolean | undefined>}
 	 */
-	appendTimed(tributary, topic) {
-		return this.timestampTypes.appendTimed(tributary, topic);
+	appendTimed(tributary, topic, since = 0) {
+		return this.timestampTypes.appendTimed(tributary, topic, since);
 	}
 
 	/** A topic's configs were changed through this gateway: its timestamp type is looked up again. @param {string} topic */
@@ -139,10 +139,12 @@ export class TopicList {
 }
 
 /**
- * One connection's use of the gateway's shared topic lists: never a listing begun before the connection opened. A
- * client that creates a topic (over HTTP, or through another gateway) and then connects must find it in its first
- * Metadata, as it would on a broker: librdkafka subscribing by pattern takes a first answer without a match as the
- * subscription's error and kcat stops there. Later requests share the credentials' listings as `TopicList` says.
+ * One connection's use of the gateway's shared topic lists and timestamp types: never a lookup begun before the
+ * connection opened. A client that creates a topic (over HTTP, or through another gateway) and then connects must find
+ * it in its first Metadata, as it would on a broker: librdkafka subscribing by pattern takes a first answer without a
+ * match as the subscription's error and kcat stops there. One that alters a topic's timestamp type and then connects
+ * gets the new type on its first Produce or Fetch (`TimestampTypes` says why). Later requests share the credentials'
+ * lookups as `TopicList` says.
  */
 export class ConnectionTopics {
 	/** @param {TopicList} lists the gateway's */
@@ -163,7 +165,7 @@ export class ConnectionTopics {
 
 	/** @param {import("./tributary.js").Tributary} tributary @param {string} topic */
 	appendTimed(tributary, topic) {
-		return this.lists.appendTimed(tributary, topic);
+		return this.lists.appendTimed(tributary, topic, this.since);
 	}
 
 	/** @param {string} topic */

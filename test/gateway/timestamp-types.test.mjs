@@ -2,7 +2,8 @@
  * Produce and Fetch need their topic's timestamp type (`message.timestamp.type`: a LogAppendTime topic's Produce
  * answers the append time, its Fetch batches carry the type bit). They look up that one topic's config, never the
  * listing of every topic (up to 11 pages of 1,000), at most once per TOPIC_CONFIG_CACHE_MS for all connections with
- * the same credentials, and afresh after this gateway alters the topic's configs or creates or deletes it. Kafka
+ * the same credentials (never one begun before the connection opened), and afresh after this gateway alters the
+ * topic's configs or creates or deletes it. Kafka
  * frames through the whole gateway against a stand-in for Tributary's HTTP API that counts the listings and each
  * topic's config lookups; the gateway's clock is the test's, moved by hand.
  */
@@ -144,19 +145,42 @@ test("repeated Produce and Fetch to one topic list no topics, and look its confi
 	assert.equal(listings, 0, "no listing of every topic on the data path");
 	assert.deepEqual([...lookups], [["busy", 1]]);
 	nowMs += TOPIC_CONFIG_CACHE_MS;
-	// Connections of their own, all asking at once: one lookup answers them all.
-	const answers = await Promise.all([
-		produceTo(apart, "busy"),
-		produceTo(apart, "busy"),
-		fetchAttributes(apart, "busy"),
-		fetchAttributes(apart, "busy"),
-	]);
-	assert.deepEqual(
-		answers.map((a) => ("logAppendTimeMs" in a ? a.logAppendTimeMs : a)),
-		[-1, -1, [0], [0]],
-	);
+	// Connections of their own, open before any of them asks, all asking at once: one lookup answers them all.
+	const clients = await Promise.all(Array.from({ length: 4 }, () => connectClient(gateway.port, "timestamp-types")));
+	try {
+		// Answered, so each is open on the gateway's side too before the first lookup begins.
+		for (const c of clients) assert.equal((await c.send("ApiVersions", 2, {})).errorCode, KAFKA.NONE);
+		const answers = await Promise.all([
+			produceTo(clients[0].send, "busy"),
+			produceTo(clients[1].send, "busy"),
+			fetchAttributes(clients[2].send, "busy"),
+			fetchAttributes(clients[3].send, "busy"),
+		]);
+		assert.deepEqual(
+			answers.map((a) => ("logAppendTimeMs" in a ? a.logAppendTimeMs : a)),
+			[-1, -1, [0], [0]],
+		);
+	} finally {
+		for (const c of clients) c.close();
+	}
 	assert.equal(listings, 0);
 	assert.deepEqual([...lookups], [["busy", 2]]);
+});
+
+test("a config altered elsewhere (over HTTP, another gateway) shows to a connection opened since at once, and to an older one within TOPIC_CONFIG_CACHE_MS", async () => {
+	await onOneConnection(async (send) => {
+		assert.equal((await produceTo(send, "busy")).logAppendTimeMs, -1);
+		types.set("busy", "LogAppendTime");
+		// Still within the older connection's lookup: a broker's config lags as much.
+		assert.equal((await produceTo(send, "busy")).logAppendTimeMs, -1);
+		assert.equal((await produceTo(apart, "busy")).logAppendTimeMs, APPEND_MS, "a new connection's first Produce");
+		assert.deepEqual(await fetchAttributes(apart, "busy"), [TIMESTAMP_TYPE_BIT], "a new connection's first Fetch");
+		types.set("busy", "CreateTime");
+		nowMs += TOPIC_CONFIG_CACHE_MS;
+		assert.equal((await produceTo(send, "busy")).logAppendTimeMs, -1, "the older connection, once its lookup is that old");
+		assert.deepEqual(await fetchAttributes(send, "busy"), [0]);
+	});
+	assert.equal(listings, 0);
 });
 
 test("a config altered through the gateway is seen by the connection's next Produce and Fetch (LogAppendTime's append time and batch bit)", async () => {
