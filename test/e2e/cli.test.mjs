@@ -455,7 +455,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			const formats = ["%s", "%o:%s\\n", "%k\\t%s\\r\\n", "[%p] %s\\x41|", "%s\\\\"];
 			const printed = { kcat: /** @type {string[]} */ ([]), ours: /** @type {string[]} */ ([]) };
 			for (const format of formats) {
-				const theirs = kcat(["-b", gateway.bootstrap, "-C", "-t", "cli-kcat-format", "-o", "beginning", "-e", "-q", "-f", format]);
+				const theirs = await kcat(["-b", gateway.bootstrap, "-C", "-t", "cli-kcat-format", "-o", "beginning", "-e", "-q", "-f", format]);
 				assert.equal(theirs.status, 0, theirs.stderr);
 				printed.kcat.push(`${format} → ${JSON.stringify(theirs.stdout)}`);
 				printed.ours.push(`${format} → ${JSON.stringify((await ok(["consume", "cli-kcat-format", "--exit", "--format", format])).stdout)}`);

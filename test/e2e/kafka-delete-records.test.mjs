@@ -24,8 +24,20 @@ function admin() {
 }
 
 /** Partition `partition` of `topic` from the beginning to its end, read by kcat: the offsets it got. */
-function kcatOffsets(topic, partition) {
-	const consumed = kcat(["-b", setup.gateways[0].bootstrap, "-C", "-t", topic, "-p", String(partition), "-o", "beginning", "-e", "-J"]);
+async function kcatOffsets(topic, partition) {
+	const consumed = await kcat([
+		"-b",
+		setup.gateways[0].bootstrap,
+		"-C",
+		"-t",
+		topic,
+		"-p",
+		String(partition),
+		"-o",
+		"beginning",
+		"-e",
+		"-J",
+	]);
 	assert.equal(consumed.status, 0, consumed.stderr);
 	return consumed.stdout
 		.trim()
@@ -63,8 +75,8 @@ test("deleteTopicRecords moves each partition's low watermark; kcat then reads f
 			[1, "3", "3"],
 		],
 	);
-	assert.deepEqual(kcatOffsets("trimmed", 0), [6, 7, 8, 9]);
-	assert.deepEqual(kcatOffsets("trimmed", 1), []);
+	assert.deepEqual(await kcatOffsets("trimmed", 0), [6, 7, 8, 9]);
+	assert.deepEqual(await kcatOffsets("trimmed", 1), []);
 
 	await assert.rejects(client.deleteTopicRecords({ topic: "trimmed", partitions: [{ partition: 0, offset: "11" }] }), (error) => {
 		// kafkajs' retrier wraps the broker's answer (KafkaJSDeleteTopicRecordsError) as the cause of a non-retriable error.

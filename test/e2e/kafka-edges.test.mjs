@@ -192,7 +192,7 @@ test("ListOffsets by timestamp (kafkajs offsetsForTimes, kcat -Q): the first rec
 	await admin.connect();
 	assert.deepEqual(await admin.fetchTopicOffsetsByTimestamp("by-time", t0 + 500), [{ partition: 0, offset: "1" }]);
 	assert.deepEqual(await admin.fetchTopicOffsetsByTimestamp("by-time", t0 + 1_000), [{ partition: 0, offset: "1" }]);
-	const q = kcat(["-b", setup.gateways[0].bootstrap, "-Q", "-t", `by-time:0:${t0 + 1_500}`]);
+	const q = await kcat(["-b", setup.gateways[0].bootstrap, "-Q", "-t", `by-time:0:${t0 + 1_500}`]);
 	assert.equal(q.status, 0, q.stderr);
 	assert.match(q.stdout, /by-time \[0\]\s+offset 2/);
 	const earliest = await exchange("ListOffsets", 6, {
@@ -235,7 +235,7 @@ test("ListOffsets by timestamp (kafkajs offsetsForTimes, kcat -Q): the first rec
 test("Fetch past the log end: OFFSET_OUT_OF_RANGE, which kcat reports when told not to reset", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("short-log", 1);
 	await setup.api.produce("short-log", [{ value: "one", partition: 0 }]);
-	const read = kcat([
+	const read = await kcat([
 		"-b",
 		setup.gateways[0].bootstrap,
 		"-C",
@@ -278,7 +278,7 @@ test("a record larger than the Fetch's byte caps is still returned first (KIP-74
 		{ value: big, partition: 0 },
 		{ value: "small", partition: 0 },
 	]);
-	const read = kcat([
+	const read = await kcat([
 		"-b",
 		setup.gateways[0].bootstrap,
 		"-C",
@@ -344,7 +344,7 @@ test("kcat -z gzip and -z snappy, with a header that has no value: the records l
 }, async () => {
 	await setup.api.createTopic("kcat-codecs", 1);
 	for (const codec of ["gzip", "snappy"]) {
-		const produced = kcat(
+		const produced = await kcat(
 			[
 				"-b",
 				setup.gateways[0].bootstrap,
@@ -365,7 +365,7 @@ test("kcat -z gzip and -z snappy, with a header that has no value: the records l
 		);
 		assert.equal(produced.status, 0, produced.stderr);
 	}
-	const messages = kcatReadAll(setup.gateways[0].bootstrap, "kcat-codecs");
+	const messages = await kcatReadAll(setup.gateways[0].bootstrap, "kcat-codecs");
 	assert.deepEqual(
 		messages.map((m) => [m.key, m.payload, m.headers]),
 		[

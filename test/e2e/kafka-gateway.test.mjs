@@ -33,7 +33,7 @@ function kafka(options = {}) {
 test("kcat -L lists every topic with its partitions, led by the gateway", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("meta-a", 3);
 	await setup.api.createTopic("meta-b", 1);
-	const listed = kcat(["-b", setup.gateways[0].bootstrap, "-L", "-J"]);
+	const listed = await kcat(["-b", setup.gateways[0].bootstrap, "-L", "-J"]);
 	assert.equal(listed.status, 0, listed.stderr);
 	const metadata = JSON.parse(listed.stdout);
 	assert.deepEqual(metadata.brokers, [{ id: 0, name: setup.gateways[0].bootstrap }]);
@@ -87,7 +87,7 @@ test("kafkajs admin: CreateTopics, DescribeConfigs and DeleteTopics act on Tribu
 test("kcat -P -K: writes keys and headers; kcat -C -e reads them back; HTTP sees the same records", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("kcat-io", 2);
 	const input = "user-1:first\nuser-2:second\nuser-1:third ✓\n";
-	const produced = kcat(
+	const produced = await kcat(
 		[
 			"-b",
 			setup.gateways[0].bootstrap,
@@ -106,7 +106,7 @@ test("kcat -P -K: writes keys and headers; kcat -C -e reads them back; HTTP sees
 	);
 	assert.equal(produced.status, 0, produced.stderr);
 
-	const messages = kcatReadAll(setup.gateways[0].bootstrap, "kcat-io");
+	const messages = await kcatReadAll(setup.gateways[0].bootstrap, "kcat-io");
 	assert.equal(messages.length, 3);
 
 	const http = [...(await setup.api.fetchAll("kcat-io", 0)).records, ...(await setup.api.fetchAll("kcat-io", 1)).records];
@@ -144,7 +144,7 @@ test("kcat -G: a librdkafka consumer group reads to the end and commits into Tri
 		{ key: "b", value: "2", partition: 1 },
 		{ key: "c", value: "3", partition: 1 },
 	]);
-	const read = kcat([
+	const read = await kcat([
 		"-b",
 		setup.gateways[0].bootstrap,
 		"-G",
@@ -371,10 +371,10 @@ test("kcat -z lz4 and -z zstd: librdkafka's compressed batches land as sent, and
 		await setup.api.createTopic(topic, 1);
 		// Repetitive lines, so that librdkafka's compressed batch is smaller and it sends it compressed.
 		const lines = Array.from({ length: 2000 }, (_, i) => `${codec} record ${i} ${"x".repeat(i % 100)}`);
-		const produced = kcat(["-b", setup.gateways[0].bootstrap, "-P", "-t", topic, "-z", codec], `${lines.join("\n")}\n`);
+		const produced = await kcat(["-b", setup.gateways[0].bootstrap, "-P", "-t", topic, "-z", codec], `${lines.join("\n")}\n`);
 		assert.equal(produced.status, 0, produced.stderr);
 		assert.doesNotMatch(produced.stderr, /ERROR/);
-		const messages = kcatReadAll(setup.gateways[0].bootstrap, topic);
+		const messages = await kcatReadAll(setup.gateways[0].bootstrap, topic);
 		assert.deepEqual(
 			messages.map((m) => [m.offset, m.payload]),
 			lines.map((line, i) => [i, line]),
@@ -427,13 +427,13 @@ test("SASL/PLAIN: a scoped key produces to its topic, is refused on another, a w
 
 	// kcat (librdkafka) with the same key: it sees only the topics the key may describe.
 	const saslArgs = ["-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN", "-X", `sasl.username=${key.id}`];
-	const listed = kcat(["-b", open.bootstrap, ...saslArgs, "-X", `sasl.password=${key.secret}`, "-L", "-J"]);
+	const listed = await kcat(["-b", open.bootstrap, ...saslArgs, "-X", `sasl.password=${key.secret}`, "-L", "-J"]);
 	assert.equal(listed.status, 0, listed.stderr);
 	assert.deepEqual(
 		JSON.parse(listed.stdout).topics.map((t) => t.topic),
 		["scoped.orders"],
 	);
-	const admin = kcat([
+	const admin = await kcat([
 		"-b",
 		open.bootstrap,
 		"-X",
@@ -465,7 +465,7 @@ test("kcat over a key's produce quota: the gateway's answer is one kcat retries,
 	const open = await setup.startGateway({ token: null });
 	const sasl = ["-X", "security.protocol=SASL_PLAINTEXT", "-X", "sasl.mechanisms=PLAIN", "-X", `sasl.username=${key.id}`];
 	const lines = ["a", "b"].map((c) => c.repeat(150_000));
-	const produced = kcat(
+	const produced = await kcat(
 		[
 			"-b",
 			open.bootstrap,
@@ -512,7 +512,7 @@ test("malformed frames close only their connection, write nothing, and are logge
 	assert.equal(answer.readInt16BE(8), 35);
 	assert.ok(answer.readInt32BE(10) >= 18);
 
-	const listed = kcat(["-b", setup.gateways[0].bootstrap, "-L", "-t", "untouched"]);
+	const listed = await kcat(["-b", setup.gateways[0].bootstrap, "-L", "-t", "untouched"]);
 	assert.equal(listed.status, 0, listed.stderr);
 	assert.match(listed.stdout, /topic "untouched" with 1 partitions/);
 });

@@ -48,7 +48,7 @@ test("LogAppendTime: kafkajs is answered the append time, and kcat reads each re
 	const after = Date.now();
 	const appendMs = Number(answer.logAppendTime);
 	assert.ok(appendMs >= before - 1_000 && appendMs <= after + 1_000, `logAppendTime ${answer.logAppendTime} is the append time`);
-	const read = kcatReadAll(setup.gateways[0].bootstrap, "stamped");
+	const read = await kcatReadAll(setup.gateways[0].bootstrap, "stamped");
 	assert.deepEqual(
 		read.map((m) => [m.payload, m.tstype, m.ts]),
 		[
@@ -56,7 +56,7 @@ test("LogAppendTime: kafkajs is answered the append time, and kcat reads each re
 			["b", "logappend", appendMs],
 		],
 	);
-	const formatted = kcat(["-b", setup.gateways[0].bootstrap, "-C", "-t", "stamped", "-o", "beginning", "-e", "-f", "%T %s\n"]);
+	const formatted = await kcat(["-b", setup.gateways[0].bootstrap, "-C", "-t", "stamped", "-o", "beginning", "-e", "-f", "%T %s\n"]);
 	assert.equal(formatted.status, 0, formatted.stderr);
 	assert.equal(formatted.stdout, `${appendMs} a\n${appendMs} b\n`);
 	assert.deepEqual(
@@ -69,7 +69,7 @@ test("CreateTime: kafkajs is answered -1, and kcat reads the producer's timestam
 	await createTopic("own", "CreateTime");
 	const answer = await send("own");
 	assert.equal(answer.logAppendTime, "-1");
-	const read = kcatReadAll(setup.gateways[0].bootstrap, "own");
+	const read = await kcatReadAll(setup.gateways[0].bootstrap, "own");
 	assert.deepEqual(
 		read.map((m) => [m.payload, m.tstype, m.ts]),
 		[

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before } from "node:test";
@@ -130,21 +130,50 @@ export async function startGatewayProcess({ url, token = null, port = 0 }) {
 }
 
 /**
- * Runs kcat with `args` (and `input` on stdin); returns `{ status, stdout, stderr }`.
- * @param {string[]} args
+ * Runs kcat with `args` (and `input` on stdin); resolves with `{ status, stdout, stderr }` once it exits, and rejects
+ * when it cannot be started or has not exited within KCAT_TIMEOUT_MS (it is then killed). Not spawnSync: that would
+ * stop this process's event loop while kcat runs, and with it whatever the test serves from here (a gateway, a
+ * webhook receiver) that kcat or the Worker may be waiting on.
+ * @param {string[]} args @param {string} [input]
+ * @returns {Promise<{ status: number | null, stdout: string, stderr: string }>}
  */
 export function kcat(args, input = "") {
-	const result = spawnSync("kcat", args, { input, encoding: "utf8", timeout: KCAT_TIMEOUT_MS });
-	if (result.error) throw result.error;
-	return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+	return new Promise((resolve, reject) => {
+		const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
+		let stdout = "";
+		let stderr = "";
+		child.stdout.setEncoding("utf8").on("data", (chunk) => {
+			stdout += chunk;
+		});
+		child.stderr.setEncoding("utf8").on("data", (chunk) => {
+			stderr += chunk;
+		});
+		let timedOut = false;
+		const timer = setTimeout(() => {
+			timedOut = true;
+			child.kill("SIGKILL");
+		}, KCAT_TIMEOUT_MS);
+		child.once("error", (error) => {
+			clearTimeout(timer);
+			reject(error);
+		});
+		child.once("close", (status) => {
+			clearTimeout(timer);
+			if (timedOut) reject(new Error(`kcat ${args.join(" ")}: still running after ${KCAT_TIMEOUT_MS} ms\n${stderr}`));
+			else resolve({ status, stdout, stderr });
+		});
+		// kcat may exit before reading all of its input (a refused connection): its status and stderr say why, not EPIPE.
+		child.stdin.on("error", () => {});
+		child.stdin.end(input);
+	});
 }
 
 /**
  * Every message of `topic` from the beginning to its end, as kcat's JSON envelopes (`-J`); asserts kcat exited 0.
- * @param {string} bootstrap @param {string} topic @returns {any[]}
+ * @param {string} bootstrap @param {string} topic @returns {Promise<any[]>}
  */
-export function kcatReadAll(bootstrap, topic) {
-	const consumed = kcat(["-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-J"]);
+export async function kcatReadAll(bootstrap, topic) {
+	const consumed = await kcat(["-b", bootstrap, "-C", "-t", topic, "-o", "beginning", "-e", "-J"]);
 	assert.equal(consumed.status, 0, consumed.stderr);
 	return consumed.stdout
 		.trim()
