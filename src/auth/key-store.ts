@@ -31,13 +31,14 @@ import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, partitionLog } from "../shared/stubs.ts";
 import type { AclEntry } from "./acl.ts";
+import { mergeQuotas } from "./quota-patch.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
 import { type Bucket, charge, newBucket, rerate, waitMs } from "./token-bucket.ts";
-import type { CreateKeyRequest, KeyInfo, KeyQuotas, Quota, QuotaCharge, QuotaRefusal, StoredKey } from "./types.ts";
+import type { CreateKeyRequest, KeyInfo, KeyQuotas, Quota, QuotaCharge, QuotaRefusal, QuotasPatch, StoredKey } from "./types.ts";
 
 /** A directory change (named by the request that retries it) whose authority did not answer. */
-function unavailable(request: "POST" | "PUT" | "DELETE", id: string, cause: unknown): Result<never> {
+function unavailable(request: "POST" | "PUT" | "PATCH" | "DELETE", id: string, cause: unknown): Result<never> {
 	console.error(`key store: ${request} of key ${id}: its authority failed: ${String(cause)}`);
 	return err("unavailable", `the key store did not answer; retry the ${request}`, { id });
 }
@@ -172,22 +173,32 @@ export class KeyStore extends DurableObject<Env> {
 		});
 	}
 
+	/** Directory: key `id` as the listing shows it. */
+	describeKey(id: string): Result<KeyInfo> {
+		const row = this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
+		return row === undefined ? notFound(id) : ok(toInfo(toStored(row)));
+	}
+
 	/**
-	 * Directory: replaces key `id`'s quotas (all of them, as at creation). The authority first, as it is what requests
-	 * are held to; the listing follows. A key its authority no longer holds is being deleted: not found.
+	 * Directory: replaces key `id`'s quotas (all of them, as at creation), or with `patch` changes only those it names
+	 * (RFC 7396: a number sets one, null removes it), merged here, where changes run one at a time, so two concurrent
+	 * patches of one key both apply (as Kafka's AlterClientQuotas changes single quota keys). The authority first, as
+	 * it is what requests are held to; the listing follows. A key its authority no longer holds is being deleted: not
+	 * found.
 	 */
-	async setQuotas(id: string, quotas: KeyQuotas): Promise<Result<KeyInfo>> {
+	async setQuotas(id: string, quotas: QuotasPatch, patch = false): Promise<Result<KeyInfo>> {
 		return this.ctx.blockConcurrencyWhile(async () => {
 			const row = this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
 			if (row === undefined) return notFound(id);
+			const next = mergeQuotas(patch ? toStored(row).quotas : {}, quotas);
 			try {
 				// A key made before authorities existed gets its authority from this row later, new quotas included.
-				if (!(await this.authority(id).replaceQuotas(id, quotas)) && this.authoritiesInstalled()) return notFound(id);
+				if (!(await this.authority(id).replaceQuotas(id, next)) && this.authoritiesInstalled()) return notFound(id);
 			} catch (cause) {
-				return unavailable("PUT", id, cause);
+				return unavailable(patch ? "PATCH" : "PUT", id, cause);
 			}
-			this.writeQuotas(id, quotas);
-			return ok(toInfo({ ...toStored(row), quotas }));
+			this.writeQuotas(id, next);
+			return ok(toInfo({ ...toStored(row), quotas: next }));
 		});
 	}
 

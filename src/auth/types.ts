@@ -14,6 +14,9 @@ export interface KeyQuotas {
 
 export type Quota = keyof KeyQuotas;
 
+/** A change to some of a key's quotas (JSON Merge Patch, RFC 7396): a rate sets one, null removes it. */
+export type QuotasPatch = { readonly [Q in Quota]?: number | null };
+
 /** One quota a request draws on: `amount` is charged after the check (0: check only, charged later). */
 export interface QuotaCharge {
 	readonly quota: Quota;

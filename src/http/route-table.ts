@@ -116,8 +116,10 @@ export const ROUTES = {
 	"POST /v1/producers": route(inHandler("produce on some topic; with a transactional_id, produce on cluster"), NO_BYTES),
 	"GET /v1/keys": route(on(cluster, "admin"), NO_BYTES),
 	"POST /v1/keys": route(on(cluster, "admin"), NO_BYTES),
+	"GET /v1/keys/:id": route(on(cluster, "admin"), NO_BYTES),
 	"DELETE /v1/keys/:id": route(on(cluster, "admin"), NO_BYTES),
 	"PUT /v1/keys/:id/quotas": route(on(cluster, "admin"), NO_BYTES),
+	"PATCH /v1/keys/:id/quotas": route(on(cluster, "admin"), NO_BYTES),
 	"GET /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
 	"PUT /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
 	// Prometheus scrapes with a key that may describe the cluster: figures of every topic and group.

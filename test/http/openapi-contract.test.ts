@@ -156,7 +156,12 @@ describe("responses match the OpenAPI document", () => {
 		await checked("GET /v1/keys", "GET", "/v1/keys?limit=1", 200);
 		await checked("PUT /v1/keys/:id/quotas", "PUT", `/v1/keys/${key.id}/quotas`, 200, { body: { fetch_bytes_per_sec: 1000 } });
 		await checked("PUT /v1/keys/:id/quotas", "PUT", `/v1/keys/${key.id}/quotas`, 400, { body: { bytes: 1 } });
+		await checked("PATCH /v1/keys/:id/quotas", "PATCH", `/v1/keys/${key.id}/quotas`, 200, { body: { fetch_bytes_per_sec: null } });
+		await checked("PATCH /v1/keys/:id/quotas", "PATCH", `/v1/keys/${key.id}/quotas`, 400, { body: { bytes: 1 } });
+		await checked("GET /v1/keys/:id", "GET", `/v1/keys/${key.id}`, 200);
 		await checked("DELETE /v1/keys/:id", "DELETE", `/v1/keys/${key.id}`, 204);
+		await checked("GET /v1/keys/:id", "GET", `/v1/keys/${key.id}`, 404);
+		await checked("PATCH /v1/keys/:id/quotas", "PATCH", `/v1/keys/${key.id}/quotas`, 404, { body: {} });
 		await checked("DELETE /v1/keys/:id", "DELETE", `/v1/keys/${key.id}`, 404);
 		await checked("PUT /v1/keys/:id/quotas", "PUT", `/v1/keys/${key.id}/quotas`, 404, { body: {} });
 		await checked("GET /v1/anonymous", "GET", "/v1/anonymous", 200);

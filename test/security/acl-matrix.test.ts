@@ -145,8 +145,10 @@ const CASES: Case[] = [
 	},
 	onCluster("GET /v1/keys", "/v1/keys"),
 	onCluster("POST /v1/keys", "/v1/keys", { name: "from-matrix", acl: [] }),
+	onCluster("GET /v1/keys/:id", `/v1/keys/${KEY_ID}`),
 	onCluster("DELETE /v1/keys/:id", `/v1/keys/${KEY_ID}`),
 	onCluster("PUT /v1/keys/:id/quotas", `/v1/keys/${KEY_ID}/quotas`, {}),
+	onCluster("PATCH /v1/keys/:id/quotas", `/v1/keys/${KEY_ID}/quotas`, {}),
 	onCluster("GET /v1/anonymous", "/v1/anonymous"),
 	// Puts back what the anonymous leg of the matrix expects to find granted at that moment (see grantAnonymous).
 	{ ...onCluster("PUT /v1/anonymous", "/v1/anonymous"), body: "granted" },

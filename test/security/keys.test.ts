@@ -88,6 +88,21 @@ describe("API keys", () => {
 		await expectError("DELETE", "/v1/keys/not-an-id", 400, "invalid_request");
 	});
 
+	it("shows one key as the listing does (GET /v1/keys/{id}), never its secret; 404 once deleted, 403 to a key without admin", async () => {
+		const key = await createKey([{ resource: "topic:shown.*", operations: ["describe"] }], { fetch_bytes_per_sec: 4096 }, "shown");
+		const shown = await json<Record<string, unknown>>("GET", `/v1/keys/${key.id}`, 200);
+		const { keys } = await json<{ keys: Record<string, unknown>[] }>("GET", "/v1/keys?limit=1000", 200);
+		expect(shown).toEqual(keys.find((k) => k.id === key.id));
+		expect(shown).toMatchObject({ id: key.id, name: "shown", quotas: { fetch_bytes_per_sec: 4096 } });
+		expect(JSON.stringify(shown)).not.toContain(key.secret);
+		await expectError("GET", `/v1/keys/${key.id}`, 403, "forbidden", { token: key.secret });
+		await expectError("GET", "/v1/keys/not-an-id", 400, "invalid_request");
+		const unknown = await expectError("GET", "/v1/keys/0123456789abcdef0123", 404, "key_not_found");
+		expect(unknown.message).toContain("0123456789abcdef0123");
+		expect((await call("DELETE", `/v1/keys/${key.id}`)).status).toBe(204);
+		await expectError("GET", `/v1/keys/${key.id}`, 404, "key_not_found");
+	});
+
 	it("refuses a key deleted elsewhere at the next request: no isolate keeps a copy", async () => {
 		const key = await createKey([{ resource: "topic:*", operations: ["describe"] }]);
 		await json("GET", "/v1/topics", 200, { token: key.secret }); // this isolate has now seen the key

@@ -1,6 +1,6 @@
 /**
- * Changing a key's quotas after creation (`PUT /v1/keys/{id}/quotas`, as Kafka's AlterClientQuotas): the next
- * request is held to the new quotas, a debt taken under the old rate blocks the key no longer than it already had
+ * Changing a key's quotas after creation (`PUT /v1/keys/{id}/quotas` replaces them, `PATCH` changes the ones it names,
+ * as Kafka's AlterClientQuotas): the next request is held to the new quotas, two concurrent patches both apply, a debt taken under the old rate blocks the key no longer than it already had
  * to, and live reads (SSE on /v1 and Durable Streams' live=sse) follow a quota set or removed after they opened
  * within TAIL_PAYER_CHECK_MS, as WebSocket tails do.
  */
@@ -15,7 +15,7 @@ import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openProduceSocket } from "../support/produce-stream.ts";
 import { SseReader } from "../support/sse.ts";
-import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
 
@@ -92,6 +92,73 @@ describe("PUT /v1/keys/{id}/quotas", () => {
 		await setQuotas(key.id, {});
 		await setQuotas(key.id, { fetch_bytes_per_sec: 1000 });
 		expect(await fetchDebt(key.id)).toBeNull();
+	});
+});
+
+function patchQuotas(id: string, patch: Record<string, number | null>) {
+	return json<{ quotas: Record<string, number> }>("PATCH", `/v1/keys/${id}/quotas`, 200, { body: patch });
+}
+
+describe("PATCH /v1/keys/{id}/quotas", () => {
+	it("sets the quotas named with a rate, removes those named with null, keeps the others; the next request is held to them", async () => {
+		const topic = uniqueTopic("qc");
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["describe"] }], {
+			fetch_bytes_per_sec: 5000,
+			produce_bytes_per_sec: 7000,
+		});
+		holdClock();
+		const changed = await patchQuotas(key.id, { requests_per_sec: 1, fetch_bytes_per_sec: null });
+		expect(changed.quotas).toEqual({ produce_bytes_per_sec: 7000, requests_per_sec: 1 });
+		expect((await json<{ quotas: unknown }>("GET", `/v1/keys/${key.id}`, 200)).quotas).toEqual(changed.quotas);
+		const statuses: number[] = [];
+		for (let i = 0; i < 3; i++) statuses.push((await call("GET", `/v1/topics/${topic}`, { token: key.secret })).status);
+		expect(statuses).toEqual([200, 429, 429]);
+		expect((await patchQuotas(key.id, {})).quotas, "an empty patch changes nothing").toEqual(changed.quotas);
+		const { records } = await fetchRecords("_audit", 0, "offset=0&max_records=10000");
+		const audited = records.map((r) => r.value as Record<string, unknown>).filter((v) => v.key_id === key.id && v.action === "key.quotas");
+		expect(audited[0]).toMatchObject({ actor: "admin", requests_per_sec: 1, fetch_bytes_per_sec: null });
+	});
+
+	it("applies both of two concurrent patches of one key, for different quotas: neither is lost", async () => {
+		const key = await createKey([], { requests_per_sec: 100 });
+		const [produce, fetch] = await Promise.all([
+			patchQuotas(key.id, { produce_bytes_per_sec: 1000 }),
+			patchQuotas(key.id, { fetch_bytes_per_sec: 2000 }),
+		]);
+		const both = { requests_per_sec: 100, produce_bytes_per_sec: 1000, fetch_bytes_per_sec: 2000 };
+		expect((await json<{ quotas: unknown }>("GET", `/v1/keys/${key.id}`, 200)).quotas).toEqual(both);
+		// One of the two ran second and answered the quotas with both changes in.
+		expect([produce.quotas, fetch.quotas]).toContainEqual(both);
+		expect((await keyAuthority(env, key.id).getKey(key.id))?.quotas, "the authority holds both").toEqual(both);
+	});
+
+	it("carries a debt over a patched rate as PUT does (rerate), and leaves the buckets of quotas it does not name alone", async () => {
+		const key = await createKey([], { fetch_bytes_per_sec: 1000, produce_bytes_per_sec: 1000 });
+		holdClock();
+		for (const quota of ["fetch_bytes_per_sec", "produce_bytes_per_sec"] as const) {
+			expect(await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota, amount: 5000 }])).toBeNull();
+		}
+		await patchQuotas(key.id, { fetch_bytes_per_sec: 100_000 });
+		expect((await fetchDebt(key.id))?.waitMs).toBe(41);
+		expect((await produceDebt(key.id))?.waitMs, "the produce debt is untouched").toBe(4001);
+	});
+
+	it("answers 400 for a bad patch, 404 for an unknown or deleted key, 403 for a key without admin", async () => {
+		const key = await createKey([{ resource: "topic:qc.*", operations: ["describe"] }]);
+		const path = `/v1/keys/${key.id}/quotas`;
+		const negative = await expectError("PATCH", path, 400, "invalid_request", { body: { requests_per_sec: -1 } });
+		expect(negative.message).toContain("requests_per_sec");
+		const unknown = await expectError("PATCH", path, 400, "invalid_request", { body: { bytes: 1 } });
+		expect(unknown.message).toContain("bytes");
+		await expectError("PATCH", path, 400, "invalid_request", { body: { fetch_bytes_per_sec: "fast" } });
+		await expectError("PATCH", path, 400, "invalid_request", { body: [{ fetch_bytes_per_sec: 1 }] });
+		await expectError("PATCH", path, 400, "invalid_json", { raw: "{", headers: { "Content-Type": "application/json" } });
+		await expectError("PATCH", "/v1/keys/not-a-key/quotas", 400, "invalid_request", { body: {} });
+		await expectError("PATCH", "/v1/keys/0123456789abcdef0123/quotas", 404, "key_not_found", { body: { requests_per_sec: 1 } });
+		await expectError("PATCH", path, 403, "forbidden", { body: { requests_per_sec: 1 }, token: key.secret });
+		expect((await call("DELETE", `/v1/keys/${key.id}`)).status).toBe(204);
+		await expectError("PATCH", path, 404, "key_not_found", { body: { requests_per_sec: null } });
 	});
 });
 

@@ -10,7 +10,7 @@ import * as z from "zod/mini";
 import type { RouteKey } from "../route-table.ts";
 import { AnonymousBody } from "../routes/anonymous.ts";
 import { CommitBody, GroupPath, GroupsQuery, JoinBody, LeaveQuery, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
-import { CreateKeyBody, KeyPath, KeysQuery, QuotasBody } from "../routes/keys.ts";
+import { CreateKeyBody, KeyPath, KeysQuery, QuotasBody, QuotasPatchBody } from "../routes/keys.ts";
 import { NdjsonStreamQuery, ProduceStreamQuery } from "../routes/produce-stream.ts";
 import { SubscriptionsQuery } from "../routes/subscriptions.ts";
 import { TopicsQuery } from "../routes/topics.ts";
@@ -266,12 +266,25 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		body: { schema: CreateKeyBody },
 		responses: { 201: R.KeyCreated },
 	},
+	"GET /v1/keys/:id": {
+		summary: "One API key, as the listing shows it (never its secret)",
+		tag: "keys",
+		path: KeyPath,
+		responses: { 200: R.Key },
+	},
 	"DELETE /v1/keys/:id": { summary: "Delete an API key", tag: "keys", path: KeyPath, responses: { 204: null } },
 	"PUT /v1/keys/:id/quotas": {
 		summary: "Replace an API key's quotas (all of them; the key's next request is held to them)",
 		tag: "keys",
 		path: KeyPath,
 		body: { schema: QuotasBody },
+		responses: { 200: R.Key },
+	},
+	"PATCH /v1/keys/:id/quotas": {
+		summary: "Change some of an API key's quotas at once (JSON Merge Patch: a rate sets one, null removes it, others are kept)",
+		tag: "keys",
+		path: KeyPath,
+		body: { schema: QuotasPatchBody },
 		responses: { 200: R.Key },
 	},
 	"GET /v1/anonymous": {

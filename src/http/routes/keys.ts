@@ -1,8 +1,9 @@
 /**
  * @module
- * `/v1/keys`: API keys. Create (the secret is in this answer and nowhere else, ever), list (no
- * secrets), replace a key's quotas (as Kafka's AlterClientQuotas: its next request is held to them), delete
- * (refused by the next request everywhere; see src/auth/key-store.ts).
+ * `/v1/keys`: API keys. Create (the secret is in this answer and nowhere else, ever), list and show one (no
+ * secrets), replace a key's quotas (`PUT`) or change some of them (`PATCH`, a JSON Merge Patch: as Kafka's
+ * AlterClientQuotas, its next request is held to them), delete (refused by the next request everywhere; see
+ * src/auth/key-store.ts).
  * Needs the admin token or a key with `admin` on `cluster`. Every change is audited in `_audit`.
  *
  * @example
@@ -40,6 +41,13 @@ export const QuotasBody = z.strictObject({
 	requests_per_sec: z.optional(count(1, QUOTA_RATE_MAX)),
 });
 
+/** `PATCH …/quotas` (RFC 7396): a rate sets a quota, null removes it, one not named is kept. */
+export const QuotasPatchBody = z.strictObject({
+	produce_bytes_per_sec: z.optional(z.nullable(count(1, QUOTA_RATE_MAX))),
+	fetch_bytes_per_sec: z.optional(z.nullable(count(1, QUOTA_RATE_MAX))),
+	requests_per_sec: z.optional(z.nullable(count(1, QUOTA_RATE_MAX))),
+});
+
 export const CreateKeyBody = z.strictObject({
 	name: plainName(KEY_NAME_LENGTH_MAX),
 	acl: z.array(AclEntryBody).check(z.maxLength(KEY_ACL_ENTRIES_MAX)),
@@ -67,6 +75,10 @@ export const keyRoutes = new Hono<AppEnv>()
 		return c.json({ keys: page.items.map(keyView), ...nextCursor(page) });
 	})
 	.all("/", methodNotAllowed)
+	.get("/:id", async (c) => {
+		const { id } = validate(KeyPath, c.req.param());
+		return c.json(keyView(unwrap(await keyStore(c.env).describeKey(id))));
+	})
 	.delete("/:id", async (c) => {
 		const { id } = validate(KeyPath, c.req.param());
 		unwrap(await keyStore(c.env).deleteKey(id));
@@ -79,6 +91,13 @@ export const keyRoutes = new Hono<AppEnv>()
 		const quotas = validate(QuotasBody, await readJson(c.req.raw));
 		const changed = unwrap(await keyStore(c.env).setQuotas(id, quotas));
 		await audit(c, "key.quotas", { key_id: id, ...quotas });
+		return c.json(keyView(changed));
+	})
+	.patch("/:id/quotas", async (c) => {
+		const { id } = validate(KeyPath, c.req.param());
+		const patch = validate(QuotasPatchBody, await readJson(c.req.raw));
+		const changed = unwrap(await keyStore(c.env).setQuotas(id, patch, true));
+		await audit(c, "key.quotas", { key_id: id, ...patch });
 		return c.json(keyView(changed));
 	})
 	.all("/:id/quotas", methodNotAllowed);
