@@ -9,8 +9,10 @@
  * name. Tributary has no client-id quotas and no default user quota: entities naming them are refused per entry
  * (INVALID_REQUEST), and a filter for them matches nothing. Both need the cluster's admin right, as the key routes do.
  *
- * Alter reads the key's quotas (`GET /v1/keys`) and writes the whole set back (`PUT /v1/keys/{id}/quotas`) with each
- * op applied: a set or a removal of one key, as Kafka's ops are.
+ * Alter sends each entity's ops as one JSON Merge Patch (`PATCH /v1/keys/{id}/quotas`: a rate sets a quota, null
+ * removes it), which the key store applies in one step: two alters of one user at once both land, as Kafka's do,
+ * where a read of the quotas and a write of the whole set back could lose one. Describe for one named user reads that
+ * key alone (`GET /v1/keys/{id}`), any other filter the listing.
  */
 
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
@@ -30,6 +32,10 @@ const USER = "user";
 const MATCH_EXACT = 0;
 const MATCH_DEFAULT = 1;
 const MATCH_ANY = 2;
+/** Tributary's key ids (src/auth/secret.ts KEY_ID_PATTERN): a user named otherwise is no key. */
+const KEY_ID_PATTERN = /^[0-9a-f]{20}$/;
+/** The largest quota rate Tributary takes (src/shared/limits.ts QUOTA_RATE_MAX): validateOnly checks it here. */
+const QUOTA_RATE_MAX = 1024 * 1024 * 1024;
 /** Keys one page of `GET /v1/keys` holds at most (shared/limits.ts LIST_PAGE_LIMIT_MAX). */
 const KEY_PAGE_LIMIT = 1_000;
 /** Pages read for one request: Tributary's key cap (shared/limits.ts KEYS_MAX, 10,000) in full pages, and one more. */
@@ -55,6 +61,21 @@ async function listKeys(ctx) {
 }
 
 /**
+ * The keys a filter can match: the one key an exact user component names (read alone, none when it does not exist),
+ * else every key.
+ * @param {RequestContext} ctx @param {{ entityType: string, matchType: number, match: string | null }[]} components
+ * @returns {Promise<{ keys: { id: string, quotas: Record<string, number> }[] } | { failed: import("../tributary.js").Answer }>}
+ */
+async function keysMatching(ctx, components) {
+	const named = components.find((c) => c.entityType === USER && c.matchType === MATCH_EXACT);
+	if (named === undefined) return listKeys(ctx);
+	if (named.match === null || !KEY_ID_PATTERN.test(named.match)) return { keys: [] };
+	const answer = await ctx.tributary.call("GET", `/v1/keys/${named.match}`);
+	if (answer.status === 404) return { keys: [] };
+	return answer.status === 200 ? { keys: [answer.body] } : { failed: answer };
+}
+
+/**
  * Whether a key (a user entity named by its id) passes the request's filter: every component must match, and a
  * component for another entity type matches nothing (Tributary's entities are users alone).
  * @param {string} id @param {{ entityType: string, matchType: number, match: string | null }[]} components
@@ -69,22 +90,23 @@ export function kafkaValues(quotas) {
 }
 
 /**
- * The key's quotas after `ops`, or why they cannot be applied.
- * @param {Record<string, number>} quotas @param {{ key: string, value: number, remove: boolean }[]} ops
- * @returns {{ quotas: Record<string, number> } | { invalid: string }}
+ * `ops` as the merge patch Tributary takes (a later op on the same key wins, as applying them in order would), or why
+ * they cannot be applied.
+ * @param {{ key: string, value: number, remove: boolean }[]} ops
+ * @returns {{ patch: Record<string, number | null> } | { invalid: string }}
  */
-export function applyOps(quotas, ops) {
-	/** @type {Record<string, number>} */
-	const next = { ...quotas };
+export function quotaPatch(ops) {
+	/** @type {Record<string, number | null>} */
+	const patch = {};
 	for (const op of ops) {
 		const name = QUOTA_NAMES[/** @type {keyof typeof QUOTA_NAMES} */ (op.key)];
 		if (name === undefined) return { invalid: `${op.key} is not a quota Tributary keeps: it keeps ${Object.keys(QUOTA_NAMES).join(", ")}` };
-		if (op.remove) delete next[name];
-		else if (!Number.isSafeInteger(op.value) || op.value < 1)
-			return { invalid: `${op.key} must be a whole number of at least 1; got ${op.value}` };
-		else next[name] = op.value;
+		if (op.remove) patch[name] = null;
+		else if (!Number.isSafeInteger(op.value) || op.value < 1 || op.value > QUOTA_RATE_MAX)
+			return { invalid: `${op.key} must be a whole number from 1 to ${QUOTA_RATE_MAX}; got ${op.value}` };
+		else patch[name] = op.value;
 	}
-	return { quotas: next };
+	return { patch };
 }
 
 /** @param {{ components: { entityType: string, matchType: number, match: string | null }[], strict: boolean }} request @param {RequestContext} ctx */
@@ -92,7 +114,7 @@ export async function describeClientQuotas(request, ctx) {
 	const answer = (errorCode, errorMessage, entries) => ({ throttleTimeMs: 0, errorCode, errorMessage, entries });
 	const unknown = request.components.find((c) => c.matchType !== MATCH_EXACT && c.matchType !== MATCH_DEFAULT && c.matchType !== MATCH_ANY);
 	if (unknown !== undefined) return answer(KAFKA.INVALID_REQUEST, `match type ${unknown.matchType} is not one Kafka defines`, null);
-	const listed = await listKeys(ctx);
+	const listed = await keysMatching(ctx, request.components);
 	if ("failed" in listed) return answer(kafkaError(listed.failed, "cluster"), errorMessage(listed.failed), null);
 	const entries = listed.keys
 		.filter((key) => Object.keys(key.quotas).length > 0 && userMatches(key.id, request.components))
@@ -106,36 +128,30 @@ export async function describeClientQuotas(request, ctx) {
  * @param {RequestContext} ctx
  */
 export async function alterClientQuotas(request, ctx) {
-	const listed = await listKeys(ctx);
 	const entries = [];
 	for (const { entity, ops } of request.entries) {
 		const result = (errorCode, errorMessage) => ({ errorCode, errorMessage, entity });
-		if ("failed" in listed) {
-			entries.push(result(kafkaError(listed.failed, "cluster"), errorMessage(listed.failed)));
-			continue;
-		}
 		const [user] = entity;
 		if (entity.length !== 1 || user?.entityType !== USER || user.entityName === null) {
 			entries.push(result(KAFKA.INVALID_REQUEST, "Tributary's quotas are per user (an API key id): no client-id or default entities"));
 			continue;
 		}
-		const key = listed.keys.find((k) => k.id === user.entityName);
-		if (key === undefined) {
+		if (!KEY_ID_PATTERN.test(user.entityName)) {
 			entries.push(result(KAFKA.RESOURCE_NOT_FOUND, `no API key "${user.entityName}": a Tributary user is a key`));
 			continue;
 		}
-		const applied = applyOps(key.quotas, ops);
-		if ("invalid" in applied) {
-			entries.push(result(KAFKA.INVALID_REQUEST, applied.invalid));
+		const changed = quotaPatch(ops);
+		if ("invalid" in changed) {
+			entries.push(result(KAFKA.INVALID_REQUEST, changed.invalid));
 			continue;
 		}
-		if (request.validateOnly) {
-			entries.push(result(KAFKA.NONE, null));
-			continue;
-		}
-		const put = await ctx.tributary.call("PUT", `/v1/keys/${encodeURIComponent(key.id)}/quotas`, applied.quotas);
-		const errorCode = put.status === 404 ? KAFKA.RESOURCE_NOT_FOUND : kafkaError(put, "cluster");
-		entries.push(result(errorCode, errorCode === KAFKA.NONE ? null : errorMessage(put)));
+		// validateOnly writes nothing: the ops were checked above, and the key (with the caller's right) is read.
+		const path = `/v1/keys/${user.entityName}`;
+		const sent = request.validateOnly
+			? await ctx.tributary.call("GET", path)
+			: await ctx.tributary.call("PATCH", `${path}/quotas`, changed.patch);
+		const errorCode = sent.status === 404 ? KAFKA.RESOURCE_NOT_FOUND : kafkaError(sent, "cluster");
+		entries.push(result(errorCode, errorCode === KAFKA.NONE ? null : errorMessage(sent)));
 	}
 	return { throttleTimeMs: 0, entries };
 }
