@@ -34,8 +34,9 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
          --exit stops once caught up; --format tokens %t %p %o %T %k %s %K %S %h, escapes \\n \\r \\t \\\\ \\xHH;
          as kcat's -f, it prints exactly the format: end it with \\n for one record a line
   groups list | describe G | reset G --topic T --to earliest|latest|OFFSET|TIMESTAMP | delete G
-  keys create NAME [--acl RESOURCE=op,op]… [--quota name=N]… | list | delete ID
+  keys create NAME [--acl RESOURCE=op,op]… [--quota name=N]… | list | describe ID | delete ID
        | quotas ID [--quota name=N]…   (replaces all of the key's quotas: none named removes them)
+       | alter ID [--quota name=N]… [--remove-quota name]…   (changes only the quotas named)
   subscriptions list TOPIC | create TOPIC --url URL [--from earliest|latest] | delete TOPIC ID
 ${Object.entries(EXTENSIONS)
 	.map(([name, e]) => `  ${name} …   ${e.summary}`)

@@ -207,6 +207,11 @@ export class Keys {
 		return allPages(this.#http, "/v1/keys", "keys");
 	}
 
+	/** One key, as `list` shows it (never its secret); `key_not_found` when there is none. */
+	get(id: string): Promise<KeyInfo> {
+		return this.#http.request("GET", `/v1/keys/${seg(id)}`);
+	}
+
 	/**
 	 * Replaces a key's quotas, all of them (one left out is removed): its next request is held to them.
 	 * @example await client.keys.setQuotas(id, { produce_bytes_per_sec: 1_048_576 })
@@ -214,6 +219,16 @@ export class Keys {
 	setQuotas(id: string, quotas: Record<string, number>): Promise<KeyInfo> {
 		// A whole replacement: sending it twice changes nothing, so a retry is always safe.
 		return this.#http.request("PUT", `/v1/keys/${seg(id)}/quotas`, { body: quotas, retry: "always" });
+	}
+
+	/**
+	 * Changes only the quotas named, at once (a JSON Merge Patch, as Kafka's AlterClientQuotas): a rate sets one, `null`
+	 * removes it, one not named is kept, even when another admin changes it meanwhile. Answers the key with its quotas now.
+	 * @example await client.keys.updateQuotas(id, { fetch_bytes_per_sec: 4_194_304, requests_per_sec: null })
+	 */
+	updateQuotas(id: string, patch: Record<string, number | null>): Promise<KeyInfo> {
+		// The same patch applied twice leaves the same quotas, so a retry is always safe.
+		return this.#http.request("PATCH", `/v1/keys/${seg(id)}/quotas`, { body: patch, retry: "always" });
 	}
 
 	async delete(id: string): Promise<void> {

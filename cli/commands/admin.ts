@@ -212,14 +212,25 @@ function aclEntries(items: readonly string[] | undefined) {
 	});
 }
 
+/** `quotas a=1 b=2`, or `no quotas`. */
+function quotaText(quotas: Record<string, number>): string {
+	const listed = Object.entries(quotas).map(([quota, rate]) => `${quota}=${rate}`);
+	return listed.length === 0 ? "no quotas" : `quotas ${listed.join(" ")}`;
+}
+
 export async function keys(client: Tributary, args: string[]): Promise<void> {
-	const [name, rest] = sub(args, "keys", ["create", "list", "quotas", "delete"]);
-	const { values, positionals } = parse(rest, { acl: { type: "string", multiple: true }, quota: { type: "string", multiple: true } });
+	const [name, rest] = sub(args, "keys", ["create", "list", "describe", "quotas", "alter", "delete"]);
+	const { values, positionals } = parse(rest, {
+		acl: { type: "string", multiple: true },
+		quota: { type: "string", multiple: true },
+		"remove-quota": { type: "string", multiple: true },
+	});
+	const acl = (k: { acl: readonly { resource: string; operations: readonly string[] }[] }) =>
+		k.acl.map((e) => `${e.resource}=${e.operations.join(",")}`).join(" ");
 	if (name === "list") {
 		noExtra(positionals, 0);
 		const list = await client.keys.list();
 		if (values.json) return printJson({ keys: list });
-		const acl = (k: (typeof list)[number]) => k.acl.map((e) => `${e.resource}=${e.operations.join(",")}`).join(" ");
 		console.log(
 			table(
 				["ID", "NAME", "ACL"],
@@ -237,12 +248,30 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 		console.log(`created key ${created.id} (${created.name})`);
 		console.log(`secret: ${created.secret}`);
 		console.error("the secret is shown once: keep it now");
+	} else if (name === "describe") {
+		const key = await client.keys.get(target);
+		if (values.json) return printJson(key);
+		console.log(`key ${key.id} (${key.name}), created ${new Date(key.created_at_ms).toISOString()}`);
+		console.log(`  acl: ${key.acl.length === 0 ? "none" : acl(key)}`);
+		console.log(`  ${quotaText(key.quotas)}`);
 	} else if (name === "quotas") {
 		// A whole replacement, as the API's: the quotas not named are removed.
 		const changed = await client.keys.setQuotas(target, quotas);
 		if (values.json) return printJson(changed);
-		const listed = Object.entries(changed.quotas).map(([quota, rate]) => `${quota}=${rate}`);
-		console.log(`key ${target}: ${listed.length === 0 ? "no quotas" : `quotas ${listed.join(" ")}`}`);
+		console.log(`key ${target}: ${quotaText(changed.quotas)}`);
+	} else if (name === "alter") {
+		// Only the quotas named change (kafka-configs --alter --add-config/--delete-config), in one request.
+		const removed = (values["remove-quota"] as string[] | undefined) ?? [];
+		if (Object.keys(quotas).length === 0 && removed.length === 0)
+			throw new UsageError("keys alter needs --quota name=N or --remove-quota name");
+		const patch: Record<string, number | null> = { ...quotas };
+		for (const quota of removed) {
+			if (quota in quotas) throw new UsageError(`--quota and --remove-quota both name ${quota}`);
+			patch[quota] = null;
+		}
+		const changed = await client.keys.updateQuotas(target, patch);
+		if (values.json) return printJson(changed);
+		console.log(`key ${target}: ${quotaText(changed.quotas)}`);
 	} else {
 		await client.keys.delete(target);
 		console.log(`deleted key ${target}`);

@@ -310,7 +310,9 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["groups", "describe", "no-such-group"], "^tributary: error: group_not_found|^tributary: error: ");
 	});
 
-	test("keys: create with an ACL, the key's limits hold, quotas replaced, list, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
+	test("keys: create with an ACL, the key's limits hold, quotas replaced and altered, list, describe, delete", {
+		timeout: TEST_TIMEOUT_MS,
+	}, async () => {
 		await ok(["topics", "create", "cli-acl-a"]);
 		await ok(["topics", "create", "cli-acl-b"]);
 		const created = JSON.parse((await ok(["keys", "create", "cli-writer", "--acl", "topic:cli-acl-a=produce,describe", "--json"])).stdout);
@@ -331,6 +333,20 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			requests_per_sec: 5,
 			produce_bytes_per_sec: 1048576,
 		});
+		// Only the quotas named: one set, one removed, the third kept.
+		const altered = await ok(["keys", "alter", created.id, "--quota", "fetch_bytes_per_sec=4096", "--remove-quota", "requests_per_sec"]);
+		assert.equal(altered.stdout, `key ${created.id}: quotas produce_bytes_per_sec=1048576 fetch_bytes_per_sec=4096\n`);
+		const shown = await ok(["keys", "describe", created.id]);
+		assert.match(shown.stdout, new RegExp(`^key ${created.id} \\(cli-writer\\), created \\d{4}-\\d{2}-\\d{2}T[^\\n]*\\n`));
+		assert.ok(
+			shown.stdout.endsWith("  acl: topic:cli-acl-a=produce,describe\n  quotas produce_bytes_per_sec=1048576 fetch_bytes_per_sec=4096\n"),
+			shown.stdout,
+		);
+		const shownJson = JSON.parse((await ok(["keys", "describe", created.id, "--json"])).stdout);
+		assert.deepEqual(shownJson.quotas, { produce_bytes_per_sec: 1048576, fetch_bytes_per_sec: 4096 });
+		assert.ok(!JSON.stringify(shownJson).includes(created.secret));
+		await fails(["keys", "alter", created.id], "^tributary: usage: keys alter needs --quota", { status: 2 });
+		await fails(["keys", "describe", "0123456789abcdef0123"], "^tributary: error: key_not_found \\(HTTP 404\\)");
 		// A whole replacement: naming none removes them all.
 		const cleared = JSON.parse((await ok(["keys", "quotas", created.id, "--json"])).stdout);
 		assert.deepEqual(cleared.quotas, {});
