@@ -31,15 +31,16 @@ export async function hasQuota(env: Env, keyId: string, quota: Quota): Promise<b
 
 /**
  * Pays each message of a stream the edge holds for key `keyId`, which had `quota` at open or not (`pays`); asked
- * again at the first message after each `TAIL_PAYER_CHECK_MS`.
+ * again at the first message after each `TAIL_PAYER_CHECK_MS`. A message is sized (`size()`) only while the key pays:
+ * measuring the UTF-8 bytes of every message of a key without the quota would cost its stream for nothing.
  */
-export function livePayer(env: Env, keyId: string, quota: Quota, pays: boolean): (bytes: number) => Promise<void> {
+export function livePayer(env: Env, keyId: string, quota: Quota, pays: boolean): (size: () => number) => Promise<void> {
 	let checkAtMs = Date.now() + TAIL_PAYER_CHECK_MS;
-	return async (bytes) => {
+	return async (size) => {
 		if (Date.now() >= checkAtMs) {
 			pays = await hasQuota(env, keyId, quota);
 			checkAtMs = Date.now() + TAIL_PAYER_CHECK_MS;
 		}
-		if (pays) await payLive(env, keyId, quota, bytes);
+		if (pays) await payLive(env, keyId, quota, size());
 	};
 }

@@ -96,8 +96,11 @@ interface Entry {
 	readonly slot: Slot;
 	readonly records: ProduceInput[];
 	readonly claim: Claim | null;
-	/** UTF-8 bytes of the message, what the produce quota is charged (as a request its Content-Length); 0 uncharged. */
-	readonly bytes: number;
+	/**
+	 * The message, kept until its append (the in-flight bounds count it meanwhile) so that its UTF-8 bytes, what a
+	 * produce quota is charged (as a request its Content-Length), are measured only when a quota asks for them.
+	 */
+	readonly text: string;
 }
 
 interface PartitionQueue {
@@ -111,8 +114,11 @@ export interface ChannelOptions {
 	 * a transport can send them as one chunk. Awaited, so a slow reader slows the stream down.
 	 */
 	readonly write: (reports: readonly string[]) => void | Promise<void>;
-	/** Called before an append with the bytes about to be written; resolves when the key's quota allows them. */
-	readonly charge?: (bytes: number) => Promise<void>;
+	/**
+	 * Called before an append; resolves when the key's quota allows the bytes about to be written, which `size()`
+	 * measures when asked: only while the key pays a produce quota (see src/auth/live-quota.ts).
+	 */
+	readonly charge?: (size: () => number) => Promise<void>;
 	/** Whether the caller may still produce (its key not deleted); checked before appends. */
 	readonly stillAuthorized?: () => Promise<boolean>;
 }
@@ -300,8 +306,7 @@ export class ProduceChannel {
 			queue = { entries: [], busy: false };
 			this.#queues.set(prepared.partition, queue);
 		}
-		const bytes = this.#options.charge === undefined ? 0 : utf8ByteLength(text);
-		queue.entries.push({ slot, records: prepared.records, claim: prepared.claim, bytes });
+		queue.entries.push({ slot, records: prepared.records, claim: prepared.claim, text });
 		if (!queue.busy) void this.#drain(queue);
 	}
 
@@ -379,7 +384,7 @@ export class ProduceChannel {
 			if (await stillAuthorized()) this.#authorizedUntilMs = Date.now() + STREAM_KEY_RECHECK_MS;
 			else this.#revoked = true;
 		}
-		if (charge !== undefined && !this.#revoked) await charge(run.reduce((sum, e) => sum + e.bytes, 0));
+		if (charge !== undefined && !this.#revoked) await charge(() => run.reduce((sum, e) => sum + utf8ByteLength(e.text), 0));
 	}
 
 	/**

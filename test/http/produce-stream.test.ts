@@ -390,7 +390,7 @@ describe("ProduceChannel", () => {
 		const charged: number[] = [];
 		const channel = new ProduceChannel(env, topic, {
 			write: () => {},
-			charge: async (bytes) => void charged.push(bytes),
+			charge: async (size) => void charged.push(size()),
 		});
 		const messages = [JSON.stringify({ value: "é".repeat(1000) }), JSON.stringify({ value: "漢".repeat(1000) })];
 		for (const message of messages) channel.accept(message);

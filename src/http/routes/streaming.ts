@@ -96,7 +96,7 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 	// quotas() only checked the key was not in debt: the events are charged as they are written.
 	const charge = liveFetchCharger(c);
 	const send = async (stream: SSEStreamingApi, events: string): Promise<void> => {
-		if (charge !== null) await charge(utf8ByteLength(events));
+		if (charge !== null) await charge(() => utf8ByteLength(events));
 		await stream.write(events);
 	};
 	return streamSSE(c, async (stream) => {

@@ -85,7 +85,7 @@ export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset
 			const { text, ended } = eventsOf(read, mode, source.cursor, isFirst);
 			if (text.length > 0) {
 				const bytes = encoder.encode(text);
-				if (charge !== null) await charge(bytes.byteLength);
+				if (charge !== null) await charge(() => bytes.byteLength);
 				await writer.write(bytes);
 			}
 			if (ended || Date.now() >= deadline) break;
