@@ -71,7 +71,7 @@ export interface ConsumerOptions {
 export interface ConsumerSettings {
 	readonly autoCommit: boolean;
 	readonly autoCommitIntervalMs: number;
-	/** Whether the broker auto-commits this consumer's polls on the interval (see consumer.ts's module comment). */
+	/** Whether the broker auto-commits this consumer's polls on the interval (see consumer-member.ts's module comment). */
 	readonly brokerCommits: boolean;
 	readonly sessionTimeoutMs: number;
 	readonly maxPollIntervalMs: number;

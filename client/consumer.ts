@@ -1,41 +1,22 @@
 /**
  * @module
- * A group consumer as an async iterable. It joins the group, keeps its membership alive (every call is a
- * heartbeat, and a timer sends one while the loop body is slow, up to `maxPollIntervalMs` on one record: past it the
- * member leaves, and the loop's next turn joins again), long-polls, follows rebalances, and commits at least once:
- * an offset is committed only after the loop has moved past its record (before the next poll). `break` commits
+ * A group consumer as an async iterable: the loop, turn by turn. It joins the group, keeps its membership alive (every
+ * call is a heartbeat, and a timer sends one while the loop body is slow, up to `maxPollIntervalMs` on one record: past
+ * it the member leaves, and the loop's next turn joins again), long-polls, follows rebalances, and commits at least
+ * once: an offset is committed only after the loop has moved past its record (before the next poll). `break` commits
  * what was handed out, the record in hand included, then leaves the group; from outside the loop, `stop()`
- * waits for the record in hand first, and `close()` leaves at once, without committing that record.
- *
- * Without an interval the consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's
- * default. A poll whose answer is lost moves the member's read positions on the broker, so the member leaves and
- * joins again, which sends it back to its committed offsets instead of skipping what it never saw. With
- * `autoCommit`, the commit rides on the next poll (its `commit` field: one request, written before the poll
- * answers); a carried commit the broker refuses (a rebalance) is sent on its own, after following the rebalance.
- * With `autoCommitIntervalMs` the broker commits instead (Kafka's `auto.commit.interval.ms`): each commit costs the
- * group's coordinator a storage write, so a busy consumer that commits every few seconds costs less per record. The
- * polls then ask for the broker's auto-commit on that interval: each poll tells the broker the previous one's
- * records were processed (this consumer polls only once the loop has moved past every record it was handed), and a
- * rebalance (or a session that runs out: the process died) commits what those earlier polls returned of the
- * partitions it moves, in the generation that ends, before their new owner reads (which reads the last poll's
- * again). The broker keeps what was processed in memory: only a restart of the group's coordinator reads up to the
- * interval again. This consumer cannot do that itself: it learns
- * of a rebalance only after it, when the partitions are no longer its to commit. Leaving (on close, or after a poll
- * whose answer was lost: see `#recover`) says `auto_commit=false`, so the broker drops the last poll's auto-commit
- * instead of committing records this consumer never handed out; close() commits what it handed out itself first.
- * With `beforeCommit`, which must run before each commit, the consumer keeps committing on its own, on the
- * interval.
+ * waits for the record in hand first, and `close()` leaves at once, without committing that record. The membership,
+ * polls and commits (and the commit modes) are `GroupMember`'s, in consumer-member.ts.
  */
 
 import type { TopicPartition } from "./admin.ts";
-import { RebalanceCallbacks } from "./consumer-callbacks.ts";
-import { Fetched, tpKey } from "./consumer-fetched.ts";
-import { HeartbeatTimer } from "./consumer-heartbeat.ts";
-import { type ConsumerOptions, consumerSettings, joinBody, pollBase } from "./consumer-options.ts";
+import { tpKey } from "./consumer-fetched.ts";
+import { GroupMember } from "./consumer-member.ts";
+import { type ConsumerOptions, consumerSettings } from "./consumer-options.ts";
 import { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
-import { type Http, seg } from "./http.ts";
-import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
+import type { Http } from "./http.ts";
+import type { ConsumerRecord } from "./records.ts";
 
 export {
 	type ConsumerOptions,
@@ -44,22 +25,6 @@ export {
 	POLL_WAIT_MS_DEFAULT,
 	SESSION_TIMEOUT_MS_DEFAULT,
 } from "./consumer-options.ts";
-
-/**
- * Tries of one commit through rebalances: each refused one follows the new generation first, so only another
- * rebalance in between refuses it again (members of a group closing at once each make one).
- */
-const COMMIT_TRIES_MAX = 8;
-
-interface Member {
-	readonly id: string;
-	generation: number;
-}
-
-interface Assignment {
-	readonly generation: number;
-	readonly assignment: TopicPartition[];
-}
 
 /**
  * @example
@@ -71,70 +36,37 @@ interface Assignment {
  */
 export class Consumer implements AsyncIterable<ConsumerRecord> {
 	readonly group: string;
-	readonly #http: Http;
-	readonly #options: ConsumerOptions;
-	readonly #autoCommit: boolean;
-	readonly #autoCommitIntervalMs: number;
-	/** Whether the broker auto-commits this consumer's polls on the interval (see the module's comment). */
-	readonly #brokerCommits: boolean;
-	/** When this consumer last committed (0: never, so its first commit is due at once). */
-	#committedAtMs = 0;
+	readonly #stopWhenIdle: boolean;
 	readonly #sessionTimeoutMs: number;
 	readonly #maxPollIntervalMs: number;
 	/** The record in hand, what waits for the loop to move past it, and how long the loop keeps it. */
 	readonly #turn: LoopTurn;
-	/** The leave of a loop that kept its record too long, until the loop comes back (`#comeBack`), then joins. */
-	#pollTimeoutLeave: Promise<unknown> | null = null;
-	/** What every poll's body says, whatever it carries. */
-	readonly #pollBase: ReturnType<typeof pollBase>;
-	#member: Member | null = null;
-	#assigned = new Map<string, TopicPartition>();
-	readonly #fetched = new Fetched();
-	/** Per partition, the offset after the last record the loop moved past, and what is committed. */
-	readonly #handed = new Map<string, { topic: string; partition: number; offset: number }>();
+	readonly #member: GroupMember;
 	#stopping: Promise<void> | null = null;
-	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
-	#carryKept = false;
-	/** Set by that recovery and by an answer skipping a generation: kept offsets are checked against the group's commits first. */
-	#checkKept = false;
-	readonly #committed = new Map<string, number>();
-	readonly #heartbeat = new HeartbeatTimer();
-	readonly #callbacks: RebalanceCallbacks;
-	#lastCallMs = 0;
-	#polling: Promise<unknown> | null = null;
-	/** The join under way: `join()` and the loop's first poll share it, and `close()` waits for it, then leaves. */
-	#joining: Promise<Member> | null = null;
 	#closed = false;
 	#closing: Promise<void> | null = null;
 	#iterating = false;
-	/** Set when `beforeCommit` failed: nothing may be committed after it. */
-	#commitsStopped = false;
 
 	constructor(http: Http, options: ConsumerOptions) {
 		const settings = consumerSettings(options);
 		this.group = options.group;
-		this.#http = http;
-		this.#options = options;
-		this.#autoCommit = settings.autoCommit;
-		this.#autoCommitIntervalMs = settings.autoCommitIntervalMs;
-		this.#brokerCommits = settings.brokerCommits;
+		this.#stopWhenIdle = options.stopWhenIdle === true;
 		this.#sessionTimeoutMs = settings.sessionTimeoutMs;
 		this.#maxPollIntervalMs = settings.maxPollIntervalMs;
 		this.#turn = new LoopTurn(settings.maxPollIntervalMs, () => {
-			if (this.#member !== null && !this.#closed) this.#leaveOnPollTimeout(this.#member);
+			if (!this.#closed) this.#member.leaveOnPollTimeout();
 		});
-		this.#pollBase = pollBase(options, settings);
-		this.#callbacks = new RebalanceCallbacks(options);
+		this.#member = new GroupMember(http, options, settings, this.#turn);
 	}
 
 	/** The partitions this member owns now. */
 	get assignment(): TopicPartition[] {
-		return [...this.#assigned.values()];
+		return [...this.#member.assigned.values()];
 	}
 
 	/** The member id, once joined. */
 	get memberId(): string | null {
-		return this.#member?.id ?? null;
+		return this.#member.memberId;
 	}
 
 	async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, undefined> {
@@ -146,27 +78,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 				if (record === null) return;
 				this.#turn.hand(record);
 				yield record;
-				this.#moveOn();
+				this.#member.moveOn();
 			}
 		} finally {
 			// Leaving the loop (break, return, a throw in its body) is moving past the record in hand.
-			this.#moveOn();
+			this.#member.moveOn();
 			this.#iterating = false;
 			await this.close();
 		}
-	}
-
-	/** The loop is done with the record in hand: it counts as processed, to be committed. */
-	#moveOn(): void {
-		const record = this.#turn.inHand;
-		if (record !== null && this.#assigned.has(tpKey(record.topic, record.partition))) {
-			this.#handed.set(tpKey(record.topic, record.partition), {
-				topic: record.topic,
-				partition: record.partition,
-				offset: record.offset + 1,
-			});
-		}
-		this.#turn.moveOn();
 	}
 
 	/**
@@ -175,22 +94,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	async join(): Promise<void> {
 		if (this.#closed) throw new TributaryError("closed", "the consumer is closed");
-		await this.#comeBack();
-		await this.#ensureMember();
-		await this.#callbacks.ran;
-	}
-
-	/**
-	 * The loop comes back after a leave on `maxPollIntervalMs`, at its next turn or by `join()` (Kafka's poll() that
-	 * joins again): waits for that leave, ends `commit()`'s refusal, and times a turn still in progress again from
-	 * now, as poll() restarts the interval.
-	 */
-	async #comeBack(): Promise<void> {
-		const left = this.#pollTimeoutLeave;
-		if (left === null) return;
-		this.#pollTimeoutLeave = null;
-		this.#turn.restart();
-		await left;
+		await this.#member.comeBack();
+		await this.#member.join();
+		await this.#member.callbacks.ran;
 	}
 
 	/**
@@ -201,10 +107,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		const key = tpKey(to.topic, to.partition);
 		if (!Number.isSafeInteger(to.offset) || to.offset < 0)
 			throw new TributaryError("invalid_argument", "offset must be a whole number, 0 or more");
-		if (!this.#assigned.has(key))
+		if (!this.#member.assigned.has(key))
 			throw new TributaryError("invalid_argument", `${to.topic}/${to.partition} is not assigned to this consumer`);
-		this.#fetched.seeks.set(key, { topic: to.topic, partition: to.partition, offset: to.offset });
-		this.#fetched.holdBack(key);
+		this.#member.fetched.seeks.set(key, { topic: to.topic, partition: to.partition, offset: to.offset });
+		this.#member.fetched.holdBack(key);
 	}
 
 	/**
@@ -214,19 +120,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	pause(partitions: readonly TopicPartition[]): void {
 		for (const { topic, partition } of partitions) {
 			const key = tpKey(topic, partition);
-			this.#fetched.paused.set(key, { topic, partition });
-			this.#fetched.holdBack(key);
+			this.#member.fetched.paused.set(key, { topic, partition });
+			this.#member.fetched.holdBack(key);
 		}
 	}
 
 	/** Reads paused partitions again, from the first record not handed out. */
 	resume(partitions: readonly TopicPartition[]): void {
-		for (const tp of partitions) this.#fetched.paused.delete(tpKey(tp.topic, tp.partition));
+		for (const tp of partitions) this.#member.fetched.paused.delete(tpKey(tp.topic, tp.partition));
 	}
 
 	/** The partitions paused now; a partition no longer assigned to this member is no longer paused (as in Kafka). */
 	paused(): TopicPartition[] {
-		return [...this.#fetched.paused.values()];
+		return [...this.#member.fetched.paused.values()];
 	}
 
 	/**
@@ -234,12 +140,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * `autoCommit` this also happens on its own).
 	 */
 	async commit(): Promise<void> {
-		if (this.#pollTimeoutLeave !== null) {
+		if (this.#member.leftOnPollTimeout) {
 			throw new TributaryError("rebalance_in_progress", "this member left the group: the loop kept a record past maxPollIntervalMs", {
 				details: { max_poll_interval_ms: this.#maxPollIntervalMs },
 			});
 		}
-		await this.#commitHandedOut(true, true);
+		await this.#member.commitHandedOut(true, true);
 	}
 
 	/**
@@ -274,326 +180,25 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		return this.#stopping;
 	}
 
-	/**
-	 * The loop kept a record past `maxPollIntervalMs` (Kafka's `max.poll.interval.ms`): a member whose heartbeat goes on
-	 * while its loop is stuck would keep its partitions for ever. It leaves, so other members read them from the last
-	 * commit; what it processed and had not committed is theirs to read again (its commit is refused from now on).
-	 */
-	#leaveOnPollTimeout(member: Member): void {
-		this.#dropMembership();
-		this.#pollTimeoutLeave = this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
-	}
-
 	async #shutdown(): Promise<void> {
 		this.#closed = true;
 		this.#turn.stopTimer();
-		await this.#pollTimeoutLeave?.catch(() => {});
-		await this.#polling?.catch(() => {});
-		await this.#joining?.catch(() => {});
-		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
-		this.#heartbeat.stop();
-		const member = this.#member;
-		if (member === null) return;
-		let failure: unknown = null;
-		if (this.#autoCommit) await this.#commitHandedOut(true).catch((error) => (failure = error));
-		const lost = [...this.#assigned.values()];
-		this.#forget(lost);
-		// Run here, not queued behind a callback under way: that one may be what awaits this close.
-		if (lost.length > 0) await this.#options.onRevoke?.(lost);
-		this.#member = null;
-		await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch((error) => {
-			if (!(error instanceof TributaryError && (error.code === "unknown_member" || error.status === 404))) failure ??= error;
-		});
-		if (failure !== null) throw failure;
+		await this.#member.leave();
 	}
 
 	async #nextRecord(): Promise<ConsumerRecord | null> {
-		await this.#comeBack();
+		await this.#member.comeBack();
+		const { callbacks, fetched } = this.#member;
 		for (;;) {
 			// A rebalance's callbacks run before a record is handed out under it and before the loop ends (a poll need
 			// not wait for them): one that failed ends the loop with its error.
-			if (!this.#fetched.empty || this.#closed) await this.#callbacks.ran;
+			if (!fetched.empty || this.#closed) await callbacks.ran;
 			if (this.#closed) return null;
-			const record = this.#fetched.take(this.#assigned);
+			const record = fetched.take(this.#member.assigned);
 			if (record !== null) return record;
-			const polled = this.#pollOnce();
-			this.#polling = polled;
-			const got = await polled.finally(() => {
-				this.#polling = null;
-			});
-			const idle = got === 0 && this.#options.stopWhenIdle === true && this.#member !== null;
-			if (idle && this.#fetched.readToEnd(this.#assigned)) return this.#callbacks.ran.then(() => null);
-		}
-	}
-
-	/**
-	 * One poll (joining first if needed), carrying the commit of what the loop moved past when `autoCommit`;
-	 * returns how many records it buffered, or null when it must start over.
-	 */
-	async #pollOnce(carry = this.#autoCommit): Promise<number | null> {
-		const member = await this.#ensureMember();
-		// Read before the awaits: what is committed was checked in this generation (see `#commitHandedOut`).
-		const generation = member.generation;
-		if (this.#checkKept) await this.#dropOvertaken();
-		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
-		const offsets = carry && (this.#carryKept || (due && !this.#brokerCommits)) ? await this.#toCommit() : [];
-		const { seek, paused } = this.#fetched.pollFields(this.#assigned);
-		const body = {
-			...this.#pollBase,
-			...(offsets.length === 0 ? {} : { commit: { generation, offsets } }),
-			...(seek.length === 0 ? {} : { seek }),
-			...(paused.length === 0 ? {} : { paused }),
-		};
-		this.#lastCallMs = Date.now();
-		let answer: Assignment & { partitions: { topic: string; partition: number; records: WireRecord[] }[] };
-		try {
-			answer = await this.#http.request("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/poll`, {
-				body,
-				retry: "unsent",
-				waitMs: body.wait_ms,
-			});
-		} catch (error) {
-			const code = error instanceof TributaryError ? error.code : "";
-			if (offsets.length > 0 && (code === "rebalance_in_progress" || code === "partition_not_assigned")) {
-				// The carried commit was refused and the poll read nothing: commit on its own (it follows the
-				// rebalance and retries), then poll without it.
-				await this.#commitHandedOut(false);
-				return this.#pollOnce(false);
-			}
-			await this.#recover(error, member);
-			return null;
-		}
-		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
-		if (offsets.length > 0) this.#committedAtMs = Date.now();
-		this.#carryKept = false;
-		this.#follow(member, answer);
-		return this.#fetched.answered(
-			seek,
-			answer.partitions.flatMap((p) => p.records.map((r) => fromWire(r, p.topic))),
-		);
-	}
-
-	/** The member, joining first if there is none; one join at a time, so no second member is left behind. */
-	#ensureMember(): Promise<Member> {
-		if (this.#member !== null) return Promise.resolve(this.#member);
-		this.#joining ??= this.#join().finally(() => {
-			this.#joining = null;
-		});
-		return this.#joining;
-	}
-
-	async #join(): Promise<Member> {
-		const body = joinBody(this.#options, this.#sessionTimeoutMs);
-		const answer = await this.#http.request<Assignment & { member_id: string }>("POST", `/v1/groups/${seg(this.group)}/members`, {
-			body,
-			retry: "always",
-		});
-		const member: Member = { id: answer.member_id, generation: answer.generation };
-		this.#member = member;
-		this.#lastCallMs = Date.now();
-		this.#startHeartbeat();
-		this.#follow(member, answer);
-		// A turn that outlasted the interval while this join was under way: the timer found no member to take out.
-		if (this.#turn.overdue) this.#leaveOnPollTimeout(member);
-		return member;
-	}
-
-	/**
-	 * A failed poll: membership lost (or the group deleted meanwhile) → join again; an answer lost → leave and
-	 * join again; anything else is thrown.
-	 */
-	async #recover(error: unknown, member: Member): Promise<void> {
-		if (!(error instanceof TributaryError)) throw error;
-		if (error.code === "unknown_member" || error.code === "group_not_found") {
-			this.#dropMembership();
-			return;
-		}
-		if (error.code === "network_error" || error.code === "timeout" || error.status >= 500) {
-			// The broker may have moved this member's positions past records it never got: start again from the
-			// committed offsets under a new member id. What the loop processed is kept, and the next member's first
-			// poll commits it on the partitions it gets back (where no other member's commit overtook it meanwhile:
-			// `#dropOvertaken`), so only what was never processed is read again.
-			this.#dropMembership(true);
-			this.#carryKept = this.#autoCommit;
-			this.#checkKept = true;
-			await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
-			return;
-		}
-		throw error;
-	}
-
-	/**
-	 * After a recovery (joined again), or a generation skipped: drops what the loop processed (the record in hand too)
-	 * of each partition whose commit another member moved to or past it while this one was out, or while the partition
-	 * was that member's in a generation this one never saw. Committing it would move the commit back, and the group
-	 * would read again what that member had processed. Read while this member owns the partitions, so no other
-	 * member's commit can land between this read and its own (the commit is fenced by generation and owner). Unread,
-	 * nothing is kept: at worst records are read again, never skipped.
-	 */
-	async #dropOvertaken(): Promise<void> {
-		this.#checkKept = false;
-		const r = this.#turn.inHand;
-		if (this.#handed.size === 0 && r === null) return;
-		try {
-			const { offsets } = await this.#http.request<{ offsets: (TopicPartition & { committed: number | null })[] }>(
-				"GET",
-				`/v1/groups/${seg(this.group)}`,
-				{ retry: "always" },
-			);
-			for (const o of offsets) {
-				const key = tpKey(o.topic, o.partition);
-				if (o.committed !== null && o.committed >= (this.#handed.get(key)?.offset ?? Number.POSITIVE_INFINITY)) this.#handed.delete(key);
-				if (o.committed !== null && r !== null && key === tpKey(r.topic, r.partition) && o.committed > r.offset) this.#turn.inHand = null;
-			}
-		} catch {
-			this.#handed.clear();
-			this.#turn.inHand = null;
-		}
-	}
-
-	/**
-	 * Leaving: without the broker committing the last poll's records (`auto_commit=false`), whatever the mode. This
-	 * consumer commits what it handed out itself; the rest of that poll may never have reached it.
-	 */
-	#leavePath(member: Member): string {
-		return `/v1/groups/${seg(this.group)}/members/${seg(member.id)}?auto_commit=false`;
-	}
-
-	/** Loses the membership; `keepProcessed`: what the loop moved past stays to be committed (`#follow` prunes it). */
-	#dropMembership(keepProcessed = false): void {
-		const lost = [...this.#assigned.values()];
-		this.#member = null;
-		this.#heartbeat.stop();
-		this.#fetched.clear();
-		if (keepProcessed) {
-			this.#assigned = new Map();
-			this.#fetched.paused.clear();
-		} else this.#forget(lost);
-		this.#callbacks.queue(lost);
-	}
-
-	/**
-	 * Takes the generation and assignment of an answer at once, and queues the callbacks for what changed (they may
-	 * take their time; the loop waits for them). An answer of an older generation than one already followed (a
-	 * heartbeat's, answered before a rebalance and received after the next poll's) is ignored.
-	 */
-	#follow(member: Member, answer: Assignment): void {
-		if (this.#member !== member || answer.generation < member.generation) return;
-		// A generation between these two may have given a partition kept through both to another member, which committed.
-		if (answer.generation > member.generation + 1) this.#checkKept = true;
-		member.generation = answer.generation;
-		const next = new Map(answer.assignment.map((tp) => [tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition }]));
-		const revoked = [...this.#assigned].filter(([key]) => !next.has(key)).map(([, tp]) => tp);
-		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
-		// What this member knew of partitions outside the new assignment (those revoked, and those a failed poll's
-		// recovery kept but did not get back) is their new owner's: `#forget`'s work, over every key still known.
-		for (const map of this.#ownedState()) for (const key of map.keys()) if (!next.has(key)) map.delete(key);
-		this.#forgetInHand((key) => !next.has(key));
-		this.#assigned = next;
-		if (revoked.length > 0) this.#fetched.keepOnly(next);
-		this.#callbacks.queue(revoked, added);
-	}
-
-	/** Drops what this consumer knows of partitions it no longer owns: they are their new owner's to deliver and commit. */
-	#forget(partitions: readonly TopicPartition[]): void {
-		for (const tp of partitions) {
-			const key = tpKey(tp.topic, tp.partition);
-			this.#assigned.delete(key);
-			for (const map of this.#ownedState()) map.delete(key);
-			this.#forgetInHand((k) => k === key);
-		}
-	}
-
-	/**
-	 * The record in hand of a partition taken from this member is no longer its to commit, even once the partition
-	 * comes back: its new owner read from the last commit meanwhile, and may have committed past it.
-	 */
-	#forgetInHand(taken: (key: string) => boolean): void {
-		const r = this.#turn.inHand;
-		if (r !== null && taken(tpKey(r.topic, r.partition))) this.#turn.inHand = null;
-	}
-
-	/** What this consumer keeps per partition only while it owns it, each map keyed by `tpKey`. */
-	#ownedState(): Map<string, unknown>[] {
-		return [this.#handed, this.#committed, this.#fetched.seeks, this.#fetched.paused];
-	}
-
-	/**
-	 * What the loop moved past (`inHand`: and the record it processes) and is not committed yet, after `beforeCommit`
-	 * ran (none once commits stopped).
-	 */
-	async #toCommit(inHand = false): Promise<{ topic: string; partition: number; offset: number }[]> {
-		const r = inHand ? this.#turn.inHand : null;
-		const key = r === null ? "" : tpKey(r.topic, r.partition);
-		const handed =
-			r !== null && this.#assigned.has(key)
-				? new Map(this.#handed).set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })
-				: this.#handed;
-		const offsets = [...handed].filter(([key, o]) => this.#committed.get(key) !== o.offset).map(([, o]) => o);
-		if (offsets.length === 0 || this.#commitsStopped) return [];
-		if (this.#options.beforeCommit !== undefined) {
-			try {
-				await this.#options.beforeCommit();
-			} catch (error) {
-				this.#commitsStopped = true;
-				throw error;
-			}
-		}
-		return offsets;
-	}
-
-	/** Commits what was handed out and not yet committed; a rebalance in between drops the partitions now gone. */
-	async #commitHandedOut(throwOnError: boolean, inHand = false): Promise<void> {
-		for (let attempt = 0; ; attempt++) {
-			const member = this.#member;
-			if (member === null) return;
-			// Read before the awaits (the check, `beforeCommit`): a heartbeat's answer followed meanwhile may come from a
-			// generation the kept offsets were not checked in, which must refuse this commit so the next try checks them.
-			const generation = member.generation;
-			if (this.#checkKept) await this.#dropOvertaken();
-			const offsets = await this.#toCommit(inHand);
-			if (offsets.length === 0 || this.#member !== member) return;
-			try {
-				await this.#http.request("POST", `/v1/groups/${seg(this.group)}/offsets`, {
-					body: { member_id: member.id, generation, offsets },
-					retry: "always",
-				});
-				this.#lastCallMs = Date.now();
-				this.#committedAtMs = this.#lastCallMs;
-				for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
-				return;
-			} catch (error) {
-				const code = error instanceof TributaryError ? error.code : "";
-				if (code === "unknown_member" || code === "group_not_found") return this.#dropMembership();
-				if ((code === "rebalance_in_progress" || code === "partition_not_assigned") && attempt < COMMIT_TRIES_MAX - 1) {
-					await this.#sendHeartbeat();
-					continue;
-				}
-				if (throwOnError) throw error;
-				return;
-			}
-		}
-	}
-
-	#startHeartbeat(): void {
-		this.#heartbeat.start(this.#sessionTimeoutMs, (everyMs) => {
-			if (this.#polling === null && Date.now() - this.#lastCallMs >= everyMs) this.#sendHeartbeat().catch(() => {});
-		});
-	}
-
-	async #sendHeartbeat(): Promise<void> {
-		const member = this.#member;
-		if (member === null) return;
-		this.#lastCallMs = Date.now();
-		try {
-			const answer = await this.#http.request<Assignment>("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/heartbeat`, {
-				retry: "always",
-			});
-			this.#follow(member, answer);
-		} catch (error) {
-			const lost = error instanceof TributaryError && (error.code === "unknown_member" || error.code === "group_not_found");
-			if (lost && this.#member === member) this.#dropMembership();
-			else throw error;
+			const got = await this.#member.poll();
+			const idle = got === 0 && this.#stopWhenIdle && this.#member.memberId !== null;
+			if (idle && fetched.readToEnd(this.#member.assigned)) return callbacks.ran.then(() => null);
 		}
 	}
 }
