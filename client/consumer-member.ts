@@ -85,6 +85,8 @@ export class GroupMember {
 	#joining: Promise<Member> | null = null;
 	/** Set when `beforeCommit` failed: nothing may be committed after it. */
 	#commitsStopped = false;
+	/** Set while `leave()` runs `onRevoke`: a close awaited there would wait for itself (see `Consumer.close`). */
+	#revokingOnLeave = false;
 
 	constructor(http: Http, options: ConsumerOptions, settings: ConsumerSettings, turn: LoopTurn) {
 		this.group = options.group;
@@ -111,6 +113,11 @@ export class GroupMember {
 	/** Whether the member left on `maxPollIntervalMs` and the loop has not come back since. */
 	get leftOnPollTimeout(): boolean {
 		return this.#pollTimeoutLeave !== null;
+	}
+
+	/** Whether `leave()` is running `onRevoke` on the partitions it gives up. */
+	get revokingOnLeave(): boolean {
+		return this.#revokingOnLeave;
 	}
 
 	/** The loop is done with the record in hand: it counts as processed, to be committed. */
@@ -182,7 +189,14 @@ export class GroupMember {
 		const lost = [...this.#assigned.values()];
 		this.#forget(lost);
 		// Run here, not queued behind a callback under way: that one may be what awaits this close.
-		if (lost.length > 0) await this.#options.onRevoke?.(lost);
+		if (lost.length > 0) {
+			this.#revokingOnLeave = true;
+			try {
+				await this.#options.onRevoke?.(lost);
+			} finally {
+				this.#revokingOnLeave = false;
+			}
+		}
 		this.#member = null;
 		await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch((error) => {
 			if (!(error instanceof TributaryError && (error.code === "unknown_member" || error.status === 404))) failure ??= error;

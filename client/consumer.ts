@@ -152,14 +152,16 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * Commits what the loop moved past (with `autoCommit`), and leaves the group, at once. Safe to call more than
 	 * once, and from anywhere. Called from outside the loop (a signal handler) while the loop processes a record,
 	 * that record is not committed: the process may end before it is done, so the group delivers it again. The
-	 * loop's next turn ends it. `break` instead counts the record in hand as processed.
+	 * loop's next turn ends it. `break` instead counts the record in hand as processed. Called while the close under
+	 * way runs `onRevoke` (from that callback: Kafka's close() from the rebalance listener), it returns at once: the
+	 * member leaves once the callback returns, and waiting for that here would be the callback waiting for itself.
 	 */
 	close(): Promise<void> {
 		this.#closed = true;
 		// A stop() waiting for the loop waits for this close instead: the member it would have committed under leaves.
 		this.#turn.release();
 		this.#closing ??= this.#shutdown();
-		return this.#closing;
+		return this.#member.revokingOnLeave ? Promise.resolve() : this.#closing;
 	}
 
 	/**

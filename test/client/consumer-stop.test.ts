@@ -206,8 +206,8 @@ describe("SDK consumer stopped from its own rebalance callbacks", { timeout: 20_
 			instanceId: `a-${group}`,
 			onRevoke: async (partitions) => {
 				revoked.push(partitions);
-				// Not again from close()'s own revoke: awaited there, it would wait for itself.
-				if (revoked.length === 1) await consumer.close();
+				// Also from the revoke of the close this starts: that one joins the close under way.
+				await consumer.close();
 			},
 		});
 		await consumer.join();
@@ -220,6 +220,27 @@ describe("SDK consumer stopped from its own rebalance callbacks", { timeout: 20_
 		expect(revoked).toEqual([[{ topic, partition: 1 }], [{ topic, partition: 0 }]]);
 		expect((await groupState(group)).members).toHaveLength(1);
 		await other.close();
+	});
+});
+
+describe("SDK consumer closed from the onRevoke its close runs", { timeout: 20_000 }, () => {
+	it("close() awaited in the onRevoke that close() itself runs joins that close instead of waiting for itself", async () => {
+		const { topic, group } = await filled("close-own-revoke", 3);
+		const revoked: TopicPartition[][] = [];
+		const consumer: Consumer = wiredClient().client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			waitMs: 50,
+			onRevoke: async (partitions) => {
+				revoked.push(partitions);
+				await consumer.close();
+			},
+		});
+		await consumer.join();
+		await consumer.close();
+		expect(revoked).toEqual([[{ topic, partition: 0 }]]);
+		expect((await groupState(group)).members).toEqual([]);
 	});
 });
 
