@@ -242,12 +242,13 @@ export function validate<S extends z.core.$ZodType>(schema: S, data: unknown, wh
  * Reads and parses a JSON body in one step: the bodies of topics, keys, subscriptions and the like, whose maps hold
  * names the API acts on (a topic's config, a filter's header conditions), never records. A member named `__proto__`
  * is refused there: it would vanish in validation, and a dropped filter condition matches everything; so is a number
- * a double cannot hold (`parameterBodyProblem`). A negative zero is a zero: no parameter tells the two apart.
+ * a double cannot hold (`parameterBodyProblem`), unless `keptNumbersTaken`: a topic's body, whose schema gives a
+ * config such a number as its digits. A negative zero is a zero: no parameter tells the two apart.
  */
-export async function readJson(request: Request): Promise<unknown> {
+export async function readJson(request: Request, keptNumbersTaken = false): Promise<unknown> {
 	requireJson(request);
 	const value = parseJson(await readText(request), undefined, false);
-	const problem = parameterBodyProblem(value);
+	const problem = parameterBodyProblem(value, keptNumbersTaken);
 	if (problem !== null) throw new ApiError("invalid_request", `request body: ${problem}`);
 	return value;
 }

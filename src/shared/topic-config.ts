@@ -12,12 +12,16 @@ export type CleanupPolicy = "delete" | "compact" | "compact,delete";
 /** Kafka's `message.timestamp.type`: the producer's timestamp, or the time the partition appended the record. */
 export type TimestampType = "CreateTime" | "LogAppendTime";
 
-/** Largest value a numeric config accepts (ms beyond this are not meaningful dates). */
+/**
+ * Largest value a long config holds (ms beyond this are not meaningful dates); a larger integer, Kafka's
+ * Long.MAX_VALUE among them, is taken as this one (`parseEntry`).
+ */
 export const CONFIG_NUMBER_MAX = Number.MAX_SAFE_INTEGER;
 
 /**
  * `message.timestamp.{before,after}.max.ms` with no limit. Kafka's default is Long.MAX_VALUE, which no JSON number
- * holds exactly; the largest a config takes (about 285,000 years) is as unlimited.
+ * holds exactly; the largest a config holds (about 285,000 years) is as unlimited, and Long.MAX_VALUE written out is
+ * taken as it.
  */
 export const TIMESTAMP_DISTANCE_UNLIMITED_MS = CONFIG_NUMBER_MAX;
 
@@ -70,13 +74,13 @@ export const DEFAULT_TOPIC_CONFIG: TopicConfig = {
 
 const TOPIC_CONFIG_KEYS = Object.keys(DEFAULT_TOPIC_CONFIG) as TopicConfigKey[];
 
+/**
+ * An integer: a JSON number or a digit string of any length. One beyond JSON's exact integers (Kafka's Long.MAX_VALUE,
+ * 9223372036854775807, is one) is only compared with a config's range, so its lost digits change nothing.
+ */
 function parseInteger(raw: unknown): number | null {
-	if (typeof raw === "number") return Number.isSafeInteger(raw) ? raw : null;
-	if (typeof raw === "string" && /^-?\d{1,16}$/.test(raw)) {
-		const n = Number(raw);
-		return Number.isSafeInteger(n) ? n : null;
-	}
-	return null;
+	const n = typeof raw === "string" && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+	return Number.isInteger(n) || n === Number.POSITIVE_INFINITY ? (n as number) : null;
 }
 
 function parseCleanupPolicy(raw: unknown): CleanupPolicy | null {
@@ -128,10 +132,14 @@ function parseEntry(key: TopicConfigKey, raw: unknown): Result<number | boolean 
 		if (raw === "CreateTime" || raw === "LogAppendTime") return ok(raw);
 		return err("invalid_config", `"${key}" must be "CreateTime" or "LogAppendTime"`, { config: key });
 	}
-	const n = parseInteger(raw);
 	const [min, max, specials] = NUMERIC_RANGES[key];
+	const long = max === CONFIG_NUMBER_MAX;
+	let n = parseInteger(raw);
+	// Kafka's long configs go up to Long.MAX_VALUE, which `kafka-configs --describe` shows for "no limit" and clients
+	// send back: past the largest a config here holds, any integer means that largest, its own "no limit".
+	if (long && n !== null && n > max) n = max;
 	if (n === null || !((n >= min && n <= max) || specials.includes(n))) {
-		const range = [`an integer from ${min} to ${max}`, ...specials.map((v) => SPECIAL_MEANINGS[v])].join(", or ");
+		const range = [`an integer from ${min}${long ? "" : ` to ${max}`}`, ...specials.map((v) => SPECIAL_MEANINGS[v])].join(", or ");
 		return err("invalid_config", `"${key}" must be ${range} (a JSON number or a digit string)`, { config: key });
 	}
 	return ok(n);

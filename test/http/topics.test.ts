@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { MESSAGE_BYTES_CEILING, PARTITIONS_MAX } from "../../src/shared/limits.ts";
 import { RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
-import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
+import { CONFIG_NUMBER_MAX, DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStubById } from "../support/stubs.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
@@ -179,26 +179,43 @@ describe("topics", () => {
 	});
 
 	it.each([
-		["a 16-digit retention.ms", '"retention.ms":9999999999999999', "9999999999999999"],
-		["retention.ms past 2^53", '"retention.ms":9007199254740993', "9007199254740993"],
-		["a retention.bytes in exponent form past a double", '"retention.bytes":1e400', "1e400"],
-		["a long number inside a list", '"max.message.bytes":[12345678901234567890]', "12345678901234567890"],
-	])("refuses a config value that is %s with a 400 naming the number, creating or changing a topic", async (_, entry, number) => {
-		// Numbers a double cannot hold are kept as their digits when the body is parsed; they cannot reach the
-		// registry (a Durable Object call cannot carry them: that was a 500), and no config takes them anyway.
+		["retention.ms", "9007199254740993"],
+		["retention.bytes", "9223372036854775807"],
+	])(
+		"takes %s %s (a JSON number past a double's integers) as the largest the config holds, creating or changing a topic",
+		async (key, number) => {
+			// Numbers a double cannot hold are kept as their digits when the body is parsed; a config reads them as
+			// digits, and past the largest a long config holds any integer means that largest (Kafka's "no limit").
+			const headers = { "Content-Type": "application/json" };
+			const created = await json("POST", "/v1/topics", 201, { raw: `{"name":"${uniqueTopic()}","config":{"${key}":${number}}}`, headers });
+			expect(created.config).toMatchObject({ [key]: CONFIG_NUMBER_MAX });
+			const name = uniqueTopic();
+			await createTopic(name);
+			const changed = await json("PATCH", `/v1/topics/${name}`, 200, { raw: `{"config":{"${key}":${number}}}`, headers });
+			expect(changed.config).toMatchObject({ [key]: CONFIG_NUMBER_MAX });
+		},
+	);
+
+	it("refuses a config value in exponent form past a double (400 invalid_config), and a long number inside a list (400 naming it)", async () => {
 		const json = { "Content-Type": "application/json" };
-		const created = await expectError("POST", "/v1/topics", 400, "invalid_request", {
-			raw: `{"name":"${uniqueTopic()}","config":{${entry}}}`,
+		const name = uniqueTopic();
+		const exponent = await expectError("POST", "/v1/topics", 400, "invalid_config", {
+			raw: `{"name":"${name}","config":{"retention.bytes":1e400}}`,
 			headers: json,
 		});
-		expect(created.message).toContain(number);
-		const name = uniqueTopic();
+		expect(exponent.config).toBe("retention.bytes");
+		const list = '"max.message.bytes":[12345678901234567890]';
+		const created = await expectError("POST", "/v1/topics", 400, "invalid_request", {
+			raw: `{"name":"${name}","config":{${list}}}`,
+			headers: json,
+		});
+		expect(created.message).toContain("12345678901234567890");
 		await createTopic(name);
 		const changed = await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_request", {
-			raw: `{"config":{${entry}}}`,
+			raw: `{"config":{${list}}}`,
 			headers: json,
 		});
-		expect(changed.message).toContain(number);
+		expect(changed.message).toContain("12345678901234567890");
 	});
 
 	it("refuses remote storage on a compacted topic, as Kafka does", async () => {

@@ -6,7 +6,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { DEFAULT_TOPIC_CONFIG, TIMESTAMP_DISTANCE_UNLIMITED_MS } from "../../src/shared/topic-config.ts";
+import { CONFIG_NUMBER_MAX, DEFAULT_TOPIC_CONFIG, TIMESTAMP_DISTANCE_UNLIMITED_MS } from "../../src/shared/topic-config.ts";
 import { expectV3Error, V3 } from "../support/confluent.ts";
 import { basic } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -17,6 +17,8 @@ const BEFORE = "message.timestamp.before.max.ms";
 const AFTER = "message.timestamp.after.max.ms";
 /** An hour either way: far wider than the test's own running time, far narrower than the timestamps refused. */
 const LIMITS = { [BEFORE]: HOUR_MS, [AFTER]: HOUR_MS };
+/** Kafka's default for both, Long.MAX_VALUE, as `kafka-configs --describe` shows it and Kafka clients send it. */
+const LONG_MAX = "9223372036854775807";
 
 async function highWatermark(topic: string, partition = 0): Promise<number> {
 	return (await fetchRecords(topic, partition)).high_watermark;
@@ -42,6 +44,40 @@ describe("message.timestamp.{before,after}.max.ms as configs", () => {
 		await createTopic(topic, 1);
 		const put = call("PUT", `${V3}/topics/${topic}/configs/${BEFORE}`, { body: { value: String(value) } });
 		await expectV3Error(await put, 400, 40002, "invalid_config");
+	});
+
+	it("take Kafka's Long.MAX_VALUE written out, as a digit string or a JSON number, as no limit on /v1 and /kafka/v3", async () => {
+		const raw = (body: string) => ({ raw: body, headers: { "Content-Type": "application/json" } });
+		// The JSON number parses to 9223372036854775808, beyond any integer a JSON number holds exactly.
+		const topic = uniqueTopic("ts-limits-long");
+		const created = await json(
+			"POST",
+			"/v1/topics",
+			201,
+			raw(`{"name":"${topic}","config":{"${BEFORE}":${LONG_MAX},"${AFTER}":"${LONG_MAX}"}}`),
+		);
+		expect(created.config).toMatchObject({ [BEFORE]: TIMESTAMP_DISTANCE_UNLIMITED_MS, [AFTER]: TIMESTAMP_DISTANCE_UNLIMITED_MS });
+		// Only a config takes such a number: elsewhere in the body it is refused, as before.
+		await expectError("PATCH", `/v1/topics/${topic}`, 400, "invalid_request", raw(`{"partitions":${LONG_MAX}}`));
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { [BEFORE]: HOUR_MS } } });
+		const patched = await json("PATCH", `/v1/topics/${topic}`, 200, raw(`{"config":{"${BEFORE}":${LONG_MAX}}}`));
+		expect(patched.config).toMatchObject({ [BEFORE]: TIMESTAMP_DISTANCE_UNLIMITED_MS });
+		const path = `${V3}/topics/${topic}/configs/${AFTER}`;
+		expect((await call("PUT", path, { body: { value: "5000" } })).status).toBe(204);
+		expect((await call("PUT", path, { body: { value: LONG_MAX } })).status).toBe(204);
+		expect(await json("GET", path, 200)).toMatchObject({ value: String(TIMESTAMP_DISTANCE_UNLIMITED_MS), is_default: true });
+		const old = Date.now() - 2 * HOUR_MS;
+		await produce(topic, [{ value: "old", timestamp: old }]);
+		expect(await highWatermark(topic)).toBe(1);
+	});
+
+	it("take any integer above the largest a long config holds as that largest, one rule for every such config", async () => {
+		const created = await createTopic(uniqueTopic("long-configs"), 1, { "retention.ms": LONG_MAX, "retention.bytes": `${LONG_MAX}0` });
+		expect(created.config).toMatchObject({ "retention.ms": CONFIG_NUMBER_MAX, "retention.bytes": CONFIG_NUMBER_MAX });
+		// A config with a smaller ceiling keeps it, and a negative beyond JSON's exact integers is still refused.
+		for (const config of [{ "max.message.bytes": LONG_MAX }, { [BEFORE]: `-${LONG_MAX}` }, { [AFTER]: -1e300 }]) {
+			await expectError("POST", "/v1/topics", 400, "invalid_config", { body: { name: uniqueTopic(), config } });
+		}
 	});
 
 	it("is listed, set and reset on the Confluent v3 mount", async () => {

@@ -78,7 +78,7 @@ export async function deleteTopicAs(c: Context<AppEnv>, topic: string): Promise<
 
 export const topicRoutes = new Hono<AppEnv>()
 	.post("/", async (c) => {
-		const { location_hint: locationHint, ...topic } = validate(CreateTopicBody, await readJson(c.req.raw));
+		const { location_hint: locationHint, ...topic } = validate(CreateTopicBody, await readJson(c.req.raw, true));
 		return c.json(topicSummary(await createTopicAs(c, { ...topic, locationHint })), 201);
 	})
 	.get("/", async (c) => {
@@ -96,7 +96,7 @@ export const topicRoutes = new Hono<AppEnv>()
 	})
 	.patch("/:topic", async (c) => {
 		const { topic } = validate(TopicPath, c.req.param());
-		const body = validate(UpdateTopicBody, await readJson(c.req.raw));
+		const body = validate(UpdateTopicBody, await readJson(c.req.raw, true));
 		return c.json(topicSummary(await updateTopicAs(c, topic, body)));
 	})
 	.delete("/:topic", async (c) => {
