@@ -110,7 +110,10 @@ interface EncodedShares {
  * Encodes every record and groups them by partition, rejecting any record over `max.message.bytes` or with a
  * timestamp outside the topic's window (`timestampWindow`). The window is checked here, on the edge's clock and
  * cached config, and not again in the partition: the clocks agree to within the request's own latency, and a
- * config altered elsewhere reaches this check within `TOPIC_CACHE_TTL_MS`, as `max.message.bytes` does.
+ * config altered elsewhere reaches this check within `TOPIC_CACHE_TTL_MS`, as `max.message.bytes` does. An
+ * idempotent producer's retry is checked like any produce, before its partition could answer it as a duplicate: so
+ * is it on a broker, whose `UnifiedLog.append` runs LogValidator before it looks the batch up in the producer state,
+ * so a retry whose timestamp has since left the window is INVALID_TIMESTAMP there too.
  */
 function encodeByPartition(
 	meta: TopicMeta,

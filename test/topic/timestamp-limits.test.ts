@@ -188,4 +188,17 @@ describe("a produce outside the topic's timestamp window", () => {
 			[200, 1],
 		]);
 	});
+
+	it("refuses an idempotent retry whose timestamp has since left the window, as Kafka does, not answering the duplicate", async () => {
+		// Kafka's UnifiedLog.append runs LogValidator (the window) before the producer state that finds a duplicate.
+		const topic = uniqueTopic("ts-window-retry");
+		await createTopic(topic, 1);
+		const { producer_id, epoch } = await json<{ producer_id: number; epoch: number }>("POST", "/v1/producers", 200, {});
+		const body = { producer_id, epoch, sequence: 0, records: [{ value: "x", timestamp: Date.now() - 2 * HOUR_MS }] };
+		await json("POST", `/v1/topics/${topic}/records`, 200, { body });
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { config: { [BEFORE]: HOUR_MS } } });
+		const error = await expectError("POST", `/v1/topics/${topic}/records`, 400, "invalid_timestamp", { body });
+		expect(error).toMatchObject({ index: 0, retriable: false });
+		expect(await highWatermark(topic)).toBe(1);
+	});
 });
