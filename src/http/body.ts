@@ -9,7 +9,7 @@
 
 import * as z from "zod/mini";
 import { ApiError } from "../shared/errors.ts";
-import { jsonShapeProblem, parameterBodyProblem, parseJsonExact } from "../shared/json.ts";
+import { isPlainObject, jsonShapeProblem, parameterBodyProblem, parseJsonExact } from "../shared/json.ts";
 import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
 import { describeIssues } from "./validation-messages.ts";
 
@@ -242,13 +242,18 @@ export function validate<S extends z.core.$ZodType>(schema: S, data: unknown, wh
  * Reads and parses a JSON body in one step: the bodies of topics, keys, subscriptions and the like, whose maps hold
  * names the API acts on (a topic's config, a filter's header conditions), never records. A member named `__proto__`
  * is refused there: it would vanish in validation, and a dropped filter condition matches everything; so is a number
- * a double cannot hold (`parameterBodyProblem`), unless `keptNumbersTaken`: a topic's body, whose schema gives a
- * config such a number as its digits. A negative zero is a zero: no parameter tells the two apart.
+ * a double cannot hold (`parameterBodyProblem`), except, in a topic's body (`configIntegers`), an integer that is a
+ * config's value: it goes on as its digits, which the config's own check reads (Kafka's Long.MAX_VALUE, "no limit",
+ * sent as a JSON number; src/shared/topic-config.ts). A negative zero is a zero: no parameter tells the two apart.
  */
-export async function readJson(request: Request, keptNumbersTaken = false): Promise<unknown> {
+export async function readJson(request: Request, configIntegers = false): Promise<unknown> {
 	requireJson(request);
 	const value = parseJson(await readText(request), undefined, false);
-	const problem = parameterBodyProblem(value, keptNumbersTaken);
+	const config = configIntegers && isPlainObject(value) ? value.config : null;
+	if (isPlainObject(config)) {
+		for (const [name, v] of Object.entries(config)) if (JSON.isRawJSON(v) && /^-?\d+$/.test(v.rawJSON)) config[name] = v.rawJSON;
+	}
+	const problem = parameterBodyProblem(value);
 	if (problem !== null) throw new ApiError("invalid_request", `request body: ${problem}`);
 	return value;
 }

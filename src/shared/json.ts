@@ -153,11 +153,11 @@ export function jsonShapeProblem(root: unknown, depthMax: number, fieldsMax: num
  * walk; null when it holds neither:
  * - an object member named `__proto__` (JSON.parse makes it an own field): a schema that copies a name-to-value map
  *   (zod's `record`) drops it without a word, as assigning it would set the copy's prototype;
- * - a number `parseJsonExact` kept as text (see `keepExactNumbers`), unless `keptNumbersTaken` (the body's schema
- *   turns each into a plain value or refuses it): it could not be sent to a Durable Object (RPC cannot clone it).
+ * - a number `parseJsonExact` kept as text (see `keepExactNumbers`): no parameter takes one, and it could not be
+ *   sent to a Durable Object (RPC cannot clone it).
  * The first is named before the second, wherever each lies.
  */
-export function parameterBodyProblem(root: unknown, keptNumbersTaken = false): string | null {
+export function parameterBodyProblem(root: unknown): string | null {
 	let raw: string | null = null;
 	const stack: unknown[] = [root];
 	while (stack.length > 0) {
@@ -171,7 +171,7 @@ export function parameterBodyProblem(root: unknown, keptNumbersTaken = false): s
 		// One at a time: spread into push, a long array (a body may hold a million numbers) overflows the call's arguments.
 		for (const item of Object.values(value)) if (item !== null && typeof item === "object") stack.push(item);
 	}
-	return raw === null || keptNumbersTaken ? null : `${raw} is not a number a double holds as written`;
+	return raw === null ? null : `${raw} is not a number a double holds as written`;
 }
 
 /** A parsed JSON value that is an object (not null, not an array). */

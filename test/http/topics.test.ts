@@ -196,26 +196,25 @@ describe("topics", () => {
 		},
 	);
 
-	it("refuses a config value in exponent form past a double (400 invalid_config), and a long number inside a list (400 naming it)", async () => {
+	it.each([
+		["a retention.bytes in exponent form past a double", '"retention.bytes":1e400', "1e400"],
+		["a long number inside a list", '"max.message.bytes":[12345678901234567890]', "12345678901234567890"],
+	])("refuses a config value that is %s with a 400 naming the number, creating or changing a topic", async (_, entry, number) => {
+		// Numbers a double cannot hold are kept as their digits when the body is parsed; only an integer config value
+		// goes on (as its digits): no other can reach the registry (a Durable Object call cannot carry it: that was a 500).
 		const json = { "Content-Type": "application/json" };
-		const name = uniqueTopic();
-		const exponent = await expectError("POST", "/v1/topics", 400, "invalid_config", {
-			raw: `{"name":"${name}","config":{"retention.bytes":1e400}}`,
-			headers: json,
-		});
-		expect(exponent.config).toBe("retention.bytes");
-		const list = '"max.message.bytes":[12345678901234567890]';
 		const created = await expectError("POST", "/v1/topics", 400, "invalid_request", {
-			raw: `{"name":"${name}","config":{${list}}}`,
+			raw: `{"name":"${uniqueTopic()}","config":{${entry}}}`,
 			headers: json,
 		});
-		expect(created.message).toContain("12345678901234567890");
+		expect(created.message).toContain(number);
+		const name = uniqueTopic();
 		await createTopic(name);
 		const changed = await expectError("PATCH", `/v1/topics/${name}`, 400, "invalid_request", {
-			raw: `{"config":{${list}}}`,
+			raw: `{"config":{${entry}}}`,
 			headers: json,
 		});
-		expect(changed.message).toContain("12345678901234567890");
+		expect(changed.message).toContain(number);
 	});
 
 	it("refuses remote storage on a compacted topic, as Kafka does", async () => {
