@@ -133,9 +133,19 @@ export const recordRoutes = new Hono<AppEnv>()
 		}
 		const offsets = await stub.offsets();
 		if (at === "max_timestamp") {
-			// Kafka's MAX_TIMESTAMP (KIP-734): the first record at the running maximum is the one that set it.
+			// Kafka's MAX_TIMESTAMP (KIP-734): the first record at the running maximum is the one that set it. Once
+			// retention, compaction or DeleteRecords has taken that record, the partition knows no largest one left
+			// (keeping it would cost every append, or a scan of the log at such a removal), and the bounded lookup may
+			// stop on an offset without it: so only a record that has the maximum is answered, else -1 and -1.
 			const { offset } = forgetIfDeleted(topic, await offsetForTimestamp(c.env, meta.topicId, partition, offsets.timestampHigh));
-			return c.json(offset < offsets.highWatermark ? { offset, timestamp: offsets.timestampHigh } : { offset: -1, timestamp: -1 });
+			const read = { topicId: meta.topicId, offset, maxRecords: 1, maxBytes: 1, waitMs: 0 };
+			const found = offset < offsets.highWatermark && forgetIfDeleted(topic, await readFetchBody(c.env, meta.topicId, partition, read));
+			const record = found && ((await new Response(found.body).json()) as { records: { offset: number; timestamp: number }[] }).records[0];
+			return c.json(
+				record && record.timestamp === offsets.timestampHigh
+					? { offset: record.offset, timestamp: record.timestamp }
+					: { offset: -1, timestamp: -1 },
+			);
 		}
 		return c.json({ offset: at === "earliest" ? offsets.logStartOffset : offsets.highWatermark });
 	})
