@@ -80,7 +80,12 @@ export const FetchResult = z.object({
 });
 export const OffsetResult = z.object({
 	offset: z.union([Offset, z.literal(-1)]),
-	timestamp: z.optional(described(Int, "With at=max_timestamp: the record's timestamp (-1, and offset -1, in an empty log)")),
+	timestamp: z.optional(
+		described(
+			Int,
+			"With at=max_timestamp: the record's timestamp (-1, and offset -1, in an empty log, or once the record that set the maximum is removed)",
+		),
+	),
 });
 export const LogStartResult = z.object({ log_start_offset: described(Offset, "The partition's new log start (low watermark)") });
 
