@@ -1,10 +1,11 @@
 /**
  * @module
  * What an API key and the `anonymous` principal share, so both pages show and edit it alike: an ACL (resources and
- * their operations), quotas (three rates, replaced whole) and the refusal a token without admin on the cluster gets.
+ * their operations), quotas (three rates, changed one by one) and the refusal a token without admin on the cluster
+ * gets.
  */
 
-import type { AclEntry, KeyQuotas } from "./api.ts";
+import type { AclEntry, KeyQuotas, QuotasPatch } from "./api.ts";
 import { type Child, field, formValue, h } from "./dom.ts";
 import { formatBytes, formatCount } from "./format.ts";
 import { badge, button, card, formStatus, notice, pageHeader } from "./ui.ts";
@@ -94,16 +95,21 @@ export interface QuotaHolder {
 	readonly quotas: Readonly<KeyQuotas>;
 	/** Whose next request is held to what is saved, for the form's hint ("The key's next request"). */
 	readonly nextRequest: string;
-	/** Replaces the holder's quotas with `quotas`, all of them, and answers them as stored. */
-	save(quotas: Record<string, number>): Promise<Readonly<KeyQuotas>>;
+	/**
+	 * Applies `patch` (a rate sets a quota, null removes it, one not named is kept), shows the holder as stored and
+	 * answers its quotas.
+	 */
+	save(patch: QuotasPatch): Promise<Readonly<KeyQuotas>>;
 }
 
 /**
- * Quotas, replaced whole as the API does (one left out is removed): an empty field is no quota. The API alone
- * judges a rate (a whole number from 1 up to its maximum); its refusal is shown as it words it.
+ * Quotas: an empty field is no quota. Saving sends only the fields changed from what the form shows, so a quota
+ * another admin changed while the form was open is kept, not overwritten with the value the form was opened with.
+ * The API alone judges a rate (a whole number from 1 up to its maximum); its refusal is shown as it words it.
  */
-export function quotaForm(holder: QuotaHolder, saved: () => Promise<void>, close: () => void): HTMLElement {
+export function quotaForm(holder: QuotaHolder, close: () => void): HTMLElement {
 	const status = formStatus();
+	let shown = holder.quotas;
 	const form = h(
 		"form",
 		{ class: "form-stack", novalidate: true, "aria-label": `Quotas of ${holder.name}` },
@@ -124,17 +130,20 @@ export function quotaForm(holder: QuotaHolder, saved: () => Promise<void>, close
 	);
 	form.addEventListener("submit", async (event) => {
 		event.preventDefault();
-		const quotas: Record<string, number> = {};
+		const patch: { -readonly [Q in keyof KeyQuotas]: number | null } = {};
 		for (const { name, label } of QUOTAS) {
 			const input = form.elements.namedItem(name) as HTMLInputElement;
 			// A number input reads "" for text it cannot parse: that must not pass for "no quota".
 			if (input.validity.badInput) return status.error(`${label}: give a whole number, or leave it empty for no quota.`);
-			if (input.value !== "") quotas[name] = Number(input.value);
+			const rate = input.value === "" ? null : Number(input.value);
+			if (rate !== (shown[name] ?? null)) patch[name] = rate;
 		}
+		if (Object.keys(patch).length === 0) return status.success(`Nothing to save: the quotas of ${holder.name} are as shown.`);
 		try {
-			const stored = await holder.save(quotas);
+			const stored = await holder.save(patch);
+			shown = stored;
+			for (const { name } of QUOTAS) (form.elements.namedItem(name) as HTMLInputElement).value = String(stored[name] ?? "");
 			status.success(`Quotas of ${holder.name} saved: ${quotaRates(stored).join(" · ") || "none"}.`);
-			await saved();
 		} catch (error) {
 			status.error((error as Error).message);
 		}

@@ -7,6 +7,7 @@
  */
 
 import { Tributary, TributaryError } from "tributary/client";
+import type { QuotasPatch } from "../../src/auth/types.ts";
 import { parseJsonExact } from "../../src/shared/json.ts";
 import { serverSentEvents } from "./sse.ts";
 
@@ -177,6 +178,8 @@ export interface AclEntry {
 /** A key's rates, each in its unit per second; one not there is no quota. */
 export type KeyQuotas = Partial<Record<"produce_bytes_per_sec" | "fetch_bytes_per_sec" | "requests_per_sec", number>>;
 
+export type { QuotasPatch };
+
 export interface ApiKey {
 	readonly id: string;
 	readonly name: string;
@@ -330,9 +333,9 @@ export class Api {
 	createKey(body: { name: string; acl: AclEntry[] }) {
 		return this.#client.keys.create(body) as Promise<ApiKey & { secret: string }>;
 	}
-	/** Replaces a key's quotas, all of them: one left out is removed. */
-	setKeyQuotas(id: string, quotas: Readonly<Record<string, number>>) {
-		return this.#client.keys.setQuotas(id, quotas) as Promise<ApiKey>;
+	/** Changes only the quotas `patch` names, in one step at the key's store, and answers the key as stored. */
+	updateKeyQuotas(id: string, patch: QuotasPatch) {
+		return this.#client.keys.updateQuotas(id, patch) as Promise<ApiKey>;
 	}
 	deleteKey(id: string) {
 		return this.#client.keys.delete(id);

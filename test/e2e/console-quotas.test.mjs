@@ -3,7 +3,8 @@
  * The console's API keys page changes a key's quotas, in a real Chromium against a real `wrangler dev`: quotas set
  * from the form are the key's over HTTP, emptying the fields removes them, and a value the API refuses (400) or a key
  * revoked meanwhile (404) shows the API's message in the form, changing nothing; so does a number field the browser
- * cannot parse, before anything is sent. Apart from console.test.mjs, whose
+ * cannot parse, before anything is sent. Saving sends only the fields changed (a PATCH), so a quota another admin
+ * changed while the form was open is kept. Apart from console.test.mjs, whose
  * steps build on each other: this one needs only a key.
  */
 
@@ -43,16 +44,17 @@ after(async () => {
 });
 
 /**
- * A key's quotas as `GET /v1/keys` lists them (there is no GET of one key).
+ * A key's quotas as `GET /v1/keys/{id}` answers them.
  * @param {string} id
  */
 async function quotasOf(id) {
-	const { keys } = await api.expect(200, "GET", "/v1/keys");
-	return keys.find((/** @type {{ id: string }} */ key) => key.id === id)?.quotas;
+	return (await api.expect(200, "GET", `/v1/keys/${id}`)).quotas;
 }
 
-/** The keys page, its list loaded. */
+/** The keys page, its list loaded afresh (going to the page it is on already would not reload it). */
 async function openKeys() {
+	await page.goto(`${dev.url}/console/#/topics`);
+	await page.getByRole("heading", { level: 1, name: "Topics" }).waitFor();
 	await page.goto(`${dev.url}/console/#/keys`);
 	await page.getByRole("heading", { level: 1, name: "API keys" }).waitFor();
 	await page.locator("main .loading").waitFor({ state: "detached" });
@@ -87,7 +89,7 @@ test("a key's quotas are set, shown, cleared and refused from the keys page", as
 	await row.getByRole("button", { name: "Edit quotas of metered" }).click();
 	assert.deepEqual([await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()], ["1048576", "", "50"]);
 
-	// Empty fields are no quota: the whole set is replaced, so saving them all empty removes every quota.
+	// An emptied field removes that quota: emptying them all removes every quota.
 	await produce.fill("");
 	await requests.fill("");
 	await save.click();
@@ -100,7 +102,7 @@ test("a key's quotas are set, shown, cleared and refused from the keys page", as
 	await save.click();
 	const refused = form.getByRole("alert");
 	await refused.waitFor();
-	const answer = await api.expect(400, "PUT", `/v1/keys/${key.id}/quotas`, { body: { fetch_bytes_per_sec: 0 } });
+	const answer = await api.expect(400, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { fetch_bytes_per_sec: 0 } });
 	assert.match(answer.error.message, /fetch_bytes_per_sec/);
 	assert.equal(await refused.textContent(), `Error: ${answer.error.message}`, "the API's own words");
 	assert.deepEqual(await quotasOf(key.id), {});
@@ -119,4 +121,56 @@ test("a key's quotas are set, shown, cleared and refused from the keys page", as
 	await save.click();
 	await form.getByRole("alert").getByText(`key "${key.id}" does not exist`).waitFor();
 	await shoot(page, "18-key-quotas-refused");
+});
+
+test("saving the form changes only the quotas edited in it: one another admin changed meanwhile is kept", async () => {
+	const key = await api.expect(201, "POST", "/v1/keys", {
+		body: { name: "shared", acl: [], quotas: { produce_bytes_per_sec: 1_048_576, requests_per_sec: 50 } },
+	});
+	await openKeys();
+	const row = page.getByRole("table", { name: "API keys" }).getByRole("row").filter({ hasText: "shared" });
+	await row.getByRole("button", { name: "Edit quotas of shared" }).click();
+	const form = page.getByRole("form", { name: "Quotas of shared" });
+	const produce = form.getByLabel("Produce bytes per second");
+	const fetchBytes = form.getByLabel("Fetch bytes per second");
+	const requests = form.getByLabel("Requests per second");
+	const save = form.getByRole("button", { name: "Save quotas" });
+	assert.deepEqual([await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()], ["1048576", "", "50"]);
+
+	// Another admin, while the form is open: requests raised, a fetch quota added.
+	await api.expect(200, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { requests_per_sec: 200, fetch_bytes_per_sec: 4096 } });
+
+	/** @type {{ method: string, path: string, body: unknown }[]} */
+	const sent = [];
+	const record = (/** @type {import("playwright-core").Request} */ request) => {
+		const url = new URL(request.url());
+		if (url.pathname.startsWith("/v1/")) sent.push({ method: request.method(), path: url.pathname, body: request.postDataJSON() });
+	};
+	page.on("request", record);
+	try {
+		await produce.fill("2097152");
+		await save.click();
+		await form.getByText("Quotas of shared saved").waitFor();
+		assert.deepEqual(await quotasOf(key.id), { produce_bytes_per_sec: 2_097_152, requests_per_sec: 200, fetch_bytes_per_sec: 4096 });
+		assert.deepEqual(sent, [{ method: "PATCH", path: `/v1/keys/${key.id}/quotas`, body: { produce_bytes_per_sec: 2_097_152 } }]);
+		// The form and the row now show the quotas as stored, the other admin's included.
+		assert.deepEqual([await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()], ["2097152", "4096", "200"]);
+		await row.getByText("200 requests/s").waitFor();
+
+		// An emptied field removes that quota alone.
+		sent.length = 0;
+		await fetchBytes.fill("");
+		await save.click();
+		await form.getByText("Quotas of shared saved: produce 2.0 MiB/s · 200 requests/s").waitFor();
+		assert.deepEqual(sent, [{ method: "PATCH", path: `/v1/keys/${key.id}/quotas`, body: { fetch_bytes_per_sec: null } }]);
+		assert.deepEqual(await quotasOf(key.id), { produce_bytes_per_sec: 2_097_152, requests_per_sec: 200 });
+
+		// Nothing changed: no request, and the form says so.
+		sent.length = 0;
+		await save.click();
+		await form.getByText("Nothing to save: the quotas of shared are as shown.").waitFor();
+		assert.deepEqual(sent, []);
+	} finally {
+		page.off("request", record);
+	}
 });

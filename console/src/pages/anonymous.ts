@@ -5,8 +5,9 @@
  * access (the ACL emptied). Needs a token with admin on the cluster; the navigation hides this page from others.
  */
 
+import { mergeQuotas } from "../../../src/auth/quota-patch.ts";
 import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
-import type { AclEntry, AnonymousAccess } from "../api.ts";
+import type { AclEntry, AnonymousAccess, QuotasPatch } from "../api.ts";
 import type { PageContext } from "../context.ts";
 import { type Child, h, mount, uid } from "../dom.ts";
 import { button, card, confirmDialog, formStatus, loading, pageHeader, table, toast } from "../ui.ts";
@@ -39,16 +40,13 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 			name: "anonymous",
 			quotas: current.quotas,
 			nextRequest: "The next request without credentials",
-			save: async (quotas: Record<string, number>) => (await change((now) => ({ acl: now.acl, quotas }))).quotas,
+			// There is no PATCH of anonymous: the form's change is applied to the quotas as stored now, and put back.
+			save: async (patch: QuotasPatch) => (await change((now) => ({ acl: now.acl, quotas: mergeQuotas(now.quotas, patch) }))).quotas,
 		};
 		// Nothing to reload once saved: `change` has already shown the grant as stored.
 		mount(
 			quotaSlot,
-			quotaForm(
-				holder,
-				() => Promise.resolve(),
-				() => mount(quotaSlot),
-			),
+			quotaForm(holder, () => mount(quotaSlot)),
 		);
 		quotaSlot.querySelector("input")?.focus();
 	};

@@ -6,7 +6,7 @@
  */
 
 import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
-import type { AclEntry, ApiKey } from "../api.ts";
+import type { AclEntry, ApiKey, QuotasPatch } from "../api.ts";
 import type { PageContext } from "../context.ts";
 import { field, formValue, h, mount } from "../dom.ts";
 import { formatTime } from "../format.ts";
@@ -18,32 +18,37 @@ export async function keysPage(ctx: PageContext): Promise<void> {
 		mount(ctx.main, ...needsAdmin("API keys", "Managing keys"));
 		return;
 	}
-	const keys = await ctx.api.listKeys();
+	let keys = await ctx.api.listKeys();
 	if (!ctx.alive()) return;
 	const secretSlot = h("div", { "aria-live": "polite" });
 	const quotaSlot = h("div");
 	const list = card(null);
+	const show = () => mount(list, keyTable(ctx, keys, editQuotas));
 	const relist = async () => {
-		const fresh = await ctx.api.listKeys();
-		if (ctx.alive()) mount(list, keyTable(ctx, fresh, editQuotas));
+		keys = await ctx.api.listKeys();
+		if (ctx.alive()) show();
+	};
+	// The patch answers the key as stored (another admin's changes included): its row is redrawn from that answer.
+	const save = async (key: ApiKey, patch: QuotasPatch) => {
+		const stored = await ctx.api.updateKeyQuotas(key.id, patch);
+		keys = keys.map((k) => (k.id === stored.id ? stored : k));
+		if (ctx.alive()) show();
+		return stored.quotas;
 	};
 	const editQuotas = (key: ApiKey) => {
+		const holder = {
+			name: key.name,
+			quotas: key.quotas,
+			nextRequest: "The key's next request",
+			save: (patch: QuotasPatch) => save(key, patch),
+		};
 		mount(
 			quotaSlot,
-			quotaForm(
-				{
-					name: key.name,
-					quotas: key.quotas,
-					nextRequest: "The key's next request",
-					save: async (quotas) => (await ctx.api.setKeyQuotas(key.id, quotas)).quotas,
-				},
-				relist,
-				() => mount(quotaSlot),
-			),
+			quotaForm(holder, () => mount(quotaSlot)),
 		);
 		quotaSlot.querySelector("input")?.focus();
 	};
-	mount(list, keyTable(ctx, keys, editQuotas));
+	show();
 	mount(
 		ctx.main,
 		pageHeader("API keys", { subtitle: "Each key sees and does only what its ACL allows. Secrets are stored hashed and shown once." }),
