@@ -100,7 +100,7 @@ test("public access is granted, refused in the API's words, metered and closed f
 	});
 	assert.deepEqual(await readWithoutCredentials(), { status: 200, values: [{ score: "2-1" }] }, "public now");
 
-	// Quotas through the keys page's form: same fields, the whole set replaced, the ACL kept.
+	// Quotas through the keys page's form: same fields, the ACL kept.
 	await page.getByRole("button", { name: "Edit quotas of anonymous" }).click();
 	const quotas = page.getByRole("form", { name: "Quotas of anonymous" });
 	await quotas.getByLabel("Requests per second").fill("100");
@@ -118,6 +118,25 @@ test("public access is granted, refused in the API's words, metered and closed f
 		quotas: { requests_per_sec: 100 },
 	});
 	await page.getByRole("region", { name: "Quotas", exact: true }).getByText("100 requests/s").waitFor();
+
+	// Another admin adds a fetch quota while the form is open: saving the form changes only the field changed in it.
+	await api.expect(200, "PUT", "/v1/anonymous", {
+		body: { acl: [{ resource: "topic:news.*", operations: ["consume"] }], quotas: { requests_per_sec: 100, fetch_bytes_per_sec: 4096 } },
+	});
+	await quotas.getByLabel("Produce bytes per second").fill("2048");
+	await quotas.getByRole("button", { name: "Save quotas" }).click();
+	await quotas.getByText("Quotas of anonymous saved: produce 2.0 KiB/s").waitFor();
+	assert.deepEqual((await api.expect(200, "GET", "/v1/anonymous")).quotas, {
+		requests_per_sec: 100,
+		fetch_bytes_per_sec: 4096,
+		produce_bytes_per_sec: 2048,
+	});
+	// The form now shows them as stored; emptying two removes those two.
+	assert.equal(await quotas.getByLabel("Fetch bytes per second").inputValue(), "4096");
+	await quotas.getByLabel("Fetch bytes per second").fill("");
+	await quotas.getByLabel("Produce bytes per second").fill("");
+	await quotas.getByRole("button", { name: "Save quotas" }).click();
+	await quotas.getByText("Quotas of anonymous saved: 100 requests/s.").waitFor();
 
 	// A second entry, then removed: only the first is left, quotas untouched.
 	await grant("topic:weather", ["describe", "consume"]);
