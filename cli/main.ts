@@ -37,6 +37,8 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
   keys create NAME [--acl RESOURCE=op,op]… [--quota name=N]… | list | describe ID | delete ID
        | quotas ID [--quota name=N]…   (replaces all of the key's quotas: none named removes them)
        | alter ID [--quota name=N]… [--remove-quota name]…   (changes only the quotas named)
+  anonymous show | set [--acl RESOURCE=op,op]… [--quota name=N]…   what a request without credentials may do;
+       set replaces it whole: naming nothing closes public access
   subscriptions list TOPIC | create TOPIC --url URL [--from earliest|latest] | delete TOPIC ID
 ${Object.entries(EXTENSIONS)
 	.map(([name, e]) => `  ${name} …   ${e.summary}`)
@@ -105,6 +107,7 @@ async function run(argv: string[]): Promise<number> {
 		case "topics":
 		case "groups":
 		case "keys":
+		case "anonymous":
 		case "subscriptions":
 			await admin[command](client, args);
 			return 0;

@@ -1,11 +1,11 @@
 /**
  * @module
- * `topics`, `groups`, `keys` and `subscriptions`: the admin commands. Read commands print a table, or with
- * `--json` the API's JSON object.
+ * `topics`, `groups`, `keys`, `anonymous` and `subscriptions`: the admin commands. Read commands print a table, or
+ * with `--json` the API's JSON object.
  */
 
 import { parseArgs } from "node:util";
-import type { LocationHint, PartitionOffsets, ResetTarget, Tributary } from "tributary/client";
+import type { AclEntry, LocationHint, PartitionOffsets, ResetTarget, Tributary } from "tributary/client";
 import { printJson, table } from "../output.ts";
 import { integer, pairs, timeMs, UsageError } from "../usage-error.ts";
 
@@ -212,6 +212,11 @@ function aclEntries(items: readonly string[] | undefined) {
 	});
 }
 
+/** `topic:a=produce,describe group:b=consume`, as `--acl` takes them. */
+function aclText(acl: readonly AclEntry[]): string {
+	return acl.map((e) => `${e.resource}=${e.operations.join(",")}`).join(" ");
+}
+
 /** `quotas a=1 b=2`, or `no quotas`. */
 function quotaText(quotas: Record<string, number>): string {
 	const listed = Object.entries(quotas).map(([quota, rate]) => `${quota}=${rate}`);
@@ -225,8 +230,6 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 		quota: { type: "string", multiple: true },
 		"remove-quota": { type: "string", multiple: true },
 	});
-	const acl = (k: { acl: readonly { resource: string; operations: readonly string[] }[] }) =>
-		k.acl.map((e) => `${e.resource}=${e.operations.join(",")}`).join(" ");
 	if (name === "list") {
 		noExtra(positionals, 0);
 		const list = await client.keys.list();
@@ -234,7 +237,7 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 		console.log(
 			table(
 				["ID", "NAME", "ACL"],
-				list.map((k) => [k.id, k.name, acl(k)]),
+				list.map((k) => [k.id, k.name, aclText(k.acl)]),
 			),
 		);
 		return;
@@ -252,7 +255,7 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 		const key = await client.keys.get(target);
 		if (values.json) return printJson(key);
 		console.log(`key ${key.id} (${key.name}), created ${new Date(key.created_at_ms).toISOString()}`);
-		console.log(`  acl: ${key.acl.length === 0 ? "none" : acl(key)}`);
+		console.log(`  acl: ${key.acl.length === 0 ? "none" : aclText(key.acl)}`);
 		console.log(`  ${quotaText(key.quotas)}`);
 	} else if (name === "quotas") {
 		// A whole replacement, as the API's: the quotas not named are removed.
@@ -276,6 +279,30 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 		await client.keys.delete(target);
 		console.log(`deleted key ${target}`);
 	}
+}
+
+/**
+ * `anonymous show | set [--acl RESOURCE=op,op]… [--quota name=N]…`: what a request without credentials may do. `set`
+ * replaces the grant whole, as `PUT /v1/anonymous` does: naming nothing closes public access and removes the quotas.
+ */
+export async function anonymous(client: Tributary, args: string[]): Promise<void> {
+	const [name, rest] = sub(args, "anonymous", ["show", "set"]);
+	const { values, positionals } = parse(
+		rest,
+		name === "set" ? { acl: { type: "string", multiple: true }, quota: { type: "string", multiple: true } } : {},
+	);
+	noExtra(positionals, 0);
+	const grant =
+		name === "show"
+			? await client.anonymous.get()
+			: await client.anonymous.set({
+					acl: aclEntries(values.acl as string[] | undefined),
+					quotas: pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>,
+				});
+	if (values.json) return printJson(grant);
+	console.log("anonymous:");
+	console.log(`  acl: ${grant.acl.length === 0 ? "none (a request without credentials is refused)" : aclText(grant.acl)}`);
+	console.log(`  ${quotaText(grant.quotas)}`);
 }
 
 export async function subscriptions(client: Tributary, args: string[]): Promise<void> {
@@ -322,4 +349,4 @@ export async function subscriptions(client: Tributary, args: string[]): Promise<
 	}
 }
 
-export const admin = { topics, groups, keys, subscriptions };
+export const admin = { topics, groups, keys, anonymous, subscriptions };

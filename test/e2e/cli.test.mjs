@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The `tributary` CLI against a real `wrangler dev`: topics, produce (-K, --json, headers), consume (--exit,
- * --json, --format, --from, --group), groups, keys, subscriptions, and the error path (one line on stderr, a
+ * --json, --format, --from, --group), groups, keys, anonymous, subscriptions, and the error path (one line on stderr, a
  * non-zero status, no stack trace).
  */
 
@@ -106,7 +106,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		const result = await runCli(["--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
 		assert.equal(result.status, 0);
 		assert.match(result.stdout, /usage: tributary/);
-		for (const command of ["topics", "produce", "consume", "groups", "keys", "subscriptions", "kafka-gateway"]) {
+		for (const command of ["topics", "produce", "consume", "groups", "keys", "anonymous", "subscriptions", "kafka-gateway"]) {
 			assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
 		}
 	});
@@ -353,6 +353,44 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["keys", "quotas", "0123456789abcdef0123"], "^tributary: error: key_not_found \\(HTTP 404\\)");
 		await ok(["keys", "delete", created.id]);
 		await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
+	});
+
+	test("anonymous: set opens a topic to requests without credentials, with quotas; show; set with nothing closes it", {
+		timeout: TEST_TIMEOUT_MS,
+	}, async () => {
+		await ok(["topics", "create", "cli-public"]);
+		await ok(["produce", "cli-public"], "news\n");
+		const read = () => fetch(`${env.TRIBUTARY_URL}/v1/topics/cli-public/partitions/0/records?offset=0`);
+		assert.equal((await read()).status, 401, "no access before a grant");
+
+		const granted = await ok(["anonymous", "set", "--acl", "topic:cli-public=consume,describe", "--quota", "requests_per_sec=100"]);
+		assert.equal(granted.stdout, "anonymous:\n  acl: topic:cli-public=consume,describe\n  quotas requests_per_sec=100\n");
+		const response = await read();
+		assert.equal(response.status, 200);
+		assert.deepEqual(
+			/** @type {{ records: { value: unknown }[] }} */ (await response.json()).records.map((r) => r.value),
+			["news"],
+		);
+		assert.equal((await ok(["anonymous", "show"])).stdout, granted.stdout);
+		assert.deepEqual(JSON.parse((await ok(["anonymous", "show", "--json"])).stdout), {
+			acl: [{ resource: "topic:cli-public", operations: ["consume", "describe"] }],
+			quotas: { requests_per_sec: 100 },
+		});
+
+		// The API judges the grant: its refusal is one line, and the grant is unchanged.
+		await fails(["anonymous", "set", "--acl", "everything=consume"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
+		await fails(["anonymous", "set", "--quota", "requests_per_sec"], "^tributary: usage: --quota takes key=value", { status: 2 });
+		await fails(["anonymous", "show", "extra"], '^tributary: usage: unexpected argument "extra"', { status: 2 });
+		assert.equal((await ok(["anonymous", "show"])).stdout, granted.stdout);
+
+		// A whole replacement: naming nothing closes public access and removes the quotas.
+		const closed = JSON.parse((await ok(["anonymous", "set", "--json"])).stdout);
+		assert.deepEqual(closed, { acl: [], quotas: {} });
+		assert.equal(
+			(await ok(["anonymous", "show"])).stdout,
+			"anonymous:\n  acl: none (a request without credentials is refused)\n  no quotas\n",
+		);
+		assert.equal((await read()).status, 401, "closed again");
 	});
 
 	test("subscriptions: create, list, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
