@@ -129,20 +129,28 @@ export async function describeClientQuotas(request, ctx) {
  */
 export async function alterClientQuotas(request, ctx) {
 	const entries = [];
+	/** Entries refused here, before Tributary was asked anything (their index in `entries`). */
+	const refusedHere = [];
+	/** @type {import("../tributary.js").Answer | null} an answer of Tributary's to this request: whether the caller has the right */
+	let asked = null;
 	for (const { entity, ops } of request.entries) {
 		const result = (errorCode, errorMessage) => ({ errorCode, errorMessage, entity });
+		const refuse = (errorCode, errorMessage) => {
+			refusedHere.push(entries.length);
+			entries.push(result(errorCode, errorMessage));
+		};
 		const [user] = entity;
 		if (entity.length !== 1 || user?.entityType !== USER || user.entityName === null) {
-			entries.push(result(KAFKA.INVALID_REQUEST, "Tributary's quotas are per user (an API key id): no client-id or default entities"));
+			refuse(KAFKA.INVALID_REQUEST, "Tributary's quotas are per user (an API key id): no client-id or default entities");
 			continue;
 		}
 		if (!KEY_ID_PATTERN.test(user.entityName)) {
-			entries.push(result(KAFKA.RESOURCE_NOT_FOUND, `no API key "${user.entityName}": a Tributary user is a key`));
+			refuse(KAFKA.RESOURCE_NOT_FOUND, `no API key "${user.entityName}": a Tributary user is a key`);
 			continue;
 		}
 		const changed = quotaPatch(ops);
 		if ("invalid" in changed) {
-			entries.push(result(KAFKA.INVALID_REQUEST, changed.invalid));
+			refuse(KAFKA.INVALID_REQUEST, changed.invalid);
 			continue;
 		}
 		// validateOnly writes nothing: the ops were checked above, and the key (with the caller's right) is read.
@@ -150,8 +158,18 @@ export async function alterClientQuotas(request, ctx) {
 		const sent = request.validateOnly
 			? await ctx.tributary.call("GET", path)
 			: await ctx.tributary.call("PATCH", `${path}/quotas`, changed.patch);
+		asked = sent;
 		const errorCode = sent.status === 404 ? KAFKA.RESOURCE_NOT_FOUND : kafkaError(sent, "cluster");
 		entries.push(result(errorCode, errorCode === KAFKA.NONE ? null : errorMessage(sent)));
+	}
+	// Kafka authorizes the whole request (ALTER_CONFIGS on the cluster) before it reads an entry, so a caller without
+	// the right learns nothing of which entries were valid: an entry refused here is answered so only once Tributary
+	// has shown the caller may change quotas (one key listing asked when no entry asked anything).
+	if (refusedHere.length > 0) {
+		asked ??= await ctx.tributary.call("GET", "/v1/keys?limit=1");
+		if (asked.status === 401 || asked.status === 403)
+			for (const i of refusedHere)
+				entries[i] = { ...entries[i], errorCode: kafkaError(asked, "cluster"), errorMessage: errorMessage(asked) };
 	}
 	return { throttleTimeMs: 0, entries };
 }

@@ -33,6 +33,8 @@ const requests = [];
 let listingsHeld = 0;
 /** @type {(() => void)[]} */
 const heldListings = [];
+/** Whether the stand-in refuses every request as the key API refuses credentials without admin on the cluster. */
+let denied = false;
 
 /** @param {string} id */
 const keyView = (id) => ({ id, name: "k", acl: [], quotas: keys.get(id), created_at_ms: 0 });
@@ -41,6 +43,7 @@ const notFound = (/** @type {string} */ id) => ({ error: { code: "key_not_found"
 /** @param {string} method @param {URL} url @param {any} body @returns {Promise<[number, unknown]>} */
 async function answer(method, url, body) {
 	requests.push([`${method} ${url.pathname}${url.search}`, body]);
+	if (denied) return [403, { error: { code: "forbidden", message: "this key may not admin cluster" } }];
 	if (method === "GET" && url.pathname === "/v1/keys") {
 		if (listingsHeld > 0) {
 			await new Promise((resolve) => {
@@ -232,5 +235,38 @@ test("two AlterClientQuotas of one user at once, for different quotas, both land
 	} finally {
 		listingsHeld = 0;
 		for (const release of heldListings.splice(0)) release();
+	}
+});
+
+test("AlterClientQuotas without the cluster's admin right refuses every entry as unauthorized, those it could refuse itself too", {
+	timeout: 10_000,
+}, async () => {
+	// Kafka authorizes the whole request (ALTER_CONFIGS on the cluster) before it looks at an entry: a caller without
+	// the right learns nothing of which entries were valid.
+	const user = (/** @type {string | null} */ name) => [{ entityType: "user", entityName: name }];
+	denied = true;
+	try {
+		for (const validateOnly of [false, true]) {
+			requests.length = 0;
+			const answer = await exchangeWith(gateway.port, "AlterClientQuotas", 1, {
+				entries: [
+					{ entity: user(PLAIN), ops: [{ key: "request_percentage", value: 200, remove: false }] },
+					{ entity: user("not-a-key"), ops: [{ key: "producer_byte_rate", value: 1000, remove: false }] },
+					{ entity: [{ entityType: "client-id", entityName: "app" }], ops: [{ key: "producer_byte_rate", value: 1000, remove: false }] },
+				],
+				validateOnly,
+			});
+			assert.deepEqual(
+				answer.entries.map((/** @type {any} */ e) => e.errorCode),
+				[KAFKA.CLUSTER_AUTHORIZATION_FAILED, KAFKA.CLUSTER_AUTHORIZATION_FAILED, KAFKA.CLUSTER_AUTHORIZATION_FAILED],
+			);
+			// No entry reached Tributary: one listing asked whether the caller may change quotas at all.
+			assert.deepEqual(
+				requests.map(([request]) => request),
+				["GET /v1/keys?limit=1"],
+			);
+		}
+	} finally {
+		denied = false;
 	}
 });
