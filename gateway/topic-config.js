@@ -11,6 +11,9 @@
 import { TOPIC_CONFIG_CACHE_MS } from "./limits.js";
 import { LookupCache } from "./lookup-cache.js";
 
+/** The largest value Tributary's numeric configs hold (src/shared/topic-config.ts CONFIG_NUMBER_MAX). */
+const CONFIG_NUMBER_MAX = Number.MAX_SAFE_INTEGER;
+
 /** Kafka's defaults, except `max.message.bytes` (Tributary's row cap); `local.retention.*` -2 means "as `retention.*`". */
 export const TOPIC_CONFIG_DEFAULTS = Object.freeze({
 	"retention.ms": 604_800_000,
@@ -24,9 +27,21 @@ export const TOPIC_CONFIG_DEFAULTS = Object.freeze({
 	"local.retention.bytes": -2,
 	"message.timestamp.type": "CreateTime",
 	// Kafka's Long.MAX_VALUE (no limit) is Tributary's Number.MAX_SAFE_INTEGER: no JSON number holds the former.
-	"message.timestamp.before.max.ms": 9_007_199_254_740_991,
-	"message.timestamp.after.max.ms": 9_007_199_254_740_991,
+	"message.timestamp.before.max.ms": CONFIG_NUMBER_MAX,
+	"message.timestamp.after.max.ms": CONFIG_NUMBER_MAX,
 });
+
+/**
+ * A config's value as Tributary would hold it, for the answers the gateway builds from a request (a CreateTopics dry
+ * run) rather than from what Tributary stored: a numeric config's digits as the number they write ("0100" is 100),
+ * and one past the largest Tributary holds (Kafka's Long.MAX_VALUE, its "no limit") as that largest. Anything else,
+ * and a value Tributary would refuse (the dry run has then failed), as given.
+ * @param {string} name @param {string} value
+ */
+export function heldConfigValue(name, value) {
+	const numeric = typeof TOPIC_CONFIG_DEFAULTS[/** @type {keyof typeof TOPIC_CONFIG_DEFAULTS} */ (name)] === "number";
+	return numeric && /^-?\d+$/.test(value) ? String(Math.min(Number(value), CONFIG_NUMBER_MAX)) : value;
+}
 
 /**
  * A lookup's key: the credentials (`Authorization`: a key sees only the topics its ACLs let it describe), then the

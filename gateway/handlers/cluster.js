@@ -10,7 +10,7 @@
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
-import { TOPIC_CONFIG_DEFAULTS } from "../topic-config.js";
+import { heldConfigValue, TOPIC_CONFIG_DEFAULTS } from "../topic-config.js";
 import { listingIndex, NO_TOPIC_ID, wireTopicId } from "../topic-list.js";
 import { CLUSTER_ID } from "../tributary.js";
 
@@ -213,7 +213,13 @@ async function validateCreation(ctx, t, config) {
 		errorMessage: null,
 		numPartitions: answer.body.partitions_count,
 		replicationFactor: answer.body.replication_factor,
-		configs: createdConfigs({ ...TOPIC_CONFIG_DEFAULTS, ...config }, config),
+		configs: createdConfigs(
+			{
+				...TOPIC_CONFIG_DEFAULTS,
+				...Object.fromEntries(Object.entries(config).map(([name, value]) => [name, heldConfigValue(name, value)])),
+			},
+			config,
+		),
 	};
 }
 

@@ -37,6 +37,11 @@ function standIn(names) {
 			topics.add(body.name);
 			return { status: 201, body: { name: body.name, topic_id: uuidOf(body.name), partitions: 1 } };
 		},
+		/** The Confluent mount's dry-run create, as Tributary answers it: the count and the replication factor. */
+		async call(/** @type {string} */ method, /** @type {string} */ path, /** @type {any} */ body) {
+			calls.push(`${method} ${path.replace(/.*\/topics$/, "…/topics")}${body.validate_only ? " validate_only" : ""}`);
+			return { status: 200, body: { topic_name: body.topic_name, partitions_count: body.partitions_count ?? 1, replication_factor: 1 } };
+		},
 		/** @param {string} name */
 		async deleteTopic(name) {
 			calls.push(`delete ${name}`);
@@ -281,4 +286,22 @@ test("CreateTopics v7 answers a created topic's id, the one Metadata gives; a re
 	const createApi = /** @type {any} */ ([...APIS.values()].find((api) => api.name === "CreateTopics"));
 	assert.equal(createApi.maxVersion, 7, "CreateTopics v7, which carries the id, is served");
 	assert.ok(encodeResponse(createApi, 7, 1, answer).length > 0);
+});
+
+test("CreateTopics validateOnly answers each config as the topic would hold it: Kafka's Long.MAX_VALUE as the largest a config holds, digits as a number", async () => {
+	const { tributary, calls } = standIn([]);
+	const LONG_MAX = "9223372036854775807";
+	const configs = [
+		{ name: "message.timestamp.before.max.ms", value: LONG_MAX },
+		{ name: "retention.ms", value: "0100" },
+		{ name: "cleanup.policy", value: "compact" },
+	];
+	const request = { topics: [{ ...creatable("dry"), configs }], timeoutMs: 1_000, validateOnly: true };
+	const answer = /** @type {any} */ (await createTopics(request, { ...context(tributary), version: 5 }));
+	assert.deepEqual(calls, ["POST …/topics validate_only"]);
+	const held = Object.fromEntries(answer.topics[0].configs.map((/** @type {any} */ c) => [c.name, [c.value, c.configSource]]));
+	assert.deepEqual(held["message.timestamp.before.max.ms"], [String(Number.MAX_SAFE_INTEGER), 1]);
+	assert.deepEqual(held["retention.ms"], ["100", 1]);
+	assert.deepEqual(held["cleanup.policy"], ["compact", 1]);
+	assert.deepEqual(held["message.timestamp.after.max.ms"], [String(Number.MAX_SAFE_INTEGER), 5]);
 });
