@@ -45,6 +45,8 @@ export class SharedTurn {
 	private waiting = 0;
 	private waitingAtTimer = 0;
 	private startedMs = 0;
+	/** Whether every caller so far asked for the whole linger: then a timer turn that brings no caller does not end it. */
+	private lingersWhole = true;
 	private timer: ReturnType<typeof setTimeout> | null = null;
 	/** Turns that have ended so far (tests read it to see which calls shared one). */
 	ended = 0;
@@ -56,8 +58,10 @@ export class SharedTurn {
 	/**
 	 * Resolves when the turn ends, together with every other call that waits before then: at once if `expected`
 	 * callers are waiting, else after the next timer turn that brings no caller (or `lingerMs` after the first).
+	 * `lingersWhole`: this caller does not end the turn on a quiet timer turn; it ends there only once a caller
+	 * that does not ask for that has joined.
 	 */
-	wait(expected: number): Promise<void> {
+	wait(expected: number, lingersWhole = false): Promise<void> {
 		if (this.next === null) {
 			this.next = new Promise((resolve) => {
 				this.resolveNext = resolve;
@@ -65,9 +69,11 @@ export class SharedTurn {
 			this.waiting = 0;
 			this.waitingAtTimer = 1;
 			this.startedMs = Date.now();
+			this.lingersWhole = true;
 			this.timer = setTimeout(() => this.timerTurnEnded(), 0);
 		}
 		const next = this.next;
+		this.lingersWhole &&= lingersWhole;
 		if (++this.waiting >= expected) this.end();
 		return next;
 	}
@@ -75,7 +81,8 @@ export class SharedTurn {
 	private timerTurnEnded(): void {
 		const brought = this.waiting > this.waitingAtTimer;
 		this.waitingAtTimer = this.waiting;
-		if (brought && Date.now() - this.startedMs < this.lingerMs) this.timer = setTimeout(() => this.timerTurnEnded(), 0);
+		if ((brought || this.lingersWhole) && Date.now() - this.startedMs < this.lingerMs)
+			this.timer = setTimeout(() => this.timerTurnEnded(), 0);
 		else this.end();
 	}
 
