@@ -138,7 +138,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		// its restart and rollback tests are there), on bench:ab group-4m-4p: +0.22 µs/record (-0.63 to +0.75, lower in 2 of
 		// 6) and -0.01 (-0.43 to +1.68, 3 of 6) at load 6-10; a first rough build -0.31 (-0.83 to -0.18, 4 of 4), then -0.28
 		// (-1.16 to +2.58, 3 of 6). Within the A/A spread, for a restart check, a ticket and an undo log.
-		if (commit !== null || this.rules.autoCommitDue(memberId, autoCommitIntervalMs, Date.now())) await this.shareCommit(true);
+		if (commit !== null || this.rules.autoCommitDue(memberId, autoCommitIntervalMs, Date.now())) await this.shareCommit();
 		const plan = this.transact(() =>
 			this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now(), autoCommitIntervalMs, steering),
 		);
@@ -368,9 +368,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * storage commit (shared-turn.ts); the turn ends at once when every member is waiting. Every decision is still
 	 * taken after the wait, in one transaction, and each answer still leaves only once its writes are committed.
 	 */
-	private async shareCommit(lingersWhole = false): Promise<void> {
+	private async shareCommit(): Promise<void> {
 		const members = this.store.memberCount();
-		if (members > 1) await this.commitTurn.wait(members, lingersWhole);
+		if (members > 1) await this.commitTurn.wait(members);
 	}
 
 	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */

@@ -26,9 +26,14 @@
  * group-4m-4p-partitions -0.26 of ~7.5 (-0.48 to +0.29, lower in 3 of 6), records/s 91.1 % (higher in 2 of 6) at
  * load 4-10, then -0.32 of ~4.6 (lower in 4 of 4), records/s 102.5 % (higher in 3 of 4) at load ~3; but
  * group-4m-4p-commit-request -0.06 of ~7.0 (-0.18 to +0.95, lower in 2 of 4), records/s 95.3 % (86.3 to 101.6 %,
- * higher in 1 of 4): a commit request waits the whole linger. Nor no turn for a poll's carried commit: group-4m-4p
- * +0.42 µs/record of ~7.6 (higher in 6 of 6), records/s 87.8 % (lower in 5 of 6); each storage commit a turn spares
- * is worth more than the wait. Nor `lingerMs` 0 (one timer turn): +0.48, -1.68, +0.62, +1.66 in 4 rounds at load 6-12.
+ * higher in 1 of 4): a commit request waits the whole linger. Nor that for polls carrying a commit only (a turn with
+ * a commit request in it ends on a quiet timer turn again; the commit "Group poll: a shared commit turn of polls
+ * carrying a commit lasts its whole linger", reverted, with its test), on the same terms, group-4m-4p at load 4-14:
+ * records/s 86.4 % (71.4 to 106 %, higher in 2 of 6), -0.53 µs/record of ~10.5 (-0.74 to +2.56, lower in 3 of 6);
+ * with no gain on polls, its cost to commit requests was not measured. Nor no turn for a poll's carried commit:
+ * group-4m-4p +0.42 µs/record of ~7.6 (higher in 6 of 6), records/s 87.8 % (lower in 5 of 6); each storage commit a
+ * turn spares is worth more than the wait. Nor `lingerMs` 0 (one timer turn): +0.48, -1.68, +0.62, +1.66 in 4 rounds
+ * at load 6-12.
  *
  * Measured and dropped: the turn's calls run in one transaction, each in a savepoint of it, to make sure they share
  * one SQLite commit. A bare object, 4 callers through Miniflare's HTTP, 8 rounds of 4,000 calls (load ~4), server
@@ -45,8 +50,6 @@ export class SharedTurn {
 	private waiting = 0;
 	private waitingAtTimer = 0;
 	private startedMs = 0;
-	/** Whether every caller so far asked for the whole linger: then a timer turn that brings no caller does not end it. */
-	private lingersWhole = true;
 	private timer: ReturnType<typeof setTimeout> | null = null;
 	/** Turns that have ended so far (tests read it to see which calls shared one). */
 	ended = 0;
@@ -58,10 +61,8 @@ export class SharedTurn {
 	/**
 	 * Resolves when the turn ends, together with every other call that waits before then: at once if `expected`
 	 * callers are waiting, else after the next timer turn that brings no caller (or `lingerMs` after the first).
-	 * `lingersWhole`: this caller does not end the turn on a quiet timer turn; it ends there only once a caller
-	 * that does not ask for that has joined.
 	 */
-	wait(expected: number, lingersWhole = false): Promise<void> {
+	wait(expected: number): Promise<void> {
 		if (this.next === null) {
 			this.next = new Promise((resolve) => {
 				this.resolveNext = resolve;
@@ -69,11 +70,9 @@ export class SharedTurn {
 			this.waiting = 0;
 			this.waitingAtTimer = 1;
 			this.startedMs = Date.now();
-			this.lingersWhole = true;
 			this.timer = setTimeout(() => this.timerTurnEnded(), 0);
 		}
 		const next = this.next;
-		this.lingersWhole &&= lingersWhole;
 		if (++this.waiting >= expected) this.end();
 		return next;
 	}
@@ -81,8 +80,7 @@ export class SharedTurn {
 	private timerTurnEnded(): void {
 		const brought = this.waiting > this.waitingAtTimer;
 		this.waitingAtTimer = this.waiting;
-		if ((brought || this.lingersWhole) && Date.now() - this.startedMs < this.lingerMs)
-			this.timer = setTimeout(() => this.timerTurnEnded(), 0);
+		if (brought && Date.now() - this.startedMs < this.lingerMs) this.timer = setTimeout(() => this.timerTurnEnded(), 0);
 		else this.end();
 	}
 

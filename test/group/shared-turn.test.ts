@@ -1,8 +1,8 @@
 /**
  * The shared commit turn on its own (src/group/shared-turn.ts): it ends at once when every expected caller is
  * waiting, goes on timer turn by timer turn while each brings more callers, and ends after the first that brings
- * none, unless every caller so far lingers the whole linger (polls carrying a commit). Callers are made to arrive at
- * known timer turns (a timer set before another fires first); no test waits on the clock.
+ * none. Callers are made to arrive at known timer turns (a timer set before another fires first); no test waits on
+ * the clock.
  */
 
 import { describe, expect, it } from "vitest";
@@ -12,8 +12,8 @@ import { SharedTurn } from "../../src/group/shared-turn.ts";
 const afterTimers = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** The turn count each caller saw when its wait ended. */
-function track(turn: SharedTurn, expected: number, seen: number[], lingersWhole = false): Promise<void> {
-	return turn.wait(expected, lingersWhole).then(() => {
+function track(turn: SharedTurn, expected: number, seen: number[]): Promise<void> {
+	return turn.wait(expected).then(() => {
 		seen.push(turn.ended);
 	});
 }
@@ -53,50 +53,5 @@ describe("the shared commit turn", () => {
 			await Promise.all(waits);
 			expect(seen, `lingerMs ${lingerMs}`).toEqual(expected);
 		}
-	});
-
-	it("lasts across quiet timer turns while every caller lingers the whole linger, and not once one does not", async () => {
-		for (const [kinds, expected] of [
-			// Polls carrying a commit: the quiet timer turns do not end it; the last member's arrival does.
-			[
-				[true, true, true],
-				[1, 1, 1],
-			],
-			// Commit requests: the first quiet timer turn ends it, so the late caller gets a turn of its own.
-			[
-				[false, false, false],
-				[1, 1, 2],
-			],
-			// A commit request joining a poll's turn brings back the early end.
-			[
-				[true, false, false],
-				[1, 1, 2],
-			],
-		] as const) {
-			const turn = new SharedTurn(1_000);
-			const seen: number[] = [];
-			const waits: Promise<void>[] = [];
-			const [first, second, ...late] = kinds;
-			// The second caller arrives within the turn's first timer turn (its timer is set first); the late ones only
-			// after several timer turns that brought no one.
-			setTimeout(() => waits.push(track(turn, kinds.length, seen, second)), 0);
-			waits.push(track(turn, kinds.length, seen, first));
-			for (let quiet = 0; quiet < 4; quiet++) await afterTimers();
-			for (const kind of late) waits.push(track(turn, kinds.length, seen, kind));
-			while (seen.length < kinds.length) await afterTimers();
-			await Promise.all(waits);
-			expect(seen, `lingersWhole ${kinds.join(", ")}`).toEqual(expected);
-		}
-	});
-
-	it("ends a whole-linger turn once its linger has passed", async () => {
-		const turn = new SharedTurn(0);
-		const seen: number[] = [];
-		const waits = [track(turn, 2, seen, true)];
-		while (seen.length < 1) await afterTimers();
-		waits.push(track(turn, 2, seen, true));
-		while (seen.length < 2) await afterTimers();
-		await Promise.all(waits);
-		expect(seen).toEqual([1, 2]);
 	});
 });
