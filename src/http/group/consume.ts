@@ -95,10 +95,14 @@ export async function pollGroup(
 	const poll = { env, coordinator: groupCoordinator(env, groupId), groupId, memberId, options };
 	const plan = await plannedPoll(poll);
 	if (!plan.ok) return plan;
-	const polled = await pollReads(poll, plan.value, true);
+	const planned = envelopeTail({ generation: plan.value.generation, assignmentJson: JSON.stringify(plan.value.assignment) });
+	const polled = await pollReads(poll, plan.value, true, (reads) => ({ reads, body: pollBody(reads, encoder.encode(planned)) }));
 	if (!polled.ok) return polled;
-	const { kept, settlement } = polled.value;
-	return ok(pollBody(kept, encoder.encode(envelopeTail(settlement))));
+	const { kept, settlement, draft } = polled.value;
+	const tail = envelopeTail(settlement);
+	// Spliced while the coordinator settled: right when it kept every read with records, in the plan's generation.
+	if (tail === planned && draft.reads.length === kept.length) return ok(draft.body);
+	return ok(pollBody(kept, encoder.encode(tail)));
 }
 
 /**
@@ -120,7 +124,7 @@ export async function pollGroupByPartition(env: Env, groupId: string, memberId: 
 		const alone = await pollOnePartition(poll, plan.value);
 		if (alone !== null) return alone;
 	}
-	const polled = await pollReads(poll, plan.value, false);
+	const polled = await pollReads(poll, plan.value, false, () => null);
 	if (!polled.ok) return polled;
 	const body = partitionsBody(polled.value.kept, polled.value.settlement);
 	return ok({ body, bytes: body.size });
@@ -260,25 +264,28 @@ async function plannedPoll(poll: Poll): Promise<Result<PollPlan>> {
 
 /**
  * The reads of `plan` a poll keeps (settled by the coordinator, each with records) and the settlement;
- * `recordEnds`: each part with where its records end (see `ReadLimits`).
+ * `recordEnds`: each part with where its records end (see `ReadLimits`). `draft` is worked out from the reads with
+ * records while the coordinator settles them: its answer may wait for another member's storage commit, time the
+ * draft can use.
  */
-async function pollReads(
+async function pollReads<D>(
 	{ env, coordinator, groupId, memberId, options }: Poll,
 	plan: PollPlan,
 	recordEnds: boolean,
-): Promise<Result<{ kept: PartitionRead[]; settlement: Settlement }>> {
+	draft: (reads: readonly PartitionRead[]) => D,
+): Promise<Result<{ kept: PartitionRead[]; settlement: Settlement; draft: D }>> {
 	const read = await readPlanned(env, plan, options, Math.min(options.waitMs, plan.waitMsMax), recordEnds);
 	if (!read.ok) return read;
 	const { reads, topicsStale } = read.value;
 	const outcomes = reads.map((r) => outcomeOf(r.plan, r.result));
-	const settled = settlementOf(
-		await coordinator.completePoll(groupId, memberId, plan.generation, outcomes, options.autoCommit, topicsStale, true),
-	);
+	const settling = coordinator.completePoll(groupId, memberId, plan.generation, outcomes, options.autoCommit, topicsStale, true);
+	const drafted = draft(reads.filter((r) => r.result.recordCount > 0));
+	const settled = settlementOf(await settling);
 	if (!settled.ok) return settled;
 	const { accepted } = settled.value;
 	assert(accepted.length === reads.length, "the coordinator settles every read");
 	const kept = reads.filter((r, i) => accepted[i] === true && r.result.recordCount > 0);
-	return ok({ kept, settlement: settled.value });
+	return ok({ kept, settlement: settled.value, draft: drafted });
 }
 
 const encoder = new TextEncoder();
