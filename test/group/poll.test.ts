@@ -236,37 +236,6 @@ describe("poll", () => {
 		await expectError("POST", `/v1/groups/${group}/members/${m.member_id}/poll`, 409, "unknown_member", { body: {} });
 	});
 
-	describe("laid out as records, its body spliced while the coordinator settles (in the plan's generation)", () => {
-		it("is answered in the new generation when its read outlives a rebalance the member keeps its partition through", async () => {
-			const { mine, theirs, group, a } = await loneMemberBeforeRebalance();
-			const waiting = poll(group, a.member_id, { wait_ms: 25_000 });
-			await untilWaiting(mine, 0);
-			const b = await join(group, { topics: [theirs], auto_offset_reset: "earliest" });
-			expect(b.generation).toBeGreaterThan(a.generation);
-			await produce(mine, [{ value: "after the rebalance" }]);
-			const polled = await waiting;
-			expect(polled.generation).toBe(b.generation);
-			expect(polled.assignment).toEqual([{ topic: mine, partition: 0 }]);
-			expect(polled.records.map((r) => [r.topic, r.offset, r.value])).toEqual([[mine, 0, "after the rebalance"]]);
-			expect((await poll(group, a.member_id)).records, "the record was handed out once").toEqual([]);
-		});
-
-		it("answers no records when the member lost its partition while it waited", async () => {
-			const topic = uniqueTopic();
-			await createTopic(topic, 1);
-			const group = uniqueGroup();
-			// Range orders members by instance id: "b-…" before "z-…", so the partition moves to b when it joins.
-			const a = await join(group, { topics: [topic], auto_offset_reset: "earliest", strategy: "range", instance_id: "z-last" });
-			expect((await poll(group, a.member_id)).records).toEqual([]);
-			const waiting = poll(group, a.member_id, { wait_ms: 25_000 });
-			await untilWaiting(topic, 0);
-			const b = await join(group, { topics: [topic], auto_offset_reset: "earliest", strategy: "range", instance_id: "b-first" });
-			await produce(topic, [{ value: "for b" }]);
-			expect(await waiting).toEqual({ records: [], generation: b.generation, assignment: [] });
-			expect((await poll(group, b.member_id)).records.map((r) => [r.offset, r.value])).toEqual([[0, "for b"]]);
-		});
-	});
-
 	describe("laid out by partition, a member that owns one partition (answered with the body its partition built)", () => {
 		it("hands every record out once, in offset order, under its partition, with the envelope of the generation", async () => {
 			const topic = uniqueTopic();
