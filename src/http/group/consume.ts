@@ -90,7 +90,8 @@ interface PartitionRead {
  * again when the settlement dropped a read or changed the tail), in case the settlement's answer waits for another
  * member's storage commit (the commit "Group poll (records layout): the body spliced while the coordinator settles
  * the reads", reverted, with its tests): bench:ab group-4m-4p, AB_UNCOUPLED, load 7-13, +0.41 µs/record of ~7.4
- * (-0.21 to +4.22, higher in 5 of 6), records/s 92 % (75.3 to 103.4 %, higher in 2 of 6). Likely as the
+ * (-0.21 to +4.22, higher in 5 of 6), records/s 92 % (75.3 to 103.4 %, higher in 2 of 6); at load 3-4, +0.01 of
+ * ~5.6 (-0.32 to +0.22, higher in 4 of 6), records/s 97.5 % (96.3 to 108.7 %, higher in 2 of 6). Likely as the
  * commit-overlapping read in `pollOnePartition`: the splice runs on the thread that serves the coordinator, first.
  */
 export async function pollGroup(
