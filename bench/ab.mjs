@@ -65,6 +65,7 @@ import {
 	pairSteps,
 	summarize,
 	summarizeRates,
+	talliedCursor,
 	WORKING_TREE,
 } from "./lib/ab.mjs";
 import { backlogFor, consume, groupClient, memberCursor, setUpGroup } from "./lib/group-consume.mjs";
@@ -337,16 +338,25 @@ async function groupRound(servers) {
 			if (committed !== polled)
 				throw new Error(`${servers[i]?.build.name}: polled ${polled} records; the group's committed offsets add up to ${committed}`);
 		}
-		const summary = (/** @type {number[]} */ ms) => (ms.length === 0 ? null : latencySummary([...ms].sort((a, b) => a - b)));
-		const latency = servers.map((_, i) => ({
-			poll: /** @type {import("./lib/load.mjs").LatencySummary} */ (summary(tally.pollMs[i] ?? [])),
-			commit: summary(tally.commitMs[i] ?? []),
-		}));
+		const latency = latencies(tally, servers.length);
 		const note = m.drained ? `a member ran dry after ${m.seconds.toFixed(1)} s (backlog ${GROUP_BACKLOG_RECORDS})` : undefined;
 		return { cpuSeconds, records: m.records, recordsPerSec: Math.round(m.records / m.seconds), latency, note };
 	} finally {
 		for (const api of apis) api.close();
 	}
+}
+
+/**
+ * Each build's poll and commit-request latency figures from the tally.
+ * @param {import("./lib/ab.mjs").LatencyTally} tally @param {number} builds
+ * @returns {Latency[]}
+ */
+function latencies(tally, builds) {
+	const summary = (/** @type {number[]} */ ms) => (ms.length === 0 ? null : latencySummary([...ms].sort((a, b) => a - b)));
+	return Array.from({ length: builds }, (_, i) => ({
+		poll: /** @type {import("./lib/load.mjs").LatencySummary} */ (summary(tally.pollMs[i] ?? [])),
+		commit: summary(tally.commitMs[i] ?? []),
+	}));
 }
 
 /**
@@ -358,12 +368,16 @@ async function groupRound(servers) {
  * @returns {Promise<Measured>}
  */
 async function uncoupledGroup(servers, setups, cursors) {
-	const warm = await Promise.all(cursors.map((c) => consume(c, WARMUP_MS, { finish: false })));
+	const tally = latencyTally(servers.length);
+	const tallied = cursors.map((c, i) => c.map((cursor) => talliedCursor(cursor, tally, i)));
+	const warm = await Promise.all(tallied.map((c) => consume(c, WARMUP_MS, { finish: false })));
 	if (warm.some((w) => w.drained))
 		throw new Error(`the ${GROUP_BACKLOG_RECORDS}-record backlog ran dry in the warm-up: raise AB_GROUP_BACKLOG`);
 	const before = servers.map((s) => s.cpuSeconds());
-	const windows = await Promise.all(cursors.map((c) => consume(c, DURATION_MS, { finish: false })));
+	tally.keep = true;
+	const windows = await Promise.all(tallied.map((c) => consume(c, DURATION_MS, { finish: false })));
 	const cpuSeconds = servers.map((s, i) => s.cpuSeconds() - (before[i] ?? Number.NaN));
+	tally.keep = false;
 	for (const c of cursors) for (const cursor of c) await cursor.finish();
 	for (const [i, setup] of setups.entries()) {
 		const polled = (cursors[i] ?? []).reduce((sum, c) => sum + c.polled, 0);
@@ -378,7 +392,14 @@ async function uncoupledGroup(servers, setups, cursors) {
 	}));
 	const dry = windows.filter((w) => w.drained).map((w) => w.seconds.toFixed(1));
 	const note = dry.length > 0 ? `a member ran dry after ${dry.join(" and ")} s (backlog ${GROUP_BACKLOG_RECORDS})` : undefined;
-	return { cpuSeconds, records: Math.min(...own.map((o) => o.records)), recordsPerSec: 0, own, note };
+	return {
+		cpuSeconds,
+		records: Math.min(...own.map((o) => o.records)),
+		recordsPerSec: 0,
+		latency: latencies(tally, servers.length),
+		own,
+		note,
+	};
 }
 
 /** @type {Record<string, (servers: ({ build: Build } & Served)[], seed: number) => Promise<Measured>>} */

@@ -154,6 +154,36 @@ export function latencyTally(builds) {
 }
 
 /**
+ * Build `i`'s latencies of one step into the tally, while it keeps them.
+ * @param {LatencyTally} tally @param {number} i @param {import("./group-consume.mjs").Stepped} stepped
+ */
+function keepLatency(tally, i, stepped) {
+	if (!tally.keep) return;
+	tally.pollMs[i]?.push(stepped.pollMs);
+	if (stepped.commitMs !== null) tally.commitMs[i]?.push(stepped.commitMs);
+}
+
+/**
+ * Build `i`'s member cursor, its steps' latencies going into the tally (AB_UNCOUPLED: each build's members step on
+ * their own, so no pair tallies them).
+ * @param {import("./group-consume.mjs").MemberCursor} cursor @param {LatencyTally} tally @param {number} i
+ * @returns {import("./group-consume.mjs").MemberCursor}
+ */
+export function talliedCursor(cursor, tally, i) {
+	return {
+		get polled() {
+			return cursor.polled;
+		},
+		async step() {
+			const stepped = await cursor.step();
+			keepLatency(tally, i, stepped);
+			return stepped;
+		},
+		finish: () => cursor.finish(),
+	};
+}
+
+/**
  * One group member's cursor over several (one per build, bench/lib/group-consume.mjs): each step polls (and commits)
  * on every build at once and answers once all have, so the builds' groups get the same calls at the same moments (as
  * pairSteps does for requests). Every build's poll must return as many records, else the step fails: the builds
@@ -173,12 +203,7 @@ export function pairCursors(cursors, tally) {
 			const got = await Promise.all(cursors.map((cursor) => cursor.step()));
 			const records = got.map((g) => g.records);
 			if (records.some((n) => n !== records[0])) throw new Error(`the builds' polls returned ${records.join(" and ")} records`);
-			if (tally.keep) {
-				for (const [i, g] of got.entries()) {
-					tally.pollMs[i]?.push(g.pollMs);
-					if (g.commitMs !== null) tally.commitMs[i]?.push(g.commitMs);
-				}
-			}
+			for (const [i, g] of got.entries()) keepLatency(tally, i, g);
 			return /** @type {import("./group-consume.mjs").Stepped} */ (got[0]);
 		},
 		async finish() {

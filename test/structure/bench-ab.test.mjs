@@ -16,6 +16,7 @@ import {
 	pairSteps,
 	summarize,
 	summarizeRates,
+	talliedCursor,
 } from "../../bench/lib/ab.mjs";
 import { consume, memberCursor } from "../../bench/lib/group-consume.mjs";
 import { groupLoad } from "../../bench/scenarios/group.mjs";
@@ -269,6 +270,20 @@ test("a paired member steps every build at once, keeps each build's latencies wh
 	await assert.rejects(paired.step(), /500 and 499 records/);
 	await paired.finish();
 	assert.deepEqual([a.finished, b.finished], [1, 1]);
+});
+
+test("an uncoupled member keeps its own build's latencies while told, and passes its steps and count through", async () => {
+	const cursor = fakeCursor([500, 500], 30);
+	const tally = latencyTally(2);
+	const tallied = talliedCursor(cursor, tally, 1);
+	assert.equal((await tallied.step()).records, 500);
+	assert.deepEqual(tally.pollMs, [[], []], "not kept before the window");
+	tally.keep = true;
+	await tallied.step();
+	assert.deepEqual(tally, { keep: true, pollMs: [[], [30]], commitMs: [[], [31]] });
+	assert.equal(tallied.polled, cursor.polled);
+	await tallied.finish();
+	assert.equal(cursor.finished, 1);
 });
 
 test("the group load stops every member when one member's partitions run dry, and counts what was polled", async () => {
