@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
-import { exchange as exchangeWith, kafkaE2eSetup } from "./lib/kafka.mjs";
+import { exchange as exchangeWith, fetchRequest, kafkaE2eSetup } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-broker-answers");
 const { track } = setup;
@@ -125,20 +125,16 @@ test("Fetch v16 by topic id reads the records of the topic Metadata named; an id
 		await exchange("Metadata", 12, { topics: [{ name: "fetch-by-id", topicId: ZERO_ID }], allowAutoTopicCreation: false })
 	).topics;
 	const unknownId = "5f1b0c3a9d2e4f6a8b7c6d5e4f3a2b1c";
-	const fetched = await exchange("Fetch", 16, {
-		maxWaitMs: 0,
-		minBytes: 1,
-		maxBytes: 1_048_576,
-		isolationLevel: 0,
-		sessionId: 0,
-		sessionEpoch: -1,
-		topics: [described.topicId, unknownId].map((topicId) => ({
-			topicId,
-			partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1_048_576 }],
-		})),
-		forgottenTopicsData: [],
-		rackId: "",
-	});
+	const fetched = await exchange(
+		"Fetch",
+		16,
+		fetchRequest(
+			[described.topicId, unknownId].map((topicId) => ({
+				topicId,
+				partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1_048_576 }],
+			})),
+		),
+	);
 	assert.deepEqual(
 		fetched.responses.map((t) => [t.topicId, t.partitions[0].errorCode, t.partitions[0].highWatermark]),
 		[

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import { waitUntil } from "../../scripts/lib/index.mjs";
-import { exchange as exchangeWith, kafkaE2eSetup, kcat, kcatReadAll } from "./lib/kafka.mjs";
+import { exchange as exchangeWith, fetchRequest, kafkaE2eSetup, kcat, kcatReadAll } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-edges");
 const { track } = setup;
@@ -250,23 +250,16 @@ test("Fetch past the log end: OFFSET_OUT_OF_RANGE, which kcat reports when told 
 		"auto.offset.reset=error",
 	]);
 	assert.match(read.stderr, /Offset out of range/i);
-	const fetched = await exchange("Fetch", 11, {
-		replicaId: -1,
-		maxWaitMs: 0,
-		minBytes: 1,
-		maxBytes: 1 << 20,
-		isolationLevel: 0,
-		sessionId: 0,
-		sessionEpoch: -1,
-		topics: [
+	const fetched = await exchange(
+		"Fetch",
+		11,
+		fetchRequest([
 			{
 				topic: "short-log",
 				partitions: [{ partition: 0, currentLeaderEpoch: -1, fetchOffset: 50, logStartOffset: -1, partitionMaxBytes: 1 << 20 }],
 			},
-		],
-		forgottenTopicsData: [],
-		rackId: "",
-	});
+		]),
+	);
 	const p = fetched.responses[0].partitions[0];
 	assert.deepEqual([p.errorCode, p.highWatermark, p.logStartOffset], [1, 1, 0]);
 });

@@ -258,6 +258,24 @@ export async function exchange(port, name, version, body) {
 	return api.response.decode(reader, version);
 }
 
+/**
+ * A Fetch request that does not wait, for `topics` (`{ topic, partitions }` by name, or `{ topicId, partitions }` from
+ * v13), with a client's fields (no replica, no fetch session, up to 1 MiB): each version's encoder takes what it has.
+ * @param {object[]} topics
+ */
+export const fetchRequest = (topics) => ({
+	replicaId: -1,
+	maxWaitMs: 0,
+	minBytes: 1,
+	maxBytes: 1_048_576,
+	isolationLevel: 0,
+	sessionId: 0,
+	sessionEpoch: -1,
+	topics,
+	forgottenTopicsData: [],
+	rackId: "",
+});
+
 /** Correlation id of a `requestFrame`: its answer starts with it. */
 export const REQUEST_CORRELATION_ID = 7;
 

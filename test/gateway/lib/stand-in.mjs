@@ -13,6 +13,8 @@ import { APIS, codecs } from "../../../gateway/protocol/apis.js";
 import { Reader, Writer } from "../../../gateway/protocol/io.js";
 import { startGateway } from "../../../gateway/server.js";
 
+export { fetchRequest } from "../../e2e/lib/kafka.mjs";
+
 /**
  * A stand-in answering each request with `route`'s `{ status, body }`, `body` as JSON (null: an empty body), given
  * the request's method, URL and JSON body (null when it has none).
@@ -66,24 +68,6 @@ export function gatewayOver(worker, options = {}) {
 		},
 	};
 }
-
-/**
- * A Fetch request that does not wait, for `topics` (`{ topic, partitions }` by name, or `{ topicId, partitions }` from
- * v13), with a client's fields (no replica, no fetch session, up to 1 MiB): each version's encoder takes what it has.
- * @param {object[]} topics
- */
-export const fetchRequest = (topics) => ({
-	replicaId: -1,
-	maxWaitMs: 0,
-	minBytes: 1,
-	maxBytes: 1_048_576,
-	isolationLevel: 0,
-	sessionId: 0,
-	sessionEpoch: -1,
-	topics,
-	forgottenTopicsData: [],
-	rackId: "",
-});
 
 /** Whether `version` of a message is flexible (tagged fields, compact strings): `flexible` is its versions' range. */
 const flexibleIn = (/** @type {{ min: number, max: number }} */ flexible, /** @type {number} */ version) =>
