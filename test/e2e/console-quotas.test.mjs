@@ -60,21 +60,39 @@ async function openKeys() {
 	await page.locator("main .loading").waitFor({ state: "detached" });
 }
 
+/**
+ * The keys page's row of key `name` and its quota form: `open()` opens the form, `shown()` is what its three fields
+ * read. Locators, so they hold across the page opened again and the form reopened.
+ * @param {string} name
+ */
+function quotaEditor(name) {
+	const row = page.getByRole("table", { name: "API keys" }).getByRole("row").filter({ hasText: name });
+	const form = page.getByRole("form", { name: `Quotas of ${name}` });
+	const produce = form.getByLabel("Produce bytes per second");
+	const fetchBytes = form.getByLabel("Fetch bytes per second");
+	const requests = form.getByLabel("Requests per second");
+	return {
+		row,
+		form,
+		produce,
+		fetchBytes,
+		requests,
+		save: form.getByRole("button", { name: "Save quotas" }),
+		open: () => row.getByRole("button", { name: `Edit quotas of ${name}` }).click(),
+		shown: async () => [await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()],
+	};
+}
+
 test("a key's quotas are set, shown, cleared and refused from the keys page", async () => {
 	const key = await api.expect(201, "POST", "/v1/keys", {
 		body: { name: "metered", acl: [{ resource: "topic:orders", operations: ["produce"] }] },
 	});
 	await openKeys();
-	const row = page.getByRole("table", { name: "API keys" }).getByRole("row").filter({ hasText: "metered" });
+	const { row, form, produce, fetchBytes, requests, save, open, shown } = quotaEditor("metered");
 	await row.getByText("no quotas").waitFor();
 
-	await row.getByRole("button", { name: "Edit quotas of metered" }).click();
-	const form = page.getByRole("form", { name: "Quotas of metered" });
-	const produce = form.getByLabel("Produce bytes per second");
-	const fetchBytes = form.getByLabel("Fetch bytes per second");
-	const requests = form.getByLabel("Requests per second");
-	const save = form.getByRole("button", { name: "Save quotas" });
-	assert.deepEqual([await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()], ["", "", ""]);
+	await open();
+	assert.deepEqual(await shown(), ["", "", ""]);
 	await produce.fill("1048576");
 	await requests.fill("50");
 	await save.click();
@@ -86,8 +104,8 @@ test("a key's quotas are set, shown, cleared and refused from the keys page", as
 
 	// The form opened again starts from the key's quotas as they are now.
 	await openKeys();
-	await row.getByRole("button", { name: "Edit quotas of metered" }).click();
-	assert.deepEqual([await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()], ["1048576", "", "50"]);
+	await open();
+	assert.deepEqual(await shown(), ["1048576", "", "50"]);
 
 	// An emptied field removes that quota: emptying them all removes every quota.
 	await produce.fill("");
@@ -128,14 +146,9 @@ test("saving the form changes only the quotas edited in it: one another admin ch
 		body: { name: "shared", acl: [], quotas: { produce_bytes_per_sec: 1_048_576, requests_per_sec: 50 } },
 	});
 	await openKeys();
-	const row = page.getByRole("table", { name: "API keys" }).getByRole("row").filter({ hasText: "shared" });
-	await row.getByRole("button", { name: "Edit quotas of shared" }).click();
-	const form = page.getByRole("form", { name: "Quotas of shared" });
-	const produce = form.getByLabel("Produce bytes per second");
-	const fetchBytes = form.getByLabel("Fetch bytes per second");
-	const requests = form.getByLabel("Requests per second");
-	const save = form.getByRole("button", { name: "Save quotas" });
-	assert.deepEqual([await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()], ["1048576", "", "50"]);
+	const { row, form, produce, fetchBytes, save, open, shown } = quotaEditor("shared");
+	await open();
+	assert.deepEqual(await shown(), ["1048576", "", "50"]);
 
 	// Another admin, while the form is open: requests raised, a fetch quota added.
 	await api.expect(200, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { requests_per_sec: 200, fetch_bytes_per_sec: 4096 } });
@@ -154,7 +167,7 @@ test("saving the form changes only the quotas edited in it: one another admin ch
 		assert.deepEqual(await quotasOf(key.id), { produce_bytes_per_sec: 2_097_152, requests_per_sec: 200, fetch_bytes_per_sec: 4096 });
 		assert.deepEqual(sent, [{ method: "PATCH", path: `/v1/keys/${key.id}/quotas`, body: { produce_bytes_per_sec: 2_097_152 } }]);
 		// The form and the row now show the quotas as stored, the other admin's included.
-		assert.deepEqual([await produce.inputValue(), await fetchBytes.inputValue(), await requests.inputValue()], ["2097152", "4096", "200"]);
+		assert.deepEqual(await shown(), ["2097152", "4096", "200"]);
 		await row.getByText("200 requests/s").waitFor();
 
 		// An emptied field removes that quota alone.
