@@ -46,7 +46,7 @@ import { groupConsumeScenario } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
-import { countedSamples, formatSplit, sideSplit } from "./lib/profile-split.mjs";
+import { countedSamples, formatSplit, sideSplit, workerTarget } from "./lib/profile-split.mjs";
 import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
 
@@ -130,8 +130,7 @@ async function inspect(port) {
 		},
 		{ timeoutMs: 10_000, message: "the inspector's target list" },
 	);
-	// The Worker, not the assets front the local broker puts before it (`tributary-assets`).
-	const target = targets.find((t) => t.title.includes("tributary") && !t.title.includes("-assets")) ?? targets[0];
+	const target = workerTarget(targets);
 	if (target === undefined) throw new Error("no inspector target");
 	const { WebSocket } = await import("ws");
 	const socket = new WebSocket(target.webSocketDebuggerUrl);
@@ -193,7 +192,9 @@ function selfTimes(profile) {
  */
 
 /**
- * A load that warms up for WARMUP_MS inside its window: sampling starts when the warm-up is over.
+ * A load that warms up for WARMUP_MS inside its window: sampling starts when the warm-up is over. So the load must
+ * start at once (`waitQuiet: false`): a load that first waited for a quiet machine was still waiting, or warming up,
+ * when sampling started.
  * @param {(durationMs: number) => Promise<LoadResult>} run
  * @returns {Load}
  */
@@ -259,6 +260,7 @@ async function loadFor(shape, http, server) {
 				warmupMs: WARMUP_MS,
 				durationMs,
 				serverCpu: descendantCpuSeconds,
+				waitQuiet: false,
 				step: async () => {
 					const response = await http.request("GET", "/healthz");
 					return { status: response.status, sentBytes: 0, receivedBytes: response.receivedBytes, records: 1 };
@@ -281,6 +283,7 @@ async function loadFor(shape, http, server) {
 				warmupMs: WARMUP_MS,
 				durationMs,
 				serverCpu: descendantCpuSeconds,
+				waitQuiet: false,
 				step: async () => {
 					const response = await http.request("GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=1000`);
 					offset = (offset + 1000) % end;
@@ -294,7 +297,7 @@ async function loadFor(shape, http, server) {
 	const scenario =
 		shape === "small" ? { id: topic, clients: 32, partitions: 1, perRequest: 1 } : { id: topic, clients: 1, partitions: 1, variant };
 	const load = await produceLoad(http, "tributary", /** @type {any} */ (scenario), topic, 1);
-	return warmedUp((durationMs) => load.window(WARMUP_MS, durationMs));
+	return warmedUp((durationMs) => load.window(WARMUP_MS, durationMs, { waitQuiet: false }));
 }
 
 async function main() {

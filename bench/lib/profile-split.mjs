@@ -15,6 +15,19 @@
  */
 
 /**
+ * The inspector target of the Worker itself among those workerd lists (one per worker of the local broker's config:
+ * the entry, the assets fronts, caches, buckets and the Worker), or undefined. Matched by its whole name: the assets
+ * fronts' names hold the Worker's (`core:user:tributary-asset-files`), and their isolates sit idle under any load.
+ * @template {{ title: string }} T
+ * @param {T[]} targets
+ * @param {string} [name]  the Worker's name in wrangler.toml
+ * @returns {T | undefined}
+ */
+export function workerTarget(targets, name = "tributary") {
+	return targets.find((t) => t.title.endsWith(`worker core:user:${name}`));
+}
+
+/**
  * A sample this much later than the one before (500 sampling intervals) says the sampler or the isolate's thread was
  * starved of CPU by other processes, not where the isolate spent it: such samples are left out.
  */
