@@ -1,7 +1,7 @@
 /**
  * @module
  * The `anonymous` principal: who a request without credentials acts as. It has no rights until an admin grants
- * some (`PUT /v1/anonymous`), with the same ACL shape and quotas as a key, so public streams and topics need no
+ * some (`PUT` or `PATCH /v1/anonymous`), with the same ACL shape and quotas as a key, so public streams and topics need no
  * secret while deny-by-default stays: with an empty ACL a credential-less request is refused with 401 as before.
  *
  * Stored like a key, in the key store authority named `key:anonymous` (a key id is 20 hex digits, so no key can
@@ -14,8 +14,7 @@
  */
 
 import { keyAuthority } from "../shared/stubs.ts";
-import type { AclEntry } from "./acl.ts";
-import type { KeyInfo, KeyQuotas } from "./types.ts";
+import type { KeyInfo, KeyPatch } from "./types.ts";
 
 /** The principal's id, in the key store and in audit records (`anonymous`, never `key:…`). */
 export const ANONYMOUS_ID = "anonymous";
@@ -31,10 +30,14 @@ export async function loadAnonymous(env: Env): Promise<KeyInfo> {
 	return info;
 }
 
-/** Replaces anonymous's rights and quotas. It has no secret: the empty digest matches none (see secret.ts). */
-export async function saveAnonymous(env: Env, acl: readonly AclEntry[], quotas: KeyQuotas): Promise<KeyInfo> {
-	const info: KeyInfo = { ...ANONYMOUS_DEFAULT, acl, quotas, createdAtMs: Date.now() };
-	await keyAuthority(env, ANONYMOUS_ID).install({ ...info, secretSha256: "" });
+/**
+ * Changes anonymous's grant where it is stored: with `whole` (`PUT`) `change` replaces it; otherwise (`PATCH`) it is
+ * merged into the grant as stored then, so a change another admin made meanwhile is kept, not overwritten with what
+ * this one last read. It has no secret: the empty digest matches none (see secret.ts).
+ */
+export async function changeAnonymous(env: Env, change: KeyPatch, whole: boolean): Promise<KeyInfo> {
+	const fresh = { ...ANONYMOUS_DEFAULT, createdAtMs: Date.now(), secretSha256: "" };
+	const { secretSha256: _, ...info } = await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, change, whole);
 	return info;
 }
 

@@ -35,7 +35,7 @@ import { mergeQuotas } from "./quota-patch.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
 import { type Bucket, charge, newBucket, rerate, waitMs } from "./token-bucket.ts";
-import type { CreateKeyRequest, KeyInfo, KeyQuotas, Quota, QuotaCharge, QuotaRefusal, QuotasPatch, StoredKey } from "./types.ts";
+import type { CreateKeyRequest, KeyInfo, KeyPatch, KeyQuotas, Quota, QuotaCharge, QuotaRefusal, QuotasPatch, StoredKey } from "./types.ts";
 
 /** A directory change (named by the request that retries it) whose authority did not answer. */
 function unavailable(request: "POST" | "PUT" | "PATCH" | "DELETE", id: string, cause: unknown): Result<never> {
@@ -207,6 +207,18 @@ export class KeyStore extends DurableObject<Env> {
 		this.rebucket(key.id, key.quotas);
 		this.sql.exec("DELETE FROM api_keys");
 		this.insert(key);
+	}
+
+	/**
+	 * Authority: changes the key it holds by `change` (made to `key` instead with `whole`, or when it holds none yet),
+	 * and answers it as stored. Read and written with no await between, so no other change of it runs in between and
+	 * is lost.
+	 */
+	changeKey(key: StoredKey, change: KeyPatch, whole: boolean): StoredKey {
+		const held = (whole ? null : this.getKey(key.id)) ?? key;
+		const next = { ...held, acl: change.acl ?? held.acl, quotas: mergeQuotas(held.quotas, change.quotas ?? {}) };
+		this.install(next);
+		return next;
 	}
 
 	/** Authority: key `id`'s quotas are `quotas` from the next charge on; false when it does not hold the key. */

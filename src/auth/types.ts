@@ -17,6 +17,12 @@ export type Quota = keyof KeyQuotas;
 /** A change to some of a key's quotas (JSON Merge Patch, RFC 7396): a rate sets one, null removes it. */
 export type QuotasPatch = { readonly [Q in Quota]?: number | null };
 
+/** A change to part of a grant (JSON Merge Patch, RFC 7396): `acl` replaces the ACL when given, `quotas` is merged. */
+export interface KeyPatch {
+	readonly acl?: readonly AclEntry[];
+	readonly quotas?: QuotasPatch;
+}
+
 /** One quota a request draws on: `amount` is charged after the check (0: check only, charged later). */
 export interface QuotaCharge {
 	readonly quota: Quota;

@@ -192,15 +192,24 @@ export function mediaType(request: Request): string | null {
 	return header.split(";")[0]?.trim().toLowerCase() ?? null;
 }
 
-/** Refuses bodies that are not JSON (a missing Content-Type is taken as JSON, as curl users expect). */
-export function requireJson(request: Request): void {
+/** The media types a JSON body may be sent as. */
+const JSON_TYPES: readonly string[] = ["application/json"];
+
+/**
+ * The media types a JSON Merge Patch may be sent as: its own, which RFC 7396 §4 registers, or plain JSON. The routes
+ * whose body is one read it with `readMergePatch`; the OpenAPI document lists these for them.
+ */
+export const MERGE_PATCH_TYPES: readonly string[] = [...JSON_TYPES, "application/merge-patch+json"];
+
+/** Refuses bodies that are not JSON, sent as one of `types` (a missing Content-Type is taken as JSON, as curl users expect). */
+export function requireJson(request: Request, types = JSON_TYPES): void {
 	requireText(request);
 	const type = mediaType(request);
-	if (type !== null && type !== "application/json") {
+	if (type !== null && !types.includes(type)) {
 		// curl -d without -H sends a form type: say what to add rather than leave a newcomer guessing.
 		const hint =
 			type === "application/x-www-form-urlencoded" ? ' (curl -d sends that by default: add -H "Content-Type: application/json")' : "";
-		throw new ApiError("unsupported_media_type", `expected Content-Type application/json, got ${type}${hint}`);
+		throw new ApiError("unsupported_media_type", `expected Content-Type ${types.join(" or ")}, got ${type}${hint}`);
 	}
 }
 
@@ -246,8 +255,8 @@ export function validate<S extends z.core.$ZodType>(schema: S, data: unknown, wh
  * config's value: it goes on as its digits, which the config's own check reads (Kafka's Long.MAX_VALUE, "no limit",
  * sent as a JSON number; src/shared/topic-config.ts). A negative zero is a zero: no parameter tells the two apart.
  */
-export async function readJson(request: Request, configIntegers = false): Promise<unknown> {
-	requireJson(request);
+export async function readJson(request: Request, configIntegers = false, types = JSON_TYPES): Promise<unknown> {
+	requireJson(request, types);
 	const value = parseJson(await readText(request), undefined, false);
 	const config = configIntegers && isPlainObject(value) ? value.config : null;
 	if (isPlainObject(config)) {
@@ -256,4 +265,9 @@ export async function readJson(request: Request, configIntegers = false): Promis
 	const problem = parameterBodyProblem(value);
 	if (problem !== null) throw new ApiError("invalid_request", `request body: ${problem}`);
 	return value;
+}
+
+/** Reads a JSON Merge Patch (RFC 7396) as `readJson` reads JSON, sent as either of `MERGE_PATCH_TYPES`. */
+export function readMergePatch(request: Request, configIntegers = false): Promise<unknown> {
+	return readJson(request, configIntegers, MERGE_PATCH_TYPES);
 }

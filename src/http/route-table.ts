@@ -122,6 +122,7 @@ export const ROUTES = {
 	"PATCH /v1/keys/:id/quotas": route(on(cluster, "admin"), NO_BYTES),
 	"GET /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
 	"PUT /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
+	"PATCH /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
 	// Prometheus scrapes with a key that may describe the cluster: figures of every topic and group.
 	"GET /metrics": route(on(cluster, "describe"), NO_BYTES),
 	// Confluent REST v3: src/http/compat/confluent/routes.ts. Its paths name the topic `:topic_name`.

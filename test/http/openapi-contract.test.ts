@@ -167,6 +167,8 @@ describe("responses match the OpenAPI document", () => {
 		await checked("GET /v1/anonymous", "GET", "/v1/anonymous", 200);
 		const grant = { acl: [{ resource: `topic:${topic}`, operations: ["describe"] }], quotas: { requests_per_sec: 5 } };
 		await checked("PUT /v1/anonymous", "PUT", "/v1/anonymous", 200, { body: grant });
+		await checked("PATCH /v1/anonymous", "PATCH", "/v1/anonymous", 200, { body: { quotas: { requests_per_sec: null } } });
+		await checked("PATCH /v1/anonymous", "PATCH", "/v1/anonymous", 400, { body: { acl: null } });
 		await checked("PUT /v1/anonymous", "PUT", "/v1/anonymous", 200, { body: { acl: [] } });
 		await checked("PUT /v1/anonymous", "PUT", "/v1/anonymous", 400, { body: { acl: [], extra: 1 } });
 		await checked("DELETE /v1/topics/:topic", "DELETE", T, 204);

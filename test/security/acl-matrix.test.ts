@@ -152,6 +152,8 @@ const CASES: Case[] = [
 	onCluster("GET /v1/anonymous", "/v1/anonymous"),
 	// Puts back what the anonymous leg of the matrix expects to find granted at that moment (see grantAnonymous).
 	{ ...onCluster("PUT /v1/anonymous", "/v1/anonymous"), body: "granted" },
+	// An empty patch changes nothing, so it leaves anonymous's grant as the matrix set it.
+	onCluster("PATCH /v1/anonymous", "/v1/anonymous", {}),
 	{
 		route: "GET /metrics",
 		path: "/metrics",

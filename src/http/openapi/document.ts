@@ -7,6 +7,7 @@
  */
 
 import * as z from "zod/mini";
+import { MERGE_PATCH_TYPES } from "../body.ts";
 import { type DocumentedRoute, OPERATIONS, type Operation } from "./operations.ts";
 import { ErrorResponse } from "./responses.ts";
 
@@ -45,7 +46,10 @@ function parameters(op: Operation): JsonSchema[] {
 
 function requestBody(op: Operation): JsonSchema | undefined {
 	const content: Record<string, JsonSchema> = {};
-	if (op.body !== undefined) content["application/json"] = { schema: jsonSchema(op.body.schema, "input") };
+	const body = op.body;
+	if (body !== undefined)
+		for (const type of body.mergePatch ? MERGE_PATCH_TYPES : ["application/json"])
+			content[type] = { schema: jsonSchema(body.schema, "input") };
 	for (const [media, description] of Object.entries(op.otherMedia ?? {})) content[media] = { schema: { type: "string", description } };
 	if (Object.keys(content).length === 0) return undefined;
 	return { required: op.body?.optional !== true, content };

@@ -8,7 +8,7 @@
 
 import * as z from "zod/mini";
 import type { RouteKey } from "../route-table.ts";
-import { AnonymousBody } from "../routes/anonymous.ts";
+import { AnonymousBody, AnonymousPatchBody } from "../routes/anonymous.ts";
 import { CommitBody, GroupPath, GroupsQuery, JoinBody, LeaveQuery, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
 import { CreateKeyBody, KeyPath, KeysQuery, QuotasBody, QuotasPatchBody } from "../routes/keys.ts";
 import { NdjsonStreamQuery, ProduceStreamQuery } from "../routes/produce-stream.ts";
@@ -44,8 +44,11 @@ export interface Operation {
 	/** An object schema (possibly piped into a transform): each property is one query parameter. */
 	readonly query?: z.core.$ZodType;
 	readonly headers?: readonly { readonly name: string; readonly description: string }[];
-	/** The JSON body; `optional` when an empty body counts as `{}`. */
-	readonly body?: { readonly schema: z.core.$ZodType; readonly optional?: boolean };
+	/**
+	 * The JSON body; `optional` when an empty body counts as `{}`; `mergePatch` when it is a JSON Merge Patch (RFC 7396),
+	 * read by `readMergePatch`, so it is also taken as `application/merge-patch+json`.
+	 */
+	readonly body?: { readonly schema: z.core.$ZodType; readonly optional?: boolean; readonly mergePatch?: true };
 	/** Other request media types accepted, as a string schema with a description. */
 	readonly otherMedia?: Readonly<Record<string, string>>;
 	/** Success status → its JSON body schema, or `null` for no content. */
@@ -77,7 +80,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary: "Change a topic's config or add partitions",
 		tag: "topics",
 		path: TopicPath,
-		body: { schema: UpdateTopicBody },
+		body: { schema: UpdateTopicBody, mergePatch: true },
 		responses: { 200: R.TopicCreated },
 	},
 	"DELETE /v1/topics/:topic": { summary: "Delete a topic and its records", tag: "topics", path: TopicPath, responses: { 204: null } },
@@ -284,7 +287,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary: "Change some of an API key's quotas at once (JSON Merge Patch: a rate sets one, null removes it, others are kept)",
 		tag: "keys",
 		path: KeyPath,
-		body: { schema: QuotasPatchBody },
+		body: { schema: QuotasPatchBody, mergePatch: true },
 		responses: { 200: R.Key },
 	},
 	"GET /v1/anonymous": {
@@ -296,6 +299,13 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary: "Replace the anonymous principal's ACL and quotas",
 		tag: "keys",
 		body: { schema: AnonymousBody },
+		responses: { 200: R.AnonymousGrant },
+	},
+	"PATCH /v1/anonymous": {
+		summary:
+			"Change part of the anonymous principal's grant (JSON Merge Patch: a quota's rate sets it, null removes it, others are kept; `acl`, an array, is replaced whole when given)",
+		tag: "keys",
+		body: { schema: AnonymousPatchBody, mergePatch: true },
 		responses: { 200: R.AnonymousGrant },
 	},
 	"GET /metrics": {
