@@ -2,7 +2,7 @@
  * @module
  * The `anonymous` principal: what a request without credentials may do. It has a key's ACL and quotas and no
  * secret; with an empty ACL (the default) a credential-less request is refused, so emptying it closes public
- * access again. Needs the admin token or a key with `admin` on `cluster`.
+ * access again. `set` replaces the grant whole, `update` changes part of it. Needs the admin token or a key with `admin` on `cluster`.
  */
 
 import type { AclEntry } from "./admin.ts";
@@ -36,5 +36,17 @@ export class Anonymous {
 	set(access: { acl: readonly AclEntry[]; quotas?: Readonly<Record<string, number>> }): Promise<AnonymousAccess> {
 		// A whole replacement: sending it twice changes nothing, so a retry is always safe.
 		return this.#http.request("PUT", PATH, { body: access, retry: "always" });
+	}
+
+	/**
+	 * Changes part of the grant, at once (a JSON Merge Patch): in `quotas` a rate sets one, `null` removes it, one not
+	 * named is kept, even when another admin changes it meanwhile; `acl`, when given, replaces the whole ACL (a patch
+	 * replaces an array). Answers the grant as stored now.
+	 * @example await client.anonymous.update({ quotas: { requests_per_sec: 50, fetch_bytes_per_sec: null } })
+	 * @example await client.anonymous.update({ acl: [] }) // closes public access, the quotas kept
+	 */
+	update(patch: { acl?: readonly AclEntry[]; quotas?: Readonly<Record<string, number | null>> }): Promise<AnonymousAccess> {
+		// The same patch applied twice leaves the same grant, so a retry is always safe.
+		return this.#http.request("PATCH", PATH, { body: patch, retry: "always" });
 	}
 }

@@ -1,6 +1,7 @@
 /**
- * The SDK's `anonymous.get` and `anonymous.set` against the real Worker (inside workerd): what a request without
- * credentials may do, read and replaced whole (ACL and quotas at once); an emptied ACL closes public access again;
+ * The SDK's `anonymous.get`, `anonymous.set` and `anonymous.update` against the real Worker (inside workerd): what a
+ * request without credentials may do, read, replaced whole (ACL and quotas at once) or changed in part (a merge
+ * patch: quotas one by one, the ACL whole); an emptied ACL closes public access again;
  * refusals are `TributaryError`s carrying the API's code and message.
  */
 
@@ -41,6 +42,31 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		const grant = { acl: [{ resource: "topic:news.*", operations: ["consume", "describe"] }], quotas: {} };
 		expect(await client.anonymous.set(grant)).toEqual(grant);
 		expect(sent.filter(isAnonymous)).toHaveLength(2);
+	});
+
+	it("changes part of the grant (a PATCH): quotas one by one, the ACL whole when given; another admin's change is kept", async () => {
+		const { client, sent } = wiredClient();
+		const news = { resource: "topic:news.*", operations: ["consume"] };
+		await client.anonymous.set({ acl: [news], quotas: { requests_per_sec: 100 } });
+		const changed = await client.anonymous.update({ quotas: { fetch_bytes_per_sec: 4096, requests_per_sec: null } });
+		expect(changed).toEqual({ acl: [news], quotas: { fetch_bytes_per_sec: 4096 } });
+		// Another admin sets a produce quota; this client's next change, of the ACL alone, keeps it.
+		await json("PATCH", "/v1/anonymous", 200, { body: { quotas: { produce_bytes_per_sec: 1000 } } });
+		const closed = await client.anonymous.update({ acl: [] });
+		expect(closed).toEqual({ acl: [], quotas: { fetch_bytes_per_sec: 4096, produce_bytes_per_sec: 1000 } });
+		expect(await client.anonymous.get()).toEqual(closed);
+		const patches = sent.filter((r) => isAnonymous(r) && r.method === "PATCH");
+		expect(patches.map((r) => JSON.parse(r.body))).toEqual([
+			{ quotas: { fetch_bytes_per_sec: 4096, requests_per_sec: null } },
+			{ acl: [] },
+		]);
+	});
+
+	it("sends a change again when its answer is lost (the same patch twice leaves the same grant)", async () => {
+		const { client, sent, dropAnswer } = wiredClient();
+		dropAnswer((r) => isAnonymous(r) && r.method === "PATCH");
+		expect(await client.anonymous.update({ quotas: { requests_per_sec: 7 } })).toEqual({ acl: [], quotas: { requests_per_sec: 7 } });
+		expect(sent.filter((r) => isAnonymous(r) && r.method === "PATCH")).toHaveLength(2);
 	});
 
 	it("refuses what the API refuses, in its words, and changes nothing", async () => {
