@@ -39,6 +39,8 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
        | alter ID [--quota name=N]… [--remove-quota name]…   (changes only the quotas named)
   anonymous show | set [--acl RESOURCE=op,op]… [--quota name=N]…   what a request without credentials may do;
        set replaces it whole: naming nothing closes public access
+       | alter [--acl RESOURCE=op,op]… [--quota name=N]… [--remove-quota name]…   (changes only the quotas named,
+       and the ACL, whole, when --acl is given)
   subscriptions list TOPIC | create TOPIC --url URL [--from earliest|latest] | delete TOPIC ID
 ${Object.entries(EXTENSIONS)
 	.map(([name, e]) => `  ${name} …   ${e.summary}`)

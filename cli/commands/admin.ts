@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { AclEntry, LocationHint, PartitionOffsets, ResetTarget, Tributary } from "tributary/client";
+import type { AclEntry, AnonymousAccess, LocationHint, PartitionOffsets, ResetTarget, Tributary } from "tributary/client";
 import { printJson, table } from "../output.ts";
 import { integer, pairs, timeMs, UsageError } from "../usage-error.ts";
 
@@ -223,6 +223,16 @@ function quotaText(quotas: Record<string, number>): string {
 	return listed.length === 0 ? "no quotas" : `quotas ${listed.join(" ")}`;
 }
 
+/** `--quota name=N` and `--remove-quota name` as a merge patch of quotas: a rate sets one, null removes it. */
+function quotaPatch(quotas: Record<string, number>, removed: readonly string[] = []): Record<string, number | null> {
+	const patch: Record<string, number | null> = { ...quotas };
+	for (const quota of removed) {
+		if (quota in quotas) throw new UsageError(`--quota and --remove-quota both name ${quota}`);
+		patch[quota] = null;
+	}
+	return patch;
+}
+
 export async function keys(client: Tributary, args: string[]): Promise<void> {
 	const [name, rest] = sub(args, "keys", ["create", "list", "describe", "quotas", "alter", "delete"]);
 	const { values, positionals } = parse(rest, {
@@ -264,14 +274,8 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 		console.log(`key ${target}: ${quotaText(changed.quotas)}`);
 	} else if (name === "alter") {
 		// Only the quotas named change (kafka-configs --alter --add-config/--delete-config), in one request.
-		const removed = (values["remove-quota"] as string[] | undefined) ?? [];
-		if (Object.keys(quotas).length === 0 && removed.length === 0)
-			throw new UsageError("keys alter needs --quota name=N or --remove-quota name");
-		const patch: Record<string, number | null> = { ...quotas };
-		for (const quota of removed) {
-			if (quota in quotas) throw new UsageError(`--quota and --remove-quota both name ${quota}`);
-			patch[quota] = null;
-		}
+		const patch = quotaPatch(quotas, values["remove-quota"] as string[] | undefined);
+		if (Object.keys(patch).length === 0) throw new UsageError("keys alter needs --quota name=N or --remove-quota name");
 		const changed = await client.keys.updateQuotas(target, patch);
 		if (values.json) return printJson(changed);
 		console.log(`key ${target}: ${quotaText(changed.quotas)}`);
@@ -282,23 +286,35 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 }
 
 /**
- * `anonymous show | set [--acl RESOURCE=op,op]… [--quota name=N]…`: what a request without credentials may do. `set`
- * replaces the grant whole, as `PUT /v1/anonymous` does: naming nothing closes public access and removes the quotas.
+ * `anonymous show | set [--acl RESOURCE=op,op]… [--quota name=N]… | alter [--acl RESOURCE=op,op]… [--quota name=N]…
+ * [--remove-quota name]…`: what a request without credentials may do. `set` replaces the grant whole, as
+ * `PUT /v1/anonymous` does: naming nothing closes public access and removes the quotas. `alter` changes only what it
+ * names, as `PATCH` does: each quota named, and the ACL (whole) when `--acl` is given.
  */
 export async function anonymous(client: Tributary, args: string[]): Promise<void> {
-	const [name, rest] = sub(args, "anonymous", ["show", "set"]);
+	const [name, rest] = sub(args, "anonymous", ["show", "set", "alter"]);
 	const { values, positionals } = parse(
 		rest,
-		name === "set" ? { acl: { type: "string", multiple: true }, quota: { type: "string", multiple: true } } : {},
+		name === "show"
+			? {}
+			: {
+					acl: { type: "string", multiple: true },
+					quota: { type: "string", multiple: true },
+					...(name === "alter" ? { "remove-quota": { type: "string", multiple: true } } : {}),
+				},
 	);
 	noExtra(positionals, 0);
-	const grant =
-		name === "show"
-			? await client.anonymous.get()
-			: await client.anonymous.set({
-					acl: aclEntries(values.acl as string[] | undefined),
-					quotas: pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>,
-				});
+	const acl = values.acl === undefined ? undefined : aclEntries(values.acl as string[]);
+	const quotas = pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>;
+	let grant: AnonymousAccess;
+	if (name === "show") grant = await client.anonymous.get();
+	else if (name === "set") grant = await client.anonymous.set({ acl: acl ?? [], quotas });
+	else {
+		const patch = quotaPatch(quotas, values["remove-quota"] as string[] | undefined);
+		if (acl === undefined && Object.keys(patch).length === 0)
+			throw new UsageError("anonymous alter needs --acl, --quota or --remove-quota");
+		grant = await client.anonymous.update({ ...(acl === undefined ? {} : { acl }), quotas: patch });
+	}
 	if (values.json) return printJson(grant);
 	console.log("anonymous:");
 	console.log(`  acl: ${grant.acl.length === 0 ? "none (a request without credentials is refused)" : aclText(grant.acl)}`);

@@ -355,7 +355,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
 	});
 
-	test("anonymous: set opens a topic to requests without credentials, with quotas; show; set with nothing closes it", {
+	test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; set with nothing closes it", {
 		timeout: TEST_TIMEOUT_MS,
 	}, async () => {
 		await ok(["topics", "create", "cli-public"]);
@@ -382,6 +382,28 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["anonymous", "set", "--quota", "requests_per_sec"], "^tributary: usage: --quota takes key=value", { status: 2 });
 		await fails(["anonymous", "show", "extra"], '^tributary: usage: unexpected argument "extra"', { status: 2 });
 		assert.equal((await ok(["anonymous", "show"])).stdout, granted.stdout);
+
+		// alter changes only what it names: quotas one by one, the ACL (whole) when --acl is given.
+		const altered = await ok(["anonymous", "alter", "--quota", "fetch_bytes_per_sec=4096", "--remove-quota", "requests_per_sec"]);
+		assert.equal(altered.stdout, "anonymous:\n  acl: topic:cli-public=consume,describe\n  quotas fetch_bytes_per_sec=4096\n");
+		const narrowed = await ok(["anonymous", "alter", "--acl", "topic:cli-public=consume", "--json"]);
+		assert.deepEqual(JSON.parse(narrowed.stdout), {
+			acl: [{ resource: "topic:cli-public", operations: ["consume"] }],
+			quotas: { fetch_bytes_per_sec: 4096 },
+		});
+		assert.equal((await read()).status, 200, "still public");
+		await fails(["anonymous", "alter"], "^tributary: usage: anonymous alter needs --acl, --quota or --remove-quota", { status: 2 });
+		await fails(
+			["anonymous", "alter", "--quota", "fetch_bytes_per_sec=1", "--remove-quota", "fetch_bytes_per_sec"],
+			"^tributary: usage: --quota and --remove-quota both name fetch_bytes_per_sec",
+			{ status: 2 },
+		);
+		await fails(["anonymous", "alter", "--quota", "requests_per_sec=0"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
+		assert.deepEqual(
+			JSON.parse((await ok(["anonymous", "show", "--json"])).stdout),
+			JSON.parse(narrowed.stdout),
+			"refusals changed nothing",
+		);
 
 		// A whole replacement: naming nothing closes public access and removes the quotas.
 		const closed = JSON.parse((await ok(["anonymous", "set", "--json"])).stdout);
