@@ -189,6 +189,12 @@ export interface ApiKey {
 	readonly secret?: string;
 }
 
+/** A change to part of anonymous's grant: the quotas named (null removes one), the ACL replaced when given. */
+export interface AnonymousPatch {
+	readonly acl?: readonly AclEntry[];
+	readonly quotas?: QuotasPatch;
+}
+
 /** What a request without credentials may do: anonymous's ACL and quotas (an empty ACL is no access). */
 export interface AnonymousAccess {
 	readonly acl: readonly AclEntry[];
@@ -344,8 +350,11 @@ export class Api {
 	anonymous() {
 		return this.#client.anonymous.get() as Promise<AnonymousAccess>;
 	}
-	/** Replaces anonymous's ACL and quotas, both at once: a quota left out is removed. */
-	setAnonymous(access: AnonymousAccess) {
-		return this.#client.anonymous.set(access) as Promise<AnonymousAccess>;
+	/**
+	 * Changes part of anonymous's grant in one step where it is stored: the quotas `patch` names, and the ACL (whole)
+	 * when it has one; answers the grant as stored.
+	 */
+	updateAnonymous(patch: AnonymousPatch) {
+		return this.#client.anonymous.update(patch) as Promise<AnonymousAccess>;
 	}
 }

@@ -3,7 +3,9 @@
  * The console's Anonymous access page, in a real Chromium against a real `wrangler dev`: consume granted on a topic
  * pattern from the page makes the topic readable with no credentials at all, a bad pattern is refused in the API's
  * own words, quotas set from the page are anonymous's over HTTP, an entry is removed, and closing public access from
- * the page makes a credential-less read a 401 again. A key without admin on the cluster gets the page's refusal.
+ * the page makes a credential-less read a 401 again. A key without admin on the cluster gets the page's refusal. Each
+ * change from the page is a PATCH naming only what it changes, so another admin's change landing after the page read
+ * the grant (made here as the page's write leaves) is kept.
  * Apart from console.test.mjs, whose steps build on each other: this one needs only a topic.
  */
 
@@ -175,5 +177,72 @@ test("a key without admin on the cluster has no Anonymous access link, and the p
 		await api.expect(403, "GET", "/v1/anonymous", { headers: { Authorization: `Bearer ${key.secret}` }, auth: false });
 	} finally {
 		await other.close();
+	}
+});
+
+test("another admin's change made while the page saves is kept: the page sends only what it changes", async () => {
+	const news = { resource: "topic:news.*", operations: ["consume"] };
+	await api.expect(200, "PUT", "/v1/anonymous", { body: { acl: [news], quotas: { requests_per_sec: 100 } } });
+	/**
+	 * Another admin's change, made as the page's next write leaves: after the page last read the grant, before its
+	 * write lands. That window is where a read-and-replace loses the other change.
+	 * @type {null | (() => Promise<unknown>)}
+	 */
+	let meanwhile = null;
+	/** @type {{ method: string, body: unknown }[]} */
+	const writes = [];
+	await page.route("**/v1/anonymous", async (route) => {
+		const request = route.request();
+		if (request.method() !== "GET") {
+			writes.push({ method: request.method(), body: request.postDataJSON() });
+			const change = meanwhile;
+			meanwhile = null;
+			await change?.();
+		}
+		await route.continue();
+	});
+	/** @param {unknown} quotas */
+	const otherAdmin = (quotas) => () => api.expect(200, "PATCH", "/v1/anonymous", { body: { quotas } });
+	try {
+		await page.goto(`${dev.url}/console/#/topics`);
+		await page.getByRole("heading", { level: 1, name: "Topics" }).waitFor();
+		await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Anonymous access" }).click();
+		const quotaRegion = page.getByRole("region", { name: "Quotas", exact: true });
+		await quotaRegion.getByText("100 requests/s").waitFor();
+
+		// The page saves a produce quota while another admin adds a fetch quota: both are kept.
+		meanwhile = otherAdmin({ fetch_bytes_per_sec: 4096 });
+		await page.getByRole("button", { name: "Edit quotas of anonymous" }).click();
+		const quotas = page.getByRole("form", { name: "Quotas of anonymous" });
+		await quotas.getByLabel("Produce bytes per second").fill("2048");
+		await quotas.getByRole("button", { name: "Save quotas" }).click();
+		await quotas.getByText(/Quotas of anonymous saved/).waitFor();
+		const bothQuotas = { requests_per_sec: 100, fetch_bytes_per_sec: 4096, produce_bytes_per_sec: 2048 };
+		assert.deepEqual(await api.expect(200, "GET", "/v1/anonymous"), { acl: [news], quotas: bothQuotas });
+		await quotaRegion.getByText("fetch 4.0 KiB/s").waitFor();
+
+		// The page grants an entry while another admin removes a quota: the removal is kept.
+		meanwhile = otherAdmin({ requests_per_sec: null });
+		const weather = { resource: "topic:weather", operations: ["describe"] };
+		const form = await grant(weather.resource, weather.operations);
+		await form.getByText("Granted describe on topic:weather").waitFor();
+		const { requests_per_sec: _, ...withoutRequests } = bothQuotas;
+		assert.deepEqual(await api.expect(200, "GET", "/v1/anonymous"), { acl: [news, weather], quotas: withoutRequests });
+
+		// Public access is closed while another admin sets a quota: the quota is kept.
+		meanwhile = otherAdmin({ requests_per_sec: 50 });
+		await page.getByRole("button", { name: "Close public access" }).click();
+		await page.getByRole("dialog").getByRole("button", { name: "Close public access" }).click();
+		await page.getByRole("region", { name: "ACL", exact: true }).getByText("no access").waitFor();
+		assert.deepEqual(await api.expect(200, "GET", "/v1/anonymous"), { acl: [], quotas: { ...withoutRequests, requests_per_sec: 50 } });
+
+		// Each write named only what the page changed: the ACL, an array, goes whole (RFC 7396 replaces arrays).
+		assert.deepEqual(writes, [
+			{ method: "PATCH", body: { quotas: { produce_bytes_per_sec: 2048 } } },
+			{ method: "PATCH", body: { acl: [news, weather] } },
+			{ method: "PATCH", body: { acl: [] } },
+		]);
+	} finally {
+		await page.unroute("**/v1/anonymous");
 	}
 });

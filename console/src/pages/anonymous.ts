@@ -5,17 +5,19 @@
  * access (the ACL emptied). Needs a token with admin on the cluster; the navigation hides this page from others.
  */
 
-import { mergeQuotas } from "../../../src/auth/quota-patch.ts";
 import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
-import type { AclEntry, AnonymousAccess, QuotasPatch } from "../api.ts";
+import type { AclEntry, AnonymousAccess, AnonymousPatch, QuotasPatch } from "../api.ts";
 import type { PageContext } from "../context.ts";
 import { type Child, h, mount, uid } from "../dom.ts";
 import { button, card, confirmDialog, formStatus, loading, pageHeader, table, toast } from "../ui.ts";
 
 const TITLE = "Anonymous access";
 
-/** Replaces anonymous's grant with `edit` of it, and answers the grant as stored. */
-type Change = (edit: (now: AnonymousAccess) => AnonymousAccess) => Promise<AnonymousAccess>;
+/** Changes part of anonymous's grant where it is stored, shows it and answers it as stored. */
+type Change = (patch: AnonymousPatch) => Promise<AnonymousAccess>;
+
+/** Replaces anonymous's ACL with `edit` of it as stored now; the quotas are left as they are. */
+type AclChange = (edit: (acl: readonly AclEntry[]) => AclEntry[]) => Promise<AnonymousAccess>;
 
 export async function anonymousPage(ctx: PageContext): Promise<void> {
 	mount(ctx.main, pageHeader(TITLE), loading());
@@ -28,20 +30,23 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 	const entries = h("div");
 	const quotas = h("div");
 	const quotaSlot = h("div");
-	// The API replaces ACL and quotas at once and has no conditional write: each change starts from the grant as
-	// stored now, not as this page loaded it, so saving quotas never brings back an entry removed elsewhere meanwhile.
-	const change: Change = async (edit) => {
-		current = await ctx.api.setAnonymous(edit(await ctx.api.anonymous()));
+	// Each change is a merge patch naming only what it changes, merged where the grant is stored: a quota another admin
+	// changes meanwhile is kept, whatever this page last read.
+	const change: Change = async (patch) => {
+		current = await ctx.api.updateAnonymous(patch);
 		if (ctx.alive()) show();
 		return current;
 	};
+	// A merge patch replaces an array whole (RFC 7396), and the API has no per-entry change or conditional write: an
+	// entry's grant or removal starts from the ACL as stored now, not as this page loaded it, so it never brings back
+	// an entry removed elsewhere; an ACL change another admin makes between that read and this write is still lost.
+	const changeAcl: AclChange = async (edit) => change({ acl: edit((await ctx.api.anonymous()).acl) });
 	const editQuotas = () => {
 		const holder = {
 			name: "anonymous",
 			quotas: current.quotas,
 			nextRequest: "The next request without credentials",
-			// There is no PATCH of anonymous: the form's change is applied to the quotas as stored now, and put back.
-			save: async (patch: QuotasPatch) => (await change((now) => ({ acl: now.acl, quotas: mergeQuotas(now.quotas, patch) }))).quotas,
+			save: async (patch: QuotasPatch) => (await change({ quotas: patch })).quotas,
 		};
 		// Nothing to reload once saved: `change` has already shown the grant as stored.
 		mount(
@@ -53,7 +58,7 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 	const show = () => {
 		mount(
 			entries,
-			entryTable(current.acl, (entry) => void remove(change, entry)),
+			entryTable(current.acl, (entry) => void remove(changeAcl, entry)),
 		);
 		if (current.acl.length > 0)
 			entries.append(
@@ -78,7 +83,7 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 		region("ACL", entries),
 		region("Quotas", quotas),
 		quotaSlot,
-		grantForm(change),
+		grantForm(changeAcl),
 	);
 }
 
@@ -105,9 +110,9 @@ function entryTable(acl: readonly AclEntry[], remove: (entry: AclEntry) => void)
 
 const sameEntry = (a: AclEntry, b: AclEntry) => a.resource === b.resource && a.operations.join() === b.operations.join();
 
-async function remove(change: Change, entry: AclEntry): Promise<void> {
+async function remove(changeAcl: AclChange, entry: AclEntry): Promise<void> {
 	try {
-		await change((now) => ({ acl: now.acl.filter((e) => !sameEntry(e, entry)), quotas: now.quotas }));
+		await changeAcl((acl) => acl.filter((e) => !sameEntry(e, entry)));
 		toast(`Anonymous may no longer use ${entry.resource}.`);
 	} catch (error) {
 		toast(`Could not remove: ${(error as Error).message}`);
@@ -122,14 +127,14 @@ async function close(change: Change): Promise<void> {
 	});
 	if (!ok) return;
 	try {
-		await change((now) => ({ acl: [], quotas: now.quotas }));
+		await change({ acl: [] });
 		toast("Public access closed.");
 	} catch (error) {
 		toast(`Could not close public access: ${(error as Error).message}`);
 	}
 }
 
-function grantForm(change: Change): HTMLElement {
+function grantForm(changeAcl: AclChange): HTMLElement {
 	const status = formStatus();
 	const form = h(
 		"form",
@@ -146,7 +151,7 @@ function grantForm(change: Change): HTMLElement {
 		const [entry] = acl;
 		if (entry === undefined) return status.error("Give a resource and at least one operation.");
 		try {
-			await change((now) => ({ acl: [...now.acl, entry], quotas: now.quotas }));
+			await changeAcl((acl) => [...acl, entry]);
 			form.reset();
 			status.success(`Granted ${entry.operations.join(", ")} on ${entry.resource}.`);
 		} catch (error) {
