@@ -1,8 +1,9 @@
 /**
  * @module
  * The `anonymous` principal: who a request without credentials acts as. It has no rights until an admin grants
- * some (`PUT` or `PATCH /v1/anonymous`), with the same ACL shape and quotas as a key, so public streams and topics need no
- * secret while deny-by-default stays: with an empty ACL a credential-less request is refused with 401 as before.
+ * some (`PUT` or `PATCH /v1/anonymous`), with the same ACL shape and quotas as a key, so public streams and topics
+ * need no secret while deny-by-default stays: with an empty ACL a credential-less request is refused with 401 as
+ * before.
  *
  * Stored like a key, in the key store authority named `key:anonymous` (a key id is 20 hex digits, so no key can
  * collide with it): one place answers what anonymous may do and holds its quota buckets, uncached, so taking

@@ -29,7 +29,7 @@ export const AnonymousBody = z.strictObject({ acl: AclBody, quotas: z._default(z
 
 export const AnonymousPatchBody = z.strictObject({ acl: z.optional(AclBody), quotas: z.optional(QuotasPatchBody) });
 
-function grantView(grant: KeyInfo) {
+function anonymousView(grant: KeyInfo) {
 	return { acl: grant.acl, quotas: grant.quotas };
 }
 
@@ -37,11 +37,11 @@ function grantView(grant: KeyInfo) {
 async function change(c: Context<AppEnv>, patch: KeyPatch, whole: boolean) {
 	const saved = await changeAnonymous(c.env, patch, whole);
 	await audit(c, "anonymous.update", { principal: saved.id, entries: saved.acl.length });
-	return c.json(grantView(saved));
+	return c.json(anonymousView(saved));
 }
 
 export const anonymousRoutes = new Hono<AppEnv>()
-	.get("/", async (c) => c.json(grantView(await loadAnonymous(c.env))))
+	.get("/", async (c) => c.json(anonymousView(await loadAnonymous(c.env))))
 	.put("/", async (c) => change(c, validate(AnonymousBody, await readJson(c.req.raw)), true))
 	.patch("/", async (c) => change(c, validate(AnonymousPatchBody, await readMergePatch(c.req.raw)), false))
 	.all("/", methodNotAllowed);
