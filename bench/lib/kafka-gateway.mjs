@@ -17,7 +17,8 @@
  * Each kafkajs result also carries `roundTripMs`: kafkajs' own timing of its Produce or Fetch requests (sent to
  * answered, from its `network.request` events), so a reader can tell the gateway's hop from the client's own
  * encoding and decoding, which the HTTP side of the comparison does not do (it sends one prebuilt body and reads
- * the page as bytes).
+ * the page as bytes). Produce may also be measured, in the same rounds, against a broker that does nothing
+ * (bench/lib/idle-kafka-broker.mjs): what kafkajs alone costs, which bounds the gateway's ratio.
  */
 
 import { spawn } from "node:child_process";
@@ -64,31 +65,39 @@ function produceWindow(send) {
 
 /**
  * The produce load over HTTP to `httpTopic` and through the gateway with kafkajs to `kafkaTopic`, measured in
- * rounds (the module's header). `kafkajs` carries kafkajs' own round trips of its Produce requests.
+ * rounds (the module's header); with `idle` (kafkajs on bench/lib/idle-kafka-broker.mjs), kafkajs alone in the same
+ * rounds as `kafkajsAlone`. Each kafkajs result carries kafkajs' own round trips of its Produce requests.
  * @param {import("./http.mjs").HttpClient} http @param {import("kafkajs").Kafka} kafka
- * @param {string} httpTopic @param {string} kafkaTopic
+ * @param {string} httpTopic @param {string} kafkaTopic @param {import("kafkajs").Kafka | null} [idle]
  */
-export async function produceBoth(http, kafka, httpTopic, kafkaTopic) {
+export async function produceBoth(http, kafka, httpTopic, kafkaTopic, idle = null) {
 	const producer = kafka.producer();
 	const roundTrips = roundTripsOf(producer, "Produce");
+	const alone = idle?.producer() ?? null;
+	const aloneRoundTrips = alone === null ? [] : roundTripsOf(alone, "Produce");
 	await producer.connect();
+	await alone?.connect();
 	try {
 		const sendHttp = () => http.request("POST", `/v1/topics/${httpTopic}/records`, httpBody);
 		const sendKafka = () => producer.send({ topic: kafkaTopic, acks: -1, messages: kafkaMessages });
+		const sends = [sendHttp, sendKafka];
+		if (alone !== null) sends.push(() => alone.send({ topic: kafkaTopic, acks: -1, messages: kafkaMessages }));
 		const { results } = await measureInRounds(
-			[sendHttp, sendKafka].map((send) => ({ open: async () => windowed(produceWindow(send), async (merged) => merged) })),
+			sends.map((send) => ({ open: async () => windowed(produceWindow(send), async (merged) => merged) })),
 			{ rounds: ROUNDS, windowMs: DURATION_MS / ROUNDS, warmupMs: WARMUP_MS },
 		);
-		const [viaHttp, viaKafka] = results.map((measured) => {
+		const [viaHttp, viaKafka, viaIdle] = results.map((measured) => {
 			if (measured.failed !== null) throw new Error(measured.failed);
 			return roundsResult(measured);
 		});
 		return {
 			http: /** @type {ReturnType<typeof roundsResult>} */ (viaHttp),
 			kafkajs: { ...viaKafka, roundTripMs: latencySummary(roundTrips.sort((a, b) => a - b)) },
+			kafkajsAlone: viaIdle === undefined ? null : { ...viaIdle, roundTripMs: latencySummary(aloneRoundTrips.sort((a, b) => a - b)) },
 		};
 	} finally {
 		await producer.disconnect();
+		await alone?.disconnect();
 	}
 }
 
@@ -179,11 +188,27 @@ export async function consumeKafka(kafka, topic, run) {
  * @param {string} url @param {string} token
  * @returns {Promise<{ port: number, stop(): Promise<unknown> }>}
  */
-export async function startGatewayProcess(url, token) {
+export function startGatewayProcess(url, token) {
 	const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "gateway", "main.js");
-	const child = spawn(process.execPath, [main, "--listen", "127.0.0.1:0", "--url", url, "--token", token], {
-		stdio: ["ignore", "ignore", "pipe"],
-	});
+	return startListening([main, "--listen", "127.0.0.1:0", "--url", url, "--token", token]);
+}
+
+/**
+ * bench/lib/idle-kafka-broker.mjs as its own process, as the gateway runs; resolves once it listens.
+ * @returns {Promise<{ port: number, stop(): Promise<unknown> }>}
+ */
+export function startIdleBrokerProcess() {
+	return startListening([join(dirname(fileURLToPath(import.meta.url)), "idle-kafka-broker.mjs")]);
+}
+
+/**
+ * A Node process of `args` that prints "listening on HOST:PORT " on stderr once it listens on a port the kernel
+ * picked; resolves with that port.
+ * @param {string[]} args
+ * @returns {Promise<{ port: number, stop(): Promise<unknown> }>}
+ */
+async function startListening(args) {
+	const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
 	/** @type {number} */
 	const port = await new Promise((resolve, reject) => {
 		let output = "";
@@ -192,7 +217,7 @@ export async function startGatewayProcess(url, token) {
 			const listening = /listening on \S*:(\d+) /.exec(output);
 			if (listening !== null) resolve(Number(listening[1]));
 		});
-		child.once("exit", (code) => reject(new Error(`kafka-gateway exited (${code}): ${output}`)));
+		child.once("exit", (code) => reject(new Error(`${args[0]} exited (${code}): ${output}`)));
 	});
 	return {
 		port,
