@@ -21,6 +21,7 @@ import {
 	consumeHttp,
 	consumeKafka,
 	fill,
+	gatewayBoundPercent,
 	produceBoth,
 	startGatewayProcess,
 	startIdleBrokerProcess,
@@ -50,17 +51,6 @@ function row(label, via, op, result) {
 
 /** kafkajs against bench/lib/idle-kafka-broker.mjs: what kafkajs alone costs a produce, which bounds the gateway's ratio. */
 const IDLE_VIA = "kafkajs → idle broker (bound)";
-
-/**
- * The gateway's produce ratio at best, given kafkajs alone at `alonePercent` of HTTP's records/s: a produce through
- * the gateway takes at least kafkajs' own time plus Tributary's, and Tributary's is most of an HTTP produce's (that
- * client sends a prebuilt body), so the gateway reaches at most 1 / (1 + kafkajs' time / HTTP's time) of HTTP's records/s, a
- * little more by the HTTP client's own share.
- * @param {number} alonePercent
- */
-function gatewayCeilingPercent(alonePercent) {
-	return Math.round(100 / (1 + 100 / alonePercent));
-}
 
 async function main() {
 	const token = randomBytes(24).toString("hex");
@@ -114,7 +104,7 @@ async function main() {
 			ratio === null
 				? ""
 				: r.via === IDLE_VIA
-					? `gateway ≤ ~${gatewayCeilingPercent(ratio.median)} %`
+					? `gateway ≤ ~${gatewayBoundPercent(ratio.median)} %`
 					: `≥ ${target} %: ${ratio.median >= target ? "yes" : "**no**"}`;
 		lines.push(
 			`| ${r.label} | ${r.via} | ${Math.round(r.recordsPerSec)} | ${r.p50Ms ?? ""} | ${r.p99Ms ?? ""} | ${r.roundTripP50Ms ?? ""} | ${percent === null ? "" : `${percent} %`} | ${verdict} |`,

@@ -64,6 +64,17 @@ function produceWindow(send) {
 }
 
 /**
+ * The gateway's produce ratio at best, given kafkajs alone (against bench/lib/idle-kafka-broker.mjs) at
+ * `alonePercent` of HTTP's records/s: a produce through the gateway takes at least kafkajs' own time plus Tributary's,
+ * and Tributary's is most of an HTTP produce's (that client sends a prebuilt body), so the gateway reaches at most
+ * 1 / (1 + kafkajs' time ÷ HTTP's time) of HTTP's records/s, a little more by the HTTP client's own share.
+ * @param {number} alonePercent
+ */
+export function gatewayBoundPercent(alonePercent) {
+	return Math.round(100 / (1 + 100 / alonePercent));
+}
+
+/**
  * The produce load over HTTP to `httpTopic` and through the gateway with kafkajs to `kafkaTopic`, measured in
  * rounds (the module's header); with `idle` (kafkajs on bench/lib/idle-kafka-broker.mjs), kafkajs alone in the same
  * rounds as `kafkajsAlone`. Each kafkajs result carries kafkajs' own round trips of its Produce requests.

@@ -7,7 +7,16 @@
  */
 
 import { Kafka, logLevel } from "kafkajs";
-import { BACKLOG_RECORDS, consumeHttp, consumeKafka, fill, produceBoth, startGatewayProcess } from "../lib/kafka-gateway.mjs";
+import {
+	BACKLOG_RECORDS,
+	consumeHttp,
+	consumeKafka,
+	fill,
+	gatewayBoundPercent,
+	produceBoth,
+	startGatewayProcess,
+	startIdleBrokerProcess,
+} from "../lib/kafka-gateway.mjs";
 import { percentByRound, ratioCell, setRatio } from "../lib/rounds.mjs";
 import { DURATION_MS, ROUNDS, WARMUP_MS } from "../settings.mjs";
 
@@ -22,18 +31,24 @@ export const GATEWAY_TARGET_PERCENT = /** @type {const} */ ({ produce: 50, consu
 /**
  * @param {import("./types.js").RunContext} ctx
  * @param {number} targetPercent
- * @param {(kafka: import("kafkajs").Kafka) => Promise<{ kafkajs: import("./types.js").Result, http: import("./types.js").Result }>} measure
+ * @param {(kafka: import("kafkajs").Kafka) => Promise<{ kafkajs: import("./types.js").Result, http: import("./types.js").Result, kafkajsAlone?: import("./types.js").Result | null }>} measure
  */
 async function throughGateway(ctx, targetPercent, measure) {
 	const gateway = await startGatewayProcess(ctx.url, ctx.token);
 	try {
 		const kafka = new Kafka({ clientId: "bench", brokers: [`127.0.0.1:${gateway.port}`], logLevel: logLevel.NOTHING });
-		const { kafkajs, http } = await measure(kafka);
+		const { kafkajs, http, kafkajsAlone = null } = await measure(kafka);
 		// Round by round where both were measured in rounds (produce), else over the whole reads (consume).
 		const ratio = percentByRound(/** @type {import("./types.js").Row} */ (kafkajs), /** @type {import("./types.js").Row} */ (http));
 		/** @type {import("./types.js").Result} */
 		const row = { ...kafkajs, httpRecordsPerSec: http.recordsPerSec ?? 0, httpLatencyMs: http.latencyMs, targetPercent };
 		setRatio(/** @type {import("./types.js").Row} */ (row), "percentOfHttp", ratio);
+		// kafkajs against a broker that does nothing, in the same rounds: how much of a shortfall is the client's.
+		const alone =
+			kafkajsAlone === null
+				? null
+				: percentByRound(/** @type {import("./types.js").Row} */ (kafkajsAlone), /** @type {import("./types.js").Row} */ (http));
+		if (alone !== null) row.boundPercentOfHttp = gatewayBoundPercent(alone.median);
 		return { ...row, meetsTarget: ratio !== null && ratio.median >= targetPercent };
 	} finally {
 		await gateway.stop();
@@ -43,9 +58,10 @@ async function throughGateway(ctx, targetPercent, measure) {
 /** @param {import("./types.js").Row} r */
 function line(r) {
 	const ms = (/** @type {any} */ l) => (l === undefined ? "" : `${l.p50} / ${l.p99}`);
-	if (r.failed) return `| ${r.label} | ${r.runtime} | failed: ${r.failed} | | | | | | |`;
+	if (r.failed) return `| ${r.label} | ${r.runtime} | failed: ${r.failed} | | | | | | | |`;
 	const verdict = r.meetsTarget ? "yes" : "**no**";
-	return `| ${r.label} | ${r.runtime} | ${Math.round(r.recordsPerSec ?? 0)} | ${Math.round(Number(r.httpRecordsPerSec ?? 0))} | ${ratioCell(r, "percentOfHttp")} | ≥ ${r.targetPercent} %: ${verdict} | ${ms(r.latencyMs)} | ${ms(r.roundTripMs)} | ${ms(r.httpLatencyMs)} |`;
+	const bound = typeof r.boundPercentOfHttp === "number" ? `~${r.boundPercentOfHttp}%` : "";
+	return `| ${r.label} | ${r.runtime} | ${Math.round(r.recordsPerSec ?? 0)} | ${Math.round(Number(r.httpRecordsPerSec ?? 0))} | ${ratioCell(r, "percentOfHttp")} | ≥ ${r.targetPercent} %: ${verdict} | ${bound} | ${ms(r.latencyMs)} | ${ms(r.roundTripMs)} | ${ms(r.httpLatencyMs)} |`;
 }
 
 /** @type {import("./types.js").ScenarioKind} */
@@ -70,9 +86,15 @@ export const kafka = {
 		if (scenario.op === "produce") {
 			await ctx.http.json("POST", "/v1/topics", { name: `${topic}-http`, partitions: 1 }, [201]);
 			await ctx.http.json("POST", "/v1/topics", { name: `${topic}-kafka`, partitions: 1 }, [201]);
-			return throughGateway(ctx, GATEWAY_TARGET_PERCENT.produce, (kafka) =>
-				produceBoth(ctx.http, kafka, `${topic}-http`, `${topic}-kafka`),
-			);
+			const idleBroker = await startIdleBrokerProcess();
+			try {
+				const idle = new Kafka({ clientId: "bench", brokers: [`127.0.0.1:${idleBroker.port}`], logLevel: logLevel.NOTHING });
+				return await throughGateway(ctx, GATEWAY_TARGET_PERCENT.produce, (kafka) =>
+					produceBoth(ctx.http, kafka, `${topic}-http`, `${topic}-kafka`, idle),
+				);
+			} finally {
+				await idleBroker.stop();
+			}
 		}
 		await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
 		await fill(ctx.http, topic);
@@ -88,11 +110,11 @@ export const kafka = {
 		`kafkajs → gateway ${Math.round(r.recordsPerSec ?? 0)} records/s, HTTP ${Math.round(Number(r.httpRecordsPerSec ?? 0))} (${r.percentOfHttp} %, target ≥ ${r.targetPercent} %)`,
 	section: {
 		title: "Kafka clients through the gateway",
-		intro: `kafkajs through the Kafka gateway (\`gateway/main.js\`, its own process) next to the same load sent over HTTP in the same run. Produce: 100×1 KiB records per request to one partition, one client, each awaited (acks=all), both warmed up for ${WARMUP_MS} ms, then ${ROUNDS} rounds of ${DURATION_MS / ROUNDS} ms each, HTTP and kafkajs in turn; the ratio is the median of the rounds' ratios (their range beside it). Consume: a prefilled partition read from offset 0 to its end, HTTP pages of 1000 records against a kafkajs consumer with default fetch sizes (1 MiB per partition), the second of two reads counted. Targets: gateway ≥ 50 % of HTTP for produce and ≥ 70 % for consume (GATEWAY_TARGET_PERCENT: kafkajs encodes and decodes every record in the client, the HTTP side sends a prebuilt body and reads pages as bytes). kafkajs round trip: its own timing of each Produce or Fetch request, sent to answered, which leaves out the client's encoding and decoding.`,
+		intro: `kafkajs through the Kafka gateway (\`gateway/main.js\`, its own process) next to the same load sent over HTTP in the same run. Produce: 100×1 KiB records per request to one partition, one client, each awaited (acks=all), both warmed up for ${WARMUP_MS} ms, then ${ROUNDS} rounds of ${DURATION_MS / ROUNDS} ms each, HTTP, kafkajs and kafkajs against an idle broker (the bound, below) in turn; the ratio is the median of the rounds' ratios (their range beside it). Consume: a prefilled partition read from offset 0 to its end, HTTP pages of 1000 records against a kafkajs consumer with default fetch sizes (1 MiB per partition), the second of two reads counted. Targets: gateway ≥ 50 % of HTTP for produce and ≥ 70 % for consume (GATEWAY_TARGET_PERCENT: kafkajs encodes and decodes every record in the client, the HTTP side sends a prebuilt body and reads pages as bytes). kafkajs round trip: its own timing of each Produce or Fetch request, sent to answered, which leaves out the client's encoding and decoding. Bound (produce): kafkajs against a broker that answers every Produce at once (bench/lib/idle-kafka-broker.mjs), in the same rounds; a produce through the gateway takes at least kafkajs' own time plus Tributary's, so the gateway's ratio is at most 1 / (1 + kafkajs' time ÷ HTTP's time).`,
 		table: (rows) =>
 			[
-				"| scenario | runtime | kafkajs → gateway records/s | HTTP records/s | gateway / HTTP | target | gateway p50 / p99 ms | kafkajs round trip p50 / p99 ms | HTTP p50 / p99 ms |",
-				"|---|---|--:|--:|--:|--:|--:|--:|--:|",
+				"| scenario | runtime | kafkajs → gateway records/s | HTTP records/s | gateway / HTTP | target | bound (kafkajs alone) | gateway p50 / p99 ms | kafkajs round trip p50 / p99 ms | HTTP p50 / p99 ms |",
+				"|---|---|--:|--:|--:|--:|--:|--:|--:|--:|",
 				...rows.map(line),
 			].join("\n"),
 	},
