@@ -287,15 +287,16 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 
 /**
  * `anonymous show | set [--acl RESOURCE=op,op]… [--quota name=N]… | alter [--acl RESOURCE=op,op]… [--quota name=N]…
- * [--remove-quota name]…`: what a request without credentials may do. `set` replaces the grant whole, as
+ * [--remove-quota name]… | close`: what a request without credentials may do. `set` replaces the grant whole, as
  * `PUT /v1/anonymous` does: naming nothing closes public access and removes the quotas. `alter` changes only what it
- * names, as `PATCH` does: each quota named, and the ACL (whole) when `--acl` is given.
+ * names, as `PATCH` does: each quota named, and the ACL (whole) when `--acl` is given. `close` empties the ACL alone
+ * (the console's "Close public access"): the quotas stay for a later grant.
  */
 export async function anonymous(client: Tributary, args: string[]): Promise<void> {
-	const [name, rest] = sub(args, "anonymous", ["show", "set", "alter"]);
+	const [name, rest] = sub(args, "anonymous", ["show", "set", "alter", "close"]);
 	const { values, positionals } = parse(
 		rest,
-		name === "show"
+		name === "show" || name === "close"
 			? {}
 			: {
 					acl: { type: "string", multiple: true },
@@ -308,6 +309,7 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
 	const quotas = pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>;
 	let grant: AnonymousAccess;
 	if (name === "show") grant = await client.anonymous.get();
+	else if (name === "close") grant = await client.anonymous.update({ acl: [] });
 	else if (name === "set") grant = await client.anonymous.set({ acl: acl ?? [], quotas });
 	else {
 		const patch = quotaPatch(quotas, values["remove-quota"] as string[] | undefined);

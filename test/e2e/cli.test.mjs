@@ -355,7 +355,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
 	});
 
-	test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; set with nothing closes it", {
+	test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; close keeps the quotas; set with nothing closes it", {
 		timeout: TEST_TIMEOUT_MS,
 	}, async () => {
 		await ok(["topics", "create", "cli-public"]);
@@ -404,6 +404,14 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			JSON.parse(narrowed.stdout),
 			"refusals changed nothing",
 		);
+
+		// close empties the ACL alone, as the console's "Close public access" does: the quotas stay for a later grant.
+		const shut = await ok(["anonymous", "close"]);
+		assert.equal(shut.stdout, "anonymous:\n  acl: none (a request without credentials is refused)\n  quotas fetch_bytes_per_sec=4096\n");
+		assert.equal((await read()).status, 401, "closed by close");
+		await fails(["anonymous", "close", "--quota", "requests_per_sec=1"], "^tributary: usage: ", { status: 2 });
+		await ok(["anonymous", "alter", "--acl", "topic:cli-public=consume"]);
+		assert.equal((await read()).status, 200, "open again");
 
 		// A whole replacement: naming nothing closes public access and removes the quotas.
 		const closed = JSON.parse((await ok(["anonymous", "set", "--json"])).stdout);
