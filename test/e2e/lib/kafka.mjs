@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { after, before } from "node:test";
 import { generateToken, HOST, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../../scripts/lib/index.mjs";
 import { client } from "./client.mjs";
+import { showOnFailure, watchKafkaClient } from "./failure-output.mjs";
 import { tempDir } from "./temp-dir.mjs";
 
 /** The `tributary` CLI as npm installs it; the documented way to run the gateway is `tributary kafka-gateway`. */
@@ -30,7 +31,8 @@ const LISTENING_LINE = /listening on \S*:(\d+) /;
  * What every Kafka e2e file sets up, with its `before` and `after` hooks registered: a `wrangler dev` on a temp
  * dir, the HTTP client on it, `gateways` gateway processes with the admin token, and teardown that disconnects
  * every kafkajs client a test opened (`track`) even when the test failed, stops every gateway `startGateway`
- * started, then wrangler dev. `dev` and `api` are set, and `gateways` filled, by the `before` hook: read them inside
+ * started, then wrangler dev. A test that fails prints wrangler dev's output, every gateway's and what every tracked
+ * client went through (failure-output.mjs). `dev` and `api` are set, and `gateways` filled, by the `before` hook: read them inside
  * tests, not from another root `before` hook (Node 20 starts the next one without waiting for this one).
  * @param {string} name  names the temp dir
  * @param {{ gateways?: number }} [options]
@@ -63,18 +65,22 @@ export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
 			return gateway;
 		},
 		/**
-		 * Registers a kafkajs client for disconnection at the end, so none keeps the process alive.
+		 * Registers a kafkajs client for disconnection at the end, so none keeps the process alive, and keeps its events
+		 * for a test that fails.
 		 * @template {KafkaClient} T
 		 * @param {T} kafkaClient
 		 * @returns {T}
 		 */
 		track(kafkaClient) {
 			clients.push(kafkaClient);
+			const kind = "run" in kafkaClient ? "consumer" : "send" in kafkaClient ? "producer" : "admin";
+			watchKafkaClient(`kafkajs ${kind} ${clients.length}`, kafkaClient);
 			return kafkaClient;
 		},
 	};
 	before(async () => {
 		setup.dev = await startWranglerDev({ persistTo: state.path, token: setup.token });
+		showOnFailure("wrangler dev", () => setup.dev.output());
 		setup.api = client(setup.dev.url, setup.token);
 		for (let i = 0; i < gateways; i++) setup.gateways.push(await setup.startGateway());
 	});
@@ -88,7 +94,8 @@ export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
 }
 
 /**
- * Starts `kafka-gateway --listen 127.0.0.1:<port> --url <url> [--token]` and waits until it listens.
+ * Starts `kafka-gateway --listen 127.0.0.1:<port> --url <url> [--token]` and waits until it listens. Its output is
+ * shown when a test fails.
  * @param {{ url: string, token?: string | null, port?: number }} options  `port`: default 0 (any free one)
  */
 export async function startGatewayProcess({ url, token = null, port = 0 }) {
@@ -115,6 +122,7 @@ export async function startGatewayProcess({ url, token = null, port = 0 }) {
 		},
 		{ timeoutMs: 15_000, message: "kafka-gateway to listen" },
 	);
+	showOnFailure(`kafka-gateway pid ${child.pid} on port ${chosen}`, () => lines.join("\n"));
 	return {
 		port: chosen,
 		bootstrap: `${HOST}:${chosen}`,

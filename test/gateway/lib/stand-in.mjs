@@ -12,6 +12,7 @@ import { after, before } from "node:test";
 import { APIS, codecs } from "../../../gateway/protocol/apis.js";
 import { Reader, Writer } from "../../../gateway/protocol/io.js";
 import { startGateway } from "../../../gateway/server.js";
+import { keptLog } from "../../e2e/lib/failure-output.mjs";
 
 export { fetchRequest } from "../../e2e/lib/kafka.mjs";
 
@@ -37,7 +38,8 @@ export function routeServer(route) {
 }
 
 /**
- * Starts `worker` and a gateway over it before the file's tests, and closes both after them.
+ * Starts `worker` and a gateway over it before the file's tests, and closes both after them. The gateway's log is
+ * printed after a test that fails.
  * @param {import("node:http").Server} worker the stand-in, not yet listening
  * @param {{ now?: () => number }} [options] `now`: the gateway's clock (`startGateway`)
  * @returns {{ readonly port: number }} the gateway's port, known once the file's `before` ran
@@ -53,7 +55,7 @@ export function gatewayOver(worker, options = {}) {
 			port: 0,
 			url: `http://127.0.0.1:${port}`,
 			token: "t",
-			log: () => {},
+			log: keptLog("kafka-gateway (in this process)"),
 			now: options.now,
 		});
 	});
