@@ -71,6 +71,19 @@ const DENIED = {
 };
 
 /**
+ * A failure the Worker says to retry (503 `unavailable` and `partition_unavailable`; 500 `internal`, its answer to an
+ * error thrown inside it, such as a Durable Object reset or a lost connection), as a code Kafka clients retry for the
+ * resource at hand: a group's calls find their coordinator again, the rest refresh metadata. UNKNOWN_SERVER_ERROR
+ * they take as final: a kafkajs consumer whose SyncGroup met it stops for good, without a word at its log level.
+ */
+const UNAVAILABLE = {
+	topic: KAFKA.LEADER_NOT_AVAILABLE,
+	group: KAFKA.COORDINATOR_NOT_AVAILABLE,
+	cluster: KAFKA.LEADER_NOT_AVAILABLE,
+	transactional: KAFKA.COORDINATOR_NOT_AVAILABLE,
+};
+
+/**
  * The Kafka error code for a Tributary answer (0 for a 2xx).
  * @param {{ status: number, body: any }} answer @param {Resource} resource
  */
@@ -113,7 +126,8 @@ export function kafkaError(answer, resource) {
 			return KAFKA.KAFKA_STORAGE_ERROR;
 		case "partition_unavailable":
 		case "unavailable":
-			return KAFKA.LEADER_NOT_AVAILABLE;
+		case "internal":
+			return UNAVAILABLE[resource];
 		case "quota_exceeded":
 			return KAFKA.THROTTLING_QUOTA_EXCEEDED;
 		case "group_not_found":

@@ -8,6 +8,7 @@
  */
 
 import assert from "node:assert/strict";
+import { createServer, request } from "node:http";
 import { test } from "node:test";
 import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
 import { waitUntil } from "../../scripts/lib/index.mjs";
@@ -37,6 +38,30 @@ async function startMember(gateway, groupId, topic, name) {
 		},
 	});
 	return member;
+}
+
+/**
+ * A stand-in between a gateway and the Worker: forwards every request, except that `fault` may answer one itself
+ * (`{ status, body }`; null forwards it).
+ * @param {string} target the Worker's URL @param {(method: string, path: string) => { status: number, body: object } | null} fault
+ */
+async function workerProxy(target, fault) {
+	const server = createServer((req, res) => {
+		const answer = fault(req.method, req.url);
+		if (answer !== null) {
+			req.resume();
+			res.writeHead(answer.status, { "content-type": "application/json" }).end(JSON.stringify(answer.body));
+			return;
+		}
+		const forwarded = request(new URL(req.url, target), { method: req.method, headers: req.headers }, (upstream) => {
+			res.writeHead(upstream.statusCode, upstream.headers);
+			upstream.pipe(res);
+		});
+		forwarded.on("error", () => res.destroy());
+		req.pipe(forwarded);
+	});
+	await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+	return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() && server.closeAllConnections() };
 }
 
 function keyed(prefix, count) {
@@ -96,6 +121,30 @@ test("two kafkajs members on two gateways split the partitions, commit, and a re
 	await producer.disconnect();
 	for (const r of c.received) assert.ok(r.offset >= before[r.partition], `${r.partition}/${r.offset} was read again after its commit`);
 	assert.deepEqual(new Set(c.received.map((r) => r.key)), new Set(keyed("second", 20).map((m) => m.key)));
+});
+
+test("a Worker's retriable failure in a consumer's SyncGroup is one kafkajs retries: the consumer joins again and reads, it does not stop for good", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "flaky-sync";
+	await setup.api.createTopic(topic, 1);
+	await setup.api.produce(topic, [{ key: "k", value: "v" }]);
+	// What the Worker answers for an error thrown inside it (a Durable Object reset, a lost connection): 500, retriable.
+	const failed = [];
+	const proxy = await workerProxy(setup.dev.url, (method, path) => {
+		if (failed.length > 0 || method !== "POST" || !/^\/v1\/groups\/flaky-sync-readers\/members\/[^/]+\/heartbeat$/.test(path)) return null;
+		failed.push(path);
+		return { status: 500, body: { error: { code: "internal", message: "internal error", retriable: true } } };
+	});
+	try {
+		const gateway = await setup.startGateway({ url: proxy.url });
+		const member = await startMember(gateway, "flaky-sync-readers", topic, "flaky");
+		await waitUntil(() => member.received.length === 1, { timeoutMs: 20_000, message: "the consumer to read the record" });
+		assert.equal(failed.length, 1, "the SyncGroup's heartbeat failed once");
+		await member.consumer.disconnect();
+	} finally {
+		proxy.close();
+	}
 });
 
 test("an HTTP member and a kafkajs member share one group and one assignment", { timeout: 120_000 }, async () => {

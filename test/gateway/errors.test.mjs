@@ -21,7 +21,6 @@ const UNMAPPED = new Set([
 	"unsupported_media_type",
 	"idempotency_key_reused",
 	"offset_mismatch",
-	"internal",
 	// A Worker deployed without its ADMIN_TOKEN: Kafka has no "broker not configured" error, so an unknown server
 	// error is the honest answer.
 	"not_configured",
@@ -51,6 +50,21 @@ test("401 and 403 become the authorization error of the resource at hand", () =>
 	assert.equal(kafkaError(denied, "cluster"), KAFKA.CLUSTER_AUTHORIZATION_FAILED);
 	assert.equal(kafkaError({ status: 401, body: null }, "transactional"), KAFKA.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 	assert.equal(kafkaError({ status: 200, body: {} }, "topic"), KAFKA.NONE);
+});
+
+test("what the Worker says to retry (a thrown error's 500 internal, a 503) is a code Kafka clients retry: the coordinator's for a group's calls", () => {
+	for (const [status, code] of [
+		[500, "internal"],
+		[503, "unavailable"],
+		[503, "partition_unavailable"],
+	]) {
+		const failed = { status, body: { error: { code, message: "m", retriable: true } } };
+		assert.equal(kafkaError(failed, "group"), KAFKA.COORDINATOR_NOT_AVAILABLE, code);
+		assert.equal(kafkaError(failed, "transactional"), KAFKA.COORDINATOR_NOT_AVAILABLE, code);
+		assert.equal(kafkaError(failed, "topic"), KAFKA.LEADER_NOT_AVAILABLE, code);
+		assert.equal(recordsError(failed), KAFKA.LEADER_NOT_AVAILABLE, code);
+		assert.equal(kafkaError(failed, "cluster"), KAFKA.LEADER_NOT_AVAILABLE, code);
+	}
 });
 
 test("a Produce's or Fetch's partition over its quota is a retriable timeout, not Kafka's final THROTTLING_QUOTA_EXCEEDED", () => {

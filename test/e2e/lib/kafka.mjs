@@ -56,8 +56,9 @@ export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
 		/** @type {GatewayProcess[]} */
 		gateways: [],
 		/**
-		 * Starts a gateway on this wrangler dev (with the admin token unless `token` says otherwise), stopped at the end.
-		 * @param {{ token?: string | null, port?: number }} [options]
+		 * Starts a gateway on this wrangler dev (or on `url`: a stand-in in front of it), with the admin token unless
+		 * `token` says otherwise; stopped at the end.
+		 * @param {{ token?: string | null, port?: number, url?: string }} [options]
 		 */
 		async startGateway(options = {}) {
 			const gateway = await startGatewayProcess({ url: setup.dev.url, token: setup.token, ...options });
