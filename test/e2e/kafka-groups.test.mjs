@@ -123,24 +123,24 @@ test("two kafkajs members on two gateways split the partitions, commit, and a re
 	assert.deepEqual(new Set(c.received.map((r) => r.key)), new Set(keyed("second", 20).map((m) => m.key)));
 });
 
-test("a Worker's retriable failure in a consumer's SyncGroup is one kafkajs retries: the consumer joins again and reads, it does not stop for good", {
+test("a Worker's retriable failure in a consumer's JoinGroup is one kafkajs retries: the consumer joins again and reads, it does not stop for good", {
 	timeout: 60_000,
 }, async () => {
-	const topic = "flaky-sync";
+	const topic = "flaky-join";
 	await setup.api.createTopic(topic, 1);
 	await setup.api.produce(topic, [{ key: "k", value: "v" }]);
 	// What the Worker answers for an error thrown inside it (a Durable Object reset, a lost connection): 500, retriable.
 	const failed = [];
 	const proxy = await workerProxy(setup.dev.url, (method, path) => {
-		if (failed.length > 0 || method !== "POST" || !/^\/v1\/groups\/flaky-sync-readers\/members\/[^/]+\/heartbeat$/.test(path)) return null;
+		if (failed.length > 0 || method !== "POST" || path !== "/v1/groups/flaky-join-readers/members") return null;
 		failed.push(path);
 		return { status: 500, body: { error: { code: "internal", message: "internal error", retriable: true } } };
 	});
 	try {
 		const gateway = await setup.startGateway({ url: proxy.url });
-		const member = await startMember(gateway, "flaky-sync-readers", topic, "flaky");
+		const member = await startMember(gateway, "flaky-join-readers", topic, "flaky");
 		await waitUntil(() => member.received.length === 1, { timeoutMs: 20_000, message: "the consumer to read the record" });
-		assert.equal(failed.length, 1, "the SyncGroup's heartbeat failed once");
+		assert.equal(failed.length, 1, "the join failed once");
 		await member.consumer.disconnect();
 	} finally {
 		proxy.close();
