@@ -117,6 +117,10 @@ export class Tributary {
 			} catch {
 				parsed = { error: { code: "internal", message: joined(chunks).toString("utf8").slice(0, 200) } };
 			}
+		} else if (status >= 500) {
+			// Not the Worker's answer (it always says why): a proxy's or the platform's, such as a 503 while the Worker
+			// restarts. Read as its own thrown error, which it says to retry, so clients retry rather than give up.
+			parsed = { error: { code: "internal", message: `HTTP ${status} with no body` } };
 		}
 		return { status, body: parsed };
 	}

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { test } from "node:test";
+import { KAFKA, kafkaError } from "../../gateway/errors.js";
 import { credentialsFor, Tributary } from "../../gateway/tributary.js";
 
 /**
@@ -124,5 +125,36 @@ test("a credential with a line break is refused before anything is sent", async 
 	} finally {
 		tributary.close();
 		await srv.stop();
+	}
+});
+
+test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the platform answers) reads as its retriable internal error", async () => {
+	const answers = [
+		{ status: 503, type: "text/plain", text: "" },
+		{ status: 502, type: "text/html", text: "<html>Bad gateway</html>" },
+		{ status: 500, type: "text/plain", text: "" },
+	];
+	let next = 0;
+	const s = http.createServer((req, res) => {
+		req.resume();
+		const a = answers[next++];
+		res.writeHead(a.status, { "content-type": a.type, "content-length": Buffer.byteLength(a.text) });
+		res.end(a.text);
+	});
+	await new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(undefined)));
+	const address = s.address();
+	assert.ok(address !== null && typeof address === "object");
+	const tributary = new Tributary(`http://127.0.0.1:${address.port}`, credentialsFor(null, null));
+	try {
+		for (const { status } of answers) {
+			const answer = await tributary.call("GET", "/v1/topics");
+			assert.equal(answer.status, status);
+			assert.equal(answer.body?.error?.code, "internal", `HTTP ${status}`);
+			assert.equal(kafkaError(answer, "group"), KAFKA.COORDINATOR_NOT_AVAILABLE, `HTTP ${status}`);
+		}
+	} finally {
+		tributary.close();
+		s.closeAllConnections();
+		await new Promise((resolve) => s.close(() => resolve(undefined)));
 	}
 });
