@@ -213,6 +213,29 @@ describe("idempotent producers", () => {
 		expect((await fetchRecords(topic, 0)).high_watermark).toBe(24);
 	});
 
+	it("runs a producer started near the top across it: the next batch at 2, a retry answered with its offsets, a gap and an overlap refused", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await initProducer();
+		const MAX = 2_147_483_647;
+		const offsets = async (response: Response) =>
+			((await response.json()) as { offsets: { offset: number }[] }).offsets.map((o) => o.offset);
+		// An unknown producer may start anywhere: 5 records from 2147483645 are …645, …646, …647, 0 and 1.
+		const wrapping = { producer_id, epoch, sequence: MAX - 2, records: ["a", "b", "c", "d", "e"].map((value) => ({ value })) };
+		expect(await offsets(await post(topic, wrapping))).toEqual([0, 1, 2, 3, 4]);
+		expect(await offsets(await post(topic, { producer_id, epoch, sequence: 2, records: [{ value: "f" }] }))).toEqual([5]);
+		expect(await offsets(await post(topic, wrapping))).toEqual([0, 1, 2, 3, 4]);
+		const gap = await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
+			body: { producer_id, epoch, sequence: 4, records: [{ value: "gap" }] },
+		});
+		expect(gap.expected_sequence).toBe(3);
+		const overlap = await expectError("POST", `/v1/topics/${topic}/records`, 409, "out_of_order_sequence", {
+			body: { producer_id, epoch, sequence: 1, records: ["x", "y", "z"].map((value) => ({ value })) },
+		});
+		expect(overlap.expected_sequence).toBe(3);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["a", "b", "c", "d", "e", "f"]);
+	});
+
 	it("fences an old epoch once the producer is re-initialised (409 fenced)", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);

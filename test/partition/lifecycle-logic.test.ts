@@ -94,6 +94,26 @@ describe("checkSequence", () => {
 			expect(checkSequence(spanning, 0, 11, 1)).toEqual({ kind: "duplicate", batch: batch(11, 1, 119) });
 		});
 
+		it("runs a producer started near the top across it: the batch after, a retry, a gap and an overlap", () => {
+			// 5 records from 2147483645: …645, …646, …647, 0, 1 (Kafka's DefaultRecordBatch.incrementSequence).
+			const wrapping = afterAppend(null, 7, 0, batch(MAX - 2, 5, 0), 1);
+			expect(wrapping.lastSequence).toBe(1);
+			expect(checkSequence(wrapping, 0, 2, 1)).toEqual({ kind: "append" });
+			const after = afterAppend(wrapping, 7, 0, batch(2, 1, 5), 2);
+			expect(after.lastSequence).toBe(2);
+			expect(checkSequence(after, 0, MAX - 2, 5)).toEqual({ kind: "duplicate", batch: batch(MAX - 2, 5, 0) });
+			expect(checkSequence(after, 0, 4, 1)).toMatchObject({
+				kind: "reject",
+				error: { code: "out_of_order_sequence", details: { expected_sequence: 3 } },
+			});
+			// From inside the wrapping batch (1) on past the last one written (2): Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER.
+			expect(checkSequence(after, 0, 1, 3)).toMatchObject({
+				kind: "reject",
+				error: { code: "out_of_order_sequence", details: { expected_sequence: 3 } },
+			});
+			expect(checkSequence(after, 0, MAX, 4)).toMatchObject({ kind: "reject", error: { code: "out_of_order_sequence" } });
+		});
+
 		it("refuses a batch that overlaps one across the top, or runs past it", () => {
 			expect(checkSequence(spanning, 0, 5, 10)).toMatchObject({ kind: "reject", error: { code: "out_of_order_sequence" } });
 			expect(checkSequence(spanning, 0, MAX - 7, 21)).toMatchObject({ kind: "reject", error: { code: "out_of_order_sequence" } });
