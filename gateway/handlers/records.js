@@ -43,6 +43,22 @@ function batchErrorCode(error) {
 }
 
 /**
+ * Kafka's LogValidator checks of a client's batch, made before any sequence is: its record count is its offset range
+ * (an idempotent batch's last sequence is its base sequence plus its last offset delta, modulo 2^31, and Tributary
+ * takes it as its last record's), and an idempotent batch's base sequence is not negative. Kafka's message when
+ * refused (INVALID_RECORD, which clients do not retry), else null.
+ * @param {import("../protocol/record-batch.js").Batch} batch @param {string} topicPartition
+ */
+function batchRefusal(batch, topicPartition) {
+	const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
+	if (batch.lastOffsetDelta + 1 !== batch.records.length)
+		return `Inconsistent batch offset range [${batch.baseOffset}, ${lastOffset}] and count of records ${batch.records.length} in topic partition ${topicPartition}`;
+	if (batch.producerId >= 0 && batch.baseSequence < 0)
+		return `Invalid sequence number ${batch.baseSequence} in record batch with producerId ${batch.producerId} in topic partition ${topicPartition}`;
+	return null;
+}
+
+/**
  * One partition's share of a Produce: exactly one batch (Produce v3+ carries one per partition; Kafka refuses more
  * with INVALID_RECORD before writing any), as one Tributary produce request, so the share is written whole or not at
  * all.
@@ -74,6 +90,8 @@ async function producePartition(ctx, topic, partition, bytes) {
 	const [batch] = batches;
 	if (batch.records.length === 0)
 		return { index: partition, errorCode: KAFKA.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+	const refused = batchRefusal(batch, `${topic}-${partition}`);
+	if (refused !== null) return fail(KAFKA.INVALID_RECORD, refused);
 	const producer =
 		batch.producerId >= 0 ? { producerId: batch.producerId, epoch: batch.producerEpoch, sequence: batch.baseSequence } : null;
 	let body;
