@@ -43,14 +43,17 @@ function batchErrorCode(error) {
 }
 
 /**
- * Kafka's LogValidator checks of a client's batch, made before any sequence is: its record count is its offset range
- * (an idempotent batch's last sequence is its base sequence plus its last offset delta, modulo 2^31, and Tributary
- * takes it as its last record's), and an idempotent batch's base sequence is not negative. Kafka's message when
- * refused (INVALID_RECORD, which clients do not retry), else null.
+ * Kafka's LogValidator checks of a client's batch, made before any sequence is, in its order: its offset range and its
+ * record count are not empty, and they agree (an idempotent batch's last sequence is its base sequence plus its last
+ * offset delta, modulo 2^31, and Tributary takes it as its last record's); an idempotent batch's base sequence is not
+ * negative. Kafka's message when refused (INVALID_RECORD, which clients do not retry), else null.
  * @param {import("../protocol/record-batch.js").Batch} batch @param {string} topicPartition
  */
 function batchRefusal(batch, topicPartition) {
 	const lastOffset = batch.baseOffset + batch.lastOffsetDelta;
+	if (batch.lastOffsetDelta < 0)
+		return `Batch has an invalid offset range: [${batch.baseOffset}, ${lastOffset}] in topic partition ${topicPartition}`;
+	if (batch.records.length === 0) return `Invalid reported count for record batch: 0 in topic partition ${topicPartition}`;
 	if (batch.lastOffsetDelta + 1 !== batch.records.length)
 		return `Inconsistent batch offset range [${batch.baseOffset}, ${lastOffset}] and count of records ${batch.records.length} in topic partition ${topicPartition}`;
 	if (batch.producerId >= 0 && batch.baseSequence < 0)
@@ -88,8 +91,6 @@ async function producePartition(ctx, topic, partition, bytes) {
 			`Produce requests with version ${ctx.version} are only allowed to contain exactly one record batch per partition`,
 		);
 	const [batch] = batches;
-	if (batch.records.length === 0)
-		return { index: partition, errorCode: KAFKA.NONE, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
 	const refused = batchRefusal(batch, `${topic}-${partition}`);
 	if (refused !== null) return fail(KAFKA.INVALID_RECORD, refused);
 	const producer =

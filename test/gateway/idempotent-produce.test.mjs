@@ -118,3 +118,10 @@ test("an idempotent batch with a negative base sequence is INVALID_RECORD, and n
 	}
 	assert.deepEqual(sent, []);
 });
+
+test("a batch with no records is INVALID_RECORD, as Kafka's LogValidator refuses a count or an offset range of 0, and nothing is sent", async () => {
+	// "Invalid reported count for record batch: 0", and "Batch has an invalid offset range: [0, -1]".
+	assert.deepEqual(await produce(await batch(0, [], 0)), [KAFKA.INVALID_RECORD, -1]);
+	assert.deepEqual(await produce(await batch(0, [])), [KAFKA.INVALID_RECORD, -1]);
+	assert.deepEqual(sent, []);
+});
