@@ -99,6 +99,15 @@ function throughPayer(state: TailState): boolean {
 	return state.payer !== undefined && (state.pays || Date.now() >= (state.payerCheckAtMs ?? 0));
 }
 
+/**
+ * Whether the tail can still be sent to. A socket closed by either side stays among the object's sockets until the
+ * closing handshake completes (a revocation, a bad message, a slow consumer's close: the client has not answered
+ * yet), and a send on it throws, which would fail the append whose commit pushes to every tail.
+ */
+function open(ws: WebSocket): boolean {
+	return ws.readyState === WebSocket.OPEN;
+}
+
 /** Tails sending in the background right now: `pushTail` leaves them to `sendInBackground`, which hands back. */
 const sendingInBackground = new WeakSet<WebSocket>();
 
@@ -109,7 +118,7 @@ export function sendsInBackground(ws: WebSocket): boolean {
 
 /** Sends whatever the tail has not seen yet, in messages of bounded size; closes it if it is too far behind. */
 export function pushTail(ws: WebSocket, log: TailLog): void {
-	if (sendingInBackground.has(ws)) return;
+	if (sendingInBackground.has(ws) || !open(ws)) return;
 	let state = ws.deserializeAttachment() as TailState | null;
 	if (state === null) return;
 	while (state.next < log.view.nextOffset) {
@@ -172,8 +181,8 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 				}
 				if (pays) await log.payFetch(state.payer, utf8ByteLength(message.text));
 			}
-			// The wait to pay let other events in: the log start may have moved past what was read.
-			if (closedBelowLogStart(ws, state.next, log)) return;
+			// The wait to pay let other events in: the tail may be closed, or the log start moved past what was read.
+			if (!open(ws) || closedBelowLogStart(ws, state.next, log)) return;
 			ws.send(message.text);
 			// Acknowledgements may have arrived during the read or the wait: build on the attachment as it is now.
 			const now = ws.deserializeAttachment() as TailState;

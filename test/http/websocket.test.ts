@@ -1,21 +1,23 @@
 /**
  * WebSocket tails: backlog then live appends pushed by the partition, acks, and a slow consumer disconnected
- * with close code 4008 instead of buffering without bound.
+ * with close code 4008 instead of buffering without bound, and tails closed but not yet gone passed by.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
 import { KeyStore } from "../../src/auth/key-store.ts";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
+import { appendOutcome } from "../../src/shared/append-answer.ts";
 import { TAIL_PAYER_CHECK_MS, TAIL_RESUME_MS, TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
-import { keyAuthority } from "../../src/shared/stubs.ts";
+import { keyAuthority, topicRegistry } from "../../src/shared/stubs.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
-import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 /**
  * Makes the next send on the tail open in partition `stub` throw, as a send does on an evicted object (the send
@@ -237,5 +239,32 @@ describe("WebSocket tail", () => {
 		expect((await call("DELETE", `/v1/topics/${topic}`)).status).toBe(204);
 		await tail.until(() => tail.closed() !== null);
 		expect(tail.closed()?.code).toBe(TAIL_CLOSE.topicDeleted);
+	});
+
+	it("does not fail an append committed after it closed a tail and before the client answered the close", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, [{ value: "a" }]);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }]);
+		const tail = await openTail(topic, "?offset=0", key.secret);
+		await tail.until(() => tail.values().length === 1);
+		const meta = await topicRegistry(env).getTopic(topic);
+		if (!meta.ok) throw new Error(`topic ${topic} missing`);
+		const { topicId, configVersion } = meta.value;
+		const outcome = await runInDurableObject(await partitionStub(topic), async (instance: PartitionLog, state) => {
+			// The revocation closes the tail; the append comes in the same turn, before the client can answer. The runtime
+			// still lists the socket then, and a send on it throws.
+			instance.revokeTails(key.id);
+			expect(state.getWebSockets().map((ws) => ws.readyState)).toEqual([WebSocket.CLOSING]);
+			const tailText = `"key":null,"value":"b","headers":[]}`;
+			const records = [{ timestampMs: null, tail: tailText, bytes: tailText.length, keyId: null, tombstone: false }];
+			return appendOutcome(await instance.append({ topicId, configVersion, records }));
+		});
+		expect(outcome).toMatchObject({ ok: true, value: { baseOffset: 1, duplicate: false } });
+		const page = await fetchRecords(topic, 0, "offset=0");
+		expect(page.records.map((r) => r.value)).toEqual(["a", "b"]);
+		await tail.until(() => tail.closed() !== null);
+		expect(tail.closed()?.code).toBe(TAIL_CLOSE.keyRevoked);
+		expect(tail.values(), "nothing is sent after the close").toEqual(["a"]);
 	});
 });
