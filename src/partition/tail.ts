@@ -135,7 +135,14 @@ export function pushTail(ws: WebSocket, log: TailLog): void {
 			return;
 		}
 		const message = tailMessage(log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), state.next);
-		ws.send(message.text);
+		try {
+			ws.send(message.text);
+		} catch (cause) {
+			// An open socket's send can fail too (as on an evicted object). Never the failure of the append that pushes,
+			// whose records are committed: the attachment stays at what was sent, and the next append or ack tries again.
+			console.warn(`tail send failed: ${String(cause)}`);
+			break;
+		}
 		state = { ...state, next: message.next, unackedBytes: state.unackedBytes + message.text.length };
 	}
 	ws.serializeAttachment(state);

@@ -267,4 +267,21 @@ describe("WebSocket tail", () => {
 		expect(tail.closed()?.code).toBe(TAIL_CLOSE.keyRevoked);
 		expect(tail.values(), "nothing is sent after the close").toEqual(["a"]);
 	});
+
+	it("answers an append whose push to a tail fails, and sends that tail the records at the next append", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const tail = await openTail(topic, "?offset=0");
+		await produce(topic, [{ value: "a" }]);
+		await tail.until(() => tail.values().length === 1);
+		// A tail without a payer is sent to in the append's own turn; its send fails as on an evicted object.
+		await failNextSend(await partitionStub(topic));
+		const response = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: "b" }] } });
+		expect(response.status).toBe(200);
+		await produce(topic, [{ value: "c" }]);
+		await tail.until(() => tail.values().length === 3);
+		expect(tail.values()).toEqual(["a", "b", "c"]);
+		expect((await fetchRecords(topic, 0, "offset=0")).records.map((r) => r.value)).toEqual(["a", "b", "c"]);
+		tail.ws.close(1000, "done");
+	});
 });
