@@ -104,7 +104,11 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		expect((await groupState(group)).offsets[0]?.committed, "nothing of the member that left is committed over it").toBe(5);
 	});
 
-	it("an explicit join() after the leave is the loop coming back, as Kafka's poll(): commit() is accepted again, and the interval runs again from it", async () => {
+	// The last three wait out intervals and sessions on their own topics, groups and clients: run together, the file
+	// waits about as long as the longest of them rather than all three in turn.
+	it.concurrent("an explicit join() after the leave is the loop coming back, as Kafka's poll(): commit() is accepted again, and the interval runs again from it", async ({
+		expect,
+	}) => {
 		const topic = uniqueTopic("poll-interval-join");
 		const group = uniqueTopic("g");
 		await createTopic(topic, 1);
@@ -134,7 +138,9 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		expect(await it.next()).toEqual({ done: true, value: undefined });
 	});
 
-	it("a join() whose answer comes after the interval passed leaves as soon as it is answered (the timer fired with no member to take out)", async () => {
+	it.concurrent("a join() whose answer comes after the interval passed leaves as soon as it is answered (the timer fired with no member to take out)", async ({
+		expect,
+	}) => {
 		const topic = uniqueTopic("poll-interval-slow-join");
 		const group = uniqueTopic("g");
 		await createTopic(topic, 1);
@@ -158,9 +164,9 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		expect(await it.next()).toEqual({ done: true, value: undefined });
 	});
 
-	it("a loop stuck on a record whose partition was taken meanwhile still leaves once the interval passes", {
+	it.concurrent("a loop stuck on a record whose partition was taken meanwhile still leaves once the interval passes", {
 		timeout: 60_000,
-	}, async () => {
+	}, async ({ expect }) => {
 		const topic = uniqueTopic("poll-interval-taken");
 		const group = uniqueTopic("g");
 		await createTopic(topic, 2);
