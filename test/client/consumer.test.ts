@@ -399,7 +399,9 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
  * follow them in generation order, or an older assignment put back over a newer poll's skips that poll's records of
  * the partition it gave back: the broker has already moved its position past them.
  */
-describe("SDK consumer follows answers in generation order", { timeout: 60_000 }, () => {
+// Each test waits on heartbeat timers (every 2 s) on its own topic, group and client: run together, the file waits
+// about as long as the longest of them rather than all three in turn.
+describe.concurrent("SDK consumer follows answers in generation order", { timeout: 60_000 }, () => {
 	/** A topic of two partitions with 5 records each, and the options of a group reading it from the earliest offset. */
 	async function twoPartitions(name: string) {
 		const topic = uniqueTopic(name);
@@ -443,9 +445,9 @@ describe("SDK consumer follows answers in generation order", { timeout: 60_000 }
 		return { offsets, committed };
 	}
 
-	it.each([0, 60_000])(
+	it.for([0, 60_000])(
 		"a heartbeat's follow still in a slow onRevoke does not undo the next poll's (autoCommitIntervalMs %i)",
-		async (interval) => {
+		async (interval, { expect }) => {
 			const { topic, options } = await twoPartitions("slowrevoke");
 			const { client } = wiredClient();
 			let revokeCalled!: (partitions: TopicPartition[]) => void;
@@ -489,7 +491,7 @@ describe("SDK consumer follows answers in generation order", { timeout: 60_000 }
 		},
 	);
 
-	it("a heartbeat answered before a rebalance and received after the next poll's answer is ignored", async () => {
+	it("a heartbeat answered before a rebalance and received after the next poll's answer is ignored", async ({ expect }) => {
 		const { topic, options } = await twoPartitions("staleanswer");
 		const wire = wiredClient();
 		const a = wire.client.consumer({ ...options, autoCommitIntervalMs: 60_000 });
