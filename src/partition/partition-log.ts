@@ -360,16 +360,25 @@ export class PartitionLog extends DurableObject<Env> {
 		return ok({ baseOffset, appendTimeMs: nowMs, duplicate: false });
 	}
 
-	/** After a group's commit was written: readers, tails and watchers learn of it, and background work is armed. */
+	/**
+	 * After a group's commit was written: readers, tails and watchers learn of it, and background work is armed. Never
+	 * fails the group, whose records are stored (a producer told otherwise would write them again): the view is rebuilt
+	 * from storage, and what else it left half done (waiting readers, tails, alarms) catches up at the next append.
+	 */
 	private afterAppend(group: OpenGroup): void {
 		const { writer, nowMs } = group;
-		if (this.followed()) this.hot.committed(writer.batches);
-		else this.hot.committedAhead(writer.batches);
-		this.bytesAppended += writer.writtenBytes;
-		this.size.appended(writer.writtenBytes, writer.rowsWritten);
-		this.waiters.wakeAll();
-		this.followers.committed();
-		this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency);
+		try {
+			if (this.followed()) this.hot.committed(writer.batches);
+			else this.hot.committedAhead(writer.batches);
+			this.bytesAppended += writer.writtenBytes;
+			this.size.appended(writer.writtenBytes, writer.rowsWritten);
+			this.waiters.wakeAll();
+			this.followers.committed();
+			this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency);
+		} catch (cause) {
+			console.error(`after a commit: ${String(cause)}`);
+			this.load();
+		}
 	}
 
 	/**
