@@ -39,7 +39,7 @@ import { ProducerStore } from "./producer-store.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
-import type { TailSource } from "./tail.ts";
+import { CLOSE_CODES_RESERVED, type TailSource } from "./tail.ts";
 import { findRemoteTimestamp, remoteRead } from "./tiering/remote-lookup.ts";
 import { TieredStorage } from "./tiering/tiered-storage.ts";
 import type {
@@ -525,7 +525,7 @@ export class PartitionLog extends DurableObject<Env> {
 
 	override webSocketClose(ws: WebSocket, code: number): void {
 		// Complete the closing handshake; the runtime forgets the socket.
-		ws.close(code === 1005 ? 1000 : code, "closed");
+		ws.close(CLOSE_CODES_RESERVED.includes(code) ? 1000 : code, "closed");
 	}
 
 	/** The log start offset, high watermark, stored bytes and records (local and remote). An unconfigured partition is an empty log. */

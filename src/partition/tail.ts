@@ -37,6 +37,15 @@ export const TAIL_CLOSE = {
 	keyRevoked: 4401,
 } as const;
 
+/**
+ * Close codes a peer's close may carry that an endpoint must not send (RFC 6455 §7.4.1: reserved, no code, closed
+ * abnormally without a close frame, failed TLS handshake): the runtime's `close()` throws on each, so a tail
+ * answers them with 1000 and echoes any other (RFC 6455 §5.5.1). It must answer: the runtime does not answer a
+ * hibernatable socket's close itself (web_socket_auto_reply_to_close does not reach these sockets), and the client
+ * would wait for its closing handshake to end.
+ */
+export const CLOSE_CODES_RESERVED = [1004, 1005, 1006, 1015];
+
 /** The hibernation tag of the tails a key opened, so a revocation finds them. */
 export function keyTag(keyId: string): string {
 	return `key:${keyId}`;

@@ -232,6 +232,42 @@ describe("WebSocket tail", () => {
 		expect(tailCharges, "messages sent after the quota was removed are not charged").toBe(0);
 	});
 
+	it.for([1005, 1006, 1015])(
+		"answers a close with code %i, which an endpoint may not send, with 1000 instead of throwing",
+		async (code) => {
+			const topic = uniqueTopic();
+			await createTopic(topic);
+			const tail = await openTail(topic);
+			// The runtime hands the handler what the peer's close said: 1005 no code, 1006 a connection dropped without a
+			// close frame, 1015 a failed TLS handshake. `close()` refuses each of them.
+			const outcome = await runInDurableObject(await partitionStub(topic), (instance: PartitionLog, state) => {
+				const [socket] = state.getWebSockets();
+				if (socket === undefined) throw new Error("the tail is not open here");
+				try {
+					instance.webSocketClose(socket, code);
+					// Again on the socket whose close was sent, as when the connection drops before the client answers it.
+					expect(socket.readyState).not.toBe(WebSocket.OPEN);
+					instance.webSocketClose(socket, code);
+					return "answered";
+				} catch (cause) {
+					return String(cause);
+				}
+			});
+			expect(outcome).toBe("answered");
+			await tail.until(() => tail.closed() !== null);
+			expect(tail.closed()).toEqual({ code: 1000, reason: "closed" });
+		},
+	);
+
+	it("echoes a client's close code: the runtime does not answer a hibernatable socket's close by itself", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const tail = await openTail(topic);
+		tail.ws.close(4000, "bye");
+		await tail.until(() => tail.closed() !== null);
+		expect(tail.closed()).toEqual({ code: 4000, reason: "closed" });
+	});
+
 	it("closes tails with 4404 when the topic is deleted", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
