@@ -15,9 +15,12 @@ import { TAIL_PAYER_CHECK_MS } from "../shared/limits.ts";
 import { keyAuthority } from "../shared/stubs.ts";
 import type { Quota } from "./types.ts";
 
-/** Charges `bytes` to key `keyId`'s `quota`, first waiting out any debt. Free when the key lacks that quota. */
-export async function payLive(env: Env, keyId: string, quota: Quota, bytes: number): Promise<void> {
-	for (;;) {
+/**
+ * Charges `bytes` to key `keyId`'s `quota`, first waiting out any debt. Free when the key lacks that quota. Charges
+ * nothing once `wanted()` is false: a message whose client left while it waited will not be sent, so not paid for.
+ */
+export async function payLive(env: Env, keyId: string, quota: Quota, bytes: number, wanted = () => true): Promise<void> {
+	while (wanted()) {
 		const refused = await keyAuthority(env, keyId).chargeQuotas(keyId, [{ quota, amount: bytes }]);
 		if (refused === null) return;
 		await new Promise((resolve) => setTimeout(resolve, refused.waitMs));

@@ -71,7 +71,7 @@ export class Followers {
 				o.alarmBy(Date.now() + TAIL_RESUME_MS);
 				o.tailLog.background(work);
 			},
-			payFetch: (keyId, bytes) => payLive(o.env, keyId, "fetch_bytes_per_sec", bytes),
+			payFetch: (keyId, bytes, wanted) => payLive(o.env, keyId, "fetch_bytes_per_sec", bytes, wanted),
 			hasFetchQuota: (keyId) => hasQuota(o.env, keyId, "fetch_bytes_per_sec"),
 		};
 	}

@@ -79,8 +79,8 @@ export interface TailSource {
 
 /** What a tail reads, and how it pays a key's fetch quota. */
 export interface TailLog extends TailSource {
-	/** Charges `bytes` to key `keyId`'s fetch quota, first waiting out any debt (`payLive`). */
-	payFetch(keyId: string, bytes: number): Promise<void>;
+	/** Charges `bytes` to key `keyId`'s fetch quota, first waiting out any debt, unless `wanted()` turns false (`payLive`). */
+	payFetch(keyId: string, bytes: number, wanted: () => boolean): Promise<void>;
 	/** Whether key `keyId` has a fetch quota, as its authority answers now. */
 	hasFetchQuota(keyId: string): Promise<boolean>;
 }
@@ -195,7 +195,8 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 					pays = await log.hasFetchQuota(state.payer);
 					payerCheckAtMs = Date.now() + TAIL_PAYER_CHECK_MS;
 				}
-				if (pays) await log.payFetch(state.payer, utf8ByteLength(message.text));
+				// Not charged once the client left (during the read, the check or the debt): that message is never sent.
+				if (pays) await log.payFetch(state.payer, utf8ByteLength(message.text), () => open(ws));
 			}
 			// The wait to pay let other events in: the tail may be closed, or the log start moved past what was read.
 			if (!open(ws) || closedBelowLogStart(ws, state.next, log)) return;

@@ -232,6 +232,43 @@ describe("WebSocket tail", () => {
 		expect(tailCharges, "messages sent after the quota was removed are not charged").toBe(0);
 	});
 
+	it("does not charge a paying tail for a message it never sent: the client left while the message waited out its debt", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1, { "retention.ms": -1 });
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const clock = holdClock();
+		const tail = await openTail(topic, "?offset=0", key.secret);
+		await tail.until(() => tail.values().length === 1);
+		const stub = await partitionStub(topic);
+		// The background send of "b" is kept, to be awaited once it ends.
+		const sends: Promise<unknown>[] = [];
+		await runInDurableObject(stub, (_, state) => {
+			const waitUntil = state.waitUntil.bind(state);
+			state.waitUntil = (work) => {
+				sends.push(work);
+				waitUntil(work);
+			};
+		});
+		// The first message left the key ~2000 bytes in debt, and with the clock held it stays so: "b" waits to be paid for.
+		await produce(topic, [{ value: "b" }]);
+		expect(sends.length).toBeGreaterThan(0);
+		tail.ws.close(1000, "done");
+		await tail.until(() => tail.closed() !== null);
+		await vi.waitFor(async () => expect(await runInDurableObject(stub, (_, state) => state.getWebSockets().length)).toBe(0));
+		// The debt is repaid: the send's next look at the key's bucket would let "b" through.
+		const charges = vi.spyOn(KeyStore.prototype, "chargeQuotas");
+		clock.advance(5_000);
+		await runInDurableObject(stub, () => Promise.all(sends));
+		const paid = charges.mock.calls.filter(
+			([id, [charge]], i) => id === key.id && (charge?.amount ?? 0) > 0 && charges.mock.results[i]?.value === null,
+		);
+		charges.mockRestore();
+		clock.release();
+		expect(tail.values()).toEqual(["y".repeat(3000)]);
+		expect(paid, "the message not sent is not charged").toEqual([]);
+	});
+
 	it.for([1005, 1006, 1015])(
 		"answers a close with code %i, which an endpoint may not send, with 1000 instead of throwing",
 		async (code) => {
