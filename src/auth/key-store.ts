@@ -234,9 +234,11 @@ export class KeyStore extends DurableObject<Env> {
 	/**
 	 * Authority: checks each charge in order and pays it, as one token bucket per quota; the first quota in debt
 	 * refuses the request (charges before it stay paid, as they were already let through). Null when the request
-	 * may go, or when the key is gone (authentication refuses that). Quotas the key does not have are free.
+	 * may go, or when the key is gone (authentication refuses that). Quotas the key does not have are free. `owed`:
+	 * for what was already served (a fetch's bytes, measured once its answer was built), which is charged whatever the
+	 * debt, as another request may have put the key in debt since this one was let through.
 	 */
-	chargeQuotas(id: string, charges: readonly QuotaCharge[]): QuotaRefusal | null {
+	chargeQuotas(id: string, charges: readonly QuotaCharge[], owed = false): QuotaRefusal | null {
 		const key = this.getKey(id);
 		if (key === null) return null;
 		const nowMs = Date.now();
@@ -249,7 +251,7 @@ export class KeyStore extends DurableObject<Env> {
 				this.buckets.set(quota, bucket);
 			}
 			const wait = waitMs(bucket, rate, nowMs);
-			if (wait > 0) return { quota, waitMs: wait };
+			if (wait > 0 && !owed) return { quota, waitMs: wait };
 			charge(bucket, rate, amount, nowMs);
 		}
 		return null;

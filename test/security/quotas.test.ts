@@ -120,6 +120,22 @@ describe("quotas over HTTP", () => {
 		expect(Number(refused.headers.get("Retry-After"))).toBeGreaterThanOrEqual(2);
 	});
 
+	it("charges every fetch's bytes, also one whose answer comes while another fetch put the key in debt", async () => {
+		const topic = uniqueTopic("q");
+		await createTopic(topic);
+		await produce(topic, [{ value: "y".repeat(3000) }]);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		holdClock();
+		const path = `/v1/topics/${topic}/partitions/0/records?offset=0`;
+		// Both pass the check before either is paid for (a read of ~3000 bytes is measured once its body is known).
+		const [a, b] = await Promise.all([call("GET", path, { token: key.secret }), call("GET", path, { token: key.secret })]);
+		expect([a.status, b.status]).toEqual([200, 200]);
+		const bytes = (await a.text()).length + (await b.text()).length;
+		// Both bodies are owed: the bucket's second of burst (1000) leaves the rest as debt, repaid at 1000 bytes a second.
+		const debt = await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		expect(debt?.waitMs).toBeGreaterThanOrEqual(bytes - 1000);
+	});
+
 	it("is exact across isolates: what another isolate charged counts here (the buckets live in the key's authority)", async () => {
 		const topic = uniqueTopic("q");
 		await createTopic(topic);

@@ -101,7 +101,7 @@ export function quotas(): MiddlewareHandler<AppEnv> {
 		await next();
 		const measured = c.get("bodyBytes");
 		if (byteQuota === "fetch_bytes_per_sec" && measured !== undefined) {
-			await authority.chargeQuotas(principal.key.id, [{ quota: byteQuota, amount: measured }]);
+			await authority.chargeQuotas(principal.key.id, [{ quota: byteQuota, amount: measured }], true);
 		}
 	};
 }
