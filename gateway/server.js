@@ -23,7 +23,7 @@ import { Tributary } from "./tributary.js";
  */
 export async function startGateway(options) {
 	const log = options.log ?? ((message) => console.error(`kafka-gateway: ${message}`));
-	const tributary = new Tributary(options.url, { authorization: options.token ? `Bearer ${options.token}` : null });
+	const tributary = new Tributary(options.url, { authorization: options.token ? `Bearer ${options.token}` : null }, undefined, log);
 	const sockets = new Set();
 	const topicList = new TopicList(options.now);
 	const server = createServer((socket) => {

@@ -60,10 +60,12 @@ export class Tributary {
 	/**
 	 * @param {string} baseUrl @param {Credentials} credentials
 	 * @param {Pool} [pool] the keep-alive connections to the Worker, shared by every connection's view
+	 * @param {(message: string) => void} [log] the gateway's log, where every 5xx answer goes
 	 */
-	constructor(baseUrl, credentials, pool) {
+	constructor(baseUrl, credentials, pool, log = () => {}) {
 		this.baseUrl = baseUrl.replace(/\/+$/, "");
 		this.credentials = credentials;
+		this.log = log;
 		const url = new URL(this.baseUrl);
 		this.pathPrefix = url.pathname.replace(/\/+$/, "");
 		// One request at a time on each connection (no pipelining): a long-poll Fetch must not hold up a Produce queued
@@ -73,7 +75,7 @@ export class Tributary {
 
 	/** @param {Credentials} credentials */
 	as(credentials) {
-		return new Tributary(this.baseUrl, credentials, this.pool);
+		return new Tributary(this.baseUrl, credentials, this.pool, this.log);
 	}
 
 	/** Closes the pooled connections to the Worker. */
@@ -122,6 +124,8 @@ export class Tributary {
 			// restarts. Read as its own thrown error, which it says to retry, so clients retry rather than give up.
 			parsed = { error: { code: "internal", message: `HTTP ${status} with no body` } };
 		}
+		// The client sees only a Kafka code (one it retries): the log keeps what the Worker, or what stood before it, said.
+		if (status >= 500) this.log(`${method} ${path}: ${status} ${parsed?.error?.code}: ${parsed?.error?.message}`);
 		return { status, body: parsed };
 	}
 

@@ -128,7 +128,7 @@ test("a credential with a line break is refused before anything is sent", async 
 	}
 });
 
-test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the platform answers) reads as its retriable internal error", async () => {
+test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the platform answers) reads as its retriable internal error, and is logged", async () => {
 	const answers = [
 		{ status: 503, type: "text/plain", text: "" },
 		{ status: 502, type: "text/html", text: "<html>Bad gateway</html>" },
@@ -144,7 +144,12 @@ test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the plat
 	await new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(undefined)));
 	const address = s.address();
 	assert.ok(address !== null && typeof address === "object");
-	const tributary = new Tributary(`http://127.0.0.1:${address.port}`, credentialsFor(null, null));
+	/** @type {string[]} */
+	const logged = [];
+	// As a connection's own view (`as`) calls: the log is the gateway's, shared.
+	const tributary = new Tributary(`http://127.0.0.1:${address.port}`, credentialsFor(null, null), undefined, (line) =>
+		logged.push(line),
+	).as(credentialsFor("k", "s"));
 	try {
 		for (const { status } of answers) {
 			const answer = await tributary.call("GET", "/v1/topics");
@@ -152,6 +157,12 @@ test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the plat
 			assert.equal(answer.body?.error?.code, "internal", `HTTP ${status}`);
 			assert.equal(kafkaError(answer, "group"), KAFKA.COORDINATOR_NOT_AVAILABLE, `HTTP ${status}`);
 		}
+		// Each is in the gateway's log, whichever handler made the call: an operator sees what the client was told to retry.
+		assert.deepEqual(logged, [
+			"GET /v1/topics: 503 internal: HTTP 503 with no body",
+			"GET /v1/topics: 502 internal: <html>Bad gateway</html>",
+			"GET /v1/topics: 500 internal: HTTP 500 with no body",
+		]);
 	} finally {
 		tributary.close();
 		s.closeAllConnections();
