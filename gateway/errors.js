@@ -152,6 +152,10 @@ export function kafkaError(answer, resource) {
 				return KAFKA.INVALID_GROUP_ID;
 			return KAFKA.INVALID_REQUEST;
 		default:
+			// A 5xx with no code above is another layer's answer (a proxy's JSON error) or a code newer than this switch:
+			// retried, as an empty or non-JSON 5xx is (`Tributary.once`), unless the Worker says the same request keeps
+			// failing (`retriable: false`, as its 503 `not_configured`).
+			if (answer.status >= 500 && answer.body?.error?.retriable !== false) return UNAVAILABLE[resource];
 			return KAFKA.UNKNOWN_SERVER_ERROR;
 	}
 }

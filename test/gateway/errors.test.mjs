@@ -67,6 +67,27 @@ test("what the Worker says to retry (a thrown error's 500 internal, a 503) is a 
 	}
 });
 
+test("a 5xx naming no code the gateway knows (a proxy's JSON error, a newer Worker's code) is retried unless the Worker says it is final", () => {
+	for (const body of [
+		{ message: "upstream connect error or disconnect/reset before headers" },
+		{ error: "Service Unavailable" },
+		{ error: { code: "some_newer_code", message: "m", retriable: true } },
+	]) {
+		const failed = { status: 503, body };
+		assert.equal(kafkaError(failed, "group"), KAFKA.COORDINATOR_NOT_AVAILABLE, JSON.stringify(body));
+		assert.equal(kafkaError(failed, "topic"), KAFKA.LEADER_NOT_AVAILABLE, JSON.stringify(body));
+		assert.equal(recordsError(failed), KAFKA.LEADER_NOT_AVAILABLE, JSON.stringify(body));
+	}
+	// A Worker without its ADMIN_TOKEN keeps refusing until its operator sets one: final, as the Worker says.
+	const unconfigured = { status: 503, body: { error: { code: "not_configured", message: "m", retriable: false } } };
+	assert.equal(kafkaError(unconfigured, "topic"), KAFKA.UNKNOWN_SERVER_ERROR);
+	// Below 500 an unknown code stays unknown: the request itself was refused.
+	assert.equal(
+		kafkaError({ status: 409, body: { error: { code: "some_newer_code", message: "m" } } }, "topic"),
+		KAFKA.UNKNOWN_SERVER_ERROR,
+	);
+});
+
 test("a Produce's or Fetch's partition over its quota is a retriable timeout, not Kafka's final THROTTLING_QUOTA_EXCEEDED", () => {
 	const over = { status: 429, body: { error: { code: "quota_exceeded", message: "m", retry_after_ms: 9000 } } };
 	assert.equal(recordsError(over), KAFKA.REQUEST_TIMED_OUT);
