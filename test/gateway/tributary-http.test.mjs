@@ -133,6 +133,13 @@ test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the plat
 		{ status: 503, type: "text/plain", text: "" },
 		{ status: 502, type: "text/html", text: "<html>Bad gateway</html>" },
 		{ status: 500, type: "text/plain", text: "" },
+		// wrangler dev's proxy, for any POST whose forward to the Worker failed, whether or not the Worker restarted
+		// (its ProxyWorker.ts): the 503 behind a kcat "Unknown broker error" in the Kafka gateway's e2e test.
+		{
+			status: 503,
+			type: "text/plain;charset=UTF-8",
+			text: "Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.",
+		},
 	];
 	let next = 0;
 	const s = http.createServer((req, res) => {
