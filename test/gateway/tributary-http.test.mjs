@@ -169,6 +169,7 @@ test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the plat
 			"GET /v1/topics: 503 internal: HTTP 503 with no body",
 			"GET /v1/topics: 502 internal: <html>Bad gateway</html>",
 			"GET /v1/topics: 500 internal: HTTP 500 with no body",
+			`GET /v1/topics: 503 internal: ${answers[3]?.text}`,
 		]);
 	} finally {
 		tributary.close();
