@@ -48,3 +48,6 @@ export const READ_AHEAD_AGE_MS_MAX = 2_000;
 export const READ_AHEAD_PAGES_MAX = 2;
 /** Bytes one connection's read-aheads may hold at once (the sum of their partitions' byte caps). */
 export const READ_AHEAD_BYTES_MAX = 32 * 1024 * 1024;
+/** Characters of an answer that is not the Worker's JSON kept as its error message and in the gateway's log (a proxy's
+ * HTML page says what it is in its first lines). */
+export const FOREIGN_BODY_CHARS_MAX = 200;

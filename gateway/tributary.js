@@ -19,7 +19,7 @@
 
 import { Pool } from "undici";
 import { parseFetchPage } from "./fetch-page.js";
-import { TOPIC_PAGE_LIMIT, TOPIC_PAGES_MAX } from "./limits.js";
+import { FOREIGN_BODY_CHARS_MAX, TOPIC_PAGE_LIMIT, TOPIC_PAGES_MAX } from "./limits.js";
 
 /** The one cluster of Tributary's Confluent mount (`/kafka/v3/clusters/{id}`), which the gateway also presents. */
 export const CLUSTER_ID = "tributary";
@@ -117,7 +117,7 @@ export class Tributary {
 			try {
 				parsed = status === 200 && options.parse !== undefined ? options.parse(chunks) : JSON.parse(joined(chunks).toString("utf8"));
 			} catch {
-				parsed = { error: { code: "internal", message: joined(chunks).toString("utf8").slice(0, 200) } };
+				parsed = { error: { code: "internal", message: joined(chunks).toString("utf8").slice(0, FOREIGN_BODY_CHARS_MAX) } };
 			}
 		} else if (status >= 500) {
 			// Not the Worker's answer (it always says why): a proxy's or the platform's, such as a 503 while the Worker
@@ -125,7 +125,12 @@ export class Tributary {
 			parsed = { error: { code: "internal", message: `HTTP ${status} with no body` } };
 		}
 		// The client sees only a Kafka code (one it retries): the log keeps what the Worker, or what stood before it, said.
-		if (status >= 500) this.log(`${method} ${path}: ${status} ${parsed?.error?.code}: ${parsed?.error?.message}`);
+		if (status >= 500) {
+			const error = parsed?.error;
+			this.log(
+				`${method} ${path}: ${status} ${error?.code === undefined ? joined(chunks).toString("utf8").slice(0, FOREIGN_BODY_CHARS_MAX) : `${error.code}: ${error.message}`}`,
+			);
+		}
 		return { status, body: parsed };
 	}
 

@@ -164,12 +164,16 @@ test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the plat
 			assert.equal(answer.body?.error?.code, "internal", `HTTP ${status}`);
 			assert.equal(kafkaError(answer, "group"), KAFKA.COORDINATOR_NOT_AVAILABLE, `HTTP ${status}`);
 		}
+		// JSON, but not the Worker's error shape (a proxy's own): retried all the same, and logged as it came.
+		answers.push({ status: 503, type: "application/json", text: '{"message":"upstream reset"}' });
+		assert.equal(kafkaError(await tributary.call("GET", "/v1/topics"), "topic"), KAFKA.LEADER_NOT_AVAILABLE);
 		// Each is in the gateway's log, whichever handler made the call: an operator sees what the client was told to retry.
 		assert.deepEqual(logged, [
 			"GET /v1/topics: 503 internal: HTTP 503 with no body",
 			"GET /v1/topics: 502 internal: <html>Bad gateway</html>",
 			"GET /v1/topics: 500 internal: HTTP 500 with no body",
 			`GET /v1/topics: 503 internal: ${answers[3]?.text}`,
+			'GET /v1/topics: 503 {"message":"upstream reset"}',
 		]);
 	} finally {
 		tributary.close();
