@@ -36,6 +36,21 @@ async function failNextSend(stub: Awaited<ReturnType<typeof partitionStub>>, onF
 	});
 }
 
+/**
+ * A tail of a key with a fetch quota of 1000 bytes/s that was sent one record of ~3000 bytes, with the clock held:
+ * the key stays ~2000 bytes in debt, so the tail's next message waits to be paid for until the clock moves.
+ */
+async function tailInDebt() {
+	const topic = uniqueTopic();
+	await createTopic(topic, 1, { "retention.ms": -1 });
+	await produce(topic, [{ value: "y".repeat(3000) }]);
+	const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+	const clock = holdClock();
+	const tail = await openTail(topic, "?offset=0", key.secret);
+	await tail.until(() => tail.values().length === 1);
+	return { topic, key, clock, tail, stub: await partitionStub(topic) };
+}
+
 describe("WebSocket tail", () => {
 	it("sends the backlog from offset, then every append, in order", async () => {
 		const topic = uniqueTopic();
@@ -137,14 +152,7 @@ describe("WebSocket tail", () => {
 	});
 
 	it("keeps the resume alarm through an alarm run while a paid message waits out its debt, so an eviction then does not stall the tail", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1, { "retention.ms": -1 });
-		await produce(topic, [{ value: "y".repeat(3000) }]);
-		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
-		const clock = holdClock();
-		const tail = await openTail(topic, "?offset=0", key.secret);
-		await tail.until(() => tail.values().length === 1);
-		const stub = await partitionStub(topic);
+		const { topic, clock, tail, stub } = await tailInDebt();
 		// Once paid for, the next send fails as it would on an evicted object: the background send ends, the attachment unmoved.
 		let evicted = false;
 		await failNextSend(stub, () => {
@@ -233,14 +241,7 @@ describe("WebSocket tail", () => {
 	});
 
 	it("does not charge a paying tail for a message it never sent: the client left while the message waited out its debt", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1, { "retention.ms": -1 });
-		await produce(topic, [{ value: "y".repeat(3000) }]);
-		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
-		const clock = holdClock();
-		const tail = await openTail(topic, "?offset=0", key.secret);
-		await tail.until(() => tail.values().length === 1);
-		const stub = await partitionStub(topic);
+		const { topic, key, clock, tail, stub } = await tailInDebt();
 		// The background send of "b" is kept, to be awaited once it ends.
 		const sends: Promise<unknown>[] = [];
 		await runInDurableObject(stub, (_, state) => {

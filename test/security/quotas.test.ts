@@ -54,6 +54,15 @@ describe("token bucket", () => {
 
 // The buckets refill with time: each test holds the clock while it counts on a bucket's level, so the answers do
 // not depend on how fast the machine is.
+/** A topic holding one record of ~3000 bytes, and a key that may consume it with a fetch quota of 1000 bytes/s. */
+async function fetchQuotaKey() {
+	const topic = uniqueTopic("q");
+	await createTopic(topic);
+	await produce(topic, [{ value: "y".repeat(3000) }]);
+	const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+	return { topic, key };
+}
+
 describe("quotas over HTTP", () => {
 	afterEach(() => {
 		vi.restoreAllMocks();
@@ -108,10 +117,7 @@ describe("quotas over HTTP", () => {
 	});
 
 	it("charges fetch bytes from the response, so a key in debt waits", async () => {
-		const topic = uniqueTopic("q");
-		await createTopic(topic);
-		await produce(topic, [{ value: "y".repeat(3000) }]);
-		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const { topic, key } = await fetchQuotaKey();
 		holdClock();
 		const path = `/v1/topics/${topic}/partitions/0/records?offset=0`;
 		expect((await call("GET", path, { token: key.secret })).status).toBe(200);
@@ -121,10 +127,7 @@ describe("quotas over HTTP", () => {
 	});
 
 	it("charges every fetch's bytes, also one whose answer comes while another fetch put the key in debt", async () => {
-		const topic = uniqueTopic("q");
-		await createTopic(topic);
-		await produce(topic, [{ value: "y".repeat(3000) }]);
-		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const { topic, key } = await fetchQuotaKey();
 		holdClock();
 		const path = `/v1/topics/${topic}/partitions/0/records?offset=0`;
 		// Both pass the check before either is paid for (a read of ~3000 bytes is measured once its body is known).
@@ -171,10 +174,7 @@ describe("quotas over HTTP", () => {
 	});
 
 	it("charges each Server-Sent Events write to the fetch quota, and holds a reader in debt back instead of ending its stream", async () => {
-		const topic = uniqueTopic("q");
-		await createTopic(topic);
-		await produce(topic, [{ value: "y".repeat(3000) }]);
-		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const { topic, key } = await fetchQuotaKey();
 		const clock = holdClock();
 		const response = await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`, {
 			token: key.secret,
@@ -195,10 +195,7 @@ describe("quotas over HTTP", () => {
 	});
 
 	it("charges each WebSocket tail message to the fetch quota, and holds a tail in debt back instead of closing it", async () => {
-		const topic = uniqueTopic("q");
-		await createTopic(topic);
-		await produce(topic, [{ value: "y".repeat(3000) }]);
-		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
+		const { topic, key } = await fetchQuotaKey();
 		const clock = holdClock();
 		const openedAtMs = clock.nowMs;
 		const tail = await openTail(topic, "?offset=0", key.secret);
