@@ -14,8 +14,9 @@ import { credentialsFor, Tributary } from "../../gateway/tributary.js";
 
 /**
  * A server that records each request (method, url, headers, body, client port) and answers as `answer` says:
- * `{ status, body }`, or "hang" to never answer. `closed` lists the client ports whose connection ended.
- * @param {(request: { url: string }) => { status: number, body: unknown } | "hang"} answer
+ * `{ status, body }` as JSON, `{ status, type, text }` as it is (another layer's answer), or "hang" to never answer.
+ * `closed` lists the client ports whose connection ended.
+ * @param {(request: { url: string }) => { status: number, body: unknown } | { status: number, type: string, text: string } | "hang"} answer
  */
 async function server(answer) {
 	/** @type {{ method: string, url: string, headers: http.IncomingHttpHeaders, body: string, port: number }[]} */
@@ -30,8 +31,8 @@ async function server(answer) {
 			seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString(), port });
 			const a = answer({ url: req.url ?? "" });
 			if (a === "hang") return;
-			const text = JSON.stringify(a.body);
-			res.writeHead(a.status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+			const [type, text] = "text" in a ? [a.type, a.text] : ["application/json", JSON.stringify(a.body)];
+			res.writeHead(a.status, { "content-type": type, "content-length": Buffer.byteLength(text) });
 			res.end(text);
 		});
 	});
@@ -142,21 +143,11 @@ test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the plat
 		},
 	];
 	let next = 0;
-	const s = http.createServer((req, res) => {
-		req.resume();
-		const a = answers[next++];
-		res.writeHead(a.status, { "content-type": a.type, "content-length": Buffer.byteLength(a.text) });
-		res.end(a.text);
-	});
-	await new Promise((resolve) => s.listen(0, "127.0.0.1", () => resolve(undefined)));
-	const address = s.address();
-	assert.ok(address !== null && typeof address === "object");
+	const srv = await server(() => answers[next++] ?? "hang");
 	/** @type {string[]} */
 	const logged = [];
 	// As a connection's own view (`as`) calls: the log is the gateway's, shared.
-	const tributary = new Tributary(`http://127.0.0.1:${address.port}`, credentialsFor(null, null), undefined, (line) =>
-		logged.push(line),
-	).as(credentialsFor("k", "s"));
+	const tributary = new Tributary(srv.url, credentialsFor(null, null), undefined, (line) => logged.push(line)).as(credentialsFor("k", "s"));
 	try {
 		for (const { status } of answers) {
 			const answer = await tributary.call("GET", "/v1/topics");
@@ -177,7 +168,6 @@ test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the plat
 		]);
 	} finally {
 		tributary.close();
-		s.closeAllConnections();
-		await new Promise((resolve) => s.close(() => resolve(undefined)));
+		await srv.stop();
 	}
 });
