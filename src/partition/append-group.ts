@@ -29,3 +29,18 @@ export interface OpenGroup {
 }
 
 export const recordBytes = (records: readonly EncodedRecord[]): number => records.reduce((sum, r) => sum + r.bytes, 0);
+
+/**
+ * Runs what follows a group's commit (`PartitionLog.afterAppend`), each step on its own: one that throws is logged and
+ * `recover` runs, and the steps after it still run, since a quiet partition may see no next append to catch up at.
+ */
+export function runAfterCommit(steps: readonly (() => void)[], recover: () => void): void {
+	for (const step of steps) {
+		try {
+			step();
+		} catch (cause) {
+			console.error(`after a commit: ${String(cause)}`);
+			recover();
+		}
+	}
+}

@@ -22,7 +22,7 @@ import { decodeBatch } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
 import { PartitionAlarm } from "./alarm-run.ts";
-import { type GroupEntry, type OpenGroup, recordBytes } from "./append-group.ts";
+import { type GroupEntry, type OpenGroup, recordBytes, runAfterCommit } from "./append-group.ts";
 import { claimIdempotencyKey, refuseAppend, releaseIdempotencyKey, SizeEstimate, saveKeys } from "./append-store.ts";
 import { openBatchCache } from "./batch-cache.ts";
 import { BatchWriter } from "./batch-writer.ts";
@@ -362,23 +362,23 @@ export class PartitionLog extends DurableObject<Env> {
 
 	/**
 	 * After a group's commit was written: readers, tails and watchers learn of it, and background work is armed. Never
-	 * fails the group, whose records are stored (a producer told otherwise would write them again): the view is rebuilt
-	 * from storage, and what else it left half done (waiting readers, tails, alarms) catches up at the next append.
+	 * fails the group, whose records are stored (a producer told otherwise would write them again): a step that throws
+	 * has the view and cache rebuilt from storage, and the others still run. The cache goes first, so what a woken
+	 * reader or a pushed tail reads is there (or, rebuilt, is read from SQLite).
 	 */
 	private afterAppend(group: OpenGroup): void {
 		const { writer, nowMs } = group;
-		try {
-			if (this.followed()) this.hot.committed(writer.batches);
-			else this.hot.committedAhead(writer.batches);
-			this.bytesAppended += writer.writtenBytes;
-			this.size.appended(writer.writtenBytes, writer.rowsWritten);
-			this.waiters.wakeAll();
-			this.followers.committed();
-			this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency);
-		} catch (cause) {
-			console.error(`after a commit: ${String(cause)}`);
-			this.load();
-		}
+		this.bytesAppended += writer.writtenBytes;
+		this.size.appended(writer.writtenBytes, writer.rowsWritten);
+		runAfterCommit(
+			[
+				() => (this.followed() ? this.hot.committed(writer.batches) : this.hot.committedAhead(writer.batches)),
+				() => this.waiters.wakeAll(),
+				() => this.followers.committed(),
+				() => this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency),
+			],
+			() => this.load(),
+		);
 	}
 
 	/**

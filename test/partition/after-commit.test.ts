@@ -1,0 +1,95 @@
+/**
+ * What follows a group's commit (`PartitionLog.afterAppend`), when one of its steps throws: the append is answered
+ * (its records are stored), and every other step still runs. A quiet partition may see no next append to catch up
+ * at: a long poll would wait its whole wait, the appended bytes would be missing from the metrics for good, and no
+ * alarm would come for retention.
+ */
+
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { series } from "../../src/metrics/catalog.ts";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import type { ReadAnswer } from "../../src/partition/types.ts";
+import type { Result } from "../../src/shared/errors.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { partitionStub, topicIdOf } from "../support/stubs.ts";
+import { createTopic, produce } from "../support/worker.ts";
+
+/** The parts of PartitionLog these tests replace or read (private; tests only). */
+interface AfterCommitParts {
+	readonly hot: { committed(batches: unknown): void };
+	readonly followers: { committed(): void };
+	readonly metrics: { readonly figures: () => { readonly counters?: Record<string, number> } };
+}
+
+/** Makes `owner[method]` throw on its next call, then behave as before. */
+function throwOnce<T extends object>(owner: T, method: keyof T & string): void {
+	const original = owner[method];
+	Object.assign(owner, {
+		[method]: () => {
+			Object.assign(owner, { [method]: original });
+			throw new Error(`${method} broke after the commit`);
+		},
+	});
+}
+
+/**
+ * A new topic whose partition has no record yet, `breakStep` applied to its object, and a long poll waiting there
+ * for the first record: `woken()` says whether the read has answered yet.
+ */
+async function partitionWithWaitingRead(breakStep: (parts: AfterCommitParts) => void) {
+	const topic = uniqueTopic();
+	await createTopic(topic);
+	const topicId = await topicIdOf(topic);
+	const stub = await partitionStub(topic);
+	let answered = false;
+	// A read answered by the time the produce is was woken by the commit: its wait only bounds one that was not.
+	const waitMs = 20_000;
+	const reading = await runInDurableObject(stub, (instance: PartitionLog) => {
+		breakStep(instance as unknown as AfterCommitParts);
+		const read = instance.read({ topicId, offset: 0, maxRecords: 10, maxBytes: 1 << 20, waitMs });
+		return {
+			read: read.then((answer) => {
+				answered = true;
+				return answer;
+			}),
+		};
+	});
+	return { topic, stub, reading: reading.read as Promise<Result<ReadAnswer>>, woken: () => answered };
+}
+
+/** Bytes stored in the partition's batches, the bytes its metrics say it appended, and its alarm. */
+async function afterState(stub: Awaited<ReturnType<typeof partitionStub>>, topic: string) {
+	return runInDurableObject(stub, async (instance: PartitionLog, state) => {
+		const stored = state.storage.sql.exec<{ bytes: number }>("SELECT SUM(bytes) AS bytes FROM batches").one().bytes;
+		const counters = (instance as unknown as AfterCommitParts).metrics.figures().counters ?? {};
+		const appended = counters[series("tributary_partition_bytes_appended_total", { topic, partition: "0" })];
+		return { stored, appended, alarmMs: await state.storage.getAlarm() };
+	});
+}
+
+describe("after a commit, a step that throws", () => {
+	afterEach(() => vi.restoreAllMocks());
+
+	it("in the batch cache: the waiting long poll is woken with the record, its bytes counted, retention's alarm set", async () => {
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { topic, stub, reading, woken } = await partitionWithWaitingRead((parts) => throwOnce(parts.hot, "committed"));
+		expect((await produce(topic, [{ value: 1 }])).offsets[0]?.offset).toBe(0);
+		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
+		expect.soft(woken(), "long poll woken").toBe(true);
+		const { stored, appended, alarmMs } = await afterState(stub, topic);
+		expect(stored).toBeGreaterThan(0);
+		expect.soft(appended, "bytes appended, in the metrics").toBe(stored);
+		expect.soft(alarmMs, "alarm").not.toBeNull();
+		expect(await reading).toMatchObject({ ok: true, value: { recordCount: 1, nextOffset: 1, highWatermark: 1 } });
+	});
+
+	it("in pushing tails and poking watchers: retention's alarm is still set", async () => {
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { topic, stub, reading } = await partitionWithWaitingRead((parts) => throwOnce(parts.followers, "committed"));
+		await produce(topic, [{ value: 1 }]);
+		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
+		expect(await reading).toMatchObject({ ok: true, value: { recordCount: 1 } });
+		expect((await afterState(stub, topic)).alarmMs).not.toBeNull();
+	});
+});
