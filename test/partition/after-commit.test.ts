@@ -13,6 +13,7 @@ import type { ReadAnswer } from "../../src/partition/types.ts";
 import type { Result } from "../../src/shared/errors.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
+import { openTail } from "../support/tail.ts";
 import { createTopic, produce } from "../support/worker.ts";
 
 /** The parts of PartitionLog these tests replace or read (private; tests only). */
@@ -91,5 +92,24 @@ describe("after a commit, a step that throws", () => {
 		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
 		expect(await reading).toMatchObject({ ok: true, value: { recordCount: 1 } });
 		expect((await afterState(stub, topic)).alarmMs).not.toBeNull();
+	});
+
+	it("in the batch cache: an open WebSocket tail is still pushed the record", async () => {
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const tail = await openTail(topic, "?offset=0");
+		const stub = await partitionStub(topic);
+		await runInDurableObject(stub, (instance: PartitionLog) => throwOnce((instance as unknown as AfterCommitParts).hot, "committed"));
+		await produce(topic, [{ value: 1 }]);
+		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
+		// Where each tail's next message starts, as its push left it before the produce was answered.
+		const nextOffsets = await runInDurableObject(stub, (_, state) =>
+			state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { next: number }).next),
+		);
+		expect(nextOffsets).toEqual([1]);
+		await tail.until(() => tail.values().length >= 1);
+		expect(tail.values()).toEqual([1]);
+		tail.ws.close(1000, "done");
 	});
 });
