@@ -35,15 +35,21 @@ export async function hasQuota(env: Env, keyId: string, quota: Quota): Promise<b
 /**
  * Pays each message of a stream the edge holds for key `keyId`, which had `quota` at open or not (`pays`); asked
  * again at the first message after each `TAIL_PAYER_CHECK_MS`. A message is sized (`size()`) only while the key pays:
- * measuring the UTF-8 bytes of every message of a key without the quota would cost its stream for nothing.
+ * measuring the UTF-8 bytes of every message of a key without the quota would cost its stream for nothing. A message
+ * is paid only while `wanted()` (the client is still there), as in `payLive`.
  */
-export function livePayer(env: Env, keyId: string, quota: Quota, pays: boolean): (size: () => number) => Promise<void> {
+export function livePayer(
+	env: Env,
+	keyId: string,
+	quota: Quota,
+	pays: boolean,
+): (size: () => number, wanted?: () => boolean) => Promise<void> {
 	let checkAtMs = Date.now() + TAIL_PAYER_CHECK_MS;
-	return async (size) => {
+	return async (size, wanted) => {
 		if (Date.now() >= checkAtMs) {
 			pays = await hasQuota(env, keyId, quota);
 			checkAtMs = Date.now() + TAIL_PAYER_CHECK_MS;
 		}
-		if (pays) await payLive(env, keyId, quota, size());
+		if (pays) await payLive(env, keyId, quota, size(), wanted);
 	};
 }

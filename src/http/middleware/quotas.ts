@@ -67,10 +67,11 @@ export async function chargeProducedBytes(c: Context<AppEnv>, bytes: number): Pr
 /**
  * For a live read the edge holds (Server-Sent Events): a function that charges each write's bytes (`size()`, asked
  * only while the key has the quota) to the key's
- * fetch quota before the write goes, waiting while the key is in debt, and follows a quota set or removed after the
- * stream opened (see src/auth/live-quota.ts). Null for the admin token: its live reads pay nothing.
+ * fetch quota before the write goes, waiting while the key is in debt, unless the client left meanwhile (`wanted()`),
+ * and follows a quota set or removed after the stream opened (see src/auth/live-quota.ts). Null for the admin token:
+ * its live reads pay nothing.
  */
-export function liveFetchCharger(c: Context<AppEnv>): ((size: () => number) => Promise<void>) | null {
+export function liveFetchCharger(c: Context<AppEnv>): ReturnType<typeof livePayer> | null {
 	const principal = c.get("principal");
 	if (principal.kind === "admin") return null;
 	return livePayer(c.env, principal.key.id, "fetch_bytes_per_sec", principal.key.quotas.fetch_bytes_per_sec !== undefined);

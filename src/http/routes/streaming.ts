@@ -92,18 +92,19 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 	const first = unwrap(await read(start.offset, 0));
 	const principal = c.var.principal;
 	// A stream outlives the request that authenticated it: before each write, the key must still exist.
-	const stillValid = principal.kind === "admin" ? async () => true : async () => await keyStillExists(c.env, principal.key.id);
+	const stillValid = principal.kind === "admin" ? async () => true : () => keyStillExists(c.env, principal.key.id);
 	// quotas() only checked the key was not in debt: the events are charged as they are written.
 	const charge = liveFetchCharger(c);
+	// Hono aborts the stream when the client goes: events it waited to pay for then are neither sent nor charged.
 	const send = async (stream: SSEStreamingApi, events: string): Promise<void> => {
-		if (charge !== null) await charge(() => utf8ByteLength(events));
+		if (charge !== null)
+			await charge(
+				() => utf8ByteLength(events),
+				() => !stream.aborted,
+			);
 		await stream.write(events);
 	};
 	return streamSSE(c, async (stream) => {
-		let open = true;
-		stream.onAbort(() => {
-			open = false;
-		});
 		await stream.write(": connected\n\n");
 		await pump(
 			stream,
@@ -113,23 +114,24 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 				if (!(await stillValid())) return { ok: false, error: { code: "unauthorized", message: "the API key was revoked" } };
 				return result;
 			},
-			() => open,
 			send,
 		);
 	});
 }
 
-/** Writes batches until the client goes away or the partition refuses (then an `error` event closes the stream). */
+/**
+ * Writes batches until the client goes away (Hono then aborts the stream) or the partition refuses (then an `error`
+ * event closes the stream).
+ */
 async function pump(
 	stream: SSEStreamingApi,
 	first: ReadResult,
 	next: (offset: number) => Promise<Result<ReadResult>>,
-	isOpen: () => boolean,
 	send: (stream: SSEStreamingApi, events: string) => Promise<void>,
 ): Promise<void> {
 	let batch = first;
 	let waited = false;
-	while (isOpen()) {
+	while (!stream.aborted) {
 		if (batch.recordCount > 0) await send(stream, sseEvents(batch.records));
 		else if (waited) await stream.write(": keep-alive\n\n");
 		const result = await next(batch.nextOffset);

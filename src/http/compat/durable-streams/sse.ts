@@ -85,7 +85,13 @@ export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset
 			const { text, ended } = eventsOf(read, mode, source.cursor, isFirst);
 			if (text.length > 0) {
 				const bytes = encoder.encode(text);
-				if (charge !== null) await charge(() => bytes.byteLength);
+				// The client's going cancels `readable`, which errors `writable`, whose writer's `desiredSize` is then null
+				// (WHATWG Streams): what waited to be paid for then is not charged.
+				if (charge !== null)
+					await charge(
+						() => bytes.byteLength,
+						() => writer.desiredSize !== null,
+					);
 				await writer.write(bytes);
 			}
 			if (ended || Date.now() >= deadline) break;
