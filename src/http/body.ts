@@ -193,11 +193,12 @@ export function mediaType(request: Request): string | null {
 }
 
 /** The media types a JSON body may be sent as. */
-const JSON_TYPES: readonly string[] = ["application/json"];
+export const JSON_TYPES: readonly string[] = ["application/json"];
 
 /**
  * The media types a JSON Merge Patch may be sent as: its own, which RFC 7396 §4 registers, or plain JSON. The routes
- * whose body is one read it with `readMergePatch`; the OpenAPI document lists these for them.
+ * whose body is one (`mergePatch` in the route table) read it with `readRouteJson`; the OpenAPI document lists these
+ * for them.
  */
 export const MERGE_PATCH_TYPES: readonly string[] = [...JSON_TYPES, "application/merge-patch+json"];
 
@@ -265,9 +266,4 @@ export async function readJson(request: Request, configIntegers = false, types =
 	const problem = parameterBodyProblem(value);
 	if (problem !== null) throw new ApiError("invalid_request", `request body: ${problem}`);
 	return value;
-}
-
-/** Reads a JSON Merge Patch (RFC 7396) as `readJson` reads JSON, sent as either of `MERGE_PATCH_TYPES`. */
-export function readMergePatch(request: Request, configIntegers = false): Promise<unknown> {
-	return readJson(request, configIntegers, MERGE_PATCH_TYPES);
 }

@@ -1,7 +1,8 @@
 /**
  * @module
  * Every authenticated route of every mount (`/v1`, `/kafka/v3`, `/upstash`, `/ds`) and what it needs, in one table: the
- * permission `authorize()` checks before the handler runs, and the byte quota `quotas()` charges. A route missing
+ * permission `authorize()` checks before the handler runs, the byte quota `quotas()` charges, and whether its body is a
+ * JSON Merge Patch (`readRouteJson` reads it so, and the OpenAPI document lists its media type). A route missing
  * from the table is refused to every key (deny by default) and draws on no byte quota, and
  * test/http/route-table.test.ts fails until it is added. Permissions are checked before any lookup, so a key that
  * may not describe a topic gets the same 403 whether the topic exists or not.
@@ -19,6 +20,7 @@ import { matchedRoutes } from "hono/route";
 import type { RouterRoute } from "hono/types";
 import { CLUSTER, groupResource, type Operation, type Resource, topicResource } from "../auth/acl.ts";
 import { assert } from "../shared/assert.ts";
+import { JSON_TYPES, MERGE_PATCH_TYPES, readJson } from "./body.ts";
 import { streamTopic } from "./compat/durable-streams/stream-names.ts";
 
 export type RouteParams = Readonly<Record<string, string>>;
@@ -45,6 +47,11 @@ export interface RouteFacts {
 	 * stream, message by message (it has none), or a GET whose URL carries the record it writes.
 	 */
 	readonly chargedByHandler?: true;
+	/**
+	 * Its body is a JSON Merge Patch (RFC 7396): `readRouteJson` also takes it as `application/merge-patch+json`, and
+	 * the OpenAPI document lists that type for it.
+	 */
+	readonly mergePatch?: true;
 }
 
 function route(permission: Permission, byteQuota: ByteQuota): RouteFacts {
@@ -59,6 +66,11 @@ function streamed(permission: Permission, byteQuota: ByteQuota): RouteFacts {
 /** A GET that produces: its handler charges the produce bytes its URL writes (`chargeProducedBytes`). */
 function producedFromUrl(permission: Permission): RouteFacts {
 	return { permission, byteQuota: PRODUCE_BYTES, chargedByHandler: true };
+}
+
+/** A route whose body is a JSON Merge Patch of a setting (no byte quota: settings are not records). */
+function mergePatch(permission: Permission): RouteFacts {
+	return { permission, byteQuota: NO_BYTES, mergePatch: true };
 }
 
 function inHandler(handler: string): Permission {
@@ -85,7 +97,7 @@ export const ROUTES = {
 	"GET /v1/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
 	"POST /v1/topics": route(inHandler("admin on the topic named in the body"), NO_BYTES),
 	"GET /v1/topics/:topic": route(on(topic, "describe"), NO_BYTES),
-	"PATCH /v1/topics/:topic": route(on(topic, "admin"), NO_BYTES),
+	"PATCH /v1/topics/:topic": mergePatch(on(topic, "admin")),
 	"DELETE /v1/topics/:topic": route(on(topic, "admin"), NO_BYTES),
 	"POST /v1/topics/:topic/records": route(on(topic, "produce"), PRODUCE_BYTES),
 	// The streaming produce channel (routes/produce-stream.ts): WebSocket on GET, NDJSON on POST.
@@ -119,10 +131,10 @@ export const ROUTES = {
 	"GET /v1/keys/:id": route(on(cluster, "admin"), NO_BYTES),
 	"DELETE /v1/keys/:id": route(on(cluster, "admin"), NO_BYTES),
 	"PUT /v1/keys/:id/quotas": route(on(cluster, "admin"), NO_BYTES),
-	"PATCH /v1/keys/:id/quotas": route(on(cluster, "admin"), NO_BYTES),
+	"PATCH /v1/keys/:id/quotas": mergePatch(on(cluster, "admin")),
 	"GET /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
 	"PUT /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
-	"PATCH /v1/anonymous": route(on(cluster, "admin"), NO_BYTES),
+	"PATCH /v1/anonymous": mergePatch(on(cluster, "admin")),
 	// Prometheus scrapes with a key that may describe the cluster: figures of every topic and group.
 	"GET /metrics": route(on(cluster, "describe"), NO_BYTES),
 	// Confluent REST v3: src/http/compat/confluent/routes.ts. Its paths name the topic `:topic_name`.
@@ -255,4 +267,12 @@ export function matchedRoute(c: Context): MatchedRoute | undefined {
 		matchedByRoute.set(found, matched);
 	}
 	return matched;
+}
+
+/**
+ * Reads the JSON body of the route answering `c` as `readJson` does; where this table says the body is a JSON Merge
+ * Patch (`mergePatch`), sent as either of `MERGE_PATCH_TYPES`.
+ */
+export function readRouteJson(c: Context, configIntegers = false): Promise<unknown> {
+	return readJson(c.req.raw, configIntegers, matchedRoute(c)?.facts?.mergePatch ? MERGE_PATCH_TYPES : JSON_TYPES);
 }

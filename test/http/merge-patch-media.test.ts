@@ -2,10 +2,12 @@
  * RFC 7396's media type, `application/merge-patch+json`, is taken by every `/v1` PATCH whose body is a JSON Merge
  * Patch (a topic's config, a key's quotas, the anonymous grant) as `application/json` is, and the OpenAPI document
  * lists it for exactly those; a route whose body is no merge patch keeps its 415 for it, and any other type is still
- * a 415 in the /v1 error shape.
+ * a 415 in the /v1 error shape. Which routes those are is said once, by the route table (`mergePatch`), and both the
+ * handler's reader and the document follow it.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../src/http/openapi/document.ts";
+import { ROUTES } from "../../src/http/route-table.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { useReceiver } from "../support/webhook-receiver.ts";
@@ -59,13 +61,35 @@ describe("application/merge-patch+json", () => {
 	});
 
 	it("is listed by the OpenAPI document for exactly the merge-patch routes", () => {
-		const listing: string[] = [];
-		const paths = openApiDocument().paths as Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>>;
-		for (const [path, item] of Object.entries(paths)) {
-			for (const [method, op] of Object.entries(item)) {
-				if (op.requestBody?.content[MERGE_PATCH] !== undefined) listing.push(`${method.toUpperCase()} ${path}`);
-			}
+		expect(mergePatchListing()).toEqual(["PATCH /v1/anonymous", "PATCH /v1/keys/{id}/quotas", "PATCH /v1/topics/{topic}"]);
+	});
+
+	it("is taken by a route, and listed for it by the OpenAPI document, as the route table says: one fact for both", async () => {
+		const key = await createKey([], { requests_per_sec: 100 });
+		const facts: { mergePatch?: true } = ROUTES["PATCH /v1/keys/:id/quotas"];
+		expect(facts.mergePatch).toBe(true);
+		delete facts.mergePatch;
+		try {
+			const refused = await expectError("PATCH", `/v1/keys/${key.id}/quotas`, 415, "unsupported_media_type", {
+				body: { fetch_bytes_per_sec: 4096 },
+				headers: { "Content-Type": MERGE_PATCH },
+			});
+			expect(refused.message).toBe(`expected Content-Type application/json, got ${MERGE_PATCH}`);
+			expect(mergePatchListing()).not.toContain("PATCH /v1/keys/{id}/quotas");
+		} finally {
+			facts.mergePatch = true;
 		}
-		expect(listing.sort()).toEqual(["PATCH /v1/anonymous", "PATCH /v1/keys/{id}/quotas", "PATCH /v1/topics/{topic}"]);
 	});
 });
+
+/** The operations the OpenAPI document says take `application/merge-patch+json`, sorted. */
+function mergePatchListing(): string[] {
+	const listing: string[] = [];
+	const paths = openApiDocument().paths as Record<string, Record<string, { requestBody?: { content: Record<string, unknown> } }>>;
+	for (const [path, item] of Object.entries(paths)) {
+		for (const [method, op] of Object.entries(item)) {
+			if (op.requestBody?.content[MERGE_PATCH] !== undefined) listing.push(`${method.toUpperCase()} ${path}`);
+		}
+	}
+	return listing.sort();
+}

@@ -8,6 +8,7 @@
 
 import * as z from "zod/mini";
 import { MERGE_PATCH_TYPES } from "../body.ts";
+import { ROUTES, type RouteFacts } from "../route-table.ts";
 import { type DocumentedRoute, OPERATIONS, type Operation } from "./operations.ts";
 import { ErrorResponse } from "./responses.ts";
 
@@ -44,12 +45,12 @@ function parameters(op: Operation): JsonSchema[] {
 	return out;
 }
 
-function requestBody(op: Operation): JsonSchema | undefined {
+function requestBody(key: DocumentedRoute, op: Operation): JsonSchema | undefined {
 	const content: Record<string, JsonSchema> = {};
 	const body = op.body;
+	const mergePatch = (ROUTES as Record<string, RouteFacts>)[key]?.mergePatch === true;
 	if (body !== undefined)
-		for (const type of body.mergePatch ? MERGE_PATCH_TYPES : ["application/json"])
-			content[type] = { schema: jsonSchema(body.schema, "input") };
+		for (const type of mergePatch ? MERGE_PATCH_TYPES : ["application/json"]) content[type] = { schema: jsonSchema(body.schema, "input") };
 	for (const [media, description] of Object.entries(op.otherMedia ?? {})) content[media] = { schema: { type: "string", description } };
 	if (Object.keys(content).length === 0) return undefined;
 	return { required: op.body?.optional !== true, content };
@@ -79,7 +80,7 @@ function build(): JsonSchema {
 		const [method, path] = key.split(" ") as [string, string];
 		const item = paths[openApiPath(path)] ?? {};
 		paths[openApiPath(path)] = item;
-		const body = requestBody(op);
+		const body = requestBody(key, op);
 		item[method.toLowerCase()] = {
 			operationId: `${method.toLowerCase()}${path.replace(/[/:]+([a-z])/g, (_, c: string) => c.toUpperCase()).replace(/[^A-Za-z]/g, "")}`,
 			summary: op.summary,

@@ -45,10 +45,10 @@ export interface Operation {
 	readonly query?: z.core.$ZodType;
 	readonly headers?: readonly { readonly name: string; readonly description: string }[];
 	/**
-	 * The JSON body; `optional` when an empty body counts as `{}`; `mergePatch` when it is a JSON Merge Patch (RFC 7396),
-	 * read by `readMergePatch`, so it is also taken as `application/merge-patch+json`.
+	 * The JSON body; `optional` when an empty body counts as `{}`. Whether it is a JSON Merge Patch, also taken as
+	 * `application/merge-patch+json`, is the route table's `mergePatch`, which the reader follows too.
 	 */
-	readonly body?: { readonly schema: z.core.$ZodType; readonly optional?: boolean; readonly mergePatch?: true };
+	readonly body?: { readonly schema: z.core.$ZodType; readonly optional?: boolean };
 	/** Other request media types accepted, as a string schema with a description. */
 	readonly otherMedia?: Readonly<Record<string, string>>;
 	/** Success status → its JSON body schema, or `null` for no content. */
@@ -80,7 +80,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary: "Change a topic's config or add partitions",
 		tag: "topics",
 		path: TopicPath,
-		body: { schema: UpdateTopicBody, mergePatch: true },
+		body: { schema: UpdateTopicBody },
 		responses: { 200: R.TopicCreated },
 	},
 	"DELETE /v1/topics/:topic": { summary: "Delete a topic and its records", tag: "topics", path: TopicPath, responses: { 204: null } },
@@ -287,7 +287,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary: "Change some of an API key's quotas at once (JSON Merge Patch: a rate sets one, null removes it, others are kept)",
 		tag: "keys",
 		path: KeyPath,
-		body: { schema: QuotasPatchBody, mergePatch: true },
+		body: { schema: QuotasPatchBody },
 		responses: { 200: R.Key },
 	},
 	"GET /v1/anonymous": {
@@ -305,7 +305,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary:
 			"Change part of the anonymous principal's grant (JSON Merge Patch: a quota's rate sets it, null removes it, others are kept; `acl`, an array, is replaced whole when given)",
 		tag: "keys",
-		body: { schema: AnonymousPatchBody, mergePatch: true },
+		body: { schema: AnonymousPatchBody },
 		responses: { 200: R.AnonymousGrant },
 	},
 	"GET /metrics": {

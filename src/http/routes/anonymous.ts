@@ -18,8 +18,9 @@ import type { KeyInfo, KeyPatch } from "../../auth/types.ts";
 import { KEY_ACL_ENTRIES_MAX } from "../../shared/limits.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
-import { readJson, readMergePatch, validate } from "../body.ts";
+import { readJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
+import { readRouteJson } from "../route-table.ts";
 import { AclEntryBody, QuotasBody, QuotasPatchBody } from "./keys.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
@@ -43,5 +44,5 @@ async function change(c: Context<AppEnv>, patch: KeyPatch, whole: boolean) {
 export const anonymousRoutes = new Hono<AppEnv>()
 	.get("/", async (c) => c.json(anonymousView(await loadAnonymous(c.env))))
 	.put("/", async (c) => change(c, validate(AnonymousBody, await readJson(c.req.raw)), true))
-	.patch("/", async (c) => change(c, validate(AnonymousPatchBody, await readMergePatch(c.req.raw)), false))
+	.patch("/", async (c) => change(c, validate(AnonymousPatchBody, await readRouteJson(c)), false))
 	.all("/", methodNotAllowed);

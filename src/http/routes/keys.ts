@@ -20,8 +20,9 @@ import { KEY_ACL_ENTRIES_MAX, KEY_NAME_LENGTH_MAX, QUOTA_RATE_MAX, TOPIC_NAME_LE
 import { keyStore } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
-import { queryOf, readJson, readMergePatch, validate } from "../body.ts";
+import { queryOf, readJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
+import { readRouteJson } from "../route-table.ts";
 import { count, listQuery, nextCursor, plainName } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
@@ -95,7 +96,7 @@ export const keyRoutes = new Hono<AppEnv>()
 	})
 	.patch("/:id/quotas", async (c) => {
 		const { id } = validate(KeyPath, c.req.param());
-		const patch = validate(QuotasPatchBody, await readMergePatch(c.req.raw));
+		const patch = validate(QuotasPatchBody, await readRouteJson(c));
 		const changed = unwrap(await keyStore(c.env).setQuotas(id, patch, true));
 		await audit(c, "key.quotas", { key_id: id, ...patch });
 		return c.json(keyView(changed));

@@ -12,8 +12,9 @@ import type { CreateTopicRequest, TopicMeta, UpdateTopicRequest } from "../../to
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
-import { queryOf, readJson, readMergePatch, validate } from "../body.ts";
+import { queryOf, readJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
+import { readRouteJson } from "../route-table.ts";
 import { CreateTopicBody, listQuery, nextCursor, TopicPath, UpdateTopicBody } from "../schemas.ts";
 import { methodNotAllowed } from "./method-not-allowed.ts";
 
@@ -96,7 +97,7 @@ export const topicRoutes = new Hono<AppEnv>()
 	})
 	.patch("/:topic", async (c) => {
 		const { topic } = validate(TopicPath, c.req.param());
-		const body = validate(UpdateTopicBody, await readMergePatch(c.req.raw, true));
+		const body = validate(UpdateTopicBody, await readRouteJson(c, true));
 		return c.json(topicSummary(await updateTopicAs(c, topic, body)));
 	})
 	.delete("/:topic", async (c) => {
