@@ -185,3 +185,12 @@ export function memberError(answer) {
 export function errorMessage(answer) {
 	return answer.body?.error?.message ?? null;
 }
+
+/**
+ * Logs a call Tributary refused (a 4xx) as `what` (`join billing`), for the handlers whose clients are told only a
+ * Kafka code. A 5xx is not logged again: the call's own line (`Tributary.once`) has it, with its code.
+ * @param {{ log: (message: string) => void }} ctx @param {string} what @param {{ status: number, body: any }} answer
+ */
+export function logRefusal(ctx, what, answer) {
+	if (answer.status < 500) ctx.log(`${what}: ${answer.status} ${errorMessage(answer)}`);
+}

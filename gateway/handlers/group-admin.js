@@ -6,7 +6,7 @@
  * members show as members too, with their subscription and assignment in the consumer protocol's encoding.
  */
 
-import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { errorMessage, KAFKA, kafkaError, logRefusal } from "../errors.js";
 import { codecs } from "../protocol/apis.js";
 import { Writer } from "../protocol/io.js";
 import { describedGroup, encodeAssignment, NO_SUCH_GROUP } from "./groups.js";
@@ -38,7 +38,7 @@ export async function describeGroups(request, ctx) {
 			if (answer.status === 404) return emptyGroup(groupId, KAFKA.NONE, STATE_NAMES.dead);
 			const errorCode = kafkaError(answer, "group");
 			if (errorCode !== KAFKA.NONE) {
-				ctx.log(`describe ${groupId}: ${answer.status} ${errorMessage(answer)}`);
+				logRefusal(ctx, `describe ${groupId}`, answer);
 				return emptyGroup(groupId, errorCode, "");
 			}
 			const g = answer.body;

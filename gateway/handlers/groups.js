@@ -14,7 +14,7 @@
 
 import { randomUUID } from "node:crypto";
 import { LOG_END_AT } from "../convert.js";
-import { errorMessage, KAFKA, kafkaError, memberError } from "../errors.js";
+import { errorMessage, KAFKA, kafkaError, logRefusal, memberError } from "../errors.js";
 import { SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
 import { codecs } from "../protocol/apis.js";
 import { Reader, Writer } from "../protocol/io.js";
@@ -155,7 +155,7 @@ export async function joinGroup(request, ctx) {
 		}
 		const errorCode = kafkaError(answer, "group");
 		if (errorCode !== KAFKA.NONE) {
-			ctx.log(`join ${request.groupId}: ${answer.status} ${errorMessage(answer)}`);
+			logRefusal(ctx, `join ${request.groupId}`, answer);
 			return joinFailure(errorCode);
 		}
 		memberId = answer.body.member_id;
@@ -328,7 +328,7 @@ export async function offsetCommit(request, ctx) {
 			const missing = pending.filter((o) => isMissing(answer, o));
 			if (missing.length === 0) {
 				errorCode = commitError(answer, standalone);
-				if (errorCode !== KAFKA.NONE) ctx.log(`commit ${request.groupId}: ${answer.status} ${errorMessage(answer)}`);
+				if (errorCode !== KAFKA.NONE) logRefusal(ctx, `commit ${request.groupId}`, answer);
 				break;
 			}
 			for (const o of missing) unknown.add(`${o.topic}/${o.partition}`);

@@ -3,20 +3,23 @@
  * its credentials and body and reads the JSON answer; calls in a row reuse kept-alive connections; an abort (a Fetch whose
  * long-poll another partition answered first) rejects the call and closes its connection, which is how the Worker
  * learns to stop waiting; a call with no answer within its deadline rejects; a credential that would split a header
- * is refused before anything is sent.
+ * is refused before anything is sent; every 5xx is in the gateway's log once, whichever handler made the call.
  */
 
 import assert from "node:assert/strict";
 import http from "node:http";
 import { test } from "node:test";
+import { AssignerProtocol } from "kafkajs";
 import { KAFKA, kafkaError } from "../../gateway/errors.js";
+import { describeGroups } from "../../gateway/handlers/group-admin.js";
+import { joinGroup, offsetCommit } from "../../gateway/handlers/groups.js";
 import { credentialsFor, Tributary } from "../../gateway/tributary.js";
 
 /**
  * A server that records each request (method, url, headers, body, client port) and answers as `answer` says:
  * `{ status, body }` as JSON, `{ status, type, text }` as it is (another layer's answer), or "hang" to never answer.
  * `closed` lists the client ports whose connection ended.
- * @param {(request: { url: string }) => { status: number, body: unknown } | { status: number, type: string, text: string } | "hang"} answer
+ * @param {(request: { method: string, url: string }) => { status: number, body: unknown } | { status: number, type: string, text: string } | "hang"} answer
  */
 async function server(answer) {
 	/** @type {{ method: string, url: string, headers: http.IncomingHttpHeaders, body: string, port: number }[]} */
@@ -29,7 +32,7 @@ async function server(answer) {
 		req.on("end", () => {
 			const port = req.socket.remotePort ?? 0;
 			seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body: Buffer.concat(chunks).toString(), port });
-			const a = answer({ url: req.url ?? "" });
+			const a = answer({ method: req.method ?? "", url: req.url ?? "" });
 			if (a === "hang") return;
 			const [type, text] = "text" in a ? [a.type, a.text] : ["application/json", JSON.stringify(a.body)];
 			res.writeHead(a.status, { "content-type": type, "content-length": Buffer.byteLength(text) });
@@ -168,6 +171,68 @@ test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the plat
 		]);
 	} finally {
 		tributary.close();
+		await srv.stop();
+	}
+});
+
+test("a join, commit or describe that fails is one line in the gateway's log: the call's for a 5xx, the handler's for a refusal", async () => {
+	/** @type {Record<string, { status: number, body: unknown }>} each call's answer, by method and path */
+	const answers = {
+		"POST /base/v1/groups/billing/members": { status: 503, body: { error: { code: "unavailable", message: "coordinator restarting" } } },
+		"POST /base/v1/groups/billing/offsets": { status: 500, body: { error: { code: "internal", message: "commit lost" } } },
+		"GET /base/v1/groups/billing": { status: 503, body: { error: { code: "unavailable", message: "coordinator restarting" } } },
+		"POST /base/v1/groups/ledger/members": { status: 409, body: { error: { code: "group_full", message: "group is full" } } },
+		"POST /base/v1/groups/ledger/offsets": { status: 409, body: { error: { code: "rebalance_in_progress", message: "rebalancing" } } },
+		"GET /base/v1/groups/ledger": { status: 403, body: { error: { code: "forbidden", message: "no describe on group ledger" } } },
+	};
+	const srv = await server(
+		({ method, url }) => answers[`${method} ${url}`] ?? { status: 404, body: { error: { code: "not_found", message: url } } },
+	);
+	/** @type {string[]} */
+	const logged = [];
+	const log = (/** @type {string} */ line) => logged.push(line);
+	// One sink for both, as in the gateway: the Tributary client's log and each connection's (there with its peer).
+	const ctx = { tributary: new Tributary(srv.url, { authorization: null }, undefined, log), version: 3, log };
+	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: ["orders"], userData: Buffer.alloc(0) });
+	try {
+		for (const groupId of ["billing", "ledger"]) {
+			const join = await joinGroup(
+				{
+					groupId,
+					sessionTimeoutMs: 10_000,
+					rebalanceTimeoutMs: 10_000,
+					memberId: "",
+					groupInstanceId: null,
+					protocolType: "consumer",
+					protocols: [{ name: "range", metadata }],
+				},
+				ctx,
+			);
+			const commit = await offsetCommit(
+				{
+					groupId,
+					memberId: "m-1",
+					generationIdOrMemberEpoch: 1,
+					topics: [{ name: "orders", partitions: [{ partitionIndex: 0, committedOffset: 5, committedMetadata: null }] }],
+				},
+				ctx,
+			);
+			const described = await describeGroups({ groups: [groupId] }, ctx);
+			assert.notEqual(join.errorCode, KAFKA.NONE, `${groupId}: join`);
+			assert.notEqual(commit.topics[0].partitions[0].errorCode, KAFKA.NONE, `${groupId}: commit`);
+			assert.notEqual(described.groups[0].errorCode, KAFKA.NONE, `${groupId}: describe`);
+		}
+		assert.equal(srv.seen.length, 6, "one call each, none sent again");
+		assert.deepEqual(logged, [
+			"POST /v1/groups/billing/members: 503 unavailable: coordinator restarting",
+			"POST /v1/groups/billing/offsets: 500 internal: commit lost",
+			"GET /v1/groups/billing: 503 unavailable: coordinator restarting",
+			"join ledger: 409 group is full",
+			"commit ledger: 409 rebalancing",
+			"describe ledger: 403 no describe on group ledger",
+		]);
+	} finally {
+		ctx.tributary.close();
 		await srv.stop();
 	}
 });
