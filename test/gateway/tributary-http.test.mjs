@@ -14,6 +14,7 @@ import { KAFKA, kafkaError } from "../../gateway/errors.js";
 import { describeGroups } from "../../gateway/handlers/group-admin.js";
 import { joinGroup, offsetCommit } from "../../gateway/handlers/groups.js";
 import { credentialsFor, Tributary } from "../../gateway/tributary.js";
+import { WRANGLER_PROXY_RETRY_TEXT } from "../e2e/lib/client.mjs";
 
 /**
  * A server that records each request (method, url, headers, body, client port) and answers as `answer` says:
@@ -142,7 +143,7 @@ test("a 5xx that is not the Worker's (empty, or not JSON, as a proxy or the plat
 		{
 			status: 503,
 			type: "text/plain;charset=UTF-8",
-			text: "Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.",
+			text: WRANGLER_PROXY_RETRY_TEXT,
 		},
 	];
 	let next = 0;
