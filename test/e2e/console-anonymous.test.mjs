@@ -76,7 +76,7 @@ async function grant(resource, operations) {
 
 test("public access is granted, refused in the API's words, metered and closed from the Anonymous access page", async () => {
 	await api.createTopic("news.sports", 1);
-	await api.expect(200, "POST", "/v1/topics/news.sports/records", { body: { records: [{ value: { score: "2-1" } }] } });
+	await api.produce("news.sports", [{ value: { score: "2-1" } }]);
 	assert.deepEqual(await readWithoutCredentials(), { status: 401, values: [] });
 
 	await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Anonymous access" }).click();

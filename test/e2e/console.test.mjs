@@ -114,15 +114,6 @@ async function signIn(secret) {
 	await page.getByRole("button", { name: "Sign in" }).click();
 }
 
-/**
- * @param {string} topic
- * @param {object[]} records
- * @returns {Promise<{ partition: number, offset: number }[]>}
- */
-async function produce(topic, records) {
-	return (await api.expect(200, "POST", `/v1/topics/${topic}/records`, { body: { records } })).offsets;
-}
-
 test("the console is static files under a strict Content-Security-Policy", async () => {
 	const response = await fetch(`${dev.url}/console/`);
 	assert.equal(response.status, 200);
@@ -171,7 +162,7 @@ test("create a topic from the Topics page", async () => {
 	const described = await api.expect(200, "GET", "/v1/topics/orders");
 	assert.equal(described.partitions.length, 2);
 	assert.equal(described.config["retention.ms"], 86_400_000);
-	await produce("orders", [
+	await api.produce("orders", [
 		{ key: "order-1", value: { sku: "A1", qty: 2 }, partition: 0, headers: [{ key: "source", value: "web" }] },
 		{ key: "order-2", value: "plain text", partition: 0 },
 		{ value: "AAEC/w==", value_encoding: "base64", partition: 0 },
@@ -241,7 +232,7 @@ test("a tiered topic's records and bytes are counted in both tiers, local and in
 		body: { name: topic, partitions: 1, config: { "remote.storage.enable": true, "local.retention.bytes": 1 } },
 	});
 	// One batch per request: every batch but the newest goes to R2 at the next offload.
-	for (let i = 0; i < 5; i++) await produce(topic, [{ value: `r${i}` }]);
+	for (let i = 0; i < 5; i++) await api.produce(topic, [{ value: `r${i}` }]);
 	const partition = await waitUntil(
 		async () => {
 			const p = (await api.expect(200, "GET", `/v1/topics/${topic}`)).partitions[0];
@@ -315,7 +306,7 @@ test("the live tail shows a record produced from outside the browser", async () 
 	await open("#/topics/orders/records?partition=0", "Records");
 	await page.getByRole("button", { name: "Start live tail" }).click();
 	await page.getByText("Following partition 0 from offset").waitFor();
-	const [written] = await produce("orders", [{ key: "outside", value: { via: "curl" }, partition: 0 }]);
+	const [written] = await api.produce("orders", [{ key: "outside", value: { via: "curl" }, partition: 0 }]);
 	const live = page.getByRole("list", { name: "Records received live" });
 	await live.getByText(`#${written?.offset}`).waitFor();
 	assert.match(await text(live), /"via":"curl"/);
@@ -328,7 +319,7 @@ test("the live tail shows a record produced from outside the browser", async () 
 
 test("a group's lag is shown and falls as its consumer commits; an empty group's offsets can be reset", async () => {
 	await api.expect(201, "POST", "/v1/topics", { body: { name: "payments", partitions: 1 } });
-	await produce(
+	await api.produce(
 		"payments",
 		Array.from({ length: 10 }, (_, i) => ({ key: `p${i}`, value: { amount: i } })),
 	);
@@ -371,7 +362,7 @@ test("a group's lag is shown and falls as its consumer commits; an empty group's
 
 test("a group with nothing committed shows no lag range", async () => {
 	await api.expect(201, "POST", "/v1/topics", { body: { name: "refunds", partitions: 1 } });
-	await produce("refunds", [{ value: 1 }, { value: 2 }, { value: 3 }]);
+	await api.produce("refunds", [{ value: 1 }, { value: 2 }, { value: 3 }]);
 	const joined = await api.expect(200, "POST", "/v1/groups/idle/members", { body: { topics: ["refunds"] } });
 	await open("#/groups/idle", "idle");
 	await page.getByTestId("total-lag").filter({ hasText: /^–$/ }).waitFor();
@@ -401,7 +392,7 @@ test("a failing webhook: its attempts are visible and its dead letter is replaye
 	const sub = await api.expect(201, "POST", "/v1/topics/invoices/subscriptions", {
 		body: { url: `${receiver.url}/hook`, start: "earliest", retry_schedule_ms: [0, 100], max_attempts: 2 },
 	});
-	await produce("invoices", [{ key: "inv-1", value: { total: 99 } }]);
+	await api.produce("invoices", [{ key: "inv-1", value: { total: 99 } }]);
 	await open("#/webhooks", "Webhooks");
 	await page.getByRole("link", { name: `${receiver.url}/hook` }).click();
 	await page.getByRole("heading", { level: 1, name: `${receiver.url}/hook` }).waitFor();

@@ -120,7 +120,7 @@ test("Fetch v16 by topic id reads the records of the topic Metadata named; an id
 	timeout: 60_000,
 }, async () => {
 	await setup.api.createTopic("fetch-by-id", 1);
-	await setup.api.expect(200, "POST", "/v1/topics/fetch-by-id/records", { body: { records: [{ value: "first" }, { value: "second" }] } });
+	await setup.api.produce("fetch-by-id", [{ value: "first" }, { value: "second" }]);
 	const [described] = (
 		await exchange("Metadata", 12, { topics: [{ name: "fetch-by-id", topicId: ZERO_ID }], allowAutoTopicCreation: false })
 	).topics;

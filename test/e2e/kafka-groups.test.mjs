@@ -307,7 +307,7 @@ test("a standalone OffsetCommit (no member, generation -1: Java's assign() and c
 	const topic = "standalone";
 	const groupId = "standalone-group";
 	await setup.api.createTopic(topic, 1);
-	await setup.api.expect(200, "POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: 0 }, { value: 1 }, { value: 2 }] } });
+	await setup.api.produce(topic, [{ value: 0 }, { value: 1 }, { value: 2 }]);
 	assert.equal(await standaloneCommit(gateways[0], groupId, topic, 0, 2), NONE);
 	assert.deepEqual(await committed(groupId, topic), { 0: 2 });
 	assert.equal(await standaloneCommit(gateways[0], groupId, topic, 0, -2), NONE); // earliest
