@@ -7,8 +7,10 @@
  * test/http/route-table.test.ts fails until it is added. Permissions are checked before any lookup, so a key that
  * may not describe a topic gets the same 403 whether the topic exists or not.
  *
- * `handler` entries name a check the handler makes itself, because the resource is in the body or the answer is
- * filtered; the handler uses `requireAccess`/`may` from access.ts.
+ * `IN_HANDLER` entries leave the check to the handler, because the resource is in the body or the answer is
+ * filtered; the handler uses `requireAccess`/`may` from access.ts. Each entry's comment says what the handler
+ * checks (an `also` comment: what it checks beyond the table's permission). Comments, not strings: nothing reads
+ * them at run time, and a string would be shipped in the Worker bundle.
  *
  * @example
  * // a new produce route: its permission, and the produce-bytes quota charged from its Content-Length
@@ -26,8 +28,8 @@ import { streamTopic } from "./compat/durable-streams/stream-names.ts";
 export type RouteParams = Readonly<Record<string, string>>;
 
 export type Permission =
-	| { readonly operation: Operation; readonly resource: (params: RouteParams) => Resource; readonly alsoInHandler?: string }
-	| { readonly handler: string };
+	| { readonly operation: Operation; readonly resource: (params: RouteParams) => Resource }
+	| { readonly handler: true };
 
 /**
  * The byte quota a route draws on: produce routes are charged their declared Content-Length before they run,
@@ -73,12 +75,11 @@ function mergePatch(permission: Permission): RouteFacts {
 	return { permission, byteQuota: NO_BYTES, mergePatch: true };
 }
 
-function inHandler(handler: string): Permission {
-	return { handler };
-}
+/** The handler checks the key's rights itself (what it checks: the entry's comment). */
+const IN_HANDLER: Permission = { handler: true };
 
-function on(resource: (params: RouteParams) => Resource, operation: Operation, alsoInHandler?: string): Permission {
-	return alsoInHandler === undefined ? { operation, resource } : { operation, resource, alsoInHandler };
+function on(resource: (params: RouteParams) => Resource, operation: Operation): Permission {
+	return { operation, resource };
 }
 
 const topic = (p: RouteParams): Resource => topicResource(p.topic ?? "");
@@ -94,8 +95,8 @@ const v3Group = (p: RouteParams): Resource => groupResource(p.consumer_group_id 
  * (test/http/route-table.test.ts) fails until both agree.
  */
 export const ROUTES = {
-	"GET /v1/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
-	"POST /v1/topics": route(inHandler("admin on the topic named in the body"), NO_BYTES),
+	"GET /v1/topics": route(IN_HANDLER, NO_BYTES), // lists only the topics the key may describe
+	"POST /v1/topics": route(IN_HANDLER, NO_BYTES), // admin on the topic named in the body
 	"GET /v1/topics/:topic": route(on(topic, "describe"), NO_BYTES),
 	"PATCH /v1/topics/:topic": mergePatch(on(topic, "admin")),
 	"DELETE /v1/topics/:topic": route(on(topic, "admin"), NO_BYTES),
@@ -116,16 +117,16 @@ export const ROUTES = {
 	"DELETE /v1/topics/:topic/subscriptions/:id": route(on(topic, "admin"), NO_BYTES),
 	"POST /v1/topics/:topic/subscriptions/:id/replay": route(on(topic, "admin"), NO_BYTES),
 	"GET /v1/topics/:topic/subscriptions/:id/deliveries": route(on(topic, "admin"), NO_BYTES),
-	"GET /v1/groups": route(inHandler("lists only the groups the key may describe"), NO_BYTES),
+	"GET /v1/groups": route(IN_HANDLER, NO_BYTES), // lists only the groups the key may describe
 	"GET /v1/groups/:group": route(on(group, "describe"), NO_BYTES),
 	"DELETE /v1/groups/:group": route(on(group, "admin"), NO_BYTES),
-	"POST /v1/groups/:group/members": route(on(group, "consume", "consume on each subscribed topic (a pattern needs topic:*)"), NO_BYTES),
-	"POST /v1/groups/:group/members/:member/poll": route(on(group, "consume", "consume on each topic the poll reads"), FETCH_BYTES),
+	"POST /v1/groups/:group/members": route(on(group, "consume"), NO_BYTES), // also consume on each subscribed topic (a pattern needs topic:*)
+	"POST /v1/groups/:group/members/:member/poll": route(on(group, "consume"), FETCH_BYTES), // also consume on each topic the poll reads
 	"POST /v1/groups/:group/members/:member/heartbeat": route(on(group, "consume"), NO_BYTES),
 	"DELETE /v1/groups/:group/members/:member": route(on(group, "consume"), NO_BYTES),
-	"POST /v1/groups/:group/offsets": route(on(group, "consume", "consume on each committed topic"), NO_BYTES),
-	"POST /v1/groups/:group/offsets/reset": route(on(group, "admin", "describe on the topic"), NO_BYTES),
-	"POST /v1/producers": route(inHandler("produce on some topic; with a transactional_id, produce on cluster"), NO_BYTES),
+	"POST /v1/groups/:group/offsets": route(on(group, "consume"), NO_BYTES), // also consume on each committed topic
+	"POST /v1/groups/:group/offsets/reset": route(on(group, "admin"), NO_BYTES), // also describe on the topic
+	"POST /v1/producers": route(IN_HANDLER, NO_BYTES), // produce on some topic; with a transactional_id, produce on cluster
 	"GET /v1/keys": route(on(cluster, "admin"), NO_BYTES),
 	"POST /v1/keys": route(on(cluster, "admin"), NO_BYTES),
 	"GET /v1/keys/:id": route(on(cluster, "admin"), NO_BYTES),
@@ -138,22 +139,16 @@ export const ROUTES = {
 	// Prometheus scrapes with a key that may describe the cluster: figures of every topic and group.
 	"GET /metrics": route(on(cluster, "describe"), NO_BYTES),
 	// Confluent REST v3: src/http/compat/confluent/routes.ts. Its paths name the topic `:topic_name`.
-	"GET /kafka/v3/clusters": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
-	"GET /kafka/v3/clusters/:cluster_id": route(inHandler("any key holding some right may see the one cluster"), NO_BYTES),
-	"GET /kafka/v3/clusters/:cluster_id/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
-	"POST /kafka/v3/clusters/:cluster_id/topics": route(inHandler("admin on the topic named in the body"), NO_BYTES),
+	"GET /kafka/v3/clusters": route(IN_HANDLER, NO_BYTES), // any key holding some right may see the one cluster
+	"GET /kafka/v3/clusters/:cluster_id": route(IN_HANDLER, NO_BYTES), // any key holding some right may see the one cluster
+	"GET /kafka/v3/clusters/:cluster_id/topics": route(IN_HANDLER, NO_BYTES), // lists only the topics the key may describe
+	"POST /kafka/v3/clusters/:cluster_id/topics": route(IN_HANDLER, NO_BYTES), // admin on the topic named in the body
 	"GET /kafka/v3/clusters/:cluster_id/acls": route(on(cluster, "admin"), NO_BYTES),
-	"GET /kafka/v3/clusters/:cluster_id/brokers": route(inHandler("any key holding some right may see the one broker"), NO_BYTES),
-	"GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id": route(inHandler("any key holding some right may see the one broker"), NO_BYTES),
-	"GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id/configs": route(
-		inHandler("any key holding some right (the list is empty)"),
-		NO_BYTES,
-	),
-	"GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id/partition-replicas": route(
-		inHandler("lists only the topics the key may describe"),
-		NO_BYTES,
-	),
-	"GET /kafka/v3/clusters/:cluster_id/broker-configs": route(inHandler("any key holding some right (the list is empty)"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/brokers": route(IN_HANDLER, NO_BYTES), // any key holding some right may see the one broker
+	"GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id": route(IN_HANDLER, NO_BYTES), // any key holding some right may see the one broker
+	"GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id/configs": route(IN_HANDLER, NO_BYTES), // any key holding some right (the list is empty)
+	"GET /kafka/v3/clusters/:cluster_id/brokers/:broker_id/partition-replicas": route(IN_HANDLER, NO_BYTES), // lists only the topics the key may describe
+	"GET /kafka/v3/clusters/:cluster_id/broker-configs": route(IN_HANDLER, NO_BYTES), // any key holding some right (the list is empty)
 	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name": route(on(v3Topic, "describe"), NO_BYTES),
 	"PATCH /kafka/v3/clusters/:cluster_id/topics/:topic_name": route(on(v3Topic, "admin"), NO_BYTES),
 	"DELETE /kafka/v3/clusters/:cluster_id/topics/:topic_name": route(on(v3Topic, "admin"), NO_BYTES),
@@ -164,10 +159,7 @@ export const ROUTES = {
 		on(v3Topic, "describe"),
 		NO_BYTES,
 	),
-	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/reassignment": route(
-		inHandler("describe on the topic; for every topic (`-`), any key holding some right"),
-		NO_BYTES,
-	),
+	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/reassignment": route(IN_HANDLER, NO_BYTES), // describe on the topic; for every topic (`-`), any key holding some right
 	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs": route(on(v3Topic, "describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name": route(on(v3Topic, "describe"), NO_BYTES),
 	"PUT /kafka/v3/clusters/:cluster_id/topics/:topic_name/configs/:name": route(on(v3Topic, "admin"), NO_BYTES),
@@ -176,7 +168,7 @@ export const ROUTES = {
 	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/records": route(on(v3Topic, "produce"), PRODUCE_BYTES),
 	"POST /kafka/v3/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}": route(on(v3Topic, "produce"), PRODUCE_BYTES),
 	// Consumer groups, read-only; lags show only the topics the key may describe.
-	"GET /kafka/v3/clusters/:cluster_id/consumer-groups": route(inHandler("lists only the groups the key may describe"), NO_BYTES),
+	"GET /kafka/v3/clusters/:cluster_id/consumer-groups": route(IN_HANDLER, NO_BYTES), // lists only the groups the key may describe
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id": route(on(v3Group, "describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers": route(on(v3Group, "describe"), NO_BYTES),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id": route(on(v3Group, "describe"), NO_BYTES),
@@ -193,26 +185,26 @@ export const ROUTES = {
 	),
 	"GET /kafka/v3/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary": route(on(v3Group, "describe"), NO_BYTES),
 	// Upstash: the Upstash Kafka REST API under /upstash (src/http/compat/upstash/routes.ts); instances are group members.
-	"POST /upstash/produce": route(inHandler("produce on each topic the messages name"), PRODUCE_BYTES),
+	"POST /upstash/produce": route(IN_HANDLER, PRODUCE_BYTES), // produce on each topic the messages name
 	"POST /upstash/produce/:topic": route(on(topic, "produce"), PRODUCE_BYTES),
 	"GET /upstash/produce/:topic/:message": producedFromUrl(on(topic, "produce")),
-	"GET /upstash/webhook": producedFromUrl(inHandler("produce on the topic in ?topic=")),
-	"POST /upstash/webhook": route(inHandler("produce on the topic in ?topic="), PRODUCE_BYTES),
-	"POST /upstash/fetch": route(inHandler("consume on each topic fetched"), FETCH_BYTES),
-	"POST /upstash/consume/:group/:instance": route(on(group, "consume", "consume on each subscribed topic"), FETCH_BYTES),
-	"GET /upstash/consume/:group/:instance/:topic": route(on(group, "consume", "consume on the topic"), FETCH_BYTES),
-	"POST /upstash/consume/:group/:instance/:topic": route(on(group, "consume", "consume on the topic"), FETCH_BYTES),
+	"GET /upstash/webhook": producedFromUrl(IN_HANDLER), // produce on the topic in ?topic=
+	"POST /upstash/webhook": route(IN_HANDLER, PRODUCE_BYTES), // produce on the topic in ?topic=
+	"POST /upstash/fetch": route(IN_HANDLER, FETCH_BYTES), // consume on each topic fetched
+	"POST /upstash/consume/:group/:instance": route(on(group, "consume"), FETCH_BYTES), // also consume on each subscribed topic
+	"GET /upstash/consume/:group/:instance/:topic": route(on(group, "consume"), FETCH_BYTES), // also consume on the topic
+	"POST /upstash/consume/:group/:instance/:topic": route(on(group, "consume"), FETCH_BYTES), // also consume on the topic
 	"GET /upstash/commit/:group/:instance": route(on(group, "consume"), NO_BYTES),
-	"POST /upstash/commit/:group/:instance": route(on(group, "consume", "consume on each committed topic"), NO_BYTES),
-	"POST /upstash/committed/:group/:instance": route(on(group, "describe", "describe on each topic asked"), NO_BYTES),
+	"POST /upstash/commit/:group/:instance": route(on(group, "consume"), NO_BYTES), // also consume on each committed topic
+	"POST /upstash/committed/:group/:instance": route(on(group, "describe"), NO_BYTES), // also describe on each topic asked
 	"POST /upstash/delete-consumer/:group/:instance": route(on(group, "consume"), NO_BYTES),
 	"DELETE /upstash/delete-consumer/:group/:instance": route(on(group, "consume"), NO_BYTES),
-	"GET /upstash/topics": route(inHandler("lists only the topics the key may describe"), NO_BYTES),
-	"GET /upstash/consumers": route(inHandler("lists only the groups and topics the key may describe"), NO_BYTES),
-	"POST /upstash/offsets/:timestamp": route(inHandler("describe on each topic asked"), NO_BYTES),
+	"GET /upstash/topics": route(IN_HANDLER, NO_BYTES), // lists only the topics the key may describe
+	"GET /upstash/consumers": route(IN_HANDLER, NO_BYTES), // lists only the groups and topics the key may describe
+	"POST /upstash/offsets/:timestamp": route(IN_HANDLER, NO_BYTES), // describe on each topic asked
 	// Durable Streams (src/http/compat/durable-streams/): the stream `{path}` is the topic `ds.{encoded path}`; HEAD is
 	// GET's. Reads are charged what they answered; an SSE response, each write as it is sent (`liveFetchCharger`).
-	"PUT /ds/v1/stream/:path{.+}": route(on(stream, "admin", "consume on a fork's source"), NO_BYTES),
+	"PUT /ds/v1/stream/:path{.+}": route(on(stream, "admin"), NO_BYTES), // also consume on a fork's source
 	"POST /ds/v1/stream/:path{.+}": route(on(stream, "produce"), PRODUCE_BYTES),
 	"GET /ds/v1/stream/:path{.+}": route(on(stream, "consume"), FETCH_BYTES),
 	"DELETE /ds/v1/stream/:path{.+}": route(on(stream, "admin"), NO_BYTES),
