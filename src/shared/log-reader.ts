@@ -175,6 +175,24 @@ export async function offsetForTimestamp(
 	}
 }
 
+/** A place in a partition as Kafka's tools name one: its log start, its high watermark, an offset, or a time. */
+export type LogPosition = "earliest" | "latest" | { readonly offset: number } | { readonly timestamp: number };
+
+/**
+ * The offset `position` names in one partition: a given offset is clamped into the log, a time is looked up as
+ * `offsetForTimestamp` does. What a group's offsets reset to and where a webhook subscription starts.
+ */
+export async function resolvePosition(env: Env, topicId: string, partition: number, position: LogPosition): Promise<Result<number>> {
+	if (typeof position === "object" && "timestamp" in position) {
+		const found = await offsetForTimestamp(env, topicId, partition, position.timestamp);
+		return found.ok ? ok(found.value.offset) : found;
+	}
+	const { logStartOffset, highWatermark } = await partitionLog(env, topicId, partition).offsets();
+	if (position === "earliest") return ok(logStartOffset);
+	if (position === "latest") return ok(highWatermark);
+	return ok(Math.min(Math.max(position.offset, logStartOffset), highWatermark));
+}
+
 /** Accumulates records across rounds, under the request's limits, as one local read would. */
 class Collected {
 	readonly parts: string[] = [];

@@ -4,8 +4,10 @@
  * delivery log. Field names are the wire's (snake_case) where a value goes straight into a response.
  */
 
+import type { LogPosition } from "../shared/log-reader.ts";
+
 /** Where a new subscription (or a replay) starts in each partition. */
-export type StartPosition = "earliest" | "latest" | { readonly offset: number } | { readonly timestamp: number };
+export type StartPosition = LogPosition;
 
 /** Records a subscription delivers: all, or those whose key is listed and/or whose headers match. */
 export interface RecordFilter {

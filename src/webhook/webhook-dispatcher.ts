@@ -33,7 +33,7 @@ import {
 	WEBHOOK_RUN_MS,
 	WEBHOOK_SECRET_GRACE_MS,
 } from "../shared/limits.ts";
-import { offsetForTimestamp } from "../shared/log-reader.ts";
+import { resolvePosition } from "../shared/log-reader.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { partitionLog } from "../shared/stubs.ts";
@@ -134,22 +134,9 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		return err("subscription_not_found", `subscription "${id}" does not exist`, { subscription: id });
 	}
 
-	/** Where `start` is in one partition, clamped into the log. */
-	private async resolveStart(ref: TopicRef, partition: number, start: StartPosition): Promise<Result<number>> {
-		const log = partitionLog(this.env, ref.topicId, partition);
-		if (typeof start === "object" && "timestamp" in start) {
-			const found = await offsetForTimestamp(this.env, ref.topicId, partition, start.timestamp);
-			return found.ok ? ok(found.value.offset) : found;
-		}
-		const { logStartOffset, highWatermark } = await log.offsets();
-		if (start === "earliest") return ok(logStartOffset);
-		if (start === "latest") return ok(highWatermark);
-		return ok(Math.min(Math.max(start.offset, logStartOffset), highWatermark));
-	}
-
 	private async resolveStarts(ref: TopicRef, start: StartPosition, partitions: readonly number[]): Promise<Result<Map<number, number>>> {
 		const offsets = new Map<number, number>();
-		const results = await Promise.all(partitions.map((p) => this.resolveStart(ref, p, start)));
+		const results = await Promise.all(partitions.map((p) => resolvePosition(this.env, ref.topicId, p, start)));
 		for (const [i, result] of results.entries()) {
 			if (!result.ok) return result;
 			offsets.set(partitions[i] as number, result.value);

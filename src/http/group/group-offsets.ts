@@ -11,7 +11,7 @@ import { commitResultOf } from "../../group/commit-answer.ts";
 import type { CommitRequest, CommittedOffset, GroupDescription, OffsetCommit, SubscribedTopic, TopicPartition } from "../../group/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
-import { offsetForTimestamp } from "../../shared/log-reader.ts";
+import { type LogPosition, resolvePosition } from "../../shared/log-reader.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 
@@ -25,7 +25,7 @@ export interface PartitionLag {
 	readonly lag: number | null;
 }
 
-export type ResetTarget = "earliest" | "latest" | { readonly timestamp: number } | { readonly offset: number };
+export type ResetTarget = LogPosition;
 
 /** The group as the coordinator describes it, plus committed offset, high watermark and lag per partition. */
 export async function describeGroup(
@@ -156,15 +156,7 @@ export async function resolveReset(
 	const resolved: { topic: string; partition: number; offset: number }[] = [];
 	const results = await Promise.all(
 		Array.from({ length: partitions }, async (_, partition): Promise<Result<number>> => {
-			const stub = partitionLog(env, topicId, partition);
-			if (typeof to === "object" && "timestamp" in to) {
-				const found = await offsetForTimestamp(env, topicId, partition, to.timestamp);
-				return found.ok ? ok(found.value.offset) : found;
-			}
-			const { logStartOffset, highWatermark } = await stub.offsets();
-			if (to === "earliest") return ok(logStartOffset);
-			if (to === "latest") return ok(highWatermark);
-			return ok(Math.min(Math.max(to.offset, logStartOffset), highWatermark));
+			return resolvePosition(env, topicId, partition, to);
 		}),
 	);
 	for (const [partition, result] of results.entries()) {
