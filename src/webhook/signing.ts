@@ -10,20 +10,13 @@
  */
 
 import { assert } from "../shared/assert.ts";
-import { base64Encode } from "../shared/base64.ts";
+import { base64Decode, base64Encode } from "../shared/base64.ts";
 
 const SECRET_PREFIX = "whsec_";
 /** 24 random bytes, as Svix issues them. */
 const SECRET_BYTES = 24;
 
 const encoder = new TextEncoder();
-
-function fromBase64(text: string): Uint8Array {
-	const binary = atob(text);
-	const bytes = new Uint8Array(binary.length);
-	for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-	return bytes;
-}
 
 /** A new signing secret, `whsec_<base64>`. */
 export function generateSecret(): string {
@@ -40,7 +33,7 @@ export async function sign(secret: string, id: string, timestampS: number, body:
 	assert(secret.startsWith(SECRET_PREFIX), "signing secrets are whsec_ secrets");
 	const key = await crypto.subtle.importKey(
 		"raw",
-		fromBase64(secret.slice(SECRET_PREFIX.length)),
+		base64Decode(secret.slice(SECRET_PREFIX.length)),
 		{ name: "HMAC", hash: "SHA-256" },
 		false,
 		["sign"],
