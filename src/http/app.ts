@@ -24,7 +24,7 @@ import { ASSET_PATHS, apiDocsRoutes, fromAssets } from "./routes/api-docs.ts";
 import { groupRoutes } from "./routes/groups.ts";
 import { inboundWebhookRoutes } from "./routes/inbound-webhooks.ts";
 import { keyRoutes } from "./routes/keys.ts";
-import { registerAllowedMethods } from "./routes/method-not-allowed.ts";
+import { answerOtherMethods } from "./routes/method-not-allowed.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { produceStreamRoutes } from "./routes/produce-stream.ts";
 import { producerRoutes } from "./routes/producers.ts";
@@ -48,7 +48,6 @@ app.use(observe());
 app.use(securityHeaders());
 app.use(corsFromEnv());
 
-app.get("/healthz", (c) => c.json({ status: "ok" }));
 app.route("/", apiDocsRoutes);
 
 // Who is calling, whether the route's entry in the route table (route-table.ts) allows it, and its quotas.
@@ -70,8 +69,10 @@ app.route("/upstash", upstashRoutes);
 app.route("/kafka/v3", confluentRoutes);
 app.route("/ds", durableStreamsRoutes);
 
-// Every route is mounted: a 405 can now say which methods its path answers.
-registerAllowedMethods(app.routes);
+// Every route is mounted: each path's other methods get a 405 that says which methods the path answers.
+answerOtherMethods(app);
+// After the 405s, so they leave it out: /healthz answers GET, and any other method on it is the app's 404.
+app.get("/healthz", (c) => c.json({ status: "ok" }));
 
 app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
 

@@ -22,7 +22,6 @@ import { readJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { readRouteJson } from "../route-table.ts";
 import { AclEntryBody, QuotasBody, QuotasPatchBody } from "./keys.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const AclBody = z.array(AclEntryBody).check(z.maxLength(KEY_ACL_ENTRIES_MAX));
 
@@ -44,5 +43,4 @@ async function change(c: Context<AppEnv>, patch: KeyPatch, whole: boolean) {
 export const anonymousRoutes = new Hono<AppEnv>()
 	.get("/", async (c) => c.json(anonymousView(await loadAnonymous(c.env))))
 	.put("/", async (c) => change(c, validate(AnonymousBody, await readJson(c.req.raw)), true))
-	.patch("/", async (c) => change(c, validate(AnonymousPatchBody, await readRouteJson(c)), false))
-	.all("/", methodNotAllowed);
+	.patch("/", async (c) => change(c, validate(AnonymousPatchBody, await readRouteJson(c)), false));

@@ -11,7 +11,6 @@ import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../../shared/errors.ts";
 import type { AppEnv } from "../app-env.ts";
 import { Hono } from "../hono.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 
 /** The paths the assets serve, as wrangler.toml's `run_worker_first` lists them (html_handling serves `/docs.html` at `/docs`). */
 export const ASSET_PATHS = ["/openapi.json", "/docs", "/docs.html", "/console", "/console/*"];
@@ -30,4 +29,4 @@ function noAsset(): never {
 }
 
 export const apiDocsRoutes = new Hono<AppEnv>();
-for (const path of ASSET_PATHS) apiDocsRoutes.get(path, noAsset).all(path, methodNotAllowed);
+for (const path of ASSET_PATHS) apiDocsRoutes.get(path, noAsset);

@@ -39,7 +39,6 @@ import { commitOffsets, commitStandalone, describeGroup, resolveReset } from "..
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { eachPartitionOnce, GroupId, int, KAFKA_NAME_PATTERN, listQuery, nextCursor, plainName, TopicName } from "../schemas.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 
 const MemberId = z
 	.string()
@@ -205,7 +204,6 @@ export const groupRoutes = new Hono<AppEnv>()
 		const visible = page.items.filter(({ group }) => may(c, groupResource(group), "describe"));
 		return c.json({ groups: visible.map(({ group, state, members }) => ({ group, state, members })), ...nextCursor(page) });
 	})
-	.all("/", methodNotAllowed)
 	.get("/:group", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());
 		const { description: d, offsets } = unwrap(await describeGroup(c.env, group));
@@ -227,7 +225,6 @@ export const groupRoutes = new Hono<AppEnv>()
 		unwrap(await groupCoordinator(c.env, group).deleteGroup(group));
 		return c.body(null, 204);
 	})
-	.all("/:group", methodNotAllowed)
 	.post("/:group/members", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());
 		const body = await optionalBody(c.req.raw, JoinBody);
@@ -235,7 +232,6 @@ export const groupRoutes = new Hono<AppEnv>()
 		const joined = unwrap(await groupCoordinator(c.env, group).join(group, toJoinRequest(body)));
 		return c.json({ member_id: joined.memberId, generation: joined.generation, assignment: joined.assignment });
 	})
-	.all("/:group/members", methodNotAllowed)
 	.post("/:group/members/:member/poll", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
 		const body = await optionalBody(c.req.raw, PollBody, fastPollBody);
@@ -261,20 +257,17 @@ export const groupRoutes = new Hono<AppEnv>()
 		reportFetchedBytes(c, page.byteLength);
 		return c.body(page, 200, { "Content-Type": "application/json" });
 	})
-	.all("/:group/members/:member/poll", methodNotAllowed)
 	.post("/:group/members/:member/heartbeat", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
 		await optionalBody(c.req.raw, NoBody);
 		return c.json(unwrap(await groupCoordinator(c.env, group).heartbeat(group, member)));
 	})
-	.all("/:group/members/:member/heartbeat", methodNotAllowed)
 	.delete("/:group/members/:member", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
 		const { auto_commit } = validate(LeaveQuery, queryOf(c.req.url), "query");
 		unwrap(await groupCoordinator(c.env, group).leave(group, member, auto_commit !== "false"));
 		return c.body(null, 204);
 	})
-	.all("/:group/members/:member", methodNotAllowed)
 	.post("/:group/offsets/reset", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());
 		const body = await optionalBody(c.req.raw, ResetBody);
@@ -283,7 +276,6 @@ export const groupRoutes = new Hono<AppEnv>()
 		unwrap(await groupCoordinator(c.env, group).resetOffsets(group, offsets));
 		return c.json({ group, offsets });
 	})
-	.all("/:group/offsets/reset", methodNotAllowed)
 	.post("/:group/offsets", async (c) => {
 		const { group } = validate(GroupPath, c.req.param());
 		const body = await optionalBody(c.req.raw, CommitBody, fastCommitBody);
@@ -295,5 +287,4 @@ export const groupRoutes = new Hono<AppEnv>()
 		}
 		const view = unwrap(await commitOffsets(c.env, group, { memberId: body.member_id, generation: body.generation, offsets }));
 		return c.json({ generation: view.generation, offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })) });
-	})
-	.all("/:group/offsets", methodNotAllowed);
+	});

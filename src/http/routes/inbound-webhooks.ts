@@ -17,14 +17,11 @@ import { queryOf, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { inboundRecord } from "../inbound-record.ts";
 import { InboundWebhookQuery, TopicPath } from "../schemas.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 
-export const inboundWebhookRoutes = new Hono<AppEnv>()
-	.post("/:topic/webhook", async (c) => {
-		const { topic } = validate(TopicPath, c.req.param());
-		const query = validate(InboundWebhookQuery, queryOf(c.req.url), "query");
-		const input = await inboundRecord(c.req.raw, query.key ?? null, query.partition ?? null);
-		const outcome = unwrap(await produce(c.env, topic, [input]));
-		return c.json(outcome.positions[0]);
-	})
-	.all("/:topic/webhook", methodNotAllowed);
+export const inboundWebhookRoutes = new Hono<AppEnv>().post("/:topic/webhook", async (c) => {
+	const { topic } = validate(TopicPath, c.req.param());
+	const query = validate(InboundWebhookQuery, queryOf(c.req.url), "query");
+	const input = await inboundRecord(c.req.raw, query.key ?? null, query.partition ?? null);
+	const outcome = unwrap(await produce(c.env, topic, [input]));
+	return c.json(outcome.positions[0]);
+});

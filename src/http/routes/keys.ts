@@ -24,7 +24,6 @@ import { queryOf, readJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { readRouteJson } from "../route-table.ts";
 import { count, listQuery, nextCursor, plainName } from "../schemas.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 
 export const AclEntryBody = z.strictObject({
 	resource: z
@@ -75,7 +74,6 @@ export const keyRoutes = new Hono<AppEnv>()
 		const page = await keyStore(c.env).listKeys(validate(KeysQuery, queryOf(c.req.url)));
 		return c.json({ keys: page.items.map(keyView), ...nextCursor(page) });
 	})
-	.all("/", methodNotAllowed)
 	.get("/:id", async (c) => {
 		const { id } = validate(KeyPath, c.req.param());
 		return c.json(keyView(unwrap(await keyStore(c.env).describeKey(id))));
@@ -86,7 +84,6 @@ export const keyRoutes = new Hono<AppEnv>()
 		await audit(c, "key.delete", { key_id: id });
 		return c.body(null, 204);
 	})
-	.all("/:id", methodNotAllowed)
 	.put("/:id/quotas", async (c) => {
 		const { id } = validate(KeyPath, c.req.param());
 		const quotas = validate(QuotasBody, await readJson(c.req.raw));
@@ -100,5 +97,4 @@ export const keyRoutes = new Hono<AppEnv>()
 		const changed = unwrap(await keyStore(c.env).setQuotas(id, patch, true));
 		await audit(c, "key.quotas", { key_id: id, ...patch });
 		return c.json(keyView(changed));
-	})
-	.all("/:id/quotas", methodNotAllowed);
+	});

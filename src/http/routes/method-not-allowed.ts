@@ -1,15 +1,17 @@
 /**
  * @module
- * The 405 for a known path with an unsupported method, registered after each path's real handlers. It carries
+ * The 405 for a known path with an unsupported method, registered for every path the app routes once they are all
+ * mounted (`answerOtherMethods`), so after each path's real handlers. It carries
  * `Allow` (RFC 9110 §15.5.6), learnt from the app's own route list, and for the usual wrong turns says which
  * resource was probably meant.
  */
 
 import type { Context } from "hono";
 import { routePath } from "hono/route";
+import type { RouterRoute } from "hono/types";
 import { ApiError } from "../../shared/errors.ts";
 
-/** Methods by route pattern ("/v1/topics/:topic"), filled once the app has every route (`registerAllowedMethods`). */
+/** Methods by route pattern ("/v1/topics/:topic"), filled once the app has every route (`answerOtherMethods`). */
 const allowedByPattern = new Map<string, Set<string>>();
 
 /** Confluent v3's ACL changes: Tributary's rights are a key's, fixed when it is made. */
@@ -28,9 +30,17 @@ const HINTS: Readonly<Record<string, string>> = {
 	"DELETE /kafka/v3/clusters/:cluster_id/acls": ACLS_ARE_KEYS,
 };
 
-/** Records the methods each route pattern answers; called once with the app's routes after they are mounted. */
-export function registerAllowedMethods(routes: readonly { readonly method: string; readonly path: string }[]): void {
-	for (const { method, path } of routes) {
+/**
+ * Answers every other method on each path `app` routes with the 405, after the path's handlers, and records the
+ * methods each path answers for it. Called once, after every route is mounted: one registration per path here,
+ * not one written after each path's handlers in each route module. No route pattern matches another's paths, so
+ * registering a path's 405 after every route rather than right after its own changes no answer.
+ */
+export function answerOtherMethods(app: {
+	readonly routes: readonly RouterRoute[];
+	all(path: string, handler: typeof methodNotAllowed): unknown;
+}): void {
+	for (const { method, path } of app.routes) {
 		if (method === "ALL") continue;
 		const methods = allowedByPattern.get(path) ?? new Set<string>();
 		methods.add(method);
@@ -38,6 +48,7 @@ export function registerAllowedMethods(routes: readonly { readonly method: strin
 		if (method === "GET") methods.add("HEAD");
 		allowedByPattern.set(path, methods);
 	}
+	for (const path of allowedByPattern.keys()) app.all(path, methodNotAllowed);
 }
 
 export function methodNotAllowed(c: Context): never {

@@ -12,13 +12,9 @@ import { authenticate } from "../middleware/authenticate.ts";
 import { authorize } from "../middleware/authorize.ts";
 import { sendRequestCounters } from "../middleware/observe.ts";
 import { quotas } from "../middleware/quotas.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 
-export const metricsRoutes = new Hono<AppEnv>()
-	.use(authenticate(), authorize(), quotas())
-	.get("/", async (c) => {
-		// This isolate's latest request counts first, so a scrape after a quiet moment sees them.
-		await sendRequestCounters(c.env);
-		return c.body(await metricsHub(c.env).scrape(), 200, { "Content-Type": CONTENT_TYPE });
-	})
-	.all("/", methodNotAllowed);
+export const metricsRoutes = new Hono<AppEnv>().use(authenticate(), authorize(), quotas()).get("/", async (c) => {
+	// This isolate's latest request counts first, so a scrape after a quiet moment sees them.
+	await sendRequestCounters(c.env);
+	return c.body(await metricsHub(c.env).scrape(), 200, { "Content-Type": CONTENT_TYPE });
+});

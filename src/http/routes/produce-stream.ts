@@ -40,7 +40,6 @@ import {
 	STREAM_MESSAGE_CHARS_MAX,
 } from "../produce-channel.ts";
 import { TopicPath } from "../schemas.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 import { wantsWebSocket } from "./streaming.ts";
 
 type C = Context<AppEnv>;
@@ -247,5 +246,4 @@ export const produceStreamRoutes = new Hono<AppEnv>()
 	.post("/:topic/records/stream", async (c) => {
 		validate(NdjsonStreamQuery, queryOf(c.req.url), "query");
 		return openNdjson(c, await streamTopic(c));
-	})
-	.all("/:topic/records/stream", methodNotAllowed);
+	});

@@ -13,7 +13,6 @@ import type { AppEnv } from "../app-env.ts";
 import { parseJson, readText, requireJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { InitProducerBody } from "../schemas.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 
 /**
  * An anonymous producer id needs produce on some topic (Kafka ≥ 3.0 asks the same). A `transactional_id` is
@@ -29,14 +28,12 @@ function requireProducerRight(c: Context<AppEnv>, transactional: boolean): void 
 	throw refusal(principal, "may not produce to any topic", { operation: "produce" });
 }
 
-export const producerRoutes = new Hono<AppEnv>()
-	.post("/", async (c) => {
-		requireJson(c.req.raw);
-		const text = await readText(c.req.raw);
-		const body = validate(InitProducerBody, text.trim() === "" ? {} : parseJson(text));
-		requireProducerRight(c, body.transactional_id !== undefined);
-		const identity = await topicRegistry(c.env).initProducer(body.transactional_id ?? null);
-		forgetProducer(identity.producerId);
-		return c.json({ producer_id: identity.producerId, epoch: identity.epoch });
-	})
-	.all("/", methodNotAllowed);
+export const producerRoutes = new Hono<AppEnv>().post("/", async (c) => {
+	requireJson(c.req.raw);
+	const text = await readText(c.req.raw);
+	const body = validate(InitProducerBody, text.trim() === "" ? {} : parseJson(text));
+	requireProducerRight(c, body.transactional_id !== undefined);
+	const identity = await topicRegistry(c.env).initProducer(body.transactional_id ?? null);
+	forgetProducer(identity.producerId);
+	return c.json({ producer_id: identity.producerId, epoch: identity.epoch });
+});

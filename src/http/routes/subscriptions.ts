@@ -30,7 +30,6 @@ import {
 	TopicPath,
 	UpdateSubscriptionBody,
 } from "../schemas.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 
 /** Subscriptions are listed oldest first: a cursor is the last one's creation time and id. */
 export const SubscriptionsQuery = listQuery(["number", "string"]);
@@ -86,7 +85,6 @@ export const subscriptionRoutes = new Hono<AppEnv>()
 		const page = await webhookDispatcher(c.env, ref.topicId).listSubscriptions(ref, validate(SubscriptionsQuery, queryOf(c.req.url)));
 		return c.json({ subscriptions: page.items, ...nextCursor(page) });
 	})
-	.all("/:topic/subscriptions", methodNotAllowed)
 	.get("/:topic/subscriptions/:id", async (c) => {
 		const { id } = validate(SubscriptionPath, c.req.param());
 		const ref = await topicRef(c);
@@ -105,7 +103,6 @@ export const subscriptionRoutes = new Hono<AppEnv>()
 		unwrap(await webhookDispatcher(c.env, ref.topicId).deleteSubscription(id));
 		return c.body(null, 204);
 	})
-	.all("/:topic/subscriptions/:id", methodNotAllowed)
 	.post("/:topic/subscriptions/:id/replay", async (c) => {
 		const { id } = validate(SubscriptionPath, c.req.param());
 		const ref = await topicRef(c);
@@ -122,12 +119,10 @@ export const subscriptionRoutes = new Hono<AppEnv>()
 		const partitions = unwrap(await webhookDispatcher(c.env, ref.topicId).replay(ref, id, start, body.partition ?? null));
 		return c.json({ partitions });
 	})
-	.all("/:topic/subscriptions/:id/replay", methodNotAllowed)
 	.get("/:topic/subscriptions/:id/deliveries", async (c) => {
 		const { id } = validate(SubscriptionPath, c.req.param());
 		const { limit } = validate(DeliveriesQuery, queryOf(c.req.url), "query");
 		const ref = await topicRef(c);
 		const deliveries = unwrap(await webhookDispatcher(c.env, ref.topicId).deliveries(id, limit ?? WEBHOOK_DELIVERIES_PAGE_MAX));
 		return c.json({ deliveries });
-	})
-	.all("/:topic/subscriptions/:id/deliveries", methodNotAllowed);
+	});

@@ -16,7 +16,6 @@ import { queryOf, readJson, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { readRouteJson } from "../route-table.ts";
 import { CreateTopicBody, listQuery, nextCursor, TopicPath, UpdateTopicBody } from "../schemas.ts";
-import { methodNotAllowed } from "./method-not-allowed.ts";
 
 /** Topics are listed by name: a cursor is the last topic's name. */
 export const TopicsQuery = listQuery(["string"]);
@@ -88,7 +87,6 @@ export const topicRoutes = new Hono<AppEnv>()
 		const visible = page.items.filter((t) => may(c, topicResource(t.name), "describe"));
 		return c.json({ topics: visible.map(topicSummary), ...nextCursor(page) });
 	})
-	.all("/", methodNotAllowed)
 	.get("/:topic", async (c) => {
 		const { topic } = validate(TopicPath, c.req.param());
 		const meta = unwrap(await topicRegistry(c.env).getTopic(topic));
@@ -104,5 +102,4 @@ export const topicRoutes = new Hono<AppEnv>()
 		const { topic } = validate(TopicPath, c.req.param());
 		await deleteTopicAs(c, topic);
 		return c.body(null, 204);
-	})
-	.all("/:topic", methodNotAllowed);
+	});

@@ -27,7 +27,6 @@ import { Hono } from "../../hono.ts";
 import { authenticate, keyStillExists } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
 import { quotas } from "../../middleware/quotas.ts";
-import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
 import { listAcls } from "./acls.ts";
 import * as admin from "./admin.ts";
 import * as brokers from "./brokers.ts";
@@ -142,19 +141,16 @@ confluentRoutes.use(
 	quotas(),
 );
 
-// Each path's 405 is chained after its handlers: Hono's `.all(handler)` without a path takes the last one given.
 confluentRoutes
 	.get("/clusters", (c) => {
 		requireSomeRight(c);
 		return c.json(clusterList(origin(c)));
 	})
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id", (c) => {
 		requireSomeRight(c); // before the id check, so a 403 does not depend on what exists
 		checkCluster(c);
 		return c.json(clusterData(origin(c)));
 	})
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics", async (c) => {
 		checkCluster(c);
 		const topics = await topicRegistry(c.env).listTopics();
@@ -162,76 +158,49 @@ confluentRoutes
 		return c.json(topicList(origin(c), visible));
 	})
 	.post("/clusters/:cluster_id/topics", admin.createTopic)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/acls", listAcls)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/brokers", brokers.listBrokers)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/brokers/:broker_id", brokers.getBroker)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/brokers/:broker_id/configs", brokers.listBrokerConfigs)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/brokers/:broker_id/partition-replicas", brokers.replicasOfBroker)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/broker-configs", brokers.listBrokerConfigs)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name", async (c) => {
 		const topic = topicPath(c);
 		return c.json(topicData(origin(c), summary(unwrap(await describeTopic(c.env, topic)))));
 	})
 	.patch("/clusters/:cluster_id/topics/:topic_name", admin.updatePartitionCount)
 	.delete("/clusters/:cluster_id/topics/:topic_name", admin.deleteTopic)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/partitions", admin.listPartitions)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id", admin.getPartition)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas", brokers.listReplicas)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/replicas/:broker_id", brokers.getReplica)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/partitions/:partition_id/reassignment", brokers.reassignments)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/configs", admin.listConfigs)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/topics/:topic_name/configs/:name", admin.getConfig)
 	.put("/clusters/:cluster_id/topics/:topic_name/configs/:name", admin.updateConfig)
 	.delete("/clusters/:cluster_id/topics/:topic_name/configs/:name", admin.resetConfig)
-	.all(methodNotAllowed)
 	.post("/clusters/:cluster_id/topics/:topic_name/records", async (c) => {
 		const topic = topicPath(c);
 		requireJson(c.req.raw);
 		unwrap(await describeTopic(c.env, topic)); // an unknown topic is a 404 before any body is read
 		return c.req.header("Content-Length") === undefined && c.req.raw.body !== null ? produceChunked(c, topic) : produceWhole(c, topic);
 	})
-	.all(methodNotAllowed)
 	// Hono reads ':' in a path as a parameter: a one-value pattern matches the literal `records:batch` segment.
 	.post("/clusters/:cluster_id/topics/:topic_name/:operation{records:batch}", async (c) => {
 		const topic = topicPath(c);
 		unwrap(await describeTopic(c.env, topic));
 		return produceBatch(c, topic);
 	})
-	.all(methodNotAllowed)
 	.post("/clusters/:cluster_id/topics/:topic_name/:operation{configs:alter}", admin.alterConfigBatch)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups", admin.listGroups)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id", admin.getGroup)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers", admin.listConsumers)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id", admin.getConsumer)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments", admin.listAssignments)
-	.all(methodNotAllowed)
 	.get(
 		"/clusters/:cluster_id/consumer-groups/:consumer_group_id/consumers/:consumer_id/assignments/:topic_name/partitions/:partition_id",
 		admin.getAssignment,
 	)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags", admin.listLags)
-	.all(methodNotAllowed)
 	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lags/:topic_name/partitions/:partition_id", admin.getLag)
-	.all(methodNotAllowed)
-	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary", admin.lagSummary)
-	.all(methodNotAllowed);
+	.get("/clusters/:cluster_id/consumer-groups/:consumer_group_id/lag-summary", admin.lagSummary);

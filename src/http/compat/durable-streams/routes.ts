@@ -40,7 +40,6 @@ import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
 import { corsOrigins } from "../../middleware/cors.ts";
 import { quotas, reportFetchedBytes } from "../../middleware/quotas.ts";
-import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
 import { bodyRecord, readBodyUtf8 } from "./codec.ts";
 import { badRequest, durableStreamsDialect, failureResponse } from "./errors.ts";
 import { copyForFork, releaseSource } from "./forks.ts";
@@ -387,5 +386,4 @@ export const durableStreamsRoutes = new Hono<AppEnv>()
 	.put(STREAM_ROUTE, create)
 	.post(STREAM_ROUTE, append)
 	.get(STREAM_ROUTE, read)
-	.delete(STREAM_ROUTE, remove)
-	.all(STREAM_ROUTE, methodNotAllowed);
+	.delete(STREAM_ROUTE, remove);

@@ -30,7 +30,6 @@ import { inboundRecord } from "../../inbound-record.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
 import { chargeProducedBytes, quotas, reportFetchedBody } from "../../middleware/quotas.ts";
-import { methodNotAllowed } from "../../routes/method-not-allowed.ts";
 import { commitConsumed, commitOffsets, consume, removeInstance } from "./instances.ts";
 import {
 	UPSTASH_AUTO_COMMIT_INTERVAL_MS_DEFAULT,
@@ -162,7 +161,6 @@ upstashRoutes
 			),
 		);
 	})
-	.all("/produce", methodNotAllowed)
 	.post("/produce/:topic", async (c) => {
 		const { topic } = validate(ProduceTopicPath, c.req.param());
 		const messages = await requiredJson(c.req.raw, ProduceTopicBody);
@@ -173,7 +171,6 @@ upstashRoutes
 			),
 		);
 	})
-	.all("/produce/:topic", methodNotAllowed)
 	.get("/produce/:topic/:message", async (c) => {
 		// Upstash's one-liner: the message is the path's last segment, the answer a single metadata object.
 		const { topic, message } = validate(ProducePathMessage, c.req.param());
@@ -182,7 +179,6 @@ upstashRoutes
 		const [metadata] = await produceChecked(c, [{ topic, message: key === undefined ? { value: message } : { value: message, key } }]);
 		return c.json(metadata);
 	})
-	.all("/produce/:topic/:message", methodNotAllowed)
 	// Upstash takes GET too (a sender that only pings): the record's value is then null.
 	.on(["GET", "POST"], "/webhook", async (c) => {
 		const { topic, key, partition } = validate(WebhookQuery, queryOf(c.req.url), "query");
@@ -193,7 +189,6 @@ upstashRoutes
 		const outcome = unwrap(await produce(c.env, topic, [input]));
 		return c.json(toMetadata(topic, outcome.positions[0] as NonNullable<(typeof outcome.positions)[0]>));
 	})
-	.all("/webhook", methodNotAllowed)
 	.post("/fetch", async (c) => {
 		const body = await requiredJson(c.req.raw, FetchBody);
 		const asked = [...(body.topicPartitionOffsets ?? [])].map((tpo) => ({ ...tpo, offset: tpo.offset as number | null }));
@@ -204,13 +199,11 @@ upstashRoutes
 		const messages: UpstashMessage[] = reads.flatMap(({ topic, records }) => parseStoredRecords(records).map((r) => toMessage(topic, r)));
 		return fetchedJson(c, messages);
 	})
-	.all("/fetch", methodNotAllowed)
 	.post("/consume/:group/:instance", async (c) => {
 		const { group, instance } = validate(InstancePath, c.req.param());
 		const body = await requiredJson(c.req.raw, ConsumeBody);
 		return consumeFor(c, group, instance, body.topics ?? [body.topic as string], body.timeout);
 	})
-	.all("/consume/:group/:instance", methodNotAllowed)
 	.on(["GET", "POST"], "/consume/:group/:instance/:topic", async (c) => {
 		// The console's snippet: the topic in the path, a body optional.
 		const { group, instance, topic } = validate(ConsumeTopicPath, c.req.param());
@@ -218,7 +211,6 @@ upstashRoutes
 		const query = validate(ConsumeTopicQuery, queryOf(c.req.url), "query");
 		return consumeFor(c, group, instance, [topic], body.timeout ?? query.timeout);
 	})
-	.all("/consume/:group/:instance/:topic", methodNotAllowed)
 	// Upstash documents GET and POST; with no body, or an empty array, what the instance consumed is committed.
 	.on(["GET", "POST"], "/commit/:group/:instance", async (c) => {
 		const { group, instance } = validate(InstancePath, c.req.param());
@@ -241,7 +233,6 @@ upstashRoutes
 		);
 		return c.json(SUCCESS);
 	})
-	.all("/commit/:group/:instance", methodNotAllowed)
 	.post("/committed/:group/:instance", async (c) => {
 		const { group } = validate(InstancePath, c.req.param());
 		const asked = await requiredJson(c.req.raw, TopicPartitionsBody);
@@ -251,19 +242,16 @@ upstashRoutes
 		if (!described.ok && described.error.code !== "group_not_found") unwrap(described);
 		return c.json(committedOffsets(asked, described.ok ? described.value.committed : []));
 	})
-	.all("/committed/:group/:instance", methodNotAllowed)
 	.on(["POST", "DELETE"], "/delete-consumer/:group/:instance", async (c) => {
 		const { group, instance } = validate(InstancePath, c.req.param());
 		unwrap(await removeInstance(c.env, group, instance));
 		return c.json(SUCCESS);
 	})
-	.all("/delete-consumer/:group/:instance", methodNotAllowed)
 	.get("/topics", async (c) => {
 		const topics = await topicRegistry(c.env).listTopics();
 		const visible = topics.filter((t) => may(c, topicResource(t.name), "describe"));
 		return c.json(Object.fromEntries(visible.map((t) => [t.name, t.partitions])));
 	})
-	.all("/topics", methodNotAllowed)
 	.get("/consumers", async (c) => {
 		// Upstash lists the instances its server runs: here, groups with members, each described by its coordinator.
 		const groups = (await groupDirectory(c.env).list())
@@ -281,7 +269,6 @@ upstashRoutes
 			}),
 		);
 	})
-	.all("/consumers", methodNotAllowed)
 	.post("/offsets/:timestamp", async (c) => {
 		const { timestamp } = validate(OffsetsPath, c.req.param());
 		const asked = await requiredJson(c.req.raw, TopicPartitionsBody);
@@ -290,5 +277,4 @@ upstashRoutes
 			asked.map(async (tp) => ({ ...tp, offset: unwrap(await offsetAt(c.env, tp.topic, tp.partition, timestamp)) })),
 		);
 		return c.json(offsets);
-	})
-	.all("/offsets/:timestamp", methodNotAllowed);
+	});
