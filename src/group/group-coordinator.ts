@@ -16,7 +16,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { series } from "../metrics/catalog.ts";
 import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
+import { err, ok, type Result, thrownMessage } from "../shared/errors.ts";
 import {
 	EXPIRY_ROWS_PER_STEP,
 	GROUP_COMMIT_LINGER_MS,
@@ -317,7 +317,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			discovered = await Promise.all(asked);
 		} catch (error) {
 			// Keep serving the current assignment; the next call tries again.
-			console.error(`group coordinator: topic refresh failed: ${error instanceof Error ? error.message : String(error)}`);
+			console.error(`group coordinator: topic refresh failed: ${thrownMessage(error)}`);
 			return;
 		}
 		// A join or leave ran while we waited: it stored a newer view of the subscriptions than ours.
@@ -399,7 +399,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			await this.directory().publish(summary);
 			this.store.markPublished(summary.generation);
 		} catch (error) {
-			console.error(`group coordinator: publishing "${groupId}" failed: ${error instanceof Error ? error.message : String(error)}`);
+			console.error(`group coordinator: publishing "${groupId}" failed: ${thrownMessage(error)}`);
 		}
 	}
 

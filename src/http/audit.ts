@@ -10,6 +10,7 @@
  */
 
 import type { Context } from "hono";
+import { thrownMessage } from "../shared/errors.ts";
 import { AUDIT_RETENTION_MS } from "../shared/limits.ts";
 import { topicRegistry } from "../shared/stubs.ts";
 import { produce } from "../topic/produce.ts";
@@ -49,7 +50,7 @@ export async function audit(c: Context<AppEnv>, action: AuditAction, target: Aud
 	try {
 		if (await append(c.env, key, value)) return;
 	} catch (error) {
-		console.error(`audit: ${action} by ${value.actor} not recorded: ${error instanceof Error ? error.message : String(error)}`);
+		console.error(`audit: ${action} by ${value.actor} not recorded: ${thrownMessage(error)}`);
 		return;
 	}
 	console.error(`audit: ${action} by ${value.actor} not recorded`);

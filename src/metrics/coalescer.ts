@@ -5,6 +5,8 @@
  * and one more send follows. A failed send is logged and retried by the next trigger.
  */
 
+import { thrownMessage } from "../shared/errors.ts";
+
 export class Coalescer {
 	private running: Promise<void> | null = null;
 	private dirty = false;
@@ -36,7 +38,7 @@ export class Coalescer {
 			try {
 				await this.send();
 			} catch (error) {
-				console.error(`metrics: report failed: ${error instanceof Error ? error.message : String(error)}`);
+				console.error(`metrics: report failed: ${thrownMessage(error)}`);
 				return;
 			}
 		}

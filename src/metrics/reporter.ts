@@ -9,6 +9,7 @@
  * this.metrics.count(series("tributary_partition_bytes_appended_total", labels), bytes);
  */
 
+import { thrownMessage } from "../shared/errors.ts";
 import { METRICS_REPORT_INTERVAL_MS } from "../shared/limits.ts";
 import { metricsHub } from "../shared/stubs.ts";
 import { series } from "./catalog.ts";
@@ -68,7 +69,7 @@ export class MetricsReporter {
 			await metricsHub(this.env).retire(this.ctx.id.toString(), this.incarnation);
 		} catch (error) {
 			// Best effort, as reports are: a deletion does not wait on metrics. The source stays until retired again.
-			console.error(`metrics: retiring failed: ${error instanceof Error ? error.message : String(error)}`);
+			console.error(`metrics: retiring failed: ${thrownMessage(error)}`);
 		}
 	}
 

@@ -109,3 +109,8 @@ export function unwrap<T>(result: Result<T>): T {
 	if (result.ok) return result.value;
 	throw ApiError.from(result.error);
 }
+
+/** What a log line says of a thrown value: an Error's message, anything else as a string. */
+export function thrownMessage(thrown: unknown): string {
+	return thrown instanceof Error ? thrown.message : String(thrown);
+}

@@ -26,6 +26,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { LATENCY_BUCKETS_SECONDS, series } from "../../metrics/catalog.ts";
+import { thrownMessage } from "../../shared/errors.ts";
 import { METRICS_REPORT_INTERVAL_MS } from "../../shared/limits.ts";
 import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -130,7 +131,7 @@ export async function sendRequestCounters(env: Env): Promise<void> {
 	try {
 		await metricsHub(env).report(report);
 	} catch (error) {
-		console.error(`metrics: report failed: ${error instanceof Error ? error.message : String(error)}`);
+		console.error(`metrics: report failed: ${thrownMessage(error)}`);
 	}
 }
 
