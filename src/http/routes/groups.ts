@@ -145,7 +145,9 @@ export const PollBody = z.strictObject({
 	// "partitions": records grouped under their partition, as Kafka's fetch answers (and the cheaper body to build).
 	layout: z.optional(z.enum(POLL_LAYOUTS)),
 	// Kafka's seek and pause, on partitions the member owns: read positions to move first, partitions not to read.
-	seek: z.optional(z.array(z.extend(Partition, { offset: Offset })).check(z.maxLength(GROUP_PARTITIONS_MAX), eachPartitionOnce())),
+	seek: z.optional(
+		z.array(z.strictObject({ ...Partition.shape, offset: Offset })).check(z.maxLength(GROUP_PARTITIONS_MAX), eachPartitionOnce()),
+	),
 	paused: z.optional(z.array(Partition).check(z.maxLength(GROUP_PARTITIONS_MAX))),
 });
 

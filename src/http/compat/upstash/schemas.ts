@@ -24,7 +24,9 @@ import { UPSTASH_PARTITIONS_PER_REQUEST_MAX } from "./limits.ts";
 export const ConsumerId = GroupId;
 
 export const InstancePath = z.object({ group: ConsumerId, instance: ConsumerId });
-export const ConsumeTopicPath = z.extend(InstancePath, { topic: TopicName });
+// Schemas that add to another are built from its `shape` rather than with `z.extend`: the same schema, and zod's
+// extend (with the helpers it copies shapes with) stays out of the Worker's bundle, about 0.3 KiB gzipped.
+export const ConsumeTopicPath = z.object({ ...InstancePath.shape, topic: TopicName });
 export const ProduceTopicPath = z.object({ topic: TopicName });
 export const ProducePathMessage = z.object({ topic: TopicName, message: z.string() });
 export const ProduceQuery = z.object({ key: z.optional(shortString(HEADER_KEY_BYTES_MAX)) });
@@ -50,7 +52,7 @@ export const UpstashMessage = z.object({
 });
 
 /** One message as `/produce` takes it: the same with its topic. */
-export const UpstashTopicMessage = z.extend(UpstashMessage, { topic: TopicName });
+export const UpstashTopicMessage = z.object({ ...UpstashMessage.shape, topic: TopicName });
 
 function oneOrMany<S extends z.core.$ZodType>(item: S, max: number) {
 	return z.union([
@@ -66,7 +68,7 @@ export const ProduceBody = oneOrMany(UpstashTopicMessage, PRODUCE_RECORDS_MAX);
 export const ProduceTopicBody = oneOrMany(UpstashMessage, PRODUCE_RECORDS_MAX);
 
 export const TopicPartitionBody = z.object({ topic: TopicName, partition: Partition });
-export const TopicPartitionOffsetBody = z.extend(TopicPartitionBody, { offset: Offset });
+export const TopicPartitionOffsetBody = z.object({ ...TopicPartitionBody.shape, offset: Offset });
 
 export const FetchBody = z
 	.object({
