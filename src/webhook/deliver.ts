@@ -4,6 +4,7 @@
  * first `WEBHOOK_RESPONSE_BYTES_MAX` bytes of a response are read (for the attempt log); the rest is discarded.
  */
 
+import { concatBytes } from "../shared/bytes.ts";
 import { WEBHOOK_RESPONSE_BYTES_MAX, WEBHOOK_TIMEOUT_MS } from "../shared/limits.ts";
 import { parseRetryAfter } from "./retry-policy.ts";
 import { signatureHeaders } from "./signing.ts";
@@ -37,13 +38,7 @@ async function readCapped(response: Response, limitBytes: number): Promise<strin
 		received += value.byteLength;
 	}
 	await reader.cancel().catch(() => {});
-	const all = new Uint8Array(received);
-	let at = 0;
-	for (const chunk of chunks) {
-		all.set(chunk, at);
-		at += chunk.byteLength;
-	}
-	return new TextDecoder().decode(all.subarray(0, Math.min(received, limitBytes)));
+	return new TextDecoder().decode(concatBytes(chunks).subarray(0, Math.min(received, limitBytes)));
 }
 
 /** Sends one attempt. Never throws: every failure is an `AttemptResult` the retry policy judges. */

@@ -15,6 +15,7 @@
  */
 
 import { assert } from "../../shared/assert.ts";
+import { concatBytes } from "../../shared/bytes.ts";
 
 /** Digits of the zero-padded base offset in a segment key: object listings then sort in offset order. */
 export const SEGMENT_KEY_OFFSET_DIGITS = 20;
@@ -93,13 +94,8 @@ export function encodeSegment(batches: readonly SegmentBatch[]): EncodedSegment 
 		});
 		byteStart += byteLength;
 	});
-	const body = new Uint8Array(byteStart);
-	let at = 0;
-	for (const part of parts) {
-		body.set(part, at);
-		at += part.byteLength;
-	}
-	assert(at === body.byteLength, "the body is exactly the batches");
+	const body = concatBytes(parts);
+	assert(byteStart === body.byteLength, "the body is exactly the batches");
 	return { body, entries };
 }
 

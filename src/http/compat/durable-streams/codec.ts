@@ -9,6 +9,7 @@
 import type { RecordEnds, Utf8Parts } from "../../../partition/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { base64Decode } from "../../../shared/base64.ts";
+import { concatBytes } from "../../../shared/bytes.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { parseJsonExact, utf8ByteLength } from "../../../shared/json.ts";
 import {
@@ -101,15 +102,7 @@ function payloadOf(line: string, json: boolean): Payload {
 
 /** A byte stream's read body from its stored lines: the bytes one after another. */
 function bytesReadBody(lines: string): Uint8Array {
-	const parts = payloads(lines, false);
-	const total = parts.reduce((n, p) => n + p.bytes.byteLength, 0);
-	const out = new Uint8Array(total);
-	let at = 0;
-	for (const p of parts) {
-		out.set(p.bytes, at);
-		at += p.bytes.byteLength;
-	}
-	return out;
+	return concatBytes(payloads(lines, false).map((p) => p.bytes));
 }
 
 /**
