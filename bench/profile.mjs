@@ -17,7 +17,10 @@
  * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window;
  * `stream-array`: the WebSocket with `?reports=array`),
  * `group` (the group-4m-4p scenario: 4 members poll 500 + commit with the next poll over 4 partitions; sampling
- * starts after its backlog fill, when the members join), `group-partitions` (the same, polls laid out by partition).
+ * starts after its backlog fill, when the members join), `group-partitions` (the same, polls laid out by partition),
+ * `group-fetch` (the group rows' plain-fetch reference: 4 clients each paging 500 records of one partition of such a
+ * backlog, from its middle on, so its reads come from SQLite as the group's do; `fetch` pages a backlog the batch
+ * cache mostly holds, and its partition object's share is no reference for a group's).
  *
  * With PROFILE_HEAP=1 it also takes V8's sampling heap profile over the same window and prints the bytes allocated
  * per record by allocating function and caller (collected ones included). stream-array, for one: ~5.7 KB a 1 KiB
@@ -42,13 +45,14 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleWorker, descendantCpuSeconds, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
-import { groupConsumeScenario } from "./lib/group-consume.mjs";
+import { groupClient, groupConsumeScenario, openGroupLoad, POLL_RECORDS } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
 import { countedSamples, formatSplit, sideSplit, workerTarget } from "./lib/profile-split.mjs";
 import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
+import { fetchMeasurement } from "./scenarios/group.mjs";
 
 /**
  * PROFILE_HEAP=1 also samples where the isolate allocates over the window (V8's sampling heap profiler): bytes per
@@ -101,6 +105,7 @@ const SHAPES = [
 	"stream-ndjson",
 	"group",
 	"group-partitions",
+	"group-fetch",
 ];
 const WARMUP_MS = 2_000;
 /** Microseconds between samples: fine enough for functions that take tens of µs per request. */
@@ -251,6 +256,25 @@ async function loadFor(shape, http, server) {
 			});
 			if (result.drained) console.error("group: a member ran dry before the window ended; raise GROUP_BACKLOG_RECORDS");
 			return { records: result.records, recordsPerSec: result.records / result.seconds };
+		};
+	}
+	if (shape === "group-fetch") {
+		return async (durationMs, window) => {
+			const api = groupClient(server.url, server.token);
+			// The group's topic and backlog; no member joins.
+			const setup = await openGroupLoad(api, { backlogRecords: GROUP_BACKLOG_RECORDS });
+			try {
+				const perPartition = setup.backlogRecords / setup.partitions;
+				const { measurement, check } = fetchMeasurement(api.http, setup.topic, perPartition, POLL_RECORDS);
+				await measurement.warmUp(WARMUP_MS);
+				window.starts();
+				const result = await measurement.measure(durationMs).finally(window.ends);
+				const failed = check();
+				if (failed.length > 0) throw new Error(`group-fetch: ${failed[0]}`);
+				return { records: result.records, recordsPerSec: result.recordsPerSec };
+			} finally {
+				await setup.tearDown();
+			}
 		};
 	}
 	if (shape === "healthz") {

@@ -121,7 +121,7 @@ function groupMeasurement(load, state) {
  * @param {number} perPartition records in each partition
  * @param {number} pollRecords
  */
-function fetchMeasurement(http, topic, perPartition, pollRecords) {
+export function fetchMeasurement(http, topic, perPartition, pollRecords) {
 	const cursors = Array.from({ length: MEMBERS }, () => ({
 		offset: Math.floor(perPartition / 2),
 		checked: false,
