@@ -164,7 +164,9 @@ export function readLog(
  * route and group polls): rows are read as their stored bytes and cut as bytes, cached ASCII batches are
  * kept as UTF-8 once read so, and no page is assembled here: the reader copies the parts into its answer once.
  * `withEnds`: each part comes with where its records end (`recordEnds`), for a reader that walks them (a poll's
- * splice); the fetch route sends its parts on whole and does not ask. `logEnd` as for `readLog`.
+ * splice); the fetch route sends its parts on whole and does not ask. `logEnd` as for `readLog`. `views`: a batch
+ * cut is handed over as a view of its bytes, for a reader that copies the parts into a Blob in this object; a cut
+ * that crosses RPC is copied out instead, or the RPC would send the whole batch.
  */
 export function readLogUtf8(
 	sql: SqlStorage,
@@ -174,8 +176,9 @@ export function readLogUtf8(
 	cache: BatchCache | null = null,
 	withEnds = false,
 	logEnd = Number.POSITIVE_INFINITY,
+	views = false,
 ): LogSlice<Utf8Parts> {
-	return walkLog(sql, offset, maxRecords, maxBytes, cache, true, withEnds, logEnd).sliceUtf8();
+	return walkLog(sql, offset, maxRecords, maxBytes, cache, true, withEnds, logEnd, views).sliceUtf8();
 }
 
 /**
@@ -203,8 +206,9 @@ function walkLog(
 	utf8 = false,
 	withEnds = false,
 	logEnd = Number.POSITIVE_INFINITY,
+	views = false,
 ): SliceReader {
-	const read = new SliceReader(offset, maxRecords, maxBytes, utf8, withEnds);
+	const read = new SliceReader(offset, maxRecords, maxBytes, utf8, withEnds, views);
 	// Nothing at or past the end: a poll at the tail with nothing cached would otherwise read the last row (2 rows
 	// billed, its text up to `READ_INLINE_BATCH_BYTES_MAX` read) only to skip it.
 	if (offset >= logEnd) return read;
@@ -336,6 +340,8 @@ class SliceReader {
 		private readonly utf8: boolean,
 		/** Whether a UTF-8 read answers where each part's records end. */
 		private readonly withEnds: boolean,
+		/** Whether a UTF-8 read's cuts are views of their batches (`readLogUtf8`'s `views`). */
+		private readonly views = false,
 	) {
 		assert(utf8 || !withEnds, "record ends are of UTF-8 parts");
 		this.nextOffset = offset;
@@ -408,7 +414,14 @@ class SliceReader {
 		const { utf8, baseOffset, lastOffset } = batch;
 		const dense = lastOffset - baseOffset + 1 === batch.recordCount;
 		if (this.utf8 && utf8 !== undefined) {
-			const take = takeLinesUtf8({ utf8, baseOffset, lastOffset, dense }, this.offset, room, cutHints.get(utf8) ?? null, endsOf(batch));
+			const take = takeLinesUtf8(
+				{ utf8, baseOffset, lastOffset, dense },
+				this.offset,
+				room,
+				cutHints.get(utf8) ?? null,
+				endsOf(batch),
+				this.views,
+			);
 			if (take.stop !== null) cutHints.set(utf8, take.stop);
 			return take;
 		}

@@ -435,11 +435,12 @@ export class PartitionLog extends DurableObject<Env> {
 		return this.readParts(request, withEnds);
 	}
 
-	/** `readUtf8`; `withEnds`: each part with where its records end (a poll's splice walks them; a fetch does not). */
-	private async readParts(request: ReadRequest, withEnds: boolean): Promise<Result<ReadAnswer<Utf8Parts>>> {
+	/** `readUtf8`; `withEnds`: with where each part's records end (a poll's splice walks them); `views`: see `readLogUtf8`. */
+	private async readParts(request: ReadRequest, withEnds: boolean, views = false): Promise<Result<ReadAnswer<Utf8Parts>>> {
 		const start = await this.readStart(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
-		const slice = readLogUtf8(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot, withEnds, this.view.nextOffset);
+		const { maxRecords, maxBytes } = request;
+		const slice = readLogUtf8(this.sql, start.value, maxRecords, maxBytes, this.hot, withEnds, this.view.nextOffset, views);
 		return ok(this.answerRead(slice, start.value));
 	}
 
@@ -448,7 +449,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * the edge as a stream the runtime pipes into the response, not as parts the RPC serialises and the edge copies.
 	 */
 	async readFetchBody(request: ReadRequest): Promise<Result<FetchBody | RemoteRead>> {
-		const read = await this.readParts(request, false);
+		const read = await this.readParts(request, false, true);
 		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
 		const body = fetchBodyBlob(read.value);
 		return ok({ body: body.stream(), bytes: body.size });
@@ -461,7 +462,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * runtime pipes into the response.
 	 */
 	async readPollBody(request: ReadRequest, head: string, tail: string): Promise<Result<PollShare | RemoteRead>> {
-		const read = await this.readParts(request, false);
+		const read = await this.readParts(request, false, true);
 		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
 		const { records, recordEnds: _, ...figures } = read.value;
 		if (figures.recordCount === 0) return ok({ ...figures, body: null, bytes: 0 });

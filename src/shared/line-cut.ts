@@ -24,7 +24,7 @@ export interface LineMark {
 }
 
 export interface LineTake<Part> {
-	/** The lines taken, as stored: one substring of the text, or a copy of the bytes in a buffer of its own. */
+	/** The lines taken, as stored: one substring of the text, or a copy of the bytes in a buffer of its own (a view of them if asked). */
 	readonly text: Part;
 	/** Where the lines taken start in the batch (characters or bytes, as the source counts). */
 	readonly start: number;
@@ -89,6 +89,8 @@ class Utf8Lines implements LineSource<Uint8Array> {
 		private readonly bytes: Uint8Array,
 		/** Where each line ends (`recordEnds` of the bytes), when known: separators are looked up, not searched for. */
 		private readonly ends: Uint32Array | null,
+		/** Whether what is taken is a view of the bytes instead of a copy (see `takeLinesUtf8`). */
+		private readonly views: boolean,
 	) {}
 	get length(): number {
 		return this.bytes.length;
@@ -106,7 +108,7 @@ class Utf8Lines implements LineSource<Uint8Array> {
 		return lineOffset(decoder.decode(this.bytes.subarray(start, start + LINE_PREFIX_MAX)));
 	}
 	slice(start: number, end: number): Uint8Array {
-		return this.bytes.slice(start, end);
+		return this.views ? this.bytes.subarray(start, end) : this.bytes.slice(start, end);
 	}
 }
 
@@ -122,6 +124,7 @@ export function takeLines(batch: BatchLines & { readonly text: string; readonly 
  * `takeLines` on a batch's UTF-8: the same lines, cut as bytes, what it took copied out. `from`: where an earlier cut
  * of the same bytes stopped (its `stop`), so a read paging on starts there without walking to it. `ends`: where its
  * lines end (`recordEnds` of `utf8`), if known, so the cut looks its separators up instead of searching the bytes.
+ * `views`: what it took is a view of `utf8`, for a reader that copies it on within the object (not over RPC).
  */
 export function takeLinesUtf8(
 	batch: BatchLines & { readonly utf8: Uint8Array },
@@ -129,9 +132,10 @@ export function takeLinesUtf8(
 	room: ReadRoom,
 	from: LineMark | null,
 	ends: Uint32Array | null = null,
+	views = false,
 ) {
 	assert(ends === null || ends.at(-1) === batch.utf8.length, "a batch's line ends are its own");
-	return cut(new Utf8Lines(batch.utf8, ends), batch, offset, room, from);
+	return cut(new Utf8Lines(batch.utf8, ends, views), batch, offset, room, from);
 }
 
 /** Where the line holding `offset` starts (or the first line after it, in a batch with gaps); -1 if none does. */

@@ -100,7 +100,7 @@ function takeBySplit(text: string, offset: number, room: ReadRoom) {
 	return { text: taken.join(RECORD_SEPARATOR), count: taken.length, bytes, lastOffset, complete: true };
 }
 
-describe("takeLines and takeLinesUtf8 (part of a stored batch, as one substring or one copy of its bytes)", () => {
+describe("takeLines and takeLinesUtf8 (part of a stored batch, as one substring, one copy of its bytes or a view of them)", () => {
 	const batch = fc.record({
 		baseOffset: fc.nat({ max: 1000 }),
 		// Per line: the gap before it (0 = dense), and its value.
@@ -142,6 +142,11 @@ describe("takeLines and takeLinesUtf8 (part of a stored batch, as one substring 
 				const ends = recordEnds(batch.utf8);
 				expect(ends.length).toBe(lines.length);
 				expect(takeLinesUtf8(batch, offset, room, null, ends)).toEqual(withoutEnds);
+				// A copy in a buffer of its own (what crosses RPC), or asked for views, the same bytes seen in the batch's.
+				expect(bytesTaken.byteLength).toBe(bytesTaken.buffer.byteLength);
+				const viewed = takeLinesUtf8(batch, offset, room, null, ends, true);
+				expect(viewed).toEqual(withoutEnds);
+				if (viewed.count > 0) expect(viewed.text.buffer).toBe(batch.utf8.buffer);
 				if (stopUtf8 === null) return;
 				// The next page, from where this cut stopped, with and without the mark: the same lines.
 				const next = { records: 3, bytes: 200, firstOfRead: true };
