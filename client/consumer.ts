@@ -171,12 +171,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * one session (`sessionTimeoutMs`), as long as the group would wait for this member had its process died: awaited
 	 * inside the loop, or on an iterator driven by hand that is not advanced again, no turn comes, so past that stop()
 	 * leaves as `close()` does, and the record in hand, not known to be done, is delivered again. Inside the loop,
-	 * `break` leaves at once and counts that record as processed.
+	 * `break` leaves at once and counts that record as processed. Once `close()` was called, stop() is that close.
 	 */
 	stop(): Promise<void> {
 		this.#closed = true;
 		this.#stopping ??= (async () => {
-			if (this.#turn.inTurn) await this.#turn.movesOn(this.#sessionTimeoutMs);
+			// After a close() the member has left or is leaving: nothing the loop finishes can be committed any more.
+			if (this.#turn.inTurn && this.#closing === null) await this.#turn.movesOn(this.#sessionTimeoutMs);
 			await this.close();
 		})();
 		return this.#stopping;

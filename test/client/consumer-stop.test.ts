@@ -265,6 +265,21 @@ describe("SDK consumer stop() and close() together", { timeout: 20_000 }, () => 
 	});
 });
 
+describe("SDK consumer stop() after close()", { timeout: 20_000 }, () => {
+	it("stop() after a close() from outside, the loop still on its record, resolves with that close", async () => {
+		const { topic, group } = await filled("close-stop", 5);
+		const { client } = wiredClient();
+		// The default session (45 s) is longer than this test may take: stop() must not wait it out.
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const it = consumer[Symbol.asyncIterator]();
+		await it.next();
+		await consumer.close();
+		await consumer.stop();
+		expect((await groupState(group)).members).toEqual([]);
+		expect(await it.next()).toEqual({ done: true, value: undefined });
+	});
+});
+
 describe("SDK consumer recovering from a 5xx", { timeout: 30_000 }, () => {
 	it("keeps the records it processed when a poll fails: the member that joins again commits them, and reads on", async () => {
 		const { topic, group } = await filled("recover", 20);
