@@ -171,7 +171,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * one session (`sessionTimeoutMs`), as long as the group would wait for this member had its process died: awaited
 	 * inside the loop, or on an iterator driven by hand that is not advanced again, no turn comes, so past that stop()
 	 * leaves as `close()` does, and the record in hand, not known to be done, is delivered again. Inside the loop,
-	 * `break` leaves at once and counts that record as processed. Once `close()` was called, stop() is that close.
+	 * `break` leaves at once and counts that record as processed, and so does stop() not awaited there (the loop ends
+	 * once its body returns). Once `close()` was called, stop() is that close.
 	 */
 	stop(): Promise<void> {
 		this.#closed = true;

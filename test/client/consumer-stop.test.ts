@@ -146,6 +146,24 @@ describe("SDK consumer stop() while the record in hand is no longer this member'
 	});
 });
 
+describe("SDK consumer stop() called inside the loop, not awaited", { timeout: 20_000 }, () => {
+	it("ends the loop once the body returns: the record in hand is committed and the member has left when the loop ends", async () => {
+		const { topic, group } = await filled("stop-in-void", 10);
+		const { client } = wiredClient();
+		// The default session (45 s) is longer than this test may take: nothing may wait for it.
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const seen: number[] = [];
+		for await (const record of consumer) {
+			seen.push(record.offset);
+			if (record.offset === 4) void consumer.stop();
+		}
+		expect(seen).toEqual([0, 1, 2, 3, 4]);
+		const state = await groupState(group);
+		expect(state.members).toEqual([]);
+		expect(state.offsets[0]?.committed).toBe(5);
+	});
+});
+
 // Each test waits out a whole session for a loop that never comes back, on its own topic and group: run together,
 // the file waits for one session rather than two.
 describe.concurrent("SDK consumer stop() from the loop itself", { timeout: 30_000 }, () => {
