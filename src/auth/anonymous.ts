@@ -14,6 +14,7 @@
  *   -d '{"acl":[{"resource":"topic:ds.public*","operations":["consume"]}]}'
  */
 
+import { unwrap } from "../shared/errors.ts";
 import { keyAuthority } from "../shared/stubs.ts";
 import type { KeyInfo, KeyPatch } from "./types.ts";
 
@@ -34,11 +35,13 @@ export async function loadAnonymous(env: Env): Promise<KeyInfo> {
 /**
  * Changes anonymous's grant where it is stored: with `whole` (`PUT`) `change` replaces it; otherwise (`PATCH`) it is
  * merged into the grant as stored then, so a change another admin made meanwhile is kept, not overwritten with what
- * this one last read. It has no secret: the empty digest matches none (see secret.ts).
+ * this one last read. With `ifMatch` (an If-Match's strong tags), only while the stored grant's tag is one of them:
+ * checked there too, so no change lands between the check and the write. It has no secret: the empty digest matches
+ * none (see secret.ts).
  */
-export async function changeAnonymous(env: Env, change: KeyPatch, whole: boolean): Promise<KeyInfo> {
+export async function changeAnonymous(env: Env, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): Promise<KeyInfo> {
 	const fresh = { ...ANONYMOUS_DEFAULT, createdAtMs: Date.now(), secretSha256: "" };
-	const { secretSha256: _, ...info } = await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, change, whole);
+	const { secretSha256: _, ...info } = unwrap(await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, change, whole, ifMatch));
 	return info;
 }
 

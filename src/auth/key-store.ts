@@ -31,6 +31,7 @@ import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, partitionLog } from "../shared/stubs.ts";
 import type { AclEntry } from "./acl.ts";
+import { grantTag } from "./grant-tag.ts";
 import { mergeQuotas } from "./quota-patch.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
@@ -212,13 +213,16 @@ export class KeyStore extends DurableObject<Env> {
 	/**
 	 * Authority: changes the key it holds by `change` (made to `key` instead with `whole`, or when it holds none yet),
 	 * and answers it as stored. Read and written with no await between, so no other change of it runs in between and
-	 * is lost.
+	 * is lost. With `ifMatch` (the strong tags of an If-Match), only while the grant held is one of them.
 	 */
-	changeKey(key: StoredKey, change: KeyPatch, whole: boolean): StoredKey {
-		const held = (whole ? null : this.getKey(key.id)) ?? key;
+	changeKey(key: StoredKey, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): Result<StoredKey> {
+		const stored = this.getKey(key.id) ?? key;
+		if (ifMatch !== undefined && !ifMatch.includes(grantTag(stored)))
+			return err("precondition_failed", "the grant changed since its ETag was read: read it again");
+		const held = whole ? key : stored;
 		const next = { ...held, acl: change.acl ?? held.acl, quotas: mergeQuotas(held.quotas, change.quotas ?? {}) };
 		this.install(next);
-		return next;
+		return ok(next);
 	}
 
 	/** Authority: key `id`'s quotas are `quotas` from the next charge on; false when it does not hold the key. */

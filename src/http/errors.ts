@@ -68,6 +68,7 @@ export const ERRORS = {
 	key_limit_reached: { status: 409, retriable: false },
 	quota_exceeded: { status: 429, retriable: true },
 	length_required: { status: 411, retriable: false },
+	precondition_failed: { status: 412, retriable: false },
 } as const satisfies Record<ErrorCode, ErrorFacts>;
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {

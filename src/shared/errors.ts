@@ -59,7 +59,9 @@ export type ErrorCode =
 	| "key_not_found"
 	| "key_limit_reached"
 	| "quota_exceeded"
-	| "length_required";
+	| "length_required"
+	/** An `If-Match` (RFC 9110 §13.1.1) named a state the resource is no longer in: nothing was changed. */
+	| "precondition_failed";
 
 /**
  * Recovery data an error carries: plain JSON two levels deep, so it survives RPC and goes on the wire as it is.

@@ -21,13 +21,22 @@ let doc: Json;
 /** Route key → statuses seen, each response checked against the document. */
 const seen = new Map<string, Set<number>>();
 
-function responseSchema(routeKey: string, status: number, mediaType: string): Json | null {
+function operation(routeKey: string): Json {
 	const [method, path] = routeKey.split(" ") as [string, string];
 	const op = ((doc.paths as Json)[path.replace(/:([A-Za-z_]+)/g, "{$1}")] as Json | undefined)?.[method.toLowerCase()] as Json | undefined;
 	expect(op, `${routeKey} is in the document`).toBeDefined();
-	const responses = (op as Json).responses as Record<string, Json>;
+	return op as Json;
+}
+
+function documentedResponse(routeKey: string, status: number): Json {
+	const responses = operation(routeKey).responses as Record<string, Json>;
 	const response = responses[String(status)] ?? responses[`${String(status)[0]}XX`];
 	expect(response, `${routeKey} documents status ${status}`).toBeDefined();
+	return response as Json;
+}
+
+function responseSchema(routeKey: string, status: number, mediaType: string): Json | null {
+	const response = documentedResponse(routeKey, status);
 	const content = (response as Json).content as Record<string, { schema: Json }> | undefined;
 	if (content === undefined) return null;
 	const entry = content[mediaType];
@@ -42,6 +51,8 @@ async function checked<T = Json>(routeKey: string, method: string, path: string,
 	const response = await call(method, path, options);
 	const text = await response.text();
 	expect(response.status, `${method} ${path} → ${text}`).toBe(status);
+	for (const header of Object.keys((documentedResponse(routeKey, status).headers ?? {}) as Json))
+		expect(response.headers.get(header), `${routeKey} ${status} sends the ${header} it documents`).not.toBeNull();
 	const type = (response.headers.get("Content-Type") ?? "").split(";")[0] ?? "";
 	const schema = responseSchema(routeKey, status, type === "" ? "none" : type);
 	const statuses = seen.get(routeKey) ?? new Set<number>();
@@ -171,6 +182,17 @@ describe("responses match the OpenAPI document", () => {
 		await checked("PATCH /v1/anonymous", "PATCH", "/v1/anonymous", 400, { body: { acl: null } });
 		await checked("PUT /v1/anonymous", "PUT", "/v1/anonymous", 200, { body: { acl: [] } });
 		await checked("PUT /v1/anonymous", "PUT", "/v1/anonymous", 400, { body: { acl: [], extra: 1 } });
+		const stale = { headers: { "If-Match": '"stale"' } };
+		await checked("PUT /v1/anonymous", "PUT", "/v1/anonymous", 412, { body: { acl: [] }, ...stale });
+		await checked("PATCH /v1/anonymous", "PATCH", "/v1/anonymous", 412, { body: { acl: [] }, ...stale });
+		for (const key of ["GET /v1/anonymous", "PUT /v1/anonymous", "PATCH /v1/anonymous"]) {
+			expect(Object.keys(documentedResponse(key, 200).headers ?? {}), `${key} documents its ETag`).toContain("ETag");
+			if (key === "GET /v1/anonymous") continue;
+			expect(operation(key).parameters, `${key} documents If-Match`).toContainEqual(
+				expect.objectContaining({ name: "If-Match", in: "header" }),
+			);
+			expect(operation(key).responses, `${key} documents its 412`).toHaveProperty("412");
+		}
 		await checked("DELETE /v1/topics/:topic", "DELETE", T, 204);
 	});
 });

@@ -58,14 +58,24 @@ function requestBody(key: DocumentedRoute, op: Operation): JsonSchema | undefine
 
 const ERROR_REF = { $ref: "#/components/schemas/Error" };
 
+function headerObjects(headers: Readonly<Record<string, string>>): JsonSchema {
+	return Object.fromEntries(Object.entries(headers).map(([name, description]) => [name, { description, schema: { type: "string" } }]));
+}
+
 function responses(op: Operation): JsonSchema {
 	const out: Record<string, JsonSchema> = {};
 	for (const [status, schema] of Object.entries(op.responses)) {
 		const content: Record<string, JsonSchema> = {};
 		if (schema !== null) content["application/json"] = { schema: jsonSchema(schema, "output") };
 		for (const [media, description] of Object.entries(op.responseMedia ?? {})) content[media] = { schema: { type: "string", description } };
-		out[status] = { description: status === "204" ? "No content" : "Success", ...(Object.keys(content).length > 0 ? { content } : {}) };
+		out[status] = {
+			description: status === "204" ? "No content" : "Success",
+			...(Object.keys(content).length > 0 ? { content } : {}),
+			...(op.responseHeaders === undefined ? {} : { headers: headerObjects(op.responseHeaders) }),
+		};
 	}
+	for (const [status, description] of Object.entries(op.errors ?? {}))
+		out[status] = { description, content: { "application/json": { schema: ERROR_REF } } };
 	out["4XX"] = { description: "The request was refused; `error.code` says why", content: { "application/json": { schema: ERROR_REF } } };
 	out["5XX"] = {
 		description: "Unavailable or failed; `error.retriable` says whether to retry",

@@ -55,11 +55,28 @@ export interface Operation {
 	readonly responses: Readonly<Record<number, z.core.$ZodType | null>>;
 	/** Other success media types (text, streams), described. */
 	readonly responseMedia?: Readonly<Record<string, string>>;
+	/** Headers every success answer carries: name → description. */
+	readonly responseHeaders?: Readonly<Record<string, string>>;
+	/** Error statuses the operation names apart from any 4XX: status → when. */
+	readonly errors?: Readonly<Record<number, string>>;
 }
 
 const IDEMPOTENCY_KEY = {
 	name: "Idempotency-Key",
 	description: "Makes a retried produce land once: the same key with the same body answers the first offsets",
+};
+
+/** Optimistic concurrency on anonymous's grant (RFC 9110 §8.8.3, §13.1.1). */
+const GRANT_ETAG = { ETag: "The grant's entity tag as stored now: send it as If-Match to change this grant only" };
+const IF_MATCH_GRANT = {
+	headers: [
+		{
+			name: "If-Match",
+			description: "Applies the change only while the grant's ETag is one of these (or *), else 412; a weak tag never matches",
+		},
+	],
+	responseHeaders: GRANT_ETAG,
+	errors: { 412: "`precondition_failed`: the grant changed since the If-Match's ETag was read; read it again" },
 };
 
 export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
@@ -294,12 +311,14 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary: "What a request without credentials may do (nothing until an admin grants it)",
 		tag: "keys",
 		responses: { 200: R.AnonymousGrant },
+		responseHeaders: GRANT_ETAG,
 	},
 	"PUT /v1/anonymous": {
 		summary: "Replace the anonymous principal's ACL and quotas",
 		tag: "keys",
 		body: { schema: AnonymousBody },
 		responses: { 200: R.AnonymousGrant },
+		...IF_MATCH_GRANT,
 	},
 	"PATCH /v1/anonymous": {
 		summary:
@@ -307,6 +326,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		tag: "keys",
 		body: { schema: AnonymousPatchBody },
 		responses: { 200: R.AnonymousGrant },
+		...IF_MATCH_GRANT,
 	},
 	"GET /metrics": {
 		summary: "Every figure in the Prometheus text format (admin, or describe on cluster)",

@@ -14,7 +14,9 @@
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import { changeAnonymous, loadAnonymous } from "../../auth/anonymous.ts";
+import { grantTag } from "../../auth/grant-tag.ts";
 import type { KeyInfo, KeyPatch } from "../../auth/types.ts";
+import { ApiError } from "../../shared/errors.ts";
 import { KEY_ACL_ENTRIES_MAX } from "../../shared/limits.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
@@ -29,18 +31,32 @@ export const AnonymousBody = z.strictObject({ acl: AclBody, quotas: z._default(z
 
 export const AnonymousPatchBody = z.strictObject({ acl: z.optional(AclBody), quotas: z.optional(QuotasPatchBody) });
 
-function anonymousView(grant: KeyInfo) {
-	return { acl: grant.acl, quotas: grant.quotas };
+/**
+ * The tags a write's If-Match lists: none to check without one, or with `*` (a grant always exists); else its strong
+ * tags, as If-Match compares strongly (RFC 9110 §13.1.1): a weak tag names no exact grant, so it never matches. A tag
+ * not quoted as an ETag is (a pasted bare digest, most likely) is refused rather than taken as a tag that cannot match.
+ */
+function ifMatchTags(header: string | undefined): string[] | undefined {
+	if (header === undefined || header.trim() === "*") return undefined;
+	const tags = header.split(",").map((tag) => tag.trim());
+	if (!tags.every((tag) => /^(W\/)?"[^"]*"$/.test(tag))) throw new ApiError("invalid_request", 'If-Match takes * or ETags as quoted: "…"');
+	return tags.filter((tag) => tag[0] === '"');
+}
+
+/** The grant as the API shows it, its tag in the `ETag` header. */
+function anonymousView(c: Context<AppEnv>, grant: KeyInfo) {
+	c.header("ETag", grantTag(grant));
+	return c.json({ acl: grant.acl, quotas: grant.quotas });
 }
 
 /** Changes the grant (`whole`: replaces it), audits it, and answers it as stored. */
 async function change(c: Context<AppEnv>, patch: KeyPatch, whole: boolean) {
-	const saved = await changeAnonymous(c.env, patch, whole);
+	const saved = await changeAnonymous(c.env, patch, whole, ifMatchTags(c.req.header("If-Match")));
 	await audit(c, "anonymous.update", { principal: saved.id, entries: saved.acl.length });
-	return c.json(anonymousView(saved));
+	return anonymousView(c, saved);
 }
 
 export const anonymousRoutes = new Hono<AppEnv>()
-	.get("/", async (c) => c.json(anonymousView(await loadAnonymous(c.env))))
+	.get("/", async (c) => anonymousView(c, await loadAnonymous(c.env)))
 	.put("/", async (c) => change(c, validate(AnonymousBody, await readJson(c.req.raw)), true))
 	.patch("/", async (c) => change(c, validate(AnonymousPatchBody, await readRouteJson(c)), false));
