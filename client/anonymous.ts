@@ -16,37 +16,80 @@ export interface AnonymousAccess {
 	readonly quotas: Record<string, number>;
 }
 
+/**
+ * A conditional change (RFC 9110 §13.1.1): `ifMatch`, a grant's ETag (`etagOf`), applies it only while the grant is
+ * still that one; otherwise it is refused with a `TributaryError` whose `code` is `"precondition_failed"` (412), and
+ * the caller reads the grant again and decides. Left out: the change applies whatever the grant is now.
+ */
+export interface ConditionalChange {
+	readonly ifMatch?: string | undefined;
+}
+
 export class Anonymous {
 	readonly #http: Http;
+	/** The ETag of each grant this client was answered, by the object it answered (so the grant's shape stays as it was). */
+	readonly #tags = new WeakMap<AnonymousAccess, string>();
 	constructor(http: Http) {
 		this.#http = http;
 	}
 
-	/** The grant now: `{ acl: [], quotas: {} }` until an admin makes one. */
+	/** The grant now: `{ acl: [], quotas: {} }` until an admin makes one. Its ETag: `etagOf`. */
 	get(): Promise<AnonymousAccess> {
-		return this.#http.request("GET", PATH);
+		return this.#send("GET", undefined);
+	}
+
+	/**
+	 * The ETag of a grant that `get`, `set` or `update` answered, as the API sent it; undefined for any other object.
+	 * @example
+	 * const grant = await client.anonymous.get();
+	 * await client.anonymous.update({ acl: [...grant.acl, entry] }, { ifMatch: client.anonymous.etagOf(grant) });
+	 */
+	etagOf(grant: AnonymousAccess): string | undefined {
+		return this.#tags.get(grant);
 	}
 
 	/**
 	 * Replaces the grant whole, ACL and quotas at once (quotas left out are removed): the next credential-less
-	 * request is held to it.
+	 * request is held to it. With `ifMatch`, only while the grant is still that one (see `ConditionalChange`).
 	 * @example await client.anonymous.set({ acl: [{ resource: "topic:news.*", operations: ["consume"] }], quotas: { requests_per_sec: 100 } })
 	 * @example await client.anonymous.set({ acl: [] }) // closes public access
 	 */
-	set(access: { acl: readonly AclEntry[]; quotas?: Readonly<Record<string, number>> }): Promise<AnonymousAccess> {
-		// A whole replacement: sending it twice changes nothing, so a retry is always safe.
-		return this.#http.request("PUT", PATH, { body: access, retry: "always" });
+	set(
+		access: { acl: readonly AclEntry[]; quotas?: Readonly<Record<string, number>> },
+		options: ConditionalChange = {},
+	): Promise<AnonymousAccess> {
+		return this.#send("PUT", access, options.ifMatch);
 	}
 
 	/**
 	 * Changes part of the grant, at once (a JSON Merge Patch): in `quotas` a rate sets one, `null` removes it, one not
 	 * named is kept, even when another admin changes it meanwhile; `acl`, when given, replaces the whole ACL (a patch
-	 * replaces an array). Answers the grant as stored now.
+	 * replaces an array): send it with `ifMatch` so an entry another admin added since the read is not lost. Answers
+	 * the grant as stored now.
 	 * @example await client.anonymous.update({ quotas: { requests_per_sec: 50, fetch_bytes_per_sec: null } })
 	 * @example await client.anonymous.update({ acl: [] }) // closes public access, the quotas kept
 	 */
-	update(patch: { acl?: readonly AclEntry[]; quotas?: Readonly<Record<string, number | null>> }): Promise<AnonymousAccess> {
-		// The same patch applied twice leaves the same grant, so a retry is always safe.
-		return this.#http.request("PATCH", PATH, { body: patch, retry: "always" });
+	update(
+		patch: { acl?: readonly AclEntry[]; quotas?: Readonly<Record<string, number | null>> },
+		options: ConditionalChange = {},
+	): Promise<AnonymousAccess> {
+		return this.#send("PATCH", patch, options.ifMatch);
+	}
+
+	async #send(method: "GET" | "PUT" | "PATCH", body: unknown, ifMatch?: string): Promise<AnonymousAccess> {
+		let tag: string | null = null;
+		const grant = await this.#http.request<AnonymousAccess>(method, PATH, {
+			body,
+			headers: ifMatch === undefined ? {} : { "If-Match": ifMatch },
+			// Unconditional, the same replacement or patch twice leaves the same grant: a retry is always safe. A
+			// conditional one is sent again only when the server said it did nothing: were the first to land unseen,
+			// the retry's 412 would say it had not.
+			retry: ifMatch === undefined ? "always" : "unsent",
+			onHeaders: (headers) => {
+				tag = headers.get("ETag");
+			},
+		});
+		if (tag !== null) this.#tags.set(grant, tag);
+		return grant;
 	}
 }

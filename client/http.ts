@@ -68,6 +68,10 @@ export interface RequestOptions {
 	readonly retry?: RetryMode;
 	/** Extra time the server may take on purpose (a long-poll's `wait_ms`). */
 	readonly waitMs?: number;
+	/** Request headers beyond those every request carries (`If-Match`). */
+	readonly headers?: Readonly<Record<string, string>>;
+	/** Called with a successful answer's headers, for what an answer says outside its body (`ETag`). */
+	readonly onHeaders?: (headers: Headers) => void;
 }
 
 export class Http {
@@ -149,7 +153,7 @@ export class Http {
 	}
 
 	async #once(method: string, path: string, options: RequestOptions): Promise<unknown> {
-		const headers: Record<string, string> = { ...this.#baseHeaders, Accept: "application/json" };
+		const headers: Record<string, string> = { ...this.#baseHeaders, ...options.headers, Accept: "application/json" };
 		const body = options.rawBody ?? (options.body === undefined ? undefined : this.json.stringify(options.body));
 		if (body !== undefined) headers["Content-Type"] = "application/json";
 		const timeoutMs = this.#timeoutMs + (options.waitMs ?? 0);
@@ -165,6 +169,7 @@ export class Http {
 			return new TributaryError(timedOut ? "timeout" : "network_error", message, { retriable: true, cause });
 		}
 		if (response.ok) {
+			options.onHeaders?.(response.headers);
 			if (text === "") return undefined;
 			try {
 				return this.json.parse(text);

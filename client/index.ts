@@ -24,7 +24,7 @@ export type {
 	TopicSummary,
 } from "./admin.ts";
 export { Groups, Keys, Subscriptions, Topics } from "./admin.ts";
-export { Anonymous, type AnonymousAccess } from "./anonymous.ts";
+export { Anonymous, type AnonymousAccess, type ConditionalChange } from "./anonymous.ts";
 export { Consumer, type ConsumerOptions } from "./consumer.ts";
 export { type ClientErrorCode, TributaryError } from "./errors.ts";
 export type { ConnectionOptions, FetchLike, JsonCodec } from "./http.ts";

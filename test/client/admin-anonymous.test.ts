@@ -78,4 +78,42 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		expect(refused).toMatchObject({ code: error.code, status: 400, message: error.message });
 		expect(await client.anonymous.get()).toEqual({ acl: [], quotas: {} });
 	});
+
+	it("answers each grant's ETag, and changes it with ifMatch only while it is still that grant: a 412 is precondition_failed", async () => {
+		const { client } = wiredClient();
+		const news = { resource: "topic:news.*", operations: ["consume"] };
+		const weather = { resource: "topic:weather", operations: ["describe"] };
+		const read = await client.anonymous.get();
+		expect(read, "the grant's shape is unchanged").toEqual({ acl: [], quotas: {} });
+		const tag = client.anonymous.etagOf(read);
+		expect(tag).toBe((await call("GET", "/v1/anonymous")).headers.get("ETag"));
+		const set = await client.anonymous.set({ acl: [news] }, { ifMatch: tag });
+		expect(set).toEqual({ acl: [news], quotas: {} });
+		const setTag = client.anonymous.etagOf(set);
+		expect(setTag, "a write answers the new grant's tag").toBe((await call("GET", "/v1/anonymous")).headers.get("ETag"));
+		expect(setTag).not.toBe(tag);
+
+		// Another admin's change between this client's read and its write: the write is refused, the change kept.
+		await json("PATCH", "/v1/anonymous", 200, { body: { acl: [news, weather] } });
+		const refused = await client.anonymous.update({ acl: [] }, { ifMatch: setTag }).catch((e: unknown) => e);
+		expect(refused).toBeInstanceOf(TributaryError);
+		expect(refused).toMatchObject({ code: "precondition_failed", status: 412, retriable: false });
+		expect(await client.anonymous.get()).toEqual({ acl: [news, weather], quotas: {} });
+		const again = await client.anonymous.get();
+		expect(await client.anonymous.update({ acl: [news] }, { ifMatch: client.anonymous.etagOf(again) })).toEqual({
+			acl: [news],
+			quotas: {},
+		});
+		expect(client.anonymous.etagOf({ acl: [news], quotas: {} }), "only a grant this client was answered has a tag").toBeUndefined();
+	});
+
+	it("does not send a conditional change again when its answer is lost: the retry's 412 would hide that it landed", async () => {
+		const { client, sent, dropAnswer } = wiredClient();
+		const ifMatch = client.anonymous.etagOf(await client.anonymous.get());
+		dropAnswer((r) => isAnonymous(r) && r.method === "PATCH");
+		const lost = await client.anonymous.update({ quotas: { requests_per_sec: 7 } }, { ifMatch }).catch((e: unknown) => e);
+		expect(lost).toMatchObject({ code: "network_error" });
+		expect(sent.filter((r) => isAnonymous(r) && r.method === "PATCH")).toHaveLength(1);
+		expect(await client.anonymous.get(), "it landed").toEqual({ acl: [], quotas: { requests_per_sec: 7 } });
+	});
 });
