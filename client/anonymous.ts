@@ -28,7 +28,7 @@ export interface ConditionalChange {
 export class Anonymous {
 	readonly #http: Http;
 	/** The ETag of each grant this client was answered, by the object it answered (so the grant's shape stays as it was). */
-	readonly #tags = new WeakMap<AnonymousAccess, string>();
+	readonly #tags = new WeakMap<object, string>();
 	constructor(http: Http) {
 		this.#http = http;
 	}
@@ -44,7 +44,7 @@ export class Anonymous {
 	 * const grant = await client.anonymous.get();
 	 * await client.anonymous.update({ acl: [...grant.acl, entry] }, { ifMatch: client.anonymous.etagOf(grant) });
 	 */
-	etagOf(grant: AnonymousAccess): string | undefined {
+	etagOf(grant: object): string | undefined {
 		return this.#tags.get(grant);
 	}
 

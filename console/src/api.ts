@@ -354,7 +354,11 @@ export class Api {
 	 * Changes part of anonymous's grant in one step where it is stored: the quotas `patch` names, and the ACL (whole)
 	 * when it has one; answers the grant as stored.
 	 */
-	updateAnonymous(patch: AnonymousPatch) {
-		return this.#client.anonymous.update(patch) as Promise<AnonymousAccess>;
+	updateAnonymous(patch: AnonymousPatch, ifMatch?: string) {
+		return this.#client.anonymous.update(patch, { ifMatch }) as Promise<AnonymousAccess>;
+	}
+	/** The ETag of a grant `anonymous` or `updateAnonymous` answered: sent as `ifMatch`, a change applies only to it. */
+	anonymousTag(grant: AnonymousAccess) {
+		return this.#client.anonymous.etagOf(grant);
 	}
 }

@@ -189,12 +189,12 @@ test("another admin's change made while the page saves is kept: the page sends o
 	 * @type {null | (() => Promise<unknown>)}
 	 */
 	let meanwhile = null;
-	/** @type {{ method: string, body: unknown }[]} */
+	/** @type {{ method: string, body: unknown, ifMatch: string | undefined }[]} */
 	const writes = [];
 	await page.route("**/v1/anonymous", async (route) => {
 		const request = route.request();
 		if (request.method() !== "GET") {
-			writes.push({ method: request.method(), body: request.postDataJSON() });
+			writes.push({ method: request.method(), body: request.postDataJSON(), ifMatch: (await request.allHeaders())["if-match"] });
 			const change = meanwhile;
 			meanwhile = null;
 			await change?.();
@@ -203,6 +203,11 @@ test("another admin's change made while the page saves is kept: the page sends o
 	});
 	/** @param {unknown} quotas */
 	const otherAdmin = (quotas) => () => api.expect(200, "PATCH", "/v1/anonymous", { body: { quotas } });
+	/** Another admin's ACL change: `edit` of the ACL as stored then. @param {(acl: unknown[]) => unknown[]} edit */
+	const otherAdminAcl = (edit) => async () => {
+		const { acl } = await api.expect(200, "GET", "/v1/anonymous");
+		await api.expect(200, "PATCH", "/v1/anonymous", { body: { acl: edit(acl) } });
+	};
 	try {
 		await page.goto(`${dev.url}/console/#/topics`);
 		await page.getByRole("heading", { level: 1, name: "Topics" }).waitFor();
@@ -236,12 +241,46 @@ test("another admin's change made while the page saves is kept: the page sends o
 		await page.getByRole("region", { name: "ACL", exact: true }).getByText("no access").waitFor();
 		assert.deepEqual(await api.expect(200, "GET", "/v1/anonymous"), { acl: [], quotas: { ...withoutRequests, requests_per_sec: 50 } });
 
-		// Each write named only what the page changed: the ACL, an array, goes whole (RFC 7396 replaces arrays).
-		assert.deepEqual(writes, [
-			{ method: "PATCH", body: { quotas: { produce_bytes_per_sec: 2048 } } },
-			{ method: "PATCH", body: { acl: [news, weather] } },
-			{ method: "PATCH", body: { acl: [] } },
-		]);
+		// The page grants an entry while another admin grants one: the page's write, sent If-Match the grant it edited,
+		// is refused (412); the page reads the grant again and adds its entry to it, so both entries are kept.
+		const sports = { resource: "topic:sports", operations: ["consume"] };
+		const scores = { resource: "topic:scores", operations: ["describe"] };
+		meanwhile = otherAdminAcl((acl) => [...acl, sports]);
+		await grant(scores.resource, scores.operations);
+		await form.getByText("Granted describe on topic:scores").waitFor();
+		assert.deepEqual((await api.expect(200, "GET", "/v1/anonymous")).acl, [sports, scores]);
+		const table = page.getByRole("region", { name: "ACL", exact: true }).getByRole("table", { name: "Anonymous access" });
+		await table.getByRole("row").filter({ hasText: "topic:sports" }).waitFor();
+
+		// The page removes an entry while another admin grants one: the other admin's entry is kept.
+		meanwhile = otherAdminAcl((acl) => [...acl, weather]);
+		await table.getByRole("button", { name: "Remove topic:scores" }).click();
+		await table.getByRole("row").filter({ hasText: "topic:scores" }).waitFor({ state: "detached" });
+		assert.deepEqual((await api.expect(200, "GET", "/v1/anonymous")).acl, [sports, weather]);
+
+		// Each write named only what the page changed: the ACL, an array, goes whole (RFC 7396 replaces arrays), sent
+		// If-Match the tag of the grant the page edited; a 412 (another admin's change, quotas included) is followed
+		// by the same entry's change made to the grant read again.
+		assert.deepEqual(
+			writes.map(({ method, body }) => ({ method, body })),
+			[
+				{ method: "PATCH", body: { quotas: { produce_bytes_per_sec: 2048 } } },
+				{ method: "PATCH", body: { acl: [news, weather] } },
+				{ method: "PATCH", body: { acl: [news, weather] } },
+				{ method: "PATCH", body: { acl: [] } },
+				{ method: "PATCH", body: { acl: [scores] } },
+				{ method: "PATCH", body: { acl: [sports, scores] } },
+				{ method: "PATCH", body: { acl: [sports] } },
+				{ method: "PATCH", body: { acl: [sports, weather] } },
+			],
+		);
+		const aclWrites = writes.filter(
+			(w) => "acl" in /** @type {object} */ (w.body) && /** @type {{ acl: unknown[] }} */ (w.body).acl.length > 0,
+		);
+		assert.ok(
+			aclWrites.every((w) => typeof w.ifMatch === "string" && /^"[^"]+"$/.test(w.ifMatch)),
+			"every entry's grant or removal is conditional",
+		);
 	} finally {
 		await page.unroute("**/v1/anonymous");
 	}

@@ -6,15 +6,24 @@
  */
 
 import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
-import type { AclEntry, AnonymousAccess, AnonymousPatch, QuotasPatch } from "../api.ts";
+import type { AclEntry, AnonymousAccess, AnonymousPatch, ApiError, QuotasPatch } from "../api.ts";
 import type { PageContext } from "../context.ts";
 import { type Child, h, mount, uid } from "../dom.ts";
 import { button, card, confirmDialog, formStatus, loading, pageHeader, table, toast } from "../ui.ts";
 
 const TITLE = "Anonymous access";
 
-/** Changes part of anonymous's grant where it is stored, shows it and answers it as stored. */
-type Change = (patch: AnonymousPatch) => Promise<AnonymousAccess>;
+/**
+ * Changes part of anonymous's grant where it is stored, shows it and answers it as stored; with `ifMatch`, only
+ * while the grant is still the one that tag names.
+ */
+type Change = (patch: AnonymousPatch, ifMatch?: string) => Promise<AnonymousAccess>;
+
+/**
+ * How many times an entry's grant or removal is made to the grant as read, before the page gives up and says so:
+ * each refusal means another admin changed the grant in between, which a busy minute does at most a few times.
+ */
+const ACL_CHANGE_ATTEMPTS = 5;
 
 /** Replaces anonymous's ACL with `edit` of it as stored now; the quotas are left as they are. */
 type AclChange = (edit: (acl: readonly AclEntry[]) => AclEntry[]) => Promise<AnonymousAccess>;
@@ -32,15 +41,25 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 	const quotaSlot = h("div");
 	// Each change is a merge patch naming only what it changes, merged where the grant is stored: a quota another admin
 	// changes meanwhile is kept, whatever this page last read.
-	const change: Change = async (patch) => {
-		current = await ctx.api.updateAnonymous(patch);
+	const change: Change = async (patch, ifMatch) => {
+		current = await ctx.api.updateAnonymous(patch, ifMatch);
 		if (ctx.alive()) show();
 		return current;
 	};
-	// A merge patch replaces an array whole (RFC 7396), and the API has no per-entry change or conditional write: an
-	// entry's grant or removal starts from the ACL as stored now, not as this page loaded it, so it never brings back
-	// an entry removed elsewhere; an ACL change another admin makes between that read and this write is still lost.
-	const changeAcl: AclChange = async (edit) => change({ acl: edit((await ctx.api.anonymous()).acl) });
+	// A merge patch replaces an array whole (RFC 7396), so an entry's grant or removal sends the whole ACL, edited from
+	// the grant the page shows, If-Match that grant's ETag: an ACL another admin changed since is not overwritten but
+	// refused (412), and the page reads it again and makes the one entry's change to it.
+	const changeAcl: AclChange = async (edit) => {
+		let read = current;
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await change({ acl: edit(read.acl) }, ctx.api.anonymousTag(read));
+			} catch (error) {
+				if (attempt >= ACL_CHANGE_ATTEMPTS || (error as ApiError).code !== "precondition_failed") throw error;
+			}
+			read = await ctx.api.anonymous();
+		}
+	};
 	const editQuotas = () => {
 		const holder = {
 			name: "anonymous",
