@@ -65,6 +65,25 @@ describe("CORS", () => {
 			new Request(`${BASE}/v1/topics`, { headers: { Origin: "https://evil.example", Authorization: `Bearer ${ADMIN_TOKEN}` } }),
 		);
 		expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
+		// A browser app elsewhere changes anonymous's grant conditionally: it may send If-Match and read the ETag.
+		const conditional = await fetchWith(
+			vars,
+			new Request(`${BASE}/v1/anonymous`, {
+				method: "OPTIONS",
+				headers: {
+					Origin: "https://console.example",
+					"Access-Control-Request-Method": "PATCH",
+					"Access-Control-Request-Headers": "if-match",
+				},
+			}),
+		);
+		expect(conditional.headers.get("Access-Control-Allow-Headers")).toContain("If-Match");
+		expect(conditional.headers.get("Access-Control-Allow-Methods"), "PUT replaces the grant (and a key's quotas)").toContain("PUT");
+		const read = await fetchWith(
+			vars,
+			new Request(`${BASE}/v1/anonymous`, { headers: { Origin: "https://console.example", Authorization: `Bearer ${ADMIN_TOKEN}` } }),
+		);
+		expect(read.headers.get("Access-Control-Expose-Headers")).toContain("ETag");
 		// CORS follows the env of each request: one without the origins in the same isolate is CORS-free again.
 		const without = await fetchWith(
 			{},

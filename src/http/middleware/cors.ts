@@ -37,9 +37,9 @@ export function corsFromEnv(): MiddlewareHandler<{ Bindings: Env }> {
 		if (origins.length === 0) return next();
 		const handler = cors({
 			origin: origins.includes("*") ? "*" : [...origins],
-			allowMethods: ["GET", "POST", "PATCH", "DELETE"],
-			allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Request-Id"],
-			exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed"],
+			allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+			allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Last-Event-ID", "X-Request-Id"],
+			exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
 			maxAge: 600,
 		});
 		return handler(c, next);

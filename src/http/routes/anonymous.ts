@@ -39,7 +39,7 @@ export const AnonymousPatchBody = z.strictObject({ acl: z.optional(AclBody), quo
 function ifMatchTags(header: string | undefined): string[] | undefined {
 	if (header === undefined || header.trim() === "*") return undefined;
 	const tags = header.split(",").map((tag) => tag.trim());
-	if (!tags.every((tag) => /^(W\/)?"[^"]*"$/.test(tag))) throw new ApiError("invalid_request", 'If-Match takes * or ETags as quoted: "…"');
+	if (!tags.every((tag) => /^(W\/)?"[^"]*"$/.test(tag))) throw new ApiError("invalid_request", "If-Match takes * or quoted ETags");
 	return tags.filter((tag) => tag[0] === '"');
 }
 
