@@ -16,7 +16,7 @@
 
 import { unwrap } from "../shared/errors.ts";
 import { keyAuthority } from "../shared/stubs.ts";
-import type { KeyInfo, KeyPatch } from "./types.ts";
+import type { KeyInfo, KeyPatch, StoredKey } from "./types.ts";
 
 /** The principal's id, in the key store and in audit records (`anonymous`, never `key:…`). */
 export const ANONYMOUS_ID = "anonymous";
@@ -41,7 +41,8 @@ export async function loadAnonymous(env: Env): Promise<KeyInfo> {
  */
 export async function changeAnonymous(env: Env, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): Promise<KeyInfo> {
 	const fresh = { ...ANONYMOUS_DEFAULT, createdAtMs: Date.now(), secretSha256: "" };
-	const { secretSha256: _, ...info } = unwrap(await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, change, whole, ifMatch));
+	const answer = await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, change, whole, ifMatch);
+	const { secretSha256: _, ...info } = "ok" in answer ? unwrap<StoredKey>(answer) : answer;
 	return info;
 }
 

@@ -25,7 +25,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import type { PartitionLog } from "../partition/partition-log.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -213,16 +213,18 @@ export class KeyStore extends DurableObject<Env> {
 	/**
 	 * Authority: changes the key it holds by `change` (made to `key` instead with `whole`, or when it holds none yet),
 	 * and answers it as stored. Read and written with no await between, so no other change of it runs in between and
-	 * is lost. With `ifMatch` (the strong tags of an If-Match), only while the grant held is one of them.
+	 * is lost. With `ifMatch` (the strong tags of an If-Match), only while the grant held is one of them, else a
+	 * refusal. The key changed is answered bare, not as a `Result`: an edge of an earlier version, still running during
+	 * a deploy, reads it so (and never sends `ifMatch`).
 	 */
-	changeKey(key: StoredKey, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): Result<StoredKey> {
+	changeKey(key: StoredKey, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): StoredKey | Failure {
 		const stored = this.getKey(key.id) ?? key;
 		if (ifMatch !== undefined && !ifMatch.includes(grantTag(stored)))
 			return err("precondition_failed", "the grant changed since its ETag was read: read it again");
 		const held = whole ? key : stored;
 		const next = { ...held, acl: change.acl ?? held.acl, quotas: mergeQuotas(held.quotas, change.quotas ?? {}) };
 		this.install(next);
-		return ok(next);
+		return next;
 	}
 
 	/** Authority: key `id`'s quotas are `quotas` from the next charge on; false when it does not hold the key. */

@@ -6,11 +6,15 @@
  * of the grant as stored, so it moves with every change (quotas too) and is the same after the object restarts.
  */
 import { abortAllDurableObjects } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
+import type { AclEntry } from "../../src/auth/acl.ts";
+import { ANONYMOUS_DEFAULT, ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
+import { keyAuthority } from "../../src/shared/stubs.ts";
 import { call, expectError, json } from "../support/worker.ts";
 
-const news = { resource: "topic:news.*", operations: ["consume"] };
-const weather = { resource: "topic:weather", operations: ["describe"] };
+const news: AclEntry = { resource: "topic:news.*", operations: ["consume"] };
+const weather: AclEntry = { resource: "topic:weather", operations: ["describe"] };
 
 /** The grant and its tag, as `GET /v1/anonymous` answers them. */
 async function read(): Promise<{ grant: unknown; etag: string }> {
@@ -97,5 +101,12 @@ describe("If-Match on /v1/anonymous", () => {
 		expect((await write("PATCH", { acl: [] }, etag)).status, "the first tag is stale by now").toBe(412);
 		// The same grant as stored again has its tag again (a digest, not a count of changes).
 		expect((await write("PUT", { acl: [news] }, "*")).headers.get("ETag")).toBe(etag);
+	});
+
+	it("answers a change without If-Match as the bare key, as an edge of an earlier version, still running during a deploy, reads it", async () => {
+		const fresh = { ...ANONYMOUS_DEFAULT, createdAtMs: Date.now(), secretSha256: "" };
+		const answer = await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, { acl: [news] }, false);
+		expect(answer).toMatchObject({ id: ANONYMOUS_ID, acl: [news], quotas: {} });
+		expect(answer).not.toHaveProperty("ok");
 	});
 });
