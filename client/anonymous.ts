@@ -2,13 +2,23 @@
  * @module
  * The `anonymous` principal: what a request without credentials may do. It has a key's ACL and quotas and no
  * secret; with an empty ACL (the default) a credential-less request is refused, so emptying it closes public
- * access again. `set` replaces the grant whole, `update` changes part of it. Needs the admin token or a key with `admin` on `cluster`.
+ * access again. `set` replaces the grant whole, `update` changes part of it, `grant` and `revoke` one ACL entry.
+ * Needs the admin token or a key with `admin` on `cluster`.
  */
 
+import { type AclRevocation, withGranted, withRevoked } from "./acl-edit.ts";
 import type { AclEntry } from "./admin.ts";
+import { TributaryError } from "./errors.ts";
 import type { Http } from "./http.ts";
 
 const PATH = "/v1/anonymous";
+
+/**
+ * How many times `grant` or `revoke` reads the grant, edits it and writes it If-Match the grant read, before it gives
+ * up with the 412: each refusal means another admin changed the grant in between, which a busy minute does at most
+ * a few times.
+ */
+export const ACL_CHANGE_ATTEMPTS = 5;
 
 /** Anonymous's grant as `GET /v1/anonymous` answers it. */
 export interface AnonymousAccess {
@@ -74,6 +84,47 @@ export class Anonymous {
 		options: ConditionalChange = {},
 	): Promise<AnonymousAccess> {
 		return this.#send("PATCH", patch, options.ifMatch);
+	}
+
+	/**
+	 * Allows `entry`'s operations on its resource (Kafka's `kafka-acls --add`, AdminClient `createAcls`): those not
+	 * granted there yet are added to the entry of that resource, or a new entry is appended; the quotas and every other
+	 * entry are kept, another admin's change made meanwhile included (see `ACL_CHANGE_ATTEMPTS`). Granting what is
+	 * granted writes nothing. Answers the grant as stored.
+	 * @example await client.anonymous.grant({ resource: "topic:news.*", operations: ["consume"] })
+	 */
+	grant(entry: AclEntry): Promise<AnonymousAccess> {
+		return this.#changeAcl((acl) => withGranted(acl, entry));
+	}
+
+	/**
+	 * Takes back the operations named on a resource, or with `operations` left out the whole entry (Kafka's
+	 * `kafka-acls --remove`, AdminClient `deleteAcls`); an entry left with none is removed. Any operation left still
+	 * implies `describe`. Kept as `grant` keeps; revoking what is not granted writes nothing. Answers the grant as stored.
+	 * @example await client.anonymous.revoke({ resource: "topic:news.*" })
+	 */
+	revoke(revocation: AclRevocation): Promise<AnonymousAccess> {
+		return this.#changeAcl((acl) => withRevoked(acl, revocation));
+	}
+
+	/**
+	 * A merge patch replaces an array whole (RFC 7396), so one entry's change sends the whole ACL, edited from the grant
+	 * read, If-Match its ETag: an ACL another admin changed since is refused (412), not overwritten, and read again.
+	 */
+	async #changeAcl(edit: (acl: readonly AclEntry[]) => AclEntry[] | null): Promise<AnonymousAccess> {
+		for (let attempt = 1; ; attempt++) {
+			const read = await this.get();
+			const acl = edit(read.acl);
+			if (acl === null) return read;
+			const ifMatch = this.etagOf(read);
+			if (ifMatch === undefined)
+				throw new TributaryError("unexpected_response", "GET /v1/anonymous answered no ETag: one entry cannot be changed safely");
+			try {
+				return await this.update({ acl }, { ifMatch });
+			} catch (error) {
+				if (attempt >= ACL_CHANGE_ATTEMPTS || !(error instanceof TributaryError && error.code === "precondition_failed")) throw error;
+			}
+		}
 	}
 
 	async #send(method: "GET" | "PUT" | "PATCH", body: unknown, ifMatch?: string): Promise<AnonymousAccess> {

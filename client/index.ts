@@ -9,6 +9,7 @@
  * for await (const record of client.consumer({ group: "billing", topics: ["orders"] })) console.log(record.value);
  */
 
+export type { AclRevocation } from "./acl-edit.ts";
 export type {
 	AclEntry,
 	GroupDescription,
@@ -24,7 +25,7 @@ export type {
 	TopicSummary,
 } from "./admin.ts";
 export { Groups, Keys, Subscriptions, Topics } from "./admin.ts";
-export { Anonymous, type AnonymousAccess, type ConditionalChange } from "./anonymous.ts";
+export { ACL_CHANGE_ATTEMPTS, Anonymous, type AnonymousAccess, type ConditionalChange } from "./anonymous.ts";
 export { Consumer, type ConsumerOptions } from "./consumer.ts";
 export { type ClientErrorCode, TributaryError } from "./errors.ts";
 export type { ConnectionOptions, FetchLike, JsonCodec } from "./http.ts";

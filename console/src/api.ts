@@ -350,15 +350,18 @@ export class Api {
 	anonymous() {
 		return this.#client.anonymous.get() as Promise<AnonymousAccess>;
 	}
-	/**
-	 * Changes part of anonymous's grant in one step where it is stored: the quotas `patch` names, and the ACL (whole)
-	 * when it has one; answers the grant as stored.
-	 */
-	updateAnonymous(patch: AnonymousPatch, ifMatch?: string) {
-		return this.#client.anonymous.update(patch, { ifMatch }) as Promise<AnonymousAccess>;
+	/** Changes part of anonymous's grant in one step where it is stored: the quotas `patch` names; answers it as stored. */
+	updateAnonymous(patch: AnonymousPatch) {
+		return this.#client.anonymous.update(patch) as Promise<AnonymousAccess>;
 	}
-	/** The ETag of a grant `anonymous` or `updateAnonymous` answered: sent as `ifMatch`, a change applies only to it. */
-	anonymousTag(grant: AnonymousAccess) {
-		return this.#client.anonymous.etagOf(grant);
+	/**
+	 * Grants one entry's operations, or revokes them, made to the grant as stored then and sent If-Match it, again on
+	 * another admin's change (the SDK's `grant` and `revoke`): every other entry and the quotas are kept.
+	 */
+	grantAnonymous(entry: AclEntry) {
+		return this.#client.anonymous.grant(entry) as Promise<AnonymousAccess>;
+	}
+	revokeAnonymous(entry: AclEntry) {
+		return this.#client.anonymous.revoke(entry) as Promise<AnonymousAccess>;
 	}
 }

@@ -1,11 +1,13 @@
 /**
  * The SDK's `anonymous.get`, `anonymous.set` and `anonymous.update` against the real Worker (inside workerd): what a
  * request without credentials may do, read, replaced whole (ACL and quotas at once) or changed in part (a merge
- * patch: quotas one by one, the ACL whole); an emptied ACL closes public access again;
+ * patch: quotas one by one, the ACL whole), or one ACL entry granted or revoked (read, edited, written If-Match the
+ * grant read, again on a 412); an emptied ACL closes public access again;
  * refusals are `TributaryError`s carrying the API's code and message.
  */
 
 import { afterEach, describe, expect, it } from "vitest";
+import { ACL_CHANGE_ATTEMPTS } from "../../client/anonymous.ts";
 import { TributaryError } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
@@ -115,5 +117,103 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		expect(lost).toMatchObject({ code: "network_error" });
 		expect(sent.filter((r) => isAnonymous(r) && r.method === "PATCH")).toHaveLength(1);
 		expect(await client.anonymous.get(), "it landed").toEqual({ acl: [], quotas: { requests_per_sec: 7 } });
+	});
+
+	it("grants operations on one resource: added to its entry, or a new entry; what is granted already writes nothing", async () => {
+		const { client, sent } = wiredClient();
+		const news = { resource: "topic:news.*", operations: ["consume"] };
+		await client.anonymous.set({ acl: [news], quotas: { requests_per_sec: 100 } });
+		const patches = () => sent.filter((r) => isAnonymous(r) && r.method === "PATCH").map((r) => JSON.parse(r.body));
+
+		const added = await client.anonymous.grant({ resource: "topic:weather", operations: ["describe", "describe"] });
+		const weather = { resource: "topic:weather", operations: ["describe"] };
+		expect(added).toEqual({ acl: [news, weather], quotas: { requests_per_sec: 100 } });
+		const widened = await client.anonymous.grant({ resource: "topic:news.*", operations: ["describe", "consume"] });
+		expect(widened.acl, "the entry of that resource gains what it lacked").toEqual([
+			{ resource: "topic:news.*", operations: ["consume", "describe"] },
+			weather,
+		]);
+		expect(client.anonymous.etagOf(widened)).toBe((await call("GET", "/v1/anonymous")).headers.get("ETag"));
+		expect(patches()).toEqual([{ acl: [news, weather] }, { acl: [widened.acl[0], weather] }]);
+
+		const same = await client.anonymous.grant({ resource: "topic:weather", operations: ["describe"] });
+		expect(same).toEqual(widened);
+		expect(patches(), "granting what is there writes nothing").toHaveLength(2);
+		const empty = await client.anonymous.grant({ resource: "topic:x", operations: [] }).catch((e: unknown) => e);
+		expect(empty).toMatchObject({ code: "invalid_argument" });
+		expect(await client.anonymous.get()).toEqual(widened);
+	});
+
+	it("revokes the operations named, or the whole entry; an entry left with none goes; what is not there writes nothing", async () => {
+		const { client, sent } = wiredClient();
+		const news = { resource: "topic:news.*", operations: ["consume", "describe"] };
+		const weather = { resource: "topic:weather", operations: ["describe"] };
+		const sports = { resource: "group:sports", operations: ["consume"] };
+		await client.anonymous.set({ acl: [news, weather, sports] });
+		const patches = () => sent.filter((r) => isAnonymous(r) && r.method === "PATCH").map((r) => JSON.parse(r.body));
+
+		const narrowed = await client.anonymous.revoke({ resource: "topic:news.*", operations: ["describe", "produce"] });
+		expect(narrowed.acl).toEqual([{ resource: "topic:news.*", operations: ["consume"] }, weather, sports]);
+		expect((await client.anonymous.revoke({ resource: "topic:weather", operations: ["describe"] })).acl).toEqual([narrowed.acl[0], sports]);
+		const left = await client.anonymous.revoke({ resource: "group:sports" });
+		expect(left).toEqual({ acl: [narrowed.acl[0]], quotas: {} });
+		expect(patches()).toHaveLength(3);
+
+		expect(await client.anonymous.revoke({ resource: "topic:weather" })).toEqual(left);
+		expect(await client.anonymous.revoke({ resource: "topic:news.*", operations: ["admin"] })).toEqual(left);
+		expect(patches(), "revoking what is not there writes nothing").toHaveLength(3);
+		const empty = await client.anonymous.revoke({ resource: "topic:news.*", operations: [] }).catch((e: unknown) => e);
+		expect(empty).toMatchObject({ code: "invalid_argument" });
+		expect(await client.anonymous.get()).toEqual(left);
+	});
+
+	it("keeps another admin's change made between its read and its write: the write is refused (412), read again and made again", async () => {
+		const { client, sent, beforeServing } = wiredClient();
+		const news = { resource: "topic:news.*", operations: ["consume"] };
+		const weather = { resource: "topic:weather", operations: ["describe"] };
+		await client.anonymous.set({ acl: [news] });
+		let others = 0;
+		beforeServing(
+			(r) => isAnonymous(r) && r.method === "PATCH" && others === 0,
+			() => {
+				others++;
+				return json("PATCH", "/v1/anonymous", 200, { body: { acl: [news, weather], quotas: { requests_per_sec: 9 } } });
+			},
+		);
+		const sports = { resource: "topic:sports", operations: ["consume"] };
+		expect(await client.anonymous.grant(sports)).toEqual({ acl: [news, weather, sports], quotas: { requests_per_sec: 9 } });
+		const writes = sent.filter((r) => isAnonymous(r) && r.method !== "GET" && r.method !== "PUT");
+		expect(writes.map((r) => JSON.parse(r.body))).toEqual([{ acl: [news, sports] }, { acl: [news, weather, sports] }]);
+
+		// The same for a revocation: another admin's entry, added as the revocation's write left, is kept.
+		others = 0;
+		beforeServing(
+			(r) => isAnonymous(r) && r.method === "PATCH" && others === 0,
+			async () => {
+				others++;
+				await client.anonymous.update({ acl: [news, weather, sports, { resource: "cluster", operations: ["describe"] }] });
+			},
+		);
+		expect((await client.anonymous.revoke({ resource: "topic:weather" })).acl).toEqual([
+			news,
+			sports,
+			{ resource: "cluster", operations: ["describe"] },
+		]);
+	});
+
+	it("gives up after ACL_CHANGE_ATTEMPTS refusals with the 412, each attempt made to the grant read again", async () => {
+		const { client, sent, beforeServing } = wiredClient();
+		let others = 0;
+		beforeServing(
+			(r) => isAnonymous(r) && r.method === "PATCH",
+			() => json("PATCH", "/v1/anonymous", 200, { body: { quotas: { requests_per_sec: ++others } } }),
+		);
+		const refused = await client.anonymous.grant({ resource: "topic:news.*", operations: ["consume"] }).catch((e: unknown) => e);
+		expect(refused).toBeInstanceOf(TributaryError);
+		expect(refused).toMatchObject({ code: "precondition_failed", status: 412 });
+		const anonymous = sent.filter(isAnonymous);
+		expect(anonymous.map((r) => r.method)).toEqual(Array.from({ length: ACL_CHANGE_ATTEMPTS }, () => ["GET", "PATCH"]).flat());
+		expect(others).toBe(ACL_CHANGE_ATTEMPTS);
+		expect(await client.anonymous.get()).toEqual({ acl: [], quotas: { requests_per_sec: ACL_CHANGE_ATTEMPTS } });
 	});
 });

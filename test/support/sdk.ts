@@ -26,6 +26,11 @@ export interface Wire {
 	 * `release` is called (a slow response); `served` resolves once it was served.
 	 */
 	delayAnswer(when: (request: Sent) => boolean): { served: Promise<void>; release: () => void };
+	/**
+	 * Each request for which `when` holds waits for `meanwhile` (another writer's change) before it is served: that
+	 * change lands after the client sent the request and before the Worker reads it.
+	 */
+	beforeServing(when: (request: Sent) => boolean, meanwhile: () => Promise<unknown>): void;
 }
 
 export function wiredClient(options: { token?: string } = {}): Wire {
@@ -34,11 +39,13 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 	let fail: ((request: Sent) => boolean) | null = null;
 	let held: { when: (request: Sent) => boolean; released: Promise<void> } | null = null;
 	let delayed: { when: (request: Sent) => boolean; served: () => void; released: Promise<void> } | null = null;
+	let before: { when: (request: Sent) => boolean; meanwhile: () => Promise<unknown> } | null = null;
 	const fetcher = async (request: Request): Promise<Response> => {
 		const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.clone().text();
 		const record = { method: request.method, path: new URL(request.url).pathname, body };
 		sent.push(record);
 		if (held?.when(record)) await held.released;
+		if (before?.when(record)) await before.meanwhile();
 		if (fail?.(record)) {
 			fail = null;
 			const error = { code: "internal", message: "the broker failed before serving this", retriable: false };
@@ -66,6 +73,9 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 		},
 		failUnserved(when) {
 			fail = when;
+		},
+		beforeServing(when, meanwhile) {
+			before = { when, meanwhile };
 		},
 		delayAnswer(when) {
 			let served!: () => void;

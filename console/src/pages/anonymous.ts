@@ -6,27 +6,15 @@
  */
 
 import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
-import type { AclEntry, AnonymousAccess, AnonymousPatch, ApiError, QuotasPatch } from "../api.ts";
+import type { AclEntry, AnonymousAccess, QuotasPatch } from "../api.ts";
 import type { PageContext } from "../context.ts";
 import { type Child, h, mount, uid } from "../dom.ts";
 import { button, card, confirmDialog, formStatus, loading, pageHeader, table, toast } from "../ui.ts";
 
 const TITLE = "Anonymous access";
 
-/**
- * Changes part of anonymous's grant where it is stored, shows it and answers it as stored; with `ifMatch`, only
- * while the grant is still the one that tag names.
- */
-type Change = (patch: AnonymousPatch, ifMatch?: string) => Promise<AnonymousAccess>;
-
-/**
- * How many times an entry's grant or removal is made to the grant as read, before the page gives up and says so:
- * each refusal means another admin changed the grant in between, which a busy minute does at most a few times.
- */
-const ACL_CHANGE_ATTEMPTS = 5;
-
-/** Replaces anonymous's ACL with `edit` of it as stored now; the quotas are left as they are. */
-type AclChange = (edit: (acl: readonly AclEntry[]) => AclEntry[]) => Promise<AnonymousAccess>;
+/** Makes `write`, a change where anonymous's grant is stored, then shows the grant it answers and answers it. */
+type Change = (write: () => Promise<AnonymousAccess>) => Promise<AnonymousAccess>;
 
 export async function anonymousPage(ctx: PageContext): Promise<void> {
 	mount(ctx.main, pageHeader(TITLE), loading());
@@ -40,32 +28,19 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 	const quotas = h("div");
 	const quotaSlot = h("div");
 	// Each change is a merge patch naming only what it changes, merged where the grant is stored: a quota another admin
-	// changes meanwhile is kept, whatever this page last read.
-	const change: Change = async (patch, ifMatch) => {
-		current = await ctx.api.updateAnonymous(patch, ifMatch);
+	// changes meanwhile is kept, whatever this page last read. An entry's grant or removal sends the whole ACL (a patch
+	// replaces an array), If-Match the grant it edited, so another admin's entry is never overwritten.
+	const change: Change = async (write) => {
+		current = await write();
 		if (ctx.alive()) show();
 		return current;
-	};
-	// A merge patch replaces an array whole (RFC 7396), so an entry's grant or removal sends the whole ACL, edited from
-	// the grant the page shows, If-Match that grant's ETag: an ACL another admin changed since is not overwritten but
-	// refused (412), and the page reads it again and makes the one entry's change to it.
-	const changeAcl: AclChange = async (edit) => {
-		let read = current;
-		for (let attempt = 1; ; attempt++) {
-			try {
-				return await change({ acl: edit(read.acl) }, ctx.api.anonymousTag(read));
-			} catch (error) {
-				if (attempt >= ACL_CHANGE_ATTEMPTS || (error as ApiError).code !== "precondition_failed") throw error;
-			}
-			read = await ctx.api.anonymous();
-		}
 	};
 	const editQuotas = () => {
 		const holder = {
 			name: "anonymous",
 			quotas: current.quotas,
 			nextRequest: "The next request without credentials",
-			save: async (patch: QuotasPatch) => (await change({ quotas: patch })).quotas,
+			save: async (patch: QuotasPatch) => (await change(() => ctx.api.updateAnonymous({ quotas: patch }))).quotas,
 		};
 		// Nothing to reload once saved: `change` has already shown the grant as stored.
 		mount(
@@ -77,14 +52,14 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 	const show = () => {
 		mount(
 			entries,
-			entryTable(current.acl, (entry) => void remove(changeAcl, entry)),
+			entryTable(current.acl, (entry) => void remove(() => change(() => ctx.api.revokeAnonymous(entry)), entry)),
 		);
 		if (current.acl.length > 0)
 			entries.append(
 				h(
 					"div",
 					{ class: "form-actions" },
-					button("Close public access", () => void close(change), "danger"),
+					button("Close public access", () => void close(() => change(() => ctx.api.updateAnonymous({ acl: [] }))), "danger"),
 				),
 			);
 		mount(
@@ -102,7 +77,7 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 		region("ACL", entries),
 		region("Quotas", quotas),
 		quotaSlot,
-		grantForm(changeAcl),
+		grantForm((entry) => change(() => ctx.api.grantAnonymous(entry))),
 	);
 }
 
@@ -127,18 +102,16 @@ function entryTable(acl: readonly AclEntry[], remove: (entry: AclEntry) => void)
 	);
 }
 
-const sameEntry = (a: AclEntry, b: AclEntry) => a.resource === b.resource && a.operations.join() === b.operations.join();
-
-async function remove(changeAcl: AclChange, entry: AclEntry): Promise<void> {
+async function remove(revoke: () => Promise<unknown>, entry: AclEntry): Promise<void> {
 	try {
-		await changeAcl((acl) => acl.filter((e) => !sameEntry(e, entry)));
+		await revoke();
 		toast(`Anonymous may no longer use ${entry.resource}.`);
 	} catch (error) {
 		toast(`Could not remove: ${(error as Error).message}`);
 	}
 }
 
-async function close(change: Change): Promise<void> {
+async function close(empty: () => Promise<unknown>): Promise<void> {
 	const ok = await confirmDialog({
 		title: "Close public access?",
 		body: h("p", null, "Every request without credentials is refused (401) from now on. The quotas are kept for a later grant."),
@@ -146,14 +119,14 @@ async function close(change: Change): Promise<void> {
 	});
 	if (!ok) return;
 	try {
-		await change({ acl: [] });
+		await empty();
 		toast("Public access closed.");
 	} catch (error) {
 		toast(`Could not close public access: ${(error as Error).message}`);
 	}
 }
 
-function grantForm(changeAcl: AclChange): HTMLElement {
+function grantForm(grant: (entry: AclEntry) => Promise<unknown>): HTMLElement {
 	const status = formStatus();
 	const form = h(
 		"form",
@@ -170,7 +143,7 @@ function grantForm(changeAcl: AclChange): HTMLElement {
 		const [entry] = acl;
 		if (entry === undefined) return status.error("Give a resource and at least one operation.");
 		try {
-			await changeAcl((acl) => [...acl, entry]);
+			await grant(entry);
 			form.reset();
 			status.success(`Granted ${entry.operations.join(", ")} on ${entry.resource}.`);
 		} catch (error) {

@@ -1,0 +1,49 @@
+/**
+ * @module
+ * One ACL entry's grant or revocation, made to an ACL as read: pure, so the read-edit-write loop that applies it
+ * (`Anonymous.grant`/`revoke`) can make the same change again to a newer ACL. Entries are matched by their resource
+ * string exactly, as the API stores them (`topic:news.*` is not `topic:news.eu`). Each answers `null` when the ACL
+ * already is what was asked, so that nothing is written.
+ */
+
+import type { AclEntry } from "./admin.ts";
+import { invalidArgument } from "./errors.ts";
+
+/** A revocation: the operations named, or with none the whole entry (every entry of that resource). */
+export interface AclRevocation {
+	readonly resource: string;
+	readonly operations?: readonly string[] | undefined;
+}
+
+/**
+ * `acl` with `entry`'s operations allowed on its resource: those it lacks are added to the first entry of that
+ * resource, or a new entry is appended. `null` when every operation is granted there already.
+ */
+export function withGranted(acl: readonly AclEntry[], entry: AclEntry): AclEntry[] | null {
+	if (entry.operations.length === 0) throw invalidArgument(`a grant on ${entry.resource} names no operation`);
+	const granted = new Set(acl.filter((e) => e.resource === entry.resource).flatMap((e) => e.operations));
+	const missing = [...new Set(entry.operations)].filter((operation) => !granted.has(operation));
+	if (missing.length === 0) return null;
+	const at = acl.findIndex((e) => e.resource === entry.resource);
+	if (at === -1) return [...acl, { resource: entry.resource, operations: missing }];
+	return acl.map((e, i) => (i === at ? { resource: e.resource, operations: [...e.operations, ...missing] } : e));
+}
+
+/**
+ * `acl` without `revocation`'s operations on its resource (all of them when it names none); an entry left with no
+ * operation is removed, as the API refuses one. `null` when none of them is granted there.
+ */
+export function withRevoked(acl: readonly AclEntry[], revocation: AclRevocation): AclEntry[] | null {
+	const { resource, operations } = revocation;
+	if (operations?.length === 0)
+		throw invalidArgument(`a revocation on ${resource} names no operation: leave operations out to remove the entry`);
+	const revoked = (operation: string) => operations === undefined || operations.includes(operation);
+	let changed = false;
+	const kept: AclEntry[] = [];
+	for (const e of acl) {
+		const left = e.resource === resource ? e.operations.filter((operation) => !revoked(operation)) : e.operations;
+		if (left.length < e.operations.length) changed = true;
+		if (left.length > 0) kept.push(left === e.operations ? e : { resource, operations: left });
+	}
+	return changed ? kept : null;
+}
