@@ -40,7 +40,9 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
   anonymous show | set [--acl RESOURCE=op,op]… [--quota name=N]…   what a request without credentials may do;
        set replaces it whole: naming nothing closes public access
        | alter [--acl RESOURCE=op,op]… [--quota name=N]… [--remove-quota name]…   (changes only the quotas named,
-       and the ACL, whole, when --acl is given) | close   (empties the ACL, keeps the quotas)
+       and the ACL, whole, when --acl is given)
+       | grant RESOURCE op,op… | revoke RESOURCE [op,op…]   (one entry's operations, or with none the whole entry;
+       every other entry kept, another admin's change included) | close   (empties the ACL, keeps the quotas)
   subscriptions list TOPIC | create TOPIC --url URL [--from earliest|latest] | delete TOPIC ID
 ${Object.entries(EXTENSIONS)
 	.map(([name, e]) => `  ${name} …   ${e.summary}`)

@@ -197,19 +197,33 @@ export async function groups(client: Tributary, args: string[]): Promise<void> {
 	}
 }
 
+/** `op,op…`, as `--acl` and `anonymous grant|revoke` take an entry's operations. */
+function operationList(text: string): string[] {
+	return text.split(",").filter(Boolean);
+}
+
 /** `--acl RESOURCE=op,op` (repeatable), e.g. `--acl topic:orders=produce,describe`. */
 function aclEntries(items: readonly string[] | undefined) {
 	return (items ?? []).map((item) => {
 		const at = item.lastIndexOf("=");
 		if (at <= 0) throw new UsageError(`--acl takes RESOURCE=op[,op…], e.g. topic:orders=produce,describe; not "${item}"`);
-		return {
-			resource: item.slice(0, at),
-			operations: item
-				.slice(at + 1)
-				.split(",")
-				.filter(Boolean),
-		};
+		return { resource: item.slice(0, at), operations: operationList(item.slice(at + 1)) };
 	});
+}
+
+/**
+ * `anonymous grant RESOURCE op,op…` and `anonymous revoke RESOURCE [op,op…]`: one entry, made to the grant as stored
+ * then and written If-Match it (the SDK's `grant` and `revoke`), so another admin's entries are kept.
+ */
+function aclChange(client: Tributary, name: "grant" | "revoke", positionals: string[]): Promise<AnonymousAccess> {
+	const resource = need(positionals, 0, "resource, e.g. topic:news.*");
+	const listed = positionals[1];
+	noExtra(positionals, 2);
+	const operations = listed === undefined ? undefined : operationList(listed);
+	if (operations?.length === 0 || (name === "grant" && operations === undefined))
+		throw new UsageError(`anonymous ${name} takes operations as op[,op…], e.g. consume,describe`);
+	if (name === "grant") return client.anonymous.grant({ resource, operations: operations ?? [] });
+	return client.anonymous.revoke({ resource, operations });
 }
 
 /** `topic:a=produce,describe group:b=consume`, as `--acl` takes them. */
@@ -287,16 +301,17 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 
 /**
  * `anonymous show | set [--acl RESOURCE=op,op]… [--quota name=N]… | alter [--acl RESOURCE=op,op]… [--quota name=N]…
- * [--remove-quota name]… | close`: what a request without credentials may do. `set` replaces the grant whole, as
- * `PUT /v1/anonymous` does: naming nothing closes public access and removes the quotas. `alter` changes only what it
- * names, as `PATCH` does: each quota named, and the ACL (whole) when `--acl` is given. `close` empties the ACL alone
- * (the console's "Close public access"): the quotas stay for a later grant.
+ * [--remove-quota name]… | grant RESOURCE op,op… | revoke RESOURCE [op,op…] | close`: what a request without
+ * credentials may do. `set` replaces the grant whole, as `PUT /v1/anonymous` does: naming nothing closes public access
+ * and removes the quotas. `alter` changes only what it names, as `PATCH` does: each quota named, and the ACL (whole)
+ * when `--acl` is given. `grant` and `revoke` change one entry (kafka-acls --add, --remove) and keep the rest.
+ * `close` empties the ACL alone (the console's "Close public access"): the quotas stay for a later grant.
  */
 export async function anonymous(client: Tributary, args: string[]): Promise<void> {
-	const [name, rest] = sub(args, "anonymous", ["show", "set", "alter", "close"]);
+	const [name, rest] = sub(args, "anonymous", ["show", "set", "alter", "grant", "revoke", "close"]);
 	const { values, positionals } = parse(
 		rest,
-		name === "show" || name === "close"
+		name !== "set" && name !== "alter"
 			? {}
 			: {
 					acl: { type: "string", multiple: true },
@@ -304,11 +319,12 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
 					...(name === "alter" ? { "remove-quota": { type: "string", multiple: true } } : {}),
 				},
 	);
-	noExtra(positionals, 0);
+	if (name !== "grant" && name !== "revoke") noExtra(positionals, 0);
 	const acl = values.acl === undefined ? undefined : aclEntries(values.acl as string[]);
 	const quotas = pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>;
 	let grant: AnonymousAccess;
-	if (name === "show") grant = await client.anonymous.get();
+	if (name === "grant" || name === "revoke") grant = await aclChange(client, name, positionals);
+	else if (name === "show") grant = await client.anonymous.get();
 	else if (name === "close") grant = await client.anonymous.update({ acl: [] });
 	else if (name === "set") grant = await client.anonymous.set({ acl: acl ?? [], quotas });
 	else {

@@ -355,7 +355,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
 	});
 
-	test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; close keeps the quotas; set with nothing closes it", {
+	test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; close keeps the quotas; set with nothing closes it; grant and revoke one entry", {
 		timeout: TEST_TIMEOUT_MS,
 	}, async () => {
 		await ok(["topics", "create", "cli-public"]);
@@ -421,6 +421,41 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			"anonymous:\n  acl: none (a request without credentials is refused)\n  no quotas\n",
 		);
 		assert.equal((await read()).status, 401, "closed again");
+
+		// grant and revoke change one entry (kafka-acls --add, --remove): every other entry and the quotas are kept.
+		await ok(["anonymous", "set", "--acl", "topic:cli-news.*=consume", "--quota", "requests_per_sec=100"]);
+		const weather = await ok(["anonymous", "grant", "topic:cli-weather", "describe"]);
+		assert.equal(weather.stdout, "anonymous:\n  acl: topic:cli-news.*=consume topic:cli-weather=describe\n  quotas requests_per_sec=100\n");
+		const widened = JSON.parse((await ok(["anonymous", "grant", "topic:cli-news.*", "describe,consume", "--json"])).stdout);
+		assert.deepEqual(widened, {
+			acl: [
+				{ resource: "topic:cli-news.*", operations: ["consume", "describe"] },
+				{ resource: "topic:cli-weather", operations: ["describe"] },
+			],
+			quotas: { requests_per_sec: 100 },
+		});
+		assert.deepEqual(
+			JSON.parse((await ok(["anonymous", "grant", "topic:cli-weather", "describe", "--json"])).stdout),
+			widened,
+			"granted already",
+		);
+
+		const cut = await ok(["anonymous", "revoke", "topic:cli-news.*", "describe"]);
+		assert.equal(cut.stdout, "anonymous:\n  acl: topic:cli-news.*=consume topic:cli-weather=describe\n  quotas requests_per_sec=100\n");
+		const revoked = await ok(["anonymous", "revoke", "topic:cli-weather"]);
+		assert.equal(revoked.stdout, "anonymous:\n  acl: topic:cli-news.*=consume\n  quotas requests_per_sec=100\n");
+		assert.equal((await ok(["anonymous", "revoke", "topic:cli-weather"])).stdout, revoked.stdout, "not granted: nothing to revoke");
+
+		await fails(["anonymous", "grant", "topic:cli-weather"], "^tributary: usage: anonymous grant takes operations as op\\[,op…\\]", {
+			status: 2,
+		});
+		await fails(["anonymous", "revoke", "topic:cli-weather", ","], "^tributary: usage: anonymous revoke takes operations", { status: 2 });
+		await fails(["anonymous", "revoke"], "^tributary: usage: missing resource", { status: 2 });
+		await fails(["anonymous", "grant", "topic:a", "consume", "extra"], '^tributary: usage: unexpected argument "extra"', { status: 2 });
+		await fails(["anonymous", "grant", "topic:a", "consume", "--quota", "requests_per_sec=1"], "^tributary: usage: ", { status: 2 });
+		await fails(["anonymous", "grant", "everything", "consume"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
+		assert.equal((await ok(["anonymous", "show"])).stdout, revoked.stdout, "refusals changed nothing");
+		await ok(["anonymous", "set"]);
 	});
 
 	test("subscriptions: create, list, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
