@@ -15,8 +15,8 @@ const PATH = "/v1/anonymous";
 
 /**
  * How many times `grant` or `revoke` reads the grant, edits it and writes it If-Match the grant read, before it gives
- * up with the 412: each refusal means another admin changed the grant in between, which a busy minute does at most
- * a few times.
+ * up with the 412 (or the last lost answer's error): each refusal means another admin changed the grant in between,
+ * which a busy minute does at most a few times.
  */
 export const ACL_CHANGE_ATTEMPTS = 5;
 
@@ -109,7 +109,9 @@ export class Anonymous {
 
 	/**
 	 * A merge patch replaces an array whole (RFC 7396), so one entry's change sends the whole ACL, edited from the grant
-	 * read, If-Match its ETag: an ACL another admin changed since is refused (412), not overwritten, and read again.
+	 * read, If-Match its ETag: an ACL another admin changed since is refused (412), not overwritten, and read again. A
+	 * write whose answer was lost (a retriable error: it may have landed) is read again too: the edit finds its change
+	 * made, or makes it, so it is never written twice nor reported failed when it landed.
 	 */
 	async #changeAcl(edit: (acl: readonly AclEntry[]) => AclEntry[] | null): Promise<AnonymousAccess> {
 		for (let attempt = 1; ; attempt++) {
@@ -122,7 +124,8 @@ export class Anonymous {
 			try {
 				return await this.update({ acl }, { ifMatch });
 			} catch (error) {
-				if (attempt >= ACL_CHANGE_ATTEMPTS || !(error instanceof TributaryError && error.code === "precondition_failed")) throw error;
+				const readAgain = error instanceof TributaryError && (error.code === "precondition_failed" || error.retriable);
+				if (attempt >= ACL_CHANGE_ATTEMPTS || !readAgain) throw error;
 			}
 		}
 	}

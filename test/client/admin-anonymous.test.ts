@@ -201,6 +201,20 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		]);
 	});
 
+	it("grants or revokes once when a write's answer is lost: the grant is read again, and what landed is not written twice", async () => {
+		const { client, sent, dropAnswer } = wiredClient();
+		const news = { resource: "topic:news.*", operations: ["consume"] };
+		const sports = { resource: "topic:sports", operations: ["consume"] };
+		await client.anonymous.set({ acl: [news] });
+		dropAnswer((r) => isAnonymous(r) && r.method === "PATCH");
+		expect(await client.anonymous.grant(sports)).toEqual({ acl: [news, sports], quotas: {} });
+		dropAnswer((r) => isAnonymous(r) && r.method === "PATCH");
+		expect(await client.anonymous.revoke({ resource: "topic:news.*" })).toEqual({ acl: [sports], quotas: {} });
+		// Each change written once: the read after the lost answer finds it made, so nothing is sent again.
+		const writes = sent.filter((r) => isAnonymous(r) && r.method === "PATCH");
+		expect(writes.map((r) => JSON.parse(r.body))).toEqual([{ acl: [news, sports] }, { acl: [sports] }]);
+	});
+
 	it("gives up after ACL_CHANGE_ATTEMPTS refusals with the 412, each attempt made to the grant read again", async () => {
 		const { client, sent, beforeServing } = wiredClient();
 		let others = 0;
