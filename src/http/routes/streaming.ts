@@ -131,10 +131,13 @@ async function pump(
 ): Promise<void> {
 	let batch = first;
 	let waited = false;
+	// A read waits at the tail up to the keep-alive: a client gone meanwhile ends the stream at once, not then.
+	const left = new Promise<undefined>((resolve) => stream.onAbort(() => resolve(undefined)));
 	while (!stream.aborted) {
 		if (batch.recordCount > 0) await send(stream, sseEvents(batch.records));
 		else if (waited) await stream.write(": keep-alive\n\n");
-		const result = await next(batch.nextOffset);
+		const result = await Promise.race([next(batch.nextOffset), left]);
+		if (result === undefined) return;
 		if (!result.ok) {
 			await stream.writeSSE({ event: "error", data: JSON.stringify(errorBody(result.error)) });
 			return;

@@ -96,14 +96,19 @@ export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset
 			}
 			if (ended || Date.now() >= deadline) break;
 			isFirst = false;
-			const next = await source.read(read.nextOffset, Math.min(source.waitMs, Math.max(0, deadline - Date.now())));
-			if (!next.ok) break;
+			// The client's going rejects `writer.closed`: the pump ends then, not when the read's wait at the tail does.
+			const next = await Promise.race([
+				source.read(read.nextOffset, Math.min(source.waitMs, Math.max(0, deadline - Date.now()))),
+				writer.closed,
+			]);
+			if (!next?.ok) break;
 			read = next.value;
 		}
 	};
 	const done = pump()
 		.catch(() => {
-			// The client went away (a write failed) or the stream vanished: nothing more can be told.
+			// The client went away (a write failed, or `writer.closed` did while a read waited) or the stream vanished:
+			// nothing more can be told.
 		})
 		.finally(() => writer.close().catch(() => {}));
 	c.executionCtx.waitUntil(done);

@@ -1,0 +1,87 @@
+/**
+ * A live Server-Sent Events stream (/v1 and Durable Streams' live=sse) whose client leaves while the edge waits in a
+ * long-poll read at the tail ends at once, not when that read's wait is over (up to `keepalive_ms` or the Durable
+ * Streams long poll): under reconnect churn streams of departed clients would otherwise pile up at the edge.
+ *
+ * The proof is an order, not a duration: the stream's end comes before the partition answers the read that waited
+ * (`Waiters.wait`, with a wait far longer than the test takes to reach it).
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { SSEStreamingApi } from "hono/streaming";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import worker from "../../src/index.ts";
+import { Waiters } from "../../src/partition/waiters.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { SseReader } from "../support/sse.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, produce } from "../support/worker.ts";
+
+const DS = "/ds/v1/stream";
+/** How long a read waits at the tail: far longer than a stream of a departed client may take to end. */
+const WAIT_MS = 10_000;
+
+/** Counts the partitions' long-poll waits begun, and those over (woken or timed out). */
+function watchWaits(): { begun: number; over: number } {
+	const wait = Waiters.prototype.wait;
+	const seen = { begun: 0, over: 0 };
+	vi.spyOn(Waiters.prototype, "wait").mockImplementation(function (this: Waiters, timeoutMs) {
+		seen.begun++;
+		return wait.call(this, timeoutMs).finally(() => {
+			seen.over++;
+		});
+	});
+	return seen;
+}
+
+/** Resolves once a /v1 Server-Sent Events stream ends: Hono closes it when the handler's writer returns. */
+function sseStreamEnded(): Promise<void> {
+	const close = SSEStreamingApi.prototype.close;
+	return new Promise((resolve) => {
+		vi.spyOn(SSEStreamingApi.prototype, "close").mockImplementation(function (this: SSEStreamingApi) {
+			resolve();
+			return close.call(this);
+		});
+	});
+}
+
+describe("a live Server-Sent Events stream whose client left while it waited at the tail", () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
+	it("/v1: ends at once, before its read's wait is over", async () => {
+		const topic = uniqueTopic("gone");
+		await createTopic(topic);
+		await produce(topic, [{ value: "a" }]);
+		const waits = watchWaits();
+		const ended = sseStreamEnded();
+		const response = await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0&keepalive_ms=${WAIT_MS}`, {
+			headers: { Accept: "text/event-stream" },
+		});
+		const sse = new SseReader(response);
+		expect((await sse.records(1))[0]?.record.offset).toBe(0);
+		await vi.waitFor(() => expect(waits.begun).toBe(1));
+		await sse.close();
+		await ended;
+		expect(waits.over, "the stream ended while its read still waited").toBe(0);
+	});
+
+	it("Durable Streams live=sse: ends at once, before its read's wait is over", async () => {
+		const path = uniqueTopic("gone-ds");
+		const created = await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "a" });
+		expect(created.status).toBe(201);
+		const waits = watchWaits();
+		const ctx = createExecutionContext();
+		const request = new Request(`${BASE}${DS}/${path}?offset=-1&live=sse`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+		const response = await worker.fetch(request, { ...env, DS_LONG_POLL_MS: String(WAIT_MS) }, ctx);
+		expect(response.status).toBe(200);
+		const sse = new SseReader(response);
+		expect((await sse.next()).event).toBe("data");
+		expect((await sse.next()).event).toBe("control");
+		await vi.waitFor(() => expect(waits.begun).toBe(1));
+		await sse.close();
+		// The stream's pump is the request's background work: it has ended once the context's work has.
+		await waitOnExecutionContext(ctx);
+		expect(waits.over, "the stream ended while its read still waited").toBe(0);
+	});
+});
