@@ -31,7 +31,7 @@ import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, partitionLog } from "../shared/stubs.ts";
 import type { AclEntry } from "./acl.ts";
-import { grantTag } from "./grant-tag.ts";
+import { unmatchedGrant } from "./grant-tag.ts";
 import { mergeQuotas } from "./quota-patch.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
@@ -219,8 +219,8 @@ export class KeyStore extends DurableObject<Env> {
 	 */
 	changeKey(key: StoredKey, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): StoredKey | Failure {
 		const stored = this.getKey(key.id) ?? key;
-		if (ifMatch !== undefined && !ifMatch.includes(grantTag(stored)))
-			return err("precondition_failed", "the grant changed since its ETag was read: read it again");
+		const refused = unmatchedGrant(stored, ifMatch);
+		if (refused !== null) return refused;
 		const held = whole ? key : stored;
 		const next = { ...held, acl: change.acl ?? held.acl, quotas: mergeQuotas(held.quotas, change.quotas ?? {}) };
 		this.install(next);

@@ -103,6 +103,24 @@ describe("If-Match on /v1/anonymous", () => {
 		expect((await write("PUT", { acl: [news] }, "*")).headers.get("ETag")).toBe(etag);
 	});
 
+	it("ignores an empty element of the If-Match list (RFC 9110 §5.6.1.2), and refuses a list of none with 400", async () => {
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [news] } });
+		const { etag } = await read();
+		expect((await write("PATCH", { acl: [news, weather] }, `${etag}, ,`)).status).toBe(200);
+		await expectError("PATCH", "/v1/anonymous", 400, "invalid_request", { body: { acl: [] }, headers: { "If-Match": " , " } });
+	});
+
+	it("answers a GET whose If-Match no longer matches with 412, and one that matches with the grant (RFC 9110 §13.1.1)", async () => {
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [news] } });
+		const stale = (await read()).etag;
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [weather] } });
+		await expectError("GET", "/v1/anonymous", 412, "precondition_failed", { headers: { "If-Match": stale } });
+		const { etag } = await read();
+		const matching = await call("GET", "/v1/anonymous", { headers: { "If-Match": etag } });
+		expect(matching.status).toBe(200);
+		expect(await matching.json()).toEqual({ acl: [weather], quotas: {} });
+	});
+
 	it("answers a change without If-Match as the bare key, as an edge of an earlier version, still running during a deploy, reads it", async () => {
 		const fresh = { ...ANONYMOUS_DEFAULT, createdAtMs: Date.now(), secretSha256: "" };
 		const answer = await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, { acl: [news] }, false);

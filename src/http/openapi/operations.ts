@@ -72,7 +72,7 @@ const IF_MATCH_GRANT = {
 	headers: [
 		{
 			name: "If-Match",
-			description: "Applies the change only while the grant's ETag is one of these (or *), else 412; a weak tag never matches",
+			description: "Answers or changes the grant only while its ETag is one of these (or *), else 412; a weak tag never matches",
 		},
 	],
 	responseHeaders: GRANT_ETAG,
@@ -311,7 +311,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		summary: "What a request without credentials may do (nothing until an admin grants it)",
 		tag: "keys",
 		responses: { 200: R.AnonymousGrant },
-		responseHeaders: GRANT_ETAG,
+		...IF_MATCH_GRANT,
 	},
 	"PUT /v1/anonymous": {
 		summary: "Replace the anonymous principal's ACL and quotas",

@@ -14,7 +14,7 @@
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import { changeAnonymous, loadAnonymous } from "../../auth/anonymous.ts";
-import { grantTag } from "../../auth/grant-tag.ts";
+import { grantTag, unmatchedGrant } from "../../auth/grant-tag.ts";
 import type { KeyInfo, KeyPatch } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { KEY_ACL_ENTRIES_MAX } from "../../shared/limits.ts";
@@ -32,14 +32,20 @@ export const AnonymousBody = z.strictObject({ acl: AclBody, quotas: z._default(z
 export const AnonymousPatchBody = z.strictObject({ acl: z.optional(AclBody), quotas: z.optional(QuotasPatchBody) });
 
 /**
- * The tags a write's If-Match lists: none to check without one, or with `*` (a grant always exists); else its strong
- * tags, as If-Match compares strongly (RFC 9110 §13.1.1): a weak tag names no exact grant, so it never matches. A tag
- * not quoted as an ETag is (a pasted bare digest, most likely) is refused rather than taken as a tag that cannot match.
+ * The tags a request's If-Match lists: none to check without one, or with `*` (a grant always exists); else its strong
+ * tags, as If-Match compares strongly (RFC 9110 §13.1.1): a weak tag names no exact grant, so it never matches. Empty
+ * list elements are ignored (RFC 9110 §5.6.1.2); a tag not quoted as an ETag is (a pasted bare digest, most likely),
+ * or a list of none, is refused rather than taken as a tag that cannot match.
  */
-function ifMatchTags(header: string | undefined): string[] | undefined {
+function ifMatchTags(c: Context<AppEnv>): string[] | undefined {
+	const header = c.req.header("If-Match");
 	if (header === undefined || header.trim() === "*") return undefined;
-	const tags = header.split(",").map((tag) => tag.trim());
-	if (!tags.every((tag) => /^(W\/)?"[^"]*"$/.test(tag))) throw new ApiError("invalid_request", "If-Match takes * or quoted ETags");
+	const tags = header
+		.split(",")
+		.map((tag) => tag.trim())
+		.filter((tag) => tag !== "");
+	if (tags.length === 0 || !tags.every((tag) => /^(W\/)?"[^"]*"$/.test(tag)))
+		throw new ApiError("invalid_request", "If-Match takes * or quoted ETags");
 	return tags.filter((tag) => tag[0] === '"');
 }
 
@@ -51,12 +57,18 @@ function anonymousView(c: Context<AppEnv>, grant: KeyInfo) {
 
 /** Changes the grant (`whole`: replaces it), audits it, and answers it as stored. */
 async function change(c: Context<AppEnv>, patch: KeyPatch, whole: boolean) {
-	const saved = await changeAnonymous(c.env, patch, whole, ifMatchTags(c.req.header("If-Match")));
+	const saved = await changeAnonymous(c.env, patch, whole, ifMatchTags(c));
 	await audit(c, "anonymous.update", { principal: saved.id, entries: saved.acl.length });
 	return anonymousView(c, saved);
 }
 
 export const anonymousRoutes = new Hono<AppEnv>()
-	.get("/", async (c) => anonymousView(c, await loadAnonymous(c.env)))
+	.get("/", async (c) => {
+		const grant = await loadAnonymous(c.env);
+		// A read is held to its If-Match as a write is (RFC 9110 §13.1.1): a stale tag is told, not answered over.
+		const refused = unmatchedGrant(grant, ifMatchTags(c));
+		if (refused !== null) throw ApiError.from(refused.error);
+		return anonymousView(c, grant);
+	})
 	.put("/", async (c) => change(c, validate(AnonymousBody, await readJson(c.req.raw)), true))
 	.patch("/", async (c) => change(c, validate(AnonymousPatchBody, await readRouteJson(c)), false));
