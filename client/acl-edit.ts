@@ -47,3 +47,13 @@ export function withRevoked(acl: readonly AclEntry[], revocation: AclRevocation)
 	}
 	return changed ? kept : null;
 }
+
+/**
+ * `acl` without the first entry equal to `entry` (its resource, and the same operations in any order), any other
+ * entry of that resource kept: what a list of entries' "remove" means. `null` when no entry is equal to it.
+ */
+export function withoutEntry(acl: readonly AclEntry[], entry: AclEntry): AclEntry[] | null {
+	const operations = [...new Set(entry.operations)].sort().join();
+	const at = acl.findIndex((e) => e.resource === entry.resource && [...new Set(e.operations)].sort().join() === operations);
+	return at === -1 ? null : acl.filter((_, i) => i !== at);
+}

@@ -2,11 +2,11 @@
  * @module
  * The `anonymous` principal: what a request without credentials may do. It has a key's ACL and quotas and no
  * secret; with an empty ACL (the default) a credential-less request is refused, so emptying it closes public
- * access again. `set` replaces the grant whole, `update` changes part of it, `grant` and `revoke` one ACL entry.
- * Needs the admin token or a key with `admin` on `cluster`.
+ * access again. `set` replaces the grant whole, `update` changes part of it, `grant`, `revoke` and `removeEntry` one
+ * ACL entry. Needs the admin token or a key with `admin` on `cluster`.
  */
 
-import { type AclRevocation, withGranted, withRevoked } from "./acl-edit.ts";
+import { type AclRevocation, withGranted, withoutEntry, withRevoked } from "./acl-edit.ts";
 import type { AclEntry } from "./admin.ts";
 import { TributaryError } from "./errors.ts";
 import type { Http } from "./http.ts";
@@ -105,6 +105,16 @@ export class Anonymous {
 	 */
 	revoke(revocation: AclRevocation): Promise<AnonymousAccess> {
 		return this.#changeAcl((acl) => withRevoked(acl, revocation));
+	}
+
+	/**
+	 * Removes one entry exactly: the first equal to `entry` (its resource, and the same operations in any order), any
+	 * other entry of that resource kept, as a console row's Remove; `revoke` instead takes a right away from every entry
+	 * of its resource. Kept as `grant` keeps; an entry not there writes nothing. Answers the grant as stored.
+	 * @example await client.anonymous.removeEntry({ resource: "topic:news.*", operations: ["consume"] })
+	 */
+	removeEntry(entry: AclEntry): Promise<AnonymousAccess> {
+		return this.#changeAcl((acl) => withoutEntry(acl, entry));
 	}
 
 	/**

@@ -355,13 +355,14 @@ export class Api {
 		return this.#client.anonymous.update(patch) as Promise<AnonymousAccess>;
 	}
 	/**
-	 * Grants one entry's operations, or revokes them, made to the grant as stored then and sent If-Match it, again on
-	 * another admin's change (the SDK's `grant` and `revoke`): every other entry and the quotas are kept.
+	 * Grants one entry's operations, or removes that one entry (a row of the page's table: another row of the same
+	 * resource keeps its rights), made to the grant as stored then and sent If-Match it, again on another admin's
+	 * change (the SDK's `grant` and `removeEntry`): every other entry and the quotas are kept.
 	 */
 	grantAnonymous(entry: AclEntry) {
 		return this.#client.anonymous.grant(entry) as Promise<AnonymousAccess>;
 	}
-	revokeAnonymous(entry: AclEntry) {
-		return this.#client.anonymous.revoke(entry) as Promise<AnonymousAccess>;
+	removeAnonymousEntry(entry: AclEntry) {
+		return this.#client.anonymous.removeEntry(entry) as Promise<AnonymousAccess>;
 	}
 }

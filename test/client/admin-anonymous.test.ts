@@ -167,6 +167,21 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		expect(await client.anonymous.get()).toEqual(left);
 	});
 
+	it("removes one entry exactly (a console row's Remove), where revoke takes a right from every entry of its resource", async () => {
+		const { client, sent } = wiredClient();
+		const row = { resource: "topic:x", operations: ["consume"] };
+		const other = { resource: "topic:x", operations: ["consume", "produce"] };
+		await client.anonymous.set({ acl: [row, other] });
+		expect((await client.anonymous.removeEntry({ resource: "topic:x", operations: ["consume"] })).acl).toEqual([other]);
+		const patches = () => sent.filter((r) => isAnonymous(r) && r.method === "PATCH");
+		expect(await client.anonymous.removeEntry(row), "an entry not there writes nothing").toEqual({ acl: [other], quotas: {} });
+		expect(patches()).toHaveLength(1);
+		// The same operations in another order are the same entry.
+		expect((await client.anonymous.removeEntry({ resource: "topic:x", operations: ["produce", "consume"] })).acl).toEqual([]);
+		await client.anonymous.set({ acl: [row, other] });
+		expect((await client.anonymous.revoke(row)).acl).toEqual([{ resource: "topic:x", operations: ["produce"] }]);
+	});
+
 	it("keeps another admin's change made between its read and its write: the write is refused (412), read again and made again", async () => {
 		const { client, sent, beforeServing } = wiredClient();
 		const news = { resource: "topic:news.*", operations: ["consume"] };

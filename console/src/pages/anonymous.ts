@@ -52,7 +52,7 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 	const show = () => {
 		mount(
 			entries,
-			entryTable(current.acl, (entry) => void remove(() => change(() => ctx.api.revokeAnonymous(entry)), entry)),
+			entryTable(current.acl, (entry) => void remove(() => change(() => ctx.api.removeAnonymousEntry(entry)), entry)),
 		);
 		if (current.acl.length > 0)
 			entries.append(
@@ -102,10 +102,10 @@ function entryTable(acl: readonly AclEntry[], remove: (entry: AclEntry) => void)
 	);
 }
 
-async function remove(revoke: () => Promise<unknown>, entry: AclEntry): Promise<void> {
+async function remove(removeEntry: () => Promise<unknown>, entry: AclEntry): Promise<void> {
 	try {
-		await revoke();
-		toast(`Anonymous may no longer use ${entry.resource}.`);
+		await removeEntry();
+		toast(`Removed ${entry.operations.join(", ")} on ${entry.resource}.`);
 	} catch (error) {
 		toast(`Could not remove: ${(error as Error).message}`);
 	}
