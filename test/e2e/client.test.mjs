@@ -68,6 +68,12 @@ const standIn = createServer((request, response) => {
 				JSON.stringify({ error: { code: "partition_unavailable", message: "moving", retriable: true } }),
 			);
 		}
+		// A write other than a produce: only what the proxy answers matters here.
+		if (request.method !== "POST") {
+			return fault === "proxy-503"
+				? answer(503, "text/plain;charset=UTF-8", WRANGLER_PROXY_RETRY_TEXT)
+				: answer(200, "application/json", "{}");
+		}
 		// The worst case for a retry: the Worker took the write, and its answer was lost between it and the proxy.
 		const body = JSON.parse(text);
 		const claim = claimOf(idempotencyKey, body);
@@ -151,6 +157,22 @@ test("a POST that is not safe to repeat is sent once: the proxy's 503 fails it w
 	});
 	assert.equal(seen.length, 1);
 	assert.deepEqual(log, [{ value: "plain" }], "written once (the Worker took it), not twice");
+});
+
+test("a conditional write (If-Match) is sent once: sent again after it landed unseen, it would be answered 412", async () => {
+	fresh();
+	faults.push("proxy-503", "proxy-503");
+	const conditional = api.expect(200, "PUT", "/v1/anonymous", { body: { acl: [] }, headers: { "If-Match": '"t1"' } });
+	await assert.rejects(conditional, (error) => error instanceof HttpError && error.status === 503);
+	assert.equal(seen.length, 1);
+	// The same PUT without If-Match leaves the same state however often it lands: sent again.
+	fresh();
+	faults.push("proxy-503");
+	await api.expect(200, "PUT", "/v1/anonymous", { body: { acl: [] } });
+	assert.deepEqual(
+		seen.map((r) => r.method),
+		["PUT", "PUT"],
+	);
 });
 
 test("the Worker's own JSON 503 is answered as it is, never sent again, even for a produce that is safe to repeat", async () => {

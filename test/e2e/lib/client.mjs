@@ -25,15 +25,19 @@ export const REQUEST_ATTEMPTS_MAX = 2;
 
 /**
  * Whether a request sent again cannot write twice: a read; a PUT or DELETE, which leave the same state (a DELETE
- * that had landed is then a 404, which the test sees); a produce that names itself (an `Idempotency-Key`, or an
- * idempotent producer's id, epoch and sequence), which Tributary answers with the first write's offsets, writing
- * nothing. Any other POST might have been taken by the Worker before its answer was lost.
+ * that had landed is then a 404, which the test sees), unless sent `If-Match` (one that landed unseen would be
+ * answered 412 the second time); a produce that names itself (an `Idempotency-Key`, or an idempotent producer's id,
+ * epoch and sequence), which Tributary answers with the first write's offsets, writing nothing. Any other POST might
+ * have been taken by the Worker before its answer was lost.
  * @param {string} method @param {Record<string, string>} headers @param {unknown} body
  */
 function safeToRepeat(method, headers, body) {
-	if (["GET", "HEAD", "PUT", "DELETE"].includes(method)) return true;
+	const sends = (/** @type {string} */ header) => Object.keys(headers).some((name) => name.toLowerCase() === header);
+	if (method === "GET" || method === "HEAD") return true;
+	if (sends("if-match")) return false;
+	if (method === "PUT" || method === "DELETE") return true;
 	if (method !== "POST") return false;
-	if (Object.keys(headers).some((name) => name.toLowerCase() === "idempotency-key")) return true;
+	if (sends("idempotency-key")) return true;
 	const fields = /** @type {Record<string, unknown>} */ (typeof body === "object" && body !== null ? body : {});
 	return (
 		fields.producer_id !== undefined && fields.epoch !== undefined && (fields.sequence !== undefined || fields.sequences !== undefined)
