@@ -8,12 +8,11 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { SSEStreamingApi } from "hono/streaming";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import worker from "../../src/index.ts";
 import { Waiters } from "../../src/partition/waiters.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { SseReader } from "../support/sse.ts";
+import { SseReader, sseStreamEnded } from "../support/sse.ts";
 import { ADMIN_TOKEN, BASE, call, createTopic, produce } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
@@ -31,17 +30,6 @@ function watchWaits(): { begun: number; over: number } {
 		});
 	});
 	return seen;
-}
-
-/** Resolves once a /v1 Server-Sent Events stream ends: Hono closes it when the handler's writer returns. */
-function sseStreamEnded(): Promise<void> {
-	const close = SSEStreamingApi.prototype.close;
-	return new Promise((resolve) => {
-		vi.spyOn(SSEStreamingApi.prototype, "close").mockImplementation(function (this: SSEStreamingApi) {
-			resolve();
-			return close.call(this);
-		});
-	});
 }
 
 describe("a live Server-Sent Events stream whose client left while it waited at the tail", () => {

@@ -8,7 +8,6 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { SSEStreamingApi } from "hono/streaming";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyStore } from "../../src/auth/key-store.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
@@ -17,7 +16,7 @@ import { SSE_KEEPALIVE_MS_MIN } from "../../src/shared/limits.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { SseReader } from "../support/sse.ts";
+import { SseReader, sseStreamEnded } from "../support/sse.ts";
 import { BASE, call, createTopic, produce } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
@@ -42,17 +41,6 @@ function watchFetchCharges(id: string): { paid: number[]; refused: number[] } {
 		return answer;
 	});
 	return seen;
-}
-
-/** Resolves once a /v1 Server-Sent Events stream ends: Hono closes it when the handler's writer returns. */
-function sseStreamEnded(): Promise<void> {
-	const close = SSEStreamingApi.prototype.close;
-	return new Promise((resolve) => {
-		vi.spyOn(SSEStreamingApi.prototype, "close").mockImplementation(function (this: SSEStreamingApi) {
-			resolve();
-			return close.call(this);
-		});
-	});
 }
 
 describe("Server-Sent Events of a key in debt, whose client left during the wait", () => {

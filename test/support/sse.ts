@@ -2,7 +2,8 @@
  * Test support: reading Server-Sent Events from a streaming response.
  */
 
-import { expect } from "vitest";
+import { SSEStreamingApi } from "hono/streaming";
+import { expect, vi } from "vitest";
 import { call } from "./worker.ts";
 
 interface SseEvent {
@@ -89,4 +90,18 @@ export async function openSse(path: string, headers: Record<string, string> = {}
 	const reader = new SseReader(response);
 	expect((await reader.next()).comment).toBe("connected");
 	return reader;
+}
+
+/**
+ * Resolves once a /v1 Server-Sent Events stream ends: Hono closes it when the handler's writer returns (its
+ * `streamSSE`'s own `finally`). A spy: the test restores it (`vi.restoreAllMocks()`).
+ */
+export function sseStreamEnded(): Promise<void> {
+	const close = SSEStreamingApi.prototype.close;
+	return new Promise((resolve) => {
+		vi.spyOn(SSEStreamingApi.prototype, "close").mockImplementation(function (this: SSEStreamingApi) {
+			resolve();
+			return close.call(this);
+		});
+	});
 }
