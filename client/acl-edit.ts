@@ -53,7 +53,12 @@ export function withRevoked(acl: readonly AclEntry[], revocation: AclRevocation)
  * entry of that resource kept: what a list of entries' "remove" means. `null` when no entry is equal to it.
  */
 export function withoutEntry(acl: readonly AclEntry[], entry: AclEntry): AclEntry[] | null {
-	const operations = [...new Set(entry.operations)].sort().join();
-	const at = acl.findIndex((e) => e.resource === entry.resource && [...new Set(e.operations)].sort().join() === operations);
+	const operations = operationSet(entry);
+	const at = acl.findIndex((e) => e.resource === entry.resource && operationSet(e) === operations);
 	return at === -1 ? null : acl.filter((_, i) => i !== at);
+}
+
+/** An entry's operations as one comparable value: the same for the same operations in any order, repeats ignored. */
+function operationSet(entry: AclEntry): string {
+	return [...new Set(entry.operations)].sort().join();
 }

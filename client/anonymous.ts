@@ -14,9 +14,9 @@ import type { Http } from "./http.ts";
 const PATH = "/v1/anonymous";
 
 /**
- * How many times `grant` or `revoke` reads the grant, edits it and writes it If-Match the grant read, before it gives
- * up with the 412 (or the last lost answer's error): each refusal means another admin changed the grant in between,
- * which a busy minute does at most a few times.
+ * How many times `grant`, `revoke` or `removeEntry` reads the grant, edits it and writes it If-Match the grant read,
+ * before it gives up with the 412 (or the last lost answer's error): each refusal means another admin changed the
+ * grant in between, which a busy minute does at most a few times.
  */
 export const ACL_CHANGE_ATTEMPTS = 5;
 
