@@ -363,8 +363,8 @@ export class PartitionLog extends DurableObject<Env> {
 	/**
 	 * After a group's commit was written: readers, tails and watchers learn of it, and background work is armed. Never
 	 * fails the group, whose records are stored (a producer told otherwise would write them again): a step that throws
-	 * has the view and cache rebuilt from storage, and the others still run. The cache goes first, so what a woken
-	 * reader or a pushed tail reads is there (or, rebuilt, is read from SQLite).
+	 * has the view and cache rebuilt from storage (before any other event, if that throws too: see `runAfterCommit`), and
+	 * the others still run. The cache goes first, so what a woken reader or a pushed tail reads is there (or is read from SQLite).
 	 */
 	private afterAppend(group: OpenGroup): void {
 		const { writer, nowMs } = group;
@@ -378,6 +378,7 @@ export class PartitionLog extends DurableObject<Env> {
 				() => this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency),
 			],
 			() => this.load(),
+			(work) => this.ctx.blockConcurrencyWhile(async () => work()),
 		);
 	}
 

@@ -1,8 +1,8 @@
 /**
  * What follows a group's commit (`PartitionLog.afterAppend`), when one of its steps throws: the append is answered
- * (its records are stored), and every other step still runs. A quiet partition may see no next append to catch up
- * at: a long poll would wait its whole wait, the appended bytes would be missing from the metrics for good, and no
- * alarm would come for retention.
+ * (its records are stored: a producer told otherwise would write them twice), and every other step still runs. A
+ * quiet partition may see no next append to catch up at: a long poll would wait its whole wait, the appended bytes
+ * would be missing from the metrics for good, and no alarm would come for retention.
  */
 
 import { runInDurableObject } from "cloudflare:test";
@@ -14,11 +14,12 @@ import type { Result } from "../../src/shared/errors.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
-import { createTopic, produce } from "../support/worker.ts";
+import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
 
 /** The parts of PartitionLog these tests replace or read (private; tests only). */
 interface AfterCommitParts {
 	readonly hot: { committed(batches: unknown): void };
+	load(): void;
 	readonly followers: { committed(): void };
 	readonly metrics: { readonly figures: () => { readonly counters?: Record<string, number> } };
 }
@@ -35,12 +36,19 @@ function throwOnce<T extends object>(owner: T, method: keyof T & string): void {
 }
 
 /**
- * A new topic whose partition has no record yet, `breakStep` applied to its object, and a long poll waiting there
- * for the first record: `woken()` says whether the read has answered yet.
+ * A new topic whose partition holds `before` records (read once, so the batch cache's window holds them), `breakStep`
+ * applied to its object, and a long poll waiting there for the next record: `woken()` says whether it has answered.
  */
-async function partitionWithWaitingRead(breakStep: (parts: AfterCommitParts) => void) {
+async function partitionWithWaitingRead(breakStep: (parts: AfterCommitParts) => void, before: readonly unknown[] = []) {
 	const topic = uniqueTopic();
 	await createTopic(topic);
+	if (before.length > 0) {
+		await produce(
+			topic,
+			before.map((value) => ({ value })),
+		);
+		expect((await fetchRecords(topic, 0, "offset=0")).records.map((r) => r.value)).toEqual(before);
+	}
 	const topicId = await topicIdOf(topic);
 	const stub = await partitionStub(topic);
 	let answered = false;
@@ -48,7 +56,7 @@ async function partitionWithWaitingRead(breakStep: (parts: AfterCommitParts) => 
 	const waitMs = 20_000;
 	const reading = await runInDurableObject(stub, (instance: PartitionLog) => {
 		breakStep(instance as unknown as AfterCommitParts);
-		const read = instance.read({ topicId, offset: 0, maxRecords: 10, maxBytes: 1 << 20, waitMs });
+		const read = instance.read({ topicId, offset: before.length, maxRecords: 10, maxBytes: 1 << 20, waitMs });
 		return {
 			read: read.then((answer) => {
 				answered = true;
@@ -85,13 +93,47 @@ describe("after a commit, a step that throws", () => {
 		expect(await reading).toMatchObject({ ok: true, value: { recordCount: 1, nextOffset: 1, highWatermark: 1 } });
 	});
 
-	it("in pushing tails and poking watchers: retention's alarm is still set", async () => {
+	it("in pushing tails and poking watchers: the produce is answered, retention's alarm is still set, offsets stay dense", async () => {
 		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const { topic, stub, reading } = await partitionWithWaitingRead((parts) => throwOnce(parts.followers, "committed"));
-		await produce(topic, [{ value: 1 }]);
+		const response = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: 1 }, { value: 2 }] } });
+		expect(response.status).toBe(200);
+		expect(((await response.json()) as { offsets: { offset: number }[] }).offsets.map((o) => o.offset)).toEqual([0, 1]);
 		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
-		expect(await reading).toMatchObject({ ok: true, value: { recordCount: 1 } });
+		expect(await reading).toMatchObject({ ok: true, value: { recordCount: 2 } });
 		expect((await afterState(stub, topic)).alarmMs).not.toBeNull();
+		expect((await produce(topic, [{ value: 3 }])).offsets[0]?.offset).toBe(2);
+		const read = await fetchRecords(topic, 0, "offset=0");
+		expect(read.records.map((r) => r.value)).toEqual([1, 2, 3]);
+		expect(read.high_watermark).toBe(3);
+	});
+
+	it("in the batch cache, and then the rebuild from storage too: the produce is answered, the long poll woken, reads dense", async () => {
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { topic, reading, woken } = await partitionWithWaitingRead(
+			(parts) => {
+				throwOnce(parts.hot, "committed");
+				// As a storage failure would, before the rebuild has forgotten the cache the broken step left short.
+				throwOnce(parts, "load");
+			},
+			[1],
+		);
+		const response = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: 2 }, { value: 3 }] } });
+		expect(response.status).toBe(200);
+		expect(((await response.json()) as { offsets: { offset: number }[] }).offsets.map((o) => o.offset)).toEqual([1, 2]);
+		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
+		expect(logged.mock.calls.map(String)).toContain("after a commit, rebuilding: Error: load broke after the commit");
+		expect.soft(woken(), "long poll woken").toBe(true);
+		expect(await reading).toMatchObject({ ok: true, value: { recordCount: 2, nextOffset: 3, highWatermark: 3 } });
+		expect((await produce(topic, [{ value: 4 }])).offsets[0]?.offset).toBe(3);
+		const read = await fetchRecords(topic, 0, "offset=0");
+		expect(read.records.map((r) => [r.offset, r.value])).toEqual([
+			[0, 1],
+			[1, 2],
+			[2, 3],
+			[3, 4],
+		]);
+		expect(read.high_watermark).toBe(4);
 	});
 
 	it("in the batch cache: an open WebSocket tail is still pushed the record", async () => {

@@ -147,25 +147,4 @@ describe("PartitionLog storage", () => {
 		});
 		expect(result).toMatchObject({ ok: false, error: { code: "topic_not_found" } });
 	});
-
-	it("answers an append whose commit landed even when telling readers of it throws, and stays dense after", async () => {
-		const { topic, stub } = await topicWithOneRecord();
-		// A bug in what runs after the commit (tails, watchers, caches, alarms) must not fail requests whose records are
-		// stored: their producers would retry and write them twice.
-		await runInDurableObject(stub, (instance) => {
-			const followers = (instance as unknown as { followers: { committed(): void } }).followers;
-			const committed = followers.committed.bind(followers);
-			followers.committed = () => {
-				followers.committed = committed;
-				throw new Error("after the commit");
-			};
-		});
-		const response = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: 2 }, { value: 3 }] } });
-		expect(response.status).toBe(200);
-		expect(((await response.json()) as { offsets: { offset: number }[] }).offsets.map((o) => o.offset)).toEqual([1, 2]);
-		expect((await produce(topic, [{ value: 4 }])).offsets[0]?.offset).toBe(3);
-		const read = await fetchRecords(topic, 0, "offset=0");
-		expect(read.records.map((r) => r.value)).toEqual([1, 2, 3, 4]);
-		expect(read.high_watermark).toBe(4);
-	});
 });
