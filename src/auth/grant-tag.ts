@@ -23,3 +23,24 @@ export function unmatchedGrant(grant: Pick<KeyInfo, "acl" | "quotas">, ifMatch: 
 	if (ifMatch === undefined || ifMatch.includes(grantTag(grant))) return null;
 	return err("precondition_failed", "the grant changed since its ETag was read: read it again");
 }
+
+/**
+ * The strong tags an If-Match field lists: undefined without one or with `*` (a grant always exists), no condition.
+ * Read by its grammar (RFC 9110 §13.1.1: `#entity-tag`; §8.8.3: an optional `W/` and a quoted string of etagc, a
+ * comma among them), empty elements ignored (§5.6.1.2). Weak tags are dropped: If-Match compares strongly, so one
+ * never names an exact grant. Null for anything else, or a list of none (a pasted bare digest, most likely): refused
+ * rather than taken as a tag that cannot match.
+ */
+export function ifMatchTags(field: string | undefined): string[] | null | undefined {
+	if (field === undefined || field.trim() === "*") return undefined;
+	const tags: string[] = [];
+	// Sticky: each element is read where the previous one's comma ended, so nothing between them goes unread.
+	const element = /[ \t]*((?:W\/)?"[!#-~\x80-\xff]*")?[ \t]*(,|$)/y;
+	let read: RegExpExecArray | null;
+	do {
+		read = element.exec(field);
+		if (read === null) return null;
+		if (read[1] !== undefined) tags.push(read[1]);
+	} while (read[2] !== "");
+	return tags.length === 0 ? null : tags.filter((tag) => tag[0] === '"');
+}

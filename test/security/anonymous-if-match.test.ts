@@ -110,6 +110,15 @@ describe("If-Match on /v1/anonymous", () => {
 		await expectError("PATCH", "/v1/anonymous", 400, "invalid_request", { body: { acl: [] }, headers: { "If-Match": " , " } });
 	});
 
+	it("reads a comma inside a quoted tag as part of the tag (RFC 9110 §8.8.3: etagc includes %x2C), not as the list's", async () => {
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [news] } });
+		const { etag } = await read();
+		expect((await write("PATCH", { acl: [news, weather] }, `"x,y", ${etag}`)).status, "a list matches when one of its tags does").toBe(200);
+		expect((await read()).grant).toEqual({ acl: [news, weather], quotas: {} });
+		await expectError("PATCH", "/v1/anonymous", 412, "precondition_failed", { body: { acl: [] }, headers: { "If-Match": '"x,y"' } });
+		await expectError("GET", "/v1/anonymous", 412, "precondition_failed", { headers: { "If-Match": 'W/"a,b", "x,y"' } });
+	});
+
 	it("answers a GET whose If-Match no longer matches with 412, and one that matches with the grant (RFC 9110 §13.1.1)", async () => {
 		await json("PUT", "/v1/anonymous", 200, { body: { acl: [news] } });
 		const stale = (await read()).etag;

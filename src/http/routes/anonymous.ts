@@ -14,7 +14,7 @@
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import { changeAnonymous, loadAnonymous } from "../../auth/anonymous.ts";
-import { grantTag, unmatchedGrant } from "../../auth/grant-tag.ts";
+import { grantTag, ifMatchTags, unmatchedGrant } from "../../auth/grant-tag.ts";
 import type { KeyInfo, KeyPatch } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { KEY_ACL_ENTRIES_MAX } from "../../shared/limits.ts";
@@ -31,22 +31,11 @@ export const AnonymousBody = z.strictObject({ acl: AclBody, quotas: z._default(z
 
 export const AnonymousPatchBody = z.strictObject({ acl: z.optional(AclBody), quotas: z.optional(QuotasPatchBody) });
 
-/**
- * The tags a request's If-Match lists: none to check without one, or with `*` (a grant always exists); else its strong
- * tags, as If-Match compares strongly (RFC 9110 §13.1.1): a weak tag names no exact grant, so it never matches. Empty
- * list elements are ignored (RFC 9110 §5.6.1.2); a tag not quoted as an ETag is (a pasted bare digest, most likely),
- * or a list of none, is refused rather than taken as a tag that cannot match.
- */
-function ifMatchTags(c: Context<AppEnv>): string[] | undefined {
-	const header = c.req.header("If-Match");
-	if (header === undefined || header.trim() === "*") return undefined;
-	const tags = header
-		.split(",")
-		.map((tag) => tag.trim())
-		.filter((tag) => tag !== "");
-	if (tags.length === 0 || !tags.every((tag) => /^(W\/)?"[^"]*"$/.test(tag)))
-		throw new ApiError("invalid_request", "If-Match takes * or quoted ETags");
-	return tags.filter((tag) => tag[0] === '"');
+/** The strong tags of the request's If-Match (undefined: no condition), or a 400 when it is not one (`ifMatchTags`). */
+function ifMatch(c: Context<AppEnv>): string[] | undefined {
+	const tags = ifMatchTags(c.req.header("If-Match"));
+	if (tags === null) throw new ApiError("invalid_request", "If-Match takes * or quoted ETags");
+	return tags;
 }
 
 /** The grant as the API shows it, its tag in the `ETag` header. */
@@ -57,7 +46,7 @@ function anonymousView(c: Context<AppEnv>, grant: KeyInfo) {
 
 /** Changes the grant (`whole`: replaces it), audits it, and answers it as stored. */
 async function change(c: Context<AppEnv>, patch: KeyPatch, whole: boolean) {
-	const saved = await changeAnonymous(c.env, patch, whole, ifMatchTags(c));
+	const saved = await changeAnonymous(c.env, patch, whole, ifMatch(c));
 	await audit(c, "anonymous.update", { principal: saved.id, entries: saved.acl.length });
 	return anonymousView(c, saved);
 }
@@ -66,7 +55,7 @@ export const anonymousRoutes = new Hono<AppEnv>()
 	.get("/", async (c) => {
 		const grant = await loadAnonymous(c.env);
 		// A read is held to its If-Match as a write is (RFC 9110 §13.1.1): a stale tag is told, not answered over.
-		const refused = unmatchedGrant(grant, ifMatchTags(c));
+		const refused = unmatchedGrant(grant, ifMatch(c));
 		if (refused !== null) throw ApiError.from(refused.error);
 		return anonymousView(c, grant);
 	})
