@@ -17,7 +17,7 @@ import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
-import { fetchBodyBlob, readAcross, readAcrossUtf8, utf8Blob } from "../shared/log-reader.ts";
+import { readAcross } from "../shared/log-reader.ts";
 import { decodeBatch } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
@@ -32,15 +32,16 @@ import { compacts } from "./compaction.ts";
 import { advanceLogStart } from "./delete-records.ts";
 import { Followers } from "./followers.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, type LogSlice, loadView, partitionOffsets, readLog, readLogUtf8 } from "./log-store.ts";
+import { findOffsetForTimestamp, loadView, partitionOffsets, readLog } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend } from "./producer-state.ts";
 import { ProducerStore } from "./producer-store.ts";
+import { ReadSide } from "./read-side.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
 import { StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
 import { CLOSE_CODES_RESERVED, type TailSource } from "./tail.ts";
-import { findRemoteTimestamp, remoteRead } from "./tiering/remote-lookup.ts";
+import { findRemoteTimestamp } from "./tiering/remote-lookup.ts";
 import { TieredStorage } from "./tiering/tiered-storage.ts";
 import type {
 	AppendInput,
@@ -54,7 +55,6 @@ import type {
 	PollShare,
 	ReadAnswer,
 	ReadRequest,
-	ReadResult,
 	RemoteRead,
 	TimestampAnswer,
 	Utf8Parts,
@@ -116,14 +116,14 @@ export class PartitionLog extends DurableObject<Env> {
 		identity: (topicId) => this.checkIdentity(topicId),
 		append: (request) => this.stage(request),
 		read: (request) => readAcross(this.segments, (r) => this.read(r), request),
-		readUtf8: (request) => this.readUtf8Across(request),
+		readUtf8: (request) => this.reads.utf8Across(request),
 		wake: () => this.waiters.wakeAll(),
 	});
 	/** What the WebSocket tails (tail.ts) read: the view, local reads, and reads across R2 for old offsets. */
 	private readonly tailLog: TailSource = {
 		view: this.view,
 		readNow: (offset, maxRecords, maxBytes) =>
-			this.answerRead(readLog(this.sql, offset, maxRecords, maxBytes, this.hot, this.view.nextOffset), offset),
+			this.reads.answer(readLog(this.sql, offset, maxRecords, maxBytes, this.hot, this.view.nextOffset), offset),
 		readAcross: (offset, maxRecords, maxBytes) =>
 			readAcross(this.segments, (r) => this.read(r), { topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
 		background: (work) => this.ctx.waitUntil(work),
@@ -135,7 +135,7 @@ export class PartitionLog extends DurableObject<Env> {
 		view: this.view,
 		tailLog: this.tailLog,
 		identity: (topicId) => this.checkIdentity(topicId),
-		range: (offset) => this.checkRange(offset),
+		range: (offset) => this.reads.range(offset),
 		partition: () => this.partition,
 		alarmBy: (atMs) => this.lifecycle.ensureBy(atMs),
 	});
@@ -145,6 +145,16 @@ export class PartitionLog extends DurableObject<Env> {
 	private bytesAppended = 0;
 	/** Hot stored batches, in the isolate's shared budget (batch-cache.ts): a tail read runs no SQL. */
 	private readonly hot = openBatchCache(this.ctx.id.toString());
+	/** Reads, their checks and their wait at the high watermark (read-side.ts). */
+	private readonly reads = new ReadSide({
+		sql: this.ctx.storage.sql,
+		view: this.view,
+		hot: this.hot,
+		waiters: this.waiters,
+		segments: () => this.segments,
+		identity: (topicId) => this.checkIdentity(topicId),
+		changed: () => this.metrics.changed(),
+	});
 	private readonly metrics: MetricsReporter;
 	private readonly alarmRun: PartitionAlarm;
 
@@ -420,40 +430,24 @@ export class PartitionLog extends DurableObject<Env> {
 	 * Reads records from `offset`, up to `maxRecords` and about `maxBytes` (always at least one record if one
 	 * exists). At the high watermark it waits up to `waitMs` for an append before answering empty.
 	 */
-	async read(request: ReadRequest): Promise<Result<ReadAnswer>> {
-		const start = await this.readStart(request);
-		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
-		return ok(
-			this.answerRead(readLog(this.sql, start.value, request.maxRecords, request.maxBytes, this.hot, this.view.nextOffset), start.value),
-		);
+	read(request: ReadRequest): Promise<Result<ReadAnswer>> {
+		return this.reads.read(request);
 	}
 
 	/**
 	 * `read`, with the records as UTF-8 parts and (`withEnds`) where each part's records end: for readers that send
 	 * them on as they are, whole or one by one (group polls, see `readLogUtf8`).
 	 */
-	async readUtf8(request: ReadRequest, withEnds = true): Promise<Result<ReadAnswer<Utf8Parts>>> {
-		return this.readParts(request, withEnds);
-	}
-
-	/** `readUtf8`; `withEnds`: with where each part's records end (a poll's splice walks them); `views`: see `readLogUtf8`. */
-	private async readParts(request: ReadRequest, withEnds: boolean, views = false): Promise<Result<ReadAnswer<Utf8Parts>>> {
-		const start = await this.readStart(request);
-		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
-		const { maxRecords, maxBytes } = request;
-		const slice = readLogUtf8(this.sql, start.value, maxRecords, maxBytes, this.hot, withEnds, this.view.nextOffset, views);
-		return ok(this.answerRead(slice, start.value));
+	readUtf8(request: ReadRequest, withEnds = true): Promise<Result<ReadAnswer<Utf8Parts>>> {
+		return this.reads.parts(request, withEnds);
 	}
 
 	/**
 	 * `readUtf8` answered as a fetch's whole response body (`fetchBodyBlob`), for the fetch route: its bytes cross to
 	 * the edge as a stream the runtime pipes into the response, not as parts the RPC serialises and the edge copies.
 	 */
-	async readFetchBody(request: ReadRequest): Promise<Result<FetchBody | RemoteRead>> {
-		const read = await this.readParts(request, false, true);
-		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
-		const body = fetchBodyBlob(read.value);
-		return ok({ body: body.stream(), bytes: body.size });
+	readFetchBody(request: ReadRequest): Promise<Result<FetchBody | RemoteRead>> {
+		return this.reads.fetchBody(request);
 	}
 
 	/**
@@ -462,43 +456,8 @@ export class PartitionLog extends DurableObject<Env> {
 	 * wrote from the poll's plan. As a fetch's body (`readFetchBody`), its bytes cross to the edge as a stream the
 	 * runtime pipes into the response.
 	 */
-	async readPollBody(request: ReadRequest, head: string, tail: string): Promise<Result<PollShare | RemoteRead>> {
-		const read = await this.readParts(request, false, true);
-		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
-		const { records, recordEnds: _, ...figures } = read.value;
-		if (figures.recordCount === 0) return ok({ ...figures, body: null, bytes: 0 });
-		const body = utf8Blob(head, records, tail);
-		return ok({ ...figures, body: body.stream(), bytes: body.size });
-	}
-
-	/** `readUtf8`, with a read that starts in R2 read across it as text and answered as one part (its ends unknown). */
-	private async readUtf8Across(request: ReadRequest): Promise<Result<ReadResult<Utf8Parts>>> {
-		const local = await this.readParts(request, true);
-		if (!local.ok || !("remote" in local.value)) return local as Result<ReadResult<Utf8Parts>>;
-		return readAcrossUtf8(this.segments, (r) => this.read(r), request, local.value);
-	}
-
-	/** Where a read starts once its checks passed (and its wait at the high watermark ended), or its remote slice. */
-	private async readStart(request: ReadRequest): Promise<Result<number | RemoteRead>> {
-		const identity = this.checkIdentity(request.topicId);
-		if (identity !== null) return identity;
-		let offset = request.offset ?? this.view.logStartOffset;
-		const range = this.checkRange(offset);
-		if (range !== null) return range;
-		if (offset === this.view.nextOffset && request.waitMs > 0) {
-			await this.waiters.wait(request.waitMs);
-			offset = request.offset ?? this.view.logStartOffset;
-			const after = this.checkIdentity(request.topicId) ?? this.checkRange(offset);
-			if (after !== null) return after;
-		}
-		if (offset < this.view.localLogStartOffset) return ok(remoteRead(this.sql, this.view, offset, request.maxRecords, request.maxBytes));
-		return ok(offset);
-	}
-
-	private answerRead<Records extends string | Utf8Parts>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
-		this.metrics.changed();
-		assert(slice.nextOffset <= this.view.nextOffset && slice.nextOffset >= offset, "a read ends inside the log");
-		return { ...slice, highWatermark: this.view.nextOffset, logStartOffset: this.view.logStartOffset };
+	readPollBody(request: ReadRequest, head: string, tail: string): Promise<Result<PollShare | RemoteRead>> {
+		return this.reads.pollBody(request, head, tail);
 	}
 
 	/** A WebSocket tail (`GET …/records` with `Upgrade: websocket`, forwarded by the edge): see `Followers.openTail`. */
@@ -587,13 +546,5 @@ export class PartitionLog extends DurableObject<Env> {
 			return err("topic_not_found", "the topic was deleted");
 		}
 		return null;
-	}
-
-	private checkRange(offset: number): Failure | null {
-		if (offset >= this.view.logStartOffset && offset <= this.view.nextOffset) return null;
-		return err("offset_out_of_range", `offset ${offset} is outside [${this.view.logStartOffset}, ${this.view.nextOffset}]`, {
-			log_start_offset: this.view.logStartOffset,
-			high_watermark: this.view.nextOffset,
-		});
 	}
 }
