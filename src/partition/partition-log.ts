@@ -460,6 +460,15 @@ export class PartitionLog extends DurableObject<Env> {
 		return this.reads.pollBody(request, head, tail);
 	}
 
+	/**
+	 * Ends the read waiting at the high watermark under `waitId` now, as a timed-out wait ends (its answer goes to
+	 * nobody): the edge's client has gone, and until the wait's end the waiter would count as a reader following the
+	 * log (`followed`). A read not waiting (any more) is left alone.
+	 */
+	stopWaiting(waitId: string): void {
+		this.waiters.release(waitId);
+	}
+
 	/** A WebSocket tail (`GET …/records` with `Upgrade: websocket`, forwarded by the edge): see `Followers.openTail`. */
 	override fetch(request: Request): Promise<Response> {
 		return this.followers.openTail(request);

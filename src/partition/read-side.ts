@@ -91,7 +91,7 @@ export class ReadSide {
 		const outside = this.range(offset);
 		if (outside !== null) return outside;
 		if (offset === view.nextOffset && request.waitMs > 0) {
-			await this.host.waiters.wait(request.waitMs);
+			await this.host.waiters.wait(request.waitMs, request.waitId);
 			offset = request.offset ?? view.logStartOffset;
 			const after = identity(request.topicId) ?? this.range(offset);
 			if (after !== null) return after;

@@ -151,13 +151,7 @@ export class StreamSide {
 		if (typeof request.offset === "number" && request.offset > nextOffset) return fail({ kind: "offset_ahead", nextOffset });
 		const offset = request.offset === "now" ? nextOffset : (request.offset ?? logStartOffset);
 		const waitMs = found.value.closed || offset < nextOffset ? 0 : request.waitMs;
-		const read = await reader({
-			topicId: request.topicId,
-			offset,
-			maxRecords: FETCH_RECORDS_MAX,
-			maxBytes: request.maxBytes,
-			waitMs,
-		});
+		const read = await reader({ ...request, offset, maxRecords: FETCH_RECORDS_MAX, waitMs });
 		if (!read.ok) return fail({ kind: "log", error: read.error });
 		// Read again: a close (or a delete) may have happened while the read waited.
 		const after = this.meta();

@@ -85,6 +85,8 @@ export interface StreamReadRequest {
 	readonly maxBytes: number;
 	/** Long-poll: how long to wait at the tail for an append (0: answer at once). */
 	readonly waitMs: number;
+	/** Names that wait, as `ReadRequest.waitId` does. */
+	readonly waitId?: string;
 }
 
 export interface StreamRead<Records extends string | Utf8Parts = string> {

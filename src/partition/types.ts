@@ -98,6 +98,11 @@ export interface ReadRequest {
 	readonly maxRecords: number;
 	readonly maxBytes: number;
 	readonly waitMs: number;
+	/**
+	 * Names the wait at the high watermark, so the reader can end it early (`PartitionLog.stopWaiting`) once its
+	 * client has gone. An edge of an earlier version names none.
+	 */
+	readonly waitId?: string;
 }
 
 /**

@@ -4,10 +4,11 @@
  */
 
 export class Waiters {
-	private pending = new Set<() => void>();
+	/** Each waiter's wake-up, and the id its reader named it by (`release`), if any. */
+	private pending = new Map<() => void, string | undefined>();
 
-	/** Resolves on the next `wakeAll()` or after `timeoutMs`, whichever comes first. */
-	wait(timeoutMs: number): Promise<void> {
+	/** Resolves on the next `wakeAll()`, on `release(id)`, or after `timeoutMs`, whichever comes first. */
+	wait(timeoutMs: number, id?: string): Promise<void> {
 		return new Promise((resolve) => {
 			const done = (): void => {
 				clearTimeout(timer);
@@ -15,7 +16,7 @@ export class Waiters {
 				resolve();
 			};
 			const timer = setTimeout(done, timeoutMs);
-			this.pending.add(done);
+			this.pending.set(done, id);
 		});
 	}
 
@@ -26,8 +27,13 @@ export class Waiters {
 
 	wakeAll(): void {
 		if (this.pending.size === 0) return;
-		const woken = [...this.pending];
+		const woken = [...this.pending.keys()];
 		this.pending.clear();
 		for (const wake of woken) wake();
+	}
+
+	/** Ends the wait named `id` now, as its timer would: its reader has gone. None such (it ended already): nothing. */
+	release(id: string): void {
+		for (const [wake, named] of this.pending) if (named === id) wake();
 	}
 }

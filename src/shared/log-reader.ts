@@ -14,6 +14,7 @@
  * const read = await readRecords(env, topicId, 0, { topicId, offset: 0, maxRecords: 500, maxBytes: 1 << 20, waitMs: 0 });
  */
 
+import type { PartitionLog } from "../partition/partition-log.ts";
 import type { SegmentIndexEntry } from "../partition/tiering/segment.ts";
 import type {
 	FetchBody,
@@ -42,6 +43,14 @@ export function readRecords(env: Env, topicId: string, partition: number, reques
 	const log = partitionLog(env, topicId, partition);
 	return readAcross(env.SEGMENTS, (r) => log.read(r), request);
 }
+
+/**
+ * Ends a read of `log` waiting at the tail under `waitId` (`PartitionLog.stopWaiting`), its reader's client gone, so
+ * the partition does not keep its waiter to the wait's end. A partition of the earlier version (during a deploy) has
+ * no such method and refuses the call: its waiter then ends with its wait, as before, and a client already gone is
+ * told nothing, so the refusal is dropped here.
+ */
+export const stopWaiting = (log: DurableObjectStub<PartitionLog>, waitId: string): Promise<void> => log.stopWaiting(waitId).catch(() => {});
 
 /**
  * `readRecords` answered as UTF-8 parts (`recordEnds`: with where each part's records end, for a reader that walks

@@ -6,11 +6,12 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { expect, vi } from "vitest";
+import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { partitionStub } from "./stubs.ts";
 
 /** The part of PartitionLog these helpers read: its long-poll waiters (private; tests only look). */
 interface WaitingReads {
-	readonly waiters: { readonly pending: ReadonlySet<unknown>; wait(timeoutMs: number): Promise<void> };
+	readonly waiters: { readonly pending: { readonly size: number }; wait(timeoutMs: number, id?: string): Promise<void> };
 }
 
 /**
@@ -41,10 +42,23 @@ export async function recordWaits(topic: string, partition = 0): Promise<number[
 	await runInDurableObject(await partitionStub(topic, partition), (instance) => {
 		const { waiters } = instance as unknown as WaitingReads;
 		const wait = waiters.wait.bind(waiters);
-		waiters.wait = (timeoutMs: number) => {
+		waiters.wait = (timeoutMs: number, id?: string) => {
 			timeoutsMs.push(timeoutMs);
-			return wait(timeoutMs);
+			return wait(timeoutMs, id);
 		};
 	});
 	return timeoutsMs;
+}
+
+/**
+ * From now on the partitions are objects of the earlier version, as during a deploy: they have no `stopWaiting`, so an
+ * edge that asks one to end a wait is refused. Returns what puts the method back.
+ */
+export function partitionsWithoutStopWaiting(): () => void {
+	const prototype = PartitionLog.prototype as Partial<PartitionLog>;
+	const stopWaiting = prototype.stopWaiting;
+	delete prototype.stopWaiting;
+	return () => {
+		prototype.stopWaiting = stopWaiting;
+	};
 }

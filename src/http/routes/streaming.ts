@@ -22,7 +22,7 @@ import type { ReadRequest, ReadResult } from "../../partition/types.ts";
 import { ApiError, type DomainError, type ErrorDetails, type Result, unwrap } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
 import { SSE_KEEPALIVE_MS_DEFAULT, STREAM_READ_BYTES_MAX, STREAM_READ_RECORDS_MAX } from "../../shared/limits.ts";
-import { readRecords } from "../../shared/log-reader.ts";
+import { readRecords, stopWaiting } from "../../shared/log-reader.ts";
 import { lineOffset, RECORD_SEPARATOR } from "../../shared/record-codec.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
@@ -78,6 +78,8 @@ export function sseEvents(records: string): string {
 /** `GET …/records` with `Accept: text/event-stream`. */
 export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 	const start = await streamStart(c);
+	// Names this stream's reads' waits at the tail, so the partition can be told to end one its client left.
+	const waitId = crypto.randomUUID();
 	const read = (offset: number | null, waitMs: number): Promise<Result<ReadResult>> => {
 		const request: ReadRequest = {
 			topicId: start.topicId,
@@ -85,6 +87,7 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 			maxRecords: STREAM_READ_RECORDS_MAX,
 			maxBytes: STREAM_READ_BYTES_MAX,
 			waitMs,
+			waitId,
 		};
 		return readRecords(c.env, start.topicId, start.partition, request);
 	};
@@ -116,6 +119,8 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 			},
 			send,
 		);
+		// The client gone, the read it left waiting at the tail ends in the partition too, not at the keep-alive.
+		if (stream.aborted) await stopWaiting(partitionLog(c.env, start.topicId, start.partition), waitId);
 	});
 }
 

@@ -30,6 +30,7 @@ import {
 	FETCH_WAIT_MS_MAX,
 	REQUEST_BYTES_MAX,
 } from "../../../shared/limits.ts";
+import { stopWaiting } from "../../../shared/log-reader.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../shared/stream-rules.ts";
 import { requireAccess } from "../../access.ts";
@@ -54,9 +55,9 @@ import {
 	readEtag,
 	readOffset,
 } from "./protocol.ts";
-import { streamEvents } from "./sse.ts";
+import { type SseSource, streamEvents } from "./sse.ts";
 import { checkStreamPath, streamTopic } from "./stream-names.ts";
-import { dropTopic, ensureTopic, onStream } from "./streams.ts";
+import { dropTopic, ensureTopic, type Log, onStream } from "./streams.ts";
 
 type C = Context<AppEnv>;
 
@@ -275,11 +276,7 @@ async function read(c: C): Promise<Response> {
 	if (live !== undefined && live !== "long-poll" && live !== "sse") badRequest(`live must be long-poll or sse; got "${live}"`);
 	if (live !== undefined && start === undefined) badRequest(`live=${live} needs an offset (-1 for the start, now for the tail)`);
 	const waitMs = longPollMs(c.env);
-	const readAt = (from: number | "now" | null, wait: number) =>
-		onStream(c.env, topic, async (log, meta) =>
-			log.streamRead({ topicId: meta.topicId, offset: from, maxBytes: DS_READ_BYTES_MAX, waitMs: wait }),
-		);
-	if (live === "sse") return streamEvents(c, { read: readAt, waitMs, cursor }, offset.value);
+	if (live === "sse") return streamEvents(c, sseSource(c, topic, waitMs, cursor), offset.value);
 	// The body is built from the records' bytes (`readBodyUtf8`): no text of them is made on either side.
 	const result = await onStream(c.env, topic, async (log, meta) =>
 		log.streamReadUtf8({
@@ -291,6 +288,27 @@ async function read(c: C): Promise<Response> {
 	);
 	if (!result.ok) return failed(c, topic, result.failure);
 	return readResponse(c, result, { live: live === "long-poll", now: offset.value === "now", start: start ?? "-1", cursor });
+}
+
+/**
+ * What a `live=sse` stream reads through: long-poll reads of the stream's partition, their waits at the tail named by
+ * the stream, so the partition can be told to end the one its client left.
+ */
+function sseSource(c: C, topic: string, waitMs: number, cursor: string | undefined): SseSource {
+	const waitId = crypto.randomUUID();
+	let reading: Log | undefined;
+	return {
+		read: (from, wait) =>
+			onStream(c.env, topic, async (log, meta) => {
+				reading = log;
+				return log.streamRead({ topicId: meta.topicId, offset: from, maxBytes: DS_READ_BYTES_MAX, waitMs: wait, waitId });
+			}),
+		waitMs,
+		cursor,
+		stop: async () => {
+			if (reading !== undefined) await stopWaiting(reading, waitId);
+		},
+	};
 }
 
 function readResponse(

@@ -36,6 +36,8 @@ export interface SseSource {
 	read(offset: number | "now" | null, waitMs: number): Promise<StreamResult<StreamRead>>;
 	readonly waitMs: number;
 	readonly cursor: string | undefined;
+	/** Ends a read still waiting at the tail in the partition now: the client has gone. */
+	stop(): Promise<void>;
 }
 
 /** The events of one read: a data and a control event per append; a lone control event when there was none. */
@@ -108,7 +110,8 @@ export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset
 	const done = pump()
 		.catch(() => {
 			// The client went away (a write failed, or `writer.closed` did while a read waited) or the stream vanished:
-			// nothing more can be told.
+			// nothing more can be told, and a read left waiting at the tail ends in the partition now, not at its wait's end.
+			return source.stop();
 		})
 		.finally(() => writer.close().catch(() => {}));
 	c.executionCtx.waitUntil(done);

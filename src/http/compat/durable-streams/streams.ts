@@ -12,7 +12,7 @@ import { partitionLog, topicRegistry as registry } from "../../../shared/stubs.t
 import { describeTopic, invalidate, remember } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
 
-type Log = DurableObjectStub<PartitionLog>;
+export type Log = DurableObjectStub<PartitionLog>;
 
 /** Configuration every stream topic starts with. */
 export const STREAM_TOPIC_CONFIG = { "retention.ms": -1 } as const;

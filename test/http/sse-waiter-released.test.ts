@@ -1,0 +1,77 @@
+/**
+ * A live Server-Sent Events stream (/v1 and Durable Streams' live=sse) whose client leaves while the edge waits in a
+ * long-poll read at the tail releases that read's waiter in the partition, not only its own wait: otherwise the
+ * partition keeps it until its wait is over (up to `keepalive_ms` or the Durable Streams long poll), counted as a
+ * reader that follows the log, and under reconnect churn such waiters pile up.
+ *
+ * The proof is an order, not a duration: once the stream's own work has ended (the /v1 stream closed by Hono, the
+ * Durable Streams pump's `waitUntil` work), the partition holds no waiter, though the read's wait was far longer
+ * than the test takes. (With an object of the earlier version, which has no `stopWaiting`, the waiter is kept as before:
+ * test/http/sse-client-gone.test.ts.)
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import worker from "../../src/index.ts";
+import { untilWaiting, waitingReads } from "../support/long-poll.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { SseReader, sseStreamEnded } from "../support/sse.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, produce } from "../support/worker.ts";
+
+const DS = "/ds/v1/stream";
+/** How long a read waits at the tail: far longer than the test takes, so a waiter seen afterwards was not released. */
+const WAIT_MS = 10_000;
+
+/** A /v1 live stream of a one-record topic, read up to its tail, its next read waiting in the partition. */
+async function waitingV1Stream(): Promise<{ topic: string; sse: SseReader; ended: Promise<void> }> {
+	const topic = uniqueTopic("released");
+	await createTopic(topic);
+	await produce(topic, [{ value: "a" }]);
+	const ended = sseStreamEnded();
+	const response = await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0&keepalive_ms=${WAIT_MS}`, {
+		headers: { Accept: "text/event-stream" },
+	});
+	const sse = new SseReader(response);
+	expect((await sse.records(1))[0]?.record.offset).toBe(0);
+	await untilWaiting(topic);
+	return { topic, sse, ended };
+}
+
+/** A Durable Streams live=sse stream read up to its tail, its next read waiting in the partition. */
+async function waitingDsStream(): Promise<{ topic: string; sse: SseReader; ctx: ExecutionContext }> {
+	const path = uniqueTopic("released-ds");
+	const created = await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "a" });
+	expect(created.status).toBe(201);
+	const ctx = createExecutionContext();
+	const request = new Request(`${BASE}${DS}/${path}?offset=-1&live=sse`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+	const response = await worker.fetch(request, { ...env, DS_LONG_POLL_MS: String(WAIT_MS) }, ctx);
+	expect(response.status).toBe(200);
+	const sse = new SseReader(response);
+	expect((await sse.next()).event).toBe("data");
+	expect((await sse.next()).event).toBe("control");
+	const topic = streamTopic(path);
+	await untilWaiting(topic);
+	return { topic, sse, ctx };
+}
+
+describe("a live Server-Sent Events stream whose client left while its read waited at the tail", () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
+	it("/v1: the partition's waiter is released by the time the stream has ended", async () => {
+		const { topic, sse, ended } = await waitingV1Stream();
+		await sse.close();
+		await ended;
+		expect(await waitingReads(topic), "the departed reader's waiter is still held").toBe(0);
+	});
+
+	it("Durable Streams live=sse: the partition's waiter is released by the time the stream's work has ended", async () => {
+		const { topic, sse, ctx } = await waitingDsStream();
+		await sse.close();
+		// The stream's pump is the request's background work: it has ended once the context's work has.
+		await waitOnExecutionContext(ctx);
+		expect(await waitingReads(topic), "the departed reader's waiter is still held").toBe(0);
+	});
+});
