@@ -78,7 +78,9 @@ export function reportFrames(reports: readonly string[]): string[] {
 
 /**
  * Auth and quota hooks for the caller: key revocation, and the produce-bytes quota charged per append, the one the key
- * has now (set or removed after the stream opened too: src/auth/live-quota.ts).
+ * has now (set or removed after the stream opened too: src/auth/live-quota.ts). Paid without a `wanted()`, unlike a
+ * live read's messages: a message accepted is written even if its producer leaves during the debt wait (`finish`), and
+ * its bytes are paid because they are written; a producer gone would otherwise write past its quota for free.
  */
 function callerHooks(c: C): Pick<ChannelOptions, "charge" | "stillAuthorized"> {
 	const principal = c.var.principal;
