@@ -17,7 +17,6 @@ import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
-import { readAcross } from "../shared/log-reader.ts";
 import { decodeBatch } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
@@ -32,7 +31,7 @@ import { compacts } from "./compaction.ts";
 import { advanceLogStart } from "./delete-records.ts";
 import { Followers } from "./followers.ts";
 import { Lifecycle } from "./lifecycle.ts";
-import { findOffsetForTimestamp, loadView, partitionOffsets, readLog } from "./log-store.ts";
+import { findOffsetForTimestamp, loadView, partitionOffsets } from "./log-store.ts";
 import { partitionFigures } from "./metrics.ts";
 import { afterAppend } from "./producer-state.ts";
 import { ProducerStore } from "./producer-store.ts";
@@ -115,17 +114,16 @@ export class PartitionLog extends DurableObject<Env> {
 		offsets: () => this.view,
 		identity: (topicId) => this.checkIdentity(topicId),
 		append: (request) => this.stage(request),
-		read: (request) => readAcross(this.segments, (r) => this.read(r), request),
+		read: (request) => this.reads.across(request),
 		readUtf8: (request) => this.reads.utf8Across(request),
 		wake: () => this.waiters.wakeAll(),
 	});
 	/** What the WebSocket tails (tail.ts) read: the view, local reads, and reads across R2 for old offsets. */
 	private readonly tailLog: TailSource = {
 		view: this.view,
-		readNow: (offset, maxRecords, maxBytes) =>
-			this.reads.answer(readLog(this.sql, offset, maxRecords, maxBytes, this.hot, this.view.nextOffset), offset),
+		readNow: (offset, maxRecords, maxBytes) => this.reads.now(offset, maxRecords, maxBytes),
 		readAcross: (offset, maxRecords, maxBytes) =>
-			readAcross(this.segments, (r) => this.read(r), { topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
+			this.reads.across({ topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
 		background: (work) => this.ctx.waitUntil(work),
 	};
 	/** WebSocket tails and append watchers (followers.ts): told of each commit. */

@@ -7,7 +7,7 @@
 
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
-import { fetchBodyBlob, readAcrossUtf8, utf8Blob } from "../shared/log-reader.ts";
+import { fetchBodyBlob, readAcross, readAcrossUtf8, utf8Blob } from "../shared/log-reader.ts";
 import type { BatchCache } from "./batch-cache.ts";
 import { type LogSlice, readLog, readLogUtf8 } from "./log-store.ts";
 import { remoteRead } from "./tiering/remote-lookup.ts";
@@ -35,8 +35,13 @@ export class ReadSide {
 	async read(request: ReadRequest): Promise<Result<ReadAnswer>> {
 		const start = await this.start(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
+		return ok(this.now(start.value, request.maxRecords, request.maxBytes));
+	}
+
+	/** The local records from `offset` as they are now, no check made and no wait (a tail's read, `TailSource.readNow`). */
+	now(offset: number, maxRecords: number, maxBytes: number): ReadResult {
 		const { sql, hot, view } = this.host;
-		return ok(this.answer(readLog(sql, start.value, request.maxRecords, request.maxBytes, hot, view.nextOffset), start.value));
+		return this.answer(readLog(sql, offset, maxRecords, maxBytes, hot, view.nextOffset), offset);
 	}
 
 	/** `readUtf8`; `withEnds`: with where each part's records end (a poll's splice walks them); `views`: see `readLogUtf8`. */
@@ -67,6 +72,11 @@ export class ReadSide {
 		return ok({ ...figures, body: body.stream(), bytes: body.size });
 	}
 
+	/** `read`, with a read that starts in R2 read across it (`readAcross`): for the partition's own tails and streams. */
+	across(request: ReadRequest): Promise<Result<ReadResult>> {
+		return readAcross(this.host.segments(), (r) => this.read(r), request);
+	}
+
 	/** `readUtf8`, with a read that starts in R2 read across it as text and answered as one part (its ends unknown). */
 	async utf8Across(request: ReadRequest): Promise<Result<ReadResult<Utf8Parts>>> {
 		const local = await this.parts(request, true);
@@ -75,7 +85,7 @@ export class ReadSide {
 	}
 
 	/** What a read found from `offset`, with the log's bounds as they are now. */
-	answer<Records extends string | Utf8Parts>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
+	private answer<Records extends string | Utf8Parts>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
 		const { view } = this.host;
 		this.host.changed();
 		assert(slice.nextOffset <= view.nextOffset && slice.nextOffset >= offset, "a read ends inside the log");
