@@ -10,6 +10,7 @@
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
+import { assignedPartitions, USE_DEFAULT } from "../replica-assignment.js";
 import { heldConfigValue, TOPIC_CONFIG_DEFAULTS } from "../topic-config.js";
 import { listingIndex, NO_TOPIC_ID, wireTopicId } from "../topic-list.js";
 import { CLUSTER_ID } from "../tributary.js";
@@ -165,17 +166,17 @@ export async function findCoordinator(_request, ctx) {
 	};
 }
 
-/** CreateTopics' "the broker's default" for a partition count or replication factor. */
-const USE_DEFAULT = -1;
-
 /**
- * What Kafka refuses in a CreatableTopic before looking at the cluster, or null: a partition count or replication
- * factor that is neither positive nor the default (-1), more partitions than Tributary's cap, and replica
- * assignments (Tributary places partitions).
+ * The partition count a CreatableTopic asks for (USE_DEFAULT: Tributary's default), or what Kafka refuses in it
+ * before looking at the cluster: a partition count or replication factor that is neither positive nor the default
+ * (-1), more partitions than Tributary's cap, or a manual assignment this one-broker cluster cannot hold
+ * (`assignedPartitions`, which otherwise gives the count).
  * Tributary keeps no replication factor, so any positive one is taken, as the Confluent mount takes it.
  * @param {any} t
+ * @returns {{ partitions: number } | { errorCode: number, errorMessage: string }}
  */
-function creationRefusal(t) {
+function requestedPartitions(t) {
+	if (t.assignments.length > 0) return assignedPartitions(t, NODE_ID);
 	if (t.numPartitions !== USE_DEFAULT && t.numPartitions <= 0)
 		return { errorCode: KAFKA.INVALID_PARTITIONS, errorMessage: "Number of partitions was set to an invalid non-positive value." };
 	// The Worker refuses it too, but with its schema's invalid_request, which reads as INVALID_TOPIC_EXCEPTION here.
@@ -186,20 +187,20 @@ function creationRefusal(t) {
 			errorCode: KAFKA.INVALID_REPLICATION_FACTOR,
 			errorMessage: "Replication factor must be larger than 0, or -1 to use the default value.",
 		};
-	if (t.assignments.length > 0) return { errorCode: KAFKA.INVALID_REQUEST, errorMessage: "replica assignments are not supported" };
-	return null;
+	return { partitions: t.numPartitions };
 }
 
 /**
  * A validateOnly create's answer: what creating would say, nothing created. Confluent REST's dry run
  * (`validate_only` on the `/kafka/v3` mount, whose errors carry Tributary's `error` object too) checks what a create
  * checks: the caller's right to create the topic, the name, every config's name and value, and that the name is free.
- * @param {RequestContext} ctx @param {any} t @param {Record<string, string>} config
+ * @param {RequestContext} ctx @param {string} name @param {number} partitions USE_DEFAULT for Tributary's default
+ * @param {Record<string, string>} config
  */
-async function validateCreation(ctx, t, config) {
+async function validateCreation(ctx, name, partitions, config) {
 	const body = {
-		topic_name: t.name,
-		...(t.numPartitions > 0 ? { partitions_count: t.numPartitions } : {}),
+		topic_name: name,
+		...(partitions !== USE_DEFAULT ? { partitions_count: partitions } : {}),
 		configs: Object.entries(config).map(([name, value]) => ({ name, value })),
 		validate_only: true,
 	};
@@ -277,10 +278,11 @@ export async function createTopics(request, ctx) {
 		async (t) => {
 			const config = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
 			const result = { ...NOT_CREATED, name: t.name, errorCode: KAFKA.NONE, errorMessage: null };
-			const refusal = creationRefusal(t);
-			if (refusal !== null) return { ...result, ...refusal };
-			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t, config)) };
-			const body = { name: t.name, config, ...(t.numPartitions > 0 ? { partitions: t.numPartitions } : {}) };
+			const requested = requestedPartitions(t);
+			if ("errorCode" in requested) return { ...result, ...requested };
+			const { partitions } = requested;
+			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t.name, partitions, config)) };
+			const body = { name: t.name, config, ...(partitions !== USE_DEFAULT ? { partitions } : {}) };
 			const answer = await ctx.tributary.createTopic(body);
 			const errorCode = kafkaError(answer, "topic");
 			if (errorCode !== KAFKA.NONE) return { ...result, errorCode, errorMessage: errorMessage(answer) };

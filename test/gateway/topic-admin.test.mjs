@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { createTopics, deleteTopics, metadata } from "../../gateway/handlers/cluster.js";
-import { METADATA_CACHE_MS, TOPIC_ID_RELIST_MS } from "../../gateway/limits.js";
+import { METADATA_CACHE_MS, TOPIC_ID_RELIST_MS, TOPIC_PARTITIONS_MAX } from "../../gateway/limits.js";
 import { APIS, encodeResponse } from "../../gateway/protocol/apis.js";
 import { TopicList } from "../../gateway/topic-list.js";
 
@@ -18,6 +18,8 @@ function standIn(names) {
 	const topics = new Set(names);
 	/** @type {string[]} */
 	const calls = [];
+	/** @type {any[]} */
+	const created = [];
 	const tributary = {
 		credentials: { authorization: null },
 		async listAllTopics() {
@@ -34,8 +36,9 @@ function standIn(names) {
 		/** @param {{ name: string }} body */
 		async createTopic(body) {
 			calls.push(`create ${body.name}`);
+			created.push(body);
 			topics.add(body.name);
-			return { status: 201, body: { name: body.name, topic_id: uuidOf(body.name), partitions: 1 } };
+			return { status: 201, body: { name: body.name, topic_id: uuidOf(body.name), partitions: body.partitions ?? 1 } };
 		},
 		/** The Confluent mount's dry-run create, as Tributary answers it: the count and the replication factor. */
 		async call(/** @type {string} */ method, /** @type {string} */ path, /** @type {any} */ body) {
@@ -49,7 +52,7 @@ function standIn(names) {
 			return { status: 204, body: null };
 		},
 	};
-	return { tributary, calls };
+	return { tributary, calls, created };
 }
 
 /** A request context on `tributary`, with the gateway's topic lists `topicList` (shared by its connections). */
@@ -304,4 +307,71 @@ test("CreateTopics validateOnly answers each config as the topic would hold it: 
 	assert.deepEqual(held["retention.ms"], ["100", 1]);
 	assert.deepEqual(held["cleanup.policy"], ["compact", 1]);
 	assert.deepEqual(held["message.timestamp.after.max.ms"], [String(Number.MAX_SAFE_INTEGER), 5]);
+});
+
+test("CreateTopics with a manual replica assignment on this one broker (node 0) creates that many partitions, as a one-broker cluster does", async () => {
+	const { tributary, created } = standIn([]);
+	const assignments = [0, 1, 2].map((partitionIndex) => ({ partitionIndex, brokerIds: [0] }));
+	const topic = { name: "placed", numPartitions: -1, replicationFactor: -1, assignments, configs: [] };
+	const answer = /** @type {any} */ (await createTopics({ topics: [topic], timeoutMs: 1_000, validateOnly: false }, context(tributary)));
+	const [result] = answer.topics;
+	assert.deepEqual([result.errorCode, result.numPartitions, result.replicationFactor], [KAFKA.NONE, 3, 1]);
+	assert.deepEqual(
+		created.map((body) => [body.name, body.partitions]),
+		[["placed", 3]],
+	);
+	const dry = /** @type {any} */ (
+		await createTopics({ topics: [{ ...topic, name: "dry" }], timeoutMs: 1_000, validateOnly: true }, context(tributary))
+	);
+	assert.deepEqual([dry.topics[0].errorCode, dry.topics[0].numPartitions], [KAFKA.NONE, 3]);
+});
+
+test("CreateTopics refuses a manual replica assignment as Kafka's controller does, creating nothing", async () => {
+	const { tributary, calls } = standIn([]);
+	/** @param {string} name @param {[number, number[]][]} pairs @param {number} [numPartitions] @param {number} [replicationFactor] */
+	const topic = (name, pairs, numPartitions = -1, replicationFactor = -1) => ({
+		name,
+		numPartitions,
+		replicationFactor,
+		assignments: pairs.map(([partitionIndex, brokerIds]) => ({ partitionIndex, brokerIds })),
+		configs: [],
+	});
+	const topics = [
+		topic("counted", [[0, [0]]], 1),
+		topic("replicated", [[0, [0]]], -1, 1),
+		topic("twice", [
+			[0, [0]],
+			[0, [0]],
+		]),
+		topic("empty", [[0, []]]),
+		topic("elsewhere", [[0, [0, 2]]]),
+		topic("doubled", [[0, [0, 0]]]),
+		topic("gap", [
+			[0, [0]],
+			[2, [0]],
+		]),
+		topic(
+			"many",
+			Array.from({ length: TOPIC_PARTITIONS_MAX + 1 }, (_, i) => /** @type {[number, number[]]} */ ([i, [0]])),
+		),
+	];
+	const answer = /** @type {any} */ (await createTopics({ topics, timeoutMs: 1_000, validateOnly: false }, context(tributary)));
+	assert.deepEqual(
+		answer.topics.map((/** @type {any} */ t) => [t.name, t.errorCode, t.errorMessage]),
+		[
+			["counted", KAFKA.INVALID_REQUEST, "A manual partition assignment was specified, but numPartitions was not set to -1."],
+			["replicated", KAFKA.INVALID_REQUEST, "A manual partition assignment was specified, but replication factor was not set to -1."],
+			["twice", KAFKA.INVALID_REPLICA_ASSIGNMENT, "Found multiple manual partition assignments for partition 0"],
+			["empty", KAFKA.INVALID_REPLICA_ASSIGNMENT, "The manual partition assignment includes an empty replica list."],
+			[
+				"elsewhere",
+				KAFKA.INVALID_REPLICA_ASSIGNMENT,
+				"The manual partition assignment includes broker 2, but no such broker is registered.",
+			],
+			["doubled", KAFKA.INVALID_REPLICA_ASSIGNMENT, "The manual partition assignment includes the broker 0 more than once."],
+			["gap", KAFKA.INVALID_REPLICA_ASSIGNMENT, "partitions should be a consecutive 0-based integer sequence"],
+			["many", KAFKA.INVALID_PARTITIONS, `A topic has at most ${TOPIC_PARTITIONS_MAX} partitions.`],
+		],
+	);
+	assert.deepEqual(calls, []);
 });
