@@ -13,6 +13,9 @@ export const FETCH_WAIT_MS_MAX = 30_000;
 export const FETCH_RECORDS_MAX = 10_000;
 /** Tributary's fetch bytes cap per partition. */
 export const FETCH_BYTES_MAX = 16 * 1024 * 1024;
+/** Records one Tributary produce request takes (shared/limits.ts PRODUCE_RECORDS_MAX): a partition's batch is one
+ * request, so a batch holding more is refused by the gateway, as a broker refuses one over max.message.bytes. */
+export const PRODUCE_RECORDS_MAX = 10_000;
 /** Partitions a Tributary topic may have (shared/limits.ts PARTITIONS_MAX). */
 export const TOPIC_PARTITIONS_MAX = 256;
 /** Longest topic name, Kafka's and Tributary's (shared/limits.ts TOPIC_NAME_LENGTH_MAX). */

@@ -9,7 +9,7 @@
 
 import { LOG_END_AT, produceBody, RecordError, toKafkaRecord } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError, recordsError } from "../errors.js";
-import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX } from "../limits.js";
+import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX, PRODUCE_RECORDS_MAX } from "../limits.js";
 import {
 	BatchError,
 	COMPRESSION,
@@ -93,6 +93,15 @@ async function producePartition(ctx, topic, partition, bytes) {
 	const [batch] = batches;
 	const refused = batchRefusal(batch, `${topic}-${partition}`);
 	if (refused !== null) return fail(KAFKA.INVALID_RECORD, refused);
+	// A partition's batch is one Tributary produce, which takes at most PRODUCE_RECORDS_MAX records; its refusal would
+	// read as the topic's (INVALID_TOPIC_EXCEPTION). Refused as the gateway refuses a batch over its byte cap, a code
+	// clients do not retry; not MESSAGE_TOO_LARGE, on which Java's producer splits by its batch.size and may resend
+	// the same batch until its delivery timeout.
+	if (batch.records.length > PRODUCE_RECORDS_MAX)
+		return fail(
+			KAFKA.RECORD_LIST_TOO_LARGE,
+			`The batch holds ${batch.records.length} records, more than the ${PRODUCE_RECORDS_MAX} one append takes.`,
+		);
 	const producer =
 		batch.producerId >= 0 ? { producerId: batch.producerId, epoch: batch.producerEpoch, sequence: batch.baseSequence } : null;
 	let body;

@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { produce } from "../../gateway/handlers/records.js";
+import { PRODUCE_RECORDS_MAX } from "../../gateway/limits.js";
 import { COMPRESSION, crc32c, encodeBatch } from "../../gateway/protocol/record-batch.js";
 import { TopicList } from "../../gateway/topic-list.js";
 
@@ -17,7 +18,8 @@ const BATCH_OVERHEAD_BYTES = 61;
 
 /**
  * A request context whose Tributary answers every produce with offsets from 0, and records what it was sent; every
- * topic's timestamp type is CreateTime.
+ * topic's timestamp type is CreateTime. As the Worker, it refuses a produce of more than PRODUCE_RECORDS_MAX records
+ * with its schema's 400 (after recording it).
  */
 function context(version = 9) {
 	/** @type {{ topic: string, body: any }[]} */
@@ -31,6 +33,10 @@ function context(version = 9) {
 		async produce(topic, body) {
 			const parsed = JSON.parse(body.toString("utf8"));
 			produced.push({ topic, body: parsed });
+			if (parsed.records.length > PRODUCE_RECORDS_MAX) {
+				const message = `records: must hold at most ${PRODUCE_RECORDS_MAX} items`;
+				return { status: 400, body: { error: { code: "invalid_request", message, retriable: false } } };
+			}
 			return { status: 200, body: { offsets: parsed.records.map((/** @type {any} */ _, i) => ({ partition: 0, offset: i })) } };
 		},
 	};
@@ -145,4 +151,23 @@ test("a zstd batch in Produce v3-v6 is UNSUPPORTED_COMPRESSION_TYPE and nothing 
 			[["squeezed"]],
 		);
 	}
+});
+
+test("a batch of more records than one Tributary produce takes is RECORD_LIST_TOO_LARGE (not INVALID_TOPIC_EXCEPTION) and is not sent; the cap itself is written", async () => {
+	const { ctx, produced } = context();
+	const values = Array.from({ length: PRODUCE_RECORDS_MAX + 1 }, (_, i) => String(i));
+	const answer = /** @type {any} */ (await produce(request(-1, await batch(values)), ctx));
+	const [partition] = answer.responses[0].partitionResponses;
+	assert.deepEqual([partition.errorCode, partition.baseOffset], [KAFKA.RECORD_LIST_TOO_LARGE, -1]);
+	assert.equal(
+		partition.errorMessage,
+		`The batch holds ${PRODUCE_RECORDS_MAX + 1} records, more than the ${PRODUCE_RECORDS_MAX} one append takes.`,
+	);
+	assert.deepEqual(produced, []);
+	const full = /** @type {any} */ (await produce(request(-1, await batch(values.slice(1))), ctx));
+	assert.equal(full.responses[0].partitionResponses[0].errorCode, KAFKA.NONE);
+	assert.deepEqual(
+		produced.map((p) => p.body.records.length),
+		[PRODUCE_RECORDS_MAX],
+	);
 });

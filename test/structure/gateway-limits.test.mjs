@@ -35,6 +35,7 @@ test("every limit the gateway mirrors equals Tributary's", () => {
 		["FETCH_WAIT_MS_MAX", gateway.FETCH_WAIT_MS_MAX, shared("FETCH_WAIT_MS_MAX")],
 		["FETCH_RECORDS_MAX", gateway.FETCH_RECORDS_MAX, shared("FETCH_RECORDS_MAX")],
 		["FETCH_BYTES_MAX", gateway.FETCH_BYTES_MAX, shared("FETCH_BYTES_MAX")],
+		["PRODUCE_RECORDS_MAX", gateway.PRODUCE_RECORDS_MAX, shared("PRODUCE_RECORDS_MAX")],
 		["TIMESTAMP_MS_MAX", gateway.TIMESTAMP_MS_MAX, shared("TIMESTAMP_MS_MAX")],
 		["SESSION_TIMEOUT_MS_MIN", gateway.SESSION_TIMEOUT_MS_MIN, shared("SESSION_TIMEOUT_MS_MIN")],
 		["SESSION_TIMEOUT_MS_MAX", gateway.SESSION_TIMEOUT_MS_MAX, shared("SESSION_TIMEOUT_MS_MAX")],
