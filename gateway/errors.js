@@ -145,6 +145,9 @@ export function kafkaError(answer, resource) {
 		case "inconsistent_strategy":
 			return KAFKA.INCONSISTENT_GROUP_PROTOCOL;
 		case "invalid_request":
+			// A produce's records that Tributary cannot hold (more headers per record, or a longer header key, than it
+			// takes): Kafka's refusal of a record, not of the topic the request names.
+			if (answer.body.error.issues?.some((/** @type {any} */ i) => String(i.path).startsWith("records"))) return KAFKA.INVALID_RECORD;
 			if (resource === "topic") return KAFKA.INVALID_TOPIC_EXCEPTION;
 			// Tributary's group ids are narrower than Kafka's (letters, digits, '.', '_', '-'; at most 249): one it
 			// refuses is the group id Kafka calls invalid, not a malformed request.

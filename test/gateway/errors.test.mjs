@@ -98,3 +98,15 @@ test("a Produce's or Fetch's partition over its quota is a retriable timeout, no
 	const missing = { status: 404, body: { error: { code: "topic_not_found", message: "m" } } };
 	assert.equal(recordsError(missing), kafkaError(missing, "topic"));
 });
+
+test("a produce whose records the Worker's schema refuses (more headers or a longer header key than it holds) is INVALID_RECORD; a refused topic name stays INVALID_TOPIC_EXCEPTION", () => {
+	/** @param {string} path */
+	const refused = (path) => ({
+		status: 400,
+		body: { error: { code: "invalid_request", message: `${path}: m`, retriable: false, issues: [{ path, message: "m" }] } },
+	});
+	assert.equal(recordsError(refused("records[0].headers")), KAFKA.INVALID_RECORD);
+	assert.equal(recordsError(refused("records[3].headers[0].key")), KAFKA.INVALID_RECORD);
+	assert.equal(recordsError(refused("topic")), KAFKA.INVALID_TOPIC_EXCEPTION);
+	assert.equal(kafkaError(refused("topic"), "topic"), KAFKA.INVALID_TOPIC_EXCEPTION);
+});
