@@ -16,6 +16,9 @@ export const FETCH_BYTES_MAX = 16 * 1024 * 1024;
 /** Records one Tributary produce request takes (shared/limits.ts PRODUCE_RECORDS_MAX): a partition's batch is one
  * request, so a batch holding more is refused by the gateway, as a broker refuses one over max.message.bytes. */
 export const PRODUCE_RECORDS_MAX = 10_000;
+/** UTF-8 bytes of a committed offset's metadata Tributary keeps (shared/limits.ts COMMIT_METADATA_BYTES_MAX, Kafka's
+ * offset.metadata.max.bytes default): a partition committed with more is OFFSET_METADATA_TOO_LARGE, as from a broker. */
+export const COMMIT_METADATA_BYTES_MAX = 4_096;
 /** Partitions a Tributary topic may have (shared/limits.ts PARTITIONS_MAX). */
 export const TOPIC_PARTITIONS_MAX = 256;
 /** Longest topic name, Kafka's and Tributary's (shared/limits.ts TOPIC_NAME_LENGTH_MAX). */

@@ -15,7 +15,7 @@
 import { randomUUID } from "node:crypto";
 import { LOG_END_AT } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError, logRefusal, memberError } from "../errors.js";
-import { SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
+import { COMMIT_METADATA_BYTES_MAX, SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
 import { codecs } from "../protocol/apis.js";
 import { Reader, Writer } from "../protocol/io.js";
 
@@ -298,7 +298,7 @@ export function describedGroup(ctx, group) {
  */
 export async function offsetCommit(request, ctx) {
 	// Kafka would keep it; Tributary cannot hold a group without a name, refused as every group id it cannot hold is.
-	if (request.groupId === "") return commitAnswer(request, KAFKA.INVALID_GROUP_ID, new Set());
+	if (request.groupId === "") return commitAnswer(request, KAFKA.INVALID_GROUP_ID, new Set(), new Set());
 	const standalone = request.memberId === "" && request.generationIdOrMemberEpoch < 0;
 	const offsets = await Promise.all(
 		request.topics.flatMap((t) =>
@@ -317,12 +317,15 @@ export async function offsetCommit(request, ctx) {
 	let errorCode = /** @type {number} */ (KAFKA.NONE);
 	/** Partitions Tributary does not have ("topic/partition"): refused alone, as a broker refuses them. */
 	const unknown = new Set();
+	// A broker refuses these alone (OFFSET_METADATA_TOO_LARGE) and commits the rest; Tributary would refuse the whole
+	// commit, so they are not sent.
+	const tooLarge = new Set(offsets.filter((o) => metadataTooLarge(o.metadata)).map((o) => `${o.topic}/${o.partition}`));
 	if (!standalone && (request.memberId === "" || request.generationIdOrMemberEpoch < 0)) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
 	else {
 		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
 		// Tributary commits all or nothing and names one missing topic or partition per refusal: each try drops those
 		// it named, so this ends within one try per entry.
-		let pending = offsets;
+		let pending = offsets.filter((o) => !tooLarge.has(`${o.topic}/${o.partition}`));
 		while (pending.length > 0) {
 			const answer = await ctx.tributary.commit(request.groupId, { ...fenced, offsets: pending });
 			const missing = pending.filter((o) => isMissing(answer, o));
@@ -335,21 +338,32 @@ export async function offsetCommit(request, ctx) {
 			pending = pending.filter((o) => !missing.includes(o));
 		}
 	}
-	return commitAnswer(request, errorCode, unknown);
+	return commitAnswer(request, errorCode, unknown, tooLarge);
+}
+
+/** Whether a commit's metadata is more than Tributary keeps (UTF-8 bytes, as the Worker counts them). @param {string | null} metadata */
+function metadataTooLarge(metadata) {
+	return metadata !== null && Buffer.byteLength(metadata, "utf8") > COMMIT_METADATA_BYTES_MAX;
 }
 
 /**
- * An OffsetCommit's answer: `errorCode` for every partition but those in `unknown` ("topic/partition").
- * @param {any} request @param {number} errorCode @param {Set<string>} unknown
+ * An OffsetCommit's answer: `errorCode` for every partition but those in `unknown` ("topic/partition"), and those in
+ * `tooLarge` when the commit was taken (a broker checks the member and generation before any partition's metadata).
+ * @param {any} request @param {number} errorCode @param {Set<string>} unknown @param {Set<string>} tooLarge
  */
-function commitAnswer(request, errorCode, unknown) {
+function commitAnswer(request, errorCode, unknown, tooLarge) {
+	/** @param {string} key */
+	const codeOf = (key) => {
+		if (unknown.has(key)) return KAFKA.UNKNOWN_TOPIC_OR_PARTITION;
+		return errorCode === KAFKA.NONE && tooLarge.has(key) ? KAFKA.OFFSET_METADATA_TOO_LARGE : errorCode;
+	};
 	return {
 		throttleTimeMs: 0,
 		topics: request.topics.map((/** @type {any} */ t) => ({
 			name: t.name,
 			partitions: t.partitions.map((/** @type {any} */ p) => ({
 				partitionIndex: p.partitionIndex,
-				errorCode: unknown.has(`${t.name}/${p.partitionIndex}`) ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : errorCode,
+				errorCode: codeOf(`${t.name}/${p.partitionIndex}`),
 			})),
 		})),
 	};
