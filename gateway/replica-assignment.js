@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * @module
- * Manual replica assignments (CreateTopics' `assignments`), checked as Kafka's controller checks them
- * (ReplicationControlManager: `createTopic`, `validateManualPartitionAssignment`), against the one broker the gateway
+ * Manual replica assignments (CreateTopics' and CreatePartitions' `assignments`), checked as Kafka's controller checks
+ * them (ReplicationControlManager: `createTopic`, `createPartitions`, `validateManualPartitionAssignment`), against the one broker the gateway
  * presents. Tributary places partitions itself, so an assignment that puts every partition on that broker, once, is
  * just a partition count: kafkajs' `replicaAssignment` or `kafka-topics --replica-assignment 0,0,0` creates the
  * topic as on a one-broker cluster, and any other assignment is refused with the controller's error and message.
@@ -64,4 +64,22 @@ export function assignedPartitions(topic, nodeId) {
 	if (assigned.size > TOPIC_PARTITIONS_MAX)
 		return { errorCode: KAFKA.INVALID_PARTITIONS, errorMessage: `A topic has at most ${TOPIC_PARTITIONS_MAX} partitions.` };
 	return { partitions: assigned.size };
+}
+
+/**
+ * Kafka's refusal of a CreatePartitionsTopic's assignments when the topic grows by `added` partitions, or null: one
+ * replica list per new partition, each valid on this cluster.
+ * @param {{ brokerIds: number[] }[]} assignments @param {number} added @param {number} nodeId the one broker
+ * @returns {Refusal | null}
+ */
+export function addedAssignmentRefusal(assignments, added, nodeId) {
+	if (assignments.length !== added)
+		return invalidAssignment(
+			`Attempted to add ${added} additional partition(s), but only ${assignments.length} assignment(s) were specified.`,
+		);
+	for (const { brokerIds } of assignments) {
+		const refusal = replicaListRefusal(brokerIds, nodeId);
+		if (refusal !== null) return refusal;
+	}
+	return null;
 }

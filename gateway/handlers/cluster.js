@@ -10,7 +10,7 @@
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
 import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
-import { assignedPartitions, USE_DEFAULT } from "../replica-assignment.js";
+import { addedAssignmentRefusal, assignedPartitions, USE_DEFAULT } from "../replica-assignment.js";
 import { heldConfigValue, TOPIC_CONFIG_DEFAULTS } from "../topic-config.js";
 import { listingIndex, NO_TOPIC_ID, wireTopicId } from "../topic-list.js";
 import { CLUSTER_ID } from "../tributary.js";
@@ -403,22 +403,23 @@ export async function topicConfigs(ctx, topic) {
 }
 
 /**
- * What Kafka refuses in a CreatePartitionsTopic before looking at the topic, or null: replica assignments (one broker,
- * and Tributary places partitions) and a count no topic may have (the Worker's schema would refuse it as a malformed
- * request, which reads as another error here).
+ * What Kafka refuses in a CreatePartitionsTopic before looking at the topic, or null: a count no topic may have (the
+ * Worker's schema would refuse it as a malformed request, which reads as another error here).
  * @param {any} t
  */
 function growthRefusal(t) {
-	if (t.assignments !== null) return { errorCode: KAFKA.INVALID_REPLICA_ASSIGNMENT, errorMessage: "replica assignments are not supported" };
 	if (t.count <= 0 || t.count > TOPIC_PARTITIONS_MAX)
 		return { errorCode: KAFKA.INVALID_PARTITIONS, errorMessage: `A topic has 1 to ${TOPIC_PARTITIONS_MAX} partitions.` };
 	return null;
 }
 
 /**
- * A validateOnly grow's answer, nothing changed. The partition-count update has no dry run, but one to a single
- * partition never changes a topic (counts only grow) and is refused only after the caller's right and the topic are
- * checked, with the count the topic has: what growing to `t.count` would answer follows from it.
+ * What growing would answer, nothing changed: a validateOnly grow's answer, and a manual assignment's check (Kafka's
+ * controller takes one assignment per new partition, so it is judged against the count the topic has). The
+ * partition-count update has no dry run, but one to a single partition never changes a topic (counts only grow) and
+ * is refused only after the caller's right and the topic are checked, with the count the topic has: what growing to
+ * `t.count` would answer follows from it. (A grow by another client between this and the update may make the
+ * assignment's count stale; every assignment it takes is node 0's anyway.)
  * @param {RequestContext} ctx @param {any} t
  */
 async function validateGrowth(ctx, t) {
@@ -426,11 +427,13 @@ async function validateGrowth(ctx, t) {
 	const current = answer.body?.error?.partitions;
 	if (answer.body?.error?.code !== "invalid_partitions" || typeof current !== "number")
 		return { errorCode: kafkaError(answer, "topic"), errorMessage: errorMessage(answer) };
-	if (t.count > current) return { errorCode: KAFKA.NONE, errorMessage: null };
-	return {
-		errorCode: KAFKA.INVALID_PARTITIONS,
-		errorMessage: `Topic currently has ${current} partitions, which is not fewer than the requested ${t.count}.`,
-	};
+	if (t.count <= current)
+		return {
+			errorCode: KAFKA.INVALID_PARTITIONS,
+			errorMessage: `Topic currently has ${current} partitions, which is not fewer than the requested ${t.count}.`,
+		};
+	const refused = t.assignments === null ? null : addedAssignmentRefusal(t.assignments, t.count - current, NODE_ID);
+	return refused ?? { errorCode: KAFKA.NONE, errorMessage: null };
 }
 
 /**
@@ -445,7 +448,10 @@ export async function createPartitions(request, ctx) {
 		async (/** @type {any} */ t) => {
 			const refusal = growthRefusal(t);
 			if (refusal !== null) return { name: t.name, ...refusal };
-			if (request.validateOnly) return { name: t.name, ...(await validateGrowth(ctx, t)) };
+			if (request.validateOnly || t.assignments !== null) {
+				const checked = await validateGrowth(ctx, t);
+				if (request.validateOnly || checked.errorCode !== KAFKA.NONE) return { name: t.name, ...checked };
+			}
 			const answer = await ctx.tributary.call("PATCH", topicPath(t.name), { partitions_count: t.count });
 			return { name: t.name, errorCode: kafkaError(answer, "topic"), errorMessage: answer.status === 200 ? null : errorMessage(answer) };
 		},

@@ -2,7 +2,8 @@
  * CreatePartitions and DeleteGroups as a Kafka broker answers them, against a stand-in for Tributary that keeps
  * topics and groups and records every call: both are advertised and decoded in every served version (flexible ones
  * too); CreatePartitions grows a topic through the Confluent mount's partition-count update and refuses as Kafka does
- * (a count that does not grow, a name twice, replica assignments, a topic unknown or not the caller's), and its
+ * (a count that does not grow, a name twice, a replica assignment off node 0 or not one per new partition, a topic
+ * unknown or not the caller's), and its
  * validateOnly checks without changing; DeleteGroups deletes an empty group and answers NON_EMPTY_GROUP,
  * GROUP_ID_NOT_FOUND and GROUP_AUTHORIZATION_FAILED where Kafka's coordinator does.
  */
@@ -142,10 +143,10 @@ test("CreatePartitions: an unknown topic is UNKNOWN_TOPIC_OR_PARTITION, one with
 	assert.equal(lists.forgotten, 0, "nothing changed, so the lists stay");
 });
 
-test("CreatePartitions refuses before asking Tributary: a name twice (INVALID_REQUEST, once), assignments, too many partitions", async () => {
-	const { tributary, calls, partitions } = standIn({ topics: { dup: 1, placed: 1, huge: 1 } });
+test("CreatePartitions refuses before asking Tributary: a name twice (INVALID_REQUEST, once), too many partitions", async () => {
+	const { tributary, calls, partitions } = standIn({ topics: { dup: 1, huge: 1 } });
 	const request = {
-		topics: [grow("dup", 2), grow("placed", 2, [{ brokerIds: [0] }]), grow("dup", 3), grow("huge", 257)],
+		topics: [grow("dup", 2), grow("dup", 3), grow("huge", 257)],
 		timeoutMs: 1_000,
 		validateOnly: false,
 	};
@@ -153,10 +154,43 @@ test("CreatePartitions refuses before asking Tributary: a name twice (INVALID_RE
 	assert.deepEqual(results(answer), [
 		["dup", KAFKA.INVALID_REQUEST],
 		["huge", KAFKA.INVALID_PARTITIONS],
-		["placed", KAFKA.INVALID_REPLICA_ASSIGNMENT],
 	]);
 	assert.deepEqual(calls, []);
-	assert.deepEqual([...partitions.values()], [1, 1, 1]);
+	assert.deepEqual([...partitions.values()], [1, 1]);
+});
+
+test("CreatePartitions with a manual assignment: every new partition on node 0 grows the topic, as on a one-broker cluster; another is refused as Kafka's controller refuses it", async () => {
+	const { tributary, partitions } = standIn({ topics: { placed: 1, short: 1, elsewhere: 1, empty: 1, dry: 1 } });
+	const onNode0 = { brokerIds: [0] };
+	const request = {
+		topics: [
+			grow("placed", 3, [onNode0, onNode0]),
+			grow("short", 3, [onNode0]),
+			grow("elsewhere", 2, [{ brokerIds: [0, 1] }]),
+			grow("empty", 2, [{ brokerIds: [] }]),
+			grow("missing", 2, [onNode0]),
+		],
+		timeoutMs: 1_000,
+		validateOnly: false,
+	};
+	const answer = /** @type {any} */ (await createPartitions(request, context(tributary)));
+	assert.deepEqual(
+		answer.results.map((/** @type {any} */ r) => [r.name, r.errorCode, r.errorMessage]),
+		[
+			["placed", KAFKA.NONE, null],
+			["short", KAFKA.INVALID_REPLICA_ASSIGNMENT, "Attempted to add 2 additional partition(s), but only 1 assignment(s) were specified."],
+			[
+				"elsewhere",
+				KAFKA.INVALID_REPLICA_ASSIGNMENT,
+				"The manual partition assignment includes broker 1, but no such broker is registered.",
+			],
+			["empty", KAFKA.INVALID_REPLICA_ASSIGNMENT, "The manual partition assignment includes an empty replica list."],
+			["missing", KAFKA.UNKNOWN_TOPIC_OR_PARTITION, "topic_not_found"],
+		],
+	);
+	const dry = await createPartitions({ topics: [grow("dry", 2, [onNode0])], timeoutMs: 1_000, validateOnly: true }, context(tributary));
+	assert.deepEqual(results(dry), [["dry", KAFKA.NONE]]);
+	assert.deepEqual(Object.fromEntries(partitions), { placed: 3, short: 1, elsewhere: 1, empty: 1, dry: 1 });
 });
 
 test("CreatePartitions validateOnly answers what growing would, and changes nothing", async () => {
