@@ -16,6 +16,9 @@ import { startGateway } from "./server.js";
 
 export const USAGE = `usage: kafka-gateway --listen HOST:PORT [--url URL] [--token TOKEN] [--advertised-host HOST] [--advertised-port PORT]`;
 
+/** Listen hosts meaning "every interface" (an empty one too, as node:net takes it), never an address to connect to. */
+const WILDCARD_HOSTS = new Set(["", "0.0.0.0", "::"]);
+
 /** @param {string[]} argv */
 export function parseGatewayArgs(argv, env = process.env) {
 	const { values } = parseArgs({
@@ -36,9 +39,16 @@ export function parseGatewayArgs(argv, env = process.env) {
 	if (advertisedPort !== undefined && !(Number.isInteger(advertisedPort) && advertisedPort > 0 && advertisedPort < 65536)) {
 		throw new Error("--advertised-port must be a port number");
 	}
+	const host = match[1].replace(/^\[|\]$/g, "");
+	// Metadata sends every client to the advertised address after bootstrap; a wildcard there points each client at its
+	// own host. Kafka refuses it too ("advertised.listeners cannot use the nonroutable meta-address 0.0.0.0").
+	if (WILDCARD_HOSTS.has(values["advertised-host"] ?? host))
+		throw new Error(
+			`--listen ${values.listen} binds every interface, which clients cannot connect to: pass --advertised-host with the name or address they reach this gateway at`,
+		);
 	return {
 		help: values.help ?? false,
-		host: match[1].replace(/^\[|\]$/g, ""),
+		host,
 		port: Number(match[2]),
 		url: values.url ?? env.TRIBUTARY_URL ?? "http://127.0.0.1:8787",
 		token: values.token ?? env.TRIBUTARY_TOKEN ?? null,
