@@ -2,7 +2,8 @@
 /**
  * kafkajs' admin against the gateway for the admin calls beyond topic create and delete: `createPartitions`
  * (CreatePartitions) grows a topic as a broker does, and refuses a count that does not grow, a topic it does not
- * know and, with validateOnly, changes nothing; `deleteGroups` (DeleteGroups) deletes an empty group and refuses
+ * know and, with validateOnly, changes nothing; a manual replica assignment on node 0 (`replicaAssignment`,
+ * `assignments`) creates or grows a topic as on a one-broker cluster, and one naming another broker is refused; `deleteGroups` (DeleteGroups) deletes an empty group and refuses
  * one with members and one that does not exist, with Kafka's errors.
  */
 
@@ -51,6 +52,35 @@ test("createPartitions grows a topic, and the next Metadata shows it; a count th
 		});
 	}
 	assert.equal(await partitionCount("grows"), 3);
+	await client.disconnect();
+});
+
+test("kafkajs replicaAssignment (createTopics) and assignments (createPartitions) on node 0 create and grow the topic, as on a one-broker cluster; another broker is INVALID_REPLICA_ASSIGNMENT", {
+	timeout: 60_000,
+}, async () => {
+	const client = admin();
+	await client.connect();
+	const onNode0 = (/** @type {number} */ partition) => ({ partition, replicas: [0] });
+	assert.equal(await client.createTopics({ topics: [{ topic: "placed", replicaAssignment: [onNode0(0), onNode0(1)] }] }), true);
+	assert.equal(await partitionCount("placed"), 2);
+	await client.createPartitions({ topicPartitions: [{ topic: "placed", count: 4, assignments: [[0], [0]] }] });
+	assert.equal(await partitionCount("placed"), 4);
+	await assert.rejects(
+		client.createTopics({ topics: [{ topic: "placed-elsewhere", replicaAssignment: [{ partition: 0, replicas: [1] }] }] }),
+		(error) => {
+			assert.deepEqual(
+				error.errors.map((/** @type {any} */ e) => e.type),
+				["INVALID_REPLICA_ASSIGNMENT"],
+			);
+			return true;
+		},
+	);
+	await assert.rejects(client.createPartitions({ topicPartitions: [{ topic: "placed", count: 6, assignments: [[0]] }] }), (error) => {
+		assert.equal(error.type, "INVALID_REPLICA_ASSIGNMENT", String(error));
+		return true;
+	});
+	assert.equal(await partitionCount("placed"), 4);
+	assert.equal((await setup.api.request("GET", "/v1/topics/placed-elsewhere")).status, 404);
 	await client.disconnect();
 });
 
