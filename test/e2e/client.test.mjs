@@ -9,6 +9,7 @@
  */
 
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { client, HttpError, WRANGLER_PROXY_RETRY_TEXT } from "./lib/client.mjs";
@@ -29,6 +30,12 @@ const log = [];
 const claimed = new Map();
 /** @type {Fault[]} faults for the next requests, one each, in order */
 const faults = [];
+/** @type {Map<string, { name: string, topic_id: string, partitions: number, config: Record<string, unknown> }>} topics by name */
+const topics = new Map();
+/** @type {Map<string, string[]>} each group's member ids, in the order they joined */
+const groups = new Map();
+/** @type {unknown[]} every commit the stand-in stored, in order */
+const commits = [];
 /** @type {(() => void) | null} a GET the stand-in holds, answered when the next request arrives (as wrangler dev's proxy does) */
 let held = null;
 
@@ -39,6 +46,37 @@ let held = null;
 function claimOf(idempotencyKey, body) {
 	if (idempotencyKey !== undefined) return `key ${idempotencyKey}`;
 	return body?.producer_id === undefined ? null : `producer ${body.producer_id}/${body.epoch}/${body.sequence}`;
+}
+
+/**
+ * A topic create, join or commit, done as the Worker does it (the topic registry refuses a name taken; a join that
+ * names its member joins it again; a commit stores its offsets); the answer it gives, or null for other requests.
+ * @param {string} method @param {string} path @param {any} body
+ * @returns {[number, string, string] | null}
+ */
+function writeOf(method, path, body) {
+	const json = (/** @type {number} */ status, /** @type {unknown} */ value) =>
+		/** @type {[number, string, string]} */ ([status, "application/json", JSON.stringify(value)]);
+	if (method !== "POST") return null;
+	if (path === "/v1/topics") {
+		if (topics.has(body.name)) return json(409, { error: { code: "topic_exists", message: `topic "${body.name}" exists` } });
+		const config = { "retention.ms": 604800000, "cleanup.policy": "delete", ...body.config };
+		const topic = { name: body.name, topic_id: randomUUID(), partitions: body.partitions ?? 1, config };
+		topics.set(body.name, topic);
+		return json(201, topic);
+	}
+	const group = /^\/v1\/groups\/([^/]+)\/(members|offsets)$/.exec(path);
+	if (group === null) return null;
+	const [, id = "", resource] = group;
+	if (resource === "offsets") {
+		commits.push(body.offsets);
+		return json(200, { committed: true });
+	}
+	const members = groups.get(id) ?? [];
+	groups.set(id, members);
+	const memberId = body.member_id ?? randomUUID();
+	if (!members.includes(memberId)) members.push(memberId);
+	return json(200, { member_id: memberId, generation: members.length });
 }
 
 const standIn = createServer((request, response) => {
@@ -55,6 +93,12 @@ const standIn = createServer((request, response) => {
 		/** @param {number} status @param {string} type @param {string} body */
 		const answer = (status, type, body) => response.writeHead(status, { "content-type": type }).end(body);
 		const fault = faults.shift();
+		if (request.method === "GET" && request.url?.startsWith("/v1/topics/") && !request.url.includes("/partitions/")) {
+			const topic = topics.get(request.url.slice("/v1/topics/".length));
+			if (topic === undefined) return answer(404, "application/json", JSON.stringify({ error: { code: "topic_not_found" } }));
+			const partitions = Array.from({ length: topic.partitions }, (_, partition) => ({ partition, high_watermark: 0 }));
+			return answer(200, "application/json", JSON.stringify({ ...topic, partitions }));
+		}
 		if (request.method === "GET") {
 			const page = () => answer(200, "application/json", JSON.stringify({ records: log, next_offset: log.length }));
 			if (fault === "hold-read") held = page;
@@ -68,14 +112,18 @@ const standIn = createServer((request, response) => {
 				JSON.stringify({ error: { code: "partition_unavailable", message: "moving", retriable: true } }),
 			);
 		}
+		const body = text === "" ? {} : JSON.parse(text);
+		const write = writeOf(request.method ?? "", request.url ?? "", body);
+		if (write !== null) {
+			return fault === "proxy-503" ? answer(503, "text/plain;charset=UTF-8", WRANGLER_PROXY_RETRY_TEXT) : answer(...write);
+		}
 		// A write other than a produce: only what the proxy answers matters here.
-		if (request.method !== "POST") {
+		if (request.method !== "POST" || !request.url?.endsWith("/records")) {
 			return fault === "proxy-503"
 				? answer(503, "text/plain;charset=UTF-8", WRANGLER_PROXY_RETRY_TEXT)
 				: answer(200, "application/json", "{}");
 		}
 		// The worst case for a retry: the Worker took the write, and its answer was lost between it and the proxy.
-		const body = JSON.parse(text);
 		const claim = claimOf(idempotencyKey, body);
 		const replayed = claim === null ? undefined : claimed.get(claim);
 		const offsets = replayed ?? body.records.map((/** @type {unknown} */ record) => ({ partition: 0, offset: log.push(record) - 1 }));
@@ -102,6 +150,9 @@ function fresh() {
 	log.length = 0;
 	claimed.clear();
 	faults.length = 0;
+	topics.clear();
+	groups.clear();
+	commits.length = 0;
 }
 
 test("a produce with an Idempotency-Key that met the proxy's 503 is sent again with the same key and body, and lands once", async () => {
@@ -201,4 +252,90 @@ test("a GET the proxy holds (its forward failed) is sent again after its timeout
 		name: "TimeoutError",
 	});
 	assert.equal(seen.length, 2, "sent twice, no more");
+});
+
+test("a commit that met the proxy's 503 after it landed is sent again: the same offsets stored twice leave what once does", async () => {
+	fresh();
+	faults.push("proxy-503");
+	const offsets = [{ topic: "t", partition: 0, offset: 5 }];
+	const answer = await api.expect(200, "POST", "/v1/groups/g/offsets", { body: { member_id: "m", generation: 1, offsets } });
+	assert.deepEqual(answer, { committed: true });
+	assert.deepEqual(commits, [offsets, offsets]);
+	// A reset to "latest" is read again at its second send: it may land elsewhere, so it is sent once.
+	fresh();
+	faults.push("proxy-503");
+	const reset = api.expect(200, "POST", "/v1/groups/g/offsets/reset", { body: { topic: "t", to: "latest" } });
+	await assert.rejects(reset, (error) => error instanceof HttpError && error.status === 503);
+	assert.equal(seen.length, 1);
+});
+
+test("a heartbeat that met the proxy's 503 is sent again: a second one only moves the session's deadline again", async () => {
+	fresh();
+	faults.push("proxy-503");
+	await api.expect(200, "POST", "/v1/groups/g/members/m/heartbeat", { body: {} });
+	assert.deepEqual(
+		seen.map((s) => s.path),
+		["/v1/groups/g/members/m/heartbeat", "/v1/groups/g/members/m/heartbeat"],
+	);
+});
+
+test("a join that names no member is sent with a member id of its own: one that met the proxy's 503 after it landed is sent again, and the group holds one member", async () => {
+	fresh();
+	faults.push("proxy-503");
+	const joined = await api.expect(200, "POST", "/v1/groups/g/members", { body: { topics: ["t"] } });
+	assert.deepEqual(groups.get("g"), [joined.member_id]);
+	assert.equal(seen.length, 2);
+	assert.deepEqual(seen[1], seen[0], "the same join, member id and all");
+	// A static member (instance_id) is the same member however often it joins: sent as it is, and again.
+	fresh();
+	faults.push("proxy-503");
+	await api.expect(200, "POST", "/v1/groups/g/members", { body: { topics: ["t"], instance_id: "reader-1" } });
+	assert.equal(JSON.parse(seen[0]?.body ?? "").member_id, undefined);
+	assert.equal(seen.length, 2);
+});
+
+test("a PATCH under /v1 without If-Match is sent again: a merge patch applied twice leaves what it left once", async () => {
+	fresh();
+	faults.push("proxy-503");
+	await api.expect(200, "PATCH", "/v1/keys/k1/quotas", { body: { requests_per_sec: 200 } });
+	assert.deepEqual(
+		seen.map((s) => s.method),
+		["PATCH", "PATCH"],
+	);
+});
+
+test("a topic create whose answer the proxy lost is sent again; its 409 topic_exists is taken for the creation when a describe shows the asked partitions and config", async () => {
+	fresh();
+	faults.push("proxy-503");
+	const created = await api.expect(201, "POST", "/v1/topics", {
+		body: { name: "orders", partitions: 3, config: { "retention.ms": 60000 } },
+	});
+	const stored = topics.get("orders");
+	assert.deepEqual(created, stored);
+	assert.deepEqual(
+		seen.map((s) => `${s.method} ${s.path}`),
+		["POST /v1/topics", "POST /v1/topics", "GET /v1/topics/orders"],
+	);
+	// The client's own helper too.
+	faults.push("proxy-503");
+	assert.equal((await api.createTopic("payments", 2)).partitions, 2);
+});
+
+test("a topic create's 409 is the test's to see when it was the first send's answer, or when the topic holds another config", async () => {
+	fresh();
+	await api.expect(201, "POST", "/v1/topics", { body: { name: "orders", partitions: 1 } });
+	await assert.rejects(api.expect(201, "POST", "/v1/topics", { body: { name: "orders", partitions: 1 } }), (error) => {
+		assert.ok(error instanceof HttpError);
+		assert.equal(error.status, 409);
+		return true;
+	});
+	// The proxy failed the create, and the topic turns out to exist with other partitions: not this create's doing.
+	faults.push("proxy-503");
+	await assert.rejects(api.expect(201, "POST", "/v1/topics", { body: { name: "orders", partitions: 4 } }), (error) => {
+		assert.ok(error instanceof HttpError);
+		assert.equal(error.status, 409);
+		assert.match(error.body, /topic_exists/);
+		return true;
+	});
+	assert.equal((await api.request("POST", "/v1/topics", { body: { name: "orders", partitions: 1 } })).status, 409);
 });

@@ -23,25 +23,58 @@ export const WRANGLER_PROXY_RETRY_TEXT =
 /** Sends of one request that is safe to repeat: a second after wrangler dev failed the first, never a third. */
 export const REQUEST_ATTEMPTS_MAX = 2;
 
+/** A consumer group's join, commit and heartbeat (`/v1/groups/<group>/…`). */
+const JOIN_PATH = /^\/v1\/groups\/[^/]+\/members$/;
+const COMMIT_PATH = /^\/v1\/groups\/[^/]+\/offsets$/;
+const HEARTBEAT_PATH = /^\/v1\/groups\/[^/]+\/members\/[^/]+\/heartbeat$/;
+const TOPICS_PATH = "/v1/topics";
+
 /**
- * Whether a request sent again cannot write twice: a read; a PUT or DELETE, which leave the same state (a DELETE
- * that had landed is then a 404, which the test sees), unless sent `If-Match` (one that landed unseen would be
- * answered 412 the second time); a produce that names itself (an `Idempotency-Key`, or an idempotent producer's id,
- * epoch and sequence), which Tributary answers with the first write's offsets, writing nothing. Any other POST might
- * have been taken by the Worker before its answer was lost.
- * @param {string} method @param {Record<string, string>} headers @param {unknown} body
+ * Whether a request sent again cannot write twice:
+ * - a read; a PUT or DELETE, which leave the same state (a DELETE that had landed is then a 404, which the test
+ *   sees); a PATCH under /v1, a merge patch (RFC 7396), which applied twice leaves what it left once (not
+ *   /kafka/v3's partition-count PATCH, which refuses a count the topic already has); none of these if sent
+ *   `If-Match` (one that landed unseen would be answered 412 the second time);
+ * - a produce that names itself (an `Idempotency-Key`, or an idempotent producer's id, epoch and sequence), which
+ *   Tributary answers with the first write's offsets, writing nothing;
+ * - a commit (the same offsets stored again) and a heartbeat (the session's deadline moved again); not a reset to
+ *   "earliest" or "latest", which is read again at the second send and may land elsewhere;
+ * - a join that names its member (`member_id`, which `request` adds to one that names none, or a static member's
+ *   `instance_id`): sent again, the same member joins again, with the same subscription, and no rebalance;
+ * - a topic create: the topic registry refuses a name taken, so a second send writes nothing; its 409
+ *   `topic_exists` after a first send that landed unseen is recognised by `expect` (`createdUnseen`).
+ * Any other POST (a key, a producer id, a subscription: each a new one) might have been taken by the Worker before
+ * its answer was lost.
+ * @param {string} method @param {string} path without its query @param {Record<string, string>} headers
+ * @param {unknown} body
  */
-function safeToRepeat(method, headers, body) {
+function safeToRepeat(method, path, headers, body) {
 	const sends = (/** @type {string} */ header) => Object.keys(headers).some((name) => name.toLowerCase() === header);
 	if (method === "GET" || method === "HEAD") return true;
 	if (sends("if-match")) return false;
 	if (method === "PUT" || method === "DELETE") return true;
+	if (method === "PATCH") return path.startsWith("/v1/");
 	if (method !== "POST") return false;
 	if (sends("idempotency-key")) return true;
 	const fields = /** @type {Record<string, unknown>} */ (typeof body === "object" && body !== null ? body : {});
+	if (COMMIT_PATH.test(path) || HEARTBEAT_PATH.test(path) || path === TOPICS_PATH) return true;
+	if (JOIN_PATH.test(path)) return fields.member_id !== undefined || (fields.instance_id ?? null) !== null;
 	return (
 		fields.producer_id !== undefined && fields.epoch !== undefined && (fields.sequence !== undefined || fields.sequences !== undefined)
 	);
+}
+
+/**
+ * A join's body with a member id of the client's own if it names neither a member nor a static instance, so that it
+ * is safe to send again (`safeToRepeat`): the coordinator admits a proposed id as it would the one it would have
+ * drawn (a random UUID), and a second join with it is the same member's.
+ * @param {string} method @param {string} path without its query @param {unknown} body
+ */
+function withMemberId(method, path, body) {
+	if (method !== "POST" || !JOIN_PATH.test(path) || typeof body !== "object" || body === null || Array.isArray(body)) return body;
+	const fields = /** @type {Record<string, unknown>} */ (body);
+	if (fields.member_id !== undefined || (fields.instance_id ?? null) !== null) return body;
+	return { ...fields, member_id: randomUUID() };
 }
 
 /**
@@ -90,6 +123,7 @@ export class HttpError extends Error {
  * @property {number} status
  * @property {string} text
  * @property {any} json  the parsed body (undefined if it is not JSON): whatever shape the route answers
+ * @property {boolean} resent  whether this is the answer to a second send (wrangler dev failed the first)
  */
 
 /**
@@ -119,7 +153,9 @@ export function client(baseUrl, token) {
 	 * @param {RequestOptions} [options]
 	 * @returns {Promise<Response>}
 	 */
-	async function request(method, path, { body, auth = true, headers = {}, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+	async function request(method, path, { body: asked, auth = true, headers = {}, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+		const route = path.split("?")[0] ?? path;
+		const body = withMemberId(method, route, asked);
 		/** @type {Record<string, string>} */
 		const allHeaders = { ...headers };
 		if (auth) allHeaders.Authorization = `Bearer ${token}`;
@@ -133,7 +169,7 @@ export function client(baseUrl, token) {
 			});
 			return { status: response.status, text: await response.text() };
 		};
-		const repeatable = safeToRepeat(method, allHeaders, body);
+		const repeatable = safeToRepeat(method, route, allHeaders, body);
 		for (let attempt = 1; ; attempt++) {
 			/** @type {{ status: number, text: string } | undefined} */
 			let response;
@@ -146,7 +182,7 @@ export function client(baseUrl, token) {
 			const reason = failedByWrangler(method, failure, response);
 			if (reason === null || !repeatable || attempt >= REQUEST_ATTEMPTS_MAX) {
 				if (response === undefined) throw failure;
-				return { ...response, json: parsedJson(response.text) };
+				return { ...response, json: parsedJson(response.text), resent: attempt > 1 };
 			}
 			// Said, not hidden: a test that then fails, or passes, shows that its request needed a second send.
 			process.stderr.write(`e2e client: ${method} ${path}: ${reason}; sent again\n`);
@@ -163,8 +199,31 @@ export function client(baseUrl, token) {
 	 */
 	async function expect(expected, method, path, options) {
 		const response = await request(method, path, options);
-		if (response.status !== expected) throw new HttpError(method, path, response.status, response.text);
-		return response.json;
+		if (response.status === expected) return response.json;
+		const created = expected === 201 && response.resent ? await createdUnseen(method, path, options, response) : null;
+		if (created === null) throw new HttpError(method, path, response.status, response.text);
+		return created;
+	}
+
+	/**
+	 * The topic a create asked for, if its second send was answered 409 `topic_exists` because the first, whose
+	 * answer wrangler dev lost, had created it: a describe shows the topic with the partitions and config asked.
+	 * Only for a caller that expects the creation (`expect(201, …)`): a test that expects a 409 sees the 409. Else null.
+	 * @param {string} method @param {string} path @param {RequestOptions | undefined} options @param {Response} response
+	 */
+	async function createdUnseen(method, path, options, response) {
+		const asked = /** @type {{ name?: unknown, partitions?: unknown, config?: Record<string, unknown> }} */ (options?.body ?? {});
+		if (method !== "POST" || path !== TOPICS_PATH || response.status !== 409 || response.json?.error?.code !== "topic_exists") return null;
+		const { body: _, ...describeOptions } = options ?? {};
+		const described = await request("GET", `${TOPICS_PATH}/${encodeURIComponent(String(asked.name))}`, describeOptions);
+		if (described.status !== 200) return null;
+		const { name, topic_id, partitions, config } = described.json;
+		const asAsked =
+			(asked.partitions === undefined || partitions.length === asked.partitions) &&
+			Object.entries(asked.config ?? {}).every(([setting, value]) => String(config[setting]) === String(value));
+		if (!asAsked) return null;
+		process.stderr.write(`e2e client: ${method} ${path}: its first send had created the topic, as a describe shows\n`);
+		return { name, topic_id, partitions: partitions.length, config };
 	}
 
 	/**
