@@ -10,6 +10,7 @@ import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
 import { generateToken, HOST, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { jsonLines, runCli } from "./lib/cli.mjs";
+import { client } from "./lib/client.mjs";
 import { kcat, startGatewayProcess } from "./lib/kafka.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
@@ -360,7 +361,10 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	}, async () => {
 		await ok(["topics", "create", "cli-public"]);
 		await ok(["produce", "cli-public"], "news\n");
-		const read = () => fetch(`${env.TRIBUTARY_URL}/v1/topics/cli-public/partitions/0/records?offset=0`);
+		const read = () =>
+			client(String(env.TRIBUTARY_URL), String(env.TRIBUTARY_TOKEN)).request("GET", "/v1/topics/cli-public/partitions/0/records?offset=0", {
+				auth: false,
+			});
 		assert.equal((await read()).status, 401, "no access before a grant");
 
 		const granted = await ok(["anonymous", "set", "--acl", "topic:cli-public=consume,describe", "--quota", "requests_per_sec=100"]);
@@ -368,7 +372,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		const response = await read();
 		assert.equal(response.status, 200);
 		assert.deepEqual(
-			/** @type {{ records: { value: unknown }[] }} */ (await response.json()).records.map((r) => r.value),
+			/** @type {{ records: { value: unknown }[] }} */ (response.json).records.map((r) => r.value),
 			["news"],
 		);
 		assert.equal((await ok(["anonymous", "show"])).stdout, granted.stdout);
@@ -529,10 +533,11 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	}, async () => {
 		await ok(["topics", "create", "cli-big", "--partitions", "1"]);
 		await ok(["produce", "cli-big", "--json"], '{"key":{"id":12345678901234567891},"value":{"id":12345678901234567890,"small":1.5}}\n');
-		const raw = await fetch(`${env.TRIBUTARY_URL}/v1/topics/cli-big/partitions/0/records?offset=0`, {
-			headers: { Authorization: `Bearer ${env.TRIBUTARY_TOKEN}` },
-		});
-		assert.match(await raw.text(), /"value":\{"id":12345678901234567890,"small":1.5\}/, "the broker stored every digit");
+		const raw = await client(String(env.TRIBUTARY_URL), String(env.TRIBUTARY_TOKEN)).request(
+			"GET",
+			"/v1/topics/cli-big/partitions/0/records?offset=0",
+		);
+		assert.match(raw.text, /"value":\{"id":12345678901234567890,"small":1.5\}/, "the broker stored every digit");
 		const consumed = (await ok(["consume", "cli-big", "--exit", "--json"])).stdout;
 		assert.match(consumed, /"key":\{"id":12345678901234567891\},"value":\{"id":12345678901234567890,"small":1.5\}/);
 		assert.equal(

@@ -24,6 +24,7 @@ import {
 	signal,
 	waitUntil,
 } from "../../scripts/lib/index.mjs";
+import { client } from "./lib/client.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const START_TIMEOUT_MS = 90_000;
@@ -239,15 +240,9 @@ test("npm run dev applies every .dev.vars line: WEBHOOK_ALLOW_PRIVATE=true lets 
 	let dev;
 	try {
 		dev = await startDev(["--config", join(dir.path, "wrangler.toml"), "--persist-to", join(dir.path, "state")], token);
-		const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
-		const created = await fetch(`${dev.url}/v1/topics`, { method: "POST", headers, body: JSON.stringify({ name: "hooks" }) });
-		assert.equal(created.status, 201, await created.text());
-		const sub = await fetch(`${dev.url}/v1/topics/hooks/subscriptions`, {
-			method: "POST",
-			headers,
-			body: JSON.stringify({ url: "http://127.0.0.1:9/hooks" }),
-		});
-		assert.equal(sub.status, 201, await sub.text());
+		const api = client(dev.url, token);
+		await api.expect(201, "POST", "/v1/topics", { body: { name: "hooks" } });
+		await api.expect(201, "POST", "/v1/topics/hooks/subscriptions", { body: { url: "http://127.0.0.1:9/hooks" } });
 		// Passed on as a --var; ADMIN_TOKEN stays wrangler's to load as a secret, off every command line (ps shows them).
 		const commandLines = descendants(dev.pid).map((p) => commandLine(p.pid).join(" "));
 		assert.ok(

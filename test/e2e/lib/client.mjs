@@ -113,6 +113,7 @@ export class HttpError extends Error {
 /**
  * @typedef {object} RequestOptions
  * @property {unknown} [body]  sent as JSON
+ * @property {string} [bodyText]  a JSON body sent as written (JSON.stringify would round integers a double cannot hold)
  * @property {boolean} [auth]  send the admin token (default true)
  * @property {Record<string, string>} [headers]
  * @property {number} [timeoutMs]
@@ -153,23 +154,24 @@ export function client(baseUrl, token) {
 	 * @param {RequestOptions} [options]
 	 * @returns {Promise<Response>}
 	 */
-	async function request(method, path, { body: asked, auth = true, headers = {}, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+	async function request(method, path, { body: asked, bodyText, auth = true, headers = {}, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
 		const route = path.split("?")[0] ?? path;
 		const body = withMemberId(method, route, asked);
+		const payload = bodyText ?? (body === undefined ? undefined : JSON.stringify(body));
 		/** @type {Record<string, string>} */
 		const allHeaders = { ...headers };
 		if (auth) allHeaders.Authorization = `Bearer ${token}`;
-		if (body !== undefined) allHeaders["Content-Type"] = "application/json";
+		if (payload !== undefined) allHeaders["Content-Type"] = "application/json";
 		const send = async () => {
 			const response = await fetch(`${baseUrl}${path}`, {
 				method,
 				headers: allHeaders,
-				body: body === undefined ? undefined : JSON.stringify(body),
+				body: payload,
 				signal: AbortSignal.timeout(timeoutMs),
 			});
 			return { status: response.status, text: await response.text() };
 		};
-		const repeatable = safeToRepeat(method, route, allHeaders, body);
+		const repeatable = safeToRepeat(method, route, allHeaders, bodyText === undefined ? body : parsedJson(bodyText));
 		for (let attempt = 1; ; attempt++) {
 			/** @type {{ status: number, text: string } | undefined} */
 			let response;
