@@ -12,10 +12,15 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { client, HttpError, WRANGLER_PROXY_RETRY_TEXT } from "./lib/client.mjs";
+import { client, HttpError, READ_NUDGE_MS, WRANGLER_PROXY_RETRY_TEXT } from "./lib/client.mjs";
 
-/** A read held by the stand-in's proxy is sent again after this long (the client's timeout, shortened for the test). */
+/**
+ * A read held by the stand-in's proxy is sent again after this long (the client's timeout, shortened for the test,
+ * below READ_NUDGE_MS so that no nudge comes first).
+ */
 const HELD_READ_TIMEOUT_MS = 300;
+/** A read's timeout well beyond READ_NUDGE_MS: a nudge comes first. */
+const NUDGED_READ_TIMEOUT_MS = 3 * READ_NUDGE_MS;
 
 /**
  * @typedef {{ method: string, path: string, idempotencyKey: string | undefined, body: string }} Seen
@@ -99,6 +104,7 @@ const standIn = createServer((request, response) => {
 			const partitions = Array.from({ length: topic.partitions }, (_, partition) => ({ partition, high_watermark: 0 }));
 			return answer(200, "application/json", JSON.stringify({ ...topic, partitions }));
 		}
+		if (request.method === "GET" && request.url === "/healthz") return answer(200, "application/json", '{"status":"ok"}');
 		if (request.method === "GET") {
 			const page = () => answer(200, "application/json", JSON.stringify({ records: log, next_offset: log.length }));
 			if (fault === "hold-read") held = page;
@@ -252,6 +258,18 @@ test("a GET the proxy holds (its forward failed) is sent again after its timeout
 		name: "TimeoutError",
 	});
 	assert.equal(seen.length, 2, "sent twice, no more");
+});
+
+test("a GET the proxy holds is released by the client's nudge (a GET /healthz) long before its timeout, and is sent once", async () => {
+	fresh();
+	log.push({ value: "kept" });
+	faults.push("hold-read");
+	const page = await api.expect(200, "GET", "/v1/topics/t/partitions/0/records", { timeoutMs: NUDGED_READ_TIMEOUT_MS });
+	assert.deepEqual(page.records, [{ value: "kept" }]);
+	assert.deepEqual(
+		seen.map((s) => `${s.method} ${s.path}`),
+		["GET /v1/topics/t/partitions/0/records", "GET /healthz"],
+	);
 });
 
 test("a commit that met the proxy's 503 after it landed is sent again: the same offsets stored twice leave what once does", async () => {

@@ -20,6 +20,29 @@ export const REQUEST_TIMEOUT_MS = 15_000;
 export const WRANGLER_PROXY_RETRY_TEXT =
 	"Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";
 
+/** How long a read may go unanswered before the client nudges wrangler dev's proxy (see `nudgeWhilePending`). */
+export const READ_NUDGE_MS = 2_000;
+
+/**
+ * Nudges wrangler dev's proxy every READ_NUDGE_MS until the returned function is called: the proxy holds a read
+ * whose forward failed until it next forwards a request, and a GET /healthz of the client's own is that request, so
+ * the held read is forwarded again and answered, sent once, instead of after its timeout and a second send. A read
+ * that is only slow (a long poll) costs a /healthz per READ_NUDGE_MS: no auth, no quota, no storage.
+ * @param {string} baseUrl
+ */
+function nudgeWhilePending(baseUrl) {
+	const done = new AbortController();
+	const nudge = () =>
+		fetch(`${baseUrl}/healthz`, { signal: done.signal })
+			.then((response) => response.arrayBuffer())
+			.catch(() => {});
+	const timer = setInterval(nudge, READ_NUDGE_MS);
+	return () => {
+		clearInterval(timer);
+		done.abort();
+	};
+}
+
 /** Sends of one request that is safe to repeat: a second after wrangler dev failed the first, never a third. */
 export const REQUEST_ATTEMPTS_MAX = 2;
 
@@ -83,8 +106,9 @@ function withMemberId(method, path, body) {
  *   waited on kcat) may be closed by wrangler dev's server (Node's keep-alive timeout) just as fetch reuses it;
  * - its proxy's 503 (`WRANGLER_PROXY_RETRY_TEXT`);
  * - a read with no answer in time: the proxy holds a GET or HEAD whose forward failed until it next forwards a
- *   request (the next to arrive, or a reload), so a test waiting on that read alone would wait for ever. Sending it
- *   again is that next request, and releases the one held; the read has then cost its timeout.
+ *   request (the next to arrive, or a reload), so a test waiting on that read alone would wait for ever. The
+ *   client's nudges (`nudgeWhilePending`) release it first; if they do not, sending it again is such a request, and
+ *   releases the one held; the read has then cost its timeout.
  * @param {string} method @param {unknown} error what the send threw, if it threw
  * @param {{ status: number, text: string } | undefined} response what it answered, if it did
  */
@@ -163,13 +187,18 @@ export function client(baseUrl, token) {
 		if (auth) allHeaders.Authorization = `Bearer ${token}`;
 		if (payload !== undefined) allHeaders["Content-Type"] = "application/json";
 		const send = async () => {
-			const response = await fetch(`${baseUrl}${path}`, {
-				method,
-				headers: allHeaders,
-				body: payload,
-				signal: AbortSignal.timeout(timeoutMs),
-			});
-			return { status: response.status, text: await response.text() };
+			const stopNudging = method === "GET" || method === "HEAD" ? nudgeWhilePending(baseUrl) : () => {};
+			try {
+				const response = await fetch(`${baseUrl}${path}`, {
+					method,
+					headers: allHeaders,
+					body: payload,
+					signal: AbortSignal.timeout(timeoutMs),
+				});
+				return { status: response.status, text: await response.text() };
+			} finally {
+				stopNudging();
+			}
 		};
 		const repeatable = safeToRepeat(method, route, allHeaders, bodyText === undefined ? body : parsedJson(bodyText));
 		for (let attempt = 1; ; attempt++) {
