@@ -4,8 +4,10 @@
  * proxy does when its forward to the Worker fails: a 503 with the proxy's text for a POST, PUT or DELETE, and for a
  * GET no answer until the next request arrives. A request that is safe to repeat (a produce with an
  * `Idempotency-Key` or an idempotent producer's sequence, which Tributary answers with the first write's offsets; a
- * read) is sent again and lands once; any other is not sent again and fails with the proxy's text; the Worker's own
- * JSON 503 is never taken for the proxy's.
+ * read; a commit, heartbeat, /v1 PATCH or join that names its member; a topic create, whose 409 is recognised) is
+ * sent again and lands once; any other is not sent again and fails with the proxy's text; the Worker's own JSON 503
+ * is never taken for the proxy's. A held read is released by the client's nudge before its timeout. The stand-in
+ * applies each write before it answers the proxy's 503: the worst case, an answer lost after the write.
  */
 
 import assert from "node:assert/strict";
@@ -339,7 +341,7 @@ test("a topic create whose answer the proxy lost is sent again; its 409 topic_ex
 	assert.equal((await api.createTopic("payments", 2)).partitions, 2);
 });
 
-test("a topic create's 409 is the test's to see when it was the first send's answer, or when the topic holds another config", async () => {
+test("a topic create's 409 is the test's to see when it was the first send's answer, or when the topic has other partitions or config", async () => {
 	fresh();
 	await api.expect(201, "POST", "/v1/topics", { body: { name: "orders", partitions: 1 } });
 	await assert.rejects(api.expect(201, "POST", "/v1/topics", { body: { name: "orders", partitions: 1 } }), (error) => {
