@@ -109,6 +109,13 @@ export const FETCH_BYTES_DEFAULT = 4 * 1024 * 1024;
 export const FETCH_BYTES_MAX = 16 * 1024 * 1024;
 /** Longest long-poll. */
 export const FETCH_WAIT_MS_MAX = 30_000;
+/**
+ * How long a partition keeps the id of a wait released before it began (`Waiters.release`): its reader left while
+ * the read was still on its way (the edge resolving the topic, the RPC in flight), which then ends as it arrives.
+ * Longer than that way takes under load; at most `RELEASED_WAIT_IDS_MAX` ids are kept, the oldest forgotten first.
+ */
+export const RELEASED_WAIT_KEPT_MS = 10_000;
+export const RELEASED_WAIT_IDS_MAX = 1_000;
 
 /** Headers per record, and the bytes of one header key. */
 export const RECORD_HEADERS_MAX = 64;

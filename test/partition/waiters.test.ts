@@ -1,9 +1,12 @@
 /**
  * The partition's long-poll waiters: `release(id)` ends the one wait its reader named, at once and as its timer
  * would, and leaves every other wait (named otherwise, or not named, as an edge of the earlier version's) waiting.
+ * An id released before its wait began (its reader left while the read was on its way) ends a wait under it as it
+ * begins, for `RELEASED_WAIT_KEPT_MS`, and at most `RELEASED_WAIT_IDS_MAX` such ids are kept.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { Waiters } from "../../src/partition/waiters.ts";
+import { RELEASED_WAIT_IDS_MAX, RELEASED_WAIT_KEPT_MS } from "../../src/shared/limits.ts";
 
 /** Far longer than the test: a wait seen ended was ended by the code, not by its timer. */
 const WAIT_MS = 60_000;
@@ -24,5 +27,46 @@ describe("Waiters.release", () => {
 		expect(waiters.waiting).toBe(2);
 		waiters.wakeAll();
 		expect(waiters.waiting).toBe(0);
+	});
+});
+
+/** Whether `wait` has ended once the microtasks queued so far have run (an ended wait's promise is settled). */
+async function ended(wait: Promise<void>): Promise<boolean> {
+	return Promise.race([wait.then(() => true), Promise.resolve().then(() => false)]);
+}
+
+describe("Waiters.release before the wait", () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
+	it("ends the wait named by it as it begins, and no other", async () => {
+		const waiters = new Waiters();
+		waiters.release("early");
+		expect(await ended(waiters.wait(WAIT_MS, "early"))).toBe(true);
+		expect(waiters.waiting).toBe(0);
+		expect(await ended(waiters.wait(WAIT_MS, "other"))).toBe(false);
+		expect(await ended(waiters.wait(WAIT_MS))).toBe(false);
+		expect(waiters.waiting).toBe(2);
+		waiters.wakeAll();
+	});
+
+	it("forgets the id after RELEASED_WAIT_KEPT_MS", async () => {
+		const waiters = new Waiters();
+		const now = vi.spyOn(Date, "now").mockReturnValue(1_000);
+		waiters.release("late");
+		now.mockReturnValue(1_000 + RELEASED_WAIT_KEPT_MS);
+		expect(await ended(waiters.wait(WAIT_MS, "late"))).toBe(false);
+		waiters.wakeAll();
+	});
+
+	it("keeps at most RELEASED_WAIT_IDS_MAX ids, forgetting the oldest", async () => {
+		const waiters = new Waiters();
+		for (let i = 0; i <= RELEASED_WAIT_IDS_MAX; i++) waiters.release(`id-${i}`);
+		expect((waiters as unknown as { released: Map<string, number> }).released.size).toBe(RELEASED_WAIT_IDS_MAX);
+		expect(await ended(waiters.wait(WAIT_MS, "id-0"))).toBe(false);
+		expect(await ended(waiters.wait(WAIT_MS, "id-1"))).toBe(true);
+		expect(await ended(waiters.wait(WAIT_MS, `id-${RELEASED_WAIT_IDS_MAX}`))).toBe(true);
+		waiters.wakeAll();
 	});
 });
