@@ -86,6 +86,9 @@ function connectionOptions(args: string[]): { url?: string; token?: string; rest
 	return out;
 }
 
+/** Where the command connects, once known: an unreachable broker's error names it. */
+let target: string | undefined;
+
 async function run(argv: string[]): Promise<number> {
 	const global = globalOptions(argv);
 	const [command, ...args] = global.rest;
@@ -102,6 +105,7 @@ async function run(argv: string[]): Promise<number> {
 		return runExtension(command, own.rest, connection);
 	}
 	const connection: Connection = await resolveConnection(global);
+	target = connection.url;
 	const client = new Tributary({ ...connection, retries: CLI_RETRIES, json: exactJson });
 	switch (command) {
 		case "produce":
@@ -131,7 +135,7 @@ run(process.argv.slice(2)).then(
 		process.exitCode = status;
 	},
 	(error: unknown) => {
-		process.stderr.write(`tributary: ${errorLine(error)}\n`);
+		process.stderr.write(`tributary: ${errorLine(error, target)}\n`);
 		process.exitCode = isUsageError(error) ? 2 : 1;
 	},
 );

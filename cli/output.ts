@@ -97,10 +97,15 @@ export function printJson(value: unknown): void {
 }
 
 /** One line for stderr: the API's code and message, never a stack. */
-export function errorLine(error: unknown): string {
+export function errorLine(error: unknown, url?: string): string {
 	if (error instanceof TributaryError) {
 		const status = error.status === 0 ? "" : ` (HTTP ${error.status})`;
-		return `error: ${error.code}${status}: ${error.message}`;
+		// The broker may run, just not where the CLI looked (npm start on another PORT): say where it went and how to redirect it.
+		const advice =
+			error.code === "network_error" && url !== undefined
+				? ` (no broker answered at ${url}: start one with \`npm start\`, or name yours with --url or TRIBUTARY_URL)`
+				: "";
+		return `error: ${error.code}${status}: ${error.message}${advice}`;
 	}
 	if (isUsageError(error)) return `usage: ${(error as Error).message} (see tributary --help)`;
 	return `error: ${error instanceof Error ? error.message : String(error)}`;

@@ -69,8 +69,12 @@ async function lagging(client, group, topics) {
 
 const money = (cents) => `$${(cents / 100).toFixed(2)}`;
 
+/** Where the run connects, once known: an unreachable broker's error names it. */
+let target;
+
 async function main() {
 	const { url, token } = connection();
+	target = url;
 	const client = new Tributary({ url, token });
 	const runId = randomBytes(4).toString("hex");
 	console.log(`order pipeline on ${url}, run ${runId}: ${ORDERS} orders`);
@@ -140,7 +144,12 @@ main().then(
 	},
 	(error) => {
 		const code = error instanceof TributaryError ? `${error.code}: ` : "";
-		console.error(`order pipeline failed: ${code}${error.message}`);
+		// The broker may run, just not where the example looked (npm start on another PORT).
+		const advice =
+			error instanceof TributaryError && error.code === "network_error"
+				? ` (no broker answered at ${target}: start one with \`npm start\`, or name yours with TRIBUTARY_URL)`
+				: "";
+		console.error(`order pipeline failed: ${code}${error.message}${advice}`);
 		process.exitCode = 1;
 	},
 );

@@ -554,9 +554,15 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["consume", "x", "--bogus"], "^tributary: usage: ", { status: 2 });
 		await fails(["topics", "create", "bad name!"], "^tributary: error: invalid_request \\(HTTP 400\\)");
 		await fails(["topics", "list"], "^tributary: error: unauthorized", { useEnv: { ...env, TRIBUTARY_TOKEN: "wrong" } });
-		await fails(["topics", "list"], "^tributary: error: network_error", {
+		// An unreachable broker says where the CLI went and how to point it elsewhere: a newcomer's broker started
+		// with PORT=… is not on the default port.
+		const unreachable = await fails(["topics", "list"], "^tributary: error: network_error", {
 			useEnv: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" },
 		});
+		assert.match(
+			unreachable ?? "",
+			/no broker answered at http:\/\/127\.0\.0\.1:9: start one with `npm start`, or name yours with --url or TRIBUTARY_URL/,
+		);
 		// The kafka-gateway subcommand is the gateway's own main(args, connection): its usage errors, no stack.
 		const gateway = await runCli(["kafka-gateway", "--bogus"], { env });
 		assert.equal(gateway.status, 2, gateway.stderr);

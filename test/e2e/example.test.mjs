@@ -7,9 +7,10 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { generateToken, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { generateToken, HOST, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
@@ -95,4 +96,21 @@ test("the order pipeline runs end to end, twice, and every group commits everyth
 	}
 	const topic = await api.expect(200, "GET", "/v1/topics/orders");
 	assert.equal(topic.partitions.length, 3);
+});
+
+test("with no broker at its URL, the example says where it looked and how to point it at yours", { timeout: RUN_TIMEOUT_MS }, async () => {
+	// A port nothing listens on: bound by the kernel, then released.
+	const closed = await new Promise((resolve) => {
+		const server = createServer().listen(0, HOST, () => {
+			const address = server.address();
+			server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+		});
+	});
+	const url = `http://${HOST}:${closed}`;
+	const result = await runExample({ TRIBUTARY_URL: url, TRIBUTARY_TOKEN: "unused" });
+	assert.equal(result.status, 1, result.stdout + result.stderr);
+	assert.match(
+		result.stderr,
+		new RegExp(`no broker answered at ${url.replaceAll(".", "\\.")}: start one with \`npm start\`, or name yours with TRIBUTARY_URL`),
+	);
 });

@@ -1,8 +1,9 @@
 // @ts-check
 /**
- * `npm start` and `npm run dev` as a newcomer meets them: the banner prints the `export URL=… TOKEN=…` line to
- * paste, `--allow-private-webhooks` lets a subscription reach a receiver on 127.0.0.1, a port in use is one line
- * (no stack trace), and a missing ADMIN_TOKEN is warned about before wrangler starts.
+ * `npm start` and `npm run dev` as a newcomer meets them: the banner prints the `export URL=… TOKEN=…
+ * TRIBUTARY_URL=… TRIBUTARY_TOKEN=…` line to paste (which points the CLI at that broker), `--allow-private-webhooks`
+ * lets a subscription reach a receiver on 127.0.0.1, a port in use is one line (no stack trace), and a missing
+ * ADMIN_TOKEN is warned about before wrangler starts.
  */
 
 import assert from "node:assert/strict";
@@ -24,6 +25,7 @@ import {
 	signal,
 	waitUntil,
 } from "../../scripts/lib/index.mjs";
+import { CLI } from "./lib/cli.mjs";
 import { client } from "./lib/client.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
@@ -44,6 +46,30 @@ function runToExit(script, args, env = {}) {
 			env: { ...process.env, ...env },
 			stdio: ["ignore", "pipe", "pipe"],
 		});
+		let stdout = "";
+		let stderr = "";
+		child.stdout.on("data", (chunk) => {
+			stdout += chunk;
+		});
+		child.stderr.on("data", (chunk) => {
+			stderr += chunk;
+		});
+		child.on("close", (code) => resolve({ code, stdout, stderr }));
+	});
+}
+
+/**
+ * Runs `script` in bash from a clean environment (no TRIBUTARY_URL/TRIBUTARY_TOKEN of the test's own), as a line
+ * pasted into a newcomer's shell runs.
+ * @param {string} script
+ * @returns {Promise<{ code: number | null, stdout: string, stderr: string }>}
+ */
+function runPasted(script) {
+	const env = { ...process.env };
+	delete env.TRIBUTARY_URL;
+	delete env.TRIBUTARY_TOKEN;
+	return new Promise((resolve) => {
+		const child = spawn("bash", ["-c", script], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
 		let stdout = "";
 		let stderr = "";
 		child.stdout.on("data", (chunk) => {
@@ -138,7 +164,12 @@ test("npm start prints the export line to paste, and --allow-private-webhooks le
 		await waitUntil(() => output.includes("Ctrl-C to stop."), { timeoutMs: START_TIMEOUT_MS, message: `npm start banner\n${output}` });
 		const token = parseDevVars(readFileSync(join(PROJECT_ROOT, ".dev.vars"), "utf8")).ADMIN_TOKEN;
 		const url = /Tributary \(Miniflare\) on (http:\/\/127\.0\.0\.1:[1-9]\d*)\n/.exec(output)?.[1] ?? assert.fail(output);
-		assert.ok(output.split("\n").includes(`  export URL=${url} TOKEN=${token}`), output);
+		const exportLine = output.split("\n").find((line) => line.startsWith("  export ")) ?? assert.fail(output);
+		// Pasted, the line serves the README's curl examples ($URL, $TOKEN) and the CLI, the SDK's examples and
+		// `npm run example`, which read TRIBUTARY_URL/TRIBUTARY_TOKEN: the port npm start took need not be 8787.
+		const pasted = await runPasted(`${exportLine}\necho "$URL $TOKEN"\nnode ${CLI} topics list`);
+		assert.equal(pasted.code, 0, `${exportLine}\n${pasted.stderr}`);
+		assert.equal(pasted.stdout.split("\n")[0], `${url} ${token}`);
 		assert.match(output, /webhooks to private hosts: allowed/);
 		const headers = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
 		const topic = `start-${process.pid}-${Date.now()}`;
