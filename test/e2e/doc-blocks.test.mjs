@@ -119,6 +119,15 @@ describe("a bash session against a server", () => {
 		}
 	});
 
+	test("`npx tributary` runs the repository's own CLI, and a CLI that fails fails the session", async () => {
+		const usage = await run("npx tributary --help");
+		assert.equal(usage.code, 0, usage.stderr);
+		assert.match(usage.stdout, /^usage: tributary /);
+		const refused = await run('npx tributary --url "$URL" --token x topics describe missing');
+		assert.equal(refused.code, 1);
+		assert.match(refused.stderr, /tributary: error: /);
+	});
+
 	test("fails when the output contradicts the doc, or an expectation follows no curl", async () => {
 		const contradicted = await run('curl -s "$URL/ok"   # → {"ok":false,…}');
 		assert.equal(contradicted.code, 1);

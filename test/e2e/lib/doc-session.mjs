@@ -15,18 +15,24 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HOST, signal } from "../../../scripts/lib/index.mjs";
+import { HOST, PROJECT_ROOT, signal } from "../../../scripts/lib/index.mjs";
 import { checkResponse, instrumentBlock } from "./doc-blocks.mjs";
 
 /** Status of the checker's answer when an expectation does not hold (its body says why). */
 const EXPECTATION_FAILED = 422;
 
+/** The repository's own `tributary` command, where package.json's bin puts it: what `npx tributary` runs in a clone. */
+const CLI_BIN = join(PROJECT_ROOT, JSON.parse(readFileSync(join(PROJECT_ROOT, "package.json"), "utf8")).bin.tributary);
+
 /**
  * The session's prelude. `curl` keeps its interface (the body on stdout) but also leaves status and body in the
  * state directory; a response of 400 or more that no expectation claimed fails at the next curl or at the end.
- * A stream cut by the command's own --max-time (exit 28) after a 2xx is a success.
+ * A stream cut by the command's own --max-time (exit 28) after a 2xx is a success. `npx tributary` runs that bin
+ * straight: npx's own start-up, about 2 s a call on a loaded machine against 0.5 s for the CLI, was most of the
+ * README's CLI block's time.
  */
 const PRELUDE = `set -eo pipefail
+npx() { if [ "$1" = tributary ]; then shift; node ${JSON.stringify(CLI_BIN)} "$@"; else command npx "$@"; fi; }
 __doc_state=$(mktemp -d)
 trap 'rm -rf "$__doc_state"' EXIT
 __doc_block() { __doc_where="$1"; echo "## $1" >&2; }
