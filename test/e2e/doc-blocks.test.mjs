@@ -7,7 +7,16 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, describe, test } from "node:test";
-import { checkResponse, extractShellBlocks, instrumentBlock, matchesPattern, parseExpectation } from "./lib/doc-blocks.mjs";
+import {
+	checkResponse,
+	extractBlocks,
+	extractShellBlocks,
+	instrumentBlock,
+	JS_LANGS,
+	matchesPattern,
+	parseExpectation,
+} from "./lib/doc-blocks.mjs";
+import { runModule } from "./lib/doc-module.mjs";
 import { runSession } from "./lib/doc-session.mjs";
 
 const doc = [
@@ -135,5 +144,38 @@ describe("a bash session against a server", () => {
 		const orphan = await run("echo hi\n# → 200");
 		assert.equal(orphan.code, 1);
 		assert.match(orphan.stderr, /follows no curl command/);
+	});
+});
+
+describe("a module of JavaScript blocks", () => {
+	const markdown = (/** @type {string} */ second) =>
+		["```js", 'import { Tributary } from "tributary/client";', "const seen = [given];", "```", "```js", second, "```"].join("\n");
+	const run = (/** @type {string} */ second) =>
+		runModule(extractBlocks(markdown(second), "t.md", JS_LANGS), {
+			cwd: process.cwd(),
+			env: {},
+			prelude: "const given = 1;",
+			timeoutMs: 20_000,
+		});
+
+	test("runs the blocks in order as one module: the prelude's and earlier blocks' names are there, imports resolve", async () => {
+		const result = await run('console.log(typeof Tributary, seen.join(","));');
+		assert.equal(result.code, 0, result.stderr);
+		assert.equal(result.stdout, "function 1\n");
+		assert.match(result.stderr, /## t\.md:2\n## t\.md:6/);
+	});
+
+	test("fails when a block throws, or when it never ends", async () => {
+		const thrown = await run('throw new Error("refused");');
+		assert.equal(thrown.code, 1);
+		assert.match(thrown.stderr, /refused/);
+		const endless = await runModule(extractBlocks("```js\nsetInterval(() => {}, 1000);\n```", "t.md", JS_LANGS), {
+			cwd: process.cwd(),
+			env: {},
+			prelude: "",
+			timeoutMs: 1_000,
+		});
+		assert.notEqual(endless.code, 0);
+		assert.match(endless.stderr, /took longer than 1000 ms/);
 	});
 });

@@ -11,11 +11,30 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { generateToken, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
-import { extractShellBlocks } from "./lib/doc-blocks.mjs";
+import { extractBlocks, extractShellBlocks, JS_LANGS } from "./lib/doc-blocks.mjs";
+import { runModule } from "./lib/doc-module.mjs";
 import { runSession } from "./lib/doc-session.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const SESSION_TIMEOUT_MS = 180_000;
+const MODULE_TIMEOUT_MS = 120_000;
+
+/**
+ * What client/README.md leaves to its reader: a few orders to send, and the consumer loop's bill(), which bills one
+ * record and then has the loop stop at its `if (shuttingDown) break`.
+ */
+const CLIENT_README_PRELUDE = `const orders = [{ id: "order-1", sku: "A1", qty: 1 }, { id: "order-2", sku: "B2", qty: 3 }];
+let shuttingDown = false;
+async function bill(_value) {
+	shuttingDown = true;
+}`;
+
+/**
+ * Docs whose JavaScript blocks run too, as one module in order (test/e2e/lib/doc-module.mjs), each on the broker of
+ * the shell session named as its key once that session is done: no wrangler dev start of its own. The two docs
+ * must create nothing alike (observability.md makes one key, "prometheus").
+ */
+const MODULE_DOCS = new Map([["docs/observability.md", { file: "client/README.md", prelude: CLIENT_README_PRELUDE }]]);
 const OUTPUT_TAIL_CHARS = 6_000;
 
 const files = [
@@ -35,7 +54,8 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 		const blocks = extractShellBlocks(readFileSync(join(PROJECT_ROOT, file), "utf8"), file);
 		const runnable = blocks.filter((block) => block.skip === null);
 		if (runnable.length === 0) continue;
-		test(`${file}: every shell block runs as written on a fresh broker`, { timeout: SESSION_TIMEOUT_MS + 90_000 }, async () => {
+		const then = MODULE_DOCS.has(file) ? `, then ${MODULE_DOCS.get(file)?.file}'s JavaScript blocks` : "";
+		test(`${file}: every shell block runs as written on a fresh broker${then}`, { timeout: SESSION_TIMEOUT_MS + 90_000 }, async () => {
 			const state = tempDir("docs");
 			const token = generateToken();
 			const dev = await startWranglerDev({ persistTo: state.path, token, vars: { WEBHOOK_ALLOW_PRIVATE: "true" } });
@@ -50,6 +70,8 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 				// Every block ran to its end: the session announces each one before running it.
 				const announced = result.stderr.split("\n").filter((/** @type {string} */ line) => line.startsWith("## ")).length;
 				assert.equal(announced, runnable.length, output);
+				const moduleDoc = MODULE_DOCS.get(file);
+				if (moduleDoc !== undefined) await runModuleDoc(moduleDoc, { URL: dev.url, TOKEN: token });
 			} finally {
 				await dev.stop();
 				state.remove();
@@ -57,6 +79,27 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 		});
 	}
 });
+
+/**
+ * Runs a doc's JavaScript blocks against the broker at `env.URL`, with its token as TRIBUTARY_URL/TRIBUTARY_TOKEN
+ * (what npm start's export line sets and the SDK's examples read).
+ * @param {{ file: string, prelude: string }} doc
+ * @param {{ URL: string, TOKEN: string }} env
+ */
+async function runModuleDoc({ file, prelude }, env) {
+	const blocks = extractBlocks(readFileSync(join(PROJECT_ROOT, file), "utf8"), file, JS_LANGS).filter((block) => block.skip === null);
+	assert.ok(blocks.length > 0, `${file}: no JavaScript blocks`);
+	const result = await runModule(blocks, {
+		cwd: PROJECT_ROOT,
+		env: { TRIBUTARY_URL: env.URL, TRIBUTARY_TOKEN: env.TOKEN },
+		prelude,
+		timeoutMs: MODULE_TIMEOUT_MS,
+	});
+	const output = `--- stderr ---\n${result.stderr.slice(-OUTPUT_TAIL_CHARS)}\n--- stdout ---\n${result.stdout.slice(-OUTPUT_TAIL_CHARS)}`;
+	assert.equal(result.code, 0, `${file}: a JavaScript block failed\n${output}`);
+	const announced = result.stderr.split("\n").filter((line) => line.startsWith("## ")).length;
+	assert.equal(announced, blocks.length, output);
+}
 
 test("README.md runs its API tour: most of its shell blocks are run, and each skip says why", () => {
 	const blocks = extractShellBlocks(readFileSync(join(PROJECT_ROOT, "README.md"), "utf8"), "README.md");

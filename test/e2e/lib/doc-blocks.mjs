@@ -29,6 +29,8 @@
  */
 
 const SHELL_LANGS = new Set(["sh", "bash", "shell"]);
+/** The JavaScript blocks a doc's module runs (test/e2e/lib/doc-module.mjs). */
+export const JS_LANGS = new Set(["js", "javascript"]);
 const FENCE = /^(\s*)```\s*([\w-]*)\s*$/;
 const SKIP = /^<!--\s*doc-test:\s*skip\s*\((.+)\)\s*-->$/;
 const OWN_LINE_EXPECTATION = /^#\s*→\s?(.*)$/;
@@ -42,6 +44,17 @@ const CONTINUATION = /^#\s{2,}(\S.*)$/;
  * @returns {ShellBlock[]}
  */
 export function extractShellBlocks(markdown, file) {
+	return extractBlocks(markdown, file, SHELL_LANGS);
+}
+
+/**
+ * Fenced blocks of a Markdown text in one of `langs`, with their skip markers.
+ * @param {string} markdown
+ * @param {string} file
+ * @param {Set<string>} langs
+ * @returns {ShellBlock[]}
+ */
+export function extractBlocks(markdown, file, langs) {
 	const lines = markdown.split("\n");
 	/** @type {ShellBlock[]} */
 	const blocks = [];
@@ -51,7 +64,7 @@ export function extractShellBlocks(markdown, file) {
 		const indent = open[1] ?? "";
 		const end = lines.findIndex((line, j) => j > i && line.trim() === "```");
 		if (end < 0) throw new Error(`${file}:${i + 1}: a code fence that never closes`);
-		if (SHELL_LANGS.has(open[2] ?? "")) {
+		if (langs.has(open[2] ?? "")) {
 			const code = lines.slice(i + 1, end).map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line));
 			const before =
 				lines

@@ -1,0 +1,61 @@
+// @ts-check
+/**
+ * @module
+ * Runs a Markdown file's JavaScript blocks, in order, as one ES module (a name one block declares is there in the
+ * next, as a reader who pastes them one after another has it) in Node, from the repository's root, so that
+ * `import … from "tributary/client"` resolves through package.json's exports to the built SDK, as it does for a
+ * newcomer's script in a clone. A block that throws, or a module that has not ended by `timeoutMs`, fails it.
+ */
+
+import { spawn } from "node:child_process";
+import { signal } from "../../../scripts/lib/index.mjs";
+
+/**
+ * The module's source: `prelude` (what the text leaves to its reader, such as the records to send), then the
+ * blocks, each announced on stderr before it runs. Imports go first, as a module needs them at its top.
+ * @param {import("./doc-blocks.mjs").ShellBlock[]} blocks
+ * @param {string} prelude
+ */
+export function moduleSource(blocks, prelude) {
+	/** @type {string[]} */
+	const imports = [];
+	const body = [prelude];
+	for (const block of blocks) {
+		body.push(`console.error(${JSON.stringify(`## ${block.file}:${block.line}`)});`);
+		for (const line of block.code.split("\n")) (/^import\s/.test(line) ? imports : body).push(line);
+	}
+	return `${imports.join("\n")}\n${body.join("\n")}\n`;
+}
+
+/**
+ * Runs the module from stdin in `cwd`; resolves `{ code, stdout, stderr }`.
+ * @param {import("./doc-blocks.mjs").ShellBlock[]} blocks
+ * @param {{ cwd: string, env: Record<string, string>, prelude: string, timeoutMs: number }} options
+ * @returns {Promise<{ code: number, stdout: string, stderr: string }>}
+ */
+export function runModule(blocks, { cwd, env, prelude, timeoutMs }) {
+	return new Promise((resolve) => {
+		const child = spawn(process.execPath, ["--input-type=module"], {
+			cwd,
+			env: { ...process.env, ...env },
+			stdio: ["pipe", "pipe", "pipe"],
+		});
+		let stdout = "";
+		let stderr = "";
+		child.stdout.on("data", (chunk) => {
+			stdout += chunk;
+		});
+		child.stderr.on("data", (chunk) => {
+			stderr += chunk;
+		});
+		const timer = setTimeout(() => {
+			stderr += `\ndoc test: the module took longer than ${timeoutMs} ms and was stopped`;
+			if (child.pid !== undefined) signal(child.pid, "SIGKILL");
+		}, timeoutMs);
+		child.on("close", (code) => {
+			clearTimeout(timer);
+			resolve({ code: code ?? 1, stdout, stderr });
+		});
+		child.stdin.end(moduleSource(blocks, prelude));
+	});
+}
