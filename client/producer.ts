@@ -114,6 +114,8 @@ export class Producer {
 	send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
 		const error = this.#closed ? new TributaryError("closed", "the producer is closed") : this.#fatal;
 		if (error !== null) {
+			// The next flush() reports it too, as any send's failure: a loop that never awaits its sends sees it there.
+			this.#failure ??= error;
 			const refused = Promise.reject(error);
 			refused.catch(ignore);
 			return refused;

@@ -94,6 +94,18 @@ describe("SDK producer", { timeout: 60_000 }, () => {
 		await expect(producer.send(topic, { value: "late" })).rejects.toMatchObject({ code: "closed" });
 	});
 
+	it("reports an unawaited send refused by a closed producer at the next flush(), as any unawaited send's failure", async () => {
+		const topic = uniqueTopic("closed");
+		await createTopic(topic, 1);
+		const { client } = wiredClient();
+		const producer = client.producer();
+		await producer.close();
+		// A loop that sends without awaiting and then flushes must not lose its records unseen.
+		for (const value of ["a", "b"]) producer.send(topic, { value });
+		await expect(producer.flush()).rejects.toMatchObject({ code: "closed" });
+		expect((await fetchRecords(topic, 0)).records).toEqual([]);
+	});
+
 	it("keeps send order when a refused record's batch-mates go back behind batches already queued", async () => {
 		const topic = uniqueTopic("requeue");
 		await createTopic(topic, 1, { "max.message.bytes": 2048 });
