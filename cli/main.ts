@@ -92,7 +92,9 @@ let target: string | undefined;
 async function run(argv: string[]): Promise<number> {
 	const global = globalOptions(argv);
 	const [command, ...args] = global.rest;
-	if (global.help || command === undefined || command === "help" || args.includes("--help") || args.includes("-h")) {
+	// An extension's own --help lists its own options; only the CLI's commands share this usage.
+	const ownHelp = command !== undefined && command in EXTENSIONS;
+	if (global.help || command === undefined || command === "help" || (!ownHelp && (args.includes("--help") || args.includes("-h")))) {
 		console.log(USAGE);
 		return command === undefined && !global.help ? 2 : 0;
 	}

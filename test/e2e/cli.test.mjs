@@ -110,6 +110,10 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		for (const command of ["topics", "produce", "consume", "groups", "keys", "anonymous", "subscriptions", "kafka-gateway"]) {
 			assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
 		}
+		// A subcommand served by another part of the repository answers --help with its own options.
+		const gateway = await runCli(["kafka-gateway", "--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
+		assert.equal(gateway.status, 0, gateway.stderr);
+		assert.match(gateway.stdout, /^usage: kafka-gateway --listen HOST:PORT .*--advertised-host HOST/);
 	});
 
 	test("topics: create, list, describe --json, alter, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
