@@ -7,7 +7,8 @@
  * line is passed on as a `--var`: wrangler.toml's `[secrets]` block makes wrangler load only ADMIN_TOKEN from
  * .dev.vars, and the README's WEBHOOK_ALLOW_PRIVATE=true or REQUEST_LOG=all lines would do nothing. The API documents
  * (`/openapi.json`, `/docs`: static assets the build writes) are written again on start and whenever src/ changes,
- * while wrangler rebuilds the Worker. Arguments are passed on to wrangler: `npm run dev -- --port 8788`.
+ * while wrangler rebuilds the Worker. Arguments are passed on to wrangler: `npm run dev -- --port 8788`; PORT=8788 as
+ * `npm start` takes it does the same.
  */
 
 import { existsSync, readFileSync } from "node:fs";
@@ -74,7 +75,9 @@ async function main() {
 	const configPath = resolve(PROJECT_ROOT, option("--config") ?? option("-c") ?? "wrangler.toml");
 	const devVarsPath = join(dirname(configPath), ".dev.vars");
 	const { dev, assets, secrets } = readWranglerConfig(configPath);
-	const port = Number(option("--port") ?? dev.port ?? 8787);
+	// PORT as npm start takes it (the README's `PORT=8788 npm start`); --port wins.
+	const envPort = option("--port") === undefined ? process.env.PORT : undefined;
+	const port = Number(option("--port") ?? envPort ?? dev.port ?? 8787);
 	const host = option("--ip") ?? dev.ip ?? "127.0.0.1";
 	await assertPortFree(port, `stop it, or pick another port: npm run dev -- --port ${port + 1}`, host);
 	const warning = explicitVars().has("ADMIN_TOKEN") ? null : adminTokenWarning(devVarsPath);
@@ -84,7 +87,8 @@ async function main() {
 		watchApiDocs(assets.directory, { log: (line) => console.error(`npm run dev: ${line}`) });
 	}
 	// Appended: an array option such as `--var` would take a positional argument that followed it as a value.
-	runWranglerForeground(["dev", ...args, ...droppedVarArgs(devVarsPath, secrets)], "npm run dev");
+	const portArgs = envPort === undefined ? [] : ["--port", envPort];
+	runWranglerForeground(["dev", ...args, ...portArgs, ...droppedVarArgs(devVarsPath, secrets)], "npm run dev");
 }
 
 main().catch((error) => {

@@ -193,11 +193,14 @@ test("npm start prints the export line to paste, and --allow-private-webhooks le
  * authenticated /v1/topics with 200 (wrangler's "Ready on" line says which port it bound, given `--port 0`).
  * @param {string[]} args
  * @param {string} token  the ADMIN_TOKEN the Worker will have
+ * @param {Record<string, string>} [env]  more environment (PORT: the port instead of `--port 0`)
  */
-async function startDev(args, token) {
-	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/dev.mjs"), "--port", "0", ...args], {
+async function startDev(args, token, env = {}) {
+	// Port 0 (any free one) unless the test names the port through PORT.
+	const port = env.PORT === undefined ? ["--port", "0"] : [];
+	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/dev.mjs"), ...port, ...args], {
 		cwd: PROJECT_ROOT,
-		env: { ...process.env, NO_COLOR: "1" },
+		env: { ...process.env, NO_COLOR: "1", ...env },
 		stdio: ["ignore", "pipe", "pipe"],
 		detached: true,
 	});
@@ -245,6 +248,25 @@ test("npm run dev starts wrangler dev without request.cf look-ups (no ENOTFOUND 
 		dev = await startDev(["--persist-to", state.path, "--var", "ADMIN_TOKEN:dev-test"], "dev-test");
 		assert.doesNotMatch(dev.output(), /ENOTFOUND|Request\.cf|request\.cf/, dev.output());
 		assert.doesNotMatch(dev.output(), /no ADMIN_TOKEN/, "a token given with --var needs no warning");
+	} finally {
+		await dev?.stop();
+		state.remove();
+	}
+});
+
+test("npm run dev takes its port from PORT, as npm start does", { timeout: START_TIMEOUT_MS + 30_000 }, async () => {
+	const state = tempDir("dev-port");
+	// A port nothing listens on: bound by the kernel, then released.
+	const port = await new Promise((resolve) => {
+		const server = createServer().listen(0, HOST, () => {
+			const address = server.address();
+			server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+		});
+	});
+	let dev;
+	try {
+		dev = await startDev(["--persist-to", state.path, "--var", "ADMIN_TOKEN:dev-test"], "dev-test", { PORT: String(port) });
+		assert.equal(new URL(dev.url).port, String(port), dev.output());
 	} finally {
 		await dev?.stop();
 		state.remove();
