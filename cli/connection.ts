@@ -27,6 +27,11 @@ export async function resolveConnection(
 	{ tokenRequired = true }: { tokenRequired?: boolean } = {},
 ): Promise<Connection> {
 	const url = flags.url ?? process.env.TRIBUTARY_URL ?? LOCAL_URL;
+	// A host:port without its scheme (as wrangler and npm start print an address) would reach fetch as "Invalid URL".
+	if (!/^https?:\/\/./i.test(url)) {
+		const from = flags.url === undefined ? "TRIBUTARY_URL" : "--url";
+		throw new UsageError(`${from} must be an http:// or https:// URL such as ${LOCAL_URL}, not "${url}"`);
+	}
 	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? (await localToken());
 	if (!tokenRequired) return { url, token: token ?? "" };
 	if (token === undefined || token === "") {

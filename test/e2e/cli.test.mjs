@@ -567,6 +567,19 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			unreachable ?? "",
 			/no broker answered at http:\/\/127\.0\.0\.1:9: start one with `npm start`, or name yours with --url or TRIBUTARY_URL/,
 		);
+		// A URL without its scheme (as wrangler prints a host:port) is a usage mistake that says what to write.
+		await fails(
+			["topics", "list"],
+			'^tributary: usage: TRIBUTARY_URL must be an http:// or https:// URL such as http://127\\.0\\.0\\.1:8787, not "127\\.0\\.0\\.1:8851"',
+			{
+				status: 2,
+				useEnv: { TRIBUTARY_URL: "127.0.0.1:8851", TRIBUTARY_TOKEN: "x" },
+			},
+		);
+		await fails(["--url", "localhost:8851", "topics", "list"], "^tributary: usage: --url must be an http:// or https:// URL", {
+			status: 2,
+			useEnv: { TRIBUTARY_TOKEN: "x" },
+		});
 		// The kafka-gateway subcommand is the gateway's own main(args, connection): its usage errors, no stack.
 		const gateway = await runCli(["kafka-gateway", "--bogus"], { env });
 		assert.equal(gateway.status, 2, gateway.stderr);
