@@ -31,6 +31,7 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
          --json reads {"key","value","headers","partition","timestamp"} objects
   consume TOPIC [--group G] [--from earliest|latest|OFFSET|-N|TIMESTAMP_MS|ISO-8601] [--partition N]
          [--max N] [--exit] [--json | --format FMT]
+         --from defaults to earliest (with --group: where a group without commits starts, unlike the SDK's latest);
          --exit stops once caught up; --format tokens %t %p %o %T %k %s %K %S %h, escapes \\n \\r \\t \\\\ \\xHH;
          as kcat's -f, it prints exactly the format: end it with \\n for one record a line
   groups list | describe G | reset G --topic T --to earliest|latest|OFFSET|TIMESTAMP | delete G

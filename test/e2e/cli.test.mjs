@@ -110,6 +110,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		for (const command of ["topics", "produce", "consume", "groups", "keys", "anonymous", "subscriptions", "kafka-gateway"]) {
 			assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
 		}
+		// Where consume starts when --from is not given: not Kafka's (and the SDK's) latest, so the usage says it.
+		assert.match(result.stdout, /--from defaults to earliest/);
 		// A subcommand served by another part of the repository answers --help with its own options.
 		const gateway = await runCli(["kafka-gateway", "--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
 		assert.equal(gateway.status, 0, gateway.stderr);
