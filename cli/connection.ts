@@ -34,6 +34,10 @@ export async function resolveConnection(
 	}
 	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? (await localToken());
 	if (!tokenRequired) return { url, token: token ?? "" };
+	if (token === "" && flags.token === undefined) {
+		// Set but empty, as `export TRIBUTARY_TOKEN=$TOKEN` leaves it in a shell without TOKEN: it hides .dev.vars' token.
+		throw new UsageError("TRIBUTARY_TOKEN is set but empty: give it a token, or unset it to use the one `npm start` keeps in .dev.vars");
+	}
 	if (token === undefined || token === "") {
 		throw new UsageError("no token: pass --token, set TRIBUTARY_TOKEN, or run `npm start` once so .dev.vars holds an ADMIN_TOKEN");
 	}

@@ -569,6 +569,11 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			unreachable ?? "",
 			/no broker answered at http:\/\/127\.0\.0\.1:9: start one with `npm start`, or name yours with --url or TRIBUTARY_URL/,
 		);
+		// An empty TRIBUTARY_TOKEN (`export TRIBUTARY_TOKEN=$TOKEN` in a shell without TOKEN) hides .dev.vars' token: say so.
+		await fails(["topics", "list"], "^tributary: usage: TRIBUTARY_TOKEN is set but empty: give it a token, or unset it", {
+			status: 2,
+			useEnv: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "" },
+		});
 		// A URL without its scheme (as wrangler prints a host:port) is a usage mistake that says what to write.
 		await fails(
 			["topics", "list"],
