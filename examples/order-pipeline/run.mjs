@@ -123,7 +123,8 @@ async function main() {
 	const total = revenue.reduce((sum, [, cents]) => sum + cents, 0);
 	console.log(`analytics       group "analytics": ${revenue.map(([sku, c]) => `${sku} ${money(c)}`).join(", ")}; total ${money(total)}`);
 	const skipped = stock.state.skipped + notification.state.skipped + analytics.state.skipped;
-	if (skipped > 0) console.log(`                (${skipped} records of earlier runs committed and skipped)`);
+	if (skipped > 0)
+		console.log(`                (${skipped} records not of this run, an earlier run's or another writer's, committed and skipped)`);
 
 	const behind = [
 		...(await lagging(client, "stock", ["orders"])).map((b) => `stock: ${b}`),

@@ -3,7 +3,9 @@
  * The docs run as written: every shell block of README.md and docs/*.md, in order, in one bash session per file,
  * against a fresh broker (a real `wrangler dev` on a free port, empty state, WEBHOOK_ALLOW_PRIVATE=true as
  * `npm start -- --allow-private-webhooks` sets it). A response of 400 or more that the text does not mark, or an
- * output that contradicts a `# → …` line, fails the test. Convention: docs/doc-tests.md.
+ * output that contradicts a `# → …` line, fails the test. client/README.md's JavaScript blocks run too, as one
+ * module on the broker of a doc named in MODULE_DOCS; one that throws or never ends fails it. Convention:
+ * docs/doc-tests.md.
  */
 
 import assert from "node:assert/strict";
