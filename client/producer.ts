@@ -82,6 +82,8 @@ export class Producer {
 	#closed = false;
 	/** The first failure since the last flush, which that flush reports (sends are often not awaited). */
 	#failure: unknown = null;
+	/** Set while close() flushes: a send refused then is not that flush's failure. */
+	#closing = false;
 
 	constructor(http: Http, options: ProducerOptions = {}) {
 		this.#http = http;
@@ -114,8 +116,9 @@ export class Producer {
 	send(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
 		const error = this.#closed ? new TributaryError("closed", "the producer is closed") : this.#fatal;
 		if (error !== null) {
-			// The next flush() reports it too, as any send's failure: a loop that never awaits its sends sees it there.
-			this.#failure ??= error;
+			// The next flush() reports it too, as any send's failure: a loop that never awaits its sends sees it there. Not
+			// the flush close() runs itself: it answers for the sends made before it, not for one that raced it.
+			if (!this.#closing) this.#failure ??= error;
 			const refused = Promise.reject(error);
 			refused.catch(ignore);
 			return refused;
@@ -186,8 +189,10 @@ export class Producer {
 
 	/** Flushes, then refuses further sends. */
 	async close(): Promise<void> {
-		this.#closed = true;
-		await this.flush();
+		this.#closed = this.#closing = true;
+		await this.flush().finally(() => {
+			this.#closing = false;
+		});
 		for (const stream of this.#streams.values()) stream.close();
 		this.#streams.clear();
 	}

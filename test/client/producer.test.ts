@@ -106,6 +106,23 @@ describe("SDK producer", { timeout: 60_000 }, () => {
 		expect((await fetchRecords(topic, 0)).records).toEqual([]);
 	});
 
+	it("lets close() answer for the sends made before it, not for one refused while it flushes", async () => {
+		const topic = uniqueTopic("closing");
+		await createTopic(topic, 1);
+		const { client } = wiredClient();
+		const producer = client.producer();
+		const before = producer.send(topic, { value: "before" });
+		const closing = producer.close();
+		const late = producer.send(topic, { value: "late" });
+		await expect(late).rejects.toMatchObject({ code: "closed" });
+		await expect(closing).resolves.toBeUndefined();
+		expect(await before).toMatchObject({ offset: 0 });
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["before"]);
+		// Once closed, a refused send is reported by the next flush(), as the test above shows.
+		producer.send(topic, { value: "after" }).catch(() => {});
+		await expect(producer.flush()).rejects.toMatchObject({ code: "closed" });
+	});
+
 	it("keeps send order when a refused record's batch-mates go back behind batches already queued", async () => {
 		const topic = uniqueTopic("requeue");
 		await createTopic(topic, 1, { "max.message.bytes": 2048 });
