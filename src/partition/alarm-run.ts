@@ -25,7 +25,7 @@ export interface AlarmHost {
 	readonly producers: ProducerStore;
 	/** The config while the partition is active; null otherwise (a deleted or unconfigured partition has no work). */
 	activeConfig(): TopicConfig | null;
-	/** Reads the partition's view back from SQLite, after a run's transaction rolled back. */
+	/** Reads the partition's view back from SQLite, after a run's transaction rolled back; never throws (`PartitionLog.rebuild`). */
 	reload(): void;
 }
 

@@ -32,29 +32,18 @@ export const recordBytes = (records: readonly EncodedRecord[]): number => record
 
 /**
  * Runs what follows a group's commit (`PartitionLog.afterAppend`), each step on its own: one that throws is logged and
- * `recover` rebuilds the view and cache from storage, and the steps after it still run, since a quiet partition may
- * see no next append to catch up at. A `recover` that throws too (storage failing) may leave them half rebuilt, and
- * nothing may be served from those: it runs again, then the steps left, in `blocking` (a critical section, which the
- * input gate lets in before any other event); if it throws there, the runtime resets the object and the next call
- * starts from SQLite. The group is answered either way, its records being stored. Not `ctx.abort()` at once: that
- * would fail the answers the output gate still holds for the commit.
+ * `rebuild` reads the view and cache back from storage, then runs the steps after it, since a quiet partition may see
+ * no next append to catch up at. A rebuild that throws too runs again, with them, before any other event
+ * (`PartitionLog.rebuild`). The group is answered either way, its records being stored.
  */
-export function runAfterCommit(steps: readonly (() => void)[], recover: () => void, blocking: (work: () => void) => void): void {
+export function runAfterCommit(steps: readonly (() => void)[], rebuild: (then: () => void) => void): void {
 	for (const [i, step] of steps.entries()) {
 		try {
 			step();
 		} catch (cause) {
 			console.error(`after a commit: ${String(cause)}`);
-			try {
-				recover();
-			} catch (failed) {
-				console.error(`after a commit, rebuilding: ${String(failed)}`);
-				blocking(() => {
-					recover();
-					runAfterCommit(steps.slice(i + 1), recover, blocking);
-				});
-				return;
-			}
+			rebuild(() => runAfterCommit(steps.slice(i + 1), rebuild));
+			return;
 		}
 	}
 }

@@ -175,7 +175,7 @@ export class PartitionLog extends DurableObject<Env> {
 			cache: this.hot,
 			identity: () => (this.status === "active" && this.topicId !== null ? { topicId: this.topicId, partition: this.partition } : null),
 			beforeDeletingBatches: () => this.producers.snapshot(),
-			reload: () => this.load(),
+			reload: () => this.rebuild(),
 		});
 		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering, this.hot);
 		this.appends = new CommitQueue({
@@ -195,7 +195,7 @@ export class PartitionLog extends DurableObject<Env> {
 			tiering: this.tiering,
 			producers: this.producers,
 			activeConfig: () => (this.status === "active" ? this.config : null),
-			reload: () => this.load(),
+			reload: () => this.rebuild(),
 		});
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
@@ -217,6 +217,28 @@ export class PartitionLog extends DurableObject<Env> {
 		this.config = row.config === null ? null : storedConfig(row.config);
 		loadView(this.sql, row, this.view);
 		this.followers.load();
+	}
+
+	/**
+	 * `load()` after a failure (a transaction rolled back, a step after a commit threw), then `then`. A rebuild that
+	 * throws (storage failing) may leave the view and cache half rebuilt, and nothing may be served from those: it is
+	 * logged, and runs again, then `then`, in a critical section, which the input gate lets in before any other event;
+	 * if it throws there, the runtime resets the object and the next call starts from SQLite. Never throws, so the
+	 * caller's own error is the one its caller sees. Not `ctx.abort()` at once: that would fail the answers the output
+	 * gate still holds for a commit.
+	 */
+	private rebuild(then = () => {}): void {
+		try {
+			this.load();
+		} catch (failed) {
+			console.error(`rebuilding from storage: ${String(failed)}`);
+			this.ctx.blockConcurrencyWhile(async () => {
+				this.load();
+				then();
+			});
+			return;
+		}
+		then();
 	}
 
 	/** Sets who this partition is and its config. Idempotent; an older config version never replaces a newer one. */
@@ -310,7 +332,7 @@ export class PartitionLog extends DurableObject<Env> {
 			return results;
 		} catch (cause) {
 			// The transaction rolled back: the in-memory view may be ahead of the database.
-			this.load();
+			this.rebuild();
 			throw cause;
 		} finally {
 			this.group = null;
@@ -371,7 +393,7 @@ export class PartitionLog extends DurableObject<Env> {
 	/**
 	 * After a group's commit was written: readers, tails and watchers learn of it, and background work is armed. Never
 	 * fails the group, whose records are stored (a producer told otherwise would write them again): a step that throws
-	 * has the view and cache rebuilt from storage (before any other event, if that throws too: see `runAfterCommit`), and
+	 * has the view and cache rebuilt from storage (before any other event, if that throws too: see `rebuild`), and
 	 * the others still run. The cache goes first, so what a woken reader or a pushed tail reads is there (or is read from SQLite).
 	 */
 	private afterAppend(group: OpenGroup): void {
@@ -385,8 +407,7 @@ export class PartitionLog extends DurableObject<Env> {
 				() => this.followers.committed(),
 				() => this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency),
 			],
-			() => this.load(),
-			(work) => this.ctx.blockConcurrencyWhile(async () => work()),
+			(then) => this.rebuild(then),
 		);
 	}
 

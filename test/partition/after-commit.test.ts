@@ -14,6 +14,7 @@ import type { Result } from "../../src/shared/errors.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
+import { throwOnce } from "../support/throw-once.ts";
 import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
 
 /** The parts of PartitionLog these tests replace or read (private; tests only). */
@@ -22,17 +23,6 @@ interface AfterCommitParts {
 	load(): void;
 	readonly followers: { committed(): void };
 	readonly metrics: { readonly figures: () => { readonly counters?: Record<string, number> } };
-}
-
-/** Makes `owner[method]` throw on its next call, then behave as before. */
-function throwOnce<T extends object>(owner: T, method: keyof T & string): void {
-	const original = owner[method];
-	Object.assign(owner, {
-		[method]: () => {
-			Object.assign(owner, { [method]: original });
-			throw new Error(`${method} broke after the commit`);
-		},
-	});
 }
 
 /**
@@ -84,7 +74,7 @@ describe("after a commit, a step that throws", () => {
 		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const { topic, stub, reading, woken } = await partitionWithWaitingRead((parts) => throwOnce(parts.hot, "committed"));
 		expect((await produce(topic, [{ value: 1 }])).offsets[0]?.offset).toBe(0);
-		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
+		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke");
 		expect.soft(woken(), "long poll woken").toBe(true);
 		const { stored, appended, alarmMs } = await afterState(stub, topic);
 		expect(stored).toBeGreaterThan(0);
@@ -99,7 +89,7 @@ describe("after a commit, a step that throws", () => {
 		const response = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: 1 }, { value: 2 }] } });
 		expect(response.status).toBe(200);
 		expect(((await response.json()) as { offsets: { offset: number }[] }).offsets.map((o) => o.offset)).toEqual([0, 1]);
-		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
+		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke");
 		expect(await reading).toMatchObject({ ok: true, value: { recordCount: 2 } });
 		expect((await afterState(stub, topic)).alarmMs).not.toBeNull();
 		expect((await produce(topic, [{ value: 3 }])).offsets[0]?.offset).toBe(2);
@@ -121,8 +111,8 @@ describe("after a commit, a step that throws", () => {
 		const response = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: 2 }, { value: 3 }] } });
 		expect(response.status).toBe(200);
 		expect(((await response.json()) as { offsets: { offset: number }[] }).offsets.map((o) => o.offset)).toEqual([1, 2]);
-		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
-		expect(logged.mock.calls.map(String)).toContain("after a commit, rebuilding: Error: load broke after the commit");
+		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke");
+		expect(logged.mock.calls.map(String)).toContain("rebuilding from storage: Error: load broke");
 		expect.soft(woken(), "long poll woken").toBe(true);
 		expect(await reading).toMatchObject({ ok: true, value: { recordCount: 2, nextOffset: 3, highWatermark: 3 } });
 		expect((await produce(topic, [{ value: 4 }])).offsets[0]?.offset).toBe(3);
@@ -144,7 +134,7 @@ describe("after a commit, a step that throws", () => {
 		const stub = await partitionStub(topic);
 		await runInDurableObject(stub, (instance: PartitionLog) => throwOnce((instance as unknown as AfterCommitParts).hot, "committed"));
 		await produce(topic, [{ value: 1 }]);
-		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke after the commit");
+		expect(logged.mock.calls.map(String)).toContain("after a commit: Error: committed broke");
 		// Where each tail's next message starts, as its push left it before the produce was answered.
 		const nextOffsets = await runInDurableObject(stub, (_, state) =>
 			state.getWebSockets().map((ws) => (ws.deserializeAttachment() as { next: number }).next),

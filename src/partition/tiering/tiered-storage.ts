@@ -42,7 +42,7 @@ export interface TieringHost {
 	identity(): { readonly topicId: string; readonly partition: number } | null;
 	/** Runs in the transaction that deletes offloaded batch rows, before it: rows may name producers' batches. */
 	beforeDeletingBatches(): void;
-	/** Reads the partition's view back from SQLite: a rolled-back commit may have moved it already. */
+	/** Reads the partition's view back from SQLite (a rolled-back commit may have moved it already); never throws. */
 	reload(): void;
 }
 
