@@ -220,12 +220,12 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/**
-	 * `load()` after a failure (a transaction rolled back, a step after a commit threw), then `then`. A rebuild that
-	 * throws (storage failing) may leave the view and cache half rebuilt, and nothing may be served from those: it is
-	 * logged, and runs again, then `then`, in a critical section, which the input gate lets in before any other event;
-	 * if it throws there, the runtime resets the object and the next call starts from SQLite. Never throws, so the
-	 * caller's own error is the one its caller sees. Not `ctx.abort()` at once: that would fail the answers the output
-	 * gate still holds for a commit.
+	 * `load()` after a failure (a transaction rolled back, a step after a commit threw) or a deletion's wipe, then
+	 * `then`. A rebuild that throws (storage failing) may leave the view and cache half rebuilt, and nothing may be
+	 * served from those: it is logged, and runs again, then `then`, in a critical section, which the input gate lets in
+	 * before any other event; if it throws there, the runtime resets the object and the next call starts from SQLite.
+	 * The load's failure is not thrown, so the caller's own error is what its caller sees. Not `ctx.abort()` at once:
+	 * it would fail the answers the output gate still holds for a commit.
 	 */
 	private rebuild(then = () => {}): void {
 		try {
@@ -561,10 +561,12 @@ export class PartitionLog extends DurableObject<Env> {
 		await this.ctx.storage.deleteAll();
 		migrateSchema(this.ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.sql.exec("UPDATE partition_state SET status = 'deleted', topic_id = ?, partition = ? WHERE id = 1", topicId, partition);
-		this.load();
-		this.lifecycle.forgetAlarm();
-		this.waiters.wakeAll();
-		this.followers.closeAll();
+		// Readers woken and tails closed must find the partition deleted: after the rebuild, however late it comes.
+		this.rebuild(() => {
+			this.lifecycle.forgetAlarm();
+			this.waiters.wakeAll();
+			this.followers.closeAll();
+		});
 		if (partition >= 0) await this.tiering.destroyObjects(topicId, partition);
 		await this.metrics.retire();
 	}

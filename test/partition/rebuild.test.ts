@@ -1,9 +1,10 @@
 /**
  * A partition rebuilds its view and batch cache from SQLite after a transaction rolled back (a group of appends, an
- * alarm run, an offload's commit). When that rebuild throws too (storage failing), the caller still sees the
- * transaction's own error, and nothing is served from the half-rebuilt view: the rebuild runs again before any other
- * event (`PartitionLog.rebuild`). Served from the view the rolled-back transaction left, a produce would be numbered
- * past offsets never written, and a read would find records gone that SQLite still holds.
+ * alarm run, an offload's commit) and after a topic deletion wiped it. When that rebuild throws too (storage failing),
+ * the caller still sees the transaction's own error, and nothing is served from the half-rebuilt view: the rebuild
+ * runs again before any other event (`PartitionLog.rebuild`). Served from the view the rolled-back transaction left,
+ * a produce would be numbered past offsets never written, and a read would find records gone that SQLite still
+ * holds; served from the view a wipe left, a stale producer would write into the deleted partition.
  */
 
 import { runInDurableObject } from "cloudflare:test";
@@ -12,7 +13,7 @@ import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { expectAlarmFailure } from "../support/alarm.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { failingStatement } from "../support/sql-rows.ts";
-import { partitionStub } from "../support/stubs.ts";
+import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
 
@@ -31,10 +32,10 @@ async function readAll(topic: string) {
 	return { records: read.records.map((r) => [r.offset, r.value]), highWatermark: read.high_watermark };
 }
 
-describe("a rebuild from storage that throws once, after a rollback", () => {
+describe("a rebuild from storage that throws once", () => {
 	afterEach(() => vi.restoreAllMocks());
 
-	it("of a group of appends: the produce is refused with the transaction's error, the next produce and reads are dense", async () => {
+	it("after a group of appends rolled back: the produce is refused with the transaction's error, the next produce and reads are dense", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
 		await produce(topic, [{ value: 1 }]);
@@ -65,7 +66,7 @@ describe("a rebuild from storage that throws once, after a rollback", () => {
 		});
 	});
 
-	it("of an alarm run: the run fails with its own error, and the log start retention moved in memory is read back", async () => {
+	it("after an alarm run rolled back: the run fails with its own error, and the log start retention moved in memory is read back", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, { "retention.ms": -1 });
 		for (let i = 0; i < 5; i++) await produce(topic, [{ value: i, key: `${i}` }]);
@@ -85,7 +86,7 @@ describe("a rebuild from storage that throws once, after a rollback", () => {
 		expect((await readAll(topic)).records.map(([offset]) => offset)).toEqual([0, 1, 2, 3, 4]);
 	});
 
-	it("of an offload's commit: the run fails with its own error, and every offset still reads locally", async () => {
+	it("after an offload's commit rolled back: the run fails with its own error, and every offset still reads locally", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1, { "remote.storage.enable": true, "local.retention.bytes": 1 });
 		for (let i = 0; i < 6; i++) await produce(topic, [{ value: i, key: `${i}` }]);
@@ -103,5 +104,26 @@ describe("a rebuild from storage that throws once, after a rollback", () => {
 			records: 6,
 		});
 		expect((await readAll(topic)).records.map(([offset]) => offset)).toEqual([0, 1, 2, 3, 4, 5]);
+	});
+
+	it("after a topic deletion's wipe: the wipe completes, and a stale producer's append is refused, writing nothing", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, [{ value: 1 }]);
+		const topicId = await topicIdOf(topic);
+		const stub = await partitionStub(topic);
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		// The registry retries a wipe that throws; this one did its work, only the rebuild after it failed.
+		const destroyed = await runInDurableObject(stub, (instance: PartitionLog) => {
+			throwOnce(partsOf(instance), "load");
+			return instance.destroy(topicId).then(() => "destroyed", String);
+		});
+		expect.soft(destroyed).toBe("destroyed");
+		expect.soft(logged.mock.calls.map(String)).toContain("rebuilding from storage: Error: load broke");
+		// The topic is still in the registry, as for a producer whose edge cached it: the partition decides.
+		const refused = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: 2 }] } });
+		expect(refused.status).toBe(404);
+		const stored = await runInDurableObject(stub, (_, state) => state.storage.sql.exec("SELECT * FROM batches").toArray());
+		expect(stored).toEqual([]);
 	});
 });
