@@ -34,7 +34,9 @@ export const recordBytes = (records: readonly EncodedRecord[]): number => record
  * Runs what follows a group's commit (`PartitionLog.afterAppend`), each step on its own: one that throws is logged and
  * `rebuild` reads the view and cache back from storage, then runs the steps after it, since a quiet partition may see
  * no next append to catch up at. A rebuild that throws too runs again, with them, before any other event
- * (`PartitionLog.rebuild`). The group is answered either way, its records being stored.
+ * (`PartitionLog.rebuild`), and the group is answered with its offsets; only if that fails too is the object reset,
+ * failing the answers it holds although the records are stored (a storage failure, answered as a retriable 503: a
+ * retry may write them twice, as any lost answer may; an idempotent producer's is answered as a duplicate).
  */
 export function runAfterCommit(steps: readonly (() => void)[], rebuild: (then: () => void) => void): void {
 	for (const [i, step] of steps.entries()) {

@@ -225,7 +225,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * served from those: it is logged, and runs again, then `then`, in a critical section, which the input gate lets in
 	 * before any other event; if it throws there, the runtime resets the object and the next call starts from SQLite.
 	 * The load's failure is not thrown, so the caller's own error is what its caller sees. Not `ctx.abort()` at once:
-	 * it would fail the answers the output gate still holds for a commit.
+	 * it would fail the answers the output gate still holds for a commit, which a reset after a second failure does too.
 	 */
 	private rebuild(then = () => {}): void {
 		try {
