@@ -4,7 +4,7 @@
  * proxy does when its forward to the Worker fails: a 503 with the proxy's text for a POST, PUT or DELETE, and for a
  * GET no answer until the next request arrives. A request that is safe to repeat (a produce with an
  * `Idempotency-Key` or an idempotent producer's sequence, which Tributary answers with the first write's offsets; a
- * read; a commit, heartbeat, /v1 PATCH or join that names its member; a topic create, whose 409 is recognised) is
+ * read; a commit, heartbeat, /v1 PATCH that only sets, or join that names its member; a topic create, whose 409 is recognised) is
  * sent again and lands once; any other is not sent again and fails with the proxy's text; the Worker's own JSON 503
  * is never taken for the proxy's. A held read is released by the client's nudge before its timeout. The stand-in
  * applies each write before it answers the proxy's 503: the worst case, an answer lost after the write.
@@ -26,7 +26,8 @@ const NUDGED_READ_TIMEOUT_MS = 3 * READ_NUDGE_MS;
 
 /**
  * @typedef {{ method: string, path: string, idempotencyKey: string | undefined, body: string }} Seen
- * @typedef {"proxy-503" | "worker-503" | "hold-read"} Fault what the next request meets
+ * @typedef {"proxy-503" | "worker-503" | "hold-read" | "hang-read"} Fault what the next request meets ("hang-read": a
+ *   read the Worker itself never answers, which no later request releases)
  */
 
 /** @type {Seen[]} every request the stand-in received, in order */
@@ -110,7 +111,7 @@ const standIn = createServer((request, response) => {
 		if (request.method === "GET") {
 			const page = () => answer(200, "application/json", JSON.stringify({ records: log, next_offset: log.length }));
 			if (fault === "hold-read") held = page;
-			else page();
+			else if (fault !== "hang-read") page();
 			return;
 		}
 		if (fault === "worker-503") {
@@ -321,6 +322,34 @@ test("a PATCH under /v1 without If-Match is sent again: a merge patch applied tw
 	assert.deepEqual(
 		seen.map((s) => s.method),
 		["PATCH", "PATCH"],
+	);
+});
+
+test("a PATCH that rotates a webhook secret or grows partitions is not sent again: a second send is a new secret, or a refusal", async () => {
+	for (const [path, body] of [
+		["/v1/topics/t/subscriptions/s1", { rotate_secret: true }],
+		["/v1/topics/t", { partitions: 6 }],
+	]) {
+		fresh();
+		faults.push("proxy-503");
+		await assert.rejects(api.expect(200, "PATCH", path, { body }), (error) => String(error).includes(WRANGLER_PROXY_RETRY_TEXT));
+		assert.equal(seen.length, 1, `${path} ${JSON.stringify(body)} sent once`);
+	}
+});
+
+test("a read still unanswered after the client's nudges is the test's to see (a Worker that hangs), not sent again", async () => {
+	fresh();
+	faults.push("hang-read");
+	await assert.rejects(api.request("GET", "/v1/topics/t/partitions/0/records", { timeoutMs: NUDGED_READ_TIMEOUT_MS }), {
+		name: "TimeoutError",
+	});
+	assert.deepEqual(
+		seen.filter((s) => s.path !== "/healthz").map((s) => `${s.method} ${s.path}`),
+		["GET /v1/topics/t/partitions/0/records"],
+	);
+	assert.ok(
+		seen.some((s) => s.path === "/healthz"),
+		"the client nudged first",
 	);
 });
 

@@ -55,9 +55,11 @@ const TOPICS_PATH = "/v1/topics";
 /**
  * Whether a request sent again cannot write twice:
  * - a read; a PUT or DELETE, which leave the same state (a DELETE that had landed is then a 404, which the test
- *   sees); a PATCH under /v1, a merge patch (RFC 7396), which applied twice leaves what it left once (not
- *   /kafka/v3's partition-count PATCH, which refuses a count the topic already has); none of these if sent
- *   `If-Match` (one that landed unseen would be answered 412 the second time);
+ *   sees); a PATCH under /v1, a merge patch (RFC 7396), which applied twice leaves what it left once, unless it
+ *   acts as well as sets: one that rotates a webhook secret (each send makes a new one, and the first, never seen,
+ *   would become the previous secret) or grows partitions (a count the topic already has is refused; so is
+ *   /kafka/v3's partition-count PATCH); none of these if sent `If-Match` (one that landed unseen would be answered
+ *   412 the second time);
  * - a produce that names itself (an `Idempotency-Key`, or an idempotent producer's id, epoch and sequence), which
  *   Tributary answers with the first write's offsets, writing nothing;
  * - a commit (the same offsets stored again) and a heartbeat (the session's deadline moved again); not a reset to
@@ -76,10 +78,10 @@ function safeToRepeat(method, path, headers, body) {
 	if (method === "GET" || method === "HEAD") return true;
 	if (sends("if-match")) return false;
 	if (method === "PUT" || method === "DELETE") return true;
-	if (method === "PATCH") return path.startsWith("/v1/");
+	const fields = /** @type {Record<string, unknown>} */ (typeof body === "object" && body !== null ? body : {});
+	if (method === "PATCH") return path.startsWith("/v1/") && fields.rotate_secret === undefined && fields.partitions === undefined;
 	if (method !== "POST") return false;
 	if (sends("idempotency-key")) return true;
-	const fields = /** @type {Record<string, unknown>} */ (typeof body === "object" && body !== null ? body : {});
 	if (COMMIT_PATH.test(path) || HEARTBEAT_PATH.test(path) || path === TOPICS_PATH) return true;
 	if (JOIN_PATH.test(path)) return fields.member_id !== undefined || (fields.instance_id ?? null) !== null;
 	return (
@@ -107,16 +109,19 @@ function withMemberId(method, path, body) {
  * - its proxy's 503 (`WRANGLER_PROXY_RETRY_TEXT`);
  * - a read with no answer in time: the proxy holds a GET or HEAD whose forward failed until it next forwards a
  *   request (the next to arrive, or a reload), so a test waiting on that read alone would wait for ever. The
- *   client's nudges (`nudgeWhilePending`) release it first; if they do not, sending it again is such a request, and
- *   releases the one held; the read has then cost its timeout.
+ *   client's nudges (`nudgeWhilePending`) release it, so only a read whose timeout came before any nudge is sent
+ *   again (which is such a request, and releases the one held); one still unanswered after a nudge is more likely a
+ *   Worker that hangs (a long poll never woken), which a second send would hide.
  * @param {string} method @param {unknown} error what the send threw, if it threw
  * @param {{ status: number, text: string } | undefined} response what it answered, if it did
+ * @param {number} timeoutMs the send's timeout
  */
-function failedByWrangler(method, error, response) {
+function failedByWrangler(method, error, response, timeoutMs) {
 	const cause = /** @type {{ name?: string, cause?: { code?: string } } | undefined} */ (error);
 	if (cause?.cause?.code === "UND_ERR_SOCKET") return "the connection closed before an answer";
 	if (response?.status === 503 && response.text === WRANGLER_PROXY_RETRY_TEXT) return "wrangler dev's proxy answered 503";
-	if (cause?.name === "TimeoutError" && (method === "GET" || method === "HEAD")) return "no answer in time (held by wrangler dev's proxy?)";
+	if (cause?.name === "TimeoutError" && (method === "GET" || method === "HEAD") && timeoutMs <= READ_NUDGE_MS)
+		return "no answer in time, before any nudge (held by wrangler dev's proxy?)";
 	return null;
 }
 
@@ -210,7 +215,7 @@ export function client(baseUrl, token) {
 			} catch (error) {
 				failure = error;
 			}
-			const reason = failedByWrangler(method, failure, response);
+			const reason = failedByWrangler(method, failure, response, timeoutMs);
 			if (reason === null || !repeatable || attempt >= REQUEST_ATTEMPTS_MAX) {
 				if (response === undefined) throw failure;
 				return { ...response, json: parsedJson(response.text), resent: attempt > 1 };
