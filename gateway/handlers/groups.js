@@ -289,7 +289,8 @@ export function describedGroup(ctx, group) {
 /**
  * OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none, except that a topic
  * or partition Tributary does not have is refused alone (UNKNOWN_TOPIC_OR_PARTITION) and the rest are committed, as
- * a broker does. With no member and generation -1 (a consumer that assigns itself partitions, an admin setting
+ * a broker does. A partition whose metadata is over COMMIT_METADATA_BYTES_MAX is OFFSET_METADATA_TOO_LARGE alone,
+ * after the member and generation and its topic's existence, in a broker's order. With no member and generation -1 (a consumer that assigns itself partitions, an admin setting
  * offsets: Java's `assign()` and `commitSync()`, `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's
  * standalone commit, which a group takes only while it has no members; for one that has, the answer is
  * UNKNOWN_MEMBER_ID, as a Kafka broker's. A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
@@ -326,7 +327,10 @@ export async function offsetCommit(request, ctx) {
 		// Tributary commits all or nothing and names one missing topic or partition per refusal: each try drops those
 		// it named, so this ends within one try per entry.
 		let pending = offsets.filter((o) => !tooLarge.has(`${o.topic}/${o.partition}`));
-		while (pending.length > 0) {
+		// A broker checks the member and generation before any partition: with nothing left to send, they are
+		// checked on their own.
+		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone);
+		while (errorCode === KAFKA.NONE && pending.length > 0) {
 			const answer = await ctx.tributary.commit(request.groupId, { ...fenced, offsets: pending });
 			const missing = pending.filter((o) => isMissing(answer, o));
 			if (missing.length === 0) {
@@ -337,8 +341,33 @@ export async function offsetCommit(request, ctx) {
 			for (const o of missing) unknown.add(`${o.topic}/${o.partition}`);
 			pending = pending.filter((o) => !missing.includes(o));
 		}
+		// A broker refuses a topic it does not have before looking at the metadata.
+		if (errorCode === KAFKA.NONE) {
+			const large = offsets.filter((o) => tooLarge.has(`${o.topic}/${o.partition}`));
+			for (const o of large) {
+				const answer = await ctx.tributary.offsetAt(o.topic, o.partition, "latest");
+				if (isMissing(answer, o)) unknown.add(`${o.topic}/${o.partition}`);
+			}
+		}
 	}
 	return commitAnswer(request, errorCode, unknown, tooLarge);
+}
+
+/**
+ * The Kafka error refusing a commit's member and generation, checked without committing (a heartbeat's, answered
+ * as a commit's refusal), or for a standalone commit the group's having members.
+ * @param {RequestContext} ctx @param {any} request @param {boolean} standalone
+ */
+async function memberRefusal(ctx, request, standalone) {
+	if (standalone) {
+		const described = await describedGroup(ctx, request.groupId);
+		if (described.status === 404) return KAFKA.NONE;
+		if (described.status !== 200) return kafkaError(described, "group");
+		return described.body.members.length > 0 ? KAFKA.UNKNOWN_MEMBER_ID : KAFKA.NONE;
+	}
+	const answer = await ctx.tributary.heartbeat(request.groupId, request.memberId);
+	if (answer.status !== 200) return commitError(answer, false);
+	return answer.body.generation === request.generationIdOrMemberEpoch ? KAFKA.NONE : KAFKA.ILLEGAL_GENERATION;
 }
 
 /** Whether a commit's metadata is more than Tributary keeps (UTF-8 bytes, as the Worker counts them). @param {string | null} metadata */

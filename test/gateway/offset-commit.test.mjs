@@ -2,7 +2,9 @@
  * OffsetCommit's per-partition answers as a broker gives them, against a stand-in for Tributary's commit that refuses
  * as the Worker does (its schema's 400 for metadata over COMMIT_METADATA_BYTES_MAX bytes, the whole commit) and records
  * what it stored: a partition whose metadata is over Kafka's offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE
- * alone and the others are committed; a refused member's commit answers its error for every partition.
+ * alone and the others are committed; a refused member's commit answers its error for every partition, also when
+ * every partition's metadata is over the cap (the member is then checked by a heartbeat); and a topic or partition
+ * Tributary does not have is UNKNOWN_TOPIC_OR_PARTITION whatever its metadata, as a broker checks the topic first.
  */
 
 import assert from "node:assert/strict";
@@ -10,6 +12,9 @@ import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { offsetCommit } from "../../gateway/handlers/groups.js";
 import { COMMIT_METADATA_BYTES_MAX } from "../../gateway/limits.js";
+
+/** How many partitions the stand-in's topic `orders` has. */
+const ORDERS_PARTITIONS = 5;
 
 /** @param {{ fenced?: boolean }} [options] fenced: every commit is refused as a generation that is over */
 function context({ fenced = false } = {}) {
@@ -28,19 +33,41 @@ function context({ fenced = false } = {}) {
 			committed.push(...body.offsets);
 			return { status: 200, body: {} };
 		},
+		/** The member's check on its own: fenced, its group has moved past generation 1. */
+		async heartbeat() {
+			if (fenced) return { status: 409, body: { error: { code: "rebalance_in_progress", message: "generation 1 is over" } } };
+			return { status: 200, body: { generation: 1 } };
+		},
+		/** Group `billing` has a member, so a standalone commit is refused. */
+		async describeGroup() {
+			return { status: 200, body: { members: [{ member_id: "m-1" }] } };
+		},
+		/** Tributary has topic `orders` with partitions 0 to 4, and no other. @param {string} topic @param {number} partition */
+		async offsetAt(topic, partition) {
+			if (topic !== "orders")
+				return { status: 404, body: { error: { code: "topic_not_found", message: `topic "${topic}" does not exist`, topic } } };
+			if (partition >= ORDERS_PARTITIONS) {
+				const message = `topic "orders" has partitions 0 to ${ORDERS_PARTITIONS - 1}`;
+				return { status: 404, body: { error: { code: "partition_not_found", message, topic, partitions: ORDERS_PARTITIONS } } };
+			}
+			return { status: 200, body: { offset: 0 } };
+		},
 	};
 	return { ctx: /** @type {any} */ ({ tributary, version: 8, log: () => {} }), committed };
 }
 
-/** A member's commit of `entries` ([partition, offset, metadata]) on topic `orders`. @param {[number, number, string | null][]} entries */
-const commitOf = (entries) => ({
+/**
+ * A member's commit of `entries` ([partition, offset, metadata]) on `topic`.
+ * @param {[number, number, string | null][]} entries @param {string} [topic]
+ */
+const commitOf = (entries, topic = "orders") => ({
 	groupId: "billing",
 	memberId: "m-1",
 	generationIdOrMemberEpoch: 1,
 	groupInstanceId: null,
 	topics: [
 		{
-			name: "orders",
+			name: topic,
 			partitions: entries.map(([partitionIndex, committedOffset, committedMetadata]) => ({
 				partitionIndex,
 				committedOffset,
@@ -100,4 +127,47 @@ test("a commit refused for the member answers that error for every partition, th
 		[1, KAFKA.ILLEGAL_GENERATION],
 	]);
 	assert.deepEqual(committed, []);
+});
+
+test("a refused member committing only partitions with too much metadata is told its refusal, not OFFSET_METADATA_TOO_LARGE", async () => {
+	const { ctx, committed } = context({ fenced: true });
+	const answer = await offsetCommit(commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), ctx);
+	assert.deepEqual(codes(answer), [[1, KAFKA.ILLEGAL_GENERATION]]);
+	assert.deepEqual(committed, []);
+});
+
+test("a member whose generation is not the group's, committing only too much metadata, is ILLEGAL_GENERATION", async () => {
+	const { ctx } = context();
+	const stale = { ...commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), generationIdOrMemberEpoch: 0 };
+	assert.deepEqual(codes(await offsetCommit(stale, ctx)), [[1, KAFKA.ILLEGAL_GENERATION]]);
+});
+
+test("a topic or partition Tributary does not have is UNKNOWN_TOPIC_OR_PARTITION, even with too much metadata (a broker checks the topic first)", async () => {
+	const { ctx, committed } = context();
+	const long = "m".repeat(COMMIT_METADATA_BYTES_MAX + 1);
+	const alone = await offsetCommit(commitOf([[0, 5, long]], "invoices"), ctx);
+	assert.deepEqual(codes(alone), [[0, KAFKA.UNKNOWN_TOPIC_OR_PARTITION]]);
+	const mixed = await offsetCommit(
+		commitOf([
+			[0, 5, "ok"],
+			[1, 6, long],
+			[ORDERS_PARTITIONS, 7, long],
+		]),
+		ctx,
+	);
+	assert.deepEqual(codes(mixed), [
+		[0, KAFKA.NONE],
+		[1, KAFKA.OFFSET_METADATA_TOO_LARGE],
+		[ORDERS_PARTITIONS, KAFKA.UNKNOWN_TOPIC_OR_PARTITION],
+	]);
+	assert.deepEqual(
+		committed.map((o) => [o.partition, o.offset]),
+		[[0, 5]],
+	);
+});
+
+test("a standalone commit to a group with members, of too much metadata only, is UNKNOWN_MEMBER_ID as any standalone commit there", async () => {
+	const { ctx } = context();
+	const standalone = { ...commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), memberId: "", generationIdOrMemberEpoch: -1 };
+	assert.deepEqual(codes(await offsetCommit(standalone, ctx)), [[1, KAFKA.UNKNOWN_MEMBER_ID]]);
 });
