@@ -11,6 +11,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { SSEStreamingApi } from "hono/streaming";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import worker from "../../src/index.ts";
@@ -36,6 +37,26 @@ async function waitingV1Stream(): Promise<{ topic: string; sse: SseReader; ended
 	expect((await sse.records(1))[0]?.record.offset).toBe(0);
 	await untilWaiting(topic);
 	return { topic, sse, ended };
+}
+
+/**
+ * A /v1 live stream as `waitingV1Stream`'s, served with an execution context of the test's own: the stream's loop is
+ * the request's background work, so its end (with the waiter's release) is what `waitOnExecutionContext` awaits.
+ */
+async function waitingV1StreamWithContext(): Promise<{ topic: string; sse: SseReader; ctx: ExecutionContext }> {
+	const topic = uniqueTopic("released-ctx");
+	await createTopic(topic);
+	await produce(topic, [{ value: "a" }]);
+	const ctx = createExecutionContext();
+	const request = new Request(`${BASE}/v1/topics/${topic}/partitions/0/records?offset=0&keepalive_ms=${WAIT_MS}`, {
+		headers: { Accept: "text/event-stream", Authorization: `Bearer ${ADMIN_TOKEN}` },
+	});
+	const response = await worker.fetch(request, env, ctx);
+	expect(response.status).toBe(200);
+	const sse = new SseReader(response);
+	expect((await sse.records(1))[0]?.record.offset).toBe(0);
+	await untilWaiting(topic);
+	return { topic, sse, ctx };
 }
 
 /** A Durable Streams live=sse stream read up to its tail, its next read waiting in the partition. */
@@ -64,6 +85,22 @@ describe("a live Server-Sent Events stream whose client left while its read wait
 		const { topic, sse, ended } = await waitingV1Stream();
 		await sse.close();
 		await ended;
+		expect(await waitingReads(topic), "the departed reader's waiter is still held").toBe(0);
+	});
+
+	it("/v1: the stream's loop is the request's background work, awaited until the partition's waiter is released", async () => {
+		const { topic, sse, ctx } = await waitingV1StreamWithContext();
+		// Hono closes the stream once the loop's callback has returned, after it released the waiter.
+		const close = SSEStreamingApi.prototype.close;
+		let loopEnded = false;
+		vi.spyOn(SSEStreamingApi.prototype, "close").mockImplementation(function (this: SSEStreamingApi) {
+			loopEnded = true;
+			return close.call(this);
+		});
+		await sse.close();
+		// Unregistered, the loop could be cancelled by the runtime once the client is gone, before it releases the waiter.
+		await waitOnExecutionContext(ctx);
+		expect(loopEnded, "the execution context's work ended before the stream's loop").toBe(true);
 		expect(await waitingReads(topic), "the departed reader's waiter is still held").toBe(0);
 	});
 

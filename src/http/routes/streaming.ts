@@ -107,7 +107,7 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 			);
 		await stream.write(events);
 	};
-	return streamSSE(c, async (stream) => {
+	const follow = async (stream: SSEStreamingApi): Promise<void> => {
 		await stream.write(": connected\n\n");
 		await pump(
 			stream,
@@ -121,6 +121,12 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 		);
 		// The client gone, the read it left waiting at the tail ends in the partition too, not at the keep-alive.
 		if (stream.aborted) await stopWaiting(partitionLog(c.env, start.topicId, start.partition), waitId);
+	};
+	// Hono does not hand the loop to the runtime, which may cancel it once the client is gone, before its last step.
+	return streamSSE(c, (stream) => {
+		const run = follow(stream);
+		c.executionCtx.waitUntil(run);
+		return run;
 	});
 }
 
