@@ -11,15 +11,42 @@
  * token, clients must authenticate with SASL/PLAIN (key id and secret, or `admin` and the admin token).
  */
 
+import { isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
 import { startGateway } from "./server.js";
 
 export const USAGE = `usage: kafka-gateway --listen HOST:PORT [--url URL] [--token TOKEN] [--advertised-host HOST] [--advertised-port PORT]`;
 
-/** Listen hosts meaning "every interface" (an empty one too, as node:net takes it), never an address to connect to. */
-const WILDCARD_HOSTS = new Set(["", "0.0.0.0", "::"]);
+/**
+ * The any-addresses in the URL parser's canonical form, which folds every way of writing them that node:net binds as
+ * one (`0`, `0x0`, `0.0`, `::0`, `0:0:0:0:0:0:0:0`); `::ffff:0.0.0.0` is the IPv4 any-address in IPv6's form.
+ */
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "[::]", "[::ffff:0:0]"]);
 
-/** @param {string[]} argv */
+/**
+ * Whether `host` (brackets around an IPv6 address allowed) means "every interface", never an address to connect
+ * to; an empty host too, as node:net takes it. @param {string} host
+ */
+function isWildcard(host) {
+	const bare = host.replace(/^\[|\]$/g, "");
+	if (bare === "") return true;
+	try {
+		return WILDCARD_HOSTS.has(new URL(`http://${isIPv6(bare) ? `[${bare}]` : bare}/`).hostname);
+	} catch {
+		return false;
+	}
+}
+
+/**
+ * @typedef {{ help: false, host: string, port: number, url: string, token: string | null, advertisedHost?: string,
+ *   advertisedPort?: number }} GatewayOptions
+ */
+
+/**
+ * The gateway's command line, checked; `--help` is answered whatever else it holds, as it is asked for when the rest
+ * is in doubt.
+ * @param {string[]} argv @returns {{ help: true } | GatewayOptions}
+ */
 export function parseGatewayArgs(argv, env = process.env) {
 	const { values } = parseArgs({
 		args: argv,
@@ -33,6 +60,7 @@ export function parseGatewayArgs(argv, env = process.env) {
 		},
 		strict: true,
 	});
+	if (values.help) return { help: true };
 	const match = /^(.*):(\d{1,5})$/.exec(values.listen ?? "");
 	if (!match) throw new Error(`--listen must be HOST:PORT, got ${values.listen}`);
 	const advertisedPort = values["advertised-port"] === undefined ? undefined : Number(values["advertised-port"]);
@@ -42,17 +70,22 @@ export function parseGatewayArgs(argv, env = process.env) {
 	const host = match[1].replace(/^\[|\]$/g, "");
 	// Metadata sends every client to the advertised address after bootstrap; a wildcard there points each client at its
 	// own host. Kafka refuses it too ("advertised.listeners cannot use the nonroutable meta-address 0.0.0.0").
-	if (WILDCARD_HOSTS.has(values["advertised-host"] ?? host))
+	const advertisedHost = values["advertised-host"];
+	if (advertisedHost !== undefined && isWildcard(advertisedHost))
+		throw new Error(
+			`--advertised-host ${advertisedHost} means every interface, which clients cannot connect to: give the name or address they reach this gateway at`,
+		);
+	if (advertisedHost === undefined && isWildcard(host))
 		throw new Error(
 			`--listen ${values.listen} binds every interface, which clients cannot connect to: pass --advertised-host with the name or address they reach this gateway at`,
 		);
 	return {
-		help: values.help ?? false,
+		help: false,
 		host,
 		port: Number(match[2]),
 		url: values.url ?? env.TRIBUTARY_URL ?? "http://127.0.0.1:8787",
 		token: values.token ?? env.TRIBUTARY_TOKEN ?? null,
-		advertisedHost: values["advertised-host"],
+		advertisedHost,
 		advertisedPort,
 	};
 }

@@ -18,3 +18,32 @@ test("a wildcard --listen host without --advertised-host is refused, naming the 
 	assert.deepEqual([local.host, local.advertisedHost], ["127.0.0.1", undefined]);
 	assert.throws(() => parseGatewayArgs(["--listen", "127.0.0.1:9092", "--advertised-host", "0.0.0.0"], {}), /--advertised-host/);
 });
+
+test("--help is answered whatever else the command line holds, a wildcard --listen too", () => {
+	assert.equal(parseGatewayArgs(["--help", "--listen", "0.0.0.0:9092"], {}).help, true);
+	assert.equal(parseGatewayArgs(["--listen", "nonsense", "-h"], {}).help, true);
+});
+
+test("every way of writing the any-address that node:net binds as one is a wildcard, refused without --advertised-host", () => {
+	// Each binds 0.0.0.0, :: or ::ffff:0.0.0.0 (the IPv4 any-address in IPv6's form) in node:net.
+	for (const host of ["0", "0.0", "0x0", "000.000.000.000", "[::0]", "[0:0:0:0:0:0:0:0]", "[::ffff:0.0.0.0]", "[::ffff:0:0]"])
+		assert.throws(() => parseGatewayArgs(["--listen", `${host}:9092`], {}), /--advertised-host/, host);
+	assert.equal(parseGatewayArgs(["--listen", "127.1:9092"], {}).host, "127.1");
+	assert.equal(parseGatewayArgs(["--listen", "[::1]:9092"], {}).host, "::1");
+});
+
+test("a wildcard --advertised-host is refused for itself, not blamed on --listen", () => {
+	for (const advertised of ["0.0.0.0", "0", "::", "[::0]"]) {
+		const given = ["--listen", "127.0.0.1:9092", "--advertised-host", advertised];
+		assert.throws(
+			() => parseGatewayArgs(given, {}),
+			(error) => {
+				const { message } = /** @type {Error} */ (error);
+				assert.match(message, new RegExp(`^--advertised-host ${advertised.replace(/[[\]]/g, "\\$&")} `));
+				assert.doesNotMatch(message, /--listen|pass --advertised-host/);
+				return true;
+			},
+			advertised,
+		);
+	}
+});
