@@ -32,8 +32,14 @@ export async function resolveConnection(
 		const from = flags.url === undefined ? "TRIBUTARY_URL" : "--url";
 		throw new UsageError(`${from} must be an http:// or https:// URL such as ${LOCAL_URL}, not "${url}"`);
 	}
-	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? (await localToken());
+	const local = flags.token === undefined && process.env.TRIBUTARY_TOKEN === undefined ? await localToken() : undefined;
+	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? local?.token;
 	if (!tokenRequired) return { url, token: token ?? "" };
+	if (token === "" && local !== undefined) {
+		throw new UsageError(
+			`the ADMIN_TOKEN in ${local.path} is empty: give it a token (\`npm start\` writes one into the project's), or pass --token or set TRIBUTARY_TOKEN`,
+		);
+	}
 	if (token === "" && flags.token === undefined) {
 		// Set but empty, as `export TRIBUTARY_TOKEN=$TOKEN` leaves it in a shell without TOKEN: it hides .dev.vars' token.
 		throw new UsageError("TRIBUTARY_TOKEN is set but empty: give it a token, or unset it to use the one `npm start` keeps in .dev.vars");
@@ -44,11 +50,15 @@ export async function resolveConnection(
 	return { url, token };
 }
 
-/** The ADMIN_TOKEN of .dev.vars in the current directory or the project's root, parsed by the project's own reader. */
-async function localToken(): Promise<string | undefined> {
+/**
+ * The ADMIN_TOKEN of .dev.vars in the current directory or the project's root, parsed by the project's own reader,
+ * with the file it came from (named when its line is empty).
+ */
+async function localToken(): Promise<{ token: string; path: string } | undefined> {
 	const path = [join(process.cwd(), ".dev.vars"), join(PROJECT_ROOT, ".dev.vars")].find((p) => existsSync(p));
 	if (path === undefined) return undefined;
 	const reader = join(PROJECT_ROOT, "scripts", "lib", "dev-vars.mjs");
 	const { parseDevVars } = (await import(pathToFileURL(reader).href)) as { parseDevVars: (text: string) => Record<string, string> };
-	return parseDevVars(readFileSync(path, "utf8")).ADMIN_TOKEN;
+	const token = parseDevVars(readFileSync(path, "utf8")).ADMIN_TOKEN;
+	return token === undefined ? undefined : { token, path };
 }

@@ -6,7 +6,9 @@
  */
 
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { generateToken, HOST, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { jsonLines, runCli } from "./lib/cli.mjs";
@@ -574,6 +576,20 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			status: 2,
 			useEnv: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "" },
 		});
+		// An empty ADMIN_TOKEN line in .dev.vars, TRIBUTARY_TOKEN unset: the message names .dev.vars, not TRIBUTARY_TOKEN.
+		const emptyVars = tempDir("cli-empty-token");
+		try {
+			writeFileSync(join(emptyVars.path, ".dev.vars"), "ADMIN_TOKEN=\n");
+			const empty = await runCli(["topics", "list"], {
+				cwd: emptyVars.path,
+				env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: undefined },
+			});
+			assert.equal(empty.status, 2, empty.stderr);
+			assert.match(empty.stderr, /^tributary: usage: the ADMIN_TOKEN in \S+\.dev\.vars is empty: give it a token/);
+			assert.doesNotMatch(empty.stderr, /TRIBUTARY_TOKEN is set/);
+		} finally {
+			emptyVars.remove();
+		}
 		// A URL without its scheme (as wrangler prints a host:port) is a usage mistake that says what to write.
 		await fails(
 			["topics", "list"],

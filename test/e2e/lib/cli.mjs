@@ -16,8 +16,9 @@ const CLI_TIMEOUT_MS = 60_000;
 
 /**
  * `tributary …args` (stdin text or bytes); resolves `{ status, stdout, stderr }` (never rejects on a non-zero status).
+ * TRIBUTARY_URL and TRIBUTARY_TOKEN are empty unless `env` names them; a variable `env` sets to undefined is unset.
  * @param {string[]} args
- * @param {{ input?: string | Buffer, env?: Record<string, string>, cwd?: string, timeoutMs?: number }} [options]
+ * @param {{ input?: string | Buffer, env?: Record<string, string | undefined>, cwd?: string, timeoutMs?: number }} [options]
  * @returns {Promise<CliResult>}
  */
 export function runCli(args, { input = "", env = {}, cwd = PROJECT_ROOT, timeoutMs = CLI_TIMEOUT_MS } = {}) {
