@@ -16,8 +16,10 @@ import { dirname, join, resolve } from "node:path";
 import {
 	adminTokenWarning,
 	assertPortFree,
+	DEFAULT_PORT,
 	PROJECT_ROOT,
 	parseDevVars,
+	parsePort,
 	readWranglerConfig,
 	runWranglerForeground,
 	varsWranglerDevDrops,
@@ -75,9 +77,11 @@ async function main() {
 	const configPath = resolve(PROJECT_ROOT, option("--config") ?? option("-c") ?? "wrangler.toml");
 	const devVarsPath = join(dirname(configPath), ".dev.vars");
 	const { dev, assets, secrets } = readWranglerConfig(configPath);
-	// PORT as npm start takes it (the README's `PORT=8788 npm start`); --port wins.
-	const envPort = option("--port") === undefined ? process.env.PORT : undefined;
-	const port = Number(option("--port") ?? envPort ?? dev.port ?? 8787);
+	// PORT as npm start takes it (the README's `PORT=8788 npm start`), by the same rule; --port wins.
+	const envPort = option("--port") === undefined && process.env.PORT !== undefined ? parsePort(process.env.PORT) : undefined;
+	// Any free port is one the kernel picks as the server binds: the port check below and wrangler's banner need it first.
+	if (envPort === 0) throw new Error("PORT=0 (any free port) needs npm start, not npm run dev");
+	const port = Number(option("--port") ?? envPort ?? dev.port ?? DEFAULT_PORT);
 	const host = option("--ip") ?? dev.ip ?? "127.0.0.1";
 	await assertPortFree(port, `stop it, or pick another port: npm run dev -- --port ${port + 1}`, host);
 	const warning = explicitVars().has("ADMIN_TOKEN") ? null : adminTokenWarning(devVarsPath);
@@ -87,7 +91,7 @@ async function main() {
 		watchApiDocs(assets.directory, { log: (line) => console.error(`npm run dev: ${line}`) });
 	}
 	// Appended: an array option such as `--var` would take a positional argument that followed it as a value.
-	const portArgs = envPort === undefined ? [] : ["--port", envPort];
+	const portArgs = envPort === undefined ? [] : ["--port", String(envPort)];
 	runWranglerForeground(["dev", ...args, ...portArgs, ...droppedVarArgs(devVarsPath, secrets)], "npm run dev");
 }
 

@@ -25,6 +25,7 @@ import {
 	ensureAdminToken,
 	HOST,
 	PROJECT_ROOT,
+	parsePort,
 	portInUse,
 	readWranglerConfig,
 	runWranglerForeground,
@@ -46,16 +47,6 @@ function usage() {
 /**
  * @typedef {{ token: string, created: boolean }} Token  the admin token, and whether it was just written to .dev.vars
  */
-
-/**
- * $PORT as a port number (8787 when unset; 0: any free one, which the kernel picks as workerd binds it).
- * @param {string | undefined} value
- */
-function parsePort(value) {
-	const port = Number(value ?? 8787);
-	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(value)}`);
-	return port;
-}
 
 /** The Worker var that lets subscriptions deliver to http:// and private hosts (src/webhook/url-policy.ts). */
 const PRIVATE_WEBHOOKS_VAR = "WEBHOOK_ALLOW_PRIVATE";

@@ -34,7 +34,17 @@ export {
 	varsWranglerDevDrops,
 } from "./dev-vars.mjs";
 export { bundleWorker, startLocalBroker } from "./local-broker.mjs";
-export { assertPortFree, freePort, healthy, isPortOpen, portInUse, sleep, waitForPortClosed, waitUntil } from "./net.mjs";
+export {
+	assertPortFree,
+	freePort,
+	healthy,
+	isPortOpen,
+	parsePort,
+	portInUse,
+	sleep,
+	waitForPortClosed,
+	waitUntil,
+} from "./net.mjs";
 export {
 	commandLine,
 	descendantCpuSeconds,
@@ -47,7 +57,7 @@ export {
 	signal,
 	threadCpuSeconds,
 } from "./process-tree.mjs";
-export { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
+export { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, DEFAULT_PORT, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 export { readWranglerConfig } from "./wrangler-config.mjs";
 export {
 	killAllWranglerDevsSync,

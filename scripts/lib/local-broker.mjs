@@ -15,7 +15,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { miniflareHeaderRules } from "../../console/headers.mjs";
-import { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
+import { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, DEFAULT_PORT, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 import { readWranglerConfig } from "./wrangler-config.mjs";
 
 /** Runtime output lines kept by a broker started with `captureOutput`: the last ones, which explain a failure. */
@@ -130,7 +130,7 @@ export async function bundleWorker({ root = PROJECT_ROOT, configPath = "wrangler
  * await broker.dispose();
  */
 export async function startLocalBroker(options = {}) {
-	const { bindings = {}, host = HOST, port = 8787, persistTo = DEFAULT_PERSIST_TO, root = PROJECT_ROOT } = options;
+	const { bindings = {}, host = HOST, port = DEFAULT_PORT, persistTo = DEFAULT_PERSIST_TO, root = PROJECT_ROOT } = options;
 	const { configPath = "wrangler.toml", outdir = DEFAULT_OUTDIR, quiet = false, captureOutput = false } = options;
 	const adminToken = options.token ?? bindings.ADMIN_TOKEN;
 	if (typeof adminToken !== "string" || adminToken === "") throw new Error("startLocalBroker needs a token");

@@ -5,7 +5,18 @@
  */
 
 import { connect, createServer } from "node:net";
-import { HOST } from "./project.mjs";
+import { DEFAULT_PORT, HOST } from "./project.mjs";
+
+/**
+ * $PORT as a port number (`DEFAULT_PORT` when unset; 0: any free one, which the kernel picks as the server binds it),
+ * checked once for `npm start` and `npm run dev`.
+ * @param {string | undefined} value
+ */
+export function parsePort(value) {
+	const port = Number(value ?? DEFAULT_PORT);
+	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(value)}`);
+	return port;
+}
 
 /**
  * A TCP port on 127.0.0.1 that was free a moment ago: another process may take it before it is used. Where the

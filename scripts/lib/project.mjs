@@ -16,6 +16,9 @@ export const DEFAULT_PERSIST_TO = join(PROJECT_ROOT, ".wrangler", "state");
 export const DEFAULT_OUTDIR = join(PROJECT_ROOT, ".wrangler", "dist");
 export const HOST = "127.0.0.1";
 
+/** The port a local broker takes when PORT does not name one: wrangler dev's own default. */
+export const DEFAULT_PORT = 8787;
+
 /**
  * Environment for wrangler child processes: no telemetry, no network look-ups for `request.cf`.
  * @param {Record<string, string>} [extra]

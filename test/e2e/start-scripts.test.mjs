@@ -273,6 +273,18 @@ test("npm run dev takes its port from PORT, as npm start does", { timeout: START
 	}
 });
 
+test("npm start and npm run dev check PORT by one rule: not a port number is one line naming it; npm run dev refuses 0", async () => {
+	for (const script of ["scripts/start.mjs", "scripts/dev.mjs"]) {
+		const { code, stderr } = await runToExit(script, [], { PORT: "abc" });
+		assert.equal(code, 1, stderr);
+		assert.match(stderr, /^npm (start|run dev): PORT must be a port number, got "abc"\n$/, script);
+	}
+	// Any free port is Miniflare's (npm start), picked as it binds: wrangler dev's banner and checks need the port first.
+	const zero = await runToExit("scripts/dev.mjs", [], { PORT: "0" });
+	assert.equal(zero.code, 1, zero.stderr);
+	assert.match(zero.stderr, /^npm run dev: PORT=0 \(any free port\) needs npm start, not npm run dev\n$/);
+});
+
 // Regression: wrangler.toml's `[secrets] required = ["ADMIN_TOKEN"]` makes wrangler dev load only ADMIN_TOKEN from
 // .dev.vars and silently drop every other line, so the WEBHOOK_ALLOW_PRIVATE=true line the README and the Worker's
 // own refusal recommend did nothing under `npm run dev`: the subscription below was refused 400 invalid_webhook_url.
