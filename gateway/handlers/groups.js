@@ -344,10 +344,10 @@ export async function offsetCommit(request, ctx) {
 		// A broker refuses a topic it does not have before looking at the metadata.
 		if (errorCode === KAFKA.NONE) {
 			const large = offsets.filter((o) => tooLarge.has(`${o.topic}/${o.partition}`));
-			for (const o of large) {
-				const answer = await ctx.tributary.offsetAt(o.topic, o.partition, "latest");
-				if (isMissing(answer, o)) unknown.add(`${o.topic}/${o.partition}`);
-			}
+			const answers = await Promise.all(large.map((o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest")));
+			large.forEach((o, i) => {
+				if (isMissing(answers[i], o)) unknown.add(`${o.topic}/${o.partition}`);
+			});
 		}
 	}
 	return commitAnswer(request, errorCode, unknown, tooLarge);
