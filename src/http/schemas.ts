@@ -39,6 +39,7 @@ import {
 import { CURSOR_LENGTH_MAX, decodeCursor, encodeCursor, type Page, type PageRequest } from "../shared/page.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 import { LOCATION_HINTS } from "../topic/types.ts";
+import { jsonRecord } from "./json-record.ts";
 
 /** Kafka's name charset, for topics and for ids that end up in paths and Durable Object names. */
 export const KAFKA_NAME_PATTERN = /^[a-zA-Z0-9._-]+$/;
@@ -189,7 +190,7 @@ export function nextCursor(page: Page<unknown>): { next_cursor: string | null } 
 export const TopicPath = z.object({ topic: TopicName });
 export const PartitionPath = z.object({ topic: TopicName, partition: PartitionParam });
 
-const TopicConfig = z.record(z.string(), z.unknown());
+const TopicConfig = jsonRecord(z.string(), z.unknown());
 
 export const CreateTopicBody = z.strictObject({
 	name: TopicName,
@@ -257,7 +258,7 @@ export const ProduceBody = z
 		producer_id: z.optional(int(1, Number.MAX_SAFE_INTEGER)),
 		epoch: z.optional(NonNegative),
 		sequence: z.optional(ProducerSequence),
-		sequences: z.optional(z.record(z.string().check(z.regex(/^\d{1,4}$/, "keys are partition numbers")), ProducerSequence)),
+		sequences: z.optional(jsonRecord(z.string().check(z.regex(/^\d{1,4}$/, "keys are partition numbers")), ProducerSequence)),
 		/** Conditional append: the offset the first record must get. */
 		expected_offset: z.optional(NonNegative),
 	})
@@ -331,9 +332,9 @@ const SubscriptionFilter = z.nullable(
 	z.strictObject({
 		keys: z.optional(z.array(shortString(HEADER_KEY_BYTES_MAX)).check(z.minLength(1), z.maxLength(WEBHOOK_FILTER_TERMS_MAX))),
 		headers: z.optional(
-			z
-				.record(shortString(HEADER_KEY_BYTES_MAX), z.string())
-				.check(z.refine((h) => Object.keys(h).length <= WEBHOOK_FILTER_TERMS_MAX, `at most ${WEBHOOK_FILTER_TERMS_MAX} header conditions`)),
+			jsonRecord(shortString(HEADER_KEY_BYTES_MAX), z.string()).check(
+				z.refine((h) => Object.keys(h).length <= WEBHOOK_FILTER_TERMS_MAX, `at most ${WEBHOOK_FILTER_TERMS_MAX} header conditions`),
+			),
 		),
 	}),
 );
