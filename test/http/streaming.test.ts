@@ -3,6 +3,7 @@
  * WebSocket tail with its bounded window.
  */
 
+import { SSEStreamingApi } from "hono/streaming";
 import { describe, expect, it } from "vitest";
 import { uniqueTopic } from "../support/names.ts";
 import { openSse } from "../support/sse.ts";
@@ -86,5 +87,34 @@ describe("SSE reads", { timeout: 15_000 }, () => {
 		const event = await sse.next();
 		expect(event.event).toBe("error");
 		expect(JSON.parse(event.data as string).error.code).toBe("topic_not_found");
+	});
+
+	it("answers with the headers of Hono's streamSSE and ends with the error event its writeSSE frames", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const response = await call("GET", `/v1/topics/${topic}/partitions/0/records`, { headers: { Accept: "text/event-stream" } });
+		expect(response.status).toBe(200);
+		const headers = ["Content-Type", "Cache-Control", "Connection", "Transfer-Encoding"].map((name) => response.headers.get(name));
+		expect(headers).toEqual(["text/event-stream", "no-cache", "keep-alive", "chunked"]);
+		const body = (response.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+		let text = "";
+		while (!text.includes(": connected\n\n")) {
+			const chunk = await body.read();
+			if (chunk.done) throw new Error(`the stream ended before it was connected: ${JSON.stringify(text)}`);
+			text += chunk.value;
+		}
+		expect((await call("DELETE", `/v1/topics/${topic}`)).status).toBe(204);
+		// The error event is the stream's last: it ends after it.
+		for (let chunk = await body.read(); !chunk.done; chunk = await body.read()) text += chunk.value;
+		const errorBlock = text.slice(text.indexOf("event: error"));
+		const data = /^data: (.*)$/m.exec(errorBlock)?.[1] ?? "";
+		expect(JSON.parse(data).error.code).toBe("topic_not_found");
+		// What Hono's SSE writer sends for that event, byte for byte.
+		const framed = new TransformStream<Uint8Array, Uint8Array>();
+		const reference = new SSEStreamingApi(framed.writable, framed.readable);
+		const written = new Response(reference.responseReadable).text();
+		await reference.writeSSE({ event: "error", data });
+		await reference.close();
+		expect(errorBlock).toBe(await written);
 	});
 });

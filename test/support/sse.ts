@@ -2,7 +2,7 @@
  * Test support: reading Server-Sent Events from a streaming response.
  */
 
-import { SSEStreamingApi } from "hono/streaming";
+import { StreamingApi } from "hono/utils/stream";
 import { expect, vi } from "vitest";
 import { call } from "./worker.ts";
 
@@ -94,12 +94,12 @@ export async function openSse(path: string, headers: Record<string, string> = {}
 
 /**
  * Resolves once a /v1 Server-Sent Events stream ends: Hono closes it when the handler's writer returns (its
- * `streamSSE`'s own `finally`). A spy: the test restores it (`vi.restoreAllMocks()`).
+ * `stream`'s own `finally`). A spy: the test restores it (`vi.restoreAllMocks()`).
  */
 export function sseStreamEnded(): Promise<void> {
-	const close = SSEStreamingApi.prototype.close;
+	const close = StreamingApi.prototype.close;
 	return new Promise((resolve) => {
-		vi.spyOn(SSEStreamingApi.prototype, "close").mockImplementation(function (this: SSEStreamingApi) {
+		vi.spyOn(StreamingApi.prototype, "close").mockImplementation(function (this: StreamingApi) {
 			resolve();
 			return close.call(this);
 		});
