@@ -8,6 +8,7 @@
  */
 
 import * as z from "zod/mini";
+import { concatBytes } from "../shared/bytes.ts";
 import { ApiError } from "../shared/errors.ts";
 import { isPlainObject, jsonShapeProblem, parameterBodyProblem, parseJsonExact } from "../shared/json.ts";
 import { JSON_DEPTH_MAX, JSON_OBJECT_FIELDS_MAX, REQUEST_BYTES_MAX } from "../shared/limits.ts";
@@ -138,18 +139,8 @@ export async function* readTextChunks(request: Request, limitBytes = REQUEST_BYT
 /** The whole body as bytes, bounded (and a refused one drained) as `readByteChunks`. */
 export async function readBytes(request: Request, limitBytes = REQUEST_BYTES_MAX, drainBytesMax = 0): Promise<Uint8Array> {
 	const chunks: Uint8Array[] = [];
-	let length = 0;
-	for await (const chunk of readByteChunks(request, limitBytes, drainBytesMax)) {
-		chunks.push(chunk);
-		length += chunk.byteLength;
-	}
-	const bytes = new Uint8Array(length);
-	let at = 0;
-	for (const chunk of chunks) {
-		bytes.set(chunk, at);
-		at += chunk.byteLength;
-	}
-	return bytes;
+	for await (const chunk of readByteChunks(request, limitBytes, drainBytesMax)) chunks.push(chunk);
+	return concatBytes(chunks);
 }
 
 /** Reads the whole body as UTF-8 text, refusing more than `limitBytes`; refused as `requireText` refuses. */
