@@ -326,9 +326,9 @@ test("a PATCH under /v1 without If-Match is sent again: a merge patch applied tw
 });
 
 test("a PATCH that rotates a webhook secret or grows partitions is not sent again: a second send is a new secret, or a refusal", async () => {
-	for (const [path, body] of [
-		["/v1/topics/t/subscriptions/s1", { rotate_secret: true }],
-		["/v1/topics/t", { partitions: 6 }],
+	for (const { path, body } of [
+		{ path: "/v1/topics/t/subscriptions/s1", body: { rotate_secret: true } },
+		{ path: "/v1/topics/t", body: { partitions: 6 } },
 	]) {
 		fresh();
 		faults.push("proxy-503");
