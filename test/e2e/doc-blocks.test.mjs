@@ -16,7 +16,7 @@ import {
 	matchesPattern,
 	parseExpectation,
 } from "./lib/doc-blocks.mjs";
-import { runModule } from "./lib/doc-module.mjs";
+import { runModule, runModules } from "./lib/doc-module.mjs";
 import { runSession } from "./lib/doc-session.mjs";
 
 const doc = [
@@ -177,5 +177,36 @@ describe("a module of JavaScript blocks", () => {
 		});
 		assert.notEqual(endless.code, 0);
 		assert.match(endless.stderr, /took longer than 1000 ms/);
+	});
+
+	test("runs blocks apart, each its own module, when they are separate programs: one that fails stops the rest", async () => {
+		const programs = extractBlocks(
+			[
+				"```js",
+				'import { join as Kafka } from "node:path";',
+				"console.log(typeof Kafka);",
+				"```",
+				"```js",
+				'import { Kafka } from "kafkajs";',
+				"console.log(typeof Kafka);",
+				"```",
+				"```js",
+				'throw new Error("second");',
+				"```",
+				"```js",
+				'console.log("never");',
+				"```",
+			].join("\n"),
+			"t.md",
+			JS_LANGS,
+		);
+		const options = { cwd: process.cwd(), env: {}, prelude: "", timeoutMs: 20_000 };
+		const together = await runModules(programs.slice(0, 2), { ...options, apart: false });
+		assert.match(together.stderr, /Identifier 'Kafka' has already been declared/);
+		const apart = await runModules(programs, { ...options, apart: true });
+		assert.equal(apart.code, 1);
+		assert.equal(apart.stdout, "function\nfunction\n");
+		assert.match(apart.stderr, /## t\.md:2\n## t\.md:6\n[\s\S]*## t\.md:10\n[\s\S]*second/);
+		assert.doesNotMatch(apart.stderr, /t\.md:14/);
 	});
 });

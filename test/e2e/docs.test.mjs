@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { generateToken, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { extractBlocks, extractShellBlocks, JS_LANGS } from "./lib/doc-blocks.mjs";
-import { runModule } from "./lib/doc-module.mjs";
+import { runModules } from "./lib/doc-module.mjs";
 import { runSession } from "./lib/doc-session.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
@@ -22,10 +22,10 @@ const SESSION_TIMEOUT_MS = 180_000;
 const MODULE_TIMEOUT_MS = 120_000;
 
 /**
- * What client/README.md leaves to its reader: a few orders to send, and the consumer loop's bill(), which bills one
- * record and then has the loop stop at its `if (shuttingDown) break`.
+ * What the SDK's examples (client/README.md's, README.md's at a glance) leave to their reader: a few orders to send,
+ * and the consumer loop's bill(), which bills one record and then has the loop stop at its `if (shuttingDown) break`.
  */
-const CLIENT_README_PRELUDE = `const orders = [{ id: "order-1", sku: "A1", qty: 1 }, { id: "order-2", sku: "B2", qty: 3 }];
+const SDK_READER_PRELUDE = `const orders = [{ id: "order-1", sku: "A1", qty: 1 }, { id: "order-2", sku: "B2", qty: 3 }];
 let shuttingDown = false;
 async function bill(_value) {
 	shuttingDown = true;
@@ -33,10 +33,15 @@ async function bill(_value) {
 
 /**
  * Docs whose JavaScript blocks run too, as one module in order (test/e2e/lib/doc-module.mjs), each on the broker of
- * the shell session named as its key once that session is done: no wrangler dev start of its own. The two docs
- * must create nothing alike (observability.md makes one key, "prometheus").
+ * the shell session named as its key once that session is done: no wrangler dev start of its own. client/README.md
+ * and observability.md must create nothing alike (observability.md makes one key, "prometheus"); README.md's blocks
+ * follow its own tour, as its reader's would. `apart`: each block is a program of its own (README.md's import
+ * different clients, two of them a `Kafka`), run as its own module in order.
  */
-const MODULE_DOCS = new Map([["docs/observability.md", { file: "client/README.md", prelude: CLIENT_README_PRELUDE }]]);
+const MODULE_DOCS = new Map([
+	["docs/observability.md", { file: "client/README.md", prelude: SDK_READER_PRELUDE, apart: false }],
+	["README.md", { file: "README.md", prelude: SDK_READER_PRELUDE, apart: true }],
+]);
 const OUTPUT_TAIL_CHARS = 6_000;
 
 const files = [
@@ -85,13 +90,14 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 /**
  * Runs a doc's JavaScript blocks against the broker at `env.URL`, with its token as TRIBUTARY_URL/TRIBUTARY_TOKEN
  * (what npm start's export line sets and the SDK's examples read).
- * @param {{ file: string, prelude: string }} doc
+ * @param {{ file: string, prelude: string, apart: boolean }} doc
  * @param {{ URL: string, TOKEN: string }} env
  */
-async function runModuleDoc({ file, prelude }, env) {
+async function runModuleDoc({ file, prelude, apart }, env) {
 	const blocks = extractBlocks(readFileSync(join(PROJECT_ROOT, file), "utf8"), file, JS_LANGS).filter((block) => block.skip === null);
 	assert.ok(blocks.length > 0, `${file}: no JavaScript blocks`);
-	const result = await runModule(blocks, {
+	const result = await runModules(blocks, {
+		apart,
 		cwd: PROJECT_ROOT,
 		env: { TRIBUTARY_URL: env.URL, TRIBUTARY_TOKEN: env.TOKEN },
 		prelude,
@@ -110,4 +116,14 @@ test("README.md runs its API tour: most of its shell blocks are run, and each sk
 	assert.ok(skipped.length <= blocks.length / 3, `${skipped.length} of ${blocks.length} README blocks are skipped`);
 	for (const block of skipped)
 		assert.ok((block.skip ?? "").trim().length >= 8, `${block.file}:${block.line}: say why the block is skipped`);
+});
+
+test("every JavaScript block of README.md and docs/*.md runs (its doc is in MODULE_DOCS) or says why not", () => {
+	const run = new Set([...MODULE_DOCS.values()].map((doc) => doc.file));
+	for (const file of files) {
+		for (const block of extractBlocks(readFileSync(join(PROJECT_ROOT, file), "utf8"), file, JS_LANGS)) {
+			if (block.skip !== null) assert.ok(block.skip.trim().length >= 8, `${file}:${block.line}: say why the block is skipped`);
+			else assert.ok(run.has(file), `${file}:${block.line}: no module runs this JavaScript block (add ${file} to MODULE_DOCS)`);
+		}
+	}
 });

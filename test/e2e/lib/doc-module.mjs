@@ -59,3 +59,21 @@ export function runModule(blocks, { cwd, env, prelude, timeoutMs }) {
 		child.stdin.end(moduleSource(blocks, prelude));
 	});
 }
+
+/**
+ * Runs the blocks as one module, or with `apart` each as a module of its own (a doc whose blocks are separate
+ * programs, such as two importing a `Kafka` from different clients), in order, stopping at the first that fails.
+ * Resolves the last exit code with every module's output joined.
+ * @param {import("./doc-blocks.mjs").ShellBlock[]} blocks
+ * @param {{ apart: boolean, cwd: string, env: Record<string, string>, prelude: string, timeoutMs: number }} options
+ * @returns {Promise<{ code: number, stdout: string, stderr: string }>}
+ */
+export async function runModules(blocks, { apart, ...options }) {
+	let joined = { code: 0, stdout: "", stderr: "" };
+	for (const moduleBlocks of apart ? blocks.map((block) => [block]) : [blocks]) {
+		const result = await runModule(moduleBlocks, options);
+		joined = { code: result.code, stdout: joined.stdout + result.stdout, stderr: joined.stderr + result.stderr };
+		if (result.code !== 0) break;
+	}
+	return joined;
+}
