@@ -3,9 +3,9 @@
  * The docs run as written: every shell block of README.md and docs/*.md, in order, in one bash session per file,
  * against a fresh broker (a real `wrangler dev` on a free port, empty state, WEBHOOK_ALLOW_PRIVATE=true as
  * `npm start -- --allow-private-webhooks` sets it). A response of 400 or more that the text does not mark, or an
- * output that contradicts a `# → …` line, fails the test. client/README.md's JavaScript blocks run too, as one
- * module on the broker of a doc named in MODULE_DOCS; one that throws or never ends fails it. Convention:
- * docs/doc-tests.md.
+ * output that contradicts a `# → …` line, fails the test. client/README.md's and README.md's JavaScript blocks run
+ * too, on the broker of a doc named in MODULE_DOCS; one that throws or never ends fails it. README.md's kcat and
+ * kafkajs blocks reach a Kafka gateway in front of its broker (KAFKA_DOCS). Convention: docs/doc-tests.md.
  */
 
 import assert from "node:assert/strict";
@@ -16,6 +16,7 @@ import { generateToken, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs } fr
 import { extractBlocks, extractShellBlocks, JS_LANGS } from "./lib/doc-blocks.mjs";
 import { runModules } from "./lib/doc-module.mjs";
 import { runSession } from "./lib/doc-session.mjs";
+import { startGatewayProcess } from "./lib/kafka.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const SESSION_TIMEOUT_MS = 180_000;
@@ -31,6 +32,9 @@ async function bill(_value) {
 	shuttingDown = true;
 }`;
 
+/** What the README's kafkajs snippet leaves to its reader: a key's id and secret (the admin and its token are one). */
+const KAFKA_READER_PRELUDE = 'const keyId = "admin", keySecret = process.env.TRIBUTARY_TOKEN;';
+
 /**
  * Docs whose JavaScript blocks run too, as one module in order (test/e2e/lib/doc-module.mjs), each on the broker of
  * the shell session named as its key once that session is done: no wrangler dev start of its own. client/README.md
@@ -40,8 +44,15 @@ async function bill(_value) {
  */
 const MODULE_DOCS = new Map([
 	["docs/observability.md", { file: "client/README.md", prelude: SDK_READER_PRELUDE, apart: false }],
-	["README.md", { file: "README.md", prelude: SDK_READER_PRELUDE, apart: true }],
+	["README.md", { file: "README.md", prelude: `${SDK_READER_PRELUDE}\n${KAFKA_READER_PRELUDE}`, apart: true }],
 ]);
+
+/**
+ * Docs whose shell and JavaScript blocks reach a Kafka gateway: one runs in front of their broker, started as the
+ * README starts it (`tributary kafka-gateway --url … --token …`) but on a free port, given as KAFKA_BOOTSTRAP: the
+ * README's 127.0.0.1:9092, its fallback, may be a developer's own gateway.
+ */
+const KAFKA_DOCS = new Set(["README.md"]);
 const OUTPUT_TAIL_CHARS = 6_000;
 
 const files = [
@@ -66,10 +77,13 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 			const state = tempDir("docs");
 			const token = generateToken();
 			const dev = await startWranglerDev({ persistTo: state.path, token, vars: { WEBHOOK_ALLOW_PRIVATE: "true" } });
+			const kafka = KAFKA_DOCS.has(file) ? await startGatewayProcess({ url: dev.url, token }) : null;
+			/** @type {Record<string, string>} */
+			const kafkaEnv = kafka === null ? {} : { KAFKA_BOOTSTRAP: kafka.bootstrap, KAFKAJS_NO_PARTITIONER_WARNING: "1" };
 			try {
 				const result = await runSession(runnable, {
 					cwd: PROJECT_ROOT,
-					env: { URL: dev.url, TOKEN: token },
+					env: { URL: dev.url, TOKEN: token, ...kafkaEnv },
 					timeoutMs: SESSION_TIMEOUT_MS,
 				});
 				const output = `--- stderr ---\n${result.stderr.slice(-OUTPUT_TAIL_CHARS)}\n--- stdout ---\n${result.stdout.slice(-OUTPUT_TAIL_CHARS)}`;
@@ -78,8 +92,9 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 				const announced = result.stderr.split("\n").filter((/** @type {string} */ line) => line.startsWith("## ")).length;
 				assert.equal(announced, runnable.length, output);
 				const moduleDoc = MODULE_DOCS.get(file);
-				if (moduleDoc !== undefined) await runModuleDoc(moduleDoc, { URL: dev.url, TOKEN: token });
+				if (moduleDoc !== undefined) await runModuleDoc(moduleDoc, { TRIBUTARY_URL: dev.url, TRIBUTARY_TOKEN: token, ...kafkaEnv });
 			} finally {
+				await kafka?.stop();
 				await dev.stop();
 				state.remove();
 			}
@@ -88,21 +103,15 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 });
 
 /**
- * Runs a doc's JavaScript blocks against the broker at `env.URL`, with its token as TRIBUTARY_URL/TRIBUTARY_TOKEN
- * (what npm start's export line sets and the SDK's examples read).
+ * Runs a doc's JavaScript blocks in `env`: the broker as TRIBUTARY_URL/TRIBUTARY_TOKEN (what npm start's export line
+ * sets and the SDK's examples read), and the Kafka gateway's address for a doc in KAFKA_DOCS.
  * @param {{ file: string, prelude: string, apart: boolean }} doc
- * @param {{ URL: string, TOKEN: string }} env
+ * @param {Record<string, string>} env
  */
 async function runModuleDoc({ file, prelude, apart }, env) {
 	const blocks = extractBlocks(readFileSync(join(PROJECT_ROOT, file), "utf8"), file, JS_LANGS).filter((block) => block.skip === null);
 	assert.ok(blocks.length > 0, `${file}: no JavaScript blocks`);
-	const result = await runModules(blocks, {
-		apart,
-		cwd: PROJECT_ROOT,
-		env: { TRIBUTARY_URL: env.URL, TRIBUTARY_TOKEN: env.TOKEN },
-		prelude,
-		timeoutMs: MODULE_TIMEOUT_MS,
-	});
+	const result = await runModules(blocks, { apart, cwd: PROJECT_ROOT, env, prelude, timeoutMs: MODULE_TIMEOUT_MS });
 	const output = `--- stderr ---\n${result.stderr.slice(-OUTPUT_TAIL_CHARS)}\n--- stdout ---\n${result.stdout.slice(-OUTPUT_TAIL_CHARS)}`;
 	assert.equal(result.code, 0, `${file}: a JavaScript block failed\n${output}`);
 	const announced = result.stderr.split("\n").filter((line) => line.startsWith("## ")).length;
