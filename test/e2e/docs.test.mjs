@@ -77,10 +77,12 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 			const state = tempDir("docs");
 			const token = generateToken();
 			const dev = await startWranglerDev({ persistTo: state.path, token, vars: { WEBHOOK_ALLOW_PRIVATE: "true" } });
-			const kafka = KAFKA_DOCS.has(file) ? await startGatewayProcess({ url: dev.url, token }) : null;
-			/** @type {Record<string, string>} */
-			const kafkaEnv = kafka === null ? {} : { KAFKA_BOOTSTRAP: kafka.bootstrap, KAFKAJS_NO_PARTITIONER_WARNING: "1" };
+			/** @type {import("./lib/kafka.mjs").GatewayProcess | null} */
+			let kafka = null;
 			try {
+				if (KAFKA_DOCS.has(file)) kafka = await startGatewayProcess({ url: dev.url, token });
+				/** @type {Record<string, string>} */
+				const kafkaEnv = kafka === null ? {} : { KAFKA_BOOTSTRAP: kafka.bootstrap, KAFKAJS_NO_PARTITIONER_WARNING: "1" };
 				const result = await runSession(runnable, {
 					cwd: PROJECT_ROOT,
 					env: { URL: dev.url, TOKEN: token, ...kafkaEnv },
