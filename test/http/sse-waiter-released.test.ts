@@ -11,7 +11,7 @@
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { SSEStreamingApi } from "hono/streaming";
+import { StreamingApi } from "hono/utils/stream";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import worker from "../../src/index.ts";
@@ -91,9 +91,9 @@ describe("a live Server-Sent Events stream whose client left while its read wait
 	it("/v1: the stream's loop is the request's background work, awaited until the partition's waiter is released", async () => {
 		const { topic, sse, ctx } = await waitingV1StreamWithContext();
 		// Hono closes the stream once the loop's callback has returned, after it released the waiter.
-		const close = SSEStreamingApi.prototype.close;
+		const close = StreamingApi.prototype.close;
 		let loopEnded = false;
-		vi.spyOn(SSEStreamingApi.prototype, "close").mockImplementation(function (this: SSEStreamingApi) {
+		vi.spyOn(StreamingApi.prototype, "close").mockImplementation(function (this: StreamingApi) {
 			loopEnded = true;
 			return close.call(this);
 		});
