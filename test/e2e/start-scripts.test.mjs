@@ -25,6 +25,7 @@ import {
 	signal,
 	waitUntil,
 } from "../../scripts/lib/index.mjs";
+import { captureOutput } from "./lib/child-output.mjs";
 import { CLI } from "./lib/cli.mjs";
 import { client } from "./lib/client.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
@@ -46,15 +47,8 @@ function runToExit(script, args, env = {}) {
 			env: { ...process.env, ...env },
 			stdio: ["ignore", "pipe", "pipe"],
 		});
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (chunk) => {
-			stdout += chunk;
-		});
-		child.stderr.on("data", (chunk) => {
-			stderr += chunk;
-		});
-		child.on("close", (code) => resolve({ code, stdout, stderr }));
+		const output = captureOutput(child);
+		child.on("close", (code) => resolve({ code, ...output }));
 	});
 }
 
@@ -70,15 +64,8 @@ function runPasted(script) {
 	delete env.TRIBUTARY_TOKEN;
 	return new Promise((resolve) => {
 		const child = spawn("bash", ["-c", script], { cwd: PROJECT_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (chunk) => {
-			stdout += chunk;
-		});
-		child.stderr.on("data", (chunk) => {
-			stderr += chunk;
-		});
-		child.on("close", (code) => resolve({ code, stdout, stderr }));
+		const output = captureOutput(child);
+		child.on("close", (code) => resolve({ code, ...output }));
 	});
 }
 

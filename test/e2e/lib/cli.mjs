@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../../scripts/lib/index.mjs";
+import { captureOutput } from "./child-output.mjs";
 
 export const CLI = join(PROJECT_ROOT, "dist", "cli", "main.js");
 const CLI_TIMEOUT_MS = 60_000;
@@ -28,19 +29,12 @@ export function runCli(args, { input = "", env = {}, cwd = PROJECT_ROOT, timeout
 			env: { ...process.env, TRIBUTARY_URL: "", TRIBUTARY_TOKEN: "", ...env },
 			stdio: ["pipe", "pipe", "pipe"],
 		});
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (chunk) => {
-			stdout += chunk;
-		});
-		child.stderr.on("data", (chunk) => {
-			stderr += chunk;
-		});
+		const output = captureOutput(child);
 		const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
 		child.on("error", reject);
 		child.on("close", (status, signal) => {
 			clearTimeout(timer);
-			resolve({ status, signal, stdout, stderr });
+			resolve({ status, signal, ...output });
 		});
 		child.stdin.end(input);
 	});

@@ -9,6 +9,7 @@
 
 import { spawn } from "node:child_process";
 import { signal } from "../../../scripts/lib/index.mjs";
+import { captureOutput } from "./child-output.mjs";
 
 /**
  * The module's source: `prelude` (what the text leaves to its reader, such as the records to send), then the
@@ -40,21 +41,14 @@ export function runModule(blocks, { cwd, env, prelude, timeoutMs }) {
 			env: { ...process.env, ...env },
 			stdio: ["pipe", "pipe", "pipe"],
 		});
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (chunk) => {
-			stdout += chunk;
-		});
-		child.stderr.on("data", (chunk) => {
-			stderr += chunk;
-		});
+		const output = captureOutput(child);
 		const timer = setTimeout(() => {
-			stderr += `\ndoc test: the module took longer than ${timeoutMs} ms and was stopped`;
+			output.stderr += `\ndoc test: the module took longer than ${timeoutMs} ms and was stopped`;
 			if (child.pid !== undefined) signal(child.pid, "SIGKILL");
 		}, timeoutMs);
 		child.on("close", (code) => {
 			clearTimeout(timer);
-			resolve({ code: code ?? 1, stdout, stderr });
+			resolve({ code: code ?? 1, ...output });
 		});
 		child.stdin.end(moduleSource(blocks, prelude));
 	});

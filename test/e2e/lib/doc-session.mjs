@@ -16,6 +16,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { HOST, PROJECT_ROOT, signal } from "../../../scripts/lib/index.mjs";
+import { captureOutput } from "./child-output.mjs";
 import { checkResponse, instrumentBlock } from "./doc-blocks.mjs";
 
 /** Status of the checker's answer when an expectation does not hold (its body says why). */
@@ -148,16 +149,9 @@ export async function runSession(blocks, { cwd, env, timeoutMs }) {
 			stdio: ["ignore", "pipe", "pipe"],
 		});
 		const group = -(child.pid ?? 0);
-		let stdout = "";
-		let stderr = "";
-		child.stdout.on("data", (chunk) => {
-			stdout += chunk;
-		});
-		child.stderr.on("data", (chunk) => {
-			stderr += chunk;
-		});
+		const output = captureOutput(child);
 		const timer = setTimeout(() => {
-			stderr += `\ndoc test: the session took longer than ${timeoutMs} ms and was stopped`;
+			output.stderr += `\ndoc test: the session took longer than ${timeoutMs} ms and was stopped`;
 			if (group !== 0) signal(group, "SIGKILL");
 		}, timeoutMs);
 		/** @type {number | null} */
@@ -171,7 +165,7 @@ export async function runSession(blocks, { cwd, env, timeoutMs }) {
 			clearTimeout(timer);
 			checker.close();
 			rmSync(dir, { recursive: true, force: true });
-			resolve({ code: status ?? 1, stdout, stderr });
+			resolve({ code: status ?? 1, ...output });
 		});
 	});
 }

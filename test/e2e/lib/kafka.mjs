@@ -12,6 +12,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before } from "node:test";
 import { generateToken, HOST, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../../scripts/lib/index.mjs";
+import { captureOutput } from "./child-output.mjs";
 import { client } from "./client.mjs";
 import { showOnFailure, watchKafkaClient } from "./failure-output.mjs";
 import { tempDir } from "./temp-dir.mjs";
@@ -149,14 +150,7 @@ export async function startGatewayProcess({ url, token = null, port = 0 }) {
 export function kcat(args, input = "") {
 	return new Promise((resolve, reject) => {
 		const child = spawn("kcat", args, { stdio: ["pipe", "pipe", "pipe"] });
-		let stdout = "";
-		let stderr = "";
-		child.stdout.setEncoding("utf8").on("data", (chunk) => {
-			stdout += chunk;
-		});
-		child.stderr.setEncoding("utf8").on("data", (chunk) => {
-			stderr += chunk;
-		});
+		const output = captureOutput(child);
 		let timedOut = false;
 		const timer = setTimeout(() => {
 			timedOut = true;
@@ -168,8 +162,8 @@ export function kcat(args, input = "") {
 		});
 		child.once("close", (status) => {
 			clearTimeout(timer);
-			if (timedOut) reject(new Error(`kcat ${args.join(" ")}: still running after ${KCAT_TIMEOUT_MS} ms\n${stderr}`));
-			else resolve({ status, stdout, stderr });
+			if (timedOut) reject(new Error(`kcat ${args.join(" ")}: still running after ${KCAT_TIMEOUT_MS} ms\n${output.stderr}`));
+			else resolve({ status, ...output });
 		});
 		// kcat may exit before reading all of its input (a refused connection): its status and stderr say why, not EPIPE.
 		child.stdin.on("error", () => {});
