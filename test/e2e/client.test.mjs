@@ -7,7 +7,8 @@
  * read; a commit, heartbeat, /v1 PATCH that only sets, or join that names its member; a topic create, whose 409 is recognised) is
  * sent again and lands once; any other is not sent again and fails with the proxy's text; the Worker's own JSON 503
  * is never taken for the proxy's. A held read is released by the client's nudge before its timeout. The stand-in
- * applies each write before it answers the proxy's 503: the worst case, an answer lost after the write.
+ * applies each write before it answers the proxy's 503: the worst case, an answer lost after the write. The crash
+ * tests' produce (test/e2e/lib/crash-produce.mjs) takes the proxy's 503 for an outcome unknown, the Worker's for a failure.
  */
 
 import assert from "node:assert/strict";
@@ -15,6 +16,7 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { client, HttpError, READ_NUDGE_MS, WRANGLER_PROXY_RETRY_TEXT } from "./lib/client.mjs";
+import { produceUnderLoad } from "./lib/crash-produce.mjs";
 
 /**
  * A read held by the stand-in's proxy is sent again after this long (the client's timeout, shortened for the test,
@@ -387,4 +389,19 @@ test("a topic create's 409 is the test's to see when it was the first send's ans
 		return true;
 	});
 	assert.equal((await api.request("POST", "/v1/topics", { body: { name: "orders", partitions: 1 } })).status, 409);
+});
+
+test("a crash test's unkeyed produce answered the proxy's 503 is sent once and is an outcome unknown (it may be written), not a failure; the Worker's JSON 503 is a failure", async () => {
+	fresh();
+	faults.push("proxy-503");
+	const lost = await produceUnderLoad(api, "t", { records: [{ value: "maybe" }] });
+	assert.deepEqual(lost, { kind: "unknown", reason: `503 ${WRANGLER_PROXY_RETRY_TEXT}` });
+	assert.equal(seen.length, 1, "sent once: sent again, a write that landed unseen would be stored twice");
+	assert.deepEqual(log, [{ value: "maybe" }], "the stand-in wrote it before the proxy's 503: why the outcome is unknown");
+	faults.push("worker-503");
+	const refused = await produceUnderLoad(api, "t", { records: [{ value: "refused" }] });
+	assert.equal(refused.kind, "failed");
+	assert.match(refused.kind === "failed" ? refused.reason : "", /^503 .*partition_unavailable/);
+	const acknowledged = await produceUnderLoad(api, "t", { records: [{ value: "kept" }] });
+	assert.deepEqual(acknowledged, { kind: "acknowledged", offsets: [{ partition: 0, offset: 1 }] });
 });

@@ -20,6 +20,14 @@ export const REQUEST_TIMEOUT_MS = 15_000;
 export const WRANGLER_PROXY_RETRY_TEXT =
 	"Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";
 
+/**
+ * Whether an answer is wrangler dev's proxy's 503 (`WRANGLER_PROXY_RETRY_TEXT`), not the Worker's.
+ * @param {{ status: number, text: string } | undefined} response
+ */
+export function isWranglerProxy503(response) {
+	return response?.status === 503 && response.text === WRANGLER_PROXY_RETRY_TEXT;
+}
+
 /** How long a read may go unanswered before the client nudges wrangler dev's proxy (see `nudgeWhilePending`). */
 export const READ_NUDGE_MS = 2_000;
 
@@ -119,7 +127,7 @@ function withMemberId(method, path, body) {
 function failedByWrangler(method, error, response, timeoutMs) {
 	const cause = /** @type {{ name?: string, cause?: { code?: string } } | undefined} */ (error);
 	if (cause?.cause?.code === "UND_ERR_SOCKET") return "the connection closed before an answer";
-	if (response?.status === 503 && response.text === WRANGLER_PROXY_RETRY_TEXT) return "wrangler dev's proxy answered 503";
+	if (isWranglerProxy503(response)) return "wrangler dev's proxy answered 503";
 	if (cause?.name === "TimeoutError" && (method === "GET" || method === "HEAD") && timeoutMs <= READ_NUDGE_MS)
 		return "no answer in time, before any nudge (held by wrangler dev's proxy?)";
 	return null;
