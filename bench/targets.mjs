@@ -144,7 +144,16 @@ export async function startTarget(runtime, target, bundles, snapshot, dataDir) {
 		return { url: broker.url, stop: broker.dispose, logLines: async () => broker.output(), persistTo };
 	}
 	const logPath = join(await tempDir(`${runtime}-${target}-log`), "wrangler-dev.log");
-	const server = await startWranglerDev({ root: snapshot.dir, configPath: spec.config, token: TOKEN, vars: spec.vars, persistTo, logPath });
+	// No keep-warm: its request a second would be counted in the figures (the Worker's CPU, its request log).
+	const server = await startWranglerDev({
+		root: snapshot.dir,
+		configPath: spec.config,
+		token: TOKEN,
+		vars: spec.vars,
+		persistTo,
+		logPath,
+		keepWarm: false,
+	});
 	return {
 		url: server.url,
 		stop: async () => {

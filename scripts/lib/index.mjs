@@ -7,7 +7,7 @@
  * - Miniflare: `bundleWorker({ root?, configPath?, outdir? })` → the bundle's path;
  *   `startLocalBroker({ token, port?, persistTo?, bindings?, root?, configPath?, scriptPath?, quiet?, captureOutput? })`
  *   → `{ url, port, inspectorPort, output(), dispose() }`.
- * - wrangler dev: `startWranglerDev({ persistTo, token, vars?, port?, root?, configPath?, logPath? })`
+ * - wrangler dev: `startWranglerDev({ persistTo, token, vars?, port?, root?, configPath?, logPath?, keepWarm? })`
  *   → `{ url, port, pid, output(), stop(), crash(), restart(), workerdPids() }`; `stopAllWranglerDevs()`,
  *   `killAllWranglerDevsSync()`, `wranglerDevArgs()` for a foreground run.
  * - wrangler.toml: `readWranglerConfig(path)` → `{ name, compatibilityDate, compatibilityFlags, durableObjects,

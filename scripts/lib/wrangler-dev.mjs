@@ -10,6 +10,8 @@
  * so the kernel picks one as workerd binds it, and the port is read from wrangler's "Ready on" line; its inspector
  * gets port 0 too. A restart asks for its old port again and falls back to port 0 if that port was taken meanwhile.
  *
+ * While it runs, an instance is sent a HEAD /healthz a second (KEEP_WARM_INTERVAL_MS says why), unless told not to.
+ *
  * Every instance is registered so `stopAllWranglerDevs()` (for `after()` hooks) and a process "exit" backstop
  * make sure no workerd outlives the process that started it.
  */
@@ -33,6 +35,24 @@ const READY_LINE = /Ready on https?:\/\/[^\s]*:(\d+)/;
 const PORT_TAKEN_LINE = /Address already in use/;
 
 /**
+ * How often a running instance is sent a HEAD /healthz of its own (`keepWarm`). wrangler dev's proxy keeps its
+ * connection to the Worker's workerd alive between requests, and both ends drop it after 5 s idle (neither can be
+ * configured): a request that reuses it as the Worker's end closes it fails in the proxy, which answers one other
+ * than GET or HEAD with a 503 "Your worker restarted mid-request" and holds a GET or HEAD until its next forward.
+ * A request every second keeps that connection from ever idling so long.
+ */
+export const KEEP_WARM_INTERVAL_MS = 1_000;
+/** How long one keep-warm request may take before it is dropped, so that none outlives a stopped instance for long. */
+const KEEP_WARM_TIMEOUT_MS = 5_000;
+/**
+ * The keep-warm's request, a HEAD (no test sends one to /healthz): wrangler logs every request by method and path
+ * (no query), and a line a second of these would push what explains a failure out of the lines kept, so wrangler's
+ * lines for it are left out.
+ */
+const KEEP_WARM_METHOD = "HEAD";
+const KEEP_WARM_LINE = `${KEEP_WARM_METHOD} /healthz `;
+
+/**
  * @typedef {object} WranglerDevOptions
  * @property {string} persistTo  the `--persist-to` directory (required)
  * @property {string} [token]  the ADMIN_TOKEN var (required unless `vars.ADMIN_TOKEN` is given)
@@ -43,6 +63,7 @@ const PORT_TAKEN_LINE = /Address already in use/;
  * @property {string} [configPath]  relative to `root` (default: wrangler's own choice, wrangler.toml)
  * @property {string} [logPath]  also write every output line to this file
  * @property {number} [readyTimeoutMs]
+ * @property {boolean} [keepWarm]  send a HEAD /healthz every KEEP_WARM_INTERVAL_MS while it runs (default true)
  */
 
 /**
@@ -137,6 +158,7 @@ export async function startWranglerDev(options) {
  */
 async function launch(options) {
 	const { persistTo, vars = {}, root = PROJECT_ROOT, configPath, logPath, readyTimeoutMs = READY_TIMEOUT_MS, port = 0 } = options;
+	const { keepWarm: warm = true } = options;
 	const token = options.token ?? vars.ADMIN_TOKEN;
 	if (!persistTo || !token) throw new Error("startWranglerDev needs persistTo and token");
 	const args = wranglerDevArgs({ port, persistTo, vars: { ...vars, ADMIN_TOKEN: token }, configPath });
@@ -163,6 +185,7 @@ async function launch(options) {
 		});
 	});
 	const spawnError = new Promise((_, reject) => child.once("error", reject));
+	let stopKeepingWarm = () => {};
 	/** @type {WranglerDev} */
 	const handle = {
 		url: `http://${HOST}:${port}`,
@@ -175,13 +198,41 @@ async function launch(options) {
 			descendants(pid)
 				.filter(isWorkerd)
 				.map((p) => p.pid),
-		stop: (stopOptions) => stopGracefully(handle, () => exitInfo !== null, stopOptions),
-		crash: (crashOptions) => crash(handle, () => exitInfo !== null, crashOptions),
+		stop: (stopOptions) => {
+			stopKeepingWarm();
+			return stopGracefully(handle, () => exitInfo !== null, stopOptions);
+		},
+		crash: (crashOptions) => {
+			stopKeepingWarm();
+			return crash(handle, () => exitInfo !== null, crashOptions);
+		},
 		restart: (more = {}) => startWranglerDev({ ...options, port: handle.port, anyPortIfTaken: more.port === undefined, ...more }),
 	};
 	live.add(handle);
 	await waitReady(handle, { spawnError, exited, output, readyTimeoutMs });
+	if (warm) stopKeepingWarm = keepWarm(handle.url);
 	return handle;
+}
+
+/**
+ * Sends a HEAD /healthz to `url` every KEEP_WARM_INTERVAL_MS until the returned function is called (see there why).
+ * Unanswered requests are not waited for: each has its own, and one held by the proxy is released by the next. The
+ * timer is unref'd, so it never keeps the process alive.
+ * @param {string} url
+ */
+function keepWarm(url) {
+	const stopped = new AbortController();
+	const timer = setInterval(() => {
+		const abort = AbortSignal.any([stopped.signal, AbortSignal.timeout(KEEP_WARM_TIMEOUT_MS)]);
+		fetch(`${url}/healthz`, { method: KEEP_WARM_METHOD, signal: abort })
+			.then((response) => response.arrayBuffer())
+			.catch(() => {});
+	}, KEEP_WARM_INTERVAL_MS);
+	timer.unref();
+	return () => {
+		clearInterval(timer);
+		stopped.abort();
+	};
 }
 
 /**
@@ -201,7 +252,7 @@ function outputKeeper(pid, logPath) {
 		/** @param {Buffer} chunk */
 		keep(chunk) {
 			for (const line of stripVTControlCharacters(String(chunk)).split("\n")) {
-				if (line.trim() === "") continue;
+				if (line.trim() === "" || line.includes(KEEP_WARM_LINE)) continue;
 				lines.push(line);
 				const ready = keeper.readyPort === null ? READY_LINE.exec(line) : null;
 				if (ready !== null) keeper.readyPort = Number(ready[1]);
