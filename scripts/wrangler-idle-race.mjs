@@ -9,7 +9,7 @@
  * the Worker answers 401 and stores nothing) separated by idle gaps just under 5 s, one at a time or in bursts of
  * concurrent ones, against a wrangler dev with the keep-warm off, then on, and counts the proxy's 503s of each.
  *
- *   node scripts/wrangler-idle-race.mjs [--sends 50] [--burst 1] [--port 8873] [--modes off,on]
+ *   node scripts/wrangler-idle-race.mjs [--sends 50] [--burst 1] [--port 8873] [--modes off,on] [--gap-min 4960] [--gap-max 4990]
  *
  * Takes about 5 s per send (per burst). Not part of the suite: it needs minutes, and a quiet machine for its timing.
  */
@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { generateToken, sleep, startWranglerDev } from "./lib/index.mjs";
 
-/** The idle gaps, from the last answer to the next send: where the 5 s timeouts of both ends meet. */
+/** The idle gaps by default, from the last answer to the next send: where the 5 s timeouts of both ends meet. */
 const GAP_MS_MIN = 4_960;
 const GAP_MS_MAX = 4_990;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -33,10 +33,14 @@ const { values } = parseArgs({
 		burst: { type: "string", default: "1" },
 		port: { type: "string", default: "8873" },
 		modes: { type: "string", default: "off,on" },
+		"gap-min": { type: "string", default: String(GAP_MS_MIN) },
+		"gap-max": { type: "string", default: String(GAP_MS_MAX) },
 	},
 });
 const sends = Number(values.sends);
 const burst = Number(values.burst);
+const gapMinMs = Number(values["gap-min"]);
+const gapMaxMs = Number(values["gap-max"]);
 
 /**
  * One POST, classified: the Worker's answer ("worker"), the proxy's 503 ("proxy 503"), or how it failed.
@@ -68,7 +72,7 @@ async function measure(mode) {
 	try {
 		await Promise.all(Array.from({ length: burst }, () => post(dev.url)));
 		for (let round = 0; round < sends; round++) {
-			await sleep(GAP_MS_MIN + Math.random() * (GAP_MS_MAX - GAP_MS_MIN));
+			await sleep(gapMinMs + Math.random() * (gapMaxMs - gapMinMs));
 			for (const outcome of await Promise.all(Array.from({ length: burst }, () => post(dev.url)))) {
 				counts[outcome] = (counts[outcome] ?? 0) + 1;
 			}
@@ -79,7 +83,7 @@ async function measure(mode) {
 	}
 	const proxy = counts["proxy 503"] ?? 0;
 	console.log(
-		`keep-warm ${mode}: ${sends} rounds of ${burst} POST(s) after ${GAP_MS_MIN}-${GAP_MS_MAX} ms idle: ${proxy} of ${sends * burst} answered the proxy's 503; all outcomes ${JSON.stringify(counts)}`,
+		`keep-warm ${mode}: ${sends} rounds of ${burst} POST(s) after ${gapMinMs}-${gapMaxMs} ms idle: ${proxy} of ${sends * burst} answered the proxy's 503; all outcomes ${JSON.stringify(counts)}`,
 	);
 }
 
