@@ -8,17 +8,15 @@
  * without `stopWaiting`, as during a deploy: the edge's end cannot be the partition's release of the wait
  * (test/http/sse-waiter-released.test.ts), and an edge refused that call still ends its stream without an error.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import worker from "../../src/index.ts";
 import { Waiters } from "../../src/partition/waiters.ts";
 import { partitionsWithoutStopWaiting } from "../support/long-poll.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { SseReader, sseStreamEnded } from "../support/sse.ts";
-import { ADMIN_TOKEN, BASE, call, createTopic, produce } from "../support/worker.ts";
+import { openDsLiveSse, SseReader, sseStreamEnded } from "../support/sse.ts";
+import { call, createTopic, produce } from "../support/worker.ts";
 
-const DS = "/ds/v1/stream";
+const _DS = "/ds/v1/stream";
 /** How long a read waits at the tail: far longer than a stream of a departed client may take to end. */
 const WAIT_MS = 10_000;
 
@@ -66,18 +64,9 @@ describe("a live Server-Sent Events stream whose client left while it waited at 
 	});
 
 	it("Durable Streams live=sse: ends at once, before its read's wait is over", async () => {
-		const path = uniqueTopic("gone-ds");
-		const created = await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "a" });
-		expect(created.status).toBe(201);
 		const waits = watchWaits();
 		const errors = vi.spyOn(console, "error");
-		const ctx = createExecutionContext();
-		const request = new Request(`${BASE}${DS}/${path}?offset=-1&live=sse`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
-		const response = await worker.fetch(request, { ...env, DS_LONG_POLL_MS: String(WAIT_MS) }, ctx);
-		expect(response.status).toBe(200);
-		const sse = new SseReader(response);
-		expect((await sse.next()).event).toBe("data");
-		expect((await sse.next()).event).toBe("control");
+		const { sse, ctx } = await openDsLiveSse(uniqueTopic("gone-ds"), WAIT_MS);
 		await vi.waitFor(() => expect(waits.begun).toBe(1));
 		await sse.close();
 		// The stream's pump is the request's background work: it has ended once the context's work has.

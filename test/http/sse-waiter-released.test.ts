@@ -17,10 +17,10 @@ import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.
 import worker from "../../src/index.ts";
 import { untilWaiting, waitingReads } from "../support/long-poll.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { SseReader, sseStreamEnded } from "../support/sse.ts";
+import { openDsLiveSse, SseReader, sseStreamEnded } from "../support/sse.ts";
 import { ADMIN_TOKEN, BASE, call, createTopic, produce } from "../support/worker.ts";
 
-const DS = "/ds/v1/stream";
+const _DS = "/ds/v1/stream";
 /** How long a read waits at the tail: far longer than the test takes, so a waiter seen afterwards was not released. */
 const WAIT_MS = 10_000;
 
@@ -62,15 +62,7 @@ async function waitingV1StreamWithContext(): Promise<{ topic: string; sse: SseRe
 /** A Durable Streams live=sse stream read up to its tail, its next read waiting in the partition. */
 async function waitingDsStream(): Promise<{ topic: string; sse: SseReader; ctx: ExecutionContext }> {
 	const path = uniqueTopic("released-ds");
-	const created = await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "a" });
-	expect(created.status).toBe(201);
-	const ctx = createExecutionContext();
-	const request = new Request(`${BASE}${DS}/${path}?offset=-1&live=sse`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
-	const response = await worker.fetch(request, { ...env, DS_LONG_POLL_MS: String(WAIT_MS) }, ctx);
-	expect(response.status).toBe(200);
-	const sse = new SseReader(response);
-	expect((await sse.next()).event).toBe("data");
-	expect((await sse.next()).event).toBe("control");
+	const { sse, ctx } = await openDsLiveSse(path, WAIT_MS);
 	const topic = streamTopic(path);
 	await untilWaiting(topic);
 	return { topic, sse, ctx };

@@ -2,9 +2,15 @@
  * Test support: reading Server-Sent Events from a streaming response.
  */
 
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { StreamingApi } from "hono/utils/stream";
 import { expect, vi } from "vitest";
-import { call } from "./worker.ts";
+import worker from "../../src/index.ts";
+import { ADMIN_TOKEN, BASE, call } from "./worker.ts";
+
+/** Where Durable Streams' streams are mounted. */
+const DS_STREAMS = "/ds/v1/stream";
 
 interface SseEvent {
 	id?: string;
@@ -90,6 +96,25 @@ export async function openSse(path: string, headers: Record<string, string> = {}
 	const reader = new SseReader(response);
 	expect((await reader.next()).comment).toBe("connected");
 	return reader;
+}
+
+/**
+ * A Durable Streams stream at `path` holding one text record, read with `live=sse` from its start straight through
+ * the Worker with an execution context of its own (the stream's pump is that context's `waitUntil` work, which
+ * `waitOnExecutionContext` awaits), its long poll lasting `longPollMs`; read past the record's data and control events,
+ * so its next read waits at the tail.
+ */
+export async function openDsLiveSse(path: string, longPollMs: number): Promise<{ sse: SseReader; ctx: ExecutionContext }> {
+	const created = await call("PUT", `${DS_STREAMS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "a" });
+	expect(created.status).toBe(201);
+	const ctx = createExecutionContext();
+	const request = new Request(`${BASE}${DS_STREAMS}/${path}?offset=-1&live=sse`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+	const response = await worker.fetch(request, { ...env, DS_LONG_POLL_MS: String(longPollMs) }, ctx);
+	expect(response.status).toBe(200);
+	const sse = new SseReader(response);
+	expect((await sse.next()).event).toBe("data");
+	expect((await sse.next()).event).toBe("control");
+	return { sse, ctx };
 }
 
 /**
