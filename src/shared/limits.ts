@@ -115,6 +115,12 @@ export const FETCH_WAIT_MS_MAX = 30_000;
  * Longer than that way takes under load; at most `RELEASED_WAIT_IDS_MAX` ids are kept, the oldest forgotten first.
  */
 export const RELEASED_WAIT_KEPT_MS = 10_000;
+/**
+ * Released ids a partition keeps at most. Each is one client that left an SSE read in the last 10 s: a thousand is
+ * far more than one partition's readers leave in that time, and bounds the memory (tens of KB) a client opening and
+ * dropping streams in a loop can make it hold. Past it the oldest is forgotten: its read, if it still arrives, waits
+ * out its time as before.
+ */
 export const RELEASED_WAIT_IDS_MAX = 1_000;
 
 /** Headers per record, and the bytes of one header key. */
