@@ -39,11 +39,13 @@ const KAFKA_READER_PRELUDE = 'const keyId = "admin", keySecret = process.env.TRI
  * Docs whose JavaScript blocks run too, as one module in order (test/e2e/lib/doc-module.mjs), each on the broker of
  * the shell session named as its key once that session is done: no wrangler dev start of its own. client/README.md
  * and observability.md must create nothing alike (observability.md makes one key, "prometheus"); README.md's blocks
- * follow its own tour, as its reader's would. `apart`: each block is a program of its own (README.md's import
+ * follow its own tour, as its reader's would; webhooks.md's signature check and the receiver that uses it run on that
+ * doc's own broker (it has no shell block). `apart`: each block is a program of its own (README.md's import
  * different clients, two of them a `Kafka`), run as its own module in order.
  */
 const MODULE_DOCS = new Map([
 	["docs/observability.md", { file: "client/README.md", prelude: SDK_READER_PRELUDE, apart: false }],
+	["docs/webhooks.md", { file: "docs/webhooks.md", prelude: "", apart: false }],
 	["README.md", { file: "README.md", prelude: `${SDK_READER_PRELUDE}\n${KAFKA_READER_PRELUDE}`, apart: true }],
 ]);
 
@@ -71,7 +73,8 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 	for (const file of files) {
 		const blocks = extractShellBlocks(readFileSync(join(PROJECT_ROOT, file), "utf8"), file);
 		const runnable = blocks.filter((block) => block.skip === null);
-		if (runnable.length === 0) continue;
+		// A doc with only JavaScript blocks (webhooks.md's receiver) still gets its broker, for them.
+		if (runnable.length === 0 && !MODULE_DOCS.has(file)) continue;
 		const then = MODULE_DOCS.has(file) ? `, then ${MODULE_DOCS.get(file)?.file}'s JavaScript blocks` : "";
 		test(`${file}: every shell block runs as written on a fresh broker${then}`, { timeout: SESSION_TIMEOUT_MS + 90_000 }, async () => {
 			const state = tempDir("docs");
@@ -83,16 +86,18 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 				if (KAFKA_DOCS.has(file)) kafka = await startGatewayProcess({ url: dev.url, token });
 				/** @type {Record<string, string>} */
 				const kafkaEnv = kafka === null ? {} : { KAFKA_BOOTSTRAP: kafka.bootstrap, KAFKAJS_NO_PARTITIONER_WARNING: "1" };
-				const result = await runSession(runnable, {
-					cwd: PROJECT_ROOT,
-					env: { URL: dev.url, TOKEN: token, ...kafkaEnv },
-					timeoutMs: SESSION_TIMEOUT_MS,
-				});
-				const output = `--- stderr ---\n${result.stderr.slice(-OUTPUT_TAIL_CHARS)}\n--- stdout ---\n${result.stdout.slice(-OUTPUT_TAIL_CHARS)}`;
-				assert.equal(result.code, 0, `${file}: a shell block failed\n${output}`);
-				// Every block ran to its end: the session announces each one before running it.
-				const announced = result.stderr.split("\n").filter((/** @type {string} */ line) => line.startsWith("## ")).length;
-				assert.equal(announced, runnable.length, output);
+				if (runnable.length > 0) {
+					const result = await runSession(runnable, {
+						cwd: PROJECT_ROOT,
+						env: { URL: dev.url, TOKEN: token, ...kafkaEnv },
+						timeoutMs: SESSION_TIMEOUT_MS,
+					});
+					const output = `--- stderr ---\n${result.stderr.slice(-OUTPUT_TAIL_CHARS)}\n--- stdout ---\n${result.stdout.slice(-OUTPUT_TAIL_CHARS)}`;
+					assert.equal(result.code, 0, `${file}: a shell block failed\n${output}`);
+					// Every block ran to its end: the session announces each one before running it.
+					const announced = result.stderr.split("\n").filter((/** @type {string} */ line) => line.startsWith("## ")).length;
+					assert.equal(announced, runnable.length, output);
+				}
 				const moduleDoc = MODULE_DOCS.get(file);
 				if (moduleDoc !== undefined) await runModuleDoc(moduleDoc, { TRIBUTARY_URL: dev.url, TRIBUTARY_TOKEN: token, ...kafkaEnv });
 			} finally {
