@@ -137,6 +137,12 @@ describe("a bash session against a server", () => {
 		assert.match(refused.stderr, /tributary: error: /);
 	});
 
+	test("answers what the blocks exported, for the JavaScript blocks after them; not bash's own or unexported names", async () => {
+		const result = await run('export GREETING="hi there"\nexport URL="$URL/upstash"\nLOCAL=x\ncd /tmp');
+		assert.equal(result.code, 0, result.stderr);
+		assert.deepEqual(result.exported, { GREETING: "hi there", URL: `${url}/upstash` });
+	});
+
 	test("fails when the output contradicts the doc, or an expectation follows no curl", async () => {
 		const contradicted = await run('curl -s "$URL/ok"   # → {"ok":false,…}');
 		assert.equal(contradicted.code, 1);

@@ -40,12 +40,14 @@ const KAFKA_READER_PRELUDE = 'const keyId = "admin", keySecret = process.env.TRI
  * the shell session named as its key once that session is done: no wrangler dev start of its own. client/README.md
  * and observability.md must create nothing alike (observability.md makes one key, "prometheus"); README.md's blocks
  * follow its own tour, as its reader's would; webhooks.md's signature check and the receiver that uses it run on that
- * doc's own broker (it has no shell block). `apart`: each block is a program of its own (README.md's import
+ * doc's own broker (it has no shell block), compat-upstash.md's @upstash/kafka client with the key its shell blocks
+ * made and exported. `apart`: each block is a program of its own (README.md's import
  * different clients, two of them a `Kafka`), run as its own module in order.
  */
 const MODULE_DOCS = new Map([
 	["docs/observability.md", { file: "client/README.md", prelude: SDK_READER_PRELUDE, apart: false }],
 	["docs/webhooks.md", { file: "docs/webhooks.md", prelude: "", apart: false }],
+	["docs/compat-upstash.md", { file: "docs/compat-upstash.md", prelude: "", apart: false }],
 	["README.md", { file: "README.md", prelude: `${SDK_READER_PRELUDE}\n${KAFKA_READER_PRELUDE}`, apart: true }],
 ]);
 
@@ -86,6 +88,8 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 				if (KAFKA_DOCS.has(file)) kafka = await startGatewayProcess({ url: dev.url, token });
 				/** @type {Record<string, string>} */
 				const kafkaEnv = kafka === null ? {} : { KAFKA_BOOTSTRAP: kafka.bootstrap, KAFKAJS_NO_PARTITIONER_WARNING: "1" };
+				/** @type {Record<string, string>} */
+				let exported = {};
 				if (runnable.length > 0) {
 					const result = await runSession(runnable, {
 						cwd: PROJECT_ROOT,
@@ -97,9 +101,11 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 					// Every block ran to its end: the session announces each one before running it.
 					const announced = result.stderr.split("\n").filter((/** @type {string} */ line) => line.startsWith("## ")).length;
 					assert.equal(announced, runnable.length, output);
+					exported = result.exported;
 				}
 				const moduleDoc = MODULE_DOCS.get(file);
-				if (moduleDoc !== undefined) await runModuleDoc(moduleDoc, { TRIBUTARY_URL: dev.url, TRIBUTARY_TOKEN: token, ...kafkaEnv });
+				const moduleEnv = { TRIBUTARY_URL: dev.url, TRIBUTARY_TOKEN: token, ...kafkaEnv, ...exported };
+				if (moduleDoc !== undefined) await runModuleDoc(moduleDoc, moduleEnv);
 			} finally {
 				await kafka?.stop();
 				await dev.stop();
@@ -111,7 +117,8 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 
 /**
  * Runs a doc's JavaScript blocks in `env`: the broker as TRIBUTARY_URL/TRIBUTARY_TOKEN (what npm start's export line
- * sets and the SDK's examples read), and the Kafka gateway's address for a doc in KAFKA_DOCS.
+ * sets and the SDK's examples read), the Kafka gateway's address for a doc in KAFKA_DOCS, and what the session's
+ * shell blocks exported (compat-upstash.md's UPSTASH_KAFKA_REST_* for the client it configures).
  * @param {{ file: string, prelude: string, apart: boolean }} doc
  * @param {Record<string, string>} env
  */

@@ -68,7 +68,30 @@ curl() {
  */
 export function sessionScript(blocks) {
 	const parts = blocks.map((block) => `__doc_block ${JSON.stringify(`${block.file}:${block.line}`)}\n${instrumentBlock(block).script}\n`);
-	return `${PRELUDE}\n${parts.join("\n")}\n__doc_settle\n`;
+	return `${PRELUDE}\n${parts.join("\n")}\n__doc_settle\nenv -0 > "$DOC_ENV_OUT"\n`;
+}
+
+/** What bash sets in its own environment: not a block's export. */
+const SHELL_OWN_VARS = new Set(["PWD", "OLDPWD", "SHLVL", "_"]);
+
+/**
+ * The variables the blocks exported (or changed), from the session's final environment (`env -0`, NUL-separated
+ * NAME=value) against the one it started with: a reader's terminal has them when they run the doc's JavaScript next.
+ * @param {string} dump
+ * @param {Record<string, string | undefined>} started
+ * @returns {Record<string, string>}
+ */
+export function exportedVars(dump, started) {
+	/** @type {Record<string, string>} */
+	const exported = {};
+	for (const entry of dump.split("\0")) {
+		const at = entry.indexOf("=");
+		if (at <= 0) continue;
+		const name = entry.slice(0, at);
+		const value = entry.slice(at + 1);
+		if (!SHELL_OWN_VARS.has(name) && !name.startsWith("DOC_") && started[name] !== value) exported[name] = value;
+	}
+	return exported;
 }
 
 /**
@@ -130,21 +153,24 @@ function startChecker() {
 }
 
 /**
- * Runs the blocks with bash in `cwd`; resolves `{ code, stdout, stderr }`. The session runs in its own process
- * group, which is killed when it ends, so background jobs a block started (a webhook receiver) never outlive it.
+ * Runs the blocks with bash in `cwd`; resolves `{ code, stdout, stderr, exported }`, `exported` what the blocks
+ * exported (for the doc's JavaScript blocks). The session runs in its own process group, which is killed when it
+ * ends, so background jobs a block started (a webhook receiver) never outlive it.
  * @param {import("./doc-blocks.mjs").ShellBlock[]} blocks
  * @param {{ cwd: string, env: Record<string, string>, timeoutMs: number }} options
- * @returns {Promise<{ code: number, stdout: string, stderr: string }>}
+ * @returns {Promise<{ code: number, stdout: string, stderr: string, exported: Record<string, string> }>}
  */
 export async function runSession(blocks, { cwd, env, timeoutMs }) {
 	const dir = mkdtempSync(join(tmpdir(), "tributary-doc-"));
 	const scriptPath = join(dir, "session.sh");
 	writeFileSync(scriptPath, sessionScript(blocks));
+	const envOut = join(dir, "exports");
 	const checker = await startChecker();
+	const started = { ...process.env, ...env };
 	return new Promise((resolve) => {
 		const child = spawn("bash", [scriptPath], {
 			cwd,
-			env: { ...process.env, ...env, DOC_CHECK_URL: checker.url },
+			env: { ...started, DOC_CHECK_URL: checker.url, DOC_ENV_OUT: envOut },
 			detached: true,
 			stdio: ["ignore", "pipe", "pipe"],
 		});
@@ -164,8 +190,9 @@ export async function runSession(blocks, { cwd, env, timeoutMs }) {
 		child.on("close", () => {
 			clearTimeout(timer);
 			checker.close();
+			const exported = existsSync(envOut) ? exportedVars(readFileSync(envOut, "utf8"), started) : {};
 			rmSync(dir, { recursive: true, force: true });
-			resolve({ code: status ?? 1, ...output });
+			resolve({ code: status ?? 1, ...output, exported });
 		});
 	});
 }
