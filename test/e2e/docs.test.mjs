@@ -150,3 +150,29 @@ test("every JavaScript block of README.md and docs/*.md runs (its doc is in MODU
 		}
 	}
 });
+
+/**
+ * The metrics observability.md's table lists, with their types: a row names one metric, or two sharing the first's
+ * `tributary_<area>` (`tributary_storage_rows_read_total`, `…_rows_written_total`).
+ * @param {string} markdown
+ * @returns {Map<string, string>}
+ */
+function documentedMetrics(markdown) {
+	/** @type {Map<string, string>} */
+	const metrics = new Map();
+	for (const row of markdown.split("\n").filter((line) => line.startsWith("| `tributary_"))) {
+		const [names = "", type = ""] = row.split("|").slice(1, 3);
+		const listed = [...names.matchAll(/`([^`]+)`/g)].map((match) => match[1] ?? "");
+		const area = /^tributary_[a-z]+/.exec(listed[0] ?? "")?.[0] ?? "";
+		for (const name of listed) metrics.set(name.replace(/^…/, area), type.trim());
+	}
+	return metrics;
+}
+
+test("docs/observability.md's metric table lists every metric /metrics exposes (src/metrics/catalog.ts), with its type", () => {
+	const catalog = readFileSync(join(PROJECT_ROOT, "src/metrics/catalog.ts"), "utf8");
+	const exposed = new Map([...catalog.matchAll(/\b(tributary_[a-z_]+): \{\s*type: "([a-z]+)"/g)].map((m) => [m[1], m[2]]));
+	assert.ok(exposed.size >= 20, `read only ${exposed.size} metrics from the catalog`);
+	const documented = documentedMetrics(readFileSync(join(PROJECT_ROOT, "docs/observability.md"), "utf8"));
+	assert.deepEqual(new Map([...documented].sort()), new Map([...exposed].sort()));
+});
