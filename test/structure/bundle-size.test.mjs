@@ -23,6 +23,10 @@ const KEPT_OUT = [
 		pattern: /node_modules\/hono\/dist\/router\/(reg-exp|smart|pattern)-router\//,
 		why: "the app's Hono uses TrieRouter alone (src/http/hono.ts)",
 	},
+	{
+		pattern: /node_modules\/hono\/dist\/utils\/mount\.js$/,
+		why: "app.mount() is never called: wrangler.toml's [alias] swaps Hono's mount rewriting for src/http/hono-unused-mount.ts",
+	},
 ];
 
 const kib = (/** @type {number} */ bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
