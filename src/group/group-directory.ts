@@ -75,9 +75,9 @@ export class GroupDirectory extends DurableObject<Env> {
 
 	private upsert(summary: GroupSummary, nowMs: number): void {
 		this.sql.exec(
-			`INSERT INTO groups (group_id, state, members, generation, updated_at_ms) VALUES (?, ?, ?, ?, ?)
-			 ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, members = excluded.members, generation = excluded.generation,
-			 updated_at_ms = excluded.updated_at_ms WHERE excluded.generation >= groups.generation`,
+			"INSERT INTO groups (group_id, state, members, generation, updated_at_ms) VALUES (?, ?, ?, ?, ?) " +
+				"ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, members = excluded.members, generation = excluded.generation, " +
+				"updated_at_ms = excluded.updated_at_ms WHERE excluded.generation >= groups.generation",
 			summary.group,
 			summary.state,
 			summary.members,

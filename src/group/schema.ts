@@ -11,61 +11,55 @@ export const GROUP_SCHEMA_VERSION = 5;
 export const GROUP_DDL: readonly string[] = [
 	// One row: the group's id, lifecycle, generation and strategy; `published_generation` is what the directory
 	// was last told, so a failed publish is retried by the alarm.
-	`CREATE TABLE IF NOT EXISTS group_state (
-		id INTEGER PRIMARY KEY CHECK (id = 1),
-		group_id TEXT,
-		status TEXT NOT NULL CHECK (status IN ('new', 'active', 'deleted')),
-		generation INTEGER NOT NULL DEFAULT 0 CHECK (generation >= 0),
-		strategy TEXT CHECK (strategy IN ('sticky', 'range', 'round-robin')),
-		published_generation INTEGER NOT NULL DEFAULT -1
-	)`,
+	"CREATE TABLE IF NOT EXISTS group_state (" +
+		"id INTEGER PRIMARY KEY CHECK (id = 1), " +
+		"group_id TEXT, " +
+		"status TEXT NOT NULL CHECK (status IN ('new', 'active', 'deleted')), " +
+		"generation INTEGER NOT NULL DEFAULT 0 CHECK (generation >= 0), " +
+		"strategy TEXT CHECK (strategy IN ('sticky', 'range', 'round-robin')), " +
+		"published_generation INTEGER NOT NULL DEFAULT -1)",
 	// Live members. A member subscribes to a topic list (JSON array) or a pattern, never both.
-	`CREATE TABLE IF NOT EXISTS members (
-		member_id TEXT PRIMARY KEY,
-		instance_id TEXT UNIQUE,
-		topics TEXT,
-		topic_pattern TEXT,
-		session_timeout_ms INTEGER NOT NULL CHECK (session_timeout_ms > 0),
-		auto_offset_reset TEXT NOT NULL CHECK (auto_offset_reset IN ('earliest', 'latest', 'none')),
-		deadline_ms INTEGER NOT NULL,
-		joined_at_ms INTEGER NOT NULL,
-		CHECK ((topics IS NULL) <> (topic_pattern IS NULL))
-	)`,
+	"CREATE TABLE IF NOT EXISTS members (" +
+		"member_id TEXT PRIMARY KEY, " +
+		"instance_id TEXT UNIQUE, " +
+		"topics TEXT, " +
+		"topic_pattern TEXT, " +
+		"session_timeout_ms INTEGER NOT NULL CHECK (session_timeout_ms > 0), " +
+		"auto_offset_reset TEXT NOT NULL CHECK (auto_offset_reset IN ('earliest', 'latest', 'none')), " +
+		"deadline_ms INTEGER NOT NULL, " +
+		"joined_at_ms INTEGER NOT NULL, " +
+		"CHECK ((topics IS NULL) <> (topic_pattern IS NULL)))",
 	`CREATE INDEX IF NOT EXISTS members_by_deadline ON members (deadline_ms)`,
 	// The subscribed topics the current assignment was computed from; a refresh that finds them changed rebalances.
-	`CREATE TABLE IF NOT EXISTS subscribed_topics (
-		topic TEXT PRIMARY KEY,
-		topic_id TEXT NOT NULL,
-		partitions INTEGER NOT NULL CHECK (partitions >= 1)
-	)`,
+	"CREATE TABLE IF NOT EXISTS subscribed_topics (" +
+		"topic TEXT PRIMARY KEY, " +
+		"topic_id TEXT NOT NULL, " +
+		"partitions INTEGER NOT NULL CHECK (partitions >= 1))",
 	// The current generation's assignment. The primary key is the invariant: one owner per partition.
-	`CREATE TABLE IF NOT EXISTS assignments (
-		topic TEXT NOT NULL,
-		partition INTEGER NOT NULL CHECK (partition >= 0),
-		member_id TEXT NOT NULL,
-		PRIMARY KEY (topic, partition)
-	)`,
+	"CREATE TABLE IF NOT EXISTS assignments (" +
+		"topic TEXT NOT NULL, " +
+		"partition INTEGER NOT NULL CHECK (partition >= 0), " +
+		"member_id TEXT NOT NULL, " +
+		"PRIMARY KEY (topic, partition))",
 	`CREATE INDEX IF NOT EXISTS assignments_by_member ON assignments (member_id)`,
 	// Where the owner reads next, and what its last auto-commit poll returned (committed at its next poll).
 	// Deleted whenever the partition changes owner, so a new owner starts from the committed offset.
-	`CREATE TABLE IF NOT EXISTS positions (
-		topic TEXT NOT NULL,
-		partition INTEGER NOT NULL CHECK (partition >= 0),
-		member_id TEXT NOT NULL,
-		next_offset INTEGER NOT NULL CHECK (next_offset >= 0),
-		pending_commit INTEGER CHECK (pending_commit >= 0),
-		PRIMARY KEY (topic, partition)
-	)`,
+	"CREATE TABLE IF NOT EXISTS positions (" +
+		"topic TEXT NOT NULL, " +
+		"partition INTEGER NOT NULL CHECK (partition >= 0), " +
+		"member_id TEXT NOT NULL, " +
+		"next_offset INTEGER NOT NULL CHECK (next_offset >= 0), " +
+		"pending_commit INTEGER CHECK (pending_commit >= 0), " +
+		"PRIMARY KEY (topic, partition))",
 	// Committed offsets: the next offset to read (Kafka's meaning). v2 adds `topic_id` (GROUP_UPGRADES).
-	`CREATE TABLE IF NOT EXISTS commits (
-		topic TEXT NOT NULL,
-		partition INTEGER NOT NULL CHECK (partition >= 0),
-		committed_offset INTEGER NOT NULL CHECK (committed_offset >= 0),
-		metadata TEXT,
-		generation INTEGER NOT NULL,
-		committed_at_ms INTEGER NOT NULL,
-		PRIMARY KEY (topic, partition)
-	)`,
+	"CREATE TABLE IF NOT EXISTS commits (" +
+		"topic TEXT NOT NULL, " +
+		"partition INTEGER NOT NULL CHECK (partition >= 0), " +
+		"committed_offset INTEGER NOT NULL CHECK (committed_offset >= 0), " +
+		"metadata TEXT, " +
+		"generation INTEGER NOT NULL, " +
+		"committed_at_ms INTEGER NOT NULL, " +
+		"PRIMARY KEY (topic, partition))",
 	`INSERT OR IGNORE INTO group_state (id, status) VALUES (1, 'new')`,
 ];
 
@@ -106,13 +100,12 @@ export const DIRECTORY_SCHEMA_VERSION = 2;
 
 export const DIRECTORY_DDL: readonly string[] = [
 	// One row per group ever admitted; deleted groups stay as 'dead' tombstones for GROUP_TOMBSTONE_MS.
-	`CREATE TABLE IF NOT EXISTS groups (
-		group_id TEXT PRIMARY KEY,
-		state TEXT NOT NULL CHECK (state IN ('stable', 'empty', 'dead')),
-		members INTEGER NOT NULL CHECK (members >= 0),
-		generation INTEGER NOT NULL CHECK (generation >= 0),
-		updated_at_ms INTEGER NOT NULL
-	)`,
+	"CREATE TABLE IF NOT EXISTS groups (" +
+		"group_id TEXT PRIMARY KEY, " +
+		"state TEXT NOT NULL CHECK (state IN ('stable', 'empty', 'dead')), " +
+		"members INTEGER NOT NULL CHECK (members >= 0), " +
+		"generation INTEGER NOT NULL CHECK (generation >= 0), " +
+		"updated_at_ms INTEGER NOT NULL)",
 	// v2: admission purges expired tombstones by a range of this index, not a scan of every group.
 	"CREATE INDEX IF NOT EXISTS groups_dead_by_time ON groups (updated_at_ms) WHERE state = 'dead'",
 ];

@@ -28,23 +28,21 @@ import type { MetricsReport } from "./types.ts";
 const HUB_SCHEMA_VERSION = 2;
 const HUB_DDL: readonly string[] = [
 	// Each source's latest report, and what its earlier incarnations counted (`retired`, series → value).
-	`CREATE TABLE IF NOT EXISTS sources (
-		source TEXT PRIMARY KEY,
-		report TEXT NOT NULL,
-		retired TEXT NOT NULL,
-		edge INTEGER NOT NULL CHECK (edge IN (0, 1)),
-		updated_at_ms INTEGER NOT NULL
-	)`,
+	"CREATE TABLE IF NOT EXISTS sources (" +
+		"source TEXT PRIMARY KEY, " +
+		"report TEXT NOT NULL, " +
+		"retired TEXT NOT NULL, " +
+		"edge INTEGER NOT NULL CHECK (edge IN (0, 1)), " +
+		"updated_at_ms INTEGER NOT NULL)",
 	// Counts of sources forgotten (isolates silent for METRICS_EDGE_FORGET_MS), so totals never go down.
 	"CREATE TABLE IF NOT EXISTS forgotten (id INTEGER PRIMARY KEY CHECK (id = 1), totals TEXT NOT NULL)",
 	// v2: each forgotten isolate's last report and retired counts, what forgetting moved into `forgotten`: an isolate
 	// idle that long may still be alive, and its next report's cumulative counters include them again.
-	`CREATE TABLE IF NOT EXISTS forgotten_sources (
-		source TEXT PRIMARY KEY,
-		report TEXT NOT NULL,
-		retired TEXT NOT NULL,
-		forgotten_at_ms INTEGER NOT NULL
-	)`,
+	"CREATE TABLE IF NOT EXISTS forgotten_sources (" +
+		"source TEXT PRIMARY KEY, " +
+		"report TEXT NOT NULL, " +
+		"retired TEXT NOT NULL, " +
+		"forgotten_at_ms INTEGER NOT NULL)",
 	"CREATE INDEX IF NOT EXISTS forgotten_sources_by_age ON forgotten_sources (forgotten_at_ms)",
 ];
 

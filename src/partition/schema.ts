@@ -11,96 +11,83 @@ export const PARTITION_SCHEMA_VERSION = 12;
 
 export const PARTITION_DDL: readonly string[] = [
 	// One row: who this partition is, its config, and the offsets that cannot be derived from the batches.
-	`CREATE TABLE IF NOT EXISTS partition_state (
-		id INTEGER PRIMARY KEY CHECK (id = 1),
-		status TEXT NOT NULL CHECK (status IN ('unconfigured', 'active', 'deleted')),
-		topic TEXT,
-		topic_id TEXT,
-		partition INTEGER,
-		config_version INTEGER NOT NULL DEFAULT 0,
-		config TEXT,
-		log_start_offset INTEGER NOT NULL DEFAULT 0 CHECK (log_start_offset >= 0),
-		next_offset_floor INTEGER NOT NULL DEFAULT 0 CHECK (next_offset_floor >= 0),
-		compaction_due_ms INTEGER,
-		compaction_cursor INTEGER NOT NULL DEFAULT 0
-	)`,
+	"CREATE TABLE IF NOT EXISTS partition_state (" +
+		"id INTEGER PRIMARY KEY CHECK (id = 1), " +
+		"status TEXT NOT NULL CHECK (status IN ('unconfigured', 'active', 'deleted')), " +
+		"topic TEXT, " +
+		"topic_id TEXT, " +
+		"partition INTEGER, " +
+		"config_version INTEGER NOT NULL DEFAULT 0, " +
+		"config TEXT, " +
+		"log_start_offset INTEGER NOT NULL DEFAULT 0 CHECK (log_start_offset >= 0), " +
+		"next_offset_floor INTEGER NOT NULL DEFAULT 0 CHECK (next_offset_floor >= 0), " +
+		"compaction_due_ms INTEGER, " +
+		"compaction_cursor INTEGER NOT NULL DEFAULT 0)",
 	// One row per stored batch (Kafka's record batch): a produce sub-batch, split at ~1 MiB. Compaction may
 	// leave fewer records than the offset range holds, never more.
-	`CREATE TABLE IF NOT EXISTS batches (
-		base_offset INTEGER PRIMARY KEY,
-		last_offset INTEGER NOT NULL,
-		record_count INTEGER NOT NULL CHECK (record_count > 0),
-		max_timestamp INTEGER NOT NULL,
-		timestamp_high INTEGER NOT NULL,
-		bytes INTEGER NOT NULL CHECK (bytes > 0),
-		records TEXT NOT NULL,
-		CHECK (last_offset >= base_offset AND record_count <= last_offset - base_offset + 1)
-	)`,
+	"CREATE TABLE IF NOT EXISTS batches (" +
+		"base_offset INTEGER PRIMARY KEY, " +
+		"last_offset INTEGER NOT NULL, " +
+		"record_count INTEGER NOT NULL CHECK (record_count > 0), " +
+		"max_timestamp INTEGER NOT NULL, " +
+		"timestamp_high INTEGER NOT NULL, " +
+		"bytes INTEGER NOT NULL CHECK (bytes > 0), " +
+		"records TEXT NOT NULL, " +
+		"CHECK (last_offset >= base_offset AND record_count <= last_offset - base_offset + 1))",
 	// Idempotent producers: epoch, last sequence and the last few batches (JSON) per producer id, as of the last
 	// snapshot (v8: see PARTITION_UPGRADES).
-	`CREATE TABLE IF NOT EXISTS producer_state (
-		producer_id INTEGER PRIMARY KEY,
-		epoch INTEGER NOT NULL CHECK (epoch >= 0),
-		last_sequence INTEGER NOT NULL,
-		recent TEXT NOT NULL,
-		updated_at_ms INTEGER NOT NULL
-	)`,
+	"CREATE TABLE IF NOT EXISTS producer_state (" +
+		"producer_id INTEGER PRIMARY KEY, " +
+		"epoch INTEGER NOT NULL CHECK (epoch >= 0), " +
+		"last_sequence INTEGER NOT NULL, " +
+		"recent TEXT NOT NULL, " +
+		"updated_at_ms INTEGER NOT NULL)",
 	`CREATE INDEX IF NOT EXISTS producer_state_by_time ON producer_state (updated_at_ms)`,
 	// Idempotency-Key header: this partition's share of a request, remembered for IDEMPOTENCY_WINDOW_MS.
-	`CREATE TABLE IF NOT EXISTS idempotency_keys (
-		key TEXT PRIMARY KEY,
-		request_hash TEXT NOT NULL,
-		base_offset INTEGER NOT NULL,
-		record_count INTEGER NOT NULL,
-		append_time_ms INTEGER NOT NULL,
-		created_at_ms INTEGER NOT NULL
-	)`,
+	"CREATE TABLE IF NOT EXISTS idempotency_keys (" +
+		"key TEXT PRIMARY KEY, " +
+		"request_hash TEXT NOT NULL, " +
+		"base_offset INTEGER NOT NULL, " +
+		"record_count INTEGER NOT NULL, " +
+		"append_time_ms INTEGER NOT NULL, " +
+		"created_at_ms INTEGER NOT NULL)",
 	`CREATE INDEX IF NOT EXISTS idempotency_keys_by_time ON idempotency_keys (created_at_ms)`,
 	// Compacted topics: the newest record of each key, so compaction knows what is superseded.
-	`CREATE TABLE IF NOT EXISTS record_keys (
-		key_id TEXT PRIMARY KEY,
-		offset INTEGER NOT NULL,
-		tombstone INTEGER NOT NULL CHECK (tombstone IN (0, 1)),
-		appended_at_ms INTEGER NOT NULL
-	)`,
+	"CREATE TABLE IF NOT EXISTS record_keys (" +
+		"key_id TEXT PRIMARY KEY, " +
+		"offset INTEGER NOT NULL, " +
+		"tombstone INTEGER NOT NULL CHECK (tombstone IN (0, 1)), " +
+		"appended_at_ms INTEGER NOT NULL)",
 	`CREATE INDEX IF NOT EXISTS record_keys_tombstones ON record_keys (appended_at_ms) WHERE tombstone = 1`,
 	// v3: retention forgets the keys whose newest record it deleted by a range of this index, not a scan.
 	`CREATE INDEX IF NOT EXISTS record_keys_by_offset ON record_keys (offset)`,
 	`INSERT OR IGNORE INTO partition_state (id, status) VALUES (1, 'unconfigured')`,
 	// v2: objects to poke once the log grows past `from_offset` (a topic's idle WebhookDispatcher), so they can
 	// sleep instead of polling. A row stays until its poke succeeded.
-	`CREATE TABLE IF NOT EXISTS append_watchers (
-		watcher TEXT PRIMARY KEY,
-		from_offset INTEGER NOT NULL
-	)`,
+	"CREATE TABLE IF NOT EXISTS append_watchers (watcher TEXT PRIMARY KEY, from_offset INTEGER NOT NULL)",
 	// v4, Durable Streams (stream-side.ts): the protocol's state of a stream, as one JSON row (see StreamMeta), and
 	// its idempotent producers, by the client's Producer-Id. Empty in partitions of ordinary topics.
-	`CREATE TABLE IF NOT EXISTS stream_meta (
-		id INTEGER PRIMARY KEY CHECK (id = 1),
-		meta TEXT NOT NULL
-	)`,
-	`CREATE TABLE IF NOT EXISTS stream_producers (
-		producer_id TEXT PRIMARY KEY,
-		epoch INTEGER NOT NULL CHECK (epoch >= 0),
-		last_seq INTEGER NOT NULL CHECK (last_seq >= 0),
-		updated_at_ms INTEGER NOT NULL
-	)`,
+	"CREATE TABLE IF NOT EXISTS stream_meta (id INTEGER PRIMARY KEY CHECK (id = 1), meta TEXT NOT NULL)",
+	"CREATE TABLE IF NOT EXISTS stream_producers (" +
+		"producer_id TEXT PRIMARY KEY, " +
+		"epoch INTEGER NOT NULL CHECK (epoch >= 0), " +
+		"last_seq INTEGER NOT NULL CHECK (last_seq >= 0), " +
+		"updated_at_ms INTEGER NOT NULL)",
 	`CREATE INDEX IF NOT EXISTS stream_producers_by_time ON stream_producers (updated_at_ms)`,
 	// v5, tiered storage (tiering/): the manifest of segments offloaded to R2, one row per object, in offset order.
 	// Rows cover [log_start_offset, local_log_start_offset) without gaps. `bytes` is the object's size;
 	// `batch_index` is the segment's SegmentIndexEntry[] as JSON (tiering/segment.ts), so a reader fetches only
 	// the byte ranges it needs.
-	`CREATE TABLE IF NOT EXISTS remote_segments (
-		base_offset INTEGER PRIMARY KEY,
-		last_offset INTEGER NOT NULL,
-		object_key TEXT NOT NULL,
-		bytes INTEGER NOT NULL CHECK (bytes >= 0),
-		record_count INTEGER NOT NULL CHECK (record_count > 0),
-		timestamp_high INTEGER NOT NULL,
-		batch_index TEXT NOT NULL,
-		created_at_ms INTEGER NOT NULL,
-		CHECK (last_offset >= base_offset)
-	)`,
+	"CREATE TABLE IF NOT EXISTS remote_segments (" +
+		"base_offset INTEGER PRIMARY KEY, " +
+		"last_offset INTEGER NOT NULL, " +
+		"object_key TEXT NOT NULL, " +
+		"bytes INTEGER NOT NULL CHECK (bytes >= 0), " +
+		"record_count INTEGER NOT NULL CHECK (record_count > 0), " +
+		"timestamp_high INTEGER NOT NULL, " +
+		"batch_index TEXT NOT NULL, " +
+		"created_at_ms INTEGER NOT NULL, " +
+		"CHECK (last_offset >= base_offset))",
 	// A seek by time below the local log start: one seek on the segments' running maximum timestamp.
 	`CREATE INDEX IF NOT EXISTS remote_segments_by_timestamp_high ON remote_segments (timestamp_high)`,
 ];
@@ -150,11 +137,11 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 			"ALTER TABLE partition_state ADD COLUMN stored_bytes INTEGER NOT NULL DEFAULT 0",
 			"ALTER TABLE partition_state ADD COLUMN stored_batches INTEGER NOT NULL DEFAULT 0",
 			"ALTER TABLE partition_state ADD COLUMN stored_records INTEGER NOT NULL DEFAULT 0",
-			`UPDATE partition_state SET
-				stored_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM batches),
-				stored_batches = (SELECT COUNT(*) FROM batches),
-				stored_records = (SELECT COALESCE(SUM(record_count), 0) FROM batches)
-			WHERE id = 1`,
+			"UPDATE partition_state SET " +
+				"stored_bytes = (SELECT COALESCE(SUM(bytes), 0) FROM batches), " +
+				"stored_batches = (SELECT COUNT(*) FROM batches), " +
+				"stored_records = (SELECT COALESCE(SUM(record_count), 0) FROM batches) " +
+				"WHERE id = 1",
 		],
 	},
 	// v5, tiered storage: the first offset held locally (equal to log_start_offset while nothing is remote) and the
@@ -176,8 +163,8 @@ export const PARTITION_UPGRADES: readonly SchemaUpgrade[] = [
 			"ALTER TABLE batches ADD COLUMN log_records INTEGER",
 			"ALTER TABLE partition_state ADD COLUMN totals_next_offset INTEGER NOT NULL DEFAULT 0",
 			// Until now every append saved the state row's totals: they are as new as the newest batch.
-			`UPDATE partition_state SET totals_next_offset = MAX(next_offset_floor,
-				COALESCE((SELECT last_offset + 1 FROM batches ORDER BY base_offset DESC LIMIT 1), 0)) WHERE id = 1`,
+			"UPDATE partition_state SET totals_next_offset = MAX(next_offset_floor, " +
+				"COALESCE((SELECT last_offset + 1 FROM batches ORDER BY base_offset DESC LIMIT 1), 0)) WHERE id = 1",
 			"DROP INDEX IF EXISTS batches_by_timestamp_high",
 		],
 	},
@@ -231,10 +218,10 @@ function renameKeysByBytes(sql: SqlStorage): void {
 			const renamed = compactionKeyId(JSON.parse(row.key_id.slice(2)), encoding);
 			if (renamed === row.key_id) continue;
 			sql.exec(
-				`INSERT INTO record_keys (key_id, offset, tombstone, appended_at_ms)
-					SELECT ?, offset, tombstone, appended_at_ms FROM record_keys WHERE rowid = ?
-				ON CONFLICT (key_id) DO UPDATE SET offset = excluded.offset, tombstone = excluded.tombstone,
-					appended_at_ms = excluded.appended_at_ms WHERE excluded.offset > record_keys.offset`,
+				"INSERT INTO record_keys (key_id, offset, tombstone, appended_at_ms) " +
+					"SELECT ?, offset, tombstone, appended_at_ms FROM record_keys WHERE rowid = ? " +
+					"ON CONFLICT (key_id) DO UPDATE SET offset = excluded.offset, tombstone = excluded.tombstone, " +
+					"appended_at_ms = excluded.appended_at_ms WHERE excluded.offset > record_keys.offset",
 				renamed,
 				row.id,
 			);

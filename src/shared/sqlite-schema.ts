@@ -6,6 +6,9 @@
  * Some changes cannot be written idempotently (`ALTER TABLE … ADD COLUMN` fails the second time), so a schema may
  * also list upgrade steps: each runs once, in the same transaction, on a database whose stored version is below
  * the step's version — a fresh database too, after the DDL, so the DDL's `CREATE TABLE`s stay as first written.
+ *
+ * A statement longer than a line is written as one-line strings joined with `+` (esbuild joins them at build time),
+ * not as a template literal, whose newlines and indentation the Worker's bundle would carry.
  */
 
 /** Statements that bring a database from the version before `version` up to it; run at most once per database. */
