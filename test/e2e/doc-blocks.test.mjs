@@ -16,6 +16,7 @@ import {
 	matchesPattern,
 	parseExpectation,
 } from "./lib/doc-blocks.mjs";
+import { gatewayStartLines, propertiesBlocks } from "./lib/doc-kafka.mjs";
 import { runModule, runModules } from "./lib/doc-module.mjs";
 import { runSession } from "./lib/doc-session.mjs";
 
@@ -150,6 +151,68 @@ describe("a bash session against a server", () => {
 		const orphan = await run("echo hi\n# → 200");
 		assert.equal(orphan.code, 1);
 		assert.match(orphan.stderr, /follows no curl command/);
+	});
+});
+
+describe("a doc's Kafka section", () => {
+	const kafkaDoc = [
+		"```text",
+		"npx tributary kafka-gateway --listen 127.0.0.1:9092 --url $URL --token $TOKEN",
+		"npx tributary kafka-gateway --listen 0.0.0.0:9092 --url https://<worker> --advertised-host k.internal",
+		"```",
+		"```properties",
+		"# a comment",
+		"bootstrap.servers=127.0.0.1:9092",
+		"sasl.username=<key id>",
+		"sasl.password=<key secret>",
+		"```",
+	].join("\n");
+
+	test("reads the gateway's start lines from text blocks: placeholders filled, the --listen port free", () => {
+		const lines = gatewayStartLines(kafkaDoc, "k.md", { url: "http://127.0.0.1:1", token: "tok" });
+		assert.deepEqual(
+			lines.map((line) => [line.where, line.args]),
+			[
+				["k.md:2", ["kafka-gateway", "--listen", "127.0.0.1:0", "--url", "http://127.0.0.1:1", "--token", "tok"]],
+				["k.md:3", ["kafka-gateway", "--listen", "0.0.0.0:0", "--url", "http://127.0.0.1:1", "--advertised-host", "k.internal"]],
+			],
+		);
+	});
+
+	// kcat stands in here for the real one, which test/e2e/docs.test.mjs runs against a gateway: it answers only when
+	// handed the settings with the session's key and gateway filled in.
+	const stub = (/** @type {string} */ topics) =>
+		[
+			"KEY_ID=k1 SECRET=s3 KAFKA_BOOTSTRAP=127.0.0.1:1234",
+			"kcat() {",
+			'  for line in "bootstrap.servers=127.0.0.1:1234" "sasl.username=k1" "sasl.password=s3"; do',
+			'    grep -qxF "$line" "$2" || { echo "no $line in:"; cat "$2"; return 1; }',
+			"  done",
+			`  case "$3" in -L) echo ${JSON.stringify(topics)};; -C) echo 'order-42 v';; esac`,
+			"}",
+		].join("\n");
+	const runProperties = (/** @type {string} */ topics) =>
+		runSession(
+			[
+				{ file: "k.md", line: 1, code: stub(topics), skip: null },
+				...propertiesBlocks(kafkaDoc, "k.md", { topic: "orders", record: "order-42 v" }),
+			],
+			{
+				cwd: process.cwd(),
+				env: {},
+				timeoutMs: 20_000,
+			},
+		);
+
+	test("runs a properties block with kcat -F, the key and the gateway filled in", async () => {
+		const result = await runProperties(' topic "orders" with 1 partitions:');
+		assert.equal(result.code, 0, result.stderr);
+	});
+
+	test("fails when kcat with those settings lists no such topic", async () => {
+		const result = await runProperties(' topic "other" with 1 partitions:');
+		assert.equal(result.code, 1);
+		assert.match(result.stderr, /k\.md:6: kcat -F with these settings lists no topic orders/);
 	});
 });
 

@@ -14,9 +14,10 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { generateToken, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { extractBlocks, extractShellBlocks, JS_LANGS } from "./lib/doc-blocks.mjs";
+import { gatewayStartLines, propertiesBlocks } from "./lib/doc-kafka.mjs";
 import { runModules } from "./lib/doc-module.mjs";
 import { runSession } from "./lib/doc-session.mjs";
-import { startGatewayProcess } from "./lib/kafka.mjs";
+import { kcat, startGatewayCommand } from "./lib/kafka.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const SESSION_TIMEOUT_MS = 180_000;
@@ -52,11 +53,13 @@ const MODULE_DOCS = new Map([
 ]);
 
 /**
- * Docs whose shell and JavaScript blocks reach a Kafka gateway: one runs in front of their broker, started as the
- * README starts it (`tributary kafka-gateway --url … --token …`) but on a free port, given as KAFKA_BOOTSTRAP: the
- * README's 127.0.0.1:9092, its fallback, may be a developer's own gateway.
+ * Docs whose shell and JavaScript blocks reach a Kafka gateway: one runs in front of their broker, started by the
+ * doc's first gateway start line but on a free port, given as KAFKA_BOOTSTRAP: the README's 127.0.0.1:9092, its
+ * fallback, may be a developer's own gateway. Every other start line is started too and must advertise what it says;
+ * the doc's librdkafka settings run in its session, where they stand, and must list `topic` and read `record` from
+ * it (test/e2e/lib/doc-kafka.mjs).
  */
-const KAFKA_DOCS = new Set(["README.md"]);
+const KAFKA_DOCS = new Map([["README.md", { topic: "orders", record: 'order-42 {"sku":"A1"}' }]]);
 const OUTPUT_TAIL_CHARS = 6_000;
 
 const files = [
@@ -73,8 +76,12 @@ after(() => stopAllWranglerDevs());
 // (a tour builds on its earlier blocks).
 describe("the docs' shell blocks", { concurrency: true }, () => {
 	for (const file of files) {
-		const blocks = extractShellBlocks(readFileSync(join(PROJECT_ROOT, file), "utf8"), file);
-		const runnable = blocks.filter((block) => block.skip === null);
+		const markdown = readFileSync(join(PROJECT_ROOT, file), "utf8");
+		const kafkaDoc = KAFKA_DOCS.get(file);
+		const runnable = [
+			...extractShellBlocks(markdown, file).filter((block) => block.skip === null),
+			...(kafkaDoc === undefined ? [] : propertiesBlocks(markdown, file, kafkaDoc)),
+		].sort((a, b) => a.line - b.line);
 		// A doc with only JavaScript blocks (webhooks.md's receiver) still gets its broker, for them.
 		if (runnable.length === 0 && !MODULE_DOCS.has(file)) continue;
 		const then = MODULE_DOCS.has(file) ? `, then ${MODULE_DOCS.get(file)?.file}'s JavaScript blocks` : "";
@@ -84,8 +91,13 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 			const dev = await startWranglerDev({ persistTo: state.path, token, vars: { WEBHOOK_ALLOW_PRIVATE: "true" } });
 			/** @type {import("./lib/kafka.mjs").GatewayProcess | null} */
 			let kafka = null;
+			const starts = kafkaDoc === undefined ? [] : gatewayStartLines(markdown, file, { url: dev.url, token });
 			try {
-				if (KAFKA_DOCS.has(file)) kafka = await startGatewayProcess({ url: dev.url, token });
+				if (kafkaDoc !== undefined) {
+					const [first] = starts;
+					assert.ok(first !== undefined, `${file}: no \`npx tributary kafka-gateway …\` line in a text block`);
+					kafka = await startGateway(first, token);
+				}
 				/** @type {Record<string, string>} */
 				const kafkaEnv = kafka === null ? {} : { KAFKA_BOOTSTRAP: kafka.bootstrap, KAFKAJS_NO_PARTITIONER_WARNING: "1" };
 				/** @type {Record<string, string>} */
@@ -106,6 +118,7 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 				const moduleDoc = MODULE_DOCS.get(file);
 				const moduleEnv = { TRIBUTARY_URL: dev.url, TRIBUTARY_TOKEN: token, ...kafkaEnv, ...exported };
 				if (moduleDoc !== undefined) await runModuleDoc(moduleDoc, moduleEnv);
+				for (const start of starts.slice(1)) await (await startGateway(start, token)).stop();
 			} finally {
 				await kafka?.stop();
 				await dev.stop();
@@ -114,6 +127,46 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 		});
 	}
 });
+
+/**
+ * Starts a doc's gateway start line (its port free) and checks it: its "listening on" line and the Metadata kcat gets
+ * through it (logged in as the admin: a line without --token has clients log in) name the address the line advertises,
+ * its --advertised-host/--advertised-port or else where it listens.
+ * @param {import("./lib/doc-kafka.mjs").GatewayStartLine} start @param {string} token
+ */
+async function startGateway(start, token) {
+	const gateway = await startGatewayCommand(start.args);
+	try {
+		const option = (/** @type {string} */ name) => {
+			const at = start.args.indexOf(name);
+			return at < 0 ? undefined : start.args[at + 1];
+		};
+		const listenHost = (option("--listen") ?? "").replace(/:\d+$/, "");
+		const advertised = `${option("--advertised-host") ?? listenHost}:${option("--advertised-port") ?? gateway.port}`;
+		assert.equal(gateway.advertised, advertised, `${start.where}: ${start.text}\n${gateway.output()}`);
+		const sasl = [
+			"-X",
+			"security.protocol=SASL_PLAINTEXT",
+			"-X",
+			"sasl.mechanisms=PLAIN",
+			"-X",
+			"sasl.username=admin",
+			"-X",
+			`sasl.password=${token}`,
+		];
+		const metadata = await kcat(["-b", gateway.bootstrap, ...sasl, "-L"]);
+		assert.equal(metadata.status, 0, `${start.where}: kcat -L through ${start.text}\n${metadata.stderr}`);
+		assert.match(
+			metadata.stdout,
+			new RegExp(`broker 0 at ${advertised.replaceAll(".", "\\.")}\\b`),
+			`${start.where}: ${start.text}\n${metadata.stdout}`,
+		);
+		return gateway;
+	} catch (error) {
+		await gateway.stop();
+		throw error;
+	}
+}
 
 /**
  * Runs a doc's JavaScript blocks in `env`: the broker as TRIBUTARY_URL/TRIBUTARY_TOKEN (what npm start's export line

@@ -21,7 +21,7 @@ import { tempDir } from "./temp-dir.mjs";
 const CLI_MAIN = join(PROJECT_ROOT, "dist", "cli", "main.js");
 const KCAT_TIMEOUT_MS = 30_000;
 /** The gateway's line once it listens: `kafka-gateway: listening on 127.0.0.1:40123 (advertised …)`. */
-const LISTENING_LINE = /listening on \S*:(\d+) /;
+const LISTENING_LINE = /listening on \S*:(\d+) \(advertised (\S+)\)/;
 
 /**
  * @typedef {Awaited<ReturnType<typeof startGatewayProcess>>} GatewayProcess
@@ -100,10 +100,19 @@ export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
  * shown when a test fails.
  * @param {{ url: string, token?: string | null, port?: number }} options  `port`: default 0 (any free one)
  */
-export async function startGatewayProcess({ url, token = null, port = 0 }) {
+export function startGatewayProcess({ url, token = null, port = 0 }) {
 	// Through `tributary kafka-gateway … --url … [--token …]`, as the README shows it.
-	const args = [CLI_MAIN, "kafka-gateway", "--listen", `${HOST}:${port}`, "--url", url, ...(token ? ["--token", token] : [])];
-	const child = spawn(process.execPath, args, {
+	return startGatewayCommand(["kafka-gateway", "--listen", `${HOST}:${port}`, "--url", url, ...(token ? ["--token", token] : [])]);
+}
+
+/**
+ * Starts the CLI with `args` (`kafka-gateway …`, as a doc writes it, its --listen port free) and waits until the
+ * gateway listens; `advertised` is what its "listening on" line says Metadata sends clients to. TRIBUTARY_TOKEN is
+ * empty: the token is the one `args` give.
+ * @param {string[]} args
+ */
+export async function startGatewayCommand(args) {
+	const child = spawn(process.execPath, [CLI_MAIN, ...args], {
 		cwd: PROJECT_ROOT,
 		stdio: ["ignore", "pipe", "pipe"],
 		env: { ...process.env, TRIBUTARY_TOKEN: "" },
@@ -116,18 +125,21 @@ export async function startGatewayProcess({ url, token = null, port = 0 }) {
 	child.once("exit", () => {
 		exited = true;
 	});
-	const chosen = await waitUntil(
-		() => {
-			if (exited) throw new Error(`kafka-gateway exited:\n${lines.join("\n")}`);
-			const listening = lines.map((line) => LISTENING_LINE.exec(line)).find((match) => match !== null);
-			return listening === undefined ? null : Number(listening[1]);
-		},
-		{ timeoutMs: 15_000, message: "kafka-gateway to listen" },
+	const chosen = /** @type {{ port: number, advertised: string }} */ (
+		await waitUntil(
+			() => {
+				if (exited) throw new Error(`kafka-gateway exited:\n${lines.join("\n")}`);
+				const listening = lines.map((line) => LISTENING_LINE.exec(line)).find((match) => match !== null);
+				return listening === undefined ? null : { port: Number(listening[1]), advertised: listening[2] ?? "" };
+			},
+			{ timeoutMs: 15_000, message: "kafka-gateway to listen" },
+		)
 	);
-	showOnFailure(`kafka-gateway pid ${child.pid} on port ${chosen}`, () => lines.join("\n"));
+	showOnFailure(`kafka-gateway pid ${child.pid} on port ${chosen.port}`, () => lines.join("\n"));
 	return {
-		port: chosen,
-		bootstrap: `${HOST}:${chosen}`,
+		port: chosen.port,
+		advertised: chosen.advertised,
+		bootstrap: `${HOST}:${chosen.port}`,
 		pid: child.pid,
 		output: () => lines.join("\n"),
 		async stop() {
