@@ -20,6 +20,7 @@ import {
 	PROJECT_ROOT,
 	parseDevVars,
 	parsePort,
+	portOption,
 	readWranglerConfig,
 	runWranglerForeground,
 	varsWranglerDevDrops,
@@ -77,11 +78,13 @@ async function main() {
 	const configPath = resolve(PROJECT_ROOT, option("--config") ?? option("-c") ?? "wrangler.toml");
 	const devVarsPath = join(dirname(configPath), ".dev.vars");
 	const { dev, assets, secrets } = readWranglerConfig(configPath);
-	// PORT as npm start takes it (the README's `PORT=8788 npm start`), by the same rule; --port wins.
-	const envPort = option("--port") === undefined && process.env.PORT !== undefined ? parsePort(process.env.PORT) : undefined;
+	// --port, checked here: wrangler would take a bad one as NaN and a missing one as its default. PORT as npm start
+	// takes it (the README's `PORT=8788 npm start`), by the same rule; --port wins.
+	const flagPort = portOption(args);
+	const envPort = flagPort === undefined && process.env.PORT ? parsePort(process.env.PORT) : undefined;
 	// Any free port is one the kernel picks as the server binds: the port check below and wrangler's banner need it first.
 	if (envPort === 0) throw new Error("PORT=0 (any free port) needs npm start, not npm run dev");
-	const port = Number(option("--port") ?? envPort ?? dev.port ?? DEFAULT_PORT);
+	const port = flagPort ?? envPort ?? dev.port ?? DEFAULT_PORT;
 	const host = option("--ip") ?? dev.ip ?? "127.0.0.1";
 	await assertPortFree(port, `stop it, or pick another port: npm run dev -- --port ${port + 1}`, host);
 	const warning = explicitVars().has("ADMIN_TOKEN") ? null : adminTokenWarning(devVarsPath);

@@ -13,7 +13,7 @@
  *   npm start                                # Miniflare
  *   npm start -- --wrangler                  # wrangler dev
  *   npm start -- --allow-private-webhooks    # webhooks to local receivers
- *   PORT=9000 npm start
+ *   PORT=9000 npm start                      # or npm start -- --port 9000
  *   PORT=0 npm start                         # any free port (Miniflare; the banner says which)
  *   PERSIST_TO=/tmp/tributary npm start      # keep the data elsewhere than .wrangler/state
  */
@@ -27,6 +27,7 @@ import {
 	PROJECT_ROOT,
 	parsePort,
 	portInUse,
+	portOption,
 	readWranglerConfig,
 	runWranglerForeground,
 	startLocalBroker,
@@ -35,9 +36,10 @@ import {
 } from "./lib/index.mjs";
 
 function usage() {
-	console.log(`usage: npm start [-- --wrangler] [-- --allow-private-webhooks]
+	console.log(`usage: npm start [-- --wrangler] [-- --allow-private-webhooks] [-- --port N]
 
   Serves Tributary on http://${HOST}:$PORT (default 8787) with data in $PERSIST_TO (default .wrangler/state).
+  --port N                   the port, instead of $PORT (0: any free one, Miniflare only)
   --wrangler                 run \`wrangler dev\` instead of Miniflare (same as TRIBUTARY_RUNTIME=wrangler)
   --allow-private-webhooks   let webhook subscriptions deliver to http:// and private hosts (127.0.0.1, 10.x, …):
                              WEBHOOK_ALLOW_PRIVATE=true, as that line in .dev.vars would
@@ -146,7 +148,15 @@ function startWrangler({ port, bindings, token, created, privateWebhooks, persis
 async function main() {
 	const args = process.argv.slice(2);
 	if (args.includes("--help") || args.includes("-h")) return usage();
-	const unknown = args.filter((arg) => arg !== "--wrangler" && arg !== "--allow-private-webhooks");
+	const flagPort = portOption(args);
+	const unknown = args.filter(
+		(arg, i) =>
+			arg !== "--wrangler" &&
+			arg !== "--allow-private-webhooks" &&
+			arg !== "--port" &&
+			!arg.startsWith("--port=") &&
+			args[i - 1] !== "--port",
+	);
 	if (unknown.length > 0) {
 		usage();
 		throw new Error(`unknown argument ${unknown[0]}`);
@@ -154,9 +164,10 @@ async function main() {
 	const runtime = process.env.TRIBUTARY_RUNTIME ?? "";
 	if (!["", "miniflare", "wrangler"].includes(runtime)) throw new Error(`TRIBUTARY_RUNTIME must be miniflare or wrangler, got ${runtime}`);
 	const useWrangler = args.includes("--wrangler") || runtime === "wrangler";
-	const port = parsePort(process.env.PORT);
+	const port = flagPort ?? parsePort(process.env.PORT);
 	// The banner of `--wrangler` is printed before wrangler binds, so it needs the port in advance.
-	if (port === 0 && useWrangler) throw new Error("PORT=0 (any free port) needs the default runtime, not --wrangler");
+	if (port === 0 && useWrangler)
+		throw new Error(`${flagPort === undefined ? "PORT=0" : "--port 0"} (any free port) needs the default runtime, not --wrangler`);
 	await assertPortFree(port, PORT_ADVICE);
 	const { vars, token, created } = ensureAdminToken(join(PROJECT_ROOT, ".dev.vars"));
 	const privateWebhooks = args.includes("--allow-private-webhooks") || vars[PRIVATE_WEBHOOKS_VAR] === "true";

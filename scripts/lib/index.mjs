@@ -41,6 +41,7 @@ export {
 	isPortOpen,
 	parsePort,
 	portInUse,
+	portOption,
 	sleep,
 	waitForPortClosed,
 	waitUntil,

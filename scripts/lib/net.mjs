@@ -7,15 +7,37 @@
 import { connect, createServer } from "node:net";
 import { DEFAULT_PORT, HOST } from "./project.mjs";
 
+/** The highest TCP port. */
+const PORT_MAX = 65_535;
+/** Decimal digits only: Number() alone would take "0x1F90" as 8080, "8e3" as 8000 and " " as 0. */
+const PORT_DIGITS = /^\d+$/;
+
 /**
- * $PORT as a port number (`DEFAULT_PORT` when unset; 0: any free one, which the kernel picks as the server binds it),
- * checked once for `npm start` and `npm run dev`.
+ * $PORT, or the value of the flag `name`, as a port number (`DEFAULT_PORT` when unset or empty, as PERSIST_TO; 0: any
+ * free one, which the kernel picks as the server binds it), checked by one rule for `npm start` and `npm run dev`.
  * @param {string | undefined} value
+ * @param {string} [name]  what the error names: `PORT` or `--port`
  */
-export function parsePort(value) {
-	const port = Number(value ?? DEFAULT_PORT);
-	if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number, got ${JSON.stringify(value)}`);
+export function parsePort(value, name = "PORT") {
+	if (value === undefined || value === "") return DEFAULT_PORT;
+	const port = Number(value);
+	if (!PORT_DIGITS.test(value) || port > PORT_MAX) throw new Error(`${name} must be a port number, got ${JSON.stringify(value)}`);
 	return port;
+}
+
+/**
+ * `--port N` or `--port=N` among a script's arguments, checked as `parsePort` checks $PORT; undefined when absent. A
+ * `--port` without a value (the last argument, or one followed by another flag) is refused, not read as the default.
+ * @param {string[]} args
+ * @returns {number | undefined}
+ */
+export function portOption(args) {
+	const at = args.findIndex((arg) => arg === "--port" || arg.startsWith("--port="));
+	if (at < 0) return undefined;
+	const arg = args[at] ?? "";
+	const value = arg === "--port" ? args[at + 1] : arg.slice("--port=".length);
+	if (value === undefined || value === "" || value.startsWith("-")) throw new Error("--port needs a value");
+	return parsePort(value, "--port");
 }
 
 /**

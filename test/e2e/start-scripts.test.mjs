@@ -34,21 +34,38 @@ const START_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 15_000;
 
 /**
- * Runs a script with node; resolves `{ code, stdout, stderr }` when it exits.
+ * Runs a script with node; resolves `{ code, stdout, stderr }` when it exits. With `stopAfterMs`, one that is still
+ * running then (it started a server where it should have refused) is stopped with its whole process group and
+ * resolves with code null.
  * @param {string} script
  * @param {string[]} args
  * @param {Record<string, string>} [env]
+ * @param {{ stopAfterMs?: number }} [options]
  * @returns {Promise<{ code: number | null, stdout: string, stderr: string }>}
  */
-function runToExit(script, args, env = {}) {
+function runToExit(script, args, env = {}, { stopAfterMs } = {}) {
 	return new Promise((resolve) => {
 		const child = spawn(process.execPath, [join(PROJECT_ROOT, script), ...args], {
 			cwd: PROJECT_ROOT,
 			env: { ...process.env, ...env },
 			stdio: ["ignore", "pipe", "pipe"],
+			detached: stopAfterMs !== undefined,
 		});
 		const output = captureOutput(child);
-		child.on("close", (code) => resolve({ code, ...output }));
+		const exited = new Promise((done) => child.once("exit", done));
+		/** @type {number | null} */
+		let stopped = null;
+		const timer =
+			stopAfterMs === undefined
+				? undefined
+				: setTimeout(() => {
+						stopped = stopAfterMs;
+						stopTree(child.pid ?? 0, exited, true);
+					}, stopAfterMs);
+		child.on("close", (code) => {
+			clearTimeout(timer);
+			resolve({ code: stopped === null ? code : null, ...output });
+		});
 	});
 }
 
@@ -270,6 +287,28 @@ test("npm start and npm run dev check PORT by one rule: not a port number is one
 	const zero = await runToExit("scripts/dev.mjs", [], { PORT: "0" });
 	assert.equal(zero.code, 1, zero.stderr);
 	assert.match(zero.stderr, /^npm run dev: PORT=0 \(any free port\) needs npm start, not npm run dev\n$/);
+});
+
+// `npm run dev -- --port abc` was Node's "options.port should be >= 0 and < 65536. Received type number (NaN).", and
+// `--port` with no value started wrangler dev on its default port; npm start took no --port at all ("unknown argument
+// --port"), and PORT=0x1F90 was taken as 8080.
+test("npm start and npm run dev check --port by PORT's rule, before starting anything: a bad or missing value is one line naming it", async () => {
+	/** @type {[string, string[], Record<string, string>, RegExp][]} */
+	const cases = [
+		["scripts/dev.mjs", ["--port", "abc"], {}, /^npm run dev: --port must be a port number, got "abc"\n$/],
+		["scripts/dev.mjs", ["--port=99999"], {}, /^npm run dev: --port must be a port number, got "99999"\n$/],
+		["scripts/dev.mjs", ["--port"], {}, /^npm run dev: --port needs a value\n$/],
+		["scripts/start.mjs", ["--port", "99999"], {}, /^npm start: --port must be a port number, got "99999"\n$/],
+		["scripts/start.mjs", ["--port"], {}, /^npm start: --port needs a value\n$/],
+		["scripts/start.mjs", [], { PORT: "0x1F90" }, /^npm start: PORT must be a port number, got "0x1F90"\n$/],
+		["scripts/dev.mjs", [], { PORT: "8e3" }, /^npm run dev: PORT must be a port number, got "8e3"\n$/],
+	];
+	for (const [script, args, env, expected] of cases) {
+		const { code, stdout, stderr } = await runToExit(script, args, env, { stopAfterMs: 20_000 });
+		assert.equal(code, 1, `${script} ${args.join(" ")}: ${stderr}`);
+		assert.match(stderr, expected, `${script} ${args.join(" ")}`);
+		assert.equal(stdout, "", `${script} ${args.join(" ")} printed before refusing`);
+	}
 });
 
 // Regression: wrangler.toml's `[secrets] required = ["ADMIN_TOKEN"]` makes wrangler dev load only ADMIN_TOKEN from
