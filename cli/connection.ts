@@ -27,11 +27,17 @@ export async function resolveConnection(
 	{ tokenRequired = true }: { tokenRequired?: boolean } = {},
 ): Promise<Connection> {
 	const url = flags.url ?? process.env.TRIBUTARY_URL ?? LOCAL_URL;
-	// A host:port without its scheme (as wrangler and npm start print an address) would reach fetch as "Invalid URL".
+	const from = flags.url === undefined ? "TRIBUTARY_URL" : "--url";
+	// Set but empty, as `export TRIBUTARY_URL=$URL` leaves it in a shell without URL: it hides the local default.
+	if (url === "" && from === "TRIBUTARY_URL") {
+		throw new UsageError(`TRIBUTARY_URL is set but empty: give it the broker's URL, such as ${LOCAL_URL}, or unset it to use that one`);
+	}
+	// A host:port without its scheme (as wrangler and npm start print an address) would reach fetch as "Invalid URL",
+	// and so would any text the URL parser refuses: both would read as a broker that does not answer.
 	if (!/^https?:\/\/./i.test(url)) {
-		const from = flags.url === undefined ? "TRIBUTARY_URL" : "--url";
 		throw new UsageError(`${from} must be an http:// or https:// URL such as ${LOCAL_URL}, not "${url}"`);
 	}
+	if (!isUrl(url)) throw new UsageError(`${from} is not a URL: "${url}"`);
 	const local = flags.token === undefined && process.env.TRIBUTARY_TOKEN === undefined ? await localToken() : undefined;
 	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? local?.token;
 	if (!tokenRequired) return { url, token: token ?? "" };
@@ -48,6 +54,15 @@ export async function resolveConnection(
 		throw new UsageError("no token: pass --token, set TRIBUTARY_TOKEN, or run `npm start` once so .dev.vars holds an ADMIN_TOKEN");
 	}
 	return { url, token };
+}
+
+function isUrl(text: string): boolean {
+	try {
+		new URL(text);
+		return true;
+	} catch {
+		return false;
+	}
 }
 
 /**

@@ -89,10 +89,13 @@ function connectionOptions(args: string[]): { url?: string; token?: string; rest
 
 /** Where the command connects, once known: an unreachable broker's error names it. */
 let target: string | undefined;
+/** The command word, once known: a usage error may name it. */
+let commandWord: string | undefined;
 
 async function run(argv: string[]): Promise<number> {
 	const global = globalOptions(argv);
 	const [command, ...args] = global.rest;
+	commandWord = command;
 	// An extension's own --help lists its own options; only the CLI's commands share this usage.
 	const ownHelp = command !== undefined && command in EXTENSIONS;
 	if (global.help || command === undefined || command === "help" || (!ownHelp && (args.includes("--help") || args.includes("-h")))) {
@@ -138,7 +141,7 @@ run(process.argv.slice(2)).then(
 		process.exitCode = status;
 	},
 	(error: unknown) => {
-		process.stderr.write(`tributary: ${errorLine(error, target)}\n`);
+		process.stderr.write(`tributary: ${errorLine(error, target, commandWord)}\n`);
 		process.exitCode = isUsageError(error) ? 2 : 1;
 	},
 );

@@ -96,8 +96,11 @@ export function printJson(value: unknown): void {
 	process.stdout.write(`${prettyJson(value)}\n`);
 }
 
-/** One line for stderr: the API's code and message, never a stack. */
-export function errorLine(error: unknown, url?: string): string {
+/**
+ * One line for stderr: the API's code and message, never a stack. `url`: where the command went; `command`: the
+ * command word, which a connection flag written after it is told to stand before.
+ */
+export function errorLine(error: unknown, url?: string, command?: string): string {
 	if (error instanceof TributaryError) {
 		const status = error.status === 0 ? "" : ` (HTTP ${error.status})`;
 		// The broker may run, just not where the CLI looked (npm start on another PORT): say where it went and how to redirect it.
@@ -107,8 +110,28 @@ export function errorLine(error: unknown, url?: string): string {
 				: "";
 		return `error: ${error.code}${status}: ${error.message}${advice}`;
 	}
-	if (isUsageError(error)) return `usage: ${(error as Error).message} (see tributary --help)`;
+	if (isUsageError(error)) return `usage: ${usageMessage(error as Error, command)} (see tributary --help)`;
 	return `error: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** The option parseArgs' message names: `--from` in "Option '-o, --from <value>' argument missing". */
+const PARSE_ARGS_OPTION = /'(?:-\w, )?(-{1,2}[\w-]+)/;
+
+/**
+ * A usage mistake in the CLI's words. parseArgs' own ("Option '-o, --from <value>' argument missing", "Unknown option
+ * '--url'. To specify a positional argument starting with a '-', place it at the end of the command after '--' …")
+ * become the option named and what to do: a connection flag after a command that has none of its own belongs before it.
+ */
+function usageMessage(error: Error, command: string | undefined): string {
+	const option = PARSE_ARGS_OPTION.exec(error.message)?.[1];
+	const code = (error as { code?: unknown }).code;
+	if (option === undefined) return error.message;
+	if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && error.message.endsWith("argument missing")) return `${option} needs a value`;
+	if (code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return error.message;
+	if ((option === "--url" || option === "--token") && command !== undefined) {
+		return `${option} goes before the command: tributary ${option} ${option === "--url" ? "URL" : "TOKEN"} ${command} …`;
+	}
+	return `unknown option ${option}`;
 }
 
 /** A mistake on the command line: ours, or one node:util parseArgs found (unknown option, missing value). */

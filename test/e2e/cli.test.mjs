@@ -617,6 +617,54 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.equal(flags.status, 0, flags.stderr);
 	});
 
+	// TRIBUTARY_URL set but empty was `must be an http:// or https:// URL …, not ""`; one that is no URL at all reached
+	// fetch and came back as a network error ("no broker answered"); parseArgs' own words for an unknown option advised
+	// "place it at the end of the command after '--'", even for --url written after the command.
+	test("the connection and the command line: an empty or unparsable URL, an unknown or valueless option are usage errors naming them; a trailing slash and a repeated --url work", {
+		timeout: TEST_TIMEOUT_MS,
+	}, async () => {
+		const token = String(env.TRIBUTARY_TOKEN);
+		await fails(
+			["topics", "list"],
+			"^tributary: usage: TRIBUTARY_URL is set but empty: give it the broker's URL, such as http://127\\.0\\.0\\.1:8787, or unset it",
+			{
+				status: 2,
+				useEnv: { TRIBUTARY_URL: "", TRIBUTARY_TOKEN: token },
+			},
+		);
+		await fails(["topics", "list"], '^tributary: usage: TRIBUTARY_URL is not a URL: "http://exa mple"', {
+			status: 2,
+			useEnv: { TRIBUTARY_URL: "http://exa mple", TRIBUTARY_TOKEN: token },
+		});
+		await fails(["consume", "cli-env", "--from"], "^tributary: usage: --from needs a value \\(see tributary --help\\)$", { status: 2 });
+		await fails(["topics", "list", "--bogus"], "^tributary: usage: unknown option --bogus \\(see tributary --help\\)$", { status: 2 });
+		await fails(
+			["topics", "list", "--url", String(env.TRIBUTARY_URL)],
+			"^tributary: usage: --url goes before the command: tributary --url URL topics",
+			{
+				status: 2,
+			},
+		);
+		// A trailing slash, as a browser's address bar copies a URL, reaches the same API.
+		const slash = { TRIBUTARY_URL: `${env.TRIBUTARY_URL}/`, TRIBUTARY_TOKEN: token };
+		for (const args of [
+			["topics", "create", "cli-env"],
+			["produce", "cli-env"],
+			["consume", "cli-env", "--exit"],
+			["anonymous", "show"],
+		]) {
+			const result = await runCli(args, { env: slash, input: "hello\n" });
+			assert.equal(result.status, 0, `${args.join(" ")} with TRIBUTARY_URL=${slash.TRIBUTARY_URL}: ${result.stderr}`);
+			if (args[0] === "consume") assert.equal(result.stdout, "hello\n");
+		}
+		// --url twice: the last one wins, as with curl, so an alias's --url can be overridden.
+		const twice = await runCli(["--url", "http://127.0.0.1:9", "--url", String(env.TRIBUTARY_URL), "topics", "list"], {
+			env: { TRIBUTARY_TOKEN: token },
+		});
+		assert.equal(twice.status, 0, twice.stderr);
+		assert.match(twice.stdout, /cli-env/);
+	});
+
 	test("--format prints exactly the format, as kcat's -f does: a newline only where the format has \\n", {
 		timeout: SLOW_TEST_TIMEOUT_MS,
 	}, async () => {
