@@ -97,6 +97,13 @@ export function printJson(value: unknown): void {
 }
 
 /**
+ * What to do about a 412. Only anonymous's grant is written If-Match: by `anonymous set|alter|close --if-match`, and by
+ * `grant` and `revoke`, which read the grant again on a 412 and fail with it only after their last attempt.
+ */
+const PRECONDITION_ADVICE =
+	" (another admin changed anonymous access since that etag was read, and nothing was written: run `tributary anonymous show` to see it and its etag, then decide again)";
+
+/**
  * One line for stderr: the API's code and message, never a stack. `url`: where the command went; `command`: the
  * command word, which a connection flag written after it is told to stand before.
  */
@@ -108,7 +115,8 @@ export function errorLine(error: unknown, url?: string, command?: string): strin
 			error.code === "network_error" && url !== undefined
 				? ` (no broker answered at ${url}: start one with \`npm start\`, or name yours with --url or TRIBUTARY_URL)`
 				: "";
-		return `error: ${error.code}${status}: ${error.message}${advice}`;
+		const todo = error.code === "precondition_failed" ? PRECONDITION_ADVICE : "";
+		return `error: ${error.code}${status}: ${error.message}${advice}${todo}`;
 	}
 	if (isUsageError(error)) return `usage: ${usageMessage(error as Error, command)} (see tributary --help)`;
 	return `error: ${error instanceof Error ? error.message : String(error)}`;

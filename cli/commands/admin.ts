@@ -306,37 +306,49 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
  * and removes the quotas. `alter` changes only what it names, as `PATCH` does: each quota named, and the ACL (whole)
  * when `--acl` is given. `grant` and `revoke` change one entry (kafka-acls --add, --remove) and keep the rest.
  * `close` empties the ACL alone (the console's "Close public access"): the quotas stay for a later grant.
+ * `show` prints the grant's ETag, which `set`, `alter` and `close` take as `--if-match`: the change applies only while
+ * the grant is still the one shown, so a decision made on what `show` printed never overwrites another admin's change
+ * made since (a 412, which the error line explains).
  */
 export async function anonymous(client: Tributary, args: string[]): Promise<void> {
 	const [name, rest] = sub(args, "anonymous", ["show", "set", "alter", "grant", "revoke", "close"]);
-	const { values, positionals } = parse(
-		rest,
-		name !== "set" && name !== "alter"
-			? {}
-			: {
-					acl: { type: "string", multiple: true },
-					quota: { type: "string", multiple: true },
-					...(name === "alter" ? { "remove-quota": { type: "string", multiple: true } } : {}),
-				},
-	);
+	const conditional = name === "set" || name === "alter" || name === "close";
+	const { values, positionals } = parse(rest, {
+		...(name === "set" || name === "alter" ? { acl: { type: "string", multiple: true }, quota: { type: "string", multiple: true } } : {}),
+		...(name === "alter" ? { "remove-quota": { type: "string", multiple: true } } : {}),
+		...(conditional ? { "if-match": { type: "string" } } : {}),
+	});
+	const ifMatch = entityTag(values["if-match"] as string | undefined);
 	if (name !== "grant" && name !== "revoke") noExtra(positionals, 0);
 	const acl = values.acl === undefined ? undefined : aclEntries(values.acl as string[]);
 	const quotas = pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>;
 	let grant: AnonymousAccess;
 	if (name === "grant" || name === "revoke") grant = await aclChange(client, name, positionals);
 	else if (name === "show") grant = await client.anonymous.get();
-	else if (name === "close") grant = await client.anonymous.update({ acl: [] });
-	else if (name === "set") grant = await client.anonymous.set({ acl: acl ?? [], quotas });
+	else if (name === "close") grant = await client.anonymous.update({ acl: [] }, { ifMatch });
+	else if (name === "set") grant = await client.anonymous.set({ acl: acl ?? [], quotas }, { ifMatch });
 	else {
 		const patch = quotaPatch(quotas, values["remove-quota"] as string[] | undefined);
 		if (acl === undefined && Object.keys(patch).length === 0)
 			throw new UsageError("anonymous alter needs --acl, --quota or --remove-quota");
-		grant = await client.anonymous.update({ ...(acl === undefined ? {} : { acl }), quotas: patch });
+		grant = await client.anonymous.update({ ...(acl === undefined ? {} : { acl }), quotas: patch }, { ifMatch });
 	}
 	if (values.json) return printJson(grant);
 	console.log("anonymous:");
 	console.log(`  acl: ${grant.acl.length === 0 ? "none (a request without credentials is refused)" : aclText(grant.acl)}`);
 	console.log(`  ${quotaText(grant.quotas)}`);
+	const etag = client.anonymous.etagOf(grant);
+	if (name === "show" && etag !== undefined) console.log(`  etag: ${etag}   (set, alter and close take it as --if-match)`);
+}
+
+/**
+ * `--if-match`'s value as an entity tag: quoted as `show` prints it and the API sends it, or bare, as a shell leaves
+ * `--if-match "x1y2"` once it has taken the quotes off.
+ */
+function entityTag(text: string | undefined): string | undefined {
+	if (text === undefined) return undefined;
+	if (!/^"?[!#-~]+"?$/.test(text)) throw new UsageError(`--if-match takes the etag \`anonymous show\` prints, not "${text}"`);
+	return text.startsWith('"') ? text : `"${text}"`;
 }
 
 export async function subscriptions(client: Tributary, args: string[]): Promise<void> {

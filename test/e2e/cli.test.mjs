@@ -376,6 +376,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 				auth: false,
 			});
 		assert.equal((await read()).status, 401, "no access before a grant");
+		/** `anonymous show`'s output without its etag line, which the commands that change the grant do not print. */
+		const withoutEtag = (/** @type {{ stdout: string }} */ shown) => shown.stdout.replace(/^ {2}etag: .*\n/m, "");
 
 		const granted = await ok(["anonymous", "set", "--acl", "topic:cli-public=consume,describe", "--quota", "requests_per_sec=100"]);
 		assert.equal(granted.stdout, "anonymous:\n  acl: topic:cli-public=consume,describe\n  quotas requests_per_sec=100\n");
@@ -385,7 +387,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			/** @type {{ records: { value: unknown }[] }} */ (response.json).records.map((r) => r.value),
 			["news"],
 		);
-		assert.equal((await ok(["anonymous", "show"])).stdout, granted.stdout);
+		assert.equal(withoutEtag(await ok(["anonymous", "show"])), granted.stdout);
 		assert.deepEqual(JSON.parse((await ok(["anonymous", "show", "--json"])).stdout), {
 			acl: [{ resource: "topic:cli-public", operations: ["consume", "describe"] }],
 			quotas: { requests_per_sec: 100 },
@@ -395,7 +397,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["anonymous", "set", "--acl", "everything=consume"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
 		await fails(["anonymous", "set", "--quota", "requests_per_sec"], "^tributary: usage: --quota takes key=value", { status: 2 });
 		await fails(["anonymous", "show", "extra"], '^tributary: usage: unexpected argument "extra"', { status: 2 });
-		assert.equal((await ok(["anonymous", "show"])).stdout, granted.stdout);
+		assert.equal(withoutEtag(await ok(["anonymous", "show"])), granted.stdout);
 
 		// alter changes only what it names: quotas one by one, the ACL (whole) when --acl is given.
 		const altered = await ok(["anonymous", "alter", "--quota", "fetch_bytes_per_sec=4096", "--remove-quota", "requests_per_sec"]);
@@ -431,7 +433,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		const closed = JSON.parse((await ok(["anonymous", "set", "--json"])).stdout);
 		assert.deepEqual(closed, { acl: [], quotas: {} });
 		assert.equal(
-			(await ok(["anonymous", "show"])).stdout,
+			withoutEtag(await ok(["anonymous", "show"])),
 			"anonymous:\n  acl: none (a request without credentials is refused)\n  no quotas\n",
 		);
 		assert.equal((await read()).status, 401, "closed again");
@@ -468,7 +470,30 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["anonymous", "grant", "topic:a", "consume", "extra"], '^tributary: usage: unexpected argument "extra"', { status: 2 });
 		await fails(["anonymous", "grant", "topic:a", "consume", "--quota", "requests_per_sec=1"], "^tributary: usage: ", { status: 2 });
 		await fails(["anonymous", "grant", "everything", "consume"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
-		assert.equal((await ok(["anonymous", "show"])).stdout, revoked.stdout, "refusals changed nothing");
+		assert.equal(withoutEtag(await ok(["anonymous", "show"])), revoked.stdout, "refusals changed nothing");
+
+		// show prints the grant's ETag; set, alter and close take it as --if-match and apply only while the grant is still
+		// that one: another admin's change since (here a grant) is a 412 that says what to do, and nothing is overwritten.
+		const etagOf = (/** @type {{ stdout: string }} */ shown) => /^ {2}etag: "([^"]+)"/m.exec(shown.stdout)?.[1];
+		const etag = etagOf(await ok(["anonymous", "show"]));
+		assert.ok(etag !== undefined, "show prints the etag");
+		await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
+		const changed = JSON.parse((await ok(["anonymous", "show", "--json"])).stdout);
+		for (const args of [["set", "--acl", "topic:cli-x=consume"], ["alter", "--acl", "topic:cli-x=consume"], ["close"]]) {
+			await fails(
+				["anonymous", ...args, "--if-match", etag],
+				"^tributary: error: precondition_failed \\(HTTP 412\\): .*run `tributary anonymous show`",
+			);
+		}
+		assert.deepEqual(JSON.parse((await ok(["anonymous", "show", "--json"])).stdout), changed, "nothing overwritten");
+		// The ETag read now, quoted as the API sends it or bare as a shell leaves it, applies the change.
+		const now = etagOf(await ok(["anonymous", "show"])) ?? "";
+		const narrowedNow = JSON.parse(
+			(await ok(["anonymous", "alter", "--acl", "topic:cli-other=consume", "--if-match", `"${now}"`, "--json"])).stdout,
+		);
+		assert.deepEqual(narrowedNow.acl, [{ resource: "topic:cli-other", operations: ["consume"] }]);
+		const closedNow = await ok(["anonymous", "close", "--if-match", etagOf(await ok(["anonymous", "show"])) ?? "", "--json"]);
+		assert.deepEqual(JSON.parse(closedNow.stdout).acl, []);
 		await ok(["anonymous", "set"]);
 	});
 
