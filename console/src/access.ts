@@ -5,7 +5,7 @@
  * gets.
  */
 
-import type { AclEntry, KeyQuotas, QuotasPatch } from "./api.ts";
+import { type AclEntry, type KeyQuotas, QuotaConflict, type QuotasPatch } from "./api.ts";
 import { type Child, field, formValue, h } from "./dom.ts";
 import { formatBytes, formatCount } from "./format.ts";
 import { badge, button, card, formStatus, notice, pageHeader } from "./ui.ts";
@@ -96,10 +96,11 @@ export interface QuotaHolder {
 	/** Whose next request is held to what is saved, for the form's hint ("The key's next request"). */
 	readonly nextRequest: string;
 	/**
-	 * Applies `patch` (a rate sets a quota, null removes it, one not named is kept), shows the holder as stored and
-	 * answers its quotas.
+	 * Applies `patch` (a rate sets a quota, null removes it, one not named is kept), decided on the quotas the form
+	 * showed (`shown`), shows the holder as stored and answers its quotas; a `QuotaConflict` when it refuses the patch
+	 * because another admin changed one of those quotas since.
 	 */
-	save(patch: QuotasPatch): Promise<Readonly<KeyQuotas>>;
+	save(patch: QuotasPatch, shown: Readonly<KeyQuotas>): Promise<Readonly<KeyQuotas>>;
 }
 
 /**
@@ -140,12 +141,22 @@ export function quotaForm(holder: QuotaHolder, close: () => void): HTMLElement {
 		}
 		if (Object.keys(patch).length === 0) return status.success(`Nothing to save: the quotas of ${holder.name} are as shown.`);
 		try {
-			const stored = await holder.save(patch);
+			const stored = await holder.save(patch, shown);
 			shown = stored;
 			for (const { name } of QUOTAS) (form.elements.namedItem(name) as HTMLInputElement).value = String(stored[name] ?? "");
 			status.success(`Quotas of ${holder.name} saved: ${quotaRates(stored).join(" · ") || "none"}.`);
 		} catch (error) {
-			status.error((error as Error).message);
+			if (!(error instanceof QuotaConflict)) return status.error((error as Error).message);
+			// The admin decides again on the quotas as stored: the form shows them, their own edit is not sent.
+			const before = shown;
+			shown = error.grant.quotas;
+			for (const { name } of QUOTAS) (form.elements.namedItem(name) as HTMLInputElement).value = String(shown[name] ?? "");
+			const changes = QUOTAS.filter(({ name }) => error.names.includes(name)).map(
+				({ name, label }) => `${label} to ${shown[name] ?? "no quota"} since this form showed ${before[name] ?? "no quota"}`,
+			);
+			status.error(
+				`Another admin changed ${changes.join(", and ")}: nothing was saved. The form shows the quotas as stored now; change them again and save.`,
+			);
 		}
 	});
 	return card(`Quotas of ${holder.name}`, form);

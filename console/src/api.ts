@@ -6,7 +6,7 @@
  * header.
  */
 
-import { Tributary, TributaryError } from "tributary/client";
+import { ACL_CHANGE_ATTEMPTS, Tributary, TributaryError } from "tributary/client";
 import type { QuotasPatch } from "../../src/auth/types.ts";
 import { parseJsonExact } from "../../src/shared/json.ts";
 import { serverSentEvents } from "./sse.ts";
@@ -201,6 +201,21 @@ export interface AnonymousAccess {
 	readonly quotas: Readonly<KeyQuotas>;
 }
 
+/**
+ * A quota change refused, nothing written: another admin changed a quota it names (`names`) since the form showed it.
+ * `grant`: anonymous's grant as stored now, for the page to show and the admin to decide on again.
+ */
+export class QuotaConflict extends Error {
+	override readonly name = "QuotaConflict";
+	readonly names: readonly (keyof KeyQuotas)[];
+	readonly grant: AnonymousAccess;
+	constructor(names: readonly (keyof KeyQuotas)[], grant: AnonymousAccess) {
+		super(`another admin changed ${names.join(", ")} meanwhile: nothing was saved`);
+		this.names = names;
+		this.grant = grant;
+	}
+}
+
 /** A failed call: the API's error code and message, and the HTTP status (0 when there was no answer). */
 export { TributaryError as ApiError } from "tributary/client";
 
@@ -350,9 +365,29 @@ export class Api {
 	anonymous() {
 		return this.#client.anonymous.get() as Promise<AnonymousAccess>;
 	}
-	/** Changes part of anonymous's grant in one step where it is stored: the quotas `patch` names; answers it as stored. */
+	/** Changes part of anonymous's grant in one step where it is stored (closing: `{ acl: [] }`); answers it as stored. */
 	updateAnonymous(patch: AnonymousPatch) {
 		return this.#client.anonymous.update(patch) as Promise<AnonymousAccess>;
+	}
+	/**
+	 * Sets the quotas `patch` names, each decided on the value `shown` had: read, checked that those quotas are still as
+	 * shown, and sent If-Match the grant read. A 412 (the grant changed in between) is read again: a change elsewhere
+	 * (another quota, the ACL) is kept and the patch sent again, up to ACL_CHANGE_ATTEMPTS times; a change of a quota
+	 * the patch names is a `QuotaConflict`, nothing written, where a plain patch would overwrite it unseen.
+	 */
+	async updateAnonymousQuotas(patch: QuotasPatch, shown: Readonly<KeyQuotas>): Promise<AnonymousAccess> {
+		const names = Object.keys(patch) as (keyof KeyQuotas)[];
+		for (let attempt = 1; ; attempt++) {
+			const read = (await this.#client.anonymous.get()) as AnonymousAccess;
+			const changed = names.filter((name) => (read.quotas[name] ?? null) !== (shown[name] ?? null));
+			if (changed.length > 0) throw new QuotaConflict(changed, read);
+			try {
+				const ifMatch = this.#client.anonymous.etagOf(read);
+				return (await this.#client.anonymous.update({ quotas: patch }, { ifMatch })) as AnonymousAccess;
+			} catch (error) {
+				if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
+			}
+		}
 	}
 	/**
 	 * Grants one entry's operations, or removes that one entry (a row of the page's table: another row of the same

@@ -226,6 +226,24 @@ test("another admin's change made while the page saves is kept: the page sends o
 		assert.deepEqual(await api.expect(200, "GET", "/v1/anonymous"), { acl: [news], quotas: bothQuotas });
 		await quotaRegion.getByText("fetch 4.0 KiB/s").waitFor();
 
+		// The page changes the fetch quota while another admin changes that same quota: the page's value, chosen from the
+		// 4096 it showed, would overwrite the other admin's silently. Nothing is saved; the form says so and shows the
+		// quota as stored, and a second save, made on what it now shows, lands.
+		meanwhile = otherAdmin({ fetch_bytes_per_sec: 8192 });
+		await quotas.getByLabel("Fetch bytes per second").fill("1024");
+		await quotas.getByRole("button", { name: "Save quotas" }).click();
+		await quotas
+			.getByRole("alert")
+			.getByText("Another admin changed Fetch bytes per second to 8192 since this form showed 4096: nothing was saved.", { exact: false })
+			.waitFor();
+		assert.equal((await api.expect(200, "GET", "/v1/anonymous")).quotas.fetch_bytes_per_sec, 8192, "the other admin's quota is kept");
+		assert.equal(await quotas.getByLabel("Fetch bytes per second").inputValue(), "8192", "the form shows the quota as stored");
+		await quotaRegion.getByText("fetch 8.0 KiB/s").waitFor();
+		await quotas.getByLabel("Fetch bytes per second").fill("4096");
+		await quotas.getByRole("button", { name: "Save quotas" }).click();
+		await quotas.getByText("Quotas of anonymous saved: produce 2.0 KiB/s · fetch 4.0 KiB/s · 100 requests/s.").waitFor();
+		assert.deepEqual(await api.expect(200, "GET", "/v1/anonymous"), { acl: [news], quotas: bothQuotas });
+
 		// The page grants an entry while another admin removes a quota: the removal is kept.
 		meanwhile = otherAdmin({ requests_per_sec: null });
 		const weather = { resource: "topic:weather", operations: ["describe"] };
@@ -265,6 +283,9 @@ test("another admin's change made while the page saves is kept: the page sends o
 			writes.map(({ method, body }) => ({ method, body })),
 			[
 				{ method: "PATCH", body: { quotas: { produce_bytes_per_sec: 2048 } } },
+				{ method: "PATCH", body: { quotas: { produce_bytes_per_sec: 2048 } } },
+				{ method: "PATCH", body: { quotas: { fetch_bytes_per_sec: 1024 } } },
+				{ method: "PATCH", body: { quotas: { fetch_bytes_per_sec: 4096 } } },
 				{ method: "PATCH", body: { acl: [news, weather] } },
 				{ method: "PATCH", body: { acl: [news, weather] } },
 				{ method: "PATCH", body: { acl: [] } },
@@ -274,12 +295,12 @@ test("another admin's change made while the page saves is kept: the page sends o
 				{ method: "PATCH", body: { acl: [sports, weather] } },
 			],
 		);
-		const aclWrites = writes.filter(
-			(w) => "acl" in /** @type {object} */ (w.body) && /** @type {{ acl: unknown[] }} */ (w.body).acl.length > 0,
+		const conditional = writes.filter(
+			(w) => "quotas" in /** @type {object} */ (w.body) || /** @type {{ acl: unknown[] }} */ (w.body).acl.length > 0,
 		);
 		assert.ok(
-			aclWrites.every((w) => typeof w.ifMatch === "string" && /^"[^"]+"$/.test(w.ifMatch)),
-			"every entry's grant or removal is conditional",
+			conditional.every((w) => typeof w.ifMatch === "string" && /^"[^"]+"$/.test(w.ifMatch)),
+			"every quota change and every entry's grant or removal is conditional",
 		);
 	} finally {
 		await page.unroute("**/v1/anonymous");

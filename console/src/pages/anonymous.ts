@@ -6,7 +6,7 @@
  */
 
 import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
-import type { AclEntry, AnonymousAccess, QuotasPatch } from "../api.ts";
+import { type AclEntry, type AnonymousAccess, type KeyQuotas, QuotaConflict, type QuotasPatch } from "../api.ts";
 import type { PageContext } from "../context.ts";
 import { type Child, h, mount, uid } from "../dom.ts";
 import { button, card, confirmDialog, formStatus, loading, pageHeader, table, toast } from "../ui.ts";
@@ -28,8 +28,10 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 	const quotas = h("div");
 	const quotaSlot = h("div");
 	// Each change is a merge patch naming only what it changes, merged where the grant is stored: a quota another admin
-	// changes meanwhile is kept, whatever this page last read. An entry's grant or removal sends the whole ACL (a patch
-	// replaces an array), If-Match the grant it edited, so another admin's entry is never overwritten.
+	// changes meanwhile is kept, whatever this page last read. A quota the form changes is sent If-Match a grant in
+	// which it is still as the form showed it (`updateAnonymousQuotas`), so another admin's change of that same quota is
+	// told, not overwritten. An entry's grant or removal sends the whole ACL (a patch replaces an array), If-Match the
+	// grant it edited, so another admin's entry is never overwritten. Closing empties the ACL whatever it holds now.
 	const change: Change = async (write) => {
 		current = await write();
 		if (ctx.alive()) show();
@@ -40,7 +42,18 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 			name: "anonymous",
 			quotas: current.quotas,
 			nextRequest: "The next request without credentials",
-			save: async (patch: QuotasPatch) => (await change(() => ctx.api.updateAnonymous({ quotas: patch }))).quotas,
+			save: async (patch: QuotasPatch, shown: Readonly<KeyQuotas>) => {
+				try {
+					return (await change(() => ctx.api.updateAnonymousQuotas(patch, shown))).quotas;
+				} catch (error) {
+					// Refused on another admin's change: the page shows the grant as stored, as after a save.
+					if (error instanceof QuotaConflict && ctx.alive()) {
+						current = error.grant;
+						show();
+					}
+					throw error;
+				}
+			},
 		};
 		// Nothing to reload once saved: `change` has already shown the grant as stored.
 		mount(
