@@ -48,6 +48,7 @@ import { ConnectionTopics, TopicList } from "./topic-list.js";
  * @property {number} version
  * @property {{ host: string, port: number }} advertised
  * @property {(message: string) => void} log
+ * @property {boolean} [autoCreateTopics] Metadata creates a missing topic it is asked for (`--auto-create-topics-enable`)
  */
 
 /** @type {Record<string, (request: any, ctx: RequestContext) => Promise<object | null>>} */
@@ -104,7 +105,8 @@ export function parseRequest(frame) {
 
 /**
  * @typedef {{ tributary: import("./tributary.js").Tributary, advertised: { host: string, port: number }, log: (m: string) => void,
- *   topicList?: TopicList }} ConnectionOptions `topicList`: the gateway's, shared by its connections
+ *   topicList?: TopicList, autoCreateTopics?: boolean }} ConnectionOptions `topicList`: the gateway's, shared by its connections;
+ *   `autoCreateTopics`: as a broker's `auto.create.topics.enable`
  */
 
 /**
@@ -120,6 +122,7 @@ class KafkaConnection {
 	constructor(socket, options) {
 		this.socket = socket;
 		this.advertised = options.advertised;
+		this.autoCreateTopics = options.autoCreateTopics === true;
 		const peer = `${socket.remoteAddress}:${socket.remotePort}`;
 		/** @param {string} message */
 		this.log = (message) => options.log(`[${peer}] ${message}`);
@@ -191,7 +194,8 @@ class KafkaConnection {
 
 	/** @param {number} version @returns {RequestContext} */
 	context(version) {
-		return { tributary: this.session.tributary, session: this.session, version, advertised: this.advertised, log: this.log };
+		const { session, advertised, log, autoCreateTopics } = this;
+		return { tributary: session.tributary, session, version, advertised, log, autoCreateTopics };
 	}
 
 	/** @param {QueuedRequest} request */

@@ -5,17 +5,20 @@
  * `kafka-gateway`: run the Kafka gateway in the foreground.
  *
  *   tributary kafka-gateway --listen 127.0.0.1:9092 [--url URL] [--token TOKEN]
- *                           [--advertised-host HOST] [--advertised-port PORT]
+ *                           [--advertised-host HOST] [--advertised-port PORT] [--auto-create-topics-enable]
  *
  * `--url` defaults to $TRIBUTARY_URL, then http://127.0.0.1:8787; `--token` to $TRIBUTARY_TOKEN. Without a
  * token, clients must authenticate with SASL/PLAIN (key id and secret, or `admin` and the admin token).
+ * `--auto-create-topics-enable` is Kafka's `auto.create.topics.enable`: a Metadata request naming a missing topic
+ * (with AllowAutoTopicCreation, producers' default) creates it with Tributary's default partitions, under the client's
+ * rights.
  */
 
 import { isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
 import { startGateway } from "./server.js";
 
-export const USAGE = `usage: kafka-gateway --listen HOST:PORT [--url URL] [--token TOKEN] [--advertised-host HOST] [--advertised-port PORT]`;
+export const USAGE = `usage: kafka-gateway --listen HOST:PORT [--url URL] [--token TOKEN] [--advertised-host HOST] [--advertised-port PORT] [--auto-create-topics-enable]`;
 
 /**
  * The any-addresses in the URL parser's canonical form, which folds every way of writing them that node:net binds as
@@ -39,7 +42,7 @@ function isWildcard(host) {
 
 /**
  * @typedef {{ help: false, host: string, port: number, url: string, token: string | null, advertisedHost?: string,
- *   advertisedPort?: number }} GatewayOptions
+ *   advertisedPort?: number, autoCreateTopics: boolean }} GatewayOptions
  */
 
 /**
@@ -56,6 +59,7 @@ export function parseGatewayArgs(argv, env = process.env) {
 			token: { type: "string" },
 			"advertised-host": { type: "string" },
 			"advertised-port": { type: "string" },
+			"auto-create-topics-enable": { type: "boolean", default: false },
 			help: { type: "boolean", short: "h" },
 		},
 		strict: true,
@@ -87,6 +91,7 @@ export function parseGatewayArgs(argv, env = process.env) {
 		token: values.token ?? env.TRIBUTARY_TOKEN ?? null,
 		advertisedHost,
 		advertisedPort,
+		autoCreateTopics: values["auto-create-topics-enable"] === true,
 	};
 }
 

@@ -18,8 +18,11 @@ import { Tributary } from "./tributary.js";
 
 /**
  * @param {{ host: string, port: number, url: string, token?: string | null,
- *   advertisedHost?: string, advertisedPort?: number, log?: (message: string) => void, now?: () => number }} options
- *   `now`: the clock the gateway's topic lists and configs age by (a test's, which stands still)
+ *   advertisedHost?: string, advertisedPort?: number, log?: (message: string) => void, now?: () => number,
+ *   autoCreateTopics?: boolean }} options
+ *   `now`: the clock the gateway's topic lists and configs age by (a test's, which stands still); `autoCreateTopics`:
+ *   Metadata creates a missing topic it names, as a broker with `auto.create.topics.enable` (off by default, as on
+ *   Confluent Cloud: a typo in a producer's topic would otherwise make a topic)
  */
 export async function startGateway(options) {
 	const log = options.log ?? ((message) => console.error(`kafka-gateway: ${message}`));
@@ -30,7 +33,7 @@ export async function startGateway(options) {
 		socket.setNoDelay(true);
 		sockets.add(socket);
 		socket.once("close", () => sockets.delete(socket));
-		serveConnection(socket, { tributary, advertised, log, topicList });
+		serveConnection(socket, { tributary, advertised, log, topicList, autoCreateTopics: options.autoCreateTopics });
 	});
 	await new Promise((resolve, reject) => {
 		server.once("error", reject);

@@ -7,7 +7,7 @@
  * instance reaches them alike.
  */
 
-import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { errorMessage, KAFKA, kafkaError, logRefusal } from "../errors.js";
 import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
 import { addedAssignmentRefusal, assignedPartitions, USE_DEFAULT } from "../replica-assignment.js";
@@ -110,8 +110,7 @@ async function metadataById(asked, byId, ctx) {
 
 /**
  * Metadata: all visible topics (null list; every page of Tributary's listing), the named ones, or those asked by id
- * (`metadataById`). A named topic missing from the visible list is looked up on its own so that "forbidden"
- * (TOPIC_AUTHORIZATION_FAILED) and "unknown" stay apart.
+ * (`metadataById`). A named topic missing from the visible list is looked up on its own (`namedTopic`).
  * @param {any} request @param {RequestContext} ctx
  */
 export async function metadata(request, ctx) {
@@ -121,6 +120,7 @@ export async function metadata(request, ctx) {
 	if (listed.status !== 200) throw new Error(`listing topics: ${listed.status} ${errorMessage(listed)}`);
 	const visible = listingIndex(listed).byName;
 	const wanted = request.topics === null ? null : request.topics.map((/** @type {{ name: string }} */ t) => t.name);
+	const autoCreate = ctx.autoCreateTopics === true && request.allowAutoTopicCreation;
 	const topics =
 		wanted === null || (wanted.length === 0 && ctx.version === 0)
 			? [...visible.values()].map((t) => topicMetadata(t.name, t.partitions, t.topic_id))
@@ -129,17 +129,42 @@ export async function metadata(request, ctx) {
 						const listedTopic = visible.get(name);
 						if (listedTopic !== undefined) return topicMetadata(name, listedTopic.partitions, listedTopic.topic_id);
 						if (!isValidTopicName(name)) return { ...topicMetadata(name, 0), errorCode: KAFKA.INVALID_TOPIC_EXCEPTION };
-						const answer = await ctx.tributary.describeTopic(name);
-						if (answer.status !== 200)
-							return {
-								...topicMetadata(name, 0),
-								errorCode: answer.status === 404 ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : kafkaError(answer, "topic"),
-							};
-						ctx.session.topicList.outdated(ctx.tributary, listed);
-						return topicMetadata(name, answer.body.partitions.length, answer.body.topic_id);
+						return namedTopic(ctx, name, listed, autoCreate);
 					}),
 				);
 	return metadataAnswer(topics, ctx);
+}
+
+/**
+ * A named topic the caller's listing lacks, looked up on its own so that "forbidden" (TOPIC_AUTHORIZATION_FAILED) and
+ * "unknown" stay apart; a topic found so drops the listing, whose ids the client is about to use. With `autoCreate`
+ * (the gateway's `--auto-create-topics-enable` and the request's AllowAutoTopicCreation, as a broker with
+ * `auto.create.topics.enable` takes them) an unknown topic is created with Tributary's default partition count under
+ * the caller's rights: a caller who may not create it is TOPIC_AUTHORIZATION_FAILED, as KafkaApis answers without
+ * CREATE. The created topic is answered at once (a broker answers LEADER_NOT_AVAILABLE until its controller has
+ * placed the partitions; Tributary's are there when the create answers). Two clients creating it at once: the one
+ * whose create finds it made describes it instead.
+ * @param {RequestContext} ctx @param {string} name @param {import("../tributary.js").Answer} listed @param {boolean} autoCreate
+ */
+async function namedTopic(ctx, name, listed, autoCreate) {
+	let answer = await ctx.tributary.describeTopic(name);
+	if (answer.status === 404 && autoCreate) {
+		const created = await ctx.tributary.createTopic({ name });
+		if (created.status === 201) {
+			ctx.session.topicList.forget();
+			return topicMetadata(name, created.body.partitions, created.body.topic_id);
+		}
+		const refused = created.body?.error?.code === "topic_exists" ? KAFKA.NONE : kafkaError(created, "topic");
+		if (refused !== KAFKA.NONE) {
+			logRefusal(ctx, `auto-create ${name}`, created);
+			return { ...topicMetadata(name, 0), errorCode: refused };
+		}
+		answer = await ctx.tributary.describeTopic(name);
+	}
+	if (answer.status !== 200)
+		return { ...topicMetadata(name, 0), errorCode: answer.status === 404 ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : kafkaError(answer, "topic") };
+	ctx.session.topicList.outdated(ctx.tributary, listed);
+	return topicMetadata(name, answer.body.partitions.length, answer.body.topic_id);
 }
 
 /** @param {object[]} topics @param {RequestContext} ctx */

@@ -58,8 +58,8 @@ export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
 		gateways: [],
 		/**
 		 * Starts a gateway on this wrangler dev (or on `url`: a stand-in in front of it), with the admin token unless
-		 * `token` says otherwise; stopped at the end.
-		 * @param {{ token?: string | null, port?: number, url?: string }} [options]
+		 * `token` says otherwise, and `args` after the rest (`--auto-create-topics-enable`); stopped at the end.
+		 * @param {{ token?: string | null, port?: number, url?: string, args?: string[] }} [options]
 		 */
 		async startGateway(options = {}) {
 			const gateway = await startGatewayProcess({ url: setup.dev.url, token: setup.token, ...options });
@@ -96,13 +96,13 @@ export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
 }
 
 /**
- * Starts `kafka-gateway --listen 127.0.0.1:<port> --url <url> [--token]` and waits until it listens. Its output is
- * shown when a test fails.
- * @param {{ url: string, token?: string | null, port?: number }} options  `port`: default 0 (any free one)
+ * Starts `kafka-gateway --listen 127.0.0.1:<port> --url <url> [--token] [args…]` and waits until it listens. Its output
+ * is shown when a test fails.
+ * @param {{ url: string, token?: string | null, port?: number, args?: string[] }} options  `port`: default 0 (any free one)
  */
-export function startGatewayProcess({ url, token = null, port = 0 }) {
+export function startGatewayProcess({ url, token = null, port = 0, args = [] }) {
 	// Through `tributary kafka-gateway … --url … [--token …]`, as the README shows it.
-	return startGatewayCommand(["kafka-gateway", "--listen", `${HOST}:${port}`, "--url", url, ...(token ? ["--token", token] : [])]);
+	return startGatewayCommand(["kafka-gateway", "--listen", `${HOST}:${port}`, "--url", url, ...(token ? ["--token", token] : []), ...args]);
 }
 
 /**
