@@ -11,6 +11,9 @@
 import { TOPIC_CONFIG_CACHE_MS } from "./limits.js";
 import { LookupCache } from "./lookup-cache.js";
 
+/** The config that says whether a topic stamps its records with their append time. */
+export const TIMESTAMP_TYPE_CONFIG = "message.timestamp.type";
+
 /** The largest value Tributary's numeric configs hold (src/shared/topic-config.ts CONFIG_NUMBER_MAX). */
 const CONFIG_NUMBER_MAX = Number.MAX_SAFE_INTEGER;
 
@@ -82,7 +85,7 @@ export class TimestampTypes {
 	 */
 	appendTimed(tributary, topic, since = 0) {
 		const lookup = () =>
-			tributary.topicConfig(topic, "message.timestamp.type").then(
+			tributary.topicConfig(topic, TIMESTAMP_TYPE_CONFIG).then(
 				(answer) => (answer.status === 200 ? answer.body?.value === "LogAppendTime" : undefined),
 				() => undefined,
 			);

@@ -18,6 +18,8 @@ import { errorMessage, KAFKA, kafkaError, logRefusal, memberError } from "../err
 import { COMMIT_METADATA_BYTES_MAX, SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
 import { codecs } from "../protocol/apis.js";
 import { Reader, Writer } from "../protocol/io.js";
+import { TIMESTAMP_TYPE_CONFIG } from "../topic-config.js";
+import { listingIndex } from "../topic-list.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -288,8 +290,9 @@ export function describedGroup(ctx, group) {
 
 /**
  * OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none, except that a topic
- * or partition Tributary does not have is refused alone (UNKNOWN_TOPIC_OR_PARTITION) and the rest are committed, as
- * a broker does. A partition whose metadata is over COMMIT_METADATA_BYTES_MAX is OFFSET_METADATA_TOO_LARGE alone,
+ * or partition Tributary does not have, or a topic the caller may not consume, is refused alone
+ * (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_AUTHORIZATION_FAILED: `aloneRefusal`) and the rest are committed, as a broker
+ * does. A partition whose metadata is over COMMIT_METADATA_BYTES_MAX is OFFSET_METADATA_TOO_LARGE alone,
  * after the member and generation and its topic's existence, in a broker's order. With no member and generation -1 (a consumer that assigns itself partitions, an admin setting
  * offsets: Java's `assign()` and `commitSync()`, `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's
  * standalone commit, which a group takes only while it has no members; for one that has, the answer is
@@ -299,7 +302,7 @@ export function describedGroup(ctx, group) {
  */
 export async function offsetCommit(request, ctx) {
 	// Kafka would keep it; Tributary cannot hold a group without a name, refused as every group id it cannot hold is.
-	if (request.groupId === "") return commitAnswer(request, KAFKA.INVALID_GROUP_ID, new Set(), new Set());
+	if (request.groupId === "") return commitAnswer(request, KAFKA.INVALID_GROUP_ID, new Map(), new Set());
 	const standalone = request.memberId === "" && request.generationIdOrMemberEpoch < 0;
 	const offsets = await Promise.all(
 		request.topics.flatMap((t) =>
@@ -316,41 +319,43 @@ export async function offsetCommit(request, ctx) {
 		),
 	);
 	let errorCode = /** @type {number} */ (KAFKA.NONE);
-	/** Partitions Tributary does not have ("topic/partition"): refused alone, as a broker refuses them. */
-	const unknown = new Set();
+	/** Partitions refused alone ("topic/partition" → Kafka code), as a broker refuses them: see `aloneRefusal`. */
+	/** @type {Map<string, number>} */
+	const refusedAlone = new Map();
 	// A broker refuses these alone (OFFSET_METADATA_TOO_LARGE) and commits the rest; Tributary would refuse the whole
 	// commit, so they are not sent.
 	const tooLarge = new Set(offsets.filter((o) => metadataTooLarge(o.metadata)).map((o) => `${o.topic}/${o.partition}`));
 	if (!standalone && (request.memberId === "" || request.generationIdOrMemberEpoch < 0)) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
 	else {
 		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
-		// Tributary commits all or nothing and names one missing topic or partition per refusal: each try drops those
-		// it named, so this ends within one try per entry.
+		// Tributary commits all or nothing and names one missing or forbidden topic or partition per refusal: each try
+		// drops those it named, so this ends within one try per entry.
 		let pending = offsets.filter((o) => !tooLarge.has(`${o.topic}/${o.partition}`));
 		// A broker checks the member and generation before any partition: with nothing left to send, they are
 		// checked on their own.
 		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone);
 		while (errorCode === KAFKA.NONE && pending.length > 0) {
 			const answer = await ctx.tributary.commit(request.groupId, { ...fenced, offsets: pending });
-			const missing = pending.filter((o) => isMissing(answer, o));
+			const missing = pending.filter((o) => aloneRefusal(answer, o) !== null);
 			if (missing.length === 0) {
 				errorCode = commitError(answer, standalone);
 				if (errorCode !== KAFKA.NONE) logRefusal(ctx, `commit ${request.groupId}`, answer);
 				break;
 			}
-			for (const o of missing) unknown.add(`${o.topic}/${o.partition}`);
+			for (const o of missing) refusedAlone.set(`${o.topic}/${o.partition}`, /** @type {number} */ (aloneRefusal(answer, o)));
 			pending = pending.filter((o) => !missing.includes(o));
 		}
-		// A broker refuses a topic it does not have before looking at the metadata.
+		// A broker refuses a topic it does not have, or may not show, before looking at the metadata.
 		if (errorCode === KAFKA.NONE) {
 			const large = offsets.filter((o) => tooLarge.has(`${o.topic}/${o.partition}`));
 			const answers = await Promise.all(large.map((o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest")));
 			large.forEach((o, i) => {
-				if (isMissing(answers[i], o)) unknown.add(`${o.topic}/${o.partition}`);
+				const refused = aloneRefusal(answers[i], o);
+				if (refused !== null) refusedAlone.set(`${o.topic}/${o.partition}`, refused);
 			});
 		}
 	}
-	return commitAnswer(request, errorCode, unknown, tooLarge);
+	return commitAnswer(request, errorCode, refusedAlone, tooLarge);
 }
 
 /**
@@ -376,14 +381,16 @@ function metadataTooLarge(metadata) {
 }
 
 /**
- * An OffsetCommit's answer: `errorCode` for every partition but those in `unknown` ("topic/partition"), and those in
- * `tooLarge` when the commit was taken (a broker checks the member and generation before any partition's metadata).
- * @param {any} request @param {number} errorCode @param {Set<string>} unknown @param {Set<string>} tooLarge
+ * An OffsetCommit's answer: `errorCode` for every partition but those refused alone (`refusedAlone`, "topic/partition"
+ * → code), and those in `tooLarge` when the commit was taken (a broker checks the member and generation before any
+ * partition's metadata).
+ * @param {any} request @param {number} errorCode @param {Map<string, number>} refusedAlone @param {Set<string>} tooLarge
  */
-function commitAnswer(request, errorCode, unknown, tooLarge) {
+function commitAnswer(request, errorCode, refusedAlone, tooLarge) {
 	/** @param {string} key */
 	const codeOf = (key) => {
-		if (unknown.has(key)) return KAFKA.UNKNOWN_TOPIC_OR_PARTITION;
+		const alone = refusedAlone.get(key);
+		if (alone !== undefined) return alone;
 		return errorCode === KAFKA.NONE && tooLarge.has(key) ? KAFKA.OFFSET_METADATA_TOO_LARGE : errorCode;
 	};
 	return {
@@ -399,8 +406,19 @@ function commitAnswer(request, errorCode, unknown, tooLarge) {
 }
 
 /**
- * Whether a refused commit's answer names `entry` as a topic or partition Tributary does not have (its error
- * carries the topic, and for a partition the topic's partition count).
+ * The Kafka code refusing `entry` alone when a refused call's answer names it, else null: a topic or partition
+ * Tributary does not have (its error carries the topic, and for a partition the topic's partition count) is
+ * UNKNOWN_TOPIC_OR_PARTITION; a topic the caller may not consume or describe (the 403's `resource`) is
+ * TOPIC_AUTHORIZATION_FAILED, as KafkaApis refuses the partitions of a topic the caller may not read.
+ * @param {{ status: number, body: any }} answer @param {{ topic: string, partition: number }} entry
+ */
+function aloneRefusal(answer, entry) {
+	if (answer.status === 403 && answer.body?.error?.resource === `topic:${entry.topic}`) return KAFKA.TOPIC_AUTHORIZATION_FAILED;
+	return isMissing(answer, entry) ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : null;
+}
+
+/**
+ * Whether a refused call's answer names `entry` as a topic or partition Tributary does not have.
  * @param {{ status: number, body: any }} answer @param {{ topic: string, partition: number }} entry
  */
 function isMissing(answer, entry) {
@@ -445,7 +463,11 @@ export async function offsetFetch(request, ctx) {
 }
 
 /**
- * One group's committed offsets for the topics asked, or for every partition it has committed (topics null).
+ * One group's committed offsets for the topics asked, or for every partition it has committed (topics null). The
+ * group's describe leaves out the offsets of topics the caller may not describe, so a topic asked by name that it
+ * has no row for is either uncommitted or hidden: one the caller may not describe (`hiddenTopics`) is
+ * TOPIC_AUTHORIZATION_FAILED for each partition asked, as KafkaApis answers it, not "nothing committed"; asked for
+ * every topic, hidden ones are left out, as a broker leaves them out.
  * @param {RequestContext} ctx @param {string} groupId @param {{ name: string, partitionIndexes: number[] }[] | null} topicsAsked
  */
 async function groupOffsets(ctx, groupId, topicsAsked) {
@@ -453,9 +475,13 @@ async function groupOffsets(ctx, groupId, topicsAsked) {
 	const groupError = answer.status === 404 ? KAFKA.NONE : kafkaError(answer, "group");
 	/** @type {Map<string, {offset: number, metadata: string | null}>} */
 	const committed = new Map();
+	/** @type {Set<string>} */
+	const described = new Set();
 	if (answer.status === 200) {
-		for (const o of answer.body.offsets)
+		for (const o of answer.body.offsets) {
+			described.add(o.topic);
 			if (o.committed !== null) committed.set(`${o.topic}/${o.partition}`, { offset: o.committed, metadata: o.metadata });
+		}
 	}
 	const asked =
 		topicsAsked ??
@@ -463,6 +489,13 @@ async function groupOffsets(ctx, groupId, topicsAsked) {
 			name,
 			partitionIndexes: [...committed.keys()].filter((k) => k.startsWith(`${name}/`)).map((k) => Number(k.slice(name.length + 1))),
 		}));
+	const hidden =
+		topicsAsked === null || groupError !== KAFKA.NONE
+			? new Set()
+			: await hiddenTopics(
+					ctx,
+					asked.map((t) => t.name).filter((name) => !described.has(name)),
+				);
 	const topics = asked.map((t) => ({
 		name: t.name,
 		partitions: t.partitionIndexes.map((partitionIndex) => {
@@ -472,9 +505,24 @@ async function groupOffsets(ctx, groupId, topicsAsked) {
 				committedOffset: c?.offset ?? -1,
 				committedLeaderEpoch: -1,
 				metadata: c?.metadata ?? "",
-				errorCode: KAFKA.NONE,
+				errorCode: hidden.has(t.name) ? KAFKA.TOPIC_AUTHORIZATION_FAILED : KAFKA.NONE,
 			};
 		}),
 	}));
 	return { topics, errorCode: groupError };
+}
+
+/**
+ * Those of `names` the caller may not describe. A topic in the caller's listing (shared, usually fresh: consumers ask
+ * Metadata first) may be described; any other is asked on its own, by the lightest call that needs that right (one
+ * config, the registry's entry alone), whose 403 says so whether the topic exists or not, as Kafka's authorizer does.
+ * @param {RequestContext} ctx @param {string[]} names @returns {Promise<Set<string>>}
+ */
+async function hiddenTopics(ctx, names) {
+	if (names.length === 0) return new Set();
+	const listed = await ctx.session.topicList.read(ctx.tributary);
+	const visible = listed.status === 200 ? listingIndex(listed).byName : new Map();
+	const unlisted = [...new Set(names)].filter((name) => !visible.has(name));
+	const answers = await Promise.all(unlisted.map((name) => ctx.tributary.topicConfig(name, TIMESTAMP_TYPE_CONFIG)));
+	return new Set(unlisted.filter((_, i) => answers[i].status === 403 || answers[i].status === 401));
 }

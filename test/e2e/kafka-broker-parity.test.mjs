@@ -2,16 +2,20 @@
 /**
  * What a team with existing Kafka clients expects of a broker on day one, through the gateway against a real
  * `wrangler dev`: a producer to a missing topic on a gateway with `--auto-create-topics-enable` (Kafka's
- * `auto.create.topics.enable`) creates it and delivers, and without the option is told the topic is unknown.
+ * `auto.create.topics.enable`) creates it and delivers, and without the option creates nothing; a topic a key may not
+ * describe is TOPIC_AUTHORIZATION_FAILED wherever it is named (Metadata, ListOffsets, OffsetFetch, OffsetCommit), never
+ * "unknown" or "nothing committed", and a commit naming it commits the rest.
  */
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import kafkajs from "kafkajs";
-import { kafkaE2eSetup, kcat, kcatReadAll } from "./lib/kafka.mjs";
+import { exchange, kafkaE2eSetup, kcat, kcatReadAll } from "./lib/kafka.mjs";
 
 const { Kafka, logLevel } = kafkajs;
 const setup = kafkaE2eSetup("kafka-broker-parity");
+/** Kafka's code for a topic the caller may not see (kafkajs' TOPIC_AUTHORIZATION_FAILED). */
+const KAFKA_TOPIC_AUTHORIZATION_FAILED = 29;
 
 test("--auto-create-topics-enable: kcat and kafkajs produce to missing topics, created with the Worker's default partitions", {
 	timeout: 90_000,
@@ -43,4 +47,81 @@ test("without the option a producer to a missing topic is not delivered (librdka
 	assert.notEqual(produced.status, 0);
 	assert.match(produced.stderr, /Delivery failed/);
 	await setup.api.expect(404, "GET", "/v1/topics/never-made");
+});
+
+test("a topic the key may not describe is TOPIC_AUTHORIZATION_FAILED in every call that names it, committed offsets too", {
+	timeout: 90_000,
+}, async () => {
+	await setup.api.createTopic("parity-visible", 1);
+	await setup.api.createTopic("parity-hidden", 1);
+	await setup.api.expect(200, "POST", "/v1/groups/parity-app/offsets", {
+		body: { offsets: [{ topic: "parity-hidden", partition: 0, offset: 0 }] },
+	});
+	const key = await setup.api.expect(201, "POST", "/v1/keys", {
+		body: {
+			name: "parity-limited",
+			acl: [
+				{ resource: "topic:parity-visible", operations: ["produce", "consume"] },
+				{ resource: "group:parity-app", operations: ["consume"] },
+			],
+		},
+	});
+	const open = await setup.startGateway({ token: null });
+	const sasl = { mechanism: "plain", username: key.id, password: key.secret };
+	const kafka = new Kafka({ clientId: "e2e-parity", brokers: [open.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 }, sasl });
+	const admin = setup.track(kafka.admin());
+	await admin.connect();
+	await assert.rejects(admin.fetchTopicMetadata({ topics: ["parity-hidden"] }), (error) => {
+		assert.equal(error.type, "TOPIC_AUTHORIZATION_FAILED", String(error));
+		return true;
+	});
+	await admin.disconnect();
+	// kafkajs asks Metadata before OffsetFetch and OffsetCommit, and stops there: these are asked as frames, by a
+	// gateway whose token is the key's (a client that does not log in acts with it).
+	const asKey = await setup.startGateway({ token: key.secret });
+	const partitionOf = (answer) => answer.topics.map((t) => [t.name, t.partitions.map((p) => p.errorCode)]);
+	const listed = await exchange(asKey.port, "ListOffsets", 5, {
+		replicaId: -1,
+		isolationLevel: 0,
+		topics: [{ name: "parity-hidden", partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -1n }] }],
+	});
+	assert.deepEqual(partitionOf(listed), [["parity-hidden", [KAFKA_TOPIC_AUTHORIZATION_FAILED]]]);
+	const fetched = await exchange(asKey.port, "OffsetFetch", 7, {
+		groupId: "parity-app",
+		topics: [
+			{ name: "parity-visible", partitionIndexes: [0] },
+			{ name: "parity-hidden", partitionIndexes: [0] },
+		],
+		requireStable: false,
+	});
+	assert.deepEqual(
+		fetched.topics.map((t) => [t.name, t.partitions.map((p) => [p.committedOffset, p.errorCode])]),
+		[
+			["parity-visible", [[-1, 0]]],
+			["parity-hidden", [[-1, KAFKA_TOPIC_AUTHORIZATION_FAILED]]],
+		],
+	);
+	const entry = (name) => ({
+		name,
+		partitions: [{ partitionIndex: 0, committedOffset: 0n, committedLeaderEpoch: -1, committedMetadata: "" }],
+	});
+	const committed = await exchange(asKey.port, "OffsetCommit", 7, {
+		groupId: "parity-app",
+		generationIdOrMemberEpoch: -1,
+		memberId: "",
+		groupInstanceId: null,
+		topics: [entry("parity-visible"), entry("parity-hidden")],
+	});
+	assert.deepEqual(partitionOf(committed), [
+		["parity-visible", [0]],
+		["parity-hidden", [KAFKA_TOPIC_AUTHORIZATION_FAILED]],
+	]);
+	const group = await setup.api.expect(200, "GET", "/v1/groups/parity-app");
+	assert.deepEqual(
+		group.offsets.filter((o) => o.committed !== null).map((o) => [o.topic, o.committed]),
+		[
+			["parity-hidden", 0],
+			["parity-visible", 0],
+		],
+	);
 });
