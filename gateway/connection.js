@@ -48,6 +48,7 @@ import { ConnectionTopics, TopicList } from "./topic-list.js";
  * @property {number} version
  * @property {{ host: string, port: number }} advertised
  * @property {(message: string) => void} log
+ * @property {string | null} [clientId] the request header's (Kafka's `client.id`)
  * @property {boolean} [autoCreateTopics] Metadata creates a missing topic it is asked for (`--auto-create-topics-enable`)
  */
 
@@ -94,11 +95,11 @@ export function parseRequest(frame) {
 	const { apiKey, apiVersion, correlationId, api, reader } = decodeRequest(frame);
 	if (api === undefined) throw new ProtocolError(`API key ${apiKey} is not served (it is not advertised in ApiVersions)`);
 	if (apiVersion < api.minVersion || apiVersion > api.maxVersion) {
-		if (apiKey === API_VERSIONS_KEY) return { api, apiVersion, correlationId, body: null, unsupported: true };
+		if (apiKey === API_VERSIONS_KEY) return { api, apiVersion, correlationId, clientId: null, body: null, unsupported: true };
 		throw new ProtocolError(`${api.name} v${apiVersion} is not served (${api.minVersion}-${api.maxVersion} are)`);
 	}
-	const { body } = decodeBody(api, apiVersion, reader);
-	return { api, apiVersion, correlationId, body, unsupported: false };
+	const { clientId, body } = decodeBody(api, apiVersion, reader);
+	return { api, apiVersion, correlationId, clientId, body, unsupported: false };
 }
 
 /** @typedef {ReturnType<typeof parseRequest> | { rawSasl: Buffer }} QueuedRequest */
@@ -192,10 +193,10 @@ class KafkaConnection {
 		}
 	}
 
-	/** @param {number} version @returns {RequestContext} */
-	context(version) {
+	/** @param {number} version @param {string | null} [clientId] @returns {RequestContext} */
+	context(version, clientId = null) {
 		const { session, advertised, log, autoCreateTopics } = this;
-		return { tributary: session.tributary, session, version, advertised, log, autoCreateTopics };
+		return { tributary: session.tributary, session, version, advertised, log, autoCreateTopics, clientId };
 	}
 
 	/** @param {QueuedRequest} request */
@@ -214,7 +215,7 @@ class KafkaConnection {
 		}
 		let parts;
 		try {
-			const response = await HANDLERS[api.name](request.body, this.context(apiVersion));
+			const response = await HANDLERS[api.name](request.body, this.context(apiVersion, request.clientId));
 			if (response === null) return;
 			parts = encodeResponseParts(api, apiVersion, correlationId, response);
 		} catch (error) {

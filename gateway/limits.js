@@ -25,6 +25,9 @@ export const TOPIC_PARTITIONS_MAX = 256;
 export const TOPIC_NAME_LENGTH_MAX = 249;
 /** Tributary's largest record timestamp (shared/limits.ts TIMESTAMP_MS_MAX). */
 export const TIMESTAMP_MS_MAX = 8_640_000_000_000_000;
+/** Longest member id Tributary holds (shared/limits.ts MEMBER_ID_LENGTH_MAX): the ids JoinGroup issues, a client id
+ * in front, stay within it. */
+export const MEMBER_ID_LENGTH_MAX = 64;
 /** Session timeouts Tributary's coordinator accepts, Kafka's group.min/max.session.timeout.ms defaults: a JoinGroup
  * outside them is INVALID_SESSION_TIMEOUT, as from a broker. */
 export const SESSION_TIMEOUT_MS_MIN = 6_000;

@@ -9,7 +9,7 @@
 import { errorMessage, KAFKA, kafkaError, logRefusal } from "../errors.js";
 import { codecs } from "../protocol/apis.js";
 import { Writer } from "../protocol/io.js";
-import { describedGroup, encodeAssignment, NO_SUCH_GROUP } from "./groups.js";
+import { describedGroup, encodeAssignment, memberClientId, NO_SUCH_GROUP } from "./groups.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -49,7 +49,9 @@ export async function describeGroups(request, ctx) {
 				members: g.members.map((/** @type {any} */ m) => ({
 					memberId: m.member_id,
 					groupInstanceId: m.instance_id,
-					clientId: "",
+					// Carried in the id JoinGroup issued (as Kafka's member ids carry it); the host nowhere: Tributary keeps no
+					// client address, and the gateway that serves this may not be the one the member came through.
+					clientId: memberClientId(m.member_id),
 					clientHost: "",
 					memberMetadata: encodeSubscription(m.topics ?? []),
 					memberAssignment: encodeAssignment(m.assignment),

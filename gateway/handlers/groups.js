@@ -12,10 +12,10 @@
  * generation: the next Heartbeat answers REBALANCE_IN_PROGRESS and the member rejoins, as with a Kafka broker.
  */
 
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { LOG_END_AT } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError, logRefusal, memberError } from "../errors.js";
-import { COMMIT_METADATA_BYTES_MAX, SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
+import { COMMIT_METADATA_BYTES_MAX, MEMBER_ID_LENGTH_MAX, SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
 import { codecs } from "../protocol/apis.js";
 import { Reader, Writer } from "../protocol/io.js";
 import { TIMESTAMP_TYPE_CONFIG } from "../topic-config.js";
@@ -29,10 +29,18 @@ const PROTOCOL_TYPE = "consumer";
 const ASSIGNMENT_VERSION = 0;
 /** The first JoinGroup version that may answer MEMBER_ID_REQUIRED (KIP-394); older clients do not know the code. */
 const MEMBER_ID_REQUIRED_FROM_VERSION = 4;
-/** A member id issued with MEMBER_ID_REQUIRED: a UUID, then when it was issued (base-36 ms), which makes it pending. */
-const ISSUED_ID = /^[0-9a-f-]{36}\.([0-9a-z]+)$/;
+/**
+ * A member id issued with MEMBER_ID_REQUIRED (`issueMemberId`): the client id and '-' (when it has one), a unique part,
+ * then when it was issued (base-36 ms), which makes it pending. The unique part is ISSUED_RANDOM_BYTES in base64url, or
+ * a UUID in the ids issued before client ids were carried (still pending for a session after an upgrade).
+ */
+const ISSUED_ID = /^(?:([a-zA-Z0-9._-]*)-)?(?:[A-Za-z0-9_-]{16}|[0-9a-f-]{36})\.([0-9a-z]+)$/;
 /** Marks a joined issued id (`joinedMemberId`); its '-' keeps it from matching `ISSUED_ID`. */
 const JOINED_SUFFIX = "-joined";
+/** Random bytes of an issued id: 96 bits, unique among a group's members as Kafka's UUID (122) is, in 16 characters. */
+const ISSUED_RANDOM_BYTES = 12;
+/** A client id's characters that a member id cannot hold (Tributary's ids are letters, digits, '.', '_', '-'). */
+const NOT_IN_MEMBER_ID = /[^a-zA-Z0-9._-]/g;
 
 /** Kafka assignor names → Tributary strategies. */
 const STRATEGY_OF = new Map([
@@ -75,13 +83,29 @@ function chooseProtocol(protocols) {
 }
 
 /**
- * A member id to hand out with MEMBER_ID_REQUIRED. It carries when it was issued, so any gateway instance can tell
- * the retry it comes back with (a pending member, kept for a session as Kafka's coordinator keeps one) from a stale
- * id, without state of its own. Within Tributary's member id charset and length (64).
- * @param {number} nowMs
+ * A member id to hand out with MEMBER_ID_REQUIRED. It begins with the client id, as Kafka's coordinator's
+ * (`<client.id>-<UUID>`), which is where DescribeGroups finds the member's clientId (`memberClientId`): Tributary keeps
+ * nothing else of a Kafka client. It carries when it was issued, so any gateway instance can tell the retry it comes
+ * back with (a pending member, kept for a session as Kafka's coordinator keeps one) from a stale id, without state of
+ * its own. Within Tributary's member id charset and length once joined (`joinedMemberId`): the client id's other
+ * characters become '_' and it is cut to the room left.
+ * @param {number} nowMs @param {string | null} [clientId] the request header's
  */
-export function issueMemberId(nowMs) {
-	return `${randomUUID()}.${nowMs.toString(36)}`;
+export function issueMemberId(nowMs, clientId = null) {
+	const unique = `${randomBytes(ISSUED_RANDOM_BYTES).toString("base64url")}.${nowMs.toString(36)}`;
+	const room = MEMBER_ID_LENGTH_MAX - JOINED_SUFFIX.length - unique.length - 1;
+	const client = (clientId ?? "").replace(NOT_IN_MEMBER_ID, "_").slice(0, room);
+	return client === "" ? unique : `${client}-${unique}`;
+}
+
+/**
+ * The client id a member id issued by `issueMemberId` carries, joined or not (as far as it fit); "" for any other
+ * member id (an HTTP member's, a static member's, one joined below JoinGroup v4): Tributary's coordinator picked it.
+ * @param {string} memberId
+ */
+export function memberClientId(memberId) {
+	const issued = memberId.endsWith(JOINED_SUFFIX) ? memberId.slice(0, -JOINED_SUFFIX.length) : memberId;
+	return ISSUED_ID.exec(issued)?.[1] ?? "";
 }
 
 /**
@@ -100,7 +124,7 @@ export function isPending(memberId, nowMs, sessionTimeoutMs) {
 	const issued = ISSUED_ID.exec(memberId);
 	if (issued === null) return false;
 	// Absolute: another gateway instance may have issued it, and its clock may be ahead of this one's.
-	return Math.abs(nowMs - Number.parseInt(issued[1], 36)) <= sessionTimeoutMs;
+	return Math.abs(nowMs - Number.parseInt(issued[2], 36)) <= sessionTimeoutMs;
 }
 
 function joinFailure(errorCode, memberId = "") {
@@ -124,7 +148,7 @@ export async function joinGroup(request, ctx) {
 	// KIP-394: a dynamic member first gets an id to join with, so a join whose answer is lost is retried under that id
 	// and finds the member it made instead of adding a second one, which would hold partitions for a session.
 	const proposes = ctx.version >= MEMBER_ID_REQUIRED_FROM_VERSION && (request.groupInstanceId ?? null) === null;
-	if (proposes && request.memberId === "") return joinFailure(KAFKA.MEMBER_ID_REQUIRED, issueMemberId(Date.now()));
+	if (proposes && request.memberId === "") return joinFailure(KAFKA.MEMBER_ID_REQUIRED, issueMemberId(Date.now(), ctx.clientId));
 	const issued = proposes && ISSUED_ID.test(request.memberId);
 	let memberId = issued ? joinedMemberId(request.memberId) : request.memberId;
 	let generation;

@@ -125,3 +125,24 @@ test("a topic the key may not describe is TOPIC_AUTHORIZATION_FAILED in every ca
 		],
 	);
 });
+
+test("DescribeGroups shows a kafkajs member's client id, carried in the member id the gateway issued", { timeout: 90_000 }, async () => {
+	await setup.api.createTopic("parity-members", 1);
+	const kafka = new Kafka({ clientId: "parity-consumer", brokers: [setup.gateways[0].bootstrap], logLevel: logLevel.NOTHING });
+	const consumer = setup.track(kafka.consumer({ groupId: "parity-members-app", sessionTimeout: 10_000, heartbeatInterval: 1_000 }));
+	await consumer.connect();
+	await consumer.subscribe({ topics: ["parity-members"], fromBeginning: true });
+	const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
+	await consumer.run({ eachMessage: async () => {} });
+	const { payload } = await joined;
+	const admin = setup.track(kafka.admin());
+	await admin.connect();
+	const { groups } = await admin.describeGroups(["parity-members-app"]);
+	assert.deepEqual(
+		groups[0].members.map((m) => [m.memberId, m.clientId]),
+		[[payload.memberId, "parity-consumer"]],
+	);
+	assert.match(payload.memberId, /^parity-consumer-/);
+	await consumer.disconnect();
+	await admin.disconnect();
+});
