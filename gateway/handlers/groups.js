@@ -316,7 +316,8 @@ export function describedGroup(ctx, group) {
  * OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none, except that a topic
  * or partition Tributary does not have, or a topic the caller may not consume, is refused alone
  * (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_AUTHORIZATION_FAILED: `aloneRefusal`) and the rest are committed, as a broker
- * does. A partition whose metadata is over COMMIT_METADATA_BYTES_MAX is OFFSET_METADATA_TOO_LARGE alone,
+ * refuses a partition alone; an offset past its partition's high watermark is committed at the high watermark
+ * (`commitPending`). A partition whose metadata is over COMMIT_METADATA_BYTES_MAX is OFFSET_METADATA_TOO_LARGE alone,
  * after the member and generation and its topic's existence, in a broker's order. With no member and generation -1 (a consumer that assigns itself partitions, an admin setting
  * offsets: Java's `assign()` and `commitSync()`, `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's
  * standalone commit, which a group takes only while it has no members; for one that has, the answer is
@@ -354,21 +355,11 @@ export async function offsetCommit(request, ctx) {
 		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
 		// Tributary commits all or nothing and names one missing or forbidden topic or partition per refusal: each try
 		// drops those it named, so this ends within one try per entry.
-		let pending = offsets.filter((o) => !tooLarge.has(`${o.topic}/${o.partition}`));
+		const pending = offsets.filter((o) => !tooLarge.has(`${o.topic}/${o.partition}`));
 		// A broker checks the member and generation before any partition: with nothing left to send, they are
 		// checked on their own.
 		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone);
-		while (errorCode === KAFKA.NONE && pending.length > 0) {
-			const answer = await ctx.tributary.commit(request.groupId, { ...fenced, offsets: pending });
-			const missing = pending.filter((o) => aloneRefusal(answer, o) !== null);
-			if (missing.length === 0) {
-				errorCode = commitError(answer, standalone);
-				if (errorCode !== KAFKA.NONE) logRefusal(ctx, `commit ${request.groupId}`, answer);
-				break;
-			}
-			for (const o of missing) refusedAlone.set(`${o.topic}/${o.partition}`, /** @type {number} */ (aloneRefusal(answer, o)));
-			pending = pending.filter((o) => !missing.includes(o));
-		}
+		if (errorCode === KAFKA.NONE) errorCode = await commitPending(ctx, request.groupId, { ...fenced, standalone }, pending, refusedAlone);
 		// A broker refuses a topic it does not have, or may not show, before looking at the metadata.
 		if (errorCode === KAFKA.NONE) {
 			const large = offsets.filter((o) => tooLarge.has(`${o.topic}/${o.partition}`));
@@ -380,6 +371,58 @@ export async function offsetCommit(request, ctx) {
 		}
 	}
 	return commitAnswer(request, errorCode, refusedAlone, tooLarge);
+}
+
+/**
+ * Commits `pending` (Tributary: all or nothing) and answers the commit's Kafka error. A refusal naming entries that a
+ * broker refuses alone (`aloneRefusal`) records them in `refusedAlone` and sends the rest again; one naming an offset
+ * past its partition's high watermark commits that partition at the high watermark instead (see docs/kafka-gateway.md,
+ * Deviations), once: a second refusal of it refuses it alone. So this ends within two tries per entry.
+ * @param {RequestContext} ctx @param {string} group
+ * @param {{ member_id?: string, generation?: number, standalone: boolean }} fenced the member's fencing, or none
+ * @param {{ topic: string, partition: number, offset: number, metadata: string | null }[]} pending
+ * @param {Map<string, number>} refusedAlone
+ */
+async function commitPending(ctx, group, { standalone, ...fenced }, pending, refusedAlone) {
+	const clamped = new Set();
+	let left = pending;
+	while (left.length > 0) {
+		const answer = await ctx.tributary.commit(group, { ...fenced, offsets: left });
+		const error = answer.body?.error;
+		const pastEnd = left.find((o) => isPastEnd(answer, o) && !clamped.has(o));
+		if (pastEnd !== undefined) {
+			ctx.log(
+				`commit ${group}: ${pastEnd.topic}/${pastEnd.partition} at ${pastEnd.offset} is past its end, committed at ${error.high_watermark}`,
+			);
+			const moved = { ...pastEnd, offset: error.high_watermark };
+			clamped.add(moved);
+			left = left.map((o) => (o === pastEnd ? moved : o));
+			continue;
+		}
+		const refused = left.filter((o) => aloneRefusal(answer, o) !== null);
+		if (refused.length === 0) {
+			const errorCode = commitError(answer, standalone);
+			if (errorCode !== KAFKA.NONE) logRefusal(ctx, `commit ${group}`, answer);
+			return errorCode;
+		}
+		for (const o of refused) refusedAlone.set(`${o.topic}/${o.partition}`, /** @type {number} */ (aloneRefusal(answer, o)));
+		left = left.filter((o) => !refused.includes(o));
+	}
+	return KAFKA.NONE;
+}
+
+/**
+ * Whether a refused commit's answer names `entry` as committed past its partition's high watermark (and says where
+ * that is). @param {{ status: number, body: any }} answer @param {{ topic: string, partition: number }} entry
+ */
+function isPastEnd(answer, entry) {
+	const error = answer.body?.error;
+	return (
+		error?.code === "offset_out_of_range" &&
+		error.topic === entry.topic &&
+		error.partition === entry.partition &&
+		typeof error.high_watermark === "number"
+	);
 }
 
 /**
@@ -433,11 +476,15 @@ function commitAnswer(request, errorCode, refusedAlone, tooLarge) {
  * The Kafka code refusing `entry` alone when a refused call's answer names it, else null: a topic or partition
  * Tributary does not have (its error carries the topic, and for a partition the topic's partition count) is
  * UNKNOWN_TOPIC_OR_PARTITION; a topic the caller may not consume or describe (the 403's `resource`) is
- * TOPIC_AUTHORIZATION_FAILED, as KafkaApis refuses the partitions of a topic the caller may not read.
+ * TOPIC_AUTHORIZATION_FAILED, as KafkaApis refuses the partitions of a topic the caller may not read; a partition
+ * still past its high watermark once moved to it (`commitPending`: its log shrank meanwhile) is OFFSET_OUT_OF_RANGE.
  * @param {{ status: number, body: any }} answer @param {{ topic: string, partition: number }} entry
  */
 function aloneRefusal(answer, entry) {
-	if (answer.status === 403 && answer.body?.error?.resource === `topic:${entry.topic}`) return KAFKA.TOPIC_AUTHORIZATION_FAILED;
+	const error = answer.body?.error;
+	if (answer.status === 403 && error?.resource === `topic:${entry.topic}`) return KAFKA.TOPIC_AUTHORIZATION_FAILED;
+	if (error?.code === "offset_out_of_range" && error.topic === entry.topic && error.partition === entry.partition)
+		return KAFKA.OFFSET_OUT_OF_RANGE;
 	return isMissing(answer, entry) ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : null;
 }
 

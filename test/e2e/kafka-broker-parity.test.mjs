@@ -146,3 +146,29 @@ test("DescribeGroups shows a kafkajs member's client id, carried in the member i
 	await consumer.disconnect();
 	await admin.disconnect();
 });
+
+test("kafkajs setOffsets past a partition's end commits the high watermark there (it never settles on a refused commit)", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.createTopic("parity-end", 2);
+	await setup.api.produce("parity-end", [{ value: "a", partition: 1 }]);
+	const kafka = new Kafka({
+		clientId: "e2e-parity",
+		brokers: [setup.gateways[0].bootstrap],
+		logLevel: logLevel.NOTHING,
+		retry: { retries: 0 },
+	});
+	const admin = setup.track(kafka.admin());
+	await admin.connect();
+	const partitions = [
+		{ partition: 0, offset: "5" },
+		{ partition: 1, offset: "1" },
+	];
+	await admin.setOffsets({ groupId: "parity-end-app", topic: "parity-end", partitions });
+	const [offsets] = await admin.fetchOffsets({ groupId: "parity-end-app", topics: ["parity-end"] });
+	assert.deepEqual(offsets.partitions.map((p) => [p.partition, p.offset]).sort(), [
+		[0, "0"],
+		[1, "1"],
+	]);
+	await admin.disconnect();
+});

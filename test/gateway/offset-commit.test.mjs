@@ -4,7 +4,8 @@
  * what it stored: a partition whose metadata is over Kafka's offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE
  * alone and the others are committed; a refused member's commit answers its error for every partition, also when
  * every partition's metadata is over the cap (the member is then checked by a heartbeat); and a topic or partition
- * Tributary does not have is UNKNOWN_TOPIC_OR_PARTITION whatever its metadata, as a broker checks the topic first.
+ * Tributary does not have is UNKNOWN_TOPIC_OR_PARTITION whatever its metadata, as a broker checks the topic first; a
+ * partition committed past its high watermark, which Tributary refuses, is committed at the high watermark.
  */
 
 import assert from "node:assert/strict";
@@ -15,6 +16,8 @@ import { COMMIT_METADATA_BYTES_MAX } from "../../gateway/limits.js";
 
 /** How many partitions the stand-in's topic `orders` has. */
 const ORDERS_PARTITIONS = 5;
+/** Every partition's high watermark: the Worker refuses a commit past it (416), naming the first such partition. */
+const HIGH_WATERMARK = 100;
 
 /** @param {{ fenced?: boolean }} [options] fenced: every commit is refused as a generation that is over */
 function context({ fenced = false } = {}) {
@@ -30,6 +33,21 @@ function context({ fenced = false } = {}) {
 				return { status: 400, body: { error: { code: "invalid_request", message: `${path}: ${message}`, issues: [{ path, message }] } } };
 			}
 			if (fenced) return { status: 409, body: { error: { code: "rebalance_in_progress", message: "generation 1 is over" } } };
+			const past = body.offsets.find((o) => o.offset > HIGH_WATERMARK);
+			if (past !== undefined) {
+				const { topic, partition, offset } = past;
+				const message = `offset ${offset} is past the end of ${topic}/${partition}`;
+				const error = {
+					code: "offset_out_of_range",
+					message,
+					topic,
+					partition,
+					offset,
+					log_start_offset: 0,
+					high_watermark: HIGH_WATERMARK,
+				};
+				return { status: 416, body: { error } };
+			}
 			committed.push(...body.offsets);
 			return { status: 200, body: {} };
 		},
@@ -170,4 +188,32 @@ test("a standalone commit to a group with members, of too much metadata only, is
 	const { ctx } = context();
 	const standalone = { ...commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), memberId: "", generationIdOrMemberEpoch: -1 };
 	assert.deepEqual(codes(await offsetCommit(standalone, ctx)), [[1, KAFKA.UNKNOWN_MEMBER_ID]]);
+});
+
+test("a partition committed past its high watermark is committed at the high watermark, as kafka-consumer-groups clamps it; the others as sent", async () => {
+	const { ctx, committed } = context();
+	const answer = await offsetCommit(
+		commitOf([
+			[0, 5, "ok"],
+			[1, HIGH_WATERMARK + 1, null],
+			[2, HIGH_WATERMARK, null],
+			[3, HIGH_WATERMARK + 7, null],
+		]),
+		ctx,
+	);
+	assert.deepEqual(codes(answer), [
+		[0, KAFKA.NONE],
+		[1, KAFKA.NONE],
+		[2, KAFKA.NONE],
+		[3, KAFKA.NONE],
+	]);
+	assert.deepEqual(
+		committed.map((o) => [o.partition, o.offset]),
+		[
+			[0, 5],
+			[1, HIGH_WATERMARK],
+			[2, HIGH_WATERMARK],
+			[3, HIGH_WATERMARK],
+		],
+	);
 });
