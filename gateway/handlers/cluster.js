@@ -8,6 +8,7 @@
  */
 
 import { errorMessage, KAFKA, kafkaError, logRefusal } from "../errors.js";
+import { withoutInert } from "../inert-configs.js";
 import { TOPIC_NAME_LENGTH_MAX, TOPIC_PARTITIONS_MAX } from "../limits.js";
 import { advertisedApis } from "../protocol/apis.js";
 import { addedAssignmentRefusal, assignedPartitions, USE_DEFAULT } from "../replica-assignment.js";
@@ -301,10 +302,14 @@ export async function createTopics(request, ctx) {
 		request.topics,
 		(t) => t.name,
 		async (t) => {
-			const config = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
+			const given = Object.fromEntries(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value]));
 			const result = { ...NOT_CREATED, name: t.name, errorCode: KAFKA.NONE, errorMessage: null };
 			const requested = requestedPartitions(t);
 			if ("errorCode" in requested) return { ...result, ...requested };
+			// Kafka's replica configs: taken as set, never sent (gateway/inert-configs.js).
+			const held = withoutInert(given);
+			if ("errorCode" in held) return { ...result, ...held };
+			const config = held.held;
 			const { partitions } = requested;
 			if (request.validateOnly) return { ...result, ...(await validateCreation(ctx, t.name, partitions, config)) };
 			const body = { name: t.name, config, ...(partitions !== USE_DEFAULT ? { partitions } : {}) };

@@ -8,6 +8,7 @@
  */
 
 import { errorMessage, KAFKA, kafkaError } from "../errors.js";
+import { inertRefusal, isInertConfig } from "../inert-configs.js";
 import { answerUnique, duplicateNames, isValidTopicName, RESOURCE_BROKER, RESOURCE_TOPIC, topicConfigs, topicPath } from "./cluster.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
@@ -64,12 +65,18 @@ function changeError(answer) {
 }
 
 /**
- * Applies (or with `validateOnly` checks) `changes` to `topic`, and has this gateway read its config afresh. No
- * change at all still answers for the topic: its configs are read, so an unknown topic or a missing right says so.
- * @param {RequestContext} ctx @param {string} topic @param {Change[]} changes @param {boolean} validateOnly
+ * Applies (or with `validateOnly` checks) `requested` to `topic`, and has this gateway read its config afresh. Kafka's
+ * replica configs (gateway/inert-configs.js) are judged here and not sent. No change at all still answers for the
+ * topic: its configs are read, so an unknown topic or a missing right says so.
+ * @param {RequestContext} ctx @param {string} topic @param {Change[]} requested @param {boolean} validateOnly
  * @returns {Promise<Outcome>}
  */
-async function applyChanges(ctx, topic, changes, validateOnly) {
+async function applyChanges(ctx, topic, requested, validateOnly) {
+	// Kafka's replica configs: a SET taken or refused by its value, a DELETE a no-op; never sent (gateway/inert-configs.js).
+	const inert = requested.filter((c) => isInertConfig(c.name) && c.operation === "SET");
+	const refused = inert.map((c) => inertRefusal(c.name, /** @type {string} */ (c.value))).find((r) => r !== null);
+	if (refused !== undefined) return refused;
+	const changes = requested.filter((c) => !isInertConfig(c.name));
 	if (changes.length === 0) {
 		const listed = await topicConfigs(ctx, topic);
 		return "configs" in listed ? OK : listed;

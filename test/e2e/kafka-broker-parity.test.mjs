@@ -172,3 +172,40 @@ test("kafkajs setOffsets past a partition's end commits the high watermark there
 	]);
 	await admin.disconnect();
 });
+
+test("kafkajs createTopics with Kafka's replica configs: min.insync.replicas 2 is taken, 3 is POLICY_VIOLATION", {
+	timeout: 60_000,
+}, async () => {
+	const kafka = new Kafka({
+		clientId: "e2e-parity",
+		brokers: [setup.gateways[0].bootstrap],
+		logLevel: logLevel.NOTHING,
+		retry: { retries: 0 },
+	});
+	const admin = setup.track(kafka.admin());
+	await admin.connect();
+	const topic = (name, value) => ({
+		topic: name,
+		numPartitions: 1,
+		replicationFactor: 3,
+		configEntries: [
+			{ name: "min.insync.replicas", value },
+			{ name: "unclean.leader.election.enable", value: "false" },
+			{ name: "retention.ms", value: "3600000" },
+		],
+	});
+	assert.equal(await admin.createTopics({ topics: [topic("parity-replicated", "2")], waitForLeaders: false }), true);
+	const described = await setup.api.describeTopic("parity-replicated");
+	assert.equal(described.config["retention.ms"], 3_600_000);
+	assert.equal(described.config["min.insync.replicas"], undefined, "taken as set, never stored");
+	await assert.rejects(admin.createTopics({ topics: [topic("parity-three", "3")], waitForLeaders: false }), (error) => {
+		assert.deepEqual(
+			error.errors.map((e) => e.type),
+			["POLICY_VIOLATION"],
+			String(error),
+		);
+		return true;
+	});
+	await setup.api.expect(404, "GET", "/v1/topics/parity-three");
+	await admin.disconnect();
+});
