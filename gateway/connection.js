@@ -24,7 +24,8 @@ import {
 import { alterConfigs, incrementalAlterConfigs } from "./handlers/configs.js";
 import { deleteRecords } from "./handlers/delete-records.js";
 import { deleteGroups, describeGroups, listGroups } from "./handlers/group-admin.js";
-import { heartbeat, joinGroup, leaveGroup, offsetCommit, offsetFetch, syncGroup } from "./handlers/groups.js";
+import { heartbeat, joinGroup, leaveGroup, syncGroup } from "./handlers/groups.js";
+import { offsetCommit, offsetFetch } from "./handlers/offsets.js";
 import { fetch, fetchReadAhead, initProducerId, listOffsets, produce } from "./handlers/records.js";
 import { authenticatePlain, saslAuthenticate, saslHandshake } from "./handlers/sasl.js";
 import { PIPELINED_REQUESTS_MAX } from "./limits.js";

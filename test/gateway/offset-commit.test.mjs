@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
-import { offsetCommit } from "../../gateway/handlers/groups.js";
+import { offsetCommit } from "../../gateway/handlers/offsets.js";
 import { COMMIT_METADATA_BYTES_MAX } from "../../gateway/limits.js";
 
 /** How many partitions the stand-in's topic `orders` has. */

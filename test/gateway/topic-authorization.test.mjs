@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
-import { offsetCommit, offsetFetch } from "../../gateway/handlers/groups.js";
+import { offsetCommit, offsetFetch } from "../../gateway/handlers/offsets.js";
 import { TopicList } from "../../gateway/topic-list.js";
 
 const FORBIDDEN = "secret";

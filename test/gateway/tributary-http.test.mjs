@@ -12,7 +12,8 @@ import { test } from "node:test";
 import { AssignerProtocol } from "kafkajs";
 import { KAFKA, kafkaError } from "../../gateway/errors.js";
 import { describeGroups } from "../../gateway/handlers/group-admin.js";
-import { joinGroup, offsetCommit } from "../../gateway/handlers/groups.js";
+import { joinGroup } from "../../gateway/handlers/groups.js";
+import { offsetCommit } from "../../gateway/handlers/offsets.js";
 import { credentialsFor, Tributary } from "../../gateway/tributary.js";
 import { WRANGLER_PROXY_RETRY_TEXT } from "../e2e/lib/client.mjs";
 

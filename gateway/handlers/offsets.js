@@ -1,0 +1,307 @@
+// @ts-check
+/**
+ * @module
+ * OffsetCommit and OffsetFetch: a group's committed offsets in Tributary, which Kafka and HTTP members share. A commit
+ * is Tributary's, fenced by the member and its generation (or standalone while the group has no members), all or
+ * nothing there; the gateway answers per partition as a broker does, sending again what a refusal did not name.
+ */
+
+import { LOG_END_AT } from "../convert.js";
+import { errorMessage, KAFKA, kafkaError, logRefusal } from "../errors.js";
+import { COMMIT_METADATA_BYTES_MAX } from "../limits.js";
+import { TIMESTAMP_TYPE_CONFIG } from "../topic-config.js";
+import { listingIndex } from "../topic-list.js";
+import { describedGroup } from "./groups.js";
+
+/** @typedef {import("../connection.js").RequestContext} RequestContext */
+
+/**
+ * The key of a topic's partition in a commit's or a fetch's maps and sets ("orders/3"; a topic name holds no '/').
+ * @param {string} topic @param {number} partition
+ */
+const partitionKey = (topic, partition) => `${topic}/${partition}`;
+
+/**
+ * OffsetCommit: Tributary's fenced commit (member and generation), all partitions or none, except that a topic
+ * or partition Tributary does not have, or a topic the caller may not consume, is refused alone
+ * (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_AUTHORIZATION_FAILED: `aloneRefusal`) and the rest are committed, as a broker
+ * refuses a partition alone; an offset past its partition's high watermark is committed at the high watermark
+ * (`commitPending`). A partition whose metadata is over COMMIT_METADATA_BYTES_MAX is OFFSET_METADATA_TOO_LARGE alone,
+ * after the member and generation and its topic's existence, in a broker's order. With no member and generation -1 (a consumer that assigns itself partitions, an admin setting
+ * offsets: Java's `assign()` and `commitSync()`, `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's
+ * standalone commit, which a group takes only while it has no members; for one that has, the answer is
+ * UNKNOWN_MEMBER_ID, as a Kafka broker's. A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
+ * committed, as the group's committed offsets are plain offsets in Tributary.
+ * @param {any} request @param {RequestContext} ctx
+ */
+export async function offsetCommit(request, ctx) {
+	// Kafka would keep it; Tributary cannot hold a group without a name, refused as every group id it cannot hold is.
+	if (request.groupId === "") return commitAnswer(request, KAFKA.INVALID_GROUP_ID, new Map(), new Set());
+	const standalone = request.memberId === "" && request.generationIdOrMemberEpoch < 0;
+	const offsets = await Promise.all(
+		request.topics.flatMap((t) =>
+			t.partitions.map(async (p) => {
+				const at = LOG_END_AT.get(Number(p.committedOffset));
+				const resolved = at === undefined ? null : await ctx.tributary.offsetAt(t.name, p.partitionIndex, at);
+				return {
+					topic: t.name,
+					partition: p.partitionIndex,
+					offset: resolved?.status === 200 ? resolved.body.offset : p.committedOffset,
+					metadata: p.committedMetadata || null,
+				};
+			}),
+		),
+	);
+	let errorCode = /** @type {number} */ (KAFKA.NONE);
+	/** Partitions refused alone ("topic/partition" → Kafka code), as a broker refuses them: see `aloneRefusal`. */
+	/** @type {Map<string, number>} */
+	const refusedAlone = new Map();
+	// A broker refuses these alone (OFFSET_METADATA_TOO_LARGE) and commits the rest; Tributary would refuse the whole
+	// commit, so they are not sent.
+	const tooLarge = new Set(offsets.filter((o) => metadataTooLarge(o.metadata)).map((o) => partitionKey(o.topic, o.partition)));
+	if (!standalone && (request.memberId === "" || request.generationIdOrMemberEpoch < 0)) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
+	else {
+		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
+		// Tributary commits all or nothing and names one missing or forbidden topic or partition per refusal: each try
+		// drops those it named, so this ends within one try per entry.
+		const pending = offsets.filter((o) => !tooLarge.has(partitionKey(o.topic, o.partition)));
+		// A broker checks the member and generation before any partition: with nothing left to send, they are
+		// checked on their own.
+		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone);
+		if (errorCode === KAFKA.NONE) errorCode = await commitPending(ctx, request.groupId, { ...fenced, standalone }, pending, refusedAlone);
+		// A broker refuses a topic it does not have, or may not show, before looking at the metadata.
+		if (errorCode === KAFKA.NONE) {
+			const large = offsets.filter((o) => tooLarge.has(partitionKey(o.topic, o.partition)));
+			const answers = await Promise.all(large.map((o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest")));
+			large.forEach((o, i) => {
+				const refused = aloneRefusal(answers[i], o);
+				if (refused !== null) refusedAlone.set(partitionKey(o.topic, o.partition), refused);
+			});
+		}
+	}
+	return commitAnswer(request, errorCode, refusedAlone, tooLarge);
+}
+
+/**
+ * Commits `pending` (Tributary: all or nothing) and answers the commit's Kafka error. A refusal naming entries that a
+ * broker refuses alone (`aloneRefusal`) records them in `refusedAlone` and sends the rest again; one naming an offset
+ * past its partition's high watermark commits that partition at the high watermark instead (see docs/kafka-gateway.md,
+ * Deviations), once: a second refusal of it refuses it alone. So this ends within two tries per entry.
+ * @param {RequestContext} ctx @param {string} group
+ * @param {{ member_id?: string, generation?: number, standalone: boolean }} fenced the member's fencing, or none
+ * @param {{ topic: string, partition: number, offset: number, metadata: string | null }[]} pending
+ * @param {Map<string, number>} refusedAlone
+ */
+async function commitPending(ctx, group, { standalone, ...fenced }, pending, refusedAlone) {
+	const clamped = new Set();
+	let left = pending;
+	while (left.length > 0) {
+		const answer = await ctx.tributary.commit(group, { ...fenced, offsets: left });
+		const error = answer.body?.error;
+		const pastEnd = left.find((o) => isPastEnd(answer, o) && !clamped.has(o));
+		if (pastEnd !== undefined) {
+			ctx.log(
+				`commit ${group}: ${pastEnd.topic}/${pastEnd.partition} at ${pastEnd.offset} is past its end, committed at ${error.high_watermark}`,
+			);
+			const moved = { ...pastEnd, offset: error.high_watermark };
+			clamped.add(moved);
+			left = left.map((o) => (o === pastEnd ? moved : o));
+			continue;
+		}
+		const refused = left.filter((o) => aloneRefusal(answer, o) !== null);
+		if (refused.length === 0) {
+			const errorCode = commitError(answer, standalone);
+			if (errorCode !== KAFKA.NONE) logRefusal(ctx, `commit ${group}`, answer);
+			return errorCode;
+		}
+		for (const o of refused) refusedAlone.set(partitionKey(o.topic, o.partition), /** @type {number} */ (aloneRefusal(answer, o)));
+		left = left.filter((o) => !refused.includes(o));
+	}
+	return KAFKA.NONE;
+}
+
+/**
+ * Whether a refused commit's answer names `entry` as committed past its partition's high watermark (and says where
+ * that is). @param {{ status: number, body: any }} answer @param {{ topic: string, partition: number }} entry
+ */
+function isPastEnd(answer, entry) {
+	const error = answer.body?.error;
+	return (
+		error?.code === "offset_out_of_range" &&
+		error.topic === entry.topic &&
+		error.partition === entry.partition &&
+		typeof error.high_watermark === "number"
+	);
+}
+
+/**
+ * The Kafka error refusing a commit's member and generation, checked without committing (a heartbeat's, answered
+ * as a commit's refusal), or for a standalone commit the group's having members.
+ * @param {RequestContext} ctx @param {any} request @param {boolean} standalone
+ */
+async function memberRefusal(ctx, request, standalone) {
+	if (standalone) {
+		const described = await describedGroup(ctx, request.groupId);
+		if (described.status === 404) return KAFKA.NONE;
+		if (described.status !== 200) return kafkaError(described, "group");
+		return described.body.members.length > 0 ? KAFKA.UNKNOWN_MEMBER_ID : KAFKA.NONE;
+	}
+	const answer = await ctx.tributary.heartbeat(request.groupId, request.memberId);
+	if (answer.status !== 200) return commitError(answer, false);
+	return answer.body.generation === request.generationIdOrMemberEpoch ? KAFKA.NONE : KAFKA.ILLEGAL_GENERATION;
+}
+
+/** Whether a commit's metadata is more than Tributary keeps (UTF-8 bytes, as the Worker counts them). @param {string | null} metadata */
+function metadataTooLarge(metadata) {
+	return metadata !== null && Buffer.byteLength(metadata, "utf8") > COMMIT_METADATA_BYTES_MAX;
+}
+
+/**
+ * An OffsetCommit's answer: `errorCode` for every partition but those refused alone (`refusedAlone`, "topic/partition"
+ * → code), and those in `tooLarge` when the commit was taken (a broker checks the member and generation before any
+ * partition's metadata).
+ * @param {any} request @param {number} errorCode @param {Map<string, number>} refusedAlone @param {Set<string>} tooLarge
+ */
+function commitAnswer(request, errorCode, refusedAlone, tooLarge) {
+	/** @param {string} key */
+	const codeOf = (key) => {
+		const alone = refusedAlone.get(key);
+		if (alone !== undefined) return alone;
+		return errorCode === KAFKA.NONE && tooLarge.has(key) ? KAFKA.OFFSET_METADATA_TOO_LARGE : errorCode;
+	};
+	return {
+		throttleTimeMs: 0,
+		topics: request.topics.map((/** @type {any} */ t) => ({
+			name: t.name,
+			partitions: t.partitions.map((/** @type {any} */ p) => ({
+				partitionIndex: p.partitionIndex,
+				errorCode: codeOf(partitionKey(t.name, p.partitionIndex)),
+			})),
+		})),
+	};
+}
+
+/**
+ * The Kafka code refusing `entry` alone when a refused call's answer names it, else null: a topic or partition
+ * Tributary does not have (its error carries the topic, and for a partition the topic's partition count) is
+ * UNKNOWN_TOPIC_OR_PARTITION; a topic the caller may not consume or describe (the 403's `resource`) is
+ * TOPIC_AUTHORIZATION_FAILED, as KafkaApis refuses the partitions of a topic the caller may not read; a partition
+ * still past its high watermark once moved to it (`commitPending`: its log shrank meanwhile) is OFFSET_OUT_OF_RANGE.
+ * @param {{ status: number, body: any }} answer @param {{ topic: string, partition: number }} entry
+ */
+function aloneRefusal(answer, entry) {
+	const error = answer.body?.error;
+	if (answer.status === 403 && error?.resource === `topic:${entry.topic}`) return KAFKA.TOPIC_AUTHORIZATION_FAILED;
+	if (error?.code === "offset_out_of_range" && error.topic === entry.topic && error.partition === entry.partition)
+		return KAFKA.OFFSET_OUT_OF_RANGE;
+	return isMissing(answer, entry) ? KAFKA.UNKNOWN_TOPIC_OR_PARTITION : null;
+}
+
+/**
+ * Whether a refused call's answer names `entry` as a topic or partition Tributary does not have.
+ * @param {{ status: number, body: any }} answer @param {{ topic: string, partition: number }} entry
+ */
+function isMissing(answer, entry) {
+	const error = answer.body?.error;
+	if (error?.topic !== entry.topic) return false;
+	if (error.code === "topic_not_found") return true;
+	return (
+		error.code === "partition_not_found" &&
+		typeof error.partitions === "number" &&
+		(entry.partition < 0 || entry.partition >= error.partitions)
+	);
+}
+
+/**
+ * The Kafka error code of a commit's answer. A standalone commit refused because the group has members is
+ * UNKNOWN_MEMBER_ID, and a member's commit to a group Tributary does not know ILLEGAL_GENERATION, as a broker
+ * answers OffsetCommit below v9 (the versions served); a 403 naming a topic is that topic's.
+ * @param {{ status: number, body: any }} answer @param {boolean} standalone
+ */
+function commitError(answer, standalone) {
+	const code = answer.body?.error?.code;
+	if (standalone && code === "group_not_empty") return KAFKA.UNKNOWN_MEMBER_ID;
+	if (!standalone && code === "group_not_found") return KAFKA.ILLEGAL_GENERATION;
+	return kafkaError(answer, answer.status === 403 && /topic/.test(errorMessage(answer) ?? "") ? "topic" : "group");
+}
+
+/** The first OffsetFetch version that asks for several groups at once (KIP-709). */
+const GROUPS_FROM_OFFSET_FETCH_VERSION = 8;
+
+/**
+ * OffsetFetch: each group's committed offsets from Tributary (-1 where nothing is committed). From v8 one request
+ * asks for several groups (Java's admin batches `listConsumerGroupOffsets` so), each answered on its own.
+ * @param {any} request @param {RequestContext} ctx
+ */
+export async function offsetFetch(request, ctx) {
+	if (ctx.version < GROUPS_FROM_OFFSET_FETCH_VERSION)
+		return { throttleTimeMs: 0, ...(await groupOffsets(ctx, request.groupId, request.topics)) };
+	const groups = await Promise.all(
+		request.groups.map(async (/** @type {any} */ g) => ({ groupId: g.groupId, ...(await groupOffsets(ctx, g.groupId, g.topics)) })),
+	);
+	return { throttleTimeMs: 0, groups };
+}
+
+/**
+ * One group's committed offsets for the topics asked, or for every partition it has committed (topics null). The
+ * group's describe leaves out the offsets of topics the caller may not describe, so a topic asked by name that it
+ * has no row for is either uncommitted or hidden: one the caller may not describe (`hiddenTopics`) is
+ * TOPIC_AUTHORIZATION_FAILED for each partition asked, as KafkaApis answers it, not "nothing committed"; asked for
+ * every topic, hidden ones are left out, as a broker leaves them out.
+ * @param {RequestContext} ctx @param {string} groupId @param {{ name: string, partitionIndexes: number[] }[] | null} topicsAsked
+ */
+async function groupOffsets(ctx, groupId, topicsAsked) {
+	const answer = await describedGroup(ctx, groupId);
+	const groupError = answer.status === 404 ? KAFKA.NONE : kafkaError(answer, "group");
+	/** @type {Map<string, {offset: number, metadata: string | null}>} */
+	const committed = new Map();
+	/** @type {Set<string>} */
+	const described = new Set();
+	/** @type {Map<string, number[]>} the committed partitions of each topic, for a request asking for all */
+	const committedByTopic = new Map();
+	if (answer.status === 200) {
+		for (const o of answer.body.offsets) {
+			described.add(o.topic);
+			if (o.committed === null) continue;
+			committed.set(partitionKey(o.topic, o.partition), { offset: o.committed, metadata: o.metadata });
+			committedByTopic.set(o.topic, [...(committedByTopic.get(o.topic) ?? []), o.partition]);
+		}
+	}
+	const asked = topicsAsked ?? [...committedByTopic].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+	const hidden =
+		topicsAsked === null || groupError !== KAFKA.NONE
+			? new Set()
+			: await hiddenTopics(
+					ctx,
+					asked.map((t) => t.name).filter((name) => !described.has(name)),
+				);
+	const topics = asked.map((t) => ({
+		name: t.name,
+		partitions: t.partitionIndexes.map((partitionIndex) => {
+			const c = committed.get(partitionKey(t.name, partitionIndex));
+			return {
+				partitionIndex,
+				committedOffset: c?.offset ?? -1,
+				committedLeaderEpoch: -1,
+				metadata: c?.metadata ?? "",
+				errorCode: hidden.has(t.name) ? KAFKA.TOPIC_AUTHORIZATION_FAILED : KAFKA.NONE,
+			};
+		}),
+	}));
+	return { topics, errorCode: groupError };
+}
+
+/**
+ * Those of `names` the caller may not describe. A topic in the caller's listing (shared, usually fresh: consumers ask
+ * Metadata first) may be described; any other is asked on its own, by the lightest call that needs that right (one
+ * config, the registry's entry alone), whose 403 says so whether the topic exists or not, as Kafka's authorizer does.
+ * @param {RequestContext} ctx @param {string[]} names @returns {Promise<Set<string>>}
+ */
+async function hiddenTopics(ctx, names) {
+	if (names.length === 0) return new Set();
+	const listed = await ctx.session.topicList.read(ctx.tributary);
+	const visible = listed.status === 200 ? listingIndex(listed).byName : new Map();
+	const unlisted = [...new Set(names)].filter((name) => !visible.has(name));
+	const answers = await Promise.all(unlisted.map((name) => ctx.tributary.topicConfig(name, TIMESTAMP_TYPE_CONFIG)));
+	return new Set(unlisted.filter((_, i) => answers[i].status === 403 || answers[i].status === 401));
+}
