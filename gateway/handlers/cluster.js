@@ -130,7 +130,8 @@ export async function metadata(request, ctx) {
 						const listedTopic = visible.get(name);
 						if (listedTopic !== undefined) return topicMetadata(name, listedTopic.partitions, listedTopic.topic_id);
 						if (!isValidTopicName(name)) return { ...topicMetadata(name, 0), errorCode: KAFKA.INVALID_TOPIC_EXCEPTION };
-						return namedTopic(ctx, name, listed, autoCreate);
+						// Kafka's own topics are its coordinators' to create, with their own configs, never a client's Metadata.
+						return namedTopic(ctx, name, listed, autoCreate && !INTERNAL_TOPICS.has(name));
 					}),
 				);
 	return metadataAnswer(topics, ctx);

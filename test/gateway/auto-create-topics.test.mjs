@@ -103,11 +103,12 @@ test("another client's create landing first: the topic it made is answered, not 
 	assert.deepEqual(answer, { name: "orders", errorCode: KAFKA.NONE, partitions: 2 });
 });
 
-test("an existing topic and an invalid name are answered as without the option: nothing created", async () => {
+test("an existing topic, an invalid name and Kafka's internal topics are answered as without the option: nothing created", async () => {
 	const { tributary, calls } = standIn(["orders"]);
 	const ctx = context(tributary, true);
 	assert.deepEqual(only(await metadata(asked("orders"), ctx)), { name: "orders", errorCode: KAFKA.NONE, partitions: 1 });
 	assert.equal(only(await metadata(asked("bad name"), ctx)).errorCode, KAFKA.INVALID_TOPIC_EXCEPTION);
+	assert.equal(only(await metadata(asked("__consumer_offsets"), ctx)).errorCode, KAFKA.UNKNOWN_TOPIC_OR_PARTITION);
 	assert.ok(!calls.some((c) => c.startsWith("create")), calls.join());
 });
 
