@@ -62,8 +62,6 @@ export async function offsetCommit(request, ctx) {
 	if (!standalone && (request.memberId === "" || request.generationIdOrMemberEpoch < 0)) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
 	else {
 		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
-		// Tributary commits all or nothing and names one missing or forbidden topic or partition per refusal: each try
-		// drops those it named, so this ends within one try per entry.
 		const pending = offsets.filter((o) => !tooLarge.has(partitionKey(o.topic, o.partition)));
 		// A broker checks the member and generation before any partition: with nothing left to send, they are
 		// checked on their own.

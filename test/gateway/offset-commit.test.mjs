@@ -19,8 +19,11 @@ const ORDERS_PARTITIONS = 5;
 /** Every partition's high watermark: the Worker refuses a commit past it (416), naming the first such partition. */
 const HIGH_WATERMARK = 100;
 
-/** @param {{ fenced?: boolean }} [options] fenced: every commit is refused as a generation that is over */
-function context({ fenced = false } = {}) {
+/**
+ * @param {{ fenced?: boolean, saidHighWatermark?: number }} [options] fenced: every commit is refused as a generation
+ * that is over; saidHighWatermark: the high watermark a refusal past the end names (the log may shrink after it)
+ */
+function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK } = {}) {
 	/** @type {any[]} */
 	const committed = [];
 	const tributary = {
@@ -44,7 +47,7 @@ function context({ fenced = false } = {}) {
 					partition,
 					offset,
 					log_start_offset: 0,
-					high_watermark: HIGH_WATERMARK,
+					high_watermark: saidHighWatermark,
 				};
 				return { status: 416, body: { error } };
 			}
@@ -215,5 +218,24 @@ test("a partition committed past its high watermark is committed at the high wat
 			[2, HIGH_WATERMARK],
 			[3, HIGH_WATERMARK],
 		],
+	);
+});
+
+test("a partition still past its end once moved to the high watermark a refusal named is OFFSET_OUT_OF_RANGE alone, and the commit ends", async () => {
+	const { ctx, committed } = context({ saidHighWatermark: HIGH_WATERMARK + 1 });
+	const answer = await offsetCommit(
+		commitOf([
+			[0, 5, null],
+			[1, HIGH_WATERMARK + 9, null],
+		]),
+		ctx,
+	);
+	assert.deepEqual(codes(answer), [
+		[0, KAFKA.NONE],
+		[1, KAFKA.OFFSET_OUT_OF_RANGE],
+	]);
+	assert.deepEqual(
+		committed.map((o) => [o.partition, o.offset]),
+		[[0, 5]],
 	);
 });
