@@ -10,6 +10,9 @@
  * Kafka member a follower: JoinGroup answers with no member list, and SyncGroup hands each member the partitions
  * Tributary assigned it, encoded as Kafka's ConsumerProtocolAssignment. A rebalance in Tributary shows as a new
  * generation: the next Heartbeat answers REBALANCE_IN_PROGRESS and the member rejoins, as with a Kafka broker.
+ * Kafka clients keep their read positions themselves, so a dynamic member joins as one that `rejoins`: the
+ * coordinator moves its partitions to another member only at its own rejoin (or leave), Kafka's JoinGroup barrier,
+ * and takes its commits of the generations since its last join meanwhile.
  */
 
 import { randomBytes } from "node:crypto";
@@ -151,7 +154,11 @@ export async function joinGroup(request, ctx) {
 	let generation;
 	const subscribed = memberId === "" ? "absent" : await subscriptionOf(ctx, request.groupId, memberId, topics);
 	const pending = subscribed === "absent" && issued && isPending(request.memberId, Date.now(), request.sessionTimeoutMs);
-	if (subscribed === "same" || (subscribed === "absent" && memberId !== "" && !pending)) {
+	// A dynamic member's rejoin is a join again under its id: it has stopped reading (a Kafka client rejoins only after
+	// committing what it processed), so the partitions the coordinator held on it for others may move now.
+	const dynamic = (request.groupInstanceId ?? null) === null;
+	const rejoin = dynamic && subscribed === "same";
+	if (!rejoin && (subscribed === "same" || (subscribed === "absent" && memberId !== "" && !pending))) {
 		// A rejoin: the member already has its place (and this generation's assignment) in Tributary; for one Tributary
 		// does not have, the heartbeat answers unknown_member.
 		const answer = await ctx.tributary.heartbeat(request.groupId, memberId);
@@ -163,13 +170,15 @@ export async function joinGroup(request, ctx) {
 		// joins again with them, which the client takes from this answer. From v4 it keeps its id, so a retry of this
 		// join whose answer is lost finds it; below v4, the coordinator picks a new one.
 		if (subscribed === "other") await ctx.tributary.leaveGroup(request.groupId, memberId);
-		const proposed = pending || (proposes && subscribed === "other");
+		const proposed = pending || rejoin || (proposes && subscribed === "other");
 		const body = {
 			topics,
 			session_timeout_ms: request.sessionTimeoutMs,
 			instance_id: request.groupInstanceId ?? null,
 			strategy: protocol.strategy,
 			...(proposed ? { member_id: memberId } : {}),
+			// Its read positions are the client's: its partitions go to others only once it rejoins (consumer-groups.md).
+			...(dynamic ? { rejoins: true } : {}),
 		};
 		let answer = await ctx.tributary.joinGroup(request.groupId, body);
 		// The group already assigns with another strategy (e.g. its HTTP members chose it): join with the group's.
@@ -199,8 +208,8 @@ export async function joinGroup(request, ctx) {
 
 /**
  * How `member` of `group` is subscribed in Tributary: to exactly `topics` ("same"), to others ("other"), or not a
- * member ("absent", also when the group does not exist). "same" too when the group cannot be described: the heartbeat
- * that follows answers for the member.
+ * member ("absent", also when the group does not exist). "same" too when the group cannot be described: the join
+ * or heartbeat that follows answers for the member.
  * @param {RequestContext} ctx @param {string} group @param {string} member @param {string[]} topics
  * @returns {Promise<"same" | "other" | "absent">}
  */

@@ -178,6 +178,28 @@ function balance(
 	assert(false, "sticky balancing terminates");
 }
 
+/**
+ * `next`, except that each partition `input.previous` gave a member in `holders` stays with it while it may own it
+ * (is a member, subscribed to its topic): such a member reads from positions it keeps itself and learns of a new
+ * generation only at its next call, so moving its partitions at once would have another member read them too.
+ */
+export function holdPartitions(input: AssignorInput, next: Assignment, holders: ReadonlySet<string>): Assignment {
+	const eligible = new Map(input.members.map((m) => [m.memberId, m.topics]));
+	const holder = new Map<string, string>();
+	for (const id of holders) for (const tp of input.previous.get(id) ?? []) if (eligible.get(id)?.has(tp.topic)) holder.set(keyOf(tp), id);
+	const held: Assignment = new Map([...next.keys()].map((id) => [id, []]));
+	for (const [id, partitions] of next) for (const tp of partitions) held.get(holder.get(keyOf(tp)) ?? id)?.push(tp);
+	for (const partitions of held.values()) partitions.sort(comparePartitions);
+	return held;
+}
+
+/** Whether two assignments give every partition the same owner. */
+export function sameOwners(a: ReadonlyMap<string, readonly TopicPartition[]>, b: ReadonlyMap<string, readonly TopicPartition[]>): boolean {
+	const owners = (x: typeof a) =>
+		JSON.stringify([...x].flatMap(([id, partitions]) => partitions.map((tp) => `${keyOf(tp)}\u0000${id}`)).sort());
+	return owners(a) === owners(b);
+}
+
 export function keyOf(tp: TopicPartition): string {
 	return `${tp.topic}\u0000${tp.partition}`;
 }

@@ -9,8 +9,8 @@
 import { assert } from "../shared/assert.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { GROUP_MEMBERS_MAX, GROUP_PARTITIONS_MAX } from "../shared/limits.ts";
-import { type Assignment, type AssignorInput, assign, checkAssignment, keyOf } from "./assignors.ts";
-import type { GroupStore, Member } from "./store.ts";
+import { type Assignment, type AssignorInput, assign, checkAssignment, holdPartitions, keyOf, sameOwners } from "./assignors.ts";
+import type { GroupStore } from "./store.ts";
 import { sameSubscription, subscribedTopics } from "./subscription.ts";
 import { partitionTotal, pruneTopics, sameTopics } from "./topic-resolver.ts";
 import type {
@@ -23,6 +23,7 @@ import type {
 	GroupSummary,
 	JoinRequest,
 	JoinResult,
+	Member,
 	MemberView,
 	OffsetCommit,
 	PollCommit,
@@ -80,6 +81,7 @@ export class GroupRules {
 			autoOffsetReset: request.autoOffsetReset,
 			autoCommit: request.autoCommit ?? null,
 			deadlineMs: now + request.sessionTimeoutMs,
+			rejoinedGeneration: request.rejoins ? state.generation : null,
 		};
 		const others = this.store.members().filter((m) => m.memberId !== previous?.memberId);
 		const current = this.store.subscribedTopics();
@@ -106,7 +108,9 @@ export class GroupRules {
 			this.autoCommittedMs.delete(previous.memberId);
 		}
 		const unchanged = previous !== null && sameSubscription(previous.subscription, member.subscription) && sameTopics(current, topics);
-		if (!unchanged) this.applyTopics(current, topics, now);
+		if (!unchanged) this.applyTopics(current, topics, now, [], member.memberId);
+		// A member that rejoins has stopped reading: what the last rebalances held on it may move now.
+		else if (member.rejoinedGeneration !== null) this.rebalance(now, member.memberId, true);
 		return ok({ memberId: member.memberId, ...this.view(member.memberId) });
 	}
 
@@ -237,7 +241,7 @@ export class GroupRules {
 	 * that dropped the topic).
 	 */
 	private unverified(memberId: string, generation: number, offsets: readonly OffsetCommit[]): TopicPartition[] {
-		if (generation !== this.store.state().generation) return [];
+		if (!this.inTime(memberId, generation)) return [];
 		return offsets
 			.filter((o) => {
 				const position = this.store.position(o);
@@ -246,10 +250,21 @@ export class GroupRules {
 			.map(({ topic, partition }) => ({ topic, partition }));
 	}
 
-	/** Writes a live member's commit if its generation is current and it owns every partition; else nothing. */
+	/**
+	 * Whether a member's commit of `generation` is in time: of the current one, or, from a member that rejoins, of one
+	 * since it last joined. Partitions leave such a member only when it joins again (`rebalance`), so it has owned each
+	 * it owns now since then, and no other member has read them: Kafka's broker takes commits of the generation that
+	 * is ending until its members have rejoined.
+	 */
+	private inTime(memberId: string, generation: number): boolean {
+		const current = this.store.state().generation;
+		return generation <= current && generation >= (this.store.member(memberId)?.rejoinedGeneration ?? current);
+	}
+
+	/** Writes a live member's commit if its generation is in time and it owns every partition; else nothing. */
 	private writeFenced(request: CommitRequest, now: number): Result<void> {
 		const { generation } = this.store.state();
-		if (request.generation !== generation) {
+		if (!this.inTime(request.memberId, request.generation)) {
 			return err(
 				"rebalance_in_progress",
 				`generation ${request.generation} is over: the group is at generation ${generation}; poll or heartbeat for the new assignment`,
@@ -307,6 +322,7 @@ export class GroupRules {
 		next: ReadonlyMap<string, SubscribedTopic>,
 		now: number,
 		discovered: readonly OffsetCommit[] = [],
+		mover: string | null = null,
 	): void {
 		const leaving = new Set([...current.keys()].filter((name) => !next.has(name)));
 		if (leaving.size > 0) this.commitConfirmed((_member, _key, tp) => leaving.has(tp.topic), now);
@@ -314,6 +330,8 @@ export class GroupRules {
 		if (leaving.size > 0 && this.store.memberCount() > 0) this.store.restartRetention(JSON.stringify([...leaving]), now);
 		for (const [name, topic] of next) {
 			if (current.get(name)?.topicId === topic.topicId) continue;
+			// A member that rejoins may still commit what it read of the old incarnation, which would land on the new one.
+			if (current.has(name)) this.store.fenceRejoins();
 			this.store.forgetOtherIncarnations(name, topic.topicId);
 			this.store.forgetPositions(name);
 			for (const confirmed of this.confirmedCommits.values())
@@ -321,7 +339,7 @@ export class GroupRules {
 		}
 		this.store.replaceSubscribedTopics(next);
 		for (const c of discovered) if (this.store.committed(c) === null) this.store.writeCommit(c, this.store.state().generation, now);
-		this.rebalance(now);
+		this.rebalance(now, mover);
 	}
 
 	/**
@@ -418,11 +436,14 @@ export class GroupRules {
 	 * auto-commit is dropped with its position: a member's records count as processed only once it polls again, and
 	 * it may still be working on them. (Kafka's consumer commits everything it returned before it gives partitions
 	 * up, but from inside its own poll, which says as much; committed here, the group simulation lost records.)
+	 * A member that rejoins keeps what it owns (`holdPartitions`) until it joins again: `mover`, the member joining now,
+	 * has stopped reading. `whenChanged`: no new generation if nobody's partitions change.
 	 */
-	private rebalance(now: number): void {
+	private rebalance(now: number, mover: string | null = null, whenChanged = false): void {
 		const topics = this.store.subscribedTopics();
+		const members = this.store.members();
 		const input: AssignorInput = {
-			members: this.store.members().map((m) => ({
+			members: members.map((m) => ({
 				memberId: m.memberId,
 				sortKey: m.instanceId ?? m.memberId,
 				topics: subscribedTopics(m.subscription, topics.keys()),
@@ -430,8 +451,10 @@ export class GroupRules {
 			partitionCounts: new Map([...topics.values()].map((t) => [t.topic, t.partitions])),
 			previous: this.store.assignments(),
 		};
-		const next = assign(this.store.state().strategy ?? "sticky", input);
+		const holders = new Set(members.filter((m) => m.rejoinedGeneration !== null && m.memberId !== mover).map((m) => m.memberId));
+		const next = holdPartitions(input, assign(this.store.state().strategy ?? "sticky", input), holders);
 		checkAssignment(input, next);
+		if (whenChanged && sameOwners(next, input.previous)) return;
 		this.commitConfirmed(leavingIn(next), now);
 		this.store.replaceAssignment(next);
 		this.store.bumpGeneration();

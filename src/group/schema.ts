@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const GROUP_SCHEMA_VERSION = 5;
+export const GROUP_SCHEMA_VERSION = 6;
 
 export const GROUP_DDL: readonly string[] = [
 	// One row: the group's id, lifecycle, generation and strategy; `published_generation` is what the directory
@@ -94,6 +94,9 @@ export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
 		version: 5,
 		statements: ["UPDATE group_state SET empty_since_ms = unixepoch() * 1000 WHERE EXISTS (SELECT 1 FROM members)"],
 	},
+	// v6: for a member that rejoins on a rebalance (Kafka's classic protocol), the generation it last joined in; NULL for
+	// the others (group-rules.ts, `holders`). Members from before are the others, as they were.
+	{ version: 6, statements: ["ALTER TABLE members ADD COLUMN rejoined_generation INTEGER"] },
 ];
 
 export const DIRECTORY_SCHEMA_VERSION = 2;

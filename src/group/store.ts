@@ -16,7 +16,7 @@
 import { assert } from "../shared/assert.ts";
 import { POSITION_WRITE_INTERVAL_MS, SESSION_DEADLINE_STALENESS_FRACTION } from "../shared/limits.ts";
 import { type Assignment, comparePartitions, keyOf } from "./assignors.ts";
-import type { AutoCommitSettings, CommittedOffset, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
+import type { CommittedOffset, Member, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
 
 /** Offsets that may expire (KIP-496): of topics no member subscribes to, nor in the JSON array bound to it. */
 const EXPIRABLE = "topic NOT IN (SELECT topic FROM subscribed_topics) AND topic NOT IN (SELECT value FROM json_each(?))";
@@ -43,16 +43,7 @@ interface MemberRow extends Record<string, SqlStorageValue> {
 	auto_offset_reset: OffsetReset;
 	auto_commit: string | null;
 	deadline_ms: number;
-}
-
-export interface Member {
-	readonly memberId: string;
-	readonly instanceId: string | null;
-	readonly subscription: Subscription;
-	readonly sessionTimeoutMs: number;
-	readonly autoOffsetReset: OffsetReset;
-	readonly autoCommit: AutoCommitSettings | null;
-	readonly deadlineMs: number;
+	rejoined_generation: number | null;
 }
 
 export interface Position {
@@ -72,8 +63,9 @@ function toMember(row: MemberRow): Member {
 		subscription,
 		sessionTimeoutMs: row.session_timeout_ms,
 		autoOffsetReset: row.auto_offset_reset,
-		autoCommit: row.auto_commit === null ? null : (JSON.parse(row.auto_commit) as AutoCommitSettings),
+		autoCommit: row.auto_commit === null ? null : (JSON.parse(row.auto_commit) as Member["autoCommit"]),
 		deadlineMs: row.deadline_ms,
+		rejoinedGeneration: row.rejoined_generation,
 	};
 }
 
@@ -244,7 +236,7 @@ export class GroupStore {
 		});
 		const { subscription: s } = member;
 		this.sql.exec(
-			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, auto_commit, deadline_ms, joined_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, auto_commit, deadline_ms, joined_at_ms, rejoined_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			member.memberId,
 			member.instanceId,
 			s.topics === null ? null : JSON.stringify(s.topics),
@@ -254,6 +246,7 @@ export class GroupStore {
 			member.autoCommit === null ? null : JSON.stringify(member.autoCommit),
 			member.deadlineMs,
 			nowMs,
+			member.rejoinedGeneration,
 		);
 	}
 
@@ -584,6 +577,14 @@ export class GroupStore {
 	/** Deletes the offsets committed on another incarnation of `topic` than `topicId` (it was deleted and created again). */
 	forgetOtherIncarnations(topic: string, topicId: string): void {
 		this.sql.exec("DELETE FROM commits WHERE topic = ? AND topic_id IS NOT NULL AND topic_id <> ?", topic, topicId);
+	}
+
+	/** Members that rejoin may commit only generations from the next one on: they read a topic's old incarnation. */
+	fenceRejoins(): void {
+		this.cachedMembers.clear();
+		this.sql.exec(
+			"UPDATE members SET rejoined_generation = (SELECT generation + 1 FROM group_state) WHERE rejoined_generation IS NOT NULL",
+		);
 	}
 
 	/** Forgets everything but the group row (kept so generations keep growing if the group id is used again). */

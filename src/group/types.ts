@@ -44,6 +44,24 @@ export interface JoinRequest {
 	 * creates it); absent: its polls say, each for itself (/v1, the SDK, the Kafka gateway).
 	 */
 	readonly autoCommit?: AutoCommitSettings;
+	/**
+	 * The member rejoins on a rebalance and reads from positions it keeps itself (Kafka's classic protocol: the
+	 * gateway's members). Its partitions move to another member only when it rejoins or leaves (group-rules.ts).
+	 */
+	readonly rejoins?: boolean;
+}
+
+/** A live member as the coordinator stores it (`members`; the live session deadline in memory, store.ts). */
+export interface Member {
+	readonly memberId: string;
+	readonly instanceId: string | null;
+	readonly subscription: Subscription;
+	readonly sessionTimeoutMs: number;
+	readonly autoOffsetReset: OffsetReset;
+	readonly autoCommit: AutoCommitSettings | null;
+	readonly deadlineMs: number;
+	/** The generation a member that rejoins (`JoinRequest.rejoins`) last joined in; null for the others. */
+	readonly rejoinedGeneration: number | null;
 }
 
 /** Kafka's `enable.auto.commit` and `auto.commit.interval.ms`. */

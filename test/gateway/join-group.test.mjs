@@ -149,3 +149,26 @@ test("LeaveGroup with the issued member id, the join's answer lost (a client clo
 	const old = await leaveGroup({ groupId: "billing", memberId: issued }, context(tributary, 2));
 	assert.equal(old.errorCode, KAFKA.UNKNOWN_MEMBER_ID, "gone: a second leave finds no member");
 });
+
+test("a dynamic member joins as one that rejoins, and its rejoin is a join again under its id (Kafka's barrier); a static member's is a heartbeat", async () => {
+	const { members, joins, tributary } = standIn();
+	const ctx = context(tributary, 7);
+	const { memberId: issued } = await joinGroup(request(""), ctx);
+	const { memberId } = await joinGroup(request(issued), ctx);
+	const rejoined = await joinGroup(request(memberId), ctx);
+	assert.equal(rejoined.errorCode, KAFKA.NONE);
+	assert.equal(rejoined.memberId, memberId);
+	assert.deepEqual(
+		joins.map((j) => [j.member_id, j.rejoins]),
+		[
+			[memberId, true],
+			[memberId, true],
+		],
+	);
+	assert.deepEqual([...members.keys()], [memberId]);
+
+	const fixed = await joinGroup(request("", "instance-1"), ctx);
+	await joinGroup(request(fixed.memberId, "instance-1"), ctx);
+	assert.equal(joins.length, 3, "a static member's rejoin joins nothing");
+	assert.equal(joins[2].rejoins, undefined);
+});

@@ -6,7 +6,7 @@
 
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Member } from "../../src/group/store.ts";
+import type { Member } from "../../src/group/types.ts";
 import { expire, join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { coordinatorStub } from "../support/stubs.ts";
@@ -68,6 +68,7 @@ describe("the member count from memory", () => {
 				sessionTimeoutMs: 10_000,
 				autoOffsetReset: "latest",
 				autoCommit: null,
+				rejoinedGeneration: null,
 				deadlineMs: Date.now() + 10_000,
 			};
 			expect(() =>

@@ -244,6 +244,7 @@ describe("membership", () => {
 				sql.exec("ALTER TABLE commits DROP COLUMN topic_id");
 				sql.exec("ALTER TABLE members DROP COLUMN auto_commit");
 				sql.exec("ALTER TABLE group_state DROP COLUMN empty_since_ms");
+				sql.exec("ALTER TABLE members DROP COLUMN rejoined_generation");
 				sql.exec("UPDATE schema_version SET version = 1");
 				new GroupCoordinator(state, env);
 				expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);

@@ -112,6 +112,7 @@ describe("offsets retention with members (KIP-496)", () => {
 			// Back to schema v4, where a topic a member dropped kept its commit time, as old as the group here.
 			sql.exec("UPDATE group_state SET empty_since_ms = NULL");
 			sql.exec("UPDATE commits SET committed_at_ms = 0");
+			sql.exec("ALTER TABLE members DROP COLUMN rejoined_generation");
 			sql.exec("UPDATE schema_version SET version = 4");
 			new GroupCoordinator(state, env);
 			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);

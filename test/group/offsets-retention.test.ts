@@ -157,6 +157,7 @@ describe("offsets retention", () => {
 			const sql = state.storage.sql;
 			// Back to schema v3: commits as old as the group, and no record of when it lost its last member.
 			sql.exec("ALTER TABLE group_state DROP COLUMN empty_since_ms");
+			sql.exec("ALTER TABLE members DROP COLUMN rejoined_generation");
 			sql.exec("UPDATE commits SET committed_at_ms = 0");
 			sql.exec("UPDATE schema_version SET version = 3");
 			new GroupCoordinator(state, env);

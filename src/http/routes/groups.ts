@@ -87,6 +87,7 @@ export const JoinBody = z
 		member_id: z.optional(MemberId),
 		strategy: z.nullish(z.enum(STRATEGIES)),
 		auto_offset_reset: z.optional(z.enum(OFFSET_RESETS)),
+		rejoins: z.optional(z.boolean()),
 	})
 	.check(
 		z.superRefine((body, ctx) => {
@@ -188,6 +189,7 @@ function toJoinRequest(body: z.output<typeof JoinBody>): JoinRequest {
 		memberId: body.member_id,
 		strategy: body.strategy ?? null,
 		autoOffsetReset: body.auto_offset_reset ?? "latest",
+		rejoins: body.rejoins,
 	};
 }
 
