@@ -1,10 +1,11 @@
 // @ts-nocheck — kafkajs' message shapes would make strict checking here mostly casts; the helpers are checked.
 /**
- * A kafkajs consumer joining a group whose member is consuming, under steady production, against a real
- * `wrangler dev` through the gateway: each record (by partition and offset) must be processed once. Kafka clients
- * keep their read positions themselves, so a partition handed to the newcomer while its owner still reads it is read
- * twice; the coordinator holds such partitions with their owner until it rejoins (docs/consumer-groups.md,
- * "Members that rejoin"). Prints what it measured: duplicates per partition, refused commits, the generations seen.
+ * A second Kafka consumer (kafkajs, then kcat -G) joining a group whose member is consuming under steady production,
+ * against a real `wrangler dev` through the gateway: each record (by partition and offset) must be processed once.
+ * Kafka clients keep their read positions themselves, so a partition handed to the newcomer while its owner still
+ * reads it is read twice; the coordinator holds such partitions on their owner until it rejoins
+ * (docs/consumer-groups.md, "Members that rejoin"). Prints what it measured: records read twice, commits the gateway
+ * saw refused, when each kafkajs member got which partitions.
  */
 
 import assert from "node:assert/strict";
@@ -69,7 +70,7 @@ function readTwice(reads) {
 	return { seen, twice: [...seen].filter(([, by]) => by.length > 1).map(([key, by]) => `${key} by ${by.join(",")}`) };
 }
 
-/** A kafkajs consumer that logs every record it processes (partition, offset, time) and every commit it sends. */
+/** A kafkajs consumer that logs every record it processes (partition, offset, time) and each assignment it gets. */
 async function startMember(groupId, topic, name) {
 	const kafka = new Kafka({
 		clientId: name,
@@ -78,11 +79,10 @@ async function startMember(groupId, topic, name) {
 		retry: { retries: 5, initialRetryTime: 100 },
 	});
 	const consumer = track(kafka.consumer({ groupId, heartbeatInterval: 3_000, sessionTimeout: 30_000 }));
-	const member = { name, consumer, processed: [], joins: [], commits: [] };
+	const member = { name, consumer, processed: [], joins: [] };
 	consumer.on(consumer.events.GROUP_JOIN, (e) =>
 		member.joins.push({ atMs: Date.now(), partitions: (e.payload.memberAssignment[topic] ?? []).slice().sort((x, y) => x - y) }),
 	);
-	consumer.on(consumer.events.COMMIT_OFFSETS, (e) => member.commits.push({ atMs: Date.now(), ...e.payload }));
 	await consumer.connect();
 	await consumer.subscribe({ topic, fromBeginning: true });
 	await consumer.run({
