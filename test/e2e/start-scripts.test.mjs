@@ -323,6 +323,8 @@ test("npm run dev applies every .dev.vars line: WEBHOOK_ALLOW_PRIVATE=true lets 
 	const config = /** @type {Record<string, any>} */ (parseToml(readFileSync(join(PROJECT_ROOT, "wrangler.toml"), "utf8")));
 	config.main = join(PROJECT_ROOT, config.main);
 	config.assets.directory = join(PROJECT_ROOT, config.assets.directory);
+	// The [alias] targets are paths from the config's folder too (the Hono modules swapped for stubs).
+	for (const [from, to] of Object.entries(config.alias ?? {})) config.alias[from] = join(PROJECT_ROOT, to);
 	assert.deepEqual(config.secrets?.required, ["ADMIN_TOKEN"], "the case this test pins: a [secrets] block");
 	assert.equal(config.vars.WEBHOOK_ALLOW_PRIVATE, "false");
 	writeFileSync(join(dir.path, "wrangler.toml"), stringifyToml(config));
