@@ -71,3 +71,20 @@ test("SQL in the Worker is written as one-line strings, so the bundle carries no
 	// template literal's newlines and indentation stay in the bundle (226 bytes gzipped over the schemas).
 	assert.deepEqual(found, [], `multi-line SQL template literals (write them as "…" + "…"): ${found.join(", ")}`);
 });
+
+/**
+ * Calls that reach the Hono modules wrangler.toml's [alias] swaps for src/http/hono-left-out.ts's throwing stubs.
+ * vitest loads Hono's real modules, so only the uploaded bundle (and e2e) would show one as a 500: caught here instead.
+ */
+const LEFT_OUT_CALLS = /\.(?:mount|parseBody|html)\(/g;
+
+test("the Worker never calls a Hono method whose module the bundle leaves out (app.mount, c.req.parseBody, c.html)", () => {
+	const files = readdirSync(SRC, { recursive: true, encoding: "utf8" }).filter(
+		(file) => file.endsWith(".ts") && !file.endsWith("hono-left-out.ts"),
+	);
+	const found = files.flatMap((file) => {
+		const text = readFileSync(join(SRC, file), "utf8");
+		return [...text.matchAll(LEFT_OUT_CALLS)].map((match) => `${file}:${text.slice(0, match.index).split("\n").length} ${match[0]}`);
+	});
+	assert.deepEqual(found, [], `calls that would reach src/http/hono-left-out.ts in the deployed Worker: ${found.join(", ")}`);
+});
