@@ -437,6 +437,19 @@ describe("records:batch", () => {
 		expect((await fetchRecords(topic, 1, "offset=0")).records.map((r) => [r.key, r.value])).toEqual([["k", [3]]]);
 	});
 
+	it("names no batch index in a failure: each entry is answered by its id", async () => {
+		const topic = uniqueTopic("v3-batch-partition");
+		await createTopic(topic, 3);
+		const entries = [
+			{ id: "a", partition_id: 0, value: { type: "STRING", data: "fits" } },
+			{ id: "b", partition_id: 5, value: { type: "STRING", data: "no such partition" } },
+		];
+		const response = await json<{ failures: (Report & { id: string })[] }>("POST", batch(topic), 207, { body: { entries } });
+		expect(response.failures).toMatchObject([
+			{ id: "b", error_code: 40403, message: `topic "${topic}" has partitions 0 to 2`, error: { code: "partition_not_found" } },
+		]);
+	});
+
 	it("refuses the whole batch for missing, malformed or repeated ids, an empty batch, or an unknown topic", async () => {
 		const topic = uniqueTopic("v3-batch-bad");
 		await createTopic(topic, 1);

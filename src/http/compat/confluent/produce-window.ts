@@ -12,7 +12,7 @@ import { assert } from "../../../shared/assert.ts";
 import type { DomainError } from "../../../shared/errors.ts";
 import { partitionForKey } from "../../../shared/partitioner.ts";
 import { produce } from "../../../topic/produce.ts";
-import { describeTopic } from "../../../topic/topic-cache.ts";
+import { checkPartition, describeTopic } from "../../../topic/topic-cache.ts";
 import type { Landed, V3Record } from "./records.ts";
 
 export type Prepared = { readonly ok: true; readonly record: V3Record } | { readonly ok: false; readonly error: DomainError };
@@ -35,6 +35,13 @@ export async function produceWindow(env: Env, topic: string, items: readonly Pre
 	items.forEach((item, i) => {
 		if (!item.ok) return;
 		const { partition, keyBytes } = item.record;
+		// Checked here, not by `produce()`: it would name the record's index in a one-record call, always 0, where
+		// Confluent names an entry by its id alone.
+		const known = partition === null ? null : checkPartition(described.value, partition);
+		if (known?.ok === false) {
+			outcomes[i] = known;
+			return;
+		}
 		const chosen = partition ?? (keyBytes === null ? Math.floor(stickyRatio * partitions) : partitionForKey(keyBytes, partitions));
 		const share = shares.get(chosen);
 		if (share === undefined) shares.set(chosen, [i]);
