@@ -328,6 +328,29 @@ describe("GET /produce/{topic}/{message}", () => {
 		});
 		expect(many.map((m) => m.offset)).toEqual([1, 2]);
 	});
+
+	it("POST /produce/{topic} takes a message's own topic when it is the path's, and refuses another with a 400", async () => {
+		const topic = uniqueTopic();
+		const other = uniqueTopic();
+		await createTopic(topic, 1);
+		await createTopic(other, 1);
+		const same = await json<unknown[]>("POST", `/upstash/produce/${topic}`, 200, {
+			token: null,
+			headers: admin,
+			body: { topic, value: "one" },
+		});
+		expect(same).toEqual([{ topic, partition: 0, offset: 0, timestamp: expect.any(Number) }]);
+		const response = await call("POST", `/upstash/produce/${topic}`, {
+			token: null,
+			headers: admin,
+			body: [{ value: "two" }, { topic: other, value: "three" }],
+		});
+		expect(await upstashError(response, 400)).toBe(`[1].topic: is "${other}" where the path names "${topic}"`);
+		const single = await call("POST", `/upstash/produce/${topic}`, { token: null, headers: admin, body: { topic: other, value: "four" } });
+		expect(await upstashError(single, 400)).toBe(`topic: is "${other}" where the path names "${topic}"`);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["one"]);
+		expect((await fetchRecords(other, 0)).records).toEqual([]);
+	});
 });
 
 describe("/webhook?topic=", () => {

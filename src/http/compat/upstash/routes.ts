@@ -164,6 +164,12 @@ upstashRoutes
 	.post("/produce/:topic", async (c) => {
 		const { topic } = validate(ProduceTopicPath, c.req.param());
 		const messages = await requiredJson(c.req.raw, ProduceTopicBody);
+		// Upstash documents no topic in this body: one that differs is a mistake to name, not to overrule quietly.
+		const stray = messages.findIndex((m) => m.topic !== undefined && m.topic !== topic);
+		if (stray >= 0) {
+			const where = messages.length > 1 ? `[${stray}].topic` : "topic";
+			throw new ApiError("invalid_request", `${where}: is "${messages[stray]?.topic}" where the path names "${topic}"`);
+		}
 		return c.json(
 			await produceChecked(
 				c,

@@ -65,7 +65,8 @@ function oneOrMany<S extends z.core.$ZodType>(item: S, max: number) {
 }
 
 export const ProduceBody = oneOrMany(UpstashTopicMessage, PRODUCE_RECORDS_MAX);
-export const ProduceTopicBody = oneOrMany(UpstashMessage, PRODUCE_RECORDS_MAX);
+/** `/produce/{topic}`: a message may name a topic too (copied from a `/produce` body); the route holds it to the path's. */
+export const ProduceTopicBody = oneOrMany(z.object({ ...UpstashMessage.shape, topic: z.optional(z.string()) }), PRODUCE_RECORDS_MAX);
 
 export const TopicPartitionBody = z.object({ topic: TopicName, partition: Partition });
 export const TopicPartitionOffsetBody = z.object({ ...TopicPartitionBody.shape, offset: Offset });
