@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { baseUrlProblem } from "tributary/client";
 import { UsageError } from "./usage-error.ts";
 
 export const LOCAL_URL = "http://127.0.0.1:8787";
@@ -38,6 +39,8 @@ export async function resolveConnection(
 		throw new UsageError(`${from} must be an http:// or https:// URL such as ${LOCAL_URL}, not "${url}"`);
 	}
 	if (!isUrl(url)) throw new UsageError(`${from} is not a URL: "${url}"`);
+	const problem = baseUrlProblem(url);
+	if (problem !== null) throw new UsageError(`${from} ${problem}`);
 	const local = flags.token === undefined && process.env.TRIBUTARY_TOKEN === undefined ? await localToken() : undefined;
 	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? local?.token;
 	if (!tokenRequired) return { url, token: token ?? "" };

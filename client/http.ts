@@ -88,6 +88,8 @@ export class Http {
 	constructor(options: ConnectionOptions) {
 		if (typeof options.url !== "string" || options.url === "") throw new TributaryError("invalid_argument", "url is required");
 		if (typeof options.token !== "string" || options.token === "") throw new TributaryError("invalid_argument", "token is required");
+		const problem = baseUrlProblem(options.url);
+		if (problem !== null) throw new TributaryError("invalid_argument", `url ${problem}`);
 		this.baseUrl = options.url.replace(/\/+$/, "");
 		this.#fetch = options.fetch ?? ((request) => fetch(request));
 		this.globalFetch = options.fetch === undefined;
@@ -233,6 +235,30 @@ function describe(cause: unknown): string {
 		return `${cause.message}${inner}`;
 	}
 	return String(cause);
+}
+
+/** The API's path, which every request appends to the broker's base URL. */
+const API_PATH = "/v1";
+
+/**
+ * What is wrong with `url` as a broker's base URL, or null. One holding the API's path (`…:8787/v1`, copied from a
+ * curl line) would send every request to `/v1/v1/…`, a 404 that reads as a broken broker; a proxy's own prefix
+ * (`https://host/tributary`) is a base URL like any other. Text no URL parser takes is left to `fetch` to report.
+ *
+ * @example
+ * baseUrlProblem("http://127.0.0.1:8787/v1"); // "holds the API's path /v1: give the broker's base URL, without /v1, such as http://127.0.0.1:8787"
+ */
+export function baseUrlProblem(url: string): string | null {
+	let parsed: URL;
+	try {
+		parsed = new URL(url);
+	} catch {
+		return null;
+	}
+	const at = `${parsed.pathname}/`.indexOf(`${API_PATH}/`);
+	if (at < 0) return null;
+	const base = `${parsed.origin}${parsed.pathname.slice(0, at)}`;
+	return `holds the API's path ${parsed.pathname.slice(at)}: give the broker's base URL, without ${API_PATH}, such as ${base}`;
 }
 
 /** Whether `url` names this machine: `localhost` (RFC 6761 §6.3), 127.0.0.0/8 or ::1. */

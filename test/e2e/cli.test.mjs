@@ -645,7 +645,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	// TRIBUTARY_URL set but empty was `must be an http:// or https:// URL …, not ""`; one that is no URL at all reached
 	// fetch and came back as a network error ("no broker answered"); parseArgs' own words for an unknown option advised
 	// "place it at the end of the command after '--'", even for --url written after the command.
-	test("the connection and the command line: an empty or unparsable URL, an unknown or valueless option are usage errors naming them; a trailing slash and a repeated --url work", {
+	test("the connection and the command line: an empty or unparsable URL, one holding /v1, an unknown or valueless option are usage errors naming them; a trailing slash and a repeated --url work", {
 		timeout: TEST_TIMEOUT_MS,
 	}, async () => {
 		const token = String(env.TRIBUTARY_TOKEN);
@@ -661,6 +661,22 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			status: 2,
 			useEnv: { TRIBUTARY_URL: "http://exa mple", TRIBUTARY_TOKEN: token },
 		});
+		// A URL holding the API's path, as a curl line has it, sent every request to /v1/v1/…: a 404 for all.
+		const base = String(env.TRIBUTARY_URL).replace(/\/+$/, "");
+		const escaped = base.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+		await fails(
+			["topics", "list"],
+			`^tributary: usage: TRIBUTARY_URL holds the API's path /v1: give the broker's base URL, without /v1, such as ${escaped} \\(see tributary --help\\)$`,
+			{ status: 2, useEnv: { TRIBUTARY_URL: `${base}/v1`, TRIBUTARY_TOKEN: token } },
+		);
+		await fails(
+			["--url", `${base}/v1/`, "topics", "list"],
+			"^tributary: usage: --url holds the API's path /v1/: give the broker's base URL",
+			{
+				status: 2,
+				useEnv: { TRIBUTARY_TOKEN: token },
+			},
+		);
 		await fails(["consume", "cli-env", "--from"], "^tributary: usage: --from needs a value \\(see tributary --help\\)$", { status: 2 });
 		await fails(["topics", "list", "--bogus"], "^tributary: usage: unknown option --bogus \\(see tributary --help\\)$", { status: 2 });
 		await fails(
