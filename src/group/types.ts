@@ -158,13 +158,8 @@ export interface SubscribedTopic {
 	readonly partitions: number;
 }
 
-export interface MemberDescription {
-	readonly memberId: string;
-	readonly instanceId: string | null;
-	readonly subscription: Subscription;
-	readonly sessionTimeoutMs: number;
-	readonly autoOffsetReset: OffsetReset;
-	readonly autoCommit: AutoCommitSettings | null;
+/** A member as a describe shows it: what it joined with and its partitions, not its session's live state. */
+export interface MemberDescription extends Omit<Member, "deadlineMs" | "rejoinedGeneration"> {
 	readonly assignment: readonly TopicPartition[];
 }
 
