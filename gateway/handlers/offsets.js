@@ -38,6 +38,7 @@ export async function offsetCommit(request, ctx) {
 	// Kafka would keep it; Tributary cannot hold a group without a name, refused as every group id it cannot hold is.
 	if (request.groupId === "") return commitAnswer(request, KAFKA.INVALID_GROUP_ID, new Map(), new Set());
 	const standalone = request.memberId === "" && request.generationIdOrMemberEpoch < 0;
+	/** @type {CommitEntry[]} */
 	const offsets = await Promise.all(
 		request.topics.flatMap((t) =>
 			t.partitions.map(async (p) => {
@@ -82,28 +83,24 @@ export async function offsetCommit(request, ctx) {
 
 /**
  * Commits `pending` (Tributary: all or nothing) and answers the commit's Kafka error. A refusal naming entries that a
- * broker refuses alone (`aloneRefusal`) records them in `refusedAlone` and sends the rest again; one naming an offset
- * past its partition's high watermark commits that partition at the high watermark instead (see docs/kafka-gateway.md,
- * Deviations), once: a second refusal of it refuses it alone. So this ends within two tries per entry.
+ * broker refuses alone (`aloneRefusal`) records them in `refusedAlone` and sends the rest again. The first naming an
+ * offset past its partition's high watermark (the Worker names only the first such) moves every entry past its end
+ * to its high watermark at once (`movedToEnds`; see docs/kafka-gateway.md, Deviations), so many partitions past their
+ * end cost one more commit, not one each; a later refusal of an entry past its end refuses it alone. So this ends
+ * within two tries, plus one per entry refused alone.
  * @param {RequestContext} ctx @param {string} group
  * @param {{ member_id?: string, generation?: number, standalone: boolean }} fenced the member's fencing, or none
- * @param {{ topic: string, partition: number, offset: number, metadata: string | null }[]} pending
+ * @param {CommitEntry[]} pending
  * @param {Map<string, number>} refusedAlone
  */
 async function commitPending(ctx, group, { standalone, ...fenced }, pending, refusedAlone) {
-	const clamped = new Set();
+	let endsRead = false;
 	let left = pending;
 	while (left.length > 0) {
 		const answer = await ctx.tributary.commit(group, { ...fenced, offsets: left });
-		const error = answer.body?.error;
-		const pastEnd = left.find((o) => isPastEnd(answer, o) && !clamped.has(o));
-		if (pastEnd !== undefined) {
-			ctx.log(
-				`commit ${group}: ${pastEnd.topic}/${pastEnd.partition} at ${pastEnd.offset} is past its end, committed at ${error.high_watermark}`,
-			);
-			const moved = { ...pastEnd, offset: error.high_watermark };
-			clamped.add(moved);
-			left = left.map((o) => (o === pastEnd ? moved : o));
+		if (!endsRead && left.some((o) => isPastEnd(answer, o))) {
+			endsRead = true;
+			left = await movedToEnds(ctx, group, left, answer);
 			continue;
 		}
 		const refused = left.filter((o) => aloneRefusal(answer, o) !== null);
@@ -116,6 +113,29 @@ async function commitPending(ctx, group, { standalone, ...fenced }, pending, ref
 		left = left.filter((o) => !refused.includes(o));
 	}
 	return KAFKA.NONE;
+}
+
+/** @typedef {{ topic: string, partition: number, offset: number, metadata: string | null }} CommitEntry */
+
+/**
+ * `entries` with every offset past its partition's high watermark moved to it, each end read at once. An entry whose
+ * end cannot be read keeps its offset (the commit refuses it on its own terms), except the one `refusal` names past its
+ * end, which moves to the high watermark that refusal gives.
+ * @param {RequestContext} ctx @param {string} group @param {CommitEntry[]} entries
+ * @param {{ status: number, body: any }} refusal the commit's refusal naming an entry past its end
+ * @returns {Promise<CommitEntry[]>}
+ */
+async function movedToEnds(ctx, group, entries, refusal) {
+	const ends = await Promise.all(entries.map((o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest")));
+	let moved = 0;
+	const result = entries.map((o, i) => {
+		const end = ends[i].status === 200 ? ends[i].body.offset : isPastEnd(refusal, o) ? refusal.body.error.high_watermark : null;
+		if (typeof end !== "number" || o.offset <= end) return o;
+		moved++;
+		return { ...o, offset: end };
+	});
+	ctx.log(`commit ${group}: ${moved} of ${entries.length} partitions past their end, committed at their high watermarks`);
+	return result;
 }
 
 /**

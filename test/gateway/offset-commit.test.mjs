@@ -20,15 +20,19 @@ const ORDERS_PARTITIONS = 5;
 const HIGH_WATERMARK = 100;
 
 /**
- * @param {{ fenced?: boolean, saidHighWatermark?: number }} [options] fenced: every commit is refused as a generation
- * that is over; saidHighWatermark: the high watermark a refusal past the end names (the log may shrink after it)
+ * @param {{ fenced?: boolean, saidHighWatermark?: number, partitions?: number }} [options] fenced: every commit is
+ * refused as a generation that is over; saidHighWatermark: the high watermark a refusal past the end names, and a read
+ * of the log's end answers (the log may shrink after it); partitions: how many partitions `orders` has
  */
-function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK } = {}) {
+function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partitions = ORDERS_PARTITIONS } = {}) {
 	/** @type {any[]} */
 	const committed = [];
+	/** Every commit the stand-in received, taken or refused. */
+	const sent = { commits: 0 };
 	const tributary = {
 		/** @param {string} _group @param {{ offsets: { metadata: string | null }[] }} body */
 		async commit(_group, body) {
+			sent.commits++;
 			const index = body.offsets.findIndex((o) => o.metadata !== null && Buffer.byteLength(o.metadata) > COMMIT_METADATA_BYTES_MAX);
 			if (index >= 0) {
 				const path = `offsets[${index}].metadata`;
@@ -63,18 +67,21 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK } = {}) {
 		async describeGroup() {
 			return { status: 200, body: { members: [{ member_id: "m-1" }] } };
 		},
-		/** Tributary has topic `orders` with partitions 0 to 4, and no other. @param {string} topic @param {number} partition */
-		async offsetAt(topic, partition) {
+		/**
+		 * Tributary has topic `orders` with `partitions` partitions, and no other; every partition's log starts at 0.
+		 * @param {string} topic @param {number} partition @param {string} at
+		 */
+		async offsetAt(topic, partition, at) {
 			if (topic !== "orders")
 				return { status: 404, body: { error: { code: "topic_not_found", message: `topic "${topic}" does not exist`, topic } } };
-			if (partition >= ORDERS_PARTITIONS) {
-				const message = `topic "orders" has partitions 0 to ${ORDERS_PARTITIONS - 1}`;
-				return { status: 404, body: { error: { code: "partition_not_found", message, topic, partitions: ORDERS_PARTITIONS } } };
+			if (partition >= partitions) {
+				const message = `topic "orders" has partitions 0 to ${partitions - 1}`;
+				return { status: 404, body: { error: { code: "partition_not_found", message, topic, partitions } } };
 			}
-			return { status: 200, body: { offset: 0 } };
+			return { status: 200, body: { offset: at === "latest" ? saidHighWatermark : 0 } };
 		},
 	};
-	return { ctx: /** @type {any} */ ({ tributary, version: 8, log: () => {} }), committed };
+	return { ctx: /** @type {any} */ ({ tributary, version: 8, log: () => {} }), committed, sent };
 }
 
 /**
@@ -238,4 +245,22 @@ test("a partition still past its end once moved to the high watermark a refusal 
 		committed.map((o) => [o.partition, o.offset]),
 		[[0, 5]],
 	);
+});
+
+test("many partitions committed past their high watermark are all moved to it at once: two commits, not one per partition", async () => {
+	const partitions = 64;
+	const { ctx, committed, sent } = context({ partitions });
+	const entries = /** @type {[number, number, null][]} */ (
+		Array.from({ length: partitions }, (_, p) => [p, p % 2 === 0 ? HIGH_WATERMARK + 1 + p : p, null])
+	);
+	const answer = await offsetCommit(commitOf(entries), ctx);
+	assert.deepEqual(
+		codes(answer),
+		entries.map(([p]) => [p, KAFKA.NONE]),
+	);
+	assert.deepEqual(
+		committed.map((o) => [o.partition, o.offset]),
+		entries.map(([p, offset]) => [p, Math.min(offset, HIGH_WATERMARK)]),
+	);
+	assert.equal(sent.commits, 2);
 });
