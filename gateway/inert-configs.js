@@ -23,8 +23,16 @@ const MIN_INSYNC_REPLICAS_MAX = 2;
  * @typedef {{ parse: (text: string) => number | boolean | null, kind: string, taken: (value: any) => boolean, policy: string }} InertConfig
  */
 
-/** Kafka's INT parse (ConfigDef): a trimmed decimal integer. @param {string} text */
-const parseInt32 = (text) => (/^[+-]?\d{1,10}$/.test(text.trim()) ? Number(text.trim()) : null);
+/** Kafka's INT range (Java's int), outside which ConfigDef's parse fails ("Not a number of type INT"). */
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
+/** Kafka's INT parse (ConfigDef: Integer.parseInt of the trimmed text): a decimal integer within a Java int. @param {string} text */
+function parseInt32(text) {
+	if (!/^[+-]?\d+$/.test(text.trim())) return null;
+	const n = Number(text.trim());
+	return n >= INT32_MIN && n <= INT32_MAX ? n : null;
+}
 /** Kafka's BOOLEAN parse (ConfigDef): true or false, any case. @param {string} text */
 const parseBoolean = (text) => ({ true: true, false: false })[text.trim().toLowerCase()] ?? null;
 

@@ -65,9 +65,18 @@ function changeError(answer) {
 }
 
 /**
+ * The change sent as a dry run when nothing else is to be sent (only Kafka's replica configs, or nothing at all): the
+ * Worker refuses an empty change, and resetting `cleanup.policy` is valid on every topic (its default, delete, is
+ * what every other config allows), so the dry run's answer is only the right to change the topic's configs and the
+ * topic's existence, which a broker checks (ALTER_CONFIGS, then the topic) before any config.
+ * @type {Change[]}
+ */
+const RIGHT_CHECK = [{ name: "cleanup.policy", value: null, operation: "DELETE" }];
+
+/**
  * Applies (or with `validateOnly` checks) `requested` to `topic`, and has this gateway read its config afresh. Kafka's
  * replica configs (gateway/inert-configs.js) are judged here and not sent. No change at all still answers for the
- * topic: its configs are read, so an unknown topic or a missing right says so.
+ * topic: a dry run (`RIGHT_CHECK`) says whether the key may change its configs and whether it exists.
  * @param {RequestContext} ctx @param {string} topic @param {Change[]} requested @param {boolean} validateOnly
  * @returns {Promise<Outcome>}
  */
@@ -76,16 +85,14 @@ async function applyChanges(ctx, topic, requested, validateOnly) {
 	const inert = requested.filter((c) => isInertConfig(c.name) && c.operation === "SET");
 	const refused = inert.map((c) => inertRefusal(c.name, /** @type {string} */ (c.value))).find((r) => r !== null);
 	if (refused !== undefined) return refused;
-	const changes = requested.filter((c) => !isInertConfig(c.name));
-	if (changes.length === 0) {
-		const listed = await topicConfigs(ctx, topic);
-		return "configs" in listed ? OK : listed;
-	}
-	const answer = await ctx.tributary.call("POST", `${topicPath(topic)}/configs:alter`, { data: changes, validate_only: validateOnly });
+	const held = requested.filter((c) => !isInertConfig(c.name));
+	const dryRun = validateOnly || held.length === 0;
+	const data = held.length === 0 ? RIGHT_CHECK : held;
+	const answer = await ctx.tributary.call("POST", `${topicPath(topic)}/configs:alter`, { data, validate_only: dryRun });
 	const errorCode = changeError(answer);
 	if (errorCode !== KAFKA.NONE) return { errorCode, errorMessage: errorMessage(answer) };
 	// The client's next Produce to the topic answers as its new config has it (a LogAppendTime topic's append time).
-	if (!validateOnly) ctx.session.topicList.configsChanged(topic);
+	if (!dryRun) ctx.session.topicList.configsChanged(topic);
 	return OK;
 }
 

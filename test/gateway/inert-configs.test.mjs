@@ -16,7 +16,8 @@ import { TopicList } from "../../gateway/topic-list.js";
 /** Tributary's own configs, as its create and config change take them. */
 const KNOWN = new Set(["retention.ms", "cleanup.policy"]);
 
-function standIn() {
+/** @param {{ mayChange?: boolean }} [options] mayChange: whether the key has the admin right on the topic (it may describe it) */
+function standIn({ mayChange = true } = {}) {
 	/** @type {any[]} */
 	const sent = [];
 	const unknown = (/** @type {string} */ name) => ({
@@ -39,6 +40,10 @@ function standIn() {
 		async call(/** @type {string} */ method, /** @type {string} */ path, /** @type {any} */ body) {
 			sent.push([method, path, body]);
 			if (method === "GET") return { status: 200, body: { data: [{ name: "retention.ms", value: "1", source: "DEFAULT_CONFIG" }] } };
+			if (!mayChange) {
+				const error = { code: "forbidden", message: 'key "k" may not admin topic "orders"', resource: "topic:orders" };
+				return { status: 403, body: { error } };
+			}
 			const names = path.endsWith("configs:alter") ? body.data.map((c) => c.name) : body.configs.map((c) => c.name);
 			const bad = names.find((name) => !KNOWN.has(name));
 			if (bad !== undefined) return unknown(bad);
@@ -131,5 +136,46 @@ test("IncrementalAlterConfigs and AlterConfigs take them as set, change only Tri
 	assert.equal(refused.responses[0].errorCode, KAFKA.POLICY_VIOLATION);
 	const legacy = await alterConfigs({ resources: [resource([{ name: "min.insync.replicas", value: "2" }])], validateOnly: false }, ctx);
 	assert.equal(legacy.responses[0].errorCode, KAFKA.NONE);
-	assert.equal(sent.filter((s) => s[1].endsWith("configs:alter")).length, 1, "nothing more sent to change");
+	// Their change alone is a dry run (which checks the key's right to change the topic), never a change.
+	assert.equal(sent.filter((s) => s[1].endsWith("configs:alter") && s[2].validate_only !== true).length, 1, "nothing more sent to change");
+});
+
+test("a change of them alone is refused TOPIC_AUTHORIZATION_FAILED to a key that may describe the topic but not change it, as a broker checks ALTER_CONFIGS first", async () => {
+	for (const validateOnly of [false, true]) {
+		const { ctx, sent } = standIn({ mayChange: false });
+		const resource = {
+			resourceType: 2,
+			resourceName: "orders",
+			configs: [{ name: "min.insync.replicas", configOperation: 0, value: "2" }],
+		};
+		const incremental = await incrementalAlterConfigs({ resources: [resource], validateOnly }, ctx);
+		assert.equal(incremental.responses[0].errorCode, KAFKA.TOPIC_AUTHORIZATION_FAILED, `validateOnly ${validateOnly}`);
+		const legacy = await alterConfigs(
+			{ resources: [{ ...resource, configs: [{ name: "unclean.leader.election.enable", value: "false" }] }], validateOnly },
+			ctx,
+		);
+		assert.equal(legacy.responses[0].errorCode, KAFKA.TOPIC_AUTHORIZATION_FAILED, `validateOnly ${validateOnly}`);
+		// Only ever a dry run: nothing of the topic's may change.
+		const changes = sent.filter((s) => s[1].endsWith("configs:alter"));
+		assert.ok(changes.length > 0);
+		assert.ok(changes.every((s) => s[2].validate_only === true));
+	}
+});
+
+test("a value of them outside a 32-bit INT (3000000000) is INVALID_CONFIG, not of Kafka's type, rather than a policy's refusal", async () => {
+	const { ctx, sent } = standIn();
+	for (const value of ["3000000000", "2147483648", "-2147483649", "9999999999"]) {
+		const answer = await createTopics(
+			{ topics: [creatable("orders", { "min.insync.replicas": value })], timeoutMs: 1_000, validateOnly: false },
+			ctx,
+		);
+		assert.equal(answer.topics[0].errorCode, KAFKA.INVALID_CONFIG, value);
+		assert.match(answer.topics[0].errorMessage, /Not a number of type INT/, value);
+	}
+	const large = await createTopics(
+		{ topics: [creatable("orders", { "min.insync.replicas": "2147483647" })], timeoutMs: 1_000, validateOnly: false },
+		ctx,
+	);
+	assert.equal(large.topics[0].errorCode, KAFKA.POLICY_VIOLATION);
+	assert.deepEqual(sent, []);
 });
