@@ -343,10 +343,11 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
 
 /**
  * `--if-match`'s value as an entity tag: quoted as `show` prints it and the API sends it, or bare, as a shell leaves
- * `--if-match "x1y2"` once it has taken the quotes off.
+ * `--if-match "x1y2"` once it has taken the quotes off. `*` is sent as it is: If-Match's "any current representation"
+ * (RFC 9110 §13.1.1), where quoted it would be a tag no grant has.
  */
 function entityTag(text: string | undefined): string | undefined {
-	if (text === undefined) return undefined;
+	if (text === undefined || text === "*") return text;
 	if (!/^"?[!#-~]+"?$/.test(text)) throw new UsageError(`--if-match takes the etag \`anonymous show\` prints, not "${text}"`);
 	return text.startsWith('"') ? text : `"${text}"`;
 }
