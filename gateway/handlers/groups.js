@@ -208,15 +208,17 @@ export async function joinGroup(request, ctx) {
 
 /**
  * How `member` of `group` is subscribed in Tributary: to exactly `topics` ("same"), to others ("other"), or not a
- * member ("absent", also when the group does not exist). "same" too when the group cannot be described: the join
- * or heartbeat that follows answers for the member.
+ * member ("absent", also when the group does not exist). When the group cannot be described (a key with only
+ * `consume` on it is refused the describe; a 429 or 5xx), the member's heartbeat, which needs only `consume`, says
+ * whether Tributary has it: "same" if so (its topics unknown), else "absent", so a member Tributary removed is not
+ * made again by a join under its id, and the heartbeat path answers its error (UNKNOWN_MEMBER_ID), as a broker's.
  * @param {RequestContext} ctx @param {string} group @param {string} member @param {string[]} topics
  * @returns {Promise<"same" | "other" | "absent">}
  */
 async function subscriptionOf(ctx, group, member, topics) {
 	const answer = await ctx.tributary.describeGroup(group);
 	if (answer.status === 404) return "absent";
-	if (answer.status !== 200) return "same";
+	if (answer.status !== 200) return (await ctx.tributary.heartbeat(group, member)).status === 200 ? "same" : "absent";
 	const described = answer.body.members.find((/** @type {any} */ m) => m.member_id === member);
 	if (described === undefined) return "absent";
 	if (!Array.isArray(described.topics)) return "same";

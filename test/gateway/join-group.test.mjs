@@ -14,13 +14,21 @@ import { issueMemberId, joinedMemberId, joinGroup, leaveGroup } from "../../gate
 
 const SESSION_TIMEOUT_MS = 10_000;
 
-/** A coordinator with one group's members (member id → topics), recording the bodies of its joins. */
-function standIn() {
+/**
+ * A coordinator with one group's members (member id → topics), recording the bodies of its joins. `describable`
+ * false: the key may not describe the group (403), as one with only `consume` on it, which may still join and heartbeat.
+ */
+function standIn({ describable = true } = {}) {
 	/** @type {Map<string, string[]>} */
 	const members = new Map();
 	const joins = [];
 	const tributary = {
 		async describeGroup() {
+			if (!describable)
+				return {
+					status: 403,
+					body: { error: { code: "forbidden", message: 'key "k" may not describe group "billing"', resource: "group:billing" } },
+				};
 			if (members.size === 0) return { status: 404, body: { error: { code: "group_not_found", message: "no" } } };
 			return { status: 200, body: { members: [...members].map(([member_id, topics]) => ({ member_id, topics, instance_id: null })) } };
 		},
@@ -171,4 +179,21 @@ test("a dynamic member joins as one that rejoins, and its rejoin is a join again
 	await joinGroup(request(fixed.memberId, "instance-1"), ctx);
 	assert.equal(joins.length, 3, "a static member's rejoin joins nothing");
 	assert.equal(joins[2].rejoins, undefined);
+});
+
+test("a key that may not describe the group: a member Tributary removed rejoins to UNKNOWN_MEMBER_ID, not made again; one it has rejoins", async () => {
+	const { members, joins, tributary } = standIn({ describable: false });
+	const ctx = context(tributary, 7);
+	const { memberId: issued } = await joinGroup(request(""), ctx);
+	const joined = await joinGroup(request(issued), ctx);
+	assert.equal(joined.errorCode, KAFKA.NONE, "a pending member joins");
+	const rejoined = await joinGroup(request(joined.memberId), ctx);
+	assert.deepEqual([rejoined.errorCode, rejoined.memberId], [KAFKA.NONE, joined.memberId]);
+	assert.equal(joins.length, 2);
+	// Tributary removed it (its session ran out): a broker answers its rejoin UNKNOWN_MEMBER_ID, and it joins afresh.
+	members.delete(joined.memberId);
+	const removed = await joinGroup(request(joined.memberId), ctx);
+	assert.equal(removed.errorCode, KAFKA.UNKNOWN_MEMBER_ID);
+	assert.equal(members.size, 0, "nothing joined");
+	assert.equal(joins.length, 2);
 });
