@@ -496,14 +496,16 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.deepEqual(JSON.parse(closedNow.stdout).acl, []);
 		// `*` matches whatever grant is held (RFC 9110 §13.1.1), so it is sent as it is, not quoted into a tag: for each
 		// command, after another admin's change.
-		for (const args of [["set", "--acl", "topic:cli-star=consume"], ["alter", "--acl", "topic:cli-star=describe"], ["close"]]) {
+		/** @type {[string[], { resource: string, operations: string[] }[]][]} each command and the ACL it leaves */
+		const starred = [
+			[["set", "--acl", "topic:cli-star=consume"], [{ resource: "topic:cli-star", operations: ["consume"] }]],
+			[["alter", "--acl", "topic:cli-star=describe"], [{ resource: "topic:cli-star", operations: ["describe"] }]],
+			[["close"], []],
+		];
+		for (const [args, acl] of starred) {
 			await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
-			const starred = JSON.parse((await ok(["anonymous", ...args, "--if-match", "*", "--json"])).stdout);
-			assert.deepEqual(
-				starred.acl,
-				args[0] === "close" ? [] : [{ resource: "topic:cli-star", operations: [args[2].split("=")[1]] }],
-				args[0],
-			);
+			const answered = JSON.parse((await ok(["anonymous", ...args, "--if-match", "*", "--json"])).stdout);
+			assert.deepEqual(answered.acl, acl, args[0]);
 		}
 		await ok(["anonymous", "set"]);
 	});
