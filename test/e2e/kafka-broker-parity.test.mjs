@@ -4,7 +4,8 @@
  * `wrangler dev`: a producer to a missing topic on a gateway with `--auto-create-topics-enable` (Kafka's
  * `auto.create.topics.enable`) creates it and delivers, and without the option creates nothing; a topic a key may not
  * describe is TOPIC_AUTHORIZATION_FAILED wherever it is named (Metadata, ListOffsets, OffsetFetch, OffsetCommit), never
- * "unknown" or "nothing committed", and a commit naming it commits the rest.
+ * "unknown" or "nothing committed", and a commit naming it commits the rest; a config change of Kafka's replica
+ * configs alone is a dry run that changes nothing, refused TOPIC_AUTHORIZATION_FAILED to a key that may not change it.
  */
 
 import assert from "node:assert/strict";
@@ -208,4 +209,43 @@ test("kafkajs createTopics with Kafka's replica configs: min.insync.replicas 2 i
 	});
 	await setup.api.expect(404, "GET", "/v1/topics/parity-three");
 	await admin.disconnect();
+});
+
+test("an incremental change of Kafka's replica configs alone changes nothing; a key that may only describe the topic is TOPIC_AUTHORIZATION_FAILED", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.expect(201, "POST", "/v1/topics", {
+		body: { name: "parity-inert", partitions: 1, config: { "cleanup.policy": "compact" } },
+	});
+	const configs = [{ name: "min.insync.replicas", configOperation: 0, value: "2" }];
+	const incremental = { resources: [{ resourceType: 2, resourceName: "parity-inert", configs }], validateOnly: false };
+	const changed = await exchange(setup.gateways[0].port, "IncrementalAlterConfigs", 1, incremental);
+	assert.deepEqual(
+		changed.responses.map((r) => r.errorCode),
+		[0],
+	);
+	// The gateway asks by a dry run (of resetting cleanup.policy): nothing of the topic's changed.
+	assert.equal((await setup.api.describeTopic("parity-inert")).config["cleanup.policy"], "compact");
+	const key = await setup.api.expect(201, "POST", "/v1/keys", {
+		body: { name: "parity-describer", acl: [{ resource: "topic:parity-inert", operations: ["describe"] }] },
+	});
+	const asKey = await setup.startGateway({ token: key.secret });
+	const refused = await exchange(asKey.port, "IncrementalAlterConfigs", 1, incremental);
+	assert.deepEqual(
+		refused.responses.map((r) => r.errorCode),
+		[KAFKA_TOPIC_AUTHORIZATION_FAILED],
+	);
+	// kafkajs' alterConfigs (Kafka's legacy AlterConfigs) too.
+	const sasl = { mechanism: "plain", username: key.id, password: key.secret };
+	const options = { clientId: "e2e-parity", logLevel: logLevel.NOTHING, retry: { retries: 0 } };
+	const open = await setup.startGateway({ token: null });
+	const describer = setup.track(new Kafka({ ...options, brokers: [open.bootstrap], sasl }).admin());
+	await describer.connect();
+	const change = { type: 2, name: "parity-inert", configEntries: [{ name: "min.insync.replicas", value: "2" }] };
+	await assert.rejects(describer.alterConfigs({ resources: [change], validateOnly: false }), (error) => {
+		assert.equal(error.type, "TOPIC_AUTHORIZATION_FAILED", String(error));
+		return true;
+	});
+	await describer.disconnect();
+	assert.equal((await setup.api.describeTopic("parity-inert")).config["cleanup.policy"], "compact");
 });
