@@ -17,7 +17,7 @@ import { extractBlocks, extractShellBlocks, JS_LANGS } from "./lib/doc-blocks.mj
 import { gatewayStartLines, propertiesBlocks } from "./lib/doc-kafka.mjs";
 import { runModules } from "./lib/doc-module.mjs";
 import { runSession } from "./lib/doc-session.mjs";
-import { kcat, startGatewayCommand } from "./lib/kafka.mjs";
+import { kcat, kcatSasl, startGatewayCommand } from "./lib/kafka.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const SESSION_TIMEOUT_MS = 180_000;
@@ -144,17 +144,7 @@ async function startGateway(start, token) {
 		const listenHost = (option("--listen") ?? "").replace(/:\d+$/, "");
 		const advertised = `${option("--advertised-host") ?? listenHost}:${option("--advertised-port") ?? gateway.port}`;
 		assert.equal(gateway.advertised, advertised, `${start.where}: ${start.text}\n${gateway.output()}`);
-		const sasl = [
-			"-X",
-			"security.protocol=SASL_PLAINTEXT",
-			"-X",
-			"sasl.mechanisms=PLAIN",
-			"-X",
-			"sasl.username=admin",
-			"-X",
-			`sasl.password=${token}`,
-		];
-		const metadata = await kcat(["-b", gateway.bootstrap, ...sasl, "-L"]);
+		const metadata = await kcat(["-b", gateway.bootstrap, ...kcatSasl("admin", token), "-L"]);
 		assert.equal(metadata.status, 0, `${start.where}: kcat -L through ${start.text}\n${metadata.stderr}`);
 		assert.match(
 			metadata.stdout,

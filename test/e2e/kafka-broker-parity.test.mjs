@@ -15,6 +15,12 @@ import { exchange, kafkaE2eSetup, kcat, kcatReadAll } from "./lib/kafka.mjs";
 
 const { Kafka, logLevel } = kafkajs;
 const setup = kafkaE2eSetup("kafka-broker-parity");
+
+/** A kafkajs client of the first gateway (no login: the gateway's token) that gives up at the first error. */
+function firstGatewayKafka() {
+	return new Kafka({ clientId: "e2e-parity", brokers: [setup.gateways[0].bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+}
+
 /** Kafka's code for a topic the caller may not see (kafkajs' TOPIC_AUTHORIZATION_FAILED). */
 const KAFKA_TOPIC_AUTHORIZATION_FAILED = 29;
 
@@ -153,13 +159,7 @@ test("kafkajs setOffsets past a partition's end commits the high watermark there
 }, async () => {
 	await setup.api.createTopic("parity-end", 2);
 	await setup.api.produce("parity-end", [{ value: "a", partition: 1 }]);
-	const kafka = new Kafka({
-		clientId: "e2e-parity",
-		brokers: [setup.gateways[0].bootstrap],
-		logLevel: logLevel.NOTHING,
-		retry: { retries: 0 },
-	});
-	const admin = setup.track(kafka.admin());
+	const admin = setup.track(firstGatewayKafka().admin());
 	await admin.connect();
 	const partitions = [
 		{ partition: 0, offset: "5" },
@@ -177,13 +177,7 @@ test("kafkajs setOffsets past a partition's end commits the high watermark there
 test("kafkajs createTopics with Kafka's replica configs: min.insync.replicas 2 is taken, 3 is POLICY_VIOLATION", {
 	timeout: 60_000,
 }, async () => {
-	const kafka = new Kafka({
-		clientId: "e2e-parity",
-		brokers: [setup.gateways[0].bootstrap],
-		logLevel: logLevel.NOTHING,
-		retry: { retries: 0 },
-	});
-	const admin = setup.track(kafka.admin());
+	const admin = setup.track(firstGatewayKafka().admin());
 	await admin.connect();
 	const topic = (name, value) => ({
 		topic: name,

@@ -14,7 +14,7 @@ import LZ4Codec from "@2l/kafkajs-lz4";
 import { Kafka, logLevel } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
 import { waitUntil } from "../../scripts/lib/index.mjs";
-import { kafkaE2eSetup, kcat, kcatReadAll, REQUEST_CORRELATION_ID, rawExchange, requestFrame } from "./lib/kafka.mjs";
+import { kafkaE2eSetup, kcat, kcatReadAll, kcatSasl, REQUEST_CORRELATION_ID, rawExchange, requestFrame } from "./lib/kafka.mjs";
 
 const setup = kafkaE2eSetup("kafka-gateway");
 const { token, track } = setup;
@@ -433,20 +433,7 @@ test("SASL/PLAIN: a scoped key produces to its topic, is refused on another, a w
 		JSON.parse(listed.stdout).topics.map((t) => t.topic),
 		["scoped.orders"],
 	);
-	const admin = await kcat([
-		"-b",
-		open.bootstrap,
-		"-X",
-		"security.protocol=SASL_PLAINTEXT",
-		"-X",
-		"sasl.mechanisms=PLAIN",
-		"-X",
-		"sasl.username=admin",
-		"-X",
-		`sasl.password=${token}`,
-		"-L",
-		"-J",
-	]);
+	const admin = await kcat(["-b", open.bootstrap, ...kcatSasl("admin", token), "-L", "-J"]);
 	assert.equal(admin.status, 0, admin.stderr);
 	assert.ok(JSON.parse(admin.stdout).topics.some((t) => t.topic === "private"));
 });

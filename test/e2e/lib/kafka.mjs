@@ -152,6 +152,23 @@ export async function startGatewayCommand(args) {
 }
 
 /**
+ * kcat's `-X` settings for logging in with SASL/PLAIN as `username` (a key's id, or `admin` with the admin token).
+ * @param {string} username @param {string} password
+ */
+export function kcatSasl(username, password) {
+	return [
+		"-X",
+		"security.protocol=SASL_PLAINTEXT",
+		"-X",
+		"sasl.mechanisms=PLAIN",
+		"-X",
+		`sasl.username=${username}`,
+		"-X",
+		`sasl.password=${password}`,
+	];
+}
+
+/**
  * Runs kcat with `args` (and `input` on stdin); resolves with `{ status, stdout, stderr }` once it exits, and rejects
  * when it cannot be started or has not exited within KCAT_TIMEOUT_MS (it is then killed). Not spawnSync: that would
  * stop this process's event loop while kcat runs, and with it whatever the test serves from here (a gateway, a
