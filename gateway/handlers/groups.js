@@ -35,6 +35,8 @@ const MEMBER_ID_REQUIRED_FROM_VERSION = 4;
  * a UUID in the ids issued before client ids were carried (still pending for a session after an upgrade).
  */
 const ISSUED_ID = /^(?:([a-zA-Z0-9._-]*)-)?(?:[A-Za-z0-9_-]{16}|[0-9a-f-]{36})\.([0-9a-z]+)$/;
+/** How a Worker from before members that rejoin refuses the join's `rejoins` field (its strict body's message). */
+const REJOINS_UNKNOWN = /unknown field "rejoins"/;
 /** Marks a joined issued id (`joinedMemberId`); its '-' keeps it from matching `ISSUED_ID`. */
 const JOINED_SUFFIX = "-joined";
 /** Random bytes of an issued id: 96 bits, unique among a group's members as Kafka's UUID (122) is, in 16 characters. */
@@ -180,10 +182,18 @@ export async function joinGroup(request, ctx) {
 			// Its read positions are the client's: its partitions go to others only once it rejoins (consumer-groups.md).
 			...(dynamic ? { rejoins: true } : {}),
 		};
-		let answer = await ctx.tributary.joinGroup(request.groupId, body);
+		let sent = body;
+		let answer = await ctx.tributary.joinGroup(request.groupId, sent);
+		// A Worker from before members that rejoin refuses the field (its bodies are strict): a gateway deployed ahead
+		// of its Worker joins as before, without the barrier, rather than fail every consumer's join.
+		if (answer.status === 400 && REJOINS_UNKNOWN.test(answer.body?.error?.message ?? "")) {
+			const { rejoins: _, ...older } = body;
+			sent = older;
+			answer = await ctx.tributary.joinGroup(request.groupId, sent);
+		}
 		// The group already assigns with another strategy (e.g. its HTTP members chose it): join with the group's.
 		if (answer.status === 409 && answer.body?.error?.code === "inconsistent_strategy") {
-			answer = await ctx.tributary.joinGroup(request.groupId, { ...body, strategy: null });
+			answer = await ctx.tributary.joinGroup(request.groupId, { ...sent, strategy: null });
 		}
 		const errorCode = kafkaError(answer, "group");
 		if (errorCode !== KAFKA.NONE) {

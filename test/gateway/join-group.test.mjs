@@ -17,8 +17,9 @@ const SESSION_TIMEOUT_MS = 10_000;
 /**
  * A coordinator with one group's members (member id → topics), recording the bodies of its joins. `describable`
  * false: the key may not describe the group (403), as one with only `consume` on it, which may still join and heartbeat.
+ * `knowsRejoins` false: a Worker from before members that rejoin, which refuses the join's `rejoins` field.
  */
-function standIn({ describable = true } = {}) {
+function standIn({ describable = true, knowsRejoins = true } = {}) {
 	/** @type {Map<string, string[]>} */
 	const members = new Map();
 	const joins = [];
@@ -33,6 +34,9 @@ function standIn({ describable = true } = {}) {
 			return { status: 200, body: { members: [...members].map(([member_id, topics]) => ({ member_id, topics, instance_id: null })) } };
 		},
 		async joinGroup(_group, body) {
+			// A Worker from before members that rejoin: its strict bodies refuse the field, and nothing joins.
+			if (!knowsRejoins && "rejoins" in body)
+				return { status: 400, body: { error: { code: "invalid_request", message: 'unknown field "rejoins"' } } };
 			joins.push(body);
 			const memberId = body.member_id ?? `picked-${joins.length}`;
 			members.set(memberId, body.topics);
@@ -196,4 +200,22 @@ test("a key that may not describe the group: a member Tributary removed rejoins 
 	assert.equal(removed.errorCode, KAFKA.UNKNOWN_MEMBER_ID);
 	assert.equal(members.size, 0, "nothing joined");
 	assert.equal(joins.length, 2);
+});
+
+test("a Worker from before members that rejoin (it refuses the field): the member joins and rejoins without it, as before", async () => {
+	const { members, joins, tributary } = standIn({ knowsRejoins: false });
+	const ctx = context(tributary, 7);
+	const { memberId: issued } = await joinGroup(request(""), ctx);
+	const joined = await joinGroup(request(issued), ctx);
+	assert.equal(joined.errorCode, KAFKA.NONE);
+	const rejoined = await joinGroup(request(joined.memberId), ctx);
+	assert.deepEqual([rejoined.errorCode, rejoined.memberId], [KAFKA.NONE, joined.memberId]);
+	assert.deepEqual(
+		joins.map((j) => [j.member_id, "rejoins" in j]),
+		[
+			[joined.memberId, false],
+			[joined.memberId, false],
+		],
+	);
+	assert.deepEqual([...members.keys()], [joined.memberId]);
 });
