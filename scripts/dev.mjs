@@ -17,6 +17,7 @@ import {
 	adminTokenWarning,
 	assertPortFree,
 	DEFAULT_PORT,
+	optionAt,
 	PROJECT_ROOT,
 	parseDevVars,
 	parsePort,
@@ -36,10 +37,7 @@ const args = process.argv.slice(2);
  * @returns {string | undefined}
  */
 function option(name) {
-	const at = args.findIndex((arg) => arg === name || arg.startsWith(`${name}=`));
-	if (at < 0) return undefined;
-	const arg = args[at] ?? "";
-	return arg.includes("=") ? arg.slice(name.length + 1) : args[at + 1];
+	return optionAt(args, name).value;
 }
 
 /**

@@ -39,6 +39,7 @@ export {
 	freePort,
 	healthy,
 	isPortOpen,
+	optionAt,
 	parsePort,
 	portInUse,
 	portOption,

@@ -26,16 +26,27 @@ export function parsePort(value, name = "PORT") {
 }
 
 /**
+ * Where the option `name` (`--name value` or `--name=value`) is among a script's arguments (`at`, -1 when absent),
+ * and its value: what follows '=', else the next argument (undefined when it is the last).
+ * @param {string[]} args @param {string} name
+ * @returns {{ at: number, value: string | undefined }}
+ */
+export function optionAt(args, name) {
+	const at = args.findIndex((arg) => arg === name || arg.startsWith(`${name}=`));
+	if (at < 0) return { at, value: undefined };
+	const arg = args[at] ?? "";
+	return { at, value: arg === name ? args[at + 1] : arg.slice(name.length + 1) };
+}
+
+/**
  * `--port N` or `--port=N` among a script's arguments, checked as `parsePort` checks $PORT; undefined when absent. A
  * `--port` without a value (the last argument, or one followed by another flag) is refused, not read as the default.
  * @param {string[]} args
  * @returns {number | undefined}
  */
 export function portOption(args) {
-	const at = args.findIndex((arg) => arg === "--port" || arg.startsWith("--port="));
+	const { at, value } = optionAt(args, "--port");
 	if (at < 0) return undefined;
-	const arg = args[at] ?? "";
-	const value = arg === "--port" ? args[at + 1] : arg.slice("--port=".length);
 	if (value === undefined || value === "" || value.startsWith("-")) throw new Error("--port needs a value");
 	return parsePort(value, "--port");
 }
