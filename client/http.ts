@@ -242,11 +242,14 @@ const API_PATH = "/v1";
 
 /**
  * What is wrong with `url` as a broker's base URL, or null. One holding the API's path (`…:8787/v1`, copied from a
- * curl line) would send every request to `/v1/v1/…`, a 404 that reads as a broken broker; a proxy's own prefix
- * (`https://host/tributary`) is a base URL like any other. Text no URL parser takes is left to `fetch` to report.
+ * curl line) would send every request to `/v1/v1/…`, a 404 that reads as a broken broker; one holding a query string
+ * or a fragment (`…:8787?x`, `…#y`) would take every request's path into it (`…:8787?x/v1/topics` asks for `/`). A
+ * proxy's own prefix (`https://host/tributary`) is a base URL like any other. Text no URL parser takes is left to
+ * `fetch` to report.
  *
  * @example
  * baseUrlProblem("http://127.0.0.1:8787/v1"); // "holds the API's path /v1: give the broker's base URL, without /v1, such as http://127.0.0.1:8787"
+ * baseUrlProblem("http://127.0.0.1:8787?x"); // "holds a query string \"?x\": give the broker's base URL, without it, such as http://127.0.0.1:8787"
  */
 export function baseUrlProblem(url: string): string | null {
 	let parsed: URL;
@@ -256,9 +259,13 @@ export function baseUrlProblem(url: string): string | null {
 		return null;
 	}
 	const at = `${parsed.pathname}/`.indexOf(`${API_PATH}/`);
-	if (at < 0) return null;
-	const base = `${parsed.origin}${parsed.pathname.slice(0, at)}`;
-	return `holds the API's path ${parsed.pathname.slice(at)}: give the broker's base URL, without ${API_PATH}, such as ${base}`;
+	const base = `${parsed.origin}${parsed.pathname.slice(0, at < 0 ? undefined : at)}`.replace(/\/+$/, "");
+	if (at >= 0) return `holds the API's path ${parsed.pathname.slice(at)}: give the broker's base URL, without ${API_PATH}, such as ${base}`;
+	// The serialised URL keeps an empty query or fragment (`…/?`), which `search` and `hash` answer as "": a raw `?`
+	// or `#` in it can only start one, since every other part escapes them.
+	const extra = /[?#][^#]*/.exec(parsed.href)?.[0];
+	if (extra === undefined) return null;
+	return `holds ${extra.startsWith("?") ? "a query string" : "a fragment"} "${extra}": give the broker's base URL, without it, such as ${base}`;
 }
 
 /** Whether `url` names this machine: `localhost` (RFC 6761 §6.3), 127.0.0.0/8 or ::1. */

@@ -658,7 +658,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	// TRIBUTARY_URL set but empty was `must be an http:// or https:// URL …, not ""`; one that is no URL at all reached
 	// fetch and came back as a network error ("no broker answered"); parseArgs' own words for an unknown option advised
 	// "place it at the end of the command after '--'", even for --url written after the command.
-	test("the connection and the command line: an empty or unparsable URL, one holding /v1, an unknown or valueless option are usage errors naming them; a trailing slash and a repeated --url work", {
+	test("the connection and the command line: an empty or unparsable URL, one holding /v1, a query or a fragment, an unknown or valueless option are usage errors naming them; a trailing slash and a repeated --url work", {
 		timeout: TEST_TIMEOUT_MS,
 	}, async () => {
 		const token = String(env.TRIBUTARY_TOKEN);
@@ -685,6 +685,20 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(
 			["--url", `${base}/v1/`, "topics", "list"],
 			"^tributary: usage: --url holds the API's path /v1/: give the broker's base URL",
+			{
+				status: 2,
+				useEnv: { TRIBUTARY_TOKEN: token },
+			},
+		);
+		// A query string or a fragment took every request's path into it: `…:8787?x` + `/v1/topics` asked for `/`.
+		await fails(
+			["topics", "list"],
+			`^tributary: usage: TRIBUTARY_URL holds a query string "\\?x": give the broker's base URL, without it, such as ${escaped} \\(see tributary --help\\)$`,
+			{ status: 2, useEnv: { TRIBUTARY_URL: `${base}?x`, TRIBUTARY_TOKEN: token } },
+		);
+		await fails(
+			["--url", `${base}/#y`, "topics", "list"],
+			`^tributary: usage: --url holds a fragment "#y": give the broker's base URL, without it, such as ${escaped} `,
 			{
 				status: 2,
 				useEnv: { TRIBUTARY_TOKEN: token },
