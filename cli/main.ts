@@ -44,7 +44,8 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
        and the ACL, whole, when --acl is given)
        | grant RESOURCE op,op… | revoke RESOURCE [op,op…]   (one entry's operations, or with none the whole entry;
        every other entry kept, another admin's change included) | close   (empties the ACL, keeps the quotas)
-       set, alter and close take --if-match ETAG (the etag show prints): applied only while the grant is still that one
+       set, alter and close take --if-match ETAG (the etag show prints): applied only while the grant is still that one;
+       their --json is the API's JSON with the grant's "etag" added
   subscriptions list TOPIC | create TOPIC --url URL [--from earliest|latest] | delete TOPIC ID
 ${Object.entries(EXTENSIONS)
 	.map(([name, e]) => `  ${name} …   ${e.summary}`)

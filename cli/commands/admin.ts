@@ -308,7 +308,8 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
  * `close` empties the ACL alone (the console's "Close public access"): the quotas stay for a later grant.
  * `show` prints the grant's ETag, which `set`, `alter` and `close` take as `--if-match`: the change applies only while
  * the grant is still the one shown, so a decision made on what `show` printed never overwrites another admin's change
- * made since (a 412, which the error line explains).
+ * made since (a 412, which the error line explains). With `--json`, every subcommand prints the API's JSON with the
+ * grant's ETag added as `"etag"`.
  */
 export async function anonymous(client: Tributary, args: string[]): Promise<void> {
 	const [name, rest] = sub(args, "anonymous", ["show", "set", "alter", "grant", "revoke", "close"]);
@@ -333,11 +334,13 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
 			throw new UsageError("anonymous alter needs --acl, --quota or --remove-quota");
 		grant = await client.anonymous.update({ ...(acl === undefined ? {} : { acl }), quotas: patch }, { ifMatch });
 	}
-	if (values.json) return printJson(grant);
+	const etag = client.anonymous.etagOf(grant);
+	// The ETag travels in a header, outside the API's JSON: added to it as "etag" (as kubectl's -o json carries
+	// metadata.resourceVersion), so a script can go show → edit → set --if-match, and chain writes.
+	if (values.json) return printJson(etag === undefined ? grant : { ...grant, etag });
 	console.log("anonymous:");
 	console.log(`  acl: ${grant.acl.length === 0 ? "none (a request without credentials is refused)" : aclText(grant.acl)}`);
 	console.log(`  ${quotaText(grant.quotas)}`);
-	const etag = client.anonymous.etagOf(grant);
 	if (name === "show" && etag !== undefined) console.log(`  etag: ${etag}   (set, alter and close take it as --if-match)`);
 }
 

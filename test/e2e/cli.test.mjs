@@ -376,6 +376,11 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 				auth: false,
 			});
 		assert.equal((await read()).status, 401, "no access before a grant");
+		/** `--json`'s grant without its etag (the tag changes with every write): the API's JSON. */
+		const grantOf = (/** @type {{ stdout: string }} */ printed) => {
+			const { etag: _, ...grant } = JSON.parse(printed.stdout);
+			return grant;
+		};
 		/** `anonymous show`'s output without its etag line, which the commands that change the grant do not print. */
 		const withoutEtag = (/** @type {{ stdout: string }} */ shown) => shown.stdout.replace(/^ {2}etag: .*\n/m, "");
 
@@ -388,7 +393,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			["news"],
 		);
 		assert.equal(withoutEtag(await ok(["anonymous", "show"])), granted.stdout);
-		assert.deepEqual(JSON.parse((await ok(["anonymous", "show", "--json"])).stdout), {
+		assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), {
 			acl: [{ resource: "topic:cli-public", operations: ["consume", "describe"] }],
 			quotas: { requests_per_sec: 100 },
 		});
@@ -403,7 +408,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		const altered = await ok(["anonymous", "alter", "--quota", "fetch_bytes_per_sec=4096", "--remove-quota", "requests_per_sec"]);
 		assert.equal(altered.stdout, "anonymous:\n  acl: topic:cli-public=consume,describe\n  quotas fetch_bytes_per_sec=4096\n");
 		const narrowed = await ok(["anonymous", "alter", "--acl", "topic:cli-public=consume", "--json"]);
-		assert.deepEqual(JSON.parse(narrowed.stdout), {
+		assert.deepEqual(grantOf(narrowed), {
 			acl: [{ resource: "topic:cli-public", operations: ["consume"] }],
 			quotas: { fetch_bytes_per_sec: 4096 },
 		});
@@ -415,11 +420,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			{ status: 2 },
 		);
 		await fails(["anonymous", "alter", "--quota", "requests_per_sec=0"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
-		assert.deepEqual(
-			JSON.parse((await ok(["anonymous", "show", "--json"])).stdout),
-			JSON.parse(narrowed.stdout),
-			"refusals changed nothing",
-		);
+		assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), grantOf(narrowed), "refusals changed nothing");
 
 		// close empties the ACL alone, as the console's "Close public access" does: the quotas stay for a later grant.
 		const shut = await ok(["anonymous", "close"]);
@@ -430,7 +431,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.equal((await read()).status, 200, "open again");
 
 		// A whole replacement: naming nothing closes public access and removes the quotas.
-		const closed = JSON.parse((await ok(["anonymous", "set", "--json"])).stdout);
+		const closed = grantOf(await ok(["anonymous", "set", "--json"]));
 		assert.deepEqual(closed, { acl: [], quotas: {} });
 		assert.equal(
 			withoutEtag(await ok(["anonymous", "show"])),
@@ -442,7 +443,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await ok(["anonymous", "set", "--acl", "topic:cli-news.*=consume", "--quota", "requests_per_sec=100"]);
 		const weather = await ok(["anonymous", "grant", "topic:cli-weather", "describe"]);
 		assert.equal(weather.stdout, "anonymous:\n  acl: topic:cli-news.*=consume topic:cli-weather=describe\n  quotas requests_per_sec=100\n");
-		const widened = JSON.parse((await ok(["anonymous", "grant", "topic:cli-news.*", "describe,consume", "--json"])).stdout);
+		const widened = grantOf(await ok(["anonymous", "grant", "topic:cli-news.*", "describe,consume", "--json"]));
 		assert.deepEqual(widened, {
 			acl: [
 				{ resource: "topic:cli-news.*", operations: ["consume", "describe"] },
@@ -450,11 +451,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			],
 			quotas: { requests_per_sec: 100 },
 		});
-		assert.deepEqual(
-			JSON.parse((await ok(["anonymous", "grant", "topic:cli-weather", "describe", "--json"])).stdout),
-			widened,
-			"granted already",
-		);
+		assert.deepEqual(grantOf(await ok(["anonymous", "grant", "topic:cli-weather", "describe", "--json"])), widened, "granted already");
 
 		const cut = await ok(["anonymous", "revoke", "topic:cli-news.*", "describe"]);
 		assert.equal(cut.stdout, "anonymous:\n  acl: topic:cli-news.*=consume topic:cli-weather=describe\n  quotas requests_per_sec=100\n");
@@ -478,14 +475,14 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		const etag = etagOf(await ok(["anonymous", "show"]));
 		assert.ok(etag !== undefined, "show prints the etag");
 		await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
-		const changed = JSON.parse((await ok(["anonymous", "show", "--json"])).stdout);
+		const changed = grantOf(await ok(["anonymous", "show", "--json"]));
 		for (const args of [["set", "--acl", "topic:cli-x=consume"], ["alter", "--acl", "topic:cli-x=consume"], ["close"]]) {
 			await fails(
 				["anonymous", ...args, "--if-match", etag],
 				"^tributary: error: precondition_failed \\(HTTP 412\\): .*run `tributary anonymous show`",
 			);
 		}
-		assert.deepEqual(JSON.parse((await ok(["anonymous", "show", "--json"])).stdout), changed, "nothing overwritten");
+		assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), changed, "nothing overwritten");
 		// The ETag read now, quoted as the API sends it or bare as a shell leaves it, applies the change.
 		const now = etagOf(await ok(["anonymous", "show"])) ?? "";
 		const narrowedNow = JSON.parse(
@@ -494,6 +491,31 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.deepEqual(narrowedNow.acl, [{ resource: "topic:cli-other", operations: ["consume"] }]);
 		const closedNow = await ok(["anonymous", "close", "--if-match", etagOf(await ok(["anonymous", "show"])) ?? "", "--json"]);
 		assert.deepEqual(JSON.parse(closedNow.stdout).acl, []);
+
+		// show --json carried no etag, so a script could not go show → edit → set --if-match without scraping the text
+		// output. It is the API's JSON with the grant's ETag added as "etag", exactly as the API sends the header (and
+		// as show prints it); a write's --json carries the new one, so writes chain.
+		await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
+		const shownJson = JSON.parse((await ok(["anonymous", "show", "--json"])).stdout);
+		assert.equal(shownJson.etag, `"${etagOf(await ok(["anonymous", "show"]))}"`, "show --json's etag is the one show prints");
+		const edited = [...shownJson.acl, { resource: "topic:cli-script", operations: ["describe"] }];
+		const setJson = JSON.parse(
+			(
+				await ok([
+					"anonymous",
+					"set",
+					...edited.flatMap((e) => ["--acl", `${e.resource}=${e.operations.join(",")}`]),
+					"--if-match",
+					shownJson.etag,
+					"--json",
+				])
+			).stdout,
+		);
+		assert.deepEqual(setJson.acl, edited);
+		assert.match(setJson.etag, /^"[^"]+"$/);
+		assert.notEqual(setJson.etag, shownJson.etag, "a write answers the new grant's etag");
+		await fails(["anonymous", "close", "--if-match", shownJson.etag], "^tributary: error: precondition_failed \\(HTTP 412\\)");
+		assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", setJson.etag, "--json"])).stdout).acl, []);
 		// `*` matches whatever grant is held (RFC 9110 §13.1.1), so it is sent as it is, not quoted into a tag: for each
 		// command, after another admin's change.
 		/** @type {[string[], { resource: string, operations: string[] }[]][]} each command and the ACL it leaves */
