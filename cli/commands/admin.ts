@@ -345,14 +345,16 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
 }
 
 /**
- * `--if-match`'s value as an entity tag: quoted as `show` prints it and the API sends it, or bare, as a shell leaves
- * `--if-match "x1y2"` once it has taken the quotes off. `*` is sent as it is: If-Match's "any current representation"
- * (RFC 9110 §13.1.1), where quoted it would be a tag no grant has.
+ * `--if-match`'s value as an entity tag (RFC 9110 §8.8.3: `[W/]"etagc*"`, etagc any visible ASCII but `"`): quoted
+ * as `show` prints it and the API sends it, weak (`W/"…"`, sent as it is: If-Match compares strongly, so the API
+ * answers it 412), or bare, as a shell leaves `--if-match "x1y2"` once it has taken the quotes off, then quoted. `*` is
+ * sent as it is: If-Match's "any current representation" (§13.1.1), where quoted it would be a tag no grant has. Any
+ * other text, such as a tag with one quote of its two, is a usage mistake: sent, it would be the API's 400.
  */
 function entityTag(text: string | undefined): string | undefined {
-	if (text === undefined || text === "*") return text;
-	if (!/^"?[!#-~]+"?$/.test(text)) throw new UsageError(`--if-match takes the etag \`anonymous show\` prints, not "${text}"`);
-	return text.startsWith('"') ? text : `"${text}"`;
+	if (text === undefined || text === "*" || /^(W\/)?"[!#-~]*"$/.test(text)) return text;
+	if (/^[!#-~]+$/.test(text)) return `"${text}"`;
+	throw new UsageError(`--if-match '${text}' is not an entity tag: give the etag \`anonymous show\` prints, such as "x1y2", or *`);
 }
 
 export async function subscriptions(client: Tributary, args: string[]): Promise<void> {

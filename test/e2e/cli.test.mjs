@@ -516,6 +516,17 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.notEqual(setJson.etag, shownJson.etag, "a write answers the new grant's etag");
 		await fails(["anonymous", "close", "--if-match", shownJson.etag], "^tributary: error: precondition_failed \\(HTTP 412\\)");
 		assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", setJson.etag, "--json"])).stdout).acl, []);
+
+		// An entity tag with a lone quote ('"abc', as a shell leaves a half-quoted paste) was sent as it stood, or quoted
+		// again ('abc"' as '"abc""'): the API refused it 400, read as a broker's refusal. A malformed tag is a usage
+		// mistake naming it; a weak tag (W/"…") is an entity tag, sent, and never matches (If-Match compares strongly).
+		for (const bad of ['"abc', 'abc"', 'W/"abc', '"a"b"', 'W/abc"', "a b"]) {
+			const line = await fails(["anonymous", "close", "--if-match", bad], "^tributary: usage: --if-match ", { status: 2 });
+			assert.ok(line?.includes(`'${bad}' is not an entity tag`), line);
+		}
+		const weak = etagOf(await ok(["anonymous", "show"])) ?? "";
+		await fails(["anonymous", "close", "--if-match", `W/"${weak}"`], "^tributary: error: precondition_failed \\(HTTP 412\\)");
+		assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", weak, "--json"])).stdout).acl, [], "a bare tag is quoted");
 		// `*` matches whatever grant is held (RFC 9110 §13.1.1), so it is sent as it is, not quoted into a tag: for each
 		// command, after another admin's change.
 		/** @type {[string[], { resource: string, operations: string[] }[]][]} each command and the ACL it leaves */
