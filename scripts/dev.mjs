@@ -8,7 +8,7 @@
  * .dev.vars, and the README's WEBHOOK_ALLOW_PRIVATE=true or REQUEST_LOG=all lines would do nothing. The API documents
  * (`/openapi.json`, `/docs`: static assets the build writes) are written again on start and whenever src/ changes,
  * while wrangler rebuilds the Worker. Arguments are passed on to wrangler: `npm run dev -- --port 8788`; PORT=8788 as
- * `npm start` takes it does the same.
+ * `npm start` takes it does the same (0, either way: any free port, named on wrangler's "Ready on" line).
  */
 
 import { existsSync, readFileSync } from "node:fs";
@@ -77,11 +77,10 @@ async function main() {
 	const devVarsPath = join(dirname(configPath), ".dev.vars");
 	const { dev, assets, secrets } = readWranglerConfig(configPath);
 	// --port, checked here: wrangler would take a bad one as NaN and a missing one as its default. PORT as npm start
-	// takes it (the README's `PORT=8788 npm start`), by the same rule; --port wins.
+	// takes it (the README's `PORT=8788 npm start`), by the same rule; --port wins. 0 is any free port either way:
+	// wrangler dev binds it and names the port it got on its "Ready on" line (the e2e helpers read it there).
 	const flagPort = portOption(args);
 	const envPort = flagPort === undefined && process.env.PORT ? parsePort(process.env.PORT) : undefined;
-	// Any free port is one the kernel picks as the server binds: the port check below and wrangler's banner need it first.
-	if (envPort === 0) throw new Error("PORT=0 (any free port) needs npm start, not npm run dev");
 	const port = flagPort ?? envPort ?? dev.port ?? DEFAULT_PORT;
 	const host = option("--ip") ?? dev.ip ?? "127.0.0.1";
 	await assertPortFree(port, `stop it, or pick another port: npm run dev -- --port ${port + 1}`, host);

@@ -124,10 +124,11 @@ export function sleep(ms) {
 }
 
 /**
- * Polls `check` (sync or async) every `intervalMs` until it returns truthy; throws `message` after `timeoutMs`.
+ * Polls `check` (sync or async) every `intervalMs` until it returns truthy; throws `message` after `timeoutMs`. A
+ * function `message` is called only then, so it can tell what happened during the wait (a server's output so far).
  * @template T
  * @param {() => T | Promise<T>} check
- * @param {{ timeoutMs: number, intervalMs?: number, message?: string }} options
+ * @param {{ timeoutMs: number, intervalMs?: number, message?: string | (() => string) }} options
  * @returns {Promise<T>}
  */
 export async function waitUntil(check, { timeoutMs, intervalMs = 100, message = "condition" }) {
@@ -135,7 +136,8 @@ export async function waitUntil(check, { timeoutMs, intervalMs = 100, message = 
 	for (;;) {
 		const value = await check();
 		if (value) return value;
-		if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`);
+		if (Date.now() > deadline)
+			throw new Error(`timed out after ${timeoutMs} ms waiting for ${typeof message === "function" ? message() : message}`);
 		await sleep(intervalMs);
 	}
 }

@@ -165,7 +165,10 @@ test("npm start prints the export line to paste, and --allow-private-webhooks le
 	});
 	const exited = new Promise((resolve) => child.once("exit", resolve));
 	try {
-		await waitUntil(() => output.includes("Ctrl-C to stop."), { timeoutMs: START_TIMEOUT_MS, message: `npm start banner\n${output}` });
+		await waitUntil(() => output.includes("Ctrl-C to stop."), {
+			timeoutMs: START_TIMEOUT_MS,
+			message: () => `npm start banner\n${output}`,
+		});
 		const token = parseDevVars(readFileSync(join(PROJECT_ROOT, ".dev.vars"), "utf8")).ADMIN_TOKEN;
 		const url = /Tributary \(Miniflare\) on (http:\/\/127\.0\.0\.1:[1-9]\d*)\n/.exec(output)?.[1] ?? assert.fail(output);
 		const exportLine = output.split("\n").find((line) => line.startsWith("  export ")) ?? assert.fail(output);
@@ -215,16 +218,27 @@ async function startDev(args, token, env = {}) {
 	child.stderr.on("data", (chunk) => {
 		output += chunk;
 	});
-	const exited = new Promise((resolve) => child.once("exit", resolve));
+	/** @type {number | null | undefined} */
+	let exitCode;
+	const exited = new Promise((resolve) =>
+		child.once("exit", (code) => {
+			exitCode = code;
+			resolve(code);
+		}),
+	);
 	const pid = child.pid ?? 0;
 	const dev = { pid, output: () => output, stop: () => stopTree(pid, exited, true), url: "" };
 	try {
-		// waitUntil resolves only with a truthy value: the matched URL.
+		// waitUntil resolves only with a truthy value: the matched URL. A script that exits instead (it refused) fails
+		// the wait at once, with what it said.
 		dev.url = String(
-			await waitUntil(() => /Ready on (http:\/\/\S+)/.exec(output)?.[1], {
-				timeoutMs: START_TIMEOUT_MS,
-				message: `npm run dev's "Ready on" line\n${output}`,
-			}),
+			await waitUntil(
+				() => {
+					if (exitCode !== undefined) throw new Error(`npm run dev exited (${exitCode}) before its "Ready on" line\n${output}`);
+					return /Ready on (http:\/\/\S+)/.exec(output)?.[1];
+				},
+				{ timeoutMs: START_TIMEOUT_MS, message: () => `npm run dev's "Ready on" line\n${output}` },
+			),
 		);
 		await waitUntil(
 			async () => {
@@ -234,7 +248,7 @@ async function startDev(args, token, env = {}) {
 					return false;
 				}
 			},
-			{ timeoutMs: START_TIMEOUT_MS, intervalMs: 250, message: `npm run dev on ${dev.url}\n${output}` },
+			{ timeoutMs: START_TIMEOUT_MS, intervalMs: 250, message: () => `npm run dev on ${dev.url}\n${output}` },
 		);
 	} catch (error) {
 		await dev.stop();
@@ -277,16 +291,53 @@ test("npm run dev takes its port from PORT, as npm start does", { timeout: START
 	}
 });
 
-test("npm start and npm run dev check PORT by one rule: not a port number is one line naming it; npm run dev refuses 0", async () => {
+test("npm start and npm run dev check PORT by one rule: not a port number is one line naming it", async () => {
 	for (const script of ["scripts/start.mjs", "scripts/dev.mjs"]) {
 		const { code, stderr } = await runToExit(script, [], { PORT: "abc" });
 		assert.equal(code, 1, stderr);
 		assert.match(stderr, /^npm (start|run dev): PORT must be a port number, got "abc"\n$/, script);
 	}
-	// Any free port is Miniflare's (npm start), picked as it binds: wrangler dev's banner and checks need the port first.
-	const zero = await runToExit("scripts/dev.mjs", [], { PORT: "0" });
-	assert.equal(zero.code, 1, zero.stderr);
-	assert.match(zero.stderr, /^npm run dev: PORT=0 \(any free port\) needs npm start, not npm run dev\n$/);
+});
+
+// `npm run dev -- --port 0` was taken (this file's startDev uses it) while `PORT=0 npm run dev` was refused ("needs npm
+// start"): one rule now, 0 being any free port, which wrangler dev binds and names on its "Ready on" line.
+test("npm run dev takes PORT=0 as it takes --port 0: any free port, the real one on its Ready on line", {
+	timeout: START_TIMEOUT_MS + 30_000,
+}, async () => {
+	const state = tempDir("dev-port-0");
+	let dev;
+	try {
+		dev = await startDev(["--persist-to", state.path, "--var", "ADMIN_TOKEN:dev-test"], "dev-test", { PORT: "0" });
+		assert.match(new URL(dev.url).port, /^[1-9]\d*$/, dev.output());
+	} finally {
+		await dev?.stop();
+		state.remove();
+	}
+});
+
+// The message was built before the wait: startDev's timeout on wrangler's "Ready on" line printed the output as it was
+// when the wait began (none), not what wrangler had said by the time it gave up.
+test("waitUntil builds its failure message when the wait fails, from what happened during it", async () => {
+	/** @type {string[]} */
+	const seen = [];
+	await assert.rejects(
+		waitUntil(
+			() => {
+				seen.push(`check ${seen.length + 1}`);
+				return false;
+			},
+			{ timeoutMs: 30, intervalMs: 10, message: () => `the line, after ${seen.join(", ")}` },
+		),
+		(/** @type {Error} */ error) => {
+			assert.equal(error.message, `timed out after 30 ms waiting for the line, after ${seen.join(", ")}`);
+			assert.ok(seen.length >= 2, seen.join());
+			return true;
+		},
+	);
+	await assert.rejects(
+		waitUntil(() => false, { timeoutMs: 0, message: "a string" }),
+		/^Error: timed out after 0 ms waiting for a string$/,
+	);
 });
 
 // `npm run dev -- --port abc` was Node's "options.port should be >= 0 and < 65536. Received type number (NaN).", and
