@@ -189,12 +189,6 @@ export interface ApiKey {
 	readonly secret?: string;
 }
 
-/** A change to part of anonymous's grant: the quotas named (null removes one), the ACL replaced when given. */
-export interface AnonymousPatch {
-	readonly acl?: readonly AclEntry[];
-	readonly quotas?: QuotasPatch;
-}
-
 /** What a request without credentials may do: anonymous's ACL and quotas (an empty ACL is no access). */
 export interface AnonymousAccess {
 	readonly acl: readonly AclEntry[];
@@ -212,6 +206,35 @@ export class QuotaConflict extends Error {
 	constructor(names: readonly (keyof KeyQuotas)[], grant: AnonymousAccess) {
 		super(`another admin changed ${names.join(", ")} meanwhile: nothing was saved`);
 		this.names = names;
+		this.grant = grant;
+	}
+}
+
+/**
+ * Closing public access refused, nothing written: another admin changed anonymous's ACL since the page showed it
+ * (`added`, `removed`: entries as the page showed them and as stored now). `grant`: as stored now, for the page to
+ * show and the admin to decide on again.
+ */
+export class AclConflict extends Error {
+	override readonly name = "AclConflict";
+	readonly added: readonly AclEntry[];
+	readonly removed: readonly AclEntry[];
+	/** What changed, for people: "added produce on topic:late, and removed consume on topic:news". */
+	readonly changes: string;
+	readonly grant: AnonymousAccess;
+	constructor(shown: readonly AclEntry[], grant: AnonymousAccess) {
+		const key = (entry: AclEntry) => `${entry.resource}\n${entry.operations.join(",")}`;
+		const was = new Set(shown.map(key));
+		const now = new Set(grant.acl.map(key));
+		const added = grant.acl.filter((entry) => !was.has(key(entry)));
+		const removed = shown.filter((entry) => !now.has(key(entry)));
+		const text = (verb: string, entries: readonly AclEntry[]) =>
+			entries.length === 0 ? [] : [`${verb} ${entries.map((e) => `${e.operations.join(", ")} on ${e.resource}`).join("; ")}`];
+		const changes = [...text("added", added), ...text("removed", removed)].join(", and ");
+		super(`another admin changed the ACL since it was shown: ${changes}`);
+		this.changes = changes;
+		this.added = added;
+		this.removed = removed;
 		this.grant = grant;
 	}
 }
@@ -365,10 +388,6 @@ export class Api {
 	anonymous() {
 		return this.#client.anonymous.get() as Promise<AnonymousAccess>;
 	}
-	/** Changes part of anonymous's grant in one step where it is stored (closing: `{ acl: [] }`); answers it as stored. */
-	updateAnonymous(patch: AnonymousPatch) {
-		return this.#client.anonymous.update(patch) as Promise<AnonymousAccess>;
-	}
 	/**
 	 * Sets the quotas `patch` names, each decided on the value `shown` had: read, checked that those quotas are still as
 	 * shown, and sent If-Match the grant read. A 412 (the grant changed in between) is read again: a change elsewhere
@@ -387,6 +406,26 @@ export class Api {
 			} catch (error) {
 				if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
 			}
+		}
+	}
+	/**
+	 * Closes public access (the ACL emptied, the quotas kept), decided on the grant the page showed (`shown`): sent
+	 * If-Match its ETag. A 412 (the grant changed since) is read again: a change that left the ACL as shown (a quota)
+	 * is kept and the close sent again If-Match the grant read, up to ACL_CHANGE_ATTEMPTS times; a change of the ACL is
+	 * an `AclConflict`, nothing written, where an unconditional close would remove an entry the admin never saw.
+	 */
+	async closeAnonymous(shown: AnonymousAccess): Promise<AnonymousAccess> {
+		let grant = shown;
+		for (let attempt = 1; ; attempt++) {
+			try {
+				const ifMatch = this.#client.anonymous.etagOf(grant);
+				return (await this.#client.anonymous.update({ acl: [] }, { ifMatch })) as AnonymousAccess;
+			} catch (error) {
+				if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
+			}
+			grant = (await this.#client.anonymous.get()) as AnonymousAccess;
+			const conflict = new AclConflict(shown.acl, grant);
+			if (conflict.added.length > 0 || conflict.removed.length > 0) throw conflict;
 		}
 	}
 	/**

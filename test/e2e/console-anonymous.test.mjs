@@ -5,7 +5,8 @@
  * own words, quotas set from the page are anonymous's over HTTP, an entry is removed, and closing public access from
  * the page makes a credential-less read a 401 again. A key without admin on the cluster gets the page's refusal. Each
  * change from the page is a PATCH naming only what it changes, so another admin's change landing after the page read
- * the grant (made here as the page's write leaves) is kept.
+ * the grant (made here as the page's write leaves) is kept; closing public access is refused, and says why, when
+ * another admin changed the ACL since the page showed it.
  * Apart from console.test.mjs, whose steps build on each other: this one needs only a topic.
  */
 
@@ -252,7 +253,8 @@ test("another admin's change made while the page saves is kept: the page sends o
 		const { requests_per_sec: _, ...withoutRequests } = bothQuotas;
 		assert.deepEqual(await api.expect(200, "GET", "/v1/anonymous"), { acl: [news, weather], quotas: withoutRequests });
 
-		// Public access is closed while another admin sets a quota: the quota is kept.
+		// Public access is closed while another admin sets a quota: the close, sent If-Match the grant the page showed, is
+		// refused (412); the ACL read again is still the one shown, so the close is sent again, and the quota is kept.
 		meanwhile = otherAdmin({ requests_per_sec: 50 });
 		await page.getByRole("button", { name: "Close public access" }).click();
 		await page.getByRole("dialog").getByRole("button", { name: "Close public access" }).click();
@@ -276,6 +278,29 @@ test("another admin's change made while the page saves is kept: the page sends o
 		await table.getByRole("row").filter({ hasText: "topic:scores" }).waitFor({ state: "detached" });
 		assert.deepEqual((await api.expect(200, "GET", "/v1/anonymous")).acl, [sports, weather]);
 
+		// Public access is closed while another admin grants an entry: closing emptied the ACL whatever it held, so the
+		// entry the admin never saw was removed with the rest. The close, sent If-Match the grant the page showed, is
+		// refused (412); the page reads the grant again, shows it, says what changed, and closes nothing. A close
+		// decided on what it now shows lands.
+		const late = { resource: "topic:late", operations: ["produce"] };
+		meanwhile = otherAdminAcl((acl) => [...acl, late]);
+		const acl = page.getByRole("region", { name: "ACL", exact: true });
+		await acl.getByRole("button", { name: "Close public access" }).click();
+		await page.getByRole("dialog").getByRole("button", { name: "Close public access" }).click();
+		await acl
+			.getByRole("alert")
+			.getByText(
+				"Another admin changed the ACL since this page showed it: added produce on topic:late. Public access was not closed: the table shows the ACL as stored now; close it again to close it.",
+			)
+			.waitFor();
+		assert.deepEqual((await api.expect(200, "GET", "/v1/anonymous")).acl, [sports, weather, late], "the late entry is kept");
+		await table.getByRole("row").filter({ hasText: "topic:late" }).waitFor();
+		await acl.getByRole("button", { name: "Close public access" }).click();
+		await page.getByRole("dialog").getByRole("button", { name: "Close public access" }).click();
+		await acl.getByText("no access").waitFor();
+		assert.equal(await acl.getByRole("alert").count(), 0, "the conflict's alert is gone with the grant it described");
+		assert.deepEqual(await api.expect(200, "GET", "/v1/anonymous"), { acl: [], quotas: { ...withoutRequests, requests_per_sec: 50 } });
+
 		// Each write named only what the page changed: the ACL, an array, goes whole (RFC 7396 replaces arrays), sent
 		// If-Match the tag of the grant the page edited; a 412 (another admin's change, quotas included) is followed
 		// by the same entry's change made to the grant read again.
@@ -289,18 +314,18 @@ test("another admin's change made while the page saves is kept: the page sends o
 				{ method: "PATCH", body: { acl: [news, weather] } },
 				{ method: "PATCH", body: { acl: [news, weather] } },
 				{ method: "PATCH", body: { acl: [] } },
+				{ method: "PATCH", body: { acl: [] } },
 				{ method: "PATCH", body: { acl: [scores] } },
 				{ method: "PATCH", body: { acl: [sports, scores] } },
 				{ method: "PATCH", body: { acl: [sports] } },
 				{ method: "PATCH", body: { acl: [sports, weather] } },
+				{ method: "PATCH", body: { acl: [] } },
+				{ method: "PATCH", body: { acl: [] } },
 			],
 		);
-		const conditional = writes.filter(
-			(w) => "quotas" in /** @type {object} */ (w.body) || /** @type {{ acl: unknown[] }} */ (w.body).acl.length > 0,
-		);
 		assert.ok(
-			conditional.every((w) => typeof w.ifMatch === "string" && /^"[^"]+"$/.test(w.ifMatch)),
-			"every quota change and every entry's grant or removal is conditional",
+			writes.every((w) => typeof w.ifMatch === "string" && /^"[^"]+"$/.test(w.ifMatch)),
+			"every quota change, every entry's grant or removal and every close is conditional",
 		);
 	} finally {
 		await page.unroute("**/v1/anonymous");

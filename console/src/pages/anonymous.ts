@@ -6,10 +6,10 @@
  */
 
 import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
-import { type AclEntry, type AnonymousAccess, type KeyQuotas, QuotaConflict, type QuotasPatch } from "../api.ts";
+import { AclConflict, type AclEntry, type AnonymousAccess, type KeyQuotas, QuotaConflict, type QuotasPatch } from "../api.ts";
 import type { PageContext } from "../context.ts";
 import { type Child, h, mount, uid } from "../dom.ts";
-import { button, card, confirmDialog, formStatus, loading, pageHeader, table, toast } from "../ui.ts";
+import { button, card, confirmDialog, formStatus, loading, notice, pageHeader, table, toast } from "../ui.ts";
 
 const TITLE = "Anonymous access";
 
@@ -31,7 +31,8 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 	// changes meanwhile is kept, whatever this page last read. A quota the form changes is sent If-Match a grant in
 	// which it is still as the form showed it (`updateAnonymousQuotas`), so another admin's change of that same quota is
 	// told, not overwritten. An entry's grant or removal sends the whole ACL (a patch replaces an array), If-Match the
-	// grant it edited, so another admin's entry is never overwritten. Closing empties the ACL whatever it holds now.
+	// grant it edited, so another admin's entry is never overwritten. Closing empties the ACL If-Match the grant shown
+	// (`closeAnonymous`): an entry another admin granted meanwhile is told, not removed unseen.
 	const change: Change = async (write) => {
 		current = await write();
 		if (ctx.alive()) show();
@@ -62,6 +63,18 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 		);
 		quotaSlot.querySelector("input")?.focus();
 	};
+	// Refused on another admin's change of the ACL: the page shows the grant as stored, and says what changed above it.
+	const refused = (conflict: AclConflict) => {
+		if (!ctx.alive()) return;
+		current = conflict.grant;
+		show();
+		entries.prepend(
+			notice(
+				"error",
+				`Another admin changed the ACL since this page showed it: ${conflict.changes}. Public access was not closed: the table shows the ACL as stored now; close it again to close it.`,
+			),
+		);
+	};
 	const show = () => {
 		mount(
 			entries,
@@ -72,7 +85,7 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 				h(
 					"div",
 					{ class: "form-actions" },
-					button("Close public access", () => void close(() => change(() => ctx.api.updateAnonymous({ acl: [] }))), "danger"),
+					button("Close public access", () => void close(() => change(() => ctx.api.closeAnonymous(current)), refused), "danger"),
 				),
 			);
 		mount(
@@ -124,7 +137,7 @@ async function remove(removeEntry: () => Promise<unknown>, entry: AclEntry): Pro
 	}
 }
 
-async function close(empty: () => Promise<unknown>): Promise<void> {
+async function close(empty: () => Promise<unknown>, refused: (conflict: AclConflict) => void): Promise<void> {
 	const ok = await confirmDialog({
 		title: "Close public access?",
 		body: h("p", null, "Every request without credentials is refused (401) from now on. The quotas are kept for a later grant."),
@@ -135,6 +148,7 @@ async function close(empty: () => Promise<unknown>): Promise<void> {
 		await empty();
 		toast("Public access closed.");
 	} catch (error) {
+		if (error instanceof AclConflict) return refused(error);
 		toast(`Could not close public access: ${(error as Error).message}`);
 	}
 }
