@@ -6,9 +6,10 @@
  * nothing there; the gateway answers per partition as a broker does, sending again what a refusal did not name.
  */
 
+import { mapAtMost } from "../at-most.js";
 import { LOG_END_AT } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError, logRefusal } from "../errors.js";
-import { COMMIT_METADATA_BYTES_MAX } from "../limits.js";
+import { COMMIT_METADATA_BYTES_MAX, WORKER_READS_AT_ONCE_MAX } from "../limits.js";
 import { TIMESTAMP_TYPE_CONFIG } from "../topic-config.js";
 import { listingIndex } from "../topic-list.js";
 import { describedGroup } from "./groups.js";
@@ -39,19 +40,19 @@ export async function offsetCommit(request, ctx) {
 	if (request.groupId === "") return commitAnswer(request, KAFKA.INVALID_GROUP_ID, new Map(), new Set());
 	const standalone = request.memberId === "" && request.generationIdOrMemberEpoch < 0;
 	/** @type {CommitEntry[]} */
-	const offsets = await Promise.all(
-		request.topics.flatMap((t) =>
-			t.partitions.map(async (p) => {
-				const at = LOG_END_AT.get(Number(p.committedOffset));
-				const resolved = at === undefined ? null : await ctx.tributary.offsetAt(t.name, p.partitionIndex, at);
-				return {
-					topic: t.name,
-					partition: p.partitionIndex,
-					offset: resolved?.status === 200 ? resolved.body.offset : p.committedOffset,
-					metadata: p.committedMetadata || null,
-				};
-			}),
-		),
+	const offsets = await mapAtMost(
+		request.topics.flatMap((/** @type {any} */ t) => t.partitions.map((/** @type {any} */ p) => ({ t, p }))),
+		WORKER_READS_AT_ONCE_MAX,
+		async ({ t, p }) => {
+			const at = LOG_END_AT.get(Number(p.committedOffset));
+			const resolved = at === undefined ? null : await ctx.tributary.offsetAt(t.name, p.partitionIndex, at);
+			return {
+				topic: t.name,
+				partition: p.partitionIndex,
+				offset: resolved?.status === 200 ? resolved.body.offset : p.committedOffset,
+				metadata: p.committedMetadata || null,
+			};
+		},
 	);
 	let errorCode = /** @type {number} */ (KAFKA.NONE);
 	/** Partitions refused alone ("topic/partition" → Kafka code), as a broker refuses them: see `aloneRefusal`. */
@@ -71,7 +72,7 @@ export async function offsetCommit(request, ctx) {
 		// A broker refuses a topic it does not have, or may not show, before looking at the metadata.
 		if (errorCode === KAFKA.NONE) {
 			const large = offsets.filter((o) => tooLarge.has(partitionKey(o.topic, o.partition)));
-			const answers = await Promise.all(large.map((o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest")));
+			const answers = await mapAtMost(large, WORKER_READS_AT_ONCE_MAX, (o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest"));
 			large.forEach((o, i) => {
 				const refused = aloneRefusal(answers[i], o);
 				if (refused !== null) refusedAlone.set(partitionKey(o.topic, o.partition), refused);
@@ -118,15 +119,15 @@ async function commitPending(ctx, group, { standalone, ...fenced }, pending, ref
 /** @typedef {{ topic: string, partition: number, offset: number, metadata: string | null }} CommitEntry */
 
 /**
- * `entries` with every offset past its partition's high watermark moved to it, each end read at once. An entry whose
- * end cannot be read keeps its offset (the commit refuses it on its own terms), except the one `refusal` names past its
- * end, which moves to the high watermark that refusal gives.
+ * `entries` with every offset past its partition's high watermark moved to it, the ends read WORKER_READS_AT_ONCE_MAX
+ * at a time. An entry whose end cannot be read keeps its offset (the commit refuses it on its own terms), except the
+ * one `refusal` names past its end, which moves to the high watermark that refusal gives.
  * @param {RequestContext} ctx @param {string} group @param {CommitEntry[]} entries
  * @param {{ status: number, body: any }} refusal the commit's refusal naming an entry past its end
  * @returns {Promise<CommitEntry[]>}
  */
 async function movedToEnds(ctx, group, entries, refusal) {
-	const ends = await Promise.all(entries.map((o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest")));
+	const ends = await mapAtMost(entries, WORKER_READS_AT_ONCE_MAX, (o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest"));
 	let moved = 0;
 	const result = entries.map((o, i) => {
 		const end = ends[i].status === 200 ? ends[i].body.offset : isPastEnd(refusal, o) ? refusal.body.error.high_watermark : null;

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { offsetCommit } from "../../gateway/handlers/offsets.js";
-import { COMMIT_METADATA_BYTES_MAX } from "../../gateway/limits.js";
+import { COMMIT_METADATA_BYTES_MAX, WORKER_READS_AT_ONCE_MAX } from "../../gateway/limits.js";
 
 /** How many partitions the stand-in's topic `orders` has. */
 const ORDERS_PARTITIONS = 5;
@@ -27,8 +27,8 @@ const HIGH_WATERMARK = 100;
 function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partitions = ORDERS_PARTITIONS } = {}) {
 	/** @type {any[]} */
 	const committed = [];
-	/** Every commit the stand-in received, taken or refused. */
-	const sent = { commits: 0 };
+	/** Every commit the stand-in received, taken or refused; the most reads of a log's end in flight at once. */
+	const sent = { commits: 0, readsInFlight: 0, readsInFlightMax: 0 };
 	const tributary = {
 		/** @param {string} _group @param {{ offsets: { metadata: string | null }[] }} body */
 		async commit(_group, body) {
@@ -72,6 +72,11 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partition
 		 * @param {string} topic @param {number} partition @param {string} at
 		 */
 		async offsetAt(topic, partition, at) {
+			sent.readsInFlight++;
+			sent.readsInFlightMax = Math.max(sent.readsInFlightMax, sent.readsInFlight);
+			// Answered on a later turn, as over HTTP: reads begun meanwhile are in flight together.
+			await new Promise((resolve) => setImmediate(resolve));
+			sent.readsInFlight--;
 			if (topic !== "orders")
 				return { status: 404, body: { error: { code: "topic_not_found", message: `topic "${topic}" does not exist`, topic } } };
 			if (partition >= partitions) {
@@ -263,4 +268,25 @@ test("many partitions committed past their high watermark are all moved to it at
 		entries.map(([p, offset]) => [p, Math.min(offset, HIGH_WATERMARK)]),
 	);
 	assert.equal(sent.commits, 2);
+});
+
+test("a commit of every partition past its end, with too much metadata, or at -1, reads at most WORKER_READS_AT_ONCE_MAX logs' ends at a time", async () => {
+	const partitions = 256;
+	for (const [what, entry] of /** @type {const} */ ([
+		["past its end", (/** @type {number} */ p) => [p, HIGH_WATERMARK + 1, null]],
+		["too much metadata", (/** @type {number} */ p) => [p, 5, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]],
+		["the log's end (-1)", (/** @type {number} */ p) => [p, -1, null]],
+	])) {
+		const { ctx, sent } = context({ partitions });
+		const entries = /** @type {[number, number, string | null][]} */ (Array.from({ length: partitions }, (_, p) => entry(p)));
+		const answer = await offsetCommit(commitOf(entries), ctx);
+		const expected = what === "too much metadata" ? KAFKA.OFFSET_METADATA_TOO_LARGE : KAFKA.NONE;
+		assert.deepEqual(
+			codes(answer),
+			entries.map(([p]) => [p, expected]),
+			what,
+		);
+		assert.ok(sent.readsInFlightMax <= WORKER_READS_AT_ONCE_MAX, `${what}: ${sent.readsInFlightMax} reads at once`);
+		assert.ok(sent.readsInFlightMax > 1, `${what}: the reads still overlap`);
+	}
 });

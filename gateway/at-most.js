@@ -1,0 +1,33 @@
+// @ts-check
+/**
+ * @module
+ * A map over many items whose calls run at most a given number at a time, in order of the items.
+ */
+
+/**
+ * `items` mapped by `fn`, with at most `limit` calls of `fn` unsettled at once; the answers in the order of `items`.
+ * Rejects with the first rejection (the calls already begun run on, none more begin).
+ * @template T, R
+ * @param {readonly T[]} items @param {number} limit @param {(item: T, index: number) => Promise<R>} fn
+ * @returns {Promise<R[]>}
+ * @example const ends = await mapAtMost(partitions, WORKER_READS_AT_ONCE_MAX, (p) => tributary.offsetAt(topic, p, "latest"));
+ */
+export async function mapAtMost(items, limit, fn) {
+	/** @type {R[]} */
+	const results = new Array(items.length);
+	let next = 0;
+	let failed = false;
+	const worker = async () => {
+		while (next < items.length && !failed) {
+			const i = next++;
+			try {
+				results[i] = await fn(items[i], i);
+			} catch (error) {
+				failed = true;
+				throw error;
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+	return results;
+}
