@@ -27,6 +27,8 @@ const calls = [];
 const topics = new Map();
 /** Topic ids the listing gives in place of the held ones: a listing read before a topic was created again. */
 const listedIds = new Map();
+/** Topics the key may describe (so listed) but not consume or delete: their records and deletes are 403. */
+const describeOnly = new Set();
 
 /** Tributary's answers to what the gateway asks here: listing, describing, deleting topics and reading records. */
 function route(/** @type {string} */ method, /** @type {URL} */ url) {
@@ -42,8 +44,13 @@ function route(/** @type {string} */ method, /** @type {URL} */ url) {
 			},
 		};
 	const records = path.match(/^\/v1\/topics\/([^/]+)\/partitions\/(\d+)\/records$/);
+	const denied = (/** @type {string} */ operation, /** @type {string} */ topic) => ({
+		status: 403,
+		body: { error: { code: "forbidden", message: `key "k" may not ${operation} topic "${topic}"`, resource: `topic:${topic}` } },
+	});
 	if (method === "GET" && records !== null) {
 		if (!topics.has(records[1])) return notFound;
+		if (describeOnly.has(records[1])) return denied("consume", records[1]);
 		const offset = Number(url.searchParams.get("offset"));
 		const held = records[2] === "0" ? 2 : 0;
 		const page = Array.from({ length: Math.max(held - offset, 0) }, (_, i) => ({
@@ -59,6 +66,7 @@ function route(/** @type {string} */ method, /** @type {URL} */ url) {
 	const held = /** @type {{ topic_id: string, partitions: number }} */ (topics.get(topic));
 	if (method === "GET") return { status: 200, body: { name: topic, topic_id: held.topic_id, partitions: [{ partition: 0 }] } };
 	if (method === "DELETE") {
+		if (describeOnly.has(topic)) return denied("admin", topic);
 		topics.delete(topic);
 		return { status: 204, body: null };
 	}
@@ -257,4 +265,26 @@ test("DeleteTopics v5 still takes names only, a name given twice refused", { tim
 		["twice", KAFKA.INVALID_REQUEST],
 	]);
 	assert.equal(topics.has("orders"), false);
+});
+
+test("the id of a topic the key may see but not read or delete is TOPIC_AUTHORIZATION_FAILED, as KafkaApis answers a resolved id", {
+	timeout: 10_000,
+}, async () => {
+	topics.clear();
+	topics.set("orders", { topic_id: UUIDS.orders, partitions: 2 });
+	describeOnly.add("orders");
+	try {
+		const fetched = await exchange("Fetch", 13, fetchOf([ORDERS, NO_SUCH_ID]));
+		assert.deepEqual(
+			fetched.responses.map((/** @type {any} */ t) => [t.topicId, t.partitions.map((/** @type {any} */ p) => p.errorCode)]),
+			[
+				[ORDERS, [KAFKA.TOPIC_AUTHORIZATION_FAILED, KAFKA.TOPIC_AUTHORIZATION_FAILED]],
+				[NO_SUCH_ID, [KAFKA.UNKNOWN_TOPIC_ID, KAFKA.UNKNOWN_TOPIC_ID]],
+			],
+		);
+		assert.deepEqual(await deleteV6([[null, ORDERS]]), [["orders", ORDERS, KAFKA.TOPIC_AUTHORIZATION_FAILED]]);
+		assert.ok(topics.has("orders"), "not deleted");
+	} finally {
+		describeOnly.clear();
+	}
 });
