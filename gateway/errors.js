@@ -85,6 +85,19 @@ const UNAVAILABLE = {
 };
 
 /**
+ * What a refusal (401/403) is about when the Worker names a topic (its `resource`, `topic:orders`): "topic", whatever
+ * the call is about; else `resource`. A group call refused for a topic (a join or a commit naming one the key may not
+ * consume) is then TOPIC_AUTHORIZATION_FAILED, which clients report as the topic's ("Not authorized to access
+ * topics", "Topic authorization failed"), not as the group's, which sends the user to the group's ACL.
+ * @param {{ status: number, body: any }} answer @param {Resource} resource
+ * @returns {Resource}
+ */
+export function refusedResource(answer, resource) {
+	const denied = answer.status === 401 || answer.status === 403;
+	return denied && String(answer.body?.error?.resource ?? "").startsWith("topic:") ? "topic" : resource;
+}
+
+/**
  * The Kafka error code for a Tributary answer (0 for a 2xx).
  * @param {{ status: number, body: any }} answer @param {Resource} resource
  */

@@ -16,7 +16,7 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { KAFKA, kafkaError, logRefusal, memberError } from "../errors.js";
+import { KAFKA, kafkaError, logRefusal, memberError, refusedResource } from "../errors.js";
 import { MEMBER_ID_LENGTH_MAX, SESSION_TIMEOUT_MS_MAX, SESSION_TIMEOUT_MS_MIN } from "../limits.js";
 import { codecs } from "../protocol/apis.js";
 import { Reader, Writer } from "../protocol/io.js";
@@ -195,7 +195,7 @@ export async function joinGroup(request, ctx) {
 		if (answer.status === 409 && answer.body?.error?.code === "inconsistent_strategy") {
 			answer = await ctx.tributary.joinGroup(request.groupId, { ...sent, strategy: null });
 		}
-		const errorCode = kafkaError(answer, "group");
+		const errorCode = kafkaError(answer, refusedResource(answer, "group"));
 		if (errorCode !== KAFKA.NONE) {
 			logRefusal(ctx, `join ${request.groupId}`, answer);
 			return joinFailure(errorCode);

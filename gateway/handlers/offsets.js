@@ -8,7 +8,7 @@
 
 import { mapAtMost } from "../at-most.js";
 import { LOG_END_AT } from "../convert.js";
-import { errorMessage, KAFKA, kafkaError, logRefusal } from "../errors.js";
+import { KAFKA, kafkaError, logRefusal, refusedResource } from "../errors.js";
 import { COMMIT_METADATA_BYTES_MAX, WORKER_READS_AT_ONCE_MAX } from "../limits.js";
 import { TIMESTAMP_TYPE_CONFIG } from "../topic-config.js";
 import { listingIndex } from "../topic-list.js";
@@ -241,7 +241,7 @@ function commitError(answer, standalone) {
 	const code = answer.body?.error?.code;
 	if (standalone && code === "group_not_empty") return KAFKA.UNKNOWN_MEMBER_ID;
 	if (!standalone && code === "group_not_found") return KAFKA.ILLEGAL_GENERATION;
-	return kafkaError(answer, answer.status === 403 && /topic/.test(errorMessage(answer) ?? "") ? "topic" : "group");
+	return kafkaError(answer, refusedResource(answer, "group"));
 }
 
 /** The first OffsetFetch version that asks for several groups at once (KIP-709). */

@@ -3,12 +3,17 @@
  * stand-in for Tributary where the key may consume `orders`, may not describe `secret` (every call naming it 403, the
  * group's describe leaving its offsets out, as the Worker filters them) and `ghost` does not exist. OffsetFetch answers
  * `secret`'s partitions TOPIC_AUTHORIZATION_FAILED, not "nothing committed"; OffsetCommit refuses `secret` alone with
- * it and commits the rest, as KafkaApis refuses unauthorized partitions and commits the others.
+ * it and commits the rest, as KafkaApis refuses unauthorized partitions and commits the others. JoinGroup with a
+ * subscribed topic the key may not consume is TOPIC_AUTHORIZATION_FAILED, which names the topic to the application
+ * (kafkajs "Not authorized to access topics", librdkafka "Topic authorization failed"); a group it may not join stays
+ * GROUP_AUTHORIZATION_FAILED.
  */
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { AssignerProtocol } from "kafkajs";
 import { KAFKA } from "../../gateway/errors.js";
+import { joinGroup } from "../../gateway/handlers/groups.js";
 import { offsetCommit, offsetFetch } from "../../gateway/handlers/offsets.js";
 import { TopicList } from "../../gateway/topic-list.js";
 
@@ -45,6 +50,18 @@ function context() {
 		/** The group has committed orders/0 and secret/0; the key's describe shows only the former. */
 		async describeGroup() {
 			return { status: 200, body: { members: [], offsets: [{ topic: "orders", partition: 0, committed: 12, metadata: null }] } };
+		},
+		/**
+		 * The Worker's join: a topic the key may not consume refuses it (403 naming the topic), as does group `locked`.
+		 * @param {string} group @param {{ topics: string[] }} body
+		 */
+		async joinGroup(group, body) {
+			if (body.topics.includes(FORBIDDEN)) return forbidden(FORBIDDEN);
+			if (group === "locked") {
+				const error = { code: "forbidden", message: 'key "k" may not consume group "locked"', resource: "group:locked" };
+				return { status: 403, body: { error } };
+			}
+			return { status: 200, body: { member_id: "m-1", generation: 1, assignment: [] } };
 		},
 		/** All or nothing, as the Worker's: the first forbidden topic refuses the commit. @param {string} _group @param {any} body */
 		async commit(_group, body) {
@@ -117,4 +134,26 @@ test("OffsetCommit: a topic the caller may not consume is refused alone with TOP
 		committed.map((o) => [o.topic, o.partition, o.offset]),
 		[["orders", 0, 3]],
 	);
+});
+
+/** A JoinGroup v3 (before KIP-394's member id handshake) of a new member of `groupId`, subscribed to `topics`. */
+function joinOf(/** @type {string} */ groupId, /** @type {string[]} */ topics) {
+	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) });
+	return {
+		groupId,
+		sessionTimeoutMs: 10_000,
+		rebalanceTimeoutMs: 10_000,
+		memberId: "",
+		groupInstanceId: null,
+		protocolType: "consumer",
+		protocols: [{ name: "range", metadata }],
+	};
+}
+
+test("JoinGroup: a subscribed topic the caller may not consume is TOPIC_AUTHORIZATION_FAILED; a group it may not join GROUP_AUTHORIZATION_FAILED", async () => {
+	const { ctx } = context();
+	ctx.version = 3;
+	assert.equal((await joinGroup(joinOf("billing", ["orders", FORBIDDEN]), ctx)).errorCode, KAFKA.TOPIC_AUTHORIZATION_FAILED);
+	assert.equal((await joinGroup(joinOf("locked", ["orders"]), ctx)).errorCode, KAFKA.GROUP_AUTHORIZATION_FAILED);
+	assert.equal((await joinGroup(joinOf("billing", ["orders"]), ctx)).errorCode, KAFKA.NONE);
 });
