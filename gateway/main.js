@@ -7,7 +7,8 @@
  *   tributary kafka-gateway --listen 127.0.0.1:9092 [--url URL] [--token TOKEN]
  *                           [--advertised-host HOST] [--advertised-port PORT] [--auto-create-topics-enable]
  *
- * `--url` defaults to $TRIBUTARY_URL, then http://127.0.0.1:8787; `--token` to $TRIBUTARY_TOKEN. Without a
+ * `--url` defaults to $TRIBUTARY_URL, then http://127.0.0.1:8787 (an http(s) base URL, without /v1); `--token` to
+ * $TRIBUTARY_TOKEN. Without a
  * token, clients must authenticate with SASL/PLAIN (key id and secret, or `admin` and the admin token).
  * `--auto-create-topics-enable` is Kafka's `auto.create.topics.enable`: a Metadata request naming a missing topic
  * (with AllowAutoTopicCreation, producers' default) creates it with Tributary's default partitions, under the client's
@@ -16,6 +17,7 @@
 
 import { isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
+import { baseUrlProblem } from "tributary/client";
 import { startGateway } from "./server.js";
 
 export const USAGE = `usage: kafka-gateway --listen HOST:PORT [--url URL] [--token TOKEN] [--advertised-host HOST] [--advertised-port PORT] [--auto-create-topics-enable]`;
@@ -38,6 +40,29 @@ function isWildcard(host) {
 	} catch {
 		return false;
 	}
+}
+
+/** The Worker `npm start` runs, the gateway's default. */
+const LOCAL_URL = "http://127.0.0.1:8787";
+
+/**
+ * The Worker's URL from `--url`, else $TRIBUTARY_URL, else the local one, checked as the CLI checks its own
+ * (cli/connection.ts): text the URL parser refuses would fail every call as "Invalid URL", and a URL holding the
+ * API's path (`baseUrlProblem`) would send each to `/v1/v1/…`, a 404 that reads as a broken broker; both are refused
+ * before the gateway listens, naming where the URL came from.
+ * @param {string | undefined} flag @param {string | undefined} fromEnv @returns {string}
+ */
+function workerUrl(flag, fromEnv) {
+	const url = flag ?? fromEnv ?? LOCAL_URL;
+	const from = flag === undefined ? "TRIBUTARY_URL" : "--url";
+	// Set but empty, as `export TRIBUTARY_URL=$URL` leaves it in a shell without URL: it hides the local default.
+	if (url === "" && from === "TRIBUTARY_URL")
+		throw new Error(`TRIBUTARY_URL is set but empty: give it the Worker's URL, such as ${LOCAL_URL}, or unset it to use that one`);
+	if (!/^https?:\/\/./i.test(url)) throw new Error(`${from} must be an http:// or https:// URL such as ${LOCAL_URL}, not "${url}"`);
+	if (!URL.canParse(url)) throw new Error(`${from} is not a URL: "${url}"`);
+	const problem = baseUrlProblem(url);
+	if (problem !== null) throw new Error(`${from} ${problem}`);
+	return url;
 }
 
 /**
@@ -87,7 +112,7 @@ export function parseGatewayArgs(argv, env = process.env) {
 		help: false,
 		host,
 		port: Number(match[2]),
-		url: values.url ?? env.TRIBUTARY_URL ?? "http://127.0.0.1:8787",
+		url: workerUrl(values.url, env.TRIBUTARY_URL),
 		token: values.token ?? env.TRIBUTARY_TOKEN ?? null,
 		advertisedHost,
 		advertisedPort,

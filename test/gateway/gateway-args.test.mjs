@@ -2,12 +2,18 @@
  * The gateway's command line (gateway/main.js `parseGatewayArgs`): what Metadata will tell clients to connect to must
  * be an address they can reach. A wildcard listen address (every interface) is not one, so without
  * `--advertised-host` it is refused at start, as a Kafka broker refuses `advertised.listeners` on 0.0.0.0, instead of
- * sending every client to 0.0.0.0 (its own host) after bootstrap.
+ * sending every client to 0.0.0.0 (its own host) after bootstrap. The Worker's URL (`--url`, else $TRIBUTARY_URL) is
+ * checked as the CLI checks it, so `npm run kafka-gateway` run on its own refuses an empty, unparsable or `/v1`-holding
+ * URL with a usage error naming it, before it listens, instead of "Invalid URL" or a gateway whose every call is a 404.
  */
 
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { parseGatewayArgs } from "../../gateway/main.js";
+
+const GATEWAY_MAIN = fileURLToPath(new URL("../../gateway/main.js", import.meta.url));
 
 test("a wildcard --listen host without --advertised-host is refused, naming the flag; with it, or on a routable host, the gateway starts", () => {
 	for (const listen of ["0.0.0.0:9092", "[::]:9092", ":9092"])
@@ -45,5 +51,64 @@ test("a wildcard --advertised-host is refused for itself, not blamed on --listen
 			},
 			advertised,
 		);
+	}
+});
+
+/** URLs the gateway must refuse as the Worker's, with what its usage error must say. @type {[string, RegExp][]} */
+const BAD_URLS = [
+	["", /^kafka-gateway: --url must be an http:\/\/ or https:\/\/ URL such as http:\/\/127\.0\.0\.1:8787, not ""/],
+	["127.0.0.1:8787", /^kafka-gateway: --url must be an http:\/\/ or https:\/\/ URL .*not "127\.0\.0\.1:8787"/],
+	["http://exa mple.com", /^kafka-gateway: --url is not a URL: "http:\/\/exa mple\.com"/],
+	[
+		"http://127.0.0.1:8787/v1",
+		/^kafka-gateway: --url holds the API's path \/v1: give the broker's base URL, without \/v1, such as http:\/\/127\.0\.0\.1:8787/,
+	],
+];
+
+/** An assert.throws check of the error's message (a RegExp alone is matched against "Error: …"). @param {RegExp} said */
+const saying = (said) => (/** @type {unknown} */ error) => said.test(/** @type {Error} */ (error).message);
+
+test("an empty, unparsable or /v1-holding --url or TRIBUTARY_URL is refused, naming it; a base URL, with a proxy's prefix too, is taken", () => {
+	for (const [url, said] of BAD_URLS) {
+		const message = new RegExp(said.source.replace("^kafka-gateway: ", "^"));
+		assert.throws(() => parseGatewayArgs(["--url", url], {}), saying(message), `--url ${url}`);
+		const fromEnv = new RegExp(message.source.replace("^--url", "^TRIBUTARY_URL"));
+		if (url !== "") assert.throws(() => parseGatewayArgs([], { TRIBUTARY_URL: url }), saying(fromEnv), `TRIBUTARY_URL=${url}`);
+	}
+	assert.throws(() => parseGatewayArgs([], { TRIBUTARY_URL: "" }), saying(/^TRIBUTARY_URL is set but empty/));
+	for (const url of ["http://127.0.0.1:8787", "https://host.example/tributary"])
+		assert.equal(/** @type {any} */ (parseGatewayArgs(["--url", url], {})).url, url);
+	assert.equal(/** @type {any} */ (parseGatewayArgs([], {})).url, "http://127.0.0.1:8787");
+});
+
+/**
+ * `node gateway/main.js ARGS` (`npm run kafka-gateway -- ARGS`) until it exits or says it listens.
+ * @param {string[]} args @returns {Promise<{ status: number | null, stderr: string, listened: boolean }>}
+ */
+function runStandalone(args) {
+	const child = spawn(process.execPath, [GATEWAY_MAIN, ...args], {
+		stdio: ["ignore", "pipe", "pipe"],
+		env: { ...process.env, TRIBUTARY_URL: "" },
+	});
+	let stderr = "";
+	return new Promise((resolve) => {
+		child.stderr.on("data", (chunk) => {
+			stderr += chunk;
+			if (/listening on/.test(stderr)) {
+				child.kill("SIGTERM");
+				resolve({ status: null, stderr, listened: true });
+			}
+		});
+		child.once("exit", (status) => resolve({ status, stderr, listened: false }));
+	});
+}
+
+test("the standalone gateway with a bad --url exits 2 with the usage before it listens", { timeout: 30_000 }, async () => {
+	for (const [url, said] of BAD_URLS) {
+		const { status, stderr, listened } = await runStandalone(["--listen", "127.0.0.1:0", "--url", url]);
+		assert.equal(listened, false, `--url ${url}: listened`);
+		assert.equal(status, 2, `--url ${url}: ${stderr}`);
+		assert.match(stderr, said, `--url ${url}`);
+		assert.match(stderr, /^usage: kafka-gateway /m, `--url ${url}`);
 	}
 });
