@@ -324,6 +324,19 @@ export function checkProduce(meta: TopicMeta, records: readonly ProduceInput[], 
 }
 
 /**
+ * `failure` naming the record it refuses (`records[k]`, `details.index`) by `to(k)`: its place in the caller's request,
+ * for a caller that produced a share of that request (a topic's, or one record retried alone).
+ */
+export function reindexed(failure: Failure, to: (k: number) => number): Failure {
+	const { message, details } = failure.error;
+	const k = /^records\[(\d+)\]/.exec(message)?.[1];
+	if (k === undefined) return failure;
+	const index = to(+k);
+	const error = { ...failure.error, message: message.replace(k, `${index}`) };
+	return { ok: false, error: details?.index === undefined ? error : { ...error, details: { ...details, index } } };
+}
+
+/**
  * Produces `records` to topic `name` and returns each record's position, in request order.
  * A partition that reports the topic deleted invalidates the cached metadata; if nothing was written yet the
  * request is tried once more with fresh metadata (the topic may have been re-created, or grown).

@@ -209,6 +209,26 @@ describe("errors in Upstash's shape", () => {
 		for (const topic of [ok, small, compacted]) expect((await fetchRecords(topic, 0)).high_watermark).toBe(0);
 	});
 
+	it("a batch across topics names a bad message by its index in the request, not in its topic's share", async () => {
+		const ok = uniqueTopic("index-ok");
+		const strict = uniqueTopic("index-strict");
+		await createTopic(ok, 1);
+		await createTopic(strict, 1, { "cleanup.policy": "compact", "max.message.bytes": 200, "message.timestamp.before.max.ms": 86_400_000 });
+		const fine = { topic: ok, value: "fine" };
+		const cases: [unknown[], number, RegExp][] = [
+			[[fine, fine, { topic: strict, key: "k", value: "x".repeat(500) }], 413, /^records\[2\] is \d+ bytes/],
+			[[fine, { topic: strict, value: "no key" }], 400, /^records\[1\] has no key/],
+			[[fine, fine, { topic: strict, key: "k", value: "old", timestamp: 1 }], 400, /^records\[2\]: timestamp 1 is outside/],
+			[[{ topic: strict, key: "k", value: "a" }, fine, { topic: ok, key: "\ud800", value: "b" }], 400, /^records\[2\]: a lone surrogate/],
+			[[fine, { topic: strict, key: "k", value: "y", partition: 5 }], 404, /^records\[1\]: topic/],
+		];
+		for (const [batch, status, said] of cases) {
+			const message = await upstashError(await call("POST", "/upstash/produce", { token: null, headers: admin, body: batch }), status);
+			expect(message, JSON.stringify(batch).slice(0, 200)).toMatch(said);
+		}
+		for (const topic of [ok, strict]) expect((await fetchRecords(topic, 0)).high_watermark).toBe(0);
+	});
+
 	it("405 for a known path with another method", async () => {
 		await upstashError(await call("GET", "/upstash/fetch", { token: null, headers: admin }), 405);
 		await upstashError(await call("DELETE", "/upstash/topics", { token: null, headers: admin }), 405);

@@ -49,17 +49,18 @@ export function reportOf(topic: string, prepared: Prepared, outcome: Outcome): R
 	return deliveryReport(topic, outcome.landed, prepared.record);
 }
 
-/** Produces `items` in windows and writes one report line per item, in order. */
+/** Produces `items` in windows and writes one report line per item, in order; `first` is the first one's index in the stream. */
 export async function produceItems(
 	env: Env,
 	topic: string,
 	items: readonly SplitItem[],
 	stickyRatio: number,
 	write: (text: string) => Promise<void>,
+	first = 0,
 ): Promise<void> {
 	for (let from = 0; from < items.length; from += PRODUCE_WINDOW_RECORDS_MAX) {
 		const prepared = items.slice(from, from + PRODUCE_WINDOW_RECORDS_MAX).map(prepareItem);
-		const outcomes = await produceWindow(env, topic, prepared, stickyRatio);
+		const outcomes = await produceWindow(env, topic, prepared, stickyRatio, first + from);
 		await write(prepared.map((p, i) => `${JSON.stringify(reportOf(topic, p, outcomes[i] as Outcome))}\n`).join(""));
 	}
 }
@@ -89,7 +90,7 @@ export async function produceStream(
 			return false;
 		}
 		const room = STREAM_RECORDS_MAX - records;
-		await produceItems(env, topic, items.slice(0, room), stickyRatio, write);
+		await produceItems(env, topic, items.slice(0, room), stickyRatio, write, records);
 		records += Math.min(items.length, room);
 		if (items.length <= room) return true;
 		const error: DomainError = {

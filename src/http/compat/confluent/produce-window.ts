@@ -11,7 +11,7 @@
 import { assert } from "../../../shared/assert.ts";
 import type { DomainError } from "../../../shared/errors.ts";
 import { partitionForKey } from "../../../shared/partitioner.ts";
-import { produce } from "../../../topic/produce.ts";
+import { produce, reindexed } from "../../../topic/produce.ts";
 import { checkPartition, describeTopic } from "../../../topic/topic-cache.ts";
 import type { Landed, V3Record } from "./records.ts";
 
@@ -23,9 +23,17 @@ const PRE_WRITE_FAILURES: ReadonlySet<string> = new Set(["record_too_large", "in
 
 /**
  * `stickyRatio` in [0, 1) picks the partition of keyless records without `partition_id`, fixed per request
- * (Kafka's sticky partitioner, as /v1 does) and valid whatever the partition count.
+ * (Kafka's sticky partitioner, as /v1 does) and valid whatever the partition count. `first` is the first item's index
+ * in the request (a stream's window), which a refusal names (`records[i]`): a refused record is produced alone, where
+ * `produce()` would name it `records[0]`.
  */
-export async function produceWindow(env: Env, topic: string, items: readonly Prepared[], stickyRatio: number): Promise<Outcome[]> {
+export async function produceWindow(
+	env: Env,
+	topic: string,
+	items: readonly Prepared[],
+	stickyRatio: number,
+	first = 0,
+): Promise<Outcome[]> {
 	assert(stickyRatio >= 0 && stickyRatio < 1, "sticky ratio is in [0, 1)");
 	const outcomes: (Outcome | undefined)[] = items.map((item) => (item.ok ? undefined : item));
 	const described = await describeTopic(env, topic);
@@ -52,7 +60,8 @@ export async function produceWindow(env: Env, topic: string, items: readonly Pre
 			const records = indexes.map((i) => (items[i] as { record: V3Record }).record);
 			const results = await produceShare(env, topic, partition, records);
 			indexes.forEach((recordIndex, k) => {
-				outcomes[recordIndex] = results[k] as Outcome;
+				const outcome = results[k] as Outcome;
+				outcomes[recordIndex] = outcome.ok ? outcome : reindexed(outcome, () => first + recordIndex);
 			});
 		}),
 	);

@@ -6,7 +6,7 @@
  */
 
 import { ok, type Result } from "../../../shared/errors.ts";
-import { checkProduce, produce } from "../../../topic/produce.ts";
+import { checkProduce, produce, reindexed } from "../../../topic/produce.ts";
 import { describeTopic } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
 import { toMetadata, toProduceInput, type UpstashMetadata } from "./mapping.ts";
@@ -38,12 +38,14 @@ export async function produceMessages(env: Env, messages: readonly TopicMessage[
 	const byTopic = indexesByTopic(messages);
 	const inputsOf = (indexes: readonly number[]) => indexes.map((i) => toProduceInput((messages[i] as TopicMessage).message));
 	const metas = await Promise.all([...byTopic.keys()].map((topic) => describeTopic(env, topic)));
+	// A refusal names a record by its index in its topic's share: named here by its index in the request.
+	const inRequest = (indexes: readonly number[]) => (k: number) => indexes[k] as number;
 	for (const [k, [, indexes]] of [...byTopic].entries()) {
 		const meta = metas[k] as Result<TopicMeta>;
 		if (!meta.ok) return meta;
 		if (byTopic.size > 1) {
 			const checked = checkProduce(meta.value, inputsOf(indexes));
-			if (!checked.ok) return checked;
+			if (!checked.ok) return reindexed(checked, inRequest(indexes));
 		}
 	}
 	const shares = await Promise.all(
@@ -51,7 +53,7 @@ export async function produceMessages(env: Env, messages: readonly TopicMessage[
 	);
 	const metadata: UpstashMetadata[] = new Array(messages.length);
 	for (const { topic, indexes, outcome } of shares) {
-		if (!outcome.ok) return outcome;
+		if (!outcome.ok) return reindexed(outcome, inRequest(indexes));
 		indexes.forEach((i, k) => {
 			const position = outcome.value.positions[k];
 			if (position !== undefined) metadata[i] = toMetadata(topic, position);
