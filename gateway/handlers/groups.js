@@ -35,8 +35,11 @@ const MEMBER_ID_REQUIRED_FROM_VERSION = 4;
  * a UUID in the ids issued before client ids were carried (still pending for a session after an upgrade).
  */
 const ISSUED_ID = /^(?:([a-zA-Z0-9._-]*)-)?(?:[A-Za-z0-9_-]{16}|[0-9a-f-]{36})\.([0-9a-z]+)$/;
-/** How a Worker from before members that rejoin refuses the join's `rejoins` field (its strict body's message). */
-const REJOINS_UNKNOWN = /unknown field "rejoins"/;
+/** How a Worker refuses join fields it does not know (its strict body's message names each; a guess follows "mean"). */
+const UNKNOWN_FIELDS = /unknown fields? (.*)/;
+const FIELD_NAMED = /(?<!mean )"(\w+)"/g;
+/** Join fields a Worker may be too old for: members that rejoin, then their rebalance timeout (consumer-groups.md). */
+const NEWER_JOIN_FIELDS = ["rejoins", "rebalance_timeout_ms"];
 /** Marks a joined issued id (`joinedMemberId`); its '-' keeps it from matching `ISSUED_ID`. */
 const JOINED_SUFFIX = "-joined";
 /** Random bytes of an issued id: 96 bits, unique among a group's members as Kafka's UUID (122) is, in 16 characters. */
@@ -179,15 +182,17 @@ export async function joinGroup(request, ctx) {
 			instance_id: request.groupInstanceId ?? null,
 			strategy: protocol.strategy,
 			...(proposed ? { member_id: memberId } : {}),
-			// Its read positions are the client's: its partitions go to others only once it rejoins (consumer-groups.md).
-			...(dynamic ? { rejoins: true } : {}),
+			// Its read positions are the client's: its partitions go to others only once it rejoins (consumer-groups.md),
+			// or once its rebalance timeout (JoinGroup v1+; v0 has the session timeout, as on a broker) has run out.
+			...(dynamic ? { rejoins: true, rebalance_timeout_ms: rebalanceTimeoutMs(request) } : {}),
 		};
+		/** @type {Record<string, unknown>} */
 		let sent = body;
 		let answer = await ctx.tributary.joinGroup(request.groupId, sent);
-		// A Worker from before members that rejoin refuses the field (its bodies are strict): a gateway deployed ahead
-		// of its Worker joins as before, without the barrier, rather than fail every consumer's join.
-		if (answer.status === 400 && REJOINS_UNKNOWN.test(answer.body?.error?.message ?? "")) {
-			const { rejoins: _, ...older } = body;
+		// A Worker from before these fields refuses them (its bodies are strict): a gateway deployed ahead of its Worker
+		// joins without them, as before (without `rejoins`, no barrier), rather than fail every consumer's join.
+		const older = withoutUnknownFields(body, answer);
+		if (older !== null) {
 			sent = older;
 			answer = await ctx.tributary.joinGroup(request.groupId, sent);
 		}
@@ -214,6 +219,23 @@ export async function joinGroup(request, ctx) {
 		memberId,
 		members: [],
 	};
+}
+
+/** JoinGroup's rebalance timeout: v0 has none (it decodes as -1), and a broker uses the session timeout. @param {any} request */
+function rebalanceTimeoutMs(request) {
+	return request.rebalanceTimeoutMs > 0 ? request.rebalanceTimeoutMs : request.sessionTimeoutMs;
+}
+
+/**
+ * `body` without the `NEWER_JOIN_FIELDS` that `answer` refused as unknown, or null if it refused none of them.
+ * @param {Record<string, unknown>} body @param {any} answer
+ */
+function withoutUnknownFields(body, answer) {
+	const named = answer.status === 400 ? UNKNOWN_FIELDS.exec(answer.body?.error?.message ?? "")?.[1] : undefined;
+	if (named === undefined) return null;
+	const unknown = new Set([...named.matchAll(FIELD_NAMED)].map((m) => m[1]));
+	const refused = NEWER_JOIN_FIELDS.filter((field) => field in body && unknown.has(field));
+	return refused.length === 0 ? null : Object.fromEntries(Object.entries(body).filter(([field]) => !refused.includes(field)));
 }
 
 /**

@@ -6,7 +6,7 @@
 
 import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
 
-export const GROUP_SCHEMA_VERSION = 6;
+export const GROUP_SCHEMA_VERSION = 7;
 
 export const GROUP_DDL: readonly string[] = [
 	// One row: the group's id, lifecycle, generation and strategy; `published_generation` is what the directory
@@ -97,6 +97,16 @@ export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
 	// v6: for a member that rejoins on a rebalance (Kafka's classic protocol), the generation it last joined in; NULL for
 	// the others (group-rules.ts, `holders`). Members from before are the others, as they were.
 	{ version: 6, statements: ["ALTER TABLE members ADD COLUMN rejoined_generation INTEGER"] },
+	{
+		// v7: Kafka's rebalance timeout for a member that rejoins (NULL: its session timeout, as JoinGroup v0 and members
+		// from before), and the time a rebalance that asked it to rejoin ends its session by (NULL: none asked since its
+		// join): a holder that never rejoins is removed then, however it heartbeats (group-rules.ts, `rebalance`).
+		version: 7,
+		statements: [
+			"ALTER TABLE members ADD COLUMN rebalance_timeout_ms INTEGER",
+			"ALTER TABLE members ADD COLUMN rejoin_deadline_ms INTEGER",
+		],
+	},
 ];
 
 export const DIRECTORY_SCHEMA_VERSION = 2;

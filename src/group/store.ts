@@ -16,7 +16,8 @@
 import { assert } from "../shared/assert.ts";
 import { POSITION_WRITE_INTERVAL_MS, SESSION_DEADLINE_STALENESS_FRACTION } from "../shared/limits.ts";
 import { type Assignment, comparePartitions, keyOf } from "./assignors.ts";
-import type { CommittedOffset, Member, OffsetReset, Strategy, SubscribedTopic, Subscription, TopicPartition } from "./types.ts";
+import { type MemberRow, toMember } from "./member-row.ts";
+import type { CommittedOffset, Member, Strategy, SubscribedTopic, TopicPartition } from "./types.ts";
 
 /** Offsets that may expire (KIP-496): of topics no member subscribes to, nor in the JSON array bound to it. */
 const EXPIRABLE = "topic NOT IN (SELECT topic FROM subscribed_topics) AND topic NOT IN (SELECT value FROM json_each(?))";
@@ -34,46 +35,22 @@ export interface GroupStateRow extends Record<string, SqlStorageValue> {
 	empty_since_ms: number | null;
 }
 
-interface MemberRow extends Record<string, SqlStorageValue> {
-	member_id: string;
-	instance_id: string | null;
-	topics: string | null;
-	topic_pattern: string | null;
-	session_timeout_ms: number;
-	auto_offset_reset: OffsetReset;
-	auto_commit: string | null;
-	deadline_ms: number;
-	rejoined_generation: number | null;
-}
-
 export interface Position {
 	readonly memberId: string;
 	readonly nextOffset: number;
 	readonly pendingCommit: number | null;
 }
 
-function toMember(row: MemberRow): Member {
-	const subscription: Subscription =
-		row.topics !== null
-			? { topics: JSON.parse(row.topics) as string[], pattern: null }
-			: { topics: null, pattern: row.topic_pattern as string };
-	return {
-		memberId: row.member_id,
-		instanceId: row.instance_id,
-		subscription,
-		sessionTimeoutMs: row.session_timeout_ms,
-		autoOffsetReset: row.auto_offset_reset,
-		autoCommit: row.auto_commit === null ? null : (JSON.parse(row.auto_commit) as Member["autoCommit"]),
-		deadlineMs: row.deadline_ms,
-		rejoinedGeneration: row.rejoined_generation,
-	};
-}
-
-/** A member's session deadline: the live one, and the one SQLite holds (never later than the live one). */
+/**
+ * A member's session deadline: the live one, and the one SQLite holds (never later than the live one once both are
+ * held to `rejoinByMs`); and the latest it may reach once a rebalance asked the member to rejoin (`askRejoin`), in
+ * SQLite too, so a restarted coordinator ends the session by then as well.
+ */
 interface Session {
 	deadlineMs: number;
 	storedMs: number;
 	readonly sessionTimeoutMs: number;
+	rejoinByMs: number | null;
 }
 
 interface LivePosition extends Position {
@@ -192,13 +169,17 @@ export class GroupStore {
 
 	private sessions(): Map<string, Session> {
 		if (this.liveSessions === null) {
-			const rows = this.sql.exec<{ member_id: string; deadline_ms: number; session_timeout_ms: number }>(
-				"SELECT member_id, deadline_ms, session_timeout_ms FROM members",
-			);
+			const rows = this.sql.exec<MemberRow>("SELECT * FROM members").toArray();
 			this.liveSessions = new Map(
-				rows
-					.toArray()
-					.map((r) => [r.member_id, { deadlineMs: r.deadline_ms, storedMs: r.deadline_ms, sessionTimeoutMs: r.session_timeout_ms }]),
+				rows.map((r) => [
+					r.member_id,
+					{
+						deadlineMs: Math.min(r.deadline_ms, r.rejoin_deadline_ms ?? Infinity),
+						storedMs: r.deadline_ms,
+						sessionTimeoutMs: r.session_timeout_ms,
+						rejoinByMs: r.rejoin_deadline_ms,
+					},
+				]),
 			);
 		}
 		return this.liveSessions;
@@ -233,10 +214,11 @@ export class GroupStore {
 			deadlineMs: member.deadlineMs,
 			storedMs: member.deadlineMs,
 			sessionTimeoutMs: member.sessionTimeoutMs,
+			rejoinByMs: null,
 		});
 		const { subscription: s } = member;
 		this.sql.exec(
-			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, auto_commit, deadline_ms, joined_at_ms, rejoined_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, auto_commit, deadline_ms, joined_at_ms, rejoined_generation, rebalance_timeout_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			member.memberId,
 			member.instanceId,
 			s.topics === null ? null : JSON.stringify(s.topics),
@@ -247,6 +229,7 @@ export class GroupStore {
 			member.deadlineMs,
 			nowMs,
 			member.rejoinedGeneration,
+			member.rebalanceTimeoutMs,
 		);
 	}
 
@@ -264,10 +247,23 @@ export class GroupStore {
 	touch(memberId: string, deadlineMs: number): void {
 		const session = this.sessions().get(memberId);
 		assert(session !== undefined, "only a member is touched");
-		session.deadlineMs = Math.max(session.deadlineMs, deadlineMs);
+		session.deadlineMs = Math.min(Math.max(session.deadlineMs, deadlineMs), session.rejoinByMs ?? Infinity);
 		if (session.deadlineMs - session.storedMs <= session.sessionTimeoutMs * SESSION_DEADLINE_STALENESS_FRACTION) return;
 		this.sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", session.deadlineMs, memberId);
 		session.storedMs = session.deadlineMs;
+	}
+
+	/**
+	 * Ends a member's session by `deadlineMs` at the latest, however it heartbeats, unless an earlier ask already
+	 * does: a rebalance asked it to rejoin (group-rules.ts, `rebalance`). Its join again puts a new row, with none.
+	 */
+	askRejoin(memberId: string, deadlineMs: number): void {
+		const session = this.sessions().get(memberId);
+		assert(session !== undefined, "only a member is asked to rejoin");
+		if (session.rejoinByMs !== null) return;
+		session.rejoinByMs = deadlineMs;
+		session.deadlineMs = Math.min(session.deadlineMs, deadlineMs);
+		this.sql.exec("UPDATE members SET rejoin_deadline_ms = ? WHERE member_id = ?", deadlineMs, memberId);
 	}
 
 	overdueMembers(nowMs: number): string[] {

@@ -49,6 +49,11 @@ export interface JoinRequest {
 	 * gateway's members). Its partitions move to another member only when it rejoins or leaves (group-rules.ts).
 	 */
 	readonly rejoins?: boolean;
+	/**
+	 * How long after a rebalance asks a member that rejoins to rejoin it may hold partitions without doing so (Kafka's
+	 * JoinGroup `rebalanceTimeoutMs`); absent: its session timeout, as JoinGroup v0.
+	 */
+	readonly rebalanceTimeoutMs?: number;
 }
 
 /** A live member as the coordinator stores it (`members`; the live session deadline in memory, store.ts). */
@@ -62,6 +67,8 @@ export interface Member {
 	readonly deadlineMs: number;
 	/** The generation a member that rejoins (`JoinRequest.rejoins`) last joined in; null for the others. */
 	readonly rejoinedGeneration: number | null;
+	/** `JoinRequest.rebalanceTimeoutMs`, or its session timeout. */
+	readonly rebalanceTimeoutMs: number;
 }
 
 /** Kafka's `enable.auto.commit` and `auto.commit.interval.ms`. */
@@ -159,7 +166,7 @@ export interface SubscribedTopic {
 }
 
 /** A member as a describe shows it: what it joined with and its partitions, not its session's live state. */
-export interface MemberDescription extends Omit<Member, "deadlineMs" | "rejoinedGeneration"> {
+export interface MemberDescription extends Omit<Member, "deadlineMs" | "rejoinedGeneration" | "rebalanceTimeoutMs"> {
 	readonly assignment: readonly TopicPartition[];
 }
 

@@ -244,6 +244,12 @@ export const SESSION_TIMEOUT_MS_MIN = 6_000;
 export const SESSION_TIMEOUT_MS_MAX = 1_800_000;
 export const SESSION_TIMEOUT_MS_DEFAULT = 45_000;
 /**
+ * Longest rebalance timeout a member that rejoins may ask for (`rebalance_timeout_ms`: Kafka's JoinGroup
+ * `rebalanceTimeoutMs`, the client's max.poll.interval.ms): a holder not back this long after a rebalance asked it
+ * to rejoin is removed, so a stuck client keeps others idle at most this long. Longer asks are capped.
+ */
+export const REBALANCE_TIMEOUT_MS_MAX = SESSION_TIMEOUT_MS_MAX;
+/**
  * A member's session deadline lives in the coordinator's memory; SQLite holds one at most this fraction of the
  * session timeout behind it (written when it falls further back), so a member polling in a loop costs a row every
  * third of its session, not one per call. A restarted coordinator may expire a live member up to that much early

@@ -17,9 +17,10 @@ const SESSION_TIMEOUT_MS = 10_000;
 /**
  * A coordinator with one group's members (member id → topics), recording the bodies of its joins. `describable`
  * false: the key may not describe the group (403), as one with only `consume` on it, which may still join and heartbeat.
- * `knowsRejoins` false: a Worker from before members that rejoin, which refuses the join's `rejoins` field.
+ * `unknownFields`: join fields the Worker is too old for (members that rejoin, their rebalance timeout), which its
+ * strict bodies refuse with the Worker's message.
  */
-function standIn({ describable = true, knowsRejoins = true } = {}) {
+function standIn({ describable = true, unknownFields = [] } = {}) {
 	/** @type {Map<string, string[]>} */
 	const members = new Map();
 	const joins = [];
@@ -34,9 +35,13 @@ function standIn({ describable = true, knowsRejoins = true } = {}) {
 			return { status: 200, body: { members: [...members].map(([member_id, topics]) => ({ member_id, topics, instance_id: null })) } };
 		},
 		async joinGroup(_group, body) {
-			// A Worker from before members that rejoin: its strict bodies refuse the field, and nothing joins.
-			if (!knowsRejoins && "rejoins" in body)
-				return { status: 400, body: { error: { code: "invalid_request", message: 'unknown field "rejoins"' } } };
+			// A Worker from before a field: its strict bodies refuse it (naming its known fields), and nothing joins.
+			const unknown = unknownFields.filter((field) => field in body);
+			if (unknown.length > 0) {
+				const named = unknown.map((field) => `"${field}"`).join(", ");
+				const message = `unknown field${unknown.length === 1 ? "" : "s"} ${named}; known fields: topics, session_timeout_ms, instance_id, member_id, strategy, rejoins`;
+				return { status: 400, body: { error: { code: "invalid_request", message } } };
+			}
 			joins.push(body);
 			const memberId = body.member_id ?? `picked-${joins.length}`;
 			members.set(memberId, body.topics);
@@ -202,8 +207,8 @@ test("a key that may not describe the group: a member Tributary removed rejoins 
 	assert.equal(joins.length, 2);
 });
 
-test("a Worker from before members that rejoin (it refuses the field): the member joins and rejoins without it, as before", async () => {
-	const { members, joins, tributary } = standIn({ knowsRejoins: false });
+test("a Worker from before members that rejoin (it refuses the fields): the member joins and rejoins without them, as before", async () => {
+	const { members, joins, tributary } = standIn({ unknownFields: ["rejoins", "rebalance_timeout_ms"] });
 	const ctx = context(tributary, 7);
 	const { memberId: issued } = await joinGroup(request(""), ctx);
 	const joined = await joinGroup(request(issued), ctx);
@@ -211,11 +216,33 @@ test("a Worker from before members that rejoin (it refuses the field): the membe
 	const rejoined = await joinGroup(request(joined.memberId), ctx);
 	assert.deepEqual([rejoined.errorCode, rejoined.memberId], [KAFKA.NONE, joined.memberId]);
 	assert.deepEqual(
-		joins.map((j) => [j.member_id, "rejoins" in j]),
+		joins.map((j) => [j.member_id, "rejoins" in j || "rebalance_timeout_ms" in j]),
 		[
 			[joined.memberId, false],
 			[joined.memberId, false],
 		],
 	);
 	assert.deepEqual([...members.keys()], [joined.memberId]);
+});
+
+test("a dynamic member's join carries its rebalance timeout: JoinGroup's from v1, the session timeout at v0 (as a broker uses)", async () => {
+	const { joins, tributary } = standIn();
+	await joinGroup({ ...request("", null, ["orders"]), rebalanceTimeoutMs: 300_000 }, context(tributary, 3));
+	await joinGroup({ ...request("", null, ["orders"]), rebalanceTimeoutMs: -1 }, context(tributary, 0));
+	assert.deepEqual(
+		joins.map((j) => [j.rejoins, j.rebalance_timeout_ms]),
+		[
+			[true, 300_000],
+			[true, SESSION_TIMEOUT_MS],
+		],
+	);
+});
+
+test("a Worker with members that rejoin but before their rebalance timeout: the member still joins as one that rejoins", async () => {
+	const { joins, tributary } = standIn({ unknownFields: ["rebalance_timeout_ms"] });
+	const joined = await joinGroup(request("", null, ["orders"]), context(tributary, 3));
+	assert.equal(joined.errorCode, KAFKA.NONE);
+	assert.deepEqual(joins, [
+		{ topics: ["orders"], session_timeout_ms: SESSION_TIMEOUT_MS, instance_id: null, strategy: "range", rejoins: true },
+	]);
 });

@@ -69,6 +69,7 @@ describe("the member count from memory", () => {
 				autoOffsetReset: "latest",
 				autoCommit: null,
 				rejoinedGeneration: null,
+				rebalanceTimeoutMs: 10_000,
 				deadlineMs: Date.now() + 10_000,
 			};
 			expect(() =>

@@ -245,6 +245,8 @@ describe("membership", () => {
 				sql.exec("ALTER TABLE members DROP COLUMN auto_commit");
 				sql.exec("ALTER TABLE group_state DROP COLUMN empty_since_ms");
 				sql.exec("ALTER TABLE members DROP COLUMN rejoined_generation");
+				sql.exec("ALTER TABLE members DROP COLUMN rebalance_timeout_ms");
+				sql.exec("ALTER TABLE members DROP COLUMN rejoin_deadline_ms");
 				sql.exec("UPDATE schema_version SET version = 1");
 				new GroupCoordinator(state, env);
 				expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);

@@ -113,6 +113,8 @@ describe("offsets retention with members (KIP-496)", () => {
 			sql.exec("UPDATE group_state SET empty_since_ms = NULL");
 			sql.exec("UPDATE commits SET committed_at_ms = 0");
 			sql.exec("ALTER TABLE members DROP COLUMN rejoined_generation");
+			sql.exec("ALTER TABLE members DROP COLUMN rebalance_timeout_ms");
+			sql.exec("ALTER TABLE members DROP COLUMN rejoin_deadline_ms");
 			sql.exec("UPDATE schema_version SET version = 4");
 			new GroupCoordinator(state, env);
 			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);

@@ -158,6 +158,8 @@ describe("offsets retention", () => {
 			// Back to schema v3: commits as old as the group, and no record of when it lost its last member.
 			sql.exec("ALTER TABLE group_state DROP COLUMN empty_since_ms");
 			sql.exec("ALTER TABLE members DROP COLUMN rejoined_generation");
+			sql.exec("ALTER TABLE members DROP COLUMN rebalance_timeout_ms");
+			sql.exec("ALTER TABLE members DROP COLUMN rejoin_deadline_ms");
 			sql.exec("UPDATE commits SET committed_at_ms = 0");
 			sql.exec("UPDATE schema_version SET version = 3");
 			new GroupCoordinator(state, env);

@@ -24,6 +24,7 @@ import {
 	GROUP_SUBSCRIPTION_TOPICS_MAX,
 	MEMBER_ID_LENGTH_MAX,
 	PARTITIONS_MAX,
+	REBALANCE_TIMEOUT_MS_MAX,
 	SESSION_TIMEOUT_MS_DEFAULT,
 	SESSION_TIMEOUT_MS_MAX,
 	SESSION_TIMEOUT_MS_MIN,
@@ -88,6 +89,7 @@ export const JoinBody = z
 		strategy: z.nullish(z.enum(STRATEGIES)),
 		auto_offset_reset: z.optional(z.enum(OFFSET_RESETS)),
 		rejoins: z.optional(z.boolean()),
+		rebalance_timeout_ms: z.optional(capped(1, REBALANCE_TIMEOUT_MS_MAX)),
 	})
 	.check(
 		z.superRefine((body, ctx) => {
@@ -190,6 +192,7 @@ function toJoinRequest(body: z.output<typeof JoinBody>): JoinRequest {
 		strategy: body.strategy ?? null,
 		autoOffsetReset: body.auto_offset_reset ?? "latest",
 		rejoins: body.rejoins,
+		rebalanceTimeoutMs: body.rebalance_timeout_ms,
 	};
 }
 

@@ -1,0 +1,120 @@
+/**
+ * Kafka's rebalance timeout for members that rejoin: a rebalance holds a member's partitions on it until it joins
+ * again, but only until its rebalance timeout (`rebalance_timeout_ms`, else its session timeout) has run out since
+ * the rebalance that asked it to. Past that, a member that only heartbeats is removed, as Kafka's coordinator
+ * removes it, and the others get its partitions. The deadline lives in SQLite, so a restarted coordinator keeps it.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { REBALANCE_TIMEOUT_MS_MAX } from "../../src/shared/limits.ts";
+import { expectPartitioned, heartbeat, join, partitionsOf } from "../support/group.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { coordinatorStub } from "../support/stubs.ts";
+import { createTopic, expectError } from "../support/worker.ts";
+
+interface Stored {
+	rebalance_timeout_ms: number | null;
+	rejoin_deadline_ms: number | null;
+}
+
+/** A member's row as the coordinator stores it. */
+async function stored(group: string, member: string): Promise<Stored> {
+	return runInDurableObject(coordinatorStub(group), (_instance, state) =>
+		state.storage.sql
+			.exec<Stored & Record<string, SqlStorageValue>>(
+				"SELECT rebalance_timeout_ms, rejoin_deadline_ms FROM members WHERE member_id = ?",
+				member,
+			)
+			.one(),
+	);
+}
+
+/**
+ * Moves every stored rejoin deadline into the past and has the coordinator read its members back from SQLite, as a
+ * restarted one does (nobody sleeps); `alarm`: then runs its alarm.
+ */
+async function passRejoinDeadlines(group: string, alarm: boolean): Promise<void> {
+	const stub = coordinatorStub(group);
+	await runInDurableObject(stub, (instance, state) => {
+		state.storage.sql.exec("UPDATE members SET rejoin_deadline_ms = 0 WHERE rejoin_deadline_ms IS NOT NULL");
+		(instance as unknown as { store: { forgetLiveState(): void } }).store.forgetLiveState();
+	});
+	if (alarm) await runDurableObjectAlarm(stub);
+}
+
+describe("the rebalance timeout of members that rejoin", () => {
+	it("a member that heartbeats but never rejoins is removed once its rebalance timeout has run out; the others get its partitions", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		const group = uniqueGroup();
+		const all = partitionsOf(topic, 4);
+		const a = await join(group, { topics: [topic], rejoins: true, rebalance_timeout_ms: 60_000 });
+		expect(await stored(group, a.member_id)).toEqual({ rebalance_timeout_ms: 60_000, rejoin_deadline_ms: null });
+		const before = Date.now();
+		const b = await join(group, { topics: [topic] });
+		const after = Date.now();
+		expect(b.assignment, "held on a until it rejoins").toEqual([]);
+		// b's join is the rebalance that asks a to rejoin: a has its rebalance timeout from then.
+		const { rejoin_deadline_ms: deadline } = await stored(group, a.member_id);
+		expect(deadline).toBeGreaterThanOrEqual(before + 60_000);
+		expect(deadline).toBeLessThanOrEqual(after + 60_000);
+		const alarm = await runInDurableObject(coordinatorStub(group), (_instance, state) => state.storage.getAlarm());
+		expect(alarm, "the alarm comes by the rejoin deadline").not.toBeNull();
+		expect(alarm).toBeLessThanOrEqual(deadline as number);
+		// Its heartbeats within the timeout keep it, and its partitions.
+		expect((await heartbeat(group, a.member_id)).assignment).toEqual(all);
+
+		await passRejoinDeadlines(group, false);
+		await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/heartbeat`, 409, "unknown_member");
+		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "unknown_member", {
+			body: { member_id: a.member_id, generation: b.generation, offsets: [{ topic, partition: 0, offset: 0 }] },
+		});
+		expect((await heartbeat(group, b.member_id)).assignment).toEqual(all);
+	});
+
+	it("the alarm removes it too, with no call from it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], rejoins: true, rebalance_timeout_ms: 10_000 });
+		const b = await join(group, { topics: [topic] });
+		await passRejoinDeadlines(group, true);
+		const left = await runInDurableObject(coordinatorStub(group), (_instance, state) =>
+			state.storage.sql.exec("SELECT 1 FROM members WHERE member_id = ?", a.member_id).toArray(),
+		);
+		expect(left, "removed by the alarm").toEqual([]);
+		expect((await heartbeat(group, b.member_id)).assignment).toEqual(partitionsOf(topic, 2));
+	});
+
+	it("a member that rejoins in time keeps the barrier: its partitions move only at its rejoin, and it stays", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		const group = uniqueGroup();
+		const all = partitionsOf(topic, 4);
+		// No rebalance timeout: its session timeout's, as Kafka's JoinGroup v0.
+		const a = await join(group, { topics: [topic], rejoins: true, session_timeout_ms: 10_000 });
+		expect((await stored(group, a.member_id)).rebalance_timeout_ms).toBe(10_000);
+		const before = Date.now();
+		const b = await join(group, { topics: [topic] });
+		expect(b.assignment).toEqual([]);
+		expect((await stored(group, a.member_id)).rejoin_deadline_ms).toBeGreaterThanOrEqual(before + 10_000);
+
+		const again = await join(group, { topics: [topic], rejoins: true, member_id: a.member_id });
+		expect(again.assignment).toHaveLength(2);
+		expect((await stored(group, a.member_id)).rejoin_deadline_ms, "its rejoin answers the rebalance").toBeNull();
+		await passRejoinDeadlines(group, true);
+		const aView = await heartbeat(group, a.member_id);
+		expectPartitioned([aView.assignment, (await heartbeat(group, b.member_id)).assignment], all);
+	});
+
+	it("a rebalance timeout past REBALANCE_TIMEOUT_MS_MAX is capped to it; none below 1 ms", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], rejoins: true, rebalance_timeout_ms: 2_147_483_647 });
+		expect((await stored(group, a.member_id)).rebalance_timeout_ms).toBe(REBALANCE_TIMEOUT_MS_MAX);
+		await expectError("POST", `/v1/groups/${group}/members`, 400, "invalid_request", {
+			body: { topics: [topic], rejoins: true, rebalance_timeout_ms: 0 },
+		});
+	});
+});
