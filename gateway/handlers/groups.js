@@ -10,9 +10,9 @@
  * Kafka member a follower: JoinGroup answers with no member list, and SyncGroup hands each member the partitions
  * Tributary assigned it, encoded as Kafka's ConsumerProtocolAssignment. A rebalance in Tributary shows as a new
  * generation: the next Heartbeat answers REBALANCE_IN_PROGRESS and the member rejoins, as with a Kafka broker.
- * Kafka clients keep their read positions themselves, so a dynamic member joins as one that `rejoins`: the
- * coordinator moves its partitions to another member only at its own rejoin (or leave), Kafka's JoinGroup barrier,
- * and takes its commits of the generations since its last join meanwhile.
+ * Kafka clients keep their read positions themselves, so a member (dynamic or static) joins as one that `rejoins`:
+ * the coordinator moves its partitions to another member only at its own rejoin (or leave, or once its rebalance
+ * timeout ran out), Kafka's JoinGroup barrier, and takes its commits of the generations since its last join meanwhile.
  */
 
 import { randomBytes } from "node:crypto";
@@ -159,13 +159,13 @@ export async function joinGroup(request, ctx) {
 	let generation;
 	const subscribed = memberId === "" ? "absent" : await subscriptionOf(ctx, request.groupId, memberId, topics);
 	const pending = subscribed === "absent" && issued && isPending(request.memberId, Date.now(), request.sessionTimeoutMs);
-	// A dynamic member's rejoin is a join again under its id: it has stopped reading (a Kafka client rejoins only after
-	// committing what it processed), so the partitions the coordinator held on it for others may move now.
-	const dynamic = (request.groupInstanceId ?? null) === null;
-	const rejoin = dynamic && subscribed === "same";
-	if (!rejoin && (subscribed === "same" || (subscribed === "absent" && memberId !== "" && !pending))) {
-		// A rejoin: the member already has its place (and this generation's assignment) in Tributary; for one Tributary
-		// does not have, the heartbeat answers unknown_member.
+	// A member's rejoin is a join again under its id: it has stopped reading (a Kafka client rejoins only after committing
+	// what it processed), so the partitions the coordinator held on it for others may move now. A static member's names
+	// its instance id too: with its own member id that is its rejoin, not KIP-345's restart (consumer-groups.md).
+	const rejoin = subscribed === "same";
+	if (subscribed === "absent" && memberId !== "" && !pending) {
+		// A member id Tributary does not have (it left, or its session ran out): the heartbeat answers unknown_member, as a
+		// broker's JoinGroup does, and nothing joins under it.
 		const answer = await ctx.tributary.heartbeat(request.groupId, memberId);
 		const errorCode = memberError(answer);
 		if (errorCode !== KAFKA.NONE) return joinFailure(errorCode);
@@ -184,7 +184,8 @@ export async function joinGroup(request, ctx) {
 			...(proposed ? { member_id: memberId } : {}),
 			// Its read positions are the client's: its partitions go to others only once it rejoins (consumer-groups.md),
 			// or once its rebalance timeout (JoinGroup v1+; v0 has the session timeout, as on a broker) has run out.
-			...(dynamic ? { rejoins: true, rebalance_timeout_ms: rebalanceTimeoutMs(request) } : {}),
+			rejoins: true,
+			rebalance_timeout_ms: rebalanceTimeoutMs(request),
 		};
 		/** @type {Record<string, unknown>} */
 		let sent = body;

@@ -63,13 +63,15 @@ export class GroupRules {
 				strategy: state.strategy,
 			});
 		}
-		const proposed = request.instanceId === null ? (request.memberId ?? null) : null;
 		const previous =
 			request.instanceId !== null
 				? this.store.memberByInstance(request.instanceId)
-				: proposed === null
+				: request.memberId == null
 					? null
-					: this.store.member(proposed);
+					: this.store.member(request.memberId);
+		// KIP-345, as Kafka's coordinator: a static member's join naming its own member id is that member's rejoin; one
+		// without it (or naming another) is the instance's restart, under a new id.
+		const proposed = request.instanceId === null || previous?.memberId === request.memberId ? (request.memberId ?? null) : null;
 		if (previous === null && count >= GROUP_MEMBERS_MAX) {
 			return err("group_full", `a group may have at most ${GROUP_MEMBERS_MAX} members`, { max_members: GROUP_MEMBERS_MAX });
 		}

@@ -31,9 +31,10 @@ export interface JoinRequest {
 	/** KIP-345 static membership: a member that returns within its session timeout keeps its assignment. */
 	readonly instanceId: string | null;
 	/**
-	 * The id the member proposes (without `instanceId`): a join retried after its answer was lost finds the member
-	 * it made instead of leaving that one to hold partitions until its session ends, which KIP-394 does with a
-	 * round trip for an id the coordinator picks. Absent: the coordinator picks one.
+	 * The id the member proposes: a join retried after its answer was lost finds the member it made instead of leaving
+	 * that one to hold partitions until its session ends, which KIP-394 does with a round trip for an id the coordinator
+	 * picks. Absent: the coordinator picks one. With `instanceId`, only the static member's own id counts (its rejoin);
+	 * any other is its restart, under an id the coordinator picks (KIP-345).
 	 */
 	readonly memberId?: string | null;
 	/** Null: whatever the group uses (sticky for a new group). */

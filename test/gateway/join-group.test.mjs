@@ -167,7 +167,7 @@ test("LeaveGroup with the issued member id, the join's answer lost (a client clo
 	assert.equal(old.errorCode, KAFKA.UNKNOWN_MEMBER_ID, "gone: a second leave finds no member");
 });
 
-test("a dynamic member joins as one that rejoins, and its rejoin is a join again under its id (Kafka's barrier); a static member's is a heartbeat", async () => {
+test("a dynamic member joins as one that rejoins, and its rejoin is a join again under its id (Kafka's barrier)", async () => {
 	const { members, joins, tributary } = standIn();
 	const ctx = context(tributary, 7);
 	const { memberId: issued } = await joinGroup(request(""), ctx);
@@ -183,11 +183,27 @@ test("a dynamic member joins as one that rejoins, and its rejoin is a join again
 		],
 	);
 	assert.deepEqual([...members.keys()], [memberId]);
+});
 
+test("a static member joins as one that rejoins too, and its rejoin is a join naming its instance id and its own member id (not KIP-345's restart)", async () => {
+	const { members, joins, tributary } = standIn();
+	const ctx = context(tributary, 7);
 	const fixed = await joinGroup(request("", "instance-1"), ctx);
-	await joinGroup(request(fixed.memberId, "instance-1"), ctx);
-	assert.equal(joins.length, 3, "a static member's rejoin joins nothing");
-	assert.equal(joins[2].rejoins, undefined);
+	assert.equal(fixed.errorCode, KAFKA.NONE, "a static member needs no id first (KIP-394 is for dynamic ones)");
+	const rejoined = await joinGroup(request(fixed.memberId, "instance-1"), ctx);
+	assert.deepEqual([rejoined.errorCode, rejoined.memberId], [KAFKA.NONE, fixed.memberId]);
+	assert.deepEqual(
+		joins.map((j) => [j.instance_id, j.member_id, j.rejoins]),
+		[
+			["instance-1", undefined, true],
+			["instance-1", fixed.memberId, true],
+		],
+	);
+	assert.deepEqual([...members.keys()], [fixed.memberId]);
+	// One Tributary does not have (its session ran out) is UNKNOWN_MEMBER_ID, as on a broker; nothing joins under it.
+	const gone = await joinGroup(request("m-gone", "instance-1"), ctx);
+	assert.equal(gone.errorCode, KAFKA.UNKNOWN_MEMBER_ID);
+	assert.equal(joins.length, 2);
 });
 
 test("a key that may not describe the group: a member Tributary removed rejoins to UNKNOWN_MEMBER_ID, not made again; one it has rejoins", async () => {

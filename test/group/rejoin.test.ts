@@ -106,6 +106,33 @@ describe("members that rejoin, through the coordinator", () => {
 		expect((await heartbeat(group, b.member_id)).assignment).toEqual(all);
 	});
 
+	it("a static member's join naming its own member id is that member again: a join into a group of static members moves nothing before they rejoin", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		const group = uniqueGroup();
+		const all = partitionsOf(topic, 4);
+		const a = await join(group, { topics: [topic], instance_id: "i-a", rejoins: true });
+		const b = await join(group, { topics: [topic], instance_id: "i-b", rejoins: true });
+		expect(b.assignment, "held on a until it rejoins").toEqual([]);
+		expect((await heartbeat(group, a.member_id)).assignment).toEqual(all);
+
+		// KIP-345: a join with its instance id and its own member id is that member's rejoin, not a restart under a new id.
+		const again = await join(group, { topics: [topic], instance_id: "i-a", member_id: a.member_id, rejoins: true });
+		expect(again.member_id).toBe(a.member_id);
+		expect(again.generation).toBe(b.generation + 1);
+		expect(again.assignment).toHaveLength(2);
+		const bView = await join(group, { topics: [topic], instance_id: "i-b", member_id: b.member_id, rejoins: true });
+		expect(bView.member_id).toBe(b.member_id);
+		expect(bView.generation, "a rejoin that moves nothing starts no generation").toBe(again.generation);
+		expectPartitioned([again.assignment, bView.assignment], all);
+
+		// Without its member id, the instance's restart: a new member id takes the old one's place and partitions.
+		const restarted = await join(group, { topics: [topic], instance_id: "i-a", rejoins: true });
+		expect(restarted.member_id).not.toBe(a.member_id);
+		expect(restarted.assignment).toEqual(again.assignment);
+		await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/heartbeat`, 409, "unknown_member");
+	});
+
 	it("a topic created again under its name refuses a member's commit of a generation before: it read the old topic", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);
