@@ -480,6 +480,14 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/**
+	 * `readPollBody` for a poll in the default layout: the records with `"topic"` spliced into each (`pollBody`), between
+	 * the layout's head and `tail`.
+	 */
+	readRecordsPollBody(request: ReadRequest, topic: string, tail: string): Promise<Result<PollShare | RemoteRead>> {
+		return this.reads.recordsPollBody(request, topic, tail);
+	}
+
+	/**
 	 * Ends the read waiting at the high watermark under `waitId` now, as a timed-out wait ends (its answer goes to
 	 * nobody): the edge's client has gone, and until the wait's end the waiter would count as a reader following the
 	 * log (`followed`). A read not waiting (any more) is left alone.

@@ -8,6 +8,7 @@
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { fetchBodyBlob, readAcross, readAcrossUtf8, utf8Blob } from "../shared/log-reader.ts";
+import { pollBody } from "../shared/poll-body.ts";
 import type { BatchCache } from "./batch-cache.ts";
 import { type LogSlice, readLog, readLogUtf8 } from "./log-store.ts";
 import { remoteRead } from "./tiering/remote-lookup.ts";
@@ -27,6 +28,8 @@ export interface ReadHost {
 	/** Tells the metrics hub a read may have changed what it reports (the cache's reads). */
 	readonly changed: () => void;
 }
+
+const encoder = new TextEncoder();
 
 export class ReadSide {
 	constructor(private readonly host: ReadHost) {}
@@ -69,6 +72,16 @@ export class ReadSide {
 		const { records, recordEnds: _, ...figures } = read.value;
 		if (figures.recordCount === 0) return ok({ ...figures, body: null, bytes: 0 });
 		const body = utf8Blob(head, records, tail);
+		return ok({ ...figures, body: body.stream(), bytes: body.size });
+	}
+
+	/** See `PartitionLog.readRecordsPollBody`. */
+	async recordsPollBody(request: ReadRequest, topic: string, tail: string): Promise<Result<PollShare | RemoteRead>> {
+		const read = await this.parts(request, true, true);
+		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
+		const { records: _, recordEnds: __, ...figures } = read.value;
+		if (figures.recordCount === 0) return ok({ ...figures, body: null, bytes: 0 });
+		const body = new Blob([pollBody([{ plan: { topic }, result: read.value }], encoder.encode(tail))]);
 		return ok({ ...figures, body: body.stream(), bytes: body.size });
 	}
 

@@ -26,13 +26,12 @@
 import { keyOf } from "../../group/assignors.ts";
 import { pollStartOf, type Settlement, settlementOf } from "../../group/poll-answer.ts";
 import type { FetchOutcome, FetchPlan, OffsetReset, PollCommit, PollPlan, PollSteering } from "../../group/types.ts";
-import type { FetchBody, ReadResult, RecordEnds, Utf8Parts } from "../../partition/types.ts";
+import type { FetchBody, ReadResult, Utf8Parts } from "../../partition/types.ts";
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { type BlobPiece, pushParts, readRecordsUtf8 } from "../../shared/log-reader.ts";
-import { RECORD_SEPARATOR_UTF8, STORED_RECORD_START } from "../../shared/record-codec.ts";
-import { recordSeparatorAt } from "../../shared/record-scan.ts";
+import { endsOfParts, pollBody } from "../../shared/poll-body.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
 
@@ -63,6 +62,7 @@ export interface PollOptions {
  * Confluent's REST consumers' shape); `partitions`, one entry per partition (`pollGroupByPartition`).
  */
 export const POLL_LAYOUTS = ["records", "partitions"] as const;
+type PollLayout = (typeof POLL_LAYOUTS)[number];
 
 interface ReadLimits {
 	readonly maxRecords: number;
@@ -84,7 +84,19 @@ interface PartitionRead {
  * Polls for `memberId` and answers the response body as UTF-8, `{"records":[…],"generation","assignment"}`, with
  * each record as the partition stored it plus its topic. Records come in offset order per partition, and only from
  * partitions the member owns in the generation the response names. The partitions' bytes are copied once, into the
- * body, with the topic spliced in as they go.
+ * body, with the topic spliced in as they go (`pollBody`). A poll of one partition (its member owns one: as many
+ * members as partitions, the usual shape) is spliced by the partition itself and crosses to the edge as a stream
+ * (`pollOnePartition`, `PartitionLog.readRecordsPollBody`), as one laid out by partition does: no part serialised for
+ * RPC, no copy at the edge. What that spares, by `perf record -g` on the whole workerd process (4 members draining
+ * group-4m-4p's backlog, one run each at load 6-11): with the parts over RPC, page faults were 9 % of workerd's
+ * samples (memmove into fresh buffers: V8's serializer growing its buffer, the deserializer, `new Response`'s copy;
+ * capnp's zero-filled arena for the answer) against 1.5 % for a poll laid out by partition, memmove 9.0 % against
+ * 3.5 %, memset 5.9 % against 2.9 %. The isolate's own profile (`npm run bench:profile -- group`) sees only part of
+ * it: `Response` 1.95 µs a record of 14.9 against 0.59 of 11.8 laid out by partition. bench:ab group-4m-4p against
+ * the parts over RPC, AB_UNCOUPLED, two runs of 6 rounds: at load 8-12, -2.77 µs/record of ~10.6 (-2.93 to +0.33,
+ * lower in 5 of 6), records/s 108.4 % (94.4 to 126.3 %, higher in 5 of 6); at load 6-10, -2.26 of ~11.8 (-2.81 to
+ * +0.14, lower in 5 of 6), records/s 114 % (90.5 to 146.3 %, higher in 5 of 6). An earlier run of paired steps (no
+ * AB_UNCOUPLED) read -0.08 (-0.21 to +0.04, lower in 5 of 6) of ~6.0, and it was dropped then.
  *
  * Measured and dropped: splicing the body while the coordinator settles the reads, with the plan's tail (spliced
  * again when the settlement dropped a read or changed the tail), in case the settlement's answer waits for another
@@ -94,19 +106,19 @@ interface PartitionRead {
  * ~5.6 (-0.32 to +0.22, higher in 4 of 6), records/s 97.5 % (96.3 to 108.7 %, higher in 2 of 6). Likely as the
  * commit-overlapping read in `pollOnePartition`: the splice runs on the thread that serves the coordinator, first.
  */
-export async function pollGroup(
-	env: Env,
-	groupId: string,
-	memberId: string,
-	options: PollOptions,
-): Promise<Result<Uint8Array<ArrayBuffer>>> {
+export async function pollGroup(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<FetchBody>> {
 	const poll = { env, coordinator: groupCoordinator(env, groupId), groupId, memberId, options };
 	const plan = await plannedPoll(poll);
 	if (!plan.ok) return plan;
+	if (plan.value.fetches.length === 1) {
+		const alone = await pollOnePartition(poll, plan.value, "records");
+		if (alone !== null) return alone;
+	}
 	const polled = await pollReads(poll, plan.value, true);
 	if (!polled.ok) return polled;
 	const { kept, settlement } = polled.value;
-	return ok(pollBody(kept, encoder.encode(envelopeTail(settlement))));
+	const body = pollBody(kept, encoder.encode(envelopeTail(settlement)));
+	return ok({ body: new Blob([body]), bytes: body.byteLength });
 }
 
 /**
@@ -125,7 +137,7 @@ export async function pollGroupByPartition(env: Env, groupId: string, memberId: 
 	const plan = await plannedPoll(poll);
 	if (!plan.ok) return plan;
 	if (plan.value.fetches.length === 1) {
-		const alone = await pollOnePartition(poll, plan.value);
+		const alone = await pollOnePartition(poll, plan.value, "partitions");
 		if (alone !== null) return alone;
 	}
 	const polled = await pollReads(poll, plan.value, false);
@@ -157,10 +169,10 @@ function envelopeTail({ generation, assignmentJson }: Pick<Settlement, "generati
 }
 
 /**
- * A poll laid out by partition that reads one partition (its member owns one: as many members as partitions, the
- * usual shape), answered with the body the partition built (`PartitionLog.readPollBody`): its bytes cross to the
- * edge as a stream the runtime pipes into the response, as a fetch's do, instead of parts that V8 serialises over
- * RPC and the edge joins. The envelope's tail is written from the plan, before the coordinator settles the read;
+ * A poll that reads one partition (its member owns one: as many members as partitions, the usual shape), answered
+ * with the body the partition built (`PartitionLog.readPollBody` laid out by partition, `readRecordsPollBody` in the
+ * default layout, the topic spliced into each record there): its bytes cross to the edge as a stream the runtime
+ * pipes into the response, as a fetch's do, instead of parts that V8 serialises over RPC and the edge joins or splices. The envelope's tail is written from the plan, before the coordinator settles the read;
  * when the read is kept in a later generation (the member kept the partition through a rebalance), the body is read
  * and its tail written again; when the caller reads it whole anyway (`readWhole`), it is read here, where a read
  * cut short can still be settled back. The read waits for records here when the member may wait, as `firstRecords` would for
@@ -173,15 +185,19 @@ function envelopeTail({ generation, assignmentJson }: Pick<Settlement, "generati
  * break if the object were reset mid-pipe (Cloudflare defers a code update for in-flight requests, by default up
  * to 5 minutes). The same window, a few milliseconds longer.
  *
- * Measured against the parts over RPC joined here (`partitionsBody`), bench:ab group-4m-4p-partitions (each of 4
- * members owns one partition): -0.26 µs/record (-0.35 to +0.03, lower in 5 of 6 rounds) of ~5.4. Measured and
+ * Laid out by partition, measured against the parts over RPC joined here (`partitionsBody`), bench:ab
+ * group-4m-4p-partitions (each of 4 members owns one partition): -0.26 µs/record (-0.35 to +0.03, lower in 5 of 6 rounds) of ~5.4. Measured and
  * dropped: starting this read before the plan arrives, when the poll carries the commit of one partition (the
  * member's, up to where it read: the read the plan will most likely ask for; used when the plan agreed, its tail
  * guessed from the commit's generation), so the read runs while the coordinator writes the commit: +0.10 µs/record
  * (-0.31 to +0.26, higher in 5 of 6 rounds) and poll p50 14.2 against 13.5 ms, with every guess right. One thread
  * serves the edge and the objects: the commit's wait is not idle time another read can fill.
  */
-async function pollOnePartition({ env, coordinator, groupId, memberId, options }: Poll, plan: PollPlan): Promise<Result<FetchBody> | null> {
+async function pollOnePartition(
+	{ env, coordinator, groupId, memberId, options }: Poll,
+	plan: PollPlan,
+	layout: PollLayout,
+): Promise<Result<FetchBody> | null> {
 	const fetch = plan.fetches[0] as FetchPlan;
 	// No position: "earliest" is the partition's own start, which it reads from when given no offset.
 	if (fetch.offset === null && plan.autoOffsetReset !== "earliest") return null;
@@ -194,11 +210,11 @@ async function pollOnePartition({ env, coordinator, groupId, memberId, options }
 		maxBytes: options.maxBytes,
 		waitMs: Math.min(options.waitMs, plan.waitMsMax),
 	};
-	const read = await partitionLog(env, fetch.topicId, fetch.partition).readPollBody(
-		request,
-		`${PARTITIONS_BODY_HEAD}${partitionEntryHead(fetch)}`,
-		`${PARTITION_ENTRY_TAIL}${tail}`,
-	);
+	const partition = partitionLog(env, fetch.topicId, fetch.partition);
+	const read =
+		layout === "records"
+			? await partition.readRecordsPollBody(request, fetch.topic, tail)
+			: await partition.readPollBody(request, `${PARTITIONS_BODY_HEAD}${partitionEntryHead(fetch)}`, `${PARTITION_ENTRY_TAIL}${tail}`);
 	if (!read.ok || "remote" in read.value) return null;
 	const share = read.value;
 	const settled = settlementOf(
@@ -208,7 +224,8 @@ async function pollOnePartition({ env, coordinator, groupId, memberId, options }
 		// Nothing reads the body: let the partition's stream go (a failure to is no failure of the poll).
 		await share.body?.cancel().catch(() => undefined);
 		if (!settled.ok) return settled;
-		const body = partitionsBody([], settled.value);
+		const body =
+			layout === "records" ? new Blob([pollBody([], encoder.encode(envelopeTail(settled.value)))]) : partitionsBody([], settled.value);
 		return ok({ body, bytes: body.size });
 	}
 	const { generation, assignmentJson } = settled.value;
@@ -397,11 +414,6 @@ async function topUp(env: Env, reads: readonly PartitionRead[], options: PollOpt
 	return merged;
 }
 
-/** Where each part's records end, as the partition answered (null for a part it did not, which is scanned). */
-function endsOfParts(result: ReadResult<Utf8Parts>): RecordEnds {
-	return result.recordEnds ?? result.records.map(() => null);
-}
-
 /** The `i`-th of `parts` shares of `total`, all within one of each other. */
 function share(total: number, parts: number, i: number): number {
 	return Math.floor(total / parts) + (i < total % parts ? 1 : 0);
@@ -488,85 +500,5 @@ async function readPartition(
 	return ok({ plan: fetch, limits, result: result.value });
 }
 
-const POLL_BODY_HEAD = encoder.encode('{"records":[');
-const RECORD_START = encoder.encode(STORED_RECORD_START);
-
-/**
- * The poll's body: its reads' records, each with `"topic"` spliced in front (no parse, no re-serialisation), then
- * `tail`, written once into a buffer of their exact size. Each part starts with a stored record, and the next one
- * starts after each of its records' ends as the partition sent them (`recordEnds`, which it found once per batch and
- * looked up for every page since), or, for a part sent without, after each separator `recordSeparatorAt` finds
- * (record-scan.ts), which also vouches for its start.
- *
- * Measured and dropped: a Blob of the pieces (the topic's head and each record's bytes, two a record), which the
- * runtime would copy in outside the JS heap, as a fetch's body is (log-reader.ts's `utf8Blob`), sparing this
- * buffer's zero-fill and the Response's copy of it: bench:ab group-4m-4p +0.23 µs/record (-0.29 to +0.48, higher
- * in 5 of 6 rounds). A thousand pieces a poll cost the Blob more than the copies it spares. Nor does the partition
- * splicing its own read (given the topic) so its records cross to the edge as a fetch's do: answered as a Blob's
- * stream, which the edge pipes into a `FixedLengthStream` between the envelope's head and tail, +0.27 µs/record
- * (+0.17 to +0.70, higher in 6 of 6 rounds, of ~5.9); answered as one buffer over RPC, the body a Blob of it and
- * the envelope, +0.16 (+0.07 to +0.46, 6 of 6, of ~6.1); an A/A run of the same minutes read 0.00 (-0.15 to +0.22).
- * The parts cross the RPC no dearer than one spliced buffer does, and a body JS pipes together costs more than a copy.
- * Nor, for a member that owns one partition, the partition splicing its read into the whole body (given the envelope)
- * and answering it as a Blob's stream the edge hands to the response unread, as `pollOnePartition` answers a poll
- * laid out by partition: -0.08 µs/record (-0.21 to +0.04, lower in 5 of 6 rounds) of ~6.0, within noise; the
- * splice's copy and the Blob's copy of it cost what the crossing and the Response's copy did.
- * Nor, with a part's record ends known, copying the part whole and moving each record right within the body by
- * `copyWithin` (no view of the part per record, each record's bytes copied twice): -0.06 µs/record (-0.17 to +0.14,
- * lower in 5 of 6 rounds, of ~6.0). What this copy costs is the copying, not the views. Nor, so far, writing the
- * body into one of a few buffers the isolate keeps (given back once the Response copied it; workerd's `Response`
- * copies a view when made) instead of a fresh zero-filled one: -0.23 µs/record (-0.26 to +0.02, lower in 3 of 4
- * rounds) of ~5.7 in one run, -0.16 (-0.32 to +0.20, 4 of 6) of ~5.3 in another, the spread of each as wide as the
- * gain; not worth a release step in every caller until a quieter run resolves it. Nor, for a part that comes
- * without its ends (read from R2), finding them first with `recordEnds` so the loop walks ends only: +0.11
- * µs/record (-0.03 to +0.21, higher in 5 of 6 rounds, of ~6.0; within an A/A run's spread, but no gain to keep).
- */
-export function pollBody(reads: readonly Pick<PartitionRead, "plan" | "result">[], tail: Uint8Array): Uint8Array<ArrayBuffer> {
-	const skip = RECORD_START.length;
-	const heads = reads.map((r) => encoder.encode(`{"topic":${JSON.stringify(r.plan.topic)},"partition":`));
-	let size = POLL_BODY_HEAD.length + tail.length;
-	reads.forEach(({ result }, i) => {
-		size += result.recordCount * ((heads[i] as Uint8Array).length - skip) + (result.records.length - 1) * RECORD_SEPARATOR_UTF8.length;
-		for (const part of result.records) size += part.byteLength;
-	});
-	size += Math.max(0, reads.length - 1) * RECORD_SEPARATOR_UTF8.length;
-	const out = new Uint8Array(size);
-	out.set(POLL_BODY_HEAD);
-	let to = POLL_BODY_HEAD.length;
-	reads.forEach(({ result }, i) => {
-		const head = heads[i] as Uint8Array;
-		const partEnds = endsOfParts(result);
-		assert(partEnds.length === result.records.length, "a read's record ends are per part");
-		let spliced = 0;
-		for (const [j, part] of result.records.entries()) {
-			if (i > 0 || j > 0) {
-				out.set(RECORD_SEPARATOR_UTF8, to);
-				to += RECORD_SEPARATOR_UTF8.length;
-			}
-			// Paired with the writer: every stored record starts with its partition.
-			assert(startsWithRecord(part), "a part starts with a stored record");
-			const ends = partEnds[j] ?? null;
-			assert(ends === null || ends.at(-1) === part.byteLength, "a part's last record ends with it");
-			let k = 0;
-			for (let from = 0; from < part.byteLength; k++) {
-				// Each record is copied with the separator after it: from where the record ends to where the next starts.
-				const separator = ends === null ? recordSeparatorAt(part, from) : k < ends.length - 1 ? (ends[k] as number) : -1;
-				const end = separator < 0 ? part.byteLength : separator + RECORD_SEPARATOR_UTF8.length;
-				out.set(head, to);
-				out.set(part.subarray(from + skip, end), to + head.length);
-				to += head.length + end - from - skip;
-				from = end;
-			}
-			spliced += k;
-		}
-		assert(spliced === result.recordCount, "a read's parts hold the records it counts");
-	});
-	out.set(tail, to);
-	assert(to + tail.length === size, "a poll's body is its records with their topics and the envelope");
-	return out;
-}
-
-function startsWithRecord(part: Uint8Array): boolean {
-	for (let k = 0; k < RECORD_START.length; k++) if (part[k] !== RECORD_START[k]) return false;
-	return true;
-}
+/** Kept here too for the tests that build bodies as the edge does. */
+export { pollBody };

@@ -261,8 +261,8 @@ export const groupRoutes = new Hono<AppEnv>()
 			return c.body(page.body, 200, { "Content-Type": "application/json" });
 		}
 		const page = unwrap(await pollGroup(c.env, group, member, options));
-		reportFetchedBytes(c, page.byteLength);
-		return c.body(page, 200, { "Content-Type": "application/json" });
+		reportFetchedBytes(c, page.bytes);
+		return c.body(page.body, 200, { "Content-Type": "application/json" });
 	})
 	.post("/:group/members/:member/heartbeat", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());

@@ -1,0 +1,104 @@
+/**
+ * @module
+ * The body of a group poll in the default layout (`{"records":[…],…}`), spliced from the partitions' UTF-8 parts:
+ * pure, so the edge builds it from the parts it was sent and a partition read alone builds it from its own
+ * (`PartitionLog.readRecordsPollBody`).
+ */
+
+import type { ReadResult, RecordEnds, Utf8Parts } from "../partition/types.ts";
+import { assert } from "./assert.ts";
+import { RECORD_SEPARATOR_UTF8, STORED_RECORD_START } from "./record-codec.ts";
+import { recordSeparatorAt } from "./record-scan.ts";
+
+/** One read spliced into a poll's body: the topic its records get, and the read. */
+export interface SplicedRead {
+	readonly plan: { readonly topic: string };
+	readonly result: Pick<ReadResult<Utf8Parts>, "records" | "recordEnds" | "recordCount">;
+}
+
+const encoder = new TextEncoder();
+const POLL_BODY_HEAD = encoder.encode('{"records":[');
+const RECORD_START = encoder.encode(STORED_RECORD_START);
+
+/**
+ * The poll's body: its reads' records, each with `"topic"` spliced in front (no parse, no re-serialisation), then
+ * `tail`, written once into a buffer of their exact size. Each part starts with a stored record, and the next one
+ * starts after each of its records' ends as the partition sent them (`recordEnds`, which it found once per batch and
+ * looked up for every page since), or, for a part sent without, after each separator `recordSeparatorAt` finds
+ * (record-scan.ts), which also vouches for its start.
+ *
+ * Measured and dropped: a Blob of the pieces (the topic's head and each record's bytes, two a record), which the
+ * runtime would copy in outside the JS heap, as a fetch's body is (log-reader.ts's `utf8Blob`), sparing this
+ * buffer's zero-fill and the Response's copy of it: bench:ab group-4m-4p +0.23 µs/record (-0.29 to +0.48, higher
+ * in 5 of 6 rounds). A thousand pieces a poll cost the Blob more than the copies it spares. Nor does the partition
+ * splicing its own read (given the topic) so its records cross to the edge as a fetch's do: answered as a Blob's
+ * stream, which the edge pipes into a `FixedLengthStream` between the envelope's head and tail, +0.27 µs/record
+ * (+0.17 to +0.70, higher in 6 of 6 rounds, of ~5.9); answered as one buffer over RPC, the body a Blob of it and
+ * the envelope, +0.16 (+0.07 to +0.46, 6 of 6, of ~6.1); an A/A run of the same minutes read 0.00 (-0.15 to +0.22).
+ * The parts cross the RPC no dearer than one spliced buffer does, and a body JS pipes together costs more than a copy.
+ * For a member that owns one partition, the partition splices its own read with this (given the topic and the
+ * envelope's tail) and answers it as a Blob's stream the edge hands to the response unread
+ * (`PartitionLog.readRecordsPollBody`): see `pollGroup` for what that spares and its figures.
+ * Nor, with a part's record ends known, copying the part whole and moving each record right within the body by
+ * `copyWithin` (no view of the part per record, each record's bytes copied twice): -0.06 µs/record (-0.17 to +0.14,
+ * lower in 5 of 6 rounds, of ~6.0). What this copy costs is the copying, not the views. Nor, so far, writing the
+ * body into one of a few buffers the isolate keeps (given back once the Response copied it; workerd's `Response`
+ * copies a view when made) instead of a fresh zero-filled one: -0.23 µs/record (-0.26 to +0.02, lower in 3 of 4
+ * rounds) of ~5.7 in one run, -0.16 (-0.32 to +0.20, 4 of 6) of ~5.3 in another, the spread of each as wide as the
+ * gain; not worth a release step in every caller until a quieter run resolves it. Nor, for a part that comes
+ * without its ends (read from R2), finding them first with `recordEnds` so the loop walks ends only: +0.11
+ * µs/record (-0.03 to +0.21, higher in 5 of 6 rounds, of ~6.0; within an A/A run's spread, but no gain to keep).
+ */
+export function pollBody(reads: readonly SplicedRead[], tail: Uint8Array): Uint8Array<ArrayBuffer> {
+	const skip = RECORD_START.length;
+	const heads = reads.map((r) => encoder.encode(`{"topic":${JSON.stringify(r.plan.topic)},"partition":`));
+	let size = POLL_BODY_HEAD.length + tail.length;
+	reads.forEach(({ result }, i) => {
+		size += result.recordCount * ((heads[i] as Uint8Array).length - skip) + (result.records.length - 1) * RECORD_SEPARATOR_UTF8.length;
+		for (const part of result.records) size += part.byteLength;
+	});
+	size += Math.max(0, reads.length - 1) * RECORD_SEPARATOR_UTF8.length;
+	const out = new Uint8Array(size);
+	out.set(POLL_BODY_HEAD);
+	let to = POLL_BODY_HEAD.length;
+	reads.forEach(({ result }, i) => {
+		const head = heads[i] as Uint8Array;
+		const partEnds = endsOfParts(result);
+		assert(partEnds.length === result.records.length, "a read's record ends are per part");
+		let spliced = 0;
+		for (const [j, part] of result.records.entries()) {
+			if (i > 0 || j > 0) {
+				out.set(RECORD_SEPARATOR_UTF8, to);
+				to += RECORD_SEPARATOR_UTF8.length;
+			}
+			// Paired with the writer: every stored record starts with its partition.
+			assert(startsWithRecord(part), "a part starts with a stored record");
+			const ends = partEnds[j] ?? null;
+			assert(ends === null || ends.at(-1) === part.byteLength, "a part's last record ends with it");
+			let k = 0;
+			for (let from = 0; from < part.byteLength; k++) {
+				// Each record is copied with the separator after it: from where the record ends to where the next starts.
+				const separator = ends === null ? recordSeparatorAt(part, from) : k < ends.length - 1 ? (ends[k] as number) : -1;
+				const end = separator < 0 ? part.byteLength : separator + RECORD_SEPARATOR_UTF8.length;
+				out.set(head, to);
+				out.set(part.subarray(from + skip, end), to + head.length);
+				to += head.length + end - from - skip;
+				from = end;
+			}
+			spliced += k;
+		}
+		assert(spliced === result.recordCount, "a read's parts hold the records it counts");
+	});
+	out.set(tail, to);
+	assert(to + tail.length === size, "a poll's body is its records with their topics and the envelope");
+	return out;
+}
+
+function startsWithRecord(part: Uint8Array): boolean {
+	for (let k = 0; k < RECORD_START.length; k++) if (part[k] !== RECORD_START[k]) return false;
+	return true;
+}
+/** Where each part's records end, as the partition answered (null for a part it did not, which is scanned). */
+export function endsOfParts(result: Pick<ReadResult<Utf8Parts>, "records" | "recordEnds">): RecordEnds {
+	return result.recordEnds ?? result.records.map(() => null);
+}
