@@ -93,10 +93,11 @@ interface PartitionRead {
  * capnp's zero-filled arena for the answer) against 1.5 % for a poll laid out by partition, memmove 9.0 % against
  * 3.5 %, memset 5.9 % against 2.9 %. The isolate's own profile (`npm run bench:profile -- group`) sees only part of
  * it: `Response` 1.95 µs a record of 14.9 against 0.59 of 11.8 laid out by partition. bench:ab group-4m-4p against
- * the parts over RPC, AB_UNCOUPLED, two runs of 6 rounds: at load 8-12, -2.77 µs/record of ~10.6 (-2.93 to +0.33,
+ * the parts over RPC, AB_UNCOUPLED, three runs of 6 rounds: at load 8-12, -2.77 µs/record of ~10.6 (-2.93 to +0.33,
  * lower in 5 of 6), records/s 108.4 % (94.4 to 126.3 %, higher in 5 of 6); at load 6-10, -2.26 of ~11.8 (-2.81 to
- * +0.14, lower in 5 of 6), records/s 114 % (90.5 to 146.3 %, higher in 5 of 6). An earlier run of paired steps (no
- * AB_UNCOUPLED) read -0.08 (-0.21 to +0.04, lower in 5 of 6) of ~6.0, and it was dropped then.
+ * +0.14, lower in 5 of 6), records/s 114 % (90.5 to 146.3 %, higher in 5 of 6); a third, at load 5-12, -0.94 of
+ * ~7.4 (-3.13 to -0.55, lower in 6 of 6), records/s 108.4 % (100.5 to 148.5 %, higher in 6 of 6). An earlier run
+ * of paired steps (no AB_UNCOUPLED) read -0.08 (-0.21 to +0.04, lower in 5 of 6) of ~6.0, and it was dropped then.
  *
  * Measured and dropped: splicing the body while the coordinator settles the reads, with the plan's tail (spliced
  * again when the settlement dropped a read or changed the tail), in case the settlement's answer waits for another
