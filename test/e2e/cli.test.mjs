@@ -364,183 +364,202 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["topics", "list"], "^tributary: error: unauthorized \\(HTTP 401\\)", { useEnv: asKey });
 	});
 
-	// About 30 CLI runs against one grant, which the file's other tests may not touch, so not split: 44 s alone and 75 s
-	// at TESTS_AT_ONCE under load 7; it ran past 120 s twice under load 9.
-	test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; close keeps the quotas; set with nothing closes it; grant and revoke one entry", {
-		timeout: SLOW_TEST_TIMEOUT_MS,
-	}, async () => {
-		await ok(["topics", "create", "cli-public"]);
-		await ok(["produce", "cli-public"], "news\n");
-		const read = () =>
-			client(String(env.TRIBUTARY_URL), String(env.TRIBUTARY_TOKEN)).request("GET", "/v1/topics/cli-public/partitions/0/records?offset=0", {
-				auth: false,
-			});
-		assert.equal((await read()).status, 401, "no access before a grant");
-		/** `--json`'s grant without its etag (the tag changes with every write): the API's JSON. */
-		const grantOf = (/** @type {{ stdout: string }} */ printed) => {
-			const { etag: _, ...grant } = JSON.parse(printed.stdout);
-			return grant;
-		};
-		/** `anonymous show`'s output without its etag line, which the commands that change the grant do not print. */
-		const withoutEtag = (/** @type {{ stdout: string }} */ shown) => shown.stdout.replace(/^ {2}etag: .*\n/m, "");
-
-		const granted = await ok(["anonymous", "set", "--acl", "topic:cli-public=consume,describe", "--quota", "requests_per_sec=100"]);
-		assert.equal(granted.stdout, "anonymous:\n  acl: topic:cli-public=consume,describe\n  quotas requests_per_sec=100\n");
-		const response = await read();
-		assert.equal(response.status, 200);
-		assert.deepEqual(
-			/** @type {{ records: { value: unknown }[] }} */ (response.json).records.map((r) => r.value),
-			["news"],
-		);
-		assert.equal(withoutEtag(await ok(["anonymous", "show"])), granted.stdout);
-		assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), {
-			acl: [{ resource: "topic:cli-public", operations: ["consume", "describe"] }],
-			quotas: { requests_per_sec: 100 },
-		});
-
-		// The API judges the grant: its refusal is one line, and the grant is unchanged.
-		await fails(["anonymous", "set", "--acl", "everything=consume"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
-		await fails(["anonymous", "set", "--quota", "requests_per_sec"], "^tributary: usage: --quota takes key=value", { status: 2 });
-		await fails(["anonymous", "show", "extra"], '^tributary: usage: unexpected argument "extra"', { status: 2 });
-		assert.equal(withoutEtag(await ok(["anonymous", "show"])), granted.stdout);
-
-		// alter changes only what it names: quotas one by one, the ACL (whole) when --acl is given.
-		const altered = await ok(["anonymous", "alter", "--quota", "fetch_bytes_per_sec=4096", "--remove-quota", "requests_per_sec"]);
-		assert.equal(altered.stdout, "anonymous:\n  acl: topic:cli-public=consume,describe\n  quotas fetch_bytes_per_sec=4096\n");
-		const narrowed = await ok(["anonymous", "alter", "--acl", "topic:cli-public=consume", "--json"]);
-		assert.deepEqual(grantOf(narrowed), {
-			acl: [{ resource: "topic:cli-public", operations: ["consume"] }],
-			quotas: { fetch_bytes_per_sec: 4096 },
-		});
-		assert.equal((await read()).status, 200, "still public");
-		await fails(["anonymous", "alter"], "^tributary: usage: anonymous alter needs --acl, --quota or --remove-quota", { status: 2 });
-		await fails(
-			["anonymous", "alter", "--quota", "fetch_bytes_per_sec=1", "--remove-quota", "fetch_bytes_per_sec"],
-			"^tributary: usage: --quota and --remove-quota both name fetch_bytes_per_sec",
-			{ status: 2 },
-		);
-		await fails(["anonymous", "alter", "--quota", "requests_per_sec=0"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
-		assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), grantOf(narrowed), "refusals changed nothing");
-
-		// close empties the ACL alone, as the console's "Close public access" does: the quotas stay for a later grant.
-		const shut = await ok(["anonymous", "close"]);
-		assert.equal(shut.stdout, "anonymous:\n  acl: none (a request without credentials is refused)\n  quotas fetch_bytes_per_sec=4096\n");
-		assert.equal((await read()).status, 401, "closed by close");
-		await fails(["anonymous", "close", "--quota", "requests_per_sec=1"], "^tributary: usage: ", { status: 2 });
-		await ok(["anonymous", "alter", "--acl", "topic:cli-public=consume"]);
-		assert.equal((await read()).status, 200, "open again");
-
-		// A whole replacement: naming nothing closes public access and removes the quotas.
-		const closed = grantOf(await ok(["anonymous", "set", "--json"]));
-		assert.deepEqual(closed, { acl: [], quotas: {} });
-		assert.equal(
-			withoutEtag(await ok(["anonymous", "show"])),
-			"anonymous:\n  acl: none (a request without credentials is refused)\n  no quotas\n",
-		);
-		assert.equal((await read()).status, 401, "closed again");
-
-		// grant and revoke change one entry (kafka-acls --add, --remove): every other entry and the quotas are kept.
-		await ok(["anonymous", "set", "--acl", "topic:cli-news.*=consume", "--quota", "requests_per_sec=100"]);
-		const weather = await ok(["anonymous", "grant", "topic:cli-weather", "describe"]);
-		assert.equal(weather.stdout, "anonymous:\n  acl: topic:cli-news.*=consume topic:cli-weather=describe\n  quotas requests_per_sec=100\n");
-		const widened = grantOf(await ok(["anonymous", "grant", "topic:cli-news.*", "describe,consume", "--json"]));
-		assert.deepEqual(widened, {
-			acl: [
-				{ resource: "topic:cli-news.*", operations: ["consume", "describe"] },
-				{ resource: "topic:cli-weather", operations: ["describe"] },
-			],
-			quotas: { requests_per_sec: 100 },
-		});
-		assert.deepEqual(grantOf(await ok(["anonymous", "grant", "topic:cli-weather", "describe", "--json"])), widened, "granted already");
-
-		const cut = await ok(["anonymous", "revoke", "topic:cli-news.*", "describe"]);
-		assert.equal(cut.stdout, "anonymous:\n  acl: topic:cli-news.*=consume topic:cli-weather=describe\n  quotas requests_per_sec=100\n");
-		const revoked = await ok(["anonymous", "revoke", "topic:cli-weather"]);
-		assert.equal(revoked.stdout, "anonymous:\n  acl: topic:cli-news.*=consume\n  quotas requests_per_sec=100\n");
-		assert.equal((await ok(["anonymous", "revoke", "topic:cli-weather"])).stdout, revoked.stdout, "not granted: nothing to revoke");
-
-		await fails(["anonymous", "grant", "topic:cli-weather"], "^tributary: usage: anonymous grant takes operations as op\\[,op…\\]", {
-			status: 2,
-		});
-		await fails(["anonymous", "revoke", "topic:cli-weather", ","], "^tributary: usage: anonymous revoke takes operations", { status: 2 });
-		await fails(["anonymous", "revoke"], "^tributary: usage: missing resource", { status: 2 });
-		await fails(["anonymous", "grant", "topic:a", "consume", "extra"], '^tributary: usage: unexpected argument "extra"', { status: 2 });
-		await fails(["anonymous", "grant", "topic:a", "consume", "--quota", "requests_per_sec=1"], "^tributary: usage: ", { status: 2 });
-		await fails(["anonymous", "grant", "everything", "consume"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
-		assert.equal(withoutEtag(await ok(["anonymous", "show"])), revoked.stdout, "refusals changed nothing");
-
-		// show prints the grant's ETag; set, alter and close take it as --if-match and apply only while the grant is still
-		// that one: another admin's change since (here a grant) is a 412 that says what to do, and nothing is overwritten.
+	// anonymous's grant is one per broker, which the file's other tests may not touch: its tests run one after another,
+	// each starting from whatever grant the one before left, and each with its own bound. As one test of about 50 CLI
+	// runs it ran past 180 s under load.
+	describe("anonymous's grant", { concurrency: 1 }, () => {
+		/** The grant's ETag as `anonymous show` prints it, without its quotes. */
 		const etagOf = (/** @type {{ stdout: string }} */ shown) => /^ {2}etag: "([^"]+)"/m.exec(shown.stdout)?.[1];
-		const etag = etagOf(await ok(["anonymous", "show"]));
-		assert.ok(etag !== undefined, "show prints the etag");
-		await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
-		const changed = grantOf(await ok(["anonymous", "show", "--json"]));
-		for (const args of [["set", "--acl", "topic:cli-x=consume"], ["alter", "--acl", "topic:cli-x=consume"], ["close"]]) {
-			await fails(
-				["anonymous", ...args, "--if-match", etag],
-				"^tributary: error: precondition_failed \\(HTTP 412\\): .*run `tributary anonymous show`",
+		test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; close keeps the quotas; set with nothing closes it; grant and revoke one entry", {
+			timeout: SLOW_TEST_TIMEOUT_MS,
+		}, async () => {
+			await ok(["topics", "create", "cli-public"]);
+			await ok(["produce", "cli-public"], "news\n");
+			const read = () =>
+				client(String(env.TRIBUTARY_URL), String(env.TRIBUTARY_TOKEN)).request(
+					"GET",
+					"/v1/topics/cli-public/partitions/0/records?offset=0",
+					{
+						auth: false,
+					},
+				);
+			assert.equal((await read()).status, 401, "no access before a grant");
+			/** `--json`'s grant without its etag (the tag changes with every write): the API's JSON. */
+			const grantOf = (/** @type {{ stdout: string }} */ printed) => {
+				const { etag: _, ...grant } = JSON.parse(printed.stdout);
+				return grant;
+			};
+			/** `anonymous show`'s output without its etag line, which the commands that change the grant do not print. */
+			const withoutEtag = (/** @type {{ stdout: string }} */ shown) => shown.stdout.replace(/^ {2}etag: .*\n/m, "");
+
+			const granted = await ok(["anonymous", "set", "--acl", "topic:cli-public=consume,describe", "--quota", "requests_per_sec=100"]);
+			assert.equal(granted.stdout, "anonymous:\n  acl: topic:cli-public=consume,describe\n  quotas requests_per_sec=100\n");
+			const response = await read();
+			assert.equal(response.status, 200);
+			assert.deepEqual(
+				/** @type {{ records: { value: unknown }[] }} */ (response.json).records.map((r) => r.value),
+				["news"],
 			);
-		}
-		assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), changed, "nothing overwritten");
-		// The ETag read now, quoted as the API sends it or bare as a shell leaves it, applies the change.
-		const now = etagOf(await ok(["anonymous", "show"])) ?? "";
-		const narrowedNow = JSON.parse(
-			(await ok(["anonymous", "alter", "--acl", "topic:cli-other=consume", "--if-match", `"${now}"`, "--json"])).stdout,
-		);
-		assert.deepEqual(narrowedNow.acl, [{ resource: "topic:cli-other", operations: ["consume"] }]);
-		const closedNow = await ok(["anonymous", "close", "--if-match", etagOf(await ok(["anonymous", "show"])) ?? "", "--json"]);
-		assert.deepEqual(JSON.parse(closedNow.stdout).acl, []);
+			assert.equal(withoutEtag(await ok(["anonymous", "show"])), granted.stdout);
+			assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), {
+				acl: [{ resource: "topic:cli-public", operations: ["consume", "describe"] }],
+				quotas: { requests_per_sec: 100 },
+			});
 
-		// show --json carried no etag, so a script could not go show → edit → set --if-match without scraping the text
-		// output. It is the API's JSON with the grant's ETag added as "etag", exactly as the API sends the header (and
-		// as show prints it); a write's --json carries the new one, so writes chain.
-		await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
-		const shownJson = JSON.parse((await ok(["anonymous", "show", "--json"])).stdout);
-		assert.equal(shownJson.etag, `"${etagOf(await ok(["anonymous", "show"]))}"`, "show --json's etag is the one show prints");
-		const edited = [...shownJson.acl, { resource: "topic:cli-script", operations: ["describe"] }];
-		const setJson = JSON.parse(
-			(
-				await ok([
-					"anonymous",
-					"set",
-					...edited.flatMap((e) => ["--acl", `${e.resource}=${e.operations.join(",")}`]),
-					"--if-match",
-					shownJson.etag,
-					"--json",
-				])
-			).stdout,
-		);
-		assert.deepEqual(setJson.acl, edited);
-		assert.match(setJson.etag, /^"[^"]+"$/);
-		assert.notEqual(setJson.etag, shownJson.etag, "a write answers the new grant's etag");
-		await fails(["anonymous", "close", "--if-match", shownJson.etag], "^tributary: error: precondition_failed \\(HTTP 412\\)");
-		assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", setJson.etag, "--json"])).stdout).acl, []);
+			// The API judges the grant: its refusal is one line, and the grant is unchanged.
+			await fails(["anonymous", "set", "--acl", "everything=consume"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
+			await fails(["anonymous", "set", "--quota", "requests_per_sec"], "^tributary: usage: --quota takes key=value", { status: 2 });
+			await fails(["anonymous", "show", "extra"], '^tributary: usage: unexpected argument "extra"', { status: 2 });
+			assert.equal(withoutEtag(await ok(["anonymous", "show"])), granted.stdout);
 
-		// An entity tag with a lone quote ('"abc', as a shell leaves a half-quoted paste) was sent as it stood, or quoted
-		// again ('abc"' as '"abc""'): the API refused it 400, read as a broker's refusal. A malformed tag is a usage
-		// mistake naming it; a weak tag (W/"…") is an entity tag, sent, and never matches (If-Match compares strongly).
-		for (const bad of ['"abc', 'abc"', 'W/"abc', '"a"b"', 'W/abc"', "a b"]) {
-			const line = await fails(["anonymous", "close", "--if-match", bad], "^tributary: usage: --if-match ", { status: 2 });
-			assert.ok(line?.includes(`'${bad}' is not an entity tag`), line);
-		}
-		const weak = etagOf(await ok(["anonymous", "show"])) ?? "";
-		await fails(["anonymous", "close", "--if-match", `W/"${weak}"`], "^tributary: error: precondition_failed \\(HTTP 412\\)");
-		assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", weak, "--json"])).stdout).acl, [], "a bare tag is quoted");
-		// `*` matches whatever grant is held (RFC 9110 §13.1.1), so it is sent as it is, not quoted into a tag: for each
-		// command, after another admin's change.
-		/** @type {[string[], { resource: string, operations: string[] }[]][]} each command and the ACL it leaves */
-		const starred = [
-			[["set", "--acl", "topic:cli-star=consume"], [{ resource: "topic:cli-star", operations: ["consume"] }]],
-			[["alter", "--acl", "topic:cli-star=describe"], [{ resource: "topic:cli-star", operations: ["describe"] }]],
-			[["close"], []],
-		];
-		for (const [args, acl] of starred) {
+			// alter changes only what it names: quotas one by one, the ACL (whole) when --acl is given.
+			const altered = await ok(["anonymous", "alter", "--quota", "fetch_bytes_per_sec=4096", "--remove-quota", "requests_per_sec"]);
+			assert.equal(altered.stdout, "anonymous:\n  acl: topic:cli-public=consume,describe\n  quotas fetch_bytes_per_sec=4096\n");
+			const narrowed = await ok(["anonymous", "alter", "--acl", "topic:cli-public=consume", "--json"]);
+			assert.deepEqual(grantOf(narrowed), {
+				acl: [{ resource: "topic:cli-public", operations: ["consume"] }],
+				quotas: { fetch_bytes_per_sec: 4096 },
+			});
+			assert.equal((await read()).status, 200, "still public");
+			await fails(["anonymous", "alter"], "^tributary: usage: anonymous alter needs --acl, --quota or --remove-quota", { status: 2 });
+			await fails(
+				["anonymous", "alter", "--quota", "fetch_bytes_per_sec=1", "--remove-quota", "fetch_bytes_per_sec"],
+				"^tributary: usage: --quota and --remove-quota both name fetch_bytes_per_sec",
+				{ status: 2 },
+			);
+			await fails(["anonymous", "alter", "--quota", "requests_per_sec=0"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
+			assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), grantOf(narrowed), "refusals changed nothing");
+
+			// close empties the ACL alone, as the console's "Close public access" does: the quotas stay for a later grant.
+			const shut = await ok(["anonymous", "close"]);
+			assert.equal(shut.stdout, "anonymous:\n  acl: none (a request without credentials is refused)\n  quotas fetch_bytes_per_sec=4096\n");
+			assert.equal((await read()).status, 401, "closed by close");
+			await fails(["anonymous", "close", "--quota", "requests_per_sec=1"], "^tributary: usage: ", { status: 2 });
+			await ok(["anonymous", "alter", "--acl", "topic:cli-public=consume"]);
+			assert.equal((await read()).status, 200, "open again");
+
+			// A whole replacement: naming nothing closes public access and removes the quotas.
+			const closed = grantOf(await ok(["anonymous", "set", "--json"]));
+			assert.deepEqual(closed, { acl: [], quotas: {} });
+			assert.equal(
+				withoutEtag(await ok(["anonymous", "show"])),
+				"anonymous:\n  acl: none (a request without credentials is refused)\n  no quotas\n",
+			);
+			assert.equal((await read()).status, 401, "closed again");
+
+			// grant and revoke change one entry (kafka-acls --add, --remove): every other entry and the quotas are kept.
+			await ok(["anonymous", "set", "--acl", "topic:cli-news.*=consume", "--quota", "requests_per_sec=100"]);
+			const weather = await ok(["anonymous", "grant", "topic:cli-weather", "describe"]);
+			assert.equal(
+				weather.stdout,
+				"anonymous:\n  acl: topic:cli-news.*=consume topic:cli-weather=describe\n  quotas requests_per_sec=100\n",
+			);
+			const widened = grantOf(await ok(["anonymous", "grant", "topic:cli-news.*", "describe,consume", "--json"]));
+			assert.deepEqual(widened, {
+				acl: [
+					{ resource: "topic:cli-news.*", operations: ["consume", "describe"] },
+					{ resource: "topic:cli-weather", operations: ["describe"] },
+				],
+				quotas: { requests_per_sec: 100 },
+			});
+			assert.deepEqual(grantOf(await ok(["anonymous", "grant", "topic:cli-weather", "describe", "--json"])), widened, "granted already");
+
+			const cut = await ok(["anonymous", "revoke", "topic:cli-news.*", "describe"]);
+			assert.equal(cut.stdout, "anonymous:\n  acl: topic:cli-news.*=consume topic:cli-weather=describe\n  quotas requests_per_sec=100\n");
+			const revoked = await ok(["anonymous", "revoke", "topic:cli-weather"]);
+			assert.equal(revoked.stdout, "anonymous:\n  acl: topic:cli-news.*=consume\n  quotas requests_per_sec=100\n");
+			assert.equal((await ok(["anonymous", "revoke", "topic:cli-weather"])).stdout, revoked.stdout, "not granted: nothing to revoke");
+
+			await fails(["anonymous", "grant", "topic:cli-weather"], "^tributary: usage: anonymous grant takes operations as op\\[,op…\\]", {
+				status: 2,
+			});
+			await fails(["anonymous", "revoke", "topic:cli-weather", ","], "^tributary: usage: anonymous revoke takes operations", { status: 2 });
+			await fails(["anonymous", "revoke"], "^tributary: usage: missing resource", { status: 2 });
+			await fails(["anonymous", "grant", "topic:a", "consume", "extra"], '^tributary: usage: unexpected argument "extra"', { status: 2 });
+			await fails(["anonymous", "grant", "topic:a", "consume", "--quota", "requests_per_sec=1"], "^tributary: usage: ", { status: 2 });
+			await fails(["anonymous", "grant", "everything", "consume"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
+			assert.equal(withoutEtag(await ok(["anonymous", "show"])), revoked.stdout, "refusals changed nothing");
+
+			// show prints the grant's ETag; set, alter and close take it as --if-match and apply only while the grant is still
+			// that one: another admin's change since (here a grant) is a 412 that says what to do, and nothing is overwritten.
+			const etag = etagOf(await ok(["anonymous", "show"]));
+			assert.ok(etag !== undefined, "show prints the etag");
 			await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
-			const answered = JSON.parse((await ok(["anonymous", ...args, "--if-match", "*", "--json"])).stdout);
-			assert.deepEqual(answered.acl, acl, args[0]);
-		}
-		await ok(["anonymous", "set"]);
+			const changed = grantOf(await ok(["anonymous", "show", "--json"]));
+			for (const args of [["set", "--acl", "topic:cli-x=consume"], ["alter", "--acl", "topic:cli-x=consume"], ["close"]]) {
+				await fails(
+					["anonymous", ...args, "--if-match", etag],
+					"^tributary: error: precondition_failed \\(HTTP 412\\): .*run `tributary anonymous show`",
+				);
+			}
+			assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), changed, "nothing overwritten");
+			// The ETag read now, quoted as the API sends it or bare as a shell leaves it, applies the change.
+			const now = etagOf(await ok(["anonymous", "show"])) ?? "";
+			const narrowedNow = JSON.parse(
+				(await ok(["anonymous", "alter", "--acl", "topic:cli-other=consume", "--if-match", `"${now}"`, "--json"])).stdout,
+			);
+			assert.deepEqual(narrowedNow.acl, [{ resource: "topic:cli-other", operations: ["consume"] }]);
+			const closedNow = await ok(["anonymous", "close", "--if-match", etagOf(await ok(["anonymous", "show"])) ?? "", "--json"]);
+			assert.deepEqual(JSON.parse(closedNow.stdout).acl, []);
+		});
+
+		test("anonymous show --json carries the grant's etag, and a write's --json the new one, so show → set → close chain", {
+			timeout: TEST_TIMEOUT_MS,
+		}, async () => {
+			// show --json carried no etag, so a script could not go show → edit → set --if-match without scraping the text
+			// output. It is the API's JSON with the grant's ETag added as "etag", exactly as the API sends the header (and
+			// as show prints it); a write's --json carries the new one, so writes chain.
+			await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
+			const shownJson = JSON.parse((await ok(["anonymous", "show", "--json"])).stdout);
+			assert.equal(shownJson.etag, `"${etagOf(await ok(["anonymous", "show"]))}"`, "show --json's etag is the one show prints");
+			const edited = [...shownJson.acl, { resource: "topic:cli-script", operations: ["describe"] }];
+			const setJson = JSON.parse(
+				(
+					await ok([
+						"anonymous",
+						"set",
+						...edited.flatMap((e) => ["--acl", `${e.resource}=${e.operations.join(",")}`]),
+						"--if-match",
+						shownJson.etag,
+						"--json",
+					])
+				).stdout,
+			);
+			assert.deepEqual(setJson.acl, edited);
+			assert.match(setJson.etag, /^"[^"]+"$/);
+			assert.notEqual(setJson.etag, shownJson.etag, "a write answers the new grant's etag");
+			await fails(["anonymous", "close", "--if-match", shownJson.etag], "^tributary: error: precondition_failed \\(HTTP 412\\)");
+			assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", setJson.etag, "--json"])).stdout).acl, []);
+		});
+
+		test("anonymous --if-match: a malformed tag is a usage mistake naming it, a weak one never matches, * matches any grant", {
+			timeout: TEST_TIMEOUT_MS,
+		}, async () => {
+			// An entity tag with a lone quote ('"abc', as a shell leaves a half-quoted paste) was sent as it stood, or quoted
+			// again ('abc"' as '"abc""'): the API refused it 400, read as a broker's refusal. A malformed tag is a usage
+			// mistake naming it; a weak tag (W/"…") is an entity tag, sent, and never matches (If-Match compares strongly).
+			for (const bad of ['"abc', 'abc"', 'W/"abc', '"a"b"', 'W/abc"', "a b"]) {
+				const line = await fails(["anonymous", "close", "--if-match", bad], "^tributary: usage: --if-match ", { status: 2 });
+				assert.ok(line?.includes(`'${bad}' is not an entity tag`), line);
+			}
+			const weak = etagOf(await ok(["anonymous", "show"])) ?? "";
+			await fails(["anonymous", "close", "--if-match", `W/"${weak}"`], "^tributary: error: precondition_failed \\(HTTP 412\\)");
+			assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", weak, "--json"])).stdout).acl, [], "a bare tag is quoted");
+			// `*` matches whatever grant is held (RFC 9110 §13.1.1), so it is sent as it is, not quoted into a tag: for each
+			// command, after another admin's change.
+			/** @type {[string[], { resource: string, operations: string[] }[]][]} each command and the ACL it leaves */
+			const starred = [
+				[["set", "--acl", "topic:cli-star=consume"], [{ resource: "topic:cli-star", operations: ["consume"] }]],
+				[["alter", "--acl", "topic:cli-star=describe"], [{ resource: "topic:cli-star", operations: ["describe"] }]],
+				[["close"], []],
+			];
+			for (const [args, acl] of starred) {
+				await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
+				const answered = JSON.parse((await ok(["anonymous", ...args, "--if-match", "*", "--json"])).stdout);
+				assert.deepEqual(answered.acl, acl, args[0]);
+			}
+			await ok(["anonymous", "set"]);
+		});
 	});
 
 	test("subscriptions: create, list, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
