@@ -211,8 +211,8 @@ export class QuotaConflict extends Error {
 }
 
 /**
- * Closing public access refused, nothing written: another admin changed anonymous's ACL since the page showed it
- * (`added`, `removed`: entries as the page showed them and as stored now). `grant`: as stored now, for the page to
+ * Closing public access refused, nothing written: another admin granted anonymous an entry since the page showed its
+ * ACL (`added`; `removed`, what else changed: entries as the page showed them and as stored now). `grant`: as stored now, for the page to
  * show and the admin to decide on again.
  */
 export class AclConflict extends Error {
@@ -410,9 +410,10 @@ export class Api {
 	}
 	/**
 	 * Closes public access (the ACL emptied, the quotas kept), decided on the grant the page showed (`shown`): sent
-	 * If-Match its ETag. A 412 (the grant changed since) is read again: a change that left the ACL as shown (a quota)
-	 * is kept and the close sent again If-Match the grant read, up to ACL_CHANGE_ATTEMPTS times; a change of the ACL is
-	 * an `AclConflict`, nothing written, where an unconditional close would remove an entry the admin never saw.
+	 * If-Match its ETag. A 412 (the grant changed since) is read again. An entry added since is an `AclConflict`,
+	 * nothing written, where an unconditional close would remove an entry the admin never saw. Any other change (a
+	 * quota, entries removed) is kept: an ACL already empty is the answer, else the close is sent again If-Match the
+	 * grant read, up to ACL_CHANGE_ATTEMPTS times.
 	 */
 	async closeAnonymous(shown: AnonymousAccess): Promise<AnonymousAccess> {
 		let grant = shown;
@@ -424,8 +425,9 @@ export class Api {
 				if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
 			}
 			grant = (await this.#client.anonymous.get()) as AnonymousAccess;
+			if (grant.acl.length === 0) return grant;
 			const conflict = new AclConflict(shown.acl, grant);
-			if (conflict.added.length > 0 || conflict.removed.length > 0) throw conflict;
+			if (conflict.added.length > 0) throw conflict;
 		}
 	}
 	/**

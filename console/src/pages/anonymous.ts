@@ -63,7 +63,7 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 		);
 		quotaSlot.querySelector("input")?.focus();
 	};
-	// Refused on another admin's change of the ACL: the page shows the grant as stored, and says what changed above it.
+	// Refused on an entry another admin granted meanwhile: the page shows the grant as stored, and says what changed above it.
 	const refused = (conflict: AclConflict) => {
 		if (!ctx.alive()) return;
 		current = conflict.grant;
