@@ -329,8 +329,8 @@ test("waitUntil builds its failure message when the wait fails, from what happen
 			{ timeoutMs: 30, intervalMs: 10, message: () => `the line, after ${seen.join(", ")}` },
 		),
 		(/** @type {Error} */ error) => {
+			// Built before the wait, it would name no check ("after "): the checks it names are those made during it.
 			assert.equal(error.message, `timed out after 30 ms waiting for the line, after ${seen.join(", ")}`);
-			assert.ok(seen.length >= 2, seen.join());
 			return true;
 		},
 	);
