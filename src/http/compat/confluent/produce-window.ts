@@ -61,6 +61,10 @@ export async function produceWindow(
 			const results = await produceShare(env, topic, partition, records);
 			indexes.forEach((recordIndex, k) => {
 				const outcome = results[k] as Outcome;
+				// The index a failure names in its call (`records[k]`) is not needed: it names the record this outcome is for.
+				// Only a pre-write failure names one record, and a share of many that fails so is retried record by record
+				// (produceShare), each call naming its one record `records[0]`; a partition that does not exist (checked above,
+				// or gone since) is every record's of the share, which all go to it, so each names itself.
 				outcomes[recordIndex] = outcome.ok ? outcome : reindexed(outcome, () => first + recordIndex);
 			});
 		}),
