@@ -4,15 +4,19 @@
  * A map over many items whose calls run at most a given number at a time, in order of the items.
  */
 
+import assert from "node:assert/strict";
+
 /**
  * `items` mapped by `fn`, with at most `limit` calls of `fn` unsettled at once; the answers in the order of `items`.
- * Rejects with the first rejection (the calls already begun run on, none more begin).
+ * Rejects with the first rejection (the calls already begun run on, none more begin). `limit` is at least 1: below
+ * (0, NaN) no call would begin, and the answers would be an array of holes.
  * @template T, R
  * @param {readonly T[]} items @param {number} limit @param {(item: T, index: number) => Promise<R>} fn
  * @returns {Promise<R[]>}
  * @example const ends = await mapAtMost(partitions, WORKER_READS_AT_ONCE_MAX, (p) => tributary.offsetAt(topic, p, "latest"));
  */
 export async function mapAtMost(items, limit, fn) {
+	assert(limit >= 1, `mapAtMost's limit must be at least 1, got ${limit}`);
 	/** @type {R[]} */
 	const results = new Array(items.length);
 	let next = 0;
