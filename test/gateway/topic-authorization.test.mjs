@@ -11,11 +11,11 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AssignerProtocol } from "kafkajs";
 import { KAFKA } from "../../gateway/errors.js";
 import { joinGroup } from "../../gateway/handlers/groups.js";
 import { offsetCommit, offsetFetch } from "../../gateway/handlers/offsets.js";
 import { TopicList } from "../../gateway/topic-list.js";
+import { joinRequest } from "./lib/join-request.mjs";
 
 const FORBIDDEN = "secret";
 /** @param {string} topic */
@@ -136,24 +136,10 @@ test("OffsetCommit: a topic the caller may not consume is refused alone with TOP
 	);
 });
 
-/** A JoinGroup v3 (before KIP-394's member id handshake) of a new member of `groupId`, subscribed to `topics`. */
-function joinOf(/** @type {string} */ groupId, /** @type {string[]} */ topics) {
-	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) });
-	return {
-		groupId,
-		sessionTimeoutMs: 10_000,
-		rebalanceTimeoutMs: 10_000,
-		memberId: "",
-		groupInstanceId: null,
-		protocolType: "consumer",
-		protocols: [{ name: "range", metadata }],
-	};
-}
-
 test("JoinGroup: a subscribed topic the caller may not consume is TOPIC_AUTHORIZATION_FAILED; a group it may not join GROUP_AUTHORIZATION_FAILED", async () => {
 	const { ctx } = context();
 	ctx.version = 3;
-	assert.equal((await joinGroup(joinOf("billing", ["orders", FORBIDDEN]), ctx)).errorCode, KAFKA.TOPIC_AUTHORIZATION_FAILED);
-	assert.equal((await joinGroup(joinOf("locked", ["orders"]), ctx)).errorCode, KAFKA.GROUP_AUTHORIZATION_FAILED);
-	assert.equal((await joinGroup(joinOf("billing", ["orders"]), ctx)).errorCode, KAFKA.NONE);
+	assert.equal((await joinGroup(joinRequest("billing", ["orders", FORBIDDEN]), ctx)).errorCode, KAFKA.TOPIC_AUTHORIZATION_FAILED);
+	assert.equal((await joinGroup(joinRequest("locked", ["orders"]), ctx)).errorCode, KAFKA.GROUP_AUTHORIZATION_FAILED);
+	assert.equal((await joinGroup(joinRequest("billing", ["orders"]), ctx)).errorCode, KAFKA.NONE);
 });

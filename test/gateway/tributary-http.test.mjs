@@ -9,13 +9,13 @@
 import assert from "node:assert/strict";
 import http from "node:http";
 import { test } from "node:test";
-import { AssignerProtocol } from "kafkajs";
 import { KAFKA, kafkaError } from "../../gateway/errors.js";
 import { describeGroups } from "../../gateway/handlers/group-admin.js";
 import { joinGroup } from "../../gateway/handlers/groups.js";
 import { offsetCommit } from "../../gateway/handlers/offsets.js";
 import { credentialsFor, Tributary } from "../../gateway/tributary.js";
 import { WRANGLER_PROXY_RETRY_TEXT } from "../e2e/lib/client.mjs";
+import { joinRequest } from "./lib/join-request.mjs";
 
 /**
  * A server that records each request (method, url, headers, body, client port) and answers as `answer` says:
@@ -195,21 +195,9 @@ test("a join, commit or describe that fails is one line in the gateway's log: th
 	const log = (/** @type {string} */ line) => logged.push(line);
 	// One sink for both, as in the gateway: the Tributary client's log and each connection's (there with its peer).
 	const ctx = { tributary: new Tributary(srv.url, { authorization: null }, undefined, log), version: 3, log };
-	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: ["orders"], userData: Buffer.alloc(0) });
 	try {
 		for (const groupId of ["billing", "ledger"]) {
-			const join = await joinGroup(
-				{
-					groupId,
-					sessionTimeoutMs: 10_000,
-					rebalanceTimeoutMs: 10_000,
-					memberId: "",
-					groupInstanceId: null,
-					protocolType: "consumer",
-					protocols: [{ name: "range", metadata }],
-				},
-				ctx,
-			);
+			const join = await joinGroup(joinRequest(groupId, ["orders"]), ctx);
 			const commit = await offsetCommit(
 				{
 					groupId,
