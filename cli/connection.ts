@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { baseUrlProblem } from "tributary/client";
+import { urlProblem } from "tributary/client";
 import { UsageError } from "./usage-error.ts";
 
 export const LOCAL_URL = "http://127.0.0.1:8787";
@@ -33,13 +33,7 @@ export async function resolveConnection(
 	if (url === "" && from === "TRIBUTARY_URL") {
 		throw new UsageError(`TRIBUTARY_URL is set but empty: give it the broker's URL, such as ${LOCAL_URL}, or unset it to use that one`);
 	}
-	// A host:port without its scheme (as wrangler and npm start print an address) would reach fetch as "Invalid URL",
-	// and so would any text the URL parser refuses: both would read as a broker that does not answer.
-	if (!/^https?:\/\/./i.test(url)) {
-		throw new UsageError(`${from} must be an http:// or https:// URL such as ${LOCAL_URL}, not "${url}"`);
-	}
-	if (!isUrl(url)) throw new UsageError(`${from} is not a URL: "${url}"`);
-	const problem = baseUrlProblem(url);
+	const problem = urlProblem(url);
 	if (problem !== null) throw new UsageError(`${from} ${problem}`);
 	const local = flags.token === undefined && process.env.TRIBUTARY_TOKEN === undefined ? await localToken() : undefined;
 	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? local?.token;
@@ -57,15 +51,6 @@ export async function resolveConnection(
 		throw new UsageError("no token: pass --token, set TRIBUTARY_TOKEN, or run `npm start` once so .dev.vars holds an ADMIN_TOKEN");
 	}
 	return { url, token };
-}
-
-function isUrl(text: string): boolean {
-	try {
-		new URL(text);
-		return true;
-	} catch {
-		return false;
-	}
 }
 
 /**

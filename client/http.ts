@@ -243,13 +243,14 @@ const API_PATH = "/v1";
 /**
  * What is wrong with `url` as a broker's base URL, or null. One holding the API's path (`…:8787/v1`, copied from a
  * curl line) would send every request to `/v1/v1/…`, a 404 that reads as a broken broker; one holding a query string
- * or a fragment (`…:8787?x`, `…#y`) would take every request's path into it (`…:8787?x/v1/topics` asks for `/`). A
+ * or a fragment (`…:8787?x`, `…#y`) would take every request's path into it (`…:8787?x/v1/topics` asks for `/`); it is
+ * named, not quoted, as a query string often carries a secret (`?token=…`) and the problem is printed and thrown. A
  * proxy's own prefix (`https://host/tributary`) is a base URL like any other. Text no URL parser takes is left to
- * `fetch` to report.
+ * `fetch` to report (`urlProblem` refuses it).
  *
  * @example
  * baseUrlProblem("http://127.0.0.1:8787/v1"); // "holds the API's path /v1: give the broker's base URL, without /v1, such as http://127.0.0.1:8787"
- * baseUrlProblem("http://127.0.0.1:8787?x"); // "holds a query string \"?x\": give the broker's base URL, without it, such as http://127.0.0.1:8787"
+ * baseUrlProblem("http://127.0.0.1:8787?token=1"); // "holds a query string: give the broker's base URL, without it, such as http://127.0.0.1:8787"
  */
 export function baseUrlProblem(url: string): string | null {
 	let parsed: URL;
@@ -262,10 +263,29 @@ export function baseUrlProblem(url: string): string | null {
 	const base = `${parsed.origin}${parsed.pathname.slice(0, at < 0 ? undefined : at)}`.replace(/\/+$/, "");
 	if (at >= 0) return `holds the API's path ${parsed.pathname.slice(at)}: give the broker's base URL, without ${API_PATH}, such as ${base}`;
 	// The serialised URL keeps an empty query or fragment (`…/?`), which `search` and `hash` answer as "": a raw `?`
-	// or `#` in it can only start one, since every other part escapes them.
-	const extra = /[?#][^#]*/.exec(parsed.href)?.[0];
+	// or `#` in it can only start one, since every other part escapes them, and the first one met is the one named.
+	const extra = /[?#]/.exec(parsed.href)?.[0];
 	if (extra === undefined) return null;
-	return `holds ${extra.startsWith("?") ? "a query string" : "a fragment"} "${extra}": give the broker's base URL, without it, such as ${base}`;
+	return `holds ${extra === "?" ? "a query string" : "a fragment"}: give the broker's base URL, without it, such as ${base}`;
+}
+
+/** The base URL of the broker `npm start` runs, as an example of one. */
+const EXAMPLE_URL = "http://127.0.0.1:8787";
+
+/**
+ * What is wrong with `text`, typed or set as a broker's base URL, or null: not an http(s) URL (a host:port without
+ * its scheme, as wrangler prints an address), text the URL parser refuses (each would fail every call as "Invalid
+ * URL", read as a broker that does not answer), or `baseUrlProblem`'s. The CLI and the Kafka gateway check their
+ * `--url` and `TRIBUTARY_URL` with it, naming where the URL came from before the problem.
+ *
+ * @example
+ * urlProblem("127.0.0.1:8787"); // 'must be an http:// or https:// URL such as http://127.0.0.1:8787, not "127.0.0.1:8787"'
+ * urlProblem("http://127.0.0.1:8787"); // null
+ */
+export function urlProblem(text: string): string | null {
+	if (!/^https?:\/\/./i.test(text)) return `must be an http:// or https:// URL such as ${EXAMPLE_URL}, not "${text}"`;
+	if (!URL.canParse(text)) return `is not a URL: "${text}"`;
+	return baseUrlProblem(text);
 }
 
 /** Whether `url` names this machine: `localhost` (RFC 6761 §6.3), 127.0.0.0/8 or ::1. */

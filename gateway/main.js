@@ -17,7 +17,7 @@
 
 import { isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
-import { baseUrlProblem } from "tributary/client";
+import { urlProblem } from "tributary/client";
 import { startGateway } from "./server.js";
 
 export const USAGE = `usage: kafka-gateway --listen HOST:PORT [--url URL] [--token TOKEN] [--advertised-host HOST] [--advertised-port PORT] [--auto-create-topics-enable]`;
@@ -46,10 +46,9 @@ function isWildcard(host) {
 const LOCAL_URL = "http://127.0.0.1:8787";
 
 /**
- * The Worker's URL from `--url`, else $TRIBUTARY_URL, else the local one, checked as the CLI checks its own
- * (cli/connection.ts): text the URL parser refuses would fail every call as "Invalid URL", and a URL holding the
- * API's path (`baseUrlProblem`) would send each to `/v1/v1/…`, a 404 that reads as a broken broker; both are refused
- * before the gateway listens, naming where the URL came from.
+ * The Worker's URL from `--url`, else $TRIBUTARY_URL, else the local one, checked by the CLI's rule (`urlProblem`:
+ * an http(s) URL the parser takes, a base URL without the API's path, a query or a fragment) before the gateway
+ * listens, naming where the URL came from.
  * @param {string | undefined} flag @param {string | undefined} fromEnv @returns {string}
  */
 function workerUrl(flag, fromEnv) {
@@ -57,10 +56,8 @@ function workerUrl(flag, fromEnv) {
 	const from = flag === undefined ? "TRIBUTARY_URL" : "--url";
 	// Set but empty, as `export TRIBUTARY_URL=$URL` leaves it in a shell without URL: it hides the local default.
 	if (url === "" && from === "TRIBUTARY_URL")
-		throw new Error(`TRIBUTARY_URL is set but empty: give it the Worker's URL, such as ${LOCAL_URL}, or unset it to use that one`);
-	if (!/^https?:\/\/./i.test(url)) throw new Error(`${from} must be an http:// or https:// URL such as ${LOCAL_URL}, not "${url}"`);
-	if (!URL.canParse(url)) throw new Error(`${from} is not a URL: "${url}"`);
-	const problem = baseUrlProblem(url);
+		throw new Error(`TRIBUTARY_URL is set but empty: give it the broker's URL, such as ${LOCAL_URL}, or unset it to use that one`);
+	const problem = urlProblem(url);
 	if (problem !== null) throw new Error(`${from} ${problem}`);
 	return url;
 }

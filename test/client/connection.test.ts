@@ -4,15 +4,25 @@
  * broker answering 404 to everything, so the constructor refuses it; a proxy's own path prefix stays allowed.
  */
 import { expect, it } from "vitest";
-import { baseUrlProblem, Tributary, TributaryError } from "../../client/index.ts";
+import { baseUrlProblem, Tributary, TributaryError, urlProblem } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { ADMIN_TOKEN, BASE, createTopic, workerFetch } from "../support/worker.ts";
 
-it("refuses a url holding the API's path /v1 at construction, naming the path and the base URL to give", () => {
-	for (const [url, path, base] of [
-		["http://127.0.0.1:8787/v1", "/v1", "http://127.0.0.1:8787"],
-		["http://127.0.0.1:8787/v1/", "/v1/", "http://127.0.0.1:8787"],
-		["https://proxy.example/tributary/v1/topics", "/v1/topics", "https://proxy.example/tributary"],
+// A query or fragment in the base URL swallowed every request's path too: `http://127.0.0.1:8787?x` + `/v1/topics` is a
+// request for `/` with the query `x/v1/topics`, and `…#y` + `/v1/topics` one for `/` with the path in its fragment.
+// Either is named, not quoted: a query string often carries a secret, and the message is printed and thrown.
+it("refuses a url holding the API's path /v1, a query string or a fragment at construction, naming it and the base URL to give", () => {
+	const local = "http://127.0.0.1:8787";
+	const proxy = "https://proxy.example/tributary";
+	for (const [url, problem] of [
+		[`${local}/v1`, `holds the API's path /v1: give the broker's base URL, without /v1, such as ${local}`],
+		[`${local}/v1/`, `holds the API's path /v1/: give the broker's base URL, without /v1, such as ${local}`],
+		[`${proxy}/v1/topics`, `holds the API's path /v1/topics: give the broker's base URL, without /v1, such as ${proxy}`],
+		[`${local}?x`, `holds a query string: give the broker's base URL, without it, such as ${local}`],
+		[`${local}/?`, `holds a query string: give the broker's base URL, without it, such as ${local}`],
+		[`${local}#y`, `holds a fragment: give the broker's base URL, without it, such as ${local}`],
+		[`${proxy}/?token=1#top`, `holds a query string: give the broker's base URL, without it, such as ${proxy}`],
+		[`${proxy}#`, `holds a fragment: give the broker's base URL, without it, such as ${proxy}`],
 	] as const) {
 		let thrown: unknown;
 		try {
@@ -21,38 +31,21 @@ it("refuses a url holding the API's path /v1 at construction, naming the path an
 			thrown = cause;
 		}
 		expect(thrown, url).toBeInstanceOf(TributaryError);
-		expect(thrown).toMatchObject({
-			code: "invalid_argument",
-			message: `url holds the API's path ${path}: give the broker's base URL, without /v1, such as ${base}`,
-		});
+		expect(thrown, url).toMatchObject({ code: "invalid_argument", message: `url ${problem}` });
+		expect(baseUrlProblem(url), url).toBe(problem);
+		expect(urlProblem(url), url).toBe(problem);
 	}
+	expect(baseUrlProblem(`${local}/v1?x`)).toBe(`holds the API's path /v1: give the broker's base URL, without /v1, such as ${local}`);
 });
 
-// A query or fragment in the base URL swallowed every request's path: `http://127.0.0.1:8787?x` + `/v1/topics` is a
-// request for `/` with the query `x/v1/topics`, and `…#y` + `/v1/topics` one for `/` with the path in its fragment.
-it("refuses a url holding a query string or a fragment at construction, naming it and the base URL to give", () => {
-	for (const [url, part, base] of [
-		["http://127.0.0.1:8787?x", 'a query string "?x"', "http://127.0.0.1:8787"],
-		["http://127.0.0.1:8787/?", 'a query string "?"', "http://127.0.0.1:8787"],
-		["http://127.0.0.1:8787#y", 'a fragment "#y"', "http://127.0.0.1:8787"],
-		["https://proxy.example/tributary/?token=1#top", 'a query string "?token=1"', "https://proxy.example/tributary"],
-		["https://proxy.example/tributary#", 'a fragment "#"', "https://proxy.example/tributary"],
-	] as const) {
-		let thrown: unknown;
-		try {
-			new Tributary({ url, token: ADMIN_TOKEN, fetch: workerFetch });
-		} catch (cause) {
-			thrown = cause;
-		}
-		expect(thrown, url).toBeInstanceOf(TributaryError);
-		expect(thrown, url).toMatchObject({
-			code: "invalid_argument",
-			message: `url holds ${part}: give the broker's base URL, without it, such as ${base}`,
-		});
-	}
-	expect(baseUrlProblem("http://127.0.0.1:8787/v1?x")).toBe(
-		"holds the API's path /v1: give the broker's base URL, without /v1, such as http://127.0.0.1:8787",
-	);
+// The CLI and the Kafka gateway check a URL typed or set with urlProblem: what the SDK refuses, and text that would
+// reach fetch as "Invalid URL" (a host:port without its scheme, as wrangler prints an address), or no URL at all.
+it("urlProblem refuses what is not an http(s) URL the parser takes, and takes a base URL", () => {
+	expect(urlProblem("127.0.0.1:8787")).toBe('must be an http:// or https:// URL such as http://127.0.0.1:8787, not "127.0.0.1:8787"');
+	expect(urlProblem("")).toBe('must be an http:// or https:// URL such as http://127.0.0.1:8787, not ""');
+	expect(urlProblem("ftp://host/")).toBe('must be an http:// or https:// URL such as http://127.0.0.1:8787, not "ftp://host/"');
+	expect(urlProblem("http://exa mple")).toBe('is not a URL: "http://exa mple"');
+	for (const url of ["http://127.0.0.1:8787", "HTTPS://proxy.example/tributary/"]) expect(urlProblem(url), url).toBeNull();
 });
 
 it("takes a base URL with a proxy's path prefix, and sends requests under it", async () => {
