@@ -13,26 +13,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { RECORD_TEXT_LENGTH_MAX } from "../../src/http/compat/confluent/limits.ts";
 import { partitionForKey, utf8 } from "../../src/shared/partitioner.ts";
+import { batch, chunked, JSON_TYPE, type Report, records, reportsOf, V3 } from "../support/confluent.ts";
 import { basic, createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
-
-const V3 = "/kafka/v3/clusters/tributary";
-const records = (topic: string) => `${V3}/topics/${topic}/records`;
-const batch = (topic: string) => `${V3}/topics/${topic}/records:batch`;
-
-interface Report {
-	error_code: number;
-	message?: string;
-	cluster_id?: string;
-	topic_name?: string;
-	partition_id?: number;
-	offset?: number;
-	timestamp?: string;
-	key?: { type: string; size: number } | null;
-	value?: { type: string; size: number } | null;
-	error?: { code: string; message: string; retriable: boolean };
-}
 
 /** Asserts a v3 error: status, Confluent's `error_code`/`message`, and Tributary's `error` alongside. */
 async function expectV3Error(response: Response, status: number, errorCode: number, code: string): Promise<Report> {
@@ -44,50 +28,6 @@ async function expectV3Error(response: Response, status: number, errorCode: numb
 	expect(body.error?.code, text).toBe(code);
 	expect(body.error?.message).toBe(body.message);
 	return body;
-}
-
-/** Concatenated JSON reports (one per line) of a produce response. */
-async function reportsOf(response: Response): Promise<Report[]> {
-	const text = await response.text();
-	expect(response.status, text).toBe(200);
-	return text
-		.split("\n")
-		.filter((line) => line.length > 0)
-		.map((line) => JSON.parse(line) as Report);
-}
-
-/** A body streamed in the given chunks: no Content-Length, i.e. `Transfer-Encoding: chunked`. */
-function chunked(chunks: readonly string[]): ReadableStream<Uint8Array> {
-	const encoder = new TextEncoder();
-	let i = 0;
-	return new ReadableStream<Uint8Array>({
-		pull(controller) {
-			if (i === chunks.length) return controller.close();
-			controller.enqueue(encoder.encode(chunks[i++]));
-		},
-	});
-}
-
-const JSON_TYPE = { "Content-Type": "application/json" };
-
-/**
- * Records to one partition of a `refusingTopic`, all but the first refused before anything is written, each for its
- * own reason: over max.message.bytes, no key on a compacted topic, a timestamp outside the window, a lone surrogate.
- */
-const REFUSED_ENTRIES = [
-	{ partition_id: 0, key: { type: "STRING", data: "k0" }, value: { type: "STRING", data: "fits" } },
-	{ partition_id: 0, key: { type: "STRING", data: "k1" }, value: { type: "STRING", data: "x".repeat(500) } },
-	{ partition_id: 0, value: { type: "STRING", data: "no key" } },
-	{ partition_id: 0, key: { type: "STRING", data: "k3" }, value: { type: "STRING", data: "old" }, timestamp: "2000-01-01T00:00:00Z" },
-	{ partition_id: 0, key: { type: "STRING", data: "\ud800" }, value: { type: "STRING", data: "lone surrogate" } },
-];
-const REFUSED_CODES = ["record_too_large", "invalid_record", "invalid_timestamp", "invalid_record"];
-
-/** A compacted topic with a small max.message.bytes and a one-day timestamp window, for `REFUSED_ENTRIES`. */
-async function refusingTopic(prefix: string): Promise<string> {
-	const topic = uniqueTopic(prefix);
-	await createTopic(topic, 1, { "cleanup.policy": "compact", "max.message.bytes": 200, "message.timestamp.before.max.ms": 86_400_000 });
-	return topic;
 }
 
 describe("discovery", () => {
@@ -332,24 +272,6 @@ describe("streaming produce (chunked body of concatenated records)", () => {
 		expect(stored).toEqual(texts.flatMap((_, i) => (bad.has(i) ? [] : [{ n: i }])));
 	}, 60_000);
 
-	it("names each failing record's own index in the stream, whole or chunked (each is retried alone)", async () => {
-		const topic = await refusingTopic("v3-stream-index");
-		const texts = REFUSED_ENTRIES.map((entry) => JSON.stringify(entry));
-		for (const raw of [texts.join(""), chunked(texts)]) {
-			const reports = await reportsOf(await call("POST", records(topic), { raw, headers: JSON_TYPE }));
-			expect(
-				reports.map((r) => [r.message?.match(/^records\[\d+\]/)?.[0] ?? null, (r.error as { index?: number } | undefined)?.index]),
-			).toEqual([
-				[null, undefined],
-				["records[1]", 1],
-				["records[2]", 2],
-				["records[3]", 3],
-				["records[4]", 4],
-			]);
-		}
-		expect((await fetchRecords(topic, 0, "offset=0")).records.map((r) => r.key)).toEqual(["k0", "k0"]);
-	});
-
 	it("reports a record cut off by the end of the stream, and keeps the records before it", async () => {
 		const topic = uniqueTopic("v3-cut");
 		await createTopic(topic, 1);
@@ -473,33 +395,6 @@ describe("records:batch", () => {
 		]);
 		expect((await fetchRecords(topic, 0, "offset=0")).records.map((r) => r.value)).toEqual(["one", "five"]);
 		expect((await fetchRecords(topic, 1, "offset=0")).records.map((r) => [r.key, r.value])).toEqual([["k", [3]]]);
-	});
-
-	it("names no batch index in a failure: each entry is answered by its id", async () => {
-		const topic = uniqueTopic("v3-batch-partition");
-		await createTopic(topic, 3);
-		const entries = [
-			{ id: "a", partition_id: 0, value: { type: "STRING", data: "fits" } },
-			{ id: "b", partition_id: 5, value: { type: "STRING", data: "no such partition" } },
-		];
-		const response = await json<{ failures: (Report & { id: string })[] }>("POST", batch(topic), 207, { body: { entries } });
-		expect(response.failures).toMatchObject([
-			{ id: "b", error_code: 40403, message: `topic "${topic}" has partitions 0 to 2`, error: { code: "partition_not_found" } },
-		]);
-	});
-
-	it("names each failing entry's own index in the batch (each is retried alone after its share is refused)", async () => {
-		const topic = await refusingTopic("v3-batch-index");
-		const response = await json<{ failures: (Report & { id: string })[] }>("POST", batch(topic), 207, {
-			body: { entries: REFUSED_ENTRIES.map((entry, i) => ({ id: `e${i}`, ...entry })) },
-		});
-		expect(response.failures.map((f) => [f.id, f.message?.match(/^records\[\d+\]/)?.[0], (f.error as { index?: number }).index])).toEqual([
-			["e1", "records[1]", 1],
-			["e2", "records[2]", 2],
-			["e3", "records[3]", 3],
-			["e4", "records[4]", 4],
-		]);
-		expect(response.failures.map((f) => f.error?.code)).toEqual(REFUSED_CODES);
 	});
 
 	it("refuses the whole batch for missing, malformed or repeated ids, an empty batch, or an unknown topic", async () => {
