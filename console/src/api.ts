@@ -212,8 +212,8 @@ export class QuotaConflict extends Error {
 
 /**
  * Closing public access refused, nothing written: another admin granted anonymous an entry since the page showed its
- * ACL (`added`; `removed`, what else changed: entries as the page showed them and as stored now). `grant`: as stored now, for the page to
- * show and the admin to decide on again.
+ * ACL (`added`; `removed`, what else changed: entries as the page showed them and as stored now). `grant`: as stored
+ * now, for the page to show and the admin to decide on again.
  */
 export class AclConflict extends Error {
 	override readonly name = "AclConflict";
