@@ -370,6 +370,11 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	describe("anonymous's grant", { concurrency: 1 }, () => {
 		/** The grant's ETag as `anonymous show` prints it, without its quotes. */
 		const etagOf = (/** @type {{ stdout: string }} */ shown) => /^ {2}etag: "([^"]+)"/m.exec(shown.stdout)?.[1];
+		/** `--json`'s grant without its etag (the tag changes with every write): the API's JSON. */
+		const grantOf = (/** @type {{ stdout: string }} */ printed) => {
+			const { etag: _, ...grant } = JSON.parse(printed.stdout);
+			return grant;
+		};
 		test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; close keeps the quotas; set with nothing closes it; grant and revoke one entry", {
 			timeout: SLOW_TEST_TIMEOUT_MS,
 		}, async () => {
@@ -384,11 +389,6 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 					},
 				);
 			assert.equal((await read()).status, 401, "no access before a grant");
-			/** `--json`'s grant without its etag (the tag changes with every write): the API's JSON. */
-			const grantOf = (/** @type {{ stdout: string }} */ printed) => {
-				const { etag: _, ...grant } = JSON.parse(printed.stdout);
-				return grant;
-			};
 			/** `anonymous show`'s output without its etag line, which the commands that change the grant do not print. */
 			const withoutEtag = (/** @type {{ stdout: string }} */ shown) => shown.stdout.replace(/^ {2}etag: .*\n/m, "");
 
@@ -479,7 +479,11 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			await fails(["anonymous", "grant", "topic:a", "consume", "--quota", "requests_per_sec=1"], "^tributary: usage: ", { status: 2 });
 			await fails(["anonymous", "grant", "everything", "consume"], "^tributary: error: [a-z_]+ \\(HTTP 400\\)");
 			assert.equal(withoutEtag(await ok(["anonymous", "show"])), revoked.stdout, "refusals changed nothing");
+		});
 
+		test("anonymous --if-match: set, alter and close apply only while the grant is the one show printed; show --json carries its etag, and a write's --json the new one, so writes chain", {
+			timeout: TEST_TIMEOUT_MS,
+		}, async () => {
 			// show prints the grant's ETag; set, alter and close take it as --if-match and apply only while the grant is still
 			// that one: another admin's change since (here a grant) is a 412 that says what to do, and nothing is overwritten.
 			const etag = etagOf(await ok(["anonymous", "show"]));
@@ -501,11 +505,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			assert.deepEqual(narrowedNow.acl, [{ resource: "topic:cli-other", operations: ["consume"] }]);
 			const closedNow = await ok(["anonymous", "close", "--if-match", etagOf(await ok(["anonymous", "show"])) ?? "", "--json"]);
 			assert.deepEqual(JSON.parse(closedNow.stdout).acl, []);
-		});
 
-		test("anonymous show --json carries the grant's etag, and a write's --json the new one, so show → set → close chain", {
-			timeout: TEST_TIMEOUT_MS,
-		}, async () => {
 			// show --json carried no etag, so a script could not go show → edit → set --if-match without scraping the text
 			// output. It is the API's JSON with the grant's ETag added as "etag", exactly as the API sends the header (and
 			// as show prints it); a write's --json carries the new one, so writes chain.
