@@ -2,10 +2,16 @@
  * Kafka's rebalance timeout for members that rejoin: a rebalance holds a member's partitions on it until it joins
  * again, but only until its rebalance timeout (`rebalance_timeout_ms`, else its session timeout) has run out since
  * the rebalance that asked it to. Past that, a member that only heartbeats is removed, as Kafka's coordinator
- * removes it, and the others get its partitions. The deadline lives in SQLite, so a restarted coordinator keeps it.
+ * removes it, and the others get its partitions. The deadline lives in SQLite, so a restarted coordinator keeps it,
+ * and caps the live one, so a running coordinator enforces it.
+ * Where time must pass, Date is faked (the coordinator runs in this isolate and reads the same clock): nobody sleeps.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
+import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
+import type { GroupStore } from "../../src/group/store.ts";
 import { REBALANCE_TIMEOUT_MS_MAX } from "../../src/shared/limits.ts";
 import { expectPartitioned, heartbeat, join, partitionsOf } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
@@ -42,16 +48,35 @@ async function passRejoinDeadlines(group: string, alarm: boolean): Promise<void>
 	if (alarm) await runDurableObjectAlarm(stub);
 }
 
+/** The coordinator's live session deadline for `member`, after it is touched up to `touchedToMs` if given. */
+async function liveDeadline(group: string, member: string, touchedToMs?: number): Promise<number | undefined> {
+	return runInDurableObject(coordinatorStub(group), (instance) => {
+		const { store } = instance as unknown as { store: GroupStore };
+		if (touchedToMs !== undefined) store.touch(member, touchedToMs);
+		return store.member(member)?.deadlineMs;
+	});
+}
+
+/** Whether `member` is still a stored member of `group`. */
+async function isStored(group: string, member: string): Promise<boolean> {
+	return runInDurableObject(
+		coordinatorStub(group),
+		(_instance, state) => state.storage.sql.exec("SELECT 1 FROM members WHERE member_id = ?", member).toArray().length > 0,
+	);
+}
+
 describe("the rebalance timeout of members that rejoin", () => {
 	it("a member that heartbeats but never rejoins is removed once its rebalance timeout has run out; the others get its partitions", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 4);
 		const group = uniqueGroup();
 		const all = partitionsOf(topic, 4);
-		const a = await join(group, { topics: [topic], rejoins: true, rebalance_timeout_ms: 60_000 });
+		// Sessions longer than the rebalance timeout: the alarm can only come by the rejoin deadline if the ask set it.
+		const sessions = { session_timeout_ms: 120_000 };
+		const a = await join(group, { topics: [topic], rejoins: true, rebalance_timeout_ms: 60_000, ...sessions });
 		expect(await stored(group, a.member_id)).toEqual({ rebalance_timeout_ms: 60_000, rejoin_deadline_ms: null });
 		const before = Date.now();
-		const b = await join(group, { topics: [topic] });
+		const b = await join(group, { topics: [topic], ...sessions });
 		const after = Date.now();
 		expect(b.assignment, "held on a until it rejoins").toEqual([]);
 		// b's join is the rebalance that asks a to rejoin: a has its rebalance timeout from then.
@@ -59,8 +84,7 @@ describe("the rebalance timeout of members that rejoin", () => {
 		expect(deadline).toBeGreaterThanOrEqual(before + 60_000);
 		expect(deadline).toBeLessThanOrEqual(after + 60_000);
 		const alarm = await runInDurableObject(coordinatorStub(group), (_instance, state) => state.storage.getAlarm());
-		expect(alarm, "the alarm comes by the rejoin deadline").not.toBeNull();
-		expect(alarm).toBeLessThanOrEqual(deadline as number);
+		expect(alarm, "the alarm comes at the rejoin deadline").toBe(deadline);
 		// Its heartbeats within the timeout keep it, and its partitions.
 		expect((await heartbeat(group, a.member_id)).assignment).toEqual(all);
 
@@ -79,10 +103,7 @@ describe("the rebalance timeout of members that rejoin", () => {
 		const a = await join(group, { topics: [topic], rejoins: true, rebalance_timeout_ms: 10_000 });
 		const b = await join(group, { topics: [topic] });
 		await passRejoinDeadlines(group, true);
-		const left = await runInDurableObject(coordinatorStub(group), (_instance, state) =>
-			state.storage.sql.exec("SELECT 1 FROM members WHERE member_id = ?", a.member_id).toArray(),
-		);
-		expect(left, "removed by the alarm").toEqual([]);
+		expect(await isStored(group, a.member_id), "removed by the alarm").toBe(false);
 		expect((await heartbeat(group, b.member_id)).assignment).toEqual(partitionsOf(topic, 2));
 	});
 
@@ -116,5 +137,71 @@ describe("the rebalance timeout of members that rejoin", () => {
 		await expectError("POST", `/v1/groups/${group}/members`, 400, "invalid_request", {
 			body: { topics: [topic], rejoins: true, rebalance_timeout_ms: 0 },
 		});
+	});
+
+	it("a member from before schema v7 (no rebalance timeout stored) is asked to rejoin within its session timeout", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], rejoins: true, session_timeout_ms: 20_000, rebalance_timeout_ms: 99_000 });
+		await runInDurableObject(coordinatorStub(group), (instance, state) => {
+			const sql = state.storage.sql;
+			// Back to schema v6: a's row loses its rebalance timeout, as a member that joined before v7 never had one.
+			sql.exec("ALTER TABLE members DROP COLUMN rebalance_timeout_ms");
+			sql.exec("ALTER TABLE members DROP COLUMN rejoin_deadline_ms");
+			sql.exec("UPDATE schema_version SET version = 6");
+			new GroupCoordinator(state, env);
+			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);
+			(instance as unknown as { store: GroupStore }).store.forgetLiveState();
+		});
+		const before = Date.now();
+		await join(group, { topics: [topic] });
+		const after = Date.now();
+		const { rebalance_timeout_ms, rejoin_deadline_ms } = await stored(group, a.member_id);
+		expect(rebalance_timeout_ms).toBeNull();
+		expect(rejoin_deadline_ms, "its session timeout, as JoinGroup v0's").toBeGreaterThanOrEqual(before + 20_000);
+		expect(rejoin_deadline_ms).toBeLessThanOrEqual(after + 20_000);
+		expect((await heartbeat(group, a.member_id)).assignment).toEqual(partitionsOf(topic, 2));
+	});
+});
+
+describe("the rejoin deadline on a running coordinator", () => {
+	let nowMs = 0;
+	/** Moves the faked clock to `ms`. */
+	function clockAt(ms: number): void {
+		nowMs = ms;
+		vi.setSystemTime(ms);
+	}
+	beforeEach(() => {
+		vi.useFakeTimers({ toFake: ["Date"] });
+		clockAt(Date.now());
+	});
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+
+	it("no heartbeat carries the live session deadline past the rejoin deadline", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], rejoins: true, rebalance_timeout_ms: 60_000, session_timeout_ms: 600_000 });
+		await join(group, { topics: [topic] });
+		await heartbeat(group, a.member_id);
+		const { rejoin_deadline_ms: deadline } = await stored(group, a.member_id);
+		expect(deadline).toBe(nowMs + 60_000);
+		expect(await liveDeadline(group, a.member_id, nowMs + 10_000_000)).toBe(deadline);
+	});
+
+	it("a second rebalance before the member rejoins keeps the first rejoin deadline", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], rejoins: true, rebalance_timeout_ms: 60_000, session_timeout_ms: 120_000 });
+		const askedAt = nowMs;
+		await join(group, { topics: [topic] });
+		clockAt(askedAt + 1_000);
+		await join(group, { topics: [topic] });
+		expect((await stored(group, a.member_id)).rejoin_deadline_ms).toBe(askedAt + 60_000);
+		expect(await liveDeadline(group, a.member_id)).toBe(askedAt + 60_000);
 	});
 });
