@@ -440,8 +440,9 @@ export class GroupRules {
 	 * it may still be working on them. (Kafka's consumer commits everything it returned before it gives partitions
 	 * up, but from inside its own poll, which says as much; committed here, the group simulation lost records.)
 	 * A member that rejoins keeps what it owns (`holdPartitions`) until it joins again: `mover`, the member joining now,
-	 * has stopped reading; each other one must join again within its rebalance timeout (`askRejoin`), as Kafka's
-	 * coordinator asks. `whenChanged`: no new generation if nobody's partitions change.
+	 * has stopped reading; each other dynamic one must join again within its rebalance timeout (`askRejoin`), as Kafka's
+	 * coordinator asks; a static one, as there, has until its session ends (KIP-345: a restart longer than the
+	 * rebalance timeout must not rebalance). `whenChanged`: no new generation if nobody's partitions change.
 	 */
 	private rebalance(now: number, mover: string | null = null, whenChanged = false): void {
 		const topics = this.store.subscribedTopics();
@@ -462,7 +463,8 @@ export class GroupRules {
 		this.commitConfirmed(leavingIn(next), now);
 		this.store.replaceAssignment(next);
 		this.store.bumpGeneration();
-		for (const m of members) if (holders.has(m.memberId)) this.store.askRejoin(m.memberId, now + m.rebalanceTimeoutMs);
+		for (const m of members)
+			if (holders.has(m.memberId) && m.instanceId === null) this.store.askRejoin(m.memberId, now + m.rebalanceTimeoutMs);
 	}
 
 	private removeMembers(memberIds: readonly string[], now: number): void {

@@ -1,9 +1,9 @@
 /**
  * Kafka's rebalance timeout for members that rejoin: a rebalance holds a member's partitions on it until it joins
  * again, but only until its rebalance timeout (`rebalance_timeout_ms`, else its session timeout) has run out since
- * the rebalance that asked it to. Past that, a member that only heartbeats is removed, as Kafka's coordinator
- * removes it, and the others get its partitions. The deadline lives in SQLite, so a restarted coordinator keeps it,
- * and caps the live one, so a running coordinator enforces it.
+ * the rebalance that asked it to. Past that, a dynamic member that only heartbeats is removed, as Kafka's coordinator
+ * removes it, and the others get its partitions; a static one stays until its session ends, as in Kafka. The deadline
+ * lives in SQLite, so a restarted coordinator keeps it, and caps the live one, so a running coordinator enforces it.
  * Where time must pass, Date is faked (the coordinator runs in this isolate and reads the same clock): nobody sleeps.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
@@ -203,5 +203,31 @@ describe("the rejoin deadline on a running coordinator", () => {
 		await join(group, { topics: [topic] });
 		expect((await stored(group, a.member_id)).rejoin_deadline_ms).toBe(askedAt + 60_000);
 		expect(await liveDeadline(group, a.member_id)).toBe(askedAt + 60_000);
+	});
+
+	it("a static member heartbeating past its rebalance timeout stays while its session lives, as Kafka keeps static members (KIP-345)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const all = partitionsOf(topic, 2);
+		const a = await join(group, {
+			topics: [topic],
+			instance_id: "i-a",
+			rejoins: true,
+			rebalance_timeout_ms: 10_000,
+			session_timeout_ms: 60_000,
+		});
+		const b = await join(group, { topics: [topic], session_timeout_ms: 1_800_000 });
+		expect(b.assignment, "held on a until it rejoins").toEqual([]);
+		expect((await stored(group, a.member_id)).rejoin_deadline_ms, "a static member is not asked").toBeNull();
+		const heartbeatAt = nowMs + 30_000;
+		clockAt(heartbeatAt);
+		expect((await heartbeat(group, a.member_id)).assignment).toEqual(all);
+		expect(await liveDeadline(group, a.member_id)).toBe(heartbeatAt + 60_000);
+		// Its session's end still removes it.
+		clockAt(heartbeatAt + 60_000);
+		await runDurableObjectAlarm(coordinatorStub(group));
+		expect(await isStored(group, a.member_id), "removed at its session's end").toBe(false);
+		expect((await heartbeat(group, b.member_id)).assignment).toEqual(all);
 	});
 });
