@@ -157,7 +157,13 @@ export async function joinGroup(request, ctx) {
 	const issued = proposes && ISSUED_ID.test(request.memberId);
 	let memberId = issued ? joinedMemberId(request.memberId) : request.memberId;
 	let generation;
-	const subscribed = memberId === "" ? "absent" : await subscriptionOf(ctx, request.groupId, memberId, topics);
+	const instanceId = request.groupInstanceId ?? null;
+	const subscribed = memberId === "" ? "absent" : await subscriptionOf(ctx, request.groupId, memberId, instanceId, topics);
+	if (subscribed === "fenced") return joinFailure(KAFKA.FENCED_INSTANCE_ID);
+	// The member id is in the group under another instance id, or none: not this member's rejoin, and joined under it,
+	// it would take that member's place. A broker finds no static member of this instance (UNKNOWN_MEMBER_ID); it
+	// would take a dynamic join naming a static member's id as that member, which no client sends.
+	if (subscribed === "foreign") return joinFailure(KAFKA.UNKNOWN_MEMBER_ID);
 	const pending = subscribed === "absent" && issued && isPending(request.memberId, Date.now(), request.sessionTimeoutMs);
 	// A member's rejoin is a join again under its id: it has stopped reading (a Kafka client rejoins only after committing
 	// what it processed), so the partitions the coordinator held on it for others may move now. A static member's names
@@ -179,7 +185,7 @@ export async function joinGroup(request, ctx) {
 		const body = {
 			topics,
 			session_timeout_ms: request.sessionTimeoutMs,
-			instance_id: request.groupInstanceId ?? null,
+			instance_id: instanceId,
 			strategy: protocol.strategy,
 			...(proposed ? { member_id: memberId } : {}),
 			// Its read positions are the client's: its partitions go to others only once it rejoins (consumer-groups.md),
@@ -241,19 +247,26 @@ function withoutUnknownFields(body, answer) {
 
 /**
  * How `member` of `group` is subscribed in Tributary: to exactly `topics` ("same"), to others ("other"), or not a
- * member ("absent", also when the group does not exist). When the group cannot be described (a key with only
- * `consume` on it is refused the describe; a 429 or 5xx), the member's heartbeat, which needs only `consume`, says
- * whether Tributary has it: "same" if so (its topics unknown), else "absent", so a member Tributary removed is not
- * made again by a join under its id, and the heartbeat path answers its error (UNKNOWN_MEMBER_ID), as a broker's.
- * @param {RequestContext} ctx @param {string} group @param {string} member @param {string[]} topics
- * @returns {Promise<"same" | "other" | "absent">}
+ * member ("absent", also when the group does not exist); "fenced" if `instanceId` is another member id's (a broker's
+ * doCurrentMemberJoinGroup asks isStaticMemberFenced before whether the member id is known, as `leaveGroup` fences);
+ * "foreign" if the member's instance id is not `instanceId` (null: dynamic). When the group cannot be described (a
+ * key with only `consume` on it is refused the describe; a 429 or 5xx), the member's heartbeat, which needs only
+ * `consume`, says whether Tributary has it: "same" if so (its topics and instance unknown), else "absent", so a member
+ * Tributary removed is not made again by a join under its id, and the heartbeat path answers its error
+ * (UNKNOWN_MEMBER_ID), as a broker's.
+ * @param {RequestContext} ctx @param {string} group @param {string} member @param {string | null} instanceId
+ * @param {string[]} topics
+ * @returns {Promise<"same" | "other" | "absent" | "fenced" | "foreign">}
  */
-async function subscriptionOf(ctx, group, member, topics) {
+async function subscriptionOf(ctx, group, member, instanceId, topics) {
 	const answer = await ctx.tributary.describeGroup(group);
 	if (answer.status === 404) return "absent";
 	if (answer.status !== 200) return (await ctx.tributary.heartbeat(group, member)).status === 200 ? "same" : "absent";
+	const holder = instanceId === null ? undefined : instanceHolders(answer.body.members).get(instanceId);
+	if (holder !== undefined && holder !== member) return "fenced";
 	const described = answer.body.members.find((/** @type {any} */ m) => m.member_id === member);
 	if (described === undefined) return "absent";
+	if ((described.instance_id ?? null) !== instanceId) return "foreign";
 	if (!Array.isArray(described.topics)) return "same";
 	const wanted = [...new Set(topics)].sort();
 	const current = [...described.topics].sort();
@@ -304,8 +317,13 @@ async function staticMembers(ctx, group) {
 	if (answer.status === 404) return { errorCode: KAFKA.NONE, byInstance: new Map() };
 	const errorCode = kafkaError(answer, "group");
 	if (errorCode !== KAFKA.NONE) return { errorCode, byInstance: new Map() };
-	const named = answer.body.members.filter((/** @type {any} */ m) => m.instance_id !== null);
-	return { errorCode, byInstance: new Map(named.map((/** @type {any} */ m) => [m.instance_id, m.member_id])) };
+	return { errorCode, byInstance: instanceHolders(answer.body.members) };
+}
+
+/** The member ids of a group's static members (its describe's `members`) by instance id. @param {any[]} members */
+function instanceHolders(members) {
+	const named = members.filter((m) => m.instance_id !== null);
+	return new Map(named.map((m) => [m.instance_id, m.member_id]));
 }
 
 /**

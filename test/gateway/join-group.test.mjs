@@ -15,7 +15,8 @@ import { issueMemberId, joinedMemberId, joinGroup, leaveGroup } from "../../gate
 const SESSION_TIMEOUT_MS = 10_000;
 
 /**
- * A coordinator with one group's members (member id → topics), recording the bodies of its joins. `describable`
+ * A coordinator with one group's members (member id → topics; `instances`: member id → its instance id, null for a
+ * dynamic one, which its describe reports), recording the bodies of its joins. `describable`
  * false: the key may not describe the group (403), as one with only `consume` on it, which may still join and heartbeat.
  * `unknownFields`: join fields the Worker is too old for (members that rejoin, their rebalance timeout), which its
  * strict bodies refuse with the Worker's message.
@@ -23,6 +24,8 @@ const SESSION_TIMEOUT_MS = 10_000;
 function standIn({ describable = true, unknownFields = [] } = {}) {
 	/** @type {Map<string, string[]>} */
 	const members = new Map();
+	/** @type {Map<string, string | null>} */
+	const instances = new Map();
 	const joins = [];
 	const tributary = {
 		async describeGroup() {
@@ -32,7 +35,12 @@ function standIn({ describable = true, unknownFields = [] } = {}) {
 					body: { error: { code: "forbidden", message: 'key "k" may not describe group "billing"', resource: "group:billing" } },
 				};
 			if (members.size === 0) return { status: 404, body: { error: { code: "group_not_found", message: "no" } } };
-			return { status: 200, body: { members: [...members].map(([member_id, topics]) => ({ member_id, topics, instance_id: null })) } };
+			return {
+				status: 200,
+				body: {
+					members: [...members].map(([member_id, topics]) => ({ member_id, topics, instance_id: instances.get(member_id) ?? null })),
+				},
+			};
 		},
 		async joinGroup(_group, body) {
 			// A Worker from before a field: its strict bodies refuse it (naming its known fields), and nothing joins.
@@ -45,6 +53,7 @@ function standIn({ describable = true, unknownFields = [] } = {}) {
 			joins.push(body);
 			const memberId = body.member_id ?? `picked-${joins.length}`;
 			members.set(memberId, body.topics);
+			instances.set(memberId, body.instance_id ?? null);
 			return { status: 200, body: { member_id: memberId, generation: 1, assignment: [] } };
 		},
 		async heartbeat(_group, member) {
@@ -52,6 +61,7 @@ function standIn({ describable = true, unknownFields = [] } = {}) {
 			return { status: 409, body: { error: { code: "unknown_member", message: "no" } } };
 		},
 		async leaveGroup(_group, member) {
+			instances.delete(member);
 			if (!members.delete(member)) return { status: 409, body: { error: { code: "unknown_member", message: "no" } } };
 			return { status: 204, body: null };
 		},
@@ -200,10 +210,32 @@ test("a static member joins as one that rejoins too, and its rejoin is a join na
 		],
 	);
 	assert.deepEqual([...members.keys()], [fixed.memberId]);
-	// One Tributary does not have (its session ran out) is UNKNOWN_MEMBER_ID, as on a broker; nothing joins under it.
-	const gone = await joinGroup(request("m-gone", "instance-1"), ctx);
+	// A member id Tributary does not have with an instance id another member id holds: the caller is fenced, as a
+	// broker's doCurrentMemberJoinGroup answers (isStaticMemberFenced, asked before whether the member id is known).
+	const fenced = await joinGroup(request("m-gone", "instance-1"), ctx);
+	assert.equal(fenced.errorCode, KAFKA.FENCED_INSTANCE_ID);
+	// Neither known (its session ran out and no member took the instance): UNKNOWN_MEMBER_ID, as on a broker.
+	const gone = await joinGroup(request("m-gone", "instance-2"), ctx);
 	assert.equal(gone.errorCode, KAFKA.UNKNOWN_MEMBER_ID);
-	assert.equal(joins.length, 2);
+	assert.equal(joins.length, 2, "nothing joins under either");
+});
+
+test("a join naming a member id the group has under another instance id (or none) is not that member's rejoin", async () => {
+	const { members, joins, tributary } = standIn();
+	const ctx = context(tributary, 7);
+	const one = await joinGroup(request("", "instance-1"), ctx);
+	const two = await joinGroup(request("", "instance-2"), ctx);
+	const { memberId: issued } = await joinGroup(request(""), ctx);
+	const dynamic = await joinGroup(request(issued), ctx);
+	const before = [...members];
+	// instance-1 is one's: two's member id with it is fenced, as on a broker (and does not take instance-1's place).
+	assert.equal((await joinGroup(request(two.memberId, "instance-1"), ctx)).errorCode, KAFKA.FENCED_INSTANCE_ID);
+	// An instance id nobody holds with a dynamic member's id, and a static member's id with none: a broker finds no
+	// such static member (UNKNOWN_MEMBER_ID), and the gateway does not make a member of another's id either.
+	assert.equal((await joinGroup(request(dynamic.memberId, "instance-3"), ctx)).errorCode, KAFKA.UNKNOWN_MEMBER_ID);
+	assert.equal((await joinGroup(request(one.memberId), ctx)).errorCode, KAFKA.UNKNOWN_MEMBER_ID);
+	assert.equal(joins.length, 3, "nothing joins after the three members");
+	assert.deepEqual([...members], before);
 });
 
 test("a key that may not describe the group: a member Tributary removed rejoins to UNKNOWN_MEMBER_ID, not made again; one it has rejoins", async () => {
