@@ -47,12 +47,13 @@ export interface JoinRequest {
 	readonly autoCommit?: AutoCommitSettings;
 	/**
 	 * The member rejoins on a rebalance and reads from positions it keeps itself (Kafka's classic protocol: the
-	 * gateway's members). Its partitions move to another member only when it rejoins or leaves (group-rules.ts).
+	 * gateway's members). Its partitions move to another member only when it rejoins or leaves, or its rebalance timeout
+	 * runs out (a dynamic member's; group-rules.ts).
 	 */
 	readonly rejoins?: boolean;
 	/**
-	 * How long after a rebalance asks a member that rejoins to rejoin it may hold partitions without doing so (Kafka's
-	 * JoinGroup `rebalanceTimeoutMs`); absent: its session timeout, as JoinGroup v0.
+	 * How long after a rebalance asks a dynamic member that rejoins to rejoin it may hold partitions without doing so
+	 * (Kafka's JoinGroup `rebalanceTimeoutMs`); absent: its session timeout, as JoinGroup v0.
 	 */
 	readonly rebalanceTimeoutMs?: number;
 }
