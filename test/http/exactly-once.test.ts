@@ -149,8 +149,9 @@ describe("idempotent producers", () => {
 		for (let sequence = 0; sequence < 3; sequence++) {
 			answers.push(await (await post(topic, { producer_id, epoch, sequence, records: [{ value: sequence, timestamp: old }] })).json());
 		}
-		const stub = await partitionStub(topic);
-		expect(await runDurableObjectAlarm(stub)).toBe(true);
+		// The retention alarm is due at once: workerd may run it by itself before this does (false then, seen under load),
+		// so what proves it ran is the log it left.
+		await runDurableObjectAlarm(await partitionStub(topic));
 		expect(await fetchRecords(topic, 0)).toMatchObject({ records: [], log_start_offset: 3, high_watermark: 3 });
 		await abortAllDurableObjects();
 		// Every row is gone; the snapshot answers the retry and knows the next sequence.
