@@ -8,11 +8,12 @@
 
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
 import { offsetsRetentionMs } from "../../src/group/offsets-retention.ts";
 import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
 import { EXPIRY_ROWS_PER_STEP, GROUP_PARTITIONS_MAX, OFFSETS_RETENTION_MINUTES_DEFAULT } from "../../src/shared/limits.ts";
+import { fakeDateEachTest } from "../support/clock.ts";
 import { commit, describeGroup, join, setOffsetsRetention } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { countRows } from "../support/sql-rows.ts";
@@ -25,20 +26,7 @@ import { call, createTopic, expectError, json, produce } from "../support/worker
  */
 const RETENTION_MS = 10 * 60_000;
 
-let nowMs = 0;
-/** Moves the faked clock to `ms`. */
-function clockAt(ms: number): void {
-	nowMs = ms;
-	vi.setSystemTime(ms);
-}
-
-beforeEach(() => {
-	vi.useFakeTimers({ toFake: ["Date"] });
-	clockAt(Date.now());
-});
-afterEach(() => {
-	vi.useRealTimers();
-});
+const clock = fakeDateEachTest();
 
 /** Sets the coordinator's retention (read from the Worker var when it starts) to `RETENTION_MS`. */
 async function shortRetention(group: string): Promise<void> {
@@ -52,7 +40,7 @@ async function listed(group: string): Promise<boolean> {
 
 const committedOf = async (group: string) => (await describeGroup(group)).offsets.map((o) => [o.partition, o.committed]);
 
-/** A group whose one member committed offset 2 of a 1-partition topic and left at `nowMs`. */
+/** A group whose one member committed offset 2 of a 1-partition topic and left at `clock.nowMs`. */
 async function abandoned(): Promise<{ topic: string; group: string }> {
 	const topic = uniqueTopic();
 	await createTopic(topic, 1);
@@ -87,13 +75,13 @@ describe("offsets retention", () => {
 	});
 
 	it("expires an empty group's offsets on the alarm once it has been empty for the retention, and drops it from the listing", async () => {
-		const leftAt = nowMs;
+		const leftAt = clock.nowMs;
 		const { group } = await abandoned();
 		expect(await listed(group)).toBe(true);
-		clockAt(leftAt + RETENTION_MS - 1);
+		clock.at(leftAt + RETENTION_MS - 1);
 		await runDurableObjectAlarm(coordinatorStub(group));
 		expect(await committedOf(group), "one ms before the deadline: kept").toEqual([[0, 2]]);
-		clockAt(leftAt + RETENTION_MS);
+		clock.at(leftAt + RETENTION_MS);
 		expect(await runDurableObjectAlarm(coordinatorStub(group)), "an alarm was set for the deadline").toBe(true);
 		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
 		expect(await listed(group), "gone from the listing").toBe(false);
@@ -103,20 +91,20 @@ describe("offsets retention", () => {
 	});
 
 	it("keeps everything when a member joins again before the deadline, and counts from when the group is empty again", async () => {
-		const leftAt = nowMs;
+		const leftAt = clock.nowMs;
 		const { topic, group } = await abandoned();
-		clockAt(leftAt + RETENTION_MS - 1);
+		clock.at(leftAt + RETENTION_MS - 1);
 		const back = await join(group, { topics: [topic], session_timeout_ms: 2 * RETENTION_MS });
-		clockAt(leftAt + RETENTION_MS + 1);
+		clock.at(leftAt + RETENTION_MS + 1);
 		await runDurableObjectAlarm(coordinatorStub(group));
 		expect(await committedOf(group)).toEqual([[0, 2]]);
 		expect(await listed(group)).toBe(true);
-		const leftAgainAt = nowMs;
+		const leftAgainAt = clock.nowMs;
 		expect((await call("DELETE", `/v1/groups/${group}/members/${back.member_id}`)).status).toBe(204);
-		clockAt(leftAgainAt + RETENTION_MS - 1);
+		clock.at(leftAgainAt + RETENTION_MS - 1);
 		await runDurableObjectAlarm(coordinatorStub(group));
 		expect(await committedOf(group)).toEqual([[0, 2]]);
-		clockAt(leftAgainAt + RETENTION_MS);
+		clock.at(leftAgainAt + RETENTION_MS);
 		await runDurableObjectAlarm(coordinatorStub(group));
 		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
 	});
@@ -130,22 +118,22 @@ describe("offsets retention", () => {
 		]);
 		const group = uniqueGroup();
 		await shortRetention(group);
-		const startedAt = nowMs;
+		const startedAt = clock.nowMs;
 		const offsets = [
 			{ topic, partition: 0, offset: 1 },
 			{ topic, partition: 1, offset: 1 },
 		];
 		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { offsets } });
-		clockAt(startedAt + RETENTION_MS / 2);
+		clock.at(startedAt + RETENTION_MS / 2);
 		// The same offset again: no new value, but a standalone consumer committing it is alive.
 		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { offsets: [offsets[0]] } });
-		clockAt(startedAt + RETENTION_MS);
+		clock.at(startedAt + RETENTION_MS);
 		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
 		expect(await committedOf(group)).toEqual([
 			[0, 1],
 			[1, null],
 		]);
-		clockAt(startedAt + RETENTION_MS / 2 + RETENTION_MS);
+		clock.at(startedAt + RETENTION_MS / 2 + RETENTION_MS);
 		await runDurableObjectAlarm(coordinatorStub(group));
 		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
 		expect(await listed(group)).toBe(false);
@@ -166,25 +154,25 @@ describe("offsets retention", () => {
 			expect(sql.exec("SELECT version FROM schema_version").one().version).toBe(GROUP_SCHEMA_VERSION);
 			// SQLite's clock, not the faked one, which stands where the test started: the same within the test's run.
 			const since = sql.exec<{ ms: number }>("SELECT empty_since_ms AS ms FROM group_state").one().ms;
-			expect(Math.abs(since - nowMs)).toBeLessThan(RETENTION_MS / 2);
+			expect(Math.abs(since - clock.nowMs)).toBeLessThan(RETENTION_MS / 2);
 		});
 	});
 
 	it("expires at most EXPIRY_ROWS_PER_STEP offsets per alarm run, re-arming at once for the rest", async () => {
-		const leftAt = nowMs;
+		const leftAt = clock.nowMs;
 		const { topic, group } = await abandoned();
 		const total = EXPIRY_ROWS_PER_STEP + 5;
 		const stub = coordinatorStub(group);
 		await storeCommits(stub, topic, total, leftAt);
 		const count = () =>
 			runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n);
-		clockAt(leftAt + RETENTION_MS);
+		clock.at(leftAt + RETENTION_MS);
 		await runDurableObjectAlarm(stub);
 		expect(await count()).toBe(total - EXPIRY_ROWS_PER_STEP);
 		expect(await listed(group), "listed until its last offset is gone").toBe(true);
 		const due = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
 		expect(due, "the rest is due at once").not.toBeNull();
-		expect(due as number).toBeLessThanOrEqual(nowMs);
+		expect(due as number).toBeLessThanOrEqual(clock.nowMs);
 		await runDurableObjectAlarm(stub);
 		expect(await count()).toBe(0);
 		expect(await listed(group)).toBe(false);
@@ -195,7 +183,7 @@ describe("offsets retention", () => {
 		async function standaloneCommitRows(partitions: number): Promise<{ read: number; written: number }> {
 			const { topic, group } = await abandoned();
 			const stub = coordinatorStub(group);
-			await storeCommits(stub, topic, partitions, nowMs);
+			await storeCommits(stub, topic, partitions, clock.nowMs);
 			const sql = await runInDurableObject(stub, (_i, state) => state.storage.sql);
 			const body = { offsets: [{ topic, partition: 0, offset: 1 }] };
 			// The first call after the inserts loads what a running coordinator keeps; the second is the steady cost.
@@ -216,19 +204,19 @@ describe("offsets retention", () => {
 	});
 
 	it("after expiring what was due, waits for the oldest offset left: one committed with no member since the group emptied", async () => {
-		const leftAt = nowMs;
+		const leftAt = clock.nowMs;
 		const { topic, group } = await abandoned();
 		await createTopic(`${topic}-b`, 1);
-		clockAt(leftAt + RETENTION_MS / 2);
+		clock.at(leftAt + RETENTION_MS / 2);
 		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { offsets: [{ topic: `${topic}-b`, partition: 0, offset: 0 }] } });
-		clockAt(leftAt + RETENTION_MS);
+		clock.at(leftAt + RETENTION_MS);
 		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
 		const left = () =>
 			runInDurableObject(coordinatorStub(group), (_i, state) => state.storage.sql.exec("SELECT topic FROM commits").toArray());
 		expect(await left(), "the member's offset went, the later one stays").toEqual([{ topic: `${topic}-b` }]);
 		const due = await runInDurableObject(coordinatorStub(group), (_i, state) => state.storage.getAlarm());
 		expect(due).toBe(leftAt + RETENTION_MS / 2 + RETENTION_MS);
-		clockAt(due as number);
+		clock.at(due as number);
 		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
 		await expectError("GET", `/v1/groups/${group}`, 404, "group_not_found");
 	});
@@ -241,7 +229,7 @@ describe("offsets retention", () => {
 					"INSERT INTO commits (topic, partition, committed_offset, generation, committed_at_ms) VALUES (?, ?, 0, 1, ?)",
 					`${topic}-other`,
 					partition,
-					nowMs,
+					clock.nowMs,
 				);
 		});
 		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { offsets: [{ topic, partition: 0, offset: 1 }] } });

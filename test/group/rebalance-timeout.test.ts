@@ -8,11 +8,12 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
 import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
 import type { GroupStore } from "../../src/group/store.ts";
 import { REBALANCE_TIMEOUT_MS_MAX } from "../../src/shared/limits.ts";
+import { fakeDateEachTest } from "../support/clock.ts";
 import { expectPartitioned, heartbeat, join, partitionsOf } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { coordinatorStub } from "../support/stubs.ts";
@@ -166,19 +167,7 @@ describe("the rebalance timeout of members that rejoin", () => {
 });
 
 describe("the rejoin deadline on a running coordinator", () => {
-	let nowMs = 0;
-	/** Moves the faked clock to `ms`. */
-	function clockAt(ms: number): void {
-		nowMs = ms;
-		vi.setSystemTime(ms);
-	}
-	beforeEach(() => {
-		vi.useFakeTimers({ toFake: ["Date"] });
-		clockAt(Date.now());
-	});
-	afterEach(() => {
-		vi.useRealTimers();
-	});
+	const clock = fakeDateEachTest();
 
 	it("no heartbeat carries the live session deadline past the rejoin deadline", async () => {
 		const topic = uniqueTopic();
@@ -188,8 +177,8 @@ describe("the rejoin deadline on a running coordinator", () => {
 		await join(group, { topics: [topic] });
 		await heartbeat(group, a.member_id);
 		const { rejoin_deadline_ms: deadline } = await stored(group, a.member_id);
-		expect(deadline).toBe(nowMs + 60_000);
-		expect(await liveDeadline(group, a.member_id, nowMs + 10_000_000)).toBe(deadline);
+		expect(deadline).toBe(clock.nowMs + 60_000);
+		expect(await liveDeadline(group, a.member_id, clock.nowMs + 10_000_000)).toBe(deadline);
 	});
 
 	it("a second rebalance before the member rejoins keeps the first rejoin deadline", async () => {
@@ -197,9 +186,9 @@ describe("the rejoin deadline on a running coordinator", () => {
 		await createTopic(topic, 4);
 		const group = uniqueGroup();
 		const a = await join(group, { topics: [topic], rejoins: true, rebalance_timeout_ms: 60_000, session_timeout_ms: 120_000 });
-		const askedAt = nowMs;
+		const askedAt = clock.nowMs;
 		await join(group, { topics: [topic] });
-		clockAt(askedAt + 1_000);
+		clock.at(askedAt + 1_000);
 		await join(group, { topics: [topic] });
 		expect((await stored(group, a.member_id)).rejoin_deadline_ms).toBe(askedAt + 60_000);
 		expect(await liveDeadline(group, a.member_id)).toBe(askedAt + 60_000);
@@ -220,12 +209,12 @@ describe("the rejoin deadline on a running coordinator", () => {
 		const b = await join(group, { topics: [topic], session_timeout_ms: 1_800_000 });
 		expect(b.assignment, "held on a until it rejoins").toEqual([]);
 		expect((await stored(group, a.member_id)).rejoin_deadline_ms, "a static member is not asked").toBeNull();
-		const heartbeatAt = nowMs + 30_000;
-		clockAt(heartbeatAt);
+		const heartbeatAt = clock.nowMs + 30_000;
+		clock.at(heartbeatAt);
 		expect((await heartbeat(group, a.member_id)).assignment).toEqual(all);
 		expect(await liveDeadline(group, a.member_id)).toBe(heartbeatAt + 60_000);
 		// Its session's end still removes it.
-		clockAt(heartbeatAt + 60_000);
+		clock.at(heartbeatAt + 60_000);
 		await runDurableObjectAlarm(coordinatorStub(group));
 		expect(await isStored(group, a.member_id), "removed at its session's end").toBe(false);
 		expect((await heartbeat(group, b.member_id)).assignment).toEqual(all);

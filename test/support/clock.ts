@@ -5,7 +5,7 @@
  * Timers (`setTimeout`) keep real time.
  */
 
-import { vi } from "vitest";
+import { afterEach, beforeEach, vi } from "vitest";
 
 export interface HeldClock {
 	/** What `Date.now()` returns while held. */
@@ -31,4 +31,36 @@ export function holdClock(): HeldClock {
 			spy.mockRestore();
 		},
 	};
+}
+
+export interface FakedDate {
+	/** What `Date.now()` returns in the running test. */
+	readonly nowMs: number;
+	/** Sets the time `Date.now()` returns (and `new Date()`), for the test and the objects it calls. */
+	at(ms: number): void;
+}
+
+/**
+ * Fakes `Date` for each test of the file or `describe` block it is called in, starting at the real time: for tests
+ * that move time past a deadline (a session's, a retention's) instead of waiting it out. Timers keep real time.
+ */
+export function fakeDateEachTest(): FakedDate {
+	let nowMs = 0;
+	const clock: FakedDate = {
+		get nowMs() {
+			return nowMs;
+		},
+		at(ms: number) {
+			nowMs = ms;
+			vi.setSystemTime(ms);
+		},
+	};
+	beforeEach(() => {
+		vi.useFakeTimers({ toFake: ["Date"] });
+		clock.at(Date.now());
+	});
+	afterEach(() => {
+		vi.useRealTimers();
+	});
+	return clock;
 }
