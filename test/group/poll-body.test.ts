@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { pollBody } from "../../src/http/group/consume.ts";
+import { pollBody } from "../../src/shared/poll-body.ts";
 import { encodeLine, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { recordEnds } from "../../src/shared/record-scan.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";

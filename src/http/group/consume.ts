@@ -117,9 +117,8 @@ export async function pollGroup(env: Env, groupId: string, memberId: string, opt
 	}
 	const polled = await pollReads(poll, plan.value, true);
 	if (!polled.ok) return polled;
-	const { kept, settlement } = polled.value;
-	const body = pollBody(kept, encoder.encode(envelopeTail(settlement)));
-	return ok({ body: new Blob([body]), bytes: body.byteLength });
+	const body = recordsBody(polled.value.kept, polled.value.settlement);
+	return ok({ body, bytes: body.size });
 }
 
 /**
@@ -145,6 +144,11 @@ export async function pollGroupByPartition(env: Env, groupId: string, memberId: 
 	if (!polled.ok) return polled;
 	const body = partitionsBody(polled.value.kept, polled.value.settlement);
 	return ok({ body, bytes: body.size });
+}
+
+/** A poll's body in the default layout: each read kept, its records with their topic spliced in, then the envelope's tail. */
+function recordsBody(kept: readonly PartitionRead[], settlement: Settlement): Blob {
+	return new Blob([pollBody(kept, encoder.encode(envelopeTail(settlement)))]);
 }
 
 /** A poll's body laid out by partition: each read kept, then the envelope's tail. */
@@ -225,8 +229,7 @@ async function pollOnePartition(
 		// Nothing reads the body: let the partition's stream go (a failure to is no failure of the poll).
 		await share.body?.cancel().catch(() => undefined);
 		if (!settled.ok) return settled;
-		const body =
-			layout === "records" ? new Blob([pollBody([], encoder.encode(envelopeTail(settled.value)))]) : partitionsBody([], settled.value);
+		const body = (layout === "records" ? recordsBody : partitionsBody)([], settled.value);
 		return ok({ body, bytes: body.size });
 	}
 	const { generation, assignmentJson } = settled.value;
@@ -500,6 +503,3 @@ async function readPartition(
 	if (!result.ok) return result;
 	return ok({ plan: fetch, limits, result: result.value });
 }
-
-/** Kept here too for the tests that build bodies as the edge does. */
-export { pollBody };
