@@ -72,7 +72,7 @@ export async function offsetCommit(request, ctx) {
 		// A broker refuses a topic it does not have, or may not show, before looking at the metadata.
 		if (errorCode === KAFKA.NONE) {
 			const large = offsets.filter((o) => tooLarge.has(partitionKey(o.topic, o.partition)));
-			const answers = await mapAtMost(large, WORKER_READS_AT_ONCE_MAX, (o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest"));
+			const answers = await logEnds(ctx, large);
 			large.forEach((o, i) => {
 				const refused = aloneRefusal(answers[i], o);
 				if (refused !== null) refusedAlone.set(partitionKey(o.topic, o.partition), refused);
@@ -119,15 +119,23 @@ async function commitPending(ctx, group, { standalone, ...fenced }, pending, ref
 /** @typedef {{ topic: string, partition: number, offset: number, metadata: string | null }} CommitEntry */
 
 /**
- * `entries` with every offset past its partition's high watermark moved to it, the ends read WORKER_READS_AT_ONCE_MAX
- * at a time. An entry whose end cannot be read keeps its offset (the commit refuses it on its own terms), except the
- * one `refusal` names past its end, which moves to the high watermark that refusal gives.
+ * The Worker's answers for each entry's partition's log end (its high watermark), WORKER_READS_AT_ONCE_MAX at a time.
+ * @param {RequestContext} ctx @param {readonly { topic: string, partition: number }[]} entries
+ */
+function logEnds(ctx, entries) {
+	return mapAtMost(entries, WORKER_READS_AT_ONCE_MAX, (o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest"));
+}
+
+/**
+ * `entries` with every offset past its partition's high watermark moved to it (the ends read by `logEnds`). An entry
+ * whose end cannot be read keeps its offset (the commit refuses it on its own terms), except the one `refusal` names
+ * past its end, which moves to the high watermark that refusal gives.
  * @param {RequestContext} ctx @param {string} group @param {CommitEntry[]} entries
  * @param {{ status: number, body: any }} refusal the commit's refusal naming an entry past its end
  * @returns {Promise<CommitEntry[]>}
  */
 async function movedToEnds(ctx, group, entries, refusal) {
-	const ends = await mapAtMost(entries, WORKER_READS_AT_ONCE_MAX, (o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest"));
+	const ends = await logEnds(ctx, entries);
 	let moved = 0;
 	const result = entries.map((o, i) => {
 		const end = ends[i].status === 200 ? ends[i].body.offset : isPastEnd(refusal, o) ? refusal.body.error.high_watermark : null;
