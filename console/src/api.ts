@@ -400,12 +400,8 @@ export class Api {
 			const read = (await this.#client.anonymous.get()) as AnonymousAccess;
 			const changed = names.filter((name) => (read.quotas[name] ?? null) !== (shown[name] ?? null));
 			if (changed.length > 0) throw new QuotaConflict(changed, read);
-			try {
-				const ifMatch = this.#client.anonymous.etagOf(read);
-				return (await this.#client.anonymous.update({ quotas: patch }, { ifMatch })) as AnonymousAccess;
-			} catch (error) {
-				if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
-			}
+			const sent = await this.#updateIfMatch(read, { quotas: patch }, attempt);
+			if (sent !== null) return sent;
 		}
 	}
 	/**
@@ -418,16 +414,25 @@ export class Api {
 	async closeAnonymous(shown: AnonymousAccess): Promise<AnonymousAccess> {
 		let grant = shown;
 		for (let attempt = 1; ; attempt++) {
-			try {
-				const ifMatch = this.#client.anonymous.etagOf(grant);
-				return (await this.#client.anonymous.update({ acl: [] }, { ifMatch })) as AnonymousAccess;
-			} catch (error) {
-				if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
-			}
+			const sent = await this.#updateIfMatch(grant, { acl: [] }, attempt);
+			if (sent !== null) return sent;
 			grant = (await this.#client.anonymous.get()) as AnonymousAccess;
 			if (grant.acl.length === 0) return grant;
 			const conflict = new AclConflict(shown.acl, grant);
 			if (conflict.added.length > 0) throw conflict;
+		}
+	}
+	/**
+	 * `patch` sent If-Match the ETag of `read`, the grant a change was decided on: the grant as stored then, or null on a
+	 * 412 (another admin changed it since) while `attempt` is below ACL_CHANGE_ATTEMPTS, for the caller to read it again.
+	 */
+	async #updateIfMatch(read: AnonymousAccess, patch: Parameters<Tributary["anonymous"]["update"]>[0], attempt: number) {
+		try {
+			const ifMatch = this.#client.anonymous.etagOf(read);
+			return (await this.#client.anonymous.update(patch, { ifMatch })) as AnonymousAccess;
+		} catch (error) {
+			if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
+			return null;
 		}
 	}
 	/**
