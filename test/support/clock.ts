@@ -12,13 +12,17 @@ export interface HeldClock {
 	readonly nowMs: number;
 	/** Moves the held time forward by `ms`. */
 	advance(ms: number): void;
-	/** Gives `Date.now()` back to the real clock: past the held time unless `advance` moved it beyond. */
+	/** Gives `Date.now()` back to the real clock: past the held time unless held ahead or `advance` moved it beyond. */
 	release(): void;
 }
 
-/** Holds `Date.now()` at the current time until `release()` (or `vi.restoreAllMocks()`). */
-export function holdClock(): HeldClock {
-	let nowMs = Date.now();
+/**
+ * Holds `Date.now()` at the current time, or `aheadMs` past it, until `release()` (or `vi.restoreAllMocks()`). An
+ * alarm an object sets a few seconds from the held time falls due in real time while the clock stands still, and
+ * workerd runs it by itself; held far enough ahead, only the test's `runDurableObjectAlarm` runs it.
+ */
+export function holdClock(aheadMs = 0): HeldClock {
+	let nowMs = Date.now() + aheadMs;
 	const spy = vi.spyOn(Date, "now").mockImplementation(() => nowMs);
 	return {
 		get nowMs() {
