@@ -14,7 +14,7 @@
  *   npm start -- --wrangler                  # wrangler dev
  *   npm start -- --allow-private-webhooks    # webhooks to local receivers
  *   PORT=9000 npm start                      # or npm start -- --port 9000
- *   PORT=0 npm start                         # any free port (Miniflare; the banner says which)
+ *   PORT=0 npm start                         # any free port (the banner says which; with --wrangler, once it is ready)
  *   PERSIST_TO=/tmp/tributary npm start      # keep the data elsewhere than .wrangler/state
  */
 
@@ -39,7 +39,7 @@ function usage() {
 	console.log(`usage: npm start [-- --wrangler] [-- --allow-private-webhooks] [-- --port N]
 
   Serves Tributary on http://${HOST}:$PORT (default 8787) with data in $PERSIST_TO (default .wrangler/state).
-  --port N                   the port, instead of $PORT (0: any free one, Miniflare only)
+  --port N                   the port, instead of $PORT (0: any free one, named in the banner)
   --wrangler                 run \`wrangler dev\` instead of Miniflare (same as TRIBUTARY_RUNTIME=wrangler)
   --allow-private-webhooks   let webhook subscriptions deliver to http:// and private hosts (127.0.0.1, 10.x, …):
                              WEBHOOK_ALLOW_PRIVATE=true, as that line in .dev.vars would
@@ -134,15 +134,18 @@ async function startMiniflare({ port, vars, token, created, privateWebhooks, per
 /**
  * Runs `wrangler dev` in the foreground (its output on this terminal), passing signals on to its whole tree.
  * `bindings`: .dev.vars with the flags applied; wrangler loads the `[secrets]` names from .dev.vars itself and
- * drops the rest, which are passed on as `--var`s.
+ * drops the rest, which are passed on as `--var`s. Given a port, the banner comes first and wrangler keeps its
+ * interactive session (key shortcuts); given port 0, the banner waits for wrangler's "Ready on" line, which names
+ * the port bound (wrangler's output then goes through a pipe, and its session is off: it needs a terminal).
  * @param {Token & Settings & { port: number, bindings: Record<string, string> }} options
  */
 function startWrangler({ port, bindings, token, created, privateWebhooks, persistTo }) {
-	const url = `http://${HOST}:${port}`;
-	banner({ url, token, created, runtime: "wrangler dev", privateWebhooks, persistTo });
+	const announce = (/** @type {number} */ bound) =>
+		banner({ url: `http://${HOST}:${bound}`, token, created, runtime: "wrangler dev", privateWebhooks, persistTo });
+	if (port !== 0) announce(port);
 	const { secrets } = readWranglerConfig(join(PROJECT_ROOT, "wrangler.toml"));
 	const vars = varsWranglerDevDrops(bindings, secrets);
-	runWranglerForeground(wranglerDevArgs({ port, persistTo, vars }), "npm start");
+	runWranglerForeground(wranglerDevArgs({ port, persistTo, vars }), "npm start", port === 0 ? { onReady: announce } : {});
 }
 
 async function main() {
@@ -165,9 +168,6 @@ async function main() {
 	if (!["", "miniflare", "wrangler"].includes(runtime)) throw new Error(`TRIBUTARY_RUNTIME must be miniflare or wrangler, got ${runtime}`);
 	const useWrangler = args.includes("--wrangler") || runtime === "wrangler";
 	const port = flagPort ?? parsePort(process.env.PORT);
-	// The banner of `--wrangler` is printed before wrangler binds, so it needs the port in advance.
-	if (port === 0 && useWrangler)
-		throw new Error(`${flagPort === undefined ? "PORT=0" : "--port 0"} (any free port) needs the default runtime, not --wrangler`);
 	await assertPortFree(port, PORT_ADVICE);
 	const { vars, token, created } = ensureAdminToken(join(PROJECT_ROOT, ".dev.vars"));
 	const privateWebhooks = args.includes("--allow-private-webhooks") || vars[PRIVATE_WEBHOOKS_VAR] === "true";

@@ -117,12 +117,18 @@ function isWorkerd(p) {
 /**
  * Runs `wrangler <args>` in the foreground (its output on this terminal) and exits with it. Not via npx: the .bin
  * shim spawns wrangler's real CLI as a child without passing signals on, so they are delivered to the whole tree
- * by PID instead.
+ * by PID instead. With `onReady`, its output is passed on through pipes and read for the "Ready on" line, and
+ * `onReady` is called once with the port it names (the one bound, given port 0); wrangler's interactive session (its
+ * key shortcuts) needs its output on a terminal, so it is off then.
  * @param {string[]} args
  * @param {string} label how error lines name the caller (e.g. "npm run dev")
+ * @param {{ onReady?: (port: number) => void }} [options]
  */
-export function runWranglerForeground(args, label) {
-	const child = spawn(WRANGLER_BIN, args, { cwd: PROJECT_ROOT, env: wranglerEnv(), stdio: "inherit" });
+export function runWranglerForeground(args, label, { onReady } = {}) {
+	/** @type {import("node:child_process").StdioOptions} */
+	const stdio = onReady === undefined ? "inherit" : ["inherit", "pipe", "pipe"];
+	const child = spawn(WRANGLER_BIN, args, { cwd: PROJECT_ROOT, env: wranglerEnv(), stdio });
+	if (onReady !== undefined) passOnUntilReady(child, onReady);
 	child.on("error", (error) => {
 		console.error(`${label}: could not run ${WRANGLER_BIN}: ${error.message}`);
 		process.exit(1);
@@ -136,6 +142,34 @@ export function runWranglerForeground(args, label) {
 	};
 	process.on("SIGINT", () => forward("SIGINT"));
 	process.on("SIGTERM", () => forward("SIGTERM"));
+}
+
+/**
+ * Writes `child`'s stdout and stderr on to this process's, and calls `onReady` with the port of the first "Ready on"
+ * line either prints (after that line is written on).
+ * @param {import("node:child_process").ChildProcess} child
+ * @param {(port: number) => void} onReady
+ */
+function passOnUntilReady(child, onReady) {
+	let ready = false;
+	for (const [from, to] of /** @type {const} */ ([
+		[child.stdout, process.stdout],
+		[child.stderr, process.stderr],
+	])) {
+		let pending = "";
+		from?.setEncoding("utf8").on("data", (/** @type {string} */ chunk) => {
+			to.write(chunk);
+			if (ready) return;
+			const lines = (pending + chunk).split("\n");
+			pending = lines.pop() ?? "";
+			for (const line of lines) {
+				const match = READY_LINE.exec(stripVTControlCharacters(line));
+				if (match === null || ready) continue;
+				ready = true;
+				onReady(Number(match[1]));
+			}
+		});
+	}
 }
 
 /**

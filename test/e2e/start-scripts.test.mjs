@@ -195,6 +195,61 @@ test("npm start prints the export line to paste, and --allow-private-webhooks le
 	}
 });
 
+// `npm start -- --wrangler --port 0` (and PORT=0) was refused ("needs the default runtime, not --wrangler"): its banner
+// was printed before wrangler bound a port, so it could not name the one the kernel picked.
+test("npm start -- --wrangler takes port 0 as the others do: the banner names the port wrangler bound, after its Ready on line", {
+	timeout: START_TIMEOUT_MS + 30_000,
+}, async () => {
+	const state = tempDir("start-wrangler-0");
+	const devVars = join(PROJECT_ROOT, ".dev.vars");
+	const hadDevVars = existsSync(devVars);
+	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs"), "--wrangler", "--port", "0"], {
+		cwd: PROJECT_ROOT,
+		env: { ...process.env, NO_COLOR: "1", PERSIST_TO: state.path },
+		stdio: ["ignore", "pipe", "pipe"],
+		detached: true,
+	});
+	const output = captureOutput(child);
+	/** @type {number | null | undefined} */
+	let exitCode;
+	const exited = new Promise((resolve) =>
+		child.once("exit", (code) => {
+			exitCode = code;
+			resolve(code);
+		}),
+	);
+	const said = () => `${output.stdout}${output.stderr}`;
+	try {
+		await waitUntil(
+			() => {
+				if (exitCode !== undefined) throw new Error(`npm start --wrangler exited (${exitCode}) before its banner\n${said()}`);
+				return output.stdout.includes("Ctrl-C to stop.");
+			},
+			{ timeoutMs: START_TIMEOUT_MS, message: () => `npm start --wrangler's banner\n${said()}` },
+		);
+		const url = /Tributary \(wrangler dev\) on (http:\/\/127\.0\.0\.1:[1-9]\d*)\n/.exec(output.stdout)?.[1] ?? assert.fail(said());
+		const ready = /Ready on (http:\/\/\S+)/.exec(said())?.[1] ?? assert.fail(said());
+		assert.equal(url, ready, said());
+		const readyAt = output.stdout.indexOf("Ready on");
+		assert.ok(readyAt >= 0 && readyAt < output.stdout.indexOf("Tributary (wrangler dev) on"), said());
+		const token = parseDevVars(readFileSync(devVars, "utf8")).ADMIN_TOKEN;
+		await waitUntil(
+			async () => {
+				try {
+					return (await fetch(`${url}/v1/topics`, { headers: { Authorization: `Bearer ${token}` } })).status === 200;
+				} catch {
+					return false;
+				}
+			},
+			{ timeoutMs: START_TIMEOUT_MS, intervalMs: 250, message: () => `npm start --wrangler on ${url}\n${said()}` },
+		);
+	} finally {
+		await stopTree(child.pid ?? 0, exited, true);
+		if (!hadDevVars) rmSync(devVars, { force: true });
+		state.remove();
+	}
+});
+
 /**
  * Runs `npm run dev` (scripts/dev.mjs) with `args` in its own process group, and waits until the Worker answers an
  * authenticated /v1/topics with 200 (wrangler's "Ready on" line says which port it bound, given `--port 0`).
