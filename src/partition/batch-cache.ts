@@ -312,7 +312,15 @@ export class BatchCache {
 
 	/**
 	 * Batches a read took from SQLite: every stored batch from the first of them up to the window (or to the newest,
-	 * the window being empty), in order. They become the window's bottom.
+	 * the window being empty), in order. They become the window's bottom, all of them or none. Tried and dropped:
+	 * taking the newest of them that fit the room. A consumer paging a backlog over the budget (fetch-1c-1p: 20,000 ×
+	 * 1 KiB, batches of ~114 KB, pages of ten) holds 14 pages of the 14.7 the budget has room for (0.703 of its
+	 * batches from memory; the most a cyclic scan can get, whatever the eviction, is ~0.735), and the rest would
+	 * save ~2 % of its CPU (each point of that share is ~0.7 %, see `BATCH_CACHE_BYTES_MAX`): +47 gzipped bytes, and
+	 * bench:ab fetch-1c-1p B − A −0.06 µs/record of ~4.4 (−0.42 to +0.64, lower in 3 of 6, load 3-9) in one run,
+	 * −0.28 of ~4.5 (−1.10 to +0.11, lower in 5 of 6, load 9-14) in another: not resolved from the noise. Nor would
+	 * leaving a scan far behind the tail out of the cache (as Kafka leaves old segments to the page cache) help here:
+	 * no page cache lies beneath, and that reader would get less from memory, not more.
 	 */
 	readUpTo(batches: readonly CachedBatch[]): void {
 		if (this.closed || batches.length === 0) return;
