@@ -4,7 +4,8 @@
  * against a real `wrangler dev` through the gateway: each record (by partition and offset) must be processed once.
  * Kafka clients keep their read positions themselves, so a partition handed to the newcomer while its owner still
  * reads it is read twice; the coordinator holds such partitions on their owner until it rejoins
- * (docs/consumer-groups.md, "Members that rejoin"). Prints what it measured: records read twice, commits the gateway
+ * (docs/consumer-groups.md, "Members that rejoin"); a static member (KIP-345's group.instance.id) rejoins as itself,
+ * under its member id, not as the instance's restart. Prints what it measured: records read twice, commits the gateway
  * saw refused, when each kafkajs member got which partitions.
  */
 
@@ -144,8 +145,11 @@ test("a kafkajs consumer joining a group whose member is consuming under steady 
 	await b.consumer.disconnect();
 });
 
-/** A `kcat -G` consumer (librdkafka's balanced consumer) printing partition/offset of each record it reads. */
-function startKcat(group, topic, name) {
+/**
+ * A `kcat -G` consumer (librdkafka's balanced consumer) printing partition/offset of each record it reads; `settings`
+ * are more `-X` pairs.
+ */
+function startKcat(group, topic, name, settings = []) {
 	const child = spawn("kcat", [
 		"-b",
 		gateways[0].bootstrap,
@@ -158,6 +162,7 @@ function startKcat(group, topic, name) {
 		"%p/%o\n",
 		"-q",
 		"-u",
+		...settings,
 	]);
 	const member = { name, reads: [], stderr: "", exited: new Promise((resolve) => child.once("close", resolve)) };
 	let rest = "";
@@ -209,6 +214,68 @@ test("kcat -G (librdkafka) joining a group whose kcat member is reading under st
 			"every record was read",
 		);
 		assert.deepEqual(twice, [], "no record was read twice");
+	} finally {
+		await production.stop();
+		await a.stop();
+		await b.stop?.();
+	}
+});
+
+/** A static kcat member's records before the second joins, and records produced after: enough to read twice, quickly. */
+const STATIC_RECORDS_BEFORE_JOIN = 40;
+const STATIC_RECORDS_AFTER_JOIN = 160;
+
+/**
+ * librdkafka settings for a static member (KIP-345) that rebalances quickly: Tributary's shortest session (6 s, which
+ * max.poll.interval.ms may not be under), heartbeats that see a new generation within 0.3 s, and commits every 0.5 s
+ * (a read past its last commit is what a partition moved too early reads twice).
+ * @param {string} instance
+ */
+const staticMember = (instance) =>
+	Object.entries({
+		"group.instance.id": instance,
+		"session.timeout.ms": 6_000,
+		"max.poll.interval.ms": 6_000,
+		"heartbeat.interval.ms": 300,
+		"auto.commit.interval.ms": 500,
+	}).flatMap(([name, value]) => ["-X", `${name}=${value}`]);
+
+/** The member id of `group`'s static member `instance`, or undefined. */
+async function memberOfInstance(group, instance) {
+	const described = await setup.api.expect(200, "GET", `/v1/groups/${group}`);
+	return described.members.find((m) => m.instance_id === instance)?.member_id;
+}
+
+test("a static kcat -G member (group.instance.id) keeps its partitions through its rejoin when a second joins under steady production: same member, no record read twice, no commit refused", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "static-rejoin";
+	const group = "static-readers";
+	const startedMs = Date.now();
+	await setup.api.createTopic(topic, PARTITIONS);
+	const production = await steadyProduction(topic);
+	const a = startKcat(group, topic, "a", staticMember("a"));
+	const b = { reads: [] };
+	try {
+		await waitUntil(() => a.reads.length >= STATIC_RECORDS_BEFORE_JOIN, { timeoutMs: 15_000, message: "static kcat a to read records" });
+		const aMember = await memberOfInstance(group, "a");
+		const roundsAtJoin = production.count();
+		Object.assign(b, startKcat(group, topic, "b", staticMember("b")));
+		await waitUntil(() => b.reads.length > 0 && (production.count() - roundsAtJoin) * PARTITIONS >= STATIC_RECORDS_AFTER_JOIN, {
+			timeoutMs: 15_000,
+			message: "static kcat b to read while records are produced",
+		});
+		await production.stop();
+		const ends = await committedToEnd(topic, group);
+		const { seen, twice } = readTwice([...a.reads, ...b.reads]);
+		const total = Object.values(ends).reduce((x, y) => x + y, 0);
+		console.log(
+			JSON.stringify({ records: total, readTwice: twice.length, refusedCommits: refusedCommits(group), tookMs: Date.now() - startedMs }),
+		);
+		assert.equal(seen.size, total, "every record was read");
+		assert.deepEqual(twice, [], "no record was read twice");
+		assert.equal(refusedCommits(group), 0, "no commit was refused");
+		assert.equal(await memberOfInstance(group, "a"), aMember, "a's rejoin was a's, not KIP-345's restart under a new member id");
 	} finally {
 		await production.stop();
 		await a.stop();
