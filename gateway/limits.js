@@ -60,6 +60,7 @@ export const READ_AHEAD_BYTES_MAX = 32 * 1024 * 1024;
 /** Characters of an answer that is not the Worker's JSON kept as its error message and in the gateway's log (a proxy's
  * HTML page says what it is in its first lines). */
 export const FOREIGN_BODY_CHARS_MAX = 200;
-/** Reads one request sends the Worker at a time when it needs one per partition (the log ends of an OffsetCommit's
- * partitions): undici's pool opens a connection for each request in flight, so 256 partitions would be 256 sockets. */
-export const WORKER_READS_AT_ONCE_MAX = 8;
+/** Requests one Kafka request sends the Worker at a time when it needs one per partition (ListOffsets, Produce,
+ * DeleteRecords, the log ends an OffsetCommit reads): undici's pool opens a connection for each request in flight, so
+ * 1,000 partitions would be 1,000 sockets. Fetch is not capped (its long polls would wait behind each other). */
+export const WORKER_REQUESTS_AT_ONCE_MAX = 8;

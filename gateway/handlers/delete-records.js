@@ -9,7 +9,9 @@
  * POLICY_VIOLATION; the low watermark is then -1. `TimeoutMs` is not waited on: the move is durable when answered.
  */
 
+import { mapGroupsAtMost } from "../at-most.js";
 import { KAFKA, kafkaError } from "../errors.js";
+import { WORKER_REQUESTS_AT_ONCE_MAX } from "../limits.js";
 
 /** Kafka's `-1` in DeleteRecords: up to the high watermark; the low watermark answered with an error. */
 const HIGH_WATERMARK = -1;
@@ -35,11 +37,14 @@ async function deletePartition(ctx, topic, p) {
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function deleteRecords(request, ctx) {
-	const topics = await Promise.all(
-		request.topics.map(async (/** @type {any} */ t) => ({
-			name: t.name,
-			partitions: await Promise.all(t.partitions.map((/** @type {any} */ p) => deletePartition(ctx, t.name, p))),
-		})),
+	const partitions = await mapGroupsAtMost(
+		request.topics,
+		(/** @type {any} */ t) => t.partitions,
+		WORKER_REQUESTS_AT_ONCE_MAX,
+		(/** @type {any} */ p, /** @type {any} */ t) => deletePartition(ctx, t.name, p),
 	);
-	return { throttleTimeMs: 0, topics };
+	return {
+		throttleTimeMs: 0,
+		topics: request.topics.map((/** @type {any} */ t, /** @type {number} */ i) => ({ name: t.name, partitions: partitions[i] })),
+	};
 }

@@ -9,7 +9,7 @@
 import { mapAtMost } from "../at-most.js";
 import { LOG_END_AT } from "../convert.js";
 import { KAFKA, kafkaError, logRefusal, refusedResource } from "../errors.js";
-import { COMMIT_METADATA_BYTES_MAX, WORKER_READS_AT_ONCE_MAX } from "../limits.js";
+import { COMMIT_METADATA_BYTES_MAX, WORKER_REQUESTS_AT_ONCE_MAX } from "../limits.js";
 import { TIMESTAMP_TYPE_CONFIG } from "../topic-config.js";
 import { listingIndex } from "../topic-list.js";
 import { describedGroup } from "./groups.js";
@@ -42,7 +42,7 @@ export async function offsetCommit(request, ctx) {
 	/** @type {CommitEntry[]} */
 	const offsets = await mapAtMost(
 		request.topics.flatMap((/** @type {any} */ t) => t.partitions.map((/** @type {any} */ p) => ({ t, p }))),
-		WORKER_READS_AT_ONCE_MAX,
+		WORKER_REQUESTS_AT_ONCE_MAX,
 		async ({ t, p }) => {
 			const at = LOG_END_AT.get(Number(p.committedOffset));
 			const resolved = at === undefined ? null : await ctx.tributary.offsetAt(t.name, p.partitionIndex, at);
@@ -119,11 +119,11 @@ async function commitPending(ctx, group, { standalone, ...fenced }, pending, ref
 /** @typedef {{ topic: string, partition: number, offset: number, metadata: string | null }} CommitEntry */
 
 /**
- * The Worker's answers for each entry's partition's log end (its high watermark), WORKER_READS_AT_ONCE_MAX at a time.
+ * The Worker's answers for each entry's partition's log end (its high watermark), WORKER_REQUESTS_AT_ONCE_MAX at a time.
  * @param {RequestContext} ctx @param {readonly { topic: string, partition: number }[]} entries
  */
 function logEnds(ctx, entries) {
-	return mapAtMost(entries, WORKER_READS_AT_ONCE_MAX, (o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest"));
+	return mapAtMost(entries, WORKER_REQUESTS_AT_ONCE_MAX, (o) => ctx.tributary.offsetAt(o.topic, o.partition, "latest"));
 }
 
 /**

@@ -7,9 +7,10 @@
  * idempotent batch carries its producer id, epoch and base sequence, which the partition checks (KIP-98).
  */
 
+import { mapGroupsAtMost } from "../at-most.js";
 import { LOG_END_AT, produceBody, RecordError, toKafkaRecord } from "../convert.js";
 import { errorMessage, KAFKA, kafkaError, recordsError } from "../errors.js";
-import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX, PRODUCE_RECORDS_MAX } from "../limits.js";
+import { FETCH_BYTES_MAX, FETCH_RECORDS_MAX, FETCH_WAIT_MS_MAX, PRODUCE_RECORDS_MAX, WORKER_REQUESTS_AT_ONCE_MAX } from "../limits.js";
 import {
 	BatchError,
 	COMPRESSION,
@@ -145,12 +146,13 @@ export async function produce(request, ctx) {
 	}
 	// Kafka's ReplicaManager answers an acks other than -1, 0 or 1 with INVALID_REQUIRED_ACKS and appends nothing.
 	if (!VALID_ACKS.has(request.acks)) return refuseProduce(request, { errorCode: KAFKA.INVALID_REQUIRED_ACKS, errorMessage: null });
-	const responses = await Promise.all(
-		request.topicData.map(async (t) => ({
-			name: t.name,
-			partitionResponses: await Promise.all(t.partitionData.map((p) => producePartition(ctx, t.name, p.index, p.records))),
-		})),
+	const partitions = await mapGroupsAtMost(
+		request.topicData,
+		(t) => t.partitionData,
+		WORKER_REQUESTS_AT_ONCE_MAX,
+		(p, t) => producePartition(ctx, t.name, p.index, p.records),
 	);
+	const responses = request.topicData.map((t, i) => ({ name: t.name, partitionResponses: partitions[i] }));
 	// acks=0: Kafka sends no response at all; the client does not read one.
 	return request.acks === ACKS_NONE ? null : { responses, throttleTimeMs: 0 };
 }
@@ -309,6 +311,9 @@ export async function fetch(request, ctx) {
 	const wanted = request.topics.flatMap((t, i) =>
 		names[i] === null ? [] : t.partitions.map((p) => ({ topic: names[i], p, maxBytes: partitionBytesMax(p, request.maxBytes) })),
 	);
+	// Every partition at once, not WORKER_REQUESTS_AT_ONCE_MAX at a time as for ListOffsets and Produce: the long polls
+	// below must all be waiting together (the first with records answers for all); under a cap, a partition past the
+	// first eight would not be polled until one of theirs (up to FETCH_WAIT_MS_MAX) ended.
 	let results = await Promise.all(wanted.map(({ topic, p, maxBytes }) => fetchPartition(ctx, topic, p, maxBytes, 0)));
 	const waitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MS_MAX);
 	if (waitMs > 0 && request.minBytes > 0 && wanted.length > 0 && !results.some((r) => r.hasRecords || r.entry.errorCode !== KAFKA.NONE)) {
@@ -453,21 +458,22 @@ function localOffset(described, partition, at, base) {
  * @param {any} request @param {RequestContext} ctx
  */
 export async function listOffsets(request, ctx) {
-	const topics = await Promise.all(
-		request.topics.map(async (t) => {
-			/** @type {Promise<import("../tributary.js").Answer> | undefined} */
-			let described;
-			const describe = () => {
-				described ??= ctx.tributary.describeTopic(t.name);
-				return described;
-			};
-			return {
-				name: t.name,
-				partitions: await Promise.all(t.partitions.map((p) => offsetFor(ctx, t.name, p.partitionIndex, p.timestamp, describe))),
-			};
-		}),
+	const asked = request.topics.map((t) => {
+		/** @type {Promise<import("../tributary.js").Answer> | undefined} */
+		let described;
+		const describe = () => {
+			described ??= ctx.tributary.describeTopic(t.name);
+			return described;
+		};
+		return { t, describe };
+	});
+	const partitions = await mapGroupsAtMost(
+		asked,
+		({ t }) => t.partitions,
+		WORKER_REQUESTS_AT_ONCE_MAX,
+		(p, { t, describe }) => offsetFor(ctx, t.name, p.partitionIndex, p.timestamp, describe),
 	);
-	return { throttleTimeMs: 0, topics };
+	return { throttleTimeMs: 0, topics: request.topics.map((t, i) => ({ name: t.name, partitions: partitions[i] })) };
 }
 
 /** InitProducerId: Tributary's `POST /v1/producers`, so producer ids and epochs live in Tributary. @param {any} request @param {RequestContext} ctx */

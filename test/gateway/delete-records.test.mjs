@@ -10,8 +10,10 @@ import { test } from "node:test";
 import { parseRequest } from "../../gateway/connection.js";
 import { KAFKA } from "../../gateway/errors.js";
 import { deleteRecords } from "../../gateway/handlers/delete-records.js";
+import { WORKER_REQUESTS_AT_ONCE_MAX } from "../../gateway/limits.js";
 import { APIS, advertisedApis, codecs, encodeResponse } from "../../gateway/protocol/apis.js";
 import { Reader, Writer } from "../../gateway/protocol/io.js";
+import { inFlight } from "./lib/in-flight.mjs";
 
 const DELETE_RECORDS_KEY = 21;
 const fail = (/** @type {number} */ status, /** @type {string} */ code) => ({ status, body: { error: { code, message: code } } });
@@ -108,4 +110,35 @@ test("each partition gets its low watermark or its own error; an offset below -1
 	]);
 	assert.equal(calls.length, 8, "every partition but the one at -2 was asked for");
 	assert.ok(calls.includes('POST /v1/topics/t/partitions/1/delete-records {"before_offset":-1}'), calls.join("\n"));
+});
+
+test("a DeleteRecords of many partitions asks the Worker at most WORKER_REQUESTS_AT_ONCE_MAX at a time, each answer in its place", async () => {
+	const calls = inFlight();
+	const { tributary: standInTributary } = standIn();
+	const tributary = {
+		call: (/** @type {string} */ method, /** @type {string} */ path, /** @type {any} */ body) =>
+			calls.answer(() => standInTributary.call(method, path, body)),
+	};
+	// Topic t's partitions 0 and 1, and a partition it does not have, each asked many times with offsets around its end.
+	const partitions = Array.from({ length: 256 }, (_, i) => ({ partitionIndex: i % 3, offset: (i % 13) - 1 }));
+	const request = {
+		topics: [
+			{ name: "t", partitions },
+			{ name: "c", partitions: partitions.slice(0, 8) },
+		],
+		timeoutMs: 1_000,
+	};
+	const answer = await deleteRecords(request, context(tributary));
+	const expected = (/** @type {string} */ name, /** @type {{ partitionIndex: number, offset: number }} */ p) => {
+		if (name === "c") return [name, p.partitionIndex, -1, KAFKA.POLICY_VIOLATION];
+		if (p.partitionIndex > 1) return [name, p.partitionIndex, -1, KAFKA.UNKNOWN_TOPIC_OR_PARTITION];
+		if (p.offset > 10) return [name, p.partitionIndex, -1, KAFKA.OFFSET_OUT_OF_RANGE];
+		return [name, p.partitionIndex, p.offset === -1 ? 10 : Math.max(2, p.offset), KAFKA.NONE];
+	};
+	assert.deepEqual(
+		byPartition(answer),
+		request.topics.flatMap((t) => t.partitions.map((p) => expected(t.name, p))),
+	);
+	assert.ok(calls.counts.max <= WORKER_REQUESTS_AT_ONCE_MAX, `${calls.counts.max} requests at once`);
+	assert.ok(calls.counts.max > 1, "the requests still overlap");
 });

@@ -9,7 +9,10 @@
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
+import { listOffsets as listOffsetsHandler } from "../../gateway/handlers/records.js";
+import { WORKER_REQUESTS_AT_ONCE_MAX } from "../../gateway/limits.js";
 import { exchange } from "../e2e/lib/kafka.mjs";
+import { inFlight } from "./lib/in-flight.mjs";
 import { gatewayOver, routeServer } from "./lib/stand-in.mjs";
 
 /** The largest timestamp partition 0 holds, first at offset 4. */
@@ -105,4 +108,38 @@ test("each is UNSUPPORTED_VERSION in a version before the one that defined it (-
 	assert.deepEqual(await listOffsets(8, [[0, -5]]), [[0, KAFKA.UNSUPPORTED_VERSION, -1, -1]]);
 	assert.deepEqual(await listOffsets(9, [[0, -6]]), [[0, KAFKA.UNSUPPORTED_VERSION, -1, -1]]);
 	assert.equal(describes, 1, "a refused timestamp describes nothing");
+});
+
+test("a ListOffsets of many partitions asks the Worker at most WORKER_REQUESTS_AT_ONCE_MAX at a time, each answer in its place", async () => {
+	const partitions = 128;
+	const calls = inFlight();
+	// Partition p of topic t answers offset 1000·t + p at the log's end, p at its start, and the record there for a time.
+	const offsetOf = (/** @type {string} */ topic, /** @type {number} */ p, /** @type {unknown} */ at) =>
+		at === "earliest" ? p : 1_000 * Number(topic.slice(1)) + p;
+	const tributary = {
+		offsetAt: (/** @type {string} */ topic, /** @type {number} */ p, /** @type {unknown} */ at) =>
+			calls.answer(() => ({ status: 200, body: { offset: offsetOf(topic, p, at) } })),
+		fetchRecords: (/** @type {string} */ _topic, /** @type {number} */ p, /** @type {{ offset: number }} */ q) =>
+			calls.answer(() => ({ status: 200, body: { records: [{ offset: q.offset, timestamp: MAX_MS + p }] } })),
+	};
+	const timestampOf = (/** @type {number} */ p) => [-1, -2, MAX_MS][p % 3];
+	const topics = ["t1", "t2"].map((name) => ({
+		name,
+		partitions: Array.from({ length: partitions }, (_, p) => ({ partitionIndex: p, currentLeaderEpoch: -1, timestamp: timestampOf(p) })),
+	}));
+	const ctx = /** @type {any} */ ({ tributary, version: 9, log: () => {} });
+	const answer = await listOffsetsHandler({ replicaId: -1, isolationLevel: 0, topics, timeoutMs: 1_000 }, ctx);
+	assert.deepEqual(
+		answer.topics.map((/** @type {any} */ t) =>
+			t.partitions.map((/** @type {any} */ p) => [t.name, p.partitionIndex, p.errorCode, p.offset, p.timestamp]),
+		),
+		topics.map((t) =>
+			t.partitions.map(({ partitionIndex: p, timestamp }) => {
+				const at = timestamp === -1 ? "latest" : timestamp === -2 ? "earliest" : timestamp;
+				return [t.name, p, KAFKA.NONE, offsetOf(t.name, p, at), timestamp === MAX_MS ? MAX_MS + p : -1];
+			}),
+		),
+	);
+	assert.ok(calls.counts.max <= WORKER_REQUESTS_AT_ONCE_MAX, `${calls.counts.max} requests at once`);
+	assert.ok(calls.counts.max > 1, "the requests still overlap");
 });

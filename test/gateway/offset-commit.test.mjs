@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { offsetCommit } from "../../gateway/handlers/offsets.js";
-import { COMMIT_METADATA_BYTES_MAX, WORKER_READS_AT_ONCE_MAX } from "../../gateway/limits.js";
+import { COMMIT_METADATA_BYTES_MAX, WORKER_REQUESTS_AT_ONCE_MAX } from "../../gateway/limits.js";
 
 /** How many partitions the stand-in's topic `orders` has. */
 const ORDERS_PARTITIONS = 5;
@@ -270,7 +270,7 @@ test("many partitions committed past their high watermark are all moved to it at
 	assert.equal(sent.commits, 2);
 });
 
-test("a commit of every partition past its end, with too much metadata, or at -1, reads at most WORKER_READS_AT_ONCE_MAX logs' ends at a time", async () => {
+test("a commit of every partition past its end, with too much metadata, or at -1, reads at most WORKER_REQUESTS_AT_ONCE_MAX logs' ends at a time", async () => {
 	const partitions = 256;
 	for (const [what, entry] of /** @type {const} */ ([
 		["past its end", (/** @type {number} */ p) => [p, HIGH_WATERMARK + 1, null]],
@@ -286,7 +286,7 @@ test("a commit of every partition past its end, with too much metadata, or at -1
 			entries.map(([p]) => [p, expected]),
 			what,
 		);
-		assert.ok(sent.readsInFlightMax <= WORKER_READS_AT_ONCE_MAX, `${what}: ${sent.readsInFlightMax} reads at once`);
+		assert.ok(sent.readsInFlightMax <= WORKER_REQUESTS_AT_ONCE_MAX, `${what}: ${sent.readsInFlightMax} reads at once`);
 		assert.ok(sent.readsInFlightMax > 1, `${what}: the reads still overlap`);
 	}
 });

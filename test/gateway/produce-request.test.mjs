@@ -9,9 +9,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { produce } from "../../gateway/handlers/records.js";
-import { PRODUCE_RECORDS_MAX } from "../../gateway/limits.js";
+import { PRODUCE_RECORDS_MAX, WORKER_REQUESTS_AT_ONCE_MAX } from "../../gateway/limits.js";
 import { COMPRESSION, crc32c, encodeBatch } from "../../gateway/protocol/record-batch.js";
 import { TopicList } from "../../gateway/topic-list.js";
+import { inFlight } from "./lib/in-flight.mjs";
 
 /** Bytes of a batch before its records (baseOffset … recordCount). */
 const BATCH_OVERHEAD_BYTES = 61;
@@ -170,4 +171,46 @@ test("a batch of more records than one Tributary produce takes is RECORD_LIST_TO
 		produced.map((p) => p.body.records.length),
 		[PRODUCE_RECORDS_MAX],
 	);
+});
+
+test("a Produce to many partitions sends the Worker at most WORKER_REQUESTS_AT_ONCE_MAX produces at a time; each partition's result and error in its place", async () => {
+	const partitions = 128;
+	const calls = inFlight();
+	const { ctx, produced } = context();
+	const { produce: produceNow } = ctx.tributary;
+	// Partition p answers base offset 1000·p; every fifth is refused as a key without write on it.
+	ctx.tributary.produce = (/** @type {string} */ topic, /** @type {Buffer} */ body) =>
+		calls.answer(async () => {
+			const answer = await produceNow(topic, body);
+			const { partition } = JSON.parse(body.toString("utf8")).records[0];
+			if (partition % 5 === 0) return { status: 403, body: { error: { code: "forbidden", message: `no write on ${partition}` } } };
+			return {
+				...answer,
+				body: { offsets: answer.body.offsets.map((/** @type {any} */ o) => ({ ...o, offset: 1_000 * partition + o.offset })) },
+			};
+		});
+	const topicData = await Promise.all(
+		["a", "b"].map(async (name) => ({
+			name,
+			partitionData: await Promise.all(
+				Array.from({ length: partitions }, async (_, index) => ({ index, records: await batch([`${index}`]) })),
+			),
+		})),
+	);
+	const answer = /** @type {any} */ (await produce({ transactionalId: null, acks: -1, timeoutMs: 1_000, topicData }, ctx));
+	assert.deepEqual(
+		answer.responses.map((/** @type {any} */ t) =>
+			t.partitionResponses.map((/** @type {any} */ p) => [t.name, p.index, p.errorCode, p.baseOffset, p.errorMessage]),
+		),
+		topicData.map((t) =>
+			t.partitionData.map(({ index }) =>
+				index % 5 === 0
+					? [t.name, index, KAFKA.TOPIC_AUTHORIZATION_FAILED, -1, `no write on ${index}`]
+					: [t.name, index, KAFKA.NONE, 1_000 * index, undefined],
+			),
+		),
+	);
+	assert.equal(produced.length, 2 * partitions);
+	assert.ok(calls.counts.max <= WORKER_REQUESTS_AT_ONCE_MAX, `${calls.counts.max} produces at once`);
+	assert.ok(calls.counts.max > 1, "the produces still overlap");
 });
