@@ -7,10 +7,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { urlProblem } from "tributary/client";
+import { LOCAL_URL, urlProblem } from "tributary/client";
 import { UsageError } from "./usage-error.ts";
 
-export const LOCAL_URL = "http://127.0.0.1:8787";
 /** The repository root, seen from dist/cli/ (where this file runs from). */
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 

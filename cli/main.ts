@@ -5,11 +5,11 @@
  * broker or the network refused, 2 for a usage mistake; errors are one line on stderr, never a stack trace.
  */
 
-import { Tributary } from "tributary/client";
+import { LOCAL_URL, Tributary } from "tributary/client";
 import { admin } from "./commands/admin.ts";
 import { consume } from "./commands/consume.ts";
 import { produce } from "./commands/produce.ts";
-import { type Connection, LOCAL_URL, resolveConnection } from "./connection.ts";
+import { type Connection, resolveConnection } from "./connection.ts";
 import { EXTENSIONS, runExtension } from "./extensions.ts";
 import { exactJson } from "./json.ts";
 import { errorLine, isUsageError } from "./output.ts";

@@ -269,8 +269,11 @@ export function baseUrlProblem(url: string): string | null {
 	return `holds ${extra === "?" ? "a query string" : "a fragment"}: give the broker's base URL, without it, such as ${base}`;
 }
 
-/** The base URL of the broker `npm start` runs, as an example of one. */
-const EXAMPLE_URL = "http://127.0.0.1:8787";
+/**
+ * The base URL of the broker `npm start` runs on this machine: the CLI's and the Kafka gateway's default, and the
+ * example of a URL in this module's refusals.
+ */
+export const LOCAL_URL = "http://127.0.0.1:8787";
 
 /**
  * What is wrong with `text`, typed or set as a broker's base URL, or null: not an http(s) URL (a host:port without
@@ -283,7 +286,7 @@ const EXAMPLE_URL = "http://127.0.0.1:8787";
  * urlProblem("http://127.0.0.1:8787"); // null
  */
 export function urlProblem(text: string): string | null {
-	if (!/^https?:\/\/./i.test(text)) return `must be an http:// or https:// URL such as ${EXAMPLE_URL}, not "${text}"`;
+	if (!/^https?:\/\/./i.test(text)) return `must be an http:// or https:// URL such as ${LOCAL_URL}, not "${text}"`;
 	if (!URL.canParse(text)) return `is not a URL: "${text}"`;
 	return baseUrlProblem(text);
 }

@@ -28,7 +28,7 @@ export { Groups, Keys, Subscriptions, Topics } from "./admin.ts";
 export { ACL_CHANGE_ATTEMPTS, Anonymous, type AnonymousAccess, type ConditionalChange } from "./anonymous.ts";
 export { Consumer, type ConsumerOptions } from "./consumer.ts";
 export { type ClientErrorCode, TributaryError } from "./errors.ts";
-export { baseUrlProblem, type ConnectionOptions, type FetchLike, type JsonCodec, urlProblem } from "./http.ts";
+export { baseUrlProblem, type ConnectionOptions, type FetchLike, type JsonCodec, LOCAL_URL, urlProblem } from "./http.ts";
 export { murmur2, partitionForKey } from "./partitioner.ts";
 export { Producer, type ProducerOptions } from "./producer.ts";
 export type { ConsumerRecord, Headers, ProducerRecord, RecordHeader, RecordMetadata } from "./records.ts";

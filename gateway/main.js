@@ -17,7 +17,7 @@
 
 import { isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
-import { urlProblem } from "tributary/client";
+import { LOCAL_URL, urlProblem } from "tributary/client";
 import { startGateway } from "./server.js";
 
 export const USAGE = `usage: kafka-gateway --listen HOST:PORT [--url URL] [--token TOKEN] [--advertised-host HOST] [--advertised-port PORT] [--auto-create-topics-enable]`;
@@ -41,9 +41,6 @@ function isWildcard(host) {
 		return false;
 	}
 }
-
-/** The Worker `npm start` runs, the gateway's default. */
-const LOCAL_URL = "http://127.0.0.1:8787";
 
 /**
  * The Worker's URL from `--url`, else $TRIBUTARY_URL, else the local one, checked by the CLI's rule (`urlProblem`:
