@@ -8,11 +8,9 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AssignerProtocol } from "kafkajs";
 import { KAFKA } from "../../gateway/errors.js";
 import { issueMemberId, joinedMemberId, joinGroup, leaveGroup } from "../../gateway/handlers/groups.js";
-
-const SESSION_TIMEOUT_MS = 10_000;
+import { joinRequest, JOIN_SESSION_TIMEOUT_MS as SESSION_TIMEOUT_MS } from "./lib/join-request.mjs";
 
 /**
  * A coordinator with one group's members (member id → topics; `instances`: member id → its instance id, null for a
@@ -69,20 +67,8 @@ function standIn({ describable = true, unknownFields = [] } = {}) {
 	return { members, joins, tributary };
 }
 
-/** A JoinGroup request for `memberId`, subscribed to `topics`. */
-function request(memberId, groupInstanceId = null, topics = ["orders"]) {
-	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) });
-	return {
-		groupId: "billing",
-		sessionTimeoutMs: SESSION_TIMEOUT_MS,
-		rebalanceTimeoutMs: SESSION_TIMEOUT_MS,
-		memberId,
-		groupInstanceId,
-		protocolType: "consumer",
-		protocols: [{ name: "range", metadata }],
-		reason: null,
-	};
-}
+/** A JoinGroup request of group "billing" for `memberId`, subscribed to `topics`. */
+const request = (memberId, groupInstanceId = null, topics = ["orders"]) => joinRequest("billing", topics, { memberId, groupInstanceId });
 
 function context(tributary, version) {
 	return { tributary, version, log: () => {} };

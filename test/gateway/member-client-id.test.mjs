@@ -10,13 +10,12 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";
-import { AssignerProtocol } from "kafkajs";
 import { KAFKA } from "../../gateway/errors.js";
 import { describeGroups } from "../../gateway/handlers/group-admin.js";
 import { isPending, joinGroup } from "../../gateway/handlers/groups.js";
 import { MEMBER_ID_LENGTH_MAX } from "../../gateway/limits.js";
+import { joinRequest, JOIN_SESSION_TIMEOUT_MS as SESSION_TIMEOUT_MS } from "./lib/join-request.mjs";
 
-const SESSION_TIMEOUT_MS = 10_000;
 /** Tributary's member ids (src/http/schemas.ts KAFKA_NAME_PATTERN, MEMBER_ID_LENGTH_MAX). */
 const MEMBER_ID = /^[a-zA-Z0-9._-]+$/;
 
@@ -38,19 +37,8 @@ function standIn() {
 	return { members, tributary };
 }
 
-function request(memberId) {
-	const metadata = AssignerProtocol.MemberMetadata.encode({ version: 0, topics: ["orders"], userData: Buffer.alloc(0) });
-	return {
-		groupId: "billing",
-		sessionTimeoutMs: SESSION_TIMEOUT_MS,
-		rebalanceTimeoutMs: SESSION_TIMEOUT_MS,
-		memberId,
-		groupInstanceId: null,
-		protocolType: "consumer",
-		protocols: [{ name: "range", metadata }],
-		reason: null,
-	};
-}
+/** A dynamic member's JoinGroup of group "billing" under `memberId` ("" for its first). */
+const request = (memberId) => joinRequest("billing", ["orders"], { memberId });
 
 /** Joins as a client with `clientId` (v7: MEMBER_ID_REQUIRED, then the retry), answering the joined member id. */
 async function join(tributary, clientId) {
