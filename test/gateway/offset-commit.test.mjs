@@ -13,6 +13,7 @@ import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { offsetCommit } from "../../gateway/handlers/offsets.js";
 import { COMMIT_METADATA_BYTES_MAX, WORKER_REQUESTS_AT_ONCE_MAX } from "../../gateway/limits.js";
+import { inFlight } from "./lib/in-flight.mjs";
 
 /** How many partitions the stand-in's topic `orders` has. */
 const ORDERS_PARTITIONS = 5;
@@ -27,8 +28,10 @@ const HIGH_WATERMARK = 100;
 function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partitions = ORDERS_PARTITIONS } = {}) {
 	/** @type {any[]} */
 	const committed = [];
-	/** Every commit the stand-in received, taken or refused; the most reads of a log's end in flight at once. */
-	const sent = { commits: 0, readsInFlight: 0, readsInFlightMax: 0 };
+	/** Every commit the stand-in received, taken or refused. */
+	const sent = { commits: 0 };
+	/** Reads of a log's end, and the most in flight at once. */
+	const reads = inFlight();
 	const tributary = {
 		/** @param {string} _group @param {{ offsets: { metadata: string | null }[] }} body */
 		async commit(_group, body) {
@@ -71,22 +74,18 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partition
 		 * Tributary has topic `orders` with `partitions` partitions, and no other; every partition's log starts at 0.
 		 * @param {string} topic @param {number} partition @param {string} at
 		 */
-		async offsetAt(topic, partition, at) {
-			sent.readsInFlight++;
-			sent.readsInFlightMax = Math.max(sent.readsInFlightMax, sent.readsInFlight);
-			// Answered on a later turn, as over HTTP: reads begun meanwhile are in flight together.
-			await new Promise((resolve) => setImmediate(resolve));
-			sent.readsInFlight--;
-			if (topic !== "orders")
-				return { status: 404, body: { error: { code: "topic_not_found", message: `topic "${topic}" does not exist`, topic } } };
-			if (partition >= partitions) {
-				const message = `topic "orders" has partitions 0 to ${partitions - 1}`;
-				return { status: 404, body: { error: { code: "partition_not_found", message, topic, partitions } } };
-			}
-			return { status: 200, body: { offset: at === "latest" ? saidHighWatermark : 0 } };
-		},
+		offsetAt: (topic, partition, at) =>
+			reads.answer(() => {
+				if (topic !== "orders")
+					return { status: 404, body: { error: { code: "topic_not_found", message: `topic "${topic}" does not exist`, topic } } };
+				if (partition >= partitions) {
+					const message = `topic "orders" has partitions 0 to ${partitions - 1}`;
+					return { status: 404, body: { error: { code: "partition_not_found", message, topic, partitions } } };
+				}
+				return { status: 200, body: { offset: at === "latest" ? saidHighWatermark : 0 } };
+			}),
 	};
-	return { ctx: /** @type {any} */ ({ tributary, version: 8, log: () => {} }), committed, sent };
+	return { ctx: /** @type {any} */ ({ tributary, version: 8, log: () => {} }), committed, sent, reads: reads.counts };
 }
 
 /**
@@ -277,7 +276,7 @@ test("a commit of every partition past its end, with too much metadata, or at -1
 		["too much metadata", (/** @type {number} */ p) => [p, 5, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]],
 		["the log's end (-1)", (/** @type {number} */ p) => [p, -1, null]],
 	])) {
-		const { ctx, sent } = context({ partitions });
+		const { ctx, reads } = context({ partitions });
 		const entries = /** @type {[number, number, string | null][]} */ (Array.from({ length: partitions }, (_, p) => entry(p)));
 		const answer = await offsetCommit(commitOf(entries), ctx);
 		const expected = what === "too much metadata" ? KAFKA.OFFSET_METADATA_TOO_LARGE : KAFKA.NONE;
@@ -286,7 +285,7 @@ test("a commit of every partition past its end, with too much metadata, or at -1
 			entries.map(([p]) => [p, expected]),
 			what,
 		);
-		assert.ok(sent.readsInFlightMax <= WORKER_REQUESTS_AT_ONCE_MAX, `${what}: ${sent.readsInFlightMax} reads at once`);
-		assert.ok(sent.readsInFlightMax > 1, `${what}: the reads still overlap`);
+		assert.ok(reads.max <= WORKER_REQUESTS_AT_ONCE_MAX, `${what}: ${reads.max} reads at once`);
+		assert.ok(reads.max > 1, `${what}: the reads still overlap`);
 	}
 });
