@@ -138,7 +138,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		// its restart and rollback tests are there), on bench:ab group-4m-4p: +0.22 µs/record (-0.63 to +0.75, lower in 2 of
 		// 6) and -0.01 (-0.43 to +1.68, 3 of 6) at load 6-10; a first rough build -0.31 (-0.83 to -0.18, 4 of 4), then -0.28
 		// (-1.16 to +2.58, 3 of 6). Within the A/A spread, for a restart check, a ticket and an undo log.
-		if (commit !== null || this.rules.autoCommitDue(memberId, autoCommitIntervalMs, Date.now())) await this.shareCommit();
+		if (commit !== null || this.rules.commits.autoCommitDue(memberId, autoCommitIntervalMs, Date.now())) await this.shareCommit();
 		const plan = this.transact(() =>
 			this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now(), autoCommitIntervalMs, steering),
 		);
@@ -268,8 +268,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 		// The topics the cap left out are still subscribed to; an empty group keeps none (its list may be stale).
 		const empty = this.store.memberCount() === 0;
 		const kept = JSON.stringify(empty ? [] : [...this.leftOutTopics.keys()]);
-		this.store.expireCommits(now - this.offsetsRetentionMs, EXPIRY_ROWS_PER_STEP, kept);
-		const oldest = this.store.oldestCommitMs(kept);
+		this.store.offsets.expireCommits(now - this.offsetsRetentionMs, EXPIRY_ROWS_PER_STEP, kept);
+		const oldest = this.store.offsets.oldestCommitMs(kept);
 		if (oldest === null && empty) this.rules.deleteEmpty(groupId, now);
 		else this.store.setRetentionFrom(Math.max(this.store.state().empty_since_ms ?? 0, oldest ?? now));
 	}
@@ -336,7 +336,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 		next = cutBefore(next, later);
 		this.transact(() => {
 			// Kept while left out (`expireOffsets`), their offsets may expire now, as a subscribed topic's that leaves.
-			if (unsubscribed.length > 0 && this.store.memberCount() > 0) this.store.restartRetention(JSON.stringify(unsubscribed), Date.now());
+			if (unsubscribed.length > 0 && this.store.memberCount() > 0)
+				this.store.offsets.restartRetention(JSON.stringify(unsubscribed), Date.now());
 			const current = this.store.subscribedTopics();
 			if (!sameTopics(current, next)) this.rules.applyTopics(current, next, Date.now(), discovered);
 		});
@@ -358,7 +359,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			return this.ctx.storage.transactionSync(work);
 		} catch (error) {
 			this.store.forgetLiveState();
-			this.rules.forgetConfirmed();
+			this.rules.commits.forgetConfirmed();
 			throw error;
 		}
 	}

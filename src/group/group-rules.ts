@@ -10,6 +10,7 @@ import { assert } from "../shared/assert.ts";
 import { err, ok, type Result } from "../shared/errors.ts";
 import { GROUP_MEMBERS_MAX, GROUP_PARTITIONS_MAX } from "../shared/limits.ts";
 import { type Assignment, type AssignorInput, assign, checkAssignment, holdPartitions, keyOf, sameOwners } from "./assignors.ts";
+import { CommitRules } from "./commit-rules.ts";
 import type { GroupStore } from "./store.ts";
 import { sameSubscription, subscribedTopics } from "./subscription.ts";
 import { partitionTotal, pruneTopics, sameTopics } from "./topic-resolver.ts";
@@ -37,22 +38,13 @@ import type {
 export class GroupRules {
 	/** Grows on every membership change; a metadata refresh that raced one is dropped (its subscriptions are old). */
 	membershipVersion = 0;
-	/**
-	 * When each member's pending auto-commits were last committed (see `autoCommitDue`). Memory only: a restarted
-	 * coordinator finds every member due.
-	 */
-	private readonly autoCommittedMs = new Map<string, number>();
-	/**
-	 * Per member and partition, an auto-commit the member has confirmed and an interval left uncommitted: where its
-	 * earlier polls ended, which it has processed since it came back for more (auto-commit's at-least-once rule). A
-	 * rebalance that takes the partition from the member commits it (`commitConfirmed`), as Kafka's consumer commits
-	 * before it gives partitions up, so the new owner reads again what the member's last poll returned, not up to an
-	 * interval of records. The last poll's own end is never here: the member may still be working on its records.
-	 * Memory only: losing it (a restart, a rolled-back transaction) only means more records read again.
-	 */
-	private readonly confirmedCommits = new Map<string, Map<string, { readonly tp: TopicPartition; readonly offset: number }>>();
 
-	constructor(private readonly store: GroupStore) {}
+	/** Which commits are taken, and the auto-commits the group makes itself (commit-rules.ts). */
+	readonly commits: CommitRules;
+
+	constructor(private readonly store: GroupStore) {
+		this.commits = new CommitRules(store);
+	}
 
 	admitMember(request: JoinRequest, resolved: ReadonlyMap<string, SubscribedTopic>, now: number): Result<JoinResult> {
 		this.expireOverdue(now);
@@ -106,27 +98,15 @@ export class GroupRules {
 		// KIP-345: a static member back within its session keeps its partitions, without a rebalance.
 		if (previous !== null) {
 			// The instance that left processed what it confirmed; its last poll's records are read again.
-			this.commitConfirmed((memberId) => memberId === previous.memberId, now);
+			this.commits.commitConfirmed((memberId) => memberId === previous.memberId, now);
 			if (previous.memberId !== member.memberId) this.store.renameOwner(previous.memberId, member.memberId);
-			this.autoCommittedMs.delete(previous.memberId);
+			this.commits.forgetMember(previous.memberId);
 		}
 		const unchanged = previous !== null && sameSubscription(previous.subscription, member.subscription) && sameTopics(current, topics);
 		if (!unchanged) this.applyTopics(current, topics, now, [], member.memberId);
 		// A member that rejoins has stopped reading: what the last rebalances held on it may move now.
 		else if (member.rejoinedGeneration !== null) this.rebalance(now, member.memberId, true);
 		return ok({ memberId: member.memberId, ...this.view(member.memberId) });
-	}
-
-	/**
-	 * Whether a poll with this `autoCommitIntervalMs` commits what the member's earlier polls returned: it has pending
-	 * auto-commits, and (as Kafka's auto.commit.interval.ms) the interval has passed since its last auto-commit. 0
-	 * commits at every poll. A member this coordinator has not auto-committed for since it started is due: a restart
-	 * commits sooner, never later.
-	 */
-	autoCommitDue(memberId: string, autoCommitIntervalMs: number, now: number): boolean {
-		if (!this.store.hasPendingCommits(memberId)) return false;
-		const last = this.autoCommittedMs.get(memberId);
-		return last === undefined || now - last >= autoCommitIntervalMs;
 	}
 
 	/**
@@ -144,7 +124,7 @@ export class GroupRules {
 		autoCommitIntervalMs = 0,
 		steering: PollSteering | null = null,
 	): Result<PollStart> {
-		const unverified = commit === null || boundsChecked ? [] : this.unverified(memberId, commit.generation, commit.offsets);
+		const unverified = commit === null || boundsChecked ? [] : this.commits.unverified(memberId, commit.generation, commit.offsets);
 		if (unverified.length > 0) return ok({ started: false, unverified });
 		const touched = this.touchMember(memberId, now);
 		if (!touched.ok) return touched;
@@ -152,11 +132,11 @@ export class GroupRules {
 		// The carried commit first: refused, nothing is written; stored, it clears those partitions' pending
 		// auto-commits, so an explicit commit wins over them, as on its own.
 		if (commit !== null) {
-			const written = this.writeFenced({ memberId, ...commit }, now);
+			const written = this.commits.writeFenced({ memberId, ...commit }, now);
 			if (!written.ok) return written;
 		}
-		if (this.autoCommitDue(memberId, autoCommitIntervalMs, now)) this.commitPending(memberId, now);
-		else this.confirmPending(memberId);
+		if (this.commits.autoCommitDue(memberId, autoCommitIntervalMs, now)) this.commits.commitPending(memberId, now);
+		else this.commits.confirmPending(memberId);
 		for (const s of steering?.seek ?? [])
 			if (this.store.ownerOf(s) === memberId) this.store.setPosition(s, { memberId, nextOffset: s.offset, pendingCommit: null }, now);
 		const paused = new Set(steering?.paused.map(keyOf));
@@ -170,7 +150,7 @@ export class GroupRules {
 			const topicId = topics.get(tp.topic)?.topicId;
 			assert(topicId !== undefined, "an assigned partition's topic is subscribed");
 			const expectedPosition = position?.nextOffset ?? null;
-			return { ...tp, topicId, offset: expectedPosition ?? this.store.committed(tp)?.offset ?? null, expectedPosition };
+			return { ...tp, topicId, offset: expectedPosition ?? this.store.offsets.committed(tp)?.offset ?? null, expectedPosition };
 		});
 		const unset = fetches.filter((f) => f.offset === null);
 		if (member.autoOffsetReset === "none" && unset.length > 0) {
@@ -229,64 +209,12 @@ export class GroupRules {
 	 * the fencing errors, as when every commit was checked at the edge.
 	 */
 	applyCommit(request: CommitRequest, boundsChecked: boolean, now: number): Result<CommitOutcome> {
-		const unverified = boundsChecked ? [] : this.unverified(request.memberId, request.generation, request.offsets);
+		const unverified = boundsChecked ? [] : this.commits.unverified(request.memberId, request.generation, request.offsets);
 		if (unverified.length > 0) return ok({ committed: false, unverified });
 		const touched = this.touchMember(request.memberId, now);
 		if (!touched.ok) return touched;
-		const written = this.writeFenced(request, now);
+		const written = this.commits.writeFenced(request, now);
 		return written.ok ? ok({ committed: true, ...this.view(request.memberId) }) : written;
-	}
-
-	/**
-	 * The offsets no read vouches for: past the member's position on the partition, or with no position of its.
-	 * None in a generation that is over, which fencing refuses whole: bounds-checked first, a commit naming a topic
-	 * deleted since the member read it was a 404 instead of the fencing error its client follows (to the rebalance
-	 * that dropped the topic).
-	 */
-	private unverified(memberId: string, generation: number, offsets: readonly OffsetCommit[]): TopicPartition[] {
-		if (!this.inTime(memberId, generation)) return [];
-		return offsets
-			.filter((o) => {
-				const position = this.store.position(o);
-				return position === null || position.memberId !== memberId || o.offset > position.nextOffset;
-			})
-			.map(({ topic, partition }) => ({ topic, partition }));
-	}
-
-	/**
-	 * Whether a member's commit of `generation` is in time: of the current one, or, from a member that rejoins, of one
-	 * since it last joined. Partitions leave such a member only when it joins again (`rebalance`), so it has owned each
-	 * it owns now since then, and no other member has read them: Kafka's broker takes commits of the generation that
-	 * is ending until its members have rejoined.
-	 */
-	private inTime(memberId: string, generation: number): boolean {
-		const current = this.store.state().generation;
-		return generation <= current && generation >= (this.store.member(memberId)?.rejoinedGeneration ?? current);
-	}
-
-	/** Writes a live member's commit if its generation is in time and it owns every partition; else nothing. */
-	private writeFenced(request: CommitRequest, now: number): Result<void> {
-		const { generation } = this.store.state();
-		if (!this.inTime(request.memberId, request.generation)) {
-			return err(
-				"rebalance_in_progress",
-				`generation ${request.generation} is over: the group is at generation ${generation}; poll or heartbeat for the new assignment`,
-				{
-					generation,
-					member_id: request.memberId,
-				},
-			);
-		}
-		for (const o of request.offsets) {
-			if (this.store.ownerOf(o) === request.memberId) continue;
-			return err("partition_not_assigned", `${o.topic}/${o.partition} is not assigned to this member in generation ${generation}`, {
-				topic: o.topic,
-				partition: o.partition,
-				generation,
-			});
-		}
-		for (const o of request.offsets) this.writeExplicitCommit(request.memberId, o, generation, now);
-		return ok(undefined);
 	}
 
 	/**
@@ -302,7 +230,7 @@ export class GroupRules {
 			const position = this.store.position(tp);
 			if (position === null || position.memberId !== memberId) continue;
 			const commit = { ...tp, offset: position.nextOffset, metadata: null };
-			this.writeExplicitCommit(memberId, commit, generation, now);
+			this.commits.writeExplicitCommit(memberId, commit, generation, now);
 			offsets.push(commit);
 		}
 		return ok({ ...this.view(memberId), offsets });
@@ -328,20 +256,20 @@ export class GroupRules {
 		mover: string | null = null,
 	): void {
 		const leaving = new Set([...current.keys()].filter((name) => !next.has(name)));
-		if (leaving.size > 0) this.commitConfirmed((_member, _key, tp) => leaving.has(tp.topic), now);
+		if (leaving.size > 0) this.commits.commitConfirmed((_member, _key, tp) => leaving.has(tp.topic), now);
 		// Its offsets may now expire while members remain (offsets-retention.ts), a retention from now at the earliest.
-		if (leaving.size > 0 && this.store.memberCount() > 0) this.store.restartRetention(JSON.stringify([...leaving]), now);
+		if (leaving.size > 0 && this.store.memberCount() > 0) this.store.offsets.restartRetention(JSON.stringify([...leaving]), now);
 		for (const [name, topic] of next) {
 			if (current.get(name)?.topicId === topic.topicId) continue;
 			// A member that rejoins may still commit what it read of the old incarnation, which would land on the new one.
 			if (current.has(name)) this.store.fenceRejoins();
-			this.store.forgetOtherIncarnations(name, topic.topicId);
+			this.store.offsets.forgetOtherIncarnations(name, topic.topicId);
 			this.store.forgetPositions(name);
-			for (const confirmed of this.confirmedCommits.values())
-				for (const [key, c] of confirmed) if (c.tp.topic === name) confirmed.delete(key);
+			this.commits.forgetTopic(name);
 		}
 		this.store.replaceSubscribedTopics(next);
-		for (const c of discovered) if (this.store.committed(c) === null) this.store.writeCommit(c, this.store.state().generation, now);
+		for (const c of discovered)
+			if (this.store.offsets.committed(c) === null) this.store.offsets.writeCommit(c, this.store.state().generation, now);
 		this.rebalance(now, mover);
 	}
 
@@ -353,7 +281,7 @@ export class GroupRules {
 	leave(memberId: string, now: number, commitLastPoll = true): Result<void> {
 		this.expireOverdue(now);
 		if (this.store.member(memberId) === null) return this.unknownMember(memberId);
-		if (commitLastPoll) this.commitPending(memberId, now);
+		if (commitLastPoll) this.commits.commitPending(memberId, now);
 		this.removeMembers([memberId], now);
 		return ok(undefined);
 	}
@@ -372,15 +300,15 @@ export class GroupRules {
 			});
 		}
 		// Only partitions with no offset stored can take the group past the cap, and counting reads every commit.
-		const added = offsets.filter((o) => this.store.committed(o) === null).length;
-		if (added > 0 && this.store.commitCount() + added > GROUP_PARTITIONS_MAX) {
+		const added = offsets.filter((o) => this.store.offsets.committed(o) === null).length;
+		if (added > 0 && this.store.offsets.commitCount() + added > GROUP_PARTITIONS_MAX) {
 			return err("group_full", `a group may hold committed offsets for at most ${GROUP_PARTITIONS_MAX} partitions`, {
 				max_partitions: GROUP_PARTITIONS_MAX,
 			});
 		}
 		this.store.setStatus("active");
 		const { generation } = this.store.state();
-		for (const o of offsets) this.store.writeCommit({ ...o, metadata: o.metadata ?? null }, generation, now, true);
+		for (const o of offsets) this.store.offsets.writeCommit({ ...o, metadata: o.metadata ?? null }, generation, now, true);
 		return ok(undefined);
 	}
 
@@ -417,7 +345,7 @@ export class GroupRules {
 				assignment: assignments.get(m.memberId) ?? [],
 			})),
 			topics: [...this.store.subscribedTopics().values()],
-			committed: this.store.commits(),
+			committed: this.store.offsets.commits(),
 		});
 	}
 
@@ -435,9 +363,9 @@ export class GroupRules {
 
 	/**
 	 * Computes the next generation's assignment from the members and subscribed topics in SQLite. On a partition
-	 * that changes owner, what the owner confirmed is committed (`confirmedCommits`) and its last poll's pending
-	 * auto-commit is dropped with its position: a member's records count as processed only once it polls again, and
-	 * it may still be working on them. (Kafka's consumer commits everything it returned before it gives partitions
+	 * that changes owner, what the owner confirmed is committed (`CommitRules.commitConfirmed`) and its last poll's
+	 * pending auto-commit is dropped with its position: a member's records count as processed only once it polls
+	 * again, and it may still be working on them. (Kafka's consumer commits everything it returned before it gives partitions
 	 * up, but from inside its own poll, which says as much; committed here, the group simulation lost records.)
 	 * A member that rejoins keeps what it owns (`holdPartitions`) until it joins again: `mover`, the member joining now,
 	 * has stopped reading; each other dynamic one must join again within its rebalance timeout (`askRejoin`), as Kafka's
@@ -460,7 +388,7 @@ export class GroupRules {
 		const next = holdPartitions(input, assign(this.store.state().strategy ?? "sticky", input), holders);
 		checkAssignment(input, next);
 		if (whenChanged && sameOwners(next, input.previous)) return;
-		this.commitConfirmed(leavingIn(next), now);
+		this.commits.commitConfirmed(leavingIn(next), now);
 		this.store.replaceAssignment(next);
 		this.store.bumpGeneration();
 		for (const m of members)
@@ -468,10 +396,7 @@ export class GroupRules {
 	}
 
 	private removeMembers(memberIds: readonly string[], now: number): void {
-		for (const id of memberIds) {
-			this.store.deleteMember(id);
-			this.autoCommittedMs.delete(id);
-		}
+		for (const id of memberIds) this.store.deleteMember(id);
 		this.membershipVersion++;
 		if (this.store.memberCount() === 0) this.store.setRetentionFrom(now);
 		const current = this.store.subscribedTopics();
@@ -484,12 +409,12 @@ export class GroupRules {
 			),
 			now,
 		);
-		for (const id of memberIds) assert(!this.confirmedCommits.has(id), "a removed member's confirmed auto-commits are settled");
+		for (const id of memberIds) this.commits.forgetMember(id);
 	}
 
 	/**
 	 * Removes every member whose session deadline has passed, in one rebalance. Their last polls' pending
-	 * auto-commits are dropped; what they confirmed on an interval (`confirmedCommits`) is committed.
+	 * auto-commits are dropped; what they confirmed on an interval (`CommitRules`) is committed.
 	 */
 	expireOverdue(now: number): void {
 		const overdue = this.store.overdueMembers(now);
@@ -502,59 +427,6 @@ export class GroupRules {
 		if (member === null) return this.unknownMember(memberId);
 		this.store.touch(memberId, now + member.sessionTimeoutMs);
 		return ok(member);
-	}
-
-	private commitPending(memberId: string, now: number): void {
-		this.autoCommittedMs.set(memberId, now);
-		// What it confirmed is at or behind what is pending, and is committed with it.
-		this.confirmedCommits.delete(memberId);
-		const { generation } = this.store.state();
-		for (const { tp, offset } of this.store.takePendingCommits(memberId)) {
-			if (this.store.committed(tp)?.offset === offset) continue;
-			this.store.writeCommit({ ...tp, offset, metadata: null }, generation, now);
-		}
-	}
-
-	/**
-	 * Writes a commit the member asked for. It wins over the partition's auto-commits: what a poll left pending and
-	 * what the member confirmed are cleared, so neither is committed over it later.
-	 */
-	private writeExplicitCommit(memberId: string, commit: CommittedOffset, generation: number, now: number): void {
-		this.store.writeCommit(commit, generation, now);
-		this.store.clearPendingCommit(commit);
-		this.confirmedCommits.get(memberId)?.delete(keyOf(commit));
-	}
-
-	/** The member came back for more: what its earlier polls left to commit is processed (see `confirmedCommits`). */
-	private confirmPending(memberId: string): void {
-		const pending = this.store.pendingCommitsOf(memberId);
-		if (pending.length === 0) return;
-		const confirmed = this.confirmedCommits.get(memberId) ?? new Map();
-		for (const c of pending) confirmed.set(keyOf(c.tp), c);
-		this.confirmedCommits.set(memberId, confirmed);
-	}
-
-	/**
-	 * Commits, in the generation that is ending, the confirmed auto-commits `leaves` picks (by member and partition
-	 * key), and forgets them. A topic no longer subscribed is committed too
-	 * (its last member left: the group keeps its offsets, as Kafka does); a recreated one's were forgotten first
-	 * (`applyTopics`).
-	 */
-	private commitConfirmed(leaves: (memberId: string, key: string, tp: TopicPartition) => boolean, now: number): void {
-		const { generation } = this.store.state();
-		for (const [memberId, confirmed] of this.confirmedCommits) {
-			for (const [key, { tp, offset }] of confirmed) {
-				if (!leaves(memberId, key, tp)) continue;
-				confirmed.delete(key);
-				if (this.store.committed(tp)?.offset !== offset) this.store.writeCommit({ ...tp, offset, metadata: null }, generation, now);
-			}
-			if (confirmed.size === 0) this.confirmedCommits.delete(memberId);
-		}
-	}
-
-	/** Forgets every confirmed auto-commit (a rolled-back transaction: they may name rows it undid). */
-	forgetConfirmed(): void {
-		this.confirmedCommits.clear();
 	}
 
 	view(memberId: string): MemberView {

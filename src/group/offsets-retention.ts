@@ -3,11 +3,12 @@
  * Offsets retention, Kafka's offsets.retention.minutes with KIP-211's and KIP-496's rules. While a group has
  * members, only the offsets of topics none of them subscribes to any more expire (KIP-496; a topic the
  * `GROUP_PARTITIONS_MAX` cap left out is still subscribed to), each a retention after the later of its last commit
- * and when its topic left the subscriptions: a member's commit of the offset it already has writes nothing (store.ts
- * `writeCommit`), where Kafka's idle auto-commit stamps it again, so the commit time alone could be long before the
- * member last vouched for it. Once the group has no member, every offset expires a retention after the later of when
- * the group lost its last member and when the offset was last committed. Offsets committed with no member
- * (standalone consumers, Kafka's generation -1) so expire by their own commit time, as a Kafka "simple" group's do.
+ * and when its topic left the subscriptions: a member's commit of the offset it already has writes nothing
+ * (commit-store.ts `writeCommit`), where Kafka's idle auto-commit stamps it again, so the commit time alone could
+ * be long before the member last vouched for it. Once the group has no member, every offset expires a retention
+ * after the later of when the group lost its last member and when the offset was last committed. Offsets committed
+ * with no member (standalone consumers, Kafka's generation -1) so expire by their own commit time, as a Kafka
+ * "simple" group's do.
  * A group left with no member and no offset is deleted.
  */
 

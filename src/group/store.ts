@@ -1,12 +1,13 @@
 /**
  * @module
- * Synchronous access to a coordinator's SQLite tables (schema in ./schema.ts). Every method is one or a few
- * statements with no await, so a caller can compose them inside one `transactionSync`. SQLite holds every fact
- * but two, kept in memory and written back with bounded staleness, because every poll moves them: a member's
- * session deadline (at most `SESSION_DEADLINE_STALENESS_FRACTION` of its session behind) and where each owner
- * reads next (at most `POSITION_WRITE_INTERVAL_MS` behind). A coordinator evicted between two calls may so expire
- * a live member early or hand out recent records again from an older position (at-least-once), and never loses a
- * member, an assignment or a committed offset.
+ * Synchronous access to a coordinator's SQLite tables (schema in ./schema.ts; the committed offsets' in
+ * ./commit-store.ts, reached as `offsets`). Every method is one or a few statements with no await, so a caller can
+ * compose them inside one `transactionSync`. SQLite holds every fact but two, kept in memory and written back with
+ * bounded staleness, because every poll moves them: a member's session deadline (at most
+ * `SESSION_DEADLINE_STALENESS_FRACTION` of its session behind) and where each owner reads next (at most
+ * `POSITION_WRITE_INTERVAL_MS` behind). A coordinator evicted between two calls may so expire a live member early or
+ * hand out recent records again from an older position (at-least-once), and never loses a member, an assignment or
+ * a committed offset.
  *
  * The rows every call reads (the group's state, its members, the assignment, the subscribed topics) are also
  * cached in memory, write-through: each is changed only by a method here, which drops the cached copy, and every
@@ -15,12 +16,10 @@
 
 import { assert } from "../shared/assert.ts";
 import { POSITION_WRITE_INTERVAL_MS, SESSION_DEADLINE_STALENESS_FRACTION } from "../shared/limits.ts";
-import { type Assignment, comparePartitions, keyOf } from "./assignors.ts";
+import { type Assignment, keyOf } from "./assignors.ts";
+import { CommitStore } from "./commit-store.ts";
 import { type MemberRow, toMember } from "./member-row.ts";
-import type { CommittedOffset, Member, Strategy, SubscribedTopic, TopicPartition } from "./types.ts";
-
-/** Offsets that may expire (KIP-496): of topics no member subscribes to, nor in the JSON array bound to it. */
-const EXPIRABLE = "topic NOT IN (SELECT topic FROM subscribed_topics) AND topic NOT IN (SELECT value FROM json_each(?))";
+import type { Member, Strategy, SubscribedTopic, TopicPartition } from "./types.ts";
 
 export type GroupStatus = "new" | "active" | "deleted";
 
@@ -72,8 +71,12 @@ export class GroupStore {
 	private readonly cachedMembers = new Map<string, Member | null>();
 	private cachedAssignment: { owners: Map<string, string>; byMember: Map<string, TopicPartition[]> } | null = null;
 	private cachedTopics: Map<string, SubscribedTopic> | null = null;
+	/** The committed offsets: SQL with no cached copy, on a table of their own (commit-store.ts). */
+	readonly offsets: CommitStore;
 
-	constructor(private readonly sql: SqlStorage) {}
+	constructor(private readonly sql: SqlStorage) {
+		this.offsets = new CommitStore(sql);
+	}
 
 	state(): Readonly<GroupStateRow> {
 		this.cachedState ??= this.sql.exec<GroupStateRow>("SELECT * FROM group_state WHERE id = 1").one();
@@ -492,87 +495,6 @@ export class GroupStore {
 		if (p === undefined || p.pendingCommit === null) return;
 		this.positions().set(key, { ...p, pendingCommit: null });
 		if (this.pendingStored.has(key)) this.writePosition(key);
-	}
-
-	committed(tp: TopicPartition): CommittedOffset | null {
-		const row = this.sql
-			.exec<{ committed_offset: number; metadata: string | null }>(
-				"SELECT committed_offset, metadata FROM commits WHERE topic = ? AND partition = ?",
-				tp.topic,
-				tp.partition,
-			)
-			.toArray()[0];
-		return row === undefined ? null : { ...tp, offset: row.committed_offset, metadata: row.metadata };
-	}
-
-	commits(): CommittedOffset[] {
-		return this.sql
-			.exec<{ topic: string; partition: number; committed_offset: number; metadata: string | null }>(
-				"SELECT topic, partition, committed_offset, metadata FROM commits",
-			)
-			.toArray()
-			.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.committed_offset, metadata: r.metadata }))
-			.sort(comparePartitions);
-	}
-
-	commitCount(): number {
-		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
-	}
-
-	/**
-	 * The oldest commit time of the offsets that may expire: those of topics neither subscribed to nor in `kept` (JSON
-	 * array). Reads every commit: only the offsets-retention alarm asks, once offsets were due (offsets-retention.ts).
-	 */
-	oldestCommitMs(kept: string): number | null {
-		return this.sql.exec<{ ms: number | null }>(`SELECT MIN(committed_at_ms) AS ms FROM commits WHERE ${EXPIRABLE}`, kept).one().ms;
-	}
-
-	/** Deletes up to `limit` offsets that may expire (see `oldestCommitMs`) last committed at or before `cutoffMs`. */
-	expireCommits(cutoffMs: number, limit: number, kept: string): void {
-		this.sql.exec(
-			`DELETE FROM commits WHERE rowid IN (SELECT rowid FROM commits WHERE committed_at_ms <= ? AND ${EXPIRABLE} LIMIT ?)`,
-			cutoffMs,
-			kept,
-			limit,
-		);
-	}
-
-	/** Starts the retention of `topics`' offsets (JSON array) at `nowMs`, unless they were committed later. */
-	restartRetention(topics: string, nowMs: number): void {
-		this.sql.exec(
-			"UPDATE commits SET committed_at_ms = ? WHERE committed_at_ms < ? AND topic IN (SELECT value FROM json_each(?))",
-			nowMs,
-			nowMs,
-			topics,
-		);
-	}
-
-	/**
-	 * Writes a commit, on the incarnation of its topic the group subscribes to now (`topic_id`; none: NULL). One equal
-	 * to the stored commit (offset, metadata and incarnation) writes no row, so leaves its generation and time as
-	 * first written, unless `touch`: a Kafka consumer's auto-commit sends its offsets again every interval while it
-	 * is idle, each a billed row and a storage commit, and a member's commit time matters only once its topic leaves
-	 * the subscriptions, which restarts it (`restartRetention`). A commit with no member is `touch`ed: its time is its
-	 * expiry's start.
-	 */
-	writeCommit(commit: CommittedOffset, generation: number, nowMs: number, touch = false): void {
-		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");
-		this.sql.exec(
-			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms, topic_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT topic_id FROM subscribed_topics WHERE topic = ?)) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms, topic_id = excluded.topic_id WHERE committed_offset IS NOT excluded.committed_offset OR metadata IS NOT excluded.metadata OR topic_id IS NOT excluded.topic_id OR ?",
-			commit.topic,
-			commit.partition,
-			commit.offset,
-			commit.metadata,
-			generation,
-			nowMs,
-			commit.topic,
-			Number(touch),
-		);
-	}
-
-	/** Deletes the offsets committed on another incarnation of `topic` than `topicId` (it was deleted and created again). */
-	forgetOtherIncarnations(topic: string, topicId: string): void {
-		this.sql.exec("DELETE FROM commits WHERE topic = ? AND topic_id IS NOT NULL AND topic_id <> ?", topic, topicId);
 	}
 
 	/** Members that rejoin may commit only generations from the next one on: they read a topic's old incarnation. */

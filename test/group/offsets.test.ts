@@ -168,7 +168,7 @@ describe("commits", () => {
 		// Once the interval has passed (asked of the rules with a later clock), the next poll's auto-commit is due.
 		const due = await runInDurableObject(coordinatorStub(group), (instance) => {
 			const { rules } = instance as unknown as { rules: GroupRules };
-			return [Date.now(), Date.now() + 60_000].map((now) => rules.autoCommitDue(a.member_id, 60_000, now));
+			return [Date.now(), Date.now() + 60_000].map((now) => rules.commits.autoCommitDue(a.member_id, 60_000, now));
 		});
 		expect(due).toEqual([false, true]);
 		// A poll without the interval commits what the earlier polls returned (offsets 0 to 7).

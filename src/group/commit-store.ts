@@ -1,0 +1,100 @@
+/**
+ * @module
+ * The `commits` table (schema.ts): a group's committed offsets, each on the incarnation of its topic the group
+ * subscribed to when it was written, and when it was committed, which offsets retention reads (offsets-retention.ts,
+ * KIP-496). Apart from store.ts because nothing of it lives in memory: every method is one statement with no await,
+ * composed by the rules inside the coordinator's `transactionSync` like the rest of the store, and none has a cached
+ * copy for a rolled-back transaction to drop. Reached through `GroupStore.offsets`.
+ */
+
+import { assert } from "../shared/assert.ts";
+import { comparePartitions } from "./assignors.ts";
+import type { CommittedOffset, TopicPartition } from "./types.ts";
+
+/** Offsets that may expire (KIP-496): of topics no member subscribes to, nor in the JSON array bound to it. */
+const EXPIRABLE = "topic NOT IN (SELECT topic FROM subscribed_topics) AND topic NOT IN (SELECT value FROM json_each(?))";
+
+export class CommitStore {
+	constructor(private readonly sql: SqlStorage) {}
+
+	committed(tp: TopicPartition): CommittedOffset | null {
+		const row = this.sql
+			.exec<{ committed_offset: number; metadata: string | null }>(
+				"SELECT committed_offset, metadata FROM commits WHERE topic = ? AND partition = ?",
+				tp.topic,
+				tp.partition,
+			)
+			.toArray()[0];
+		return row === undefined ? null : { ...tp, offset: row.committed_offset, metadata: row.metadata };
+	}
+
+	commits(): CommittedOffset[] {
+		return this.sql
+			.exec<{ topic: string; partition: number; committed_offset: number; metadata: string | null }>(
+				"SELECT topic, partition, committed_offset, metadata FROM commits",
+			)
+			.toArray()
+			.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.committed_offset, metadata: r.metadata }))
+			.sort(comparePartitions);
+	}
+
+	commitCount(): number {
+		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
+	}
+
+	/**
+	 * The oldest commit time of the offsets that may expire: those of topics neither subscribed to nor in `kept` (JSON
+	 * array). Reads every commit: only the offsets-retention alarm asks, once offsets were due (offsets-retention.ts).
+	 */
+	oldestCommitMs(kept: string): number | null {
+		return this.sql.exec<{ ms: number | null }>(`SELECT MIN(committed_at_ms) AS ms FROM commits WHERE ${EXPIRABLE}`, kept).one().ms;
+	}
+
+	/** Deletes up to `limit` offsets that may expire (see `oldestCommitMs`) last committed at or before `cutoffMs`. */
+	expireCommits(cutoffMs: number, limit: number, kept: string): void {
+		this.sql.exec(
+			`DELETE FROM commits WHERE rowid IN (SELECT rowid FROM commits WHERE committed_at_ms <= ? AND ${EXPIRABLE} LIMIT ?)`,
+			cutoffMs,
+			kept,
+			limit,
+		);
+	}
+
+	/** Starts the retention of `topics`' offsets (JSON array) at `nowMs`, unless they were committed later. */
+	restartRetention(topics: string, nowMs: number): void {
+		this.sql.exec(
+			"UPDATE commits SET committed_at_ms = ? WHERE committed_at_ms < ? AND topic IN (SELECT value FROM json_each(?))",
+			nowMs,
+			nowMs,
+			topics,
+		);
+	}
+
+	/**
+	 * Writes a commit, on the incarnation of its topic the group subscribes to now (`topic_id`; none: NULL). One equal
+	 * to the stored commit (offset, metadata and incarnation) writes no row, so leaves its generation and time as
+	 * first written, unless `touch`: a Kafka consumer's auto-commit sends its offsets again every interval while it
+	 * is idle, each a billed row and a storage commit, and a member's commit time matters only once its topic leaves
+	 * the subscriptions, which restarts it (`restartRetention`). A commit with no member is `touch`ed: its time is its
+	 * expiry's start.
+	 */
+	writeCommit(commit: CommittedOffset, generation: number, nowMs: number, touch = false): void {
+		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");
+		this.sql.exec(
+			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms, topic_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT topic_id FROM subscribed_topics WHERE topic = ?)) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms, topic_id = excluded.topic_id WHERE committed_offset IS NOT excluded.committed_offset OR metadata IS NOT excluded.metadata OR topic_id IS NOT excluded.topic_id OR ?",
+			commit.topic,
+			commit.partition,
+			commit.offset,
+			commit.metadata,
+			generation,
+			nowMs,
+			commit.topic,
+			Number(touch),
+		);
+	}
+
+	/** Deletes the offsets committed on another incarnation of `topic` than `topicId` (it was deleted and created again). */
+	forgetOtherIncarnations(topic: string, topicId: string): void {
+		this.sql.exec("DELETE FROM commits WHERE topic = ? AND topic_id IS NOT NULL AND topic_id <> ?", topic, topicId);
+	}
+}
