@@ -61,8 +61,15 @@ export class GroupRules {
 				: request.memberId == null
 					? null
 					: this.store.member(request.memberId);
-		// KIP-345, as Kafka's coordinator: a static member's join naming its own member id is that member's rejoin; one
-		// without it (or naming another) is the instance's restart, under a new id.
+		// KIP-345, as Kafka's coordinator: a static member's join naming its own member id is that member's rejoin, one
+		// without a member id the instance's restart, under a new id; one naming another member id while the instance
+		// has a member is fenced (isStaticMemberFenced), so two processes sharing an instance id cannot take it in turn.
+		if (request.instanceId !== null && request.memberId != null && previous !== null && previous.memberId !== request.memberId) {
+			return err("fenced_instance", `member "${request.memberId}" does not hold instance "${request.instanceId}": another member does`, {
+				instance_id: request.instanceId,
+				member_id: request.memberId,
+			});
+		}
 		const proposed = request.instanceId === null || previous?.memberId === request.memberId ? (request.memberId ?? null) : null;
 		if (previous === null && count >= GROUP_MEMBERS_MAX) {
 			return err("group_full", `a group may have at most ${GROUP_MEMBERS_MAX} members`, { max_members: GROUP_MEMBERS_MAX });

@@ -59,6 +59,7 @@ export const ERRORS = {
 	unknown_member: { status: 409, retriable: false },
 	rebalance_in_progress: { status: 409, retriable: false },
 	inconsistent_strategy: { status: 409, retriable: false },
+	fenced_instance: { status: 409, retriable: false },
 	partition_not_assigned: { status: 409, retriable: false },
 	no_committed_offset: { status: 409, retriable: false },
 	invalid_webhook_url: { status: 400, retriable: false },

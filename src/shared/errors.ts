@@ -49,6 +49,8 @@ export type ErrorCode =
 	| "unknown_member"
 	| "rebalance_in_progress"
 	| "inconsistent_strategy"
+	/** Kafka's FENCED_INSTANCE_ID (KIP-345): a join named an `instance_id` and a `member_id` not its member's. */
+	| "fenced_instance"
 	| "partition_not_assigned"
 	| "no_committed_offset"
 	// Webhook subscriptions and delivery.

@@ -126,6 +126,34 @@ describe("membership", () => {
 		expect(again.generation).toBe(b.generation + 2);
 	});
 
+	it("fences a static join naming a member id that does not hold the instance: the holder keeps it (KIP-345's FENCED_INSTANCE_ID)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const a = await join(group, { topics: [topic], instance_id: "consumer-a" });
+		const b = await join(group, { topics: [topic], instance_id: "consumer-b" });
+		// A second process using consumer-a's instance id, with the member id it was given before (another instance's,
+		// and one the group never had): fenced, nothing joins, and consumer-a keeps its member id and partitions.
+		for (const stale of [b.member_id, "gone-member"]) {
+			const error = await expectError("POST", `/v1/groups/${group}/members`, 409, "fenced_instance", {
+				body: { topics: [topic], instance_id: "consumer-a", member_id: stale },
+			});
+			expect(error).toMatchObject({ retriable: false, instance_id: "consumer-a", member_id: stale });
+		}
+		const described = await describeGroup(group);
+		expect(described.generation).toBe(b.generation);
+		expect(described.members.map((m) => [m.instance_id, m.member_id]).sort()).toEqual([
+			["consumer-a", a.member_id],
+			["consumer-b", b.member_id],
+		]);
+		expect((await heartbeat(group, a.member_id)).generation).toBe(b.generation);
+		// Its own member id is its rejoin; no member id is the instance's restart, which replaces the holder.
+		expect((await join(group, { topics: [topic], instance_id: "consumer-a", member_id: a.member_id })).member_id).toBe(a.member_id);
+		const restarted = await join(group, { topics: [topic], instance_id: "consumer-a" });
+		expect(restarted.member_id).not.toBe(a.member_id);
+		await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/heartbeat`, 409, "unknown_member");
+	});
+
 	it("rebalances a static member that comes back with a different subscription", async () => {
 		const [t1, t2] = [uniqueTopic(), uniqueTopic()];
 		await createTopic(t1, 2);
