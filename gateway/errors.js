@@ -158,6 +158,8 @@ export function kafkaError(answer, resource) {
 			return KAFKA.ILLEGAL_GENERATION;
 		case "inconsistent_strategy":
 			return KAFKA.INCONSISTENT_GROUP_PROTOCOL;
+		case "fenced_instance":
+			return KAFKA.FENCED_INSTANCE_ID;
 		case "invalid_request":
 			// A produce's records that Tributary cannot hold (more headers per record, or a longer header key, than it
 			// takes): Kafka's refusal of a record, not of the topic the request names.

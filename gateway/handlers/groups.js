@@ -253,7 +253,10 @@ function withoutUnknownFields(body, answer) {
  * key with only `consume` on it is refused the describe; a 429 or 5xx), the member's heartbeat, which needs only
  * `consume`, says whether Tributary has it: "same" if so (its topics and instance unknown), else "absent", so a member
  * Tributary removed is not made again by a join under its id, and the heartbeat path answers its error
- * (UNKNOWN_MEMBER_ID), as a broker's.
+ * (UNKNOWN_MEMBER_ID), as a broker's. The Worker's join fences as well (`fenced_instance`, FENCED_INSTANCE_ID here):
+ * that covers what this describe cannot see (a key refused it; another join in between), while "fenced" still comes
+ * first here because a member id the group does not have is answered without a join, and because a Worker from
+ * before that fence would take a fenced join as the instance's restart.
  * @param {RequestContext} ctx @param {string} group @param {string} member @param {string | null} instanceId
  * @param {string[]} topics
  * @returns {Promise<"same" | "other" | "absent" | "fenced" | "foreign">}

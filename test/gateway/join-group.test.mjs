@@ -48,6 +48,12 @@ function standIn({ describable = true, unknownFields = [] } = {}) {
 				const message = `unknown field${unknown.length === 1 ? "" : "s"} ${named}; known fields: topics, session_timeout_ms, instance_id, member_id, strategy, rejoins`;
 				return { status: 400, body: { error: { code: "invalid_request", message } } };
 			}
+			// The Worker's KIP-345 fence: an instance id with a member id other than the one holding it changes nothing.
+			const holder = [...instances].find(([, instance]) => instance !== null && instance === body.instance_id)?.[0];
+			if (holder !== undefined && body.member_id !== undefined && body.member_id !== holder) {
+				const message = `member "${body.member_id}" does not hold instance "${body.instance_id}": another member does`;
+				return { status: 409, body: { error: { code: "fenced_instance", message, retriable: false } } };
+			}
 			joins.push(body);
 			const memberId = body.member_id ?? `picked-${joins.length}`;
 			members.set(memberId, body.topics);
@@ -239,6 +245,21 @@ test("a key that may not describe the group: a member Tributary removed rejoins 
 	assert.equal(removed.errorCode, KAFKA.UNKNOWN_MEMBER_ID);
 	assert.equal(members.size, 0, "nothing joined");
 	assert.equal(joins.length, 2);
+});
+
+test("a key that may not describe the group: a static join naming another member's id is fenced by the Worker (FENCED_INSTANCE_ID), and takes nothing", async () => {
+	const { members, joins, tributary } = standIn({ describable: false });
+	const ctx = context(tributary, 7);
+	const one = await joinGroup(request("", "instance-1"), ctx);
+	const two = await joinGroup(request("", "instance-2"), ctx);
+	const before = [...members];
+	// The heartbeat says two's member id is in the group, not whose instance it holds: the gateway joins, and the
+	// Worker, which holds instance-1 for one, answers fenced_instance.
+	const fenced = await joinGroup(request(two.memberId, "instance-1"), ctx);
+	assert.equal(fenced.errorCode, KAFKA.FENCED_INSTANCE_ID);
+	assert.deepEqual([...members], before);
+	assert.equal(joins.length, 2, "nothing joined");
+	assert.equal((await joinGroup(request(one.memberId, "instance-1"), ctx)).errorCode, KAFKA.NONE, "its holder rejoins");
 });
 
 test("a Worker from before members that rejoin (it refuses the fields): the member joins and rejoins without them, as before", async () => {
