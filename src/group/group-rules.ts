@@ -1,7 +1,8 @@
 /**
  * @module
  * The rules of a consumer group, as synchronous methods over its SQLite tables: who is a member, what each owns
- * in which generation, where each partition is read next, and which commits are accepted. No method awaits, so
+ * in which generation, where each partition is read next, and which commits are accepted (those rules, with
+ * auto-commit's bookkeeping, in commit-rules.ts, which this calls as partitions move). No method awaits, so
  * the coordinator runs each inside one `transactionSync`: a rebalance is all-or-nothing, and no other call can
  * see a half-computed generation. Nothing here touches the runtime beyond `SqlStorage`.
  */
