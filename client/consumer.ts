@@ -172,7 +172,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * inside the loop, or on an iterator driven by hand that is not advanced again, no turn comes, so past that stop()
 	 * leaves as `close()` does, and the record in hand, not known to be done, is delivered again. Inside the loop,
 	 * `break` leaves at once and counts that record as processed, and so does stop() not awaited there (the loop ends
-	 * once its body returns). Once `close()` was called, stop() is that close.
+	 * once its body returns). Once `close()` was called, stop() is that close. Called from the `onRevoke` the leave
+	 * under way runs, it returns at once, as `close()` does: the stop (or close) that started that leave waits for it.
 	 */
 	stop(): Promise<void> {
 		this.#closed = true;
@@ -181,7 +182,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			if (this.#turn.inTurn && this.#closing === null) await this.#turn.movesOn(this.#sessionTimeoutMs);
 			await this.close();
 		})();
-		return this.#stopping;
+		return this.#member.revokingOnLeave ? Promise.resolve() : this.#stopping;
 	}
 
 	async #shutdown(): Promise<void> {

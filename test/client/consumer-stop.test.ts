@@ -164,6 +164,25 @@ describe("SDK consumer stop() called inside the loop, not awaited", { timeout: 2
 	});
 });
 
+describe("SDK consumer close() awaited inside the loop", { timeout: 20_000 }, () => {
+	it("returns at once and ends the loop: what the loop moved past is committed, the record in hand is not, the member leaves once", async () => {
+		const { topic, group } = await filled("close-in", 10);
+		const wire = wiredClient();
+		// The default session (45 s) is longer than this test may take: nothing may wait for it.
+		const consumer = wire.client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const seen: number[] = [];
+		for await (const record of consumer) {
+			seen.push(record.offset);
+			if (record.offset === 4) await consumer.close(); // a poison record: stop without counting it as done
+		}
+		expect(seen).toEqual([0, 1, 2, 3, 4]);
+		const state = await groupState(group);
+		expect(state.members).toEqual([]);
+		expect(state.offsets[0]?.committed, "offset 4 was in hand: close() does not count it as processed").toBe(4);
+		expect(wire.sent.filter((r) => r.method === "DELETE")).toHaveLength(1);
+	});
+});
+
 // Each test waits out a whole session for a loop that never comes back, on its own topic and group: run together,
 // the file waits for one session rather than two.
 describe.concurrent("SDK consumer stop() from the loop itself", { timeout: 30_000 }, () => {
@@ -241,6 +260,77 @@ describe("SDK consumer stopped from its own rebalance callbacks", { timeout: 20_
 		await loop;
 		expect(revoked).toEqual([[{ topic, partition: 1 }], [{ topic, partition: 0 }]]);
 		expect((await groupState(group)).members).toHaveLength(1);
+		await other.close();
+	});
+});
+
+describe("SDK consumer stop() awaited in onRevoke", { timeout: 20_000 }, () => {
+	it("stop() awaited in the onRevoke that its own leave runs returns: the member leaves once", async () => {
+		const { topic, group } = await filled("stop-own-revoke", 3);
+		const revoked: TopicPartition[][] = [];
+		const wire = wiredClient();
+		const consumer: Consumer = wire.client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			waitMs: 50,
+			onRevoke: async (partitions) => {
+				revoked.push(partitions);
+				await consumer.stop();
+			},
+		});
+		await consumer.join();
+		await consumer.stop();
+		expect(revoked).toEqual([[{ topic, partition: 0 }]]);
+		expect((await groupState(group)).members).toEqual([]);
+		expect(wire.sent.filter((r) => r.method === "DELETE")).toHaveLength(1);
+	});
+
+	it("a rebalance's onRevoke awaiting stop() while the loop body is busy: that record is committed, the loop ends, the member leaves once", async () => {
+		const topic = uniqueTopic("stop-in-revoke");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		await produce(
+			topic,
+			Array.from({ length: 6 }, (_, i) => ({ value: i, partition: i % 2 })),
+		);
+		// `range` in instance-id order: "a…" keeps partition 0 and "z…" takes partition 1 once both are members.
+		const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
+		const revoked: TopicPartition[][] = [];
+		const wire = wiredClient();
+		// A short session: the heartbeat (a third of it) is what follows the rebalance while the loop body is busy.
+		const consumer: Consumer = wire.client.consumer({
+			...options,
+			instanceId: `a-${group}`,
+			sessionTimeoutMs: 6_000,
+			onRevoke: async (partitions) => {
+				revoked.push(partitions);
+				await consumer.stop(); // a process told to shut down while a rebalance is under way
+			},
+		});
+		const busy = gate();
+		const seen: string[] = [];
+		const loop = (async () => {
+			for await (const record of consumer) {
+				seen.push(`${record.partition}:${record.offset}`);
+				if (record.partition === 0 && record.offset === 2) await busy.wait();
+			}
+		})();
+		await busy.reached;
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join();
+		await expect.poll(() => revoked.length, { timeout: 10_000 }).toBe(1);
+		expect(revoked[0]).toEqual([{ topic, partition: 1 }]);
+		// stop() waits for the record in hand: the member has not left yet.
+		expect(wire.sent.filter((r) => r.method === "DELETE")).toEqual([]);
+		busy.open();
+		await loop;
+		expect(seen).toContain("0:2");
+		expect(revoked).toEqual([[{ topic, partition: 1 }], [{ topic, partition: 0 }]]);
+		const state = await groupState(group);
+		expect(state.members).toHaveLength(1);
+		expect(state.offsets.find((o) => o.partition === 0)?.committed, "the record in hand when stop() was called was handled").toBe(3);
+		expect(wire.sent.filter((r) => r.method === "DELETE")).toHaveLength(1);
 		await other.close();
 	});
 });
