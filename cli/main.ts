@@ -43,7 +43,8 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
        | alter [--acl RESOURCE=op,op]… [--quota name=N]… [--remove-quota name]…   (changes only the quotas named,
        and the ACL, whole, when --acl is given)
        | grant RESOURCE op,op… | revoke RESOURCE [op,op…]   (one entry's operations, or with none the whole entry;
-       every other entry kept, another admin's change included) | close   (empties the ACL, keeps the quotas)
+       every other entry kept, another admin's change included) | close   (empties the ACL, keeps the quotas;
+       an entry granted since close read the grant is reported, not removed)
        set, alter and close take --if-match ETAG (the etag show prints): applied only while the grant is still that one;
        their --json is the API's JSON with the grant's "etag" added
   subscriptions list TOPIC | create TOPIC --url URL [--from earliest|latest] | delete TOPIC ID

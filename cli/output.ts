@@ -98,7 +98,8 @@ export function printJson(value: unknown): void {
 
 /**
  * What to do about a 412. Only anonymous's grant is written If-Match: by `anonymous set|alter|close --if-match`, and by
- * `grant` and `revoke`, which read the grant again on a 412 and fail with it only after their last attempt.
+ * `close`, `grant` and `revoke`, which read the grant again on a 412 and fail with it only on an entry added meanwhile
+ * (`close`) or after their last attempt.
  */
 const PRECONDITION_ADVICE =
 	" (another admin changed anonymous access since that etag was read, and nothing was written: run `tributary anonymous show` to see it and its etag, then decide again)";

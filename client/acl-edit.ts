@@ -7,7 +7,7 @@
  */
 
 import type { AclEntry } from "./admin.ts";
-import { invalidArgument } from "./errors.ts";
+import { invalidArgument, TributaryError } from "./errors.ts";
 
 /** A revocation: the operations named, or with none the whole entry (every entry of that resource). */
 export interface AclRevocation {
@@ -61,4 +61,35 @@ export function withoutEntry(acl: readonly AclEntry[], entry: AclEntry): AclEntr
 /** An entry's operations as one comparable value: the same for the same operations in any order, repeats ignored. */
 function operationSet(entry: AclEntry): string {
 	return [...new Set(entry.operations)].sort().join();
+}
+
+/**
+ * Closing public access refused, nothing written (`Anonymous.close`): another admin granted anonymous an entry since
+ * the grant the close was decided on was read (`added`; `removed`, what else changed: entries as read and as stored
+ * now). A 412 (`precondition_failed`), as the API's refusal of a stale If-Match; `grant`: as stored now, to show and
+ * decide on again.
+ */
+export class AclConflict extends TributaryError {
+	readonly added: readonly AclEntry[];
+	readonly removed: readonly AclEntry[];
+	/** What changed, for people: "added produce on topic:late, and removed consume on topic:news". */
+	readonly changes: string;
+	readonly grant: { readonly acl: readonly AclEntry[]; readonly quotas: Readonly<Record<string, number>> };
+	constructor(read: readonly AclEntry[], grant: AclConflict["grant"]) {
+		const key = (entry: AclEntry) => `${entry.resource}\n${entry.operations.join(",")}`;
+		const was = new Set(read.map(key));
+		const now = new Set(grant.acl.map(key));
+		const added = grant.acl.filter((entry) => !was.has(key(entry)));
+		const removed = read.filter((entry) => !now.has(key(entry)));
+		const text = (verb: string, entries: readonly AclEntry[]) =>
+			entries.length === 0 ? [] : [`${verb} ${entries.map((e) => `${e.operations.join(", ")} on ${e.resource}`).join("; ")}`];
+		const changes = [...text("added", added), ...text("removed", removed)].join(", and ");
+		super("precondition_failed", `another admin changed the ACL since it was read: ${changes}; public access was not closed`, {
+			status: 412,
+		});
+		this.changes = changes;
+		this.added = added;
+		this.removed = removed;
+		this.grant = grant;
+	}
 }

@@ -2,11 +2,11 @@
  * @module
  * The `anonymous` principal: what a request without credentials may do. It has a key's ACL and quotas and no
  * secret; with an empty ACL (the default) a credential-less request is refused, so emptying it closes public
- * access again. `set` replaces the grant whole, `update` changes part of it, `grant`, `revoke` and `removeEntry` one
+ * access again (`close`). `set` replaces the grant whole, `update` changes part of it, `grant`, `revoke` and `removeEntry` one
  * ACL entry. Needs the admin token or a key with `admin` on `cluster`.
  */
 
-import { type AclRevocation, withGranted, withoutEntry, withRevoked } from "./acl-edit.ts";
+import { AclConflict, type AclRevocation, withGranted, withoutEntry, withRevoked } from "./acl-edit.ts";
 import type { AclEntry } from "./admin.ts";
 import { TributaryError } from "./errors.ts";
 import type { Http } from "./http.ts";
@@ -115,6 +115,37 @@ export class Anonymous {
 	 */
 	removeEntry(entry: AclEntry): Promise<AnonymousAccess> {
 		return this.#changeAcl((acl) => withoutEntry(acl, entry));
+	}
+
+	/**
+	 * Closes public access (the ACL emptied, the quotas kept: the console's "Close public access"), decided on `read`
+	 * (a grant `get`, `set` or `update` answered; read now when left out): sent If-Match its ETag, so an entry another
+	 * admin granted since is not removed unseen. On a 412 the grant is read again: an entry added since is an
+	 * `AclConflict` (a 412, nothing written); any other change (a quota, entries removed) is kept and the close sent
+	 * again If-Match the grant read, up to `ACL_CHANGE_ATTEMPTS` times; an ACL already empty is the answer.
+	 * @example await client.anonymous.close(shown) // the grant a page showed
+	 */
+	async close(read?: { readonly acl: readonly AclEntry[] }): Promise<AnonymousAccess> {
+		const decided = read ?? (await this.get());
+		let grant: { readonly acl: readonly AclEntry[] } = decided;
+		for (let attempt = 1; ; attempt++) {
+			const ifMatch = this.etagOf(grant);
+			if (ifMatch === undefined)
+				throw new TributaryError(
+					"invalid_argument",
+					"close() decides on a grant this client read (get, set or update): its ETag makes the close conditional",
+				);
+			try {
+				return await this.update({ acl: [] }, { ifMatch });
+			} catch (error) {
+				if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
+			}
+			const now = await this.get();
+			if (now.acl.length === 0) return now;
+			const conflict = new AclConflict(decided.acl, now);
+			if (conflict.added.length > 0) throw conflict;
+			grant = now;
+		}
 	}
 
 	/**

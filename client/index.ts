@@ -9,7 +9,7 @@
  * for await (const record of client.consumer({ group: "billing", topics: ["orders"] })) console.log(record.value);
  */
 
-export type { AclRevocation } from "./acl-edit.ts";
+export { AclConflict, type AclRevocation } from "./acl-edit.ts";
 export type {
 	AclEntry,
 	GroupDescription,

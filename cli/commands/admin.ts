@@ -305,7 +305,8 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
  * credentials may do. `set` replaces the grant whole, as `PUT /v1/anonymous` does: naming nothing closes public access
  * and removes the quotas. `alter` changes only what it names, as `PATCH` does: each quota named, and the ACL (whole)
  * when `--acl` is given. `grant` and `revoke` change one entry (kafka-acls --add, --remove) and keep the rest.
- * `close` empties the ACL alone (the console's "Close public access"): the quotas stay for a later grant.
+ * `close` empties the ACL alone (the console's "Close public access", the SDK's `anonymous.close`): the quotas stay for
+ * a later grant, and an entry another admin granted between its read and its write is a 412 naming it, nothing removed.
  * `show` prints the grant's ETag, which `set`, `alter` and `close` take as `--if-match`: the change applies only while
  * the grant is still the one shown, so a decision made on what `show` printed never overwrites another admin's change
  * made since (a 412, which the error line explains). With `--json`, every subcommand prints the API's JSON with the
@@ -326,7 +327,10 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
 	let grant: AnonymousAccess;
 	if (name === "grant" || name === "revoke") grant = await aclChange(client, name, positionals);
 	else if (name === "show") grant = await client.anonymous.get();
-	else if (name === "close") grant = await client.anonymous.update({ acl: [] }, { ifMatch });
+	// Without --if-match, close decides on the grant it reads, as the console's Close public access does on the one it
+	// showed: an entry another admin granted meanwhile is reported (a 412 naming it), not removed unseen.
+	else if (name === "close")
+		grant = ifMatch === undefined ? await client.anonymous.close() : await client.anonymous.update({ acl: [] }, { ifMatch });
 	else if (name === "set") grant = await client.anonymous.set({ acl: acl ?? [], quotas }, { ifMatch });
 	else {
 		const patch = quotaPatch(quotas, values["remove-quota"] as string[] | undefined);

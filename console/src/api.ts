@@ -212,35 +212,10 @@ export class QuotaConflict extends Error {
 
 /**
  * Closing public access refused, nothing written: another admin granted anonymous an entry since the page showed its
- * ACL (`added`; `removed`, what else changed: entries as the page showed them and as stored now). `grant`: as stored
- * now, for the page to show and the admin to decide on again.
+ * ACL. The SDK's (`closeAnonymous` is the SDK's `anonymous.close`), so the console and the CLI decide alike.
  */
-export class AclConflict extends Error {
-	override readonly name = "AclConflict";
-	readonly added: readonly AclEntry[];
-	readonly removed: readonly AclEntry[];
-	/** What changed, for people: "added produce on topic:late, and removed consume on topic:news". */
-	readonly changes: string;
-	readonly grant: AnonymousAccess;
-	constructor(shown: readonly AclEntry[], grant: AnonymousAccess) {
-		const key = (entry: AclEntry) => `${entry.resource}\n${entry.operations.join(",")}`;
-		const was = new Set(shown.map(key));
-		const now = new Set(grant.acl.map(key));
-		const added = grant.acl.filter((entry) => !was.has(key(entry)));
-		const removed = shown.filter((entry) => !now.has(key(entry)));
-		const text = (verb: string, entries: readonly AclEntry[]) =>
-			entries.length === 0 ? [] : [`${verb} ${entries.map((e) => `${e.operations.join(", ")} on ${e.resource}`).join("; ")}`];
-		const changes = [...text("added", added), ...text("removed", removed)].join(", and ");
-		super(`another admin changed the ACL since it was shown: ${changes}`);
-		this.changes = changes;
-		this.added = added;
-		this.removed = removed;
-		this.grant = grant;
-	}
-}
-
 /** A failed call: the API's error code and message, and the HTTP status (0 when there was no answer). */
-export { TributaryError as ApiError } from "tributary/client";
+export { AclConflict, TributaryError as ApiError } from "tributary/client";
 
 /** Retries of a failed read (network error, 429, 503): a console should answer fast rather than wait long. */
 const RETRIES = 2;
@@ -405,22 +380,12 @@ export class Api {
 		}
 	}
 	/**
-	 * Closes public access (the ACL emptied, the quotas kept), decided on the grant the page showed (`shown`): sent
-	 * If-Match its ETag. A 412 (the grant changed since) is read again. An entry added since is an `AclConflict`,
-	 * nothing written, where an unconditional close would remove an entry the admin never saw. Any other change (a
-	 * quota, entries removed) is kept: an ACL already empty is the answer, else the close is sent again If-Match the
-	 * grant read, up to ACL_CHANGE_ATTEMPTS times.
+	 * Closes public access (the ACL emptied, the quotas kept), decided on the grant the page showed (`shown`), as the
+	 * SDK's `anonymous.close` does: an entry another admin added since is an `AclConflict`, nothing written, where an
+	 * unconditional close would remove an entry the admin never saw; any other change is kept and the close sent again.
 	 */
-	async closeAnonymous(shown: AnonymousAccess): Promise<AnonymousAccess> {
-		let grant = shown;
-		for (let attempt = 1; ; attempt++) {
-			const sent = await this.#updateIfMatch(grant, { acl: [] }, attempt);
-			if (sent !== null) return sent;
-			grant = (await this.#client.anonymous.get()) as AnonymousAccess;
-			if (grant.acl.length === 0) return grant;
-			const conflict = new AclConflict(shown.acl, grant);
-			if (conflict.added.length > 0) throw conflict;
-		}
+	closeAnonymous(shown: AnonymousAccess): Promise<AnonymousAccess> {
+		return this.#client.anonymous.close(shown) as Promise<AnonymousAccess>;
 	}
 	/**
 	 * `patch` sent If-Match the ETag of `read`, the grant a change was decided on: the grant as stored then, or null on a

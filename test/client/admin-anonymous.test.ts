@@ -2,13 +2,14 @@
  * The SDK's `anonymous.get`, `anonymous.set` and `anonymous.update` against the real Worker (inside workerd): what a
  * request without credentials may do, read, replaced whole (ACL and quotas at once) or changed in part (a merge
  * patch: quotas one by one, the ACL whole), or one ACL entry granted or revoked (read, edited, written If-Match the
- * grant read, again on a 412); an emptied ACL closes public access again;
+ * grant read, again on a 412); an emptied ACL closes public access again, and `close` empties it If-Match the grant read
+ * (an entry granted meanwhile refused as an `AclConflict`);
  * refusals are `TributaryError`s carrying the API's code and message.
  */
 
 import { afterEach, describe, expect, it } from "vitest";
 import { ACL_CHANGE_ATTEMPTS } from "../../client/anonymous.ts";
-import { TributaryError } from "../../client/index.ts";
+import { AclConflict, TributaryError } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { call, createTopic, json } from "../support/worker.ts";
@@ -228,6 +229,57 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		// Each change written once: the read after the lost answer finds it made, so nothing is sent again.
 		const writes = sent.filter((r) => isAnonymous(r) && r.method === "PATCH");
 		expect(writes.map((r) => JSON.parse(r.body))).toEqual([{ acl: [news, sports] }, { acl: [sports] }]);
+	});
+
+	it("closes public access If-Match the grant read: an entry granted meanwhile is an AclConflict naming it, nothing removed; any other change is kept and the close sent again", async () => {
+		const { client, sent, beforeServing } = wiredClient();
+		const news = { resource: "topic:news.*", operations: ["consume"] };
+		const late = { resource: "topic:late", operations: ["produce"] };
+		await client.anonymous.set({ acl: [news], quotas: { requests_per_sec: 100 } });
+		const shown = await client.anonymous.get();
+		let others = 0;
+		beforeServing(
+			(r) => isAnonymous(r) && r.method === "PATCH" && others === 0,
+			() => {
+				others++;
+				return json("PATCH", "/v1/anonymous", 200, { body: { acl: [news, late] } });
+			},
+		);
+		const refused = await client.anonymous.close(shown).catch((e: unknown) => e);
+		expect(refused).toBeInstanceOf(AclConflict);
+		expect(refused).toMatchObject({
+			code: "precondition_failed",
+			status: 412,
+			added: [late],
+			removed: [],
+			changes: "added produce on topic:late",
+		});
+		expect(await client.anonymous.get()).toEqual({ acl: [news, late], quotas: { requests_per_sec: 100 } });
+
+		// A quota changed and an entry removed meanwhile add none: kept, and the close is sent again If-Match the grant read.
+		others = 0;
+		beforeServing(
+			(r) => isAnonymous(r) && r.method === "PATCH" && others === 0,
+			() => {
+				others++;
+				return json("PATCH", "/v1/anonymous", 200, { body: { acl: [news], quotas: { requests_per_sec: 7 } } });
+			},
+		);
+		const before = sent.length;
+		expect(await client.anonymous.close()).toEqual({ acl: [], quotas: { requests_per_sec: 7 } });
+		expect(sent.slice(before).map((r) => r.method)).toEqual(["GET", "PATCH", "GET", "PATCH"]);
+		// Closed already by another admin meanwhile: the grant read is the answer, nothing sent again.
+		await client.anonymous.update({ acl: [news] });
+		beforeServing(
+			(r) => isAnonymous(r) && r.method === "PATCH" && others === 1,
+			() => {
+				others++;
+				return json("PATCH", "/v1/anonymous", 200, { body: { acl: [] } });
+			},
+		);
+		const from = sent.length;
+		expect(await client.anonymous.close()).toEqual({ acl: [], quotas: { requests_per_sec: 7 } });
+		expect(sent.slice(from).map((r) => r.method)).toEqual(["GET", "PATCH", "GET"]);
 	});
 
 	it("gives up after ACL_CHANGE_ATTEMPTS refusals with the 412, each attempt made to the grant read again", async () => {

@@ -90,6 +90,45 @@ function describingBroker(described) {
 }
 
 /**
+ * A proxy in front of the broker at `target`: every request is passed on, and the first write of anonymous's grant
+ * (a PATCH) waits, unserved, for `meanwhile`, another admin's change made straight at the broker: it lands after the
+ * CLI read the grant and before its write is served.
+ * @param {string} target
+ * @param {() => Promise<unknown>} meanwhile
+ * @returns {Promise<{ url: string, close: () => void }>}
+ */
+function changedBeforeWrite(target, meanwhile) {
+	/** @type {(() => Promise<unknown>) | null} */
+	let pending = meanwhile;
+	/** Hop-by-hop headers, and those `fetch` already acted on (it took the body's encoding off). */
+	const dropped = new Set(["host", "connection", "content-length", "content-encoding", "transfer-encoding", "keep-alive"]);
+	const server = createServer(async (req, res) => {
+		const chunks = [];
+		for await (const chunk of req) chunks.push(chunk);
+		if (req.method === "PATCH" && req.url === "/v1/anonymous" && pending !== null) {
+			const change = pending;
+			pending = null;
+			await change();
+		}
+		const headers = Object.entries(req.headers).flatMap(([name, value]) => (dropped.has(name) ? [] : [[name, String(value)]]));
+		const answer = await fetch(new URL(req.url ?? "/", target), {
+			method: req.method,
+			headers: Object.fromEntries(headers),
+			...(chunks.length === 0 ? {} : { body: Buffer.concat(chunks) }),
+		});
+		res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([name]) => !dropped.has(name))));
+		res.end(Buffer.from(await answer.arrayBuffer()));
+	});
+	return new Promise((resolve) =>
+		server.listen(0, HOST, () => {
+			const address = server.address();
+			const port = typeof address === "object" && address !== null ? address.port : 0;
+			resolve({ url: `http://${HOST}:${port}`, close: () => server.close() });
+		}),
+	);
+}
+
+/**
  * A table's rows as objects keyed by its header.
  * @param {string} stdout
  * @param {string} header the header's first column
@@ -530,6 +569,46 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			assert.notEqual(setJson.etag, shownJson.etag, "a write answers the new grant's etag");
 			await fails(["anonymous", "close", "--if-match", shownJson.etag], "^tributary: error: precondition_failed \\(HTTP 412\\)");
 			assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", setJson.etag, "--json"])).stdout).acl, []);
+		});
+
+		test("anonymous close without --if-match decides on the grant it read: an entry another admin granted meanwhile is reported, not removed; a change adding none is kept and the close sent again", {
+			timeout: TEST_TIMEOUT_MS,
+		}, async () => {
+			// close emptied the ACL unconditionally: an entry another admin granted between the read an admin decided on and
+			// the write was removed unseen. It is sent If-Match the grant it read, as the console's Close public access is.
+			await ok(["anonymous", "set", "--acl", "topic:cli-seen=consume", "--quota", "requests_per_sec=100"]);
+			const late = await changedBeforeWrite(String(env.TRIBUTARY_URL), () => ok(["anonymous", "grant", "topic:cli-late", "produce"]));
+			try {
+				await fails(
+					["anonymous", "close"],
+					"^tributary: error: precondition_failed \\(HTTP 412\\): another admin changed the ACL since it was read: added produce on topic:cli-late; public access was not closed .*run `tributary anonymous show`",
+					{ useEnv: { ...env, TRIBUTARY_URL: late.url } },
+				);
+			} finally {
+				late.close();
+			}
+			assert.deepEqual(
+				grantOf(await ok(["anonymous", "show", "--json"])),
+				{
+					acl: [
+						{ resource: "topic:cli-seen", operations: ["consume"] },
+						{ resource: "topic:cli-late", operations: ["produce"] },
+					],
+					quotas: { requests_per_sec: 100 },
+				},
+				"nothing removed",
+			);
+
+			// Another admin's change that adds no entry (a quota) is kept, and the close is sent again If-Match the grant read.
+			const quota = await changedBeforeWrite(String(env.TRIBUTARY_URL), () => ok(["anonymous", "alter", "--quota", "requests_per_sec=7"]));
+			try {
+				const closed = await runCli(["anonymous", "close", "--json"], { env: { ...env, TRIBUTARY_URL: quota.url } });
+				assert.equal(closed.status, 0, closed.stderr);
+				assert.deepEqual(grantOf(closed), { acl: [], quotas: { requests_per_sec: 7 } });
+			} finally {
+				quota.close();
+			}
+			assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), { acl: [], quotas: { requests_per_sec: 7 } });
 		});
 
 		test("anonymous --if-match: a malformed tag is a usage mistake naming it, a weak one never matches, * matches any grant", {
