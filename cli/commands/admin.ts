@@ -349,16 +349,31 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
 }
 
 /**
- * `--if-match`'s value as an entity tag (RFC 9110 §8.8.3: `[W/]"etagc*"`, etagc any visible ASCII but `"`): quoted
- * as `show` prints it and the API sends it, weak (`W/"…"`, sent as it is: If-Match compares strongly, so the API
- * answers it 412), or bare, as a shell leaves `--if-match "x1y2"` once it has taken the quotes off, then quoted. `*` is
- * sent as it is: If-Match's "any current representation" (§13.1.1), where quoted it would be a tag no grant has. Any
- * other text, such as a tag with one quote of its two, is a usage mistake: sent, it would be the API's 400.
+ * `--if-match`'s value as If-Match's list of entity tags (RFC 9110 §13.1.1: `#entity-tag`, which the API reads whole:
+ * the change applies while the grant is any one of them; §8.8.3: `[W/]"etagc*"`, etagc any visible ASCII but `"`).
+ * Each tag quoted as `show` prints it and the API sends it, weak (`W/"…"`, sent as it is: If-Match compares strongly,
+ * so that one never matches), or bare, as a shell leaves `--if-match "x1y2"` once it has taken the quotes off, then
+ * quoted (a bare tag holds no comma: there it ends). `*` is sent as it is: If-Match's "any current representation",
+ * where quoted it would be a tag no grant has. Any other text, such as a tag with one quote of its two, or a list of
+ * none, is a usage mistake: sent, it would be the API's 400.
  */
 function entityTag(text: string | undefined): string | undefined {
-	if (text === undefined || text === "*" || /^(W\/)?"[!#-~]*"$/.test(text)) return text;
-	if (/^[!#-~]+$/.test(text)) return `"${text}"`;
-	throw new UsageError(`--if-match '${text}' is not an entity tag: give the etag \`anonymous show\` prints, such as "x1y2", or *`);
+	if (text === undefined || text === "*") return text;
+	const tags: string[] = [];
+	// Sticky: each element is read where the previous one's comma ended, so nothing between them goes unread.
+	const element = /[ \t]*((?:W\/)?"[!#-~]*"|[!#-+\--~]+)?[ \t]*(,|$)/y;
+	for (let read = element.exec(text); read !== null; read = element.exec(text)) {
+		const tag = read[1];
+		if (tag !== undefined) tags.push(tag.endsWith('"') ? tag : `"${tag}"`);
+		if (read[2] === "") return tags.length === 0 ? notTag(text) : tags.join(", ");
+	}
+	return notTag(text);
+}
+
+function notTag(text: string): never {
+	throw new UsageError(
+		`--if-match '${text}' is not an entity tag: give the etag \`anonymous show\` prints, such as "x1y2", a list of them ("x1y2", "z3"), or *`,
+	);
 }
 
 export async function subscriptions(client: Tributary, args: string[]): Promise<void> {

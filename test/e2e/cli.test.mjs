@@ -617,13 +617,20 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			// An entity tag with a lone quote ('"abc', as a shell leaves a half-quoted paste) was sent as it stood, or quoted
 			// again ('abc"' as '"abc""'): the API refused it 400, read as a broker's refusal. A malformed tag is a usage
 			// mistake naming it; a weak tag (W/"…") is an entity tag, sent, and never matches (If-Match compares strongly).
-			for (const bad of ['"abc', 'abc"', 'W/"abc', '"a"b"', 'W/abc"', "a b"]) {
+			for (const bad of ['"abc', 'abc"', 'W/"abc', '"a"b"', 'W/abc"', "a b", '"a", "b', ","]) {
 				const line = await fails(["anonymous", "close", "--if-match", bad], "^tributary: usage: --if-match ", { status: 2 });
 				assert.ok(line?.includes(`'${bad}' is not an entity tag`), line);
 			}
 			const weak = etagOf(await ok(["anonymous", "show"])) ?? "";
 			await fails(["anonymous", "close", "--if-match", `W/"${weak}"`], "^tributary: error: precondition_failed \\(HTTP 412\\)");
 			assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", weak, "--json"])).stdout).acl, [], "a bare tag is quoted");
+			// If-Match is a list of tags (RFC 9110 §13.1.1), as the API reads it: the change applies while the grant is any
+			// one of them, and a list of none that match is a 412.
+			await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
+			const listed = etagOf(await ok(["anonymous", "show"])) ?? "";
+			await fails(["anonymous", "close", "--if-match", `"stale", W/"${listed}"`], "^tributary: error: precondition_failed \\(HTTP 412\\)");
+			const closedByList = await ok(["anonymous", "close", "--if-match", `"stale", ${listed}`, "--json"]);
+			assert.deepEqual(JSON.parse(closedByList.stdout).acl, [], "one of the list is the grant; a bare one is quoted");
 			// `*` matches whatever grant is held (RFC 9110 §13.1.1), so it is sent as it is, not quoted into a tag: for each
 			// command, after another admin's change.
 			/** @type {[string[], { resource: string, operations: string[] }[]][]} each command and the ACL it leaves */
