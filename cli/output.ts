@@ -102,7 +102,7 @@ export function printJson(value: unknown): void {
  * (`close`) or after their last attempt.
  */
 const PRECONDITION_ADVICE =
-	" (another admin changed anonymous access since that etag was read, and nothing was written: run `tributary anonymous show` to see it and its etag, then decide again)";
+	" (another admin changed anonymous access since it was read, and nothing was written: run `tributary anonymous show` to see it and its etag, then decide again)";
 
 /**
  * One line for stderr: the API's code and message, never a stack. `url`: where the command went; `command`: the
