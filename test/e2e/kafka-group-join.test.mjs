@@ -227,8 +227,11 @@ const STATIC_RECORDS_AFTER_JOIN = 40;
 
 /**
  * librdkafka settings for a static member (KIP-345) that rebalances quickly: Tributary's shortest session (6 s, which
- * max.poll.interval.ms may not be under), heartbeats that see a new generation within 0.3 s, and commits every 0.5 s
- * (a read past its last commit is what a partition moved too early reads twice).
+ * max.poll.interval.ms may not be under) and heartbeats that see a new generation within 0.3 s. Its commits come every
+ * 5 s (librdkafka's default auto.commit.interval.ms), and cannot come sooner: kcat sets a `-X` name that is both a
+ * topic and a global property on the topic's, and the topic's auto.commit.interval.ms is the legacy simple consumer's,
+ * which -G does not read (docs/kafka-gateway.md, "kcat -G commits every 5 s"). So `committedToEnd` waits up to 5 s
+ * after the last record is read, and a partition moved too early would have up to 5 s of reads past its last commit.
  * @param {string} instance
  */
 const staticMember = (instance) =>
@@ -237,7 +240,6 @@ const staticMember = (instance) =>
 		"session.timeout.ms": 6_000,
 		"max.poll.interval.ms": 6_000,
 		"heartbeat.interval.ms": 300,
-		"auto.commit.interval.ms": 500,
 	}).flatMap(([name, value]) => ["-X", `${name}=${value}`]);
 
 /** The member id of `group`'s static member `instance`, or undefined. */
