@@ -212,6 +212,69 @@ test("kcat -G with a pattern: a topic created later that matches it is read once
 	}
 });
 
+/** A caught-up kcat's Fetch wait: FETCH_WAIT_MS_MAX, the longest the gateway keeps, so a Fetch not woken by an append shows. */
+const CAUGHT_UP_WAIT_MS = 30_000;
+/**
+ * Longest a record may take from its produce's answer to a caught-up kcat: a Fetch that an append does not wake answers
+ * when its wait ends, more than CAUGHT_UP_WAIT_MS minus the second between the record before and this one; one woken
+ * answers within a Worker round trip (at most 177 ms measured, docs/kafka-gateway.md).
+ */
+const CAUGHT_UP_DELIVERY_MS_MAX = 5_000;
+
+test("a caught-up kcat gets each record produced over HTTP as it is appended, not when its fetch.wait.max.ms ends", {
+	timeout: 180_000,
+}, async () => {
+	await setup.api.createTopic("caught-up", 1);
+	const consumer = spawn(
+		"kcat",
+		[
+			"-b",
+			setup.gateways[0].bootstrap,
+			"-C",
+			"-t",
+			"caught-up",
+			"-o",
+			"beginning",
+			"-X",
+			`fetch.wait.max.ms=${CAUGHT_UP_WAIT_MS}`,
+			"-q",
+			"-u",
+			"-f",
+			"%o\n",
+		],
+		{ stdio: ["ignore", "pipe", "pipe"] },
+	);
+	/** When each offset was printed. */
+	const printedAt = new Map();
+	let rest = "";
+	consumer.stdout.on("data", (chunk) => {
+		const lines = (rest + chunk).split("\n");
+		rest = lines.pop();
+		for (const line of lines) printedAt.set(Number(line), performance.now());
+	});
+	try {
+		// The first record only shows kcat reading (it may start after the record's append); each one after it is
+		// produced a second after the one before was printed, when kcat's next Fetch is waiting for it.
+		await setup.api.produce("caught-up", [{ value: "r0" }]);
+		await waitUntil(() => printedAt.has(0), { timeoutMs: CAUGHT_UP_WAIT_MS + 10_000, message: "kcat to print offset 0" });
+		const deliveriesMs = [];
+		for (let offset = 1; offset <= 3; offset++) {
+			await new Promise((resolve) => setTimeout(resolve, 1_000));
+			await setup.api.produce("caught-up", [{ value: `r${offset}` }]);
+			const answeredAt = performance.now();
+			await waitUntil(() => printedAt.has(offset), { timeoutMs: CAUGHT_UP_WAIT_MS + 10_000, message: `kcat to print offset ${offset}` });
+			deliveriesMs.push(Math.round(printedAt.get(offset) - answeredAt));
+		}
+		console.log(JSON.stringify({ deliveriesMs }));
+		assert.ok(
+			deliveriesMs.every((ms) => ms < CAUGHT_UP_DELIVERY_MS_MAX),
+			`each record within ${CAUGHT_UP_DELIVERY_MS_MAX} ms: ${deliveriesMs}`,
+		);
+	} finally {
+		consumer.kill();
+	}
+});
+
 test("records cross between HTTP and kafkajs: same offsets, keys, values, headers, timestamps", { timeout: 60_000 }, async () => {
 	await setup.api.createTopic("crossing", 1);
 	const positions = await setup.api.produce("crossing", [
