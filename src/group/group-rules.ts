@@ -64,14 +64,18 @@ export class GroupRules {
 					: this.store.member(request.memberId);
 		// KIP-345, as Kafka's coordinator: a static member's join naming its own member id is that member's rejoin, one
 		// without a member id the instance's restart, under a new id; one naming another member id while the instance
-		// has a member is fenced (isStaticMemberFenced), so two processes sharing an instance id cannot take it in turn.
+		// has a member is fenced (isStaticMemberFenced): a process holding a stale member id cannot take the instance by
+		// naming it. (One that drops its id and joins again is a restart and does take it, as on a broker.)
 		if (request.instanceId !== null && request.memberId != null && previous !== null && previous.memberId !== request.memberId) {
 			return err("fenced_instance", `member "${request.memberId}" does not hold instance "${request.instanceId}": another member does`, {
 				instance_id: request.instanceId,
 				member_id: request.memberId,
 			});
 		}
-		const proposed = request.instanceId === null || previous?.memberId === request.memberId ? (request.memberId ?? null) : null;
+		// A static join into an instance no member holds takes the member id it proposes, as a dynamic one does, unless
+		// another member has it: its retry, after an answer lost on the way, is then its own rejoin, not fenced.
+		const unheld = previous === null && request.memberId != null && this.store.member(request.memberId) === null;
+		const proposed = request.instanceId === null || previous?.memberId === request.memberId || unheld ? (request.memberId ?? null) : null;
 		if (previous === null && count >= GROUP_MEMBERS_MAX) {
 			return err("group_full", `a group may have at most ${GROUP_MEMBERS_MAX} members`, { max_members: GROUP_MEMBERS_MAX });
 		}

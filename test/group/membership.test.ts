@@ -154,6 +154,22 @@ describe("membership", () => {
 		await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/heartbeat`, 409, "unknown_member");
 	});
 
+	it("takes a static member's proposed member id when no member holds its instance, so the join's retry after a lost answer is its rejoin, not fenced", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const proposed = crypto.randomUUID();
+		const first = await join(group, { topics: [topic], instance_id: "consumer-a", member_id: proposed });
+		expect(first.member_id).toBe(proposed);
+		const again = await join(group, { topics: [topic], instance_id: "consumer-a", member_id: proposed });
+		expect(again).toEqual(first);
+		// Another member's id is not taken: that join is the instance's own, under a new id.
+		const other = await join(group, { topics: [topic] });
+		const b = await join(group, { topics: [topic], instance_id: "consumer-b", member_id: other.member_id });
+		expect(b.member_id).not.toBe(other.member_id);
+		expect((await describeGroup(group)).members.map((m) => m.member_id).sort()).toEqual([proposed, other.member_id, b.member_id].sort());
+	});
+
 	it("rebalances a static member that comes back with a different subscription", async () => {
 		const [t1, t2] = [uniqueTopic(), uniqueTopic()];
 		await createTopic(t1, 2);
