@@ -64,6 +64,6 @@ export const FOREIGN_BODY_CHARS_MAX = 200;
  * DeleteRecords, the log ends an OffsetCommit reads): undici's pool opens a connection for each request in flight, so
  * 1,000 partitions would be 1,000 sockets. 32, not fewer: a producer's request carries a batch for each partition it
  * has records for, and the partitions' objects append in parallel, so a cap under a topic's partition count makes
- * its Produce take several Worker round trips in turn (topics of up to 32 partitions, the common sizes, still go in
- * one). Fetch is not capped (its long polls would wait behind each other). */
+ * its Produce take several Worker round trips in turn (a request for up to 32 partitions, across its topics, still
+ * goes in one). Fetch is not capped (its long polls would wait behind each other). */
 export const WORKER_REQUESTS_AT_ONCE_MAX = 32;

@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Tributary, TributaryError } from "tributary/client";
+import { LOCAL_URL, Tributary, TributaryError } from "tributary/client";
 import { parseDevVars } from "../../scripts/lib/dev-vars.mjs";
 import { analyticsService, notificationService, orderService, stockService } from "./services.mjs";
 
@@ -31,7 +31,7 @@ function connection() {
 	const devVars = join(PROJECT_ROOT, ".dev.vars");
 	const token = process.env.TRIBUTARY_TOKEN || (existsSync(devVars) ? parseDevVars(readFileSync(devVars, "utf8")).ADMIN_TOKEN : undefined);
 	if (!token) throw new Error("no token: set TRIBUTARY_TOKEN, or run `npm start` once so .dev.vars holds an ADMIN_TOKEN");
-	return { url: process.env.TRIBUTARY_URL || "http://127.0.0.1:8787", token };
+	return { url: process.env.TRIBUTARY_URL || LOCAL_URL, token };
 }
 
 /** Creates the topics; ones that exist already (an earlier run) are kept with their data. */

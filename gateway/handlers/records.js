@@ -313,7 +313,7 @@ export async function fetch(request, ctx) {
 	);
 	// Every partition at once, not WORKER_REQUESTS_AT_ONCE_MAX at a time as for ListOffsets and Produce: the long polls
 	// below must all be waiting together (the first with records answers for all); under a cap, a partition past the
-	// first eight would not be polled until one of theirs (up to FETCH_WAIT_MS_MAX) ended.
+	// first WORKER_REQUESTS_AT_ONCE_MAX would not be polled until one of theirs (up to FETCH_WAIT_MS_MAX) ended.
 	let results = await Promise.all(wanted.map(({ topic, p, maxBytes }) => fetchPartition(ctx, topic, p, maxBytes, 0)));
 	const waitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MS_MAX);
 	if (waitMs > 0 && request.minBytes > 0 && wanted.length > 0 && !results.some((r) => r.hasRecords || r.entry.errorCode !== KAFKA.NONE)) {

@@ -5,8 +5,8 @@
  * at-least-once bookkeeping (what a member's polls left pending, what it confirmed by polling again, when it last
  * auto-committed). Apart from group-rules.ts, which decides who is a member and who owns what, because the commit
  * side only follows those decisions: a rebalance, a leave or an expiry calls `commitConfirmed` here before partitions
- * move, and nothing here moves a partition. It holds the rules' only memory (`autoCommittedMs`, `confirmedCommits`);
- * every other fact is in SQLite (store.ts, commit-store.ts). Synchronous, like the rest of the rules.
+ * move, and nothing here moves a partition. It holds the commit side's memory (`autoCommittedMs`, `confirmedCommits`);
+ * its other facts are in SQLite (store.ts, commit-store.ts). Synchronous, like the rest of the rules.
  */
 
 import { assert } from "../shared/assert.ts";

@@ -249,7 +249,9 @@ async function memberOfInstance(group, instance) {
 }
 
 test("a static kcat -G member (group.instance.id) keeps its partitions through its rejoin when a second joins under steady production: same member, no record read twice, no commit refused", {
-	timeout: 60_000,
+	// Its waits add up to 90 s (15 + 15 + committedToEnd's 60) under load; the bound above them lets each say what it
+	// waited for.
+	timeout: 120_000,
 }, async () => {
 	const topic = "static-rejoin";
 	const group = "static-readers";
