@@ -65,7 +65,8 @@ export class CommitRules {
 	 * Whether a member's commit of `generation` is in time: of the current one, or, from a member that rejoins, of one
 	 * since it last joined. Partitions leave such a member only when it joins again (group-rules.ts `rebalance`), so it has owned each
 	 * it owns now since then, and no other member has read them: Kafka's broker takes commits of the generation that
-	 * is ending until its members have rejoined.
+	 * is ending until its members have rejoined. (A static one's leave it too at its rebalance timeout; one given back
+	 * to it before it rejoins would take its older commit: an offset read again, never one skipped.)
 	 */
 	private inTime(memberId: string, generation: number): boolean {
 		const current = this.store.state().generation;

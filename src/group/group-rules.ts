@@ -380,9 +380,12 @@ export class GroupRules {
 	 * again, and it may still be working on them. (Kafka's consumer commits everything it returned before it gives partitions
 	 * up, but from inside its own poll, which says as much; committed here, the group simulation lost records.)
 	 * A member that rejoins keeps what it owns (`holdPartitions`) until it joins again: `mover`, the member joining now,
-	 * has stopped reading; each other dynamic one must join again within its rebalance timeout (`askRejoin`), as Kafka's
-	 * coordinator asks; a static one, as there, has until its session ends (KIP-345: a restart longer than the
-	 * rebalance timeout must not rebalance). `whenChanged`: no new generation if nobody's partitions change.
+	 * has stopped reading; each other one must join again within its rebalance timeout (`askRejoin`), as Kafka's
+	 * coordinator asks. Past it a dynamic one's session ends; a static one stays a member (KIP-345: a restart longer
+	 * than the rebalance timeout must not rebalance) but holds nothing back (`lateRejoins`): as Kafka's `onCompleteJoin`
+	 * ends the round without it and assigns it a share, the others get theirs now (`expireOverdue` runs this then) and
+	 * it keeps the rest, its commits of its older generations still taken on those. `whenChanged`: no new generation if
+	 * nobody's partitions change.
 	 */
 	private rebalance(now: number, mover: string | null = null, whenChanged = false): void {
 		const topics = this.store.subscribedTopics();
@@ -396,15 +399,18 @@ export class GroupRules {
 			partitionCounts: new Map([...topics.values()].map((t) => [t.topic, t.partitions])),
 			previous: this.store.assignments(),
 		};
-		const holders = new Set(members.filter((m) => m.rejoinedGeneration !== null && m.memberId !== mover).map((m) => m.memberId));
+		const late = this.store.lateRejoins(now);
+		for (const id of late) this.store.askRejoin(id, null);
+		const holders = new Set(
+			members.filter((m) => m.rejoinedGeneration !== null && m.memberId !== mover && !late.includes(m.memberId)).map((m) => m.memberId),
+		);
 		const next = holdPartitions(input, assign(this.store.state().strategy ?? "sticky", input), holders);
 		checkAssignment(input, next);
 		if (whenChanged && sameOwners(next, input.previous)) return;
 		this.commits.commitConfirmed(leavingIn(next), now);
 		this.store.replaceAssignment(next);
 		this.store.bumpGeneration();
-		for (const m of members)
-			if (holders.has(m.memberId) && m.instanceId === null) this.store.askRejoin(m.memberId, now + m.rebalanceTimeoutMs);
+		for (const m of members) if (holders.has(m.memberId)) this.store.askRejoin(m.memberId, now + m.rebalanceTimeoutMs);
 	}
 
 	private removeMembers(memberIds: readonly string[], now: number): void {
@@ -426,11 +432,13 @@ export class GroupRules {
 
 	/**
 	 * Removes every member whose session deadline has passed, in one rebalance. Their last polls' pending
-	 * auto-commits are dropped; what they confirmed on an interval (`CommitRules`) is committed.
+	 * auto-commits are dropped; what they confirmed on an interval (`CommitRules`) is committed. Then ends the round of
+	 * a static member past its rejoin deadline (see `rebalance`).
 	 */
 	expireOverdue(now: number): void {
 		const overdue = this.store.overdueMembers(now);
 		if (overdue.length > 0) this.removeMembers(overdue, now);
+		if (this.store.lateRejoins(now).length > 0) this.rebalance(now, null, true);
 	}
 
 	touchMember(memberId: string, now: number): Result<Member> {

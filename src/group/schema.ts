@@ -99,8 +99,9 @@ export const GROUP_UPGRADES: readonly SchemaUpgrade[] = [
 	{ version: 6, statements: ["ALTER TABLE members ADD COLUMN rejoined_generation INTEGER"] },
 	{
 		// v7: Kafka's rebalance timeout for a member that rejoins (NULL: its session timeout, as JoinGroup v0 and members
-		// from before), and the time a rebalance that asked it to rejoin ends its session by (NULL: none asked since its
-		// join): a holder that never rejoins is removed then, however it heartbeats (group-rules.ts, `rebalance`).
+		// from before), and the time a rebalance asked it to rejoin by (NULL: none asked since its join or its last
+		// round's end): a dynamic holder that never rejoins is removed then, however it heartbeats; a static one's
+		// partitions the rebalance gave others move then (group-rules.ts, `rebalance`).
 		version: 7,
 		statements: [
 			"ALTER TABLE members ADD COLUMN rebalance_timeout_ms INTEGER",

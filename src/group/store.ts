@@ -42,14 +42,21 @@ export interface Position {
 
 /**
  * A member's session deadline: the live one, and the one SQLite holds (never later than the live one once both are
- * held to `rejoinByMs`); and the latest it may reach once a rebalance asked the member to rejoin (`askRejoin`), in
- * SQLite too, so a restarted coordinator ends the session by then as well.
+ * held to `rejoinByMs`); and when a rebalance asked the member to rejoin by (`askRejoin`), in SQLite too, so a
+ * restarted coordinator keeps it as well. A dynamic member's session ends by then; a static one's does not
+ * (`staticMember`): its barrier ends then instead (`lateRejoins`).
  */
 interface Session {
 	deadlineMs: number;
 	storedMs: number;
 	readonly sessionTimeoutMs: number;
 	rejoinByMs: number | null;
+	readonly staticMember: boolean;
+}
+
+/** The latest a session may last: a dynamic member's ends by its rejoin deadline, a static member's does not. */
+function ceilingOf(session: Session): number {
+	return (session.staticMember ? null : session.rejoinByMs) ?? Infinity;
 }
 
 interface LivePosition extends Position {
@@ -174,15 +181,17 @@ export class GroupStore {
 		if (this.liveSessions === null) {
 			const rows = this.sql.exec<MemberRow>("SELECT * FROM members").toArray();
 			this.liveSessions = new Map(
-				rows.map((r) => [
-					r.member_id,
-					{
-						deadlineMs: Math.min(r.deadline_ms, r.rejoin_deadline_ms ?? Infinity),
+				rows.map((r) => {
+					const session: Session = {
+						deadlineMs: r.deadline_ms,
 						storedMs: r.deadline_ms,
 						sessionTimeoutMs: r.session_timeout_ms,
 						rejoinByMs: r.rejoin_deadline_ms,
-					},
-				]),
+						staticMember: r.instance_id !== null,
+					};
+					session.deadlineMs = Math.min(r.deadline_ms, ceilingOf(session));
+					return [r.member_id, session];
+				}),
 			);
 		}
 		return this.liveSessions;
@@ -218,6 +227,7 @@ export class GroupStore {
 			storedMs: member.deadlineMs,
 			sessionTimeoutMs: member.sessionTimeoutMs,
 			rejoinByMs: null,
+			staticMember: member.instanceId !== null,
 		});
 		const { subscription: s } = member;
 		this.sql.exec(
@@ -250,22 +260,23 @@ export class GroupStore {
 	touch(memberId: string, deadlineMs: number): void {
 		const session = this.sessions().get(memberId);
 		assert(session !== undefined, "only a member is touched");
-		session.deadlineMs = Math.min(Math.max(session.deadlineMs, deadlineMs), session.rejoinByMs ?? Infinity);
+		session.deadlineMs = Math.min(Math.max(session.deadlineMs, deadlineMs), ceilingOf(session));
 		if (session.deadlineMs - session.storedMs <= session.sessionTimeoutMs * SESSION_DEADLINE_STALENESS_FRACTION) return;
 		this.sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", session.deadlineMs, memberId);
 		session.storedMs = session.deadlineMs;
 	}
 
 	/**
-	 * Ends a member's session by `deadlineMs` at the latest, however it heartbeats, unless an earlier ask already
-	 * does: a rebalance asked it to rejoin (group-rules.ts, `rebalance`). Its join again puts a new row, with none.
+	 * Asks a member to rejoin by `deadlineMs`, unless an earlier ask still stands: a rebalance held partitions on it
+	 * (group-rules.ts, `rebalance`). A dynamic member's session ends by then, however it heartbeats. Its join again
+	 * puts a new row, with none; `deadlineMs` null answers the ask without one (a static member's round ended).
 	 */
-	askRejoin(memberId: string, deadlineMs: number): void {
+	askRejoin(memberId: string, deadlineMs: number | null): void {
 		const session = this.sessions().get(memberId);
 		assert(session !== undefined, "only a member is asked to rejoin");
-		if (session.rejoinByMs !== null) return;
+		if (session.rejoinByMs !== null && deadlineMs !== null) return;
 		session.rejoinByMs = deadlineMs;
-		session.deadlineMs = Math.min(session.deadlineMs, deadlineMs);
+		session.deadlineMs = Math.min(session.deadlineMs, ceilingOf(session));
 		this.sql.exec("UPDATE members SET rejoin_deadline_ms = ? WHERE member_id = ?", deadlineMs, memberId);
 	}
 
@@ -275,9 +286,21 @@ export class GroupStore {
 		return overdue.sort();
 	}
 
+	/** The static members asked to rejoin by `nowMs` or earlier that have not: their barrier is over. */
+	lateRejoins(nowMs: number): string[] {
+		const late: string[] = [];
+		for (const [memberId, session] of this.sessions())
+			if (session.staticMember && (session.rejoinByMs ?? Infinity) <= nowMs) late.push(memberId);
+		return late;
+	}
+
+	/** The earliest session deadline, or a static member's rejoin deadline (a dynamic one's is never before its session's). */
 	earliestDeadline(): number | null {
 		let earliest: number | null = null;
-		for (const { deadlineMs } of this.sessions().values()) if (earliest === null || deadlineMs < earliest) earliest = deadlineMs;
+		for (const s of this.sessions().values()) {
+			const due = Math.min(s.deadlineMs, s.rejoinByMs ?? Infinity);
+			if (earliest === null || due < earliest) earliest = due;
+		}
 		return earliest;
 	}
 

@@ -48,11 +48,11 @@ export interface JoinRequest {
 	/**
 	 * The member rejoins on a rebalance and reads from positions it keeps itself (Kafka's classic protocol: the
 	 * gateway's members). Its partitions move to another member only when it rejoins or leaves, or its rebalance timeout
-	 * runs out (a dynamic member's; group-rules.ts).
+	 * runs out (a dynamic member is removed then, a static one keeps its share of the new assignment; group-rules.ts).
 	 */
 	readonly rejoins?: boolean;
 	/**
-	 * How long after a rebalance asks a dynamic member that rejoins to rejoin it may hold partitions without doing so
+	 * How long after a rebalance asks a member that rejoins to rejoin it may hold partitions without doing so
 	 * (Kafka's JoinGroup `rebalanceTimeoutMs`); absent: its session timeout, as JoinGroup v0.
 	 */
 	readonly rebalanceTimeoutMs?: number;

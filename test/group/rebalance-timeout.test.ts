@@ -2,11 +2,12 @@
  * Kafka's rebalance timeout for members that rejoin: a rebalance holds a member's partitions on it until it joins
  * again, but only until its rebalance timeout (`rebalance_timeout_ms`, else its session timeout) has run out since
  * the rebalance that asked it to. Past that, a dynamic member that only heartbeats is removed, as Kafka's coordinator
- * removes it, and the others get its partitions; a static one stays until its session ends, as in Kafka. The deadline
- * lives in SQLite, so a restarted coordinator keeps it, and caps the live one, so a running coordinator enforces it.
+ * removes it, and the others get its partitions; a static one stays (until its session ends) but no longer holds the
+ * round up: the others get their share, as Kafka's coordinator completes the join without it. The deadline lives in
+ * SQLite, so a restarted coordinator keeps it, and the alarm and every call enforce it.
  * Where time must pass, Date is faked (the coordinator runs in this isolate and reads the same clock): nobody sleeps.
  */
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
@@ -14,7 +15,7 @@ import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
 import type { GroupStore } from "../../src/group/store.ts";
 import { REBALANCE_TIMEOUT_MS_MAX } from "../../src/shared/limits.ts";
 import { fakeDateEachTest } from "../support/clock.ts";
-import { expectPartitioned, heartbeat, join, partitionsOf } from "../support/group.ts";
+import { commit, describeGroup, expectPartitioned, heartbeat, join, type Partition, partitionsOf } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { coordinatorStub } from "../support/stubs.ts";
 import { createTopic, expectError } from "../support/worker.ts";
@@ -194,29 +195,92 @@ describe("the rejoin deadline on a running coordinator", () => {
 		expect(await liveDeadline(group, a.member_id)).toBe(askedAt + 60_000);
 	});
 
-	it("a static member heartbeating past its rebalance timeout stays while its session lives, as Kafka keeps static members (KIP-345)", async () => {
+	/** A static holder `a` (rebalance timeout 10 s, session 60 s) and a newcomer `b` its barrier holds nothing for. */
+	async function staticHolderAndNewcomer() {
 		const topic = uniqueTopic();
-		await createTopic(topic, 2);
+		await createTopic(topic, 4);
 		const group = uniqueGroup();
-		const all = partitionsOf(topic, 2);
-		const a = await join(group, {
-			topics: [topic],
-			instance_id: "i-a",
-			rejoins: true,
-			rebalance_timeout_ms: 10_000,
-			session_timeout_ms: 60_000,
-		});
+		const joinedAtMs = clock.nowMs;
+		const static_ = { topics: [topic], instance_id: "i-a", rejoins: true, rebalance_timeout_ms: 10_000, session_timeout_ms: 60_000 };
+		const a = await join(group, static_);
 		const b = await join(group, { topics: [topic], session_timeout_ms: 1_800_000 });
 		expect(b.assignment, "held on a until it rejoins").toEqual([]);
-		expect((await stored(group, a.member_id)).rejoin_deadline_ms, "a static member is not asked").toBeNull();
-		const heartbeatAt = clock.nowMs + 30_000;
-		clock.at(heartbeatAt);
+		return { group, all: partitionsOf(topic, 4), joinedAtMs, static_, a, b };
+	}
+
+	/** Who owns how many partitions, as SQLite has it (read without a member's call). */
+	async function ownedCounts(group: string): Promise<Record<string, number>> {
+		return runInDurableObject(coordinatorStub(group), (_instance, state) =>
+			Object.fromEntries(
+				state.storage.sql
+					.exec<{ member_id: string; n: number }>("SELECT member_id, COUNT(*) AS n FROM assignments GROUP BY member_id")
+					.toArray()
+					.map((r) => [r.member_id, r.n]),
+			),
+		);
+	}
+
+	it("a static holder that heartbeats but never rejoins: at its rebalance timeout the round ends without it, and it stays with its share (Kafka's onCompleteJoin)", async () => {
+		const { group, all, joinedAtMs, static_, a, b } = await staticHolderAndNewcomer();
+		expect((await stored(group, a.member_id)).rejoin_deadline_ms, "b's join asks a to rejoin").toBe(joinedAtMs + 10_000);
+		// Before the deadline its heartbeats keep the barrier: b owns none of the held partitions.
+		clock.at(joinedAtMs + 9_999);
 		expect((await heartbeat(group, a.member_id)).assignment).toEqual(all);
-		expect(await liveDeadline(group, a.member_id)).toBe(heartbeatAt + 60_000);
-		// Its session's end still removes it.
-		clock.at(heartbeatAt + 60_000);
-		await runDurableObjectAlarm(coordinatorStub(group));
+		expect((await heartbeat(group, b.member_id)).assignment).toEqual([]);
+		// At it, b's next call ends the round without a: b reads its share, a keeps the rest and hears of a new generation.
+		clock.at(joinedAtMs + 10_000);
+		const bView = await heartbeat(group, b.member_id);
+		expect(bView.generation).toBe(b.generation + 1);
+		expect(bView.assignment).toHaveLength(2);
+		const aView = await heartbeat(group, a.member_id);
+		expect(aView.generation).toBe(bView.generation);
+		expectPartitioned([aView.assignment, bView.assignment], all);
+		const members = (await describeGroup(group)).members.map((m) => [m.member_id, m.instance_id]);
+		expect(members, "a is still a member, under its id and instance").toContainEqual([a.member_id, "i-a"]);
+		expect(members).toHaveLength(2);
+		expect((await stored(group, a.member_id)).rejoin_deadline_ms, "answered: the next rebalance asks again").toBeNull();
+		// Its commits of the generation it read in: taken on what it kept, refused on what moved to b.
+		const [moved, kept] = [bView.assignment[0] as Partition, aView.assignment[0] as Partition];
+		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "partition_not_assigned", {
+			body: { member_id: a.member_id, generation: a.generation, offsets: [{ ...moved, offset: 0 }] },
+		});
+		await commit(group, a.member_id, a.generation, [{ ...kept, offset: 0 }]);
+		// Its rejoin is the same member's, and takes nothing b reads.
+		const again = await join(group, { ...static_, member_id: a.member_id });
+		expect(again.member_id).toBe(a.member_id);
+		expect(again.assignment).toEqual(aView.assignment);
+		expect((await heartbeat(group, b.member_id)).assignment).toEqual(bView.assignment);
+	});
+
+	it("the alarm ends the round at the deadline with no call; the static member's session still ends when its heartbeats stop", async () => {
+		const { group, all, joinedAtMs, a, b } = await staticHolderAndNewcomer();
+		const stub = coordinatorStub(group);
+		const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+		expect(alarm, "the alarm comes at the rejoin deadline, before a's session ends").toBe(joinedAtMs + 10_000);
+		clock.at(joinedAtMs + 10_000);
+		await runDurableObjectAlarm(stub);
+		expect(await ownedCounts(group), "the round ended without a call").toEqual({ [a.member_id]: 2, [b.member_id]: 2 });
+		expect(await isStored(group, a.member_id)).toBe(true);
+		// Not rejoined by the next rebalance, it is asked again and holds what it owns now.
+		const c = await join(group, { topics: [(all[0] as Partition).topic], session_timeout_ms: 1_800_000 });
+		expect((await stored(group, a.member_id)).rejoin_deadline_ms).toBe(clock.nowMs + 10_000);
+		expect((await ownedCounts(group))[a.member_id], "held again").toBe(2);
+		clock.at(joinedAtMs + 60_000);
+		await runDurableObjectAlarm(stub);
 		expect(await isStored(group, a.member_id), "removed at its session's end").toBe(false);
-		expect((await heartbeat(group, b.member_id)).assignment).toEqual(all);
+		expectPartitioned([(await heartbeat(group, b.member_id)).assignment, (await heartbeat(group, c.member_id)).assignment], all);
+	});
+
+	it("a coordinator restarted past a static holder's deadline ends the round the same way (the deadline is in SQLite)", async () => {
+		const { group, all, joinedAtMs, static_, a, b } = await staticHolderAndNewcomer();
+		clock.at(joinedAtMs + 10_000);
+		await abortAllDurableObjects();
+		const bView = await heartbeat(group, b.member_id);
+		expect(bView.assignment).toHaveLength(2);
+		const aView = await heartbeat(group, a.member_id);
+		expectPartitioned([aView.assignment, bView.assignment], all);
+		const again = await join(group, { ...static_, member_id: a.member_id });
+		expect(again.member_id).toBe(a.member_id);
+		expectPartitioned([again.assignment, (await heartbeat(group, b.member_id)).assignment], all);
 	});
 });
