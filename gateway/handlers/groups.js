@@ -265,8 +265,7 @@ async function subscriptionOf(ctx, group, member, instanceId, topics) {
 	const answer = await ctx.tributary.describeGroup(group);
 	if (answer.status === 404) return "absent";
 	if (answer.status !== 200) return (await ctx.tributary.heartbeat(group, member)).status === 200 ? "same" : "absent";
-	const holder = instanceId === null ? undefined : instanceHolders(answer.body.members).get(instanceId);
-	if (holder !== undefined && holder !== member) return "fenced";
+	if (isInstanceFenced(instanceHolders(answer.body.members), instanceId, member)) return "fenced";
 	const described = answer.body.members.find((/** @type {any} */ m) => m.member_id === member);
 	if (described === undefined) return "absent";
 	if ((described.instance_id ?? null) !== instanceId) return "foreign";
@@ -277,22 +276,52 @@ async function subscriptionOf(ctx, group, member, instanceId, topics) {
 }
 
 /**
- * The member's current view, checked against the generation the client believes in.
- * @param {RequestContext} ctx @param {string} group @param {string} member @param {number} generation
+ * Whether a call naming `member` and `instanceId` (KIP-345's group.instance.id; null: a dynamic member) is fenced: the
+ * group's static members (`holders`, instance id → member id) give that instance to another member id, as a broker's
+ * isStaticMemberFenced. The one rule for every call that names both (JoinGroup, Heartbeat, SyncGroup, OffsetCommit,
+ * LeaveGroup).
+ * @param {Map<string, string>} holders @param {string | null} instanceId @param {string} member
  */
-async function currentView(ctx, group, member, generation) {
+function isInstanceFenced(holders, instanceId, member) {
+	const holder = instanceId === null ? undefined : holders.get(instanceId);
+	return holder !== undefined && holder !== member;
+}
+
+/**
+ * `errorCode` for a call naming `member` and `instanceId`, except that UNKNOWN_MEMBER_ID is FENCED_INSTANCE_ID when
+ * the group's describe gives the instance to another member id (`isInstanceFenced`): a static member that another
+ * process with its instance id replaced (KIP-345's restart) is told so, as by a broker, and Kafka clients take that as
+ * fatal and stop, where on UNKNOWN_MEMBER_ID they join again without a member id, another restart, and the two take
+ * the instance from each other in turn. The describe is asked only here, on a refusal, never on a call Tributary
+ * takes; a key that may not describe the group (only `consume` on it) keeps UNKNOWN_MEMBER_ID.
+ * @param {RequestContext} ctx @param {string} group @param {string} member @param {string | null} instanceId
+ * @param {number} errorCode the call's error without the fence
+ */
+export async function fencedOr(ctx, group, member, instanceId, errorCode) {
+	if (errorCode !== KAFKA.UNKNOWN_MEMBER_ID || instanceId === null) return errorCode;
+	const answer = await describedGroup(ctx, group);
+	if (answer.status !== 200) return errorCode;
+	return isInstanceFenced(instanceHolders(answer.body.members), instanceId, member) ? KAFKA.FENCED_INSTANCE_ID : errorCode;
+}
+
+/**
+ * The member's current view, checked against the generation the client believes in; a static member another process
+ * replaced is fenced (`fencedOr`).
+ * @param {RequestContext} ctx @param {any} request a SyncGroup's or Heartbeat's (group.instance.id from v3)
+ */
+async function currentView(ctx, { groupId: group, memberId: member, generationId: generation, groupInstanceId = null }) {
 	if (group === "") return { errorCode: KAFKA.INVALID_GROUP_ID, view: null };
-	if (member === "") return { errorCode: KAFKA.UNKNOWN_MEMBER_ID, view: null };
-	const answer = await ctx.tributary.heartbeat(group, member);
-	const errorCode = memberError(answer);
-	if (errorCode !== KAFKA.NONE) return { errorCode, view: null };
+	const answer = member === "" ? null : await ctx.tributary.heartbeat(group, member);
+	const errorCode = answer === null ? KAFKA.UNKNOWN_MEMBER_ID : memberError(answer);
+	if (answer === null || errorCode !== KAFKA.NONE)
+		return { errorCode: await fencedOr(ctx, group, member, groupInstanceId, errorCode), view: null };
 	if (answer.body.generation !== generation) return { errorCode: KAFKA.REBALANCE_IN_PROGRESS, view: null };
 	return { errorCode: KAFKA.NONE, view: answer.body };
 }
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function syncGroup(request, ctx) {
-	const { errorCode, view } = await currentView(ctx, request.groupId, request.memberId, request.generationId);
+	const { errorCode, view } = await currentView(ctx, request);
 	if (view === null) return { throttleTimeMs: 0, errorCode, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) };
 	return {
 		throttleTimeMs: 0,
@@ -305,7 +334,7 @@ export async function syncGroup(request, ctx) {
 
 /** @param {any} request @param {RequestContext} ctx */
 export async function heartbeat(request, ctx) {
-	const { errorCode } = await currentView(ctx, request.groupId, request.memberId, request.generationId);
+	const { errorCode } = await currentView(ctx, request);
 	return { throttleTimeMs: 0, errorCode };
 }
 
@@ -332,7 +361,8 @@ function instanceHolders(members) {
 /**
  * LeaveGroup. From v3 a member may be named by its group.instance.id (KIP-345; Java admin's
  * `removeMembersFromConsumerGroup` sends no member id): the static member with that instance id leaves. Named with
- * a member id that is not that member's, the caller is fenced (FENCED_INSTANCE_ID) and the member stays.
+ * a member id that is not that member's, the caller is fenced (FENCED_INSTANCE_ID) and the member stays. A key that
+ * may not describe the group leaves a member named by its member id as if no instance id were named.
  * @param {any} request @param {RequestContext} ctx
  */
 export async function leaveGroup(request, ctx) {
@@ -344,11 +374,15 @@ export async function leaveGroup(request, ctx) {
 			const result = (/** @type {number} */ errorCode) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
 			let memberId = m.memberId;
 			if (statics !== null && m.groupInstanceId !== null) {
-				if (statics.errorCode !== KAFKA.NONE) return result(statics.errorCode);
-				const known = statics.byInstance.get(m.groupInstanceId);
-				if (known === undefined) return result(KAFKA.UNKNOWN_MEMBER_ID);
-				if (memberId !== "" && memberId !== known) return result(KAFKA.FENCED_INSTANCE_ID);
-				memberId = known;
+				if (statics.errorCode !== KAFKA.NONE) {
+					// A key that may not describe the group (only `consume` on it) leaves a member named by its member id by that id.
+					if (memberId === "") return result(statics.errorCode);
+				} else {
+					const known = statics.byInstance.get(m.groupInstanceId);
+					if (known === undefined) return result(KAFKA.UNKNOWN_MEMBER_ID);
+					if (memberId !== "" && isInstanceFenced(statics.byInstance, m.groupInstanceId, memberId)) return result(KAFKA.FENCED_INSTANCE_ID);
+					memberId = known;
+				}
 			}
 			if (memberId === "") return result(KAFKA.UNKNOWN_MEMBER_ID);
 			// An issued id is a client's whose join answer never came (it closes mid-join): the member that join made, if

@@ -12,7 +12,7 @@ import { KAFKA, kafkaError, logRefusal, refusedResource } from "../errors.js";
 import { COMMIT_METADATA_BYTES_MAX, WORKER_REQUESTS_AT_ONCE_MAX } from "../limits.js";
 import { TIMESTAMP_TYPE_CONFIG } from "../topic-config.js";
 import { listingIndex } from "../topic-list.js";
-import { describedGroup } from "./groups.js";
+import { describedGroup, fencedOr } from "./groups.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -79,6 +79,8 @@ export async function offsetCommit(request, ctx) {
 			});
 		}
 	}
+	// From v7 it names its group.instance.id: a static member another process replaced is fenced, as by a broker.
+	errorCode = await fencedOr(ctx, request.groupId, request.memberId, request.groupInstanceId ?? null, errorCode);
 	return commitAnswer(request, errorCode, refusedAlone, tooLarge);
 }
 

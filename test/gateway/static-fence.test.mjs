@@ -1,0 +1,136 @@
+// @ts-nocheck — the stand-in Tributary answers only what the group calls ask of it.
+/**
+ * KIP-345's fence on every call that names a static member, against a stand-in for Tributary's coordinator that keeps
+ * members as the Worker does: a join naming an instance id some member holds and no member id is the instance's
+ * restart (a new member id takes the instance; the old one is gone, `unknown_member`). The replaced process's next
+ * Heartbeat, SyncGroup, OffsetCommit or LeaveGroup names its old member id and the instance id: a broker answers
+ * FENCED_INSTANCE_ID (isStaticMemberFenced), which clients take as fatal, so two processes with one
+ * group.instance.id stop instead of taking it from each other in turn. A dynamic member Tributary does not have,
+ * or a key that may not describe the group, is still UNKNOWN_MEMBER_ID; a member Tributary has costs no describe.
+ */
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { KAFKA } from "../../gateway/errors.js";
+import { heartbeat, joinGroup, leaveGroup, syncGroup } from "../../gateway/handlers/groups.js";
+import { offsetCommit } from "../../gateway/handlers/offsets.js";
+import { joinRequest } from "./lib/join-request.mjs";
+
+const GROUP = "billing";
+const GENERATION = 1;
+
+/**
+ * A coordinator of group GROUP (member id → its instance id, null for a dynamic member), counting its describes.
+ * `describable` false: the key may not describe the group (403), as one with only `consume` on it.
+ */
+function standIn({ describable = true } = {}) {
+	/** @type {Map<string, string | null>} */
+	const members = new Map();
+	const calls = { describes: 0 };
+	const unknown = { status: 409, body: { error: { code: "unknown_member", message: "no such member" } } };
+	const tributary = {
+		async describeGroup() {
+			calls.describes++;
+			if (!describable)
+				return { status: 403, body: { error: { code: "forbidden", message: "may not describe", resource: `group:${GROUP}` } } };
+			if (members.size === 0) return { status: 404, body: { error: { code: "group_not_found", message: "no" } } };
+			const described = [...members].map(([member_id, instance_id]) => ({ member_id, instance_id, topics: ["orders"] }));
+			return { status: 200, body: { members: described, offsets: [] } };
+		},
+		async joinGroup(_group, body) {
+			// KIP-345's restart: the instance's holder is replaced by a new member id.
+			const holder = [...members].find(([, instance]) => instance !== null && instance === body.instance_id)?.[0];
+			if (holder !== undefined && body.member_id === undefined) members.delete(holder);
+			const memberId = body.member_id ?? `picked-${members.size + 1}-${Math.random().toString(36).slice(2)}`;
+			members.set(memberId, body.instance_id ?? null);
+			return { status: 200, body: { member_id: memberId, generation: GENERATION, assignment: [] } };
+		},
+		async heartbeat(_group, member) {
+			return members.has(member) ? { status: 200, body: { generation: GENERATION, assignment: [] } } : unknown;
+		},
+		async commit(_group, body) {
+			return members.has(body.member_id) ? { status: 200, body: {} } : unknown;
+		},
+		async leaveGroup(_group, member) {
+			return members.delete(member) ? { status: 204, body: null } : unknown;
+		},
+	};
+	return { members, calls, tributary };
+}
+
+const context = (tributary, version) => ({ tributary, version, log: () => {} });
+
+/** Each call naming a member, at the first version that carries its group.instance.id, answering its error code. */
+const CALLS = {
+	Heartbeat: async (ctx, memberId, groupInstanceId) =>
+		(await heartbeat({ groupId: GROUP, generationId: GENERATION, memberId, groupInstanceId }, context(ctx, 3))).errorCode,
+	SyncGroup: async (ctx, memberId, groupInstanceId) => {
+		const request = {
+			groupId: GROUP,
+			generationId: GENERATION,
+			memberId,
+			groupInstanceId,
+			protocolType: "consumer",
+			protocolName: "range",
+			assignments: [],
+		};
+		return (await syncGroup(request, context(ctx, 3))).errorCode;
+	},
+	OffsetCommit: async (ctx, memberId, groupInstanceId) => {
+		const partitions = [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }];
+		const request = {
+			groupId: GROUP,
+			generationIdOrMemberEpoch: GENERATION,
+			memberId,
+			groupInstanceId,
+			topics: [{ name: "orders", partitions }],
+		};
+		return (await offsetCommit(request, context(ctx, 7))).topics[0].partitions[0].errorCode;
+	},
+	LeaveGroup: async (ctx, memberId, groupInstanceId) =>
+		(await leaveGroup({ groupId: GROUP, members: [{ memberId, groupInstanceId, reason: null }] }, context(ctx, 3))).members[0].errorCode,
+};
+
+/** A static member of `instance` that another process with the same instance id then replaced (KIP-345's restart). */
+async function replaced(tributary, instance) {
+	const first = await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: instance }), context(tributary, 5));
+	const second = await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: instance }), context(tributary, 5));
+	assert.deepEqual([first.errorCode, second.errorCode], [KAFKA.NONE, KAFKA.NONE]);
+	assert.notEqual(first.memberId, second.memberId, "the restart took the instance under a new member id");
+	return { old: first.memberId, holder: second.memberId };
+}
+
+for (const [name, call] of Object.entries(CALLS)) {
+	test(`${name} from a static member another process with its group.instance.id replaced is FENCED_INSTANCE_ID, and the instance stays the other's`, async () => {
+		const { members, tributary } = standIn();
+		const { old, holder } = await replaced(tributary, "instance-1");
+		assert.equal(await call(tributary, old, "instance-1"), KAFKA.FENCED_INSTANCE_ID);
+		assert.deepEqual([...members], [[holder, "instance-1"]]);
+	});
+
+	test(`${name} from a dynamic member Tributary does not have is still UNKNOWN_MEMBER_ID`, async () => {
+		const { tributary } = standIn();
+		await replaced(tributary, "instance-1");
+		assert.equal(await call(tributary, "m-gone", null), KAFKA.UNKNOWN_MEMBER_ID);
+	});
+
+	test(`${name} from a replaced static member with a key that may not describe the group is UNKNOWN_MEMBER_ID (nothing says whose the instance is)`, async () => {
+		const { members, tributary } = standIn({ describable: false });
+		// The describe refused, the join is the Worker's restart all the same (the stand-in replaces the holder).
+		await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
+		const [old] = members.keys();
+		await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
+		assert.ok(!members.has(old));
+		const code = await call(tributary, old, "instance-1");
+		assert.equal(code, KAFKA.UNKNOWN_MEMBER_ID);
+	});
+}
+
+test("Heartbeat, SyncGroup and OffsetCommit of the static member holding its instance describe nothing: the fence is asked only on a refusal", async () => {
+	const { calls, tributary } = standIn();
+	const { holder } = await replaced(tributary, "instance-1");
+	const before = calls.describes;
+	for (const name of ["Heartbeat", "SyncGroup", "OffsetCommit"])
+		assert.equal(await CALLS[name](tributary, holder, "instance-1"), KAFKA.NONE, name);
+	assert.equal(calls.describes, before);
+});
