@@ -5,8 +5,9 @@
  * Kafka clients keep their read positions themselves, so a partition handed to the newcomer while its owner still
  * reads it is read twice; the coordinator holds such partitions on their owner until it rejoins
  * (docs/consumer-groups.md, "Members that rejoin"); a static member (KIP-345's group.instance.id) rejoins as itself,
- * under its member id, not as the instance's restart. Prints what it measured: records read twice, commits the gateway
- * saw refused, when each kafkajs member got which partitions.
+ * under its member id, not as the instance's restart; of two processes with one instance id, the one replaced is
+ * fenced (FENCED_INSTANCE_ID) and stops. Prints what it measured: records read twice, commits the gateway saw
+ * refused, when each kafkajs member got which partitions.
  */
 
 import assert from "node:assert/strict";
@@ -289,6 +290,59 @@ test("a static kcat -G member (group.instance.id) keeps its partitions through i
 		assert.equal(await memberOfInstance(group, "a"), aMember, "a's rejoin was a's, not KIP-345's restart under a new member id");
 	} finally {
 		await production.stop();
+		await a.stop();
+		await b.stop?.();
+	}
+});
+
+test("two kcat -G processes with one group.instance.id: the one replaced is fenced (FENCED_INSTANCE_ID, librdkafka's fatal error) and kcat exits, instead of the two taking the instance in turn", {
+	// Its waits add up to 18 s (8 + 5 + 5): two joins and a few 0.3 s heartbeats.
+	timeout: 20_000,
+}, async () => {
+	const topic = "static-twice";
+	const group = "static-twice-readers";
+	const startedMs = Date.now();
+	/** When each step ended, in ms since the test began. */
+	const stepsMs = {};
+	const stepped = (step) => {
+		stepsMs[step] = Date.now() - startedMs;
+	};
+	await setup.api.createTopic(topic, PARTITIONS);
+	const a = startKcat(group, topic, "a", staticMember("same"));
+	/** kcat a's exit code once it exited. */
+	let aExit = null;
+	a.exited.then((code) => {
+		aExit = code;
+	});
+	const b = { stderr: "" };
+	try {
+		await waitUntil(async () => (await setup.api.request("GET", `/v1/groups/${group}`)).status === 200, {
+			timeoutMs: 8_000,
+			message: "kcat a to join",
+		});
+		stepped("aJoined");
+		const aMember = await memberOfInstance(group, "same");
+		Object.assign(b, startKcat(group, topic, "b", staticMember("same")));
+		/** @type {string | undefined} */
+		let bMember;
+		await waitUntil(
+			async () => {
+				bMember = await memberOfInstance(group, "same");
+				return bMember !== undefined && bMember !== aMember;
+			},
+			{ timeoutMs: 5_000, message: "kcat b to take the instance (KIP-345's restart)" },
+		);
+		stepped("bTook");
+		// librdkafka's fatal error: "Fatal consumer error: Broker: Static consumer fenced by other consumer with same
+		// group.instance.id". Before the fence, a was told UNKNOWN_MEMBER_ID, joined again without a member id and took
+		// the instance back, and so on in turn.
+		await waitUntil(() => /fenced/i.test(a.stderr) && aExit !== null, { timeoutMs: 5_000, message: "kcat a to be fenced and exit" });
+		stepped("aFenced");
+		console.log(JSON.stringify({ stepsMs, aExit, aStderr: a.stderr.trim().split("\n").slice(-3) }));
+		assert.equal(aExit, 1, "kcat a exits with an error");
+		assert.equal(await memberOfInstance(group, "same"), bMember, "the instance stays b's");
+		assert.doesNotMatch(b.stderr, /fenced/i, "b, which holds the instance, is not fenced");
+	} finally {
 		await a.stop();
 		await b.stop?.();
 	}
