@@ -60,8 +60,8 @@ export interface ConsumerOptions {
 	/**
 	 * Partitions this member now owns (newly added ones only). The rebalance callbacks run one at a time, in order,
 	 * and the loop's next record waits for them; one that throws ends the loop with its error. They may await
-	 * `stop()` or `close()` (Kafka's close() from the rebalance listener); in the `onRevoke` that close() itself runs,
-	 * they return at once, and the member leaves once that callback returns.
+	 * `stop()` or `close()` (Kafka's close() from the rebalance listener); while the `onRevoke` that a close() itself
+	 * runs is under way, they return at once, called from anywhere, and the member leaves once that callback returns.
 	 */
 	readonly onAssign?: (partitions: TopicPartition[]) => void | Promise<void>;
 	/** Partitions taken from this member; their uncommitted records go to the new owner. As `onAssign`. */

@@ -153,8 +153,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * once, and from anywhere. Called from outside the loop (a signal handler) while the loop processes a record,
 	 * that record is not committed: the process may end before it is done, so the group delivers it again. The
 	 * loop's next turn ends it. `break` instead counts the record in hand as processed. Called while the close under
-	 * way runs `onRevoke` (from that callback: Kafka's close() from the rebalance listener), it returns at once: the
-	 * member leaves once the callback returns, and waiting for that here would be the callback waiting for itself.
+	 * way runs `onRevoke`, it returns at once, from anywhere: JavaScript has no async context to tell a call from that
+	 * callback (Kafka's close() from the rebalance listener), which waiting would deadlock, from one of a signal
+	 * handler. The member leaves once the callback returns, so a shutdown path awaits the first call's promise.
 	 */
 	close(): Promise<void> {
 		this.#closed = true;
@@ -172,17 +173,20 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * inside the loop, or on an iterator driven by hand that is not advanced again, no turn comes, so past that stop()
 	 * leaves as `close()` does, and the record in hand, not known to be done, is delivered again. Inside the loop,
 	 * `break` leaves at once and counts that record as processed, and so does stop() not awaited there (the loop ends
-	 * once its body returns). Once `close()` was called, stop() is that close. Called from the `onRevoke` the leave
-	 * under way runs, it returns at once, as `close()` does: the stop (or close) that started that leave waits for it.
+	 * once its body returns). Once `close()` was called, stop() is that close. Called while the leave under way runs
+	 * `onRevoke`, it returns at once, from anywhere, as `close()` does: only the stop (or close) that started that leave
+	 * waits for it. A stop() once that callback returned waits for the leave again.
 	 */
 	stop(): Promise<void> {
 		this.#closed = true;
+		// Not kept as this stop: a stop() once the callback returned, from outside, waits for the member to leave.
+		if (this.#member.revokingOnLeave) return Promise.resolve();
 		this.#stopping ??= (async () => {
 			// After a close() the member has left or is leaving: nothing the loop finishes can be committed any more.
 			if (this.#turn.inTurn && this.#closing === null) await this.#turn.movesOn(this.#sessionTimeoutMs);
 			await this.close();
 		})();
-		return this.#member.revokingOnLeave ? Promise.resolve() : this.#stopping;
+		return this.#stopping;
 	}
 
 	async #shutdown(): Promise<void> {

@@ -467,3 +467,35 @@ describe("SDK consumer joining", { timeout: 30_000 }, () => {
 		await consumer.close();
 	});
 });
+
+describe("SDK consumer stop() while the leave runs onRevoke", { timeout: 20_000 }, () => {
+	it("returns at once from anywhere while that onRevoke runs, and a stop() once it returned waits for the member to leave", async () => {
+		const { topic, group } = await filled("stop-during-leave-revoke", 3);
+		const wire = wiredClient();
+		const revoking = gate();
+		const consumer: Consumer = wire.client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			waitMs: 50,
+			onRevoke: () => revoking.wait(), // a slow flush
+		});
+		await consumer.join();
+		const isLeave = (r: { method: string }) => r.method === "DELETE";
+		const releaseLeave = wire.hold(isLeave);
+		const events: string[] = [];
+		const closing = consumer.close().then(() => events.push("left")); // SIGTERM's shutdown
+		await revoking.reached;
+		// SIGINT's: no async context tells it from a stop() awaited in that onRevoke, which must not wait for itself.
+		await consumer.stop();
+		expect(wire.sent.filter(isLeave), "it returned before the member left").toEqual([]);
+		revoking.open();
+		await expect.poll(() => wire.sent.filter(isLeave).length).toBe(1);
+		// The onRevoke returned, the leave's DELETE is under way: this stop() is not the one that returned at once.
+		const stopping = consumer.stop().then(() => events.push("stopped"));
+		releaseLeave();
+		await Promise.all([closing, stopping]);
+		expect(events).toEqual(["left", "stopped"]);
+		expect((await groupState(group)).members).toEqual([]);
+	});
+});
