@@ -122,7 +122,9 @@ export class Anonymous {
 	 * (a grant `get`, `set` or `update` answered; read now when left out): sent If-Match its ETag, so an entry another
 	 * admin granted since is not removed unseen. On a 412 the grant is read again: an entry added since is an
 	 * `AclConflict` (a 412, nothing written); any other change (a quota, entries removed) is kept and the close sent
-	 * again If-Match the grant read, up to `ACL_CHANGE_ATTEMPTS` times; an ACL already empty is the answer.
+	 * again If-Match the grant read, up to `ACL_CHANGE_ATTEMPTS` times; an ACL already empty is the answer. A `read`
+	 * without an ETag (not a grant this client was answered) is `invalid_argument`; a grant read here that the server
+	 * answered without one (a Worker from before grant tags) is `unexpected_response`, as `grant`'s.
 	 * @example await client.anonymous.close(shown) // the grant a page showed
 	 */
 	async close(read?: { readonly acl: readonly AclEntry[] }): Promise<AnonymousAccess> {
@@ -130,11 +132,12 @@ export class Anonymous {
 		let grant: { readonly acl: readonly AclEntry[] } = decided;
 		for (let attempt = 1; ; attempt++) {
 			const ifMatch = this.etagOf(grant);
-			if (ifMatch === undefined)
+			if (ifMatch === undefined && grant === read)
 				throw new TributaryError(
 					"invalid_argument",
 					"close() decides on a grant this client read (get, set or update): its ETag makes the close conditional",
 				);
+			if (ifMatch === undefined) throw untagged("public access cannot be closed safely");
 			try {
 				return await this.update({ acl: [] }, { ifMatch });
 			} catch (error) {
@@ -160,8 +163,7 @@ export class Anonymous {
 			const acl = edit(read.acl);
 			if (acl === null) return read;
 			const ifMatch = this.etagOf(read);
-			if (ifMatch === undefined)
-				throw new TributaryError("unexpected_response", "GET /v1/anonymous answered no ETag: one entry cannot be changed safely");
+			if (ifMatch === undefined) throw untagged("one entry cannot be changed safely");
 			try {
 				return await this.update({ acl }, { ifMatch });
 			} catch (error) {
@@ -187,4 +189,9 @@ export class Anonymous {
 		if (tag !== null) this.#tags.set(grant, tag);
 		return grant;
 	}
+}
+
+/** A grant this client read came without an ETag (a Worker from before grant tags): the server's fault, not the caller's. */
+function untagged(consequence: string): TributaryError {
+	return new TributaryError("unexpected_response", `GET /v1/anonymous answered no ETag: ${consequence}`);
 }

@@ -9,10 +9,10 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import { ACL_CHANGE_ATTEMPTS } from "../../client/anonymous.ts";
-import { AclConflict, TributaryError } from "../../client/index.ts";
+import { AclConflict, Tributary, TributaryError } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
-import { call, createTopic, json } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, json, sized, workerFetch } from "../support/worker.ts";
 
 const isAnonymous = (r: { path: string }) => r.path === "/v1/anonymous";
 
@@ -296,5 +296,31 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		expect(anonymous.map((r) => r.method)).toEqual(Array.from({ length: ACL_CHANGE_ATTEMPTS }, () => ["GET", "PATCH"]).flat());
 		expect(others).toBe(ACL_CHANGE_ATTEMPTS);
 		expect(await client.anonymous.get()).toEqual({ acl: [], quotas: { requests_per_sec: ACL_CHANGE_ATTEMPTS } });
+	});
+
+	it("close() reading a grant answered without an ETag (an older Worker) is the server's unexpected_response, as grant's; a grant the caller read without one is invalid_argument", async () => {
+		// The real Worker behind a transport that drops the ETag header, as a Worker from before grant tags answers.
+		const untagged = new Tributary({
+			url: BASE,
+			token: ADMIN_TOKEN,
+			fetch: async (request: Request) => {
+				const body = request.method === "GET" ? null : await request.clone().text();
+				const answer = await workerFetch(body === null ? request : sized(request, body));
+				const headers = new Headers(answer.headers);
+				headers.delete("ETag");
+				return new Response(answer.body, { status: answer.status, headers });
+			},
+		});
+		await untagged.anonymous.set({ acl: [{ resource: "topic:news.*", operations: ["consume"] }] });
+		const noTag = { code: "unexpected_response", message: expect.stringMatching(/^GET \/v1\/anonymous answered no ETag: /) };
+		expect(await untagged.anonymous.grant({ resource: "topic:late", operations: ["produce"] }).catch((e: unknown) => e)).toMatchObject(
+			noTag,
+		);
+		expect(await untagged.anonymous.close().catch((e: unknown) => e)).toMatchObject(noTag);
+		const read = await untagged.anonymous.get();
+		expect(await untagged.anonymous.close(read).catch((e: unknown) => e)).toMatchObject({ code: "invalid_argument" });
+		expect(await json("GET", "/v1/anonymous", 200), "nothing written").toMatchObject({
+			acl: [{ resource: "topic:news.*", operations: ["consume"] }],
+		});
 	});
 });
