@@ -64,10 +64,12 @@ function operationSet(entry: AclEntry): string {
 }
 
 /**
- * Closing public access refused, nothing written (`Anonymous.close`): another admin granted anonymous an entry since
- * the grant the close was decided on was read (`added`; `removed`, what else changed: entries as read and as stored
- * now). A 412 (`precondition_failed`), as the API's refusal of a stale If-Match; `grant`: as stored now, to show and
- * decide on again.
+ * Closing public access refused, nothing written (`Anonymous.close`): another admin granted anonymous an operation
+ * since the grant the close was decided on was read (`added`: each entry as stored now with the operations it grants
+ * that were not granted on its resource then; `removed`, those no longer granted, each entry as read). Compared by
+ * resource and operation, not entry by entry: an entry only re-ordered or narrowed grants nothing new, so it does not
+ * refuse the close. A 412 (`precondition_failed`), as the API's refusal of a stale If-Match; `grant`: as stored now,
+ * to show and decide on again.
  */
 export class AclConflict extends TributaryError {
 	readonly added: readonly AclEntry[];
@@ -76,11 +78,8 @@ export class AclConflict extends TributaryError {
 	readonly changes: string;
 	readonly grant: { readonly acl: readonly AclEntry[]; readonly quotas: Readonly<Record<string, number>> };
 	constructor(read: readonly AclEntry[], grant: AclConflict["grant"]) {
-		const key = (entry: AclEntry) => `${entry.resource}\n${entry.operations.join(",")}`;
-		const was = new Set(read.map(key));
-		const now = new Set(grant.acl.map(key));
-		const added = grant.acl.filter((entry) => !was.has(key(entry)));
-		const removed = read.filter((entry) => !now.has(key(entry)));
+		const added = ungranted(grant.acl, read);
+		const removed = ungranted(read, grant.acl);
 		const text = (verb: string, entries: readonly AclEntry[]) =>
 			entries.length === 0 ? [] : [`${verb} ${entries.map((e) => `${e.operations.join(", ")} on ${e.resource}`).join("; ")}`];
 		const changes = [...text("added", added), ...text("removed", removed)].join(", and ");
@@ -92,4 +91,21 @@ export class AclConflict extends TributaryError {
 		this.removed = removed;
 		this.grant = grant;
 	}
+}
+
+/** `acl`'s entries cut to the operations `other` grants on none of their resources (each pair once), emptied ones left out. */
+function ungranted(acl: readonly AclEntry[], other: readonly AclEntry[]): AclEntry[] {
+	const pair = (resource: string, operation: string) => `${resource}\n${operation}`;
+	const seen = new Set(other.flatMap((e) => e.operations.map((operation) => pair(e.resource, operation))));
+	const cut: AclEntry[] = [];
+	for (const { resource, operations } of acl) {
+		const left: string[] = [];
+		for (const operation of operations) {
+			if (seen.has(pair(resource, operation))) continue;
+			seen.add(pair(resource, operation));
+			left.push(operation);
+		}
+		if (left.length > 0) cut.push({ resource, operations: left });
+	}
+	return cut;
 }

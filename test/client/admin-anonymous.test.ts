@@ -323,4 +323,33 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 			acl: [{ resource: "topic:news.*", operations: ["consume"] }],
 		});
 	});
+
+	it("closes over an entry another admin only re-ordered or narrowed (no operation added); one widened is an AclConflict naming only the operation added", async () => {
+		const { client, beforeServing } = wiredClient();
+		const news = { resource: "topic:news.*", operations: ["consume", "describe"] };
+		/** Another admin's change, landing after the close read the grant and before its first write. */
+		const meanwhile = (acl: { resource: string; operations: string[] }[]) => {
+			let landed = false;
+			beforeServing(
+				(r) => isAnonymous(r) && r.method === "PATCH" && !landed,
+				() => {
+					landed = true;
+					return json("PATCH", "/v1/anonymous", 200, { body: { acl } });
+				},
+			);
+		};
+		for (const operations of [["describe", "consume"], ["consume"]]) {
+			await client.anonymous.set({ acl: [news] });
+			meanwhile([{ resource: news.resource, operations }]);
+			expect(await client.anonymous.close(), operations.join()).toEqual({ acl: [], quotas: {} });
+		}
+		await client.anonymous.set({ acl: [news] });
+		meanwhile([{ resource: news.resource, operations: ["describe", "produce", "consume"] }]);
+		expect(await client.anonymous.close().catch((e: unknown) => e)).toMatchObject({
+			code: "precondition_failed",
+			added: [{ resource: news.resource, operations: ["produce"] }],
+			removed: [],
+			changes: "added produce on topic:news.*",
+		});
+	});
 });
