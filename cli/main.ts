@@ -45,7 +45,8 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
        | grant RESOURCE op,op… | revoke RESOURCE [op,op…]   (one entry's operations, or with none the whole entry;
        every other entry kept, another admin's change included) | close   (empties the ACL, keeps the quotas;
        an entry granted since close read the grant is reported, not removed)
-       set, alter and close take --if-match ETAG (the etag show prints): applied only while the grant is still that one;
+       set, alter and close take --if-match ETAG[,ETAG…] (the etag show prints, a list of them, or *): applied only
+       while the grant is still one of them;
        their --json is the API's JSON with the grant's "etag" added
   subscriptions list TOPIC | create TOPIC --url URL [--from earliest|latest] | delete TOPIC ID
 ${Object.entries(EXTENSIONS)

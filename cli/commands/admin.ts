@@ -353,17 +353,20 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
  * the change applies while the grant is any one of them; §8.8.3: `[W/]"etagc*"`, etagc any visible ASCII but `"`).
  * Each tag quoted as `show` prints it and the API sends it, weak (`W/"…"`, sent as it is: If-Match compares strongly,
  * so that one never matches), or bare, as a shell leaves `--if-match "x1y2"` once it has taken the quotes off, then
- * quoted (a bare tag holds no comma: there it ends). `*` is sent as it is: If-Match's "any current representation",
- * where quoted it would be a tag no grant has. Any other text, such as a tag with one quote of its two, or a list of
- * none, is a usage mistake: sent, it would be the API's 400.
+ * quoted (a bare tag holds no comma: there it ends). `*` alone (spaces around it too, as the API trims it) is sent as
+ * it is: If-Match's "any current representation", where quoted it would be a tag no grant has; in a list it is
+ * neither (§13.1.1: `"*" / #entity-tag`), a usage mistake naming it. So is any other text, such as a tag with one quote
+ * of its two, or a list of none: sent, it would be the API's 400.
  */
 function entityTag(text: string | undefined): string | undefined {
-	if (text === undefined || text === "*") return text;
+	if (text === undefined) return undefined;
+	if (text.trim() === "*") return "*";
 	const tags: string[] = [];
 	// Sticky: each element is read where the previous one's comma ended, so nothing between them goes unread.
 	const element = /[ \t]*((?:W\/)?"[!#-~]*"|[!#-+\--~]+)?[ \t]*(,|$)/y;
 	for (let read = element.exec(text); read !== null; read = element.exec(text)) {
 		const tag = read[1];
+		if (tag === "*") throw new UsageError(`--if-match '${text}' lists *: * (any grant) stands alone, not in a list of entity tags`);
 		if (tag !== undefined) tags.push(tag.endsWith('"') ? tag : `"${tag}"`);
 		if (read[2] === "") return tags.length === 0 ? notTag(text) : tags.join(", ");
 	}

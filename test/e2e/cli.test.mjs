@@ -621,6 +621,12 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 				const line = await fails(["anonymous", "close", "--if-match", bad], "^tributary: usage: --if-match ", { status: 2 });
 				assert.ok(line?.includes(`'${bad}' is not an entity tag`), line);
 			}
+			// `*` stands alone (RFC 9110 §13.1.1: `"*" / #entity-tag`): in a list the API refuses it (400), where it was sent
+			// quoted, as a tag no grant has. Named as the usage mistake it is.
+			for (const listed of ['"a", *', '*, "a"']) {
+				const line = await fails(["anonymous", "close", "--if-match", listed], "^tributary: usage: --if-match ", { status: 2 });
+				assert.ok(line?.includes(`'${listed}' lists *`), line);
+			}
 			const weak = etagOf(await ok(["anonymous", "show"])) ?? "";
 			await fails(["anonymous", "close", "--if-match", `W/"${weak}"`], "^tributary: error: precondition_failed \\(HTTP 412\\)");
 			assert.deepEqual(JSON.parse((await ok(["anonymous", "close", "--if-match", weak, "--json"])).stdout).acl, [], "a bare tag is quoted");
@@ -632,17 +638,19 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			const closedByList = await ok(["anonymous", "close", "--if-match", `"stale", ${listed}`, "--json"]);
 			assert.deepEqual(JSON.parse(closedByList.stdout).acl, [], "one of the list is the grant; a bare one is quoted");
 			// `*` matches whatever grant is held (RFC 9110 §13.1.1), so it is sent as it is, not quoted into a tag: for each
-			// command, after another admin's change.
+			// command, after another admin's change; with spaces around it too, as the API trims it.
 			/** @type {[string[], { resource: string, operations: string[] }[]][]} each command and the ACL it leaves */
 			const starred = [
 				[["set", "--acl", "topic:cli-star=consume"], [{ resource: "topic:cli-star", operations: ["consume"] }]],
 				[["alter", "--acl", "topic:cli-star=describe"], [{ resource: "topic:cli-star", operations: ["describe"] }]],
 				[["close"], []],
 			];
-			for (const [args, acl] of starred) {
-				await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
-				const answered = JSON.parse((await ok(["anonymous", ...args, "--if-match", "*", "--json"])).stdout);
-				assert.deepEqual(answered.acl, acl, args[0]);
+			for (const star of ["*", " * "]) {
+				for (const [args, acl] of starred) {
+					await ok(["anonymous", "grant", "topic:cli-other", "consume"]);
+					const answered = JSON.parse((await ok(["anonymous", ...args, "--if-match", star, "--json"])).stdout);
+					assert.deepEqual(answered.acl, acl, `${args[0]} --if-match '${star}'`);
+				}
 			}
 			await ok(["anonymous", "set"]);
 		});
