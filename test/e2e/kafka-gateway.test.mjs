@@ -13,6 +13,7 @@ import { test } from "node:test";
 import LZ4Codec from "@2l/kafkajs-lz4";
 import { Kafka, logLevel } from "kafkajs";
 import SnappyCodec from "kafkajs-snappy";
+import { FETCH_WAIT_MS_MAX } from "../../gateway/limits.js";
 import { waitUntil } from "../../scripts/lib/index.mjs";
 import { kafkaE2eSetup, kcat, kcatReadAll, kcatSasl, REQUEST_CORRELATION_ID, rawExchange, requestFrame } from "./lib/kafka.mjs";
 
@@ -212,8 +213,8 @@ test("kcat -G with a pattern: a topic created later that matches it is read once
 	}
 });
 
-/** A caught-up kcat's Fetch wait: FETCH_WAIT_MS_MAX, the longest the gateway keeps, so a Fetch not woken by an append shows. */
-const CAUGHT_UP_WAIT_MS = 30_000;
+/** A caught-up kcat's Fetch wait: the longest the gateway keeps, so a Fetch not woken by an append shows. */
+const CAUGHT_UP_WAIT_MS = FETCH_WAIT_MS_MAX;
 /**
  * Longest a record may take from its produce's answer to a caught-up kcat: a Fetch that an append does not wake answers
  * when its wait ends, more than CAUGHT_UP_WAIT_MS minus the second between the record before and this one; one woken
