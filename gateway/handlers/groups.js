@@ -375,8 +375,9 @@ export async function leaveGroup(request, ctx) {
 			let memberId = m.memberId;
 			if (statics !== null && m.groupInstanceId !== null) {
 				if (statics.errorCode !== KAFKA.NONE) {
-					// A key that may not describe the group (only `consume` on it) leaves a member named by its member id by that id.
-					if (memberId === "") return result(statics.errorCode);
+					// A key that may not describe the group (only `consume` on it) leaves a member named by its member id by that
+					// id; any other failed describe (the Worker busy or down) is the answer, fence unchecked.
+					if (memberId === "" || statics.errorCode !== KAFKA.GROUP_AUTHORIZATION_FAILED) return result(statics.errorCode);
 				} else {
 					const known = statics.byInstance.get(m.groupInstanceId);
 					if (known === undefined) return result(KAFKA.UNKNOWN_MEMBER_ID);

@@ -21,9 +21,10 @@ const GENERATION = 1;
 
 /**
  * A coordinator of group GROUP (member id → its instance id, null for a dynamic member), counting its describes.
- * `describable` false: the key may not describe the group (403), as one with only `consume` on it.
+ * `describable` false: the key may not describe the group (403), as one with only `consume` on it; `describeDown`:
+ * the describe fails as a Worker that is busy or down does (503).
  */
-function standIn({ describable = true } = {}) {
+function standIn({ describable = true, describeDown = false } = {}) {
 	/** @type {Map<string, string | null>} */
 	const members = new Map();
 	const calls = { describes: 0 };
@@ -31,6 +32,7 @@ function standIn({ describable = true } = {}) {
 	const tributary = {
 		async describeGroup() {
 			calls.describes++;
+			if (describeDown) return { status: 503, body: { error: { code: "unavailable", message: "try again", retriable: true } } };
 			if (!describable)
 				return { status: 403, body: { error: { code: "forbidden", message: "may not describe", resource: `group:${GROUP}` } } };
 			if (members.size === 0) return { status: 404, body: { error: { code: "group_not_found", message: "no" } } };
@@ -125,6 +127,16 @@ for (const [name, call] of Object.entries(CALLS)) {
 		assert.equal(code, KAFKA.UNKNOWN_MEMBER_ID);
 	});
 }
+
+test("LeaveGroup naming a member id and its instance id while the group's describe fails (the Worker busy) answers that failure and leaves nothing: only a key refused the describe leaves by the member id unchecked", async () => {
+	const { members, tributary } = standIn();
+	const { old, holder } = await replaced(tributary, "instance-1");
+	tributary.describeGroup = standIn({ describeDown: true }).tributary.describeGroup;
+	const code = await CALLS.LeaveGroup(tributary, holder, "instance-1");
+	assert.ok(![KAFKA.NONE, KAFKA.UNKNOWN_MEMBER_ID, KAFKA.FENCED_INSTANCE_ID].includes(code), `answered ${code}`);
+	assert.deepEqual([...members], [[holder, "instance-1"]]);
+	assert.equal(await CALLS.LeaveGroup(tributary, old, "instance-1"), code, "a replaced member's leave is not taken unchecked either");
+});
 
 test("Heartbeat, SyncGroup and OffsetCommit of the static member holding its instance describe nothing: the fence is asked only on a refusal", async () => {
 	const { calls, tributary } = standIn();
