@@ -405,8 +405,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/**
-	 * One alarm for all due work: the earliest session deadline, a publish retry, positions SQLite is behind on, or
-	 * offsets expiry.
+	 * One alarm for all due work: the earliest session deadline or static member's rejoin deadline, a publish retry,
+	 * positions SQLite is behind on, or offsets expiry.
 	 * Heartbeats only push deadlines later and a position's due time only comes once, so outside the alarm handler
 	 * the alarm only ever moves earlier (an early alarm re-arms itself).
 	 */

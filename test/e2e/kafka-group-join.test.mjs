@@ -297,7 +297,7 @@ test("a static kcat -G member (group.instance.id) keeps its partitions through i
 
 test("two kcat -G processes with one group.instance.id: the one replaced is fenced (FENCED_INSTANCE_ID, librdkafka's fatal error) and kcat exits, instead of the two taking the instance in turn", {
 	// Its waits add up to 18 s (8 + 5 + 5): two joins and a few 0.3 s heartbeats.
-	timeout: 20_000,
+	timeout: 30_000,
 }, async () => {
 	const topic = "static-twice";
 	const group = "static-twice-readers";
