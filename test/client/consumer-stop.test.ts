@@ -264,27 +264,31 @@ describe("SDK consumer stopped from its own rebalance callbacks", { timeout: 20_
 	});
 });
 
-describe("SDK consumer stop() awaited in onRevoke", { timeout: 20_000 }, () => {
-	it("stop() awaited in the onRevoke that its own leave runs returns: the member leaves once", async () => {
-		const { topic, group } = await filled("stop-own-revoke", 3);
-		const revoked: TopicPartition[][] = [];
-		const wire = wiredClient();
-		const consumer: Consumer = wire.client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			waitMs: 50,
-			onRevoke: async (partitions) => {
-				revoked.push(partitions);
-				await consumer.stop();
-			},
-		});
-		await consumer.join();
-		await consumer.stop();
-		expect(revoked).toEqual([[{ topic, partition: 0 }]]);
-		expect((await groupState(group)).members).toEqual([]);
-		expect(wire.sent.filter((r) => r.method === "DELETE")).toHaveLength(1);
-	});
+describe("SDK consumer stop() or close() awaited in onRevoke", { timeout: 20_000 }, () => {
+	// The callback waiting for the leave under way would be the callback waiting for itself.
+	it.each(["stop", "close"] as const)(
+		"%s() awaited in the onRevoke that its own leave runs returns: the member leaves once",
+		async (method) => {
+			const { topic, group } = await filled(`${method}-own-revoke`, 3);
+			const revoked: TopicPartition[][] = [];
+			const wire = wiredClient();
+			const consumer: Consumer = wire.client.consumer({
+				group,
+				topics: [topic],
+				from: "earliest",
+				waitMs: 50,
+				onRevoke: async (partitions) => {
+					revoked.push(partitions);
+					await consumer[method]();
+				},
+			});
+			await consumer.join();
+			await consumer[method]();
+			expect(revoked).toEqual([[{ topic, partition: 0 }]]);
+			expect((await groupState(group)).members).toEqual([]);
+			expect(wire.sent.filter((r) => r.method === "DELETE")).toHaveLength(1);
+		},
+	);
 
 	it("a rebalance's onRevoke awaiting stop() while the loop body is busy: that record is committed, the loop ends, the member leaves once", async () => {
 		const topic = uniqueTopic("stop-in-revoke");
@@ -332,27 +336,6 @@ describe("SDK consumer stop() awaited in onRevoke", { timeout: 20_000 }, () => {
 		expect(state.offsets.find((o) => o.partition === 0)?.committed, "the record in hand when stop() was called was handled").toBe(3);
 		expect(wire.sent.filter((r) => r.method === "DELETE")).toHaveLength(1);
 		await other.close();
-	});
-});
-
-describe("SDK consumer closed from the onRevoke its close runs", { timeout: 20_000 }, () => {
-	it("close() awaited in the onRevoke that close() itself runs joins that close instead of waiting for itself", async () => {
-		const { topic, group } = await filled("close-own-revoke", 3);
-		const revoked: TopicPartition[][] = [];
-		const consumer: Consumer = wiredClient().client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			waitMs: 50,
-			onRevoke: async (partitions) => {
-				revoked.push(partitions);
-				await consumer.close();
-			},
-		});
-		await consumer.join();
-		await consumer.close();
-		expect(revoked).toEqual([[{ topic, partition: 0 }]]);
-		expect((await groupState(group)).members).toEqual([]);
 	});
 });
 
