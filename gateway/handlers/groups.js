@@ -298,10 +298,11 @@ function isInstanceFenced(holders, instanceId, member) {
  * @param {number} errorCode the call's error without the fence
  */
 export async function fencedOr(ctx, group, member, instanceId, errorCode) {
-	if (errorCode !== KAFKA.UNKNOWN_MEMBER_ID || instanceId === null) return errorCode;
-	const answer = await describedGroup(ctx, group);
-	if (answer.status !== 200) return errorCode;
-	return isInstanceFenced(instanceHolders(answer.body.members), instanceId, member) ? KAFKA.FENCED_INSTANCE_ID : errorCode;
+	if (errorCode !== KAFKA.UNKNOWN_MEMBER_ID || instanceId === null || group === "") return errorCode;
+	const statics = await staticMembers(ctx, group);
+	return statics.errorCode === KAFKA.NONE && isInstanceFenced(statics.byInstance, instanceId, member)
+		? KAFKA.FENCED_INSTANCE_ID
+		: errorCode;
 }
 
 /**
