@@ -15,6 +15,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { miniflareHeaderRules } from "../../console/headers.mjs";
+import { eachLine } from "./lines.mjs";
 import { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, DEFAULT_PORT, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 import { readWranglerConfig } from "./wrangler-config.mjs";
 
@@ -300,12 +301,8 @@ function consoleAssets({ directory, runWorkerFirst }) {
  */
 function keepLines(streams, sink) {
 	for (const stream of streams) {
-		let pending = "";
-		stream.setEncoding("utf8");
-		stream.on("data", (/** @type {string} */ chunk) => {
-			const parts = (pending + chunk).split("\n");
-			pending = parts.pop() ?? "";
-			for (const line of parts) if (line.trim() !== "") sink.push(line);
+		eachLine(stream, (line) => {
+			if (line.trim() !== "") sink.push(line);
 			if (sink.length >= 2 * OUTPUT_LINES_KEPT) sink.splice(0, sink.length - OUTPUT_LINES_KEPT);
 		});
 	}

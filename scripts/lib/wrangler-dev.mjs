@@ -21,6 +21,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { basename } from "node:path";
 import { stripVTControlCharacters } from "node:util";
+import { eachLine } from "./lines.mjs";
 import { healthy, portInUse, waitUntil } from "./net.mjs";
 import { commandLine, descendants, groupMembers, isAlive, signal } from "./process-tree.mjs";
 import { HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
@@ -156,18 +157,14 @@ function passOnUntilReady(child, onReady) {
 		[child.stdout, process.stdout],
 		[child.stderr, process.stderr],
 	])) {
-		let pending = "";
-		from?.setEncoding("utf8").on("data", (/** @type {string} */ chunk) => {
-			to.write(chunk);
-			if (ready) return;
-			const lines = (pending + chunk).split("\n");
-			pending = lines.pop() ?? "";
-			for (const line of lines) {
-				const match = READY_LINE.exec(stripVTControlCharacters(line));
-				if (match === null || ready) continue;
-				ready = true;
-				onReady(Number(match[1]));
-			}
+		if (from === null) continue;
+		// The line reader's listener comes second, so the "Ready on" line is written on before `onReady` runs.
+		from.on("data", (/** @type {string} */ chunk) => to.write(chunk));
+		eachLine(from, (line) => {
+			const match = ready ? null : READY_LINE.exec(stripVTControlCharacters(line));
+			if (match === null) return;
+			ready = true;
+			onReady(Number(match[1]));
 		});
 	}
 }
