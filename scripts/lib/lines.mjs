@@ -5,7 +5,9 @@
  */
 
 /**
- * Calls `onLine` with each whole line `stream` gives (without its newline), in order; sets the stream to UTF-8.
+ * Calls `onLine` with each whole line `stream` gives (without its newline), in order, and with what follows the last
+ * newline once the stream ends (a process's last words before it exits need not end in one); sets the stream to
+ * UTF-8.
  * @param {import("node:stream").Readable} stream @param {(line: string) => void} onLine
  */
 export function eachLine(stream, onLine) {
@@ -15,5 +17,8 @@ export function eachLine(stream, onLine) {
 		const lines = (pending + chunk).split("\n");
 		pending = lines.pop() ?? "";
 		for (const line of lines) onLine(line);
+	});
+	stream.on("end", () => {
+		if (pending !== "") onLine(pending);
 	});
 }

@@ -211,13 +211,16 @@ async function launch(options) {
 	const pid = child.pid;
 	if (pid === undefined) throw new Error(`could not run ${WRANGLER_BIN}`);
 	const output = outputKeeper(pid, logPath);
-	child.stdout.on("data", output.keep);
-	child.stderr.on("data", output.keep);
+	output.read(child.stdout);
+	output.read(child.stderr);
 	/** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
 	let exitInfo = null;
+	// "close", not "exit": it comes once wrangler has exited and its output is all read (the pipes ended), so the
+	// lines that say why it exited ("Address already in use") are kept before anyone looks, and none is written to
+	// the log file after it is closed.
 	/** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
 	const exited = new Promise((resolve) => {
-		child.once("exit", (code, sig) => {
+		child.once("close", (code, sig) => {
 			const info = { code, signal: sig };
 			exitInfo = info;
 			output.close();
@@ -278,30 +281,34 @@ function keepWarm(url) {
 }
 
 /**
- * Collects wrangler's output: the last lines in memory, every line in `logPath` if given, and the port of the
- * first "Ready on" line (kept apart: the line itself may be pushed out of the kept lines).
+ * Collects wrangler's output, read as whole lines from the streams given to `read`: the last lines in memory, every
+ * line in `logPath` if given, and the port of the first "Ready on" line (kept apart: the line itself may be pushed
+ * out of the kept lines).
  * @param {number} pid  names the lines echoed with E2E_VERBOSE=1
  * @param {string} [logPath]
  */
-function outputKeeper(pid, logPath) {
+export function outputKeeper(pid, logPath) {
 	/** @type {string[]} */
 	const lines = [];
 	const file = logPath === undefined ? null : createWriteStream(logPath);
+	/** @param {string} raw */
+	const keepLine = (raw) => {
+		const line = stripVTControlCharacters(raw);
+		if (line.trim() === "" || line.includes(KEEP_WARM_LINE)) return;
+		lines.push(line);
+		const ready = keeper.readyPort === null ? READY_LINE.exec(line) : null;
+		if (ready !== null) keeper.readyPort = Number(ready[1]);
+		file?.write(`${line}\n`);
+		if (process.env.E2E_VERBOSE === "1") process.stderr.write(`[wrangler:${pid}] ${line}\n`);
+		if (lines.length > OUTPUT_LINES_KEPT) lines.splice(0, lines.length - OUTPUT_LINES_KEPT);
+	};
 	const keeper = {
 		lines,
 		/** @type {number | null} */
 		readyPort: null,
-		/** @param {Buffer} chunk */
-		keep(chunk) {
-			for (const line of stripVTControlCharacters(String(chunk)).split("\n")) {
-				if (line.trim() === "" || line.includes(KEEP_WARM_LINE)) continue;
-				lines.push(line);
-				const ready = keeper.readyPort === null ? READY_LINE.exec(line) : null;
-				if (ready !== null) keeper.readyPort = Number(ready[1]);
-				file?.write(`${line}\n`);
-				if (process.env.E2E_VERBOSE === "1") process.stderr.write(`[wrangler:${pid}] ${line}\n`);
-			}
-			if (lines.length > OUTPUT_LINES_KEPT) lines.splice(0, lines.length - OUTPUT_LINES_KEPT);
+		/** @param {import("node:stream").Readable} stream */
+		read(stream) {
+			eachLine(stream, keepLine);
 		},
 		close() {
 			file?.end();
