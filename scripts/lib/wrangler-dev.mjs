@@ -28,6 +28,11 @@ import { HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
 
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
+/**
+ * How long a foreground wrangler's output may still take to arrive once it exited, before `runWranglerForeground`
+ * exits without it (see `exitOncePassedOn`).
+ */
+const OUTPUT_DRAIN_TIMEOUT_MS = 2_000;
 const OUTPUT_LINES_KEPT = 200;
 /** How many [ERROR] lines a start-up failure quotes ahead of the whole output. */
 const ERROR_LINES_SHOWN = 5;
@@ -120,7 +125,9 @@ function isWorkerd(p) {
  * shim spawns wrangler's real CLI as a child without passing signals on, so they are delivered to the whole tree
  * by PID instead. With `onReady`, its output is passed on through pipes and read for the "Ready on" line, and
  * `onReady` is called once with the port it names (the one bound, given port 0); wrangler's interactive session (its
- * key shortcuts) needs its output on a terminal, so it is off then.
+ * key shortcuts) needs its output on a terminal, so it is off then. Passed on, the output is all written before
+ * this process exits; and if the reader of this process's output goes away (`npm start | head -3`), wrangler is
+ * stopped as by SIGTERM and this process exits quietly, with status 0, once it has.
  * @param {string[]} args
  * @param {string} label how error lines name the caller (e.g. "npm run dev")
  * @param {{ onReady?: (port: number) => void }} [options]
@@ -129,12 +136,10 @@ export function runWranglerForeground(args, label, { onReady } = {}) {
 	/** @type {import("node:child_process").StdioOptions} */
 	const stdio = onReady === undefined ? "inherit" : ["inherit", "pipe", "pipe"];
 	const child = spawn(WRANGLER_BIN, args, { cwd: PROJECT_ROOT, env: wranglerEnv(), stdio });
-	if (onReady !== undefined) passOnUntilReady(child, onReady);
 	child.on("error", (error) => {
 		console.error(`${label}: could not run ${WRANGLER_BIN}: ${error.message}`);
 		process.exit(1);
 	});
-	child.on("exit", (code, sig) => process.exit(code ?? (sig === null ? 0 : 1)));
 	const pid = child.pid;
 	if (pid === undefined) return; // the "error" handler above reports it
 	const forward = (/** @type {NodeJS.Signals} */ sig) => {
@@ -143,23 +148,67 @@ export function runWranglerForeground(args, label, { onReady } = {}) {
 	};
 	process.on("SIGINT", () => forward("SIGINT"));
 	process.on("SIGTERM", () => forward("SIGTERM"));
+	if (onReady === undefined) {
+		child.on("exit", (code, sig) => process.exit(exitStatus(code, sig)));
+		return;
+	}
+	let readerGone = false;
+	passOnUntilReady(child, onReady, () => {
+		if (readerGone) return;
+		readerGone = true;
+		forward("SIGTERM");
+	});
+	exitOncePassedOn(child, () => readerGone);
+}
+
+/**
+ * This process's exit status for a child's.
+ * @param {number | null} code @param {NodeJS.Signals | null} sig
+ */
+function exitStatus(code, sig) {
+	return code ?? (sig === null ? 0 : 1);
+}
+
+/**
+ * Exits with `child`'s status once its output is all passed on: on "close" (its pipes ended), not "exit", which can
+ * come while what it wrote last is still in them. A process it started may hold the pipes open after it exited
+ * (esbuild, which inherits wrangler's stderr): OUTPUT_DRAIN_TIMEOUT_MS after "exit", this process exits without
+ * waiting for that. Status 0 once the reader went away (`readerGone()`): wrangler was stopped because nobody reads.
+ * @param {import("node:child_process").ChildProcess} child
+ * @param {() => boolean} readerGone
+ */
+function exitOncePassedOn(child, readerGone) {
+	const exit = (/** @type {number | null} */ code, /** @type {NodeJS.Signals | null} */ sig) =>
+		process.exit(readerGone() ? 0 : exitStatus(code, sig));
+	child.once("close", exit);
+	child.once("exit", (code, sig) => setTimeout(() => exit(code, sig), OUTPUT_DRAIN_TIMEOUT_MS));
 }
 
 /**
  * Writes `child`'s stdout and stderr on to this process's, and calls `onReady` with the port of the first "Ready on"
- * line either prints (after that line is written on).
+ * line either prints (after that line is written on). A write that fails (EPIPE: the reader of this process's
+ * output went away) stops the writes to that stream and calls `onReaderGone`, instead of an unhandled "error" that
+ * would kill this process and leave wrangler and workerd running.
  * @param {import("node:child_process").ChildProcess} child
  * @param {(port: number) => void} onReady
+ * @param {() => void} onReaderGone
  */
-function passOnUntilReady(child, onReady) {
+function passOnUntilReady(child, onReady, onReaderGone) {
 	let ready = false;
 	for (const [from, to] of /** @type {const} */ ([
 		[child.stdout, process.stdout],
 		[child.stderr, process.stderr],
 	])) {
 		if (from === null) continue;
+		let open = true;
+		to.on("error", () => {
+			open = false;
+			onReaderGone();
+		});
 		// The line reader's listener comes second, so the "Ready on" line is written on before `onReady` runs.
-		from.on("data", (/** @type {string} */ chunk) => to.write(chunk));
+		from.on("data", (/** @type {string} */ chunk) => {
+			if (open) to.write(chunk);
+		});
 		eachLine(from, (line) => {
 			const match = ready ? null : READY_LINE.exec(stripVTControlCharacters(line));
 			if (match === null) return;

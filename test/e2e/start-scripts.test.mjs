@@ -12,6 +12,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { stripVTControlCharacters } from "node:util";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 import {
 	adminTokenWarning,
@@ -20,6 +21,7 @@ import {
 	descendants,
 	generateToken,
 	HOST,
+	isAlive,
 	PROJECT_ROOT,
 	parseDevVars,
 	signal,
@@ -247,6 +249,97 @@ test("npm start -- --wrangler takes port 0 as the others do: the banner names th
 		await stopTree(child.pid ?? 0, exited, true);
 		if (!hadDevVars) rmSync(devVars, { force: true });
 		state.remove();
+	}
+});
+
+// With wrangler's output passed on through npm start (port 0), a reader that went away (`npm start -- --wrangler |
+// head -3`) made the next line written on throw EPIPE: the script died with that stack, leaving wrangler and workerd
+// running with nobody to stop them.
+test("npm start -- --wrangler on port 0 stops quietly when its reader goes away, and stops wrangler dev's whole tree", {
+	timeout: START_TIMEOUT_MS + 3 * STOP_TIMEOUT_MS,
+}, async () => {
+	const state = tempDir("start-wrangler-epipe");
+	const devVars = join(PROJECT_ROOT, ".dev.vars");
+	const hadDevVars = existsSync(devVars);
+	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs"), "--wrangler", "--port", "0"], {
+		cwd: PROJECT_ROOT,
+		env: { ...process.env, NO_COLOR: "1", PERSIST_TO: state.path },
+		stdio: ["ignore", "pipe", "pipe"],
+		detached: true,
+	});
+	const output = captureOutput(child);
+	/** @type {{ code: number | null, signal: NodeJS.Signals | null } | undefined} */
+	let exit;
+	const exited = new Promise((resolve) =>
+		child.once("exit", (code, sig) => {
+			exit = { code, signal: sig };
+			resolve(exit);
+		}),
+	);
+	const said = () => `${output.stdout}${output.stderr}`;
+	/** @type {number[]} */
+	let tree = [];
+	try {
+		await waitUntil(() => output.stdout.includes("Ctrl-C to stop."), {
+			timeoutMs: START_TIMEOUT_MS,
+			message: () => `npm start --wrangler's banner\n${said()}`,
+		});
+		const url = /Tributary \(wrangler dev\) on (http:\/\/127\.0\.0\.1:[1-9]\d*)\n/.exec(output.stdout)?.[1] ?? assert.fail(said());
+		const processes = descendants(child.pid ?? 0);
+		assert.ok(
+			processes.some((p) => p.name === "workerd"),
+			processes.map((p) => `${p.pid} ${p.name}`).join("\n"),
+		);
+		tree = processes.map((p) => p.pid);
+		child.stdout.destroy();
+		// Each request makes wrangler log a line, which npm start writes on to the pipe nobody reads any more.
+		await waitUntil(
+			async () => {
+				if (exit !== undefined) return true;
+				await fetch(`${url}/healthz`).catch(() => {});
+				return false;
+			},
+			{ timeoutMs: STOP_TIMEOUT_MS, intervalMs: 250, message: () => `npm start to exit once its reader went away\n${said()}` },
+		);
+		await waitUntil(() => tree.every((pid) => !isAlive(pid)), {
+			timeoutMs: STOP_TIMEOUT_MS,
+			message: () =>
+				`wrangler dev's tree gone after npm start exited (${JSON.stringify(exit)}); left: ${tree.filter(isAlive).join(" ")}\n${output.stderr}`,
+		});
+		assert.doesNotMatch(output.stderr, /EPIPE|Unhandled|^\s+at /m, output.stderr);
+		assert.deepEqual(exit, { code: 0, signal: null }, output.stderr);
+	} finally {
+		await stopTree(child.pid ?? 0, exited, true);
+		for (const pid of tree) signal(pid, "SIGKILL");
+		if (!hadDevVars) rmSync(devVars, { force: true });
+		state.remove();
+	}
+});
+
+// Passed on through npm start (port 0), wrangler's output is all written before npm start exits with wrangler's status:
+// it exits on the child's "close" (its pipes ended), not on "exit", which may come while the last lines are in them.
+test("npm start -- --wrangler on port 0 that wrangler dev refuses exits with wrangler's status, its error passed on", {
+	timeout: START_TIMEOUT_MS + 30_000,
+}, async () => {
+	const dir = tempDir("start-wrangler-refused");
+	const devVars = join(PROJECT_ROOT, ".dev.vars");
+	const hadDevVars = existsSync(devVars);
+	// A file where the data directory should be: wrangler dev cannot create its state under it, says so, and exits.
+	const file = join(dir.path, "a-file");
+	writeFileSync(file, "");
+	try {
+		const { code, stderr } = await runToExit(
+			"scripts/start.mjs",
+			["--wrangler", "--port", "0"],
+			{ NO_COLOR: "1", PERSIST_TO: join(file, "state") },
+			{ stopAfterMs: START_TIMEOUT_MS },
+		);
+		assert.equal(code, 1, stderr);
+		// wrangler colours its [ERROR] tag whatever NO_COLOR says.
+		assert.match(stripVTControlCharacters(stderr), /\[ERROR\] ENOTDIR: not a directory, mkdir '[^']*a-file\/state/, stderr);
+	} finally {
+		if (!hadDevVars) rmSync(devVars, { force: true });
+		dir.remove();
 	}
 });
 
