@@ -15,10 +15,10 @@
  *   npm start -- --allow-private-webhooks    # webhooks to local receivers
  *   PORT=9000 npm start                      # or npm start -- --port 9000
  *   PORT=0 npm start                         # any free port (the banner says which; with --wrangler, once it is ready)
+ *   PERSIST_TO=/tmp/tributary npm start      # keep the data elsewhere than .wrangler/state
  *
  * With --wrangler on port 0, wrangler's output is passed on through this process: piped to a reader that stops
  * reading (`| head -3`), it stops wrangler dev and its workerd, and exits quietly with status 0.
- *   PERSIST_TO=/tmp/tributary npm start      # keep the data elsewhere than .wrangler/state
  */
 
 import { join } from "node:path";
