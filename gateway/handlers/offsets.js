@@ -28,17 +28,20 @@ const partitionKey = (topic, partition) => `${topic}/${partition}`;
  * (UNKNOWN_TOPIC_OR_PARTITION, TOPIC_AUTHORIZATION_FAILED: `aloneRefusal`) and the rest are committed, as a broker
  * refuses a partition alone; an offset past its partition's high watermark is committed at the high watermark
  * (`commitPending`). A partition whose metadata is over COMMIT_METADATA_BYTES_MAX is OFFSET_METADATA_TOO_LARGE alone,
- * after the member and generation and its topic's existence, in a broker's order. With no member and generation -1 (a consumer that assigns itself partitions, an admin setting
- * offsets: Java's `assign()` and `commitSync()`, `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's
- * standalone commit, which a group takes only while it has no members; for one that has, the answer is
- * UNKNOWN_MEMBER_ID, as a Kafka broker's. A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
+ * after the member and generation and its topic's existence, in a broker's order. With generation -1 (a consumer that
+ * assigns itself partitions, an admin setting offsets: Java's `assign()` and `commitSync()`,
+ * `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's standalone commit, which a group takes only while it
+ * has no members; for one that has, the answer is a Kafka broker's: UNKNOWN_MEMBER_ID with no member id or one the
+ * group does not have, ILLEGAL_GENERATION for a member it has. A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
  * committed, as the group's committed offsets are plain offsets in Tributary.
  * @param {any} request @param {RequestContext} ctx
  */
 export async function offsetCommit(request, ctx) {
 	// Kafka would keep it; Tributary cannot hold a group without a name, refused as every group id it cannot hold is.
 	if (request.groupId === "") return commitAnswer(request, KAFKA.INVALID_GROUP_ID, new Map(), new Set());
-	const standalone = request.memberId === "" && request.generationIdOrMemberEpoch < 0;
+	// Generation -1 is a broker's commit from outside the group's generations, taken only while the group is Empty, a
+	// member id or not (GroupMetadata's validateOffsetCommit): Tributary's standalone commit.
+	const standalone = request.generationIdOrMemberEpoch < 0;
 	/** @type {CommitEntry[]} */
 	const offsets = await mapAtMost(
 		request.topics.flatMap((/** @type {any} */ t) => t.partitions.map((/** @type {any} */ p) => ({ t, p }))),
@@ -61,7 +64,7 @@ export async function offsetCommit(request, ctx) {
 	// A broker refuses these alone (OFFSET_METADATA_TOO_LARGE) and commits the rest; Tributary would refuse the whole
 	// commit, so they are not sent.
 	const tooLarge = new Set(offsets.filter((o) => metadataTooLarge(o.metadata)).map((o) => partitionKey(o.topic, o.partition)));
-	if (!standalone && (request.memberId === "" || request.generationIdOrMemberEpoch < 0)) errorCode = KAFKA.UNKNOWN_MEMBER_ID;
+	if (!standalone && request.memberId === "") errorCode = KAFKA.UNKNOWN_MEMBER_ID;
 	else {
 		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
 		const pending = offsets.filter((o) => !tooLarge.has(partitionKey(o.topic, o.partition)));
@@ -69,6 +72,10 @@ export async function offsetCommit(request, ctx) {
 		// checked on their own.
 		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone);
 		if (errorCode === KAFKA.NONE) errorCode = await commitPending(ctx, request.groupId, { ...fenced, standalone }, pending, refusedAlone);
+		// Refused for the group's members, a commit naming one is checked as a broker checks it: the member
+		// (UNKNOWN_MEMBER_ID), then the generation, which -1 never is (ILLEGAL_GENERATION).
+		if (standalone && request.memberId !== "" && errorCode === KAFKA.UNKNOWN_MEMBER_ID)
+			errorCode = await memberRefusal(ctx, request, false);
 		// A broker refuses a topic it does not have, or may not show, before looking at the metadata.
 		if (errorCode === KAFKA.NONE) {
 			const large = offsets.filter((o) => tooLarge.has(partitionKey(o.topic, o.partition)));

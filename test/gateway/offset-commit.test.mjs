@@ -21,11 +21,12 @@ const ORDERS_PARTITIONS = 5;
 const HIGH_WATERMARK = 100;
 
 /**
- * @param {{ fenced?: boolean, saidHighWatermark?: number, partitions?: number }} [options] fenced: every commit is
- * refused as a generation that is over; saidHighWatermark: the high watermark a refusal past the end names, and a read
- * of the log's end answers (the log may shrink after it); partitions: how many partitions `orders` has
+ * @param {{ fenced?: boolean, saidHighWatermark?: number, partitions?: number, members?: string[] }} [options] fenced:
+ * every commit is refused as a generation that is over; saidHighWatermark: the high watermark a refusal past the end
+ * names, and a read of the log's end answers (the log may shrink after it); partitions: how many partitions `orders`
+ * has; members: the member ids group `billing` has (a standalone commit is refused while there is one)
  */
-function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partitions = ORDERS_PARTITIONS } = {}) {
+function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partitions = ORDERS_PARTITIONS, members = ["m-1"] } = {}) {
 	/** @type {any[]} */
 	const committed = [];
 	/** Every commit the stand-in received, taken or refused. */
@@ -33,9 +34,14 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partition
 	/** Reads of a log's end, and the most in flight at once. */
 	const reads = inFlight();
 	const tributary = {
-		/** @param {string} _group @param {{ offsets: { metadata: string | null }[] }} body */
+		/** @param {string} _group @param {{ member_id?: string, offsets: { metadata: string | null }[] }} body */
 		async commit(_group, body) {
 			sent.commits++;
+			// The Worker's standalone commit (no member id) is taken only while the group has no members.
+			if (body.member_id === undefined && members.length > 0) {
+				const message = `group "billing" has ${members.length} members; offsets may be reset only when it has none`;
+				return { status: 409, body: { error: { code: "group_not_empty", message } } };
+			}
 			const index = body.offsets.findIndex((o) => o.metadata !== null && Buffer.byteLength(o.metadata) > COMMIT_METADATA_BYTES_MAX);
 			if (index >= 0) {
 				const path = `offsets[${index}].metadata`;
@@ -61,14 +67,16 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partition
 			committed.push(...body.offsets);
 			return { status: 200, body: {} };
 		},
-		/** The member's check on its own: fenced, its group has moved past generation 1. */
-		async heartbeat() {
+		/** The member's check on its own: unknown, or fenced (its group has moved past generation 1). @param {string} _group @param {string} member */
+		async heartbeat(_group, member) {
+			if (!members.includes(member))
+				return { status: 404, body: { error: { code: "unknown_member", message: `member "${member}" is not in group "billing"` } } };
 			if (fenced) return { status: 409, body: { error: { code: "rebalance_in_progress", message: "generation 1 is over" } } };
 			return { status: 200, body: { generation: 1 } };
 		},
-		/** Group `billing` has a member, so a standalone commit is refused. */
+		/** Group `billing` and its members (by default one, so a standalone commit is refused). */
 		async describeGroup() {
-			return { status: 200, body: { members: [{ member_id: "m-1" }] } };
+			return { status: 200, body: { members: members.map((member_id) => ({ member_id })) } };
 		},
 		/**
 		 * Tributary has topic `orders` with `partitions` partitions, and no other; every partition's log starts at 0.
@@ -202,6 +210,34 @@ test("a standalone commit to a group with members, of too much metadata only, is
 	const { ctx } = context();
 	const standalone = { ...commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), memberId: "", generationIdOrMemberEpoch: -1 };
 	assert.deepEqual(codes(await offsetCommit(standalone, ctx)), [[1, KAFKA.UNKNOWN_MEMBER_ID]]);
+});
+
+test("a commit naming a member the group has, with generation -1, is ILLEGAL_GENERATION (a broker checks the member, then the generation); nothing stored", async () => {
+	const { ctx, committed } = context();
+	const minusOne = { ...commitOf([[1, 6, null]]), generationIdOrMemberEpoch: -1 };
+	assert.deepEqual(codes(await offsetCommit(minusOne, ctx)), [[1, KAFKA.ILLEGAL_GENERATION]]);
+	const tooLarge = { ...commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), generationIdOrMemberEpoch: -1 };
+	assert.deepEqual(codes(await offsetCommit(tooLarge, ctx)), [[1, KAFKA.ILLEGAL_GENERATION]]);
+	assert.deepEqual(committed, []);
+});
+
+test("a commit naming a member the group does not have, with generation -1, is UNKNOWN_MEMBER_ID while the group has members", async () => {
+	const { ctx, committed } = context();
+	const stranger = { ...commitOf([[1, 6, null]]), memberId: "m-9", generationIdOrMemberEpoch: -1 };
+	assert.deepEqual(codes(await offsetCommit(stranger, ctx)), [[1, KAFKA.UNKNOWN_MEMBER_ID]]);
+	const tooLarge = { ...commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), memberId: "m-9", generationIdOrMemberEpoch: -1 };
+	assert.deepEqual(codes(await offsetCommit(tooLarge, ctx)), [[1, KAFKA.UNKNOWN_MEMBER_ID]]);
+	assert.deepEqual(committed, []);
+});
+
+test("a commit with a member id and generation -1 to a group with no members is stored, as a broker takes it from an Empty group", async () => {
+	const { ctx, committed } = context({ members: [] });
+	const minusOne = { ...commitOf([[1, 6, null]]), memberId: "m-gone", generationIdOrMemberEpoch: -1 };
+	assert.deepEqual(codes(await offsetCommit(minusOne, ctx)), [[1, KAFKA.NONE]]);
+	assert.deepEqual(
+		committed.map((o) => [o.partition, o.offset]),
+		[[1, 6]],
+	);
 });
 
 test("a partition committed past its high watermark is committed at the high watermark, as kafka-consumer-groups clamps it; the others as sent", async () => {
