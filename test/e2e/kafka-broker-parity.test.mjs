@@ -174,6 +174,34 @@ test("kafkajs setOffsets past a partition's end commits the high watermark there
 	await admin.disconnect();
 });
 
+test("kafkajs setOffsets on a group with an active member settles: refused as a broker refuses it, nothing committed", {
+	timeout: 60_000,
+}, async () => {
+	await setup.api.createTopic("parity-busy", 1);
+	await setup.api.produce("parity-busy", [{ value: "a" }, { value: "b" }]);
+	const kafka = firstGatewayKafka();
+	const consumer = setup.track(kafka.consumer({ groupId: "parity-busy-app", heartbeatInterval: 500 }));
+	await consumer.connect();
+	await consumer.subscribe({ topic: "parity-busy", fromBeginning: true });
+	let seen = 0;
+	const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
+	await consumer.run({ eachMessage: async () => void seen++ });
+	await joined;
+	const admin = setup.track(kafka.admin());
+	await admin.connect();
+	const SETTLE_MS = 15_000;
+	const outcome = await Promise.race([
+		admin.setOffsets({ groupId: "parity-busy-app", topic: "parity-busy", partitions: [{ partition: 0, offset: "0" }] }).then(
+			() => "resolved",
+			(error) => `rejected: ${error.message}`,
+		),
+		new Promise((resolve) => setTimeout(() => resolve(`unsettled after ${SETTLE_MS} ms`), SETTLE_MS).unref()),
+	]);
+	assert.match(outcome, /^rejected: The consumer group must have no running instances, current state: Stable/);
+	await admin.disconnect();
+	await consumer.disconnect();
+});
+
 test("kafkajs createTopics with Kafka's replica configs: min.insync.replicas 2 is taken, 3 is POLICY_VIOLATION", {
 	timeout: 60_000,
 }, async () => {
