@@ -14,6 +14,14 @@
  *   a kafkajs consumer (`eachBatch`, default fetch sizes: 1 MiB per partition, about one HTTP page), timed from
  *   the first batch (the group join is not counted).
  *
+ * - produce across partitions: one Produce carrying a batch of SPREAD_RECORDS_PER_PARTITION × 1 KiB records for each
+ *   of SPREAD_PARTITIONS partitions (64; BENCH_KAFKA_SPREAD_PARTITIONS), which the gateway sends the Worker as one
+ *   produce per partition, WORKER_REQUESTS_AT_ONCE_MAX at a time (gateway/limits.js), against the same records in one
+ *   HTTP request (the Worker appends a request's partitions in parallel); measured in rounds as above. With
+ *   BENCH_KAFKA_CAPS (e.g. `8,32,64,Infinity`) one gateway per cap (bench/lib/gateway-cap.mjs), compared step by
+ *   step with HTTP (`produceSpreadPaired`): in windows seconds apart, the machine's drift on a shared 2-core machine
+ *   swung one configuration's records/s by 64 % against itself (cap 64 and no cap are the same at 64 partitions).
+ *
  * Each kafkajs result also carries `roundTripMs`: kafkajs' own timing of its Produce or Fetch requests (sent to
  * answered, from its `network.request` events), so a reader can tell the gateway's hop from the client's own
  * encoding and decoding, which the HTTP side of the comparison does not do (it sends one prebuilt body and reads
@@ -23,18 +31,24 @@
 
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { DURATION_MS, ROUNDS, WARMUP_MS } from "../settings.mjs";
 import { latencySummary, round, runLoad } from "./load.mjs";
 import { valueString } from "./records.mjs";
-import { measureInRounds, roundsResult, windowed } from "./rounds.mjs";
+import { measureInRounds, roundOrder, roundsResult, windowed } from "./rounds.mjs";
 
 export const BACKLOG_RECORDS = Number(process.env.BENCH_KAFKA_BACKLOG ?? 20_000);
 const RECORDS_PER_PRODUCE = 100;
 const FETCH_RECORDS = 1_000;
 const FILL_BATCH_RECORDS = 500;
 const CONSUME_TIMEOUT_MS = 120_000;
+export const SPREAD_PARTITIONS = Number(process.env.BENCH_KAFKA_SPREAD_PARTITIONS ?? 64);
+const SPREAD_RECORDS_PER_PARTITION = 5;
+/** Gateway caps to measure side by side (BENCH_KAFKA_CAPS, `8,32,64,Infinity`); none: the gateway's own. */
+export const GATEWAY_CAPS = (process.env.BENCH_KAFKA_CAPS ?? "").split(",").filter(Boolean);
+/** Steps of the paired comparison of caps (`produceSpreadPaired`), BENCH_KAFKA_PAIRED_STEPS. */
+export const PAIRED_STEPS = Number(process.env.BENCH_KAFKA_PAIRED_STEPS ?? 60);
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
 
@@ -44,10 +58,10 @@ const kafkaMessages = values.map((value, i) => ({ key: `k${i}`, value, partition
 
 /**
  * One client's produce load as a window: `step` awaited in a loop, latencies kept for the merged percentiles.
- * @param {() => Promise<unknown>} send
+ * @param {() => Promise<unknown>} send @param {number} [records] records each send carries
  * @returns {(warmupMs: number, durationMs: number) => Promise<import("./load.mjs").LoadResult>}
  */
-function produceWindow(send) {
+function produceWindow(send, records = RECORDS_PER_PRODUCE) {
 	return (warmupMs, durationMs) =>
 		runLoad({
 			clients: 1,
@@ -58,7 +72,7 @@ function produceWindow(send) {
 			serverCpu: descendantCpuSeconds,
 			step: async () => {
 				const r = /** @type {{ status?: number, sentBytes?: number, receivedBytes?: number }} */ ((await send()) ?? {});
-				return { status: r.status ?? 200, sentBytes: r.sentBytes ?? 0, receivedBytes: r.receivedBytes ?? 0, records: RECORDS_PER_PRODUCE };
+				return { status: r.status ?? 200, sentBytes: r.sentBytes ?? 0, receivedBytes: r.receivedBytes ?? 0, records };
 			},
 		});
 }
@@ -110,6 +124,96 @@ export async function produceBoth(http, kafka, httpTopic, kafkaTopic, idle = nul
 		await producer.disconnect();
 		await alone?.disconnect();
 	}
+}
+
+/**
+ * The produce across SPREAD_PARTITIONS partitions (the module's header): over HTTP to `httpTopic` and through each
+ * of `gateways` with kafkajs to `kafkaTopic` (a partition's records keep their order per gateway; every gateway's
+ * records land in the same topic), measured in the same rounds. Each kafkajs result carries its Produce round trips.
+ * @param {import("./http.mjs").HttpClient} http @param {import("kafkajs").Kafka[]} gateways
+ * @param {string} httpTopic @param {string} kafkaTopic
+ */
+export async function produceSpread(http, gateways, httpTopic, kafkaTopic) {
+	const { records, sends, producers, roundTrips } = await spreadSends(http, gateways, httpTopic, kafkaTopic);
+	try {
+		const { results } = await measureInRounds(
+			sends.map((send) => ({ open: async () => windowed(produceWindow(send, records.length), async (merged) => merged) })),
+			{ rounds: ROUNDS, windowMs: DURATION_MS / ROUNDS, warmupMs: WARMUP_MS },
+		);
+		const [viaHttp, ...viaKafka] = results.map((measured) => {
+			if (measured.failed !== null) throw new Error(measured.failed);
+			return roundsResult(measured);
+		});
+		return {
+			http: /** @type {ReturnType<typeof roundsResult>} */ (viaHttp),
+			kafkajs: viaKafka.map((result, i) => ({ ...result, roundTripMs: latencySummary((roundTrips[i] ?? []).sort((a, b) => a - b)) })),
+		};
+	} finally {
+		for (const producer of producers) await producer.disconnect();
+	}
+}
+
+/**
+ * The same produce across partitions as `produceSpread`, sent step by step instead of in windows: each step sends one
+ * request over HTTP and one through each gateway, one after the other (the order rotated each step), so a drift in
+ * the machine's load falls on every contestant alike, as bench:ab pairs its builds. Each contestant's latencies, and
+ * for each gateway the median (and quartiles) of its steps' HTTP ÷ gateway latency, in percent.
+ * @param {import("./http.mjs").HttpClient} http @param {import("kafkajs").Kafka[]} gateways
+ * @param {string} httpTopic @param {string} kafkaTopic @param {number} steps
+ */
+export async function produceSpreadPaired(http, gateways, httpTopic, kafkaTopic, steps) {
+	const { records, sends, producers } = await spreadSends(http, gateways, httpTopic, kafkaTopic);
+	try {
+		/** @type {number[][]} */
+		const latencies = sends.map(() => []);
+		const warmupSteps = Math.max(3, Math.round(steps / 10));
+		for (let step = -warmupSteps; step < steps; step++) {
+			for (const k of roundOrder(sends.length, Math.abs(step))) {
+				const started = performance.now();
+				const answer = /** @type {{ status?: number }} */ ((await /** @type {() => Promise<unknown>} */ (sends[k])()) ?? {});
+				if ((answer.status ?? 200) !== 200) throw new Error(`step ${step}: HTTP ${answer.status}`);
+				if (step >= 0) latencies[k]?.push(performance.now() - started);
+			}
+		}
+		const [httpMs = [], ...gatewayMs] = latencies;
+		const summary = (/** @type {number[]} */ ms) => ({
+			recordsPerSec: round((records.length * ms.length) / (ms.reduce((a, b) => a + b, 0) / 1000), 1),
+			latencyMs: latencySummary([...ms].sort((a, b) => a - b)),
+		});
+		return {
+			http: summary(httpMs),
+			kafkajs: gatewayMs.map((ms) => {
+				const percents = ms.map((m, i) => (100 * (httpMs[i] ?? 0)) / m).sort((a, b) => a - b);
+				const at = (/** @type {number} */ q) => round(percents[Math.floor(q * (percents.length - 1))] ?? 0, 1);
+				return { ...summary(ms), percentOfHttp: { median: at(0.5), q1: at(0.25), q3: at(0.75) } };
+			}),
+		};
+	} finally {
+		for (const producer of producers) await producer.disconnect();
+	}
+}
+
+/**
+ * The sends of a produce across SPREAD_PARTITIONS partitions: the first over HTTP, then one kafkajs producer (connected)
+ * per gateway, each with its Produce round trips.
+ * @param {import("./http.mjs").HttpClient} http @param {import("kafkajs").Kafka[]} gateways
+ * @param {string} httpTopic @param {string} kafkaTopic
+ */
+async function spreadSends(http, gateways, httpTopic, kafkaTopic) {
+	const records = Array.from({ length: SPREAD_PARTITIONS * SPREAD_RECORDS_PER_PARTITION }, (_, i) => ({
+		key: `k${i}`,
+		value: /** @type {string} */ (values[i % values.length]),
+		partition: i % SPREAD_PARTITIONS,
+	}));
+	const body = Buffer.from(JSON.stringify({ records }));
+	const producers = gateways.map((kafka) => kafka.producer());
+	const roundTrips = producers.map((producer) => roundTripsOf(producer, "Produce"));
+	for (const producer of producers) await producer.connect();
+	const sends = [
+		() => http.request("POST", `/v1/topics/${httpTopic}/records`, body),
+		...producers.map((producer) => () => producer.send({ topic: kafkaTopic, acks: -1, messages: records })),
+	];
+	return { records, sends, producers, roundTrips };
 }
 
 /**
@@ -195,13 +299,18 @@ export async function consumeKafka(kafka, topic, run) {
 
 /**
  * `gateway/main.js` on port 0 (the kernel picks a free port as it binds: one found free beforehand could be taken
- * first); resolves once it listens, with the port its "listening on" line names.
- * @param {string} url @param {string} token
+ * first); resolves once it listens, with the port its "listening on" line names. With `workerRequestsAtOnce` (a
+ * whole number, or `Infinity`), the gateway's WORKER_REQUESTS_AT_ONCE_MAX is that (bench/lib/gateway-cap.mjs).
+ * @param {string} url @param {string} token @param {{ workerRequestsAtOnce?: string }} [options]
  * @returns {Promise<{ port: number, stop(): Promise<unknown> }>}
  */
-export function startGatewayProcess(url, token) {
-	const main = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "gateway", "main.js");
-	return startListening([main, "--listen", "127.0.0.1:0", "--url", url, "--token", token]);
+export function startGatewayProcess(url, token, { workerRequestsAtOnce } = {}) {
+	const here = dirname(fileURLToPath(import.meta.url));
+	const main = join(here, "..", "..", "gateway", "main.js");
+	const args = [main, "--listen", "127.0.0.1:0", "--url", url, "--token", token];
+	if (workerRequestsAtOnce === undefined) return startListening(args);
+	const env = { ...process.env, BENCH_GATEWAY_WORKER_REQUESTS_AT_ONCE: workerRequestsAtOnce };
+	return startListening(["--import", pathToFileURL(join(here, "gateway-cap.mjs")).href, ...args], env);
 }
 
 /**
@@ -215,11 +324,11 @@ export function startIdleBrokerProcess() {
 /**
  * A Node process of `args` that prints "listening on HOST:PORT " on stderr once it listens on a port the kernel
  * picked; resolves with that port.
- * @param {string[]} args
+ * @param {string[]} args @param {NodeJS.ProcessEnv} [env]
  * @returns {Promise<{ port: number, stop(): Promise<unknown> }>}
  */
-async function startListening(args) {
-	const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+async function startListening(args, env = process.env) {
+	const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env });
 	/** @type {number} */
 	const port = await new Promise((resolve, reject) => {
 		let output = "";

@@ -14,6 +14,8 @@ import {
 	fill,
 	gatewayBoundPercent,
 	produceBoth,
+	produceSpread,
+	SPREAD_PARTITIONS,
 	startGatewayProcess,
 	startIdleBrokerProcess,
 } from "../lib/kafka-gateway.mjs";
@@ -73,6 +75,14 @@ export const kafka = {
 	scenarios: [
 		{ id: "kafka-produce-1c-1p", label: "produce 100×1KB, 1 client, 1 partition", kind: "kafka", op: "produce", clients: 1, partitions: 1 },
 		{
+			id: `kafka-produce-1c-${SPREAD_PARTITIONS}p`,
+			label: `produce ${SPREAD_PARTITIONS} partitions × 5×1KB in one request, 1 client`,
+			kind: "kafka",
+			op: "produce",
+			clients: 1,
+			partitions: SPREAD_PARTITIONS,
+		},
+		{
 			id: "kafka-consume-1p",
 			label: `consume ${BACKLOG_RECORDS}×1KB from offset 0, 1 partition`,
 			kind: "kafka",
@@ -83,6 +93,15 @@ export const kafka = {
 	settings: { backlogRecords: BACKLOG_RECORDS, gatewayTargetPercent: GATEWAY_TARGET_PERCENT },
 	async run(ctx, scenario) {
 		const topic = `bench-${scenario.id}`;
+		if (scenario.op === "produce" && (scenario.partitions ?? 1) > 1) {
+			// One Produce with a batch per partition: the gateway's fan-out (WORKER_REQUESTS_AT_ONCE_MAX at a time).
+			for (const name of [`${topic}-http`, `${topic}-kafka`])
+				await ctx.http.json("POST", "/v1/topics", { name, partitions: scenario.partitions }, [201]);
+			return throughGateway(ctx, GATEWAY_TARGET_PERCENT.produce, async (kafka) => {
+				const spread = await produceSpread(ctx.http, [kafka], `${topic}-http`, `${topic}-kafka`);
+				return { http: spread.http, kafkajs: /** @type {import("./types.js").Result} */ (spread.kafkajs[0]) };
+			});
+		}
 		if (scenario.op === "produce") {
 			await ctx.http.json("POST", "/v1/topics", { name: `${topic}-http`, partitions: 1 }, [201]);
 			await ctx.http.json("POST", "/v1/topics", { name: `${topic}-kafka`, partitions: 1 }, [201]);
@@ -110,7 +129,7 @@ export const kafka = {
 		`kafkajs → gateway ${Math.round(r.recordsPerSec ?? 0)} records/s, HTTP ${Math.round(Number(r.httpRecordsPerSec ?? 0))} (${r.percentOfHttp} %, target ≥ ${r.targetPercent} %)`,
 	section: {
 		title: "Kafka clients through the gateway",
-		intro: `kafkajs through the Kafka gateway (\`gateway/main.js\`, its own process) next to the same load sent over HTTP in the same run. Produce: 100×1 KiB records per request to one partition, one client, each awaited (acks=all), both warmed up for ${WARMUP_MS} ms, then ${ROUNDS} rounds of ${DURATION_MS / ROUNDS} ms each, HTTP, kafkajs and kafkajs against an idle broker (the bound, below) in turn; the ratio is the median of the rounds' ratios (their range beside it). Consume: a prefilled partition read from offset 0 to its end, HTTP pages of 1000 records against a kafkajs consumer with default fetch sizes (1 MiB per partition), the second of two reads counted. Targets: gateway ≥ 50 % of HTTP for produce and ≥ 70 % for consume (GATEWAY_TARGET_PERCENT: kafkajs encodes and decodes every record in the client, the HTTP side sends a prebuilt body and reads pages as bytes). kafkajs round trip: its own timing of each Produce or Fetch request, sent to answered, which leaves out the client's encoding and decoding. Bound (produce): kafkajs against a broker that answers every Produce at once (bench/lib/idle-kafka-broker.mjs), in the same rounds; a produce through the gateway takes at least kafkajs' own time plus Tributary's, so the gateway's ratio is at most 1 / (1 + kafkajs' time ÷ HTTP's time).`,
+		intro: `kafkajs through the Kafka gateway (\`gateway/main.js\`, its own process) next to the same load sent over HTTP in the same run. Produce: 100×1 KiB records per request to one partition, one client, each awaited (acks=all), both warmed up for ${WARMUP_MS} ms, then ${ROUNDS} rounds of ${DURATION_MS / ROUNDS} ms each, HTTP, kafkajs and kafkajs against an idle broker (the bound, below) in turn; the ratio is the median of the rounds' ratios (their range beside it). Produce across ${SPREAD_PARTITIONS} partitions: one request carrying a batch of 5×1 KiB records for each partition, against the same records in one HTTP request (the Worker appends a request's partitions in parallel; the gateway sends one Worker produce per partition, WORKER_REQUESTS_AT_ONCE_MAX at a time), in rounds as above. Consume: a prefilled partition read from offset 0 to its end, HTTP pages of 1000 records against a kafkajs consumer with default fetch sizes (1 MiB per partition), the second of two reads counted. Targets: gateway ≥ 50 % of HTTP for produce and ≥ 70 % for consume (GATEWAY_TARGET_PERCENT: kafkajs encodes and decodes every record in the client, the HTTP side sends a prebuilt body and reads pages as bytes). kafkajs round trip: its own timing of each Produce or Fetch request, sent to answered, which leaves out the client's encoding and decoding. Bound (produce): kafkajs against a broker that answers every Produce at once (bench/lib/idle-kafka-broker.mjs), in the same rounds; a produce through the gateway takes at least kafkajs' own time plus Tributary's, so the gateway's ratio is at most 1 / (1 + kafkajs' time ÷ HTTP's time).`,
 		table: (rows) =>
 			[
 				"| scenario | runtime | kafkajs → gateway records/s | HTTP records/s | gateway / HTTP | target | bound (kafkajs alone) | gateway p50 / p99 ms | kafkajs round trip p50 / p99 ms | HTTP p50 / p99 ms |",
