@@ -183,9 +183,9 @@ test("kafkajs setOffsets on a group with an active member settles: refused as a 
 	const consumer = setup.track(kafka.consumer({ groupId: "parity-busy-app", heartbeatInterval: 500 }));
 	await consumer.connect();
 	await consumer.subscribe({ topic: "parity-busy", fromBeginning: true });
-	let seen = 0;
 	const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
-	await consumer.run({ eachMessage: async () => void seen++ });
+	// Commits nothing itself, so any committed offset would be setOffsets'.
+	await consumer.run({ autoCommit: false, eachMessage: async () => {} });
 	await joined;
 	const admin = setup.track(kafka.admin());
 	await admin.connect();
@@ -198,6 +198,11 @@ test("kafkajs setOffsets on a group with an active member settles: refused as a 
 		new Promise((resolve) => setTimeout(() => resolve(`unsettled after ${SETTLE_MS} ms`), SETTLE_MS).unref()),
 	]);
 	assert.match(outcome, /^rejected: The consumer group must have no running instances, current state: Stable/);
+	const group = await setup.api.expect(200, "GET", "/v1/groups/parity-busy-app");
+	assert.deepEqual(
+		group.offsets.map((o) => [o.partition, o.committed]),
+		[[0, null]],
+	);
 	await admin.disconnect();
 	await consumer.disconnect();
 });
