@@ -46,6 +46,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#closed = false;
 	#closing: Promise<void> | null = null;
 	#iterating = false;
+	/** The error that ended the loop or the leave, the first one (what `closed` rejects with). */
+	#failure: { readonly error: unknown } | null = null;
+	#settleLeft!: (left: Promise<void>) => void;
+	readonly #left = new Promise<void>((resolve) => (this.#settleLeft = resolve));
 
 	constructor(http: Http, options: ConsumerOptions) {
 		const settings = consumerSettings(options);
@@ -57,6 +61,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			if (!this.#closed) this.#member.leaveOnPollTimeout();
 		});
 		this.#member = new GroupMember(http, options, settings, this.#turn);
+		// Handled, as a stream reader's `closed` is: a consumer nobody asks it of must not crash the process on a failure.
+		this.#left.catch(() => {});
 	}
 
 	/** The partitions this member owns now. */
@@ -74,7 +80,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.#iterating = true;
 		try {
 			for (;;) {
-				const record = await this.#nextRecord();
+				const record = await this.#nextRecord().catch((error: unknown) => {
+					this.#failure ??= { error };
+					throw error;
+				});
 				if (record === null) return;
 				this.#turn.hand(record);
 				yield record;
@@ -149,19 +158,34 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	/**
+	 * Settles once the member has left the group for good, after `stop()`, `close()`, `break` or an error that ended
+	 * the loop (as a stream reader's `closed`): resolves, or rejects with that error (the first one, of the loop or of
+	 * the leave). For a second shutdown hook whose `stop()` or `close()` returned at once, the leave's `onRevoke`
+	 * running. Never settles while the consumer runs; a rejection nobody awaits is not an unhandled one.
+	 * @example process.once("SIGINT", async () => { await consumer.stop(); await consumer.closed; process.exit(0); });
+	 */
+	get closed(): Promise<void> {
+		return this.#left;
+	}
+
+	/**
 	 * Commits what the loop moved past (with `autoCommit`), and leaves the group, at once. Safe to call more than
 	 * once, and from anywhere. Called from outside the loop (a signal handler) while the loop processes a record,
 	 * that record is not committed: the process may end before it is done, so the group delivers it again. The
 	 * loop's next turn ends it. `break` instead counts the record in hand as processed. Called while the close under
 	 * way runs `onRevoke`, it returns at once, from anywhere: JavaScript has no async context to tell a call from that
 	 * callback (Kafka's close() from the rebalance listener), which waiting would deadlock, from one of a signal
-	 * handler. The member leaves once the callback returns, so a shutdown path awaits the first call's promise.
+	 * handler. The member leaves once the callback returns, so a shutdown path awaits the first call's promise, or
+	 * `closed`.
 	 */
 	close(): Promise<void> {
 		this.#closed = true;
 		// A stop() waiting for the loop waits for this close instead: the member it would have committed under leaves.
 		this.#turn.release();
-		this.#closing ??= this.#shutdown();
+		if (this.#closing === null) {
+			this.#closing = this.#shutdown();
+			this.#settleLeft(this.#leftAfter(this.#closing));
+		}
 		return this.#member.revokingOnLeave ? Promise.resolve() : this.#closing;
 	}
 
@@ -193,6 +217,16 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.#closed = true;
 		this.#turn.stopTimer();
 		await this.#member.leave();
+	}
+
+	/** What `closed` settles as, once `closing` (the leave) settled: rejected with the first error, the loop's first. */
+	async #leftAfter(closing: Promise<void>): Promise<void> {
+		try {
+			await closing;
+		} catch (error) {
+			this.#failure ??= { error };
+		}
+		if (this.#failure !== null) throw this.#failure.error;
 	}
 
 	async #nextRecord(): Promise<ConsumerRecord | null> {

@@ -482,3 +482,81 @@ describe("SDK consumer stop() while the leave runs onRevoke", { timeout: 20_000 
 		expect((await groupState(group)).members).toEqual([]);
 	});
 });
+
+describe("SDK consumer.closed", { timeout: 20_000 }, () => {
+	it("settles once the member has left, for a second shutdown hook whose stop() returned at once during the leave's onRevoke", async () => {
+		const { topic, group } = await filled("closed-during-leave-revoke", 3);
+		const wire = wiredClient();
+		const revoking = gate();
+		const consumer: Consumer = wire.client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			waitMs: 50,
+			onRevoke: () => revoking.wait(),
+		});
+		await consumer.join();
+		const isLeave = (r: { method: string }) => r.method === "DELETE";
+		const releaseLeave = wire.hold(isLeave);
+		const first = consumer.close(); // SIGTERM's hook
+		await revoking.reached;
+		await consumer.stop(); // SIGINT's hook: returns at once, the member not left yet
+		let settled = false;
+		const closed = consumer.closed.then(() => (settled = true));
+		revoking.open();
+		await expect.poll(() => wire.sent.filter(isLeave).length).toBe(1);
+		expect(settled, "the leave's DELETE is held: the member has not left yet").toBe(false);
+		releaseLeave();
+		await closed;
+		expect((await groupState(group)).members).toEqual([]);
+		await first;
+	});
+
+	it("resolves after break and after close(), the same promise each time it is read", async () => {
+		const { topic, group } = await filled("closed-break", 3);
+		const consumer = wiredClient().client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		expect(consumer.closed).toBe(consumer.closed);
+		for await (const _ of consumer) break;
+		await expect(consumer.closed).resolves.toBeUndefined();
+		expect((await groupState(group)).members).toEqual([]);
+		const idle = wiredClient().client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		await idle.close();
+		await expect(idle.closed).resolves.toBeUndefined();
+	});
+
+	it("rejects with the error that ended the loop, once the member has left; unread, it is no unhandled rejection", async () => {
+		const { topic, group } = await filled("closed-fatal", 3);
+		const failure = new Error("onAssign failed");
+		const consumer = wiredClient().client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			waitMs: 50,
+			onAssign: () => {
+				throw failure;
+			},
+		});
+		await expect(
+			(async () => {
+				for await (const _ of consumer);
+			})(),
+		).rejects.toBe(failure);
+		await expect(consumer.closed).rejects.toBe(failure);
+		expect((await groupState(group)).members).toEqual([]);
+		// A consumer nobody asks `closed` of: its rejection must not reach the process as unhandled (vitest fails on one).
+		const unread = wiredClient().client.consumer({
+			group,
+			topics: [topic],
+			from: "earliest",
+			waitMs: 50,
+			onAssign: () => {
+				throw failure;
+			},
+		});
+		await expect(
+			(async () => {
+				for await (const _ of unread);
+			})(),
+		).rejects.toBe(failure);
+	});
+});
