@@ -20,6 +20,24 @@ const PATH = "/v1/anonymous";
  */
 export const ACL_CHANGE_ATTEMPTS = 5;
 
+/**
+ * Whether a conditional change's `error` is a 412 (`precondition_failed`: another admin changed the grant since it was
+ * read) that the `attempt`-th try (from 1) may answer by reading the grant again and deciding again, attempts
+ * remaining (`ACL_CHANGE_ATTEMPTS`); false for any other error, which is the caller's to throw, as the last 412 is.
+ * @example
+ * for (let attempt = 1; ; attempt++) {
+ *   const grant = await client.anonymous.get();
+ *   try {
+ *     return await client.anonymous.update(decide(grant), { ifMatch: client.anonymous.etagOf(grant) });
+ *   } catch (error) {
+ *     if (!preconditionRetry(error, attempt)) throw error;
+ *   }
+ * }
+ */
+export function preconditionRetry(error: unknown, attempt: number): boolean {
+	return error instanceof TributaryError && error.code === "precondition_failed" && attempt < ACL_CHANGE_ATTEMPTS;
+}
+
 /** Anonymous's grant as `GET /v1/anonymous` answers it. */
 export interface AnonymousAccess {
 	readonly acl: AclEntry[];
@@ -141,7 +159,7 @@ export class Anonymous {
 			try {
 				return await this.update({ acl: [] }, { ifMatch });
 			} catch (error) {
-				if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
+				if (!preconditionRetry(error, attempt)) throw error;
 			}
 			const now = await this.get();
 			if (now.acl.length === 0) return now;

@@ -25,7 +25,13 @@ export type {
 	TopicSummary,
 } from "./admin.ts";
 export { Groups, Keys, Subscriptions, Topics } from "./admin.ts";
-export { ACL_CHANGE_ATTEMPTS, Anonymous, type AnonymousAccess, type ConditionalChange } from "./anonymous.ts";
+export {
+	ACL_CHANGE_ATTEMPTS,
+	Anonymous,
+	type AnonymousAccess,
+	type ConditionalChange,
+	preconditionRetry,
+} from "./anonymous.ts";
 export { Consumer, type ConsumerOptions } from "./consumer.ts";
 export { type ClientErrorCode, TributaryError } from "./errors.ts";
 export { baseUrlProblem, type ConnectionOptions, type FetchLike, type JsonCodec, LOCAL_URL, urlProblem } from "./http.ts";

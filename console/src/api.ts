@@ -6,7 +6,7 @@
  * header.
  */
 
-import { ACL_CHANGE_ATTEMPTS, Tributary, TributaryError } from "tributary/client";
+import { preconditionRetry, Tributary, TributaryError } from "tributary/client";
 import type { QuotasPatch } from "../../src/auth/types.ts";
 import { parseJsonExact } from "../../src/shared/json.ts";
 import { serverSentEvents } from "./sse.ts";
@@ -389,14 +389,15 @@ export class Api {
 	}
 	/**
 	 * `patch` sent If-Match the ETag of `read`, the grant a change was decided on: the grant as stored then, or null on a
-	 * 412 (another admin changed it since) while `attempt` is below ACL_CHANGE_ATTEMPTS, for the caller to read it again.
+	 * 412 (another admin changed it since) while attempts remain (the SDK's `preconditionRetry`), for the caller to read
+	 * it again.
 	 */
 	async #updateIfMatch(read: AnonymousAccess, patch: Parameters<Tributary["anonymous"]["update"]>[0], attempt: number) {
 		try {
 			const ifMatch = this.#client.anonymous.etagOf(read);
 			return (await this.#client.anonymous.update(patch, { ifMatch })) as AnonymousAccess;
 		} catch (error) {
-			if (!(error instanceof TributaryError && error.code === "precondition_failed") || attempt >= ACL_CHANGE_ATTEMPTS) throw error;
+			if (!preconditionRetry(error, attempt)) throw error;
 			return null;
 		}
 	}

@@ -9,7 +9,7 @@
 
 import { afterEach, describe, expect, it } from "vitest";
 import { ACL_CHANGE_ATTEMPTS } from "../../client/anonymous.ts";
-import { AclConflict, Tributary, TributaryError } from "../../client/index.ts";
+import { AclConflict, preconditionRetry, Tributary, TributaryError } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { ADMIN_TOKEN, BASE, call, createTopic, json, sized, workerFetch } from "../support/worker.ts";
@@ -351,5 +351,30 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 			removed: [],
 			changes: "added produce on topic:news.*",
 		});
+	});
+
+	it("close() gives up after ACL_CHANGE_ATTEMPTS refusals with the 412, another admin's quota change landing before each write", async () => {
+		const { client, sent, beforeServing } = wiredClient();
+		await client.anonymous.set({ acl: [{ resource: "topic:news.*", operations: ["consume"] }] });
+		let others = 0;
+		beforeServing(
+			(r) => isAnonymous(r) && r.method === "PATCH",
+			() => json("PATCH", "/v1/anonymous", 200, { body: { quotas: { requests_per_sec: ++others } } }),
+		);
+		sent.length = 0;
+		const refused = await client.anonymous.close().catch((e: unknown) => e);
+		expect(refused).toMatchObject({ code: "precondition_failed", status: 412 });
+		expect(sent.filter((r) => isAnonymous(r) && r.method === "PATCH")).toHaveLength(ACL_CHANGE_ATTEMPTS);
+		expect(others).toBe(ACL_CHANGE_ATTEMPTS);
+	});
+});
+
+describe("SDK preconditionRetry", () => {
+	it("is a 412 while attempts remain: the last attempt's 412, and any other error, are the caller's to throw", () => {
+		const refused = new TributaryError("precondition_failed", "the grant changed", { status: 412 });
+		const attempts = Array.from({ length: ACL_CHANGE_ATTEMPTS }, (_, i) => preconditionRetry(refused, i + 1));
+		expect(attempts).toEqual([...Array.from({ length: ACL_CHANGE_ATTEMPTS - 1 }, () => true), false]);
+		expect(preconditionRetry(new TributaryError("unavailable", "try later", { retriable: true }), 1)).toBe(false);
+		expect(preconditionRetry(new Error("precondition_failed"), 1)).toBe(false);
 	});
 });
