@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { LOCAL_URL, urlProblem } from "tributary/client";
+import { brokerUrl } from "tributary/client";
 import { UsageError } from "./usage-error.ts";
 
 /** The repository root, seen from dist/cli/ (where this file runs from). */
@@ -26,14 +26,8 @@ export async function resolveConnection(
 	flags: { url?: string | undefined; token?: string | undefined },
 	{ tokenRequired = true }: { tokenRequired?: boolean } = {},
 ): Promise<Connection> {
-	const url = flags.url ?? process.env.TRIBUTARY_URL ?? LOCAL_URL;
-	const from = flags.url === undefined ? "TRIBUTARY_URL" : "--url";
-	// Set but empty, as `export TRIBUTARY_URL=$URL` leaves it in a shell without URL: it hides the local default.
-	if (url === "" && from === "TRIBUTARY_URL") {
-		throw new UsageError(`TRIBUTARY_URL is set but empty: give it the broker's URL, such as ${LOCAL_URL}, or unset it to use that one`);
-	}
-	const problem = urlProblem(url);
-	if (problem !== null) throw new UsageError(`${from} ${problem}`);
+	const { url, problem } = brokerUrl(flags.url, process.env.TRIBUTARY_URL);
+	if (url === null) throw new UsageError(problem);
 	const local = flags.token === undefined && process.env.TRIBUTARY_TOKEN === undefined ? await localToken() : undefined;
 	const token = flags.token ?? process.env.TRIBUTARY_TOKEN ?? local?.token;
 	if (!tokenRequired) return { url, token: token ?? "" };

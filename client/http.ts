@@ -291,6 +291,29 @@ export function urlProblem(text: string): string | null {
 	return baseUrlProblem(text);
 }
 
+/**
+ * Where a command finds the broker: `flag` (its `--url`), else `fromEnv` (`TRIBUTARY_URL`), else `LOCAL_URL`, checked
+ * by `urlProblem`; or, as `problem`, what is wrong with it, naming where it came from, for the command to refuse in its
+ * own way (the CLI's usage error, the Kafka gateway's startup error). A `TRIBUTARY_URL` set but empty, as
+ * `export TRIBUTARY_URL=$URL` leaves it in a shell without URL, is a problem: it would hide the local default.
+ * @example
+ * brokerUrl(undefined, undefined); // { url: "http://127.0.0.1:8787", problem: null }
+ * brokerUrl(undefined, ""); // { url: null, problem: "TRIBUTARY_URL is set but empty: …" }
+ */
+export function brokerUrl(
+	flag: string | undefined,
+	fromEnv: string | undefined,
+): { readonly url: string; readonly problem: null } | { readonly url: null; readonly problem: string } {
+	if (flag === undefined && fromEnv === "")
+		return {
+			url: null,
+			problem: `TRIBUTARY_URL is set but empty: give it the broker's URL, such as ${LOCAL_URL}, or unset it to use that one`,
+		};
+	const url = flag ?? fromEnv ?? LOCAL_URL;
+	const problem = urlProblem(url);
+	return problem === null ? { url, problem } : { url: null, problem: `${flag === undefined ? "TRIBUTARY_URL" : "--url"} ${problem}` };
+}
+
 /** Whether `url` names this machine: `localhost` (RFC 6761 §6.3), 127.0.0.0/8 or ::1. */
 export function isLoopback(url: string): boolean {
 	let host: string;

@@ -34,7 +34,15 @@ export {
 } from "./anonymous.ts";
 export { Consumer, type ConsumerOptions } from "./consumer.ts";
 export { type ClientErrorCode, TributaryError } from "./errors.ts";
-export { baseUrlProblem, type ConnectionOptions, type FetchLike, type JsonCodec, LOCAL_URL, urlProblem } from "./http.ts";
+export {
+	baseUrlProblem,
+	brokerUrl,
+	type ConnectionOptions,
+	type FetchLike,
+	type JsonCodec,
+	LOCAL_URL,
+	urlProblem,
+} from "./http.ts";
 export { murmur2, partitionForKey } from "./partitioner.ts";
 export { Producer, type ProducerOptions } from "./producer.ts";
 export type { ConsumerRecord, Headers, ProducerRecord, RecordHeader, RecordMetadata } from "./records.ts";

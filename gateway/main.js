@@ -17,7 +17,7 @@
 
 import { isIPv6 } from "node:net";
 import { parseArgs } from "node:util";
-import { LOCAL_URL, urlProblem } from "tributary/client";
+import { brokerUrl } from "tributary/client";
 import { startGateway } from "./server.js";
 
 export const USAGE = `usage: kafka-gateway --listen HOST:PORT [--url URL] [--token TOKEN] [--advertised-host HOST] [--advertised-port PORT] [--auto-create-topics-enable]`;
@@ -43,19 +43,14 @@ function isWildcard(host) {
 }
 
 /**
- * The Worker's URL from `--url`, else $TRIBUTARY_URL, else the local one, checked by the CLI's rule (`urlProblem`:
- * an http(s) URL the parser takes, a base URL without the API's path, a query or a fragment) before the gateway
- * listens, naming where the URL came from.
+ * The Worker's URL from `--url`, else $TRIBUTARY_URL, else the local one, checked by the CLI's rule (the SDK's
+ * `brokerUrl`: an http(s) URL the parser takes, a base URL without the API's path, a query or a fragment, and no
+ * TRIBUTARY_URL set but empty) before the gateway listens, naming where the URL came from.
  * @param {string | undefined} flag @param {string | undefined} fromEnv @returns {string}
  */
 function workerUrl(flag, fromEnv) {
-	const url = flag ?? fromEnv ?? LOCAL_URL;
-	const from = flag === undefined ? "TRIBUTARY_URL" : "--url";
-	// Set but empty, as `export TRIBUTARY_URL=$URL` leaves it in a shell without URL: it hides the local default.
-	if (url === "" && from === "TRIBUTARY_URL")
-		throw new Error(`TRIBUTARY_URL is set but empty: give it the broker's URL, such as ${LOCAL_URL}, or unset it to use that one`);
-	const problem = urlProblem(url);
-	if (problem !== null) throw new Error(`${from} ${problem}`);
+	const { url, problem } = brokerUrl(flag, fromEnv);
+	if (url === null) throw new Error(problem);
 	return url;
 }
 

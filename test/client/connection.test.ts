@@ -4,7 +4,7 @@
  * broker answering 404 to everything, so the constructor refuses it; a proxy's own path prefix stays allowed.
  */
 import { expect, it } from "vitest";
-import { baseUrlProblem, Tributary, TributaryError, urlProblem } from "../../client/index.ts";
+import { baseUrlProblem, brokerUrl, LOCAL_URL, Tributary, TributaryError, urlProblem } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { ADMIN_TOKEN, BASE, createTopic, workerFetch } from "../support/worker.ts";
 
@@ -64,4 +64,18 @@ it("takes a base URL with a proxy's path prefix, and sends requests under it", a
 	});
 	expect((await client.topics.describe(topic)).partitions).toHaveLength(1);
 	expect(seen).toEqual([`/tributary/v1/topics/${topic}`]);
+});
+
+// The CLI's and the Kafka gateway's one rule for where the broker is: `--url`, else TRIBUTARY_URL, else the local one.
+it("brokerUrl takes --url, else TRIBUTARY_URL, else LOCAL_URL; an empty TRIBUTARY_URL, or a URL urlProblem refuses, is a problem naming its source", () => {
+	expect(brokerUrl(undefined, undefined)).toEqual({ url: LOCAL_URL, problem: null });
+	expect(brokerUrl(undefined, "https://proxy.example/t")).toEqual({ url: "https://proxy.example/t", problem: null });
+	expect(brokerUrl("http://10.0.0.1:8787", "https://proxy.example/t")).toEqual({ url: "http://10.0.0.1:8787", problem: null });
+	expect(brokerUrl(undefined, "")).toEqual({
+		url: null,
+		problem: `TRIBUTARY_URL is set but empty: give it the broker's URL, such as ${LOCAL_URL}, or unset it to use that one`,
+	});
+	expect(brokerUrl("", undefined)).toEqual({ url: null, problem: `--url ${urlProblem("")}` });
+	expect(brokerUrl(undefined, `${LOCAL_URL}/v1`)).toEqual({ url: null, problem: `TRIBUTARY_URL ${urlProblem(`${LOCAL_URL}/v1`)}` });
+	expect(brokerUrl("127.0.0.1:8787", LOCAL_URL)).toEqual({ url: null, problem: `--url ${urlProblem("127.0.0.1:8787")}` });
 });
