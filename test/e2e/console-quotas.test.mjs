@@ -4,8 +4,8 @@
  * from the form are the key's over HTTP, emptying the fields removes them, and a value the API refuses (400) or a key
  * revoked meanwhile (404) shows the API's message in the form, changing nothing; so does a number field the browser
  * cannot parse, before anything is sent. Saving sends only the fields changed (a PATCH), so a quota another admin
- * changed while the form was open is kept. Apart from console.test.mjs, whose
- * steps build on each other: this one needs only a key.
+ * changed while the form was open is kept; one the form changes too is told as a conflict, not overwritten. Apart
+ * from console.test.mjs, whose steps build on each other: this one needs only a key.
  */
 
 import assert from "node:assert/strict";
@@ -165,7 +165,11 @@ test("saving the form changes only the quotas edited in it: one another admin ch
 		await save.click();
 		await form.getByText("Quotas of shared saved").waitFor();
 		assert.deepEqual(await quotasOf(key.id), { produce_bytes_per_sec: 2_097_152, requests_per_sec: 200, fetch_bytes_per_sec: 4096 });
-		assert.deepEqual(sent, [{ method: "PATCH", path: `/v1/keys/${key.id}/quotas`, body: { produce_bytes_per_sec: 2_097_152 } }]);
+		// The key read first (its quotas still as shown?), then a patch of the one quota edited.
+		assert.deepEqual(sent, [
+			{ method: "GET", path: `/v1/keys/${key.id}`, body: null },
+			{ method: "PATCH", path: `/v1/keys/${key.id}/quotas`, body: { produce_bytes_per_sec: 2_097_152 } },
+		]);
 		// The form and the row now show the quotas as stored, the other admin's included.
 		assert.deepEqual(await shown(), ["2097152", "4096", "200"]);
 		await row.getByText("200 requests/s").waitFor();
@@ -175,7 +179,7 @@ test("saving the form changes only the quotas edited in it: one another admin ch
 		await fetchBytes.fill("");
 		await save.click();
 		await form.getByText("Quotas of shared saved: produce 2.0 MiB/s · 200 requests/s").waitFor();
-		assert.deepEqual(sent, [{ method: "PATCH", path: `/v1/keys/${key.id}/quotas`, body: { fetch_bytes_per_sec: null } }]);
+		assert.deepEqual(sent.slice(1), [{ method: "PATCH", path: `/v1/keys/${key.id}/quotas`, body: { fetch_bytes_per_sec: null } }]);
 		assert.deepEqual(await quotasOf(key.id), { produce_bytes_per_sec: 2_097_152, requests_per_sec: 200 });
 
 		// Nothing changed: no request, and the form says so.
@@ -186,4 +190,30 @@ test("saving the form changes only the quotas edited in it: one another admin ch
 	} finally {
 		page.off("request", record);
 	}
+});
+
+test("a quota another admin changed while the form was open is told, not overwritten: the form and the row show it as stored", async () => {
+	const key = await api.expect(201, "POST", "/v1/keys", { body: { name: "contested", acl: [], quotas: { requests_per_sec: 50 } } });
+	await openKeys();
+	const { row, form, requests, save, open, shown } = quotaEditor("contested");
+	await open();
+	assert.deepEqual(await shown(), ["", "", "50"]);
+
+	// Another admin, while the form is open, changes the very quota this admin is about to edit.
+	await api.expect(200, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { requests_per_sec: 200 } });
+	await requests.fill("100");
+	await save.click();
+	await form
+		.getByRole("alert")
+		.getByText("Another admin changed Requests per second to 200 since this form showed 50: nothing was saved.", { exact: false })
+		.waitFor();
+	assert.deepEqual(await quotasOf(key.id), { requests_per_sec: 200 }, "the other admin's change is kept");
+	assert.deepEqual(await shown(), ["", "", "200"]);
+	await row.getByText("200 requests/s").waitFor();
+
+	// Decided again on the quota as stored, the save goes through.
+	await requests.fill("100");
+	await save.click();
+	await form.getByText("Quotas of contested saved").waitFor();
+	assert.deepEqual(await quotasOf(key.id), { requests_per_sec: 100 });
 });

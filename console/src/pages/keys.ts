@@ -6,7 +6,7 @@
  */
 
 import { aclRow, needsAdmin, operationBadges, quotaForm, quotaView, readAcl } from "../access.ts";
-import type { AclEntry, ApiKey, QuotasPatch } from "../api.ts";
+import { type AclEntry, type ApiKey, type KeyQuotas, QuotaConflict, type QuotasPatch } from "../api.ts";
 import type { PageContext } from "../context.ts";
 import { field, formValue, h, mount } from "../dom.ts";
 import { formatTime } from "../format.ts";
@@ -28,19 +28,29 @@ export async function keysPage(ctx: PageContext): Promise<void> {
 		keys = await ctx.api.listKeys();
 		if (ctx.alive()) show();
 	};
-	// The patch answers the key as stored (another admin's changes included): its row is redrawn from that answer.
-	const save = async (key: ApiKey, patch: QuotasPatch) => {
-		const stored = await ctx.api.updateKeyQuotas(key.id, patch);
-		keys = keys.map((k) => (k.id === stored.id ? stored : k));
-		if (ctx.alive()) show();
-		return stored.quotas;
+	// The patch answers the key as stored (another admin's changes included): its row is redrawn from that answer. A
+	// quota the form changes is sent only while it is still as the form showed it (`updateKeyQuotas`): another admin's
+	// change of it is told, the row redrawn from the key as read, not overwritten.
+	const save = async (key: ApiKey, patch: QuotasPatch, shown: Readonly<KeyQuotas>) => {
+		const redraw = (stored: ApiKey) => {
+			keys = keys.map((k) => (k.id === stored.id ? stored : k));
+			if (ctx.alive()) show();
+		};
+		try {
+			const stored = await ctx.api.updateKeyQuotas(key.id, patch, shown);
+			redraw(stored);
+			return stored.quotas;
+		} catch (error) {
+			if (error instanceof QuotaConflict) redraw({ ...key, quotas: error.grant.quotas });
+			throw error;
+		}
 	};
 	const editQuotas = (key: ApiKey) => {
 		const holder = {
 			name: key.name,
 			quotas: key.quotas,
 			nextRequest: "The key's next request",
-			save: (patch: QuotasPatch) => save(key, patch),
+			save: (patch: QuotasPatch, shown: Readonly<KeyQuotas>) => save(key, patch, shown),
 		};
 		mount(
 			quotaSlot,
