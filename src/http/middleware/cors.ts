@@ -4,14 +4,18 @@
  * origins out. Set it (a wrangler var) to a comma-separated list of origins, or `*`, to let browser apps call
  * the API; preflights are answered before authentication, as browsers send them without credentials.
  *
+ * The headers are Hono's `cors()` middleware's, for the policies this Worker has (fixed methods and headers, no
+ * credentials): one function for the API and the Durable Streams mount, without the option handling (origin and
+ * method callbacks, request-header reflection) neither uses, and without building the middleware again for every
+ * request.
+ *
  * @example
  * # wrangler.toml
  * [vars]
  * CORS_ORIGINS = "https://console.example.com,https://admin.example.com"
  */
 
-import type { MiddlewareHandler } from "hono";
-import { cors } from "hono/cors";
+import type { Context, MiddlewareHandler, Next } from "hono";
 
 /** The last `CORS_ORIGINS` read and its origins: the setting only changes with a deployment, yet every request reads it. */
 let parsed: { readonly raw: string; readonly origins: readonly string[] } | null = null;
@@ -31,17 +35,63 @@ export function corsOrigins(env: Env): readonly string[] {
 	return parsed.origins;
 }
 
+/** The methods and request headers a mount lets a browser use, and the response headers it may read. */
+export interface CorsPolicy {
+	/** Comma-joined, as the headers carry them (`corsPolicy` joins them once). */
+	readonly allowMethods: string;
+	readonly allowHeaders: string;
+	readonly exposeHeaders: string;
+}
+
+export function corsPolicy(allowMethods: readonly string[], allowHeaders: readonly string[], exposeHeaders: readonly string[]): CorsPolicy {
+	return { allowMethods: allowMethods.join(","), allowHeaders: allowHeaders.join(","), exposeHeaders: exposeHeaders.join(",") };
+}
+
+/** How long a browser may keep a preflight's answer (`Access-Control-Max-Age`). */
+const CORS_PREFLIGHT_MAX_AGE_SECONDS = 600;
+
+/**
+ * Answers a preflight (`OPTIONS`: 204 with the policy's headers) or lets the request on, its response carrying the
+ * origin it was allowed and the headers it may read. `origins`: `*` for any origin, else the origins allowed (each
+ * answered with its own name and `Vary: Origin`).
+ */
+export async function answerCors(
+	c: Context,
+	next: Next,
+	origins: "*" | readonly string[],
+	policy: CorsPolicy,
+): Promise<Response | undefined> {
+	const headers = c.res.headers;
+	const anyOrigin = origins === "*";
+	const origin = c.req.header("origin") || "";
+	const allowed = anyOrigin ? "*" : origins.includes(origin) ? origin : null;
+	if (allowed !== null) headers.set("Access-Control-Allow-Origin", allowed);
+	headers.set("Access-Control-Expose-Headers", policy.exposeHeaders);
+	if (c.req.method === "OPTIONS") {
+		if (!anyOrigin) headers.append("Vary", "Origin");
+		headers.set("Access-Control-Max-Age", String(CORS_PREFLIGHT_MAX_AGE_SECONDS));
+		headers.set("Access-Control-Allow-Methods", policy.allowMethods);
+		headers.set("Access-Control-Allow-Headers", policy.allowHeaders);
+		headers.append("Vary", "Access-Control-Request-Headers");
+		headers.delete("Content-Length");
+		headers.delete("Content-Type");
+		return new Response(null, { headers, status: 204, statusText: "No Content" });
+	}
+	await next();
+	if (!anyOrigin) c.header("Vary", "Origin", { append: true });
+	return undefined;
+}
+
+const API_CORS = corsPolicy(
+	["GET", "POST", "PUT", "PATCH", "DELETE"],
+	["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Last-Event-ID", "X-Request-Id"],
+	["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
+);
+
 export function corsFromEnv(): MiddlewareHandler<{ Bindings: Env }> {
 	return async function corsFromEnv(c, next) {
 		const origins = corsOrigins(c.env);
 		if (origins.length === 0) return next();
-		const handler = cors({
-			origin: origins.includes("*") ? "*" : [...origins],
-			allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
-			allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Last-Event-ID", "X-Request-Id"],
-			exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
-			maxAge: 600,
-		});
-		return handler(c, next);
+		return answerCors(c, next, origins.includes("*") ? "*" : origins, API_CORS);
 	};
 }

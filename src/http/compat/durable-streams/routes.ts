@@ -17,7 +17,6 @@
  */
 
 import type { Context } from "hono";
-import { cors } from "hono/cors";
 import { topicResource } from "../../../auth/acl.ts";
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
 import type { Utf8Parts } from "../../../partition/types.ts";
@@ -39,7 +38,7 @@ import { queryOf, readBytes, requireUtf8 } from "../../body.ts";
 import { Hono } from "../../hono.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
-import { corsOrigins } from "../../middleware/cors.ts";
+import { answerCors, corsOrigins, corsPolicy } from "../../middleware/cors.ts";
 import { quotas, reportFetchedBytes } from "../../middleware/quotas.ts";
 import { bodyRecord, readBodyUtf8 } from "./codec.ts";
 import { badRequest, durableStreamsDialect, failureResponse } from "./errors.ts";
@@ -351,45 +350,46 @@ async function remove(c: C): Promise<Response> {
 	return c.body(null, 204);
 }
 
+/** The protocol's headers, allowed in requests and exposed in responses. */
+const STREAMS_CORS = corsPolicy(
+	["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+	[
+		"Authorization",
+		"Content-Type",
+		"If-None-Match",
+		HEADER.seq,
+		HEADER.ttl,
+		HEADER.expiresAt,
+		HEADER.closed,
+		HEADER.producerId,
+		HEADER.producerEpoch,
+		HEADER.producerSeq,
+		HEADER.forkedFrom,
+		HEADER.forkOffset,
+		HEADER.forkSubOffset,
+	],
+	[
+		HEADER.nextOffset,
+		HEADER.cursor,
+		HEADER.upToDate,
+		HEADER.closed,
+		HEADER.producerEpoch,
+		HEADER.producerSeq,
+		HEADER.producerExpectedSeq,
+		HEADER.producerReceivedSeq,
+		HEADER.sseDataEncoding,
+		HEADER.ttl,
+		HEADER.expiresAt,
+		"ETag",
+		"Location",
+	],
+);
+
 /** CORS for browser clients: `*` unless `CORS_ORIGINS` names origins; the protocol's headers allowed and exposed. */
 function streamsCors() {
 	return async function streamsCors(c: C, next: () => Promise<void>) {
 		const origins = corsOrigins(c.env);
-		return cors({
-			origin: origins.length === 0 || origins.includes("*") ? "*" : [...origins],
-			allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
-			allowHeaders: [
-				"Authorization",
-				"Content-Type",
-				"If-None-Match",
-				HEADER.seq,
-				HEADER.ttl,
-				HEADER.expiresAt,
-				HEADER.closed,
-				HEADER.producerId,
-				HEADER.producerEpoch,
-				HEADER.producerSeq,
-				HEADER.forkedFrom,
-				HEADER.forkOffset,
-				HEADER.forkSubOffset,
-			],
-			exposeHeaders: [
-				HEADER.nextOffset,
-				HEADER.cursor,
-				HEADER.upToDate,
-				HEADER.closed,
-				HEADER.producerEpoch,
-				HEADER.producerSeq,
-				HEADER.producerExpectedSeq,
-				HEADER.producerReceivedSeq,
-				HEADER.sseDataEncoding,
-				HEADER.ttl,
-				HEADER.expiresAt,
-				"ETag",
-				"Location",
-			],
-			maxAge: 600,
-		})(c, next);
+		return answerCors(c, next, origins.length === 0 || origins.includes("*") ? "*" : origins, STREAMS_CORS);
 	};
 }
 
