@@ -13,8 +13,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { Waiters } from "../../src/partition/waiters.ts";
 import { partitionsWithoutStopWaiting } from "../support/long-poll.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { openDsLiveSse, SseReader, sseStreamEnded } from "../support/sse.ts";
-import { call, createTopic, produce } from "../support/worker.ts";
+import { openDsLiveSse, openV1LiveSse } from "../support/sse.ts";
+import { createTopic, produce } from "../support/worker.ts";
 
 const _DS = "/ds/v1/stream";
 /** How long a read waits at the tail: far longer than a stream of a departed client may take to end. */
@@ -49,17 +49,14 @@ describe("a live Server-Sent Events stream whose client left while it waited at 
 		await produce(topic, [{ value: "a" }]);
 		const waits = watchWaits();
 		const errors = vi.spyOn(console, "error");
-		const ended = sseStreamEnded();
-		const response = await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0&keepalive_ms=${WAIT_MS}`, {
-			headers: { Accept: "text/event-stream" },
-		});
-		const sse = new SseReader(response);
+		const { sse, ctx } = await openV1LiveSse(`/v1/topics/${topic}/partitions/0/records?offset=0&keepalive_ms=${WAIT_MS}`);
 		expect((await sse.records(1))[0]?.record.offset).toBe(0);
 		await vi.waitFor(() => expect(waits.begun).toBe(1));
 		await sse.close();
-		await ended;
+		// The stream's loop is the request's background work: it has ended once the context's work has.
+		await waitOnExecutionContext(ctx);
 		expect(waits.over, "the stream ended while its read still waited").toBe(0);
-		// Hono logs what the stream's handler threw: the refused `stopWaiting` is not among it.
+		// What the stream's loop throws is logged: the refused `stopWaiting` is not among it.
 		expect(errors).not.toHaveBeenCalled();
 	});
 

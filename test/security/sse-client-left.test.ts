@@ -3,8 +3,8 @@
  * out the key's debt before it is sent, and a client that left during that wait is not charged for the message it
  * never received, as a WebSocket tail is not (test/http/websocket.test.ts).
  *
- * The proof of an absence needs the end of the work that would have charged: the /v1 stream's end is Hono closing
- * it once its writer returns; Durable Streams' pump is the request's `waitUntil` work, awaited on its own context.
+ * The proof of an absence needs the end of the work that would have charged: each stream's loop is the request's
+ * `waitUntil` work, awaited on its own context.
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -16,7 +16,7 @@ import { SSE_KEEPALIVE_MS_MIN } from "../../src/shared/limits.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { SseReader, sseStreamEnded } from "../support/sse.ts";
+import { openV1LiveSse, SseReader } from "../support/sse.ts";
 import { BASE, call, createTopic, produce } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
@@ -55,21 +55,19 @@ describe("Server-Sent Events of a key in debt, whose client left during the wait
 		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: FETCH_BYTES_PER_SEC });
 		const clock = holdClock();
 		// Short keep-alive reads: the stream notices its client left at its next read's end, not a default one's.
-		const response = await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0&keepalive_ms=${SSE_KEEPALIVE_MS_MIN}`, {
-			token: key.secret,
-			headers: { Accept: "text/event-stream" },
-		});
-		const sse = new SseReader(response);
+		const { sse, ctx } = await openV1LiveSse(
+			`/v1/topics/${topic}/partitions/0/records?offset=0&keepalive_ms=${SSE_KEEPALIVE_MS_MIN}`,
+			key.secret,
+		);
 		expect((await sse.records(1))[0]?.record.offset).toBe(0);
 		// With the clock held the debt the first record left stays: the next record waits to be paid for.
 		const charges = watchFetchCharges(key.id);
-		const ended = sseStreamEnded();
 		await produce(topic, [{ value: VALUE }]);
 		await vi.waitFor(() => expect(charges.refused).not.toEqual([]));
 		await sse.close();
 		// The debt is repaid: the stream's next look at the key's bucket would let the record through.
 		clock.advance(DEBT_REPAID_MS);
-		await ended;
+		await waitOnExecutionContext(ctx);
 		clock.release();
 		expect(charges.paid, "the message not sent is not charged").toEqual([]);
 	});

@@ -4,8 +4,7 @@
 
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { StreamingApi } from "hono/utils/stream";
-import { expect, vi } from "vitest";
+import { expect } from "vitest";
 import worker from "../../src/index.ts";
 import { ADMIN_TOKEN, BASE, call } from "./worker.ts";
 
@@ -118,15 +117,14 @@ export async function openDsLiveSse(path: string, longPollMs: number): Promise<{
 }
 
 /**
- * Resolves once a /v1 Server-Sent Events stream ends: Hono closes it when the handler's writer returns (its
- * `stream`'s own `finally`). A spy: the test restores it (`vi.restoreAllMocks()`).
+ * A /v1 Server-Sent Events stream of `path` (a partition's records path and its query), served with an execution
+ * context of its own: the stream's loop, and the closing of its body after it, are that context's `waitUntil` work,
+ * so `waitOnExecutionContext(ctx)` resolves once the stream has ended.
  */
-export function sseStreamEnded(): Promise<void> {
-	const close = StreamingApi.prototype.close;
-	return new Promise((resolve) => {
-		vi.spyOn(StreamingApi.prototype, "close").mockImplementation(function (this: StreamingApi) {
-			resolve();
-			return close.call(this);
-		});
-	});
+export async function openV1LiveSse(path: string, token = ADMIN_TOKEN): Promise<{ sse: SseReader; ctx: ExecutionContext }> {
+	const ctx = createExecutionContext();
+	const request = new Request(`${BASE}${path}`, { headers: { Accept: "text/event-stream", Authorization: `Bearer ${token}` } });
+	const response = await worker.fetch(request, env, ctx);
+	expect(response.status).toBe(200);
+	return { sse: new SseReader(response), ctx };
 }

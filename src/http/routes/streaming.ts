@@ -17,8 +17,6 @@
  */
 
 import type { Context } from "hono";
-import { stream } from "hono/streaming";
-import type { StreamingApi } from "hono/utils/stream";
 import type { ReadRequest, ReadResult } from "../../partition/types.ts";
 import { ApiError, type DomainError, type ErrorDetails, type Result, unwrap } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
@@ -99,19 +97,19 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 	const stillValid = principal.kind === "admin" ? async () => true : () => keyStillExists(c.env, principal.key.id);
 	// quotas() only checked the key was not in debt: the events are charged as they are written.
 	const charge = liveFetchCharger(c);
-	// Hono aborts the stream when the client goes: events it waited to pay for then are neither sent nor charged.
-	const send = async (stream: StreamingApi, events: string): Promise<void> => {
+	// Events waited to be paid for when the client went are neither sent nor charged.
+	const send = async (sink: EventSink, events: string): Promise<void> => {
 		if (charge !== null)
 			await charge(
 				() => utf8ByteLength(events),
-				() => !stream.aborted,
+				() => !sink.gone,
 			);
-		await stream.write(events);
+		await sink.write(events);
 	};
-	const follow = async (stream: StreamingApi): Promise<void> => {
-		await stream.write(": connected\n\n");
+	const follow = async (sink: EventSink): Promise<void> => {
+		await sink.write(": connected\n\n");
 		await pump(
-			stream,
+			sink,
 			first,
 			async (offset) => {
 				const result = await read(offset, start.keepaliveMs);
@@ -121,51 +119,72 @@ export async function streamRecords(c: Context<AppEnv>): Promise<Response> {
 			send,
 		);
 		// The client gone, the read it left waiting at the tail ends in the partition too, not at the keep-alive.
-		if (stream.aborted) await stopWaiting(partitionLog(c.env, start.topicId, start.partition), waitId);
+		if (sink.gone) await stopWaiting(partitionLog(c.env, start.topicId, start.partition), waitId);
 	};
-	// Hono does not hand the loop to the runtime, which may cancel it once the client is gone, before its last step.
-	return eventStream(c, (stream) => {
-		const run = follow(stream);
-		c.executionCtx.waitUntil(run);
-		return run;
-	});
+	return eventStream(c, follow);
 }
 
+/** Where a stream's events go: the response's body. */
+interface EventSink {
+	/** Writes events; once the client has gone, a write is dropped. */
+	write(events: string): Promise<void>;
+	/** Whether the client has gone: its cancelling the body errors the body's writer (WHATWG Streams). */
+	readonly gone: boolean;
+	/** Settles when the client goes (or the stream ends). */
+	readonly left: Promise<undefined>;
+}
+
+const encoder = new TextEncoder();
+
 /**
- * Answers Server-Sent Events that `write` writes: Hono's `streamSSE`, its headers and all, on Hono's plain `stream`.
- * Every event here is text this module frames (`sseEvents`; the error event's JSON has no line break), so
- * `streamSSE`'s `writeSSE`, which runs each event's data through Hono's HTML callbacks, would only add its 0.2 KiB
- * (gzipped) to the Worker.
+ * Answers Server-Sent Events that `write` writes, as the Durable Streams mount streams its own (sse.ts): a
+ * TransformStream's readable is the body and its writer the sink. The headers are Hono's `streamSSE`'s. The loop is
+ * handed to the runtime (`waitUntil`), which could otherwise cancel it once the client is gone, before its last step;
+ * the body is closed once it ends, and what it throws is logged.
  */
-function eventStream(c: Context<AppEnv>, write: (stream: StreamingApi) => Promise<void>): Response {
+function eventStream(c: Context<AppEnv>, write: (sink: EventSink) => Promise<void>): Response {
+	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+	const writer = writable.getWriter();
+	const sink: EventSink = {
+		write: (events) => writer.write(encoder.encode(events)).catch(() => {}),
+		get gone() {
+			return writer.desiredSize === null;
+		},
+		left: writer.closed.then(
+			() => undefined,
+			() => undefined,
+		),
+	};
+	const run = write(sink)
+		.catch((error: unknown) => console.error(error))
+		.finally(() => writer.close().catch(() => {}));
+	c.executionCtx.waitUntil(run);
 	c.header("Transfer-Encoding", "chunked");
 	c.header("Content-Type", "text/event-stream");
 	c.header("Cache-Control", "no-cache");
 	c.header("Connection", "keep-alive");
-	return stream(c, write);
+	return c.body(readable);
 }
 
 /**
- * Writes batches until the client goes away (Hono then aborts the stream) or the partition refuses (then an `error`
- * event closes the stream).
+ * Writes batches until the client goes away or the partition refuses (then an `error` event closes the stream).
  */
 async function pump(
-	stream: StreamingApi,
+	sink: EventSink,
 	first: ReadResult,
 	next: (offset: number) => Promise<Result<ReadResult>>,
-	send: (stream: StreamingApi, events: string) => Promise<void>,
+	send: (sink: EventSink, events: string) => Promise<void>,
 ): Promise<void> {
 	let batch = first;
 	let waited = false;
-	// A read waits at the tail up to the keep-alive: a client gone meanwhile ends the stream at once, not then.
-	const left = new Promise<undefined>((resolve) => stream.onAbort(() => resolve(undefined)));
-	while (!stream.aborted) {
-		if (batch.recordCount > 0) await send(stream, sseEvents(batch.records));
-		else if (waited) await stream.write(": keep-alive\n\n");
-		const result = await Promise.race([next(batch.nextOffset), left]);
+	while (!sink.gone) {
+		if (batch.recordCount > 0) await send(sink, sseEvents(batch.records));
+		else if (waited) await sink.write(": keep-alive\n\n");
+		// A read waits at the tail up to the keep-alive: a client gone meanwhile ends the stream at once, not then.
+		const result = await Promise.race([next(batch.nextOffset), sink.left]);
 		if (result === undefined) return;
 		if (!result.ok) {
-			await stream.write(`event: error\ndata: ${JSON.stringify(errorBody(result.error))}\n\n`);
+			await sink.write(`event: error\ndata: ${JSON.stringify(errorBody(result.error))}\n\n`);
 			return;
 		}
 		batch = result.value;
