@@ -98,13 +98,14 @@ export class GroupCoordinator extends DurableObject<Env> {
 		return result;
 	}
 
-	async heartbeat(groupId: string, memberId: string): Promise<Result<MemberView>> {
+	/** `instanceId`: the static instance the member names, fenced when another member holds it (`GroupRules.fenced`). */
+	async heartbeat(groupId: string, memberId: string, instanceId: string | null = null): Promise<Result<MemberView>> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
+		if (!this.store.isMember(memberId)) return this.rules.fenced(instanceId, memberId) ?? this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
-		const touched = this.transact(() => this.rules.touchMember(memberId, Date.now()));
+		const touched = this.transact(() => this.rules.touchMember(memberId, Date.now(), instanceId));
 		await this.afterChange(groupId);
 		return touched.ok ? ok(this.rules.view(memberId)) : touched;
 	}
@@ -114,7 +115,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * at-least-once: committed only once the member comes back for more; with `autoCommitIntervalMs`, only once
 	 * that long has passed since the member's last auto-commit, as Kafka's auto.commit.interval.ms), the commit the
 	 * poll carries, and where to read each owned partition. Every commit is written before the plan is answered.
-	 * `textAnswer`: a started poll's plan is answered as text (poll-answer.ts).
+	 * `textAnswer`: a started poll's plan is answered as text (poll-answer.ts). `instanceId`: as `heartbeat`'s.
 	 */
 	async beginPoll(
 		groupId: string,
@@ -125,11 +126,12 @@ export class GroupCoordinator extends DurableObject<Env> {
 		textAnswer = false,
 		autoCommitIntervalMs = 0,
 		steering: PollSteering | null = null,
+		instanceId: string | null = null,
 	): Promise<PollStartAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		if (!this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
+		if (!this.store.isMember(memberId)) return this.rules.fenced(instanceId, memberId) ?? this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
 		// The one row a committing poll writes is its commit, which the poll's answer acknowledges: it must be durable first,
 		// so it cannot live in memory. Its cost is the storage commit (bare object: ~1,040 against ~580 µs of server CPU per
@@ -140,7 +142,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		// (-1.16 to +2.58, 3 of 6). Within the A/A spread, for a restart check, a ticket and an undo log.
 		if (commit !== null || this.rules.commits.autoCommitDue(memberId, autoCommitIntervalMs, Date.now())) await this.shareCommit();
 		const plan = this.transact(() =>
-			this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now(), autoCommitIntervalMs, steering),
+			this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now(), autoCommitIntervalMs, steering, instanceId),
 		);
 		await this.afterChange(groupId);
 		return pollStartAnswer(plan, textAnswer);
@@ -218,15 +220,19 @@ export class GroupCoordinator extends DurableObject<Env> {
 		return this.rules.describe(groupId);
 	}
 
-	/** Sets committed offsets (resolved at the edge); creates the group if it does not exist. */
+	/**
+	 * Sets committed offsets (resolved at the edge); creates the group if it does not exist. `instanceId`: the static
+	 * instance a standalone commit names (see `GroupRules.resetCommits`).
+	 */
 	async resetOffsets(
 		groupId: string,
 		offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
+		instanceId: string | null = null,
 	): Promise<Result<void>> {
 		this.store.identify(groupId, true);
 		const admitted = await this.admit(groupId);
 		if (!admitted.ok) return admitted;
-		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now()));
+		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now(), instanceId));
 		await this.afterChange(groupId);
 		return result;
 	}

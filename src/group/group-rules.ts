@@ -64,14 +64,10 @@ export class GroupRules {
 					: this.store.member(request.memberId);
 		// KIP-345, as Kafka's coordinator: a static member's join naming its own member id is that member's rejoin, one
 		// without a member id the instance's restart, under a new id; one naming another member id while the instance
-		// has a member is fenced (isStaticMemberFenced): a process holding a stale member id cannot take the instance by
-		// naming it. (One that drops its id and joins again is a restart and does take it, as on a broker.)
-		if (request.instanceId !== null && request.memberId != null && previous !== null && previous.memberId !== request.memberId) {
-			return err("fenced_instance", `member "${request.memberId}" does not hold instance "${request.instanceId}": another member does`, {
-				instance_id: request.instanceId,
-				member_id: request.memberId,
-			});
-		}
+		// has a member is fenced (`fenced`): a process holding a stale member id cannot take the instance by naming it.
+		// (One that drops its id and joins again is a restart and does take it, as on a broker.)
+		const fenced = request.memberId == null ? null : this.fenced(request.instanceId, request.memberId, previous);
+		if (fenced !== null) return fenced;
 		// A static join into an instance no member holds takes the member id it proposes, as a dynamic one does, unless
 		// another member has it: its retry, after an answer lost on the way, is then its own rejoin, not fenced.
 		const unheld = previous === null && request.memberId != null && this.store.member(request.memberId) === null;
@@ -135,10 +131,11 @@ export class GroupRules {
 		now: number,
 		autoCommitIntervalMs = 0,
 		steering: PollSteering | null = null,
+		instanceId: string | null = null,
 	): Result<PollStart> {
 		const unverified = commit === null || boundsChecked ? [] : this.commits.unverified(memberId, commit.generation, commit.offsets);
 		if (unverified.length > 0) return ok({ started: false, unverified });
-		const touched = this.touchMember(memberId, now);
+		const touched = this.touchMember(memberId, now, instanceId);
 		if (!touched.ok) return touched;
 		const member = touched.value;
 		// The carried commit first: refused, nothing is written; stored, it clears those partitions' pending
@@ -223,7 +220,7 @@ export class GroupRules {
 	applyCommit(request: CommitRequest, boundsChecked: boolean, now: number): Result<CommitOutcome> {
 		const unverified = boundsChecked ? [] : this.commits.unverified(request.memberId, request.generation, request.offsets);
 		if (unverified.length > 0) return ok({ committed: false, unverified });
-		const touched = this.touchMember(request.memberId, now);
+		const touched = this.touchMember(request.memberId, now, request.instanceId);
 		if (!touched.ok) return touched;
 		const written = this.commits.writeFenced(request, now);
 		return written.ok ? ok({ committed: true, ...this.view(request.memberId) }) : written;
@@ -298,18 +295,25 @@ export class GroupRules {
 		return ok(undefined);
 	}
 
-	/** Sets committed offsets; only while the group has no members (their positions would disagree). */
+	/**
+	 * Sets committed offsets; only while the group has no members (their positions would disagree). `instanceId`: the
+	 * one a standalone commit names (a broker's OffsetCommit of generation -1 may), fenced when a member holds it.
+	 */
 	resetCommits(
 		groupId: string,
 		offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
 		now: number,
+		instanceId: string | null = null,
 	): Result<void> {
 		this.expireOverdue(now);
 		const members = this.store.memberCount();
 		if (members > 0) {
-			return err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; offsets may be reset only when it has none`, {
-				members,
-			});
+			return (
+				this.fenced(instanceId, "") ??
+				err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; offsets may be reset only when it has none`, {
+					members,
+				})
+			);
 		}
 		// Only partitions with no offset stored can take the group past the cap, and counting reads every commit.
 		const added = offsets.filter((o) => this.store.offsets.committed(o) === null).length;
@@ -441,9 +445,13 @@ export class GroupRules {
 		if (this.store.lateRejoins(now).length > 0) this.rebalance(now, null, true);
 	}
 
-	touchMember(memberId: string, now: number): Result<Member> {
+	/** A member's call: its heartbeat. `instanceId`: the static instance it names, fenced first (`fenced`). */
+	touchMember(memberId: string, now: number, instanceId: string | null = null): Result<Member> {
 		this.expireOverdue(now);
 		const member = this.store.member(memberId);
+		// The instance's holder is looked up only when the member does not hold the instance named (or is unknown).
+		const fenced = member?.instanceId === instanceId ? null : this.fenced(instanceId, memberId);
+		if (fenced !== null) return fenced;
 		if (member === null) return this.unknownMember(memberId);
 		this.store.touch(memberId, now + member.sessionTimeoutMs);
 		return ok(member);
@@ -451,6 +459,25 @@ export class GroupRules {
 
 	view(memberId: string): MemberView {
 		return { generation: this.store.state().generation, assignment: this.store.assignmentOf(memberId) };
+	}
+
+	/**
+	 * KIP-345's fence, as Kafka's isStaticMemberFenced: a call naming `instanceId` while another member than `memberId`
+	 * holds it is refused before anything else is judged. A process replaced by a restart of its instance (a join
+	 * with that instance id and no member id) is so told it is fenced, which a client takes as fatal, rather than
+	 * `unknown_member`, on which it would join again as another restart, and the two would take the instance from
+	 * each other in turn. The one rule for joins, heartbeats, polls and commits; `holder`: the instance's, if known.
+	 */
+	fenced(
+		instanceId: string | null,
+		memberId: string,
+		holder = instanceId === null ? null : this.store.memberByInstance(instanceId),
+	): Result<never> | null {
+		if (instanceId === null || holder === null || holder.memberId === memberId) return null;
+		return err("fenced_instance", `member "${memberId}" does not hold instance "${instanceId}": another member does`, {
+			instance_id: instanceId,
+			member_id: memberId,
+		});
 	}
 
 	unknownMember(memberId: string): Result<never> {

@@ -145,6 +145,8 @@ export interface CommitRequest {
 	readonly memberId: string;
 	readonly generation: number;
 	readonly offsets: readonly OffsetCommit[];
+	/** The static instance the committer names, if any: fenced when another member holds it (`GroupRules.fenced`). */
+	readonly instanceId?: string | null;
 }
 
 /**

@@ -48,6 +48,9 @@ const plainOffsets = fc.uniqueArray(
 	{ minLength: 1, maxLength: GROUP_PARTITIONS_MAX, selector: (o) => `${o.topic}/${o.partition}` },
 );
 
+/** A static member's instance id, as it names it on its polls and commits. */
+const instanceId = fc.stringMatching(/^[a-zA-Z0-9._-]{1,64}$/).filter((id) => id !== "." && id !== "..");
+
 /** What members send: a page size, `auto_commit`, the offsets their last poll returned. */
 const plainBody = fc.record(
 	{
@@ -58,16 +61,21 @@ const plainBody = fc.record(
 		auto_commit_interval_ms: fc.integer({ min: 0, max: AUTO_COMMIT_INTERVAL_MS_MAX * 2 }),
 		layout: fc.constantFrom("records", "partitions"),
 		commit: fc.record({ generation: fc.nat(), offsets: plainOffsets }),
+		instance_id: instanceId,
 	},
 	{ requiredKeys: [] },
 );
 
 /** What members commit on its own: their id (as the coordinator makes them, or a short name), a generation, offsets. */
-const plainCommitBody = fc.record({
-	member_id: fc.oneof(fc.uuid(), fc.stringMatching(/^[a-zA-Z0-9._-]{1,64}$/)),
-	generation: fc.nat(),
-	offsets: plainOffsets,
-});
+const plainCommitBody = fc.record(
+	{
+		member_id: fc.oneof(fc.uuid(), fc.stringMatching(/^[a-zA-Z0-9._-]{1,64}$/)),
+		generation: fc.nat(),
+		offsets: plainOffsets,
+		instance_id: instanceId,
+	},
+	{ requiredKeys: ["member_id", "generation", "offsets"] },
+);
 
 /** Values at every field's edges, and of every other kind: any one of them may land in any field. */
 const edge = fc.constantFrom<unknown>(
@@ -116,7 +124,7 @@ const changedBody = fc
 	.tuple(
 		plainBody,
 		fc.constantFrom<[string, string]>(
-			...["max_records", "max_bytes", "wait_ms", "auto_commit", "auto_commit_interval_ms", "layout", "commit", "extra"].map(
+			...["max_records", "max_bytes", "wait_ms", "auto_commit", "auto_commit_interval_ms", "layout", "commit", "instance_id", "extra"].map(
 				(f): [string, string] => ["top", f],
 			),
 			...["generation", "offsets", "extra"].map((f): [string, string] => ["commit", f]),
@@ -154,7 +162,7 @@ const changedCommitBody = fc
 	.tuple(
 		plainCommitBody,
 		fc.constantFrom<[string, string]>(
-			...["member_id", "generation", "offsets", "extra"].map((f): [string, string] => ["top", f]),
+			...["member_id", "generation", "offsets", "instance_id", "extra"].map((f): [string, string] => ["top", f]),
 			...["topic", "partition", "offset", "metadata", "extra"].map((f): [string, string] => ["offset", f]),
 			["offsets", "twice"],
 			["offsets", "too many"],

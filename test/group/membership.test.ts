@@ -154,6 +154,76 @@ describe("membership", () => {
 		await expectError("POST", `/v1/groups/${group}/members/${a.member_id}/heartbeat`, 409, "unknown_member");
 	});
 
+	it("fences a replaced static member's heartbeat, poll and commit naming its instance id (KIP-345's FENCED_INSTANCE_ID), and changes nothing", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, [
+			{ value: "a", partition: 0 },
+			{ value: "b", partition: 1 },
+		]);
+		const group = uniqueGroup();
+		const old = await join(group, { topics: [topic], instance_id: "consumer-a", auto_offset_reset: "earliest" });
+		const other = await join(group, { topics: [topic], instance_id: "consumer-b" });
+		// Another process with consumer-a's instance id and no member id: the instance's restart, under a new member id.
+		const holder = await join(group, { topics: [topic], instance_id: "consumer-a", auto_offset_reset: "earliest" });
+		const before = await describeGroup(group);
+		const offsets = holder.assignment.map((tp) => ({ ...tp, offset: 1 }));
+		expect(offsets).toHaveLength(1);
+		const member = `/v1/groups/${group}/members/${old.member_id}`;
+		const fenced = { instance_id: "consumer-a", member_id: old.member_id, retriable: false };
+		const instance = { instance_id: "consumer-a" };
+		const heartbeatError = await expectError("POST", `${member}/heartbeat`, 409, "fenced_instance", { body: instance });
+		expect(heartbeatError).toMatchObject(fenced);
+		expect(heartbeatError.message).toContain('"consumer-a"');
+		expect(await expectError("POST", `${member}/poll`, 409, "fenced_instance", { body: instance })).toMatchObject(fenced);
+		// A poll carrying a commit is fenced before the commit is looked at.
+		const carried = { ...instance, commit: { generation: holder.generation, offsets } };
+		await expectError("POST", `${member}/poll`, 409, "fenced_instance", { body: carried });
+		const commitBody = { member_id: old.member_id, generation: holder.generation, offsets, ...instance };
+		expect(await expectError("POST", `/v1/groups/${group}/offsets`, 409, "fenced_instance", { body: commitBody })).toMatchObject(fenced);
+		// A member the group has, naming an instance another member holds, is fenced too (Kafka asks the instance first).
+		await expectError("POST", `/v1/groups/${group}/members/${other.member_id}/heartbeat`, 409, "fenced_instance", { body: instance });
+		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "fenced_instance", {
+			body: { ...commitBody, member_id: other.member_id },
+		});
+		const after = await describeGroup(group);
+		expect(after.generation).toBe(before.generation);
+		expect(after.members).toEqual(before.members);
+		expect(after.offsets.every((o) => o.committed === null)).toBe(true);
+		// Without its instance id the old member is just unknown, as before.
+		await expectError("POST", `${member}/heartbeat`, 409, "unknown_member");
+		await expectError("POST", `${member}/poll`, 409, "unknown_member");
+		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "unknown_member", {
+			body: { member_id: old.member_id, generation: holder.generation, offsets },
+		});
+		// The holder, naming its instance, is served.
+		const held = `/v1/groups/${group}/members/${holder.member_id}`;
+		expect((await json("POST", `${held}/heartbeat`, 200, { body: instance })).generation).toBe(before.generation);
+		const polled = await json<{ records: unknown[] }>("POST", `${held}/poll`, 200, { body: { ...instance, auto_commit: false } });
+		expect(polled.records).toHaveLength(1);
+		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { ...commitBody, member_id: holder.member_id } });
+		expect((await describeGroup(group)).offsets.filter((o) => o.committed !== null)).toMatchObject(
+			holder.assignment.map((tp) => ({ ...tp, committed: 1 })),
+		);
+	});
+
+	it("fences a standalone commit naming an instance some member holds (a broker's OffsetCommit of generation -1 with that instance id)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const group = uniqueGroup();
+		await join(group, { topics: [topic], instance_id: "consumer-a" });
+		const offsets = [{ topic, partition: 0, offset: 1 }];
+		const error = await expectError("POST", `/v1/groups/${group}/offsets`, 409, "fenced_instance", {
+			body: { offsets, instance_id: "consumer-a" },
+		});
+		expect(error).toMatchObject({ instance_id: "consumer-a" });
+		// Another instance, or none: the group has members, so the commit is not taken, as before.
+		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "group_not_empty", { body: { offsets, instance_id: "consumer-z" } });
+		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "group_not_empty", { body: { offsets } });
+		expect((await describeGroup(group)).offsets[0]?.committed).toBeNull();
+	});
+
 	it("takes a static member's proposed member id when no member holds its instance, so the join's retry after a lost answer is its rejoin, not fenced", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 2);

@@ -101,6 +101,9 @@ export function fastPollBody(value: unknown): PollBodyValue | null {
 			const commit = commitOf(field);
 			if (commit === null) return null;
 			body.commit = commit;
+		} else if (name === "instance_id") {
+			if (!isInstanceId(field)) return null;
+			body.instance_id = field;
 		} else return null;
 	}
 	return body;
@@ -109,10 +112,16 @@ export function fastPollBody(value: unknown): PollBodyValue | null {
 /** A commit body parsed from JSON, as `CommitBody` would give it, or null: then validate it with the schema. */
 export function fastCommitBody(value: unknown): CommitBodyValue | null {
 	if (!isPlainObject(value)) return null;
-	for (const name in value) if (name !== "member_id" && name !== "generation" && name !== "offsets") return null;
-	const { member_id, generation } = value;
+	for (const name in value) if (name !== "member_id" && name !== "generation" && name !== "offsets" && name !== "instance_id") return null;
+	const { member_id, generation, instance_id } = value;
 	// `MemberId`: at most MEMBER_ID_LENGTH_MAX characters of the Kafka name charset, which needs at least one.
 	if (typeof member_id !== "string" || member_id.length > MEMBER_ID_LENGTH_MAX || !KAFKA_NAME_PATTERN.test(member_id)) return null;
-	const offsets = commitOffsetsOf(value.offsets);
-	return isIntFrom(generation, 0) && offsets !== null ? { member_id, generation, offsets } : null;
+	if (instance_id !== undefined && !isInstanceId(instance_id)) return null;
+	// Every field checked is taken as given (none has a transform): the body is the schema's value.
+	return isIntFrom(generation, 0) && commitOffsetsOf(value.offsets) !== null ? (value as CommitBodyValue) : null;
+}
+
+/** An instance id as `GroupId` takes it: a group id's rules are a topic name's (charset, length, no "." or ".."). */
+function isInstanceId(value: unknown): value is string {
+	return typeof value === "string" && isTopicName(value);
 }

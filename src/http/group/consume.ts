@@ -48,6 +48,8 @@ export interface PollOptions {
 	/** Offsets to commit before reading, fenced like `POST /v1/groups/{group}/offsets` (the member is the poller). */
 	readonly commit?: PollCommit | null;
 	readonly steering?: PollSteering | null;
+	/** The static instance the member names: its poll is fenced when another member holds it (KIP-345). */
+	readonly instanceId?: string | null;
 	/**
 	 * Whether the caller reads the body whole before it answers (the Upstash mount parses it): a read cut short then
 	 * fails here, settled back (see `pollOnePartition`), instead of in the caller, after its records were handed out.
@@ -323,7 +325,10 @@ async function beginPoll({ env, coordinator, groupId, memberId, options }: Poll)
 	const commit = options.commit ?? null;
 	const interval = options.autoCommitIntervalMs ?? 0;
 	const steering = options.steering ?? null;
-	let started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true, interval, steering));
+	const instance = options.instanceId;
+	let started = pollStartOf(
+		await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, false, true, interval, steering, instance),
+	);
 	if (started.ok && !started.value.started && commit !== null) {
 		const unverified = new Set(started.value.unverified.map(keyOf));
 		const bounds = await checkCommitBounds(
@@ -331,7 +336,7 @@ async function beginPoll({ env, coordinator, groupId, memberId, options }: Poll)
 			commit.offsets.filter((o) => unverified.has(keyOf(o))),
 		);
 		if (!bounds.ok) return bounds;
-		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true, interval, steering));
+		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true, interval, steering, instance));
 	}
 	if (!started.ok) return started;
 	assert(started.value.started, "a bounds-checked poll starts or is refused");

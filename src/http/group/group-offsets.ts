@@ -105,12 +105,17 @@ export async function commitOffsets(env: Env, groupId: string, request: CommitRe
  * Kafka's standalone commit (no member, no generation: a consumer that assigns itself partitions, an admin setting
  * a group's offsets), checked against the partitions' high watermarks as a member's is, then stored by the
  * coordinator only while the group has no members, as a Kafka broker stores a commit of generation -1 only for an
- * empty group (`group_not_empty` otherwise).
+ * empty group (`group_not_empty` otherwise; `fenced_instance` when it names an instance a member holds, as a broker's).
  */
-export async function commitStandalone(env: Env, groupId: string, offsets: readonly OffsetCommit[]): Promise<Result<void>> {
+export async function commitStandalone(
+	env: Env,
+	groupId: string,
+	offsets: readonly OffsetCommit[],
+	instanceId?: string | null,
+): Promise<Result<void>> {
 	const bounds = await checkCommitBounds(env, offsets);
 	if (!bounds.ok) return bounds;
-	return groupCoordinator(env, groupId).resetOffsets(groupId, offsets);
+	return groupCoordinator(env, groupId).resetOffsets(groupId, offsets, instanceId);
 }
 
 /**

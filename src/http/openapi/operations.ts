@@ -9,7 +9,17 @@
 import * as z from "zod/mini";
 import type { RouteKey } from "../route-table.ts";
 import { AnonymousBody, AnonymousPatchBody } from "../routes/anonymous.ts";
-import { CommitBody, GroupPath, GroupsQuery, JoinBody, LeaveQuery, MemberPath, NoBody, PollBody, ResetBody } from "../routes/groups.ts";
+import {
+	CommitBody,
+	GroupPath,
+	GroupsQuery,
+	HeartbeatBody,
+	JoinBody,
+	LeaveQuery,
+	MemberPath,
+	PollBody,
+	ResetBody,
+} from "../routes/groups.ts";
 import { CreateKeyBody, KeyPath, KeysQuery, QuotasBody, QuotasPatchBody } from "../routes/keys.ts";
 import { NdjsonStreamQuery, ProduceStreamQuery } from "../routes/produce-stream.ts";
 import { SubscriptionsQuery } from "../routes/subscriptions.ts";
@@ -65,6 +75,15 @@ const IDEMPOTENCY_KEY = {
 	name: "Idempotency-Key",
 	description: "Makes a retried produce land once: the same key with the same body answers the first offsets",
 };
+
+/**
+ * A member call's `instance_id` (a static member's, as its join gave it: KIP-345's group.instance.id) and its refusal,
+ * as a Kafka broker's FENCED_INSTANCE_ID.
+ */
+const FENCED_INSTANCE =
+	"`fenced_instance` when the body's `instance_id` (optional: the static member's instance id, as its join named it) is " +
+	"held by another member: a restart of the instance (a join with it and no member_id) replaced this member, which " +
+	"should stop, not join again. Without `instance_id` such a member is `unknown_member`";
 
 /** Optimistic concurrency on anonymous's grant (RFC 9110 §8.8.3, §13.1.1). */
 const GRANT_ETAG = { ETag: "The grant's entity tag as stored now: send it as If-Match to change this grant only" };
@@ -239,13 +258,15 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		path: MemberPath,
 		body: { schema: PollBody, optional: true },
 		responses: { 200: R.Polled },
+		errors: { 409: FENCED_INSTANCE },
 	},
 	"POST /v1/groups/:group/members/:member/heartbeat": {
 		summary: "Keep a member's session alive",
 		tag: "groups",
 		path: MemberPath,
-		body: { schema: NoBody, optional: true },
+		body: { schema: HeartbeatBody, optional: true },
 		responses: { 200: R.Heartbeat },
+		errors: { 409: FENCED_INSTANCE },
 	},
 	"DELETE /v1/groups/:group/members/:member": {
 		summary: "Leave a group (auto_commit=false: without committing the last poll's records)",
@@ -260,6 +281,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		path: GroupPath,
 		body: { schema: CommitBody },
 		responses: { 200: R.Committed },
+		errors: { 409: FENCED_INSTANCE },
 	},
 	"POST /v1/groups/:group/offsets/reset": {
 		summary: "Reset a group's offsets for a topic",

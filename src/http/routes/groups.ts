@@ -49,6 +49,12 @@ const MemberId = z
 		z.regex(KAFKA_NAME_PATTERN, "member ids use only letters, digits, '.', '_' and '-'"),
 	);
 
+/**
+ * A static member's instance id (KIP-345's group.instance.id). Named on a heartbeat, poll or commit, the call is
+ * fenced (`fenced_instance`) when another member holds the instance: a restart of it replaced this one.
+ */
+const InstanceId = z.nullish(GroupId);
+
 /*
  * Tried and dropped: checking the poll's and the commit's path parameters by hand (as body-fast-path.ts does the
  * bodies), the schema taken only for what the check is not sure of. `validate(MemberPath)` costs ~2.7 µs a call and
@@ -84,7 +90,7 @@ export const JoinBody = z
 		topics: z.optional(z.array(TopicName).check(z.minLength(1), z.maxLength(GROUP_SUBSCRIPTION_TOPICS_MAX))),
 		topic_pattern: z.optional(plainName(TOPIC_PATTERN_LENGTH_MAX)),
 		session_timeout_ms: z.optional(int(SESSION_TIMEOUT_MS_MIN, SESSION_TIMEOUT_MS_MAX)),
-		instance_id: z.nullish(GroupId),
+		instance_id: InstanceId,
 		member_id: z.optional(MemberId),
 		strategy: z.nullish(z.enum(STRATEGIES)),
 		auto_offset_reset: z.optional(z.enum(OFFSET_RESETS)),
@@ -127,6 +133,7 @@ export const CommitBody = z
 		member_id: z.optional(MemberId),
 		generation: z.optional(Offset),
 		offsets: CommitOffsets,
+		instance_id: InstanceId,
 	})
 	.check(
 		z.refine(
@@ -152,6 +159,7 @@ export const PollBody = z.strictObject({
 		z.array(z.strictObject({ ...Partition.shape, offset: Offset })).check(z.maxLength(GROUP_PARTITIONS_MAX), eachPartitionOnce()),
 	),
 	paused: z.optional(z.array(Partition).check(z.maxLength(GROUP_PARTITIONS_MAX))),
+	instance_id: InstanceId,
 });
 
 export const ResetBody = z.strictObject({
@@ -159,7 +167,7 @@ export const ResetBody = z.strictObject({
 	to: z.union([z.enum(["earliest", "latest"]), z.strictObject({ timestamp: Offset }), z.strictObject({ offset: Offset })]),
 });
 
-export const NoBody = z.strictObject({});
+export const HeartbeatBody = z.strictObject({ instance_id: InstanceId });
 
 /**
  * A JSON body that may be absent (`{}` then); present, it must be JSON and match `schema`. `fast`, when given,
@@ -254,6 +262,7 @@ export const groupRoutes = new Hono<AppEnv>()
 			mayConsume: (topic) => may(c, topicResource(topic), "consume"),
 			commit: body.commit === undefined ? null : { generation: body.commit.generation, offsets: body.commit.offsets.map(toOffsetCommit) },
 			steering: body.seek || body.paused ? { seek: body.seek ?? [], paused: body.paused ?? [] } : null,
+			instanceId: body.instance_id,
 		};
 		if (body.layout === "partitions") {
 			const page = unwrap(await pollGroupByPartition(c.env, group, member, options));
@@ -266,8 +275,8 @@ export const groupRoutes = new Hono<AppEnv>()
 	})
 	.post("/:group/members/:member/heartbeat", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
-		await optionalBody(c.req.raw, NoBody);
-		return c.json(unwrap(await groupCoordinator(c.env, group).heartbeat(group, member)));
+		const body = await optionalBody(c.req.raw, HeartbeatBody);
+		return c.json(unwrap(await groupCoordinator(c.env, group).heartbeat(group, member, body.instance_id)));
 	})
 	.delete("/:group/members/:member", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
@@ -289,9 +298,11 @@ export const groupRoutes = new Hono<AppEnv>()
 		for (const topic of new Set(body.offsets.map((o) => o.topic))) requireAccess(c, topicResource(topic), "consume");
 		const offsets = body.offsets.map(toOffsetCommit);
 		if (body.member_id === undefined || body.generation === undefined) {
-			unwrap(await commitStandalone(c.env, group, offsets));
+			unwrap(await commitStandalone(c.env, group, offsets, body.instance_id));
 			return c.json({ generation: -1, offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })) });
 		}
-		const view = unwrap(await commitOffsets(c.env, group, { memberId: body.member_id, generation: body.generation, offsets }));
+		const view = unwrap(
+			await commitOffsets(c.env, group, { memberId: body.member_id, generation: body.generation, offsets, instanceId: body.instance_id }),
+		);
 		return c.json({ generation: view.generation, offsets: offsets.map(({ topic, partition, offset }) => ({ topic, partition, offset })) });
 	});
