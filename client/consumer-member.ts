@@ -27,7 +27,7 @@ import type { TopicPartition } from "./admin.ts";
 import { RebalanceCallbacks } from "./consumer-callbacks.ts";
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
-import { type ConsumerOptions, type ConsumerSettings, joinBody, pollBase } from "./consumer-options.ts";
+import { type ConsumerOptions, type ConsumerSettings, instanceField, joinBody, pollBase } from "./consumer-options.ts";
 import type { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
 import { type Http, seg } from "./http.ts";
@@ -87,6 +87,13 @@ export class GroupMember {
 	#commitsStopped = false;
 	/** Set while `leave()` runs `onRevoke`: a close awaited there would wait for itself (see `Consumer.close`). */
 	#revokingOnLeave = false;
+	/**
+	 * Set once another consumer with this `instanceId` took the instance (the broker's `fenced_instance`): this one
+	 * stops for good, as Kafka's consumers do (librdkafka's fatal "static consumer fenced", Java's
+	 * FencedInstanceIdException). Joining again, as on `unknown_member`, would be one more restart of the instance:
+	 * the two would take it from each other in turn, each rebalancing the group.
+	 */
+	#fenced: TributaryError | null = null;
 
 	constructor(http: Http, options: ConsumerOptions, settings: ConsumerSettings, turn: LoopTurn) {
 		this.group = options.group;
@@ -253,6 +260,7 @@ export class GroupMember {
 
 	/** The member, joining first if there is none; one join at a time, so no second member is left behind. */
 	#ensureMember(): Promise<Member> {
+		if (this.#fenced !== null) return Promise.reject(this.#fenced);
 		if (this.#member !== null) return Promise.resolve(this.#member);
 		this.#joining ??= this.#join().finally(() => {
 			this.#joining = null;
@@ -282,6 +290,7 @@ export class GroupMember {
 	 */
 	async #recover(error: unknown, member: Member): Promise<void> {
 		if (!(error instanceof TributaryError)) throw error;
+		this.#stopIfFenced(error);
 		if (error.code === "unknown_member" || error.code === "group_not_found") {
 			this.#dropMembership();
 			return;
@@ -335,6 +344,21 @@ export class GroupMember {
 	 */
 	#leavePath(member: Member): string {
 		return `/v1/groups/${seg(this.group)}/members/${seg(member.id)}?auto_commit=false`;
+	}
+
+	/**
+	 * Throws, for good, the error of a member another consumer with its `instanceId` replaced (see `#fenced`): its
+	 * membership is gone and nothing joins again; every later call that needs it (a poll, `join()`) throws it too.
+	 */
+	#stopIfFenced(error: unknown): void {
+		if (!(error instanceof TributaryError) || error.code !== "fenced_instance") return;
+		this.#fenced ??= new TributaryError(
+			"fenced_instance",
+			`static consumer fenced: another consumer with instanceId "${this.#options.instanceId}" joined group "${this.group}" and took the instance; this one stops (${error.message})`,
+			{ status: error.status, details: error.details, cause: error },
+		);
+		if (this.#member !== null) this.#dropMembership();
+		throw this.#fenced;
 	}
 
 	/** Loses the membership; `keepProcessed`: what the loop moved past stays to be committed (`#follow` prunes it). */
@@ -433,7 +457,7 @@ export class GroupMember {
 			if (offsets.length === 0 || this.#member !== member) return;
 			try {
 				await this.#http.request("POST", `/v1/groups/${seg(this.group)}/offsets`, {
-					body: { member_id: member.id, generation, offsets },
+					body: { member_id: member.id, generation, offsets, ...instanceField(this.#options) },
 					retry: "always",
 				});
 				this.#lastCallMs = Date.now();
@@ -441,6 +465,7 @@ export class GroupMember {
 				for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 				return;
 			} catch (error) {
+				this.#stopIfFenced(error);
 				const code = error instanceof TributaryError ? error.code : "";
 				if (code === "unknown_member" || code === "group_not_found") return this.#dropMembership();
 				if ((code === "rebalance_in_progress" || code === "partition_not_assigned") && attempt < COMMIT_TRIES_MAX - 1) {
@@ -465,10 +490,12 @@ export class GroupMember {
 		this.#lastCallMs = Date.now();
 		try {
 			const answer = await this.#http.request<Assignment>("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/heartbeat`, {
+				body: instanceField(this.#options),
 				retry: "always",
 			});
 			this.#follow(member, answer);
 		} catch (error) {
+			if (this.#member === member) this.#stopIfFenced(error);
 			const lost = error instanceof TributaryError && (error.code === "unknown_member" || error.code === "group_not_found");
 			if (lost && this.#member === member) this.#dropMembership();
 			else throw error;

@@ -129,5 +129,14 @@ export function pollBase(options: ConsumerOptions, settings: ConsumerSettings) {
 		// Grouped by partition, the broker sends each partition's records on as stored instead of writing the topic
 		// into every one; the consumer puts the topic back, once per partition.
 		layout: "partitions" as const,
+		...instanceField(options),
 	};
+}
+
+/**
+ * What a static member's heartbeats, polls and commits name besides its member id: its instance id, so the broker
+ * answers `fenced_instance` once another consumer with that `instanceId` replaced it (KIP-345), not `unknown_member`.
+ */
+export function instanceField(options: ConsumerOptions): { instance_id?: string } {
+	return options.instanceId === undefined ? {} : { instance_id: options.instanceId };
 }

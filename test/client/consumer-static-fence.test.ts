@@ -1,0 +1,95 @@
+/**
+ * Two SDK consumers with one `instanceId` (KIP-345's group.instance.id): the second's join is the instance's restart
+ * and replaces the first, whose next heartbeat or poll is answered `fenced_instance`. The first stops for good with
+ * that error and does not join again: joining again, as on `unknown_member`, would replace the second in turn, and
+ * the two would take the instance from each other, each rebalancing the group.
+ */
+
+import { describe, expect, it } from "vitest";
+import { TributaryError } from "../../client/index.ts";
+import { describeGroup } from "../support/group.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { type Sent, wiredClient } from "../support/sdk.ts";
+import { createTopic, produce } from "../support/worker.ts";
+
+const isJoin = (r: Sent) => r.method === "POST" && r.path.endsWith("/members");
+
+/** A topic with a record on each of its 2 partitions, and consumer options for a group of it under one instance id. */
+async function setUp(name: string) {
+	const topic = uniqueTopic(name);
+	const group = uniqueTopic("g");
+	await createTopic(topic, 2);
+	await produce(topic, [
+		{ value: 0, partition: 0 },
+		{ value: 1, partition: 1 },
+	]);
+	const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, instanceId: `i-${group}` };
+	return { group, options };
+}
+
+/** What `promise` rejects with, which must be the fenced error naming the instance. */
+async function fencedError(promise: Promise<unknown>, instance: string): Promise<TributaryError> {
+	const error = await promise.then(
+		() => null,
+		(e: unknown) => e,
+	);
+	expect(error).toBeInstanceOf(TributaryError);
+	expect(error).toMatchObject({ code: "fenced_instance", status: 409, retriable: false });
+	expect((error as TributaryError).message).toContain(instance);
+	return error as TributaryError;
+}
+
+describe("SDK consumers sharing one instanceId", { timeout: 30_000 }, () => {
+	it("the replaced one's next poll stops its loop with fenced_instance, and it does not join again", async () => {
+		const { group, options } = await setUp("fence-poll");
+		const first = wiredClient();
+		const a = first.client.consumer(options);
+		await a.join();
+		const b = wiredClient().client.consumer(options);
+		await b.join();
+		const holder = await describeGroup(group);
+		expect(holder.members.map((m) => m.member_id)).toEqual([b.memberId]);
+		const loop = (async () => {
+			for await (const _ of a) {
+				// No record may be handed out to the replaced member.
+				expect.unreachable("the replaced consumer read a record");
+			}
+		})();
+		await fencedError(loop, options.instanceId);
+		expect(a.memberId).toBeNull();
+		expect(first.sent.filter(isJoin)).toHaveLength(1);
+		const after = await describeGroup(group);
+		expect(after.generation).toBe(holder.generation);
+		expect(after.members.map((m) => m.member_id)).toEqual([b.memberId]);
+		await a.close();
+		await b.close();
+	});
+
+	it("the replaced one's heartbeat fences it: its next poll and join() throw the fenced error, and it does not join again", async () => {
+		const { group, options } = await setUp("fence-heartbeat");
+		const first = wiredClient();
+		const a = first.client.consumer({ ...options, sessionTimeoutMs: 6_000 });
+		await a.join();
+		const b = wiredClient().client.consumer(options);
+		await b.join();
+		const holder = await describeGroup(group);
+		const sentBefore = first.sent.length;
+		// The heartbeat timer (a third of the session) is the only call an idle member makes.
+		await expect
+			.poll(() => first.sent.slice(sentBefore).some((r) => r.path.endsWith("/heartbeat")), { timeout: 10_000, interval: 100 })
+			.toBe(true);
+		await expect.poll(() => a.memberId, { timeout: 5_000, interval: 20 }).toBeNull();
+		await fencedError(a.join(), options.instanceId);
+		const loop = (async () => {
+			for await (const _ of a) expect.unreachable("the replaced consumer read a record");
+		})();
+		await fencedError(loop, options.instanceId);
+		expect(first.sent.filter(isJoin)).toHaveLength(1);
+		expect(first.sent.filter((r) => r.path.endsWith("/poll"))).toEqual([]);
+		const after = await describeGroup(group);
+		expect(after.generation).toBe(holder.generation);
+		expect(after.members.map((m) => m.member_id)).toEqual([b.memberId]);
+		await a.close();
+		await b.close();
+	});
+});
