@@ -261,9 +261,13 @@ export class Tributary {
 	joinGroup(group, body) {
 		return this.call("POST", `/v1/groups/${encodeURIComponent(group)}/members`, body);
 	}
-	/** @param {string} group @param {string} member */
-	heartbeat(group, member) {
-		return this.call("POST", `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(member)}/heartbeat`, {});
+	/**
+	 * `instanceId`: the static member's (KIP-345's group.instance.id), which the Worker fences (`fenced_instance`).
+	 * @param {string} group @param {string} member @param {string | null} [instanceId]
+	 */
+	heartbeat(group, member, instanceId = null) {
+		const body = instanceId === null ? {} : { instance_id: instanceId };
+		return this.call("POST", `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(member)}/heartbeat`, body);
 	}
 	/** @param {string} group @param {string} member */
 	leaveGroup(group, member) {

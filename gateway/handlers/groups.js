@@ -38,6 +38,8 @@ const ISSUED_ID = /^(?:([a-zA-Z0-9._-]*)-)?(?:[A-Za-z0-9_-]{16}|[0-9a-f-]{36})\.
 /** How a Worker refuses join fields it does not know (its strict body's message names each; a guess follows "mean"). */
 const UNKNOWN_FIELDS = /unknown fields? (.*)/;
 const FIELD_NAMED = /(?<!mean )"(\w+)"/g;
+/** How a Worker from before `instance_id` on member calls (heartbeat, commit) refuses it: its strict body names it. */
+const INSTANCE_ID_REFUSED = /unknown fields? .*"instance_id"/;
 /** Join fields a Worker may be too old for: members that rejoin, then their rebalance timeout (consumer-groups.md). */
 const NEWER_JOIN_FIELDS = ["rejoins", "rebalance_timeout_ms"];
 /** Marks a joined issued id (`joinedMemberId`); its '-' keeps it from matching `ISSUED_ID`. */
@@ -172,7 +174,7 @@ export async function joinGroup(request, ctx) {
 	if (subscribed === "absent" && memberId !== "" && !pending) {
 		// A member id Tributary does not have (it left, or its session ran out): the heartbeat answers unknown_member, as a
 		// broker's JoinGroup does, and nothing joins under it.
-		const answer = await ctx.tributary.heartbeat(request.groupId, memberId);
+		const answer = await namingInstance(instanceId, (i) => ctx.tributary.heartbeat(request.groupId, memberId, i));
 		const errorCode = memberError(answer);
 		if (errorCode !== KAFKA.NONE) return joinFailure(errorCode);
 		generation = answer.body.generation;
@@ -264,7 +266,8 @@ function withoutUnknownFields(body, answer) {
 async function subscriptionOf(ctx, group, member, instanceId, topics) {
 	const answer = await ctx.tributary.describeGroup(group);
 	if (answer.status === 404) return "absent";
-	if (answer.status !== 200) return (await ctx.tributary.heartbeat(group, member)).status === 200 ? "same" : "absent";
+	if (answer.status !== 200)
+		return (await namingInstance(instanceId, (i) => ctx.tributary.heartbeat(group, member, i))).status === 200 ? "same" : "absent";
 	if (isInstanceFenced(instanceHolders(answer.body.members), instanceId, member)) return "fenced";
 	const described = answer.body.members.find((/** @type {any} */ m) => m.member_id === member);
 	if (described === undefined) return "absent";
@@ -288,12 +291,28 @@ function isInstanceFenced(holders, instanceId, member) {
 }
 
 /**
+ * Asks the Worker a member call (its heartbeat, its commit: `ask`) naming `instanceId` (KIP-345's group.instance.id;
+ * null: none), so that the Worker itself fences a static member another process with that instance id replaced
+ * (`fenced_instance`, FENCED_INSTANCE_ID), whatever the key may describe. A Worker from before `instance_id` on those
+ * calls refuses the field (its bodies are strict): the call is asked again without it, and `fencedOr` fences it from
+ * the group's describe, as before.
+ * @param {string | null} instanceId @param {(instanceId: string | null) => Promise<any>} ask
+ */
+export async function namingInstance(instanceId, ask) {
+	const answer = await ask(instanceId);
+	const older = instanceId !== null && answer.status === 400 && INSTANCE_ID_REFUSED.test(answer.body?.error?.message ?? "");
+	return older ? ask(null) : answer;
+}
+
+/**
  * `errorCode` for a call naming `member` and `instanceId`, except that UNKNOWN_MEMBER_ID is FENCED_INSTANCE_ID when
  * the group's describe gives the instance to another member id (`isInstanceFenced`): a static member that another
  * process with its instance id replaced (KIP-345's restart) is told so, as by a broker, and Kafka clients take that as
  * fatal and stop, where on UNKNOWN_MEMBER_ID they join again without a member id, another restart, and the two take
- * the instance from each other in turn. The describe is asked only here, on a refusal, never on a call Tributary
- * takes; a key that may not describe the group (only `consume` on it) keeps UNKNOWN_MEMBER_ID.
+ * the instance from each other in turn. The Worker fences the calls that name the instance to it (`namingInstance`:
+ * Heartbeat, SyncGroup, OffsetCommit); this describe serves a Worker from before that, and LeaveGroup's member id
+ * without the describe, whose Worker leave names no instance. It is asked only here, on a refusal, never on a call
+ * Tributary takes; a key that may not describe the group (only `consume` on it) keeps UNKNOWN_MEMBER_ID here.
  * @param {RequestContext} ctx @param {string} group @param {string} member @param {string | null} instanceId
  * @param {number} errorCode the call's error without the fence
  */
@@ -312,7 +331,7 @@ export async function fencedOr(ctx, group, member, instanceId, errorCode) {
  */
 async function currentView(ctx, { groupId: group, memberId: member, generationId: generation, groupInstanceId = null }) {
 	if (group === "") return { errorCode: KAFKA.INVALID_GROUP_ID, view: null };
-	const answer = member === "" ? null : await ctx.tributary.heartbeat(group, member);
+	const answer = member === "" ? null : await namingInstance(groupInstanceId, (i) => ctx.tributary.heartbeat(group, member, i));
 	const errorCode = answer === null ? KAFKA.UNKNOWN_MEMBER_ID : memberError(answer);
 	if (answer === null || errorCode !== KAFKA.NONE)
 		return { errorCode: await fencedOr(ctx, group, member, groupInstanceId, errorCode), view: null };

@@ -12,7 +12,7 @@ import { KAFKA, kafkaError, logRefusal, refusedResource } from "../errors.js";
 import { COMMIT_METADATA_BYTES_MAX, WORKER_REQUESTS_AT_ONCE_MAX } from "../limits.js";
 import { TIMESTAMP_TYPE_CONFIG } from "../topic-config.js";
 import { listingIndex } from "../topic-list.js";
-import { describedGroup, fencedOr } from "./groups.js";
+import { describedGroup, fencedOr, namingInstance } from "./groups.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -32,7 +32,8 @@ const partitionKey = (topic, partition) => `${topic}/${partition}`;
  * assigns itself partitions, an admin setting offsets: Java's `assign()` and `commitSync()`,
  * `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's standalone commit, which a group takes only while it
  * has no members; for one that has, the answer is a Kafka broker's: UNKNOWN_MEMBER_ID with no member id or one the
- * group does not have, ILLEGAL_GENERATION for a member it has. A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
+ * group does not have, ILLEGAL_GENERATION for a member it has, FENCED_INSTANCE_ID naming an instance another
+ * member holds. A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
  * committed, as the group's committed offsets are plain offsets in Tributary.
  * @param {any} request @param {RequestContext} ctx
  */
@@ -71,7 +72,9 @@ export async function offsetCommit(request, ctx) {
 		// A broker checks the member and generation before any partition: with nothing left to send, they are
 		// checked on their own.
 		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone);
-		if (errorCode === KAFKA.NONE) errorCode = await commitPending(ctx, request.groupId, { ...fenced, standalone }, pending, refusedAlone);
+		const instanceId = request.groupInstanceId ?? null;
+		if (errorCode === KAFKA.NONE)
+			errorCode = await commitPending(ctx, request.groupId, { ...fenced, standalone, instanceId }, pending, refusedAlone);
 		// Refused for the group's members, a commit naming one is checked as a broker checks it: the member
 		// (UNKNOWN_MEMBER_ID), then the generation, which -1 never is (ILLEGAL_GENERATION).
 		if (standalone && request.memberId !== "" && errorCode === KAFKA.UNKNOWN_MEMBER_ID)
@@ -99,15 +102,19 @@ export async function offsetCommit(request, ctx) {
  * end cost one more commit, not one each; a later refusal of an entry past its end refuses it alone. So this ends
  * within two tries, plus one per entry refused alone.
  * @param {RequestContext} ctx @param {string} group
- * @param {{ member_id?: string, generation?: number, standalone: boolean }} fenced the member's fencing, or none
+ * @param {{ member_id?: string, generation?: number, standalone: boolean, instanceId: string | null }} fenced the member's
+ * fencing, or none, and the instance id the Worker fences too (`namingInstance`)
  * @param {CommitEntry[]} pending
  * @param {Map<string, number>} refusedAlone
  */
-async function commitPending(ctx, group, { standalone, ...fenced }, pending, refusedAlone) {
+async function commitPending(ctx, group, { standalone, instanceId, ...fenced }, pending, refusedAlone) {
 	let endsRead = false;
 	let left = pending;
 	while (left.length > 0) {
-		const answer = await ctx.tributary.commit(group, { ...fenced, offsets: left });
+		const offsets = left;
+		const ask = (/** @type {string | null} */ i) =>
+			ctx.tributary.commit(group, { ...fenced, ...(i === null ? {} : { instance_id: i }), offsets });
+		const answer = await namingInstance(instanceId, ask);
 		if (!endsRead && left.some((o) => isPastEnd(answer, o))) {
 			endsRead = true;
 			left = await movedToEnds(ctx, group, left, answer);
@@ -182,7 +189,9 @@ async function memberRefusal(ctx, request, standalone) {
 		if (described.status !== 200) return kafkaError(described, "group");
 		return described.body.members.length > 0 ? KAFKA.UNKNOWN_MEMBER_ID : KAFKA.NONE;
 	}
-	const answer = await ctx.tributary.heartbeat(request.groupId, request.memberId);
+	const answer = await namingInstance(request.groupInstanceId ?? null, (i) =>
+		ctx.tributary.heartbeat(request.groupId, request.memberId, i),
+	);
 	if (answer.status !== 200) return commitError(answer, false);
 	return answer.body.generation === request.generationIdOrMemberEpoch ? KAFKA.NONE : KAFKA.ILLEGAL_GENERATION;
 }

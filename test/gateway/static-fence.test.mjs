@@ -22,13 +22,25 @@ const GENERATION = 1;
 /**
  * A coordinator of group GROUP (member id → its instance id, null for a dynamic member), counting its describes.
  * `describable` false: the key may not describe the group (403), as one with only `consume` on it; `describeDown`:
- * the describe fails as a Worker that is busy or down does (503).
+ * the describe fails as a Worker that is busy or down does (503). Its heartbeat and commit take the member's
+ * `instance_id` and fence it as the Worker does (`fenced_instance` when another member holds the instance);
+ * `olderWorker`: as a Worker from before that field, whose strict bodies refuse it (400).
  */
-function standIn({ describable = true, describeDown = false } = {}) {
+function standIn({ describable = true, describeDown = false, olderWorker = false } = {}) {
 	/** @type {Map<string, string | null>} */
 	const members = new Map();
-	const calls = { describes: 0 };
+	const calls = { describes: 0, heartbeats: [], commits: [] };
 	const unknown = { status: 409, body: { error: { code: "unknown_member", message: "no such member" } } };
+	const refused = { status: 400, body: { error: { code: "invalid_request", message: 'request: unknown field "instance_id"' } } };
+	/** The Worker's answer to a member call naming `member` and `instance` before it looks at anything else, or null. */
+	const fence = (member, instance) => {
+		if (instance === undefined || instance === null) return null;
+		if (olderWorker) return refused;
+		const holder = [...members].find(([, held]) => held === instance)?.[0];
+		return holder === undefined || holder === member
+			? null
+			: { status: 409, body: { error: { code: "fenced_instance", message: `member "${member}" does not hold instance "${instance}"` } } };
+	};
 	const tributary = {
 		async describeGroup() {
 			calls.describes++;
@@ -47,11 +59,13 @@ function standIn({ describable = true, describeDown = false } = {}) {
 			members.set(memberId, body.instance_id ?? null);
 			return { status: 200, body: { member_id: memberId, generation: GENERATION, assignment: [] } };
 		},
-		async heartbeat(_group, member) {
-			return members.has(member) ? { status: 200, body: { generation: GENERATION, assignment: [] } } : unknown;
+		async heartbeat(_group, member, instance = null) {
+			calls.heartbeats.push(instance);
+			return fence(member, instance) ?? (members.has(member) ? { status: 200, body: { generation: GENERATION, assignment: [] } } : unknown);
 		},
 		async commit(_group, body) {
-			return members.has(body.member_id) ? { status: 200, body: {} } : unknown;
+			calls.commits.push(body.instance_id ?? null);
+			return fence(body.member_id ?? "", body.instance_id) ?? (members.has(body.member_id) ? { status: 200, body: {} } : unknown);
 		},
 		async leaveGroup(_group, member) {
 			return members.delete(member) ? { status: 204, body: null } : unknown;
@@ -103,12 +117,13 @@ async function replaced(tributary, instance) {
 }
 
 for (const [name, call] of Object.entries(CALLS)) {
-	test(`${name} from a static member another process with its group.instance.id replaced is FENCED_INSTANCE_ID, and the instance stays the other's`, async () => {
-		const { members, tributary } = standIn();
-		const { old, holder } = await replaced(tributary, "instance-1");
-		assert.equal(await call(tributary, old, "instance-1"), KAFKA.FENCED_INSTANCE_ID);
-		assert.deepEqual([...members], [[holder, "instance-1"]]);
-	});
+	for (const olderWorker of [false, true])
+		test(`${name} from a static member another process with its group.instance.id replaced is FENCED_INSTANCE_ID, and the instance stays the other's${olderWorker ? " (a Worker from before instance_id on member calls: fenced from the describe)" : ""}`, async () => {
+			const { members, tributary } = standIn({ olderWorker });
+			const { old, holder } = await replaced(tributary, "instance-1");
+			assert.equal(await call(tributary, old, "instance-1"), KAFKA.FENCED_INSTANCE_ID);
+			assert.deepEqual([...members], [[holder, "instance-1"]]);
+		});
 
 	test(`${name} from a dynamic member Tributary does not have is still UNKNOWN_MEMBER_ID`, async () => {
 		const { tributary } = standIn();
@@ -116,17 +131,60 @@ for (const [name, call] of Object.entries(CALLS)) {
 		assert.equal(await call(tributary, "m-gone", null), KAFKA.UNKNOWN_MEMBER_ID);
 	});
 
-	test(`${name} from a replaced static member with a key that may not describe the group is UNKNOWN_MEMBER_ID (nothing says whose the instance is)`, async () => {
-		const { members, tributary } = standIn({ describable: false });
-		// The describe refused, the join is the Worker's restart all the same (the stand-in replaces the holder).
-		await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
-		const [old] = members.keys();
-		await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
-		assert.ok(!members.has(old));
-		const code = await call(tributary, old, "instance-1");
-		assert.equal(code, KAFKA.UNKNOWN_MEMBER_ID);
-	});
+	// The Worker fences the calls that name the instance id to it (all but LeaveGroup: its leave takes none); a Worker
+	// from before that, or the leave, leaves only the describe to say whose the instance is, and the key is refused it.
+	for (const olderWorker of [false, true]) {
+		const expected = olderWorker || name === "LeaveGroup" ? KAFKA.UNKNOWN_MEMBER_ID : KAFKA.FENCED_INSTANCE_ID;
+		test(`${name} from a replaced static member with a key that may not describe the group is ${expected === KAFKA.FENCED_INSTANCE_ID ? "FENCED_INSTANCE_ID (the Worker's answer)" : `UNKNOWN_MEMBER_ID${olderWorker ? " from a Worker from before instance_id on member calls" : ""} (nothing says whose the instance is)`}`, async () => {
+			const { members, tributary } = standIn({ describable: false, olderWorker });
+			// The describe refused, the join is the Worker's restart all the same (the stand-in replaces the holder).
+			await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
+			const [old] = members.keys();
+			await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
+			assert.ok(!members.has(old));
+			const code = await call(tributary, old, "instance-1");
+			assert.equal(code, expected);
+			assert.equal(members.size, 1);
+		});
+	}
 }
+
+test("JoinGroup naming a replaced static member's id, with a key that may not describe the group, is FENCED_INSTANCE_ID (the Worker's heartbeat answer), and joins nothing", async () => {
+	const { members, tributary } = standIn({ describable: false });
+	await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
+	const [old] = members.keys();
+	await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
+	const [holder] = members.keys();
+	const again = await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1", memberId: old }), context(tributary, 5));
+	assert.equal(again.errorCode, KAFKA.FENCED_INSTANCE_ID);
+	assert.deepEqual([...members], [[holder, "instance-1"]]);
+});
+
+test("a static member's Heartbeat, SyncGroup and OffsetCommit name its instance id to the Worker; a dynamic member's name none", async () => {
+	const { calls, tributary } = standIn();
+	const { holder } = await replaced(tributary, "instance-1");
+	calls.heartbeats.length = 0;
+	for (const name of ["Heartbeat", "SyncGroup", "OffsetCommit"]) await CALLS[name](tributary, holder, "instance-1");
+	await CALLS.Heartbeat(tributary, "m-dynamic", null);
+	assert.deepEqual(calls.heartbeats, ["instance-1", "instance-1", null]);
+	assert.deepEqual(calls.commits, ["instance-1"]);
+});
+
+test("a standalone OffsetCommit (no member, generation -1) naming an instance a member holds is FENCED_INSTANCE_ID, from the Worker", async () => {
+	const { calls, tributary } = standIn({ describable: false });
+	await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
+	const partitions = [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }];
+	const request = {
+		groupId: GROUP,
+		generationIdOrMemberEpoch: -1,
+		memberId: "",
+		groupInstanceId: "instance-1",
+		topics: [{ name: "orders", partitions }],
+	};
+	const answer = await offsetCommit(request, context(tributary, 7));
+	assert.equal(answer.topics[0].partitions[0].errorCode, KAFKA.FENCED_INSTANCE_ID);
+	assert.deepEqual(calls.commits, ["instance-1"]);
+});
 
 test("LeaveGroup naming a member id and its instance id while the group's describe fails (the Worker busy) answers that failure and leaves nothing: only a key refused the describe leaves by the member id unchecked", async () => {
 	const { members, tributary } = standIn();
