@@ -17,8 +17,9 @@
  *   PORT=0 npm start                         # any free port (the banner says which; with --wrangler, once it is ready)
  *   PERSIST_TO=/tmp/tributary npm start      # keep the data elsewhere than .wrangler/state
  *
- * With --wrangler on port 0, wrangler's output is passed on through this process: piped to a reader that stops
- * reading (`| head -3`), it stops wrangler dev and its workerd, and exits quietly with status 0.
+ * Piped to a reader that stops reading (`| head -3`), it stops the broker and exits quietly with status 0: Miniflare
+ * is disposed (its data on disk closed cleanly); with --wrangler on port 0 (wrangler's output is passed on through
+ * this process), wrangler dev and its workerd are stopped.
  */
 
 import { join } from "node:path";
@@ -27,6 +28,7 @@ import {
 	DEFAULT_PERSIST_TO,
 	ensureAdminToken,
 	HOST,
+	onReaderGone,
 	PROJECT_ROOT,
 	parsePort,
 	portInUse,
@@ -94,12 +96,38 @@ function banner({ url, token, created, runtime, privateWebhooks, persistTo }) {
 }
 
 /**
- * Serves the Worker from Miniflare until SIGINT/SIGTERM, then disposes of it and exits.
+ * Serves the Worker from Miniflare until SIGINT/SIGTERM, or until the reader of this process's output goes away (a
+ * write to it fails: nobody reads the request log), then disposes of it and exits.
  * @param {Token & Settings & { port: number, vars: Record<string, string> }} options
  */
 async function startMiniflare({ port, vars, token, created, privateWebhooks, persistTo }) {
-	console.log("Bundling the Worker (wrangler deploy --dry-run) ...");
+	/** @type {Awaited<ReturnType<typeof startLocalBroker>> | undefined} */
 	let broker;
+	let stopping = false;
+	let readerGone = false;
+	/** @param {NodeJS.Signals | null} sig  null: the reader went away, so nothing is said */
+	const stop = async (sig) => {
+		if (sig === null) readerGone = true;
+		if (broker === undefined) return; // still starting: stopped as soon as it has started
+		if (stopping) {
+			if (sig === null) return;
+			console.error(`\n${sig} again: exiting without waiting.`);
+			process.exit(1);
+		}
+		stopping = true;
+		if (!readerGone) console.log(`\n${sig}: stopping ...`);
+		try {
+			await broker.dispose();
+			process.exit(0);
+		} catch (error) {
+			console.error(error);
+			process.exit(1);
+		}
+	};
+	// Miniflare logs every request to stdout: once nobody reads it, the next line would end this process with an EPIPE
+	// stack and status 1, without disposing of Miniflare.
+	for (const stream of [process.stdout, process.stderr]) onReaderGone(stream, () => stop(null));
+	console.log("Bundling the Worker (wrangler deploy --dry-run) ...");
 	try {
 		broker = await startLocalBroker({ host: HOST, port, token, bindings: vars, persistTo });
 	} catch (error) {
@@ -109,23 +137,8 @@ async function startMiniflare({ port, vars, token, created, privateWebhooks, per
 		}
 		throw error;
 	}
+	if (readerGone) return stop(null);
 	banner({ url: broker.url, token, created, runtime: "Miniflare", privateWebhooks, persistTo });
-	let stopping = false;
-	const stop = async (/** @type {NodeJS.Signals} */ sig) => {
-		if (stopping) {
-			console.error(`\n${sig} again: exiting without waiting.`);
-			process.exit(1);
-		}
-		stopping = true;
-		console.log(`\n${sig}: stopping ...`);
-		try {
-			await broker.dispose();
-			process.exit(0);
-		} catch (error) {
-			console.error(error);
-			process.exit(1);
-		}
-	};
 	// Miniflare's exit hook answers SIGINT/SIGTERM by killing workerd and exiting at once (status 130/143). Replace
 	// it with a full dispose (loopback server, temp files) and a clean exit; its "exit" hook stays as a backstop.
 	for (const sig of /** @type {const} */ (["SIGINT", "SIGTERM"])) {

@@ -20,6 +20,7 @@
  * - API documents: `writeApiDocs(directory, { root? })`, `watchApiDocs(directory, { root?, log? })`.
  * - `.dev.vars`: `ensureAdminToken(path)`, `adminTokenWarning(path)`, `generateToken()`, `parseDevVars(text)`,
  *   `varsWranglerDevDrops(vars, secrets)` (the lines `wrangler dev` leaves out, to pass as `--var`s).
+ * - This process's own output: `onReaderGone(stream, fn)` (a write failed: the reader went away, stop quietly).
  * - Paths: `PROJECT_ROOT`, `WRANGLER_BIN`, `DEFAULT_PERSIST_TO`, `DEFAULT_OUTDIR`, `HOST`; `wranglerEnv(extra?)`.
  */
 
@@ -60,6 +61,7 @@ export {
 	threadCpuSeconds,
 } from "./process-tree.mjs";
 export { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, DEFAULT_PORT, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
+export { onReaderGone } from "./reader-gone.mjs";
 export { readWranglerConfig } from "./wrangler-config.mjs";
 export {
 	killAllWranglerDevsSync,

@@ -25,6 +25,7 @@ import { eachLine } from "./lines.mjs";
 import { healthy, portInUse, waitUntil } from "./net.mjs";
 import { commandLine, descendants, groupMembers, isAlive, signal } from "./process-tree.mjs";
 import { HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";
+import { onReaderGone } from "./reader-gone.mjs";
 
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -186,14 +187,14 @@ function exitOncePassedOn(child, readerGone) {
 
 /**
  * Writes `child`'s stdout and stderr on to this process's, and calls `onReady` with the port of the first "Ready on"
- * line either prints (after that line is written on). A write that fails (EPIPE: the reader of this process's
- * output went away) stops the writes to that stream and calls `onReaderGone`, instead of an unhandled "error" that
- * would kill this process and leave wrangler and workerd running.
+ * line either prints (after that line is written on). A write that fails (`onReaderGone`: the reader of this
+ * process's output went away) stops the writes to that stream and calls `readerWentAway`, instead of an unhandled
+ * "error" that would kill this process and leave wrangler and workerd running.
  * @param {import("node:child_process").ChildProcess} child
  * @param {(port: number) => void} onReady
- * @param {() => void} onReaderGone
+ * @param {() => void} readerWentAway
  */
-function passOnUntilReady(child, onReady, onReaderGone) {
+function passOnUntilReady(child, onReady, readerWentAway) {
 	let ready = false;
 	for (const [from, to] of /** @type {const} */ ([
 		[child.stdout, process.stdout],
@@ -201,9 +202,9 @@ function passOnUntilReady(child, onReady, onReaderGone) {
 	])) {
 		if (from === null) continue;
 		let open = true;
-		to.on("error", () => {
+		onReaderGone(to, () => {
 			open = false;
-			onReaderGone();
+			readerWentAway();
 		});
 		// The line reader's listener comes second, so the "Ready on" line is written on before `onReady` runs.
 		from.on("data", (/** @type {string} */ chunk) => {

@@ -252,16 +252,18 @@ test("npm start -- --wrangler takes port 0 as the others do: the banner names th
 	}
 });
 
-// With wrangler's output passed on through npm start (port 0), a reader that went away (`npm start -- --wrangler |
-// head -3`) made the next line written on throw EPIPE: the script died with that stack, leaving wrangler and workerd
-// running with nobody to stop them.
-test("npm start -- --wrangler on port 0 stops quietly when its reader goes away, and stops wrangler dev's whole tree", {
-	timeout: START_TIMEOUT_MS + 3 * STOP_TIMEOUT_MS,
-}, async () => {
-	const state = tempDir("start-wrangler-epipe");
+/**
+ * Starts `npm start` with `args` on port 0, its output piped to this test; once its banner is out, closes the reading
+ * end of its stdout (as `| head -3` does once it has its lines), and sends requests (each makes the runtime log a
+ * line) until the script exits. It must exit 0, with no EPIPE stack on stderr and no process of its tree left.
+ * @param {string[]} args
+ * @param {string} runtime  as the banner names it
+ */
+async function stopsQuietlyWhenReaderGoes(args, runtime) {
+	const state = tempDir("start-epipe");
 	const devVars = join(PROJECT_ROOT, ".dev.vars");
 	const hadDevVars = existsSync(devVars);
-	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs"), "--wrangler", "--port", "0"], {
+	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs"), ...args, "--port", "0"], {
 		cwd: PROJECT_ROOT,
 		env: { ...process.env, NO_COLOR: "1", PERSIST_TO: state.path },
 		stdio: ["ignore", "pipe", "pipe"],
@@ -282,9 +284,10 @@ test("npm start -- --wrangler on port 0 stops quietly when its reader goes away,
 	try {
 		await waitUntil(() => output.stdout.includes("Ctrl-C to stop."), {
 			timeoutMs: START_TIMEOUT_MS,
-			message: () => `npm start --wrangler's banner\n${said()}`,
+			message: () => `npm start's banner\n${said()}`,
 		});
-		const url = /Tributary \(wrangler dev\) on (http:\/\/127\.0\.0\.1:[1-9]\d*)\n/.exec(output.stdout)?.[1] ?? assert.fail(said());
+		const bannerLine = new RegExp(`Tributary \\(${runtime}\\) on (http://127\\.0\\.0\\.1:[1-9]\\d*)\n`);
+		const url = bannerLine.exec(output.stdout)?.[1] ?? assert.fail(said());
 		const processes = descendants(child.pid ?? 0);
 		assert.ok(
 			processes.some((p) => p.name === "workerd"),
@@ -292,7 +295,7 @@ test("npm start -- --wrangler on port 0 stops quietly when its reader goes away,
 		);
 		tree = processes.map((p) => p.pid);
 		child.stdout.destroy();
-		// Each request makes wrangler log a line, which npm start writes on to the pipe nobody reads any more.
+		// Each request makes the runtime log a line, which npm start writes to the pipe nobody reads any more.
 		await waitUntil(
 			async () => {
 				if (exit !== undefined) return true;
@@ -304,7 +307,7 @@ test("npm start -- --wrangler on port 0 stops quietly when its reader goes away,
 		await waitUntil(() => tree.every((pid) => !isAlive(pid)), {
 			timeoutMs: STOP_TIMEOUT_MS,
 			message: () =>
-				`wrangler dev's tree gone after npm start exited (${JSON.stringify(exit)}); left: ${tree.filter(isAlive).join(" ")}\n${output.stderr}`,
+				`${runtime}'s tree gone after npm start exited (${JSON.stringify(exit)}); left: ${tree.filter(isAlive).join(" ")}\n${output.stderr}`,
 		});
 		assert.doesNotMatch(output.stderr, /EPIPE|Unhandled|^\s+at /m, output.stderr);
 		assert.deepEqual(exit, { code: 0, signal: null }, output.stderr);
@@ -314,7 +317,28 @@ test("npm start -- --wrangler on port 0 stops quietly when its reader goes away,
 		if (!hadDevVars) rmSync(devVars, { force: true });
 		state.remove();
 	}
-});
+}
+
+// With wrangler's output passed on through npm start (port 0), a reader that went away (`npm start -- --wrangler |
+// head -3`) made the next line written on throw EPIPE: the script died with that stack, leaving wrangler and workerd
+// running with nobody to stop them.
+test(
+	"npm start -- --wrangler on port 0 stops quietly when its reader goes away, and stops wrangler dev's whole tree",
+	{
+		timeout: START_TIMEOUT_MS + 3 * STOP_TIMEOUT_MS,
+	},
+	() => stopsQuietlyWhenReaderGoes(["--wrangler"], "wrangler dev"),
+);
+
+// On Miniflare (the default), Miniflare's request log (or the banner) written to a reader that went away
+// (`npm start | head -3`) threw EPIPE: the script died with that stack and status 1, without disposing of Miniflare.
+test(
+	"npm start (Miniflare) stops quietly when its reader goes away: Miniflare disposed, status 0",
+	{
+		timeout: START_TIMEOUT_MS + 3 * STOP_TIMEOUT_MS,
+	},
+	() => stopsQuietlyWhenReaderGoes([], "Miniflare"),
+);
 
 // Passed on through npm start (port 0), wrangler's output is all written before npm start exits with wrangler's status:
 // it exits on the child's "close" (its pipes ended), not on "exit", which may come while the last lines are in them.
