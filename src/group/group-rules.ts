@@ -389,9 +389,9 @@ export class GroupRules {
 	 * than the rebalance timeout must not rebalance) but holds nothing back (`lateRejoins`): as Kafka's `onCompleteJoin`
 	 * ends the round without it and assigns it a share, the others get theirs now (`expireOverdue` runs this then) and
 	 * it keeps the rest, its commits of its older generations still taken on those. `whenChanged`: no new generation if
-	 * nobody's partitions change.
+	 * nobody's partitions change. `late`: `lateRejoins(now)`, when the caller has just read it.
 	 */
-	private rebalance(now: number, mover: string | null = null, whenChanged = false): void {
+	private rebalance(now: number, mover: string | null = null, whenChanged = false, late = this.store.lateRejoins(now)): void {
 		const topics = this.store.subscribedTopics();
 		const members = this.store.members();
 		const input: AssignorInput = {
@@ -403,7 +403,6 @@ export class GroupRules {
 			partitionCounts: new Map([...topics.values()].map((t) => [t.topic, t.partitions])),
 			previous: this.store.assignments(),
 		};
-		const late = this.store.lateRejoins(now);
 		for (const id of late) this.store.askRejoin(id, null);
 		const holders = new Set(
 			members.filter((m) => m.rejoinedGeneration !== null && m.memberId !== mover && !late.includes(m.memberId)).map((m) => m.memberId),
@@ -442,7 +441,8 @@ export class GroupRules {
 	expireOverdue(now: number): void {
 		const overdue = this.store.overdueMembers(now);
 		if (overdue.length > 0) this.removeMembers(overdue, now);
-		if (this.store.lateRejoins(now).length > 0) this.rebalance(now, null, true);
+		const late = this.store.lateRejoins(now);
+		if (late.length > 0) this.rebalance(now, null, true, late);
 	}
 
 	/** A member's call: its heartbeat. `instanceId`: the static instance it names, fenced first (`fenced`). */
