@@ -8,7 +8,7 @@
 import { assert } from "../shared/assert.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { fetchBodyBlob, readAcross, readAcrossUtf8, utf8Blob } from "../shared/log-reader.ts";
-import { pollBody } from "../shared/poll-body.ts";
+import { pollBodyBlob } from "../shared/poll-body.ts";
 import type { BatchCache } from "./batch-cache.ts";
 import { type LogSlice, readLog, readLogUtf8 } from "./log-store.ts";
 import { remoteRead } from "./tiering/remote-lookup.ts";
@@ -81,7 +81,7 @@ export class ReadSide {
 		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
 		const { records: _, recordEnds: __, ...figures } = read.value;
 		if (figures.recordCount === 0) return ok({ ...figures, body: null, bytes: 0 });
-		const body = new Blob([pollBody([{ plan: { topic }, result: read.value }], encoder.encode(tail))]);
+		const body = pollBodyBlob([{ plan: { topic }, result: read.value }], encoder.encode(tail));
 		return ok({ ...figures, body: body.stream(), bytes: body.size });
 	}
 

@@ -33,6 +33,12 @@ export const STORED_BATCH_BYTES_TARGET = 1024 * 1024;
 export const BATCH_CACHE_BYTES_MAX = 16 * 1024 * 1024;
 
 /**
+ * The largest group poll body (default layout) written into the buffer an isolate keeps for them
+ * (poll-body.ts's `pollBodyBlob`); a larger one gets a buffer of its own. Two polls of 1,000 × 1 KiB records.
+ */
+export const POLL_BODY_SCRATCH_BYTES_MAX = 2 * 1024 * 1024;
+
+/**
  * An object whose cached batches nobody wrote or read for this long is idle: its batches are the first evicted, and a
  * reader may take their room. Without it, equal shares kept every object that once wrote (a finished load, a quiet
  * topic) holding its part, and a consumer of the one busy partition among eight got an eighth of the budget.

@@ -7,6 +7,7 @@
 
 import type { ReadResult, RecordEnds, Utf8Parts } from "../partition/types.ts";
 import { assert } from "./assert.ts";
+import { POLL_BODY_SCRATCH_BYTES_MAX } from "./limits.ts";
 import { RECORD_SEPARATOR_UTF8, STORED_RECORD_START } from "./record-codec.ts";
 import { recordSeparatorAt } from "./record-scan.ts";
 
@@ -22,7 +23,7 @@ const RECORD_START = encoder.encode(STORED_RECORD_START);
 
 /**
  * The poll's body: its reads' records, each with `"topic"` spliced in front (no parse, no re-serialisation), then
- * `tail`, written once into a buffer of their exact size. Each part starts with a stored record, and the next one
+ * `tail`, written once into a buffer of their exact size (a fresh one, or the one `into` gives). Each part starts with a stored record, and the next one
  * starts after each of its records' ends as the partition sent them (`recordEnds`, which it found once per batch and
  * looked up for every page since), or, for a part sent without, after each separator `recordSeparatorAt` finds
  * (record-scan.ts), which also vouches for its start.
@@ -41,15 +42,15 @@ const RECORD_START = encoder.encode(STORED_RECORD_START);
  * (`PartitionLog.readRecordsPollBody`): see `pollGroup` for what that spares and its figures.
  * Nor, with a part's record ends known, copying the part whole and moving each record right within the body by
  * `copyWithin` (no view of the part per record, each record's bytes copied twice): -0.06 µs/record (-0.17 to +0.14,
- * lower in 5 of 6 rounds, of ~6.0). What this copy costs is the copying, not the views. Nor, so far, writing the
- * body into one of a few buffers the isolate keeps (given back once the Response copied it; workerd's `Response`
- * copies a view when made) instead of a fresh zero-filled one: -0.23 µs/record (-0.26 to +0.02, lower in 3 of 4
- * rounds) of ~5.7 in one run, -0.16 (-0.32 to +0.20, 4 of 6) of ~5.3 in another, the spread of each as wide as the
- * gain; not worth a release step in every caller until a quieter run resolves it. Nor, for a part that comes
+ * lower in 5 of 6 rounds, of ~6.0). What this copy costs is the copying, not the views. Nor, for a part that comes
  * without its ends (read from R2), finding them first with `recordEnds` so the loop walks ends only: +0.11
  * µs/record (-0.03 to +0.21, higher in 5 of 6 rounds, of ~6.0; within an A/A run's spread, but no gain to keep).
  */
-export function pollBody(reads: readonly SplicedRead[], tail: Uint8Array): Uint8Array<ArrayBuffer> {
+export function pollBody(
+	reads: readonly SplicedRead[],
+	tail: Uint8Array,
+	into: (size: number) => Uint8Array<ArrayBuffer> = (size) => new Uint8Array(size),
+): Uint8Array<ArrayBuffer> {
 	const skip = RECORD_START.length;
 	const heads = reads.map((r) => encoder.encode(`{"topic":${JSON.stringify(r.plan.topic)},"partition":`));
 	let size = POLL_BODY_HEAD.length + tail.length;
@@ -58,7 +59,8 @@ export function pollBody(reads: readonly SplicedRead[], tail: Uint8Array): Uint8
 		for (const part of result.records) size += part.byteLength;
 	});
 	size += Math.max(0, reads.length - 1) * RECORD_SEPARATOR_UTF8.length;
-	const out = new Uint8Array(size);
+	const out = into(size);
+	assert(out.byteLength === size, "a poll's body fills the buffer it is written into");
 	out.set(POLL_BODY_HEAD);
 	let to = POLL_BODY_HEAD.length;
 	reads.forEach(({ result }, i) => {
@@ -92,6 +94,39 @@ export function pollBody(reads: readonly SplicedRead[], tail: Uint8Array): Uint8
 	out.set(tail, to);
 	assert(to + tail.length === size, "a poll's body is its records with their topics and the envelope");
 	return out;
+}
+
+/** Reused by `pollBodyBlob` for every body up to `POLL_BODY_SCRATCH_BYTES_MAX`; grows to the largest such body. */
+let scratch = new Uint8Array(0);
+
+/**
+ * `pollBody` as a Blob, written into a buffer this isolate keeps (`scratch`) rather than a fresh zero-filled one:
+ * the Blob copies its bytes when made (workerd keeps no reference to a mutable ArrayBuffer), so the buffer is free
+ * again before the next poll writes it, and no caller has to give it back.
+ *
+ * Why the default layout costs more than one laid out by partition (bench: 5.1 against 4.1 µs of server CPU a
+ * record, group-4m-4p, each member owning one partition, so both are answered by the partition as a Blob's stream
+ * and no part crosses RPC): `npm run bench:profile -- group` against `-- group-partitions`, one run each at load
+ * ~16, µs of busy isolate a record under the profiler 47.8 against 40.9. The body's assembly at the partition is
+ * 8.8 (18.3 % of busy time) against 4.4 (10.7 %): the Blob's copy about the same in both (self time of the caller
+ * that makes it, 8.1 % of samples against 9.2 %), plus this splice in JS, which the other layout does not do
+ * (`pollBody` and its loop, 9.4 %): about +0.45 µs a record unprofiled, half the gap. The read (`ReadSide.parts`,
+ * with its record ends here) 12.1 against 10.1, the edge 8.6 against 8.7, the coordinator 7.0 against 6.5: within
+ * the runs' noise. Writing into `scratch` rather than a fresh buffer (its zero-fill and fresh pages spared, at the
+ * partition and at the edge alike): bench:ab group-4m-4p, AB_UNCOUPLED, at load 15-17 (the machine so busy that
+ * each build read only 2,700 to 7,800 records/s, ~13 to 22 µs a record), -4.40, -0.02, -2.44 µs/record in 3
+ * rounds (the run cut short by a failed backlog fill); earlier runs of the same idea at the edge alone -0.23
+ * (-0.26 to +0.02, lower in 3 of 4 rounds) of ~5.7 and -0.16 (-0.32 to +0.20, 4 of 6) of ~5.3, then dropped for
+ * the release step a Response's copy needed; a Blob copies when made and needs none.
+ */
+export function pollBodyBlob(reads: readonly SplicedRead[], tail: Uint8Array): Blob {
+	return new Blob([
+		pollBody(reads, tail, (size) => {
+			if (size > POLL_BODY_SCRATCH_BYTES_MAX) return new Uint8Array(size);
+			if (scratch.byteLength < size) scratch = new Uint8Array(size);
+			return scratch.subarray(0, size);
+		}),
+	]);
 }
 
 function startsWithRecord(part: Uint8Array): boolean {

@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { pollBody } from "../../src/shared/poll-body.ts";
+import { pollBody, pollBodyBlob } from "../../src/shared/poll-body.ts";
 import { encodeLine, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { recordEnds } from "../../src/shared/record-scan.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
@@ -40,8 +40,40 @@ function randomRead(random: () => number, partition: number) {
 	return { topic, text: parts.join(RECORD_SEPARATOR), parts, recordCount };
 }
 
+/** A poll's reads as `pollBody` takes them, from `randomRead`s. */
+function splicedReads(random: () => number, reads: ReturnType<typeof randomRead>[]) {
+	return reads.map((r, i) => ({
+		plan: { topic: r.topic, topicId: "id", partition: i, offset: 0, expectedPosition: 0 },
+		result: {
+			records: r.parts.map((part) => encoder.encode(part)),
+			// Where each part's records end, as the partition answers them: for some parts, none (scanned).
+			...(random() < 0.5 ? { recordEnds: r.parts.map((part) => (random() < 0.7 ? recordEnds(encoder.encode(part)) : null)) } : {}),
+			recordCount: r.recordCount,
+			nextOffset: 0,
+			highWatermark: 0,
+			logStartOffset: 0,
+		},
+	}));
+}
+
 describe("pollBody", () => {
 	for (const seed of SEEDS) {
+		// Each Blob is made before the next body is written into the buffer they share, and read only after all were.
+		it(`answers, as a Blob, the same bytes however the bodies before and after it were sized (seed ${seed})`, async () => {
+			console.log(`poll-body blob seed ${seed}`);
+			const random = seededRandom(seed);
+			const made: { blob: Blob; bytes: Uint8Array }[] = [];
+			for (let c = 0; c < CASES_PER_SEED; c++) {
+				const reads = splicedReads(
+					random,
+					Array.from({ length: Math.floor(random() * 4) }, (_, i) => randomRead(random, i)),
+				);
+				const tail = encoder.encode(`],"generation":${c},"assignment":[]}`);
+				made.push({ blob: pollBodyBlob(reads, tail), bytes: pollBody(reads, tail) });
+			}
+			for (const { blob, bytes } of made) expect(new Uint8Array(await blob.arrayBuffer())).toEqual(bytes);
+		});
+
 		it(`answers the text path's body byte for byte (seed ${seed})`, () => {
 			console.log(`poll-body seed ${seed}`);
 			const random = seededRandom(seed);

@@ -31,7 +31,7 @@ import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { type BlobPiece, pushParts, readRecordsUtf8 } from "../../shared/log-reader.ts";
-import { endsOfParts, pollBody } from "../../shared/poll-body.ts";
+import { endsOfParts, pollBodyBlob } from "../../shared/poll-body.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
 
@@ -150,7 +150,7 @@ export async function pollGroupByPartition(env: Env, groupId: string, memberId: 
 
 /** A poll's body in the default layout: each read kept, its records with their topic spliced in, then the envelope's tail. */
 function recordsBody(kept: readonly PartitionRead[], settlement: Settlement): Blob {
-	return new Blob([pollBody(kept, encoder.encode(envelopeTail(settlement)))]);
+	return pollBodyBlob(kept, encoder.encode(envelopeTail(settlement)));
 }
 
 /** A poll's body laid out by partition: each read kept, then the envelope's tail. */
