@@ -115,9 +115,11 @@ let scratch = new Uint8Array(0);
  * the runs' noise. Writing into `scratch` rather than a fresh buffer (its zero-fill and fresh pages spared, at the
  * partition and at the edge alike): bench:ab group-4m-4p, AB_UNCOUPLED, at load 15-17 (the machine so busy that
  * each build read only 2,700 to 7,800 records/s, ~13 to 22 µs a record), -4.40, -0.02, -2.44 µs/record in 3
- * rounds (the run cut short by a failed backlog fill); earlier runs of the same idea at the edge alone -0.23
- * (-0.26 to +0.02, lower in 3 of 4 rounds) of ~5.7 and -0.16 (-0.32 to +0.20, 4 of 6) of ~5.3, then dropped for
- * the release step a Response's copy needed; a Blob copies when made and needs none.
+ * rounds (the run cut short by a failed backlog fill); again at load 7-9, -0.09 of ~8.2, -0.85 of ~14, -6.81 of
+ * ~17 (records/s 101.7 %, 78.1 to 139.9 %): lower in 6 of 6 rounds, 4 of them past an A/A run's spread (-0.58 to
+ * +0.70 of ~9.5), though a machine this busy leaves each round's size loose. Earlier runs of the same idea at the
+ * edge alone: -0.23 (-0.26 to +0.02, lower in 3 of 4 rounds) of ~5.7 and -0.16 (-0.32 to +0.20, 4 of 6) of ~5.3,
+ * then dropped for the release step a Response's copy needed; a Blob copies when made and needs none.
  */
 export function pollBodyBlob(reads: readonly SplicedRead[], tail: Uint8Array): Blob {
 	return new Blob([
