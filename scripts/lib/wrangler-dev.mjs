@@ -30,8 +30,10 @@ import { onReaderGone } from "./reader-gone.mjs";
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 10_000;
 /**
- * How long a foreground wrangler's output may still take to arrive once it exited, before `runWranglerForeground`
- * exits without it (see `exitOncePassedOn`).
+ * How long wrangler's output may still take to arrive once it exited, before it is no longer waited for: a process it
+ * started may hold its pipes open after it exited (esbuild; anything orphaned in a session of its own, out of reach of
+ * the group's signals), and they would then never end. `runWranglerForeground` exits without it (see
+ * `exitOncePassedOn`); `startWranglerDev`'s instance counts as exited and closes its log.
  */
 const OUTPUT_DRAIN_TIMEOUT_MS = 2_000;
 const OUTPUT_LINES_KEPT = 200;
@@ -75,6 +77,7 @@ const KEEP_WARM_LINE = `${KEEP_WARM_METHOD} /healthz `;
  * @property {number} [port]  default 0: the kernel picks a free one as workerd binds it (`port` on the handle says which)
  * @property {boolean} [anyPortIfTaken]  if `port` turns out taken, start on a free one instead (restarts do)
  * @property {string} [root]  the project directory (default this checkout)
+ * @property {string} [bin]  the wrangler executable (default WRANGLER_BIN: this checkout's, whatever `root` is)
  * @property {string} [configPath]  relative to `root` (default: wrangler's own choice, wrangler.toml)
  * @property {string} [logPath]  also write every output line to this file
  * @property {number} [readyTimeoutMs]
@@ -248,34 +251,37 @@ export async function startWranglerDev(options) {
  */
 async function launch(options) {
 	const { persistTo, vars = {}, root = PROJECT_ROOT, configPath, logPath, readyTimeoutMs = READY_TIMEOUT_MS, port = 0 } = options;
-	const { keepWarm: warm = true } = options;
+	const { keepWarm: warm = true, bin = WRANGLER_BIN } = options;
 	const token = options.token ?? vars.ADMIN_TOKEN;
 	if (!persistTo || !token) throw new Error("startWranglerDev needs persistTo and token");
 	const args = wranglerDevArgs({ port, persistTo, vars: { ...vars, ADMIN_TOKEN: token }, configPath });
-	const child = spawn(WRANGLER_BIN, [...args, "--inspector-port", "0", "--show-interactive-dev-session=false"], {
+	const child = spawn(bin, [...args, "--inspector-port", "0", "--show-interactive-dev-session=false"], {
 		cwd: root,
 		env: wranglerEnv({ WRANGLER_HIDE_BANNER: "true", NO_COLOR: "1", FORCE_COLOR: "0" }),
 		detached: true,
 		stdio: ["ignore", "pipe", "pipe"],
 	});
 	const pid = child.pid;
-	if (pid === undefined) throw new Error(`could not run ${WRANGLER_BIN}`);
+	if (pid === undefined) throw new Error(`could not run ${bin}`);
 	const output = outputKeeper(pid, logPath);
 	output.read(child.stdout);
 	output.read(child.stderr);
 	/** @type {{ code: number | null, signal: NodeJS.Signals | null } | null} */
 	let exitInfo = null;
-	// "close", not "exit": it comes once wrangler has exited and its output is all read (the pipes ended), so the
-	// lines that say why it exited ("Address already in use") are kept before anyone looks, and none is written to
-	// the log file after it is closed.
+	child.once("exit", (code, sig) => {
+		exitInfo = { code, signal: sig };
+	});
+	// Once wrangler has exited and its output is all read ("close": the pipes ended), so the lines that say why it
+	// exited ("Address already in use") are kept before anyone looks; or OUTPUT_DRAIN_TIMEOUT_MS after "exit" if
+	// something else still holds the pipes (whichever comes first).
 	/** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
 	const exited = new Promise((resolve) => {
-		child.once("close", (code, sig) => {
-			const info = { code, signal: sig };
-			exitInfo = info;
+		const done = (/** @type {number | null} */ code, /** @type {NodeJS.Signals | null} */ sig) => {
 			output.close();
-			resolve(info);
-		});
+			resolve({ code, signal: sig });
+		};
+		child.once("close", done);
+		child.once("exit", (code, sig) => setTimeout(() => done(code, sig), OUTPUT_DRAIN_TIMEOUT_MS).unref());
 	});
 	const spawnError = new Promise((_, reject) => child.once("error", reject));
 	let stopKeepingWarm = () => {};
@@ -341,6 +347,7 @@ export function outputKeeper(pid, logPath) {
 	/** @type {string[]} */
 	const lines = [];
 	const file = logPath === undefined ? null : createWriteStream(logPath);
+	let closed = false;
 	/** @param {string} raw */
 	const keepLine = (raw) => {
 		const line = stripVTControlCharacters(raw);
@@ -348,7 +355,7 @@ export function outputKeeper(pid, logPath) {
 		lines.push(line);
 		const ready = keeper.readyPort === null ? READY_LINE.exec(line) : null;
 		if (ready !== null) keeper.readyPort = Number(ready[1]);
-		file?.write(`${line}\n`);
+		if (!closed) file?.write(`${line}\n`);
 		if (process.env.E2E_VERBOSE === "1") process.stderr.write(`[wrangler:${pid}] ${line}\n`);
 		if (lines.length > OUTPUT_LINES_KEPT) lines.splice(0, lines.length - OUTPUT_LINES_KEPT);
 	};
@@ -360,7 +367,10 @@ export function outputKeeper(pid, logPath) {
 		read(stream) {
 			eachLine(stream, keepLine);
 		},
+		/** Ends the log file (once, however often called): lines read after it are kept in memory only. */
 		close() {
+			if (closed) return;
+			closed = true;
 			file?.end();
 		},
 	};
