@@ -70,7 +70,7 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partition
 		/** The member's check on its own: unknown, or fenced (its group has moved past generation 1). @param {string} _group @param {string} member */
 		async heartbeat(_group, member) {
 			if (!members.includes(member))
-				return { status: 404, body: { error: { code: "unknown_member", message: `member "${member}" is not in group "billing"` } } };
+				return { status: 409, body: { error: { code: "unknown_member", message: `member "${member}" is not in group "billing"` } } };
 			if (fenced) return { status: 409, body: { error: { code: "rebalance_in_progress", message: "generation 1 is over" } } };
 			return { status: 200, body: { generation: 1 } };
 		},
