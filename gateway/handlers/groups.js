@@ -285,7 +285,7 @@ async function subscriptionOf(ctx, group, member, instanceId, topics) {
  * LeaveGroup).
  * @param {Map<string, string>} holders @param {string | null} instanceId @param {string} member
  */
-function isInstanceFenced(holders, instanceId, member) {
+export function isInstanceFenced(holders, instanceId, member) {
 	const holder = instanceId === null ? undefined : holders.get(instanceId);
 	return holder !== undefined && holder !== member;
 }
@@ -373,7 +373,7 @@ async function staticMembers(ctx, group) {
 }
 
 /** The member ids of a group's static members (its describe's `members`) by instance id. @param {any[]} members */
-function instanceHolders(members) {
+export function instanceHolders(members) {
 	const named = members.filter((m) => m.instance_id !== null);
 	return new Map(named.map((m) => [m.instance_id, m.member_id]));
 }

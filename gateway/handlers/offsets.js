@@ -12,7 +12,7 @@ import { KAFKA, kafkaError, logRefusal, refusedResource } from "../errors.js";
 import { COMMIT_METADATA_BYTES_MAX, WORKER_REQUESTS_AT_ONCE_MAX } from "../limits.js";
 import { TIMESTAMP_TYPE_CONFIG } from "../topic-config.js";
 import { listingIndex } from "../topic-list.js";
-import { describedGroup, fencedOr, namingInstance } from "./groups.js";
+import { describedGroup, fencedOr, instanceHolders, isInstanceFenced, namingInstance } from "./groups.js";
 
 /** @typedef {import("../connection.js").RequestContext} RequestContext */
 
@@ -33,7 +33,7 @@ const partitionKey = (topic, partition) => `${topic}/${partition}`;
  * `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's standalone commit, which a group takes only while it
  * has no members; for one that has, the answer is a Kafka broker's: UNKNOWN_MEMBER_ID with no member id or one the
  * group does not have, ILLEGAL_GENERATION for a member it has, FENCED_INSTANCE_ID naming an instance another
- * member holds. A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
+ * member holds (`standaloneRefusal`). A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
  * committed, as the group's committed offsets are plain offsets in Tributary.
  * @param {any} request @param {RequestContext} ctx
  */
@@ -72,13 +72,14 @@ export async function offsetCommit(request, ctx) {
 		// A broker checks the member and generation before any partition: with nothing left to send, they are
 		// checked on their own.
 		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone);
-		const instanceId = request.groupInstanceId ?? null;
-		if (errorCode === KAFKA.NONE)
+		else {
+			const instanceId = request.groupInstanceId ?? null;
 			errorCode = await commitPending(ctx, request.groupId, { ...fenced, standalone, instanceId }, pending, refusedAlone);
-		// Refused for the group's members, a commit naming one is checked as a broker checks it: the member
-		// (UNKNOWN_MEMBER_ID), then the generation, which -1 never is (ILLEGAL_GENERATION).
-		if (standalone && request.memberId !== "" && errorCode === KAFKA.UNKNOWN_MEMBER_ID)
-			errorCode = await memberRefusal(ctx, request, false);
+			// Refused for the group's members, a commit naming one is checked as a broker checks it (a group emptied
+			// since keeps the refusal).
+			if (standalone && request.memberId !== "" && errorCode === KAFKA.UNKNOWN_MEMBER_ID)
+				errorCode = (await standaloneRefusal(ctx, request)) || KAFKA.UNKNOWN_MEMBER_ID;
+		}
 		// A broker refuses a topic it does not have, or may not show, before looking at the metadata.
 		if (errorCode === KAFKA.NONE) {
 			const large = offsets.filter((o) => tooLarge.has(partitionKey(o.topic, o.partition)));
@@ -178,22 +179,36 @@ function isPastEnd(answer, entry) {
 }
 
 /**
- * The Kafka error refusing a commit's member and generation, checked without committing (a heartbeat's, answered
- * as a commit's refusal), or for a standalone commit the group's having members.
+ * The Kafka error refusing a commit's member and generation, checked without committing: a heartbeat's, answered as
+ * a commit's refusal (a broker's commit from a member of the generation renews its session too), or a standalone
+ * commit's (`standaloneRefusal`).
  * @param {RequestContext} ctx @param {any} request @param {boolean} standalone
  */
 async function memberRefusal(ctx, request, standalone) {
-	if (standalone) {
-		const described = await describedGroup(ctx, request.groupId);
-		if (described.status === 404) return KAFKA.NONE;
-		if (described.status !== 200) return kafkaError(described, "group");
-		return described.body.members.length > 0 ? KAFKA.UNKNOWN_MEMBER_ID : KAFKA.NONE;
-	}
+	if (standalone) return standaloneRefusal(ctx, request);
 	const answer = await namingInstance(request.groupInstanceId ?? null, (i) =>
 		ctx.tributary.heartbeat(request.groupId, request.memberId, i),
 	);
 	if (answer.status !== 200) return commitError(answer, false);
 	return answer.body.generation === request.generationIdOrMemberEpoch ? KAFKA.NONE : KAFKA.ILLEGAL_GENERATION;
+}
+
+/**
+ * A standalone commit's (generation -1) refusal, from the group's describe, in a broker's order (validateOffsetCommit):
+ * none while the group has no members (it takes the commit then); else FENCED_INSTANCE_ID for an instance another
+ * member holds, UNKNOWN_MEMBER_ID for a member id it does not list (or none), ILLEGAL_GENERATION for one it lists (-1
+ * is no generation). Not by the member's heartbeat, which would renew the session of a member whose commit is
+ * refused, where a broker's refusal does not.
+ * @param {RequestContext} ctx @param {any} request
+ */
+async function standaloneRefusal(ctx, request) {
+	const described = await describedGroup(ctx, request.groupId);
+	if (described.status === 404) return KAFKA.NONE;
+	if (described.status !== 200) return kafkaError(described, "group");
+	const members = /** @type {{ member_id: string, instance_id: string | null }[]} */ (described.body.members);
+	if (members.length === 0) return KAFKA.NONE;
+	if (isInstanceFenced(instanceHolders(members), request.groupInstanceId ?? null, request.memberId)) return KAFKA.FENCED_INSTANCE_ID;
+	return members.some((m) => m.member_id === request.memberId) ? KAFKA.ILLEGAL_GENERATION : KAFKA.UNKNOWN_MEMBER_ID;
 }
 
 /** Whether a commit's metadata is more than Tributary keeps (UTF-8 bytes, as the Worker counts them). @param {string | null} metadata */

@@ -3,7 +3,8 @@
  * as the Worker does (its schema's 400 for metadata over COMMIT_METADATA_BYTES_MAX bytes, the whole commit) and records
  * what it stored: a partition whose metadata is over Kafka's offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE
  * alone and the others are committed; a refused member's commit answers its error for every partition, also when
- * every partition's metadata is over the cap (the member is then checked by a heartbeat); and a topic or partition
+ * every partition's metadata is over the cap (the member is then checked by a heartbeat; with generation -1, in the
+ * group's describe, never by a heartbeat, which renews the member's session); and a topic or partition
  * Tributary does not have is UNKNOWN_TOPIC_OR_PARTITION whatever its metadata, as a broker checks the topic first; a
  * partition committed past its high watermark, which Tributary refuses, is committed at the high watermark.
  */
@@ -29,8 +30,8 @@ const HIGH_WATERMARK = 100;
 function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partitions = ORDERS_PARTITIONS, members = ["m-1"] } = {}) {
 	/** @type {any[]} */
 	const committed = [];
-	/** Every commit the stand-in received, taken or refused. */
-	const sent = { commits: 0 };
+	/** Every commit the stand-in received, taken or refused, and every heartbeat (each renews its member's session). */
+	const sent = { commits: 0, heartbeats: 0 };
 	/** Reads of a log's end, and the most in flight at once. */
 	const reads = inFlight();
 	const tributary = {
@@ -69,6 +70,7 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partition
 		},
 		/** The member's check on its own: unknown, or fenced (its group has moved past generation 1). @param {string} _group @param {string} member */
 		async heartbeat(_group, member) {
+			sent.heartbeats++;
 			if (!members.includes(member))
 				return { status: 409, body: { error: { code: "unknown_member", message: `member "${member}" is not in group "billing"` } } };
 			if (fenced) return { status: 409, body: { error: { code: "rebalance_in_progress", message: "generation 1 is over" } } };
@@ -76,7 +78,7 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partition
 		},
 		/** Group `billing` and its members (by default one, so a standalone commit is refused). */
 		async describeGroup() {
-			return { status: 200, body: { members: members.map((member_id) => ({ member_id })) } };
+			return { status: 200, body: { members: members.map((member_id) => ({ member_id, instance_id: null })) } };
 		},
 		/**
 		 * Tributary has topic `orders` with `partitions` partitions, and no other; every partition's log starts at 0.
@@ -212,22 +214,26 @@ test("a standalone commit to a group with members, of too much metadata only, is
 	assert.deepEqual(codes(await offsetCommit(standalone, ctx)), [[1, KAFKA.UNKNOWN_MEMBER_ID]]);
 });
 
-test("a commit naming a member the group has, with generation -1, is ILLEGAL_GENERATION (a broker checks the member, then the generation); nothing stored", async () => {
-	const { ctx, committed } = context();
+// The member was checked by its heartbeat, which renews its session (a broker's ILLEGAL_GENERATION does not): the
+// group's describe names its members instead.
+test("a commit naming a member the group has, with generation -1, is ILLEGAL_GENERATION (a broker checks the member, then the generation); nothing stored, no heartbeat", async () => {
+	const { ctx, committed, sent } = context();
 	const minusOne = { ...commitOf([[1, 6, null]]), generationIdOrMemberEpoch: -1 };
 	assert.deepEqual(codes(await offsetCommit(minusOne, ctx)), [[1, KAFKA.ILLEGAL_GENERATION]]);
 	const tooLarge = { ...commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), generationIdOrMemberEpoch: -1 };
 	assert.deepEqual(codes(await offsetCommit(tooLarge, ctx)), [[1, KAFKA.ILLEGAL_GENERATION]]);
 	assert.deepEqual(committed, []);
+	assert.equal(sent.heartbeats, 0, "a refused commit renewed the member's session");
 });
 
 test("a commit naming a member the group does not have, with generation -1, is UNKNOWN_MEMBER_ID while the group has members", async () => {
-	const { ctx, committed } = context();
+	const { ctx, committed, sent } = context();
 	const stranger = { ...commitOf([[1, 6, null]]), memberId: "m-9", generationIdOrMemberEpoch: -1 };
 	assert.deepEqual(codes(await offsetCommit(stranger, ctx)), [[1, KAFKA.UNKNOWN_MEMBER_ID]]);
 	const tooLarge = { ...commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), memberId: "m-9", generationIdOrMemberEpoch: -1 };
 	assert.deepEqual(codes(await offsetCommit(tooLarge, ctx)), [[1, KAFKA.UNKNOWN_MEMBER_ID]]);
 	assert.deepEqual(committed, []);
+	assert.equal(sent.heartbeats, 0);
 });
 
 test("a commit with a member id and generation -1 to a group with no members is stored, as a broker takes it from an Empty group", async () => {

@@ -14,6 +14,7 @@ import { test } from "node:test";
 import { KAFKA } from "../../gateway/errors.js";
 import { heartbeat, joinGroup, leaveGroup, syncGroup } from "../../gateway/handlers/groups.js";
 import { offsetCommit } from "../../gateway/handlers/offsets.js";
+import { COMMIT_METADATA_BYTES_MAX } from "../../gateway/limits.js";
 import { joinRequest } from "./lib/join-request.mjs";
 
 const GROUP = "billing";
@@ -184,6 +185,26 @@ test("a standalone OffsetCommit (no member, generation -1) naming an instance a 
 	const answer = await offsetCommit(request, context(tributary, 7));
 	assert.equal(answer.topics[0].partitions[0].errorCode, KAFKA.FENCED_INSTANCE_ID);
 	assert.deepEqual(calls.commits, ["instance-1"]);
+});
+
+// With nothing to send (every partition's metadata over the cap), a generation -1 commit's member is checked in the
+// group's describe, not by a heartbeat (which would renew its session): the instance's fence comes first there too.
+test("a generation -1 OffsetCommit with nothing to send, naming a replaced member and its instance, is FENCED_INSTANCE_ID from the describe, with no heartbeat", async () => {
+	const { calls, tributary } = standIn();
+	const { old } = await replaced(tributary, "instance-1");
+	const heartbeats = calls.heartbeats.length;
+	const metadata = "m".repeat(COMMIT_METADATA_BYTES_MAX + 1);
+	const partitions = [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: metadata }];
+	const request = {
+		groupId: GROUP,
+		generationIdOrMemberEpoch: -1,
+		memberId: old,
+		groupInstanceId: "instance-1",
+		topics: [{ name: "orders", partitions }],
+	};
+	const answer = await offsetCommit(request, context(tributary, 7));
+	assert.equal(answer.topics[0].partitions[0].errorCode, KAFKA.FENCED_INSTANCE_ID);
+	assert.equal(calls.heartbeats.length, heartbeats);
 });
 
 test("LeaveGroup naming a member id and its instance id while the group's describe fails (the Worker busy) answers that failure and leaves nothing: only a key refused the describe leaves by the member id unchecked", async () => {
