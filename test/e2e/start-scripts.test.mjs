@@ -197,6 +197,31 @@ test("npm start prints the export line to paste, and --allow-private-webhooks le
 	}
 });
 
+/**
+ * Starts `npm start` (scripts/start.mjs) with `args` in its own process group, its data in `persistTo`, its output
+ * piped to this test; `exit()` is how it exited, undefined while it runs.
+ * @param {string[]} args
+ * @param {string} persistTo
+ */
+function spawnStart(args, persistTo) {
+	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs"), ...args], {
+		cwd: PROJECT_ROOT,
+		env: { ...process.env, NO_COLOR: "1", PERSIST_TO: persistTo },
+		stdio: ["ignore", "pipe", "pipe"],
+		detached: true,
+	});
+	const output = captureOutput(child);
+	/** @type {{ code: number | null, signal: NodeJS.Signals | null } | undefined} */
+	let exit;
+	const exited = new Promise((resolve) =>
+		child.once("exit", (code, sig) => {
+			exit = { code, signal: sig };
+			resolve(exit);
+		}),
+	);
+	return { child, output, exited, exit: () => exit, said: () => `${output.stdout}${output.stderr}` };
+}
+
 // `npm start -- --wrangler --port 0` (and PORT=0) was refused ("needs the default runtime, not --wrangler"): its banner
 // was printed before wrangler bound a port, so it could not name the one the kernel picked.
 test("npm start -- --wrangler takes port 0 as the others do: the banner names the port wrangler bound, after its Ready on line", {
@@ -205,26 +230,11 @@ test("npm start -- --wrangler takes port 0 as the others do: the banner names th
 	const state = tempDir("start-wrangler-0");
 	const devVars = join(PROJECT_ROOT, ".dev.vars");
 	const hadDevVars = existsSync(devVars);
-	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs"), "--wrangler", "--port", "0"], {
-		cwd: PROJECT_ROOT,
-		env: { ...process.env, NO_COLOR: "1", PERSIST_TO: state.path },
-		stdio: ["ignore", "pipe", "pipe"],
-		detached: true,
-	});
-	const output = captureOutput(child);
-	/** @type {number | null | undefined} */
-	let exitCode;
-	const exited = new Promise((resolve) =>
-		child.once("exit", (code) => {
-			exitCode = code;
-			resolve(code);
-		}),
-	);
-	const said = () => `${output.stdout}${output.stderr}`;
+	const { child, output, exited, exit, said } = spawnStart(["--wrangler", "--port", "0"], state.path);
 	try {
 		await waitUntil(
 			() => {
-				if (exitCode !== undefined) throw new Error(`npm start --wrangler exited (${exitCode}) before its banner\n${said()}`);
+				if (exit() !== undefined) throw new Error(`npm start --wrangler exited (${JSON.stringify(exit())}) before its banner\n${said()}`);
 				return output.stdout.includes("Ctrl-C to stop.");
 			},
 			{ timeoutMs: START_TIMEOUT_MS, message: () => `npm start --wrangler's banner\n${said()}` },
@@ -263,24 +273,10 @@ async function stopsQuietlyWhenReaderGoes(args, runtime) {
 	const state = tempDir("start-epipe");
 	const devVars = join(PROJECT_ROOT, ".dev.vars");
 	const hadDevVars = existsSync(devVars);
-	const child = spawn(process.execPath, [join(PROJECT_ROOT, "scripts/start.mjs"), ...args, "--port", "0"], {
-		cwd: PROJECT_ROOT,
-		env: { ...process.env, NO_COLOR: "1", PERSIST_TO: state.path },
-		stdio: ["ignore", "pipe", "pipe"],
-		detached: true,
-	});
-	const output = captureOutput(child);
-	/** @type {{ code: number | null, signal: NodeJS.Signals | null } | undefined} */
-	let exit;
-	const exited = new Promise((resolve) =>
-		child.once("exit", (code, sig) => {
-			exit = { code, signal: sig };
-			resolve(exit);
-		}),
-	);
-	const said = () => `${output.stdout}${output.stderr}`;
+	const { child, output, exited, exit, said } = spawnStart([...args, "--port", "0"], state.path);
 	/** @type {number[]} */
 	let tree = [];
+	let passed = false;
 	try {
 		await waitUntil(() => output.stdout.includes("Ctrl-C to stop."), {
 			timeoutMs: START_TIMEOUT_MS,
@@ -298,7 +294,7 @@ async function stopsQuietlyWhenReaderGoes(args, runtime) {
 		// Each request makes the runtime log a line, which npm start writes to the pipe nobody reads any more.
 		await waitUntil(
 			async () => {
-				if (exit !== undefined) return true;
+				if (exit() !== undefined) return true;
 				await fetch(`${url}/healthz`).catch(() => {});
 				return false;
 			},
@@ -307,13 +303,15 @@ async function stopsQuietlyWhenReaderGoes(args, runtime) {
 		await waitUntil(() => tree.every((pid) => !isAlive(pid)), {
 			timeoutMs: STOP_TIMEOUT_MS,
 			message: () =>
-				`${runtime}'s tree gone after npm start exited (${JSON.stringify(exit)}); left: ${tree.filter(isAlive).join(" ")}\n${output.stderr}`,
+				`${runtime}'s tree gone after npm start exited (${JSON.stringify(exit())}); left: ${tree.filter(isAlive).join(" ")}\n${output.stderr}`,
 		});
 		assert.doesNotMatch(output.stderr, /EPIPE|Unhandled|^\s+at /m, output.stderr);
-		assert.deepEqual(exit, { code: 0, signal: null }, output.stderr);
+		assert.deepEqual(exit(), { code: 0, signal: null }, output.stderr);
+		passed = true;
 	} finally {
 		await stopTree(child.pid ?? 0, exited, true);
-		for (const pid of tree) signal(pid, "SIGKILL");
+		// Only what a failure left behind, and only while it lives: a PID found gone may be another process's by now.
+		if (!passed) for (const pid of tree.filter(isAlive)) signal(pid, "SIGKILL");
 		if (!hadDevVars) rmSync(devVars, { force: true });
 		state.remove();
 	}
