@@ -527,36 +527,24 @@ describe("SDK consumer.closed", { timeout: 20_000 }, () => {
 	it("rejects with the error that ended the loop, once the member has left; unread, it is no unhandled rejection", async () => {
 		const { topic, group } = await filled("closed-fatal", 3);
 		const failure = new Error("onAssign failed");
-		const consumer = wiredClient().client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			waitMs: 50,
-			onAssign: () => {
-				throw failure;
-			},
-		});
-		await expect(
-			(async () => {
-				for await (const _ of consumer);
-			})(),
-		).rejects.toBe(failure);
+		const failing = () =>
+			wiredClient().client.consumer({
+				group,
+				topics: [topic],
+				from: "earliest",
+				waitMs: 50,
+				onAssign: () => {
+					throw failure;
+				},
+			});
+		const loop = async (consumer: ReturnType<typeof failing>) => {
+			for await (const _ of consumer);
+		};
+		const consumer = failing();
+		await expect(loop(consumer)).rejects.toBe(failure);
 		await expect(consumer.closed).rejects.toBe(failure);
 		expect((await groupState(group)).members).toEqual([]);
 		// A consumer nobody asks `closed` of: its rejection must not reach the process as unhandled (vitest fails on one).
-		const unread = wiredClient().client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			waitMs: 50,
-			onAssign: () => {
-				throw failure;
-			},
-		});
-		await expect(
-			(async () => {
-				for await (const _ of unread);
-			})(),
-		).rejects.toBe(failure);
+		await expect(loop(failing())).rejects.toBe(failure);
 	});
 });
