@@ -158,9 +158,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	}
 
 	/**
-	 * Settles once the member has left the group for good, after `stop()`, `close()`, `break` or an error that ended
-	 * the loop (as a stream reader's `closed`): resolves, or rejects with that error (the first one, of the loop or of
-	 * the leave). For a second shutdown hook whose `stop()` or `close()` returned at once, the leave's `onRevoke`
+	 * Settles once the member has left the group for good, after `stop()`, `close()`, `break`, a throw in the loop's
+	 * body, or an error of the consumer's own that ended the loop: rejects with that error (the first one: a poll's, an
+	 * `onAssign` or `onRevoke` that threw, the leave's), as a stream reader's `closed`; resolves otherwise, also when
+	 * the loop's body threw (the loop throws that; the consumer sees only its iterator's `return()`, as for `break`). For a second shutdown hook whose `stop()` or `close()` returned at once, the leave's `onRevoke`
 	 * running. Never settles while the consumer runs; a rejection nobody awaits is not an unhandled one.
 	 * @example process.once("SIGINT", async () => { await consumer.stop(); await consumer.closed; process.exit(0); });
 	 */

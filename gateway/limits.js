@@ -63,16 +63,17 @@ export const FOREIGN_BODY_CHARS_MAX = 200;
 /** Requests one Kafka request sends the Worker at a time when it needs one per partition (ListOffsets, Produce,
  * DeleteRecords, the log ends an OffsetCommit reads): undici's pool opens a connection for each request in flight, so
  * 1,000 partitions would be 1,000 sockets. A Produce across n partitions takes ⌈n/32⌉ Worker round trips in turn.
- * Measured (kafkajs, one Produce with a batch for every partition, caps side by side in one run, steps alternating;
- * `BENCH_KAFKA_CAPS=8,16,32,64,Infinity npm run bench:kafka`, bench/lib/gateway-cap.mjs): on Miniflare, 64 partitions
+ * Measured (kafkajs, one Produce with a batch for every partition, caps side by side in one run, steps alternating):
+ * on Miniflare (`BENCH_KAFKA_CAPS=8,16,32,64,Infinity npm run bench:kafka`, bench/lib/gateway-cap.mjs), 64 partitions
  * × 5 × 1 KiB, 40 steps, load average 10–15 on 2 cores, the gateway reached 41, 44.7, 43.8, 46.6 and 44.7 % of one HTTP
  * request's records/s (median of steps; quartiles ±12 points; 64 and no cap are the same at 64 partitions): no cap
- * was faster, the local Worker being CPU-bound. Through `wrangler dev`, 128 partitions × 2 × 1 KiB, 8–12 steps: cap 8
+ * was faster, the local Worker being CPU-bound. Through `wrangler dev` (taken by hand: bench:kafka starts Miniflare
+ * only, and no script here repeats them), 128 partitions × 2 × 1 KiB, 8–12 steps: cap 8
  * took 1.26× cap 32's time per step (quartiles 1.10–1.43), cap 64 0.92× (0.84–1.25), no cap 1.00–1.07× (0.80–1.47);
  * and with 64 or more at once wrangler dev failed Worker requests ("Your worker restarted mid-request", 500, answered
  * LEADER_NOT_AVAILABLE, which clients retry): uncapped 6 of 24 Produces (29 partitions' requests in one run of 10), at
- * 64 1 of 14, at 32 none of 24. So 32: above it no
- * gain was measured and wrangler dev fails requests; below it a many-partition Produce is slower. (Not measured: a
+ * 64 1 of 14, at 32 none of 24. So 32: above it no gain was measured and wrangler dev fails requests; below it a
+ * many-partition Produce is slower. (Not measured: a
  * deployed Worker, where each wave costs a network round trip.) Fetch is not capped (its long polls would wait
  * behind each other). */
 export const WORKER_REQUESTS_AT_ONCE_MAX = 32;

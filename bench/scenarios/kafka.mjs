@@ -33,8 +33,8 @@ export const GATEWAY_TARGET_PERCENT = /** @type {const} */ ({ produce: 50, consu
 /**
  * The produce across SPREAD_PARTITIONS partitions is measured without a target: the gateway sends the Worker one
  * request per partition (WORKER_REQUESTS_AT_ONCE_MAX at a time) where HTTP sends one for them all, so it stays under
- * the produce target by design (41-47 % of HTTP in the cap comparison, gateway/limits.js). It shows what that fan-out
- * costs, not a goal it misses.
+ * the produce target by design (the figures: WORKER_REQUESTS_AT_ONCE_MAX's comment, gateway/limits.js). It shows
+ * what that fan-out costs, not a goal it misses.
  */
 export const SPREAD_TARGET_PERCENT = null;
 export const SPREAD_LABEL = `produce ${SPREAD_PARTITIONS} partitions × 5×1KB in one request, 1 client`;

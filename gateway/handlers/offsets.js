@@ -30,11 +30,12 @@ const partitionKey = (topic, partition) => `${topic}/${partition}`;
  * (`commitPending`). A partition whose metadata is over COMMIT_METADATA_BYTES_MAX is OFFSET_METADATA_TOO_LARGE alone,
  * after the member and generation and its topic's existence, in a broker's order. With generation -1 (a consumer that
  * assigns itself partitions, an admin setting offsets: Java's `assign()` and `commitSync()`,
- * `alterConsumerGroupOffsets`, kafkajs' `setOffsets`), Tributary's standalone commit, which a group takes only while it
- * has no members; for one that has, the answer is a Kafka broker's: UNKNOWN_MEMBER_ID with no member id or one the
- * group does not have, ILLEGAL_GENERATION for a member it has, FENCED_INSTANCE_ID naming an instance another
- * member holds (`standaloneRefusal`). A committed -1 or -2 (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when
- * committed, as the group's committed offsets are plain offsets in Tributary.
+ * `alterConsumerGroupOffsets`; not kafkajs' `setOffsets`, which commits through a consumer that joins the group),
+ * Tributary's standalone commit, which a group takes only while it has no members; for one that has, the answer is a
+ * Kafka broker's: UNKNOWN_MEMBER_ID with no member id or one the group does not have, ILLEGAL_GENERATION for a member
+ * it has, FENCED_INSTANCE_ID naming an instance another member holds (`standaloneRefusal`). A committed -1 or -2
+ * (`LOG_END_AT`: kafkajs' `admin.resetOffsets`) is resolved to the partition's offset when committed, as the group's
+ * committed offsets are plain offsets in Tributary.
  * @param {any} request @param {RequestContext} ctx
  */
 export async function offsetCommit(request, ctx) {

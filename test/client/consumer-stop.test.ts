@@ -524,6 +524,21 @@ describe("SDK consumer.closed", { timeout: 20_000 }, () => {
 		await expect(idle.closed).resolves.toBeUndefined();
 	});
 
+	// A throw in the loop's own body ends the loop, and the loop (the caller's code) throws it; the consumer only sees
+	// its iterator's return(), as for `break`, which carries no error: `closed` resolves, as a web stream reader's does.
+	it("resolves when the loop's own body throws, which the loop rethrows; the member has left", async () => {
+		const { topic, group } = await filled("closed-body-throws", 3);
+		const failure = new Error("the body failed");
+		const consumer = wiredClient().client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		await expect(
+			(async () => {
+				for await (const _ of consumer) throw failure;
+			})(),
+		).rejects.toBe(failure);
+		await expect(consumer.closed).resolves.toBeUndefined();
+		expect((await groupState(group)).members).toEqual([]);
+	});
+
 	it("rejects with the error that ended the loop, once the member has left; unread, it is no unhandled rejection", async () => {
 		const { topic, group } = await filled("closed-fatal", 3);
 		const failure = new Error("onAssign failed");
