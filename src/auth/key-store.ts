@@ -185,13 +185,17 @@ export class KeyStore extends DurableObject<Env> {
 	 * (RFC 7396: a number sets one, null removes it), merged here, where changes run one at a time, so two concurrent
 	 * patches of one key both apply (as Kafka's AlterClientQuotas changes single quota keys). The authority first, as
 	 * it is what requests are held to; the listing follows. A key its authority no longer holds is being deleted: not
-	 * found.
+	 * found. With `ifMatch` (an If-Match's strong tags), only while the key's grant as listed is one of them, checked
+	 * here, where changes run one at a time, so none lands between the check and the write.
 	 */
-	async setQuotas(id: string, quotas: QuotasPatch, patch = false): Promise<Result<KeyInfo>> {
+	async setQuotas(id: string, quotas: QuotasPatch, patch = false, ifMatch?: readonly string[]): Promise<Result<KeyInfo>> {
 		return this.ctx.blockConcurrencyWhile(async () => {
 			const row = this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
 			if (row === undefined) return notFound(id);
-			const next = mergeQuotas(patch ? toStored(row).quotas : {}, quotas);
+			const held = toStored(row);
+			const refused = unmatchedGrant(held, ifMatch);
+			if (refused !== null) return refused;
+			const next = mergeQuotas(patch ? held.quotas : {}, quotas);
 			try {
 				// A key made before authorities existed gets its authority from this row later, new quotas included.
 				if (!(await this.authority(id).replaceQuotas(id, next)) && this.authoritiesInstalled()) return notFound(id);
@@ -199,7 +203,7 @@ export class KeyStore extends DurableObject<Env> {
 				return unavailable(patch ? "PATCH" : "PUT", id, cause);
 			}
 			this.writeQuotas(id, next);
-			return ok(toInfo({ ...toStored(row), quotas: next }));
+			return ok(toInfo({ ...held, quotas: next }));
 		});
 	}
 

@@ -85,7 +85,7 @@ const FENCED_INSTANCE =
 	"held by another member: a restart of the instance (a join with it and no member_id) replaced this member, which " +
 	"should stop, not join again. Without `instance_id` such a member is `unknown_member`";
 
-/** Optimistic concurrency on anonymous's grant (RFC 9110 §8.8.3, §13.1.1). */
+/** Optimistic concurrency on a grant, a key's or anonymous's (RFC 9110 §8.8.3, §13.1.1). */
 const GRANT_ETAG = { ETag: "The grant's entity tag as stored now: send it as If-Match to change this grant only" };
 const IF_MATCH_GRANT = {
 	headers: [
@@ -313,6 +313,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		tag: "keys",
 		path: KeyPath,
 		responses: { 200: R.Key },
+		...IF_MATCH_GRANT,
 	},
 	"DELETE /v1/keys/:id": { summary: "Delete an API key", tag: "keys", path: KeyPath, responses: { 204: null } },
 	"PUT /v1/keys/:id/quotas": {
@@ -321,6 +322,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		path: KeyPath,
 		body: { schema: QuotasBody },
 		responses: { 200: R.Key },
+		...IF_MATCH_GRANT,
 	},
 	"PATCH /v1/keys/:id/quotas": {
 		summary: "Change some of an API key's quotas at once (JSON Merge Patch: a rate sets one, null removes it, others are kept)",
@@ -328,6 +330,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		path: KeyPath,
 		body: { schema: QuotasPatchBody },
 		responses: { 200: R.Key },
+		...IF_MATCH_GRANT,
 	},
 	"GET /v1/anonymous": {
 		summary: "What a request without credentials may do (nothing until an admin grants it)",

@@ -14,13 +14,12 @@
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import { changeAnonymous, loadAnonymous } from "../../auth/anonymous.ts";
-import { grantTag, ifMatchTags, unmatchedGrant } from "../../auth/grant-tag.ts";
 import type { KeyInfo, KeyPatch } from "../../auth/types.ts";
-import { ApiError } from "../../shared/errors.ts";
 import { KEY_ACL_ENTRIES_MAX } from "../../shared/limits.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { readJson, validate } from "../body.ts";
+import { grantAnswer, ifMatch } from "../grant-etag.ts";
 import { Hono } from "../hono.ts";
 import { readRouteJson } from "../route-table.ts";
 import { AclEntryBody, QuotasBody, QuotasPatchBody } from "./keys.ts";
@@ -31,33 +30,22 @@ export const AnonymousBody = z.strictObject({ acl: AclBody, quotas: z._default(z
 
 export const AnonymousPatchBody = z.strictObject({ acl: z.optional(AclBody), quotas: z.optional(QuotasPatchBody) });
 
-/** The strong tags of the request's If-Match (undefined: no condition), or a 400 when it is not one (`ifMatchTags`). */
-function ifMatch(c: Context<AppEnv>): string[] | undefined {
-	const tags = ifMatchTags(c.req.header("If-Match"));
-	if (tags === null) throw new ApiError("invalid_request", "If-Match takes * or quoted ETags");
-	return tags;
-}
-
-/** The grant as the API shows it, its tag in the `ETag` header. */
-function anonymousView(c: Context<AppEnv>, grant: KeyInfo) {
-	c.header("ETag", grantTag(grant));
-	return c.json({ acl: grant.acl, quotas: grant.quotas });
+/** The grant as the API shows it. */
+function anonymousView(grant: KeyInfo) {
+	return { acl: grant.acl, quotas: grant.quotas };
 }
 
 /** Changes the grant (`whole`: replaces it), audits it, and answers it as stored. */
 async function change(c: Context<AppEnv>, patch: KeyPatch, whole: boolean) {
 	const saved = await changeAnonymous(c.env, patch, whole, ifMatch(c));
 	await audit(c, "anonymous.update", { principal: saved.id, entries: saved.acl.length });
-	return anonymousView(c, saved);
+	return grantAnswer(c, saved, anonymousView(saved));
 }
 
 export const anonymousRoutes = new Hono<AppEnv>()
 	.get("/", async (c) => {
 		const grant = await loadAnonymous(c.env);
-		// A read is held to its If-Match as a write is (RFC 9110 §13.1.1): a stale tag is told, not answered over.
-		const refused = unmatchedGrant(grant, ifMatch(c));
-		if (refused !== null) throw ApiError.from(refused.error);
-		return anonymousView(c, grant);
+		return grantAnswer(c, grant, anonymousView(grant), true);
 	})
 	.put("/", async (c) => change(c, validate(AnonymousBody, await readJson(c.req.raw)), true))
 	.patch("/", async (c) => change(c, validate(AnonymousPatchBody, await readRouteJson(c)), false));

@@ -3,7 +3,8 @@
  * `/v1/keys`: API keys. Create (the secret is in this answer and nowhere else, ever), list and show one (no
  * secrets), replace a key's quotas (`PUT`) or change some of them (`PATCH`, a JSON Merge Patch: as Kafka's
  * AlterClientQuotas, its next request is held to them), delete (refused by the next request everywhere; see
- * src/auth/key-store.ts).
+ * src/auth/key-store.ts). One key and its quota changes answer the key's grant's `ETag`; a change sent `If-Match`
+ * applies only while the grant is still that one, as anonymous's (src/http/grant-etag.ts).
  * Needs the admin token or a key with `admin` on `cluster`. Every change is audited in `_audit`.
  *
  * @example
@@ -21,6 +22,7 @@ import { keyStore } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { queryOf, readJson, validate } from "../body.ts";
+import { grantAnswer, ifMatch } from "../grant-etag.ts";
 import { Hono } from "../hono.ts";
 import { readRouteJson } from "../route-table.ts";
 import { count, listQuery, nextCursor, plainName } from "../schemas.ts";
@@ -76,7 +78,8 @@ export const keyRoutes = new Hono<AppEnv>()
 	})
 	.get("/:id", async (c) => {
 		const { id } = validate(KeyPath, c.req.param());
-		return c.json(keyView(unwrap(await keyStore(c.env).describeKey(id))));
+		const key = unwrap(await keyStore(c.env).describeKey(id));
+		return grantAnswer(c, key, keyView(key), true);
 	})
 	.delete("/:id", async (c) => {
 		const { id } = validate(KeyPath, c.req.param());
@@ -87,14 +90,14 @@ export const keyRoutes = new Hono<AppEnv>()
 	.put("/:id/quotas", async (c) => {
 		const { id } = validate(KeyPath, c.req.param());
 		const quotas = validate(QuotasBody, await readJson(c.req.raw));
-		const changed = unwrap(await keyStore(c.env).setQuotas(id, quotas));
+		const changed = unwrap(await keyStore(c.env).setQuotas(id, quotas, false, ifMatch(c)));
 		await audit(c, "key.quotas", { key_id: id, ...quotas });
-		return c.json(keyView(changed));
+		return grantAnswer(c, changed, keyView(changed));
 	})
 	.patch("/:id/quotas", async (c) => {
 		const { id } = validate(KeyPath, c.req.param());
 		const patch = validate(QuotasPatchBody, await readRouteJson(c));
-		const changed = unwrap(await keyStore(c.env).setQuotas(id, patch, true));
+		const changed = unwrap(await keyStore(c.env).setQuotas(id, patch, true, ifMatch(c)));
 		await audit(c, "key.quotas", { key_id: id, ...patch });
-		return c.json(keyView(changed));
+		return grantAnswer(c, changed, keyView(changed));
 	});
