@@ -4,6 +4,7 @@
  * are the API's (snake_case), so what the SDK returns is what `curl` shows and what the docs describe.
  */
 
+import { type ConditionalChange, GrantTags } from "./grant-tags.ts";
 import type { Http } from "./http.ts";
 import { seg } from "./http.ts";
 
@@ -192,10 +193,16 @@ export class Groups {
 	}
 }
 
+/**
+ * API keys. One key, and the answer of a change of its quotas, carry its grant's ETag (`etagOf`), as anonymous's: a
+ * change sent `{ ifMatch }` applies only while the key is still the one read (see `ConditionalChange`).
+ */
 export class Keys {
 	readonly #http: Http;
+	readonly #grants: GrantTags;
 	constructor(http: Http) {
 		this.#http = http;
+		this.#grants = new GrantTags(http);
 	}
 
 	/** Creates a key; its `secret` is in this answer and nowhere else, ever. */
@@ -207,28 +214,40 @@ export class Keys {
 		return allPages(this.#http, "/v1/keys", "keys");
 	}
 
-	/** One key, as `list` shows it (never its secret); `key_not_found` when there is none. */
+	/** One key, as `list` shows it (never its secret); `key_not_found` when there is none. Its ETag: `etagOf`. */
 	get(id: string): Promise<KeyInfo> {
-		return this.#http.request("GET", `/v1/keys/${seg(id)}`);
+		return this.#grants.send("GET", `/v1/keys/${seg(id)}`, undefined);
 	}
 
 	/**
-	 * Replaces a key's quotas, all of them (one left out is removed): its next request is held to them.
+	 * The ETag of a key that `get`, `setQuotas` or `updateQuotas` answered, as the API sent it; undefined for any other
+	 * object (a key `list` or `create` answered included).
+	 * @example
+	 * const key = await client.keys.get(id);
+	 * await client.keys.updateQuotas(id, { requests_per_sec: 50 }, { ifMatch: client.keys.etagOf(key) });
+	 */
+	etagOf(key: object): string | undefined {
+		return this.#grants.etagOf(key);
+	}
+
+	/**
+	 * Replaces a key's quotas, all of them (one left out is removed): its next request is held to them. With `ifMatch`,
+	 * only while the key is still that one (see `ConditionalChange`).
 	 * @example await client.keys.setQuotas(id, { produce_bytes_per_sec: 1_048_576 })
 	 */
-	setQuotas(id: string, quotas: Record<string, number>): Promise<KeyInfo> {
-		// A whole replacement: sending it twice changes nothing, so a retry is always safe.
-		return this.#http.request("PUT", `/v1/keys/${seg(id)}/quotas`, { body: quotas, retry: "always" });
+	setQuotas(id: string, quotas: Record<string, number>, options: ConditionalChange = {}): Promise<KeyInfo> {
+		return this.#grants.send("PUT", `/v1/keys/${seg(id)}/quotas`, quotas, options.ifMatch);
 	}
 
 	/**
 	 * Changes only the quotas named, at once (a JSON Merge Patch, as Kafka's AlterClientQuotas): a rate sets one, `null`
-	 * removes it, one not named is kept, even when another admin changes it meanwhile. Answers the key with its quotas now.
+	 * removes it, one not named is kept, even when another admin changes it meanwhile. Answers the key with its quotas
+	 * now. With `ifMatch`, only while the key is still that one (see `ConditionalChange`): send it when the values were
+	 * decided on a key read earlier, so another admin's change since is refused (412), not overwritten.
 	 * @example await client.keys.updateQuotas(id, { fetch_bytes_per_sec: 4_194_304, requests_per_sec: null })
 	 */
-	updateQuotas(id: string, patch: Record<string, number | null>): Promise<KeyInfo> {
-		// The same patch applied twice leaves the same quotas, so a retry is always safe.
-		return this.#http.request("PATCH", `/v1/keys/${seg(id)}/quotas`, { body: patch, retry: "always" });
+	updateQuotas(id: string, patch: Record<string, number | null>, options: ConditionalChange = {}): Promise<KeyInfo> {
+		return this.#grants.send("PATCH", `/v1/keys/${seg(id)}/quotas`, patch, options.ifMatch);
 	}
 
 	async delete(id: string): Promise<void> {

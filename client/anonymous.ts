@@ -9,6 +9,7 @@
 import { AclConflict, type AclRevocation, withGranted, withoutEntry, withRevoked } from "./acl-edit.ts";
 import type { AclEntry } from "./admin.ts";
 import { TributaryError } from "./errors.ts";
+import { type ConditionalChange, GrantTags } from "./grant-tags.ts";
 import type { Http } from "./http.ts";
 
 const PATH = "/v1/anonymous";
@@ -44,21 +45,10 @@ export interface AnonymousAccess {
 	readonly quotas: Record<string, number>;
 }
 
-/**
- * A conditional change (RFC 9110 §13.1.1): `ifMatch`, a grant's ETag (`etagOf`), applies it only while the grant is
- * still that one; otherwise it is refused with a `TributaryError` whose `code` is `"precondition_failed"` (412), and
- * the caller reads the grant again and decides. Left out: the change applies whatever the grant is now.
- */
-export interface ConditionalChange {
-	readonly ifMatch?: string | undefined;
-}
-
 export class Anonymous {
-	readonly #http: Http;
-	/** The ETag of each grant this client was answered, by the object it answered (so the grant's shape stays as it was). */
-	readonly #tags = new WeakMap<object, string>();
+	readonly #grants: GrantTags;
 	constructor(http: Http) {
-		this.#http = http;
+		this.#grants = new GrantTags(http);
 	}
 
 	/** The grant now: `{ acl: [], quotas: {} }` until an admin makes one. Its ETag: `etagOf`. */
@@ -73,7 +63,7 @@ export class Anonymous {
 	 * await client.anonymous.update({ acl: [...grant.acl, entry] }, { ifMatch: client.anonymous.etagOf(grant) });
 	 */
 	etagOf(grant: object): string | undefined {
-		return this.#tags.get(grant);
+		return this.#grants.etagOf(grant);
 	}
 
 	/**
@@ -191,21 +181,8 @@ export class Anonymous {
 		}
 	}
 
-	async #send(method: "GET" | "PUT" | "PATCH", body: unknown, ifMatch?: string): Promise<AnonymousAccess> {
-		let tag: string | null = null;
-		const grant = await this.#http.request<AnonymousAccess>(method, PATH, {
-			body,
-			headers: ifMatch === undefined ? {} : { "If-Match": ifMatch },
-			// Unconditional, the same replacement or patch twice leaves the same grant: a retry is always safe. A
-			// conditional one is sent again only when the server said it did nothing: were the first to land unseen,
-			// the retry's 412 would say it had not.
-			retry: ifMatch === undefined ? "always" : "unsent",
-			onHeaders: (headers) => {
-				tag = headers.get("ETag");
-			},
-		});
-		if (tag !== null) this.#tags.set(grant, tag);
-		return grant;
+	#send(method: "GET" | "PUT" | "PATCH", body: unknown, ifMatch?: string): Promise<AnonymousAccess> {
+		return this.#grants.send(method, PATH, body, ifMatch);
 	}
 }
 

@@ -25,15 +25,10 @@ export type {
 	TopicSummary,
 } from "./admin.ts";
 export { Groups, Keys, Subscriptions, Topics } from "./admin.ts";
-export {
-	ACL_CHANGE_ATTEMPTS,
-	Anonymous,
-	type AnonymousAccess,
-	type ConditionalChange,
-	preconditionRetry,
-} from "./anonymous.ts";
+export { ACL_CHANGE_ATTEMPTS, Anonymous, type AnonymousAccess, preconditionRetry } from "./anonymous.ts";
 export { Consumer, type ConsumerOptions } from "./consumer.ts";
 export { type ClientErrorCode, TributaryError } from "./errors.ts";
+export type { ConditionalChange } from "./grant-tags.ts";
 export {
 	baseUrlProblem,
 	brokerUrl,
