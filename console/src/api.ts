@@ -210,6 +210,13 @@ export class QuotaConflict extends Error {
 	}
 }
 
+/** A grant (anonymous's, or a key's) read, its ETag, and a change of it sent If-Match one. */
+interface ConditionalGrant<G> {
+	get(): Promise<G>;
+	update(ifMatch: string | undefined): Promise<G>;
+	etagOf(grant: G): string | undefined;
+}
+
 /** The quotas `patch` names whose value in `read` is no longer the one the form showed (`shown`). */
 function changedQuotas(patch: QuotasPatch, shown: Readonly<KeyQuotas>, read: { readonly quotas: Readonly<KeyQuotas> }) {
 	return (Object.keys(patch) as (keyof KeyQuotas)[]).filter((name) => (read.quotas[name] ?? null) !== (shown[name] ?? null));
@@ -359,16 +366,16 @@ export class Api {
 	}
 	/**
 	 * Changes only the quotas `patch` names, in one step at the key's store, and answers the key as stored; each decided
-	 * on the value `shown` had: the key is read first, and a quota the patch names that another admin changed since
-	 * the form showed it is a `QuotaConflict`, nothing written. Not If-Match, as `updateAnonymousQuotas` is: a key has
-	 * no ETag, so a change landing between that read and the patch is still overwritten; the read narrows the window
-	 * from the form's whole life to one round trip.
+	 * on the value `shown` had, as `updateAnonymousQuotas` (`#setQuotasIfMatch`): a quota another admin changed since the
+	 * form showed it is a `QuotaConflict`, nothing written, even when the change lands between the read and the patch.
 	 */
-	async updateKeyQuotas(id: string, patch: QuotasPatch, shown: Readonly<KeyQuotas>): Promise<ApiKey> {
-		const read = (await this.#client.keys.get(id)) as ApiKey;
-		const changed = changedQuotas(patch, shown, read);
-		if (changed.length > 0) throw new QuotaConflict(changed, read);
-		return (await this.#client.keys.updateQuotas(id, patch)) as ApiKey;
+	updateKeyQuotas(id: string, patch: QuotasPatch, shown: Readonly<KeyQuotas>): Promise<ApiKey> {
+		const keys = this.#client.keys;
+		return this.#setQuotasIfMatch(patch, shown, {
+			get: () => keys.get(id) as Promise<ApiKey>,
+			update: (ifMatch) => keys.updateQuotas(id, patch, { ifMatch }) as Promise<ApiKey>,
+			etagOf: (key) => keys.etagOf(key),
+		});
 	}
 	deleteKey(id: string) {
 		return this.#client.keys.delete(id);
@@ -377,20 +384,14 @@ export class Api {
 	anonymous() {
 		return this.#client.anonymous.get() as Promise<AnonymousAccess>;
 	}
-	/**
-	 * Sets the quotas `patch` names, each decided on the value `shown` had: read, checked that those quotas are still as
-	 * shown, and sent If-Match the grant read. A 412 (the grant changed in between) is read again: a change elsewhere
-	 * (another quota, the ACL) is kept and the patch sent again, up to ACL_CHANGE_ATTEMPTS times; a change of a quota
-	 * the patch names is a `QuotaConflict`, nothing written, where a plain patch would overwrite it unseen.
-	 */
-	async updateAnonymousQuotas(patch: QuotasPatch, shown: Readonly<KeyQuotas>): Promise<AnonymousAccess> {
-		for (let attempt = 1; ; attempt++) {
-			const read = (await this.#client.anonymous.get()) as AnonymousAccess;
-			const changed = changedQuotas(patch, shown, read);
-			if (changed.length > 0) throw new QuotaConflict(changed, read);
-			const sent = await this.#updateIfMatch(read, { quotas: patch }, attempt);
-			if (sent !== null) return sent;
-		}
+	/** Sets the quotas `patch` names on anonymous's grant, each decided on the value `shown` had (`#setQuotasIfMatch`). */
+	updateAnonymousQuotas(patch: QuotasPatch, shown: Readonly<KeyQuotas>): Promise<AnonymousAccess> {
+		const anonymous = this.#client.anonymous;
+		return this.#setQuotasIfMatch(patch, shown, {
+			get: () => anonymous.get() as Promise<AnonymousAccess>,
+			update: (ifMatch) => anonymous.update({ quotas: patch }, { ifMatch }) as Promise<AnonymousAccess>,
+			etagOf: (grant) => anonymous.etagOf(grant),
+		});
 	}
 	/**
 	 * Closes public access (the ACL emptied, the quotas kept), decided on the grant the page showed (`shown`), as the
@@ -401,17 +402,26 @@ export class Api {
 		return this.#client.anonymous.close(shown) as Promise<AnonymousAccess>;
 	}
 	/**
-	 * `patch` sent If-Match the ETag of `read`, the grant a change was decided on: the grant as stored then, or null on a
-	 * 412 (another admin changed it since) while attempts remain (the SDK's `preconditionRetry`), for the caller to read
-	 * it again.
+	 * Sets the quotas `patch` names on a grant (anonymous's, or a key's), each decided on the value `shown` had: the grant
+	 * read (`get`), checked that those quotas are still as shown, and patched (`update`) If-Match the grant read. A 412
+	 * (the grant changed in between) is read again: a change elsewhere (another quota, the ACL) is kept and the patch
+	 * sent again, while the SDK's `preconditionRetry` allows; a change of a quota the patch names is a `QuotaConflict`,
+	 * nothing written, where a plain patch would overwrite it unseen.
 	 */
-	async #updateIfMatch(read: AnonymousAccess, patch: Parameters<Tributary["anonymous"]["update"]>[0], attempt: number) {
-		try {
-			const ifMatch = this.#client.anonymous.etagOf(read);
-			return (await this.#client.anonymous.update(patch, { ifMatch })) as AnonymousAccess;
-		} catch (error) {
-			if (!preconditionRetry(error, attempt)) throw error;
-			return null;
+	async #setQuotasIfMatch<G extends AnonymousAccess>(
+		patch: QuotasPatch,
+		shown: Readonly<KeyQuotas>,
+		grants: ConditionalGrant<G>,
+	): Promise<G> {
+		for (let attempt = 1; ; attempt++) {
+			const read = await grants.get();
+			const changed = changedQuotas(patch, shown, read);
+			if (changed.length > 0) throw new QuotaConflict(changed, read);
+			try {
+				return await grants.update(grants.etagOf(read));
+			} catch (error) {
+				if (!preconditionRetry(error, attempt)) throw error;
+			}
 		}
 	}
 	/**

@@ -4,7 +4,8 @@
  * from the form are the key's over HTTP, emptying the fields removes them, and a value the API refuses (400) or a key
  * revoked meanwhile (404) shows the API's message in the form, changing nothing; so does a number field the browser
  * cannot parse, before anything is sent. Saving sends only the fields changed (a PATCH), so a quota another admin
- * changed while the form was open is kept; one the form changes too is told as a conflict, not overwritten. Apart
+ * changed while the form was open is kept; one the form changes too is told as a conflict, not overwritten, even when
+ * it lands between the page's read of the key and its patch (sent If-Match the key read, read again on a 412). Apart
  * from console.test.mjs, whose steps build on each other: this one needs only a key.
  */
 
@@ -216,4 +217,62 @@ test("a quota another admin changed while the form was open is told, not overwri
 	await save.click();
 	await form.getByText("Quotas of contested saved").waitFor();
 	assert.deepEqual(await quotasOf(key.id), { requests_per_sec: 100 });
+});
+
+test("another admin's change landing between the page's read of the key and its patch is told or kept, never overwritten", async () => {
+	const key = await api.expect(201, "POST", "/v1/keys", { body: { name: "raced", acl: [], quotas: { requests_per_sec: 50 } } });
+	/**
+	 * Another admin's change, made as the page's next patch leaves: after the page read the key to compare it with the
+	 * form, before its patch lands. A read-then-plain-patch loses the other change in that window.
+	 * @type {null | (() => Promise<unknown>)}
+	 */
+	let meanwhile = null;
+	/** @type {{ body: unknown, ifMatch: string | undefined }[]} */
+	const patches = [];
+	const quotasPath = `**/v1/keys/${key.id}/quotas`;
+	await page.route(quotasPath, async (route) => {
+		const request = route.request();
+		patches.push({ body: request.postDataJSON(), ifMatch: (await request.allHeaders())["if-match"] });
+		const change = meanwhile;
+		meanwhile = null;
+		await change?.();
+		await route.continue();
+	});
+	try {
+		await openKeys();
+		const { row, form, fetchBytes, requests, save, open, shown } = quotaEditor("raced");
+		await open();
+		assert.deepEqual(await shown(), ["", "", "50"]);
+
+		// The very quota the page changes: nothing is saved, the form and the row show the other admin's value.
+		meanwhile = () => api.expect(200, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { requests_per_sec: 200 } });
+		await requests.fill("100");
+		await save.click();
+		await form
+			.getByRole("alert")
+			.getByText("Another admin changed Requests per second to 200 since this form showed 50: nothing was saved.", { exact: false })
+			.waitFor();
+		assert.deepEqual(await quotasOf(key.id), { requests_per_sec: 200 }, "the other admin's change is kept");
+		assert.deepEqual(await shown(), ["", "", "200"]);
+		await row.getByText("200 requests/s").waitFor();
+
+		// Another quota: the patch, refused (412), is read again and sent again; both changes are kept.
+		meanwhile = () => api.expect(200, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { produce_bytes_per_sec: 2048 } });
+		await fetchBytes.fill("4096");
+		await save.click();
+		await form.getByText("Quotas of raced saved").waitFor();
+		assert.deepEqual(await quotasOf(key.id), { requests_per_sec: 200, produce_bytes_per_sec: 2048, fetch_bytes_per_sec: 4096 });
+		assert.deepEqual(await shown(), ["2048", "4096", "200"]);
+
+		assert.deepEqual(
+			patches.map((p) => p.body),
+			[{ requests_per_sec: 100 }, { fetch_bytes_per_sec: 4096 }, { fetch_bytes_per_sec: 4096 }],
+		);
+		assert.ok(
+			patches.every((p) => typeof p.ifMatch === "string" && /^"[^"]+"$/.test(p.ifMatch)),
+			"every quota change is sent If-Match the key read",
+		);
+	} finally {
+		await page.unroute(quotasPath);
+	}
 });
