@@ -38,6 +38,8 @@ Connection: --url/--token, else TRIBUTARY_URL/TRIBUTARY_TOKEN, else ${LOCAL_URL}
   keys create NAME [--acl RESOURCE=op,op]… [--quota name=N]… | list | describe ID | delete ID
        | quotas ID [--quota name=N]…   (replaces all of the key's quotas: none named removes them)
        | alter ID [--quota name=N]… [--remove-quota name]…   (changes only the quotas named)
+       quotas and alter take --if-match ETAG (the etag describe prints): applied only while the key is still
+       that one; describe's, quotas' and alter's --json is the API's JSON with the key's "etag" added
   anonymous show | set [--acl RESOURCE=op,op]… [--quota name=N]…   what a request without credentials may do;
        set replaces it whole: naming nothing closes public access
        | alter [--acl RESOURCE=op,op]… [--quota name=N]… [--remove-quota name]…   (changes only the quotas named,

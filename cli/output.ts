@@ -97,12 +97,15 @@ export function printJson(value: unknown): void {
 }
 
 /**
- * What to do about a 412. Only anonymous's grant is written If-Match: by `anonymous set|alter|close --if-match`, and by
- * `close`, `grant` and `revoke`, which read the grant again on a 412 and fail with it only on an entry added meanwhile
- * (`close`) or after their last attempt.
+ * What to do about a 412, by the command that had it. A grant is written If-Match by `keys quotas|alter --if-match`,
+ * `anonymous set|alter|close --if-match`, and by anonymous's `close`, `grant` and `revoke`, which read the grant again
+ * on a 412 and fail with it only on an entry added meanwhile (`close`) or after their last attempt.
  */
-const PRECONDITION_ADVICE =
-	" (another admin changed anonymous access since it was read, and nothing was written: run `tributary anonymous show` to see it and its etag, then decide again)";
+const PRECONDITION_ADVICE: Readonly<Record<string, string>> = {
+	anonymous:
+		" (another admin changed anonymous access since it was read, and nothing was written: run `tributary anonymous show` to see it and its etag, then decide again)",
+	keys: " (another admin changed the key since it was read, and nothing was written: run `tributary keys describe ID` to see it and its etag, then decide again)",
+};
 
 /**
  * One line for stderr: the API's code and message, never a stack. `url`: where the command went; `command`: the
@@ -116,7 +119,7 @@ export function errorLine(error: unknown, url?: string, command?: string): strin
 			error.code === "network_error" && url !== undefined
 				? ` (no broker answered at ${url}: start one with \`npm start\`, or name yours with --url or TRIBUTARY_URL)`
 				: "";
-		const todo = error.code === "precondition_failed" ? PRECONDITION_ADVICE : "";
+		const todo = error.code === "precondition_failed" ? (PRECONDITION_ADVICE[command ?? ""] ?? "") : "";
 		return `error: ${error.code}${status}: ${error.message}${advice}${todo}`;
 	}
 	if (isUsageError(error)) return `usage: ${usageMessage(error as Error, command)} (see tributary --help)`;

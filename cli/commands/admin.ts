@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import type { AclEntry, AnonymousAccess, LocationHint, PartitionOffsets, ResetTarget, Tributary } from "tributary/client";
+import type { AclEntry, AnonymousAccess, KeyInfo, LocationHint, PartitionOffsets, ResetTarget, Tributary } from "tributary/client";
 import { printJson, table } from "../output.ts";
 import { integer, pairs, timeMs, UsageError } from "../usage-error.ts";
 
@@ -247,13 +247,22 @@ function quotaPatch(quotas: Record<string, number>, removed: readonly string[] =
 	return patch;
 }
 
+/**
+ * `keys create NAME [--acl …]… [--quota name=N]… | list | describe ID | quotas ID [--quota name=N]… | alter ID
+ * [--quota name=N]… [--remove-quota name]… | delete ID`. `describe` prints the key's ETag, which `quotas` and `alter`
+ * take as `--if-match`, as `anonymous show`'s: the change applies only while the key is still the one shown (else a
+ * 412, which the error line explains). With `--json`, `describe`, `quotas` and `alter` print the API's JSON with the
+ * ETag added as `"etag"`.
+ */
 export async function keys(client: Tributary, args: string[]): Promise<void> {
 	const [name, rest] = sub(args, "keys", ["create", "list", "describe", "quotas", "alter", "delete"]);
 	const { values, positionals } = parse(rest, {
 		acl: { type: "string", multiple: true },
 		quota: { type: "string", multiple: true },
 		"remove-quota": { type: "string", multiple: true },
+		...(name === "quotas" || name === "alter" ? { "if-match": { type: "string" } } : {}),
 	});
+	const ifMatch = entityTag(values["if-match"] as string | undefined, "keys describe");
 	if (name === "list") {
 		noExtra(positionals, 0);
 		const list = await client.keys.list();
@@ -277,21 +286,23 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
 		console.error("the secret is shown once: keep it now");
 	} else if (name === "describe") {
 		const key = await client.keys.get(target);
-		if (values.json) return printJson(key);
+		const etag = client.keys.etagOf(key);
+		if (values.json) return printJson(tagged(key, etag));
 		console.log(`key ${key.id} (${key.name}), created ${new Date(key.created_at_ms).toISOString()}`);
 		console.log(`  acl: ${key.acl.length === 0 ? "none" : aclText(key.acl)}`);
 		console.log(`  ${quotaText(key.quotas)}`);
-	} else if (name === "quotas") {
+		if (etag !== undefined) console.log(`  etag: ${etag}   (quotas and alter take it as --if-match)`);
+	} else if (name === "quotas" || name === "alter") {
+		let changed: KeyInfo;
 		// A whole replacement, as the API's: the quotas not named are removed.
-		const changed = await client.keys.setQuotas(target, quotas);
-		if (values.json) return printJson(changed);
-		console.log(`key ${target}: ${quotaText(changed.quotas)}`);
-	} else if (name === "alter") {
-		// Only the quotas named change (kafka-configs --alter --add-config/--delete-config), in one request.
-		const patch = quotaPatch(quotas, values["remove-quota"] as string[] | undefined);
-		if (Object.keys(patch).length === 0) throw new UsageError("keys alter needs --quota name=N or --remove-quota name");
-		const changed = await client.keys.updateQuotas(target, patch);
-		if (values.json) return printJson(changed);
+		if (name === "quotas") changed = await client.keys.setQuotas(target, quotas, { ifMatch });
+		else {
+			// Only the quotas named change (kafka-configs --alter --add-config/--delete-config), in one request.
+			const patch = quotaPatch(quotas, values["remove-quota"] as string[] | undefined);
+			if (Object.keys(patch).length === 0) throw new UsageError("keys alter needs --quota name=N or --remove-quota name");
+			changed = await client.keys.updateQuotas(target, patch, { ifMatch });
+		}
+		if (values.json) return printJson(tagged(changed, client.keys.etagOf(changed)));
 		console.log(`key ${target}: ${quotaText(changed.quotas)}`);
 	} else {
 		await client.keys.delete(target);
@@ -320,7 +331,7 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
 		...(name === "alter" ? { "remove-quota": { type: "string", multiple: true } } : {}),
 		...(conditional ? { "if-match": { type: "string" } } : {}),
 	});
-	const ifMatch = entityTag(values["if-match"] as string | undefined);
+	const ifMatch = entityTag(values["if-match"] as string | undefined, "anonymous show");
 	if (name !== "grant" && name !== "revoke") noExtra(positionals, 0);
 	const acl = values.acl === undefined ? undefined : aclEntries(values.acl as string[]);
 	const quotas = pairs("--quota", values.quota as string[] | undefined, true) as Record<string, number>;
@@ -339,13 +350,20 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
 		grant = await client.anonymous.update({ ...(acl === undefined ? {} : { acl }), quotas: patch }, { ifMatch });
 	}
 	const etag = client.anonymous.etagOf(grant);
-	// The ETag travels in a header, outside the API's JSON: added to it as "etag" (as kubectl's -o json carries
-	// metadata.resourceVersion), so a script can go show → edit → set --if-match, and chain writes.
-	if (values.json) return printJson(etag === undefined ? grant : { ...grant, etag });
+	if (values.json) return printJson(tagged(grant, etag));
 	console.log("anonymous:");
 	console.log(`  acl: ${grant.acl.length === 0 ? "none (a request without credentials is refused)" : aclText(grant.acl)}`);
 	console.log(`  ${quotaText(grant.quotas)}`);
 	if (name === "show" && etag !== undefined) console.log(`  etag: ${etag}   (set, alter and close take it as --if-match)`);
+}
+
+/**
+ * A grant (a key, anonymous's) for `--json`. The ETag travels in a header, outside the API's JSON: added to it as
+ * "etag" (as kubectl's -o json carries metadata.resourceVersion), so a script can go show → edit → write --if-match,
+ * and chain writes.
+ */
+function tagged<T extends object>(grant: T, etag: string | undefined): T | (T & { etag: string }) {
+	return etag === undefined ? grant : { ...grant, etag };
 }
 
 /**
@@ -358,7 +376,7 @@ export async function anonymous(client: Tributary, args: string[]): Promise<void
  * neither (§13.1.1: `"*" / #entity-tag`), a usage mistake naming it. So is any other text, such as a tag with one quote
  * of its two, or a list of none: sent, it would be the API's 400.
  */
-function entityTag(text: string | undefined): string | undefined {
+function entityTag(text: string | undefined, shownBy: string): string | undefined {
 	if (text === undefined) return undefined;
 	if (text.trim() === "*") return "*";
 	const tags: string[] = [];
@@ -368,14 +386,15 @@ function entityTag(text: string | undefined): string | undefined {
 		const tag = read[1];
 		if (tag === "*") throw new UsageError(`--if-match '${text}' lists *: * (any grant) stands alone, not in a list of entity tags`);
 		if (tag !== undefined) tags.push(tag.endsWith('"') ? tag : `"${tag}"`);
-		if (read[2] === "") return tags.length === 0 ? notTag(text) : tags.join(", ");
+		if (read[2] === "") return tags.length === 0 ? notTag(text, shownBy) : tags.join(", ");
 	}
-	return notTag(text);
+	return notTag(text, shownBy);
 }
 
-function notTag(text: string): never {
+/** The usage mistake of an `--if-match` that is no entity tag, naming the command that prints one (`shownBy`). */
+function notTag(text: string, shownBy: string): never {
 	throw new UsageError(
-		`--if-match '${text}' is not an entity tag: give the etag \`anonymous show\` prints, such as "x1y2", a list of them ("x1y2", "z3"), or *`,
+		`--if-match '${text}' is not an entity tag: give the etag \`${shownBy}\` prints, such as "x1y2", a list of them ("x1y2", "z3"), or *`,
 	);
 }
 
