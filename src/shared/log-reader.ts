@@ -53,6 +53,42 @@ export function readRecords(env: Env, topicId: string, partition: number, reques
 export const stopWaiting = (log: DurableObjectStub<PartitionLog>, waitId: string): Promise<void> => log.stopWaiting(waitId).catch(() => {});
 
 /**
+ * What ends a read's wait at the tail before its time: `signal` aborts, a request's once its client has gone (workerd
+ * aborts it under the `enable_request_signal` compatibility flag), or the edge's own controller once it needs the
+ * answer no more (a group poll answered by another partition). `keep` holds the release past the edge's work
+ * (`waitUntil`), over by then when the client has gone; without it the release is sent and not awaited.
+ */
+export interface WaitEnd {
+	readonly signal: AbortSignal;
+	readonly keep?: (work: Promise<void>) => void;
+}
+
+/**
+ * `read` of `request` with its wait at the tail named, and ended in the partition (`stopWaiting`) if `end.signal`
+ * aborts before the read is answered, so the partition does not keep a waiter for nobody. A release that reaches the
+ * partition before the read does is kept a while: the read then ends as it begins (`Waiters.release`).
+ */
+export async function readEndingWhen<Read extends (request: ReadRequest) => Promise<unknown>>(
+	log: DurableObjectStub<PartitionLog>,
+	request: ReadRequest,
+	end: WaitEnd | undefined,
+	read: Read,
+): Promise<Awaited<ReturnType<Read>>> {
+	if (end === undefined || request.waitMs === 0) return read(request) as Awaited<ReturnType<Read>>;
+	const waitId = crypto.randomUUID();
+	const stop = (): void => {
+		const released = stopWaiting(log, waitId);
+		end.keep?.(released);
+	};
+	end.signal.addEventListener("abort", stop);
+	try {
+		return (await read({ ...request, waitId })) as Awaited<ReturnType<Read>>;
+	} finally {
+		end.signal.removeEventListener("abort", stop);
+	}
+}
+
+/**
  * `readRecords` answered as UTF-8 parts (`recordEnds`: with where each part's records end, for a reader that walks
  * them), for a reader that sends the records on as they are (group polls; the fetch
  * route takes its whole body, `readFetchBody`; SSE and webhooks read text, which they frame or filter): a local read
@@ -97,9 +133,15 @@ const encoder = new TextEncoder();
  * µs/record of ~4.6 (−1.04 to −0.36, lower in 6 of 6 rounds); from memory (fetch-tail-1c-1p) −0.12 of ~3.2 (−0.29
  * to +0.21, lower in 5 of 6) in one run, −0.11 of ~2.0 (−0.26 to +0.01, lower in 6 of 8) in another.
  */
-export async function readFetchBody(env: Env, topicId: string, partition: number, request: ReadRequest): Promise<Result<FetchBody>> {
+export async function readFetchBody(
+	env: Env,
+	topicId: string,
+	partition: number,
+	request: ReadRequest,
+	end?: WaitEnd,
+): Promise<Result<FetchBody>> {
 	const log = partitionLog(env, topicId, partition);
-	const first = await log.readFetchBody(request);
+	const first = await readEndingWhen(log, request, end, (r) => log.readFetchBody(r));
 	if (!first.ok || !("remote" in first.value)) return first as Result<FetchBody>;
 	const read = await readAcrossUtf8(env.SEGMENTS, (r) => log.read(r), request, first.value);
 	if (!read.ok) return read;

@@ -4,10 +4,11 @@
  * up offsets by position or time, and delete a partition's records before an offset (Kafka's DeleteRecords).
  */
 
+import type { Context } from "hono";
 import * as z from "zod/mini";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
-import { offsetForTimestamp, readFetchBody } from "../../shared/log-reader.ts";
+import { offsetForTimestamp, readFetchBody, type WaitEnd } from "../../shared/log-reader.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
@@ -82,6 +83,9 @@ function forgetIfDeleted<T>(topic: string, result: Result<T>): T {
 	return unwrap(result);
 }
 
+/** A read's wait at the tail ends once the request's client has gone (`readEndingWhen`). */
+const clientGone = (c: Context<AppEnv>): WaitEnd => ({ signal: c.req.raw.signal, keep: (work) => c.executionCtx.waitUntil(work) });
+
 export const recordRoutes = new Hono<AppEnv>()
 	.post("/:topic/records", async (c) => {
 		const named = c.req.param("topic");
@@ -108,13 +112,19 @@ export const recordRoutes = new Hono<AppEnv>()
 		unwrap(checkPartition(meta, partition));
 		const result = forgetIfDeleted(
 			topic,
-			await readFetchBody(c.env, meta.topicId, partition, {
-				topicId: meta.topicId,
-				offset: query.offset ?? null,
-				maxRecords: query.max_records ?? FETCH_RECORDS_DEFAULT,
-				maxBytes: query.max_bytes ?? FETCH_BYTES_DEFAULT,
-				waitMs: query.wait_ms ?? 0,
-			}),
+			await readFetchBody(
+				c.env,
+				meta.topicId,
+				partition,
+				{
+					topicId: meta.topicId,
+					offset: query.offset ?? null,
+					maxRecords: query.max_records ?? FETCH_RECORDS_DEFAULT,
+					maxBytes: query.max_bytes ?? FETCH_BYTES_DEFAULT,
+					waitMs: query.wait_ms ?? 0,
+				},
+				clientGone(c),
+			),
 		);
 		reportFetchedBytes(c, result.bytes);
 		return c.body(result.body, 200, { "Content-Type": "application/json" });
