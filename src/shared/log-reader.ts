@@ -100,9 +100,10 @@ export async function readRecordsUtf8(
 	partition: number,
 	request: ReadRequest,
 	recordEnds = true,
+	end?: WaitEnd,
 ): Promise<Result<ReadResult<Utf8Parts>>> {
 	const log = partitionLog(env, topicId, partition);
-	const first = await log.readUtf8(request, recordEnds);
+	const first = await readEndingWhen(log, request, end, (r) => log.readUtf8(r, recordEnds));
 	if (!first.ok || !("remote" in first.value)) return first as Result<ReadResult<Utf8Parts>>;
 	return readAcrossUtf8(env.SEGMENTS, (r) => log.read(r), request, first.value);
 }

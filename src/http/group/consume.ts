@@ -30,7 +30,7 @@ import type { FetchBody, ReadResult, Utf8Parts } from "../../partition/types.ts"
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
-import { type BlobPiece, pushParts, readRecordsUtf8 } from "../../shared/log-reader.ts";
+import { type BlobPiece, pushParts, readRecordsUtf8, type WaitEnd } from "../../shared/log-reader.ts";
 import { endsOfParts, pollBodyBlob } from "../../shared/poll-body.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
@@ -430,20 +430,23 @@ function share(total: number, parts: number, i: number): number {
 
 /**
  * Long-polls every partition from where the empty reads ended and settles on the first that returns records.
- * The other waits are abandoned: a read changes nothing, and each ends on its own within `waitMs`.
+ * The other waits are ended then (`answered`, a `WaitEnd`): a read changes nothing, and a wait kept to its end would
+ * count as a reader following its partition's log. The releases are sent, not awaited, before the poll settles.
  */
 function firstRecords(env: Env, reads: readonly PartitionRead[], reset: OffsetReset, waitMs: number): Promise<PartitionRead[]> {
 	return new Promise((resolve) => {
 		const latest = [...reads];
 		let pending = reads.length;
 		let done = false;
+		const answered = new AbortController();
 		const finish = (): void => {
 			if (done) return;
 			done = true;
+			answered.abort();
 			resolve(latest);
 		};
 		reads.forEach((read, i) => {
-			readPartition(env, { ...read.plan, offset: read.result.nextOffset }, reset, read.limits, waitMs)
+			readPartition(env, { ...read.plan, offset: read.result.nextOffset }, reset, read.limits, waitMs, answered)
 				.then((outcome) => {
 					if (done || !outcome.ok || outcome.value === null || outcome.value.result.recordCount === 0) return;
 					latest[i] = { ...outcome.value, plan: read.plan };
@@ -470,6 +473,7 @@ async function readPartition(
 	reset: OffsetReset,
 	limits: ReadLimits,
 	waitMs: number,
+	end?: WaitEnd,
 ): Promise<Result<PartitionRead | null>> {
 	let offset = fetch.offset;
 	if (offset === null) {
@@ -484,6 +488,7 @@ async function readPartition(
 			fetch.partition,
 			{ topicId: fetch.topicId, offset: from, maxRecords, maxBytes, waitMs },
 			recordEnds,
+			end,
 		);
 	let result = await read(offset);
 	if (!result.ok && result.error.code === "offset_out_of_range") {
