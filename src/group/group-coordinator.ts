@@ -150,7 +150,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * Second half of a poll: moves positions past what was read, for partitions the member still owns.
-	 * `textAnswer`: a settled poll is answered as text (poll-answer.ts).
+	 * `textAnswer`: a settled poll is answered as text (poll-answer.ts). `instanceId`: the static instance the poll
+	 * named, fenced here too, as a member replaced while its poll waited is (`GroupRules.fenced`).
 	 */
 	async completePoll(
 		groupId: string,
@@ -160,6 +161,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		autoCommit: boolean,
 		topicsStale: boolean,
 		textAnswer = false,
+		instanceId: string | null = null,
 	): Promise<PollCompletionAnswer> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
@@ -167,7 +169,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		if (topicsStale) this.refreshedAtMs = 0;
 		const result = this.transact(() => {
 			const now = Date.now();
-			const settled = this.rules.settlePoll(memberId, generation, outcomes, autoCommit, now);
+			const settled = this.rules.settlePoll(memberId, generation, outcomes, autoCommit, now, instanceId);
 			this.store.writePositionsIfDue(now);
 			return settled;
 		});

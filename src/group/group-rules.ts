@@ -192,8 +192,9 @@ export class GroupRules {
 		outcomes: readonly FetchOutcome[],
 		autoCommit: boolean,
 		now: number,
+		instanceId: string | null = null,
 	): Result<PollCompletion> {
-		const touched = this.touchMember(memberId, now);
+		const touched = this.touchMember(memberId, now, instanceId);
 		if (!touched.ok) return touched;
 		const current = this.store.state().generation;
 		const accepted = outcomes.map((o) => {

@@ -93,3 +93,39 @@ describe("SDK consumers sharing one instanceId", { timeout: 30_000 }, () => {
 		await b.close();
 	});
 });
+
+describe("an SDK consumer replaced while its long poll waits", { timeout: 30_000 }, () => {
+	it("is fenced by its poll's settlement, and the newer consumer keeps its member id and the group", async () => {
+		const topic = uniqueTopic("fence-long-poll");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		const options = { group, topics: [topic], from: "earliest" as const, instanceId: `i-${group}` };
+		const first = wiredClient();
+		const a = first.client.consumer({ ...options, waitMs: 3_000 });
+		await a.join();
+		const loop = (async () => {
+			for await (const _ of a) expect.unreachable("the empty topic handed out a record");
+		})();
+		// b joins (the instance's restart) once a's poll is on the wire, so a's poll settles after it was replaced.
+		await expect.poll(() => first.sent.some((r) => r.path.endsWith("/poll")), { timeout: 5_000, interval: 10 }).toBe(true);
+		const b = wiredClient().client.consumer({ ...options, waitMs: 50 });
+		await b.join();
+		const member = b.memberId;
+		// Wrongly told unknown_member, a joins again (a restart) and polls on: its loop would never end.
+		const rejoined = new Promise<never>((_, reject) => {
+			const check = setInterval(() => {
+				if (first.sent.filter(isJoin).length > 1) reject(new Error("the replaced consumer joined again"));
+			}, 20);
+			void loop.finally(() => clearInterval(check)).catch(() => {});
+		});
+		await fencedError(Promise.race([loop, rejoined]), options.instanceId);
+		expect(first.sent.filter(isJoin)).toHaveLength(1);
+		expect(b.memberId).toBe(member);
+		const after = await describeGroup(group);
+		expect(after.members.map((m) => m.member_id)).toEqual([member]);
+		await b.join();
+		expect(b.memberId).toBe(member);
+		await a.close();
+		await b.close();
+	});
+});

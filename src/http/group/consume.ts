@@ -225,7 +225,16 @@ async function pollOnePartition(
 	if (!read.ok || "remote" in read.value) return null;
 	const share = read.value;
 	const settled = settlementOf(
-		await coordinator.completePoll(groupId, memberId, plan.generation, [outcomeOf(fetch, share)], options.autoCommit, false, true),
+		await coordinator.completePoll(
+			groupId,
+			memberId,
+			plan.generation,
+			[outcomeOf(fetch, share)],
+			options.autoCommit,
+			false,
+			true,
+			options.instanceId,
+		),
 	);
 	if (!settled.ok || settled.value.accepted[0] !== true || share.body === null) {
 		// Nothing reads the body: let the partition's stream go (a failure to is no failure of the poll).
@@ -244,7 +253,9 @@ async function pollOnePartition(
 	// poll a 503 invites reads these records again instead of skipping them.
 	if (written === null || written.byteLength !== share.bytes) {
 		const back = { ...outcomeOf(fetch, share), expectedPosition: share.nextOffset, nextOffset: fetch.offset ?? share.logStartOffset };
-		const undone = settlementOf(await coordinator.completePoll(groupId, memberId, generation, [back], options.autoCommit, false, true));
+		const undone = settlementOf(
+			await coordinator.completePoll(groupId, memberId, generation, [back], options.autoCommit, false, true, options.instanceId),
+		);
 		if (!undone.ok) return undone;
 		return err("partition_unavailable", `${fetch.topic}/${fetch.partition}: the read was cut short; poll again`);
 	}
@@ -303,7 +314,7 @@ async function pollReads(
 	const { reads, topicsStale } = read.value;
 	const outcomes = reads.map((r) => outcomeOf(r.plan, r.result));
 	const settled = settlementOf(
-		await coordinator.completePoll(groupId, memberId, plan.generation, outcomes, options.autoCommit, topicsStale, true),
+		await coordinator.completePoll(groupId, memberId, plan.generation, outcomes, options.autoCommit, topicsStale, true, options.instanceId),
 	);
 	if (!settled.ok) return settled;
 	const { accepted } = settled.value;
