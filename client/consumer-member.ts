@@ -27,10 +27,10 @@ import type { TopicPartition } from "./admin.ts";
 import { RebalanceCallbacks } from "./consumer-callbacks.ts";
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
-import { type ConsumerOptions, type ConsumerSettings, instanceField, joinBody, pollBase } from "./consumer-options.ts";
+import { type ConsumerOptions, type ConsumerSettings, instanceField, instanceRefused, joinBody, pollBase } from "./consumer-options.ts";
 import type { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
-import { type Http, seg } from "./http.ts";
+import { type Http, type RequestOptions, seg } from "./http.ts";
 import { fromWire, type WireRecord } from "./records.ts";
 
 /**
@@ -94,6 +94,8 @@ export class GroupMember {
 	 * the two would take it from each other in turn, each rebalancing the group.
 	 */
 	#fenced: TributaryError | null = null;
+	/** Whether heartbeats, polls and commits name the instance: not once an older Worker refused it (`#memberCall`). */
+	#namesInstance = true;
 
 	constructor(http: Http, options: ConsumerOptions, settings: ConsumerSettings, turn: LoopTurn) {
 		this.group = options.group;
@@ -232,8 +234,7 @@ export class GroupMember {
 		this.#lastCallMs = Date.now();
 		let answer: Assignment & { partitions: { topic: string; partition: number; records: WireRecord[] }[] };
 		try {
-			answer = await this.#http.request("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/poll`, {
-				body,
+			answer = await this.#memberCall(`/v1/groups/${seg(this.group)}/members/${seg(member.id)}/poll`, body, {
 				retry: "unsent",
 				waitMs: body.wait_ms,
 			});
@@ -456,10 +457,7 @@ export class GroupMember {
 			const offsets = await this.#toCommit(inHand);
 			if (offsets.length === 0 || this.#member !== member) return;
 			try {
-				await this.#http.request("POST", `/v1/groups/${seg(this.group)}/offsets`, {
-					body: { member_id: member.id, generation, offsets, ...instanceField(this.#options) },
-					retry: "always",
-				});
+				await this.#memberCall(`/v1/groups/${seg(this.group)}/offsets`, { member_id: member.id, generation, offsets }, { retry: "always" });
 				this.#lastCallMs = Date.now();
 				this.#committedAtMs = this.#lastCallMs;
 				for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
@@ -478,6 +476,23 @@ export class GroupMember {
 		}
 	}
 
+	/**
+	 * A heartbeat, poll or commit (`body`), naming the static instance (`instanceField`) while the Worker takes it. A
+	 * Worker from before `instance_id` on member calls refuses the field (400, its strict bodies): the call is sent again
+	 * without it, and no later call of this consumer names it. Such a Worker fences nothing over HTTP: a replaced
+	 * consumer is told `unknown_member` and joins again, as before (client/README.md).
+	 */
+	async #memberCall<T>(path: string, body: object, init: Omit<RequestOptions, "body">): Promise<T> {
+		if (!this.#namesInstance || this.#options.instanceId === undefined) return this.#http.request<T>("POST", path, { ...init, body });
+		try {
+			return await this.#http.request<T>("POST", path, { ...init, body: { ...body, ...instanceField(this.#options) } });
+		} catch (error) {
+			if (!instanceRefused(error)) throw error;
+			this.#namesInstance = false;
+			return this.#http.request<T>("POST", path, { ...init, body });
+		}
+	}
+
 	#startHeartbeat(): void {
 		this.#heartbeat.start(this.#sessionTimeoutMs, (everyMs) => {
 			if (this.#polling === null && Date.now() - this.#lastCallMs >= everyMs) this.#sendHeartbeat().catch(() => {});
@@ -489,10 +504,13 @@ export class GroupMember {
 		if (member === null) return;
 		this.#lastCallMs = Date.now();
 		try {
-			const answer = await this.#http.request<Assignment>("POST", `/v1/groups/${seg(this.group)}/members/${seg(member.id)}/heartbeat`, {
-				body: instanceField(this.#options),
-				retry: "always",
-			});
+			const answer = await this.#memberCall<Assignment>(
+				`/v1/groups/${seg(this.group)}/members/${seg(member.id)}/heartbeat`,
+				{},
+				{
+					retry: "always",
+				},
+			);
 			this.#follow(member, answer);
 		} catch (error) {
 			if (this.#member === member) this.#stopIfFenced(error);

@@ -129,7 +129,6 @@ export function pollBase(options: ConsumerOptions, settings: ConsumerSettings) {
 		// Grouped by partition, the broker sends each partition's records on as stored instead of writing the topic
 		// into every one; the consumer puts the topic back, once per partition.
 		layout: "partitions" as const,
-		...instanceField(options),
 	};
 }
 
@@ -139,4 +138,12 @@ export function pollBase(options: ConsumerOptions, settings: ConsumerSettings) {
  */
 export function instanceField(options: ConsumerOptions): { instance_id?: string } {
 	return options.instanceId === undefined ? {} : { instance_id: options.instanceId };
+}
+
+/** A Worker from before `instance_id` on member calls: its strict bodies refuse the field with a 400 naming it. */
+const INSTANCE_ID_REFUSED = /unknown fields? .*"instance_id"/;
+
+/** Whether `error` is an older Worker's refusal of `instanceField` (see `ConsumerMember`'s member calls). */
+export function instanceRefused(error: unknown): boolean {
+	return error instanceof TributaryError && error.status === 400 && INSTANCE_ID_REFUSED.test(error.message);
 }

@@ -6,11 +6,11 @@
  */
 
 import { describe, expect, it } from "vitest";
-import { TributaryError } from "../../client/index.ts";
+import { Tributary, TributaryError } from "../../client/index.ts";
 import { describeGroup } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { type Sent, wiredClient } from "../support/sdk.ts";
-import { createTopic, produce } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, createTopic, produce, sized, workerFetch } from "../support/worker.ts";
 
 const isJoin = (r: Sent) => r.method === "POST" && r.path.endsWith("/members");
 
@@ -127,5 +127,40 @@ describe("an SDK consumer replaced while its long poll waits", { timeout: 30_000
 		expect(b.memberId).toBe(member);
 		await a.close();
 		await b.close();
+	});
+});
+
+describe("an SDK consumer with instanceId and a Worker from before instance_id on member calls", { timeout: 30_000 }, () => {
+	it("sends the refused call again without the field, consumes and commits, and names no instance afterwards", async () => {
+		const { options } = await setUp("fence-older-worker");
+		const named: string[] = [];
+		const paths: string[] = [];
+		// The real Worker behind a transport that refuses `instance_id` on a heartbeat, poll or commit body with the 400
+		// an older Worker's strict bodies answer (its join takes the field: static membership is older).
+		const older = new Tributary({
+			url: BASE,
+			token: ADMIN_TOKEN,
+			fetch: async (request: Request) => {
+				const body = request.method === "GET" || request.method === "HEAD" ? "" : await request.clone().text();
+				const path = new URL(request.url).pathname;
+				paths.push(path);
+				if (body.includes('"instance_id"') && !(request.method === "POST" && path.endsWith("/members"))) {
+					named.push(path);
+					const error = { code: "invalid_request", message: 'request: unknown field "instance_id"', retriable: false };
+					return Response.json({ error }, { status: 400 });
+				}
+				return workerFetch(request.body === null ? request : sized(request, body));
+			},
+		});
+		const consumer = older.consumer({ ...options, autoCommit: false });
+		// Read by hand, not by `for await`, whose break would close the consumer before its commit.
+		const records = consumer[Symbol.asyncIterator]();
+		const values = [(await records.next()).value?.value, (await records.next()).value?.value];
+		expect(values.sort()).toEqual([0, 1]);
+		await consumer.commit();
+		expect(named).toHaveLength(1);
+		expect(named[0]).toMatch(/\/poll$/);
+		expect(paths.filter((p) => p.endsWith("/offsets")).length, "the commit was sent").toBeGreaterThan(0);
+		await consumer.close();
 	});
 });
