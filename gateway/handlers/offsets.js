@@ -74,7 +74,9 @@ export async function offsetCommit(request, ctx) {
 		// checked on their own.
 		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone);
 		else {
-			const instanceId = request.groupInstanceId ?? null;
+			// A standalone commit naming a member is not fenced by its instance (the Worker fences it against any holder,
+			// the caller too): the member check below answers FENCED_INSTANCE_ID or ILLEGAL_GENERATION, as a broker does.
+			const instanceId = standalone && request.memberId !== "" ? null : (request.groupInstanceId ?? null);
 			errorCode = await commitPending(ctx, request.groupId, { ...fenced, standalone, instanceId }, pending, refusedAlone);
 			// Refused for the group's members, a commit naming one is checked as a broker checks it (a group emptied
 			// since keeps the refusal).

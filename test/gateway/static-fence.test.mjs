@@ -207,6 +207,24 @@ test("a generation -1 OffsetCommit with nothing to send, naming a replaced membe
 	assert.equal(calls.heartbeats.length, heartbeats);
 });
 
+test("an OffsetCommit at generation -1 naming the static member that holds its instance is ILLEGAL_GENERATION, as a broker answers, not FENCED_INSTANCE_ID", async () => {
+	const { calls, members, tributary } = standIn();
+	const joined = await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
+	const partitions = [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }];
+	const request = {
+		groupId: GROUP,
+		generationIdOrMemberEpoch: -1,
+		memberId: joined.memberId,
+		groupInstanceId: "instance-1",
+		topics: [{ name: "orders", partitions }],
+	};
+	const answer = await offsetCommit(request, context(tributary, 7));
+	assert.equal(answer.topics[0].partitions[0].errorCode, KAFKA.ILLEGAL_GENERATION);
+	// The standalone commit names no instance (it has no member to fence); the member check that follows does.
+	assert.deepEqual(calls.commits, [null]);
+	assert.deepEqual([...members], [[joined.memberId, "instance-1"]]);
+});
+
 test("LeaveGroup naming a member id and its instance id while the group's describe fails (the Worker busy) answers that failure and leaves nothing: only a key refused the describe leaves by the member id unchecked", async () => {
 	const { members, tributary } = standIn();
 	const { old, holder } = await replaced(tributary, "instance-1");
