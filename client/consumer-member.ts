@@ -291,6 +291,7 @@ export class GroupMember {
 	 */
 	async #recover(error: unknown, member: Member): Promise<void> {
 		if (!(error instanceof TributaryError)) throw error;
+		if (this.#outlived(member)) return;
 		this.#stopIfFenced(error);
 		if (error.code === "unknown_member" || error.code === "group_not_found") {
 			this.#dropMembership();
@@ -345,6 +346,15 @@ export class GroupMember {
 	 */
 	#leavePath(member: Member): string {
 		return `/v1/groups/${seg(this.group)}/members/${seg(member.id)}?auto_commit=false`;
+	}
+
+	/**
+	 * Whether this consumer is another member now, or is joining as one, than `member`, whose call was answered: that
+	 * answer is the earlier membership's, and its refusal (`unknown_member`, even `fenced_instance`: its own rejoin took
+	 * the instance) says nothing of the current one. With no member and no join under way, a fence is this consumer's.
+	 */
+	#outlived(member: Member): boolean {
+		return this.#member !== member && (this.#member !== null || this.#joining !== null);
 	}
 
 	/**
@@ -463,8 +473,10 @@ export class GroupMember {
 				for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 				return;
 			} catch (error) {
-				this.#stopIfFenced(error);
 				const code = error instanceof TributaryError ? error.code : "";
+				// Refused for an earlier membership: the commit went with it, as one that finds its member gone.
+				if (this.#outlived(member) && (code === "unknown_member" || code === "group_not_found" || code === "fenced_instance")) return;
+				this.#stopIfFenced(error);
 				if (code === "unknown_member" || code === "group_not_found") return this.#dropMembership();
 				if ((code === "rebalance_in_progress" || code === "partition_not_assigned") && attempt < COMMIT_TRIES_MAX - 1) {
 					await this.#sendHeartbeat();
@@ -513,7 +525,7 @@ export class GroupMember {
 			);
 			this.#follow(member, answer);
 		} catch (error) {
-			if (this.#member === member) this.#stopIfFenced(error);
+			if (!this.#outlived(member)) this.#stopIfFenced(error);
 			const lost = error instanceof TributaryError && (error.code === "unknown_member" || error.code === "group_not_found");
 			if (lost && this.#member === member) this.#dropMembership();
 			else throw error;

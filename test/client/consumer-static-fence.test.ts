@@ -164,3 +164,36 @@ describe("an SDK consumer with instanceId and a Worker from before instance_id o
 		await consumer.close();
 	});
 });
+
+describe("a lone SDK consumer with instanceId whose own earlier commit lands after it joined again", { timeout: 30_000 }, () => {
+	it("is not fenced by that commit: it keeps running as its new member", async () => {
+		const { group, options } = await setUp("fence-own-commit");
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ ...options, autoCommit: false });
+		const records = consumer[Symbol.asyncIterator]();
+		await records.next();
+		const first = consumer.memberId;
+		// The commit of the first member waits, unserved, while the consumer's next poll fails and it joins again.
+		const release = wire.hold((r) => r.path.endsWith("/offsets"));
+		const committing = consumer.commit().then(
+			() => null,
+			(e: unknown) => e,
+		);
+		await expect.poll(() => wire.sent.some((r) => r.path.endsWith("/offsets")), { timeout: 5_000, interval: 10 }).toBe(true);
+		wire.failUnserved((r) => r.path.endsWith("/poll"));
+		await records.next();
+		// The failed poll: the consumer leaves and joins again under a new member id, and reads from the start again.
+		expect((await records.next()).done).toBe(false);
+		const second = consumer.memberId;
+		expect(second).not.toBeNull();
+		expect(second).not.toBe(first);
+		release();
+		const refused = await committing;
+		expect(refused === null || (refused as TributaryError).code !== "fenced_instance", `commit() threw ${refused}`).toBe(true);
+		expect((await records.next()).done).toBe(false);
+		expect(consumer.memberId).toBe(second);
+		const after = await describeGroup(group);
+		expect(after.members.map((m) => m.member_id)).toEqual([second]);
+		await consumer.close();
+	});
+});
