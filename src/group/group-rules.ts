@@ -219,6 +219,9 @@ export class GroupRules {
 	 * the fencing errors, as when every commit was checked at the edge.
 	 */
 	applyCommit(request: CommitRequest, boundsChecked: boolean, now: number): Result<CommitOutcome> {
+		// The fence comes first (Kafka's order): a replaced member's commit is fenced, not judged for its offsets' bounds.
+		const fenced = boundsChecked ? null : this.memberFenced(request.memberId, request.instanceId);
+		if (fenced !== null) return fenced;
 		const unverified = boundsChecked ? [] : this.commits.unverified(request.memberId, request.generation, request.offsets);
 		if (unverified.length > 0) return ok({ committed: false, unverified });
 		const touched = this.touchMember(request.memberId, now, request.instanceId);
@@ -450,12 +453,16 @@ export class GroupRules {
 	touchMember(memberId: string, now: number, instanceId: string | null = null): Result<Member> {
 		this.expireOverdue(now);
 		const member = this.store.member(memberId);
-		// The instance's holder is looked up only when the member does not hold the instance named (or is unknown).
-		const fenced = member?.instanceId === instanceId ? null : this.fenced(instanceId, memberId);
+		const fenced = this.memberFenced(memberId, instanceId, member);
 		if (fenced !== null) return fenced;
 		if (member === null) return this.unknownMember(memberId);
 		this.store.touch(memberId, now + member.sessionTimeoutMs);
 		return ok(member);
+	}
+
+	/** `fenced` for a member's call; the instance's holder is looked up only when `member` does not hold the instance. */
+	private memberFenced(memberId: string, instanceId: string | null = null, member = this.store.member(memberId)): Result<never> | null {
+		return member?.instanceId === instanceId ? null : this.fenced(instanceId, memberId);
 	}
 
 	view(memberId: string): MemberView {

@@ -98,10 +98,13 @@ export const TopicName = kafkaName(
 	"a topic may not be named '.' or '..'",
 );
 
-/** Whether `name` passes `TopicName`, checked without the schema: for the produce route, which checks one per request. */
-export function isTopicName(name: string): boolean {
-	return name.length <= TOPIC_NAME_LENGTH_MAX && KAFKA_NAME_PATTERN.test(name) && name !== "." && name !== "..";
+/** Whether `name` passes `kafkaName(lengthMax, …)`, checked without the schema (the fast paths). */
+function isKafkaName(name: string, lengthMax: number): boolean {
+	return name.length <= lengthMax && KAFKA_NAME_PATTERN.test(name) && name !== "." && name !== "..";
 }
+
+/** Whether `name` passes `TopicName`, checked without the schema: for the produce route, which checks one per request. */
+export const isTopicName = (name: string): boolean => isKafkaName(name, TOPIC_NAME_LENGTH_MAX);
 
 /** Group and instance ids: Kafka's topic-name charset, so they are safe in a path and in a Durable Object name. */
 export const GroupId = kafkaName(
@@ -109,6 +112,9 @@ export const GroupId = kafkaName(
 	"group ids use only letters, digits, '.', '_' and '-'",
 	"a group id may not be '.' or '..'",
 );
+
+/** Whether `value` passes `GroupId` (a group or instance id), checked without the schema: for the group fast paths. */
+export const isGroupId = (value: unknown): value is string => typeof value === "string" && isKafkaName(value, GROUP_ID_LENGTH_MAX);
 
 /** Digits a query or path integer may have: as many as the largest safe integer, so enough for any offset or time in ms. */
 const DIGITS_MAX = 16;

@@ -181,6 +181,9 @@ describe("membership", () => {
 		await expectError("POST", `${member}/poll`, 409, "fenced_instance", { body: carried });
 		const commitBody = { member_id: old.member_id, generation: holder.generation, offsets, ...instance };
 		expect(await expectError("POST", `/v1/groups/${group}/offsets`, 409, "fenced_instance", { body: commitBody })).toMatchObject(fenced);
+		// The fence comes before the commit's bounds check: an offset past the partition's end is fenced, not out of range.
+		const past = { ...commitBody, offsets: offsets.map((o) => ({ ...o, offset: 99 })) };
+		expect(await expectError("POST", `/v1/groups/${group}/offsets`, 409, "fenced_instance", { body: past })).toMatchObject(fenced);
 		// A member the group has, naming an instance another member holds, is fenced too (Kafka asks the instance first).
 		await expectError("POST", `/v1/groups/${group}/members/${other.member_id}/heartbeat`, 409, "fenced_instance", { body: instance });
 		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "fenced_instance", {

@@ -22,7 +22,7 @@ import {
 	PARTITIONS_MAX,
 } from "../../shared/limits.ts";
 import type { CommitBody, PollBody } from "../routes/groups.ts";
-import { isTopicName, KAFKA_NAME_PATTERN } from "../schemas.ts";
+import { isGroupId, isTopicName, KAFKA_NAME_PATTERN } from "../schemas.ts";
 import { POLL_LAYOUTS } from "./consume.ts";
 
 export type PollBodyValue = z.output<typeof PollBody>;
@@ -102,7 +102,7 @@ export function fastPollBody(value: unknown): PollBodyValue | null {
 			if (commit === null) return null;
 			body.commit = commit;
 		} else if (name === "instance_id") {
-			if (!isInstanceId(field)) return null;
+			if (!isGroupId(field)) return null;
 			body.instance_id = field;
 		} else return null;
 	}
@@ -116,12 +116,7 @@ export function fastCommitBody(value: unknown): CommitBodyValue | null {
 	const { member_id, generation, instance_id } = value;
 	// `MemberId`: at most MEMBER_ID_LENGTH_MAX characters of the Kafka name charset, which needs at least one.
 	if (typeof member_id !== "string" || member_id.length > MEMBER_ID_LENGTH_MAX || !KAFKA_NAME_PATTERN.test(member_id)) return null;
-	if (instance_id !== undefined && !isInstanceId(instance_id)) return null;
+	if (instance_id !== undefined && !isGroupId(instance_id)) return null;
 	// Every field checked is taken as given (none has a transform): the body is the schema's value.
 	return isIntFrom(generation, 0) && commitOffsetsOf(value.offsets) !== null ? (value as CommitBodyValue) : null;
-}
-
-/** An instance id as `GroupId` takes it: a group id's rules are a topic name's (charset, length, no "." or ".."). */
-function isInstanceId(value: unknown): value is string {
-	return typeof value === "string" && isTopicName(value);
 }

@@ -77,13 +77,18 @@ const IDEMPOTENCY_KEY = {
 };
 
 /**
- * A member call's `instance_id` (a static member's, as its join gave it: KIP-345's group.instance.id) and its refusal,
- * as a Kafka broker's FENCED_INSTANCE_ID.
+ * A member call's 409s: `unknown_member`, and the fence on its `instance_id` (a static member's, as its join gave it:
+ * KIP-345's group.instance.id), as a Kafka broker's FENCED_INSTANCE_ID.
  */
-const FENCED_INSTANCE =
-	"`fenced_instance` when the body's `instance_id` (optional: the static member's instance id, as its join named it) is " +
-	"held by another member: a restart of the instance (a join with it and no member_id) replaced this member, which " +
-	"should stop, not join again. Without `instance_id` such a member is `unknown_member`";
+const MEMBER_CONFLICT =
+	"`unknown_member` when the group has no such member (its session ran out, it left, or a restart of its instance " +
+	"replaced it): join again. `fenced_instance` when the body's `instance_id` (optional: the static member's instance id, as " +
+	"its join named it) is held by another member: a restart of the instance (a join with it and no member_id) " +
+	"replaced this member, which should stop, not join again. Without `instance_id` such a member is `unknown_member`";
+/** A commit's 409s beyond the member's (`MEMBER_CONFLICT`), also a poll's carrying one. */
+const COMMIT_CONFLICT =
+	"`rebalance_in_progress` when its generation is over (poll or heartbeat for the new assignment), " +
+	"`partition_not_assigned` for a partition the member does not own";
 
 /** Optimistic concurrency on a grant, a key's or anonymous's (RFC 9110 §8.8.3, §13.1.1). */
 const GRANT_ETAG = { ETag: "The grant's entity tag as stored now: send it as If-Match to change this grant only" };
@@ -258,7 +263,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		path: MemberPath,
 		body: { schema: PollBody, optional: true },
 		responses: { 200: R.Polled },
-		errors: { 409: FENCED_INSTANCE },
+		errors: { 409: `${MEMBER_CONFLICT}. With a carried \`commit\`: ${COMMIT_CONFLICT}` },
 	},
 	"POST /v1/groups/:group/members/:member/heartbeat": {
 		summary: "Keep a member's session alive",
@@ -266,7 +271,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		path: MemberPath,
 		body: { schema: HeartbeatBody, optional: true },
 		responses: { 200: R.Heartbeat },
-		errors: { 409: FENCED_INSTANCE },
+		errors: { 409: MEMBER_CONFLICT },
 	},
 	"DELETE /v1/groups/:group/members/:member": {
 		summary: "Leave a group (auto_commit=false: without committing the last poll's records)",
@@ -281,7 +286,11 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		path: GroupPath,
 		body: { schema: CommitBody },
 		responses: { 200: R.Committed },
-		errors: { 409: FENCED_INSTANCE },
+		errors: {
+			409:
+				`${MEMBER_CONFLICT}; ${COMMIT_CONFLICT}. Without member_id (a standalone commit): \`group_not_empty\` while ` +
+				"the group has members, `fenced_instance` when its `instance_id` is held by one",
+		},
 	},
 	"POST /v1/groups/:group/offsets/reset": {
 		summary: "Reset a group's offsets for a topic",
