@@ -46,7 +46,9 @@ app.on("GET", ASSET_PATHS, fromAssets());
 app.use(requestId());
 app.use(observe());
 app.use(securityHeaders());
-app.use(corsFromEnv());
+// Durable Streams answers CORS by its own policy, under its own mount.
+const DURABLE_STREAMS_MOUNT = "/ds";
+app.use(corsFromEnv(DURABLE_STREAMS_MOUNT));
 
 app.route("/", apiDocsRoutes);
 
@@ -67,7 +69,7 @@ app.route("/metrics", metricsRoutes);
 // Compatibility APIs: each mount sets its error dialect first, then the same auth, ACL and quotas.
 app.route("/upstash", upstashRoutes);
 app.route("/kafka/v3", confluentRoutes);
-app.route("/ds", durableStreamsRoutes);
+app.route(DURABLE_STREAMS_MOUNT, durableStreamsRoutes);
 
 // Every route is mounted: each path's other methods get a 405 that says which methods the path answers.
 answerOtherMethods(app);

@@ -88,10 +88,15 @@ const API_CORS = corsPolicy(
 	["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
 );
 
-export function corsFromEnv(): MiddlewareHandler<{ Bindings: Env }> {
+/**
+ * The API's CORS, for every path but those under `ownCors`: a mount that answers CORS by its own policy (Durable
+ * Streams), which a browser's preflight must reach, not this one's headers and methods.
+ */
+export function corsFromEnv(ownCors: string): MiddlewareHandler<{ Bindings: Env }> {
+	const own = `${ownCors}/`;
 	return async function corsFromEnv(c, next) {
 		const origins = corsOrigins(c.env);
-		if (origins.length === 0) return next();
+		if (origins.length === 0 || c.req.path.startsWith(own)) return next();
 		return answerCors(c, next, origins.includes("*") ? "*" : origins, API_CORS);
 	};
 }
