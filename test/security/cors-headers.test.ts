@@ -9,50 +9,23 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
-import { HEADER } from "../../src/http/compat/durable-streams/protocol.ts";
+import { STREAMS_CORS } from "../../src/http/compat/durable-streams/routes.ts";
+import { API_CORS, type CorsPolicy } from "../../src/http/middleware/cors.ts";
 import { ADMIN_TOKEN, BASE } from "../support/worker.ts";
 
-const API_OPTIONS = {
-	allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
-	allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Last-Event-ID", "X-Request-Id"],
-	exposeHeaders: ["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],
-	maxAge: 600,
-};
+/** Hono's `cors()` options for a mount's policy (its lists, as the Worker keeps them in one place). */
+function optionsOf(policy: CorsPolicy) {
+	const list = (joined: string) => joined.split(",");
+	return {
+		allowMethods: list(policy.allowMethods),
+		allowHeaders: list(policy.allowHeaders),
+		exposeHeaders: list(policy.exposeHeaders),
+		maxAge: 600,
+	};
+}
 
-const STREAMS_OPTIONS = {
-	allowMethods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
-	allowHeaders: [
-		"Authorization",
-		"Content-Type",
-		"If-None-Match",
-		HEADER.seq,
-		HEADER.ttl,
-		HEADER.expiresAt,
-		HEADER.closed,
-		HEADER.producerId,
-		HEADER.producerEpoch,
-		HEADER.producerSeq,
-		HEADER.forkedFrom,
-		HEADER.forkOffset,
-		HEADER.forkSubOffset,
-	],
-	exposeHeaders: [
-		HEADER.nextOffset,
-		HEADER.cursor,
-		HEADER.upToDate,
-		HEADER.closed,
-		HEADER.producerEpoch,
-		HEADER.producerSeq,
-		HEADER.producerExpectedSeq,
-		HEADER.producerReceivedSeq,
-		HEADER.sseDataEncoding,
-		HEADER.ttl,
-		HEADER.expiresAt,
-		"ETag",
-		"Location",
-	],
-	maxAge: 600,
-};
+const API_OPTIONS = optionsOf(API_CORS);
+const STREAMS_OPTIONS = optionsOf(STREAMS_CORS);
 
 /**
  * What CORS makes of an answer: its CORS and Vary headers, and a preflight's status (another request's is the route's,

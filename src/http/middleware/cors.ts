@@ -82,7 +82,8 @@ export async function answerCors(
 	return undefined;
 }
 
-const API_CORS = corsPolicy(
+/** The API's policy. */
+export const API_CORS = corsPolicy(
 	["GET", "POST", "PUT", "PATCH", "DELETE"],
 	["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Last-Event-ID", "X-Request-Id"],
 	["X-Request-Id", "Retry-After", "Idempotent-Replayed", "ETag"],

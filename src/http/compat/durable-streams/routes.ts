@@ -351,7 +351,7 @@ async function remove(c: C): Promise<Response> {
 }
 
 /** The protocol's headers, allowed in requests and exposed in responses. */
-const STREAMS_CORS = corsPolicy(
+export const STREAMS_CORS = corsPolicy(
 	["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
 	[
 		"Authorization",
