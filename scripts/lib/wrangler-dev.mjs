@@ -182,10 +182,30 @@ function exitStatus(code, sig) {
  * @param {() => boolean} readerGone
  */
 function exitOncePassedOn(child, readerGone) {
-	const exit = (/** @type {number | null} */ code, /** @type {NodeJS.Signals | null} */ sig) =>
-		process.exit(readerGone() ? 0 : exitStatus(code, sig));
-	child.once("close", exit);
-	child.once("exit", (code, sig) => setTimeout(() => exit(code, sig), OUTPUT_DRAIN_TIMEOUT_MS));
+	whenOutputEnds(child, (code, sig) => process.exit(readerGone() ? 0 : exitStatus(code, sig)));
+}
+
+/**
+ * Calls `fn` once with `child`'s exit status, once its output is all read ("close": its pipes ended, which can come
+ * after "exit" while what it wrote last is still in them), or OUTPUT_DRAIN_TIMEOUT_MS after "exit" if another process
+ * still holds the pipes (esbuild, which inherits wrangler's stderr), whichever comes first.
+ * @param {import("node:child_process").ChildProcess} child
+ * @param {(code: number | null, sig: NodeJS.Signals | null) => void} fn
+ */
+function whenOutputEnds(child, fn) {
+	let ended = false;
+	/** @type {NodeJS.Timeout | undefined} */
+	let drain;
+	const end = (/** @type {number | null} */ code, /** @type {NodeJS.Signals | null} */ sig) => {
+		if (ended) return;
+		ended = true;
+		clearTimeout(drain);
+		fn(code, sig);
+	};
+	child.once("close", end);
+	child.once("exit", (code, sig) => {
+		if (!ended) drain = setTimeout(() => end(code, sig), OUTPUT_DRAIN_TIMEOUT_MS);
+	});
 }
 
 /**
@@ -276,12 +296,10 @@ async function launch(options) {
 	// something else still holds the pipes (whichever comes first).
 	/** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
 	const exited = new Promise((resolve) => {
-		const done = (/** @type {number | null} */ code, /** @type {NodeJS.Signals | null} */ sig) => {
+		whenOutputEnds(child, (code, sig) => {
 			output.close();
 			resolve({ code, signal: sig });
-		};
-		child.once("close", done);
-		child.once("exit", (code, sig) => setTimeout(() => done(code, sig), OUTPUT_DRAIN_TIMEOUT_MS).unref());
+		});
 	});
 	const spawnError = new Promise((_, reject) => child.once("error", reject));
 	let stopKeepingWarm = () => {};
