@@ -193,6 +193,24 @@ test("saving the form changes only the quotas edited in it: one another admin ch
 	}
 });
 
+/**
+ * The form sets requests/s from 50 to 100 after another admin set it to 200: nothing is saved, the other admin's
+ * value is kept and shown in the form and the row.
+ * @param {Pick<ReturnType<typeof quotaEditor>, "row" | "form" | "requests" | "save" | "shown">} editor
+ * @param {string} keyId
+ */
+async function savesRequestsAgainstTheirs({ row, form, requests, save, shown }, keyId) {
+	await requests.fill("100");
+	await save.click();
+	await form
+		.getByRole("alert")
+		.getByText("Another admin changed Requests per second to 200 since this form showed 50: nothing was saved.", { exact: false })
+		.waitFor();
+	assert.deepEqual(await quotasOf(keyId), { requests_per_sec: 200 }, "the other admin's change is kept");
+	assert.deepEqual(await shown(), ["", "", "200"]);
+	await row.getByText("200 requests/s").waitFor();
+}
+
 test("a quota another admin changed while the form was open is told, not overwritten: the form and the row show it as stored", async () => {
 	const key = await api.expect(201, "POST", "/v1/keys", { body: { name: "contested", acl: [], quotas: { requests_per_sec: 50 } } });
 	await openKeys();
@@ -202,15 +220,7 @@ test("a quota another admin changed while the form was open is told, not overwri
 
 	// Another admin, while the form is open, changes the very quota this admin is about to edit.
 	await api.expect(200, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { requests_per_sec: 200 } });
-	await requests.fill("100");
-	await save.click();
-	await form
-		.getByRole("alert")
-		.getByText("Another admin changed Requests per second to 200 since this form showed 50: nothing was saved.", { exact: false })
-		.waitFor();
-	assert.deepEqual(await quotasOf(key.id), { requests_per_sec: 200 }, "the other admin's change is kept");
-	assert.deepEqual(await shown(), ["", "", "200"]);
-	await row.getByText("200 requests/s").waitFor();
+	await savesRequestsAgainstTheirs({ row, form, requests, save, shown }, key.id);
 
 	// Decided again on the quota as stored, the save goes through.
 	await requests.fill("100");
@@ -246,15 +256,7 @@ test("another admin's change landing between the page's read of the key and its 
 
 		// The very quota the page changes: nothing is saved, the form and the row show the other admin's value.
 		meanwhile = () => api.expect(200, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { requests_per_sec: 200 } });
-		await requests.fill("100");
-		await save.click();
-		await form
-			.getByRole("alert")
-			.getByText("Another admin changed Requests per second to 200 since this form showed 50: nothing was saved.", { exact: false })
-			.waitFor();
-		assert.deepEqual(await quotasOf(key.id), { requests_per_sec: 200 }, "the other admin's change is kept");
-		assert.deepEqual(await shown(), ["", "", "200"]);
-		await row.getByText("200 requests/s").waitFor();
+		await savesRequestsAgainstTheirs({ row, form, requests, save, shown }, key.id);
 
 		// Another quota: the patch, refused (412), is read again and sent again; both changes are kept.
 		meanwhile = () => api.expect(200, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { produce_bytes_per_sec: 2048 } });
