@@ -451,21 +451,30 @@ describe("SDK consumer joining", { timeout: 30_000 }, () => {
 	});
 });
 
+/**
+ * A joined consumer whose onRevoke waits on `revoking` (a slow flush) and whose leave's DELETE is held until
+ * `releaseLeave()`: a shutdown's leave can be stopped inside its onRevoke, then after it.
+ */
+async function slowRevokeOnLeave(name: string) {
+	const { topic, group } = await filled(name, 3);
+	const wire = wiredClient();
+	const revoking = gate();
+	const consumer: Consumer = wire.client.consumer({
+		group,
+		topics: [topic],
+		from: "earliest",
+		waitMs: 50,
+		onRevoke: () => revoking.wait(),
+	});
+	await consumer.join();
+	const isLeave = (r: { method: string }) => r.method === "DELETE";
+	const releaseLeave = wire.hold(isLeave);
+	return { group, wire, revoking, consumer, isLeave, releaseLeave };
+}
+
 describe("SDK consumer stop() while the leave runs onRevoke", { timeout: 20_000 }, () => {
 	it("returns at once from anywhere while that onRevoke runs, and a stop() once it returned waits for the member to leave", async () => {
-		const { topic, group } = await filled("stop-during-leave-revoke", 3);
-		const wire = wiredClient();
-		const revoking = gate();
-		const consumer: Consumer = wire.client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			waitMs: 50,
-			onRevoke: () => revoking.wait(), // a slow flush
-		});
-		await consumer.join();
-		const isLeave = (r: { method: string }) => r.method === "DELETE";
-		const releaseLeave = wire.hold(isLeave);
+		const { group, wire, revoking, consumer, isLeave, releaseLeave } = await slowRevokeOnLeave("stop-during-leave-revoke");
 		const events: string[] = [];
 		const closing = consumer.close().then(() => events.push("left")); // SIGTERM's shutdown
 		await revoking.reached;
@@ -485,19 +494,7 @@ describe("SDK consumer stop() while the leave runs onRevoke", { timeout: 20_000 
 
 describe("SDK consumer.closed", { timeout: 20_000 }, () => {
 	it("settles once the member has left, for a second shutdown hook whose stop() returned at once during the leave's onRevoke", async () => {
-		const { topic, group } = await filled("closed-during-leave-revoke", 3);
-		const wire = wiredClient();
-		const revoking = gate();
-		const consumer: Consumer = wire.client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			waitMs: 50,
-			onRevoke: () => revoking.wait(),
-		});
-		await consumer.join();
-		const isLeave = (r: { method: string }) => r.method === "DELETE";
-		const releaseLeave = wire.hold(isLeave);
+		const { group, wire, revoking, consumer, isLeave, releaseLeave } = await slowRevokeOnLeave("closed-during-leave-revoke");
 		const first = consumer.close(); // SIGTERM's hook
 		await revoking.reached;
 		await consumer.stop(); // SIGINT's hook: returns at once, the member not left yet
