@@ -81,21 +81,7 @@ describe("pollBody", () => {
 				const reads = Array.from({ length: Math.floor(random() * 4) }, (_, i) => randomRead(random, i));
 				const tail = `],"generation":${c},"assignment":[{"topic":"orders","partition":0}]}`;
 				const expected = `{"records":[${reads.map((r) => withTopicText(r.topic, r.text)).join(RECORD_SEPARATOR)}${tail}`;
-				const body = pollBody(
-					reads.map((r, i) => ({
-						plan: { topic: r.topic, topicId: "id", partition: i, offset: 0, expectedPosition: 0 },
-						result: {
-							records: r.parts.map((part) => encoder.encode(part)),
-							// Where each part's records end, as the partition answers them: for some parts, none (scanned).
-							...(random() < 0.5 ? { recordEnds: r.parts.map((part) => (random() < 0.7 ? recordEnds(encoder.encode(part)) : null)) } : {}),
-							recordCount: r.recordCount,
-							nextOffset: 0,
-							highWatermark: 0,
-							logStartOffset: 0,
-						},
-					})),
-					encoder.encode(tail),
-				);
+				const body = pollBody(splicedReads(random, reads), encoder.encode(tail));
 				expect(body).toEqual(encoder.encode(expected));
 			}
 		});
