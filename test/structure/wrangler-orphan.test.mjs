@@ -84,5 +84,7 @@ test("outputKeeper's close() may come twice, and a line read after it goes to me
 	stream.end("after\n");
 	await new Promise((resolve) => stream.once("end", resolve));
 	assert.deepEqual(output.lines, ["before", "after"]);
-	await waitUntil(() => readFileSync(logPath, "utf8") === "before\n", { timeoutMs: 5_000, message: () => readFileSync(logPath, "utf8") });
+	// The log is opened asynchronously (createWriteStream): until it exists there is nothing to read yet.
+	const logged = () => (existsSync(logPath) ? readFileSync(logPath, "utf8") : null);
+	await waitUntil(() => logged() === "before\n", { timeoutMs: 5_000, message: () => `the log holds ${JSON.stringify(logged())}` });
 });
