@@ -196,8 +196,10 @@ export class GroupMember {
 		let failure: unknown = null;
 		if (this.#autoCommit) await this.commitHandedOut(true).catch((error) => (failure = error));
 		const lost = [...this.#assigned.values()];
-		this.#forget(lost);
-		// Run here, not queued behind a callback under way: that one may be what awaits this close.
+		// A close() from outside the loop does not commit the record in hand (it may not be done), not in onRevoke either.
+		this.#forgetInHand(() => true);
+		// Run here, not queued behind a callback under way: that one may be what awaits this close. Run while the member
+		// still owns the partitions, as Kafka's onPartitionsRevoked before the leave: a commit() there stores them.
 		if (lost.length > 0) {
 			this.#revokingOnLeave = true;
 			try {
@@ -206,6 +208,7 @@ export class GroupMember {
 				this.#revokingOnLeave = false;
 			}
 		}
+		this.#forget(lost);
 		this.#member = null;
 		await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch((error) => {
 			if (!(error instanceof TributaryError && (error.code === "unknown_member" || error.status === 404))) failure ??= error;

@@ -2,11 +2,12 @@
  * What the SDK consumer's `commit()` does with the partitions it lost, against the real Worker (inside workerd), as
  * Java's KafkaConsumer does: after an ordinary rebalance (Java's `commitSync()` after the poll that completed it) it
  * commits the partitions still owned and drops the taken ones' offsets without an error; after a leave on
- * `maxPollIntervalMs` (Java's `CommitFailedException`) it is refused, and nothing is committed.
+ * `maxPollIntervalMs` (Java's `CommitFailedException`) it is refused, and nothing is committed. The commit of a
+ * leave's `onRevoke` (Kafka's pattern) is stored.
  */
 
 import { describe, expect, it } from "vitest";
-import type { ConsumerRecord } from "../../client/index.ts";
+import type { ConsumerOptions, ConsumerRecord } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { createTopic, json, produce } from "../support/worker.ts";
@@ -26,7 +27,7 @@ async function committed(group: string): Promise<(number | null)[]> {
  * A member "a…" (manual commits) that was handed all four records of a two-partition topic, two per partition, and
  * holds the last. Under `range` in instance-id order, a member "z…" joining takes partition 1.
  */
-async function handedBoth(name: string, maxPollIntervalMs?: number) {
+async function handedBoth(name: string, more: Partial<ConsumerOptions> = {}) {
 	const topic = uniqueTopic(name);
 	const group = uniqueTopic("g");
 	await createTopic(topic, 2);
@@ -38,7 +39,7 @@ async function handedBoth(name: string, maxPollIntervalMs?: number) {
 		]),
 	);
 	const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
-	const consumer = wiredClient().client.consumer({ ...options, autoCommit: false, instanceId: `a-${group}`, maxPollIntervalMs });
+	const consumer = wiredClient().client.consumer({ ...options, autoCommit: false, instanceId: `a-${group}`, ...more });
 	const it = consumer[Symbol.asyncIterator]();
 	const handed: string[] = [];
 	for (let i = 0; i < 4; i++) {
@@ -64,12 +65,24 @@ describe("SDK consumer commit() of partitions it lost", { timeout: 30_000 }, () 
 	});
 
 	it("after a leave on maxPollIntervalMs: refused with rebalance_in_progress, nothing committed", async () => {
-		const { group, consumer, it } = await handedBoth("commit-left", 300);
+		const { group, consumer, it } = await handedBoth("commit-left", { maxPollIntervalMs: 300 });
 		await expect.poll(() => consumer.memberId, { timeout: 20_000 }).toBeNull();
 		const refused = await consumer.commit().catch((error: unknown) => error);
 		expect(refused).toMatchObject({ name: "TributaryError", code: "rebalance_in_progress" });
 		expect(await committed(group)).toEqual([null, null]);
 		await consumer.close();
 		expect(await it.next()).toEqual({ done: true, value: undefined });
+	});
+
+	it("a leave's onRevoke commits what was handed out (Kafka's commit in onPartitionsRevoked)", async () => {
+		let consumer: { commit(): Promise<void> } | null = null;
+		const handed = await handedBoth("commit-in-revoke", { onRevoke: () => consumer?.commit() });
+		consumer = handed.consumer;
+		await handed.it.return(undefined); // as `break`: moves past the record in hand, then leaves
+		// A member to list the group's offsets (a group with none lists none).
+		const next = wiredClient().client.consumer(handed.options);
+		await next.join();
+		expect(await committed(handed.group)).toEqual([2, 2]);
+		await next.close();
 	});
 });
