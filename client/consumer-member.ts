@@ -25,13 +25,14 @@
 
 import type { TopicPartition } from "./admin.ts";
 import { RebalanceCallbacks } from "./consumer-callbacks.ts";
+import { type CommitBy, commitRefused, lostMembershipRefusal, type Offset, pendingOffsets } from "./consumer-commits.ts";
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
 import { type ConsumerOptions, type ConsumerSettings, instanceField, instanceRefused, joinBody, pollBase } from "./consumer-options.ts";
 import type { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
 import { type Http, type RequestOptions, seg } from "./http.ts";
-import { fromWire, type WireRecord } from "./records.ts";
+import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
 
 /**
  * Tries of one commit through rebalances: each refused one follows the new generation first, so only another
@@ -60,6 +61,7 @@ export class GroupMember {
 	/** When this consumer last committed (0: never, so its first commit is due at once). */
 	#committedAtMs = 0;
 	readonly #sessionTimeoutMs: number;
+	readonly #maxPollIntervalMs: number;
 	/** The loop's turn: the record in hand is committed with what the loop moved past, and dropped with its partition. */
 	readonly #turn: LoopTurn;
 	/** The leave of a loop that kept its record too long, until the loop comes back (`comeBack`), then joins. */
@@ -71,7 +73,14 @@ export class GroupMember {
 	/** What the polls fetched and the loop has not taken yet, with the seeks and pauses the next poll sends. */
 	readonly fetched = new Fetched();
 	/** Per partition, the offset after the last record the loop moved past, and what is committed. */
-	readonly #handed = new Map<string, { topic: string; partition: number; offset: number }>();
+	readonly #handed = new Map<string, Offset>();
+	/**
+	 * Per partition, what the loop was handed out (up to the record in hand) in a membership lost before it was
+	 * committed: `commit()` refuses until the loop is handed a record again, or `join()` returns, each after the
+	 * loss's `onRevoke` ran (Java's `commitSync()` throws until the next `poll()`), so a commit in that callback,
+	 * whenever it runs, is refused too.
+	 */
+	readonly #unstored = new Map<string, Offset>();
 	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
 	#carryKept = false;
 	/** Set by that recovery and by an answer skipping a generation: kept offsets are checked against the group's commits first. */
@@ -105,6 +114,7 @@ export class GroupMember {
 		this.#autoCommitIntervalMs = settings.autoCommitIntervalMs;
 		this.#brokerCommits = settings.brokerCommits;
 		this.#sessionTimeoutMs = settings.sessionTimeoutMs;
+		this.#maxPollIntervalMs = settings.maxPollIntervalMs;
 		this.#turn = turn;
 		this.#pollBase = pollBase(options, settings);
 		this.callbacks = new RebalanceCallbacks(options);
@@ -119,14 +129,15 @@ export class GroupMember {
 		return this.#member?.id ?? null;
 	}
 
-	/** Whether the member left on `maxPollIntervalMs` and the loop has not come back since. */
-	get leftOnPollTimeout(): boolean {
-		return this.#pollTimeoutLeave !== null;
-	}
-
 	/** Whether `leave()` is running `onRevoke` on the partitions it gives up. */
 	get revokingOnLeave(): boolean {
 		return this.#revokingOnLeave;
+	}
+
+	/** The loop is handed `record` (see `#unstored`: what a lost membership handed out is no longer refused). */
+	handOut(record: ConsumerRecord): void {
+		this.#unstored.clear();
+		this.#turn.hand(record);
 	}
 
 	/** The loop is done with the record in hand: it counts as processed, to be committed. */
@@ -155,9 +166,24 @@ export class GroupMember {
 		await left;
 	}
 
-	/** Joins the group if this consumer is not a member (one join at a time). */
+	/** Joins the group if this consumer is not a member (one join at a time), and waits for the callbacks. */
 	async join(): Promise<void> {
 		await this.#ensureMember();
+		await this.callbacks.ran;
+		this.#unstored.clear();
+	}
+
+	/**
+	 * The caller's commit of every record handed out so far, the one in hand included: refused (`commitRefused`) once
+	 * the member left on `maxPollIntervalMs`, until the loop comes back, and when its membership is lost.
+	 */
+	async commit(): Promise<void> {
+		if (this.#pollTimeoutLeave !== null) {
+			throw commitRefused("this member left the group: the loop kept a record past maxPollIntervalMs", {
+				max_poll_interval_ms: this.#maxPollIntervalMs,
+			});
+		}
+		await this.commitHandedOut("caller");
 	}
 
 	/** One poll under way at a time (the heartbeat timer keeps quiet meanwhile); see `#pollOnce`. */
@@ -194,7 +220,7 @@ export class GroupMember {
 		const member = this.#member;
 		if (member === null) return;
 		let failure: unknown = null;
-		if (this.#autoCommit) await this.commitHandedOut(true).catch((error) => (failure = error));
+		if (this.#autoCommit) await this.commitHandedOut("leave").catch((error) => (failure = error));
 		const lost = [...this.#assigned.values()];
 		// A close() from outside the loop does not commit the record in hand (it may not be done), not in onRevoke either.
 		this.#forgetInHand(() => true);
@@ -246,7 +272,7 @@ export class GroupMember {
 			if (offsets.length > 0 && (code === "rebalance_in_progress" || code === "partition_not_assigned")) {
 				// The carried commit was refused and the poll read nothing: commit on its own (it follows the
 				// rebalance and retries), then poll without it.
-				await this.commitHandedOut(false);
+				await this.commitHandedOut("poll");
 				return this.#pollOnce(false);
 			}
 			await this.#recover(error, member);
@@ -384,7 +410,10 @@ export class GroupMember {
 		if (keepProcessed) {
 			this.#assigned = new Map();
 			this.fetched.paused.clear();
-		} else this.#forget(lost);
+		} else {
+			for (const o of this.#pending(true)) this.#unstored.set(tpKey(o.topic, o.partition), o);
+			this.#forget(lost);
+		}
 		this.callbacks.queue(lost);
 	}
 
@@ -438,14 +467,8 @@ export class GroupMember {
 	 * What the loop moved past (`inHand`: and the record it processes) and is not committed yet, after `beforeCommit`
 	 * ran (none once commits stopped).
 	 */
-	async #toCommit(inHand = false): Promise<{ topic: string; partition: number; offset: number }[]> {
-		const r = inHand ? this.#turn.inHand : null;
-		const key = r === null ? "" : tpKey(r.topic, r.partition);
-		const handed =
-			r !== null && this.#assigned.has(key)
-				? new Map(this.#handed).set(key, { topic: r.topic, partition: r.partition, offset: r.offset + 1 })
-				: this.#handed;
-		const offsets = [...handed].filter(([key, o]) => this.#committed.get(key) !== o.offset).map(([, o]) => o);
+	async #toCommit(inHand = false): Promise<Offset[]> {
+		const offsets = this.#pending(inHand);
 		if (offsets.length === 0 || this.#commitsStopped) return [];
 		if (this.#options.beforeCommit !== undefined) {
 			try {
@@ -458,17 +481,46 @@ export class GroupMember {
 		return offsets;
 	}
 
-	/** Commits what was handed out and not yet committed; a rebalance in between drops the partitions now gone. */
-	async commitHandedOut(throwOnError: boolean, inHand = false): Promise<void> {
+	/** What the loop moved past (`inHand`: and the record it processes) and is not committed yet. */
+	#pending(inHand: boolean): Offset[] {
+		return pendingOffsets(this.#handed, this.#committed, inHand ? this.#turn.inHand : null, this.#assigned);
+	}
+
+	/**
+	 * The caller's refusal of a commit of `offsets` that found its membership gone, naming those `#unstored` too; a
+	 * fenced consumer's is its fence, which every later call that needs the membership throws (`#stopIfFenced`).
+	 */
+	#lostCommit(offsets: readonly Offset[], cause?: unknown): TributaryError {
+		if (this.#fenced !== null) return this.#fenced;
+		const unstored = new Map(this.#unstored);
+		for (const o of offsets) unstored.set(tpKey(o.topic, o.partition), o);
+		return lostMembershipRefusal(this.group, [...unstored.values()], cause);
+	}
+
+	/**
+	 * Commits what was handed out and not yet committed; a rebalance in between drops the partitions now gone. One whose
+	 * membership is gone stores nothing: the caller's `commit()` is refused then, the others' are quiet (`CommitBy`).
+	 */
+	async commitHandedOut(by: CommitBy): Promise<void> {
+		const caller = by === "caller";
 		for (let attempt = 0; ; attempt++) {
 			const member = this.#member;
+			if (caller && (member === null || this.#unstored.size > 0)) {
+				// Offsets with no membership to store them: a lost one's, or what a recovery keeps for the next (`#recover`).
+				const pending = this.#pending(true);
+				if (pending.length > 0 || this.#unstored.size > 0) throw this.#lostCommit(pending);
+			}
 			if (member === null) return;
 			// Read before the awaits (the check, `beforeCommit`): a heartbeat's answer followed meanwhile may come from a
 			// generation the kept offsets were not checked in, which must refuse this commit so the next try checks them.
 			const generation = member.generation;
 			if (this.#checkKept) await this.#dropOvertaken();
-			const offsets = await this.#toCommit(inHand);
-			if (offsets.length === 0 || this.#member !== member) return;
+			const offsets = await this.#toCommit(caller);
+			if (offsets.length === 0) return;
+			if (this.#member !== member) {
+				if (caller) throw this.#lostCommit(offsets);
+				return;
+			}
 			try {
 				await this.#memberCall(`/v1/groups/${seg(this.group)}/offsets`, { member_id: member.id, generation, offsets }, { retry: "always" });
 				this.#lastCallMs = Date.now();
@@ -478,14 +530,19 @@ export class GroupMember {
 			} catch (error) {
 				const code = error instanceof TributaryError ? error.code : "";
 				// Refused for an earlier membership: the commit went with it, as one that finds its member gone.
-				if (this.#outlived(member) && (code === "unknown_member" || code === "group_not_found" || code === "fenced_instance")) return;
-				this.#stopIfFenced(error);
-				if (code === "unknown_member" || code === "group_not_found") return this.#dropMembership();
+				const gone = code === "unknown_member" || code === "group_not_found";
+				const outlived = this.#outlived(member) && (gone || code === "fenced_instance");
+				if (!outlived) this.#stopIfFenced(error);
+				if (outlived || gone) {
+					if (!outlived) this.#dropMembership();
+					if (caller) throw this.#lostCommit(offsets, error);
+					return;
+				}
 				if ((code === "rebalance_in_progress" || code === "partition_not_assigned") && attempt < COMMIT_TRIES_MAX - 1) {
 					await this.#sendHeartbeat();
 					continue;
 				}
-				if (throwOnError) throw error;
+				if (by !== "poll") throw error;
 				return;
 			}
 		}

@@ -38,7 +38,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	readonly group: string;
 	readonly #stopWhenIdle: boolean;
 	readonly #sessionTimeoutMs: number;
-	readonly #maxPollIntervalMs: number;
 	/** The record in hand, what waits for the loop to move past it, and how long the loop keeps it. */
 	readonly #turn: LoopTurn;
 	readonly #member: GroupMember;
@@ -56,7 +55,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		this.group = options.group;
 		this.#stopWhenIdle = options.stopWhenIdle === true;
 		this.#sessionTimeoutMs = settings.sessionTimeoutMs;
-		this.#maxPollIntervalMs = settings.maxPollIntervalMs;
 		this.#turn = new LoopTurn(settings.maxPollIntervalMs, () => {
 			if (!this.#closed) this.#member.leaveOnPollTimeout();
 		});
@@ -85,7 +83,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 					throw error;
 				});
 				if (record === null) return;
-				this.#turn.hand(record);
+				this.#member.handOut(record);
 				yield record;
 				this.#member.moveOn();
 			}
@@ -105,7 +103,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		if (this.#closed) throw new TributaryError("closed", "the consumer is closed");
 		await this.#member.comeBack();
 		await this.#member.join();
-		await this.#member.callbacks.ran;
 	}
 
 	/**
@@ -146,15 +143,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
 	/**
 	 * Commits every record handed out so far, the one the loop is processing included (manual commits; with
-	 * `autoCommit` this also happens on its own).
+	 * `autoCommit` this also happens on its own). Rejects with `rebalance_in_progress` (Kafka's
+	 * `CommitFailedException`) when the offsets could not be stored because the membership they were handed out in
+	 * ended: after a leave on `maxPollIntervalMs`, until the loop comes back; after the membership was lost (session
+	 * expired, removed, group deleted), until the loop is handed a record again or `join()` returns (a consumer fenced
+	 * by its `instanceId` rejects with its `fenced_instance` error). Those records are delivered again.
 	 */
-	async commit(): Promise<void> {
-		if (this.#member.leftOnPollTimeout) {
-			throw new TributaryError("rebalance_in_progress", "this member left the group: the loop kept a record past maxPollIntervalMs", {
-				details: { max_poll_interval_ms: this.#maxPollIntervalMs },
-			});
-		}
-		await this.#member.commitHandedOut(true, true);
+	commit(): Promise<void> {
+		return this.#member.commit();
 	}
 
 	/**

@@ -2,15 +2,16 @@
  * What the SDK consumer's `commit()` does with the partitions it lost, against the real Worker (inside workerd), as
  * Java's KafkaConsumer does: after an ordinary rebalance (Java's `commitSync()` after the poll that completed it) it
  * commits the partitions still owned and drops the taken ones' offsets without an error; after a leave on
- * `maxPollIntervalMs` (Java's `CommitFailedException`) it is refused, and nothing is committed. The commit of a
- * leave's `onRevoke` (Kafka's pattern) is stored.
+ * `maxPollIntervalMs`, or once its membership is gone (session expired, removed: Java's `CommitFailedException`), it
+ * is refused, and nothing is committed. The commit of a leave's `onRevoke` (Kafka's pattern) is stored.
  */
 
 import { describe, expect, it } from "vitest";
 import type { ConsumerOptions, ConsumerRecord } from "../../client/index.ts";
+import { expire } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
-import { createTopic, json, produce } from "../support/worker.ts";
+import { call, createTopic, json, produce } from "../support/worker.ts";
 
 interface GroupState {
 	members: unknown[];
@@ -84,5 +85,68 @@ describe("SDK consumer commit() of partitions it lost", { timeout: 30_000 }, () 
 		await next.join();
 		expect(await committed(handed.group)).toEqual([2, 2]);
 		await next.close();
+	});
+});
+
+/** What `promise` rejects with (null if it resolves). */
+const refusal = (promise: Promise<unknown>) =>
+	promise.then(
+		() => null,
+		(error: unknown) => error,
+	);
+
+/** The refusal of a commit whose membership is gone: Kafka's CommitFailedException, in the code of the leave above. */
+const lostCommit = {
+	name: "TributaryError",
+	code: "rebalance_in_progress",
+	retriable: false,
+	message: expect.stringMatching(/not stored.*delivered again/),
+};
+
+describe("SDK consumer commit() after its membership is gone", { timeout: 30_000 }, () => {
+	it("expired (session): refused with rebalance_in_progress, in onRevoke too, until the loop's next record; nothing committed", async () => {
+		const revokeCommits: unknown[] = [];
+		let consumer: { commit(): Promise<void> } | null = null;
+		const onRevoke = async () => void revokeCommits.push(await refusal(consumer?.commit() ?? Promise.resolve()));
+		const handed = await handedBoth("commit-expired", { onRevoke });
+		({ consumer } = handed);
+		const { group, it: records } = handed;
+		await expire(group, [handed.consumer.memberId as string]);
+		// The commit learns of it (unknown_member): the offsets it carried are not stored.
+		expect(await refusal(handed.consumer.commit())).toMatchObject(lostCommit);
+		expect(await committed(group)).toEqual([null, null]);
+		// Still refused before the loop moves on: the records handed out in the lost membership are not committed.
+		expect(await refusal(handed.consumer.commit())).toMatchObject(lostCommit);
+		const again = (await records.next()).value as ConsumerRecord;
+		// onRevoke (the partitions lost) ran before the next record: its commit was refused as well.
+		expect(revokeCommits).toEqual([expect.objectContaining(lostCommit)]);
+		expect(again.offset, "read again from the last commit").toBe(0);
+		await handed.consumer.commit(); // the new membership's record in hand
+		expect((await committed(group))[again.partition]).toBe(1);
+		await handed.consumer.close();
+	});
+
+	it("removed, seen by the heartbeat: refused with rebalance_in_progress; nothing committed", async () => {
+		const { topic, group, consumer } = await handedBoth("commit-removed", { sessionTimeoutMs: 6_000 });
+		const member = consumer.memberId as string;
+		expect((await call("DELETE", `/v1/groups/${group}/members/${member}?auto_commit=false`)).ok).toBe(true);
+		// The heartbeat timer (a third of the session) finds the member gone while the loop body holds its record.
+		await expect.poll(() => consumer.memberId, { timeout: 10_000, interval: 50 }).toBeNull();
+		const refused = await refusal(consumer.commit());
+		expect(refused).toMatchObject(lostCommit);
+		// The offsets not stored: past every record handed out, the one in hand included.
+		const offsets = (refused as { details: { offsets: { partition: number }[] } }).details.offsets;
+		expect(offsets.sort((a, b) => a.partition - b.partition)).toEqual([0, 1].map((partition) => ({ topic, partition, offset: 2 })));
+		expect(await committed(group)).toEqual([null, null]);
+		await consumer.close();
+	});
+
+	it("with autoCommit: the loop reads on from the last commit, and close() resolves, without an error", async () => {
+		const { group, consumer, it: records } = await handedBoth("commit-expired-auto", { autoCommit: true });
+		await expire(group, [consumer.memberId as string]);
+		expect(((await records.next()).value as ConsumerRecord).offset, "read again from the last commit").toBe(0);
+		await expire(group, [consumer.memberId as string]);
+		expect(await refusal(consumer.close())).toBeNull();
+		expect(await refusal(consumer.closed)).toBeNull();
 	});
 });

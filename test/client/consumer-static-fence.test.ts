@@ -94,6 +94,24 @@ describe("SDK consumers sharing one instanceId", { timeout: 30_000 }, () => {
 	});
 });
 
+describe("a replaced SDK consumer's commit()", { timeout: 30_000 }, () => {
+	it("rejects with the fenced error, again after the commit that learned of it, and stores nothing", async () => {
+		const { group, options } = await setUp("fence-commit");
+		const a = wiredClient().client.consumer({ ...options, autoCommit: false });
+		const records = a[Symbol.asyncIterator]();
+		await records.next(); // held: the loop body is busy with it
+		const b = wiredClient().client.consumer(options);
+		await b.join();
+		await fencedError(a.commit(), options.instanceId);
+		// Told once, the consumer has no member any more: its offsets are still not stored.
+		await fencedError(a.commit(), options.instanceId);
+		const after = await describeGroup(group);
+		expect(after.offsets.map((o) => o.committed)).toEqual([null, null]);
+		await a.close();
+		await b.close();
+	});
+});
+
 describe("an SDK consumer replaced while its long poll waits", { timeout: 30_000 }, () => {
 	it("is fenced by its poll's settlement, and the newer consumer keeps its member id and the group", async () => {
 		const topic = uniqueTopic("fence-long-poll");
