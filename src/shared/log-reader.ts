@@ -38,10 +38,16 @@ import { partitionLog } from "./stubs.ts";
 /** A partition's `read`: the RPC stub's, or the partition's own method when it reads for its tails and streams. */
 export type PartitionRead = (request: ReadRequest) => Promise<Result<ReadAnswer>>;
 
-/** Reads records of one partition from `request.offset`, from R2 where they are no longer local. */
-export function readRecords(env: Env, topicId: string, partition: number, request: ReadRequest): Promise<Result<ReadResult>> {
+/** Reads records of one partition from `request.offset`, from R2 where they are no longer local; its wait ends with `end`. */
+export function readRecords(
+	env: Env,
+	topicId: string,
+	partition: number,
+	request: ReadRequest,
+	end?: WaitEnd,
+): Promise<Result<ReadResult>> {
 	const log = partitionLog(env, topicId, partition);
-	return readAcross(env.SEGMENTS, (r) => log.read(r), request);
+	return readAcross(env.SEGMENTS, (r) => readEndingWhen(log, r, end, (named) => log.read(named)), request);
 }
 
 /**
@@ -61,6 +67,19 @@ export const stopWaiting = (log: DurableObjectStub<PartitionLog>, waitId: string
 export interface WaitEnd {
 	readonly signal: AbortSignal;
 	readonly keep?: (work: Promise<void>) => void;
+}
+
+/**
+ * What ends reads raced for one answer (a group poll's or an Upstash fetch's long poll of several partitions): the
+ * caller's `end` (its client gone), or `answered()` once one of them has answered and the others' would go to nobody.
+ */
+export function raceEnd(end: WaitEnd): WaitEnd & { answered(): void } {
+	const answered = new AbortController();
+	return {
+		signal: AbortSignal.any([answered.signal, end.signal]),
+		keep: end.keep,
+		answered: () => answered.abort(),
+	};
 }
 
 /**

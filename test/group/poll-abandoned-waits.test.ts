@@ -4,18 +4,16 @@
  * follows its partition's log (it keeps the batch cache hot), and its answer would go to nobody.
  *
  * The proof is what the partitions hold, not a duration: their waiters are gone while the poll's wait is still far
- * from over; `UNTIL_RELEASED` bounds a hung run, well inside that wait.
+ * from over (`untilReleased`).
  */
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { join, poll } from "../support/group.ts";
-import { untilWaiting, waitingReads } from "../support/long-poll.ts";
+import { untilReleased, untilWaiting } from "../support/long-poll.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { createTopic, produce } from "../support/worker.ts";
 
 /** How long the poll may wait: far longer than the test takes. */
 const WAIT_MS = 25_000;
-/** A bound on a hung release, shorter than the poll's wait by more than the test takes to begin it. */
-const UNTIL_RELEASED = { timeout: WAIT_MS - 10_000, interval: 20 };
 
 describe("a group poll answered by one of the partitions it waited on", () => {
 	it("ends the reads still waiting on the others", async () => {
@@ -28,9 +26,6 @@ describe("a group poll answered by one of the partitions it waited on", () => {
 		for (const partition of [0, 1, 2]) await untilWaiting(topic, partition);
 		await produce(topic, [{ value: "wake", partition: 2 }]);
 		expect((await waiting).records.map((r) => [r.partition, r.value])).toEqual([[2, "wake"]]);
-		await vi.waitFor(async () => {
-			const held = [await waitingReads(topic, 0), await waitingReads(topic, 1)];
-			expect(held, "waiters of the partitions the poll no longer waits on").toEqual([0, 0]);
-		}, UNTIL_RELEASED);
+		await untilReleased(topic, [0, 1], WAIT_MS, "the partitions the poll no longer waits on");
 	});
 });

@@ -5,9 +5,11 @@
  */
 
 import { runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { partitionStub } from "./stubs.ts";
+import { ADMIN_TOKEN, BASE } from "./worker.ts";
 
 /** The part of PartitionLog these helpers read: its long-poll waiters (private; tests only look). */
 interface WaitingReads {
@@ -62,3 +64,53 @@ export function partitionsWithoutStopWaiting(): () => void {
 		prototype.stopWaiting = stopWaiting;
 	};
 }
+
+/**
+ * `method path` (with the admin's token, `options.headers`, and `options.body` as JSON) sent by a client that can
+ * leave, through the runtime's own request boundary (`exports.default.fetch`), not the handler called directly: what
+ * a test of it proves is that workerd tells the edge its client left (`Request.signal`, under the
+ * `enable_request_signal` compatibility flag) and what the edge does then. `leave()` disconnects the client and
+ * resolves with how its call ended: "AbortError" when it was still waiting, "answered" when it was not.
+ */
+export function leavingClient(
+	method: string,
+	path: string,
+	options: { readonly body?: unknown; readonly headers?: Record<string, string> } = {},
+): { leave(): Promise<string> } {
+	const client = new AbortController();
+	const headers = new Headers(options.headers);
+	headers.set("Authorization", `Bearer ${ADMIN_TOKEN}`);
+	const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+	if (body !== undefined) {
+		headers.set("Content-Type", "application/json");
+		headers.set("Content-Length", String(new TextEncoder().encode(body).byteLength));
+	}
+	const answer = exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body, signal: client.signal })).then(
+		() => "answered",
+		(error: unknown) => (error instanceof Error ? error.name : String(error)),
+	);
+	return {
+		leave: () => {
+			client.abort();
+			return answer;
+		},
+	};
+}
+
+/**
+ * Resolves once none of `partitions` of `topic` holds a parked read, and fails if one still does when a read's wait
+ * of `waitMs` is 10 s from its end: a bound on a hung release, well inside that wait, so what passes is a release, not
+ * a wait that ran out. `whose` names the reads in the failure.
+ */
+export async function untilReleased(topic: string, partitions: readonly number[], waitMs: number, whose: string): Promise<void> {
+	await vi.waitFor(
+		async () => {
+			const held = await Promise.all(partitions.map((p) => waitingReads(topic, p)));
+			expect(held, `waiters of ${whose}`).toEqual(partitions.map(() => 0));
+		},
+		{ timeout: waitMs - RELEASE_MARGIN_MS, interval: 20 },
+	);
+}
+
+/** How long before a read's own end `untilReleased` gives up: more than a test takes to begin the read. */
+const RELEASE_MARGIN_MS = 10_000;

@@ -30,7 +30,7 @@ import type { FetchBody, ReadResult, Utf8Parts } from "../../partition/types.ts"
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
-import { type BlobPiece, pushParts, readRecordsUtf8, type WaitEnd } from "../../shared/log-reader.ts";
+import { type BlobPiece, pushParts, raceEnd, readEndingWhen, readRecordsUtf8, type WaitEnd } from "../../shared/log-reader.ts";
 import { endsOfParts, pollBodyBlob } from "../../shared/poll-body.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
@@ -57,6 +57,8 @@ export interface PollOptions {
 	readonly readWhole?: boolean;
 	/** Whether the caller may read `topic`; a poll whose plan holds a topic it may not read is refused. */
 	readonly mayConsume?: (topic: string) => boolean;
+	/** What ends the poll's waits at the tail before `waitMs` (its client gone, `clientGone`). */
+	readonly end: WaitEnd;
 }
 
 /**
@@ -218,10 +220,11 @@ async function pollOnePartition(
 		waitMs: Math.min(options.waitMs, plan.waitMsMax),
 	};
 	const partition = partitionLog(env, fetch.topicId, fetch.partition);
-	const read =
+	const read = await readEndingWhen(partition, request, options.end, (r) =>
 		layout === "records"
-			? await partition.readRecordsPollBody(request, fetch.topic, tail)
-			: await partition.readPollBody(request, `${PARTITIONS_BODY_HEAD}${partitionEntryHead(fetch)}`, `${PARTITION_ENTRY_TAIL}${tail}`);
+			? partition.readRecordsPollBody(r, fetch.topic, tail)
+			: partition.readPollBody(r, `${PARTITIONS_BODY_HEAD}${partitionEntryHead(fetch)}`, `${PARTITION_ENTRY_TAIL}${tail}`),
+	);
 	if (!read.ok || "remote" in read.value) return null;
 	const share = read.value;
 	const settled = settlementOf(
@@ -389,7 +392,7 @@ async function readPlanned(
 	const empty = reads.every((r) => r.result.recordCount === 0);
 	if (!empty) return ok({ reads: await topUp(env, reads, options), topicsStale });
 	if (waitMs === 0 || reads.length === 0) return ok({ reads, topicsStale });
-	return ok({ reads: await firstRecords(env, reads, plan.autoOffsetReset, waitMs), topicsStale });
+	return ok({ reads: await firstRecords(env, reads, plan.autoOffsetReset, waitMs, options.end), topicsStale });
 }
 
 /**
@@ -441,23 +444,30 @@ function share(total: number, parts: number, i: number): number {
 
 /**
  * Long-polls every partition from where the empty reads ended and settles on the first that returns records.
- * The other waits are ended then (`answered`, a `WaitEnd`): a read changes nothing, and a wait kept to its end would
- * count as a reader following its partition's log. The releases are sent, not awaited, before the poll settles.
+ * The other waits are ended then (`raceEnd`), or all of them once `end` says the client has gone: a read changes
+ * nothing, and a wait kept to its end would count as a reader following its partition's log. The releases are sent,
+ * not awaited, before the poll settles.
  */
-function firstRecords(env: Env, reads: readonly PartitionRead[], reset: OffsetReset, waitMs: number): Promise<PartitionRead[]> {
+function firstRecords(
+	env: Env,
+	reads: readonly PartitionRead[],
+	reset: OffsetReset,
+	waitMs: number,
+	end: WaitEnd,
+): Promise<PartitionRead[]> {
 	return new Promise((resolve) => {
 		const latest = [...reads];
 		let pending = reads.length;
 		let done = false;
-		const answered = new AbortController();
+		const race = raceEnd(end);
 		const finish = (): void => {
 			if (done) return;
 			done = true;
-			answered.abort();
+			race.answered();
 			resolve(latest);
 		};
 		reads.forEach((read, i) => {
-			readPartition(env, { ...read.plan, offset: read.result.nextOffset }, reset, read.limits, waitMs, answered)
+			readPartition(env, { ...read.plan, offset: read.result.nextOffset }, reset, read.limits, waitMs, race)
 				.then((outcome) => {
 					if (done || !outcome.ok || outcome.value === null || outcome.value.result.recordCount === 0) return;
 					latest[i] = { ...outcome.value, plan: read.plan };

@@ -34,6 +34,7 @@ import { groupCoordinator, groupDirectory } from "../../shared/stubs.ts";
 import { may, requireAccess } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { parseJson, queryOf, readText, requireJson, validate } from "../body.ts";
+import { clientGone } from "../client-gone.ts";
 import { fastCommitBody, fastPollBody } from "../group/body-fast-path.ts";
 import { POLL_LAYOUTS, type PollOptions, pollGroup, pollGroupByPartition } from "../group/consume.ts";
 import { commitOffsets, commitStandalone, describeGroup, resolveReset } from "../group/group-offsets.ts";
@@ -263,6 +264,7 @@ export const groupRoutes = new Hono<AppEnv>()
 			commit: body.commit === undefined ? null : { generation: body.commit.generation, offsets: body.commit.offsets.map(toOffsetCommit) },
 			steering: body.seek || body.paused ? { seek: body.seek ?? [], paused: body.paused ?? [] } : null,
 			instanceId: body.instance_id,
+			end: clientGone(c),
 		};
 		if (body.layout === "partitions") {
 			const page = unwrap(await pollGroupByPartition(c.env, group, member, options));

@@ -4,17 +4,17 @@
  * up offsets by position or time, and delete a partition's records before an offset (Kafka's DeleteRecords).
  */
 
-import type { Context } from "hono";
 import * as z from "zod/mini";
 import { ApiError, type Result, unwrap } from "../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT, PRODUCE_RECORDS_MAX } from "../../shared/limits.ts";
-import { offsetForTimestamp, readFetchBody, type WaitEnd } from "../../shared/log-reader.ts";
+import { offsetForTimestamp, readFetchBody } from "../../shared/log-reader.ts";
 import { partitionLog } from "../../shared/stubs.ts";
 import { type ProduceInput, type ProduceOptions, produce } from "../../topic/produce.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { audit } from "../audit.ts";
 import { declaredTextBytes, mediaType, parseJson, queryOf, readJson, readText, validate } from "../body.ts";
+import { clientGone } from "../client-gone.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
 import { readNdjson } from "../ndjson.ts";
@@ -82,9 +82,6 @@ function forgetIfDeleted<T>(topic: string, result: Result<T>): T {
 	if (!result.ok && result.error.code === "topic_not_found") invalidate(topic);
 	return unwrap(result);
 }
-
-/** A read's wait at the tail ends once the request's client has gone (`readEndingWhen`). */
-const clientGone = (c: Context<AppEnv>): WaitEnd => ({ signal: c.req.raw.signal, keep: (work) => c.executionCtx.waitUntil(work) });
 
 export const recordRoutes = new Hono<AppEnv>()
 	.post("/:topic/records", async (c) => {

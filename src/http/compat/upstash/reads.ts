@@ -2,13 +2,14 @@
  * @module
  * Upstash's fetch and offset lookups. Fetch reads several `<topic, partition, offset>` at once, without
  * a consumer group: each partition in parallel; when all are empty the call long-polls them together for up to
- * `timeout` and answers as soon as one has records (the other waits are abandoned: a read changes nothing).
+ * `timeout` and answers as soon as one has records (the other waits are ended then, as all are when the client has
+ * gone: a read changes nothing, and a wait kept to its end would count as a reader following its partition's log).
  */
 
 import type { ReadResult } from "../../../partition/types.ts";
 import { ok, type Result } from "../../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
-import { offsetForTimestamp, readRecords } from "../../../shared/log-reader.ts";
+import { offsetForTimestamp, raceEnd, readRecords, type WaitEnd } from "../../../shared/log-reader.ts";
 import { partitionLog } from "../../../shared/stubs.ts";
 import { checkPartition, describeTopic, invalidate } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
@@ -51,15 +52,21 @@ async function plan(env: Env, asked: readonly PartitionAsk[]): Promise<Result<Pl
 	return ok(planned);
 }
 
-function readOne(env: Env, p: Planned, waitMs: number, share: number): Promise<Result<ReadResult>> {
-	return readRecords(env, p.meta.topicId, p.ask.partition, {
-		topicId: p.meta.topicId,
-		offset: p.ask.offset,
-		maxRecords: FETCH_RECORDS_DEFAULT,
-		// The response as a whole stays within one default fetch; each partition still returns at least one record.
-		maxBytes: Math.max(1, Math.floor(FETCH_BYTES_DEFAULT / share)),
-		waitMs,
-	});
+function readOne(env: Env, p: Planned, waitMs: number, share: number, end?: WaitEnd): Promise<Result<ReadResult>> {
+	return readRecords(
+		env,
+		p.meta.topicId,
+		p.ask.partition,
+		{
+			topicId: p.meta.topicId,
+			offset: p.ask.offset,
+			maxRecords: FETCH_RECORDS_DEFAULT,
+			// The response as a whole stays within one default fetch; each partition still returns at least one record.
+			maxBytes: Math.max(1, Math.floor(FETCH_BYTES_DEFAULT / share)),
+			waitMs,
+		},
+		end,
+	);
 }
 
 function unwrapAll(planned: readonly Planned[], results: readonly Result<ReadResult>[]): Result<PartitionRecords[]> {
@@ -75,46 +82,50 @@ function unwrapAll(planned: readonly Planned[], results: readonly Result<ReadRes
 	return ok(out);
 }
 
-/** Waits on every partition at once and settles on the first that returns records, or on all being empty. */
-function firstRecords(env: Env, planned: readonly Planned[], waitMs: number): Promise<Result<PartitionRecords[]>> {
+/**
+ * Waits on every partition at once and settles on the first that returns records (or fails), or on all being empty;
+ * the waits still running are ended then (`raceEnd`), and all of them once `end` says the client has gone.
+ */
+function firstRecords(env: Env, planned: readonly Planned[], waitMs: number, end: WaitEnd): Promise<Result<PartitionRecords[]>> {
 	return new Promise((resolve) => {
 		let pending = planned.length;
 		let done = false;
+		const race = raceEnd(end);
+		const finish = (answer: Result<PartitionRecords[]>): void => {
+			done = true;
+			race.answered();
+			resolve(answer);
+		};
 		const empty = planned.map((p) => ({ topic: p.ask.topic, records: "", recordCount: 0 }));
 		planned.forEach((p) => {
-			readOne(env, p, waitMs, planned.length)
+			readOne(env, p, waitMs, planned.length, race)
 				.then((result) => {
 					if (done) return;
 					const one = unwrapAll([p], [result]);
-					if (!one.ok) {
-						done = true;
-						resolve(one);
-						return;
-					}
-					if ((one.value[0]?.recordCount ?? 0) === 0) return;
-					done = true;
-					resolve(ok(one.value));
+					if (!one.ok || (one.value[0]?.recordCount ?? 0) > 0) finish(one);
 				})
 				// A failed wait is an empty answer: the client fetches again.
 				.catch(() => undefined)
 				.finally(() => {
 					pending--;
-					if (pending === 0 && !done) {
-						done = true;
-						resolve(ok(empty));
-					}
+					if (pending === 0 && !done) finish(ok(empty));
 				});
 		});
 	});
 }
 
-/** Reads every asked partition; if all are empty, waits up to `timeoutMs` for the first records. */
-export async function readPartitions(env: Env, asked: readonly PartitionAsk[], timeoutMs: number): Promise<Result<PartitionRecords[]>> {
+/** Reads every asked partition; if all are empty, waits up to `timeoutMs` for the first records, or until `end`. */
+export async function readPartitions(
+	env: Env,
+	asked: readonly PartitionAsk[],
+	timeoutMs: number,
+	end: WaitEnd,
+): Promise<Result<PartitionRecords[]>> {
 	const planned = await plan(env, asked);
 	if (!planned.ok) return planned;
 	const first = unwrapAll(planned.value, await Promise.all(planned.value.map((p) => readOne(env, p, 0, planned.value.length))));
 	if (!first.ok || timeoutMs === 0 || first.value.some((r) => r.recordCount > 0)) return first;
-	return firstRecords(env, planned.value, timeoutMs);
+	return firstRecords(env, planned.value, timeoutMs, end);
 }
 
 /**

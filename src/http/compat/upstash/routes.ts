@@ -24,6 +24,7 @@ import { produce } from "../../../topic/produce.ts";
 import { may, requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { parseJson, queryOf, readText, validate } from "../../body.ts";
+import { clientGone } from "../../client-gone.ts";
 import { checkCommitBounds } from "../../group/group-offsets.ts";
 import { Hono } from "../../hono.ts";
 import { inboundRecord } from "../../inbound-record.ts";
@@ -136,6 +137,7 @@ async function consumeFor(c: Context<AppEnv>, group: string, instance: string, t
 				maxBytes: FETCH_BYTES_DEFAULT,
 				waitMs: timeoutMs ?? UPSTASH_TIMEOUT_MS_DEFAULT,
 				mayConsume: (topic) => may(c, topicResource(topic), "consume"),
+				end: clientGone(c),
 			},
 		}),
 	);
@@ -201,7 +203,7 @@ upstashRoutes
 		if (body.topic !== undefined && body.partition !== undefined)
 			asked.push({ topic: body.topic, partition: body.partition, offset: body.offset ?? null });
 		for (const topic of new Set(asked.map((a) => a.topic))) requireAccess(c, topicResource(topic), "consume");
-		const reads = unwrap(await readPartitions(c.env, asked, body.timeout ?? UPSTASH_TIMEOUT_MS_DEFAULT));
+		const reads = unwrap(await readPartitions(c.env, asked, body.timeout ?? UPSTASH_TIMEOUT_MS_DEFAULT, clientGone(c)));
 		const messages: UpstashMessage[] = reads.flatMap(({ topic, records }) => parseStoredRecords(records).map((r) => toMessage(topic, r)));
 		return fetchedJson(c, messages);
 	})
