@@ -82,14 +82,17 @@ export function raceEnd(end: WaitEnd): WaitEnd & { answered(): void } {
 	};
 }
 
+/** What `readEndingWhen` names and ends: a read of records or of a Durable Stream, with its wait at the tail. */
+type WaitingRead = Pick<ReadRequest, "waitMs" | "waitId">;
+
 /**
  * `read` of `request` with its wait at the tail named, and ended in the partition (`stopWaiting`) if `end.signal`
  * aborts before the read is answered, so the partition does not keep a waiter for nobody. A release that reaches the
  * partition before the read does is kept a while: the read then ends as it begins (`Waiters.release`).
  */
-export async function readEndingWhen<Read extends (request: ReadRequest) => Promise<unknown>>(
+export async function readEndingWhen<Request extends WaitingRead, Read extends (request: Request) => Promise<unknown>>(
 	log: DurableObjectStub<PartitionLog>,
-	request: ReadRequest,
+	request: Request,
 	end: WaitEnd | undefined,
 	read: Read,
 ): Promise<Awaited<ReturnType<Read>>> {

@@ -29,12 +29,13 @@ import {
 	FETCH_WAIT_MS_MAX,
 	REQUEST_BYTES_MAX,
 } from "../../../shared/limits.ts";
-import { stopWaiting } from "../../../shared/log-reader.ts";
+import { readEndingWhen, stopWaiting } from "../../../shared/log-reader.ts";
 import type { EncodedRecord } from "../../../shared/record-codec.ts";
 import { isJsonContentType, normalizeContentType, type StreamSettings } from "../../../shared/stream-rules.ts";
 import { requireAccess } from "../../access.ts";
 import type { AppEnv } from "../../app-env.ts";
 import { queryOf, readBytes, requireUtf8 } from "../../body.ts";
+import { clientGone } from "../../client-gone.ts";
 import { Hono } from "../../hono.ts";
 import { authenticate } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
@@ -277,13 +278,14 @@ async function read(c: C): Promise<Response> {
 	const waitMs = longPollMs(c.env);
 	if (live === "sse") return streamEvents(c, sseSource(c, topic, waitMs, cursor), offset.value);
 	// The body is built from the records' bytes (`readBodyUtf8`): no text of them is made on either side.
+	// A long poll's wait ends once its client has gone (`readEndingWhen`), as a live SSE stream's does.
 	const result = await onStream(c.env, topic, async (log, meta) =>
-		log.streamReadUtf8({
-			topicId: meta.topicId,
-			offset: offset.value,
-			maxBytes: DS_READ_BYTES_MAX,
-			waitMs: live === "long-poll" ? waitMs : 0,
-		}),
+		readEndingWhen(
+			log,
+			{ topicId: meta.topicId, offset: offset.value, maxBytes: DS_READ_BYTES_MAX, waitMs: live === "long-poll" ? waitMs : 0 },
+			clientGone(c),
+			(request) => log.streamReadUtf8(request),
+		),
 	);
 	if (!result.ok) return failed(c, topic, result.failure);
 	return readResponse(c, result, { live: live === "long-poll", now: offset.value === "now", start: start ?? "-1", cursor });
