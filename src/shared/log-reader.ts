@@ -88,7 +88,8 @@ type WaitingRead = Pick<ReadRequest, "waitMs" | "waitId">;
 /**
  * `read` of `request` with its wait at the tail named, and ended in the partition (`stopWaiting`) if `end.signal`
  * aborts before the read is answered, so the partition does not keep a waiter for nobody. A release that reaches the
- * partition before the read does is kept a while: the read then ends as it begins (`Waiters.release`).
+ * partition before the read does is kept a while: the read then ends as it begins (`Waiters.release`), as does one
+ * whose `end` had come before it started.
  */
 export async function readEndingWhen<Request extends WaitingRead, Read extends (request: Request) => Promise<unknown>>(
 	log: DurableObjectStub<PartitionLog>,
@@ -103,6 +104,9 @@ export async function readEndingWhen<Request extends WaitingRead, Read extends (
 		end.keep?.(released);
 	};
 	end.signal.addEventListener("abort", stop);
+	// An end that came before the read was sent fires no event: released now, kept by the partition until the read
+	// arrives (`Waiters.release`), so the read ends as it begins.
+	if (end.signal.aborted) stop();
 	try {
 		return (await read({ ...request, waitId })) as Awaited<ReturnType<Read>>;
 	} finally {

@@ -8,6 +8,7 @@
  * counted inside the object), whichever comes first, though its wait is far longer than the test takes.
  */
 import { describe, expect, it, vi } from "vitest";
+import { readEndingWhen } from "../../src/shared/log-reader.ts";
 import { waitingReads } from "../support/long-poll.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
@@ -50,5 +51,22 @@ describe("a read whose wait was stopped before it arrived", () => {
 		await log.stopWaiting(waitId);
 		expect((await reading).ok).toBe(true);
 		expect(await waitingReads(topic)).toBe(0);
+	});
+
+	it("a read whose end has already come when it starts (its client gone before it was sent) does not wait", async () => {
+		const topic = uniqueTopic("ended-before");
+		await createTopic(topic);
+		const log = await partitionStub(topic);
+		let answered = false;
+		const request = { topicId: await topicIdOf(topic), offset: 0, maxRecords: 10, maxBytes: 1024, waitMs: WAIT_MS };
+		const reading = readEndingWhen(log, request, { signal: AbortSignal.abort() }, (named) => log.read(named)).finally(() => {
+			answered = true;
+		});
+		await vi.waitFor(async () => expect(answered || (await waitingReads(topic)) > 0).toBe(true), { timeout: 30_000, interval: 5 });
+		const parked = await waitingReads(topic);
+		// Wakes the parked read of a failing run, so the test fails on its assertion, not on its timeout.
+		if (parked > 0) await produce(topic, [{ value: "a" }]);
+		expect(parked, "the read waits for a client that had already gone").toBe(0);
+		expect((await reading).ok).toBe(true);
 	});
 });
