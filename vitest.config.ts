@@ -1,8 +1,65 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
 
 /** Tests run inside workerd with the Worker and Durable Objects of wrangler.toml; e2e tests run separately. */
 export const TEST_ADMIN_TOKEN = "test-admin-token";
+
+/**
+ * Files that need a workerd of their own, as every file had before directories shared one: each counts or replaces
+ * something the whole isolate shares, which the files run before it would have left behind.
+ */
+const OWN_WORKERD_FILES = [
+	// Counts every setTimeout of the isolate: timers still armed by an earlier file's Durable Objects add to it.
+	"test/partition/commit-queue.test.ts",
+	// Upgrades the key store from v1, once per isolate: an earlier file's keys have already brought it to v2.
+	"test/security/key-upgrade.test.ts",
+	// Lists every route of the app module, which an earlier file's vi.mock would have replaced.
+	"test/http/route-table.test.ts",
+];
+/** vi.mock replaces a module for the file that asks, which only a module graph of its own can do. */
+const MOCKS_MODULES = /\bvi\.(mock|doMock)\(/;
+/** Every workerd test file runs alone, each in a fresh workerd, as before: to tell a test's fault from a neighbour's. */
+const ISOLATE_EVERY_FILE = process.env.VITEST_ISOLATE_EVERY_FILE === "1";
+
+const TEST_ROOT = "test";
+const NOT_WORKERD = new Set(["e2e", "gateway", "structure", "conformance", "support"]);
+
+/** The workerd test files of each directory under test/, and those of them that need a workerd of their own. */
+function testFiles(): { byDirectory: Map<string, string[]>; ownWorkerd: string[] } {
+	const byDirectory = new Map<string, string[]>();
+	const ownWorkerd: string[] = [];
+	for (const directory of readdirSync(TEST_ROOT, { withFileTypes: true })) {
+		if (!directory.isDirectory() || NOT_WORKERD.has(directory.name)) continue;
+		const files = readdirSync(`${TEST_ROOT}/${directory.name}`, { recursive: true, encoding: "utf8" })
+			.filter((name) => name.endsWith(".test.ts"))
+			.map((name) => `${TEST_ROOT}/${directory.name}/${name}`);
+		const shared: string[] = [];
+		for (const file of files) {
+			const own = ISOLATE_EVERY_FILE || OWN_WORKERD_FILES.includes(file) || MOCKS_MODULES.test(readFileSync(file, "utf8"));
+			(own ? ownWorkerd : shared).push(file);
+		}
+		if (shared.length > 0) byDirectory.set(directory.name, shared);
+	}
+	return { byDirectory, ownWorkerd };
+}
+
+/**
+ * One project per directory of test/, whose files run one after another in the same workerd (two at once, each
+ * pair of runners with their own), instead of a fresh workerd and a fresh load of the Worker's modules per file:
+ * that start cost about 2.4 s a file, most of the suite's time. The files of a directory share its Durable Objects'
+ * storage and module state, so a test works on topics, groups and keys of its own names (test/support/names.ts);
+ * state stays within a directory, not the whole suite (the fuzz test of the API slowed from 19 s to 267 s over the
+ * topics of all 142 files). A file that cannot share is run alone (OWN_WORKERD_FILES, MOCKS_MODULES).
+ */
+function projects(): TestProjectInlineConfiguration[] {
+	const { byDirectory, ownWorkerd } = testFiles();
+	const shared: TestProjectInlineConfiguration[] = [...byDirectory].map(([name, include]) => ({
+		extends: true,
+		test: { name, include, isolate: false },
+	}));
+	return [...shared, { extends: true, test: { name: "own-workerd", include: ownWorkerd, isolate: true } }];
+}
 
 export default defineConfig({
 	plugins: [
@@ -17,10 +74,10 @@ export default defineConfig({
 		testTimeout: 60_000,
 		hookTimeout: 120_000,
 		// Two files at once, whatever the core count (vitest's default is one fewer than the cores: one on a 2-core CI
-		// machine). Each file runs in its own workerd, and much of a file's time is spent waiting (its workerd's start,
-		// module loading, Durable Object round trips), which a second file fills.
+		// machine). Much of a file's time is spent waiting (Durable Object round trips, module loading), which a
+		// second file fills.
 		maxWorkers: 2,
-		include: ["test/**/*.test.ts"],
+		projects: projects(),
 		// The Worker logs one JSON line per request (for `wrangler tail`); in test output they are noise.
 		onConsoleLog: (log) => !log.startsWith('{"msg":"request"'),
 		exclude: ["test/e2e/**", "node_modules/**"],
