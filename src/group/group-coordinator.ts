@@ -98,12 +98,16 @@ export class GroupCoordinator extends DurableObject<Env> {
 		return result;
 	}
 
-	/** `instanceId`: the static instance the member names, fenced when another member holds it (`GroupRules.fenced`). */
+	/**
+	 * `instanceId`: the static instance the member names, fenced when another member holds it (`GroupRules.fenced`).
+	 * A call naming one is judged after expiry (`touchMember`), never on the unknown member's short cut: a holder whose
+	 * session ran out fences no one, as on a broker, which has expired it by then.
+	 */
 	async heartbeat(groupId: string, memberId: string, instanceId: string | null = null): Promise<Result<MemberView>> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		if (!this.store.isMember(memberId)) return this.rules.fenced(instanceId, memberId) ?? this.rules.unknownMember(memberId);
+		if (instanceId === null && !this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
 		const touched = this.transact(() => this.rules.touchMember(memberId, Date.now(), instanceId));
 		await this.afterChange(groupId);
@@ -131,7 +135,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		if (!this.store.isMember(memberId)) return this.rules.fenced(instanceId, memberId) ?? this.rules.unknownMember(memberId);
+		if (instanceId === null && !this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
 		await this.refreshIfStale();
 		// The one row a committing poll writes is its commit, which the poll's answer acknowledges: it must be durable first,
 		// so it cannot live in memory. Its cost is the storage commit (bare object: ~1,040 against ~580 µs of server CPU per

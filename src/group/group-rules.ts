@@ -219,7 +219,9 @@ export class GroupRules {
 	 * the fencing errors, as when every commit was checked at the edge.
 	 */
 	applyCommit(request: CommitRequest, boundsChecked: boolean, now: number): Result<CommitOutcome> {
-		// The fence comes first (Kafka's order): a replaced member's commit is fenced, not judged for its offsets' bounds.
+		// The fence comes first (Kafka's order): a replaced member's commit is fenced, not judged for its offsets' bounds;
+		// after expiry, as on a broker, where a holder whose session ran out is gone and fences no one.
+		this.expireOverdue(now);
 		const fenced = boundsChecked ? null : this.memberFenced(request.memberId, request.instanceId);
 		if (fenced !== null) return fenced;
 		const unverified = boundsChecked ? [] : this.commits.unverified(request.memberId, request.generation, request.offsets);

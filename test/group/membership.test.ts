@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
 import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
+import { SESSION_TIMEOUT_MS_MAX } from "../../src/shared/limits.ts";
 import {
 	commit,
 	describeGroup,
@@ -15,6 +16,7 @@ import {
 	forceMetadataRefresh,
 	heartbeat,
 	join,
+	lapse,
 	partitionsOf,
 	poll,
 } from "../support/group.ts";
@@ -208,6 +210,32 @@ describe("membership", () => {
 		expect((await describeGroup(group)).offsets.filter((o) => o.committed !== null)).toMatchObject(
 			holder.assignment.map((tp) => ({ ...tp, committed: 1 })),
 		);
+	});
+
+	it("judges a call naming the instance of a holder whose session ran out after expiring it: unknown_member, not fenced_instance", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const instance = { instance_id: "consumer-a" };
+		const offsets = [{ topic, partition: 0, offset: 0 }];
+		const calls: [string, (group: string, old: string) => string, (old: string, generation: number) => object][] = [
+			["commit", (group) => `/v1/groups/${group}/offsets`, (old, generation) => ({ member_id: old, generation, offsets })],
+			["heartbeat", (group, old) => `/v1/groups/${group}/members/${old}/heartbeat`, () => ({})],
+			["poll", (group, old) => `/v1/groups/${group}/members/${old}/poll`, () => ({})],
+		];
+		const answers: string[] = [];
+		for (const [name, path, body] of calls) {
+			const group = uniqueGroup();
+			const old = await join(group, { topics: [topic], ...instance });
+			await join(group, { topics: [topic], instance_id: "consumer-b", session_timeout_ms: SESSION_TIMEOUT_MS_MAX });
+			const holder = await join(group, { topics: [topic], ...instance });
+			// The holder's session ran out and no alarm has run yet: a broker would have expired it before this call, so
+			// the replaced member is judged against a group where no one holds its instance.
+			await lapse(group, [holder.member_id]);
+			const error = await call("POST", path(group, old.member_id), { body: { ...body(old.member_id, holder.generation), ...instance } });
+			answers.push(`${name}: ${error.status} ${(await error.json<{ error: { code: string } }>()).error.code}`);
+			expect((await describeGroup(group)).members.map((m) => m.instance_id)).toEqual(["consumer-b"]);
+		}
+		expect(answers).toEqual(calls.map(([name]) => `${name}: 409 unknown_member`));
 	});
 
 	it("fences a standalone commit naming an instance some member holds (a broker's OffsetCommit of generation -1 with that instance id)", async () => {

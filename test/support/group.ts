@@ -70,14 +70,24 @@ export function describeGroup(group: string) {
 	return json<Described>("GET", `/v1/groups/${group}`, 200);
 }
 
-/** Moves the session deadlines of `members` into the past and runs the coordinator's alarm. */
-export async function expire(group: string, members: readonly string[]): Promise<void> {
-	const stub = coordinatorStub(group);
-	await runInDurableObject(stub, (instance, state) => {
-		for (const id of members) state.storage.sql.exec("UPDATE members SET deadline_ms = 0 WHERE member_id = ?", id);
+/**
+ * Moves the session deadlines of `members` into the past without running the alarm (set for their old deadlines,
+ * ahead in real time): they are overdue, and expired by the coordinator's next call, as a call landing before the
+ * alarm fires finds them.
+ */
+export async function lapse(group: string, members: readonly string[]): Promise<void> {
+	await runInDurableObject(coordinatorStub(group), (instance, state) => {
+		// 1, not 0: a deadline in the past that a call's rescheduling may still set an alarm at (setAlarm refuses 0).
+		for (const id of members) state.storage.sql.exec("UPDATE members SET deadline_ms = 1 WHERE member_id = ?", id);
 		// Live deadlines are memory over SQLite's (bounded staleness): read them back, as a restarted coordinator does.
 		(instance as unknown as { store: { forgetLiveState(): void } }).store.forgetLiveState();
 	});
+}
+
+/** Moves the session deadlines of `members` into the past and runs the coordinator's alarm. */
+export async function expire(group: string, members: readonly string[]): Promise<void> {
+	const stub = coordinatorStub(group);
+	await lapse(group, members);
 	// On a loaded machine the runtime may already have fired the alarm itself (its time passed while the test ran);
 	// then nothing is left to run. Either way, what must hold is that an alarm ran after the deadlines moved: the
 	// members are gone. With no one to expire, an alarm must still be pending (it re-arms while members live).
