@@ -208,13 +208,13 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * Removes a member and rebalances at once. `commitLastPoll`: whether its last poll's pending auto-commit is
-	 * committed first (see `GroupRules.leave`).
+	 * committed first (see `GroupRules.leave`). `instanceId`: as `heartbeat`'s.
 	 */
-	async leave(groupId: string, memberId: string, commitLastPoll = true): Promise<Result<void>> {
+	async leave(groupId: string, memberId: string, commitLastPoll = true, instanceId: string | null = null): Promise<Result<void>> {
 		this.store.identify(groupId, false);
 		const missing = this.missingGroup(groupId);
 		if (missing !== null) return missing;
-		const result = this.transact(() => this.rules.leave(memberId, Date.now(), commitLastPoll));
+		const result = this.transact(() => this.rules.leave(memberId, Date.now(), commitLastPoll, instanceId));
 		await this.afterChange(groupId);
 		return result;
 	}

@@ -292,10 +292,11 @@ export class GroupRules {
 	 * Removes a member at its own request. Like `KafkaConsumer.close()` with auto-commit on, its pending
 	 * auto-commits are committed; with `commitLastPoll` false, as with auto-commit off, its last poll's are dropped
 	 * (that poll may not be processed) and only what it confirmed by polling again is committed, as when it expires.
+	 * `instanceId`: the static instance the leave names, fenced as a heartbeat's (a broker's LeaveGroup v3+).
 	 */
-	leave(memberId: string, now: number, commitLastPoll = true): Result<void> {
-		this.expireOverdue(now);
-		if (this.store.member(memberId) === null) return this.unknownMember(memberId);
+	leave(memberId: string, now: number, commitLastPoll = true, instanceId: string | null = null): Result<void> {
+		const caller = this.caller(memberId, now, instanceId);
+		if (!caller.ok) return caller;
 		if (commitLastPoll) this.commits.commitPending(memberId, now);
 		this.removeMembers([memberId], now);
 		return ok(undefined);
@@ -453,13 +454,19 @@ export class GroupRules {
 
 	/** A member's call: its heartbeat. `instanceId`: the static instance it names, fenced first (`fenced`). */
 	touchMember(memberId: string, now: number, instanceId: string | null = null): Result<Member> {
+		const caller = this.caller(memberId, now, instanceId);
+		if (caller.ok) this.store.touch(memberId, now + caller.value.sessionTimeoutMs);
+		return caller;
+	}
+
+	/**
+	 * The member a call names, judged as a broker's (validateCurrentMember): after expiry, the instance it names fenced
+	 * first (`fenced`), then whether the group has it.
+	 */
+	private caller(memberId: string, now: number, instanceId: string | null): Result<Member> {
 		this.expireOverdue(now);
 		const member = this.store.member(memberId);
-		const fenced = this.memberFenced(memberId, instanceId, member);
-		if (fenced !== null) return fenced;
-		if (member === null) return this.unknownMember(memberId);
-		this.store.touch(memberId, now + member.sessionTimeoutMs);
-		return ok(member);
+		return this.memberFenced(memberId, instanceId, member) ?? (member === null ? this.unknownMember(memberId) : ok(member));
 	}
 
 	/** `fenced` for a member's call; the instance's holder is looked up only when `member` does not hold the instance. */

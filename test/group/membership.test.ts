@@ -238,6 +238,26 @@ describe("membership", () => {
 		expect(answers).toEqual(calls.map(([name]) => `${name}: 409 unknown_member`));
 	});
 
+	it("fences a replaced static member's leave naming its instance id (a broker's LeaveGroup v3+ FENCED_INSTANCE_ID), and the member stays", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const old = await join(group, { topics: [topic], instance_id: "consumer-a" });
+		const other = await join(group, { topics: [topic], instance_id: "consumer-b" });
+		const holder = await join(group, { topics: [topic], instance_id: "consumer-a" });
+		const before = await describeGroup(group);
+		const leave = (member: string, query: string) => `/v1/groups/${group}/members/${member}?${query}`;
+		const error = await expectError("DELETE", leave(old.member_id, "instance_id=consumer-a"), 409, "fenced_instance");
+		expect(error).toMatchObject({ retriable: false, instance_id: "consumer-a", member_id: old.member_id });
+		// A member the group has, naming an instance another member holds, is fenced and stays, as its heartbeat is.
+		await expectError("DELETE", leave(other.member_id, "instance_id=consumer-a&auto_commit=false"), 409, "fenced_instance");
+		expect(await describeGroup(group)).toEqual(before);
+		// Without its instance id the old member is just unknown, as before; the holder naming its instance leaves.
+		await expectError("DELETE", leave(old.member_id, ""), 409, "unknown_member");
+		expect((await call("DELETE", leave(holder.member_id, "instance_id=consumer-a"))).status).toBe(204);
+		expect((await describeGroup(group)).members.map((m) => m.member_id)).toEqual([other.member_id]);
+	});
+
 	it("fences a standalone commit naming an instance some member holds (a broker's OffsetCommit of generation -1 with that instance id)", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);

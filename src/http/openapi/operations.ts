@@ -82,7 +82,7 @@ const IDEMPOTENCY_KEY = {
  */
 const MEMBER_CONFLICT =
 	"`unknown_member` when the group has no such member (its session ran out, it left, or a restart of its instance " +
-	"replaced it): join again. `fenced_instance` when the body's `instance_id` (optional: the static member's instance id, as " +
+	"replaced it): join again. `fenced_instance` when the call's `instance_id` (optional, in the body, a leave's in its query: the static member's instance id, as " +
 	"its join named it) is held by another member: a restart of the instance (a join with it and no member_id) " +
 	"replaced this member, which should stop, not join again. Without `instance_id` such a member is `unknown_member`";
 /** A commit's 409s beyond the member's (`MEMBER_CONFLICT`), also a poll's carrying one. */
@@ -279,6 +279,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		path: MemberPath,
 		query: LeaveQuery,
 		responses: { 204: null },
+		errors: { 409: MEMBER_CONFLICT },
 	},
 	"POST /v1/groups/:group/offsets": {
 		summary: "Commit offsets (fenced by member and generation; without them, only while the group has no members)",

@@ -73,7 +73,7 @@ export const MemberPath = z.object({ group: GroupId, member: MemberId });
  * itself; committing the rest of that poll on leaving would skip records nobody saw. What earlier polls returned,
  * confirmed by the next one, is committed either way.
  */
-export const LeaveQuery = z.object({ auto_commit: z.optional(z.enum(["true", "false"])) });
+export const LeaveQuery = z.object({ auto_commit: z.optional(z.enum(["true", "false"])), instance_id: InstanceId });
 
 const Offset = int(0, Number.MAX_SAFE_INTEGER);
 const Partition = z.strictObject({ topic: TopicName, partition: int(0, PARTITIONS_MAX - 1) });
@@ -282,8 +282,8 @@ export const groupRoutes = new Hono<AppEnv>()
 	})
 	.delete("/:group/members/:member", async (c) => {
 		const { group, member } = validate(MemberPath, c.req.param());
-		const { auto_commit } = validate(LeaveQuery, queryOf(c.req.url), "query");
-		unwrap(await groupCoordinator(c.env, group).leave(group, member, auto_commit !== "false"));
+		const { auto_commit, instance_id } = validate(LeaveQuery, queryOf(c.req.url), "query");
+		unwrap(await groupCoordinator(c.env, group).leave(group, member, auto_commit !== "false", instance_id));
 		return c.body(null, 204);
 	})
 	.post("/:group/offsets/reset", async (c) => {
