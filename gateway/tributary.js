@@ -269,9 +269,14 @@ export class Tributary {
 		const body = instanceId === null ? {} : { instance_id: instanceId };
 		return this.call("POST", `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(member)}/heartbeat`, body);
 	}
-	/** @param {string} group @param {string} member */
-	leaveGroup(group, member) {
-		return this.call("DELETE", `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(member)}`);
+	/**
+	 * `instanceId`: the static member's, which the Worker fences as the heartbeat's; a Worker from before it on the leave
+	 * ignores the query parameter (it refuses no unknown one there).
+	 * @param {string} group @param {string} member @param {string | null} [instanceId]
+	 */
+	leaveGroup(group, member, instanceId = null) {
+		const query = instanceId === null ? "" : `?instance_id=${encodeURIComponent(instanceId)}`;
+		return this.call("DELETE", `/v1/groups/${encodeURIComponent(group)}/members/${encodeURIComponent(member)}${query}`);
 	}
 	/** @param {string} group @param {object} body */
 	commit(group, body) {

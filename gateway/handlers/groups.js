@@ -174,7 +174,9 @@ export async function joinGroup(request, ctx) {
 	if (subscribed === "absent" && memberId !== "" && !pending) {
 		// A member id Tributary does not have (it left, or its session ran out): the heartbeat answers unknown_member, as a
 		// broker's JoinGroup does, and nothing joins under it.
-		const answer = await namingInstance(instanceId, (i) => ctx.tributary.heartbeat(request.groupId, memberId, i));
+		const answer = await namingInstance(ctx, request.groupId, memberId, instanceId, (i) =>
+			ctx.tributary.heartbeat(request.groupId, memberId, i),
+		);
 		const errorCode = memberError(answer);
 		if (errorCode !== KAFKA.NONE) return joinFailure(errorCode);
 		generation = answer.body.generation;
@@ -252,11 +254,10 @@ function withoutUnknownFields(body, answer) {
  * member ("absent", also when the group does not exist); "fenced" if `instanceId` is another member id's (a broker's
  * doCurrentMemberJoinGroup asks isStaticMemberFenced before whether the member id is known, as `leaveGroup` fences);
  * "foreign" if the member's instance id is not `instanceId` (null: dynamic). When the group cannot be described (a
- * key with only `consume` on it is refused the describe; a 429 or 5xx), the member's heartbeat, which needs only
- * `consume`, says whether Tributary has it: "same" if so (its topics and instance unknown), else "absent", so a member
- * Tributary removed is not made again by a join under its id, and the heartbeat path answers its error
- * (UNKNOWN_MEMBER_ID), as a broker's. The Worker's join fences as well (`fenced_instance`, FENCED_INSTANCE_ID here):
- * that covers what this describe cannot see (a key refused it; another join in between), while "fenced" still comes
+ * key refused it; a 429 or 5xx), the member's heartbeat, which needs only `consume`, says whether Tributary has it:
+ * "same" if so (its topics and instance unknown), else "absent", so a member Tributary removed is not made again by
+ * a join under its id, and the heartbeat path answers its error (UNKNOWN_MEMBER_ID), as a broker's. The Worker's
+ * join fences as well (`fenced_instance`, FENCED_INSTANCE_ID here): that covers what this describe cannot see (a key refused it; another join in between), while "fenced" still comes
  * first here because a member id the group does not have is answered without a join, and because a Worker from
  * before that fence would take a fenced join as the instance's restart.
  * @param {RequestContext} ctx @param {string} group @param {string} member @param {string | null} instanceId
@@ -267,7 +268,9 @@ async function subscriptionOf(ctx, group, member, instanceId, topics) {
 	const answer = await ctx.tributary.describeGroup(group);
 	if (answer.status === 404) return "absent";
 	if (answer.status !== 200)
-		return (await namingInstance(instanceId, (i) => ctx.tributary.heartbeat(group, member, i))).status === 200 ? "same" : "absent";
+		return (await namingInstance(ctx, group, member, instanceId, (i) => ctx.tributary.heartbeat(group, member, i))).status === 200
+			? "same"
+			: "absent";
 	if (isInstanceFenced(instanceHolders(answer.body.members), instanceId, member)) return "fenced";
 	const described = answer.body.members.find((/** @type {any} */ m) => m.member_id === member);
 	if (described === undefined) return "absent";
@@ -293,48 +296,66 @@ export function isInstanceFenced(holders, instanceId, member) {
 /**
  * Asks the Worker a member call (its heartbeat, its commit: `ask`) naming `instanceId` (KIP-345's group.instance.id;
  * null: none), so that the Worker itself fences a static member another process with that instance id replaced
- * (`fenced_instance`, FENCED_INSTANCE_ID), whatever the key may describe. A Worker from before `instance_id` on those
- * calls refuses the field (its bodies are strict): the call is asked again without it, and `fencedOr` fences it from
- * the group's describe, as before.
+ * (`fenced_instance`, FENCED_INSTANCE_ID), whatever the key may describe. Its refusal is then the answer: it judged the
+ * instance as a broker does (after expiring sessions that ran out), and the group's describe would say the same, so
+ * it is not asked. A Worker from before `instance_id` on those calls refuses the field (its bodies are strict): the
+ * call is asked again without it, and a refusal then is fenced from the describe (`heldByAnother`), as before, the
+ * instance first, as the Worker and a broker ask it.
+ * @param {RequestContext} ctx @param {string} group @param {string} member the member id the call names
  * @param {string | null} instanceId @param {(instanceId: string | null) => Promise<any>} ask
  */
-export async function namingInstance(instanceId, ask) {
+export async function namingInstance(ctx, group, member, instanceId, ask) {
 	const answer = await ask(instanceId);
 	const older = instanceId !== null && answer.status === 400 && INSTANCE_ID_REFUSED.test(answer.body?.error?.message ?? "");
-	return older ? ask(null) : answer;
+	if (!older) return answer;
+	const unnamed = await ask(null);
+	return unnamed.status === 409 && (await heldByAnother(ctx, group, member, instanceId)) ? FENCED_FROM_DESCRIBE : unnamed;
 }
 
+/** The Worker's `fenced_instance`, for a refusal `namingInstance` fenced from the group's describe. */
+const FENCED_FROM_DESCRIBE = {
+	status: 409,
+	body: { error: { code: "fenced_instance", message: "another member holds the instance (from the group's describe)", retriable: false } },
+};
+
 /**
- * `errorCode` for a call naming `member` and `instanceId`, except that UNKNOWN_MEMBER_ID is FENCED_INSTANCE_ID when
- * the group's describe gives the instance to another member id (`isInstanceFenced`): a static member that another
- * process with its instance id replaced (KIP-345's restart) is told so, as by a broker, and Kafka clients take that as
- * fatal and stop, where on UNKNOWN_MEMBER_ID they join again without a member id, another restart, and the two take
- * the instance from each other in turn. The Worker fences the calls that name the instance to it (`namingInstance`:
- * Heartbeat, SyncGroup, OffsetCommit); this describe serves a Worker from before that, and LeaveGroup's member id
- * without the describe, whose Worker leave names no instance. It is asked only here, on a refusal, never on a call
- * Tributary takes; a key that may not describe the group (only `consume` on it) keeps UNKNOWN_MEMBER_ID here.
+ * `errorCode` for a call naming `member` and `instanceId` whose instance id no Worker judged, except that
+ * UNKNOWN_MEMBER_ID is FENCED_INSTANCE_ID when the group's describe gives the instance to another member id
+ * (`heldByAnother`): a static member that another process with its instance id replaced (KIP-345's restart) is told
+ * so, as by a broker, and Kafka clients take that as fatal and stop, where on UNKNOWN_MEMBER_ID they join again
+ * without a member id, another restart, and the two take the instance from each other in turn. For the calls the
+ * Worker is not asked (no member id) and LeaveGroup's refusal: a Worker from before `instance_id` on the leave ignores
+ * the parameter, so its `unknown_member` may not have judged the instance. A describe that fails (the Worker busy, a
+ * key refused it) keeps UNKNOWN_MEMBER_ID here.
  * @param {RequestContext} ctx @param {string} group @param {string} member @param {string | null} instanceId
  * @param {number} errorCode the call's error without the fence
  */
 export async function fencedOr(ctx, group, member, instanceId, errorCode) {
 	if (errorCode !== KAFKA.UNKNOWN_MEMBER_ID || instanceId === null || group === "") return errorCode;
+	return (await heldByAnother(ctx, group, member, instanceId)) ? KAFKA.FENCED_INSTANCE_ID : errorCode;
+}
+
+/**
+ * Whether the group's describe gives `instanceId` to another member id than `member` (`isInstanceFenced`); false when
+ * the describe fails (a key refused it; the Worker busy), which leaves the call's own answer.
+ * @param {RequestContext} ctx @param {string} group @param {string} member @param {string} instanceId
+ */
+async function heldByAnother(ctx, group, member, instanceId) {
 	const statics = await staticMembers(ctx, group);
-	return statics.errorCode === KAFKA.NONE && isInstanceFenced(statics.byInstance, instanceId, member)
-		? KAFKA.FENCED_INSTANCE_ID
-		: errorCode;
+	return statics.errorCode === KAFKA.NONE && isInstanceFenced(statics.byInstance, instanceId, member);
 }
 
 /**
  * The member's current view, checked against the generation the client believes in; a static member another process
- * replaced is fenced (`fencedOr`).
+ * replaced is fenced (`namingInstance`; without a member id, `fencedOr`).
  * @param {RequestContext} ctx @param {any} request a SyncGroup's or Heartbeat's (group.instance.id from v3)
  */
 async function currentView(ctx, { groupId: group, memberId: member, generationId: generation, groupInstanceId = null }) {
 	if (group === "") return { errorCode: KAFKA.INVALID_GROUP_ID, view: null };
-	const answer = member === "" ? null : await namingInstance(groupInstanceId, (i) => ctx.tributary.heartbeat(group, member, i));
-	const errorCode = answer === null ? KAFKA.UNKNOWN_MEMBER_ID : memberError(answer);
-	if (answer === null || errorCode !== KAFKA.NONE)
-		return { errorCode: await fencedOr(ctx, group, member, groupInstanceId, errorCode), view: null };
+	if (member === "") return { errorCode: await fencedOr(ctx, group, member, groupInstanceId, KAFKA.UNKNOWN_MEMBER_ID), view: null };
+	const answer = await namingInstance(ctx, group, member, groupInstanceId, (i) => ctx.tributary.heartbeat(group, member, i));
+	const errorCode = memberError(answer);
+	if (errorCode !== KAFKA.NONE) return { errorCode, view: null };
 	if (answer.body.generation !== generation) return { errorCode: KAFKA.REBALANCE_IN_PROGRESS, view: null };
 	return { errorCode: KAFKA.NONE, view: answer.body };
 }
@@ -380,36 +401,35 @@ export function instanceHolders(members) {
 
 /**
  * LeaveGroup. From v3 a member may be named by its group.instance.id (KIP-345; Java admin's
- * `removeMembersFromConsumerGroup` sends no member id): the static member with that instance id leaves. Named with
- * a member id that is not that member's, the caller is fenced (FENCED_INSTANCE_ID) and the member stays. A key that
- * may not describe the group leaves a member named by its member id as if no instance id were named.
+ * `removeMembersFromConsumerGroup` sends no member id): the static member with that instance id, found in the group's
+ * describe, leaves. Named with a member id too, the Worker's leave names the instance and fences it, as a broker's
+ * (validateCurrentMember): a member id that is not the instance's holder is FENCED_INSTANCE_ID and the member stays,
+ * under any key, with no describe. A Worker from before `instance_id` on the leave ignores it: its refusal is fenced
+ * from the describe (`fencedOr`).
  * @param {any} request @param {RequestContext} ctx
  */
 export async function leaveGroup(request, ctx) {
 	if (request.groupId === "") return { throttleTimeMs: 0, errorCode: KAFKA.INVALID_GROUP_ID, members: [] };
 	const leaving = ctx.version >= 3 ? request.members : [{ memberId: request.memberId, groupInstanceId: null }];
-	const statics = leaving.some((/** @type {any} */ m) => m.groupInstanceId !== null) ? await staticMembers(ctx, request.groupId) : null;
+	const byInstanceAlone = (/** @type {any} */ m) => m.memberId === "" && m.groupInstanceId !== null;
+	const statics = leaving.some(byInstanceAlone) ? await staticMembers(ctx, request.groupId) : null;
 	const members = await Promise.all(
 		leaving.map(async (/** @type {any} */ m) => {
 			const result = (/** @type {number} */ errorCode) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode });
-			let memberId = m.memberId;
-			if (statics !== null && m.groupInstanceId !== null) {
-				if (statics.errorCode !== KAFKA.NONE) {
-					// A key that may not describe the group (only `consume` on it) leaves a member named by its member id by that
-					// id; any other failed describe (the Worker busy or down) is the answer, fence unchecked.
-					if (memberId === "" || statics.errorCode !== KAFKA.GROUP_AUTHORIZATION_FAILED) return result(statics.errorCode);
-				} else {
-					const known = statics.byInstance.get(m.groupInstanceId);
-					if (known === undefined) return result(KAFKA.UNKNOWN_MEMBER_ID);
-					if (memberId !== "" && isInstanceFenced(statics.byInstance, m.groupInstanceId, memberId)) return result(KAFKA.FENCED_INSTANCE_ID);
-					memberId = known;
-				}
+			if (statics !== null && byInstanceAlone(m)) {
+				if (statics.errorCode !== KAFKA.NONE) return result(statics.errorCode);
+				const holder = statics.byInstance.get(m.groupInstanceId);
+				// The holder the describe named leaves as itself: a restart in between is not this call's to fence.
+				return result(
+					holder === undefined ? KAFKA.UNKNOWN_MEMBER_ID : memberError(await ctx.tributary.leaveGroup(request.groupId, holder)),
+				);
 			}
-			if (memberId === "") return result(KAFKA.UNKNOWN_MEMBER_ID);
+			if (m.memberId === "") return result(KAFKA.UNKNOWN_MEMBER_ID);
 			// An issued id is a client's whose join answer never came (it closes mid-join): the member that join made, if
 			// any, is under the joined id, and leaves as a broker's pending member would, not held for a session.
-			const member = ISSUED_ID.test(memberId) ? joinedMemberId(memberId) : memberId;
-			return result(memberError(await ctx.tributary.leaveGroup(request.groupId, member)));
+			const member = ISSUED_ID.test(m.memberId) ? joinedMemberId(m.memberId) : m.memberId;
+			const answer = await ctx.tributary.leaveGroup(request.groupId, member, m.groupInstanceId);
+			return result(await fencedOr(ctx, request.groupId, member, m.groupInstanceId, memberError(answer)));
 		}),
 	);
 	const errorCode = ctx.version >= 3 ? KAFKA.NONE : members[0].errorCode;

@@ -66,7 +66,9 @@ export async function offsetCommit(request, ctx) {
 	// A broker refuses these alone (OFFSET_METADATA_TOO_LARGE) and commits the rest; Tributary would refuse the whole
 	// commit, so they are not sent.
 	const tooLarge = new Set(offsets.filter((o) => metadataTooLarge(o.metadata)).map((o) => partitionKey(o.topic, o.partition)));
-	if (!standalone && request.memberId === "") errorCode = KAFKA.UNKNOWN_MEMBER_ID;
+	// No member id to ask the Worker about: from v7 it names its group.instance.id, fenced from the describe.
+	if (!standalone && request.memberId === "")
+		errorCode = await fencedOr(ctx, request.groupId, "", request.groupInstanceId ?? null, KAFKA.UNKNOWN_MEMBER_ID);
 	else {
 		const fenced = standalone ? {} : { member_id: request.memberId, generation: request.generationIdOrMemberEpoch };
 		const pending = offsets.filter((o) => !tooLarge.has(partitionKey(o.topic, o.partition)));
@@ -77,7 +79,8 @@ export async function offsetCommit(request, ctx) {
 			// A standalone commit naming a member is not fenced by its instance (the Worker fences it against any holder,
 			// the caller too): the member check below answers FENCED_INSTANCE_ID or ILLEGAL_GENERATION, as a broker does.
 			const instanceId = standalone && request.memberId !== "" ? null : (request.groupInstanceId ?? null);
-			errorCode = await commitPending(ctx, request.groupId, { ...fenced, standalone, instanceId }, pending, refusedAlone);
+			const member = standalone ? "" : request.memberId;
+			errorCode = await commitPending(ctx, request.groupId, { ...fenced, standalone, instanceId, member }, pending, refusedAlone);
 			// Refused for the group's members, a commit naming one is checked as a broker checks it (a group emptied
 			// since keeps the refusal).
 			if (standalone && request.memberId !== "" && errorCode === KAFKA.UNKNOWN_MEMBER_ID)
@@ -93,8 +96,6 @@ export async function offsetCommit(request, ctx) {
 			});
 		}
 	}
-	// From v7 it names its group.instance.id: a static member another process replaced is fenced, as by a broker.
-	errorCode = await fencedOr(ctx, request.groupId, request.memberId, request.groupInstanceId ?? null, errorCode);
 	return commitAnswer(request, errorCode, refusedAlone, tooLarge);
 }
 
@@ -106,19 +107,19 @@ export async function offsetCommit(request, ctx) {
  * end cost one more commit, not one each; a later refusal of an entry past its end refuses it alone. So this ends
  * within two tries, plus one per entry refused alone.
  * @param {RequestContext} ctx @param {string} group
- * @param {{ member_id?: string, generation?: number, standalone: boolean, instanceId: string | null }} fenced the member's
- * fencing, or none, and the instance id the Worker fences too (`namingInstance`)
+ * @param {{ member_id?: string, generation?: number, standalone: boolean, instanceId: string | null, member: string }} fenced
+ * the member's fencing, or none, and the instance id the Worker fences too, for `member` ("" standalone: `namingInstance`)
  * @param {CommitEntry[]} pending
  * @param {Map<string, number>} refusedAlone
  */
-async function commitPending(ctx, group, { standalone, instanceId, ...fenced }, pending, refusedAlone) {
+async function commitPending(ctx, group, { standalone, instanceId, member, ...fenced }, pending, refusedAlone) {
 	let endsRead = false;
 	let left = pending;
 	while (left.length > 0) {
 		const offsets = left;
 		const ask = (/** @type {string | null} */ i) =>
 			ctx.tributary.commit(group, { ...fenced, ...(i === null ? {} : { instance_id: i }), offsets });
-		const answer = await namingInstance(instanceId, ask);
+		const answer = await namingInstance(ctx, group, member, instanceId, ask);
 		if (!endsRead && left.some((o) => isPastEnd(answer, o))) {
 			endsRead = true;
 			left = await movedToEnds(ctx, group, left, answer);
@@ -189,7 +190,7 @@ function isPastEnd(answer, entry) {
  */
 async function memberRefusal(ctx, request, standalone) {
 	if (standalone) return standaloneRefusal(ctx, request);
-	const answer = await namingInstance(request.groupInstanceId ?? null, (i) =>
+	const answer = await namingInstance(ctx, request.groupId, request.memberId, request.groupInstanceId ?? null, (i) =>
 		ctx.tributary.heartbeat(request.groupId, request.memberId, i),
 	);
 	if (answer.status !== 200) return commitError(answer, false);

@@ -351,6 +351,42 @@ test("LeaveGroup by group.instance.id alone (Java admin's removeMembersFromConsu
 	);
 });
 
+test("LeaveGroup naming a member id and its group.instance.id is judged by the Worker's leave, not the group's describe: a replaced member is FENCED_INSTANCE_ID and the holder leaves while every describe fails", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "static-leave-busy";
+	const groupId = "static-leave-busy-group";
+	await setup.api.createTopic(topic, 1);
+	const join = () => setup.api.expect(200, "POST", `/v1/groups/${groupId}/members`, { body: { topics: [topic], instance_id: "worker-1" } });
+	const old = await join();
+	// KIP-345's restart: the instance's holder is now another member id; the old one's leave names both.
+	const holder = await join();
+	// What the Worker answers a describe when busy: the leave's fence does not wait on it.
+	const describes = [];
+	const proxy = await workerProxy(setup.dev.url, (method, path) => {
+		if (method !== "GET" || path !== `/v1/groups/${groupId}`) return null;
+		describes.push(path);
+		return { status: 503, body: { error: { code: "unavailable", message: "try again", retriable: true } } };
+	});
+	try {
+		const gateway = await setup.startGateway({ url: proxy.url });
+		const leave = async (memberId) =>
+			(await exchange(gateway.port, "LeaveGroup", 4, { groupId, members: [{ memberId, groupInstanceId: "worker-1" }] })).members[0]
+				.errorCode;
+		assert.equal(await leave(old.member_id), FENCED_INSTANCE_ID);
+		const group = await setup.api.expect(200, "GET", `/v1/groups/${groupId}`);
+		assert.deepEqual(
+			group.members.map((m) => m.member_id),
+			[holder.member_id],
+		);
+		assert.equal(await leave(holder.member_id), NONE);
+		assert.deepEqual((await setup.api.expect(200, "GET", `/v1/groups/${groupId}`)).members, []);
+		assert.deepEqual(describes, []);
+	} finally {
+		proxy.close();
+	}
+});
+
 test("calls naming a member of a group Tributary does not know answer as Kafka's coordinator: UNKNOWN_MEMBER_ID (clients rejoin), ILLEGAL_GENERATION for a commit", {
 	timeout: 60_000,
 }, async () => {

@@ -24,13 +24,14 @@ const GENERATION = 1;
  * A coordinator of group GROUP (member id → its instance id, null for a dynamic member), counting its describes.
  * `describable` false: the key may not describe the group (403), as one with only `consume` on it; `describeDown`:
  * the describe fails as a Worker that is busy or down does (503). Its heartbeat and commit take the member's
- * `instance_id` and fence it as the Worker does (`fenced_instance` when another member holds the instance);
- * `olderWorker`: as a Worker from before that field, whose strict bodies refuse it (400).
+ * `instance_id` and fence it as the Worker does (`fenced_instance` when another member holds the instance), and so
+ * does its leave; `olderWorker`: as a Worker from before that field, whose strict bodies refuse it (400), and whose
+ * leave ignores it (an unknown query parameter).
  */
 function standIn({ describable = true, describeDown = false, olderWorker = false } = {}) {
 	/** @type {Map<string, string | null>} */
 	const members = new Map();
-	const calls = { describes: 0, heartbeats: [], commits: [] };
+	const calls = { describes: 0, heartbeats: [], commits: [], leaves: [] };
 	const unknown = { status: 409, body: { error: { code: "unknown_member", message: "no such member" } } };
 	const refused = { status: 400, body: { error: { code: "invalid_request", message: 'request: unknown field "instance_id"' } } };
 	/** The Worker's answer to a member call naming `member` and `instance` before it looks at anything else, or null. */
@@ -68,8 +69,9 @@ function standIn({ describable = true, describeDown = false, olderWorker = false
 			calls.commits.push(body.instance_id ?? null);
 			return fence(body.member_id ?? "", body.instance_id) ?? (members.has(body.member_id) ? { status: 200, body: {} } : unknown);
 		},
-		async leaveGroup(_group, member) {
-			return members.delete(member) ? { status: 204, body: null } : unknown;
+		async leaveGroup(_group, member, instance = null) {
+			calls.leaves.push(instance);
+			return (olderWorker ? null : fence(member, instance)) ?? (members.delete(member) ? { status: 204, body: null } : unknown);
 		},
 	};
 	return { members, calls, tributary };
@@ -132,10 +134,10 @@ for (const [name, call] of Object.entries(CALLS)) {
 		assert.equal(await call(tributary, "m-gone", null), KAFKA.UNKNOWN_MEMBER_ID);
 	});
 
-	// The Worker fences the calls that name the instance id to it (all but LeaveGroup: its leave takes none); a Worker
-	// from before that, or the leave, leaves only the describe to say whose the instance is, and the key is refused it.
+	// The Worker fences the calls that name the instance id to it (every one, the leave too); a Worker from before
+	// that leaves only the describe to say whose the instance is, and the key is refused it.
 	for (const olderWorker of [false, true]) {
-		const expected = olderWorker || name === "LeaveGroup" ? KAFKA.UNKNOWN_MEMBER_ID : KAFKA.FENCED_INSTANCE_ID;
+		const expected = olderWorker ? KAFKA.UNKNOWN_MEMBER_ID : KAFKA.FENCED_INSTANCE_ID;
 		test(`${name} from a replaced static member with a key that may not describe the group is ${expected === KAFKA.FENCED_INSTANCE_ID ? "FENCED_INSTANCE_ID (the Worker's answer)" : `UNKNOWN_MEMBER_ID${olderWorker ? " from a Worker from before instance_id on member calls" : ""} (nothing says whose the instance is)`}`, async () => {
 			const { members, tributary } = standIn({ describable: false, olderWorker });
 			// The describe refused, the join is the Worker's restart all the same (the stand-in replaces the holder).
@@ -161,14 +163,16 @@ test("JoinGroup naming a replaced static member's id, with a key that may not de
 	assert.deepEqual([...members], [[holder, "instance-1"]]);
 });
 
-test("a static member's Heartbeat, SyncGroup and OffsetCommit name its instance id to the Worker; a dynamic member's name none", async () => {
+test("a static member's Heartbeat, SyncGroup, OffsetCommit and LeaveGroup name its instance id to the Worker; a dynamic member's name none", async () => {
 	const { calls, tributary } = standIn();
 	const { holder } = await replaced(tributary, "instance-1");
 	calls.heartbeats.length = 0;
-	for (const name of ["Heartbeat", "SyncGroup", "OffsetCommit"]) await CALLS[name](tributary, holder, "instance-1");
+	for (const name of ["Heartbeat", "SyncGroup", "OffsetCommit", "LeaveGroup"]) await CALLS[name](tributary, holder, "instance-1");
 	await CALLS.Heartbeat(tributary, "m-dynamic", null);
+	await CALLS.LeaveGroup(tributary, "m-dynamic", null);
 	assert.deepEqual(calls.heartbeats, ["instance-1", "instance-1", null]);
 	assert.deepEqual(calls.commits, ["instance-1"]);
+	assert.deepEqual(calls.leaves, ["instance-1", null]);
 });
 
 test("a standalone OffsetCommit (no member, generation -1) naming an instance a member holds is FENCED_INSTANCE_ID, from the Worker", async () => {
@@ -225,14 +229,27 @@ test("an OffsetCommit at generation -1 naming the static member that holds its i
 	assert.deepEqual([...members], [[joined.memberId, "instance-1"]]);
 });
 
-test("LeaveGroup naming a member id and its instance id while the group's describe fails (the Worker busy) answers that failure and leaves nothing: only a key refused the describe leaves by the member id unchecked", async () => {
-	const { members, tributary } = standIn();
+test("LeaveGroup naming a member id and its instance id is judged by the Worker's leave, with no describe: the holder leaves, a replaced member is FENCED_INSTANCE_ID, even while the describe fails", async () => {
+	const { calls, members, tributary } = standIn({ describeDown: true });
 	const { old, holder } = await replaced(tributary, "instance-1");
-	tributary.describeGroup = standIn({ describeDown: true }).tributary.describeGroup;
-	const code = await CALLS.LeaveGroup(tributary, holder, "instance-1");
-	assert.ok(![KAFKA.NONE, KAFKA.UNKNOWN_MEMBER_ID, KAFKA.FENCED_INSTANCE_ID].includes(code), `answered ${code}`);
+	assert.equal(await CALLS.LeaveGroup(tributary, old, "instance-1"), KAFKA.FENCED_INSTANCE_ID);
 	assert.deepEqual([...members], [[holder, "instance-1"]]);
-	assert.equal(await CALLS.LeaveGroup(tributary, old, "instance-1"), code, "a replaced member's leave is not taken unchecked either");
+	assert.equal(await CALLS.LeaveGroup(tributary, holder, "instance-1"), KAFKA.NONE);
+	assert.deepEqual([...members], []);
+	assert.equal(calls.describes, 0);
+});
+
+// A Worker that took the instance id has judged it: its unknown_member says no other member holds the instance, and
+// the describe, which would say the same, is not asked. The leave's refusal is the exception: a Worker from before
+// instance_id on the leave ignores the parameter, and nothing tells it apart from one that judged it.
+test("a static member Tributary no longer has, whose instance no one holds (its session ran out), is UNKNOWN_MEMBER_ID on Heartbeat, SyncGroup and OffsetCommit with no describe", async () => {
+	const { calls, members, tributary } = standIn();
+	const joined = await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
+	members.delete(joined.memberId);
+	const before = calls.describes;
+	for (const name of ["Heartbeat", "SyncGroup", "OffsetCommit"])
+		assert.equal(await CALLS[name](tributary, joined.memberId, "instance-1"), KAFKA.UNKNOWN_MEMBER_ID, name);
+	assert.equal(calls.describes, before);
 });
 
 test("Heartbeat, SyncGroup and OffsetCommit of the static member holding its instance describe nothing: the fence is asked only on a refusal", async () => {
