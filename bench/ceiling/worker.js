@@ -20,6 +20,21 @@
  * 100 joined lines, as a 100-record produce leaves them), read and joined per request: the cost of merely reading
  * the bytes back.
  *
+ * Where Tributary's produce-1c-1p (100 × 1 KiB a request) spends beyond ceiling+sqlite, by knockouts: builds that
+ * skip one part, each against the one before it under `npm run bench:ab` (server CPU µs a record, medians of 4
+ * rounds, B lower in 4 of 4 each; on a machine at load 7-12, where the figures run higher than the bench's). The
+ * partition's append reduced to one INSERT of the share's joined tails and its answer (no decode, commit queue,
+ * transaction, stored lines, `sync()` or after-commit steps): −7.66 of 45.3 (−17 %; −11.79 to −1.78). Then the edge
+ * sending the body text to that partition as it came (no parse, checks, encoding or `produce()`, the same
+ * middleware and answer): −4.64 of 33.5 (−14 %; −6.90 to −2.69). Then the Worker answering the produce before Hono
+ * (no middleware, one header): −2.42 of 28.0 (−9 %; −3.61 to −1.97). The three together leave about 0.65 of
+ * Tributary's CPU, where the bench's last run had ceiling+sqlite at 0.51 (16.0 against 31.0). The savepoint of
+ * the group's `transactionSync` alone: −1.31 of 37.9 (−3.35 to +0.31, lower in 4 of 5). An A/A run of the same
+ * shape: +0.55 (+0.03 to +1.88, lower in 0 of 6). In a CPU profile the partition's SQL (`exec`, the metering
+ * wrapper's frame holding the statement's argument conversion) and `sync()` are the largest items, and the edge's
+ * `new Response` seems a tenth of the isolate's time; measured alone in workerd a Response of the same body and
+ * headers costs 10-30 µs, so the sampler books time there that is not its own.
+ *
  * The streaming produce channel (`…/records/stream`, WebSocket and NDJSON) is in stream.js.
  */
 

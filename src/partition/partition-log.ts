@@ -306,7 +306,11 @@ export class PartitionLog extends DurableObject<Env> {
 	 * here beyond its share of the commit is not where a small producer's cost is (bench:ab produce-32c-1r, load ~7,
 	 * ~880 µs of server CPU a request): plain appends staged with none of `stage`'s checks and no `afterAppend` cost
 	 * −11 µs (−81 to +68, lower in 4 of 8 rounds; a first run −52: −134 to +37, 4 of 6), and no `afterAppend` alone
-	 * −14 (−50 to +9, lower in 7 of 8), both within the noise.
+	 * −14 (−50 to +9, lower in 7 of 8), both within the noise. Tried and dropped: a group of one plain append that fits
+	 * one stored batch written without `transactionSync` (its INSERT is atomic by itself; the producers' row count then
+	 * taken before it, so nothing after the INSERT can fail the group): produce-1c-1p −0.42 and −0.58 µs/record of
+	 * ~50 in two runs (lower in 4 of 6 rounds each, load 8-22; A/A +0.55), for 138 gzipped bytes and a second write
+	 * path beside the transaction.
 	 */
 	private writeGroup(entries: readonly GroupEntry[]): unknown[] {
 		const group: OpenGroup = {
