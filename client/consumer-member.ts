@@ -278,6 +278,9 @@ export class GroupMember {
 			await this.#recover(error, member);
 			return null;
 		}
+		// The membership was dropped while this poll was under way: its records were read at that membership's positions,
+		// of partitions the member joined since may not own; it reads them again from the last commit.
+		if (this.#member !== member) return null;
 		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
 		if (offsets.length > 0) this.#committedAtMs = Date.now();
 		this.#carryKept = false;

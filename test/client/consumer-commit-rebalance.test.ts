@@ -150,3 +150,29 @@ describe("SDK consumer commit() after its membership is gone", { timeout: 30_000
 		expect(await refusal(consumer.closed)).toBeNull();
 	});
 });
+
+describe("SDK consumer: a poll answered for a membership lost while it was under way", { timeout: 30_000 }, () => {
+	it("its records are dropped, not handed out under the membership joined meanwhile: the loop reads from the last commit", async () => {
+		const topic = uniqueTopic("poll-outlived");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: 0 }, { value: 1 }]);
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, autoCommit: false });
+		const records = consumer[Symbol.asyncIterator]();
+		for (const offset of [0, 1]) expect(((await records.next()).value as ConsumerRecord).offset).toBe(offset);
+		await produce(topic, [{ value: 2 }, { value: 3 }]);
+		// The loop's next poll reads offsets 2 and 3 on the broker; its answer comes back only once released.
+		const held = wire.delayAnswer((r) => r.method === "POST" && r.path.endsWith("/poll"));
+		const next = records.next();
+		await held.served;
+		await expire(group, [consumer.memberId as string]);
+		// A commit learns the membership is gone (unknown_member); join() takes a new one before the poll answers.
+		expect(await refusal(consumer.commit())).toMatchObject(lostCommit);
+		await consumer.join();
+		held.release();
+		const record = (await next).value as ConsumerRecord;
+		expect(record.offset, "read again from the last commit (none: earliest), not the lost membership's 2").toBe(0);
+		await consumer.close();
+	});
+});
