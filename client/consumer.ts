@@ -100,7 +100,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * all join before any of them reads start on their final assignment, without a rebalance under way.
 	 */
 	async join(): Promise<void> {
-		if (this.#closed) throw new TributaryError("closed", "the consumer is closed");
+		if (this.#closed) throw closedError();
 		await this.#member.comeBack();
 		await this.#member.join();
 	}
@@ -147,9 +147,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * `CommitFailedException`) when the offsets could not be stored because the membership they were handed out in
 	 * ended: after a leave on `maxPollIntervalMs`, until the loop comes back; after the membership was lost (session
 	 * expired, removed, group deleted), until the loop is handed a record again or `join()` returns (a consumer fenced
-	 * by its `instanceId` rejects with its `fenced_instance` error). Those records are delivered again.
+	 * by its `instanceId` rejects with its `fenced_instance` error). Those records are delivered again. Once the
+	 * consumer is closing (`close()`, `break`, or `stop()` once the loop's turn ended) it rejects with `closed`, as Java's
+	 * `commitSync()` after `close()` throws and kafkajs's `commitOffsets()` after `stop()` rejects, but for the commit
+	 * in the leave's own `onRevoke`, which stores what the loop moved past.
 	 */
 	commit(): Promise<void> {
+		if (this.#closing !== null && !this.#member.revokingOnLeave) return Promise.reject(closedError());
 		return this.#member.commit();
 	}
 
@@ -242,3 +246,6 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		}
 	}
 }
+
+/** What a consumer that was closed (or is closing) throws when asked to join or commit. */
+const closedError = () => new TributaryError("closed", "the consumer is closed");

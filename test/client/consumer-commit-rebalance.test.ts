@@ -176,3 +176,33 @@ describe("SDK consumer: a poll answered for a membership lost while it was under
 		await consumer.close();
 	});
 });
+
+describe("SDK consumer commit() once closed", { timeout: 30_000 }, () => {
+	/** Java's commitSync() after close() throws IllegalStateException; kafkajs's commitOffsets() after stop() rejects. */
+	const closed = { name: "TributaryError", code: "closed" };
+
+	it("after break, stop() or close(): rejects with closed, also with nothing to commit; the leave's onRevoke still commits", async () => {
+		let consumer: { commit(): Promise<void> } | null = null;
+		const handed = await handedBoth("commit-closed", { onRevoke: () => consumer?.commit() });
+		consumer = handed.consumer;
+		await handed.it.return(undefined); // as `break`
+		expect(await refusal(handed.consumer.commit())).toMatchObject(closed);
+		expect(await refusal(handed.consumer.stop())).toBeNull();
+		expect(await refusal(handed.consumer.commit())).toMatchObject(closed);
+		const next = wiredClient().client.consumer(handed.options);
+		await next.join();
+		expect(await committed(handed.group), "the onRevoke of the leave committed").toEqual([2, 2]);
+		await next.close();
+		expect(await refusal(next.commit())).toMatchObject(closed);
+	});
+
+	it("a commit() of the loop body while a stop() from outside waits for it is stored; one after the stop is refused", async () => {
+		const { group, consumer, it: records } = await handedBoth("commit-stopping");
+		const stopped = consumer.stop(); // waits for the loop to move past the record in hand
+		await consumer.commit();
+		expect(await committed(group)).toEqual([2, 2]);
+		expect(await records.next()).toEqual({ done: true, value: undefined });
+		await stopped;
+		expect(await refusal(consumer.commit())).toMatchObject(closed);
+	});
+});
