@@ -5,7 +5,8 @@
  * it the member leaves, and the loop's next turn joins again), long-polls, follows rebalances, and commits at least
  * once: an offset is committed only after the loop has moved past its record (before the next poll). `break` commits
  * what was handed out, the record in hand included, then leaves the group; from outside the loop, `stop()`
- * waits for the record in hand first, and `close()` leaves at once, without committing that record. The membership,
+ * waits for the record in hand first, and `close()` leaves at once, without committing that record. Those commits
+ * are `autoCommit`'s: without it, leaving commits nothing but what the leave's `onRevoke` commits. The membership,
  * polls and commits (and the commit modes) are `GroupMember`'s, in consumer-member.ts.
  */
 
@@ -193,7 +194,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	/**
 	 * Stops after the record the loop is processing, even one whose partition a rebalance took meanwhile (kafkajs's
 	 * `consumer.stop()`): no record is handed out any more, the loop ends at its next turn, and once it got there, what
-	 * it processed (that record included, if still this member's) is committed and the member leaves. Meant for outside the loop (a signal handler). The loop's next turn is waited for at most
+	 * it processed (that record included, if still this member's) is committed (with `autoCommit`) and the member leaves. Meant for outside the loop (a signal handler). The loop's next turn is waited for at most
 	 * one session (`sessionTimeoutMs`), as long as the group would wait for this member had its process died: awaited
 	 * inside the loop, or on an iterator driven by hand that is not advanced again, no turn comes, so past that stop()
 	 * leaves as `close()` does, and the record in hand, not known to be done, is delivered again. Inside the loop,
