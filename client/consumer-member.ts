@@ -1,7 +1,8 @@
 /**
  * @module
  * A group consumer's membership, as the broker sees it: the join, the polls, the heartbeat, the leave, and the
- * commits of what the loop moved past (the loop itself, turn by turn, is `Consumer`'s, in consumer.ts).
+ * commits of what the loop moved past (the loop itself, turn by turn, is `Consumer`'s, in consumer.ts; the requests
+ * those send are `MemberCalls`', in consumer-calls.ts).
  *
  * Without an interval the consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's
  * default. A poll whose answer is lost moves the member's read positions on the broker, so the member leaves and
@@ -25,13 +26,14 @@
 
 import type { TopicPartition } from "./admin.ts";
 import { RebalanceCallbacks } from "./consumer-callbacks.ts";
+import { MemberCalls } from "./consumer-calls.ts";
 import { type CommitBy, commitRefused, lostMembershipRefusal, type Offset, pendingOffsets } from "./consumer-commits.ts";
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
-import { type ConsumerOptions, type ConsumerSettings, instanceField, instanceRefused, joinBody, pollBase } from "./consumer-options.ts";
+import { type ConsumerOptions, type ConsumerSettings, joinBody, pollBase } from "./consumer-options.ts";
 import type { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
-import { type Http, type RequestOptions, seg } from "./http.ts";
+import type { Http } from "./http.ts";
 import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
 
 /**
@@ -52,7 +54,8 @@ interface Assignment {
 
 export class GroupMember {
 	readonly group: string;
-	readonly #http: Http;
+	/** This member's requests to the broker. */
+	readonly #calls: MemberCalls;
 	readonly #options: ConsumerOptions;
 	readonly #autoCommit: boolean;
 	readonly #autoCommitIntervalMs: number;
@@ -103,12 +106,10 @@ export class GroupMember {
 	 * the two would take it from each other in turn, each rebalancing the group.
 	 */
 	#fenced: TributaryError | null = null;
-	/** Whether heartbeats, polls and commits name the instance: not once an older Worker refused it (`#memberCall`). */
-	#namesInstance = true;
 
 	constructor(http: Http, options: ConsumerOptions, settings: ConsumerSettings, turn: LoopTurn) {
 		this.group = options.group;
-		this.#http = http;
+		this.#calls = new MemberCalls(http, options);
 		this.#options = options;
 		this.#autoCommit = settings.autoCommit;
 		this.#autoCommitIntervalMs = settings.autoCommitIntervalMs;
@@ -204,7 +205,7 @@ export class GroupMember {
 		const member = this.#member;
 		if (member === null) return;
 		this.#dropMembership();
-		this.#pollTimeoutLeave = this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
+		this.#pollTimeoutLeave = this.#calls.leave(member.id).catch(() => {});
 	}
 
 	/**
@@ -236,7 +237,7 @@ export class GroupMember {
 		}
 		this.#forget(lost);
 		this.#member = null;
-		await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch((error) => {
+		await this.#calls.leave(member.id).catch((error) => {
 			if (!(error instanceof TributaryError && (error.code === "unknown_member" || error.status === 404))) failure ??= error;
 		});
 		if (failure !== null) throw failure;
@@ -263,10 +264,7 @@ export class GroupMember {
 		this.#lastCallMs = Date.now();
 		let answer: Assignment & { partitions: { topic: string; partition: number; records: WireRecord[] }[] };
 		try {
-			answer = await this.#memberCall(`/v1/groups/${seg(this.group)}/members/${seg(member.id)}/poll`, body, {
-				retry: "unsent",
-				waitMs: body.wait_ms,
-			});
+			answer = await this.#calls.poll(member.id, body, body.wait_ms);
 		} catch (error) {
 			const code = error instanceof TributaryError ? error.code : "";
 			if (offsets.length > 0 && (code === "rebalance_in_progress" || code === "partition_not_assigned")) {
@@ -303,10 +301,7 @@ export class GroupMember {
 
 	async #join(): Promise<Member> {
 		const body = joinBody(this.#options, this.#sessionTimeoutMs);
-		const answer = await this.#http.request<Assignment & { member_id: string }>("POST", `/v1/groups/${seg(this.group)}/members`, {
-			body,
-			retry: "always",
-		});
+		const answer = await this.#calls.join<Assignment & { member_id: string }>(body);
 		const member: Member = { id: answer.member_id, generation: answer.generation };
 		this.#member = member;
 		this.#lastCallMs = Date.now();
@@ -337,7 +332,7 @@ export class GroupMember {
 			this.#dropMembership(true);
 			this.#carryKept = this.#autoCommit;
 			this.#checkKept = true;
-			await this.#http.request("DELETE", this.#leavePath(member), { retry: "always" }).catch(() => {});
+			await this.#calls.leave(member.id).catch(() => {});
 			return;
 		}
 		throw error;
@@ -356,11 +351,7 @@ export class GroupMember {
 		const r = this.#turn.inHand;
 		if (this.#handed.size === 0 && r === null) return;
 		try {
-			const { offsets } = await this.#http.request<{ offsets: (TopicPartition & { committed: number | null })[] }>(
-				"GET",
-				`/v1/groups/${seg(this.group)}`,
-				{ retry: "always" },
-			);
+			const { offsets } = await this.#calls.describe<{ offsets: (TopicPartition & { committed: number | null })[] }>();
 			for (const o of offsets) {
 				const key = tpKey(o.topic, o.partition);
 				if (o.committed !== null && o.committed >= (this.#handed.get(key)?.offset ?? Number.POSITIVE_INFINITY)) this.#handed.delete(key);
@@ -370,14 +361,6 @@ export class GroupMember {
 			this.#handed.clear();
 			this.#turn.inHand = null;
 		}
-	}
-
-	/**
-	 * Leaving: without the broker committing the last poll's records (`auto_commit=false`), whatever the mode. This
-	 * consumer commits what it handed out itself; the rest of that poll may never have reached it.
-	 */
-	#leavePath(member: Member): string {
-		return `/v1/groups/${seg(this.group)}/members/${seg(member.id)}?auto_commit=false`;
 	}
 
 	/**
@@ -525,7 +508,7 @@ export class GroupMember {
 				return;
 			}
 			try {
-				await this.#memberCall(`/v1/groups/${seg(this.group)}/offsets`, { member_id: member.id, generation, offsets }, { retry: "always" });
+				await this.#calls.commit({ member_id: member.id, generation, offsets });
 				this.#lastCallMs = Date.now();
 				this.#committedAtMs = this.#lastCallMs;
 				for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
@@ -551,23 +534,6 @@ export class GroupMember {
 		}
 	}
 
-	/**
-	 * A heartbeat, poll or commit (`body`), naming the static instance (`instanceField`) while the Worker takes it. A
-	 * Worker from before `instance_id` on member calls refuses the field (400, its strict bodies): the call is sent again
-	 * without it, and no later call of this consumer names it. Such a Worker fences nothing over HTTP: a replaced
-	 * consumer is told `unknown_member` and joins again, as before (client/README.md).
-	 */
-	async #memberCall<T>(path: string, body: object, init: Omit<RequestOptions, "body">): Promise<T> {
-		if (!this.#namesInstance || this.#options.instanceId === undefined) return this.#http.request<T>("POST", path, { ...init, body });
-		try {
-			return await this.#http.request<T>("POST", path, { ...init, body: { ...body, ...instanceField(this.#options) } });
-		} catch (error) {
-			if (!instanceRefused(error)) throw error;
-			this.#namesInstance = false;
-			return this.#http.request<T>("POST", path, { ...init, body });
-		}
-	}
-
 	#startHeartbeat(): void {
 		this.#heartbeat.start(this.#sessionTimeoutMs, (everyMs) => {
 			if (this.#polling === null && Date.now() - this.#lastCallMs >= everyMs) this.#sendHeartbeat().catch(() => {});
@@ -579,13 +545,7 @@ export class GroupMember {
 		if (member === null) return;
 		this.#lastCallMs = Date.now();
 		try {
-			const answer = await this.#memberCall<Assignment>(
-				`/v1/groups/${seg(this.group)}/members/${seg(member.id)}/heartbeat`,
-				{},
-				{
-					retry: "always",
-				},
-			);
+			const answer = await this.#calls.heartbeat<Assignment>(member.id);
 			this.#follow(member, answer);
 		} catch (error) {
 			if (!this.#outlived(member)) this.#stopIfFenced(error);

@@ -143,7 +143,7 @@ export function instanceField(options: ConsumerOptions): { instance_id?: string 
 /** A Worker from before `instance_id` on member calls: its strict bodies refuse the field with a 400 naming it. */
 const INSTANCE_ID_REFUSED = /unknown fields? .*"instance_id"/;
 
-/** Whether `error` is an older Worker's refusal of `instanceField` (see `ConsumerMember`'s member calls). */
+/** Whether `error` is an older Worker's refusal of `instanceField` (see `MemberCalls`, in consumer-calls.ts). */
 export function instanceRefused(error: unknown): boolean {
 	return error instanceof TributaryError && error.status === 400 && INSTANCE_ID_REFUSED.test(error.message);
 }
