@@ -133,10 +133,11 @@ export class GroupRules {
 		steering: PollSteering | null = null,
 		instanceId: string | null = null,
 	): Result<PollStart> {
-		const unverified = commit === null || boundsChecked ? [] : this.commits.unverified(memberId, commit.generation, commit.offsets);
-		if (unverified.length > 0) return ok({ started: false, unverified });
+		// The caller first (Kafka's order): a fenced or unknown member's carried offsets are not judged, nor sent to be.
 		const touched = this.touchMember(memberId, now, instanceId);
 		if (!touched.ok) return touched;
+		const unverified = commit === null || boundsChecked ? [] : this.commits.unverified(memberId, commit.generation, commit.offsets);
+		if (unverified.length > 0) return ok({ started: false, unverified });
 		const member = touched.value;
 		// The carried commit first: refused, nothing is written; stored, it clears those partitions' pending
 		// auto-commits, so an explicit commit wins over them, as on its own.

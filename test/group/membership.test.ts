@@ -181,6 +181,9 @@ describe("membership", () => {
 		// A poll carrying a commit is fenced before the commit is looked at.
 		const carried = { ...instance, commit: { generation: holder.generation, offsets } };
 		await expectError("POST", `${member}/poll`, 409, "fenced_instance", { body: carried });
+		// Its offsets are not judged either: one past the partition's end is fenced, not out of range (Kafka's order).
+		const carriedPast = { ...instance, commit: { generation: holder.generation, offsets: offsets.map((o) => ({ ...o, offset: 99 })) } };
+		await expectError("POST", `${member}/poll`, 409, "fenced_instance", { body: carriedPast });
 		const commitBody = { member_id: old.member_id, generation: holder.generation, offsets, ...instance };
 		expect(await expectError("POST", `/v1/groups/${group}/offsets`, 409, "fenced_instance", { body: commitBody })).toMatchObject(fenced);
 		// The fence comes before the commit's bounds check: an offset past the partition's end is fenced, not out of range.
