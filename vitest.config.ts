@@ -19,11 +19,20 @@ const OWN_WORKERD_FILES = [
 ];
 /** vi.mock replaces a module for the file that asks, which only a module graph of its own can do. */
 const MOCKS_MODULES = /\bvi\.(mock|doMock)\(/;
+/**
+ * test/support/sql-rows.ts counts the rows of every SQL statement the isolate runs while a test's work does: in a
+ * shared workerd the alarms of an earlier file's objects run statements too (counted: "expected 25 to be 13"), and
+ * reading the counters of another object's cursor throws ("Cannot perform I/O on behalf of a different Durable Object").
+ */
+const COUNTS_ISOLATE_SQL = /support\/sql-rows\.ts/;
 /** Every workerd test file runs alone, each in a fresh workerd, as before: to tell a test's fault from a neighbour's. */
 const ISOLATE_EVERY_FILE = process.env.VITEST_ISOLATE_EVERY_FILE === "1";
 
 const TEST_ROOT = "test";
 const NOT_WORKERD = new Set(["e2e", "gateway", "structure", "conformance", "support"]);
+
+/** Whether a file's text says it cannot share its workerd (`MOCKS_MODULES`, `COUNTS_ISOLATE_SQL`). */
+const sharesNothing = (text: string): boolean => MOCKS_MODULES.test(text) || COUNTS_ISOLATE_SQL.test(text);
 
 /** The workerd test files of each directory under test/, and those of them that need a workerd of their own. */
 function testFiles(): { byDirectory: Map<string, string[]>; ownWorkerd: string[] } {
@@ -36,7 +45,7 @@ function testFiles(): { byDirectory: Map<string, string[]>; ownWorkerd: string[]
 			.map((name) => `${TEST_ROOT}/${directory.name}/${name}`);
 		const shared: string[] = [];
 		for (const file of files) {
-			const own = ISOLATE_EVERY_FILE || OWN_WORKERD_FILES.includes(file) || MOCKS_MODULES.test(readFileSync(file, "utf8"));
+			const own = ISOLATE_EVERY_FILE || OWN_WORKERD_FILES.includes(file) || sharesNothing(readFileSync(file, "utf8"));
 			(own ? ownWorkerd : shared).push(file);
 		}
 		if (shared.length > 0) byDirectory.set(directory.name, shared);
@@ -45,12 +54,14 @@ function testFiles(): { byDirectory: Map<string, string[]>; ownWorkerd: string[]
 }
 
 /**
- * One project per directory of test/, whose files run one after another in the same workerd (two at once, each
- * pair of runners with their own), instead of a fresh workerd and a fresh load of the Worker's modules per file:
- * that start cost about 2.4 s a file, most of the suite's time. The files of a directory share its Durable Objects'
- * storage and module state, so a test works on topics, groups and keys of its own names (test/support/names.ts);
+ * One project per directory of test/, whose files run one after another in a workerd kept for the next file
+ * (`maxWorkers` runners, each with a workerd of its own, so which files share one changes from run to run),
+ * instead of a fresh workerd and a fresh load of the Worker's modules per file: that start cost about 2.4 s a file,
+ * most of the suite's time. The files that share a workerd share its Durable Objects' storage and module state, so
+ * a test works on topics, groups and keys of its own names (test/support/names.ts), and what a file changes for the
+ * whole isolate (spies, fake timers) is undone at its end (test/support/file-boundary.ts);
  * state stays within a directory, not the whole suite (the fuzz test of the API slowed from 19 s to 267 s over the
- * topics of all 142 files). A file that cannot share is run alone (OWN_WORKERD_FILES, MOCKS_MODULES).
+ * topics of all 142 files). A file that cannot share is run alone (OWN_WORKERD_FILES, `sharesNothing`).
  */
 function projects(): TestProjectInlineConfiguration[] {
 	const { byDirectory, ownWorkerd } = testFiles();
@@ -77,6 +88,8 @@ export default defineConfig({
 		// machine). Much of a file's time is spent waiting (Durable Object round trips, module loading), which a
 		// second file fills.
 		maxWorkers: 2,
+		// Undoes at each file's end what a file changed for the whole isolate, which the next files of its directory share.
+		setupFiles: ["test/support/file-boundary.ts"],
 		projects: projects(),
 		// The Worker logs one JSON line per request (for `wrangler tail`); in test output they are noise.
 		onConsoleLog: (log) => !log.startsWith('{"msg":"request"'),

@@ -2,7 +2,8 @@
  * Rows read and written by the SQL a piece of work runs, from the cursors' own counters (what Cloudflare bills).
  * The storage API's prototype is wrapped while `work` runs, so every `sql.exec` in the isolate is seen; with
  * `onlyThis`, only the statements run on that one object count. Nothing else runs in the isolate meanwhile in the
- * tests that use it, so the figures are `work`'s own.
+ * tests that use it (vitest.config.ts gives each file that imports this module a workerd of its own), so the figures
+ * are `work`'s own.
  */
 
 type Cursor = SqlStorageCursor<Record<string, SqlStorageValue>>;
