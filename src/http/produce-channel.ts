@@ -493,6 +493,8 @@ function offsetsReport(positions: readonly RecordPosition[], from: number, count
  * message still follow most runs of 256 (a burst reaches the edge over several turns), but under Miniflare the
  * isolate's thread is held by each commit's fsync anyway, and the extra turns cost more than the commits they
  * saved (8 alternating pairs, one client, 256 in flight: 40.1 against 33.7 µs of server CPU per record, medians).
+ * The cost it leaves: with 256 in flight, 23 % of appends carried 1-8 messages (0.3 % of the records), most right
+ * after a full run: the first turn of the client's refill. `ceiling+sqlite` coalesces the same way and showed 22 %.
  */
 function yieldToIo(): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, 0));
