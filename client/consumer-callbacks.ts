@@ -3,7 +3,7 @@
  * A group consumer's rebalance callbacks (`onRevoke`, `onAssign`), run one after another in the order the
  * consumer followed the changes, apart from the poll, join or heartbeat that brought them: the consumer's state has
  * changed before a callback runs, so only the loop's next record and `join()` wait for it (as Kafka's poll()
- * returns after its rebalance listener). A callback may then close or stop the consumer (Kafka's close() from the listener,
+ * returns after its rebalance listener), and the loop's next poll after a failed one, whose leave is queued too. A callback may then close or stop the consumer (Kafka's close() from the listener,
  * on the poll thread): closing waits for the poll or join under way, which would otherwise wait for the callback.
  */
 
@@ -27,6 +27,12 @@ export class RebalanceCallbacks {
 			if (added.length > 0) await this.#options.onAssign?.(added);
 		});
 		// Reported to the loop's next turn (`ran`); till then a failing callback must not be an unhandled rejection.
+		this.#ran.catch(() => {});
+	}
+
+	/** Runs `step` (the consumer's, not a callback) once those queued before ran; the next ones wait for it. */
+	queueStep(step: () => void | Promise<void>): void {
+		this.#ran = this.#ran.then(step);
 		this.#ran.catch(() => {});
 	}
 

@@ -79,11 +79,15 @@ export class GroupMember {
 	readonly #handed = new Map<string, Offset>();
 	/**
 	 * Per partition, what the loop was handed out (up to the record in hand) in a membership lost before it was
-	 * committed: `commit()` refuses until the loop is handed a record again, or `join()` returns, each after the
-	 * loss's `onRevoke` ran (Java's `commitSync()` throws until the next `poll()`), so a commit in that callback,
-	 * whenever it runs, is refused too.
+	 * committed: `commit()` refuses until the next member joined and the loss's `onRevoke` ran (Java's `commitSync()`
+	 * throws until the next `poll()`), so a commit in that callback, whenever it runs, is refused too, and one in the
+	 * next member's `onAssign` is not (Java's in `onPartitionsAssigned`, within that `poll()`).
 	 */
 	readonly #unstored = new Map<string, Offset>();
+	/** The caller's commit of what a recovery kept, once joined again: the next poll reads from it (`commitHandedOut`). */
+	#keptCommit: Promise<void> | null = null;
+	/** Set from a failed poll until its recovery's `onRevoke` ran and the member left (`#recover`). */
+	#recovering = false;
 	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
 	#carryKept = false;
 	/** Set by that recovery and by an answer skipping a generation: kept offsets are checked against the group's commits first. */
@@ -130,14 +134,18 @@ export class GroupMember {
 		return this.#member?.id ?? null;
 	}
 
-	/** Whether `leave()` is running `onRevoke` on the partitions it gives up. */
+	/** Whether a recovery from a failed poll is under way: the loop polls again once `callbacks.ran` (`#recover`). */
+	get recovering(): boolean {
+		return this.#recovering;
+	}
+
+	/** Whether `onRevoke` runs on the partitions a leave gives up (`leave()`'s, or a recovery's: `#recover`). */
 	get revokingOnLeave(): boolean {
 		return this.#revokingOnLeave;
 	}
 
-	/** The loop is handed `record` (see `#unstored`: what a lost membership handed out is no longer refused). */
+	/** The loop is handed `record`. */
 	handOut(record: ConsumerRecord): void {
-		this.#unstored.clear();
 		this.#turn.hand(record);
 	}
 
@@ -171,7 +179,6 @@ export class GroupMember {
 	async join(): Promise<void> {
 		await this.#ensureMember();
 		await this.callbacks.ran;
-		this.#unstored.clear();
 	}
 
 	/**
@@ -225,16 +232,9 @@ export class GroupMember {
 		const lost = [...this.#assigned.values()];
 		// A close() from outside the loop does not commit the record in hand (it may not be done), not in onRevoke either.
 		this.#forgetInHand(() => true);
-		// Run here, not queued behind a callback under way: that one may be what awaits this close. Run while the member
-		// still owns the partitions, as Kafka's onPartitionsRevoked before the leave: a commit() there stores them.
-		if (lost.length > 0) {
-			this.#revokingOnLeave = true;
-			try {
-				await this.#options.onRevoke?.(lost);
-			} finally {
-				this.#revokingOnLeave = false;
-			}
-		}
+		// Run here, not queued behind a callback under way: that one may be what awaits this close. Not while a
+		// recovery's leave runs it (this close is called from there).
+		if (lost.length > 0 && !this.#revokingOnLeave) await this.#revokeBeforeLeave(lost);
 		this.#forget(lost);
 		this.#member = null;
 		await this.#calls.leave(member.id).catch((error) => {
@@ -244,11 +244,26 @@ export class GroupMember {
 	}
 
 	/**
+	 * Runs `onRevoke` on what a leave gives up while the member still owns it, as Kafka's onPartitionsRevoked before
+	 * the leave: a commit() there stores what the loop moved past, and a close() there returns at once.
+	 */
+	async #revokeBeforeLeave(partitions: TopicPartition[]): Promise<void> {
+		this.#revokingOnLeave = true;
+		try {
+			await this.#options.onRevoke?.(partitions);
+		} finally {
+			this.#revokingOnLeave = false;
+		}
+	}
+
+	/**
 	 * One poll (joining first if needed), carrying the commit of what the loop moved past when `autoCommit`;
 	 * returns how many records it buffered, or null when it must start over.
 	 */
 	async #pollOnce(carry = this.#autoCommit): Promise<number | null> {
 		const member = await this.#ensureMember();
+		await this.#keptCommit;
+		this.#keptCommit = null;
 		// Read before the awaits: what is committed was checked in this generation (see `#commitHandedOut`).
 		const generation = member.generation;
 		if (this.#checkKept) await this.#dropOvertaken();
@@ -306,6 +321,8 @@ export class GroupMember {
 		this.#member = member;
 		this.#lastCallMs = Date.now();
 		this.#startHeartbeat();
+		// After the lost membership's onRevoke (queued before), before this one's onAssign: see `#unstored`.
+		this.callbacks.queueStep(() => this.#unstored.clear());
 		this.#follow(member, answer);
 		// A turn that outlasted the interval while this join was under way: the timer found no member to take out.
 		if (this.#turn.overdue) this.leaveOnPollTimeout();
@@ -328,11 +345,25 @@ export class GroupMember {
 			// The broker may have moved this member's positions past records it never got: start again from the
 			// committed offsets under a new member id. What the loop processed is kept, and the next member's first
 			// poll commits it on the partitions it gets back (where no other member's commit overtook it meanwhile:
-			// `#dropOvertaken`), so only what was never processed is read again.
-			this.#dropMembership(true);
-			this.#carryKept = this.#autoCommit;
-			this.#checkKept = true;
-			await this.#calls.leave(member.id).catch(() => {});
+			// `#dropOvertaken`), so only what was never processed is read again. Kafka revokes nothing on a failed
+			// poll; this consumer leaves on its own, as on close(): onRevoke runs while the member still owns its
+			// partitions (a commit() there stores what the loop moved past under it), then it leaves. Queued, not
+			// awaited here: a close() awaited in a callback waits for this poll. The loop waits for it (`recovering`).
+			const kept = [...this.#assigned.values()];
+			this.#recovering = true;
+			this.callbacks.queueStep(async () => {
+				try {
+					// Not if lost, or left by a close, meanwhile (that leave ran onRevoke).
+					if (this.#member === member && kept.length > 0) await this.#revokeBeforeLeave(kept);
+					if (this.#member !== member) return;
+					this.#dropMembership(true);
+					this.#carryKept = this.#autoCommit;
+					this.#checkKept = true;
+					await this.#calls.leave(member.id).catch(() => {});
+				} finally {
+					this.#recovering = false;
+				}
+			});
 			return;
 		}
 		throw error;
@@ -394,12 +425,13 @@ export class GroupMember {
 		this.#heartbeat.stop();
 		this.fetched.clear();
 		if (keepProcessed) {
+			// A recovery's, whose onRevoke ran before (`#recover`).
 			this.#assigned = new Map();
 			this.fetched.paused.clear();
-		} else {
-			for (const o of this.#pending(true)) this.#unstored.set(tpKey(o.topic, o.partition), o);
-			this.#forget(lost);
+			return;
 		}
+		for (const o of this.#pending(true)) this.#unstored.set(tpKey(o.topic, o.partition), o);
+		this.#forget(lost);
 		this.callbacks.queue(lost);
 	}
 
@@ -491,10 +523,14 @@ export class GroupMember {
 		const caller = by === "caller";
 		for (let attempt = 0; ; attempt++) {
 			const member = this.#member;
-			if (caller && (member === null || this.#unstored.size > 0)) {
-				// Offsets with no membership to store them: a lost one's, or what a recovery keeps for the next (`#recover`).
-				const pending = this.#pending(true);
-				if (pending.length > 0 || this.#unstored.size > 0) throw this.#lostCommit(pending);
+			if (caller && this.#unstored.size > 0) throw this.#lostCommit(this.#pending(true));
+			if (caller && member === null && this.#pending(true).length > 0) {
+				// What a recovery from a lost poll answer keeps for the next member (`#recover`), once it left: its
+				// membership was not lost (Kafka revokes nothing there), so this commit() is not refused but joins, and
+				// stores the offsets of the partitions the new member gets back, before its first poll reads them.
+				const kept = this.#ensureMember().then(() => this.commitHandedOut("caller"));
+				this.#keptCommit = kept.catch(() => {});
+				return kept;
 			}
 			if (member === null) return;
 			// Read before the awaits (the check, `beforeCommit`): a heartbeat's answer followed meanwhile may come from a

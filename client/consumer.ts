@@ -147,8 +147,9 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * `autoCommit` this also happens on its own). Rejects with `rebalance_in_progress` (Kafka's
 	 * `CommitFailedException`) when the offsets could not be stored because the membership they were handed out in
 	 * ended: after a leave on `maxPollIntervalMs`, until the loop comes back; after the membership was lost (session
-	 * expired, removed, group deleted), until the loop is handed a record again or `join()` returns (a consumer fenced
-	 * by its `instanceId` rejects with its `fenced_instance` error). Those records are delivered again. Once the
+	 * expired, removed, group deleted), until the consumer joined again and the loss's `onRevoke` ran (a consumer fenced
+	 * by its `instanceId` rejects with its `fenced_instance` error). Those records are delivered again. A poll whose
+	 * answer was lost loses no membership: the consumer leaves on its own, and no commit() is refused. Once the
 	 * consumer is closing (`close()`, `break`, or `stop()` once the loop's turn ended) it rejects with `closed`, as Java's
 	 * `commitSync()` after `close()` throws and kafkajs's `commitOffsets()` after `stop()` rejects, but for the commit
 	 * in the leave's own `onRevoke`, which stores what the loop moved past.
@@ -237,7 +238,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (;;) {
 			// A rebalance's callbacks run before a record is handed out under it and before the loop ends (a poll need
 			// not wait for them): one that failed ends the loop with its error.
-			if (!fetched.empty || this.#closed) await callbacks.ran;
+			// A recovery from a failed poll too: it leaves after its onRevoke, and the loop polls (joins) after that.
+			if (!fetched.empty || this.#closed || this.#member.recovering) await callbacks.ran;
 			if (this.#closed) return null;
 			const record = fetched.take(this.#member.assigned);
 			if (record !== null) return record;

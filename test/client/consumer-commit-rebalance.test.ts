@@ -40,7 +40,8 @@ async function handedBoth(name: string, more: Partial<ConsumerOptions> = {}) {
 		]),
 	);
 	const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
-	const consumer = wiredClient().client.consumer({ ...options, autoCommit: false, instanceId: `a-${group}`, ...more });
+	const wire = wiredClient();
+	const consumer = wire.client.consumer({ ...options, autoCommit: false, instanceId: `a-${group}`, ...more });
 	const it = consumer[Symbol.asyncIterator]();
 	const handed: string[] = [];
 	for (let i = 0; i < 4; i++) {
@@ -48,7 +49,7 @@ async function handedBoth(name: string, more: Partial<ConsumerOptions> = {}) {
 		handed.push(`${record.partition}:${record.offset}`);
 	}
 	expect(handed.sort()).toEqual(["0:0", "0:1", "1:0", "1:1"]);
-	return { topic, group, options, consumer, it };
+	return { topic, group, options, consumer, it, wire };
 }
 
 describe("SDK consumer commit() of partitions it lost", { timeout: 30_000 }, () => {
@@ -204,5 +205,59 @@ describe("SDK consumer commit() once closed", { timeout: 30_000 }, () => {
 		expect(await records.next()).toEqual({ done: true, value: undefined });
 		await stopped;
 		expect(await refusal(consumer.commit())).toMatchObject(closed);
+	});
+});
+
+describe("SDK consumer commit() around a recovery from a lost poll answer", { timeout: 30_000 }, () => {
+	const isPoll = (r: { method: string; path: string }) => r.method === "POST" && r.path.endsWith("/poll");
+
+	it("onRevoke's commit() (Kafka's pattern) is not refused: it stores what the loop moved past under the member leaving; the loop reads on", async () => {
+		let consumer: { commit(): Promise<void> } | null = null;
+		const handed = await handedBoth("commit-recovery-revoke", { onRevoke: () => consumer?.commit() });
+		({ consumer } = handed);
+		const { topic, group, wire, it: records } = handed;
+		await produce(topic, [{ value: 2, partition: 0 }]);
+		// The loop's next poll reads offset 2 on the broker, and its answer is lost: the consumer leaves and joins again.
+		wire.dropAnswer(isPoll);
+		const again = (await records.next()).value as ConsumerRecord;
+		expect(`${again.partition}:${again.offset}`, "read on from the commit onRevoke stored").toBe("0:2");
+		expect(await committed(group)).toEqual([2, 2]);
+		await handed.consumer.close();
+	});
+
+	it("a commit() from outside the loop while it joins again waits for the new member and stores what it got back", async () => {
+		const { topic, group, wire, consumer, it: records } = await handedBoth("commit-recovery-outside");
+		await produce(topic, [{ value: 2, partition: 0 }]);
+		wire.dropAnswer(isPoll);
+		const rejoin = wire.hold((r) => r.method === "POST" && r.path === `/v1/groups/${group}/members`);
+		const next = records.next();
+		await expect.poll(() => consumer.memberId, { timeout: 10_000, interval: 20 }).toBeNull();
+		const commit = refusal(consumer.commit());
+		rejoin();
+		expect(await commit).toBeNull();
+		expect(await committed(group)).toEqual([2, 2]);
+		expect(((await next).value as ConsumerRecord).offset).toBe(2);
+		await consumer.close();
+	});
+});
+
+describe("SDK consumer commit() in the onAssign of the membership joined after a loss", { timeout: 30_000 }, () => {
+	it("is not refused (Java's commitSync() in onPartitionsAssigned after the rejoin); the lost one's onRevoke commit is", async () => {
+		const assignCommits: unknown[] = [];
+		const revokeCommits: unknown[] = [];
+		let consumer: { commit(): Promise<void> } | null = null;
+		const onAssign = async () => void (consumer !== null && assignCommits.push(await refusal(consumer.commit())));
+		const onRevoke = async () => void revokeCommits.push(await refusal(consumer?.commit() ?? Promise.resolve()));
+		const handed = await handedBoth("commit-assign-after-loss", { onAssign, onRevoke });
+		({ consumer } = handed);
+		await expire(handed.group, [handed.consumer.memberId as string]);
+		// The loop's next poll finds the member gone: onRevoke on the partitions lost, a new member, onAssign.
+		const again = (await handed.it.next()).value as ConsumerRecord;
+		expect(again.offset, "read again from the last commit").toBe(0);
+		expect(revokeCommits).toEqual([expect.objectContaining(lostCommit)]);
+		expect(assignCommits).toEqual([null]);
+		await handed.consumer.commit();
+		expect((await committed(handed.group))[again.partition]).toBe(1);
+		await handed.consumer.close();
 	});
 });
