@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { ConsumerRecord } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
 import { createTopic, json, produce } from "../support/worker.ts";
 
 /** A topic of `partitions`, each holding `count` records, and a group name. */
@@ -85,7 +86,7 @@ describe("SDK consumer seek, pause and resume", { timeout: 30_000 }, () => {
 		const pollsBefore = wire.sent.filter((r) => r.path.endsWith("/poll")).length;
 		slow.release();
 		// The loop goes on polling, with the partition paused and its read position sought back to offset 5.
-		await expect.poll(() => wire.sent.filter((r) => r.path.endsWith("/poll")).length).toBeGreaterThan(pollsBefore + 1);
+		await expect.poll(() => wire.sent.filter((r) => r.path.endsWith("/poll")).length, UNTIL_SEEN).toBeGreaterThan(pollsBefore + 1);
 		const sentWhilePaused = wire.sent.filter((r) => r.path.endsWith("/poll")).map((r) => JSON.parse(r.body));
 		expect(sentWhilePaused.at(pollsBefore)).toMatchObject({ seek: [{ topic, partition: 0, offset: 5 }], paused: [tp] });
 		expect(handedOut, "nothing of the paused partition is handed out").toBeNull();
@@ -108,7 +109,7 @@ describe("SDK consumer seek, pause and resume", { timeout: 30_000 }, () => {
 		const pollsBefore = wire.sent.filter((r) => r.path.endsWith("/poll")).length;
 		let settled = false;
 		const pending = it.next().finally(() => (settled = true));
-		await expect.poll(() => wire.sent.filter((r) => r.path.endsWith("/poll")).length).toBeGreaterThan(pollsBefore + 1);
+		await expect.poll(() => wire.sent.filter((r) => r.path.endsWith("/poll")).length, UNTIL_SEEN).toBeGreaterThan(pollsBefore + 1);
 		expect(settled, "the iteration goes on while a partition is paused").toBe(false);
 		consumer.resume([other]);
 		const resumed = [(await pending).value as ConsumerRecord, ...(await take(it, 9))];
@@ -128,7 +129,7 @@ describe("SDK consumer seek, pause and resume", { timeout: 30_000 }, () => {
 		const pending = it.next(); // polls on, reading nothing, until the rebalance below
 		const other = wire.client.consumer(options);
 		await other.join();
-		await expect.poll(() => consumer.assignment.length).toBe(1);
+		await expect.poll(() => consumer.assignment.length, UNTIL_SEEN).toBe(1);
 		expect(consumer.paused()).toEqual(consumer.assignment);
 		await Promise.all([consumer.close(), other.close()]);
 		await pending;

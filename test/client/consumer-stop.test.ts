@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
 import { createTopic, json, produce } from "../support/worker.ts";
 
 interface GroupState {
@@ -400,7 +401,7 @@ describe("SDK consumer recovering from a 5xx", { timeout: 30_000 }, () => {
 		const isJoin = (r: { method: string; path: string }) => r.method === "POST" && r.path === `/v1/groups/${group}/members`;
 		const release = wire.hold(isJoin);
 		const pending = it.next();
-		await expect.poll(() => wire.sent.filter(isJoin).length).toBe(2);
+		await expect.poll(() => wire.sent.filter(isJoin).length, UNTIL_SEEN).toBe(2);
 		const other = wiredClient().client.consumer({ ...options, stopWhenIdle: true });
 		const otherSeen: number[] = [];
 		for await (const record of other) otherSeen.push(record.offset);
@@ -422,13 +423,13 @@ describe("SDK consumer recovering from a 5xx", { timeout: 30_000 }, () => {
 		const isJoin = (r: { method: string; path: string }) => r.method === "POST" && r.path === `/v1/groups/${group}/members`;
 		const release = wire.hold(isJoin);
 		const pending = it.next(); // moves past offset 9, then its poll fails and it joins again (held)
-		await expect.poll(() => wire.sent.filter(isJoin).length).toBe(2);
+		await expect.poll(() => wire.sent.filter(isJoin).length, UNTIL_SEEN).toBe(2);
 		for await (const _ of wiredClient().client.consumer({ ...options, stopWhenIdle: true }));
 		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
 		const polls = () => wire.sent.filter((r) => r.path.endsWith("/poll")).length;
 		const pollsBefore = polls();
 		release();
-		await expect.poll(polls).toBeGreaterThan(pollsBefore); // joined again and polling, finding nothing past 20
+		await expect.poll(polls, UNTIL_SEEN).toBeGreaterThan(pollsBefore); // joined again and polling, finding nothing past 20
 		await consumer.commit();
 		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
 		await consumer.close();
@@ -482,7 +483,7 @@ describe("SDK consumer stop() while the leave runs onRevoke", { timeout: 20_000 
 		await consumer.stop();
 		expect(wire.sent.filter(isLeave), "it returned before the member left").toEqual([]);
 		revoking.open();
-		await expect.poll(() => wire.sent.filter(isLeave).length).toBe(1);
+		await expect.poll(() => wire.sent.filter(isLeave).length, UNTIL_SEEN).toBe(1);
 		// The onRevoke returned, the leave's DELETE is under way: this stop() is not the one that returned at once.
 		const stopping = consumer.stop().then(() => events.push("stopped"));
 		releaseLeave();
@@ -501,7 +502,7 @@ describe("SDK consumer.closed", { timeout: 20_000 }, () => {
 		let settled = false;
 		const closed = consumer.closed.then(() => (settled = true));
 		revoking.open();
-		await expect.poll(() => wire.sent.filter(isLeave).length).toBe(1);
+		await expect.poll(() => wire.sent.filter(isLeave).length, UNTIL_SEEN).toBe(1);
 		expect(settled, "the leave's DELETE is held: the member has not left yet").toBe(false);
 		releaseLeave();
 		await closed;

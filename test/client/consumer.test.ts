@@ -9,6 +9,7 @@ import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/inde
 import { expire, forceMetadataRefresh } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
 import { call, createTopic, json, produce } from "../support/worker.ts";
 
 interface GroupOffsets {
@@ -364,7 +365,7 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 		let commitsOfA = 0;
 		const release = hold((r) => r.path.endsWith("/offsets") && JSON.parse(r.body).member_id === a.memberId && ++commitsOfA === 2);
 		const closingA = a.close();
-		await expect.poll(() => commitsOfA).toBe(2);
+		await expect.poll(() => commitsOfA, UNTIL_SEEN).toBe(2);
 		await c.close();
 		release();
 		await closingA;

@@ -18,6 +18,7 @@ import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
 /**
@@ -266,7 +267,7 @@ describe("WebSocket tail", () => {
 		expect(sends.length).toBeGreaterThan(0);
 		tail.ws.close(1000, "done");
 		await tail.until(() => tail.closed() !== null);
-		await vi.waitFor(async () => expect(await runInDurableObject(stub, (_, state) => state.getWebSockets().length)).toBe(0));
+		await vi.waitFor(async () => expect(await runInDurableObject(stub, (_, state) => state.getWebSockets().length)).toBe(0), UNTIL_SEEN);
 		// The debt is repaid: the send's next look at the key's bucket would let "b" through.
 		const charges = vi.spyOn(KeyStore.prototype, "chargeQuotas");
 		clock.advance(5_000);

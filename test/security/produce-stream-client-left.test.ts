@@ -15,6 +15,7 @@ import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openProduceSocket } from "../support/produce-stream.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
 import { createTopic, fetchRecords } from "../support/worker.ts";
 
 /** A message's value, and the key's produce quota per second: the first message leaves the key ~2000 bytes in debt. */
@@ -71,7 +72,7 @@ describe("a streaming producer in debt that leaves while its message waits", () 
 		const finishing = channelFinishing();
 		const message = JSON.stringify({ value: VALUE });
 		socket.ws.send(message);
-		await vi.waitFor(() => expect(charges.refused).not.toEqual([]));
+		await vi.waitFor(() => expect(charges.refused).not.toEqual([]), UNTIL_SEEN);
 		socket.ws.close(1000, "gone");
 		const { finished } = await finishing;
 		expect(charges.paid, "nothing paid while in debt").toEqual([]);

@@ -17,6 +17,7 @@ import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openV1LiveSse, SseReader } from "../support/sse.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
 import { BASE, call, createTopic, produce } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
@@ -63,7 +64,7 @@ describe("Server-Sent Events of a key in debt, whose client left during the wait
 		// With the clock held the debt the first record left stays: the next record waits to be paid for.
 		const charges = watchFetchCharges(key.id);
 		await produce(topic, [{ value: VALUE }]);
-		await vi.waitFor(() => expect(charges.refused).not.toEqual([]));
+		await vi.waitFor(() => expect(charges.refused).not.toEqual([]), UNTIL_SEEN);
 		await sse.close();
 		// The debt is repaid: the stream's next look at the key's bucket would let the record through.
 		clock.advance(DEBT_REPAID_MS);
@@ -90,7 +91,7 @@ describe("Server-Sent Events of a key in debt, whose client left during the wait
 		const charges = watchFetchCharges(key.id);
 		const appended = await call("POST", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: VALUE });
 		expect(appended.status).toBe(204);
-		await vi.waitFor(() => expect(charges.refused).not.toEqual([]));
+		await vi.waitFor(() => expect(charges.refused).not.toEqual([]), UNTIL_SEEN);
 		await sse.close();
 		clock.advance(DEBT_REPAID_MS);
 		// The stream's pump is the request's background work: it has ended once the context's work has.
