@@ -16,6 +16,13 @@ interface GroupState {
 
 const groupState = (group: string) => json<GroupState>("GET", `/v1/groups/${group}`, 200);
 
+/**
+ * The session of a member whose heartbeats a test holds while other members rebalance the group: it must outlast that
+ * hold however slow the machine (a bound on a hung hold, not a measure). Its timer beats every third of it, so a
+ * heartbeat is answered within a third of it once the hold ends.
+ */
+const SESSION_OUTLASTING_HOLD_MS = 30_000;
+
 describe("SDK consumer across generations it did not see", { timeout: 30_000 }, () => {
 	/** A consumer that read offsets 0..9 of a 20-record partition; another member then read all 20, and left. */
 	async function overtaken(name: string, autoCommit: boolean) {
@@ -76,15 +83,18 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 		expect((await groupState(group)).offsets[0]?.committed).toBe(20);
 	});
 
-	it("commit() whose beforeCommit outlasts a partition's leaving and coming back does not move back the commit made meanwhile", async () => {
+	it("commit() whose beforeCommit outlasts a partition's leaving and coming back does not move back the commit made meanwhile", {
+		timeout: 2 * SESSION_OUTLASTING_HOLD_MS,
+	}, async () => {
 		// Partition 1 goes z → m (which reads it all) → z.
 		const { group, options, middle } = await withMiddleMember("gen-before-commit");
 		const assigned: number[] = [];
 		let others = async () => {};
-		const consumer = wiredClient().client.consumer({
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({
 			...options,
 			autoCommit: false,
-			sessionTimeoutMs: 6_000, // a heartbeat from its timer every 2 s
+			sessionTimeoutMs: SESSION_OUTLASTING_HOLD_MS,
 			instanceId: `z-${group}`,
 			onAssign: (tps) => void assigned.push(...tps.map((tp) => tp.partition)),
 			beforeCommit: () => others(),
@@ -95,6 +105,9 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 		for (let i = 0; i < 10; i++) await it.next();
 		others = async () => {
 			others = async () => {};
+			// "z…" sees none of the generations in between (its heartbeats wait unserved, however long "m…" takes): the
+			// partition was "m…"'s in a generation "z…" skipped, which a heartbeat there would have shown it.
+			const releaseHeartbeats = wire.hold((r) => r.path.endsWith("/heartbeat"));
 			const first = wiredClient().client.consumer(options);
 			await first.join(); // takes partition 0; "m…" takes partition 1, and reads it all
 			const read: number[] = [];
@@ -102,8 +115,9 @@ describe("SDK consumer across generations it did not see", { timeout: 30_000 }, 
 			expect(read).toEqual(Array.from({ length: 20 }, (_, i) => i));
 			await first.close(); // both partitions are "z…"'s again: partition 1 left it and came back
 			expect((await groupState(group)).offsets.find((o) => o.partition === 1)?.committed).toBe(20);
+			releaseHeartbeats();
 			// Its timer's heartbeat follows the last generation while this commit still waits here.
-			await expect.poll(() => assigned, { timeout: 10_000 }).toEqual([1, 0]);
+			await expect.poll(() => assigned, { timeout: SESSION_OUTLASTING_HOLD_MS, interval: 10 }).toEqual([1, 0]);
 		};
 		await consumer.commit();
 		expect((await groupState(group)).offsets.find((o) => o.partition === 1)?.committed).toBe(20);
