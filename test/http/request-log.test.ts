@@ -6,14 +6,20 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { counterEntries, requestLogSetting } from "../../src/http/middleware/observe.ts";
 
-/** The request log lines written while `send` ran, parsed. */
-async function requestLines(send: () => Promise<unknown>): Promise<Array<{ msg: string; status: number; route: string }>> {
+/**
+ * The request log lines of the requests named `ids` (their `X-Request-Id`) written while `send` ran, parsed: the
+ * workerd is shared with the directory's other files, whose requests still under way may log meanwhile.
+ */
+async function requestLines(
+	ids: readonly string[],
+	send: () => Promise<unknown>,
+): Promise<Array<{ msg: string; status: number; route: string }>> {
 	const log = vi.spyOn(console, "log").mockImplementation(() => {});
 	try {
 		await send();
 		return log.mock.calls
 			.map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null))
-			.filter((line) => line?.msg === "request");
+			.filter((line) => line?.msg === "request" && ids.includes(line.request_id));
 	} finally {
 		log.mockRestore();
 	}
@@ -22,10 +28,11 @@ async function requestLines(send: () => Promise<unknown>): Promise<Array<{ msg: 
 /** One answered request (200) and one refused (401: no credentials), with REQUEST_LOG set as given. */
 async function okAndRefused(requestLog: string | undefined): Promise<number[]> {
 	const env = { ...workerEnv, REQUEST_LOG: requestLog };
-	const lines = await requestLines(async () => {
-		const ok = await app.request("/healthz", {}, env);
+	const ids = [crypto.randomUUID(), crypto.randomUUID()];
+	const lines = await requestLines(ids, async () => {
+		const ok = await app.request("/healthz", { headers: { "X-Request-Id": ids[0] as string } }, env);
 		expect(ok.status).toBe(200);
-		const refused = await app.request("/v1/topics", {}, env);
+		const refused = await app.request("/v1/topics", { headers: { "X-Request-Id": ids[1] as string } }, env);
 		expect(refused.status).toBe(401);
 	});
 	return lines.map((line) => line.status);
