@@ -14,12 +14,13 @@
  * why), unless told not to.
  *
  * Every instance is registered so `stopAllWranglerDevs()` (for `after()` hooks) and a process "exit" backstop
- * make sure no workerd outlives the process that started it.
+ * make sure no workerd outlives the process that started it, and so a start on the `--persist-to` of one still
+ * running is refused (`stateShared` says why).
  */
 
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { eachLine } from "./lines.mjs";
 import { healthy, portInUse, waitUntil } from "./net.mjs";
@@ -274,6 +275,8 @@ async function launch(options) {
 	const { keepWarm: warm = true, bin = WRANGLER_BIN } = options;
 	const token = options.token ?? vars.ADMIN_TOKEN;
 	if (!persistTo || !token) throw new Error("startWranglerDev needs persistTo and token");
+	const sharer = [...live].find((other) => resolve(other.persistTo) === resolve(persistTo));
+	if (sharer !== undefined) throw new Error(stateShared(persistTo, sharer.pid));
 	const args = wranglerDevArgs({ port, persistTo, vars: { ...vars, ADMIN_TOKEN: token }, configPath });
 	const child = spawn(bin, [...args, "--inspector-port", "0", "--show-interactive-dev-session=false"], {
 		cwd: root,
@@ -440,6 +443,16 @@ async function waitReady(handle, { spawnError, exited, output, readyTimeoutMs })
 	} finally {
 		settled = true;
 	}
+}
+
+/**
+ * The error of a start on a `--persist-to` directory an instance started here still runs on: two workerd processes
+ * would open the same SQLite files (the registry's, every Durable Object's both touch), and what either wrote could be
+ * lost or read half-written by the other. Stop (or crash) that instance first, as `restart()` needs.
+ * @param {string} persistTo @param {number} pid
+ */
+function stateShared(persistTo, pid) {
+	return `wrangler dev (pid ${pid}) already runs on --persist-to ${persistTo}: stop it first, or give this one a directory of its own`;
 }
 
 /**

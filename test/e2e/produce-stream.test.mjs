@@ -7,21 +7,30 @@
  */
 
 import assert from "node:assert/strict";
-import { after, test } from "node:test";
+import { after, before, test } from "node:test";
 import { Tributary } from "tributary/client";
 import { WebSocket } from "ws";
 import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
+/**
+ * One broker for the file's tests, which run one after another: each works on topics of its own (the first on
+ * "streamed", the others on a fresh `ordered-…` each), and what the others break or refuse is their own client's
+ * wire, not the broker; so a wrangler dev start apiece (about 8 s, more under load) would prove nothing more.
+ */
 const state = tempDir("produce-stream");
+const token = generateToken();
+/** @type {Awaited<ReturnType<typeof startWranglerDev>>} */
+let dev;
+before(async () => {
+	dev = await startWranglerDev({ persistTo: state.path, token });
+});
 after(async () => {
 	await stopAllWranglerDevs();
 	state.remove();
 });
 
 test("produce stream on wrangler dev: the SDK's channel and a WebSocket", { timeout: 120_000 }, async () => {
-	const token = generateToken();
-	const dev = await startWranglerDev({ persistTo: state.path, token });
 	const client = new Tributary({ url: dev.url, token });
 	await client.topics.create({ name: "streamed", partitions: 2 });
 
@@ -283,8 +292,6 @@ function assertOnceInOrder(result, expected, label) {
 test("the SDK's channel keeps an idempotent producer's records once and in send order, through a refused record and a lost connection", {
 	timeout: 180_000,
 }, async () => {
-	const token = generateToken();
-	const dev = await startWranglerDev({ persistTo: state.path, token });
 	const client = new Tributary({ url: dev.url, token });
 	const count = 600;
 	for (const [label, refused, dropAfter] of /** @type {const} */ ([
@@ -308,8 +315,6 @@ test("the SDK's channel keeps an idempotent producer's records once and in send 
 test("the SDK's channel retries a streamed batch refused as retriable (503, 429 with retry_after_ms) with its sequences, once and in send order", {
 	timeout: 180_000,
 }, async () => {
-	const token = generateToken();
-	const dev = await startWranglerDev({ persistTo: state.path, token });
 	const client = new Tributary({ url: dev.url, token });
 	const count = 600;
 	const retryAfterMs = 400;

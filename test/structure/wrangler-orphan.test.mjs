@@ -57,6 +57,26 @@ test("stop() and crash() take wrangler's exit, not its pipes' end, as its end", 
 	assert.deepEqual(await crashed.crash(), [], "no workerd under the stand-in");
 });
 
+// Two workerd processes on one --persist-to would open the same SQLite files (produce-stream's tests once each
+// started one there while the one before still ran).
+test("a start on the --persist-to of an instance still running is refused, and goes once that one stopped", {
+	timeout: 60_000,
+}, async () => {
+	const first = await startWranglerDev(options());
+	try {
+		// A second start that went through is stopped here, or it would keep this file's process alive.
+		const second = await startWranglerDev(options()).then(
+			async (started) => `started (pid ${started.pid}): ${JSON.stringify(await started.stop())}`,
+			(/** @type {Error} */ error) => error.message,
+		);
+		assert.match(second, /already runs on --persist-to/);
+	} finally {
+		await first.stop();
+	}
+	const next = await startWranglerDev(options());
+	assert.deepEqual(await next.stop(), { forced: false });
+});
+
 test("a start on a taken port fails with EADDRINUSE though the pipes stay open", { timeout: 60_000 }, async () => {
 	const taken = createServer();
 	await new Promise((resolve) => taken.listen(0, HOST, () => resolve(undefined)));
