@@ -484,9 +484,9 @@ export class GroupRules {
 	 * holds it is refused before anything else is judged. A process replaced by a restart of its instance (a join
 	 * with that instance id and no member id) is so told it is fenced, which a client takes as fatal, rather than
 	 * `unknown_member`, on which it would join again as another restart, and the two would take the instance from
-	 * each other in turn. The one rule for joins, heartbeats, polls and commits; `holder`: the instance's, if known.
+	 * each other in turn. The one rule for joins, heartbeats, polls, commits and leaves; `holder`: the instance's, if known.
 	 */
-	fenced(
+	private fenced(
 		instanceId: string | null,
 		memberId: string,
 		holder = instanceId === null ? null : this.store.memberByInstance(instanceId),
