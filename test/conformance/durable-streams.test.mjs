@@ -4,12 +4,16 @@
  * streams' namespace (`topic:ds.*`) the way a public deployment would. Long-polls wait `DS_LONG_POLL_MS` (short
  * here, so the suite's timed-out polls finish quickly; 20 s by default).
  *
+ * The suite sends its requests with the global fetch, which is made `durableStreamsFetch` for the run: a request
+ * wrangler dev failed (not the Worker) is sent again when that is safe (test/e2e/lib/durable-streams-fetch.mjs).
+ *
  * `DS_CONFORMANCE_URL=http://127.0.0.1:PORT` runs it against a broker already running instead.
  */
 
 import { runConformanceTests } from "@durable-streams/server-conformance-tests";
 import { afterAll, beforeAll } from "vitest";
 import { startWranglerDev } from "../../scripts/lib/index.mjs";
+import { durableStreamsFetch } from "../e2e/lib/durable-streams-fetch.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
 
 const TOKEN = "conformance-admin-token";
@@ -17,6 +21,7 @@ const LONG_POLL_MS = 1_500;
 const config = { baseUrl: "", longPollTimeoutMs: 20_000 };
 let dev = null;
 let persist = null;
+const globalFetch = globalThis.fetch;
 
 async function grantAnonymous(base, token) {
 	const response = await fetch(`${base}/v1/anonymous`, {
@@ -27,20 +32,27 @@ async function grantAnonymous(base, token) {
 	if (response.status !== 200) throw new Error(`granting anonymous failed: ${response.status} ${await response.text()}`);
 }
 
-beforeAll(async () => {
+/** The broker's URL: the one named, or a `wrangler dev` started for the run. */
+async function broker() {
 	const external = process.env.DS_CONFORMANCE_URL;
 	if (external !== undefined && external !== "") {
 		await grantAnonymous(external, process.env.DS_CONFORMANCE_TOKEN ?? TOKEN);
-		config.baseUrl = `${external}/ds`;
-		return;
+		return external;
 	}
 	persist = tempDir("durable-streams");
 	dev = await startWranglerDev({ persistTo: persist.path, token: TOKEN, vars: { DS_LONG_POLL_MS: String(LONG_POLL_MS) } });
 	await grantAnonymous(dev.url, TOKEN);
-	config.baseUrl = `${dev.url}/ds`;
+	return dev.url;
+}
+
+beforeAll(async () => {
+	const url = await broker();
+	config.baseUrl = `${url}/ds`;
+	globalThis.fetch = durableStreamsFetch(globalFetch, new URL(url).origin);
 });
 
 afterAll(async () => {
+	globalThis.fetch = globalFetch;
 	await dev?.stop();
 	persist?.remove();
 });

@@ -124,7 +124,7 @@ function withMemberId(method, path, body) {
  * @param {{ status: number, text: string } | undefined} response what it answered, if it did
  * @param {number} timeoutMs the send's timeout
  */
-function failedByWrangler(method, error, response, timeoutMs) {
+export function failedByWrangler(method, error, response, timeoutMs) {
 	const cause = /** @type {{ name?: string, cause?: { code?: string } } | undefined} */ (error);
 	if (cause?.cause?.code === "UND_ERR_SOCKET") return "the connection closed before an answer";
 	if (isWranglerProxy503(response)) return "wrangler dev's proxy answered 503";

@@ -1,0 +1,77 @@
+// @ts-check
+/**
+ * @module
+ * The fetch the Durable Streams conformance suite (test/conformance/durable-streams.test.mjs) sends its requests
+ * with. The suite checks few of its setup answers: a test's create (`PUT`) is never checked, so a create that
+ * wrangler dev, not the Worker, failed leaves the stream missing and the test's next request answered 404 (seen:
+ * `close-only-ignores-content-type`, "expected 404 to be 204"). A request to the broker that wrangler dev failed
+ * (`failedByWrangler`: its proxy's 503, or the connection closed before an answer) is sent again, once, when the
+ * protocol makes it safe to repeat (`safeToRepeat`), and said on stderr; every other answer is the suite's to see.
+ */
+
+import { failedByWrangler, REQUEST_ATTEMPTS_MAX } from "./client.mjs";
+
+/**
+ * The length of a body that can be sent again (none, a string, bytes), or null for one that cannot (a stream).
+ * @param {unknown} body
+ */
+function resendableLength(body) {
+	if (body === undefined || body === null) return 0;
+	if (typeof body === "string") return body.length;
+	if (ArrayBuffer.isView(body) || body instanceof ArrayBuffer) return body.byteLength;
+	return null;
+}
+
+/**
+ * Whether a Durable Streams request sent again cannot write twice:
+ * - a read; a create (`PUT`), which a stream made with the same settings answers 200, writing nothing; a `DELETE`
+ *   (one that had landed is then a 404, which the test sees);
+ * - an append that names its place: with `Stream-Seq` (one that had landed is then refused 409, writing nothing)
+ *   or a producer's id, epoch and sequence (answered as a duplicate, writing nothing); a close with no body
+ *   (closing a closed stream is answered 204).
+ * Any other append might have been taken by the Worker before its answer was lost. Its body must be one that can be
+ * sent again.
+ * @param {string} method @param {Headers} headers @param {unknown} body
+ */
+function safeToRepeat(method, headers, body) {
+	const length = resendableLength(body);
+	if (length === null) return false;
+	if (method === "GET" || method === "HEAD" || method === "PUT" || method === "DELETE") return true;
+	if (method !== "POST") return false;
+	if (length === 0 && headers.get("Stream-Closed") === "true") return true;
+	if (headers.has("Stream-Seq")) return true;
+	return headers.has("Producer-Id") && headers.has("Producer-Epoch") && headers.has("Producer-Seq");
+}
+
+/**
+ * `send` (the global fetch), with a request to `origin` that wrangler dev failed sent again when safe to repeat.
+ * @param {typeof fetch} send
+ * @param {string} origin the broker's, e.g. `http://127.0.0.1:8787`
+ * @returns {typeof fetch}
+ */
+export function durableStreamsFetch(send, origin) {
+	return async function durableStreamsFetch(input, init) {
+		const url = typeof input === "string" || input instanceof URL ? new URL(input) : null;
+		const method = (init?.method ?? "GET").toUpperCase();
+		if (url === null || url.origin !== origin || !safeToRepeat(method, new Headers(init?.headers), init?.body)) return send(input, init);
+		for (let attempt = 1; ; attempt++) {
+			/** @type {Response | undefined} */
+			let response;
+			let failure;
+			try {
+				response = await send(input, init);
+			} catch (error) {
+				failure = error;
+			}
+			const text = response?.status === 503 ? await response.clone().text() : "";
+			const seen = response === undefined ? undefined : { status: response.status, text };
+			const reason = failedByWrangler(method, failure, seen, Number.POSITIVE_INFINITY);
+			if (reason === null || attempt >= REQUEST_ATTEMPTS_MAX) {
+				if (response === undefined) throw failure;
+				return response;
+			}
+			// Said, not hidden: a test that then fails, or passes, shows that its request needed a second send.
+			process.stderr.write(`conformance fetch: ${method} ${url.pathname}: ${reason}; sent again\n`);
+		}
+	};
+}
