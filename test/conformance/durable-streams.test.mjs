@@ -48,7 +48,7 @@ async function broker() {
 beforeAll(async () => {
 	const url = await broker();
 	config.baseUrl = `${url}/ds`;
-	globalThis.fetch = durableStreamsFetch(globalFetch, new URL(url).origin);
+	globalThis.fetch = durableStreamsFetch(globalFetch, config.baseUrl);
 });
 
 afterAll(async () => {

@@ -89,7 +89,7 @@ before(async () => {
 	await new Promise((resolve) => standIn.listen(0, "127.0.0.1", () => resolve(undefined)));
 	const { port } = /** @type {import("node:net").AddressInfo} */ (standIn.address());
 	origin = `http://127.0.0.1:${port}`;
-	send = durableStreamsFetch(fetch, origin);
+	send = durableStreamsFetch(fetch, `${origin}/ds`);
 });
 after(() => {
 	standIn.closeAllConnections();
@@ -181,4 +181,14 @@ test("the Worker's own 503 is not sent again, nor a second proxy 503", async () 
 		["PUT", "PUT", "PUT"],
 	);
 	assert.equal(streams.size, 0);
+});
+
+test("a request outside the /ds mount is sent once, whatever it met", async () => {
+	fresh();
+	faults.push("proxy-503");
+	assert.deepEqual(await statuses([["/v1/stream/s", { method: "PUT", headers: { "Content-Type": "text/plain" } }]]), [503]);
+	assert.deepEqual(
+		seen.map((r) => r.method),
+		["PUT"],
+	);
 });

@@ -6,7 +6,8 @@
  * wrangler dev, not the Worker, failed leaves the stream missing and the test's next request answered 404 (seen:
  * `close-only-ignores-content-type`, "expected 404 to be 204"). A request to the broker that wrangler dev failed
  * (`failedByWrangler`: its proxy's 503, or the connection closed before an answer) is sent again, once, when the
- * protocol makes it safe to repeat (`safeToRepeat`), and said on stderr; every other answer is the suite's to see.
+ * protocol makes it safe to repeat (`safeToRepeat`), and said on stderr; every other answer is the suite's to see,
+ * as is every request outside the mount (wrangler dev's keep-warm /healthz among them: it shares the global fetch).
  */
 
 import { failedByWrangler, REQUEST_ATTEMPTS_MAX } from "./client.mjs";
@@ -44,16 +45,17 @@ function safeToRepeat(method, headers, body) {
 }
 
 /**
- * `send` (the global fetch), with a request to `origin` that wrangler dev failed sent again when safe to repeat.
+ * `send` (the global fetch), with a request under `mount` that wrangler dev failed sent again when safe to repeat.
  * @param {typeof fetch} send
- * @param {string} origin the broker's, e.g. `http://127.0.0.1:8787`
+ * @param {string} mount the protocol's base URL, e.g. `http://127.0.0.1:8787/ds`
  * @returns {typeof fetch}
  */
-export function durableStreamsFetch(send, origin) {
+export function durableStreamsFetch(send, mount) {
 	return async function durableStreamsFetch(input, init) {
 		const url = typeof input === "string" || input instanceof URL ? new URL(input) : null;
 		const method = (init?.method ?? "GET").toUpperCase();
-		if (url === null || url.origin !== origin || !safeToRepeat(method, new Headers(init?.headers), init?.body)) return send(input, init);
+		if (url === null || !url.href.startsWith(`${mount}/`) || !safeToRepeat(method, new Headers(init?.headers), init?.body))
+			return send(input, init);
 		for (let attempt = 1; ; attempt++) {
 			/** @type {Response | undefined} */
 			let response;
