@@ -50,7 +50,12 @@ const PLAIN: ProducedRecord = { key: null, value: null, headers: [], timestampMs
 
 /**
  * A record read from its text; its value is parsed from `valueJson` on first use (storing it never asks). A class,
- * not an object literal with a getter: V8 builds such a literal in its runtime, about 1 µs each (measured).
+ * not an object literal with a getter: V8 builds such a literal in its runtime, about 1 µs each (measured). Tried
+ * and dropped: one shared empty `headers` list for all of them (with produce's check of headers skipped when there
+ * are none and the partition's empty tombstone `Set` not built): bench:ab produce-1c-1p −0.77 µs/record of ~40
+ * (−1.29 to +1.12, lower in 5 of 6 rounds, load 6-11), then −0.10 (−1.41 to +0.85, 4 of 6, load 8-9), against an A/A
+ * run's −1.69 (−4.32 to +0.89, load 10-14). The edge's small objects are ~400 bytes a record of the ~5.4 KB the
+ * isolate allocates; the share's and the row's joins are ~2.2 KB of it (`bench:profile` with PROFILE_HEAP=1, batch).
  */
 export class StreamedRecord implements ProduceInput {
 	readonly headers: readonly [] = [];
@@ -267,7 +272,10 @@ function spaces(text: string, pos: number): number {
 
 /**
  * Past the string opening at `pos` when it is canonical (every escape one `JSON.stringify` writes, none `\u`);
- * -1 otherwise. Raw control characters were ruled out for the whole text.
+ * -1 otherwise. Raw control characters were ruled out for the whole text. Slower on the bench's bodies (Node 20,
+ * same runs): a `/["\\]/g` search per quote or backslash (about 1.7 times this), an unrolled sticky expression per
+ * string (about the same), and one sticky expression over the whole body in place of `LEFT_TO_PARSE` that also
+ * refuses every escape but the canonical ones, leaving this only the closing quote to find (about 1.3 times the two).
  */
 function canonicalStringEnd(text: string, pos: number): number {
 	let quote = text.indexOf('"', pos + 1);
