@@ -2,7 +2,8 @@
  * @module
  * A group consumer's membership, as the broker sees it: the join, the polls, the heartbeat, the leave, and the
  * commits of what the loop moved past (the loop itself, turn by turn, is `Consumer`'s, in consumer.ts; the requests
- * those send are `MemberCalls`', in consumer-calls.ts).
+ * those send are `MemberCalls`', in consumer-calls.ts; what is moved past, committed or never stored, per partition,
+ * is `CommitLedger`'s, in consumer-commits.ts).
  *
  * Without an interval the consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's
  * default. A poll whose answer is lost moves the member's read positions on the broker, so the member leaves and
@@ -27,7 +28,7 @@
 import type { TopicPartition } from "./admin.ts";
 import { RebalanceCallbacks } from "./consumer-callbacks.ts";
 import { MemberCalls } from "./consumer-calls.ts";
-import { type CommitBy, commitRefused, lostMembershipRefusal, type Offset, pendingOffsets } from "./consumer-commits.ts";
+import { type CommitBy, CommitLedger, commitRefused, type GroupCommit, type Offset } from "./consumer-commits.ts";
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
 import { type ConsumerOptions, type ConsumerSettings, joinBody, pollBase } from "./consumer-options.ts";
@@ -58,11 +59,8 @@ export class GroupMember {
 	readonly #calls: MemberCalls;
 	readonly #options: ConsumerOptions;
 	readonly #autoCommit: boolean;
-	readonly #autoCommitIntervalMs: number;
 	/** Whether the broker auto-commits this consumer's polls on the interval (see the module's comment). */
 	readonly #brokerCommits: boolean;
-	/** When this consumer last committed (0: never, so its first commit is due at once). */
-	#committedAtMs = 0;
 	readonly #sessionTimeoutMs: number;
 	readonly #maxPollIntervalMs: number;
 	/** The loop's turn: the record in hand is committed with what the loop moved past, and dropped with its partition. */
@@ -75,15 +73,8 @@ export class GroupMember {
 	#assigned = new Map<string, TopicPartition>();
 	/** What the polls fetched and the loop has not taken yet, with the seeks and pauses the next poll sends. */
 	readonly fetched = new Fetched();
-	/** Per partition, the offset after the last record the loop moved past, and what is committed. */
-	readonly #handed = new Map<string, Offset>();
-	/**
-	 * Per partition, what the loop was handed out (up to the record in hand) in a membership lost before it was
-	 * committed: `commit()` refuses until the next member joined and the loss's `onRevoke` ran (Java's `commitSync()`
-	 * throws until the next `poll()`), so a commit in that callback, whenever it runs, is refused too, and one in the
-	 * next member's `onAssign` is not (Java's in `onPartitionsAssigned`, within that `poll()`).
-	 */
-	readonly #unstored = new Map<string, Offset>();
+	/** What the loop moved past, what is committed, and what a lost membership never stored. */
+	readonly #ledger: CommitLedger;
 	/** The caller's commit of what a recovery kept, once joined again: the next poll reads from it (`commitHandedOut`). */
 	#keptCommit: Promise<void> | null = null;
 	/** Set from a failed poll until its recovery's `onRevoke` ran and the member left (`#recover`). */
@@ -92,15 +83,12 @@ export class GroupMember {
 	#carryKept = false;
 	/** Set by that recovery and by an answer skipping a generation: kept offsets are checked against the group's commits first. */
 	#checkKept = false;
-	readonly #committed = new Map<string, number>();
 	readonly #heartbeat = new HeartbeatTimer();
 	readonly callbacks: RebalanceCallbacks;
 	#lastCallMs = 0;
 	#polling: Promise<unknown> | null = null;
 	/** The join under way: `join()` and the loop's first poll share it, and closing waits for it, then leaves. */
 	#joining: Promise<Member> | null = null;
-	/** Set when `beforeCommit` failed: nothing may be committed after it. */
-	#commitsStopped = false;
 	/** Set while `leave()` runs `onRevoke`: a close awaited there would wait for itself (see `Consumer.close`). */
 	#revokingOnLeave = false;
 	/**
@@ -116,7 +104,7 @@ export class GroupMember {
 		this.#calls = new MemberCalls(http, options);
 		this.#options = options;
 		this.#autoCommit = settings.autoCommit;
-		this.#autoCommitIntervalMs = settings.autoCommitIntervalMs;
+		this.#ledger = new CommitLedger(options.beforeCommit, settings.autoCommitIntervalMs);
 		this.#brokerCommits = settings.brokerCommits;
 		this.#sessionTimeoutMs = settings.sessionTimeoutMs;
 		this.#maxPollIntervalMs = settings.maxPollIntervalMs;
@@ -152,13 +140,7 @@ export class GroupMember {
 	/** The loop is done with the record in hand: it counts as processed, to be committed. */
 	moveOn(): void {
 		const record = this.#turn.inHand;
-		if (record !== null && this.#assigned.has(tpKey(record.topic, record.partition))) {
-			this.#handed.set(tpKey(record.topic, record.partition), {
-				topic: record.topic,
-				partition: record.partition,
-				offset: record.offset + 1,
-			});
-		}
+		if (record !== null && this.#assigned.has(tpKey(record.topic, record.partition))) this.#ledger.movedPast(record);
 		this.#turn.moveOn();
 	}
 
@@ -267,8 +249,8 @@ export class GroupMember {
 		// Read before the awaits: what is committed was checked in this generation (see `#commitHandedOut`).
 		const generation = member.generation;
 		if (this.#checkKept) await this.#dropOvertaken();
-		const due = Date.now() - this.#committedAtMs >= this.#autoCommitIntervalMs;
-		const offsets = carry && (this.#carryKept || (due && !this.#brokerCommits)) ? await this.#toCommit() : [];
+		const due = this.#ledger.due && !this.#brokerCommits;
+		const offsets = carry && (this.#carryKept || due) ? await this.#toCommit() : [];
 		const { seek, paused } = this.fetched.pollFields(this.#assigned);
 		const body = {
 			...this.#pollBase,
@@ -294,8 +276,7 @@ export class GroupMember {
 		// The membership was dropped while this poll was under way: its records were read at that membership's positions,
 		// of partitions the member joined since may not own; it reads them again from the last commit.
 		if (this.#member !== member) return null;
-		for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
-		if (offsets.length > 0) this.#committedAtMs = Date.now();
+		this.#ledger.stored(offsets);
 		this.#carryKept = false;
 		this.#follow(member, answer);
 		return this.fetched.answered(
@@ -321,8 +302,8 @@ export class GroupMember {
 		this.#member = member;
 		this.#lastCallMs = Date.now();
 		this.#startHeartbeat();
-		// After the lost membership's onRevoke (queued before), before this one's onAssign: see `#unstored`.
-		this.callbacks.queueStep(() => this.#unstored.clear());
+		// After the lost membership's onRevoke (queued before), before this one's onAssign: see `CommitLedger`.
+		this.callbacks.queueStep(() => this.#ledger.endRefusal());
 		this.#follow(member, answer);
 		// A turn that outlasted the interval while this join was under way: the timer found no member to take out.
 		if (this.#turn.overdue) this.leaveOnPollTimeout();
@@ -380,18 +361,16 @@ export class GroupMember {
 	async #dropOvertaken(): Promise<void> {
 		this.#checkKept = false;
 		const r = this.#turn.inHand;
-		if (this.#handed.size === 0 && r === null) return;
-		try {
-			const { offsets } = await this.#calls.describe<{ offsets: (TopicPartition & { committed: number | null })[] }>();
-			for (const o of offsets) {
-				const key = tpKey(o.topic, o.partition);
-				if (o.committed !== null && o.committed >= (this.#handed.get(key)?.offset ?? Number.POSITIVE_INFINITY)) this.#handed.delete(key);
-				if (o.committed !== null && r !== null && key === tpKey(r.topic, r.partition) && o.committed > r.offset) this.#turn.inHand = null;
-			}
-		} catch {
-			this.#handed.clear();
-			this.#turn.inHand = null;
-		}
+		if (!this.#ledger.holdsProcessed && r === null) return;
+		const commits = await this.#calls.describe<{ offsets: GroupCommit[] }>().then(
+			(group) => group.offsets,
+			() => null,
+		);
+		this.#ledger.dropOvertaken(commits);
+		if (r === null) return;
+		const key = tpKey(r.topic, r.partition);
+		const overtaken = (o: GroupCommit) => o.committed !== null && tpKey(o.topic, o.partition) === key && o.committed > r.offset;
+		if (commits === null || commits.some(overtaken)) this.#turn.inHand = null;
 	}
 
 	/**
@@ -430,7 +409,7 @@ export class GroupMember {
 			this.fetched.paused.clear();
 			return;
 		}
-		for (const o of this.#pending(true)) this.#unstored.set(tpKey(o.topic, o.partition), o);
+		this.#ledger.lost(this.#pending(true));
 		this.#forget(lost);
 		this.callbacks.queue(lost);
 	}
@@ -450,8 +429,7 @@ export class GroupMember {
 		const added = [...next].filter(([key]) => !this.#assigned.has(key)).map(([, tp]) => tp);
 		// What this member knew of partitions outside the new assignment (those revoked, and those a failed poll's
 		// recovery kept but did not get back) is their new owner's: `#forget`'s work, over every key still known.
-		for (const map of this.#ownedState()) for (const key of map.keys()) if (!next.has(key)) map.delete(key);
-		this.#forgetInHand((key) => !next.has(key));
+		this.#forgetOwned((key) => !next.has(key));
 		this.#assigned = next;
 		if (revoked.length > 0) this.fetched.keepOnly(next);
 		this.callbacks.queue(revoked, added);
@@ -462,8 +440,7 @@ export class GroupMember {
 		for (const tp of partitions) {
 			const key = tpKey(tp.topic, tp.partition);
 			this.#assigned.delete(key);
-			for (const map of this.#ownedState()) map.delete(key);
-			this.#forgetInHand((k) => k === key);
+			this.#forgetOwned((k) => k === key);
 		}
 	}
 
@@ -476,43 +453,29 @@ export class GroupMember {
 		if (r !== null && taken(tpKey(r.topic, r.partition))) this.#turn.inHand = null;
 	}
 
-	/** What this consumer keeps per partition only while it owns it, each map keyed by `tpKey`. */
-	#ownedState(): Map<string, unknown>[] {
-		return [this.#handed, this.#committed, this.fetched.seeks, this.fetched.paused];
+	/** Drops what this consumer keeps per partition only while it owns it, of each partition whose key is `gone`. */
+	#forgetOwned(gone: (key: string) => boolean): void {
+		this.#ledger.forget(gone);
+		for (const map of [this.fetched.seeks, this.fetched.paused]) for (const key of map.keys()) if (gone(key)) map.delete(key);
+		this.#forgetInHand(gone);
 	}
 
-	/**
-	 * What the loop moved past (`inHand`: and the record it processes) and is not committed yet, after `beforeCommit`
-	 * ran (none once commits stopped).
-	 */
-	async #toCommit(inHand = false): Promise<Offset[]> {
-		const offsets = this.#pending(inHand);
-		if (offsets.length === 0 || this.#commitsStopped) return [];
-		if (this.#options.beforeCommit !== undefined) {
-			try {
-				await this.#options.beforeCommit();
-			} catch (error) {
-				this.#commitsStopped = true;
-				throw error;
-			}
-		}
-		return offsets;
+	/** What the loop moved past (`inHand`: and the record it processes) and is not committed yet, after `beforeCommit`. */
+	#toCommit(inHand = false): Promise<Offset[]> {
+		return this.#ledger.toCommit(inHand ? this.#turn.inHand : null, this.#assigned);
 	}
 
 	/** What the loop moved past (`inHand`: and the record it processes) and is not committed yet. */
 	#pending(inHand: boolean): Offset[] {
-		return pendingOffsets(this.#handed, this.#committed, inHand ? this.#turn.inHand : null, this.#assigned);
+		return this.#ledger.pending(inHand ? this.#turn.inHand : null, this.#assigned);
 	}
 
 	/**
-	 * The caller's refusal of a commit of `offsets` that found its membership gone, naming those `#unstored` too; a
-	 * fenced consumer's is its fence, which every later call that needs the membership throws (`#stopIfFenced`).
+	 * The caller's refusal of a commit of `offsets` that found its membership gone (`CommitLedger.refusal`); a fenced
+	 * consumer's is its fence, which every later call that needs the membership throws (`#stopIfFenced`).
 	 */
 	#lostCommit(offsets: readonly Offset[], cause?: unknown): TributaryError {
-		if (this.#fenced !== null) return this.#fenced;
-		const unstored = new Map(this.#unstored);
-		for (const o of offsets) unstored.set(tpKey(o.topic, o.partition), o);
-		return lostMembershipRefusal(this.group, [...unstored.values()], cause);
+		return this.#fenced ?? this.#ledger.refusal(this.group, offsets, cause);
 	}
 
 	/**
@@ -523,7 +486,7 @@ export class GroupMember {
 		const caller = by === "caller";
 		for (let attempt = 0; ; attempt++) {
 			const member = this.#member;
-			if (caller && this.#unstored.size > 0) throw this.#lostCommit(this.#pending(true));
+			if (caller && this.#ledger.refusing) throw this.#lostCommit(this.#pending(true));
 			if (caller && member === null && this.#pending(true).length > 0) {
 				// What a recovery from a lost poll answer keeps for the next member (`#recover`), once it left: its
 				// membership was not lost (Kafka revokes nothing there), so this commit() is not refused but joins, and
@@ -546,8 +509,7 @@ export class GroupMember {
 			try {
 				await this.#calls.commit({ member_id: member.id, generation, offsets });
 				this.#lastCallMs = Date.now();
-				this.#committedAtMs = this.#lastCallMs;
-				for (const o of offsets) this.#committed.set(tpKey(o.topic, o.partition), o.offset);
+				this.#ledger.stored(offsets);
 				return;
 			} catch (error) {
 				const code = error instanceof TributaryError ? error.code : "";
