@@ -91,6 +91,8 @@ export class GroupMember {
 	#joining: Promise<Member> | null = null;
 	/** Set while `leave()` runs `onRevoke`: a close awaited there would wait for itself (see `Consumer.close`). */
 	#revokingOnLeave = false;
+	/** Set once `leave()` was called: the consumer closes, and `join()` does not join again. */
+	#leaving = false;
 	/**
 	 * Set once another consumer with this `instanceId` took the instance (the broker's `fenced_instance`): this one
 	 * stops for good, as Kafka's consumers do (librdkafka's fatal "static consumer fenced", Java's
@@ -157,10 +159,15 @@ export class GroupMember {
 		await left;
 	}
 
-	/** Joins the group if this consumer is not a member (one join at a time), and waits for the callbacks. */
+	/**
+	 * Joins the group if this consumer is not a member (one join at a time), and waits for the callbacks: again if
+	 * those left (a recovery's leave, `#recover`), so it returns a member, as Kafka's poll() does, unless closing.
+	 */
 	async join(): Promise<void> {
-		await this.#ensureMember();
-		await this.callbacks.ran;
+		do {
+			await this.#ensureMember();
+			await this.callbacks.ran;
+		} while (this.#member === null && !this.#leaving && this.#pollTimeoutLeave === null);
 	}
 
 	/**
@@ -202,6 +209,7 @@ export class GroupMember {
 	 * (with \`autoCommit\`), runs \`onRevoke\` on the partitions it owned, then leaves.
 	 */
 	async leave(): Promise<void> {
+		this.#leaving = true;
 		await this.#pollTimeoutLeave?.catch(() => {});
 		await this.#polling?.catch(() => {});
 		await this.#joining?.catch(() => {});

@@ -98,7 +98,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
 	/**
 	 * Joins the group now instead of at the first iteration (Kafka's `subscribe` + first `poll`). Members that
-	 * all join before any of them reads start on their final assignment, without a rebalance under way.
+	 * all join before any of them reads start on their final assignment, without a rebalance under way. Called while the
+	 * consumer recovers from a lost poll answer (it leaves and joins again), it returns once joined again.
 	 */
 	async join(): Promise<void> {
 		if (this.#closed) throw closedError();

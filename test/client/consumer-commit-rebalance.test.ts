@@ -241,6 +241,53 @@ describe("SDK consumer commit() around a recovery from a lost poll answer", { ti
 	});
 });
 
+/** A promise to await, and the function that resolves it. */
+function gate(): { opened: Promise<void>; open: () => void } {
+	let open!: () => void;
+	const opened = new Promise<void>((resolve) => (open = resolve));
+	return { opened, open };
+}
+
+describe("SDK consumer joining while it recovers from a lost poll answer", { timeout: 30_000 }, () => {
+	const isPoll = (r: { method: string; path: string }) => r.method === "POST" && r.path.endsWith("/poll");
+
+	/** A member handed all four records whose `onRevoke` (the recovery's) signals `started`, waits for `release`, then runs `then`. */
+	async function recovering(name: string, then: (consumer: { commit(): Promise<void>; close(): Promise<void> }) => Promise<void>) {
+		const started = gate();
+		const release = gate();
+		let revokes = 0;
+		let consumer: { commit(): Promise<void>; close(): Promise<void> } | null = null;
+		const onRevoke = async () => {
+			revokes++;
+			started.open();
+			await release.opened;
+			if (consumer !== null) await then(consumer);
+		};
+		const handed = await handedBoth(name, { onRevoke });
+		({ consumer } = handed);
+		// The loop's next poll is served and its answer lost: the recovery runs onRevoke, then leaves and joins again.
+		handed.wire.dropAnswer(isPoll);
+		const next = handed.it.next();
+		await started.opened;
+		return { ...handed, next, release: release.open, revokes: () => revokes };
+	}
+
+	it("join() from outside waits for the recovery's leave and returns joined again, as one member of the group", async () => {
+		const { group, consumer, next, release } = await recovering("join-recovery", async () => {});
+		const before = consumer.memberId;
+		const joined = consumer.join();
+		release();
+		await joined;
+		expect(consumer.memberId, "a member once join() returned").not.toBeNull();
+		expect(consumer.memberId).not.toBe(before);
+		expect(consumer.assignment).toHaveLength(2);
+		const { members } = await json<GroupState>("GET", `/v1/groups/${group}`, 200);
+		expect(members).toHaveLength(1);
+		expect((await next).done).toBe(false);
+		await consumer.close();
+	});
+});
+
 describe("SDK consumer commit() in the onAssign of the membership joined after a loss", { timeout: 30_000 }, () => {
 	it("is not refused (Java's commitSync() in onPartitionsAssigned after the rejoin); the lost one's onRevoke commit is", async () => {
 		const assignCommits: unknown[] = [];
