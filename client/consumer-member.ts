@@ -89,9 +89,12 @@ export class GroupMember {
 	#polling: Promise<unknown> | null = null;
 	/** The join under way: `join()` and the loop's first poll share it, and closing waits for it, then leaves. */
 	#joining: Promise<Member> | null = null;
-	/** Set while `leave()` runs `onRevoke`: a close awaited there would wait for itself (see `Consumer.close`). */
-	#revokingOnLeave = false;
-	/** Set once `leave()` was called: the consumer closes, and `join()` does not join again. */
+	/**
+	 * The `onRevoke` of a member leaving, a close's or a recovery's (`#revokeBeforeLeave`): run once per member, whoever
+	 * asks first, and awaited by the other. While it runs, a close awaited there would wait for itself (`Consumer.close`).
+	 */
+	#revoke: { readonly member: Member; running: boolean; done: Promise<void> } | null = null;
+	/** Set once `leave()` was called: the consumer closes; `join()` joins no more, and a recovery leaves it that leave. */
 	#leaving = false;
 	/**
 	 * Set once another consumer with this `instanceId` took the instance (the broker's `fenced_instance`): this one
@@ -131,7 +134,7 @@ export class GroupMember {
 
 	/** Whether `onRevoke` runs on the partitions a leave gives up (`leave()`'s, or a recovery's: `#recover`). */
 	get revokingOnLeave(): boolean {
-		return this.#revokingOnLeave;
+		return this.#revoke?.running === true;
 	}
 
 	/** The loop is handed `record`. */
@@ -222,9 +225,9 @@ export class GroupMember {
 		const lost = [...this.#assigned.values()];
 		// A close() from outside the loop does not commit the record in hand (it may not be done), not in onRevoke either.
 		this.#forgetInHand(() => true);
-		// Run here, not queued behind a callback under way: that one may be what awaits this close. Not while a
-		// recovery's leave runs it (this close is called from there).
-		if (lost.length > 0 && !this.#revokingOnLeave) await this.#revokeBeforeLeave(lost);
+		// Run here, not queued behind a callback under way: that one may be what awaits this close. A recovery's
+		// running (this close may be called from there) is awaited instead: the member leaves once it returned.
+		await this.#revokeBeforeLeave(member, lost);
 		this.#forget(lost);
 		this.#member = null;
 		await this.#calls.leave(member.id).catch((error) => {
@@ -235,15 +238,22 @@ export class GroupMember {
 
 	/**
 	 * Runs `onRevoke` on what a leave gives up while the member still owns it, as Kafka's onPartitionsRevoked before
-	 * the leave: a commit() there stores what the loop moved past, and a close() there returns at once.
+	 * the leave: a commit() there stores what the loop moved past, and a close() there returns at once. Once per
+	 * member (`#revoke`): a close during a recovery's leave awaits the callback that one runs, queued or under way.
 	 */
-	async #revokeBeforeLeave(partitions: TopicPartition[]): Promise<void> {
-		this.#revokingOnLeave = true;
-		try {
-			await this.#options.onRevoke?.(partitions);
-		} finally {
-			this.#revokingOnLeave = false;
-		}
+	#revokeBeforeLeave(member: Member, partitions: TopicPartition[]): Promise<void> {
+		if (this.#revoke?.member === member) return this.#revoke.done;
+		if (partitions.length === 0) return Promise.resolve();
+		const revoke = { member, running: true, done: Promise.resolve() };
+		this.#revoke = revoke;
+		revoke.done = (async () => {
+			try {
+				await this.#options.onRevoke?.(partitions);
+			} finally {
+				revoke.running = false;
+			}
+		})();
+		return revoke.done;
 	}
 
 	/**
@@ -342,9 +352,9 @@ export class GroupMember {
 			this.#recovering = true;
 			this.callbacks.queueStep(async () => {
 				try {
-					// Not if lost, or left by a close, meanwhile (that leave ran onRevoke).
-					if (this.#member === member && kept.length > 0) await this.#revokeBeforeLeave(kept);
-					if (this.#member !== member) return;
+					// Not if lost meanwhile; once with a close's leave (which leaves instead, once it returned).
+					if (this.#member === member) await this.#revokeBeforeLeave(member, kept);
+					if (this.#member !== member || this.#leaving) return;
 					this.#dropMembership(true);
 					this.#carryKept = this.#autoCommit;
 					this.#checkKept = true;

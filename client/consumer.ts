@@ -153,7 +153,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * answer was lost loses no membership: the consumer leaves on its own, and no commit() is refused. Once the
 	 * consumer is closing (`close()`, `break`, or `stop()` once the loop's turn ended) it rejects with `closed`, as Java's
 	 * `commitSync()` after `close()` throws and kafkajs's `commitOffsets()` after `stop()` rejects, but for the commit
-	 * in the leave's own `onRevoke`, which stores what the loop moved past.
+	 * in the leave's own `onRevoke` (a close's, or a recovery's from a lost poll answer: one callback per member),
+	 * which stores what the loop moved past.
 	 */
 	commit(): Promise<void> {
 		if (this.#closing !== null && !this.#member.revokingOnLeave) return Promise.reject(closedError());
@@ -177,7 +178,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * once, and from anywhere. Called from outside the loop (a signal handler) while the loop processes a record,
 	 * that record is not committed: the process may end before it is done, so the group delivers it again. The
 	 * loop's next turn ends it. `break` instead counts the record in hand as processed. Called while the close under
-	 * way runs `onRevoke`, it returns at once, from anywhere: JavaScript has no async context to tell a call from that
+	 * way (or the recovery from a lost poll answer, which leaves too) runs `onRevoke`, it returns at once, from anywhere: JavaScript has no async context to tell a call from that
 	 * callback (Kafka's close() from the rebalance listener), which waiting would deadlock, from one of a signal
 	 * handler. The member leaves once the callback returns, so a shutdown path awaits the first call's promise, or
 	 * `closed`.

@@ -3,7 +3,8 @@
  * Java's KafkaConsumer does: after an ordinary rebalance (Java's `commitSync()` after the poll that completed it) it
  * commits the partitions still owned and drops the taken ones' offsets without an error; after a leave on
  * `maxPollIntervalMs`, or once its membership is gone (session expired, removed: Java's `CommitFailedException`), it
- * is refused, and nothing is committed. The commit of a leave's `onRevoke` (Kafka's pattern) is stored.
+ * is refused, and nothing is committed. The commit of a leave's `onRevoke` (Kafka's pattern) is stored, a recovery's
+ * from a lost poll answer too, whatever close() comes meanwhile; a join() meanwhile returns joined again.
  */
 
 import { describe, expect, it } from "vitest";
@@ -248,7 +249,7 @@ function gate(): { opened: Promise<void>; open: () => void } {
 	return { opened, open };
 }
 
-describe("SDK consumer joining while it recovers from a lost poll answer", { timeout: 30_000 }, () => {
+describe("SDK consumer closing or joining while it recovers from a lost poll answer", { timeout: 30_000 }, () => {
 	const isPoll = (r: { method: string; path: string }) => r.method === "POST" && r.path.endsWith("/poll");
 
 	/** A member handed all four records whose `onRevoke` (the recovery's) signals `started`, waits for `release`, then runs `then`. */
@@ -285,6 +286,67 @@ describe("SDK consumer joining while it recovers from a lost poll answer", { tim
 		expect(members).toHaveLength(1);
 		expect((await next).done).toBe(false);
 		await consumer.close();
+	});
+
+	it("close() from outside while the recovery's onRevoke runs: that callback's commit() stores what the loop moved past", async () => {
+		const commits: unknown[] = [];
+		const handed = await recovering("close-recovery", async (c) => void commits.push(await refusal(c.commit())));
+		const closing = handed.consumer.close(); // returns at once while onRevoke runs; `closed` settles once left
+		handed.release();
+		await closing;
+		expect(await refusal(handed.consumer.closed)).toBeNull();
+		expect(commits).toEqual([null]);
+		expect(handed.revokes(), "onRevoke ran once").toBe(1);
+		const next = wiredClient().client.consumer(handed.options);
+		await next.join();
+		expect(await committed(handed.group)).toEqual([2, 2]);
+		await next.close();
+		expect(await handed.next).toEqual({ done: true, value: undefined });
+	});
+
+	it("close() from outside while the poll whose answer is lost is under way: onRevoke runs once, and its commit() is stored", async () => {
+		const commits: unknown[] = [];
+		let revokes = 0;
+		let consumer: { commit(): Promise<void> } | null = null;
+		const onRevoke = async () => {
+			revokes++;
+			if (consumer !== null) commits.push(await refusal(consumer.commit()));
+		};
+		const handed = await handedBoth("close-polling-recovery", { onRevoke });
+		({ consumer } = handed);
+		handed.wire.dropAnswer(isPoll);
+		const release = handed.wire.hold(isPoll);
+		const sent = handed.wire.sent.length;
+		const next = handed.it.next();
+		await expect.poll(() => handed.wire.sent.slice(sent).some(isPoll), { timeout: 10_000, interval: 20 }).toBe(true);
+		const closing = handed.consumer.close(); // waits for that poll, whose recovery queues onRevoke
+		release();
+		await closing;
+		expect(await refusal(handed.consumer.closed)).toBeNull();
+		expect(commits).toEqual([null]);
+		expect(revokes, "onRevoke ran once").toBe(1);
+		const reader = wiredClient().client.consumer(handed.options);
+		await reader.join();
+		expect(await committed(handed.group)).toEqual([2, 2]);
+		await reader.close();
+		expect(await next).toEqual({ done: true, value: undefined });
+	});
+
+	it("an onRevoke that calls close() before commit() stores what the loop moved past, and the consumer closes", async () => {
+		const commits: unknown[] = [];
+		const handed = await recovering("close-commit-recovery", async (c) => {
+			await c.close();
+			commits.push(await refusal(c.commit()));
+		});
+		handed.release();
+		expect(await handed.next).toEqual({ done: true, value: undefined });
+		expect(await refusal(handed.consumer.closed)).toBeNull();
+		expect(commits).toEqual([null]);
+		expect(handed.revokes(), "onRevoke ran once").toBe(1);
+		const next = wiredClient().client.consumer(handed.options);
+		await next.join();
+		expect(await committed(handed.group)).toEqual([2, 2]);
+		await next.close();
 	});
 });
 
