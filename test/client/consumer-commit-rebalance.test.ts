@@ -332,6 +332,44 @@ describe("SDK consumer closing or joining while it recovers from a lost poll ans
 		expect(await next).toEqual({ done: true, value: undefined });
 	});
 
+	it("close() from outside while the recovery's onRevoke is queued behind a rebalance's: it runs once, and its commit() is stored", async () => {
+		const revoked: number[][] = [];
+		const commits: unknown[] = [];
+		const held: (() => void)[] = [];
+		let consumer: { commit(): Promise<void> } | null = null;
+		const onRevoke = async (tps: { partition: number }[]) => {
+			revoked.push(tps.map((tp) => tp.partition));
+			await new Promise<void>((resolve) => held.push(resolve));
+			// The rebalance's ([1]) is not the leave's: its commit() races the close's leave, and may find the member gone.
+			if (consumer !== null && tps.some((tp) => tp.partition === 0)) commits.push(await refusal(consumer.commit()));
+		};
+		const handed = await handedBoth("close-queued-recovery", { onRevoke });
+		({ consumer } = handed);
+		const { topic, group, options, wire, it: records } = handed;
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join(); // takes partition 1: the loop's next poll follows, and onRevoke([1]) is held
+		const next = records.next();
+		await expect.poll(() => revoked, { timeout: 10_000, interval: 20 }).toEqual([[1]]);
+		// The loop polls on; one poll's answer is lost, so the recovery's onRevoke is queued behind the one held.
+		const lost = wire.delayAnswer(isPoll);
+		wire.dropAnswer(isPoll);
+		await lost.served;
+		const closing = handed.consumer.close(); // waits for that poll, then its leave runs onRevoke([0]) itself
+		lost.release();
+		await expect.poll(() => revoked, { timeout: 10_000, interval: 20 }).toEqual([[1], [0]]);
+		held.shift()?.(); // the rebalance's onRevoke returns: the recovery's step runs next, the leave's still held
+		// That step reaches onRevoke without I/O: once the microtasks queued now ran (a macrotask later), it has run.
+		await new Promise((resolve) => setTimeout(resolve, 0));
+		while (held.length > 0) held.shift()?.();
+		await closing;
+		expect(revoked, "onRevoke([0]) ran once, the leave's").toEqual([[1], [0]]);
+		expect(commits, "the commit() of onRevoke([0]), stored before the leave").toEqual([null]);
+		expect((await committed(group))[0]).toBe(2);
+		expect(await next).toEqual({ done: true, value: undefined });
+		expect(other.assignment).toEqual([{ topic, partition: 1 }]);
+		await other.close();
+	});
+
 	it("an onRevoke that calls close() before commit() stores what the loop moved past, and the consumer closes", async () => {
 		const commits: unknown[] = [];
 		const handed = await recovering("close-commit-recovery", async (c) => {
