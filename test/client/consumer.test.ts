@@ -108,6 +108,8 @@ describe("SDK consumer", { timeout: 60_000 }, () => {
 			}
 		};
 		await Promise.all([rest(ia), rest(ib), rest(ic)]);
+		// A loop whose close() came while its stop()'s leave ran onRevoke ends at once; `closed` settles once left.
+		await Promise.all(consumers.map((m) => m.closed));
 		expect(seen.size).toBe(total);
 		const described = await json<GroupOffsets & { members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
 		expect(described.members).toEqual([]);
