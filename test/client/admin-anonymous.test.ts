@@ -7,9 +7,10 @@
  * refusals are `TributaryError`s carrying the API's code and message.
  */
 
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ACL_CHANGE_ATTEMPTS } from "../../client/anonymous.ts";
 import { AclConflict, preconditionRetry, Tributary, TributaryError } from "../../client/index.ts";
+import { anonymousClosedAroundEach } from "../support/anonymous.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { ADMIN_TOKEN, BASE, call, createTopic, json, sized, workerFetch } from "../support/worker.ts";
@@ -17,10 +18,7 @@ import { ADMIN_TOKEN, BASE, call, createTopic, json, sized, workerFetch } from "
 const isAnonymous = (r: { path: string }) => r.path === "/v1/anonymous";
 
 describe("SDK anonymous", { timeout: 20_000 }, () => {
-	afterEach(async () => {
-		// The principal is one for the whole Worker: leave it as every other test expects it, with no rights.
-		await json("PUT", "/v1/anonymous", 200, { body: { acl: [] } });
-	});
+	anonymousClosedAroundEach();
 
 	it("reads and replaces anonymous's grant; an empty ACL closes public access again", async () => {
 		const topic = uniqueTopic("public");

@@ -11,6 +11,7 @@ import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts"
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { REQUEST_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
+import { anonymousClosedAroundEach, closeAnonymous } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { SseReader } from "../support/sse.ts";
@@ -80,6 +81,8 @@ describe("streams are topics", { timeout: 20_000 }, () => {
 });
 
 describe("the anonymous principal on /ds", { timeout: 20_000 }, () => {
+	anonymousClosedAroundEach();
+
 	it("is refused (401) until granted, then reaches only the streams its grant covers", async () => {
 		const open = uniqueTopic("public");
 		const closed = uniqueTopic("private");
@@ -88,37 +91,30 @@ describe("the anonymous principal on /ds", { timeout: 20_000 }, () => {
 		}
 		expect(await json("GET", "/v1/anonymous", 200)).toEqual({ acl: [], quotas: {} });
 		expect((await call("GET", `${DS}/${open}`, { token: null })).status).toBe(401);
-		try {
-			await grantAnonymous([{ resource: `topic:${streamTopic(open)}`, operations: ["consume"] }]);
-			const read = await call("GET", `${DS}/${open}`, { token: null });
-			expect(read.status).toBe(200);
-			expect(await read.text()).toBe("x");
-			// Granted reading one stream: not appending to it, not reading another, not any /v1 route.
-			expect((await call("POST", `${DS}/${open}`, { token: null, headers: { "Content-Type": "text/plain" }, raw: "y" })).status).toBe(401);
-			expect((await call("GET", `${DS}/${closed}`, { token: null })).status).toBe(401);
-			expect((await call("GET", "/v1/topics", { token: null })).status).toBe(200);
-			expect((await call("GET", "/v1/keys", { token: null })).status).toBe(401);
-			// A wrong credential is never anonymous.
-			expect((await call("GET", `${DS}/${open}`, { token: "not-a-token" })).status).toBe(401);
-		} finally {
-			await grantAnonymous([]);
-		}
+		await grantAnonymous([{ resource: `topic:${streamTopic(open)}`, operations: ["consume"] }]);
+		const read = await call("GET", `${DS}/${open}`, { token: null });
+		expect(read.status).toBe(200);
+		expect(await read.text()).toBe("x");
+		// Granted reading one stream: not appending to it, not reading another, not any /v1 route.
+		expect((await call("POST", `${DS}/${open}`, { token: null, headers: { "Content-Type": "text/plain" }, raw: "y" })).status).toBe(401);
+		expect((await call("GET", `${DS}/${closed}`, { token: null })).status).toBe(401);
+		expect((await call("GET", "/v1/topics", { token: null })).status).toBe(200);
+		expect((await call("GET", "/v1/keys", { token: null })).status).toBe(401);
+		// A wrong credential is never anonymous.
+		expect((await call("GET", `${DS}/${open}`, { token: "not-a-token" })).status).toBe(401);
+		await closeAnonymous();
 		expect((await call("GET", `${DS}/${open}`, { token: null })).status).toBe(401);
 	});
 
 	it("is held to the quotas set on it, like a key", async () => {
 		const path = uniqueTopic("quota");
 		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "x" })).status).toBe(201);
-		try {
-			await grantAnonymous([{ resource: `topic:${streamTopic(path)}`, operations: ["consume"] }], { requests_per_sec: 1 });
-			expect(await json("GET", "/v1/anonymous", 200)).toMatchObject({ quotas: { requests_per_sec: 1 } });
-			const statuses: number[] = [];
-			for (let i = 0; i < 5; i++) statuses.push((await call("GET", `${DS}/${path}`, { token: null })).status);
-			expect(statuses[0]).toBe(200);
-			expect(statuses).toContain(429);
-		} finally {
-			await grantAnonymous([]);
-		}
+		await grantAnonymous([{ resource: `topic:${streamTopic(path)}`, operations: ["consume"] }], { requests_per_sec: 1 });
+		expect(await json("GET", "/v1/anonymous", 200)).toMatchObject({ quotas: { requests_per_sec: 1 } });
+		const statuses: number[] = [];
+		for (let i = 0; i < 5; i++) statuses.push((await call("GET", `${DS}/${path}`, { token: null })).status);
+		expect(statuses[0]).toBe(200);
+		expect(statuses).toContain(429);
 	});
 
 	it("refuses a grant that is not an ACL of the key shape", async () => {

@@ -5,9 +5,10 @@
  * a 415 in the /v1 error shape. Which routes those are is said once, by the route table (`mergePatch`), and both the
  * handler's reader and the document follow it.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openApiDocument } from "../../src/http/openapi/document.ts";
 import { ROUTES } from "../../src/http/route-table.ts";
+import { anonymousClosedAroundEach } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { useReceiver } from "../support/webhook-receiver.ts";
@@ -18,9 +19,7 @@ const MERGE_PATCH = "application/merge-patch+json";
 useReceiver();
 
 describe("application/merge-patch+json", () => {
-	afterEach(async () => {
-		await json("PUT", "/v1/anonymous", 200, { body: { acl: [] } });
-	});
+	anonymousClosedAroundEach();
 
 	it("is taken by every merge-patch PATCH as application/json is, with or without a charset", async () => {
 		const topic = uniqueTopic("mp");

@@ -10,6 +10,7 @@ import { Validator } from "@cfworker/json-schema";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openApiDocument } from "../../src/http/openapi/document.ts";
 import { ROUTES } from "../../src/http/route-table.ts";
+import { closeAnonymousAtTestEnd } from "../support/anonymous.ts";
 import { useReceiver } from "../support/webhook-receiver.ts";
 import { type CallOptions, call } from "../support/worker.ts";
 
@@ -161,6 +162,7 @@ describe("responses match the OpenAPI document", () => {
 	});
 
 	it("keys", async () => {
+		closeAnonymousAtTestEnd();
 		const key = await checked<{ id: string }>("POST /v1/keys", "POST", "/v1/keys", 201, {
 			body: { name: "contract", acl: [{ resource: `topic:${topic}`, operations: ["consume"] }], quotas: { requests_per_sec: 10 } },
 		});

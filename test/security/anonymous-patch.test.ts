@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
+import { closeAnonymous } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { call, createTopic, expectError, fetchRecords, json } from "../support/worker.ts";
@@ -22,10 +23,7 @@ function patchAnonymous(patch: unknown) {
 }
 
 describe("PATCH /v1/anonymous", () => {
-	afterEach(async () => {
-		// One principal for the whole Worker: leave it with no rights, as every other test expects.
-		await json("PUT", "/v1/anonymous", 200, { body: { acl: [] } });
-	});
+	afterEach(closeAnonymous);
 
 	it("sets the quotas named with a rate, removes those named with null, keeps the others and the ACL", async () => {
 		const acl = [{ resource: "topic:news.*", operations: ["consume"] }];
