@@ -96,6 +96,8 @@ export class GroupMember {
 	#revoke: { readonly member: Member; running: boolean; done: Promise<void> } | null = null;
 	/** Set once `leave()` was called: the consumer closes; `join()` joins no more, and a recovery leaves it that leave. */
 	#leaving = false;
+	/** The DELETE of a recovery's leave under way (`#recover`): a close's leave waits for it, so `closed` means left. */
+	#recoveryLeave: Promise<unknown> | null = null;
 	/**
 	 * Set once another consumer with this `instanceId` took the instance (the broker's `fenced_instance`): this one
 	 * stops for good, as Kafka's consumers do (librdkafka's fatal "static consumer fenced", Java's
@@ -208,14 +210,16 @@ export class GroupMember {
 	}
 
 	/**
-	 * Leaves the group, once the join, poll or poll-interval leave under way is done: commits what the loop moved past
-	 * (with \`autoCommit\`), runs \`onRevoke\` on the partitions it owned, then leaves.
+	 * Leaves the group, once the join, poll, poll-interval leave or recovery's leave under way is done: commits what
+	 * the loop moved past (with \`autoCommit\`), runs \`onRevoke\` on the partitions it owned (or waits for the one a
+	 * recovery runs for this member), then leaves.
 	 */
 	async leave(): Promise<void> {
 		this.#leaving = true;
 		await this.#pollTimeoutLeave?.catch(() => {});
 		await this.#polling?.catch(() => {});
 		await this.#joining?.catch(() => {});
+		await this.#recoveryLeave;
 		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
 		this.#heartbeat.stop();
 		const member = this.#member;
@@ -358,7 +362,8 @@ export class GroupMember {
 					this.#dropMembership(true);
 					this.#carryKept = this.#autoCommit;
 					this.#checkKept = true;
-					await this.#calls.leave(member.id).catch(() => {});
+					this.#recoveryLeave = this.#calls.leave(member.id).catch(() => {});
+					await this.#recoveryLeave;
 				} finally {
 					this.#recovering = false;
 				}

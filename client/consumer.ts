@@ -99,7 +99,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	/**
 	 * Joins the group now instead of at the first iteration (Kafka's `subscribe` + first `poll`). Members that
 	 * all join before any of them reads start on their final assignment, without a rebalance under way. Called while the
-	 * consumer recovers from a lost poll answer (it leaves and joins again), it returns once joined again.
+	 * consumer recovers from a lost poll answer (it leaves and joins again), it returns once joined again, unless
+	 * the consumer closes or leaves on `maxPollIntervalMs` meanwhile.
 	 */
 	async join(): Promise<void> {
 		if (this.#closed) throw closedError();
@@ -178,10 +179,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * once, and from anywhere. Called from outside the loop (a signal handler) while the loop processes a record,
 	 * that record is not committed: the process may end before it is done, so the group delivers it again. The
 	 * loop's next turn ends it. `break` instead counts the record in hand as processed. Called while the close under
-	 * way (or the recovery from a lost poll answer, which leaves too) runs `onRevoke`, it returns at once, from anywhere: JavaScript has no async context to tell a call from that
-	 * callback (Kafka's close() from the rebalance listener), which waiting would deadlock, from one of a signal
-	 * handler. The member leaves once the callback returns, so a shutdown path awaits the first call's promise, or
-	 * `closed`.
+	 * way (or the recovery from a lost poll answer, which leaves too) runs `onRevoke`, it returns at once, from
+	 * anywhere: JavaScript has no async context to tell a call from that callback (Kafka's close() from the rebalance
+	 * listener), which waiting would deadlock, from one of a signal handler. The member leaves once the callback
+	 * returns, so a shutdown path awaits `closed`, which settles once it has left.
 	 */
 	close(): Promise<void> {
 		this.#closed = true;

@@ -12,6 +12,7 @@ import type { ConsumerOptions, ConsumerRecord } from "../../client/index.ts";
 import { expire } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
 import { call, createTopic, json, produce } from "../support/worker.ts";
 
 interface GroupState {
@@ -368,6 +369,26 @@ describe("SDK consumer closing or joining while it recovers from a lost poll ans
 		expect(await next).toEqual({ done: true, value: undefined });
 		expect(other.assignment).toEqual([{ topic, partition: 1 }]);
 		await other.close();
+	});
+
+	it("close() while the recovery's leave is under way: closed settles only once that leave was answered", async () => {
+		const handed = await recovering("close-recovery-leave", async () => {});
+		const sent = handed.wire.sent.length;
+		const releaseLeave = handed.wire.hold((r) => r.method === "DELETE");
+		handed.release();
+		await expect.poll(() => handed.wire.sent.slice(sent).some((r) => r.method === "DELETE"), UNTIL_SEEN).toBe(true);
+		const order: string[] = [];
+		void handed.consumer.close();
+		const settled = handed.consumer.closed.then(() => order.push("closed"));
+		// A round trip to the Worker while the DELETE is held: a `closed` not waiting for that leave settles meanwhile.
+		const { members } = await json<GroupState>("GET", `/v1/groups/${handed.group}`, 200);
+		expect(members, "the recovery's leave is not answered yet").toHaveLength(1);
+		order.push("leave answered");
+		releaseLeave();
+		await settled;
+		expect(order).toEqual(["leave answered", "closed"]);
+		expect((await json<GroupState>("GET", `/v1/groups/${handed.group}`, 200)).members).toEqual([]);
+		expect(await handed.next).toEqual({ done: true, value: undefined });
 	});
 
 	it("an onRevoke that calls close() before commit() stores what the loop moved past, and the consumer closes", async () => {
