@@ -99,15 +99,15 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/**
-	 * `instanceId`: the static instance the member names, fenced when another member holds it (`GroupRules.fenced`).
-	 * A call naming one is judged after expiry (`touchMember`), never on the unknown member's short cut: a holder whose
-	 * session ran out fences no one, as on a broker, which has expired it by then.
+	 * `instanceId`: the static instance the member names, fenced when another member holds it (`GroupRules.fenced`),
+	 * `unknown_member` when none does. A member the group does not have is answered at once (`unknownCaller`) unless
+	 * the instance has a holder: that call is judged after expiry (`touchMember`), since a holder whose session ran out
+	 * fences no one, as on a broker, which has expired it by then.
 	 */
 	async heartbeat(groupId: string, memberId: string, instanceId: string | null = null): Promise<Result<MemberView>> {
 		this.store.identify(groupId, false);
-		const missing = this.missingGroup(groupId);
-		if (missing !== null) return missing;
-		if (instanceId === null && !this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
+		const refused = this.missingGroup(groupId) ?? this.rules.unknownCaller(memberId, instanceId);
+		if (refused !== null) return refused;
 		await this.refreshIfStale();
 		const touched = this.transact(() => this.rules.touchMember(memberId, Date.now(), instanceId));
 		await this.afterChange(groupId);
@@ -133,9 +133,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 		instanceId: string | null = null,
 	): Promise<PollStartAnswer> {
 		this.store.identify(groupId, false);
-		const missing = this.missingGroup(groupId);
-		if (missing !== null) return missing;
-		if (instanceId === null && !this.store.isMember(memberId)) return this.rules.unknownMember(memberId);
+		const refused = this.missingGroup(groupId) ?? this.rules.unknownCaller(memberId, instanceId);
+		if (refused !== null) return refused;
 		await this.refreshIfStale();
 		// The one row a committing poll writes is its commit, which the poll's answer acknowledges: it must be durable first,
 		// so it cannot live in memory. Its cost is the storage commit (bare object: ~1,040 against ~580 µs of server CPU per

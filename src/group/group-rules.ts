@@ -461,8 +461,8 @@ export class GroupRules {
 	}
 
 	/**
-	 * The member a call names, judged as a broker's (validateCurrentMember): after expiry, the instance it names fenced
-	 * first (`fenced`), then whether the group has it.
+	 * The member a call names, judged as a broker's (validateCurrentMember): after expiry, the instance it names first
+	 * (`memberFenced`), then whether the group has the member.
 	 */
 	private caller(memberId: string, now: number, instanceId: string | null): Result<Member> {
 		this.expireOverdue(now);
@@ -470,9 +470,24 @@ export class GroupRules {
 		return this.memberFenced(memberId, instanceId, member) ?? (member === null ? this.unknownMember(memberId) : ok(member));
 	}
 
-	/** `fenced` for a member's call; the instance's holder is looked up only when `member` does not hold the instance. */
+	/**
+	 * The instance a member's call names, judged first, as Kafka's ClassicGroup.validateMember: none, or the member's
+	 * own, passes; another member's is `fenced`; one no member holds is `unknown_member`, the member id not looked at
+	 * ("if (existingMemberId == null) throw Errors.UNKNOWN_MEMBER_ID.exception()"). The holder is looked up only when
+	 * `member` does not hold the instance.
+	 */
 	private memberFenced(memberId: string, instanceId: string | null = null, member = this.store.member(memberId)): Result<never> | null {
-		return member?.instanceId === instanceId ? null : this.fenced(instanceId, memberId);
+		if (instanceId === null || member?.instanceId === instanceId) return null;
+		return this.fenced(instanceId, memberId) ?? this.unknownMember(memberId);
+	}
+
+	/**
+	 * A member's call answered `unknown_member` before any expiry, refresh or transaction: the group has no such member
+	 * and no member holds the instance it names (none do once expired either), so nothing could be judged otherwise.
+	 */
+	unknownCaller(memberId: string, instanceId: string | null): Result<never> | null {
+		if (this.store.isMember(memberId) || (instanceId !== null && this.store.memberByInstance(instanceId) !== null)) return null;
+		return this.unknownMember(memberId);
 	}
 
 	view(memberId: string): MemberView {

@@ -24,7 +24,8 @@ const GENERATION = 1;
  * A coordinator of group GROUP (member id → its instance id, null for a dynamic member), counting its describes.
  * `describable` false: the key may not describe the group (403), as one with only `consume` on it; `describeDown`:
  * the describe fails as a Worker that is busy or down does (503). Its heartbeat and commit take the member's
- * `instance_id` and fence it as the Worker does (`fenced_instance` when another member holds the instance), and so
+ * `instance_id` and fence it as the Worker does (`fenced_instance` when another member holds the instance, a member
+ * call's `unknown_member` when none does, as Kafka's validateMember), and so
  * does its leave; `olderWorker`: as a Worker from before that field, whose strict bodies refuse it (400), and whose
  * leave ignores it (an unknown query parameter).
  */
@@ -39,7 +40,9 @@ function standIn({ describable = true, describeDown = false, olderWorker = false
 		if (instance === undefined || instance === null) return null;
 		if (olderWorker) return refused;
 		const holder = [...members].find(([, held]) => held === instance)?.[0];
-		return holder === undefined || holder === member
+		// A standalone commit (no member) naming an instance no one holds is judged as one naming none.
+		if (holder === undefined) return member === "" ? null : unknown;
+		return holder === member
 			? null
 			: { status: 409, body: { error: { code: "fenced_instance", message: `member "${member}" does not hold instance "${instance}"` } } };
 	};
@@ -259,4 +262,26 @@ test("Heartbeat, SyncGroup and OffsetCommit of the static member holding its ins
 	for (const name of ["Heartbeat", "SyncGroup", "OffsetCommit"])
 		assert.equal(await CALLS[name](tributary, holder, "instance-1"), KAFKA.NONE, name);
 	assert.equal(calls.describes, before);
+});
+
+// Kafka's ClassicGroup.validateMember asks the instance first: one no member holds is UNKNOWN_MEMBER_ID even from a
+// member the group has. The Worker answers it `unknown_member`, which the gateway passes on, not as a fence.
+test("Heartbeat, SyncGroup, OffsetCommit and LeaveGroup from a member Tributary has, naming a group.instance.id no member holds, are UNKNOWN_MEMBER_ID, and the member stays", async () => {
+	const { members, tributary } = standIn();
+	const { holder } = await replaced(tributary, "instance-1");
+	const dynamic = (await joinGroup(joinRequest(GROUP, ["orders"]), context(tributary, 3))).memberId;
+	const answers = [];
+	for (const member of [holder, dynamic])
+		for (const [name, call] of Object.entries(CALLS)) answers.push(`${name}: ${await call(tributary, member, "instance-2")}`);
+	assert.deepEqual(
+		answers,
+		[...Object.keys(CALLS), ...Object.keys(CALLS)].map((name) => `${name}: ${KAFKA.UNKNOWN_MEMBER_ID}`),
+	);
+	assert.deepEqual(
+		[...members],
+		[
+			[holder, "instance-1"],
+			[dynamic, null],
+		],
+	);
 });

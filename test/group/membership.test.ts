@@ -261,6 +261,85 @@ describe("membership", () => {
 		expect((await describeGroup(group)).members.map((m) => m.member_id)).toEqual([other.member_id]);
 	});
 
+	// Kafka's ClassicGroup.validateMember (the Scala coordinator's validateCurrentMember) asks the instance first: one
+	// no member holds is UNKNOWN_MEMBER_ID, whether or not the group has the member id; another's is FENCED_INSTANCE_ID.
+	it("refuses a member's heartbeat, poll, commit and leave naming an instance no member holds: unknown_member (Kafka's validateMember), and changes nothing", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, [
+			{ value: "a", partition: 0 },
+			{ value: "b", partition: 1 },
+		]);
+		const group = uniqueGroup();
+		const dynamic = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const held = await join(group, { topics: [topic], instance_id: "consumer-a", auto_offset_reset: "earliest" });
+		const before = await describeGroup(group);
+		const unheld = { instance_id: "consumer-z" };
+		const answers: string[] = [];
+		const expected: string[] = [];
+		for (const [who, m] of [
+			["dynamic", dynamic],
+			["static", held],
+		] as const) {
+			const member = `/v1/groups/${group}/members/${m.member_id}`;
+			const assignment = before.members.find((d) => d.member_id === m.member_id)?.assignment ?? [];
+			expect(assignment).toHaveLength(1);
+			const offsets = assignment.map((tp) => ({ ...tp, offset: 1 }));
+			const past = offsets.map((o) => ({ ...o, offset: 99 }));
+			const commitBody = { member_id: m.member_id, generation: before.generation, offsets, ...unheld };
+			const calls: [string, string, string, object | undefined][] = [
+				["heartbeat", "POST", `${member}/heartbeat`, unheld],
+				["poll", "POST", `${member}/poll`, unheld],
+				// The member first, as Kafka asks: a carried commit past the partition's end is not judged.
+				["poll carrying a commit", "POST", `${member}/poll`, { ...unheld, commit: { generation: before.generation, offsets: past } }],
+				["commit", "POST", `/v1/groups/${group}/offsets`, commitBody],
+				["commit past the end", "POST", `/v1/groups/${group}/offsets`, { ...commitBody, offsets: past }],
+				["leave", "DELETE", `${member}?instance_id=consumer-z&auto_commit=false`, undefined],
+			];
+			for (const [name, method, path, body] of calls) {
+				const answer = await call(method, path, body === undefined ? {} : { body });
+				const text = await answer.text();
+				const code = answer.status >= 400 ? (JSON.parse(text) as { error: { code: string } }).error.code : "served";
+				answers.push(`${who} ${name}: ${answer.status} ${code}`);
+				expected.push(`${who} ${name}: 409 unknown_member`);
+			}
+		}
+		expect(answers).toEqual(expected);
+		const after = await describeGroup(group);
+		expect(after.generation).toBe(before.generation);
+		expect(after.members).toEqual(before.members);
+		expect(after.offsets.every((o) => o.committed === null)).toBe(true);
+		// Naming no instance, or its own, each is served as before.
+		await json("POST", `/v1/groups/${group}/members/${dynamic.member_id}/heartbeat`, 200);
+		await json("POST", `/v1/groups/${group}/members/${held.member_id}/heartbeat`, 200, { body: { instance_id: "consumer-a" } });
+	});
+
+	it("answers an unknown member's heartbeat and poll naming an instance no member holds with no metadata refresh and no transaction", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const group = uniqueGroup();
+		await join(group, { topics: [topic], instance_id: "consumer-a" });
+		const seen = await runInDurableObject(coordinatorStub(group), async (instance: GroupCoordinator, state) => {
+			const coordinator = instance as unknown as { refreshedAtMs: number };
+			coordinator.refreshedAtMs = 0;
+			let transactions = 0;
+			const transactionSync = state.storage.transactionSync.bind(state.storage);
+			state.storage.transactionSync = <T>(work: () => T): T => {
+				transactions++;
+				return transactionSync(work);
+			};
+			try {
+				const codeOf = (answer: unknown) => (answer as { error?: { code: string } }).error?.code;
+				const heartbeat = codeOf(await instance.heartbeat(group, "gone", "consumer-z"));
+				const poll = codeOf(await instance.beginPoll(group, "gone", 64, null, true, false, 0, null, "consumer-z"));
+				return { heartbeat, poll, transactions, refreshed: coordinator.refreshedAtMs !== 0 };
+			} finally {
+				state.storage.transactionSync = transactionSync;
+			}
+		});
+		expect(seen).toEqual({ heartbeat: "unknown_member", poll: "unknown_member", transactions: 0, refreshed: false });
+	});
+
 	it("fences a standalone commit naming an instance some member holds (a broker's OffsetCommit of generation -1 with that instance id)", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);

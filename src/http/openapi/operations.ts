@@ -84,7 +84,7 @@ const MEMBER_CONFLICT =
 	"`unknown_member` when the group has no such member (its session ran out, it left, or a restart of its instance " +
 	"replaced it): join again. `fenced_instance` when the call's `instance_id` (optional, in the body, a leave's in its query: the static member's instance id, as " +
 	"its join named it) is held by another member: a restart of the instance (a join with it and no member_id) " +
-	"replaced this member, which should stop, not join again. Without `instance_id` such a member is `unknown_member`";
+	"replaced this member, which should stop, not join again; one no member holds is `unknown_member`. Without `instance_id` such a member is `unknown_member`";
 /** A commit's 409s beyond the member's (`MEMBER_CONFLICT`), also a poll's carrying one. */
 const COMMIT_CONFLICT =
 	"`rebalance_in_progress` when its generation is over (poll or heartbeat for the new assignment), " +
