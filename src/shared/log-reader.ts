@@ -70,16 +70,37 @@ export interface WaitEnd {
 }
 
 /**
- * What ends reads raced for one answer (a group poll's or an Upstash fetch's long poll of several partitions): the
- * caller's `end` (its client gone), or `answered()` once one of them has answered and the others' would go to nobody.
+ * Reads raced for one answer (a group poll's or an Upstash fetch's long poll of several partitions): `read` of each of
+ * `items`, answered with the first outcome `answer` takes (not undefined), or `none()` once every read ended without
+ * one. The waits still running are ended then, as their answers would go to nobody, and all of them once the caller's
+ * `end` aborts (its client gone): a read changes nothing, and a wait kept to its end would count as a reader following
+ * its partition's log. A read that fails answers nothing: the client reads again.
  */
-export function raceEnd(end: WaitEnd): WaitEnd & { answered(): void } {
+export function firstAnswer<T, R, A>(
+	items: readonly T[],
+	end: WaitEnd,
+	read: (item: T, end: WaitEnd) => Promise<R>,
+	answer: (outcome: R, i: number) => A | undefined,
+	none: () => A,
+): Promise<A> {
 	const answered = new AbortController();
-	return {
-		signal: AbortSignal.any([answered.signal, end.signal]),
-		keep: end.keep,
-		answered: () => answered.abort(),
-	};
+	const race = { signal: AbortSignal.any([answered.signal, end.signal]), keep: end.keep };
+	let pending = items.length;
+	return new Promise((resolve) => {
+		const finish = (value: A | undefined): void => {
+			if (value === undefined || answered.signal.aborted) return;
+			answered.abort();
+			resolve(value);
+		};
+		items.forEach((item, i) => {
+			read(item, race)
+				.then((outcome) => finish(answered.signal.aborted ? undefined : answer(outcome, i)))
+				.catch(() => undefined)
+				.finally(() => {
+					if (--pending === 0) finish(none());
+				});
+		});
+	});
 }
 
 /** What `readEndingWhen` names and ends: a read of records or of a Durable Stream, with its wait at the tail. */

@@ -30,7 +30,7 @@ import type { FetchBody, ReadResult, Utf8Parts } from "../../partition/types.ts"
 import { assert } from "../../shared/assert.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
-import { type BlobPiece, pushParts, raceEnd, readEndingWhen, readRecordsUtf8, type WaitEnd } from "../../shared/log-reader.ts";
+import { type BlobPiece, firstAnswer, pushParts, readEndingWhen, readRecordsUtf8, type WaitEnd } from "../../shared/log-reader.ts";
 import { endsOfParts, pollBodyBlob } from "../../shared/poll-body.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
@@ -443,10 +443,8 @@ function share(total: number, parts: number, i: number): number {
 }
 
 /**
- * Long-polls every partition from where the empty reads ended and settles on the first that returns records.
- * The other waits are ended then (`raceEnd`), or all of them once `end` says the client has gone: a read changes
- * nothing, and a wait kept to its end would count as a reader following its partition's log. The releases are sent,
- * not awaited, before the poll settles.
+ * Long-polls every partition from where the empty reads ended and settles on the first that returns records
+ * (`firstAnswer`: the other waits are ended then). A failed wait is an empty answer: the next poll reads it again.
  */
 function firstRecords(
 	env: Env,
@@ -455,32 +453,16 @@ function firstRecords(
 	waitMs: number,
 	end: WaitEnd,
 ): Promise<PartitionRead[]> {
-	return new Promise((resolve) => {
-		const latest = [...reads];
-		let pending = reads.length;
-		let done = false;
-		const race = raceEnd(end);
-		const finish = (): void => {
-			if (done) return;
-			done = true;
-			race.answered();
-			resolve(latest);
-		};
-		reads.forEach((read, i) => {
-			readPartition(env, { ...read.plan, offset: read.result.nextOffset }, reset, read.limits, waitMs, race)
-				.then((outcome) => {
-					if (done || !outcome.ok || outcome.value === null || outcome.value.result.recordCount === 0) return;
-					latest[i] = { ...outcome.value, plan: read.plan };
-					finish();
-				})
-				// A failed wait is an empty answer: the next poll reads this partition again.
-				.catch(() => undefined)
-				.finally(() => {
-					pending--;
-					if (pending === 0) finish();
-				});
-		});
-	});
+	return firstAnswer(
+		reads,
+		end,
+		(read, race) => readPartition(env, { ...read.plan, offset: read.result.nextOffset }, reset, read.limits, waitMs, race),
+		(outcome, i) => {
+			const read = outcome.ok ? outcome.value : null;
+			return read === null || read.result.recordCount === 0 ? undefined : reads.map((r, j) => (j === i ? { ...read, plan: r.plan } : r));
+		},
+		() => [...reads],
+	);
 }
 
 /**

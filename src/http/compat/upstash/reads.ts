@@ -9,7 +9,7 @@
 import type { ReadResult } from "../../../partition/types.ts";
 import { ok, type Result } from "../../../shared/errors.ts";
 import { FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
-import { offsetForTimestamp, raceEnd, readRecords, type WaitEnd } from "../../../shared/log-reader.ts";
+import { firstAnswer, offsetForTimestamp, readRecords, type WaitEnd } from "../../../shared/log-reader.ts";
 import { partitionLog } from "../../../shared/stubs.ts";
 import { checkPartition, describeTopic, invalidate } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
@@ -83,35 +83,20 @@ function unwrapAll(planned: readonly Planned[], results: readonly Result<ReadRes
 }
 
 /**
- * Waits on every partition at once and settles on the first that returns records (or fails), or on all being empty;
- * the waits still running are ended then (`raceEnd`), and all of them once `end` says the client has gone.
+ * Waits on every partition at once and settles on the first that returns records (answered alone) or fails, or on all
+ * being empty (`firstAnswer`: the waits still running are ended then). A failed wait is an empty answer.
  */
 function firstRecords(env: Env, planned: readonly Planned[], waitMs: number, end: WaitEnd): Promise<Result<PartitionRecords[]>> {
-	return new Promise((resolve) => {
-		let pending = planned.length;
-		let done = false;
-		const race = raceEnd(end);
-		const finish = (answer: Result<PartitionRecords[]>): void => {
-			done = true;
-			race.answered();
-			resolve(answer);
-		};
-		const empty = planned.map((p) => ({ topic: p.ask.topic, records: "", recordCount: 0 }));
-		planned.forEach((p) => {
-			readOne(env, p, waitMs, planned.length, race)
-				.then((result) => {
-					if (done) return;
-					const one = unwrapAll([p], [result]);
-					if (!one.ok || (one.value[0]?.recordCount ?? 0) > 0) finish(one);
-				})
-				// A failed wait is an empty answer: the client fetches again.
-				.catch(() => undefined)
-				.finally(() => {
-					pending--;
-					if (pending === 0 && !done) finish(ok(empty));
-				});
-		});
-	});
+	return firstAnswer(
+		planned,
+		end,
+		(p, race) => readOne(env, p, waitMs, planned.length, race),
+		(result, i) => {
+			const one = unwrapAll([planned[i] as Planned], [result]);
+			return !one.ok || (one.value[0]?.recordCount ?? 0) > 0 ? one : undefined;
+		},
+		() => ok(planned.map((p) => ({ topic: p.ask.topic, records: "", recordCount: 0 }))),
+	);
 }
 
 /** Reads every asked partition; if all are empty, waits up to `timeoutMs` for the first records, or until `end`. */
