@@ -1,0 +1,69 @@
+// @ts-check
+/**
+ * The e2e tests' CLI runner (test/e2e/lib/cli.mjs) stopped with its test: an abort of the signal it is given (a
+ * node:test test's `t.signal`, aborted as the test times out, fails or ends) kills a CLI still running and rejects,
+ * and a run asked for after the abort never starts. Against a stand-in on loopback that holds every request
+ * unanswered, so the CLI is mid-run when the abort comes.
+ */
+
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { test } from "node:test";
+import { HOST } from "../../scripts/lib/index.mjs";
+import { runCli } from "./lib/cli.mjs";
+
+/** Longer than the test waits for the abort's effect: a runner that ignored the abort would resolve only then. */
+const HELD_CLI_TIMEOUT_MS = 20_000;
+
+/**
+ * A broker that never answers: `asked` settles when the first request arrives, `gone` when its connection closes.
+ * @returns {Promise<{ url: string, asked: Promise<void>, gone: Promise<void>, close: () => void }>}
+ */
+function holdingBroker() {
+	/** @type {() => void} */
+	let onAsked = () => {};
+	/** @type {() => void} */
+	let onGone = () => {};
+	const asked = new Promise((resolve) => {
+		onAsked = () => resolve(undefined);
+	});
+	const gone = new Promise((resolve) => {
+		onGone = () => resolve(undefined);
+	});
+	const server = createServer((req) => {
+		req.socket.on("close", onGone);
+		onAsked();
+	});
+	return new Promise((resolve) =>
+		server.listen(0, HOST, () => {
+			const address = server.address();
+			const port = typeof address === "object" && address !== null ? address.port : 0;
+			resolve({
+				url: `http://${HOST}:${port}`,
+				asked,
+				gone,
+				close: () => {
+					server.closeAllConnections();
+					server.close();
+				},
+			});
+		}),
+	);
+}
+
+test("runCli: an abort kills the CLI mid-run and rejects; a run asked for after the abort never starts", { timeout: 30_000 }, async () => {
+	const broker = await holdingBroker();
+	try {
+		const stop = new AbortController();
+		const env = { TRIBUTARY_URL: broker.url, TRIBUTARY_TOKEN: "t" };
+		const running = runCli(["topics", "list"], { env, signal: stop.signal, timeoutMs: HELD_CLI_TIMEOUT_MS });
+		await broker.asked;
+		stop.abort();
+		await assert.rejects(running, /^Error: tributary topics list: not run to its end, its test was aborted$/);
+		await broker.gone;
+		// --help needs no broker: a runner that started it would resolve with its usage, status 0.
+		await assert.rejects(runCli(["--help"], { env, signal: stop.signal }), /^Error: tributary --help: not run to its end/);
+	} finally {
+		broker.close();
+	}
+});
