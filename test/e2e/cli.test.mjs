@@ -43,29 +43,42 @@ after(async () => {
 });
 
 /**
- * @param {string[]} args
- * @param {string | Buffer} [input]
+ * The CLI for test `t`: `run` is `runCli` stopped with the test (its `t.signal`, aborted as it times out, fails or
+ * ends), so that a timed-out test's commands stop, and its later ones never start, instead of running on into the
+ * next test (the tests of anonymous's grant share one grant); `ok` and `fails` run against this file's broker.
+ * @param {import("node:test").TestContext} t
  */
-async function ok(args, input) {
-	const result = await runCli(args, { env, input });
-	assert.equal(result.status, 0, `tributary ${args.join(" ")} → ${result.status}\n${result.stderr}`);
-	return result;
-}
+function cliFor(t) {
+	/** @param {string[]} args @param {Parameters<typeof runCli>[1]} [options] */
+	const run = (args, options = {}) => runCli(args, { ...options, signal: t.signal });
 
-/**
- * An error: status 1 (or `status`), one line on stderr naming the code, and nothing that looks like a stack.
- * @param {string[]} args
- * @param {string} code
- * @param {{ status?: number, input?: string, useEnv?: Record<string, string> }} [options]
- */
-async function fails(args, code, { status = 1, input, useEnv = env } = {}) {
-	const result = await runCli(args, { env: useEnv, input });
-	assert.equal(result.status, status, `tributary ${args.join(" ")}: ${result.stderr}`);
-	const lines = result.stderr.trim().split("\n");
-	assert.equal(lines.length, 1, result.stderr);
-	assert.match(lines[0] ?? "", new RegExp(code));
-	assert.doesNotMatch(result.stderr, /\n\s+at /);
-	return lines[0];
+	/**
+	 * @param {string[]} args
+	 * @param {string | Buffer} [input]
+	 */
+	async function ok(args, input) {
+		const result = await run(args, { env, input });
+		assert.equal(result.status, 0, `tributary ${args.join(" ")} → ${result.status}\n${result.stderr}`);
+		return result;
+	}
+
+	/**
+	 * An error: status 1 (or `status`), one line on stderr naming the code, and nothing that looks like a stack.
+	 * @param {string[]} args
+	 * @param {string} code
+	 * @param {{ status?: number, input?: string, useEnv?: Record<string, string> }} [options]
+	 */
+	async function fails(args, code, { status = 1, input, useEnv = env } = {}) {
+		const result = await run(args, { env: useEnv, input });
+		assert.equal(result.status, status, `tributary ${args.join(" ")}: ${result.stderr}`);
+		const lines = result.stderr.trim().split("\n");
+		assert.equal(lines.length, 1, result.stderr);
+		assert.match(lines[0] ?? "", new RegExp(code));
+		assert.doesNotMatch(result.stderr, /\n\s+at /);
+		return lines[0];
+	}
+
+	return { run, ok, fails };
 }
 
 /**
@@ -144,8 +157,9 @@ function tableRows(stdout, header) {
 }
 
 describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
-	test("--help works without a broker", async () => {
-		const result = await runCli(["--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
+	test("--help works without a broker", async (t) => {
+		const { run } = cliFor(t);
+		const result = await run(["--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
 		assert.equal(result.status, 0);
 		assert.match(result.stdout, /usage: tributary/);
 		for (const command of ["topics", "produce", "consume", "groups", "keys", "anonymous", "subscriptions", "kafka-gateway"]) {
@@ -154,12 +168,13 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		// Where consume starts when --from is not given: not Kafka's (and the SDK's) latest, so the usage says it.
 		assert.match(result.stdout, /--from defaults to earliest/);
 		// A subcommand served by another part of the repository answers --help with its own options.
-		const gateway = await runCli(["kafka-gateway", "--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
+		const gateway = await run(["kafka-gateway", "--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
 		assert.equal(gateway.status, 0, gateway.stderr);
 		assert.match(gateway.stdout, /^usage: kafka-gateway --listen HOST:PORT .*--advertised-host HOST/);
 	});
 
-	test("topics: create, list, describe --json, alter, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
+	test("topics: create, list, describe --json, alter, delete", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+		const { ok, fails } = cliFor(t);
 		await ok([
 			"topics",
 			"create",
@@ -201,7 +216,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("topics delete-records: one partition before an offset, every partition with latest", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { ok, fails } = cliFor(t);
 		await ok(["topics", "create", "cli-trim", "--partitions", "2"]);
 		await ok(["produce", "cli-trim", "--partition", "0"], "a\nb\nc\nd\n");
 		await ok(["produce", "cli-trim", "--partition", "1"], "e\nf\n");
@@ -221,7 +237,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		await fails(["topics", "delete-records", "cli-trim", "--before", "2"], "needs --partition", { status: 2 });
 	});
 
-	test("topics describe shows the records and bytes held, in both tiers, not the offset range", { timeout: TEST_TIMEOUT_MS }, async () => {
+	test("topics describe shows the records and bytes held, in both tiers, not the offset range", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+		const { run } = cliFor(t);
 		// Partition 0 is compacted: 4 records held over offsets [0, 10). Partition 1 is tiered: [2, 50) in R2, 48
 		// records there, and 10 records locally.
 		const partition = { log_start_offset: 0, local_log_start_offset: 0, remote_bytes: 0, remote_records: 0 };
@@ -245,7 +262,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			],
 		});
 		try {
-			const result = await runCli(["topics", "describe", "described"], { env: { TRIBUTARY_URL: broker.url, TRIBUTARY_TOKEN: "t" } });
+			const result = await run(["topics", "describe", "described"], { env: { TRIBUTARY_URL: broker.url, TRIBUTARY_TOKEN: "t" } });
 			assert.equal(result.status, 0, result.stderr);
 			const rows = tableRows(result.stdout, "PARTITION");
 			assert.deepEqual(
@@ -262,7 +279,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("produce -K splits keys; consume --exit --json reads everything back, keys in one partition each", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { ok } = cliFor(t);
 		await ok(["topics", "create", "cli-keys", "--partitions", "3"]);
 		const lines = Array.from({ length: 60 }, (_, i) => `user-${i % 7}:event ${i}: with a colon`);
 		const produced = await ok(["produce", "cli-keys", "-K", ":", "--header", "source=cli"], `${lines.join("\n")}\n`);
@@ -300,7 +318,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.match(limited.stdout, /^\d+\/\d+ user-\d=event \d+/);
 	});
 
-	test("produce --json takes record objects; a bad line fails alone", { timeout: TEST_TIMEOUT_MS }, async () => {
+	test("produce --json takes record objects; a bad line fails alone", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+		const { run, ok } = cliFor(t);
 		await ok(["topics", "create", "cli-json", "--partitions", "1", "--config", "max.message.bytes=1024"]);
 		const input = [
 			JSON.stringify({ key: "a", value: { n: 1 }, headers: [{ key: "h", value: "1" }], timestamp: 1767225600000 }),
@@ -308,7 +327,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			JSON.stringify({ value: "x".repeat(2000) }),
 			JSON.stringify({ key: null, value: [1, 2] }),
 		].join("\n");
-		const result = await runCli(["produce", "cli-json", "--json"], { env, input });
+		const result = await run(["produce", "cli-json", "--json"], { env, input });
 		assert.equal(result.status, 1, result.stderr);
 		assert.match(result.stderr, /line 2: error: not JSON/);
 		assert.match(result.stderr, /line 3: error: record_too_large \(HTTP 413\)/);
@@ -330,7 +349,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		);
 	});
 
-	test("consume --group commits what it printed; groups list, describe, reset", { timeout: SLOW_TEST_TIMEOUT_MS }, async () => {
+	test("consume --group commits what it printed; groups list, describe, reset", { timeout: SLOW_TEST_TIMEOUT_MS }, async (t) => {
+		const { ok, fails } = cliFor(t);
 		await ok(["topics", "create", "cli-group", "--partitions", "2"]);
 		await ok(["produce", "cli-group"], `${Array.from({ length: 40 }, (_, i) => `r${i}`).join("\n")}\n`);
 		const first = jsonLines((await ok(["consume", "cli-group", "--group", "cli-g", "--exit", "--json"])).stdout);
@@ -360,15 +380,16 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("keys: create with an ACL, the key's limits hold, quotas replaced and altered, list, describe, delete", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { run, ok, fails } = cliFor(t);
 		await ok(["topics", "create", "cli-acl-a"]);
 		await ok(["topics", "create", "cli-acl-b"]);
 		const created = JSON.parse((await ok(["keys", "create", "cli-writer", "--acl", "topic:cli-acl-a=produce,describe", "--json"])).stdout);
 		assert.equal(typeof created.secret, "string");
 		const asKey = { ...env, TRIBUTARY_TOKEN: created.secret };
-		const produced = await runCli(["produce", "cli-acl-a"], { env: asKey, input: "hello\n" });
+		const produced = await run(["produce", "cli-acl-a"], { env: asKey, input: "hello\n" });
 		assert.equal(produced.status, 0, produced.stderr);
-		const refused = await runCli(["produce", "cli-acl-b"], { env: asKey, input: "hello\n" });
+		const refused = await run(["produce", "cli-acl-b"], { env: asKey, input: "hello\n" });
 		assert.equal(refused.status, 1);
 		assert.match(refused.stderr, /forbidden \(HTTP 403\)/);
 		const list = JSON.parse((await ok(["keys", "list", "--json"])).stdout);
@@ -405,7 +426,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("keys --if-match: quotas and alter apply only while the key is the one describe printed; describe --json carries its etag, and a write's --json the new one", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { ok, fails } = cliFor(t);
 		const { id } = JSON.parse((await ok(["keys", "create", "cli-etag", "--quota", "requests_per_sec=5", "--json"])).stdout);
 		const shown = await ok(["keys", "describe", id]);
 		const etag = /^ {2}etag: "([^"]+)" {3}\(quotas and alter take it as --if-match\)$/m.exec(shown.stdout)?.[1];
@@ -446,7 +468,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	// anonymous's grant is one per broker, which the file's other tests may not touch: its tests run one after another,
 	// each starting from whatever grant the one before left, and each with its own bound. As one test of about 50 CLI
-	// runs it ran past 180 s under load.
+	// runs it ran past 180 s under load; so did its first 35 runs, set to close (88 s at load 9 on 2 cores, past 180 s
+	// at 12), so grant and revoke are a test of their own.
 	describe("anonymous's grant", { concurrency: 1 }, () => {
 		/** The grant's ETag as `anonymous show` prints it, without its quotes. */
 		const etagOf = (/** @type {{ stdout: string }} */ shown) => /^ {2}etag: "([^"]+)"/m.exec(shown.stdout)?.[1];
@@ -455,9 +478,12 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			const { etag: _, ...grant } = JSON.parse(printed.stdout);
 			return grant;
 		};
-		test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; close keeps the quotas; set with nothing closes it; grant and revoke one entry", {
+		/** `anonymous show`'s output without its etag line, which the commands that change the grant do not print. */
+		const withoutEtag = (/** @type {{ stdout: string }} */ shown) => shown.stdout.replace(/^ {2}etag: .*\n/m, "");
+		test("anonymous: set opens a topic to requests without credentials, with quotas; show; alter; close keeps the quotas; set with nothing closes it", {
 			timeout: SLOW_TEST_TIMEOUT_MS,
-		}, async () => {
+		}, async (t) => {
+			const { ok, fails } = cliFor(t);
 			await ok(["topics", "create", "cli-public"]);
 			await ok(["produce", "cli-public"], "news\n");
 			const read = () =>
@@ -469,8 +495,6 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 					},
 				);
 			assert.equal((await read()).status, 401, "no access before a grant");
-			/** `anonymous show`'s output without its etag line, which the commands that change the grant do not print. */
-			const withoutEtag = (/** @type {{ stdout: string }} */ shown) => shown.stdout.replace(/^ {2}etag: .*\n/m, "");
 
 			const granted = await ok(["anonymous", "set", "--acl", "topic:cli-public=consume,describe", "--quota", "requests_per_sec=100"]);
 			assert.equal(granted.stdout, "anonymous:\n  acl: topic:cli-public=consume,describe\n  quotas requests_per_sec=100\n");
@@ -526,7 +550,10 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 				"anonymous:\n  acl: none (a request without credentials is refused)\n  no quotas\n",
 			);
 			assert.equal((await read()).status, 401, "closed again");
+		});
 
+		test("anonymous: grant and revoke change one entry, keeping the others and the quotas", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+			const { ok, fails } = cliFor(t);
 			// grant and revoke change one entry (kafka-acls --add, --remove): every other entry and the quotas are kept.
 			await ok(["anonymous", "set", "--acl", "topic:cli-news.*=consume", "--quota", "requests_per_sec=100"]);
 			const weather = await ok(["anonymous", "grant", "topic:cli-weather", "describe"]);
@@ -563,7 +590,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 		test("anonymous --if-match: set, alter and close apply only while the grant is the one show printed; show --json carries its etag, and a write's --json the new one, so writes chain", {
 			timeout: TEST_TIMEOUT_MS,
-		}, async () => {
+		}, async (t) => {
+			const { ok, fails } = cliFor(t);
 			// show prints the grant's ETag; set, alter and close take it as --if-match and apply only while the grant is still
 			// that one: another admin's change since (here a grant) is a 412 that says what to do, and nothing is overwritten.
 			const etag = etagOf(await ok(["anonymous", "show"]));
@@ -614,7 +642,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 		test("anonymous close without --if-match decides on the grant it read: an entry another admin granted meanwhile is reported, not removed; a change adding none is kept and the close sent again", {
 			timeout: TEST_TIMEOUT_MS,
-		}, async () => {
+		}, async (t) => {
+			const { run, ok, fails } = cliFor(t);
 			// close emptied the ACL unconditionally: an entry another admin granted between the read an admin decided on and
 			// the write was removed unseen. It is sent If-Match the grant it read, as the console's Close public access is.
 			await ok(["anonymous", "set", "--acl", "topic:cli-seen=consume", "--quota", "requests_per_sec=100"]);
@@ -643,7 +672,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			// Another admin's change that adds no entry (a quota) is kept, and the close is sent again If-Match the grant read.
 			const quota = await changedBeforeWrite(String(env.TRIBUTARY_URL), () => ok(["anonymous", "alter", "--quota", "requests_per_sec=7"]));
 			try {
-				const closed = await runCli(["anonymous", "close", "--json"], { env: { ...env, TRIBUTARY_URL: quota.url } });
+				const closed = await run(["anonymous", "close", "--json"], { env: { ...env, TRIBUTARY_URL: quota.url } });
 				assert.equal(closed.status, 0, closed.stderr);
 				assert.deepEqual(grantOf(closed), { acl: [], quotas: { requests_per_sec: 7 } });
 			} finally {
@@ -654,7 +683,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 		test("anonymous --if-match: a malformed tag is a usage mistake naming it, a weak one never matches, * matches any grant", {
 			timeout: TEST_TIMEOUT_MS,
-		}, async () => {
+		}, async (t) => {
+			const { ok, fails } = cliFor(t);
 			// An entity tag with a lone quote ('"abc', as a shell leaves a half-quoted paste) was sent as it stood, or quoted
 			// again ('abc"' as '"abc""'): the API refused it 400, read as a broker's refusal. A malformed tag is a usage
 			// mistake naming it; a weak tag (W/"…") is an entity tag, sent, and never matches (If-Match compares strongly).
@@ -697,7 +727,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		});
 	});
 
-	test("subscriptions: create, list, delete", { timeout: TEST_TIMEOUT_MS }, async () => {
+	test("subscriptions: create, list, delete", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+		const { ok } = cliFor(t);
 		await ok(["topics", "create", "cli-subs"]);
 		const created = JSON.parse((await ok(["subscriptions", "create", "cli-subs", "--url", "https://8.8.8.8/hook", "--json"])).stdout);
 		assert.match(created.id, /^sub_/);
@@ -713,7 +744,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("consume --from an offset past the high watermark waits at the tail; below the log start it starts there", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { ok } = cliFor(t);
 		await ok(["topics", "create", "cli-past", "--partitions", "1"]);
 		await ok(["produce", "cli-past"], "a\nb\nc\n");
 		// Kafka's consumer resets an offset past the end to the end (latest), not to the log start.
@@ -722,7 +754,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		assert.equal((await ok(["consume", "cli-past", "--from", "2", "--exit"])).stdout, "c\n");
 	});
 
-	test("consume --from -N and -o -N, as the usage spells them, read N before the end", { timeout: TEST_TIMEOUT_MS }, async () => {
+	test("consume --from -N and -o -N, as the usage spells them, read N before the end", { timeout: TEST_TIMEOUT_MS }, async (t) => {
+		const { ok, fails } = cliFor(t);
 		await ok(["topics", "create", "cli-from-end", "--partitions", "1"]);
 		await ok(["produce", "cli-from-end"], "a\nb\nc\n");
 		assert.equal((await ok(["consume", "cli-from-end", "--from", "-1", "--exit"])).stdout, "c\n");
@@ -733,7 +766,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("--format %K/%S count a key's and value's bytes (base64 decoded), -1 for null, as kcat does", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { ok } = cliFor(t);
 		await ok(["topics", "create", "cli-sizes", "--partitions", "1"]);
 		const input = [
 			JSON.stringify({ value: "AAEC/w==", value_encoding: "base64" }),
@@ -747,7 +781,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("produce keeps a line's bytes: a line that is not UTF-8 is sent as base64, key and value", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { ok } = cliFor(t);
 		await ok(["topics", "create", "cli-bytes", "--partitions", "1"]);
 		// "caf\xe9" (Latin-1), then "k\xff:v\xfe" split by -K, then a UTF-8 line that stays text.
 		const input = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x0a, 0x6b, 0xff, 0x3a, 0x76, 0xfe, 0x0a, 0xc3, 0xa9, 0x0a]);
@@ -765,7 +800,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("integers a double cannot hold keep their digits through produce --json and consume --json", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { ok } = cliFor(t);
 		await ok(["topics", "create", "cli-big", "--partitions", "1"]);
 		await ok(["produce", "cli-big", "--json"], '{"key":{"id":12345678901234567891},"value":{"id":12345678901234567890,"small":1.5}}\n');
 		const raw = await client(String(env.TRIBUTARY_URL), String(env.TRIBUTARY_TOKEN)).request(
@@ -783,7 +819,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("errors: usage mistakes exit 2, broker refusals and an unreachable broker exit 1, always one line", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { run, fails } = cliFor(t);
 		await fails(["topics", "frobnicate"], "^tributary: usage: ", { status: 2 });
 		await fails(["consume"], "^tributary: usage: consume needs a topic", { status: 2 });
 		await fails(["consume", "x", "--bogus"], "^tributary: usage: ", { status: 2 });
@@ -807,7 +844,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 		const emptyVars = tempDir("cli-empty-token");
 		try {
 			writeFileSync(join(emptyVars.path, ".dev.vars"), "ADMIN_TOKEN=\n");
-			const empty = await runCli(["topics", "list"], {
+			const empty = await run(["topics", "list"], {
 				cwd: emptyVars.path,
 				env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: undefined },
 			});
@@ -831,12 +868,12 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			useEnv: { TRIBUTARY_TOKEN: "x" },
 		});
 		// The kafka-gateway subcommand is the gateway's own main(args, connection): its usage errors, no stack.
-		const gateway = await runCli(["kafka-gateway", "--bogus"], { env });
+		const gateway = await run(["kafka-gateway", "--bogus"], { env });
 		assert.equal(gateway.status, 2, gateway.stderr);
 		assert.match(gateway.stderr, /kafka-gateway/);
 		assert.doesNotMatch(gateway.stderr, /\n\s+at /);
 		// --url/--token on the command line win over the environment.
-		const flags = await runCli(["--url", String(env.TRIBUTARY_URL), "--token", String(env.TRIBUTARY_TOKEN), "topics", "list", "--json"], {
+		const flags = await run(["--url", String(env.TRIBUTARY_URL), "--token", String(env.TRIBUTARY_TOKEN), "topics", "list", "--json"], {
 			env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "wrong" },
 		});
 		assert.equal(flags.status, 0, flags.stderr);
@@ -847,7 +884,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	// "place it at the end of the command after '--'", even for --url written after the command.
 	test("the connection and the command line: an empty or unparsable URL, one holding /v1, a query or a fragment, an unknown or valueless option are usage errors naming them; a trailing slash and a repeated --url work", {
 		timeout: TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { run, fails } = cliFor(t);
 		const token = String(env.TRIBUTARY_TOKEN);
 		await fails(
 			["topics", "list"],
@@ -909,12 +947,12 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 			["consume", "cli-env", "--exit"],
 			["anonymous", "show"],
 		]) {
-			const result = await runCli(args, { env: slash, input: "hello\n" });
+			const result = await run(args, { env: slash, input: "hello\n" });
 			assert.equal(result.status, 0, `${args.join(" ")} with TRIBUTARY_URL=${slash.TRIBUTARY_URL}: ${result.stderr}`);
 			if (args[0] === "consume") assert.equal(result.stdout, "hello\n");
 		}
 		// --url twice: the last one wins, as with curl, so an alias's --url can be overridden.
-		const twice = await runCli(["--url", "http://127.0.0.1:9", "--url", String(env.TRIBUTARY_URL), "topics", "list"], {
+		const twice = await run(["--url", "http://127.0.0.1:9", "--url", String(env.TRIBUTARY_URL), "topics", "list"], {
 			env: { TRIBUTARY_TOKEN: token },
 		});
 		assert.equal(twice.status, 0, twice.stderr);
@@ -923,7 +961,8 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 
 	test("--format prints exactly the format, as kcat's -f does: a newline only where the format has \\n", {
 		timeout: SLOW_TEST_TIMEOUT_MS,
-	}, async () => {
+	}, async (t) => {
+		const { ok } = cliFor(t);
 		await ok(["topics", "create", "cli-kcat-format", "--partitions", "1"]);
 		await ok(["produce", "cli-kcat-format", "-K", ":"], "k1:one\nk2:two\n");
 		const gateway = await startGatewayProcess({ url: String(env.TRIBUTARY_URL), token: env.TRIBUTARY_TOKEN });
