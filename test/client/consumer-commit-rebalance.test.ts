@@ -244,6 +244,16 @@ describe("SDK consumer commit() around a recovery from a lost poll answer", { ti
 });
 
 /** A promise to await, and the function that resolves it. */
+/** The recovery's one `onRevoke` ran and its one `commit()` was stored: the group's next member finds [2, 2] committed. */
+async function storedOnce(handed: Pick<Awaited<ReturnType<typeof handedBoth>>, "group" | "options">, commits: unknown[], revokes: number) {
+	expect(commits).toEqual([null]);
+	expect(revokes, "onRevoke ran once").toBe(1);
+	const next = wiredClient().client.consumer(handed.options);
+	await next.join();
+	expect(await committed(handed.group)).toEqual([2, 2]);
+	await next.close();
+}
+
 function gate(): { opened: Promise<void>; open: () => void } {
 	let open!: () => void;
 	const opened = new Promise<void>((resolve) => (open = resolve));
@@ -296,12 +306,7 @@ describe("SDK consumer closing or joining while it recovers from a lost poll ans
 		handed.release();
 		await closing;
 		expect(await refusal(handed.consumer.closed)).toBeNull();
-		expect(commits).toEqual([null]);
-		expect(handed.revokes(), "onRevoke ran once").toBe(1);
-		const next = wiredClient().client.consumer(handed.options);
-		await next.join();
-		expect(await committed(handed.group)).toEqual([2, 2]);
-		await next.close();
+		await storedOnce(handed, commits, handed.revokes());
 		expect(await handed.next).toEqual({ done: true, value: undefined });
 	});
 
@@ -324,12 +329,7 @@ describe("SDK consumer closing or joining while it recovers from a lost poll ans
 		release();
 		await closing;
 		expect(await refusal(handed.consumer.closed)).toBeNull();
-		expect(commits).toEqual([null]);
-		expect(revokes, "onRevoke ran once").toBe(1);
-		const reader = wiredClient().client.consumer(handed.options);
-		await reader.join();
-		expect(await committed(handed.group)).toEqual([2, 2]);
-		await reader.close();
+		await storedOnce(handed, commits, revokes);
 		expect(await next).toEqual({ done: true, value: undefined });
 	});
 
@@ -400,12 +400,7 @@ describe("SDK consumer closing or joining while it recovers from a lost poll ans
 		handed.release();
 		expect(await handed.next).toEqual({ done: true, value: undefined });
 		expect(await refusal(handed.consumer.closed)).toBeNull();
-		expect(commits).toEqual([null]);
-		expect(handed.revokes(), "onRevoke ran once").toBe(1);
-		const next = wiredClient().client.consumer(handed.options);
-		await next.join();
-		expect(await committed(handed.group)).toEqual([2, 2]);
-		await next.close();
+		await storedOnce(handed, commits, handed.revokes());
 	});
 });
 

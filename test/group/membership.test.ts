@@ -24,6 +24,17 @@ import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { coordinatorStub } from "../support/stubs.ts";
 import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
+/** A topic of two partitions holding one record each: "a" in 0, "b" in 1. */
+async function twoRecordTopic(): Promise<string> {
+	const topic = uniqueTopic();
+	await createTopic(topic, 2);
+	await produce(topic, [
+		{ value: "a", partition: 0 },
+		{ value: "b", partition: 1 },
+	]);
+	return topic;
+}
+
 describe("membership", () => {
 	it("splits a 4-partition topic between two members, then three, then two again after a leave and a timeout", async () => {
 		const topic = uniqueTopic();
@@ -67,12 +78,7 @@ describe("membership", () => {
 	});
 
 	it("answers a join with a usable assignment: the first poll returns records", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 2);
-		await produce(topic, [
-			{ value: "a", partition: 0 },
-			{ value: "b", partition: 1 },
-		]);
+		const topic = await twoRecordTopic();
 		const group = uniqueGroup();
 		const member = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
 		const polled = await poll(group, member.member_id);
@@ -157,12 +163,7 @@ describe("membership", () => {
 	});
 
 	it("fences a replaced static member's heartbeat, poll and commit naming its instance id (KIP-345's FENCED_INSTANCE_ID), and changes nothing", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 2);
-		await produce(topic, [
-			{ value: "a", partition: 0 },
-			{ value: "b", partition: 1 },
-		]);
+		const topic = await twoRecordTopic();
 		const group = uniqueGroup();
 		const old = await join(group, { topics: [topic], instance_id: "consumer-a", auto_offset_reset: "earliest" });
 		const other = await join(group, { topics: [topic], instance_id: "consumer-b" });
@@ -264,12 +265,7 @@ describe("membership", () => {
 	// Kafka's ClassicGroup.validateMember (the Scala coordinator's validateCurrentMember) asks the instance first: one
 	// no member holds is UNKNOWN_MEMBER_ID, whether or not the group has the member id; another's is FENCED_INSTANCE_ID.
 	it("refuses a member's heartbeat, poll, commit and leave naming an instance no member holds: unknown_member (Kafka's validateMember), and changes nothing", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 2);
-		await produce(topic, [
-			{ value: "a", partition: 0 },
-			{ value: "b", partition: 1 },
-		]);
+		const topic = await twoRecordTopic();
 		const group = uniqueGroup();
 		const dynamic = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
 		const held = await join(group, { topics: [topic], instance_id: "consumer-a", auto_offset_reset: "earliest" });
