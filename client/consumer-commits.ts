@@ -27,7 +27,7 @@ export type CommitBy = "poll" | "leave" | "caller";
  * What was handed out and is not committed yet: `handed` (keyed by `tpKey`) and `inHand`, the record the loop
  * processes, if its partition is still `assigned`.
  */
-export function pendingOffsets(
+function pendingOffsets(
 	handed: ReadonlyMap<string, Offset>,
 	committed: ReadonlyMap<string, number>,
 	inHand: ConsumerRecord | null,
@@ -56,7 +56,7 @@ export function commitRefused(reason: string, details: Record<string, unknown>, 
 }
 
 /** `commitRefused` for `offsets` of a membership of `group` that was lost (`cause`: the refusal that told so). */
-export function lostMembershipRefusal(group: string, offsets: readonly Offset[], cause?: unknown): TributaryError {
+function lostMembershipRefusal(group: string, offsets: readonly Offset[], cause?: unknown): TributaryError {
 	const reason = `the membership of this consumer in group "${group}" ended (its session expired, it was removed, it left, or the group was deleted) before these offsets were committed`;
 	return commitRefused(reason, { offsets }, cause);
 }

@@ -211,7 +211,7 @@ export class GroupMember {
 
 	/**
 	 * Leaves the group, once the join, poll, poll-interval leave or recovery's leave under way is done: commits what
-	 * the loop moved past (with \`autoCommit\`), runs \`onRevoke\` on the partitions it owned (or waits for the one a
+	 * the loop moved past (with `autoCommit`), runs `onRevoke` on the partitions it owned (or waits for the one a
 	 * recovery runs for this member), then leaves.
 	 */
 	async leave(): Promise<void> {
