@@ -124,13 +124,43 @@ function withMemberId(method, path, body) {
  * @param {{ status: number, text: string } | undefined} response what it answered, if it did
  * @param {number} timeoutMs the send's timeout
  */
-export function failedByWrangler(method, error, response, timeoutMs) {
+function failedByWrangler(method, error, response, timeoutMs) {
 	const cause = /** @type {{ name?: string, cause?: { code?: string } } | undefined} */ (error);
 	if (cause?.cause?.code === "UND_ERR_SOCKET") return "the connection closed before an answer";
 	if (isWranglerProxy503(response)) return "wrangler dev's proxy answered 503";
 	if (cause?.name === "TimeoutError" && (method === "GET" || method === "HEAD") && timeoutMs <= READ_NUDGE_MS)
 		return "no answer in time, before any nudge (held by wrangler dev's proxy?)";
 	return null;
+}
+
+/**
+ * `send()`, sent again (at most REQUEST_ATTEMPTS_MAX sends in all) while wrangler dev, not the Worker, failed it
+ * (`failedByWrangler`, judged on `seen` of its answer) and it is `repeatable`; what the last send answered, and how many
+ * sends it took. A send that threw with no answer left to give throws its error.
+ * @template R
+ * @param {() => Promise<R>} send
+ * @param {{ method: string, repeatable: boolean, timeoutMs: number, label: string, seen: (answer: R) => Promise<{ status: number, text: string }> }} how
+ *   `label` names the request in the line said on stderr for each send again
+ * @returns {Promise<{ response: R, attempts: number }>}
+ */
+export async function sendWhileWranglerFails(send, { method, repeatable, timeoutMs, label, seen }) {
+	for (let attempt = 1; ; attempt++) {
+		/** @type {R | undefined} */
+		let response;
+		let failure;
+		try {
+			response = await send();
+		} catch (error) {
+			failure = error;
+		}
+		const reason = failedByWrangler(method, failure, response === undefined ? undefined : await seen(response), timeoutMs);
+		if (reason === null || !repeatable || attempt >= REQUEST_ATTEMPTS_MAX) {
+			if (response === undefined) throw failure;
+			return { response, attempts: attempt };
+		}
+		// Said, not hidden: a test that then fails, or passes, shows that its request needed a second send.
+		process.stderr.write(`${label}: ${reason}; sent again\n`);
+	}
 }
 
 export class HttpError extends Error {
@@ -214,23 +244,14 @@ export function client(baseUrl, token) {
 			}
 		};
 		const repeatable = safeToRepeat(method, route, allHeaders, bodyText === undefined ? body : parsedJson(bodyText));
-		for (let attempt = 1; ; attempt++) {
-			/** @type {{ status: number, text: string } | undefined} */
-			let response;
-			let failure;
-			try {
-				response = await send();
-			} catch (error) {
-				failure = error;
-			}
-			const reason = failedByWrangler(method, failure, response, timeoutMs);
-			if (reason === null || !repeatable || attempt >= REQUEST_ATTEMPTS_MAX) {
-				if (response === undefined) throw failure;
-				return { ...response, json: parsedJson(response.text), resent: attempt > 1 };
-			}
-			// Said, not hidden: a test that then fails, or passes, shows that its request needed a second send.
-			process.stderr.write(`e2e client: ${method} ${path}: ${reason}; sent again\n`);
-		}
+		const { response, attempts } = await sendWhileWranglerFails(send, {
+			method,
+			repeatable,
+			timeoutMs,
+			label: `e2e client: ${method} ${path}`,
+			seen: async (answer) => answer,
+		});
+		return { ...response, json: parsedJson(response.text), resent: attempts > 1 };
 	}
 
 	/**

@@ -5,12 +5,12 @@
  * with. The suite checks few of its setup answers: a test's create (`PUT`) is never checked, so a create that
  * wrangler dev, not the Worker, failed leaves the stream missing and the test's next request answered 404 (seen:
  * `close-only-ignores-content-type`, "expected 404 to be 204"). A request to the broker that wrangler dev failed
- * (`failedByWrangler`: its proxy's 503, or the connection closed before an answer) is sent again, once, when the
+ * (`sendWhileWranglerFails`: its proxy's 503, or the connection closed before an answer) is sent again, once, when the
  * protocol makes it safe to repeat (`safeToRepeat`), and said on stderr; every other answer is the suite's to see,
  * as is every request outside the mount (wrangler dev's keep-warm /healthz among them: it shares the global fetch).
  */
 
-import { failedByWrangler, REQUEST_ATTEMPTS_MAX } from "./client.mjs";
+import { sendWhileWranglerFails } from "./client.mjs";
 
 /**
  * The length of a body that can be sent again (none, a string, bytes), or null for one that cannot (a stream).
@@ -56,24 +56,14 @@ export function durableStreamsFetch(send, mount) {
 		const method = (init?.method ?? "GET").toUpperCase();
 		if (url === null || !url.href.startsWith(`${mount}/`) || !safeToRepeat(method, new Headers(init?.headers), init?.body))
 			return send(input, init);
-		for (let attempt = 1; ; attempt++) {
-			/** @type {Response | undefined} */
-			let response;
-			let failure;
-			try {
-				response = await send(input, init);
-			} catch (error) {
-				failure = error;
-			}
-			const text = response?.status === 503 ? await response.clone().text() : "";
-			const seen = response === undefined ? undefined : { status: response.status, text };
-			const reason = failedByWrangler(method, failure, seen, Number.POSITIVE_INFINITY);
-			if (reason === null || attempt >= REQUEST_ATTEMPTS_MAX) {
-				if (response === undefined) throw failure;
-				return response;
-			}
-			// Said, not hidden: a test that then fails, or passes, shows that its request needed a second send.
-			process.stderr.write(`conformance fetch: ${method} ${url.pathname}: ${reason}; sent again\n`);
-		}
+		const { response } = await sendWhileWranglerFails(() => send(input, init), {
+			method,
+			repeatable: true,
+			timeoutMs: Number.POSITIVE_INFINITY,
+			label: `conformance fetch: ${method} ${url.pathname}`,
+			// Only a 503's text tells the proxy's from the Worker's; any other body is left unread for the suite.
+			seen: async (answer) => ({ status: answer.status, text: answer.status === 503 ? await answer.clone().text() : "" }),
+		});
+		return response;
 	};
 }
