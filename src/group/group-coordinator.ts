@@ -106,7 +106,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 */
 	async heartbeat(groupId: string, memberId: string, instanceId: string | null = null): Promise<Result<MemberView>> {
 		this.store.identify(groupId, false);
-		const refused = this.missingGroup(groupId) ?? this.rules.unknownCaller(memberId, instanceId);
+		const refused = this.refusedCaller(groupId, memberId, instanceId);
 		if (refused !== null) return refused;
 		await this.refreshIfStale();
 		const touched = this.transact(() => this.rules.touchMember(memberId, Date.now(), instanceId));
@@ -133,7 +133,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		instanceId: string | null = null,
 	): Promise<PollStartAnswer> {
 		this.store.identify(groupId, false);
-		const refused = this.missingGroup(groupId) ?? this.rules.unknownCaller(memberId, instanceId);
+		const refused = this.refusedCaller(groupId, memberId, instanceId);
 		if (refused !== null) return refused;
 		await this.refreshIfStale();
 		// The one row a committing poll writes is its commit, which the poll's answer acknowledges: it must be durable first,
@@ -183,12 +183,13 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/**
 	 * Commits offsets, fenced: an unknown member or a stale generation writes nothing. Offsets past the member's
 	 * read positions come back unverified unless `boundsChecked` (see `CommitOutcome`). `generationOnly`: a stored
-	 * commit is answered as its generation alone (commit-answer.ts).
+	 * commit is answered as its generation alone (commit-answer.ts). The member is judged before the offsets, as
+	 * Kafka's commitOffset validates it first (`refusedCaller`: one the group does not have waits for no turn).
 	 */
 	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean, generationOnly = false): Promise<CommitAnswer> {
 		this.store.identify(groupId, false);
-		const missing = this.missingGroup(groupId);
-		if (missing !== null) return missing;
+		const refused = this.refusedCaller(groupId, request.memberId, request.instanceId ?? null);
+		if (refused !== null) return refused;
 		await this.shareCommit();
 		const result = this.transact(() => this.rules.applyCommit(request, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
@@ -388,6 +389,14 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */
 	private missingGroup(groupId: string): Result<never> | null {
 		return this.store.state().status === "active" ? null : this.rules.groupNotFound(groupId);
+	}
+
+	/**
+	 * A member call refused before any refresh, commit turn or transaction: the group is missing, or has neither the
+	 * member nor a holder of the instance it names (`GroupRules.unknownCaller`).
+	 */
+	private refusedCaller(groupId: string, memberId: string, instanceId: string | null): Result<never> | null {
+		return this.missingGroup(groupId) ?? this.rules.unknownCaller(memberId, instanceId);
 	}
 
 	/** Lets a group that does not exist yet into the directory (which enforces `GROUPS_MAX`). */

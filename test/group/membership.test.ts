@@ -310,30 +310,72 @@ describe("membership", () => {
 		await json("POST", `/v1/groups/${group}/members/${held.member_id}/heartbeat`, 200, { body: { instance_id: "consumer-a" } });
 	});
 
-	it("answers an unknown member's heartbeat and poll naming an instance no member holds with no metadata refresh and no transaction", async () => {
+	// Kafka validates the member before it looks at a commit's offsets (OffsetMetadataManager.commitOffset calls
+	// validateOffsetCommit first), so an unknown member's commit costs it no write: here, no commit turn either.
+	it("answers an unknown member's heartbeat, poll and commit, naming no instance or one no member holds, with no metadata refresh, no commit turn and no transaction", async () => {
 		const topic = uniqueTopic();
-		await createTopic(topic, 1);
+		await createTopic(topic, 2);
 		const group = uniqueGroup();
 		await join(group, { topics: [topic], instance_id: "consumer-a" });
+		// Two members: a member's commit would wait for the turn the others' commits share.
+		const { generation } = await join(group, { topics: [topic] });
 		const seen = await runInDurableObject(coordinatorStub(group), async (instance: GroupCoordinator, state) => {
-			const coordinator = instance as unknown as { refreshedAtMs: number };
+			const coordinator = instance as unknown as { refreshedAtMs: number; commitTurn: { wait: (n: number) => Promise<void> } };
 			coordinator.refreshedAtMs = 0;
 			let transactions = 0;
+			let turns = 0;
 			const transactionSync = state.storage.transactionSync.bind(state.storage);
 			state.storage.transactionSync = <T>(work: () => T): T => {
 				transactions++;
 				return transactionSync(work);
 			};
+			const wait = coordinator.commitTurn.wait.bind(coordinator.commitTurn);
+			coordinator.commitTurn.wait = (n) => {
+				turns++;
+				return wait(n);
+			};
 			try {
 				const codeOf = (answer: unknown) => (answer as { error?: { code: string } }).error?.code;
-				const heartbeat = codeOf(await instance.heartbeat(group, "gone", "consumer-z"));
-				const poll = codeOf(await instance.beginPoll(group, "gone", 64, null, true, false, 0, null, "consumer-z"));
-				return { heartbeat, poll, transactions, refreshed: coordinator.refreshedAtMs !== 0 };
+				const answers: Record<string, string | undefined> = {};
+				for (const instanceId of [null, "consumer-z"]) {
+					const offsets = [{ topic, partition: 0, offset: 99, metadata: null }];
+					answers[`heartbeat ${instanceId}`] = codeOf(await instance.heartbeat(group, "gone", instanceId));
+					answers[`poll ${instanceId}`] = codeOf(await instance.beginPoll(group, "gone", 64, null, true, false, 0, null, instanceId));
+					answers[`commit ${instanceId}`] = codeOf(
+						await instance.commit(group, { memberId: "gone", generation, offsets, instanceId }, false, true),
+					);
+				}
+				return { answers, transactions, turns, refreshed: coordinator.refreshedAtMs !== 0 };
 			} finally {
 				state.storage.transactionSync = transactionSync;
+				coordinator.commitTurn.wait = wait;
 			}
 		});
-		expect(seen).toEqual({ heartbeat: "unknown_member", poll: "unknown_member", transactions: 0, refreshed: false });
+		const unknown = Object.fromEntries(
+			["null", "consumer-z"].flatMap((i) => ["heartbeat", "poll", "commit"].map((name) => [`${name} ${i}`, "unknown_member"])),
+		);
+		expect(seen).toEqual({ answers: unknown, transactions: 0, turns: 0, refreshed: false });
+	});
+
+	// The member before the offsets, as Kafka orders a commit: one the group does not have is unknown_member, not told
+	// where the partition's log ends.
+	it("refuses an unknown member's commit past the log end unknown_member, not offset_out_of_range", async () => {
+		const topic = await twoRecordTopic();
+		const group = uniqueGroup();
+		const { generation } = await join(group, { topics: [topic] });
+		const answers: string[] = [];
+		for (const unheld of [{}, { instance_id: "consumer-z" }])
+			for (const offset of [1, 99]) {
+				const body = { member_id: "gone", generation, offsets: [{ topic, partition: 0, offset }], ...unheld };
+				const answer = await call("POST", `/v1/groups/${group}/offsets`, { body });
+				answers.push(
+					`${JSON.stringify(unheld)} at ${offset}: ${answer.status} ${((await answer.json()) as { error?: { code: string } }).error?.code}`,
+				);
+			}
+		expect(answers).toEqual(
+			[{}, { instance_id: "consumer-z" }].flatMap((u) => [1, 99].map((o) => `${JSON.stringify(u)} at ${o}: 409 unknown_member`)),
+		);
+		expect((await describeGroup(group)).offsets.every((o) => o.committed === null)).toBe(true);
 	});
 
 	it("fences a standalone commit naming an instance some member holds (a broker's OffsetCommit of generation -1 with that instance id)", async () => {
