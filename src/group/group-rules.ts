@@ -305,7 +305,8 @@ export class GroupRules {
 
 	/**
 	 * Sets committed offsets; only while the group has no members (their positions would disagree). `instanceId`: the
-	 * one a standalone commit names (a broker's OffsetCommit of generation -1 may), fenced when a member holds it.
+	 * one a standalone commit names (a broker's OffsetCommit of generation -1 may): while the group has members, fenced
+	 * when another member holds it, `unknown_member` when none does.
 	 */
 	resetCommits(
 		groupId: string,
@@ -316,8 +317,10 @@ export class GroupRules {
 		this.expireOverdue(now);
 		const members = this.store.memberCount();
 		if (members > 0) {
+			// An instance names a member, judged as Kafka's validateOffsetCommit judges one at generation -1 (validateMember):
+			// another's is fenced, one no member holds unknown_member. None: a commit the group takes only while empty.
 			return (
-				this.fenced(instanceId, "") ??
+				this.memberFenced("", instanceId, null) ??
 				err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; offsets may be reset only when it has none`, {
 					members,
 				})

@@ -40,8 +40,8 @@ function standIn({ describable = true, describeDown = false, olderWorker = false
 		if (instance === undefined || instance === null) return null;
 		if (olderWorker) return refused;
 		const holder = [...members].find(([, held]) => held === instance)?.[0];
-		// A standalone commit (no member) naming an instance no one holds is judged as one naming none.
-		if (holder === undefined) return member === "" ? null : unknown;
+		// A standalone commit (no member) too: an instance no one holds is unknown_member, as Kafka's validateMember.
+		if (holder === undefined) return unknown;
 		return holder === member
 			? null
 			: { status: 409, body: { error: { code: "fenced_instance", message: `member "${member}" does not hold instance "${instance}"` } } };
@@ -178,7 +178,7 @@ test("a static member's Heartbeat, SyncGroup, OffsetCommit and LeaveGroup name i
 	assert.deepEqual(calls.leaves, ["instance-1", null]);
 });
 
-test("a standalone OffsetCommit (no member, generation -1) naming an instance a member holds is FENCED_INSTANCE_ID, from the Worker", async () => {
+test("a standalone OffsetCommit (no member, generation -1) naming an instance a member holds is FENCED_INSTANCE_ID, one naming an instance no member holds UNKNOWN_MEMBER_ID, from the Worker", async () => {
 	const { calls, tributary } = standIn({ describable: false });
 	await joinGroup(joinRequest(GROUP, ["orders"], { groupInstanceId: "instance-1" }), context(tributary, 5));
 	const partitions = [{ partitionIndex: 0, committedOffset: 5, committedLeaderEpoch: -1, committedMetadata: null }];
@@ -191,7 +191,10 @@ test("a standalone OffsetCommit (no member, generation -1) naming an instance a 
 	};
 	const answer = await offsetCommit(request, context(tributary, 7));
 	assert.equal(answer.topics[0].partitions[0].errorCode, KAFKA.FENCED_INSTANCE_ID);
-	assert.deepEqual(calls.commits, ["instance-1"]);
+	// One no member holds: the Worker's unknown_member, a broker's UNKNOWN_MEMBER_ID (validateMember).
+	const unheld = await offsetCommit({ ...request, groupInstanceId: "instance-2" }, context(tributary, 7));
+	assert.equal(unheld.topics[0].partitions[0].errorCode, KAFKA.UNKNOWN_MEMBER_ID);
+	assert.deepEqual(calls.commits, ["instance-1", "instance-2"]);
 });
 
 // With nothing to send (every partition's metadata over the cap), a generation -1 commit's member is checked in the

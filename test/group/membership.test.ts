@@ -378,7 +378,7 @@ describe("membership", () => {
 		expect((await describeGroup(group)).offsets.every((o) => o.committed === null)).toBe(true);
 	});
 
-	it("fences a standalone commit naming an instance some member holds (a broker's OffsetCommit of generation -1 with that instance id)", async () => {
+	it("fences a standalone commit naming an instance some member holds, and refuses one naming an instance no member holds unknown_member, while the group has members (Kafka's validateOffsetCommit at generation -1)", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);
 		await produce(topic, [{ value: "a" }]);
@@ -389,8 +389,9 @@ describe("membership", () => {
 			body: { offsets, instance_id: "consumer-a" },
 		});
 		expect(error).toMatchObject({ instance_id: "consumer-a" });
-		// Another instance, or none: the group has members, so the commit is not taken, as before.
-		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "group_not_empty", { body: { offsets, instance_id: "consumer-z" } });
+		// One no member holds names a member the group does not have: unknown_member, as Kafka's validateMember answers a
+		// generation -1 commit naming an instance; none, a commit the group takes only while empty.
+		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "unknown_member", { body: { offsets, instance_id: "consumer-z" } });
 		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "group_not_empty", { body: { offsets } });
 		expect((await describeGroup(group)).offsets[0]?.committed).toBeNull();
 	});

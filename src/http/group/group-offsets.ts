@@ -105,7 +105,8 @@ export async function commitOffsets(env: Env, groupId: string, request: CommitRe
  * Kafka's standalone commit (no member, no generation: a consumer that assigns itself partitions, an admin setting
  * a group's offsets), checked against the partitions' high watermarks as a member's is, then stored by the
  * coordinator only while the group has no members, as a Kafka broker stores a commit of generation -1 only for an
- * empty group (`group_not_empty` otherwise; `fenced_instance` when it names an instance a member holds, as a broker's).
+ * empty group (`group_not_empty` otherwise; naming an instance, as a broker's validateMember: `fenced_instance` when a
+ * member holds it, `unknown_member` when none does).
  */
 export async function commitStandalone(
 	env: Env,

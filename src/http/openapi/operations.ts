@@ -290,7 +290,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		errors: {
 			409:
 				`${MEMBER_CONFLICT}; ${COMMIT_CONFLICT}. Without member_id (a standalone commit): \`group_not_empty\` while ` +
-				"the group has members, `fenced_instance` when its `instance_id` is held by one",
+				"the group has members, `fenced_instance` when its `instance_id` is held by one, `unknown_member` when by none",
 		},
 	},
 	"POST /v1/groups/:group/offsets/reset": {
