@@ -300,7 +300,9 @@ export function isInstanceFenced(holders, instanceId, member) {
  * instance as a broker does (after expiring sessions that ran out), and the group's describe would say the same, so
  * it is not asked. A Worker from before `instance_id` on those calls refuses the field (its bodies are strict): the
  * call is asked again without it, and a refusal then is fenced from the describe (`heldByAnother`), as before, the
- * instance first, as the Worker and a broker ask it.
+ * instance first, as the Worker and a broker ask it. Kept because a gateway may run ahead of its Worker (deployed
+ * first, or the Worker rolled back): without it every static member's call there is INVALID_REQUEST. That Worker
+ * cannot judge an instance no member holds, so such a call from a member it has is served (docs/kafka-gateway.md).
  * @param {RequestContext} ctx @param {string} group @param {string} member the member id the call names
  * @param {string | null} instanceId @param {(instanceId: string | null) => Promise<any>} ask
  */

@@ -288,3 +288,25 @@ test("Heartbeat, SyncGroup, OffsetCommit and LeaveGroup from a member Tributary 
 		],
 	);
 });
+
+// A gateway may run ahead of the Worker (deployed first, or the Worker rolled back): a Worker from before instance_id on
+// member calls refuses the field, and the gateway asks again without it, so static members keep working there. That
+// Worker cannot judge an instance no member holds, so a member Tributary has naming one is served, where a current
+// Worker answers UNKNOWN_MEMBER_ID (docs/kafka-gateway.md, Deviations); the leave ignores the parameter, and leaves.
+test("against a Worker from before instance_id on member calls, a member Tributary has naming an instance no member holds is served: each call asked again without the instance, with no describe", async () => {
+	const { calls, members, tributary } = standIn({ olderWorker: true });
+	const { holder } = await replaced(tributary, "instance-1");
+	calls.heartbeats.length = 0;
+	const before = calls.describes;
+	const answers = [];
+	for (const [name, call] of Object.entries(CALLS)) answers.push(`${name}: ${await call(tributary, holder, "instance-2")}`);
+	assert.deepEqual(
+		answers,
+		Object.keys(CALLS).map((name) => `${name}: ${KAFKA.NONE}`),
+	);
+	assert.deepEqual(calls.heartbeats, ["instance-2", null, "instance-2", null]);
+	assert.deepEqual(calls.commits, ["instance-2", null]);
+	assert.deepEqual(calls.leaves, ["instance-2"]);
+	assert.equal(calls.describes, before);
+	assert.deepEqual([...members], []);
+});
