@@ -30,9 +30,13 @@ export class MemberCalls {
 		return this.#memberCall<T>(`${this.#memberPath(memberId)}/heartbeat`, {}, { retry: "always" });
 	}
 
-	/** A poll is sent again only if it never left: one that was served moved the member's read positions. */
+	/**
+	 * A poll is sent again only if it was not served: one that was moved the member's read positions. Its 503
+	 * `partition_unavailable` (a read cut short) was undone: the positions went back to where the read began.
+	 */
 	poll<T>(memberId: string, body: object, waitMs: number): Promise<T> {
-		return this.#memberCall<T>(`${this.#memberPath(memberId)}/poll`, body, { retry: "unsent", waitMs });
+		const path = `${this.#memberPath(memberId)}/poll`;
+		return this.#memberCall<T>(path, body, { retry: "unsent", unsentCodes: ["partition_unavailable"], waitMs });
 	}
 
 	commit(body: object): Promise<unknown> {

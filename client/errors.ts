@@ -5,7 +5,15 @@
  */
 
 /** Codes the SDK itself raises; every other code is the API's (`topic_not_found`, `fenced`, …). */
-export type ClientErrorCode = "network_error" | "timeout" | "invalid_argument" | "closed" | "unexpected_response" | "buffer_full";
+export type ClientErrorCode =
+	| "network_error"
+	| "timeout"
+	| "invalid_argument"
+	| "closed"
+	| "unexpected_response"
+	| "buffer_full"
+	/** wrangler dev's proxy answered for the Worker: its forward failed, so the request was not served. */
+	| "not_forwarded";
 
 export interface TributaryErrorInit {
 	/** HTTP status of the answer; 0 when there was none (network error, timeout, misuse). */
@@ -44,6 +52,13 @@ export class TributaryError extends Error {
 	}
 }
 
+/**
+ * What wrangler dev's proxy answers (503, `Retry-After: 0`) to a request other than GET or HEAD when its forward to
+ * the Worker failed (wrangler 4.86.0, templates/startDevWorker/ProxyWorker.ts): the Worker's own 503s are JSON.
+ */
+export const WRANGLER_PROXY_RETRY_TEXT =
+	"Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";
+
 /** The error an API answer carries, or an `unexpected_response` when the body is not the API's error shape. */
 export function errorFromResponse(status: number, body: string): TributaryError {
 	let parsed: unknown;
@@ -59,6 +74,12 @@ export function errorFromResponse(status: number, body: string): TributaryError 
 			status,
 			retriable: retriable === true || status === 429 || status === 503,
 			details,
+		});
+	}
+	if (status === 503 && body === WRANGLER_PROXY_RETRY_TEXT) {
+		return new TributaryError("not_forwarded", "wrangler dev's proxy could not forward the request to the Worker", {
+			status,
+			retriable: true,
 		});
 	}
 	return new TributaryError("unexpected_response", `HTTP ${status}: ${body.slice(0, 200)}`, {

@@ -54,8 +54,10 @@ export interface JsonCodec {
 
 /**
  * When a failed request may be sent again:
- * - `always`: on network errors and timeouts too (reads, and writes the server deduplicates);
- * - `unsent`: only when the server said it did nothing (429, 503): a lost answer may hide a side effect;
+ * - `always`: on any transient failure (network errors, timeouts, 429, 502, 503, 504), for a request whose repeat
+ *   cannot write twice: a read, a write idempotent by the API, one the broker deduplicates (a producer's sequence);
+ * - `unsent`: only when the failure proves nothing was done (`provedUnsent`), for one whose repeat could: a lost
+ *   answer may hide a write, and so may a 503 other than `unavailable` (a produce's `partition_unavailable`);
  * - `never`.
  */
 export type RetryMode = "always" | "unsent" | "never";
@@ -66,6 +68,8 @@ export interface RequestOptions {
 	readonly rawBody?: string;
 	readonly query?: Readonly<Record<string, string | number | undefined>>;
 	readonly retry?: RetryMode;
+	/** 503 codes that, answered to this request, also prove nothing was done (a poll's, whose read was undone). */
+	readonly unsentCodes?: readonly string[];
 	/** Extra time the server may take on purpose (a long-poll's `wait_ms`). */
 	readonly waitMs?: number;
 	/** Request headers beyond those every request carries (`If-Match`). */
@@ -149,7 +153,7 @@ export class Http {
 		for (let attempt = 0; ; attempt++) {
 			const outcome = await this.#once(method, path, options);
 			if (!(outcome instanceof TributaryError)) return outcome as T;
-			if (attempt >= this.#retries || !mayRetry(outcome, mode)) throw outcome;
+			if (attempt >= this.#retries || !mayRetry(outcome, mode, options.unsentCodes)) throw outcome;
 			await sleep(backoffMs(attempt, outcome.details.retry_after_ms));
 		}
 	}
@@ -202,12 +206,25 @@ function answerError(response: Response, text: string): TributaryError {
 	});
 }
 
-/** Whether `error` may be retried under `mode`: "unsent" errors are those where the server did nothing. */
-export function mayRetry(error: TributaryError, mode: RetryMode): boolean {
+/** Whether `error` may be retried under `mode`; `unsentCodes` are 503 codes that, for this request, prove nothing was done. */
+export function mayRetry(error: TributaryError, mode: RetryMode, unsentCodes: readonly string[] = []): boolean {
 	if (mode === "never") return false;
-	const unsent = error.status === 429 || error.status === 503;
-	if (mode === "unsent") return unsent;
-	return unsent || error.code === "network_error" || error.code === "timeout" || error.status === 502 || error.status === 504;
+	if (provedUnsent(error) || (error.status === 503 && unsentCodes.includes(error.code))) return true;
+	if (mode === "unsent") return false;
+	const { code, status } = error;
+	return code === "network_error" || code === "timeout" || status === 502 || status === 503 || status === 504;
+}
+
+/**
+ * Whether a failure proves the request did nothing: a 429 (a quota refuses before the request runs, and so does a
+ * rate limit in front of the Worker); the Worker's 503 `unavailable` (answered only where nothing was written, or
+ * what was is undone or finished by the retry: client/README.md lists them); wrangler dev's proxy's 503, whose
+ * forward to the Worker failed (`not_forwarded`). Not any other 503: a produce's `partition_unavailable` may follow
+ * its commit (the partition's call threw after it, or another partition wrote its share), and a plain 503 from a
+ * platform in front of the Worker (a CPU limit's error page) may come after the Worker wrote.
+ */
+export function provedUnsent(error: TributaryError): boolean {
+	return error.status === 429 || (error.status === 503 && (error.code === "unavailable" || error.code === "not_forwarded"));
 }
 
 /** Exponential backoff with full jitter, or the server's `Retry-After` when it gave one (and it is longer). */

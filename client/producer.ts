@@ -11,7 +11,7 @@
  */
 
 import { errorFromResponse, TributaryError } from "./errors.ts";
-import { backoffMs, type Http, mayRetry, seg } from "./http.ts";
+import { backoffMs, type Http, mayRetry, type RetryMode, seg } from "./http.ts";
 import { choosePartition } from "./partitioner.ts";
 import { ProduceStream, type StreamReport, streamingSupported } from "./produce-stream.ts";
 import { ProducerBuffer } from "./producer-buffer.ts";
@@ -68,6 +68,7 @@ export class Producer {
 	readonly #batchRecords: number;
 	readonly #batchBytes: number;
 	readonly #idempotent: boolean;
+	readonly #retryMode: RetryMode;
 	/** Sends from admission until they settle, each measured (its partition chosen) before it takes room. */
 	readonly #buffer: ProducerBuffer<Pending>;
 	readonly #topics = new Map<string, TopicState>();
@@ -92,6 +93,7 @@ export class Producer {
 		this.#batchRecords = settings.batchRecords;
 		this.#batchBytes = settings.batchBytes;
 		this.#idempotent = settings.idempotent;
+		this.#retryMode = settings.idempotent ? "always" : "unsent";
 		this.#identity = new ProducerIdentity(http, options.transactionalId);
 		this.#buffer = new ProducerBuffer<Pending>(settings.bufferBytes, settings.maxBlockMs, {
 			admitted: (pending) => {
@@ -120,7 +122,7 @@ export class Producer {
 			// the flush close() runs itself: it answers for the sends made before it, not for one that raced it.
 			if (!this.#closing) this.#failure ??= error;
 			const refused = Promise.reject(error);
-			refused.catch(ignore);
+			refused.catch(() => undefined);
 			return refused;
 		}
 		const state = this.#topic(topic);
@@ -206,7 +208,7 @@ export class Producer {
 	#reject(pending: Pending, error: unknown): void {
 		this.#failure ??= error;
 		// Unawaited sends must not crash the process on failure: flush() reports it instead.
-		pending.promise?.catch(ignore);
+		pending.promise?.catch(() => undefined);
 		pending.promise = null;
 		pending.reject(error);
 		this.#settled(pending);
@@ -424,9 +426,9 @@ export class Producer {
 	}
 
 	/**
-	 * One batch over the channel. If the channel breaks, the answer is lost, not refused: the batch is resent as a
-	 * plain request with the same sequence numbers (the broker recognises what it already wrote), in order. A batch
-	 * sent while those are resent (it was on its way when the channel broke) follows them the same way.
+	 * One batch over the channel. If the channel breaks, the answer is lost, not refused: the batch is resent as a plain
+	 * request with the same sequence numbers (the broker recognises what it wrote), in order, and a batch sent while
+	 * those are resent follows them; without sequences (`idempotent: false`) the batch fails, as it might be written twice.
 	 */
 	async #streamBatch(queue: PartitionQueue, rawBody: string, lost: { answer: boolean }): Promise<StreamReport> {
 		if (queue.channel === null || !queue.channel.broken) {
@@ -435,7 +437,7 @@ export class Producer {
 			try {
 				return await stream.send(rawBody);
 			} catch (error) {
-				if (!(error instanceof TributaryError) || error.status !== 0) throw error;
+				if (!(error instanceof TributaryError) || error.status !== 0 || !this.#idempotent) throw error;
 				lost.answer = true;
 			}
 		}
@@ -514,7 +516,7 @@ export class Producer {
 			const rawBody = `{${head}"records":${records}}`;
 			const answer = queue.streamed
 				? await this.#streamBatch(queue, rawBody, lost)
-				: await this.#http.request<StreamReport>("POST", `/v1/topics/${seg(topic)}/records`, { rawBody, retry: "always" });
+				: await this.#http.request<StreamReport>("POST", `/v1/topics/${seg(topic)}/records`, { rawBody, retry: this.#retryMode });
 			if (answer.offsets.length !== batch.length) {
 				throw new TributaryError("unexpected_response", `${batch.length} records sent, ${answer.offsets.length} offsets back`);
 			}
@@ -583,18 +585,15 @@ export class Producer {
 	}
 
 	/**
-	 * Holds a streamed batch the broker refused as retriable (429, 503: it wrote none of it) for another attempt,
-	 * as a plain request is retried: after a backoff that honours `retry_after_ms`, within the connection's retry
-	 * budget, with the same sequences (the records go back in send order with those behind them) and only under the
-	 * same producer id, so a batch is never written twice. False when it may not be retried so.
+	 * Holds a streamed batch refused as a plain request is sent again (`#retryMode`) for another attempt: after a backoff
+	 * honouring `retry_after_ms`, within the retry budget, with the same sequences (the records back in send order with
+	 * those behind them) and under the same producer id, so a batch is never written twice. False if it may not go so.
 	 */
 	#retryLater(queue: PartitionQueue, sent: SentBatch, e: TributaryError): boolean {
-		if (!queue.streamed || sent.answerLost || !mayRetry(e, "unsent")) return false;
+		if (!queue.streamed || sent.answerLost || !mayRetry(e, this.#retryMode)) return false;
 		const generation = sent.identity?.generation ?? -1;
 		if (this.#idempotent && (sent.identity === null || queue.identityGeneration !== generation)) return false;
 		const retryAtMs = Date.now() + backoffMs(queue.retries, e.details.retry_after_ms);
 		return holdForRetry(queue, sent, generation, retryAtMs, this.#http.retries);
 	}
 }
-
-function ignore(): void {}

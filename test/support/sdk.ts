@@ -3,6 +3,7 @@
  * wrapper that records every request and can fail chosen ones the way a network does.
  */
 
+import { WRANGLER_PROXY_RETRY_TEXT } from "../../client/errors.ts";
 import { Tributary } from "../../client/index.ts";
 import { ADMIN_TOKEN, BASE, sized, workerFetch } from "./worker.ts";
 
@@ -19,6 +20,11 @@ export interface Wire {
 	dropAnswer(when: (request: Sent) => boolean): void;
 	/** The next request for which `when` holds is answered with a 500 without being served (a failing broker). */
 	failUnserved(when: (request: Sent) => boolean): void;
+	/**
+	 * The next request for which `when` holds is answered, unserved, as wrangler dev's proxy answers one whose forward
+	 * to the Worker failed (`WRANGLER_PROXY_RETRY_TEXT`): a stand-in for that proxy, not for the Worker.
+	 */
+	notForwarded(when: (request: Sent) => boolean): void;
 	/** Requests for which `when` holds wait, unserved, until the returned function is called. */
 	hold(when: (request: Sent) => boolean): () => void;
 	/**
@@ -37,6 +43,7 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 	const sent: Sent[] = [];
 	let drop: ((request: Sent) => boolean) | null = null;
 	let fail: ((request: Sent) => boolean) | null = null;
+	let unforwarded: ((request: Sent) => boolean) | null = null;
 	let held: { when: (request: Sent) => boolean; released: Promise<void> } | null = null;
 	let delayed: { when: (request: Sent) => boolean; served: () => void; released: Promise<void> } | null = null;
 	let before: { when: (request: Sent) => boolean; meanwhile: () => Promise<unknown> } | null = null;
@@ -50,6 +57,10 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 			fail = null;
 			const error = { code: "internal", message: "the broker failed before serving this", retriable: false };
 			return Response.json({ error }, { status: 500 });
+		}
+		if (unforwarded?.(record)) {
+			unforwarded = null;
+			return new Response(WRANGLER_PROXY_RETRY_TEXT, { status: 503, headers: { "Retry-After": "0" } });
 		}
 		const response = await workerFetch(request.body === null ? request : sized(request, body));
 		const delay = delayed;
@@ -73,6 +84,9 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 		},
 		failUnserved(when) {
 			fail = when;
+		},
+		notForwarded(when) {
+			unforwarded = when;
 		},
 		beforeServing(when, meanwhile) {
 			before = { when, meanwhile };

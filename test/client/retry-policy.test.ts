@@ -1,0 +1,152 @@
+/**
+ * Which failed requests the SDK sends again. A request whose repeat cannot write twice (a read, an idempotent write, an
+ * idempotent producer's batch, which the partition deduplicates by its sequence) is sent again on any transient
+ * failure. One whose repeat could (a plain produce: `idempotent: false`) is sent again only when the failure proves
+ * nothing was done: a 429, the Worker's 503 `unavailable` (every place answering it wrote nothing, or undid it), or
+ * wrangler dev's proxy's own 503 (its forward to the Worker failed). Not on a lost answer, and not on a 503
+ * `partition_unavailable` from a produce: a partition's call that threw may have committed first, and a request's
+ * other partitions may have written their shares (the first test shows it).
+ */
+
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { errorFromResponse, WRANGLER_PROXY_RETRY_TEXT } from "../../client/errors.ts";
+import { Http, mayRetry } from "../../client/http.ts";
+import { TributaryError } from "../../client/index.ts";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { isProduce, wiredClient } from "../support/sdk.ts";
+import { partitionStub } from "../support/stubs.ts";
+import { throwOnce } from "../support/throw-once.ts";
+import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, sized, workerFetch } from "../support/worker.ts";
+
+/** Makes `partition`'s next append of `topic` throw inside its transaction (rolled back), as a storage failure would. */
+async function breakNextAppend(topic: string, partition = 0): Promise<void> {
+	await runInDurableObject(await partitionStub(topic, partition), (instance: PartitionLog) => {
+		throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
+	});
+}
+
+async function valuesOf(topic: string, partition = 0): Promise<unknown[]> {
+	return (await fetchRecords(topic, partition, "offset=0")).records.map((r) => r.value);
+}
+
+describe("the SDK's retries", { timeout: 60_000 }, () => {
+	afterEach(() => vi.restoreAllMocks());
+
+	it("a plain produce answered 503 partition_unavailable may have written: a POST is not sent again on it", async () => {
+		const topic = uniqueTopic("retry-split");
+		await createTopic(topic, 2);
+		await breakNextAppend(topic, 1);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		let sends = 0;
+		const http = new Http({
+			url: BASE,
+			token: ADMIN_TOKEN,
+			fetch: async (request) => {
+				sends++;
+				return workerFetch(sized(request, await request.clone().text()));
+			},
+		});
+		const body = {
+			records: [
+				{ value: "a", partition: 0 },
+				{ value: "b", partition: 1 },
+			],
+		};
+		const failure = await http.request("POST", `/v1/topics/${topic}/records`, { body }).catch((error: unknown) => error);
+		// Partition 0 wrote its share before the 503: a repeat writes it twice.
+		expect(await valuesOf(topic, 0)).toEqual(["a"]);
+		expect(await valuesOf(topic, 1)).toEqual([]);
+		expect(failure).toBeInstanceOf(TributaryError);
+		expect(failure).toMatchObject({ status: 503, code: "partition_unavailable" });
+		expect(sends).toBe(1);
+	});
+
+	it("idempotent: false: a produce whose answer was lost is not sent again (it was written once; the send fails)", async () => {
+		const topic = uniqueTopic("retry-lost-plain");
+		await createTopic(topic, 1);
+		const { client, sent, dropAnswer } = wiredClient();
+		const producer = client.producer({ idempotent: false, lingerMs: 0 });
+		dropAnswer(isProduce);
+		const failure = await producer.send(topic, { value: 1 }).catch((error: unknown) => error);
+		expect(await valuesOf(topic)).toEqual([1]);
+		expect(failure).toMatchObject({ code: "network_error" });
+		expect(sent.filter(isProduce)).toHaveLength(1);
+		await producer.close().catch(() => undefined);
+	});
+
+	it("idempotent: false: a produce answered 503 partition_unavailable is not sent again", async () => {
+		const topic = uniqueTopic("retry-503-plain");
+		await createTopic(topic, 1);
+		await breakNextAppend(topic);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { client, sent } = wiredClient();
+		const producer = client.producer({ idempotent: false, lingerMs: 0 });
+		const failure = await producer.send(topic, { value: 1 }).catch((error: unknown) => error);
+		expect(failure).toMatchObject({ status: 503, code: "partition_unavailable" });
+		expect(sent.filter(isProduce)).toHaveLength(1);
+		await producer.close().catch(() => undefined);
+	});
+
+	it("idempotent: false: a produce wrangler dev's proxy did not forward is sent again, and written once", async () => {
+		const topic = uniqueTopic("retry-proxy-plain");
+		await createTopic(topic, 1);
+		const { client, sent, notForwarded } = wiredClient();
+		const producer = client.producer({ idempotent: false, lingerMs: 0 });
+		notForwarded(isProduce);
+		expect((await producer.send(topic, { value: 1 })).offset).toBe(0);
+		expect(sent.filter(isProduce)).toHaveLength(2);
+		expect(await valuesOf(topic)).toEqual([1]);
+		await producer.close();
+	});
+
+	it("an idempotent producer's batch answered 503 partition_unavailable is sent again with its sequence, and written once", async () => {
+		const topic = uniqueTopic("retry-503-idem");
+		await createTopic(topic, 1);
+		await breakNextAppend(topic);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { client, sent } = wiredClient();
+		const producer = client.producer({ lingerMs: 0 });
+		expect((await producer.send(topic, { value: 1 })).offset).toBe(0);
+		const produces = sent.filter(isProduce);
+		expect(produces).toHaveLength(2);
+		expect(JSON.parse(produces[1]?.body ?? "{}")).toMatchObject({ sequence: 0 });
+		expect(await valuesOf(topic)).toEqual([1]);
+		await producer.close();
+	});
+});
+
+describe("mayRetry", () => {
+	const answer = (status: number, body: string) => errorFromResponse(status, body);
+	const json = (status: number, code: string) => answer(status, JSON.stringify({ error: { code, message: code, retriable: true } }));
+	const proxy503 = () => errorFromResponse(503, WRANGLER_PROXY_RETRY_TEXT);
+
+	it("under unsent: only what proves nothing was done (429, 503 unavailable, wrangler dev's proxy's 503)", () => {
+		expect(mayRetry(json(429, "quota_exceeded"), "unsent")).toBe(true);
+		expect(mayRetry(json(503, "unavailable"), "unsent")).toBe(true);
+		expect(mayRetry(proxy503(), "unsent")).toBe(true);
+		expect(mayRetry(json(503, "partition_unavailable"), "unsent")).toBe(false);
+		expect(mayRetry(answer(503, "<html>error code: 1102</html>"), "unsent")).toBe(false);
+		expect(mayRetry(new TributaryError("network_error", "reset", { retriable: true }), "unsent")).toBe(false);
+		expect(mayRetry(json(502, "internal"), "unsent")).toBe(false);
+		// A route may name a 503 code that, there, says nothing was done (a poll's, whose read was undone).
+		expect(mayRetry(json(503, "partition_unavailable"), "unsent", ["partition_unavailable"])).toBe(true);
+	});
+
+	it("under always: any transient failure; under never: none", () => {
+		for (const error of [
+			json(429, "quota_exceeded"),
+			json(503, "partition_unavailable"),
+			answer(503, "<html>error code: 1102</html>"),
+			answer(502, "bad gateway"),
+			answer(504, "gateway timeout"),
+			new TributaryError("network_error", "reset", { retriable: true }),
+			new TributaryError("timeout", "no answer", { retriable: true }),
+		]) {
+			expect(mayRetry(error, "always"), error.message).toBe(true);
+			expect(mayRetry(error, "never"), error.message).toBe(false);
+		}
+		expect(mayRetry(json(500, "internal"), "always")).toBe(false);
+	});
+});
