@@ -135,11 +135,13 @@ test("produce stream on wrangler dev: the SDK's channel and a WebSocket", { time
  * as a connection lost mid-stream does: the broker goes on writing what it had received, the SDK never hears of it.
  * With `dropAfter` -1 it only watches whether the channel was opened.
  * @param {number} dropAfter
- * @returns {{ restore: () => void, opened: () => boolean }} `restore` puts the real fetch back
+ * @returns {{ restore: () => void, opened: () => boolean, cut: () => boolean }} `restore` puts the real fetch back;
+ *   `cut` says whether the answer was cut (a channel answering no more than `dropAfter` reports is not)
  */
 function breakChannelOnce(dropAfter) {
 	const realFetch = globalThis.fetch;
 	let broken = false;
+	let answerCut = false;
 	globalThis.fetch = async (input, init) => {
 		const request = input instanceof Request ? input : new Request(input, init);
 		if (broken || !new URL(request.url).pathname.endsWith("/records/stream")) return realFetch(request);
@@ -158,6 +160,7 @@ function breakChannelOnce(dropAfter) {
 				}
 				const kept = lines.slice(0, dropAfter - seen).map((line) => `${line}\n`);
 				if (kept.length > 0) controller.enqueue(new TextEncoder().encode(kept.join("")));
+				answerCut = true;
 				controller.error(new TypeError("terminated: other side closed"));
 			},
 		});
@@ -168,6 +171,7 @@ function breakChannelOnce(dropAfter) {
 			globalThis.fetch = realFetch;
 		},
 		opened: () => broken,
+		cut: () => answerCut,
 	};
 }
 
@@ -243,18 +247,19 @@ function refuseOnce(at, report) {
 }
 
 /**
- * Sends `count` records to partition 0 of a new topic through an idempotent producer in batches of 40, those at
- * `refused` too large for the topic, and reads the partition back. Batches of 40 go on the channel from the first
- * (a batch of at least `STREAM_PENDING_SENDS_MIN`, 32, is many sends pending); batches of 10 never would: the first
- * goes as a plain request, and each next one is prepared while the one before is in flight, so it follows as one.
+ * Sends `count` records to partition 0 of a new topic through a producer (idempotent unless `idempotent` is false) in
+ * batches of 40, those at `refused` too large for the topic, and reads the partition back. Batches of 40 go on the
+ * channel from the first (a batch of at least `STREAM_PENDING_SENDS_MIN`, 32, is many sends pending); batches of 10
+ * never would: the first goes as a plain request, and each next one is prepared while the one before is in flight.
  * @param {Tributary} client
  * @param {number} count
  * @param {Set<number>} refused
+ * @param {boolean} [idempotent]
  */
-async function sendInOrder(client, count, refused) {
+async function sendInOrder(client, count, refused, idempotent = true) {
 	const topic = `ordered-${crypto.randomUUID().slice(0, 8)}`;
 	await client.topics.create({ name: topic, partitions: 1, config: { "max.message.bytes": 2048 } });
-	const producer = client.producer({ batchRecords: 40, lingerMs: 20 });
+	const producer = client.producer({ batchRecords: 40, lingerMs: 20, idempotent });
 	const sends = Array.from({ length: count }, (_, i) =>
 		producer.send(topic, { partition: 0, value: refused.has(i) ? { i, pad: "x".repeat(4000) } : { i } }),
 	);
@@ -296,7 +301,8 @@ test("the SDK's channel keeps an idempotent producer's records once and in send 
 	const count = 600;
 	for (const [label, refused, dropAfter] of /** @type {const} */ ([
 		["refused records", new Set([120, 180, 240, 300]), -1],
-		["a lost connection", new Set([15]), 20],
+		// 600 records in batches of 40 are 15 to 19 reports: cut after 5, while batches are in flight.
+		["a lost connection", new Set([15]), 5],
 	])) {
 		const channel = breakChannelOnce(dropAfter);
 		let result;
@@ -306,10 +312,37 @@ test("the SDK's channel keeps an idempotent producer's records once and in send 
 			channel.restore();
 		}
 		assert.ok(channel.opened(), `${label}: the batches went on the channel`);
+		assert.equal(channel.cut(), dropAfter >= 0, `${label}: the channel's answer was cut`);
 		const expected = Array.from({ length: count }, (_, i) => i).filter((i) => !refused.has(i));
 		assert.deepEqual(result.rejected, [...refused], `${label}: only the records too large were refused`);
 		assertOnceInOrder(result, expected, label);
 	}
+});
+
+// Without sequences the broker cannot tell a batch sent again from a new one: the batches whose answers the broken
+// channel lost may have been written (here they were), so their sends fail rather than write them twice.
+test("a plain (idempotent: false) producer's batches whose channel broke fail, and no record is written twice", {
+	timeout: 180_000,
+}, async () => {
+	const client = new Tributary({ url: dev.url, token });
+	const count = 600;
+	const channel = breakChannelOnce(5);
+	let result;
+	try {
+		result = await sendInOrder(client, count, new Set(), false);
+	} finally {
+		channel.restore();
+	}
+	assert.ok(channel.opened() && channel.cut(), "the batches went on the channel, and its answer was cut");
+	const twice = result.values.filter((i, at) => result.values.indexOf(i) !== at);
+	assert.equal(twice.length, 0, `no record written twice (${twice.length} were, of ${result.values.length})`);
+	assert.ok(result.rejected.length > 0, "the sends of the batches in flight when the channel broke failed");
+	const written = new Set(result.values);
+	assert.deepEqual(
+		result.acked.filter(({ i }) => !written.has(i)),
+		[],
+		"every acknowledged send is written",
+	);
 });
 
 test("the SDK's channel retries a streamed batch refused as retriable (503, 429 with retry_after_ms) with its sequences, once and in send order", {
