@@ -220,8 +220,8 @@ export function mayRetry(error: TributaryError, mode: RetryMode, unsentCodes: re
  * rate limit in front of the Worker); the Worker's 503 `unavailable` (answered only where nothing was written, or
  * what was is undone or finished by the retry: client/README.md lists them); wrangler dev's proxy's 503, whose
  * forward to the Worker failed (`not_forwarded`). Not any other 503: a produce's `partition_unavailable` may follow
- * its commit (the partition's call threw after it, or another partition wrote its share), and a plain 503 from a
- * platform in front of the Worker (a CPU limit's error page) may come after the Worker wrote.
+ * its commit (the partition's call threw after it, or another partition wrote its share), and of a 503 that is neither
+ * the Worker's JSON nor wrangler dev's proxy's, who answered it and after what is unknown.
  */
 export function provedUnsent(error: TributaryError): boolean {
 	return error.status === 429 || (error.status === 503 && (error.code === "unavailable" || error.code === "not_forwarded"));

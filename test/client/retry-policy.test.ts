@@ -18,7 +18,7 @@ import { uniqueTopic } from "../support/names.ts";
 import { isProduce, wiredClient } from "../support/sdk.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
-import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, sized, workerFetch } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, json, sized, workerFetch } from "../support/worker.ts";
 
 /** Makes `partition`'s next append of `topic` throw inside its transaction (rolled back), as a storage failure would. */
 async function breakNextAppend(topic: string, partition = 0): Promise<void> {
@@ -98,6 +98,24 @@ describe("the SDK's retries", { timeout: 60_000 }, () => {
 		expect((await producer.send(topic, { value: 1 })).offset).toBe(0);
 		expect(sent.filter(isProduce)).toHaveLength(2);
 		expect(await valuesOf(topic)).toEqual([1]);
+		await producer.close();
+	});
+
+	it("idempotent: false: a produce refused 429 by the key's request quota is sent again (a quota refuses before the write), and written once", async () => {
+		const topic = uniqueTopic("retry-429-plain");
+		await createTopic(topic, 1);
+		const key = await json<{ secret: string }>("POST", "/v1/keys", 201, {
+			body: {
+				name: "plain-producer",
+				acl: [{ resource: `topic:${topic}`, operations: ["produce", "describe"] }],
+				quotas: { requests_per_sec: 1 },
+			},
+		});
+		const { client, sent } = wiredClient({ token: key.secret });
+		const producer = client.producer({ idempotent: false, lingerMs: 0 });
+		for (const value of [1, 2, 3]) await producer.send(topic, { value });
+		expect(sent.filter(isProduce).length).toBeGreaterThan(3);
+		expect(await valuesOf(topic)).toEqual([1, 2, 3]);
 		await producer.close();
 	});
 
