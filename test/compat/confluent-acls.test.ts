@@ -5,6 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { type AclBinding, type AclFilter, aclBindings, matchesFilter } from "../../src/http/compat/confluent/acls.ts";
+import { closeAnonymous, closeAnonymousAtTestEnd, grantAnonymous } from "../support/anonymous.ts";
 import { type Doc, type DocList, expectV3Error, V3 } from "../support/confluent.ts";
 import { createKey } from "../support/keys.ts";
 import { BASE, call, json } from "../support/worker.ts";
@@ -112,14 +113,12 @@ describe("GET /acls", () => {
 	});
 
 	it("lists the anonymous grant as User:ANONYMOUS", async () => {
-		await json("PUT", "/v1/anonymous", 200, { body: { acl: [{ resource: "topic:public", operations: ["consume"] }] } });
-		try {
-			expect(await bindingsOf("User:ANONYMOUS")).toEqual([
-				allow({ resource_type: "TOPIC", resource_name: "public", pattern_type: "LITERAL", operation: "READ" }, "User:ANONYMOUS"),
-			]);
-		} finally {
-			await json("PUT", "/v1/anonymous", 200, { body: { acl: [] } });
-		}
+		closeAnonymousAtTestEnd();
+		await grantAnonymous([{ resource: "topic:public", operations: ["consume"] }]);
+		expect(await bindingsOf("User:ANONYMOUS")).toEqual([
+			allow({ resource_type: "TOPIC", resource_name: "public", pattern_type: "LITERAL", operation: "READ" }, "User:ANONYMOUS"),
+		]);
+		await closeAnonymous();
 		expect(await bindingsOf("User:ANONYMOUS")).toEqual([]);
 	});
 

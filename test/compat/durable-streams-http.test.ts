@@ -11,7 +11,7 @@ import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts"
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { REQUEST_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
-import { anonymousClosedAroundEach, closeAnonymous } from "../support/anonymous.ts";
+import { anonymousClosedAroundEach, closeAnonymous, grantAnonymous } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { SseReader } from "../support/sse.ts";
@@ -19,10 +19,6 @@ import { partitionStub } from "../support/stubs.ts";
 import { call, json } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
-
-async function grantAnonymous(acl: unknown[], quotas?: Record<string, number>): Promise<void> {
-	await json("PUT", "/v1/anonymous", 200, { body: { acl, ...(quotas ? { quotas } : {}) } });
-}
 
 // Several objects per test (registry, partition, coordinator): allow for a loaded machine.
 describe("streams are topics", { timeout: 20_000 }, () => {

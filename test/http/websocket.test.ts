@@ -5,6 +5,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AclEntry } from "../../src/auth/acl.ts";
 import { ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
 import { KeyStore } from "../../src/auth/key-store.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
@@ -13,14 +14,14 @@ import { appendOutcome } from "../../src/shared/append-answer.ts";
 import { TAIL_PAYER_CHECK_MS, TAIL_RESUME_MS, TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority, topicRegistry } from "../../src/shared/stubs.ts";
 import { runDueAlarm } from "../support/alarm.ts";
-import { closeAnonymousAtTestEnd } from "../support/anonymous.ts";
+import { closeAnonymousAtTestEnd, grantAnonymous } from "../support/anonymous.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
-import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, fetchRecords, produce } from "../support/worker.ts";
 
 /**
  * Makes the next send on the tail open in partition `stub` throw, as a send does on an evicted object (the send
@@ -197,9 +198,7 @@ describe("WebSocket tail", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
 		await produce(topic, [{ value: "y".repeat(3000) }]);
-		await json("PUT", "/v1/anonymous", 200, {
-			body: { acl: [{ resource: `topic:${topic}`, operations: ["consume"] }], quotas: { fetch_bytes_per_sec: 1000 } },
-		});
+		await grantAnonymous([{ resource: `topic:${topic}`, operations: ["consume"] }], { fetch_bytes_per_sec: 1000 });
 		const clock = holdClock(); // no refill between the send and the look at the bucket
 		const tail = await openTail(topic, "?offset=0", null);
 		await tail.until(() => tail.values().length === 1);
@@ -213,12 +212,12 @@ describe("WebSocket tail", () => {
 		closeAnonymousAtTestEnd();
 		const topic = uniqueTopic();
 		await createTopic(topic);
-		const acl = [{ resource: `topic:${topic}`, operations: ["consume"] }];
-		await json("PUT", "/v1/anonymous", 200, { body: { acl } });
+		const acl: AclEntry[] = [{ resource: `topic:${topic}`, operations: ["consume"] }];
+		await grantAnonymous(acl);
 		const tail = await openTail(topic, "?offset=0", null);
 		await produce(topic, [{ value: "a" }]);
 		await tail.until(() => tail.values().length === 1);
-		await json("PUT", "/v1/anonymous", 200, { body: { acl, quotas: { fetch_bytes_per_sec: 1000 } } });
+		await grantAnonymous(acl, { fetch_bytes_per_sec: 1000 });
 		const clock = holdClock(); // no refill between the send and the look at the bucket
 		clock.advance(TAIL_PAYER_CHECK_MS);
 		await produce(topic, [{ value: "y".repeat(3000) }]);
@@ -234,15 +233,15 @@ describe("WebSocket tail", () => {
 		closeAnonymousAtTestEnd();
 		const topic = uniqueTopic();
 		await createTopic(topic);
-		const acl = [{ resource: `topic:${topic}`, operations: ["consume"] }];
+		const acl: AclEntry[] = [{ resource: `topic:${topic}`, operations: ["consume"] }];
 		// Anonymous's bucket outlives a test: time enough for any debt an earlier one left to be repaid.
 		const clock = holdClock();
 		clock.advance(TAIL_PAYER_CHECK_MS);
-		await json("PUT", "/v1/anonymous", 200, { body: { acl, quotas: { fetch_bytes_per_sec: 1_000_000 } } });
+		await grantAnonymous(acl, { fetch_bytes_per_sec: 1_000_000 });
 		const tail = await openTail(topic, "?offset=0", null);
 		await produce(topic, [{ value: "a" }]);
 		await tail.until(() => tail.values().length === 1);
-		await json("PUT", "/v1/anonymous", 200, { body: { acl } });
+		await grantAnonymous(acl);
 		clock.advance(TAIL_PAYER_CHECK_MS);
 		const charges = vi.spyOn(KeyStore.prototype, "chargeQuotas");
 		await produce(topic, [{ value: "b" }]);

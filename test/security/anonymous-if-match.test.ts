@@ -7,11 +7,11 @@
  */
 import { abortAllDurableObjects } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AclEntry } from "../../src/auth/acl.ts";
 import { ANONYMOUS_DEFAULT, ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
-import { closeAnonymous } from "../support/anonymous.ts";
+import { anonymousClosedAroundEach } from "../support/anonymous.ts";
 import { call, expectError, json } from "../support/worker.ts";
 
 const news: AclEntry = { resource: "topic:news.*", operations: ["consume"] };
@@ -31,7 +31,7 @@ function write(method: "PUT" | "PATCH", body: unknown, ifMatch?: string) {
 }
 
 describe("If-Match on /v1/anonymous", () => {
-	afterEach(closeAnonymous);
+	anonymousClosedAroundEach();
 
 	it("applies a write sent with the grant's tag, and answers the new grant's tag", async () => {
 		await json("PUT", "/v1/anonymous", 200, { body: { acl: [news] } });

@@ -5,10 +5,10 @@
  * apply, and it is refused, authorized and audited as `PUT` is.
  */
 import { env } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
-import { closeAnonymous } from "../support/anonymous.ts";
+import { anonymousClosedAroundEach } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { call, createTopic, expectError, fetchRecords, json } from "../support/worker.ts";
@@ -23,7 +23,7 @@ function patchAnonymous(patch: unknown) {
 }
 
 describe("PATCH /v1/anonymous", () => {
-	afterEach(closeAnonymous);
+	anonymousClosedAroundEach();
 
 	it("sets the quotas named with a rate, removes those named with null, keeps the others and the ACL", async () => {
 		const acl = [{ resource: "topic:news.*", operations: ["consume"] }];
