@@ -234,9 +234,7 @@ describe("WebSocket tail", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
 		const acl: AclEntry[] = [{ resource: `topic:${topic}`, operations: ["consume"] }];
-		// Anonymous's bucket outlives a test: time enough for any debt an earlier one left to be repaid.
 		const clock = holdClock();
-		clock.advance(TAIL_PAYER_CHECK_MS);
 		await grantAnonymous(acl, { fetch_bytes_per_sec: 1_000_000 });
 		const tail = await openTail(topic, "?offset=0", null);
 		await produce(topic, [{ value: "a" }]);
