@@ -13,22 +13,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { RECORD_TEXT_LENGTH_MAX } from "../../src/http/compat/confluent/limits.ts";
 import { partitionForKey, utf8 } from "../../src/shared/partitioner.ts";
-import { batch, chunked, JSON_TYPE, type Report, records, reportsOf, V3 } from "../support/confluent.ts";
+import { batch, chunked, expectV3Error, JSON_TYPE, type Report, records, reportsOf, V3 } from "../support/confluent.ts";
 import { basic, createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
-
-/** Asserts a v3 error: status, Confluent's `error_code`/`message`, and Tributary's `error` alongside. */
-async function expectV3Error(response: Response, status: number, errorCode: number, code: string): Promise<Report> {
-	const text = await response.text();
-	expect(response.status, text).toBe(status);
-	const body = JSON.parse(text) as Report;
-	expect(body.error_code, text).toBe(errorCode);
-	expect(typeof body.message).toBe("string");
-	expect(body.error?.code, text).toBe(code);
-	expect(body.error?.message).toBe(body.message);
-	return body;
-}
 
 describe("discovery", () => {
 	const topic = uniqueTopic("v3-discover");

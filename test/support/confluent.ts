@@ -24,7 +24,8 @@ export async function expectV3Error(response: Response, status: number, errorCod
 	expect(response.status, text).toBe(status);
 	const body = JSON.parse(text) as V3Error;
 	expect(body.error_code, text).toBe(errorCode);
-	expect(body.error.code, text).toBe(code);
+	expect(typeof body.message, text).toBe("string");
+	expect(body.error?.code, text).toBe(code);
 	expect(body.message).toBe(body.error.message);
 	return body;
 }
