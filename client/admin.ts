@@ -275,7 +275,10 @@ export class Subscriptions {
 	}
 
 	update(topic: string, id: string, change: Record<string, unknown>): Promise<Subscription> {
-		return this.#http.request("PATCH", `/v1/topics/${seg(topic)}/subscriptions/${seg(id)}`, { body: change, retry: "always" });
+		// A rotation repeated after a lost answer would rotate again, making the unseen first secret the previous one and
+		// ending at once the grace of the secret the receiver holds; any other change set twice is the change once.
+		const retry = change.rotate_secret === true ? "unsent" : "always";
+		return this.#http.request("PATCH", `/v1/topics/${seg(topic)}/subscriptions/${seg(id)}`, { body: change, retry });
 	}
 
 	async delete(topic: string, id: string): Promise<void> {

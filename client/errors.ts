@@ -12,7 +12,7 @@ export type ClientErrorCode =
 	| "closed"
 	| "unexpected_response"
 	| "buffer_full"
-	/** wrangler dev's proxy answered for the Worker: its forward failed, so the request was not served. */
+	/** wrangler dev's proxy answered for the Worker: its forward, or its reading of the Worker's answer, failed. */
 	| "not_forwarded";
 
 export interface TributaryErrorInit {
@@ -54,7 +54,8 @@ export class TributaryError extends Error {
 
 /**
  * What wrangler dev's proxy answers (503, `Retry-After: 0`) to a request other than GET or HEAD when its forward to
- * the Worker failed (wrangler 4.86.0, templates/startDevWorker/ProxyWorker.ts): the Worker's own 503s are JSON.
+ * the Worker failed (wrangler 4.86.0, templates/startDevWorker/ProxyWorker.ts): the Worker's own 503s are JSON. Its
+ * catch also covers a failure after the Worker served the request ("restarted mid-request"): no proof of nothing done.
  */
 export const WRANGLER_PROXY_RETRY_TEXT =
 	"Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";

@@ -218,13 +218,13 @@ export function mayRetry(error: TributaryError, mode: RetryMode, unsentCodes: re
 /**
  * Whether a failure proves the request did nothing: a 429 (a quota refuses before the request runs, and so does a
  * rate limit in front of the Worker); the Worker's 503 `unavailable` (answered only where nothing was written, or
- * what was is undone or finished by the retry: client/README.md lists them); wrangler dev's proxy's 503, whose
- * forward to the Worker failed (`not_forwarded`). Not any other 503: a produce's `partition_unavailable` may follow
- * its commit (the partition's call threw after it, or another partition wrote its share), and of a 503 that is neither
- * the Worker's JSON nor wrangler dev's proxy's, who answered it and after what is unknown.
+ * what was is undone or finished by the retry: client/README.md lists them). Not any other 503: a produce's
+ * `partition_unavailable` may follow its commit (the partition's call threw after it, or another partition wrote its
+ * share); wrangler dev's proxy's (`not_forwarded`) may follow the Worker's work (its catch covers a failure reading
+ * the answer too); and of a 503 that is neither, who answered it and after what is unknown.
  */
 export function provedUnsent(error: TributaryError): boolean {
-	return error.status === 429 || (error.status === 503 && (error.code === "unavailable" || error.code === "not_forwarded"));
+	return error.status === 429 || (error.status === 503 && error.code === "unavailable");
 }
 
 /** Exponential backoff with full jitter, or the server's `Retry-After` when it gave one (and it is longer). */

@@ -442,7 +442,7 @@ export class Producer {
 			}
 		}
 		const path = `/v1/topics/${seg(queue.topic.name)}/records`;
-		const resend = queue.resends.then(() => this.#http.request<StreamReport>("POST", path, { rawBody, retry: "always" }));
+		const resend = queue.resends.then(() => this.#http.request<StreamReport>("POST", path, { rawBody, retry: this.#retryMode }));
 		queue.resends = resend.catch(() => undefined);
 		return resend;
 	}

@@ -2,8 +2,8 @@
  * Which failed requests the SDK sends again. A request whose repeat cannot write twice (a read, an idempotent write, an
  * idempotent producer's batch, which the partition deduplicates by its sequence) is sent again on any transient
  * failure. One whose repeat could (a plain produce: `idempotent: false`) is sent again only when the failure proves
- * nothing was done: a 429, the Worker's 503 `unavailable` (every place answering it wrote nothing, or undid it), or
- * wrangler dev's proxy's own 503 (its forward to the Worker failed). Not on a lost answer, and not on a 503
+ * nothing was done: a 429, the Worker's 503 `unavailable` (every place answering it wrote nothing, or undid it). Not
+ * on a lost answer, wrangler dev's proxy's own 503 (its catch covers a failure after the Worker served), or a 503
  * `partition_unavailable` from a produce: a partition's call that threw may have committed first, and a request's
  * other partitions may have written their shares (the first test shows it).
  */
@@ -18,6 +18,7 @@ import { uniqueTopic } from "../support/names.ts";
 import { isProduce, wiredClient } from "../support/sdk.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
+import { useReceiver } from "../support/webhook-receiver.ts";
 import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, json, sized, workerFetch } from "../support/worker.ts";
 
 /** Makes `partition`'s next append of `topic` throw inside its transaction (rolled back), as a storage failure would. */
@@ -33,6 +34,7 @@ async function valuesOf(topic: string, partition = 0): Promise<unknown[]> {
 
 describe("the SDK's retries", { timeout: 60_000 }, () => {
 	afterEach(() => vi.restoreAllMocks());
+	useReceiver(); // a subscription's create checks its host's addresses
 
 	it("a plain produce answered 503 partition_unavailable may have written: a POST is not sent again on it", async () => {
 		const topic = uniqueTopic("retry-split");
@@ -89,16 +91,44 @@ describe("the SDK's retries", { timeout: 60_000 }, () => {
 		await producer.close().catch(() => undefined);
 	});
 
-	it("idempotent: false: a produce wrangler dev's proxy did not forward is sent again, and written once", async () => {
+	it("idempotent: false: a produce answered wrangler dev's proxy's 503 is not sent again (the Worker may have served it)", async () => {
 		const topic = uniqueTopic("retry-proxy-plain");
 		await createTopic(topic, 1);
 		const { client, sent, notForwarded } = wiredClient();
 		const producer = client.producer({ idempotent: false, lingerMs: 0 });
 		notForwarded(isProduce);
+		const failure = await producer.send(topic, { value: 1 }).catch((error: unknown) => error);
+		expect(failure).toMatchObject({ status: 503, code: "not_forwarded" });
+		expect(sent.filter(isProduce)).toHaveLength(1);
+		await producer.close().catch(() => undefined);
+	});
+
+	it("an idempotent producer's batch answered wrangler dev's proxy's 503 is sent again, and written once", async () => {
+		const topic = uniqueTopic("retry-proxy-idem");
+		await createTopic(topic, 1);
+		const { client, sent, notForwarded } = wiredClient();
+		const producer = client.producer({ lingerMs: 0 });
+		notForwarded(isProduce);
 		expect((await producer.send(topic, { value: 1 })).offset).toBe(0);
 		expect(sent.filter(isProduce)).toHaveLength(2);
 		expect(await valuesOf(topic)).toEqual([1]);
 		await producer.close();
+	});
+
+	it("a subscription's secret rotation whose answer was lost is not sent again (a second would retire the held secret at once)", async () => {
+		const topic = uniqueTopic("retry-rotate");
+		await createTopic(topic, 1);
+		const { client, sent, dropAnswer } = wiredClient();
+		const created = await client.subscriptions.create(topic, { url: "https://receiver.test/hook" });
+		const isPatch = (r: { method: string }) => r.method === "PATCH";
+		dropAnswer(isPatch);
+		const failure = await client.subscriptions.update(topic, created.id, { rotate_secret: true }).catch((error: unknown) => error);
+		expect(failure).toMatchObject({ code: "network_error" });
+		expect(sent.filter(isPatch)).toHaveLength(1);
+		// Any other change is the same change when set twice: sent again after a lost answer.
+		dropAnswer(isPatch);
+		expect(await client.subscriptions.update(topic, created.id, { max_attempts: 3 })).toMatchObject({ id: created.id });
+		expect(sent.filter(isPatch)).toHaveLength(3);
 	});
 
 	it("idempotent: false: a produce refused 429 by the key's request quota is sent again (a quota refuses before the write), and written once", async () => {
@@ -140,10 +170,11 @@ describe("mayRetry", () => {
 	const json = (status: number, code: string) => answer(status, JSON.stringify({ error: { code, message: code, retriable: true } }));
 	const proxy503 = () => errorFromResponse(503, WRANGLER_PROXY_RETRY_TEXT);
 
-	it("under unsent: only what proves nothing was done (429, 503 unavailable, wrangler dev's proxy's 503)", () => {
+	it("under unsent: only what proves nothing was done (429, 503 unavailable)", () => {
 		expect(mayRetry(json(429, "quota_exceeded"), "unsent")).toBe(true);
 		expect(mayRetry(json(503, "unavailable"), "unsent")).toBe(true);
-		expect(mayRetry(proxy503(), "unsent")).toBe(true);
+		expect(mayRetry(proxy503(), "unsent")).toBe(false);
+		expect(mayRetry(proxy503(), "always")).toBe(true);
 		expect(mayRetry(json(503, "partition_unavailable"), "unsent")).toBe(false);
 		expect(mayRetry(answer(503, "<html>error code: 1102</html>"), "unsent")).toBe(false);
 		expect(mayRetry(new TributaryError("network_error", "reset", { retriable: true }), "unsent")).toBe(false);

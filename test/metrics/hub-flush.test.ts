@@ -79,7 +79,10 @@ async function flushAfter(stub: HubStub, perAlarm: number[], reports: () => Prom
 	const runs = perAlarm.length;
 	await reports();
 	await runDueAlarm(stub);
-	await vi.waitFor(() => expect(perAlarm.length, "the reports armed the flush, and it ran").toBeGreaterThan(runs));
+	await vi.waitFor(() => expect(perAlarm.length, "the reports armed the flush, and it ran").toBeGreaterThan(runs), {
+		timeout: 30_000,
+		interval: 50,
+	});
 	return perAlarm.at(-1) as number;
 }
 
