@@ -3,7 +3,8 @@
  * A group consumer's membership, as the broker sees it: the join, the polls, the heartbeat, the leave, and the
  * commits of what the loop moved past (the loop itself, turn by turn, is `Consumer`'s, in consumer.ts; the requests
  * those send are `MemberCalls`', in consumer-calls.ts; what is moved past, committed or never stored, per partition,
- * is `CommitLedger`'s, in consumer-commits.ts).
+ * is `CommitLedger`'s, in consumer-commits.ts; the leaves of its own, a leave's `onRevoke` and the recovery from a
+ * failed poll, are `MemberRecovery`'s, in consumer-recovery.ts).
  *
  * Without an interval the consumer commits explicitly and polls with `auto_commit: false`, whatever the broker's
  * default. A poll whose answer is lost moves the member's read positions on the broker, so the member leaves and
@@ -19,7 +20,7 @@
  * again). The broker keeps what was processed in memory: only a restart of the group's coordinator reads up to the
  * interval again. This consumer cannot do that itself: it learns
  * of a rebalance only after it, when the partitions are no longer its to commit. Leaving (on close, or after a poll
- * whose answer was lost: see `#recover`) says `auto_commit=false`, so the broker drops the last poll's auto-commit
+ * whose answer was lost: see consumer-recovery.ts) says `auto_commit=false`, so the broker drops the last poll's auto-commit
  * instead of committing records this consumer never handed out; close() commits what it handed out itself first.
  * With `beforeCommit`, which must run before each commit, the consumer keeps committing on its own, on the
  * interval.
@@ -32,6 +33,7 @@ import { type CommitBy, CommitLedger, commitRefused, type GroupCommit, type Offs
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
 import { type ConsumerOptions, type ConsumerSettings, joinBody, pollBase } from "./consumer-options.ts";
+import { type Member, MemberRecovery, pollFailure } from "./consumer-recovery.ts";
 import type { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
 import type { Http } from "./http.ts";
@@ -42,11 +44,6 @@ import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
  * rebalance in between refuses it again (members of a group closing at once each make one).
  */
 const COMMIT_TRIES_MAX = 8;
-
-interface Member {
-	readonly id: string;
-	generation: number;
-}
 
 interface Assignment {
 	readonly generation: number;
@@ -77,27 +74,16 @@ export class GroupMember {
 	readonly #ledger: CommitLedger;
 	/** The caller's commit of what a recovery kept, once joined again: the next poll reads from it (`commitHandedOut`). */
 	#keptCommit: Promise<void> | null = null;
-	/** Set from a failed poll until its recovery's `onRevoke` ran and the member left (`#recover`). */
-	#recovering = false;
-	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
-	#carryKept = false;
-	/** Set by that recovery and by an answer skipping a generation: kept offsets are checked against the group's commits first. */
-	#checkKept = false;
+	/** The leaves of this consumer's own: a leave's `onRevoke`, and the recovery from a failed poll (`#recover`). */
+	readonly #recovery: MemberRecovery;
 	readonly #heartbeat = new HeartbeatTimer();
 	readonly callbacks: RebalanceCallbacks;
 	#lastCallMs = 0;
 	#polling: Promise<unknown> | null = null;
 	/** The join under way: `join()` and the loop's first poll share it, and closing waits for it, then leaves. */
 	#joining: Promise<Member> | null = null;
-	/**
-	 * The `onRevoke` of a member leaving, a close's or a recovery's (`#revokeBeforeLeave`): run once per member, whoever
-	 * asks first, and awaited by the other. While it runs, a close awaited there would wait for itself (`Consumer.close`).
-	 */
-	#revoke: { readonly member: Member; running: boolean; done: Promise<void> } | null = null;
 	/** Set once `leave()` was called: the consumer closes; `join()` joins no more, and a recovery leaves it that leave. */
 	#leaving = false;
-	/** The DELETE of a recovery's leave under way (`#recover`): a close's leave waits for it, so `closed` means left. */
-	#recoveryLeave: Promise<unknown> | null = null;
 	/**
 	 * Set once another consumer with this `instanceId` took the instance (the broker's `fenced_instance`): this one
 	 * stops for good, as Kafka's consumers do (librdkafka's fatal "static consumer fenced", Java's
@@ -118,6 +104,17 @@ export class GroupMember {
 		this.#turn = turn;
 		this.#pollBase = pollBase(options, settings);
 		this.callbacks = new RebalanceCallbacks(options);
+		this.#recovery = new MemberRecovery(
+			{
+				isMember: (m) => this.#member === m,
+				closing: () => this.#leaving,
+				dropKeepingProcessed: () => this.#dropMembership(true),
+				leave: (m) => this.#calls.leave(m.id),
+			},
+			this.callbacks,
+			options,
+			settings.autoCommit,
+		);
 	}
 
 	/** The partitions this member owns now, keyed by `tpKey`. */
@@ -131,12 +128,12 @@ export class GroupMember {
 
 	/** Whether a recovery from a failed poll is under way: the loop polls again once `callbacks.ran` (`#recover`). */
 	get recovering(): boolean {
-		return this.#recovering;
+		return this.#recovery.recovering;
 	}
 
 	/** Whether `onRevoke` runs on the partitions a leave gives up (`leave()`'s, or a recovery's: `#recover`). */
 	get revokingOnLeave(): boolean {
-		return this.#revoke?.running === true;
+		return this.#recovery.revoking;
 	}
 
 	/** The loop is handed `record`. */
@@ -219,7 +216,7 @@ export class GroupMember {
 		await this.#pollTimeoutLeave?.catch(() => {});
 		await this.#polling?.catch(() => {});
 		await this.#joining?.catch(() => {});
-		await this.#recoveryLeave;
+		await this.#recovery.leaving;
 		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
 		this.#heartbeat.stop();
 		const member = this.#member;
@@ -231,33 +228,13 @@ export class GroupMember {
 		this.#forgetInHand(() => true);
 		// Run here, not queued behind a callback under way: that one may be what awaits this close. A recovery's
 		// running (this close may be called from there) is awaited instead: the member leaves once it returned.
-		await this.#revokeBeforeLeave(member, lost);
+		await this.#recovery.revokeBeforeLeave(member, lost);
 		this.#forget(lost);
 		this.#member = null;
 		await this.#calls.leave(member.id).catch((error) => {
 			if (!(error instanceof TributaryError && (error.code === "unknown_member" || error.status === 404))) failure ??= error;
 		});
 		if (failure !== null) throw failure;
-	}
-
-	/**
-	 * Runs `onRevoke` on what a leave gives up while the member still owns it, as Kafka's onPartitionsRevoked before
-	 * the leave: a commit() there stores what the loop moved past, and a close() there returns at once. Once per
-	 * member (`#revoke`): a close during a recovery's leave awaits the callback that one runs, queued or under way.
-	 */
-	#revokeBeforeLeave(member: Member, partitions: TopicPartition[]): Promise<void> {
-		if (this.#revoke?.member === member) return this.#revoke.done;
-		if (partitions.length === 0) return Promise.resolve();
-		const revoke = { member, running: true, done: Promise.resolve() };
-		this.#revoke = revoke;
-		revoke.done = (async () => {
-			try {
-				await this.#options.onRevoke?.(partitions);
-			} finally {
-				revoke.running = false;
-			}
-		})();
-		return revoke.done;
 	}
 
 	/**
@@ -270,9 +247,9 @@ export class GroupMember {
 		this.#keptCommit = null;
 		// Read before the awaits: what is committed was checked in this generation (see `#commitHandedOut`).
 		const generation = member.generation;
-		if (this.#checkKept) await this.#dropOvertaken();
+		if (this.#recovery.checkKept) await this.#dropOvertaken();
 		const due = this.#ledger.due && !this.#brokerCommits;
-		const offsets = carry && (this.#carryKept || due) ? await this.#toCommit() : [];
+		const offsets = carry && (this.#recovery.carryKept || due) ? await this.#toCommit() : [];
 		const { seek, paused } = this.fetched.pollFields(this.#assigned);
 		const body = {
 			...this.#pollBase,
@@ -299,7 +276,7 @@ export class GroupMember {
 		// of partitions the member joined since may not own; it reads them again from the last commit.
 		if (this.#member !== member) return null;
 		this.#ledger.stored(offsets);
-		this.#carryKept = false;
+		this.#recovery.carryKept = false;
 		this.#follow(member, answer);
 		return this.fetched.answered(
 			seek,
@@ -333,44 +310,23 @@ export class GroupMember {
 	}
 
 	/**
-	 * A failed poll: membership lost (or the group deleted meanwhile) → join again; an answer lost → leave and
-	 * join again; anything else is thrown.
+	 * A failed poll (`pollFailure`): membership lost (or the group deleted meanwhile) → join again; an answer lost →
+	 * leave and join again (`MemberRecovery.start`, which keeps what the loop processed); anything else is thrown.
 	 */
 	async #recover(error: unknown, member: Member): Promise<void> {
 		if (!(error instanceof TributaryError)) throw error;
 		if (this.#outlived(member)) return;
 		this.#stopIfFenced(error);
-		if (error.code === "unknown_member" || error.code === "group_not_found") {
-			this.#dropMembership();
-			return;
+		switch (pollFailure(error)) {
+			case "lost":
+				this.#dropMembership();
+				return;
+			case "answer_lost":
+				this.#recovery.start(member, [...this.#assigned.values()]);
+				return;
+			case "other":
+				throw error;
 		}
-		if (error.code === "network_error" || error.code === "timeout" || error.status >= 500) {
-			// The broker may have moved this member's positions past records it never got: start again from the
-			// committed offsets under a new member id. What the loop processed is kept, and the next member's first
-			// poll commits it on the partitions it gets back (where no other member's commit overtook it meanwhile:
-			// `#dropOvertaken`), so only what was never processed is read again. Kafka revokes nothing on a failed
-			// poll; this consumer leaves on its own, as on close(): onRevoke runs while the member still owns its
-			// partitions (a commit() there stores what the loop moved past under it), then it leaves. Queued, not
-			// awaited here: a close() awaited in a callback waits for this poll. The loop waits for it (`recovering`).
-			const kept = [...this.#assigned.values()];
-			this.#recovering = true;
-			this.callbacks.queueStep(async () => {
-				try {
-					// Not if lost meanwhile; once with a close's leave (which leaves instead, once it returned).
-					if (this.#member === member) await this.#revokeBeforeLeave(member, kept);
-					if (this.#member !== member || this.#leaving) return;
-					this.#dropMembership(true);
-					this.#carryKept = this.#autoCommit;
-					this.#checkKept = true;
-					this.#recoveryLeave = this.#calls.leave(member.id).catch(() => {});
-					await this.#recoveryLeave;
-				} finally {
-					this.#recovering = false;
-				}
-			});
-			return;
-		}
-		throw error;
 	}
 
 	/**
@@ -382,7 +338,7 @@ export class GroupMember {
 	 * nothing is kept: at worst records are read again, never skipped.
 	 */
 	async #dropOvertaken(): Promise<void> {
-		this.#checkKept = false;
+		this.#recovery.checkKept = false;
 		const r = this.#turn.inHand;
 		if (!this.#ledger.holdsProcessed && r === null) return;
 		const commits = await this.#calls.describe<{ offsets: GroupCommit[] }>().then(
@@ -427,7 +383,7 @@ export class GroupMember {
 		this.#heartbeat.stop();
 		this.fetched.clear();
 		if (keepProcessed) {
-			// A recovery's, whose onRevoke ran before (`#recover`).
+			// A recovery's, whose onRevoke ran before (`MemberRecovery.start`).
 			this.#assigned = new Map();
 			this.fetched.paused.clear();
 			return;
@@ -445,7 +401,7 @@ export class GroupMember {
 	#follow(member: Member, answer: Assignment): void {
 		if (this.#member !== member || answer.generation < member.generation) return;
 		// A generation between these two may have given a partition kept through both to another member, which committed.
-		if (answer.generation > member.generation + 1) this.#checkKept = true;
+		if (answer.generation > member.generation + 1) this.#recovery.checkKept = true;
 		member.generation = answer.generation;
 		const next = new Map(answer.assignment.map((tp) => [tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition }]));
 		const revoked = [...this.#assigned].filter(([key]) => !next.has(key)).map(([, tp]) => tp);
@@ -522,7 +478,7 @@ export class GroupMember {
 			// Read before the awaits (the check, `beforeCommit`): a heartbeat's answer followed meanwhile may come from a
 			// generation the kept offsets were not checked in, which must refuse this commit so the next try checks them.
 			const generation = member.generation;
-			if (this.#checkKept) await this.#dropOvertaken();
+			if (this.#recovery.checkKept) await this.#dropOvertaken();
 			const offsets = await this.#toCommit(caller);
 			if (offsets.length === 0) return;
 			if (this.#member !== member) {

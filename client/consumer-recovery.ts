@@ -1,0 +1,133 @@
+/**
+ * @module
+ * A group member's own leaves, apart from the membership they act on: the `onRevoke` a leave runs first (a close's,
+ * or a recovery's), once per member, and the recovery from a poll whose answer was lost (or a 5xx): `onRevoke` while
+ * the member still owns its partitions, then a leave, then the loop's next poll joins again and carries what the loop
+ * had processed (`MemberRecovery`). What a failed poll means is `pollFailure`'s. The membership itself, and the calls,
+ * are `GroupMember`'s, in consumer-member.ts, which these reach through `RecoveryHost`.
+ */
+
+import type { TopicPartition } from "./admin.ts";
+import type { RebalanceCallbacks } from "./consumer-callbacks.ts";
+import type { ConsumerOptions } from "./consumer-options.ts";
+import type { TributaryError } from "./errors.ts";
+
+/** One membership of the group: the id the broker gave it, and the generation it follows. */
+export interface Member {
+	readonly id: string;
+	generation: number;
+}
+
+/**
+ * What a failed poll says of the membership: `lost` (removed, or the group deleted meanwhile: join again),
+ * `answer_lost` (a network error, a timeout or a 5xx: the broker may have served it, so leave and join again), or
+ * `other` (thrown to the loop).
+ */
+export type PollFailure = "lost" | "answer_lost" | "other";
+
+export function pollFailure(error: TributaryError): PollFailure {
+	if (error.code === "unknown_member" || error.code === "group_not_found") return "lost";
+	if (error.code === "network_error" || error.code === "timeout" || error.status >= 500) return "answer_lost";
+	return "other";
+}
+
+/** What a recovery needs of the membership it leaves. */
+export interface RecoveryHost {
+	/** Whether `member` is still this consumer's membership. */
+	isMember(member: Member): boolean;
+	/** Whether the consumer closes (`GroupMember.leave()` was called): its leave is the close's. */
+	closing(): boolean;
+	/** Drops the membership, keeping what the loop moved past to be committed by the next member. */
+	dropKeepingProcessed(): void;
+	/** Sends `member`'s leave. */
+	leave(member: Member): Promise<unknown>;
+}
+
+export class MemberRecovery {
+	readonly #host: RecoveryHost;
+	readonly #callbacks: RebalanceCallbacks;
+	readonly #options: Pick<ConsumerOptions, "onRevoke">;
+	readonly #autoCommit: boolean;
+	/**
+	 * The `onRevoke` of a member leaving, a close's or a recovery's (`revokeBeforeLeave`): run once per member, whoever
+	 * asks first, and awaited by the other. While it runs, a close awaited there would wait for itself (`Consumer.close`).
+	 */
+	#revoke: { readonly member: Member; running: boolean; done: Promise<void> } | null = null;
+	/** Set from a failed poll until its recovery's `onRevoke` ran and the member left (`start`). */
+	#recovering = false;
+	/** The DELETE of a recovery's leave under way: a close's leave waits for it, so `closed` means left. */
+	#leave: Promise<unknown> | null = null;
+	/** Set by a recovery from a failed poll: the next poll carries what was processed, whatever the commit mode. */
+	carryKept = false;
+	/** Set by that recovery and by an answer skipping a generation: kept offsets are checked against the group's commits first. */
+	checkKept = false;
+
+	constructor(host: RecoveryHost, callbacks: RebalanceCallbacks, options: Pick<ConsumerOptions, "onRevoke">, autoCommit: boolean) {
+		this.#host = host;
+		this.#callbacks = callbacks;
+		this.#options = options;
+		this.#autoCommit = autoCommit;
+	}
+
+	/** Whether a recovery from a failed poll is under way: the loop polls again once the callbacks ran (`start`). */
+	get recovering(): boolean {
+		return this.#recovering;
+	}
+
+	/** Whether `onRevoke` runs on the partitions a leave gives up (a close's, or a recovery's: `start`). */
+	get revoking(): boolean {
+		return this.#revoke?.running === true;
+	}
+
+	/** The DELETE of a recovery's leave, while under way or once answered (never rejects); null before any. */
+	get leaving(): Promise<unknown> | null {
+		return this.#leave;
+	}
+
+	/**
+	 * Runs `onRevoke` on what a leave gives up while the member still owns it, as Kafka's onPartitionsRevoked before
+	 * the leave: a commit() there stores what the loop moved past, and a close() there returns at once. Once per
+	 * member: a close during a recovery's leave awaits the callback that one runs, queued or under way.
+	 */
+	revokeBeforeLeave(member: Member, partitions: TopicPartition[]): Promise<void> {
+		if (this.#revoke?.member === member) return this.#revoke.done;
+		if (partitions.length === 0) return Promise.resolve();
+		const revoke = { member, running: true, done: Promise.resolve() };
+		this.#revoke = revoke;
+		revoke.done = (async () => {
+			try {
+				await this.#options.onRevoke?.(partitions);
+			} finally {
+				revoke.running = false;
+			}
+		})();
+		return revoke.done;
+	}
+
+	/**
+	 * A poll of `member` whose answer was lost: the broker may have moved this member's positions past records it
+	 * never got, so it starts again from the committed offsets under a new member id. What the loop processed is kept,
+	 * and the next member's first poll commits it on the partitions it gets back (where no other member's commit
+	 * overtook it meanwhile: `checkKept`), so only what was never processed is read again. Kafka revokes nothing on a
+	 * failed poll; this consumer leaves on its own, as on close(): onRevoke runs on `kept` while the member still owns
+	 * them (a commit() there stores what the loop moved past under it), then it leaves. Queued, not awaited here: a
+	 * close() awaited in a callback waits for this poll. The loop waits for it (`recovering`).
+	 */
+	start(member: Member, kept: TopicPartition[]): void {
+		this.#recovering = true;
+		this.#callbacks.queueStep(async () => {
+			try {
+				// Not if lost meanwhile; once with a close's leave (which leaves instead, once it returned).
+				if (this.#host.isMember(member)) await this.revokeBeforeLeave(member, kept);
+				if (!this.#host.isMember(member) || this.#host.closing()) return;
+				this.#host.dropKeepingProcessed();
+				this.carryKept = this.#autoCommit;
+				this.checkKept = true;
+				this.#leave = this.#host.leave(member).catch(() => {});
+				await this.#leave;
+			} finally {
+				this.#recovering = false;
+			}
+		});
+	}
+}
