@@ -100,12 +100,14 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * Joins the group now instead of at the first iteration (Kafka's `subscribe` + first `poll`). Members that
 	 * all join before any of them reads start on their final assignment, without a rebalance under way. Called while the
 	 * consumer recovers from a lost poll answer (it leaves and joins again), it returns once joined again, unless
-	 * the consumer closes or leaves on `maxPollIntervalMs` meanwhile.
+	 * the consumer leaves on `maxPollIntervalMs` meanwhile. Rejects with `closed` once the consumer is closing
+	 * (`close()`, `stop()`, `break`), also when that came while it joined: the member it joined as has left.
 	 */
 	async join(): Promise<void> {
 		if (this.#closed) throw closedError();
 		await this.#member.comeBack();
 		await this.#member.join();
+		if (this.#closed) throw closedError();
 	}
 
 	/**

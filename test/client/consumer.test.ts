@@ -194,12 +194,28 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 		await createTopic(topic, 2);
 		const { client } = wiredClient();
 		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
-		const joining = consumer.join();
+		// Rejected with closed (the race's own test is the next one): read now, so it is never an unhandled rejection.
+		const joining = consumer.join().catch((error: unknown) => error);
 		await consumer.close();
-		await joining.catch(() => undefined);
+		expect(await joining).toMatchObject({ code: "closed" });
 		const described = await json<{ members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
 		expect(described.members, "the closed consumer's member left").toEqual([]);
 		expect(consumer.memberId).toBeNull();
+	});
+
+	it("join() racing close() rejects with closed, as join() after close() does: it does not return unjoined", async () => {
+		const topic = uniqueTopic("joinraceclose");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 2);
+		const { client } = wiredClient();
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const joining = consumer.join();
+		const closing = consumer.close();
+		await expect(joining).rejects.toMatchObject({ name: "TributaryError", code: "closed" });
+		await closing;
+		expect(consumer.memberId).toBeNull();
+		const described = await json<{ members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
+		expect(described.members).toEqual([]);
 	});
 
 	it("join() still under way when the loop starts is the loop's join too: one member, not two", async () => {
