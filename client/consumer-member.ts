@@ -227,8 +227,9 @@ export class GroupMember {
 		// A close() from outside the loop does not commit the record in hand (it may not be done), not in onRevoke either.
 		this.#forgetInHand(() => true);
 		// Run here, not queued behind a callback under way: that one may be what awaits this close. A recovery's
-		// running (this close may be called from there) is awaited instead: the member leaves once it returned.
-		await this.#recovery.revokeBeforeLeave(member, lost);
+		// running (this close may be called from there) is awaited instead: the member leaves once it returned. One
+		// that throws fails the close as a callback's error, but still leaves: the group would wait out the session.
+		await this.#recovery.revokeBeforeLeave(member, lost).catch((error) => (failure ??= error));
 		this.#forget(lost);
 		this.#member = null;
 		await this.#calls.leave(member.id).catch((error) => {

@@ -53,7 +53,10 @@ export class MemberRecovery {
 	 * asks first, and awaited by the other. While it runs, a close awaited there would wait for itself (`Consumer.close`).
 	 */
 	#revoke: { readonly member: Member; running: boolean; done: Promise<void> } | null = null;
-	/** Set from a failed poll until its recovery's `onRevoke` ran and the member left (`start`). */
+	/**
+	 * Set from a failed poll until its recovery's `onRevoke` ran and the member left (`start`); for good once that
+	 * `onRevoke` threw, so the loop awaits the callbacks, which reject with that error, instead of polling on.
+	 */
 	#recovering = false;
 	/** The DELETE of a recovery's leave under way: a close's leave waits for it, so `closed` means left. */
 	#leave: Promise<unknown> | null = null;
@@ -116,9 +119,10 @@ export class MemberRecovery {
 	start(member: Member, kept: TopicPartition[]): void {
 		this.#recovering = true;
 		this.#callbacks.queueStep(async () => {
+			// Not if lost meanwhile; once with a close's leave (which leaves instead, once it returned). One that
+			// throws ends the loop (`recovering` stays set), whose close leaves as this member.
+			if (this.#host.isMember(member)) await this.revokeBeforeLeave(member, kept);
 			try {
-				// Not if lost meanwhile; once with a close's leave (which leaves instead, once it returned).
-				if (this.#host.isMember(member)) await this.revokeBeforeLeave(member, kept);
 				if (!this.#host.isMember(member) || this.#host.closing()) return;
 				this.#host.dropKeepingProcessed();
 				this.carryKept = this.#autoCommit;

@@ -184,7 +184,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * way (or the recovery from a lost poll answer, which leaves too) runs `onRevoke`, it returns at once, from
 	 * anywhere: JavaScript has no async context to tell a call from that callback (Kafka's close() from the rebalance
 	 * listener), which waiting would deadlock, from one of a signal handler. The member leaves once the callback
-	 * returns, so a shutdown path awaits `closed`, which settles once it has left.
+	 * returns, so a shutdown path awaits `closed`, which settles once it has left. An `onRevoke` that throws there does
+	 * not keep the member in the group: it still leaves, and the close rejects with that error (so does `closed`).
 	 */
 	close(): Promise<void> {
 		this.#closed = true;
