@@ -4,7 +4,8 @@
  * consumer followed the changes, apart from the poll, join or heartbeat that brought them: the consumer's state has
  * changed before a callback runs, so only the loop's next record and `join()` wait for it (as Kafka's poll()
  * returns after its rebalance listener), and the loop's next poll after a failed one, whose leave is queued too. A callback may then close or stop the consumer (Kafka's close() from the listener,
- * on the poll thread): closing waits for the poll or join under way, which would otherwise wait for the callback.
+ * on the poll thread): the leave waits for the poll or join under way, then for the callbacks (`ran`), so a commit in
+ * one finds the member still in the group; a close() while one runs (`running`) returns without waiting for it.
  */
 
 import type { TopicPartition } from "./admin.ts";
@@ -13,18 +14,29 @@ import type { ConsumerOptions } from "./consumer-options.ts";
 export class RebalanceCallbacks {
 	/** The callbacks queued so far; rejected with the first that failed (none after it runs). */
 	#ran: Promise<void> = Promise.resolve();
+	#running = false;
 	readonly #options: Pick<ConsumerOptions, "onAssign" | "onRevoke">;
 
 	constructor(options: Pick<ConsumerOptions, "onAssign" | "onRevoke">) {
 		this.#options = options;
 	}
 
+	/** Whether an `onRevoke` or `onAssign` of a rebalance runs now (a queued step of the consumer's is none). */
+	get running(): boolean {
+		return this.#running;
+	}
+
 	/** Runs `onRevoke(revoked)`, then `onAssign(added)` (each only if not empty), once those queued before ran. */
 	queue(revoked: TopicPartition[], added: TopicPartition[] = []): void {
 		if (revoked.length === 0 && added.length === 0) return;
 		this.#ran = this.#ran.then(async () => {
-			if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
-			if (added.length > 0) await this.#options.onAssign?.(added);
+			this.#running = true;
+			try {
+				if (revoked.length > 0) await this.#options.onRevoke?.(revoked);
+				if (added.length > 0) await this.#options.onAssign?.(added);
+			} finally {
+				this.#running = false;
+			}
 		});
 		// Reported to the loop's next turn (`ran`); till then a failing callback must not be an unhandled rejection.
 		this.#ran.catch(() => {});

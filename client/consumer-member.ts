@@ -208,8 +208,8 @@ export class GroupMember {
 
 	/**
 	 * Leaves the group, once the join, poll, poll-interval leave or recovery's leave under way is done: commits what
-	 * the loop moved past (with `autoCommit`), runs `onRevoke` on the partitions it owned (or waits for the one a
-	 * recovery runs for this member), then leaves.
+	 * the loop moved past (with `autoCommit`), waits for the rebalance callbacks queued or running (`callbacks.ran`),
+	 * runs `onRevoke` on the partitions it owned (or waits for the one a recovery runs for this member), then leaves.
 	 */
 	async leave(): Promise<void> {
 		this.#leaving = true;
@@ -224,11 +224,19 @@ export class GroupMember {
 		let failure: unknown = null;
 		if (this.#autoCommit) await this.commitHandedOut("leave").catch((error) => (failure = error));
 		const lost = [...this.#assigned.values()];
-		// A close() from outside the loop does not commit the record in hand (it may not be done), not in onRevoke either.
+		// A close() from outside the loop does not commit the record in hand (it may not be done), in no callback either.
 		this.#forgetInHand(() => true);
-		// Run here, not queued behind a callback under way: that one may be what awaits this close. A recovery's
-		// running (this close may be called from there) is awaited instead: the member leaves once it returned. One
-		// that throws fails the close as a callback's error, but still leaves: the group would wait out the session.
+		// A rebalance's callback under way (or queued) may commit: this member must still be there to store it, as
+		// Kafka's close() runs after its rebalance listener returned. No deadlock: a close() or stop() called while a
+		// callback runs returns without waiting for this leave (`Consumer.close`), and so does a recovery's step.
+		await this.callbacks.ran.catch(() => {});
+		if (this.#member !== member) {
+			// Lost meanwhile (a commit there found it gone): nothing to leave, its callbacks are queued.
+			if (failure !== null) throw failure;
+			return;
+		}
+		// A recovery's onRevoke for this member already ran (in the callbacks above): awaited, not run again. One that
+		// throws fails the close as a callback's error, but still leaves: the group would wait out the session.
 		await this.#recovery.revokeBeforeLeave(member, lost).catch((error) => (failure ??= error));
 		this.#forget(lost);
 		this.#member = null;

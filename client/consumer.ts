@@ -92,7 +92,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			// Leaving the loop (break, return, a throw in its body) is moving past the record in hand.
 			this.#member.moveOn();
 			this.#iterating = false;
-			await this.close();
+			// The leave itself, not close()'s early return while a callback runs: the loop ends once the member left.
+			await this.#leave();
 		}
 	}
 
@@ -156,11 +157,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * answer was lost loses no membership: the consumer leaves on its own, and no commit() is refused. Once the
 	 * consumer is closing (`close()`, `break`, or `stop()` once the loop's turn ended) it rejects with `closed`, as Java's
 	 * `commitSync()` after `close()` throws and kafkajs's `commitOffsets()` after `stop()` rejects, but for the commit
-	 * in the leave's own `onRevoke` (a close's, or a recovery's from a lost poll answer: one callback per member),
-	 * which stores what the loop moved past.
+	 * in the leave's own `onRevoke` (a close's, or a recovery's from a lost poll answer: one callback per member), and
+	 * the one while a rebalance's `onRevoke` or `onAssign` runs, which the leave waits for (`close()`): those store
+	 * what the loop moved past, under the member still in the group.
 	 */
 	commit(): Promise<void> {
-		if (this.#closing !== null && !this.#member.revokingOnLeave) return Promise.reject(closedError());
+		if (this.#closing !== null && !this.#member.revokingOnLeave && !this.#member.callbacks.running) return Promise.reject(closedError());
 		return this.#member.commit();
 	}
 
@@ -168,8 +170,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * Settles once the member has left the group for good, after `stop()`, `close()`, `break`, a throw in the loop's
 	 * body, or an error of the consumer's own that ended the loop: rejects with that error (the first one: a poll's, an
 	 * `onAssign` or `onRevoke` that threw, the leave's), as a stream reader's `closed`; resolves otherwise, also when
-	 * the loop's body threw (the loop throws that; the consumer sees only its iterator's `return()`, as for `break`). For a second shutdown hook whose `stop()` or `close()` returned at once, the leave's `onRevoke`
-	 * running. Never settles while the consumer runs; a rejection nobody awaits is not an unhandled one.
+	 * the loop's body threw (the loop throws that; the consumer sees only its iterator's `return()`, as for `break`). For a second shutdown hook whose `stop()` or `close()` returned at once, while the leave's
+	 * `onRevoke` or a rebalance's callback ran. Never settles while the consumer runs; a rejection nobody awaits is not an unhandled one.
 	 * @example process.once("SIGINT", async () => { await consumer.stop(); await consumer.closed; process.exit(0); });
 	 */
 	get closed(): Promise<void> {
@@ -185,9 +187,19 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * anywhere: JavaScript has no async context to tell a call from that callback (Kafka's close() from the rebalance
 	 * listener), which waiting would deadlock, from one of a signal handler. The member leaves once the callback
 	 * returns, so a shutdown path awaits `closed`, which settles once it has left. An `onRevoke` that throws there does
-	 * not keep the member in the group: it still leaves, and the close rejects with that error (so does `closed`).
+	 * not keep the member in the group: it still leaves, and the close rejects with that error (so does `closed`). The
+	 * leave also waits for the rebalance callbacks running or queued (a rebalance's `onRevoke` or `onAssign`), as
+	 * Kafka's close() runs on the poll thread after its listener returned: a `commit()` there (allowed while one runs)
+	 * finds the member still in the group instead of racing its leave. While such a callback runs, close() returns at
+	 * once too, for the same reason: one awaited in it would wait for itself; `closed` settles once the member left.
 	 */
 	close(): Promise<void> {
+		const leaving = this.#leave();
+		return this.#member.revokingOnLeave || this.#member.callbacks.running ? Promise.resolve() : leaving;
+	}
+
+	/** Starts the leave, once: what `close()` waits for when it can. */
+	#leave(): Promise<void> {
 		this.#closed = true;
 		// A stop() waiting for the loop waits for this close instead: the member it would have committed under leaves.
 		this.#turn.release();
@@ -195,7 +207,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			this.#closing = this.#shutdown();
 			this.#settleLeft(this.#leftAfter(this.#closing));
 		}
-		return this.#member.revokingOnLeave ? Promise.resolve() : this.#closing;
+		return this.#closing;
 	}
 
 	/**
@@ -208,7 +220,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * `break` leaves at once and counts that record as processed, and so does stop() not awaited there (the loop ends
 	 * once its body returns). Once `close()` was called, stop() is that close. Called while the leave under way runs
 	 * `onRevoke`, it returns at once, from anywhere, as `close()` does: only the stop (or close) that started that leave
-	 * waits for it. A stop() once that callback returned waits for the leave again.
+	 * waits for it. A stop() once that callback returned waits for the leave again. In a rebalance's callback it waits
+	 * for the loop's turn as from outside, then returns without waiting for the leave, which waits for that callback.
 	 */
 	stop(): Promise<void> {
 		this.#closed = true;
@@ -219,7 +232,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			if (this.#turn.inTurn && this.#closing === null) await this.#turn.movesOn(this.#sessionTimeoutMs);
 			await this.close();
 		})();
-		return this.#stopping;
+		// Asked again of close() once the loop's turn is over: its answer depends on what runs then (a callback).
+		return this.#stopping.then(() => this.close());
 	}
 
 	async #shutdown(): Promise<void> {

@@ -333,7 +333,7 @@ describe("SDK consumer closing or joining while it recovers from a lost poll ans
 		expect(await next).toEqual({ done: true, value: undefined });
 	});
 
-	it("close() from outside while the recovery's onRevoke is queued behind a rebalance's: it runs once, and its commit() is stored", async () => {
+	it("close() from outside while the recovery's onRevoke is queued behind a rebalance's: the leave waits for both, each commit() is stored", async () => {
 		const revoked: number[][] = [];
 		const commits: unknown[] = [];
 		const held: (() => void)[] = [];
@@ -341,8 +341,8 @@ describe("SDK consumer closing or joining while it recovers from a lost poll ans
 		const onRevoke = async (tps: { partition: number }[]) => {
 			revoked.push(tps.map((tp) => tp.partition));
 			await new Promise<void>((resolve) => held.push(resolve));
-			// The rebalance's ([1]) is not the leave's: its commit() races the close's leave, and may find the member gone.
-			if (consumer !== null && tps.some((tp) => tp.partition === 0)) commits.push(await refusal(consumer.commit()));
+			// The rebalance's ([1]) is not the leave's, but the leave waits for it: its commit() finds the member there.
+			if (consumer !== null) commits.push(await refusal(consumer.commit()));
 		};
 		const handed = await handedBoth("close-queued-recovery", { onRevoke });
 		({ consumer } = handed);
@@ -355,16 +355,15 @@ describe("SDK consumer closing or joining while it recovers from a lost poll ans
 		const lost = wire.delayAnswer(isPoll);
 		wire.dropAnswer(isPoll);
 		await lost.served;
-		const closing = handed.consumer.close(); // waits for that poll, then its leave runs onRevoke([0]) itself
+		// Returns at once: a rebalance's onRevoke runs, which the leave (after that poll) waits for, and its queue after it.
+		await handed.consumer.close();
 		lost.release();
+		held.shift()?.(); // the rebalance's onRevoke commits and returns: the recovery's step runs onRevoke([0]) next
 		await expect.poll(() => revoked, { timeout: 10_000, interval: 20 }).toEqual([[1], [0]]);
-		held.shift()?.(); // the rebalance's onRevoke returns: the recovery's step runs next, the leave's still held
-		// That step reaches onRevoke without I/O: once the microtasks queued now ran (a macrotask later), it has run.
-		await new Promise((resolve) => setTimeout(resolve, 0));
 		while (held.length > 0) held.shift()?.();
-		await closing;
-		expect(revoked, "onRevoke([0]) ran once, the leave's").toEqual([[1], [0]]);
-		expect(commits, "the commit() of onRevoke([0]), stored before the leave").toEqual([null]);
+		await handed.consumer.closed;
+		expect(revoked, "onRevoke([0]) ran once, for the recovery and the leave").toEqual([[1], [0]]);
+		expect(commits, "the commit() of each onRevoke, stored before the leave").toEqual([null, null]);
 		expect((await committed(group))[0]).toBe(2);
 		expect(await next).toEqual({ done: true, value: undefined });
 		expect(other.assignment).toEqual([{ topic, partition: 1 }]);

@@ -1,13 +1,16 @@
 /**
  * The leave of an SDK consumer that closes, against the real Worker (inside workerd), where a rebalance callback is
  * in its way: an `onRevoke` that throws still lets the member leave (one DELETE), its error surfaced as a callback's
- * (close() and `closed` reject with it), whether the leave is a close's or the recovery's from a lost poll answer.
+ * (close() and `closed` reject with it), whether the leave is a close's or the recovery's from a lost poll answer; and
+ * a rebalance's callback under way when close() comes is waited for, so a commit() there finds the member still in the
+ * group (as Kafka's close() runs after its rebalance listener returned), without the close waiting for itself.
  */
 
 import { describe, expect, it } from "vitest";
-import type { ConsumerRecord } from "../../client/index.ts";
+import type { Consumer, ConsumerRecord } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
 import { createTopic, json, produce } from "../support/worker.ts";
 
 interface GroupState {
@@ -73,5 +76,111 @@ describe("SDK consumer whose leave's onRevoke throws", { timeout: 30_000 }, () =
 		await expect(consumer.closed).rejects.toBe(failure);
 		expect(wire.sent.filter(isLeave), "the leave was sent, once").toHaveLength(1);
 		expect((await groupState(group)).members).toEqual([]);
+	});
+});
+
+/** What `promise` rejected with, or null once it resolved. */
+const refusal = (promise: Promise<unknown>) =>
+	promise.then(
+		() => null,
+		(error: unknown) => error,
+	);
+
+/**
+ * A member "a…" (manual commits) of a two-partition topic, its loop handed all four records (two per partition),
+ * and whose `onRevoke` is `onRevoke`. Under `range` in instance-id order, a member "z…" joining takes partition 1.
+ */
+async function handedBoth(name: string, onRevoke: (consumer: Consumer, partitions: number[]) => Promise<void>) {
+	const topic = uniqueTopic(name);
+	const group = uniqueTopic("g");
+	await createTopic(topic, 2);
+	await produce(
+		topic,
+		[0, 1].flatMap((partition) => [
+			{ value: 0, partition },
+			{ value: 1, partition },
+		]),
+	);
+	const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
+	const wire = wiredClient();
+	const revoked: number[][] = [];
+	const consumer: Consumer = wire.client.consumer({
+		...options,
+		autoCommit: false,
+		instanceId: `a-${group}`,
+		onRevoke: async (tps) => {
+			revoked.push(tps.map((tp) => tp.partition));
+			await onRevoke(
+				consumer,
+				tps.map((tp) => tp.partition),
+			);
+		},
+	});
+	const it = consumer[Symbol.asyncIterator]();
+	for (let i = 0; i < 4; i++) expect((await it.next()).done).toBe(false);
+	/** Another member joins and takes partition 1; the loop moves past the fourth record and follows it. */
+	const rebalance = async () => {
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join();
+		return { other, next: it.next() };
+	};
+	return { group, wire, consumer, revoked, rebalance };
+}
+
+const committedOf = async (group: string, partition: number) =>
+	(await groupState(group)).offsets.find((o) => o.partition === partition)?.committed ?? null;
+
+describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30_000 }, () => {
+	const isCommit = (r: { method: string; path: string }) => r.method === "POST" && r.path.endsWith("/offsets");
+
+	it("a commit() of that onRevoke under way when close() comes is stored: the leave waits for the callback", async () => {
+		let committing: Promise<unknown> | null = null;
+		const { group, wire, consumer, revoked, rebalance } = await handedBoth("close-rebalance-commit", async (c, partitions) => {
+			if (!partitions.includes(1)) return;
+			committing = refusal(c.commit());
+			await committing;
+		});
+		const releaseCommit = wire.hold(isCommit);
+		const { other, next } = await rebalance();
+		await expect.poll(() => wire.sent.some(isCommit), UNTIL_SEEN).toBe(true);
+		await consumer.close(); // a signal handler's, while that onRevoke's commit is under way
+		releaseCommit();
+		await consumer.closed;
+		expect(await committing, "the rebalance's onRevoke commit() was stored, not refused by the leave").toBeNull();
+		expect(await committedOf(group, 0)).toBe(2);
+		expect(revoked, "then the leave's onRevoke").toEqual([[1], [0]]);
+		expect(wire.sent.filter(isLeave)).toHaveLength(1);
+		expect((await groupState(group)).members).toHaveLength(1);
+		expect(await next).toEqual({ done: true, value: undefined });
+		await other.close();
+	});
+
+	it("a commit() that onRevoke makes after close() came is stored too; a close() awaited there returns at once", async () => {
+		const commits: unknown[] = [];
+		let proceed!: () => void;
+		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		let entered!: () => void;
+		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
+		const { group, wire, consumer, revoked, rebalance } = await handedBoth("close-rebalance-later", async (c, partitions) => {
+			if (!partitions.includes(1)) return;
+			entered();
+			await proceeding;
+			commits.push(await refusal(c.commit()));
+			await c.close(); // the close under way waits for this callback: this one must not wait for it
+		});
+		const { other, next } = await rebalance();
+		await inRevoke;
+		void consumer.close(); // a signal handler's, while that onRevoke runs
+		proceed();
+		await consumer.closed;
+		expect(
+			commits.map((e) => (e === null ? null : String(e))),
+			"the rebalance's onRevoke commit() was stored",
+		).toEqual([null]);
+		expect(await committedOf(group, 0)).toBe(2);
+		expect(revoked).toEqual([[1], [0]]);
+		expect(wire.sent.filter(isLeave)).toHaveLength(1);
+		expect(await next).toEqual({ done: true, value: undefined });
+		await other.close();
 	});
 });
