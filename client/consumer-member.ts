@@ -217,24 +217,28 @@ export class GroupMember {
 		await this.#polling?.catch(() => {});
 		await this.#joining?.catch(() => {});
 		await this.#recovery.leaving;
-		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
-		this.#heartbeat.stop();
 		const member = this.#member;
-		if (member === null) return;
+		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
+		if (member === null) {
+			this.#heartbeat.stop();
+			return;
+		}
 		let failure: unknown = null;
 		if (this.#autoCommit) await this.commitHandedOut("leave").catch((error) => (failure = error));
-		const lost = [...this.#assigned.values()];
 		// A close() from outside the loop does not commit the record in hand (it may not be done), in no callback either.
 		this.#forgetInHand(() => true);
 		// A rebalance's callback under way (or queued) may commit: this member must still be there to store it, as
-		// Kafka's close() runs after its rebalance listener returned. No deadlock: a close() or stop() called while a
-		// callback runs returns without waiting for this leave (`Consumer.close`), and so does a recovery's step.
+		// Kafka's close() runs after its rebalance listener returned (its heartbeat goes on meanwhile). No deadlock: a
+		// close() or stop() called while a callback runs returns without waiting for this leave (`Consumer.close`),
+		// and so does a recovery's step.
 		await this.callbacks.ran.catch(() => {});
+		this.#heartbeat.stop();
 		if (this.#member !== member) {
 			// Lost meanwhile (a commit there found it gone): nothing to leave, its callbacks are queued.
 			if (failure !== null) throw failure;
 			return;
 		}
+		const lost = [...this.#assigned.values()];
 		// A recovery's onRevoke for this member already ran (in the callbacks above): awaited, not run again. One that
 		// throws fails the close as a callback's error, but still leaves: the group would wait out the session.
 		await this.#recovery.revokeBeforeLeave(member, lost).catch((error) => (failure ??= error));

@@ -7,7 +7,7 @@
  */
 
 import { describe, expect, it } from "vitest";
-import type { Consumer, ConsumerRecord } from "../../client/index.ts";
+import type { Consumer, ConsumerOptions, ConsumerRecord } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
@@ -90,7 +90,11 @@ const refusal = (promise: Promise<unknown>) =>
  * A member "a…" (manual commits) of a two-partition topic, its loop handed all four records (two per partition),
  * and whose `onRevoke` is `onRevoke`. Under `range` in instance-id order, a member "z…" joining takes partition 1.
  */
-async function handedBoth(name: string, onRevoke: (consumer: Consumer, partitions: number[]) => Promise<void>) {
+async function handedBoth(
+	name: string,
+	onRevoke: (consumer: Consumer, partitions: number[]) => Promise<void>,
+	more: Partial<ConsumerOptions> = {},
+) {
 	const topic = uniqueTopic(name);
 	const group = uniqueTopic("g");
 	await createTopic(topic, 2);
@@ -108,6 +112,7 @@ async function handedBoth(name: string, onRevoke: (consumer: Consumer, partition
 		...options,
 		autoCommit: false,
 		instanceId: `a-${group}`,
+		...more,
 		onRevoke: async (tps) => {
 			revoked.push(tps.map((tp) => tp.partition));
 			await onRevoke(
@@ -180,6 +185,37 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 		expect(await committedOf(group, 0)).toBe(2);
 		expect(revoked).toEqual([[1], [0]]);
 		expect(wire.sent.filter(isLeave)).toHaveLength(1);
+		expect(await next).toEqual({ done: true, value: undefined });
+		await other.close();
+	});
+
+	it("the member's heartbeat goes on while the leave waits for that callback: a slow one does not outlive its session", async () => {
+		let proceed!: () => void;
+		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		let entered!: () => void;
+		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
+		// The shortest session: a heartbeat is due every third of it (2 s) while nothing else goes out.
+		const { group, wire, consumer, rebalance } = await handedBoth(
+			"close-rebalance-heartbeat",
+			async (_, partitions) => {
+				if (!partitions.includes(1)) return;
+				entered();
+				await proceeding;
+			},
+			{ sessionTimeoutMs: 6_000 },
+		);
+		const isHeartbeat = (r: { path: string }) => r.path.endsWith("/heartbeat");
+		const { other, next } = await rebalance();
+		await inRevoke;
+		void consumer.close(); // a signal handler's, while that onRevoke runs
+		const sent = wire.sent.length;
+		const beat = { ...UNTIL_SEEN, message: "a heartbeat while the leave waits for the callback" };
+		await expect.poll(() => wire.sent.slice(sent).some(isHeartbeat), beat).toBe(true);
+		expect(wire.sent.slice(sent).filter(isLeave), "the leave waits for the callback").toEqual([]);
+		proceed();
+		await consumer.closed;
+		expect(wire.sent.filter(isLeave)).toHaveLength(1);
+		expect((await groupState(group)).members).toHaveLength(1);
 		expect(await next).toEqual({ done: true, value: undefined });
 		await other.close();
 	});
