@@ -11,7 +11,8 @@
  * .cpuprofile (open it in Chrome DevTools' Performance panel, or speedscope).
  *
  * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records; `batch-producer`
- * and `batch-key` as an idempotent producer or with an `Idempotency-Key`, as the idempotence rows), `fetch` (1 client
+ * and `batch-key` as an idempotent producer or with an `Idempotency-Key`, as the idempotence rows; `batch-keyed` with
+ * a key and two headers on each record, as produce-keyed-1c-1p), `fetch` (1 client
  * paging 1,000 records through 20,000, more than the batch cache holds; PROFILE_FETCH_REQUESTS=50 prefills 5,000,
  * which it holds, as fetch-tail-1c-1p), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
  * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window;
@@ -101,6 +102,7 @@ const SHAPES = [
 	"batch",
 	"batch-producer",
 	"batch-key",
+	"batch-keyed",
 	"fetch",
 	"healthz",
 	"stream",
@@ -322,7 +324,9 @@ async function loadFor(shape, http, server) {
 	// batch-producer and batch-key: the batch load as the idempotence rows send it (see scenarios/idempotence.mjs).
 	const variant = { "batch-producer": "producer", "batch-key": "idempotency-key" }[shape] ?? "plain";
 	const scenario =
-		shape === "small" ? { id: topic, clients: 32, partitions: 1, perRequest: 1 } : { id: topic, clients: 1, partitions: 1, variant };
+		shape === "small"
+			? { id: topic, clients: 32, partitions: 1, perRequest: 1 }
+			: { id: topic, clients: 1, partitions: 1, variant, records: shape === "batch-keyed" ? "keyed" : "plain" };
 	const load = await produceLoad(http, "tributary", /** @type {any} */ (scenario), topic, 1);
 	return warmedUp((durationMs) => load.window(WARMUP_MS, durationMs, { waitQuiet: false }));
 }

@@ -2,7 +2,8 @@
 /**
  * @module
  * A produce load on one topic, shared by the produce and idempotence scenarios: closed-loop clients sending
- * pre-built 100×1 KiB bodies, plainly or idempotently, then checks that every acknowledged record is in the log.
+ * pre-built 100×1 KiB bodies (each record with a key and two headers when the scenario's `records` is "keyed"),
+ * plainly or idempotently, then checks that every acknowledged record is in the log.
  */
 
 import { randomBytes } from "node:crypto";
@@ -26,7 +27,8 @@ import { produceBodies } from "./records.mjs";
  */
 function bodiesFor(scenario, client, seed) {
 	const partition = scenario.partitions === 1 ? 0 : client % scenario.partitions;
-	return produceBodies({ count: BODIES_PER_CLIENT, perRequest: recordsPerRequest(scenario), partition, seed: seed * 16 + client });
+	const keyed = scenario.records === "keyed";
+	return produceBodies({ count: BODIES_PER_CLIENT, perRequest: recordsPerRequest(scenario), partition, seed: seed * 16 + client, keyed });
 }
 
 /**

@@ -43,6 +43,17 @@ export const produce = {
 			partitions: 1,
 			targets: WITH_PARSE,
 		},
+		{
+			// The same load with a key and two small headers on each record (bench/lib/records.mjs): what Kafka users
+			// commonly send (trace ids, content types), which the edge reads by another path than the bare records above.
+			id: "produce-keyed-1c-1p",
+			label: "produce 100×1KB + key + 2 headers, 1 client, 1 partition",
+			kind: "produce",
+			clients: 1,
+			partitions: 1,
+			records: "keyed",
+			targets: WITH_PARSE,
+		},
 		{ id: "produce-4c-4p", label: "produce 100×1KB, 4 clients, 4 partitions", kind: "produce", clients: 4, partitions: 4 },
 	],
 	settings: { recordsPerProduce: RECORDS_PER_PRODUCE, valueChars: 1024 },
