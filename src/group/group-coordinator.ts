@@ -167,9 +167,10 @@ export class GroupCoordinator extends DurableObject<Env> {
 		instanceId: string | null = null,
 	): Promise<PollCompletionAnswer> {
 		this.store.identify(groupId, false);
-		const missing = this.missingGroup(groupId);
-		if (missing !== null) return missing;
+		// What the read found of the topics holds whoever asked.
 		if (topicsStale) this.refreshedAtMs = 0;
+		const refused = this.refusedCaller(groupId, memberId, instanceId);
+		if (refused !== null) return refused;
 		const result = this.transact(() => {
 			const now = Date.now();
 			const settled = this.rules.settlePoll(memberId, generation, outcomes, autoCommit, now, instanceId);
@@ -199,8 +200,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/** Commits the member's positions on the partitions it owns (Kafka's `commitSync()` with no offsets). */
 	async commitPositions(groupId: string, memberId: string): Promise<Result<MemberView & { readonly offsets: readonly CommittedOffset[] }>> {
 		this.store.identify(groupId, false);
-		const missing = this.missingGroup(groupId);
-		if (missing !== null) return missing;
+		const refused = this.refusedCaller(groupId, memberId, null);
+		if (refused !== null) return refused;
 		const result = this.transact(() => this.rules.commitPositions(memberId, Date.now()));
 		await this.afterChange(groupId);
 		return result;
@@ -208,12 +209,13 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * Removes a member and rebalances at once. `commitLastPoll`: whether its last poll's pending auto-commit is
-	 * committed first (see `GroupRules.leave`). `instanceId`: as `heartbeat`'s.
+	 * committed first (see `GroupRules.leave`). `instanceId`: as `heartbeat`'s. A member whose session ran out is
+	 * still one, so it is not refused early but expired first, its last poll's auto-commit dropped, not committed.
 	 */
 	async leave(groupId: string, memberId: string, commitLastPoll = true, instanceId: string | null = null): Promise<Result<void>> {
 		this.store.identify(groupId, false);
-		const missing = this.missingGroup(groupId);
-		if (missing !== null) return missing;
+		const refused = this.refusedCaller(groupId, memberId, instanceId);
+		if (refused !== null) return refused;
 		const result = this.transact(() => this.rules.leave(memberId, Date.now(), commitLastPoll, instanceId));
 		await this.afterChange(groupId);
 		return result;
@@ -386,17 +388,13 @@ export class GroupCoordinator extends DurableObject<Env> {
 		if (members > 1) await this.commitTurn.wait(members);
 	}
 
-	/** A member call on a group that was never joined (or was deleted) names the group, not a member of it. */
-	private missingGroup(groupId: string): Result<never> | null {
-		return this.store.state().status === "active" ? null : this.rules.groupNotFound(groupId);
-	}
-
 	/**
-	 * A member call refused before any refresh, commit turn or transaction: the group is missing, or has neither the
-	 * member nor a holder of the instance it names (`GroupRules.unknownCaller`).
+	 * A member call refused before any refresh, commit turn or transaction: the group is missing (never joined, or
+	 * deleted: the answer names the group, not a member of it), or has neither the member nor a holder of the instance
+	 * it names (`GroupRules.unknownCaller`). Every member call but the join asks this first.
 	 */
 	private refusedCaller(groupId: string, memberId: string, instanceId: string | null): Result<never> | null {
-		return this.missingGroup(groupId) ?? this.rules.unknownCaller(memberId, instanceId);
+		return this.store.state().status === "active" ? this.rules.unknownCaller(memberId, instanceId) : this.rules.groupNotFound(groupId);
 	}
 
 	/** Lets a group that does not exist yet into the directory (which enforces `GROUPS_MAX`). */

@@ -312,7 +312,7 @@ describe("membership", () => {
 
 	// Kafka validates the member before it looks at a commit's offsets (OffsetMetadataManager.commitOffset calls
 	// validateOffsetCommit first), so an unknown member's commit costs it no write: here, no commit turn either.
-	it("answers an unknown member's heartbeat, poll and commit, naming no instance or one no member holds, with no metadata refresh, no commit turn and no transaction", async () => {
+	it("answers an unknown member's heartbeat, poll, poll settlement, commit, positions commit and leave, naming no instance or one no member holds, with no metadata refresh, no commit turn and no transaction", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 2);
 		const group = uniqueGroup();
@@ -344,17 +344,46 @@ describe("membership", () => {
 					answers[`commit ${instanceId}`] = codeOf(
 						await instance.commit(group, { memberId: "gone", generation, offsets, instanceId }, false, true),
 					);
+					const read = [{ topic, partition: 0, expectedPosition: null, nextOffset: 1, recordCount: 1 }];
+					answers[`settle ${instanceId}`] = codeOf(
+						await instance.completePoll(group, "gone", generation, read, true, false, true, instanceId),
+					);
+					answers[`leave ${instanceId}`] = codeOf(await instance.leave(group, "gone", true, instanceId));
 				}
+				answers["commit positions"] = codeOf(await instance.commitPositions(group, "gone"));
 				return { answers, transactions, turns, refreshed: coordinator.refreshedAtMs !== 0 };
 			} finally {
 				state.storage.transactionSync = transactionSync;
 				coordinator.commitTurn.wait = wait;
 			}
 		});
-		const unknown = Object.fromEntries(
-			["null", "consumer-z"].flatMap((i) => ["heartbeat", "poll", "commit"].map((name) => [`${name} ${i}`, "unknown_member"])),
-		);
+		const unknown = Object.fromEntries([
+			...["null", "consumer-z"].flatMap((i) =>
+				["heartbeat", "poll", "commit", "settle", "leave"].map((name) => [`${name} ${i}`, "unknown_member"]),
+			),
+			["commit positions", "unknown_member"],
+		]);
 		expect(seen).toEqual({ answers: unknown, transactions: 0, turns: 0, refreshed: false });
+	});
+
+	// A member whose session ran out is still in the group until it is expired, so its leave is not refused early: it is
+	// expired first, as a broker's timer would have, which drops its last poll's pending auto-commit (a clean leave would
+	// commit it, for records it may not have processed), and then answered unknown_member in the generation after it.
+	it("expires a member whose session ran out before its leave: unknown_member, its last poll's auto-commit dropped", async () => {
+		const topic = await twoRecordTopic();
+		const group = uniqueGroup();
+		const m = await join(group, { topics: [topic], auto_offset_reset: "earliest" });
+		const polled = await json<{ records: unknown[] }>("POST", `/v1/groups/${group}/members/${m.member_id}/poll`, 200);
+		expect(polled.records).toHaveLength(2);
+		await lapse(group, [m.member_id]);
+		const error = await expectError("DELETE", `/v1/groups/${group}/members/${m.member_id}`, 409, "unknown_member");
+		const after = await describeGroup(group);
+		// Committed, its offsets would be listed (a group lists the topics it has commits on).
+		expect({ generation: error.generation, members: after.members, offsets: after.offsets }).toEqual({
+			generation: m.generation + 1,
+			members: [],
+			offsets: [],
+		});
 	});
 
 	// The member before the offsets, as Kafka orders a commit: one the group does not have is unknown_member, not told
