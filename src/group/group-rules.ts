@@ -481,7 +481,7 @@ export class GroupRules {
 	 */
 	private memberFenced(memberId: string, instanceId: string | null = null, member = this.store.member(memberId)): Result<never> | null {
 		if (instanceId === null || member?.instanceId === instanceId) return null;
-		return this.fenced(instanceId, memberId) ?? this.unknownMember(memberId);
+		return this.fenced(instanceId, memberId) ?? this.unknownMember(memberId, instanceId);
 	}
 
 	/**
@@ -490,7 +490,7 @@ export class GroupRules {
 	 */
 	unknownCaller(memberId: string, instanceId: string | null): Result<never> | null {
 		if (this.store.isMember(memberId) || (instanceId !== null && this.store.memberByInstance(instanceId) !== null)) return null;
-		return this.unknownMember(memberId);
+		return this.unknownMember(memberId, instanceId);
 	}
 
 	view(memberId: string): MemberView {
@@ -516,11 +516,17 @@ export class GroupRules {
 		});
 	}
 
-	unknownMember(memberId: string): Result<never> {
+	/**
+	 * `instanceId`: the one the call named when no member holds it, which is then what is wrong (asked first, the
+	 * member may be one the group has, or none: a standalone commit's `""`).
+	 */
+	private unknownMember(memberId: string, instanceId: string | null = null): Result<never> {
 		const { generation } = this.store.state();
 		return err(
 			"unknown_member",
-			`member "${memberId}" is not in the group: it left, its session timed out, or it was replaced; join again`,
+			instanceId === null
+				? `member "${memberId}" is not in the group: it left, its session timed out, or it was replaced; join again`
+				: `instance "${instanceId}" is held by no member: join with it first`,
 			{
 				member_id: memberId,
 				generation,

@@ -425,6 +425,37 @@ describe("membership", () => {
 		expect((await describeGroup(group)).offsets[0]?.committed).toBeNull();
 	});
 
+	it("says in an unknown_member what is wrong: the member the group does not have, or the instance no member holds, with the same details", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const group = uniqueGroup();
+		const m = await join(group, { topics: [topic] });
+		const heartbeat = (member: string, body: object) => call("POST", `/v1/groups/${group}/members/${member}/heartbeat`, { body });
+		const offsets = [{ topic, partition: 0, offset: 0 }];
+		const answers = [
+			await heartbeat("gone", {}),
+			await heartbeat(m.member_id, { instance_id: "consumer-z" }),
+			await heartbeat("gone", { instance_id: "consumer-z" }),
+			await call("POST", `/v1/groups/${group}/offsets`, { body: { offsets, instance_id: "consumer-z" } }),
+		];
+		const seen = await Promise.all(answers.map(async (a) => ({ status: a.status, ...(await a.json<{ error: object }>()).error })));
+		const refusal = (member_id: string, message: string) => ({
+			status: 409,
+			code: "unknown_member",
+			message,
+			retriable: false,
+			member_id,
+			generation: m.generation,
+		});
+		const unheld = 'instance "consumer-z" is held by no member: join with it first';
+		expect(seen).toEqual([
+			refusal("gone", 'member "gone" is not in the group: it left, its session timed out, or it was replaced; join again'),
+			refusal(m.member_id, unheld),
+			refusal("gone", unheld),
+			refusal("", unheld),
+		]);
+	});
+
 	it("takes a static member's proposed member id when no member holds its instance, so the join's retry after a lost answer is its rejoin, not fenced", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 2);
