@@ -16,7 +16,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { series } from "../metrics/catalog.ts";
 import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
-import { err, ok, type Result, thrownMessage } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result, thrownMessage } from "../shared/errors.ts";
 import {
 	EXPIRY_ROWS_PER_STEP,
 	GROUP_COMMIT_LINGER_MS,
@@ -230,17 +230,21 @@ export class GroupCoordinator extends DurableObject<Env> {
 
 	/**
 	 * Sets committed offsets (resolved at the edge); creates the group if it does not exist. `instanceId`: the static
-	 * instance a standalone commit names (see `GroupRules.resetCommits`).
+	 * instance a standalone commit names (see `GroupRules.resetCommits`). `outOfRange`: the edge's refusal of the
+	 * offsets' bounds, answered only if the group would take the commit otherwise (then no group is created).
 	 */
 	async resetOffsets(
 		groupId: string,
 		offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
 		instanceId: string | null = null,
+		outOfRange: Failure | null = null,
 	): Promise<Result<void>> {
-		this.store.identify(groupId, true);
-		const admitted = await this.admit(groupId);
-		if (!admitted.ok) return admitted;
-		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now(), instanceId));
+		this.store.identify(groupId, outOfRange === null);
+		if (outOfRange === null) {
+			const admitted = await this.admit(groupId);
+			if (!admitted.ok) return admitted;
+		}
+		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now(), instanceId, outOfRange));
 		await this.afterChange(groupId);
 		return result;
 	}

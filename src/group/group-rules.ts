@@ -8,7 +8,7 @@
  */
 
 import { assert } from "../shared/assert.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { GROUP_MEMBERS_MAX, GROUP_PARTITIONS_MAX } from "../shared/limits.ts";
 import { type Assignment, type AssignorInput, assign, checkAssignment, holdPartitions, keyOf, sameOwners } from "./assignors.ts";
 import { CommitRules } from "./commit-rules.ts";
@@ -306,13 +306,15 @@ export class GroupRules {
 	/**
 	 * Sets committed offsets; only while the group has no members (their positions would disagree). `instanceId`: the
 	 * one a standalone commit names (a broker's OffsetCommit of generation -1 may): while the group has members, fenced
-	 * when another member holds it, `unknown_member` when none does.
+	 * when another member holds it, `unknown_member` when none does. `outOfRange`: the edge's refusal of the offsets'
+	 * bounds, answered after those, as Kafka's validateOffsetCommit judges the group before the offsets.
 	 */
 	resetCommits(
 		groupId: string,
 		offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
 		now: number,
 		instanceId: string | null = null,
+		outOfRange: Failure | null = null,
 	): Result<void> {
 		this.expireOverdue(now);
 		const members = this.store.memberCount();
@@ -326,6 +328,7 @@ export class GroupRules {
 				})
 			);
 		}
+		if (outOfRange !== null) return outOfRange;
 		// Only partitions with no offset stored can take the group past the cap, and counting reads every commit.
 		const added = offsets.filter((o) => this.store.offsets.committed(o) === null).length;
 		if (added > 0 && this.store.offsets.commitCount() + added > GROUP_PARTITIONS_MAX) {

@@ -425,6 +425,33 @@ describe("membership", () => {
 		expect((await describeGroup(group)).offsets[0]?.committed).toBeNull();
 	});
 
+	// Kafka's validateOffsetCommit judges the group before the offsets: a standalone commit the group would refuse is
+	// refused so, not told where a log ends; one it would take is checked against the log ends, and creates no group.
+	it("refuses a standalone commit past the log end 409 while the group has members, 416 when it has none, and creates no group", async () => {
+		const topic = await twoRecordTopic();
+		const [group, empty] = [uniqueGroup(), uniqueGroup()];
+		await join(group, { topics: [topic], instance_id: "consumer-a" });
+		const offsets = [{ topic, partition: 0, offset: 99 }];
+		const answers: string[] = [];
+		for (const [g, unheld] of [
+			[group, {}],
+			[group, { instance_id: "consumer-z" }],
+			[group, { instance_id: "consumer-a" }],
+			[empty, {}],
+		] as const) {
+			const answer = await call("POST", `/v1/groups/${g}/offsets`, { body: { offsets, ...unheld } });
+			answers.push(`${JSON.stringify(unheld)}: ${answer.status} ${(await answer.json<{ error: { code: string } }>()).error.code}`);
+		}
+		expect(answers).toEqual([
+			"{}: 409 group_not_empty",
+			'{"instance_id":"consumer-z"}: 409 unknown_member',
+			'{"instance_id":"consumer-a"}: 409 fenced_instance',
+			"{}: 416 offset_out_of_range",
+		]);
+		await expectError("GET", `/v1/groups/${empty}`, 404, "group_not_found");
+		expect((await describeGroup(group)).offsets.every((o) => o.committed === null)).toBe(true);
+	});
+
 	it("says in an unknown_member what is wrong: the member the group does not have, or the instance no member holds, with the same details", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);

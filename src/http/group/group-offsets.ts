@@ -106,7 +106,8 @@ export async function commitOffsets(env: Env, groupId: string, request: CommitRe
  * a group's offsets), checked against the partitions' high watermarks as a member's is, then stored by the
  * coordinator only while the group has no members, as a Kafka broker stores a commit of generation -1 only for an
  * empty group (`group_not_empty` otherwise; naming an instance, as a broker's validateMember: `fenced_instance` when a
- * member holds it, `unknown_member` when none does).
+ * member holds it, `unknown_member` when none does). A bounds refusal goes to the coordinator too, which answers
+ * those first (Kafka judges the group before the offsets): one more call, only for a commit refused anyway.
  */
 export async function commitStandalone(
 	env: Env,
@@ -115,8 +116,7 @@ export async function commitStandalone(
 	instanceId?: string | null,
 ): Promise<Result<void>> {
 	const bounds = await checkCommitBounds(env, offsets);
-	if (!bounds.ok) return bounds;
-	return groupCoordinator(env, groupId).resetOffsets(groupId, offsets, instanceId);
+	return groupCoordinator(env, groupId).resetOffsets(groupId, offsets, instanceId, bounds.ok ? null : bounds);
 }
 
 /**
