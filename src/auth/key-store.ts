@@ -39,7 +39,7 @@ import { type Bucket, charge, newBucket, rerate, waitMs } from "./token-bucket.t
 import type { CreateKeyRequest, KeyInfo, KeyPatch, KeyQuotas, Quota, QuotaCharge, QuotaRefusal, QuotasPatch, StoredKey } from "./types.ts";
 
 /** A directory change (named by the request that retries it) whose authority did not answer. */
-function unavailable(request: "POST" | "PUT" | "PATCH" | "DELETE", id: string, cause: unknown): Result<never> {
+function unavailable(request: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", id: string, cause: unknown): Result<never> {
 	console.error(`key store: ${request} of key ${id}: its authority failed: ${String(cause)}`);
 	return err("unavailable", `the key store did not answer; retry the ${request}`, { id });
 }
@@ -174,10 +174,24 @@ export class KeyStore extends DurableObject<Env> {
 		});
 	}
 
-	/** Directory: key `id` as the listing shows it. */
-	describeKey(id: string): Result<KeyInfo> {
+	/** Directory: key `id`, with the grant its authority holds it to (`held`). */
+	async describeKey(id: string): Promise<Result<KeyInfo>> {
 		const row = this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
-		return row === undefined ? notFound(id) : ok(toInfo(toStored(row)));
+		try {
+			return row === undefined ? notFound(id) : ok(toInfo(await this.held(row)));
+		} catch (cause) {
+			return unavailable("GET", id, cause);
+		}
+	}
+
+	/**
+	 * Directory: the key of listing row `row` as its authority holds it, the row where it holds none (a key made
+	 * before authorities existed, or one being deleted). Not the row alone: a change whose answer was lost between
+	 * the authority's write and the row's (setQuotas) is in force at the authority only, and a tag taken from the row
+	 * would then not move for it, and a write held to that tag would undo it unseen.
+	 */
+	private async held(row: KeyRow): Promise<StoredKey> {
+		return (await this.authority(row.id).getKey(row.id)) ?? toStored(row);
 	}
 
 	/**
@@ -185,18 +199,20 @@ export class KeyStore extends DurableObject<Env> {
 	 * (RFC 7396: a number sets one, null removes it), merged here, where changes run one at a time, so two concurrent
 	 * patches of one key both apply (as Kafka's AlterClientQuotas changes single quota keys). The authority first, as
 	 * it is what requests are held to; the listing follows. A key its authority no longer holds is being deleted: not
-	 * found. With `ifMatch` (an If-Match's strong tags), only while the key's grant as listed is one of them, checked
+	 * found. The grant changed and held to `ifMatch` (an If-Match's strong tags) is the authority's (`held`), read
 	 * here, where changes run one at a time, so none lands between the check and the write.
 	 */
 	async setQuotas(id: string, quotas: QuotasPatch, patch = false, ifMatch?: readonly string[]): Promise<Result<KeyInfo>> {
 		return this.ctx.blockConcurrencyWhile(async () => {
 			const row = this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
 			if (row === undefined) return notFound(id);
-			const held = toStored(row);
-			const refused = unmatchedGrant(held, ifMatch);
-			if (refused !== null) return refused;
-			const next = mergeQuotas(patch ? held.quotas : {}, quotas);
+			let held: StoredKey;
+			let next: KeyQuotas;
 			try {
+				held = await this.held(row);
+				const refused = unmatchedGrant(held, ifMatch);
+				if (refused !== null) return refused;
+				next = mergeQuotas(patch ? held.quotas : {}, quotas);
 				// A key made before authorities existed gets its authority from this row later, new quotas included.
 				if (!(await this.authority(id).replaceQuotas(id, next)) && this.authoritiesInstalled()) return notFound(id);
 			} catch (cause) {

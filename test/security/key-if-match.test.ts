@@ -7,8 +7,9 @@
  * lands.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AclEntry } from "../../src/auth/acl.ts";
+import { KeyStore } from "../../src/auth/key-store.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { createKey } from "../support/keys.ts";
 import { call, expectError, json } from "../support/worker.ts";
@@ -34,6 +35,10 @@ async function heldTo(id: string) {
 }
 
 describe("If-Match on /v1/keys/{id}/quotas", () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
 	it("applies a write sent with the key's tag, and answers the new grant's tag", async () => {
 		const key = await createKey(acl, { requests_per_sec: 100 });
 		const before = await read(key.id);
@@ -106,5 +111,45 @@ describe("If-Match on /v1/keys/{id}/quotas", () => {
 		const matching = await call("GET", `/v1/keys/${key.id}`, { headers: { "If-Match": etag } });
 		expect(matching.status).toBe(200);
 		expect(await matching.json()).toMatchObject({ id: key.id, quotas: { requests_per_sec: 5 } });
+	});
+
+	it("tags the grant the key's authority holds it to, after a quota change whose answer was lost between its two writes", async () => {
+		const key = await createKey(acl, { requests_per_sec: 100 });
+		const before = await read(key.id);
+		// The authority applies the change and its answer is lost (a dropped connection): the directory, told nothing,
+		// answers 503 and leaves the listing row as it was.
+		const replaceQuotas = KeyStore.prototype.replaceQuotas;
+		vi.spyOn(KeyStore.prototype, "replaceQuotas").mockImplementationOnce(function (this: KeyStore, id, quotas) {
+			replaceQuotas.call(this, id, quotas);
+			throw new Error("the answer was lost");
+		});
+		await expectError("PUT", `/v1/keys/${key.id}/quotas`, 503, "unavailable", { body: { requests_per_sec: 5 } });
+		expect(await heldTo(key.id), "the change is in force").toEqual({ requests_per_sec: 5 });
+		const after = await read(key.id);
+		expect(after.key.quotas, "GET shows what the key's requests are held to").toEqual({ requests_per_sec: 5 });
+		expect(after.etag, "the grant in force changed, so its tag did").not.toBe(before.etag);
+		// A write based on the read before the change is refused, not applied over it (a lost update) ...
+		await expectError("PATCH", `/v1/keys/${key.id}/quotas`, 412, "precondition_failed", {
+			body: { fetch_bytes_per_sec: 1024 },
+			headers: { "If-Match": before.etag },
+		});
+		expect(await heldTo(key.id)).toEqual({ requests_per_sec: 5 });
+		// ... and one based on a read again lands (no 412 a re-read cannot cure), merged into the grant in force.
+		const patched = await write("PATCH", key.id, { fetch_bytes_per_sec: 1024 }, after.etag);
+		expect(patched.status).toBe(200);
+		const both = { requests_per_sec: 5, fetch_bytes_per_sec: 1024 };
+		expect(await heldTo(key.id)).toEqual(both);
+		expect((await read(key.id)).key.quotas).toEqual(both);
+		expect(patched.headers.get("ETag")).toBe((await read(key.id)).etag);
+	});
+
+	it("answers 503 unavailable, not 500, for a GET whose key's authority does not answer", async () => {
+		const key = await createKey(acl);
+		vi.spyOn(KeyStore.prototype, "getKey").mockImplementationOnce(() => {
+			throw new Error("the authority is unreachable");
+		});
+		const error = await expectError("GET", `/v1/keys/${key.id}`, 503, "unavailable");
+		expect(error.message).toContain("retry the GET");
+		expect((await read(key.id)).key).toMatchObject({ id: key.id, quotas: {} });
 	});
 });
