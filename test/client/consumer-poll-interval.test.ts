@@ -10,6 +10,7 @@ import { consumerSettings, MAX_POLL_INTERVAL_MS_DEFAULT } from "../../client/con
 import type { ConsumerRecord, TopicPartition } from "../../client/index.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
 import { createTopic, json, produce } from "../support/worker.ts";
 
 interface GroupState {
@@ -119,7 +120,8 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		// Long enough for the join and the commit after it to fit in one interval on a loaded machine (a join that
 		// outlasts it leaves at once: the next test).
 		const maxPollIntervalMs = 2_000;
-		const stuck = wiredClient().client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, maxPollIntervalMs });
+		const wire = wiredClient();
+		const stuck = wire.client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, maxPollIntervalMs });
 		const it = stuck[Symbol.asyncIterator]();
 		expect(((await it.next()).value as ConsumerRecord).offset).toBe(0); // held, never moved past
 		const first = stuck.memberId;
@@ -132,8 +134,14 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		await stuck.commit();
 		expect((await groupState(group)).offsets[0]?.committed ?? null).toBeNull();
 		// The loop body still holds its record: the interval, timed again from the join, makes the new member leave too.
+		// The leave's DELETE is held: memberId reads null once the consumer gave the membership up, before the broker has
+		// the leave (as Kafka's consumer forgets its member id before its LeaveGroup is answered), so the group still
+		// lists it; what awaits the leave (join(), the loop's next turn, close()) waits for that DELETE.
+		const releaseLeave = wire.hold((r) => r.method === "DELETE");
 		await expect.poll(() => stuck.memberId, { timeout: 20_000 }).toBeNull();
-		expect((await groupState(group)).members).toEqual([]);
+		expect((await groupState(group)).members, "still listed while its leave is held").toHaveLength(1);
+		releaseLeave();
+		await expect.poll(async () => (await groupState(group)).members, UNTIL_SEEN).toEqual([]);
 		await stuck.close();
 		expect(await it.next()).toEqual({ done: true, value: undefined });
 	});
