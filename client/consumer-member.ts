@@ -480,6 +480,9 @@ export class GroupMember {
 			const member = this.#member;
 			if (caller && this.#ledger.refusing) throw this.#lostCommit(this.#pending(true));
 			if (caller && member === null && this.#pending(true).length > 0) {
+				// Closing (a rebalance's callback the close's leave let commit, queued behind a recovery's leave): no
+				// member joins to store it, for the leave may be over and none would leave it; delivered again.
+				if (this.#leaving) throw new TributaryError("closed", "the consumer is closed: it left the group, and joins no more to commit");
 				// What a recovery from a lost poll answer keeps for the next member (`#recover`), once it left: its
 				// membership was not lost (Kafka revokes nothing there), so this commit() is not refused but joins, and
 				// stores the offsets of the partitions the new member gets back, before its first poll reads them.

@@ -159,7 +159,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * `commitSync()` after `close()` throws and kafkajs's `commitOffsets()` after `stop()` rejects, but for the commit
 	 * in the leave's own `onRevoke` (a close's, or a recovery's from a lost poll answer: one callback per member), and
 	 * the one while a rebalance's `onRevoke` or `onAssign` runs, which the leave waits for (`close()`): those store
-	 * what the loop moved past, under the member still in the group.
+	 * what the loop moved past, under the member still in the group. One there once a recovery's leave dropped the
+	 * member rejects with `closed` too: a closing consumer joins no more to store what that recovery kept.
 	 */
 	commit(): Promise<void> {
 		if (this.#closing !== null && !this.#member.revokingOnLeave && !this.#member.callbacks.running) return Promise.reject(closedError());

@@ -3,7 +3,9 @@
  * in its way: an `onRevoke` that throws still lets the member leave (one DELETE), its error surfaced as a callback's
  * (close() and `closed` reject with it), whether the leave is a close's or the recovery's from a lost poll answer; and
  * a rebalance's callback under way when close() comes is waited for, so a commit() there finds the member still in the
- * group (as Kafka's close() runs after its rebalance listener returned), without the close waiting for itself.
+ * group (as Kafka's close() runs after its rebalance listener returned), without the close waiting for itself; one
+ * queued behind a recovery's leave, when no member is left to store its commit(), gets `closed` instead of joining
+ * a member nothing would leave.
  */
 
 import { describe, expect, it } from "vitest";
@@ -216,6 +218,53 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 		await consumer.closed;
 		expect(wire.sent.filter(isLeave)).toHaveLength(1);
 		expect((await groupState(group)).members).toHaveLength(1);
+		expect(await next).toEqual({ done: true, value: undefined });
+		await other.close();
+	});
+});
+
+describe("SDK consumer close() during a recovery's leave, a rebalance's callback queued behind it", { timeout: 30_000 }, () => {
+	it("a commit() in that callback, with no member to store it, rejects with closed: it does not join a member nothing leaves", async () => {
+		let releaseLeaveRevoke!: () => void;
+		const leaveRevokeHeld = new Promise<void>((resolve) => (releaseLeaveRevoke = resolve));
+		let inLeaveRevoke!: () => void;
+		const enteredLeaveRevoke = new Promise<void>((resolve) => (inLeaveRevoke = resolve));
+		let committed!: (error: unknown) => void;
+		const commit = new Promise<unknown>((resolve) => (committed = resolve));
+		// The shortest session: a heartbeat is due every third of it (2 s) while the recovery's onRevoke is held.
+		const { group, wire, consumer, revoked, rebalance } = await handedBoth(
+			"recovery-rebalance-commit",
+			async (c, partitions) => {
+				if (partitions.length === 2) {
+					// The recovery's onRevoke (it gives up both partitions), held until a heartbeat followed a rebalance.
+					inLeaveRevoke();
+					await leaveRevokeHeld;
+					return;
+				}
+				// The rebalance's, queued by that heartbeat behind the recovery's leave: the member is gone by now.
+				committed(await refusal(c.commit()));
+			},
+			{ sessionTimeoutMs: 6_000 },
+		);
+		// Another member joins (taking partition 1), and the loop moves past the fourth record: its poll is served and
+		// the answer lost, so the recovery begins, still owning both partitions.
+		wire.dropAnswer((r) => r.method === "POST" && r.path.endsWith("/poll"));
+		const { other, next } = await rebalance();
+		await enteredLeaveRevoke;
+		const followed = { ...UNTIL_SEEN, message: "a heartbeat followed the rebalance (partition 1 taken)" };
+		await expect.poll(() => consumer.assignment.map((tp) => tp.partition), followed).toEqual([0]);
+		const releaseLeave = wire.hold(isLeave);
+		releaseLeaveRevoke();
+		await expect.poll(() => wire.sent.filter(isLeave).length, UNTIL_SEEN).toBe(1);
+		expect(consumer.memberId, "the recovery's leave dropped the member").toBeNull();
+		void consumer.close(); // a signal handler's, while the recovery's leave is under way
+		releaseLeave();
+		await consumer.closed;
+		expect(await commit).toMatchObject({ code: "closed" });
+		expect(revoked).toEqual([[0, 1], [1]]);
+		expect(wire.sent.filter(isLeave), "the recovery's leave, once").toHaveLength(1);
+		expect(consumer.memberId).toBeNull();
+		expect((await groupState(group)).members, "only the other member is left").toHaveLength(1);
 		expect(await next).toEqual({ done: true, value: undefined });
 		await other.close();
 	});
