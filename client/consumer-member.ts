@@ -50,6 +50,9 @@ interface Assignment {
 	readonly assignment: TopicPartition[];
 }
 
+/** What a call on a consumer that is closed (or closing, where it would join) rejects with. */
+export const closedError = () => new TributaryError("closed", "the consumer is closed");
+
 export class GroupMember {
 	readonly group: string;
 	/** This member's requests to the broker. */
@@ -230,8 +233,12 @@ export class GroupMember {
 		// A rebalance's callback under way (or queued) may commit: this member must still be there to store it, as
 		// Kafka's close() runs after its rebalance listener returned (its heartbeat goes on meanwhile). No deadlock: a
 		// close() or stop() called while a callback runs returns without waiting for this leave (`Consumer.close`),
-		// and so does a recovery's step.
-		await this.callbacks.ran.catch(() => {});
+		// and so does a recovery's step. Until none is queued: the heartbeat, going on, may queue another (an onAssign
+		// of partitions given back) while one runs, which would otherwise run beside the leave's onRevoke.
+		for (let ran: Promise<void> | null = null; ran !== this.callbacks.ran; ) {
+			ran = this.callbacks.ran;
+			await ran.catch(() => {});
+		}
 		this.#heartbeat.stop();
 		if (this.#member !== member) {
 			// Lost meanwhile (a commit there found it gone): nothing to leave, its callbacks are queued.
@@ -297,10 +304,15 @@ export class GroupMember {
 		);
 	}
 
-	/** The member, joining first if there is none; one join at a time, so no second member is left behind. */
+	/**
+	 * The member, joining first if there is none; one join at a time, so no second member is left behind. None joins
+	 * once closing: the close's leave may be over (it found no member) and nothing would leave the new one; a commit()
+	 * it was for (a rebalance's callback queued behind a recovery's leave) rejects, its records delivered again.
+	 */
 	#ensureMember(): Promise<Member> {
 		if (this.#fenced !== null) return Promise.reject(this.#fenced);
 		if (this.#member !== null) return Promise.resolve(this.#member);
+		if (this.#leaving) return Promise.reject(closedError());
 		this.#joining ??= this.#join().finally(() => {
 			this.#joining = null;
 		});
@@ -480,9 +492,6 @@ export class GroupMember {
 			const member = this.#member;
 			if (caller && this.#ledger.refusing) throw this.#lostCommit(this.#pending(true));
 			if (caller && member === null && this.#pending(true).length > 0) {
-				// Closing (a rebalance's callback the close's leave let commit, queued behind a recovery's leave): no
-				// member joins to store it, for the leave may be over and none would leave it; delivered again.
-				if (this.#leaving) throw new TributaryError("closed", "the consumer is closed: it left the group, and joins no more to commit");
 				// What a recovery from a lost poll answer keeps for the next member (`#recover`), once it left: its
 				// membership was not lost (Kafka revokes nothing there), so this commit() is not refused but joins, and
 				// stores the offsets of the partitions the new member gets back, before its first poll reads them.

@@ -12,7 +12,7 @@
 
 import type { TopicPartition } from "./admin.ts";
 import { tpKey } from "./consumer-fetched.ts";
-import { GroupMember } from "./consumer-member.ts";
+import { closedError, GroupMember } from "./consumer-member.ts";
 import { type ConsumerOptions, consumerSettings } from "./consumer-options.ts";
 import { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
@@ -171,8 +171,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * Settles once the member has left the group for good, after `stop()`, `close()`, `break`, a throw in the loop's
 	 * body, or an error of the consumer's own that ended the loop: rejects with that error (the first one: a poll's, an
 	 * `onAssign` or `onRevoke` that threw, the leave's), as a stream reader's `closed`; resolves otherwise, also when
-	 * the loop's body threw (the loop throws that; the consumer sees only its iterator's `return()`, as for `break`). For a second shutdown hook whose `stop()` or `close()` returned at once, while the leave's
-	 * `onRevoke` or a rebalance's callback ran. Never settles while the consumer runs; a rejection nobody awaits is not an unhandled one.
+	 * the loop's body threw (the loop throws that; the consumer sees only its iterator's `return()`, as for `break`).
+	 * What a shutdown path awaits: a `stop()` or `close()` made while the leave's `onRevoke` or a rebalance's callback
+	 * runs returns at once. Never await it inside `onAssign` or `onRevoke`: the leave waits for that callback, which
+	 * would wait for the leave. Never settles while the consumer runs; a rejection nobody awaits is not an unhandled one.
 	 * @example process.once("SIGINT", async () => { await consumer.stop(); await consumer.closed; process.exit(0); });
 	 */
 	get closed(): Promise<void> {
@@ -272,4 +274,3 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 }
 
 /** What a consumer that was closed (or is closing) throws when asked to join or commit. */
-const closedError = () => new TributaryError("closed", "the consumer is closed");

@@ -223,6 +223,49 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 	});
 });
 
+describe("SDK consumer close() while a rebalance's callback runs and another rebalance follows", { timeout: 30_000 }, () => {
+	it("the leave waits for the callbacks queued meanwhile too: none runs beside the leave's onRevoke", async () => {
+		const log: string[] = [];
+		let proceed!: () => void;
+		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		let entered!: () => void;
+		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
+		let group = "";
+		const { wire, consumer, rebalance, ...rest } = await handedBoth(
+			"close-rebalance-reassign",
+			async (_, partitions) => {
+				log.push(`revoke ${partitions.join("+")}`);
+				if (partitions.length === 1) {
+					entered();
+					await proceeding;
+				}
+				log.push(`revoked ${partitions.join("+")}`);
+			},
+			{
+				sessionTimeoutMs: 6_000, // a heartbeat every 2 s follows the rebalance while the leave waits
+				onAssign: async (tps) => {
+					log.push(`assign ${tps.map((tp) => tp.partition).join("+")}`);
+					// A real round trip (once the group is known: not the first assignment's): a leave's onRevoke started
+					// meanwhile would run beside it.
+					if (group !== "") await groupState(group);
+					log.push(`assigned ${tps.map((tp) => tp.partition).join("+")}`);
+				},
+			},
+		);
+		group = rest.group;
+		const { other, next } = await rebalance();
+		await inRevoke;
+		void consumer.close(); // a signal handler's, while that onRevoke runs
+		await other.close(); // partition 1 comes back at the next heartbeat: its onAssign queued behind the onRevoke
+		await expect.poll(() => consumer.assignment.length, UNTIL_SEEN).toBe(2);
+		proceed();
+		await consumer.closed;
+		expect(log.slice(log.indexOf("revoke 1"))).toEqual(["revoke 1", "revoked 1", "assign 1", "assigned 1", "revoke 0+1", "revoked 0+1"]);
+		expect(wire.sent.filter(isLeave)).toHaveLength(1);
+		expect(await next).toEqual({ done: true, value: undefined });
+	});
+});
+
 describe("SDK consumer close() during a recovery's leave, a rebalance's callback queued behind it", { timeout: 30_000 }, () => {
 	it("a commit() in that callback, with no member to store it, rejects with closed: it does not join a member nothing leaves", async () => {
 		let releaseLeaveRevoke!: () => void;

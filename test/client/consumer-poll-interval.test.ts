@@ -172,6 +172,31 @@ describe("SDK consumer maxPollIntervalMs", { timeout: 30_000 }, () => {
 		expect(await it.next()).toEqual({ done: true, value: undefined });
 	});
 
+	it("a join() after that leave, racing close(), joins no member once the consumer is closing: none is left in the group", async () => {
+		const topic = uniqueTopic("poll-interval-join-close");
+		const group = uniqueTopic("g");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: 0 }, { value: 1 }]);
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50, maxPollIntervalMs: 300 });
+		const it = consumer[Symbol.asyncIterator]();
+		expect(((await it.next()).value as ConsumerRecord).offset).toBe(0); // held past the interval
+		const isJoin = (r: { method: string; path: string }) => r.method === "POST" && r.path === `/v1/groups/${group}/members`;
+		const leaveAnswer = wire.delayAnswer((r) => r.method === "DELETE");
+		await leaveAnswer.served; // the interval's leave was served; its answer is held
+		const joined = consumer.join().then(
+			() => null,
+			(error: unknown) => error,
+		);
+		await consumer.close();
+		leaveAnswer.release();
+		expect(await joined).toMatchObject({ code: "closed" });
+		await consumer.closed;
+		expect(wire.sent.filter(isJoin), "no join after the interval's leave").toHaveLength(1);
+		expect((await groupState(group)).members).toEqual([]);
+		expect(consumer.memberId).toBeNull();
+	});
+
 	it.concurrent("a loop stuck on a record whose partition was taken meanwhile still leaves once the interval passes", {
 		timeout: 60_000,
 	}, async ({ expect }) => {

@@ -192,14 +192,23 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 		const topic = uniqueTopic("joinclose");
 		const group = uniqueTopic("g");
 		await createTopic(topic, 2);
-		const { client } = wiredClient();
-		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const isJoin = (r: { method: string; path: string }) => r.method === "POST" && r.path.endsWith("/members");
+		const releaseJoin = wire.hold(isJoin);
 		// Rejected with closed (the race's own test is the next one): read now, so it is never an unhandled rejection.
 		const joining = consumer.join().catch((error: unknown) => error);
-		await consumer.close();
+		await expect.poll(() => wire.sent.some(isJoin), UNTIL_SEEN).toBe(true); // the join is in flight
+		const closing = consumer.close();
+		releaseJoin();
+		await closing;
 		expect(await joining).toMatchObject({ code: "closed" });
 		const described = await json<{ members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
 		expect(described.members, "the closed consumer's member left").toEqual([]);
+		expect(
+			wire.sent.filter((r) => r.method === "DELETE"),
+			"the member that landed left",
+		).toHaveLength(1);
 		expect(consumer.memberId).toBeNull();
 	});
 
@@ -207,15 +216,15 @@ describe("SDK consumer commits and membership", { timeout: 30_000 }, () => {
 		const topic = uniqueTopic("joinraceclose");
 		const group = uniqueTopic("g");
 		await createTopic(topic, 2);
-		const { client } = wiredClient();
-		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const wire = wiredClient();
+		const consumer = wire.client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
 		const joining = consumer.join();
 		const closing = consumer.close();
 		await expect(joining).rejects.toMatchObject({ name: "TributaryError", code: "closed" });
 		await closing;
 		expect(consumer.memberId).toBeNull();
-		const described = await json<{ members: unknown[] }>("GET", `/v1/groups/${group}`, 200);
-		expect(described.members).toEqual([]);
+		// Closing before the join went out: none goes out (a member joined then would have to be left again).
+		expect(wire.sent.filter((r) => r.method === "POST" && r.path.endsWith("/members"))).toEqual([]);
 	});
 
 	it("join() still under way when the loop starts is the loop's join too: one member, not two", async () => {
