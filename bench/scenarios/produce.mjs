@@ -45,7 +45,7 @@ export const produce = {
 		},
 		{
 			// The same load with a key and two small headers on each record (bench/lib/records.mjs): what Kafka users
-			// commonly send (trace ids, content types), which the edge reads by another path than the bare records above.
+			// commonly send (trace ids, content types), whose headers the edge's one-pass reader reads one by one.
 			id: "produce-keyed-1c-1p",
 			label: "produce 100×1KB + key + 2 headers, 1 client, 1 partition",
 			kind: "produce",
