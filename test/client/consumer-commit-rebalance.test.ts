@@ -8,7 +8,8 @@
  */
 
 import { describe, expect, it } from "vitest";
-import type { ConsumerOptions, ConsumerRecord } from "../../client/index.ts";
+import type { ConsumerRecord } from "../../client/index.ts";
+import { handedBoth } from "../support/consumer-fixtures.ts";
 import { expire } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
@@ -24,34 +25,6 @@ interface GroupState {
 async function committed(group: string): Promise<(number | null)[]> {
 	const { offsets } = await json<GroupState>("GET", `/v1/groups/${group}`, 200);
 	return [0, 1].map((partition) => offsets.find((o) => o.partition === partition)?.committed ?? null);
-}
-
-/**
- * A member "a…" (manual commits) that was handed all four records of a two-partition topic, two per partition, and
- * holds the last. Under `range` in instance-id order, a member "z…" joining takes partition 1.
- */
-async function handedBoth(name: string, more: Partial<ConsumerOptions> = {}) {
-	const topic = uniqueTopic(name);
-	const group = uniqueTopic("g");
-	await createTopic(topic, 2);
-	await produce(
-		topic,
-		[0, 1].flatMap((partition) => [
-			{ value: 0, partition },
-			{ value: 1, partition },
-		]),
-	);
-	const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
-	const wire = wiredClient();
-	const consumer = wire.client.consumer({ ...options, autoCommit: false, instanceId: `a-${group}`, ...more });
-	const it = consumer[Symbol.asyncIterator]();
-	const handed: string[] = [];
-	for (let i = 0; i < 4; i++) {
-		const record = (await it.next()).value as ConsumerRecord;
-		handed.push(`${record.partition}:${record.offset}`);
-	}
-	expect(handed.sort()).toEqual(["0:0", "0:1", "1:0", "1:1"]);
-	return { topic, group, options, consumer, it, wire };
 }
 
 describe("SDK consumer commit() of partitions it lost", { timeout: 30_000 }, () => {

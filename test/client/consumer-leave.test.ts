@@ -10,10 +10,10 @@
 
 import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerOptions, ConsumerRecord } from "../../client/index.ts";
-import { uniqueTopic } from "../support/names.ts";
+import { filled, handedBoth } from "../support/consumer-fixtures.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
-import { createTopic, json, produce } from "../support/worker.ts";
+import { json } from "../support/worker.ts";
 
 interface GroupState {
 	members: unknown[];
@@ -22,33 +22,28 @@ interface GroupState {
 
 const groupState = (group: string) => json<GroupState>("GET", `/v1/groups/${group}`, 200);
 
-/** A one-partition topic of `count` records and a group name. */
-async function filled(name: string, count: number) {
-	const topic = uniqueTopic(name);
-	await createTopic(topic, 1);
-	await produce(
-		topic,
-		Array.from({ length: count }, (_, i) => ({ value: i })),
-	);
-	return { topic, group: uniqueTopic("g") };
-}
-
 const isLeave = (r: { method: string }) => r.method === "DELETE";
+
+/** A consumer of a three-record topic whose `onRevoke` throws `failure`. */
+async function revokeThrowing(name: string) {
+	const { topic, group } = await filled(name, 3);
+	const failure = new Error("onRevoke failed");
+	const wire = wiredClient();
+	const consumer = wire.client.consumer({
+		group,
+		topics: [topic],
+		from: "earliest",
+		waitMs: 50,
+		onRevoke: () => {
+			throw failure;
+		},
+	});
+	return { group, failure, wire, consumer };
+}
 
 describe("SDK consumer whose leave's onRevoke throws", { timeout: 30_000 }, () => {
 	it("close(): the member still leaves (one DELETE); close() and closed reject with that error", async () => {
-		const { topic, group } = await filled("revoke-throws", 3);
-		const failure = new Error("onRevoke failed");
-		const wire = wiredClient();
-		const consumer = wire.client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			waitMs: 50,
-			onRevoke: () => {
-				throw failure;
-			},
-		});
+		const { group, failure, wire, consumer } = await revokeThrowing("revoke-throws");
 		await consumer.join();
 		await expect(consumer.close()).rejects.toBe(failure);
 		await expect(consumer.closed).rejects.toBe(failure);
@@ -58,18 +53,7 @@ describe("SDK consumer whose leave's onRevoke throws", { timeout: 30_000 }, () =
 	});
 
 	it("the recovery's from a lost poll answer: the loop ends with that error, and the member leaves once", async () => {
-		const { topic, group } = await filled("recovery-revoke-throws", 3);
-		const failure = new Error("onRevoke failed");
-		const wire = wiredClient();
-		const consumer = wire.client.consumer({
-			group,
-			topics: [topic],
-			from: "earliest",
-			waitMs: 50,
-			onRevoke: () => {
-				throw failure;
-			},
-		});
+		const { group, failure, wire, consumer } = await revokeThrowing("recovery-revoke-throws");
 		const it = consumer[Symbol.asyncIterator]();
 		for (let i = 0; i < 3; i++) expect(((await it.next()).value as ConsumerRecord).offset).toBe(i);
 		// The next poll is served and its answer lost: the recovery runs onRevoke (which throws) before its leave.
@@ -89,49 +73,32 @@ const refusal = (promise: Promise<unknown>) =>
 	);
 
 /**
- * A member "a…" (manual commits) of a two-partition topic, its loop handed all four records (two per partition),
- * and whose `onRevoke` is `onRevoke`. Under `range` in instance-id order, a member "z…" joining takes partition 1.
+ * `handedBoth`'s member, whose `onRevoke` is `onRevoke` (the partitions it gives up are in `revoked`), and
+ * `rebalance()`: another member joins and takes partition 1; the loop moves past the fourth record and follows it.
  */
-async function handedBoth(
+async function handedBothRevoking(
 	name: string,
 	onRevoke: (consumer: Consumer, partitions: number[]) => Promise<void>,
 	more: Partial<ConsumerOptions> = {},
 ) {
-	const topic = uniqueTopic(name);
-	const group = uniqueTopic("g");
-	await createTopic(topic, 2);
-	await produce(
-		topic,
-		[0, 1].flatMap((partition) => [
-			{ value: 0, partition },
-			{ value: 1, partition },
-		]),
-	);
-	const options = { group, topics: [topic], from: "earliest" as const, waitMs: 50, strategy: "range" as const };
-	const wire = wiredClient();
 	const revoked: number[][] = [];
-	const consumer: Consumer = wire.client.consumer({
-		...options,
-		autoCommit: false,
-		instanceId: `a-${group}`,
+	let consumer: Consumer | null = null;
+	const handed = await handedBoth(name, {
 		...more,
 		onRevoke: async (tps) => {
-			revoked.push(tps.map((tp) => tp.partition));
-			await onRevoke(
-				consumer,
-				tps.map((tp) => tp.partition),
-			);
+			const partitions = tps.map((tp) => tp.partition);
+			revoked.push(partitions);
+			if (consumer === null) throw new Error("a revoke before the member was handed its records");
+			await onRevoke(consumer, partitions);
 		},
 	});
-	const it = consumer[Symbol.asyncIterator]();
-	for (let i = 0; i < 4; i++) expect((await it.next()).done).toBe(false);
-	/** Another member joins and takes partition 1; the loop moves past the fourth record and follows it. */
+	consumer = handed.consumer;
 	const rebalance = async () => {
-		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		const other = wiredClient().client.consumer({ ...handed.options, instanceId: `z-${handed.group}` });
 		await other.join();
-		return { other, next: it.next() };
+		return { other, next: handed.it.next() };
 	};
-	return { group, wire, consumer, revoked, rebalance };
+	return { ...handed, revoked, rebalance };
 }
 
 const committedOf = async (group: string, partition: number) =>
@@ -142,7 +109,7 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 
 	it("a commit() of that onRevoke under way when close() comes is stored: the leave waits for the callback", async () => {
 		let committing: Promise<unknown> | null = null;
-		const { group, wire, consumer, revoked, rebalance } = await handedBoth("close-rebalance-commit", async (c, partitions) => {
+		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking("close-rebalance-commit", async (c, partitions) => {
 			if (!partitions.includes(1)) return;
 			committing = refusal(c.commit());
 			await committing;
@@ -168,7 +135,7 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
 		let entered!: () => void;
 		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
-		const { group, wire, consumer, revoked, rebalance } = await handedBoth("close-rebalance-later", async (c, partitions) => {
+		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking("close-rebalance-later", async (c, partitions) => {
 			if (!partitions.includes(1)) return;
 			entered();
 			await proceeding;
@@ -197,7 +164,7 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 		let entered!: () => void;
 		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
 		// The shortest session: a heartbeat is due every third of it (2 s) while nothing else goes out.
-		const { group, wire, consumer, rebalance } = await handedBoth(
+		const { group, wire, consumer, rebalance } = await handedBothRevoking(
 			"close-rebalance-heartbeat",
 			async (_, partitions) => {
 				if (!partitions.includes(1)) return;
@@ -231,7 +198,7 @@ describe("SDK consumer close() while a rebalance's callback runs and another reb
 		let entered!: () => void;
 		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
 		let group = "";
-		const { wire, consumer, rebalance, ...rest } = await handedBoth(
+		const { wire, consumer, rebalance, ...rest } = await handedBothRevoking(
 			"close-rebalance-reassign",
 			async (_, partitions) => {
 				log.push(`revoke ${partitions.join("+")}`);
@@ -275,7 +242,7 @@ describe("SDK consumer close() during a recovery's leave, a rebalance's callback
 		let committed!: (error: unknown) => void;
 		const commit = new Promise<unknown>((resolve) => (committed = resolve));
 		// The shortest session: a heartbeat is due every third of it (2 s) while the recovery's onRevoke is held.
-		const { group, wire, consumer, revoked, rebalance } = await handedBoth(
+		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking(
 			"recovery-rebalance-commit",
 			async (c, partitions) => {
 				if (partitions.length === 2) {

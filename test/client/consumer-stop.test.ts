@@ -7,6 +7,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
+import { filled } from "../support/consumer-fixtures.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
@@ -15,17 +16,6 @@ import { createTopic, json, produce } from "../support/worker.ts";
 interface GroupState {
 	members: unknown[];
 	offsets: { partition: number; committed: number | null }[];
-}
-
-/** A one-partition topic of `count` records and a group name. */
-async function filled(name: string, count: number) {
-	const topic = uniqueTopic(name);
-	await createTopic(topic, 1);
-	await produce(
-		topic,
-		Array.from({ length: count }, (_, i) => ({ value: i })),
-	);
-	return { topic, group: uniqueTopic("g") };
 }
 
 /** A gate the loop body waits at: `reached` resolves once it waits, `open()` lets it go on. */
