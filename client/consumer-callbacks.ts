@@ -52,4 +52,15 @@ export class RebalanceCallbacks {
 	get ran(): Promise<void> {
 		return this.#ran;
 	}
+
+	/**
+	 * Resolves once none is queued or running, those queued while waiting included (`ran` is what was queued when
+	 * asked); never rejects: the failure is `ran`'s to report.
+	 */
+	async drained(): Promise<void> {
+		for (let ran: Promise<void> | null = null; ran !== this.#ran; ) {
+			ran = this.#ran;
+			await ran.catch(() => {});
+		}
+	}
 }

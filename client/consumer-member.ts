@@ -139,6 +139,11 @@ export class GroupMember {
 		return this.#recovery.revoking;
 	}
 
+	/** Whether a callback of this consumer runs now: a leave's `onRevoke`, or a rebalance's `onRevoke` or `onAssign`. */
+	get inCallback(): boolean {
+		return this.#recovery.revoking || this.callbacks.running;
+	}
+
 	/** The loop is handed `record`. */
 	handOut(record: ConsumerRecord): void {
 		this.#turn.hand(record);
@@ -235,10 +240,7 @@ export class GroupMember {
 		// close() or stop() called while a callback runs returns without waiting for this leave (`Consumer.close`),
 		// and so does a recovery's step. Until none is queued: the heartbeat, going on, may queue another (an onAssign
 		// of partitions given back) while one runs, which would otherwise run beside the leave's onRevoke.
-		for (let ran: Promise<void> | null = null; ran !== this.callbacks.ran; ) {
-			ran = this.callbacks.ran;
-			await ran.catch(() => {});
-		}
+		await this.callbacks.drained();
 		this.#heartbeat.stop();
 		if (this.#member !== member) {
 			// Lost meanwhile (a commit there found it gone): nothing to leave, its callbacks are queued.

@@ -163,7 +163,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * member rejects with `closed` too: a closing consumer joins no more to store what that recovery kept.
 	 */
 	commit(): Promise<void> {
-		if (this.#closing !== null && !this.#member.revokingOnLeave && !this.#member.callbacks.running) return Promise.reject(closedError());
+		if (this.#closing !== null && !this.#member.inCallback) return Promise.reject(closedError());
 		return this.#member.commit();
 	}
 
@@ -198,7 +198,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 */
 	close(): Promise<void> {
 		const leaving = this.#leave();
-		return this.#member.revokingOnLeave || this.#member.callbacks.running ? Promise.resolve() : leaving;
+		return this.#member.inCallback ? Promise.resolve() : leaving;
 	}
 
 	/** Starts the leave, once: what `close()` waits for when it can. */
