@@ -12,9 +12,9 @@
  *
  * Shapes: `small` (32 clients × 1 record of 1 KiB per request), `batch` (1 client × 100 records; `batch-producer`
  * and `batch-key` as an idempotent producer or with an `Idempotency-Key`, as the idempotence rows; `batch-keyed` with
- * a key and two headers on each record, as produce-keyed-1c-1p), `fetch` (1 client
- * paging 1,000 records through 20,000, more than the batch cache holds; PROFILE_FETCH_REQUESTS=50 prefills 5,000,
- * which it holds, as fetch-tail-1c-1p), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
+ * a key and two headers on each record, as produce-keyed-1c-1p), `fetch` (fetch-1c-1p: 1 client
+ * paging 1,000 records through 20,000, more than the batch cache holds, with the bench's own prefill, request and
+ * reader thread; PROFILE_FETCH_REQUESTS=50 prefills 5,000, which it holds, as fetch-tail-1c-1p), `healthz` (32 clients on GET /healthz: the edge's fixed cost per request), `stream` and
  * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window;
  * `stream-array`: the WebSocket with `?reports=array`),
  * `group` (the group-4m-4p scenario: 4 members poll 500 + commit with the next poll over 4 partitions; sampling
@@ -51,11 +51,12 @@ import { join } from "node:path";
 import { bundleWorker, descendantCpuSeconds, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
 import { groupClient, groupConsumeScenario, openGroupLoad, POLL_RECORDS } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
+import { createThreadClient } from "./lib/http-thread.mjs";
 import { runLoad } from "./lib/load.mjs";
 import { produceLoad } from "./lib/produce-load.mjs";
 import { countedSamples, formatSplit, sideSplit, workerTarget } from "./lib/profile-split.mjs";
-import { produceBodies } from "./lib/records.mjs";
 import { openStream, phase, streamMessages } from "./lib/stream-channel.mjs";
+import { fetchStep, prefill } from "./scenarios/fetch.mjs";
 import { fetchMeasurement } from "./scenarios/group.mjs";
 
 /**
@@ -302,24 +303,29 @@ async function loadFor(shape, http, server) {
 		return streamLoad(shape === "stream-ndjson" ? "ndjson" : "websocket", server, topic, shape === "stream-array" ? "array" : "message");
 	}
 	if (shape === "fetch") {
-		const bodies = produceBodies({ count: 8, perRequest: 100, partition: 0, seed: 7 });
-		for (let i = 0; i < FETCH_PREFILL_REQUESTS; i++) await http.request("POST", `/v1/topics/${topic}/records`, bodies[i % bodies.length]);
-		const end = FETCH_PREFILL_REQUESTS * 100;
-		let offset = 0;
-		return warmedUp((durationMs) =>
-			runLoad({
-				clients: 1,
-				warmupMs: WARMUP_MS,
-				durationMs,
-				serverCpu: descendantCpuSeconds,
-				waitQuiet: false,
-				step: async () => {
-					const response = await http.request("GET", `/v1/topics/${topic}/partitions/0/records?offset=${offset}&max_records=1000`);
-					offset = (offset + 1000) % end;
-					return { status: response.status, sentBytes: 0, receivedBytes: response.receivedBytes, records: 1000 };
-				},
-			}),
-		);
+		// The bench's own prefill and page request (max_bytes, next_offset followed, the first page checked), in
+		// the bench's own reader thread (lib/http-thread.mjs), so the client takes no core from the isolate's.
+		const backlog = FETCH_PREFILL_REQUESTS * 100;
+		await prefill(http, topic, backlog);
+		const reader = createThreadClient(server.url, { token: server.token, sockets: 1 });
+		const cursor = { offset: 0, checked: false, check: /** @type {string[]} */ ([]) };
+		const step = fetchStep(reader, topic, cursor, backlog);
+		return warmedUp(async (durationMs) => {
+			try {
+				const result = await runLoad({
+					clients: 1,
+					warmupMs: WARMUP_MS,
+					durationMs,
+					serverCpu: descendantCpuSeconds,
+					waitQuiet: false,
+					step,
+				});
+				if (cursor.check.length > 0) throw new Error(`fetch: ${cursor.check[0]}`);
+				return result;
+			} finally {
+				await reader.close();
+			}
+		});
 	}
 	// batch-producer and batch-key: the batch load as the idempotence rows send it (see scenarios/idempotence.mjs).
 	const variant = { "batch-producer": "producer", "batch-key": "idempotency-key" }[shape] ?? "plain";
