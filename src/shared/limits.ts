@@ -27,8 +27,8 @@ export const STORED_BATCH_BYTES_TARGET = 1024 * 1024;
  * this far still reads from memory. Past it, rows cost: a consumer paging 20,000 × 1 KiB (~22 MB, fetch-1c-1p) takes
  * 0.30 of its batches from SQLite (rows of ~114 KB read by key), about the whole of its gap to the bench's ceiling
  * (84 % of its records/s; 94 % for a backlog held whole): with 32 MiB here, bench:ab fetch-1c-1p B − A −0.83
- * µs/record of ~4.0 (−21 %; −2.43 to −0.61, lower in 6 of 6 rounds, load 5-11). Not raised for a bench: several
- * busy objects share an isolate's 128 MB.
+ * µs/record of ~4.0 (−21 %; −2.43 to −0.61, lower in 6 of 6 rounds, load 5-11), and again −0.90 of ~4.9 (−18 %; −0.98
+ * to −0.33, 4 of 4, load 7-9) in a later run. Not raised for a bench: several busy objects share an isolate's 128 MB.
  */
 export const BATCH_CACHE_BYTES_MAX = 16 * 1024 * 1024;
 
