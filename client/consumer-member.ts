@@ -33,7 +33,7 @@ import { type CommitBy, CommitLedger, commitRefused, type GroupCommit, type Offs
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
 import { type ConsumerOptions, type ConsumerSettings, joinBody, pollBase } from "./consumer-options.ts";
-import { type Member, MemberRecovery, pollFailure } from "./consumer-recovery.ts";
+import { type Member, MemberRecovery, membershipGone, pollFailure } from "./consumer-recovery.ts";
 import type { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
 import type { Http } from "./http.ts";
@@ -254,7 +254,7 @@ export class GroupMember {
 		this.#forget(lost);
 		this.#member = null;
 		await this.#calls.leave(member.id).catch((error) => {
-			if (!(error instanceof TributaryError && (error.code === "unknown_member" || error.status === 404))) failure ??= error;
+			if (!membershipGone(error)) failure ??= error;
 		});
 		if (failure !== null) throw failure;
 	}
@@ -520,7 +520,7 @@ export class GroupMember {
 			} catch (error) {
 				const code = error instanceof TributaryError ? error.code : "";
 				// Refused for an earlier membership: the commit went with it, as one that finds its member gone.
-				const gone = code === "unknown_member" || code === "group_not_found";
+				const gone = membershipGone(error);
 				const outlived = this.#outlived(member) && (gone || code === "fenced_instance");
 				if (!outlived) this.#stopIfFenced(error);
 				if (outlived || gone) {
@@ -553,9 +553,9 @@ export class GroupMember {
 			this.#follow(member, answer);
 		} catch (error) {
 			if (!this.#outlived(member)) this.#stopIfFenced(error);
-			const lost = error instanceof TributaryError && (error.code === "unknown_member" || error.code === "group_not_found");
-			if (lost && this.#member === member) this.#dropMembership();
-			else throw error;
+			// Gone, whether still this member (dropped here) or one dropped meanwhile: a commit following it sees that.
+			if (!membershipGone(error)) throw error;
+			if (this.#member === member) this.#dropMembership();
 		}
 	}
 }

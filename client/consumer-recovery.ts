@@ -10,12 +10,21 @@
 import type { TopicPartition } from "./admin.ts";
 import type { RebalanceCallbacks } from "./consumer-callbacks.ts";
 import type { ConsumerOptions } from "./consumer-options.ts";
-import type { TributaryError } from "./errors.ts";
+import { TributaryError } from "./errors.ts";
 
 /** One membership of the group: the id the broker gave it, and the generation it follows. */
 export interface Member {
 	readonly id: string;
 	generation: number;
+}
+
+/**
+ * Whether a member call's refusal says the membership it was made for is no longer in the group: removed (its
+ * session ran out, it left, it was removed) or its group deleted. The one test of the poll, the commit, the heartbeat
+ * and the leave; nothing else proves it (a fence is a gone membership too, but stops the consumer: `#stopIfFenced`).
+ */
+export function membershipGone(error: unknown): boolean {
+	return error instanceof TributaryError && (error.code === "unknown_member" || error.code === "group_not_found");
 }
 
 /**
@@ -26,7 +35,7 @@ export interface Member {
 export type PollFailure = "lost" | "answer_lost" | "other";
 
 export function pollFailure(error: TributaryError): PollFailure {
-	if (error.code === "unknown_member" || error.code === "group_not_found") return "lost";
+	if (membershipGone(error)) return "lost";
 	if (error.code === "network_error" || error.code === "timeout" || error.status >= 500) return "answer_lost";
 	return "other";
 }

@@ -127,6 +127,30 @@ describe("SDK consumer commit() after its membership is gone", { timeout: 30_000
 	});
 });
 
+describe("SDK consumer commit()s at once whose heartbeat finds the membership gone", { timeout: 30_000 }, () => {
+	const isHeartbeat = (r: { method: string; path: string }) => r.method === "POST" && r.path.endsWith("/heartbeat");
+
+	it("each is refused as a lost membership's commit, also the one whose heartbeat is answered after the other dropped the member", async () => {
+		const { group, options, wire, consumer } = await handedBoth("commits-heartbeat-gone");
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join(); // the generation moves on: both commits are refused, and each heartbeats to follow it
+		const member = consumer.memberId as string;
+		// The member is removed before its heartbeats are served: each is answered unknown_member.
+		wire.beforeServing(isHeartbeat, () => call("DELETE", `/v1/groups/${group}/members/${member}?auto_commit=false`));
+		const release = wire.hold(isHeartbeat);
+		const sent = wire.sent.length;
+		const commits = [refusal(consumer.commit()), refusal(consumer.commit())];
+		await expect.poll(() => wire.sent.slice(sent).filter(isHeartbeat).length, UNTIL_SEEN).toBe(2);
+		release();
+		const refused = await Promise.all(commits);
+		expect(refused[0]).toMatchObject(lostCommit);
+		expect(refused[1]).toMatchObject(lostCommit);
+		expect(await committed(group)).toEqual([null, null]);
+		await consumer.close();
+		await other.close();
+	});
+});
+
 describe("SDK consumer: a poll answered for a membership lost while it was under way", { timeout: 30_000 }, () => {
 	it("its records are dropped, not handed out under the membership joined meanwhile: the loop reads from the last commit", async () => {
 		const topic = uniqueTopic("poll-outlived");

@@ -9,11 +9,11 @@
  */
 
 import { describe, expect, it } from "vitest";
-import type { Consumer, ConsumerOptions, ConsumerRecord } from "../../client/index.ts";
+import { type Consumer, type ConsumerOptions, type ConsumerRecord, Tributary } from "../../client/index.ts";
 import { filled, handedBoth } from "../support/consumer-fixtures.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
-import { json } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, json, workerFetch } from "../support/worker.ts";
 
 interface GroupState {
 	members: unknown[];
@@ -62,6 +62,20 @@ describe("SDK consumer whose leave's onRevoke throws", { timeout: 30_000 }, () =
 		await expect(consumer.closed).rejects.toBe(failure);
 		expect(wire.sent.filter(isLeave), "the leave was sent, once").toHaveLength(1);
 		expect((await groupState(group)).members).toEqual([]);
+	});
+});
+
+describe("SDK consumer whose leave is answered 404 by something other than the group", { timeout: 30_000 }, () => {
+	it("close() rejects with that answer: the member was not left, it is not taken as gone", async () => {
+		const { topic, group } = await filled("leave-404", 1);
+		// A proxy's own 404 (not the Worker's JSON): nothing says the group dropped the member.
+		const fetch = (request: Request) =>
+			request.method === "DELETE" ? Promise.resolve(new Response("Not Found", { status: 404 })) : workerFetch(request);
+		const consumer = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch }).consumer({ group, topics: [topic], waitMs: 50 });
+		await consumer.join();
+		const closing = await refusal(consumer.close());
+		expect(closing).toMatchObject({ name: "TributaryError", code: "unexpected_response", status: 404 });
+		expect((await groupState(group)).members, "the member is still in the group").toHaveLength(1);
 	});
 });
 
