@@ -15,6 +15,8 @@ export class RebalanceCallbacks {
 	/** The callbacks queued so far; rejected with the first that failed (none after it runs). */
 	#ran: Promise<void> = Promise.resolve();
 	#running = false;
+	/** Set once the member's leave runs its own `onRevoke` (`end`): nothing is queued any more. */
+	#ended = false;
 	readonly #options: Pick<ConsumerOptions, "onAssign" | "onRevoke">;
 
 	constructor(options: Pick<ConsumerOptions, "onAssign" | "onRevoke">) {
@@ -28,7 +30,7 @@ export class RebalanceCallbacks {
 
 	/** Runs `onRevoke(revoked)`, then `onAssign(added)` (each only if not empty), once those queued before ran. */
 	queue(revoked: TopicPartition[], added: TopicPartition[] = []): void {
-		if (revoked.length === 0 && added.length === 0) return;
+		if (this.#ended || (revoked.length === 0 && added.length === 0)) return;
 		this.#ran = this.#ran.then(async () => {
 			this.#running = true;
 			try {
@@ -46,6 +48,14 @@ export class RebalanceCallbacks {
 	queueStep(step: () => void | Promise<void>): void {
 		this.#ran = this.#ran.then(step);
 		this.#ran.catch(() => {});
+	}
+
+	/**
+	 * The member leaves for good and its leave's `onRevoke` covers what it gives up: a rebalance followed from here (a
+	 * commit() in that callback, refused for the generation that ended, follows the new one) queues no callback.
+	 */
+	end(): void {
+		this.#ended = true;
 	}
 
 	/** Resolves once every queued callback ran; rejects with the first failure. */

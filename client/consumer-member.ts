@@ -217,7 +217,8 @@ export class GroupMember {
 	/**
 	 * Leaves the group, once the join, poll, poll-interval leave or recovery's leave under way is done: commits what
 	 * the loop moved past (with `autoCommit`), waits for the rebalance callbacks queued or running (`callbacks.ran`),
-	 * runs `onRevoke` on the partitions it owned (or waits for the one a recovery runs for this member), then leaves.
+	 * runs `onRevoke` on the partitions it owned (or waits for the one a recovery runs for this member; from then no
+	 * callback is queued: `RebalanceCallbacks.end`), then leaves.
 	 */
 	async leave(): Promise<void> {
 		this.#leaving = true;
@@ -241,6 +242,7 @@ export class GroupMember {
 		// and so does a recovery's step. Until none is queued: the heartbeat, going on, may queue another (an onAssign
 		// of partitions given back) while one runs, which would otherwise run beside the leave's onRevoke.
 		await this.callbacks.drained();
+		this.callbacks.end();
 		this.#heartbeat.stop();
 		if (this.#member !== member) {
 			// Lost meanwhile (a commit there found it gone): nothing to leave, its callbacks are queued.

@@ -247,6 +247,35 @@ describe("SDK consumer close() while a rebalance's callback runs and another reb
 	});
 });
 
+describe("SDK consumer close() whose onRevoke commits after a rebalance", { timeout: 30_000 }, () => {
+	it("the commit follows the new generation and stores what is still owned; the leaving member queues no callback", async () => {
+		let entered!: () => void;
+		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
+		let proceed!: () => void;
+		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		const commits: unknown[] = [];
+		const { group, options, wire, consumer, it, revoked } = await handedBothRevoking("close-revoke-rebalanced", async (c) => {
+			entered();
+			await proceeding;
+			commits.push(await refusal(c.commit()));
+		});
+		const closing = consumer.close(); // from outside: the leave runs onRevoke on both partitions
+		await inRevoke;
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join(); // takes partition 1: that onRevoke's commit is refused for the generation that ended
+		proceed();
+		await closing;
+		await consumer.closed;
+		expect(revoked, "the leave's onRevoke only, none for the partition the rebalance took").toEqual([[0, 1]]);
+		expect(commits).toEqual([null]);
+		expect(await committedOf(group, 0), "the partition still owned is committed").toBe(2);
+		expect(await committedOf(group, 1)).toBeNull();
+		expect(wire.sent.filter(isLeave)).toHaveLength(1);
+		expect(await it.next()).toEqual({ done: true, value: undefined });
+		await other.close();
+	});
+});
+
 describe("SDK consumer close() during a recovery's leave, a rebalance's callback queued behind it", { timeout: 30_000 }, () => {
 	it("a commit() in that callback, with no member to store it, rejects with closed: it does not join a member nothing leaves", async () => {
 		let releaseLeaveRevoke!: () => void;
