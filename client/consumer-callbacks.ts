@@ -63,6 +63,12 @@ export class RebalanceCallbacks {
 		return this.#ran;
 	}
 
+	/** Resolves once none is queued or running, those queued meanwhile included (`drained`); rejects with the first failure. */
+	async allRan(): Promise<void> {
+		await this.drained();
+		return this.#ran;
+	}
+
 	/**
 	 * Resolves once none is queued or running, those queued while waiting included (`ran` is what was queued when
 	 * asked); never rejects: the failure is `ran`'s to report.

@@ -171,12 +171,13 @@ export class GroupMember {
 
 	/**
 	 * Joins the group if this consumer is not a member (one join at a time), and waits for the callbacks: again if
-	 * those left (a recovery's leave, `#recover`), so it returns a member, as Kafka's poll() does, unless closing.
+	 * those left (a recovery's leave, `#recover`; and those queued meanwhile), so it returns a member, as Kafka's poll()
+	 * does, unless closing.
 	 */
 	async join(): Promise<void> {
 		do {
 			await this.#ensureMember();
-			await this.callbacks.ran;
+			await this.callbacks.allRan();
 		} while (this.#member === null && !this.#leaving && this.#pollTimeoutLeave === null);
 	}
 

@@ -261,8 +261,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		for (;;) {
 			// A rebalance's callbacks run before a record is handed out under it and before the loop ends (a poll need
 			// not wait for them): one that failed ends the loop with its error.
-			// A recovery from a failed poll too: it leaves after its onRevoke, and the loop polls (joins) after that.
-			if (!fetched.empty || this.#closed || this.#member.recovering) await callbacks.ran;
+			// A recovery from a failed poll too: it leaves after its onRevoke, and the loop polls (joins) after that, and
+			// after a callback queued meanwhile (a rebalance followed by a commit() in that onRevoke, or the heartbeat).
+			if (this.#member.recovering) await callbacks.allRan();
+			else if (!fetched.empty || this.#closed) await callbacks.ran;
 			if (this.#closed) return null;
 			const record = fetched.take(this.#member.assigned);
 			if (record !== null) return record;

@@ -240,6 +240,58 @@ describe("SDK consumer commit() around a recovery from a lost poll answer", { ti
 	});
 });
 
+describe("SDK consumer recovering from a lost poll answer, a rebalance's callback queued behind the recovery", { timeout: 30_000 }, () => {
+	const isPoll = (r: { method: string; path: string }) => r.method === "POST" && r.path.endsWith("/poll");
+
+	for (const by of ["the loop", "join()"] as const) {
+		it(`${by} joins again only once that callback returned, not beside it`, async () => {
+			const revoked: number[][] = [];
+			const commits: unknown[] = [];
+			const joinsBeside: number[] = [];
+			const recovering = gate();
+			const committing = gate();
+			let handed: Awaited<ReturnType<typeof handedBoth>> | null = null;
+			const onRevoke = async (tps: { partition: number }[]) => {
+				revoked.push(tps.map((tp) => tp.partition));
+				if (handed === null) return;
+				const { consumer, wire, group } = handed;
+				if (tps.length === 2) {
+					// The recovery's: its commit() is refused for the generation the other member's join ended, and
+					// follows the new one, which queues the rebalance's onRevoke([1]) behind this recovery.
+					recovering.open();
+					await committing.opened;
+					commits.push(await refusal(consumer.commit()));
+					return;
+				}
+				const sent = wire.sent.length;
+				// Real round trips: a join sent meanwhile would run beside this callback.
+				for (let i = 0; i < 2; i++) await json<GroupState>("GET", `/v1/groups/${group}`, 200);
+				const isJoin = (r: { method: string; path: string }) => r.method === "POST" && r.path === `/v1/groups/${group}/members`;
+				joinsBeside.push(wire.sent.slice(sent).filter(isJoin).length);
+			};
+			handed = await handedBoth(`recovery-queued-${by === "join()" ? "join" : "loop"}`, { onRevoke });
+			const { topic, group, options, wire, consumer, it: records } = handed;
+			await produce(topic, [{ value: 2, partition: 0 }]);
+			const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+			await other.join(); // takes partition 1
+			// The loop's next poll is served and its answer lost: the recovery runs onRevoke([0, 1]) before its leave.
+			wire.dropAnswer(isPoll);
+			const next = records.next();
+			await recovering.opened;
+			const joined = by === "join()" ? consumer.join() : null;
+			committing.open();
+			await joined;
+			const again = (await next).value as ConsumerRecord;
+			expect(`${again.partition}:${again.offset}`, "read on from the commit the recovery's onRevoke stored").toBe("0:2");
+			expect(revoked).toEqual([[0, 1], [1]]);
+			expect(commits).toEqual([null]);
+			expect(joinsBeside, "no join sent while the queued onRevoke ran").toEqual([0]);
+			await consumer.close();
+			await other.close();
+		});
+	}
+});
+
 /** A promise to await, and the function that resolves it. */
 /** The recovery's one `onRevoke` ran and its one `commit()` was stored: the group's next member finds [2, 2] committed. */
 async function storedOnce(handed: Pick<Awaited<ReturnType<typeof handedBoth>>, "group" | "options">, commits: unknown[], revokes: number) {
