@@ -231,7 +231,8 @@ export class GroupMember {
 		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
 		if (member === null) {
 			this.#heartbeat.stop();
-			return;
+			// The onRevoke of a membership lost (queued by the poll or heartbeat that found it gone) may still run.
+			return this.callbacks.drained();
 		}
 		let failure: unknown = null;
 		if (this.#autoCommit) await this.commitHandedOut("leave").catch((error) => (failure = error));

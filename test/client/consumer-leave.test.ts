@@ -13,7 +13,7 @@ import { type Consumer, type ConsumerOptions, type ConsumerRecord, Tributary } f
 import { filled, handedBoth } from "../support/consumer-fixtures.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
-import { ADMIN_TOKEN, BASE, json, workerFetch } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, json, workerFetch } from "../support/worker.ts";
 
 interface GroupState {
 	members: unknown[];
@@ -273,6 +273,35 @@ describe("SDK consumer close() whose onRevoke commits after a rebalance", { time
 		expect(wire.sent.filter(isLeave)).toHaveLength(1);
 		expect(await it.next()).toEqual({ done: true, value: undefined });
 		await other.close();
+	});
+});
+
+describe("SDK consumer close() while the onRevoke of a lost membership runs", { timeout: 30_000 }, () => {
+	it("closed settles only once that onRevoke returned, though the leave finds no member to leave", async () => {
+		let entered!: () => void;
+		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
+		let proceed!: () => void;
+		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		const order: string[] = [];
+		const onRevoke = async () => {
+			entered();
+			await proceeding;
+			order.push("revoked");
+		};
+		const { group, wire, consumer, it } = await handedBothRevoking("close-lost-revoking", onRevoke, { sessionTimeoutMs: 6_000 });
+		const member = consumer.memberId as string;
+		expect((await call("DELETE", `/v1/groups/${group}/members/${member}?auto_commit=false`)).ok).toBe(true);
+		await inRevoke; // the heartbeat (every 2 s) found the member gone: onRevoke on the partitions lost
+		expect(consumer.memberId).toBeNull();
+		void consumer.close(); // returns at once while a rebalance's callback runs
+		const settled = consumer.closed.then(() => order.push("closed"));
+		// A round trip to the Worker while that onRevoke is held: a `closed` not waiting for it settles meanwhile.
+		await groupState(group);
+		proceed();
+		await settled;
+		expect(order).toEqual(["revoked", "closed"]);
+		expect(wire.sent.filter(isLeave), "no member to leave").toHaveLength(0);
+		expect(await it.next()).toEqual({ done: true, value: undefined });
 	});
 });
 
