@@ -55,6 +55,11 @@ export function commitRefused(reason: string, details: Record<string, unknown>, 
 	return new TributaryError("rebalance_in_progress", message, { details, cause });
 }
 
+/** Whether a commit was refused by a rebalance (its generation is over, or a partition is no longer the member's). */
+export function refusedByRebalance(error: unknown): boolean {
+	return error instanceof TributaryError && (error.code === "rebalance_in_progress" || error.code === "partition_not_assigned");
+}
+
 /** `commitRefused` for `offsets` of a membership of `group` that was lost (`cause`: the refusal that told so). */
 function lostMembershipRefusal(group: string, offsets: readonly Offset[], cause?: unknown): TributaryError {
 	const reason = `the membership of this consumer in group "${group}" ended (its session expired, it was removed, it left, or the group was deleted) before these offsets were committed`;

@@ -29,11 +29,11 @@
 import type { TopicPartition } from "./admin.ts";
 import { RebalanceCallbacks } from "./consumer-callbacks.ts";
 import { MemberCalls } from "./consumer-calls.ts";
-import { type CommitBy, CommitLedger, commitRefused, type GroupCommit, type Offset } from "./consumer-commits.ts";
+import { type CommitBy, CommitLedger, commitRefused, type GroupCommit, type Offset, refusedByRebalance } from "./consumer-commits.ts";
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
 import { type ConsumerOptions, type ConsumerSettings, joinBody, pollBase } from "./consumer-options.ts";
-import { type Member, MemberRecovery, membershipGone, pollFailure } from "./consumer-recovery.ts";
+import { type Member, MemberRecovery, membershipGone, pollFailure, staticFence } from "./consumer-recovery.ts";
 import type { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
 import type { Http } from "./http.ts";
@@ -288,8 +288,7 @@ export class GroupMember {
 		try {
 			answer = await this.#calls.poll(member.id, body, body.wait_ms);
 		} catch (error) {
-			const code = error instanceof TributaryError ? error.code : "";
-			if (offsets.length > 0 && (code === "rebalance_in_progress" || code === "partition_not_assigned")) {
+			if (offsets.length > 0 && refusedByRebalance(error)) {
 				// The carried commit was refused and the poll read nothing: commit on its own (it follows the
 				// rebalance and retries), then poll without it.
 				await this.commitHandedOut("poll");
@@ -397,12 +396,9 @@ export class GroupMember {
 	 * membership is gone and nothing joins again; every later call that needs it (a poll, `join()`) throws it too.
 	 */
 	#stopIfFenced(error: unknown): void {
-		if (!(error instanceof TributaryError) || error.code !== "fenced_instance") return;
-		this.#fenced ??= new TributaryError(
-			"fenced_instance",
-			`static consumer fenced: another consumer with instanceId "${this.#options.instanceId}" joined group "${this.group}" and took the instance; this one stops (${error.message})`,
-			{ status: error.status, details: error.details, cause: error },
-		);
+		const fence = staticFence(error, this.#options.instanceId, this.group);
+		if (fence === null) return;
+		this.#fenced ??= fence;
 		if (this.#member !== null) this.#dropMembership();
 		throw this.#fenced;
 	}
@@ -532,7 +528,7 @@ export class GroupMember {
 					if (caller) throw this.#lostCommit(offsets, error);
 					return;
 				}
-				if ((code === "rebalance_in_progress" || code === "partition_not_assigned") && attempt < COMMIT_TRIES_MAX - 1) {
+				if (refusedByRebalance(error) && attempt < COMMIT_TRIES_MAX - 1) {
 					await this.#sendHeartbeat();
 					continue;
 				}

@@ -28,6 +28,16 @@ export function membershipGone(error: unknown): boolean {
 }
 
 /**
+ * The error a consumer replaced by another with its `instanceId` stops with, made of the broker's `fenced_instance`
+ * refusal (`error`); null for any other error.
+ */
+export function staticFence(error: unknown, instanceId: string | undefined, group: string): TributaryError | null {
+	if (!(error instanceof TributaryError) || error.code !== "fenced_instance") return null;
+	const message = `static consumer fenced: another consumer with instanceId "${instanceId}" joined group "${group}" and took the instance; this one stops (${error.message})`;
+	return new TributaryError("fenced_instance", message, { status: error.status, details: error.details, cause: error });
+}
+
+/**
  * What a failed poll says of the membership: `lost` (removed, or the group deleted meanwhile: join again),
  * `answer_lost` (a network error, a timeout or a 5xx: the broker may have served it, so leave and join again), or
  * `other` (thrown to the loop).
