@@ -159,12 +159,11 @@ export class Topics {
 	async deleteRecords(name: string, partition: number, beforeOffset: number | "latest"): Promise<number> {
 		const path = `/v1/topics/${seg(name)}/partitions/${seg(partition)}/delete-records`;
 		const latest = beforeOffset === "latest";
-		// An offset is idempotent to resend; "latest" is not (records appended meanwhile would go too).
-		const options = {
-			body: { before_offset: latest ? DELETE_TO_HIGH_WATERMARK : beforeOffset },
-			...(latest ? {} : { retry: "always" as const }),
-		};
-		return (await this.#http.request<{ log_start_offset: number }>("POST", path, options)).log_start_offset;
+		// An offset is idempotent to resend; "latest" is not: resolved again, it would delete the records produced since
+		// the first landed (as a group's reset to "latest" would skip them: `Groups.resetOffsets`).
+		const body = { before_offset: latest ? DELETE_TO_HIGH_WATERMARK : beforeOffset };
+		const retry = latest ? "unsent" : "always";
+		return (await this.#http.request<{ log_start_offset: number }>("POST", path, { body, retry })).log_start_offset;
 	}
 }
 
@@ -185,7 +184,10 @@ export class Groups {
 
 	/** Moves the group's committed offsets on `topic` (only while the group has no members). */
 	resetOffsets(group: string, topic: string, to: ResetTarget): Promise<{ group: string; offsets: unknown[] }> {
-		return this.#http.request("POST", `/v1/groups/${seg(group)}/offsets/reset`, { body: { topic, to }, retry: "always" });
+		// An offset, a time or the log's start is the same place when resolved again; "latest" is the end of the log when
+		// the broker reads it, so a repeat after a lost answer would skip the records produced since the first landed.
+		const retry = to === "latest" ? "unsent" : "always";
+		return this.#http.request("POST", `/v1/groups/${seg(group)}/offsets/reset`, { body: { topic, to }, retry });
 	}
 
 	async delete(group: string): Promise<void> {

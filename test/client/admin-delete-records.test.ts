@@ -1,7 +1,7 @@
 /**
  * The SDK's `topics.deleteRecords` against the real Worker (inside workerd): it answers the new log start; an
  * offset, idempotent to resend, is sent again when its answer is lost; `"latest"` is not (records appended
- * meanwhile would be deleted too), so a lost answer is the caller's to judge; refusals are `TributaryError`s.
+ * since the first landed would be deleted too), so a lost answer is the caller's to judge; refusals are `TributaryError`s.
  */
 
 import { describe, expect, it } from "vitest";
@@ -31,14 +31,21 @@ describe("SDK topics.deleteRecords", () => {
 		const topic = uniqueTopic("trim-lost");
 		await createTopic(topic, 1);
 		await produce(topic, [{ value: 1 }, { value: 2 }]);
-		const { client, sent, dropAnswer } = wiredClient();
+		const { client, sent, dropAnswer, delayAnswer } = wiredClient();
 		dropAnswer(isDeleteRecords);
 		expect(await client.topics.deleteRecords(topic, 0, 1)).toBe(1);
 		expect(sent.filter(isDeleteRecords)).toHaveLength(2);
+		const { served, release } = delayAnswer(isDeleteRecords);
 		dropAnswer(isDeleteRecords);
-		const lost = await client.topics.deleteRecords(topic, 0, "latest").catch((error: unknown) => error);
-		expect(lost).toMatchObject({ code: "network_error" });
+		const deleting = client.topics.deleteRecords(topic, 0, "latest").catch((error: unknown) => error);
+		await served;
+		// Produced after the deletion landed: a repeat would delete it too.
+		await produce(topic, [{ value: 3 }]);
+		release();
+		expect(await deleting).toMatchObject({ code: "network_error" });
 		expect(sent.filter(isDeleteRecords)).toHaveLength(3);
-		expect((await fetchRecords(topic, 0)).log_start_offset).toBe(2);
+		const left = await fetchRecords(topic, 0);
+		expect(left.log_start_offset).toBe(2);
+		expect(left.records.map((r) => r.value)).toEqual([3]);
 	});
 });

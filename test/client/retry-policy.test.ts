@@ -12,14 +12,14 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { errorFromResponse, WRANGLER_PROXY_RETRY_TEXT } from "../../client/errors.ts";
 import { Http, mayRetry } from "../../client/http.ts";
-import { TributaryError } from "../../client/index.ts";
+import { type ResetTarget, TributaryError } from "../../client/index.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
-import { uniqueTopic } from "../support/names.ts";
-import { isProduce, wiredClient } from "../support/sdk.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { isProduce, type Sent, wiredClient } from "../support/sdk.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { useReceiver } from "../support/webhook-receiver.ts";
-import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, json, sized, workerFetch } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, json, produce, sized, workerFetch } from "../support/worker.ts";
 
 /** Makes `partition`'s next append of `topic` throw inside its transaction (rolled back), as a storage failure would. */
 async function breakNextAppend(topic: string, partition = 0): Promise<void> {
@@ -129,6 +129,37 @@ describe("the SDK's retries", { timeout: 60_000 }, () => {
 		dropAnswer(isPatch);
 		expect(await client.subscriptions.update(topic, created.id, { max_attempts: 3 })).toMatchObject({ id: created.id });
 		expect(sent.filter(isPatch)).toHaveLength(3);
+	});
+
+	it("a group's reset to 'latest' whose answer was lost is not sent again: its repeat would skip records produced since", async () => {
+		const topic = uniqueTopic("retry-reset-latest");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: 1 }, { value: 2 }]);
+		const group = uniqueGroup();
+		const { client, sent, dropAnswer, delayAnswer } = wiredClient();
+		const isReset = (r: Sent) => r.path.endsWith("/offsets/reset");
+		const { served, release } = delayAnswer(isReset);
+		dropAnswer(isReset);
+		const reset = client.groups.resetOffsets(group, topic, "latest").catch((error: unknown) => error);
+		await served;
+		// Produced after the reset landed: records the group is to read.
+		await produce(topic, [{ value: 3 }, { value: 4 }]);
+		release();
+		const failure = await reset;
+		expect((await client.groups.describe(group)).offsets.map((o) => o.committed)).toEqual([2]);
+		expect(failure).toMatchObject({ code: "network_error" });
+		expect(sent.filter(isReset)).toHaveLength(1);
+		// A place in the log, not a moment, is the same place when sent again: an offset, a time, the log's start.
+		const places: [ResetTarget, number][] = [
+			[{ offset: 1 }, 1],
+			[{ timestamp: 0 }, 0],
+			["earliest", 0],
+		];
+		for (const [to, offset] of places) {
+			dropAnswer(isReset);
+			expect(await client.groups.resetOffsets(group, topic, to)).toMatchObject({ offsets: [{ offset }] });
+		}
+		expect(sent.filter(isReset)).toHaveLength(7);
 	});
 
 	it("idempotent: false: a produce refused 429 by the key's request quota is sent again (a quota refuses before the write), and written once", async () => {
