@@ -71,9 +71,11 @@ export function errorFromResponse(status: number, body: string): TributaryError 
 	const error = (parsed as { error?: unknown } | undefined)?.error;
 	if (typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string") {
 		const { code, message, retriable, ...details } = error as { code: string; message?: unknown; retriable?: unknown };
+		// The Worker says whether the same request may succeed later (a 503 `not_configured` will not: its operator must
+		// act first); a body without the flag goes by its status.
 		return new TributaryError(code, typeof message === "string" ? message : code, {
 			status,
-			retriable: retriable === true || status === 429 || status === 503,
+			retriable: typeof retriable === "boolean" ? retriable : status === 429 || status === 503,
 			details,
 		});
 	}

@@ -54,8 +54,9 @@ export interface JsonCodec {
 
 /**
  * When a failed request may be sent again:
- * - `always`: on any transient failure (network errors, timeouts, 429, 502, 503, 504), for a request whose repeat
- *   cannot write twice: a read, a write idempotent by the API, one the broker deduplicates (a producer's sequence);
+ * - `always`: on any transient failure (network errors, timeouts, 429, 502, 503, 504; not one whose answer says the
+ *   same request fails again, `retriable: false`: a 503 `not_configured`), for a request whose repeat cannot write
+ *   twice: a read, a write idempotent by the API, one the broker deduplicates (a producer's sequence);
  * - `unsent`: only when the failure proves nothing was done (`provedUnsent`), for one whose repeat could: a lost
  *   answer may hide a write, and so may a 503 other than `unavailable` (a produce's `partition_unavailable`);
  * - `never`.
@@ -206,9 +207,12 @@ function answerError(response: Response, text: string): TributaryError {
 	});
 }
 
-/** Whether `error` may be retried under `mode`; `unsentCodes` are 503 codes that, for this request, prove nothing was done. */
+/**
+ * Whether `error` may be retried under `mode`; `unsentCodes` are 503 codes that, for this request, prove nothing was
+ * done. Never one the answer marks `retriable: false`: the same request would meet it again.
+ */
 export function mayRetry(error: TributaryError, mode: RetryMode, unsentCodes: readonly string[] = []): boolean {
-	if (mode === "never") return false;
+	if (mode === "never" || !error.retriable) return false;
 	if (provedUnsent(error) || (error.status === 503 && unsentCodes.includes(error.code))) return true;
 	if (mode === "unsent") return false;
 	const { code, status } = error;

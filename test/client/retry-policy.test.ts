@@ -5,14 +5,17 @@
  * nothing was done: a 429, the Worker's 503 `unavailable` (every place answering it wrote nothing, or undid it). Not
  * on a lost answer, wrangler dev's proxy's own 503 (its catch covers a failure after the Worker served), or a 503
  * `partition_unavailable` from a produce: a partition's call that threw may have committed first, and a request's
- * other partitions may have written their shares (the first test shows it).
+ * other partitions may have written their shares (the first test shows it). An answer the Worker marks `retriable:
+ * false` (a 503 `not_configured`) is sent again under neither: the same request meets it again.
  */
 
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { errorFromResponse, WRANGLER_PROXY_RETRY_TEXT } from "../../client/errors.ts";
 import { Http, mayRetry } from "../../client/http.ts";
-import { type ResetTarget, TributaryError } from "../../client/index.ts";
+import { type ResetTarget, Tributary, TributaryError } from "../../client/index.ts";
+import { app } from "../../src/http/app.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { isProduce, type Sent, wiredClient } from "../support/sdk.ts";
@@ -162,6 +165,24 @@ describe("the SDK's retries", { timeout: 60_000 }, () => {
 		expect(sent.filter(isReset)).toHaveLength(7);
 	});
 
+	it("a 503 not_configured (a Worker without its admin token) is thrown at once, even by a read: waiting configures nothing", async () => {
+		let sends = 0;
+		const client = new Tributary({
+			url: BASE,
+			token: ADMIN_TOKEN,
+			fetch: async (request) => {
+				sends++;
+				const ctx = createExecutionContext();
+				const response = await app.fetch(request, { ...env, ADMIN_TOKEN: "" }, ctx);
+				await waitOnExecutionContext(ctx);
+				return response;
+			},
+		});
+		const failure = await client.topics.list().catch((error: unknown) => error);
+		expect(sends).toBe(1);
+		expect(failure).toMatchObject({ status: 503, code: "not_configured", retriable: false });
+	});
+
 	it("idempotent: false: a produce refused 429 by the key's request quota is sent again (a quota refuses before the write), and written once", async () => {
 		const topic = uniqueTopic("retry-429-plain");
 		await createTopic(topic, 1);
@@ -228,5 +249,9 @@ describe("mayRetry", () => {
 			expect(mayRetry(error, "never"), error.message).toBe(false);
 		}
 		expect(mayRetry(json(500, "internal"), "always")).toBe(false);
+		// A failure the Worker says the same request will meet again (its operator must act first) is not transient.
+		const notConfigured = answer(503, JSON.stringify({ error: { code: "not_configured", message: "no ADMIN_TOKEN", retriable: false } }));
+		expect(notConfigured.retriable).toBe(false);
+		expect(mayRetry(notConfigured, "always")).toBe(false);
 	});
 });
