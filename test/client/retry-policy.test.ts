@@ -17,6 +17,8 @@ import { Http, mayRetry } from "../../client/http.ts";
 import { type ResetTarget, Tributary, TributaryError } from "../../client/index.ts";
 import { app } from "../../src/http/app.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { cutPollBodies, join } from "../support/group.ts";
+import { untilWaiting } from "../support/long-poll.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { isProduce, type Sent, wiredClient } from "../support/sdk.ts";
 import { partitionStub } from "../support/stubs.ts";
@@ -181,6 +183,44 @@ describe("the SDK's retries", { timeout: 60_000 }, () => {
 		const failure = await client.topics.list().catch((error: unknown) => error);
 		expect(sends).toBe(1);
 		expect(failure).toMatchObject({ status: 503, code: "not_configured", retriable: false });
+	});
+
+	it("a consumer's poll answered 503 partition_unavailable (its read cut short, its positions set back) is sent again by the same member", async () => {
+		const [mine, theirs] = [uniqueTopic("retry-poll"), uniqueTopic("retry-poll-other")];
+		await createTopic(mine, 1);
+		await createTopic(theirs, 1);
+		const group = uniqueGroup();
+		const { client, sent, beforeServing } = wiredClient();
+		const isPoll = (r: Sent) => r.path.endsWith("/poll");
+		// Without a commit to carry, the repeat is the same request.
+		const consumer = client.consumer({ group, topics: [mine], from: "earliest", waitMs: 20_000, autoCommit: false });
+		await produce(mine, [{ value: "before" }]);
+		const records = consumer[Symbol.asyncIterator]();
+		expect((await records.next()).value).toMatchObject({ offset: 0, value: "before" });
+		const cut = await cutPollBodies(mine);
+		// The repeat finds the partition's pipe whole again.
+		beforeServing(
+			(r) => isPoll(r) && sent.filter(isPoll).length > 2,
+			async () => cut.stop(),
+		);
+		try {
+			const next = records.next();
+			await untilWaiting(mine);
+			// A new generation in which the consumer keeps its partition: the waiting read's body is read again to rewrite
+			// its tail, and comes cut short.
+			await join(group, { topics: [theirs], auto_offset_reset: "earliest" });
+			await produce(mine, [{ value: "after the rebalance" }]);
+			expect((await next).value).toMatchObject({ offset: 1, value: "after the rebalance" });
+		} finally {
+			cut.stop();
+		}
+		const polls = sent.filter(isPoll);
+		expect(polls).toHaveLength(3);
+		expect(polls[2]).toEqual(polls[1]);
+		// Not the recovery from a poll whose answer was lost (a leave and a join, which read again from the last commit:
+		// "before" a second time).
+		expect(sent.filter((r) => r.method === "DELETE" || r.path.endsWith("/members")).map((r) => r.method)).toEqual(["POST"]);
+		await consumer.close();
 	});
 
 	it("idempotent: false: a produce refused 429 by the key's request quota is sent again (a quota refuses before the write), and written once", async () => {
