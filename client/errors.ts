@@ -54,8 +54,11 @@ export class TributaryError extends Error {
 
 /**
  * What wrangler dev's proxy answers (503, `Retry-After: 0`) to a request other than GET or HEAD when its forward to
- * the Worker failed (wrangler 4.86.0, templates/startDevWorker/ProxyWorker.ts): the Worker's own 503s are JSON. Its
- * catch also covers a failure after the Worker served the request ("restarted mid-request"): no proof of nothing done.
+ * the Worker failed (wrangler 4.86.0, templates/startDevWorker/ProxyWorker.ts): the Worker's own 503s are JSON, never
+ * this text. It is meant for a Worker that restarted mid-request, but the proxy tells a restart by comparing the URL it
+ * forwarded to, path included, with the Worker's bare origin, which never match: any failed forward gets it, reload or
+ * not. Its catch also covers a failure after the Worker served the request: no proof of nothing done. The SDK reads it
+ * as `not_forwarded`; the e2e tests' client and scripts that drive wrangler dev import it from here.
  */
 export const WRANGLER_PROXY_RETRY_TEXT =
 	"Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";

@@ -27,7 +27,7 @@ export type {
 export { Groups, Keys, Subscriptions, Topics } from "./admin.ts";
 export { ACL_CHANGE_ATTEMPTS, Anonymous, type AnonymousAccess, preconditionRetry } from "./anonymous.ts";
 export { Consumer, type ConsumerOptions } from "./consumer.ts";
-export { type ClientErrorCode, TributaryError } from "./errors.ts";
+export { type ClientErrorCode, TributaryError, WRANGLER_PROXY_RETRY_TEXT } from "./errors.ts";
 export type { ConditionalChange } from "./grant-tags.ts";
 export {
 	baseUrlProblem,

@@ -18,14 +18,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { WRANGLER_PROXY_RETRY_TEXT } from "tributary/client";
 import { generateToken, sleep, startWranglerDev } from "./lib/index.mjs";
 
 /** The idle gaps by default, from the last answer to the next send: where the 5 s timeouts of both ends meet. */
 const GAP_MS_MIN = 4_960;
 const GAP_MS_MAX = 4_990;
 const REQUEST_TIMEOUT_MS = 15_000;
-const PROXY_RETRY_TEXT =
-	"Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";
 
 const { values } = parseArgs({
 	options: {
@@ -55,7 +54,7 @@ async function post(url) {
 			signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
 		});
 		const text = await response.text();
-		if (response.status === 503 && text === PROXY_RETRY_TEXT) return "proxy 503";
+		if (response.status === 503 && text === WRANGLER_PROXY_RETRY_TEXT) return "proxy 503";
 		return `worker ${response.status}`;
 	} catch (error) {
 		const cause = /** @type {{ name?: string, cause?: { code?: string } }} */ (error);

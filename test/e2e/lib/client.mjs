@@ -7,18 +7,12 @@
  */
 
 import { randomUUID } from "node:crypto";
+// wrangler dev's proxy's own 503 text (seen once in 192 POSTs here), as the SDK reads it: the built SDK's constant.
+import { WRANGLER_PROXY_RETRY_TEXT } from "tributary/client";
+
+export { WRANGLER_PROXY_RETRY_TEXT };
 
 export const REQUEST_TIMEOUT_MS = 15_000;
-
-/**
- * What wrangler dev's proxy answers (503, `Retry-After: 0`) to a request other than GET or HEAD whose forward to the
- * Worker failed (wrangler 4.86.0, templates/startDevWorker/ProxyWorker.ts). It is meant for a Worker that restarted
- * mid-request, but the proxy tells a restart by comparing the URL it forwarded to, path included, with the Worker's
- * bare origin, which never match: any failed forward gets it, reload or not (seen once in 192 POSTs). The Worker's
- * own 503s are JSON, never this text.
- */
-export const WRANGLER_PROXY_RETRY_TEXT =
-	"Your worker restarted mid-request. Please try sending the request again. Only GET or HEAD requests are retried automatically.";
 
 /**
  * Whether an answer is wrangler dev's proxy's 503 (`WRANGLER_PROXY_RETRY_TEXT`), not the Worker's.
