@@ -232,8 +232,8 @@ interface Share {
 	readonly expectedOffset: number | null;
 }
 
-/** Appends one partition's share, configuring the partition from `meta` first if it asks. */
-async function appendShare(env: Env, meta: TopicMeta, share: Share): Promise<Result<AppendResult>> {
+/** Appends one partition's share, configuring the partition from `meta` first if it asks; `lone`: the request's only share. */
+async function appendShare(env: Env, meta: TopicMeta, share: Share, lone: boolean): Promise<Result<AppendResult>> {
 	const stub = partitionLog(env, meta.topicId, share.partition);
 	const request = {
 		topicId: meta.topicId,
@@ -256,8 +256,10 @@ async function appendShare(env: Env, meta: TopicMeta, share: Share): Promise<Res
 	if (!configured.ok) return { ok: false, error: configured.error };
 	const second = appendOutcome(await stub.append(request));
 	if ("needsConfig" in second) {
-		// The registry's config moved on while we retried; our metadata is stale. Ask the client to retry.
-		return err("partition_unavailable", "topic configuration changed during the request; retry");
+		// The registry's config moved on while we retried; our metadata is stale. Ask the client to retry: neither append
+		// wrote (a partition asking for config stages nothing), so a request of this share alone wrote nothing, which
+		// `unavailable` tells it; in one spread over partitions, others may have written their shares.
+		return err(lone ? "unavailable" : "partition_unavailable", "topic configuration changed during the request; retry");
 	}
 	return second;
 }
@@ -374,7 +376,9 @@ export async function produce(
 		// One share (a one-record request) takes the same path: timed in workerd, these steps around the call (awaits,
 		// Promise.all, the share's request, positions) cost ~6 µs of a ~500 µs request in all, not a second path.
 		const results = await Promise.all(
-			shares.value.map((share) => appendShare(env, meta, share).catch((cause: unknown) => unavailable(meta, share, cause))),
+			shares.value.map((share) =>
+				appendShare(env, meta, share, shares.value.length === 1).catch((cause: unknown) => unavailable(meta, share, cause)),
+			),
 		);
 		const failed = results.find((r) => !r.ok);
 		if (failed !== undefined && !failed.ok) {

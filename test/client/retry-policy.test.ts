@@ -20,6 +20,7 @@ import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { cutPollBodies, join } from "../support/group.ts";
 import { untilWaiting } from "../support/long-poll.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { appendsNeedConfig } from "../support/needs-config.ts";
 import { isProduce, type Sent, wiredClient } from "../support/sdk.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
@@ -238,6 +239,22 @@ describe("the SDK's retries", { timeout: 60_000 }, () => {
 		for (const value of [1, 2, 3]) await producer.send(topic, { value });
 		expect(sent.filter(isProduce).length).toBeGreaterThan(3);
 		expect(await valuesOf(topic)).toEqual([1, 2, 3]);
+		await producer.close();
+	});
+
+	it("idempotent: false: a produce refused because the topic's config changed during it (nothing written) is sent again, and written once", async () => {
+		const topic = uniqueTopic("retry-config-plain");
+		await createTopic(topic, 1);
+		const { client, sent } = wiredClient();
+		const producer = client.producer({ idempotent: false, lingerMs: 0 });
+		const restore = appendsNeedConfig(0, 2);
+		try {
+			expect((await producer.send(topic, { value: 1 })).offset).toBe(0);
+		} finally {
+			restore();
+		}
+		expect(sent.filter(isProduce)).toHaveLength(2);
+		expect(await valuesOf(topic)).toEqual([1]);
 		await producer.close();
 	});
 
