@@ -16,7 +16,7 @@
 
 import { unwrap } from "../shared/errors.ts";
 import { keyAuthority } from "../shared/stubs.ts";
-import type { KeyInfo, KeyPatch, StoredKey } from "./types.ts";
+import { type KeyInfo, type KeyPatch, type StoredKey, toInfo } from "./types.ts";
 
 /** The principal's id, in the key store and in audit records (`anonymous`, never `key:…`). */
 export const ANONYMOUS_ID = "anonymous";
@@ -27,9 +27,7 @@ export const ANONYMOUS_DEFAULT: KeyInfo = { id: ANONYMOUS_ID, name: ANONYMOUS_ID
 /** Anonymous's rights and quotas as stored; the default when none were ever granted. */
 export async function loadAnonymous(env: Env): Promise<KeyInfo> {
 	const stored = await keyAuthority(env, ANONYMOUS_ID).getKey(ANONYMOUS_ID);
-	if (stored === null) return ANONYMOUS_DEFAULT;
-	const { secretSha256: _, ...info } = stored;
-	return info;
+	return stored === null ? ANONYMOUS_DEFAULT : toInfo(stored);
 }
 
 /**
@@ -42,8 +40,7 @@ export async function loadAnonymous(env: Env): Promise<KeyInfo> {
 export async function changeAnonymous(env: Env, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): Promise<KeyInfo> {
 	const fresh = { ...ANONYMOUS_DEFAULT, createdAtMs: Date.now(), secretSha256: "" };
 	const answer = await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, change, whole, ifMatch);
-	const { secretSha256: _, ...info } = "ok" in answer ? unwrap<StoredKey>(answer) : answer;
-	return info;
+	return toInfo("ok" in answer ? unwrap<StoredKey>(answer) : answer);
 }
 
 /** Whether anonymous holds any right at all: without one, a credential-less request is a plain 401. */

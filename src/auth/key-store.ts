@@ -19,7 +19,10 @@
  * A key exists when its authority holds it. Create writes the directory row, then installs the authority (and
  * removes the row if that fails); delete revokes the authority first, then drops the row. A crash between the
  * two steps leaves at worst a listed key that does not authenticate, which `DELETE /v1/keys/{id}` clears; never a
- * usable key that cannot be listed or deleted.
+ * usable key that cannot be listed or deleted. A quota change, the authority first, marks its row behind until the row
+ * follows (`key_rows_behind`), so the directory shows a key (`GET`, the listing) from its row and asks the authority
+ * only about a row so marked: one whose change lost its answer or failed its row write, in force at the authority.
+ * A change or read that fails (at the authority, or in the directory's own storage) answers a 503 to retry it on.
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -36,11 +39,22 @@ import { mergeQuotas } from "./quota-patch.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
 import { type Bucket, charge, newBucket, rerate, waitMs } from "./token-bucket.ts";
-import type { CreateKeyRequest, KeyInfo, KeyPatch, KeyQuotas, Quota, QuotaCharge, QuotaRefusal, QuotasPatch, StoredKey } from "./types.ts";
+import {
+	type CreateKeyRequest,
+	type KeyInfo,
+	type KeyPatch,
+	type KeyQuotas,
+	type Quota,
+	type QuotaCharge,
+	type QuotaRefusal,
+	type QuotasPatch,
+	type StoredKey,
+	toInfo,
+} from "./types.ts";
 
-/** A directory change (named by the request that retries it) whose authority did not answer. */
+/** A directory change or read (named by the request that retries it) that its authority or its storage failed. */
 function unavailable(request: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", id: string, cause: unknown): Result<never> {
-	console.error(`key store: ${request} of key ${id}: its authority failed: ${String(cause)}`);
+	console.error(`key store: ${request} of key ${id} failed: ${String(cause)}`);
 	return err("unavailable", `the key store did not answer; retry the ${request}`, { id });
 }
 
@@ -73,10 +87,6 @@ function toStored(row: KeyRow): StoredKey {
 	};
 }
 
-function toInfo({ secretSha256: _, ...info }: StoredKey): KeyInfo {
-	return info;
-}
-
 export class KeyStore extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
 	/** Authority: this key's token buckets, one per quota. */
@@ -92,10 +102,10 @@ export class KeyStore extends DurableObject<Env> {
 
 	/** Directory: creates a key and answers its secret, the only time the secret exists outside the caller. */
 	async createKey(request: CreateKeyRequest): Promise<Result<KeyInfo & { secret: string }>> {
-		return this.ctx.blockConcurrencyWhile(async () => {
+		const id = newKeyId();
+		return this.serial("POST", id, async () => {
 			const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM api_keys").one().n;
 			if (count >= KEYS_MAX) return err("key_limit_reached", `at most ${KEYS_MAX} keys may exist`);
-			const id = newKeyId();
 			const secret = newSecret(id);
 			const stored: StoredKey = {
 				id,
@@ -109,11 +119,27 @@ export class KeyStore extends DurableObject<Env> {
 			try {
 				await this.authority(id).install(stored);
 			} catch (cause) {
-				// Never throw out of blockConcurrencyWhile (it would reset this object): undo, and say so.
+				// Undone, so a retried POST creates one key; if this fails too, the row is a listed key that does not
+				// authenticate, and the 503 names its id for a DELETE.
 				this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
-				return unavailable("POST", id, cause);
+				throw cause;
 			}
 			return ok({ ...toInfo(stored), secret });
+		});
+	}
+
+	/**
+	 * Directory: `change`, one at a time with every other change; a throw (an authority's, or this object's storage's)
+	 * answers 503 `unavailable` naming `request` to retry, and never leaves blockConcurrencyWhile (that would reset this
+	 * object and answer a 500).
+	 */
+	private serial<T>(request: Parameters<typeof unavailable>[0], id: string, change: () => Promise<Result<T>>): Promise<Result<T>> {
+		return this.ctx.blockConcurrencyWhile(async () => {
+			try {
+				return await change();
+			} catch (cause) {
+				return unavailable(request, id, cause);
+			}
 		});
 	}
 
@@ -139,12 +165,25 @@ export class KeyStore extends DurableObject<Env> {
 	}
 
 	private authoritiesInstalled(): boolean {
-		return this.sql.exec<{ done: number }>("SELECT authorities_installed AS done FROM key_store_meta WHERE id = 1").one().done === 1;
+		return !this.sql.exec("SELECT 1 FROM key_store_meta WHERE authorities_installed = 1").next().done;
 	}
 
-	/** Directory: one page of keys, without secrets, oldest first, after `page.after` (a seek on `api_keys_by_creation`). */
-	listKeys(page: PageRequest): Page<KeyInfo> {
-		const rows =
+	/**
+	 * Directory: one page of keys, without secrets, oldest first, after `page.after` (a seek on `api_keys_by_creation`).
+	 * Rows a change may have left behind are caught up from their authorities first (normally none is: one read of
+	 * `key_rows_behind`); one whose authority does not answer is listed as its row says, and stays behind.
+	 */
+	async listKeys(page: PageRequest): Promise<Page<KeyInfo>> {
+		let rows = this.page(page);
+		if (!this.sql.exec("SELECT 1 FROM key_rows_behind").next().done) {
+			await this.ctx.blockConcurrencyWhile(() => Promise.allSettled(rows.map((row) => this.caughtUp(row.id))));
+			rows = this.page(page);
+		}
+		return pageOf(rows.map(toStored).map(toInfo), page.limit, (key) => [key.createdAtMs, key.id]);
+	}
+
+	private page(page: PageRequest): KeyRow[] {
+		return (
 			page.after === null
 				? this.sql.exec<KeyRow>("SELECT * FROM api_keys ORDER BY created_at_ms, id LIMIT ?", page.limit + 1)
 				: this.sql.exec<KeyRow>(
@@ -152,46 +191,50 @@ export class KeyStore extends DurableObject<Env> {
 						page.after[0] ?? 0,
 						page.after[1] ?? "",
 						page.limit + 1,
-					);
-		return pageOf(rows.toArray().map(toStored).map(toInfo), page.limit, (key) => [key.createdAtMs, key.id]);
+					)
+		).toArray();
 	}
 
 	/** Directory: revokes the key at its authority, then forgets it. */
 	async deleteKey(id: string): Promise<Result<void>> {
-		return this.ctx.blockConcurrencyWhile(async () => {
-			const listed = this.sql.exec("SELECT id FROM api_keys WHERE id = ?", id).toArray().length > 0;
-			if (!listed) return notFound(id);
-			let revoked: Result<void>;
-			try {
-				revoked = await this.authority(id).revoke(id);
-			} catch (cause) {
-				revoked = unavailable("DELETE", id, cause);
-			}
-			// Until every tail is closed the key stays listed, so a retried DELETE finishes the job.
+		return this.serial("DELETE", id, async () => {
+			if (this.row(id) === undefined) return notFound(id);
+			const revoked = await this.authority(id).revoke(id);
+			// Until every tail is closed (and the row is gone) the key stays listed, so a retried DELETE finishes the job.
 			if (!revoked.ok) return revoked;
 			this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
 			return ok(undefined);
 		});
 	}
 
-	/** Directory: key `id`, with the grant its authority holds it to (`held`). */
+	/** Directory: key `id`, with the grant its authority holds it to: its row, caught up first if it may be behind. */
 	async describeKey(id: string): Promise<Result<KeyInfo>> {
-		const row = this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
-		try {
-			return row === undefined ? notFound(id) : ok(toInfo(await this.held(row)));
-		} catch (cause) {
-			return unavailable("GET", id, cause);
-		}
+		return this.serial("GET", id, async () => {
+			const row = await this.caughtUp(id);
+			return row === undefined ? notFound(id) : ok(toInfo(toStored(row)));
+		});
 	}
 
 	/**
-	 * Directory: the key of listing row `row` as its authority holds it, the row where it holds none (a key made
-	 * before authorities existed, or one being deleted). Not the row alone: a change whose answer was lost between
-	 * the authority's write and the row's (setQuotas) is in force at the authority only, and a tag taken from the row
-	 * would then not move for it, and a write held to that tag would undo it unseen.
+	 * Directory: key `id`'s row, brought in step with the grant its authority holds it to when a change may have left it
+	 * behind (`key_rows_behind`: marked before the change asks the authority, cleared once the row follows). Not the
+	 * row alone then: a change whose answer was lost, or whose row write failed, is in force at the authority only, and
+	 * a tag taken from the row would not move for it, and a write held to that tag would undo it unseen. Where the
+	 * authority holds none (a key made before authorities existed, or one being deleted) the row is the key. Runs one
+	 * at a time with the changes, so none lands between the authority's answer and the row's write; throws when the
+	 * authority does not answer.
 	 */
-	private async held(row: KeyRow): Promise<StoredKey> {
-		return (await this.authority(row.id).getKey(row.id)) ?? toStored(row);
+	private async caughtUp(id: string): Promise<KeyRow | undefined> {
+		if (!this.sql.exec("SELECT 1 FROM key_rows_behind WHERE id = ?", id).next().done) {
+			const held = await this.authority(id).getKey(id);
+			if (held !== null) this.writeQuotas(id, held.quotas);
+			this.sql.exec("DELETE FROM key_rows_behind WHERE id = ?", id);
+		}
+		return this.row(id);
+	}
+
+	private row(id: string): KeyRow | undefined {
+		return this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
 	}
 
 	/**
@@ -199,26 +242,24 @@ export class KeyStore extends DurableObject<Env> {
 	 * (RFC 7396: a number sets one, null removes it), merged here, where changes run one at a time, so two concurrent
 	 * patches of one key both apply (as Kafka's AlterClientQuotas changes single quota keys). The authority first, as
 	 * it is what requests are held to; the listing follows. A key its authority no longer holds is being deleted: not
-	 * found. The grant changed and held to `ifMatch` (an If-Match's strong tags) is the authority's (`held`), read
-	 * here, where changes run one at a time, so none lands between the check and the write.
+	 * found. The grant changed and held to `ifMatch` (an If-Match's strong tags) is the authority's (`caughtUp`), read
+	 * here, where changes run one at a time, so none lands between the check and the write. Its row is marked behind
+	 * until it follows, so a change in force at the authority whose answer or row write failed (a 503: retrying it
+	 * applies it again) is what every read shows.
 	 */
 	async setQuotas(id: string, quotas: QuotasPatch, patch = false, ifMatch?: readonly string[]): Promise<Result<KeyInfo>> {
-		return this.ctx.blockConcurrencyWhile(async () => {
-			const row = this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
+		return this.serial(patch ? "PATCH" : "PUT", id, async () => {
+			const row = await this.caughtUp(id);
 			if (row === undefined) return notFound(id);
-			let held: StoredKey;
-			let next: KeyQuotas;
-			try {
-				held = await this.held(row);
-				const refused = unmatchedGrant(held, ifMatch);
-				if (refused !== null) return refused;
-				next = mergeQuotas(patch ? held.quotas : {}, quotas);
-				// A key made before authorities existed gets its authority from this row later, new quotas included.
-				if (!(await this.authority(id).replaceQuotas(id, next)) && this.authoritiesInstalled()) return notFound(id);
-			} catch (cause) {
-				return unavailable(patch ? "PATCH" : "PUT", id, cause);
-			}
+			const held = toStored(row);
+			const refused = unmatchedGrant(held, ifMatch);
+			if (refused !== null) return refused;
+			const next = mergeQuotas(patch ? held.quotas : {}, quotas);
+			this.sql.exec("INSERT OR IGNORE INTO key_rows_behind (id) VALUES (?)", id);
+			// A key made before authorities existed gets its authority from this row later, new quotas included.
+			if (!(await this.authority(id).replaceQuotas(id, next)) && this.authoritiesInstalled()) return notFound(id);
 			this.writeQuotas(id, next);
+			this.sql.exec("DELETE FROM key_rows_behind WHERE id = ?", id);
 			return ok(toInfo({ ...held, quotas: next }));
 		});
 	}
@@ -300,7 +341,7 @@ export class KeyStore extends DurableObject<Env> {
 
 	/** Authority: the key, or null once it is revoked (or was never installed here). */
 	getKey(id: string): StoredKey | null {
-		const row = this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
+		const row = this.row(id);
 		return row === undefined ? null : toStored(row);
 	}
 
@@ -344,7 +385,7 @@ export class KeyStore extends DurableObject<Env> {
 	}
 
 	private watching(topicId: string, partition: number): boolean {
-		return this.sql.exec("SELECT 1 FROM watched_partitions WHERE topic_id = ? AND partition = ?", topicId, partition).toArray().length > 0;
+		return !this.sql.exec("SELECT 1 FROM watched_partitions WHERE topic_id = ? AND partition = ?", topicId, partition).next().done;
 	}
 
 	private watchedCount(): number {

@@ -3,7 +3,7 @@
  * The key store's SQLite schema (docs/storage-schema.md).
  */
 
-export const KEY_STORE_SCHEMA_VERSION = 4;
+export const KEY_STORE_SCHEMA_VERSION = 5;
 
 export const KEY_STORE_DDL: readonly string[] = [
 	// One row per API key. `secret_sha256` is the hex SHA-256 of the secret, never the secret (see secret.ts).
@@ -28,4 +28,9 @@ export const KEY_STORE_DDL: readonly string[] = [
 		"id INTEGER PRIMARY KEY CHECK (id = 1), " +
 		"authorities_installed INTEGER NOT NULL CHECK (authorities_installed IN (0, 1)))",
 	`INSERT OR IGNORE INTO key_store_meta (id, authorities_installed) VALUES (1, (SELECT COUNT(*) = 0 FROM api_keys))`,
+	// Directory (v5): keys whose row a quota change may have left behind their authority's grant; the others are
+	// answered from their row. Every row, on the upgrade to v5: one left behind before then is not known (an authority
+	// gets its own id here too, unread).
+	"CREATE TABLE IF NOT EXISTS key_rows_behind (id TEXT PRIMARY KEY)",
+	"INSERT OR IGNORE INTO key_rows_behind SELECT id FROM api_keys",
 ];

@@ -49,6 +49,11 @@ export interface StoredKey extends KeyInfo {
 	readonly secretSha256: string;
 }
 
+/** The key without the digest of its secret, as it is shown. */
+export function toInfo({ secretSha256: _, ...info }: StoredKey): KeyInfo {
+	return info;
+}
+
 export interface CreateKeyRequest {
 	readonly name: string;
 	readonly acl: readonly AclEntry[];

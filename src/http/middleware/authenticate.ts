@@ -22,7 +22,7 @@
 import type { MiddlewareHandler } from "hono";
 import { ANONYMOUS_ID, hasAnyRight, loadAnonymous } from "../../auth/anonymous.ts";
 import { keyIdOf, secretMatches } from "../../auth/secret.ts";
-import type { KeyInfo, StoredKey } from "../../auth/types.ts";
+import { type KeyInfo, type StoredKey, toInfo } from "../../auth/types.ts";
 import { ApiError } from "../../shared/errors.ts";
 import { keyAuthority, keyStore } from "../../shared/stubs.ts";
 import { bearerToken, matchesSecret } from "./credentials.ts";
@@ -101,8 +101,7 @@ async function verify(env: Env, credentials: Credentials): Promise<Principal | n
 	if (keyIdOf(credentials.secret) !== credentials.id) return null;
 	const key = await lookupKey(env, credentials.id);
 	if (key === null || !(await secretMatches(credentials.secret, key.secretSha256))) return null;
-	const { secretSha256: _, ...info } = key;
-	return { kind: "key", key: info };
+	return { kind: "key", key: toInfo(key) };
 }
 
 /** The command that sets the admin token of a deployed Worker. */
