@@ -29,7 +29,7 @@ import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import type { PartitionLog } from "../partition/partition-log.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
-import { KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
+import { KEY_ROWS_CATCH_UP_MAX, KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, partitionLog } from "../shared/stubs.ts";
@@ -54,7 +54,7 @@ import {
 
 /** A directory change or read (named by the request that retries it) that its authority or its storage failed. */
 function unavailable(request: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", id: string, cause: unknown): Result<never> {
-	console.error(`key store: ${request} of key ${id} failed: ${String(cause)}`);
+	console.error(`key store: ${request} of key ${id} failed: ${cause}`);
 	return err("unavailable", `the key store did not answer; retry the ${request}`, { id });
 }
 
@@ -149,18 +149,15 @@ export class KeyStore extends DurableObject<Env> {
 	 * never installed again. The edge calls it at most once per isolate, after an authority did not know a key.
 	 */
 	async ensureAuthorities(): Promise<boolean> {
-		if (this.authoritiesInstalled()) return true;
-		await this.ctx.blockConcurrencyWhile(async () => {
-			if (this.authoritiesInstalled()) return;
-			const rows = this.sql.exec<KeyRow>("SELECT * FROM api_keys").toArray();
-			try {
-				for (const row of rows) await this.authority(row.id).install(toStored(row));
-			} catch (cause) {
-				console.error(`key store: installing key authorities failed, will retry: ${String(cause)}`);
-				return;
-			}
-			this.sql.exec("UPDATE key_store_meta SET authorities_installed = 1 WHERE id = 1");
-		});
+		// A failure is logged ("PUT of key authorities"), and the step is tried again by the next miss.
+		if (!this.authoritiesInstalled())
+			await this.serial("PUT", "authorities", async () => {
+				if (!this.authoritiesInstalled()) {
+					for (const row of this.sql.exec<KeyRow>("SELECT * FROM api_keys").toArray()) await this.authority(row.id).install(toStored(row));
+					this.sql.exec("UPDATE key_store_meta SET authorities_installed = 1 WHERE id = 1");
+				}
+				return ok(undefined);
+			});
 		return this.authoritiesInstalled();
 	}
 
@@ -170,13 +167,15 @@ export class KeyStore extends DurableObject<Env> {
 
 	/**
 	 * Directory: one page of keys, without secrets, oldest first, after `page.after` (a seek on `api_keys_by_creation`).
-	 * Rows a change may have left behind are caught up from their authorities first (normally none is: one read of
-	 * `key_rows_behind`); one whose authority does not answer is listed as its row says, and stays behind.
+	 * Rows a change may have left behind are caught up from their authorities first, up to `KEY_ROWS_CATCH_UP_MAX`
+	 * (normally none is: `key_rows_behind` read by primary key per row); one whose authority does not answer, or past that bound, is
+	 * listed as its row says, and stays behind.
 	 */
 	async listKeys(page: PageRequest): Promise<Page<KeyInfo>> {
 		let rows = this.page(page);
-		if (!this.sql.exec("SELECT 1 FROM key_rows_behind").next().done) {
-			await this.ctx.blockConcurrencyWhile(() => Promise.allSettled(rows.map((row) => this.caughtUp(row.id))));
+		const behind = rows.filter((row) => this.behind(row.id)).slice(0, KEY_ROWS_CATCH_UP_MAX);
+		if (behind.length > 0) {
+			await this.ctx.blockConcurrencyWhile(() => Promise.allSettled(behind.map((row) => this.caughtUp(row.id))));
 			rows = this.page(page);
 		}
 		return pageOf(rows.map(toStored).map(toInfo), page.limit, (key) => [key.createdAtMs, key.id]);
@@ -198,7 +197,7 @@ export class KeyStore extends DurableObject<Env> {
 	/** Directory: revokes the key at its authority, then forgets it. */
 	async deleteKey(id: string): Promise<Result<void>> {
 		return this.serial("DELETE", id, async () => {
-			if (this.row(id) === undefined) return notFound(id);
+			if (!this.row(id)) return notFound(id);
 			const revoked = await this.authority(id).revoke(id);
 			// Until every tail is closed (and the row is gone) the key stays listed, so a retried DELETE finishes the job.
 			if (!revoked.ok) return revoked;
@@ -211,7 +210,7 @@ export class KeyStore extends DurableObject<Env> {
 	async describeKey(id: string): Promise<Result<KeyInfo>> {
 		return this.serial("GET", id, async () => {
 			const row = await this.caughtUp(id);
-			return row === undefined ? notFound(id) : ok(toInfo(toStored(row)));
+			return row ? ok(toInfo(toStored(row))) : notFound(id);
 		});
 	}
 
@@ -225,12 +224,16 @@ export class KeyStore extends DurableObject<Env> {
 	 * authority does not answer.
 	 */
 	private async caughtUp(id: string): Promise<KeyRow | undefined> {
-		if (!this.sql.exec("SELECT 1 FROM key_rows_behind WHERE id = ?", id).next().done) {
+		if (this.behind(id)) {
 			const held = await this.authority(id).getKey(id);
 			if (held !== null) this.writeQuotas(id, held.quotas);
 			this.sql.exec("DELETE FROM key_rows_behind WHERE id = ?", id);
 		}
 		return this.row(id);
+	}
+
+	private behind(id: string): boolean {
+		return !this.sql.exec("SELECT 1 FROM key_rows_behind WHERE id = ?", id).next().done;
 	}
 
 	private row(id: string): KeyRow | undefined {
@@ -250,7 +253,7 @@ export class KeyStore extends DurableObject<Env> {
 	async setQuotas(id: string, quotas: QuotasPatch, patch = false, ifMatch?: readonly string[]): Promise<Result<KeyInfo>> {
 		return this.serial(patch ? "PATCH" : "PUT", id, async () => {
 			const row = await this.caughtUp(id);
-			if (row === undefined) return notFound(id);
+			if (!row) return notFound(id);
 			const held = toStored(row);
 			const refused = unmatchedGrant(held, ifMatch);
 			if (refused !== null) return refused;

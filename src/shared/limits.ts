@@ -372,6 +372,12 @@ export const TAILS_PER_PARTITION_MAX = 1_000;
 /** API keys the key store will hold, and ACL entries per key. */
 export const KEYS_MAX = 10_000;
 /**
+ * Listing rows a page of `GET /v1/keys` catches up from their authorities, at most (src/auth/key-store.ts): all of
+ * them while under blockConcurrencyWhile, which resets the object after 30 s. Rows a change left behind are few;
+ * after the upgrade that marks every row, the rest are listed from their rows until a later page or GET.
+ */
+export const KEY_ROWS_CATCH_UP_MAX = 32;
+/**
  * Partitions one key may hold WebSocket tails on at once. Its authority lists them so a revocation can close
  * every tail the key opened; when the list is full it is pruned of partitions whose tails have closed.
  */
