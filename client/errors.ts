@@ -75,10 +75,10 @@ export function errorFromResponse(status: number, body: string): TributaryError 
 	if (typeof error === "object" && error !== null && typeof (error as { code?: unknown }).code === "string") {
 		const { code, message, retriable, ...details } = error as { code: string; message?: unknown; retriable?: unknown };
 		// The Worker says whether the same request may succeed later (a 503 `not_configured` will not: its operator must
-		// act first); a body without the flag goes by its status.
+		// act first); a body without the flag (a proxy's JSON error) goes by its status.
 		return new TributaryError(code, typeof message === "string" ? message : code, {
 			status,
-			retriable: typeof retriable === "boolean" ? retriable : status === 429 || status === 503,
+			retriable: typeof retriable === "boolean" ? retriable : transientStatus(status),
 			details,
 		});
 	}
@@ -90,8 +90,13 @@ export function errorFromResponse(status: number, body: string): TributaryError 
 	}
 	return new TributaryError("unexpected_response", `HTTP ${status}: ${body.slice(0, 200)}`, {
 		status,
-		retriable: status === 429 || status === 502 || status === 503 || status === 504,
+		retriable: transientStatus(status),
 	});
+}
+
+/** Statuses that say a server or a proxy before it could not serve the request now, not that it never will. */
+function transientStatus(status: number): boolean {
+	return status === 429 || status === 502 || status === 503 || status === 504;
 }
 
 export function invalidArgument(message: string): TributaryError {

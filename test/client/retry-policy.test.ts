@@ -299,6 +299,9 @@ describe("mayRetry", () => {
 			answer(503, "<html>error code: 1102</html>"),
 			answer(502, "bad gateway"),
 			answer(504, "gateway timeout"),
+			// A proxy's JSON error without the Worker's flag goes by its status, as its text would.
+			answer(502, JSON.stringify({ error: { code: "bad_gateway", message: "bad gateway" } })),
+			answer(504, JSON.stringify({ error: { code: "gateway_timeout", message: "gateway timeout" } })),
 			new TributaryError("network_error", "reset", { retriable: true }),
 			new TributaryError("timeout", "no answer", { retriable: true }),
 		]) {
