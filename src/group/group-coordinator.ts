@@ -231,7 +231,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/**
 	 * Sets committed offsets (resolved at the edge); creates the group if it does not exist. `instanceId`: the static
 	 * instance a standalone commit names (see `GroupRules.resetCommits`). `outOfRange`: the edge's refusal of the
-	 * offsets' bounds, answered only if the group would take the commit otherwise (then no group is created).
+	 * offsets' bounds, answered only if the group would take the commit otherwise (then no group is created); sent by
+	 * `refuseOffsets` (an edge of the version before passes it here).
 	 */
 	async resetOffsets(
 		groupId: string,
@@ -247,6 +248,15 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now(), instanceId, outOfRange));
 		await this.afterChange(groupId);
 		return result;
+	}
+
+	/**
+	 * `resetOffsets` of offsets the edge refused for their bounds (`outOfRange`). A method of its own, not that call's
+	 * argument: a coordinator of an earlier version, still running during a deploy, would commit the offsets it is
+	 * handed, whereas a method it lacks is refused before it runs (see `commitStandalone`).
+	 */
+	refuseOffsets(groupId: string, instanceId: string | null | undefined, outOfRange: Failure): Promise<Result<void>> {
+		return this.resetOffsets(groupId, [], instanceId, outOfRange);
 	}
 
 	/** Deletes an empty group's committed offsets; the group disappears from the directory. */

@@ -7,6 +7,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
 import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
+import { commitStandalone } from "../../src/http/group/group-offsets.ts";
+import { ok } from "../../src/shared/errors.ts";
 import { SESSION_TIMEOUT_MS_MAX } from "../../src/shared/limits.ts";
 import {
 	commit,
@@ -21,7 +23,7 @@ import {
 	poll,
 } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
-import { coordinatorStub } from "../support/stubs.ts";
+import { coordinatorStub, withEarlierCoordinator } from "../support/stubs.ts";
 import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
 /** A topic of two partitions holding one record each: "a" in 0, "b" in 1. */
@@ -450,6 +452,26 @@ describe("membership", () => {
 		]);
 		await expectError("GET", `/v1/groups/${empty}`, 404, "group_not_found");
 		expect((await describeGroup(group)).offsets.every((o) => o.committed === null)).toBe(true);
+	});
+
+	// During a deploy the edge may reach a coordinator of the earlier version, whose resetOffsets takes no bounds refusal
+	// and would commit the offsets: the edge must not hand it an out-of-range commit, nor call twice on the common path.
+	it("commits nothing past the log end through a coordinator of the earlier version, and asks it once for a commit within bounds", async () => {
+		const topic = await twoRecordTopic();
+		const [group, absent] = [uniqueGroup(), uniqueGroup()];
+		const calls: string[] = [];
+		const earlier = withEarlierCoordinator(calls);
+		expect(await commitStandalone(earlier, group, [{ topic, partition: 0, offset: 1, metadata: null }])).toEqual(ok(undefined));
+		expect(calls).toEqual(["resetOffsets"]);
+		const answers: string[] = [];
+		for (const g of [group, absent]) {
+			const answer = await commitStandalone(earlier, g, [{ topic, partition: 0, offset: 99, metadata: null }]);
+			answers.push(answer.ok ? "committed" : answer.error.code);
+		}
+		expect(answers).toEqual(["offset_out_of_range", "offset_out_of_range"]);
+		expect(calls).toEqual(["resetOffsets", "refuseOffsets", "refuseOffsets"]);
+		expect((await describeGroup(group)).offsets.map((o) => o.committed)).toEqual([1, null]);
+		await expectError("GET", `/v1/groups/${absent}`, 404, "group_not_found");
 	});
 
 	it("says in an unknown_member what is wrong: the member the group does not have, or the instance no member holds, with the same details", async () => {

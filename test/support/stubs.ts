@@ -33,3 +33,25 @@ export async function dispatcherStub(topic: string): Promise<ReturnType<typeof w
 export function coordinatorStub(group: string): ReturnType<typeof groupCoordinator> {
 	return groupCoordinator(env, group);
 }
+
+/**
+ * `env` with coordinators of the version before `resetOffsets` took the edge's bounds refusal, as during a deploy:
+ * their `resetOffsets` reads its first three arguments only, and a method added since is refused, as workerd refuses
+ * one its receiver lacks. `calls`: each method called, in order.
+ */
+export function withEarlierCoordinator(calls: string[]): Env {
+	const earlier = (name: string) => {
+		const current = groupCoordinator(env, name);
+		return new Proxy(current, {
+			get(_, method) {
+				calls.push(String(method));
+				if (method === "resetOffsets")
+					return (...[groupId, offsets, instanceId]: Parameters<typeof current.resetOffsets>) =>
+						current.resetOffsets(groupId, offsets, instanceId);
+				return () => Promise.reject(new TypeError(`The RPC receiver does not implement the method "${String(method)}".`));
+			},
+		});
+	};
+	// Defined, not assigned: an assignment would reach `env`'s own setter and replace the binding for every test.
+	return Object.create(env, { GROUP_COORDINATOR: { value: { getByName: earlier } } });
+}

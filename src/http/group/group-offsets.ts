@@ -106,8 +106,10 @@ export async function commitOffsets(env: Env, groupId: string, request: CommitRe
  * a group's offsets), checked against the partitions' high watermarks as a member's is, then stored by the
  * coordinator only while the group has no members, as a Kafka broker stores a commit of generation -1 only for an
  * empty group (`group_not_empty` otherwise; naming an instance, as a broker's validateMember: `fenced_instance` when a
- * member holds it, `unknown_member` when none does). A bounds refusal goes to the coordinator too, which answers
- * those first (Kafka judges the group before the offsets): one more call, only for a commit refused anyway.
+ * member holds it, `unknown_member` when none does). A bounds refusal goes to the coordinator too, without the
+ * offsets (`refuseOffsets`), which answers those first (Kafka judges the group before the offsets): one more call,
+ * only for a commit refused anyway. A coordinator of an earlier version (during a deploy) lacks that method; refused,
+ * or not answering, the bounds refusal stands, as before the coordinator judged it.
  */
 export async function commitStandalone(
 	env: Env,
@@ -116,7 +118,9 @@ export async function commitStandalone(
 	instanceId?: string | null,
 ): Promise<Result<void>> {
 	const bounds = await checkCommitBounds(env, offsets);
-	return groupCoordinator(env, groupId).resetOffsets(groupId, offsets, instanceId, bounds.ok ? null : bounds);
+	const coordinator = groupCoordinator(env, groupId);
+	if (bounds.ok) return coordinator.resetOffsets(groupId, offsets, instanceId);
+	return coordinator.refuseOffsets(groupId, instanceId, bounds).catch(() => bounds);
 }
 
 /**
