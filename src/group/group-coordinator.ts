@@ -101,8 +101,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/**
 	 * `instanceId`: the static instance the member names, fenced when another member holds it (`GroupRules.fenced`),
 	 * `unknown_member` when none does. A member the group does not have is answered at once (`unknownCaller`) unless
-	 * the instance has a holder: that call is judged after expiry (`touchMember`), since a holder whose session ran out
-	 * fences no one, as on a broker, which has expired it by then.
+	 * the instance has a holder or an expiry is due: that call is judged after expiry (`touchMember`), since a holder
+	 * whose session ran out fences no one, as on a broker, which has expired it by then.
 	 */
 	async heartbeat(groupId: string, memberId: string, instanceId: string | null = null): Promise<Result<MemberView>> {
 		this.store.identify(groupId, false);
@@ -405,10 +405,12 @@ export class GroupCoordinator extends DurableObject<Env> {
 	/**
 	 * A member call refused before any refresh, commit turn or transaction: the group is missing (never joined, or
 	 * deleted: the answer names the group, not a member of it), or has neither the member nor a holder of the instance
-	 * it names (`GroupRules.unknownCaller`). Every member call but the join asks this first.
+	 * it names, and no expiry is due (`GroupRules.unknownCaller`). Every member call but the join asks this first.
 	 */
 	private refusedCaller(groupId: string, memberId: string, instanceId: string | null): Result<never> | null {
-		return this.store.state().status === "active" ? this.rules.unknownCaller(memberId, instanceId) : this.rules.groupNotFound(groupId);
+		return this.store.state().status === "active"
+			? this.rules.unknownCaller(memberId, instanceId, Date.now())
+			: this.rules.groupNotFound(groupId);
 	}
 
 	/** Lets a group that does not exist yet into the directory (which enforces `GROUPS_MAX`). */

@@ -490,10 +490,12 @@ export class GroupRules {
 	/**
 	 * A member's call answered `unknown_member` before any expiry, refresh or transaction: the group has no such member
 	 * and no member holds the instance it names (none do once expired either), so nothing could be judged otherwise.
+	 * Not while an expiry is due (`expireOverdue`), which a broker's timer would have run: its rebalance moves the
+	 * generation the refusal names, so the call is answered after it.
 	 */
-	unknownCaller(memberId: string, instanceId: string | null): Result<never> | null {
+	unknownCaller(memberId: string, instanceId: string | null, now: number): Result<never> | null {
 		if (this.store.isMember(memberId) || (instanceId !== null && this.store.memberByInstance(instanceId) !== null)) return null;
-		return this.unknownMember(memberId, instanceId);
+		return (this.store.earliestDeadline() ?? now + 1) <= now ? null : this.unknownMember(memberId, instanceId);
 	}
 
 	view(memberId: string): MemberView {

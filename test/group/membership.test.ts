@@ -388,6 +388,36 @@ describe("membership", () => {
 		});
 	});
 
+	// A member the group does not have is refused before any transaction; but with a session run out and not yet expired,
+	// that refusal waits for the expiry, as a broker's timer would have expired it: the generation it names is then the
+	// one every later call sees, not the one before it.
+	it("tells an unknown member, while another's session has run out, the generation after that member's expiry", async () => {
+		const topic = await twoRecordTopic();
+		const answers: { generation: unknown; members: string[] }[] = [];
+		const expected: typeof answers = [];
+		for (const [method, path, body] of [
+			["POST", "heartbeat", undefined],
+			["POST", "poll", undefined],
+			["DELETE", "", undefined],
+			["POST", "commit", { offsets: [{ topic, partition: 0, offset: 1 }] }],
+		] as const) {
+			const group = uniqueGroup();
+			const a = await join(group, { topics: [topic] });
+			const b = await join(group, { topics: [topic] });
+			await lapse(group, [b.member_id]);
+			const refused =
+				path === "commit"
+					? await expectError("POST", `/v1/groups/${group}/offsets`, 409, "unknown_member", {
+							body: { member_id: "gone", generation: b.generation, ...body },
+						})
+					: await expectError(method, `/v1/groups/${group}/members/gone${path === "" ? "" : `/${path}`}`, 409, "unknown_member");
+			const after = await describeGroup(group);
+			answers.push({ generation: refused.generation, members: after.members.map((m) => m.member_id) });
+			expected.push({ generation: b.generation + 1, members: [a.member_id] });
+		}
+		expect(answers).toEqual(expected);
+	});
+
 	// The member before the offsets, as Kafka orders a commit: one the group does not have is unknown_member, not told
 	// where the partition's log ends.
 	it("refuses an unknown member's commit past the log end unknown_member, not offset_out_of_range", async () => {
