@@ -114,6 +114,9 @@ export class GroupRules {
 		if (!unchanged) this.applyTopics(current, topics, now, [], member.memberId);
 		// A member that rejoins has stopped reading: what the last rebalances held on it may move now.
 		else if (member.rejoinedGeneration !== null) this.rebalance(now, member.memberId, true);
+		// From the generation this join answers, not the one before it: a broker refuses a commit of that one from a member
+		// that has rejoined (ILLEGAL_GENERATION), static or not.
+		if (request.rejoins) this.store.markRejoined(member.memberId, this.store.state().generation);
 		return ok({ memberId: member.memberId, ...this.view(member.memberId) });
 	}
 

@@ -520,6 +520,12 @@ export class GroupStore {
 		if (this.pendingStored.has(key)) this.writePosition(key);
 	}
 
+	/** A member that rejoins, once its join has rebalanced: its commits are in time from `generation`, the one it joined in. */
+	markRejoined(memberId: string, generation: number): void {
+		this.cachedMembers.clear();
+		this.sql.exec("UPDATE members SET rejoined_generation = ? WHERE member_id = ?", generation, memberId);
+	}
+
 	/** Members that rejoin may commit only generations from the next one on: they read a topic's old incarnation. */
 	fenceRejoins(): void {
 		this.cachedMembers.clear();

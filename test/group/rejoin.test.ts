@@ -89,6 +89,37 @@ describe("members that rejoin, through the coordinator", () => {
 		expectPartitioned([again.assignment, bView.assignment], all);
 	});
 
+	// Kafka's validateOffsetCommit, with an instance id or not: the member first (FENCED_INSTANCE_ID, UNKNOWN_MEMBER_ID),
+	// then ILLEGAL_GENERATION for any generation but the group's. Before its rejoin a member's commits of the generation
+	// its join answered are in time (the barrier); once it has rejoined, only those of the generation that join answered.
+	it("once a member has rejoined into a new generation, its commit of the generation before is refused, static or not", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 4);
+		const answers: string[] = [];
+		for (const instance of [{ instance_id: "i-s" }, {}]) {
+			const group = uniqueGroup();
+			const s = await join(group, { topics: [topic], rejoins: true, ...instance });
+			const t = await join(group, { topics: [topic], rejoins: true });
+			const again = await join(group, { topics: [topic], rejoins: true, member_id: s.member_id, ...instance });
+			expect(again.generation).toBe(t.generation + 1);
+			const kept = again.assignment[0] as TopicPartition;
+			for (const generation of [s.generation, t.generation, again.generation]) {
+				const body = { member_id: s.member_id, generation, offsets: [{ ...kept, offset: 0 }], ...instance };
+				const answer = await call("POST", `/v1/groups/${group}/offsets`, { body });
+				const code = answer.ok ? "committed" : (await answer.json<{ error: { code: string } }>()).error.code;
+				answers.push(`${JSON.stringify(instance)} g${generation}: ${answer.status} ${code}`);
+			}
+		}
+		expect(answers).toEqual([
+			'{"instance_id":"i-s"} g1: 409 rebalance_in_progress',
+			'{"instance_id":"i-s"} g2: 409 rebalance_in_progress',
+			'{"instance_id":"i-s"} g3: 200 committed',
+			"{} g1: 409 rebalance_in_progress",
+			"{} g2: 409 rebalance_in_progress",
+			"{} g3: 200 committed",
+		]);
+	});
+
 	it("a member that rejoins and leaves or times out lets go at once; HTTP members' partitions still move at once", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 4);
