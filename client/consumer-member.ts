@@ -231,8 +231,9 @@ export class GroupMember {
 		// After the waits: a join that landed meanwhile started a heartbeat for the member this leaves.
 		if (member === null) {
 			this.#heartbeat.stop();
-			// The onRevoke of a membership lost (queued by the poll or heartbeat that found it gone) may still run.
-			return this.callbacks.drained();
+			// The onRevoke of a membership lost (queued by the poll or heartbeat that found it gone) may still run; its
+			// error is the close's, as a callback's the leave waits for below.
+			return this.callbacks.allRan();
 		}
 		let failure: unknown = null;
 		if (this.#autoCommit) await this.commitHandedOut("leave").catch((error) => (failure = error));
@@ -242,8 +243,9 @@ export class GroupMember {
 		// Kafka's close() runs after its rebalance listener returned (its heartbeat goes on meanwhile). No deadlock: a
 		// close() or stop() called while a callback runs returns without waiting for this leave (`Consumer.close`),
 		// and so does a recovery's step. Until none is queued: the heartbeat, going on, may queue another (an onAssign
-		// of partitions given back) while one runs, which would otherwise run beside the leave's onRevoke.
-		await this.callbacks.drained();
+		// of partitions given back) while one runs, which would otherwise run beside the leave's onRevoke. One that threw
+		// fails the close (the loop may have thrown it already: the same error), after the leave.
+		await this.callbacks.allRan().catch((error) => (failure ??= error));
 		this.callbacks.end();
 		this.#heartbeat.stop();
 		if (this.#member !== member) {

@@ -193,7 +193,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * not keep the member in the group: it still leaves, and the close rejects with that error (so does `closed`). The
 	 * leave also waits for the rebalance callbacks running or queued (a rebalance's `onRevoke` or `onAssign`), as
 	 * Kafka's close() runs on the poll thread after its listener returned: a `commit()` there (allowed while one runs)
-	 * finds the member still in the group instead of racing its leave. While such a callback runs, close() returns at
+	 * finds the member still in the group instead of racing its leave; one of them that threw (even one the loop threw
+	 * already) fails the close the same way. While such a callback runs, close() returns at
 	 * once too, for the same reason: one awaited in it would wait for itself; `closed` settles once the member left.
 	 */
 	close(): Promise<void> {

@@ -13,7 +13,7 @@ import { type Consumer, type ConsumerOptions, type ConsumerRecord, Tributary } f
 import { filled, handedBoth } from "../support/consumer-fixtures.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
-import { ADMIN_TOKEN, BASE, call, json, workerFetch } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, json, produce, workerFetch } from "../support/worker.ts";
 
 interface GroupState {
 	members: unknown[];
@@ -302,6 +302,75 @@ describe("SDK consumer close() while the onRevoke of a lost membership runs", { 
 		expect(order).toEqual(["revoked", "closed"]);
 		expect(wire.sent.filter(isLeave), "no member to leave").toHaveLength(0);
 		expect(await it.next()).toEqual({ done: true, value: undefined });
+	});
+});
+
+describe("SDK consumer close() while a rebalance's callback that throws runs", { timeout: 30_000 }, () => {
+	/** A callback held until `proceed()`, which then throws `failure`; `entered` resolves once it runs. */
+	function heldThrowing() {
+		const failure = new Error("onRevoke failed");
+		let proceed!: () => void;
+		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		let enter!: () => void;
+		const entered = new Promise<void>((resolve) => (enter = resolve));
+		const run = async () => {
+			enter();
+			await proceeding;
+			throw failure;
+		};
+		return { failure, proceed, entered, run };
+	}
+
+	it("a lost membership's onRevoke: closed rejects with its error, though the leave finds no member to leave", async () => {
+		const held = heldThrowing();
+		const { group, wire, consumer, it } = await handedBothRevoking("close-lost-revoke-throws", held.run, { sessionTimeoutMs: 6_000 });
+		const member = consumer.memberId as string;
+		expect((await call("DELETE", `/v1/groups/${group}/members/${member}?auto_commit=false`)).ok).toBe(true);
+		await held.entered; // the heartbeat (every 2 s) found the member gone: onRevoke on the partitions lost
+		void consumer.close(); // returns at once while a rebalance's callback runs
+		held.proceed();
+		await expect(consumer.closed, "closed rejects with the callback's error").rejects.toBe(held.failure);
+		expect(wire.sent.filter(isLeave), "no member to leave").toHaveLength(0);
+		await expect(it.next(), "the loop's next turn throws the same error").rejects.toBe(held.failure);
+	});
+
+	it("a rebalance's onRevoke, the loop not running: closed rejects with its error, and the member still leaves", async () => {
+		const held = heldThrowing();
+		const { group, options, wire, consumer, it, revoked } = await handedBothRevoking(
+			"close-rebalance-throws",
+			async (_, partitions) => {
+				if (partitions.length === 1 && partitions[0] === 1) await held.run();
+			},
+			{ sessionTimeoutMs: 6_000 },
+		);
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join(); // takes partition 1: the heartbeat (every 2 s) follows, its onRevoke held
+		await held.entered;
+		void consumer.close(); // returns at once while a rebalance's callback runs
+		held.proceed();
+		await expect(consumer.closed, "closed rejects with the callback's error").rejects.toBe(held.failure);
+		expect(revoked, "then the leave's onRevoke").toEqual([[1], [0]]);
+		expect(wire.sent.filter(isLeave), "the member left").toHaveLength(1);
+		expect((await groupState(group)).members).toHaveLength(1);
+		await expect(it.next()).rejects.toBe(held.failure);
+		await other.close();
+	});
+
+	it("one the loop already threw: close() and closed reject with that same error, once the member left", async () => {
+		const failure = new Error("onRevoke failed");
+		const { topic, wire, consumer, revoked, rebalance } = await handedBothRevoking("loop-threw-close", async (_, partitions) => {
+			if (partitions.length === 1 && partitions[0] === 1) throw failure;
+		});
+		const { other, next } = await rebalance();
+		await expect.poll(() => revoked.length, UNTIL_SEEN).toBe(1);
+		await produce(topic, [{ value: 2, partition: 0 }]); // a record the loop waits for the callbacks to hand out
+		await expect(next, "the loop ends with the callback's error").rejects.toBe(failure);
+		expect(wire.sent.filter(isLeave), "the loop's end left the group").toHaveLength(1);
+		await expect(consumer.close(), "a shutdown path's close() after it").rejects.toBe(failure);
+		await expect(consumer.closed).rejects.toBe(failure);
+		expect(revoked).toEqual([[1], [0]]);
+		expect(wire.sent.filter(isLeave)).toHaveLength(1);
+		await other.close();
 	});
 });
 
