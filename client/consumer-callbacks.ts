@@ -28,10 +28,15 @@ export class RebalanceCallbacks {
 		return this.#running;
 	}
 
-	/** Runs `onRevoke(revoked)`, then `onAssign(added)` (each only if not empty), once those queued before ran. */
-	queue(revoked: TopicPartition[], added: TopicPartition[] = []): void {
+	/**
+	 * Runs `onRevoke(revoked)`, then `onAssign(added)` (each only if not empty), once those queued before ran, unless
+	 * the membership they are for has left by then (`left`): its leave's `onRevoke` was given all it gave up, and Kafka
+	 * revokes a partition once per ownership. Those of the next membership run.
+	 */
+	queue(revoked: TopicPartition[], added: TopicPartition[] = [], left = () => false): void {
 		if (this.#ended || (revoked.length === 0 && added.length === 0)) return;
 		this.#ran = this.#ran.then(async () => {
+			if (left()) return;
 			this.#running = true;
 			try {
 				if (revoked.length > 0) await this.#options.onRevoke?.(revoked);

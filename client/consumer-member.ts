@@ -408,6 +408,7 @@ export class GroupMember {
 	/** Loses the membership; `keepProcessed`: what the loop moved past stays to be committed (`#follow` prunes it). */
 	#dropMembership(keepProcessed = false): void {
 		const lost = [...this.#assigned.values()];
+		const member = this.#member;
 		this.#member = null;
 		this.#heartbeat.stop();
 		this.fetched.clear();
@@ -419,7 +420,7 @@ export class GroupMember {
 		}
 		this.#ledger.lost(this.#pending(true));
 		this.#forget(lost);
-		this.callbacks.queue(lost);
+		this.callbacks.queue(lost, [], () => this.#recovery.revokedOnLeave(member));
 	}
 
 	/**
@@ -440,7 +441,8 @@ export class GroupMember {
 		this.#forgetOwned((key) => !next.has(key));
 		this.#assigned = next;
 		if (revoked.length > 0) this.fetched.keepOnly(next);
-		this.callbacks.queue(revoked, added);
+		// Not for a member whose recovery's leave ran its onRevoke meanwhile: that was given what this one revokes.
+		this.callbacks.queue(revoked, added, () => this.#recovery.revokedOnLeave(member));
 	}
 
 	/** Drops what this consumer knows of partitions it no longer owns: they are their new owner's to deliver and commit. */

@@ -106,6 +106,11 @@ export class MemberRecovery {
 		return this.#leave;
 	}
 
+	/** Whether `member`'s leave ran its `onRevoke` (or runs it): callbacks queued for it since are not run. */
+	revokedOnLeave(member: Member | null): boolean {
+		return member !== null && this.#revoke?.member === member;
+	}
+
 	/**
 	 * Runs `onRevoke` on what a leave gives up while the member still owns it, as Kafka's onPartitionsRevoked before
 	 * the leave: a commit() there stores what the loop moved past, and a close() there returns at once. Once per

@@ -159,8 +159,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * `commitSync()` after `close()` throws and kafkajs's `commitOffsets()` after `stop()` rejects, but for the commit
 	 * in the leave's own `onRevoke` (a close's, or a recovery's from a lost poll answer: one callback per member), and
 	 * the one while a rebalance's `onRevoke` or `onAssign` runs, which the leave waits for (`close()`): those store
-	 * what the loop moved past, under the member still in the group. One there once a recovery's leave dropped the
-	 * member rejects with `closed` too: a closing consumer joins no more to store what that recovery kept.
+	 * what the loop moved past, under the member still in the group. One that would need the member a recovery's
+	 * leave is to join next rejects with `closed` too: a closing consumer joins no more to store what that recovery kept.
 	 */
 	commit(): Promise<void> {
 		if (this.#closing !== null && !this.#member.inCallback) return Promise.reject(closedError());
@@ -263,7 +263,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			// A rebalance's callbacks run before a record is handed out under it and before the loop ends (a poll need
 			// not wait for them): one that failed ends the loop with its error.
 			// A recovery from a failed poll too: it leaves after its onRevoke, and the loop polls (joins) after that, and
-			// after a callback queued meanwhile (a rebalance followed by a commit() in that onRevoke, or the heartbeat).
+			// after what was queued meanwhile (a rebalance followed then queues no callback that runs for the member leaving).
 			if (this.#member.recovering) await callbacks.allRan();
 			else if (!fetched.empty || this.#closed) await callbacks.ran;
 			if (this.#closed) return null;
