@@ -257,7 +257,8 @@ export class GroupMember {
 		// A recovery's onRevoke for this member already ran (in the callbacks above): awaited, not run again. One that
 		// throws fails the close as a callback's error, but still leaves: the group would wait out the session.
 		await this.#recovery.revokeBeforeLeave(member, lost).catch((error) => (failure ??= error));
-		this.#forget(lost);
+		// Also what a rebalance followed meanwhile gave it (a commit() there follows it): nothing is owned once left.
+		this.#forget([...this.#assigned.values()]);
 		this.#member = null;
 		await this.#calls.leave(member.id).catch((error) => {
 			if (!membershipGone(error)) failure ??= error;
@@ -441,7 +442,6 @@ export class GroupMember {
 		this.#forgetOwned((key) => !next.has(key));
 		this.#assigned = next;
 		if (revoked.length > 0) this.fetched.keepOnly(next);
-		// Not for a member whose recovery's leave ran its onRevoke meanwhile: that was given what this one revokes.
 		this.callbacks.queue(revoked, added, () => this.#recovery.revokedOnLeave(member));
 	}
 

@@ -277,6 +277,38 @@ describe("SDK consumer close() whose onRevoke commits after a rebalance", { time
 	});
 });
 
+describe("SDK consumer close() whose onRevoke commits after a rebalance that gives a partition back", { timeout: 30_000 }, () => {
+	it("the assignment is empty once closed, that partition included", async () => {
+		let entered!: () => void;
+		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
+		let proceed!: () => void;
+		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		const commits: unknown[] = [];
+		const owned: number[][] = [];
+		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking("close-revoke-given-back", async (c, partitions) => {
+			if (partitions[0] !== 0) return; // the rebalance's, of partition 1
+			entered();
+			await proceeding;
+			commits.push(await refusal(c.commit()));
+			owned.push(c.assignment.map((tp) => tp.partition).sort());
+		});
+		const { other, next } = await rebalance();
+		await expect.poll(() => revoked, UNTIL_SEEN).toEqual([[1]]);
+		const closing = consumer.close(); // the leave's onRevoke([0]), held
+		await inRevoke;
+		await other.close(); // partition 1 is this member's again: that onRevoke's commit() is refused, and follows it
+		proceed();
+		await closing;
+		expect(commits).toEqual([null]);
+		expect(owned, "the commit followed the rebalance that gave partition 1 back").toEqual([[0, 1]]);
+		expect(consumer.assignment, "nothing is owned once closed").toEqual([]);
+		expect(revoked).toEqual([[1], [0]]);
+		expect(await committedOf(group, 0)).toBe(2);
+		expect(wire.sent.filter(isLeave)).toHaveLength(1);
+		expect(await next).toEqual({ done: true, value: undefined });
+	});
+});
+
 describe("SDK consumer close() while the onRevoke of a lost membership runs", { timeout: 30_000 }, () => {
 	it("closed settles only once that onRevoke returned, though the leave finds no member to leave", async () => {
 		let entered!: () => void;
