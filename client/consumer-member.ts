@@ -523,12 +523,12 @@ export class GroupMember {
 				return;
 			} catch (error) {
 				const code = error instanceof TributaryError ? error.code : "";
-				// Refused for an earlier membership: the commit went with it, as one that finds its member gone.
+				// Refused for an earlier membership, or one dropped meanwhile (not again: what a recovery kept is not lost).
 				const gone = membershipGone(error);
 				const outlived = this.#outlived(member) && (gone || code === "fenced_instance");
 				if (!outlived) this.#stopIfFenced(error);
 				if (outlived || gone) {
-					if (!outlived) this.#dropMembership();
+					if (this.#member === member) this.#dropMembership();
 					if (caller) throw this.#lostCommit(offsets, error);
 					return;
 				}

@@ -238,6 +238,43 @@ describe("SDK consumer commit() around a recovery from a lost poll answer", { ti
 		expect(((await next).value as ConsumerRecord).offset).toBe(2);
 		await consumer.close();
 	});
+
+	it("a commit() refused because the member the recovery dropped is gone does not refuse the next one, which waits for the new member", async () => {
+		let first: Promise<unknown> | null = null;
+		let handed: Awaited<ReturnType<typeof handedBoth>> | null = null;
+		const onRevoke = () => {
+			// The recovery's: a commit() not awaited here, sent under the member that is about to leave.
+			if (handed !== null && first === null) first = refusal(handed.consumer.commit());
+		};
+		handed = await handedBoth("commit-recovery-refused-gone", { onRevoke });
+		const { topic, group, wire, consumer, it: records } = handed;
+		await produce(topic, [{ value: 2, partition: 0 }]);
+		const member = consumer.memberId as string;
+		const isCommit = (r: { method: string; path: string }) => r.method === "POST" && r.path.endsWith("/offsets");
+		const removing = gate();
+		let commits = 0;
+		// That commit is served once the member was removed (after the recovery dropped it): it is refused as gone.
+		wire.beforeServing(
+			(r) => isCommit(r) && ++commits === 1,
+			async () => {
+				await removing.opened;
+				await call("DELETE", `/v1/groups/${group}/members/${member}?auto_commit=false`);
+			},
+		);
+		const releaseLeave = wire.hold((r) => r.method === "DELETE");
+		wire.dropAnswer(isPoll);
+		const next = records.next();
+		await expect.poll(() => wire.sent.some((r) => r.method === "DELETE"), UNTIL_SEEN).toBe(true);
+		expect(consumer.memberId, "the recovery dropped the member; its leave is held").toBeNull();
+		removing.open();
+		expect(await first).toMatchObject({ code: "rebalance_in_progress" });
+		const second = refusal(consumer.commit());
+		releaseLeave();
+		expect(await second, "what the recovery kept is stored by the new member, not refused").toBeNull();
+		expect(await committed(group)).toEqual([2, 2]);
+		expect(((await next).value as ConsumerRecord).offset).toBe(2);
+		await consumer.close();
+	});
 });
 
 describe("SDK consumer recovering from a lost poll answer, a rebalance followed during its onRevoke", { timeout: 30_000 }, () => {
