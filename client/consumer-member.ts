@@ -247,6 +247,8 @@ export class GroupMember {
 		// fails the close (the loop may have thrown it already: the same error), after the leave.
 		await this.callbacks.allRan().catch((error) => (failure ??= error));
 		this.callbacks.end();
+		// One a heartbeat's answer queued in the microtasks before end() is waited for too; none is queued after it.
+		await this.callbacks.allRan().catch((error) => (failure ??= error));
 		this.#heartbeat.stop();
 		if (this.#member !== member) {
 			// Lost meanwhile (a commit there found it gone): nothing to leave, its callbacks are queued.

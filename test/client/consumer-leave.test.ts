@@ -9,7 +9,8 @@
  * nothing would leave).
  */
 
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { RebalanceCallbacks } from "../../client/consumer-callbacks.ts";
 import { type Consumer, type ConsumerOptions, type ConsumerRecord, Tributary } from "../../client/index.ts";
 import { filled, handedBoth } from "../support/consumer-fixtures.ts";
 import { wiredClient } from "../support/sdk.ts";
@@ -478,5 +479,45 @@ describe("SDK consumer close() during a recovery's leave, a rebalance followed d
 		expect((await groupState(group)).members, "only the other member is left").toHaveLength(1);
 		expect(await next).toEqual({ done: true, value: undefined });
 		await other.close();
+	});
+});
+
+describe("SDK consumer close() and a callback queued as its leave stops waiting", { timeout: 30_000 }, () => {
+	it("the callback runs before the leave's onRevoke, not beside it", async () => {
+		const log: string[] = [];
+		let group = "";
+		const { consumer, ...rest } = await handedBothRevoking(
+			"close-gap-queued",
+			async (_, partitions) => {
+				log.push(`revoke ${partitions.join("+")}`);
+				await groupState(group); // a real round trip: a callback started meanwhile would run beside it
+				log.push(`revoked ${partitions.join("+")}`);
+			},
+			{
+				onAssign: async (tps) => {
+					log.push(`assign ${tps.map((tp) => tp.partition).join("+")}`);
+					if (group !== "") await groupState(group);
+					log.push(`assigned ${tps.map((tp) => tp.partition).join("+")}`);
+				},
+			},
+		);
+		group = rest.group;
+		// A heartbeat's answer read in the microtasks between the leave's wait for the callbacks and their end:
+		// queued then, as such an answer would queue the onAssign of a partition given back.
+		const allRan = RebalanceCallbacks.prototype.allRan;
+		let slipped = false;
+		const spy = vi.spyOn(RebalanceCallbacks.prototype, "allRan").mockImplementation(async function (this: RebalanceCallbacks) {
+			await allRan.call(this);
+			if (slipped) return;
+			slipped = true;
+			queueMicrotask(() => this.queue([], [{ topic: "t", partition: 9 }]));
+		});
+		try {
+			await consumer.close();
+		} finally {
+			spy.mockRestore();
+		}
+		expect(slipped).toBe(true);
+		expect(log.slice(log.indexOf("assign 9"))).toEqual(["assign 9", "assigned 9", "revoke 0+1", "revoked 0+1"]);
 	});
 });
