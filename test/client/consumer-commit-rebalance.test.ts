@@ -9,7 +9,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { ConsumerRecord } from "../../client/index.ts";
-import { handedBoth } from "../support/consumer-fixtures.ts";
+import { handedBoth, latch } from "../support/consumer-fixtures.ts";
 import { expire } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
@@ -342,8 +342,7 @@ async function storedOnce(handed: Pick<Awaited<ReturnType<typeof handedBoth>>, "
 }
 
 function gate(): { opened: Promise<void>; open: () => void } {
-	let open!: () => void;
-	const opened = new Promise<void>((resolve) => (open = resolve));
+	const [opened, open] = latch();
 	return { opened, open };
 }
 

@@ -12,7 +12,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { RebalanceCallbacks } from "../../client/consumer-callbacks.ts";
 import { type Consumer, type ConsumerOptions, type ConsumerRecord, Tributary } from "../../client/index.ts";
-import { filled, handedBoth } from "../support/consumer-fixtures.ts";
+import { filled, handedBoth, latch } from "../support/consumer-fixtures.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
 import { ADMIN_TOKEN, BASE, call, json, produce, workerFetch } from "../support/worker.ts";
@@ -147,10 +147,8 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 
 	it("a commit() that onRevoke makes after close() came is stored too; a close() awaited there returns at once", async () => {
 		const commits: unknown[] = [];
-		let proceed!: () => void;
-		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
-		let entered!: () => void;
-		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
+		const [proceeding, proceed] = latch();
+		const [inRevoke, entered] = latch();
 		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking("close-rebalance-later", async (c, partitions) => {
 			if (!partitions.includes(1)) return;
 			entered();
@@ -175,10 +173,8 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 	});
 
 	it("the member's heartbeat goes on while the leave waits for that callback: a slow one does not outlive its session", async () => {
-		let proceed!: () => void;
-		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
-		let entered!: () => void;
-		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
+		const [proceeding, proceed] = latch();
+		const [inRevoke, entered] = latch();
 		// The shortest session: a heartbeat is due every third of it (2 s) while nothing else goes out.
 		const { group, wire, consumer, rebalance } = await handedBothRevoking(
 			"close-rebalance-heartbeat",
@@ -209,10 +205,8 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 describe("SDK consumer close() while a rebalance's callback runs and another rebalance follows", { timeout: 30_000 }, () => {
 	it("the leave waits for the callbacks queued meanwhile too: none runs beside the leave's onRevoke", async () => {
 		const log: string[] = [];
-		let proceed!: () => void;
-		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
-		let entered!: () => void;
-		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
+		const [proceeding, proceed] = latch();
+		const [inRevoke, entered] = latch();
 		let group = "";
 		const { wire, consumer, rebalance, ...rest } = await handedBothRevoking(
 			"close-rebalance-reassign",
@@ -251,10 +245,8 @@ describe("SDK consumer close() while a rebalance's callback runs and another reb
 
 describe("SDK consumer close() whose onRevoke commits after a rebalance", { timeout: 30_000 }, () => {
 	it("the commit follows the new generation and stores what is still owned; the leaving member queues no callback", async () => {
-		let entered!: () => void;
-		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
-		let proceed!: () => void;
-		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		const [inRevoke, entered] = latch();
+		const [proceeding, proceed] = latch();
 		const commits: unknown[] = [];
 		const { group, options, wire, consumer, it, revoked } = await handedBothRevoking("close-revoke-rebalanced", async (c) => {
 			entered();
@@ -280,10 +272,8 @@ describe("SDK consumer close() whose onRevoke commits after a rebalance", { time
 
 describe("SDK consumer close() whose onRevoke commits after a rebalance that gives a partition back", { timeout: 30_000 }, () => {
 	it("the assignment is empty once closed, that partition included", async () => {
-		let entered!: () => void;
-		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
-		let proceed!: () => void;
-		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		const [inRevoke, entered] = latch();
+		const [proceeding, proceed] = latch();
 		const commits: unknown[] = [];
 		const owned: number[][] = [];
 		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking("close-revoke-given-back", async (c, partitions) => {
@@ -312,10 +302,8 @@ describe("SDK consumer close() whose onRevoke commits after a rebalance that giv
 
 describe("SDK consumer close() while the onRevoke of a lost membership runs", { timeout: 30_000 }, () => {
 	it("closed settles only once that onRevoke returned, though the leave finds no member to leave", async () => {
-		let entered!: () => void;
-		const inRevoke = new Promise<void>((resolve) => (entered = resolve));
-		let proceed!: () => void;
-		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
+		const [inRevoke, entered] = latch();
+		const [proceeding, proceed] = latch();
 		const order: string[] = [];
 		const onRevoke = async () => {
 			entered();
@@ -343,10 +331,8 @@ describe("SDK consumer close() while a rebalance's callback that throws runs", {
 	/** A callback held until `proceed()`, which then throws `failure`; `entered` resolves once it runs. */
 	function heldThrowing() {
 		const failure = new Error("onRevoke failed");
-		let proceed!: () => void;
-		const proceeding = new Promise<void>((resolve) => (proceed = resolve));
-		let enter!: () => void;
-		const entered = new Promise<void>((resolve) => (enter = resolve));
+		const [proceeding, proceed] = latch();
+		const [entered, enter] = latch();
 		const run = async () => {
 			enter();
 			await proceeding;
@@ -410,10 +396,8 @@ describe("SDK consumer close() while a rebalance's callback that throws runs", {
 
 describe("SDK consumer recovering from a lost poll answer while a rebalance is followed", { timeout: 30_000 }, () => {
 	it("the leaving member's partition taken meanwhile is revoked once, by the recovery's onRevoke; the next member's onAssign runs", async () => {
-		let releaseLeaveRevoke!: () => void;
-		const leaveRevokeHeld = new Promise<void>((resolve) => (releaseLeaveRevoke = resolve));
-		let inLeaveRevoke!: () => void;
-		const enteredLeaveRevoke = new Promise<void>((resolve) => (inLeaveRevoke = resolve));
+		const [leaveRevokeHeld, releaseLeaveRevoke] = latch();
+		const [enteredLeaveRevoke, inLeaveRevoke] = latch();
 		const assigned: number[][] = [];
 		const { wire, consumer, revoked, rebalance } = await handedBothRevoking(
 			"recovery-rebalance-rejoin",
@@ -443,10 +427,8 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance is f
 
 describe("SDK consumer close() during a recovery's leave, a rebalance followed during its onRevoke", { timeout: 30_000 }, () => {
 	it("no callback runs for the member that left, and nothing joins a member nothing would leave", async () => {
-		let releaseLeaveRevoke!: () => void;
-		const leaveRevokeHeld = new Promise<void>((resolve) => (releaseLeaveRevoke = resolve));
-		let inLeaveRevoke!: () => void;
-		const enteredLeaveRevoke = new Promise<void>((resolve) => (inLeaveRevoke = resolve));
+		const [leaveRevokeHeld, releaseLeaveRevoke] = latch();
+		const [enteredLeaveRevoke, inLeaveRevoke] = latch();
 		// The shortest session: a heartbeat is due every third of it (2 s) while the recovery's onRevoke is held.
 		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking(
 			"recovery-rebalance-commit",

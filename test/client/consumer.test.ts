@@ -6,6 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Consumer, ConsumerRecord, TopicPartition } from "../../client/index.ts";
+import { latch } from "../support/consumer-fixtures.ts";
 import { expire, forceMetadataRefresh } from "../support/group.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
@@ -480,8 +481,7 @@ describe.concurrent("SDK consumer follows answers in generation order", { timeou
 			const { client } = wiredClient();
 			let revokeCalled!: (partitions: TopicPartition[]) => void;
 			const firstRevoke = new Promise<TopicPartition[]>((resolve) => (revokeCalled = resolve));
-			let releaseRevoke!: () => void;
-			const revokeReleased = new Promise<void>((resolve) => (releaseRevoke = resolve));
+			const [revokeReleased, releaseRevoke] = latch();
 			let revokes = 0;
 			const a = client.consumer({
 				...options,

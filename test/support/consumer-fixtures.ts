@@ -47,3 +47,13 @@ export async function handedBoth(name: string, more: Partial<ConsumerOptions> = 
 	expect(handed.sort()).toEqual(["0:0", "0:1", "1:0", "1:1"]);
 	return { topic, group, options, consumer, it, wire };
 }
+
+/**
+ * A promise and the function that settles it, for a test that holds a callback or a request until it says so:
+ * `const [reached, reach] = latch();`.
+ */
+export function latch(): [Promise<void>, () => void] {
+	let open!: () => void;
+	const reached = new Promise<void>((resolve) => (open = resolve));
+	return [reached, open];
+}
