@@ -202,6 +202,7 @@ export class KeyStore extends DurableObject<Env> {
 			// Until every tail is closed (and the row is gone) the key stays listed, so a retried DELETE finishes the job.
 			if (!revoked.ok) return revoked;
 			this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
+			this.sql.exec("DELETE FROM key_rows_behind WHERE id = ?", id);
 			return ok(undefined);
 		});
 	}

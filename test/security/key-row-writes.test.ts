@@ -173,4 +173,39 @@ describe("the key directory's row writes", () => {
 		await listed(key.id);
 		expect(getKey.mock.calls.map(([id]) => id)).not.toContain(key.id);
 	});
+
+	it("catches up at most KEY_ROWS_CATCH_UP_MAX marked rows per listing page, the rest on the next", async () => {
+		const keys = [];
+		for (let i = 0; i <= KEY_ROWS_CATCH_UP_MAX; i++) keys.push(await createKey(acl, {}));
+		// Every row of the file's keys (this test's, and the earlier tests' still listed).
+		const marked = await runInDurableObject(directory(), (_, state) => {
+			state.storage.sql.exec("INSERT OR IGNORE INTO key_rows_behind SELECT id FROM api_keys");
+			return state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM key_rows_behind").one().n;
+		});
+		expect(marked).toBeGreaterThan(KEY_ROWS_CATCH_UP_MAX);
+		const getKey = vi.spyOn(KeyStore.prototype, "getKey");
+		const calls: number[] = [];
+		for (let page = 0; page < 1 + marked / KEY_ROWS_CATCH_UP_MAX; page++) {
+			getKey.mockClear();
+			await json("GET", "/v1/keys?limit=1000", 200);
+			calls.push(getKey.mock.calls.length);
+		}
+		// Each listing of the one page catches up the bound's worth, until none is left.
+		const expected = Array.from({ length: calls.length }, (_, i) =>
+			Math.max(0, Math.min(KEY_ROWS_CATCH_UP_MAX, marked - i * KEY_ROWS_CATCH_UP_MAX)),
+		);
+		expect(calls).toEqual(expected);
+	});
+
+	it("forgets a deleted key's mark with its row", async () => {
+		const key = await createKey(acl, {});
+		await runInDurableObject(directory(), (_, state) => {
+			state.storage.sql.exec("INSERT OR IGNORE INTO key_rows_behind (id) VALUES (?)", key.id);
+		});
+		expect((await call("DELETE", `/v1/keys/${key.id}`)).status).toBe(204);
+		const marks = await runInDurableObject(directory(), (_, state) =>
+			state.storage.sql.exec("SELECT id FROM key_rows_behind WHERE id = ?", key.id).toArray(),
+		);
+		expect(marks).toEqual([]);
+	});
 });
