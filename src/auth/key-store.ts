@@ -30,7 +30,7 @@ import { MetricsReporter } from "../metrics/reporter.ts";
 import type { PartitionLog } from "../partition/partition-log.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { KEY_ROWS_CATCH_UP_MAX, KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
-import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
+import { type Page, type PageKey, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { keyAuthority, partitionLog } from "../shared/stubs.ts";
 import type { AclEntry } from "./acl.ts";
@@ -147,17 +147,26 @@ export class KeyStore extends DurableObject<Env> {
 	 * Directory: gives every listed key its authority, once, for keys created before authorities existed (an
 	 * upgrade from schema v1). Runs like create and delete, one at a time with them, so a key deleted meanwhile is
 	 * never installed again. The edge calls it at most once per isolate, after an authority did not know a key.
+	 * In steps of KEY_ROWS_CATCH_UP_MAX keys in creation order, each held on its own: one hold for them all passed
+	 * blockConcurrencyWhile's 30 s at 1,000 keys, reset the object (a 500) and was started again by the next miss. A
+	 * key changed between steps changes its row, which a later step installs; one created meanwhile installs itself.
 	 */
 	async ensureAuthorities(): Promise<boolean> {
-		// A failure is logged ("PUT of key authorities"), and the step is tried again by the next miss.
-		if (!this.authoritiesInstalled())
-			await this.serial("PUT", "authorities", async () => {
-				if (!this.authoritiesInstalled()) {
-					for (const row of this.sql.exec<KeyRow>("SELECT * FROM api_keys").toArray()) await this.authority(row.id).install(toStored(row));
-					this.sql.exec("UPDATE key_store_meta SET authorities_installed = 1 WHERE id = 1");
-				}
-				return ok(undefined);
+		let after: PageKey | null = null;
+		while (!this.authoritiesInstalled()) {
+			// A failure is logged ("PUT of key authorities"), and the upgrade is tried again by the next miss.
+			const step: Result<PageKey | null> = await this.serial("PUT", "authorities", async () => {
+				const rows = this.authoritiesInstalled() ? [] : this.page({ after, limit: KEY_ROWS_CATCH_UP_MAX });
+				const stepped = rows.slice(0, KEY_ROWS_CATCH_UP_MAX);
+				await Promise.all(stepped.map((row) => this.authority(row.id).install(toStored(row))));
+				const last = stepped.at(-1);
+				if (rows.length > KEY_ROWS_CATCH_UP_MAX && last !== undefined) return ok([last.created_at_ms, last.id]);
+				this.sql.exec("UPDATE key_store_meta SET authorities_installed = 1 WHERE id = 1");
+				return ok(null);
 			});
+			if (!step.ok) break;
+			after = step.value;
+		}
 		return this.authoritiesInstalled();
 	}
 

@@ -7,8 +7,10 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { KeyStore } from "../../src/auth/key-store.ts";
 import { newKeyId, newSecret, sha256Hex } from "../../src/auth/secret.ts";
+import { KEY_ROWS_CATCH_UP_MAX } from "../../src/shared/limits.ts";
 import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
 import { call, expectError, json } from "../support/worker.ts";
 
@@ -62,5 +64,33 @@ describe("key store upgrade from v1", () => {
 			state.storage.sql.exec<{ done: number }>("SELECT authorities_installed AS done FROM key_store_meta").one(),
 		);
 		expect(done.done).toBe(1);
+	});
+
+	it("installs many keys in steps of KEY_ROWS_CATCH_UP_MAX, none holding the directory for them all", async () => {
+		const keys = [];
+		for (let i = 0; i < 2 * KEY_ROWS_CATCH_UP_MAX + 1; i++) keys.push(await v1Key());
+		const installs = vi.spyOn(KeyStore.prototype, "install");
+		// blockConcurrencyWhile past 30 s resets the object: one call installing 1,000 keys did, and every miss tried again.
+		const perHold = await runInDurableObject(env.KEY_STORE.getByName(KEY_STORE_NAME), async (instance: KeyStore, state) => {
+			const held: number[] = [];
+			const hold = state.blockConcurrencyWhile.bind(state);
+			const spy = vi.spyOn(state, "blockConcurrencyWhile").mockImplementation(async (callback) => {
+				const before = installs.mock.calls.length;
+				try {
+					return await hold(callback);
+				} finally {
+					held.push(installs.mock.calls.length - before);
+				}
+			});
+			try {
+				expect(await instance.ensureAuthorities()).toBe(true);
+			} finally {
+				spy.mockRestore();
+			}
+			return held;
+		});
+		installs.mockRestore();
+		expect(Math.max(...perHold), `installs per hold: ${perHold}`).toBeLessThanOrEqual(KEY_ROWS_CATCH_UP_MAX);
+		for (const key of keys) expect((await keyAuthority(env, key.id).getKey(key.id))?.name).toBe("from-v1");
 	});
 });
