@@ -185,7 +185,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * Commits offsets, fenced: an unknown member or a stale generation writes nothing. Offsets past the member's
 	 * read positions come back unverified unless `boundsChecked` (see `CommitOutcome`). `generationOnly`: a stored
 	 * commit is answered as its generation alone (commit-answer.ts). The member is judged before the offsets, as
-	 * Kafka's commitOffset validates it first (`refusedCaller`: one the group does not have waits for no turn).
+	 * Kafka's commitOffset validates it first (`refusedCaller`: one the group does not have waits for no turn,
+	 * unless an expiry is due: it is judged after that expiry, in the commit's turn).
 	 */
 	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean, generationOnly = false): Promise<CommitAnswer> {
 		this.store.identify(groupId, false);
