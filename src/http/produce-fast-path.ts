@@ -10,7 +10,7 @@
 import { isBase64 } from "../shared/base64.ts";
 import { isPlainObject, jsonShapeProblem, mayHoldUnsafeNumber } from "../shared/json.ts";
 import {
-	HEADER_KEY_BYTES_MAX,
+	HEADER_KEY_LENGTH_MAX,
 	JSON_DEPTH_MAX,
 	JSON_OBJECT_FIELDS_MAX,
 	PARTITIONS_MAX,
@@ -56,7 +56,7 @@ function headersOf(value: unknown): readonly RecordHeader[] | null {
 			if (name !== "key" && name !== "value") return null;
 			fields++;
 		}
-		if (fields !== 2 || typeof header.key !== "string" || header.key.length > HEADER_KEY_BYTES_MAX) return null;
+		if (fields !== 2 || typeof header.key !== "string" || header.key.length > HEADER_KEY_LENGTH_MAX) return null;
 		if (header.value !== null && typeof header.value !== "string") return null;
 	}
 	return value as RecordHeader[];

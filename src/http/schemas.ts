@@ -15,7 +15,7 @@ import {
 	FETCH_RECORDS_MAX,
 	FETCH_WAIT_MS_MAX,
 	GROUP_ID_LENGTH_MAX,
-	HEADER_KEY_BYTES_MAX,
+	HEADER_KEY_LENGTH_MAX,
 	IDEMPOTENCY_KEY_LENGTH_MAX,
 	LIST_PAGE_LIMIT_MAX,
 	PARTITIONS_MAX,
@@ -213,7 +213,7 @@ export const UpdateTopicBody = z.strictObject({
 const Encoding = z._default(z.optional(z.enum(["json", "base64"])), "json");
 
 const RecordHeader = z.strictObject({
-	key: shortString(HEADER_KEY_BYTES_MAX),
+	key: shortString(HEADER_KEY_LENGTH_MAX),
 	value: z.nullable(z.string()),
 });
 
@@ -336,9 +336,9 @@ const RetrySchedule = z.array(int(0, WEBHOOK_RETRY_DELAY_MS_MAX)).check(z.minLen
 
 const SubscriptionFilter = z.nullable(
 	z.strictObject({
-		keys: z.optional(z.array(shortString(HEADER_KEY_BYTES_MAX)).check(z.minLength(1), z.maxLength(WEBHOOK_FILTER_TERMS_MAX))),
+		keys: z.optional(z.array(shortString(HEADER_KEY_LENGTH_MAX)).check(z.minLength(1), z.maxLength(WEBHOOK_FILTER_TERMS_MAX))),
 		headers: z.optional(
-			jsonRecord(shortString(HEADER_KEY_BYTES_MAX), z.string()).check(
+			jsonRecord(shortString(HEADER_KEY_LENGTH_MAX), z.string()).check(
 				z.refine((h) => Object.keys(h).length <= WEBHOOK_FILTER_TERMS_MAX, `at most ${WEBHOOK_FILTER_TERMS_MAX} header conditions`),
 			),
 		),
@@ -393,6 +393,6 @@ export const DeliveriesQuery = z.object({
 
 /** Inbound webhooks: an optional record key and partition in the query string. */
 export const InboundWebhookQuery = z.object({
-	key: z.optional(shortString(HEADER_KEY_BYTES_MAX)),
+	key: z.optional(shortString(HEADER_KEY_LENGTH_MAX)),
 	partition: z.optional(PartitionParam),
 });

@@ -16,7 +16,7 @@
  * refused, and whatever it accepts is valid JSON that `JSON.parse` reads as the record it returns.
  */
 
-import { HEADER_KEY_BYTES_MAX, PARTITIONS_MAX, PRODUCE_RECORDS_MAX, RECORD_HEADERS_MAX, TIMESTAMP_MS_MAX } from "../shared/limits.ts";
+import { HEADER_KEY_LENGTH_MAX, PARTITIONS_MAX, PRODUCE_RECORDS_MAX, RECORD_HEADERS_MAX, TIMESTAMP_MS_MAX } from "../shared/limits.ts";
 import { encodeTailFromText, type ProducedRecord, type RecordHeader } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 
@@ -248,7 +248,7 @@ function readPlainRecord(text: string, at: { pos: number }, ascii: boolean): Str
 /**
  * Reads the headers array at `pos` into `headers` when each is `{"key":…,"value":…}` (in that order, as the SDK writes
  * them) of canonical strings (see `canonicalStringEnd`; the value may be null), at most RECORD_HEADERS_MAX of them,
- * each key at most HEADER_KEY_BYTES_MAX characters as the schema counts; answers the position past its `]`, or -1
+ * each key at most HEADER_KEY_LENGTH_MAX characters as the schema counts; answers the position past its `]`, or -1
  * (then `JSON.parse` and the schema decide). Each string is short and parsed on its own. An ASCII body's header is
  * then ASCII, so the encoded record's size is still its length. Against the `JSON.parse` path such records took
  * before: bench:ab produce-keyed-1c-1p −2.71 µs/record of ~63 (−3.43 to −0.09, lower in 6 of 6, load 8-14), an A/A
@@ -269,7 +269,7 @@ function plainHeaders(text: string, pos: number, headers: RecordHeader[]): numbe
 		pos = past(text, valueEnd, "}");
 		if (pos < 0 || headers.length === RECORD_HEADERS_MAX) return -1;
 		const key: string = JSON.parse(text.slice(keyAt, keyEnd));
-		if (key.length > HEADER_KEY_BYTES_MAX) return -1;
+		if (key.length > HEADER_KEY_LENGTH_MAX) return -1;
 		headers.push({ key, value: JSON.parse(text.slice(valueAt, valueEnd)) });
 		if (text.charCodeAt(pos) !== 0x2c) return text.charCodeAt(pos) === 0x5d ? pos + 1 : -1;
 		pos = spaces(text, pos + 1);

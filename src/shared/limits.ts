@@ -133,9 +133,12 @@ export const RELEASED_WAIT_KEPT_MS = 10_000;
  */
 export const RELEASED_WAIT_IDS_MAX = 1_000;
 
-/** Headers per record, and the bytes of one header key. */
+/**
+ * Headers per record, and the length of one header key, in UTF-16 code units as the schemas count a string (the
+ * key's UTF-8 bytes can be up to three times as many).
+ */
 export const RECORD_HEADERS_MAX = 64;
-export const HEADER_KEY_BYTES_MAX = 1024;
+export const HEADER_KEY_LENGTH_MAX = 1024;
 
 /** How long an isolate trusts its cached copy of a topic's metadata before asking the registry again. */
 export const TOPIC_CACHE_TTL_MS = 2_000;

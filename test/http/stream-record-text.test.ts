@@ -6,7 +6,7 @@ import { fastProduceBody } from "../../src/http/produce-fast-path.ts";
 import { ProduceBody, ProduceRecordBody, toProduceInput } from "../../src/http/schemas.ts";
 import { plainProduceBody, plainStreamRecord } from "../../src/http/stream-record-text.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
-import { HEADER_KEY_BYTES_MAX, PARTITIONS_MAX, PRODUCE_RECORDS_MAX, RECORD_HEADERS_MAX } from "../../src/shared/limits.ts";
+import { HEADER_KEY_LENGTH_MAX, PARTITIONS_MAX, PRODUCE_RECORDS_MAX, RECORD_HEADERS_MAX } from "../../src/shared/limits.ts";
 import { encodeTail } from "../../src/shared/record-codec.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
 import { checkProduce, type ProduceInput } from "../../src/topic/produce.ts";
@@ -51,8 +51,8 @@ const validHeaders = fc.array(
 /** Headers, and near misses the schema refuses or the reader leaves to it. */
 const headers = fc.oneof(
 	{ weight: 12, arbitrary: validHeaders },
-	fc.constant([{ key: "k".repeat(HEADER_KEY_BYTES_MAX), value: "v" }]),
-	fc.constant([{ key: "k".repeat(HEADER_KEY_BYTES_MAX + 1), value: "v" }]),
+	fc.constant([{ key: "k".repeat(HEADER_KEY_LENGTH_MAX), value: "v" }]),
+	fc.constant([{ key: "k".repeat(HEADER_KEY_LENGTH_MAX + 1), value: "v" }]),
 	fc.constant(Array.from({ length: RECORD_HEADERS_MAX }, (_, i) => ({ key: `k${i}`, value: null }))),
 	fc.constant(Array.from({ length: RECORD_HEADERS_MAX + 1 }, (_, i) => ({ key: `k${i}`, value: null }))),
 	fc.constant([{ value: "v", key: "k" }]),

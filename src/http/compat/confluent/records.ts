@@ -14,7 +14,7 @@
 import * as z from "zod/mini";
 import { base64Decode, isBase64 } from "../../../shared/base64.ts";
 import { utf8ByteLength } from "../../../shared/json.ts";
-import { HEADER_KEY_BYTES_MAX, PARTITIONS_MAX, RECORD_HEADERS_MAX, TIMESTAMP_MS_MAX } from "../../../shared/limits.ts";
+import { HEADER_KEY_LENGTH_MAX, PARTITIONS_MAX, RECORD_HEADERS_MAX, TIMESTAMP_MS_MAX } from "../../../shared/limits.ts";
 import { utf8 } from "../../../shared/partitioner.ts";
 import type { ProducedRecord, RecordHeader } from "../../../shared/record-codec.ts";
 import { int } from "../../schemas.ts";
@@ -48,7 +48,7 @@ function headerText(base64: string): string | null {
 }
 
 const ProduceRequestHeader = z.strictObject({
-	name: z.string().check(z.maxLength(HEADER_KEY_BYTES_MAX)),
+	name: z.string().check(z.maxLength(HEADER_KEY_LENGTH_MAX)),
 	value: z.optional(z.nullable(z.string().check(z.refine((v) => headerText(v) !== null, "header values are padded base64 of UTF-8 text")))),
 });
 

@@ -9,7 +9,7 @@ import * as z from "zod/mini";
 import {
 	FETCH_WAIT_MS_MAX,
 	GROUP_SUBSCRIPTION_TOPICS_MAX,
-	HEADER_KEY_BYTES_MAX,
+	HEADER_KEY_LENGTH_MAX,
 	PARTITIONS_MAX,
 	PRODUCE_RECORDS_MAX,
 	RECORD_HEADERS_MAX,
@@ -29,7 +29,7 @@ export const InstancePath = z.object({ group: ConsumerId, instance: ConsumerId }
 export const ConsumeTopicPath = z.object({ ...InstancePath.shape, topic: TopicName });
 export const ProduceTopicPath = z.object({ topic: TopicName });
 export const ProducePathMessage = z.object({ topic: TopicName, message: z.string() });
-export const ProduceQuery = z.object({ key: z.optional(shortString(HEADER_KEY_BYTES_MAX)) });
+export const ProduceQuery = z.object({ key: z.optional(shortString(HEADER_KEY_LENGTH_MAX)) });
 
 const Partition = int(0, PARTITIONS_MAX - 1);
 const Offset = int(0, Number.MAX_SAFE_INTEGER);
@@ -40,7 +40,7 @@ const Timeout = z.pipe(
 	z.transform((ms: number) => Math.min(ms, FETCH_WAIT_MS_MAX)),
 );
 
-const Header = z.object({ key: shortString(HEADER_KEY_BYTES_MAX), value: z.string() });
+const Header = z.object({ key: shortString(HEADER_KEY_LENGTH_MAX), value: z.string() });
 
 /** One message as `/produce/{topic}` takes it. Upstash's `value` is a string: the client JSON-encodes objects. */
 export const UpstashMessage = z.object({
@@ -136,7 +136,7 @@ export const OffsetsPath = z.object({
 /** `/webhook?topic=`: the topic, and optionally the record's key and partition. */
 export const WebhookQuery = z.object({
 	topic: TopicName,
-	key: z.optional(shortString(HEADER_KEY_BYTES_MAX)),
+	key: z.optional(shortString(HEADER_KEY_LENGTH_MAX)),
 	partition: z.optional(PartitionParam),
 });
 
