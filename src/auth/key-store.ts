@@ -158,7 +158,9 @@ export class KeyStore extends DurableObject<Env> {
 			const step: Result<PageKey | null> = await this.serial("PUT", "authorities", async () => {
 				const rows = this.authoritiesInstalled() ? [] : this.page({ after, limit: KEY_ROWS_CATCH_UP_MAX });
 				const stepped = rows.slice(0, KEY_ROWS_CATCH_UP_MAX);
-				await Promise.all(stepped.map((row) => this.authority(row.id).install(toStored(row))));
+				// One at a time: a failure answered while another install is on its way would let a DELETE run before it
+				// lands, and a deleted key be held again, usable and unlisted.
+				for (const row of stepped) await this.authority(row.id).install(toStored(row));
 				const last = stepped.at(-1);
 				if (rows.length > KEY_ROWS_CATCH_UP_MAX && last !== undefined) return ok([last.created_at_ms, last.id]);
 				this.sql.exec("UPDATE key_store_meta SET authorities_installed = 1 WHERE id = 1");

@@ -10,6 +10,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { KeyStore } from "../../src/auth/key-store.ts";
 import { newKeyId, newSecret, sha256Hex } from "../../src/auth/secret.ts";
+import type { StoredKey } from "../../src/auth/types.ts";
 import { KEY_ROWS_CATCH_UP_MAX } from "../../src/shared/limits.ts";
 import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
 import { call, expectError, json } from "../support/worker.ts";
@@ -92,5 +93,48 @@ describe("key store upgrade from v1", () => {
 		installs.mockRestore();
 		expect(Math.max(...perHold), `installs per hold: ${perHold}`).toBeLessThanOrEqual(KEY_ROWS_CATCH_UP_MAX);
 		for (const key of keys) expect((await keyAuthority(env, key.id).getKey(key.id))?.name).toBe("from-v1");
+	});
+
+	it("a key deleted after a failed step is not brought back by that step's install still in flight", async () => {
+		const a = await v1Key();
+		const b = await v1Key();
+		const order = await runInDurableObject(env.KEY_STORE.getByName(KEY_STORE_NAME), (_, state) =>
+			state.storage.sql
+				.exec<{ id: string }>("SELECT id FROM api_keys ORDER BY created_at_ms, id")
+				.toArray()
+				.map((r) => r.id),
+		);
+		const [first, second] = order.filter((id) => id === a.id || id === b.id);
+		const original = KeyStore.prototype.install;
+		let release!: () => void;
+		const held = new Promise<void>((r) => (release = r));
+		let landed!: () => void;
+		const done = new Promise<void>((r) => (landed = r));
+		let secondSent = false;
+		const spy = vi.spyOn(KeyStore.prototype, "install").mockImplementation(async function (this: KeyStore, key: StoredKey) {
+			if (key.id === first) throw new Error("authority failed");
+			if (key.id === second) {
+				secondSent = true;
+				await held;
+				original.call(this, key);
+				landed();
+				return;
+			}
+			original.call(this, key);
+		} as never);
+		try {
+			expect(await env.KEY_STORE.getByName(KEY_STORE_NAME).ensureAuthorities()).toBe(false);
+			expect((await call("DELETE", `/v1/keys/${second}`)).status).toBe(204);
+			if (secondSent) {
+				release();
+				await done;
+			}
+		} finally {
+			spy.mockRestore();
+		}
+		expect(await keyAuthority(env, second as string).getKey(second as string), "deleted key held by its authority").toBeNull();
+		expect(await env.KEY_STORE.getByName(KEY_STORE_NAME).ensureAuthorities(), "the next miss finishes the job").toBe(true);
+		expect((await keyAuthority(env, first as string).getKey(first as string))?.name).toBe("from-v1");
+		expect(await keyAuthority(env, second as string).getKey(second as string), "still not brought back").toBeNull();
 	});
 });
