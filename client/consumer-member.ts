@@ -245,10 +245,13 @@ export class GroupMember {
 		// and so does a recovery's step. Until none is queued: the heartbeat, going on, may queue another (an onAssign
 		// of partitions given back) while one runs, which would otherwise run beside the leave's onRevoke. One that threw
 		// fails the close (the loop may have thrown it already: the same error), after the leave.
-		await this.callbacks.allRan().catch((error) => (failure ??= error));
+		// Until none was queued as the wait ended (a heartbeat's answer read in those microtasks): end() and the
+		// heartbeat's stop then follow with no await, so no rebalance is followed unseen before the leave's onRevoke.
+		for (let ran: Promise<void> | null = null; ran !== this.callbacks.ran; ) {
+			ran = this.callbacks.ran;
+			await this.callbacks.allRan().catch((error) => (failure ??= error));
+		}
 		this.callbacks.end();
-		// One a heartbeat's answer queued in the microtasks before end() is waited for too; none is queued after it.
-		await this.callbacks.allRan().catch((error) => (failure ??= error));
 		this.#heartbeat.stop();
 		if (this.#member !== member) {
 			// Lost meanwhile (a commit there found it gone): nothing to leave, its callbacks are queued.

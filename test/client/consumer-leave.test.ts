@@ -503,3 +503,51 @@ describe("SDK consumer close() and a callback queued as its leave stops waiting"
 		expect(log.slice(log.indexOf("assign 9"))).toEqual(["assign 9", "assigned 9", "revoke 0+1", "revoked 0+1"]);
 	});
 });
+
+describe("SDK consumer close(): a rebalance the heartbeat follows while the leave waits for a callback queued as it stopped waiting", {
+	timeout: 30_000,
+}, () => {
+	it("a partition taken meanwhile is revoked once, not zero times", async () => {
+		const log: string[] = [];
+		const [entered, enter] = latch();
+		const [held, release] = latch();
+		const { consumer, options } = await handedBoth("close-gap-rebalance", {
+			sessionTimeoutMs: 6_000,
+			onRevoke: async (tps) => {
+				log.push(`revoke ${tps.map((tp) => tp.partition).join("+")}`);
+			},
+			onAssign: async (tps) => {
+				log.push(`assign ${tps.map((tp) => tp.partition).join("+")}`);
+				if (tps.some((tp) => tp.partition === 9)) {
+					enter();
+					await held;
+				}
+			},
+		});
+		const allRan = RebalanceCallbacks.prototype.allRan;
+		let slipped = false;
+		const spy = vi.spyOn(RebalanceCallbacks.prototype, "allRan").mockImplementation(async function (this: RebalanceCallbacks) {
+			await allRan.call(this);
+			if (slipped) return;
+			slipped = true;
+			queueMicrotask(() => this.queue([], [{ topic: "t", partition: 9 }]));
+		});
+		let other: ReturnType<ReturnType<typeof wiredClient>["client"]["consumer"]> | null = null;
+		try {
+			const closing = consumer.close();
+			await entered;
+			other = wiredClient().client.consumer({ ...options, instanceId: `z-${options.group}` });
+			const joined = other.join();
+			await expect.poll(() => consumer.assignment.map((tp) => tp.partition), { ...UNTIL_SEEN, message: "heartbeat followed" }).toEqual([0]);
+			release();
+			await closing.catch((e) => log.push(`close failed ${e}`));
+			await joined.catch(() => {});
+		} finally {
+			spy.mockRestore();
+			release();
+		}
+		const revokedOne = log.filter((l) => l.startsWith("revoke") && l.split(" ")[1]?.split("+").includes("1"));
+		expect(revokedOne, `partition 1 revoked once: ${JSON.stringify(log)}`).toHaveLength(1);
+		await other?.close();
+	});
+});
