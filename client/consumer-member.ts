@@ -242,11 +242,11 @@ export class GroupMember {
 		// A rebalance's callback under way (or queued) may commit: this member must still be there to store it, as
 		// Kafka's close() runs after its rebalance listener returned (its heartbeat goes on meanwhile). No deadlock: a
 		// close() or stop() called while a callback runs returns without waiting for this leave (`Consumer.close`),
-		// and so does a recovery's step. Until none is queued: the heartbeat, going on, may queue another (an onAssign
-		// of partitions given back) while one runs, which would otherwise run beside the leave's onRevoke. One that threw
-		// fails the close (the loop may have thrown it already: the same error), after the leave.
-		// Until none was queued as the wait ended (a heartbeat's answer read in those microtasks): end() and the
-		// heartbeat's stop then follow with no await, so no rebalance is followed unseen before the leave's onRevoke.
+		// and so does a recovery's step. Until none was queued as the wait ended: the heartbeat, going on, may queue
+		// another (an onAssign of partitions given back) while one runs, or in the microtasks as a wait ends, which would
+		// otherwise run beside the leave's onRevoke; end() and the heartbeat's stop then follow with no await, so no
+		// rebalance is followed unseen. One that threw fails the close (the loop may have thrown it already: the same
+		// error), after the leave.
 		for (let ran: Promise<void> | null = null; ran !== this.callbacks.ran; ) {
 			ran = this.callbacks.ran;
 			await this.callbacks.allRan().catch((error) => (failure ??= error));

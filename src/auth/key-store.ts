@@ -179,8 +179,8 @@ export class KeyStore extends DurableObject<Env> {
 	/**
 	 * Directory: one page of keys, without secrets, oldest first, after `page.after` (a seek on `api_keys_by_creation`).
 	 * Rows a change may have left behind are caught up from their authorities first, up to `KEY_ROWS_CATCH_UP_MAX`
-	 * (normally none is: `key_rows_behind` read by primary key per row); one whose authority does not answer, or past that bound, is
-	 * listed as its row says, and stays behind.
+	 * (normally none is: `key_rows_behind` read by primary key per row); one whose authority does not answer, or past
+	 * that bound, is listed as its row says, and stays behind.
 	 */
 	async listKeys(page: PageRequest): Promise<Page<KeyInfo>> {
 		let rows = this.page(page);
