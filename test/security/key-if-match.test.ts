@@ -142,19 +142,4 @@ describe("If-Match on /v1/keys/{id}/quotas", () => {
 		expect((await read(key.id)).key.quotas).toEqual(both);
 		expect(patched.headers.get("ETag")).toBe((await read(key.id)).etag);
 	});
-
-	it("answers 503 unavailable, not 500, for a GET whose key's authority does not answer while its row may be behind", async () => {
-		const key = await createKey(acl);
-		// Only then is the authority asked: a change whose answer was lost may be in force there.
-		vi.spyOn(KeyStore.prototype, "replaceQuotas").mockImplementationOnce(() => {
-			throw new Error("the answer was lost");
-		});
-		await expectError("PATCH", `/v1/keys/${key.id}/quotas`, 503, "unavailable", { body: { requests_per_sec: 1 } });
-		vi.spyOn(KeyStore.prototype, "getKey").mockImplementationOnce(() => {
-			throw new Error("the authority is unreachable");
-		});
-		const error = await expectError("GET", `/v1/keys/${key.id}`, 503, "unavailable");
-		expect(error.message).toContain("retry the GET");
-		expect((await read(key.id)).key).toMatchObject({ id: key.id, quotas: {} });
-	});
 });
