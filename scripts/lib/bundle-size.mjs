@@ -88,10 +88,15 @@ import { PROJECT_ROOT } from "./project.mjs";
  * partition checked before producing, an Upstash message naming another topic than its path: 0.1 KiB) then took it to
  * 116.52 KiB (119,312 bytes). Kafka's rebalance timeout and static members that rejoin (0.18 KiB), refused records
  * named by their index in a Confluent or Upstash request (0.16 KiB) and a one-partition group poll's body built by
- * the partition (0.14 KiB) then took it to 117.00 KiB (119,812 bytes).
+ * the partition (0.14 KiB) then took it to 117.00 KiB (119,812 bytes). The key directory's row marks and upgrade in
+ * steps, the group coordinator's refusals of an older half of a deploy and of a rejoined member's older commits, and a
+ * one-partition produce's retriable refusal then took it to 117.85 KiB (120,676 bytes, 156 under): the fixes left
+ * open after them (the key directory's conditional changes and reinstalls, the group refusals that name the wrong
+ * state, a produce over several topics that cannot say what was written) each need more than that. Correctness is
+ * not traded for bytes: the budget is 119 KiB, at most about 0.8 ms of a cold start above the 118.
  */
 export const WORKER_GZIP_BYTES_TARGET = 80 * 1024;
-export const WORKER_GZIP_BYTES_MAX = 118 * 1024;
+export const WORKER_GZIP_BYTES_MAX = 119 * 1024;
 
 /**
  * @typedef {object} BundleSize
