@@ -50,6 +50,30 @@ interface Assignment {
 	readonly assignment: TopicPartition[];
 }
 
+/**
+ * What a close's leave rejects with, of the errors met on its way: a rebalance callback's (the first to throw, the
+ * leave's own `onRevoke` included) before the leave's requests' (its auto-commit's, then its DELETE's), whichever came
+ * first. So Kafka's close() throws its rebalance listener's error (and only logs a final auto-commit that failed): the
+ * callback's is the application's own, and the one the loop throws too.
+ */
+class LeaveFailure {
+	#callback: { readonly error: unknown } | null = null;
+	#request: { readonly error: unknown } | null = null;
+
+	readonly callback = (error: unknown): void => {
+		this.#callback ??= { error };
+	};
+
+	readonly request = (error: unknown): void => {
+		this.#request ??= { error };
+	};
+
+	throwIfAny(): void {
+		const failure = this.#callback ?? this.#request;
+		if (failure !== null) throw failure.error;
+	}
+}
+
 /** What a call on a consumer that is closed (or closing, where it would join) rejects with. */
 export const closedError = () => new TributaryError("closed", "the consumer is closed");
 
@@ -219,7 +243,7 @@ export class GroupMember {
 	 * Leaves the group, once the join, poll, poll-interval leave or recovery's leave under way is done: commits what
 	 * the loop moved past (with `autoCommit`), waits for the rebalance callbacks queued or running (`callbacks.ran`),
 	 * runs `onRevoke` on the partitions it owned (or waits for the one a recovery runs for this member; from then no
-	 * callback is queued: `RebalanceCallbacks.end`), then leaves.
+	 * callback is queued: `RebalanceCallbacks.end`), then leaves; rejects with the error `LeaveFailure` picks.
 	 */
 	async leave(): Promise<void> {
 		this.#leaving = true;
@@ -235,8 +259,8 @@ export class GroupMember {
 			// error is the close's, as a callback's the leave waits for below.
 			return this.callbacks.allRan();
 		}
-		let failure: unknown = null;
-		if (this.#autoCommit) await this.commitHandedOut("leave").catch((error) => (failure = error));
+		const failure = new LeaveFailure();
+		if (this.#autoCommit) await this.commitHandedOut("leave").catch(failure.request);
 		// A close() from outside the loop does not commit the record in hand (it may not be done), in no callback either.
 		this.#forgetInHand(() => true);
 		// A rebalance's callback under way (or queued) may commit: this member must still be there to store it, as
@@ -249,26 +273,25 @@ export class GroupMember {
 		// error), after the leave.
 		for (let ran: Promise<void> | null = null; ran !== this.callbacks.ran; ) {
 			ran = this.callbacks.ran;
-			await this.callbacks.allRan().catch((error) => (failure ??= error));
+			await this.callbacks.allRan().catch(failure.callback);
 		}
 		this.callbacks.end();
 		this.#heartbeat.stop();
 		if (this.#member !== member) {
 			// Lost meanwhile (a commit there found it gone): nothing to leave, its callbacks are queued.
-			if (failure !== null) throw failure;
-			return;
+			return failure.throwIfAny();
 		}
 		const lost = [...this.#assigned.values()];
 		// A recovery's onRevoke for this member already ran (in the callbacks above): awaited, not run again. One that
 		// throws fails the close as a callback's error, but still leaves: the group would wait out the session.
-		await this.#recovery.revokeBeforeLeave(member, lost).catch((error) => (failure ??= error));
+		await this.#recovery.revokeBeforeLeave(member, lost).catch(failure.callback);
 		// Also what a rebalance followed meanwhile gave it (a commit() there follows it): nothing is owned once left.
 		this.#forget([...this.#assigned.values()]);
 		this.#member = null;
 		await this.#calls.leave(member.id).catch((error) => {
-			if (!membershipGone(error)) failure ??= error;
+			if (!membershipGone(error)) failure.request(error);
 		});
-		if (failure !== null) throw failure;
+		failure.throwIfAny();
 	}
 
 	/**

@@ -1,12 +1,13 @@
 /**
- * The leave of an SDK consumer that closes, against the real Worker (inside workerd), where a rebalance callback is
- * in its way: an `onRevoke` that throws still lets the member leave (one DELETE), its error surfaced as a callback's
- * (close() and `closed` reject with it), whether the leave is a close's or the recovery's from a lost poll answer; and
- * a rebalance's callback under way when close() comes is waited for, so a commit() there finds the member still in the
- * group (as Kafka's close() runs after its rebalance listener returned), without the close waiting for itself, and one
- * that throws fails the close; a rebalance followed during a recovery's onRevoke runs no callback for the member that
- * left (its partitions are revoked once), whether the consumer joins again or closes meanwhile (then joins no member
- * nothing would leave).
+ * The leave of an SDK consumer that closes, against the real Worker (inside workerd), where a rebalance callback
+ * is in its way: an `onRevoke` that throws still lets the member leave (one DELETE), its error surfaced as a
+ * callback's (close() and `closed` reject with it), whether the leave is a close's or the recovery's from a lost
+ * poll answer; and a rebalance's callback under way when close() comes is waited for, so a commit() there finds
+ * the member still in the group (as Kafka's close() runs after its rebalance listener returned), without the close
+ * waiting for itself, and one that throws fails the close (its error the close's over a final commit's, whichever
+ * failed first); a rebalance followed during a recovery's onRevoke runs no callback for the member that left (its
+ * partitions are revoked once), whether the consumer joins again or closes meanwhile (then joins no member nothing
+ * would leave).
  */
 
 import { describe, expect, it, vi } from "vitest";
@@ -549,5 +550,77 @@ describe("SDK consumer close(): a rebalance the heartbeat follows while the leav
 		const revokedOne = log.filter((l) => l.startsWith("revoke") && l.split(" ")[1]?.split("+").includes("1"));
 		expect(revokedOne, `partition 1 revoked once: ${JSON.stringify(log)}`).toHaveLength(1);
 		await other?.close();
+	});
+});
+
+describe("SDK consumer close() whose final auto-commit fails and a callback throws", { timeout: 30_000 }, () => {
+	/** `beforeCommit` failing with `commitFailure` once `arm()` was called (the polls that handed the records commit). */
+	function failingCommit(log: string[]) {
+		const commitFailure = new Error("beforeCommit failed");
+		let armed = false;
+		const beforeCommit = () => {
+			if (!armed) return;
+			log.push("commit failed");
+			throw commitFailure;
+		};
+		return { commitFailure, beforeCommit, arm: () => (armed = true) };
+	}
+
+	it("the callback threw first (a rebalance's onRevoke), the commit failed after: close() and closed reject with the callback's", async () => {
+		const log: string[] = [];
+		const callbackFailure = new Error("onRevoke failed");
+		const commit = failingCommit(log);
+		const { group, options, wire, consumer, revoked } = await handedBothRevoking(
+			"close-commit-after-callback",
+			async (_, partitions) => {
+				if (partitions.length !== 1 || partitions[0] !== 1) return;
+				log.push("callback threw");
+				throw callbackFailure;
+			},
+			{ autoCommit: true, beforeCommit: commit.beforeCommit, sessionTimeoutMs: 6_000 },
+		);
+		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
+		await other.join(); // takes partition 1: the heartbeat (every 2 s) follows, and its onRevoke throws
+		await expect.poll(() => revoked, UNTIL_SEEN).toEqual([[1]]);
+		commit.arm();
+		await expect(consumer.close(), "the rebalance listener's error, as Kafka's close() throws").rejects.toBe(callbackFailure);
+		await expect(consumer.closed).rejects.toBe(callbackFailure);
+		expect(log).toEqual(["callback threw", "commit failed"]);
+		expect(revoked, "the leave's onRevoke ran").toEqual([[1], [0]]);
+		expect(wire.sent.filter(isLeave), "the member left").toHaveLength(1);
+		await other.close();
+	});
+
+	it("the commit failed first, the leave's onRevoke threw after: close() and closed reject with the callback's", async () => {
+		const log: string[] = [];
+		const callbackFailure = new Error("onRevoke failed");
+		const commit = failingCommit(log);
+		const { group, wire, consumer, revoked } = await handedBothRevoking(
+			"close-callback-after-commit",
+			async () => {
+				log.push("callback threw");
+				throw callbackFailure;
+			},
+			{ autoCommit: true, beforeCommit: commit.beforeCommit },
+		);
+		commit.arm();
+		await expect(consumer.close(), "the rebalance listener's error, as Kafka's close() throws").rejects.toBe(callbackFailure);
+		await expect(consumer.closed).rejects.toBe(callbackFailure);
+		expect(log).toEqual(["commit failed", "callback threw"]);
+		expect(revoked).toEqual([[0, 1]]);
+		expect(wire.sent.filter(isLeave), "the member left").toHaveLength(1);
+		expect((await groupState(group)).members).toEqual([]);
+	});
+
+	it("no callback threw: close() and closed reject with the commit's error, and the member leaves", async () => {
+		const log: string[] = [];
+		const commit = failingCommit(log);
+		const { group, wire, consumer } = await handedBoth("close-commit-fails", { autoCommit: true, beforeCommit: commit.beforeCommit });
+		commit.arm();
+		await expect(consumer.close()).rejects.toBe(commit.commitFailure);
+		await expect(consumer.closed).rejects.toBe(commit.commitFailure);
+		expect(log).toEqual(["commit failed"]);
+		expect(wire.sent.filter(isLeave)).toHaveLength(1);
+		expect((await groupState(group)).members).toEqual([]);
 	});
 });
