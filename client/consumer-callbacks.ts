@@ -56,6 +56,16 @@ export class RebalanceCallbacks {
 	}
 
 	/**
+	 * Runs `step` once every callback queued before it ran, those queued while it waited included (it moves behind
+	 * them): at its turn none is queued after it, so it sees the changes they were for as the callbacks told them.
+	 */
+	queueLast(step: () => void | Promise<void>): void {
+		const turn: Promise<void> = this.#ran.then(() => (this.#ran === turn ? step() : this.queueLast(step)));
+		this.#ran = turn;
+		this.#ran.catch(() => {});
+	}
+
+	/**
 	 * The member leaves for good and its leave's `onRevoke` covers what it gives up: a rebalance followed from here (a
 	 * commit() in that callback, refused for the generation that ended, follows the new one) queues no callback.
 	 */

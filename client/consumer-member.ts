@@ -135,6 +135,7 @@ export class GroupMember {
 			{
 				isMember: (m) => this.#member === m,
 				closing: () => this.#leaving,
+				owned: () => [...this.#assigned.values()],
 				dropKeepingProcessed: () => this.#dropMembership(true),
 				leave: (m) => this.#calls.leave(m.id),
 			},
@@ -383,7 +384,7 @@ export class GroupMember {
 				this.#dropMembership();
 				return;
 			case "answer_lost":
-				this.#recovery.start(member, [...this.#assigned.values()]);
+				this.#recovery.start(member);
 				return;
 			case "other":
 				throw error;

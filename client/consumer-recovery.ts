@@ -56,6 +56,8 @@ export interface RecoveryHost {
 	isMember(member: Member): boolean;
 	/** Whether the consumer closes (`GroupMember.leave()` was called): its leave is the close's. */
 	closing(): boolean;
+	/** The partitions the membership owns now. */
+	owned(): TopicPartition[];
 	/** Drops the membership, keeping what the loop moved past to be committed by the next member. */
 	dropKeepingProcessed(): void;
 	/** Sends `member`'s leave. */
@@ -136,16 +138,18 @@ export class MemberRecovery {
 	 * never got, so it starts again from the committed offsets under a new member id. What the loop processed is kept,
 	 * and the next member's first poll commits it on the partitions it gets back (where no other member's commit
 	 * overtook it meanwhile: `checkKept`), so only what was never processed is read again. Kafka revokes nothing on a
-	 * failed poll; this consumer leaves on its own, as on close(): onRevoke runs on `kept` while the member still owns
-	 * them (a commit() there stores what the loop moved past under it), then it leaves. Queued, not awaited here: a
-	 * close() awaited in a callback waits for this poll. The loop waits for it (`recovering`).
+	 * failed poll; this consumer leaves on its own, as on close(): onRevoke runs on what the member owns while it still
+	 * owns it (a commit() there stores what the loop moved past under it), then it leaves. Queued, not awaited here: a
+	 * close() awaited in a callback waits for this poll. The loop waits for it (`recovering`). Behind every callback,
+	 * those a rebalance followed while it waited queued too (`queueLast`): they ran for this member, so its onRevoke,
+	 * given what it owns then, revokes each partition once per ownership, one given back meanwhile after its onAssign.
 	 */
-	start(member: Member, kept: TopicPartition[]): void {
+	start(member: Member): void {
 		this.#recovering = true;
-		this.#callbacks.queueStep(async () => {
+		this.#callbacks.queueLast(async () => {
 			// Not if lost meanwhile; once with a close's leave (which leaves instead, once it returned). One that
 			// throws ends the loop (`recovering` stays set), whose close leaves as this member.
-			if (this.#host.isMember(member)) await this.revokeBeforeLeave(member, kept);
+			if (this.#host.isMember(member)) await this.revokeBeforeLeave(member, this.#host.owned());
 			try {
 				if (!this.#host.isMember(member) || this.#host.closing()) return;
 				this.#host.dropKeepingProcessed();

@@ -7,7 +7,8 @@
  * waiting for itself, and one that throws fails the close (its error the close's over a final commit's, whichever
  * failed first); a rebalance followed during a recovery's onRevoke runs no callback for the member that left (its
  * partitions are revoked once), whether the consumer joins again or closes meanwhile (then joins no member nothing
- * would leave).
+ * would leave); one followed while the recovery waits for a callback before its onRevoke runs that partition's
+ * callbacks first.
  */
 
 import { describe, expect, it, vi } from "vitest";
@@ -622,5 +623,47 @@ describe("SDK consumer close() whose final auto-commit fails and a callback thro
 		expect(log).toEqual(["commit failed"]);
 		expect(wire.sent.filter(isLeave)).toHaveLength(1);
 		expect((await groupState(group)).members).toEqual([]);
+	});
+});
+
+describe("SDK consumer recovering from a lost poll answer while a rebalance's callback runs", { timeout: 30_000 }, () => {
+	it("a partition given back before the recovery's onRevoke is assigned, then revoked, once, in order", async () => {
+		const log: string[] = [];
+		const [held, release] = latch();
+		const [entered, enter] = latch();
+		const [dropped, drop] = latch();
+		const parts = (tps: { partition: number }[]) => tps.map((tp) => tp.partition).join("+");
+		const { wire, consumer, rebalance } = await handedBothRevoking(
+			"recovery-queued-given-back",
+			async (_, partitions) => {
+				log.push(`revoke ${partitions.join("+")}`);
+				if (log.filter((l) => l.startsWith("revoke")).length > 1) return;
+				enter(); // the rebalance's onRevoke([1]), held while the loop polls on
+				await held;
+			},
+			{ sessionTimeoutMs: 6_000, onAssign: (tps) => void log.push(`assign ${parts(tps)}`) },
+		);
+		const { other, next } = await rebalance(); // takes partition 1: its onRevoke runs, held
+		await entered;
+		// The loop polls on (a poll need not wait for the callbacks): one such poll's answer is lost, and the recovery
+		// begins, queued behind the held onRevoke, owning partition 0 only.
+		wire.dropAnswer((r) => {
+			const poll = r.method === "POST" && r.path.endsWith("/poll");
+			if (poll) drop();
+			return poll;
+		});
+		await dropped;
+		await other.close(); // partition 1 comes back at the next heartbeat (every 2 s), before the recovery's onRevoke
+		const followed = { ...UNTIL_SEEN, message: "a heartbeat followed the rebalance (partition 1 given back)" };
+		await expect.poll(() => consumer.assignment.length, followed).toBe(2);
+		release();
+		expect((await next).done).toBe(false);
+		expect(log.slice(log.indexOf("revoke 1")), "each ownership assigned then revoked once").toEqual([
+			"revoke 1",
+			"assign 1",
+			"revoke 0+1",
+			"assign 0+1",
+		]);
+		await consumer.close();
 	});
 });
