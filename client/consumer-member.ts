@@ -322,9 +322,10 @@ export class GroupMember {
 		} catch (error) {
 			if (offsets.length > 0 && refusedByRebalance(error)) {
 				// The carried commit was refused and the poll read nothing: commit on its own (it follows the
-				// rebalance and retries), then poll without it.
+				// rebalance and retries), then poll without it, unless closing meanwhile: the loop ends at its next turn,
+				// and a member that commit found gone would be joined again for nothing (`#ensureMember` refuses it).
 				await this.commitHandedOut("poll");
-				return this.#pollOnce(false);
+				return this.#leaving ? null : this.#pollOnce(false);
 			}
 			await this.#recover(error, member);
 			return null;
@@ -343,8 +344,12 @@ export class GroupMember {
 
 	/**
 	 * The member, joining first if there is none; one join at a time, so no second member is left behind. None joins
-	 * once closing: the close's leave may be over (it found no member) and nothing would leave the new one; a commit()
-	 * it was for (a rebalance's callback queued behind a recovery's leave) rejects, its records delivered again.
+	 * once closing: the close's leave may be over (it found no member) and nothing would leave the new one. A join()
+	 * whose wait for a leave on `maxPollIntervalMs` spanned the close (`comeBack`) gets here so; the poll after a
+	 * refused carried commit checks first (`#pollOnce`). A commit() of what a recovery kept does not: from outside the
+	 * callbacks it rejects once closing (`Consumer.commit`), and the callbacks queued for the member run before that
+	 * recovery's onRevoke or are skipped, but for one queued in the one await of a step that revoked nothing: the
+	 * member owned no partition then, so nothing it handed out is left (`#follow` forgets the partitions it loses).
 	 */
 	#ensureMember(): Promise<Member> {
 		if (this.#fenced !== null) return Promise.reject(this.#fenced);

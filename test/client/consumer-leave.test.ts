@@ -8,7 +8,7 @@
  * failed first); a rebalance followed during a recovery's onRevoke runs no callback for the member that left (its
  * partitions are revoked once), whether the consumer joins again or closes meanwhile (then joins no member nothing
  * would leave); one followed while the recovery waits for a callback before its onRevoke runs that partition's
- * callbacks first.
+ * callbacks first; and a close while a poll's refused carried commit finds the member gone ends the loop quietly.
  */
 
 import { describe, expect, it, vi } from "vitest";
@@ -17,7 +17,7 @@ import { type Consumer, type ConsumerOptions, type ConsumerRecord, Tributary } f
 import { filled, handedBoth, latch } from "../support/consumer-fixtures.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
-import { ADMIN_TOKEN, BASE, call, json, produce, workerFetch } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, json, produce, sized, workerFetch } from "../support/worker.ts";
 
 interface GroupState {
 	members: unknown[];
@@ -665,5 +665,53 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance's ca
 			"assign 0+1",
 		]);
 		await consumer.close();
+	});
+});
+
+describe("SDK consumer close() while a poll's refused carried commit is sent on its own and finds the member gone", {
+	timeout: 30_000,
+}, () => {
+	it("the loop ends quietly at its next turn, not with closed, and no member joins", async () => {
+		const { topic, group } = await filled("close-carried-commit-gone", 3);
+		const methods: string[] = [];
+		let refuseCarried = false;
+		const [commitSent, sendCommit] = latch();
+		const [commitReleased, releaseCommit] = latch();
+		const fetch = async (request: Request) => {
+			const body = request.method === "GET" ? "" : await request.clone().text();
+			const path = new URL(request.url).pathname;
+			methods.push(`${request.method} ${path.split("/").slice(-1)[0]}`);
+			if (refuseCarried && path.endsWith("/poll") && JSON.parse(body).commit !== undefined) {
+				// The broker's refusal of a commit of a generation that is over, answered unserved: the poll read nothing.
+				refuseCarried = false;
+				const error = { code: "rebalance_in_progress", message: "generation 1 is over", retriable: false };
+				return Response.json({ error }, { status: 409 });
+			}
+			if (path.endsWith("/offsets")) {
+				sendCommit();
+				await commitReleased;
+			}
+			return workerFetch(request.body === null ? request : sized(request, body));
+		};
+		const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch });
+		const consumer = client.consumer({ group, topics: [topic], from: "earliest", waitMs: 50 });
+		const it = consumer[Symbol.asyncIterator]();
+		for (let i = 0; i < 3; i++) expect(((await it.next()).value as ConsumerRecord).offset).toBe(i);
+		refuseCarried = true;
+		const next = it.next(); // moves past offset 2: the poll carries its commit, refused; sent on its own, held
+		await commitSent;
+		const member = consumer.memberId as string;
+		expect((await call("DELETE", `/v1/groups/${group}/members/${member}?auto_commit=false`)).ok).toBe(true);
+		const closing = consumer.close(); // a signal handler's, while that commit is under way
+		releaseCommit(); // answered unknown_member: the membership is gone, and the consumer closing
+		expect(await refusal(next), "the loop ends at its next turn").toBeNull();
+		expect(await next).toEqual({ done: true, value: undefined });
+		await closing;
+		await consumer.closed;
+		expect(
+			methods.filter((m) => m === "POST members"),
+			"no join once closing",
+		).toHaveLength(1);
+		expect((await groupState(group)).members).toEqual([]);
 	});
 });
