@@ -171,8 +171,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * Settles once the member has left the group for good, after `stop()`, `close()`, `break`, a throw in the loop's
 	 * body, or an error of the consumer's own that ended the loop: rejects with that error (the first one the loop met:
 	 * a poll's, an `onAssign` or `onRevoke` that threw; else the leave's, a callback's before its commit's: `close()`),
-	 * as a stream reader's `closed`; resolves otherwise, also when
-	 * the loop's body threw (the loop throws that; the consumer sees only its iterator's `return()`, as for `break`).
+	 * as a stream reader's `closed`; resolves otherwise, also when the loop's body threw (the loop throws that; the
+	 * consumer sees only its iterator's `return()`, as for `break`).
 	 * What a shutdown path awaits: a `stop()` or `close()` made while the leave's `onRevoke` or a rebalance's callback
 	 * runs returns at once. Never await it inside `onAssign` or `onRevoke`: the leave waits for that callback, which
 	 * would wait for the leave. Never settles while the consumer runs; a rejection nobody awaits is not an unhandled one.
@@ -197,8 +197,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	 * finds the member still in the group instead of racing its leave; one of them that threw (even one the loop threw
 	 * already) fails the close the same way, also when the close's own commit failed before it (Kafka's close() throws
 	 * its rebalance listener's error): the commit's error is the close's only when no callback threw. While such a
-	 * callback runs, close() returns at
-	 * once too, for the same reason: one awaited in it would wait for itself; `closed` settles once the member left.
+	 * callback runs, close() returns at once too, for the same reason: one awaited in it would wait for itself;
+	 * `closed` settles once the member left.
 	 */
 	close(): Promise<void> {
 		const leaving = this.#leave();
