@@ -8,7 +8,8 @@ import { app } from "../../src/http/app.ts";
 import { cutPollBodies } from "../support/group.ts";
 import { basic, createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { clientError, kafka, routeClientToWorker } from "../support/upstash.ts";
+import { appendsNeedConfig } from "../support/needs-config.ts";
+import { clientError, kafka, routeClientToWorker, sent, withoutBackoff } from "../support/upstash.ts";
 import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce as produceV1 } from "../support/worker.ts";
 
 routeClientToWorker();
@@ -317,6 +318,68 @@ describe("errors in Upstash's shape", () => {
 			});
 			expect(await upstashError(response, 400), path).toMatch(message);
 		}
+	});
+});
+
+// A partition that asks for the topic's config again after the edge gave it (the config changed during the request)
+// refuses its share and writes nothing; the client sends any non-2xx again, the whole batch, five times.
+describe("a produce across topics that a platform failure cuts short in one of them", () => {
+	const values = async (topic: string, partition: number) => (await fetchRecords(topic, partition)).records.map((r) => r.value);
+
+	it("answers 207 with each message's metadata, or its topic's error where nothing of that topic was written: the client does not send the batch again", async () => {
+		const refused = uniqueTopic("cut-refused");
+		const written = uniqueTopic("cut-written");
+		await createTopic(refused, 1);
+		await createTopic(written, 2);
+		// Only partition 0 asks again: the refused topic's one share; the written topic's goes to partition 1.
+		const restore = appendsNeedConfig(0, 2);
+		const before = sent.length;
+		let answer: unknown;
+		try {
+			answer = await withoutBackoff(() =>
+				kafka()
+					.producer()
+					.produceMany([
+						{ topic: written, value: "once", partition: 1 },
+						{ topic: refused, value: "not yet" },
+					]),
+			);
+		} finally {
+			restore();
+		}
+		expect(await values(written, 1)).toEqual(["once"]);
+		expect(await values(refused, 0)).toEqual([]);
+		expect(sent.slice(before).map((a) => a.status)).toEqual([207]);
+		expect(answer).toEqual([
+			{ topic: written, partition: 1, offset: 0, timestamp: expect.any(Number) },
+			{ topic: refused, error: "topic configuration changed during the request; retry", status: 503 },
+		]);
+	});
+
+	it("is refused as a whole (503) when no topic's share was written, and the client's repeat writes each message once", async () => {
+		const first = uniqueTopic("cut-first");
+		const second = uniqueTopic("cut-second");
+		await createTopic(first, 1);
+		await createTopic(second, 1);
+		// Both topics' one share is on partition 0: each is refused twice (append, configure, append again).
+		const restore = appendsNeedConfig(0, 4);
+		const before = sent.length;
+		try {
+			const answer = await withoutBackoff(() =>
+				kafka()
+					.producer()
+					.produceMany([
+						{ topic: first, value: "a" },
+						{ topic: second, value: "b" },
+					]),
+			);
+			expect(answer.map((m) => m.offset)).toEqual([0, 0]);
+		} finally {
+			restore();
+		}
+		expect(sent.slice(before).map((a) => a.status)).toEqual([503, 200]);
+		expect(await values(first, 0)).toEqual(["a"]);
+		expect(await values(second, 0)).toEqual(["b"]);
 	});
 });
 

@@ -9,7 +9,8 @@ import { ok, type Result } from "../../../shared/errors.ts";
 import { checkProduce, produce, reindexed } from "../../../topic/produce.ts";
 import { describeTopic } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
-import { toMetadata, toProduceInput, type UpstashMetadata } from "./mapping.ts";
+import { statusOf } from "../../errors.ts";
+import { toMetadata, toProduceInput, type UpstashMetadata, upstashErrorBody } from "./mapping.ts";
 import type { UpstashMessageInput } from "./schemas.ts";
 
 export interface TopicMessage {
@@ -29,12 +30,26 @@ export function indexesByTopic(messages: readonly TopicMessage[]): Map<string, n
 }
 
 /**
+ * A message whose topic's share failed while another topic's was written: Upstash's error shape, with the topic. The
+ * answer holding it is a 207, since the client sends any non-2xx again, whole, and would write the others twice.
+ */
+export interface UpstashMessageError {
+	readonly topic: string;
+	readonly error: string;
+	readonly status: number;
+}
+
+/**
  * Produces `messages` and answers their positions in request order. Every topic's share is looked up and checked
  * (partitions, sizes, keys) before anything is written, so bad input anywhere in the batch writes nothing. Only a
  * failure of the platform after that (a partition unavailable or full, a topic deleted meanwhile) can leave other
- * topics' shares written, as with Kafka's producer across partitions.
+ * topics' shares written, as with Kafka's producer across partitions: the request is then refused as a whole only
+ * if every topic's share failed; otherwise each message of a failed share gets its topic's error in its place.
  */
-export async function produceMessages(env: Env, messages: readonly TopicMessage[]): Promise<Result<UpstashMetadata[]>> {
+export async function produceMessages(
+	env: Env,
+	messages: readonly TopicMessage[],
+): Promise<Result<(UpstashMetadata | UpstashMessageError)[]>> {
 	const byTopic = indexesByTopic(messages);
 	const inputsOf = (indexes: readonly number[]) => indexes.map((i) => toProduceInput((messages[i] as TopicMessage).message));
 	const metas = await Promise.all([...byTopic.keys()].map((topic) => describeTopic(env, topic)));
@@ -51,13 +66,18 @@ export async function produceMessages(env: Env, messages: readonly TopicMessage[
 	const shares = await Promise.all(
 		[...byTopic].map(async ([topic, indexes]) => ({ topic, indexes, outcome: await produce(env, topic, inputsOf(indexes)) })),
 	);
-	const metadata: UpstashMetadata[] = new Array(messages.length);
+	const answers: (UpstashMetadata | UpstashMessageError)[] = new Array(messages.length);
 	for (const { topic, indexes, outcome } of shares) {
-		if (!outcome.ok) return reindexed(outcome, inRequest(indexes));
-		indexes.forEach((i, k) => {
-			const position = outcome.value.positions[k];
-			if (position !== undefined) metadata[i] = toMetadata(topic, position);
-		});
+		if (!outcome.ok) {
+			const { error } = reindexed(outcome, inRequest(indexes));
+			// Nothing is known written: refused as a whole, as a request of one topic is.
+			if (shares.every((share) => !share.outcome.ok)) return { ok: false, error };
+			for (const i of indexes) answers[i] = { topic, ...upstashErrorBody(error, statusOf(error.code)) };
+		} else
+			indexes.forEach((i, k) => {
+				const position = outcome.value.positions[k];
+				if (position !== undefined) answers[i] = toMetadata(topic, position);
+			});
 	}
-	return ok(metadata);
+	return ok(answers);
 }

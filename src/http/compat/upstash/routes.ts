@@ -46,7 +46,6 @@ import {
 	toMessage,
 	toMetadata,
 	type UpstashMessage,
-	type UpstashMetadata,
 	upstashErrorBody,
 } from "./mapping.ts";
 import { produceMessages, type TopicMessage } from "./produce.ts";
@@ -104,9 +103,15 @@ function fetchedJson(c: Context<AppEnv>, value: unknown): Response {
 }
 
 /** Produces after checking the caller may produce to every topic named (before anything is written). */
-async function produceChecked(c: Context<AppEnv>, messages: readonly TopicMessage[]): Promise<UpstashMetadata[]> {
+async function produceChecked(c: Context<AppEnv>, messages: readonly TopicMessage[]) {
 	for (const topic of new Set(messages.map((m) => m.topic))) requireAccess(c, topicResource(topic), "produce");
 	return unwrap(await produceMessages(c.env, messages));
+}
+
+/** Every message's metadata (200), or some messages' errors in their places (207: see `UpstashMessageError`). */
+async function produced(c: Context<AppEnv>, messages: readonly TopicMessage[]): Promise<Response> {
+	const answers = await produceChecked(c, messages);
+	return c.json(answers, answers.some((a) => "error" in a) ? 207 : 200);
 }
 
 /** The consume common to both paths: headers → settings, rights on the topics, the poll, records → messages. */
@@ -156,11 +161,9 @@ upstashRoutes.use("*", upstashDialect(), authenticate(), authorize(), quotas());
 upstashRoutes
 	.post("/produce", async (c) => {
 		const messages = await requiredJson(c.req.raw, ProduceBody);
-		return c.json(
-			await produceChecked(
-				c,
-				messages.map((message) => ({ topic: message.topic, message })),
-			),
+		return produced(
+			c,
+			messages.map((message) => ({ topic: message.topic, message })),
 		);
 	})
 	.post("/produce/:topic", async (c) => {
@@ -172,11 +175,9 @@ upstashRoutes
 			const where = messages.length > 1 ? `[${stray}].topic` : "topic";
 			throw new ApiError("invalid_request", `${where}: is "${messages[stray]?.topic}" where the path names "${topic}"`);
 		}
-		return c.json(
-			await produceChecked(
-				c,
-				messages.map((message) => ({ topic, message })),
-			),
+		return produced(
+			c,
+			messages.map((message) => ({ topic, message })),
 		);
 	})
 	.get("/produce/:topic/:message", async (c) => {
