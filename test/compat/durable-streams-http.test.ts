@@ -9,11 +9,13 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { onStream } from "../../src/http/compat/durable-streams/streams.ts";
 import { REQUEST_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { anonymousClosedAroundEach, closeAnonymous, grantAnonymous } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { appendsNeedConfig } from "../support/needs-config.ts";
 import { SseReader } from "../support/sse.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { call, json } from "../support/worker.ts";
@@ -73,6 +75,36 @@ describe("streams are topics", { timeout: 20_000 }, () => {
 		const gone = await call("GET", `${DS}/${path}`);
 		expect(gone.status).toBe(404);
 		expect(await gone.json()).toMatchObject({ error: { code: "NOT_FOUND" } });
+	});
+});
+
+// A stream's partition that asks for the topic's config again after the edge gave it (the config changed during the
+// request) answers before it stages anything: no record, no producer sequence, no Stream-Seq.
+describe("an append that meets a config change", { timeout: 20_000 }, () => {
+	it("is refused 503, retriable: it wrote nothing, so a producer's repeat with the same headers lands once", async () => {
+		const path = `config/${uniqueTopic("ds")}`;
+		const headers = { "Content-Type": "text/plain", "Producer-Id": "p1", "Producer-Epoch": "0", "Producer-Seq": "0" };
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" } })).status).toBe(201);
+		const restore = appendsNeedConfig(0, 2, "streamAppend");
+		let refused: Response;
+		try {
+			refused = await call("POST", `${DS}/${path}`, { headers, raw: "once" });
+		} finally {
+			restore();
+		}
+		expect(refused.status).toBe(503);
+		expect(await refused.json()).toEqual({ error: { code: "BUSY", message: "the stream's topic changed; retry", retriable: true } });
+		expect(await (await call("GET", `${DS}/${path}?offset=-1`)).text()).toBe("");
+		expect((await call("POST", `${DS}/${path}`, { headers, raw: "once" })).status).toBe(200);
+		expect((await call("POST", `${DS}/${path}`, { headers, raw: "once" })).status).toBe(204);
+		expect(await (await call("GET", `${DS}/${path}?offset=-1`)).text()).toBe("once");
+	});
+
+	it("is Tributary's `unavailable` (nothing written), not `partition_unavailable` (something may have been)", async () => {
+		const path = `config/${uniqueTopic("ds")}`;
+		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" } })).status).toBe(201);
+		const result = await onStream(env, streamTopic(path), async () => ({ needsConfig: true as const }));
+		expect(result).toMatchObject({ ok: false, failure: { kind: "log", error: { code: "unavailable" } } });
 	});
 });
 

@@ -9,13 +9,13 @@ import { PartitionLog } from "../../src/partition/partition-log.ts";
  * Until the returned function is called, the next `times` appends to partition `partition` (of any topic) answer
  * `needsConfig` and write nothing, as a partition behind the request's config version answers before it stages a
  * record; other calls (the `configure` the edge sends in between) run as usual. On the class every partition object of
- * the test file shares: RPC dispatches through the prototype.
+ * the test file shares: RPC dispatches through the prototype. `method`: the append call (a stream's is `streamAppend`).
  */
-export function appendsNeedConfig(partition: number, times: number): () => void {
-	const prototype = PartitionLog.prototype as unknown as { append(this: unknown, input: unknown): Promise<unknown> };
-	const append = prototype.append;
+export function appendsNeedConfig(partition: number, times: number, method: "append" | "streamAppend" = "append"): () => void {
+	const prototype = PartitionLog.prototype as unknown as Record<typeof method, (this: unknown, input: unknown) => Promise<unknown>>;
+	const append = prototype[method];
 	let left = times;
-	prototype.append = function (this: unknown, input) {
+	prototype[method] = function (this: unknown, input) {
 		if (left > 0 && (this as { partition: number }).partition === partition) {
 			left--;
 			return Promise.resolve({ needsConfig: true });
@@ -23,6 +23,6 @@ export function appendsNeedConfig(partition: number, times: number): () => void 
 		return append.call(this, input);
 	};
 	return () => {
-		prototype.append = append;
+		prototype[method] = append;
 	};
 }

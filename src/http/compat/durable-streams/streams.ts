@@ -50,11 +50,10 @@ export async function onStream<T>(
 		if ("needsConfig" in result) {
 			if (!(await configure(log, meta))) return { ok: false, failure: { kind: "not_found" } };
 			result = await call(log, meta);
+			// The registry's config moved on meanwhile. A partition asking for config has staged nothing, so nothing was
+			// written: `unavailable`, which a repeat of any request may follow (a plain append too).
 			if ("needsConfig" in result) {
-				return {
-					ok: false,
-					failure: { kind: "log", error: { code: "partition_unavailable", message: "the stream's topic changed; retry" } },
-				};
+				return { ok: false, failure: { kind: "log", error: { code: "unavailable", message: "the stream's topic changed; retry" } } };
 			}
 		}
 		if (!isStale(result)) return { ...result, meta };
