@@ -356,6 +356,38 @@ describe("a produce across topics that a platform failure cuts short in one of t
 		]);
 	});
 
+	it("says where a failed topic's messages may have been written in part (a share on another of its partitions was)", async () => {
+		const spread = uniqueTopic("cut-spread");
+		const written = uniqueTopic("cut-other");
+		await createTopic(spread, 2);
+		await createTopic(written, 1);
+		// Only partition 1 asks again: the spread topic's second share; its first, and the other topic's, are written.
+		const restore = appendsNeedConfig(1, 2);
+		let response: Response;
+		try {
+			response = await call("POST", "/upstash/produce", {
+				token: null,
+				headers: admin,
+				body: [
+					{ topic: spread, value: "a", partition: 0 },
+					{ topic: spread, value: "b", partition: 1 },
+					{ topic: written, value: "c" },
+				],
+			});
+		} finally {
+			restore();
+		}
+		expect(response.status).toBe(207);
+		const said = {
+			topic: spread,
+			error: "topic configuration changed during the request; some of this topic's messages may have been written",
+			status: 503,
+		};
+		expect(await response.json()).toEqual([said, said, { topic: written, partition: 0, offset: 0, timestamp: expect.any(Number) }]);
+		expect(await values(spread, 0)).toEqual(["a"]);
+		expect(await values(spread, 1)).toEqual([]);
+	});
+
 	it("is refused as a whole (503) when no topic's share was written, and the client's repeat writes each message once", async () => {
 		const first = uniqueTopic("cut-first");
 		const second = uniqueTopic("cut-second");

@@ -29,6 +29,8 @@ export function indexesByTopic(messages: readonly TopicMessage[]): Map<string, n
 	return byTopic;
 }
 
+const MAY_HAVE_BEEN_WRITTEN = "; some of this topic's messages may have been written";
+
 /**
  * A message whose topic's share failed while another topic's was written: Upstash's error shape, with the topic. The
  * answer holding it is a 207, since the client sends any non-2xx again, whole, and would write the others twice.
@@ -72,7 +74,9 @@ export async function produceMessages(
 			const { error } = reindexed(outcome, inRequest(indexes));
 			// Nothing is known written: refused as a whole, as a request of one topic is.
 			if (shares.every((share) => !share.outcome.ok)) return { ok: false, error };
-			for (const i of indexes) answers[i] = { topic, ...upstashErrorBody(error, statusOf(error.code)) };
+			// Only `unavailable` says none of the topic's messages was written: other failures' "retry" would not be safe.
+			const message = error.code === "unavailable" ? error.message : error.message.replace("; retry", MAY_HAVE_BEEN_WRITTEN);
+			for (const i of indexes) answers[i] = { topic, ...upstashErrorBody({ ...error, message }, statusOf(error.code)) };
 		} else
 			indexes.forEach((i, k) => {
 				const position = outcome.value.positions[k];
