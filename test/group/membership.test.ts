@@ -6,6 +6,7 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { GroupCoordinator } from "../../src/group/group-coordinator.ts";
+import type { GroupRules } from "../../src/group/group-rules.ts";
 import { GROUP_SCHEMA_VERSION } from "../../src/group/schema.ts";
 import { commitStandalone } from "../../src/http/group/group-offsets.ts";
 import { ok } from "../../src/shared/errors.ts";
@@ -24,6 +25,7 @@ import {
 } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { coordinatorStub, withEarlierCoordinator } from "../support/stubs.ts";
+import { throwOnce } from "../support/throw-once.ts";
 import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
 /** A topic of two partitions holding one record each: "a" in 0, "b" in 1. */
@@ -502,6 +504,22 @@ describe("membership", () => {
 		expect(calls).toEqual(["resetOffsets", "refuseOffsets", "refuseOffsets"]);
 		expect((await describeGroup(group)).offsets.map((o) => o.committed)).toEqual([1, null]);
 		await expectError("GET", `/v1/groups/${absent}`, 404, "group_not_found");
+	});
+
+	// The edge keeps the bounds refusal only for a coordinator that lacks refuseOffsets (workerd refuses the call before
+	// anything runs): a coordinator that has it and failed may be one that would refuse the group, so it says retry.
+	it("answers a standalone commit past the log end 503 unavailable when the coordinator fails, then 409 as the group's members make it", async () => {
+		const topic = await twoRecordTopic();
+		const group = uniqueGroup();
+		await join(group, { topics: [topic] });
+		await runInDurableObject(coordinatorStub(group), (instance: GroupCoordinator) =>
+			throwOnce((instance as unknown as { rules: GroupRules }).rules, "resetCommits"),
+		);
+		const body = { offsets: [{ topic, partition: 0, offset: 99 }] };
+		const error = await expectError("POST", `/v1/groups/${group}/offsets`, 503, "unavailable", { body });
+		expect(error.retriable).toBe(true);
+		await expectError("POST", `/v1/groups/${group}/offsets`, 409, "group_not_empty", { body });
+		expect((await describeGroup(group)).offsets.every((o) => o.committed === null)).toBe(true);
 	});
 
 	it("says in an unknown_member what is wrong: the member the group does not have, or the instance no member holds, with the same details", async () => {

@@ -108,8 +108,9 @@ export async function commitOffsets(env: Env, groupId: string, request: CommitRe
  * empty group (`group_not_empty` otherwise; naming an instance, as a broker's validateMember: `fenced_instance` when a
  * member holds it, `unknown_member` when none does). A bounds refusal goes to the coordinator too, without the
  * offsets (`refuseOffsets`), which answers those first (Kafka judges the group before the offsets): one more call,
- * only for a commit refused anyway. A coordinator of an earlier version (during a deploy) lacks that method; refused,
- * or not answering, the bounds refusal stands, as before the coordinator judged it.
+ * only for a commit refused anyway. A coordinator of an earlier version (during a deploy) lacks that method: refused
+ * so, the bounds refusal stands, as before the coordinator judged it. Any other failure may hide the
+ * group's refusal, so it is 503 `unavailable`, to retry.
  */
 export async function commitStandalone(
 	env: Env,
@@ -120,7 +121,12 @@ export async function commitStandalone(
 	const bounds = await checkCommitBounds(env, offsets);
 	const coordinator = groupCoordinator(env, groupId);
 	if (bounds.ok) return coordinator.resetOffsets(groupId, offsets, instanceId);
-	return coordinator.refuseOffsets(groupId, instanceId, bounds).catch(() => bounds);
+	return coordinator.refuseOffsets(groupId, instanceId, bounds).catch((cause: unknown) => {
+		// workerd's refusal of a method its receiver lacks: `TypeError: The RPC receiver does not implement the method "m".`
+		if (/^TypeError:.*implement.*"refuseOffsets"/.test(String(cause))) return bounds;
+		console.error(`group ${groupId}: ${cause}`);
+		return err("unavailable", "the group's coordinator did not answer; retry");
+	});
 }
 
 /**
