@@ -74,7 +74,7 @@ export async function offsetCommit(request, ctx) {
 		const pending = offsets.filter((o) => !tooLarge.has(partitionKey(o.topic, o.partition)));
 		// A broker checks the member and generation before any partition: with nothing left to send, they are
 		// checked on their own.
-		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone);
+		if (pending.length === 0 && tooLarge.size > 0) errorCode = await memberRefusal(ctx, request, standalone, fenced);
 		else {
 			// A standalone commit naming a member is not fenced by its instance (the Worker fences it against any holder,
 			// the caller too): the member check below answers FENCED_INSTANCE_ID or ILLEGAL_GENERATION, as a broker does.
@@ -183,16 +183,22 @@ function isPastEnd(answer, entry) {
 }
 
 /**
- * The Kafka error refusing a commit's member and generation, checked without committing: a heartbeat's, answered as
- * a commit's refusal (a broker's commit from a member of the generation renews its session too), or a standalone
- * commit's (`standaloneRefusal`).
+ * The Kafka error refusing a commit's member and generation, checked without committing: a commit of no partition,
+ * which the Worker judges by its commit rule (a member that rejoins may commit the generations since it last joined,
+ * as a broker takes the ending generation's commits until the member rejoins) and which renews the member's session as
+ * a broker's commit does; or a standalone commit's (`standaloneRefusal`). A Worker from before a commit of no partition
+ * refuses it (400): the member's heartbeat judges it then, its current generation only, as before.
  * @param {RequestContext} ctx @param {any} request @param {boolean} standalone
+ * @param {{ member_id?: string, generation?: number }} fenced the member's fencing
  */
-async function memberRefusal(ctx, request, standalone) {
+async function memberRefusal(ctx, request, standalone, fenced) {
 	if (standalone) return standaloneRefusal(ctx, request);
-	const answer = await namingInstance(ctx, request.groupId, request.memberId, request.groupInstanceId ?? null, (i) =>
-		ctx.tributary.heartbeat(request.groupId, request.memberId, i),
-	);
+	const { groupId, memberId } = request;
+	const ask = (/** @type {(i: string | null) => Promise<any>} */ call) =>
+		namingInstance(ctx, groupId, memberId, request.groupInstanceId ?? null, call);
+	const judged = await ask((i) => ctx.tributary.commit(groupId, { ...fenced, ...(i === null ? {} : { instance_id: i }), offsets: [] }));
+	if (judged.status !== 400) return commitError(judged, false);
+	const answer = await ask((i) => ctx.tributary.heartbeat(groupId, memberId, i));
 	if (answer.status !== 200) return commitError(answer, false);
 	return answer.body.generation === request.generationIdOrMemberEpoch ? KAFKA.NONE : KAFKA.ILLEGAL_GENERATION;
 }

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { createServer, request } from "node:http";
 import { test } from "node:test";
 import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
+import { COMMIT_METADATA_BYTES_MAX } from "../../gateway/limits.js";
 import { waitUntil } from "../../scripts/lib/index.mjs";
 import { exchange, kafkaE2eSetup, REQUEST_CORRELATION_ID, rawRequest, requestFrame } from "./lib/kafka.mjs";
 
@@ -262,6 +263,7 @@ const INVALID_GROUP_ID = 24;
 const INVALID_SESSION_TIMEOUT = 26;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const MEMBER_ID_REQUIRED = 79;
+const OFFSET_METADATA_TOO_LARGE = 12;
 
 /**
  * One OffsetCommit v2 over a raw connection to `gateway`, of one partition, with no member id and generation -1 (a
@@ -420,6 +422,43 @@ test("calls naming a member of a group Tributary does not know answer as Kafka's
 		[joined.errorCode, synced.errorCode, beat.errorCode, left.members[0].errorCode, committed.topics[0].partitions[0].errorCode],
 		[UNKNOWN_MEMBER_ID, UNKNOWN_MEMBER_ID, UNKNOWN_MEMBER_ID, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION],
 	);
+});
+
+// A broker takes a member's commit of its generation while a rebalance it has not rejoined yet is under way (the
+// generation moves on only as the round ends); Tributary's generation moves at the other's join, and its commit rule
+// takes the member's commits since it last joined. Too much metadata is refused per partition after that judgment.
+test("OffsetCommit of too much metadata only, from a member whose generation a second member's join has passed, is OFFSET_METADATA_TOO_LARGE, as when it commits another partition too", {
+	timeout: 60_000,
+}, async () => {
+	const topic = "too-much-metadata";
+	const groupId = "too-much-metadata-group";
+	await setup.api.createTopic(topic, 2);
+	const join = () => setup.api.expect(200, "POST", `/v1/groups/${groupId}/members`, { body: { topics: [topic], rejoins: true } });
+	const a = await join();
+	assert.ok((await join()).generation > a.generation);
+	const long = "m".repeat(COMMIT_METADATA_BYTES_MAX + 1);
+	const partition = (partitionIndex, committedMetadata) => ({
+		partitionIndex,
+		committedOffset: 0n,
+		committedLeaderEpoch: -1,
+		committedMetadata,
+	});
+	const commit = async (partitions) => {
+		const answer = await exchange(gateways[0].port, "OffsetCommit", 8, {
+			groupId,
+			generationIdOrMemberEpoch: a.generation,
+			memberId: a.member_id,
+			groupInstanceId: null,
+			topics: [{ name: topic, partitions }],
+		});
+		return answer.topics[0].partitions.map((p) => [p.partitionIndex, p.errorCode]);
+	};
+	assert.deepEqual(await commit([partition(0, ""), partition(1, long)]), [
+		[0, NONE],
+		[1, OFFSET_METADATA_TOO_LARGE],
+	]);
+	assert.deepEqual(await commit([partition(1, long)]), [[1, OFFSET_METADATA_TOO_LARGE]]);
+	assert.deepEqual(await committed(groupId, topic), { 0: 0, 1: null });
 });
 
 test("JoinGroup refuses what a broker refuses: a session timeout outside 6 s–30 min (INVALID_SESSION_TIMEOUT), an empty or unusable group id (INVALID_GROUP_ID)", {

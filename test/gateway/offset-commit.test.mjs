@@ -3,8 +3,9 @@
  * as the Worker does (its schema's 400 for metadata over COMMIT_METADATA_BYTES_MAX bytes, the whole commit) and records
  * what it stored: a partition whose metadata is over Kafka's offset.metadata.max.bytes is OFFSET_METADATA_TOO_LARGE
  * alone and the others are committed; a refused member's commit answers its error for every partition, also when
- * every partition's metadata is over the cap (the member is then checked by a heartbeat; with generation -1, in the
- * group's describe, never by a heartbeat, which renews the member's session); and a topic or partition
+ * every partition's metadata is over the cap (the member is then judged by a commit of no partition, by the Worker's
+ * commit rule; by a heartbeat where the Worker is older; with generation -1, in the group's describe, never by a
+ * heartbeat, which renews the member's session); and a topic or partition
  * Tributary does not have is UNKNOWN_TOPIC_OR_PARTITION whatever its metadata, as a broker checks the topic first; a
  * partition committed past its high watermark, which Tributary refuses, is committed at the high watermark.
  */
@@ -22,12 +23,22 @@ const ORDERS_PARTITIONS = 5;
 const HIGH_WATERMARK = 100;
 
 /**
- * @param {{ fenced?: boolean, saidHighWatermark?: number, partitions?: number, members?: string[] }} [options] fenced:
- * every commit is refused as a generation that is over; saidHighWatermark: the high watermark a refusal past the end
- * names, and a read of the log's end answers (the log may shrink after it); partitions: how many partitions `orders`
- * has; members: the member ids group `billing` has (a standalone commit is refused while there is one)
+ * @param {{ fenced?: boolean, saidHighWatermark?: number, partitions?: number, members?: string[], inTime?: number[], emptyRefused?: boolean }} [options]
+ * fenced: every commit is refused as a generation that is over; saidHighWatermark: the high watermark a refusal past
+ * the end names, and a read of the log's end answers (the log may shrink after it); partitions: how many partitions
+ * `orders` has; members: the member ids group `billing` has (a standalone commit is refused while there is one);
+ * inTime: the generations the Worker's commit rule takes from the member (the group is at generation 1; a member that
+ * rejoins may commit those since it last joined); emptyRefused: as a Worker from before a commit of no partition,
+ * whose schema refuses it (400)
  */
-function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partitions = ORDERS_PARTITIONS, members = ["m-1"] } = {}) {
+function context({
+	fenced = false,
+	saidHighWatermark = HIGH_WATERMARK,
+	partitions = ORDERS_PARTITIONS,
+	members = ["m-1"],
+	inTime = [1],
+	emptyRefused = false,
+} = {}) {
 	/** @type {any[]} */
 	const committed = [];
 	/** Every commit the stand-in received, taken or refused, and every heartbeat (each renews its member's session). */
@@ -35,9 +46,16 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partition
 	/** Reads of a log's end, and the most in flight at once. */
 	const reads = inFlight();
 	const tributary = {
-		/** @param {string} _group @param {{ member_id?: string, offsets: { metadata: string | null }[] }} body */
+		/** @param {string} _group @param {{ member_id?: string, generation?: number, offsets: { metadata: string | null }[] }} body */
 		async commit(_group, body) {
 			sent.commits++;
+			if (emptyRefused && body.offsets.length === 0) {
+				const message = "must hold at least 1 item";
+				return {
+					status: 400,
+					body: { error: { code: "invalid_request", message: `offsets: ${message}`, issues: [{ path: "offsets", message }] } },
+				};
+			}
 			// The Worker's standalone commit (no member id) is taken only while the group has no members.
 			if (body.member_id === undefined && members.length > 0) {
 				const message = `group "billing" has ${members.length} members; offsets may be reset only when it has none`;
@@ -49,7 +67,8 @@ function context({ fenced = false, saidHighWatermark = HIGH_WATERMARK, partition
 				const message = `metadata may be at most ${COMMIT_METADATA_BYTES_MAX} bytes`;
 				return { status: 400, body: { error: { code: "invalid_request", message: `${path}: ${message}`, issues: [{ path, message }] } } };
 			}
-			if (fenced) return { status: 409, body: { error: { code: "rebalance_in_progress", message: "generation 1 is over" } } };
+			const over = body.member_id !== undefined && !inTime.includes(/** @type {number} */ (body.generation));
+			if (fenced || over) return { status: 409, body: { error: { code: "rebalance_in_progress", message: "generation 1 is over" } } };
 			const past = body.offsets.find((o) => o.offset > HIGH_WATERMARK);
 			if (past !== undefined) {
 				const { topic, partition, offset } = past;
@@ -182,6 +201,47 @@ test("a member whose generation is not the group's, committing only too much met
 	const { ctx } = context();
 	const stale = { ...commitOf([[1, 6, "m".repeat(COMMIT_METADATA_BYTES_MAX + 1)]]), generationIdOrMemberEpoch: 0 };
 	assert.deepEqual(codes(await offsetCommit(stale, ctx)), [[1, KAFKA.ILLEGAL_GENERATION]]);
+});
+
+// A broker judges a commit of the generation that is ending as it judges one of the current generation until the
+// member rejoins, and the Worker's commit rule takes it so: the member's heartbeat, which names the current generation
+// only, cannot judge it, so a commit of too much metadata only is judged by the Worker, as a commit of no partition.
+test("a member's commit of an older generation that the Worker's commit rule takes is OFFSET_METADATA_TOO_LARGE with too much metadata only, as with other partitions; nothing stored, no heartbeat", async () => {
+	const { ctx, committed, sent } = context({ inTime: [0, 1] });
+	const long = "m".repeat(COMMIT_METADATA_BYTES_MAX + 1);
+	const older = (/** @type {[number, number, string | null][]} */ entries) => ({ ...commitOf(entries), generationIdOrMemberEpoch: 0 });
+	assert.deepEqual(codes(await offsetCommit(older([[1, 6, long]]), ctx)), [[1, KAFKA.OFFSET_METADATA_TOO_LARGE]]);
+	assert.deepEqual(
+		codes(
+			await offsetCommit(
+				older([
+					[0, 5, "ok"],
+					[1, 6, long],
+				]),
+				ctx,
+			),
+		),
+		[
+			[0, KAFKA.NONE],
+			[1, KAFKA.OFFSET_METADATA_TOO_LARGE],
+		],
+	);
+	assert.deepEqual(
+		committed.map((o) => [o.partition, o.offset]),
+		[[0, 5]],
+	);
+	assert.equal(sent.heartbeats, 0);
+});
+
+// A gateway may run ahead of its Worker: one that refuses a commit of no partition has the member judged by its
+// heartbeat, as before (the current generation only).
+test("a member's commit of too much metadata only, to a Worker that refuses a commit of no partition, is judged by the member's heartbeat", async () => {
+	const { ctx, sent } = context({ inTime: [0, 1], emptyRefused: true });
+	const long = "m".repeat(COMMIT_METADATA_BYTES_MAX + 1);
+	assert.deepEqual(codes(await offsetCommit(commitOf([[1, 6, long]]), ctx)), [[1, KAFKA.OFFSET_METADATA_TOO_LARGE]]);
+	const older = { ...commitOf([[1, 6, long]]), generationIdOrMemberEpoch: 0 };
+	assert.deepEqual(codes(await offsetCommit(older, ctx)), [[1, KAFKA.ILLEGAL_GENERATION]]);
+	assert.equal(sent.heartbeats, 2);
 });
 
 test("a topic or partition Tributary does not have is UNKNOWN_TOPIC_OR_PARTITION, even with too much metadata (a broker checks the topic first)", async () => {

@@ -141,7 +141,16 @@ const cases: Case[] = [
 		status: 400,
 		code: "invalid_request",
 	},
-	commitCase("a commit without offsets", (m) => ({ member_id: m.member_id, generation: m.generation, offsets: [] })),
+	// A member's commit of no offset is judged and commits nothing (offsets.test.ts); one with no member has nothing to do.
+	commitCase("a standalone commit without offsets", () => ({ offsets: [] })),
+	{
+		name: "a poll's commit without offsets",
+		method: "POST",
+		path: () => `${members()}/${member.member_id}/poll`,
+		body: { commit: { generation: 1, offsets: [] } },
+		status: 400,
+		code: "invalid_request",
+	},
 	commitCase("a commit without a generation", (m) => ({ member_id: m.member_id, offsets: [{ topic, partition: 0, offset: 1 }] })),
 	commitCase("a negative offset", (m) => ({
 		member_id: m.member_id,

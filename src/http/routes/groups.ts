@@ -121,19 +121,22 @@ const CommitOffset = z.strictObject({
 	),
 });
 
-/** Offsets to commit, each partition once. */
-const CommitOffsets = z.array(CommitOffset).check(z.minLength(1), z.maxLength(GROUP_PARTITIONS_MAX), eachPartitionOnce());
+/** Offsets to commit, each partition once; a member's commit may name none (`CommitBody`). */
+const OffsetsToCommit = z.array(CommitOffset).check(z.maxLength(GROUP_PARTITIONS_MAX), eachPartitionOnce());
+const CommitOffsets = OffsetsToCommit.check(z.minLength(1));
 
 /**
  * A member's commit, fenced by its generation; or, with neither `member_id` nor `generation`, Kafka's standalone
  * commit (a consumer that assigns itself partitions, an admin setting a group's offsets), stored only while the group
- * has no members.
+ * has no members. A member's commit of no offset is judged (member, generation) and commits nothing: the Kafka
+ * gateway asks it for a commit whose every partition a broker refuses alone (metadata too large), which a broker
+ * judges by its commit rule first.
  */
 export const CommitBody = z
 	.strictObject({
 		member_id: z.optional(MemberId),
 		generation: z.optional(Offset),
-		offsets: CommitOffsets,
+		offsets: OffsetsToCommit,
 		instance_id: InstanceId,
 	})
 	.check(
@@ -141,6 +144,7 @@ export const CommitBody = z
 			(body) => (body.member_id === undefined) === (body.generation === undefined),
 			"member_id and generation go together: both (a member's commit) or neither (a commit while the group has no members)",
 		),
+		z.refine((body) => body.member_id !== undefined || body.offsets.length > 0, "a commit with no member_id names an offset"),
 	);
 
 export const PollBody = z.strictObject({
