@@ -182,7 +182,10 @@ export class Groups {
 		return this.#http.request("GET", `/v1/groups/${seg(group)}`);
 	}
 
-	/** Moves the group's committed offsets on `topic` (only while the group has no members). */
+	/**
+	 * Moves the group's committed offsets on `topic` (only while the group has no members, unless they are still where
+	 * an earlier reset put them: the repeat of one whose answer was lost).
+	 */
 	resetOffsets(group: string, topic: string, to: ResetTarget): Promise<{ group: string; offsets: unknown[] }> {
 		// An offset, a time or the log's start is the same place when resolved again; "latest" is the end of the log when
 		// the broker reads it, so a repeat after a lost answer would skip the records produced since the first landed.

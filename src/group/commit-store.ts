@@ -28,6 +28,24 @@ export class CommitStore {
 		return row === undefined ? null : { ...tp, offset: row.committed_offset, metadata: row.metadata };
 	}
 
+	/**
+	 * Whether each of `offsets` is committed there with no metadata and on no topic incarnation: written while the group
+	 * did not subscribe to its topic (a reset of the group when empty), not by a member since.
+	 */
+	resetInForce(offsets: readonly (TopicPartition & { readonly offset: number })[]): boolean {
+		return offsets.every(
+			(o) =>
+				this.sql
+					.exec(
+						"SELECT 1 FROM commits WHERE topic = ? AND partition = ? AND committed_offset = ? AND metadata IS NULL AND topic_id IS NULL",
+						o.topic,
+						o.partition,
+						o.offset,
+					)
+					.toArray().length > 0,
+		);
+	}
+
 	commits(): CommittedOffset[] {
 		return this.sql
 			.exec<{ topic: string; partition: number; committed_offset: number; metadata: string | null }>(

@@ -233,20 +233,21 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * Sets committed offsets (resolved at the edge); creates the group if it does not exist. `instanceId`: the static
 	 * instance a standalone commit names (see `GroupRules.resetCommits`). `outOfRange`: the edge's refusal of the
 	 * offsets' bounds, answered only if the group would take the commit otherwise (then no group is created); sent by
-	 * `refuseOffsets` (an edge of the version before passes it here).
+	 * `refuseOffsets` (an edge of the version before passes it here). `reset`: see `GroupRules.resetCommits`.
 	 */
 	async resetOffsets(
 		groupId: string,
 		offsets: readonly { topic: string; partition: number; offset: number; metadata?: string | null }[],
 		instanceId: string | null = null,
 		outOfRange: Failure | null = null,
+		reset = false,
 	): Promise<Result<void>> {
 		this.store.identify(groupId, outOfRange === null);
 		if (outOfRange === null) {
 			const admitted = await this.admit(groupId);
 			if (!admitted.ok) return admitted;
 		}
-		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now(), instanceId, outOfRange));
+		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now(), instanceId, outOfRange, reset));
 		await this.afterChange(groupId);
 		return result;
 	}

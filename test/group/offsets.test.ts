@@ -426,6 +426,36 @@ describe("offset reset", () => {
 	});
 });
 
+describe("a reset sent again", () => {
+	// The SDK sends a reset to earliest, a time or an offset again when its answer is lost (the same place resolved
+	// again); a member may join in between. Every partition still where the reset put it, since before every member
+	// joined, is that reset in force: the members started there. Anything committed since is the group's own.
+	it("answers a reset whose offsets are in force since before every member joined as done, and refuses one that would move them", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, [
+			{ value: "a", partition: 0 },
+			{ value: "b", partition: 0 },
+			{ value: "c", partition: 1 },
+		]);
+		const group = uniqueGroup();
+		const path = `/v1/groups/${group}/offsets/reset`;
+		const earliest = { body: { topic, to: "earliest" } };
+		// A group that had a member, as one reset between runs of its consumers.
+		const gone = await join(group, { topics: [topic] });
+		expect((await call("DELETE", `/v1/groups/${group}/members/${gone.member_id}`)).status).toBe(204);
+		const first = await json("POST", path, 200, earliest);
+		const m = await join(group, { topics: [topic] });
+		expect(await json("POST", path, 200, earliest)).toEqual(first);
+		await expectError("POST", path, 409, "group_not_empty", { body: { topic, to: { offset: 1 } } });
+		// Back where the reset put it, but by the member's commits: no longer the reset's.
+		await commit(group, m.member_id, m.generation, [{ topic, partition: 0, offset: 1 }]);
+		await commit(group, m.member_id, m.generation, [{ topic, partition: 0, offset: 0 }]);
+		await expectError("POST", path, 409, "group_not_empty", earliest);
+		expect((await describeGroup(group)).offsets.map((o) => o.committed)).toEqual([0, 0]);
+	});
+});
+
 describe("standalone commits (no member, no generation: Kafka's generation -1)", () => {
 	it("stores them while the group has no members, checked as a member's are, and refuses them once it has one", async () => {
 		const topic = uniqueTopic();

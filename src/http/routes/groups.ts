@@ -295,7 +295,7 @@ export const groupRoutes = new Hono<AppEnv>()
 		const body = await optionalBody(c.req.raw, ResetBody);
 		requireAccess(c, topicResource(body.topic), "describe");
 		const offsets = unwrap(await resolveReset(c.env, body.topic, body.to));
-		unwrap(await groupCoordinator(c.env, group).resetOffsets(group, offsets));
+		unwrap(await groupCoordinator(c.env, group).resetOffsets(group, offsets, null, null, true));
 		return c.json({ group, offsets });
 	})
 	.post("/:group/offsets", async (c) => {
