@@ -184,7 +184,7 @@ export class Groups {
 
 	/**
 	 * Moves the group's committed offsets on `topic` (only while the group has no members, unless they are still where
-	 * an earlier reset put them: the repeat of one whose answer was lost).
+	 * an earlier reset put them and no member read past them: the repeat of one whose answer was lost).
 	 */
 	resetOffsets(group: string, topic: string, to: ResetTarget): Promise<{ group: string; offsets: unknown[] }> {
 		// An offset, a time or the log's start is the same place when resolved again; "latest" is the end of the log when

@@ -311,8 +311,8 @@ export class GroupRules {
 	 * one a standalone commit names (a broker's OffsetCommit of generation -1 may): while the group has members, fenced
 	 * when another member holds it, `unknown_member` when none does. `outOfRange`: the edge's refusal of the offsets'
 	 * bounds, answered after those, as Kafka's validateOffsetCommit judges the group before the offsets. `reset`: an
-	 * offsets reset, not a commit; one whose offsets are still where an earlier reset put them is done, members or not
-	 * (`resetInForce`): its repeat after a lost answer, the members having started there.
+	 * offsets reset, not a commit; one whose offsets are still where an earlier reset put them, and no member read past,
+	 * is done, members or not (`resetInForce`): its repeat after a lost answer, the members having started there.
 	 */
 	resetCommits(
 		groupId: string,
@@ -325,7 +325,9 @@ export class GroupRules {
 		this.expireOverdue(now);
 		const members = this.store.memberCount();
 		if (members > 0) {
-			if (reset && this.store.offsets.resetInForce(offsets)) return ok(undefined);
+			// Not once a member read past it: its next commit would undo the reset, which answered done would not say.
+			const unread = offsets.every((o) => (this.store.position(o)?.nextOffset ?? o.offset) === o.offset);
+			if (reset && unread && this.store.offsets.resetInForce(offsets)) return ok(undefined);
 			// An instance names a member, judged as Kafka's validateOffsetCommit judges one at generation -1 (validateMember):
 			// another's is fenced, one no member holds unknown_member. None: a commit the group takes only while empty.
 			return (

@@ -454,6 +454,20 @@ describe("a reset sent again", () => {
 		await expectError("POST", path, 409, "group_not_empty", earliest);
 		expect((await describeGroup(group)).offsets.map((o) => o.committed)).toEqual([0, 0]);
 	});
+
+	it("refuses it once a member has read past where it put the offsets, though nothing was committed since", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }, { value: "b" }]);
+		const group = uniqueGroup();
+		const path = `/v1/groups/${group}/offsets/reset`;
+		const earliest = { body: { topic, to: "earliest" } };
+		await json("POST", path, 200, earliest);
+		const m = await join(group, { topics: [topic] });
+		expect((await poll(group, m.member_id, { auto_commit: false })).records.map((r) => r.offset)).toEqual([0, 1]);
+		// Answered done, the member would read on from 2 and its next commit would undo the reset: the group's, not the reset's.
+		await expectError("POST", path, 409, "group_not_empty", earliest);
+	});
 });
 
 describe("standalone commits (no member, no generation: Kafka's generation -1)", () => {
