@@ -67,6 +67,9 @@ export interface RecordPosition {
 	readonly timestamp: number;
 }
 
+/** A failure of a request spread over partitions may follow another partition's written share: `written` says so. */
+export type Produced = Result<ProduceOutcome> & { readonly written?: true };
+
 export interface ProduceOutcome {
 	readonly positions: RecordPosition[];
 	/** Every share had been written before: this answer is a replay of the original. */
@@ -343,12 +346,7 @@ export function reindexed(failure: Failure, to: (k: number) => number): Failure 
  * A partition that reports the topic deleted invalidates the cached metadata; if nothing was written yet the
  * request is tried once more with fresh metadata (the topic may have been re-created, or grown).
  */
-export async function produce(
-	env: Env,
-	name: string,
-	records: readonly ProduceInput[],
-	options: ProduceOptions = {},
-): Promise<Result<ProduceOutcome>> {
+export async function produce(env: Env, name: string, records: readonly ProduceInput[], options: ProduceOptions = {}): Promise<Produced> {
 	if (options.producer) {
 		const epoch = await checkProducerEpoch(env, options.producer.producerId, options.producer.epoch);
 		if (!epoch.ok) return epoch;
@@ -386,7 +384,7 @@ export async function produce(
 				invalidate(name);
 				if (attempt === 0 && results.every((r) => !r.ok)) continue;
 			}
-			return failed;
+			return results.some((r) => r.ok) ? { ...failed, written: true } : failed;
 		}
 		return ok(positionsOf(records, shares.value, results as { ok: true; value: AppendResult }[]));
 	}

@@ -388,6 +388,35 @@ describe("a produce across topics that a platform failure cuts short in one of t
 		expect(await values(spread, 1)).toEqual([]);
 	});
 
+	it("answers 207 too when the request names one topic whose share on one partition was written and on another failed", async () => {
+		const spread = uniqueTopic("cut-alone");
+		await createTopic(spread, 2);
+		const restore = appendsNeedConfig(1, 2);
+		const before = sent.length;
+		let answer: unknown;
+		try {
+			answer = await withoutBackoff(() =>
+				kafka()
+					.producer()
+					.produceMany([
+						{ topic: spread, value: "a", partition: 0 },
+						{ topic: spread, value: "b", partition: 1 },
+					]),
+			);
+		} finally {
+			restore();
+		}
+		// A whole refusal would have the client send both again, writing "a" twice.
+		expect(sent.slice(before).map((a) => a.status)).toEqual([207]);
+		const said = {
+			topic: spread,
+			error: "topic configuration changed during the request; some of this topic's messages may have been written",
+			status: 503,
+		};
+		expect(answer).toEqual([said, said]);
+		expect(await values(spread, 0)).toEqual(["a"]);
+	});
+
 	it("is refused as a whole (503) when no topic's share was written, and the client's repeat writes each message once", async () => {
 		const first = uniqueTopic("cut-first");
 		const second = uniqueTopic("cut-second");

@@ -45,8 +45,9 @@ export interface UpstashMessageError {
  * Produces `messages` and answers their positions in request order. Every topic's share is looked up and checked
  * (partitions, sizes, keys) before anything is written, so bad input anywhere in the batch writes nothing. Only a
  * failure of the platform after that (a partition unavailable or full, a topic deleted meanwhile) can leave other
- * topics' shares written, as with Kafka's producer across partitions: the request is then refused as a whole only
- * if every topic's share failed; otherwise each message of a failed share gets its topic's error in its place.
+ * topics' (or partitions') shares written, as with Kafka's producer across partitions: the request is then refused as
+ * a whole only if no share is known written; otherwise each message of a failed share gets its topic's error in its
+ * place.
  */
 export async function produceMessages(
 	env: Env,
@@ -69,13 +70,14 @@ export async function produceMessages(
 		[...byTopic].map(async ([topic, indexes]) => ({ topic, indexes, outcome: await produce(env, topic, inputsOf(indexes)) })),
 	);
 	const answers: (UpstashMetadata | UpstashMessageError)[] = new Array(messages.length);
+	// Nothing known written (no share, of any topic, on any partition): refused as a whole, as a request of one share is.
+	const written = shares.some(({ outcome }) => outcome.ok || outcome.written);
 	for (const { topic, indexes, outcome } of shares) {
 		if (!outcome.ok) {
 			const { error } = reindexed(outcome, inRequest(indexes));
-			// Nothing is known written: refused as a whole, as a request of one topic is.
-			if (shares.every((share) => !share.outcome.ok)) return { ok: false, error };
-			// Only `unavailable` says none of the topic's messages was written: other failures' "retry" would not be safe.
-			const message = error.code === "unavailable" ? error.message : error.message.replace("; retry", MAY_HAVE_BEEN_WRITTEN);
+			if (!written) return { ok: false, error };
+			// Only `unavailable` says none of the topic's messages was written: another failure's "retry" would not be safe.
+			const message = error.code === "unavailable" ? error.message : error.message.replace(/(; retry)?$/, MAY_HAVE_BEEN_WRITTEN);
 			for (const i of indexes) answers[i] = { topic, ...upstashErrorBody({ ...error, message }, statusOf(error.code)) };
 		} else
 			indexes.forEach((i, k) => {
