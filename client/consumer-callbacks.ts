@@ -17,6 +17,8 @@ export class RebalanceCallbacks {
 	#running = false;
 	/** Set once the member's leave runs its own `onRevoke` (`end`): nothing is queued any more. */
 	#ended = false;
+	/** How many callbacks were queued so far: a `queueLast` step moves behind those queued while it waited. */
+	#queued = 0;
 	readonly #options: Pick<ConsumerOptions, "onAssign" | "onRevoke">;
 
 	constructor(options: Pick<ConsumerOptions, "onAssign" | "onRevoke">) {
@@ -35,6 +37,7 @@ export class RebalanceCallbacks {
 	 */
 	queue(revoked: TopicPartition[], added: TopicPartition[] = [], left = () => false): void {
 		if (this.#ended || (revoked.length === 0 && added.length === 0)) return;
+		this.#queued++;
 		this.#ran = this.#ran.then(async () => {
 			if (left()) return;
 			this.#running = true;
@@ -60,8 +63,8 @@ export class RebalanceCallbacks {
 	 * them): at its turn none is queued after it, so it sees the changes they were for as the callbacks told them.
 	 */
 	queueLast(step: () => void | Promise<void>): void {
-		const turn: Promise<void> = this.#ran.then(() => (this.#ran === turn ? step() : this.queueLast(step)));
-		this.#ran = turn;
+		const queued = this.#queued;
+		this.#ran = this.#ran.then(() => (this.#queued === queued ? step() : this.queueLast(step)));
 		this.#ran.catch(() => {});
 	}
 

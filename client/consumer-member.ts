@@ -348,8 +348,7 @@ export class GroupMember {
 	 * whose wait for a leave on `maxPollIntervalMs` spanned the close (`comeBack`) gets here so; the poll after a
 	 * refused carried commit checks first (`#pollOnce`). A commit() of what a recovery kept does not: from outside the
 	 * callbacks it rejects once closing (`Consumer.commit`), and the callbacks queued for the member run before that
-	 * recovery's onRevoke or are skipped, but for one queued in the one await of a step that revoked nothing: the
-	 * member owned no partition then, so nothing it handed out is left (`#follow` forgets the partitions it loses).
+	 * recovery's onRevoke or are skipped (a step that revokes nothing drops the member with no await between).
 	 */
 	#ensureMember(): Promise<Member> {
 		if (this.#fenced !== null) return Promise.reject(this.#fenced);

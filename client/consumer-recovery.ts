@@ -149,7 +149,9 @@ export class MemberRecovery {
 		this.#callbacks.queueLast(async () => {
 			// Not if lost meanwhile; once with a close's leave (which leaves instead, once it returned). One that
 			// throws ends the loop (`recovering` stays set), whose close leaves as this member.
-			if (this.#host.isMember(member)) await this.revokeBeforeLeave(member, this.#host.owned());
+			// No await when it owns nothing: a rebalance followed in that await would queue an onAssign nothing revokes.
+			const owned = this.#host.isMember(member) ? this.#host.owned() : [];
+			if (owned.length > 0) await this.revokeBeforeLeave(member, owned);
 			try {
 				if (!this.#host.isMember(member) || this.#host.closing()) return;
 				this.#host.dropKeepingProcessed();
