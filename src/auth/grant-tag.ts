@@ -10,17 +10,22 @@ import { err, type Failure } from "../shared/errors.ts";
 import { murmur2, utf8 } from "../shared/partitioner.ts";
 import type { KeyInfo } from "./types.ts";
 
+type Grant = Pick<KeyInfo, "acl" | "quotas">;
+
+const grantText = ({ acl, quotas }: Grant): string => JSON.stringify([acl, quotas]);
+
 /** The grant's strong entity tag, quoted as an `ETag` header carries it. */
-export function grantTag({ acl, quotas }: Pick<KeyInfo, "acl" | "quotas">): string {
-	return `"${(murmur2(utf8(JSON.stringify([acl, quotas]))) >>> 0).toString(36)}"`;
+export function grantTag(grant: Grant): string {
+	return `"${(murmur2(utf8(grantText(grant))) >>> 0).toString(36)}"`;
 }
 
 /**
- * Null when `grant` is what an If-Match's strong tags (`ifMatch`; undefined: no condition) name, else the refusal:
- * one check for a write, made where the grant is written, and for a read.
+ * Null when `grant` is what an If-Match's strong tags (`ifMatch`; undefined: no condition) name, or, for a write, when
+ * `next`, the grant it asks for, is `grant` already (RFC 9110 §13.1.1: a 2xx for a change in force, such as the repeat
+ * of one whose answer was lost); else the refusal: one check for a write, made where the grant is written, and for a read.
  */
-export function unmatchedGrant(grant: Pick<KeyInfo, "acl" | "quotas">, ifMatch: readonly string[] | undefined): Failure | null {
-	if (ifMatch === undefined || ifMatch.includes(grantTag(grant))) return null;
+export function unmatchedGrant(grant: Grant, ifMatch: readonly string[] | undefined, next?: Grant): Failure | null {
+	if (ifMatch === undefined || ifMatch.includes(grantTag(grant)) || (next && grantText(next) === grantText(grant))) return null;
 	return err("precondition_failed", "the grant changed since its ETag was read: read it again");
 }
 

@@ -258,18 +258,19 @@ export class KeyStore extends DurableObject<Env> {
 	 * patches of one key both apply (as Kafka's AlterClientQuotas changes single quota keys). The authority first, as
 	 * it is what requests are held to; the listing follows. A key its authority no longer holds is being deleted: not
 	 * found. The grant changed and held to `ifMatch` (an If-Match's strong tags) is the authority's (`caughtUp`), read
-	 * here, where changes run one at a time, so none lands between the check and the write. Its row is marked behind
-	 * until it follows, so a change in force at the authority whose answer or row write failed (a 503: retrying it
-	 * applies it again) is what every read shows.
+	 * here, where changes run one at a time, so none lands between the check and the write; a change in force already
+	 * passes it (`unmatchedGrant`). Its row is marked behind until it follows, so a change in force at the authority
+	 * whose answer or row write failed (a 503: retrying it, with its If-Match, finds it in force) is what every read shows.
 	 */
 	async setQuotas(id: string, quotas: QuotasPatch, patch = false, ifMatch?: readonly string[]): Promise<Result<KeyInfo>> {
 		return this.serial(patch ? "PATCH" : "PUT", id, async () => {
 			const row = await this.caughtUp(id);
 			if (!row) return notFound(id);
 			const held = toStored(row);
-			const refused = unmatchedGrant(held, ifMatch);
-			if (refused !== null) return refused;
 			const next = mergeQuotas(patch ? held.quotas : {}, quotas);
+			// A PATCH naming nothing asks for no change, so finds none in force.
+			const refused = unmatchedGrant(held, ifMatch, patch && !Object.keys(quotas).length ? undefined : { ...held, quotas: next });
+			if (refused !== null) return refused;
 			this.sql.exec("INSERT OR IGNORE INTO key_rows_behind (id) VALUES (?)", id);
 			// A key made before authorities existed gets its authority from this row later, new quotas included.
 			if (!(await this.authority(id).replaceQuotas(id, next)) && this.authoritiesInstalled()) return notFound(id);
@@ -289,16 +290,18 @@ export class KeyStore extends DurableObject<Env> {
 	/**
 	 * Authority: changes the key it holds by `change` (made to `key` instead with `whole`, or when it holds none yet),
 	 * and answers it as stored. Read and written with no await between, so no other change of it runs in between and
-	 * is lost. With `ifMatch` (the strong tags of an If-Match), only while the grant held is one of them, else a
-	 * refusal. The key changed is answered bare, not as a `Result`: an edge of an earlier version, still running during
-	 * a deploy, reads it so (and never sends `ifMatch`).
+	 * is lost. With `ifMatch` (the strong tags of an If-Match), only while the grant held is one of them or already is
+	 * the change (`unmatchedGrant`), else a refusal. The key changed is answered bare, not as a `Result`: an edge of an
+	 * earlier version, still running during a deploy, reads it so (and never sends `ifMatch`).
 	 */
 	changeKey(key: StoredKey, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): StoredKey | Failure {
 		const stored = this.getKey(key.id) ?? key;
-		const refused = unmatchedGrant(stored, ifMatch);
-		if (refused !== null) return refused;
 		const held = whole ? key : stored;
 		const next = { ...held, acl: change.acl ?? held.acl, quotas: mergeQuotas(held.quotas, change.quotas ?? {}) };
+		// A PATCH naming nothing asks for no change, so finds none in force.
+		const asked = whole || change.acl || Object.keys(change.quotas ?? {}).length;
+		const refused = unmatchedGrant(stored, ifMatch, asked ? next : undefined);
+		if (refused !== null) return refused;
 		this.install(next);
 		return next;
 	}

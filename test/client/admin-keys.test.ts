@@ -2,18 +2,36 @@
  * The SDK's `keys.get`, `keys.setQuotas` and `keys.updateQuotas` against the real Worker (inside workerd), with a
  * key's grant's ETag as anonymous's: `etagOf` names the tag each answer carried, and a change sent `{ ifMatch }` applies
  * only while the key is still that one (else a `TributaryError` with code `precondition_failed`, not retried); a
- * conditional change whose answer is lost is not sent again, an unconditional one is.
+ * conditional change whose answer is lost is not sent again, an unconditional one is. The key directory's 503
+ * `unavailable` is sent again either way, also where the change it answers is in force (the authority's answer lost, or
+ * the row write after it failed): the repeat finds it in force and is answered as it landed (RFC 9110 §13.1.1), not 412.
  */
 
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { preconditionRetry, TributaryError } from "../../client/index.ts";
+import { KeyStore } from "../../src/auth/key-store.ts";
+import { failDirectoryWrite } from "../support/keys.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { call, json } from "../support/worker.ts";
 
 const acl = [{ resource: "topic:orders.*", operations: ["produce"] }];
 const isQuotas = (id: string) => (r: { method: string; path: string }) => r.method === "PATCH" && r.path === `/v1/keys/${id}/quotas`;
+const isQuotasPut = (id: string) => (r: { method: string; path: string }) => r.method === "PUT" && r.path === `/v1/keys/${id}/quotas`;
+
+/** The next quota change at a key's authority is applied, and its answer lost on the way to the directory. */
+function loseAuthorityAnswer(): void {
+	const replaceQuotas = KeyStore.prototype.replaceQuotas;
+	vi.spyOn(KeyStore.prototype, "replaceQuotas").mockImplementationOnce(function (this: KeyStore, id, quotas) {
+		replaceQuotas.call(this, id, quotas);
+		throw new Error("the answer was lost");
+	});
+}
 
 describe("SDK keys", { timeout: 20_000 }, () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
 	it("answers each key's ETag, and changes its quotas with ifMatch only while it is still that key: a 412 is precondition_failed", async () => {
 		const { client } = wiredClient();
 		const { id } = await client.keys.create({ name: "sdk-etag", acl, quotas: { requests_per_sec: 100 } });
@@ -57,5 +75,32 @@ describe("SDK keys", { timeout: 20_000 }, () => {
 		dropAnswer(isQuotas(id));
 		expect((await client.keys.updateQuotas(id, { requests_per_sec: 8 })).quotas).toEqual({ requests_per_sec: 8 });
 		expect(sent.filter(isQuotas(id))).toHaveLength(3);
+	});
+
+	it("sends a conditional change answered 503 unavailable again, and answers it as it landed where it is in force", async () => {
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { client, sent } = wiredClient();
+		const { id } = await client.keys.create({ name: "sdk-in-force", acl, quotas: { requests_per_sec: 100 } });
+		const tagNow = async () => (await call("GET", `/v1/keys/${id}`)).headers.get("ETag");
+
+		loseAuthorityAnswer();
+		const patched = await client.keys.updateQuotas(id, { requests_per_sec: 7 }, { ifMatch: client.keys.etagOf(await client.keys.get(id)) });
+		expect(sent.filter(isQuotas(id)), "sent again on the 503").toHaveLength(2);
+		expect(patched.quotas).toEqual({ requests_per_sec: 7 });
+		expect(client.keys.etagOf(patched)).toBe(await tagNow());
+
+		await failDirectoryWrite("UPDATE api_keys SET quotas");
+		const set = await client.keys.setQuotas(id, { fetch_bytes_per_sec: 4096 }, { ifMatch: client.keys.etagOf(patched) });
+		expect(sent.filter(isQuotasPut(id))).toHaveLength(2);
+		expect(set.quotas).toEqual({ fetch_bytes_per_sec: 4096 });
+		expect(client.keys.etagOf(set)).toBe(await tagNow());
+
+		// Unconditional, it is sent again as before.
+		loseAuthorityAnswer();
+		expect((await client.keys.updateQuotas(id, { requests_per_sec: 9 })).quotas).toEqual({
+			fetch_bytes_per_sec: 4096,
+			requests_per_sec: 9,
+		});
+		expect(sent.filter(isQuotas(id))).toHaveLength(4);
 	});
 });

@@ -303,8 +303,8 @@ test("another admin's change made while the page saves is kept: the page sends o
 
 		// Another admin empties the ACL, or removes an entry, while the page's confirmation is open: neither leaves an entry
 		// the page's admin never saw, so neither is a conflict (it was one: "Public access was not closed… close it
-		// again" over a table already empty). After the 412 the page reads the grant again: an ACL already empty is the
-		// answer, shown closed; what is left of it is closed If-Match the grant read.
+		// again" over a table already empty). An ACL already empty is the close in force, answered 200 (RFC 9110 §13.1.1),
+		// shown closed; after the 412 for an entry removed, what is left of it is closed If-Match the grant read again.
 		/** Closes public access from the page, another admin setting the ACL to `other` while it asks. @param {unknown[]} other */
 		const closeWhileOtherAdminSets = async (other) => {
 			await acl.getByRole("button", { name: "Close public access" }).click();

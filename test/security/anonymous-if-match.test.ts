@@ -3,7 +3,8 @@
  * the grant as stored, and a `PUT`/`PATCH` with `If-Match` applies only while the grant is still that one, else 412
  * `precondition_failed` and nothing changes. Without a read-and-write window to lose: the tag is checked where the
  * grant is read, merged and written, so of two writes sent with the same tag exactly one lands. The tag is a digest
- * of the grant as stored, so it moves with every change (quotas too) and is the same after the object restarts.
+ * of the grant as stored, so it moves with every change (quotas too) and is the same after the object restarts. A
+ * change the grant already is (the repeat of one whose answer was lost) is answered 200 with it (RFC 9110 §13.1.1).
  */
 import { abortAllDurableObjects } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -134,5 +135,34 @@ describe("If-Match on /v1/anonymous", () => {
 		const answer = await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, { acl: [news] }, false);
 		expect(answer).toMatchObject({ id: ANONYMOUS_ID, acl: [news], quotas: {} });
 		expect(answer).not.toHaveProperty("ok");
+	});
+
+	it("answers the repeat of a change in force 200 with the grant's tag (RFC 9110 §13.1.1); any other stale write stays 412", async () => {
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [news], quotas: { requests_per_sec: 100 } } });
+		const stale = (await read()).etag;
+		const change = { acl: [weather], quotas: { requests_per_sec: 5 } };
+		// The first sending landed; its answer was lost.
+		await json("PATCH", "/v1/anonymous", 200, { body: change, headers: { "If-Match": stale } });
+		const landed = await read();
+		for (const [method, body] of [
+			["PATCH", change],
+			["PATCH", { quotas: { requests_per_sec: 5 } }],
+			["PUT", change],
+		] as const) {
+			const repeat = await write(method, body, stale);
+			expect(repeat.status, `${method} ${JSON.stringify(body)} in force`).toBe(200);
+			expect(repeat.headers.get("ETag")).toBe(landed.etag);
+			expect(await repeat.json()).toEqual(landed.grant);
+		}
+		for (const [method, body] of [
+			["PATCH", { quotas: { requests_per_sec: 6 } }],
+			["PATCH", { acl: [news] }],
+			["PUT", { acl: [weather] }],
+			["PATCH", {}],
+			["PATCH", { quotas: {} }],
+		] as const) {
+			await expectError(method, "/v1/anonymous", 412, "precondition_failed", { body, headers: { "If-Match": stale } });
+		}
+		expect((await read()).grant).toEqual(landed.grant);
 	});
 });

@@ -4,7 +4,8 @@
  * a `PUT`/`PATCH` with `If-Match` applies only while the key's grant is still that one, else 412
  * `precondition_failed` and nothing changes, neither in the listing nor at the key's authority (what its requests are
  * held to). The tag is checked where key changes run one at a time, so of two writes sent with one tag exactly one
- * lands.
+ * lands. A write whose change is already in force (the repeat of one whose answer was lost) is answered 200 with the
+ * grant in force, not 412 (RFC 9110 §13.1.1).
  */
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -141,5 +142,41 @@ describe("If-Match on /v1/keys/{id}/quotas", () => {
 		expect(await heldTo(key.id)).toEqual(both);
 		expect((await read(key.id)).key.quotas).toEqual(both);
 		expect(patched.headers.get("ETag")).toBe((await read(key.id)).etag);
+	});
+
+	it("answers the repeat of a change in force 200 with the grant's tag (RFC 9110 §13.1.1); any other stale write stays 412", async () => {
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const key = await createKey(acl, { requests_per_sec: 100, fetch_bytes_per_sec: 1024 });
+		const before = await read(key.id);
+		const replaceQuotas = KeyStore.prototype.replaceQuotas;
+		vi.spyOn(KeyStore.prototype, "replaceQuotas").mockImplementationOnce(function (this: KeyStore, id, quotas) {
+			replaceQuotas.call(this, id, quotas);
+			throw new Error("the answer was lost");
+		});
+		const change = { requests_per_sec: 5, fetch_bytes_per_sec: null };
+		await expectError("PATCH", `/v1/keys/${key.id}/quotas`, 503, "unavailable", { body: change, headers: { "If-Match": before.etag } });
+		const repeat = await write("PATCH", key.id, change, before.etag);
+		expect(repeat.status, "the repeat finds its change in force").toBe(200);
+		const landed = await read(key.id);
+		expect(landed.key.quotas).toEqual({ requests_per_sec: 5 });
+		expect(repeat.headers.get("ETag")).toBe(landed.etag);
+		expect(((await repeat.json()) as { quotas: unknown }).quotas).toEqual({ requests_per_sec: 5 });
+		expect((await write("PUT", key.id, { requests_per_sec: 5 }, before.etag)).status, "a replacement already in force").toBe(200);
+		// Not in force, or no change at all: the tag is stale, and the grant is not what this write asks for.
+		for (const [method, body] of [
+			["PATCH", { requests_per_sec: 6 }],
+			["PATCH", { requests_per_sec: 5, fetch_bytes_per_sec: 1024 }],
+			["PUT", { requests_per_sec: 5, fetch_bytes_per_sec: 1024 }],
+			["PATCH", {}],
+		] as const) {
+			await expectError(method, `/v1/keys/${key.id}/quotas`, 412, "precondition_failed", { body, headers: { "If-Match": before.etag } });
+		}
+		// Another writer's change since: the repeat is refused, as its change is no longer what the grant is.
+		await json("PATCH", `/v1/keys/${key.id}/quotas`, 200, { body: { requests_per_sec: 70 } });
+		await expectError("PATCH", `/v1/keys/${key.id}/quotas`, 412, "precondition_failed", {
+			body: change,
+			headers: { "If-Match": before.etag },
+		});
+		expect(await heldTo(key.id)).toEqual({ requests_per_sec: 70 });
 	});
 });

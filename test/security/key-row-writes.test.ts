@@ -12,29 +12,11 @@ import { KeyStore } from "../../src/auth/key-store.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "../../src/auth/schema.ts";
 import { KEY_ROWS_CATCH_UP_MAX } from "../../src/shared/limits.ts";
 import { migrateSchema } from "../../src/shared/sqlite-schema.ts";
-import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
-import { createKey } from "../support/keys.ts";
+import { keyAuthority } from "../../src/shared/stubs.ts";
+import { createKey, keyDirectory as directory, failDirectoryWrite } from "../support/keys.ts";
 import { call, expectError, json } from "../support/worker.ts";
 
 const acl: AclEntry[] = [{ resource: "topic:orders.*", operations: ["produce", "describe"] }];
-
-const directory = () => env.KEY_STORE.getByName(KEY_STORE_NAME);
-
-/** The directory's next SQL statement starting with `statement` throws, as a failing storage write would. */
-async function failDirectoryWrite(statement: string): Promise<void> {
-	await runInDurableObject(directory(), (instance: KeyStore) => {
-		// The directory's own handle (private): the authorities' writes go on.
-		const sql = (instance as unknown as { sql: SqlStorage }).sql;
-		const exec = sql.exec.bind(sql);
-		vi.spyOn(sql, "exec").mockImplementation((query: string, ...bindings: unknown[]) => {
-			if (query.startsWith(statement)) {
-				vi.mocked(sql.exec).mockRestore();
-				throw new Error("the storage write failed");
-			}
-			return exec(query, ...bindings);
-		});
-	});
-}
 
 /** The quotas key `id`'s authority holds its requests to. */
 async function heldTo(id: string) {

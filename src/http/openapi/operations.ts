@@ -96,7 +96,9 @@ const IF_MATCH_GRANT = {
 	headers: [
 		{
 			name: "If-Match",
-			description: "Answers or changes the grant only while its ETag is one of these (or *), else 412; a weak tag never matches",
+			description:
+				"Answers or changes the grant only while its ETag is one of these (or *), else 412, or a change the grant already is " +
+				"(its repeat after a lost answer), answered 200 (RFC 9110 §13.1.1); a weak tag never matches",
 		},
 	],
 	responseHeaders: GRANT_ETAG,
