@@ -36,7 +36,7 @@ import { keyAuthority, partitionLog } from "../shared/stubs.ts";
 import type { AclEntry } from "./acl.ts";
 import { unmatchedGrant } from "./grant-tag.ts";
 import { mergeQuotas } from "./quota-patch.ts";
-import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "./schema.ts";
+import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION, KEY_STORE_UPGRADES } from "./schema.ts";
 import { newKeyId, newSecret, sha256Hex } from "./secret.ts";
 import { type Bucket, charge, newBucket, rerate, waitMs } from "./token-bucket.ts";
 import {
@@ -97,7 +97,7 @@ export class KeyStore extends DurableObject<Env> {
 		// Meters every statement from here on, for the storage rows and bytes /metrics shows per class.
 		new MetricsReporter(env, ctx, "KeyStore", () => ({ gauges: {} }));
 		this.sql = ctx.storage.sql;
-		migrateSchema(ctx.storage, KEY_STORE_SCHEMA_VERSION, KEY_STORE_DDL);
+		migrateSchema(ctx.storage, KEY_STORE_SCHEMA_VERSION, KEY_STORE_DDL, KEY_STORE_UPGRADES);
 	}
 
 	/** Directory: creates a key and answers its secret, the only time the secret exists outside the caller. */
@@ -149,7 +149,9 @@ export class KeyStore extends DurableObject<Env> {
 	 * never installed again. The edge calls it at most once per isolate, after an authority did not know a key.
 	 * In steps of KEY_ROWS_CATCH_UP_MAX keys in creation order, each held on its own: one hold for them all passed
 	 * blockConcurrencyWhile's 30 s at 1,000 keys, reset the object (a 500) and was started again by the next miss. A
-	 * key changed between steps changes its row, which a later step installs; one created meanwhile installs itself.
+	 * key changed between steps changes its row, which a later step installs; one created meanwhile installs itself. A
+	 * row never goes over an authority that holds its key or revoked it (`install`): a step tried again after a change
+	 * whose row write failed, or after a DELETE that revoked the key and failed to drop its row, undoes neither.
 	 */
 	async ensureAuthorities(): Promise<boolean> {
 		let after: PageKey | null = null;
@@ -160,7 +162,7 @@ export class KeyStore extends DurableObject<Env> {
 				const stepped = rows.slice(0, KEY_ROWS_CATCH_UP_MAX);
 				// One at a time: a failure answered while another install is on its way would let a DELETE run before it
 				// lands, and a deleted key be held again, usable and unlisted.
-				for (const row of stepped) await this.authority(row.id).install(toStored(row));
+				for (const row of stepped) await this.authority(row.id).install(toStored(row), true);
 				const last = stepped.at(-1);
 				if (rows.length > KEY_ROWS_CATCH_UP_MAX && last !== undefined) return ok([last.created_at_ms, last.id]);
 				this.sql.exec("UPDATE key_store_meta SET authorities_installed = 1 WHERE id = 1");
@@ -280,8 +282,12 @@ export class KeyStore extends DurableObject<Env> {
 		});
 	}
 
-	/** Authority: holds `key` from now on. */
-	install(key: StoredKey): void {
+	/**
+	 * Authority: holds `key` from now on; `fromRow` (a directory's row), only where it holds no key and revoked none: a
+	 * key it holds is as new as its row or newer (a change is made here first), and a key revoked stays revoked.
+	 */
+	install(key: StoredKey, fromRow = false): void {
+		if (fromRow && !this.sql.exec("SELECT 1 FROM api_keys UNION ALL SELECT 1 FROM revoked_keys").next().done) return;
 		this.rebucket(key.id, key.quotas);
 		this.sql.exec("DELETE FROM api_keys");
 		this.insert(key);
@@ -368,6 +374,7 @@ export class KeyStore extends DurableObject<Env> {
 	 * while this runs finds the key gone (watchTail answers false), so none slips through.
 	 */
 	async revoke(id: string): Promise<Result<void>> {
+		this.sql.exec("INSERT OR IGNORE INTO revoked_keys (id) VALUES (?)", id);
 		this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
 		const watched = this.watchedPartitions();
 		const settled = await Promise.allSettled(watched.map((w) => this.partition(w).revokeTails(id)));

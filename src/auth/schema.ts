@@ -3,7 +3,9 @@
  * The key store's SQLite schema (docs/storage-schema.md).
  */
 
-export const KEY_STORE_SCHEMA_VERSION = 5;
+import type { SchemaUpgrade } from "../shared/sqlite-schema.ts";
+
+export const KEY_STORE_SCHEMA_VERSION = 6;
 
 export const KEY_STORE_DDL: readonly string[] = [
 	// One row per API key. `secret_sha256` is the hex SHA-256 of the secret, never the secret (see secret.ts).
@@ -29,8 +31,14 @@ export const KEY_STORE_DDL: readonly string[] = [
 		"authorities_installed INTEGER NOT NULL CHECK (authorities_installed IN (0, 1)))",
 	`INSERT OR IGNORE INTO key_store_meta (id, authorities_installed) VALUES (1, (SELECT COUNT(*) = 0 FROM api_keys))`,
 	// Directory (v5): keys whose row a quota change may have left behind their authority's grant; the others are
-	// answered from their row. Every row, on the upgrade to v5: one left behind before then is not known (an authority
-	// gets its own id here too, unread).
+	// answered from their row.
 	"CREATE TABLE IF NOT EXISTS key_rows_behind (id TEXT PRIMARY KEY)",
-	"INSERT OR IGNORE INTO key_rows_behind SELECT id FROM api_keys",
+	// Authority only (v6): the key, once revoked here, so that an install from a directory row (`ensureAuthorities`)
+	// never makes it usable again.
+	"CREATE TABLE IF NOT EXISTS revoked_keys (id TEXT PRIMARY KEY)",
+];
+
+export const KEY_STORE_UPGRADES: readonly SchemaUpgrade[] = [
+	// Every row, once: one left behind before v5 is not known (an authority gets its own id here too, unread).
+	{ version: 5, statements: ["INSERT OR IGNORE INTO key_rows_behind SELECT id FROM api_keys"] },
 ];

@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AclEntry } from "../../src/auth/acl.ts";
 import { KeyStore } from "../../src/auth/key-store.ts";
-import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION } from "../../src/auth/schema.ts";
+import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION, KEY_STORE_UPGRADES } from "../../src/auth/schema.ts";
 import { KEY_ROWS_CATCH_UP_MAX } from "../../src/shared/limits.ts";
 import { migrateSchema } from "../../src/shared/sqlite-schema.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
@@ -142,8 +142,8 @@ describe("the key directory's row writes", () => {
 		await keyAuthority(env, key.id).replaceQuotas(key.id, { requests_per_sec: 3 });
 		await runInDurableObject(directory(), (_, state) => {
 			state.storage.sql.exec("DELETE FROM key_rows_behind");
-			state.storage.sql.exec("UPDATE schema_version SET version = ?", KEY_STORE_SCHEMA_VERSION - 1);
-			migrateSchema(state.storage, KEY_STORE_SCHEMA_VERSION, KEY_STORE_DDL);
+			state.storage.sql.exec("UPDATE schema_version SET version = 4");
+			migrateSchema(state.storage, KEY_STORE_SCHEMA_VERSION, KEY_STORE_DDL, KEY_STORE_UPGRADES);
 		});
 		expect((await shown(key.id)).quotas).toEqual({ requests_per_sec: 3 });
 		// A page catches up a bounded number of rows (blockConcurrencyWhile's 30 s), and each once.
@@ -154,6 +154,17 @@ describe("the key directory's row writes", () => {
 		getKey.mockClear();
 		await listed(key.id);
 		expect(getKey.mock.calls.map(([id]) => id)).not.toContain(key.id);
+	});
+
+	it("marks no row on a later upgrade: those of v5 were marked then", async () => {
+		await createKey(acl, { requests_per_sec: 100 });
+		const marked = await runInDurableObject(directory(), (_, state) => {
+			state.storage.sql.exec("DELETE FROM key_rows_behind");
+			state.storage.sql.exec("UPDATE schema_version SET version = 5");
+			migrateSchema(state.storage, KEY_STORE_SCHEMA_VERSION, KEY_STORE_DDL, KEY_STORE_UPGRADES);
+			return state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM key_rows_behind").one().n;
+		});
+		expect(marked).toBe(0);
 	});
 
 	it("catches up at most KEY_ROWS_CATCH_UP_MAX marked rows per listing page, the rest on the next", async () => {

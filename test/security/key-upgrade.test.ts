@@ -1,18 +1,20 @@
 /**
  * Upgrading a key store made before per-key authorities (schema v1): its keys are only listed in the directory.
  * The first request with such a key has the directory install every authority, once; the key then works, and a
- * key deleted before that upgrade step is not brought back. (Own file: the edge remembers per isolate that the
- * step has run.)
+ * key deleted before that upgrade step is not brought back. An install from a row never goes over an authority that
+ * holds the key or revoked it: a change whose row write failed stays in force, and a DELETE whose row delete failed
+ * stays revoked. (Own file: the edge remembers per isolate that the step has run.)
  */
 
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyStore } from "../../src/auth/key-store.ts";
 import { newKeyId, newSecret, sha256Hex } from "../../src/auth/secret.ts";
 import type { StoredKey } from "../../src/auth/types.ts";
 import { KEY_ROWS_CATCH_UP_MAX } from "../../src/shared/limits.ts";
 import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
+import { failDirectoryWrite, keyDirectory } from "../support/keys.ts";
 import { call, expectError, json } from "../support/worker.ts";
 
 /** Writes a key as schema v1 did: a directory row only, and marks the directory as not upgraded yet. */
@@ -36,6 +38,10 @@ async function v1Key(): Promise<{ id: string; secret: string }> {
 }
 
 describe("key store upgrade from v1", () => {
+	afterEach(() => {
+		vi.restoreAllMocks();
+	});
+
 	it("shows, lists and changes a key made before authorities from its row, and installs it with the change", async () => {
 		const key = await v1Key();
 		const shown = await json<{ quotas: unknown }>("GET", `/v1/keys/${key.id}`, 200);
@@ -136,5 +142,32 @@ describe("key store upgrade from v1", () => {
 		expect(await env.KEY_STORE.getByName(KEY_STORE_NAME).ensureAuthorities(), "the next miss finishes the job").toBe(true);
 		expect((await keyAuthority(env, first as string).getKey(first as string))?.name).toBe("from-v1");
 		expect(await keyAuthority(env, second as string).getKey(second as string), "still not brought back").toBeNull();
+	});
+
+	it("a step tried again keeps the quotas an authority holds: a change in force whose row write failed is not undone", async () => {
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const key = await v1Key();
+		// The step installs the key, then its own write fails: the next miss tries the upgrade again from the start.
+		await failDirectoryWrite("UPDATE key_store_meta");
+		expect(await keyDirectory().ensureAuthorities()).toBe(false);
+		expect(await keyAuthority(env, key.id).getKey(key.id), "installed").not.toBeNull();
+		await failDirectoryWrite("UPDATE api_keys SET quotas");
+		await expectError("PATCH", `/v1/keys/${key.id}/quotas`, 503, "unavailable", { body: { requests_per_sec: 3 } });
+		expect((await keyAuthority(env, key.id).getKey(key.id))?.quotas, "in force").toEqual({ requests_per_sec: 3 });
+		expect(await keyDirectory().ensureAuthorities()).toBe(true);
+		expect((await keyAuthority(env, key.id).getKey(key.id))?.quotas, "still in force").toEqual({ requests_per_sec: 3 });
+		expect((await json<{ quotas: unknown }>("GET", `/v1/keys/${key.id}`, 200)).quotas).toEqual({ requests_per_sec: 3 });
+	});
+
+	it("a key whose DELETE revoked it and failed to drop its row stays revoked through the upgrade, and a retried DELETE finishes", async () => {
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const key = await v1Key();
+		await failDirectoryWrite("DELETE FROM api_keys");
+		await expectError("DELETE", `/v1/keys/${key.id}`, 503, "unavailable");
+		expect(await keyDirectory().ensureAuthorities()).toBe(true);
+		expect(await keyAuthority(env, key.id).getKey(key.id), "revoked, not installed again").toBeNull();
+		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: key.secret });
+		expect((await call("DELETE", `/v1/keys/${key.id}`)).status).toBe(204);
+		await expectError("GET", `/v1/keys/${key.id}`, 404, "key_not_found");
 	});
 });
