@@ -181,12 +181,12 @@ export class KeyStore extends DurableObject<Env> {
 	/**
 	 * Directory: one page of keys, without secrets, oldest first, after `page.after` (a seek on `api_keys_by_creation`).
 	 * Rows a change may have left behind are caught up from their authorities first, up to `KEY_ROWS_CATCH_UP_MAX`
-	 * (normally none is: `key_rows_behind` read by primary key per row); one whose authority does not answer, or past
-	 * that bound, is listed as its row says, and stays behind.
+	 * (normally none is: `key_rows_behind` joined to the page); one whose authority does not answer, or past that
+	 * bound, is listed as its row says, and stays behind.
 	 */
 	async listKeys(page: PageRequest): Promise<Page<KeyInfo>> {
 		let rows = this.page(page);
-		const behind = rows.filter((row) => this.behind(row.id)).slice(0, KEY_ROWS_CATCH_UP_MAX);
+		const behind = rows.filter((row) => row.behind).slice(0, KEY_ROWS_CATCH_UP_MAX);
 		if (behind.length > 0) {
 			await this.ctx.blockConcurrencyWhile(() => Promise.allSettled(behind.map((row) => this.caughtUp(row.id))));
 			rows = this.page(page);
@@ -194,17 +194,20 @@ export class KeyStore extends DurableObject<Env> {
 		return pageOf(rows.map(toStored).map(toInfo), page.limit, (key) => [key.createdAtMs, key.id]);
 	}
 
-	private page(page: PageRequest): KeyRow[] {
-		return (
-			page.after === null
-				? this.sql.exec<KeyRow>("SELECT * FROM api_keys ORDER BY created_at_ms, id LIMIT ?", page.limit + 1)
-				: this.sql.exec<KeyRow>(
-						"SELECT * FROM api_keys WHERE (created_at_ms, id) > (?, ?) ORDER BY created_at_ms, id LIMIT ?",
-						page.after[0] ?? 0,
-						page.after[1] ?? "",
-						page.limit + 1,
-					)
-		).toArray();
+	/**
+	 * A page of rows, each with whether it is marked in `key_rows_behind` (`behind`, 0 or 1), in one read. The first
+	 * page seeks from before any key (`created_at_ms` is a time, never negative).
+	 */
+	private page(page: PageRequest): (KeyRow & { behind: number })[] {
+		return this.sql
+			.exec<KeyRow & { behind: number }>(
+				"SELECT api_keys.*, key_rows_behind.id IS NOT NULL AS behind FROM api_keys LEFT JOIN key_rows_behind USING (id) " +
+					"WHERE (created_at_ms, id) > (?, ?) ORDER BY created_at_ms, id LIMIT ?",
+				page.after?.[0] ?? -1,
+				page.after?.[1] ?? "",
+				page.limit + 1,
+			)
+			.toArray();
 	}
 
 	/** Directory: revokes the key at its authority, then forgets it. */

@@ -190,6 +190,23 @@ describe("the key directory's row writes", () => {
 		expect(calls).toEqual(expected);
 	});
 
+	it("reads a listing page's marks with the page, in one statement, however many rows it has", async () => {
+		for (let i = 0; i < 3; i++) await createKey(acl, {});
+		const statements = await runInDurableObject(directory(), async (instance: KeyStore) => {
+			const sql = (instance as unknown as { sql: SqlStorage }).sql;
+			sql.exec("DELETE FROM key_rows_behind"); // none to catch up: those are read one by one
+			const exec = vi.spyOn(sql, "exec");
+			try {
+				const page = await instance.listKeys({ after: null, limit: 1000 });
+				expect(page.items.length).toBeGreaterThanOrEqual(3);
+				return exec.mock.calls.map(([query]) => query);
+			} finally {
+				exec.mockRestore();
+			}
+		});
+		expect(statements.filter((query) => query.includes("key_rows_behind"))).toHaveLength(1);
+	});
+
 	it("forgets a deleted key's mark with its row", async () => {
 		const key = await createKey(acl, {});
 		await runInDurableObject(directory(), (_, state) => {
