@@ -278,7 +278,9 @@ export class KeyStore extends DurableObject<Env> {
 			if (refused !== null) return refused;
 			this.sql.exec("INSERT OR IGNORE INTO key_rows_behind (id) VALUES (?)", id);
 			// A key made before authorities existed gets its authority from this row later, new quotas included.
-			if (!(await this.authority(id).replaceQuotas(id, next)) && this.authoritiesInstalled()) return notFound(id);
+			// False: the authority holds no key (not installed yet, before the v1 upgrade ends); null: revoked there.
+			const replaced = await this.authority(id).replaceQuotas(id, next);
+			if (replaced === null || (!replaced && this.authoritiesInstalled())) return notFound(id);
 			this.writeQuotas(id, next);
 			this.sql.exec("DELETE FROM key_rows_behind WHERE id = ?", id);
 			return ok(toInfo({ ...held, quotas: next }));
@@ -315,8 +317,12 @@ export class KeyStore extends DurableObject<Env> {
 		return next;
 	}
 
-	/** Authority: key `id`'s quotas are `quotas` from the next charge on; false when it does not hold the key. */
-	replaceQuotas(id: string, quotas: KeyQuotas): boolean {
+	/**
+	 * Authority: key `id`'s quotas are `quotas` from the next charge on; false when it does not hold the key, null when it
+	 * revoked it (an older directory, during a deploy, reads both as false).
+	 */
+	replaceQuotas(id: string, quotas: KeyQuotas): boolean | null {
+		if (!this.sql.exec("SELECT 1 FROM revoked_keys WHERE id = ?", id).next().done) return null;
 		this.rebucket(id, quotas);
 		return this.writeQuotas(id, quotas);
 	}

@@ -171,7 +171,8 @@ describe("If-Match on /v1/keys/{id}/quotas", () => {
 		] as const) {
 			await expectError(method, `/v1/keys/${key.id}/quotas`, 412, "precondition_failed", { body, headers: { "If-Match": before.etag } });
 		}
-		// Another writer's change since: the repeat is refused, as its change is no longer what the grant is.
+		// Another writer's change since, of a quota the repeat names: refused, as its change is no longer what the grant
+		// is. (One of another quota is not: the repeat's change is still in force, and the 200's body shows the rest.)
 		await json("PATCH", `/v1/keys/${key.id}/quotas`, 200, { body: { requests_per_sec: 70 } });
 		await expectError("PATCH", `/v1/keys/${key.id}/quotas`, 412, "precondition_failed", {
 			body: change,

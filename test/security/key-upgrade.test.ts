@@ -170,4 +170,13 @@ describe("key store upgrade from v1", () => {
 		expect((await call("DELETE", `/v1/keys/${key.id}`)).status).toBe(204);
 		await expectError("GET", `/v1/keys/${key.id}`, 404, "key_not_found");
 	});
+
+	it("refuses a quota change to a key revoked by such a DELETE before the upgrade installed it: not found, not a 200 in force nowhere", async () => {
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const key = await v1Key();
+		await failDirectoryWrite("DELETE FROM api_keys");
+		await expectError("DELETE", `/v1/keys/${key.id}`, 503, "unavailable");
+		await expectError("PUT", `/v1/keys/${key.id}/quotas`, 404, "key_not_found", { body: { requests_per_sec: 9 } });
+		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: key.secret });
+	});
 });
