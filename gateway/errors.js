@@ -72,8 +72,8 @@ const DENIED = {
 };
 
 /**
- * A failure the Worker says to retry (503 `unavailable` and `partition_unavailable`; 500 `internal`, its answer to an
- * error thrown inside it, such as a Durable Object reset or a lost connection), as a code Kafka clients retry for the
+ * A failure the Worker says to retry (503 `unavailable`, `partition_unavailable` and `service_unavailable`, its answer
+ * to a Durable Object call that threw, such as a reset or a lost connection; 500 `internal`, a fault of its own), as a code Kafka clients retry for the
  * resource at hand: a group's calls find their coordinator again, the rest refresh metadata. UNKNOWN_SERVER_ERROR
  * they take as final: a kafkajs consumer whose SyncGroup met it stops for good, without a word at its log level.
  */
@@ -140,6 +140,7 @@ export function kafkaError(answer, resource) {
 			return KAFKA.KAFKA_STORAGE_ERROR;
 		case "partition_unavailable":
 		case "unavailable":
+		case "service_unavailable":
 		case "internal":
 			return UNAVAILABLE[resource];
 		case "quota_exceeded":

@@ -49,6 +49,7 @@ export const ERRORS = {
 	policy_violation: { status: 409, retriable: false },
 	partition_unavailable: { status: 503, retriable: true },
 	unavailable: { status: 503, retriable: true },
+	service_unavailable: { status: 503, retriable: true },
 	// Only the Worker's operator can set what is missing: the same request keeps failing until then.
 	not_configured: { status: 503, retriable: false },
 	internal: { status: 500, retriable: true },

@@ -38,6 +38,11 @@ export type ErrorCode =
 	| "partition_unavailable"
 	/** A Durable Object the request needed did not answer; nothing was changed that a retry would not finish. */
 	| "unavailable"
+	/**
+	 * A Durable Object call threw (the object's code or storage failed, it was reset, it is overloaded): it may have
+	 * written before it failed, so unlike `unavailable` this proves nothing unsent.
+	 */
+	| "service_unavailable"
 	/** The Worker lacks a setting it needs (ADMIN_TOKEN): only its operator can fix that, so no retry helps. */
 	| "not_configured"
 	| "internal"

@@ -146,6 +146,12 @@ export const TOPIC_CACHE_TTL_MS = 2_000;
 /** Alarm retry delay for registry clean-up work (deleting a topic's partitions) that failed. */
 export const CLEANUP_RETRY_MS = 10_000;
 
+/**
+ * How long a caller told a Durable Object is overloaded waits before trying again (`Retry-After`): the platform
+ * says not to retry at once, since an immediate retry adds to the queue that overloaded it.
+ */
+export const OVERLOADED_RETRY_AFTER_MS = 1_000;
+
 /** Batches of recent writes kept per idempotent producer, so a retry of any of them is answered (Kafka keeps 5). */
 export const PRODUCER_RECENT_BATCHES = 5;
 

@@ -28,6 +28,7 @@ const V3_CODES: Partial<Record<ErrorCode, number>> = {
 	invalid_timestamp: 40002,
 	partition_unavailable: 50003,
 	unavailable: 50003,
+	service_unavailable: 50003,
 };
 
 /** Confluent's `error_code` for a Tributary error answered with `status`. */

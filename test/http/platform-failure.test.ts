@@ -1,0 +1,126 @@
+/**
+ * A Durable Object call that throws (the object's code or storage failed, the object was reset or is overloaded)
+ * is answered 503 `service_unavailable`, retriable, in the mount's dialect: not 500, and not `unavailable`, which
+ * the SDK takes as proof nothing was written (the object may have thrown after committing). A bug in edge code
+ * is still 500 `internal`.
+ */
+import { createExecutionContext, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import worker from "../../src/index.ts";
+import { partitionLog, topicRegistry } from "../../src/shared/stubs.ts";
+import { join } from "../support/group.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { coordinatorStub, topicIdOf } from "../support/stubs.ts";
+import { throwOnce } from "../support/throw-once.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, expectError, json, produce } from "../support/worker.ts";
+
+/** The next call of `group`'s coordinator throws inside the object, as a failed storage statement would. */
+function coordinatorFailsOnce(group: string): Promise<void> {
+	return runInDurableObject(coordinatorStub(group), (instance) =>
+		throwOnce((instance as unknown as { store: { identify(): void } }).store, "identify", "SQLITE_IOERR: disk I/O error"),
+	);
+}
+
+async function expectPlatformFailure(method: string, path: string, body?: unknown): Promise<void> {
+	const error = await expectError(method, path, 503, "service_unavailable", { body });
+	expect(error.retriable).toBe(true);
+}
+
+async function groupWithMember(): Promise<{ group: string; topic: string; member: string; generation: number }> {
+	const topic = uniqueTopic();
+	await createTopic(topic, 1);
+	const group = uniqueGroup();
+	const joined = await join(group, { topics: [topic] });
+	return { group, topic, member: joined.member_id, generation: joined.generation };
+}
+
+describe("a Durable Object call that throws", () => {
+	it("answers a group's join, heartbeat, poll and commit 503 service_unavailable, and the repeat is served", async () => {
+		const { group, topic, member, generation } = await groupWithMember();
+		const members = `/v1/groups/${group}/members`;
+		const commitBody = { member_id: member, generation, offsets: [{ topic, partition: 0, offset: 0 }] };
+		const cases: [string, string, unknown][] = [
+			["POST", members, { topics: [topic] }],
+			["POST", `${members}/${member}/heartbeat`, {}],
+			["POST", `${members}/${member}/poll`, {}],
+			["POST", `/v1/groups/${group}/offsets`, commitBody],
+		];
+		for (const [method, path, body] of cases) {
+			await coordinatorFailsOnce(group);
+			await expectPlatformFailure(method, path, body);
+		}
+		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: commitBody });
+	});
+
+	it("answers a topic's config change 503 service_unavailable, and the repeat is served", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await runInDurableObject(topicRegistry(env), (instance) => throwOnce(instance as unknown as { find(): void }, "find"));
+		const body = { config: { "retention.ms": 60_000 } };
+		await expectPlatformFailure("PATCH", `/v1/topics/${topic}`, body);
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body });
+	});
+
+	it("answers a record read 503 service_unavailable, and the repeat is served", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const log = partitionLog(env, await topicIdOf(topic), 0);
+		await runInDurableObject(log, (instance) => throwOnce((instance as unknown as { reads: { fetchBody(): void } }).reads, "fetchBody"));
+		const path = `/v1/topics/${topic}/partitions/0/records?offset=0`;
+		await expectPlatformFailure("GET", path);
+		expect((await json<{ records: unknown[] }>("GET", path, 200)).records).toHaveLength(1);
+	});
+
+	it("answers through the Confluent v3 mount in its dialect: 503 with error_code 50003", async () => {
+		const { group } = await groupWithMember();
+		await coordinatorFailsOnce(group);
+		const path = `/kafka/v3/clusters/tributary/consumer-groups/${group}`;
+		const response = await call("GET", path);
+		expect(response.status).toBe(503);
+		const body = await response.json<{ error_code: number; error: { code: string; retriable: boolean } }>();
+		expect(body).toMatchObject({ error_code: 50003, error: { code: "service_unavailable", retriable: true } });
+		expect((await call("GET", path)).status).toBe(200);
+	});
+});
+
+/** The Worker's fetch handler with `env`'s coordinators replaced by `coordinator` (not reached through RPC). */
+async function withCoordinator(coordinator: object, path: string): Promise<Response> {
+	const fake = Object.create(env, { GROUP_COORDINATOR: { value: { getByName: () => coordinator } } });
+	const request = new Request(`${BASE}${path}`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+	return worker.fetch(request, fake, createExecutionContext());
+}
+
+describe("what the edge tells apart", () => {
+	it("answers an overloaded object 503 service_unavailable with a Retry-After, and a reset object 503 without one", async () => {
+		const overloaded = Object.assign(new Error("Durable Object is overloaded. Too many requests queued."), { overloaded: true });
+		const reset = Object.assign(new Error("Durable Object reset because its code was updated."), {
+			durableObjectReset: true,
+			retryable: true,
+		});
+		const answers = [];
+		for (const thrown of [overloaded, reset]) {
+			const response = await withCoordinator({ describe: () => Promise.reject(thrown) }, `/v1/groups/${uniqueGroup()}`);
+			const body = await response.json<{ error: { code: string } }>();
+			answers.push({ status: response.status, code: body.error.code, retryAfter: response.headers.get("Retry-After") });
+		}
+		expect(answers).toEqual([
+			{ status: 503, code: "service_unavailable", retryAfter: "1" },
+			{ status: 503, code: "service_unavailable", retryAfter: null },
+		]);
+	});
+
+	it("answers a bug in edge code 500 internal: a TypeError no Durable Object threw", async () => {
+		const response = await withCoordinator(
+			{
+				describe: () => {
+					throw new TypeError("Cannot read properties of undefined (reading 'members')");
+				},
+			},
+			`/v1/groups/${uniqueGroup()}`,
+		);
+		expect(response.status).toBe(500);
+		expect((await response.json<{ error: { code: string } }>()).error.code).toBe("internal");
+	});
+});
