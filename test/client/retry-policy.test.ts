@@ -285,6 +285,8 @@ describe("mayRetry", () => {
 		expect(mayRetry(proxy503(), "unsent")).toBe(false);
 		expect(mayRetry(proxy503(), "always")).toBe(true);
 		expect(mayRetry(json(503, "partition_unavailable"), "unsent")).toBe(false);
+		// A Durable Object call that threw may have committed first.
+		expect(mayRetry(json(503, "service_unavailable"), "unsent")).toBe(false);
 		expect(mayRetry(answer(503, "<html>error code: 1102</html>"), "unsent")).toBe(false);
 		expect(mayRetry(new TributaryError("network_error", "reset", { retriable: true }), "unsent")).toBe(false);
 		expect(mayRetry(json(502, "internal"), "unsent")).toBe(false);
@@ -296,6 +298,7 @@ describe("mayRetry", () => {
 		for (const error of [
 			json(429, "quota_exceeded"),
 			json(503, "partition_unavailable"),
+			json(503, "service_unavailable"),
 			answer(503, "<html>error code: 1102</html>"),
 			answer(502, "bad gateway"),
 			answer(504, "gateway timeout"),
