@@ -325,6 +325,18 @@ describe("errors in Upstash's shape", () => {
 // refuses its share and writes nothing; the client sends any non-2xx again, the whole batch, five times.
 describe("a produce across topics that a platform failure cuts short in one of them", () => {
 	const values = async (topic: string, partition: number) => (await fetchRecords(topic, partition)).records.map((r) => r.value);
+	type Messages = Parameters<ReturnType<ReturnType<typeof kafka>["producer"]>["produceMany"]>[0];
+	/** The real client's produceMany with `partition`'s appends asking for the config `times` times: its answer, and the statuses it got. */
+	async function produceManyCut(partition: number, times: number, messages: Messages) {
+		const restore = appendsNeedConfig(partition, times);
+		const before = sent.length;
+		try {
+			const answer: unknown = await withoutBackoff(() => kafka().producer().produceMany(messages));
+			return { answer, statuses: sent.slice(before).map((a) => a.status) };
+		} finally {
+			restore();
+		}
+	}
 
 	it("answers 207 with each message's metadata, or its topic's error where nothing of that topic was written: the client does not send the batch again", async () => {
 		const refused = uniqueTopic("cut-refused");
@@ -332,24 +344,13 @@ describe("a produce across topics that a platform failure cuts short in one of t
 		await createTopic(refused, 1);
 		await createTopic(written, 2);
 		// Only partition 0 asks again: the refused topic's one share; the written topic's goes to partition 1.
-		const restore = appendsNeedConfig(0, 2);
-		const before = sent.length;
-		let answer: unknown;
-		try {
-			answer = await withoutBackoff(() =>
-				kafka()
-					.producer()
-					.produceMany([
-						{ topic: written, value: "once", partition: 1 },
-						{ topic: refused, value: "not yet" },
-					]),
-			);
-		} finally {
-			restore();
-		}
+		const { answer, statuses } = await produceManyCut(0, 2, [
+			{ topic: written, value: "once", partition: 1 },
+			{ topic: refused, value: "not yet" },
+		]);
 		expect(await values(written, 1)).toEqual(["once"]);
 		expect(await values(refused, 0)).toEqual([]);
-		expect(sent.slice(before).map((a) => a.status)).toEqual([207]);
+		expect(statuses).toEqual([207]);
 		expect(answer).toEqual([
 			{ topic: written, partition: 1, offset: 0, timestamp: expect.any(Number) },
 			{ topic: refused, error: "topic configuration changed during the request; retry", status: 503 },
@@ -391,23 +392,12 @@ describe("a produce across topics that a platform failure cuts short in one of t
 	it("answers 207 too when the request names one topic whose share on one partition was written and on another failed", async () => {
 		const spread = uniqueTopic("cut-alone");
 		await createTopic(spread, 2);
-		const restore = appendsNeedConfig(1, 2);
-		const before = sent.length;
-		let answer: unknown;
-		try {
-			answer = await withoutBackoff(() =>
-				kafka()
-					.producer()
-					.produceMany([
-						{ topic: spread, value: "a", partition: 0 },
-						{ topic: spread, value: "b", partition: 1 },
-					]),
-			);
-		} finally {
-			restore();
-		}
+		const { answer, statuses } = await produceManyCut(1, 2, [
+			{ topic: spread, value: "a", partition: 0 },
+			{ topic: spread, value: "b", partition: 1 },
+		]);
 		// A whole refusal would have the client send both again, writing "a" twice.
-		expect(sent.slice(before).map((a) => a.status)).toEqual([207]);
+		expect(statuses).toEqual([207]);
 		const said = {
 			topic: spread,
 			error: "topic configuration changed during the request; some of this topic's messages may have been written",
@@ -423,22 +413,12 @@ describe("a produce across topics that a platform failure cuts short in one of t
 		await createTopic(first, 1);
 		await createTopic(second, 1);
 		// Both topics' one share is on partition 0: each is refused twice (append, configure, append again).
-		const restore = appendsNeedConfig(0, 4);
-		const before = sent.length;
-		try {
-			const answer = await withoutBackoff(() =>
-				kafka()
-					.producer()
-					.produceMany([
-						{ topic: first, value: "a" },
-						{ topic: second, value: "b" },
-					]),
-			);
-			expect(answer.map((m) => m.offset)).toEqual([0, 0]);
-		} finally {
-			restore();
-		}
-		expect(sent.slice(before).map((a) => a.status)).toEqual([503, 200]);
+		const { answer, statuses } = await produceManyCut(0, 4, [
+			{ topic: first, value: "a" },
+			{ topic: second, value: "b" },
+		]);
+		expect((answer as { offset: number }[]).map((m) => m.offset)).toEqual([0, 0]);
+		expect(statuses).toEqual([503, 200]);
 		expect(await values(first, 0)).toEqual(["a"]);
 		expect(await values(second, 0)).toEqual(["b"]);
 	});
