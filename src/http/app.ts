@@ -1,18 +1,17 @@
 /**
  * @module
  * The edge: one Hono app, one error path. Routes throw `ApiError` (or unwrap a Durable Object's `Result`);
- * `onError` renders it. A Durable Object call that threw is the platform's 503 (`objectFailure`); anything else is
- * a bug: logged with the request id, answered 500 without detail.
+ * `onError` renders it. A platform call that failed is 503 (`thrownError`); anything else is a bug: logged with
+ * the request id, answered 500 without detail.
  */
 
 import { HTTPException } from "hono/http-exception";
 import { ApiError } from "../shared/errors.ts";
-import { OVERLOADED_RETRY_AFTER_MS } from "../shared/limits.ts";
 import type { AppEnv } from "./app-env.ts";
 import { confluentRoutes } from "./compat/confluent/routes.ts";
 import { durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
-import { errorResponse } from "./errors.ts";
+import { errorResponse, thrownError } from "./errors.ts";
 import { Hono } from "./hono.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { authorize } from "./middleware/authorize.ts";
@@ -87,26 +86,5 @@ app.onError((error, c) => {
 	}
 	const id = c.get("requestId") ?? "unknown";
 	console.error(`request ${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-	const platform = objectFailure(error);
-	return errorResponse(
-		c,
-		platform
-			? {
-					code: "service_unavailable",
-					message: "a Durable Object failed; the request may be partly done",
-					details: { request_id: id, ...(platform.overloaded && { retry_after_ms: OVERLOADED_RETRY_AFTER_MS }) },
-				}
-			: { code: "internal", message: "internal error", details: { request_id: id } },
-	);
+	return errorResponse(c, thrownError(error, id));
 });
-
-/**
- * The error as workerd hands a failed Durable Object call to its caller, or null for one of the edge's own. An
- * error thrown in the object (its code, its storage) arrives with `remote`; one of the platform's (a reset object,
- * an overload, a call that could not be delivered) with `durableObjectReset`, `overloaded` or `retryable`. A
- * TypeError of the edge's own code has none of them: that one is our bug, and stays 500.
- */
-function objectFailure(error: unknown): { overloaded?: boolean } | null {
-	const e = error as Record<string, unknown> | null;
-	return typeof e === "object" && e !== null && ["remote", "durableObjectReset", "overloaded", "retryable"].some((k) => k in e) ? e : null;
-}

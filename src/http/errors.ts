@@ -6,7 +6,8 @@
 
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { DomainError, ErrorCode } from "../shared/errors.ts";
+import type { DomainError, ErrorCode, ErrorDetails } from "../shared/errors.ts";
+import { OVERLOADED_RETRY_AFTER_MS } from "../shared/limits.ts";
 import type { AppEnv } from "./app-env.ts";
 
 /** What the wire says of an error code: its HTTP status, and whether the same request may succeed later unchanged. */
@@ -101,4 +102,37 @@ export function errorResponse(c: Context, error: DomainError): Response {
 	const render = (c as Context<AppEnv>).get("renderError");
 	const body = errorBody(error);
 	return c.json(render === undefined ? body : (render(error, status, body) as Record<string, unknown>), status);
+}
+
+/**
+ * What a thrown error that is not an `ApiError` is answered (logged first by the caller): a failed platform call
+ * (`platformFailure`) 503 `service_unavailable`, anything else our bug, 500 `internal`; neither shows internal detail.
+ */
+export function thrownError(cause: unknown, requestId: string): DomainError {
+	const platform = platformFailure(cause);
+	if (platform === null) return { code: "internal", message: "internal error", details: { request_id: requestId } };
+	const details: ErrorDetails =
+		platform.overloaded === true ? { request_id: requestId, retry_after_ms: OVERLOADED_RETRY_AFTER_MS } : { request_id: requestId };
+	return { code: "service_unavailable", message: "a Durable Object failed; the request may be partly done", details };
+}
+
+/**
+ * The error as workerd hands a failed platform call to its caller, or null for a bug. One of the platform's own (a
+ * reset object, an overload, a connection lost) carries `durableObjectReset`, `overloaded` or `retryable`; one thrown
+ * inside an object (its storage failed) carries `remote`, as does a bug there, told apart by its class (a TypeError,
+ * RangeError, ReferenceError or SyntaxError, which no storage failure is) or by our assertion's name, which crosses
+ * RPC in the message. A bug, in an object or at the edge (which marks nothing), fails again the same way: 500, no
+ * retry invited.
+ */
+function platformFailure(cause: unknown): { overloaded?: unknown } | null {
+	if (typeof cause !== "object" || cause === null) return null;
+	const e = cause as Record<string, unknown>;
+	if (e.durableObjectReset === true || e.overloaded === true || e.retryable === true) return e;
+	const bug =
+		cause instanceof TypeError ||
+		cause instanceof RangeError ||
+		cause instanceof ReferenceError ||
+		cause instanceof SyntaxError ||
+		String(e.message).startsWith("AssertionError:");
+	return e.remote === true && !bug ? e : null;
 }

@@ -7,7 +7,9 @@
 import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { produceStream } from "../../src/http/compat/confluent/produce-stream.ts";
 import worker from "../../src/index.ts";
+import { assert } from "../../src/shared/assert.ts";
 import { partitionLog, topicRegistry } from "../../src/shared/stubs.ts";
 import { join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
@@ -85,6 +87,26 @@ describe("a Durable Object call that throws", () => {
 	});
 });
 
+describe("a streamed Confluent produce whose Durable Object call throws mid-stream", () => {
+	it("reports 503 service_unavailable (error_code 50003) as the request's answer would, not 500 internal", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const lines: string[] = [];
+		const request = new Request(`${BASE}/`, { method: "POST", body: '{"value":{"type":"JSON","data":1}}' });
+		// The key's authority threw inside its object, as the stream's check that the key still exists sees it.
+		const thrown = Object.assign(new Error("SQLITE_IOERR: disk I/O error"), { remote: true });
+		await produceStream(
+			env,
+			topic,
+			request,
+			async (text) => void lines.push(text),
+			"req-1",
+			() => Promise.reject(thrown),
+		);
+		expect(lines.map((line) => JSON.parse(line))).toMatchObject([{ error_code: 50003, error: { code: "service_unavailable" } }]);
+	});
+});
+
 /** The Worker's fetch handler with `env`'s coordinators replaced by `coordinator` (not reached through RPC). */
 async function withCoordinator(coordinator: object, path: string): Promise<Response> {
 	const fake = Object.create(env, { GROUP_COORDINATOR: { value: { getByName: () => coordinator } } });
@@ -108,6 +130,40 @@ describe("what the edge tells apart", () => {
 		expect(answers).toEqual([
 			{ status: 503, code: "service_unavailable", retryAfter: "1" },
 			{ status: 503, code: "service_unavailable", retryAfter: null },
+		]);
+	});
+
+	it("answers a call the platform marks only retryable (a connection lost on the way) 503 service_unavailable", async () => {
+		const lost = Object.assign(new Error("Network connection lost."), { retryable: true });
+		const response = await withCoordinator({ describe: () => Promise.reject(lost) }, `/v1/groups/${uniqueGroup()}`);
+		expect([response.status, (await response.json<{ error: { code: string } }>()).error.code]).toEqual([503, "service_unavailable"]);
+	});
+
+	it("answers a bug inside an object 500 internal, as one at the edge: a TypeError, a failed assertion", async () => {
+		const group = (await groupWithMember()).group;
+		const bugs = [
+			() => {
+				throw new TypeError("Cannot read properties of undefined (reading 'members')");
+			},
+			() => assert(false, "a member's generation is the group's"),
+		];
+		const answers = [];
+		for (const bug of bugs) {
+			await runInDurableObject(coordinatorStub(group), (instance) => {
+				const store = (instance as unknown as { store: { identify(): void } }).store;
+				const identify = store.identify;
+				store.identify = () => {
+					store.identify = identify;
+					bug();
+				};
+			});
+			const response = await call("GET", `/v1/groups/${group}`);
+			answers.push([response.status, (await response.json<{ error: { code: string } }>()).error.code]);
+		}
+		// Not the platform's: the same request fails the same way, so no retry is invited.
+		expect(answers).toEqual([
+			[500, "internal"],
+			[500, "internal"],
 		]);
 	});
 

@@ -8,6 +8,7 @@
 
 import { ApiError, type DomainError } from "../../../shared/errors.ts";
 import { parseJson, readTextChunks, validate } from "../../body.ts";
+import { thrownError } from "../../errors.ts";
 import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
 import { v3Error } from "./errors.ts";
 import { PRODUCE_WINDOW_RECORDS_MAX, RECORD_TEXT_LENGTH_MAX, STREAM_BYTES_MAX, STREAM_RECORDS_MAX } from "./limits.ts";
@@ -114,6 +115,6 @@ export async function produceStream(
 		console.error(
 			`request ${requestId}: produce stream failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`,
 		);
-		await write(`${JSON.stringify(v3Error({ code: "internal", message: "internal error", details: { request_id: requestId } }))}\n`);
+		await write(`${JSON.stringify(v3Error(thrownError(cause, requestId)))}\n`);
 	}
 }
