@@ -9,7 +9,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { produceStream } from "../../src/http/compat/confluent/produce-stream.ts";
 import worker from "../../src/index.ts";
-import { assert } from "../../src/shared/assert.ts";
+import { AssertionError } from "../../src/shared/assert.ts";
 import { partitionLog, topicRegistry } from "../../src/shared/stubs.ts";
 import { join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
@@ -17,10 +17,10 @@ import { coordinatorStub, topicIdOf } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { ADMIN_TOKEN, BASE, call, createTopic, expectError, json, produce } from "../support/worker.ts";
 
-/** The next call of `group`'s coordinator throws inside the object, as a failed storage statement would. */
-function coordinatorFailsOnce(group: string): Promise<void> {
+/** The next call of `group`'s coordinator throws `thrown` inside the object: a failed storage statement by default. */
+function coordinatorFailsOnce(group: string, thrown: string | Error = "SQLITE_IOERR: disk I/O error"): Promise<void> {
 	return runInDurableObject(coordinatorStub(group), (instance) =>
-		throwOnce((instance as unknown as { store: { identify(): void } }).store, "identify", "SQLITE_IOERR: disk I/O error"),
+		throwOnce((instance as unknown as { store: { identify(): void } }).store, "identify", thrown),
 	);
 }
 
@@ -142,21 +142,12 @@ describe("what the edge tells apart", () => {
 	it("answers a bug inside an object 500 internal, as one at the edge: a TypeError, a failed assertion", async () => {
 		const group = (await groupWithMember()).group;
 		const bugs = [
-			() => {
-				throw new TypeError("Cannot read properties of undefined (reading 'members')");
-			},
-			() => assert(false, "a member's generation is the group's"),
+			new TypeError("Cannot read properties of undefined (reading 'members')"),
+			new AssertionError("invariant violated: a member's generation is the group's"),
 		];
 		const answers = [];
 		for (const bug of bugs) {
-			await runInDurableObject(coordinatorStub(group), (instance) => {
-				const store = (instance as unknown as { store: { identify(): void } }).store;
-				const identify = store.identify;
-				store.identify = () => {
-					store.identify = identify;
-					bug();
-				};
-			});
+			await coordinatorFailsOnce(group, bug);
 			const response = await call("GET", `/v1/groups/${group}`);
 			answers.push([response.status, (await response.json<{ error: { code: string } }>()).error.code]);
 		}

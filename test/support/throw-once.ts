@@ -3,13 +3,16 @@
  * storage failure would, and behaves as before from then on.
  */
 
-/** Makes `owner[method]` throw `${method} broke` on its next call, then behave as before. */
-export function throwOnce<T extends object>(owner: T, method: keyof T & string, message = `${method} broke`): void {
+/**
+ * Makes `owner[method]` throw on its next call (an Error of `thrown`, `${method} broke` by default, or `thrown` itself:
+ * a bug's TypeError), then behave as before.
+ */
+export function throwOnce<T extends object>(owner: T, method: keyof T & string, thrown: string | Error = `${method} broke`): void {
 	const original = owner[method];
 	Object.assign(owner, {
 		[method]: () => {
 			Object.assign(owner, { [method]: original });
-			throw new Error(message);
+			throw typeof thrown === "string" ? new Error(thrown) : thrown;
 		},
 	});
 }
