@@ -326,8 +326,8 @@ export class GroupRules {
 		const members = this.store.memberCount();
 		if (members > 0) {
 			// Not once a member read past it: its next commit would undo the reset, which answered done would not say.
-			const unread = offsets.every((o) => (this.store.position(o)?.nextOffset ?? o.offset) === o.offset);
-			if (reset && unread && this.store.offsets.resetInForce(offsets)) return ok(undefined);
+			const unread = () => offsets.every((o) => (this.store.position(o)?.nextOffset ?? o.offset) === o.offset);
+			if (reset && unread() && this.store.offsets.resetInForce(offsets)) return ok(undefined);
 			// An instance names a member, judged as Kafka's validateOffsetCommit judges one at generation -1 (validateMember):
 			// another's is fenced, one no member holds unknown_member. None: a commit the group takes only while empty.
 			return (
