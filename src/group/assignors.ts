@@ -82,7 +82,7 @@ export function rangeAssign(input: AssignorInput): Assignment {
 			for (let p = next; p < next + take; p++) result.get(member.memberId)?.push({ topic, partition: p });
 			next += take;
 		});
-		assert(next === count, "range covers every partition of a subscribed topic");
+		assert(next === count, "range covers all");
 	}
 	return finish(result);
 }
@@ -175,7 +175,7 @@ function balance(
 		}
 		if (!moved) return;
 	}
-	assert(false, "sticky balancing terminates");
+	assert(false, "sticky terminates");
 }
 
 /**
@@ -213,18 +213,17 @@ export function checkAssignment(input: AssignorInput, assignment: Assignment): v
 	const seen = new Set<string>();
 	for (const [memberId, partitions] of assignment) {
 		const member = members.get(memberId);
-		assert(member !== undefined, "an assignment names only members of the group");
+		assert(member !== undefined, "owners are members");
 		for (const tp of partitions) {
 			const count = input.partitionCounts.get(tp.topic);
-			assert(count !== undefined && tp.partition >= 0 && tp.partition < count, "an assigned partition exists");
-			assert(member.topics.has(tp.topic), "a member owns only partitions of topics it subscribes to");
-			assert(!seen.has(keyOf(tp)), "no partition has two owners in one generation");
+			assert(count !== undefined && tp.partition >= 0 && tp.partition < count, "assigned exists");
+			assert(member.topics.has(tp.topic), "owns subscribed");
+			assert(!seen.has(keyOf(tp)), "one owner");
 			seen.add(keyOf(tp));
 		}
 	}
 	for (const [topic, count] of input.partitionCounts) {
 		if (!input.members.some((m) => m.topics.has(topic))) continue;
-		for (let partition = 0; partition < count; partition++)
-			assert(seen.has(keyOf({ topic, partition })), "every subscribed partition has an owner");
+		for (let partition = 0; partition < count; partition++) assert(seen.has(keyOf({ topic, partition })), "all owned");
 	}
 }

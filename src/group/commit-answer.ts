@@ -31,6 +31,6 @@ export function commitResultOf(answer: CommitAnswer): Result<CommitResult> {
 		if (!answer.ok || !answer.value.committed) return answer;
 		return ok({ committed: true, generation: answer.value.generation });
 	}
-	assert(Number.isSafeInteger(answer) && answer >= 0, "a stored commit's answer is its generation");
+	assert(Number.isSafeInteger(answer) && answer >= 0, "commit generation");
 	return ok({ committed: true, generation: answer });
 }

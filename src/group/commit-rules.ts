@@ -157,7 +157,7 @@ export class CommitRules {
 	 * committed (`commitConfirmed`, by the rebalance that took its partitions).
 	 */
 	forgetMember(memberId: string): void {
-		assert(!this.confirmedCommits.has(memberId), "a removed member's confirmed auto-commits are settled");
+		assert(!this.confirmedCommits.has(memberId), "auto-commits settled");
 		this.autoCommittedMs.delete(memberId);
 	}
 

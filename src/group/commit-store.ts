@@ -97,7 +97,7 @@ export class CommitStore {
 	 * expiry's start.
 	 */
 	writeCommit(commit: CommittedOffset, generation: number, nowMs: number, touch = false): void {
-		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "a committed offset is a non-negative integer");
+		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "commit offset >= 0");
 		this.sql.exec(
 			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms, topic_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT topic_id FROM subscribed_topics WHERE topic = ?)) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms, topic_id = excluded.topic_id WHERE committed_offset IS NOT excluded.committed_offset OR metadata IS NOT excluded.metadata OR topic_id IS NOT excluded.topic_id OR ?",
 			commit.topic,

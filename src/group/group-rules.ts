@@ -159,9 +159,9 @@ export class GroupRules {
 		const read = paused.size === 0 ? assignment : assignment.filter((tp) => !paused.has(keyOf(tp)));
 		const fetches: FetchPlan[] = rotatingWindow(read, partitionsMax).map((tp) => {
 			const position = this.store.position(tp);
-			assert(position === null || position.memberId === memberId, "a position belongs to the partition's owner");
+			assert(position === null || position.memberId === memberId, "position's owner");
 			const topicId = topics.get(tp.topic)?.topicId;
-			assert(topicId !== undefined, "an assigned partition's topic is subscribed");
+			assert(topicId !== undefined, "assigned subscribed");
 			const expectedPosition = position?.nextOffset ?? null;
 			return { ...tp, topicId, offset: expectedPosition ?? this.store.offsets.committed(tp)?.offset ?? null, expectedPosition };
 		});
@@ -207,7 +207,7 @@ export class GroupRules {
 			if ((position?.nextOffset ?? null) !== o.expectedPosition) return false;
 			if (position === null && current !== generation) return false;
 			// No "only forward" check: a position out of the log's range is legitimately reset back to its start.
-			assert(Number.isSafeInteger(o.nextOffset) && o.nextOffset >= 0, "a read ends at an offset");
+			assert(Number.isSafeInteger(o.nextOffset) && o.nextOffset >= 0, "read end offset");
 			const pendingCommit = autoCommit ? o.nextOffset : (position?.pendingCommit ?? null);
 			if (position?.nextOffset !== o.nextOffset || position.pendingCommit !== pendingCommit) {
 				this.store.setPosition(o, { memberId, nextOffset: o.nextOffset, pendingCommit }, now);

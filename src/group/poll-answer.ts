@@ -37,7 +37,7 @@ export function pollStartAnswer(start: Result<PollStart>, asText = false): PollS
 export function pollStartOf(answer: PollStartAnswer): Result<PollStart> {
 	if (typeof answer !== "string") return answer;
 	const plan = JSON.parse(answer) as PollPlan;
-	assert(Number.isSafeInteger(plan.generation) && Array.isArray(plan.fetches), "a started poll's answer is its plan");
+	assert(Number.isSafeInteger(plan.generation) && Array.isArray(plan.fetches), "poll plan");
 	return ok({ started: true, plan });
 }
 
@@ -59,9 +59,6 @@ export function settlementOf(answer: PollCompletionAnswer): Result<Settlement> {
 	const second = answer.indexOf(" ", first + 1);
 	const generation = Number(answer.slice(0, first));
 	const bits = answer.slice(first + 1, second);
-	assert(
-		first > 0 && second > first && Number.isSafeInteger(generation) && /^[01]*$/.test(bits),
-		"a settled poll's answer is its text form",
-	);
+	assert(first > 0 && second > first && Number.isSafeInteger(generation) && /^[01]*$/.test(bits), "poll text");
 	return ok({ accepted: Array.from(bits, (bit) => bit === "1"), generation, assignmentJson: answer.slice(second + 1) });
 }

@@ -58,7 +58,7 @@ export class SharedTurn {
 	ended = 0;
 
 	constructor(private readonly lingerMs: number) {
-		assert(lingerMs >= 0, "a turn lingers for no negative time");
+		assert(lingerMs >= 0, "linger >= 0");
 	}
 
 	/**

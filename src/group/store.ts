@@ -96,7 +96,7 @@ export class GroupStore {
 	 */
 	identify(groupId: string, create: boolean): void {
 		const { group_id } = this.state();
-		if (group_id !== null) assert(group_id === groupId, "a coordinator serves exactly one group");
+		if (group_id !== null) assert(group_id === groupId, "one group");
 		else if (create) {
 			this.cachedState = null;
 			this.sql.exec("UPDATE group_state SET group_id = ? WHERE id = 1", groupId);
@@ -152,7 +152,7 @@ export class GroupStore {
 	members(): Member[] {
 		const rows = this.sql.exec<MemberRow>("SELECT * FROM members ORDER BY member_id").toArray();
 		// The rows are read anyway: a free check that the sessions map is in step with the table.
-		assert(rows.length === this.sessions().size, "every stored member has a session, and only they");
+		assert(rows.length === this.sessions().size, "sessions are members");
 		return rows.map((row) => this.live(toMember(row)));
 	}
 
@@ -173,7 +173,7 @@ export class GroupStore {
 	/** `member` with its live session deadline. */
 	private live(member: Member): Member {
 		const session = this.sessions().get(member.memberId);
-		assert(session !== undefined, "every stored member has a session");
+		assert(session !== undefined, "member session");
 		return { ...member, deadlineMs: session.deadlineMs };
 	}
 
@@ -259,7 +259,7 @@ export class GroupStore {
 	 */
 	touch(memberId: string, deadlineMs: number): void {
 		const session = this.sessions().get(memberId);
-		assert(session !== undefined, "only a member is touched");
+		assert(session !== undefined, "touch a member");
 		session.deadlineMs = Math.min(Math.max(session.deadlineMs, deadlineMs), ceilingOf(session));
 		if (session.deadlineMs - session.storedMs <= session.sessionTimeoutMs * SESSION_DEADLINE_STALENESS_FRACTION) return;
 		this.sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", session.deadlineMs, memberId);
@@ -273,7 +273,7 @@ export class GroupStore {
 	 */
 	askRejoin(memberId: string, deadlineMs: number | null): void {
 		const session = this.sessions().get(memberId);
-		assert(session !== undefined, "only a member is asked to rejoin");
+		assert(session !== undefined, "rejoin a member");
 		if (session.rejoinByMs !== null && deadlineMs !== null) return;
 		session.rejoinByMs = deadlineMs;
 		session.deadlineMs = Math.min(session.deadlineMs, ceilingOf(session));
@@ -415,7 +415,7 @@ export class GroupStore {
 	private writePosition(key: string): void {
 		this.dirty.delete(key);
 		const p = this.positions().get(key);
-		assert(p !== undefined, "a position written is known");
+		assert(p !== undefined, "position known");
 		if (p.pendingCommit === null) this.pendingStored.delete(key);
 		else this.pendingStored.add(key);
 		this.sql.exec(
@@ -495,7 +495,7 @@ export class GroupStore {
 		const pending: { tp: TopicPartition; offset: number }[] = [];
 		for (const tp of this.assignment().byMember.get(memberId) ?? []) {
 			const p = this.positions().get(keyOf(tp));
-			assert(p === undefined || p.memberId === memberId, "a position belongs to the partition's owner");
+			assert(p === undefined || p.memberId === memberId, "pending position's owner");
 			if (p !== undefined && p.pendingCommit !== null) pending.push({ tp: p.tp, offset: p.pendingCommit });
 		}
 		return pending;
@@ -536,7 +536,7 @@ export class GroupStore {
 
 	/** Forgets everything but the group row (kept so generations keep growing if the group id is used again). */
 	wipe(): void {
-		assert(this.memberCount() === 0, "only an empty group is wiped");
+		assert(this.memberCount() === 0, "wipe empty");
 		this.deletePositions(() => true);
 		this.cachedAssignment = null;
 		this.cachedTopics = null;

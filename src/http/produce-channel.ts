@@ -414,7 +414,7 @@ export class ProduceChannel {
 			return;
 		}
 		const positions = result.value.positions;
-		assert(positions.length === records.length, "one position per record of the append");
+		assert(positions.length === records.length, "position per appended");
 		let at = 0;
 		for (const entry of run) {
 			this.#settle(entry.slot, offsetsReport(positions, at, entry.records.length));
@@ -429,7 +429,7 @@ export class ProduceChannel {
 
 	/** Records a report; the reports it makes due are written together with the others settled in the same turn. */
 	#settle(slot: Slot, report: string): void {
-		assert(slot.report === null, "a message is answered once");
+		assert(slot.report === null, "answered once");
 		slot.report = report;
 		if (this.#flushQueued) return;
 		this.#flushQueued = true;

@@ -234,7 +234,7 @@ export function paramsOfPath(path: string): RouteParam[] {
 		// `:name{pattern}`: Hono names the parameter without its pattern.
 		const brace = part.indexOf("{");
 		const name = brace < 0 ? part.slice(1) : part.slice(1, brace);
-		assert(name.length > 0 && !name.endsWith("?"), `route ${path}: a parameter the route table cannot read: ${part}`);
+		assert(name.length > 0 && !name.endsWith("?"), `route ${path}: unreadable ${part}`);
 		params.push({ name, segment, rest: part.endsWith("{.+}") });
 	});
 	return params;

@@ -79,7 +79,7 @@ export function refuseAppend(request: AppendRequest, context: RefuseContext): Re
 	let incomingBytes = 0;
 	for (const record of request.records) {
 		const bytes = record.bytes;
-		assert(Number.isSafeInteger(bytes) && bytes >= record.tail.length / 3, "the edge measured the record");
+		assert(Number.isSafeInteger(bytes) && bytes >= record.tail.length / 3, "record measured");
 		if (bytes > config["max.message.bytes"]) {
 			return err("record_too_large", `a record is ${bytes} bytes; max.message.bytes is ${config["max.message.bytes"]}`, {
 				max_message_bytes: config["max.message.bytes"],

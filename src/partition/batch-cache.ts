@@ -87,8 +87,8 @@ export class Utf8Batch implements CachedBatch {
 		readonly ends: Uint32Array | null = null,
 	) {
 		// Paired with the writer's count: a batch's `bytes` is its UTF-8 and one separator.
-		assert(utf8.byteLength + RECORD_SEPARATOR.length === bytes, "a stored batch's bytes are its UTF-8 size");
-		assert(utf8.byteOffset === 0 && utf8.byteLength === utf8.buffer.byteLength, "a batch's bytes fill their own buffer");
+		assert(utf8.byteLength + RECORD_SEPARATOR.length === bytes, "batch bytes");
+		assert(utf8.byteOffset === 0 && utf8.byteLength === utf8.buffer.byteLength, "batch own buffer");
 	}
 
 	get text(): string {
@@ -160,7 +160,7 @@ export class BatchCachePool {
 	/** @internal `cache` let go of `bytes`. */
 	shrank(cache: BatchCache, bytes: number): void {
 		this.bytes -= bytes;
-		assert(this.bytes >= 0 && cache.bytes >= 0, "cached bytes never fall below zero");
+		assert(this.bytes >= 0 && cache.bytes >= 0, "cached >= 0");
 		if (cache.bytes === 0 && this.holding.get(cache.objectId) === cache) this.holding.delete(cache.objectId);
 	}
 
@@ -182,7 +182,7 @@ export class BatchCachePool {
 			if (largest === null || cache.bytes > largest.bytes) largest = cache;
 		}
 		const found = idle ?? largest;
-		assert(found !== null && found.bytes > 0, "a pool over budget holds batches");
+		assert(found !== null && found.bytes > 0, "pool holds batches");
 		return found;
 	}
 }
@@ -242,7 +242,7 @@ export class BatchCache {
 	*from(offset: number, utf8 = false): Generator<CachedBatch> {
 		let low = this.start;
 		let high = this.window.length - 1;
-		assert(high >= low && offset >= this.windowBase, "a read starts inside the window");
+		assert(high >= low && offset >= this.windowBase, "read in window");
 		// Invariant: window[low] starts at or before `offset`; every batch past `high` starts after it.
 		while (low < high) {
 			const mid = (low + high + 1) >>> 1;
@@ -269,7 +269,7 @@ export class BatchCache {
 	pagingAt(row: { readonly base_offset: number; readonly bytes: number }): CachedBatch | null {
 		const paging = this.paging;
 		if (paging?.baseOffset !== row.base_offset) return null;
-		assert(paging.bytes === row.bytes, "a cached batch is its row as stored");
+		assert(paging.bytes === row.bytes, "cache is row");
 		this.hit();
 		return paging;
 	}
@@ -280,7 +280,7 @@ export class BatchCache {
 		if (this.closed || batches.length === 0) return;
 		this.usedMs = this.pool.now();
 		const top = this.window.at(-1);
-		assert(top === undefined || (batches[0] as CachedBatch).baseOffset > top.lastOffset, "a commit adds batches past the window");
+		assert(top === undefined || (batches[0] as CachedBatch).baseOffset > top.lastOffset, "commit past window");
 		let bytes = 0;
 		for (const batch of batches) {
 			this.window.push(batch);
@@ -324,7 +324,7 @@ export class BatchCache {
 	 */
 	readUpTo(batches: readonly CachedBatch[]): void {
 		if (this.closed || batches.length === 0) return;
-		assert((batches.at(-1) as CachedBatch).baseOffset < this.windowBase, "batches read from rows lie below the window");
+		assert((batches.at(-1) as CachedBatch).baseOffset < this.windowBase, "rows below window");
 		const bytes = batches.reduce((n, b) => n + heapBytes(b), 0);
 		// Room is what is free or held by idle objects; a window's own reader takes no live one's.
 		if (this.start < this.window.length && this.pool.bytes - this.pool.idleBytes(this) + bytes > this.pool.bytesMax) return;
@@ -363,7 +363,7 @@ export class BatchCache {
 			return;
 		}
 		const oldest = this.window[this.start];
-		assert(oldest !== undefined, "a cache asked for room holds a batch");
+		assert(oldest !== undefined, "room needs batch");
 		this.forgetThrough(oldest.baseOffset);
 	}
 

@@ -57,7 +57,7 @@ export class BatchWriter {
 	 */
 	add(records: readonly EncodedRecord[], appendTimeMs: number, stampAppendTime = false): void {
 		const baseOffset = this.view.nextOffset;
-		assert(baseOffset === this.rowBase + this.lines.length, "records are staged at consecutive offsets");
+		assert(baseOffset === this.rowBase + this.lines.length, "consecutive offsets");
 		for (let i = 0; i < records.length; i++) {
 			const record = records[i] as EncodedRecord;
 			const timestampMs = stampAppendTime ? appendTimeMs : (record.timestampMs ?? appendTimeMs);
@@ -75,14 +75,14 @@ export class BatchWriter {
 
 	/** Names an idempotent producer's batch, staged by the last `add`, in the row that holds its last record. */
 	nameProducerBatch(entry: ProducerEntry): void {
-		assert(this.lines.length > 0 && entry.baseOffset + entry.recordCount === this.view.nextOffset, "the batch was the last staged");
+		assert(this.lines.length > 0 && entry.baseOffset + entry.recordCount === this.view.nextOffset, "last staged");
 		this.producerEntries.push(entry);
 	}
 
 	/** Writes what is staged and the running totals. */
 	finish(): void {
 		if (this.lines.length > 0) this.writeRow();
-		assert(this.rowBase === this.view.nextOffset, "every staged record was written");
+		assert(this.rowBase === this.view.nextOffset, "staged written");
 	}
 
 	/**
@@ -100,7 +100,7 @@ export class BatchWriter {
 	 */
 	private writeRow(): void {
 		const count = this.lines.length;
-		assert(count > 0 && this.bytes > 0, "a stored batch holds at least one record");
+		assert(count > 0 && this.bytes > 0, "written batch has records");
 		this.view.timestampHigh = Math.max(this.view.timestampHigh, this.maxTimestamp);
 		const last = this.rowBase + count - 1;
 		this.view.totalBytes += this.bytes;
@@ -108,7 +108,7 @@ export class BatchWriter {
 		this.view.storedRecords += count;
 		const text = this.lines.join(RECORD_SEPARATOR);
 		const ends = new Uint32Array(this.ends);
-		assert(ends.length === count && ends.at(-1) === this.bytes - RECORD_SEPARATOR.length, "a row's record ends are its lines'");
+		assert(ends.length === count && ends.at(-1) === this.bytes - RECORD_SEPARATOR.length, "row's ends");
 		this.sql.exec(
 			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records, record_ends, producers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			this.rowBase,

@@ -143,7 +143,7 @@ export class CommitQueue<Req, Res> {
 			this.awaitCommit();
 			return;
 		}
-		assert(results.length === group.length, "one result per request of a group");
+		assert(results.length === group.length, "result per request");
 		group.forEach((w, i) => {
 			w.resolve(results[i] as Res);
 		});

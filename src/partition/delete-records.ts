@@ -24,7 +24,7 @@ export function advanceLogStart(
 	config: TopicConfig | null,
 	beforeOffset: number,
 ): Result<{ logStartOffset: number }> {
-	assert(Number.isSafeInteger(beforeOffset) && beforeOffset >= DELETE_TO_HIGH_WATERMARK, "the edge checked the offset");
+	assert(Number.isSafeInteger(beforeOffset) && beforeOffset >= DELETE_TO_HIGH_WATERMARK, "offset checked");
 	if (config?.["cleanup.policy"] === "compact") {
 		return err("policy_violation", 'records of a topic with cleanup.policy "compact" are removed by compaction only');
 	}

@@ -116,7 +116,7 @@ export class Followers {
 			// Registered with the key's authority before it is accepted, so revoking the key closes it.
 			// The edge names the partition: an object not configured yet does not know its own number.
 			const partition = Number(url.searchParams.get("partition"));
-			assert(Number.isSafeInteger(partition) && partition >= 0, "the edge names the partition of a key's tail");
+			assert(Number.isSafeInteger(partition) && partition >= 0, "tail partition");
 			const alive = await keyAuthority(env, keyId).watchTail(keyId, topicId, partition);
 			if (!alive || this.revokedKeys.has(keyId)) {
 				return Response.json({ error: { code: "unauthorized", message: "invalid credentials" } }, { status: 401 });

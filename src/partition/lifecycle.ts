@@ -161,7 +161,7 @@ export class Lifecycle {
 	 * Should it still fail, the alarm is forgotten, so the next append or run sets it again: no unhandled rejection.
 	 */
 	private setAlarm(atMs: number | null): void {
-		assert(atMs === null || atMs <= ALARM_AT_MS_MAX, "an alarm within the time workerd can hold");
+		assert(atMs === null || atMs <= ALARM_AT_MS_MAX, "alarm time");
 		this.alarmAtMs = atMs;
 		(atMs === null ? this.storage.deleteAlarm() : this.storage.setAlarm(atMs)).catch(() => {
 			this.alarmAtMs = null;
@@ -206,7 +206,7 @@ export class Lifecycle {
 				yield batch;
 			}
 		};
-		assert(this.view.remoteBytes === 0, "local retention waits until no remote segment is left");
+		assert(this.view.remoteBytes === 0, "remote first");
 		const count = planRetention(head(), this.view.totalBytes, config, nowMs, this.view.logStartOffset);
 		if (count === 0) return;
 		if (count === RETENTION_BATCHES_PER_STEP) this.moreWork = true;
@@ -217,7 +217,7 @@ export class Lifecycle {
 		const localLogStartOffset = last.lastOffset + 1;
 		// A DeleteRecords may have moved the log start past the deleted batches, even into the first one left.
 		const logStartOffset = Math.max(this.view.logStartOffset, localLogStartOffset);
-		assert(logStartOffset <= this.view.nextOffset, "retention never passes the high watermark");
+		assert(logStartOffset <= this.view.nextOffset, "retention <= hw");
 		this.sql.exec(
 			"UPDATE partition_state SET log_start_offset = ?, local_log_start_offset = ?, next_offset_floor = ? WHERE id = 1",
 			logStartOffset,

@@ -32,7 +32,7 @@ export interface BatchRow extends Record<string, SqlStorageValue> {
  * (`log_*` columns), so a group commit writes one row; retention, compaction and offload, which change older batches, do.
  */
 export function saveTotals(sql: SqlStorage, totals: LogTotals, nextOffset: number): void {
-	assert(totals.totalBytes >= 0 && totals.storedBatches >= 0 && totals.storedRecords >= totals.storedBatches, "totals are sane");
+	assert(totals.totalBytes >= 0 && totals.storedBatches >= 0 && totals.storedRecords >= totals.storedBatches, "totals");
 	sql.exec(
 		"UPDATE partition_state SET stored_bytes = ?, stored_batches = ?, stored_records = ?, totals_next_offset = ? WHERE id = 1",
 		totals.totalBytes,
@@ -84,7 +84,7 @@ export function loadView(
 	view.storedBatches = totals.storedBatches;
 	view.storedRecords = totals.storedRecords;
 	// A DeleteRecords may move the log start past the local log start (retention then deletes what lies below it).
-	assert(view.logStartOffset <= view.nextOffset && view.localLogStartOffset <= view.nextOffset, "both log starts ≤ high watermark");
+	assert(view.logStartOffset <= view.nextOffset && view.localLogStartOffset <= view.nextOffset, "starts <= hw");
 }
 
 /**
@@ -272,7 +272,7 @@ function toBatch(sql: SqlStorage, row: BatchRow, cache: BatchCache | null, utf8:
 					)
 					.one()
 			: row;
-	assert(records !== null, "a batch taken has its records");
+	assert(records !== null, "taken has records");
 	const { base_offset: baseOffset, last_offset: lastOffset, record_count: recordCount, bytes } = row;
 	const ends = storedEnds(record_ends);
 	if (typeof records === "string") return { baseOffset, lastOffset, recordCount, bytes, text: records, ends };
@@ -285,8 +285,8 @@ function toBatch(sql: SqlStorage, row: BatchRow, cache: BatchCache | null, utf8:
  * (`Utf8Batch.recordEnds`).
  */
 export function endsColumn(ends: Uint32Array<ArrayBuffer>): ArrayBuffer {
-	assert(LITTLE_ENDIAN, "record ends are stored as little-endian words");
-	assert(ends.byteOffset === 0 && ends.byteLength === ends.buffer.byteLength, "record ends fill their own buffer");
+	assert(LITTLE_ENDIAN, "ends LE words");
+	assert(ends.byteOffset === 0 && ends.byteLength === ends.buffer.byteLength, "ends own buffer");
 	return ends.buffer;
 }
 
@@ -314,7 +314,7 @@ function endsOf(batch: CachedBatch): Uint32Array | null {
 function partEnds(ends: Uint32Array, start: number, end: number): Uint32Array {
 	const first = recordEndingFrom(ends, start);
 	const last = recordEndingFrom(ends, end);
-	assert(ends[last] === end, "a part ends where a record does");
+	assert(ends[last] === end, "part at record end");
 	const part = ends.slice(first, last + 1);
 	for (let i = 0; i < part.length; i++) (part[i] as number) -= start;
 	return part;
@@ -343,12 +343,12 @@ class SliceReader {
 		/** Whether a UTF-8 read's cuts are views of their batches (`readLogUtf8`'s `views`). */
 		private readonly views = false,
 	) {
-		assert(utf8 || !withEnds, "record ends are of UTF-8 parts");
+		assert(utf8 || !withEnds, "ends of UTF-8");
 		this.nextOffset = offset;
 	}
 
 	slice(): LogSlice {
-		assert(!this.utf8, "a text read takes text");
+		assert(!this.utf8, "text read");
 		return { records: this.parts.join(RECORD_SEPARATOR), recordCount: this.recordCount, nextOffset: this.nextOffset };
 	}
 
@@ -361,16 +361,13 @@ class SliceReader {
 	 * buffer and copy on the partition's thread, about what the serializer then saves there.
 	 */
 	sliceUtf8(): LogSlice<Utf8Parts> {
-		assert(this.utf8, "a UTF-8 read takes bytes");
+		assert(this.utf8, "bytes read");
 		const parts = this.parts as Uint8Array[];
 		// Paired with the writer's count: each part's `bytes` is its UTF-8 and one separator.
-		assert(
-			parts.reduce((n, part) => n + part.byteLength + RECORD_SEPARATOR.length, 0) === this.bytes,
-			"a read's byte count is its parts' UTF-8 size",
-		);
+		assert(parts.reduce((n, part) => n + part.byteLength + RECORD_SEPARATOR.length, 0) === this.bytes, "read bytes");
 		const slice = { records: parts, recordCount: this.recordCount, nextOffset: this.nextOffset };
 		if (!this.withEnds) return slice;
-		assert(this.ends.length === parts.length, "a part's record ends are taken with it");
+		assert(this.ends.length === parts.length, "part's ends");
 		return { ...slice, recordEnds: this.ends };
 	}
 

@@ -245,7 +245,7 @@ export class PartitionLog extends DurableObject<Env> {
 	configure(assignment: PartitionAssignment): Result<PartitionOffsets> {
 		if (this.status === "deleted") return err("topic_not_found", `topic "${assignment.topic}" was deleted`);
 		if (this.status === "active") {
-			assert(this.topicId === assignment.topicId && this.partition === assignment.partition, "a partition keeps its identity");
+			assert(this.topicId === assignment.topicId && this.partition === assignment.partition, "same partition");
 			if (assignment.configVersion <= this.configVersion) return ok(this.offsets());
 		}
 		this.sql.exec(
@@ -349,13 +349,13 @@ export class PartitionLog extends DurableObject<Env> {
 	 */
 	private stage(request: AppendRequest): AppendOutcome {
 		const group = this.group;
-		assert(group !== null, "appends are staged inside a group's transaction");
+		assert(group !== null, "staged in transaction");
 		const identity = this.checkIdentity(request.topicId);
 		if (identity !== null) return identity;
 		if (this.status !== "active" || this.configVersion < request.configVersion) return { needsConfig: true };
 		const config = this.config;
-		assert(config !== null, "an active partition has a config");
-		assert(request.records.length > 0, "an append carries at least one record");
+		assert(config !== null, "active config");
+		assert(request.records.length > 0, "append has records");
 		const { writer, nowMs, stampsAppendTime } = group;
 		const producer = request.producer ?? null;
 		const producerState = producer === null ? null : this.producers.load(producer.producerId);
@@ -387,7 +387,7 @@ export class PartitionLog extends DurableObject<Env> {
 		if (request.idempotency) group.usedIdempotency = true;
 		if (compacts(config)) {
 			request.records.forEach((record, i) => {
-				assert(record.keyId !== null, "compacted records have keys");
+				assert(record.keyId !== null, "compacted keyed");
 				group.keys.set(record.keyId, { offset: baseOffset + i, tombstone: record.tombstone });
 			});
 		}
@@ -567,7 +567,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * it again. The partition number is kept, so a retry (the registry retries a wipe that threw) finds the objects.
 	 */
 	async destroy(topicId: string): Promise<void> {
-		if (this.status !== "unconfigured") assert(this.topicId === topicId, "destroy names this partition's topic");
+		if (this.status !== "unconfigured") assert(this.topicId === topicId, "destroy topic");
 		const partition = this.partition;
 		await this.ctx.storage.deleteAlarm();
 		await this.ctx.storage.deleteAll();

@@ -28,9 +28,9 @@ export function producersColumn(entries: readonly ProducerEntry[]): string | nul
 
 function parseProducersColumn(text: string): ProducerEntry[] {
 	const parsed: unknown = JSON.parse(text);
-	assert(Array.isArray(parsed), "a row's producers are an array");
+	assert(Array.isArray(parsed), "producers array");
 	return parsed.map((entry: unknown) => {
-		assert(Array.isArray(entry) && entry.length === 6 && entry.every(Number.isSafeInteger), "a producer entry is six integers");
+		assert(Array.isArray(entry) && entry.length === 6 && entry.every(Number.isSafeInteger), "producer entry");
 		const [producerId, epoch, baseSequence, recordCount, baseOffset, appendTimeMs] = entry as number[];
 		return { producerId, epoch, baseSequence, recordCount, baseOffset, appendTimeMs } as ProducerEntry;
 	});
@@ -120,7 +120,7 @@ export class ProducerStore {
 	snapshot(): void {
 		const unsaved = this.replayed();
 		if (this.replayFrom === null) {
-			assert(unsaved.size === 0, "a changed state is named in a row to replay");
+			assert(unsaved.size === 0, "state replayable");
 			return;
 		}
 		for (const state of unsaved.values()) {

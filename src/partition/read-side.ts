@@ -101,7 +101,7 @@ export class ReadSide {
 	private answer<Records extends string | Utf8Parts>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
 		const { view } = this.host;
 		this.host.changed();
-		assert(slice.nextOffset <= view.nextOffset && slice.nextOffset >= offset, "a read ends inside the log");
+		assert(slice.nextOffset <= view.nextOffset && slice.nextOffset >= offset, "read in log");
 		return { ...slice, highWatermark: view.nextOffset, logStartOffset: view.logStartOffset };
 	}
 

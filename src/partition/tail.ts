@@ -159,7 +159,7 @@ export function pushTail(ws: WebSocket, log: TailLog): void {
 
 /** A batch as the message a tail is sent, and the offset after it. */
 function tailMessage(batch: ReadResult, from: number): { readonly text: string; readonly next: number } {
-	assert(batch.nextOffset > from, "a tail read below the high watermark makes progress");
+	assert(batch.nextOffset > from, "tail progress");
 	const text = `{"records":[${batch.records}],"next_offset":${batch.nextOffset},"high_watermark":${batch.highWatermark}}`;
 	return { text, next: batch.nextOffset };
 }

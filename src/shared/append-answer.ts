@@ -34,6 +34,6 @@ export function appendOutcome(answer: AppendAnswer): AppendOutcome {
 	const space = answer.indexOf(" ");
 	const baseOffset = Number(answer.slice(0, space));
 	const appendTimeMs = Number(answer.slice(space + 1));
-	assert(space > 0 && Number.isSafeInteger(baseOffset) && Number.isSafeInteger(appendTimeMs), "a fresh append's answer is two integers");
+	assert(space > 0 && Number.isSafeInteger(baseOffset) && Number.isSafeInteger(appendTimeMs), "append answer");
 	return ok({ baseOffset, appendTimeMs, duplicate: false });
 }

@@ -134,7 +134,7 @@ export function takeLinesUtf8(
 	ends: Uint32Array | null = null,
 	views = false,
 ) {
-	assert(ends === null || ends.at(-1) === batch.utf8.length, "a batch's line ends are its own");
+	assert(ends === null || ends.at(-1) === batch.utf8.length, "own line ends");
 	return cut(new Utf8Lines(batch.utf8, ends, views), batch, offset, room, from);
 }
 
@@ -197,6 +197,6 @@ function cut<Part>(source: LineSource<Part>, batch: BatchLines, offset: number, 
 		if (found < 0) break;
 		pos = end + RECORD_SEPARATOR.length;
 	}
-	assert(lastOffset >= offset, "lines are taken from the offset asked");
+	assert(lastOffset >= offset, "lines from offset");
 	return { text: source.slice(start, taken), start, count, bytes, lastOffset, complete: true, stop: null };
 }

@@ -378,7 +378,7 @@ export async function readAcross(
 			}
 			break;
 		}
-		assert(value.offset === offset, "the partition answered for the offset asked");
+		assert(value.offset === offset, "answer offset");
 		const taken = await takeSlice(segments, value.remote, offset, collected);
 		if (taken === null) {
 			// Retention deleted the segment after the partition answered: ask again, it knows the new log start.
@@ -445,19 +445,19 @@ const decoder = new TextDecoder();
 async function fetchBatches(segments: R2Bucket, slice: RemoteSlice | RemoteTimestampEntry): Promise<string[] | null> {
 	const first = slice.entries[0];
 	const last = slice.entries.at(-1);
-	assert(first !== undefined && last !== undefined, "a remote slice names at least one batch");
+	assert(first !== undefined && last !== undefined, "slice has batches");
 	const start = first.byteStart;
 	const length = last.byteStart + last.byteLength - start;
 	const object = await segments.get(slice.objectKey, { range: { offset: start, length } });
 	if (object === null) return null;
 	const body = new Uint8Array(await object.arrayBuffer());
-	assert(body.byteLength === length, "R2 returned the whole range asked for");
+	assert(body.byteLength === length, "R2 whole range");
 	return slice.entries.map((entry) => {
 		const text = decoder.decode(body.subarray(entry.byteStart - start, entry.byteStart - start + entry.byteLength));
 		// Paired with the writer's assertions: the bytes are the batch the index says they are (compaction, before the
 		// topic was tiered, may have cut records from its front).
 		const firstOffset = lineOffset(text);
-		assert(firstOffset >= entry.baseOffset && firstOffset <= entry.lastOffset, "a segment batch starts inside its range");
+		assert(firstOffset >= entry.baseOffset && firstOffset <= entry.lastOffset, "batch in range");
 		return text;
 	});
 }

@@ -33,7 +33,7 @@ export const CURSOR_LENGTH_MAX = 1_024;
 
 /** A page from `rows`, read as `limit + 1` rows after the cursor: the extra row only says whether more follow. */
 export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => PageKey): Page<T> {
-	assert(limit >= 1 && rows.length <= limit + 1, "a page is read as at most limit + 1 rows");
+	assert(limit >= 1 && rows.length <= limit + 1, "page rows");
 	if (rows.length <= limit) return { items: rows, next: null };
 	const items = rows.slice(0, limit);
 	return { items, next: keyOf(items[limit - 1] as T) };

@@ -60,13 +60,13 @@ export function pollBody(
 	});
 	size += Math.max(0, reads.length - 1) * RECORD_SEPARATOR_UTF8.length;
 	const out = into(size);
-	assert(out.byteLength === size, "a poll's body fills the buffer it is written into");
+	assert(out.byteLength === size, "poll body size");
 	out.set(POLL_BODY_HEAD);
 	let to = POLL_BODY_HEAD.length;
 	reads.forEach(({ result }, i) => {
 		const head = heads[i] as Uint8Array;
 		const partEnds = endsOfParts(result);
-		assert(partEnds.length === result.records.length, "a read's record ends are per part");
+		assert(partEnds.length === result.records.length, "ends per part");
 		let spliced = 0;
 		for (const [j, part] of result.records.entries()) {
 			if (i > 0 || j > 0) {
@@ -74,9 +74,9 @@ export function pollBody(
 				to += RECORD_SEPARATOR_UTF8.length;
 			}
 			// Paired with the writer: every stored record starts with its partition.
-			assert(startsWithRecord(part), "a part starts with a stored record");
+			assert(startsWithRecord(part), "part starts record");
 			const ends = partEnds[j] ?? null;
-			assert(ends === null || ends.at(-1) === part.byteLength, "a part's last record ends with it");
+			assert(ends === null || ends.at(-1) === part.byteLength, "poll part ends");
 			let k = 0;
 			for (let from = 0; from < part.byteLength; k++) {
 				// Each record is copied with the separator after it: from where the record ends to where the next starts.
@@ -89,10 +89,10 @@ export function pollBody(
 			}
 			spliced += k;
 		}
-		assert(spliced === result.recordCount, "a read's parts hold the records it counts");
+		assert(spliced === result.recordCount, "parts count");
 	});
 	out.set(tail, to);
-	assert(to + tail.length === size, "a poll's body is its records with their topics and the envelope");
+	assert(to + tail.length === size, "poll body");
 	return out;
 }
 

@@ -98,7 +98,7 @@ export interface EncodedBatch {
 }
 
 export function encodeBatch(records: readonly EncodedRecord[]): EncodedBatch {
-	assert(records.length > 0, "a batch holds at least one record");
+	assert(records.length > 0, "encoded batch has records");
 	const tails: string[] = new Array(records.length);
 	const bytes: number[] = new Array(records.length);
 	let timestamps: (number | null)[] | null = null;
@@ -140,14 +140,14 @@ export function decodeBatch(batch: EncodedBatch): EncodedRecord[] {
 			batch.bytes.length === batch.count &&
 			(batch.timestamps === null || batch.timestamps.length === batch.count) &&
 			(batch.keyIds === null || batch.keyIds.length === batch.count),
-		"a batch's fields describe the same records",
+		"batch fields agree",
 	);
 	const tombstones = new Set(batch.tombstones ?? []);
 	const records: EncodedRecord[] = new Array(batch.count);
 	for (let i = 0; i < batch.count; i++) {
 		const tail = tails[i] as string;
 		// Split tails hold no newline; a tail of more lines than one would have made more of them than `count`.
-		assert(joined || !tail.includes("\n"), "a tail is one line");
+		assert(joined || !tail.includes("\n"), "tail one line");
 		records[i] = {
 			timestampMs: batch.timestamps?.[i] ?? null,
 			tail,
@@ -165,7 +165,7 @@ export function encodeTail(record: ProducedRecord): string {
 	if (record.keyEncoding !== "json") body.key_encoding = record.keyEncoding;
 	if (record.valueEncoding !== "json") body.value_encoding = record.valueEncoding;
 	const json = JSON.stringify(body);
-	assert(json.charCodeAt(0) === 0x7b && !json.includes("\n"), "a tail is one JSON object on one line");
+	assert(json.charCodeAt(0) === 0x7b && !json.includes("\n"), "tail JSON line");
 	return json.slice(1);
 }
 
@@ -193,11 +193,11 @@ export const LINE_PREFIX_MAX = 64;
 function prefixInteger(line: string, name: string): number {
 	const marker = `"${name}":`;
 	const start = line.indexOf(marker);
-	assert(start > 0 && start < LINE_PREFIX_MAX, `stored line has ${name} in its prefix`);
+	assert(start > 0 && start < LINE_PREFIX_MAX, `prefix ${name}`);
 	const from = start + marker.length;
 	const end = line.indexOf(",", from);
 	const n = Number(line.slice(from, end));
-	assert(Number.isSafeInteger(n), `stored ${name} is an integer`);
+	assert(Number.isSafeInteger(n), `integer ${name}`);
 	return n;
 }
 

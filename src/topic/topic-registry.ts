@@ -67,7 +67,7 @@ export class TopicRegistry extends DurableObject<Env> {
 		if (this.find(request.name) !== null) return err("topic_exists", `topic "${request.name}" already exists`, { topic: request.name });
 		const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topics").one().n;
 		if (count >= TOPICS_MAX) return err("topic_limit_reached", `at most ${TOPICS_MAX} topics may exist`);
-		assert(request.partitions >= 1 && request.partitions <= PARTITIONS_MAX, "the edge validated the partition count");
+		assert(request.partitions >= 1 && request.partitions <= PARTITIONS_MAX, "partitions checked");
 		const row: TopicRow = {
 			name: request.name,
 			topic_id: crypto.randomUUID(),
@@ -77,7 +77,7 @@ export class TopicRegistry extends DurableObject<Env> {
 			created_at_ms: Date.now(),
 			location_hint: request.locationHint ?? null,
 		};
-		assert(row.location_hint === null || LOCATION_HINTS.includes(row.location_hint), "the edge validated the location hint");
+		assert(row.location_hint === null || LOCATION_HINTS.includes(row.location_hint), "hint checked");
 		this.sql.exec(
 			"INSERT INTO topics (name, topic_id, partitions, config, config_version, created_at_ms, location_hint) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			row.name,
@@ -161,7 +161,7 @@ export class TopicRegistry extends DurableObject<Env> {
 		if (request.partitionsMustGrow === true && partitions === row.partitions) {
 			return err("invalid_partitions", `Topic already has ${row.partitions} partitions.`, { partitions: row.partitions });
 		}
-		assert(partitions <= PARTITIONS_MAX, "the edge validated the partition count");
+		assert(partitions <= PARTITIONS_MAX, "partitions checked");
 		if (storedConfig(row.config)["remote.storage.enable"] && !config.value["remote.storage.enable"]) {
 			const refused = await this.refuseRemoteOff(toMeta(row));
 			if (refused !== null) return refused;

@@ -35,15 +35,15 @@ export interface RetryInput {
 
 /** The delay before the next attempt: scheduled, jittered, at least `Retry-After`, at most a day. */
 export function retryDelayMs(input: RetryInput): number {
-	assert(input.attemptsMade >= 1, "a retry follows an attempt");
-	assert(input.scheduleMs.length > 0, "a retry schedule has at least one delay");
+	assert(input.attemptsMade >= 1, "retry after attempt");
+	assert(input.scheduleMs.length > 0, "schedule has delays");
 	const index = Math.min(input.attemptsMade, input.scheduleMs.length - 1);
 	const scheduled = input.scheduleMs[index] as number;
 	const jitter = 1 + WEBHOOK_RETRY_JITTER_RATIO * (2 * input.random() - 1);
 	const jittered = Math.round(scheduled * jitter);
 	const delay = Math.max(jittered, input.retryAfterMs ?? 0);
 	const bounded = Math.min(Math.max(delay, 0), WEBHOOK_RETRY_DELAY_MS_MAX);
-	assert(bounded >= 0 && bounded <= WEBHOOK_RETRY_DELAY_MS_MAX, "a retry delay is within bounds");
+	assert(bounded >= 0 && bounded <= WEBHOOK_RETRY_DELAY_MS_MAX, "delay bounded");
 	return bounded;
 }
 

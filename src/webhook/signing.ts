@@ -30,7 +30,7 @@ export function generateMessageId(): string {
 
 /** `v1,<signature>` of one message under one secret. */
 export async function sign(secret: string, id: string, timestampS: number, body: string): Promise<string> {
-	assert(secret.startsWith(SECRET_PREFIX), "signing secrets are whsec_ secrets");
+	assert(secret.startsWith(SECRET_PREFIX), "whsec_ secret");
 	const key = await crypto.subtle.importKey(
 		"raw",
 		base64Decode(secret.slice(SECRET_PREFIX.length)),
@@ -52,7 +52,7 @@ export interface SignedMessage {
 
 /** The three Standard Webhooks headers of one delivery attempt. */
 export async function signatureHeaders(message: SignedMessage): Promise<Record<string, string>> {
-	assert(message.secrets.length > 0, "a delivery is signed with at least one secret");
+	assert(message.secrets.length > 0, "has secrets");
 	const signatures = await Promise.all(message.secrets.map((secret) => sign(secret, message.id, message.timestampS, message.body)));
 	return {
 		"webhook-id": message.id,

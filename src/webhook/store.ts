@@ -75,10 +75,10 @@ export function pendingOf(lane: LaneRow): PendingBatch | null {
 		attempts: lane.attempts,
 		nextAttemptAtMs: lane.next_attempt_at_ms as number,
 	};
-	assert(batch.recordCount > 0 && batch.records.length > 0, "a pending batch holds records");
+	assert(batch.recordCount > 0 && batch.records.length > 0, "pending batch has records");
 	assert(
 		lane.next_offset <= batch.firstOffset && batch.firstOffset <= batch.lastOffset && batch.lastOffset < batch.nextOffset,
-		"a pending batch lies ahead of its lane's acknowledged offset",
+		"batch ahead of lane",
 	);
 	return batch;
 }

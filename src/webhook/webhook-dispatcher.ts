@@ -122,7 +122,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 
 	private remember(ref: TopicRef): void {
 		const known = this.topic;
-		assert(known === null || known.topicId === ref.topicId, "a dispatcher serves one topic");
+		assert(known === null || known.topicId === ref.topicId, "one topic");
 		if (known === null) this.sql.exec("INSERT INTO dispatcher_state (id, topic, topic_id) VALUES (1, ?, ?)", ref.topic, ref.topicId);
 	}
 

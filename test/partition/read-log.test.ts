@@ -242,7 +242,7 @@ describe("readLog", () => {
 		});
 		expect(reads.first.records).toBe(before.slice(0, 2).join(RECORD_SEPARATOR));
 		expect(reads.paging).toBe(0);
-		expect(reads.stale).toContain("a cached batch is its row as stored");
+		expect(reads.stale).toContain("cache is row");
 		// From offset 1 the old text still holds record 1; the rewritten batch does not.
 		expect(reads.second).toEqual({ records: [...after.slice(1), line(4, "e")].join(RECORD_SEPARATOR), recordCount: 3, nextOffset: 5 });
 	});

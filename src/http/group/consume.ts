@@ -262,7 +262,7 @@ async function pollOnePartition(
 		if (!undone.ok) return undone;
 		return err("partition_unavailable", `${fetch.topic}/${fetch.partition}: the read was cut short; poll again`);
 	}
-	assert(written.byteLength > tailBytes, "a poll's body holds its envelope's tail");
+	assert(written.byteLength > tailBytes, "poll tail");
 	if (sameTail) return ok({ body: new Blob([written]), bytes: written.byteLength });
 	const body = new Blob([new Uint8Array(written, 0, written.byteLength - tailBytes), envelopeTail(settled.value)]);
 	return ok({ body, bytes: body.size });
@@ -321,7 +321,7 @@ async function pollReads(
 	);
 	if (!settled.ok) return settled;
 	const { accepted } = settled.value;
-	assert(accepted.length === reads.length, "the coordinator settles every read");
+	assert(accepted.length === reads.length, "reads settled");
 	const kept = reads.filter((r, i) => accepted[i] === true && r.result.recordCount > 0);
 	return ok({ kept, settlement: settled.value });
 }
@@ -353,7 +353,7 @@ async function beginPoll({ env, coordinator, groupId, memberId, options }: Poll)
 		started = pollStartOf(await coordinator.beginPoll(groupId, memberId, partitionsMax, commit, true, true, interval, steering, instance));
 	}
 	if (!started.ok) return started;
-	assert(started.value.started, "a bounds-checked poll starts or is refused");
+	assert(started.value.started, "poll judged");
 	return ok(started.value.plan);
 }
 
@@ -371,7 +371,7 @@ async function readPlanned(
 		if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
 		return ok({ reads: [], topicsStale: false });
 	}
-	assert(count <= options.maxRecords, "a poll reads no more partitions than records it may return");
+	assert(count <= options.maxRecords, "partitions <= records");
 	const first = await Promise.all(
 		plan.fetches.map((fetch, i) => {
 			const limits = {
@@ -480,7 +480,7 @@ async function readPartition(
 ): Promise<Result<PartitionRead | null>> {
 	let offset = fetch.offset;
 	if (offset === null) {
-		assert(reset !== "none", "the coordinator refuses a poll with no offset to start from under reset none");
+		assert(reset !== "none", "reset none refused");
 		if (reset === "latest") offset = (await partitionLog(env, fetch.topicId, fetch.partition).offsets()).highWatermark;
 	}
 	const { maxRecords, maxBytes, recordEnds } = limits;

@@ -97,7 +97,7 @@ export async function commitOffsets(env: Env, groupId: string, request: CommitRe
 		if (!second.ok) return second;
 		outcome = second.value;
 	}
-	assert(outcome.committed, "a bounds-checked commit is stored or refused");
+	assert(outcome.committed, "commit judged");
 	return ok({ generation: outcome.generation });
 }
 

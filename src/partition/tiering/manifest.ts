@@ -79,7 +79,7 @@ export function readSegmentSource(sql: SqlStorage, view: LogView, config: TopicC
 	const planned = read.slice(0, count);
 	const first = planned[0] as LocalBatch;
 	const last = planned[count - 1] as LocalBatch;
-	assert(first.baseOffset >= view.localLogStartOffset, "no batch lies below the local log start");
+	assert(first.baseOffset >= view.localLogStartOffset, "batch below start");
 	const batches = sql
 		.exec<{ base_offset: number; last_offset: number; record_count: number; timestamp_high: number; records: string }>(
 			"SELECT base_offset, last_offset, record_count, timestamp_high, records FROM batches WHERE base_offset BETWEEN ? AND ? ORDER BY base_offset",
@@ -94,7 +94,7 @@ export function readSegmentSource(sql: SqlStorage, view: LogView, config: TopicC
 			timestampHigh: row.timestamp_high,
 			records: row.records,
 		}));
-	assert(batches.length === count, "the planned batches are read whole");
+	assert(batches.length === count, "planned whole");
 	return { baseOffset: view.localLogStartOffset, batches, storedBytes: planned.reduce((n, b) => n + b.bytes, 0) };
 }
 
@@ -132,7 +132,7 @@ export function commitOffload(
 	// Weighed as the batches were locally (each with its last separator, which the object leaves out), so an offload
 	// moves the log's bytes between tiers without changing what `retention.bytes` compares.
 	const segmentBytes = source.storedBytes;
-	assert(segmentBytes === segmentBodyBytes(entries) + entries.length * RECORD_SEPARATOR.length, "a segment weighs its batches");
+	assert(segmentBytes === segmentBodyBytes(entries) + entries.length * RECORD_SEPARATOR.length, "segment weight");
 	const recordCount = entries.reduce((n, e) => n + e.recordCount, 0);
 	sql.exec(
 		"INSERT INTO remote_segments (base_offset, last_offset, object_key, bytes, record_count, timestamp_high, batch_index, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -152,7 +152,7 @@ export function commitOffload(
 	view.totalBytes -= source.storedBytes;
 	view.storedBatches -= entries.length;
 	view.storedRecords -= recordCount;
-	assert(view.localLogStartOffset < view.nextOffset, "the newest batch stays local");
+	assert(view.localLogStartOffset < view.nextOffset, "newest local");
 	sql.exec(
 		"UPDATE partition_state SET local_log_start_offset = ?, remote_bytes = ?, remote_records = ?, next_offset_floor = ? WHERE id = 1",
 		view.localLogStartOffset,
@@ -207,9 +207,9 @@ export function dropExpiredSegments(
 	view.logStartOffset = Math.max(view.logStartOffset, last.lastOffset + 1);
 	view.remoteBytes -= dropped.reduce((n, s) => n + s.bytes, 0);
 	view.remoteRecords -= dropped.reduce((n, s) => n + s.recordCount, 0);
-	assert(last.lastOffset < view.localLogStartOffset, "retention of remote segments stops at the local log start");
-	assert((view.remoteBytes === 0) === (last.lastOffset + 1 === view.localLogStartOffset), "remote bytes iff remote offsets");
-	assert((view.remoteRecords === 0) === (view.remoteBytes === 0), "remote records iff remote bytes");
+	assert(last.lastOffset < view.localLogStartOffset, "remote retention");
+	assert((view.remoteBytes === 0) === (last.lastOffset + 1 === view.localLogStartOffset), "bytes iff offsets");
+	assert((view.remoteRecords === 0) === (view.remoteBytes === 0), "records iff bytes");
 	sql.exec(
 		"UPDATE partition_state SET log_start_offset = ?, remote_bytes = ?, remote_records = ? WHERE id = 1",
 		view.logStartOffset,

@@ -32,9 +32,9 @@ export function remoteBatchBytes(entry: SegmentIndexEntry): number {
 
 /** A read below the local log start: where in R2 its records are. The reader fetches them (src/shared/log-reader.ts). */
 export function remoteRead(sql: SqlStorage, view: LogView, offset: number, maxRecords: number, maxBytes: number): RemoteRead {
-	assert(offset >= view.logStartOffset && offset < view.localLogStartOffset, "a remote read starts below the local log start");
+	assert(offset >= view.logStartOffset && offset < view.localLogStartOffset, "remote read start");
 	const remote = findRemoteSlice(sql, offset, maxRecords, maxBytes, view.localLogStartOffset);
-	assert(remote !== null, "remote segments cover [log start, local log start) without gaps");
+	assert(remote !== null, "remote no gaps");
 	return { remote, offset, highWatermark: view.nextOffset, logStartOffset: view.logStartOffset };
 }
 
@@ -69,10 +69,7 @@ function findRemoteSlice(
 		records += i === first ? entry.lastOffset - offset + 1 : entry.recordCount;
 		bytes += remoteBatchBytes(entry);
 	}
-	assert(
-		entries.length > 0 && (entries[0] as SegmentIndexEntry).lastOffset >= offset,
-		"the slice starts with the batch holding the offset",
-	);
+	assert(entries.length > 0 && (entries[0] as SegmentIndexEntry).lastOffset >= offset, "slice start");
 	return { objectKey: row.object_key, entries, localLogStartOffset };
 }
 
@@ -90,7 +87,7 @@ export function findRemoteTimestamp(
 	fromOffset?: number,
 	batchesMax = TIMESTAMP_LOOKUP_BATCHES_MAX,
 ): RemoteTimestampEntry | null {
-	assert(batchesMax > 0 && batchesMax <= TIMESTAMP_LOOKUP_BATCHES_MAX, "a timestamp walk reads a bounded number of batches");
+	assert(batchesMax > 0 && batchesMax <= TIMESTAMP_LOOKUP_BATCHES_MAX, "walk bounded");
 	// Retention may have passed where a walk stopped: the records before the log start are gone.
 	const start = Math.max(fromOffset ?? 0, view.logStartOffset);
 	if (start >= view.localLogStartOffset) return null;
@@ -109,7 +106,7 @@ export function findRemoteTimestamp(
 		fromOffset === undefined
 			? index.findIndex((e) => e.timestampHigh >= timestampMs && e.lastOffset >= start)
 			: holdingOrAfter(index, start);
-	assert(first >= 0 && (index[first] as SegmentIndexEntry).lastOffset >= start, "a segment as recent as the time has a batch as recent");
+	assert(first >= 0 && (index[first] as SegmentIndexEntry).lastOffset >= start, "recent batch");
 	return { objectKey: row.object_key, entries: index.slice(first, first + batchesMax), fromOffset: start };
 }
 

@@ -49,8 +49,8 @@ export interface EncodedSegment {
 
 /** The prefix every segment of one partition shares: listing it finds them all (orphans too). */
 export function segmentPrefix(topicId: string, partition: number): string {
-	assert(topicId.length > 0 && !topicId.includes("/"), "a topic id is one path segment");
-	assert(Number.isSafeInteger(partition) && partition >= 0, "a partition number is a non-negative integer");
+	assert(topicId.length > 0 && !topicId.includes("/"), "topic id path");
+	assert(Number.isSafeInteger(partition) && partition >= 0, "partition >= 0");
 	return `${topicId}/${partition}/`;
 }
 
@@ -59,8 +59,8 @@ export function segmentPrefix(topicId: string, partition: number): string {
  * an object left by a crashed attempt is never overwritten by a retry that commits: it stays an orphan for the sweep.
  */
 export function segmentKey(topicId: string, partition: number, baseOffset: number, nonce: string): string {
-	assert(Number.isSafeInteger(baseOffset) && baseOffset >= 0, "a segment starts at a non-negative offset");
-	assert(/^[A-Za-z0-9_-]+$/.test(nonce), "a segment nonce is URL-safe");
+	assert(Number.isSafeInteger(baseOffset) && baseOffset >= 0, "segment base >= 0");
+	assert(/^[A-Za-z0-9_-]+$/.test(nonce), "nonce URL-safe");
 	return `${segmentPrefix(topicId, partition)}${String(baseOffset).padStart(SEGMENT_KEY_OFFSET_DIGITS, "0")}-${nonce}.seg`;
 }
 
@@ -74,15 +74,15 @@ export function parseSegmentKey(key: string): { baseOffset: number; nonce: strin
 
 /** Encodes batches (dense in offset order, oldest first) into a segment body and its index. */
 export function encodeSegment(batches: readonly SegmentBatch[]): EncodedSegment {
-	assert(batches.length > 0, "a segment holds at least one batch");
+	assert(batches.length > 0, "segment has batches");
 	const encoder = new TextEncoder();
 	const parts = batches.map((batch) => encoder.encode(batch.records));
 	const entries: SegmentIndexEntry[] = [];
 	let byteStart = 0;
 	batches.forEach((batch, i) => {
 		const previous = batches[i - 1];
-		assert(previous === undefined || batch.baseOffset > previous.lastOffset, "batches are in offset order, without overlap");
-		assert(batch.lastOffset >= batch.baseOffset && batch.recordCount > 0, "a batch holds records");
+		assert(previous === undefined || batch.baseOffset > previous.lastOffset, "batch order");
+		assert(batch.lastOffset >= batch.baseOffset && batch.recordCount > 0, "segment batch has records");
 		const byteLength = (parts[i] as Uint8Array).byteLength;
 		entries.push({
 			baseOffset: batch.baseOffset,
@@ -95,7 +95,7 @@ export function encodeSegment(batches: readonly SegmentBatch[]): EncodedSegment 
 		byteStart += byteLength;
 	});
 	const body = concatBytes(parts);
-	assert(byteStart === body.byteLength, "the body is exactly the batches");
+	assert(byteStart === body.byteLength, "body is batches");
 	return { body, entries };
 }
 
@@ -108,11 +108,11 @@ export function serializeSegmentIndex(entries: readonly SegmentIndexEntry[]): st
 /** Reads `remote_segments.batch_index` back, checking it is what `serializeSegmentIndex` writes. */
 export function parseSegmentIndex(text: string): SegmentIndexEntry[] {
 	const raw: unknown = JSON.parse(text);
-	assert(Array.isArray(raw), "a segment index is an array");
+	assert(Array.isArray(raw), "index array");
 	const entries = raw.map((item: unknown): SegmentIndexEntry => {
 		const e = item as Record<string, unknown>;
 		const fields = ["baseOffset", "lastOffset", "recordCount", "timestampHigh", "byteStart", "byteLength"] as const;
-		for (const field of fields) assert(Number.isSafeInteger(e[field]), `a segment index entry has an integer ${field}`);
+		for (const field of fields) assert(Number.isSafeInteger(e[field]), `index ${field}`);
 		return {
 			baseOffset: e.baseOffset as number,
 			lastOffset: e.lastOffset as number,
@@ -128,13 +128,13 @@ export function parseSegmentIndex(text: string): SegmentIndexEntry[] {
 
 /** Entries in offset order without overlap, their byte ranges back to back from 0. */
 function assertSegmentIndex(entries: readonly SegmentIndexEntry[]): void {
-	assert(entries.length > 0, "a segment index has at least one entry");
+	assert(entries.length > 0, "index has entries");
 	let byteStart = 0;
 	let previousLast = -1;
 	for (const e of entries) {
-		assert(e.baseOffset > previousLast && e.lastOffset >= e.baseOffset, "index entries are in offset order, without overlap");
-		assert(e.recordCount > 0 && e.recordCount <= e.lastOffset - e.baseOffset + 1, "an index entry counts its records");
-		assert(e.byteStart === byteStart && e.byteLength >= 0, "index entries cover the body back to back");
+		assert(e.baseOffset > previousLast && e.lastOffset >= e.baseOffset, "index order");
+		assert(e.recordCount > 0 && e.recordCount <= e.lastOffset - e.baseOffset + 1, "index count");
+		assert(e.byteStart === byteStart && e.byteLength >= 0, "index covers body");
 		byteStart += e.byteLength;
 		previousLast = e.lastOffset;
 	}

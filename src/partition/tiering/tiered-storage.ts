@@ -271,7 +271,7 @@ export class TieredStorage {
 			this.sweepMetUnknown ||= unknown.length > 0;
 			assert(
 				orphans.every((key) => key.startsWith(prefix)),
-				"the sweep deletes only this partition's objects",
+				"sweep own objects",
 			);
 			if (orphans.length > 0) {
 				console.warn(`partition ${identity.partition}: deleting ${orphans.length} orphaned segment objects`);

@@ -57,7 +57,7 @@ export class ConcatenatedJsonSplitter {
 	#oversized = false;
 
 	constructor(valueLengthMax: number) {
-		assert(Number.isSafeInteger(valueLengthMax) && valueLengthMax > 0, "value length limit is a positive integer");
+		assert(Number.isSafeInteger(valueLengthMax) && valueLengthMax > 0, "value limit > 0");
 		this.#valueLengthMax = valueLengthMax;
 	}
 
@@ -140,7 +140,7 @@ export class ConcatenatedJsonSplitter {
 	#finish(tail: string): SplitItem {
 		this.#keep(tail);
 		const item: SplitItem = this.#oversized ? { kind: "too_large", length: this.#length } : { kind: "value", text: this.#parts.join("") };
-		assert(item.kind === "too_large" || item.text.length === this.#length, "a value's text is exactly what was scanned");
+		assert(item.kind === "too_large" || item.text.length === this.#length, "value scanned");
 		this.#reset();
 		return item;
 	}

@@ -34,7 +34,7 @@ export async function produceWindow(
 	stickyRatio: number,
 	first = 0,
 ): Promise<Outcome[]> {
-	assert(stickyRatio >= 0 && stickyRatio < 1, "sticky ratio is in [0, 1)");
+	assert(stickyRatio >= 0 && stickyRatio < 1, "ratio in [0, 1)");
 	const outcomes: (Outcome | undefined)[] = items.map((item) => (item.ok ? undefined : item));
 	const described = await describeTopic(env, topic);
 	if (!described.ok) return items.map((item) => (item.ok ? described : item));
@@ -71,7 +71,7 @@ export async function produceWindow(
 	);
 	assert(
 		outcomes.every((o) => o !== undefined),
-		"every record has an outcome",
+		"record outcomes",
 	);
 	return outcomes as Outcome[];
 }
@@ -82,10 +82,10 @@ async function produceShare(env: Env, topic: string, partition: number, records:
 	const result = await produce(env, topic, inputs);
 	if (result.ok) {
 		const positions = result.value.positions;
-		assert(positions.length === records.length, "one position per record");
+		assert(positions.length === records.length, "position per record");
 		positions.forEach((p, k) => {
-			assert(p.partition === partition, "a share lands in its partition");
-			assert(k === 0 || p.offset === (positions[k - 1] as Landed).offset + 1, "a share's offsets are dense");
+			assert(p.partition === partition, "share partition");
+			assert(k === 0 || p.offset === (positions[k - 1] as Landed).offset + 1, "share dense");
 		});
 		return positions.map((landed) => ({ ok: true, landed }));
 	}

@@ -178,10 +178,10 @@ export function readBodyUtf8(parts: Utf8Parts, ends: RecordEnds | undefined, jso
 	for (const [j, part] of parts.entries()) {
 		if (part.byteLength === 0) continue;
 		const partEnds = ends?.[j] ?? recordEnds(part);
-		assert(partEnds.at(-1) === part.byteLength, "a part's last record ends with it");
+		assert(partEnds.at(-1) === part.byteLength, "codec part ends");
 		let from = 0;
 		for (const end of partEnds) {
-			assert(end > from, "a stored record ends after it starts");
+			assert(end > from, "codec record end");
 			pushMessages(pieces, part, from, end);
 			from = end + RECORD_SEPARATOR_UTF8.length;
 		}
@@ -197,7 +197,7 @@ export function readBodyUtf8(parts: Utf8Parts, ends: RecordEnds | undefined, jso
 		at += piece.byteLength;
 	}
 	out[at++] = CLOSE_BRACKET;
-	assert(at === size, "a JSON read's body is its messages, comma-separated, in brackets");
+	assert(at === size, "JSON read body");
 	return out;
 }
 

@@ -83,7 +83,7 @@ async function readStreamBody(request: Request): Promise<Uint8Array> {
  */
 function streamPath(c: C): { path: string; topic: string } {
 	const path = c.req.param("path");
-	assert(path !== undefined, "every stream route ends in its path");
+	assert(path !== undefined, "route path");
 	const problem = checkStreamPath(path);
 	if (problem !== null) badRequest(problem);
 	return { path, topic: streamTopic(path) };

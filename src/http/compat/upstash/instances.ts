@@ -176,7 +176,7 @@ export function commitOffsets(
 					await coordinator.commit(group, { memberId, generation: view.value.generation, offsets }, true, true),
 				);
 				if (committed.ok) {
-					assert(committed.value.committed, "a bounds-checked commit is stored or refused");
+					assert(committed.value.committed, "upstash commit judged");
 					return ok({ generation: committed.value.generation });
 				}
 				if (committed.error.code !== "rebalance_in_progress" || attempt > 0) return committed;
