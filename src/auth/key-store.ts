@@ -90,7 +90,7 @@ function toStored(row: KeyRow): StoredKey {
 export class KeyStore extends DurableObject<Env> {
 	private readonly sql: SqlStorage;
 	/** Authority: this key's token buckets, one per quota. */
-	private readonly buckets = new Map<Quota, Bucket>();
+	readonly #buckets = new Map<Quota, Bucket>();
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -103,7 +103,7 @@ export class KeyStore extends DurableObject<Env> {
 	/** Directory: creates a key and answers its secret, the only time the secret exists outside the caller. */
 	async createKey(request: CreateKeyRequest): Promise<Result<KeyInfo & { secret: string }>> {
 		const id = newKeyId();
-		return this.serial("POST", id, async () => {
+		return this.#serial("POST", id, async () => {
 			const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM api_keys").one().n;
 			if (count >= KEYS_MAX) return err("key_limit_reached", `at most ${KEYS_MAX} keys may exist`);
 			const secret = newSecret(id);
@@ -115,9 +115,9 @@ export class KeyStore extends DurableObject<Env> {
 				createdAtMs: Date.now(),
 				secretSha256: await sha256Hex(secret),
 			};
-			this.insert(stored);
+			this.#insert(stored);
 			try {
-				await this.authority(id).install(stored);
+				await this.#authority(id).install(stored);
 			} catch (cause) {
 				// Undone, so a retried POST creates one key; if this fails too, the row is a listed key that does not
 				// authenticate, and the 503 names its id for a DELETE.
@@ -133,7 +133,7 @@ export class KeyStore extends DurableObject<Env> {
 	 * answers 503 `unavailable` naming `request` to retry, and never leaves blockConcurrencyWhile (that would reset this
 	 * object and answer a 500).
 	 */
-	private serial<T>(request: Parameters<typeof unavailable>[0], id: string, change: () => Promise<Result<T>>): Promise<Result<T>> {
+	#serial<T>(request: Parameters<typeof unavailable>[0], id: string, change: () => Promise<Result<T>>): Promise<Result<T>> {
 		return this.ctx.blockConcurrencyWhile(async () => {
 			try {
 				return await change();
@@ -155,14 +155,14 @@ export class KeyStore extends DurableObject<Env> {
 	 */
 	async ensureAuthorities(): Promise<boolean> {
 		let after: PageKey | null = null;
-		while (!this.authoritiesInstalled()) {
+		while (!this.#authoritiesInstalled()) {
 			// A failure is logged ("PUT of key authorities"), and the upgrade is tried again by the next miss.
-			const step: Result<PageKey | null> = await this.serial("PUT", "authorities", async () => {
-				const rows = this.authoritiesInstalled() ? [] : this.page({ after, limit: KEY_ROWS_CATCH_UP_MAX });
+			const step: Result<PageKey | null> = await this.#serial("PUT", "authorities", async () => {
+				const rows = this.#authoritiesInstalled() ? [] : this.#page({ after, limit: KEY_ROWS_CATCH_UP_MAX });
 				const stepped = rows.slice(0, KEY_ROWS_CATCH_UP_MAX);
 				// One at a time: a failure answered while another install is on its way would let a DELETE run before it
 				// lands, and a deleted key be held again, usable and unlisted.
-				for (const row of stepped) await this.authority(row.id).install(toStored(row), true);
+				for (const row of stepped) await this.#authority(row.id).install(toStored(row), true);
 				const last = stepped.at(-1);
 				if (rows.length > KEY_ROWS_CATCH_UP_MAX && last !== undefined) return ok([last.created_at_ms, last.id]);
 				this.sql.exec("UPDATE key_store_meta SET authorities_installed = 1 WHERE id = 1");
@@ -171,10 +171,10 @@ export class KeyStore extends DurableObject<Env> {
 			if (!step.ok) break;
 			after = step.value;
 		}
-		return this.authoritiesInstalled();
+		return this.#authoritiesInstalled();
 	}
 
-	private authoritiesInstalled(): boolean {
+	#authoritiesInstalled(): boolean {
 		return !this.sql.exec("SELECT 1 FROM key_store_meta WHERE authorities_installed = 1").next().done;
 	}
 
@@ -185,11 +185,11 @@ export class KeyStore extends DurableObject<Env> {
 	 * bound, is listed as its row says, and stays behind.
 	 */
 	async listKeys(page: PageRequest): Promise<Page<KeyInfo>> {
-		let rows = this.page(page);
+		let rows = this.#page(page);
 		const behind = rows.filter((row) => row.behind).slice(0, KEY_ROWS_CATCH_UP_MAX);
 		if (behind.length > 0) {
-			await this.ctx.blockConcurrencyWhile(() => Promise.allSettled(behind.map((row) => this.caughtUp(row.id))));
-			rows = this.page(page);
+			await this.ctx.blockConcurrencyWhile(() => Promise.allSettled(behind.map((row) => this.#caughtUp(row.id))));
+			rows = this.#page(page);
 		}
 		return pageOf(rows.map(toStored).map(toInfo), page.limit, (key) => [key.createdAtMs, key.id]);
 	}
@@ -198,7 +198,7 @@ export class KeyStore extends DurableObject<Env> {
 	 * A page of rows, each with whether it is marked in `key_rows_behind` (`behind`, 0 or 1), in one read. The first
 	 * page seeks from before any key (`created_at_ms` is a time, never negative).
 	 */
-	private page(page: PageRequest): (KeyRow & { behind: number })[] {
+	#page(page: PageRequest): (KeyRow & { behind: number })[] {
 		return this.sql
 			.exec<KeyRow & { behind: number }>(
 				"SELECT api_keys.*, key_rows_behind.id IS NOT NULL AS behind FROM api_keys LEFT JOIN key_rows_behind USING (id) " +
@@ -212,9 +212,9 @@ export class KeyStore extends DurableObject<Env> {
 
 	/** Directory: revokes the key at its authority, then forgets it. */
 	async deleteKey(id: string): Promise<Result<void>> {
-		return this.serial("DELETE", id, async () => {
-			if (!this.row(id)) return notFound(id);
-			const revoked = await this.authority(id).revoke(id);
+		return this.#serial("DELETE", id, async () => {
+			if (!this.#row(id)) return notFound(id);
+			const revoked = await this.#authority(id).revoke(id);
 			// Until every tail is closed (and the row is gone) the key stays listed, so a retried DELETE finishes the job.
 			if (!revoked.ok) return revoked;
 			this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
@@ -225,8 +225,8 @@ export class KeyStore extends DurableObject<Env> {
 
 	/** Directory: key `id`, with the grant its authority holds it to: its row, caught up first if it may be behind. */
 	async describeKey(id: string): Promise<Result<KeyInfo>> {
-		return this.serial("GET", id, async () => {
-			const row = await this.caughtUp(id);
+		return this.#serial("GET", id, async () => {
+			const row = await this.#caughtUp(id);
 			return row ? ok(toInfo(toStored(row))) : notFound(id);
 		});
 	}
@@ -240,20 +240,20 @@ export class KeyStore extends DurableObject<Env> {
 	 * at a time with the changes, so none lands between the authority's answer and the row's write; throws when the
 	 * authority does not answer.
 	 */
-	private async caughtUp(id: string): Promise<KeyRow | undefined> {
-		if (this.behind(id)) {
-			const held = await this.authority(id).getKey(id);
-			if (held !== null) this.writeQuotas(id, held.quotas);
+	async #caughtUp(id: string): Promise<KeyRow | undefined> {
+		if (this.#behind(id)) {
+			const held = await this.#authority(id).getKey(id);
+			if (held !== null) this.#writeQuotas(id, held.quotas);
 			this.sql.exec("DELETE FROM key_rows_behind WHERE id = ?", id);
 		}
-		return this.row(id);
+		return this.#row(id);
 	}
 
-	private behind(id: string): boolean {
+	#behind(id: string): boolean {
 		return !this.sql.exec("SELECT 1 FROM key_rows_behind WHERE id = ?", id).next().done;
 	}
 
-	private row(id: string): KeyRow | undefined {
+	#row(id: string): KeyRow | undefined {
 		return this.sql.exec<KeyRow>("SELECT * FROM api_keys WHERE id = ?", id).toArray()[0];
 	}
 
@@ -268,8 +268,8 @@ export class KeyStore extends DurableObject<Env> {
 	 * whose answer or row write failed (a 503: retrying it, with its If-Match, finds it in force) is what every read shows.
 	 */
 	async setQuotas(id: string, quotas: QuotasPatch, patch = false, ifMatch?: readonly string[]): Promise<Result<KeyInfo>> {
-		return this.serial(patch ? "PATCH" : "PUT", id, async () => {
-			const row = await this.caughtUp(id);
+		return this.#serial(patch ? "PATCH" : "PUT", id, async () => {
+			const row = await this.#caughtUp(id);
 			if (!row) return notFound(id);
 			const held = toStored(row);
 			const next = mergeQuotas(patch ? held.quotas : {}, quotas);
@@ -279,9 +279,9 @@ export class KeyStore extends DurableObject<Env> {
 			this.sql.exec("INSERT OR IGNORE INTO key_rows_behind (id) VALUES (?)", id);
 			// A key made before authorities existed gets its authority from this row later, new quotas included.
 			// False: the authority holds no key (not installed yet, before the v1 upgrade ends); null: revoked there.
-			const replaced = await this.authority(id).replaceQuotas(id, next);
-			if (replaced === null || (!replaced && this.authoritiesInstalled())) return notFound(id);
-			this.writeQuotas(id, next);
+			const replaced = await this.#authority(id).replaceQuotas(id, next);
+			if (replaced === null || (!replaced && this.#authoritiesInstalled())) return notFound(id);
+			this.#writeQuotas(id, next);
 			this.sql.exec("DELETE FROM key_rows_behind WHERE id = ?", id);
 			return ok(toInfo({ ...held, quotas: next }));
 		});
@@ -293,9 +293,9 @@ export class KeyStore extends DurableObject<Env> {
 	 */
 	install(key: StoredKey, fromRow = false): void {
 		if (fromRow && !this.sql.exec("SELECT 1 FROM api_keys UNION ALL SELECT 1 FROM revoked_keys").next().done) return;
-		this.rebucket(key.id, key.quotas);
+		this.#rebucket(key.id, key.quotas);
 		this.sql.exec("DELETE FROM api_keys");
-		this.insert(key);
+		this.#insert(key);
 	}
 
 	/**
@@ -323,11 +323,11 @@ export class KeyStore extends DurableObject<Env> {
 	 */
 	replaceQuotas(id: string, quotas: KeyQuotas): boolean | null {
 		if (!this.sql.exec("SELECT 1 FROM revoked_keys WHERE id = ?", id).next().done) return null;
-		this.rebucket(id, quotas);
-		return this.writeQuotas(id, quotas);
+		this.#rebucket(id, quotas);
+		return this.#writeQuotas(id, quotas);
 	}
 
-	private writeQuotas(id: string, quotas: KeyQuotas): boolean {
+	#writeQuotas(id: string, quotas: KeyQuotas): boolean {
 		return this.sql.exec("UPDATE api_keys SET quotas = ? WHERE id = ?", JSON.stringify(quotas), id).rowsWritten > 0;
 	}
 
@@ -345,10 +345,10 @@ export class KeyStore extends DurableObject<Env> {
 		for (const { quota, amount } of charges) {
 			const rate = key.quotas[quota];
 			if (rate === undefined) continue;
-			let bucket = this.buckets.get(quota);
+			let bucket = this.#buckets.get(quota);
 			if (bucket === undefined) {
 				bucket = newBucket(rate, nowMs);
-				this.buckets.set(quota, bucket);
+				this.#buckets.set(quota, bucket);
 			}
 			const wait = waitMs(bucket, rate, nowMs);
 			if (wait > 0 && !owed) return { quota, waitMs: wait };
@@ -362,19 +362,19 @@ export class KeyStore extends DurableObject<Env> {
 	 * rate implied). A quota removed, or set where there was none, starts afresh: a debt left under a removed quota
 	 * is not charged.
 	 */
-	private rebucket(id: string, quotas: KeyQuotas): void {
+	#rebucket(id: string, quotas: KeyQuotas): void {
 		const before = this.getKey(id)?.quotas;
-		for (const [quota, bucket] of this.buckets) {
+		for (const [quota, bucket] of this.#buckets) {
 			const was = before?.[quota];
 			const rate = quotas[quota];
-			if (was === undefined || rate === undefined) this.buckets.delete(quota);
+			if (was === undefined || rate === undefined) this.#buckets.delete(quota);
 			else rerate(bucket, was, rate, Date.now());
 		}
 	}
 
 	/** Authority: the key, or null once it is revoked (or was never installed here). */
 	getKey(id: string): StoredKey | null {
-		const row = this.row(id);
+		const row = this.#row(id);
 		return row === undefined ? null : toStored(row);
 	}
 
@@ -385,8 +385,8 @@ export class KeyStore extends DurableObject<Env> {
 	async revoke(id: string): Promise<Result<void>> {
 		this.sql.exec("INSERT OR IGNORE INTO revoked_keys (id) VALUES (?)", id);
 		this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
-		const watched = this.watchedPartitions();
-		const settled = await Promise.allSettled(watched.map((w) => this.partition(w).revokeTails(id)));
+		const watched = this.#watchedPartitions();
+		const settled = await Promise.allSettled(watched.map((w) => this.#partition(w).revokeTails(id)));
 		let failed = 0;
 		settled.forEach((outcome, i) => {
 			const w = watched[i] as WatchedRow;
@@ -406,40 +406,40 @@ export class KeyStore extends DurableObject<Env> {
 	 */
 	async watchTail(id: string, topicId: string, partition: number): Promise<boolean> {
 		if (this.getKey(id) === null) return false;
-		if (!this.watching(topicId, partition) && this.watchedCount() >= KEY_TAIL_PARTITIONS_MAX) {
-			await this.pruneWatched(id);
-			if (this.getKey(id) === null || this.watchedCount() >= KEY_TAIL_PARTITIONS_MAX) return false;
+		if (!this.#watching(topicId, partition) && this.#watchedCount() >= KEY_TAIL_PARTITIONS_MAX) {
+			await this.#pruneWatched(id);
+			if (this.getKey(id) === null || this.#watchedCount() >= KEY_TAIL_PARTITIONS_MAX) return false;
 		}
 		this.sql.exec("INSERT OR IGNORE INTO watched_partitions (topic_id, partition) VALUES (?, ?)", topicId, partition);
 		return true;
 	}
 
-	private watchedPartitions(): WatchedRow[] {
+	#watchedPartitions(): WatchedRow[] {
 		return this.sql.exec<WatchedRow>("SELECT topic_id, partition FROM watched_partitions").toArray();
 	}
 
-	private watching(topicId: string, partition: number): boolean {
+	#watching(topicId: string, partition: number): boolean {
 		return !this.sql.exec("SELECT 1 FROM watched_partitions WHERE topic_id = ? AND partition = ?", topicId, partition).next().done;
 	}
 
-	private watchedCount(): number {
+	#watchedCount(): number {
 		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM watched_partitions").one().n;
 	}
 
 	/** Forgets the watched partitions where the key has no tail open any more. */
-	private async pruneWatched(id: string): Promise<void> {
-		const watched = this.watchedPartitions();
-		const open = await Promise.all(watched.map((w) => this.partition(w).hasTailsOf(id)));
+	async #pruneWatched(id: string): Promise<void> {
+		const watched = this.#watchedPartitions();
+		const open = await Promise.all(watched.map((w) => this.#partition(w).hasTailsOf(id)));
 		watched.forEach((w, i) => {
 			if (!open[i]) this.sql.exec("DELETE FROM watched_partitions WHERE topic_id = ? AND partition = ?", w.topic_id, w.partition);
 		});
 	}
 
-	private partition(w: WatchedRow): DurableObjectStub<PartitionLog> {
+	#partition(w: WatchedRow): DurableObjectStub<PartitionLog> {
 		return partitionLog(this.env, w.topic_id, w.partition);
 	}
 
-	private insert(key: StoredKey): void {
+	#insert(key: StoredKey): void {
 		this.sql.exec(
 			"INSERT INTO api_keys (id, name, secret_sha256, acl, quotas, created_at_ms) VALUES (?, ?, ?, ?, ?, ?)",
 			key.id,
@@ -451,7 +451,7 @@ export class KeyStore extends DurableObject<Env> {
 		);
 	}
 
-	private authority(id: string): DurableObjectStub<KeyStore> {
+	#authority(id: string): DurableObjectStub<KeyStore> {
 		return keyAuthority(this.env, id);
 	}
 }

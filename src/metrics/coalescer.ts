@@ -8,9 +8,9 @@
 import { thrownMessage } from "../shared/errors.ts";
 
 export class Coalescer {
-	private running: Promise<void> | null = null;
-	private dirty = false;
-	private lastSentMs = 0;
+	#running: Promise<void> | null = null;
+	#dirty = false;
+	#lastSentMs = 0;
 
 	constructor(
 		private readonly intervalMs: number,
@@ -19,22 +19,22 @@ export class Coalescer {
 
 	/** Starts a send unless one is pending; returns its promise when it started one (for `waitUntil`). */
 	trigger(): Promise<void> | null {
-		this.dirty = true;
-		if (this.running !== null) return null;
-		this.running = this.run().finally(() => {
-			this.running = null;
+		this.#dirty = true;
+		if (this.#running !== null) return null;
+		this.#running = this.#run().finally(() => {
+			this.#running = null;
 		});
-		return this.running;
+		return this.#running;
 	}
 
-	private async run(): Promise<void> {
-		while (this.dirty) {
+	async #run(): Promise<void> {
+		while (this.#dirty) {
 			// Always yield first: the trigger may come from inside a constructor or a transaction, and the changes
 			// of one turn of the event loop make one report.
-			const waitMs = Math.max(0, this.lastSentMs + this.intervalMs - Date.now());
+			const waitMs = Math.max(0, this.#lastSentMs + this.intervalMs - Date.now());
 			await new Promise((resolve) => setTimeout(resolve, waitMs));
-			this.dirty = false;
-			this.lastSentMs = Date.now();
+			this.#dirty = false;
+			this.#lastSentMs = Date.now();
 			try {
 				await this.send();
 			} catch (error) {

@@ -64,25 +64,25 @@ function subtractFrom(into: Counts, from: Readonly<Counts>): void {
 }
 
 export class MetricsHub extends DurableObject<Env> {
-	private readonly sql: SqlStorage;
+	readonly #sql: SqlStorage;
 	private readonly sources = new Map<string, Held>();
-	private readonly dirty = new Set<string>();
-	private forgotten: Counts = {};
+	readonly #dirty = new Set<string>();
+	#forgotten: Counts = {};
 	/** Rows of `forgotten_sources`, kept at most `METRICS_HUB_FORGOTTEN_REMEMBERED_MAX`. */
-	private forgottenRemembered = 0;
-	private flushArmed = false;
-	private readonly incarnation = crypto.randomUUID();
+	#forgottenRemembered = 0;
+	#flushArmed = false;
+	readonly #incarnation = crypto.randomUUID();
 	/** Incarnations retired here (in insertion order): their late reports are dropped. */
-	private readonly retiredIncarnations = new Set<string>();
-	private rowsRead = 0;
-	private rowsWritten = 0;
+	readonly #retiredIncarnations = new Set<string>();
+	#rowsRead = 0;
+	#rowsWritten = 0;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
-		this.sql = ctx.storage.sql;
+		this.#sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, HUB_SCHEMA_VERSION, HUB_DDL);
 		type Row = { source: string; report: string; retired: string; edge: number; updated_at_ms: number };
-		for (const row of this.run<Row>("SELECT * FROM sources")) {
+		for (const row of this.#run<Row>("SELECT * FROM sources")) {
 			const report = JSON.parse(row.report) as MetricsReport;
 			this.sources.set(row.source, {
 				report,
@@ -91,15 +91,15 @@ export class MetricsHub extends DurableObject<Env> {
 				updatedAtMs: row.updated_at_ms,
 			});
 		}
-		const forgotten = this.run<{ totals: string }>("SELECT totals FROM forgotten WHERE id = 1")[0];
-		this.forgotten = forgotten === undefined ? {} : (JSON.parse(forgotten.totals) as Counts);
-		this.forgottenRemembered = this.run<{ n: number }>("SELECT count(*) AS n FROM forgotten_sources")[0]?.n ?? 0;
+		const forgotten = this.#run<{ totals: string }>("SELECT totals FROM forgotten WHERE id = 1")[0];
+		this.#forgotten = forgotten === undefined ? {} : (JSON.parse(forgotten.totals) as Counts);
+		this.#forgottenRemembered = this.#run<{ n: number }>("SELECT count(*) AS n FROM forgotten_sources")[0]?.n ?? 0;
 	}
 
 	/** Takes a source's latest figures; a new incarnation retires the previous one's counts into the source's total. */
 	async report(report: MetricsReport): Promise<void> {
-		if (this.retiredIncarnations.has(report.incarnation)) return;
-		const held = this.sources.get(report.source) ?? this.recallForgotten(report);
+		if (this.#retiredIncarnations.has(report.incarnation)) return;
+		const held = this.sources.get(report.source) ?? this.#recallForgotten(report);
 		if (held === undefined && this.sources.size >= METRICS_SOURCES_MAX) {
 			console.error(`metrics hub: ${METRICS_SOURCES_MAX} sources held; dropping figures of ${report.source}`);
 			return;
@@ -109,8 +109,8 @@ export class MetricsHub extends DurableObject<Env> {
 		const retired = { ...held?.retired };
 		if (held !== undefined && !sameIncarnation) addInto(retired, held.report.counters);
 		this.sources.set(report.source, { report, retired, edge: report.source.startsWith("edge:"), updatedAtMs: Date.now() });
-		this.dirty.add(report.source);
-		await this.armFlush();
+		this.#dirty.add(report.source);
+		await this.#armFlush();
 	}
 
 	/**
@@ -121,34 +121,34 @@ export class MetricsHub extends DurableObject<Env> {
 	 * Reports of the retired incarnation that arrive later are dropped.
 	 */
 	async retire(source: string, incarnation: string): Promise<void> {
-		this.retiredIncarnations.add(incarnation);
-		if (this.retiredIncarnations.size > METRICS_HUB_RETIRED_REMEMBERED_MAX) {
-			this.retiredIncarnations.delete(this.retiredIncarnations.values().next().value as string);
+		this.#retiredIncarnations.add(incarnation);
+		if (this.#retiredIncarnations.size > METRICS_HUB_RETIRED_REMEMBERED_MAX) {
+			this.#retiredIncarnations.delete(this.#retiredIncarnations.values().next().value as string);
 		}
 		const held = this.sources.get(source);
 		if (held === undefined) return;
-		const forgotten = { ...this.forgotten };
+		const forgotten = { ...this.#forgotten };
 		for (const counts of [held.retired, held.report.counters]) {
 			for (const [key, value] of Object.entries(counts)) if (!hasLabel(key, "topic")) forgotten[key] = (forgotten[key] ?? 0) + value;
 		}
 		this.ctx.storage.transactionSync(() => {
-			this.run("DELETE FROM sources WHERE source = ?", source);
-			this.run(
+			this.#run("DELETE FROM sources WHERE source = ?", source);
+			this.#run(
 				"INSERT INTO forgotten (id, totals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET totals = excluded.totals",
 				JSON.stringify(forgotten),
 			);
 		});
-		this.forgotten = forgotten;
+		this.#forgotten = forgotten;
 		this.sources.delete(source);
-		this.dirty.delete(source);
+		this.#dirty.delete(source);
 	}
 
 	/** The exposition text; forgets isolates silent for `METRICS_EDGE_FORGET_MS` (their counts stay in the totals). */
 	async scrape(): Promise<string> {
 		const nowMs = Date.now();
-		this.forgetSilentIsolates(nowMs);
-		await this.report(this.selfReport());
-		const totals: Counts = { ...this.forgotten };
+		this.#forgetSilentIsolates(nowMs);
+		await this.report(this.#selfReport());
+		const totals: Counts = { ...this.#forgotten };
 		const reports: MetricsReport[] = [];
 		for (const held of this.sources.values()) {
 			addInto(totals, held.retired);
@@ -163,10 +163,10 @@ export class MetricsHub extends DurableObject<Env> {
 	 * forgets silent isolates; sets the next alarm at once while changed sources remain.
 	 */
 	override async alarm(): Promise<void> {
-		this.flushArmed = false;
-		this.forgetSilentIsolates(Date.now());
+		this.#flushArmed = false;
+		this.#forgetSilentIsolates(Date.now());
 		const batch: string[] = [];
-		for (const source of this.dirty) {
+		for (const source of this.#dirty) {
 			if (batch.length === METRICS_HUB_FLUSH_ROWS_MAX) break;
 			batch.push(source);
 		}
@@ -174,7 +174,7 @@ export class MetricsHub extends DurableObject<Env> {
 			for (const source of batch) {
 				const held = this.sources.get(source);
 				if (held === undefined) continue;
-				this.run(
+				this.#run(
 					"INSERT INTO sources (source, report, retired, edge, updated_at_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET report = excluded.report, retired = excluded.retired, updated_at_ms = excluded.updated_at_ms",
 					source,
 					JSON.stringify(held.report),
@@ -185,9 +185,9 @@ export class MetricsHub extends DurableObject<Env> {
 			}
 		});
 		// Only once written: a transaction that throws leaves them dirty, and the alarm is retried.
-		for (const source of batch) this.dirty.delete(source);
-		if (this.dirty.size > 0) {
-			this.flushArmed = true;
+		for (const source of batch) this.#dirty.delete(source);
+		if (this.#dirty.size > 0) {
+			this.#flushArmed = true;
 			await this.ctx.storage.setAlarm(Date.now());
 		}
 	}
@@ -197,31 +197,31 @@ export class MetricsHub extends DurableObject<Env> {
 	 * their counts move into the `forgotten` totals, so no counter goes down, and what moved is remembered in
 	 * `forgotten_sources` (the longest forgotten let go past `METRICS_HUB_FORGOTTEN_REMEMBERED_MAX`).
 	 */
-	private forgetSilentIsolates(nowMs: number): void {
+	#forgetSilentIsolates(nowMs: number): void {
 		const silent: string[] = [];
 		for (const [source, held] of this.sources) {
 			if (silent.length === METRICS_HUB_FORGET_ROWS_MAX) break;
 			if (held.edge && nowMs - held.updatedAtMs > METRICS_EDGE_FORGET_MS) silent.push(source);
 		}
 		if (silent.length === 0) return;
-		const forgotten = { ...this.forgotten };
+		const forgotten = { ...this.#forgotten };
 		for (const source of silent) {
 			const held = this.sources.get(source) as Held;
 			addInto(forgotten, held.retired);
 			addInto(forgotten, held.report.counters);
 		}
-		const excess = Math.max(0, this.forgottenRemembered + silent.length - METRICS_HUB_FORGOTTEN_REMEMBERED_MAX);
+		const excess = Math.max(0, this.#forgottenRemembered + silent.length - METRICS_HUB_FORGOTTEN_REMEMBERED_MAX);
 		this.ctx.storage.transactionSync(() => {
 			if (excess > 0) {
-				this.run(
+				this.#run(
 					"DELETE FROM forgotten_sources WHERE source IN (SELECT source FROM forgotten_sources ORDER BY forgotten_at_ms LIMIT ?)",
 					excess,
 				);
 			}
 			for (const source of silent) {
 				const held = this.sources.get(source) as Held;
-				this.run("DELETE FROM sources WHERE source = ?", source);
-				this.run(
+				this.#run("DELETE FROM sources WHERE source = ?", source);
+				this.#run(
 					"INSERT INTO forgotten_sources (source, report, retired, forgotten_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET report = excluded.report, retired = excluded.retired, forgotten_at_ms = excluded.forgotten_at_ms",
 					source,
 					JSON.stringify(held.report),
@@ -229,16 +229,16 @@ export class MetricsHub extends DurableObject<Env> {
 					nowMs,
 				);
 			}
-			this.run(
+			this.#run(
 				"INSERT INTO forgotten (id, totals) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET totals = excluded.totals",
 				JSON.stringify(forgotten),
 			);
 		});
-		this.forgotten = forgotten;
-		this.forgottenRemembered = this.forgottenRemembered + silent.length - excess;
+		this.#forgotten = forgotten;
+		this.#forgottenRemembered = this.#forgottenRemembered + silent.length - excess;
 		for (const source of silent) {
 			this.sources.delete(source);
-			this.dirty.delete(source);
+			this.#dirty.delete(source);
 		}
 	}
 
@@ -248,22 +248,22 @@ export class MetricsHub extends DurableObject<Env> {
 	 * when it is not remembered (never forgotten, let go, or another incarnation: those counts stay in the totals), or
 	 * when the hub holds all the sources it may.
 	 */
-	private recallForgotten({ source, incarnation }: MetricsReport): Held | undefined {
+	#recallForgotten({ source, incarnation }: MetricsReport): Held | undefined {
 		if (!source.startsWith("edge:") || this.sources.size >= METRICS_SOURCES_MAX) return undefined;
 		type Row = { report: string; retired: string };
-		const row = this.run<Row>("SELECT report, retired FROM forgotten_sources WHERE source = ?", source)[0];
+		const row = this.#run<Row>("SELECT report, retired FROM forgotten_sources WHERE source = ?", source)[0];
 		if (row === undefined) return undefined;
 		const report = JSON.parse(row.report) as MetricsReport;
 		if (report.incarnation !== incarnation) return undefined;
 		const retired = JSON.parse(row.retired) as Counts;
-		const forgotten = { ...this.forgotten };
+		const forgotten = { ...this.#forgotten };
 		subtractFrom(forgotten, retired);
 		subtractFrom(forgotten, report.counters);
 		const held: Held = { report, retired, edge: true, updatedAtMs: Date.now() };
 		this.ctx.storage.transactionSync(() => {
-			this.run("DELETE FROM forgotten_sources WHERE source = ?", source);
-			this.run("UPDATE forgotten SET totals = ? WHERE id = 1", JSON.stringify(forgotten));
-			this.run(
+			this.#run("DELETE FROM forgotten_sources WHERE source = ?", source);
+			this.#run("UPDATE forgotten SET totals = ? WHERE id = 1", JSON.stringify(forgotten));
+			this.#run(
 				"INSERT INTO sources (source, report, retired, edge, updated_at_ms) VALUES (?, ?, ?, 1, ?)",
 				source,
 				row.report,
@@ -271,37 +271,37 @@ export class MetricsHub extends DurableObject<Env> {
 				held.updatedAtMs,
 			);
 		});
-		this.forgotten = forgotten;
-		this.forgottenRemembered -= 1;
+		this.#forgotten = forgotten;
+		this.#forgottenRemembered -= 1;
 		this.sources.set(source, held);
 		return held;
 	}
 
-	private async armFlush(): Promise<void> {
-		if (this.flushArmed) return;
-		this.flushArmed = true;
+	async #armFlush(): Promise<void> {
+		if (this.#flushArmed) return;
+		this.#flushArmed = true;
 		if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + METRICS_HUB_FLUSH_MS);
 	}
 
 	/** The hub meters itself without reporting to itself over RPC. */
-	private selfReport(): MetricsReport {
+	#selfReport(): MetricsReport {
 		return {
 			source: this.ctx.id.toString(),
-			incarnation: this.incarnation,
+			incarnation: this.#incarnation,
 			counters: {
-				[series("tributary_storage_rows_read_total", { class: "MetricsHub" })]: this.rowsRead,
-				[series("tributary_storage_rows_written_total", { class: "MetricsHub" })]: this.rowsWritten,
+				[series("tributary_storage_rows_read_total", { class: "MetricsHub" })]: this.#rowsRead,
+				[series("tributary_storage_rows_written_total", { class: "MetricsHub" })]: this.#rowsWritten,
 			},
-			gauges: { [series("tributary_storage_bytes", { class: "MetricsHub" })]: this.sql.databaseSize },
+			gauges: { [series("tributary_storage_bytes", { class: "MetricsHub" })]: this.#sql.databaseSize },
 		};
 	}
 
 	/** Runs a statement, counting its rows. */
-	private run<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): T[] {
-		const cursor = this.sql.exec<T>(query, ...bindings);
+	#run<T extends Record<string, SqlStorageValue>>(query: string, ...bindings: SqlStorageValue[]): T[] {
+		const cursor = this.#sql.exec<T>(query, ...bindings);
 		const rows = cursor.toArray();
-		this.rowsRead += cursor.rowsRead;
-		this.rowsWritten += cursor.rowsWritten;
+		this.#rowsRead += cursor.rowsRead;
+		this.#rowsWritten += cursor.rowsWritten;
 		return rows;
 	}
 }

@@ -20,19 +20,19 @@ import type { MetricsReport } from "./types.ts";
 export type Figures = Omit<MetricsReport, "source" | "incarnation" | "counters"> & { readonly counters?: Record<string, number> };
 
 export class MetricsReporter {
-	private readonly incarnation = crypto.randomUUID();
-	private readonly counters = new Map<string, number>();
-	private cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
-	private rowsRead = 0;
-	private rowsWritten = 0;
+	readonly #incarnation = crypto.randomUUID();
+	readonly #counters = new Map<string, number>();
+	#cursors: SqlStorageCursor<Record<string, SqlStorageValue>>[] = [];
+	#rowsRead = 0;
+	#rowsWritten = 0;
 	/** Set while the report is built, so the statements it runs are metered without asking for another report. */
-	private collecting = false;
+	#collecting = false;
 	/** Set once the object is gone for good (`retire`): nothing more is reported. */
-	private retired = false;
-	private readonly coalescer: Coalescer;
-	private readonly rowsReadKey: string;
-	private readonly rowsWrittenKey: string;
-	private readonly bytesKey: string;
+	#retired = false;
+	readonly #coalescer: Coalescer;
+	readonly #rowsReadKey: string;
+	readonly #rowsWrittenKey: string;
+	readonly #bytesKey: string;
 
 	constructor(
 		private readonly env: Env,
@@ -40,22 +40,22 @@ export class MetricsReporter {
 		className: string,
 		private readonly figures: () => Figures,
 	) {
-		this.rowsReadKey = series("tributary_storage_rows_read_total", { class: className });
-		this.rowsWrittenKey = series("tributary_storage_rows_written_total", { class: className });
-		this.bytesKey = series("tributary_storage_bytes", { class: className });
-		this.coalescer = new Coalescer(METRICS_REPORT_INTERVAL_MS, () => this.send());
-		this.meter(ctx.storage.sql);
+		this.#rowsReadKey = series("tributary_storage_rows_read_total", { class: className });
+		this.#rowsWrittenKey = series("tributary_storage_rows_written_total", { class: className });
+		this.#bytesKey = series("tributary_storage_bytes", { class: className });
+		this.#coalescer = new Coalescer(METRICS_REPORT_INTERVAL_MS, () => this.#send());
+		this.#meter(ctx.storage.sql);
 	}
 
 	/** Adds to a counter and schedules a report. */
 	count(key: string, amount: number): void {
-		this.counters.set(key, (this.counters.get(key) ?? 0) + amount);
+		this.#counters.set(key, (this.#counters.get(key) ?? 0) + amount);
 		this.changed();
 	}
 
 	/** Something reported changed: a report follows within the interval. */
 	changed(): void {
-		if (!this.collecting && !this.retired) void this.coalescer.trigger();
+		if (!this.#collecting && !this.#retired) void this.#coalescer.trigger();
 	}
 
 	/**
@@ -64,9 +64,9 @@ export class MetricsReporter {
 	 * afterwards (its state row, when a stale caller wakes it) goes unreported: it holds no data.
 	 */
 	async retire(): Promise<void> {
-		this.retired = true;
+		this.#retired = true;
 		try {
-			await metricsHub(this.env).retire(this.ctx.id.toString(), this.incarnation);
+			await metricsHub(this.env).retire(this.ctx.id.toString(), this.#incarnation);
 		} catch (error) {
 			// Best effort, as reports are: a deletion does not wait on metrics. The source stays until retired again.
 			console.error(`metrics: retiring failed: ${thrownMessage(error)}`);
@@ -80,43 +80,43 @@ export class MetricsReporter {
 	 * stored batch of 100 × 1 KiB) was within the spread of measuring it: 583-740 µs a statement wrapped or not,
 	 * the order of the runs mattering more (workerd, medians of 7-9 runs of 500-600, in alternating orders).
 	 */
-	private meter(sql: SqlStorage): void {
+	#meter(sql: SqlStorage): void {
 		// The prototype's `exec` is looked up on every call, so another wrapper of it (a test's meter) still sees
 		// every statement.
 		const prototype = Object.getPrototypeOf(sql) as SqlStorage;
 		const metered = (query: string, ...bindings: SqlStorageValue[]) => {
 			const cursor = prototype.exec.call(sql, query, ...bindings);
-			if (this.cursors.length === 0) queueMicrotask(() => this.sumCursors());
-			this.cursors.push(cursor);
+			if (this.#cursors.length === 0) queueMicrotask(() => this.#sumCursors());
+			this.#cursors.push(cursor);
 			return cursor;
 		};
 		sql.exec = metered as SqlStorage["exec"];
 	}
 
-	private sumCursors(): void {
-		if (this.cursors.length === 0) return;
-		for (const cursor of this.cursors) {
-			this.rowsRead += cursor.rowsRead;
-			this.rowsWritten += cursor.rowsWritten;
+	#sumCursors(): void {
+		if (this.#cursors.length === 0) return;
+		for (const cursor of this.#cursors) {
+			this.#rowsRead += cursor.rowsRead;
+			this.#rowsWritten += cursor.rowsWritten;
 		}
-		this.cursors = [];
+		this.#cursors = [];
 		this.changed();
 	}
 
-	private async send(): Promise<void> {
-		if (this.retired) return;
-		this.collecting = true;
+	async #send(): Promise<void> {
+		if (this.#retired) return;
+		this.#collecting = true;
 		let report: MetricsReport;
 		try {
 			const figures = this.figures();
-			this.sumCursors();
-			const counters = { ...Object.fromEntries(this.counters), ...figures.counters };
-			counters[this.rowsReadKey] = this.rowsRead;
-			counters[this.rowsWrittenKey] = this.rowsWritten;
-			const gauges = { ...figures.gauges, [this.bytesKey]: this.ctx.storage.sql.databaseSize };
-			report = { ...figures, source: this.ctx.id.toString(), incarnation: this.incarnation, counters, gauges };
+			this.#sumCursors();
+			const counters = { ...Object.fromEntries(this.#counters), ...figures.counters };
+			counters[this.#rowsReadKey] = this.#rowsRead;
+			counters[this.#rowsWrittenKey] = this.#rowsWritten;
+			const gauges = { ...figures.gauges, [this.#bytesKey]: this.ctx.storage.sql.databaseSize };
+			report = { ...figures, source: this.ctx.id.toString(), incarnation: this.#incarnation, counters, gauges };
 		} finally {
-			this.collecting = false;
+			this.#collecting = false;
 		}
 		await metricsHub(this.env).report(report);
 	}

@@ -40,26 +40,26 @@ export interface AlarmHost {
  */
 export class PartitionAlarm {
 	/** Failed runs in a row, as stored under `FAILURES_KEY`; unknown until this instance's first run reads it. */
-	private failures: number | undefined;
+	#failures: number | undefined;
 
 	constructor(private readonly host: AlarmHost) {}
 
 	async run(): Promise<void> {
 		const kv = this.host.storage.kv;
-		this.failures ??= kv.get<number>(FAILURES_KEY) ?? 0;
+		this.#failures ??= kv.get<number>(FAILURES_KEY) ?? 0;
 		try {
 			await runAlarm(this.host);
-			if (this.failures > 0) kv.delete(FAILURES_KEY);
-			this.failures = 0;
+			if (this.#failures > 0) kv.delete(FAILURES_KEY);
+			this.#failures = 0;
 		} catch (cause) {
-			if (cause instanceof AssertionError || this.failures >= ALARM_RETRIES_MAX) throw cause;
-			const failures = this.failures + 1;
+			if (cause instanceof AssertionError || this.#failures >= ALARM_RETRIES_MAX) throw cause;
+			const failures = this.#failures + 1;
 			try {
 				this.host.storage.transactionSync(() => kv.put(FAILURES_KEY, failures));
 			} catch {
 				throw cause;
 			}
-			this.failures = failures;
+			this.#failures = failures;
 			const delayMs = ALARM_RETRY_MS_MIN * 2 ** (failures - 1);
 			console.error(`partition alarm failed (${failures} in a row), again in ${delayMs} ms: ${String(cause)}`);
 			this.host.lifecycle.retryAt(Date.now() + delayMs);

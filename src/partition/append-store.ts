@@ -29,28 +29,28 @@ export type GroupKeys = Map<string, { offset: number; tombstone: boolean }>;
  * (last reading plus bytes appended since) is within `DATABASE_SIZE_RECHECK_MARGIN_BYTES` of the limit.
  */
 export class SizeEstimate {
-	private sample: { bytes: number; appendedBytes: number; appends: number } | null = null;
+	#sample: { bytes: number; appendedBytes: number; appends: number } | null = null;
 
 	constructor(private readonly sql: SqlStorage) {}
 
 	bytes(incomingBytes: number, limitBytes: number): number {
-		const sample = this.sample;
+		const sample = this.#sample;
 		if (
 			sample === null ||
 			sample.appends >= DATABASE_SIZE_RECHECK_APPENDS ||
 			sample.bytes + sample.appendedBytes + incomingBytes > limitBytes - DATABASE_SIZE_RECHECK_MARGIN_BYTES
 		) {
-			this.sample = { bytes: this.sql.databaseSize, appendedBytes: 0, appends: 0 };
-			return this.sample.bytes;
+			this.#sample = { bytes: this.sql.databaseSize, appendedBytes: 0, appends: 0 };
+			return this.#sample.bytes;
 		}
 		return sample.bytes + sample.appendedBytes;
 	}
 
 	/** A group wrote `bytes` in `rows` stored batches. */
 	appended(bytes: number, rows: number): void {
-		if (this.sample === null) return;
-		this.sample.appendedBytes += bytes;
-		this.sample.appends += rows;
+		if (this.#sample === null) return;
+		this.#sample.appendedBytes += bytes;
+		this.#sample.appends += rows;
 	}
 }
 

@@ -75,7 +75,7 @@ const encoder = new TextEncoder();
  */
 export class Utf8Batch implements CachedBatch {
 	/** Its record ends once `recordEnds()` checked `ends` or found them. */
-	private knownEnds: Uint32Array | null = null;
+	#knownEnds: Uint32Array | null = null;
 
 	constructor(
 		readonly baseOffset: number,
@@ -100,8 +100,8 @@ export class Utf8Batch implements CachedBatch {
 	 * (`endsAreRecords`), else found by a search of its bytes; either way once, kept with the bytes.
 	 */
 	recordEnds(): Uint32Array {
-		this.knownEnds ??= this.ends !== null && endsAreRecords(this.utf8, this.ends, this.recordCount) ? this.ends : recordEnds(this.utf8);
-		return this.knownEnds;
+		this.#knownEnds ??= this.ends !== null && endsAreRecords(this.utf8, this.ends, this.recordCount) ? this.ends : recordEnds(this.utf8);
+		return this.#knownEnds;
 	}
 }
 
@@ -127,7 +127,7 @@ export class BatchCachePool {
 	/** Bytes held by every cache of the pool. */
 	bytes = 0;
 	/** Caches holding any batch, by object; a restarted object's new cache replaces (and empties) its old one. */
-	private readonly holding = new Map<string, BatchCache>();
+	readonly #holding = new Map<string, BatchCache>();
 
 	/**
 	 * The budget: a field rather than the constant so tests can lower it (it holds from the next batch taken).
@@ -140,44 +140,44 @@ export class BatchCachePool {
 
 	/** A new, empty cache for object `objectId`; the cache of its previous instance, if any, is dropped. */
 	open(objectId: string): BatchCache {
-		this.holding.get(objectId)?.close();
+		this.#holding.get(objectId)?.close();
 		return new BatchCache(this, objectId);
 	}
 
 	/** @internal `cache` took `bytes` more: the pool evicts until it is within its budget again. */
 	grew(cache: BatchCache, bytes: number): void {
 		this.bytes += bytes;
-		const other = this.holding.get(cache.objectId);
+		const other = this.#holding.get(cache.objectId);
 		if (other !== cache) {
 			// An object runs one instance at a time: the one taking batches is the live one (a test's second
 			// instance over the same storage, too).
 			other?.close();
-			this.holding.set(cache.objectId, cache);
+			this.#holding.set(cache.objectId, cache);
 		}
-		while (this.bytes > this.bytesMax) this.victim().evictOne();
+		while (this.bytes > this.bytesMax) this.#victim().evictOne();
 	}
 
 	/** @internal `cache` let go of `bytes`. */
 	shrank(cache: BatchCache, bytes: number): void {
 		this.bytes -= bytes;
 		assert(this.bytes >= 0 && cache.bytes >= 0, "cached >= 0");
-		if (cache.bytes === 0 && this.holding.get(cache.objectId) === cache) this.holding.delete(cache.objectId);
+		if (cache.bytes === 0 && this.#holding.get(cache.objectId) === cache) this.#holding.delete(cache.objectId);
 	}
 
 	/** Bytes held by caches other than `except` that are idle: room a reader may take. */
 	idleBytes(except: BatchCache): number {
 		const now = this.now();
 		let bytes = 0;
-		for (const cache of this.holding.values()) if (cache !== except && now - cache.usedMs >= BATCH_CACHE_IDLE_MS) bytes += cache.bytes;
+		for (const cache of this.#holding.values()) if (cache !== except && now - cache.usedMs >= BATCH_CACHE_IDLE_MS) bytes += cache.bytes;
 		return bytes;
 	}
 
 	/** The cache to give up a batch: the one idle longest, else the one holding the most. */
-	private victim(): BatchCache {
+	#victim(): BatchCache {
 		const now = this.now();
 		let idle: BatchCache | null = null;
 		let largest: BatchCache | null = null;
-		for (const cache of this.holding.values()) {
+		for (const cache of this.#holding.values()) {
 			if (now - cache.usedMs >= BATCH_CACHE_IDLE_MS && (idle === null || cache.usedMs < idle.usedMs)) idle = cache;
 			if (largest === null || cache.bytes > largest.bytes) largest = cache;
 		}
@@ -197,9 +197,9 @@ export class BatchCache {
 	/** When a commit or a read last used this cache (the pool's clock). */
 	usedMs: number;
 	/** When a read last took batches from this cache or brought rows into it (the pool's clock). */
-	private readMs = Number.NEGATIVE_INFINITY;
+	#readMs = Number.NEGATIVE_INFINITY;
 	/** Whether keeping batches ahead stopped for want of room, until a reader comes (`committedAhead`). */
-	private aheadStopped = false;
+	#aheadStopped = false;
 	/**
 	 * The window, oldest first, from `start` on: every stored batch from `window[start]` to the newest. Slots below
 	 * `start` are emptied as they are evicted, and the array is cut once they are half of it: it references no batch
@@ -207,9 +207,9 @@ export class BatchCache {
 	 * than evictions made it due).
 	 */
 	private window: (CachedBatch | undefined)[] = [];
-	private start = 0;
-	private paging: CachedBatch | null = null;
-	private closed = false;
+	#start = 0;
+	#paging: CachedBatch | null = null;
+	#closed = false;
 
 	constructor(
 		private readonly pool: BatchCachePool,
@@ -221,18 +221,18 @@ export class BatchCache {
 	/** A read was answered from this cache: it is in use. */
 	hit(): void {
 		this.hits++;
-		this.usedMs = this.readMs = this.pool.now();
-		this.aheadStopped = false;
+		this.usedMs = this.#readMs = this.pool.now();
+		this.#aheadStopped = false;
 	}
 
 	/** Whether a read used this cache within `BATCH_CACHE_IDLE_MS`: a reader follows the log. */
 	get read(): boolean {
-		return this.pool.now() - this.readMs < BATCH_CACHE_IDLE_MS;
+		return this.pool.now() - this.#readMs < BATCH_CACHE_IDLE_MS;
 	}
 
 	/** The base offset of the window's oldest batch; Infinity when the window is empty. */
 	get windowBase(): number {
-		return this.window[this.start]?.baseOffset ?? Number.POSITIVE_INFINITY;
+		return this.window[this.#start]?.baseOffset ?? Number.POSITIVE_INFINITY;
 	}
 
 	/**
@@ -240,7 +240,7 @@ export class BatchCache {
 	 * `utf8`: for a read that answers bytes, each ASCII text is kept as its UTF-8 from now on (the same memory).
 	 */
 	*from(offset: number, utf8 = false): Generator<CachedBatch> {
-		let low = this.start;
+		let low = this.#start;
 		let high = this.window.length - 1;
 		assert(high >= low && offset >= this.windowBase, "read in window");
 		// Invariant: window[low] starts at or before `offset`; every batch past `high` starts after it.
@@ -257,17 +257,17 @@ export class BatchCache {
 
 	/** What the cache holds: the paging batch, if any, then the window, oldest first. */
 	held(): CachedBatch[] {
-		return [...(this.paging === null ? [] : [this.paging]), ...(this.window.slice(this.start) as CachedBatch[])];
+		return [...(this.#paging === null ? [] : [this.#paging]), ...(this.window.slice(this.#start) as CachedBatch[])];
 	}
 
 	/** The paging batch's base offset; null when there is none. */
 	get pagingBase(): number | null {
-		return this.paging?.baseOffset ?? null;
+		return this.#paging?.baseOffset ?? null;
 	}
 
 	/** The paging batch, if it is the row at `baseOffset` (of `bytes`: a cached row is never stale, see `forgetThrough`). */
 	pagingAt(row: { readonly base_offset: number; readonly bytes: number }): CachedBatch | null {
-		const paging = this.paging;
+		const paging = this.#paging;
 		if (paging?.baseOffset !== row.base_offset) return null;
 		assert(paging.bytes === row.bytes, "cache is row");
 		this.hit();
@@ -276,8 +276,8 @@ export class BatchCache {
 
 	/** A group's batches, once its transaction committed: the newest stored batches, in order. */
 	committed(batches: readonly CachedBatch[]): void {
-		this.aheadStopped = false;
-		if (this.closed || batches.length === 0) return;
+		this.#aheadStopped = false;
+		if (this.#closed || batches.length === 0) return;
 		this.usedMs = this.pool.now();
 		const top = this.window.at(-1);
 		assert(top === undefined || (batches[0] as CachedBatch).baseOffset > top.lastOffset, "commit past window");
@@ -286,7 +286,7 @@ export class BatchCache {
 			this.window.push(batch);
 			bytes += heapBytes(batch);
 		}
-		this.grow(bytes);
+		this.#grow(bytes);
 	}
 
 	/**
@@ -299,12 +299,12 @@ export class BatchCache {
 	 * room costs the writer nothing more.
 	 */
 	committedAhead(batches: readonly CachedBatch[]): void {
-		if (this.closed || this.aheadStopped || batches.length === 0) return;
+		if (this.#closed || this.#aheadStopped || batches.length === 0) return;
 		const held = batches.map(toUtf8);
 		const bytes = held.reduce((n, b) => n + heapBytes(b), 0);
 		if (this.pool.bytes - this.pool.idleBytes(this) + bytes > this.pool.bytesMax) {
 			this.forgetThrough(Number.POSITIVE_INFINITY);
-			this.aheadStopped = true;
+			this.#aheadStopped = true;
 			return;
 		}
 		this.committed(held);
@@ -323,46 +323,46 @@ export class BatchCache {
 	 * no page cache lies beneath, and that reader would get less from memory, not more.
 	 */
 	readUpTo(batches: readonly CachedBatch[]): void {
-		if (this.closed || batches.length === 0) return;
+		if (this.#closed || batches.length === 0) return;
 		assert((batches.at(-1) as CachedBatch).baseOffset < this.windowBase, "rows below window");
 		const bytes = batches.reduce((n, b) => n + heapBytes(b), 0);
 		// Room is what is free or held by idle objects; a window's own reader takes no live one's.
-		if (this.start < this.window.length && this.pool.bytes - this.pool.idleBytes(this) + bytes > this.pool.bytesMax) return;
-		this.usedMs = this.readMs = this.pool.now();
-		this.aheadStopped = false;
-		if (this.paging !== null && this.paging.baseOffset >= (batches[0] as CachedBatch).baseOffset) this.dropPaging();
-		this.window = [...batches, ...this.window.slice(this.start)];
-		this.start = 0;
-		this.grow(bytes);
+		if (this.#start < this.window.length && this.pool.bytes - this.pool.idleBytes(this) + bytes > this.pool.bytesMax) return;
+		this.usedMs = this.#readMs = this.pool.now();
+		this.#aheadStopped = false;
+		if (this.#paging !== null && this.#paging.baseOffset >= (batches[0] as CachedBatch).baseOffset) this.#dropPaging();
+		this.window = [...batches, ...this.window.slice(this.#start)];
+		this.#start = 0;
+		this.#grow(bytes);
 	}
 
 	/** The batch a read below the window stopped inside, for the next page. */
 	keepPaging(batch: CachedBatch): void {
-		if (this.closed || batch.baseOffset >= this.windowBase || this.paging === batch) return;
+		if (this.#closed || batch.baseOffset >= this.windowBase || this.#paging === batch) return;
 		this.usedMs = this.pool.now();
-		this.dropPaging();
-		this.paging = batch;
-		this.grow(heapBytes(batch));
+		this.#dropPaging();
+		this.#paging = batch;
+		this.#grow(heapBytes(batch));
 	}
 
 	/** Forgets every batch starting at or before `baseOffset`: rows there were rewritten or deleted. */
 	forgetThrough(baseOffset: number): void {
-		if (this.paging !== null && this.paging.baseOffset <= baseOffset) this.dropPaging();
+		if (this.#paging !== null && this.#paging.baseOffset <= baseOffset) this.#dropPaging();
 		let bytes = 0;
-		while (this.start < this.window.length && (this.window[this.start] as CachedBatch).baseOffset <= baseOffset) {
-			bytes += heapBytes(this.window[this.start] as CachedBatch);
-			this.window[this.start++] = undefined;
+		while (this.#start < this.window.length && (this.window[this.#start] as CachedBatch).baseOffset <= baseOffset) {
+			bytes += heapBytes(this.window[this.#start] as CachedBatch);
+			this.window[this.#start++] = undefined;
 		}
-		this.shrink(bytes);
+		this.#shrink(bytes);
 	}
 
 	/** @internal The pool needs room: the paging batch goes first, then the window's oldest batch. */
 	evictOne(): void {
-		if (this.paging !== null) {
-			this.dropPaging();
+		if (this.#paging !== null) {
+			this.#dropPaging();
 			return;
 		}
-		const oldest = this.window[this.start];
+		const oldest = this.window[this.#start];
 		assert(oldest !== undefined, "room needs batch");
 		this.forgetThrough(oldest.baseOffset);
 	}
@@ -370,29 +370,29 @@ export class BatchCache {
 	/** @internal Superseded by a newer instance of the object: empty, and taking nothing more. */
 	close(): void {
 		this.forgetThrough(Number.POSITIVE_INFINITY);
-		this.closed = true;
+		this.#closed = true;
 	}
 
-	private dropPaging(): void {
-		if (this.paging === null) return;
-		const bytes = heapBytes(this.paging);
-		this.paging = null;
-		this.shrink(bytes);
+	#dropPaging(): void {
+		if (this.#paging === null) return;
+		const bytes = heapBytes(this.#paging);
+		this.#paging = null;
+		this.#shrink(bytes);
 	}
 
-	private grow(bytes: number): void {
+	#grow(bytes: number): void {
 		this.bytes += bytes;
 		this.pool.grew(this, bytes);
 	}
 
-	private shrink(bytes: number): void {
-		if (this.start === this.window.length) {
+	#shrink(bytes: number): void {
+		if (this.#start === this.window.length) {
 			this.window = [];
-			this.start = 0;
-		} else if (this.start * 2 > this.window.length) {
+			this.#start = 0;
+		} else if (this.#start * 2 > this.window.length) {
 			// Evictions advance `start`; the array is cut now and then rather than shifted on each.
-			this.window = this.window.slice(this.start);
-			this.start = 0;
+			this.window = this.window.slice(this.#start);
+			this.#start = 0;
 		}
 		if (bytes === 0) return;
 		this.bytes -= bytes;

@@ -16,14 +16,14 @@ import { type ProducerEntry, producersColumn } from "./producer-store.ts";
 import type { LogView } from "./types.ts";
 
 export class BatchWriter {
-	private lines: string[] = [];
+	#lines: string[] = [];
 	/** Where each staged line ends in the row's UTF-8 (`recordEnds`): counted as they are staged, never searched for. */
-	private ends: number[] = [];
-	private bytes = 0;
-	private maxTimestamp = -1;
+	#ends: number[] = [];
+	#bytes = 0;
+	#maxTimestamp = -1;
 	/** Idempotent producers' batches whose last record is staged: named in the row that will hold it. */
-	private producerEntries: ProducerEntry[] = [];
-	private rowBase: number;
+	#producerEntries: ProducerEntry[] = [];
+	#rowBase: number;
 	/** Bytes written in rows by this writer, and bytes still waiting for `finish()` (see `pendingBytes`). */
 	writtenBytes = 0;
 	rowsWritten = 0;
@@ -35,17 +35,17 @@ export class BatchWriter {
 		private readonly view: LogView,
 		private readonly partition: number,
 	) {
-		this.rowBase = view.nextOffset;
+		this.#rowBase = view.nextOffset;
 	}
 
 	/** Bytes appended but not yet in a row: a partition-full check adds them to the stored total. */
 	get pendingBytes(): number {
-		return this.bytes;
+		return this.#bytes;
 	}
 
 	/** The first offset of the row being staged: every row this writer writes from now on starts at or after it. */
 	get openRowBase(): number {
-		return this.rowBase;
+		return this.#rowBase;
 	}
 
 	/**
@@ -57,32 +57,32 @@ export class BatchWriter {
 	 */
 	add(records: readonly EncodedRecord[], appendTimeMs: number, stampAppendTime = false): void {
 		const baseOffset = this.view.nextOffset;
-		assert(baseOffset === this.rowBase + this.lines.length, "consecutive offsets");
+		assert(baseOffset === this.#rowBase + this.#lines.length, "consecutive offsets");
 		for (let i = 0; i < records.length; i++) {
 			const record = records[i] as EncodedRecord;
 			const timestampMs = stampAppendTime ? appendTimeMs : (record.timestampMs ?? appendTimeMs);
 			const line = encodeLine(this.partition, baseOffset + i, timestampMs, record.tail);
 			// The prefix encodeLine adds is ASCII, so the line's bytes follow from the tail's.
 			const lineBytes = record.bytes + (line.length - record.tail.length) + RECORD_SEPARATOR.length;
-			if (this.lines.length > 0 && this.bytes + lineBytes > STORED_BATCH_BYTES_TARGET) this.writeRow();
-			this.lines.push(line);
-			this.bytes += lineBytes;
-			this.ends.push(this.bytes - RECORD_SEPARATOR.length);
-			this.maxTimestamp = Math.max(this.maxTimestamp, timestampMs);
+			if (this.#lines.length > 0 && this.#bytes + lineBytes > STORED_BATCH_BYTES_TARGET) this.#writeRow();
+			this.#lines.push(line);
+			this.#bytes += lineBytes;
+			this.#ends.push(this.#bytes - RECORD_SEPARATOR.length);
+			this.#maxTimestamp = Math.max(this.#maxTimestamp, timestampMs);
 		}
 		this.view.nextOffset = baseOffset + records.length;
 	}
 
 	/** Names an idempotent producer's batch, staged by the last `add`, in the row that holds its last record. */
 	nameProducerBatch(entry: ProducerEntry): void {
-		assert(this.lines.length > 0 && entry.baseOffset + entry.recordCount === this.view.nextOffset, "last staged");
-		this.producerEntries.push(entry);
+		assert(this.#lines.length > 0 && entry.baseOffset + entry.recordCount === this.view.nextOffset, "last staged");
+		this.#producerEntries.push(entry);
 	}
 
 	/** Writes what is staged and the running totals. */
 	finish(): void {
-		if (this.lines.length > 0) this.writeRow();
-		assert(this.rowBase === this.view.nextOffset, "staged written");
+		if (this.#lines.length > 0) this.#writeRow();
+		assert(this.#rowBase === this.view.nextOffset, "staged written");
 	}
 
 	/**
@@ -98,40 +98,40 @@ export class BatchWriter {
 	 * prefixes and tails joined as parts 6.41 (one run). A join of the tails alone costs a tenth of joining the lines,
 	 * and joining them twice five times one join: the cost is allocating strings this large, not copying them.
 	 */
-	private writeRow(): void {
-		const count = this.lines.length;
-		assert(count > 0 && this.bytes > 0, "written batch has records");
-		this.view.timestampHigh = Math.max(this.view.timestampHigh, this.maxTimestamp);
-		const last = this.rowBase + count - 1;
-		this.view.totalBytes += this.bytes;
+	#writeRow(): void {
+		const count = this.#lines.length;
+		assert(count > 0 && this.#bytes > 0, "written batch has records");
+		this.view.timestampHigh = Math.max(this.view.timestampHigh, this.#maxTimestamp);
+		const last = this.#rowBase + count - 1;
+		this.view.totalBytes += this.#bytes;
 		this.view.storedBatches++;
 		this.view.storedRecords += count;
-		const text = this.lines.join(RECORD_SEPARATOR);
-		const ends = new Uint32Array(this.ends);
-		assert(ends.length === count && ends.at(-1) === this.bytes - RECORD_SEPARATOR.length, "row's ends");
+		const text = this.#lines.join(RECORD_SEPARATOR);
+		const ends = new Uint32Array(this.#ends);
+		assert(ends.length === count && ends.at(-1) === this.#bytes - RECORD_SEPARATOR.length, "row's ends");
 		this.sql.exec(
 			"INSERT INTO batches (base_offset, last_offset, record_count, max_timestamp, timestamp_high, bytes, records, log_bytes, log_batches, log_records, record_ends, producers) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			this.rowBase,
+			this.#rowBase,
 			last,
 			count,
-			this.maxTimestamp,
+			this.#maxTimestamp,
 			this.view.timestampHigh,
-			this.bytes,
+			this.#bytes,
 			text,
 			this.view.totalBytes,
 			this.view.storedBatches,
 			this.view.storedRecords,
 			endsColumn(ends),
-			producersColumn(this.producerEntries),
+			producersColumn(this.#producerEntries),
 		);
-		this.batches.push({ baseOffset: this.rowBase, lastOffset: last, recordCount: count, bytes: this.bytes, text, ends });
-		this.writtenBytes += this.bytes;
+		this.batches.push({ baseOffset: this.#rowBase, lastOffset: last, recordCount: count, bytes: this.#bytes, text, ends });
+		this.writtenBytes += this.#bytes;
 		this.rowsWritten++;
-		this.rowBase = last + 1;
-		this.lines = [];
-		this.ends = [];
-		this.producerEntries = [];
-		this.bytes = 0;
-		this.maxTimestamp = -1;
+		this.#rowBase = last + 1;
+		this.#lines = [];
+		this.#ends = [];
+		this.#producerEntries = [];
+		this.#bytes = 0;
+		this.#maxTimestamp = -1;
 	}
 }

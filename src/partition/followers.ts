@@ -46,22 +46,22 @@ export class Followers {
 	 * Keys revoked while this object is in memory: a tail whose registration raced the revocation is refused by
 	 * this check after it registered. An eviction forgets it, but also ends any registration in flight.
 	 */
-	private readonly revokedKeys = new Set<string>();
+	readonly #revokedKeys = new Set<string>();
 	/** `append_watchers`, in memory: watcher → the offset past which it wants a poke. */
-	private readonly watchers = new Map<string, number>();
+	readonly #watchers = new Map<string, number>();
 	/** Watchers with a poke in flight, so a burst of appends sends one. */
-	private readonly poking = new Set<string>();
+	readonly #poking = new Set<string>();
 	/**
 	 * At least the number of WebSocket tails open here: set from the runtime's list when the object starts (a wake
 	 * from hibernation included) and after each group, raised on each accept, so a group on a partition without
 	 * tails (the usual case) does not ask the runtime for its sockets. Never below the true count: a close is
 	 * learned from the list, never guessed.
 	 */
-	private tailsOpenMax: number;
+	#tailsOpenMax: number;
 	private readonly tailLog: TailLog;
 
 	constructor(private readonly o: FollowersOptions) {
-		this.tailsOpenMax = o.ctx.getWebSockets().length;
+		this.#tailsOpenMax = o.ctx.getWebSockets().length;
 		// While a tail sends in the background (reads from R2, or pays for its messages), the alarm comes at least every
 		// `TAIL_RESUME_MS`: set when a send starts, and again after each group and each alarm run while one is in
 		// flight (`committed`). Should the object be evicted meanwhile, the alarm pushes the tail on from its attachment.
@@ -78,27 +78,27 @@ export class Followers {
 
 	/** Reads the stored watchers (one per topic's webhook dispatcher): after a start, a rollback or a deletion. */
 	load(): void {
-		this.watchers.clear();
+		this.#watchers.clear();
 		const rows = this.o.ctx.storage.sql.exec<{ watcher: string; from_offset: number }>("SELECT watcher, from_offset FROM append_watchers");
-		for (const w of rows) this.watchers.set(w.watcher, w.from_offset);
+		for (const w of rows) this.#watchers.set(w.watcher, w.from_offset);
 	}
 
 	/** Whether a watcher or a WebSocket tail waits at the tail of the log. */
 	following(): boolean {
-		if (this.watchers.size > 0) return true;
-		return this.tailsOpenMax > 0 && this.o.ctx.getWebSockets().length > 0;
+		if (this.#watchers.size > 0) return true;
+		return this.#tailsOpenMax > 0 && this.o.ctx.getWebSockets().length > 0;
 	}
 
 	/** After a group's commit: every tail is pushed what it has not seen, and watchers the log grew past are poked. */
 	committed(): void {
-		if (this.tailsOpenMax > 0) {
+		if (this.#tailsOpenMax > 0) {
 			const tails = this.o.ctx.getWebSockets();
-			this.tailsOpenMax = tails.length;
+			this.#tailsOpenMax = tails.length;
 			// An alarm run's reschedule knows only the log's own work: a send still in flight needs its alarm again.
 			if (tails.some(sendsInBackground)) this.o.alarmBy(Date.now() + TAIL_RESUME_MS);
 			for (const ws of tails) pushTail(ws, this.tailLog);
 		}
-		this.pokeWatchers();
+		this.#pokeWatchers();
 	}
 
 	/**
@@ -118,7 +118,7 @@ export class Followers {
 			const partition = Number(url.searchParams.get("partition"));
 			assert(Number.isSafeInteger(partition) && partition >= 0, "tail partition");
 			const alive = await keyAuthority(env, keyId).watchTail(keyId, topicId, partition);
-			if (!alive || this.revokedKeys.has(keyId)) {
+			if (!alive || this.#revokedKeys.has(keyId)) {
 				return Response.json({ error: { code: "unauthorized", message: "invalid credentials" } }, { status: 401 });
 			}
 			// The wait let other events in: the topic may be gone, or the tails full, by now.
@@ -131,7 +131,7 @@ export class Followers {
 		if (range !== null) return refusal(range.error, 416);
 		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 		ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
-		this.tailsOpenMax++;
+		this.#tailsOpenMax++;
 		// The edge names whose fetch quota, if any, each message pays (`fetch_payer`: a key, or anonymous, which has no key_id).
 		const payer = url.searchParams.get("fetch_payer");
 		const paying = payer === null ? {} : { payer };
@@ -159,13 +159,13 @@ export class Followers {
 			watcher,
 			fromOffset,
 		);
-		this.watchers.set(watcher, fromOffset);
+		this.#watchers.set(watcher, fromOffset);
 		return ok({ behind: false });
 	}
 
 	/** Closes every tail key `keyId` opened here, and refuses any it is opening: the key was revoked. */
 	revoke(keyId: string): void {
-		this.revokedKeys.add(keyId);
+		this.#revokedKeys.add(keyId);
 		for (const ws of this.o.ctx.getWebSockets(keyTag(keyId))) ws.close(TAIL_CLOSE.keyRevoked, "the API key was revoked");
 	}
 
@@ -180,20 +180,20 @@ export class Followers {
 	}
 
 	/** Pokes each watcher the log has grown past; its row goes once the poke succeeded (a failed one is retried next append). */
-	private pokeWatchers(): void {
+	#pokeWatchers(): void {
 		const { ctx, env, view } = this.o;
-		for (const [watcher, fromOffset] of this.watchers) {
-			if (view.nextOffset <= fromOffset || this.poking.has(watcher)) continue;
-			this.poking.add(watcher);
+		for (const [watcher, fromOffset] of this.#watchers) {
+			if (view.nextOffset <= fromOffset || this.#poking.has(watcher)) continue;
+			this.#poking.add(watcher);
 			const poke = webhookDispatcher(env, watcher)
 				.poke()
 				.then(() => {
-					if (this.watchers.get(watcher) !== fromOffset) return; // watching again, from a later offset
-					this.watchers.delete(watcher);
+					if (this.#watchers.get(watcher) !== fromOffset) return; // watching again, from a later offset
+					this.#watchers.delete(watcher);
 					ctx.storage.sql.exec("DELETE FROM append_watchers WHERE watcher = ? AND from_offset = ?", watcher, fromOffset);
 				})
 				.catch((cause: unknown) => console.warn(`partition ${this.o.partition()}: poke of ${watcher} failed: ${String(cause)}`))
-				.finally(() => this.poking.delete(watcher));
+				.finally(() => this.#poking.delete(watcher));
 			ctx.waitUntil(poke);
 		}
 	}

@@ -385,7 +385,7 @@ class SliceReader {
 		} else {
 			// A batch that starts before `offset` or does not fit: take the records that do, as one substring.
 			const room = { records: maxRecords - this.recordCount, bytes: maxBytes - this.bytes, firstOfRead: this.recordCount === 0 };
-			const take = this.cut(batch, room);
+			const take = this.#cut(batch, room);
 			if (take.count > 0) {
 				this.parts.push(take.text);
 				if (this.withEnds) {
@@ -407,7 +407,7 @@ class SliceReader {
 	}
 
 	/** The lines of `batch` from the read's offset that fit `room`: as bytes for a UTF-8 read, else as text. */
-	private cut(batch: CachedBatch, room: ReadRoom): LineTake<string | Uint8Array> {
+	#cut(batch: CachedBatch, room: ReadRoom): LineTake<string | Uint8Array> {
 		const { utf8, baseOffset, lastOffset } = batch;
 		const dense = lastOffset - baseOffset + 1 === batch.recordCount;
 		if (this.utf8 && utf8 !== undefined) {

@@ -76,13 +76,13 @@ interface StateRow extends Record<string, SqlStorageValue> {
 }
 
 export class PartitionLog extends DurableObject<Env> {
-	private readonly sql: SqlStorage;
-	private status: Status = "unconfigured";
-	private topicId: string | null = null;
+	readonly #sql: SqlStorage;
+	#status: Status = "unconfigured";
+	#topicId: string | null = null;
 	private partition = -1;
-	private configVersion = 0;
+	#configVersion = 0;
 	private config: TopicConfig | null = null;
-	private readonly view: LogView = {
+	readonly #view: LogView = {
 		logStartOffset: 0,
 		localLogStartOffset: 0,
 		remoteBytes: 0,
@@ -95,9 +95,9 @@ export class PartitionLog extends DurableObject<Env> {
 	};
 	private readonly waiters = new Waiters();
 	private readonly lifecycle: Lifecycle;
-	private readonly appends: CommitQueue<GroupEntry, unknown>;
+	readonly #appends: CommitQueue<GroupEntry, unknown>;
 	/** The group being written, while `writeGroup` runs (synchronously); null otherwise. */
-	private group: OpenGroup | null = null;
+	#group: OpenGroup | null = null;
 	/** Offload to R2 and everything remote (tiering/). */
 	private readonly tiering: TieredStorage;
 	/** Appends stop here (507); a field rather than the constant so tests can lower it. */
@@ -105,80 +105,80 @@ export class PartitionLog extends DurableObject<Env> {
 	/** Where segments go: the `SEGMENTS` binding; a field so tests can wrap it to inject R2 failures. */
 	segments: R2Bucket = this.env.SEGMENTS;
 	/** The database size as last read, and what this object has appended since (for the partition-full check). */
-	private readonly size: SizeEstimate;
+	readonly #size: SizeEstimate;
 	/** Idempotent producers' states: their snapshot and the batches named since (forgotten by `load()` and after an expiry run). */
 	private readonly producers = new ProducerStore(this.ctx.storage.sql);
 	/** A Durable Streams stream's protocol state, on this log (see stream-side.ts); idle for ordinary topics. */
-	private readonly streams = new StreamSide({
+	readonly #streams = new StreamSide({
 		sql: this.ctx.storage.sql,
-		offsets: () => this.view,
-		identity: (topicId) => this.checkIdentity(topicId),
-		append: (request) => this.stage(request),
+		offsets: () => this.#view,
+		identity: (topicId) => this.#checkIdentity(topicId),
+		append: (request) => this.#stage(request),
 		read: (request) => this.reads.across(request),
 		readUtf8: (request) => this.reads.utf8Across(request),
 		wake: () => this.waiters.wakeAll(),
 	});
 	/** What the WebSocket tails (tail.ts) read: the view, local reads, and reads across R2 for old offsets. */
-	private readonly tailLog: TailSource = {
-		view: this.view,
+	readonly #tailLog: TailSource = {
+		view: this.#view,
 		readNow: (offset, maxRecords, maxBytes) => this.reads.now(offset, maxRecords, maxBytes),
 		readAcross: (offset, maxRecords, maxBytes) =>
-			this.reads.across({ topicId: this.topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
+			this.reads.across({ topicId: this.#topicId ?? "", offset, maxRecords, maxBytes, waitMs: 0 }),
 		background: (work) => this.ctx.waitUntil(work),
 	};
 	/** WebSocket tails and append watchers (followers.ts): told of each commit. */
 	private readonly followers = new Followers({
 		ctx: this.ctx,
 		env: this.env,
-		view: this.view,
-		tailLog: this.tailLog,
-		identity: (topicId) => this.checkIdentity(topicId),
+		view: this.#view,
+		tailLog: this.#tailLog,
+		identity: (topicId) => this.#checkIdentity(topicId),
 		range: (offset) => this.reads.range(offset),
 		partition: () => this.partition,
 		alarmBy: (atMs) => this.lifecycle.ensureBy(atMs),
 	});
 	/** Whether an `Idempotency-Key` created at `createdAtMs` is past its window at `nowMs`. */
-	private readonly keyExpired = (createdAtMs: number, nowMs: number) => this.lifecycle.idempotencyExpired(createdAtMs, nowMs);
+	readonly #keyExpired = (createdAtMs: number, nowMs: number) => this.lifecycle.idempotencyExpired(createdAtMs, nowMs);
 	/** Bytes appended since this object started, for the metrics hub. */
-	private bytesAppended = 0;
+	#bytesAppended = 0;
 	/** Hot stored batches, in the isolate's shared budget (batch-cache.ts): a tail read runs no SQL. */
 	private readonly hot = openBatchCache(this.ctx.id.toString());
 	/** Reads, their checks and their wait at the high watermark (read-side.ts). */
 	private readonly reads = new ReadSide({
 		sql: this.ctx.storage.sql,
-		view: this.view,
+		view: this.#view,
 		hot: this.hot,
 		waiters: this.waiters,
 		segments: () => this.segments,
-		identity: (topicId) => this.checkIdentity(topicId),
+		identity: (topicId) => this.#checkIdentity(topicId),
 		changed: () => this.metrics.changed(),
 	});
 	private readonly metrics: MetricsReporter;
-	private readonly alarmRun: PartitionAlarm;
+	readonly #alarmRun: PartitionAlarm;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		// Meters every statement from here on and reports offsets and sizes to the metrics hub after a change.
 		this.metrics = new MetricsReporter(env, ctx, "PartitionLog", () =>
-			partitionFigures(this.sql, this.status === "active", this.view, this.partition, this.bytesAppended, this.hot),
+			partitionFigures(this.#sql, this.#status === "active", this.#view, this.partition, this.#bytesAppended, this.hot),
 		);
-		this.sql = ctx.storage.sql;
-		this.size = new SizeEstimate(this.sql);
+		this.#sql = ctx.storage.sql;
+		this.#size = new SizeEstimate(this.#sql);
 		migrateSchema(ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
 		this.load();
 		// A deleted partition woken by a stale caller reports nothing (its earlier incarnation was retired).
-		if (this.status === "deleted") ctx.waitUntil(this.metrics.retire());
+		if (this.#status === "deleted") ctx.waitUntil(this.metrics.retire());
 		this.tiering = new TieredStorage({
 			storage: ctx.storage,
-			view: this.view,
+			view: this.#view,
 			bucket: () => this.segments,
 			cache: this.hot,
-			identity: () => (this.status === "active" && this.topicId !== null ? { topicId: this.topicId, partition: this.partition } : null),
+			identity: () => (this.#status === "active" && this.#topicId !== null ? { topicId: this.#topicId, partition: this.partition } : null),
 			beforeDeletingBatches: () => this.producers.snapshot(),
-			reload: () => this.rebuild(),
+			reload: () => this.#rebuild(),
 		});
-		this.lifecycle = new Lifecycle(ctx.storage, this.view, this.tiering, this.hot);
-		this.appends = new CommitQueue({
+		this.lifecycle = new Lifecycle(ctx.storage, this.#view, this.tiering, this.hot);
+		this.#appends = new CommitQueue({
 			write: (entries) => this.writeGroup(entries),
 			// Neither this nor the group's transactionSync is where a commit's time goes: a call inserting one small row
 			// cost 333 µs of workerd CPU bare, 407 in transactionSync, 340 awaiting sync(), 323 with both (medians of 7 runs
@@ -189,13 +189,13 @@ export class PartitionLog extends DurableObject<Env> {
 			groupWeightMax: APPEND_GROUP_BYTES_MAX,
 			lingerMs: APPEND_GROUP_LINGER_MS,
 		});
-		this.alarmRun = new PartitionAlarm({
+		this.#alarmRun = new PartitionAlarm({
 			storage: ctx.storage,
 			lifecycle: this.lifecycle,
 			tiering: this.tiering,
 			producers: this.producers,
-			activeConfig: () => (this.status === "active" ? this.config : null),
-			reload: () => this.rebuild(),
+			activeConfig: () => (this.#status === "active" ? this.config : null),
+			reload: () => this.#rebuild(),
 		});
 		ctx.blockConcurrencyWhile(() => this.lifecycle.loadAlarm());
 	}
@@ -208,14 +208,14 @@ export class PartitionLog extends DurableObject<Env> {
 	 */
 	private load(): void {
 		this.producers.forget();
-		const row = this.sql.exec<StateRow>("SELECT * FROM partition_state WHERE id = 1").one();
+		const row = this.#sql.exec<StateRow>("SELECT * FROM partition_state WHERE id = 1").one();
 		this.hot.forgetThrough(Number.POSITIVE_INFINITY);
-		this.status = row.status;
-		this.topicId = row.topic_id;
+		this.#status = row.status;
+		this.#topicId = row.topic_id;
 		this.partition = row.partition ?? -1;
-		this.configVersion = row.config_version;
+		this.#configVersion = row.config_version;
 		this.config = row.config === null ? null : storedConfig(row.config);
-		loadView(this.sql, row, this.view);
+		loadView(this.#sql, row, this.#view);
 		this.followers.load();
 	}
 
@@ -227,7 +227,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * The load's failure is not thrown, so the caller's own error is what its caller sees. Not `ctx.abort()` at once:
 	 * it would fail the answers the output gate still holds for a commit, which a reset after a second failure does too.
 	 */
-	private rebuild(then = () => {}): void {
+	#rebuild(then = () => {}): void {
 		try {
 			this.load();
 		} catch (failed) {
@@ -243,12 +243,12 @@ export class PartitionLog extends DurableObject<Env> {
 
 	/** Sets who this partition is and its config. Idempotent; an older config version never replaces a newer one. */
 	configure(assignment: PartitionAssignment): Result<PartitionOffsets> {
-		if (this.status === "deleted") return err("topic_not_found", `topic "${assignment.topic}" was deleted`);
-		if (this.status === "active") {
-			assert(this.topicId === assignment.topicId && this.partition === assignment.partition, "same partition");
-			if (assignment.configVersion <= this.configVersion) return ok(this.offsets());
+		if (this.#status === "deleted") return err("topic_not_found", `topic "${assignment.topic}" was deleted`);
+		if (this.#status === "active") {
+			assert(this.#topicId === assignment.topicId && this.partition === assignment.partition, "same partition");
+			if (assignment.configVersion <= this.#configVersion) return ok(this.offsets());
 		}
-		this.sql.exec(
+		this.#sql.exec(
 			"UPDATE partition_state SET status = 'active', topic = ?, topic_id = ?, partition = ?, config_version = ?, config = ? WHERE id = 1",
 			assignment.topic,
 			assignment.topicId,
@@ -257,10 +257,10 @@ export class PartitionLog extends DurableObject<Env> {
 			JSON.stringify(assignment.config),
 		);
 		const previous = this.config;
-		this.status = "active";
-		this.topicId = assignment.topicId;
+		this.#status = "active";
+		this.#topicId = assignment.topicId;
 		this.partition = assignment.partition;
-		this.configVersion = assignment.configVersion;
+		this.#configVersion = assignment.configVersion;
 		this.config = assignment.config;
 		this.lifecycle.configured(previous, assignment.config, Date.now());
 		return ok(this.offsets());
@@ -275,15 +275,15 @@ export class PartitionLog extends DurableObject<Env> {
 	append(input: AppendInput): Promise<AppendAnswer> {
 		// batch-path: one pre-encoded payload per partition, decoded here, once, before it joins a group.
 		const request: AppendRequest = input.records === undefined ? { ...input, records: decodeBatch(input.batch) } : input;
-		return this.appends.submit({ kind: "append", request }) as Promise<AppendAnswer>;
+		return this.#appends.submit({ kind: "append", request }) as Promise<AppendAnswer>;
 	}
 
 	/** Whether an append with these exactly-once claims would be refused for them, without writing (claims.ts). */
 	checkClaims(check: ClaimCheck): Result<void> {
 		// Not configured yet: the append configures it first, and decides then.
-		const active = this.status === "active";
+		const active = this.#status === "active";
 		const refused =
-			this.checkIdentity(check.topicId) ?? (active ? claimsRefusal(this.sql, check, this.producers, Date.now(), this.keyExpired) : null);
+			this.#checkIdentity(check.topicId) ?? (active ? claimsRefusal(this.#sql, check, this.producers, Date.now(), this.#keyExpired) : null);
 		return refused ?? ok(undefined);
 	}
 
@@ -292,13 +292,13 @@ export class PartitionLog extends DurableObject<Env> {
 	 * the log (Durable Streams) decides against its own state and appends (`stage`) in one synchronous step, and
 	 * its answer, like an append's, leaves only after the group's commit.
 	 */
-	private inGroup<T>(step: () => T, bytes: number): Promise<T> {
-		return this.appends.submit({ kind: "step", run: step, bytes }) as Promise<T>;
+	#inGroup<T>(step: () => T, bytes: number): Promise<T> {
+		return this.#appends.submit({ kind: "step", run: step, bytes }) as Promise<T>;
 	}
 
 	/** Groups written and requests in them since this object started (how much appends shared their commits). */
 	appendStats(): { groups: number; requests: number; largestGroup: number } {
-		return { ...this.appends.stats };
+		return { ...this.#appends.stats };
 	}
 
 	/**
@@ -314,32 +314,32 @@ export class PartitionLog extends DurableObject<Env> {
 	 */
 	private writeGroup(entries: readonly GroupEntry[]): unknown[] {
 		const group: OpenGroup = {
-			writer: new BatchWriter(this.sql, this.view, this.partition),
+			writer: new BatchWriter(this.#sql, this.#view, this.partition),
 			keys: new Map(),
 			nowMs: Date.now(),
 			stampsAppendTime: this.config?.["message.timestamp.type"] === "LogAppendTime",
 			usedProducer: false,
 			usedIdempotency: false,
 		};
-		this.group = group;
+		this.#group = group;
 		try {
 			const results = this.ctx.storage.transactionSync(() => {
 				const decided = entries.map((e) =>
-					e.kind === "append" ? appendAnswer(this.stage(e.request), e.request.textAnswer, group.stampsAppendTime) : e.run(),
+					e.kind === "append" ? appendAnswer(this.#stage(e.request), e.request.textAnswer, group.stampsAppendTime) : e.run(),
 				);
 				group.writer.finish();
 				this.producers.rowsWritten(group.writer.rowsWritten, group.writer.writtenBytes);
-				saveKeys(this.sql, group.keys, group.nowMs);
+				saveKeys(this.#sql, group.keys, group.nowMs);
 				return decided;
 			});
-			if (group.writer.rowsWritten > 0) this.afterAppend(group);
+			if (group.writer.rowsWritten > 0) this.#afterAppend(group);
 			return results;
 		} catch (cause) {
 			// The transaction rolled back: the in-memory view may be ahead of the database.
-			this.rebuild();
+			this.#rebuild();
 			throw cause;
 		} finally {
-			this.group = null;
+			this.#group = null;
 		}
 	}
 
@@ -347,12 +347,12 @@ export class PartitionLog extends DurableObject<Env> {
 	 * Decides one append of the open group against the log as the group's earlier requests left it, and stages it.
 	 * Only inside `writeGroup` (an append, or a step's own append).
 	 */
-	private stage(request: AppendRequest): AppendOutcome {
-		const group = this.group;
+	#stage(request: AppendRequest): AppendOutcome {
+		const group = this.#group;
 		assert(group !== null, "staged in transaction");
-		const identity = this.checkIdentity(request.topicId);
+		const identity = this.#checkIdentity(request.topicId);
 		if (identity !== null) return identity;
-		if (this.status !== "active" || this.configVersion < request.configVersion) return { needsConfig: true };
+		if (this.#status !== "active" || this.#configVersion < request.configVersion) return { needsConfig: true };
 		const config = this.config;
 		assert(config !== null, "active config");
 		assert(request.records.length > 0, "append has records");
@@ -361,19 +361,19 @@ export class PartitionLog extends DurableObject<Env> {
 		const producerState = producer === null ? null : this.producers.load(producer.producerId);
 		const sequenced = producer === null ? null : sequenceOutcome(producerState, producer, request.records.length);
 		if (sequenced !== null) return sequenced;
-		const baseOffset = this.view.nextOffset;
-		const remembered = claimIdempotencyKey(this.sql, request, baseOffset, nowMs, this.keyExpired);
+		const baseOffset = this.#view.nextOffset;
+		const remembered = claimIdempotencyKey(this.#sql, request, baseOffset, nowMs, this.#keyExpired);
 		if (remembered !== null) return remembered;
 		const refused = refuseAppend(request, {
 			config,
 			nextOffset: baseOffset,
-			storedBytes: this.view.totalBytes,
+			storedBytes: this.#view.totalBytes,
 			pendingBytes: writer.pendingBytes,
 			partitionBytesMax: this.partitionBytesMax,
-			size: this.size,
+			size: this.#size,
 		});
 		if (refused !== null) {
-			releaseIdempotencyKey(this.sql, request);
+			releaseIdempotencyKey(this.#sql, request);
 			return refused;
 		}
 		writer.add(request.records, nowMs, stampsAppendTime);
@@ -400,18 +400,18 @@ export class PartitionLog extends DurableObject<Env> {
 	 * has the view and cache rebuilt from storage (before any other event, if that throws too: see `rebuild`), and
 	 * the others still run. The cache goes first, so what a woken reader or a pushed tail reads is there (or is read from SQLite).
 	 */
-	private afterAppend(group: OpenGroup): void {
+	#afterAppend(group: OpenGroup): void {
 		const { writer, nowMs } = group;
-		this.bytesAppended += writer.writtenBytes;
-		this.size.appended(writer.writtenBytes, writer.rowsWritten);
+		this.#bytesAppended += writer.writtenBytes;
+		this.#size.appended(writer.writtenBytes, writer.rowsWritten);
 		runAfterCommit(
 			[
-				() => (this.followed() ? this.hot.committed(writer.batches) : this.hot.committedAhead(writer.batches)),
+				() => (this.#followed() ? this.hot.committed(writer.batches) : this.hot.committedAhead(writer.batches)),
 				() => this.waiters.wakeAll(),
 				() => this.followers.committed(),
 				() => this.lifecycle.afterAppend(this.config as TopicConfig, nowMs, group.usedProducer, group.usedIdempotency),
 			],
-			(then) => this.rebuild(then),
+			(then) => this.#rebuild(then),
 		);
 	}
 
@@ -420,33 +420,33 @@ export class PartitionLog extends DurableObject<Env> {
 	 * or one waits at the tail (a long poll, a WebSocket tail, a webhook's watch). A log only written keeps its
 	 * commits for a reader to come, as bytes and while free room lasts (`committedAhead`).
 	 */
-	private followed(): boolean {
+	#followed(): boolean {
 		return this.hot.read || this.waiters.waiting > 0 || this.followers.following();
 	}
 
 	// Durable Streams: writes go through the group queue (decided in arrival order with the appends, answered after
 	// the commit); reads and HEAD only look.
 	streamCreate(request: StreamCreateRequest) {
-		return this.inGroup(() => this.streams.create(request), recordBytes(request.records));
+		return this.#inGroup(() => this.#streams.create(request), recordBytes(request.records));
 	}
 	streamAppend(request: StreamAppendRequest) {
-		return this.inGroup(() => this.streams.append(request), recordBytes(request.records));
+		return this.#inGroup(() => this.#streams.append(request), recordBytes(request.records));
 	}
 	streamRead(request: StreamReadRequest) {
-		return this.streams.read(request);
+		return this.#streams.read(request);
 	}
 	/** `streamRead`, the records as UTF-8 parts with their ends (a catch-up read's body is built from their bytes). */
 	streamReadUtf8(request: StreamReadRequest) {
-		return this.streams.readUtf8(request);
+		return this.#streams.readUtf8(request);
 	}
 	streamHead(topicId: string) {
-		return this.streams.head(topicId);
+		return this.#streams.head(topicId);
 	}
 	streamDelete(topicId: string) {
-		return this.inGroup(() => this.streams.delete(topicId), 0);
+		return this.#inGroup(() => this.#streams.delete(topicId), 0);
 	}
 	streamReference(topicId: string, delta: 1 | -1) {
-		return this.inGroup(() => this.streams.reference(topicId, delta), 0);
+		return this.#inGroup(() => this.#streams.reference(topicId, delta), 0);
 	}
 
 	/**
@@ -531,7 +531,7 @@ export class PartitionLog extends DurableObject<Env> {
 
 	/** The log start offset, high watermark, stored bytes and records (local and remote). An unconfigured partition is an empty log. */
 	offsets(): PartitionOffsets {
-		return partitionOffsets(this.view);
+		return partitionOffsets(this.#view);
 	}
 
 	/**
@@ -541,24 +541,24 @@ export class PartitionLog extends DurableObject<Env> {
 	 * batches (src/shared/log-reader.ts) names where it stopped, `fromOffset`, and how many batches it has left.
 	 */
 	offsetForTimestamp(topicId: string, timestampMs: number, fromOffset?: number, batchesMax?: number): Result<TimestampAnswer> {
-		const identity = this.checkIdentity(topicId);
+		const identity = this.#checkIdentity(topicId);
 		if (identity !== null) return identity;
-		const remote = findRemoteTimestamp(this.sql, this.view, timestampMs, fromOffset, batchesMax);
+		const remote = findRemoteTimestamp(this.#sql, this.#view, timestampMs, fromOffset, batchesMax);
 		if (remote !== null) return ok({ remote });
-		const { nextOffset, logStartOffset } = this.view;
-		return ok({ offset: findOffsetForTimestamp(this.sql, timestampMs, nextOffset, logStartOffset, fromOffset, batchesMax) ?? nextOffset });
+		const { nextOffset, logStartOffset } = this.#view;
+		return ok({ offset: findOffsetForTimestamp(this.#sql, timestampMs, nextOffset, logStartOffset, fromOffset, batchesMax) ?? nextOffset });
 	}
 
 	/** Kafka's DeleteRecords: the log start moves up to `beforeOffset` (-1: the high watermark); see delete-records.ts. */
 	deleteRecords(topicId: string, beforeOffset: number): Result<{ logStartOffset: number }> {
-		const moved = this.checkIdentity(topicId) ?? advanceLogStart(this.sql, this.view, this.config, beforeOffset);
+		const moved = this.#checkIdentity(topicId) ?? advanceLogStart(this.#sql, this.#view, this.config, beforeOffset);
 		if (moved.ok && this.config !== null) this.lifecycle.reschedule(this.config, Date.now()); // retention deletes below it
 		return moved;
 	}
 
 	/** Background work (alarm-run.ts): whatever is due, in bounded steps; then the next alarm is set. */
 	override async alarm(): Promise<void> {
-		await this.alarmRun.run();
+		await this.#alarmRun.run();
 		this.followers.committed(); // a tail's background send cut short (an eviction) resumes, after the run's reschedule
 	}
 
@@ -567,14 +567,14 @@ export class PartitionLog extends DurableObject<Env> {
 	 * it again. The partition number is kept, so a retry (the registry retries a wipe that threw) finds the objects.
 	 */
 	async destroy(topicId: string): Promise<void> {
-		if (this.status !== "unconfigured") assert(this.topicId === topicId, "destroy topic");
+		if (this.#status !== "unconfigured") assert(this.#topicId === topicId, "destroy topic");
 		const partition = this.partition;
 		await this.ctx.storage.deleteAlarm();
 		await this.ctx.storage.deleteAll();
 		migrateSchema(this.ctx.storage, PARTITION_SCHEMA_VERSION, PARTITION_DDL, PARTITION_UPGRADES);
-		this.sql.exec("UPDATE partition_state SET status = 'deleted', topic_id = ?, partition = ? WHERE id = 1", topicId, partition);
+		this.#sql.exec("UPDATE partition_state SET status = 'deleted', topic_id = ?, partition = ? WHERE id = 1", topicId, partition);
 		// Readers woken and tails closed must find the partition deleted: after the rebuild, however late it comes.
-		this.rebuild(() => {
+		this.#rebuild(() => {
 			this.lifecycle.forgetAlarm();
 			this.waiters.wakeAll();
 			this.followers.closeAll();
@@ -583,8 +583,8 @@ export class PartitionLog extends DurableObject<Env> {
 		await this.metrics.retire();
 	}
 
-	private checkIdentity(topicId: string): Failure | null {
-		if (this.status === "deleted" || (this.topicId !== null && this.topicId !== topicId)) {
+	#checkIdentity(topicId: string): Failure | null {
+		if (this.#status === "deleted" || (this.#topicId !== null && this.#topicId !== topicId)) {
 			return err("topic_not_found", "the topic was deleted");
 		}
 		return null;

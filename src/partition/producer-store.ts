@@ -73,19 +73,19 @@ function saveProducerState(sql: SqlStorage, state: ProducerState): void {
  * it may have changed behind this (a rolled-back transaction, an expiry run, a wipe), and the next use replays.
  */
 export class ProducerStore {
-	private readonly saved = new Map<number, ProducerState | null>();
+	readonly #saved = new Map<number, ProducerState | null>();
 	/** The states changed since the snapshot, all of them; null until replayed after `forget()`. */
-	private unsaved: Map<number, ProducerState> | null = null;
+	#unsaved: Map<number, ProducerState> | null = null;
 	/** The first offset whose rows may name batches the snapshot lacks (as stored); null when none do. */
-	private replayFrom: number | null = null;
+	#replayFrom: number | null = null;
 	/** Batch rows from `replayFrom` on, and the bytes of their records: what a replay would read. */
-	private rowsToReplay = 0;
-	private bytesToReplay = 0;
+	#rowsToReplay = 0;
+	#bytesToReplay = 0;
 
 	constructor(private readonly sql: SqlStorage) {}
 
 	load(producerId: number): ProducerState | null {
-		return this.replayed().get(producerId) ?? this.loadSaved(producerId);
+		return this.#replayed().get(producerId) ?? this.#loadSaved(producerId);
 	}
 
 	/**
@@ -93,9 +93,9 @@ export class ProducerStore {
 	 * `rowBase`: `state` is its producer's state after it.
 	 */
 	appended(state: ProducerState, rowBase: number): void {
-		this.replayed().set(state.producerId, state);
-		if (this.replayFrom !== null) return;
-		this.replayFrom = rowBase;
+		this.#replayed().set(state.producerId, state);
+		if (this.#replayFrom !== null) return;
+		this.#replayFrom = rowBase;
 		this.sql.exec("UPDATE partition_state SET producers_replay_from = ? WHERE id = 1", rowBase);
 	}
 
@@ -106,78 +106,78 @@ export class ProducerStore {
 	 * snapshot, and the rows a replay must read would grow with the log.
 	 */
 	rowsWritten(rows: number, bytes: number): void {
-		const counted = this.unsaved === null; // the replay counts this group's rows, written before this call
-		this.replayed();
-		if (this.replayFrom === null) return;
+		const counted = this.#unsaved === null; // the replay counts this group's rows, written before this call
+		this.#replayed();
+		if (this.#replayFrom === null) return;
 		if (!counted) {
-			this.rowsToReplay += rows;
-			this.bytesToReplay += bytes;
+			this.#rowsToReplay += rows;
+			this.#bytesToReplay += bytes;
 		}
-		if (this.rowsToReplay >= PRODUCER_SNAPSHOT_ROWS || this.bytesToReplay >= PRODUCER_SNAPSHOT_BYTES) this.snapshot();
+		if (this.#rowsToReplay >= PRODUCER_SNAPSHOT_ROWS || this.#bytesToReplay >= PRODUCER_SNAPSHOT_BYTES) this.snapshot();
 	}
 
 	/** Saves every state changed since the last snapshot, so no row needs replaying: also before batch rows are deleted. */
 	snapshot(): void {
-		const unsaved = this.replayed();
-		if (this.replayFrom === null) {
+		const unsaved = this.#replayed();
+		if (this.#replayFrom === null) {
 			assert(unsaved.size === 0, "state replayable");
 			return;
 		}
 		for (const state of unsaved.values()) {
 			saveProducerState(this.sql, state);
-			this.keep(state.producerId, state);
+			this.#keep(state.producerId, state);
 		}
 		unsaved.clear();
-		this.replayFrom = null;
-		this.rowsToReplay = 0;
-		this.bytesToReplay = 0;
+		this.#replayFrom = null;
+		this.#rowsToReplay = 0;
+		this.#bytesToReplay = 0;
 		this.sql.exec("UPDATE partition_state SET producers_replay_from = NULL WHERE id = 1");
 	}
 
 	forget(): void {
-		this.saved.clear();
-		this.unsaved = null;
+		this.#saved.clear();
+		this.#unsaved = null;
 	}
 
 	/** The states changed since the snapshot, replayed from the batch rows after a `forget()`. */
-	private replayed(): Map<number, ProducerState> {
-		if (this.unsaved !== null) return this.unsaved;
+	#replayed(): Map<number, ProducerState> {
+		if (this.#unsaved !== null) return this.#unsaved;
 		const unsaved = new Map<number, ProducerState>();
 		const from = this.sql
 			.exec<{ from_offset: number | null }>("SELECT producers_replay_from AS from_offset FROM partition_state WHERE id = 1")
 			.one().from_offset;
-		this.replayFrom = from;
-		this.rowsToReplay = 0;
-		this.bytesToReplay = 0;
+		this.#replayFrom = from;
+		this.#rowsToReplay = 0;
+		this.#bytesToReplay = 0;
 		if (from !== null) {
 			const rows = this.sql.exec<{ bytes: number; producers: string | null }>(
 				"SELECT bytes, producers FROM batches WHERE base_offset >= ? ORDER BY base_offset",
 				from,
 			);
 			for (const row of rows) {
-				this.rowsToReplay++;
-				this.bytesToReplay += row.bytes;
+				this.#rowsToReplay++;
+				this.#bytesToReplay += row.bytes;
 				if (row.producers === null) continue;
 				for (const { producerId, epoch, ...batch } of parseProducersColumn(row.producers)) {
-					const before = unsaved.get(producerId) ?? this.loadSaved(producerId);
+					const before = unsaved.get(producerId) ?? this.#loadSaved(producerId);
 					unsaved.set(producerId, afterAppend(before, producerId, epoch, batch, batch.appendTimeMs));
 				}
 			}
 		}
-		this.unsaved = unsaved;
+		this.#unsaved = unsaved;
 		return unsaved;
 	}
 
-	private loadSaved(producerId: number): ProducerState | null {
-		const kept = this.saved.get(producerId);
+	#loadSaved(producerId: number): ProducerState | null {
+		const kept = this.#saved.get(producerId);
 		if (kept !== undefined) return kept;
 		const state = loadProducerState(this.sql, producerId);
-		this.keep(producerId, state);
+		this.#keep(producerId, state);
 		return state;
 	}
 
-	private keep(producerId: number, state: ProducerState | null): void {
-		if (this.saved.size >= PRODUCER_STATES_CACHED_MAX) this.saved.clear();
-		this.saved.set(producerId, state);
+	#keep(producerId: number, state: ProducerState | null): void {
+		if (this.#saved.size >= PRODUCER_STATES_CACHED_MAX) this.#saved.clear();
+		this.#saved.set(producerId, state);
 	}
 }

@@ -36,7 +36,7 @@ export class ReadSide {
 
 	/** See `PartitionLog.read`. */
 	async read(request: ReadRequest): Promise<Result<ReadAnswer>> {
-		const start = await this.start(request);
+		const start = await this.#start(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
 		return ok(this.now(start.value, request.maxRecords, request.maxBytes));
 	}
@@ -44,17 +44,17 @@ export class ReadSide {
 	/** The local records from `offset` as they are now, no check made and no wait (a tail's read, `TailSource.readNow`). */
 	now(offset: number, maxRecords: number, maxBytes: number): ReadResult {
 		const { sql, hot, view } = this.host;
-		return this.answer(readLog(sql, offset, maxRecords, maxBytes, hot, view.nextOffset), offset);
+		return this.#answer(readLog(sql, offset, maxRecords, maxBytes, hot, view.nextOffset), offset);
 	}
 
 	/** `readUtf8`; `withEnds`: with where each part's records end (a poll's splice walks them); `views`: see `readLogUtf8`. */
 	async parts(request: ReadRequest, withEnds: boolean, views = false): Promise<Result<ReadAnswer<Utf8Parts>>> {
-		const start = await this.start(request);
+		const start = await this.#start(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
 		const { maxRecords, maxBytes } = request;
 		const { sql, hot, view } = this.host;
 		const slice = readLogUtf8(sql, start.value, maxRecords, maxBytes, hot, withEnds, view.nextOffset, views);
-		return ok(this.answer(slice, start.value));
+		return ok(this.#answer(slice, start.value));
 	}
 
 	/** See `PartitionLog.readFetchBody`. */
@@ -98,7 +98,7 @@ export class ReadSide {
 	}
 
 	/** What a read found from `offset`, with the log's bounds as they are now. */
-	private answer<Records extends string | Utf8Parts>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
+	#answer<Records extends string | Utf8Parts>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
 		const { view } = this.host;
 		this.host.changed();
 		assert(slice.nextOffset <= view.nextOffset && slice.nextOffset >= offset, "read in log");
@@ -106,7 +106,7 @@ export class ReadSide {
 	}
 
 	/** Where a read starts once its checks passed (and its wait at the high watermark ended), or its remote slice. */
-	private async start(request: ReadRequest): Promise<Result<number | RemoteRead>> {
+	async #start(request: ReadRequest): Promise<Result<number | RemoteRead>> {
 		const { view, identity } = this.host;
 		const refused = identity(request.topicId);
 		if (refused !== null) return refused;

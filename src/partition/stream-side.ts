@@ -65,17 +65,17 @@ export class StreamSide {
 		const refused = this.host.identity(request.topicId);
 		if (refused !== null) return fail({ kind: "log", error: refused.error });
 		const nowMs = Date.now();
-		const existing = this.meta();
+		const existing = this.#meta();
 		if (existing?.softDeleted) return fail({ kind: "blocked_by_forks" });
 		if (existing !== null && isExpired(existing, nowMs)) {
 			// Its records must go before the path is reused: the edge deletes the topic and creates it again.
 			if (existing.refCount === 0) return fail({ kind: "not_found", expired: true });
-			this.save({ ...existing, softDeleted: true });
+			this.#save({ ...existing, softDeleted: true });
 			return fail({ kind: "blocked_by_forks" });
 		}
 		if (existing !== null) {
 			if (!sameSettings(existing, request.settings)) return fail({ kind: "settings_conflict" });
-			return done({ created: false, view: this.view(existing) });
+			return done({ created: false, view: this.#view(existing) });
 		}
 		// A stream made before its records: appending them first means a failed append leaves no stream behind.
 		if (request.records.length > 0) {
@@ -84,19 +84,19 @@ export class StreamSide {
 			if (!appended.ok) return fail({ kind: "log", error: appended.error });
 		}
 		const meta = newStreamMeta(request.settings, nowMs);
-		this.save(meta);
-		return done({ created: true, view: this.view(meta) });
+		this.#save(meta);
+		return done({ created: true, view: this.#view(meta) });
 	}
 
 	append(request: StreamAppendRequest): StreamResult<StreamAppended> | NeedsConfig {
-		const found = this.live(request.topicId, Date.now());
+		const found = this.#live(request.topicId, Date.now());
 		if (!found.ok) return found;
 		const meta = found.value;
 		const nowMs = Date.now();
 		const closing = request.records.length === 0;
 		if (meta.closed) {
-			if (closedBySame(meta, request.producer)) return done(this.appended(meta, true, request.producer?.seq ?? null));
-			if (closing && request.producer === null) return done(this.appended(meta, true, null));
+			if (closedBySame(meta, request.producer)) return done(this.#appended(meta, true, request.producer?.seq ?? null));
+			if (closing && request.producer === null) return done(this.#appended(meta, true, null));
 			return fail({ kind: "closed", nextOffset: this.host.offsets().nextOffset });
 		}
 		if (!closing && normalizeContentType(request.contentType ?? "") !== normalizeContentType(meta.contentType)) {
@@ -104,8 +104,8 @@ export class StreamSide {
 		}
 		let producer: ProducerRecord | null = null;
 		if (request.producer !== null) {
-			const decision = checkProducer(this.producer(request.producer.producerId), request.producer.epoch, request.producer.seq, nowMs);
-			if (decision.kind === "duplicate") return done(this.appended(meta, true, decision.lastSeq));
+			const decision = checkProducer(this.#producer(request.producer.producerId), request.producer.epoch, request.producer.seq, nowMs);
+			if (decision.kind === "duplicate") return done(this.#appended(meta, true, decision.lastSeq));
 			if (decision.kind !== "accepted") return fail(decision);
 			producer = decision.next;
 		}
@@ -124,26 +124,26 @@ export class StreamSide {
 			closed: request.close,
 			closedBy: request.close ? request.producer : null,
 		};
-		this.save(next);
-		if (request.producer !== null && producer !== null) this.saveProducer(request.producer, producer);
+		this.#save(next);
+		if (request.producer !== null && producer !== null) this.#saveProducer(request.producer, producer);
 		if (request.close) this.host.wake();
-		return done(this.appended(next, false, request.producer?.seq ?? null));
+		return done(this.#appended(next, false, request.producer?.seq ?? null));
 	}
 
 	read(request: StreamReadRequest): Promise<StreamResult<StreamRead>> {
-		return this.readWith(request, (r) => this.host.read(r));
+		return this.#readWith(request, (r) => this.host.read(r));
 	}
 
 	/** `read`, the records as UTF-8 parts: for a reader that copies them into its answer as bytes. */
 	readUtf8(request: StreamReadRequest): Promise<StreamResult<StreamRead<Utf8Parts>>> {
-		return this.readWith(request, (r) => this.host.readUtf8(r));
+		return this.#readWith(request, (r) => this.host.readUtf8(r));
 	}
 
-	private async readWith<Records extends string | Utf8Parts>(
+	async #readWith<Records extends string | Utf8Parts>(
 		request: StreamReadRequest,
 		reader: (request: ReadRequest) => Promise<Result<ReadResult<Records>>>,
 	): Promise<StreamResult<StreamRead<Records>>> {
-		const found = this.live(request.topicId, Date.now());
+		const found = this.#live(request.topicId, Date.now());
 		if (!found.ok) return found;
 		const { logStartOffset, nextOffset } = this.host.offsets();
 		// An offset is the client's place in the stream: read from any other, it would skip records unawares.
@@ -154,26 +154,26 @@ export class StreamSide {
 		const read = await reader({ ...request, offset, maxRecords: FETCH_RECORDS_MAX, waitMs });
 		if (!read.ok) return fail({ kind: "log", error: read.error });
 		// Read again: a close (or a delete) may have happened while the read waited.
-		const after = this.meta();
+		const after = this.#meta();
 		if (after === null) return fail({ kind: "not_found" });
-		if (after.ttlSeconds !== null) this.save({ ...after, lastAccessMs: Date.now() });
+		if (after.ttlSeconds !== null) this.#save({ ...after, lastAccessMs: Date.now() });
 		const { records, recordEnds, recordCount, nextOffset: readTo } = read.value;
-		return done({ records, recordEnds, recordCount, offset, nextOffset: readTo, view: this.view(after) });
+		return done({ records, recordEnds, recordCount, offset, nextOffset: readTo, view: this.#view(after) });
 	}
 
 	/** Metadata only; unlike a read it does not extend a sliding TTL. */
 	head(topicId: string): StreamResult<StreamView> {
-		const found = this.live(topicId, Date.now());
-		return found.ok ? done(this.view(found.value)) : found;
+		const found = this.#live(topicId, Date.now());
+		return found.ok ? done(this.#view(found.value)) : found;
 	}
 
 	/** Deletes the stream's state, or only marks it gone while forks reference it (its records stay for them). */
 	delete(topicId: string): StreamResult<StreamDeleted> {
-		const found = this.live(topicId, Date.now());
+		const found = this.#live(topicId, Date.now());
 		if (!found.ok) return found;
 		const meta = found.value;
 		if (meta.refCount > 0) {
-			this.save({ ...meta, softDeleted: true });
+			this.#save({ ...meta, softDeleted: true });
 			return done({ soft: true, forkedFrom: meta.forkedFrom });
 		}
 		this.host.sql.exec("DELETE FROM stream_meta");
@@ -188,34 +188,34 @@ export class StreamSide {
 	reference(topicId: string, delta: 1 | -1): StreamResult<StreamReferenced> {
 		const refused = this.host.identity(topicId);
 		if (refused !== null) return fail({ kind: "log", error: refused.error });
-		const meta = delta > 0 ? this.live(topicId, Date.now()) : { ok: true as const, value: this.meta() };
+		const meta = delta > 0 ? this.#live(topicId, Date.now()) : { ok: true as const, value: this.#meta() };
 		if (!meta.ok) return meta;
 		if (meta.value === null) return fail({ kind: "not_found" });
 		const next = { ...meta.value, refCount: Math.max(0, meta.value.refCount + delta) };
-		this.save(next);
-		return done({ refCount: next.refCount, softDeleted: next.softDeleted, forkedFrom: next.forkedFrom, view: this.view(next) });
+		this.#save(next);
+		return done({ refCount: next.refCount, softDeleted: next.softDeleted, forkedFrom: next.forkedFrom, view: this.#view(next) });
 	}
 
 	/** The stream when it exists, is not gone and has not expired (an expired one with forks becomes gone). */
-	private live(topicId: string, nowMs: number): StreamResult<StreamMeta> {
+	#live(topicId: string, nowMs: number): StreamResult<StreamMeta> {
 		const refused = this.host.identity(topicId);
 		if (refused !== null) return fail({ kind: "log", error: refused.error });
-		const meta = this.meta();
+		const meta = this.#meta();
 		if (meta === null) return fail({ kind: "not_found" });
 		if (meta.softDeleted) return fail({ kind: "gone" });
 		if (isExpired(meta, nowMs)) {
 			if (meta.refCount === 0) return fail({ kind: "not_found", expired: true });
-			this.save({ ...meta, softDeleted: true });
+			this.#save({ ...meta, softDeleted: true });
 			return fail({ kind: "gone" });
 		}
 		return done(meta);
 	}
 
-	private appended(meta: StreamMeta, duplicate: boolean, producerSeq: number | null): StreamAppended {
+	#appended(meta: StreamMeta, duplicate: boolean, producerSeq: number | null): StreamAppended {
 		return { nextOffset: this.host.offsets().nextOffset, closed: meta.closed, duplicate, producerSeq };
 	}
 
-	private view(meta: StreamMeta): StreamView {
+	#view(meta: StreamMeta): StreamView {
 		return {
 			contentType: meta.contentType,
 			nextOffset: this.host.offsets().nextOffset,
@@ -226,19 +226,19 @@ export class StreamSide {
 		};
 	}
 
-	private meta(): StreamMeta | null {
+	#meta(): StreamMeta | null {
 		const row = this.host.sql.exec<{ meta: string }>("SELECT meta FROM stream_meta WHERE id = 1").toArray()[0];
 		return row === undefined ? null : (JSON.parse(row.meta) as StreamMeta);
 	}
 
-	private save(meta: StreamMeta): void {
+	#save(meta: StreamMeta): void {
 		this.host.sql.exec(
 			"INSERT INTO stream_meta (id, meta) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta",
 			JSON.stringify(meta),
 		);
 	}
 
-	private producer(producerId: string): ProducerRecord | null {
+	#producer(producerId: string): ProducerRecord | null {
 		const row = this.host.sql
 			.exec<ProducerRow>("SELECT epoch, last_seq, updated_at_ms FROM stream_producers WHERE producer_id = ?", producerId)
 			.toArray()[0];
@@ -246,7 +246,7 @@ export class StreamSide {
 		return { epoch: row.epoch, lastSeq: row.last_seq, updatedAtMs: row.updated_at_ms };
 	}
 
-	private saveProducer(tuple: ProducerTuple, state: ProducerRecord): void {
+	#saveProducer(tuple: ProducerTuple, state: ProducerRecord): void {
 		// Idle producers go a bounded step at a time, on the next producer's write (index stream_producers_by_time).
 		this.host.sql.exec(
 			"DELETE FROM stream_producers WHERE producer_id IN (SELECT producer_id FROM stream_producers WHERE updated_at_ms < ? LIMIT ?)",

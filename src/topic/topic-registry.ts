@@ -47,13 +47,13 @@ function toMeta(row: TopicRow): TopicMeta {
 }
 
 export class TopicRegistry extends DurableObject<Env> {
-	private readonly sql: SqlStorage;
+	readonly #sql: SqlStorage;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		// Meters every statement from here on, for the storage rows and bytes /metrics shows per class.
 		new MetricsReporter(env, ctx, "TopicRegistry", () => ({ gauges: {} }));
-		this.sql = ctx.storage.sql;
+		this.#sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, REGISTRY_SCHEMA_VERSION, REGISTRY_DDL, REGISTRY_UPGRADES);
 	}
 
@@ -65,7 +65,7 @@ export class TopicRegistry extends DurableObject<Env> {
 		const config = applyConfigChanges(DEFAULT_TOPIC_CONFIG, request.config);
 		if (!config.ok) return config;
 		if (this.find(request.name) !== null) return err("topic_exists", `topic "${request.name}" already exists`, { topic: request.name });
-		const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topics").one().n;
+		const count = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topics").one().n;
 		if (count >= TOPICS_MAX) return err("topic_limit_reached", `at most ${TOPICS_MAX} topics may exist`);
 		assert(request.partitions >= 1 && request.partitions <= PARTITIONS_MAX, "partitions checked");
 		const row: TopicRow = {
@@ -78,7 +78,7 @@ export class TopicRegistry extends DurableObject<Env> {
 			location_hint: request.locationHint ?? null,
 		};
 		assert(row.location_hint === null || LOCATION_HINTS.includes(row.location_hint), "hint checked");
-		this.sql.exec(
+		this.#sql.exec(
 			"INSERT INTO topics (name, topic_id, partitions, config, config_version, created_at_ms, location_hint) VALUES (?, ?, ?, ?, ?, ?, ?)",
 			row.name,
 			row.topic_id,
@@ -89,7 +89,7 @@ export class TopicRegistry extends DurableObject<Env> {
 			row.location_hint,
 		);
 		const meta = toMeta(row);
-		if (meta.locationHint !== null) await this.configurePartitions(meta, 0);
+		if (meta.locationHint !== null) await this.#configurePartitions(meta, 0);
 		return ok(meta);
 	}
 
@@ -97,7 +97,7 @@ export class TopicRegistry extends DurableObject<Env> {
 	 * Pushes the topic's config to its partitions from `from` on, obtaining each with the topic's location hint.
 	 * Answers whether every push was taken (an append also carries the config version to a partition behind).
 	 */
-	private async configurePartitions(meta: TopicMeta, from: number): Promise<boolean> {
+	async #configurePartitions(meta: TopicMeta, from: number): Promise<boolean> {
 		const pushes = await Promise.allSettled(
 			Array.from({ length: meta.partitions - from }, (_, i) =>
 				partitionLog(this.env, meta.topicId, from + i, meta.locationHint).configure({
@@ -116,9 +116,9 @@ export class TopicRegistry extends DurableObject<Env> {
 	 * Pushes config version `meta.configVersion` to every partition, and marks the topic pushed once all took it;
 	 * otherwise the alarm pushes again.
 	 */
-	private async pushConfig(meta: TopicMeta): Promise<void> {
-		if (await this.configurePartitions(meta, 0)) {
-			this.sql.exec("UPDATE topics SET config_pushed = 1 WHERE topic_id = ? AND config_version = ?", meta.topicId, meta.configVersion);
+	async #pushConfig(meta: TopicMeta): Promise<void> {
+		if (await this.#configurePartitions(meta, 0)) {
+			this.#sql.exec("UPDATE topics SET config_pushed = 1 WHERE topic_id = ? AND config_version = ?", meta.topicId, meta.configVersion);
 		} else {
 			console.error(`registry: config of "${meta.name}" not taken by every partition; again in ${CLEANUP_RETRY_MS} ms`);
 			await this.ctx.storage.setAlarm(Date.now() + CLEANUP_RETRY_MS);
@@ -132,7 +132,7 @@ export class TopicRegistry extends DurableObject<Env> {
 
 	/** Every topic, by name: at most `TOPICS_MAX` (for pattern subscriptions and the compatibility mounts). */
 	listTopics(): TopicMeta[] {
-		return this.sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name").toArray().map(toMeta);
+		return this.#sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name").toArray().map(toMeta);
 	}
 
 	/** One page of topics by name, after `page.after` (a seek on the primary key). */
@@ -140,8 +140,8 @@ export class TopicRegistry extends DurableObject<Env> {
 		const after = page.after?.[0];
 		const rows =
 			after === undefined
-				? this.sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name LIMIT ?", page.limit + 1)
-				: this.sql.exec<TopicRow>("SELECT * FROM topics WHERE name > ? ORDER BY name LIMIT ?", after, page.limit + 1);
+				? this.#sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name LIMIT ?", page.limit + 1)
+				: this.#sql.exec<TopicRow>("SELECT * FROM topics WHERE name > ? ORDER BY name LIMIT ?", after, page.limit + 1);
 		return pageOf(rows.toArray().map(toMeta), page.limit, (meta) => [meta.name]);
 	}
 
@@ -163,13 +163,13 @@ export class TopicRegistry extends DurableObject<Env> {
 		}
 		assert(partitions <= PARTITIONS_MAX, "partitions checked");
 		if (storedConfig(row.config)["remote.storage.enable"] && !config.value["remote.storage.enable"]) {
-			const refused = await this.refuseRemoteOff(toMeta(row));
+			const refused = await this.#refuseRemoteOff(toMeta(row));
 			if (refused !== null) return refused;
 			// The awaits let other changes in: decide again on the topic as it is now.
 			if (this.find(name)?.config_version !== row.config_version) return this.updateTopic(name, request);
 		}
 		const next: TopicRow = { ...row, partitions, config: JSON.stringify(config.value), config_version: row.config_version + 1 };
-		this.sql.exec(
+		this.#sql.exec(
 			"UPDATE topics SET partitions = ?, config = ?, config_version = ?, config_pushed = 0 WHERE name = ?",
 			next.partitions,
 			next.config,
@@ -177,7 +177,7 @@ export class TopicRegistry extends DurableObject<Env> {
 			name,
 		);
 		const meta = toMeta(next);
-		await this.pushConfig(meta);
+		await this.#pushConfig(meta);
 		return ok(meta);
 	}
 
@@ -186,7 +186,7 @@ export class TopicRegistry extends DurableObject<Env> {
 	 * (KIP-405); KIP-950's `remote.log.delete.on.disable` is not offered. An offload committed after this check, by a
 	 * partition that had none, leaves its segments readable and dropped by retention as before.
 	 */
-	private async refuseRemoteOff(meta: TopicMeta): Promise<Failure | null> {
+	async #refuseRemoteOff(meta: TopicMeta): Promise<Failure | null> {
 		try {
 			const offsets = await Promise.all(
 				Array.from({ length: meta.partitions }, (_, i) => partitionLog(this.env, meta.topicId, i, meta.locationHint).offsets()),
@@ -206,12 +206,12 @@ export class TopicRegistry extends DurableObject<Env> {
 		const row = this.find(name);
 		if (row === null) return err("topic_not_found", `topic "${name}" does not exist`, { topic: name });
 		this.ctx.storage.transactionSync(() => {
-			this.sql.exec("DELETE FROM topics WHERE name = ?", name);
+			this.#sql.exec("DELETE FROM topics WHERE name = ?", name);
 			for (let partition = 0; partition < row.partitions; partition++) {
-				this.sql.exec("INSERT OR IGNORE INTO pending_deletions (topic_id, partition) VALUES (?, ?)", row.topic_id, partition);
+				this.#sql.exec("INSERT OR IGNORE INTO pending_deletions (topic_id, partition) VALUES (?, ?)", row.topic_id, partition);
 			}
 		});
-		await this.wipePending();
+		await this.#wipePending();
 		return ok(undefined);
 	}
 
@@ -223,7 +223,7 @@ export class TopicRegistry extends DurableObject<Env> {
 	initProducer(transactionalId: string | null): ProducerIdentity {
 		const nowMs = Date.now();
 		if (transactionalId !== null) {
-			const bumped = this.sql
+			const bumped = this.#sql
 				.exec<{ producer_id: number; epoch: number }>(
 					"UPDATE producers SET epoch = epoch + 1, updated_at_ms = ? WHERE transactional_id = ? RETURNING producer_id, epoch",
 					nowMs,
@@ -232,11 +232,11 @@ export class TopicRegistry extends DurableObject<Env> {
 				.toArray()[0];
 			if (bumped !== undefined) return { producerId: bumped.producer_id, epoch: bumped.epoch };
 		}
-		const producerId = this.sql
+		const producerId = this.#sql
 			.exec<{ last_issued: number }>("UPDATE producer_ids SET last_issued = last_issued + 1 WHERE id = 1 RETURNING last_issued")
 			.one().last_issued;
 		if (transactionalId !== null) {
-			this.sql.exec(
+			this.#sql.exec(
 				"INSERT INTO producers (producer_id, transactional_id, epoch, updated_at_ms) VALUES (?, ?, 0, ?)",
 				producerId,
 				transactionalId,
@@ -247,25 +247,26 @@ export class TopicRegistry extends DurableObject<Env> {
 	}
 
 	getProducer(producerId: number): Result<ProducerIdentity> {
-		const row = this.sql.exec<{ epoch: number }>("SELECT epoch FROM producers WHERE producer_id = ?", producerId).toArray()[0];
+		const row = this.#sql.exec<{ epoch: number }>("SELECT epoch FROM producers WHERE producer_id = ?", producerId).toArray()[0];
 		if (row !== undefined) return ok({ producerId, epoch: row.epoch });
 		// Every named producer has a row, so an issued id without one is an anonymous producer's.
-		const lastIssued = this.sql.exec<{ last_issued: number }>("SELECT last_issued FROM producer_ids WHERE id = 1").one().last_issued;
+		const lastIssued = this.#sql.exec<{ last_issued: number }>("SELECT last_issued FROM producer_ids WHERE id = 1").one().last_issued;
 		if (Number.isSafeInteger(producerId) && producerId >= 1 && producerId <= lastIssued) return ok({ producerId, epoch: 0 });
 		return err("unknown_producer", `producer ${producerId} does not exist`, { producer_id: producerId });
 	}
 
 	override async alarm(): Promise<void> {
-		await this.wipePending();
-		for (const row of this.sql.exec<TopicRow>("SELECT * FROM topics WHERE config_pushed = 0").toArray()) await this.pushConfig(toMeta(row));
+		await this.#wipePending();
+		for (const row of this.#sql.exec<TopicRow>("SELECT * FROM topics WHERE config_pushed = 0").toArray())
+			await this.#pushConfig(toMeta(row));
 	}
 
-	private async wipePending(): Promise<void> {
-		const pending = this.sql.exec<{ topic_id: string; partition: number }>("SELECT topic_id, partition FROM pending_deletions").toArray();
+	async #wipePending(): Promise<void> {
+		const pending = this.#sql.exec<{ topic_id: string; partition: number }>("SELECT topic_id, partition FROM pending_deletions").toArray();
 		const results = await Promise.allSettled(
 			pending.map(async ({ topic_id, partition }) => {
 				await partitionLog(this.env, topic_id, partition).destroy(topic_id);
-				this.sql.exec("DELETE FROM pending_deletions WHERE topic_id = ? AND partition = ?", topic_id, partition);
+				this.#sql.exec("DELETE FROM pending_deletions WHERE topic_id = ? AND partition = ?", topic_id, partition);
 			}),
 		);
 		const failed = results.filter((r) => r.status === "rejected");
@@ -276,6 +277,6 @@ export class TopicRegistry extends DurableObject<Env> {
 	}
 
 	private find(name: string): TopicRow | null {
-		return this.sql.exec<TopicRow>("SELECT * FROM topics WHERE name = ?", name).toArray()[0] ?? null;
+		return this.#sql.exec<TopicRow>("SELECT * FROM topics WHERE name = ?", name).toArray()[0] ?? null;
 	}
 }

@@ -69,21 +69,21 @@ export class Lane {
 				if (waitMs > 0) {
 					if (nowMs + waitMs > this.host.deadlineMs) return;
 					await this.host.changed.wait(waitMs);
-				} else if (pending.attempts >= sub.max_attempts) await this.deadLetter(sub, lane, pending);
-				else await this.attempt(sub, lane, pending);
+				} else if (pending.attempts >= sub.max_attempts) await this.#deadLetter(sub, lane, pending);
+				else await this.#attempt(sub, lane, pending);
 				continue;
 			}
 			if (nowMs >= this.host.deadlineMs) return;
-			await this.fill(sub, lane);
+			await this.#fill(sub, lane);
 		}
 	}
 
 	/** Whether the lane is still the one this step read: not replayed, not deleted. */
-	private current(lane: LaneRow): boolean {
+	#current(lane: LaneRow): boolean {
 		return this.host.lane(this.subscriptionId, this.partition)?.epoch === lane.epoch;
 	}
 
-	private read(offset: number, maxRecords: number, maxBytes: number, waitMs: number) {
+	#read(offset: number, maxRecords: number, maxBytes: number, waitMs: number) {
 		return readRecords(this.host.env, this.topic.topicId, this.partition, {
 			topicId: this.topic.topicId,
 			offset,
@@ -94,21 +94,21 @@ export class Lane {
 	}
 
 	/** Reads the next batch (waiting for appends up to the poll or `batch_max_wait_ms`) and stores it as pending. */
-	private async fill(sub: SubscriptionRow, lane: LaneRow): Promise<void> {
+	async #fill(sub: SubscriptionRow, lane: LaneRow): Promise<void> {
 		const waitMs = Math.max(0, Math.min(this.host.pollWaitMs, this.host.deadlineMs - Date.now()));
 		// A change to the subscription (replay, pause, deletion) ends the wait; the abandoned read just times out.
 		const first = await Promise.race([
-			this.read(lane.next_offset, sub.batch_max_records, WEBHOOK_BATCH_BYTES_MAX, waitMs),
+			this.#read(lane.next_offset, sub.batch_max_records, WEBHOOK_BATCH_BYTES_MAX, waitMs),
 			this.host.changed.wait(waitMs + CHANGE_GRACE_MS).then(() => null),
 		]);
 		if (first === null) return;
-		if (!first.ok) return this.readFailed(lane, first.error);
-		const read = await this.topUp(sub, first.value);
+		if (!first.ok) return this.#readFailed(lane, first.error);
+		const read = await this.#topUp(sub, first.value);
 		if (read.nextOffset === lane.next_offset) return;
 		const filter = sub.filter === null ? null : (JSON.parse(sub.filter) as RecordFilter);
 		const lines = splitLines(read.records).filter((line) => filter === null || matches(filter, line));
 		this.host.storage.transactionSync(() => {
-			if (!this.current(lane)) return;
+			if (!this.#current(lane)) return;
 			if (lines.length === 0) {
 				// Nothing the subscription wants (or a compaction gap): move past it without a delivery.
 				this.host.sql.exec(
@@ -135,13 +135,13 @@ export class Lane {
 	}
 
 	/** With `batch_max_wait_ms`, keeps reading until the batch is full or the wait is over. */
-	private async topUp(sub: SubscriptionRow, first: ReadResult): Promise<ReadResult> {
+	async #topUp(sub: SubscriptionRow, first: ReadResult): Promise<ReadResult> {
 		if (sub.batch_max_wait_ms === 0 || first.recordCount === 0) return first;
 		const untilMs = Math.min(Date.now() + sub.batch_max_wait_ms, this.host.deadlineMs);
 		let merged = first;
 		let bytes = first.records.length;
 		while (merged.recordCount < sub.batch_max_records && bytes < WEBHOOK_BATCH_BYTES_MAX && Date.now() < untilMs) {
-			const more = await this.read(
+			const more = await this.#read(
 				merged.nextOffset,
 				sub.batch_max_records - merged.recordCount,
 				WEBHOOK_BATCH_BYTES_MAX - bytes,
@@ -161,7 +161,7 @@ export class Lane {
 	}
 
 	/** Records gone before delivery (retention) are skipped and logged; a deleted topic disables delivery. */
-	private readFailed(lane: LaneRow, error: DomainError): void {
+	#readFailed(lane: LaneRow, error: DomainError): void {
 		if (error.code === "topic_not_found") {
 			this.host.disableAll("the topic was deleted");
 			return;
@@ -171,7 +171,7 @@ export class Lane {
 		const highWatermark = Number(error.details?.high_watermark ?? 0);
 		const to = lane.next_offset < logStart ? logStart : highWatermark;
 		this.host.storage.transactionSync(() => {
-			if (!this.current(lane)) return;
+			if (!this.#current(lane)) return;
 			const gap: PendingBatch = {
 				id: "",
 				firstOffset: lane.next_offset,
@@ -205,23 +205,23 @@ export class Lane {
 		});
 	}
 
-	private secrets(sub: SubscriptionRow, nowMs: number): string[] {
+	#secrets(sub: SubscriptionRow, nowMs: number): string[] {
 		const previous = sub.previous_secret !== null && (sub.previous_secret_until_ms ?? 0) > nowMs ? [sub.previous_secret] : [];
 		return [sub.secret, ...previous];
 	}
 
 	/** Sends the pending batch once and records the verdict: acknowledged, gone (disable) or retry later. */
-	private async attempt(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
+	async #attempt(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
 		const body = `{"topic":${JSON.stringify(this.topic.topic)},"partition":${this.partition},"records":[${batch.records}]}`;
 		const url = checkUrlSyntax(sub.url, allowPrivate(this.host.env));
 		const result = url.ok
-			? await sendAttempt({ url: sub.url, webhookId: batch.id, body, secrets: this.secrets(sub, Date.now()) })
+			? await sendAttempt({ url: sub.url, webhookId: batch.id, body, secrets: this.#secrets(sub, Date.now()) })
 			: { status: null, latencyMs: 0, error: url.error.message, retryAfterMs: null };
 		const verdict = verdictOf(result.status);
 		const attempt = batch.attempts + 1;
 		const nowMs = Date.now();
 		this.host.storage.transactionSync(() => {
-			if (!this.current(lane)) return;
+			if (!this.#current(lane)) return;
 			const outcome = verdict === "acknowledged" ? "delivered" : verdict === "gone" ? "gone" : "failed";
 			this.host.logDelivery(
 				{
@@ -280,7 +280,7 @@ export class Lane {
 	}
 
 	/** After `max_attempts`, the batch goes to the subscription's dead-letter topic and the lane moves on. */
-	private async deadLetter(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
+	async #deadLetter(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
 		const name = sub.dead_letter_topic;
 		const created = await topicRegistry(this.host.env).createTopic({ name, partitions: 1 });
 		const context = { topic: this.topic.topic, subscriptionId: sub.id, attempts: batch.attempts, lastError: lane.last_error };
@@ -298,7 +298,7 @@ export class Lane {
 			produced = await write(typeof limit === "number" ? limit : undefined, true);
 		const nowMs = Date.now();
 		this.host.storage.transactionSync(() => {
-			if (!this.current(lane)) return;
+			if (!this.#current(lane)) return;
 			if (!produced.ok) {
 				console.error(`webhook ${sub.id}: dead-letter write to "${name}" failed: ${produced.error.message}`);
 				this.host.sql.exec(

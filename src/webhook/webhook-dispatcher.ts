@@ -60,7 +60,7 @@ import type { CreateSubscription, DeliveryView, LaneView, StartPosition, Subscri
 const LANE_ERROR_RETRY_MS = 5_000;
 
 export class WebhookDispatcher extends DurableObject<Env> {
-	private readonly sql: SqlStorage;
+	readonly #sql: SqlStorage;
 	/** End of the current alarm run; 0 when no run is in progress. */
 	deadlineMs = 0;
 	/**
@@ -71,24 +71,24 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	pollWaitMs = WEBHOOK_POLL_WAIT_MS;
 	/** Woken when a subscription changes, so lanes sleeping on a retry look again. */
 	readonly changed = new Waiters();
-	private readonly running = new Map<string, Promise<void>>();
-	private laneFailed = false;
+	readonly #running = new Map<string, Promise<void>>();
+	#laneFailed = false;
 	/** A poke arrived since `scheduleNextAlarm` began; it then runs again at once instead of sleeping. */
-	private poked = false;
-	private scheduling = false;
+	#poked = false;
+	#scheduling = false;
 	/** What lanes may touch: built here so that none of it is a public member, callable over RPC. */
-	private readonly host: LaneHost;
+	readonly #host: LaneHost;
 	/** Meters every statement and reports deliveries and lanes to the metrics hub after a change. */
-	private readonly metrics: MetricsReporter;
+	readonly #metrics: MetricsReporter;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
-		this.metrics = new MetricsReporter(env, ctx, "WebhookDispatcher", () => webhookFigures(this.sql));
-		this.sql = ctx.storage.sql;
+		this.#metrics = new MetricsReporter(env, ctx, "WebhookDispatcher", () => webhookFigures(this.#sql));
+		this.#sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, DISPATCHER_SCHEMA_VERSION, DISPATCHER_DDL);
 		const dispatcher = this;
-		this.host = {
-			sql: this.sql,
+		this.#host = {
+			sql: this.#sql,
 			storage: ctx.storage,
 			env,
 			get deadlineMs() {
@@ -98,43 +98,43 @@ export class WebhookDispatcher extends DurableObject<Env> {
 				return dispatcher.pollWaitMs;
 			},
 			changed: this.changed,
-			subscription: (id) => subscriptionRow(this.sql, id),
-			lane: (subscriptionId, partition) => laneRow(this.sql, subscriptionId, partition),
-			disableAll: (reason) => disableAll(this.sql, reason, Date.now()),
+			subscription: (id) => subscriptionRow(this.#sql, id),
+			lane: (subscriptionId, partition) => laneRow(this.#sql, subscriptionId, partition),
+			disableAll: (reason) => disableAll(this.#sql, reason, Date.now()),
 			logDelivery: (entry, nowMs) => {
-				logDelivery(this.sql, entry, nowMs);
-				const topic = this.topic?.topic ?? "";
+				logDelivery(this.#sql, entry, nowMs);
+				const topic = this.#topic?.topic ?? "";
 				const labels = { topic, subscription: entry.subscriptionId };
-				this.metrics.count(series("tributary_webhook_deliveries_total", { ...labels, outcome: entry.outcome }), 1);
+				this.#metrics.count(series("tributary_webhook_deliveries_total", { ...labels, outcome: entry.outcome }), 1);
 				if (entry.outcome === "dead_lettered") {
-					this.metrics.count(series("tributary_webhook_dead_letter_records_total", labels), entry.batch.recordCount);
+					this.#metrics.count(series("tributary_webhook_dead_letter_records_total", labels), entry.batch.recordCount);
 				}
 			},
 		};
 	}
 
-	private get topic(): { topic: string; topicId: string } | null {
-		const row = this.sql
+	get #topic(): { topic: string; topicId: string } | null {
+		const row = this.#sql
 			.exec<{ topic: string; topic_id: string }>("SELECT topic, topic_id FROM dispatcher_state WHERE id = 1")
 			.toArray()[0];
 		return row === undefined ? null : { topic: row.topic, topicId: row.topic_id };
 	}
 
-	private remember(ref: TopicRef): void {
-		const known = this.topic;
+	#remember(ref: TopicRef): void {
+		const known = this.#topic;
 		assert(known === null || known.topicId === ref.topicId, "one topic");
-		if (known === null) this.sql.exec("INSERT INTO dispatcher_state (id, topic, topic_id) VALUES (1, ?, ?)", ref.topic, ref.topicId);
+		if (known === null) this.#sql.exec("INSERT INTO dispatcher_state (id, topic, topic_id) VALUES (1, ?, ?)", ref.topic, ref.topicId);
 	}
 
-	private subscription(id: string): SubscriptionRow | null {
-		return subscriptionRow(this.sql, id);
+	#subscription(id: string): SubscriptionRow | null {
+		return subscriptionRow(this.#sql, id);
 	}
 
-	private notFound(id: string): Result<never> {
+	#notFound(id: string): Result<never> {
 		return err("subscription_not_found", `subscription "${id}" does not exist`, { subscription: id });
 	}
 
-	private async resolveStarts(ref: TopicRef, start: StartPosition, partitions: readonly number[]): Promise<Result<Map<number, number>>> {
+	async #resolveStarts(ref: TopicRef, start: StartPosition, partitions: readonly number[]): Promise<Result<Map<number, number>>> {
 		const offsets = new Map<number, number>();
 		const results = await Promise.all(partitions.map((p) => resolvePosition(this.env, ref.topicId, p, start)));
 		for (const [i, result] of results.entries()) {
@@ -145,19 +145,19 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	}
 
 	async createSubscription(ref: TopicRef, input: CreateSubscription): Promise<Result<SubscriptionView>> {
-		this.remember(ref);
-		const count = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscriptions").one().n;
+		this.#remember(ref);
+		const count = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscriptions").one().n;
 		if (count >= SUBSCRIPTIONS_PER_TOPIC_MAX) {
 			return err("subscription_limit_reached", `a topic may have at most ${SUBSCRIPTIONS_PER_TOPIC_MAX} subscriptions`);
 		}
 		const partitions = Array.from({ length: ref.partitions }, (_, p) => p);
-		const starts = await this.resolveStarts(ref, input.start, partitions);
+		const starts = await this.#resolveStarts(ref, input.start, partitions);
 		if (!starts.ok) return starts;
 		const id = `sub_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 		const secret = generateSecret();
 		const nowMs = Date.now();
 		this.ctx.storage.transactionSync(() => {
-			this.sql.exec(
+			this.#sql.exec(
 				"INSERT INTO subscriptions (id, url, secret, status, start, batch_max_records, batch_max_wait_ms, max_attempts, retry_schedule_ms, filter, dead_letter_topic, created_at_ms, updated_at_ms) VALUES (?, ?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 				id,
 				input.url,
@@ -173,16 +173,16 @@ export class WebhookDispatcher extends DurableObject<Env> {
 				nowMs,
 			);
 			for (const [partition, offset] of starts.value) {
-				this.sql.exec("INSERT INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, ?)", id, partition, offset);
+				this.#sql.exec("INSERT INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, ?)", id, partition, offset);
 			}
 		});
-		await this.kick();
-		return ok({ ...subscriptionView(this.subscription(id) as SubscriptionRow, ref.topic), secret });
+		await this.#kick();
+		return ok({ ...subscriptionView(this.#subscription(id) as SubscriptionRow, ref.topic), secret });
 	}
 
 	/** One page of the topic's subscriptions (at most `SUBSCRIPTIONS_PER_TOPIC_MAX` in all), oldest first. */
 	listSubscriptions(ref: TopicRef, page: PageRequest): Page<SubscriptionView> {
-		const rows = this.sql
+		const rows = this.#sql
 			.exec<SubscriptionRow>(
 				"SELECT * FROM subscriptions WHERE (created_at_ms, id) > (?, ?) ORDER BY created_at_ms, id LIMIT ?",
 				page.after?.[0] ?? -1,
@@ -195,15 +195,15 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	}
 
 	getSubscription(ref: TopicRef, id: string): Result<SubscriptionView & { partitions: LaneView[] }> {
-		const row = this.subscription(id);
-		if (row === null) return this.notFound(id);
-		const lanes = this.sql.exec<LaneRow>("SELECT * FROM lanes WHERE subscription_id = ? ORDER BY partition", id).toArray();
+		const row = this.#subscription(id);
+		if (row === null) return this.#notFound(id);
+		const lanes = this.#sql.exec<LaneRow>("SELECT * FROM lanes WHERE subscription_id = ? ORDER BY partition", id).toArray();
 		return ok({ ...subscriptionView(row, ref.topic), partitions: lanes.map(laneView) });
 	}
 
 	async updateSubscription(ref: TopicRef, id: string, patch: UpdateSubscription): Promise<Result<SubscriptionView>> {
-		const row = this.subscription(id);
-		if (row === null) return this.notFound(id);
+		const row = this.#subscription(id);
+		if (row === null) return this.#notFound(id);
 		const nowMs = Date.now();
 		const secret = patch.rotateSecret ? generateSecret() : null;
 		const next: SubscriptionRow = {
@@ -222,7 +222,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			previous_secret_until_ms: secret === null ? row.previous_secret_until_ms : nowMs + WEBHOOK_SECRET_GRACE_MS,
 			updated_at_ms: nowMs,
 		};
-		this.sql.exec(
+		this.#sql.exec(
 			"UPDATE subscriptions SET url = ?, batch_max_records = ?, batch_max_wait_ms = ?, max_attempts = ?, retry_schedule_ms = ?, filter = ?, status = ?, disabled_reason = ?, secret = ?, previous_secret = ?, previous_secret_until_ms = ?, updated_at_ms = ? WHERE id = ?",
 			next.url,
 			next.batch_max_records,
@@ -240,24 +240,24 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		);
 		if (patch.status === "active" && row.status !== "active") {
 			// Resuming means "try now": a batch waiting out a backoff is sent at once.
-			this.sql.exec(
+			this.#sql.exec(
 				"UPDATE lanes SET next_attempt_at_ms = MIN(next_attempt_at_ms, ?) WHERE subscription_id = ? AND batch_id IS NOT NULL",
 				nowMs,
 				id,
 			);
 		}
-		if (next.status === "active") await this.kick();
+		if (next.status === "active") await this.#kick();
 		else this.changed.wakeAll();
 		const view = subscriptionView(next, ref.topic);
 		return ok(secret === null ? view : { ...view, secret });
 	}
 
 	deleteSubscription(id: string): Result<void> {
-		if (this.subscription(id) === null) return this.notFound(id);
+		if (this.#subscription(id) === null) return this.#notFound(id);
 		this.ctx.storage.transactionSync(() => {
-			this.sql.exec("DELETE FROM subscriptions WHERE id = ?", id);
-			this.sql.exec("DELETE FROM lanes WHERE subscription_id = ?", id);
-			this.sql.exec("DELETE FROM deliveries WHERE subscription_id = ?", id);
+			this.#sql.exec("DELETE FROM subscriptions WHERE id = ?", id);
+			this.#sql.exec("DELETE FROM lanes WHERE subscription_id = ?", id);
+			this.#sql.exec("DELETE FROM deliveries WHERE subscription_id = ?", id);
 		});
 		this.changed.wakeAll();
 		return ok(undefined);
@@ -273,14 +273,14 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		start: StartPosition,
 		partition: number | null,
 	): Promise<Result<{ partition: number; offset: number }[]>> {
-		if (this.subscription(id) === null) return this.notFound(id);
+		if (this.#subscription(id) === null) return this.#notFound(id);
 		const partitions = partition === null ? Array.from({ length: ref.partitions }, (_, p) => p) : [partition];
-		const starts = await this.resolveStarts(ref, start, partitions);
+		const starts = await this.#resolveStarts(ref, start, partitions);
 		if (!starts.ok) return starts;
-		if (this.subscription(id) === null) return this.notFound(id);
+		if (this.#subscription(id) === null) return this.#notFound(id);
 		this.ctx.storage.transactionSync(() => {
 			for (const [p, offset] of starts.value) {
-				this.sql.exec(
+				this.#sql.exec(
 					"INSERT INTO lanes (subscription_id, partition, next_offset) VALUES (?1, ?2, ?3) ON CONFLICT (subscription_id, partition) DO UPDATE SET next_offset = ?3, epoch = epoch + 1, batch_id = NULL, batch_first_offset = NULL, batch_last_offset = NULL, batch_next_offset = NULL, batch_record_count = NULL, batch_records = NULL, attempts = 0, next_attempt_at_ms = NULL, last_error = NULL",
 					id,
 					p,
@@ -288,83 +288,83 @@ export class WebhookDispatcher extends DurableObject<Env> {
 				);
 			}
 		});
-		await this.kick();
+		await this.#kick();
 		return ok([...starts.value].map(([p, offset]) => ({ partition: p, offset })));
 	}
 
 	deliveries(id: string, limit: number): Result<DeliveryView[]> {
-		if (this.subscription(id) === null) return this.notFound(id);
-		return ok(recentDeliveries(this.sql, id, limit));
+		if (this.#subscription(id) === null) return this.#notFound(id);
+		return ok(recentDeliveries(this.#sql, id, limit));
 	}
 
 	/** Starts work now: inside a running alarm, the new lanes join it; otherwise the alarm fires at once. */
-	private async kick(): Promise<void> {
+	async #kick(): Promise<void> {
 		this.changed.wakeAll();
-		if (this.deadlineMs > Date.now()) this.startLanes();
+		if (this.deadlineMs > Date.now()) this.#startLanes();
 		else await this.ctx.storage.setAlarm(Date.now());
 	}
 
 	/** A partition this object watches has grown: start a run, unless one is going (its lanes are already reading). */
 	async poke(): Promise<void> {
-		this.poked = true;
-		if (this.topic === null || this.deadlineMs > Date.now() || this.scheduling) return;
+		this.#poked = true;
+		if (this.#topic === null || this.deadlineMs > Date.now() || this.#scheduling) return;
 		const alarm = await this.ctx.storage.getAlarm();
 		if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
 	}
 
 	override async alarm(): Promise<void> {
-		const topic = this.topic;
+		const topic = this.#topic;
 		if (topic === null) return;
 		this.deadlineMs = Date.now() + this.runMs;
-		this.laneFailed = false;
+		this.#laneFailed = false;
 		try {
-			await this.syncPartitions(topic);
-			this.startLanes();
-			while (this.running.size > 0) await Promise.all([...this.running.values()]);
+			await this.#syncPartitions(topic);
+			this.#startLanes();
+			while (this.#running.size > 0) await Promise.all([...this.#running.values()]);
 		} finally {
 			this.deadlineMs = 0;
-			await this.scheduleNextAlarm();
+			await this.#scheduleNextAlarm();
 		}
 	}
 
 	/** Adds lanes for partitions the topic gained (from their start, as Kafka consumers take new partitions). */
-	private async syncPartitions(topic: { topic: string; topicId: string }): Promise<void> {
+	async #syncPartitions(topic: { topic: string; topicId: string }): Promise<void> {
 		const described = await describeTopic(this.env, topic.topic);
 		if (!described.ok && described.error.code !== "topic_not_found") return; // registry busy: use the lanes we have
 		if (!described.ok || described.value.topicId !== topic.topicId) {
-			disableAll(this.sql, "the topic was deleted", Date.now());
+			disableAll(this.#sql, "the topic was deleted", Date.now());
 			return;
 		}
-		const subscriptions = this.sql.exec<{ id: string }>("SELECT id FROM subscriptions WHERE status = 'active'").toArray();
+		const subscriptions = this.#sql.exec<{ id: string }>("SELECT id FROM subscriptions WHERE status = 'active'").toArray();
 		for (const { id } of subscriptions) {
 			for (let partition = 0; partition < described.value.partitions; partition++) {
-				this.sql.exec("INSERT OR IGNORE INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, 0)", id, partition);
+				this.#sql.exec("INSERT OR IGNORE INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, 0)", id, partition);
 			}
 		}
 	}
 
-	private startLanes(): void {
-		const topic = this.topic;
+	#startLanes(): void {
+		const topic = this.#topic;
 		if (topic === null) return;
-		const lanes = this.sql
+		const lanes = this.#sql
 			.exec<{ subscription_id: string; partition: number }>(
 				"SELECT l.subscription_id, l.partition FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id WHERE s.status = 'active'",
 			)
 			.toArray();
 		for (const { subscription_id, partition } of lanes) {
 			const key = `${subscription_id}/${partition}`;
-			if (this.running.has(key)) continue;
-			const lane = new Lane(this.host, topic, subscription_id, partition);
+			if (this.#running.has(key)) continue;
+			const lane = new Lane(this.#host, topic, subscription_id, partition);
 			const run = lane
 				.run()
 				.catch((cause: unknown) => {
-					this.laneFailed = true;
+					this.#laneFailed = true;
 					console.error(
 						`webhook lane ${key} of "${topic.topic}" failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`,
 					);
 				})
-				.finally(() => this.running.delete(key));
-			this.running.set(key, run);
+				.finally(() => this.#running.delete(key));
+			this.#running.set(key, run);
 		}
 	}
 
@@ -372,22 +372,22 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	 * The next run: at the earliest retry of a pending batch; at once if a partition is already past one of its
 	 * caught-up lanes; otherwise when a partition pokes, with `WEBHOOK_IDLE_RECHECK_MS` as the latest.
 	 */
-	private async scheduleNextAlarm(): Promise<void> {
-		this.scheduling = true;
-		this.poked = false;
+	async #scheduleNextAlarm(): Promise<void> {
+		this.#scheduling = true;
+		this.#poked = false;
 		try {
-			await this.setNextAlarm();
+			await this.#setNextAlarm();
 		} finally {
-			this.scheduling = false;
+			this.#scheduling = false;
 		}
 	}
 
-	private async setNextAlarm(): Promise<void> {
+	async #setNextAlarm(): Promise<void> {
 		const active = "FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id WHERE s.status = 'active'";
-		const retryDue = this.sql
+		const retryDue = this.#sql
 			.exec<{ due: number | null }>(`SELECT MIN(l.next_attempt_at_ms) AS due ${active} AND l.batch_id IS NOT NULL`)
 			.one().due;
-		const tailing = this.sql
+		const tailing = this.#sql
 			.exec<{ partition: number; from_offset: number }>(
 				`SELECT l.partition, MIN(l.next_offset) AS from_offset ${active} AND l.batch_id IS NULL GROUP BY l.partition`,
 			)
@@ -397,14 +397,14 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			return;
 		}
 		const nowMs = Date.now();
-		const behind = this.laneFailed || (await this.watchPartitions(tailing)) || this.poked;
+		const behind = this.#laneFailed || (await this.#watchPartitions(tailing)) || this.#poked;
 		const due = behind ? nowMs : Math.min(retryDue ?? Number.POSITIVE_INFINITY, nowMs + WEBHOOK_IDLE_RECHECK_MS);
-		await this.ctx.storage.setAlarm(Math.max(due, nowMs + (this.laneFailed ? LANE_ERROR_RETRY_MS : 0)));
+		await this.ctx.storage.setAlarm(Math.max(due, nowMs + (this.#laneFailed ? LANE_ERROR_RETRY_MS : 0)));
 	}
 
 	/** Asks each partition with caught-up lanes to poke this object on its next append; true if one is already past. */
-	private async watchPartitions(tailing: readonly { partition: number; from_offset: number }[]): Promise<boolean> {
-		const topic = this.topic;
+	async #watchPartitions(tailing: readonly { partition: number; from_offset: number }[]): Promise<boolean> {
+		const topic = this.#topic;
 		if (topic === null || tailing.length === 0) return false;
 		const answers = await Promise.all(
 			tailing.map(({ partition, from_offset }) =>

@@ -56,17 +56,17 @@ function nonce(): string {
 }
 
 export class TieredStorage {
-	private readonly sql: SqlStorage;
+	readonly #sql: SqlStorage;
 	/** Objects whose manifest rows retention dropped, to delete after that commit. */
-	private droppedKeys: string[] = [];
+	#droppedKeys: string[] = [];
 	/** How many of `droppedKeys` the open alarm transaction dropped: forgotten if it rolls back (`rolledBack`). */
-	private droppedInRun = 0;
+	#droppedInRun = 0;
 	/** The offload in flight, if any: one at a time, and `destroy` waits for it. */
-	private inFlight: Promise<unknown> | null = null;
+	#inFlight: Promise<unknown> | null = null;
 	/** After a failed PUT, no new attempt before this. */
 	private retryAtMs: number | null = null;
 	/** A run stopped at its step limit with work left. */
-	private moreWork = false;
+	#moreWork = false;
 	/**
 	 * Whether orphans may exist: true after a wake-up (a crash may have left one), after a failed PUT or delete, and
 	 * while a pass found objects the manifest does not name; false after a full pass found none, so an idle
@@ -74,17 +74,17 @@ export class TieredStorage {
 	 */
 	private sweepNeeded = true;
 	/** Where the orphan sweep goes on (an R2 list cursor), and when it is next due; null: at the next alarm. */
-	private sweepCursor: string | undefined;
+	#sweepCursor: string | undefined;
 	private sweepDueMs: number | null = null;
 	/** The current pass met objects the manifest does not name. */
-	private sweepMetUnknown = false;
+	#sweepMetUnknown = false;
 	/** The oldest remote segment, cached (it is read on every append for retention's due time); undefined: unknown. */
-	private head: RemoteSegment | null | undefined;
+	#head: RemoteSegment | null | undefined;
 	/** A field rather than the constant so tests can shorten it. */
 	orphanGraceMs = ORPHAN_GRACE_MS;
 
 	constructor(private readonly host: TieringHost) {
-		this.sql = host.storage.sql;
+		this.#sql = host.storage.sql;
 	}
 
 	/** Whether part of the log lies in R2 (segments wholly below the log start count until retention drops them). */
@@ -95,21 +95,21 @@ export class TieredStorage {
 	/** The oldest remote segment (for retention's due time); null when nothing is remote. */
 	remoteHead(): RemoteSegment | null {
 		if (!this.hasRemote()) return null;
-		if (this.head === undefined) this.head = remoteHead(this.sql);
-		return this.head;
+		if (this.#head === undefined) this.#head = remoteHead(this.#sql);
+		return this.#head;
 	}
 
 	/** Retention over the remote segments; call inside the alarm's transaction, before local retention. */
 	applyRetention(config: TopicConfig, nowMs: number): void {
-		this.moreWork = false;
-		this.droppedInRun = 0;
+		this.#moreWork = false;
+		this.#droppedInRun = 0;
 		if (!this.hasRemote()) return;
-		const { droppedKeys, more } = dropExpiredSegments(this.sql, this.host.view, config, nowMs);
+		const { droppedKeys, more } = dropExpiredSegments(this.#sql, this.host.view, config, nowMs);
 		if (droppedKeys.length === 0) return;
-		this.head = undefined;
-		this.droppedKeys.push(...droppedKeys);
-		this.droppedInRun = droppedKeys.length;
-		this.moreWork = more;
+		this.#head = undefined;
+		this.#droppedKeys.push(...droppedKeys);
+		this.#droppedInRun = droppedKeys.length;
+		this.#moreWork = more;
 	}
 
 	/**
@@ -117,9 +117,9 @@ export class TieredStorage {
 	 * so they must not be deleted (the next run drops them again if they are still due).
 	 */
 	rolledBack(): void {
-		this.droppedKeys.splice(this.droppedKeys.length - this.droppedInRun, this.droppedInRun);
-		this.droppedInRun = 0;
-		this.head = undefined;
+		this.#droppedKeys.splice(this.#droppedKeys.length - this.#droppedInRun, this.#droppedInRun);
+		this.#droppedInRun = 0;
+		this.#head = undefined;
 	}
 
 	/** After an append: when the alarm must come for an offload (a little later than due, to batch a burst). */
@@ -133,31 +133,31 @@ export class TieredStorage {
 		const view = this.host.view;
 		const offload = offloadDueMs(head, view.storedBatches, view.totalBytes, config, nowMs);
 		const candidates = [
-			this.moreWork || this.droppedKeys.length > 0 ? nowMs : null,
+			this.#moreWork || this.#droppedKeys.length > 0 ? nowMs : null,
 			offload === null ? null : Math.max(offload, this.retryAtMs ?? 0),
-			this.sweepNeeded && this.usesRemote(config) ? (this.sweepDueMs ?? nowMs + ORPHAN_SWEEP_INTERVAL_MS) : null,
+			this.sweepNeeded && this.#usesRemote(config) ? (this.sweepDueMs ?? nowMs + ORPHAN_SWEEP_INTERVAL_MS) : null,
 		].filter((due): due is number => due !== null);
 		return candidates.length === 0 ? null : Math.min(...candidates);
 	}
 
 	/** The alarm's asynchronous part: delete dropped objects, offload what is due (bounded), sweep orphans. */
 	async run(config: TopicConfig, nowMs: number): Promise<void> {
-		await this.deleteDropped();
-		if (this.inFlight === null && (this.retryAtMs === null || this.retryAtMs <= nowMs)) {
-			const offloads = this.offloadSome(config);
-			this.inFlight = offloads;
+		await this.#deleteDropped();
+		if (this.#inFlight === null && (this.retryAtMs === null || this.retryAtMs <= nowMs)) {
+			const offloads = this.#offloadSome(config);
+			this.#inFlight = offloads;
 			try {
 				await offloads;
 			} finally {
-				this.inFlight = null;
+				this.#inFlight = null;
 			}
 		}
-		if (this.sweepNeeded && this.usesRemote(config) && (this.sweepDueMs === null || this.sweepDueMs <= nowMs)) await this.sweepStep();
+		if (this.sweepNeeded && this.#usesRemote(config) && (this.sweepDueMs === null || this.sweepDueMs <= nowMs)) await this.#sweepStep();
 	}
 
 	/** Waits for an offload in flight to settle (committed, or its object deleted). */
 	async settle(): Promise<void> {
-		await this.inFlight?.catch(() => undefined);
+		await this.#inFlight?.catch(() => undefined);
 	}
 
 	/** Deletes every object under the partition's prefix (topic deletion), in pages of R2's maximum. */
@@ -170,29 +170,29 @@ export class TieredStorage {
 			if (page.objects.length > 0) await this.host.bucket().delete(page.objects.map((o) => o.key));
 			cursor = page.truncated ? page.cursor : undefined;
 		} while (cursor !== undefined);
-		this.droppedKeys = [];
-		this.head = undefined;
+		this.#droppedKeys = [];
+		this.#head = undefined;
 	}
 
-	private usesRemote(config: TopicConfig): boolean {
+	#usesRemote(config: TopicConfig): boolean {
 		return config["remote.storage.enable"] || this.hasRemote();
 	}
 
-	private async offloadSome(config: TopicConfig): Promise<void> {
+	async #offloadSome(config: TopicConfig): Promise<void> {
 		if (!config["remote.storage.enable"]) return;
 		for (let i = 0; i < OFFLOAD_SEGMENTS_PER_RUN; i++) {
-			const outcome = await this.offloadOne(config, Date.now());
+			const outcome = await this.#offloadOne(config, Date.now());
 			if (outcome !== "committed") return;
 		}
 		// The run's limit: if more is due, the alarm comes again now.
-		this.moreWork ||= readSegmentSource(this.sql, this.host.view, config, Date.now()) !== null;
+		this.#moreWork ||= readSegmentSource(this.#sql, this.host.view, config, Date.now()) !== null;
 	}
 
 	/** One segment: read, PUT, then commit in one transaction (or delete the object if the batches moved). */
-	private async offloadOne(config: TopicConfig, nowMs: number): Promise<OffloadOutcome> {
+	async #offloadOne(config: TopicConfig, nowMs: number): Promise<OffloadOutcome> {
 		const identity = this.host.identity();
 		if (identity === null) return "idle";
-		const source = readSegmentSource(this.sql, this.host.view, config, nowMs);
+		const source = readSegmentSource(this.#sql, this.host.view, config, nowMs);
 		if (source === null) return "idle";
 		const { body, entries } = encodeSegment(source.batches);
 		const key = segmentKey(identity.topicId, identity.partition, source.baseOffset, nonce());
@@ -210,7 +210,7 @@ export class TieredStorage {
 		try {
 			committed = this.host.storage.transactionSync(() => {
 				this.host.beforeDeletingBatches();
-				return commitOffload(this.sql, this.host.view, identity.topicId, source, entries, key, Date.now());
+				return commitOffload(this.#sql, this.host.view, identity.topicId, source, entries, key, Date.now());
 			});
 		} catch (cause) {
 			// Rolled back: the batches are still local, but the view in memory says they moved. The object is an orphan.
@@ -220,22 +220,22 @@ export class TieredStorage {
 		}
 		if (committed) {
 			this.host.cache.forgetThrough(this.host.view.localLogStartOffset - 1);
-			if (this.head === null) this.head = undefined;
+			if (this.#head === null) this.#head = undefined;
 			return "committed";
 		}
-		await this.deleteQuietly([key]);
+		await this.#deleteQuietly([key]);
 		return "raced";
 	}
 
-	private async deleteDropped(): Promise<void> {
-		const keys = this.droppedKeys;
-		this.droppedKeys = [];
-		this.droppedInRun = 0;
-		await this.deleteQuietly(keys);
+	async #deleteDropped(): Promise<void> {
+		const keys = this.#droppedKeys;
+		this.#droppedKeys = [];
+		this.#droppedInRun = 0;
+		await this.#deleteQuietly(keys);
 	}
 
 	/** Deletes objects in chunks; a failure is logged and left to the orphan sweep (the manifest no longer names them). */
-	private async deleteQuietly(keys: readonly string[]): Promise<void> {
+	async #deleteQuietly(keys: readonly string[]): Promise<void> {
 		for (let i = 0; i < keys.length; i += R2_KEYS_PER_CALL_MAX) {
 			try {
 				await this.host.bucket().delete(keys.slice(i, i + R2_KEYS_PER_CALL_MAX));
@@ -252,23 +252,23 @@ export class TieredStorage {
 	 * older than the grace are deleted. Bounded: one list page (R2's maximum) per alarm; a long listing goes on at
 	 * the next alarm, set for now. Passes repeat every `ORPHAN_SWEEP_INTERVAL_MS` until one finds no such object.
 	 */
-	private async sweepStep(): Promise<void> {
+	async #sweepStep(): Promise<void> {
 		const identity = this.host.identity();
 		if (identity === null) return;
 		const prefix = segmentPrefix(identity.topicId, identity.partition);
 		try {
-			const page = await this.host.bucket().list({ prefix, cursor: this.sweepCursor, limit: R2_KEYS_PER_CALL_MAX });
+			const page = await this.host.bucket().list({ prefix, cursor: this.#sweepCursor, limit: R2_KEYS_PER_CALL_MAX });
 			const nowMs = Date.now();
 			const segments = page.objects.flatMap((o) => {
 				const parsed = parseSegmentKey(o.key);
 				return parsed === null ? [] : [{ key: o.key, baseOffset: parsed.baseOffset, uploadedMs: o.uploaded.getTime() }];
 			});
 			const bases = segments.map((s) => s.baseOffset);
-			const known = segments.length === 0 ? new Set<string>() : manifestKeys(this.sql, Math.min(...bases), Math.max(...bases));
+			const known = segments.length === 0 ? new Set<string>() : manifestKeys(this.#sql, Math.min(...bases), Math.max(...bases));
 			const unknown = segments.filter((s) => !known.has(s.key));
 			const orphans = unknown.filter((s) => s.uploadedMs + this.orphanGraceMs <= nowMs).map((s) => s.key);
 			// Objects still in their grace are deleted by a later pass; deleted ones are checked again by it too.
-			this.sweepMetUnknown ||= unknown.length > 0;
+			this.#sweepMetUnknown ||= unknown.length > 0;
 			assert(
 				orphans.every((key) => key.startsWith(prefix)),
 				"sweep own objects",
@@ -277,11 +277,11 @@ export class TieredStorage {
 				console.warn(`partition ${identity.partition}: deleting ${orphans.length} orphaned segment objects`);
 				await this.host.bucket().delete(orphans);
 			}
-			this.sweepCursor = page.truncated ? page.cursor : undefined;
+			this.#sweepCursor = page.truncated ? page.cursor : undefined;
 			this.sweepDueMs = page.truncated ? nowMs : nowMs + ORPHAN_SWEEP_INTERVAL_MS;
 			if (!page.truncated) {
-				this.sweepNeeded = this.sweepMetUnknown;
-				this.sweepMetUnknown = false;
+				this.sweepNeeded = this.#sweepMetUnknown;
+				this.#sweepMetUnknown = false;
 			}
 		} catch (cause) {
 			console.error(`partition ${identity.partition}: orphan sweep failed: ${String(cause)}`);
