@@ -7,6 +7,18 @@
  * 4 callers waited for a shared turn first, and 90 µs for a call that writes nothing. A caller alone pays the wait
  * and gains nothing (395 µs), so the coordinator waits only when another member may be writing too.
  *
+ * What else a commit costs under Miniflare: workerd fsyncs the object's WAL on its main thread, the one its event loop
+ * runs the edge and every object on, so while it does no member's read, splice or answer runs. strace on the workerd of
+ * `npm run bench:profile -- group` (4 members, a commit carried by every poll): about two pwrite64 and one fsync per
+ * storage commit (those traced one by one: the coordinator's -wal file), 0.51 fsyncs a poll (144 in 5 s, at the
+ * profiler's 56 polls/s), 1.76 ms each; bench:ab's servers filling their backlog at load 12-15 waited 3.3-7.1 ms a
+ * fsync. Whether that is the group's "waiting" against a plain fetch (which writes nothing) is not settled: A/A runs of
+ * bench:ab group-4m-4p (AB_UNCOUPLED) read 7,756-8,192 records/s a build at 9-11 % busy with their data on disk (1
+ * round, load 12), and 5,637-6,788 at 7-8 % with it on tmpfs (2 rounds, load 20-29; TMPDIR=/dev/shm, no fsync to wait
+ * for): there the machine, not the disk, held the servers back. Nor does a bound, on the same terms at load 10-23, with
+ * no poll carrying its commit (no commit turn at all; not a change to keep): records/s 114.1 % (93.9 to 165.1 %, 3
+ * rounds), -0.64 µs/record (-1.56 to +0.62). Measure again on a quiet machine before building on it.
+ *
  * Why few calls share a turn: one thread serves the edge and the objects, so a timer turn ends only after whatever
  * the isolate was busy with (a member's poll reading 500 records, say), and the members' calls come apart in time.
  * Counted in a one-off build (4 members, 4 partitions, load 4-7): polls carrying commits arrived 5-20+ ms after the
