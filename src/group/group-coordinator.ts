@@ -186,13 +186,14 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * read positions come back unverified unless `boundsChecked` (see `CommitOutcome`). `generationOnly`: a stored
 	 * commit is answered as its generation alone (commit-answer.ts). The member is judged before the offsets, as
 	 * Kafka's commitOffset validates it first (`refusedCaller`: one the group does not have waits for no turn,
-	 * unless an expiry is due: it is judged after that expiry, in the commit's turn).
+	 * unless an expiry is due: it is judged after that expiry, in the commit's turn). A commit of no offsets writes none,
+	 * so it shares no storage commit and waits for no turn.
 	 */
 	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean, generationOnly = false): Promise<CommitAnswer> {
 		this.store.identify(groupId, false);
 		const refused = this.refusedCaller(groupId, request.memberId, request.instanceId ?? null);
 		if (refused !== null) return refused;
-		await this.shareCommit();
+		if (request.offsets.length > 0) await this.shareCommit();
 		const result = this.transact(() => this.rules.applyCommit(request, boundsChecked, Date.now()));
 		await this.afterChange(groupId);
 		return commitAnswer(result, generationOnly);

@@ -1,7 +1,7 @@
 /**
  * Members' commits that reach the coordinator together run their transactions in one turn, so they share one
- * storage commit (src/group/shared-turn.ts); a member alone does not wait. Seen from inside the object: each
- * transaction notes how many shared turns had ended when it ran.
+ * storage commit (src/group/shared-turn.ts); a member alone does not wait, nor a commit of no offsets. Seen from inside
+ * the object: each transaction notes how many shared turns had ended when it ran.
  */
 
 import { runInDurableObject } from "cloudflare:test";
@@ -89,6 +89,17 @@ describe("members' commits that arrive together", () => {
 		// A poll with nothing to commit writes nothing, so it does not wait.
 		const plain = await turnsOfCommits(group, requests, pollCall(group, false));
 		expect(plain.atWrites).toEqual([plain.before, plain.before]);
+	});
+
+	it("do not wait when they hold no offsets: a commit of nothing writes nothing", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		const group = uniqueGroup();
+		const members: string[] = [];
+		for (let i = 0; i < 2; i++) members.push((await join(group, { topics: [topic] })).member_id);
+		const requests = (await commitsOf(group, members)).map((r) => ({ ...r, offsets: [] }));
+		const { before, atWrites } = await turnsOfCommits(group, requests);
+		expect(atWrites).toEqual([before, before]);
 	});
 
 	it("are not held back for a member alone", async () => {
