@@ -162,8 +162,9 @@ export class Anonymous {
 	/**
 	 * A merge patch replaces an array whole (RFC 7396), so one entry's change sends the whole ACL, edited from the grant
 	 * read, If-Match its ETag: an ACL another admin changed since is refused (412), not overwritten, and read again. A
-	 * write whose answer was lost (a retriable error: it may have landed) is read again too: the edit finds its change
-	 * made, or makes it, so it is never written twice nor reported failed when it landed.
+	 * write whose outcome is unknown (a retriable error: its answer lost, retries spent, or its repeat refused 412 after
+	 * a lost answer) is read again too: the edit finds its change made, or makes it, so it is never written twice nor
+	 * reported failed when it landed.
 	 */
 	async #changeAcl(edit: (acl: readonly AclEntry[]) => AclEntry[] | null): Promise<AnonymousAccess> {
 		for (let attempt = 1; ; attempt++) {

@@ -35,9 +35,9 @@ export class GrantTags {
 			body,
 			headers: ifMatch === undefined ? {} : { "If-Match": ifMatch },
 			// Unconditional, the same replacement or patch twice leaves the same grant: a retry is always safe. A
-			// conditional one is sent again only when the server said it did nothing: were the first to land unseen,
-			// the retry's 412 would say it had not.
-			retry: ifMatch === undefined ? "always" : "unsent",
+			// conditional one too, as the server answers a change in force 200; but a repeat's 412 after a lost answer may
+			// follow the first's landing, so it is thrown as that lost answer (`conditional`), not as a refusal.
+			retry: ifMatch === undefined ? "always" : "conditional",
 			onHeaders: (headers) => {
 				tag = headers.get("ETag");
 			},

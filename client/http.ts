@@ -59,9 +59,14 @@ export interface JsonCodec {
  *   twice: a read, a write idempotent by the API, one the broker deduplicates (a producer's sequence);
  * - `unsent`: only when the failure proves nothing was done (`provedUnsent`), for one whose repeat could: a lost
  *   answer may hide a write, and so may a 503 other than `unavailable` (a produce's `partition_unavailable`);
+ * - `conditional`: as `always`, for a change sent If-Match to a server that answers one already in force 2xx (RFC 9110
+ *   §13.1.1), so a repeat finds the first if it landed. Its 412 does not say the change failed once an earlier try may
+ *   have landed (any failure but a 429): another writer may have changed the resource after it (or an older server
+ *   refused the repeat of a change in force). That 412 is thrown as the failure before it, the outcome unknown, the 412
+ *   its `cause`;
  * - `never`.
  */
-export type RetryMode = "always" | "unsent" | "never";
+export type RetryMode = "always" | "unsent" | "conditional" | "never";
 
 export interface RequestOptions {
 	readonly body?: unknown;
@@ -151,10 +156,15 @@ export class Http {
 	/** Sends a request and returns its parsed JSON body (`undefined` for 204), retrying as `options.retry` allows. */
 	async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
 		const mode = options.retry ?? (method === "GET" ? "always" : "unsent");
+		let mayHaveLanded: TributaryError | null = null;
 		for (let attempt = 0; ; attempt++) {
 			const outcome = await this.#once(method, path, options);
 			if (!(outcome instanceof TributaryError)) return outcome as T;
+			if (mode === "conditional" && mayHaveLanded !== null && outcome.code === "precondition_failed")
+				throw outcomeUnknown(mayHaveLanded, outcome);
 			if (attempt >= this.#retries || !mayRetry(outcome, mode, options.unsentCodes)) throw outcome;
+			// A 503 `unavailable` counts: a key's quota change may be in force behind one (client/README.md, Retries).
+			if (outcome.status !== 429) mayHaveLanded = outcome;
 			await sleep(backoffMs(attempt, outcome.details.retry_after_ms));
 		}
 	}
@@ -205,6 +215,16 @@ function answerError(response: Response, text: string): TributaryError {
 		retriable: error.retriable,
 		details: { ...error.details, retry_after_ms: retryAfterMs },
 	});
+}
+
+/**
+ * `lost`, a conditional change's failure that may have landed, whose repeat was refused `refused` (412): thrown as
+ * `lost` (its code, status and details), as a lost answer is, since the 412 cannot tell "never applied" from "applied,
+ * then changed by another writer".
+ */
+function outcomeUnknown(lost: TributaryError, refused: TributaryError): TributaryError {
+	const message = `${lost.message}; sent again, it was refused 412 (${refused.message}): whether the first landed before that is unknown, read it again`;
+	return new TributaryError(lost.code, message, { status: lost.status, retriable: lost.retriable, details: lost.details, cause: refused });
 }
 
 /**

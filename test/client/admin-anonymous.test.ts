@@ -108,14 +108,34 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		expect(client.anonymous.etagOf({ acl: [news], quotas: {} }), "only a grant this client was answered has a tag").toBeUndefined();
 	});
 
-	it("does not send a conditional change again when its answer is lost: the retry's 412 would hide that it landed", async () => {
-		const { client, sent, dropAnswer } = wiredClient();
-		const ifMatch = client.anonymous.etagOf(await client.anonymous.get());
-		dropAnswer((r) => isAnonymous(r) && r.method === "PATCH");
-		const lost = await client.anonymous.update({ quotas: { requests_per_sec: 7 } }, { ifMatch }).catch((e: unknown) => e);
-		expect(lost).toMatchObject({ code: "network_error" });
-		expect(sent.filter((r) => isAnonymous(r) && r.method === "PATCH")).toHaveLength(1);
-		expect(await client.anonymous.get(), "it landed").toEqual({ acl: [], quotas: { requests_per_sec: 7 } });
+	it("sends a conditional change again when its answer is lost: the repeat finds it in force; its 412 is thrown as the lost answer", async () => {
+		const { client, sent, dropAnswer, beforeServing } = wiredClient();
+		const isPatch = (r: { method: string; path: string }) => isAnonymous(r) && r.method === "PATCH";
+		dropAnswer(isPatch);
+		const updated = await client.anonymous.update(
+			{ quotas: { requests_per_sec: 7 } },
+			{ ifMatch: client.anonymous.etagOf(await client.anonymous.get()) },
+		);
+		expect(sent.filter(isPatch), "sent again").toHaveLength(2);
+		expect(updated).toEqual({ acl: [], quotas: { requests_per_sec: 7 } });
+		expect(client.anonymous.etagOf(updated)).toBe((await call("GET", "/v1/anonymous")).headers.get("ETag"));
+
+		// Another admin's change of a quota the replacement leaves out lands before its repeat: the grant is then neither
+		// the one read nor the replacement. The first may have landed (it had), so no precondition_failed.
+		const isPut = (r: { method: string; path: string }) => isAnonymous(r) && r.method === "PUT";
+		dropAnswer(isPut);
+		let puts = 0;
+		beforeServing(
+			(r) => isPut(r) && ++puts === 2,
+			() => json("PATCH", "/v1/anonymous", 200, { body: { quotas: { fetch_bytes_per_sec: 4096 } } }),
+		);
+		const unknown = await client.anonymous
+			.set({ acl: [], quotas: { requests_per_sec: 8 } }, { ifMatch: client.anonymous.etagOf(updated) })
+			.catch((e: unknown) => e);
+		expect(sent.filter(isPut)).toHaveLength(2);
+		expect(unknown).toMatchObject({ code: "network_error", status: 0, cause: { code: "precondition_failed", status: 412 } });
+		expect(preconditionRetry(unknown, 1)).toBe(false);
+		expect(await client.anonymous.get(), "it had landed").toEqual({ acl: [], quotas: { requests_per_sec: 8, fetch_bytes_per_sec: 4096 } });
 	});
 
 	it("grants operations on one resource: added to its entry, or a new entry; what is granted already writes nothing", async () => {
@@ -215,7 +235,7 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		]);
 	});
 
-	it("grants or revokes once when a write's answer is lost: the grant is read again, and what landed is not written twice", async () => {
+	it("grants or revokes once when a write's answer is lost: sent again, it is found in force, and what landed is not written twice", async () => {
 		const { client, sent, dropAnswer } = wiredClient();
 		const news = { resource: "topic:news.*", operations: ["consume"] };
 		const sports = { resource: "topic:sports", operations: ["consume"] };
@@ -224,9 +244,14 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		expect(await client.anonymous.grant(sports)).toEqual({ acl: [news, sports], quotas: {} });
 		dropAnswer((r) => isAnonymous(r) && r.method === "PATCH");
 		expect(await client.anonymous.revoke({ resource: "topic:news.*" })).toEqual({ acl: [sports], quotas: {} });
-		// Each change written once: the read after the lost answer finds it made, so nothing is sent again.
+		// Each change sent again after its lost answer, If-Match the grant read: the repeat finds it in force and writes nothing.
 		const writes = sent.filter((r) => isAnonymous(r) && r.method === "PATCH");
-		expect(writes.map((r) => JSON.parse(r.body))).toEqual([{ acl: [news, sports] }, { acl: [sports] }]);
+		expect(writes.map((r) => JSON.parse(r.body))).toEqual([
+			{ acl: [news, sports] },
+			{ acl: [news, sports] },
+			{ acl: [sports] },
+			{ acl: [sports] },
+		]);
 	});
 
 	it("closes public access If-Match the grant read: an entry granted meanwhile is an AclConflict naming it, nothing removed; any other change is kept and the close sent again", async () => {

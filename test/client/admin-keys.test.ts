@@ -1,10 +1,11 @@
 /**
  * The SDK's `keys.get`, `keys.setQuotas` and `keys.updateQuotas` against the real Worker (inside workerd), with a
  * key's grant's ETag as anonymous's: `etagOf` names the tag each answer carried, and a change sent `{ ifMatch }` applies
- * only while the key is still that one (else a `TributaryError` with code `precondition_failed`, not retried); a
- * conditional change whose answer is lost is not sent again, an unconditional one is. The key directory's 503
- * `unavailable` is sent again either way, also where the change it answers is in force (the authority's answer lost, or
- * the row write after it failed): the repeat finds it in force and is answered as it landed (RFC 9110 §13.1.1), not 412.
+ * only while the key is still that one (else a `TributaryError` with code `precondition_failed`, not retried). A change
+ * whose answer is lost is sent again, conditional or not: a conditional repeat finds it in force and is answered as it
+ * landed (RFC 9110 §13.1.1), and its 412 (another admin's change since) is thrown as the lost answer, the outcome
+ * unknown. So is the key directory's 503 `unavailable`, also where the change it answers is in force (the authority's
+ * answer lost, or the row write after it failed).
  */
 
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -63,18 +64,44 @@ describe("SDK keys", { timeout: 20_000 }, () => {
 		expect(client.keys.etagOf({ ...set }), "only a key this client was answered has a tag").toBeUndefined();
 	});
 
-	it("does not send a conditional change again when its answer is lost; an unconditional one it does", async () => {
+	it("sends a conditional change again when its answer is lost: the repeat finds it in force and is answered as it landed", async () => {
 		const { client, sent, dropAnswer } = wiredClient();
 		const { id } = await client.keys.create({ name: "sdk-lost", acl });
+		const tagNow = async () => (await call("GET", `/v1/keys/${id}`)).headers.get("ETag");
+		dropAnswer(isQuotas(id));
+		const patched = await client.keys.updateQuotas(id, { requests_per_sec: 7 }, { ifMatch: client.keys.etagOf(await client.keys.get(id)) });
+		expect(sent.filter(isQuotas(id)), "sent again").toHaveLength(2);
+		expect(patched.quotas).toEqual({ requests_per_sec: 7 });
+		expect(client.keys.etagOf(patched)).toBe(await tagNow());
+		dropAnswer(isQuotasPut(id));
+		const set = await client.keys.setQuotas(id, { requests_per_sec: 8 }, { ifMatch: client.keys.etagOf(patched) });
+		expect(sent.filter(isQuotasPut(id))).toHaveLength(2);
+		expect(set.quotas).toEqual({ requests_per_sec: 8 });
+		expect(client.keys.etagOf(set)).toBe(await tagNow());
+		dropAnswer(isQuotas(id));
+		expect((await client.keys.updateQuotas(id, { requests_per_sec: 9 })).quotas).toEqual({ requests_per_sec: 9 });
+		expect(sent.filter(isQuotas(id))).toHaveLength(4);
+	});
+
+	it("throws the lost answer, not precondition_failed, when the repeat is refused 412: the first may have landed before another admin's change", async () => {
+		const { client, sent, dropAnswer, beforeServing } = wiredClient();
+		const { id } = await client.keys.create({ name: "sdk-lost-then-changed", acl });
 		const ifMatch = client.keys.etagOf(await client.keys.get(id));
-		dropAnswer(isQuotas(id));
-		const lost = await client.keys.updateQuotas(id, { requests_per_sec: 7 }, { ifMatch }).catch((e: unknown) => e);
-		expect(lost).toMatchObject({ code: "network_error" });
-		expect(sent.filter(isQuotas(id))).toHaveLength(1);
-		expect((await client.keys.get(id)).quotas, "it landed").toEqual({ requests_per_sec: 7 });
-		dropAnswer(isQuotas(id));
-		expect((await client.keys.updateQuotas(id, { requests_per_sec: 8 })).quotas).toEqual({ requests_per_sec: 8 });
-		expect(sent.filter(isQuotas(id))).toHaveLength(3);
+		dropAnswer(isQuotasPut(id));
+		let puts = 0;
+		// A quota it does not set: the grant is then neither the one read nor the replacement.
+		beforeServing(
+			(r) => isQuotasPut(id)(r) && ++puts === 2,
+			() => json("PATCH", `/v1/keys/${id}/quotas`, 200, { body: { fetch_bytes_per_sec: 4096 } }),
+		);
+		const unknown = await client.keys.setQuotas(id, { requests_per_sec: 7 }, { ifMatch }).catch((e: unknown) => e);
+		expect(sent.filter(isQuotasPut(id))).toHaveLength(2);
+		expect(unknown).toBeInstanceOf(TributaryError);
+		expect(unknown, "the outcome is unknown, as any lost answer's").toMatchObject({ code: "network_error", status: 0 });
+		expect((unknown as Error).message).toContain("412");
+		expect((unknown as Error).cause).toMatchObject({ code: "precondition_failed", status: 412 });
+		expect(preconditionRetry(unknown, 1), "not a refusal to decide again on").toBe(false);
+		expect((await client.keys.get(id)).quotas, "it had landed").toEqual({ requests_per_sec: 7, fetch_bytes_per_sec: 4096 });
 	});
 
 	it("sends a conditional change answered 503 unavailable again, and answers it as it landed where it is in force", async () => {

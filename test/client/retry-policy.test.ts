@@ -309,6 +309,7 @@ describe("mayRetry", () => {
 			new TributaryError("timeout", "no answer", { retriable: true }),
 		]) {
 			expect(mayRetry(error, "always"), error.message).toBe(true);
+			expect(mayRetry(error, "conditional"), error.message).toBe(true);
 			expect(mayRetry(error, "never"), error.message).toBe(false);
 		}
 		expect(mayRetry(json(500, "internal"), "always")).toBe(false);
@@ -316,5 +317,52 @@ describe("mayRetry", () => {
 		const notConfigured = answer(503, JSON.stringify({ error: { code: "not_configured", message: "no ADMIN_TOKEN", retriable: false } }));
 		expect(notConfigured.retriable).toBe(false);
 		expect(mayRetry(notConfigured, "always")).toBe(false);
+	});
+});
+
+describe("a conditional change's repeat refused 412", () => {
+	const precondition = () =>
+		Response.json({ error: { code: "precondition_failed", message: "the grant changed", retriable: false } }, { status: 412 });
+	/** An Http whose requests meet `answers` in turn (a function: thrown, as a network error). */
+	function httpMeeting(answers: Array<() => Response>): { http: Http; sends: () => number } {
+		let sends = 0;
+		const fetch = async () => (answers[sends++] ?? precondition)();
+		return { http: new Http({ url: BASE, token: ADMIN_TOKEN, fetch }), sends: () => sends };
+	}
+	const patch = (http: Http) =>
+		http
+			.request("PATCH", "/v1/anonymous", { body: { acl: [] }, headers: { "If-Match": '"a"' }, retry: "conditional" })
+			.catch((e: unknown) => e);
+
+	it("after a failure that may have landed is thrown as that failure, the 412 its cause: whether the change landed is unknown", async () => {
+		const { http, sends } = httpMeeting([
+			() => {
+				throw new TypeError("fetch failed");
+			},
+		]);
+		const thrown = await patch(http);
+		expect(sends()).toBe(2);
+		expect(thrown).toMatchObject({
+			code: "network_error",
+			status: 0,
+			retriable: true,
+			cause: { code: "precondition_failed", status: 412 },
+		});
+	});
+
+	it("after a 503 unavailable too (a key's quota change may be in force behind one); after a 429 only, it is the 412", async () => {
+		const unavailable = () =>
+			Response.json(
+				{ error: { code: "unavailable", message: "try again", retriable: true } },
+				{ status: 503, headers: { "Retry-After": "0" } },
+			);
+		const quota = () =>
+			Response.json(
+				{ error: { code: "quota_exceeded", message: "slow down", retriable: true } },
+				{ status: 429, headers: { "Retry-After": "0" } },
+			);
+		expect(await patch(httpMeeting([unavailable, quota]).http)).toMatchObject({ code: "unavailable", status: 503 });
+		expect(await patch(httpMeeting([quota]).http)).toMatchObject({ code: "precondition_failed", status: 412 });
+		expect(await patch(httpMeeting([]).http), "the first answer's 412 is the refusal").toMatchObject({ code: "precondition_failed" });
 	});
 });
