@@ -54,7 +54,7 @@ interface Assignment {
  * What a close's leave rejects with, of the errors met on its way: a rebalance callback's (the first to throw, the
  * leave's own `onRevoke` included) before the leave's requests' (its auto-commit's, then its DELETE's), whichever came
  * first, as Kafka's close() throws its rebalance listener's error (and only logs a final auto-commit that failed):
- * the callback's is the application's own, and the one the loop throws too.
+ * the callback's is the application's own, and the one the loop throws too, unless an error of its own ended it.
  */
 class LeaveFailure {
 	#callback: { readonly error: unknown } | null = null;

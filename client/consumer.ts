@@ -46,7 +46,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	#closed = false;
 	#closing: Promise<void> | null = null;
 	#iterating = false;
-	/** The error that ended the loop or the leave, the first one (what `closed` rejects with). */
+	/** The error that ended the loop, the first one (what `closed` rejects with when the leave did not fail). */
 	#failure: { readonly error: unknown } | null = null;
 	#settleLeft!: (left: Promise<void>) => void;
 	readonly #left = new Promise<void>((resolve) => (this.#settleLeft = resolve));
@@ -77,10 +77,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 	async *[Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord, void, undefined> {
 		if (this.#iterating) throw new TributaryError("invalid_argument", "a consumer can be iterated by one loop at a time");
 		this.#iterating = true;
+		let failed = false;
 		try {
 			for (;;) {
 				const record = await this.#nextRecord().catch((error: unknown) => {
 					this.#failure ??= { error };
+					failed = true;
 					throw error;
 				});
 				if (record === null) return;
@@ -92,8 +94,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 			// Leaving the loop (break, return, a throw in its body) is moving past the record in hand.
 			this.#member.moveOn();
 			this.#iterating = false;
-			// The leave itself, not close()'s early return while a callback runs: the loop ends once the member left.
-			await this.#leave();
+			// The leave itself, not close()'s early return while a callback runs: the loop ends once the member left. A
+			// loop that failed throws its own error, as Kafka's poll() does; the leave's is close()'s and `closed`'s.
+			const leaving = this.#leave();
+			await (failed ? leaving.catch(() => {}) : leaving);
 		}
 	}
 
@@ -169,10 +173,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
 	/**
 	 * Settles once the member has left the group for good, after `stop()`, `close()`, `break`, a throw in the loop's
-	 * body, or an error of the consumer's own that ended the loop: rejects with that error (the first one the loop met:
-	 * a poll's, an `onAssign` or `onRevoke` that threw; else the leave's, a callback's before its commit's: `close()`),
-	 * as a stream reader's `closed`; resolves otherwise, also when the loop's body threw (the loop throws that; the
-	 * consumer sees only its iterator's `return()`, as for `break`).
+	 * body, or an error of the consumer's own that ended the loop: rejects with the leave's error, as `close()` does (a
+	 * callback's before its commit's), else the first one the loop met (a poll's, an `onAssign` or `onRevoke` that
+	 * threw, which the loop threw), as a stream reader's `closed`; resolves otherwise, also when the loop's body threw
+	 * (the loop throws that; the consumer sees only its iterator's `return()`, as for `break`).
 	 * What a shutdown path awaits: a `stop()` or `close()` made while the leave's `onRevoke` or a rebalance's callback
 	 * runs returns at once. Never await it inside `onAssign` or `onRevoke`: the leave waits for that callback, which
 	 * would wait for the leave. Never settles while the consumer runs; a rejection nobody awaits is not an unhandled one.
@@ -249,13 +253,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 		await this.#member.leave();
 	}
 
-	/** What `closed` settles as, once `closing` (the leave) settled: rejected with the first error, the loop's first. */
+	/**
+	 * What `closed` settles as, once `closing` (the leave, what `close()` answers) settled: rejected with the leave's
+	 * error, so the two never disagree (Kafka's close() throws its own: its rebalance listener's, then its commit's);
+	 * else with the error that ended the loop, which the loop threw.
+	 */
 	async #leftAfter(closing: Promise<void>): Promise<void> {
-		try {
-			await closing;
-		} catch (error) {
-			this.#failure ??= { error };
-		}
+		await closing;
 		if (this.#failure !== null) throw this.#failure.error;
 	}
 

@@ -626,6 +626,34 @@ describe("SDK consumer close() whose final auto-commit fails and a callback thro
 	});
 });
 
+describe("SDK consumer whose loop failed and whose leave failed after it", { timeout: 30_000 }, () => {
+	it("the loop throws its own error (beforeCommit's); close() and closed reject with the leave's (its onRevoke's)", async () => {
+		const loopFailure = new Error("beforeCommit failed");
+		const leaveFailure = new Error("onRevoke failed");
+		let armed = false;
+		const {
+			group,
+			consumer,
+			it: records,
+			wire,
+		} = await handedBoth("loop-then-leave-fail", {
+			autoCommit: true,
+			beforeCommit: () => {
+				if (armed) throw loopFailure;
+			},
+			onRevoke: () => {
+				if (armed) throw leaveFailure;
+			},
+		});
+		armed = true;
+		await expect(records.next(), "what ended the loop, as Kafka's poll() throws it").rejects.toBe(loopFailure);
+		await expect(consumer.close(), "the leave's, as Kafka's close() throws its listener's").rejects.toBe(leaveFailure);
+		await expect(consumer.closed, "close()'s: one rule decides both").rejects.toBe(leaveFailure);
+		expect(wire.sent.filter(isLeave), "the member left").toHaveLength(1);
+		expect((await groupState(group)).members).toEqual([]);
+	});
+});
+
 describe("SDK consumer recovering from a lost poll answer while a rebalance's callback runs", { timeout: 30_000 }, () => {
 	it("a partition given back before the recovery's onRevoke is assigned, then revoked, once, in order", async () => {
 		const log: string[] = [];
