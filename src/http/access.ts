@@ -32,8 +32,14 @@ export function may(c: Context<AppEnv>, resource: Resource, operation: Operation
  * resource exists or not.
  */
 export function requireAccess(c: Context<AppEnv>, resource: Resource, operation: Operation): void {
-	if (may(c, resource, operation)) return;
-	throw refusal(c.get("principal"), `may not ${operation} ${describeResource(resource)}`, {
+	const refused = accessRefusal(c.get("principal"), resource, operation);
+	if (refused !== null) throw refused;
+}
+
+/** `requireAccess`'s refusal, or null when `principal` may. */
+export function accessRefusal(principal: Principal, resource: Resource, operation: Operation): ApiError | null {
+	if (principalMay(principal, resource, operation)) return null;
+	return refusal(principal, `may not ${operation} ${describeResource(resource)}`, {
 		operation,
 		resource: resource.kind === "cluster" ? "cluster" : `${resource.kind}:${resource.name}`,
 	});

@@ -121,6 +121,11 @@ export interface ChannelOptions {
 	readonly charge?: (size: () => number) => Promise<void>;
 	/** Whether the caller may still produce (its key not deleted); checked before appends. */
 	readonly stillAuthorized?: () => Promise<boolean>;
+	/**
+	 * In place of `charge` and `stillAuthorized`: asked before an append, what a `POST …/records` of each of its
+	 * messages (their UTF-8 bytes: `sizes`) would be refused now, or null to let it through.
+	 */
+	readonly admit?: (sizes: ReadonlyArray<() => number>) => Promise<ReadonlyArray<DomainError | null>>;
 }
 
 /** The answer to a message of `chars` characters, over `STREAM_MESSAGE_CHARS_MAX`. */
@@ -358,33 +363,39 @@ export class ProduceChannel {
 			while (queue.entries.length > 0) {
 				await yieldToIo();
 				const run = takeRun(queue.entries);
-				try {
-					await this.#gate(run);
-				} catch (cause) {
+				const refusals = await this.#gate(run).catch((cause: unknown) => {
 					// The key's authority did not answer: nothing of the run was written; each message may be sent again.
 					console.error(`produce stream on "${this.#topic}": auth or quota check failed: ${String(cause)}`);
-					for (const entry of run) this.#answer(entry.slot, UNAVAILABLE);
-					continue;
+					return run.map(() => UNAVAILABLE);
+				});
+				if (refusals.every((r) => r === null)) await this.#append(run);
+				else {
+					// Each message alone, in order: one let through after one refused is no longer the next of a coalesced run.
+					for (const [i, entry] of run.entries()) {
+						const refused = refusals[i];
+						if (refused) this.#answer(entry.slot, refused);
+						else await this.#append([entry]);
+					}
 				}
-				if (this.#revoked) {
-					for (const entry of run) this.#answer(entry.slot, { code: "unauthorized", message: "the API key was deleted; the stream ends" });
-					continue;
-				}
-				await this.#append(run);
 			}
 		} finally {
 			queue.busy = false;
 		}
 	}
 
-	/** Before writing: the key must still exist, and its produce quota must allow the bytes (waiting if need be). */
-	async #gate(run: readonly Entry[]): Promise<void> {
-		const { stillAuthorized, charge } = this.#options;
+	/**
+	 * Before writing, each message's refusal or null: with `admit`, its answer; else the key must still exist, and its
+	 * produce quota must allow the run's bytes (waiting if need be).
+	 */
+	async #gate(run: readonly Entry[]): Promise<ReadonlyArray<DomainError | null>> {
+		const { stillAuthorized, charge, admit } = this.#options;
+		if (admit !== undefined) return admit(run.map((e) => () => utf8ByteLength(e.text)));
 		if (stillAuthorized !== undefined && !this.#revoked && Date.now() >= this.#authorizedUntilMs) {
 			if (await stillAuthorized()) this.#authorizedUntilMs = Date.now() + STREAM_KEY_RECHECK_MS;
 			else this.#revoked = true;
 		}
 		if (charge !== undefined && !this.#revoked) await charge(() => run.reduce((sum, e) => sum + utf8ByteLength(e.text), 0));
+		return run.map(() => (this.#revoked ? REVOKED : null));
 	}
 
 	/**
@@ -499,6 +510,8 @@ function offsetsReport(positions: readonly RecordPosition[], from: number, count
 function yieldToIo(): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+const REVOKED: DomainError = { code: "unauthorized", message: "the API key was deleted; the stream ends" };
 
 /** A retriable failure of the path to storage, not of a message: nothing was written. */
 const UNAVAILABLE: DomainError = { code: "unavailable", message: "temporarily unavailable; send the message again" };

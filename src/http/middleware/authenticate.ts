@@ -60,8 +60,15 @@ async function lookupKey(env: Env, id: string): Promise<StoredKey | null> {
 
 /** Whether key `id` still exists: for streams, which outlive the request that authenticated them. */
 export async function keyStillExists(env: Env, id: string): Promise<boolean> {
-	if (id === ANONYMOUS_ID) return hasAnyRight(await loadAnonymous(env));
-	return (await lookupKey(env, id)) !== null;
+	const key = await currentKey(env, id);
+	return key !== null && (id !== ANONYMOUS_ID || hasAnyRight(key));
+}
+
+/** Key `id` as a request would find it now (anonymous's grant for anonymous's id); null once deleted. */
+export async function currentKey(env: Env, id: string): Promise<KeyInfo | null> {
+	if (id === ANONYMOUS_ID) return loadAnonymous(env);
+	const key = await lookupKey(env, id);
+	return key === null ? null : toInfo(key);
 }
 
 function basicCredentials(header: string): Credentials | null {

@@ -25,8 +25,12 @@ import type { AppEnv } from "../app-env.ts";
 import { matchedRoute } from "../route-table.ts";
 
 function refuse(refusal: QuotaRefusal): never {
-	const { quota, waitMs: wait } = refusal;
-	throw new ApiError("quota_exceeded", `this key is over its ${quota.replaceAll("_", " ")} quota; retry in ${Math.ceil(wait / 1000)} s`, {
+	throw quotaError(refusal);
+}
+
+/** The 429 a request over its key's quota is answered. */
+export function quotaError({ quota, waitMs: wait }: QuotaRefusal): ApiError {
+	return new ApiError("quota_exceeded", `this key is over its ${quota.replaceAll("_", " ")} quota; retry in ${Math.ceil(wait / 1000)} s`, {
 		quota,
 		retry_after_ms: wait,
 	});

@@ -138,7 +138,7 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 	},
 	"GET /v1/topics/:topic/records/stream": {
 		summary:
-			"Open a WebSocket produce stream: one JSON message in, one report out, in order (Upgrade: websocket); with reports=array, each message back is a JSON array of the reports of consecutive messages, in order",
+			"Open a WebSocket produce stream: one JSON message in, one report out, in order (Upgrade: websocket); with reports=array, each message back is a JSON array of the reports of consecutive messages, in order; with checks=message, each message is held to a POST …/records's key, ACL and quota checks (429 quota_exceeded in its report, nothing written)",
 		tag: "records",
 		path: TopicPath,
 		query: ProduceStreamQuery,
@@ -146,7 +146,8 @@ export const OPERATIONS: Readonly<Record<DocumentedRoute, Operation>> = {
 		responses: { 101: null },
 	},
 	"POST /v1/topics/:topic/records/stream": {
-		summary: "Stream records as NDJSON: one report line per message line, written as each is acknowledged",
+		summary:
+			"Stream records as NDJSON: one report line per message line, written as each is acknowledged; with checks=message, each message is held to a POST …/records's key, ACL and quota checks",
 		tag: "records",
 		path: TopicPath,
 		query: NdjsonStreamQuery,

@@ -15,7 +15,9 @@
  *   are reached, so TCP holds a fast sender back.
  *
  * Both carry `Tributary-Max-In-Flight` on the response. A key with a produce-bytes quota is charged per append,
- * from the messages' sizes, and held back (not refused) when over it, as Kafka throttles a producer.
+ * from the messages' sizes, and held back (not refused) when over it, as Kafka throttles a producer. Opened with
+ * `?checks=message`, each message is instead held to what a `POST …/records` of it would be (`admitEach`): for a
+ * caller that answers for each message as for a request (the Kafka gateway).
  *
  * @example
  * printf '%s\n' '{"value":"a"}' '{"key":"k","value":{"n":1}}' | curl -sN -H "Authorization: Bearer $TOKEN" \
@@ -25,12 +27,16 @@
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import { livePayer } from "../../auth/live-quota.ts";
-import { ApiError, unwrap } from "../../shared/errors.ts";
+import type { KeyInfo } from "../../auth/types.ts";
+import { ApiError, type DomainError, unwrap } from "../../shared/errors.ts";
+import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
+import { accessRefusal } from "../access.ts";
 import type { AppEnv } from "../app-env.ts";
 import { bodyReadFailure, bodyStream, mediaType, queryOf, requireText, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
-import { keyStillExists } from "../middleware/authenticate.ts";
+import { currentKey, keyStillExists, type Principal } from "../middleware/authenticate.ts";
+import { quotaError } from "../middleware/quotas.ts";
 import {
 	type ChannelOptions,
 	messageTooLong,
@@ -48,12 +54,13 @@ const MAX_IN_FLIGHT_HEADER = "Tributary-Max-In-Flight";
 
 /**
  * `GET …/records/stream`'s query: `reports=message` (the default) sends each report as its own text message;
- * `reports=array` sends the reports due together as one JSON array, in order.
+ * `reports=array` sends the reports due together as one JSON array, in order. `checks=message` (here and on the NDJSON
+ * stream) holds each message to what a `POST …/records` of it is held to (`admitEach`).
  */
-export const ProduceStreamQuery = z.object({ reports: z.optional(z.enum(["message", "array"])) });
+export const ProduceStreamQuery = z.object({ reports: z.optional(z.enum(["message", "array"])), checks: z.optional(z.enum(["message"])) });
 
 /** `POST …/records/stream`'s query: an NDJSON stream answers one report line per message, its only framing. */
-export const NdjsonStreamQuery = z.object({ reports: z.optional(z.enum(["message"])) });
+export const NdjsonStreamQuery = z.object({ reports: z.optional(z.enum(["message"])), checks: z.optional(z.enum(["message"])) });
 
 /** Characters of one `reports=array` frame before the rest of the reports due go in the next one. */
 export const STREAM_REPORT_FRAME_CHARS_MAX = 256 * 1024;
@@ -82,15 +89,47 @@ export function reportFrames(reports: readonly string[]): string[] {
  * live read's messages: a message accepted is written even if its producer leaves during the debt wait (`finish`), and
  * its bytes are paid because they are written; a producer gone would otherwise write past its quota for free.
  */
-function callerHooks(c: C): Pick<ChannelOptions, "charge" | "stillAuthorized"> {
+function callerHooks(c: C, topic: string, checks?: "message"): Pick<ChannelOptions, "charge" | "stillAuthorized" | "admit"> {
 	const principal = c.var.principal;
 	if (principal.kind === "admin") return {};
 	const { env } = c;
 	const { id, quotas } = principal.key;
+	if (checks) return { admit: (sizes) => admitEach(env, principal, topic, sizes) };
 	return {
 		stillAuthorized: () => keyStillExists(env, id),
 		charge: livePayer(env, id, "produce_bytes_per_sec", quotas.produce_bytes_per_sec !== undefined),
 	};
+}
+
+/**
+ * `?checks=message`: what `authenticate`, `authorize` and `quotas` would answer a `POST …/records` of each message now
+ * (null: let through). The key is read afresh, as a request reads it; each message pays a request and its bytes.
+ */
+async function admitEach(
+	env: Env,
+	principal: Exclude<Principal, { kind: "admin" }>,
+	topic: string,
+	sizes: ReadonlyArray<() => number>,
+): Promise<ReadonlyArray<DomainError | null>> {
+	const { id } = principal.key;
+	const key = await currentKey(env, id);
+	const refused =
+		key === null
+			? new ApiError("unauthorized", "invalid credentials")
+			: accessRefusal({ kind: principal.kind, key }, { kind: "topic", name: topic }, "produce");
+	if (refused !== null) return sizes.map(() => refused.error);
+	const { requests_per_sec: rps, produce_bytes_per_sec: bps } = (key as KeyInfo).quotas;
+	if (rps === undefined && bps === undefined) return sizes.map(() => null);
+	const authority = keyAuthority(env, id);
+	const refusals = await Promise.all(
+		sizes.map((size) =>
+			authority.chargeQuotas(id, [
+				{ quota: "requests_per_sec", amount: 1 },
+				{ quota: "produce_bytes_per_sec", amount: bps === undefined ? 0 : size() },
+			]),
+		),
+	);
+	return refusals.map((r) => r && quotaError(r).error);
 }
 
 function keepAlive(c: C, work: Promise<unknown>): void {
@@ -102,7 +141,7 @@ function keepAlive(c: C, work: Promise<unknown>): void {
 }
 
 /** `GET …/records/stream` with `Upgrade: websocket`. */
-function openWebSocket(c: C, topic: string, framing: "message" | "array"): Response {
+function openWebSocket(c: C, topic: string, framing: "message" | "array", checks?: "message"): Response {
 	const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
 	server.accept();
 	let ending = false;
@@ -113,7 +152,7 @@ function openWebSocket(c: C, topic: string, framing: "message" | "array"): Respo
 			// The client went away; nothing more can be told to it.
 		}
 	};
-	const channel = new ProduceChannel(c.env, topic, { write: send, ...callerHooks(c) });
+	const channel = new ProduceChannel(c.env, topic, { write: send, ...callerHooks(c, topic, checks) });
 	/** Answers everything accepted, then closes with `code`. */
 	const end = (code: number, reason: string): void => {
 		if (ending) return;
@@ -193,7 +232,7 @@ async function feedLines(request: Request, body: ReadableStream<Uint8Array>, cha
 }
 
 /** `POST …/records/stream` with an NDJSON body. */
-function openNdjson(c: C, topic: string): Response {
+function openNdjson(c: C, topic: string, checks?: "message"): Response {
 	const type = mediaType(c.req.raw);
 	if (type !== "application/x-ndjson") {
 		throw new ApiError("unsupported_media_type", `a produce stream's body is application/x-ndjson, one message per line; got ${type}`);
@@ -207,7 +246,7 @@ function openNdjson(c: C, topic: string): Response {
 	const encoder = new TextEncoder();
 	const channel = new ProduceChannel(c.env, topic, {
 		write: (reports) => writer.write(encoder.encode(`${reports.join("\n")}\n`)),
-		...callerHooks(c),
+		...callerHooks(c, topic, checks),
 	});
 	const requestId = c.var.requestId ?? "unknown";
 	const done = feedLines(c.req.raw, body, channel)
@@ -242,10 +281,10 @@ export const produceStreamRoutes = new Hono<AppEnv>()
 				max_in_flight: STREAM_IN_FLIGHT_MESSAGES_MAX,
 			});
 		}
-		const { reports } = validate(ProduceStreamQuery, queryOf(c.req.url), "query");
-		return openWebSocket(c, await streamTopic(c), reports ?? "message");
+		const { reports, checks } = validate(ProduceStreamQuery, queryOf(c.req.url), "query");
+		return openWebSocket(c, await streamTopic(c), reports ?? "message", checks);
 	})
 	.post("/:topic/records/stream", async (c) => {
-		validate(NdjsonStreamQuery, queryOf(c.req.url), "query");
-		return openNdjson(c, await streamTopic(c));
+		const { checks } = validate(NdjsonStreamQuery, queryOf(c.req.url), "query");
+		return openNdjson(c, await streamTopic(c), checks);
 	});

@@ -1,0 +1,119 @@
+/**
+ * The produce channel opened with `?checks=message`: each message is held to what a `POST …/records` of it is held
+ * to, as it is appended. The key's existence and ACL are read afresh, its `requests_per_sec` is charged a request per
+ * message, and its produce-bytes quota refuses a message in debt with a 429 report, nothing written, where the
+ * default channel holds it back.
+ */
+
+import { describe, expect, it } from "vitest";
+import { closeAnonymousAtTestEnd, grantAnonymous } from "../support/anonymous.ts";
+import { createKey } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { offsetsOf, type Report } from "../support/produce-stream.ts";
+import { openSocket } from "../support/socket.ts";
+import { call, createTopic, json } from "../support/worker.ts";
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+async function highWatermark(topic: string): Promise<number> {
+	const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+	return described.partitions[0]?.high_watermark ?? -1;
+}
+
+const openChecked = (topic: string, token?: string | null) =>
+	openSocket<Report>(`/v1/topics/${topic}/records/stream?checks=message`, token).then((s) => ({ ...s, reports: s.messages }));
+
+describe("produce stream with checks=message", () => {
+	it("refuses a message over the produce-bytes quota with a 429 report and writes nothing of it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		// 100 bytes a second: the first message (a full bucket) goes and puts the key in debt for seconds.
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { produce_bytes_per_sec: 100 });
+		const socket = await openChecked(topic, key.secret);
+		const sent = 5;
+		for (const i of range(sent)) socket.ws.send(JSON.stringify({ value: `${i}`.repeat(200) }));
+		await socket.until(() => socket.reports.length === sent);
+		expect(socket.reports[0]?.offsets?.[0]?.offset).toBe(0);
+		for (const report of socket.reports.slice(1)) {
+			expect(report.status).toBe(429);
+			expect(report.error?.code).toBe("quota_exceeded");
+			expect(report.error?.quota).toBe("produce_bytes_per_sec");
+			expect(report.error?.retry_after_ms).toBeGreaterThan(0);
+		}
+		expect(await highWatermark(topic)).toBe(1);
+		socket.ws.close(1000, "done");
+	});
+
+	it("charges requests_per_sec a request per message", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { requests_per_sec: 2 });
+		const socket = await openChecked(topic, key.secret);
+		const sent = 20;
+		for (const i of range(sent)) socket.ws.send(JSON.stringify({ value: i }));
+		await socket.until(() => socket.reports.length === sent);
+		const written = offsetsOf(socket.reports);
+		const refused = socket.reports.filter((r) => r.status === 429);
+		// The opening paid one request of the two a second's bucket holds; a refill of milliseconds may let one more go.
+		expect(written.length).toBeGreaterThanOrEqual(1);
+		expect(written.length).toBeLessThanOrEqual(3);
+		expect(refused.length).toBe(sent - written.length);
+		expect(refused[0]?.error?.quota).toBe("requests_per_sec");
+		expect(await highWatermark(topic)).toBe(written.length);
+		socket.ws.close(1000, "done");
+	});
+
+	it("refuses the messages of a deleted key from the next one on, 401 as a request with it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }]);
+		const socket = await openChecked(topic, key.secret);
+		socket.ws.send(JSON.stringify({ value: "before" }));
+		await socket.until(() => socket.reports.length === 1);
+		expect(offsetsOf(socket.reports)).toEqual([0]);
+		expect((await call("DELETE", `/v1/keys/${key.id}`)).status).toBe(204);
+		socket.ws.send(JSON.stringify({ value: "after" }));
+		await socket.until(() => socket.reports.length === 2);
+		expect(socket.reports[1]).toMatchObject({ status: 401, error: { code: "unauthorized", message: "invalid credentials" } });
+		expect(await highWatermark(topic)).toBe(1);
+		socket.ws.close(1000, "done");
+	});
+
+	it("reads anonymous's grant for each message: one taken away refuses the next", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		closeAnonymousAtTestEnd();
+		await grantAnonymous([{ resource: `topic:${topic}`, operations: ["produce", "describe"] }]);
+		const socket = await openChecked(topic, null);
+		socket.ws.send(JSON.stringify({ value: "before" }));
+		await socket.until(() => socket.reports.length === 1);
+		expect(offsetsOf(socket.reports)).toEqual([0]);
+		await grantAnonymous([{ resource: `topic:${topic}`, operations: ["describe"] }]);
+		socket.ws.send(JSON.stringify({ value: "after" }));
+		await socket.until(() => socket.reports.length === 2);
+		expect(socket.reports[1]).toMatchObject({ status: 401, error: { code: "unauthorized", resource: `topic:${topic}` } });
+		socket.ws.close(1000, "done");
+		expect(await highWatermark(topic)).toBe(1);
+	});
+
+	it("is taken by the NDJSON stream too, and refused by any other value before the stream opens", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { requests_per_sec: 1 });
+		const lines = range(10).map((i) => JSON.stringify({ value: i }));
+		const response = await call("POST", `/v1/topics/${topic}/records/stream?checks=message`, {
+			headers: { "Content-Type": "application/x-ndjson" },
+			raw: `${lines.join("\n")}\n`,
+			token: key.secret,
+		});
+		expect(response.status).toBe(200);
+		const reports = (await response.text())
+			.split("\n")
+			.filter((line) => line !== "")
+			.map((line) => JSON.parse(line) as Report);
+		expect(reports).toHaveLength(lines.length);
+		expect(reports.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(lines.length - 2);
+		const wrong = await call("GET", `/v1/topics/${topic}/records/stream?checks=stream`, { headers: { Upgrade: "websocket" } });
+		expect(wrong.status).toBe(400);
+	});
+});
