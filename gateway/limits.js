@@ -77,3 +77,16 @@ export const FOREIGN_BODY_CHARS_MAX = 200;
  * deployed Worker, where each wave costs a network round trip.) Fetch is not capped (its long polls would wait
  * behind each other). */
 export const WORKER_REQUESTS_AT_ONCE_MAX = 32;
+/** Bytes of a produce body sent as one message of the Worker's streaming produce channel (gateway/produce-channel.js):
+ * the Worker reads a message of up to 2 × 1 MiB characters (its STREAM_MESSAGE_CHARS_MAX), and a body has at least as
+ * many bytes as characters. A larger body (a Kafka batch the Worker takes up to its 8 MiB request limit) goes over
+ * HTTP. */
+export const CHANNEL_MESSAGE_BYTES_MAX = 2 * 1024 * 1024;
+/** Messages and bytes one produce channel has sent and not had reports for: the Worker's bounds (its
+ * STREAM_IN_FLIGHT_MESSAGES_MAX and STREAM_IN_FLIGHT_BYTES_MAX), past which it closes the channel; more wait in the
+ * gateway. */
+export const CHANNEL_IN_FLIGHT_MESSAGES_MAX = 1_000;
+export const CHANNEL_IN_FLIGHT_BYTES_MAX = 16 * 1024 * 1024;
+/** How long a produce channel with nothing in flight stays open: a topic or key no longer produced to holds no socket,
+ * and the platform's own idle timeout (about 100 s on Cloudflare) is never what ends it. */
+export const CHANNEL_IDLE_MS_MAX = 30_000;

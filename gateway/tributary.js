@@ -16,28 +16,25 @@
  * POST with a small answer: medians 180 µs with node:http's keep-alive agent, 154 with undici's `request()`, 126
  * with `dispatch()`). The gateway sits on the hot path of every Kafka request.
  *
- * Produce stays a `POST …/records` per partition's batch, though the Worker's streaming produce channel (`GET
- * …/records/stream`, a WebSocket: a body per message, its report per message, in order) costs both sides less.
- * Prototyped (one kept-open socket per topic and credentials through `ws`, zero masking key, a body over the channel's
- * 2 MiB message limit still over HTTP, a channel retired after 1 s so that a key's changed ACLs are seen; the gateway's
- * tests, 6 new, and the Kafka e2e files' 73 passed) and measured: 100 × 1 KiB produces one at a time from one process
- * against Miniflare, 10 alternating blocks of 30,000 records per path (load 9–16 on 2 cores), CPU per record at the
- * median, the gateway 11.7 µs over HTTP against 6.8 on the channel (ranges 9.0–12.5, 5.8–8.3), workerd 30.7 against
- * 23.2 (25.7–32.7, 21.7–26.7). `npm run bench:kafka`'s produce ratio, runs alternating at load 11–29, did not show it
- * above the noise: over HTTP 43.3, 52.8, 64.3, 33.1, 45.6 %, over the channel 54.2, 47.9, 67.9, 56.9 %. Not adopted: the Worker
- * treats a channel as one request, which changes what a key's produce is held to. Its produce quota holds a message
- * for as long as the debt lasts (past a call's 30 s deadline the channel ends and the message is still written once
- * paid) where HTTP answers 429 and the gateway REQUEST_TIMED_OUT; `requests_per_sec` counts the channel's opening,
- * not each produce; the key's ACLs are read when the channel opens, its existence once a second after. The admin
- * token is held to none of these, but the gateway cannot tell that its `--token` is the admin token. The Worker would
- * need either to say the principal's kind on the 101 (tens of bytes; the channel then for the admin token only), or,
- * for keys too, a channel mode that answers a message over a quota 429 with nothing written, charges
- * `requests_per_sec` per message and checks the key's ACL per append (a few hundred bytes, estimated).
+ * Produce goes over the Worker's streaming produce channel (`GET …/records/stream?checks=message`, a WebSocket: a
+ * body per message, its report per message, in order; gateway/produce-channel.js), one kept-open socket per topic and
+ * credentials, which costs both sides less than a request each. `checks=message` makes the Worker hold each message to
+ * exactly what a `POST …/records` of it is held to (the key read afresh, its ACL, `requests_per_sec` per message, a
+ * message over the produce-bytes quota answered 429 with nothing written), so the key's limits and every Kafka
+ * error code are the same as over HTTP, and a channel need not be retired for a key's change to be seen. A body over
+ * the channel's 2 MiB message limit still goes as `POST …/records`. Measured (against Miniflare, 100 × 1 KiB
+ * produces one at a time from one process, 6 alternating blocks of 20,000 records per path, load 21–25 on 2 cores;
+ * medians, ranges in brackets): CPU per record of the gateway 11.9 µs over HTTP against 6.8 on the channel (10.6–15.1,
+ * 6.4–9.6), of workerd 35.5 against 25.0 (31.5–43, 21.5–29), lower on the channel in every pair; a block took 5.1 s
+ * against 3.4. `npm run bench:kafka`'s produce ratio (kafkajs → gateway over HTTP, 1 client, 1 partition), runs
+ * alternating at load 15–26: 55.6, 57.9, 33.1 % before, 51.2, 45.7, 54.9 % on the channel (medians 55.6 and 51.2):
+ * the machine's noise (each run's own rounds spread 27–100 %) hides a difference of that size.
  */
 
 import { Pool } from "undici";
 import { parseFetchPage } from "./fetch-page.js";
-import { FOREIGN_BODY_CHARS_MAX, TOPIC_PAGE_LIMIT, TOPIC_PAGES_MAX } from "./limits.js";
+import { CHANNEL_MESSAGE_BYTES_MAX, FOREIGN_BODY_CHARS_MAX, TOPIC_PAGE_LIMIT, TOPIC_PAGES_MAX } from "./limits.js";
+import { ProduceChannel } from "./produce-channel.js";
 
 /** The one cluster of Tributary's Confluent mount (`/kafka/v3/clusters/{id}`), which the gateway also presents. */
 export const CLUSTER_ID = "tributary";
@@ -60,6 +57,20 @@ const RESPONSE_ENCODING = "identity";
 const joined = (chunks) => (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * `send` until it is not answered 429, the key being over its quota: waits as Tributary asks and sends again (a 429
+ * wrote nothing), as a Kafka broker throttles a client by delaying its responses rather than failing them.
+ * @param {() => Promise<Answer>} send
+ */
+async function throttled(send) {
+	for (let attempt = 1; ; attempt++) {
+		const answer = await send();
+		const waitMs = answer.status === 429 ? (answer.body?.error?.retry_after_ms ?? QUOTA_WAIT_MS_MAX) : 0;
+		if (answer.status !== 429 || attempt >= QUOTA_ATTEMPTS_MAX || waitMs > QUOTA_WAIT_MS_MAX) return answer;
+		await sleep(waitMs);
+	}
+}
 
 /**
  * @typedef {{ status: number, body: any }} Answer
@@ -98,8 +109,9 @@ export class Tributary {
 	 * @param {string} baseUrl @param {Credentials} credentials
 	 * @param {Pool} [pool] the keep-alive connections to the Worker, shared by every connection's view
 	 * @param {(message: string) => void} [log] the gateway's log, where every 5xx answer goes
+	 * @param {Map<string, ProduceChannel>} [channels] the produce channels, by credentials and topic, shared likewise
 	 */
-	constructor(baseUrl, credentials, pool, log = () => {}) {
+	constructor(baseUrl, credentials, pool, log = () => {}, channels = new Map()) {
 		this.baseUrl = baseUrl.replace(/\/+$/, "");
 		this.credentials = credentials;
 		this.log = log;
@@ -108,15 +120,17 @@ export class Tributary {
 		// One request at a time on each connection (no pipelining): a long-poll Fetch must not hold up a Produce queued
 		// behind it, and cancelling one closes its connection only.
 		this.pool = pool ?? new Pool(url.origin, { pipelining: 1 });
+		this.channels = channels;
 	}
 
 	/** @param {Credentials} credentials */
 	as(credentials) {
-		return new Tributary(this.baseUrl, credentials, this.pool, this.log);
+		return new Tributary(this.baseUrl, credentials, this.pool, this.log, this.channels);
 	}
 
-	/** Closes the pooled connections to the Worker. */
+	/** Closes the pooled connections to the Worker, and the produce channels. */
 	close() {
+		for (const channel of this.channels.values()) channel.end("the gateway is closing");
 		void this.pool.destroy();
 	}
 
@@ -124,15 +138,40 @@ export class Tributary {
 	 * @param {string} method @param {string} path @param {unknown} [body] @param {CallOptions} [options]
 	 * @returns {Promise<Answer>}
 	 */
-	async call(method, path, body, options = {}) {
-		// A key over its quota: wait as Tributary asks and send again (a 429 wrote nothing), as a Kafka broker
-		// throttles a client by delaying its responses rather than failing them.
-		for (let attempt = 1; ; attempt++) {
-			const answer = await this.once(method, path, body, options);
-			const waitMs = answer.status === 429 ? (answer.body?.error?.retry_after_ms ?? QUOTA_WAIT_MS_MAX) : 0;
-			if (answer.status !== 429 || attempt >= QUOTA_ATTEMPTS_MAX || waitMs > QUOTA_WAIT_MS_MAX) return answer;
-			await sleep(waitMs);
-		}
+	call(method, path, body, options = {}) {
+		return throttled(() => this.once(method, path, body, options));
+	}
+
+	/**
+	 * A produce of one partition's batch to `topic`: a message on the topic's produce channel (gateway/produce-channel.js),
+	 * or a `POST …/records` when the body is larger than a message may be. A 200 answer's `offsets` hold the first
+	 * position only (`produceAnswer`).
+	 * @param {string} topic @param {Buffer} body a produce request, already JSON as UTF-8
+	 * @returns {Promise<Answer>}
+	 */
+	produce(topic, body) {
+		const path = `/v1/topics/${encodeURIComponent(topic)}/records`;
+		if (body.length > CHANNEL_MESSAGE_BYTES_MAX) return this.call("POST", path, body, { parse: produceAnswer });
+		return throttled(() => this.channel(path).send(body));
+	}
+
+	/** The produce channel of `path` (a topic's records) with these credentials, opened when it has none that takes messages. @param {string} path */
+	channel(path) {
+		const name = `${this.credentials.authorization}\n${path}`;
+		const open = this.channels.get(name);
+		if (open?.usable) return open;
+		/** @type {Record<string, string>} */
+		const headers = {};
+		if (this.credentials.authorization !== null) headers.authorization = this.credentials.authorization;
+		const what = `GET ${path}/stream`;
+		const channel = new ProduceChannel({
+			url: `${this.baseUrl.replace(/^http/, "ws")}${path}/stream?checks=message`,
+			headers,
+			timeoutMs: HTTP_TIMEOUT_MS,
+			answer: (status, chunks) => this.answer(what, status, chunks, produceAnswer),
+		});
+		this.channels.set(name, channel);
+		return channel;
 	}
 
 	/**
@@ -148,11 +187,21 @@ export class Tributary {
 		const text = body === undefined || typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body);
 		if (text !== undefined) headers["content-type"] = "application/json";
 		const { status, chunks } = await this.send(method, path, headers, text, options.signal, HTTP_TIMEOUT_MS + (options.waitMs ?? 0));
+		return this.answer(`${method} ${path}`, status, chunks, options.parse);
+	}
+
+	/**
+	 * An answer as received (over HTTP, or a produce channel's report) as `{ status, body }`; every 5xx goes to the log.
+	 * @param {string} what the call, for the log @param {number} status @param {Buffer[]} chunks its body (none when empty)
+	 * @param {CallOptions["parse"]} parse
+	 * @returns {Answer}
+	 */
+	answer(what, status, chunks, parse) {
 		/** @type {any} */
 		let parsed = null;
 		if (chunks.length > 0) {
 			try {
-				parsed = status === 200 && options.parse !== undefined ? options.parse(chunks) : JSON.parse(joined(chunks).toString("utf8"));
+				parsed = status === 200 && parse !== undefined ? parse(chunks) : JSON.parse(joined(chunks).toString("utf8"));
 			} catch {
 				parsed = { error: { code: "internal", message: joined(chunks).toString("utf8").slice(0, FOREIGN_BODY_CHARS_MAX) } };
 			}
@@ -165,7 +214,7 @@ export class Tributary {
 		if (status >= 500) {
 			const error = parsed?.error;
 			this.log(
-				`${method} ${path}: ${status} ${error?.code === undefined ? joined(chunks).toString("utf8").slice(0, FOREIGN_BODY_CHARS_MAX) : `${error.code}: ${error.message}`}`,
+				`${what}: ${status} ${error?.code === undefined ? joined(chunks).toString("utf8").slice(0, FOREIGN_BODY_CHARS_MAX) : `${error.code}: ${error.message}`}`,
 			);
 		}
 		return { status, body: parsed };
@@ -265,13 +314,6 @@ export class Tributary {
 	/** @param {string} topic */
 	deleteTopic(topic) {
 		return this.call("DELETE", `/v1/topics/${encodeURIComponent(topic)}`);
-	}
-	/**
-	 * A 200 answer's `offsets` hold the first position only (`produceAnswer`).
-	 * @param {string} topic @param {Buffer} body a produce request, already JSON as UTF-8
-	 */
-	produce(topic, body) {
-		return this.call("POST", `/v1/topics/${encodeURIComponent(topic)}/records`, body, { parse: produceAnswer });
 	}
 	/**
 	 * @param {string} topic @param {number} partition

@@ -6,9 +6,10 @@
  * handlers, the HTTP client) with no broker or Worker behind it.
  */
 
-import { createServer } from "node:http";
+import { createServer, request } from "node:http";
 import { connect } from "node:net";
 import { after, before } from "node:test";
+import { WebSocketServer } from "ws";
 import { APIS, codecs } from "../../../gateway/protocol/apis.js";
 import { Reader, Writer } from "../../../gateway/protocol/io.js";
 import { startGateway } from "../../../gateway/server.js";
@@ -38,15 +39,76 @@ export function routeServer(route) {
 }
 
 /**
+ * Serves Tributary's streaming produce channel (`GET …/records/stream`, a WebSocket) on `worker` as the Worker does,
+ * each message answered by `worker` itself as a `POST …/records` of it with the channel's credentials, one report per
+ * message in order: a 200's body, or the error body with its status. So a stand-in written for HTTP produce answers
+ * the gateway's channel too. `claim` is asked first, and serves the upgrades it answers true for itself. Returns
+ * the channels' sockets, in the order they opened.
+ * @param {import("node:http").Server} worker @param {Claim} [claim]
+ * @returns {import("ws").WebSocket[]}
+ */
+export function serveProduceChannels(worker, claim = () => false) {
+	/** @type {import("ws").WebSocket[]} */
+	const sockets = [];
+	const channels = new WebSocketServer({ noServer: true });
+	worker.on("upgrade", (req, socket, head) => {
+		if (claim(req, socket, head)) return;
+		const url = new URL(req.url ?? "/", "http://worker");
+		if (!url.pathname.endsWith("/records/stream")) return socket.destroy();
+		channels.handleUpgrade(req, socket, head, (ws) => {
+			sockets.push(ws);
+			let reports = Promise.resolve();
+			ws.on("message", (data) => {
+				const answer = post(worker, url.pathname.slice(0, -"/stream".length), req.headers.authorization, /** @type {Buffer} */ (data));
+				reports = reports.then(async () => {
+					const { status, text } = await answer;
+					if (ws.readyState !== ws.OPEN) return;
+					ws.send(status === 200 ? text : JSON.stringify({ ...(text === "" ? {} : JSON.parse(text)), status }));
+				});
+			});
+		});
+	});
+	worker.on("close", () => channels.close());
+	return sockets;
+}
+
+/**
+ * @typedef {(req: import("node:http").IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => boolean} Claim
+ */
+
+/**
+ * `body` POSTed to `path` on `worker`: its status and body text.
+ * @param {import("node:http").Server} worker @param {string} path @param {string | undefined} authorization @param {Buffer} body
+ * @returns {Promise<{ status: number, text: string }>}
+ */
+function post(worker, path, authorization, body) {
+	const { port } = /** @type {import("node:net").AddressInfo} */ (worker.address());
+	const headers = { "content-type": "application/json", ...(authorization === undefined ? {} : { authorization }) };
+	return new Promise((resolve, reject) => {
+		const req = request({ host: "127.0.0.1", port, method: "POST", path, headers }, (res) => {
+			/** @type {Buffer[]} */
+			const chunks = [];
+			res.on("data", (chunk) => chunks.push(chunk));
+			res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+		});
+		req.on("error", reject);
+		req.end(body);
+	});
+}
+
+/**
  * Starts `worker` and a gateway over it before the file's tests, and closes both after them. The gateway's log is
  * printed after a test that fails.
  * @param {import("node:http").Server} worker the stand-in, not yet listening
- * @param {{ now?: () => number }} [options] `now`: the gateway's clock (`startGateway`)
- * @returns {{ readonly port: number }} the gateway's port, known once the file's `before` ran
+ * @param {{ now?: () => number, claim?: Claim }} [options] `now`: the gateway's clock (`startGateway`); `claim`: upgrades
+ *   the file serves itself (`serveProduceChannels`)
+ * @returns {{ readonly port: number, channels: import("ws").WebSocket[] }} the gateway's port, known once the file's
+ *   `before` ran, and the produce channels' sockets (the stand-in's ends), in the order they opened
  */
 export function gatewayOver(worker, options = {}) {
 	/** @type {{ port: number, close: () => Promise<void> } | null} */
 	let gateway = null;
+	const channels = serveProduceChannels(worker, options.claim);
 	before(async () => {
 		await new Promise((resolve) => worker.listen(0, "127.0.0.1", () => resolve(undefined)));
 		const { port } = /** @type {import("node:net").AddressInfo} */ (worker.address());
@@ -64,6 +126,7 @@ export function gatewayOver(worker, options = {}) {
 		await new Promise((resolve) => worker.close(() => resolve(undefined)));
 	});
 	return {
+		channels,
 		get port() {
 			if (gateway === null) throw new Error("the gateway starts in the file's before()");
 			return gateway.port;
