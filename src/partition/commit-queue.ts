@@ -30,12 +30,17 @@ interface Waiting<Req, Res> {
 	readonly request: Req;
 	readonly weight: number;
 	readonly resolve: (result: Res) => void;
-	readonly reject: (cause: unknown) => void;
 }
 
 export interface CommitQueueOptions<Req, Res> {
 	/** Writes a group in order, in one transaction, and answers one result per request, in the same order. */
 	readonly write: (requests: readonly Req[]) => readonly Res[];
+	/**
+	 * A request's answer when its group's `write` threw (its transaction rolled back) or a commit before it failed
+	 * (nothing queued can be written), given the cause: a result, not a rejection, which workerd reports as uncaught
+	 * from a Durable Object's method even when its caller catches it.
+	 */
+	readonly failed: (request: Req, cause: unknown) => Res;
 	/** Resolves when everything written so far is durable (`ctx.storage.sync()`). */
 	readonly durable: () => Promise<void>;
 	/** A request's size (bytes), so a group stays under `groupWeightMax`; the first request of a group always fits. */
@@ -77,9 +82,9 @@ export class CommitQueue<Req, Res> {
 
 	/** Queues `request` and answers its result once its group is written (and, by the output gate, committed). */
 	submit(request: Req): Promise<Res> {
-		return new Promise<Res>((resolve, reject) => {
+		return new Promise<Res>((resolve) => {
 			const weight = this.options.weigh(request);
-			this.waiting.push({ request, weight, resolve, reject });
+			this.waiting.push({ request, weight, resolve });
 			this.waitingWeight += weight;
 			if (this.lingering === null) {
 				if (!this.committing) this.startNext();
@@ -139,7 +144,7 @@ export class CommitQueue<Req, Res> {
 		try {
 			results = this.options.write(group.map((w) => w.request));
 		} catch (cause) {
-			for (const w of group) w.reject(cause);
+			this.fail(group, cause);
 			this.awaitCommit();
 			return;
 		}
@@ -160,9 +165,13 @@ export class CommitQueue<Req, Res> {
 				this.waiting = [];
 				this.waitingWeight = 0;
 				this.committing = false;
-				for (const w of failed) w.reject(cause);
+				this.fail(failed, cause);
 			},
 		);
+	}
+
+	private fail(group: readonly Waiting<Req, Res>[], cause: unknown): void {
+		for (const w of group) w.resolve(this.options.failed(w.request, cause));
 	}
 
 	private endLinger(): void {

@@ -15,7 +15,7 @@ import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
-import { err, type Failure, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, partitionUnavailable, type Result } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
 import { decodeBatch } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -180,6 +180,11 @@ export class PartitionLog extends DurableObject<Env> {
 		this.lifecycle = new Lifecycle(ctx.storage, this.#view, this.tiering, this.hot);
 		this.#appends = new CommitQueue({
 			write: (entries) => this.writeGroup(entries),
+			// Nothing of the group was written: an append's failure, or a Durable Streams step's.
+			failed: (entry) => {
+				const failure = partitionUnavailable(this.partition);
+				return entry.kind === "append" ? failure : { ok: false, failure: { kind: "log", error: failure.error } };
+			},
 			// Neither this nor the group's transactionSync is where a commit's time goes: a call inserting one small row
 			// cost 333 µs of workerd CPU bare, 407 in transactionSync, 340 awaiting sync(), 323 with both (medians of 7 runs
 			// of 3,000; each varied by ±100 between runs), and the ceiling's INSERT pays the same commit implicitly.
@@ -322,8 +327,9 @@ export class PartitionLog extends DurableObject<Env> {
 			usedIdempotency: false,
 		};
 		this.#group = group;
+		let results: unknown[];
 		try {
-			const results = this.ctx.storage.transactionSync(() => {
+			results = this.ctx.storage.transactionSync(() => {
 				const decided = entries.map((e) =>
 					e.kind === "append" ? appendAnswer(this.#stage(e.request), e.request.textAnswer, group.stampsAppendTime) : e.run(),
 				);
@@ -332,15 +338,17 @@ export class PartitionLog extends DurableObject<Env> {
 				saveKeys(this.#sql, group.keys, group.nowMs);
 				return decided;
 			});
-			if (group.writer.rowsWritten > 0) this.#afterAppend(group);
-			return results;
 		} catch (cause) {
-			// The transaction rolled back: the in-memory view may be ahead of the database.
+			// The transaction rolled back (each request is answered its failure: `failed`); the in-memory view may be
+			// ahead of the database.
+			console.error(`writing a group: ${String(cause)}`);
 			this.#rebuild();
 			throw cause;
 		} finally {
 			this.#group = null;
 		}
+		if (group.writer.rowsWritten > 0) this.#afterAppend(group);
+		return results;
 	}
 
 	/**

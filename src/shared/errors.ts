@@ -96,6 +96,11 @@ export function err(code: ErrorCode, message: string, details?: ErrorDetails): F
 	return { ok: false, error: details === undefined ? { code, message } : { code, message, details } };
 }
 
+/** A partition whose call threw, or whose write rolled back: retriable. One place, for the partition and the edge. */
+export function partitionUnavailable(partition: number): Failure {
+	return err("partition_unavailable", `partition ${partition} is unavailable; retry`, { partition });
+}
+
 /**
  * Thrown inside the edge (validation, auth) and caught by the app's `onError`, which renders it.
  * Never thrown across a Durable Object RPC boundary: those return `Result`.

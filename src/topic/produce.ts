@@ -13,7 +13,7 @@
 
 import type { AppendResult, IdempotencyClaim, ProducerClaim } from "../partition/types.ts";
 import { appendOutcome } from "../shared/append-answer.ts";
-import { err, type Failure, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, partitionUnavailable, type Result } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { partitionForKey, utf8 } from "../shared/partitioner.ts";
 import {
@@ -419,7 +419,7 @@ async function refusedClaim(env: Env, meta: TopicMeta, shares: readonly Share[])
 /** A partition's call that threw (its object reset, storage failed): logged, and answered as retriable. */
 function unavailable(meta: TopicMeta, share: Share, cause: unknown): Failure {
 	console.error(`produce: partition ${share.partition} of "${meta.name}" failed: ${String(cause)}`);
-	return err("partition_unavailable", `partition ${share.partition} is unavailable; retry`, { partition: share.partition });
+	return partitionUnavailable(share.partition);
 }
 
 /**

@@ -4,12 +4,13 @@
  * The protocol itself is proven by its conformance suite (test/conformance/).
  */
 
-import { runDurableObjectAlarm } from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { onStream } from "../../src/http/compat/durable-streams/streams.ts";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { REQUEST_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { anonymousClosedAroundEach, closeAnonymous, grantAnonymous } from "../support/anonymous.ts";
@@ -18,6 +19,7 @@ import { uniqueTopic } from "../support/names.ts";
 import { appendsNeedConfig } from "../support/needs-config.ts";
 import { SseReader } from "../support/sse.ts";
 import { partitionStub } from "../support/stubs.ts";
+import { throwOnce } from "../support/throw-once.ts";
 import { call, json } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
@@ -98,6 +100,21 @@ describe("an append that meets a config change", { timeout: 20_000 }, () => {
 		expect((await call("POST", `${DS}/${path}`, { headers, raw: "once" })).status).toBe(200);
 		expect((await call("POST", `${DS}/${path}`, { headers, raw: "once" })).status).toBe(204);
 		expect(await (await call("GET", `${DS}/${path}?offset=-1`)).text()).toBe("once");
+	});
+
+	it("an append whose write rolls back (storage failing) is answered 503 BUSY, retriable, and writes nothing", async () => {
+		const path = `rollback/${uniqueTopic("ds")}`;
+		const headers = { "Content-Type": "text/plain" };
+		expect((await call("PUT", `${DS}/${path}`, { headers, raw: "kept" })).status).toBe(201);
+		await runInDurableObject(await partitionStub(streamTopic(path)), (instance: PartitionLog) => {
+			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
+		});
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const refused = await call("POST", `${DS}/${path}`, { headers, raw: "lost" });
+		expect(refused.status).toBe(503);
+		expect(await refused.json()).toEqual({ error: { code: "BUSY", message: "partition 0 is unavailable; retry", retriable: true } });
+		expect(await (await call("GET", `${DS}/${path}?offset=-1`)).text()).toBe("kept");
+		vi.restoreAllMocks();
 	});
 
 	it("is Tributary's `unavailable` (nothing written), not `partition_unavailable` (something may have been)", async () => {

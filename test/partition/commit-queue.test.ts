@@ -10,13 +10,23 @@ import { CommitQueue } from "../../src/partition/commit-queue.ts";
 
 function harness(lingerMs: number) {
 	const groups: number[][] = [];
-	let commits: (() => void)[] = [];
+	let commits: ((failure?: Error) => void)[] = [];
+	let writeFails: Error | null = null;
+	/** What `failed` was told, one entry per request it answered. */
+	const failures: string[] = [];
 	const queue = new CommitQueue<number, number>({
 		write: (requests) => {
 			groups.push([...requests]);
+			const thrown = writeFails;
+			writeFails = null;
+			if (thrown !== null) throw thrown;
 			return requests.map((r) => r * 10);
 		},
-		durable: () => new Promise<void>((resolve) => commits.push(resolve)),
+		failed: (request, cause) => {
+			failures.push(`${request}: ${String(cause)}`);
+			return -request;
+		},
+		durable: () => new Promise<void>((resolve, reject) => commits.push((failure) => (failure ? reject(failure) : resolve()))),
 		weigh: () => 1,
 		groupRequestsMax: 100,
 		groupWeightMax: 1_000,
@@ -24,14 +34,18 @@ function harness(lingerMs: number) {
 	});
 	/** Lets one turn of the event loop pass (a timer armed before this one fires first). */
 	const turn = () => new Promise((resolve) => setTimeout(resolve, 0));
-	/** Completes the commit in flight and lets the queue react. */
-	const commit = async () => {
+	/** Completes the commit in flight (or fails it with `failure`) and lets the queue react. */
+	const commit = async (failure?: Error) => {
 		const pending = commits;
 		commits = [];
-		for (const resolve of pending) resolve();
+		for (const settle of pending) settle(failure);
 		await new Promise((resolve) => setTimeout(resolve, 0));
 	};
-	return { queue, groups, commit, turn };
+	/** Makes the next group's write throw `thrown` (its transaction rolled back). */
+	const failNextWrite = (thrown: Error) => {
+		writeFails = thrown;
+	};
+	return { queue, groups, commit, turn, failNextWrite, failures };
 }
 
 describe("commit queue", () => {
@@ -190,5 +204,23 @@ describe("commit queue", () => {
 		expect(groups).toEqual([[0], [1, 2, 3], [4]]);
 		await commit();
 		expect(await alone).toBe(40);
+	});
+
+	it("answers each request of a group whose write threw, and each queued behind a commit that failed, with `failed`: none rejects", async () => {
+		const { queue, groups, commit, failNextWrite, failures } = harness(0);
+		failNextWrite(new Error("rolled back"));
+		const answers = [1, 2, 3].map((n) => queue.submit(n)); // [1] is written at once and throws; [2, 3] queue behind it
+		await commit();
+		expect(groups).toEqual([[1], [2, 3]]);
+		const late = [4, 5].map((n) => queue.submit(n)); // [4, 5] queue behind [2, 3]'s commit, which fails
+		await commit(new Error("sync failed"));
+		expect(groups).toEqual([[1], [2, 3]]);
+		const settled = await Promise.allSettled([...answers, ...late]);
+		expect(settled.map((s) => (s.status === "fulfilled" ? s.value : `rejected: ${String(s.reason)}`))).toEqual([-1, 20, 30, -4, -5]);
+		expect(failures).toEqual(["1: Error: rolled back", "4: Error: sync failed", "5: Error: sync failed"]);
+		// The queue goes on: the next request is written as a group of its own.
+		const next = queue.submit(6);
+		await commit();
+		expect(await next).toBe(60);
 	});
 });

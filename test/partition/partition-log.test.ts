@@ -1,9 +1,11 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { STORED_BATCH_BYTES_TARGET } from "../../src/shared/limits.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
+import { throwOnce } from "../support/throw-once.ts";
 import { call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
 
 /** A new topic whose partition 0 holds one record, its partition's stub, and its metadata as the registry has it. */
@@ -146,5 +148,37 @@ describe("PartitionLog storage", () => {
 			records: [{ timestampMs: null, tail: '"key":null,"value":1,"headers":[]}', bytes: 32, keyId: null, tombstone: false }],
 		});
 		expect(result).toMatchObject({ ok: false, error: { code: "topic_not_found" } });
+	});
+});
+
+describe("a group's write that rolls back (storage failing)", () => {
+	afterEach(() => vi.restoreAllMocks());
+
+	// workerd reports a Durable Object method's rejected promise as uncaught even when its caller catches it.
+	it("answers its append a failure Result over RPC, not a rejection, and writes none of it", async () => {
+		const { topic, stub, meta } = await topicWithOneRecord();
+		const tail = '"key":null,"value":2,"headers":[]}';
+		const request = {
+			topicId: meta.value.topicId,
+			configVersion: meta.value.configVersion,
+			records: [{ timestampMs: null, tail, bytes: tail.length, keyId: null, tombstone: false }],
+			textAnswer: true,
+		};
+		await runInDurableObject(stub, (instance: PartitionLog) => {
+			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
+		});
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const refused = await stub.append(request).catch((cause: unknown) => `rejected: ${String(cause)}`);
+		expect(refused).toEqual({
+			ok: false,
+			error: { code: "partition_unavailable", message: "partition 0 is unavailable; retry", details: { partition: 0 } },
+		});
+		expect.soft(logged.mock.calls.map(String).join("\n"), "the cause is logged").toContain("Error: rowsWritten broke");
+		// Rolled back: the next append takes the offset the refused one would have had.
+		expect(await stub.append(request)).toMatch(/^1 \d+$/);
+		expect((await storedBatches(topic, 0)).map((b) => [b.base_offset, b.record_count])).toEqual([
+			[0, 1],
+			[1, 1],
+		]);
 	});
 });
