@@ -67,8 +67,15 @@ export interface RecordPosition {
 	readonly timestamp: number;
 }
 
-/** A failure of a request spread over partitions may follow another partition's written share: `written` says so. */
-export type Produced = Result<ProduceOutcome> & { readonly written?: true };
+/**
+ * A failure of a request spread over partitions may follow other partitions' written shares: `written` holds their
+ * records' positions, in request order (none where a record's share failed), and the message says so
+ * (`mayHaveWritten`).
+ */
+export type Produced = Result<ProduceOutcome> & { readonly written?: readonly (RecordPosition | undefined)[] };
+
+/** `message` ending, in place of "; retry", with a warning that some of its request may have been written: a repeat is not safe. */
+export const mayHaveWritten = (message: string) => message.replace(/(; retry)?$/, "; some of this request's records may have been written");
 
 export interface ProduceOutcome {
 	readonly positions: RecordPosition[];
@@ -384,9 +391,11 @@ export async function produce(env: Env, name: string, records: readonly ProduceI
 				invalidate(name);
 				if (attempt === 0 && results.every((r) => !r.ok)) continue;
 			}
-			return results.some((r) => r.ok) ? { ...failed, written: true } : failed;
+			if (!results.some((r) => r.ok)) return failed;
+			const error = { ...failed.error, message: mayHaveWritten(failed.error.message) };
+			return { ok: false, error, written: positionsOf(records, shares.value, results) };
 		}
-		return ok(positionsOf(records, shares.value, results as { ok: true; value: AppendResult }[]));
+		return ok({ positions: positionsOf(records, shares.value, results), replayed: results.every((r) => r.ok && r.value.duplicate) });
 	}
 }
 
@@ -423,22 +432,24 @@ function unavailable(meta: TopicMeta, share: Share, cause: unknown): Failure {
 }
 
 /**
- * Each record's position and timestamp: its own, or the append time where it had none or the partition stamped
+ * Each written record's position and timestamp: its own, or the append time where it had none or the partition stamped
  * every record with it (`AppendResult.stamped`: the partition's config decides, not the edge's cached one, which may
- * be `TOPIC_CACHE_TTL_MS` behind an alter).
+ * be `TOPIC_CACHE_TTL_MS` behind an alter). None for the records of a share that failed.
  */
 function positionsOf(
 	records: readonly ProduceInput[],
 	shares: readonly Share[],
-	results: readonly { value: AppendResult }[],
-): ProduceOutcome {
+	results: readonly Result<AppendResult>[],
+): RecordPosition[] {
 	const positions: RecordPosition[] = new Array(records.length);
 	shares.forEach((share, s) => {
-		const appended = (results[s] as { value: AppendResult }).value;
+		const result = results[s] as Result<AppendResult>;
+		if (!result.ok) return;
+		const appended = result.value;
 		share.indexes.forEach((recordIndex, k) => {
 			const own = appended.stamped ? null : (records[recordIndex] as ProduceInput).timestampMs;
 			positions[recordIndex] = { partition: share.partition, offset: appended.baseOffset + k, timestamp: own ?? appended.appendTimeMs };
 		});
 	});
-	return { positions, replayed: results.every((r) => r.value.duplicate) };
+	return positions;
 }

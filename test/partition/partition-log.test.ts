@@ -181,4 +181,30 @@ describe("a group's write that rolls back (storage failing)", () => {
 			[1, 1],
 		]);
 	});
+
+	it("in a /v1 produce spread over partitions, after another share was written: 503 partition_unavailable saying so", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		await produce(topic, [{ value: "first", partition: 1 }]);
+		await runInDurableObject(await partitionStub(topic, 1), (instance: PartitionLog) => {
+			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
+		});
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const records = [
+			{ value: "a", partition: 0 },
+			{ value: "b", partition: 1 },
+		];
+		const refused = await call("POST", `/v1/topics/${topic}/records`, { body: { records } });
+		expect(refused.status).toBe(503);
+		expect(await refused.json()).toEqual({
+			error: {
+				code: "partition_unavailable",
+				message: "partition 1 is unavailable; some of this request's records may have been written",
+				retriable: true,
+				partition: 1,
+			},
+		});
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["a"]);
+		expect((await fetchRecords(topic, 1)).records.map((r) => r.value)).toEqual(["first"]);
+	});
 });

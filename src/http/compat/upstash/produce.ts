@@ -6,7 +6,7 @@
  */
 
 import { ok, type Result } from "../../../shared/errors.ts";
-import { checkProduce, produce, reindexed } from "../../../topic/produce.ts";
+import { checkProduce, mayHaveWritten, produce, reindexed } from "../../../topic/produce.ts";
 import { describeTopic } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
 import { statusOf } from "../../errors.ts";
@@ -29,11 +29,10 @@ export function indexesByTopic(messages: readonly TopicMessage[]): Map<string, n
 	return byTopic;
 }
 
-const MAY_HAVE_BEEN_WRITTEN = "; some of this topic's messages may have been written";
-
 /**
- * A message whose topic's share failed while another topic's was written: Upstash's error shape, with the topic. The
- * answer holding it is a 207, since the client sends any non-2xx again, whole, and would write the others twice.
+ * A message whose share failed while another share (of its topic or another) was written: Upstash's error shape, with
+ * the topic. The answer holding it is a 207, since the client sends any non-2xx again, whole, and would write the
+ * others twice.
  */
 export interface UpstashMessageError {
 	readonly topic: string;
@@ -46,8 +45,8 @@ export interface UpstashMessageError {
  * (partitions, sizes, keys) before anything is written, so bad input anywhere in the batch writes nothing. Only a
  * failure of the platform after that (a partition unavailable or full, a topic deleted meanwhile) can leave other
  * topics' (or partitions') shares written, as with Kafka's producer across partitions: the request is then refused as
- * a whole only if no share is known written; otherwise each message of a failed share gets its topic's error in its
- * place.
+ * a whole only if no share is known written; otherwise each written message gets its metadata and each message of a
+ * failed share its topic's error in its place.
  */
 export async function produceMessages(
 	env: Env,
@@ -73,17 +72,20 @@ export async function produceMessages(
 	// Nothing known written (no share, of any topic, on any partition): refused as a whole, as a request of one share is.
 	const written = shares.some(({ outcome }) => outcome.ok || outcome.written);
 	for (const { topic, indexes, outcome } of shares) {
+		let failed: UpstashMessageError | undefined;
 		if (!outcome.ok) {
 			const { error } = reindexed(outcome, inRequest(indexes));
 			if (!written) return { ok: false, error };
 			// Only `unavailable` says none of the topic's messages was written: another failure's "retry" would not be safe.
-			const message = error.code === "unavailable" ? error.message : error.message.replace(/(; retry)?$/, MAY_HAVE_BEEN_WRITTEN);
-			for (const i of indexes) answers[i] = { topic, ...upstashErrorBody({ ...error, message }, statusOf(error.code)) };
-		} else
-			indexes.forEach((i, k) => {
-				const position = outcome.value.positions[k];
-				if (position !== undefined) answers[i] = toMetadata(topic, position);
-			});
+			// A topic with a share written says so already (`produce`).
+			const message = error.code === "unavailable" || outcome.written ? error.message : mayHaveWritten(error.message);
+			failed = { topic, ...upstashErrorBody({ ...error, message }, statusOf(error.code)) };
+		}
+		const positions = outcome.ok ? outcome.value.positions : outcome.written;
+		indexes.forEach((i, k) => {
+			const position = positions?.[k];
+			answers[i] = position === undefined ? (failed as UpstashMessageError) : toMetadata(topic, position);
+		});
 	}
 	return ok(answers);
 }
