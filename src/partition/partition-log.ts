@@ -180,8 +180,9 @@ export class PartitionLog extends DurableObject<Env> {
 		this.lifecycle = new Lifecycle(ctx.storage, this.#view, this.tiering, this.hot);
 		this.#appends = new CommitQueue({
 			write: (entries) => this.writeGroup(entries),
-			// Nothing of the group was written: an append's failure, or a Durable Streams step's.
+			// Nothing was written: an append's failure or a Durable Streams step's. Unconfigured, all needed the config (`stage`).
 			failed: (entry) => {
+				if (this.status === "unconfigured") return { needsConfig: true };
 				const failure = partitionUnavailable(this.partition);
 				return entry.kind === "append" ? failure : { ok: false, failure: { kind: "log", error: failure.error } };
 			},
@@ -339,8 +340,7 @@ export class PartitionLog extends DurableObject<Env> {
 				return decided;
 			});
 		} catch (cause) {
-			// The transaction rolled back (each request is answered its failure: `failed`); the in-memory view may be
-			// ahead of the database.
+			// Rolled back (each request is answered `failed`): the in-memory view may be ahead of the database.
 			console.error(`writing a group: ${String(cause)}`);
 			this.#rebuild();
 			throw cause;

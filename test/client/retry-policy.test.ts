@@ -29,7 +29,12 @@ import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, json, produce, sized, wor
 
 /** Makes `partition`'s next append of `topic` throw inside its transaction (rolled back), as a storage failure would. */
 async function breakNextAppend(topic: string, partition = 0): Promise<void> {
+	const found = await env.TOPIC_REGISTRY.getByName("global").getTopic(topic);
+	if (!found.ok) throw new Error(`no topic ${topic}`);
+	const { name, topicId, configVersion, config } = found.value;
 	await runInDurableObject(await partitionStub(topic, partition), (instance: PartitionLog) => {
+		// Configured first: an unconfigured partition's failed write asks for the config, and the edge's next append writes.
+		instance.configure({ topic: name, topicId, partition, configVersion, config });
 		throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
 	});
 }

@@ -207,4 +207,20 @@ describe("a group's write that rolls back (storage failing)", () => {
 		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["a"]);
 		expect((await fetchRecords(topic, 1)).records.map((r) => r.value)).toEqual(["first"]);
 	});
+
+	it("in a partition not yet configured: answered as every append there is, asking for the config; the edge's second append writes", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 2);
+		// Partition 1 has never been written: it does not know its number, which a failure would name (as -1).
+		await runInDurableObject(await partitionStub(topic, 1), (instance: PartitionLog) => {
+			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
+		});
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const records = [
+			{ value: "a", partition: 0 },
+			{ value: "b", partition: 1 },
+		];
+		expect((await call("POST", `/v1/topics/${topic}/records`, { body: { records } })).status).toBe(200);
+		expect((await fetchRecords(topic, 1)).records.map((r) => r.value)).toEqual(["b"]);
+	});
 });
