@@ -263,7 +263,7 @@ async function appendShare(env: Env, meta: TopicMeta, share: Share, lone: boolea
 		configVersion: meta.configVersion,
 		config: meta.config,
 	});
-	if (!configured.ok) return { ok: false, error: configured.error };
+	if (!configured.ok) return configured;
 	const second = appendOutcome(await stub.append(request));
 	if ("needsConfig" in second) {
 		// The registry's config moved on while we retried; our metadata is stale. Ask the client to retry: neither append
@@ -395,7 +395,10 @@ export async function produce(env: Env, name: string, records: readonly ProduceI
 			const error = { ...failed.error, message: mayHaveWritten(failed.error.message) };
 			return { ok: false, error, written: positionsOf(records, shares.value, results) };
 		}
-		return ok({ positions: positionsOf(records, shares.value, results), replayed: results.every((r) => r.ok && r.value.duplicate) });
+		return ok({
+			positions: positionsOf(records, shares.value, results),
+			replayed: results.every((r) => (r as { value: AppendResult }).value.duplicate),
+		});
 	}
 }
 

@@ -84,7 +84,7 @@ export async function produceMessages(
 		const positions = outcome.ok ? outcome.value.positions : outcome.written;
 		indexes.forEach((i, k) => {
 			const position = positions?.[k];
-			answers[i] = position === undefined ? (failed as UpstashMessageError) : toMetadata(topic, position);
+			answers[i] = position ? toMetadata(topic, position) : (failed as UpstashMessageError);
 		});
 	}
 	return ok(answers);
