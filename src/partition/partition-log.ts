@@ -182,7 +182,7 @@ export class PartitionLog extends DurableObject<Env> {
 			write: (entries) => this.writeGroup(entries),
 			// Nothing was written: an append's failure or a Durable Streams step's. Unconfigured, all needed the config (`stage`).
 			failed: (entry) => {
-				if (this.status === "unconfigured") return { needsConfig: true };
+				if (this.#status === "unconfigured") return { needsConfig: true };
 				const failure = partitionUnavailable(this.partition);
 				return entry.kind === "append" ? failure : { ok: false, failure: { kind: "log", error: failure.error } };
 			},
