@@ -14,7 +14,7 @@
 import { describe, expect, it, vi } from "vitest";
 import { RebalanceCallbacks } from "../../client/consumer-callbacks.ts";
 import { type Consumer, type ConsumerOptions, type ConsumerRecord, Tributary } from "../../client/index.ts";
-import { filled, handedBoth, latch } from "../support/consumer-fixtures.ts";
+import { filled, handedBoth, heartbeatOnDemand, latch } from "../support/consumer-fixtures.ts";
 import { wiredClient } from "../support/sdk.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
 import { ADMIN_TOKEN, BASE, call, json, produce, sized, workerFetch } from "../support/worker.ts";
@@ -401,6 +401,7 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance is f
 		const [leaveRevokeHeld, releaseLeaveRevoke] = latch();
 		const [enteredLeaveRevoke, inLeaveRevoke] = latch();
 		const assigned: number[][] = [];
+		const heartbeat = heartbeatOnDemand();
 		const { wire, consumer, revoked, rebalance } = await handedBothRevoking(
 			"recovery-rebalance-rejoin",
 			async (_, partitions) => {
@@ -408,13 +409,14 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance is f
 				inLeaveRevoke(); // the recovery's onRevoke, held until a heartbeat followed the rebalance
 				await leaveRevokeHeld;
 			},
-			{ sessionTimeoutMs: 6_000, onAssign: (tps) => void assigned.push(tps.map((tp) => tp.partition)) },
+			{ onAssign: (tps) => void assigned.push(tps.map((tp) => tp.partition)) },
 		);
 		// Another member joins (taking partition 1), and the loop moves past the fourth record: its poll is served and
 		// the answer lost, so the recovery begins, still owning both partitions.
 		wire.dropAnswer((r) => r.method === "POST" && r.path.endsWith("/poll"));
 		const { other, next } = await rebalance();
 		await enteredLeaveRevoke;
+		await heartbeat.now();
 		const followed = { ...UNTIL_SEEN, message: "a heartbeat followed the rebalance (partition 1 taken)" };
 		await expect.poll(() => consumer.assignment.map((tp) => tp.partition), followed).toEqual([0]);
 		releaseLeaveRevoke();
@@ -431,22 +433,19 @@ describe("SDK consumer close() during a recovery's leave, a rebalance followed d
 	it("no callback runs for the member that left, and nothing joins a member nothing would leave", async () => {
 		const [leaveRevokeHeld, releaseLeaveRevoke] = latch();
 		const [enteredLeaveRevoke, inLeaveRevoke] = latch();
-		// The shortest session: a heartbeat is due every third of it (2 s) while the recovery's onRevoke is held.
-		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking(
-			"recovery-rebalance-commit",
-			async (_, partitions) => {
-				if (partitions.length !== 2) return;
-				// The recovery's onRevoke (it gives up both partitions), held until a heartbeat followed a rebalance.
-				inLeaveRevoke();
-				await leaveRevokeHeld;
-			},
-			{ sessionTimeoutMs: 6_000 },
-		);
+		const heartbeat = heartbeatOnDemand();
+		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking("recovery-rebalance-commit", async (_, partitions) => {
+			if (partitions.length !== 2) return;
+			// The recovery's onRevoke (it gives up both partitions), held until a heartbeat followed a rebalance.
+			inLeaveRevoke();
+			await leaveRevokeHeld;
+		});
 		// Another member joins (taking partition 1), and the loop moves past the fourth record: its poll is served and
 		// the answer lost, so the recovery begins, still owning both partitions.
 		wire.dropAnswer((r) => r.method === "POST" && r.path.endsWith("/poll"));
 		const { other, next } = await rebalance();
 		await enteredLeaveRevoke;
+		await heartbeat.now();
 		const followed = { ...UNTIL_SEEN, message: "a heartbeat followed the rebalance (partition 1 taken)" };
 		await expect.poll(() => consumer.assignment.map((tp) => tp.partition), followed).toEqual([0]);
 		const releaseLeave = wire.hold(isLeave);
@@ -513,8 +512,8 @@ describe("SDK consumer close(): a rebalance the heartbeat follows while the leav
 		const log: string[] = [];
 		const [entered, enter] = latch();
 		const [held, release] = latch();
+		const heartbeat = heartbeatOnDemand();
 		const { consumer, options } = await handedBoth("close-gap-rebalance", {
-			sessionTimeoutMs: 6_000,
 			onRevoke: async (tps) => {
 				log.push(`revoke ${tps.map((tp) => tp.partition).join("+")}`);
 			},
@@ -539,11 +538,11 @@ describe("SDK consumer close(): a rebalance the heartbeat follows while the leav
 			const closing = consumer.close();
 			await entered;
 			other = wiredClient().client.consumer({ ...options, instanceId: `z-${options.group}` });
-			const joined = other.join();
+			await other.join();
+			await heartbeat.now();
 			await expect.poll(() => consumer.assignment.map((tp) => tp.partition), { ...UNTIL_SEEN, message: "heartbeat followed" }).toEqual([0]);
 			release();
 			await closing.catch((e) => log.push(`close failed ${e}`));
-			await joined.catch(() => {});
 		} finally {
 			spy.mockRestore();
 			release();
@@ -661,6 +660,7 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance's ca
 		const [entered, enter] = latch();
 		const [dropped, drop] = latch();
 		const parts = (tps: { partition: number }[]) => tps.map((tp) => tp.partition).join("+");
+		const heartbeat = heartbeatOnDemand();
 		const { wire, consumer, rebalance } = await handedBothRevoking(
 			"recovery-queued-given-back",
 			async (_, partitions) => {
@@ -669,7 +669,7 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance's ca
 				enter(); // the rebalance's onRevoke([1]), held while the loop polls on
 				await held;
 			},
-			{ sessionTimeoutMs: 6_000, onAssign: (tps) => void log.push(`assign ${parts(tps)}`) },
+			{ onAssign: (tps) => void log.push(`assign ${parts(tps)}`) },
 		);
 		const { other, next } = await rebalance(); // takes partition 1: its onRevoke runs, held
 		await entered;
@@ -681,7 +681,8 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance's ca
 			return poll;
 		});
 		await dropped;
-		await other.close(); // partition 1 comes back at the next heartbeat (every 2 s), before the recovery's onRevoke
+		await other.close(); // partition 1 comes back at the next heartbeat, before the recovery's onRevoke
+		await heartbeat.now();
 		const followed = { ...UNTIL_SEEN, message: "a heartbeat followed the rebalance (partition 1 given back)" };
 		await expect.poll(() => consumer.assignment.length, followed).toBe(2);
 		release();

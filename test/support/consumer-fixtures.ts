@@ -3,10 +3,13 @@
  * that a second member's join will split (the rebalance the commit and leave tests drive).
  */
 
-import { expect } from "vitest";
+import { expect, onTestFinished, vi } from "vitest";
+import { MemberCalls } from "../../client/consumer-calls.ts";
+import { HeartbeatTimer } from "../../client/consumer-heartbeat.ts";
 import type { ConsumerOptions, ConsumerRecord } from "../../client/index.ts";
 import { uniqueTopic } from "./names.ts";
 import { wiredClient } from "./sdk.ts";
+import { UNTIL_SEEN } from "./until.ts";
 import { createTopic, produce } from "./worker.ts";
 
 /** A one-partition topic of `count` records and a group name. */
@@ -56,4 +59,40 @@ export function latch(): [Promise<void>, () => void] {
 	let open!: () => void;
 	const reached = new Promise<void>((resolve) => (open = resolve));
 	return [reached, open];
+}
+
+/**
+ * Sends the heartbeat of the first consumer that joins after this call (a test's own member), when the test calls
+ * `now()`: the beat its timer (`HeartbeatTimer`) sends, which keeps running as before. A test waiting for a heartbeat
+ * to follow a rebalance sends one once the rebalance is done, instead of waiting for the timer, whose tick skips a
+ * member that made a call less than a period before: at the shortest session (6 s) that heartbeat came 2 to 4 s after
+ * the member's last call, then a round trip, and under load the wait outlived `UNTIL_SEEN`, or the gap the session.
+ * Such a test keeps the default session (45 s), so no timer's beat comes meanwhile and no session ends. `now()`
+ * resolves once the heartbeat is sent (a beat sends none while a poll is under way: it is tried again until one is).
+ */
+export function heartbeatOnDemand(): { now(): Promise<void> } {
+	const beats = new Map<HeartbeatTimer, () => void>();
+	const start = HeartbeatTimer.prototype.start;
+	const starts = vi.spyOn(HeartbeatTimer.prototype, "start").mockImplementation(function (this: HeartbeatTimer, sessionTimeoutMs, beat) {
+		// A period of 0: the beat's "nothing went out for a period" always holds.
+		beats.set(this, () => beat(0));
+		start.call(this, sessionTimeoutMs, beat);
+	});
+	const sent = vi.spyOn(MemberCalls.prototype, "heartbeat");
+	onTestFinished(() => {
+		starts.mockRestore();
+		sent.mockRestore();
+	});
+	return {
+		async now() {
+			const [beat] = beats.values();
+			if (beat === undefined) throw new Error("no consumer joined since heartbeatOnDemand()");
+			await vi.waitFor(() => {
+				const before = sent.mock.calls.length;
+				beat();
+				// The beat sends synchronously, or not at all (a poll under way).
+				if (sent.mock.calls.length === before) throw new Error("no heartbeat sent: a poll is under way");
+			}, UNTIL_SEEN);
+		},
+	};
 }
