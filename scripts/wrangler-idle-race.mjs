@@ -10,6 +10,7 @@
  * concurrent ones, against a wrangler dev with the keep-warm off, then on, and counts the proxy's 503s of each.
  *
  *   node scripts/wrangler-idle-race.mjs [--sends 50] [--burst 1] [--port 8873] [--modes off,on] [--gap-min 4960] [--gap-max 4990]
+ *     [--interval <ms>]   (the keep-warm's, default KEEP_WARM_INTERVAL_MS)
  *
  * Takes about 5 s per send (per burst). Not part of the suite: it needs minutes, and a quiet machine for its timing.
  */
@@ -20,6 +21,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { WRANGLER_PROXY_RETRY_TEXT } from "tributary/client";
 import { generateToken, sleep, startWranglerDev } from "./lib/index.mjs";
+import { KEEP_WARM_INTERVAL_MS } from "./lib/wrangler-dev.mjs";
 
 /** The idle gaps by default, from the last answer to the next send: where the 5 s timeouts of both ends meet. */
 const GAP_MS_MIN = 4_960;
@@ -34,12 +36,14 @@ const { values } = parseArgs({
 		modes: { type: "string", default: "off,on" },
 		"gap-min": { type: "string", default: String(GAP_MS_MIN) },
 		"gap-max": { type: "string", default: String(GAP_MS_MAX) },
+		interval: { type: "string", default: String(KEEP_WARM_INTERVAL_MS) },
 	},
 });
 const sends = Number(values.sends);
 const burst = Number(values.burst);
 const gapMinMs = Number(values["gap-min"]);
 const gapMaxMs = Number(values["gap-max"]);
+const keepWarmIntervalMs = Number(values.interval);
 
 /**
  * One POST, classified: the Worker's answer ("worker"), the proxy's 503 ("proxy 503"), or how it failed.
@@ -65,7 +69,13 @@ async function post(url) {
 /** @param {"off" | "on"} mode */
 async function measure(mode) {
 	const persistTo = await mkdtemp(join(tmpdir(), "idle-race-"));
-	const dev = await startWranglerDev({ persistTo, token: generateToken(), port: Number(values.port), keepWarm: mode === "on" });
+	const dev = await startWranglerDev({
+		persistTo,
+		token: generateToken(),
+		port: Number(values.port),
+		keepWarm: mode === "on",
+		keepWarmIntervalMs,
+	});
 	/** @type {Record<string, number>} */
 	const counts = {};
 	try {
@@ -82,7 +92,7 @@ async function measure(mode) {
 	}
 	const proxy = counts["proxy 503"] ?? 0;
 	console.log(
-		`keep-warm ${mode}: ${sends} rounds of ${burst} POST(s) after ${gapMinMs}-${gapMaxMs} ms idle: ${proxy} of ${sends * burst} answered the proxy's 503; all outcomes ${JSON.stringify(counts)}`,
+		`keep-warm ${mode === "on" ? `every ${keepWarmIntervalMs} ms` : mode}: ${sends} rounds of ${burst} POST(s) after ${gapMinMs}-${gapMaxMs} ms idle: ${proxy} of ${sends * burst} answered the proxy's 503; all outcomes ${JSON.stringify(counts)}`,
 	);
 }
 

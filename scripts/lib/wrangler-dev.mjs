@@ -84,6 +84,7 @@ const KEEP_WARM_LINE = `${KEEP_WARM_METHOD} /healthz `;
  * @property {number} [readyTimeoutMs]
  * @property {boolean} [keepWarm]  send KEEP_WARM_CONNECTIONS HEAD /healthz every KEEP_WARM_INTERVAL_MS while it runs
  *   (default true)
+ * @property {number} [keepWarmIntervalMs]  another interval for the keep-warm (scripts/wrangler-idle-race.mjs measures one)
  */
 
 /**
@@ -272,7 +273,7 @@ export async function startWranglerDev(options) {
  */
 async function launch(options) {
 	const { persistTo, vars = {}, root = PROJECT_ROOT, configPath, logPath, readyTimeoutMs = READY_TIMEOUT_MS, port = 0 } = options;
-	const { keepWarm: warm = true, bin = WRANGLER_BIN } = options;
+	const { keepWarm: warm = true, keepWarmIntervalMs = KEEP_WARM_INTERVAL_MS, bin = WRANGLER_BIN } = options;
 	const token = options.token ?? vars.ADMIN_TOKEN;
 	if (!persistTo || !token) throw new Error("startWranglerDev needs persistTo and token");
 	const sharer = [...live].find((other) => resolve(other.persistTo) === resolve(persistTo));
@@ -330,17 +331,18 @@ async function launch(options) {
 	};
 	live.add(handle);
 	await waitReady(handle, { spawnError, exited, output, readyTimeoutMs });
-	if (warm) stopKeepingWarm = keepWarm(handle.url);
+	if (warm) stopKeepingWarm = keepWarm(handle.url, keepWarmIntervalMs);
 	return handle;
 }
 
 /**
- * Sends KEEP_WARM_CONNECTIONS HEAD /healthz at once to `url` every KEEP_WARM_INTERVAL_MS until the returned function
- * is called (see there why). Unanswered requests are not waited for: each has its own timeout, and one held by the
- * proxy is released by the next. The timer is unref'd, so it never keeps the process alive.
+ * Sends KEEP_WARM_CONNECTIONS HEAD /healthz at once to `url` every `intervalMs` (KEEP_WARM_INTERVAL_MS says why) until
+ * the returned function is called. Unanswered requests are not waited for: each has its own timeout, and one held by
+ * the proxy is released by the next. The timer is unref'd, so it never keeps the process alive.
  * @param {string} url
+ * @param {number} intervalMs
  */
-function keepWarm(url) {
+function keepWarm(url, intervalMs) {
 	const stopped = new AbortController();
 	const timer = setInterval(() => {
 		const abort = AbortSignal.any([stopped.signal, AbortSignal.timeout(KEEP_WARM_TIMEOUT_MS)]);
@@ -349,7 +351,7 @@ function keepWarm(url) {
 				.then((response) => response.arrayBuffer())
 				.catch(() => {});
 		}
-	}, KEEP_WARM_INTERVAL_MS);
+	}, intervalMs);
 	timer.unref();
 	return () => {
 		clearInterval(timer);
