@@ -121,15 +121,17 @@ async function admitEach(
 	const { requests_per_sec: rps, produce_bytes_per_sec: bps } = (key as KeyInfo).quotas;
 	if (rps === undefined && bps === undefined) return sizes.map(() => null);
 	const authority = keyAuthority(env, id);
-	const refusals = await Promise.all(
-		sizes.map((size) =>
-			authority.chargeQuotas(id, [
-				{ quota: "requests_per_sec", amount: 1 },
-				{ quota: "produce_bytes_per_sec", amount: bps === undefined ? 0 : size() },
-			]),
-		),
-	);
-	return refusals.map((r) => r && quotaError(r).error);
+	// One after another, in the messages' order, as requests sent one after another are charged: calls made at once
+	// may reach the authority in another order, and a later message then takes the bucket an earlier one was refused.
+	const refusals: (DomainError | null)[] = [];
+	for (const size of sizes) {
+		const refusal = await authority.chargeQuotas(id, [
+			{ quota: "requests_per_sec", amount: 1 },
+			{ quota: "produce_bytes_per_sec", amount: bps === undefined ? 0 : size() },
+		]);
+		refusals.push(refusal && quotaError(refusal).error);
+	}
+	return refusals;
 }
 
 function keepAlive(c: C, work: Promise<unknown>): void {
