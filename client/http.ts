@@ -163,8 +163,9 @@ export class Http {
 			if (mode === "conditional" && mayHaveLanded !== null && outcome.code === "precondition_failed")
 				throw outcomeUnknown(mayHaveLanded, outcome);
 			if (attempt >= this.#retries || !mayRetry(outcome, mode, options.unsentCodes)) throw outcome;
-			// A 503 `unavailable` counts: a key's quota change may be in force behind one (client/README.md, Retries).
-			if (outcome.status !== 429) mayHaveLanded = outcome;
+			// A 503 `unavailable` counts: a key's quota change may be in force behind one (client/README.md, Retries). The
+			// first such failure is kept unless it reads as provably unsent: a lost answer is thrown over a later 503.
+			if (outcome.status !== 429 && (mayHaveLanded === null || provedUnsent(mayHaveLanded))) mayHaveLanded = outcome;
 			await sleep(backoffMs(attempt, outcome.details.retry_after_ms));
 		}
 	}

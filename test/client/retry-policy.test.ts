@@ -368,6 +368,11 @@ describe("a conditional change's repeat refused 412", () => {
 			);
 		expect(await patch(httpMeeting([unavailable, quota]).http)).toMatchObject({ code: "unavailable", status: 503 });
 		expect(await patch(httpMeeting([quota]).http)).toMatchObject({ code: "precondition_failed", status: 412 });
+		// The lost answer, not the 503 after it, is what is thrown: an `unavailable` would read as provably unsent.
+		const lost = () => {
+			throw new TypeError("fetch failed");
+		};
+		expect(await patch(httpMeeting([lost, unavailable]).http)).toMatchObject({ code: "network_error", status: 0 });
 		expect(await patch(httpMeeting([]).http), "the first answer's 412 is the refusal").toMatchObject({ code: "precondition_failed" });
 	});
 });
