@@ -117,6 +117,21 @@ describe("an append that meets a config change", { timeout: 20_000 }, () => {
 		vi.restoreAllMocks();
 	});
 
+	it("a fork whose source's reference step rolls back is answered 503 BUSY, retriable, not 404: the source exists", async () => {
+		const path = `rollback-fork/${uniqueTopic("ds")}`;
+		const headers = { "Content-Type": "text/plain" };
+		expect((await call("PUT", `${DS}/${path}`, { headers, raw: "kept" })).status).toBe(201);
+		await runInDurableObject(await partitionStub(streamTopic(path)), (instance: PartitionLog) => {
+			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
+		});
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const fork = await call("PUT", `${DS}/${path}-fork`, { headers: { ...headers, "Stream-Forked-From": `${DS}/${path}` } });
+		vi.restoreAllMocks();
+		expect(fork.status).toBe(503);
+		expect(await fork.json()).toMatchObject({ error: { code: "BUSY", retriable: true } });
+		expect((await call("PUT", `${DS}/${path}-fork`, { headers: { ...headers, "Stream-Forked-From": `${DS}/${path}` } })).status).toBe(201);
+	});
+
 	it("is Tributary's `unavailable` (nothing written), not `partition_unavailable` (something may have been)", async () => {
 		const path = `config/${uniqueTopic("ds")}`;
 		expect((await call("PUT", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" } })).status).toBe(201);

@@ -31,7 +31,13 @@ export type ForkOutcome =
 export async function copyForFork(env: Env, sourcePath: string, forkOffset: number | null, subOffset: number): Promise<ForkOutcome> {
 	const topic = streamTopic(sourcePath);
 	const taken = await onStream(env, topic, async (log, meta) => log.streamReference(meta.topicId, 1));
-	if (!taken.ok) return { ok: false, failure: { kind: taken.failure.kind === "gone" ? "fork_source_gone" : "fork_source_missing" } };
+	if (!taken.ok) {
+		const { failure } = taken;
+		return {
+			ok: false,
+			failure: failure.kind === "log" ? failure : { kind: failure.kind === "gone" ? "fork_source_gone" : "fork_source_missing" },
+		};
+	}
 	const source = taken.value.view;
 	const copied = await copyRecords(env, topic, forkOffset ?? source.nextOffset, subOffset, isJsonContentType(source.contentType));
 	if (!copied.ok) {
@@ -89,7 +95,9 @@ export async function releaseSource(env: Env, sourcePath: string | null): Promis
 	for (let depth = 0; path !== null && depth < DS_FORK_CHAIN_MAX; depth++) {
 		const topic = streamTopic(path);
 		const released = await onStream(env, topic, async (log, meta) => log.streamReference(meta.topicId, -1));
-		if (!released.ok || !released.value.softDeleted || released.value.refCount > 0) return;
+		// A release that failed leaves the source a reference no fork holds (its delete then stays soft): said, not hidden.
+		if (!released.ok) return console.error(`releasing ${topic}'s fork reference: ${JSON.stringify(released.failure)}`);
+		if (!released.value.softDeleted || released.value.refCount > 0) return;
 		await dropTopic(env, topic);
 		path = released.value.forkedFrom;
 	}
