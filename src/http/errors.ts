@@ -6,7 +6,7 @@
 
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { DomainError, ErrorCode, ErrorDetails } from "../shared/errors.ts";
+import { type DomainError, type ErrorCode, type ErrorDetails, isBug } from "../shared/errors.ts";
 import { OVERLOADED_RETRY_AFTER_MS } from "../shared/limits.ts";
 import type { AppEnv } from "./app-env.ts";
 
@@ -128,11 +128,5 @@ function platformFailure(cause: unknown): { overloaded?: unknown } | null {
 	if (typeof cause !== "object" || cause === null) return null;
 	const e = cause as Record<string, unknown>;
 	if (e.durableObjectReset === true || e.overloaded === true || e.retryable === true) return e;
-	const bug =
-		cause instanceof TypeError ||
-		cause instanceof RangeError ||
-		cause instanceof ReferenceError ||
-		cause instanceof SyntaxError ||
-		String(e.message).startsWith("AssertionError:");
-	return e.remote === true && !bug ? e : null;
+	return e.remote === true && !isBug(cause) ? e : null;
 }

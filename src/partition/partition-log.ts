@@ -15,7 +15,7 @@ import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
-import { err, type Failure, ok, partitionUnavailable, type Result } from "../shared/errors.ts";
+import { err, type Failure, isBug, ok, partitionUnavailable, type Result } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
 import { decodeBatch } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -180,10 +180,10 @@ export class PartitionLog extends DurableObject<Env> {
 		this.lifecycle = new Lifecycle(ctx.storage, this.#view, this.tiering, this.hot);
 		this.#appends = new CommitQueue({
 			write: (entries) => this.writeGroup(entries),
-			// Nothing was written: an append's failure or a Durable Streams step's. Unconfigured, all needed the config (`stage`).
-			failed: (entry) => {
+			// Nothing was written: a failure (a bug's 500: no retry invited), or, unconfigured, the config all needed (`stage`).
+			failed: (entry, cause) => {
 				if (this.#status === "unconfigured") return { needsConfig: true };
-				const failure = partitionUnavailable(this.partition);
+				const failure = isBug(cause) ? err("internal", "internal error") : partitionUnavailable(this.partition);
 				return entry.kind === "append" ? failure : { ok: false, failure: { kind: "log", error: failure.error } };
 			},
 			// Neither this nor the group's transactionSync is where a commit's time goes: a call inserting one small row

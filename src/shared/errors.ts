@@ -96,6 +96,22 @@ export function err(code: ErrorCode, message: string, details?: ErrorDetails): F
 	return { ok: false, error: details === undefined ? { code, message } : { code, message, details } };
 }
 
+/**
+ * Whether `cause` is our bug, not a failure of storage or of the platform: a TypeError, RangeError, ReferenceError or
+ * SyntaxError (no storage failure is one), or our assertion (by name, which crosses RPC in the message). A bug fails
+ * again the same way, so it is answered 500, inviting no retry.
+ */
+export function isBug(cause: unknown): boolean {
+	return (
+		cause instanceof TypeError ||
+		cause instanceof RangeError ||
+		cause instanceof ReferenceError ||
+		cause instanceof SyntaxError ||
+		(cause as Error | null)?.name === "AssertionError" ||
+		String((cause as Error | null)?.message).startsWith("AssertionError:")
+	);
+}
+
 /** A partition whose call threw, or whose write rolled back: retriable. One place, for the partition and the edge. */
 export function partitionUnavailable(partition: number): Failure {
 	return err("partition_unavailable", `partition ${partition} is unavailable; retry`, { partition });

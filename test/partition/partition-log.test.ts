@@ -2,6 +2,7 @@ import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { AssertionError } from "../../src/shared/assert.ts";
 import { STORED_BATCH_BYTES_TARGET } from "../../src/shared/limits.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
@@ -180,6 +181,26 @@ describe("a group's write that rolls back (storage failing)", () => {
 			[0, 1],
 			[1, 1],
 		]);
+	});
+
+	it("a bug (a TypeError, a failed assertion) in the write is answered 500 internal: it fails again the same way, so no retry is invited", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		await produce(topic, [{ value: "first" }]);
+		const answers: [number, string][] = [];
+		for (const bug of [new TypeError("x is not a function"), new AssertionError("staged in transaction")]) {
+			await runInDurableObject(await partitionStub(topic, 0), (instance: PartitionLog) => {
+				throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten", bug);
+			});
+			vi.spyOn(console, "error").mockImplementation(() => undefined);
+			const refused = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: "a" }] } });
+			answers.push([refused.status, ((await refused.json()) as { error: { code: string } }).error.code]);
+		}
+		expect(answers).toEqual([
+			[500, "internal"],
+			[500, "internal"],
+		]);
+		expect((await fetchRecords(topic, 0)).records.map((r) => r.value)).toEqual(["first"]);
 	});
 
 	it("in a /v1 produce spread over partitions, after another share was written: 503 partition_unavailable saying so", async () => {
