@@ -2,7 +2,7 @@
 /**
  * @module
  * The gateway's produce over Tributary's streaming produce channel (`GET /v1/topics/{topic}/records/stream`, a
- * WebSocket): a kept-open socket per topic and credentials, each produce body one text message, each report its
+ * WebSocket): a kept-open socket per partition and credentials, each produce body one text message, each report its
  * answer, in order. An HTTP produce costs both sides a whole exchange (here undici's dispatch; in the Worker its
  * routing, auth, body read and a produce of its own); on the channel it is one frame each way, and the Worker
  * coalesces what arrives together.
@@ -33,9 +33,10 @@ const ZERO_MASK = () => {};
 /**
  * @typedef {{ status: number, body: any }} Answer
  * @typedef {{ body: Buffer, resolve: (answer: Answer) => void }} Waiter
- * @typedef {{ url: string, headers: Record<string, string>, timeoutMs: number,
+ * @typedef {{ url: string, headers: Record<string, string>, timeoutMs: number, idleMs?: number, onEnd?: () => void,
  *   answer: (status: number, chunks: Buffer[]) => Answer }} ChannelOptions `url`: ws:// or wss:// of the stream;
- *   `answer`: an answer as the HTTP path reads it (a 200's through the produce parser; a 5xx logged)
+ *   `answer`: an answer as the HTTP path reads it (a 200's through the produce parser; a 5xx logged); `idleMs`: how long
+ *   it stays open with nothing in flight (CHANNEL_IDLE_MS_MAX); `onEnd`: called once when it takes no more messages
  */
 
 /** One produce channel: `send` each body; the answers come in the order sent. */
@@ -56,10 +57,14 @@ export class ProduceChannel {
 		this.socket.on("error", (error) => this.end(`produce channel: ${error.message}`));
 		this.socket.on("close", (code, reason) => this.end(`produce channel closed: ${code} ${reason.toString()}`));
 		// A report overdue ends the channel, as an HTTP call's deadline ends its exchange; refreshed by each report.
-		this.deadline = setTimeout(() => this.end(`produce channel: no report within ${options.timeoutMs} ms`), options.timeoutMs);
+		// With nothing in flight no report is due: the timer lapses, and `pump` arms it again with the next message sent.
+		this.deadline = setTimeout(
+			() => this.sent.length > 0 && this.end(`produce channel: no report within ${options.timeoutMs} ms`),
+			options.timeoutMs,
+		);
 		this.deadline.unref();
 		// Nothing in flight for this long: closed, so a topic or key no longer used holds no socket.
-		this.idle = setTimeout(() => this.closeIfIdle(), CHANNEL_IDLE_MS_MAX);
+		this.idle = setTimeout(() => this.closeIfIdle(), options.idleMs ?? CHANNEL_IDLE_MS_MAX);
 		this.idle.unref();
 	}
 
@@ -105,6 +110,7 @@ export class ProduceChannel {
 		if (this.ended) return;
 		if (this.sent.length > 0 || this.waiting.length > 0) return this.idle.refresh();
 		this.ended = true;
+		this.options.onEnd?.();
 		clearTimeout(this.deadline);
 		this.socket.close(1000, "idle");
 	}
@@ -125,6 +131,7 @@ export class ProduceChannel {
 	end(why, answer) {
 		if (this.ended) return;
 		this.ended = true;
+		this.options.onEnd?.();
 		clearTimeout(this.deadline);
 		clearTimeout(this.idle);
 		const lost = (/** @type {string} */ code, /** @type {string} */ what) =>

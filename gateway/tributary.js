@@ -17,7 +17,7 @@
  * with `dispatch()`). The gateway sits on the hot path of every Kafka request.
  *
  * Produce goes over the Worker's streaming produce channel (`GET …/records/stream?checks=message`, a WebSocket: a
- * body per message, its report per message, in order; gateway/produce-channel.js), one kept-open socket per topic and
+ * body per message, its report per message, in order; gateway/produce-channel.js), one kept-open socket per partition and
  * credentials, which costs both sides less than a request each. `checks=message` makes the Worker hold each message to
  * exactly what a `POST …/records` of it is held to (the key read afresh, its ACL, `requests_per_sec` per message, a
  * message over the produce-bytes quota answered 429 with nothing written), so the key's limits and every Kafka
@@ -143,21 +143,28 @@ export class Tributary {
 	}
 
 	/**
-	 * A produce of one partition's batch to `topic`: a message on the topic's produce channel (gateway/produce-channel.js),
-	 * or a `POST …/records` when the body is larger than a message may be. A 200 answer's `offsets` hold the first
-	 * position only (`produceAnswer`).
-	 * @param {string} topic @param {Buffer} body a produce request, already JSON as UTF-8
+	 * A produce of one partition's batch to `topic`: a message on the partition's produce channel
+	 * (gateway/produce-channel.js), or a `POST …/records` when the body is larger than a message may be. A 200 answer's
+	 * `offsets` hold the first position only (`produceAnswer`).
+	 * @param {string} topic @param {number} partition the one the body names @param {Buffer} body a produce request,
+	 *   already JSON as UTF-8
 	 * @returns {Promise<Answer>}
 	 */
-	produce(topic, body) {
+	produce(topic, partition, body) {
 		const path = `/v1/topics/${encodeURIComponent(topic)}/records`;
 		if (body.length > CHANNEL_MESSAGE_BYTES_MAX) return this.call("POST", path, body, { parse: produceAnswer });
-		return throttled(() => this.channel(path).send(body));
+		return throttled(() => this.channel(path, partition).send(body));
 	}
 
-	/** The produce channel of `path` (a topic's records) with these credentials, opened when it has none that takes messages. @param {string} path */
-	channel(path) {
-		const name = `${this.credentials.authorization}\n${path}`;
+	/**
+	 * The produce channel of `path` (a topic's records) for `partition`, with these credentials, opened when it has none
+	 * that takes messages. One a partition, not a topic: the Worker reports a channel's messages in order, so a partition
+	 * that stalls would hold every other partition's answers (and, past the report deadline, have them answered as lost:
+	 * a written batch sent again), where each partition's HTTP request stood alone. Forgotten once it ends.
+	 * @param {string} path @param {number} partition
+	 */
+	channel(path, partition) {
+		const name = `${this.credentials.authorization}\n${path}\n${partition}`;
 		const open = this.channels.get(name);
 		if (open?.usable) return open;
 		/** @type {Record<string, string>} */
@@ -169,6 +176,9 @@ export class Tributary {
 			headers,
 			timeoutMs: HTTP_TIMEOUT_MS,
 			answer: (status, chunks) => this.answer(what, status, chunks, produceAnswer),
+			onEnd: () => {
+				if (this.channels.get(name) === channel) this.channels.delete(name);
+			},
 		});
 		this.channels.set(name, channel);
 		return channel;

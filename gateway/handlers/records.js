@@ -114,7 +114,7 @@ async function producePartition(ctx, topic, partition, bytes) {
 	}
 	// Asked beside the produce, not after it: the list is usually fresh (clients ask Metadata first), and never waited for twice.
 	const appendTimed = ctx.session.topicList.appendTimed(ctx.tributary, topic);
-	const answer = await ctx.tributary.produce(topic, body);
+	const answer = await ctx.tributary.produce(topic, partition, body);
 	const errorCode = recordsError(answer);
 	if (errorCode !== KAFKA.NONE) return fail(errorCode, errorMessage(answer));
 	const [first] = answer.body.offsets;

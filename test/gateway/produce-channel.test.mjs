@@ -1,6 +1,6 @@
 /**
  * The gateway's produce over Tributary's streaming produce channel (gateway/produce-channel.js), against a stand-in
- * Worker: Produces share one kept-open channel per topic and credentials, opened with `?checks=message`, each answered
+ * Worker: Produces share one kept-open channel per partition and credentials, opened with `?checks=message`, each answered
  * by its own report; a channel dropped with a produce in flight answers that produce a retriable code on the same
  * Kafka connection, and the next produce opens another; a channel refused at its opening answers with the refusal's
  * Kafka code; a body larger than a channel message goes as `POST …/records`; no more messages are in flight on a
@@ -190,6 +190,86 @@ test("no more messages are in flight on a channel than the Worker takes: the nex
 		assert.deepEqual(await answers[0], { status: 200, body: { offsets: [{ partition: 0, offset: 0, timestamp: 1 }] } });
 		channel.end("done");
 		await Promise.all(answers);
+	} finally {
+		server.close();
+	}
+});
+
+test("each partition has a channel of its own: a partition that stalls holds no other partition's answers", async () => {
+	await dropAll();
+	const client = await connectClient(gateway.port, "c");
+	try {
+		const two = {
+			...produceRequest(await batch(1)),
+			topicData: [
+				{
+					name: "t",
+					partitionData: [
+						{ index: 0, records: await batch(1) },
+						{ index: 1, records: await batch(1) },
+					],
+				},
+			],
+		};
+		await client.send("Produce", 9, two);
+	} finally {
+		client.close();
+	}
+	assert.equal(opened(), 2, "one channel for partition 0, one for partition 1");
+});
+
+/** A WebSocket server on a free port, for one ProduceChannel. */
+async function channelServer() {
+	const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+	await once(server, "listening");
+	const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+	return { server, url: `ws://127.0.0.1:${port}/v1/topics/t/records/stream` };
+}
+
+test("a channel with nothing in flight for its idle time is closed 1000, and says it ended (its entry dropped)", async () => {
+	const { server, url } = await channelServer();
+	let ended = 0;
+	const channel = new ProduceChannel({
+		url,
+		headers: {},
+		timeoutMs: 100,
+		idleMs: 300,
+		onEnd: () => ended++,
+		answer: (status, chunks) => ({ status, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }),
+	});
+	try {
+		const answer = channel.send(Buffer.from('{"n":0}'));
+		const [ws] = await once(server, "connection");
+		await once(ws, "message");
+		ws.send('{"offsets":[{"partition":0,"offset":0,"timestamp":1}]}');
+		assert.equal((await answer).status, 200);
+		// Past the report deadline (nothing in flight: not a lost report), then the idle time: a clean close.
+		const [code, reason] = await once(ws, "close");
+		assert.deepEqual([code, reason.toString()], [1000, "idle"]);
+		assert.equal(ended, 1);
+	} finally {
+		server.close();
+	}
+});
+
+test("a channel that ends (dropped) says so once: the gateway forgets it", async () => {
+	const { server, url } = await channelServer();
+	let ended = 0;
+	const channel = new ProduceChannel({
+		url,
+		headers: {},
+		timeoutMs: 10_000,
+		onEnd: () => ended++,
+		answer: (status, chunks) => ({ status, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }),
+	});
+	try {
+		const answer = channel.send(Buffer.from('{"n":0}'));
+		const [ws] = await once(server, "connection");
+		await once(ws, "message");
+		ws.terminate();
+		assert.equal((await answer).status, 503);
+		assert.equal(ended, 1);
+		assert.equal(channel.usable, false);
 	} finally {
 		server.close();
 	}

@@ -30,8 +30,8 @@ function context(version = 9) {
 		async topicConfig() {
 			return { status: 200, body: { name: "message.timestamp.type", value: "CreateTime" } };
 		},
-		/** @param {string} topic @param {Buffer} body */
-		async produce(topic, body) {
+		/** @param {string} topic @param {number} _partition @param {Buffer} body */
+		async produce(topic, _partition, body) {
 			const parsed = JSON.parse(body.toString("utf8"));
 			produced.push({ topic, body: parsed });
 			if (parsed.records.length > PRODUCE_RECORDS_MAX) {
@@ -179,9 +179,9 @@ test("a Produce to many partitions sends the Worker at most WORKER_REQUESTS_AT_O
 	const { ctx, produced } = context();
 	const { produce: produceNow } = ctx.tributary;
 	// Partition p answers base offset 1000·p; every fifth is refused as a key without write on it.
-	ctx.tributary.produce = (/** @type {string} */ topic, /** @type {Buffer} */ body) =>
+	ctx.tributary.produce = (/** @type {string} */ topic, /** @type {number} */ index, /** @type {Buffer} */ body) =>
 		calls.answer(async () => {
-			const answer = await produceNow(topic, body);
+			const answer = await produceNow(topic, index, body);
 			const { partition } = JSON.parse(body.toString("utf8")).records[0];
 			if (partition % 5 === 0) return { status: 403, body: { error: { code: "forbidden", message: `no write on ${partition}` } } };
 			return {

@@ -5,13 +5,15 @@
  * default channel holds it back.
  */
 
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { ProduceChannel } from "../../src/http/produce-channel.ts";
 import { closeAnonymousAtTestEnd, grantAnonymous } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { offsetsOf, type Report } from "../support/produce-stream.ts";
 import { openSocket } from "../support/socket.ts";
-import { call, createTopic, json } from "../support/worker.ts";
+import { call, createTopic, fetchRecords, json } from "../support/worker.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
@@ -115,5 +117,33 @@ describe("produce stream with checks=message", () => {
 		expect(reports.filter((r) => r.status === 429).length).toBeGreaterThanOrEqual(lines.length - 2);
 		const wrong = await call("GET", `/v1/topics/${topic}/records/stream?checks=stream`, { headers: { Upgrade: "websocket" } });
 		expect(wrong.status).toBe(400);
+	});
+	it("appends a run with a refusal in it message by message: a message let through after a refused one is written as itself", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const { producer_id, epoch } = await json<{ producer_id: number; epoch: number }>("POST", "/v1/producers", 200, {});
+		const written: string[] = [];
+		let runs = 0;
+		const refusal = { code: "quota_exceeded" as const, message: "over", details: { retry_after_ms: 5 } };
+		const channel = new ProduceChannel(env, topic, {
+			write: (reports) => void written.push(...reports),
+			// The first run's middle message refused (a bucket refilled between one message's charge and the next's).
+			admit: async (sizes) => {
+				const first = runs++ === 0;
+				return sizes.map((_, i) => (first && i === 1 ? refusal : null));
+			},
+		});
+		const message = (sequence: number) =>
+			JSON.stringify({ producer_id, epoch, sequence, records: [{ partition: 0, value: `s${sequence}` }] });
+		for (const sequence of [0, 1, 2]) channel.accept(message(sequence));
+		await channel.finish();
+		channel.accept(message(1));
+		await channel.finish();
+		const reports = written.map((w) => JSON.parse(w) as Report);
+		const acknowledged = ["s0", "s1", "s2", "s1"].filter((_, i) => reports[i]?.offsets !== undefined);
+		const stored = (await fetchRecords(topic, 0)).records.map((r) => r.value);
+		expect(reports[1]?.status, "the middle one refused").toBe(429);
+		expect(acknowledged.length).toBeGreaterThanOrEqual(2);
+		for (const value of acknowledged) expect(stored, `${value} acknowledged`).toContain(value);
 	});
 });
