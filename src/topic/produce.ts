@@ -74,7 +74,10 @@ export interface RecordPosition {
  */
 export type Produced = Result<ProduceOutcome> & { readonly written?: readonly (RecordPosition | undefined)[] };
 
-/** `message` ending, in place of "; retry", with a warning that some of its request may have been written: a repeat is not safe. */
+/**
+ * `message` ending, in place of "; retry", with a warning that some of its request may have been written: a plain repeat
+ * may write those twice (one carrying a producer's sequences or an Idempotency-Key is deduplicated).
+ */
 export const mayHaveWritten = (message: string) => message.replace(/(; retry)?$/, "; some of this request's records may have been written");
 
 export interface ProduceOutcome {
