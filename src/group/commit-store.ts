@@ -2,20 +2,46 @@
  * @module
  * The `commits` table (schema.ts): a group's committed offsets, each on the incarnation of its topic the group
  * subscribed to when it was written, and when it was committed, which offsets retention reads (offsets-retention.ts,
- * KIP-496). Apart from store.ts because nothing of it lives in memory: every method is one statement with no await,
- * composed by the rules inside the coordinator's `transactionSync` like the rest of the store, and none has a cached
- * copy for a rolled-back transaction to drop. Reached through `GroupStore.offsets`.
+ * KIP-496). Every method is one statement with no await, composed by the rules inside the coordinator's
+ * `transactionSync` like the rest of the store. In memory only the offsets the metrics report carries (`reported`),
+ * which the store drops with its live state after a rolled-back transaction (`forget`). Reached through `GroupStore.offsets`.
  */
 
 import { assert } from "../shared/assert.ts";
-import { comparePartitions } from "./assignors.ts";
+import { comparePartitions, keyOf } from "./assignors.ts";
 import type { CommittedOffset, TopicPartition } from "./types.ts";
 
 /** Offsets that may expire (KIP-496): of topics no member subscribes to, nor in the JSON array bound to it. */
 const EXPIRABLE = "topic NOT IN (SELECT topic FROM subscribed_topics) AND topic NOT IN (SELECT value FROM json_each(?))";
 
+/** A committed offset as the metrics hub joins it into lag. */
+type Reported = { readonly topic: string; readonly partition: number; readonly offset: number };
+
 export class CommitStore {
+	/**
+	 * Every committed offset by partition key, for the metrics report, sent a second after any change (so every second
+	 * while members commit): read once (after a start or `forget`), then kept by each statement here that writes or
+	 * deletes one, so a report reads no row however many partitions the group has committed on.
+	 */
+	private reportedOffsets: Map<string, Reported> | null = null;
+
 	constructor(private readonly sql: SqlStorage) {}
+
+	/** The committed offsets, from memory (see `reportedOffsets`). */
+	reported(): Reported[] {
+		this.reportedOffsets ??= new Map(
+			this.sql
+				.exec<Reported>('SELECT topic, partition, committed_offset AS "offset" FROM commits')
+				.toArray()
+				.map((r) => [keyOf(r), r]),
+		);
+		return [...this.reportedOffsets.values()];
+	}
+
+	/** Drops the copy `reported` keeps, to be read again: after a rolled-back transaction, or commits deleted all at once. */
+	forget(): void {
+		this.reportedOffsets = null;
+	}
 
 	committed(tp: TopicPartition): CommittedOffset | null {
 		const row = this.sql
@@ -70,11 +96,13 @@ export class CommitStore {
 
 	/** Deletes up to `limit` offsets that may expire (see `oldestCommitMs`) last committed at or before `cutoffMs`. */
 	expireCommits(cutoffMs: number, limit: number, kept: string): void {
-		this.sql.exec(
-			`DELETE FROM commits WHERE rowid IN (SELECT rowid FROM commits WHERE committed_at_ms <= ? AND ${EXPIRABLE} LIMIT ?)`,
-			cutoffMs,
-			kept,
-			limit,
+		this.dropReported(
+			this.sql.exec<Omit<Reported, "offset">>(
+				`DELETE FROM commits WHERE rowid IN (SELECT rowid FROM commits WHERE committed_at_ms <= ? AND ${EXPIRABLE} LIMIT ?) RETURNING topic, partition`,
+				cutoffMs,
+				kept,
+				limit,
+			),
 		);
 	}
 
@@ -109,10 +137,22 @@ export class CommitStore {
 			commit.topic,
 			Number(touch),
 		);
+		this.reportedOffsets?.set(keyOf(commit), { topic: commit.topic, partition: commit.partition, offset: commit.offset });
 	}
 
 	/** Deletes the offsets committed on another incarnation of `topic` than `topicId` (it was deleted and created again). */
 	forgetOtherIncarnations(topic: string, topicId: string): void {
-		this.sql.exec("DELETE FROM commits WHERE topic = ? AND topic_id IS NOT NULL AND topic_id <> ?", topic, topicId);
+		this.dropReported(
+			this.sql.exec<Omit<Reported, "offset">>(
+				"DELETE FROM commits WHERE topic = ? AND topic_id IS NOT NULL AND topic_id <> ? RETURNING topic, partition",
+				topic,
+				topicId,
+			),
+		);
+	}
+
+	/** Takes the offsets a DELETE returned out of `reportedOffsets`; reads the cursor to its end either way. */
+	private dropReported(deleted: Iterable<TopicPartition>): void {
+		for (const tp of deleted) this.reportedOffsets?.delete(keyOf(tp));
 	}
 }

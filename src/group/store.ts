@@ -78,7 +78,7 @@ export class GroupStore {
 	private readonly cachedMembers = new Map<string, Member | null>();
 	private cachedAssignment: { owners: Map<string, string>; byMember: Map<string, TopicPartition[]> } | null = null;
 	private cachedTopics: Map<string, SubscribedTopic> | null = null;
-	/** The committed offsets: SQL with no cached copy, on a table of their own (commit-store.ts). */
+	/** The committed offsets, on a table of their own (commit-store.ts). */
 	readonly offsets: CommitStore;
 
 	constructor(private readonly sql: SqlStorage) {
@@ -212,6 +212,7 @@ export class GroupStore {
 		this.dirty.clear();
 		this.pendingStored.clear();
 		this.dirtySinceMs = null;
+		this.offsets.forget();
 	}
 
 	/** Inserts `member`, or replaces the member `replacing` (a static member returning under a new id). */
@@ -541,5 +542,6 @@ export class GroupStore {
 		this.cachedAssignment = null;
 		this.cachedTopics = null;
 		for (const table of ["commits", "positions", "assignments", "subscribed_topics"]) this.sql.exec(`DELETE FROM ${table}`);
+		this.offsets.forget();
 	}
 }
