@@ -211,11 +211,19 @@ describe("offsets retention", () => {
 		await createTopic(`${topic}-b`, 1);
 		clock.at(leftAt + RETENTION_MS / 2);
 		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: { offsets: [{ topic: `${topic}-b`, partition: 0, offset: 0 }] } });
+		/** What the metrics report carries, kept in memory from its first report on. */
+		const reported = () =>
+			runInDurableObject(
+				coordinatorStub(group),
+				(instance) => (instance as unknown as { figures(): { group?: { committed: unknown[] } } }).figures().group?.committed,
+			);
+		expect(await reported()).toHaveLength(2);
 		clock.at(leftAt + RETENTION_MS);
 		expect(await runDurableObjectAlarm(coordinatorStub(group))).toBe(true);
 		const left = () =>
 			runInDurableObject(coordinatorStub(group), (_i, state) => state.storage.sql.exec("SELECT topic FROM commits").toArray());
 		expect(await left(), "the member's offset went, the later one stays").toEqual([{ topic: `${topic}-b` }]);
+		expect(await reported(), "the reported one went too").toEqual([{ topic: `${topic}-b`, partition: 0, offset: 0 }]);
 		const due = await runInDurableObject(coordinatorStub(group), (_i, state) => state.storage.getAlarm());
 		expect(due).toBe(leftAt + RETENTION_MS / 2 + RETENTION_MS);
 		clock.at(due as number);
