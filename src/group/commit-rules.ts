@@ -20,7 +20,7 @@ export class CommitRules {
 	 * When each member's pending auto-commits were last committed (see `autoCommitDue`). Memory only: a restarted
 	 * coordinator finds every member due.
 	 */
-	private readonly autoCommittedMs = new Map<string, number>();
+	readonly #autoCommittedMs = new Map<string, number>();
 	/**
 	 * Per member and partition, an auto-commit the member has confirmed and an interval left uncommitted: where its
 	 * earlier polls ended, which it has processed since it came back for more (auto-commit's at-least-once rule). A
@@ -29,9 +29,13 @@ export class CommitRules {
 	 * interval of records. The last poll's own end is never here: the member may still be working on its records.
 	 * Memory only: losing it (a restart, a rolled-back transaction) only means more records read again.
 	 */
-	private readonly confirmedCommits = new Map<string, Map<string, { readonly tp: TopicPartition; readonly offset: number }>>();
+	readonly #confirmedCommits = new Map<string, Map<string, { readonly tp: TopicPartition; readonly offset: number }>>();
 
-	constructor(private readonly store: GroupStore) {}
+	readonly #store: GroupStore;
+
+	constructor(store: GroupStore) {
+		this.#store = store;
+	}
 
 	/**
 	 * Whether a poll with this `autoCommitIntervalMs` commits what the member's earlier polls returned: it has pending
@@ -40,8 +44,8 @@ export class CommitRules {
 	 * commits sooner, never later.
 	 */
 	autoCommitDue(memberId: string, autoCommitIntervalMs: number, now: number): boolean {
-		if (!this.store.hasPendingCommits(memberId)) return false;
-		const last = this.autoCommittedMs.get(memberId);
+		if (!this.#store.hasPendingCommits(memberId)) return false;
+		const last = this.#autoCommittedMs.get(memberId);
 		return last === undefined || now - last >= autoCommitIntervalMs;
 	}
 
@@ -52,10 +56,10 @@ export class CommitRules {
 	 * that dropped the topic).
 	 */
 	unverified(memberId: string, generation: number, offsets: readonly OffsetCommit[]): TopicPartition[] {
-		if (!this.inTime(memberId, generation)) return [];
+		if (!this.#inTime(memberId, generation)) return [];
 		return offsets
 			.filter((o) => {
-				const position = this.store.position(o);
+				const position = this.#store.position(o);
 				return position === null || position.memberId !== memberId || o.offset > position.nextOffset;
 			})
 			.map(({ topic, partition }) => ({ topic, partition }));
@@ -68,15 +72,15 @@ export class CommitRules {
 	 * is ending until its members have rejoined. (A static one's leave it too at its rebalance timeout; one given back
 	 * to it before it rejoins would take its older commit: an offset read again, never one skipped.)
 	 */
-	private inTime(memberId: string, generation: number): boolean {
-		const current = this.store.state().generation;
-		return generation <= current && generation >= (this.store.member(memberId)?.rejoinedGeneration ?? current);
+	#inTime(memberId: string, generation: number): boolean {
+		const current = this.#store.state().generation;
+		return generation <= current && generation >= (this.#store.member(memberId)?.rejoinedGeneration ?? current);
 	}
 
 	/** Writes a live member's commit if its generation is in time and it owns every partition; else nothing. */
 	writeFenced(request: CommitRequest, now: number): Result<void> {
-		const { generation } = this.store.state();
-		if (!this.inTime(request.memberId, request.generation)) {
+		const { generation } = this.#store.state();
+		if (!this.#inTime(request.memberId, request.generation)) {
 			return err(
 				"rebalance_in_progress",
 				`generation ${request.generation} is over: the group is at generation ${generation}; poll or heartbeat for the new assignment`,
@@ -87,7 +91,7 @@ export class CommitRules {
 			);
 		}
 		for (const o of request.offsets) {
-			if (this.store.ownerOf(o) === request.memberId) continue;
+			if (this.#store.ownerOf(o) === request.memberId) continue;
 			return err("partition_not_assigned", `${o.topic}/${o.partition} is not assigned to this member in generation ${generation}`, {
 				topic: o.topic,
 				partition: o.partition,
@@ -99,13 +103,13 @@ export class CommitRules {
 	}
 
 	commitPending(memberId: string, now: number): void {
-		this.autoCommittedMs.set(memberId, now);
+		this.#autoCommittedMs.set(memberId, now);
 		// What it confirmed is at or behind what is pending, and is committed with it.
-		this.confirmedCommits.delete(memberId);
-		const { generation } = this.store.state();
-		for (const { tp, offset } of this.store.takePendingCommits(memberId)) {
-			if (this.store.offsets.committed(tp)?.offset === offset) continue;
-			this.store.offsets.writeCommit({ ...tp, offset, metadata: null }, generation, now);
+		this.#confirmedCommits.delete(memberId);
+		const { generation } = this.#store.state();
+		for (const { tp, offset } of this.#store.takePendingCommits(memberId)) {
+			if (this.#store.offsets.committed(tp)?.offset === offset) continue;
+			this.#store.offsets.writeCommit({ ...tp, offset, metadata: null }, generation, now);
 		}
 	}
 
@@ -114,18 +118,18 @@ export class CommitRules {
 	 * what the member confirmed are cleared, so neither is committed over it later.
 	 */
 	writeExplicitCommit(memberId: string, commit: CommittedOffset, generation: number, now: number): void {
-		this.store.offsets.writeCommit(commit, generation, now);
-		this.store.clearPendingCommit(commit);
-		this.confirmedCommits.get(memberId)?.delete(keyOf(commit));
+		this.#store.offsets.writeCommit(commit, generation, now);
+		this.#store.clearPendingCommit(commit);
+		this.#confirmedCommits.get(memberId)?.delete(keyOf(commit));
 	}
 
 	/** The member came back for more: what its earlier polls left to commit is processed (see `confirmedCommits`). */
 	confirmPending(memberId: string): void {
-		const pending = this.store.pendingCommitsOf(memberId);
+		const pending = this.#store.pendingCommitsOf(memberId);
 		if (pending.length === 0) return;
-		const confirmed = this.confirmedCommits.get(memberId) ?? new Map();
+		const confirmed = this.#confirmedCommits.get(memberId) ?? new Map();
 		for (const c of pending) confirmed.set(keyOf(c.tp), c);
-		this.confirmedCommits.set(memberId, confirmed);
+		this.#confirmedCommits.set(memberId, confirmed);
 	}
 
 	/**
@@ -135,21 +139,21 @@ export class CommitRules {
 	 * (group-rules.ts `applyTopics`).
 	 */
 	commitConfirmed(leaves: (memberId: string, key: string, tp: TopicPartition) => boolean, now: number): void {
-		const { generation } = this.store.state();
-		for (const [memberId, confirmed] of this.confirmedCommits) {
+		const { generation } = this.#store.state();
+		for (const [memberId, confirmed] of this.#confirmedCommits) {
 			for (const [key, { tp, offset }] of confirmed) {
 				if (!leaves(memberId, key, tp)) continue;
 				confirmed.delete(key);
-				if (this.store.offsets.committed(tp)?.offset !== offset)
-					this.store.offsets.writeCommit({ ...tp, offset, metadata: null }, generation, now);
+				if (this.#store.offsets.committed(tp)?.offset !== offset)
+					this.#store.offsets.writeCommit({ ...tp, offset, metadata: null }, generation, now);
 			}
-			if (confirmed.size === 0) this.confirmedCommits.delete(memberId);
+			if (confirmed.size === 0) this.#confirmedCommits.delete(memberId);
 		}
 	}
 
 	/** Forgets every confirmed auto-commit (a rolled-back transaction: they may name rows it undid). */
 	forgetConfirmed(): void {
-		this.confirmedCommits.clear();
+		this.#confirmedCommits.clear();
 	}
 
 	/**
@@ -157,13 +161,13 @@ export class CommitRules {
 	 * committed (`commitConfirmed`, by the rebalance that took its partitions).
 	 */
 	forgetMember(memberId: string): void {
-		assert(!this.confirmedCommits.has(memberId), "auto-commits settled");
-		this.autoCommittedMs.delete(memberId);
+		assert(!this.#confirmedCommits.has(memberId), "auto-commits settled");
+		this.#autoCommittedMs.delete(memberId);
 	}
 
 	/** Forgets what members confirmed of `topic` (it was deleted and created again: old offsets mean nothing). */
 	forgetTopic(topic: string): void {
-		for (const confirmed of this.confirmedCommits.values())
+		for (const confirmed of this.#confirmedCommits.values())
 			for (const [key, c] of confirmed) if (c.tp.topic === topic) confirmed.delete(key);
 	}
 }

@@ -23,28 +23,32 @@ export class CommitStore {
 	 * while members commit): read once (after a start or `forget`), then kept by each statement here that writes or
 	 * deletes one, so a report reads no row however many partitions the group has committed on.
 	 */
-	private reportedOffsets: Map<string, Reported> | null = null;
+	#reportedOffsets: Map<string, Reported> | null = null;
 
-	constructor(private readonly sql: SqlStorage) {}
+	readonly #sql: SqlStorage;
+
+	constructor(sql: SqlStorage) {
+		this.#sql = sql;
+	}
 
 	/** The committed offsets, from memory (see `reportedOffsets`). */
 	reported(): Reported[] {
-		this.reportedOffsets ??= new Map(
-			this.sql
+		this.#reportedOffsets ??= new Map(
+			this.#sql
 				.exec<Reported>('SELECT topic, partition, committed_offset AS "offset" FROM commits')
 				.toArray()
 				.map((r) => [keyOf(r), r]),
 		);
-		return [...this.reportedOffsets.values()];
+		return [...this.#reportedOffsets.values()];
 	}
 
 	/** Drops the copy `reported` keeps, to be read again: after a rolled-back transaction, or commits deleted all at once. */
 	forget(): void {
-		this.reportedOffsets = null;
+		this.#reportedOffsets = null;
 	}
 
 	committed(tp: TopicPartition): CommittedOffset | null {
-		const row = this.sql
+		const row = this.#sql
 			.exec<{ committed_offset: number; metadata: string | null }>(
 				"SELECT committed_offset, metadata FROM commits WHERE topic = ? AND partition = ?",
 				tp.topic,
@@ -61,7 +65,7 @@ export class CommitStore {
 	resetInForce(offsets: readonly (TopicPartition & { readonly offset: number })[]): boolean {
 		return offsets.every(
 			(o) =>
-				this.sql
+				this.#sql
 					.exec(
 						"SELECT 1 FROM commits WHERE topic = ? AND partition = ? AND committed_offset = ? AND metadata IS NULL AND topic_id IS NULL",
 						o.topic,
@@ -73,7 +77,7 @@ export class CommitStore {
 	}
 
 	commits(): CommittedOffset[] {
-		return this.sql
+		return this.#sql
 			.exec<{ topic: string; partition: number; committed_offset: number; metadata: string | null }>(
 				"SELECT topic, partition, committed_offset, metadata FROM commits",
 			)
@@ -83,7 +87,7 @@ export class CommitStore {
 	}
 
 	commitCount(): number {
-		return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
+		return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
 	}
 
 	/**
@@ -91,13 +95,13 @@ export class CommitStore {
 	 * array). Reads every commit: only the offsets-retention alarm asks, once offsets were due (offsets-retention.ts).
 	 */
 	oldestCommitMs(kept: string): number | null {
-		return this.sql.exec<{ ms: number | null }>(`SELECT MIN(committed_at_ms) AS ms FROM commits WHERE ${EXPIRABLE}`, kept).one().ms;
+		return this.#sql.exec<{ ms: number | null }>(`SELECT MIN(committed_at_ms) AS ms FROM commits WHERE ${EXPIRABLE}`, kept).one().ms;
 	}
 
 	/** Deletes up to `limit` offsets that may expire (see `oldestCommitMs`) last committed at or before `cutoffMs`. */
 	expireCommits(cutoffMs: number, limit: number, kept: string): void {
-		this.dropReported(
-			this.sql.exec<Omit<Reported, "offset">>(
+		this.#dropReported(
+			this.#sql.exec<Omit<Reported, "offset">>(
 				`DELETE FROM commits WHERE rowid IN (SELECT rowid FROM commits WHERE committed_at_ms <= ? AND ${EXPIRABLE} LIMIT ?) RETURNING topic, partition`,
 				cutoffMs,
 				kept,
@@ -108,7 +112,7 @@ export class CommitStore {
 
 	/** Starts the retention of `topics`' offsets (JSON array) at `nowMs`, unless they were committed later. */
 	restartRetention(topics: string, nowMs: number): void {
-		this.sql.exec(
+		this.#sql.exec(
 			"UPDATE commits SET committed_at_ms = ? WHERE committed_at_ms < ? AND topic IN (SELECT value FROM json_each(?))",
 			nowMs,
 			nowMs,
@@ -126,7 +130,7 @@ export class CommitStore {
 	 */
 	writeCommit(commit: CommittedOffset, generation: number, nowMs: number, touch = false): void {
 		assert(Number.isSafeInteger(commit.offset) && commit.offset >= 0, "commit offset >= 0");
-		this.sql.exec(
+		this.#sql.exec(
 			"INSERT INTO commits (topic, partition, committed_offset, metadata, generation, committed_at_ms, topic_id) VALUES (?, ?, ?, ?, ?, ?, (SELECT topic_id FROM subscribed_topics WHERE topic = ?)) ON CONFLICT (topic, partition) DO UPDATE SET committed_offset = excluded.committed_offset, metadata = excluded.metadata, generation = excluded.generation, committed_at_ms = excluded.committed_at_ms, topic_id = excluded.topic_id WHERE committed_offset IS NOT excluded.committed_offset OR metadata IS NOT excluded.metadata OR topic_id IS NOT excluded.topic_id OR ?",
 			commit.topic,
 			commit.partition,
@@ -137,13 +141,13 @@ export class CommitStore {
 			commit.topic,
 			Number(touch),
 		);
-		this.reportedOffsets?.set(keyOf(commit), { topic: commit.topic, partition: commit.partition, offset: commit.offset });
+		this.#reportedOffsets?.set(keyOf(commit), { topic: commit.topic, partition: commit.partition, offset: commit.offset });
 	}
 
 	/** Deletes the offsets committed on another incarnation of `topic` than `topicId` (it was deleted and created again). */
 	forgetOtherIncarnations(topic: string, topicId: string): void {
-		this.dropReported(
-			this.sql.exec<Omit<Reported, "offset">>(
+		this.#dropReported(
+			this.#sql.exec<Omit<Reported, "offset">>(
 				"DELETE FROM commits WHERE topic = ? AND topic_id IS NOT NULL AND topic_id <> ? RETURNING topic, partition",
 				topic,
 				topicId,
@@ -152,7 +156,7 @@ export class CommitStore {
 	}
 
 	/** Takes the offsets a DELETE returned out of `reportedOffsets`; reads the cursor to its end either way. */
-	private dropReported(deleted: Iterable<TopicPartition>): void {
-		for (const tp of deleted) this.reportedOffsets?.delete(keyOf(tp));
+	#dropReported(deleted: Iterable<TopicPartition>): void {
+		for (const tp of deleted) this.#reportedOffsets?.delete(keyOf(tp));
 	}
 }

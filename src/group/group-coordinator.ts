@@ -57,19 +57,19 @@ export class GroupCoordinator extends DurableObject<Env> {
 	private readonly rules: GroupRules;
 	/** When subscribed topics were last re-read; memory only, so a restarted coordinator re-reads at once. */
 	private refreshedAtMs = 0;
-	private refreshing: Promise<void> | null = null;
+	#refreshing: Promise<void> | null = null;
 	/**
 	 * The topics the cap (`capTopics`) left out of the last finished refresh (one that left no partition for later):
 	 * they were looked at, so their partitions are not new when they fit later; the subscribed topics are the rest of
 	 * what it found. Stored under `LEFT_OUT_TOPICS_KEY` (written only when it changes), so a restarted coordinator still
 	 * knows them. Only the left-out ones: usually none, and never every topic a broad pattern matches.
 	 */
-	private leftOutTopics: ReadonlyMap<string, SubscribedTopic>;
+	#leftOutTopics: ReadonlyMap<string, SubscribedTopic>;
 	/**
 	 * The alarm as this object last set or read it (null: none), so a call that changes nothing due does not ask
 	 * storage for it; undefined until first known. Only this object sets its alarm, so the copy cannot go stale.
 	 */
-	private alarmMs: number | null | undefined = undefined;
+	#alarmMs: number | null | undefined = undefined;
 	/** The turn that members' commits wait for, to share one storage commit (see `shareCommit`). */
 	private readonly commitTurn = new SharedTurn(GROUP_COMMIT_LINGER_MS);
 	/** How long the group may stay empty before its offsets expire (the `OFFSETS_RETENTION_MINUTES` var). */
@@ -81,7 +81,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		new MetricsReporter(env, ctx, "GroupCoordinator", () => this.figures());
 		migrateSchema(ctx.storage, GROUP_SCHEMA_VERSION, GROUP_DDL, GROUP_UPGRADES);
 		this.store = new GroupStore(ctx.storage.sql);
-		this.leftOutTopics = ctx.storage.kv.get(LEFT_OUT_TOPICS_KEY) ?? new Map();
+		this.#leftOutTopics = ctx.storage.kv.get(LEFT_OUT_TOPICS_KEY) ?? new Map();
 		this.rules = new GroupRules(this.store);
 	}
 
@@ -91,10 +91,10 @@ export class GroupCoordinator extends DurableObject<Env> {
 		const resolved = await resolveTopics(this.env, [request.subscription]);
 		const missing = (request.subscription.topics ?? []).find((t) => !resolved.has(t));
 		if (missing !== undefined) return err("topic_not_found", `topic "${missing}" does not exist`, { topic: missing });
-		const admitted = await this.admit(groupId);
+		const admitted = await this.#admit(groupId);
 		if (!admitted.ok) return admitted;
 		const result = this.transact(() => this.rules.admitMember(request, resolved, Date.now()));
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return result;
 	}
 
@@ -106,11 +106,11 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 */
 	async heartbeat(groupId: string, memberId: string, instanceId: string | null = null): Promise<Result<MemberView>> {
 		this.store.identify(groupId, false);
-		const refused = this.refusedCaller(groupId, memberId, instanceId);
+		const refused = this.#refusedCaller(groupId, memberId, instanceId);
 		if (refused !== null) return refused;
-		await this.refreshIfStale();
+		await this.#refreshIfStale();
 		const touched = this.transact(() => this.rules.touchMember(memberId, Date.now(), instanceId));
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return touched.ok ? ok(this.rules.view(memberId)) : touched;
 	}
 
@@ -133,9 +133,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 		instanceId: string | null = null,
 	): Promise<PollStartAnswer> {
 		this.store.identify(groupId, false);
-		const refused = this.refusedCaller(groupId, memberId, instanceId);
+		const refused = this.#refusedCaller(groupId, memberId, instanceId);
 		if (refused !== null) return refused;
-		await this.refreshIfStale();
+		await this.#refreshIfStale();
 		// The one row a committing poll writes is its commit, which the poll's answer acknowledges: it must be durable first,
 		// so it cannot live in memory. Its cost is the storage commit (bare object: ~1,040 against ~580 µs of server CPU per
 		// call; shared-turn.ts). Measured and dropped: staging it here and writing it in `completePoll`, where any member's
@@ -143,11 +143,11 @@ export class GroupCoordinator extends DurableObject<Env> {
 		// its restart and rollback tests are there), on bench:ab group-4m-4p: +0.22 µs/record (-0.63 to +0.75, lower in 2 of
 		// 6) and -0.01 (-0.43 to +1.68, 3 of 6) at load 6-10; a first rough build -0.31 (-0.83 to -0.18, 4 of 4), then -0.28
 		// (-1.16 to +2.58, 3 of 6). Within the A/A spread, for a restart check, a ticket and an undo log.
-		if (commit !== null || this.rules.commits.autoCommitDue(memberId, autoCommitIntervalMs, Date.now())) await this.shareCommit();
+		if (commit !== null || this.rules.commits.autoCommitDue(memberId, autoCommitIntervalMs, Date.now())) await this.#shareCommit();
 		const plan = this.transact(() =>
 			this.rules.planPoll(memberId, partitionsMax, commit, boundsChecked, Date.now(), autoCommitIntervalMs, steering, instanceId),
 		);
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return pollStartAnswer(plan, textAnswer);
 	}
 
@@ -169,7 +169,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		this.store.identify(groupId, false);
 		// What the read found of the topics holds whoever asked.
 		if (topicsStale) this.refreshedAtMs = 0;
-		const refused = this.refusedCaller(groupId, memberId, instanceId);
+		const refused = this.#refusedCaller(groupId, memberId, instanceId);
 		if (refused !== null) return refused;
 		const result = this.transact(() => {
 			const now = Date.now();
@@ -177,7 +177,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			this.store.writePositionsIfDue(now);
 			return settled;
 		});
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return pollCompletionAnswer(result, textAnswer);
 	}
 
@@ -191,21 +191,21 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 */
 	async commit(groupId: string, request: CommitRequest, boundsChecked: boolean, generationOnly = false): Promise<CommitAnswer> {
 		this.store.identify(groupId, false);
-		const refused = this.refusedCaller(groupId, request.memberId, request.instanceId ?? null);
+		const refused = this.#refusedCaller(groupId, request.memberId, request.instanceId ?? null);
 		if (refused !== null) return refused;
-		if (request.offsets.length > 0) await this.shareCommit();
+		if (request.offsets.length > 0) await this.#shareCommit();
 		const result = this.transact(() => this.rules.applyCommit(request, boundsChecked, Date.now()));
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return commitAnswer(result, generationOnly);
 	}
 
 	/** Commits the member's positions on the partitions it owns (Kafka's `commitSync()` with no offsets). */
 	async commitPositions(groupId: string, memberId: string): Promise<Result<MemberView & { readonly offsets: readonly CommittedOffset[] }>> {
 		this.store.identify(groupId, false);
-		const refused = this.refusedCaller(groupId, memberId, null);
+		const refused = this.#refusedCaller(groupId, memberId, null);
 		if (refused !== null) return refused;
 		const result = this.transact(() => this.rules.commitPositions(memberId, Date.now()));
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return result;
 	}
 
@@ -216,17 +216,17 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 */
 	async leave(groupId: string, memberId: string, commitLastPoll = true, instanceId: string | null = null): Promise<Result<void>> {
 		this.store.identify(groupId, false);
-		const refused = this.refusedCaller(groupId, memberId, instanceId);
+		const refused = this.#refusedCaller(groupId, memberId, instanceId);
 		if (refused !== null) return refused;
 		const result = this.transact(() => this.rules.leave(memberId, Date.now(), commitLastPoll, instanceId));
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return result;
 	}
 
 	async describe(groupId: string): Promise<Result<GroupDescription>> {
 		this.store.identify(groupId, false);
 		this.transact(() => this.rules.expireOverdue(Date.now()));
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return this.rules.describe(groupId);
 	}
 
@@ -245,11 +245,11 @@ export class GroupCoordinator extends DurableObject<Env> {
 	): Promise<Result<void>> {
 		this.store.identify(groupId, outOfRange === null);
 		if (outOfRange === null) {
-			const admitted = await this.admit(groupId);
+			const admitted = await this.#admit(groupId);
 			if (!admitted.ok) return admitted;
 		}
 		const result = this.transact(() => this.rules.resetCommits(groupId, offsets, Date.now(), instanceId, outOfRange, reset));
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return result;
 	}
 
@@ -266,7 +266,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	async deleteGroup(groupId: string): Promise<Result<void>> {
 		this.store.identify(groupId, false);
 		const result = this.transact(() => this.rules.deleteEmpty(groupId, Date.now()));
-		await this.afterChange(groupId);
+		await this.#afterChange(groupId);
 		return result;
 	}
 
@@ -276,16 +276,16 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 */
 	override async alarm(): Promise<void> {
 		// A fired alarm is gone; if the handler throws, the runtime retries it, and the next call reads it again.
-		this.alarmMs = undefined;
+		this.#alarmMs = undefined;
 		const groupId = this.store.state().group_id;
 		if (groupId === null) return;
 		this.transact(() => {
 			this.rules.expireOverdue(Date.now());
 			this.store.writePositionsIfDue(Date.now(), true);
-			this.expireOffsets(groupId, Date.now());
+			this.#expireOffsets(groupId, Date.now());
 		});
-		await this.publishIfBehind(groupId);
-		await this.scheduleAlarm(true);
+		await this.#publishIfBehind(groupId);
+		await this.#scheduleAlarm(true);
 	}
 
 	/**
@@ -293,12 +293,12 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * due at once, if the step left some due, takes the next); with members and none, a retention from now; with
 	 * neither members nor offsets, the group's deletion.
 	 */
-	private expireOffsets(groupId: string, now: number): void {
-		const due = this.offsetsExpiryDue();
+	#expireOffsets(groupId: string, now: number): void {
+		const due = this.#offsetsExpiryDue();
 		if (due === null || due > now) return;
 		// The topics the cap left out are still subscribed to; an empty group keeps none (its list may be stale).
 		const empty = this.store.memberCount() === 0;
-		const kept = JSON.stringify(empty ? [] : [...this.leftOutTopics.keys()]);
+		const kept = JSON.stringify(empty ? [] : [...this.#leftOutTopics.keys()]);
 		this.store.offsets.expireCommits(now - this.offsetsRetentionMs, EXPIRY_ROWS_PER_STEP, kept);
 		const oldest = this.store.offsets.oldestCommitMs(kept);
 		if (oldest === null && empty) this.rules.deleteEmpty(groupId, now);
@@ -306,22 +306,22 @@ export class GroupCoordinator extends DurableObject<Env> {
 	}
 
 	/** When the group's offsets are next looked at (offsets-retention.ts). */
-	private offsetsExpiryDue(): number | null {
+	#offsetsExpiryDue(): number | null {
 		const state = this.store.state();
 		return state.status === "active" ? offsetsExpiryDueMs(state.empty_since_ms, this.offsetsRetentionMs) : null;
 	}
 
 	/** Re-reads subscribed topics at most every `GROUP_METADATA_REFRESH_MS`; one refresh at a time. */
-	private async refreshIfStale(): Promise<void> {
+	async #refreshIfStale(): Promise<void> {
 		if (Date.now() - this.refreshedAtMs < GROUP_METADATA_REFRESH_MS) return;
-		this.refreshing ??= this.refreshTopics().finally(() => {
-			this.refreshing = null;
+		this.#refreshing ??= this.#refreshTopics().finally(() => {
+			this.#refreshing = null;
 		});
-		await this.refreshing;
+		await this.#refreshing;
 	}
 
 	/** Picks up partitions added to a topic and topics created or deleted under a pattern: a change rebalances. */
-	private async refreshTopics(): Promise<void> {
+	async #refreshTopics(): Promise<void> {
 		const version = this.rules.membershipVersion;
 		const subscriptions = this.store.members().map((m) => m.subscription);
 		let resolved: Map<string, SubscribedTopic>;
@@ -335,7 +335,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 			// Each partition created since the group last looked starts at its log start, which retention or
 			// DeleteRecords may have moved past 0 already. One that does not answer starts at 0 (its log start unless
 			// records already left it): a partition down must not hold back every other topic change.
-			later = newPartitions(next, this.store.subscribedTopics(), this.leftOutTopics);
+			later = newPartitions(next, this.store.subscribedTopics(), this.#leftOutTopics);
 			const asked = later.splice(0, GROUP_DISCOVERY_CALLS_MAX).map(async ({ topic, topicId, partition }) => {
 				const offset = await partitionLog(this.env, topicId, partition)
 					.offsets()
@@ -360,9 +360,9 @@ export class GroupCoordinator extends DurableObject<Env> {
 		if (later.length === 0) {
 			this.refreshedAtMs = Date.now();
 			const leftOut = new Map([...resolved].filter(([name]) => !next.has(name)));
-			if (!sameTopics(leftOut, this.leftOutTopics)) this.ctx.storage.kv.put(LEFT_OUT_TOPICS_KEY, leftOut);
-			unsubscribed = [...this.leftOutTopics.keys()].filter((name) => !resolved.has(name));
-			this.leftOutTopics = leftOut;
+			if (!sameTopics(leftOut, this.#leftOutTopics)) this.ctx.storage.kv.put(LEFT_OUT_TOPICS_KEY, leftOut);
+			unsubscribed = [...this.#leftOutTopics.keys()].filter((name) => !resolved.has(name));
+			this.#leftOutTopics = leftOut;
 		}
 		next = cutBefore(next, later);
 		this.transact(() => {
@@ -400,7 +400,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * storage commit (shared-turn.ts); the turn ends at once when every member is waiting. Every decision is still
 	 * taken after the wait, in one transaction, and each answer still leaves only once its writes are committed.
 	 */
-	private async shareCommit(): Promise<void> {
+	async #shareCommit(): Promise<void> {
 		const members = this.store.memberCount();
 		if (members > 1) await this.commitTurn.wait(members);
 	}
@@ -410,31 +410,31 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * deleted: the answer names the group, not a member of it), or has neither the member nor a holder of the instance
 	 * it names, and no expiry is due (`GroupRules.unknownCaller`). Every member call but the join asks this first.
 	 */
-	private refusedCaller(groupId: string, memberId: string, instanceId: string | null): Result<never> | null {
+	#refusedCaller(groupId: string, memberId: string, instanceId: string | null): Result<never> | null {
 		return this.store.state().status === "active"
 			? this.rules.unknownCaller(memberId, instanceId, Date.now())
 			: this.rules.groupNotFound(groupId);
 	}
 
 	/** Lets a group that does not exist yet into the directory (which enforces `GROUPS_MAX`). */
-	private async admit(groupId: string): Promise<Result<void>> {
+	async #admit(groupId: string): Promise<Result<void>> {
 		const state = this.store.state();
 		if (state.status === "active") return ok(undefined);
-		return this.directory().admit(groupId, state.generation);
+		return this.#directory().admit(groupId, state.generation);
 	}
 
-	private async afterChange(groupId: string): Promise<void> {
-		await this.publishIfBehind(groupId);
-		await this.scheduleAlarm(false);
+	async #afterChange(groupId: string): Promise<void> {
+		await this.#publishIfBehind(groupId);
+		await this.#scheduleAlarm(false);
 	}
 
 	/** Tells the directory about a generation it has not seen; on failure the alarm tries again. */
-	private async publishIfBehind(groupId: string): Promise<void> {
+	async #publishIfBehind(groupId: string): Promise<void> {
 		const state = this.store.state();
 		if (state.status === "new" || state.published_generation >= state.generation) return;
 		const summary = this.rules.summary(groupId);
 		try {
-			await this.directory().publish(summary);
+			await this.#directory().publish(summary);
 			this.store.markPublished(summary.generation);
 		} catch (error) {
 			console.error(`group coordinator: publishing "${groupId}" failed: ${thrownMessage(error)}`);
@@ -447,29 +447,29 @@ export class GroupCoordinator extends DurableObject<Env> {
 	 * Heartbeats only push deadlines later and a position's due time only comes once, so outside the alarm handler
 	 * the alarm only ever moves earlier (an early alarm re-arms itself).
 	 */
-	private async scheduleAlarm(rearm: boolean): Promise<void> {
+	async #scheduleAlarm(rearm: boolean): Promise<void> {
 		const state = this.store.state();
 		const publishDue = state.status !== "new" && state.published_generation < state.generation ? Date.now() + GROUP_PUBLISH_RETRY_MS : null;
-		const dues = [publishDue, this.store.earliestDeadline(), this.store.positionsDueMs(), this.offsetsExpiryDue()].filter(
+		const dues = [publishDue, this.store.earliestDeadline(), this.store.positionsDueMs(), this.#offsetsExpiryDue()].filter(
 			(d) => d !== null,
 		);
 		const due = dues.length === 0 ? null : Math.min(...dues);
-		if (this.alarmMs === undefined && !rearm) {
+		if (this.#alarmMs === undefined && !rearm) {
 			const stored = await this.ctx.storage.getAlarm();
 			// Another call may have set it while this one waited: its copy is the newer.
-			if (this.alarmMs === undefined) this.alarmMs = stored;
+			if (this.#alarmMs === undefined) this.#alarmMs = stored;
 		}
-		const current = rearm ? null : (this.alarmMs ?? null);
+		const current = rearm ? null : (this.#alarmMs ?? null);
 		if (due === null) {
 			if (current !== null || rearm) {
 				await this.ctx.storage.deleteAlarm();
-				this.alarmMs = null;
+				this.#alarmMs = null;
 			}
 			return;
 		}
 		if (current === null || due < current) {
 			await this.ctx.storage.setAlarm(due);
-			this.alarmMs = due;
+			this.#alarmMs = due;
 		}
 	}
 
@@ -491,7 +491,7 @@ export class GroupCoordinator extends DurableObject<Env> {
 		};
 	}
 
-	private directory() {
+	#directory() {
 		return groupDirectory(this.env);
 	}
 }

@@ -27,37 +27,37 @@ function toSummary(row: GroupRow): GroupSummary {
 }
 
 export class GroupDirectory extends DurableObject<Env> {
-	private readonly sql: SqlStorage;
+	readonly #sql: SqlStorage;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
 		// Meters every statement from here on, for the storage rows and bytes /metrics shows per class.
 		new MetricsReporter(env, ctx, "GroupDirectory", () => ({ gauges: {} }));
-		this.sql = ctx.storage.sql;
+		this.#sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, DIRECTORY_SCHEMA_VERSION, DIRECTORY_DDL);
 	}
 
 	/** Lets a new group in, unless `GROUPS_MAX` live groups exist. Idempotent for a group already listed. */
 	admit(groupId: string, generation: number): Result<void> {
 		const now = Date.now();
-		this.sql.exec("DELETE FROM groups WHERE state = 'dead' AND updated_at_ms < ?", now - GROUP_TOMBSTONE_MS);
-		const row = this.sql.exec<GroupRow>("SELECT * FROM groups WHERE group_id = ?", groupId).toArray()[0];
+		this.#sql.exec("DELETE FROM groups WHERE state = 'dead' AND updated_at_ms < ?", now - GROUP_TOMBSTONE_MS);
+		const row = this.#sql.exec<GroupRow>("SELECT * FROM groups WHERE group_id = ?", groupId).toArray()[0];
 		if (row !== undefined && row.state !== "dead") return ok(undefined);
-		const live = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM groups WHERE state != 'dead'").one().n;
+		const live = this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM groups WHERE state != 'dead'").one().n;
 		if (live >= GROUPS_MAX)
 			return err("group_limit_reached", `at most ${GROUPS_MAX} consumer groups may exist`, { max_groups: GROUPS_MAX });
-		this.upsert({ group: groupId, state: "empty", members: 0, generation: Math.max(generation, row?.generation ?? 0) }, now);
+		this.#upsert({ group: groupId, state: "empty", members: 0, generation: Math.max(generation, row?.generation ?? 0) }, now);
 		return ok(undefined);
 	}
 
 	/** Records a coordinator's summary unless a newer generation is already recorded. */
 	publish(summary: GroupSummary): void {
-		this.upsert(summary, Date.now());
+		this.#upsert(summary, Date.now());
 	}
 
 	/** Live groups by name (at most `GROUPS_MAX`). */
 	list(): GroupSummary[] {
-		return this.sql
+		return this.#sql
 			.exec<GroupRow>("SELECT * FROM groups WHERE state != 'dead' ORDER BY group_id LIMIT ?", GROUPS_MAX)
 			.toArray()
 			.map(toSummary);
@@ -66,15 +66,15 @@ export class GroupDirectory extends DurableObject<Env> {
 	/** One page of live groups by name, after `page.after` (a seek on the primary key). */
 	listPage(page: PageRequest): Page<GroupSummary> {
 		const after = page.after?.[0] ?? "";
-		const rows = this.sql
+		const rows = this.#sql
 			.exec<GroupRow>("SELECT * FROM groups WHERE group_id > ? AND state != 'dead' ORDER BY group_id LIMIT ?", after, page.limit + 1)
 			.toArray()
 			.map(toSummary);
 		return pageOf(rows, page.limit, (summary) => [summary.group]);
 	}
 
-	private upsert(summary: GroupSummary, nowMs: number): void {
-		this.sql.exec(
+	#upsert(summary: GroupSummary, nowMs: number): void {
+		this.#sql.exec(
 			"INSERT INTO groups (group_id, state, members, generation, updated_at_ms) VALUES (?, ?, ?, ?, ?) " +
 				"ON CONFLICT (group_id) DO UPDATE SET state = excluded.state, members = excluded.members, generation = excluded.generation, " +
 				"updated_at_ms = excluded.updated_at_ms WHERE excluded.generation >= groups.generation",

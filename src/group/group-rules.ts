@@ -43,14 +43,17 @@ export class GroupRules {
 	/** Which commits are taken, and the auto-commits the group makes itself (commit-rules.ts). */
 	readonly commits: CommitRules;
 
-	constructor(private readonly store: GroupStore) {
+	readonly #store: GroupStore;
+
+	constructor(store: GroupStore) {
+		this.#store = store;
 		this.commits = new CommitRules(store);
 	}
 
 	admitMember(request: JoinRequest, resolved: ReadonlyMap<string, SubscribedTopic>, now: number): Result<JoinResult> {
 		this.expireOverdue(now);
-		const state = this.store.state();
-		const count = this.store.memberCount();
+		const state = this.#store.state();
+		const count = this.#store.memberCount();
 		if (request.strategy !== null && count > 0 && state.strategy !== null && request.strategy !== state.strategy) {
 			return err("inconsistent_strategy", `the group assigns with "${state.strategy}", not "${request.strategy}"`, {
 				strategy: state.strategy,
@@ -58,19 +61,19 @@ export class GroupRules {
 		}
 		const previous =
 			request.instanceId !== null
-				? this.store.memberByInstance(request.instanceId)
+				? this.#store.memberByInstance(request.instanceId)
 				: request.memberId == null
 					? null
-					: this.store.member(request.memberId);
+					: this.#store.member(request.memberId);
 		// KIP-345, as Kafka's coordinator: a static member's join naming its own member id is that member's rejoin, one
 		// without a member id the instance's restart, under a new id; one naming another member id while the instance
 		// has a member is fenced (`fenced`): a process holding a stale member id cannot take the instance by naming it.
 		// (One that drops its id and joins again is a restart and does take it, as on a broker.)
-		const fenced = request.memberId == null ? null : this.fenced(request.instanceId, request.memberId, previous);
+		const fenced = request.memberId == null ? null : this.#fenced(request.instanceId, request.memberId, previous);
 		if (fenced !== null) return fenced;
 		// A static join into an instance no member holds takes the member id it proposes, as a dynamic one does, unless
 		// another member has it: its retry, after an answer lost on the way, is then its own rejoin, not fenced.
-		const unheld = previous === null && request.memberId != null && this.store.member(request.memberId) === null;
+		const unheld = previous === null && request.memberId != null && this.#store.member(request.memberId) === null;
 		const proposed = request.instanceId === null || previous?.memberId === request.memberId || unheld ? (request.memberId ?? null) : null;
 		if (previous === null && count >= GROUP_MEMBERS_MAX) {
 			return err("group_full", `a group may have at most ${GROUP_MEMBERS_MAX} members`, { max_members: GROUP_MEMBERS_MAX });
@@ -86,8 +89,8 @@ export class GroupRules {
 			rejoinedGeneration: request.rejoins ? state.generation : null,
 			rebalanceTimeoutMs: request.rebalanceTimeoutMs ?? request.sessionTimeoutMs,
 		};
-		const others = this.store.members().filter((m) => m.memberId !== previous?.memberId);
-		const current = this.store.subscribedTopics();
+		const others = this.#store.members().filter((m) => m.memberId !== previous?.memberId);
+		const current = this.#store.subscribedTopics();
 		const topics = pruneTopics(
 			new Map([...current, ...resolved]),
 			[...others, member].map((m) => m.subscription),
@@ -97,26 +100,26 @@ export class GroupRules {
 				max_partitions: GROUP_PARTITIONS_MAX,
 			});
 		}
-		this.store.putMember(member, now, previous?.memberId ?? null);
-		if (count === 0 || state.strategy === null) this.store.setStrategy(request.strategy ?? "sticky");
+		this.#store.putMember(member, now, previous?.memberId ?? null);
+		if (count === 0 || state.strategy === null) this.#store.setStrategy(request.strategy ?? "sticky");
 		// A new group holds no offset: no retention starts before now.
-		if (state.status === "new") this.store.setRetentionFrom(now);
-		this.store.setStatus("active");
+		if (state.status === "new") this.#store.setRetentionFrom(now);
+		this.#store.setStatus("active");
 		this.membershipVersion++;
 		// KIP-345: a static member back within its session keeps its partitions, without a rebalance.
 		if (previous !== null) {
 			// The instance that left processed what it confirmed; its last poll's records are read again.
 			this.commits.commitConfirmed((memberId) => memberId === previous.memberId, now);
-			if (previous.memberId !== member.memberId) this.store.renameOwner(previous.memberId, member.memberId);
+			if (previous.memberId !== member.memberId) this.#store.renameOwner(previous.memberId, member.memberId);
 			this.commits.forgetMember(previous.memberId);
 		}
 		const unchanged = previous !== null && sameSubscription(previous.subscription, member.subscription) && sameTopics(current, topics);
 		if (!unchanged) this.applyTopics(current, topics, now, [], member.memberId);
 		// A member that rejoins has stopped reading: what the last rebalances held on it may move now.
-		else if (member.rejoinedGeneration !== null) this.rebalance(now, member.memberId, true);
+		else if (member.rejoinedGeneration !== null) this.#rebalance(now, member.memberId, true);
 		// From the generation this join answers, not the one before it: a broker refuses a commit of that one from a member
 		// that has rejoined (ILLEGAL_GENERATION), static or not.
-		if (request.rejoins) this.store.markRejoined(member.memberId, this.store.state().generation);
+		if (request.rejoins) this.#store.markRejoined(member.memberId, this.#store.state().generation);
 		return ok({ memberId: member.memberId, ...this.view(member.memberId) });
 	}
 
@@ -151,19 +154,19 @@ export class GroupRules {
 		if (this.commits.autoCommitDue(memberId, autoCommitIntervalMs, now)) this.commits.commitPending(memberId, now);
 		else this.commits.confirmPending(memberId);
 		for (const s of steering?.seek ?? [])
-			if (this.store.ownerOf(s) === memberId) this.store.setPosition(s, { memberId, nextOffset: s.offset, pendingCommit: null }, now);
+			if (this.#store.ownerOf(s) === memberId) this.#store.setPosition(s, { memberId, nextOffset: s.offset, pendingCommit: null }, now);
 		const paused = new Set(steering?.paused.map(keyOf));
-		const { generation } = this.store.state();
-		const assignment = this.store.assignmentOf(memberId);
-		const topics = this.store.subscribedTopics();
+		const { generation } = this.#store.state();
+		const assignment = this.#store.assignmentOf(memberId);
+		const topics = this.#store.subscribedTopics();
 		const read = paused.size === 0 ? assignment : assignment.filter((tp) => !paused.has(keyOf(tp)));
 		const fetches: FetchPlan[] = rotatingWindow(read, partitionsMax).map((tp) => {
-			const position = this.store.position(tp);
+			const position = this.#store.position(tp);
 			assert(position === null || position.memberId === memberId, "position's owner");
 			const topicId = topics.get(tp.topic)?.topicId;
 			assert(topicId !== undefined, "assigned subscribed");
 			const expectedPosition = position?.nextOffset ?? null;
-			return { ...tp, topicId, offset: expectedPosition ?? this.store.offsets.committed(tp)?.offset ?? null, expectedPosition };
+			return { ...tp, topicId, offset: expectedPosition ?? this.#store.offsets.committed(tp)?.offset ?? null, expectedPosition };
 		});
 		const unset = fetches.filter((f) => f.offset === null);
 		if (member.autoOffsetReset === "none" && unset.length > 0) {
@@ -200,17 +203,17 @@ export class GroupRules {
 	): Result<PollCompletion> {
 		const touched = this.touchMember(memberId, now, instanceId);
 		if (!touched.ok) return touched;
-		const current = this.store.state().generation;
+		const current = this.#store.state().generation;
 		const accepted = outcomes.map((o) => {
-			if (this.store.ownerOf(o) !== memberId) return false;
-			const position = this.store.position(o);
+			if (this.#store.ownerOf(o) !== memberId) return false;
+			const position = this.#store.position(o);
 			if ((position?.nextOffset ?? null) !== o.expectedPosition) return false;
 			if (position === null && current !== generation) return false;
 			// No "only forward" check: a position out of the log's range is legitimately reset back to its start.
 			assert(Number.isSafeInteger(o.nextOffset) && o.nextOffset >= 0, "read end offset");
 			const pendingCommit = autoCommit ? o.nextOffset : (position?.pendingCommit ?? null);
 			if (position?.nextOffset !== o.nextOffset || position.pendingCommit !== pendingCommit) {
-				this.store.setPosition(o, { memberId, nextOffset: o.nextOffset, pendingCommit }, now);
+				this.#store.setPosition(o, { memberId, nextOffset: o.nextOffset, pendingCommit }, now);
 			}
 			return true;
 		});
@@ -226,7 +229,7 @@ export class GroupRules {
 		// The fence comes first (Kafka's order): a replaced member's commit is fenced, not judged for its offsets' bounds;
 		// after expiry, as on a broker, where a holder whose session ran out is gone and fences no one.
 		this.expireOverdue(now);
-		const fenced = boundsChecked ? null : this.memberFenced(request.memberId, request.instanceId);
+		const fenced = boundsChecked ? null : this.#memberFenced(request.memberId, request.instanceId);
 		if (fenced !== null) return fenced;
 		const unverified = boundsChecked ? [] : this.commits.unverified(request.memberId, request.generation, request.offsets);
 		if (unverified.length > 0) return ok({ committed: false, unverified });
@@ -243,10 +246,10 @@ export class GroupRules {
 	commitPositions(memberId: string, now: number): Result<MemberView & { readonly offsets: readonly CommittedOffset[] }> {
 		const touched = this.touchMember(memberId, now);
 		if (!touched.ok) return touched;
-		const { generation } = this.store.state();
+		const { generation } = this.#store.state();
 		const offsets: CommittedOffset[] = [];
-		for (const tp of this.store.assignmentOf(memberId)) {
-			const position = this.store.position(tp);
+		for (const tp of this.#store.assignmentOf(memberId)) {
+			const position = this.#store.position(tp);
 			if (position === null || position.memberId !== memberId) continue;
 			const commit = { ...tp, offset: position.nextOffset, metadata: null };
 			this.commits.writeExplicitCommit(memberId, commit, generation, now);
@@ -277,19 +280,19 @@ export class GroupRules {
 		const leaving = new Set([...current.keys()].filter((name) => !next.has(name)));
 		if (leaving.size > 0) this.commits.commitConfirmed((_member, _key, tp) => leaving.has(tp.topic), now);
 		// Its offsets may now expire while members remain (offsets-retention.ts), a retention from now at the earliest.
-		if (leaving.size > 0 && this.store.memberCount() > 0) this.store.offsets.restartRetention(JSON.stringify([...leaving]), now);
+		if (leaving.size > 0 && this.#store.memberCount() > 0) this.#store.offsets.restartRetention(JSON.stringify([...leaving]), now);
 		for (const [name, topic] of next) {
 			if (current.get(name)?.topicId === topic.topicId) continue;
 			// A member that rejoins may still commit what it read of the old incarnation, which would land on the new one.
-			if (current.has(name)) this.store.fenceRejoins();
-			this.store.offsets.forgetOtherIncarnations(name, topic.topicId);
-			this.store.forgetPositions(name);
+			if (current.has(name)) this.#store.fenceRejoins();
+			this.#store.offsets.forgetOtherIncarnations(name, topic.topicId);
+			this.#store.forgetPositions(name);
 			this.commits.forgetTopic(name);
 		}
-		this.store.replaceSubscribedTopics(next);
+		this.#store.replaceSubscribedTopics(next);
 		for (const c of discovered)
-			if (this.store.offsets.committed(c) === null) this.store.offsets.writeCommit(c, this.store.state().generation, now);
-		this.rebalance(now, mover);
+			if (this.#store.offsets.committed(c) === null) this.#store.offsets.writeCommit(c, this.#store.state().generation, now);
+		this.#rebalance(now, mover);
 	}
 
 	/**
@@ -299,10 +302,10 @@ export class GroupRules {
 	 * `instanceId`: the static instance the leave names, fenced as a heartbeat's (a broker's LeaveGroup v3+).
 	 */
 	leave(memberId: string, now: number, commitLastPoll = true, instanceId: string | null = null): Result<void> {
-		const caller = this.caller(memberId, now, instanceId);
+		const caller = this.#caller(memberId, now, instanceId);
 		if (!caller.ok) return caller;
 		if (commitLastPoll) this.commits.commitPending(memberId, now);
-		this.removeMembers([memberId], now);
+		this.#removeMembers([memberId], now);
 		return ok(undefined);
 	}
 
@@ -323,15 +326,15 @@ export class GroupRules {
 		reset = false,
 	): Result<void> {
 		this.expireOverdue(now);
-		const members = this.store.memberCount();
+		const members = this.#store.memberCount();
 		if (members > 0) {
 			// Not once a member read past it: its next commit would undo the reset, which answered done would not say.
-			const unread = () => offsets.every((o) => (this.store.position(o)?.nextOffset ?? o.offset) === o.offset);
-			if (reset && unread() && this.store.offsets.resetInForce(offsets)) return ok(undefined);
+			const unread = () => offsets.every((o) => (this.#store.position(o)?.nextOffset ?? o.offset) === o.offset);
+			if (reset && unread() && this.#store.offsets.resetInForce(offsets)) return ok(undefined);
 			// An instance names a member, judged as Kafka's validateOffsetCommit judges one at generation -1 (validateMember):
 			// another's is fenced, one no member holds unknown_member. None: a commit the group takes only while empty.
 			return (
-				this.memberFenced("", instanceId, null) ??
+				this.#memberFenced("", instanceId, null) ??
 				err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; offsets may be reset only when it has none`, {
 					members,
 				})
@@ -339,42 +342,42 @@ export class GroupRules {
 		}
 		if (outOfRange !== null) return outOfRange;
 		// Only partitions with no offset stored can take the group past the cap, and counting reads every commit.
-		const added = offsets.filter((o) => this.store.offsets.committed(o) === null).length;
-		if (added > 0 && this.store.offsets.commitCount() + added > GROUP_PARTITIONS_MAX) {
+		const added = offsets.filter((o) => this.#store.offsets.committed(o) === null).length;
+		if (added > 0 && this.#store.offsets.commitCount() + added > GROUP_PARTITIONS_MAX) {
 			return err("group_full", `a group may hold committed offsets for at most ${GROUP_PARTITIONS_MAX} partitions`, {
 				max_partitions: GROUP_PARTITIONS_MAX,
 			});
 		}
-		this.store.setStatus("active");
-		const { generation } = this.store.state();
-		for (const o of offsets) this.store.offsets.writeCommit({ ...o, metadata: o.metadata ?? null }, generation, now, true);
+		this.#store.setStatus("active");
+		const { generation } = this.#store.state();
+		for (const o of offsets) this.#store.offsets.writeCommit({ ...o, metadata: o.metadata ?? null }, generation, now, true);
 		return ok(undefined);
 	}
 
 	/** Forgets an empty group. The generation still grows, so a late summary of the old group loses to the tombstone. */
 	deleteEmpty(groupId: string, now: number): Result<void> {
 		this.expireOverdue(now);
-		if (this.store.state().status !== "active") return this.groupNotFound(groupId);
-		const members = this.store.memberCount();
+		if (this.#store.state().status !== "active") return this.groupNotFound(groupId);
+		const members = this.#store.memberCount();
 		if (members > 0)
 			return err("group_not_empty", `group "${groupId}" has ${countOf(members, "member")}; only an empty group may be deleted`, {
 				members,
 			});
-		this.store.wipe();
-		this.store.setStatus("deleted");
-		this.store.bumpGeneration();
+		this.#store.wipe();
+		this.#store.setStatus("deleted");
+		this.#store.bumpGeneration();
 		return ok(undefined);
 	}
 
 	describe(groupId: string): Result<GroupDescription> {
-		const state = this.store.state();
+		const state = this.#store.state();
 		if (state.status !== "active") return this.groupNotFound(groupId);
-		const assignments = this.store.assignments();
+		const assignments = this.#store.assignments();
 		return ok({
-			state: this.store.memberCount() > 0 ? "stable" : "empty",
+			state: this.#store.memberCount() > 0 ? "stable" : "empty",
 			generation: state.generation,
 			strategy: state.strategy,
-			members: this.store.members().map((m) => ({
+			members: this.#store.members().map((m) => ({
 				memberId: m.memberId,
 				instanceId: m.instanceId,
 				subscription: m.subscription,
@@ -383,15 +386,15 @@ export class GroupRules {
 				autoCommit: m.autoCommit,
 				assignment: assignments.get(m.memberId) ?? [],
 			})),
-			topics: [...this.store.subscribedTopics().values()],
-			committed: this.store.offsets.commits(),
+			topics: [...this.#store.subscribedTopics().values()],
+			committed: this.#store.offsets.commits(),
 		});
 	}
 
 	/** How the directory should list the group now. */
 	summary(groupId: string): GroupSummary {
-		const state = this.store.state();
-		const members = this.store.memberCount();
+		const state = this.#store.state();
+		const members = this.#store.memberCount();
 		return {
 			group: groupId,
 			state: state.status !== "active" ? "dead" : members > 0 ? "stable" : "empty",
@@ -414,9 +417,9 @@ export class GroupRules {
 	 * it keeps the rest, its commits of its older generations still taken on those. `whenChanged`: no new generation if
 	 * nobody's partitions change. `late`: `lateRejoins(now)`, when the caller has just read it.
 	 */
-	private rebalance(now: number, mover: string | null = null, whenChanged = false, late = this.store.lateRejoins(now)): void {
-		const topics = this.store.subscribedTopics();
-		const members = this.store.members();
+	#rebalance(now: number, mover: string | null = null, whenChanged = false, late = this.#store.lateRejoins(now)): void {
+		const topics = this.#store.subscribedTopics();
+		const members = this.#store.members();
 		const input: AssignorInput = {
 			members: members.map((m) => ({
 				memberId: m.memberId,
@@ -424,32 +427,32 @@ export class GroupRules {
 				topics: subscribedTopics(m.subscription, topics.keys()),
 			})),
 			partitionCounts: new Map([...topics.values()].map((t) => [t.topic, t.partitions])),
-			previous: this.store.assignments(),
+			previous: this.#store.assignments(),
 		};
-		for (const id of late) this.store.askRejoin(id, null);
+		for (const id of late) this.#store.askRejoin(id, null);
 		const holders = new Set(
 			members.filter((m) => m.rejoinedGeneration !== null && m.memberId !== mover && !late.includes(m.memberId)).map((m) => m.memberId),
 		);
-		const next = holdPartitions(input, assign(this.store.state().strategy ?? "sticky", input), holders);
+		const next = holdPartitions(input, assign(this.#store.state().strategy ?? "sticky", input), holders);
 		checkAssignment(input, next);
 		if (whenChanged && sameOwners(next, input.previous)) return;
 		this.commits.commitConfirmed(leavingIn(next), now);
-		this.store.replaceAssignment(next);
-		this.store.bumpGeneration();
-		for (const m of members) if (holders.has(m.memberId)) this.store.askRejoin(m.memberId, now + m.rebalanceTimeoutMs);
+		this.#store.replaceAssignment(next);
+		this.#store.bumpGeneration();
+		for (const m of members) if (holders.has(m.memberId)) this.#store.askRejoin(m.memberId, now + m.rebalanceTimeoutMs);
 	}
 
-	private removeMembers(memberIds: readonly string[], now: number): void {
-		for (const id of memberIds) this.store.deleteMember(id);
+	#removeMembers(memberIds: readonly string[], now: number): void {
+		for (const id of memberIds) this.#store.deleteMember(id);
 		this.membershipVersion++;
-		if (this.store.memberCount() === 0) this.store.setRetentionFrom(now);
-		const current = this.store.subscribedTopics();
+		if (this.#store.memberCount() === 0) this.#store.setRetentionFrom(now);
+		const current = this.#store.subscribedTopics();
 		// The rebalance commits what the members confirmed: none of them owns anything in the next generation.
 		this.applyTopics(
 			current,
 			pruneTopics(
 				current,
-				this.store.members().map((m) => m.subscription),
+				this.#store.members().map((m) => m.subscription),
 			),
 			now,
 		);
@@ -462,16 +465,16 @@ export class GroupRules {
 	 * a static member past its rejoin deadline (see `rebalance`).
 	 */
 	expireOverdue(now: number): void {
-		const overdue = this.store.overdueMembers(now);
-		if (overdue.length > 0) this.removeMembers(overdue, now);
-		const late = this.store.lateRejoins(now);
-		if (late.length > 0) this.rebalance(now, null, true, late);
+		const overdue = this.#store.overdueMembers(now);
+		if (overdue.length > 0) this.#removeMembers(overdue, now);
+		const late = this.#store.lateRejoins(now);
+		if (late.length > 0) this.#rebalance(now, null, true, late);
 	}
 
 	/** A member's call: its heartbeat. `instanceId`: the static instance it names, fenced first (`fenced`). */
 	touchMember(memberId: string, now: number, instanceId: string | null = null): Result<Member> {
-		const caller = this.caller(memberId, now, instanceId);
-		if (caller.ok) this.store.touch(memberId, now + caller.value.sessionTimeoutMs);
+		const caller = this.#caller(memberId, now, instanceId);
+		if (caller.ok) this.#store.touch(memberId, now + caller.value.sessionTimeoutMs);
 		return caller;
 	}
 
@@ -479,10 +482,10 @@ export class GroupRules {
 	 * The member a call names, judged as a broker's (validateCurrentMember): after expiry, the instance it names first
 	 * (`memberFenced`), then whether the group has the member.
 	 */
-	private caller(memberId: string, now: number, instanceId: string | null): Result<Member> {
+	#caller(memberId: string, now: number, instanceId: string | null): Result<Member> {
 		this.expireOverdue(now);
-		const member = this.store.member(memberId);
-		return this.memberFenced(memberId, instanceId, member) ?? (member === null ? this.unknownMember(memberId) : ok(member));
+		const member = this.#store.member(memberId);
+		return this.#memberFenced(memberId, instanceId, member) ?? (member === null ? this.#unknownMember(memberId) : ok(member));
 	}
 
 	/**
@@ -491,9 +494,9 @@ export class GroupRules {
 	 * ("if (existingMemberId == null) throw Errors.UNKNOWN_MEMBER_ID.exception()"). The holder is looked up only when
 	 * `member` does not hold the instance.
 	 */
-	private memberFenced(memberId: string, instanceId: string | null = null, member = this.store.member(memberId)): Result<never> | null {
+	#memberFenced(memberId: string, instanceId: string | null = null, member = this.#store.member(memberId)): Result<never> | null {
 		if (instanceId === null || member?.instanceId === instanceId) return null;
-		return this.fenced(instanceId, memberId) ?? this.unknownMember(memberId, instanceId);
+		return this.#fenced(instanceId, memberId) ?? this.#unknownMember(memberId, instanceId);
 	}
 
 	/**
@@ -503,12 +506,12 @@ export class GroupRules {
 	 * generation the refusal names, so the call is answered after it.
 	 */
 	unknownCaller(memberId: string, instanceId: string | null, now: number): Result<never> | null {
-		if (this.store.isMember(memberId) || (instanceId !== null && this.store.memberByInstance(instanceId) !== null)) return null;
-		return (this.store.earliestDeadline() ?? now + 1) <= now ? null : this.unknownMember(memberId, instanceId);
+		if (this.#store.isMember(memberId) || (instanceId !== null && this.#store.memberByInstance(instanceId) !== null)) return null;
+		return (this.#store.earliestDeadline() ?? now + 1) <= now ? null : this.#unknownMember(memberId, instanceId);
 	}
 
 	view(memberId: string): MemberView {
-		return { generation: this.store.state().generation, assignment: this.store.assignmentOf(memberId) };
+		return { generation: this.#store.state().generation, assignment: this.#store.assignmentOf(memberId) };
 	}
 
 	/**
@@ -518,10 +521,10 @@ export class GroupRules {
 	 * `unknown_member`, on which it would join again as another restart, and the two would take the instance from
 	 * each other in turn. The one rule for joins, heartbeats, polls, commits and leaves; `holder`: the instance's, if known.
 	 */
-	private fenced(
+	#fenced(
 		instanceId: string | null,
 		memberId: string,
-		holder = instanceId === null ? null : this.store.memberByInstance(instanceId),
+		holder = instanceId === null ? null : this.#store.memberByInstance(instanceId),
 	): Result<never> | null {
 		if (instanceId === null || holder === null || holder.memberId === memberId) return null;
 		return err("fenced_instance", `member "${memberId}" does not hold instance "${instanceId}": another member does`, {
@@ -534,8 +537,8 @@ export class GroupRules {
 	 * `instanceId`: the one the call named when no member holds it, which is then what is wrong (asked first, the
 	 * member may be one the group has, or none: a standalone commit's `""`).
 	 */
-	private unknownMember(memberId: string, instanceId: string | null = null): Result<never> {
-		const { generation } = this.store.state();
+	#unknownMember(memberId: string, instanceId: string | null = null): Result<never> {
+		const { generation } = this.#store.state();
 		return err(
 			"unknown_member",
 			instanceId === null

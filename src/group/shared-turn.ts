@@ -59,18 +59,21 @@
 import { assert } from "../shared/assert.ts";
 
 export class SharedTurn {
-	private next: Promise<void> | null = null;
-	private resolveNext: () => void = () => {};
+	#next: Promise<void> | null = null;
+	#resolveNext: () => void = () => {};
 	/** Callers waiting for the turn, and how many were waiting when its current timer turn began. */
-	private waiting = 0;
-	private waitingAtTimer = 0;
-	private startedMs = 0;
-	private timer: ReturnType<typeof setTimeout> | null = null;
+	#waiting = 0;
+	#waitingAtTimer = 0;
+	#startedMs = 0;
+	#timer: ReturnType<typeof setTimeout> | null = null;
 	/** Turns that have ended so far (tests read it to see which calls shared one). */
 	ended = 0;
 
-	constructor(private readonly lingerMs: number) {
+	readonly #lingerMs: number;
+
+	constructor(lingerMs: number) {
 		assert(lingerMs >= 0, "linger >= 0");
+		this.#lingerMs = lingerMs;
 	}
 
 	/**
@@ -78,32 +81,32 @@ export class SharedTurn {
 	 * callers are waiting, else after the next timer turn that brings no caller (or `lingerMs` after the first).
 	 */
 	wait(expected: number): Promise<void> {
-		if (this.next === null) {
-			this.next = new Promise((resolve) => {
-				this.resolveNext = resolve;
+		if (this.#next === null) {
+			this.#next = new Promise((resolve) => {
+				this.#resolveNext = resolve;
 			});
-			this.waiting = 0;
-			this.waitingAtTimer = 1;
-			this.startedMs = Date.now();
-			this.timer = setTimeout(() => this.timerTurnEnded(), 0);
+			this.#waiting = 0;
+			this.#waitingAtTimer = 1;
+			this.#startedMs = Date.now();
+			this.#timer = setTimeout(() => this.#timerTurnEnded(), 0);
 		}
-		const next = this.next;
-		if (++this.waiting >= expected) this.end();
+		const next = this.#next;
+		if (++this.#waiting >= expected) this.#end();
 		return next;
 	}
 
-	private timerTurnEnded(): void {
-		const brought = this.waiting > this.waitingAtTimer;
-		this.waitingAtTimer = this.waiting;
-		if (brought && Date.now() - this.startedMs < this.lingerMs) this.timer = setTimeout(() => this.timerTurnEnded(), 0);
-		else this.end();
+	#timerTurnEnded(): void {
+		const brought = this.#waiting > this.#waitingAtTimer;
+		this.#waitingAtTimer = this.#waiting;
+		if (brought && Date.now() - this.#startedMs < this.#lingerMs) this.#timer = setTimeout(() => this.#timerTurnEnded(), 0);
+		else this.#end();
 	}
 
-	private end(): void {
-		if (this.timer !== null) clearTimeout(this.timer);
-		this.timer = null;
-		this.next = null;
+	#end(): void {
+		if (this.#timer !== null) clearTimeout(this.#timer);
+		this.#timer = null;
+		this.#next = null;
 		this.ended++;
-		this.resolveNext();
+		this.#resolveNext();
 	}
 }

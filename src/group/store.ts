@@ -67,27 +67,29 @@ export class GroupStore {
 	/** Session deadlines by member id, loaded from SQLite on first use; null until then and after `forgetLiveState`. */
 	private liveSessions: Map<string, Session> | null = null;
 	/** Read positions by partition key, loaded likewise; `dirty` holds the keys SQLite is behind on. */
-	private livePositions: Map<string, LivePosition> | null = null;
-	private readonly dirty = new Set<string>();
+	#livePositions: Map<string, LivePosition> | null = null;
+	readonly #dirty = new Set<string>();
 	/** Keys whose SQLite row holds a pending auto-commit. */
-	private readonly pendingStored = new Set<string>();
+	readonly #pendingStored = new Set<string>();
 	/** When the oldest position not yet written moved; null while SQLite is up to date. */
-	private dirtySinceMs: number | null = null;
+	#dirtySinceMs: number | null = null;
 	/** Write-through copies of rows (see the module comment); null until read, and after a change to them. */
-	private cachedState: GroupStateRow | null = null;
-	private readonly cachedMembers = new Map<string, Member | null>();
-	private cachedAssignment: { owners: Map<string, string>; byMember: Map<string, TopicPartition[]> } | null = null;
-	private cachedTopics: Map<string, SubscribedTopic> | null = null;
+	#cachedState: GroupStateRow | null = null;
+	readonly #cachedMembers = new Map<string, Member | null>();
+	#cachedAssignment: { owners: Map<string, string>; byMember: Map<string, TopicPartition[]> } | null = null;
+	#cachedTopics: Map<string, SubscribedTopic> | null = null;
 	/** The committed offsets, on a table of their own (commit-store.ts). */
 	readonly offsets: CommitStore;
+	readonly #sql: SqlStorage;
 
-	constructor(private readonly sql: SqlStorage) {
+	constructor(sql: SqlStorage) {
+		this.#sql = sql;
 		this.offsets = new CommitStore(sql);
 	}
 
 	state(): Readonly<GroupStateRow> {
-		this.cachedState ??= this.sql.exec<GroupStateRow>("SELECT * FROM group_state WHERE id = 1").one();
-		return this.cachedState;
+		this.#cachedState ??= this.#sql.exec<GroupStateRow>("SELECT * FROM group_state WHERE id = 1").one();
+		return this.#cachedState;
 	}
 
 	/**
@@ -98,67 +100,67 @@ export class GroupStore {
 		const { group_id } = this.state();
 		if (group_id !== null) assert(group_id === groupId, "one group");
 		else if (create) {
-			this.cachedState = null;
-			this.sql.exec("UPDATE group_state SET group_id = ? WHERE id = 1", groupId);
+			this.#cachedState = null;
+			this.#sql.exec("UPDATE group_state SET group_id = ? WHERE id = 1", groupId);
 		}
 	}
 
 	/** Sets the group's status; one it already has writes no row (a standalone commit sets it every time). */
 	setStatus(status: GroupStatus): void {
 		if (this.state().status === status) return;
-		this.cachedState = null;
-		this.sql.exec("UPDATE group_state SET status = ? WHERE id = 1", status);
+		this.#cachedState = null;
+		this.#sql.exec("UPDATE group_state SET status = ? WHERE id = 1", status);
 	}
 
 	setStrategy(strategy: Strategy): void {
-		this.cachedState = null;
-		this.sql.exec("UPDATE group_state SET strategy = ? WHERE id = 1", strategy);
+		this.#cachedState = null;
+		this.#sql.exec("UPDATE group_state SET strategy = ? WHERE id = 1", strategy);
 	}
 
 	/** Starts the next generation and returns its number. */
 	bumpGeneration(): number {
-		this.cachedState = null;
-		return this.sql
+		this.#cachedState = null;
+		return this.#sql
 			.exec<{ generation: number }>("UPDATE group_state SET generation = generation + 1 WHERE id = 1 RETURNING generation")
 			.one().generation;
 	}
 
 	/** Sets the time no offset's retention starts before (offsets-retention.ts). */
 	setRetentionFrom(ms: number): void {
-		this.cachedState = null;
-		this.sql.exec("UPDATE group_state SET empty_since_ms = ? WHERE id = 1", ms);
+		this.#cachedState = null;
+		this.#sql.exec("UPDATE group_state SET empty_since_ms = ? WHERE id = 1", ms);
 	}
 
 	markPublished(generation: number): void {
-		this.cachedState = null;
-		this.sql.exec("UPDATE group_state SET published_generation = MAX(published_generation, ?) WHERE id = 1", generation);
+		this.#cachedState = null;
+		this.#sql.exec("UPDATE group_state SET published_generation = MAX(published_generation, ?) WHERE id = 1", generation);
 	}
 
 	member(memberId: string): Member | null {
-		let member = this.cachedMembers.get(memberId);
+		let member = this.#cachedMembers.get(memberId);
 		if (member === undefined) {
-			const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE member_id = ?", memberId).toArray()[0];
+			const row = this.#sql.exec<MemberRow>("SELECT * FROM members WHERE member_id = ?", memberId).toArray()[0];
 			member = row === undefined ? null : toMember(row);
-			this.cachedMembers.set(memberId, member);
+			this.#cachedMembers.set(memberId, member);
 		}
-		return member === null ? null : this.live(member);
+		return member === null ? null : this.#live(member);
 	}
 
 	memberByInstance(instanceId: string): Member | null {
-		const row = this.sql.exec<MemberRow>("SELECT * FROM members WHERE instance_id = ?", instanceId).toArray()[0];
-		return row === undefined ? null : this.live(toMember(row));
+		const row = this.#sql.exec<MemberRow>("SELECT * FROM members WHERE instance_id = ?", instanceId).toArray()[0];
+		return row === undefined ? null : this.#live(toMember(row));
 	}
 
 	members(): Member[] {
-		const rows = this.sql.exec<MemberRow>("SELECT * FROM members ORDER BY member_id").toArray();
+		const rows = this.#sql.exec<MemberRow>("SELECT * FROM members ORDER BY member_id").toArray();
 		// The rows are read anyway: a free check that the sessions map is in step with the table.
-		assert(rows.length === this.sessions().size, "sessions are members");
-		return rows.map((row) => this.live(toMember(row)));
+		assert(rows.length === this.#sessions().size, "sessions are members");
+		return rows.map((row) => this.#live(toMember(row)));
 	}
 
 	/** Whether `memberId` is a member, answered from memory (no row read on a member's every call). */
 	isMember(memberId: string): boolean {
-		return this.sessions().has(memberId);
+		return this.#sessions().has(memberId);
 	}
 
 	/**
@@ -167,19 +169,19 @@ export class GroupStore {
 	 * synchronous call, and a transaction that threw drops the map (`forgetLiveState`), as a restart does.
 	 */
 	memberCount(): number {
-		return this.sessions().size;
+		return this.#sessions().size;
 	}
 
 	/** `member` with its live session deadline. */
-	private live(member: Member): Member {
-		const session = this.sessions().get(member.memberId);
+	#live(member: Member): Member {
+		const session = this.#sessions().get(member.memberId);
 		assert(session !== undefined, "member session");
 		return { ...member, deadlineMs: session.deadlineMs };
 	}
 
-	private sessions(): Map<string, Session> {
+	#sessions(): Map<string, Session> {
 		if (this.liveSessions === null) {
-			const rows = this.sql.exec<MemberRow>("SELECT * FROM members").toArray();
+			const rows = this.#sql.exec<MemberRow>("SELECT * FROM members").toArray();
 			this.liveSessions = new Map(
 				rows.map((r) => {
 					const session: Session = {
@@ -203,24 +205,24 @@ export class GroupStore {
 	 * members may then expire up to the bounded staleness early and re-read what they read since the last write.
 	 */
 	forgetLiveState(): void {
-		this.cachedState = null;
-		this.cachedMembers.clear();
-		this.cachedAssignment = null;
-		this.cachedTopics = null;
+		this.#cachedState = null;
+		this.#cachedMembers.clear();
+		this.#cachedAssignment = null;
+		this.#cachedTopics = null;
 		this.liveSessions = null;
-		this.livePositions = null;
-		this.dirty.clear();
-		this.pendingStored.clear();
-		this.dirtySinceMs = null;
+		this.#livePositions = null;
+		this.#dirty.clear();
+		this.#pendingStored.clear();
+		this.#dirtySinceMs = null;
 		this.offsets.forget();
 	}
 
 	/** Inserts `member`, or replaces the member `replacing` (a static member returning under a new id). */
 	putMember(member: Member, nowMs: number, replacing: string | null = null): void {
-		this.cachedMembers.clear();
-		const sessions = this.sessions();
+		this.#cachedMembers.clear();
+		const sessions = this.#sessions();
 		if (replacing !== null) {
-			this.sql.exec("DELETE FROM members WHERE member_id = ?", replacing);
+			this.#sql.exec("DELETE FROM members WHERE member_id = ?", replacing);
 			sessions.delete(replacing);
 		}
 		sessions.set(member.memberId, {
@@ -231,7 +233,7 @@ export class GroupStore {
 			staticMember: member.instanceId !== null,
 		});
 		const { subscription: s } = member;
-		this.sql.exec(
+		this.#sql.exec(
 			"INSERT INTO members (member_id, instance_id, topics, topic_pattern, session_timeout_ms, auto_offset_reset, auto_commit, deadline_ms, joined_at_ms, rejoined_generation, rebalance_timeout_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			member.memberId,
 			member.instanceId,
@@ -248,10 +250,10 @@ export class GroupStore {
 	}
 
 	deleteMember(memberId: string): void {
-		this.cachedMembers.clear();
-		this.sql.exec("DELETE FROM members WHERE member_id = ?", memberId);
-		this.deletePositions((p) => p.memberId === memberId);
-		this.sessions().delete(memberId);
+		this.#cachedMembers.clear();
+		this.#sql.exec("DELETE FROM members WHERE member_id = ?", memberId);
+		this.#deletePositions((p) => p.memberId === memberId);
+		this.#sessions().delete(memberId);
 	}
 
 	/**
@@ -259,11 +261,11 @@ export class GroupStore {
 	 * staleness behind, so it is never later than the live deadline nor earlier than it by more than that.
 	 */
 	touch(memberId: string, deadlineMs: number): void {
-		const session = this.sessions().get(memberId);
+		const session = this.#sessions().get(memberId);
 		assert(session !== undefined, "touch a member");
 		session.deadlineMs = Math.min(Math.max(session.deadlineMs, deadlineMs), ceilingOf(session));
 		if (session.deadlineMs - session.storedMs <= session.sessionTimeoutMs * SESSION_DEADLINE_STALENESS_FRACTION) return;
-		this.sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", session.deadlineMs, memberId);
+		this.#sql.exec("UPDATE members SET deadline_ms = ? WHERE member_id = ?", session.deadlineMs, memberId);
 		session.storedMs = session.deadlineMs;
 	}
 
@@ -273,24 +275,24 @@ export class GroupStore {
 	 * puts a new row, with none; `deadlineMs` null answers the ask without one (a static member's round ended).
 	 */
 	askRejoin(memberId: string, deadlineMs: number | null): void {
-		const session = this.sessions().get(memberId);
+		const session = this.#sessions().get(memberId);
 		assert(session !== undefined, "rejoin a member");
 		if (session.rejoinByMs !== null && deadlineMs !== null) return;
 		session.rejoinByMs = deadlineMs;
 		session.deadlineMs = Math.min(session.deadlineMs, ceilingOf(session));
-		this.sql.exec("UPDATE members SET rejoin_deadline_ms = ? WHERE member_id = ?", deadlineMs, memberId);
+		this.#sql.exec("UPDATE members SET rejoin_deadline_ms = ? WHERE member_id = ?", deadlineMs, memberId);
 	}
 
 	overdueMembers(nowMs: number): string[] {
 		const overdue: string[] = [];
-		for (const [memberId, session] of this.sessions()) if (session.deadlineMs <= nowMs) overdue.push(memberId);
+		for (const [memberId, session] of this.#sessions()) if (session.deadlineMs <= nowMs) overdue.push(memberId);
 		return overdue.sort();
 	}
 
 	/** The static members asked to rejoin by `nowMs` or earlier that have not: their barrier is over. */
 	lateRejoins(nowMs: number): string[] {
 		const late: string[] = [];
-		for (const [memberId, session] of this.sessions())
+		for (const [memberId, session] of this.#sessions())
 			if (session.staticMember && (session.rejoinByMs ?? Infinity) <= nowMs) late.push(memberId);
 		return late;
 	}
@@ -298,7 +300,7 @@ export class GroupStore {
 	/** The earliest session deadline, or a static member's rejoin deadline (a dynamic one's is never before its session's). */
 	earliestDeadline(): number | null {
 		let earliest: number | null = null;
-		for (const s of this.sessions().values()) {
+		for (const s of this.#sessions().values()) {
 			const due = Math.min(s.deadlineMs, s.rejoinByMs ?? Infinity);
 			if (earliest === null || due < earliest) earliest = due;
 		}
@@ -306,40 +308,40 @@ export class GroupStore {
 	}
 
 	subscribedTopics(): ReadonlyMap<string, SubscribedTopic> {
-		if (this.cachedTopics === null) {
-			const rows = this.sql.exec<{ topic: string; topic_id: string; partitions: number }>("SELECT * FROM subscribed_topics").toArray();
-			this.cachedTopics = new Map(rows.map((r) => [r.topic, { topic: r.topic, topicId: r.topic_id, partitions: r.partitions }]));
+		if (this.#cachedTopics === null) {
+			const rows = this.#sql.exec<{ topic: string; topic_id: string; partitions: number }>("SELECT * FROM subscribed_topics").toArray();
+			this.#cachedTopics = new Map(rows.map((r) => [r.topic, { topic: r.topic, topicId: r.topic_id, partitions: r.partitions }]));
 		}
-		return this.cachedTopics;
+		return this.#cachedTopics;
 	}
 
 	replaceSubscribedTopics(topics: ReadonlyMap<string, SubscribedTopic>): void {
-		this.cachedTopics = null;
-		this.sql.exec("DELETE FROM subscribed_topics");
+		this.#cachedTopics = null;
+		this.#sql.exec("DELETE FROM subscribed_topics");
 		for (const t of topics.values()) {
-			this.sql.exec("INSERT INTO subscribed_topics (topic, topic_id, partitions) VALUES (?, ?, ?)", t.topic, t.topicId, t.partitions);
+			this.#sql.exec("INSERT INTO subscribed_topics (topic, topic_id, partitions) VALUES (?, ?, ?)", t.topic, t.topicId, t.partitions);
 		}
 	}
 
 	/** The current assignment by member id (members owning nothing are absent). */
 	assignments(): Map<string, TopicPartition[]> {
-		return new Map([...this.assignment().byMember].map(([memberId, partitions]) => [memberId, [...partitions]]));
+		return new Map([...this.#assignment().byMember].map(([memberId, partitions]) => [memberId, [...partitions]]));
 	}
 
 	assignmentOf(memberId: string): TopicPartition[] {
-		return [...(this.assignment().byMember.get(memberId) ?? [])];
+		return [...(this.#assignment().byMember.get(memberId) ?? [])];
 	}
 
 	ownerOf(tp: TopicPartition): string | null {
-		return this.assignment().owners.get(keyOf(tp)) ?? null;
+		return this.#assignment().owners.get(keyOf(tp)) ?? null;
 	}
 
 	/** The assignment table, in partition order, read once and kept until it changes. */
-	private assignment(): { owners: Map<string, string>; byMember: Map<string, TopicPartition[]> } {
-		if (this.cachedAssignment === null) {
+	#assignment(): { owners: Map<string, string>; byMember: Map<string, TopicPartition[]> } {
+		if (this.#cachedAssignment === null) {
 			const owners = new Map<string, string>();
 			const byMember = new Map<string, TopicPartition[]>();
-			const rows = this.sql.exec<{ topic: string; partition: number; member_id: string }>(
+			const rows = this.#sql.exec<{ topic: string; partition: number; member_id: string }>(
 				"SELECT topic, partition, member_id FROM assignments ORDER BY topic, partition",
 			);
 			for (const row of rows) {
@@ -349,9 +351,9 @@ export class GroupStore {
 				list.push(tp);
 				byMember.set(row.member_id, list);
 			}
-			this.cachedAssignment = { owners, byMember };
+			this.#cachedAssignment = { owners, byMember };
 		}
-		return this.cachedAssignment;
+		return this.#cachedAssignment;
 	}
 
 	/**
@@ -359,32 +361,32 @@ export class GroupStore {
 	 * of every partition that changes owner: the new owner starts from the committed offset (at-least-once).
 	 */
 	replaceAssignment(next: Assignment): void {
-		this.cachedAssignment = null;
+		this.#cachedAssignment = null;
 		const nextOwner = new Map<string, { tp: TopicPartition; memberId: string }>();
 		for (const [memberId, partitions] of next) for (const tp of partitions) nextOwner.set(keyOf(tp), { tp, memberId });
-		const current = this.sql.exec<{ topic: string; partition: number; member_id: string }>("SELECT * FROM assignments").toArray();
+		const current = this.#sql.exec<{ topic: string; partition: number; member_id: string }>("SELECT * FROM assignments").toArray();
 		const currentOwner = new Map(current.map((r) => [keyOf(r), r.member_id]));
 		for (const row of current) {
 			if (nextOwner.get(keyOf(row))?.memberId !== row.member_id) {
-				this.sql.exec("DELETE FROM assignments WHERE topic = ? AND partition = ?", row.topic, row.partition);
+				this.#sql.exec("DELETE FROM assignments WHERE topic = ? AND partition = ?", row.topic, row.partition);
 			}
 		}
 		for (const [key, { tp, memberId }] of nextOwner) {
 			if (currentOwner.get(key) === memberId) continue;
-			this.sql.exec("INSERT INTO assignments (topic, partition, member_id) VALUES (?, ?, ?)", tp.topic, tp.partition, memberId);
+			this.#sql.exec("INSERT INTO assignments (topic, partition, member_id) VALUES (?, ?, ?)", tp.topic, tp.partition, memberId);
 		}
-		this.deletePositions((p) => nextOwner.get(keyOf(p.tp))?.memberId !== p.memberId);
+		this.#deletePositions((p) => nextOwner.get(keyOf(p.tp))?.memberId !== p.memberId);
 	}
 
 	/** Hands a static member's partitions to its new member id, unchanged; positions are forgotten (a restart). */
 	renameOwner(fromMemberId: string, toMemberId: string): void {
-		this.cachedAssignment = null;
-		this.sql.exec("UPDATE assignments SET member_id = ? WHERE member_id = ?", toMemberId, fromMemberId);
-		this.deletePositions((p) => p.memberId === fromMemberId);
+		this.#cachedAssignment = null;
+		this.#sql.exec("UPDATE assignments SET member_id = ? WHERE member_id = ?", toMemberId, fromMemberId);
+		this.#deletePositions((p) => p.memberId === fromMemberId);
 	}
 
 	position(tp: TopicPartition): Position | null {
-		return this.positions().get(keyOf(tp)) ?? null;
+		return this.#positions().get(keyOf(tp)) ?? null;
 	}
 
 	/**
@@ -395,31 +397,31 @@ export class GroupStore {
 	 */
 	setPosition(tp: TopicPartition, position: Position, nowMs: number): void {
 		const key = keyOf(tp);
-		this.positions().set(key, { tp: { topic: tp.topic, partition: tp.partition }, ...position });
-		this.dirty.add(key);
-		this.dirtySinceMs ??= nowMs;
+		this.#positions().set(key, { tp: { topic: tp.topic, partition: tp.partition }, ...position });
+		this.#dirty.add(key);
+		this.#dirtySinceMs ??= nowMs;
 	}
 
 	/** When SQLite's positions must be brought up to date (the alarm's due time), or null if they are. */
 	positionsDueMs(): number | null {
-		return this.dirtySinceMs === null ? null : this.dirtySinceMs + POSITION_WRITE_INTERVAL_MS;
+		return this.#dirtySinceMs === null ? null : this.#dirtySinceMs + POSITION_WRITE_INTERVAL_MS;
 	}
 
 	/** Writes the positions SQLite is behind on, once the oldest has waited `POSITION_WRITE_INTERVAL_MS` (or `force`). */
 	writePositionsIfDue(nowMs: number, force = false): void {
 		const due = this.positionsDueMs();
 		if (due === null || (!force && nowMs < due)) return;
-		for (const key of [...this.dirty]) this.writePosition(key);
-		this.dirtySinceMs = null;
+		for (const key of [...this.#dirty]) this.#writePosition(key);
+		this.#dirtySinceMs = null;
 	}
 
-	private writePosition(key: string): void {
-		this.dirty.delete(key);
-		const p = this.positions().get(key);
+	#writePosition(key: string): void {
+		this.#dirty.delete(key);
+		const p = this.#positions().get(key);
 		assert(p !== undefined, "position known");
-		if (p.pendingCommit === null) this.pendingStored.delete(key);
-		else this.pendingStored.add(key);
-		this.sql.exec(
+		if (p.pendingCommit === null) this.#pendingStored.delete(key);
+		else this.#pendingStored.add(key);
+		this.#sql.exec(
 			"INSERT INTO positions (topic, partition, member_id, next_offset, pending_commit) VALUES (?, ?, ?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET member_id = excluded.member_id, next_offset = excluded.next_offset, pending_commit = excluded.pending_commit",
 			p.tp.topic,
 			p.tp.partition,
@@ -434,9 +436,9 @@ export class GroupStore {
 	 * offset is older than the member's commit (it trails memory): it is dropped, so a restarted coordinator reads
 	 * on from the commit rather than handing out committed records again.
 	 */
-	private positions(): Map<string, LivePosition> {
-		if (this.livePositions === null) {
-			const rows = this.sql.exec<{
+	#positions(): Map<string, LivePosition> {
+		if (this.#livePositions === null) {
+			const rows = this.#sql.exec<{
 				topic: string;
 				partition: number;
 				member_id: string;
@@ -446,11 +448,11 @@ export class GroupStore {
 				"SELECT p.topic, p.partition, p.member_id, p.next_offset, p.pending_commit FROM positions p LEFT JOIN commits c ON c.topic = p.topic AND c.partition = p.partition WHERE c.committed_offset IS NULL OR c.committed_offset <= p.next_offset",
 			);
 			const stored = rows.toArray();
-			this.sql.exec(
+			this.#sql.exec(
 				"DELETE FROM positions WHERE EXISTS (SELECT 1 FROM commits c WHERE c.topic = positions.topic AND c.partition = positions.partition AND c.committed_offset > positions.next_offset)",
 			);
-			for (const r of stored) if (r.pending_commit !== null) this.pendingStored.add(keyOf(r));
-			this.livePositions = new Map(
+			for (const r of stored) if (r.pending_commit !== null) this.#pendingStored.add(keyOf(r));
+			this.#livePositions = new Map(
 				stored.map((r) => [
 					keyOf(r),
 					{
@@ -462,19 +464,19 @@ export class GroupStore {
 				]),
 			);
 		}
-		return this.livePositions;
+		return this.#livePositions;
 	}
 
 	/** Forgets the positions `drop` picks, in memory and in SQLite. */
-	private deletePositions(drop: (p: LivePosition) => boolean): void {
-		for (const [key, p] of this.positions()) {
+	#deletePositions(drop: (p: LivePosition) => boolean): void {
+		for (const [key, p] of this.#positions()) {
 			if (!drop(p)) continue;
-			this.positions().delete(key);
-			this.dirty.delete(key);
-			this.pendingStored.delete(key);
-			this.sql.exec("DELETE FROM positions WHERE topic = ? AND partition = ?", p.tp.topic, p.tp.partition);
+			this.#positions().delete(key);
+			this.#dirty.delete(key);
+			this.#pendingStored.delete(key);
+			this.#sql.exec("DELETE FROM positions WHERE topic = ? AND partition = ?", p.tp.topic, p.tp.partition);
 		}
-		if (this.dirty.size === 0) this.dirtySinceMs = null;
+		if (this.#dirty.size === 0) this.#dirtySinceMs = null;
 	}
 
 	/** Auto-commit offsets a member's last poll left to commit; clears them (in SQLite too, with the commit). */
@@ -494,8 +496,8 @@ export class GroupStore {
 	 */
 	pendingCommitsOf(memberId: string): { tp: TopicPartition; offset: number }[] {
 		const pending: { tp: TopicPartition; offset: number }[] = [];
-		for (const tp of this.assignment().byMember.get(memberId) ?? []) {
-			const p = this.positions().get(keyOf(tp));
+		for (const tp of this.#assignment().byMember.get(memberId) ?? []) {
+			const p = this.#positions().get(keyOf(tp));
 			assert(p === undefined || p.memberId === memberId, "pending position's owner");
 			if (p !== undefined && p.pendingCommit !== null) pending.push({ tp: p.tp, offset: p.pendingCommit });
 		}
@@ -509,28 +511,28 @@ export class GroupStore {
 
 	/** Forgets every position in `topic` (it was deleted and created again: old offsets mean nothing). */
 	forgetPositions(topic: string): void {
-		this.deletePositions((p) => p.tp.topic === topic);
+		this.#deletePositions((p) => p.tp.topic === topic);
 	}
 
 	/** Clears a pending auto-commit; in SQLite at once if it was stored there (see `setPosition`). */
 	clearPendingCommit(tp: TopicPartition): void {
 		const key = keyOf(tp);
-		const p = this.positions().get(key);
+		const p = this.#positions().get(key);
 		if (p === undefined || p.pendingCommit === null) return;
-		this.positions().set(key, { ...p, pendingCommit: null });
-		if (this.pendingStored.has(key)) this.writePosition(key);
+		this.#positions().set(key, { ...p, pendingCommit: null });
+		if (this.#pendingStored.has(key)) this.#writePosition(key);
 	}
 
 	/** A member that rejoins, once its join has rebalanced: its commits are in time from `generation`, the one it joined in. */
 	markRejoined(memberId: string, generation: number): void {
-		this.cachedMembers.clear();
-		this.sql.exec("UPDATE members SET rejoined_generation = ? WHERE member_id = ?", generation, memberId);
+		this.#cachedMembers.clear();
+		this.#sql.exec("UPDATE members SET rejoined_generation = ? WHERE member_id = ?", generation, memberId);
 	}
 
 	/** Members that rejoin may commit only generations from the next one on: they read a topic's old incarnation. */
 	fenceRejoins(): void {
-		this.cachedMembers.clear();
-		this.sql.exec(
+		this.#cachedMembers.clear();
+		this.#sql.exec(
 			"UPDATE members SET rejoined_generation = (SELECT generation + 1 FROM group_state) WHERE rejoined_generation IS NOT NULL",
 		);
 	}
@@ -538,10 +540,10 @@ export class GroupStore {
 	/** Forgets everything but the group row (kept so generations keep growing if the group id is used again). */
 	wipe(): void {
 		assert(this.memberCount() === 0, "wipe empty");
-		this.deletePositions(() => true);
-		this.cachedAssignment = null;
-		this.cachedTopics = null;
-		for (const table of ["commits", "positions", "assignments", "subscribed_topics"]) this.sql.exec(`DELETE FROM ${table}`);
+		this.#deletePositions(() => true);
+		this.#cachedAssignment = null;
+		this.#cachedTopics = null;
+		for (const table of ["commits", "positions", "assignments", "subscribed_topics"]) this.#sql.exec(`DELETE FROM ${table}`);
 		this.offsets.forget();
 	}
 }

@@ -61,146 +61,150 @@ export interface CommitQueueOptions<Req, Res> {
 const RECENT_GROUPS = 16;
 
 export class CommitQueue<Req, Res> {
-	private waiting: Waiting<Req, Res>[] = [];
+	#waiting: Waiting<Req, Res>[] = [];
 	/** The weights of `waiting`, summed. */
-	private waitingWeight = 0;
+	#waitingWeight = 0;
 	/** A group is lingering, being written or being committed: a request that arrives now waits for it. */
-	private committing = false;
+	#committing = false;
 	/** The pending end of a linger (see `lingerMs`), or null. */
-	private lingering: ReturnType<typeof setTimeout> | null = null;
+	#lingering: ReturnType<typeof setTimeout> | null = null;
 	/** While a linger waits turn by turn (see `lingerByTurns`): how many were queued when the turn began; else null. */
-	private lingerTurns: number | null = null;
+	#lingerTurns: number | null = null;
 	/** When the current linger ends at the latest (ms since the epoch). */
-	private lingerEndsMs = 0;
+	#lingerEndsMs = 0;
 	/** Sizes of the last `RECENT_GROUPS` groups, and the largest of them (at least one): see `expected`. */
-	private readonly recent: number[] = [];
-	private recentMax = 1;
+	readonly #recent: number[] = [];
+	#recentMax = 1;
 	/** Groups written and the requests in them, since this object started: how much commits were shared. */
 	readonly stats = { groups: 0, requests: 0, largestGroup: 0 };
 
-	constructor(private readonly options: CommitQueueOptions<Req, Res>) {}
+	readonly #options: CommitQueueOptions<Req, Res>;
+
+	constructor(options: CommitQueueOptions<Req, Res>) {
+		this.#options = options;
+	}
 
 	/** Queues `request` and answers its result once its group is written (and, by the output gate, committed). */
 	submit(request: Req): Promise<Res> {
 		return new Promise<Res>((resolve) => {
-			const weight = this.options.weigh(request);
-			this.waiting.push({ request, weight, resolve });
-			this.waitingWeight += weight;
-			if (this.lingering === null) {
-				if (!this.committing) this.startNext();
-			} else if (this.full()) this.endLinger();
-			else if (this.lingerTurns === null && this.waiting.length >= this.expected()) this.lingerByTurns();
+			const weight = this.#options.weigh(request);
+			this.#waiting.push({ request, weight, resolve });
+			this.#waitingWeight += weight;
+			if (this.#lingering === null) {
+				if (!this.#committing) this.#startNext();
+			} else if (this.#full()) this.#endLinger();
+			else if (this.#lingerTurns === null && this.#waiting.length >= this.#expected()) this.#lingerByTurns();
 		});
 	}
 
 	/** Starts the next group: at once, or after a linger when more requests are expected than are queued. */
-	private startNext(): void {
-		if (this.waiting.length === 0) {
-			this.committing = false;
+	#startNext(): void {
+		if (this.#waiting.length === 0) {
+			this.#committing = false;
 			return;
 		}
-		const expected = this.expected();
-		if (this.options.lingerMs <= 0 || expected <= 1 || this.full()) {
-			this.writeNext();
+		const expected = this.#expected();
+		if (this.#options.lingerMs <= 0 || expected <= 1 || this.#full()) {
+			this.#writeNext();
 			return;
 		}
 		// Nothing is written while lingering, but nothing may start another group either.
-		this.committing = true;
-		this.lingerEndsMs = Date.now() + this.options.lingerMs;
-		if (this.waiting.length >= expected) this.lingerByTurns();
-		else this.lingering = setTimeout(() => this.endLinger(), this.options.lingerMs);
+		this.#committing = true;
+		this.#lingerEndsMs = Date.now() + this.#options.lingerMs;
+		if (this.#waiting.length >= expected) this.#lingerByTurns();
+		else this.#lingering = setTimeout(() => this.#endLinger(), this.#options.lingerMs);
 	}
 
 	/**
 	 * As many as expected are queued: the group waits one turn of the event loop at a time for more, while each turn
 	 * brings some (and the linger has time left), so producers still on their way join it rather than the next.
 	 */
-	private lingerByTurns(): void {
-		if (this.lingering !== null) clearTimeout(this.lingering);
-		this.lingerTurns = this.waiting.length;
-		this.lingering = setTimeout(() => this.turnEnded(), 0);
+	#lingerByTurns(): void {
+		if (this.#lingering !== null) clearTimeout(this.#lingering);
+		this.#lingerTurns = this.#waiting.length;
+		this.#lingering = setTimeout(() => this.#turnEnded(), 0);
 	}
 
-	private turnEnded(): void {
-		const arrived = this.waiting.length > (this.lingerTurns ?? 0);
-		if (arrived && Date.now() < this.lingerEndsMs) this.lingerByTurns();
-		else this.endLinger();
+	#turnEnded(): void {
+		const arrived = this.#waiting.length > (this.#lingerTurns ?? 0);
+		if (arrived && Date.now() < this.#lingerEndsMs) this.#lingerByTurns();
+		else this.#endLinger();
 	}
 
-	private writeNext(): void {
-		const group = this.takeGroup();
+	#writeNext(): void {
+		const group = this.#takeGroup();
 		if (group.length === 0) {
-			this.committing = false;
+			this.#committing = false;
 			return;
 		}
-		this.committing = true;
+		this.#committing = true;
 		this.stats.groups++;
 		this.stats.requests += group.length;
 		this.stats.largestGroup = Math.max(this.stats.largestGroup, group.length);
-		this.recent.push(group.length);
-		if (this.recent.length > RECENT_GROUPS) this.recent.shift();
-		this.recentMax = Math.max(1, ...this.recent);
+		this.#recent.push(group.length);
+		if (this.#recent.length > RECENT_GROUPS) this.#recent.shift();
+		this.#recentMax = Math.max(1, ...this.#recent);
 		let results: readonly Res[];
 		try {
-			results = this.options.write(group.map((w) => w.request));
+			results = this.#options.write(group.map((w) => w.request));
 		} catch (cause) {
-			this.fail(group, cause);
-			this.awaitCommit();
+			this.#fail(group, cause);
+			this.#awaitCommit();
 			return;
 		}
 		assert(results.length === group.length, "result per request");
 		group.forEach((w, i) => {
 			w.resolve(results[i] as Res);
 		});
-		this.awaitCommit();
+		this.#awaitCommit();
 	}
 
 	/** Whatever queued while this commit was in flight becomes the next group once it is durable. */
-	private awaitCommit(): void {
-		this.options.durable().then(
-			() => this.startNext(),
+	#awaitCommit(): void {
+		this.#options.durable().then(
+			() => this.#startNext(),
 			(cause: unknown) => {
 				// The storage failed: nothing queued can be written; the runtime resets the object.
-				const failed = this.waiting;
-				this.waiting = [];
-				this.waitingWeight = 0;
-				this.committing = false;
-				this.fail(failed, cause);
+				const failed = this.#waiting;
+				this.#waiting = [];
+				this.#waitingWeight = 0;
+				this.#committing = false;
+				this.#fail(failed, cause);
 			},
 		);
 	}
 
-	private fail(group: readonly Waiting<Req, Res>[], cause: unknown): void {
-		for (const w of group) w.resolve(this.options.failed(w.request, cause));
+	#fail(group: readonly Waiting<Req, Res>[], cause: unknown): void {
+		for (const w of group) w.resolve(this.#options.failed(w.request, cause));
 	}
 
-	private endLinger(): void {
-		if (this.lingering !== null) clearTimeout(this.lingering);
-		this.lingering = null;
-		this.lingerTurns = null;
-		this.writeNext();
+	#endLinger(): void {
+		if (this.#lingering !== null) clearTimeout(this.#lingering);
+		this.#lingering = null;
+		this.#lingerTurns = null;
+		this.#writeNext();
 	}
 
 	/** Requests the next group is expected to hold: as many as the largest recent group (at least one). */
-	private expected(): number {
-		return Math.min(this.options.groupRequestsMax, this.recentMax);
+	#expected(): number {
+		return Math.min(this.#options.groupRequestsMax, this.#recentMax);
 	}
 
 	/** Whether what is queued already fills a group. */
-	private full(): boolean {
-		if (this.waiting.length >= this.options.groupRequestsMax) return true;
-		return this.waitingWeight >= this.options.groupWeightMax;
+	#full(): boolean {
+		if (this.#waiting.length >= this.#options.groupRequestsMax) return true;
+		return this.#waitingWeight >= this.#options.groupWeightMax;
 	}
 
-	private takeGroup(): Waiting<Req, Res>[] {
+	#takeGroup(): Waiting<Req, Res>[] {
 		let count = 0;
 		let weight = 0;
-		for (const w of this.waiting) {
-			if (count > 0 && (count >= this.options.groupRequestsMax || weight + w.weight > this.options.groupWeightMax)) break;
+		for (const w of this.#waiting) {
+			if (count > 0 && (count >= this.#options.groupRequestsMax || weight + w.weight > this.#options.groupWeightMax)) break;
 			count++;
 			weight += w.weight;
 		}
-		this.waitingWeight -= weight;
-		return this.waiting.splice(0, count);
+		this.#waitingWeight -= weight;
+		return this.#waiting.splice(0, count);
 	}
 }
