@@ -30,11 +30,14 @@ export class BatchWriter {
 	/** The rows written, as stored: the batch cache takes them once the group's transaction committed. */
 	readonly batches: CachedBatch[] = [];
 
+	readonly #view: LogView;
+
 	constructor(
 		private readonly sql: SqlStorage,
-		private readonly view: LogView,
+		view: LogView,
 		private readonly partition: number,
 	) {
+		this.#view = view;
 		this.#rowBase = view.nextOffset;
 	}
 
@@ -56,7 +59,7 @@ export class BatchWriter {
 	 * written here, so stamping rewrites no record text. The topic's type is read once per append, by the caller.
 	 */
 	add(records: readonly EncodedRecord[], appendTimeMs: number, stampAppendTime = false): void {
-		const baseOffset = this.view.nextOffset;
+		const baseOffset = this.#view.nextOffset;
 		assert(baseOffset === this.#rowBase + this.#lines.length, "consecutive offsets");
 		for (let i = 0; i < records.length; i++) {
 			const record = records[i] as EncodedRecord;
@@ -70,19 +73,19 @@ export class BatchWriter {
 			this.#ends.push(this.#bytes - RECORD_SEPARATOR.length);
 			this.#maxTimestamp = Math.max(this.#maxTimestamp, timestampMs);
 		}
-		this.view.nextOffset = baseOffset + records.length;
+		this.#view.nextOffset = baseOffset + records.length;
 	}
 
 	/** Names an idempotent producer's batch, staged by the last `add`, in the row that holds its last record. */
 	nameProducerBatch(entry: ProducerEntry): void {
-		assert(this.#lines.length > 0 && entry.baseOffset + entry.recordCount === this.view.nextOffset, "last staged");
+		assert(this.#lines.length > 0 && entry.baseOffset + entry.recordCount === this.#view.nextOffset, "last staged");
 		this.#producerEntries.push(entry);
 	}
 
 	/** Writes what is staged and the running totals. */
 	finish(): void {
 		if (this.#lines.length > 0) this.#writeRow();
-		assert(this.#rowBase === this.view.nextOffset, "staged written");
+		assert(this.#rowBase === this.#view.nextOffset, "staged written");
 	}
 
 	/**
@@ -101,11 +104,11 @@ export class BatchWriter {
 	#writeRow(): void {
 		const count = this.#lines.length;
 		assert(count > 0 && this.#bytes > 0, "written batch has records");
-		this.view.timestampHigh = Math.max(this.view.timestampHigh, this.#maxTimestamp);
+		this.#view.timestampHigh = Math.max(this.#view.timestampHigh, this.#maxTimestamp);
 		const last = this.#rowBase + count - 1;
-		this.view.totalBytes += this.#bytes;
-		this.view.storedBatches++;
-		this.view.storedRecords += count;
+		this.#view.totalBytes += this.#bytes;
+		this.#view.storedBatches++;
+		this.#view.storedRecords += count;
 		const text = this.#lines.join(RECORD_SEPARATOR);
 		const ends = new Uint32Array(this.#ends);
 		assert(ends.length === count && ends.at(-1) === this.#bytes - RECORD_SEPARATOR.length, "row's ends");
@@ -115,12 +118,12 @@ export class BatchWriter {
 			last,
 			count,
 			this.#maxTimestamp,
-			this.view.timestampHigh,
+			this.#view.timestampHigh,
 			this.#bytes,
 			text,
-			this.view.totalBytes,
-			this.view.storedBatches,
-			this.view.storedRecords,
+			this.#view.totalBytes,
+			this.#view.storedBatches,
+			this.#view.storedRecords,
 			endsColumn(ends),
 			producersColumn(this.#producerEntries),
 		);

@@ -50,12 +50,17 @@ export class Lifecycle {
 	 */
 	#cachedHead: { readonly head: HeadBatch; readonly localLogStartOffset: number } | null = null;
 
+	readonly #view: LogView;
+	readonly #tiering: TieredStorage;
+
 	constructor(
 		private readonly storage: DurableObjectStorage,
-		private readonly view: LogView,
-		private readonly tiering: TieredStorage,
+		view: LogView,
+		tiering: TieredStorage,
 		private readonly cache: BatchCache,
 	) {
+		this.#view = view;
+		this.#tiering = tiering;
 		this.#sql = storage.sql;
 	}
 
@@ -81,7 +86,7 @@ export class Lifecycle {
 	 */
 	configured(previous: TopicConfig | null, config: TopicConfig, nowMs: number): void {
 		if (previous !== null && !compacts(previous) && compacts(config)) {
-			this.#sql.exec("UPDATE partition_state SET compaction_cursor = 0, record_keys_from = ? WHERE id = 1", this.view.nextOffset);
+			this.#sql.exec("UPDATE partition_state SET compaction_cursor = 0, record_keys_from = ? WHERE id = 1", this.#view.nextOffset);
 			this.#moreWork = true;
 		}
 		this.reschedule(config, nowMs);
@@ -91,7 +96,7 @@ export class Lifecycle {
 	afterAppend(config: TopicConfig, nowMs: number, usedProducer: boolean, usedIdempotency: boolean): void {
 		const head = this.#headSinceChange();
 		this.ensureBy(this.#retentionDueMs(head, config, nowMs));
-		this.ensureBy(this.tiering.afterAppendDueMs(head, config, nowMs));
+		this.ensureBy(this.#tiering.afterAppendDueMs(head, config, nowMs));
 		if (compacts(config)) {
 			const due = this.#sql.exec<{ due: number | null }>("SELECT compaction_due_ms AS due FROM partition_state WHERE id = 1").one().due;
 			if (due === null) {
@@ -111,12 +116,12 @@ export class Lifecycle {
 		this.alarmAtMs = null;
 		this.#cachedHead = null;
 		this.#moreWork = false;
-		this.tiering.applyRetention(config, nowMs);
-		if (!this.tiering.hasRemote()) this.#applyRetention(config, nowMs);
+		this.#tiering.applyRetention(config, nowMs);
+		if (!this.#tiering.hasRemote()) this.#applyRetention(config, nowMs);
 		const keysFrom = this.#sql.exec<{ k: number }>("SELECT record_keys_from AS k FROM partition_state WHERE id = 1").one().k;
 		this.#compactStep(config, nowMs, keysFrom);
 		// Key rows of an earlier compacting period, and those of records retention deleted: a batch may hold any number.
-		this.#expire("record_keys", "key_id", "offset", Math.max(keysFrom, this.view.logStartOffset) - 1);
+		this.#expire("record_keys", "key_id", "offset", Math.max(keysFrom, this.#view.logStartOffset) - 1);
 		this.#expire("producer_state", "producer_id", "updated_at_ms", nowMs - config["producer.id.expiration.ms"]);
 		this.#expire("idempotency_keys", "key", "created_at_ms", nowMs - IDEMPOTENCY_WINDOW_MS);
 	}
@@ -127,7 +132,7 @@ export class Lifecycle {
 		const candidates = [
 			this.#moreWork ? nowMs : null,
 			this.#retentionDueMs(head, config, nowMs),
-			this.tiering.dueMs(head, config, nowMs),
+			this.#tiering.dueMs(head, config, nowMs),
 			this.#sql.exec<{ due: number | null }>("SELECT compaction_due_ms AS due FROM partition_state WHERE id = 1").one().due,
 			this.#minPlus("producer_state", "updated_at_ms", config["producer.id.expiration.ms"]),
 			this.#minPlus("idempotency_keys", "created_at_ms", IDEMPOTENCY_WINDOW_MS),
@@ -143,9 +148,9 @@ export class Lifecycle {
 
 	/** When retention next has work: on the oldest remote segment while there is one, else on the local head. */
 	#retentionDueMs(head: HeadBatch | null, config: TopicConfig, nowMs: number): number | null {
-		const remote = this.tiering.remoteHead();
-		const totalBytes = this.view.totalBytes + this.view.remoteBytes;
-		const start = this.view.logStartOffset;
+		const remote = this.#tiering.remoteHead();
+		const totalBytes = this.#view.totalBytes + this.#view.remoteBytes;
+		const start = this.#view.logStartOffset;
 		return remote === null
 			? retentionDueMs(head, totalBytes, config, nowMs, start)
 			: remoteRetentionDueMs(remote, totalBytes, config, nowMs, start);
@@ -171,9 +176,9 @@ export class Lifecycle {
 	/** `head()`, read again only when the head may have changed (see `cachedHead`): one query fewer per append. */
 	#headSinceChange(): HeadBatch | null {
 		const cached = this.#cachedHead;
-		if (cached !== null && cached.localLogStartOffset === this.view.localLogStartOffset) return cached.head;
+		if (cached !== null && cached.localLogStartOffset === this.#view.localLogStartOffset) return cached.head;
 		const head = this.#head();
-		this.#cachedHead = head === null ? null : { head, localLogStartOffset: this.view.localLogStartOffset };
+		this.#cachedHead = head === null ? null : { head, localLogStartOffset: this.#view.localLogStartOffset };
 		return head;
 	}
 
@@ -206,8 +211,8 @@ export class Lifecycle {
 				yield batch;
 			}
 		};
-		assert(this.view.remoteBytes === 0, "remote first");
-		const count = planRetention(head(), this.view.totalBytes, config, nowMs, this.view.logStartOffset);
+		assert(this.#view.remoteBytes === 0, "remote first");
+		const count = planRetention(head(), this.#view.totalBytes, config, nowMs, this.#view.logStartOffset);
 		if (count === 0) return;
 		if (count === RETENTION_BATCHES_PER_STEP) this.#moreWork = true;
 		const deleted = read.slice(0, count);
@@ -216,20 +221,20 @@ export class Lifecycle {
 		this.cache.forgetThrough(last.baseOffset);
 		const localLogStartOffset = last.lastOffset + 1;
 		// A DeleteRecords may have moved the log start past the deleted batches, even into the first one left.
-		const logStartOffset = Math.max(this.view.logStartOffset, localLogStartOffset);
-		assert(logStartOffset <= this.view.nextOffset, "retention <= hw");
+		const logStartOffset = Math.max(this.#view.logStartOffset, localLogStartOffset);
+		assert(logStartOffset <= this.#view.nextOffset, "retention <= hw");
 		this.#sql.exec(
 			"UPDATE partition_state SET log_start_offset = ?, local_log_start_offset = ?, next_offset_floor = ? WHERE id = 1",
 			logStartOffset,
 			localLogStartOffset,
-			this.view.nextOffset,
+			this.#view.nextOffset,
 		);
-		this.view.logStartOffset = logStartOffset;
-		this.view.localLogStartOffset = localLogStartOffset;
-		this.view.totalBytes -= deleted.reduce((n, b) => n + b.bytes, 0);
-		this.view.storedBatches -= count;
-		this.view.storedRecords -= deleted.reduce((n, b) => n + b.recordCount, 0);
-		saveTotals(this.#sql, this.view, this.view.nextOffset);
+		this.#view.logStartOffset = logStartOffset;
+		this.#view.localLogStartOffset = localLogStartOffset;
+		this.#view.totalBytes -= deleted.reduce((n, b) => n + b.bytes, 0);
+		this.#view.storedBatches -= count;
+		this.#view.storedRecords -= deleted.reduce((n, b) => n + b.recordCount, 0);
+		saveTotals(this.#sql, this.#view, this.#view.nextOffset);
 	}
 
 	/**
@@ -264,9 +269,9 @@ export class Lifecycle {
 				.toArray()[0];
 			return row === undefined ? undefined : { offset: row.offset, tombstone: row.tombstone === 1, appendedAtMs: row.appended_at_ms };
 		};
-		const tombstonesMayGo = !this.tiering.hasRemote();
+		const tombstonesMayGo = !this.#tiering.hasRemote();
 		for (const row of rows) this.#compactBatch(row, latest, config, nowMs, tombstonesMayGo);
-		saveTotals(this.#sql, this.view, this.view.nextOffset);
+		saveTotals(this.#sql, this.#view, this.#view.nextOffset);
 		if (rows.length === COMPACTION_BATCHES_PER_STEP) {
 			this.#moreWork = true;
 			this.#sql.exec("UPDATE partition_state SET compaction_cursor = ? WHERE id = 1", (rows.at(-1)?.base_offset ?? 0) + 1);
@@ -294,9 +299,9 @@ export class Lifecycle {
 		this.cache.forgetThrough(row.base_offset);
 		if (kept.length === 0) {
 			this.#sql.exec("DELETE FROM batches WHERE base_offset = ?", row.base_offset);
-			this.view.totalBytes -= row.bytes;
-			this.view.storedBatches--;
-			this.view.storedRecords -= row.record_count;
+			this.#view.totalBytes -= row.bytes;
+			this.#view.storedBatches--;
+			this.#view.storedRecords -= row.record_count;
 			return;
 		}
 		let bytes = 0;
@@ -315,8 +320,8 @@ export class Lifecycle {
 			endsColumn(ends),
 			row.base_offset,
 		);
-		this.view.totalBytes += bytes - row.bytes;
-		this.view.storedRecords += kept.length - row.record_count;
+		this.#view.totalBytes += bytes - row.bytes;
+		this.#view.storedRecords += kept.length - row.record_count;
 	}
 
 	#expire(table: string, key: string, column: string, cutoffMs: number): void {

@@ -32,7 +32,11 @@ export interface ReadHost {
 const encoder = new TextEncoder();
 
 export class ReadSide {
-	constructor(private readonly host: ReadHost) {}
+	readonly #host: ReadHost;
+
+	constructor(host: ReadHost) {
+		this.#host = host;
+	}
 
 	/** See `PartitionLog.read`. */
 	async read(request: ReadRequest): Promise<Result<ReadAnswer>> {
@@ -43,7 +47,7 @@ export class ReadSide {
 
 	/** The local records from `offset` as they are now, no check made and no wait (a tail's read, `TailSource.readNow`). */
 	now(offset: number, maxRecords: number, maxBytes: number): ReadResult {
-		const { sql, hot, view } = this.host;
+		const { sql, hot, view } = this.#host;
 		return this.#answer(readLog(sql, offset, maxRecords, maxBytes, hot, view.nextOffset), offset);
 	}
 
@@ -52,7 +56,7 @@ export class ReadSide {
 		const start = await this.#start(request);
 		if (!start.ok || typeof start.value !== "number") return start as Result<RemoteRead>;
 		const { maxRecords, maxBytes } = request;
-		const { sql, hot, view } = this.host;
+		const { sql, hot, view } = this.#host;
 		const slice = readLogUtf8(sql, start.value, maxRecords, maxBytes, hot, withEnds, view.nextOffset, views);
 		return ok(this.#answer(slice, start.value));
 	}
@@ -87,45 +91,45 @@ export class ReadSide {
 
 	/** `read`, with a read that starts in R2 read across it (`readAcross`): for the partition's own tails and streams. */
 	across(request: ReadRequest): Promise<Result<ReadResult>> {
-		return readAcross(this.host.segments(), (r) => this.read(r), request);
+		return readAcross(this.#host.segments(), (r) => this.read(r), request);
 	}
 
 	/** `readUtf8`, with a read that starts in R2 read across it as text and answered as one part (its ends unknown). */
 	async utf8Across(request: ReadRequest): Promise<Result<ReadResult<Utf8Parts>>> {
 		const local = await this.parts(request, true);
 		if (!local.ok || !("remote" in local.value)) return local as Result<ReadResult<Utf8Parts>>;
-		return readAcrossUtf8(this.host.segments(), (r) => this.read(r), request, local.value);
+		return readAcrossUtf8(this.#host.segments(), (r) => this.read(r), request, local.value);
 	}
 
 	/** What a read found from `offset`, with the log's bounds as they are now. */
 	#answer<Records extends string | Utf8Parts>(slice: LogSlice<Records>, offset: number): ReadResult<Records> {
-		const { view } = this.host;
-		this.host.changed();
+		const { view } = this.#host;
+		this.#host.changed();
 		assert(slice.nextOffset <= view.nextOffset && slice.nextOffset >= offset, "read in log");
 		return { ...slice, highWatermark: view.nextOffset, logStartOffset: view.logStartOffset };
 	}
 
 	/** Where a read starts once its checks passed (and its wait at the high watermark ended), or its remote slice. */
 	async #start(request: ReadRequest): Promise<Result<number | RemoteRead>> {
-		const { view, identity } = this.host;
+		const { view, identity } = this.#host;
 		const refused = identity(request.topicId);
 		if (refused !== null) return refused;
 		let offset = request.offset ?? view.logStartOffset;
 		const outside = this.range(offset);
 		if (outside !== null) return outside;
 		if (offset === view.nextOffset && request.waitMs > 0) {
-			await this.host.waiters.wait(request.waitMs, request.waitId);
+			await this.#host.waiters.wait(request.waitMs, request.waitId);
 			offset = request.offset ?? view.logStartOffset;
 			const after = identity(request.topicId) ?? this.range(offset);
 			if (after !== null) return after;
 		}
-		if (offset < view.localLogStartOffset) return ok(remoteRead(this.host.sql, view, offset, request.maxRecords, request.maxBytes));
+		if (offset < view.localLogStartOffset) return ok(remoteRead(this.#host.sql, view, offset, request.maxRecords, request.maxBytes));
 		return ok(offset);
 	}
 
 	/** Null when `offset` is inside the log; the refusal otherwise. */
 	range(offset: number): Failure | null {
-		const { logStartOffset, nextOffset } = this.host.view;
+		const { logStartOffset, nextOffset } = this.#host.view;
 		if (offset >= logStartOffset && offset <= nextOffset) return null;
 		return err("offset_out_of_range", `offset ${offset} is outside [${logStartOffset}, ${nextOffset}]`, {
 			log_start_offset: logStartOffset,

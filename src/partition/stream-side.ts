@@ -59,10 +59,14 @@ interface ProducerRow extends Record<string, SqlStorageValue> {
 }
 
 export class StreamSide {
-	constructor(private readonly host: StreamHost) {}
+	readonly #host: StreamHost;
+
+	constructor(host: StreamHost) {
+		this.#host = host;
+	}
 
 	create(request: StreamCreateRequest): StreamResult<StreamCreated> | NeedsConfig {
-		const refused = this.host.identity(request.topicId);
+		const refused = this.#host.identity(request.topicId);
 		if (refused !== null) return fail({ kind: "log", error: refused.error });
 		const nowMs = Date.now();
 		const existing = this.#meta();
@@ -79,7 +83,7 @@ export class StreamSide {
 		}
 		// A stream made before its records: appending them first means a failed append leaves no stream behind.
 		if (request.records.length > 0) {
-			const appended = this.host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });
+			const appended = this.#host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });
 			if ("needsConfig" in appended) return appended;
 			if (!appended.ok) return fail({ kind: "log", error: appended.error });
 		}
@@ -97,7 +101,7 @@ export class StreamSide {
 		if (meta.closed) {
 			if (closedBySame(meta, request.producer)) return done(this.#appended(meta, true, request.producer?.seq ?? null));
 			if (closing && request.producer === null) return done(this.#appended(meta, true, null));
-			return fail({ kind: "closed", nextOffset: this.host.offsets().nextOffset });
+			return fail({ kind: "closed", nextOffset: this.#host.offsets().nextOffset });
 		}
 		if (!closing && normalizeContentType(request.contentType ?? "") !== normalizeContentType(meta.contentType)) {
 			return fail({ kind: "content_type_mismatch", contentType: meta.contentType });
@@ -113,7 +117,7 @@ export class StreamSide {
 			return fail({ kind: "seq_conflict", lastSeq: meta.lastSeq });
 		}
 		if (!closing) {
-			const appended = this.host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });
+			const appended = this.#host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });
 			if ("needsConfig" in appended) return appended;
 			if (!appended.ok) return fail({ kind: "log", error: appended.error });
 		}
@@ -126,17 +130,17 @@ export class StreamSide {
 		};
 		this.#save(next);
 		if (request.producer !== null && producer !== null) this.#saveProducer(request.producer, producer);
-		if (request.close) this.host.wake();
+		if (request.close) this.#host.wake();
 		return done(this.#appended(next, false, request.producer?.seq ?? null));
 	}
 
 	read(request: StreamReadRequest): Promise<StreamResult<StreamRead>> {
-		return this.#readWith(request, (r) => this.host.read(r));
+		return this.#readWith(request, (r) => this.#host.read(r));
 	}
 
 	/** `read`, the records as UTF-8 parts: for a reader that copies them into its answer as bytes. */
 	readUtf8(request: StreamReadRequest): Promise<StreamResult<StreamRead<Utf8Parts>>> {
-		return this.#readWith(request, (r) => this.host.readUtf8(r));
+		return this.#readWith(request, (r) => this.#host.readUtf8(r));
 	}
 
 	async #readWith<Records extends string | Utf8Parts>(
@@ -145,7 +149,7 @@ export class StreamSide {
 	): Promise<StreamResult<StreamRead<Records>>> {
 		const found = this.#live(request.topicId, Date.now());
 		if (!found.ok) return found;
-		const { logStartOffset, nextOffset } = this.host.offsets();
+		const { logStartOffset, nextOffset } = this.#host.offsets();
 		// An offset is the client's place in the stream: read from any other, it would skip records unawares.
 		if (typeof request.offset === "number" && request.offset < logStartOffset) return fail({ kind: "offset_gone", logStartOffset });
 		if (typeof request.offset === "number" && request.offset > nextOffset) return fail({ kind: "offset_ahead", nextOffset });
@@ -176,8 +180,8 @@ export class StreamSide {
 			this.#save({ ...meta, softDeleted: true });
 			return done({ soft: true, forkedFrom: meta.forkedFrom });
 		}
-		this.host.sql.exec("DELETE FROM stream_meta");
-		this.host.wake();
+		this.#host.sql.exec("DELETE FROM stream_meta");
+		this.#host.wake();
 		return done({ soft: false, forkedFrom: meta.forkedFrom });
 	}
 
@@ -186,7 +190,7 @@ export class StreamSide {
 	 * on a soft-deleted one too, and says whether it may now go for good.
 	 */
 	reference(topicId: string, delta: 1 | -1): StreamResult<StreamReferenced> {
-		const refused = this.host.identity(topicId);
+		const refused = this.#host.identity(topicId);
 		if (refused !== null) return fail({ kind: "log", error: refused.error });
 		const meta = delta > 0 ? this.#live(topicId, Date.now()) : { ok: true as const, value: this.#meta() };
 		if (!meta.ok) return meta;
@@ -198,7 +202,7 @@ export class StreamSide {
 
 	/** The stream when it exists, is not gone and has not expired (an expired one with forks becomes gone). */
 	#live(topicId: string, nowMs: number): StreamResult<StreamMeta> {
-		const refused = this.host.identity(topicId);
+		const refused = this.#host.identity(topicId);
 		if (refused !== null) return fail({ kind: "log", error: refused.error });
 		const meta = this.#meta();
 		if (meta === null) return fail({ kind: "not_found" });
@@ -212,13 +216,13 @@ export class StreamSide {
 	}
 
 	#appended(meta: StreamMeta, duplicate: boolean, producerSeq: number | null): StreamAppended {
-		return { nextOffset: this.host.offsets().nextOffset, closed: meta.closed, duplicate, producerSeq };
+		return { nextOffset: this.#host.offsets().nextOffset, closed: meta.closed, duplicate, producerSeq };
 	}
 
 	#view(meta: StreamMeta): StreamView {
 		return {
 			contentType: meta.contentType,
-			nextOffset: this.host.offsets().nextOffset,
+			nextOffset: this.#host.offsets().nextOffset,
 			closed: meta.closed,
 			ttlSeconds: meta.ttlSeconds,
 			expiresAt: meta.expiresAt,
@@ -227,19 +231,19 @@ export class StreamSide {
 	}
 
 	#meta(): StreamMeta | null {
-		const row = this.host.sql.exec<{ meta: string }>("SELECT meta FROM stream_meta WHERE id = 1").toArray()[0];
+		const row = this.#host.sql.exec<{ meta: string }>("SELECT meta FROM stream_meta WHERE id = 1").toArray()[0];
 		return row === undefined ? null : (JSON.parse(row.meta) as StreamMeta);
 	}
 
 	#save(meta: StreamMeta): void {
-		this.host.sql.exec(
+		this.#host.sql.exec(
 			"INSERT INTO stream_meta (id, meta) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET meta = excluded.meta",
 			JSON.stringify(meta),
 		);
 	}
 
 	#producer(producerId: string): ProducerRecord | null {
-		const row = this.host.sql
+		const row = this.#host.sql
 			.exec<ProducerRow>("SELECT epoch, last_seq, updated_at_ms FROM stream_producers WHERE producer_id = ?", producerId)
 			.toArray()[0];
 		if (row === undefined || row.updated_at_ms < Date.now() - DS_PRODUCER_IDLE_MS) return null;
@@ -248,12 +252,12 @@ export class StreamSide {
 
 	#saveProducer(tuple: ProducerTuple, state: ProducerRecord): void {
 		// Idle producers go a bounded step at a time, on the next producer's write (index stream_producers_by_time).
-		this.host.sql.exec(
+		this.#host.sql.exec(
 			"DELETE FROM stream_producers WHERE producer_id IN (SELECT producer_id FROM stream_producers WHERE updated_at_ms < ? LIMIT ?)",
 			state.updatedAtMs - DS_PRODUCER_IDLE_MS,
 			EXPIRY_ROWS_PER_STEP,
 		);
-		this.host.sql.exec(
+		this.#host.sql.exec(
 			"INSERT INTO stream_producers (producer_id, epoch, last_seq, updated_at_ms) VALUES (?, ?, ?, ?) ON CONFLICT (producer_id) DO UPDATE SET epoch = excluded.epoch, last_seq = excluded.last_seq, updated_at_ms = excluded.updated_at_ms",
 			tuple.producerId,
 			state.epoch,

@@ -50,42 +50,47 @@ const CLEAR_BATCH =
 	"batch_id = NULL, batch_first_offset = NULL, batch_last_offset = NULL, batch_next_offset = NULL, batch_record_count = NULL, batch_records = NULL, attempts = 0, next_attempt_at_ms = NULL, last_error = NULL";
 
 export class Lane {
-	constructor(
-		private readonly host: LaneHost,
-		private readonly topic: { readonly topic: string; readonly topicId: string },
-		private readonly subscriptionId: string,
-		private readonly partition: number,
-	) {}
+	readonly #host: LaneHost;
+	readonly #topic: { readonly topic: string; readonly topicId: string };
+	readonly #subscriptionId: string;
+	readonly #partition: number;
+
+	constructor(host: LaneHost, topic: { readonly topic: string; readonly topicId: string }, subscriptionId: string, partition: number) {
+		this.#host = host;
+		this.#topic = topic;
+		this.#subscriptionId = subscriptionId;
+		this.#partition = partition;
+	}
 
 	async run(): Promise<void> {
 		for (let step = 0; step < LANE_STEPS_MAX; step++) {
-			const sub = this.host.subscription(this.subscriptionId);
-			const lane = this.host.lane(this.subscriptionId, this.partition);
+			const sub = this.#host.subscription(this.#subscriptionId);
+			const lane = this.#host.lane(this.#subscriptionId, this.#partition);
 			if (sub === null || lane === null || sub.status !== "active") return;
 			const pending = pendingOf(lane);
 			const nowMs = Date.now();
 			if (pending !== null) {
 				const waitMs = pending.nextAttemptAtMs - nowMs;
 				if (waitMs > 0) {
-					if (nowMs + waitMs > this.host.deadlineMs) return;
-					await this.host.changed.wait(waitMs);
+					if (nowMs + waitMs > this.#host.deadlineMs) return;
+					await this.#host.changed.wait(waitMs);
 				} else if (pending.attempts >= sub.max_attempts) await this.#deadLetter(sub, lane, pending);
 				else await this.#attempt(sub, lane, pending);
 				continue;
 			}
-			if (nowMs >= this.host.deadlineMs) return;
+			if (nowMs >= this.#host.deadlineMs) return;
 			await this.#fill(sub, lane);
 		}
 	}
 
 	/** Whether the lane is still the one this step read: not replayed, not deleted. */
 	#current(lane: LaneRow): boolean {
-		return this.host.lane(this.subscriptionId, this.partition)?.epoch === lane.epoch;
+		return this.#host.lane(this.#subscriptionId, this.#partition)?.epoch === lane.epoch;
 	}
 
 	#read(offset: number, maxRecords: number, maxBytes: number, waitMs: number) {
-		return readRecords(this.host.env, this.topic.topicId, this.partition, {
-			topicId: this.topic.topicId,
+		return readRecords(this.#host.env, this.#topic.topicId, this.#partition, {
+			topicId: this.#topic.topicId,
 			offset,
 			maxRecords,
 			maxBytes,
@@ -95,11 +100,11 @@ export class Lane {
 
 	/** Reads the next batch (waiting for appends up to the poll or `batch_max_wait_ms`) and stores it as pending. */
 	async #fill(sub: SubscriptionRow, lane: LaneRow): Promise<void> {
-		const waitMs = Math.max(0, Math.min(this.host.pollWaitMs, this.host.deadlineMs - Date.now()));
+		const waitMs = Math.max(0, Math.min(this.#host.pollWaitMs, this.#host.deadlineMs - Date.now()));
 		// A change to the subscription (replay, pause, deletion) ends the wait; the abandoned read just times out.
 		const first = await Promise.race([
 			this.#read(lane.next_offset, sub.batch_max_records, WEBHOOK_BATCH_BYTES_MAX, waitMs),
-			this.host.changed.wait(waitMs + CHANGE_GRACE_MS).then(() => null),
+			this.#host.changed.wait(waitMs + CHANGE_GRACE_MS).then(() => null),
 		]);
 		if (first === null) return;
 		if (!first.ok) return this.#readFailed(lane, first.error);
@@ -107,19 +112,19 @@ export class Lane {
 		if (read.nextOffset === lane.next_offset) return;
 		const filter = sub.filter === null ? null : (JSON.parse(sub.filter) as RecordFilter);
 		const lines = splitLines(read.records).filter((line) => filter === null || matches(filter, line));
-		this.host.storage.transactionSync(() => {
+		this.#host.storage.transactionSync(() => {
 			if (!this.#current(lane)) return;
 			if (lines.length === 0) {
 				// Nothing the subscription wants (or a compaction gap): move past it without a delivery.
-				this.host.sql.exec(
+				this.#host.sql.exec(
 					"UPDATE lanes SET next_offset = ? WHERE subscription_id = ? AND partition = ?",
 					read.nextOffset,
 					sub.id,
-					this.partition,
+					this.#partition,
 				);
 				return;
 			}
-			this.host.sql.exec(
+			this.#host.sql.exec(
 				"UPDATE lanes SET batch_id = ?, batch_first_offset = ?, batch_last_offset = ?, batch_next_offset = ?, batch_record_count = ?, batch_records = ?, attempts = 0, next_attempt_at_ms = ?, last_error = NULL WHERE subscription_id = ? AND partition = ?",
 				generateMessageId(),
 				lineOffset(lines[0] as string),
@@ -129,7 +134,7 @@ export class Lane {
 				lines.join(RECORD_SEPARATOR),
 				Date.now(),
 				sub.id,
-				this.partition,
+				this.#partition,
 			);
 		});
 	}
@@ -137,7 +142,7 @@ export class Lane {
 	/** With `batch_max_wait_ms`, keeps reading until the batch is full or the wait is over. */
 	async #topUp(sub: SubscriptionRow, first: ReadResult): Promise<ReadResult> {
 		if (sub.batch_max_wait_ms === 0 || first.recordCount === 0) return first;
-		const untilMs = Math.min(Date.now() + sub.batch_max_wait_ms, this.host.deadlineMs);
+		const untilMs = Math.min(Date.now() + sub.batch_max_wait_ms, this.#host.deadlineMs);
 		let merged = first;
 		let bytes = first.records.length;
 		while (merged.recordCount < sub.batch_max_records && bytes < WEBHOOK_BATCH_BYTES_MAX && Date.now() < untilMs) {
@@ -163,14 +168,14 @@ export class Lane {
 	/** Records gone before delivery (retention) are skipped and logged; a deleted topic disables delivery. */
 	#readFailed(lane: LaneRow, error: DomainError): void {
 		if (error.code === "topic_not_found") {
-			this.host.disableAll("the topic was deleted");
+			this.#host.disableAll("the topic was deleted");
 			return;
 		}
 		if (error.code !== "offset_out_of_range") throw new Error(`read failed: ${error.code}: ${error.message}`);
 		const logStart = Number(error.details?.log_start_offset ?? 0);
 		const highWatermark = Number(error.details?.high_watermark ?? 0);
 		const to = lane.next_offset < logStart ? logStart : highWatermark;
-		this.host.storage.transactionSync(() => {
+		this.#host.storage.transactionSync(() => {
 			if (!this.#current(lane)) return;
 			const gap: PendingBatch = {
 				id: "",
@@ -183,10 +188,10 @@ export class Lane {
 				nextAttemptAtMs: 0,
 			};
 			const error = `offsets ${lane.next_offset}..${to - 1} left the log before delivery`;
-			this.host.logDelivery(
+			this.#host.logDelivery(
 				{
-					subscriptionId: this.subscriptionId,
-					partition: this.partition,
+					subscriptionId: this.#subscriptionId,
+					partition: this.#partition,
 					batch: gap,
 					attempt: 0,
 					outcome: "skipped",
@@ -196,11 +201,11 @@ export class Lane {
 				},
 				Date.now(),
 			);
-			this.host.sql.exec(
+			this.#host.sql.exec(
 				"UPDATE lanes SET next_offset = ? WHERE subscription_id = ? AND partition = ?",
 				to,
-				this.subscriptionId,
-				this.partition,
+				this.#subscriptionId,
+				this.#partition,
 			);
 		});
 	}
@@ -212,21 +217,21 @@ export class Lane {
 
 	/** Sends the pending batch once and records the verdict: acknowledged, gone (disable) or retry later. */
 	async #attempt(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
-		const body = `{"topic":${JSON.stringify(this.topic.topic)},"partition":${this.partition},"records":[${batch.records}]}`;
-		const url = checkUrlSyntax(sub.url, allowPrivate(this.host.env));
+		const body = `{"topic":${JSON.stringify(this.#topic.topic)},"partition":${this.#partition},"records":[${batch.records}]}`;
+		const url = checkUrlSyntax(sub.url, allowPrivate(this.#host.env));
 		const result = url.ok
 			? await sendAttempt({ url: sub.url, webhookId: batch.id, body, secrets: this.#secrets(sub, Date.now()) })
 			: { status: null, latencyMs: 0, error: url.error.message, retryAfterMs: null };
 		const verdict = verdictOf(result.status);
 		const attempt = batch.attempts + 1;
 		const nowMs = Date.now();
-		this.host.storage.transactionSync(() => {
+		this.#host.storage.transactionSync(() => {
 			if (!this.#current(lane)) return;
 			const outcome = verdict === "acknowledged" ? "delivered" : verdict === "gone" ? "gone" : "failed";
-			this.host.logDelivery(
+			this.#host.logDelivery(
 				{
 					subscriptionId: sub.id,
-					partition: this.partition,
+					partition: this.#partition,
 					batch,
 					attempt,
 					outcome,
@@ -237,16 +242,16 @@ export class Lane {
 				nowMs,
 			);
 			if (verdict === "acknowledged") {
-				this.host.sql.exec(
+				this.#host.sql.exec(
 					`UPDATE lanes SET next_offset = ?, ${CLEAR_BATCH} WHERE subscription_id = ? AND partition = ?`,
 					batch.nextOffset,
 					sub.id,
-					this.partition,
+					this.#partition,
 				);
 				return;
 			}
 			if (verdict === "gone") {
-				this.host.sql.exec(
+				this.#host.sql.exec(
 					"UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at_ms = ? WHERE id = ?",
 					`the receiver answered 410 Gone at ${sub.url}`,
 					nowMs,
@@ -254,12 +259,12 @@ export class Lane {
 				);
 				// A 410 is the receiver saying stop, not a failed delivery: it costs the batch no attempt, so resuming
 				// sends it again (on its last attempt it would be dead-lettered unsent).
-				this.host.sql.exec(
+				this.#host.sql.exec(
 					"UPDATE lanes SET next_attempt_at_ms = ?, last_error = ? WHERE subscription_id = ? AND partition = ?",
 					nowMs,
 					result.error,
 					sub.id,
-					this.partition,
+					this.#partition,
 				);
 				return;
 			}
@@ -268,13 +273,13 @@ export class Lane {
 				attempt >= sub.max_attempts
 					? 0
 					: retryDelayMs({ attemptsMade: attempt, scheduleMs: schedule, retryAfterMs: result.retryAfterMs, random: Math.random });
-			this.host.sql.exec(
+			this.#host.sql.exec(
 				"UPDATE lanes SET attempts = ?, next_attempt_at_ms = ?, last_error = ? WHERE subscription_id = ? AND partition = ?",
 				attempt,
 				nowMs + delayMs,
 				result.error,
 				sub.id,
-				this.partition,
+				this.#partition,
 			);
 		});
 	}
@@ -282,11 +287,11 @@ export class Lane {
 	/** After `max_attempts`, the batch goes to the subscription's dead-letter topic and the lane moves on. */
 	async #deadLetter(sub: SubscriptionRow, lane: LaneRow, batch: PendingBatch): Promise<void> {
 		const name = sub.dead_letter_topic;
-		const created = await topicRegistry(this.host.env).createTopic({ name, partitions: 1 });
-		const context = { topic: this.topic.topic, subscriptionId: sub.id, attempts: batch.attempts, lastError: lane.last_error };
+		const created = await topicRegistry(this.#host.env).createTopic({ name, partitions: 1 });
+		const context = { topic: this.#topic.topic, subscriptionId: sub.id, attempts: batch.attempts, lastError: lane.last_error };
 		// The idempotency key makes a dead-letter write that is retried after a crash land once.
 		const write = (maxMessageBytes?: number, appendTime = false) =>
-			produce(this.host.env, name, deadLetterInputs(batch.records, context, maxMessageBytes, appendTime), {
+			produce(this.#host.env, name, deadLetterInputs(batch.records, context, maxMessageBytes, appendTime), {
 				idempotencyKey: `dlq-${batch.id}`,
 			});
 		let produced = created.ok || created.error.code === "topic_exists" ? await write() : created;
@@ -297,22 +302,22 @@ export class Lane {
 		if (!produced.ok && produced.error.code === "invalid_timestamp")
 			produced = await write(typeof limit === "number" ? limit : undefined, true);
 		const nowMs = Date.now();
-		this.host.storage.transactionSync(() => {
+		this.#host.storage.transactionSync(() => {
 			if (!this.#current(lane)) return;
 			if (!produced.ok) {
 				console.error(`webhook ${sub.id}: dead-letter write to "${name}" failed: ${produced.error.message}`);
-				this.host.sql.exec(
+				this.#host.sql.exec(
 					"UPDATE lanes SET next_attempt_at_ms = ? WHERE subscription_id = ? AND partition = ?",
 					nowMs + DEAD_LETTER_RETRY_MS,
 					sub.id,
-					this.partition,
+					this.#partition,
 				);
 				return;
 			}
-			this.host.logDelivery(
+			this.#host.logDelivery(
 				{
 					subscriptionId: sub.id,
-					partition: this.partition,
+					partition: this.#partition,
 					batch,
 					attempt: batch.attempts,
 					outcome: "dead_lettered",
@@ -322,11 +327,11 @@ export class Lane {
 				},
 				nowMs,
 			);
-			this.host.sql.exec(
+			this.#host.sql.exec(
 				`UPDATE lanes SET next_offset = ?, ${CLEAR_BATCH} WHERE subscription_id = ? AND partition = ?`,
 				batch.nextOffset,
 				sub.id,
-				this.partition,
+				this.#partition,
 			);
 		});
 	}
