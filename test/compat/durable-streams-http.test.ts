@@ -4,22 +4,21 @@
  * The protocol itself is proven by its conformance suite (test/conformance/).
  */
 
-import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { runDurableObjectAlarm } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it, vi } from "vitest";
 import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { onStream } from "../../src/http/compat/durable-streams/streams.ts";
-import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { REQUEST_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { anonymousClosedAroundEach, closeAnonymous, grantAnonymous } from "../support/anonymous.ts";
+import { breakNextWrite } from "../support/break-write.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { appendsNeedConfig } from "../support/needs-config.ts";
 import { SseReader } from "../support/sse.ts";
 import { partitionStub } from "../support/stubs.ts";
-import { throwOnce } from "../support/throw-once.ts";
 import { call, json } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
@@ -106,9 +105,7 @@ describe("an append that meets a config change", { timeout: 20_000 }, () => {
 		const path = `rollback/${uniqueTopic("ds")}`;
 		const headers = { "Content-Type": "text/plain" };
 		expect((await call("PUT", `${DS}/${path}`, { headers, raw: "kept" })).status).toBe(201);
-		await runInDurableObject(await partitionStub(streamTopic(path)), (instance: PartitionLog) => {
-			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
-		});
+		await breakNextWrite(streamTopic(path));
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const refused = await call("POST", `${DS}/${path}`, { headers, raw: "lost" });
 		expect(refused.status).toBe(503);
@@ -121,9 +118,7 @@ describe("an append that meets a config change", { timeout: 20_000 }, () => {
 		const path = `rollback-fork/${uniqueTopic("ds")}`;
 		const headers = { "Content-Type": "text/plain" };
 		expect((await call("PUT", `${DS}/${path}`, { headers, raw: "kept" })).status).toBe(201);
-		await runInDurableObject(await partitionStub(streamTopic(path)), (instance: PartitionLog) => {
-			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
-		});
+		await breakNextWrite(streamTopic(path));
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const fork = await call("PUT", `${DS}/${path}-fork`, { headers: { ...headers, "Stream-Forked-From": `${DS}/${path}` } });
 		vi.restoreAllMocks();

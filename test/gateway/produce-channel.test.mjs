@@ -88,6 +88,27 @@ const produce = async (records) => partitionOf(await exchange(gateway.port, "Pro
 
 const opened = () => seen.filter((r) => r.method === "GET" && r.path.startsWith("/v1/topics/t/records/stream")).length;
 
+/** A WebSocket server on a free port, for one ProduceChannel. */
+async function channelServer() {
+	const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
+	await once(server, "listening");
+	const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
+	return { server, url: `ws://127.0.0.1:${port}/v1/topics/t/records/stream` };
+}
+
+/**
+ * A ProduceChannel to `url` whose answers are parsed JSON, with `options` over the defaults.
+ * @param {string} url @param {Partial<ConstructorParameters<typeof ProduceChannel>[0]>} [options]
+ */
+const channelTo = (url, options = {}) =>
+	new ProduceChannel({
+		url,
+		headers: {},
+		timeoutMs: 10_000,
+		answer: (status, chunks) => ({ status, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }),
+		...options,
+	});
+
 /** Closes every channel the stand-in holds, and waits for them to be closed (the gateway has its close frame then). */
 async function dropAll() {
 	for (const ws of gateway.channels) ws.close(1001, "going away");
@@ -141,15 +162,8 @@ test("a body larger than a channel message goes as POST …/records", async () =
 });
 
 test("a channel with no report within its deadline answers what it sent a retriable 503, what it did not yet send another", async () => {
-	const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
-	await once(server, "listening");
-	const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
-	const channel = new ProduceChannel({
-		url: `ws://127.0.0.1:${port}/v1/topics/t/records/stream`,
-		headers: {},
-		timeoutMs: 200,
-		answer: (status, chunks) => ({ status, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }),
-	});
+	const { server, url } = await channelServer();
+	const channel = channelTo(url, { timeoutMs: 200 });
 	try {
 		const answer = channel.send(Buffer.from('{"n":0}'));
 		const [ws] = await once(server, "connection");
@@ -164,15 +178,8 @@ test("a channel with no report within its deadline answers what it sent a retria
 });
 
 test("no more messages are in flight on a channel than the Worker takes: the next goes when a report frees room", async () => {
-	const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
-	await once(server, "listening");
-	const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
-	const channel = new ProduceChannel({
-		url: `ws://127.0.0.1:${port}/v1/topics/t/records/stream`,
-		headers: {},
-		timeoutMs: 10_000,
-		answer: (status, chunks) => ({ status, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }),
-	});
+	const { server, url } = await channelServer();
+	const channel = channelTo(url);
 	const [ws] = await once(server, "connection");
 	try {
 		/** @type {Buffer[]} */
@@ -218,25 +225,10 @@ test("each partition has a channel of its own: a partition that stalls holds no 
 	assert.equal(opened(), 2, "one channel for partition 0, one for partition 1");
 });
 
-/** A WebSocket server on a free port, for one ProduceChannel. */
-async function channelServer() {
-	const server = new WebSocketServer({ port: 0, host: "127.0.0.1" });
-	await once(server, "listening");
-	const { port } = /** @type {import("node:net").AddressInfo} */ (server.address());
-	return { server, url: `ws://127.0.0.1:${port}/v1/topics/t/records/stream` };
-}
-
 test("a channel with nothing in flight for its idle time is closed 1000, and says it ended (its entry dropped)", async () => {
 	const { server, url } = await channelServer();
 	let ended = 0;
-	const channel = new ProduceChannel({
-		url,
-		headers: {},
-		timeoutMs: 100,
-		idleMs: 300,
-		onEnd: () => ended++,
-		answer: (status, chunks) => ({ status, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }),
-	});
+	const channel = channelTo(url, { timeoutMs: 100, idleMs: 300, onEnd: () => ended++ });
 	try {
 		const answer = channel.send(Buffer.from('{"n":0}'));
 		const [ws] = await once(server, "connection");
@@ -255,13 +247,7 @@ test("a channel with nothing in flight for its idle time is closed 1000, and say
 test("a channel that ends (dropped) says so once: the gateway forgets it", async () => {
 	const { server, url } = await channelServer();
 	let ended = 0;
-	const channel = new ProduceChannel({
-		url,
-		headers: {},
-		timeoutMs: 10_000,
-		onEnd: () => ended++,
-		answer: (status, chunks) => ({ status, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }),
-	});
+	const channel = channelTo(url, { onEnd: () => ended++ });
 	try {
 		const answer = channel.send(Buffer.from('{"n":0}'));
 		const [ws] = await once(server, "connection");

@@ -1,12 +1,11 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { AssertionError } from "../../src/shared/assert.ts";
 import { STORED_BATCH_BYTES_TARGET } from "../../src/shared/limits.ts";
+import { breakNextWrite } from "../support/break-write.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
-import { throwOnce } from "../support/throw-once.ts";
 import { call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
 
 /** A new topic whose partition 0 holds one record, its partition's stub, and its metadata as the registry has it. */
@@ -165,9 +164,7 @@ describe("a group's write that rolls back (storage failing)", () => {
 			records: [{ timestampMs: null, tail, bytes: tail.length, keyId: null, tombstone: false }],
 			textAnswer: true,
 		};
-		await runInDurableObject(stub, (instance: PartitionLog) => {
-			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
-		});
+		await breakNextWrite(topic);
 		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const refused = await stub.append(request).catch((cause: unknown) => `rejected: ${String(cause)}`);
 		expect(refused).toEqual({
@@ -189,9 +186,7 @@ describe("a group's write that rolls back (storage failing)", () => {
 		await produce(topic, [{ value: "first" }]);
 		const answers: [number, string][] = [];
 		for (const bug of [new TypeError("x is not a function"), new AssertionError("staged in transaction")]) {
-			await runInDurableObject(await partitionStub(topic, 0), (instance: PartitionLog) => {
-				throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten", bug);
-			});
+			await breakNextWrite(topic, 0, bug);
 			vi.spyOn(console, "error").mockImplementation(() => undefined);
 			const refused = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: "a" }] } });
 			answers.push([refused.status, ((await refused.json()) as { error: { code: string } }).error.code]);
@@ -207,9 +202,7 @@ describe("a group's write that rolls back (storage failing)", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 2);
 		await produce(topic, [{ value: "first", partition: 1 }]);
-		await runInDurableObject(await partitionStub(topic, 1), (instance: PartitionLog) => {
-			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
-		});
+		await breakNextWrite(topic, 1);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const records = [
 			{ value: "a", partition: 0 },
@@ -233,9 +226,7 @@ describe("a group's write that rolls back (storage failing)", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 2);
 		// Partition 1 has never been written: it does not know its number, which a failure would name (as -1).
-		await runInDurableObject(await partitionStub(topic, 1), (instance: PartitionLog) => {
-			throwOnce((instance as unknown as { producers: { rowsWritten(): void } }).producers, "rowsWritten");
-		});
+		await breakNextWrite(topic, 1);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const records = [
 			{ value: "a", partition: 0 },
