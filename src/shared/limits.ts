@@ -46,15 +46,6 @@ export const POLL_BODY_SCRATCH_BYTES_MAX = 2 * 1024 * 1024;
 export const BATCH_CACHE_IDLE_MS = 10_000;
 
 /**
- * A partition's share crosses RPC with its tails joined into one string up to this many characters, as an array of
- * them above it (see `EncodedBatch`): under V8's largest ordinary heap object (128 KiB), where a larger string is
- * given pages of its own, fresh from the system, at the edge and again where the partition reads it. That holds for
- * a one-byte string (Latin-1 text, as JSON of ASCII is); a share holding any other character is two bytes a
- * character, so one this long lands in those pages all the same: slower, not wrong, and not measured.
- */
-export const SHARE_JOINED_CHARS_MAX = 120 * 1024;
-
-/**
  * A read takes the text of stored batches up to this size in its walk over the rows, and that of larger ones by
  * their key, only when it takes them: workerd's SQL cursor steps one row ahead, so a walk that selected every text
  * would load a whole batch (up to `STORED_BATCH_BYTES_TARGET`) past the one a read stops in (measured: a read ending

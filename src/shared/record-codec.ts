@@ -10,7 +10,6 @@
 import { assert } from "./assert.ts";
 import { base64Decode, base64Encode } from "./base64.ts";
 import { parseJsonExact } from "./json.ts";
-import { SHARE_JOINED_CHARS_MAX } from "./limits.ts";
 
 /** Separates records inside a stored batch (and inside a fetch response's `records` array). */
 export const RECORD_SEPARATOR = ",\n";
@@ -58,26 +57,34 @@ export interface EncodedRecord {
 /**
  * A partition's share of a produce as one payload for the RPC to its `PartitionLog`: the records' tails and their
  * other fields as flat arrays, left out when they hold nothing. A few arrays cross the boundary, not an object per
- * record. The tails go joined by newlines (a tail holds none) while they come to `SHARE_JOINED_CHARS_MAX` or less, as
- * the usual share does (100 × 1 KiB: about 105,000 characters): one string is serialised, copied and read back for
- * less than a hundred, and the partition's split makes slices of it, not copies. In workerd, a 100 × 1 KiB body read
- * by the edge, its share built and sent, and the partition's lines joined: 225 µs a call joined against 270 as an
- * array (medians of 7 runs of 2,000; a second run 253 against 267). bench:ab produce-1c-1p, main against joined, three
- * runs of 8 rounds (load 7-10): B − A −1.17, −0.81 and −0.28 µs/record, lower in 5, 8 and 5 of 8; pooled, −0.58
+ * record. The tails go joined by newlines (a tail holds none), whatever the share's size: one string is serialised,
+ * copied and read back for less than a hundred, and the partition's split makes slices of it, not copies. In workerd, a
+ * 100 × 1 KiB body read by the edge, its share built and sent, and the partition's lines joined: 225 µs a call joined
+ * against 270 as an array (medians of 7 runs of 2,000; a second run 253 against 267). bench:ab produce-1c-1p, main against
+ * joined, three runs of 8 rounds (load 7-10): B − A −1.17, −0.81 and −0.28 µs/record, lower in 5, 8 and 5 of 8; pooled, −0.58
  * (−2.36 to +3.22), lower in 18 of 24, against an A/A run's +0.32 (−1.26 to +1.66), lower in 2 of 8: a small gain,
- * about 1.5 %, whose sign held. stream-ws-array-1p, whose runs mostly exceed the limit: +0.5, +1.0, −0.46 (noise).
- * One-record shares (produce-32c-1r, per request of ~530-640 µs, load ~2): +3.2 (+2.0 to +18.3, higher in 6 of 6), then
- * with the builds swapped −15.5 (−28.9 to +31.0, the joined form lower in 2 of 6): within that shape's noise.
- * An earlier measurement found one joined string no cheaper (613 µs a call against 583 for the array, building the
- * lines included, SQL not; medians of 5 runs of 4,000); why the two disagree was not found, so measure both forms
- * again before choosing between them.
+ * about 1.5 %, whose sign held. One-record shares (produce-32c-1r, per request of ~530-640 µs, load ~2): +3.2 (+2.0 to
+ * +18.3, higher in 6 of 6), then with the builds swapped −15.5 (−28.9 to +31.0, the joined form lower in 2 of 6): within
+ * that shape's noise. An earlier measurement found one joined string no cheaper (613 µs a call against 583 for the array,
+ * building the lines included, SQL not; medians of 5 runs of 4,000) with tails that were already flat strings, where the
+ * edge's tails are built by concatenation, and an array's clone flattens each of them first.
  *
- * A larger share goes as an array: V8 puts a string over 128 KiB in pages of its own, fresh from the system, so a
- * joined share of a few hundred records cost a large copy at the edge and another where the partition reads it; an
- * array is cloned string by string in the ordinary heap (measured in workerd: 256 tails of 1 KiB cloned in 49 µs,
- * joined, cloned and split in 95 µs). Nor as UTF-8: one `Uint8Array` of 100 tails of 1 KiB (`encodeInto` at the
- * edge) and a `Uint32Array` of their ends, decoded and cut by the partition into the same lines, cost 800 µs of
- * workerd CPU a call against 583 for the array (same runs). A call carrying nothing costs about 190 µs of those.
+ * Larger shares (a streamed run of 256 messages, a request of a few hundred records) went as an array until a share of
+ * 256 × 1 KiB was measured joined: a string over 128 KiB is given pages of its own, fresh from the system, but the
+ * array's 256 flattened tails cost a little more. bench:ab produce-1c-1p with 256 × 1 KiB a request, three runs of 6
+ * rounds (load 9-15): B − A −2.00 µs/record of ~27 (−2.50 to +1.65, lower in 5 of 6), −3.40 of ~40 (−5.63 to +2.97, 4
+ * of 6), −1.05 of ~26 (−1.59 to +2.03, 4 of 6); pooled −1.36, lower in 13 of 18, where an A/A run of that shape the
+ * same hour spread −1.67 to +2.87 (lower in 3 of 6): a gain of a few per cent, near this machine's noise.
+ * stream-ws-array-1p at the same load ran at 900-2,400 records/s, where most runs stay small: +4.01 (−3.25 to +6.73,
+ * lower in 1 of 6), then +0.58 (−2.13 to +3.41, 3 of 8), noise. Profiled (`bench:profile stream-array`, whose runs are
+ * full; two profiles each), the RPC call and the join took 13.6 and 11.9 % of the samples against the call alone's
+ * 13.4 and 14.7, and garbage collection 9.1 and 13.5 % against 13.8 and 17.3. The largest share (a request's 8 MiB, or a streamed
+ * run's `STREAM_APPEND_CHARS_MAX`) crosses RPC in at most twice its characters (a two-byte string), under its 32 MiB
+ * limit. The partition still takes the array form an edge of an earlier version sends during a deploy.
+ *
+ * Nor as UTF-8: one `Uint8Array` of 100 tails of 1 KiB (`encodeInto` at the edge) and a `Uint32Array` of their ends,
+ * decoded and cut by the partition into the same lines, cost 800 µs of workerd CPU a call against 583 for the array
+ * (same runs). A call carrying nothing costs about 190 µs of those.
  * Nor as the values' own texts (an array of the body's slices, which cross without a copy at the edge: no join, no
  * tail built there) with the partition building the tails of plain keyless records: a knockout build, bench:ab
  * produce-1c-1p −1.14 µs/record of ~37 (−1.97 to +2.81, lower in 4 of 6, load 8-9), then +0.03 (−0.96 to +1.00, 2 of
@@ -85,7 +92,7 @@ export interface EncodedRecord {
  */
 export interface EncodedBatch {
 	readonly count: number;
-	/** Each record's tail; joined by newlines (a tail holds none) when they come to `SHARE_JOINED_CHARS_MAX` or less. */
+	/** Each record's tail, joined by newlines (a tail holds none); an array of them from an edge of an earlier version. */
 	readonly tails: readonly string[] | string;
 	/** UTF-8 bytes of each tail. */
 	readonly bytes: readonly number[];
@@ -104,11 +111,9 @@ export function encodeBatch(records: readonly EncodedRecord[]): EncodedBatch {
 	let timestamps: (number | null)[] | null = null;
 	let keyIds: (string | null)[] | null = null;
 	let tombstones: number[] | null = null;
-	let chars = records.length - 1;
 	for (let i = 0; i < records.length; i++) {
 		const record = records[i] as EncodedRecord;
 		tails[i] = record.tail;
-		chars += record.tail.length;
 		bytes[i] = record.bytes;
 		if (record.timestampMs !== null) {
 			timestamps ??= new Array(records.length).fill(null);
@@ -123,8 +128,7 @@ export function encodeBatch(records: readonly EncodedRecord[]): EncodedBatch {
 			tombstones.push(i);
 		}
 	}
-	const joined = chars <= SHARE_JOINED_CHARS_MAX ? tails.join("\n") : tails;
-	return { count: records.length, tails: joined, bytes, timestamps, keyIds, tombstones };
+	return { count: records.length, tails: tails.join("\n"), bytes, timestamps, keyIds, tombstones };
 }
 
 /**
