@@ -16,7 +16,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { series } from "../metrics/catalog.ts";
 import { type Figures, MetricsReporter } from "../metrics/reporter.ts";
-import { err, type Failure, ok, type Result, thrownMessage } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result, settleEach, thrownMessage } from "../shared/errors.ts";
 import {
 	EXPIRY_ROWS_PER_STEP,
 	GROUP_COMMIT_LINGER_MS,
@@ -495,3 +495,18 @@ export class GroupCoordinator extends DurableObject<Env> {
 		return groupDirectory(this.env);
 	}
 }
+
+// Storage failing (or a bug) in any of them is answered a failure Result, not a rejection crossing RPC (refuseOffsets
+// answers resetOffsets's).
+settleEach(GroupCoordinator, [
+	"join",
+	"heartbeat",
+	"beginPoll",
+	"completePoll",
+	"commit",
+	"commitPositions",
+	"leave",
+	"describe",
+	"resetOffsets",
+	"deleteGroup",
+]);

@@ -15,7 +15,7 @@ import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
-import { err, type Failure, isBug, ok, partitionUnavailable, type Result } from "../shared/errors.ts";
+import { err, type Failure, isBug, ok, partitionUnavailable, type Result, settleEach } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
 import { decodeBatch } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -482,10 +482,9 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/**
-	 * `readUtf8` answered as a group poll's whole response body, for a poll laid out by partition that reads this
-	 * partition alone (the member owns one: as many members as partitions): `head`, the records, `tail`, which the edge
-	 * wrote from the poll's plan. As a fetch's body (`readFetchBody`), its bytes cross to the edge as a stream the
-	 * runtime pipes into the response.
+	 * `readUtf8` answered as a group poll's whole response body, for a poll laid out by partition that reads this partition
+	 * alone (the member owns one: as many members as partitions): `head`, the records, `tail`, which the edge wrote from the
+	 * poll's plan. As a fetch's body (`readFetchBody`), its bytes cross to the edge as a stream the runtime pipes into it.
 	 */
 	readPollBody(request: ReadRequest, head: string, tail: string): Promise<Result<PollShare | RemoteRead>> {
 		return this.reads.pollBody(request, head, tail);
@@ -598,3 +597,4 @@ export class PartitionLog extends DurableObject<Env> {
 		return null;
 	}
 }
+settleEach(PartitionLog, ["read", "readUtf8", "readFetchBody", "readPollBody", "readRecordsPollBody"]); // failures as Results

@@ -112,6 +112,30 @@ export function isBug(cause: unknown): boolean {
 	);
 }
 
+/** What the edge says of a Durable Object's call that failed (`service_unavailable`): it may have written first. */
+export const CALL_FAILED = "a Durable Object failed; the request may be partly done";
+
+/**
+ * Makes each of `names`, RPC methods of a Durable Object's class, answer what it throws (logged here) as a failure
+ * `Result`: a bug's 500 `internal` (`isBug`), else storage's or the platform's 503 `service_unavailable`. A value, not
+ * a rejection: workerd reports a rejection crossing RPC "Uncaught (in promise)" even when the caller catches it, and
+ * the rejection loses the typed error. One wrapper for every such method, where a try in each would repeat itself.
+ */
+export function settleEach<T extends object>(cls: { prototype: T }, names: readonly (keyof T & string)[]): void {
+	const methods = cls.prototype as Record<string, (...args: unknown[]) => unknown>;
+	for (const name of names) {
+		const method = methods[name] as (...args: unknown[]) => unknown;
+		methods[name] = async function (this: unknown, ...args: unknown[]) {
+			try {
+				return await method.apply(this, args);
+			} catch (cause) {
+				console.error(cause);
+				return isBug(cause) ? err("internal", "internal error") : err("service_unavailable", CALL_FAILED);
+			}
+		};
+	}
+}
+
 /** A partition whose call threw, or whose write rolled back: retriable. One place, for the partition and the edge. */
 export function partitionUnavailable(partition: number): Failure {
 	return err("partition_unavailable", `partition ${partition} is unavailable; retry`, { partition });

@@ -6,7 +6,7 @@
  * written to — which then fences it itself, since partitions compare epochs too (as Kafka's brokers do).
  */
 
-import { err, ok, type Result } from "../shared/errors.ts";
+import { ApiError, err, ok, type Result } from "../shared/errors.ts";
 import { PRODUCER_CACHE_TTL_MS } from "../shared/limits.ts";
 import { topicRegistry } from "../shared/stubs.ts";
 
@@ -17,6 +17,8 @@ async function currentEpoch(env: Env, producerId: number, fresh: boolean): Promi
 	if (!fresh && hit !== undefined && hit.expiresAtMs > Date.now()) return hit.epoch;
 	const found = await topicRegistry(env).getProducer(producerId);
 	if (!found.ok) {
+		// The registry failed: thrown, as its rejection was, not taken for a producer that does not exist.
+		if (found.error.code !== "unknown_producer") throw ApiError.from(found.error);
 		epochs.delete(producerId);
 		return null;
 	}

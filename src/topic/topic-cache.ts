@@ -6,7 +6,7 @@
  * to be reconfigured.
  */
 
-import { err, ok, type Result } from "../shared/errors.ts";
+import { ApiError, err, ok, type Result } from "../shared/errors.ts";
 import { TOPIC_CACHE_TTL_MS } from "../shared/limits.ts";
 import { topicRegistry } from "../shared/stubs.ts";
 import type { TopicMeta } from "./types.ts";
@@ -25,6 +25,8 @@ export async function describeTopic(env: Env, name: string): Promise<Result<Topi
 	const result = await topicRegistry(env).getTopic(name);
 	if (result.ok) remember(result.value);
 	else cache.delete(name);
+	// The registry failed: thrown, as its rejection was, so no caller takes it for a topic that does not exist.
+	if (!result.ok && result.error.code !== "topic_not_found") throw ApiError.from(result.error);
 	return result;
 }
 

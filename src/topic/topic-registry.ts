@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
-import { err, type Failure, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result, settleEach } from "../shared/errors.ts";
 import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -280,3 +280,6 @@ export class TopicRegistry extends DurableObject<Env> {
 		return this.#sql.exec<TopicRow>("SELECT * FROM topics WHERE name = ?", name).toArray()[0] ?? null;
 	}
 }
+
+// Storage failing (or a bug) in any of them is answered a failure Result, not a rejection crossing RPC.
+settleEach(TopicRegistry, ["createTopic", "getTopic", "updateTopic", "deleteTopic", "getProducer"]);

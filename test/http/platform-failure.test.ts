@@ -11,6 +11,7 @@ import { produceStream } from "../../src/http/compat/confluent/produce-stream.ts
 import worker from "../../src/index.ts";
 import { AssertionError } from "../../src/shared/assert.ts";
 import { partitionLog, topicRegistry } from "../../src/shared/stubs.ts";
+import { invalidate } from "../../src/topic/topic-cache.ts";
 import { join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { coordinatorStub, topicIdOf } from "../support/stubs.ts";
@@ -27,6 +28,8 @@ function coordinatorFailsOnce(group: string, thrown: string | Error = "SQLITE_IO
 async function expectPlatformFailure(method: string, path: string, body?: unknown): Promise<void> {
 	const error = await expectError(method, path, 503, "service_unavailable", { body });
 	expect(error.retriable).toBe(true);
+	// The object answers its failure as a Result now; the edge still names the request, as README says.
+	expect(error.request_id, "the request's id").toMatch(/^[\w-]{8,}$/);
 }
 
 async function groupWithMember(): Promise<{ group: string; topic: string; member: string; generation: number }> {
@@ -53,6 +56,14 @@ describe("a Durable Object call that throws", () => {
 			await expectPlatformFailure(method, path, body);
 		}
 		await json("POST", `/v1/groups/${group}/offsets`, 200, { body: commitBody });
+	});
+
+	it("answers a join whose topic lookup failed in the registry 503 service_unavailable, not topic_not_found", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		invalidate(topic);
+		await runInDurableObject(topicRegistry(env), (instance) => throwOnce(instance as unknown as { find(): void }, "find"));
+		await expectPlatformFailure("POST", `/v1/groups/${uniqueGroup()}/members`, { topics: [topic] });
 	});
 
 	it("answers a topic's config change 503 service_unavailable, and the repeat is served", async () => {

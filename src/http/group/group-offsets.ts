@@ -121,12 +121,17 @@ export async function commitStandalone(
 	const bounds = await checkCommitBounds(env, offsets);
 	const coordinator = groupCoordinator(env, groupId);
 	if (bounds.ok) return coordinator.resetOffsets(groupId, offsets, instanceId);
-	return coordinator.refuseOffsets(groupId, instanceId, bounds).catch((cause: unknown) => {
-		// workerd's refusal of a method its receiver lacks: `TypeError: The RPC receiver does not implement the method "m".`
-		if (/^TypeError:.*implement.*"refuseOffsets"/.test(String(cause))) return bounds;
-		console.error(`group ${groupId}: ${cause}`);
-		return err("unavailable", "the group's coordinator did not answer; retry");
-	});
+	const unavailable = err("unavailable", "the group's coordinator did not answer; retry");
+	return coordinator.refuseOffsets(groupId, instanceId, bounds).then(
+		// Its storage failed (answered as a Result): it wrote nothing, and did not judge the group.
+		(judged) => (judged.ok || judged.error.code !== "service_unavailable" ? judged : unavailable),
+		(cause: unknown) => {
+			// workerd's refusal of a method its receiver lacks: `TypeError: The RPC receiver does not implement the method "m".`
+			if (/^TypeError:.*implement.*"refuseOffsets"/.test(String(cause))) return bounds;
+			console.error(`group ${groupId}: ${cause}`);
+			return unavailable;
+		},
+	);
 }
 
 /**

@@ -1,0 +1,48 @@
+/**
+ * A partition's reads answer a storage failure or a bug inside them as a failure Result (test/support/rpc-failure.ts), not a
+ * rejection; the edge's answers for them are test/http/platform-failure's.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { uniqueTopic } from "../support/names.ts";
+import { BUG, STORAGE_FAILED, settled } from "../support/rpc-failure.ts";
+import { partitionStub, topicIdOf } from "../support/stubs.ts";
+import { throwOnce } from "../support/throw-once.ts";
+import { createTopic, produce } from "../support/worker.ts";
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("a partition's reads", () => {
+	it("answer a storage failure or a bug as a failure Result", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const stub = await partitionStub(topic);
+		const request = { topicId: await topicIdOf(topic), offset: 0, maxRecords: 10, maxBytes: 65_536, waitMs: 0 };
+		const calls: [string, string, () => Promise<unknown>][] = [
+			["read", "read", () => stub.read(request)],
+			["readUtf8", "parts", () => stub.readUtf8(request)],
+			["readFetchBody", "fetchBody", () => stub.readFetchBody(request)],
+			["readPollBody", "pollBody", () => stub.readPollBody(request, "[", "]")],
+			["readRecordsPollBody", "recordsPollBody", () => stub.readRecordsPollBody(request, topic, "]")],
+		];
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const answers: Record<string, unknown> = {};
+		for (const [name, method, call] of calls) {
+			for (const thrown of ["SQLITE_IOERR: disk I/O error", new RangeError("offset")]) {
+				await runInDurableObject(stub, (instance) =>
+					throwOnce((instance as unknown as { reads: Record<string, () => void> }).reads, method, thrown),
+				);
+				answers[`${name} ${typeof thrown === "string" ? "storage" : "bug"}`] = await settled(call());
+			}
+		}
+		expect(answers).toEqual(
+			Object.fromEntries(
+				calls.flatMap(([name]) => [
+					[`${name} storage`, STORAGE_FAILED],
+					[`${name} bug`, BUG],
+				]),
+			),
+		);
+	});
+});

@@ -1,0 +1,52 @@
+/**
+ * The registry's methods answer a storage failure or a bug inside them as a failure Result (test/support/rpc-failure.ts), not a
+ * rejection; the edge's answers for them are test/http/platform-failure's.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { AssertionError } from "../../src/shared/assert.ts";
+import { topicRegistry } from "../../src/shared/stubs.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { BUG, STORAGE_FAILED, settled } from "../support/rpc-failure.ts";
+import { throwOnce } from "../support/throw-once.ts";
+import { createTopic } from "../support/worker.ts";
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("the registry's methods", () => {
+	it("answer a storage failure or a bug as a failure Result", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const registry = topicRegistry(env);
+		const calls: [string, () => Promise<unknown>][] = [
+			["getTopic", () => registry.getTopic(topic)],
+			["createTopic", () => registry.createTopic({ name: uniqueTopic(), partitions: 1 })],
+			["updateTopic", () => registry.updateTopic(topic, { config: { "retention.ms": 60_000 } })],
+			["deleteTopic", () => registry.deleteTopic(uniqueTopic())],
+		];
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const answers: Record<string, unknown> = {};
+		for (const [name, call] of calls) {
+			for (const thrown of ["SQLITE_IOERR: disk I/O error", new AssertionError("find in registry")]) {
+				await runInDurableObject(registry, (instance) => throwOnce(instance as unknown as { find(): void }, "find", thrown));
+				answers[`${name} ${typeof thrown === "string" ? "storage" : "bug"}`] = await settled(call());
+			}
+		}
+		expect(answers).toEqual(
+			Object.fromEntries(
+				calls.flatMap(([name]) => [
+					[`${name} storage`, STORAGE_FAILED],
+					[`${name} bug`, BUG],
+				]),
+			),
+		);
+	});
+
+	it("answers getProducer a storage failure as a failure Result", async () => {
+		const registry = topicRegistry(env);
+		await runInDurableObject(registry, (_, state) => throwOnce(state.storage.sql, "exec", "SQLITE_IOERR: disk I/O error"));
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		expect(await settled(registry.getProducer(1))).toEqual(STORAGE_FAILED);
+	});
+});
