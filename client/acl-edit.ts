@@ -64,28 +64,33 @@ function operationSet(entry: AclEntry): string {
 }
 
 /**
- * Closing public access refused, nothing written (`Anonymous.close`): another admin granted anonymous an operation
- * since the grant the close was decided on was read (`added`: each entry as stored now with the operations it grants
- * that were not granted on its resource then; `removed`, those no longer granted, each entry as read). Compared by
- * resource and operation, not entry by entry: an entry only re-ordered or narrowed grants nothing new, so it does not
- * refuse the close. A 412 (`precondition_failed`), as the API's refusal of a stale If-Match; `grant`: as stored now,
- * to show and decide on again.
+ * Closing public access refused (`Anonymous.close`): another admin granted anonymous an operation since the grant the
+ * close was decided on was read (`added`: each entry as stored now with the operations it grants that were not granted
+ * on its resource then; `removed`, those no longer granted, each entry as read). Compared by resource and operation,
+ * not entry by entry: an entry only re-ordered or narrowed grants nothing new, so it does not refuse the close. A 412
+ * (`precondition_failed`), as the API's refusal of a stale If-Match; `grant`: as stored now, to show and decide on
+ * again. Nothing was written unless `answerLost`: a close sent before lost its answer, so it may have closed public
+ * access before that change, which opened it again.
  */
 export class AclConflict extends TributaryError {
 	readonly added: readonly AclEntry[];
 	readonly removed: readonly AclEntry[];
+	/** Whether a close sent before may have landed (its answer was lost), before the change that opened access again. */
+	readonly answerLost: boolean;
 	/** What changed, for people: "added produce on topic:late, and removed consume on topic:news". */
 	readonly changes: string;
 	readonly grant: { readonly acl: readonly AclEntry[]; readonly quotas: Readonly<Record<string, number>> };
-	constructor(read: readonly AclEntry[], grant: AclConflict["grant"]) {
+	constructor(read: readonly AclEntry[], grant: AclConflict["grant"], answerLost = false) {
 		const added = ungranted(grant.acl, read);
 		const removed = ungranted(read, grant.acl);
 		const text = (verb: string, entries: readonly AclEntry[]) =>
 			entries.length === 0 ? [] : [`${verb} ${entries.map((e) => `${e.operations.join(", ")} on ${e.resource}`).join("; ")}`];
 		const changes = [...text("added", added), ...text("removed", removed)].join(", and ");
-		super("precondition_failed", `another admin changed the ACL since it was read: ${changes}; public access was not closed`, {
-			status: 412,
-		});
+		const outcome = answerLost
+			? "public access is open to it now: this close's answer was lost, so it may have closed public access before that change"
+			: "public access was not closed";
+		super("precondition_failed", `another admin changed the ACL since it was read: ${changes}; ${outcome}`, { status: 412 });
+		this.answerLost = answerLost;
 		this.changes = changes;
 		this.added = added;
 		this.removed = removed;

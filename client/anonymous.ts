@@ -128,8 +128,9 @@ export class Anonymous {
 	/**
 	 * Closes public access (the ACL emptied, the quotas kept: the console's "Close public access"), decided on `read`
 	 * (a grant `get`, `set` or `update` answered; read now when left out): sent If-Match its ETag, so an entry another
-	 * admin granted since is not removed unseen. On a 412 the grant is read again: an entry added since is an
-	 * `AclConflict` (a 412, nothing written); any other change (a quota, entries removed) is kept and the close sent
+	 * admin granted since is not removed unseen. On a 412, or an answer lost (a retriable error: the close may have
+	 * landed), the grant is read again: an entry added since is an `AclConflict` (a 412; `answerLost` when a close sent
+	 * here may have landed before that change); any other change (a quota, entries removed) is kept and the close sent
 	 * again If-Match the grant read, up to `ACL_CHANGE_ATTEMPTS` times; an ACL already empty is the answer. A `read`
 	 * without an ETag (not a grant this client was answered) is `invalid_argument`; a grant read here that the server
 	 * answered without one (a Worker from before grant tags) is `unexpected_response`, as `grant`'s.
@@ -138,6 +139,8 @@ export class Anonymous {
 	async close(read?: { readonly acl: readonly AclEntry[] }): Promise<AnonymousAccess> {
 		const decided = read ?? (await this.get());
 		let grant: { readonly acl: readonly AclEntry[] } = decided;
+		/** Whether a close sent here may have landed unseen (its answer lost). */
+		let lost = false;
 		for (let attempt = 1; ; attempt++) {
 			const ifMatch = this.etagOf(grant);
 			if (ifMatch === undefined && grant === read)
@@ -149,11 +152,13 @@ export class Anonymous {
 			try {
 				return await this.update({ acl: [] }, { ifMatch });
 			} catch (error) {
-				if (!preconditionRetry(error, attempt)) throw error;
+				const lostNow = answerLost(error);
+				if (!preconditionRetry(error, attempt) && !(lostNow && attempt < ACL_CHANGE_ATTEMPTS)) throw error;
+				lost ||= lostNow;
 			}
 			const now = await this.get();
 			if (now.acl.length === 0) return now;
-			const conflict = new AclConflict(decided.acl, now);
+			const conflict = new AclConflict(decided.acl, now, lost);
 			if (conflict.added.length > 0) throw conflict;
 			grant = now;
 		}
@@ -185,6 +190,11 @@ export class Anonymous {
 	#send(method: "GET" | "PUT" | "PATCH", body: unknown, ifMatch?: string): Promise<AnonymousAccess> {
 		return this.#grants.send(method, PATH, body, ifMatch);
 	}
+}
+
+/** Whether `error` may follow a change that landed, its answer lost: retriable, and not a quota's 429 (nothing done). */
+function answerLost(error: unknown): boolean {
+	return error instanceof TributaryError && error.retriable && error.code !== "quota_exceeded";
 }
 
 /** A grant this client read came without an ETag (a Worker from before grant tags): the server's fault, not the caller's. */

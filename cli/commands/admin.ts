@@ -317,7 +317,7 @@ export async function keys(client: Tributary, args: string[]): Promise<void> {
  * and removes the quotas. `alter` changes only what it names, as `PATCH` does: each quota named, and the ACL (whole)
  * when `--acl` is given. `grant` and `revoke` change one entry (kafka-acls --add, --remove) and keep the rest.
  * `close` empties the ACL alone (the console's "Close public access", the SDK's `anonymous.close`): the quotas stay for
- * a later grant, and an entry another admin granted between its read and its write is a 412 naming it, nothing removed.
+ * a later grant, and an entry another admin granted between its read and its write is a 412 naming it, not removed.
  * `show` prints the grant's ETag, which `set`, `alter` and `close` take as `--if-match`: the change applies only while
  * the grant is still the one shown, so a decision made on what `show` printed never overwrites another admin's change
  * made since (a 412, which the error line explains). With `--json`, every subcommand prints the API's JSON with the

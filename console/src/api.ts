@@ -395,8 +395,9 @@ export class Api {
 	}
 	/**
 	 * Closes public access (the ACL emptied, the quotas kept), decided on the grant the page showed (`shown`), as the
-	 * SDK's `anonymous.close` does: an entry another admin added since is an `AclConflict`, nothing written, where an
-	 * unconditional close would remove an entry the admin never saw; any other change is kept and the close sent again.
+	 * SDK's `anonymous.close` does: an entry another admin added since is an `AclConflict` (nothing written, unless a
+	 * close's answer was lost: `answerLost`), where an unconditional close would remove an entry the admin never saw;
+	 * any other change is kept and the close sent again.
 	 */
 	closeAnonymous(shown: AnonymousAccess): Promise<AnonymousAccess> {
 		return this.#client.anonymous.close(shown) as Promise<AnonymousAccess>;

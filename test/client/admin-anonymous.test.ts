@@ -306,6 +306,42 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		expect(sent.slice(from).map((r) => r.method)).toEqual(["GET", "PATCH"]);
 	});
 
+	it("close() whose answer was lost reads the grant again and answers what is true: closed, or an AclConflict saying its close may have landed", async () => {
+		const { client, sent, dropAnswer, beforeServing } = wiredClient();
+		const news = { resource: "topic:news.*", operations: ["consume"] };
+		const late = { resource: "topic:late", operations: ["produce"] };
+		const isPatch = (r: { path: string; method: string }) => isAnonymous(r) && r.method === "PATCH";
+		/** The close lands, its answer is lost, and another admin's `change` lands before the SDK's repeat (refused 412). */
+		const lostThen = (change: unknown) => {
+			dropAnswer(isPatch);
+			let patches = 0;
+			beforeServing(isPatch, async () => {
+				if (++patches === 2) await json("PATCH", "/v1/anonymous", 200, { body: change });
+			});
+		};
+		// Another admin granted a narrower entry after the close landed (no operation added): closed again, and answered.
+		const wide = { resource: news.resource, operations: ["consume", "describe"] };
+		await client.anonymous.set({ acl: [wide], quotas: {} });
+		lostThen({ acl: [news] });
+		expect(await client.anonymous.close().catch((e: unknown) => `threw ${String(e)}`)).toEqual({ acl: [], quotas: {} });
+		// Another admin granted an entry after the close landed: not removed unseen, and not said never closed.
+		await client.anonymous.set({ acl: [news], quotas: {} });
+		lostThen({ acl: [late] });
+		sent.length = 0;
+		const refused = await client.anonymous.close().catch((e: unknown) => e);
+		expect(refused).toBeInstanceOf(AclConflict);
+		expect(refused).toMatchObject({
+			code: "precondition_failed",
+			added: [late],
+			removed: [news],
+			answerLost: true,
+			message:
+				"another admin changed the ACL since it was read: added produce on topic:late, and removed consume on topic:news.*; public access is open to it now: this close's answer was lost, so it may have closed public access before that change",
+		});
+		expect(sent.filter(isAnonymous).map((r) => r.method)).toEqual(["GET", "PATCH", "PATCH", "GET"]);
+		expect(await client.anonymous.get()).toEqual({ acl: [late], quotas: {} });
+	});
+
 	it("gives up after ACL_CHANGE_ATTEMPTS refusals with the 412, each attempt made to the grant read again", async () => {
 		const { client, sent, beforeServing } = wiredClient();
 		let others = 0;

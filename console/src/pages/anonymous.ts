@@ -71,7 +71,7 @@ export async function anonymousPage(ctx: PageContext): Promise<void> {
 		entries.prepend(
 			notice(
 				"error",
-				`Another admin changed the ACL since this page showed it: ${conflict.changes}. Public access was not closed: the table shows the ACL as stored now; close it again to close it.`,
+				`Another admin changed the ACL since this page showed it: ${conflict.changes}. ${conflict.answerLost ? "Public access is open to it now (this close's answer was lost: it may have closed it before that change)" : "Public access was not closed"}: the table shows the ACL as stored now; close it again to close it.`,
 			),
 		);
 	};
