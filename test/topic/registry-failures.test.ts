@@ -5,12 +5,13 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { AssertionError } from "../../src/shared/assert.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { BUG, STORAGE_FAILED, settled } from "../support/rpc-failure.ts";
 import { throwOnce } from "../support/throw-once.ts";
-import { createTopic } from "../support/worker.ts";
+import { call, createTopic } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -48,5 +49,14 @@ describe("the registry's methods", () => {
 		await runInDurableObject(registry, (_, state) => throwOnce(state.storage.sql, "exec", "SQLITE_IOERR: disk I/O error"));
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		expect(await settled(registry.getProducer(1))).toEqual(STORAGE_FAILED);
+	});
+
+	it("answers a Durable Streams delete whose topic removal failed in the registry 503, not 204", async () => {
+		const path = uniqueTopic("ds-drop");
+		expect((await call("PUT", `/ds/v1/stream/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "a" })).status).toBe(201);
+		await runInDurableObject(topicRegistry(env), (instance) => throwOnce(instance as unknown as { find(): void }, "find"));
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		expect((await call("DELETE", `/ds/v1/stream/${path}`)).status).toBe(503);
+		expect((await call("GET", `/v1/topics/${streamTopic(path)}`)).status, "its topic is still there").toBe(200);
 	});
 });

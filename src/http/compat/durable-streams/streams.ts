@@ -8,6 +8,7 @@
 import type { PartitionLog } from "../../../partition/partition-log.ts";
 import type { StreamResult } from "../../../partition/stream-types.ts";
 import type { NeedsConfig } from "../../../partition/types.ts";
+import { ApiError } from "../../../shared/errors.ts";
 import { partitionLog, topicRegistry as registry } from "../../../shared/stubs.ts";
 import { describeTopic, invalidate, remember } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
@@ -79,6 +80,8 @@ export async function ensureTopic(env: Env, topic: string): Promise<TopicMeta | 
 
 /** Deletes a stream's topic and its records (the stream's state went with its partition). */
 export async function dropTopic(env: Env, topic: string): Promise<void> {
-	await registry(env).deleteTopic(topic);
+	const dropped = await registry(env).deleteTopic(topic);
+	// The registry failed: thrown, as its rejection was (a topic already gone is no failure).
+	if (!dropped.ok && dropped.error.code !== "topic_not_found") throw ApiError.from(dropped.error);
 	invalidate(topic);
 }
