@@ -158,6 +158,15 @@ export class ApiError extends Error {
 	}
 }
 
+/**
+ * `result`, unless it failed otherwise than `expected` (the thing is missing): that failure, an object's storage failing
+ * answered as a Result, is thrown (`ApiError`), as its rejection was, so no caller takes it for the thing missing.
+ */
+export function thrownUnless<T>(result: Result<T>, expected: ErrorCode): Result<T> {
+	if (!result.ok && result.error.code !== expected) throw ApiError.from(result.error);
+	return result;
+}
+
 /** Unwraps a `Result` at the edge: the value, or an `ApiError` thrown for `onError` to render. */
 export function unwrap<T>(result: Result<T>): T {
 	if (result.ok) return result.value;

@@ -6,7 +6,7 @@
  * written to — which then fences it itself, since partitions compare epochs too (as Kafka's brokers do).
  */
 
-import { ApiError, err, ok, type Result } from "../shared/errors.ts";
+import { err, ok, type Result, thrownUnless } from "../shared/errors.ts";
 import { PRODUCER_CACHE_TTL_MS } from "../shared/limits.ts";
 import { topicRegistry } from "../shared/stubs.ts";
 
@@ -15,10 +15,8 @@ const epochs = new Map<number, { epoch: number; expiresAtMs: number }>();
 async function currentEpoch(env: Env, producerId: number, fresh: boolean): Promise<number | null> {
 	const hit = epochs.get(producerId);
 	if (!fresh && hit !== undefined && hit.expiresAtMs > Date.now()) return hit.epoch;
-	const found = await topicRegistry(env).getProducer(producerId);
+	const found = thrownUnless(await topicRegistry(env).getProducer(producerId), "unknown_producer");
 	if (!found.ok) {
-		// The registry failed: thrown, as its rejection was, not taken for a producer that does not exist.
-		if (found.error.code !== "unknown_producer") throw ApiError.from(found.error);
 		epochs.delete(producerId);
 		return null;
 	}

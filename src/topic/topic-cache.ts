@@ -6,7 +6,7 @@
  * to be reconfigured.
  */
 
-import { ApiError, err, ok, type Result } from "../shared/errors.ts";
+import { err, ok, type Result, thrownUnless } from "../shared/errors.ts";
 import { TOPIC_CACHE_TTL_MS } from "../shared/limits.ts";
 import { topicRegistry } from "../shared/stubs.ts";
 import type { TopicMeta } from "./types.ts";
@@ -22,11 +22,9 @@ const cache = new Map<string, CacheEntry>();
 export async function describeTopic(env: Env, name: string): Promise<Result<TopicMeta>> {
 	const cached = cachedTopic(name);
 	if (cached !== null) return ok(cached);
-	const result = await topicRegistry(env).getTopic(name);
+	const result = thrownUnless(await topicRegistry(env).getTopic(name), "topic_not_found");
 	if (result.ok) remember(result.value);
 	else cache.delete(name);
-	// The registry failed: thrown, as its rejection was, so no caller takes it for a topic that does not exist.
-	if (!result.ok && result.error.code !== "topic_not_found") throw ApiError.from(result.error);
 	return result;
 }
 

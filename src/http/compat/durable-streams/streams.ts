@@ -8,7 +8,7 @@
 import type { PartitionLog } from "../../../partition/partition-log.ts";
 import type { StreamResult } from "../../../partition/stream-types.ts";
 import type { NeedsConfig } from "../../../partition/types.ts";
-import { ApiError } from "../../../shared/errors.ts";
+import { thrownUnless } from "../../../shared/errors.ts";
 import { partitionLog, topicRegistry as registry } from "../../../shared/stubs.ts";
 import { describeTopic, invalidate, remember } from "../../../topic/topic-cache.ts";
 import type { TopicMeta } from "../../../topic/types.ts";
@@ -80,8 +80,6 @@ export async function ensureTopic(env: Env, topic: string): Promise<TopicMeta | 
 
 /** Deletes a stream's topic and its records (the stream's state went with its partition). */
 export async function dropTopic(env: Env, topic: string): Promise<void> {
-	const dropped = await registry(env).deleteTopic(topic);
-	// The registry failed: thrown, as its rejection was (a topic already gone is no failure).
-	if (!dropped.ok && dropped.error.code !== "topic_not_found") throw ApiError.from(dropped.error);
+	thrownUnless(await registry(env).deleteTopic(topic), "topic_not_found");
 	invalidate(topic);
 }
