@@ -108,7 +108,7 @@ export class CommitRules {
 		this.#confirmedCommits.delete(memberId);
 		const { generation } = this.#store.state();
 		for (const { tp, offset } of this.#store.takePendingCommits(memberId)) {
-			if (this.#store.offsets.committed(tp)?.offset === offset) continue;
+			if (this.#store.offsets.committedOffset(tp) === offset) continue;
 			this.#store.offsets.writeCommit({ ...tp, offset, metadata: null }, generation, now);
 		}
 	}
@@ -144,7 +144,7 @@ export class CommitRules {
 			for (const [key, { tp, offset }] of confirmed) {
 				if (!leaves(memberId, key, tp)) continue;
 				confirmed.delete(key);
-				if (this.#store.offsets.committed(tp)?.offset !== offset)
+				if (this.#store.offsets.committedOffset(tp) !== offset)
 					this.#store.offsets.writeCommit({ ...tp, offset, metadata: null }, generation, now);
 			}
 			if (confirmed.size === 0) this.#confirmedCommits.delete(memberId);

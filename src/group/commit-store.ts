@@ -3,8 +3,9 @@
  * The `commits` table (schema.ts): a group's committed offsets, each on the incarnation of its topic the group
  * subscribed to when it was written, and when it was committed, which offsets retention reads (offsets-retention.ts,
  * KIP-496). Every method is one statement with no await, composed by the rules inside the coordinator's
- * `transactionSync` like the rest of the store. In memory only the offsets the metrics report carries (`reported`),
- * which the store drops with its live state after a rolled-back transaction (`forget`). Reached through `GroupStore.offsets`.
+ * `transactionSync` like the rest of the store. In memory a copy of each committed offset, without its metadata
+ * (`offsetCopy`), which the store drops with its live state after a rolled-back transaction (`forget`). Reached through
+ * `GroupStore.offsets`.
  */
 
 import { assert } from "../shared/assert.ts";
@@ -19,11 +20,12 @@ type Reported = { readonly topic: string; readonly partition: number; readonly o
 
 export class CommitStore {
 	/**
-	 * Every committed offset by partition key, for the metrics report, sent a second after any change (so every second
-	 * while members commit): read once (after a start or `forget`), then kept by each statement here that writes or
-	 * deletes one, so a report reads no row however many partitions the group has committed on.
+	 * Every committed offset by partition key, without its metadata: read once (after a start or `forget`), then kept by
+	 * each statement here that writes or deletes one. The metrics report, sent a second after any change (so every
+	 * second while members commit), a poll's start from the committed offsets and an auto-commit's check of them, and
+	 * the group's count of committed partitions so read no row however many partitions the group has committed on.
 	 */
-	#reportedOffsets: Map<string, Reported> | null = null;
+	#copy: Map<string, Reported> | null = null;
 
 	readonly #sql: SqlStorage;
 
@@ -31,31 +33,29 @@ export class CommitStore {
 		this.#sql = sql;
 	}
 
-	/** The committed offsets, from memory (see `reportedOffsets`). */
-	reported(): Reported[] {
-		this.#reportedOffsets ??= new Map(
+	#offsetCopy(): Map<string, Reported> {
+		this.#copy ??= new Map(
 			this.#sql
 				.exec<Reported>('SELECT topic, partition, committed_offset AS "offset" FROM commits')
 				.toArray()
 				.map((r) => [keyOf(r), r]),
 		);
-		return [...this.#reportedOffsets.values()];
+		return this.#copy;
 	}
 
-	/** Drops the copy `reported` keeps, to be read again: after a rolled-back transaction, or commits deleted all at once. */
+	/** The committed offsets, from memory (see `copy`), for the metrics report. */
+	reported(): Reported[] {
+		return [...this.#offsetCopy().values()];
+	}
+
+	/** Drops the copy of the offsets, to be read again: after a rolled-back transaction, or commits deleted all at once. */
 	forget(): void {
-		this.#reportedOffsets = null;
+		this.#copy = null;
 	}
 
-	committed(tp: TopicPartition): CommittedOffset | null {
-		const row = this.#sql
-			.exec<{ committed_offset: number; metadata: string | null }>(
-				"SELECT committed_offset, metadata FROM commits WHERE topic = ? AND partition = ?",
-				tp.topic,
-				tp.partition,
-			)
-			.toArray()[0];
-		return row === undefined ? null : { ...tp, offset: row.committed_offset, metadata: row.metadata };
+	/** The offset committed on `tp`, or null; from memory (see `copy`). Its metadata is read with `commits`. */
+	committedOffset(tp: TopicPartition): number | null {
+		return this.#offsetCopy().get(keyOf(tp))?.offset ?? null;
 	}
 
 	/**
@@ -86,8 +86,9 @@ export class CommitStore {
 			.sort(comparePartitions);
 	}
 
+	/** How many partitions have a committed offset; from memory (see `copy`). */
 	commitCount(): number {
-		return this.#sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM commits").one().n;
+		return this.#offsetCopy().size;
 	}
 
 	/**
@@ -100,7 +101,7 @@ export class CommitStore {
 
 	/** Deletes up to `limit` offsets that may expire (see `oldestCommitMs`) last committed at or before `cutoffMs`. */
 	expireCommits(cutoffMs: number, limit: number, kept: string): void {
-		this.#dropReported(
+		this.#dropCopied(
 			this.#sql.exec<Omit<Reported, "offset">>(
 				`DELETE FROM commits WHERE rowid IN (SELECT rowid FROM commits WHERE committed_at_ms <= ? AND ${EXPIRABLE} LIMIT ?) RETURNING topic, partition`,
 				cutoffMs,
@@ -141,12 +142,12 @@ export class CommitStore {
 			commit.topic,
 			Number(touch),
 		);
-		this.#reportedOffsets?.set(keyOf(commit), { topic: commit.topic, partition: commit.partition, offset: commit.offset });
+		this.#copy?.set(keyOf(commit), { topic: commit.topic, partition: commit.partition, offset: commit.offset });
 	}
 
 	/** Deletes the offsets committed on another incarnation of `topic` than `topicId` (it was deleted and created again). */
 	forgetOtherIncarnations(topic: string, topicId: string): void {
-		this.#dropReported(
+		this.#dropCopied(
 			this.#sql.exec<Omit<Reported, "offset">>(
 				"DELETE FROM commits WHERE topic = ? AND topic_id IS NOT NULL AND topic_id <> ? RETURNING topic, partition",
 				topic,
@@ -155,8 +156,8 @@ export class CommitStore {
 		);
 	}
 
-	/** Takes the offsets a DELETE returned out of `reportedOffsets`; reads the cursor to its end either way. */
-	#dropReported(deleted: Iterable<TopicPartition>): void {
-		for (const tp of deleted) this.#reportedOffsets?.delete(keyOf(tp));
+	/** Takes the offsets a DELETE returned out of `copy`; reads the cursor to its end either way. */
+	#dropCopied(deleted: Iterable<TopicPartition>): void {
+		for (const tp of deleted) this.#copy?.delete(keyOf(tp));
 	}
 }

@@ -166,7 +166,7 @@ export class GroupRules {
 			const topicId = topics.get(tp.topic)?.topicId;
 			assert(topicId !== undefined, "assigned subscribed");
 			const expectedPosition = position?.nextOffset ?? null;
-			return { ...tp, topicId, offset: expectedPosition ?? this.#store.offsets.committed(tp)?.offset ?? null, expectedPosition };
+			return { ...tp, topicId, offset: expectedPosition ?? this.#store.offsets.committedOffset(tp), expectedPosition };
 		});
 		const unset = fetches.filter((f) => f.offset === null);
 		if (member.autoOffsetReset === "none" && unset.length > 0) {
@@ -291,7 +291,7 @@ export class GroupRules {
 		}
 		this.#store.replaceSubscribedTopics(next);
 		for (const c of discovered)
-			if (this.#store.offsets.committed(c) === null) this.#store.offsets.writeCommit(c, this.#store.state().generation, now);
+			if (this.#store.offsets.committedOffset(c) === null) this.#store.offsets.writeCommit(c, this.#store.state().generation, now);
 		this.#rebalance(now, mover);
 	}
 
@@ -341,8 +341,8 @@ export class GroupRules {
 			);
 		}
 		if (outOfRange !== null) return outOfRange;
-		// Only partitions with no offset stored can take the group past the cap, and counting reads every commit.
-		const added = offsets.filter((o) => this.#store.offsets.committed(o) === null).length;
+		// Only partitions with no offset stored can take the group past the cap.
+		const added = offsets.filter((o) => this.#store.offsets.committedOffset(o) === null).length;
 		if (added > 0 && this.#store.offsets.commitCount() + added > GROUP_PARTITIONS_MAX) {
 			return err("group_full", `a group may hold committed offsets for at most ${GROUP_PARTITIONS_MAX} partitions`, {
 				max_partitions: GROUP_PARTITIONS_MAX,
