@@ -10,7 +10,7 @@ import { AclConflict, type AclRevocation, withGranted, withoutEntry, withRevoked
 import type { AclEntry } from "./admin.ts";
 import { TributaryError } from "./errors.ts";
 import { type ConditionalChange, GrantTags } from "./grant-tags.ts";
-import type { Http } from "./http.ts";
+import { type Http, provedUnsent } from "./http.ts";
 
 const PATH = "/v1/anonymous";
 
@@ -192,9 +192,9 @@ export class Anonymous {
 	}
 }
 
-/** Whether `error` may follow a change that landed, its answer lost: retriable, and not a quota's 429 (nothing done). */
+/** Whether `error` may follow a change that landed, its answer lost: retriable, and not one proving nothing was done. */
 function answerLost(error: unknown): boolean {
-	return error instanceof TributaryError && error.retriable && error.code !== "quota_exceeded";
+	return error instanceof TributaryError && error.retriable && !provedUnsent(error);
 }
 
 /** A grant this client read came without an ETag (a Worker from before grant tags): the server's fault, not the caller's. */

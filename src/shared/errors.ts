@@ -115,13 +115,18 @@ export function isBug(cause: unknown): boolean {
 /** What the edge says of a Durable Object's call that failed (`service_unavailable`): it may have written first. */
 export const CALL_FAILED = "a Durable Object failed; the request may be partly done";
 
+/** The names of `T`'s methods that answer a Promise of something a `Failure` is: those `settleEach` may wrap. */
+type SettledName<T> = {
+	[K in keyof T & string]: T[K] extends (...args: never[]) => Promise<infer A> ? (Failure extends A ? K : never) : never;
+}[keyof T & string];
+
 /**
  * Makes each of `names`, RPC methods of a Durable Object's class, answer what it throws (logged here) as a failure
  * `Result`: a bug's 500 `internal` (`isBug`), else storage's or the platform's 503 `service_unavailable`. A value, not
  * a rejection: workerd reports a rejection crossing RPC "Uncaught (in promise)" even when the caller catches it, and
  * the rejection loses the typed error. One wrapper for every such method, where a try in each would repeat itself.
  */
-export function settleEach<T extends object>(cls: { prototype: T }, names: readonly (keyof T & string)[]): void {
+export function settleEach<T extends object>(cls: { prototype: T }, names: readonly SettledName<T>[]): void {
 	const methods = cls.prototype as Record<string, (...args: unknown[]) => unknown>;
 	for (const name of names) {
 		const method = methods[name] as (...args: unknown[]) => unknown;

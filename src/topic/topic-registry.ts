@@ -125,7 +125,7 @@ export class TopicRegistry extends DurableObject<Env> {
 		}
 	}
 
-	getTopic(name: string): Result<TopicMeta> {
+	async getTopic(name: string): Promise<Result<TopicMeta>> {
 		const row = this.find(name);
 		return row === null ? err("topic_not_found", `topic "${name}" does not exist`, { topic: name }) : ok(toMeta(row));
 	}
@@ -246,7 +246,7 @@ export class TopicRegistry extends DurableObject<Env> {
 		return { producerId, epoch: 0 };
 	}
 
-	getProducer(producerId: number): Result<ProducerIdentity> {
+	async getProducer(producerId: number): Promise<Result<ProducerIdentity>> {
 		const row = this.#sql.exec<{ epoch: number }>("SELECT epoch FROM producers WHERE producer_id = ?", producerId).toArray()[0];
 		if (row !== undefined) return ok({ producerId, epoch: row.epoch });
 		// Every named producer has a row, so an issued id without one is an anonymous producer's.

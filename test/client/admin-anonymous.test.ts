@@ -342,6 +342,30 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		expect(await client.anonymous.get()).toEqual({ acl: [late], quotas: {} });
 	});
 
+	it("close() answered a failure that proves nothing was done (a 429, a 503 unavailable) throws it: no re-read, no 'may have landed'", async () => {
+		const late = { resource: "topic:late", operations: ["produce"] };
+		for (const [status, code] of [
+			[503, "unavailable"],
+			[429, "quota_exceeded"],
+		] as const) {
+			await json("PUT", "/v1/anonymous", 200, { body: { acl: [{ resource: "topic:news.*", operations: ["consume"] }], quotas: {} } });
+			const methods: string[] = [];
+			const fetcher = async (request: Request): Promise<Response> => {
+				methods.push(request.method);
+				if (request.method !== "PATCH") return workerFetch(request);
+				// Refused before it ran, while another admin grants an entry: the close never landed.
+				await json("PATCH", "/v1/anonymous", 200, { body: { acl: [late] } });
+				return Response.json({ error: { code, message: "refused before running", retriable: true } }, { status });
+			};
+			const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: fetcher, retries: 0 });
+			const thrown = await client.anonymous.close().catch((e: unknown) => e);
+			expect(thrown, `${status} ${code}`).toBeInstanceOf(TributaryError);
+			expect(thrown).not.toBeInstanceOf(AclConflict);
+			expect(thrown).toMatchObject({ code, status });
+			expect(methods).toEqual(["GET", "PATCH"]);
+		}
+	});
+
 	it("gives up after ACL_CHANGE_ATTEMPTS refusals with the 412, each attempt made to the grant read again", async () => {
 		const { client, sent, beforeServing } = wiredClient();
 		let others = 0;

@@ -96,6 +96,26 @@ describe("a Durable Object call that throws", () => {
 		expect(body).toMatchObject({ error_code: 50003, error: { code: "service_unavailable", retriable: true } });
 		expect((await call("GET", path)).status).toBe(200);
 	});
+
+	it("answers a Confluent dry-run create whose name lookup failed 503, not 200 as if the name were free", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await runInDurableObject(topicRegistry(env), (instance) => throwOnce(instance as unknown as { find(): void }, "find"));
+		const body = { topic_name: topic, partitions_count: 1, validate_only: true };
+		const response = await call("POST", "/kafka/v3/clusters/tributary/topics", { body });
+		expect(response.status).toBe(503);
+		expect(await response.json()).toMatchObject({ error_code: 50003, error: { code: "service_unavailable" } });
+	});
+
+	it("answers Upstash's consumer listing 503 when a group's coordinator failed, not 200 without the group", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const group = uniqueGroup();
+		await json("POST", `/upstash/consume/${group}/i1`, 200, { body: { topic, timeout: 0 } });
+		expect((await json<{ name: string }[]>("GET", "/upstash/consumers", 200)).map((g) => g.name)).toContain(group);
+		await coordinatorFailsOnce(group);
+		expect((await call("GET", "/upstash/consumers")).status).toBe(503);
+	});
 });
 
 describe("a streamed Confluent produce whose Durable Object call throws mid-stream", () => {

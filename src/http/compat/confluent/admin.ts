@@ -15,7 +15,7 @@
 import * as z from "zod/mini";
 import { groupResource, topicResource } from "../../../auth/acl.ts";
 import { keyOf } from "../../../group/assignors.ts";
-import { ApiError, unwrap } from "../../../shared/errors.ts";
+import { ApiError, thrownUnless, unwrap } from "../../../shared/errors.ts";
 import { PARTITIONS_MAX } from "../../../shared/limits.ts";
 import { groupCoordinator, groupDirectory, topicRegistry } from "../../../shared/stubs.ts";
 import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfigKey } from "../../../shared/topic-config.ts";
@@ -113,7 +113,8 @@ export async function createTopic(c: C): Promise<Response> {
 	// A dry run checks what creating would: the right, the configs, and that the name is free.
 	requireAccess(c, topicResource(name), "admin");
 	unwrap(applyConfigChanges(DEFAULT_TOPIC_CONFIG, config));
-	if ((await topicRegistry(c.env).getTopic(name)).ok) throw new ApiError("topic_exists", `topic "${name}" already exists`, { topic: name });
+	if (thrownUnless(await topicRegistry(c.env).getTopic(name), "topic_not_found").ok)
+		throw new ApiError("topic_exists", `topic "${name}" already exists`, { topic: name });
 	return c.json(topicData(origin(c), summary(request)), 200, location);
 }
 

@@ -16,7 +16,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type * as z from "zod/mini";
 import { groupResource, topicResource } from "../../../auth/acl.ts";
-import { ApiError, unwrap } from "../../../shared/errors.ts";
+import { ApiError, thrownUnless, unwrap } from "../../../shared/errors.ts";
 import { utf8ByteLength } from "../../../shared/json.ts";
 import { AUTO_COMMIT_INTERVAL_MS_MAX, FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
 import { groupCoordinator, groupDirectory, topicRegistry } from "../../../shared/stubs.ts";
@@ -267,7 +267,10 @@ upstashRoutes
 			.filter((g) => g.state === "stable" && may(c, groupResource(g.group), "describe"))
 			.slice(0, UPSTASH_CONSUMERS_GROUPS_MAX);
 		const described = await Promise.all(
-			groups.map(async ({ group }) => ({ group, result: await groupCoordinator(c.env, group).describe(group) })),
+			groups.map(async ({ group }) => ({
+				group,
+				result: thrownUnless(await groupCoordinator(c.env, group).describe(group), "group_not_found"),
+			})),
 		);
 		const visible = (topic: string) => may(c, topicResource(topic), "describe");
 		return c.json(
