@@ -10,10 +10,11 @@ import type { Waiters } from "../partition/waiters.ts";
 import type { DomainError } from "../shared/errors.ts";
 import { WEBHOOK_BATCH_BYTES_MAX } from "../shared/limits.ts";
 import { readRecords } from "../shared/log-reader.ts";
-import { lineOffset, RECORD_SEPARATOR } from "../shared/record-codec.ts";
+import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { topicRegistry } from "../shared/stubs.ts";
 import { produce } from "../topic/produce.ts";
 import { sendAttempt } from "./deliver.ts";
+import type { ReportedLanes } from "./metrics.ts";
 import { deadLetterInputs, matches, splitLines } from "./records.ts";
 import { retryDelayMs, verdictOf } from "./retry-policy.ts";
 import { generateMessageId } from "./signing.ts";
@@ -35,6 +36,11 @@ const DEAD_LETTER_RETRY_MS = 30_000;
 export interface LaneHost {
 	readonly sql: SqlStorage;
 	readonly storage: DurableObjectStorage;
+	/**
+	 * What the metrics report carries: each write of a lane's position or staged batch is told to it, last in its
+	 * transaction, so a write rolled back never is.
+	 */
+	readonly reported: ReportedLanes;
 	readonly env: Env;
 	readonly deadlineMs: number;
 	readonly pollWaitMs: number;
@@ -83,6 +89,11 @@ export class Lane {
 		}
 	}
 
+	/** Tells the metrics report the lane's new position and staged batch (none unless `stagedAtMs`). */
+	#moved(nextOffset: number, stagedAtMs?: number): void {
+		this.#host.reported.set(this.#subscriptionId, this.#partition, nextOffset, stagedAtMs);
+	}
+
 	/** Whether the lane is still the one this step read: not replayed, not deleted. */
 	#current(lane: LaneRow): boolean {
 		return this.#host.lane(this.#subscriptionId, this.#partition)?.epoch === lane.epoch;
@@ -122,6 +133,7 @@ export class Lane {
 					sub.id,
 					this.#partition,
 				);
+				this.#moved(read.nextOffset);
 				return;
 			}
 			this.#host.sql.exec(
@@ -136,6 +148,7 @@ export class Lane {
 				sub.id,
 				this.#partition,
 			);
+			this.#moved(lane.next_offset, lineTimestamp(lines[0] as string));
 		});
 	}
 
@@ -207,6 +220,7 @@ export class Lane {
 				this.#subscriptionId,
 				this.#partition,
 			);
+			this.#moved(to);
 		});
 	}
 
@@ -248,6 +262,7 @@ export class Lane {
 					sub.id,
 					this.#partition,
 				);
+				this.#moved(batch.nextOffset);
 				return;
 			}
 			if (verdict === "gone") {
@@ -333,6 +348,7 @@ export class Lane {
 				sub.id,
 				this.#partition,
 			);
+			this.#moved(batch.nextOffset);
 		});
 	}
 }

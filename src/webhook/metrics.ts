@@ -7,33 +7,58 @@
 
 import { series } from "../metrics/catalog.ts";
 import type { Figures } from "../metrics/reporter.ts";
+import type { WebhookFigures } from "../metrics/types.ts";
 import { lineTimestamp } from "../shared/record-codec.ts";
-import { splitLines } from "./records.ts";
 
 interface LaneFiguresRow extends Record<string, SqlStorageValue> {
-	topic: string;
 	subscription_id: string;
 	partition: number;
 	next_offset: number;
 	batch_records: string | null;
 }
 
-export function webhookFigures(sql: SqlStorage): Figures {
-	const rows = sql
-		.exec<LaneFiguresRow>(
-			"SELECT d.topic, l.subscription_id, l.partition, l.next_offset, l.batch_records FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id, dispatcher_state d",
-		)
-		.toArray();
-	const first = rows[0];
-	if (first === undefined) return { gauges: {} };
-	const gauges: Record<string, number> = {};
-	const since: Record<string, number> = {};
-	for (const row of rows) {
-		const key = series("tributary_webhook_oldest_undelivered_age_seconds", { topic: row.topic, subscription: row.subscription_id });
-		gauges[key] = 0;
-		const line = row.batch_records === null ? undefined : splitLines(row.batch_records)[0];
-		if (line !== undefined) since[key] = Math.min(since[key] ?? Number.POSITIVE_INFINITY, lineTimestamp(line));
+/**
+ * Every lane's figures by `subscription/partition`, for the report sent a second after any change (so every second
+ * while deliveries move): read at a start and after a subscription is added, deleted or replayed or a lane added
+ * (`load`, rare changes), and otherwise kept by each lane's write of its position or staged batch (`set`), so a
+ * report reads no row however many lanes and staged batches the topic has.
+ */
+export class ReportedLanes {
+	/** Each lane as reported, and when its staged batch's first record was written (none without a staged batch). */
+	#lanes = new Map<string, [WebhookFigures["lanes"][number], number | undefined]>();
+	readonly #sql: SqlStorage;
+
+	constructor(sql: SqlStorage) {
+		this.#sql = sql;
+		this.load();
 	}
-	const lanes = rows.map((r) => ({ subscription: r.subscription_id, partition: r.partition, nextOffset: r.next_offset }));
-	return { gauges, since, webhook: { topic: first.topic, lanes } };
+
+	/** Reads every lane: at a start, and after a change the lanes' own writes do not tell (a subscription added). */
+	load(): void {
+		this.#lanes.clear();
+		const rows = this.#sql.exec<LaneFiguresRow>(
+			"SELECT l.subscription_id, l.partition, l.next_offset, l.batch_records FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id",
+		);
+		// A staged batch's text starts with its first record.
+		for (const r of rows)
+			this.set(r.subscription_id, r.partition, r.next_offset, r.batch_records === null ? undefined : lineTimestamp(r.batch_records));
+	}
+
+	/** A lane now at `nextOffset`, with a batch staged whose first record was written at `stagedAtMs`, or none. */
+	set(subscription: string, partition: number, nextOffset: number, stagedAtMs?: number): void {
+		this.#lanes.set(`${subscription}/${partition}`, [{ subscription, partition, nextOffset }, stagedAtMs]);
+	}
+
+	figures(topic: string): Figures {
+		const lanes = [...this.#lanes.values()];
+		if (lanes.length === 0) return { gauges: {} };
+		const gauges: Record<string, number> = {};
+		const since: Record<string, number> = {};
+		for (const [{ subscription }, stagedAtMs] of lanes) {
+			const key = series("tributary_webhook_oldest_undelivered_age_seconds", { topic, subscription });
+			gauges[key] = 0;
+			if (stagedAtMs !== undefined) since[key] = Math.min(since[key] ?? stagedAtMs, stagedAtMs);
+		}
+		return { gauges, since, webhook: { topic, lanes: lanes.map(([lane]) => lane) } };
+	}
 }

@@ -39,7 +39,7 @@ import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { partitionLog } from "../shared/stubs.ts";
 import { describeTopic } from "../topic/topic-cache.ts";
 import { Lane, type LaneHost } from "./lane.ts";
-import { webhookFigures } from "./metrics.ts";
+import { ReportedLanes } from "./metrics.ts";
 import { deadLetterTopicName } from "./records.ts";
 import { DISPATCHER_DDL, DISPATCHER_SCHEMA_VERSION } from "./schema.ts";
 import { generateSecret } from "./signing.ts";
@@ -80,16 +80,26 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	readonly #host: LaneHost;
 	/** Meters every statement and reports deliveries and lanes to the metrics hub after a change. */
 	readonly #metrics: MetricsReporter;
+	/**
+	 * What the report carries of the lanes, in memory: the lanes keep it at each write (last in its transaction, so a
+	 * rolled-back one never reaches it); a subscription added, deleted or replayed, or a lane added, drop it to be
+	 * read again (metrics.ts).
+	 */
+	readonly #reported: ReportedLanes;
+	/** The topic, once known: written once and never changed. */
+	#known: { topic: string; topicId: string } | null = null;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
-		this.#metrics = new MetricsReporter(env, ctx, "WebhookDispatcher", () => webhookFigures(this.#sql));
+		this.#metrics = new MetricsReporter(env, ctx, "WebhookDispatcher", () => this.#reported.figures(this.#topic?.topic as string));
 		this.#sql = ctx.storage.sql;
 		migrateSchema(ctx.storage, DISPATCHER_SCHEMA_VERSION, DISPATCHER_DDL);
+		this.#reported = new ReportedLanes(this.#sql);
 		const dispatcher = this;
 		this.#host = {
 			sql: this.#sql,
 			storage: ctx.storage,
+			reported: this.#reported,
 			env,
 			get deadlineMs() {
 				return dispatcher.deadlineMs;
@@ -114,10 +124,9 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	}
 
 	get #topic(): { topic: string; topicId: string } | null {
-		const row = this.#sql
-			.exec<{ topic: string; topic_id: string }>("SELECT topic, topic_id FROM dispatcher_state WHERE id = 1")
-			.toArray()[0];
-		return row === undefined ? null : { topic: row.topic, topicId: row.topic_id };
+		this.#known ??=
+			this.#sql.exec<{ topic: string; topicId: string }>("SELECT topic, topic_id AS topicId FROM dispatcher_state").toArray()[0] ?? null;
+		return this.#known;
 	}
 
 	#remember(ref: TopicRef): void {
@@ -176,6 +185,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 				this.#sql.exec("INSERT INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, ?)", id, partition, offset);
 			}
 		});
+		this.#reported.load();
 		await this.#kick();
 		return ok({ ...subscriptionView(this.#subscription(id) as SubscriptionRow, ref.topic), secret });
 	}
@@ -259,6 +269,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			this.#sql.exec("DELETE FROM lanes WHERE subscription_id = ?", id);
 			this.#sql.exec("DELETE FROM deliveries WHERE subscription_id = ?", id);
 		});
+		this.#reported.load();
 		this.changed.wakeAll();
 		return ok(undefined);
 	}
@@ -288,6 +299,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 				);
 			}
 		});
+		this.#reported.load();
 		await this.#kick();
 		return ok([...starts.value].map(([p, offset]) => ({ partition: p, offset })));
 	}
@@ -336,11 +348,15 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			return;
 		}
 		const subscriptions = this.#sql.exec<{ id: string }>("SELECT id FROM subscriptions WHERE status = 'active'").toArray();
+		let added = 0;
 		for (const { id } of subscriptions) {
 			for (let partition = 0; partition < described.value.partitions; partition++) {
-				this.#sql.exec("INSERT OR IGNORE INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, 0)", id, partition);
+				added += this.#sql
+					.exec("INSERT OR IGNORE INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, 0) RETURNING 1", id, partition)
+					.toArray().length;
 			}
 		}
+		if (added > 0) this.#reported.load();
 	}
 
 	#startLanes(): void {

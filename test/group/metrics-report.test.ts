@@ -6,43 +6,15 @@
  */
 
 import { env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { MetricsHub } from "../../src/metrics/metrics-hub.ts";
-import { MetricsReporter } from "../../src/metrics/reporter.ts";
 import type { MetricsReport } from "../../src/metrics/types.ts";
 import { metricsHub } from "../../src/shared/stubs.ts";
 import { commit, join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
-import { countRowsSync } from "../support/sql-rows.ts";
+import { nextReportRows } from "../support/sql-rows.ts";
 import { coordinatorStub } from "../support/stubs.ts";
 import { createTopic, produce } from "../support/worker.ts";
-
-type Reporting = { ctx: DurableObjectState; send(): Promise<void> };
-
-/**
- * Rows read by the next report the object `stub` sends once `change` has run: the report is built synchronously
- * before it is sent, so its statements are the ones its `send` runs before returning. Waits for that send to be
- * delivered (an event: the reporter sends within its interval after a change), whichever change it follows.
- */
-async function nextReportRows(stub: DurableObjectStub, change: () => Promise<unknown>): Promise<number> {
-	const reporter = MetricsReporter.prototype as unknown as Reporting;
-	const send = reporter.send;
-	const source = stub.id.toString();
-	const { promise, resolve } = Promise.withResolvers<number>();
-	const spy = vi.spyOn(reporter, "send").mockImplementation(function (this: Reporting) {
-		if (this.ctx.id.toString() !== source) return send.call(this);
-		const counted = countRowsSync(this.ctx.storage.sql, () => send.call(this));
-		const sent = () => resolve(counted.rowsRead);
-		counted.result.then(sent, sent);
-		return counted.result;
-	});
-	try {
-		await change();
-		return await promise;
-	} finally {
-		spy.mockRestore();
-	}
-}
 
 /** The committed offsets the hub holds from `stub`'s latest report. */
 async function reportedCommits(stub: DurableObjectStub): Promise<number | undefined> {

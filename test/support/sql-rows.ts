@@ -6,6 +6,9 @@
  * are `work`'s own.
  */
 
+import { vi } from "vitest";
+import { MetricsReporter } from "../../src/metrics/reporter.ts";
+
 type Cursor = SqlStorageCursor<Record<string, SqlStorageValue>>;
 
 export interface RowsCounted<T> {
@@ -68,5 +71,32 @@ export async function failingStatement<T>(sql: SqlStorage, prefix: string, messa
 		return await work();
 	} finally {
 		sql.exec = exec;
+	}
+}
+
+type Reporting = { ctx: DurableObjectState; send(): Promise<void> };
+
+/**
+ * Rows read by the next report the object `stub` sends once `change` has run: the report is built synchronously
+ * before it is sent, so its statements are the ones its `send` runs before returning. Waits for that send to be
+ * delivered (an event: the reporter sends within its interval after a change), whichever change it follows.
+ */
+export async function nextReportRows(stub: DurableObjectStub, change: () => Promise<unknown>): Promise<number> {
+	const reporter = MetricsReporter.prototype as unknown as Reporting;
+	const send = reporter.send;
+	const source = stub.id.toString();
+	const { promise, resolve } = Promise.withResolvers<number>();
+	const spy = vi.spyOn(reporter, "send").mockImplementation(function (this: Reporting) {
+		if (this.ctx.id.toString() !== source) return send.call(this);
+		const counted = countRowsSync(this.ctx.storage.sql, () => send.call(this));
+		const sent = () => resolve(counted.rowsRead);
+		counted.result.then(sent, sent);
+		return counted.result;
+	});
+	try {
+		await change();
+		return await promise;
+	} finally {
+		spy.mockRestore();
 	}
 }
