@@ -5,14 +5,17 @@
  * `npm run test:e2e`: every test/e2e file, E2E_CONCURRENCY at once (default 2), the longest first, through
  * `node:test`'s `run()`: the `node --test` command sorts its files by name whatever order they are given in, and name
  * order left the longest (start-scripts, about 160 s under load) among the last to start, one worker busy with it
- * while the other had nothing left. Reports with the spec reporter; exits 1 if a test failed. One file alone:
- * `node --test test/e2e/<file>.test.mjs`.
+ * while the other had nothing left. One `wrangler dev` is started for the whole run and shared by the files that can
+ * share one (test/e2e/lib/shared-dev.mjs), instead of a start each. Reports with the spec reporter; exits 1 if a test
+ * failed. One file alone: `node --test test/e2e/<file>.test.mjs`.
  */
 
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { finished } from "node:stream/promises";
 import { run } from "node:test";
 import { spec } from "node:test/reporters";
+import { SHARED_DEV_ENV, startSharedDev } from "../test/e2e/lib/shared-dev.mjs";
 import { PROJECT_ROOT } from "./lib/project.mjs";
 
 const E2E_DIR = "test/e2e";
@@ -46,8 +49,14 @@ const concurrency = Number(process.env.E2E_CONCURRENCY ?? CONCURRENCY_DEFAULT);
 if (!Number.isInteger(concurrency) || concurrency < 1)
 	throw new Error(`E2E_CONCURRENCY must be a positive integer, not ${process.env.E2E_CONCURRENCY}`);
 
+// The test files' processes inherit this process's environment as they start.
+const shared = startSharedDev();
+process.env[SHARED_DEV_ENV] = shared.env;
 const tests = run({ files, concurrency });
 tests.on("test:fail", () => {
 	process.exitCode = 1;
 });
-tests.compose(new spec()).pipe(process.stdout);
+const reported = tests.compose(new spec());
+reported.pipe(process.stdout);
+await finished(reported);
+await shared.stop();

@@ -5,32 +5,32 @@
  * sent — so the reports really stream while the request is still open, through wrangler's proxy too. Then the
  * log, read through /v1, must hold every record once, in order, with its content. And the admin surface a
  * Confluent user drives (create a topic with configs, alter them, read partitions and a group's lag, delete),
- * each step checked against what /v1 says. Both tests share one `wrangler dev`.
+ * each step checked against what /v1 says. Both tests share one `wrangler dev` (under `npm run test:e2e`, the one
+ * other files share too: lib/shared-dev.mjs).
  */
 
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { after, test } from "node:test";
-import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
-import { tempDir } from "./lib/temp-dir.mjs";
+import { plainDevToken, plainWranglerDev } from "./lib/shared-dev.mjs";
 
 const ROUNDS = 20;
 const PER_ROUND = 25;
 const ROUND_TIMEOUT_MS = 15_000;
 
-const state = tempDir("confluent");
-const token = generateToken();
-/** @type {ReturnType<typeof startWranglerDev> | undefined} */
+const token = plainDevToken();
+/** @type {ReturnType<typeof plainWranglerDev> | undefined} */
 let started;
-/** The one `wrangler dev` of this file, started by the first test that needs it. */
+/** The one `wrangler dev` of this file, started (or the shared one waited for) by the first test that needs it. */
 function dev() {
-	started ??= startWranglerDev({ persistTo: state.path, token });
+	started ??= plainWranglerDev("confluent", token);
 	return started;
 }
 after(async () => {
 	await stopAllWranglerDevs();
-	state.remove();
+	(await started)?.remove();
 });
 
 /**

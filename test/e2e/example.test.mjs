@@ -2,7 +2,8 @@
 /**
  * `npm run example` (examples/order-pipeline) against a real `wrangler dev`, twice: the second run starts where
  * the groups' commits left off. Checked from outside too: every group's committed offsets reach the high
- * watermarks, and stock emitted one stock-updated event per order.
+ * watermarks, and stock emitted one stock-updated event per order. Under `npm run test:e2e` its `wrangler dev` is the
+ * one other files share too (lib/shared-dev.mjs): the example's topics and groups are named in no other sharer.
  */
 
 import assert from "node:assert/strict";
@@ -10,16 +11,17 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { generateToken, HOST, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { HOST, PROJECT_ROOT, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
-import { tempDir } from "./lib/temp-dir.mjs";
+import { plainDevToken, plainWranglerDev } from "./lib/shared-dev.mjs";
 
 const ORDERS = 120;
 const RUN_TIMEOUT_MS = 120_000;
-const state = tempDir("example");
+/** @type {Awaited<ReturnType<typeof plainWranglerDev>> | undefined} */
+let dev;
 after(async () => {
 	await stopAllWranglerDevs();
-	state.remove();
+	dev?.remove();
 });
 
 /**
@@ -77,8 +79,8 @@ async function totalCommitted(api, group, topic) {
 }
 
 test("the order pipeline runs end to end, twice, and every group commits everything", { timeout: 300_000 }, async () => {
-	const token = generateToken();
-	const dev = await startWranglerDev({ persistTo: state.path, token });
+	const token = plainDevToken();
+	dev = await plainWranglerDev("example", token);
 	const api = client(dev.url, token);
 	for (let run = 1; run <= 2; run++) {
 		const result = await runExample({ TRIBUTARY_URL: dev.url, TRIBUTARY_TOKEN: token });

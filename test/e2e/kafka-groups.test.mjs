@@ -393,7 +393,7 @@ test("calls naming a member of a group Tributary does not know answer as Kafka's
 	timeout: 60_000,
 }, async () => {
 	const topic = "no-group-topic";
-	const groupId = "never-made";
+	const groupId = "never-joined";
 	await setup.api.createTopic(topic, 1);
 	const port = gateways[0].port;
 	const member = { groupId, generationId: 1, memberId: "m-gone", groupInstanceId: null };
@@ -563,7 +563,7 @@ test("OffsetCommit of an unknown topic or partition refuses those alone (UNKNOWN
 		groupInstanceId: null,
 		topics: [
 			{ name: topic, partitions: [partition(0, 0n), partition(1, 0n), partition(7, 0n)] },
-			{ name: "no-such-topic", partitions: [partition(0, 0n)] },
+			{ name: "never-made-topic", partitions: [partition(0, 0n)] },
 		],
 	});
 	assert.deepEqual(
@@ -572,7 +572,7 @@ test("OffsetCommit of an unknown topic or partition refuses those alone (UNKNOWN
 			[topic, 0, NONE],
 			[topic, 1, NONE],
 			[topic, 7, UNKNOWN_TOPIC_OR_PARTITION],
-			["no-such-topic", 0, UNKNOWN_TOPIC_OR_PARTITION],
+			["never-made-topic", 0, UNKNOWN_TOPIC_OR_PARTITION],
 		],
 	);
 	assert.deepEqual(await committed(groupId, topic), { 0: 0, 1: 0 });

@@ -82,7 +82,7 @@ test("CreateTime: kafkajs is answered -1, and kcat reads the producer's timestam
 test("kafkajs admin: alterConfigs sets message.timestamp.type, describeConfigs shows it, another value is INVALID_CONFIG", {
 	timeout: 60_000,
 }, async () => {
-	await createTopic("altered", "CreateTime");
+	await createTopic("stamp-altered", "CreateTime");
 	const kafka = new Kafka({
 		clientId: "e2e-log-append-time",
 		brokers: [setup.gateways[0].bootstrap],
@@ -91,9 +91,11 @@ test("kafkajs admin: alterConfigs sets message.timestamp.type, describeConfigs s
 	});
 	const admin = setup.track(kafka.admin());
 	await admin.connect();
-	const resource = (value) => ({ type: 2, name: "altered", configEntries: [{ name: "message.timestamp.type", value }] });
+	const resource = (value) => ({ type: 2, name: "stamp-altered", configEntries: [{ name: "message.timestamp.type", value }] });
 	await admin.alterConfigs({ validateOnly: false, resources: [resource("LogAppendTime")] });
-	const { resources } = await admin.describeConfigs({ resources: [{ type: 2, name: "altered", configNames: ["message.timestamp.type"] }] });
+	const { resources } = await admin.describeConfigs({
+		resources: [{ type: 2, name: "stamp-altered", configNames: ["message.timestamp.type"] }],
+	});
 	assert.deepEqual(
 		resources[0].configEntries.map((e) => [e.configName, e.configValue]),
 		[["message.timestamp.type", "LogAppendTime"]],

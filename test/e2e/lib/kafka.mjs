@@ -11,11 +11,11 @@ import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { generateToken, HOST, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../../scripts/lib/index.mjs";
+import { HOST, PROJECT_ROOT, stopAllWranglerDevs, waitUntil } from "../../../scripts/lib/index.mjs";
 import { captureOutput } from "./child-output.mjs";
 import { client } from "./client.mjs";
 import { showOnFailure, watchKafkaClient } from "./failure-output.mjs";
-import { tempDir } from "./temp-dir.mjs";
+import { plainDevToken, plainWranglerDev } from "./shared-dev.mjs";
 
 /** The `tributary` CLI as npm installs it; the documented way to run the gateway is `tributary kafka-gateway`. */
 const CLI_MAIN = join(PROJECT_ROOT, "dist", "cli", "main.js");
@@ -29,13 +29,13 @@ const LISTENING_LINE = /listening on \S*:(\d+) \(advertised (\S+)\)/;
  */
 
 /**
- * What every Kafka e2e file sets up, with its `before` and `after` hooks registered: a `wrangler dev` on a temp
- * dir, the HTTP client on it, `gateways` gateway processes with the admin token, and teardown that disconnects
+ * What every Kafka e2e file sets up, with its `before` and `after` hooks registered: a `wrangler dev` (the one
+ * `npm run test:e2e` shares among files, else its own on a temp dir: shared-dev.mjs), the HTTP client on it, `gateways` gateway processes with the admin token, and teardown that disconnects
  * every kafkajs client a test opened (`track`) even when the test failed, stops every gateway `startGateway`
  * started, then wrangler dev. A test that fails prints wrangler dev's output, every gateway's and what every tracked
  * client went through (failure-output.mjs). `dev` and `api` are set, and `gateways` filled, by the `before` hook: read them inside
  * tests, not from another root `before` hook (Node 20 starts the next one without waiting for this one).
- * @param {string} name  names the temp dir
+ * @param {string} name  names the temp dir of an own `wrangler dev`
  * @param {{ gateways?: number }} [options]
  * @example
  * const setup = kafkaE2eSetup("kafka-groups", { gateways: 2 });
@@ -43,14 +43,13 @@ const LISTENING_LINE = /listening on \S*:(\d+) \(advertised (\S+)\)/;
  */
 export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
 	process.env.KAFKAJS_NO_PARTITIONER_WARNING = "1";
-	const state = tempDir(name);
 	/** @type {KafkaClient[]} */
 	const clients = [];
 	/** @type {GatewayProcess[]} */
 	const started = [];
 	const setup = {
-		token: generateToken(),
-		/** @type {Awaited<ReturnType<typeof startWranglerDev>>} */
+		token: plainDevToken(),
+		/** @type {import("./shared-dev.mjs").PlainDev} */
 		dev: /** @type {any} */ (null),
 		/** @type {ReturnType<typeof client>} */
 		api: /** @type {any} */ (null),
@@ -80,9 +79,12 @@ export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
 			return kafkaClient;
 		},
 	};
+	let remove = () => {};
 	before(async () => {
-		setup.dev = await startWranglerDev({ persistTo: state.path, token: setup.token });
-		showOnFailure("wrangler dev", () => setup.dev.output());
+		const dev = await plainWranglerDev(name, setup.token);
+		setup.dev = dev;
+		remove = dev.remove;
+		showOnFailure(dev.shared ? "wrangler dev (shared with other files)" : "wrangler dev", () => setup.dev.output());
 		setup.api = client(setup.dev.url, setup.token);
 		for (let i = 0; i < gateways; i++) setup.gateways.push(await setup.startGateway());
 	});
@@ -90,7 +92,7 @@ export function kafkaE2eSetup(name, { gateways = 1 } = {}) {
 		await Promise.all(clients.map((c) => c.disconnect().catch(() => {})));
 		for (const gateway of started) await gateway.stop();
 		await stopAllWranglerDevs();
-		state.remove();
+		remove();
 	});
 	return setup;
 }
