@@ -2,7 +2,8 @@
 /**
  * The `tributary` CLI against a real `wrangler dev`: topics, produce (-K, --json, headers), consume (--exit,
  * --json, --format, --from, --group), groups, keys, anonymous, subscriptions, and the error path (one line on stderr, a
- * non-zero status, no stack trace).
+ * non-zero status, no stack trace). The CLI runs as a process for --help and the error path, in a worker thread for
+ * the rest (`cliFor`).
  */
 
 import assert from "node:assert/strict";
@@ -45,12 +46,16 @@ after(async () => {
 /**
  * The CLI for test `t`: `run` is `runCli` stopped with the test (its `t.signal`, aborted as it times out, fails or
  * ends), so that a timed-out test's commands stop, and its later ones never start, instead of running on into the
- * next test (the tests of anonymous's grant share one grant); `ok` and `fails` run against this file's broker.
+ * next test (the tests of anonymous's grant share one grant); `ok` and `fails` run against this file's broker. Each
+ * run is a worker thread of this process (`inThread`: the same main module, argv, env, stdin, stdout, stderr and exit
+ * status, without a node start), but for the tests about the CLI as a process, which ask for `{ asProcess: true }`:
+ * a test of 20 runs spent most of its time starting them, and under load past its bound.
  * @param {import("node:test").TestContext} t
+ * @param {{ asProcess?: boolean }} [how]
  */
-function cliFor(t) {
+function cliFor(t, { asProcess = false } = {}) {
 	/** @param {string[]} args @param {Parameters<typeof runCli>[1]} [options] */
-	const run = (args, options = {}) => runCli(args, { ...options, signal: t.signal });
+	const run = (args, options = {}) => runCli(args, { inThread: !asProcess, ...options, signal: t.signal });
 
 	/**
 	 * @param {string[]} args
@@ -158,7 +163,7 @@ function tableRows(stdout, header) {
 
 describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	test("--help works without a broker", async (t) => {
-		const { run } = cliFor(t);
+		const { run } = cliFor(t, { asProcess: true });
 		const result = await run(["--help"], { env: { TRIBUTARY_URL: "http://127.0.0.1:9", TRIBUTARY_TOKEN: "x" } });
 		assert.equal(result.status, 0);
 		assert.match(result.stdout, /usage: tributary/);
@@ -822,7 +827,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 	test("errors: usage mistakes exit 2, broker refusals and an unreachable broker exit 1, always one line", {
 		timeout: TEST_TIMEOUT_MS,
 	}, async (t) => {
-		const { run, fails } = cliFor(t);
+		const { run, fails } = cliFor(t, { asProcess: true });
 		await fails(["topics", "frobnicate"], "^tributary: usage: ", { status: 2 });
 		await fails(["consume"], "^tributary: usage: consume needs a topic", { status: 2 });
 		await fails(["consume", "x", "--bogus"], "^tributary: usage: ", { status: 2 });

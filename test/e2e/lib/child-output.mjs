@@ -9,7 +9,8 @@
 /**
  * Gathers `child`'s stdout and stderr from now on; read them from the returned object once the child has closed (a
  * caller may append its own lines to `stderr`, as a timeout's reason).
- * @param {import("node:child_process").ChildProcess} child
+ * @param {{ stdout?: import("node:stream").Readable | null, stderr?: import("node:stream").Readable | null }} child  a child
+ *   process, or anything with its two output streams (a worker thread's)
  * @returns {{ stdout: string, stderr: string }}
  */
 export function captureOutput(child) {
