@@ -182,6 +182,8 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 			if (slow) return; // the next ack resumes it
 			const read = remote ? await log.readAcross(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX) : null;
 			if (read !== null && !read.ok) {
+				// R2 failing, or a segment gone under the read, is transient: ended as a thrown read is (below).
+				if (read.error.code.endsWith("unavailable")) throw new Error(read.error.message);
 				const code = read.error.code === "offset_out_of_range" ? TAIL_CLOSE.offsetOutOfRange : TAIL_CLOSE.topicDeleted;
 				ws.close(code, read.error.message);
 				return;

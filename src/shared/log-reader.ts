@@ -28,7 +28,7 @@ import type {
 	Utf8Parts,
 } from "../partition/types.ts";
 import { assert } from "./assert.ts";
-import { err, ok, type Result } from "./errors.ts";
+import { err, type Failure, isBug, ok, type Result } from "./errors.ts";
 import { utf8ByteLength } from "./json.ts";
 import { REMOTE_READ_RETRIES_MAX, REMOTE_READ_ROUNDS_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "./limits.ts";
 import { takeLines } from "./line-cut.ts";
@@ -259,6 +259,7 @@ export async function offsetForTimestamp(
 		if ("offset" in answer.value) return ok({ offset: answer.value.offset });
 		const { remote } = answer.value;
 		const texts = await fetchBatches(env.SEGMENTS, remote);
+		if (texts !== null && "ok" in texts) return texts;
 		if (texts === null) {
 			// Retention deleted the segment after the partition answered: ask again, it knows the new log start.
 			if (++missing > REMOTE_READ_RETRIES_MAX) return segmentGone(remote.objectKey);
@@ -380,6 +381,7 @@ export async function readAcross(
 		}
 		assert(value.offset === offset, "answer offset");
 		const taken = await takeSlice(segments, value.remote, offset, collected);
+		if (taken !== null && "ok" in taken) return collected.recordCount > 0 ? ok(result(collected, offset, last)) : taken;
 		if (taken === null) {
 			// Retention deleted the segment after the partition answered: ask again, it knows the new log start.
 			if (++missing > REMOTE_READ_RETRIES_MAX) {
@@ -419,16 +421,16 @@ function result(collected: Collected, nextOffset: number, last: RemoteRead | Rea
 
 /**
  * Fetches a slice's batches (one ranged GET) and takes what fits from `offset`: the offset after, and whether the
- * request's limits stopped it; null if the object is gone.
+ * request's limits stopped it; null if the object is gone, R2's failure if it failed.
  */
 async function takeSlice(
 	segments: R2Bucket,
 	slice: RemoteSlice,
 	offset: number,
 	collected: Collected,
-): Promise<{ next: number; stopped: boolean } | null> {
+): Promise<{ next: number; stopped: boolean } | Failure | null> {
 	const texts = await fetchBatches(segments, slice);
-	if (texts === null) return null;
+	if (texts === null || "ok" in texts) return texts;
 	let next = offset;
 	for (const [i, entry] of slice.entries.entries()) {
 		if (entry.lastOffset < next) continue;
@@ -441,16 +443,27 @@ async function takeSlice(
 
 const decoder = new TextDecoder();
 
-/** The records text of each of `slice`'s batches, read with one ranged GET; null when the object is gone. */
-async function fetchBatches(segments: R2Bucket, slice: RemoteSlice | RemoteTimestampEntry): Promise<string[] | null> {
+/**
+ * The records text of each of `slice`'s batches, read with one ranged GET; null when the object is gone. R2 failing
+ * (unreachable, the connection lost) is the platform's failure, answered 503 `service_unavailable`: its errors carry
+ * none of the marks a Durable Object's do (`thrownError`), so left to `onError` they were a 500.
+ */
+async function fetchBatches(segments: R2Bucket, slice: RemoteSlice | RemoteTimestampEntry): Promise<string[] | Failure | null> {
 	const first = slice.entries[0];
 	const last = slice.entries.at(-1);
 	assert(first !== undefined && last !== undefined, "slice has batches");
 	const start = first.byteStart;
 	const length = last.byteStart + last.byteLength - start;
-	const object = await segments.get(slice.objectKey, { range: { offset: start, length } });
-	if (object === null) return null;
-	const body = new Uint8Array(await object.arrayBuffer());
+	let body: Uint8Array;
+	try {
+		const object = await segments.get(slice.objectKey, { range: { offset: start, length } });
+		if (object === null) return null;
+		body = new Uint8Array(await object.arrayBuffer());
+	} catch (cause) {
+		if (isBug(cause)) throw cause;
+		console.error(`R2 read failed: ${String(cause)}`);
+		return err("service_unavailable", "R2 failed reading the older records; retry");
+	}
 	assert(body.byteLength === length, "R2 whole range");
 	return slice.entries.map((entry) => {
 		const text = decoder.decode(body.subarray(entry.byteStart - start, entry.byteStart - start + entry.byteLength));
