@@ -170,6 +170,14 @@ describe("what the edge tells apart", () => {
 		expect([response.status, (await response.json<{ error: { code: string } }>()).error.code]).toEqual([503, "service_unavailable"]);
 	});
 
+	it("answers static assets whose fetch lost its connection 503 service_unavailable, naming no Durable Object", async () => {
+		const lost = Object.assign(new Error("Network connection lost."), { retryable: true });
+		const fake = Object.create(env, { ASSETS: { value: { fetch: () => Promise.reject(lost) } } });
+		const response = await worker.fetch(new Request(`${BASE}/openapi.json`), fake, createExecutionContext());
+		const { error } = await response.json<{ error: { code: string; message: string } }>();
+		expect([response.status, error.code, error.message]).toEqual([503, "service_unavailable", "the static assets did not answer; retry"]);
+	});
+
 	it("answers a bug inside an object 500 internal, as one at the edge: a TypeError, a failed assertion", async () => {
 		const group = (await groupWithMember()).group;
 		const bugs = [

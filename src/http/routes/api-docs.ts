@@ -18,7 +18,10 @@ export const ASSET_PATHS = ["/openapi.json", "/docs", "/docs.html", "/console", 
 /** GET and HEAD of an asset path: the file, with the headers `_headers` gives it; without one, on to the JSON 404. */
 export function fromAssets(): MiddlewareHandler<AppEnv> {
 	return async function fromAssets(c, next) {
-		const asset = await c.env.ASSETS?.fetch(c.req.raw);
+		// The assets' fetch failing is the platform's (a lost connection): retriable, and not a Durable Object's.
+		const asset = await c.env.ASSETS?.fetch(c.req.raw).catch(() => {
+			throw new ApiError("service_unavailable", "the static assets did not answer; retry");
+		});
 		if (asset !== undefined && asset.status !== 404) return asset;
 		await next();
 	};
