@@ -461,8 +461,8 @@ async function fetchBatches(segments: R2Bucket, slice: RemoteSlice | RemoteTimes
 		body = new Uint8Array(await object.arrayBuffer());
 	} catch (cause) {
 		if (isBug(cause)) throw cause;
-		console.error(`R2 read failed: ${String(cause)}`);
-		return err("service_unavailable", "R2 failed reading the older records; retry");
+		console.error(`R2 read failed: ${cause}`);
+		return err("service_unavailable", "R2 read failed; retry");
 	}
 	assert(body.byteLength === length, "R2 whole range");
 	return slice.entries.map((entry) => {

@@ -14,6 +14,7 @@ import { partitionLog, topicRegistry } from "../../src/shared/stubs.ts";
 import { invalidate } from "../../src/topic/topic-cache.ts";
 import { join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { openSse } from "../support/sse.ts";
 import { coordinatorStub, topicIdOf } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { ADMIN_TOKEN, BASE, call, createTopic, expectError, json, produce } from "../support/worker.ts";
@@ -138,6 +139,23 @@ describe("a streamed Confluent produce whose Durable Object call throws mid-stre
 	});
 });
 
+describe("an SSE stream whose partition's read throws after the stream started", () => {
+	it("ends with an error event saying 503 service_unavailable, not as a clean end", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const sse = await openSse(`/v1/topics/${topic}/partitions/0/records?offset=0`);
+		expect((await sse.records(1))[0]?.record.value).toBe("a");
+		// The stream's read waiting at the tail answers "b"; its next one throws inside the object.
+		const log = partitionLog(env, await topicIdOf(topic), 0);
+		await runInDurableObject(log, (instance) => throwOnce((instance as unknown as { reads: { read(): void } }).reads, "read"));
+		await produce(topic, [{ value: "b" }]);
+		expect((await sse.records(1))[0]?.record.value).toBe("b");
+		const ended = await sse.next().catch((cause: Error) => ({ event: cause.message, data: "{}" }));
+		expect([ended.event, JSON.parse(ended.data ?? "{}").error?.code]).toEqual(["error", "service_unavailable"]);
+	});
+});
+
 /** The Worker's fetch handler with `env`'s coordinators replaced by `coordinator` (not reached through RPC). */
 async function withCoordinator(coordinator: object, path: string): Promise<Response> {
 	const fake = Object.create(env, { GROUP_COORDINATOR: { value: { getByName: () => coordinator } } });
@@ -175,7 +193,7 @@ describe("what the edge tells apart", () => {
 		const fake = Object.create(env, { ASSETS: { value: { fetch: () => Promise.reject(lost) } } });
 		const response = await worker.fetch(new Request(`${BASE}/openapi.json`), fake, createExecutionContext());
 		const { error } = await response.json<{ error: { code: string; message: string } }>();
-		expect([response.status, error.code, error.message]).toEqual([503, "service_unavailable", "the static assets did not answer; retry"]);
+		expect([response.status, error.code, error.message]).toEqual([503, "service_unavailable", "static assets failed; retry"]);
 	});
 
 	it("answers a bug inside an object 500 internal, as one at the edge: a TypeError, a failed assertion", async () => {

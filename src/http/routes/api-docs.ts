@@ -20,7 +20,7 @@ export function fromAssets(): MiddlewareHandler<AppEnv> {
 	return async function fromAssets(c, next) {
 		// The assets' fetch failing is the platform's (a lost connection): retriable, and not a Durable Object's.
 		const asset = await c.env.ASSETS?.fetch(c.req.raw).catch(() => {
-			throw new ApiError("service_unavailable", "the static assets did not answer; retry");
+			throw new ApiError("service_unavailable", "static assets failed; retry");
 		});
 		if (asset !== undefined && asset.status !== 404) return asset;
 		await next();

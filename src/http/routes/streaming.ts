@@ -27,7 +27,7 @@ import { partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { queryOf, validate } from "../body.ts";
-import { errorBody } from "../errors.ts";
+import { errorBody, thrownError } from "../errors.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
 import { liveFetchCharger } from "../middleware/quotas.ts";
 import { LastEventId, PartitionPath, StreamQuery } from "../schemas.ts";
@@ -155,8 +155,12 @@ function eventStream(c: Context<AppEnv>, write: (sink: EventSink) => Promise<voi
 			() => undefined,
 		),
 	};
+	// A failure past the response's start, which onError cannot answer: logged, and told as the stream's last event.
 	const run = write(sink)
-		.catch((error: unknown) => console.error(error))
+		.catch((error: unknown) => {
+			console.error(error);
+			return sink.write(errorEvent(thrownError(error, c.get("requestId") ?? "unknown")));
+		})
 		.finally(() => writer.close().catch(() => {}));
 	c.executionCtx.waitUntil(run);
 	c.header("Transfer-Encoding", "chunked");
@@ -165,6 +169,9 @@ function eventStream(c: Context<AppEnv>, write: (sink: EventSink) => Promise<voi
 	c.header("Connection", "keep-alive");
 	return c.body(readable);
 }
+
+/** An `error` event: the JSON body of `error`, as the request's answer would carry it. */
+const errorEvent = (error: DomainError): string => `event: error\ndata: ${JSON.stringify(errorBody(error))}\n\n`;
 
 /**
  * Writes batches until the client goes away or the partition refuses (then an `error` event closes the stream).
@@ -184,7 +191,7 @@ async function pump(
 		const result = await Promise.race([next(batch.nextOffset), sink.left]);
 		if (result === undefined) return;
 		if (!result.ok) {
-			await sink.write(`event: error\ndata: ${JSON.stringify(errorBody(result.error))}\n\n`);
+			await sink.write(errorEvent(result.error));
 			return;
 		}
 		batch = result.value;
