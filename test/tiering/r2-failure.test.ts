@@ -6,6 +6,7 @@
 import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import worker from "../../src/index.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { runDueAlarm } from "../support/alarm.ts";
@@ -108,5 +109,20 @@ describe("a read inside the partition's object that must go to R2 while R2 fails
 		await tail.until(() => tail.values().length >= all.length || tail.closed() !== null);
 		expect([tail.closed(), tail.values()]).toEqual([null, all.map((r) => r.value)]);
 		tail.ws.close(1000, "done");
+	});
+
+	it("answers a Durable Streams fork whose source must be read from R2 503 BUSY, retriable, not 400", async () => {
+		const stream = `/ds/v1/stream/${uniqueTopic("ds-fork-r2")}`;
+		const text = { "Content-Type": "text/plain" };
+		expect((await call("PUT", stream, { headers: text, raw: "m0;" })).status).toBe(201);
+		for (let i = 1; i < 12; i++) expect((await call("POST", stream, { headers: text, raw: `m${i};` })).status).toBe(204);
+		const topic = streamTopic(stream.slice("/ds/v1/stream/".length));
+		const tiered = { config: { "remote.storage.enable": true, "local.retention.bytes": 1 } };
+		expect((await call("PATCH", `/v1/topics/${topic}`, { body: tiered })).status).toBe(200);
+		await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => instance.alarm());
+		await partitionR2FailsOnce(topic);
+		const fork = await call("PUT", `${stream}-fork`, { headers: { ...text, "Stream-Forked-From": stream } });
+		expect([fork.status, await fork.json()]).toMatchObject([503, { error: { code: "BUSY", retriable: true } }]);
+		expect((await call("PUT", `${stream}-fork`, { headers: { ...text, "Stream-Forked-From": stream } })).status, "the repeat").toBe(201);
 	});
 });

@@ -42,6 +42,7 @@ export async function copyForFork(env: Env, sourcePath: string, forkOffset: numb
 	const copied = await copyRecords(env, topic, forkOffset ?? source.nextOffset, subOffset, isJsonContentType(source.contentType));
 	if (!copied.ok) {
 		await releaseSource(env, sourcePath);
+		if ("failure" in copied) return copied;
 		badRequest(copied.message);
 	}
 	return { ok: true, source, records: copied.records, forkOffset: forkOffset ?? source.nextOffset };
@@ -53,7 +54,7 @@ async function copyRecords(
 	end: number,
 	subOffset: number,
 	json: boolean,
-): Promise<{ ok: true; records: EncodedRecord[] } | { ok: false; message: string }> {
+): Promise<{ ok: true; records: EncodedRecord[] } | { ok: false; message: string } | { ok: false; failure: EdgeFailure }> {
 	const records: EncodedRecord[] = [];
 	let offset = 0;
 	let tail = Number.POSITIVE_INFINITY;
@@ -66,6 +67,8 @@ async function copyRecords(
 			// The fork's offsets are the source's up to the fork point: it cannot start past a record retention took.
 			return { ok: false, message: "retention deleted the source stream's first records: it cannot be forked" };
 		}
+		// The source's log failing (R2, a segment gone under the read) is retriable, not the request's fault.
+		if (!read.ok && read.failure.kind === "log") return { ok: false, failure: read.failure };
 		if (!read.ok) return { ok: false, message: "the source stream could not be read" };
 		tail = read.value.view.nextOffset;
 		if (end > tail) return { ok: false, message: "Stream-Fork-Offset is beyond the source stream's tail" };
