@@ -316,10 +316,19 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		else await this.ctx.storage.setAlarm(Date.now());
 	}
 
-	/** A partition this object watches has grown: start a run, unless one is going (its lanes are already reading). */
+	/**
+	 * A partition this object watches has grown, or the topic gained partitions: start a run. A run going reads on with
+	 * its lanes and gives a partition the topic gained its lanes now; one past its deadline is followed by another.
+	 */
 	async poke(): Promise<void> {
+		const topic = this.#topic;
+		if (topic === null) return;
+		if (this.deadlineMs > Date.now()) {
+			await this.#syncPartitions(topic);
+			if (this.deadlineMs > Date.now()) return this.#startLanes();
+		}
 		this.#poked = true;
-		if (this.#topic === null || this.deadlineMs > Date.now() || this.#scheduling) return;
+		if (this.#scheduling) return;
 		const alarm = await this.ctx.storage.getAlarm();
 		if (alarm === null || alarm > Date.now()) await this.ctx.storage.setAlarm(Date.now());
 	}
@@ -328,6 +337,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		const topic = this.#topic;
 		if (topic === null) return;
 		this.deadlineMs = Date.now() + this.runMs;
+		this.#poked = false;
 		this.#laneFailed = false;
 		try {
 			await this.#syncPartitions(topic);
@@ -390,7 +400,6 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	 */
 	async #scheduleNextAlarm(): Promise<void> {
 		this.#scheduling = true;
-		this.#poked = false;
 		try {
 			await this.#setNextAlarm();
 		} finally {

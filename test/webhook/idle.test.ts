@@ -88,4 +88,20 @@ describe("idle webhook dispatcher", () => {
 		await produce(topic, [{ value: "new-partition", partition: 1 }]);
 		await vi.waitFor(() => expect(receiver.at(path).map((r) => r.json.partition)).toEqual([1]), WAIT);
 	});
+
+	it("a topic that grows while a run is going: the new partition gets a lane in that run and is delivered", {
+		timeout: 20_000,
+	}, async () => {
+		const topic = uniqueTopic("run-grow");
+		topics.push(topic);
+		await createTopic(topic, 1);
+		const path = `/run-grow-${crypto.randomUUID()}`;
+		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+		await produce(topic, [{ value: "old-partition", partition: 0 }]);
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
+		// The run goes on for WEBHOOK_RUN_MS, its lane waiting on partition 0; the PATCH's poke lands in it.
+		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { partitions: 2 } });
+		await produce(topic, [{ value: "new-partition", partition: 1 }]);
+		await vi.waitFor(() => expect(receiver.at(path).map((r) => r.json.partition)).toEqual([0, 1]), WAIT);
+	});
 });
