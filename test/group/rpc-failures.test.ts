@@ -6,7 +6,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
-import { BUG, STORAGE_FAILED, settled } from "../support/rpc-failure.ts";
+import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
 import { coordinatorStub } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { createTopic } from "../support/worker.ts";
@@ -36,21 +36,14 @@ describe("the group coordinator's methods", () => {
 			["deleteGroup", () => stub.deleteGroup(group)],
 		];
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		const answers: Record<string, unknown> = {};
-		for (const [name, call] of calls) {
-			for (const thrown of ["SQLITE_IOERR: disk I/O error", new TypeError("x is not a function")]) {
-				await runInDurableObject(stub, (instance) =>
+		const answers = await answersWhenBroken(
+			calls,
+			(_, thrown) =>
+				runInDurableObject(stub, (instance) =>
 					throwOnce((instance as unknown as { store: { identify(): void } }).store, "identify", thrown),
-				);
-				answers[`${name} ${typeof thrown === "string" ? "storage" : "bug"}`] = await settled(call());
-			}
-		}
-		const expected = Object.fromEntries(
-			calls.flatMap(([name]) => [
-				[`${name} storage`, STORAGE_FAILED],
-				[`${name} bug`, BUG],
-			]),
+				),
+			new TypeError("x is not a function"),
 		);
-		expect(answers).toEqual(expected);
+		expect(answers).toEqual(failureResults(calls.map(([name]) => name)));
 	});
 });

@@ -5,7 +5,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { uniqueTopic } from "../support/names.ts";
-import { BUG, STORAGE_FAILED, settled } from "../support/rpc-failure.ts";
+import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { createTopic, produce } from "../support/worker.ts";
@@ -26,23 +26,16 @@ describe("a partition's reads", () => {
 			["readPollBody", "pollBody", () => stub.readPollBody(request, "[", "]")],
 			["readRecordsPollBody", "recordsPollBody", () => stub.readRecordsPollBody(request, topic, "]")],
 		];
+		const method = new Map(calls.map(([name, inReads]) => [name, inReads]));
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		const answers: Record<string, unknown> = {};
-		for (const [name, method, call] of calls) {
-			for (const thrown of ["SQLITE_IOERR: disk I/O error", new RangeError("offset")]) {
-				await runInDurableObject(stub, (instance) =>
-					throwOnce((instance as unknown as { reads: Record<string, () => void> }).reads, method, thrown),
-				);
-				answers[`${name} ${typeof thrown === "string" ? "storage" : "bug"}`] = await settled(call());
-			}
-		}
-		expect(answers).toEqual(
-			Object.fromEntries(
-				calls.flatMap(([name]) => [
-					[`${name} storage`, STORAGE_FAILED],
-					[`${name} bug`, BUG],
-				]),
-			),
+		const answers = await answersWhenBroken(
+			calls.map(([name, , call]) => [name, call] as const),
+			(name, thrown) =>
+				runInDurableObject(stub, (instance) =>
+					throwOnce((instance as unknown as { reads: Record<string, () => void> }).reads, method.get(name) as string, thrown),
+				),
+			new RangeError("offset"),
 		);
+		expect(answers).toEqual(failureResults(calls.map(([name]) => name)));
 	});
 });

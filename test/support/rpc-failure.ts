@@ -18,3 +18,35 @@ export function settled(call: Promise<unknown>): Promise<unknown> {
 		(cause: unknown) => `rejected: ${String(cause)}`,
 	);
 }
+
+/** A storage statement's failure, as workerd throws it. */
+const STORAGE_ERROR = "SQLITE_IOERR: disk I/O error";
+
+/**
+ * What each of `calls` answers when `breakNext` has made the object's next step throw: first a storage failure, then
+ * `bug`. Keyed `"<name> storage"` and `"<name> bug"`, as `failureResults` expects them.
+ */
+export async function answersWhenBroken(
+	calls: readonly (readonly [string, () => Promise<unknown>])[],
+	breakNext: (name: string, thrown: string | Error) => Promise<void>,
+	bug: Error,
+): Promise<Record<string, unknown>> {
+	const answers: Record<string, unknown> = {};
+	for (const [name, call] of calls) {
+		for (const thrown of [STORAGE_ERROR, bug]) {
+			await breakNext(name, thrown);
+			answers[`${name} ${thrown === bug ? "bug" : "storage"}`] = await settled(call());
+		}
+	}
+	return answers;
+}
+
+/** What `answersWhenBroken` should answer for the calls named: the storage failure's Result and the bug's. */
+export function failureResults(names: readonly string[]): Record<string, unknown> {
+	return Object.fromEntries(
+		names.flatMap((name) => [
+			[`${name} storage`, STORAGE_FAILED],
+			[`${name} bug`, BUG],
+		]),
+	);
+}

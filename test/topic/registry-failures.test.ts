@@ -9,7 +9,7 @@ import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.
 import { AssertionError } from "../../src/shared/assert.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { BUG, STORAGE_FAILED, settled } from "../support/rpc-failure.ts";
+import { answersWhenBroken, failureResults, STORAGE_FAILED, settled } from "../support/rpc-failure.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { call, createTopic } from "../support/worker.ts";
 
@@ -27,21 +27,12 @@ describe("the registry's methods", () => {
 			["deleteTopic", () => registry.deleteTopic(uniqueTopic())],
 		];
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		const answers: Record<string, unknown> = {};
-		for (const [name, call] of calls) {
-			for (const thrown of ["SQLITE_IOERR: disk I/O error", new AssertionError("find in registry")]) {
-				await runInDurableObject(registry, (instance) => throwOnce(instance as unknown as { find(): void }, "find", thrown));
-				answers[`${name} ${typeof thrown === "string" ? "storage" : "bug"}`] = await settled(call());
-			}
-		}
-		expect(answers).toEqual(
-			Object.fromEntries(
-				calls.flatMap(([name]) => [
-					[`${name} storage`, STORAGE_FAILED],
-					[`${name} bug`, BUG],
-				]),
-			),
+		const answers = await answersWhenBroken(
+			calls,
+			(_, thrown) => runInDurableObject(registry, (instance) => throwOnce(instance as unknown as { find(): void }, "find", thrown)),
+			new AssertionError("find in registry"),
 		);
+		expect(answers).toEqual(failureResults(calls.map(([name]) => name)));
 	});
 
 	it("answers getProducer a storage failure as a failure Result", async () => {
