@@ -37,7 +37,7 @@ import { resolvePosition } from "../shared/log-reader.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { partitionLog } from "../shared/stubs.ts";
-import { describeTopic } from "../topic/topic-cache.ts";
+import { describeTopic, invalidate } from "../topic/topic-cache.ts";
 import { Lane, type LaneHost } from "./lane.ts";
 import { ReportedLanes } from "./metrics.ts";
 import { deadLetterTopicName } from "./records.ts";
@@ -324,8 +324,14 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		const topic = this.#topic;
 		if (topic === null) return;
 		if (this.deadlineMs > Date.now()) {
-			await this.#syncPartitions(topic);
-			if (this.deadlineMs > Date.now()) return this.#startLanes();
+			// Read afresh: the change that poked may be newer than this isolate's copy. A registry that fails leaves the
+			// lanes to the next run (flagged below): the poke's caller (a topic's PATCH) has nothing to answer for it.
+			invalidate(topic.topic);
+			const synced = await this.#syncPartitions(topic).then(
+				() => true,
+				(cause: unknown) => void console.error(`webhook dispatcher of "${topic.topic}": ${cause}`),
+			);
+			if (synced && this.deadlineMs > Date.now()) return this.#startLanes();
 		}
 		this.#poked = true;
 		if (this.#scheduling) return;

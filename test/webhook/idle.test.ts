@@ -7,9 +7,10 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { WEBHOOK_IDLE_RECHECK_MS } from "../../src/shared/limits.ts";
-import { partitionLog, webhookDispatcher } from "../../src/shared/stubs.ts";
-import { describeTopic } from "../../src/topic/topic-cache.ts";
+import { partitionLog, topicRegistry, webhookDispatcher } from "../../src/shared/stubs.ts";
+import { describeTopic, invalidate } from "../../src/topic/topic-cache.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { throwOnce } from "../support/throw-once.ts";
 import { useReceiver } from "../support/webhook-receiver.ts";
 import { call, createTopic, json, produce } from "../support/worker.ts";
 
@@ -102,6 +103,40 @@ describe("idle webhook dispatcher", () => {
 		// The run goes on for WEBHOOK_RUN_MS, its lane waiting on partition 0; the PATCH's poke lands in it.
 		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { partitions: 2 } });
 		await produce(topic, [{ value: "new-partition", partition: 1 }]);
+		await vi.waitFor(() => expect(receiver.at(path).map((r) => r.json.partition)).toEqual([0, 1]), WAIT);
+	});
+
+	it("a poke during a run whose topic read fails answers all the same (the PATCH awaits it), and the next run takes the partition", {
+		timeout: 20_000,
+	}, async () => {
+		const topic = uniqueTopic("run-grow-fail");
+		topics.push(topic);
+		await createTopic(topic, 1);
+		const path = `/run-grow-fail-${crypto.randomUUID()}`;
+		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+		await produce(topic, [{ value: "old-partition", partition: 0 }]);
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
+		// Grown behind the dispatcher's back (no poke yet), the new partition's record waiting for a lane.
+		expect((await topicRegistry(env).updateTopic(topic, { partitions: 2 })).ok).toBe(true);
+		invalidate(topic);
+		await produce(topic, [{ value: "new-partition", partition: 1 }]);
+		const meta = await describeTopic(env, topic);
+		if (!meta.ok) throw new Error(meta.error.message);
+		const dispatcher = webhookDispatcher(env, meta.value.topicId);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await runInDurableObject(topicRegistry(env), (instance) => throwOnce(instance as unknown as { find(): void }, "find"));
+		invalidate(topic); // the dispatcher shares this isolate's cache here: its topic read goes to the registry
+		await runInDurableObject(dispatcher, (instance) => {
+			instance.runMs = 300;
+			instance.pollWaitMs = 100;
+		});
+		expect(
+			await dispatcher.poke().then(
+				() => "answered",
+				(e: unknown) => `rejected: ${String(e)}`,
+			),
+		).toBe("answered");
+		await endRunAndShortenRuns(dispatcher);
 		await vi.waitFor(() => expect(receiver.at(path).map((r) => r.json.partition)).toEqual([0, 1]), WAIT);
 	});
 });
