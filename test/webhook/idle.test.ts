@@ -38,6 +38,21 @@ async function endRunAndShortenRuns(dispatcher: ReturnType<typeof webhookDispatc
 	});
 }
 
+/**
+ * A one-partition topic whose subscription delivered its first record: its dispatcher's run goes on for
+ * WEBHOOK_RUN_MS, the lane waiting on partition 0.
+ */
+async function runningOnOnePartition(name: string): Promise<{ topic: string; path: string }> {
+	const topic = uniqueTopic(name);
+	topics.push(topic);
+	await createTopic(topic, 1);
+	const path = `/${name}-${crypto.randomUUID()}`;
+	await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+	await produce(topic, [{ value: "old-partition", partition: 0 }]);
+	await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
+	return { topic, path };
+}
+
 describe("idle webhook dispatcher", () => {
 	it("sleeps once its lanes are caught up, and an append wakes it", { timeout: 20_000 }, async () => {
 		const topic = uniqueTopic("idle");
@@ -93,14 +108,8 @@ describe("idle webhook dispatcher", () => {
 	it("a topic that grows while a run is going: the new partition gets a lane in that run and is delivered", {
 		timeout: 20_000,
 	}, async () => {
-		const topic = uniqueTopic("run-grow");
-		topics.push(topic);
-		await createTopic(topic, 1);
-		const path = `/run-grow-${crypto.randomUUID()}`;
-		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
-		await produce(topic, [{ value: "old-partition", partition: 0 }]);
-		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
-		// The run goes on for WEBHOOK_RUN_MS, its lane waiting on partition 0; the PATCH's poke lands in it.
+		const { topic, path } = await runningOnOnePartition("run-grow");
+		// The PATCH's poke lands in the run.
 		await json("PATCH", `/v1/topics/${topic}`, 200, { body: { partitions: 2 } });
 		await produce(topic, [{ value: "new-partition", partition: 1 }]);
 		await vi.waitFor(() => expect(receiver.at(path).map((r) => r.json.partition)).toEqual([0, 1]), WAIT);
@@ -109,13 +118,7 @@ describe("idle webhook dispatcher", () => {
 	it("a poke during a run whose topic read fails answers all the same (the PATCH awaits it), and the next run takes the partition", {
 		timeout: 20_000,
 	}, async () => {
-		const topic = uniqueTopic("run-grow-fail");
-		topics.push(topic);
-		await createTopic(topic, 1);
-		const path = `/run-grow-fail-${crypto.randomUUID()}`;
-		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
-		await produce(topic, [{ value: "old-partition", partition: 0 }]);
-		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
+		const { topic, path } = await runningOnOnePartition("run-grow-fail");
 		// Grown behind the dispatcher's back (no poke yet), the new partition's record waiting for a lane.
 		expect((await topicRegistry(env).updateTopic(topic, { partitions: 2 })).ok).toBe(true);
 		invalidate(topic);
