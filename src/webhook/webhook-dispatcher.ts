@@ -357,8 +357,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 
 	/** Adds lanes for partitions the topic gained (from their start, as Kafka consumers take new partitions). */
 	async #syncPartitions(topic: { topic: string; topicId: string }): Promise<void> {
+		// A failure other than the topic missing is thrown (describeTopic), ending the run: its alarm is tried again.
 		const described = await describeTopic(this.env, topic.topic);
-		if (!described.ok && described.error.code !== "topic_not_found") return; // registry busy: use the lanes we have
 		if (!described.ok || described.value.topicId !== topic.topicId) {
 			disableAll(this.#sql, "the topic was deleted", Date.now());
 			return;

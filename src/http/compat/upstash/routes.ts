@@ -246,9 +246,8 @@ upstashRoutes
 		const { group } = validate(InstancePath, c.req.param());
 		const asked = await requiredJson(c.req.raw, TopicPartitionsBody);
 		for (const topic of new Set(asked.map((tp) => tp.topic))) requireAccess(c, topicResource(topic), "describe");
-		const described = await groupCoordinator(c.env, group).describe(group);
 		// Kafka answers "nothing committed" for a group it has never seen, not an error.
-		if (!described.ok && described.error.code !== "group_not_found") unwrap(described);
+		const described = thrownUnless(await groupCoordinator(c.env, group).describe(group), "group_not_found");
 		return c.json(committedOffsets(asked, described.ok ? described.value.committed : []));
 	})
 	.on(["POST", "DELETE"], "/delete-consumer/:group/:instance", async (c) => {
