@@ -19,38 +19,46 @@ interface LaneFiguresRow extends Record<string, SqlStorageValue> {
 
 /**
  * Every lane's figures by `subscription/partition`, for the report sent a second after any change (so every second
- * while deliveries move): read at a start and after a subscription is added, deleted or replayed or a lane added
- * (`load`, rare changes), and otherwise kept by each lane's write of its position or staged batch (`set`), so a
- * report reads no row however many lanes and staged batches the topic has.
+ * while deliveries move): read by the first report after a start or after a subscription is added, deleted or
+ * replayed or a lane added (`forget`, rare changes), and otherwise kept by each lane's write of its position or staged
+ * batch (`set`), so a report reads no row however many lanes and staged batches the topic has. Read when a report
+ * wants it, not at the start: a dispatcher woken for a subscription's GET sends none.
  */
 export class ReportedLanes {
 	/** Each lane as reported, and when its staged batch's first record was written (none without a staged batch). */
-	#lanes = new Map<string, [WebhookFigures["lanes"][number], number | undefined]>();
+	#lanes: Map<string, [WebhookFigures["lanes"][number], number | undefined]> | null = null;
 	readonly #sql: SqlStorage;
 
 	constructor(sql: SqlStorage) {
 		this.#sql = sql;
-		this.load();
 	}
 
-	/** Reads every lane: at a start, and after a change the lanes' own writes do not tell (a subscription added). */
-	load(): void {
-		this.#lanes.clear();
-		const rows = this.#sql.exec<LaneFiguresRow>(
-			"SELECT l.subscription_id, l.partition, l.next_offset, l.batch_records FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id",
-		);
-		// A staged batch's text starts with its first record.
-		for (const r of rows)
-			this.set(r.subscription_id, r.partition, r.next_offset, r.batch_records === null ? undefined : lineTimestamp(r.batch_records));
+	/** Drops the lanes kept, for the next report to read again: after a change the lanes' own writes do not tell. */
+	forget(): void {
+		this.#lanes = null;
 	}
 
 	/** A lane now at `nextOffset`, with a batch staged whose first record was written at `stagedAtMs`, or none. */
 	set(subscription: string, partition: number, nextOffset: number, stagedAtMs?: number): void {
-		this.#lanes.set(`${subscription}/${partition}`, [{ subscription, partition, nextOffset }, stagedAtMs]);
+		// Not read yet: the read will take this write from SQLite.
+		this.#lanes?.set(`${subscription}/${partition}`, [{ subscription, partition, nextOffset }, stagedAtMs]);
+	}
+
+	#read(): Map<string, [WebhookFigures["lanes"][number], number | undefined]> {
+		if (this.#lanes === null) {
+			this.#lanes = new Map();
+			const rows = this.#sql.exec<LaneFiguresRow>(
+				"SELECT l.subscription_id, l.partition, l.next_offset, l.batch_records FROM lanes l JOIN subscriptions s ON s.id = l.subscription_id",
+			);
+			// A staged batch's text starts with its first record.
+			for (const r of rows)
+				this.set(r.subscription_id, r.partition, r.next_offset, r.batch_records === null ? undefined : lineTimestamp(r.batch_records));
+		}
+		return this.#lanes;
 	}
 
 	figures(topic: string): Figures {
-		const lanes = [...this.#lanes.values()];
+		const lanes = [...this.#read().values()];
 		if (lanes.length === 0) return { gauges: {} };
 		const gauges: Record<string, number> = {};
 		const since: Record<string, number> = {};

@@ -83,7 +83,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	/**
 	 * What the report carries of the lanes, in memory: the lanes keep it at each write (last in its transaction, so a
 	 * rolled-back one never reaches it); a subscription added, deleted or replayed, or a lane added, drop it to be
-	 * read again (metrics.ts).
+	 * read again by the next report (metrics.ts).
 	 */
 	readonly #reported: ReportedLanes;
 	/** The topic, once known: written once and never changed. */
@@ -185,7 +185,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 				this.#sql.exec("INSERT INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, ?)", id, partition, offset);
 			}
 		});
-		this.#reported.load();
+		this.#reported.forget();
 		await this.#kick();
 		return ok({ ...subscriptionView(this.#subscription(id) as SubscriptionRow, ref.topic), secret });
 	}
@@ -269,7 +269,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			this.#sql.exec("DELETE FROM lanes WHERE subscription_id = ?", id);
 			this.#sql.exec("DELETE FROM deliveries WHERE subscription_id = ?", id);
 		});
-		this.#reported.load();
+		this.#reported.forget();
 		this.changed.wakeAll();
 		return ok(undefined);
 	}
@@ -299,7 +299,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 				);
 			}
 		});
-		this.#reported.load();
+		this.#reported.forget();
 		await this.#kick();
 		return ok([...starts.value].map(([p, offset]) => ({ partition: p, offset })));
 	}
@@ -372,7 +372,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 					.toArray().length;
 			}
 		}
-		if (added > 0) this.#reported.load();
+		if (added > 0) this.#reported.forget();
 	}
 
 	#startLanes(): void {
