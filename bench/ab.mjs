@@ -35,9 +35,12 @@
  * latencies are as noisy: A/A medians of the rounds' poll p99 were 209 and 160 ms (group-4m-4p), and one round's
  * commit p50 differed by −0.6 to +0.7 ms (group-4m-4p-commit-request, ~15 ms).
  *
- * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000), AB_GROUP_BACKLOG (records per build
- * for the group shapes; by default what lasts the warm-up and the window at GROUP_RATE_MAX_PER_SEC). Prints a line per
- * round and the summary (the group shapes add each build's poll and commit-request latency p50/p99); writes nothing.
+ * Knobs: AB_SHAPE, AB_ROUNDS (6), AB_DURATION_MS (8000), AB_WARMUP_MS (2000), AB_RECORDS_PER_PRODUCE (the produce
+ * shapes' records per request; by default the scenario's: 100, or 1 for produce-32c-1r), AB_GROUP_BACKLOG (records per
+ * build for the group shapes; by default what lasts the warm-up and the window at GROUP_RATE_MAX_PER_SEC, its fill
+ * stopped early on a busy machine: see `backlogWithin` in lib/group-backlog.mjs). Prints a line per round and the
+ * summary (the group shapes add each round's backlog and fill time, and each build's poll and commit-request latency
+ * p50/p99); writes nothing.
  *
  * AB_UNCOUPLED=1 (group shapes): each build's members loop on their own instead of every step waiting for both builds,
  * and each round also gives each build's records/s and how busy its server was; the summary adds B's records/s as a
@@ -58,6 +61,7 @@ import { join } from "node:path";
 import { bundleWorker, descendants, startLocalBroker, threadCpuSeconds } from "../scripts/lib/index.mjs";
 import {
 	abBuilds,
+	abScenario,
 	abShape,
 	cpuMicrosPerRecord,
 	latencyTally,
@@ -69,7 +73,8 @@ import {
 	talliedCursor,
 	WORKING_TREE,
 } from "./lib/ab.mjs";
-import { backlogFor, consume, groupClient, memberCursor, setUpGroup } from "./lib/group-consume.mjs";
+import { backlogWithin } from "./lib/group-backlog.mjs";
+import { consume, groupClient, memberCursor, setUpGroups } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { createThreadClient } from "./lib/http-thread.mjs";
 import { latencySummary, median, round, runLoad } from "./lib/load.mjs";
@@ -87,16 +92,22 @@ const WARMUP_MS = Number(process.env.AB_WARMUP_MS ?? 2_000);
 /** Group shapes: each build's members on their own (see the module comment). */
 const UNCOUPLED = process.env.AB_UNCOUPLED === "1";
 const SHAPE = abShape(process.env.AB_SHAPE);
-const SCENARIO = /** @type {import("./scenarios/types.js").Scenario} */ (SCENARIOS.find((s) => s.id === SHAPE.id));
+/** The shape's bench scenario; a produce shape's records per request from AB_RECORDS_PER_PRODUCE, if set. */
+const SCENARIO = abScenario(SHAPE, SCENARIOS, process.env.AB_RECORDS_PER_PRODUCE);
 /**
  * The rate a group shape's backlog is sized for, each build's, with both served at once: it lasts the warm-up and
- * the window at that rate (bench/lib/group-consume.mjs's backlogFor). group-4m-4p read 83,000–108,000 records/s a
+ * the window at that rate (bench/lib/group-backlog.mjs's backlogFor). group-4m-4p read 83,000–108,000 records/s a
  * build in the last runs, its members' client in a thread of its own (at 50,000 a member ran dry 4.6–6.5 s into
  * the 10); a faster round runs dry early and says so (its CPU per record still holds: every member was busy until
- * then).
+ * then). Both builds' backlogs are filled together, and the fill stops early on a busy machine (`backlogWithin`):
+ * sized for the quiet machine's rate, it took a loaded one minutes a round.
  */
 const GROUP_RATE_MAX_PER_SEC = 110_000;
-const GROUP_BACKLOG_RECORDS = Number(process.env.AB_GROUP_BACKLOG ?? backlogFor(GROUP_RATE_MAX_PER_SEC, WARMUP_MS + DURATION_MS));
+/** AB_GROUP_BACKLOG: that many records, however long their fill takes. */
+const GROUP_BACKLOG =
+	process.env.AB_GROUP_BACKLOG === undefined
+		? backlogWithin(GROUP_RATE_MAX_PER_SEC, WARMUP_MS + DURATION_MS)
+		: { records: Number(process.env.AB_GROUP_BACKLOG) };
 /** What a build is made from; the console's assets come from this checkout (no API request reaches them). */
 const BUILD_FILES = ["src", "wrangler.toml", "tsconfig.json", "package.json"];
 
@@ -172,7 +183,8 @@ async function serve(build) {
  * @typedef {{ poll: import("./lib/load.mjs").LatencySummary, commit: import("./lib/load.mjs").LatencySummary | null }} Latency
  * @typedef {{ cpuSeconds: number[], records: number, recordsPerSec: number, latency?: Latency[], note?: string, own?: Own[] }} Measured
  *   each server's CPU over the measured window, and the records each was sent in it; the group shapes add each
- *   server's poll and commit-request latencies, and a note when the window was cut short; uncoupled (`own`), each
+ *   server's poll and commit-request latencies, and a note of the backlog (its size, its fill's time, when a member
+ *   ran dry and cut the window short); uncoupled (`own`), each
  *   server's own records, rate and busy share
  * @typedef {{ records: number, recordsPerSec: number, busy: number }} Own
  */
@@ -310,7 +322,7 @@ async function groupRound(servers) {
 	const { commitWith, pollRecords, layout } = groupLoad(SCENARIO.id);
 	const apis = servers.map((s) => groupClient(s.url, TOKEN));
 	try {
-		const setups = await Promise.all(apis.map((api) => setUpGroup(api, GROUP_BACKLOG_RECORDS)));
+		const setups = await setUpGroups(apis, GROUP_BACKLOG);
 		for (const setup of setups) await setup.join();
 		const cursors = setups.map((setup, i) =>
 			setup.members.map((member) =>
@@ -326,7 +338,7 @@ async function groupRound(servers) {
 			),
 		);
 		const warm = await consume(paired, WARMUP_MS, { finish: false });
-		if (warm.drained) throw new Error(`the ${GROUP_BACKLOG_RECORDS}-record backlog ran dry in the warm-up: raise AB_GROUP_BACKLOG`);
+		if (warm.drained) throw ranDryWarming(setups);
 		const before = servers.map((s) => s.cpuSeconds());
 		tally.keep = true;
 		const m = await consume(paired, DURATION_MS, { finish: false });
@@ -340,11 +352,30 @@ async function groupRound(servers) {
 				throw new Error(`${servers[i]?.build.name}: polled ${polled} records; the group's committed offsets add up to ${committed}`);
 		}
 		const latency = latencies(tally, servers.length);
-		const note = m.drained ? `a member ran dry after ${m.seconds.toFixed(1)} s (backlog ${GROUP_BACKLOG_RECORDS})` : undefined;
+		const note = backlogNote(setups, m.drained ? [m.seconds] : []);
 		return { cpuSeconds, records: m.records, recordsPerSec: Math.round(m.records / m.seconds), latency, note };
 	} finally {
 		for (const api of apis) api.close();
 	}
+}
+
+/**
+ * A group round's backlog (the same on both builds), how long its fill took, and when a member ran dry (`drySeconds`,
+ * each build's that did).
+ * @param {import("./lib/group-consume.mjs").GroupSetup[]} setups @param {number[]} drySeconds
+ */
+function backlogNote(setups, drySeconds) {
+	const { backlogRecords, fillMs } = /** @type {import("./lib/group-consume.mjs").GroupSetup} */ (setups[0]);
+	const dry = drySeconds.length > 0 ? `, a member ran dry after ${drySeconds.map((s) => s.toFixed(1)).join(" and ")} s` : "";
+	return `backlog ${backlogRecords} filled in ${(fillMs / 1000).toFixed(1)} s${dry}`;
+}
+
+/** @param {import("./lib/group-consume.mjs").GroupSetup[]} setups */
+function ranDryWarming(setups) {
+	const { backlogRecords, fillMs } = /** @type {import("./lib/group-consume.mjs").GroupSetup} */ (setups[0]);
+	return new Error(
+		`the ${backlogRecords}-record backlog (filled in ${(fillMs / 1000).toFixed(1)} s) ran dry in the warm-up: set AB_GROUP_BACKLOG higher`,
+	);
 }
 
 /**
@@ -364,7 +395,7 @@ function latencies(tally, builds) {
  * `groupRound`'s window with each build's members on their own (AB_UNCOUPLED): both builds' loops run over the same
  * seconds, each at its own pace; the same checks afterwards.
  * @param {({ build: Build } & Served)[]} servers
- * @param {Awaited<ReturnType<typeof setUpGroup>>[]} setups
+ * @param {import("./lib/group-consume.mjs").GroupSetup[]} setups
  * @param {ReturnType<typeof memberCursor>[][]} cursors  each build's members
  * @returns {Promise<Measured>}
  */
@@ -372,8 +403,7 @@ async function uncoupledGroup(servers, setups, cursors) {
 	const tally = latencyTally(servers.length);
 	const tallied = cursors.map((c, i) => c.map((cursor) => talliedCursor(cursor, tally, i)));
 	const warm = await Promise.all(tallied.map((c) => consume(c, WARMUP_MS, { finish: false })));
-	if (warm.some((w) => w.drained))
-		throw new Error(`the ${GROUP_BACKLOG_RECORDS}-record backlog ran dry in the warm-up: raise AB_GROUP_BACKLOG`);
+	if (warm.some((w) => w.drained)) throw ranDryWarming(setups);
 	const before = servers.map((s) => s.cpuSeconds());
 	tally.keep = true;
 	const windows = await Promise.all(tallied.map((c) => consume(c, DURATION_MS, { finish: false })));
@@ -391,8 +421,10 @@ async function uncoupledGroup(servers, setups, cursors) {
 		recordsPerSec: Math.round(w.records / w.seconds),
 		busy: (cpuSeconds[i] ?? Number.NaN) / w.seconds,
 	}));
-	const dry = windows.filter((w) => w.drained).map((w) => w.seconds.toFixed(1));
-	const note = dry.length > 0 ? `a member ran dry after ${dry.join(" and ")} s (backlog ${GROUP_BACKLOG_RECORDS})` : undefined;
+	const note = backlogNote(
+		setups,
+		windows.filter((w) => w.drained).map((w) => w.seconds),
+	);
 	return {
 		cpuSeconds,
 		records: Math.min(...own.map((o) => o.records)),

@@ -18,13 +18,15 @@
  * `stream-ndjson` (1 client on the streaming produce channel, one 1 KiB record per message, the bench's window;
  * `stream-array`: the WebSocket with `?reports=array`),
  * `group` (the group-4m-4p scenario: 4 members poll 500 + commit with the next poll over 4 partitions; sampling
- * starts after its backlog fill, when the members join), `group-partitions` (the same, polls laid out by partition),
+ * starts after its backlog fill, when the members join; the backlog lasts the window at GROUP_RATE_MAX_PER_SEC, its
+ * fill stopped early on a busy machine, or PROFILE_GROUP_BACKLOG=<records>), `group-partitions` (the same, polls laid out by partition),
  * `group-fetch` (the group rows' plain-fetch reference: 4 clients each paging 500 records of one partition of such a
  * backlog, from its middle on, so its reads come from SQLite as the group's do; `fetch` pages a backlog the batch
  * cache mostly holds, and its partition object's share is no reference for a group's). `fetch`, for one (load ~4,
  * 4.0 µs of busy isolate a record): the partition object 35 % of the busy time (the body's `new Blob` 20 %, the read
  * 15 %, of which SQL 11 %: the 0.3 of batches the cache does not hold, rows of ~114 KB read by key), the edge 29 %
- * (the Response 8 %), the runtime with no script frame 35 % (GC 4 %).
+ * (the Response 8 %), the runtime with no script frame 35 % (GC 4 %). A shape may also be named by the bench's id of its
+ * scenario (`SCENARIO_SHAPES`: group-4m-4p is `group`, produce-1c-1p `batch`, …), as bench:ab names its shapes.
  *
  * With PROFILE_HEAP=1 it also takes V8's sampling heap profile over the same window and prints the bytes allocated
  * per record by allocating function and caller (collected ones included). stream-array, for one: ~5.7 KB a 1 KiB
@@ -49,6 +51,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleWorker, descendantCpuSeconds, generateToken, startLocalBroker, waitUntil } from "../scripts/lib/index.mjs";
+import { backlogWithin } from "./lib/group-backlog.mjs";
 import { groupClient, groupConsumeScenario, openGroupLoad, POLL_RECORDS } from "./lib/group-consume.mjs";
 import { createClient } from "./lib/http.mjs";
 import { createThreadClient } from "./lib/http-thread.mjs";
@@ -113,14 +116,48 @@ const SHAPES = [
 	"group-partitions",
 	"group-fetch",
 ];
+/** The bench's scenario ids (bench:ab's shapes) of the loads above, which may name them too. */
+/** @type {Record<string, string>} */
+const SCENARIO_SHAPES = {
+	"produce-32c-1r": "small",
+	"produce-1c-1p": "batch",
+	"produce-keyed-1c-1p": "batch-keyed",
+	"idem-producer-1c-1p": "batch-producer",
+	"idem-key-1c-1p": "batch-key",
+	"fetch-1c-1p": "fetch",
+	"stream-ws-array-1p": "stream-array",
+	"group-4m-4p": "group",
+	"group-4m-4p-partitions": "group-partitions",
+};
 const WARMUP_MS = 2_000;
 /** Microseconds between samples: fine enough for functions that take tens of µs per request. */
 const SAMPLING_INTERVAL_US = 100;
 const TOP_FUNCTIONS = 40;
 /** Produce requests of 100 records that fill the fetch shape's partition. */
 const FETCH_PREFILL_REQUESTS = Number(process.env.PROFILE_FETCH_REQUESTS ?? 200);
-/** Enough backlog that 4 members polling under the profiler do not run dry within a few seconds. */
-const GROUP_BACKLOG_RECORDS = 300_000;
+/**
+ * The rate the group shapes' backlog is sized for, records/s: a fixed 300,000 records ran dry within the window on a
+ * quiet machine (the group-4m-4p row read ~180,000 records/s in the last full bench, unprofiled; the sampler slows the
+ * isolate). The fill stops early on a busy machine, where the group reads slower too (`backlogWithin`);
+ * PROFILE_GROUP_BACKLOG=<records> fills that many, however long it takes.
+ */
+const GROUP_RATE_MAX_PER_SEC = 150_000;
+/**
+ * The fill's time for each ms of the window, above bench:ab's: one server fills alone here, and at load ~11 it filled
+ * 71,040 records in 18 s (3 ms a ms of the window) and its members, profiled, read them at 15,400 records/s: dry 4.6 s
+ * into the 6.
+ */
+const GROUP_FILL_MS_PER_READ_MS = 6;
+
+/**
+ * The group shapes' backlog for a window of `durationMs`.
+ * @param {number} durationMs
+ * @returns {{ records: number } & import("./lib/group-consume.mjs").Fill}
+ */
+function groupBacklog(durationMs) {
+	const fixed = process.env.PROFILE_GROUP_BACKLOG;
+	return fixed === undefined ? backlogWithin(GROUP_RATE_MAX_PER_SEC, durationMs, GROUP_FILL_MS_PER_READ_MS) : { records: Number(fixed) };
+}
 
 /**
  * @typedef {{ id: number, callFrame: { functionName: string, url: string, lineNumber: number, columnNumber: number }, children?: number[] }} ProfileNode
@@ -249,18 +286,22 @@ async function loadFor(shape, http, server) {
 	if (shape === "group" || shape === "group-partitions") {
 		// The scenario fills its own backlog first; `measure` wraps the joins and the poll loop.
 		return async (durationMs, window) => {
+			const backlog = groupBacklog(durationMs);
 			const result = await groupConsumeScenario({
 				baseUrl: server.url,
 				token: server.token,
 				durationMs,
-				backlogRecords: GROUP_BACKLOG_RECORDS,
+				backlogRecords: backlog.records,
+				fill: backlog,
 				layout: shape === "group" ? "records" : "partitions",
 				measure: (run) => {
 					window.starts();
 					return run().finally(window.ends);
 				},
 			});
-			if (result.drained) console.error("group: a member ran dry before the window ended; raise GROUP_BACKLOG_RECORDS");
+			const filled = `backlog ${result.backlogRecords} filled in ${(result.fillMs / 1000).toFixed(1)} s`;
+			if (result.drained) console.error(`group: a member ran dry before the window ended (${filled}); set PROFILE_GROUP_BACKLOG higher`);
+			else console.log(`group: ${filled}`);
 			return { records: result.records, recordsPerSec: result.records / result.seconds };
 		};
 	}
@@ -268,7 +309,8 @@ async function loadFor(shape, http, server) {
 		return async (durationMs, window) => {
 			const api = groupClient(server.url, server.token);
 			// The group's topic and backlog; no member joins.
-			const setup = await openGroupLoad(api, { backlogRecords: GROUP_BACKLOG_RECORDS });
+			const backlog = groupBacklog(WARMUP_MS + durationMs);
+			const setup = await openGroupLoad(api, { backlogRecords: backlog.records, fill: backlog });
 			try {
 				const perPartition = setup.backlogRecords / setup.partitions;
 				const { measurement, check } = fetchMeasurement(api.http, setup.topic, perPartition, POLL_RECORDS);
@@ -338,10 +380,11 @@ async function loadFor(shape, http, server) {
 }
 
 async function main() {
-	const shape = process.argv[2] ?? "small";
+	const named = process.argv[2] ?? "small";
+	const shape = SCENARIO_SHAPES[named] ?? named;
 	const seconds = Number(process.argv[3] ?? 6);
 	if (!SHAPES.includes(shape) || !(seconds > 0)) {
-		console.error(`usage: npm run bench:profile -- <${SHAPES.join("|")}> [seconds]`);
+		console.error(`usage: npm run bench:profile -- <${[...SHAPES, ...Object.keys(SCENARIO_SHAPES)].join("|")}> [seconds]`);
 		process.exit(2);
 	}
 	const token = generateToken();

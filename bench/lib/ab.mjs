@@ -53,6 +53,27 @@ export function abShape(name) {
 }
 
 /**
+ * The bench scenario a shape runs (`scenarios`: the bench's), with `recordsPerProduce` (`AB_RECORDS_PER_PRODUCE`;
+ * unset or empty: the scenario's own) records in each produce request of a produce shape: a request of 256 records
+ * reaches the partition as one share of 256 (as a streamed run of 256 messages does, which a loaded machine's
+ * streaming rate seldom builds), so a change to large shares can be measured on produce-1c-1p.
+ * @param {{ id: string, driver: Driver }} shape
+ * @param {import("../scenarios/types.js").Scenario[]} scenarios
+ * @param {string | undefined} recordsPerProduce
+ * @returns {import("../scenarios/types.js").Scenario}
+ */
+export function abScenario(shape, scenarios, recordsPerProduce) {
+	const scenario = scenarios.find((s) => s.id === shape.id);
+	if (scenario === undefined) throw new Error(`no bench scenario ${shape.id}`);
+	if (recordsPerProduce === undefined || recordsPerProduce === "") return scenario;
+	if (shape.driver !== "produce") throw new Error(`AB_RECORDS_PER_PRODUCE sizes the produce shapes' requests, not ${shape.id}'s`);
+	const perRequest = Number(recordsPerProduce);
+	if (!(Number.isInteger(perRequest) && perRequest >= 1))
+		throw new Error(`AB_RECORDS_PER_PRODUCE must be a whole number ≥ 1, not ${recordsPerProduce}`);
+	return { ...scenario, perRequest };
+}
+
+/**
  * The two builds `npm run bench:ab -- [A] [B]` compares: each a git ref or `.` (the working tree). Default: main
  * against the working tree; the same one twice is an A/A run, the noise floor.
  * @param {string[]} args

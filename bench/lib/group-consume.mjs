@@ -29,36 +29,31 @@
  * settled, after the joins and after the loop).
  * Teardown deletes the members, the group and the topic, also after a failure.
  *
- * `backlogFor(ratePerSec, durationMs)` sizes a backlog that a group reading at that rate does not finish in the
- * window.
+ * The backlog's size and fill are in ./group-backlog.mjs: `backlogFor(ratePerSec, durationMs)` sizes one that a
+ * group reading at that rate does not finish in the window.
  *
  * @example
  * const result = await groupConsumeScenario({ baseUrl: "http://127.0.0.1:8787", token, durationMs: 10_000 });
  * // { records, bytes, requests, polls, latenciesMs: [...], seconds, drained, committed, coordinatorRowsPerPoll, backlogRecords, fillMs }
- * // `backlogRecords` (default BACKLOG_RECORDS) may be lowered for a quick smoke run. `measure` (optional) wraps
+ * // `backlogRecords` (default BACKLOG_RECORDS) may be lowered for a quick smoke run; `fill` ({ withinMs, atLeast })
+ * // stops its fill early (see group-backlog.mjs: fillBacklogs; `backlogWithin` gives all three for a rate). `measure` (optional) wraps
  * // the joins and the measured loop: it is called with a function that runs them and must return what that
  * // returns (bench/scenarios/group.mjs waits for a quiet machine first and counts CPU around it).
  *
- * Its parts are exported for bench:ab (bench/ab.mjs), which puts the same load on two builds at once: `setUpGroup`
- * (topic, backlog, members), `memberCursor` (one member's poll + commit, a step at a time) and `consume` (the
+ * Its parts are exported for bench:ab (bench/ab.mjs), which puts the same load on two builds at once: `setUpGroups`
+ * (topics, backlogs filled alike, members), `memberCursor` (one member's poll + commit, a step at a time) and `consume` (the
  * members' closed loops over any cursors, a pair of builds' included).
  */
 
 import { SETTLE_MS, scrape, sumOf } from "./cost.mjs";
+import { fillBacklogs, PARTITIONS } from "./group-backlog.mjs";
 import { createThreadClient, sharedBuffer } from "./http-thread.mjs";
-import { valueString } from "./records.mjs";
 
-const PARTITIONS = 4;
 const MEMBERS = 4;
 /** Records per poll (`max_records`) unless told: Kafka's max.poll.records default. */
 export const POLL_RECORDS = 500;
-const VALUE_CHARS = 1024;
-/** A multiple of PARTITIONS; its share per partition (120) divides neither 500 nor 1000 records per poll. */
-const PRODUCE_BATCH_RECORDS = 480;
 /** Backlog size: enough for a few seconds at the rates seen locally; the result says if it ran dry. */
 const BACKLOG_RECORDS = 100_000;
-/** Headroom of `backlogFor` over the rate it is given. */
-const BACKLOG_HEADROOM = 1.25;
 /**
  * A polled record starts `{"topic":"…","partition":P,"offset":O,` (topic names need no escaping), or, in a poll
  * laid out by partition, `{"partition":P,"offset":O,` (its partitions' entries start `{"topic":"…","partition":P,
@@ -90,11 +85,12 @@ const POLL_ANSWER_BYTES = 4 * 1024 * 1024;
  *   member: the records its poll returned (0: its partitions are read to the end), the bytes received, the poll's
  *   latency and that of the commit request after it (null when it sent none)
  * @typedef {{ polled: number, step(): Promise<Stepped>, finish(): Promise<number | null> }} MemberCursor
+ * @typedef {{ withinMs?: number, atLeast?: number }} Fill  when a backlog's fill may stop short of its records (fillBacklogs)
  */
 
 /**
  * Fills a backlog, joins the members and measures their poll + commit loop (see the module comment).
- * @param {{ baseUrl: string, token: string, durationMs: number, commitWith?: CommitWith, pollRecords?: number, layout?: Layout, backlogRecords?: number, measure?: (run: () => Promise<Consumed>) => Promise<Consumed> }} options
+ * @param {{ baseUrl: string, token: string, durationMs: number, commitWith?: CommitWith, pollRecords?: number, layout?: Layout, backlogRecords?: number, fill?: Fill, measure?: (run: () => Promise<Consumed>) => Promise<Consumed> }} options
  */
 export async function groupConsumeScenario({
 	baseUrl,
@@ -104,11 +100,12 @@ export async function groupConsumeScenario({
 	pollRecords = POLL_RECORDS,
 	layout = "records",
 	backlogRecords = BACKLOG_RECORDS,
+	fill,
 	measure = (run) => run(),
 }) {
 	const api = groupClient(baseUrl, token);
 	try {
-		const load = await openGroupLoad(api, { commitWith, pollRecords, layout, backlogRecords });
+		const load = await openGroupLoad(api, { commitWith, pollRecords, layout, backlogRecords, fill });
 		try {
 			// Members join inside `measure` (a few milliseconds; the window starts after them), so however long a caller
 			// waits before running it, no session can expire before the first poll.
@@ -135,13 +132,13 @@ export async function groupConsumeScenario({
  * sum: equal when each polled record was committed once) and the rows the coordinator wrote per poll, commits
  * included. `tearDown()` deletes the members, the group and the topic.
  * @param {Api} api
- * @param {{ commitWith?: CommitWith, pollRecords?: number, layout?: Layout, backlogRecords?: number }} [options]
+ * @param {{ commitWith?: CommitWith, pollRecords?: number, layout?: Layout, backlogRecords?: number, fill?: Fill }} [options]
  */
 export async function openGroupLoad(
 	api,
-	{ commitWith = "poll", pollRecords = POLL_RECORDS, layout = "records", backlogRecords = BACKLOG_RECORDS } = {},
+	{ commitWith = "poll", pollRecords = POLL_RECORDS, layout = "records", backlogRecords = BACKLOG_RECORDS, fill } = {},
 ) {
-	const setup = await setUpGroup(api, backlogRecords);
+	const setup = await setUpGroup(api, backlogRecords, fill);
 	/** @type {MemberCursor[]} */
 	let cursors = [];
 	let rowsBefore = 0;
@@ -186,36 +183,63 @@ export async function openGroupLoad(
 }
 
 /**
- * The unmeasured part: a topic of PARTITIONS partitions filled with `backlogRecords` (see fillBacklog), and a
+ * The unmeasured part: a topic of PARTITIONS partitions filled with `backlogRecords` (see fillBacklogs), and a
  * group of MEMBERS members (`join()`, reading from the earliest offset) to read it; `committed()` sums the group's
  * committed offsets; `tearDown()` deletes the members, the group and the topic (best effort: a failed run still
  * removes what it made).
  * @param {Api} api
  * @param {number} backlogRecords
+ * @param {Fill} [fill] when its fill may stop early (see fillBacklogs)
  */
-export async function setUpGroup(api, backlogRecords) {
+export async function setUpGroup(api, backlogRecords, fill = {}) {
+	const [setup] = await setUpGroups([api], { records: backlogRecords, ...fill });
+	return /** @type {GroupSetup} */ (setup);
+}
+
+/**
+ * @typedef {Awaited<ReturnType<typeof groupOn>> & { backlogRecords: number, fillMs: number }} GroupSetup
+ */
+
+/**
+ * `setUpGroup` on several servers (bench:ab's builds), their backlogs filled together (fillBacklogs): each topic holds
+ * as many records, also when the fill stops on time.
+ * @param {Api[]} apis
+ * @param {{ records: number, withinMs?: number, atLeast?: number }} backlog
+ * @returns {Promise<GroupSetup[]>}
+ */
+export async function setUpGroups(apis, backlog) {
+	/** @type {Awaited<ReturnType<typeof groupOn>>[]} */
+	const made = [];
+	try {
+		for (const api of apis) made.push(await groupOn(api));
+		const fillStarted = performance.now();
+		const filled = await fillBacklogs(
+			made.map((m, i) => ({ api: /** @type {Api} */ (apis[i]), topic: m.topic })),
+			backlog,
+		);
+		const fillMs = Math.round(performance.now() - fillStarted);
+		return made.map((m) => ({ ...m, backlogRecords: filled, fillMs }));
+	} catch (error) {
+		for (const m of made) await m.tearDown();
+		throw error;
+	}
+}
+
+/**
+ * A fresh topic of PARTITIONS partitions on `api`'s server and the group that will read it (see setUpGroup).
+ * @param {Api} api
+ */
+async function groupOn(api) {
 	const suffix = Math.random().toString(36).slice(2, 10);
 	const topic = `bench-group-${suffix}`;
 	const group = `bench-group-${suffix}`;
 	/** @type {Member[]} */
 	const members = [];
 	await api.json("POST", "/v1/topics", { name: topic, partitions: PARTITIONS }, [201]);
-	const tearDown = async () => {
-		for (const m of members) await api.request("DELETE", `/v1/groups/${group}/members/${m.member_id}`).catch(() => {});
-		if (members.length > 0) await api.request("DELETE", `/v1/groups/${group}`).catch(() => {});
-		await api.request("DELETE", `/v1/topics/${topic}`).catch(() => {});
-	};
-	const fillStarted = performance.now();
-	const filled = await fillBacklog(api, topic, backlogRecords).catch(async (error) => {
-		await tearDown();
-		throw error;
-	});
 	return {
 		topic,
 		group,
 		members,
-		backlogRecords: filled,
-		fillMs: Math.round(performance.now() - fillStarted),
 		async join() {
 			for (let i = 0; i < MEMBERS; i++) {
 				const joinBody = { topics: [topic], auto_offset_reset: "earliest" };
@@ -228,7 +252,11 @@ export async function setUpGroup(api, backlogRecords) {
 			const offsets = described.offsets;
 			return offsets.reduce((sum, o) => sum + (o.committed ?? 0), 0);
 		},
-		tearDown,
+		async tearDown() {
+			for (const m of members) await api.request("DELETE", `/v1/groups/${group}/members/${m.member_id}`).catch(() => {});
+			if (members.length > 0) await api.request("DELETE", `/v1/groups/${group}`).catch(() => {});
+			await api.request("DELETE", `/v1/topics/${topic}`).catch(() => {});
+		},
 	};
 }
 
@@ -356,38 +384,6 @@ function checkScan(body, scanned, layout) {
 			`poll answer scan disagrees with JSON.parse: ${scanned.records} vs ${polled.length} records, generation ${scanned.generation} vs ${parsed.generation}`,
 		);
 	}
-}
-
-/**
- * Records a group reading `ratePerSec` consumes in `durationMs`, with headroom, rounded up to whole produce requests.
- * @param {number} ratePerSec
- * @param {number} durationMs
- */
-export function backlogFor(ratePerSec, durationMs) {
-	const records = (ratePerSec * durationMs * BACKLOG_HEADROOM) / 1000;
-	return Math.ceil(records / PRODUCE_BATCH_RECORDS) * PRODUCE_BATCH_RECORDS;
-}
-
-/**
- * Produces `backlogRecords` keyed 1 KiB records (rounded up to whole requests), PRODUCE_BATCH_RECORDS per request
- * spread evenly over the partitions, a few requests in flight.
- * @param {Api} api
- * @param {string} topic
- * @param {number} backlogRecords
- * @returns {Promise<number>} the records produced
- */
-async function fillBacklog(api, topic, backlogRecords) {
-	const value = valueString(1, VALUE_CHARS);
-	const records = Array.from({ length: PRODUCE_BATCH_RECORDS }, (_, i) => ({ key: `k${i}`, partition: i % PARTITIONS, value }));
-	const body = JSON.stringify({ records });
-	const batches = Math.ceil(backlogRecords / PRODUCE_BATCH_RECORDS);
-	const inFlight = 4;
-	for (let b = 0; b < batches; b += inFlight) {
-		await Promise.all(
-			Array.from({ length: Math.min(inFlight, batches - b) }, () => api.raw("POST", `/v1/topics/${topic}/records`, body, [200])),
-		);
-	}
-	return batches * PRODUCE_BATCH_RECORDS;
 }
 
 /**

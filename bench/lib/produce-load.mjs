@@ -41,21 +41,22 @@ function recordsPerRequest(scenario) {
 
 /**
  * How each request of an idempotence variant is sent (one client): "producer" gets an id from POST /v1/producers
- * and numbers its records (`sequence` advances by RECORDS_PER_PRODUCE per request, warm-up included);
+ * and numbers its records (`sequence` advances by `perRequest`, the records of each request, warm-up included);
  * "idempotency-key" sends a fresh `Idempotency-Key` per request. `next(body)` answers {body, headers}.
  * @param {HttpClient} http
  * @param {string} variant
  * @param {string} tag
+ * @param {number} perRequest
  * @returns {Promise<{ next(records: Buffer): Request }>}
  */
-async function idempotentRequests(http, variant, tag) {
+async function idempotentRequests(http, variant, tag, perRequest) {
 	let n = 0;
 	if (variant === "producer") {
 		const { producer_id: producerId, epoch } = await http.json("POST", "/v1/producers", {});
 		return {
 			next(records) {
 				// `{"records":[…]}` becomes `{"producer_id":…,"epoch":…,"sequence":…,"records":[…]}`.
-				const head = Buffer.from(`{"producer_id":${producerId},"epoch":${epoch},"sequence":${n++ * RECORDS_PER_PRODUCE},`);
+				const head = Buffer.from(`{"producer_id":${producerId},"epoch":${epoch},"sequence":${n++ * perRequest},`);
 				return { body: Buffer.concat([head, records.subarray(1)]), headers: undefined };
 			},
 		};
@@ -95,7 +96,7 @@ export async function produceLoad(http, target, scenario, topic, seed) {
 	const perRequest = recordsPerRequest(scenario);
 	const pools = Array.from({ length: clients }, (_, c) => bodiesFor(scenario, c, seed));
 	const variant = String(scenario.variant ?? "plain");
-	const idempotent = variant === "plain" ? null : await idempotentRequests(http, variant, scenario.id);
+	const idempotent = variant === "plain" ? null : await idempotentRequests(http, variant, scenario.id, perRequest);
 	/** @type {(Request & { response: HttpResponse }) | null} the last acknowledged idempotent request, retried after the load */
 	let last = null;
 	let acknowledged = 0;

@@ -19,7 +19,8 @@
 
 import { descendantCpuSeconds } from "../../scripts/lib/index.mjs";
 import { fmt, noisy, oneLine } from "../lib/format.mjs";
-import { backlogFor, COMMIT_INTERVAL_MS, groupClient, openGroupLoad, POLL_RECORDS } from "../lib/group-consume.mjs";
+import { backlogFor } from "../lib/group-backlog.mjs";
+import { COMMIT_INTERVAL_MS, groupClient, openGroupLoad, POLL_RECORDS } from "../lib/group-consume.mjs";
 import { latencySummary, runLoad, serverCpuMicrosPerRecord, startCpuMeter, totalsOver } from "../lib/load.mjs";
 import { measureInRounds, percentByRound, ROUND_LEAD_IN_MS, ratioCell, roundsResult, setRatio } from "../lib/rounds.mjs";
 import { FETCH_RECORDS, ROUNDS } from "../settings.mjs";

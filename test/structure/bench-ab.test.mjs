@@ -8,6 +8,7 @@ import { test } from "node:test";
 import {
 	AB_SHAPES,
 	abBuilds,
+	abScenario,
 	abShape,
 	cpuMicrosPerRecord,
 	latencyTally,
@@ -18,7 +19,9 @@ import {
 	summarizeRates,
 	talliedCursor,
 } from "../../bench/lib/ab.mjs";
+import { backlogWithin, fillBacklogs } from "../../bench/lib/group-backlog.mjs";
 import { consume, memberCursor } from "../../bench/lib/group-consume.mjs";
+import { produceLoad } from "../../bench/lib/produce-load.mjs";
 import { groupLoad } from "../../bench/scenarios/group.mjs";
 import { SCENARIOS } from "../../bench/scenarios/index.mjs";
 import { threadCpuSeconds } from "../../scripts/lib/index.mjs";
@@ -55,6 +58,48 @@ test("bench:ab runs the many small producers unless AB_SHAPE names another bench
 	assert.deepEqual(abShape("group-4m-4p-commit-request"), { id: "group-4m-4p-commit-request", driver: "group" });
 	assert.deepEqual(abShape("group-4m-4p-partitions"), { id: "group-4m-4p-partitions", driver: "group" });
 	assert.throws(() => abShape("produce-4c-4p"), /produce-1c-1p/);
+});
+
+test("AB_RECORDS_PER_PRODUCE sets a produce shape's records a request, and no other shape's", () => {
+	const plain = abScenario(abShape("produce-1c-1p"), SCENARIOS, undefined);
+	assert.equal(
+		plain,
+		SCENARIOS.find((s) => s.id === "produce-1c-1p"),
+		"unset: the bench's own scenario",
+	);
+	assert.equal(abScenario(abShape("produce-1c-1p"), SCENARIOS, "").perRequest, undefined);
+	const large = abScenario(abShape("produce-1c-1p"), SCENARIOS, "256");
+	assert.deepEqual([large.id, large.clients, large.partitions, large.perRequest], ["produce-1c-1p", 1, 1, 256]);
+	assert.equal(abScenario(abShape("idem-producer-1c-1p"), SCENARIOS, "256").variant, "producer");
+	assert.equal(abScenario(abShape("produce-32c-1r"), SCENARIOS, "8").perRequest, 8);
+	assert.throws(() => abScenario(abShape("fetch-1c-1p"), SCENARIOS, "256"), /produce shapes/);
+	assert.throws(() => abScenario(abShape("group-4m-4p"), SCENARIOS, "256"), /produce shapes/);
+	for (const bad of ["0", "-1", "2.5", "many"]) assert.throws(() => abScenario(abShape("produce-1c-1p"), SCENARIOS, bad), /whole number/);
+});
+
+test("an idempotent producer's sequence advances by the records of each request, however many a request holds", async () => {
+	/** @type {string[]} */
+	const bodies = [];
+	let next = 0;
+	const http = {
+		async json() {
+			return { producer_id: 7, epoch: 0 };
+		},
+		async request(/** @type {string} */ _method, /** @type {string} */ _path, /** @type {Buffer} */ body) {
+			bodies.push(body.toString("utf8"));
+			const count = JSON.parse(body.toString("utf8")).records.length;
+			const offsets = Array.from({ length: count }, (_, k) => ({ partition: 0, offset: next + k }));
+			next += count;
+			return { status: 200, sentBytes: body.length, receivedBytes: 0, body: Buffer.from(JSON.stringify({ offsets })), headers: {} };
+		},
+	};
+	const scenario = { id: "idem", label: "idem", kind: "produce", clients: 1, partitions: 1, variant: "producer", perRequest: 3 };
+	const load = await produceLoad(/** @type {any} */ (http), "tributary", scenario, "t", 1);
+	for (let i = 0; i < 3; i++) assert.equal((await load.step(0, i)).records, 3);
+	assert.deepEqual(
+		bodies.map((b) => JSON.parse(b).sequence),
+		[0, 3, 6],
+	);
 });
 
 test("every shape bench:ab names is a bench scenario", async () => {
@@ -298,6 +343,64 @@ test("the group load stops every member when one member's partitions run dry, an
 		[0, 0],
 	);
 	await consume([fakeCursor([1], 1)], 60_000);
+});
+
+/**
+ * Fake group APIs for the backlog fill: each answers produce requests and counts them; `clock` is the fill's
+ * clock, moved by `msPerStep` whenever a step's requests have all been sent.
+ * @param {number} count @param {{ clock: { now: number }, msPerStep: number }} time
+ */
+function fillTargets(count, { clock, msPerStep }) {
+	/** @type {number[]} requests per target */
+	const requests = Array.from({ length: count }, () => 0);
+	let inStep = 0;
+	const targets = requests.map((_, i) => ({
+		topic: `t${i}`,
+		api: /** @type {import("../../bench/lib/group-consume.mjs").Api} */ (
+			/** @type {unknown} */ ({
+				async raw(/** @type {string} */ method, /** @type {string} */ path) {
+					assert.equal(`${method} ${path}`, `POST /v1/topics/t${i}/records`);
+					requests[i] = (requests[i] ?? 0) + 1;
+					inStep++;
+					await Promise.resolve();
+					if (--inStep === 0) clock.now += msPerStep;
+				},
+			})
+		),
+	}));
+	return { requests, targets };
+}
+
+test("a backlog fill gives every build the same records, up to the count asked, in whole requests", async () => {
+	const clock = { now: 0 };
+	const { requests, targets } = fillTargets(2, { clock, msPerStep: 10 });
+	const filled = await fillBacklogs(targets, { records: 10_000, now: () => clock.now });
+	assert.equal(filled, 10_080, "21 requests of 480");
+	assert.deepEqual(requests, [21, 21]);
+});
+
+test("a backlog fill told a time stops at the first step past it, every build alike, however few records that is", async () => {
+	const clock = { now: 0 };
+	const { requests, targets } = fillTargets(2, { clock, msPerStep: 1_000 });
+	const filled = await fillBacklogs(targets, { records: 1_000_000, withinMs: 2_500, now: () => clock.now });
+	assert.deepEqual(requests, [12, 12], "3 steps of 4 requests each");
+	assert.equal(filled, 12 * 480);
+	const floored = fillTargets(1, { clock, msPerStep: 1_000 });
+	const atLeast = await fillBacklogs(floored.targets, { records: 1_000_000, withinMs: 2_500, atLeast: 10_000, now: () => clock.now });
+	assert.deepEqual([atLeast, floored.requests], [11_520, [24]], "past the time, until it holds what it must (in whole steps)");
+	const slow = fillTargets(1, { clock, msPerStep: 60_000 });
+	assert.equal(await fillBacklogs(slow.targets, { records: 1_000_000, withinMs: 1, now: () => clock.now }), 4 * 480, "one step at least");
+});
+
+test("a backlog for a rate lasts the read at that rate, its fill given time in proportion to the read", () => {
+	const backlog = backlogWithin(100_000, 10_000);
+	assert.ok(backlog.records >= 1_250_000 && backlog.records < 1_250_000 + 480, String(backlog.records));
+	assert.equal(backlog.records % 480, 0);
+	assert.ok(backlog.withinMs > 10_000, "a fill gets longer than the read it feeds");
+	assert.equal(backlogWithin(100_000, 20_000).withinMs, 2 * backlog.withinMs);
+	assert.equal(backlogWithin(100_000, 10_000, 6).withinMs, 60_000, "told how long a ms of the read may take to fill");
+	assert.ok(backlog.atLeast > 0 && backlog.atLeast < backlog.records / 2, "a floor far below the quiet machine's backlog");
+	assert.equal(backlogWithin(5_000, 10_000).atLeast, backlogWithin(5_000, 10_000).records, "never above it");
 });
 
 test("CPU per record is seconds over records, in µs; no figure without both", () => {
