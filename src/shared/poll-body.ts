@@ -125,7 +125,12 @@ let scratch = new Uint8Array(0);
  * the same parts 0.14-0.92 (0.14-0.16 once warm), the Blob of the scratch alone 0.16-0.20. So the body costs the
  * group ~0.1 µs a record over a fetch there. In `npm run bench:profile -- group` the line that makes the Blob had
  * ~4 times the self time a record of `utf8Blob`'s in `-- group-fetch` (one run each, load ~9); what a bare workerd
- * does not show of it (memory the server's other work holds, the profiler) is not known.
+ * does not show of it (memory the server's other work holds, the profiler) is not known. Again at load ~11 (samples
+ * at the sampler's own pace only): the line that makes the Blob 20 % of the group's busy samples, the splice 3 %,
+ * against 10 % for `fetchBodyBlob` in `-- group-fetch`; a bare workerd still made a Blob of one 550 KB view of a
+ * kept buffer in no more time than one of five fresh buffers. Measured and dropped: the Blob made of 128 KiB views
+ * of this buffer, as a fetch's is of several parts: bench:ab group-4m-4p +0.74, +0.61, -0.88, -1.03 µs/record of ~15
+ * in 4 rounds (load 11-20), an A/A run the same hour -2.17 to +2.17.
  */
 export function pollBodyBlob(reads: readonly SplicedRead[], tail: Uint8Array): Blob {
 	return new Blob([
