@@ -479,6 +479,16 @@ test("a summary gives each build's median, the per-round differences' median and
 	assert.equal(summarize([{ a: 500, b: 490 }]).signsAgree, true);
 	assert.equal(summarize([{ a: 500, b: 500 }]).signsAgree, false);
 	assert.throws(() => summarize([]), /no rounds/);
+	// An even count of rounds: the mean of the two middle ones, not the lower (which read -0.88 for these, a gain where
+	// the rounds disagree and their midpoint is near nothing).
+	const even = summarize([
+		{ a: 15, b: 15.74 },
+		{ a: 15, b: 15.61 },
+		{ a: 15, b: 14.12 },
+		{ a: 15, b: 13.97 },
+	]);
+	assert.equal(even.diff, -0.14);
+	assert.equal(even.b, 14.86); // (14.12 + 15.61) / 2, to two decimals
 });
 
 test("a process's thread CPU grows as it works, counted finer than clock ticks", () => {
