@@ -6,8 +6,7 @@
 
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { CALL_FAILED, type DomainError, type ErrorCode, type ErrorDetails, isBug } from "../shared/errors.ts";
-import { OVERLOADED_RETRY_AFTER_MS } from "../shared/limits.ts";
+import { CALL_FAILED, type DomainError, type ErrorCode, isBug, OVERLOADED } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 
 /** What the wire says of an error code: its HTTP status, and whether the same request may succeed later unchanged. */
@@ -93,9 +92,9 @@ export function errorBody(error: DomainError): { error: Record<string, unknown> 
  * rounded up) when the error says how long to wait, and `Accept-Encoding` when it names the codings taken.
  */
 export function errorResponse(c: Context, error: DomainError): Response {
-	// An object's failure answered as a Result (`thrownFailure`) carries the request's id, as one thrown to `onError`.
-	if (!error.details && (error.code === "internal" || error.code === "service_unavailable"))
-		error = { ...error, details: { request_id: c.get("requestId") } };
+	// An object's failure answered as a Result (`settleEach`) carries the request's id, as one thrown to `onError`.
+	if (!error.details?.request_id && (error.code === "internal" || error.code === "service_unavailable"))
+		error = { ...error, details: { ...error.details, request_id: c.get("requestId") } };
 	const status = (c as Context<AppEnv>).get("errorStatuses")?.[error.code] ?? statusOf(error.code);
 	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="tributary", Basic realm="tributary"');
 	const retryAfterMs = error.details?.retry_after_ms;
@@ -114,9 +113,11 @@ export function errorResponse(c: Context, error: DomainError): Response {
 export function thrownError(cause: unknown, requestId: string): DomainError {
 	const platform = platformFailure(cause);
 	if (platform === null) return { code: "internal", message: "internal error", details: { request_id: requestId } };
-	const details: ErrorDetails =
-		platform.overloaded === true ? { request_id: requestId, retry_after_ms: OVERLOADED_RETRY_AFTER_MS } : { request_id: requestId };
-	return { code: "service_unavailable", message: CALL_FAILED, details };
+	return {
+		code: "service_unavailable",
+		message: CALL_FAILED,
+		details: { request_id: requestId, ...(platform.overloaded === true && OVERLOADED) },
+	};
 }
 
 /**

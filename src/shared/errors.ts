@@ -5,6 +5,8 @@
  * record (`ERRORS` in src/http/errors.ts) and renders `{"error":{"code","message","retriable",…details}}`.
  */
 
+import { OVERLOADED_RETRY_AFTER_MS } from "./limits.ts";
+
 export type ErrorCode =
 	| "invalid_request"
 	| "invalid_json"
@@ -115,6 +117,9 @@ export function isBug(cause: unknown): boolean {
 /** What the edge says of a Durable Object's call that failed (`service_unavailable`): it may have written first. */
 export const CALL_FAILED = "a Durable Object failed; the request may be partly done";
 
+/** The wait an overloaded object's caller is told (`Retry-After`), wherever the overload is answered. */
+export const OVERLOADED: ErrorDetails = { retry_after_ms: OVERLOADED_RETRY_AFTER_MS };
+
 /** The names of `T`'s methods that answer a Promise of something a `Failure` is: those `settleEach` may wrap. */
 type SettledName<T> = {
 	[K in keyof T & string]: T[K] extends (...args: never[]) => Promise<infer A> ? (Failure extends A ? K : never) : never;
@@ -135,7 +140,9 @@ export function settleEach<T extends object>(cls: { prototype: T }, names: reado
 				return await method.apply(this, args);
 			} catch (cause) {
 				console.error(cause);
-				return isBug(cause) ? err("internal", "internal error") : err("service_unavailable", CALL_FAILED);
+				if (isBug(cause)) return err("internal", "internal error");
+				// An object it called was overloaded: its caller is told to wait, as the edge tells one (thrownError).
+				return err("service_unavailable", CALL_FAILED, (cause as { overloaded?: unknown }).overloaded === true ? OVERLOADED : undefined);
 			}
 		};
 	}

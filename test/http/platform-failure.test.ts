@@ -182,6 +182,21 @@ describe("what the edge tells apart", () => {
 		]);
 	});
 
+	it("keeps the Retry-After of an object overloaded behind the one called: a coordinator whose own call was refused so", async () => {
+		const group = (await groupWithMember()).group;
+		const overloaded = Object.assign(new Error("Durable Object is overloaded. Too many requests queued."), { overloaded: true });
+		await coordinatorFailsOnce(group, overloaded);
+		const response = await call("GET", `/v1/groups/${group}`);
+		const { error } = await response.json<{ error: Record<string, unknown> }>();
+		expect([response.status, error.code, error.retry_after_ms, response.headers.get("Retry-After")]).toEqual([
+			503,
+			"service_unavailable",
+			1000,
+			"1",
+		]);
+		expect(error.request_id, "the request's id").toMatch(/^[\w-]{8,}$/);
+	});
+
 	it("answers a call the platform marks only retryable (a connection lost on the way) 503 service_unavailable", async () => {
 		const lost = Object.assign(new Error("Network connection lost."), { retryable: true });
 		const response = await withCoordinator({ describe: () => Promise.reject(lost) }, `/v1/groups/${uniqueGroup()}`);
