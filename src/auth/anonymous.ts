@@ -14,9 +14,9 @@
  *   -d '{"acl":[{"resource":"topic:ds.public*","operations":["consume"]}]}'
  */
 
-import { unwrap } from "../shared/errors.ts";
+import { bare } from "../shared/errors.ts";
 import { keyAuthority } from "../shared/stubs.ts";
-import { type KeyInfo, type KeyPatch, type StoredKey, toInfo } from "./types.ts";
+import { type KeyInfo, type KeyPatch, toInfo } from "./types.ts";
 
 /** The principal's id, in the key store and in audit records (`anonymous`, never `key:…`). */
 export const ANONYMOUS_ID = "anonymous";
@@ -26,7 +26,7 @@ export const ANONYMOUS_DEFAULT: KeyInfo = { id: ANONYMOUS_ID, name: ANONYMOUS_ID
 
 /** Anonymous's rights and quotas as stored; the default when none were ever granted. */
 export async function loadAnonymous(env: Env): Promise<KeyInfo> {
-	const stored = await keyAuthority(env, ANONYMOUS_ID).getKey(ANONYMOUS_ID);
+	const stored = bare(await keyAuthority(env, ANONYMOUS_ID).getKey(ANONYMOUS_ID));
 	return stored === null ? ANONYMOUS_DEFAULT : toInfo(stored);
 }
 
@@ -39,8 +39,7 @@ export async function loadAnonymous(env: Env): Promise<KeyInfo> {
  */
 export async function changeAnonymous(env: Env, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): Promise<KeyInfo> {
 	const fresh = { ...ANONYMOUS_DEFAULT, createdAtMs: Date.now(), secretSha256: "" };
-	const answer = await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, change, whole, ifMatch);
-	return toInfo("ok" in answer ? unwrap<StoredKey>(answer) : answer);
+	return toInfo(bare(await keyAuthority(env, ANONYMOUS_ID).changeKey(fresh, change, whole, ifMatch)));
 }
 
 /** Whether anonymous holds any right at all: without one, a credential-less request is a plain 401. */

@@ -28,7 +28,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import type { PartitionLog } from "../partition/partition-log.ts";
-import { err, type Failure, ok, type Result } from "../shared/errors.ts";
+import { bare, err, type Failure, ok, type Result, settleEach, thrownUnless } from "../shared/errors.ts";
 import { KEY_ROWS_CATCH_UP_MAX, KEY_TAIL_PARTITIONS_MAX, KEYS_MAX } from "../shared/limits.ts";
 import { type Page, type PageKey, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -117,7 +117,7 @@ export class KeyStore extends DurableObject<Env> {
 			};
 			this.#insert(stored);
 			try {
-				await this.#authority(id).install(stored);
+				bare(await this.#authority(id).install(stored));
 			} catch (cause) {
 				// Undone, so a retried POST creates one key; if this fails too, the row is a listed key that does not
 				// authenticate, and the 503 names its id for a DELETE.
@@ -153,7 +153,7 @@ export class KeyStore extends DurableObject<Env> {
 	 * row never goes over an authority that holds its key or revoked it (`install`): a step tried again after a change
 	 * whose row write failed, or after a DELETE that revoked the key and failed to drop its row, undoes neither.
 	 */
-	async ensureAuthorities(): Promise<boolean> {
+	async ensureAuthorities(): Promise<boolean | Failure> {
 		let after: PageKey | null = null;
 		while (!this.#authoritiesInstalled()) {
 			// A failure is logged ("PUT of key authorities"), and the upgrade is tried again by the next miss.
@@ -162,7 +162,7 @@ export class KeyStore extends DurableObject<Env> {
 				const stepped = rows.slice(0, KEY_ROWS_CATCH_UP_MAX);
 				// One at a time: a failure answered while another install is on its way would let a DELETE run before it
 				// lands, and a deleted key be held again, usable and unlisted.
-				for (const row of stepped) await this.#authority(row.id).install(toStored(row), true);
+				for (const row of stepped) bare(await this.#authority(row.id).install(toStored(row), true));
 				const last = stepped.at(-1);
 				if (rows.length > KEY_ROWS_CATCH_UP_MAX && last !== undefined) return ok([last.created_at_ms, last.id]);
 				this.sql.exec("UPDATE key_store_meta SET authorities_installed = 1 WHERE id = 1");
@@ -184,7 +184,7 @@ export class KeyStore extends DurableObject<Env> {
 	 * (normally none is: `key_rows_behind` joined to the page); one whose authority does not answer, or past that
 	 * bound, is listed as its row says, and stays behind.
 	 */
-	async listKeys(page: PageRequest): Promise<Page<KeyInfo>> {
+	async listKeys(page: PageRequest): Promise<Page<KeyInfo> | Failure> {
 		let rows = this.#page(page);
 		const behind = rows.filter((row) => row.behind).slice(0, KEY_ROWS_CATCH_UP_MAX);
 		if (behind.length > 0) {
@@ -214,7 +214,8 @@ export class KeyStore extends DurableObject<Env> {
 	async deleteKey(id: string): Promise<Result<void>> {
 		return this.#serial("DELETE", id, async () => {
 			if (!this.#row(id)) return notFound(id);
-			const revoked = await this.#authority(id).revoke(id);
+			// Its storage failing is thrown, and answered `unavailable` as a rejection was.
+			const revoked = thrownUnless(await this.#authority(id).revoke(id), "unavailable");
 			// Until every tail is closed (and the row is gone) the key stays listed, so a retried DELETE finishes the job.
 			if (!revoked.ok) return revoked;
 			this.sql.exec("DELETE FROM api_keys WHERE id = ?", id);
@@ -242,7 +243,7 @@ export class KeyStore extends DurableObject<Env> {
 	 */
 	async #caughtUp(id: string): Promise<KeyRow | undefined> {
 		if (this.#behind(id)) {
-			const held = await this.#authority(id).getKey(id);
+			const held = bare(await this.#authority(id).getKey(id));
 			if (held !== null) this.#writeQuotas(id, held.quotas);
 			this.sql.exec("DELETE FROM key_rows_behind WHERE id = ?", id);
 		}
@@ -279,7 +280,7 @@ export class KeyStore extends DurableObject<Env> {
 			this.sql.exec("INSERT OR IGNORE INTO key_rows_behind (id) VALUES (?)", id);
 			// A key made before authorities existed gets its authority from this row later, new quotas included.
 			// False: the authority holds no key (not installed yet, before the v1 upgrade ends); null: revoked there.
-			const replaced = await this.#authority(id).replaceQuotas(id, next);
+			const replaced = bare(await this.#authority(id).replaceQuotas(id, next));
 			if (replaced === null || (!replaced && this.#authoritiesInstalled())) return notFound(id);
 			this.#writeQuotas(id, next);
 			this.sql.exec("DELETE FROM key_rows_behind WHERE id = ?", id);
@@ -291,8 +292,12 @@ export class KeyStore extends DurableObject<Env> {
 	 * Authority: holds `key` from now on; `fromRow` (a directory's row), only where it holds no key and revoked none: a
 	 * key it holds is as new as its row or newer (a change is made here first), and a key revoked stays revoked.
 	 */
-	install(key: StoredKey, fromRow = false): void {
+	async install(key: StoredKey, fromRow = false): Promise<undefined | Failure> {
 		if (fromRow && !this.sql.exec("SELECT 1 FROM api_keys UNION ALL SELECT 1 FROM revoked_keys").next().done) return;
+		this.#install(key);
+	}
+
+	#install(key: StoredKey): void {
 		this.#rebucket(key.id, key.quotas);
 		this.sql.exec("DELETE FROM api_keys");
 		this.#insert(key);
@@ -305,15 +310,15 @@ export class KeyStore extends DurableObject<Env> {
 	 * the change (`unmatchedGrant`), else a refusal. The key changed is answered bare, not as a `Result`: an edge of an
 	 * earlier version, still running during a deploy, reads it so (and never sends `ifMatch`).
 	 */
-	changeKey(key: StoredKey, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): StoredKey | Failure {
-		const stored = this.getKey(key.id) ?? key;
+	async changeKey(key: StoredKey, change: KeyPatch, whole: boolean, ifMatch?: readonly string[]): Promise<StoredKey | Failure> {
+		const stored = this.#key(key.id) ?? key;
 		const held = whole ? key : stored;
 		const next = { ...held, acl: change.acl ?? held.acl, quotas: mergeQuotas(held.quotas, change.quotas ?? {}) };
 		// A PATCH naming nothing asks for no change, so finds none in force.
 		const asked = whole || change.acl || Object.keys(change.quotas ?? {}).length;
 		const refused = unmatchedGrant(stored, ifMatch, asked ? next : undefined);
 		if (refused !== null) return refused;
-		this.install(next);
+		this.#install(next);
 		return next;
 	}
 
@@ -321,7 +326,7 @@ export class KeyStore extends DurableObject<Env> {
 	 * Authority: key `id`'s quotas are `quotas` from the next charge on; false when it does not hold the key, null when it
 	 * revoked it (an older directory, during a deploy, reads both as false).
 	 */
-	replaceQuotas(id: string, quotas: KeyQuotas): boolean | null {
+	async replaceQuotas(id: string, quotas: KeyQuotas): Promise<boolean | null | Failure> {
 		if (!this.sql.exec("SELECT 1 FROM revoked_keys WHERE id = ?", id).next().done) return null;
 		this.#rebucket(id, quotas);
 		return this.#writeQuotas(id, quotas);
@@ -338,8 +343,8 @@ export class KeyStore extends DurableObject<Env> {
 	 * for what was already served (a fetch's bytes, measured once its answer was built), which is charged whatever the
 	 * debt, as another request may have put the key in debt since this one was let through.
 	 */
-	chargeQuotas(id: string, charges: readonly QuotaCharge[], owed = false): QuotaRefusal | null {
-		const key = this.getKey(id);
+	async chargeQuotas(id: string, charges: readonly QuotaCharge[], owed = false): Promise<QuotaRefusal | null | Failure> {
+		const key = this.#key(id);
 		if (key === null) return null;
 		const nowMs = Date.now();
 		for (const { quota, amount } of charges) {
@@ -363,7 +368,7 @@ export class KeyStore extends DurableObject<Env> {
 	 * is not charged.
 	 */
 	#rebucket(id: string, quotas: KeyQuotas): void {
-		const before = this.getKey(id)?.quotas;
+		const before = this.#key(id)?.quotas;
 		for (const [quota, bucket] of this.#buckets) {
 			const was = before?.[quota];
 			const rate = quotas[quota];
@@ -373,7 +378,11 @@ export class KeyStore extends DurableObject<Env> {
 	}
 
 	/** Authority: the key, or null once it is revoked (or was never installed here). */
-	getKey(id: string): StoredKey | null {
+	async getKey(id: string): Promise<StoredKey | null | Failure> {
+		return this.#key(id);
+	}
+
+	#key(id: string): StoredKey | null {
 		const row = this.#row(id);
 		return row === undefined ? null : toStored(row);
 	}
@@ -404,11 +413,11 @@ export class KeyStore extends DurableObject<Env> {
 	 * Authority: registers a partition about to accept a WebSocket tail for key `id`, so `revoke` can close it.
 	 * False when the key does not exist (any more) or tails on too many partitions; the tail is refused then.
 	 */
-	async watchTail(id: string, topicId: string, partition: number): Promise<boolean> {
-		if (this.getKey(id) === null) return false;
+	async watchTail(id: string, topicId: string, partition: number): Promise<boolean | Failure> {
+		if (this.#key(id) === null) return false;
 		if (!this.#watching(topicId, partition) && this.#watchedCount() >= KEY_TAIL_PARTITIONS_MAX) {
 			await this.#pruneWatched(id);
-			if (this.getKey(id) === null || this.#watchedCount() >= KEY_TAIL_PARTITIONS_MAX) return false;
+			if (this.#key(id) === null || this.#watchedCount() >= KEY_TAIL_PARTITIONS_MAX) return false;
 		}
 		this.sql.exec("INSERT OR IGNORE INTO watched_partitions (topic_id, partition) VALUES (?, ?)", topicId, partition);
 		return true;
@@ -455,3 +464,17 @@ export class KeyStore extends DurableObject<Env> {
 		return keyAuthority(this.env, id);
 	}
 }
+
+// Storage failing (or a bug) in any of them is answered a failure Result, not a rejection crossing RPC; the directory's
+// changes answer theirs themselves (`#serial`).
+settleEach(KeyStore, [
+	"ensureAuthorities",
+	"listKeys",
+	"install",
+	"changeKey",
+	"replaceQuotas",
+	"chargeQuotas",
+	"getKey",
+	"revoke",
+	"watchTail",
+]);

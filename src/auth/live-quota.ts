@@ -11,6 +11,7 @@
  * starts charging it, and one removed stops its calls to the authority, within that time.
  */
 
+import { bare } from "../shared/errors.ts";
 import { TAIL_PAYER_CHECK_MS } from "../shared/limits.ts";
 import { keyAuthority } from "../shared/stubs.ts";
 import type { Quota } from "./types.ts";
@@ -21,7 +22,7 @@ import type { Quota } from "./types.ts";
  */
 export async function payLive(env: Env, keyId: string, quota: Quota, bytes: number, wanted = () => true): Promise<void> {
 	while (wanted()) {
-		const refused = await keyAuthority(env, keyId).chargeQuotas(keyId, [{ quota, amount: bytes }]);
+		const refused = bare(await keyAuthority(env, keyId).chargeQuotas(keyId, [{ quota, amount: bytes }]));
 		if (refused === null) return;
 		await new Promise((resolve) => setTimeout(resolve, refused.waitMs));
 	}
@@ -29,7 +30,7 @@ export async function payLive(env: Env, keyId: string, quota: Quota, bytes: numb
 
 /** Whether key `keyId` has `quota`, as its authority answers now. */
 export async function hasQuota(env: Env, keyId: string, quota: Quota): Promise<boolean> {
-	return (await keyAuthority(env, keyId).getKey(keyId))?.quotas[quota] !== undefined;
+	return bare(await keyAuthority(env, keyId).getKey(keyId))?.quotas[quota] !== undefined;
 }
 
 /**

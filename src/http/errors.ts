@@ -6,7 +6,7 @@
 
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { CALL_FAILED, type DomainError, type ErrorCode, isBug, OVERLOADED } from "../shared/errors.ts";
+import { ApiError, CALL_FAILED, type DomainError, type ErrorCode, isBug, OVERLOADED } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 
 /** What the wire says of an error code: its HTTP status, and whether the same request may succeed later unchanged. */
@@ -111,6 +111,8 @@ export function errorResponse(c: Context, error: DomainError): Response {
  * (`platformFailure`) 503 `service_unavailable`, anything else our bug, 500 `internal`; neither shows internal detail.
  */
 export function thrownError(cause: unknown, requestId: string): DomainError {
+	// An object's failure answered as a value and thrown again at the edge (`bare`), past a stream's start: its own.
+	if (cause instanceof ApiError) return { ...cause.error, details: { ...cause.error.details, request_id: requestId } };
 	const platform = platformFailure(cause);
 	if (platform === null) return { code: "internal", message: "internal error", details: { request_id: requestId } };
 	return {

@@ -179,6 +179,15 @@ export function thrownUnless<T>(result: Result<T>, expected: ErrorCode): Result<
 	return result;
 }
 
+/**
+ * An RPC answer that is a bare value or, where its method failed inside (`settleEach`), a `Failure`: the value, or the
+ * failure thrown (`ApiError`), as its rejection was, so no caller takes it for the value.
+ */
+export function bare<T>(answer: T): Exclude<T, { readonly ok: false }> {
+	if ((answer as Failure | null)?.ok === false) unwrap(answer as Failure);
+	return answer as Exclude<T, { readonly ok: false }>;
+}
+
 /** Unwraps a `Result` at the edge: the value, or an `ApiError` thrown for `onError` to render. */
 export function unwrap<T>(result: Result<T>): T {
 	if (result.ok) return result.value;

@@ -10,6 +10,7 @@ import { describe, expect, it, vi } from "vitest";
 import { formatOffset } from "../../src/http/compat/durable-streams/protocol.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { onStream } from "../../src/http/compat/durable-streams/streams.ts";
+import { bare } from "../../src/shared/errors.ts";
 import { REQUEST_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { anonymousClosedAroundEach, closeAnonymous, grantAnonymous } from "../support/anonymous.ts";
@@ -235,7 +236,7 @@ describe("live=sse and the fetch-bytes quota", () => {
 		expect(response.status).toBe(200);
 		const sse = new SseReader(response);
 		expect((await sse.next()).event).toBe("data");
-		const debt = await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		const debt = bare(await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]));
 		expect(debt?.waitMs).toBeGreaterThan(1000);
 		await sse.close();
 	});

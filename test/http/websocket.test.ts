@@ -11,6 +11,7 @@ import { KeyStore } from "../../src/auth/key-store.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { TAIL_CLOSE } from "../../src/partition/tail.ts";
 import { appendOutcome } from "../../src/shared/append-answer.ts";
+import { bare } from "../../src/shared/errors.ts";
 import { TAIL_PAYER_CHECK_MS, TAIL_RESUME_MS, TAIL_UNACKED_BYTES_MAX } from "../../src/shared/limits.ts";
 import { keyAuthority, topicRegistry } from "../../src/shared/stubs.ts";
 import { runDueAlarm } from "../support/alarm.ts";
@@ -202,7 +203,7 @@ describe("WebSocket tail", () => {
 		const clock = holdClock(); // no refill between the send and the look at the bucket
 		const tail = await openTail(topic, "?offset=0", null);
 		await tail.until(() => tail.values().length === 1);
-		const debt = await keyAuthority(env, ANONYMOUS_ID).chargeQuotas(ANONYMOUS_ID, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		const debt = bare(await keyAuthority(env, ANONYMOUS_ID).chargeQuotas(ANONYMOUS_ID, [{ quota: "fetch_bytes_per_sec", amount: 0 }]));
 		clock.release();
 		expect(debt?.waitMs).toBeGreaterThan(1000);
 		tail.ws.close(1000, "done");
@@ -222,7 +223,7 @@ describe("WebSocket tail", () => {
 		clock.advance(TAIL_PAYER_CHECK_MS);
 		await produce(topic, [{ value: "y".repeat(3000) }]);
 		await tail.until(() => tail.values().length === 2);
-		const debt = await keyAuthority(env, ANONYMOUS_ID).chargeQuotas(ANONYMOUS_ID, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		const debt = bare(await keyAuthority(env, ANONYMOUS_ID).chargeQuotas(ANONYMOUS_ID, [{ quota: "fetch_bytes_per_sec", amount: 0 }]));
 		clock.release();
 		tail.ws.close(1000, "done");
 		expect(debt, "the message sent after the quota was set was charged").not.toBeNull();

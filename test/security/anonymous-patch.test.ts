@@ -7,6 +7,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ANONYMOUS_ID } from "../../src/auth/anonymous.ts";
+import { bare } from "../../src/shared/errors.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { anonymousClosedAroundEach } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
@@ -62,7 +63,7 @@ describe("PATCH /v1/anonymous", () => {
 		const both = { requests_per_sec: 100, produce_bytes_per_sec: 1000, fetch_bytes_per_sec: 2000 };
 		expect((await json<Grant>("GET", "/v1/anonymous", 200)).quotas).toEqual(both);
 		expect([produce.quotas, fetch.quotas]).toContainEqual(both);
-		expect((await keyAuthority(env, ANONYMOUS_ID).getKey(ANONYMOUS_ID))?.quotas, "where the grant is stored").toEqual(both);
+		expect(bare(await keyAuthority(env, ANONYMOUS_ID).getKey(ANONYMOUS_ID))?.quotas, "where the grant is stored").toEqual(both);
 	});
 
 	it("answers 400 for a bad patch and changes nothing; 403 for a key without admin", async () => {

@@ -11,6 +11,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AclEntry } from "../../src/auth/acl.ts";
 import { KeyStore } from "../../src/auth/key-store.ts";
+import { bare } from "../../src/shared/errors.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { createKey } from "../support/keys.ts";
 import { call, expectError, json } from "../support/worker.ts";
@@ -32,7 +33,7 @@ function write(method: "PUT" | "PATCH", id: string, body: unknown, ifMatch?: str
 
 /** The quotas key `id`'s authority holds its requests to. */
 async function heldTo(id: string) {
-	return (await keyAuthority(env, id).getKey(id))?.quotas;
+	return bare(await keyAuthority(env, id).getKey(id))?.quotas;
 }
 
 describe("If-Match on /v1/keys/{id}/quotas", () => {

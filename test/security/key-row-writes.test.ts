@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AclEntry } from "../../src/auth/acl.ts";
 import { KeyStore } from "../../src/auth/key-store.ts";
 import { KEY_STORE_DDL, KEY_STORE_SCHEMA_VERSION, KEY_STORE_UPGRADES } from "../../src/auth/schema.ts";
+import { bare } from "../../src/shared/errors.ts";
 import { KEY_ROWS_CATCH_UP_MAX } from "../../src/shared/limits.ts";
 import { migrateSchema } from "../../src/shared/sqlite-schema.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
@@ -20,7 +21,7 @@ const acl: AclEntry[] = [{ resource: "topic:orders.*", operations: ["produce", "
 
 /** The quotas key `id`'s authority holds its requests to. */
 async function heldTo(id: string) {
-	return (await keyAuthority(env, id).getKey(id))?.quotas;
+	return bare(await keyAuthority(env, id).getKey(id))?.quotas;
 }
 
 /** Key `id` as `GET /v1/keys` lists it (undefined: not listed). */
@@ -198,7 +199,7 @@ describe("the key directory's row writes", () => {
 			sql.exec("DELETE FROM key_rows_behind"); // none to catch up: those are read one by one
 			const exec = vi.spyOn(sql, "exec");
 			try {
-				const page = await instance.listKeys({ after: null, limit: 1000 });
+				const page = bare(await instance.listKeys({ after: null, limit: 1000 }));
 				expect(page.items.length).toBeGreaterThanOrEqual(3);
 				return exec.mock.calls.map(([query]) => query);
 			} finally {

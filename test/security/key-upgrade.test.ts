@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyStore } from "../../src/auth/key-store.ts";
 import { newKeyId, newSecret, sha256Hex } from "../../src/auth/secret.ts";
 import type { StoredKey } from "../../src/auth/types.ts";
+import { bare } from "../../src/shared/errors.ts";
 import { KEY_ROWS_CATCH_UP_MAX } from "../../src/shared/limits.ts";
 import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
 import { failDirectoryWrite, keyDirectory } from "../support/keys.ts";
@@ -53,7 +54,7 @@ describe("key store upgrade from v1", () => {
 		expect(keys.find((listed) => listed.id === key.id)?.quotas).toEqual({ requests_per_sec: 9 });
 		// Not through a request: the edge remembers per isolate that it asked for this step, and the next test needs it.
 		expect(await env.KEY_STORE.getByName(KEY_STORE_NAME).ensureAuthorities()).toBe(true);
-		expect((await keyAuthority(env, key.id).getKey(key.id))?.quotas).toEqual({ requests_per_sec: 9 });
+		expect(bare(await keyAuthority(env, key.id).getKey(key.id))?.quotas).toEqual({ requests_per_sec: 9 });
 	});
 
 	it("installs the authorities of keys made before them, once, on the first request that misses", async () => {
@@ -64,7 +65,7 @@ describe("key store upgrade from v1", () => {
 		expect((await call("DELETE", `/v1/keys/${deleted.id}`)).status).toBe(204);
 
 		await json("GET", "/v1/topics", 200, { token: kept.secret });
-		expect((await keyAuthority(env, kept.id).getKey(kept.id))?.name).toBe("from-v1");
+		expect(bare(await keyAuthority(env, kept.id).getKey(kept.id))?.name).toBe("from-v1");
 		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: deleted.secret });
 		expect(await keyAuthority(env, deleted.id).getKey(deleted.id)).toBeNull();
 		const done = await runInDurableObject(env.KEY_STORE.getByName(KEY_STORE_NAME), (_, state) =>
@@ -98,7 +99,7 @@ describe("key store upgrade from v1", () => {
 		});
 		installs.mockRestore();
 		expect(Math.max(...perHold), `installs per hold: ${perHold}`).toBeLessThanOrEqual(KEY_ROWS_CATCH_UP_MAX);
-		for (const key of keys) expect((await keyAuthority(env, key.id).getKey(key.id))?.name).toBe("from-v1");
+		for (const key of keys) expect(bare(await keyAuthority(env, key.id).getKey(key.id))?.name).toBe("from-v1");
 	});
 
 	it("a key deleted after a failed step is not brought back by that step's install still in flight", async () => {
@@ -140,7 +141,7 @@ describe("key store upgrade from v1", () => {
 		}
 		expect(await keyAuthority(env, second as string).getKey(second as string), "deleted key held by its authority").toBeNull();
 		expect(await env.KEY_STORE.getByName(KEY_STORE_NAME).ensureAuthorities(), "the next miss finishes the job").toBe(true);
-		expect((await keyAuthority(env, first as string).getKey(first as string))?.name).toBe("from-v1");
+		expect(bare(await keyAuthority(env, first as string).getKey(first as string))?.name).toBe("from-v1");
 		expect(await keyAuthority(env, second as string).getKey(second as string), "still not brought back").toBeNull();
 	});
 
@@ -153,9 +154,9 @@ describe("key store upgrade from v1", () => {
 		expect(await keyAuthority(env, key.id).getKey(key.id), "installed").not.toBeNull();
 		await failDirectoryWrite("UPDATE api_keys SET quotas");
 		await expectError("PATCH", `/v1/keys/${key.id}/quotas`, 503, "unavailable", { body: { requests_per_sec: 3 } });
-		expect((await keyAuthority(env, key.id).getKey(key.id))?.quotas, "in force").toEqual({ requests_per_sec: 3 });
+		expect(bare(await keyAuthority(env, key.id).getKey(key.id))?.quotas, "in force").toEqual({ requests_per_sec: 3 });
 		expect(await keyDirectory().ensureAuthorities()).toBe(true);
-		expect((await keyAuthority(env, key.id).getKey(key.id))?.quotas, "still in force").toEqual({ requests_per_sec: 3 });
+		expect(bare(await keyAuthority(env, key.id).getKey(key.id))?.quotas, "still in force").toEqual({ requests_per_sec: 3 });
 		expect((await json<{ quotas: unknown }>("GET", `/v1/keys/${key.id}`, 200)).quotas).toEqual({ requests_per_sec: 3 });
 	});
 

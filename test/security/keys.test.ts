@@ -3,6 +3,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { KEY_SECRET_PATTERN } from "../../src/auth/secret.ts";
 import { app } from "../../src/http/app.ts";
+import { bare } from "../../src/shared/errors.ts";
 import { AUDIT_RETENTION_MS, LIST_PAGE_LIMIT_MAX } from "../../src/shared/limits.ts";
 import { KEY_STORE_NAME, keyAuthority } from "../../src/shared/stubs.ts";
 import { basic, createKey } from "../support/keys.ts";
@@ -110,7 +111,7 @@ describe("API keys", () => {
 		const directory = env.KEY_STORE.getByName(KEY_STORE_NAME);
 		expect((await directory.deleteKey(key.id)).ok).toBe(true);
 		await expectError("GET", "/v1/topics", 401, "unauthorized", { token: key.secret });
-		expect((await directory.listKeys({ after: null, limit: LIST_PAGE_LIMIT_MAX })).items.map((k) => k.id)).not.toContain(key.id);
+		expect(bare(await directory.listKeys({ after: null, limit: LIST_PAGE_LIMIT_MAX })).items.map((k) => k.id)).not.toContain(key.id);
 		const authority = keyAuthority(env, key.id);
 		expect(await authority.getKey(key.id)).toBeNull();
 	});
@@ -118,7 +119,7 @@ describe("API keys", () => {
 	it("keeps each key's authority apart from the directory and from other keys", async () => {
 		const a = await createKey([]);
 		const b = await createKey([]);
-		const stored = await keyAuthority(env, a.id).getKey(a.id);
+		const stored = bare(await keyAuthority(env, a.id).getKey(a.id));
 		expect(stored?.id).toBe(a.id);
 		expect(stored?.secretSha256).toMatch(/^[0-9a-f]{64}$/);
 		expect(JSON.stringify(stored)).not.toContain(a.secret);

@@ -28,8 +28,8 @@ const DEBT_REPAID_MS = 5_000;
 function watchProduceCharges(id: string): { paid: number[]; refused: number[] } {
 	const chargeQuotas = KeyStore.prototype.chargeQuotas;
 	const seen = { paid: [] as number[], refused: [] as number[] };
-	vi.spyOn(KeyStore.prototype, "chargeQuotas").mockImplementation(function (this: KeyStore, keyId, charges, owed) {
-		const answer = chargeQuotas.call(this, keyId, charges, owed);
+	vi.spyOn(KeyStore.prototype, "chargeQuotas").mockImplementation(async function (this: KeyStore, keyId, charges, owed) {
+		const answer = await chargeQuotas.call(this, keyId, charges, owed);
 		const bytes = charges.find((charge) => charge.quota === "produce_bytes_per_sec")?.amount ?? 0;
 		if (keyId === id && bytes > 0) (answer === null ? seen.paid : seen.refused).push(bytes);
 		return answer;

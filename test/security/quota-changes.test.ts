@@ -8,6 +8,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyStore } from "../../src/auth/key-store.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { bare } from "../../src/shared/errors.ts";
 import { TAIL_PAYER_CHECK_MS } from "../../src/shared/limits.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { holdClock } from "../support/clock.ts";
@@ -21,12 +22,12 @@ const DS = "/ds/v1/stream";
 
 /** What key `id` owes its produce quota now: null when it may produce, else the wait its authority answers. */
 async function produceDebt(id: string) {
-	return keyAuthority(env, id).chargeQuotas(id, [{ quota: "produce_bytes_per_sec", amount: 0 }]);
+	return bare(await keyAuthority(env, id).chargeQuotas(id, [{ quota: "produce_bytes_per_sec", amount: 0 }]));
 }
 
 /** What key `id` owes its fetch quota now: null when it may read, else the wait its authority answers. */
 async function fetchDebt(id: string) {
-	return keyAuthority(env, id).chargeQuotas(id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+	return bare(await keyAuthority(env, id).chargeQuotas(id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]));
 }
 
 function setQuotas(id: string, quotas: Record<string, number>) {
@@ -130,7 +131,7 @@ describe("PATCH /v1/keys/{id}/quotas", () => {
 		expect((await json<{ quotas: unknown }>("GET", `/v1/keys/${key.id}`, 200)).quotas).toEqual(both);
 		// One of the two ran second and answered the quotas with both changes in.
 		expect([produce.quotas, fetch.quotas]).toContainEqual(both);
-		expect((await keyAuthority(env, key.id).getKey(key.id))?.quotas, "the authority holds both").toEqual(both);
+		expect(bare(await keyAuthority(env, key.id).getKey(key.id))?.quotas, "the authority holds both").toEqual(both);
 	});
 
 	it("carries a debt over a patched rate as PUT does (rerate), and leaves the buckets of quotas it does not name alone", async () => {

@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { charge, newBucket, rerate, waitMs } from "../../src/auth/token-bucket.ts";
 import type { TailState } from "../../src/partition/tail.ts";
+import { bare } from "../../src/shared/errors.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
@@ -135,7 +136,7 @@ describe("quotas over HTTP", () => {
 		expect([a.status, b.status]).toEqual([200, 200]);
 		const bytes = (await a.text()).length + (await b.text()).length;
 		// Both bodies are owed: the bucket's second of burst (1000) leaves the rest as debt, repaid at 1000 bytes a second.
-		const debt = await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		const debt = bare(await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]));
 		expect(debt?.waitMs).toBeGreaterThanOrEqual(bytes - 1000);
 	});
 
@@ -184,7 +185,7 @@ describe("quotas over HTTP", () => {
 		const sse = new SseReader(response);
 		expect((await sse.records(1))[0]?.record.offset).toBe(0);
 		// The ~3000 bytes sent were charged before they went: the bucket of 1000 is ~2000 bytes in debt.
-		const debt = await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		const debt = bare(await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]));
 		expect(debt).toMatchObject({ quota: "fetch_bytes_per_sec", waitMs: expect.any(Number) });
 		expect(debt?.waitMs).toBeGreaterThan(1000);
 		clock.release();
@@ -201,7 +202,7 @@ describe("quotas over HTTP", () => {
 		const tail = await openTail(topic, "?offset=0", key.secret);
 		await tail.until(() => tail.values().length === 1);
 		// The ~3000 bytes sent were charged before they went: the bucket of 1000 is ~2000 bytes in debt.
-		const debt = await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]);
+		const debt = bare(await keyAuthority(env, key.id).chargeQuotas(key.id, [{ quota: "fetch_bytes_per_sec", amount: 0 }]));
 		expect(debt).toMatchObject({ quota: "fetch_bytes_per_sec", waitMs: expect.any(Number) });
 		expect(debt?.waitMs).toBeGreaterThan(1000);
 		// The debt was taken at `openedAtMs`; from here on the real clock repays it.

@@ -23,7 +23,7 @@ import type { MiddlewareHandler } from "hono";
 import { ANONYMOUS_ID, hasAnyRight, loadAnonymous } from "../../auth/anonymous.ts";
 import { keyIdOf, secretMatches } from "../../auth/secret.ts";
 import { type KeyInfo, type StoredKey, toInfo } from "../../auth/types.ts";
-import { ApiError } from "../../shared/errors.ts";
+import { ApiError, bare } from "../../shared/errors.ts";
 import { keyAuthority, keyStore } from "../../shared/stubs.ts";
 import { bearerToken, matchesSecret } from "./credentials.ts";
 
@@ -52,10 +52,10 @@ let authoritiesEnsured = false;
  */
 async function lookupKey(env: Env, id: string): Promise<StoredKey | null> {
 	const authority = keyAuthority(env, id);
-	const key = await authority.getKey(id);
+	const key = bare(await authority.getKey(id));
 	if (key !== null || authoritiesEnsured) return key;
-	authoritiesEnsured = await keyStore(env).ensureAuthorities();
-	return authority.getKey(id);
+	authoritiesEnsured = bare(await keyStore(env).ensureAuthorities());
+	return bare(await authority.getKey(id));
 }
 
 /** Whether key `id` still exists: for streams, which outlive the request that authenticated them. */

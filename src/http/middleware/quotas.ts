@@ -18,7 +18,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { livePayer } from "../../auth/live-quota.ts";
 import type { QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
-import { ApiError } from "../../shared/errors.ts";
+import { ApiError, bare } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -64,7 +64,7 @@ export async function chargeProducedBytes(c: Context<AppEnv>, bytes: number): Pr
 	const principal = c.get("principal");
 	if (principal.kind === "admin" || principal.key.quotas.produce_bytes_per_sec === undefined) return;
 	const id = principal.key.id;
-	const refused = await keyAuthority(c.env, id).chargeQuotas(id, [{ quota: "produce_bytes_per_sec", amount: bytes }]);
+	const refused = bare(await keyAuthority(c.env, id).chargeQuotas(id, [{ quota: "produce_bytes_per_sec", amount: bytes }]));
 	if (refused !== null) refuse(refused);
 }
 
@@ -101,12 +101,12 @@ export function quotas(): MiddlewareHandler<AppEnv> {
 		} else if (byteQuota !== null) charges.push({ quota: byteQuota, amount: 0 }); // fetch: paid once the body is known
 		if (charges.length === 0) return next();
 		const authority = keyAuthority(c.env, principal.key.id);
-		const refused = await authority.chargeQuotas(principal.key.id, charges);
+		const refused = bare(await authority.chargeQuotas(principal.key.id, charges));
 		if (refused !== null) refuse(refused);
 		await next();
 		const measured = c.get("bodyBytes");
 		if (byteQuota === "fetch_bytes_per_sec" && measured !== undefined) {
-			await authority.chargeQuotas(principal.key.id, [{ quota: byteQuota, amount: measured }], true);
+			bare(await authority.chargeQuotas(principal.key.id, [{ quota: byteQuota, amount: measured }], true));
 		}
 	};
 }

@@ -16,7 +16,7 @@ import * as z from "zod/mini";
 import { OPERATIONS, RESOURCE_PATTERN } from "../../auth/acl.ts";
 import { KEY_ID_PATTERN } from "../../auth/secret.ts";
 import type { KeyInfo } from "../../auth/types.ts";
-import { unwrap } from "../../shared/errors.ts";
+import { bare, unwrap } from "../../shared/errors.ts";
 import { KEY_ACL_ENTRIES_MAX, KEY_NAME_LENGTH_MAX, QUOTA_RATE_MAX, TOPIC_NAME_LENGTH_MAX } from "../../shared/limits.ts";
 import { keyStore } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -73,7 +73,7 @@ export const keyRoutes = new Hono<AppEnv>()
 		return c.json({ ...keyView(created), secret: created.secret }, 201);
 	})
 	.get("/", async (c) => {
-		const page = await keyStore(c.env).listKeys(validate(KeysQuery, queryOf(c.req.url)));
+		const page = bare(await keyStore(c.env).listKeys(validate(KeysQuery, queryOf(c.req.url))));
 		return c.json({ keys: page.items.map(keyView), ...nextCursor(page) });
 	})
 	.get("/:id", async (c) => {

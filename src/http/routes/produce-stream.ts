@@ -28,7 +28,7 @@ import type { Context } from "hono";
 import * as z from "zod/mini";
 import { livePayer } from "../../auth/live-quota.ts";
 import type { KeyInfo } from "../../auth/types.ts";
-import { ApiError, type DomainError, unwrap } from "../../shared/errors.ts";
+import { ApiError, bare, type DomainError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
 import { accessRefusal } from "../access.ts";
@@ -125,10 +125,12 @@ async function admitEach(
 	// may reach the authority in another order, and a later message then takes the bucket an earlier one was refused.
 	const refusals: (DomainError | null)[] = [];
 	for (const size of sizes) {
-		const refusal = await authority.chargeQuotas(id, [
-			{ quota: "requests_per_sec", amount: 1 },
-			{ quota: "produce_bytes_per_sec", amount: bps === undefined ? 0 : size() },
-		]);
+		const refusal = bare(
+			await authority.chargeQuotas(id, [
+				{ quota: "requests_per_sec", amount: 1 },
+				{ quota: "produce_bytes_per_sec", amount: bps === undefined ? 0 : size() },
+			]),
+		);
 		refusals.push(refusal && quotaError(refusal).error);
 	}
 	return refusals;

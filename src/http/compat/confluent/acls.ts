@@ -22,8 +22,9 @@ import * as z from "zod/mini";
 import type { AclEntry, Operation } from "../../../auth/acl.ts";
 import { ANONYMOUS_ID, loadAnonymous } from "../../../auth/anonymous.ts";
 import type { KeyInfo } from "../../../auth/types.ts";
+import { bare } from "../../../shared/errors.ts";
 import { LIST_PAGE_LIMIT_MAX } from "../../../shared/limits.ts";
-import type { PageKey } from "../../../shared/page.ts";
+import type { Page, PageKey } from "../../../shared/page.ts";
 import { keyStore } from "../../../shared/stubs.ts";
 import { queryOf, validate } from "../../body.ts";
 import { CLUSTER_ID } from "./limits.ts";
@@ -151,7 +152,7 @@ async function allKeys(env: Env): Promise<KeyInfo[]> {
 	const keys: KeyInfo[] = [];
 	let after: PageKey | null = null;
 	do {
-		const page = await keyStore(env).listKeys({ after, limit: LIST_PAGE_LIMIT_MAX });
+		const page: Page<KeyInfo> = bare(await keyStore(env).listKeys({ after, limit: LIST_PAGE_LIMIT_MAX }));
 		keys.push(...page.items);
 		after = page.next;
 	} while (after !== null);
