@@ -434,8 +434,8 @@ export class GroupCoordinator extends DurableObject<Env> {
 		if (state.status === "new" || state.published_generation >= state.generation) return;
 		const summary = this.rules.summary(groupId);
 		try {
-			await this.#directory().publish(summary);
-			this.store.markPublished(summary.generation);
+			// A failure (its storage's, logged there) is left to the alarm, as a rejection is.
+			if ((await this.#directory().publish(summary)).ok) this.store.markPublished(summary.generation);
 		} catch (error) {
 			console.error(`group coordinator: publishing "${groupId}" failed: ${thrownMessage(error)}`);
 		}

@@ -8,7 +8,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result, settleEach } from "../shared/errors.ts";
 import { GROUP_TOMBSTONE_MS, GROUPS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -38,7 +38,7 @@ export class GroupDirectory extends DurableObject<Env> {
 	}
 
 	/** Lets a new group in, unless `GROUPS_MAX` live groups exist. Idempotent for a group already listed. */
-	admit(groupId: string, generation: number): Result<void> {
+	async admit(groupId: string, generation: number): Promise<Result<void>> {
 		const now = Date.now();
 		this.#sql.exec("DELETE FROM groups WHERE state = 'dead' AND updated_at_ms < ?", now - GROUP_TOMBSTONE_MS);
 		const row = this.#sql.exec<GroupRow>("SELECT * FROM groups WHERE group_id = ?", groupId).toArray()[0];
@@ -51,12 +51,13 @@ export class GroupDirectory extends DurableObject<Env> {
 	}
 
 	/** Records a coordinator's summary unless a newer generation is already recorded. */
-	publish(summary: GroupSummary): void {
+	async publish(summary: GroupSummary): Promise<Result<void>> {
 		this.#upsert(summary, Date.now());
+		return ok(undefined);
 	}
 
 	/** Live groups by name (at most `GROUPS_MAX`). */
-	list(): GroupSummary[] {
+	async list(): Promise<GroupSummary[] | Failure> {
 		return this.#sql
 			.exec<GroupRow>("SELECT * FROM groups WHERE state != 'dead' ORDER BY group_id LIMIT ?", GROUPS_MAX)
 			.toArray()
@@ -64,7 +65,7 @@ export class GroupDirectory extends DurableObject<Env> {
 	}
 
 	/** One page of live groups by name, after `page.after` (a seek on the primary key). */
-	listPage(page: PageRequest): Page<GroupSummary> {
+	async listPage(page: PageRequest): Promise<Page<GroupSummary> | Failure> {
 		const after = page.after?.[0] ?? "";
 		const rows = this.#sql
 			.exec<GroupRow>("SELECT * FROM groups WHERE group_id > ? AND state != 'dead' ORDER BY group_id LIMIT ?", after, page.limit + 1)
@@ -86,3 +87,6 @@ export class GroupDirectory extends DurableObject<Env> {
 		);
 	}
 }
+
+// Storage failing (or a bug) in any of them is answered a failure Result, not a rejection crossing RPC.
+settleEach(GroupDirectory, ["admit", "publish", "list", "listPage"]);

@@ -10,7 +10,7 @@ import * as z from "zod/mini";
 import { allowsEvery, groupResource, topicResource } from "../../auth/acl.ts";
 import { patternProblem } from "../../group/subscription.ts";
 import { type JoinRequest, OFFSET_RESETS, type OffsetCommit, STRATEGIES } from "../../group/types.ts";
-import { unwrap } from "../../shared/errors.ts";
+import { bare, unwrap } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
 import {
 	AUTO_COMMIT_INTERVAL_MS_MAX,
@@ -220,7 +220,7 @@ function requireSubscriptionRights(c: Context<AppEnv>, body: z.output<typeof Joi
 
 export const groupRoutes = new Hono<AppEnv>()
 	.get("/", async (c) => {
-		const page = await groupDirectory(c.env).listPage(validate(GroupsQuery, queryOf(c.req.url)));
+		const page = bare(await groupDirectory(c.env).listPage(validate(GroupsQuery, queryOf(c.req.url))));
 		const visible = page.items.filter(({ group }) => may(c, groupResource(group), "describe"));
 		return c.json({ groups: visible.map(({ group, state, members }) => ({ group, state, members })), ...nextCursor(page) });
 	})

@@ -15,7 +15,7 @@
 import * as z from "zod/mini";
 import { groupResource, topicResource } from "../../../auth/acl.ts";
 import { keyOf } from "../../../group/assignors.ts";
-import { ApiError, thrownUnless, unwrap } from "../../../shared/errors.ts";
+import { ApiError, bare, thrownUnless, unwrap } from "../../../shared/errors.ts";
 import { PARTITIONS_MAX } from "../../../shared/limits.ts";
 import { groupCoordinator, groupDirectory, topicRegistry } from "../../../shared/stubs.ts";
 import { applyConfigChanges, DEFAULT_TOPIC_CONFIG, type TopicConfigKey } from "../../../shared/topic-config.ts";
@@ -192,7 +192,7 @@ export async function alterConfigBatch(c: C): Promise<Response> {
 export async function listGroups(c: C): Promise<Response> {
 	checkCluster(c);
 	// The directory's summaries hold no strategy: `partition_assignor` is in each group's own document.
-	const groups = (await groupDirectory(c.env).list()).filter((g) => may(c, groupResource(g.group), "describe"));
+	const groups = bare(await groupDirectory(c.env).list()).filter((g) => may(c, groupResource(g.group), "describe"));
 	const data = groups.map((g) => consumerGroupData(origin(c), g.group, g.state, null));
 	return c.json(resourceList("KafkaConsumerGroup", `${v3Base(origin(c))}/consumer-groups`, data));
 }

@@ -16,7 +16,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type * as z from "zod/mini";
 import { groupResource, topicResource } from "../../../auth/acl.ts";
-import { ApiError, thrownUnless, unwrap } from "../../../shared/errors.ts";
+import { ApiError, bare, thrownUnless, unwrap } from "../../../shared/errors.ts";
 import { utf8ByteLength } from "../../../shared/json.ts";
 import { AUTO_COMMIT_INTERVAL_MS_MAX, FETCH_BYTES_DEFAULT, FETCH_RECORDS_DEFAULT } from "../../../shared/limits.ts";
 import { groupCoordinator, groupDirectory, topicRegistry } from "../../../shared/stubs.ts";
@@ -262,7 +262,7 @@ upstashRoutes
 	})
 	.get("/consumers", async (c) => {
 		// Upstash lists the instances its server runs: here, groups with members, each described by its coordinator.
-		const groups = (await groupDirectory(c.env).list())
+		const groups = bare(await groupDirectory(c.env).list())
 			.filter((g) => g.state === "stable" && may(c, groupResource(g.group), "describe"))
 			.slice(0, UPSTASH_CONSUMERS_GROUPS_MAX);
 		const described = await Promise.all(
