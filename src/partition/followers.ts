@@ -187,7 +187,8 @@ export class Followers {
 			this.#poking.add(watcher);
 			const poke = webhookDispatcher(env, watcher)
 				.poke()
-				.then(() => {
+				.then((answer) => {
+					bare(answer); // a failure is tried again at the next append, as a rejection is
 					if (this.#watchers.get(watcher) !== fromOffset) return; // watching again, from a later offset
 					this.#watchers.delete(watcher);
 					ctx.storage.sql.exec("DELETE FROM append_watchers WHERE watcher = ? AND from_offset = ?", watcher, fromOffset);

@@ -24,7 +24,7 @@ import { series } from "../metrics/catalog.ts";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { Waiters } from "../partition/waiters.ts";
 import { assert } from "../shared/assert.ts";
-import { err, ok, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result, settleEach } from "../shared/errors.ts";
 import {
 	SUBSCRIPTIONS_PER_TOPIC_MAX,
 	TOPIC_NAME_LENGTH_MAX,
@@ -191,7 +191,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	}
 
 	/** One page of the topic's subscriptions (at most `SUBSCRIPTIONS_PER_TOPIC_MAX` in all), oldest first. */
-	listSubscriptions(ref: TopicRef, page: PageRequest): Page<SubscriptionView> {
+	async listSubscriptions(ref: TopicRef, page: PageRequest): Promise<Page<SubscriptionView> | Failure> {
 		const rows = this.#sql
 			.exec<SubscriptionRow>(
 				"SELECT * FROM subscriptions WHERE (created_at_ms, id) > (?, ?) ORDER BY created_at_ms, id LIMIT ?",
@@ -204,7 +204,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		return { items: listed.items.map((row) => subscriptionView(row, ref.topic)), next: listed.next };
 	}
 
-	getSubscription(ref: TopicRef, id: string): Result<SubscriptionView & { partitions: LaneView[] }> {
+	async getSubscription(ref: TopicRef, id: string): Promise<Result<SubscriptionView & { partitions: LaneView[] }>> {
 		const row = this.#subscription(id);
 		if (row === null) return this.#notFound(id);
 		const lanes = this.#sql.exec<LaneRow>("SELECT * FROM lanes WHERE subscription_id = ? ORDER BY partition", id).toArray();
@@ -262,7 +262,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		return ok(secret === null ? view : { ...view, secret });
 	}
 
-	deleteSubscription(id: string): Result<void> {
+	async deleteSubscription(id: string): Promise<Result<void>> {
 		if (this.#subscription(id) === null) return this.#notFound(id);
 		this.ctx.storage.transactionSync(() => {
 			this.#sql.exec("DELETE FROM subscriptions WHERE id = ?", id);
@@ -304,7 +304,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		return ok([...starts.value].map(([p, offset]) => ({ partition: p, offset })));
 	}
 
-	deliveries(id: string, limit: number): Result<DeliveryView[]> {
+	async deliveries(id: string, limit: number): Promise<Result<DeliveryView[]>> {
 		if (this.#subscription(id) === null) return this.#notFound(id);
 		return ok(recentDeliveries(this.#sql, id, limit));
 	}
@@ -320,18 +320,14 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	 * A partition this object watches has grown, or the topic gained partitions: start a run. A run going reads on with
 	 * its lanes and gives a partition the topic gained its lanes now; one past its deadline is followed by another.
 	 */
-	async poke(): Promise<void> {
+	async poke(): Promise<undefined | Failure> {
 		const topic = this.#topic;
 		if (topic === null) return;
 		if (this.deadlineMs > Date.now()) {
 			// Read afresh: the change that poked may be newer than this isolate's copy. A registry that fails leaves the
 			// lanes to the next run (flagged below): the poke's caller (a topic's PATCH) has nothing to answer for it.
 			invalidate(topic.topic);
-			const synced = await this.#syncPartitions(topic).then(
-				() => true,
-				(cause: unknown) => void console.error(`webhook dispatcher of "${topic.topic}": ${cause}`),
-			);
-			if (synced && this.deadlineMs > Date.now()) return this.#startLanes();
+			if ((await this.#syncPartitions(topic)) && this.deadlineMs > Date.now()) return this.#startLanes();
 		}
 		this.#poked = true;
 		if (this.#scheduling) return;
@@ -355,13 +351,18 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		}
 	}
 
-	/** Adds lanes for partitions the topic gained (from their start, as Kafka consumers take new partitions). */
-	async #syncPartitions(topic: { topic: string; topicId: string }): Promise<void> {
-		// A failure other than the topic missing is thrown (describeTopic), ending the run: its alarm is tried again.
-		const described = await describeTopic(this.env, topic.topic);
+	/**
+	 * Adds lanes for partitions the topic gained (from their start, as Kafka consumers take new partitions); false when
+	 * the registry failed (logged; describeTopic throws that), the lanes then going on as they are until the next run.
+	 */
+	async #syncPartitions(topic: { topic: string; topicId: string }): Promise<boolean> {
+		const described = await describeTopic(this.env, topic.topic).catch(
+			(cause: unknown) => void console.error(`webhook dispatcher of "${topic.topic}": ${cause}`),
+		);
+		if (!described) return false;
 		if (!described.ok || described.value.topicId !== topic.topicId) {
 			disableAll(this.#sql, "the topic was deleted", Date.now());
-			return;
+			return true;
 		}
 		const subscriptions = this.#sql.exec<{ id: string }>("SELECT id FROM subscriptions WHERE status = 'active'").toArray();
 		let added = 0;
@@ -373,9 +374,10 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			}
 		}
 		if (added > 0) this.#reported.forget();
+		return true;
 	}
 
-	#startLanes(): void {
+	#startLanes(): undefined {
 		const topic = this.#topic;
 		if (topic === null) return;
 		const lanes = this.#sql
@@ -448,3 +450,15 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		return answers.some((answer) => answer === null || !answer.ok || answer.value.behind);
 	}
 }
+
+// Storage failing (or a bug) in any of them is answered a failure Result, not a rejection crossing RPC.
+settleEach(WebhookDispatcher, [
+	"createSubscription",
+	"listSubscriptions",
+	"getSubscription",
+	"updateSubscription",
+	"deleteSubscription",
+	"replay",
+	"deliveries",
+	"poke",
+]);

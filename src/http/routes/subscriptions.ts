@@ -11,7 +11,7 @@
 
 import type { Context } from "hono";
 import type * as z from "zod/mini";
-import { ApiError, unwrap } from "../../shared/errors.ts";
+import { ApiError, bare, unwrap } from "../../shared/errors.ts";
 import { WEBHOOK_DELIVERIES_PAGE_MAX, WEBHOOK_RETRY_SCHEDULE_MS_DEFAULT } from "../../shared/limits.ts";
 import { webhookDispatcher } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
@@ -82,7 +82,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
 	})
 	.get("/:topic/subscriptions", async (c) => {
 		const ref = await topicRef(c);
-		const page = await webhookDispatcher(c.env, ref.topicId).listSubscriptions(ref, validate(SubscriptionsQuery, queryOf(c.req.url)));
+		const page = bare(await webhookDispatcher(c.env, ref.topicId).listSubscriptions(ref, validate(SubscriptionsQuery, queryOf(c.req.url))));
 		return c.json({ subscriptions: page.items, ...nextCursor(page) });
 	})
 	.get("/:topic/subscriptions/:id", async (c) => {

@@ -5,7 +5,7 @@
 
 import type { Context } from "hono";
 import { topicResource } from "../../auth/acl.ts";
-import { unwrap } from "../../shared/errors.ts";
+import { bare, unwrap } from "../../shared/errors.ts";
 import { partitionLog, topicRegistry, webhookDispatcher } from "../../shared/stubs.ts";
 import { invalidate, remember } from "../../topic/topic-cache.ts";
 import type { CreateTopicRequest, TopicMeta, UpdateTopicRequest } from "../../topic/types.ts";
@@ -63,7 +63,7 @@ export async function updateTopicAs(c: Context<AppEnv>, topic: string, request: 
 	const meta = unwrap(await topicRegistry(c.env).updateTopic(topic, request));
 	remember(meta);
 	// An idle webhook dispatcher sleeps until a partition pokes it: new partitions have no lanes to poke for.
-	if (request.partitions !== undefined) await webhookDispatcher(c.env, meta.topicId).poke();
+	if (request.partitions !== undefined) bare(await webhookDispatcher(c.env, meta.topicId).poke());
 	await audit(c, "topic.update", { topic, change: JSON.stringify({ partitions: request.partitions, config: request.config }) });
 	return meta;
 }

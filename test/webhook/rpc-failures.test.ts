@@ -1,0 +1,129 @@
+/**
+ * A topic's webhook dispatcher answers its storage failing, or a bug, inside its methods as a failure Result
+ * (test/support/rpc-failure.ts), not a rejection crossing RPC, and the edge answers it 503 as it did the rejection.
+ * A run whose registry read fails goes on delivering with the lanes it has.
+ */
+
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { MetricsReporter } from "../../src/metrics/reporter.ts";
+import { topicRegistry, webhookDispatcher } from "../../src/shared/stubs.ts";
+import { invalidate } from "../../src/topic/topic-cache.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
+import { dispatcherStub } from "../support/stubs.ts";
+import { throwOnce } from "../support/throw-once.ts";
+import { useReceiver } from "../support/webhook-receiver.ts";
+import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
+
+const receiver = useReceiver();
+const WAIT = { timeout: 5_000, interval: 20 };
+
+// The dispatcher's metrics report reads its lanes: held, so the statement a test breaks is the call's own.
+beforeEach(() => vi.spyOn(MetricsReporter.prototype as unknown as { send(): Promise<void> }, "send").mockResolvedValue());
+afterEach(() => vi.restoreAllMocks());
+
+/** The next SQL statement of dispatcher `stub` throws `thrown`, as failing storage would. */
+function dispatcherFailsOnce(stub: ReturnType<typeof webhookDispatcher>, thrown: string | Error = "SQLITE_IOERR: disk I/O error") {
+	return runInDurableObject(stub, (_, state) => throwOnce(state.storage.sql, "exec", thrown));
+}
+
+const SUBSCRIPTION = "sub_0123456789abcdef0123";
+
+describe("the webhook dispatcher's methods", () => {
+	it("answer a storage failure or a bug as a failure Result", async () => {
+		// A dispatcher of its own, for a topic that does not exist: every call's first step is a statement.
+		const ref = { topic: uniqueTopic(), topicId: crypto.randomUUID(), partitions: 1 };
+		const stub = webhookDispatcher(env, ref.topicId);
+		const input = {
+			url: "https://receiver.test/x",
+			start: "earliest" as const,
+			batchMaxRecords: 1,
+			batchMaxWaitMs: 0,
+			maxAttempts: 1,
+			retryScheduleMs: [1000],
+			filter: null,
+		};
+		const calls: [string, () => Promise<unknown>][] = [
+			["createSubscription", () => stub.createSubscription(ref, input)],
+			["listSubscriptions", () => stub.listSubscriptions(ref, { after: null, limit: 10 })],
+			["getSubscription", () => stub.getSubscription(ref, SUBSCRIPTION)],
+			["updateSubscription", () => stub.updateSubscription(ref, SUBSCRIPTION, {})],
+			["deleteSubscription", () => stub.deleteSubscription(SUBSCRIPTION)],
+			["replay", () => stub.replay(ref, SUBSCRIPTION, "earliest", null)],
+			["deliveries", () => stub.deliveries(SUBSCRIPTION, 10)],
+			["poke", () => stub.poke()],
+		];
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const answers = await answersWhenBroken(calls, (_, thrown) => dispatcherFailsOnce(stub, thrown), new TypeError("x is not a function"));
+		expect(answers).toEqual(failureResults(calls.map(([name]) => name)));
+	});
+
+	it("answer each subscription request, and a topic's growth that pokes it, 503 service_unavailable", async () => {
+		const topic = uniqueTopic("wh-fail");
+		await createTopic(topic, 1);
+		const stub = await dispatcherStub(topic);
+		const subscriptions = `/v1/topics/${topic}/subscriptions`;
+		const one = `${subscriptions}/${SUBSCRIPTION}`;
+		const cases: [string, string, unknown][] = [
+			["POST", subscriptions, { url: "https://receiver.test/wh-fail" }],
+			["GET", subscriptions, undefined],
+			["GET", one, undefined],
+			["PATCH", one, { status: "paused" }],
+			["DELETE", one, undefined],
+			["POST", `${one}/replay`, { offset: "earliest" }],
+			["GET", `${one}/deliveries`, undefined],
+			["PATCH", `/v1/topics/${topic}`, { partitions: 2 }],
+		];
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		for (const [method, path, body] of cases) {
+			await dispatcherFailsOnce(stub);
+			await expectError(method, path, 503, "service_unavailable", { body });
+		}
+		expect((await call("GET", subscriptions)).status, "the repeat is served").toBe(200);
+	});
+});
+
+describe("a dispatcher's run whose registry read fails", () => {
+	it("still delivers on the lanes it has", { timeout: 20_000 }, async () => {
+		const topic = uniqueTopic("wh-sync");
+		await createTopic(topic, 1);
+		const path = `/wh-sync-${crypto.randomUUID()}`;
+		// The first attempt fails, and the retry is due far past the run: the batch waits in its lane.
+		receiver.on(path, (_, index) => new Response(null, { status: index === 0 ? 500 : 204 }));
+		const body = { url: `https://receiver.test${path}`, start: "earliest", retry_schedule_ms: [600_000], max_attempts: 2 };
+		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body });
+		await produce(topic, [{ value: "a" }]);
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
+		const stub = await dispatcherStub(topic);
+		await runInDurableObject(stub, (instance) => {
+			instance.runMs = 300;
+			instance.pollWaitMs = 100;
+			instance.deadlineMs = Date.now();
+			instance.changed.wakeAll();
+		});
+		// The run ended: the next is set for the retry.
+		await vi.waitFor(async () => {
+			const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+			expect(alarm).toBeGreaterThan(Date.now() + 60_000);
+		}, WAIT);
+		// The registry fails every read from now until the retry is sent; the dispatcher's topic is read from it.
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await runInDurableObject(topicRegistry(env), (instance) => {
+			Object.assign(instance, {
+				find: () => {
+					throw new Error("SQLITE_IOERR: disk I/O error");
+				},
+			});
+		});
+		try {
+			invalidate(topic);
+			await runInDurableObject(stub, (_, state) => state.storage.sql.exec("UPDATE lanes SET next_attempt_at_ms = 0"));
+			await runDurableObjectAlarm(stub);
+			await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(2), WAIT);
+		} finally {
+			await runInDurableObject(topicRegistry(env), (instance) => void delete (instance as unknown as { find?: unknown }).find);
+		}
+	});
+});
