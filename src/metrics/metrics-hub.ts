@@ -11,6 +11,7 @@
  */
 
 import { DurableObject } from "cloudflare:workers";
+import { type Failure, settleEach } from "../shared/errors.ts";
 import {
 	METRICS_EDGE_FORGET_MS,
 	METRICS_HUB_FLUSH_MS,
@@ -97,7 +98,7 @@ export class MetricsHub extends DurableObject<Env> {
 	}
 
 	/** Takes a source's latest figures; a new incarnation retires the previous one's counts into the source's total. */
-	async report(report: MetricsReport): Promise<void> {
+	async report(report: MetricsReport): Promise<undefined | Failure> {
 		if (this.#retiredIncarnations.has(report.incarnation)) return;
 		const held = this.sources.get(report.source) ?? this.#recallForgotten(report);
 		if (held === undefined && this.sources.size >= METRICS_SOURCES_MAX) {
@@ -120,7 +121,7 @@ export class MetricsHub extends DurableObject<Env> {
 	 * does: a topic created again under the name counts from 0 (a counter reset, which Prometheus' `rate` expects).
 	 * Reports of the retired incarnation that arrive later are dropped.
 	 */
-	async retire(source: string, incarnation: string): Promise<void> {
+	async retire(source: string, incarnation: string): Promise<undefined | Failure> {
 		this.#retiredIncarnations.add(incarnation);
 		if (this.#retiredIncarnations.size > METRICS_HUB_RETIRED_REMEMBERED_MAX) {
 			this.#retiredIncarnations.delete(this.#retiredIncarnations.values().next().value as string);
@@ -143,8 +144,11 @@ export class MetricsHub extends DurableObject<Env> {
 		this.#dirty.delete(source);
 	}
 
-	/** The exposition text; forgets isolates silent for `METRICS_EDGE_FORGET_MS` (their counts stay in the totals). */
-	async scrape(): Promise<string> {
+	/**
+	 * The exposition text; forgets isolates silent for `METRICS_EDGE_FORGET_MS` (their counts stay in the totals). Its own
+	 * figures taken in failing (a Failure, logged) still answers what the hub holds.
+	 */
+	async scrape(): Promise<string | Failure> {
 		const nowMs = Date.now();
 		this.#forgetSilentIsolates(nowMs);
 		await this.report(this.#selfReport());
@@ -305,3 +309,6 @@ export class MetricsHub extends DurableObject<Env> {
 		return rows;
 	}
 }
+
+// Storage failing (or a bug) in any of them is answered a failure Result, not a rejection crossing RPC.
+settleEach(MetricsHub, ["report", "retire", "scrape"]);

@@ -9,7 +9,7 @@
  * this.metrics.count(series("tributary_partition_bytes_appended_total", labels), bytes);
  */
 
-import { thrownMessage } from "../shared/errors.ts";
+import { bare, thrownMessage } from "../shared/errors.ts";
 import { METRICS_REPORT_INTERVAL_MS } from "../shared/limits.ts";
 import { metricsHub } from "../shared/stubs.ts";
 import { series } from "./catalog.ts";
@@ -66,7 +66,7 @@ export class MetricsReporter {
 	async retire(): Promise<void> {
 		this.#retired = true;
 		try {
-			await metricsHub(this.env).retire(this.ctx.id.toString(), this.#incarnation);
+			bare(await metricsHub(this.env).retire(this.ctx.id.toString(), this.#incarnation));
 		} catch (error) {
 			// Best effort, as reports are: a deletion does not wait on metrics. The source stays until retired again.
 			console.error(`metrics: retiring failed: ${thrownMessage(error)}`);
@@ -119,6 +119,7 @@ export class MetricsReporter {
 		} finally {
 			this.#collecting = false;
 		}
-		await metricsHub(this.env).report(report);
+		// A failure is thrown, and logged by the coalescer, which sends again at the next change.
+		bare(await metricsHub(this.env).report(report));
 	}
 }

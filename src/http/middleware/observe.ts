@@ -26,7 +26,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { LATENCY_BUCKETS_SECONDS, series } from "../../metrics/catalog.ts";
-import { thrownMessage } from "../../shared/errors.ts";
+import { bare, thrownMessage } from "../../shared/errors.ts";
 import { METRICS_REPORT_INTERVAL_MS } from "../../shared/limits.ts";
 import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
@@ -129,7 +129,7 @@ export async function sendRequestCounters(env: Env): Promise<void> {
 	sequence++;
 	const report = { source: isolate, incarnation: isolate, sequence, counters: counterEntries(), gauges: {} };
 	try {
-		await metricsHub(env).report(report);
+		bare(await metricsHub(env).report(report));
 	} catch (error) {
 		console.error(`metrics: report failed: ${thrownMessage(error)}`);
 	}

@@ -5,6 +5,7 @@
  */
 
 import { CONTENT_TYPE } from "../../metrics/exposition.ts";
+import { bare } from "../../shared/errors.ts";
 import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
 import { Hono } from "../hono.ts";
@@ -16,5 +17,5 @@ import { quotas } from "../middleware/quotas.ts";
 export const metricsRoutes = new Hono<AppEnv>().use(authenticate(), authorize(), quotas()).get("/", async (c) => {
 	// This isolate's latest request counts first, so a scrape after a quiet moment sees them.
 	await sendRequestCounters(c.env);
-	return c.body(await metricsHub(c.env).scrape(), 200, { "Content-Type": CONTENT_TYPE });
+	return c.body(bare(await metricsHub(c.env).scrape()), 200, { "Content-Type": CONTENT_TYPE });
 });
