@@ -6,6 +6,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { DomainError, ErrorCode } from "../shared/errors.ts";
 import type { AuthVariables } from "./middleware/authenticate.ts";
+import type { ObserveVariables } from "./middleware/observe.ts";
 import type { RequestIdVariables } from "./middleware/request-id.ts";
 
 /** Bytes of a response body, set by the routes that quotas charge for it (fetch, poll). */
@@ -20,4 +21,7 @@ export type ErrorRenderer = (error: DomainError, status: ContentfulStatusCode, b
 export type ErrorStatuses = Partial<Record<ErrorCode, ContentfulStatusCode>>;
 type DialectVariables = { renderError?: ErrorRenderer; errorStatuses?: ErrorStatuses };
 
-export type AppEnv = { Bindings: Env; Variables: RequestIdVariables & AuthVariables & QuotaVariables & DialectVariables };
+export type AppEnv = {
+	Bindings: Env;
+	Variables: RequestIdVariables & ObserveVariables & AuthVariables & QuotaVariables & DialectVariables;
+};

@@ -5,13 +5,11 @@
  * the request id, answered 500 without detail.
  */
 
-import { HTTPException } from "hono/http-exception";
-import { ApiError } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 import { confluentRoutes } from "./compat/confluent/routes.ts";
 import { durableStreamsRoutes } from "./compat/durable-streams/routes.ts";
 import { upstashRoutes } from "./compat/upstash/routes.ts";
-import { errorResponse, thrownError } from "./errors.ts";
+import { errorResponse, failureOf } from "./errors.ts";
 import { Hono } from "./hono.ts";
 import { authenticate } from "./middleware/authenticate.ts";
 import { authorize } from "./middleware/authorize.ts";
@@ -79,12 +77,4 @@ app.get("/healthz", (c) => c.json({ status: "ok" }));
 
 app.notFound((c) => errorResponse(c, { code: "not_found", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
 
-app.onError((error, c) => {
-	if (error instanceof ApiError) return errorResponse(c, error.error);
-	if (error instanceof HTTPException && error.status < 500) {
-		return errorResponse(c, { code: "invalid_request", message: error.message || "invalid request" });
-	}
-	const id = c.get("requestId") ?? "unknown";
-	console.error(`request ${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-	return errorResponse(c, thrownError(error, id));
-});
+app.onError((error, c) => errorResponse(c, failureOf(c, error)));

@@ -5,6 +5,7 @@
  */
 
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError, CALL_FAILED, type DomainError, type ErrorCode, isBug, OVERLOADED } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
@@ -104,6 +105,23 @@ export function errorResponse(c: Context, error: DomainError): Response {
 	const render = (c as Context<AppEnv>).get("renderError");
 	const body = errorBody(error);
 	return c.json(render === undefined ? body : (render(error, status, body) as Record<string, unknown>), status);
+}
+
+/**
+ * What a request that threw `error` is answered: `onError`'s answer, and a streamed answer's last word once it started
+ * (`failedAfterStart`). An `ApiError` is its own error, Hono's 4xx an invalid request; anything else is logged first.
+ */
+export function failureOf(c: Context<AppEnv>, error: unknown): DomainError {
+	if (error instanceof ApiError) return error.error;
+	if (error instanceof HTTPException && error.status < 500) return { code: "invalid_request", message: error.message || "invalid request" };
+	return thrownError(error, logThrown(c, error));
+}
+
+/** Logs what a request threw, with its stack, under the request's id (answered). */
+export function logThrown(c: Context<AppEnv>, error: unknown): string {
+	const id = c.get("requestId") ?? "unknown";
+	console.error(`request ${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+	return id;
 }
 
 /**

@@ -26,10 +26,11 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { LATENCY_BUCKETS_SECONDS, series } from "../../metrics/catalog.ts";
-import { bare, thrownMessage } from "../../shared/errors.ts";
+import { bare, type DomainError, thrownMessage } from "../../shared/errors.ts";
 import { METRICS_REPORT_INTERVAL_MS } from "../../shared/limits.ts";
 import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
+import { failureOf, statusOf } from "../errors.ts";
 import { matchedRoute } from "../route-table.ts";
 
 /**
@@ -90,12 +91,14 @@ function principalOf(c: Context<AppEnv>): string | null {
 	return principal.kind === "admin" ? "admin" : principal.key.id;
 }
 
-function count(route: string, status: number, seconds: number): void {
+/** Counts a request by its status, and `seconds`, its time to the answer's headers, in the histogram (none: counted before). */
+function count(route: string, status: number, seconds?: number): void {
 	const counters = routeCounters(route);
 	const byStatus = counters.statuses.get(status);
 	if (byStatus === undefined) {
 		counters.statuses.set(status, [series("tributary_http_requests_total", { route, status: String(status) }), 1]);
 	} else byStatus[1]++;
+	if (seconds === undefined) return;
 	let bucket = 0;
 	while (bucket < LATENCY_BUCKETS_SECONDS.length && seconds > (LATENCY_BUCKETS_SECONDS[bucket] as number)) bucket++;
 	counters.buckets[bucket] = (counters.buckets[bucket] as number) + 1;
@@ -184,27 +187,46 @@ function logs(setting: RequestLogSetting, status: number): boolean {
 	return setting === "all" || (setting === "errors" && status >= 400);
 }
 
+/** When the request came: `observe` sets it first. */
+export type ObserveVariables = { startMs: number };
+
 export function observe(): MiddlewareHandler<AppEnv> {
 	return async function observe(c, next) {
-		const startMs = Date.now();
+		c.set("startMs", Date.now());
 		await next();
-		const durationMs = Date.now() - startMs;
-		const route = routeOf(c);
-		const status = c.res.status;
-		if (logs(requestLogSetting(c.env), status)) {
-			console.log(
-				JSON.stringify({
-					msg: "request",
-					request_id: c.get("requestId"),
-					method: c.req.method,
-					route,
-					status,
-					duration_ms: durationMs,
-					principal: principalOf(c),
-				}),
-			);
-		}
-		count(route, status, durationMs / 1000);
+		observed(c, c.res.status, true);
 		flush(c);
 	};
+}
+
+/** Writes the request's log line, as `REQUEST_LOG` says, and counts it by `status`; `timed`: its time too. */
+function observed(c: Context<AppEnv>, status: number, timed: boolean): void {
+	const durationMs = Date.now() - c.var.startMs;
+	const route = routeOf(c);
+	if (logs(requestLogSetting(c.env), status)) {
+		console.log(
+			JSON.stringify({
+				msg: "request",
+				request_id: c.get("requestId"),
+				method: c.req.method,
+				route,
+				status,
+				duration_ms: durationMs,
+				principal: principalOf(c),
+			}),
+		);
+	}
+	count(route, status, timed ? durationMs / 1000 : undefined);
+}
+
+/**
+ * A failure after the answer started (a stream's read that threw or was refused), which `onError` cannot answer:
+ * logged as it logs one (`failureOf`), then the request's line again with the status the failure would have
+ * answered, and counted by that status (its start was counted with its own, and its time to it). The error is the
+ * stream's to tell its client.
+ */
+export function failedAfterStart(c: Context<AppEnv>, thrown: unknown): DomainError {
+	const error = failureOf(c, thrown);
+	observed(c, statusOf(error.code), false);
+	return error;
 }

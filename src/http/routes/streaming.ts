@@ -27,8 +27,9 @@ import { partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic } from "../../topic/topic-cache.ts";
 import type { AppEnv } from "../app-env.ts";
 import { queryOf, validate } from "../body.ts";
-import { errorBody, thrownError } from "../errors.ts";
+import { errorBody } from "../errors.ts";
 import { keyStillExists } from "../middleware/authenticate.ts";
+import { failedAfterStart } from "../middleware/observe.ts";
 import { liveFetchCharger } from "../middleware/quotas.ts";
 import { LastEventId, PartitionPath, StreamQuery } from "../schemas.ts";
 
@@ -140,7 +141,7 @@ const encoder = new TextEncoder();
  * Answers Server-Sent Events that `write` writes, as the Durable Streams mount streams its own (sse.ts): a
  * TransformStream's readable is the body and its writer the sink. The headers are Hono's `streamSSE`'s. The loop is
  * handed to the runtime (`waitUntil`), which could otherwise cancel it once the client is gone, before its last step;
- * the body is closed once it ends, and what it throws is logged.
+ * the body is closed once it ends, after an `error` event for what it threw.
  */
 function eventStream(c: Context<AppEnv>, write: (sink: EventSink) => Promise<void>): Response {
 	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
@@ -155,12 +156,9 @@ function eventStream(c: Context<AppEnv>, write: (sink: EventSink) => Promise<voi
 			() => undefined,
 		),
 	};
-	// A failure past the response's start, which onError cannot answer: logged, and told as the stream's last event.
+	// A failure past the response's start (a read that threw or was refused), told as the stream's last event.
 	const run = write(sink)
-		.catch((error: unknown) => {
-			console.error(error);
-			return sink.write(errorEvent(thrownError(error, c.get("requestId") ?? "unknown")));
-		})
+		.catch((error: unknown) => sink.write(`event: error\ndata: ${JSON.stringify(errorBody(failedAfterStart(c, error)))}\n\n`))
 		.finally(() => writer.close().catch(() => {}));
 	c.executionCtx.waitUntil(run);
 	c.header("Transfer-Encoding", "chunked");
@@ -170,12 +168,7 @@ function eventStream(c: Context<AppEnv>, write: (sink: EventSink) => Promise<voi
 	return c.body(readable);
 }
 
-/** An `error` event: the JSON body of `error`, as the request's answer would carry it. */
-const errorEvent = (error: DomainError): string => `event: error\ndata: ${JSON.stringify(errorBody(error))}\n\n`;
-
-/**
- * Writes batches until the client goes away or the partition refuses (then an `error` event closes the stream).
- */
+/** Writes batches until the client goes away or a read fails (thrown: `eventStream` tells it as an `error` event). */
 async function pump(
 	sink: EventSink,
 	first: ReadResult,
@@ -190,11 +183,7 @@ async function pump(
 		// A read waits at the tail up to the keep-alive: a client gone meanwhile ends the stream at once, not then.
 		const result = await Promise.race([next(batch.nextOffset), sink.left]);
 		if (result === undefined) return;
-		if (!result.ok) {
-			await sink.write(errorEvent(result.error));
-			return;
-		}
-		batch = result.value;
+		batch = unwrap(result);
 		waited = true;
 	}
 }

@@ -1,0 +1,50 @@
+/**
+ * A failure after a streamed answer started never reaches `onError`, yet is logged and counted as it would have been
+ * answered: the request's line again with the failure's status, a thrown error's stack under the request's id, and
+ * `tributary_http_requests_total` by that status (its start was counted with 200, its time to the headers once).
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { counterEntries } from "../../src/http/middleware/observe.ts";
+import { series } from "../../src/metrics/catalog.ts";
+import { partitionLog } from "../../src/shared/stubs.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { openSse } from "../support/sse.ts";
+import { topicIdOf } from "../support/stubs.ts";
+import { throwOnce } from "../support/throw-once.ts";
+import { createTopic, produce } from "../support/worker.ts";
+
+afterEach(() => vi.restoreAllMocks());
+
+/** The request lines of request `id` logged so far (`log`: console.log's spy). */
+function requestLines(log: { mock: { calls: unknown[][] } }, id: string): { status: number; route: string }[] {
+	return log.mock.calls
+		.map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null))
+		.filter((line) => line?.msg === "request" && line.request_id === id);
+}
+
+describe("a /v1 SSE stream whose read fails after the stream started", () => {
+	it("logs the request's line with 503 and counts a 503 for the route, beside the 200 of its start", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const route = "/v1/topics/:topic/partitions/:partition/records";
+		const keys = ["200", "503"].map((status) => series("tributary_http_requests_total", { route, status }));
+		keys.push(series("tributary_http_request_duration_seconds_count", { route }));
+		const before = keys.map((key) => counterEntries()[key] ?? 0);
+		const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+		const id = crypto.randomUUID();
+		const sse = await openSse(`/v1/topics/${topic}/partitions/0/records?offset=0`, { "X-Request-Id": id });
+		expect((await sse.records(1))[0]?.record.value).toBe("a");
+		const partition = partitionLog(env, await topicIdOf(topic), 0);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await runInDurableObject(partition, (instance) => throwOnce((instance as unknown as { reads: { read(): void } }).reads, "read"));
+		await produce(topic, [{ value: "b" }]);
+		await sse.records(1);
+		expect((await sse.next()).event).toBe("error");
+		expect(requestLines(log, id).map((line) => [line.route, line.status])).toEqual([[route, 503]]);
+		// Requests by status: the start's 200 and the failure's 503; its time to the headers: once, at the start.
+		expect(keys.map((key, i) => (counterEntries()[key] ?? 0) - (before[i] as number))).toEqual([1, 1, 1]);
+	});
+});
