@@ -2,18 +2,20 @@
  * A failure after a streamed answer started never reaches `onError`, yet is logged and counted as it would have been
  * answered: the request's line again with the failure's status, a thrown error's stack under the request's id, and
  * `tributary_http_requests_total` by that status (its start was counted with 200, its time to the headers once).
+ * Also a failure `onError` answers itself but did not log: the static assets' fetch failing.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { counterEntries } from "../../src/http/middleware/observe.ts";
+import worker from "../../src/index.ts";
 import { series } from "../../src/metrics/catalog.ts";
 import { partitionLog } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openSse } from "../support/sse.ts";
 import { topicIdOf } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
-import { createTopic, produce } from "../support/worker.ts";
+import { BASE, createTopic, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -46,5 +48,17 @@ describe("a /v1 SSE stream whose read fails after the stream started", () => {
 		expect(requestLines(log, id).map((line) => [line.route, line.status])).toEqual([[route, 503]]);
 		// Requests by status: the start's 200 and the failure's 503; its time to the headers: once, at the start.
 		expect(keys.map((key, i) => (counterEntries()[key] ?? 0) - (before[i] as number))).toEqual([1, 1, 1]);
+	});
+});
+
+describe("static assets whose fetch fails", () => {
+	it("log the failure with its cause before the 503", async () => {
+		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const lost = Object.assign(new Error("Network connection lost."), { retryable: true });
+		const fake = Object.create(env, { ASSETS: { value: { fetch: () => Promise.reject(lost) } } });
+		const response = await worker.fetch(new Request(`${BASE}/openapi.json`), fake, createExecutionContext());
+		expect(response.status).toBe(503);
+		const lines = error.mock.calls.map(([line]) => String(line));
+		expect(lines.filter((line) => / failed: Error: Network connection lost\./.test(line))).toHaveLength(1);
 	});
 });

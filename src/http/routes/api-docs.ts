@@ -10,6 +10,7 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../../shared/errors.ts";
 import type { AppEnv } from "../app-env.ts";
+import { logThrown } from "../errors.ts";
 import { Hono } from "../hono.ts";
 
 /** The paths the assets serve, as wrangler.toml's `run_worker_first` lists them (html_handling serves `/docs.html` at `/docs`). */
@@ -19,7 +20,8 @@ export const ASSET_PATHS = ["/openapi.json", "/docs", "/docs.html", "/console", 
 export function fromAssets(): MiddlewareHandler<AppEnv> {
 	return async function fromAssets(c, next) {
 		// The assets' fetch failing is the platform's (a lost connection): retriable, and not a Durable Object's.
-		const asset = await c.env.ASSETS?.fetch(c.req.raw).catch(() => {
+		const asset = await c.env.ASSETS?.fetch(c.req.raw).catch((cause: unknown) => {
+			logThrown(c, cause);
 			throw new ApiError("service_unavailable", "static assets failed; retry");
 		});
 		if (asset !== undefined && asset.status !== 404) return asset;
