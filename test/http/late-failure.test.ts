@@ -4,18 +4,19 @@
  * `tributary_http_requests_total` by that status (its start was counted with 200, its time to the headers once).
  * Also a failure `onError` answers itself but did not log: the static assets' fetch failing.
  */
-import { createExecutionContext, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { counterEntries } from "../../src/http/middleware/observe.ts";
 import worker from "../../src/index.ts";
 import { series } from "../../src/metrics/catalog.ts";
 import { partitionLog } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { openSse } from "../support/sse.ts";
-import { topicIdOf } from "../support/stubs.ts";
+import { openDsLiveSse, openSse } from "../support/sse.ts";
+import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
-import { BASE, createTopic, produce } from "../support/worker.ts";
+import { BASE, call, createTopic, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -48,6 +49,30 @@ describe("a /v1 SSE stream whose read fails after the stream started", () => {
 		expect(requestLines(log, id).map((line) => [line.route, line.status])).toEqual([[route, 503]]);
 		// Requests by status: the start's 200 and the failure's 503; its time to the headers: once, at the start.
 		expect(keys.map((key, i) => (counterEntries()[key] ?? 0) - (before[i] as number))).toEqual([1, 1, 1]);
+	});
+});
+
+describe("a Durable Streams live=sse stream whose read fails after the stream started", () => {
+	it("ends with an error event in the dialect (503 BUSY, retriable), and logs the request's line with 503", async () => {
+		const path = uniqueTopic("late-ds");
+		const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { sse, ctx } = await openDsLiveSse(path, 10_000);
+		// The read waiting at the tail answers the append; the stream's next read throws inside the object.
+		await runInDurableObject(await partitionStub(streamTopic(path)), (instance) =>
+			throwOnce(Object.getPrototypeOf(instance) as { streamRead(): void }, "streamRead", "SQLITE_IOERR: disk I/O error"),
+		);
+		const appended = await call("POST", `/ds/v1/stream/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "b" });
+		expect(appended.status).toBe(204);
+		expect([(await sse.next()).event, (await sse.next()).event]).toEqual(["data", "control"]);
+		const ended = await sse.next().catch((cause: Error) => ({ event: cause.message, data: "{}" }));
+		expect([ended.event, JSON.parse(ended.data ?? "{}").error]).toEqual([
+			"error",
+			{ code: "BUSY", message: expect.any(String), retriable: true },
+		]);
+		await waitOnExecutionContext(ctx);
+		const statuses = log.mock.calls.map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null));
+		expect(statuses.filter((line) => line?.msg === "request" && line.route.startsWith("/ds/")).map((line) => line.status)).toEqual([503]);
 	});
 });
 

@@ -80,7 +80,8 @@ function parseBlock(block: string): SseEvent {
 		if (line.startsWith(":")) event.comment = line.slice(1).trim();
 		else if (line.startsWith("id: ")) event.id = line.slice(4);
 		else if (line.startsWith("event: ")) event.event = line.slice(7);
-		else if (line.startsWith("data: ")) event.data = line.slice(6);
+		// One space after the colon is stripped, as the SSE spec says (Durable Streams writes none).
+		else if (line.startsWith("data:")) event.data = line.slice(line.startsWith("data: ") ? 6 : 5);
 	}
 	return event;
 }

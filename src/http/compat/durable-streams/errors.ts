@@ -126,7 +126,10 @@ export function badRequest(message: string): never {
 	throw new ApiError("invalid_request", message);
 }
 
-const renderDialect: ErrorRenderer = (error) => body(domainError(error));
+/** An error's body in the dialect. */
+export const dialectBody = (error: DomainError): { error: Record<string, unknown> } => body(domainError(error));
+
+const renderDialect: ErrorRenderer = dialectBody;
 
 /** Sets the dialect for everything under the mount, 401s and 404s included: it runs first. */
 export function durableStreamsDialect(): MiddlewareHandler<AppEnv> {

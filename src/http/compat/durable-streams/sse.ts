@@ -13,18 +13,20 @@
 
 import type { Context } from "hono";
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
+import { ApiError } from "../../../shared/errors.ts";
 import { DS_SSE_LIFETIME_MS } from "../../../shared/limits.ts";
 import { isJsonContentType, normalizeContentType } from "../../../shared/stream-rules.ts";
 import type { AppEnv } from "../../app-env.ts";
+import { failedAfterStart } from "../../middleware/observe.ts";
 import { liveFetchCharger } from "../../middleware/quotas.ts";
 import { eventPayload, payloads } from "./codec.ts";
-import { failureResponse } from "./errors.ts";
+import { dialectBody, failureResponse } from "./errors.ts";
 import { formatOffset, HEADER, isTextContentType, nextCursor } from "./protocol.ts";
 
 const encoder = new TextEncoder();
 
 /** One SSE event, every line of the payload its own `data:` line (no space after the colon: clients strip one). */
-export function sseEvent(event: "data" | "control", payload: string): string {
+export function sseEvent(event: "data" | "control" | "error", payload: string): string {
 	return `event: ${event}\n${payload
 		.split(/\r\n|\r|\n/)
 		.map((line) => `data:${line}`)
@@ -69,7 +71,10 @@ function eventsOf(
 	return { text, ended };
 }
 
-/** Answers `?live=sse` from `offset`: a failing first read is an error response; later ones end the stream. */
+/**
+ * Answers `?live=sse` from `offset`: a failing first read is an error response; a later read the log failed ends the
+ * stream after an `error` event, one of a stream deleted or closed without one.
+ */
 export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset: number | "now" | null): Promise<Response> {
 	const first = await source.read(offset, 0);
 	if (!first.ok) return failureResponse(c, first.failure);
@@ -103,15 +108,22 @@ export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset
 				source.read(read.nextOffset, Math.min(source.waitMs, Math.max(0, deadline - Date.now()))),
 				writer.closed,
 			]);
-			if (!next?.ok) break;
+			if (!next?.ok) {
+				// What the log failed (its storage, R2, a bug) is told below; a stream deleted or closed ends, as at its tail.
+				if (next?.failure.kind === "log") throw ApiError.from(next.failure.error);
+				break;
+			}
 			read = next.value;
 		}
 	};
 	const done = pump()
-		.catch(() => {
-			// The client went away (a write failed, or `writer.closed` did while a read waited) or the stream vanished:
-			// nothing more can be told, and a read left waiting at the tail ends in the partition now, not at its wait's end.
-			return source.stop();
+		.catch((cause: unknown) => {
+			// The client went away (a write failed, or `writer.closed` did while a read waited): nothing more can be told,
+			// and a read left waiting at the tail ends in the partition now, not at its wait's end.
+			if (writer.desiredSize === null) return source.stop();
+			// A read that failed: an `error` event with the dialect's body, logged and counted (the protocol's client,
+			// which knows no such event, reconnects from its last offset when the response ends, as after a clean end).
+			return writer.write(encoder.encode(sseEvent("error", JSON.stringify(dialectBody(failedAfterStart(c, cause)))))).catch(() => {});
 		})
 		.finally(() => writer.close().catch(() => {}));
 	c.executionCtx.waitUntil(done);
