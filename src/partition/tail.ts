@@ -35,6 +35,7 @@ export const TAIL_CLOSE = {
 	offsetOutOfRange: 4416,
 	badMessage: 4400,
 	keyRevoked: 4401,
+	readFailed: 1011,
 } as const;
 
 /**
@@ -143,7 +144,15 @@ export function pushTail(ws: WebSocket, log: TailLog): void {
 			log.background(sendInBackground(ws, log));
 			return;
 		}
-		const message = tailMessage(log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), state.next);
+		let message: { readonly text: string; readonly next: number };
+		try {
+			message = tailMessage(log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), state.next);
+		} catch (cause) {
+			// Its storage failed, or a bug: the server's failure (1011), which the client hears of and may reopen after.
+			console.error(`tail read failed: ${cause instanceof Error ? cause.stack : cause}`);
+			ws.close(TAIL_CLOSE.readFailed, "read failed; reopen the tail");
+			return;
+		}
 		try {
 			ws.send(message.text);
 		} catch (cause) {
