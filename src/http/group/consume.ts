@@ -33,6 +33,7 @@ import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { type BlobPiece, firstAnswer, pushParts, readEndingWhen, readRecordsUtf8, type WaitEnd } from "../../shared/log-reader.ts";
 import { endsOfParts, pollBodyBlob } from "../../shared/poll-body.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
+import { statusOf } from "../errors.ts";
 import { checkCommitBounds } from "./group-offsets.ts";
 
 export interface PollOptions {
@@ -186,7 +187,7 @@ function envelopeTail({ generation, assignmentJson }: Pick<Settlement, "generati
  * and its tail written again; when the caller reads it whole anyway (`readWhole`), it is read here, where a read
  * cut short can still be settled back. The read waits for records here when the member may wait, as `firstRecords` would for
  * a lone partition. Null when this read is not a plain local one (no position and `auto_offset_reset` "latest",
- * outside the log, in R2, its topic gone, or it failed): `pollReads` reads it again and handles each case.
+ * outside the log, in R2, or its topic gone): `pollReads` reads it again and handles each case.
  *
  * What it changes in delivery: a poll's records count as handed out once settled, and a body lost on its way after
  * that (a client gone mid-answer) is not polled again; `pollReads` holds every byte at the edge before settling,
@@ -225,6 +226,8 @@ async function pollOnePartition(
 			? partition.readRecordsPollBody(r, fetch.topic, tail)
 			: partition.readPollBody(r, `${PARTITIONS_BODY_HEAD}${partitionEntryHead(fetch)}`, `${PARTITION_ENTRY_TAIL}${tail}`),
 	);
+	// A bug (500) or a failed call (503) is the poll's answer: read again by `pollReads`, it would wait again, or miss the bug.
+	if (!read.ok && statusOf(read.error.code) > 499) return read;
 	if (!read.ok || "remote" in read.value) return null;
 	const share = read.value;
 	const settled = settlementOf(
