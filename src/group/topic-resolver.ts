@@ -4,6 +4,7 @@
  * lists go through the isolate's metadata cache; a pattern needs the full topic list from the registry.
  */
 
+import { unwrap } from "../shared/errors.ts";
 import { topicRegistry } from "../shared/stubs.ts";
 import { describeTopic } from "../topic/topic-cache.ts";
 import type { TopicMeta } from "../topic/types.ts";
@@ -24,7 +25,7 @@ export async function resolveTopics(env: Env, subscriptions: readonly Subscripti
 	}
 	const resolved = new Map<string, SubscribedTopic>();
 	if (patterns.length > 0) {
-		for (const meta of await topicRegistry(env).listTopics()) {
+		for (const meta of unwrap(await topicRegistry(env).listTopics())) {
 			if (names.has(meta.name) || patterns.some((p) => p.test(meta.name))) resolved.set(meta.name, toSubscribed(meta));
 		}
 		return resolved;

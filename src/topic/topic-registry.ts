@@ -131,18 +131,18 @@ export class TopicRegistry extends DurableObject<Env> {
 	}
 
 	/** Every topic, by name: at most `TOPICS_MAX` (for pattern subscriptions and the compatibility mounts). */
-	listTopics(): TopicMeta[] {
-		return this.#sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name").toArray().map(toMeta);
+	async listTopics(): Promise<Result<TopicMeta[]>> {
+		return ok(this.#sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name").toArray().map(toMeta));
 	}
 
 	/** One page of topics by name, after `page.after` (a seek on the primary key). */
-	listTopicsPage(page: PageRequest): Page<TopicMeta> {
+	async listTopicsPage(page: PageRequest): Promise<Result<Page<TopicMeta>>> {
 		const after = page.after?.[0];
 		const rows =
 			after === undefined
 				? this.#sql.exec<TopicRow>("SELECT * FROM topics ORDER BY name LIMIT ?", page.limit + 1)
 				: this.#sql.exec<TopicRow>("SELECT * FROM topics WHERE name > ? ORDER BY name LIMIT ?", after, page.limit + 1);
-		return pageOf(rows.toArray().map(toMeta), page.limit, (meta) => [meta.name]);
+		return ok(pageOf(rows.toArray().map(toMeta), page.limit, (meta) => [meta.name]));
 	}
 
 	/**
@@ -220,7 +220,7 @@ export class TopicRegistry extends DurableObject<Env> {
 	 * create one per invocation); a named one keeps its id and gets the next epoch, fencing whoever held the
 	 * previous one.
 	 */
-	initProducer(transactionalId: string | null): ProducerIdentity {
+	async initProducer(transactionalId: string | null): Promise<Result<ProducerIdentity>> {
 		const nowMs = Date.now();
 		if (transactionalId !== null) {
 			const bumped = this.#sql
@@ -230,7 +230,7 @@ export class TopicRegistry extends DurableObject<Env> {
 					transactionalId,
 				)
 				.toArray()[0];
-			if (bumped !== undefined) return { producerId: bumped.producer_id, epoch: bumped.epoch };
+			if (bumped !== undefined) return ok({ producerId: bumped.producer_id, epoch: bumped.epoch });
 		}
 		const producerId = this.#sql
 			.exec<{ last_issued: number }>("UPDATE producer_ids SET last_issued = last_issued + 1 WHERE id = 1 RETURNING last_issued")
@@ -243,7 +243,7 @@ export class TopicRegistry extends DurableObject<Env> {
 				nowMs,
 			);
 		}
-		return { producerId, epoch: 0 };
+		return ok({ producerId, epoch: 0 });
 	}
 
 	async getProducer(producerId: number): Promise<Result<ProducerIdentity>> {
@@ -282,4 +282,13 @@ export class TopicRegistry extends DurableObject<Env> {
 }
 
 // Storage failing (or a bug) in any of them is answered a failure Result, not a rejection crossing RPC.
-settleEach(TopicRegistry, ["createTopic", "getTopic", "updateTopic", "deleteTopic", "getProducer"]);
+settleEach(TopicRegistry, [
+	"createTopic",
+	"getTopic",
+	"listTopics",
+	"listTopicsPage",
+	"updateTopic",
+	"deleteTopic",
+	"initProducer",
+	"getProducer",
+]);

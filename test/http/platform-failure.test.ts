@@ -14,23 +14,17 @@ import { partitionLog, topicRegistry } from "../../src/shared/stubs.ts";
 import { invalidate } from "../../src/topic/topic-cache.ts";
 import { join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { expectPlatformFailure } from "../support/rpc-failure.ts";
 import { openSse } from "../support/sse.ts";
 import { coordinatorStub, topicIdOf } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
-import { ADMIN_TOKEN, BASE, call, createTopic, expectError, json, produce } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, json, produce } from "../support/worker.ts";
 
 /** The next call of `group`'s coordinator throws `thrown` inside the object: a failed storage statement by default. */
 function coordinatorFailsOnce(group: string, thrown: string | Error = "SQLITE_IOERR: disk I/O error"): Promise<void> {
 	return runInDurableObject(coordinatorStub(group), (instance) =>
 		throwOnce((instance as unknown as { store: { identify(): void } }).store, "identify", thrown),
 	);
-}
-
-async function expectPlatformFailure(method: string, path: string, body?: unknown): Promise<void> {
-	const error = await expectError(method, path, 503, "service_unavailable", { body });
-	expect(error.retriable).toBe(true);
-	// The object answers its failure as a Result now; the edge still names the request, as README says.
-	expect(error.request_id, "the request's id").toMatch(/^[\w-]{8,}$/);
 }
 
 async function groupWithMember(): Promise<{ group: string; topic: string; member: string; generation: number }> {

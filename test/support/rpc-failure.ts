@@ -5,6 +5,9 @@
  * an object's call that threw; a bug 500 `internal`.
  */
 
+import { expect } from "vitest";
+import { expectError } from "./worker.ts";
+
 export const STORAGE_FAILED = {
 	ok: false,
 	error: { code: "service_unavailable", message: "a Durable Object failed; the request may be partly done" },
@@ -17,6 +20,16 @@ export function settled(call: Promise<unknown>): Promise<unknown> {
 		(answer) => answer,
 		(cause: unknown) => `rejected: ${String(cause)}`,
 	);
+}
+
+/**
+ * Asserts the edge's answer to a Durable Object's call that failed inside it: 503 `service_unavailable`, retriable,
+ * naming the request (README: as a 500 does).
+ */
+export async function expectPlatformFailure(method: string, path: string, body?: unknown): Promise<void> {
+	const error = await expectError(method, path, 503, "service_unavailable", { body });
+	expect(error.retriable).toBe(true);
+	expect(error.request_id, "the request's id").toMatch(/^[\w-]{8,}$/);
 }
 
 /** A storage statement's failure, as workerd throws it. */

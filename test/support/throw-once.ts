@@ -16,3 +16,17 @@ export function throwOnce<T extends object>(owner: T, method: keyof T & string, 
 		},
 	});
 }
+
+/**
+ * Makes the next statement of `sql` whose text matches `statement` throw (an Error of `thrown`, or `thrown` itself),
+ * as storage failing under it would; other statements run as before (an object's metrics report, which may come
+ * in between, is not the one that fails).
+ */
+export function failStatementOnce(sql: SqlStorage, statement: RegExp, thrown: string | Error): void {
+	const exec = sql.exec;
+	sql.exec = ((query: string, ...bindings: SqlStorageValue[]) => {
+		if (!statement.test(query)) return exec.call(sql, query, ...bindings);
+		sql.exec = exec;
+		throw typeof thrown === "string" ? new Error(thrown) : thrown;
+	}) as SqlStorage["exec"];
+}

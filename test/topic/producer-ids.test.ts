@@ -6,10 +6,12 @@
 import { abortAllDurableObjects, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { unwrap } from "../../src/shared/errors.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { TopicRegistry } from "../../src/topic/topic-registry.ts";
 
 const registry = () => topicRegistry(env);
+const initProducer = async (transactionalId: string | null) => unwrap(await registry().initProducer(transactionalId));
 
 function producerRows(state: DurableObjectState): number {
 	return state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM producers").one().n;
@@ -20,7 +22,7 @@ describe("producer ids", () => {
 		const rowsBefore = await runInDurableObject(registry(), (_: TopicRegistry, state) => producerRows(state));
 		const ids: number[] = [];
 		for (let i = 0; i < 20; i++) {
-			const identity = await registry().initProducer(null);
+			const identity = await initProducer(null);
 			expect(identity.epoch).toBe(0);
 			ids.push(identity.producerId);
 		}
@@ -38,23 +40,23 @@ describe("producer ids", () => {
 
 	it("never hands an id out twice across named and anonymous producers, also after a restart", async () => {
 		const name = `tx-${crypto.randomUUID()}`;
-		const anonymous = await registry().initProducer(null);
-		const named = await registry().initProducer(name);
-		const again = await registry().initProducer(null);
+		const anonymous = await initProducer(null);
+		const named = await initProducer(name);
+		const again = await initProducer(null);
 		expect(named.producerId).toBeGreaterThan(anonymous.producerId);
 		expect(again.producerId).toBeGreaterThan(named.producerId);
-		const bumped = await registry().initProducer(name);
+		const bumped = await initProducer(name);
 		expect(bumped).toEqual({ producerId: named.producerId, epoch: named.epoch + 1 });
 		expect(await registry().getProducer(named.producerId)).toEqual({ ok: true, value: bumped });
 		await abortAllDurableObjects();
-		const afterRestart = await registry().initProducer(null);
+		const afterRestart = await initProducer(null);
 		expect(afterRestart.producerId).toBeGreaterThan(bumped.producerId);
 		expect(await registry().getProducer(again.producerId)).toEqual({ ok: true, value: { producerId: again.producerId, epoch: 0 } });
 	});
 
 	it("upgrades a registry that kept a row per anonymous producer: the rows go, their ids stay valid", async () => {
 		const name = `tx-${crypto.randomUUID()}`;
-		const named = await registry().initProducer(name);
+		const named = await initProducer(name);
 		const highest = await runInDurableObject(registry(), (_: TopicRegistry, state) => {
 			const sql = state.storage.sql;
 			// The registry as it was before anonymous producers stopped taking rows.
@@ -75,6 +77,6 @@ describe("producer ids", () => {
 			expect(await registry().getProducer(id)).toEqual({ ok: true, value: { producerId: id, epoch: 0 } });
 		expect(await registry().getProducer(named.producerId)).toEqual({ ok: true, value: named });
 		expect((await registry().getProducer(highest + 1)).ok).toBe(false);
-		expect((await registry().initProducer(null)).producerId).toBe(highest + 1);
+		expect((await initProducer(null)).producerId).toBe(highest + 1);
 	});
 });

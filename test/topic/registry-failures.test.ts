@@ -10,7 +10,7 @@ import { AssertionError } from "../../src/shared/assert.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { answersWhenBroken, failureResults, STORAGE_FAILED, settled } from "../support/rpc-failure.ts";
-import { throwOnce } from "../support/throw-once.ts";
+import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
 import { call, createTopic } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
@@ -31,6 +31,25 @@ describe("the registry's methods", () => {
 			calls,
 			(_, thrown) => runInDurableObject(registry, (instance) => throwOnce(instance as unknown as { find(): void }, "find", thrown)),
 			new AssertionError("find in registry"),
+		);
+		expect(answers).toEqual(failureResults(calls.map(([name]) => name)));
+	});
+
+	it("answer their listings and a producer's init a storage failure or a bug as a failure Result", async () => {
+		const registry = topicRegistry(env);
+		const calls: [string, () => Promise<unknown>][] = [
+			["listTopics", () => registry.listTopics()],
+			["listTopicsPage", () => registry.listTopicsPage({ after: null, limit: 10 })],
+			["initProducer", () => registry.initProducer(null)],
+		];
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const answers = await answersWhenBroken(
+			calls,
+			(name, thrown) =>
+				runInDurableObject(registry, (_, state) =>
+					failStatementOnce(state.storage.sql, name === "initProducer" ? /producer/ : /ORDER BY name/, thrown),
+				),
+			new AssertionError("exec in registry"),
 		);
 		expect(answers).toEqual(failureResults(calls.map(([name]) => name)));
 	});

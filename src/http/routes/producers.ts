@@ -6,6 +6,7 @@
 
 import type { Context } from "hono";
 import { allowsAny, CLUSTER } from "../../auth/acl.ts";
+import { unwrap } from "../../shared/errors.ts";
 import { topicRegistry } from "../../shared/stubs.ts";
 import { forgetProducer } from "../../topic/producer-epochs.ts";
 import { refusal, requireAccess } from "../access.ts";
@@ -33,7 +34,7 @@ export const producerRoutes = new Hono<AppEnv>().post("/", async (c) => {
 	const text = await readText(c.req.raw);
 	const body = validate(InitProducerBody, text.trim() === "" ? {} : parseJson(text));
 	requireProducerRight(c, body.transactional_id !== undefined);
-	const identity = await topicRegistry(c.env).initProducer(body.transactional_id ?? null);
+	const identity = unwrap(await topicRegistry(c.env).initProducer(body.transactional_id ?? null));
 	forgetProducer(identity.producerId);
 	return c.json({ producer_id: identity.producerId, epoch: identity.epoch });
 });

@@ -83,7 +83,7 @@ export const topicRoutes = new Hono<AppEnv>()
 	})
 	.get("/", async (c) => {
 		// A page is filtered by what the caller may see, so it can hold fewer topics than the limit and still go on.
-		const page = await topicRegistry(c.env).listTopicsPage(validate(TopicsQuery, queryOf(c.req.url)));
+		const page = unwrap(await topicRegistry(c.env).listTopicsPage(validate(TopicsQuery, queryOf(c.req.url))));
 		const visible = page.items.filter((t) => may(c, topicResource(t.name), "describe"));
 		return c.json({ topics: visible.map(topicSummary), ...nextCursor(page) });
 	})

@@ -54,7 +54,7 @@ export function listBrokerConfigs(c: C): Response {
 export async function replicasOfBroker(c: C): Promise<Response> {
 	checkCluster(c);
 	checkBroker(c);
-	const topics = await topicRegistry(c.env).listTopics();
+	const topics = unwrap(await topicRegistry(c.env).listTopics());
 	const data = topics
 		.filter((t) => may(c, topicResource(t.name), "describe"))
 		.flatMap((t) => Array.from({ length: t.partitions }, (_, p) => replicaData(origin(c), t.name, p)));

@@ -153,7 +153,7 @@ confluentRoutes
 	})
 	.get("/clusters/:cluster_id/topics", async (c) => {
 		checkCluster(c);
-		const topics = await topicRegistry(c.env).listTopics();
+		const topics = unwrap(await topicRegistry(c.env).listTopics());
 		const visible = topics.filter((t) => may(c, topicResource(t.name), "describe")).map(summary);
 		return c.json(topicList(origin(c), visible));
 	})

@@ -256,7 +256,7 @@ upstashRoutes
 		return c.json(SUCCESS);
 	})
 	.get("/topics", async (c) => {
-		const topics = await topicRegistry(c.env).listTopics();
+		const topics = unwrap(await topicRegistry(c.env).listTopics());
 		const visible = topics.filter((t) => may(c, topicResource(t.name), "describe"));
 		return c.json(Object.fromEntries(visible.map((t) => [t.name, t.partitions])));
 	})
