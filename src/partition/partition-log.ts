@@ -37,7 +37,8 @@ import { afterAppend } from "./producer-state.ts";
 import { ProducerStore } from "./producer-store.ts";
 import { ReadSide } from "./read-side.ts";
 import { PARTITION_DDL, PARTITION_SCHEMA_VERSION, PARTITION_UPGRADES } from "./schema.ts";
-import { StreamSide } from "./stream-side.ts";
+import { type PartitionStatus, type StateRow, saveAssignment } from "./state-row.ts";
+import { logFailure, StreamSide } from "./stream-side.ts";
 import type { StreamAppendRequest, StreamCreateRequest, StreamReadRequest } from "./stream-types.ts";
 import { CLOSE_CODES_RESERVED, type TailSource } from "./tail.ts";
 import { findRemoteTimestamp } from "./tiering/remote-lookup.ts";
@@ -60,24 +61,9 @@ import type {
 } from "./types.ts";
 import { Waiters } from "./waiters.ts";
 
-type Status = "unconfigured" | "active" | "deleted";
-
-interface StateRow extends Record<string, SqlStorageValue> {
-	status: Status;
-	topic_id: string | null;
-	partition: number | null;
-	config_version: number;
-	config: string | null;
-	log_start_offset: number;
-	next_offset_floor: number;
-	local_log_start_offset: number;
-	remote_bytes: number;
-	remote_records: number;
-}
-
 export class PartitionLog extends DurableObject<Env> {
 	readonly #sql: SqlStorage;
-	#status: Status = "unconfigured";
+	#status: PartitionStatus = "unconfigured";
 	#topicId: string | null = null;
 	private partition = -1;
 	#configVersion = 0;
@@ -184,7 +170,7 @@ export class PartitionLog extends DurableObject<Env> {
 			failed: (entry, cause) => {
 				if (this.#status === "unconfigured") return { needsConfig: true };
 				const failure = isBug(cause) ? err("internal", "internal error") : partitionUnavailable(this.partition);
-				return entry.kind === "append" ? failure : { ok: false, failure: { kind: "log", error: failure.error } };
+				return entry.kind === "append" ? failure : logFailure(failure);
 			},
 			// Neither this nor the group's transactionSync is where a commit's time goes: a call inserting one small row
 			// cost 333 µs of workerd CPU bare, 407 in transactionSync, 340 awaiting sync(), 323 with both (medians of 7 runs
@@ -248,20 +234,13 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/** Sets who this partition is and its config. Idempotent; an older config version never replaces a newer one. */
-	configure(assignment: PartitionAssignment): Result<PartitionOffsets> {
+	async configure(assignment: PartitionAssignment): Promise<Result<PartitionOffsets>> {
 		if (this.#status === "deleted") return err("topic_not_found", `topic "${assignment.topic}" was deleted`);
 		if (this.#status === "active") {
 			assert(this.#topicId === assignment.topicId && this.partition === assignment.partition, "same partition");
 			if (assignment.configVersion <= this.#configVersion) return ok(this.offsets());
 		}
-		this.#sql.exec(
-			"UPDATE partition_state SET status = 'active', topic = ?, topic_id = ?, partition = ?, config_version = ?, config = ? WHERE id = 1",
-			assignment.topic,
-			assignment.topicId,
-			assignment.partition,
-			assignment.configVersion,
-			JSON.stringify(assignment.config),
-		);
+		saveAssignment(this.#sql, assignment);
 		const previous = this.config;
 		this.#status = "active";
 		this.#topicId = assignment.topicId;
@@ -285,7 +264,7 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/** Whether an append with these exactly-once claims would be refused for them, without writing (claims.ts). */
-	checkClaims(check: ClaimCheck): Result<void> {
+	async checkClaims(check: ClaimCheck): Promise<Result<void>> {
 		// Not configured yet: the append configures it first, and decides then.
 		const active = this.#status === "active";
 		const refused =
@@ -447,7 +426,7 @@ export class PartitionLog extends DurableObject<Env> {
 	streamReadUtf8(request: StreamReadRequest) {
 		return this.#streams.readUtf8(request);
 	}
-	streamHead(topicId: string) {
+	async streamHead(topicId: string) {
 		return this.#streams.head(topicId);
 	}
 	streamDelete(topicId: string) {
@@ -513,7 +492,7 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/** Pokes the webhook dispatcher `watcher` once the log holds `fromOffset` (`Followers.watch`). */
-	watchAppends(topicId: string, watcher: string, fromOffset: number): Result<{ behind: boolean }> {
+	async watchAppends(topicId: string, watcher: string, fromOffset: number): Promise<Result<{ behind: boolean }>> {
 		return this.followers.watch(topicId, watcher, fromOffset);
 	}
 
@@ -547,7 +526,12 @@ export class PartitionLog extends DurableObject<Env> {
 	 * that recent, the high watermark: the next record appended will be the first. A reader walking on from remote
 	 * batches (src/shared/log-reader.ts) names where it stopped, `fromOffset`, and how many batches it has left.
 	 */
-	offsetForTimestamp(topicId: string, timestampMs: number, fromOffset?: number, batchesMax?: number): Result<TimestampAnswer> {
+	async offsetForTimestamp(
+		topicId: string,
+		timestampMs: number,
+		fromOffset?: number,
+		batchesMax?: number,
+	): Promise<Result<TimestampAnswer>> {
 		const identity = this.#checkIdentity(topicId);
 		if (identity !== null) return identity;
 		const remote = findRemoteTimestamp(this.#sql, this.#view, timestampMs, fromOffset, batchesMax);
@@ -557,7 +541,7 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 
 	/** Kafka's DeleteRecords: the log start moves up to `beforeOffset` (-1: the high watermark); see delete-records.ts. */
-	deleteRecords(topicId: string, beforeOffset: number): Result<{ logStartOffset: number }> {
+	async deleteRecords(topicId: string, beforeOffset: number): Promise<Result<{ logStartOffset: number }>> {
 		const moved = this.#checkIdentity(topicId) ?? advanceLogStart(this.#sql, this.#view, this.config, beforeOffset);
 		if (moved.ok && this.config !== null) this.lifecycle.reschedule(this.config, Date.now()); // retention deletes below it
 		return moved;
@@ -573,7 +557,7 @@ export class PartitionLog extends DurableObject<Env> {
 	 * Deletes every record, here and in R2, and marks the partition deleted, so a stale producer cannot write into
 	 * it again. The partition number is kept, so a retry (the registry retries a wipe that threw) finds the objects.
 	 */
-	async destroy(topicId: string): Promise<void> {
+	async destroy(topicId: string): Promise<Result<void>> {
 		if (this.#status !== "unconfigured") assert(this.#topicId === topicId, "destroy topic");
 		const partition = this.partition;
 		await this.ctx.storage.deleteAlarm();
@@ -588,6 +572,7 @@ export class PartitionLog extends DurableObject<Env> {
 		});
 		if (partition >= 0) await this.tiering.destroyObjects(topicId, partition);
 		await this.metrics.retire();
+		return ok(undefined);
 	}
 
 	#checkIdentity(topicId: string): Failure | null {
@@ -597,4 +582,18 @@ export class PartitionLog extends DurableObject<Env> {
 		return null;
 	}
 }
-settleEach(PartitionLog, ["read", "readUtf8", "readFetchBody", "readPollBody", "readRecordsPollBody"]); // failures as Results
+// Storage failing (or a bug) in any of them is answered a failure Result, not a rejection crossing RPC; a stream's as its log's.
+settleEach(PartitionLog, [
+	"configure",
+	"checkClaims",
+	"read",
+	"readUtf8",
+	"readFetchBody",
+	"readPollBody",
+	"readRecordsPollBody",
+	"watchAppends",
+	"offsetForTimestamp",
+	"deleteRecords",
+	"destroy",
+]);
+settleEach(PartitionLog, ["streamRead", "streamReadUtf8", "streamHead"], logFailure);

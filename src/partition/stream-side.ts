@@ -50,6 +50,8 @@ export interface StreamHost {
 }
 
 const fail = (failure: StreamFailure): { ok: false; failure: StreamFailure } => ({ ok: false, failure });
+/** A failure of the log under the stream (a deleted topic, a record too large, storage failing), as a stream's answer. */
+export const logFailure = ({ error }: Failure) => fail({ kind: "log", error });
 const done = <T>(value: T): StreamResult<T> => ({ ok: true, value });
 
 interface ProducerRow extends Record<string, SqlStorageValue> {
@@ -67,7 +69,7 @@ export class StreamSide {
 
 	create(request: StreamCreateRequest): StreamResult<StreamCreated> | NeedsConfig {
 		const refused = this.#host.identity(request.topicId);
-		if (refused !== null) return fail({ kind: "log", error: refused.error });
+		if (refused !== null) return logFailure(refused);
 		const nowMs = Date.now();
 		const existing = this.#meta();
 		if (existing?.softDeleted) return fail({ kind: "blocked_by_forks" });
@@ -85,7 +87,7 @@ export class StreamSide {
 		if (request.records.length > 0) {
 			const appended = this.#host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });
 			if ("needsConfig" in appended) return appended;
-			if (!appended.ok) return fail({ kind: "log", error: appended.error });
+			if (!appended.ok) return logFailure(appended);
 		}
 		const meta = newStreamMeta(request.settings, nowMs);
 		this.#save(meta);
@@ -119,7 +121,7 @@ export class StreamSide {
 		if (!closing) {
 			const appended = this.#host.append({ topicId: request.topicId, configVersion: request.configVersion, records: request.records });
 			if ("needsConfig" in appended) return appended;
-			if (!appended.ok) return fail({ kind: "log", error: appended.error });
+			if (!appended.ok) return logFailure(appended);
 		}
 		const next: StreamMeta = {
 			...meta,
@@ -156,7 +158,7 @@ export class StreamSide {
 		const offset = request.offset === "now" ? nextOffset : (request.offset ?? logStartOffset);
 		const waitMs = found.value.closed || offset < nextOffset ? 0 : request.waitMs;
 		const read = await reader({ ...request, offset, maxRecords: FETCH_RECORDS_MAX, waitMs });
-		if (!read.ok) return fail({ kind: "log", error: read.error });
+		if (!read.ok) return logFailure(read);
 		// Read again: a close (or a delete) may have happened while the read waited.
 		const after = this.#meta();
 		if (after === null) return fail({ kind: "not_found" });
@@ -191,7 +193,7 @@ export class StreamSide {
 	 */
 	reference(topicId: string, delta: 1 | -1): StreamResult<StreamReferenced> {
 		const refused = this.#host.identity(topicId);
-		if (refused !== null) return fail({ kind: "log", error: refused.error });
+		if (refused !== null) return logFailure(refused);
 		const meta = delta > 0 ? this.#live(topicId, Date.now()) : { ok: true as const, value: this.#meta() };
 		if (!meta.ok) return meta;
 		if (meta.value === null) return fail({ kind: "not_found" });
@@ -203,7 +205,7 @@ export class StreamSide {
 	/** The stream when it exists, is not gone and has not expired (an expired one with forks becomes gone). */
 	#live(topicId: string, nowMs: number): StreamResult<StreamMeta> {
 		const refused = this.#host.identity(topicId);
-		if (refused !== null) return fail({ kind: "log", error: refused.error });
+		if (refused !== null) return logFailure(refused);
 		const meta = this.#meta();
 		if (meta === null) return fail({ kind: "not_found" });
 		if (meta.softDeleted) return fail({ kind: "gone" });

@@ -120,9 +120,9 @@ export const CALL_FAILED = "a Durable Object failed; the request may be partly d
 /** The wait an overloaded object's caller is told (`Retry-After`), wherever the overload is answered. */
 export const OVERLOADED: ErrorDetails = { retry_after_ms: OVERLOADED_RETRY_AFTER_MS };
 
-/** The names of `T`'s methods that answer a Promise of something a `Failure` is: those `settleEach` may wrap. */
-type SettledName<T> = {
-	[K in keyof T & string]: T[K] extends (...args: never[]) => Promise<infer A> ? (Failure extends A ? K : never) : never;
+/** The names of `T`'s methods that answer a Promise of something an `F` is: those `settleEach` may wrap. */
+type SettledName<T, F> = {
+	[K in keyof T & string]: T[K] extends (...args: never[]) => Promise<infer A> ? (F extends A ? K : never) : never;
 }[keyof T & string];
 
 /**
@@ -130,8 +130,13 @@ type SettledName<T> = {
  * `Result`: a bug's 500 `internal` (`isBug`), else storage's or the platform's 503 `service_unavailable`. A value, not
  * a rejection: workerd reports a rejection crossing RPC "Uncaught (in promise)" even when the caller catches it, and
  * the rejection loses the typed error. One wrapper for every such method, where a try in each would repeat itself.
+ * `as`: that failure in the methods' own answer type, for methods answering another than `Result`.
  */
-export function settleEach<T extends object>(cls: { prototype: T }, names: readonly SettledName<T>[]): void {
+export function settleEach<T extends object, F = Failure>(
+	cls: { prototype: T },
+	names: readonly SettledName<T, F>[],
+	as = (failure: Failure) => failure as F,
+): void {
 	const methods = cls.prototype as Record<string, (...args: unknown[]) => unknown>;
 	for (const name of names) {
 		const method = methods[name] as (...args: unknown[]) => unknown;
@@ -140,9 +145,10 @@ export function settleEach<T extends object>(cls: { prototype: T }, names: reado
 				return await method.apply(this, args);
 			} catch (cause) {
 				console.error(cause);
-				if (isBug(cause)) return err("internal", "internal error");
+				if (isBug(cause)) return as(err("internal", "internal error"));
 				// An object it called was overloaded: its caller is told to wait, as the edge tells one (thrownError).
-				return err("service_unavailable", CALL_FAILED, (cause as { overloaded?: unknown }).overloaded === true ? OVERLOADED : undefined);
+				const overloaded = (cause as { overloaded?: unknown }).overloaded === true;
+				return as(err("service_unavailable", CALL_FAILED, overloaded ? OVERLOADED : undefined));
 			}
 		};
 	}
@@ -186,6 +192,15 @@ export function thrownUnless<T>(result: Result<T>, expected: ErrorCode): Result<
 export function bare<T>(answer: T): Exclude<T, { readonly ok: false }> {
 	if ((answer as Failure | null)?.ok === false) unwrap(answer as Failure);
 	return answer as Exclude<T, { readonly ok: false }>;
+}
+
+/**
+ * `result`, unless it is the failure `settleEach` answered for what its method threw: that is thrown (`ApiError`), as
+ * the rejection was, for a caller that answers a failed call its own way (`catch`).
+ */
+export function unsettled<T>(result: Result<T>): Result<T> {
+	if (!result.ok && (result.error.code === "service_unavailable" || result.error.code === "internal")) throw ApiError.from(result.error);
+	return result;
 }
 
 /** Unwraps a `Result` at the edge: the value, or an `ApiError` thrown for `onError` to render. */

@@ -13,7 +13,7 @@
 
 import type { AppendResult, IdempotencyClaim, ProducerClaim } from "../partition/types.ts";
 import { appendOutcome } from "../shared/append-answer.ts";
-import { err, type Failure, ok, partitionUnavailable, type Result } from "../shared/errors.ts";
+import { err, type Failure, ok, partitionUnavailable, type Result, thrownUnless, unsettled } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { partitionForKey, utf8 } from "../shared/partitioner.ts";
 import {
@@ -259,13 +259,17 @@ async function appendShare(env: Env, meta: TopicMeta, share: Share, lone: boolea
 	};
 	const first = appendOutcome(await stub.append(request));
 	if (!("needsConfig" in first)) return first;
-	const configured = await stub.configure({
-		topic: meta.name,
-		topicId: meta.topicId,
-		partition: share.partition,
-		configVersion: meta.configVersion,
-		config: meta.config,
-	});
+	// Its storage failing is thrown, as its rejection was: the share's catch answers the partition unavailable.
+	const configured = thrownUnless(
+		await stub.configure({
+			topic: meta.name,
+			topicId: meta.topicId,
+			partition: share.partition,
+			configVersion: meta.configVersion,
+			config: meta.config,
+		}),
+		"topic_not_found",
+	);
 	if (!configured.ok) return configured;
 	const second = appendOutcome(await stub.append(request));
 	if ("needsConfig" in second) {
@@ -424,6 +428,7 @@ async function refusedClaim(env: Env, meta: TopicMeta, shares: readonly Share[])
 					producer: share.producer,
 					idempotency: share.idempotency,
 				})
+				.then(unsettled)
 				.catch((cause: unknown) => unavailable(meta, share, cause)),
 		),
 	);

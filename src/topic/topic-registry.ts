@@ -8,7 +8,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { assert } from "../shared/assert.ts";
-import { err, type Failure, ok, type Result, settleEach } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result, settleEach, unsettled } from "../shared/errors.ts";
 import { CLEANUP_RETRY_MS, PARTITIONS_MAX, TOPICS_MAX } from "../shared/limits.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
@@ -100,15 +100,18 @@ export class TopicRegistry extends DurableObject<Env> {
 	async #configurePartitions(meta: TopicMeta, from: number): Promise<boolean> {
 		const pushes = await Promise.allSettled(
 			Array.from({ length: meta.partitions - from }, (_, i) =>
-				partitionLog(this.env, meta.topicId, from + i, meta.locationHint).configure({
-					topic: meta.name,
-					topicId: meta.topicId,
-					partition: from + i,
-					configVersion: meta.configVersion,
-					config: meta.config,
-				}),
+				partitionLog(this.env, meta.topicId, from + i, meta.locationHint)
+					.configure({
+						topic: meta.name,
+						topicId: meta.topicId,
+						partition: from + i,
+						configVersion: meta.configVersion,
+						config: meta.config,
+					})
+					.then(unsettled),
 			),
 		);
+		// A partition whose call failed (its storage, answered as a Result) did not take the push, as when it rejected.
 		return pushes.every((p) => p.status === "fulfilled");
 	}
 
@@ -265,7 +268,7 @@ export class TopicRegistry extends DurableObject<Env> {
 		const pending = this.#sql.exec<{ topic_id: string; partition: number }>("SELECT topic_id, partition FROM pending_deletions").toArray();
 		const results = await Promise.allSettled(
 			pending.map(async ({ topic_id, partition }) => {
-				await partitionLog(this.env, topic_id, partition).destroy(topic_id);
+				unsettled(await partitionLog(this.env, topic_id, partition).destroy(topic_id));
 				this.#sql.exec("DELETE FROM pending_deletions WHERE topic_id = ? AND partition = ?", topic_id, partition);
 			}),
 		);

@@ -70,9 +70,9 @@ describe("DeleteRecords", () => {
 		await createTopic(topic, 1, { "retention.ms": -1 });
 		await produceBatches(topic, 4, 3); // batches at 0, 3, 6, 9
 		const topicId = await topicIdOf(topic);
-		await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => {
+		await runInDurableObject(await partitionStub(topic), async (instance: PartitionLog) => {
 			const before = Date.now();
-			expect(instance.deleteRecords(topicId, 7)).toEqual({ ok: true, value: { logStartOffset: 7 } });
+			expect(await instance.deleteRecords(topicId, 7)).toEqual({ ok: true, value: { logStartOffset: 7 } });
 			// Retention's alarm is due now (the batches at 0 and 3 lie wholly below the log start); the runtime may run it.
 			expect(alarmBelieved(instance)).toBeGreaterThanOrEqual(before);
 			expect(alarmBelieved(instance)).toBeLessThanOrEqual(Date.now());
@@ -104,8 +104,8 @@ describe("DeleteRecords", () => {
 		await createTopic(topic, 1, { "retention.ms": -1 });
 		await produceBatches(topic, 3, 2); // batches at 0, 2, 4
 		const topicId = await topicIdOf(topic);
-		await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) => {
-			expect(instance.deleteRecords(topicId, 3)).toEqual({ ok: true, value: { logStartOffset: 3 } });
+		await runInDurableObject(await partitionStub(topic), async (instance: PartitionLog) => {
+			expect(await instance.deleteRecords(topicId, 3)).toEqual({ ok: true, value: { logStartOffset: 3 } });
 			// Synchronously, before retention's alarm may run: every batch is still stored, yet nothing below 3 is readable.
 			expect(instance.offsets()).toMatchObject({ logStartOffset: 3, localLogStartOffset: 3 });
 		});
@@ -196,7 +196,7 @@ describe("DeleteRecords", () => {
 		const topicId = await topicIdOf(topic);
 		await runInDurableObject(await partitionStub(topic), async (instance: PartitionLog, state) => {
 			expect(state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches").one().n).toBe(batches);
-			expect(instance.deleteRecords(topicId, batches - 1)).toEqual({ ok: true, value: { logStartOffset: batches - 1 } });
+			expect(await instance.deleteRecords(topicId, batches - 1)).toEqual({ ok: true, value: { logStartOffset: batches - 1 } });
 			// Its synchronous part runs before its first await: the runtime's alarm cannot come first.
 			await instance.alarm();
 			expect(state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches").one().n).toBe(2);

@@ -107,9 +107,9 @@ async function tailFetchRows(
 		);
 		// Timestamp seeks: past every record (the high watermark) and before the first (offset 0).
 		const seekEnd = countRowsSync(state.storage.sql, () => log.offsetForTimestamp(meta.topicId, Date.now() + HOUR_MS));
-		expect(seekEnd.result).toEqual({ ok: true, value: { offset: highWatermark } });
+		expect(await seekEnd.result).toEqual({ ok: true, value: { offset: highWatermark } });
 		const seekStart = countRowsSync(state.storage.sql, () => log.offsetForTimestamp(meta.topicId, 0));
-		expect(seekStart.result).toEqual({ ok: true, value: { offset: 0 } });
+		expect(await seekStart.result).toEqual({ ok: true, value: { offset: 0 } });
 		return {
 			wakeUp: woken.rowsRead,
 			tail: tail.rowsRead,
@@ -172,10 +172,10 @@ async function retentionRows(batches: number): Promise<{ pass: number; keyScan: 
 		config: { "cleanup.policy": "compact,delete", "retention.ms": -1 },
 		oldBatches: EXPIRED_BATCHES,
 	});
-	return runInDurableObject(stub, (_, state) => {
+	return runInDurableObject(stub, async (_, state) => {
 		const log = new PartitionLog(state, env);
 		// Retention is switched on now, and its pass run at once, before the runtime could run the alarm it arms.
-		const configured = log.configure({
+		const configured = await log.configure({
 			topic: meta.name,
 			topicId: meta.topicId,
 			partition: 0,
@@ -210,7 +210,7 @@ async function offloadRows(batches: number): Promise<{ idle: number; due: number
 	return runInDurableObject(stub, async (instance: PartitionLog, state) => {
 		const idle = await countRows(state.storage.sql, () => instance.alarm());
 		expect(instance.offsets().localLogStartOffset).toBe(0);
-		const configured = instance.configure({
+		const configured = await instance.configure({
 			topic: meta.name,
 			topicId: meta.topicId,
 			partition: 0,

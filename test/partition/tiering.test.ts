@@ -386,7 +386,7 @@ describe("topic deletion racing an offload", () => {
 		await produce(topic, [{ value: "seed" }]);
 		const stub = await partitionStub(topic);
 		const topicId = await topicIdOf(topic);
-		let destroyed: Promise<void> | null = null;
+		let destroyed: Promise<unknown> | null = null;
 		await runInDurableObject(stub, (instance: PartitionLog) => {
 			const real = instance.segments;
 			instance.segments = wrapBucket(real, {
@@ -400,9 +400,7 @@ describe("topic deletion racing an offload", () => {
 		await produceBatches(topic, 1, 3);
 		await alarm(topic);
 		expect(destroyed).not.toBeNull();
-		await runInDurableObject(stub, async () => {
-			await destroyed;
-		});
+		expect(await runInDurableObject(stub, async () => await destroyed)).toEqual({ ok: true, value: undefined });
 		expect(await listKeys(topicId)).toEqual([]);
 		const state = await runInDurableObject(stub, (_, s) => ({
 			status: s.storage.sql.exec<{ status: string }>("SELECT status FROM partition_state").one().status,

@@ -26,7 +26,8 @@ async function configure(log: Log, meta: TopicMeta): Promise<boolean> {
 		configVersion: meta.configVersion,
 		config: meta.config,
 	});
-	return configured.ok;
+	// Its storage failing is thrown, as its rejection was, not taken for a stream that is not there.
+	return thrownUnless(configured, "topic_not_found").ok;
 }
 
 function isStale<T>(result: StreamResult<T>): boolean {

@@ -1,0 +1,68 @@
+/**
+ * `/ds` when a stream's partition fails inside the object: a read, HEAD or live read is 503 BUSY,
+ * retriable, as a rejection was answered; and a partition that failed to take its config is not taken for a missing
+ * stream.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { partitionStub } from "../support/stubs.ts";
+import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
+import { call } from "../support/worker.ts";
+
+const DS = "/ds/v1/stream";
+const STORAGE_ERROR = "SQLITE_IOERR: disk I/O error";
+const TEXT = { "Content-Type": "text/plain" };
+const BUSY = { error: { code: "BUSY", message: "a Durable Object failed; the request may be partly done", retriable: true } };
+
+afterEach(() => vi.restoreAllMocks());
+
+async function stream(name: string): Promise<string> {
+	const path = `${name}/${uniqueTopic("ds")}`;
+	expect((await call("PUT", `${DS}/${path}`, { headers: TEXT, raw: "a" })).status).toBe(201);
+	return path;
+}
+
+/** The stream's partition's next read of the stream's state fails. */
+async function partitionFailsOnce(path: string): Promise<void> {
+	await runInDurableObject(await partitionStub(streamTopic(path)), (_, state) =>
+		failStatementOnce(state.storage.sql, /stream_meta/, STORAGE_ERROR),
+	);
+}
+
+describe("a stream's partition failing inside it", { timeout: 20_000 }, () => {
+	it("answers a catch-up read, a live read and a HEAD 503 BUSY, retriable", async () => {
+		const path = await stream("reads");
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const answers = [];
+		for (const query of ["?offset=-1", "?offset=-1&live=sse", "?offset=-1&live=long-poll"]) {
+			await partitionFailsOnce(path);
+			const response = await call("GET", `${DS}/${path}${query}`);
+			answers.push([query, response.status, await response.json()]);
+		}
+		await partitionFailsOnce(path);
+		answers.push(["HEAD", (await call("HEAD", `${DS}/${path}`)).status]);
+		expect(answers).toEqual([
+			["?offset=-1", 503, BUSY],
+			["?offset=-1&live=sse", 503, BUSY],
+			["?offset=-1&live=long-poll", 503, BUSY],
+			["HEAD", 503],
+		]);
+		expect(await (await call("GET", `${DS}/${path}?offset=-1`)).text()).toBe("a");
+	});
+
+	it("answers an append whose partition failed to take the config it asked for 503 BUSY, not 404 as if no stream", async () => {
+		const path = await stream("configure");
+		const stub = await partitionStub(streamTopic(path));
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await runInDurableObject(stub, (instance, state) => {
+			// The partition forgets the config version it took, so the next append asks for it again.
+			state.storage.sql.exec("UPDATE partition_state SET config_version = 0 WHERE id = 1");
+			(instance as unknown as { load(): void }).load();
+			throwOnce((instance as unknown as { lifecycle: { configured(): void } }).lifecycle, "configured", STORAGE_ERROR);
+		});
+		const response = await call("POST", `${DS}/${path}`, { headers: TEXT, raw: "b" });
+		expect([response.status, await response.json()]).toEqual([503, BUSY]);
+	});
+});

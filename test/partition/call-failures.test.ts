@@ -1,0 +1,93 @@
+/**
+ * A partition's calls besides its reads (read-failures) and its writes (answered through the group commit's queue)
+ * answer a storage failure or a bug inside them as a failure Result (test/support/rpc-failure.ts), not a rejection; a
+ * Durable Streams read or HEAD as its stream failure of kind `log`. The edge's answers for them are
+ * test/http/call-failures'.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
+import { partitionStub, topicIdOf } from "../support/stubs.ts";
+import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
+import { call, createTopic, produce } from "../support/worker.ts";
+
+afterEach(() => vi.restoreAllMocks());
+
+type Stub = Awaited<ReturnType<typeof partitionStub>>;
+
+/** The statement each call makes first (test/support/throw-once.ts: `failStatementOnce`). */
+const STATEMENTS: Record<string, RegExp> = {
+	configure: /^UPDATE partition_state SET status/,
+	checkClaims: /idempotency_keys/,
+	offsetForTimestamp: /FROM batches/,
+	watchAppends: /append_watchers/,
+	deleteRecords: /log_start_offset/,
+	streamRead: /stream_meta/,
+	streamReadUtf8: /stream_meta/,
+	streamHead: /stream_meta/,
+};
+
+/** Makes the first statement of the call named fail in the partition, with `thrown`. */
+function breakSql(stub: Stub): (name: string, thrown: string | Error) => Promise<void> {
+	return (name, thrown) => runInDurableObject(stub, (_, state) => failStatementOnce(state.storage.sql, STATEMENTS[name] as RegExp, thrown));
+}
+
+describe("a partition's other calls", () => {
+	it("answer a storage failure or a bug as a failure Result", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const stub = await partitionStub(topic);
+		const topicId = await topicIdOf(topic);
+		const assignment = { topic, topicId, partition: 0, configVersion: 99, config: DEFAULT_TOPIC_CONFIG };
+		const claims = { topicId, recordCount: 1, producer: null, idempotency: { key: "k", requestHash: "h" } };
+		const calls: [string, () => Promise<unknown>][] = [
+			["configure", () => stub.configure(assignment)],
+			["checkClaims", () => stub.checkClaims(claims)],
+			["offsetForTimestamp", () => stub.offsetForTimestamp(topicId, 0)],
+			["watchAppends", () => stub.watchAppends(topicId, "watcher", 1)],
+			["deleteRecords", () => stub.deleteRecords(topicId, -1)],
+		];
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const answers = await answersWhenBroken(calls, breakSql(stub), new RangeError("offset"));
+		expect(answers).toEqual(failureResults(calls.map(([name]) => name)));
+	});
+
+	it("answer a destroy whose storage failed, or a bug in it, as a failure Result", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const stub = await partitionStub(topic);
+		const topicId = await topicIdOf(topic);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const answers = await answersWhenBroken(
+			[["destroy", () => stub.destroy(topicId)]],
+			(_, thrown) => runInDurableObject(stub, (_, state) => throwOnce(state.storage, "deleteAlarm", thrown)),
+			new RangeError("alarm"),
+		);
+		expect(answers).toEqual(failureResults(["destroy"]));
+	});
+
+	it("answer a Durable Streams read or HEAD a storage failure or a bug as the stream's log failure", async () => {
+		const path = uniqueTopic("ds-calls");
+		expect((await call("PUT", `/ds/v1/stream/${path}`, { headers: { "Content-Type": "text/plain" }, raw: "a" })).status).toBe(201);
+		const stub = await partitionStub(streamTopic(path));
+		const topicId = await topicIdOf(streamTopic(path));
+		const read = { topicId, offset: null, maxBytes: 65_536, waitMs: 0 };
+		const calls: [string, () => Promise<unknown>][] = [
+			["streamRead", () => stub.streamRead(read)],
+			["streamReadUtf8", () => stub.streamReadUtf8(read)],
+			["streamHead", () => stub.streamHead(topicId)],
+		];
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const answers = await answersWhenBroken(calls, breakSql(stub), new RangeError("offset"));
+		const logFailures = Object.entries(failureResults(calls.map(([name]) => name))).map(([key, failed]) => [
+			key,
+			{ ok: false, failure: { kind: "log", error: (failed as { error: unknown }).error } },
+		]);
+		expect(answers).toEqual(Object.fromEntries(logFailures));
+	});
+});
