@@ -1,11 +1,13 @@
 /**
- * `/ds` when a stream's partition fails inside the object: a read, HEAD or live read is 503 BUSY,
- * retriable, as a rejection was answered; and a partition that failed to take its config is not taken for a missing
- * stream.
+ * `/ds` when a stream's partition or the registry fails inside the object: a read, HEAD or live read is 503 BUSY,
+ * retriable, as a rejection was answered; a partition that failed to take its config is not taken for a missing
+ * stream; and a fork deleted while the registry failed to drop its topic still gives back its source's reference.
  */
 import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
@@ -64,5 +66,19 @@ describe("a stream's partition failing inside it", { timeout: 20_000 }, () => {
 		});
 		const response = await call("POST", `${DS}/${path}`, { headers: TEXT, raw: "b" });
 		expect([response.status, await response.json()]).toEqual([503, BUSY]);
+	});
+});
+
+describe("a fork deleted while the registry failed to drop its topic", { timeout: 20_000 }, () => {
+	it("is answered 503 and gives back its reference on the source, which a delete then removes for good", async () => {
+		const path = await stream("fork-source");
+		const fork = `${path}-fork`;
+		expect((await call("PUT", `${DS}/${fork}`, { headers: { ...TEXT, "Stream-Forked-From": `${DS}/${path}` } })).status).toBe(201);
+		await runInDurableObject(topicRegistry(env), (instance) => throwOnce(instance as unknown as { find(): void }, "find", STORAGE_ERROR));
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		expect((await call("DELETE", `${DS}/${fork}`)).status).toBe(503);
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(204);
+		// A source a fork still referenced would only be marked gone (410); one none references is no more (404).
+		expect((await call("HEAD", `${DS}/${path}`)).status, "the source, deleted").toBe(404);
 	});
 });

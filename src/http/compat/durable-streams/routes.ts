@@ -346,8 +346,12 @@ async function remove(c: C): Promise<Response> {
 	const result = await onStream(c.env, topic, async (log, meta) => log.streamDelete(meta.topicId));
 	if (!result.ok) return failed(c, topic, result.failure);
 	if (!result.value.soft) {
-		await dropTopic(c.env, topic);
-		await releaseSource(c.env, result.value.forkedFrom);
+		// The stream is gone even when its topic's drop failed: its reference on its source goes with it.
+		try {
+			await dropTopic(c.env, topic);
+		} finally {
+			await releaseSource(c.env, result.value.forkedFrom);
+		}
 	}
 	return c.body(null, 204);
 }
