@@ -18,7 +18,8 @@ export const STREAM_TOPIC_PREFIX = "ds.";
 
 const KEPT = /^[A-Za-z0-9-]$/;
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+// Marked pure: only `streamPathOf` reads it, and the Worker never calls that, so the bundler may leave both out.
+const decoder = /* @__PURE__ */ new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** The topic that holds the stream at `path` (no leading slash); may exceed the topic-name limit (`checkStreamPath`). */
 export function streamTopic(path: string): string {
