@@ -1,6 +1,6 @@
 /**
  * @module
- * Byte arrays joined into one. Pure.
+ * Byte arrays joined into one, and the one UTF-8 encoder every module uses. Pure.
  *
  * @example
  * concatBytes([new Uint8Array([1]), new Uint8Array([2, 3])]) // Uint8Array [1, 2, 3]
@@ -16,3 +16,9 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 	}
 	return joined;
 }
+
+/**
+ * Text to UTF-8 bytes. A `TextEncoder` holds no state between calls, so one serves every module: an encoder made in
+ * each module that writes bytes was one more module-level constructor call in the Worker's bundle.
+ */
+export const utf8Encoder = new TextEncoder();

@@ -28,6 +28,7 @@ import type {
 	Utf8Parts,
 } from "../partition/types.ts";
 import { assert } from "./assert.ts";
+import { utf8Encoder } from "./bytes.ts";
 import { err, type Failure, isBug, ok, type Result } from "./errors.ts";
 import { utf8ByteLength } from "./json.ts";
 import { REMOTE_READ_RETRIES_MAX, REMOTE_READ_ROUNDS_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "./limits.ts";
@@ -168,10 +169,8 @@ export async function readAcrossUtf8(
 ): Promise<Result<ReadResult<Utf8Parts>>> {
 	const across = await readAcross(segments, read, request, remote);
 	if (!across.ok) return across;
-	return ok({ ...across.value, records: across.value.recordCount === 0 ? [] : [encoder.encode(across.value.records)] });
+	return ok({ ...across.value, records: across.value.recordCount === 0 ? [] : [utf8Encoder.encode(across.value.records)] });
 }
-
-const encoder = new TextEncoder();
 
 /**
  * A fetch's body from partition `partition`, as `readRecordsUtf8` reads it: a local read comes as the partition built
@@ -197,7 +196,7 @@ export async function readFetchBody(
 	return ok({ body, bytes: body.size });
 }
 
-const FETCH_BODY_HEAD = encoder.encode('{"records":[');
+const FETCH_BODY_HEAD = utf8Encoder.encode('{"records":[');
 
 /**
  * A fetch's response body. The partition hands back its records as ready-made JSON, already UTF-8, in parts: they

@@ -12,6 +12,7 @@
 
 import { assert } from "./assert.ts";
 import { base64UrlEncode } from "./base64.ts";
+import { utf8Encoder } from "./bytes.ts";
 
 /** A row's position in its listing's order: the values of its sort key. */
 export type PageKey = readonly (string | number)[];
@@ -40,7 +41,7 @@ export function pageOf<T>(rows: T[], limit: number, keyOf: (row: T) => PageKey):
 }
 
 export function encodeCursor(key: PageKey): string {
-	return base64UrlEncode(new TextEncoder().encode(JSON.stringify(key)));
+	return base64UrlEncode(utf8Encoder.encode(JSON.stringify(key)));
 }
 
 /** The key of a cursor whose values have the types of `shape` (e.g. `["number", "string"]`); null if it is not one. */

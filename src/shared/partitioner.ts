@@ -13,13 +13,13 @@
  * Pure TypeScript with no runtime dependencies, so it works in Workers, Node and browsers.
  */
 
+import { utf8Encoder } from "./bytes.ts";
+
 // Constants from Kafka's Utils.murmur2 (MurmurHash2 by Austin Appleby). Java holds the seed in
 // an int, so 0x9747b28c is negative there; `^` converts it to the same int32 here.
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 const R = 24;
-
-const encoder = new TextEncoder();
 
 /**
  * Kafka's `Utils.murmur2`: the 32-bit MurmurHash2 of `data`, returned as a signed int32,
@@ -104,5 +104,5 @@ export function partitionForKey(keyBytes: Uint8Array, partitionCount: number): n
  * Java's `String.getBytes(UTF_8)`, so such malformed keys may partition differently.
  */
 export function utf8(s: string): Uint8Array {
-	return encoder.encode(s);
+	return utf8Encoder.encode(s);
 }

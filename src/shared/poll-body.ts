@@ -7,6 +7,7 @@
 
 import type { ReadResult, RecordEnds, Utf8Parts } from "../partition/types.ts";
 import { assert } from "./assert.ts";
+import { utf8Encoder } from "./bytes.ts";
 import { POLL_BODY_SCRATCH_BYTES_MAX } from "./limits.ts";
 import { RECORD_SEPARATOR_UTF8, STORED_RECORD_START } from "./record-codec.ts";
 import { recordSeparatorAt } from "./record-scan.ts";
@@ -17,9 +18,8 @@ export interface SplicedRead {
 	readonly result: Pick<ReadResult<Utf8Parts>, "records" | "recordEnds" | "recordCount">;
 }
 
-const encoder = new TextEncoder();
-const POLL_BODY_HEAD = encoder.encode('{"records":[');
-const RECORD_START = encoder.encode(STORED_RECORD_START);
+const POLL_BODY_HEAD = utf8Encoder.encode('{"records":[');
+const RECORD_START = utf8Encoder.encode(STORED_RECORD_START);
 
 /**
  * The poll's body: its reads' records, each with `"topic"` spliced in front (no parse, no re-serialisation), then
@@ -52,7 +52,7 @@ export function pollBody(
 	into: (size: number) => Uint8Array<ArrayBuffer> = (size) => new Uint8Array(size),
 ): Uint8Array<ArrayBuffer> {
 	const skip = RECORD_START.length;
-	const heads = reads.map((r) => encoder.encode(`{"topic":${JSON.stringify(r.plan.topic)},"partition":`));
+	const heads = reads.map((r) => utf8Encoder.encode(`{"topic":${JSON.stringify(r.plan.topic)},"partition":`));
 	let size = POLL_BODY_HEAD.length + tail.length;
 	reads.forEach(({ result }, i) => {
 		size += result.recordCount * ((heads[i] as Uint8Array).length - skip) + (result.records.length - 1) * RECORD_SEPARATOR_UTF8.length;

@@ -9,6 +9,7 @@
 
 import { assert } from "./assert.ts";
 import { base64Decode, base64Encode } from "./base64.ts";
+import { utf8Encoder } from "./bytes.ts";
 import { parseJsonExact } from "./json.ts";
 
 /** Separates records inside a stored batch (and inside a fetch response's `records` array). */
@@ -19,7 +20,7 @@ export const RECORD_SEPARATOR = ",\n";
  */
 export const STORED_RECORD_START = '{"partition":';
 /** `RECORD_SEPARATOR` as UTF-8 (its two characters are ASCII), for readers that join records as bytes. */
-export const RECORD_SEPARATOR_UTF8 = new TextEncoder().encode(RECORD_SEPARATOR);
+export const RECORD_SEPARATOR_UTF8 = utf8Encoder.encode(RECORD_SEPARATOR);
 
 /** How a key or value is carried in JSON: as a JSON value (a string is a string), or as base64 bytes. */
 export type ValueEncoding = "json" | "base64";
@@ -213,8 +214,6 @@ export function lineTimestamp(line: string): number {
 	return prefixInteger(line, "timestamp");
 }
 
-const encoder = new TextEncoder();
-
 /**
  * The bytes the default partitioner hashes: a string key's UTF-8 (as Kafka's StringSerializer writes it),
  * base64 keys decoded, any other JSON key as its JSON text. Null keys have none.
@@ -222,8 +221,8 @@ const encoder = new TextEncoder();
 export function keyBytes(key: unknown, encoding: ValueEncoding): Uint8Array | null {
 	if (key === null || key === undefined) return null;
 	if (encoding === "base64") return base64Decode(key as string);
-	if (typeof key === "string") return encoder.encode(key);
-	return encoder.encode(JSON.stringify(key));
+	if (typeof key === "string") return utf8Encoder.encode(key);
+	return utf8Encoder.encode(JSON.stringify(key));
 }
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });

@@ -28,6 +28,7 @@ import { pollStartOf, type Settlement, settlementOf } from "../../group/poll-ans
 import type { FetchOutcome, FetchPlan, OffsetReset, PollCommit, PollPlan, PollSteering } from "../../group/types.ts";
 import type { FetchBody, ReadResult, Utf8Parts } from "../../partition/types.ts";
 import { assert } from "../../shared/assert.ts";
+import { utf8Encoder } from "../../shared/bytes.ts";
 import { err, ok, type Result } from "../../shared/errors.ts";
 import { POLL_PARTITIONS_MAX } from "../../shared/limits.ts";
 import { type BlobPiece, firstAnswer, pushParts, readEndingWhen, readRecordsUtf8, type WaitEnd } from "../../shared/log-reader.ts";
@@ -153,7 +154,7 @@ export async function pollGroupByPartition(env: Env, groupId: string, memberId: 
 
 /** A poll's body in the default layout: each read kept, its records with their topic spliced in, then the envelope's tail. */
 function recordsBody(kept: readonly PartitionRead[], settlement: Settlement): Blob {
-	return pollBodyBlob(kept, encoder.encode(envelopeTail(settlement)));
+	return pollBodyBlob(kept, utf8Encoder.encode(envelopeTail(settlement)));
 }
 
 /** A poll's body laid out by partition: each read kept, then the envelope's tail. */
@@ -253,7 +254,7 @@ async function pollOnePartition(
 	const sameTail = generation === planned.generation && assignmentJson === planned.assignmentJson;
 	if (sameTail && options.readWhole !== true) return ok({ body: share.body, bytes: share.bytes });
 	const written = await new Response(share.body).arrayBuffer().catch(() => null);
-	const tailBytes = encoder.encode(tail).byteLength;
+	const tailBytes = utf8Encoder.encode(tail).byteLength;
 	// The partition's stream cut short (its object restarted mid-pipe) is a retryable failure, not a wrong answer. The
 	// read is settled: its position goes back to where the read began (the log start when it began with none), so the
 	// poll a 503 invites reads these records again instead of skipping them.
@@ -329,7 +330,6 @@ async function pollReads(
 	return ok({ kept, settlement: settled.value });
 }
 
-const encoder = new TextEncoder();
 const PARTITIONS_BODY_HEAD = '{"partitions":[';
 const PARTITION_ENTRY_TAIL = "]}";
 

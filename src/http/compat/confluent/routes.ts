@@ -17,6 +17,7 @@
 
 import * as z from "zod/mini";
 import { topicResource } from "../../../auth/acl.ts";
+import { utf8Encoder } from "../../../shared/bytes.ts";
 import { ApiError, unwrap } from "../../../shared/errors.ts";
 import { topicRegistry } from "../../../shared/stubs.ts";
 import { describeTopic } from "../../../topic/topic-cache.ts";
@@ -64,11 +65,10 @@ async function produceWhole(c: C, topic: string): Promise<Response> {
 function produceChunked(c: C, topic: string): Response {
 	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
 	const writer = writable.getWriter();
-	const encoder = new TextEncoder();
 	const requestId = c.var.requestId ?? "unknown";
 	const principal = c.var.principal;
 	const stillAuthorized = principal.kind === "admin" ? undefined : () => keyStillExists(c.env, principal.key.id);
-	const done = produceStream(c.env, topic, c.req.raw, (text) => writer.write(encoder.encode(text)), requestId, stillAuthorized)
+	const done = produceStream(c.env, topic, c.req.raw, (text) => writer.write(utf8Encoder.encode(text)), requestId, stillAuthorized)
 		.then(() => writer.close())
 		.catch((cause: unknown) => {
 			// Only writing can fail here (the client went away): nothing more can be told to it.

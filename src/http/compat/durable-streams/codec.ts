@@ -9,7 +9,7 @@
 import type { RecordEnds, Utf8Parts } from "../../../partition/types.ts";
 import { assert } from "../../../shared/assert.ts";
 import { base64Decode } from "../../../shared/base64.ts";
-import { concatBytes } from "../../../shared/bytes.ts";
+import { concatBytes, utf8Encoder } from "../../../shared/bytes.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { parseJsonExact, utf8ByteLength } from "../../../shared/json.ts";
 import {
@@ -25,7 +25,6 @@ import { isJsonContentType } from "../../../shared/stream-rules.ts";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const lenientUtf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
-const encoder = new TextEncoder();
 
 function record(value: unknown, valueEncoding: ValueEncoding): EncodedRecord {
 	const tail = encodeTail({ key: null, value, headers: [], timestampMs: null, keyEncoding: "json", valueEncoding });
@@ -95,8 +94,8 @@ function payloadOf(line: string, json: boolean): Payload {
 	if (json) return { offset: stored.offset, bytes: new Uint8Array(), messages: Array.isArray(value) ? value : [value] };
 	let bytes: Uint8Array;
 	if (stored.value_encoding === "base64" && typeof value === "string") bytes = base64Decode(value);
-	else if (typeof value === "string") bytes = encoder.encode(value);
-	else bytes = value === null || value === undefined ? new Uint8Array() : encoder.encode(JSON.stringify(value));
+	else if (typeof value === "string") bytes = utf8Encoder.encode(value);
+	else bytes = value === null || value === undefined ? new Uint8Array() : utf8Encoder.encode(JSON.stringify(value));
 	return { offset: stored.offset, bytes, messages: [] };
 }
 
@@ -110,9 +109,9 @@ function bytesReadBody(lines: string): Uint8Array {
  * `{"partition":N,"offset":N,"timestamp":N,"key":null,"value":` (each literal here followed by digits), its
  * value, then `TAIL_BYTES`.
  */
-const HEAD_LITERALS = [STORED_RECORD_START, ',"offset":', ',"timestamp":'].map((literal) => encoder.encode(literal));
-const KEY_NULL_VALUE = encoder.encode(',"key":null,"value":');
-const TAIL_BYTES = encoder.encode(',"headers":[]}');
+const HEAD_LITERALS = [STORED_RECORD_START, ',"offset":', ',"timestamp":'].map((literal) => utf8Encoder.encode(literal));
+const KEY_NULL_VALUE = utf8Encoder.encode(',"key":null,"value":');
+const TAIL_BYTES = utf8Encoder.encode(',"headers":[]}');
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
@@ -162,7 +161,7 @@ function pushMessages(pieces: Uint8Array[], part: Uint8Array, from: number, end:
 		}
 	}
 	for (const message of payloadOf(lenientUtf8.decode(part.subarray(from, end)), true).messages) {
-		pieces.push(encoder.encode(JSON.stringify(message)));
+		pieces.push(utf8Encoder.encode(JSON.stringify(message)));
 	}
 }
 

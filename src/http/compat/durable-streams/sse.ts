@@ -13,6 +13,7 @@
 
 import type { Context } from "hono";
 import type { StreamRead, StreamResult } from "../../../partition/stream-types.ts";
+import { utf8Encoder } from "../../../shared/bytes.ts";
 import { ApiError } from "../../../shared/errors.ts";
 import { DS_SSE_LIFETIME_MS } from "../../../shared/limits.ts";
 import { isJsonContentType, normalizeContentType } from "../../../shared/stream-rules.ts";
@@ -22,8 +23,6 @@ import { liveFetchCharger } from "../../middleware/quotas.ts";
 import { eventPayload, payloads } from "./codec.ts";
 import { dialectBody, failureResponse } from "./errors.ts";
 import { formatOffset, HEADER, isTextContentType, nextCursor } from "./protocol.ts";
-
-const encoder = new TextEncoder();
 
 /** One SSE event, every line of the payload its own `data:` line (no space after the colon: clients strip one). */
 export function sseEvent(event: "data" | "control" | "error", payload: string): string {
@@ -91,7 +90,7 @@ export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset
 		for (;;) {
 			const { text, ended } = eventsOf(read, mode, source.cursor, isFirst);
 			if (text.length > 0) {
-				const bytes = encoder.encode(text);
+				const bytes = utf8Encoder.encode(text);
 				// The client's going cancels `readable`, which errors `writable`, whose writer's `desiredSize` is then null
 				// (WHATWG Streams): what waited to be paid for then is not charged.
 				if (charge !== null)
@@ -123,7 +122,7 @@ export async function streamEvents(c: Context<AppEnv>, source: SseSource, offset
 			if (writer.desiredSize === null) return source.stop();
 			// A read that failed: an `error` event with the dialect's body, logged and counted (the protocol's client,
 			// which knows no such event, reconnects from its last offset when the response ends, as after a clean end).
-			return writer.write(encoder.encode(sseEvent("error", JSON.stringify(dialectBody(failedAfterStart(c, cause)))))).catch(() => {});
+			return writer.write(utf8Encoder.encode(sseEvent("error", JSON.stringify(dialectBody(failedAfterStart(c, cause)))))).catch(() => {});
 		})
 		.finally(() => writer.close().catch(() => {}));
 	c.executionCtx.waitUntil(done);

@@ -11,13 +11,13 @@
  * streamPathOf("ds.chat_2Froom-1"); // "chat/room-1"
  */
 
+import { utf8Encoder } from "../../../shared/bytes.ts";
 import { TOPIC_NAME_LENGTH_MAX } from "../../../shared/limits.ts";
 
 /** The namespace of stream topics. */
 export const STREAM_TOPIC_PREFIX = "ds.";
 
 const KEPT = /^[A-Za-z0-9-]$/;
-const encoder = new TextEncoder();
 // Marked pure: only `streamPathOf` reads it, and the Worker never calls that, so the bundler may leave both out.
 const decoder = /* @__PURE__ */ new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
@@ -29,7 +29,7 @@ export function streamTopic(path: string): string {
 			out += char;
 			continue;
 		}
-		for (const byte of encoder.encode(char)) out += `_${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+		for (const byte of utf8Encoder.encode(char)) out += `_${byte.toString(16).toUpperCase().padStart(2, "0")}`;
 	}
 	return out;
 }
