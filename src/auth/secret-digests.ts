@@ -10,14 +10,14 @@
  * so its time tells a guess nothing about how close it came. At most `VERIFIED_SECRETS_MAX`, the oldest dropped.
  */
 
+import { utf8Encoder } from "../shared/bytes.ts";
 import { VERIFIED_SECRETS_MAX } from "../shared/limits.ts";
 
-const encoder = new TextEncoder();
 const verified = new Map<string, ArrayBuffer>();
 
 /** The SHA-256 of `value`'s UTF-8 bytes. */
 export function sha256(value: string): Promise<ArrayBuffer> {
-	return crypto.subtle.digest("SHA-256", encoder.encode(value));
+	return crypto.subtle.digest("SHA-256", utf8Encoder.encode(value));
 }
 
 /** The SHA-256 of `secret`: from memory when it matched before, else hashed now. */

@@ -24,6 +24,7 @@
  */
 
 import { assert } from "../shared/assert.ts";
+import { utf8Encoder } from "../shared/bytes.ts";
 import { BATCH_CACHE_BYTES_MAX, BATCH_CACHE_IDLE_MS } from "../shared/limits.ts";
 import { RECORD_SEPARATOR } from "../shared/record-codec.ts";
 import { endsAreRecords, recordEnds } from "../shared/record-scan.ts";
@@ -67,7 +68,6 @@ export function heapBytes(batch: CachedBatch): number {
 }
 
 const decoder = new TextDecoder();
-const encoder = new TextEncoder();
 
 /**
  * A stored batch held as its UTF-8 bytes, each in a buffer of its own (so it crosses RPC as exactly itself). Its
@@ -108,7 +108,7 @@ export class Utf8Batch implements CachedBatch {
 /** A batch as its UTF-8 bytes. */
 function toUtf8(batch: CachedBatch): CachedBatch {
 	if (batch.utf8 !== undefined) return batch;
-	const utf8 = encoder.encode(batch.text);
+	const utf8 = utf8Encoder.encode(batch.text);
 	return new Utf8Batch(batch.baseOffset, batch.lastOffset, batch.recordCount, batch.bytes, utf8, batch.ends ?? null);
 }
 

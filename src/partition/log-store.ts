@@ -5,6 +5,7 @@
  */
 
 import { assert } from "../shared/assert.ts";
+import { utf8Encoder } from "../shared/bytes.ts";
 import { READ_INLINE_BATCH_BYTES_MAX, TIMESTAMP_LOOKUP_BATCHES_MAX } from "../shared/limits.ts";
 import { type LineMark, type LineTake, type ReadRoom, takeLines, takeLinesUtf8 } from "../shared/line-cut.ts";
 import { lineOffset, lineTimestamp, RECORD_SEPARATOR } from "../shared/record-codec.ts";
@@ -297,8 +298,6 @@ function storedEnds(column: ArrayBuffer | null): Uint32Array | null {
 	return column === null || column.byteLength % Uint32Array.BYTES_PER_ELEMENT !== 0 ? null : new Uint32Array(column);
 }
 
-const encoder = new TextEncoder();
-
 /** Where the last cut inside each batch's bytes stopped: the next page starts there. */
 const cutHints = new WeakMap<Uint8Array, LineMark>();
 
@@ -376,7 +375,7 @@ class SliceReader {
 		const { offset, maxRecords, maxBytes } = this;
 		if (batch.lastOffset < offset) return true;
 		if (batch.baseOffset >= offset && this.recordCount + batch.recordCount <= maxRecords && this.bytes + batch.bytes <= maxBytes) {
-			const part = this.utf8 ? (batch.utf8 ?? encoder.encode(batch.text)) : batch.text;
+			const part = this.utf8 ? (batch.utf8 ?? utf8Encoder.encode(batch.text)) : batch.text;
 			this.parts.push(part);
 			// A whole batch's own ends are its part's: sent as they are kept (the RPC copies them).
 			if (this.withEnds) this.ends.push(endsOf(batch));
@@ -423,7 +422,7 @@ class SliceReader {
 			return take;
 		}
 		const take = takeLines({ text: batch.text, baseOffset, lastOffset, dense, ascii: isAsciiBatch(batch) }, this.offset, room);
-		return this.utf8 ? { ...take, text: encoder.encode(take.text) } : take;
+		return this.utf8 ? { ...take, text: utf8Encoder.encode(take.text) } : take;
 	}
 }
 /**

@@ -6,6 +6,7 @@
  */
 
 import { assert } from "../shared/assert.ts";
+import { utf8Encoder } from "../shared/bytes.ts";
 import { err, type Failure, ok, type Result } from "../shared/errors.ts";
 import { fetchBodyBlob, readAcross, readAcrossUtf8, utf8Blob } from "../shared/log-reader.ts";
 import { pollBodyBlob } from "../shared/poll-body.ts";
@@ -28,8 +29,6 @@ export interface ReadHost {
 	/** Tells the metrics hub a read may have changed what it reports (the cache's reads). */
 	readonly changed: () => void;
 }
-
-const encoder = new TextEncoder();
 
 export class ReadSide {
 	readonly #host: ReadHost;
@@ -85,7 +84,7 @@ export class ReadSide {
 		if (!read.ok || "remote" in read.value) return read as Result<RemoteRead>;
 		const { records: _, recordEnds: __, ...figures } = read.value;
 		if (figures.recordCount === 0) return ok({ ...figures, body: null, bytes: 0 });
-		const body = pollBodyBlob([{ plan: { topic }, result: read.value }], encoder.encode(tail));
+		const body = pollBodyBlob([{ plan: { topic }, result: read.value }], utf8Encoder.encode(tail));
 		return ok({ ...figures, body: body.stream(), bytes: body.size });
 	}
 

@@ -13,6 +13,7 @@
 
 import type { AppendResult, IdempotencyClaim, ProducerClaim } from "../partition/types.ts";
 import { appendOutcome } from "../shared/append-answer.ts";
+import { utf8Encoder } from "../shared/bytes.ts";
 import { err, type Failure, ok, partitionUnavailable, type Result, thrownUnless, unsettled } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { partitionForKey, utf8 } from "../shared/partitioner.ts";
@@ -231,7 +232,7 @@ export async function shareDigest(batch: EncodedBatch): Promise<string> {
 
 /** SHA-256 of `text`'s UTF-8, in base64. */
 async function base64Digest(text: string): Promise<string> {
-	const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+	const digest = await crypto.subtle.digest("SHA-256", utf8Encoder.encode(text));
 	return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }
 

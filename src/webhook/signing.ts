@@ -11,12 +11,11 @@
 
 import { assert } from "../shared/assert.ts";
 import { base64Decode, base64Encode } from "../shared/base64.ts";
+import { utf8Encoder } from "../shared/bytes.ts";
 
 const SECRET_PREFIX = "whsec_";
 /** 24 random bytes, as Svix issues them. */
 const SECRET_BYTES = 24;
-
-const encoder = new TextEncoder();
 
 /** A new signing secret, `whsec_<base64>`. */
 export function generateSecret(): string {
@@ -38,7 +37,7 @@ export async function sign(secret: string, id: string, timestampS: number, body:
 		false,
 		["sign"],
 	);
-	const mac = await crypto.subtle.sign("HMAC", key, encoder.encode(`${id}.${timestampS}.${body}`));
+	const mac = await crypto.subtle.sign("HMAC", key, utf8Encoder.encode(`${id}.${timestampS}.${body}`));
 	return `v1,${base64Encode(new Uint8Array(mac))}`;
 }
 

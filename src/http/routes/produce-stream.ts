@@ -28,6 +28,7 @@ import type { Context } from "hono";
 import * as z from "zod/mini";
 import { livePayer } from "../../auth/live-quota.ts";
 import type { KeyInfo } from "../../auth/types.ts";
+import { utf8Encoder } from "../../shared/bytes.ts";
 import { ApiError, bare, type DomainError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
@@ -247,9 +248,8 @@ function openNdjson(c: C, topic: string, checks?: "message"): Response {
 	// The runtime's native byte pipe: a JavaScript TransformStream costs tens of µs per chunk written.
 	const { readable, writable } = new IdentityTransformStream();
 	const writer = writable.getWriter();
-	const encoder = new TextEncoder();
 	const channel = new ProduceChannel(c.env, topic, {
-		write: (reports) => writer.write(encoder.encode(`${reports.join("\n")}\n`)),
+		write: (reports) => writer.write(utf8Encoder.encode(`${reports.join("\n")}\n`)),
 		...callerHooks(c, topic, checks),
 	});
 	const requestId = c.var.requestId ?? "unknown";

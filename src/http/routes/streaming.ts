@@ -18,6 +18,7 @@
 
 import type { Context } from "hono";
 import type { ReadRequest, ReadResult } from "../../partition/types.ts";
+import { utf8Encoder } from "../../shared/bytes.ts";
 import { ApiError, type DomainError, type ErrorDetails, type Result, unwrap } from "../../shared/errors.ts";
 import { utf8ByteLength } from "../../shared/json.ts";
 import { SSE_KEEPALIVE_MS_DEFAULT, STREAM_READ_BYTES_MAX, STREAM_READ_RECORDS_MAX } from "../../shared/limits.ts";
@@ -135,8 +136,6 @@ interface EventSink {
 	readonly left: Promise<undefined>;
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Answers Server-Sent Events that `write` writes, as the Durable Streams mount streams its own (sse.ts): a
  * TransformStream's readable is the body and its writer the sink. The headers are Hono's `streamSSE`'s. The loop is
@@ -147,7 +146,7 @@ function eventStream(c: Context<AppEnv>, write: (sink: EventSink) => Promise<voi
 	const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
 	const writer = writable.getWriter();
 	const sink: EventSink = {
-		write: (events) => writer.write(encoder.encode(events)).catch(() => {}),
+		write: (events) => writer.write(utf8Encoder.encode(events)).catch(() => {}),
 		get gone() {
 			return writer.desiredSize === null;
 		},

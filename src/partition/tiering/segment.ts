@@ -15,7 +15,7 @@
  */
 
 import { assert } from "../../shared/assert.ts";
-import { concatBytes } from "../../shared/bytes.ts";
+import { concatBytes, utf8Encoder } from "../../shared/bytes.ts";
 
 /** Digits of the zero-padded base offset in a segment key: object listings then sort in offset order. */
 export const SEGMENT_KEY_OFFSET_DIGITS = 20;
@@ -75,8 +75,7 @@ export function parseSegmentKey(key: string): { baseOffset: number; nonce: strin
 /** Encodes batches (dense in offset order, oldest first) into a segment body and its index. */
 export function encodeSegment(batches: readonly SegmentBatch[]): EncodedSegment {
 	assert(batches.length > 0, "segment has batches");
-	const encoder = new TextEncoder();
-	const parts = batches.map((batch) => encoder.encode(batch.records));
+	const parts = batches.map((batch) => utf8Encoder.encode(batch.records));
 	const entries: SegmentIndexEntry[] = [];
 	let byteStart = 0;
 	batches.forEach((batch, i) => {
