@@ -6,7 +6,7 @@
 
 import { errorFromResponse, TributaryError } from "./errors.ts";
 
-/** How many times a request is retried before its last error is thrown. */
+/** How many times a request is retried before it fails (`Http.request` says with which error). */
 export const RETRIES_DEFAULT = 8;
 export const RETRY_BACKOFF_MS_MIN = 100;
 export const RETRY_BACKOFF_MS_MAX = 5_000;
@@ -110,7 +110,7 @@ export class Http {
 		this.#baseHeaders = isLoopback(this.baseUrl) ? { ...auth, "Accept-Encoding": LOOPBACK_ACCEPT_ENCODING } : auth;
 	}
 
-	/** Retries of a failed request before its last error is thrown. */
+	/** Retries of a failed request before it fails. */
 	get retries(): number {
 		return this.#retries;
 	}
@@ -153,7 +153,10 @@ export class Http {
 		return response;
 	}
 
-	/** Sends a request and returns its parsed JSON body (`undefined` for 204), retrying as `options.retry` allows. */
+	/**
+	 * Sends a request and returns its parsed JSON body (`undefined` for 204), retrying as `options.retry` allows; once it
+	 * gives up, throws what `givenUp` says.
+	 */
 	async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
 		const mode = options.retry ?? (method === "GET" ? "always" : "unsent");
 		let mayHaveLanded: TributaryError | null = null;
@@ -162,7 +165,7 @@ export class Http {
 			if (!(outcome instanceof TributaryError)) return outcome as T;
 			if (mode === "conditional" && mayHaveLanded !== null && outcome.code === "precondition_failed")
 				throw outcomeUnknown(mayHaveLanded, outcome);
-			if (attempt >= this.#retries || !mayRetry(outcome, mode, options.unsentCodes)) throw outcome;
+			if (attempt >= this.#retries || !mayRetry(outcome, mode, options.unsentCodes)) throw givenUp(outcome, mayHaveLanded);
 			// A 503 `unavailable` counts: a key's quota change may be in force behind one (client/README.md, Retries). The
 			// first such failure is kept unless it reads as provably unsent: a lost answer is thrown over a later 503.
 			if (outcome.status !== 429 && (mayHaveLanded === null || provedUnsent(mayHaveLanded))) mayHaveLanded = outcome;
@@ -219,12 +222,23 @@ function answerError(response: Response, text: string): TributaryError {
 }
 
 /**
- * `lost`, a conditional change's failure that may have landed, whose repeat was refused `refused` (412): thrown as
- * `lost` (its code, status and details), as a lost answer is, since the 412 cannot tell "never applied" from "applied,
- * then changed by another writer".
+ * What a request that gives up after `last` throws: `last`, unless it proves its own try did nothing (a 429, a 503
+ * `unavailable`) while `earlier`, a failure before it, may have landed: then that one, the outcome unknown, for the
+ * caller would otherwise read "nothing was done" (an idempotent producer would give its batch's sequence back, and
+ * the next batch, sent under it, be answered with this one's offsets and never written).
+ */
+function givenUp(last: TributaryError, earlier: TributaryError | null): TributaryError {
+	return earlier !== null && !provedUnsent(earlier) && provedUnsent(last) ? outcomeUnknown(earlier, last) : last;
+}
+
+/**
+ * `lost`, a failure that may have landed, whose repeat was refused `refused`: thrown as `lost` (its code, status and
+ * details), as a lost answer is, `refused` its cause (with its details: a `retry_after_ms`). A conditional change's
+ * 412 cannot tell "never applied" from "applied, then changed by another writer"; a 429 or a 503 `unavailable` that
+ * ends the retries says its own try did nothing, not that the earlier one did nothing.
  */
 function outcomeUnknown(lost: TributaryError, refused: TributaryError): TributaryError {
-	const message = `${lost.message}; sent again, it was refused 412 (${refused.message}): whether the first landed before that is unknown, read it again`;
+	const message = `${lost.message}; sent again, it was refused ${refused.status} (${refused.message}): whether the first landed before that is unknown, read it again`;
 	return new TributaryError(lost.code, message, { status: lost.status, retriable: lost.retriable, details: lost.details, cause: refused });
 }
 

@@ -263,6 +263,23 @@ describe("the SDK's retries", { timeout: 60_000 }, () => {
 		await producer.close();
 	});
 
+	it("an idempotent producer's batch whose answer was lost, then refused 429 until its retries ran out, fails as the lost answer: the next batch is written, not answered with its offsets", async () => {
+		const topic = uniqueTopic("retry-lost-429");
+		await createTopic(topic, 1);
+		const { client, sent, dropAnswer, quotaRefuses } = wiredClient({ retries: 1 });
+		const producer = client.producer({ lingerMs: 0 });
+		dropAnswer(isProduce);
+		quotaRefuses((r) => isProduce(r) && sent.filter(isProduce).length === 2);
+		const failure = await producer.send(topic, { value: "first" }).catch((error: unknown) => error);
+		// Thrown as the 429, the batch read as never written: its sequence was given back, and the next batch, sent under
+		// it, was answered with the first's offset and never written.
+		expect((await producer.send(topic, { value: "second" })).offset).toBe(1);
+		expect(await valuesOf(topic)).toEqual(["first", "second"]);
+		expect(failure).toMatchObject({ code: "network_error", status: 0, cause: { code: "quota_exceeded", status: 429 } });
+		expect(sent.filter(isProduce)).toHaveLength(3);
+		await producer.close().catch(() => undefined);
+	});
+
 	it("an idempotent producer's batch answered 503 partition_unavailable is sent again with its sequence, and written once", async () => {
 		const topic = uniqueTopic("retry-503-idem");
 		await createTopic(topic, 1);
@@ -325,26 +342,77 @@ describe("mayRetry", () => {
 	});
 });
 
+const precondition = () =>
+	Response.json({ error: { code: "precondition_failed", message: "the grant changed", retriable: false } }, { status: 412 });
+/** A 503 `unavailable`: the Worker wrote nothing (or the repeat finishes what it began). */
+const unavailable = () =>
+	Response.json(
+		{ error: { code: "unavailable", message: "try again", retriable: true } },
+		{ status: 503, headers: { "Retry-After": "0" } },
+	);
+/** A 429: a quota refused the request before it ran. */
+const quota = () =>
+	Response.json(
+		{ error: { code: "quota_exceeded", message: "slow down", retriable: true } },
+		{ status: 429, headers: { "Retry-After": "0" } },
+	);
+/** A lost answer: the request may have been served. */
+const lost = (): Response => {
+	throw new TypeError("fetch failed");
+};
+
+/**
+ * An Http whose requests meet `answers` in turn (a function: thrown, as a network error), then 412s; `retries` as the
+ * client's option.
+ */
+function httpMeeting(answers: Array<() => Response>, retries?: number): { http: Http; sends: () => number } {
+	let sends = 0;
+	const fetch = async () => (answers[sends++] ?? precondition)();
+	return { http: new Http({ url: BASE, token: ADMIN_TOKEN, fetch, retries }), sends: () => sends };
+}
+
+describe("a request whose retries ran out", () => {
+	/** A change whose repeat cannot write twice: sent again on any transient failure. */
+	const put = (http: Http) => http.request("PUT", "/v1/anonymous", { body: { acl: [] }, retry: "always" }).catch((e: unknown) => e);
+
+	it("after a failure that may have landed, its repeats refused only as nothing done (429, 503 unavailable), throws that failure, the last refusal its cause", async () => {
+		const refusedQuota = httpMeeting([lost, quota, quota], 2);
+		expect(await put(refusedQuota.http)).toMatchObject({
+			code: "network_error",
+			status: 0,
+			retriable: true,
+			cause: { code: "quota_exceeded", status: 429, details: { retry_after_ms: 0 } },
+		});
+		expect(refusedQuota.sends()).toBe(3);
+		expect(await put(httpMeeting([quota, lost, unavailable], 2).http)).toMatchObject({
+			code: "network_error",
+			cause: { code: "unavailable", status: 503 },
+		});
+		// The first that may have landed, not a later one: a timeout after it says no more.
+		const slow = () => new Response("", { status: 504 });
+		expect(await put(httpMeeting([lost, slow, quota], 2).http)).toMatchObject({ code: "network_error", cause: { status: 429 } });
+	});
+
+	it("refused only as nothing done, or last failed in a way that may have landed, throws the last failure, as before", async () => {
+		expect(await put(httpMeeting([quota, quota], 1).http)).toMatchObject({ code: "quota_exceeded", status: 429 });
+		expect(await put(httpMeeting([unavailable, quota], 1).http)).toMatchObject({ code: "quota_exceeded", status: 429 });
+		const last = await put(httpMeeting([quota, lost], 1).http);
+		expect(last).toMatchObject({ code: "network_error", status: 0 });
+		expect((last as TributaryError).cause).toBeInstanceOf(TypeError);
+		// An answer that is not a refusal before running says what the repeat met (the topic gone, say): it is thrown.
+		const gone = () => Response.json({ error: { code: "topic_not_found", message: "no topic", retriable: false } }, { status: 404 });
+		expect(await put(httpMeeting([lost, gone], 1).http)).toMatchObject({ code: "topic_not_found", status: 404 });
+	});
+});
+
 describe("a conditional change's repeat refused 412", () => {
-	const precondition = () =>
-		Response.json({ error: { code: "precondition_failed", message: "the grant changed", retriable: false } }, { status: 412 });
-	/** An Http whose requests meet `answers` in turn (a function: thrown, as a network error). */
-	function httpMeeting(answers: Array<() => Response>): { http: Http; sends: () => number } {
-		let sends = 0;
-		const fetch = async () => (answers[sends++] ?? precondition)();
-		return { http: new Http({ url: BASE, token: ADMIN_TOKEN, fetch }), sends: () => sends };
-	}
 	const patch = (http: Http) =>
 		http
 			.request("PATCH", "/v1/anonymous", { body: { acl: [] }, headers: { "If-Match": '"a"' }, retry: "conditional" })
 			.catch((e: unknown) => e);
 
 	it("after a failure that may have landed is thrown as that failure, the 412 its cause: whether the change landed is unknown", async () => {
-		const { http, sends } = httpMeeting([
-			() => {
-				throw new TypeError("fetch failed");
-			},
-		]);
+		const { http, sends } = httpMeeting([lost]);
 		const thrown = await patch(http);
 		expect(sends()).toBe(2);
 		expect(thrown).toMatchObject({
@@ -356,22 +424,9 @@ describe("a conditional change's repeat refused 412", () => {
 	});
 
 	it("after a 503 unavailable too (a key's quota change may be in force behind one); after a 429 only, it is the 412", async () => {
-		const unavailable = () =>
-			Response.json(
-				{ error: { code: "unavailable", message: "try again", retriable: true } },
-				{ status: 503, headers: { "Retry-After": "0" } },
-			);
-		const quota = () =>
-			Response.json(
-				{ error: { code: "quota_exceeded", message: "slow down", retriable: true } },
-				{ status: 429, headers: { "Retry-After": "0" } },
-			);
 		expect(await patch(httpMeeting([unavailable, quota]).http)).toMatchObject({ code: "unavailable", status: 503 });
 		expect(await patch(httpMeeting([quota]).http)).toMatchObject({ code: "precondition_failed", status: 412 });
 		// The lost answer, not the 503 after it, is what is thrown: an `unavailable` would read as provably unsent.
-		const lost = () => {
-			throw new TypeError("fetch failed");
-		};
 		expect(await patch(httpMeeting([lost, unavailable]).http)).toMatchObject({ code: "network_error", status: 0 });
 		expect(await patch(httpMeeting([]).http), "the first answer's 412 is the refusal").toMatchObject({ code: "precondition_failed" });
 	});

@@ -25,6 +25,11 @@ export interface Wire {
 	 * to the Worker failed (`WRANGLER_PROXY_RETRY_TEXT`): a stand-in for that proxy, not for the Worker.
 	 */
 	notForwarded(when: (request: Sent) => boolean): void;
+	/**
+	 * The next request for which `when` holds is refused, unserved, with a 429 `quota_exceeded` (`Retry-After: 0`), as a
+	 * quota refuses a request before it runs.
+	 */
+	quotaRefuses(when: (request: Sent) => boolean): void;
 	/** Requests for which `when` holds wait, unserved, until the returned function is called. */
 	hold(when: (request: Sent) => boolean): () => void;
 	/**
@@ -39,11 +44,12 @@ export interface Wire {
 	beforeServing(when: (request: Sent) => boolean, meanwhile: () => Promise<unknown>): void;
 }
 
-export function wiredClient(options: { token?: string } = {}): Wire {
+export function wiredClient(options: { token?: string; retries?: number } = {}): Wire {
 	const sent: Sent[] = [];
 	let drop: ((request: Sent) => boolean) | null = null;
 	let fail: ((request: Sent) => boolean) | null = null;
 	let unforwarded: ((request: Sent) => boolean) | null = null;
+	let refused: ((request: Sent) => boolean) | null = null;
 	let held: { when: (request: Sent) => boolean; released: Promise<void> } | null = null;
 	let delayed: { when: (request: Sent) => boolean; served: () => void; released: Promise<void> } | null = null;
 	let before: { when: (request: Sent) => boolean; meanwhile: () => Promise<unknown> } | null = null;
@@ -62,6 +68,11 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 			unforwarded = null;
 			return new Response(WRANGLER_PROXY_RETRY_TEXT, { status: 503, headers: { "Retry-After": "0" } });
 		}
+		if (refused?.(record)) {
+			refused = null;
+			const error = { code: "quota_exceeded", message: "the key's request quota is spent", retriable: true };
+			return Response.json({ error }, { status: 429, headers: { "Retry-After": "0" } });
+		}
 		const response = await workerFetch(request.body === null ? request : sized(request, body));
 		const delay = delayed;
 		if (delay?.when(record)) {
@@ -77,7 +88,7 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 		return response;
 	};
 	return {
-		client: new Tributary({ url: BASE, token: options.token ?? ADMIN_TOKEN, fetch: fetcher }),
+		client: new Tributary({ url: BASE, token: options.token ?? ADMIN_TOKEN, fetch: fetcher, retries: options.retries }),
 		sent,
 		dropAnswer(when) {
 			drop = when;
@@ -87,6 +98,9 @@ export function wiredClient(options: { token?: string } = {}): Wire {
 		},
 		notForwarded(when) {
 			unforwarded = when;
+		},
+		quotaRefuses(when) {
+			refused = when;
 		},
 		beforeServing(when, meanwhile) {
 			before = { when, meanwhile };
