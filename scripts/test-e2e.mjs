@@ -3,23 +3,26 @@
 /**
  * @module
  * `npm run test:e2e`: every test/e2e file, E2E_CONCURRENCY at once (default 2), the longest first, through
- * `node:test`'s `run()`: the `node --test` command sorts its files by name whatever order they are given in, and name
- * order left the longest (start-scripts, about 160 s under load) among the last to start, one worker busy with it
- * while the other had nothing left. One `wrangler dev` is started for the whole run and shared by the files that can
- * share one (test/e2e/lib/shared-dev.mjs), instead of a start each. Reports with the spec reporter; exits 1 if a test
- * failed. One file alone: `node --test test/e2e/<file>.test.mjs`.
+ * `node:test`'s `run()` (scripts/lib/e2e-runner.mjs): the `node --test` command sorts its files by name whatever order
+ * they are given in, and name order left the longest (start-scripts, about 160 s under load) among the last to start,
+ * one worker busy with it while the other had nothing left. One `wrangler dev` is started for the whole run and shared
+ * by the files that can share one (test/e2e/lib/shared-dev.mjs), instead of a start each. A file still running after
+ * E2E_FILE_TIMEOUT_MS (default 8 minutes) fails, named, and the run goes on. Reports with the spec reporter; exits 1
+ * if a test failed. One file alone: `node --test test/e2e/<file>.test.mjs`.
  */
 
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { finished } from "node:stream/promises";
-import { run } from "node:test";
-import { spec } from "node:test/reporters";
-import { SHARED_DEV_ENV, startSharedDev } from "../test/e2e/lib/shared-dev.mjs";
+import { runTestFiles } from "./lib/e2e-runner.mjs";
 import { PROJECT_ROOT } from "./lib/project.mjs";
 
 const E2E_DIR = "test/e2e";
 const CONCURRENCY_DEFAULT = 2;
+/**
+ * How long one file may run, from its process's start to its exit: about three times the longest's time under load,
+ * so that only a file that hangs (a test that never ends, a process that never exits) meets it.
+ */
+const FILE_TIMEOUT_MS_DEFAULT = 480_000;
 /**
  * The longest files, longest first (seconds of their tests, one whole run at load ~13 on 2 cores); every other file
  * follows, in name order. An old entry is harmless but refused, so the list stays true to the directory.
@@ -45,18 +48,18 @@ const names = readdirSync(join(PROJECT_ROOT, E2E_DIR))
 	.map((name) => `${E2E_DIR}/${name}`);
 for (const file of LONGEST_FIRST) if (!names.includes(file)) throw new Error(`${file} is listed in LONGEST_FIRST but missing`);
 const files = [...LONGEST_FIRST, ...names.filter((file) => !LONGEST_FIRST.includes(file))].map((file) => join(PROJECT_ROOT, file));
-const concurrency = Number(process.env.E2E_CONCURRENCY ?? CONCURRENCY_DEFAULT);
-if (!Number.isInteger(concurrency) || concurrency < 1)
-	throw new Error(`E2E_CONCURRENCY must be a positive integer, not ${process.env.E2E_CONCURRENCY}`);
+const concurrency = positiveInteger("E2E_CONCURRENCY", CONCURRENCY_DEFAULT);
+const fileTimeoutMs = positiveInteger("E2E_FILE_TIMEOUT_MS", FILE_TIMEOUT_MS_DEFAULT);
 
-// The test files' processes inherit this process's environment as they start.
-const shared = startSharedDev();
-process.env[SHARED_DEV_ENV] = shared.env;
-const tests = run({ files, concurrency });
-tests.on("test:fail", () => {
-	process.exitCode = 1;
-});
-const reported = tests.compose(new spec());
-reported.pipe(process.stdout);
-await finished(reported);
-await shared.stop();
+const { failed } = await runTestFiles({ files, concurrency, fileTimeoutMs });
+if (failed) process.exitCode = 1;
+
+/**
+ * The environment variable `name` as a positive integer, `fallback` when unset.
+ * @param {string} name @param {number} fallback
+ */
+function positiveInteger(name, fallback) {
+	const value = Number(process.env[name] ?? fallback);
+	if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, not ${process.env[name]}`);
+	return value;
+}

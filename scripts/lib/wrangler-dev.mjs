@@ -13,9 +13,9 @@
  * While it runs, an instance is sent KEEP_WARM_CONNECTIONS HEAD /healthz requests a second (KEEP_WARM_INTERVAL_MS says
  * why), unless told not to.
  *
- * Every instance is registered so `stopAllWranglerDevs()` (for `after()` hooks) and a process "exit" backstop
- * make sure no workerd outlives the process that started it, and so a start on the `--persist-to` of one still
- * running is refused (`stateShared` says why).
+ * Every instance is registered so `stopAllWranglerDevs()` (for `after()` hooks), a process "exit" backstop and a
+ * signal that ends the process (`killOnEndingSignals`) make sure no workerd outlives the process that started it, and
+ * so a start on the `--persist-to` of one still running is refused (`stateShared` says why).
  */
 
 import { spawn } from "node:child_process";
@@ -106,6 +106,29 @@ const KEEP_WARM_LINE = `${KEEP_WARM_METHOD} /healthz `;
 const live = new Set();
 
 process.on("exit", killAllWranglerDevsSync);
+
+/** The signals that end a process that does not listen for them: Ctrl-C's, a closed terminal's, `kill`'s (and the e2e runner's at a file's timeout). */
+const ENDING_SIGNALS = /** @type {const} */ (["SIGINT", "SIGHUP", "SIGTERM"]);
+let endingSignalsHeard = false;
+
+/**
+ * From the first instance on, a signal that would end this process kills every instance first: a death by signal has
+ * no "exit" event, so the backstop above never runs, and wrangler, in a process group of its own, gets none of the
+ * terminal's signals: its workerd would be left running. The signal is then raised again, to end the process as it
+ * would have, unless the process listens for it itself (its listener then decides).
+ */
+function killOnEndingSignals() {
+	if (endingSignalsHeard) return;
+	endingSignalsHeard = true;
+	/** @param {NodeJS.Signals} sig */
+	const kill = (sig) => {
+		killAllWranglerDevsSync();
+		for (const each of ENDING_SIGNALS) process.removeListener(each, kill);
+		endingSignalsHeard = false;
+		if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+	};
+	for (const sig of ENDING_SIGNALS) process.on(sig, kill);
+}
 
 /**
  * The arguments of `wrangler dev` on 127.0.0.1:`port` (for a foreground run, as `npm start --wrangler` does).
@@ -330,6 +353,7 @@ async function launch(options) {
 		restart: (more = {}) => startWranglerDev({ ...options, port: handle.port, anyPortIfTaken: more.port === undefined, ...more }),
 	};
 	live.add(handle);
+	killOnEndingSignals();
 	await waitReady(handle, { spawnError, exited, output, readyTimeoutMs });
 	if (warm) stopKeepingWarm = keepWarm(handle.url, keepWarmIntervalMs);
 	return handle;

@@ -11,8 +11,8 @@
  * Only a file that works on topics, groups and keys no other sharer names may ask for it (test/structure/
  * e2e-shared-names.test.mjs checks their names), and that never restarts or crashes it, reads its whole log, needs
  * it empty, or changes what every caller meets (anonymous's grant, default quotas), nor one that leaves a connection
- * to it open after its tests (produce-stream's SDK channel: its process then never exits, and the run waits for it
- * for ever, where its own instance's stop closed the connection): such a file starts its own with `startWranglerDev`.
+ * to it open after its tests (produce-stream's SDK channel: its process then never exits, and it fails at the runner's
+ * timeout, where its own instance's stop closed the connection): such a file starts its own with `startWranglerDev`.
  *
  * The runner hands the instance to its test files (one process each) through SHARED_DEV_ENV, which names a directory
  * and the token: a file asks for the instance by writing `wanted` there, the runner writes its URL as `ready.json` once
@@ -100,8 +100,9 @@ function sharedDevInfo() {
 /**
  * For the runner: starts the shared instance in the background once a test file asks for it, and returns at once,
  * with the variable to set for the test files and `stop`, which stops it (if it started) and removes its directory.
+ * @param {{ bin?: string }} [options]  `bin`: another wrangler executable (the runner's tests give a stand-in)
  */
-export function startSharedDev() {
+export function startSharedDev({ bin } = {}) {
 	const dir = mkdtempSync(join(tmpdir(), "tributary-e2e-shared-"));
 	const token = generateToken();
 	/** @param {string} file @param {unknown} value  written whole, so a reader never sees half of it */
@@ -112,7 +113,7 @@ export function startSharedDev() {
 	/** @type {Promise<import("../../../scripts/lib/wrangler-dev.mjs").WranglerDev | null> | undefined} */
 	let started;
 	const start = () =>
-		startWranglerDev({ persistTo: join(dir, "state"), token, logPath: join(dir, LOG_FILE) }).then(
+		startWranglerDev({ persistTo: join(dir, "state"), token, logPath: join(dir, LOG_FILE), bin }).then(
 			(dev) => {
 				publish(READY_FILE, { url: dev.url });
 				return dev;

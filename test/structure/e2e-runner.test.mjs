@@ -1,0 +1,132 @@
+// @ts-check
+/**
+ * The e2e runner (scripts/lib/e2e-runner.mjs, `npm run test:e2e`) against test files of its own, one at a time: one
+ * whose test passes but whose process never exits, for it leaves a connection open to the shared `wrangler dev` (as
+ * produce-stream's SDK channel once did: the whole run waited on it, 255 s, until killed by hand); one whose test never
+ * ends, holding an instance of its own; and one that passes. Each hung file must fail, named, once its time is up, the
+ * run go on to the next file and end, and no wrangler be left running: not the shared one, not the hung file's own.
+ * The wranglers are stand-ins (a node server that says "Ready on" as wrangler does): this is about the runner.
+ */
+
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { pathToFileURL } from "node:url";
+import { healthy, isAlive, PROJECT_ROOT, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { tempDir } from "../e2e/lib/temp-dir.mjs";
+
+/** Each fixture file's time: its process's start and a stand-in's, at load. */
+const FILE_TIMEOUT_MS = 12_000;
+/** How long the whole run may take: two files' timeouts, three processes started, at load. */
+const RUN_BOUND_MS = 90_000;
+
+const dir = tempDir("e2e-runner");
+/** Every stand-in wrangler writes its PID here as it starts. */
+const pidsFile = join(dir.path, "pids");
+/** The shared instance's URL, as the file that used it was given it. */
+const sharedUrlFile = join(dir.path, "shared-url");
+const bin = join(dir.path, "wrangler");
+writeFileSync(
+	bin,
+	`#!${process.execPath}
+const { appendFileSync } = require("node:fs");
+const { createServer } = require("node:http");
+appendFileSync(${JSON.stringify(pidsFile)}, process.pid + "\\n");
+const args = process.argv.slice(2);
+const server = createServer((_request, response) => response.end("ok"));
+server.listen(Number(args[args.indexOf("--port") + 1]), "127.0.0.1", () => {
+	console.log("[wrangler:info] Ready on http://127.0.0.1:" + server.address().port);
+});
+process.on("SIGTERM", () => process.exit(0));
+`,
+);
+chmodSync(bin, 0o755);
+
+/** @param {string} path from the project's root */
+const moduleUrl = (path) => JSON.stringify(pathToFileURL(join(PROJECT_ROOT, path)).href);
+/** @type {Record<string, string>} the fixture files, by name */
+const fixtures = {
+	"leaves-connection.test.mjs": `
+import { writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import { test } from "node:test";
+import { plainDevToken, plainWranglerDev } from ${moduleUrl("test/e2e/lib/shared-dev.mjs")};
+test("uses the shared instance, and leaves a connection to it open", async () => {
+	const shared = await plainWranglerDev("leaves-connection", plainDevToken());
+	writeFileSync(${JSON.stringify(sharedUrlFile)}, shared.url);
+	const socket = connect(Number(new URL(shared.url).port), "127.0.0.1");
+	await new Promise((resolve) => socket.once("connect", resolve));
+});
+`,
+	"hangs-with-own.test.mjs": `
+import { test } from "node:test";
+import { startWranglerDev } from ${moduleUrl("scripts/lib/index.mjs")};
+test("starts an instance of its own, then never ends", async () => {
+	await startWranglerDev({ bin: ${JSON.stringify(bin)}, root: ${JSON.stringify(dir.path)}, persistTo: ${JSON.stringify(join(dir.path, "own"))}, token: "t", keepWarm: false });
+	await new Promise(() => {});
+});
+`,
+	"passes.test.mjs": `
+import { test } from "node:test";
+test("runs after the hung files", () => {});
+`,
+};
+const files = Object.keys(fixtures).map((name) => join(dir.path, name));
+for (const [name, text] of Object.entries(fixtures)) writeFileSync(join(dir.path, name), text);
+const driver = join(dir.path, "run.mjs");
+writeFileSync(
+	driver,
+	`import { runTestFiles } from ${moduleUrl("scripts/lib/e2e-runner.mjs")};
+const { failed } = await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 1, fileTimeoutMs: ${FILE_TIMEOUT_MS}, sharedDev: { bin: ${JSON.stringify(bin)} } });
+process.exitCode = failed ? 1 : 0;
+`,
+);
+
+/** The stand-ins' PIDs, as they wrote them. */
+const standIns = () => (existsSync(pidsFile) ? readFileSync(pidsFile, "utf8").split("\n").filter(Boolean).map(Number) : []);
+
+after(() => {
+	for (const pid of standIns().filter(isAlive)) signal(pid, "SIGKILL");
+	dir.remove();
+});
+
+/**
+ * Runs the driver (not under this file's test runner: `run()` refuses to start files from a test file's process) in a
+ * process group of its own, killed whole if it outlives RUN_BOUND_MS.
+ * @returns {Promise<{ code: number | null, output: string, ended: boolean }>}
+ */
+function runDriver() {
+	const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+	const child = spawn(process.execPath, [driver], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+	let output = "";
+	child.stdout.on("data", (chunk) => (output += chunk));
+	child.stderr.on("data", (chunk) => (output += chunk));
+	return new Promise((resolve) => {
+		const bound = setTimeout(() => {
+			if (child.pid !== undefined) signal(-child.pid, "SIGKILL");
+			resolve({ code: null, output, ended: false });
+		}, RUN_BOUND_MS);
+		child.once("close", (code) => {
+			clearTimeout(bound);
+			resolve({ code, output, ended: true });
+		});
+	});
+}
+
+test("a file that never ends fails, named, once its time is up; the run goes on, ends, and leaves no wrangler running", async () => {
+	const { code, output, ended } = await runDriver();
+	assert.ok(ended, `the run did not end within ${RUN_BOUND_MS} ms:\n${output}`);
+	assert.equal(code, 1, output);
+	for (const name of ["leaves-connection", "hangs-with-own"])
+		assert.match(output, new RegExp(`✖ [^\\n]*${name}\\.test\\.mjs[^\\n]*\\n\\s+'test timed out after ${FILE_TIMEOUT_MS}ms'`), output);
+	assert.match(output, /✔ runs after the hung files/, output);
+	assert.ok(existsSync(sharedUrlFile), "the first file was given the shared instance");
+	assert.equal(await healthy(readFileSync(sharedUrlFile, "utf8")), false, "the shared instance is stopped");
+	assert.equal(standIns().length, 2, "a stand-in each: the shared instance, the hung file's own");
+	await waitUntil(() => standIns().every((pid) => !isAlive(pid)), {
+		timeoutMs: 5_000,
+		message: () => `every stand-in wrangler to be gone (alive: ${standIns().filter(isAlive).join(", ")})`,
+	});
+});
