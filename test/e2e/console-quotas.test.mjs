@@ -6,18 +6,19 @@
  * cannot parse, before anything is sent. Saving sends only the fields changed (a PATCH), so a quota another admin
  * changed while the form was open is kept; one the form changes too is told as a conflict, not overwritten, even when
  * it lands between the page's read of the key and its patch (sent If-Match the key read, read again on a 412). Apart
- * from console.test.mjs, whose steps build on each other: this one needs only a key.
+ * from console.test.mjs, whose steps build on each other: this one needs only a key. Under `npm run test:e2e` its
+ * `wrangler dev` is the one other files share too (lib/shared-dev.mjs): the keys page lists their keys as well, and
+ * this file's keys are found by names no other file gives one.
  */
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { launchBrowser, shoot } from "./lib/browser.mjs";
 import { client } from "./lib/client.mjs";
-import { tempDir } from "./lib/temp-dir.mjs";
+import { plainDevToken, plainWranglerDev } from "./lib/shared-dev.mjs";
 
-const state = tempDir("console-quotas");
-/** @type {import("../../scripts/lib/wrangler-dev.mjs").WranglerDev} */
+/** @type {Awaited<ReturnType<typeof plainWranglerDev>>} */
 let dev;
 /** @type {ReturnType<typeof client>} */
 let api;
@@ -27,8 +28,8 @@ let browser;
 let page;
 
 before(async () => {
-	const token = generateToken();
-	dev = await startWranglerDev({ persistTo: state.path, token });
+	const token = plainDevToken();
+	dev = await plainWranglerDev("console-quotas", token);
 	api = client(dev.url, token);
 	browser = await launchBrowser();
 	page = await browser.context.newPage();
@@ -41,7 +42,7 @@ before(async () => {
 after(async () => {
 	await browser?.close();
 	await stopAllWranglerDevs();
-	state.remove();
+	dev?.remove();
 });
 
 /**
@@ -86,10 +87,10 @@ function quotaEditor(name) {
 
 test("a key's quotas are set, shown, cleared and refused from the keys page", async () => {
 	const key = await api.expect(201, "POST", "/v1/keys", {
-		body: { name: "metered", acl: [{ resource: "topic:orders", operations: ["produce"] }] },
+		body: { name: "quota-metered", acl: [{ resource: "topic:orders", operations: ["produce"] }] },
 	});
 	await openKeys();
-	const { row, form, produce, fetchBytes, requests, save, open, shown } = quotaEditor("metered");
+	const { row, form, produce, fetchBytes, requests, save, open, shown } = quotaEditor("quota-metered");
 	await row.getByText("no quotas").waitFor();
 
 	await open();
@@ -97,7 +98,7 @@ test("a key's quotas are set, shown, cleared and refused from the keys page", as
 	await produce.fill("1048576");
 	await requests.fill("50");
 	await save.click();
-	await form.getByText("Quotas of metered saved").waitFor();
+	await form.getByText("Quotas of quota-metered saved").waitFor();
 	assert.deepEqual(await quotasOf(key.id), { produce_bytes_per_sec: 1_048_576, requests_per_sec: 50 });
 	await row.getByText("produce 1.0 MiB/s").waitFor();
 	assert.match((await row.textContent()) ?? "", /50 requests\/s/);
@@ -112,7 +113,7 @@ test("a key's quotas are set, shown, cleared and refused from the keys page", as
 	await produce.fill("");
 	await requests.fill("");
 	await save.click();
-	await form.getByText("Quotas of metered saved: none").waitFor();
+	await form.getByText("Quotas of quota-metered saved: none").waitFor();
 	assert.deepEqual(await quotasOf(key.id), {});
 	await row.getByText("no quotas").waitFor();
 
@@ -144,10 +145,10 @@ test("a key's quotas are set, shown, cleared and refused from the keys page", as
 
 test("saving the form changes only the quotas edited in it: one another admin changed meanwhile is kept", async () => {
 	const key = await api.expect(201, "POST", "/v1/keys", {
-		body: { name: "shared", acl: [], quotas: { produce_bytes_per_sec: 1_048_576, requests_per_sec: 50 } },
+		body: { name: "quota-shared", acl: [], quotas: { produce_bytes_per_sec: 1_048_576, requests_per_sec: 50 } },
 	});
 	await openKeys();
-	const { row, form, produce, fetchBytes, save, open, shown } = quotaEditor("shared");
+	const { row, form, produce, fetchBytes, save, open, shown } = quotaEditor("quota-shared");
 	await open();
 	assert.deepEqual(await shown(), ["1048576", "", "50"]);
 
@@ -164,7 +165,7 @@ test("saving the form changes only the quotas edited in it: one another admin ch
 	try {
 		await produce.fill("2097152");
 		await save.click();
-		await form.getByText("Quotas of shared saved").waitFor();
+		await form.getByText("Quotas of quota-shared saved").waitFor();
 		assert.deepEqual(await quotasOf(key.id), { produce_bytes_per_sec: 2_097_152, requests_per_sec: 200, fetch_bytes_per_sec: 4096 });
 		// The key read first (its quotas still as shown?), then a patch of the one quota edited.
 		assert.deepEqual(sent, [
@@ -179,14 +180,14 @@ test("saving the form changes only the quotas edited in it: one another admin ch
 		sent.length = 0;
 		await fetchBytes.fill("");
 		await save.click();
-		await form.getByText("Quotas of shared saved: produce 2.0 MiB/s · 200 requests/s").waitFor();
+		await form.getByText("Quotas of quota-shared saved: produce 2.0 MiB/s · 200 requests/s").waitFor();
 		assert.deepEqual(sent.slice(1), [{ method: "PATCH", path: `/v1/keys/${key.id}/quotas`, body: { fetch_bytes_per_sec: null } }]);
 		assert.deepEqual(await quotasOf(key.id), { produce_bytes_per_sec: 2_097_152, requests_per_sec: 200 });
 
 		// Nothing changed: no request, and the form says so.
 		sent.length = 0;
 		await save.click();
-		await form.getByText("Nothing to save: the quotas of shared are as shown.").waitFor();
+		await form.getByText("Nothing to save: the quotas of quota-shared are as shown.").waitFor();
 		assert.deepEqual(sent, []);
 	} finally {
 		page.off("request", record);
@@ -212,9 +213,9 @@ async function savesRequestsAgainstTheirs({ row, form, requests, save, shown }, 
 }
 
 test("a quota another admin changed while the form was open is told, not overwritten: the form and the row show it as stored", async () => {
-	const key = await api.expect(201, "POST", "/v1/keys", { body: { name: "contested", acl: [], quotas: { requests_per_sec: 50 } } });
+	const key = await api.expect(201, "POST", "/v1/keys", { body: { name: "quota-contested", acl: [], quotas: { requests_per_sec: 50 } } });
 	await openKeys();
-	const { row, form, requests, save, open, shown } = quotaEditor("contested");
+	const { row, form, requests, save, open, shown } = quotaEditor("quota-contested");
 	await open();
 	assert.deepEqual(await shown(), ["", "", "50"]);
 
@@ -225,12 +226,12 @@ test("a quota another admin changed while the form was open is told, not overwri
 	// Decided again on the quota as stored, the save goes through.
 	await requests.fill("100");
 	await save.click();
-	await form.getByText("Quotas of contested saved").waitFor();
+	await form.getByText("Quotas of quota-contested saved").waitFor();
 	assert.deepEqual(await quotasOf(key.id), { requests_per_sec: 100 });
 });
 
 test("another admin's change landing between the page's read of the key and its patch is told or kept, never overwritten", async () => {
-	const key = await api.expect(201, "POST", "/v1/keys", { body: { name: "raced", acl: [], quotas: { requests_per_sec: 50 } } });
+	const key = await api.expect(201, "POST", "/v1/keys", { body: { name: "quota-raced", acl: [], quotas: { requests_per_sec: 50 } } });
 	/**
 	 * Another admin's change, made as the page's next patch leaves: after the page read the key to compare it with the
 	 * form, before its patch lands. A read-then-plain-patch loses the other change in that window.
@@ -250,7 +251,7 @@ test("another admin's change landing between the page's read of the key and its 
 	});
 	try {
 		await openKeys();
-		const { row, form, fetchBytes, requests, save, open, shown } = quotaEditor("raced");
+		const { row, form, fetchBytes, requests, save, open, shown } = quotaEditor("quota-raced");
 		await open();
 		assert.deepEqual(await shown(), ["", "", "50"]);
 
@@ -262,7 +263,7 @@ test("another admin's change landing between the page's read of the key and its 
 		meanwhile = () => api.expect(200, "PATCH", `/v1/keys/${key.id}/quotas`, { body: { produce_bytes_per_sec: 2048 } });
 		await fetchBytes.fill("4096");
 		await save.click();
-		await form.getByText("Quotas of raced saved").waitFor();
+		await form.getByText("Quotas of quota-raced saved").waitFor();
 		assert.deepEqual(await quotasOf(key.id), { requests_per_sec: 200, produce_bytes_per_sec: 2048, fetch_bytes_per_sec: 4096 });
 		assert.deepEqual(await shown(), ["2048", "4096", "200"]);
 

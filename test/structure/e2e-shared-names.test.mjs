@@ -3,8 +3,9 @@
  * The e2e files that share one `wrangler dev` under `npm run test:e2e` (test/e2e/lib/shared-dev.mjs: those that ask
  * for `plainWranglerDev`, and every Kafka file through `kafkaE2eSetup`) must not name the same topic or group: two
  * files creating one topic would meet a 409, two committing in one group would move each other's offsets. This reads
- * the names as these files spell them (a topic created, produced to or read, a group joined or described) and fails
- * on a name two sharers write. A name built at run time is not seen; a sharer should not build one another could.
+ * the names as these files spell them (a topic created, produced to or read, a group joined or described, a key
+ * created) and fails on a name two sharers write. A name built at run time is not seen; a sharer should not build one
+ * another could.
  */
 
 import assert from "node:assert/strict";
@@ -23,6 +24,8 @@ const NAMED = [
 	String.raw`\b(?:topic|topic_name|groupId|consumerGroupId|group)\s*[:=]\s*${NAME}`,
 	String.raw`\bconst (?:topic|group|groupId)\s*=\s*${NAME}`,
 	String.raw`\bname: ${NAME}, partitions`,
+	// A key's: console-quotas finds its keys' rows by name on the console's keys page, which lists every sharer's keys.
+	String.raw`\bname: ${NAME},\s*acl\b`,
 	String.raw`\btopics: \[${NAME}`,
 	`"-[tG]", ${NAME}`,
 	String.raw`startMember\([^,]+, ${NAME}`,
@@ -61,6 +64,7 @@ test("the names are read as the sharers spell them", () => {
 		'await api.expect(200, "GET", "/v1/groups/f");',
 		'startMember(gateways[0], "g", topic, "a");',
 		'{ name: "h", partitions: 1 }',
+		'{ name: "i", acl: [] }',
 	].join("\n");
-	assert.deepEqual([...namesIn(text)].sort(), ["a", "b", "c", "d", "e", "f", "g", "h"]);
+	assert.deepEqual([...namesIn(text)].sort(), ["a", "b", "c", "d", "e", "f", "g", "h", "i"]);
 });
