@@ -7,7 +7,8 @@
  *   and timestamp;
  * - every partition's offsets are dense from 0 to high_watermark - 1: no gaps, no duplicates;
  * - anything present is a record some producer sent, present once (unacknowledged in-flight records may or may
- *   not have survived; so may those of a produce wrangler dev's proxy answered its 503 before the crash);
+ *   not have survived; so may those of a produce wrangler dev failed before the crash: its proxy's 503, or a
+ *   connection it closed before the answer, see produceUnderLoad);
  * - after the restart, appends continue at the recovered high watermark.
  *
  * A second run does the same with many small producers (one record per request, all to one partition), so the
@@ -90,7 +91,7 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 	let stop = false;
 	let inFlight = 0;
 	let requestsAcked = 0;
-	/** requests wrangler dev's proxy failed before the crash (see produceUnderLoad) */
+	/** requests wrangler dev failed before the crash (see produceUnderLoad) */
 	let unknownBeforeCrash = 0;
 
 	/** @param {number} id */
@@ -130,7 +131,7 @@ test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_
 	await Promise.all(producers);
 
 	t.diagnostic(
-		`acknowledged ${acked.length} records in ${requestsAcked} requests; ${inFlightAtCrash} requests in flight at SIGKILL; ${unknownBeforeCrash} failed by wrangler dev's proxy before it`,
+		`acknowledged ${acked.length} records in ${requestsAcked} requests; ${inFlightAtCrash} requests in flight at SIGKILL; ${unknownBeforeCrash} failed by wrangler dev before it`,
 	);
 	t.diagnostic(`killed workerd pids ${killed.join(", ")}`);
 	assert.deepEqual(failuresBeforeCrash, [], "no produce failed before the crash");
@@ -215,7 +216,7 @@ test("acknowledged single-record produces survive SIGKILL among group commits", 
 	let crashing = false;
 	let stop = false;
 	let inFlight = 0;
-	/** requests wrangler dev's proxy failed before the crash (see produceUnderLoad) */
+	/** requests wrangler dev failed before the crash (see produceUnderLoad) */
 	let unknownBeforeCrash = 0;
 
 	/**
@@ -274,7 +275,7 @@ test("acknowledged single-record produces survive SIGKILL among group commits", 
 	await Promise.all(producers);
 
 	t.diagnostic(
-		`acknowledged ${acked.length} single-record requests; ${inFlightAtCrash} in flight at SIGKILL; ${unknownBeforeCrash} failed by wrangler dev's proxy before it`,
+		`acknowledged ${acked.length} single-record requests; ${inFlightAtCrash} in flight at SIGKILL; ${unknownBeforeCrash} failed by wrangler dev before it`,
 	);
 	assert.deepEqual(failuresBeforeCrash, [], "no produce failed before the crash");
 	assert.ok(killed.length >= 1, "at least one workerd process was killed");

@@ -54,7 +54,7 @@ test("acknowledged records survive SIGKILL of workerd during offload to R2", { t
 				const records = Array.from({ length: BATCH_RECORDS }, (_, i) => ({ value: `r${round}-p${id}-b${batch}-${i}-${VALUE_PAD}` }));
 				for (const r of records) sent.add(r.value);
 				const outcome = await produceUnderLoad(api, TOPIC, { records });
-				// A produce wrangler dev's proxy failed may be stored or not, as one in flight at a kill; the next goes on.
+				// A produce wrangler dev failed (see produceUnderLoad) may be stored or not, as one in flight at a kill; the next goes on.
 				if (outcome.kind === "unknown") continue;
 				if (outcome.kind !== "acknowledged") return;
 				outcome.offsets.forEach((position, i) => {

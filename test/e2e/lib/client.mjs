@@ -105,9 +105,20 @@ function withMemberId(method, path, body) {
 }
 
 /**
+ * Whether a send failed because its connection closed before an answer (undici's UND_ERR_SOCKET, "other side
+ * closed"): wrangler dev's server closes a kept-alive connection idle for 5 s (Node's keep-alive timeout), and fetch's
+ * own idle timer (4 s) closes it first only if this process's event loop runs that timer in time. Held longer (a test
+ * that waited on kcat, a busy machine), fetch writes the next request to a connection the server is closing. The
+ * Worker has then most likely not seen it, but nothing proves so.
+ * @param {unknown} error what a send threw
+ */
+export function closedBeforeAnswer(error) {
+	return /** @type {{ cause?: { code?: string } } | undefined} */ (error)?.cause?.code === "UND_ERR_SOCKET";
+}
+
+/**
  * Why wrangler dev, not the Worker, failed a send that the Worker may never have seen, or null:
- * - the connection closed before an answer ("other side closed"): a kept-alive connection idle for 5 s (a test that
- *   waited on kcat) may be closed by wrangler dev's server (Node's keep-alive timeout) just as fetch reuses it;
+ * - the connection closed before an answer (`closedBeforeAnswer`);
  * - its proxy's 503 (`WRANGLER_PROXY_RETRY_TEXT`);
  * - a read with no answer in time: the proxy holds a GET or HEAD whose forward failed until it next forwards a
  *   request (the next to arrive, or a reload), so a test waiting on that read alone would wait for ever. The
@@ -119,8 +130,8 @@ function withMemberId(method, path, body) {
  * @param {number} timeoutMs the send's timeout
  */
 function failedByWrangler(method, error, response, timeoutMs) {
-	const cause = /** @type {{ name?: string, cause?: { code?: string } } | undefined} */ (error);
-	if (cause?.cause?.code === "UND_ERR_SOCKET") return "the connection closed before an answer";
+	const cause = /** @type {{ name?: string } | undefined} */ (error);
+	if (closedBeforeAnswer(error)) return "the connection closed before an answer";
 	if (isWranglerProxy503(response)) return "wrangler dev's proxy answered 503";
 	if (cause?.name === "TimeoutError" && (method === "GET" || method === "HEAD") && timeoutMs <= READ_NUDGE_MS)
 		return "no answer in time, before any nudge (held by wrangler dev's proxy?)";
