@@ -107,7 +107,10 @@ const live = new Set();
 
 process.on("exit", killAllWranglerDevsSync);
 
-/** The signals that end a process that does not listen for them: Ctrl-C's, a closed terminal's, `kill`'s (and the e2e runner's at a file's timeout). */
+/**
+ * The signals that end a process that does not listen for them: Ctrl-C's, a closed terminal's, `kill`'s (the e2e
+ * runner's at a file's timeout).
+ */
 const ENDING_SIGNALS = /** @type {const} */ (["SIGINT", "SIGHUP", "SIGTERM"]);
 let endingSignalsHeard = false;
 
@@ -115,17 +118,19 @@ let endingSignalsHeard = false;
  * From the first instance on, a signal that would end this process kills every instance first: a death by signal has
  * no "exit" event, so the backstop above never runs, and wrangler, in a process group of its own, gets none of the
  * terminal's signals: its workerd would be left running. The signal is then raised again, to end the process as it
- * would have, unless the process listens for it itself (its listener then decides).
+ * would have. A process that listens for the signal itself (the bench's Ctrl-C stops its servers gracefully) is left
+ * to its listener, as before.
  */
 function killOnEndingSignals() {
 	if (endingSignalsHeard) return;
 	endingSignalsHeard = true;
 	/** @param {NodeJS.Signals} sig */
 	const kill = (sig) => {
+		if (process.listenerCount(sig) > 1) return;
 		killAllWranglerDevsSync();
 		for (const each of ENDING_SIGNALS) process.removeListener(each, kill);
 		endingSignalsHeard = false;
-		if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
+		process.kill(process.pid, sig);
 	};
 	for (const sig of ENDING_SIGNALS) process.on(sig, kill);
 }
