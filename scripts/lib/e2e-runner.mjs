@@ -25,19 +25,28 @@ import { SHARED_DEV_ENV, startSharedDev } from "../../test/e2e/lib/shared-dev.mj
  */
 
 /**
- * Runs `files`; whether a test failed.
+ * Runs `files`; whether a test failed, and the milliseconds of each file's top-level tests, by path (what makes a file
+ * one of the longest: scripts/test-e2e.mjs starts those first).
  * @param {TestFilesRun} options
- * @returns {Promise<{ failed: boolean }>}
+ * @returns {Promise<{ failed: boolean, testMs: Map<string, number> }>}
  */
 export async function runTestFiles({ files, concurrency, fileTimeoutMs, sharedDev = {} }) {
 	const shared = startSharedDev(sharedDev);
 	// The test files' processes inherit this process's environment as they start.
 	process.env[SHARED_DEV_ENV] = shared.env;
 	let failed = false;
+	/** @type {Map<string, number>} */
+	const testMs = new Map();
+	/** @param {{ nesting: number, file?: string, details: { duration_ms: number } }} data */
+	const timed = ({ nesting, file, details }) => {
+		if (nesting === 0 && file !== undefined) testMs.set(file, (testMs.get(file) ?? 0) + details.duration_ms);
+	};
 	try {
 		const tests = run({ files, concurrency, timeout: fileTimeoutMs });
-		tests.on("test:fail", () => {
+		tests.on("test:pass", timed);
+		tests.on("test:fail", (data) => {
 			failed = true;
+			timed(data);
 		});
 		const reported = tests.compose(new spec());
 		reported.pipe(process.stdout);
@@ -45,5 +54,5 @@ export async function runTestFiles({ files, concurrency, fileTimeoutMs, sharedDe
 	} finally {
 		await shared.stop();
 	}
-	return { failed };
+	return { failed, testMs };
 }

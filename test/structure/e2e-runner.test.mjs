@@ -79,7 +79,8 @@ const driver = join(dir.path, "run.mjs");
 writeFileSync(
 	driver,
 	`import { runTestFiles } from ${moduleUrl("scripts/lib/e2e-runner.mjs")};
-const { failed } = await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 1, fileTimeoutMs: ${FILE_TIMEOUT_MS}, sharedDev: { bin: ${JSON.stringify(bin)} } });
+const { failed, testMs } = await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 1, fileTimeoutMs: ${FILE_TIMEOUT_MS}, sharedDev: { bin: ${JSON.stringify(bin)} } });
+console.log("timed files: " + JSON.stringify([...testMs.keys()]));
 process.exitCode = failed ? 1 : 0;
 `,
 );
@@ -122,6 +123,11 @@ test("a file that never ends fails, named, once its time is up; the run goes on,
 	for (const name of ["leaves-connection", "hangs-with-own"])
 		assert.match(output, new RegExp(`✖ [^\\n]*${name}\\.test\\.mjs[^\\n]*\\n\\s+'test timed out after ${FILE_TIMEOUT_MS}ms'`), output);
 	assert.match(output, /✔ runs after the hung files/, output);
+	const timed = JSON.parse(/^timed files: (.*)$/m.exec(output)?.[1] ?? "[]");
+	assert.ok(
+		files.every((file) => timed.includes(file)),
+		`every file's tests are timed: ${timed}`,
+	);
 	assert.ok(existsSync(sharedUrlFile), "the first file was given the shared instance");
 	assert.equal(await healthy(readFileSync(sharedUrlFile, "utf8")), false, "the shared instance is stopped");
 	assert.equal(standIns().length, 2, "a stand-in each: the shared instance, the hung file's own");
