@@ -73,6 +73,7 @@ export class StreamSide {
 		const nowMs = Date.now();
 		const existing = this.#meta();
 		if (existing?.softDeleted) return fail({ kind: "blocked_by_forks" });
+		if (existing?.deleted) return fail({ kind: "not_found", expired: true });
 		if (existing !== null && isExpired(existing, nowMs)) {
 			// Its records must go before the path is reused: the edge deletes the topic and creates it again.
 			if (existing.refCount === 0) return fail({ kind: "not_found", expired: true });
@@ -161,7 +162,7 @@ export class StreamSide {
 		if (!read.ok) return logFailure(read);
 		// Read again: a close (or a delete) may have happened while the read waited.
 		const after = this.#meta();
-		if (after === null) return fail({ kind: "not_found" });
+		if (after === null || after.deleted) return fail({ kind: "not_found" });
 		if (after.ttlSeconds !== null) this.#save({ ...after, lastAccessMs: Date.now() });
 		const { records, recordEnds, recordCount, nextOffset: readTo } = read.value;
 		return done({ records, recordEnds, recordCount, offset, nextOffset: readTo, view: this.#view(after) });
@@ -182,7 +183,8 @@ export class StreamSide {
 			this.#save({ ...meta, softDeleted: true });
 			return done({ soft: true, forkedFrom: meta.forkedFrom });
 		}
-		this.#host.sql.exec("DELETE FROM stream_meta");
+		// A mark, not the row's delete: until the edge has dropped the topic, its records are not a new stream's.
+		this.#save({ ...meta, deleted: true });
 		this.#host.wake();
 		return done({ soft: false, forkedFrom: meta.forkedFrom });
 	}
@@ -208,6 +210,7 @@ export class StreamSide {
 		if (refused !== null) return logFailure(refused);
 		const meta = this.#meta();
 		if (meta === null) return fail({ kind: "not_found" });
+		if (meta.deleted) return fail({ kind: "not_found", expired: true });
 		if (meta.softDeleted) return fail({ kind: "gone" });
 		if (isExpired(meta, nowMs)) {
 			if (meta.refCount === 0) return fail({ kind: "not_found", expired: true });

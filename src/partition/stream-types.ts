@@ -10,7 +10,7 @@ import type { ProducerTuple, StreamSettings } from "../shared/stream-rules.ts";
 import type { RecordEnds, Utf8Parts } from "./types.ts";
 
 export type StreamFailure =
-	/** No stream here; `expired` when one was, and its time ran out (the edge then deletes its topic). */
+	/** No stream here; `expired` when one was, and its time ran out or it was deleted (the edge then drops its topic). */
 	| { readonly kind: "not_found"; readonly expired?: boolean }
 	/** Deleted (or expired) while forks still reference it. */
 	| { readonly kind: "gone" }

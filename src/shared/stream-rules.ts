@@ -32,6 +32,12 @@ export interface StreamMeta {
 	readonly refCount: number;
 	/** Deleted while forks referenced it: 410 to everyone, its path blocked until the last fork goes. */
 	readonly softDeleted: boolean;
+	/**
+	 * Deleted for good, kept as a mark until its topic is dropped: the edge drops it after the delete, but a drop that
+	 * failed would leave the records for a stream created at the same path to serve as its own. Not found to everyone,
+	 * as an expired stream is, and dropped as one is. Absent in rows written before it.
+	 */
+	readonly deleted?: boolean;
 }
 
 /** The settings a create names; an existing stream with other settings is a conflict. */

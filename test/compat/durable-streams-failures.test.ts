@@ -82,3 +82,17 @@ describe("a fork deleted while the registry failed to drop its topic", { timeout
 		expect((await call("HEAD", `${DS}/${path}`)).status, "the source, deleted").toBe(404);
 	});
 });
+
+describe("a stream deleted while the registry failed to drop its topic", { timeout: 20_000 }, () => {
+	it("is answered 503, and a stream created again at its path starts empty, not with the deleted one's records", async () => {
+		const path = await stream("reused");
+		expect((await call("POST", `${DS}/${path}`, { headers: TEXT, raw: "b" })).status).toBe(204);
+		await runInDurableObject(topicRegistry(env), (instance) => throwOnce(instance as unknown as { find(): void }, "find", STORAGE_ERROR));
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(503);
+		// (No read before the create: one would drop the topic behind its 404, racing the create's own drop.)
+		expect((await call("PUT", `${DS}/${path}`, { headers: TEXT, raw: "new" })).status).toBe(201);
+		const read = await call("GET", `${DS}/${path}?offset=-1`);
+		expect([read.status, await read.text()], "the new stream's records").toEqual([200, "new"]);
+	});
+});
