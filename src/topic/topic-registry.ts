@@ -204,10 +204,15 @@ export class TopicRegistry extends DurableObject<Env> {
 		}
 	}
 
-	/** Removes the topic and wipes its partitions before answering; wipes that fail are retried by the alarm. */
-	async deleteTopic(name: string): Promise<Result<void>> {
+	/**
+	 * Removes the topic and wipes its partitions before answering; wipes that fail are retried by the alarm. `topicId`:
+	 * only that topic, not one made at the same name since (a drop decided on what a caller found earlier).
+	 */
+	async deleteTopic(name: string, topicId?: string): Promise<Result<void>> {
 		const row = this.find(name);
-		if (row === null) return err("topic_not_found", `topic "${name}" does not exist`, { topic: name });
+		if (row === null || (topicId !== undefined && row.topic_id !== topicId)) {
+			return err("topic_not_found", `topic "${name}" does not exist`, { topic: name });
+		}
 		this.ctx.storage.transactionSync(() => {
 			this.#sql.exec("DELETE FROM topics WHERE name = ?", name);
 			for (let partition = 0; partition < row.partitions; partition++) {

@@ -7,6 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import { dropTopic } from "../../src/http/compat/durable-streams/streams.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
@@ -94,5 +95,20 @@ describe("a stream deleted while the registry failed to drop its topic", { timeo
 		expect((await call("PUT", `${DS}/${path}`, { headers: TEXT, raw: "new" })).status).toBe(201);
 		const read = await call("GET", `${DS}/${path}?offset=-1`);
 		expect([read.status, await read.text()], "the new stream's records").toEqual([200, "new"]);
+	});
+});
+
+describe("a stream's topic dropped late, after a stream was made again at its path", { timeout: 20_000 }, () => {
+	it("drops only the topic it found: the new stream and its records stay", async () => {
+		const path = await stream("late-drop");
+		const topic = streamTopic(path);
+		const first = await topicRegistry(env).getTopic(topic);
+		expect(first.ok).toBe(true);
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(204);
+		expect((await call("PUT", `${DS}/${path}`, { headers: TEXT, raw: "new" })).status).toBe(201);
+		// What a read that found the first stream gone sends behind its 404, landing after the create.
+		await dropTopic(env, topic, first.ok ? first.value.topicId : "");
+		const read = await call("GET", `${DS}/${path}?offset=-1`);
+		expect([read.status, await read.text()], "the new stream").toEqual([200, "new"]);
 	});
 });

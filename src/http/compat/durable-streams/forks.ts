@@ -101,7 +101,7 @@ export async function releaseSource(env: Env, sourcePath: string | null): Promis
 		// A release that failed leaves the source a reference no fork holds (its delete then stays soft): said, not hidden.
 		if (!released.ok) return console.error(`releasing ${topic}'s fork reference: ${JSON.stringify(released.failure)}`);
 		if (!released.value.softDeleted || released.value.refCount > 0) return;
-		await dropTopic(env, topic);
+		await dropTopic(env, topic, released.meta?.topicId);
 		path = released.value.forkedFrom;
 	}
 }

@@ -204,7 +204,7 @@ async function createStream(env: Env, topic: string, settings: StreamSettings, r
 		);
 		// An expired stream's records go with its topic before the path is used again.
 		if (result.ok || result.failure.kind !== "not_found" || !result.failure.expired || attempt > 0) return result;
-		await dropTopic(env, topic);
+		await dropTopic(env, topic, result.meta?.topicId);
 	}
 }
 
@@ -235,7 +235,7 @@ async function append(c: C): Promise<Response> {
 			close,
 		}),
 	);
-	if (!result.ok) return failed(c, topic, result.failure);
+	if (!result.ok) return failed(c, topic, result.failure, result.meta?.topicId);
 	const appended = result.value;
 	c.header(HEADER.nextOffset, formatOffset(appended.nextOffset));
 	if (appended.closed) c.header(HEADER.closed, "true");
@@ -247,15 +247,16 @@ async function append(c: C): Promise<Response> {
 }
 
 /** Answers a failure; a stream found expired has its topic deleted behind the answer. */
-function failed(c: C, topic: string, failure: Parameters<typeof failureResponse>[1]): Response {
-	if (failure.kind === "not_found" && failure.expired) c.executionCtx.waitUntil(dropTopic(c.env, topic).catch(() => {}));
+function failed(c: C, topic: string, failure: Parameters<typeof failureResponse>[1], topicId: string | undefined): Response {
+	// Behind the answer, so a create at the path may come first: only the topic found expired goes, not the new one's.
+	if (failure.kind === "not_found" && failure.expired) c.executionCtx.waitUntil(dropTopic(c.env, topic, topicId).catch(() => {}));
 	return failureResponse(c, failure);
 }
 
 async function head(c: C): Promise<Response> {
 	const { topic } = streamPath(c);
 	const result = await onStream(c.env, topic, async (log, meta) => log.streamHead(meta.topicId));
-	if (!result.ok) return failed(c, topic, result.failure);
+	if (!result.ok) return failed(c, topic, result.failure, result.meta?.topicId);
 	const view = result.value;
 	c.header("Content-Type", view.contentType);
 	c.header(HEADER.nextOffset, formatOffset(view.nextOffset));
@@ -287,7 +288,7 @@ async function read(c: C): Promise<Response> {
 			(request) => log.streamReadUtf8(request),
 		),
 	);
-	if (!result.ok) return failed(c, topic, result.failure);
+	if (!result.ok) return failed(c, topic, result.failure, result.meta?.topicId);
 	return readResponse(c, result, { live: live === "long-poll", now: offset.value === "now", start: start ?? "-1", cursor });
 }
 
@@ -344,11 +345,11 @@ function readResponse(
 async function remove(c: C): Promise<Response> {
 	const { topic } = streamPath(c);
 	const result = await onStream(c.env, topic, async (log, meta) => log.streamDelete(meta.topicId));
-	if (!result.ok) return failed(c, topic, result.failure);
+	if (!result.ok) return failed(c, topic, result.failure, result.meta?.topicId);
 	if (!result.value.soft) {
 		// The stream is gone even when its topic's drop failed: its reference on its source goes with it.
 		try {
-			await dropTopic(c.env, topic);
+			await dropTopic(c.env, topic, result.meta?.topicId);
 		} finally {
 			await releaseSource(c.env, result.value.forkedFrom);
 		}

@@ -79,8 +79,11 @@ export async function ensureTopic(env: Env, topic: string): Promise<TopicMeta | 
 	return (await configure(partitionLog(env, meta.topicId, 0), meta)) ? meta : null;
 }
 
-/** Deletes a stream's topic and its records (the stream's state went with its partition). */
-export async function dropTopic(env: Env, topic: string): Promise<void> {
-	thrownUnless(await registry(env).deleteTopic(topic), "topic_not_found");
+/**
+ * Deletes a stream's topic and its records (the stream's state went with its partition). `topicId`: the topic the
+ * caller found the stream gone in; a stream made at the same path since has a topic of its own, which stays.
+ */
+export async function dropTopic(env: Env, topic: string, topicId?: string): Promise<void> {
+	thrownUnless(await registry(env).deleteTopic(topic, topicId), "topic_not_found");
 	invalidate(topic);
 }
