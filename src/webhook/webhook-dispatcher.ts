@@ -56,7 +56,7 @@ import {
 } from "./store.ts";
 import type { CreateSubscription, DeliveryView, LaneView, StartPosition, SubscriptionView, TopicRef, UpdateSubscription } from "./types.ts";
 
-/** After a lane failed unexpectedly (a partition unreachable), the alarm waits this long before trying again. */
+/** After a lane failed unexpectedly (a partition unreachable), or the registry read, the alarm waits this long before trying again. */
 const LANE_ERROR_RETRY_MS = 5_000;
 
 export class WebhookDispatcher extends DurableObject<Env> {
@@ -72,6 +72,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	/** Woken when a subscription changes, so lanes sleeping on a retry look again. */
 	readonly changed = new Waiters();
 	readonly #running = new Map<string, Promise<void>>();
+	/** A lane, or this run's registry read, failed: the next run comes at the lane-error back-off. */
 	#laneFailed = false;
 	/** A poke arrived since `scheduleNextAlarm` began; it then runs again at once instead of sleeping. */
 	#poked = false;
@@ -340,9 +341,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		if (topic === null) return;
 		this.deadlineMs = Date.now() + this.runMs;
 		this.#poked = false;
-		this.#laneFailed = false;
 		try {
-			await this.#syncPartitions(topic);
+			this.#laneFailed = !(await this.#syncPartitions(topic));
 			this.#startLanes();
 			while (this.#running.size > 0) await Promise.all([...this.#running.values()]);
 		} finally {
@@ -353,7 +353,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 
 	/**
 	 * Adds lanes for partitions the topic gained (from their start, as Kafka consumers take new partitions); false when
-	 * the registry failed (logged; describeTopic throws that), the lanes then going on as they are until the next run.
+	 * the registry failed (logged; describeTopic throws that), the lanes then going on as they are until the next run
+	 * (`LANE_ERROR_RETRY_MS` later).
 	 */
 	async #syncPartitions(topic: { topic: string; topicId: string }): Promise<boolean> {
 		const described = await describeTopic(this.env, topic.topic).catch(
@@ -403,8 +404,9 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	}
 
 	/**
-	 * The next run: at the earliest retry of a pending batch; at once if a partition is already past one of its
-	 * caught-up lanes; otherwise when a partition pokes, with `WEBHOOK_IDLE_RECHECK_MS` as the latest.
+	 * The next run: `LANE_ERROR_RETRY_MS` after a lane or the registry read failed; at the earliest retry of a pending
+	 * batch; at once if a partition is already past one of its caught-up lanes; otherwise when a partition pokes, with
+	 * `WEBHOOK_IDLE_RECHECK_MS` as the latest.
 	 */
 	async #scheduleNextAlarm(): Promise<void> {
 		this.#scheduling = true;

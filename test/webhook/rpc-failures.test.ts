@@ -1,7 +1,8 @@
 /**
  * A topic's webhook dispatcher answers its storage failing, or a bug, inside its methods as a failure Result
  * (test/support/rpc-failure.ts), not a rejection crossing RPC, and the edge answers it 503 as it did the rejection.
- * A run whose registry read fails goes on delivering with the lanes it has.
+ * A run whose registry read fails goes on delivering with the lanes it has, and the next run, which syncs again, comes
+ * at the lane-error back-off, not at the idle recheck.
  */
 
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
@@ -125,5 +126,43 @@ describe("a dispatcher's run whose registry read fails", () => {
 		} finally {
 			await runInDurableObject(topicRegistry(env), (instance) => void delete (instance as unknown as { find?: unknown }).find);
 		}
+	});
+
+	it("is followed soon by a run that syncs again, not only at the idle recheck", { timeout: 20_000 }, async () => {
+		const topic = uniqueTopic("wh-resync");
+		await createTopic(topic, 1);
+		const path = `/wh-resync-${crypto.randomUUID()}`;
+		receiver.on(path, () => new Response(null, { status: 204 }));
+		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+		await produce(topic, [{ value: "a" }]);
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
+		const stub = await dispatcherStub(topic);
+		await runInDurableObject(stub, (instance) => {
+			instance.runMs = 300;
+			instance.pollWaitMs = 100;
+			instance.deadlineMs = Date.now();
+			instance.changed.wakeAll();
+		});
+		// The run ended caught up: the next is the idle recheck.
+		await vi.waitFor(async () => {
+			const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+			expect(alarm).toBeGreaterThan(Date.now() + 60_000);
+		}, WAIT);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await runInDurableObject(topicRegistry(env), (instance) => {
+			Object.assign(instance, {
+				find: () => {
+					throw new Error("SQLITE_IOERR: disk I/O error");
+				},
+			});
+		});
+		try {
+			invalidate(topic);
+			await runDurableObjectAlarm(stub);
+		} finally {
+			await runInDurableObject(topicRegistry(env), (instance) => void delete (instance as unknown as { find?: unknown }).find);
+		}
+		const next = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+		expect((next ?? Number.POSITIVE_INFINITY) - Date.now(), "ms until the run that syncs again").toBeLessThan(60_000);
 	});
 });
