@@ -117,7 +117,10 @@ export class Followers {
 			// The edge names the partition: an object not configured yet does not know its own number.
 			const partition = Number(url.searchParams.get("partition"));
 			assert(Number.isSafeInteger(partition) && partition >= 0, "tail partition");
-			const alive = bare(await keyAuthority(env, keyId).watchTail(keyId, topicId, partition));
+			const alive = await keyAuthority(env, keyId).watchTail(keyId, topicId, partition);
+			// A failed registration is a refusal answered, as the others: thrown, it would reject this fetch. The edge
+			// answers it by its code (500 for `internal`), whatever the status here.
+			if (typeof alive === "object") return refusal(alive.error, 503);
 			if (!alive || this.#revokedKeys.has(keyId)) {
 				return Response.json({ error: { code: "unauthorized", message: "invalid credentials" } }, { status: 401 });
 			}
