@@ -62,8 +62,14 @@ export async function createTopicAs(c: Context<AppEnv>, request: CreateTopicRequ
 export async function updateTopicAs(c: Context<AppEnv>, topic: string, request: UpdateTopicRequest): Promise<TopicMeta> {
 	const meta = unwrap(await topicRegistry(c.env).updateTopic(topic, request));
 	remember(meta);
-	// An idle webhook dispatcher sleeps until a partition pokes it: new partitions have no lanes to poke for.
-	if (request.partitions !== undefined) bare(await webhookDispatcher(c.env, meta.topicId).poke());
+	// An idle webhook dispatcher sleeps until a partition pokes it: new partitions have no lanes to poke for. The
+	// growth is done: a failed poke is logged, not answered (its idle recheck, or a partition's poke, syncs later).
+	if (request.partitions !== undefined) {
+		await webhookDispatcher(c.env, meta.topicId)
+			.poke()
+			.then(bare)
+			.catch((cause: unknown) => console.error(`topic "${topic}": dispatcher not poked: ${String(cause)}`));
+	}
 	await audit(c, "topic.update", { topic, change: JSON.stringify({ partitions: request.partitions, config: request.config }) });
 	return meta;
 }
