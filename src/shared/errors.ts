@@ -147,7 +147,7 @@ export function settleEach<T extends object, F = Failure>(
 				console.error(cause);
 				if (isBug(cause)) return as(err("internal", "internal error"));
 				// An object it called was overloaded: its caller is told to wait, as the edge tells one (thrownError).
-				const overloaded = (cause as { overloaded?: unknown }).overloaded === true;
+				const overloaded = (cause as { overloaded?: unknown } | null)?.overloaded === true;
 				return as(err("service_unavailable", CALL_FAILED, overloaded ? OVERLOADED : undefined));
 			}
 		};
