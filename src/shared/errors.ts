@@ -126,8 +126,9 @@ type SettledName<T, F> = {
 }[keyof T & string];
 
 /**
- * Makes each of `names`, RPC methods of a Durable Object's class, answer what it throws (logged here) as a failure
- * `Result`: a bug's 500 `internal` (`isBug`), else storage's or the platform's 503 `service_unavailable`. A value, not
+ * Makes each of `names`, RPC methods of a Durable Object's class, answer what it throws as a failure `Result`: an
+ * `ApiError`'s own error (an object it called answered that failure, logged there, `unwrap` threw it), else (logged
+ * here) a bug's 500 `internal` (`isBug`), or storage's or the platform's 503 `service_unavailable`. A value, not
  * a rejection: workerd reports a rejection crossing RPC "Uncaught (in promise)" even when the caller catches it, and
  * the rejection loses the typed error. One wrapper for every such method, where a try in each would repeat itself.
  * `as`: that failure in the methods' own answer type, for methods answering another than `Result`.
@@ -144,6 +145,8 @@ export function settleEach<T extends object, F = Failure>(
 			try {
 				return await method.apply(this, args);
 			} catch (cause) {
+				// An object it called answered a failure, thrown again (`unwrap`): that answer, logged where it happened.
+				if (cause instanceof ApiError) return as({ ok: false, error: cause.error });
 				console.error(cause);
 				if (isBug(cause)) return as(err("internal", "internal error"));
 				// An object it called was overloaded: its caller is told to wait, as the edge tells one (thrownError).

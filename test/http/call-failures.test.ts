@@ -18,9 +18,9 @@ afterEach(() => vi.restoreAllMocks());
 
 const STORAGE_ERROR = "SQLITE_IOERR: disk I/O error";
 
-/** The registry's next statement matching `statement` fails: its listing by default. */
-function registryFailsOnce(statement = /ORDER BY name/): Promise<void> {
-	return runInDurableObject(topicRegistry(env), (_, state) => failStatementOnce(state.storage.sql, statement, STORAGE_ERROR));
+/** The registry's next statement matching `statement` fails (storage, unless `thrown` says otherwise): its listing by default. */
+function registryFailsOnce(statement = /ORDER BY name/, thrown: string | Error = STORAGE_ERROR): Promise<void> {
+	return runInDurableObject(topicRegistry(env), (_, state) => failStatementOnce(state.storage.sql, statement, thrown));
 }
 
 type Stub = Awaited<ReturnType<typeof partitionStub>>;
@@ -55,6 +55,19 @@ describe("the registry's listings and a producer's init, failing inside the regi
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		await registryFailsOnce();
 		await expectPlatformFailure("POST", `/v1/groups/${uniqueGroup()}/members`, { topic_pattern: `${topic}.*` });
+	});
+
+	it("answer a join by pattern whose listing hit a bug 500 internal, as the listing is, the bug logged once", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await registryFailsOnce(/ORDER BY name/, new TypeError("Cannot read properties of undefined (reading 'name')"));
+		const response = await call("POST", `/v1/groups/${uniqueGroup()}/members`, { body: { topic_pattern: `${topic}.*` } });
+		const body = (await response.json()) as { error: { code: string } };
+		const logged = error.mock.calls.filter((args) =>
+			args.some((arg) => String(arg).includes("reading 'name'") || String((arg as Error)?.stack).includes("reading 'name'")),
+		);
+		expect([response.status, body.error.code, logged.length]).toEqual([500, "internal", 1]);
 	});
 
 	it("answer Confluent's topic and replica listings 503 50003 and Upstash's topic listing 503, not 500 or an empty list", async () => {
