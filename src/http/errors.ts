@@ -93,9 +93,7 @@ export function errorBody(error: DomainError): { error: Record<string, unknown> 
  * rounded up) when the error says how long to wait, and `Accept-Encoding` when it names the codings taken.
  */
 export function errorResponse(c: Context, error: DomainError): Response {
-	// An object's failure answered as a Result (`settleEach`) carries the request's id, as one thrown to `onError`.
-	if (!error.details?.request_id && (error.code === "internal" || error.code === "service_unavailable"))
-		error = { ...error, details: { ...error.details, request_id: c.get("requestId") } };
+	error = withRequestId(error, c.get("requestId"));
 	const status = (c as Context<AppEnv>).get("errorStatuses")?.[error.code] ?? statusOf(error.code);
 	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="tributary", Basic realm="tributary"');
 	const retryAfterMs = error.details?.retry_after_ms;
@@ -108,11 +106,20 @@ export function errorResponse(c: Context, error: DomainError): Response {
 }
 
 /**
+ * `error`, naming the request's id if it is an object's failure answered as a Result (`settleEach`), which has none of
+ * its own, as one thrown to `onError` has. One place for the answer before a stream's start and the stream's last word.
+ */
+export function withRequestId(error: DomainError, requestId: string): DomainError {
+	if (error.details?.request_id || (error.code !== "internal" && error.code !== "service_unavailable")) return error;
+	return { ...error, details: { ...error.details, request_id: requestId } };
+}
+
+/**
  * What a request that threw `error` is answered: `onError`'s answer, and a streamed answer's last word once it started
  * (`failedAfterStart`). An `ApiError` is its own error, Hono's 4xx an invalid request; anything else is logged first.
  */
 export function failureOf(c: Context<AppEnv>, error: unknown): DomainError {
-	if (error instanceof ApiError) return error.error;
+	if (error instanceof ApiError) return withRequestId(error.error, c.get("requestId") ?? "unknown");
 	if (error instanceof HTTPException && error.status < 500) return { code: "invalid_request", message: error.message || "invalid request" };
 	return thrownError(error, logThrown(c, error));
 }

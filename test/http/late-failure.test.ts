@@ -28,7 +28,7 @@ function requestLines(log: { mock: { calls: unknown[][] } }, id: string): { stat
 }
 
 describe("a /v1 SSE stream whose read fails after the stream started", () => {
-	it("logs the request's line with 503 and counts a 503 for the route, beside the 200 of its start", async () => {
+	it("tells its client a 503 naming the request's id, logs the request's line with 503 and counts a 503 for the route, beside the 200 of its start", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);
 		await produce(topic, [{ value: "a" }]);
@@ -45,7 +45,13 @@ describe("a /v1 SSE stream whose read fails after the stream started", () => {
 		await runInDurableObject(partition, (instance) => throwOnce((instance as unknown as { reads: { read(): void } }).reads, "read"));
 		await produce(topic, [{ value: "b" }]);
 		await sse.records(1);
-		expect((await sse.next()).event).toBe("error");
+		const ended = await sse.next();
+		// Its error names the request's id, as the same failure answered before the stream's start does.
+		expect([ended.event, JSON.parse(ended.data ?? "{}").error?.code, JSON.parse(ended.data ?? "{}").error?.request_id]).toEqual([
+			"error",
+			"service_unavailable",
+			id,
+		]);
 		expect(requestLines(log, id).map((line) => [line.route, line.status])).toEqual([[route, 503]]);
 		// Requests by status: the start's 200 and the failure's 503; its time to the headers: once, at the start.
 		expect(keys.map((key, i) => (counterEntries()[key] ?? 0) - (before[i] as number))).toEqual([1, 1, 1]);

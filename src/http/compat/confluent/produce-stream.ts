@@ -8,7 +8,7 @@
 
 import { ApiError, type DomainError } from "../../../shared/errors.ts";
 import { parseJson, readTextChunks, validate } from "../../body.ts";
-import { thrownError } from "../../errors.ts";
+import { thrownError, withRequestId } from "../../errors.ts";
 import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
 import { v3Error } from "./errors.ts";
 import { PRODUCE_WINDOW_RECORDS_MAX, RECORD_TEXT_LENGTH_MAX, STREAM_BYTES_MAX, STREAM_RECORDS_MAX } from "./limits.ts";
@@ -109,7 +109,7 @@ export async function produceStream(
 		await take(splitter.end());
 	} catch (cause) {
 		if (cause instanceof ApiError) {
-			await write(`${JSON.stringify(v3Error(cause.error))}\n`);
+			await write(`${JSON.stringify(v3Error(withRequestId(cause.error, requestId)))}\n`);
 			return;
 		}
 		console.error(
