@@ -148,9 +148,7 @@ export function pushTail(ws: WebSocket, log: TailLog): void {
 		try {
 			message = tailMessage(log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), state.next);
 		} catch (cause) {
-			// Its storage failed, or a bug: the server's failure (1011), which the client hears of and may reopen after.
-			console.error(`tail read failed: ${cause instanceof Error ? cause.stack : cause}`);
-			ws.close(TAIL_CLOSE.readFailed, "read failed; reopen the tail");
+			readFailed(ws, cause);
 			return;
 		}
 		try {
@@ -171,6 +169,12 @@ function tailMessage(batch: ReadResult, from: number): { readonly text: string; 
 	assert(batch.nextOffset > from, "tail progress");
 	const text = `{"records":[${batch.records}],"next_offset":${batch.nextOffset},"high_watermark":${batch.highWatermark}}`;
 	return { text, next: batch.nextOffset };
+}
+
+/** A local read that threw (its storage failed, or a bug): the server's failure (1011), which the client hears of and may reopen after. */
+function readFailed(ws: WebSocket, cause: unknown): void {
+	console.error(`tail read failed: ${cause instanceof Error ? cause.stack : cause}`);
+	ws.close(TAIL_CLOSE.readFailed, "read failed; reopen the tail");
 }
 
 /**
@@ -197,8 +201,13 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 				ws.close(code, read.error.message);
 				return;
 			}
-			const batch = read?.value ?? log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX);
-			const message = tailMessage(batch, state.next);
+			let message: { readonly text: string; readonly next: number };
+			try {
+				message = tailMessage(read?.value ?? log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), state.next);
+			} catch (cause) {
+				readFailed(ws, cause);
+				return;
+			}
 			// Whether the payer has a fetch quota may have changed since its authority was last asked (a quota set or removed).
 			let { pays, payerCheckAtMs } = state;
 			if (state.payer !== undefined) {

@@ -1,9 +1,11 @@
 /**
  * A WebSocket tail whose read of the partition throws after the tail opened (its storage failed, or a bug) is closed
  * 1011 with a reason, and the failure logged: not left open and silent until a later append happens to read again.
+ * The same for a tail that pays its key's fetch quota, whose every message is read and sent in the background.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
@@ -12,12 +14,18 @@ import { createTopic, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
-describe("a WebSocket tail whose read throws", () => {
+describe.each([
+	["", false],
+	[" that pays its key's fetch quota", true],
+])("a WebSocket tail%s whose read throws", (_, paying) => {
 	it("is closed 1011 with a reason, and the failure logged", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);
-		const tail = await openTail(topic);
+		const quota = { fetch_bytes_per_sec: 1_000_000 };
+		const key = paying ? await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }], quota) : undefined;
+		const tail = await openTail(topic, "", key?.secret);
 		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		vi.spyOn(console, "warn").mockImplementation(() => undefined);
 		await runInDurableObject(await partitionStub(topic), (instance) =>
 			throwOnce(
 				(instance as unknown as { followers: { tailLog: { readNow(): void } } }).followers.tailLog,
