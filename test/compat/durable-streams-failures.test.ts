@@ -1,13 +1,15 @@
 /**
  * `/ds` when a stream's partition or the registry fails inside the object: a read, HEAD or live read is 503 BUSY,
  * retriable, as a rejection was answered; a partition that failed to take its config is not taken for a missing
- * stream; and a fork deleted while the registry failed to drop its topic still gives back its source's reference.
+ * stream; and a fork deleted while the registry failed to drop its topic, or whose creation failed, still gives back
+ * its source's reference.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { dropTopic } from "../../src/http/compat/durable-streams/streams.ts";
+import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
@@ -110,5 +112,26 @@ describe("a stream's topic dropped late, after a stream was made again at its pa
 		await dropTopic(env, topic, first.ok ? first.value.topicId : "");
 		const read = await call("GET", `${DS}/${path}?offset=-1`);
 		expect([read.status, await read.text()], "the new stream").toEqual([200, "new"]);
+	});
+});
+
+describe("a fork whose topic's partition failed to take its config", { timeout: 20_000 }, () => {
+	it("is answered 503 and gives back its reference on the source, which a delete then removes for good", async () => {
+		const path = await stream("fork-create");
+		const fork = `${path}-fork`;
+		const configure = PartitionLog.prototype.configure;
+		let failed = 0;
+		vi.spyOn(PartitionLog.prototype, "configure").mockImplementation(function (this: PartitionLog, assignment) {
+			if (assignment.topic === streamTopic(fork) && failed++ === 0) {
+				return Promise.resolve({ ok: false, error: { code: "service_unavailable", message: "a Durable Object failed" } } as never);
+			}
+			return configure.call(this, assignment);
+		});
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const created = (await call("PUT", `${DS}/${fork}`, { headers: { ...TEXT, "Stream-Forked-From": `${DS}/${path}` } })).status;
+		expect([created, failed]).toEqual([503, 1]);
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(204);
+		// A source a fork still referenced would only be marked gone (410); one none references is no more (404).
+		expect((await call("HEAD", `${DS}/${path}`)).status, "the source, deleted").toBe(404);
 	});
 });

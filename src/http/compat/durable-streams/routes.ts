@@ -174,11 +174,16 @@ async function create(c: C): Promise<Response> {
 		settings = resolveFork(settings, fork.source, fork.forkOffset);
 		records.push(...fork.records);
 	}
-	const initial = bodyRecord(settings.contentType, request.body, true);
-	if (!initial.ok) throw ApiError.from(initial.error);
-	if (initial.value !== null) records.push(initial.value);
-	const result = await createStream(c.env, topic, settings, records);
-	if (settings.forkedFrom !== null && !(result.ok && result.value.created)) await releaseSource(c.env, settings.forkedFrom);
+	let result: Awaited<ReturnType<typeof createStream>> | undefined;
+	try {
+		const initial = bodyRecord(settings.contentType, request.body, true);
+		if (!initial.ok) throw ApiError.from(initial.error);
+		if (initial.value !== null) records.push(initial.value);
+		result = await createStream(c.env, topic, settings, records);
+	} finally {
+		// A fork not created gives back its reference on the source, whatever ended it (a throw too): none holds it.
+		if (settings.forkedFrom !== null && !(result?.ok && result.value.created)) await releaseSource(c.env, settings.forkedFrom);
+	}
 	if (!result.ok) return failureResponse(c, result.failure);
 	const { created, view } = result.value;
 	c.header("Content-Type", view.contentType);
