@@ -1,8 +1,8 @@
 /**
  * `/ds` when a stream's partition or the registry fails inside the object: a read, HEAD or live read is 503 BUSY,
  * retriable, as a rejection was answered; a partition that failed to take its config is not taken for a missing
- * stream; and a fork deleted while the registry failed to drop its topic, or whose creation failed, still gives back
- * its source's reference.
+ * stream; a fork deleted while the registry failed to drop its topic, or whose creation failed, still gives back
+ * its source's reference; and a stream made again at a path whose topic's drop failed, or came late, starts empty.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
