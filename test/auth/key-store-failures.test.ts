@@ -11,7 +11,7 @@ import type { AclEntry } from "../../src/auth/acl.ts";
 import { KeyStore } from "../../src/auth/key-store.ts";
 import type { StoredKey } from "../../src/auth/types.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
-import { createKey, keyDirectory } from "../support/keys.ts";
+import { createKey, failKeyStatement, keyDirectory } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
 import { openSse } from "../support/sse.ts";
@@ -23,22 +23,6 @@ afterEach(() => vi.restoreAllMocks());
 /** The SQL handle of a key store (a directory or an authority), whose statements a test makes fail. */
 function sqlOf(instance: KeyStore): SqlStorage {
 	return (instance as unknown as { sql: SqlStorage }).sql;
-}
-
-/** The `nth` statement from now (1: the next) that key store `stub` runs starting with `statement` throws, as failing storage would. */
-async function failStatement(stub: DurableObjectStub<KeyStore>, statement: string, nth = 1): Promise<void> {
-	await runInDurableObject(stub, (instance: KeyStore) => {
-		const sql = sqlOf(instance);
-		const exec = sql.exec.bind(sql);
-		let seen = 0;
-		vi.spyOn(sql, "exec").mockImplementation((query: string, ...bindings: unknown[]) => {
-			if (query.startsWith(statement) && ++seen === nth) {
-				vi.mocked(sql.exec).mockRestore();
-				throw new Error("SQLITE_IOERR: disk I/O error");
-			}
-			return exec(query, ...bindings);
-		});
-	});
 }
 
 const READ_KEY = "SELECT * FROM api_keys WHERE id";
@@ -79,21 +63,21 @@ describe("a request whose key store failed", () => {
 
 	it("is 503 service_unavailable, not 401, when the key's authority cannot read the key, and the repeat is served", async () => {
 		const key = await createKey(acl);
-		await failStatement(keyAuthority(env, key.id), READ_KEY);
+		await failKeyStatement(keyAuthority(env, key.id), READ_KEY);
 		const error = await expectError("GET", "/v1/topics", 503, "service_unavailable", { token: key.secret });
 		expect(error.request_id, "the request's id").toMatch(/^[\w-]{8,}$/);
 		expect((await call("GET", "/v1/topics", { token: key.secret })).status).toBe(200);
 	});
 
 	it("is 503 service_unavailable, not 401, without credentials when anonymous's grant cannot be read", async () => {
-		await failStatement(keyAuthority(env, "anonymous"), READ_KEY);
+		await failKeyStatement(keyAuthority(env, "anonymous"), READ_KEY);
 		await expectError("GET", "/v1/topics", 503, "service_unavailable", { token: null });
 	});
 
 	it("is 503 service_unavailable, not let through, when the key's quota cannot be charged", async () => {
 		const key = await createKey(acl, { requests_per_sec: 100 });
 		// The first read is authentication's; the second, the charge's.
-		await failStatement(keyAuthority(env, key.id), READ_KEY, 2);
+		await failKeyStatement(keyAuthority(env, key.id), READ_KEY, 2);
 		await expectError("GET", "/v1/topics", 503, "service_unavailable", { token: key.secret });
 	});
 
@@ -104,7 +88,7 @@ describe("a request whose key store failed", () => {
 		const sse = await openSse(`/v1/topics/${topic}/partitions/0/records?offset=0`, {}, key.secret);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		// The stream's read waits at the tail; once "a" comes, the key is read again before it is written.
-		await failStatement(keyAuthority(env, key.id), READ_KEY);
+		await failKeyStatement(keyAuthority(env, key.id), READ_KEY);
 		await produce(topic, [{ value: "a" }]);
 		let ended = await sse.next();
 		while (ended.comment !== undefined) ended = await sse.next();
@@ -112,9 +96,9 @@ describe("a request whose key store failed", () => {
 	});
 
 	it("is 503 service_unavailable for a listing of keys, and for a change of anonymous's grant", async () => {
-		await failStatement(keyDirectory(), "SELECT api_keys.*");
+		await failKeyStatement(keyDirectory(), "SELECT api_keys.*");
 		await expectError("GET", "/v1/keys", 503, "service_unavailable");
-		await failStatement(keyAuthority(env, "anonymous"), READ_KEY);
+		await failKeyStatement(keyAuthority(env, "anonymous"), READ_KEY);
 		await expectError("PATCH", "/v1/anonymous", 503, "service_unavailable", {
 			body: { acl: [] },
 			headers: { "Content-Type": "application/merge-patch+json" },
@@ -123,11 +107,11 @@ describe("a request whose key store failed", () => {
 
 	it("is 503 unavailable for a key's create, quota change and delete whose authority failed, and each repeat is served", async () => {
 		const key = await createKey(acl);
-		await failStatement(keyAuthority(env, key.id), "UPDATE api_keys SET quotas");
+		await failKeyStatement(keyAuthority(env, key.id), "UPDATE api_keys SET quotas");
 		const quotas = { requests_per_sec: 5 };
 		await expectError("PUT", `/v1/keys/${key.id}/quotas`, 503, "unavailable", { body: quotas });
 		expect((await call("PUT", `/v1/keys/${key.id}/quotas`, { body: quotas })).status).toBe(200);
-		await failStatement(keyAuthority(env, key.id), "INSERT OR IGNORE INTO revoked_keys");
+		await failKeyStatement(keyAuthority(env, key.id), "INSERT OR IGNORE INTO revoked_keys");
 		await expectError("DELETE", `/v1/keys/${key.id}`, 503, "unavailable");
 		expect((await call("DELETE", `/v1/keys/${key.id}`)).status).toBe(204);
 		// A create's authority is an object named by an id not known before: its storage fails as the call reaches it.

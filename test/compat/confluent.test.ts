@@ -9,16 +9,14 @@
  * `ProduceBatchAction`/`ProduceBatchRequestEntry` (records:batch, 207, entry ids).
  */
 
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import type { KeyStore } from "../../src/auth/key-store.ts";
 import { app } from "../../src/http/app.ts";
 import { RECORD_TEXT_LENGTH_MAX } from "../../src/http/compat/confluent/limits.ts";
 import { partitionForKey, utf8 } from "../../src/shared/partitioner.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { batch, chunked, expectV3Error, JSON_TYPE, type Report, records, reportsOf, V3 } from "../support/confluent.ts";
-import { basic, createKey } from "../support/keys.ts";
+import { basic, createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
 
@@ -488,22 +486,6 @@ describe("unknown faults", () => {
 	});
 });
 
-/** The `nth` statement from now that authority `stub` runs starting with `statement` throws, as failing storage would. */
-async function failStatement(stub: DurableObjectStub<KeyStore>, statement: string, nth: number): Promise<void> {
-	await runInDurableObject(stub, (instance: KeyStore) => {
-		const sql = (instance as unknown as { sql: SqlStorage }).sql;
-		const exec = sql.exec.bind(sql);
-		let seen = 0;
-		vi.spyOn(sql, "exec").mockImplementation((query: string, ...bindings: unknown[]) => {
-			if (query.startsWith(statement) && ++seen === nth) {
-				vi.mocked(sql.exec).mockRestore();
-				throw new Error("SQLITE_IOERR: disk I/O error");
-			}
-			return exec(query, ...bindings);
-		});
-	});
-}
-
 describe("a chunked produce whose key re-check fails at the key's authority", () => {
 	afterEach(() => vi.restoreAllMocks());
 
@@ -513,7 +495,7 @@ describe("a chunked produce whose key re-check fails at the key's authority", ()
 		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }]);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		// The first read is authentication's; the second, the stream's re-check before its first window.
-		await failStatement(keyAuthority(env, key.id), "SELECT * FROM api_keys WHERE id", 2);
+		await failKeyStatement(keyAuthority(env, key.id), "SELECT * FROM api_keys WHERE id", 2);
 		const response = await call("POST", records(topic), {
 			raw: chunked(['{"value":{"type":"STRING","data":"a"}}']),
 			headers: JSON_TYPE,

@@ -4,32 +4,15 @@
  * kept: replaced by a 503, the records it held would be skipped by the member's next poll.
  */
 
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { KeyStore } from "../../src/auth/key-store.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import type { Joined, Polled } from "../support/group.ts";
-import { createKey } from "../support/keys.ts";
+import { createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { call, createTopic, json, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
-
-async function failStatement(stub: DurableObjectStub<KeyStore>, statement: string, nth: number): Promise<void> {
-	await runInDurableObject(stub, (instance: KeyStore) => {
-		const sql = (instance as unknown as { sql: SqlStorage }).sql;
-		const exec = sql.exec.bind(sql);
-		let seen = 0;
-		vi.spyOn(sql, "exec").mockImplementation((query: string, ...bindings: unknown[]) => {
-			if (query.startsWith(statement) && ++seen === nth) {
-				vi.mocked(sql.exec).mockRestore();
-				throw new Error("SQLITE_IOERR: disk I/O error");
-			}
-			return exec(query, ...bindings);
-		});
-	});
-}
 
 describe("a group poll whose owed fetch charge fails at the key's authority", () => {
 	it("keeps the records it handed out: answered, or polled again", async () => {
@@ -51,7 +34,7 @@ describe("a group poll whose owed fetch charge fails at the key's authority", ()
 		});
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		// The poll's reads of the key: authentication's, the up-front charge's, then the owed charge's.
-		await failStatement(keyAuthority(env, key.id), "SELECT * FROM api_keys WHERE id", 3);
+		await failKeyStatement(keyAuthority(env, key.id), "SELECT * FROM api_keys WHERE id", 3);
 		const first = await call("POST", `/v1/groups/${group}/members/${member}/poll`, { body: {}, token });
 		const firstValues = first.status === 200 ? ((await first.json()) as Polled).records.map((r) => r.value) : [];
 		const again = await json<Polled>("POST", `/v1/groups/${group}/members/${member}/poll`, 200, { body: {}, token });

@@ -1,5 +1,5 @@
 /**
- * API keys made through the real admin API, credentials for a request, and the key directory's storage made to fail.
+ * API keys made through the real admin API, credentials for a request, and a key store's storage made to fail.
  */
 
 import { runInDurableObject } from "cloudflare:test";
@@ -37,6 +37,25 @@ export async function failDirectoryWrite(statement: string): Promise<void> {
 			if (query.startsWith(statement)) {
 				vi.mocked(sql.exec).mockRestore();
 				throw new Error("the storage write failed");
+			}
+			return exec(query, ...bindings);
+		});
+	});
+}
+
+/**
+ * The `nth` statement from now (1: the next) that key store `stub` (the directory or an authority) runs starting with
+ * `statement` throws, as failing storage would; the others run as before.
+ */
+export async function failKeyStatement(stub: DurableObjectStub<KeyStore>, statement: string, nth = 1): Promise<void> {
+	await runInDurableObject(stub, (instance: KeyStore) => {
+		const sql = (instance as unknown as { sql: SqlStorage }).sql;
+		const exec = sql.exec.bind(sql);
+		let seen = 0;
+		vi.spyOn(sql, "exec").mockImplementation((query: string, ...bindings: unknown[]) => {
+			if (query.startsWith(statement) && ++seen === nth) {
+				vi.mocked(sql.exec).mockRestore();
+				throw new Error("SQLITE_IOERR: disk I/O error");
 			}
 			return exec(query, ...bindings);
 		});
