@@ -102,6 +102,38 @@ describe("the webhook dispatcher's methods", () => {
 });
 
 describe("a dispatcher's run whose registry read fails", () => {
+	/** Ends the dispatcher's run now, and waits until its next is set a minute or more away. */
+	async function endRunLater(stub: ReturnType<typeof webhookDispatcher>): Promise<void> {
+		await runInDurableObject(stub, (instance) => {
+			instance.runMs = 300;
+			instance.pollWaitMs = 100;
+			instance.deadlineMs = Date.now();
+			instance.changed.wakeAll();
+		});
+		await vi.waitFor(async () => {
+			const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+			expect(alarm).toBeGreaterThan(Date.now() + 60_000);
+		}, WAIT);
+	}
+
+	/** Runs `work` while every read of the registry fails (the isolate's copy of `topic` dropped first). */
+	async function whileRegistryFails(topic: string, work: () => Promise<unknown>): Promise<void> {
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await runInDurableObject(topicRegistry(env), (instance) => {
+			Object.assign(instance, {
+				find: () => {
+					throw new Error("SQLITE_IOERR: disk I/O error");
+				},
+			});
+		});
+		try {
+			invalidate(topic);
+			await work();
+		} finally {
+			await runInDurableObject(topicRegistry(env), (instance) => void delete (instance as unknown as { find?: unknown }).find);
+		}
+	}
+
 	it("still delivers on the lanes it has", { timeout: 20_000 }, async () => {
 		const topic = uniqueTopic("wh-sync");
 		await createTopic(topic, 1);
@@ -113,34 +145,14 @@ describe("a dispatcher's run whose registry read fails", () => {
 		await produce(topic, [{ value: "a" }]);
 		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
 		const stub = await dispatcherStub(topic);
-		await runInDurableObject(stub, (instance) => {
-			instance.runMs = 300;
-			instance.pollWaitMs = 100;
-			instance.deadlineMs = Date.now();
-			instance.changed.wakeAll();
-		});
-		// The run ended: the next is set for the retry.
-		await vi.waitFor(async () => {
-			const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
-			expect(alarm).toBeGreaterThan(Date.now() + 60_000);
-		}, WAIT);
-		// The registry fails every read from now until the retry is sent; the dispatcher's topic is read from it.
-		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		await runInDurableObject(topicRegistry(env), (instance) => {
-			Object.assign(instance, {
-				find: () => {
-					throw new Error("SQLITE_IOERR: disk I/O error");
-				},
-			});
-		});
-		try {
-			invalidate(topic);
+		// The run ends: the next is set for the retry.
+		await endRunLater(stub);
+		// The registry fails every read until the retry is sent; the dispatcher's topic is read from it.
+		await whileRegistryFails(topic, async () => {
 			await runInDurableObject(stub, (_, state) => state.storage.sql.exec("UPDATE lanes SET next_attempt_at_ms = 0"));
 			await runDurableObjectAlarm(stub);
 			await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(2), WAIT);
-		} finally {
-			await runInDurableObject(topicRegistry(env), (instance) => void delete (instance as unknown as { find?: unknown }).find);
-		}
+		});
 	});
 
 	it("is followed soon by a run that syncs again, not only at the idle recheck", { timeout: 20_000 }, async () => {
@@ -152,31 +164,9 @@ describe("a dispatcher's run whose registry read fails", () => {
 		await produce(topic, [{ value: "a" }]);
 		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
 		const stub = await dispatcherStub(topic);
-		await runInDurableObject(stub, (instance) => {
-			instance.runMs = 300;
-			instance.pollWaitMs = 100;
-			instance.deadlineMs = Date.now();
-			instance.changed.wakeAll();
-		});
-		// The run ended caught up: the next is the idle recheck.
-		await vi.waitFor(async () => {
-			const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
-			expect(alarm).toBeGreaterThan(Date.now() + 60_000);
-		}, WAIT);
-		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		await runInDurableObject(topicRegistry(env), (instance) => {
-			Object.assign(instance, {
-				find: () => {
-					throw new Error("SQLITE_IOERR: disk I/O error");
-				},
-			});
-		});
-		try {
-			invalidate(topic);
-			await runDurableObjectAlarm(stub);
-		} finally {
-			await runInDurableObject(topicRegistry(env), (instance) => void delete (instance as unknown as { find?: unknown }).find);
-		}
+		// The run ends caught up: the next is the idle recheck.
+		await endRunLater(stub);
+		await whileRegistryFails(topic, () => runDurableObjectAlarm(stub));
 		const next = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
 		expect((next ?? Number.POSITIVE_INFINITY) - Date.now(), "ms until the run that syncs again").toBeLessThan(60_000);
 	});
