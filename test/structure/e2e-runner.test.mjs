@@ -10,11 +10,12 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { healthy, isAlive, PROJECT_ROOT, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { writeStandInWrangler } from "../e2e/lib/stand-in-wrangler.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
 
 /** Each fixture file's time: its process's start and a stand-in's, at load. */
@@ -27,22 +28,7 @@ const dir = tempDir("e2e-runner");
 const pidsFile = join(dir.path, "pids");
 /** The shared instance's URL, as the file that used it was given it. */
 const sharedUrlFile = join(dir.path, "shared-url");
-const bin = join(dir.path, "wrangler");
-writeFileSync(
-	bin,
-	`#!${process.execPath}
-const { appendFileSync } = require("node:fs");
-const { createServer } = require("node:http");
-appendFileSync(${JSON.stringify(pidsFile)}, process.pid + "\\n");
-const args = process.argv.slice(2);
-const server = createServer((_request, response) => response.end("ok"));
-server.listen(Number(args[args.indexOf("--port") + 1]), "127.0.0.1", () => {
-	console.log("[wrangler:info] Ready on http://127.0.0.1:" + server.address().port);
-});
-process.on("SIGTERM", () => process.exit(0));
-`,
-);
-chmodSync(bin, 0o755);
+const bin = writeStandInWrangler(dir.path, { pidsFile });
 
 /** @param {string} path from the project's root */
 const moduleUrl = (path) => JSON.stringify(pathToFileURL(join(PROJECT_ROOT, path)).href);

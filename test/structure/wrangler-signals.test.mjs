@@ -9,37 +9,20 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { isAlive, PROJECT_ROOT, signal, waitUntil } from "../../scripts/lib/index.mjs";
+import { writeStandInWrangler } from "../e2e/lib/stand-in-wrangler.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
 
 const dir = tempDir("wrangler-signals");
-const bin = join(dir.path, "wrangler");
 /** The stand-ins' PIDs, one a line. */
 const pidsFile = join(dir.path, "pids");
 /** A line per SIGTERM a stand-in was sent (a graceful stop). */
 const termsFile = join(dir.path, "terms");
-writeFileSync(
-	bin,
-	`#!${process.execPath}
-const { appendFileSync } = require("node:fs");
-const { createServer } = require("node:http");
-appendFileSync(${JSON.stringify(pidsFile)}, process.pid + "\\n");
-const args = process.argv.slice(2);
-const server = createServer((_request, response) => response.end("ok"));
-server.listen(Number(args[args.indexOf("--port") + 1]), "127.0.0.1", () => {
-	console.log("[wrangler:info] Ready on http://127.0.0.1:" + server.address().port);
-});
-process.on("SIGTERM", () => {
-	appendFileSync(${JSON.stringify(termsFile)}, "SIGTERM\\n");
-	process.exit(0);
-});
-`,
-);
-chmodSync(bin, 0o755);
+const bin = writeStandInWrangler(dir.path, { pidsFile, termsFile });
 
 /** @param {string} file */
 const lines = (file) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
