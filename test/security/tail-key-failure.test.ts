@@ -4,12 +4,10 @@
  * which the edge throws as the error named, not as a rejection of its fetch (which workerd logs "Uncaught").
  */
 
-import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { KeyStore } from "../../src/auth/key-store.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
-import { createKey } from "../support/keys.ts";
+import { createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { settled } from "../support/rpc-failure.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
@@ -17,21 +15,8 @@ import { call, createTopic } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
-/** The next-but-one read of key `id` at its authority fails (the first is authentication's), as failing storage would. */
-async function failSecondRead(id: string): Promise<void> {
-	await runInDurableObject(keyAuthority(env, id), (instance: KeyStore) => {
-		const sql = (instance as unknown as { sql: SqlStorage }).sql;
-		const exec = sql.exec.bind(sql);
-		let seen = 0;
-		vi.spyOn(sql, "exec").mockImplementation((query: string, ...bindings: unknown[]) => {
-			if (query.startsWith("SELECT * FROM api_keys WHERE id") && ++seen === 2) {
-				vi.mocked(sql.exec).mockRestore();
-				throw new Error("SQLITE_IOERR: disk I/O error");
-			}
-			return exec(query, ...bindings);
-		});
-	});
-}
+/** A key's read at its authority: authentication's is the first, the tail registration's (watchTail) the second. */
+const READ_KEY = "SELECT * FROM api_keys WHERE id";
 
 describe("a WebSocket tail whose key's authority fails to register it", () => {
 	it("is answered by the partition as a 503 refusal, not a rejection of its fetch", async () => {
@@ -39,7 +24,7 @@ describe("a WebSocket tail whose key's authority fails to register it", () => {
 		await createTopic(topic, 1);
 		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }]);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		await failSecondRead(key.id);
+		await failKeyStatement(keyAuthority(env, key.id), READ_KEY, 2);
 		// Authentication's read, as the edge makes it first.
 		expect((await call("GET", `/v1/topics/${topic}/partitions/0/records?offset=0`, { token: key.secret })).status).toBe(200);
 		const url = new URL("https://partition.internal/tail");
@@ -57,18 +42,7 @@ describe("a WebSocket tail whose key's authority fails to register it", () => {
 		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }]);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		// The first read is authentication's; the second, watchTail's.
-		await runInDurableObject(keyAuthority(env, key.id), (instance: KeyStore) => {
-			const sql = (instance as unknown as { sql: SqlStorage }).sql;
-			const exec = sql.exec.bind(sql);
-			let seen = 0;
-			vi.spyOn(sql, "exec").mockImplementation((query: string, ...bindings: unknown[]) => {
-				if (query.startsWith("SELECT * FROM api_keys WHERE id") && ++seen === 2) {
-					vi.mocked(sql.exec).mockRestore();
-					throw new Error("SQLITE_IOERR: disk I/O error");
-				}
-				return exec(query, ...bindings);
-			});
-		});
+		await failKeyStatement(keyAuthority(env, key.id), READ_KEY, 2);
 		const response = await call("GET", `/v1/topics/${topic}/partitions/0/records`, {
 			headers: { Upgrade: "websocket" },
 			token: key.secret,
