@@ -136,8 +136,6 @@ export function logThrown(c: Context<AppEnv>, error: unknown): string {
  * (`platformFailure`) 503 `service_unavailable`, anything else our bug, 500 `internal`; neither shows internal detail.
  */
 export function thrownError(cause: unknown, requestId: string): DomainError {
-	// An object's failure answered as a value and thrown again at the edge (`bare`), past a stream's start: its own.
-	if (cause instanceof ApiError) return { ...cause.error, details: { ...cause.error.details, request_id: requestId } };
 	const platform = platformFailure(cause);
 	if (platform === null) return { code: "internal", message: "internal error", details: { request_id: requestId } };
 	return {
