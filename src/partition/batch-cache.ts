@@ -208,7 +208,8 @@ export class BatchCache {
 	 */
 	private window: (CachedBatch | undefined)[] = [];
 	#start = 0;
-	#paging: CachedBatch | null = null;
+	/** The paging batch, or null (not a `#` member, as `window` is not: tests read what the cache holds). */
+	private paging: CachedBatch | null = null;
 	#closed = false;
 
 	constructor(
@@ -255,19 +256,14 @@ export class BatchCache {
 		}
 	}
 
-	/** What the cache holds: the paging batch, if any, then the window, oldest first. */
-	held(): CachedBatch[] {
-		return [...(this.#paging === null ? [] : [this.#paging]), ...(this.window.slice(this.#start) as CachedBatch[])];
-	}
-
 	/** The paging batch's base offset; null when there is none. */
 	get pagingBase(): number | null {
-		return this.#paging?.baseOffset ?? null;
+		return this.paging?.baseOffset ?? null;
 	}
 
 	/** The paging batch, if it is the row at `baseOffset` (of `bytes`: a cached row is never stale, see `forgetThrough`). */
 	pagingAt(row: { readonly base_offset: number; readonly bytes: number }): CachedBatch | null {
-		const paging = this.#paging;
+		const paging = this.paging;
 		if (paging?.baseOffset !== row.base_offset) return null;
 		assert(paging.bytes === row.bytes, "cache is row");
 		this.hit();
@@ -330,7 +326,7 @@ export class BatchCache {
 		if (this.#start < this.window.length && this.pool.bytes - this.pool.idleBytes(this) + bytes > this.pool.bytesMax) return;
 		this.usedMs = this.#readMs = this.pool.now();
 		this.#aheadStopped = false;
-		if (this.#paging !== null && this.#paging.baseOffset >= (batches[0] as CachedBatch).baseOffset) this.#dropPaging();
+		if (this.paging !== null && this.paging.baseOffset >= (batches[0] as CachedBatch).baseOffset) this.#dropPaging();
 		this.window = [...batches, ...this.window.slice(this.#start)];
 		this.#start = 0;
 		this.#grow(bytes);
@@ -338,16 +334,16 @@ export class BatchCache {
 
 	/** The batch a read below the window stopped inside, for the next page. */
 	keepPaging(batch: CachedBatch): void {
-		if (this.#closed || batch.baseOffset >= this.windowBase || this.#paging === batch) return;
+		if (this.#closed || batch.baseOffset >= this.windowBase || this.paging === batch) return;
 		this.usedMs = this.pool.now();
 		this.#dropPaging();
-		this.#paging = batch;
+		this.paging = batch;
 		this.#grow(heapBytes(batch));
 	}
 
 	/** Forgets every batch starting at or before `baseOffset`: rows there were rewritten or deleted. */
 	forgetThrough(baseOffset: number): void {
-		if (this.#paging !== null && this.#paging.baseOffset <= baseOffset) this.#dropPaging();
+		if (this.paging !== null && this.paging.baseOffset <= baseOffset) this.#dropPaging();
 		let bytes = 0;
 		while (this.#start < this.window.length && (this.window[this.#start] as CachedBatch).baseOffset <= baseOffset) {
 			bytes += heapBytes(this.window[this.#start] as CachedBatch);
@@ -358,7 +354,7 @@ export class BatchCache {
 
 	/** @internal The pool needs room: the paging batch goes first, then the window's oldest batch. */
 	evictOne(): void {
-		if (this.#paging !== null) {
+		if (this.paging !== null) {
 			this.#dropPaging();
 			return;
 		}
@@ -374,9 +370,9 @@ export class BatchCache {
 	}
 
 	#dropPaging(): void {
-		if (this.#paging === null) return;
-		const bytes = heapBytes(this.#paging);
-		this.#paging = null;
+		if (this.paging === null) return;
+		const bytes = heapBytes(this.paging);
+		this.paging = null;
 		this.#shrink(bytes);
 	}
 

@@ -75,8 +75,6 @@ export class CommitQueue<Req, Res> {
 	/** Sizes of the last `RECENT_GROUPS` groups, and the largest of them (at least one): see `expected`. */
 	readonly #recent: number[] = [];
 	#recentMax = 1;
-	/** Groups written and the requests in them, since this object started: how much commits were shared. */
-	readonly stats = { groups: 0, requests: 0, largestGroup: 0 };
 
 	readonly #options: CommitQueueOptions<Req, Res>;
 
@@ -138,9 +136,6 @@ export class CommitQueue<Req, Res> {
 			return;
 		}
 		this.#committing = true;
-		this.stats.groups++;
-		this.stats.requests += group.length;
-		this.stats.largestGroup = Math.max(this.stats.largestGroup, group.length);
 		this.#recent.push(group.length);
 		if (this.#recent.length > RECENT_GROUPS) this.#recent.shift();
 		this.#recentMax = Math.max(1, ...this.#recent);

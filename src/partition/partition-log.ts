@@ -281,11 +281,6 @@ export class PartitionLog extends DurableObject<Env> {
 		return this.#appends.submit({ kind: "step", run: step, bytes }) as Promise<T>;
 	}
 
-	/** Groups written and requests in them since this object started (how much appends shared their commits). */
-	appendStats(): { groups: number; requests: number; largestGroup: number } {
-		return { ...this.#appends.stats };
-	}
-
 	/**
 	 * Writes one group in one transaction; a refused request gets its error and changes nothing. What a request adds
 	 * here beyond its share of the commit is not where a small producer's cost is (bench:ab produce-32c-1r, load ~7,

@@ -22,6 +22,8 @@ import type { FetchBody } from "../../src/partition/types.ts";
 import { BATCH_CACHE_BYTES_MAX, BATCH_CACHE_IDLE_MS } from "../../src/shared/limits.ts";
 import { encodeLine, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { scrapeUntil } from "../metrics/exposition.ts";
+import { countGroupWrites } from "../support/group-writes.ts";
+import { heldBatches, windowBatches } from "../support/held-batches.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { countRows } from "../support/sql-rows.ts";
@@ -39,11 +41,11 @@ function synthetic(base: number, count: number, valueChars: number): CachedBatch
 
 /** What a pool's caches hold, checked against its own count and budget; an error names what is wrong. */
 function checkPool(pool: BatchCachePool, caches: readonly BatchCache[]): void {
-	const held = caches.reduce((n, c) => n + c.held().reduce((m, b) => m + heapBytes(b), 0), 0);
+	const held = caches.reduce((n, c) => n + heldBatches(c).reduce((m, b) => m + heapBytes(b), 0), 0);
 	if (pool.bytes !== held) throw new Error(`the pool counts ${pool.bytes} bytes; its caches hold ${held}`);
 	if (pool.bytes > pool.bytesMax) throw new Error(`the pool holds ${pool.bytes} bytes, over its budget of ${pool.bytesMax}`);
 	for (const cache of caches) {
-		const offsets = cache.held().map((b) => b.baseOffset);
+		const offsets = heldBatches(cache).map((b) => b.baseOffset);
 		if (offsets.some((o, i) => i > 0 && o <= (offsets[i - 1] as number))) throw new Error(`out of order: ${offsets}`);
 	}
 }
@@ -75,7 +77,7 @@ describe("the batch cache pool", () => {
 				} else {
 					// The object restarts: its old cache is emptied (its instance never runs again).
 					object.cache = pool.open(object.id);
-					if (cache.held().length > 0) throw new Error("a superseded cache still holds batches");
+					if (heldBatches(cache).length > 0) throw new Error("a superseded cache still holds batches");
 				}
 				checkPool(
 					pool,
@@ -92,7 +94,7 @@ describe("the batch cache pool", () => {
 		const caches = ["a", "b", "c", "d"].map((id) => pool.open(id));
 		for (let offset = 0; offset < 400; offset++) for (const cache of caches) cache.committed([synthetic(offset, 1, 100)]);
 		// 100 batches of room for 4 objects: 25 each, the newest.
-		expect(caches.map((c) => c.held().length)).toEqual([25, 25, 25, 25]);
+		expect(caches.map((c) => heldBatches(c).length)).toEqual([25, 25, 25, 25]);
 		expect(caches.map((c) => c.windowBase)).toEqual([375, 375, 375, 375]);
 		// A consumer of "a" catching up on its backlog, reaching the window a page at a time: no room, nothing taken.
 		const a = caches[0] as BatchCache;
@@ -102,15 +104,15 @@ describe("the batch cache pool", () => {
 		pool.open("d");
 		for (let page = 0; page < 20; page++) a.readUpTo([synthetic(a.windowBase - 2, 1, 100), synthetic(a.windowBase - 1, 1, 100)]);
 		// 25 batches of room, two a page: 12 pages taken, the 13th finds one.
-		expect(a.held().length).toBe(49);
+		expect(heldBatches(a).length).toBe(49);
 		expect(caches.slice(1, 3).map((c) => c.windowBase)).toEqual([375, 375]);
 		checkPool(pool, caches.slice(0, 3));
 		// A woken object's tail reader, its window empty, is taken whatever the room: from the object holding most.
 		// (99 of 100 held; two more: one batch of "a" goes.)
 		const d = pool.open("d");
 		d.readUpTo([synthetic(398, 1, 100), synthetic(399, 1, 100)]);
-		expect(d.held().length).toBe(2);
-		expect(a.held().length).toBe(48);
+		expect(heldBatches(d).length).toBe(2);
+		expect(heldBatches(a).length).toBe(48);
 		checkPool(pool, [...caches.slice(0, 3), d]);
 	});
 
@@ -124,7 +126,7 @@ describe("the batch cache pool", () => {
 		now += 5;
 		a.committed([synthetic(400, 1, 100)]);
 		d.committed([synthetic(400, 1, 100)]);
-		expect([a, b, c, d].map((x) => x.held().length)).toEqual([25, 25, 25, 25]);
+		expect([a, b, c, d].map((x) => heldBatches(x).length)).toEqual([25, 25, 25, 25]);
 		// Not yet idle: live objects' windows are no reader's room.
 		now = start + BATCH_CACHE_IDLE_MS - 1;
 		const base = a.windowBase;
@@ -133,10 +135,10 @@ describe("the batch cache pool", () => {
 		// "b" and "c" are idle now: their batches go before any live one's ("b" before "c", idle as long).
 		now = start + BATCH_CACHE_IDLE_MS;
 		for (let offset = 401; offset < 421; offset++) for (const cache of [a, d]) cache.committed([synthetic(offset, 1, 100)]);
-		expect([a, b, c, d].map((x) => x.held().length)).toEqual([45, 0, 10, 45]);
+		expect([a, b, c, d].map((x) => heldBatches(x).length)).toEqual([45, 0, 10, 45]);
 		// A reader of "a" catching up takes the idle "c"'s room, and none of the live "d"'s.
 		for (let page = 0; page < 20; page++) a.readUpTo([synthetic(a.windowBase - 2, 1, 100), synthetic(a.windowBase - 1, 1, 100)]);
-		expect([a, b, c, d].map((x) => x.held().length)).toEqual([55, 0, 0, 45]);
+		expect([a, b, c, d].map((x) => heldBatches(x).length)).toEqual([55, 0, 0, 45]);
 		checkPool(pool, [a, b, c, d]);
 	});
 
@@ -151,14 +153,14 @@ describe("the batch cache pool", () => {
 		live.committed([synthetic(140, 1, 100)]);
 		// 19 batches of free room and the idle object's 40: the unread log takes them, as bytes.
 		for (let offset = 100; offset < 159; offset++) unread.committedAhead([synthetic(offset, 1, 100)]);
-		expect([live, idle, unread].map((c) => c.held().length)).toEqual([41, 0, 59]);
-		expect(unread.held().every((b) => b.utf8 instanceof Uint8Array)).toBe(true);
+		expect([live, idle, unread].map((c) => heldBatches(c).length)).toEqual([41, 0, 59]);
+		expect(heldBatches(unread).every((b) => b.utf8 instanceof Uint8Array)).toBe(true);
 		checkPool(pool, [live, idle, unread]);
 		// No room left but the live object's: the window cannot reach the next commit, so it goes, and nothing more
 		// is kept ahead, though room is free again.
 		unread.committedAhead([synthetic(159, 1, 100)]);
 		unread.committedAhead([synthetic(160, 1, 100)]);
-		expect([live, unread].map((c) => c.held().length)).toEqual([41, 0]);
+		expect([live, unread].map((c) => heldBatches(c).length)).toEqual([41, 0]);
 		// A reader came: the next commit nobody follows is kept again.
 		unread.hit();
 		unread.committedAhead([synthetic(161, 1, 100)]);
@@ -187,7 +189,7 @@ describe("the batch cache pool", () => {
 		const cache = pool.open("a");
 		cache.committed([synthetic(0, 1, 100)]);
 		cache.committed([synthetic(1, 1, 20_000)]);
-		expect(cache.held()).toEqual([]);
+		expect(heldBatches(cache)).toEqual([]);
 		expect(pool.bytes).toBe(0);
 		cache.committed([synthetic(2, 1, 100)]);
 		expect(cache.windowBase).toBe(2);
@@ -206,11 +208,14 @@ describe("the batch cache pool", () => {
 		const window = () => (cache as unknown as { window: (CachedBatch | undefined)[] }).window;
 		for (let base = 0; base < 100; base++) {
 			cache.committed([synthetic(base, 1, 1_000)]);
-			const referenced = window().filter((b) => b !== undefined);
-			expect(referenced).toEqual(cache.held());
-			expect(window().length).toBeLessThanOrEqual(2 * cache.held().length + 1);
+			const referenced = windowBatches(cache);
+			expect(referenced.reduce((n, b) => n + heapBytes(b), 0)).toBe(cache.bytes);
+			expect(referenced.map((b) => b.baseOffset)).toEqual(
+				Array.from({ length: referenced.length }, (_, i) => base + 1 - referenced.length + i),
+			);
+			expect(window().length).toBeLessThanOrEqual(2 * referenced.length + 1);
 		}
-		expect(cache.held().length).toBe(8);
+		expect(heldBatches(cache).length).toBe(8);
 	});
 });
 
@@ -293,7 +298,7 @@ async function compareReads(stub: DurableObjectStub<PartitionLog>, topicId: stri
 		}
 		// What the cache holds is the rows as stored, and its window is every row from its base on.
 		const cache = (instance as unknown as { hot: BatchCache }).hot;
-		for (const batch of cache.held()) {
+		for (const batch of heldBatches(cache)) {
 			const row = sql
 				.exec<{ last_offset: number; bytes: number; records: string }>(
 					"SELECT last_offset, bytes, records FROM batches WHERE base_offset = ?",
@@ -306,10 +311,9 @@ async function compareReads(stub: DurableObjectStub<PartitionLog>, topicId: stri
 		}
 		if (cache.windowBase !== Number.POSITIVE_INFINITY) {
 			const rows = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches WHERE base_offset >= ?", cache.windowBase).one().n;
-			const held = cache.held().filter((b) => b.baseOffset >= cache.windowBase).length;
+			const held = heldBatches(cache).filter((b) => b.baseOffset >= cache.windowBase).length;
 			if (rows !== held) failed.push(`window from ${cache.windowBase}: ${held} batches, ${rows} rows`);
 		}
-		const grouped = instance.appendStats().largestGroup > 1;
 		// The bodies are read last: reading a stream lets an alarm in, which may move the log start under the checks.
 		for (const { label, body, records, nextOffset } of bodies) {
 			const bytes = new Uint8Array(await new Response(body.body).arrayBuffer());
@@ -320,7 +324,7 @@ async function compareReads(stub: DurableObjectStub<PartitionLog>, topicId: stri
 				failed.push(`${label} as a body: ${body.bytes} B, not the SQL page in its envelope`);
 			}
 		}
-		return { failed, next, hits: cache.hits, grouped };
+		return { failed, next, hits: cache.hits };
 	});
 }
 
@@ -364,7 +368,9 @@ describe("reads with the cache", () => {
 					);
 				} else if (roll < 0.55) {
 					// Concurrent requests: group-committed, several to a stored batch.
+					const writes = await runInDurableObject(stub, (instance: PartitionLog) => countGroupWrites(instance));
 					await Promise.all(Array.from({ length: 2 + Math.floor(random() * 6) }, () => produce(topic, [record(partition)])));
+					seen.grouped ||= writes.largestGroup > 1;
 				} else if (roll < 0.65) {
 					await runDurableObjectAlarm(stub);
 				} else if (roll < 0.72) {
@@ -374,7 +380,7 @@ describe("reads with the cache", () => {
 					await abortAllDurableObjects();
 				}
 				const key = `${topic}/${partition}`;
-				const { failed, next, hits, grouped } = await compareReads(stub, topicIds.get(topic) as string, (hw, start) => {
+				const { failed, next, hits } = await compareReads(stub, topicIds.get(topic) as string, (hw, start) => {
 					const span = hw - start;
 					const pager = pagers.get(key) ?? start;
 					const paging = pager < start || pager > hw ? start : pager;
@@ -396,7 +402,6 @@ describe("reads with the cache", () => {
 				});
 				pagers.set(key, next.get("pager") ?? 0);
 				seen.hits ||= hits > 0;
-				seen.grouped ||= grouped;
 				seen.full ||= isolateBatchCachePool.bytes > isolateBatchCachePool.bytesMax / 2;
 				failures.push(...failed.map((f) => `step ${step}, ${key}: ${f}`));
 				if (isolateBatchCachePool.bytes > isolateBatchCachePool.bytesMax) failures.push(`step ${step}: the pool is over its budget`);

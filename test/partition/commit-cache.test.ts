@@ -9,6 +9,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { BatchCache } from "../../src/partition/batch-cache.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { heldBatches } from "../support/held-batches.ts";
 import { untilWaiting } from "../support/long-poll.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { countRows } from "../support/sql-rows.ts";
@@ -30,7 +31,7 @@ describe("a commit and the batch cache", () => {
 		await produce(topic, [{ value: "c" }]);
 		// Nobody read: the commits are held as bytes (the writer's text is not kept).
 		const held = await runInDurableObject(await partitionStub(topic), (instance: PartitionLog) =>
-			(instance as unknown as { hot: BatchCache }).hot.held().map((b) => b.utf8 instanceof Uint8Array),
+			heldBatches((instance as unknown as { hot: BatchCache }).hot).map((b) => b.utf8 instanceof Uint8Array),
 		);
 		expect(held).toEqual([true, true]);
 		const first = await tailRead(topic, 1);

@@ -16,6 +16,7 @@ import type { Utf8Parts } from "../../src/partition/types.ts";
 import { utf8ByteLength } from "../../src/shared/json.ts";
 import { encodeLine, lineOffset, RECORD_SEPARATOR } from "../../src/shared/record-codec.ts";
 import { recordEnds } from "../../src/shared/record-scan.ts";
+import { heldBatches } from "../support/held-batches.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { partitionStubById } from "../support/stubs.ts";
 
@@ -196,7 +197,7 @@ describe("readLog", () => {
 					}
 				}
 				// The walks reached the end of the log: the ample caches hold it all, from memory.
-				if (cache.held().length !== batches.length) failed.push(`the ample cache holds ${cache.held().length} batches`);
+				if (heldBatches(cache).length !== batches.length) failed.push(`the ample cache holds ${heldBatches(cache).length} batches`);
 				if (cache.hits === 0 || paging.hits === 0 || short.hits === 0) failed.push("a cache was never read");
 				return failed;
 			});

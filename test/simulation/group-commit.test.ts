@@ -15,6 +15,7 @@ import { type AppendAnswer, appendOutcome } from "../../src/shared/append-answer
 import { PRODUCER_SNAPSHOT_ROWS } from "../../src/shared/limits.ts";
 import type { EncodedRecord } from "../../src/shared/record-codec.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
+import { countGroupWrites } from "../support/group-writes.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { countRows } from "../support/sql-rows.ts";
@@ -146,7 +147,7 @@ describe("simulation: group commit", () => {
 		const model = new Model();
 		model.apply({ topicId: meta.topicId, configVersion: 1, records: [encoded("r-first")] }, ["r-first"]);
 		const stats = await runInDurableObject(stub, async (log: PartitionLog) => {
-			const before = log.appendStats();
+			const counting = countGroupWrites(log);
 			const pending: { outcome: Promise<AppendAnswer>; expected: Expected; n: number }[] = [];
 			for (let n = 0; n < REQUESTS; n++) {
 				const { request, values } = randomRequest(random, model, n, meta.topicId, meta.configVersion);
@@ -155,8 +156,7 @@ describe("simulation: group commit", () => {
 				if (random() < 0.08) await Promise.all(pending.map((p) => p.outcome));
 			}
 			for (const { outcome, expected, n } of pending) expect(answered(await outcome), `request ${n}`).toEqual(expected);
-			const after = log.appendStats();
-			return { requests: after.requests - before.requests, groups: after.groups - before.groups };
+			return { requests: counting.requests, groups: counting.groups };
 		});
 		console.log(`seed ${seed}: ${stats.requests} appends in ${stats.groups} groups`);
 		expect(stats.requests).toBe(REQUESTS);
@@ -199,7 +199,7 @@ describe("group commit: rows written", () => {
 		await produce(topic, [{ value: "configures the partition" }]);
 		const { meta, stub } = await partition0(topic);
 		const { waves, rowsWritten, groups, batches } = await runInDurableObject(stub, async (log: PartitionLog, state) => {
-			const before = log.appendStats();
+			const counting = countGroupWrites(log);
 			const batchesBefore = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches").one().n;
 			const waves = 4;
 			const counted = await countRows(state.storage.sql, async () => {
@@ -214,7 +214,7 @@ describe("group commit: rows written", () => {
 			return {
 				waves,
 				rowsWritten: counted.rowsWritten,
-				groups: log.appendStats().groups - before.groups,
+				groups: counting.groups,
 				batches: batchesAfter - batchesBefore,
 			};
 		});
@@ -241,7 +241,7 @@ describe("group commit: rows written", () => {
 		const producers = 32;
 		const rounds = 8;
 		const { rowsWritten, groups, offsets } = await runInDurableObject(stub, async (log: PartitionLog, state) => {
-			const before = log.appendStats();
+			const counting = countGroupWrites(log);
 			const offsets: number[] = [];
 			const counted = await countRows(state.storage.sql, async () => {
 				// Closed loops: each producer sends its next append a moment after its previous one was answered, so
@@ -261,7 +261,7 @@ describe("group commit: rows written", () => {
 				};
 				await Promise.all(Array.from({ length: producers }, (_, p) => loop(p)));
 			});
-			return { rowsWritten: counted.rowsWritten, groups: log.appendStats().groups - before.groups, offsets };
+			return { rowsWritten: counted.rowsWritten, groups: counting.groups, offsets };
 		});
 		const records = producers * rounds;
 		console.log(
@@ -280,7 +280,7 @@ describe("group commit: rows written", () => {
 		const waves = 4;
 		const producers = 32;
 		const { rowsWritten, groups, saved } = await runInDurableObject(stub, async (log: PartitionLog, state) => {
-			const before = log.appendStats();
+			const counting = countGroupWrites(log);
 			const counted = await countRows(state.storage.sql, async () => {
 				for (let w = 0; w < waves; w++) {
 					const appends = Array.from({ length: producers }, (_, p) =>
@@ -295,7 +295,7 @@ describe("group commit: rows written", () => {
 				}
 			});
 			const saved = state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM producer_state").one().n;
-			return { rowsWritten: counted.rowsWritten, groups: log.appendStats().groups - before.groups, saved };
+			return { rowsWritten: counted.rowsWritten, groups: counting.groups, saved };
 		});
 		const records = waves * producers;
 		console.log(`${records} idempotent one-record appends: ${groups} groups, ${rowsWritten} rows written`);

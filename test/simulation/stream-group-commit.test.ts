@@ -16,6 +16,7 @@ import type { AppendRequest } from "../../src/partition/types.ts";
 import { appendOutcome } from "../../src/shared/append-answer.ts";
 import type { EncodedRecord } from "../../src/shared/record-codec.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
+import { countGroupWrites } from "../support/group-writes.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { seededRandom, seedsToRun } from "../support/seed.ts";
 import { partitionStubById } from "../support/stubs.ts";
@@ -109,7 +110,7 @@ async function makeStream(path: string) {
 /** Runs `ops` on a stream: all submitted at once with random awaits between (grouped), or each awaited (one by one). */
 async function run(ops: readonly Op[], stream: { topicId: string; configVersion: number }, random: (() => number) | null) {
 	return runInDurableObject(partitionStubById(stream.topicId), async (log: PartitionLog) => {
-		const before = log.appendStats();
+		const counting = countGroupWrites(log);
 		const answers: Promise<unknown>[] = [];
 		for (const op of ops) {
 			const ids = { topicId: stream.topicId, configVersion: stream.configVersion };
@@ -120,8 +121,7 @@ async function run(ops: readonly Op[], stream: { topicId: string; configVersion:
 			else if (random() < 0.1) await Promise.all(answers);
 		}
 		const settled = (await Promise.all(answers)).map(comparable);
-		const after = log.appendStats();
-		return { answers: settled, groups: after.groups - before.groups, requests: after.requests - before.requests };
+		return { answers: settled, groups: counting.groups, requests: counting.requests };
 	});
 }
 
