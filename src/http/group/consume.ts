@@ -65,10 +65,10 @@ export interface PollOptions {
 
 /**
  * How a poll's answer lays its records out: `records`, one list with each record's topic in it (the default, and
- * Confluent's REST consumers' shape); `partitions`, one entry per partition (`pollGroupByPartition`).
+ * Confluent's REST consumers' shape); `partitions`, one entry per partition.
  */
 export const POLL_LAYOUTS = ["records", "partitions"] as const;
-type PollLayout = (typeof POLL_LAYOUTS)[number];
+export type PollLayout = (typeof POLL_LAYOUTS)[number];
 
 interface ReadLimits {
 	readonly maxRecords: number;
@@ -87,23 +87,24 @@ interface PartitionRead {
 }
 
 /**
- * Polls for `memberId` and answers the response body as UTF-8, `{"records":[…],"generation","assignment"}`, with
- * each record as the partition stored it plus its topic. Records come in offset order per partition, and only from
- * partitions the member owns in the generation the response names. The partitions' bytes are copied once, into the
- * body, with the topic spliced in as they go (`pollBody`). A poll of one partition (its member owns one: as many
- * members as partitions, the usual shape) is spliced by the partition itself and crosses to the edge as a stream
- * (`pollOnePartition`, `PartitionLog.readRecordsPollBody`), as one laid out by partition does: no part serialised for
- * RPC, no copy at the edge. What that spares, by `perf record -g` on the whole workerd process (4 members draining
- * group-4m-4p's backlog, one run each at load 6-11): with the parts over RPC, page faults were 9 % of workerd's
- * samples (memmove into fresh buffers: V8's serializer growing its buffer, the deserializer, `new Response`'s copy;
- * capnp's zero-filled arena for the answer) against 1.5 % for a poll laid out by partition, memmove 9.0 % against
- * 3.5 %, memset 5.9 % against 2.9 %. The isolate's own profile (`npm run bench:profile -- group`) sees only part of
- * it: `Response` 1.95 µs a record of 14.9 against 0.59 of 11.8 laid out by partition. bench:ab group-4m-4p against
- * the parts over RPC, AB_UNCOUPLED, three runs of 6 rounds: at load 8-12, -2.77 µs/record of ~10.6 (-2.93 to +0.33,
- * lower in 5 of 6), records/s 108.4 % (94.4 to 126.3 %, higher in 5 of 6); at load 6-10, -2.26 of ~11.8 (-2.81 to
- * +0.14, lower in 5 of 6), records/s 114 % (90.5 to 146.3 %, higher in 5 of 6); a third, at load 5-12, -0.94 of
- * ~7.4 (-3.13 to -0.55, lower in 6 of 6), records/s 108.4 % (100.5 to 148.5 %, higher in 6 of 6). An earlier run
- * of paired steps (no AB_UNCOUPLED) read -0.08 (-0.21 to +0.04, lower in 5 of 6) of ~6.0, and it was dropped then.
+ * Polls for `memberId` and answers the response body as UTF-8, in `layout`. In the default, "records",
+ * `{"records":[…],"generation","assignment"}`, with each record as the partition stored it plus its topic. Records come
+ * in offset order per partition, and only from partitions the member owns in the generation the response names. The
+ * partitions' bytes are copied once, into the body, with the topic spliced in as they go (`pollBody`). A poll of one
+ * partition (its member owns one: as many members as partitions, the usual shape) is spliced by the partition itself
+ * and crosses to the edge as a stream (`pollOnePartition`, `PartitionLog.readRecordsPollBody`), as one laid out by
+ * partition does: no part serialised for RPC, no copy at the edge. What that spares, by `perf record -g` on the whole
+ * workerd process (4 members draining group-4m-4p's backlog, one run each at load 6-11): with the parts over RPC, page
+ * faults were 9 % of workerd's samples (memmove into fresh buffers: V8's serializer growing its buffer, the
+ * deserializer, `new Response`'s copy; capnp's zero-filled arena for the answer) against 1.5 % for a poll laid out by
+ * partition, memmove 9.0 % against 3.5 %, memset 5.9 % against 2.9 %. The isolate's own profile
+ * (`npm run bench:profile -- group`) sees only part of it: `Response` 1.95 µs a record of 14.9 against 0.59 of 11.8
+ * laid out by partition. bench:ab group-4m-4p against the parts over RPC, AB_UNCOUPLED, three runs of 6 rounds: at load
+ * 8-12, -2.77 µs/record of ~10.6 (-2.93 to +0.33, lower in 5 of 6), records/s 108.4 % (94.4 to 126.3 %, higher in 5 of
+ * 6); at load 6-10, -2.26 of ~11.8 (-2.81 to +0.14, lower in 5 of 6), records/s 114 % (90.5 to 146.3 %, higher in 5 of
+ * 6); a third, at load 5-12, -0.94 of ~7.4 (-3.13 to -0.55, lower in 6 of 6), records/s 108.4 % (100.5 to 148.5 %,
+ * higher in 6 of 6). An earlier run of paired steps (no AB_UNCOUPLED) read -0.08 (-0.21 to +0.04, lower in 5 of 6) of
+ * ~6.0, and it was dropped then.
  *
  * Measured and dropped: splicing the body while the coordinator settles the reads, with the plan's tail (spliced
  * again when the settlement dropped a read or changed the tail), in case the settlement's answer waits for another
@@ -112,53 +113,43 @@ interface PartitionRead {
  * (-0.21 to +4.22, higher in 5 of 6), records/s 92 % (75.3 to 103.4 %, higher in 2 of 6); at load 3-4, +0.01 of
  * ~5.6 (-0.32 to +0.22, higher in 4 of 6), records/s 97.5 % (96.3 to 108.7 %, higher in 2 of 6). Likely as the
  * commit-overlapping read in `pollOnePartition`: the splice runs on the thread that serves the coordinator, first.
- */
-export async function pollGroup(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<FetchBody>> {
-	const poll = { env, coordinator: groupCoordinator(env, groupId), groupId, memberId, options };
-	const plan = await plannedPoll(poll);
-	if (!plan.ok) return plan;
-	if (plan.value.fetches.length === 1) {
-		const alone = await pollOnePartition(poll, plan.value, "records");
-		if (alone !== null) return alone;
-	}
-	const polled = await pollReads(poll, plan.value, true);
-	if (!polled.ok) return polled;
-	const body = recordsBody(polled.value.kept, polled.value.settlement);
-	return ok({ body, bytes: body.size });
-}
-
-/**
- * `pollGroup` laid out by partition, as Kafka's fetch answers and its consumer hands records over:
+ *
+ * Laid out by partition (`layout` "partitions"), as Kafka's fetch answers and its consumer hands records over:
  * `{"partitions":[{"topic","partition","records":[…]}…],"generation","assignment"}`, one entry per partition that
  * gave records, each record as a fetch answers it (no topic of its own). Nothing is spliced: a poll of one partition
  * is answered as the partition built it (`pollOnePartition`); the parts of several go into the body whole, a Blob
- * the runtime copies in outside the JS heap, as a fetch's body (`utf8Blob`), where `pollGroup`'s splice writes each
- * record's bytes in JS and the Response copies them again. Measured and dropped: each partition answering its
+ * the runtime copies in outside the JS heap, as a fetch's body (`utf8Blob`), where the default's splice writes
+ * each record's bytes in JS and the Response copies them again. Measured and dropped: each partition answering its
  * records as a Blob's stream (as `readFetchBody` does), read into a Blob at the edge (`Response.blob()`, in the
  * runtime) and put into the body as it is: bench:ab group-4m-4p-partitions +0.33 µs/record (+0.24 to +0.68, higher
  * in 6 of 6 rounds) of ~5.3. Parts over RPC are the cheaper crossing when the edge must join them.
  */
-export async function pollGroupByPartition(env: Env, groupId: string, memberId: string, options: PollOptions): Promise<Result<FetchBody>> {
+export async function pollGroup(
+	env: Env,
+	groupId: string,
+	memberId: string,
+	options: PollOptions,
+	layout: PollLayout = "records",
+): Promise<Result<FetchBody>> {
 	const poll = { env, coordinator: groupCoordinator(env, groupId), groupId, memberId, options };
 	const plan = await plannedPoll(poll);
 	if (!plan.ok) return plan;
 	if (plan.value.fetches.length === 1) {
-		const alone = await pollOnePartition(poll, plan.value, "partitions");
+		const alone = await pollOnePartition(poll, plan.value, layout);
 		if (alone !== null) return alone;
 	}
-	const polled = await pollReads(poll, plan.value, false);
+	const polled = await pollReads(poll, plan.value, layout === "records");
 	if (!polled.ok) return polled;
-	const body = partitionsBody(polled.value.kept, polled.value.settlement);
+	const body = pollBodyOf(layout, polled.value.kept, polled.value.settlement);
 	return ok({ body, bytes: body.size });
 }
 
-/** A poll's body in the default layout: each read kept, its records with their topic spliced in, then the envelope's tail. */
-function recordsBody(kept: readonly PartitionRead[], settlement: Settlement): Blob {
-	return pollBodyBlob(kept, utf8Encoder.encode(envelopeTail(settlement)));
-}
-
-/** A poll's body laid out by partition: each read kept, then the envelope's tail. */
-function partitionsBody(kept: readonly PartitionRead[], settlement: Settlement): Blob {
+/**
+ * A poll's body: each read kept, then the envelope's tail; in the default layout its records with their topic
+ * spliced in (`pollBody`), laid out by partition each read's parts whole in its partition's entry.
+ */
+function pollBodyOf(layout: PollLayout, kept: readonly PartitionRead[], settlement: Settlement): Blob {
+	if (layout === "records") return pollBodyBlob(kept, utf8Encoder.encode(envelopeTail(settlement)));
 	const pieces: BlobPiece[] = [PARTITIONS_BODY_HEAD];
 	for (const [i, { plan, result }] of kept.entries()) {
 		pieces.push(`${i > 0 ? "," : ""}${partitionEntryHead(plan)}`);
@@ -196,7 +187,7 @@ function envelopeTail({ generation, assignmentJson }: Pick<Settlement, "generati
  * break if the object were reset mid-pipe (Cloudflare defers a code update for in-flight requests, by default up
  * to 5 minutes). The same window, a few milliseconds longer.
  *
- * Laid out by partition, measured against the parts over RPC joined here (`partitionsBody`), bench:ab
+ * Laid out by partition, measured against the parts over RPC joined here (`pollBodyOf`), bench:ab
  * group-4m-4p-partitions (each of 4 members owns one partition): -0.26 µs/record (-0.35 to +0.03, lower in 5 of 6 rounds) of ~5.4. Measured and
  * dropped: starting this read before the plan arrives, when the poll carries the commit of one partition (the
  * member's, up to where it read: the read the plan will most likely ask for; used when the plan agreed, its tail
@@ -247,7 +238,7 @@ async function pollOnePartition(
 		// Nothing reads the body: let the partition's stream go (a failure to is no failure of the poll).
 		await share.body?.cancel().catch(() => undefined);
 		if (!settled.ok) return settled;
-		const body = (layout === "records" ? recordsBody : partitionsBody)([], settled.value);
+		const body = pollBodyOf(layout, [], settled.value);
 		return ok({ body, bytes: body.size });
 	}
 	const { generation, assignmentJson } = settled.value;

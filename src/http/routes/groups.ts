@@ -36,7 +36,7 @@ import type { AppEnv } from "../app-env.ts";
 import { parseJson, queryOf, readText, requireJson, validate } from "../body.ts";
 import { clientGone } from "../client-gone.ts";
 import { fastCommitBody, fastPollBody } from "../group/body-fast-path.ts";
-import { POLL_LAYOUTS, type PollOptions, pollGroup, pollGroupByPartition } from "../group/consume.ts";
+import { POLL_LAYOUTS, type PollOptions, pollGroup } from "../group/consume.ts";
 import { commitOffsets, commitStandalone, describeGroup, resolveReset } from "../group/group-offsets.ts";
 import { Hono } from "../hono.ts";
 import { reportFetchedBytes } from "../middleware/quotas.ts";
@@ -270,12 +270,7 @@ export const groupRoutes = new Hono<AppEnv>()
 			instanceId: body.instance_id,
 			end: clientGone(c),
 		};
-		if (body.layout === "partitions") {
-			const page = unwrap(await pollGroupByPartition(c.env, group, member, options));
-			reportFetchedBytes(c, page.bytes);
-			return c.body(page.body, 200, { "Content-Type": "application/json" });
-		}
-		const page = unwrap(await pollGroup(c.env, group, member, options));
+		const page = unwrap(await pollGroup(c.env, group, member, options, body.layout));
 		reportFetchedBytes(c, page.bytes);
 		return c.body(page.body, 200, { "Content-Type": "application/json" });
 	})

@@ -16,7 +16,7 @@ import type { AutoCommitSettings, CommittedOffset, OffsetReset } from "../../../
 import { assert } from "../../../shared/assert.ts";
 import { err, ok, type Result } from "../../../shared/errors.ts";
 import { groupCoordinator } from "../../../shared/stubs.ts";
-import { type PollOptions, pollGroupByPartition } from "../../group/consume.ts";
+import { type PollOptions, pollGroup } from "../../group/consume.ts";
 import { UPSTASH_INSTANCE_CACHE_MAX } from "./limits.ts";
 import { subscriptionOf } from "./mapping.ts";
 
@@ -133,7 +133,7 @@ export interface ConsumeRequest {
 }
 
 /**
- * One consume: the instance's poll laid out by partition, as `pollGroupByPartition` answers it
+ * One consume: the instance's poll laid out by partition, as `pollGroup` answers it with `layout` "partitions"
  * (`{"partitions":[{"topic","partition","records":[…]}…],"generation","assignment"}`): the messages need each
  * record's topic, which this layout gives once per partition instead of spliced into every record.
  */
@@ -146,7 +146,7 @@ export function consume(env: Env, group: string, instance: string, request: Cons
 			// An instance made through /v1 has no settings of its own: this request's headers say.
 			const { enabled, intervalMs } = autoCommit ?? request.autoCommit;
 			const poll = { ...request.poll, autoCommit: enabled, autoCommitIntervalMs: intervalMs, readWhole: true };
-			const polled = await pollGroupByPartition(env, group, memberId, poll);
+			const polled = await pollGroup(env, group, memberId, poll, "partitions");
 			return polled.ok ? ok(await new Response(polled.value.body).text()) : polled;
 		},
 	);
