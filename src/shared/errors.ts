@@ -190,7 +190,10 @@ export function thrownUnless<T>(result: Result<T>, expected: ErrorCode): Result<
 
 /**
  * An RPC answer that is a bare value or, where its method failed inside (`settleEach`), a `Failure`: the value, or the
- * failure thrown (`ApiError`), as its rejection was, so no caller takes it for the value.
+ * failure thrown (`ApiError`), as its rejection was, so no caller takes it for the value. Not one helper with
+ * `unsettled`: a bare value's method has no failure of its own, so every `Failure` is what it threw, whatever its code
+ * (an `ApiError`'s own, passed on by `settleEach`, too); a `Result`'s failures are mostly its refusals, told from a
+ * throw only by the codes `settleEach` gives one.
  */
 export function bare<T>(answer: T): Exclude<T, { readonly ok: false }> {
 	if ((answer as Failure | null)?.ok === false) unwrap(answer as Failure);
@@ -199,7 +202,8 @@ export function bare<T>(answer: T): Exclude<T, { readonly ok: false }> {
 
 /**
  * `result`, unless it is the failure `settleEach` answered for what its method threw: that is thrown (`ApiError`), as
- * the rejection was, for a caller that answers a failed call its own way (`catch`).
+ * the rejection was, for a caller that answers a failed call its own way (`catch`). Its refusals stay answers: this
+ * rethrows by code (`internal`, `service_unavailable`), where `bare`, whose answer has no refusal, rethrows any failure.
  */
 export function unsettled<T>(result: Result<T>): Result<T> {
 	if (!result.ok && (result.error.code === "service_unavailable" || result.error.code === "internal")) throw ApiError.from(result.error);
