@@ -98,7 +98,7 @@ import { PROJECT_ROOT } from "./project.mjs";
  * with `#` instead of TypeScript's `private` (esbuild renames a #member; a private one ships its name at every use:
  * 715 bytes, the group files and commit-queue.ts left for later) gave back 1.86 KiB: 116.74 KiB (119,546 bytes).
  * At 117.51 KiB (120,334 bytes) each part was weighed by what it adds to the gzipped whole (the bundle gzipped with
- * and without the part's characters, found by the source map; the figures overlap a little): the app's own code
+ * and without the part's characters, found by the source map; the figures overlap a little; `npm run bundle:weigh`): the app's own code
  * 104.4 KiB (src/http 46.3, src/partition 19.7, src/group 11.4, src/shared 8.3, src/webhook 7.3, src/topic 4.1,
  * src/metrics 3.3, src/auth 3.1), zod/mini 7.7 (its core schemas 3.0, util 1.4), Hono 4.9. No module of the app's
  * adds more than 2.7 KiB (group-rules.ts), property names 14.9 KiB and string literals 13.4 (SQL 6.2), so 80 KiB
@@ -123,7 +123,7 @@ export const WORKER_GZIP_BYTES_MAX = 119 * 1024;
  * A package name for a node_modules path, else the first two path segments (`src/http`).
  * @param {string} path
  */
-function partOf(path) {
+export function partOf(path) {
 	const packaged = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
 	return packaged?.[1] ?? path.split("/").slice(0, 2).join("/");
 }

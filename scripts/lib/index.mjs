@@ -18,6 +18,8 @@
  *   `signal(pid, sig)`, `commandLine(pid)`, `descendantCpuSeconds(pid?)`, `processCpuSeconds(pid)`,
  *   `threadCpuSeconds(pid)`, `machineBusySeconds()`.
  * - API documents: `writeApiDocs(directory, { root? })`, `watchApiDocs(directory, { root?, log? })`.
+ * - The bundle: `measureBundle({ root?, configPath? })` (its size, the budget's measure); `weighBundle({ root?,
+ *   configPath? })` (what each module and part adds to it gzipped), `weightReport(weights, top)` (that as lines).
  * - `.dev.vars`: `ensureAdminToken(path)`, `adminTokenWarning(path)`, `generateToken()`, `parseDevVars(text)`,
  *   `varsWranglerDevDrops(vars, secrets)` (the lines `wrangler dev` leaves out, to pass as `--var`s).
  * - This process's own output: `onReaderGone(stream, fn)` (a write failed: the reader went away, stop quietly).
@@ -26,6 +28,7 @@
 
 export { watchApiDocs, writeApiDocs } from "./api-docs.mjs";
 export { measureBundle, WORKER_GZIP_BYTES_MAX, WORKER_GZIP_BYTES_TARGET } from "./bundle-size.mjs";
+export { weighBundle, weightReport } from "./bundle-weight.mjs";
 export {
 	adminTokenWarning,
 	ensureAdminToken,
