@@ -343,6 +343,8 @@ export const WEBHOOK_POLL_WAIT_MS = 10_000;
  * this often, as a safety net for a poke that never arrived and to take up partitions the topic gained.
  */
 export const WEBHOOK_IDLE_RECHECK_MS = 5 * 60_000;
+/** After a lane failed unexpectedly (a partition unreachable), or the registry read, the next run waits this long. */
+export const WEBHOOK_ERROR_RETRY_MS = 5_000;
 /** After a secret rotation, deliveries are signed with the old secret too for this long. */
 export const WEBHOOK_SECRET_GRACE_MS = 86_400_000;
 /** Keys and header conditions one subscription filter may list. */

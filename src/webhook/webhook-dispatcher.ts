@@ -28,6 +28,7 @@ import { err, type Failure, ok, type Result, settleEach } from "../shared/errors
 import {
 	SUBSCRIPTIONS_PER_TOPIC_MAX,
 	TOPIC_NAME_LENGTH_MAX,
+	WEBHOOK_ERROR_RETRY_MS,
 	WEBHOOK_IDLE_RECHECK_MS,
 	WEBHOOK_POLL_WAIT_MS,
 	WEBHOOK_RUN_MS,
@@ -56,9 +57,6 @@ import {
 } from "./store.ts";
 import type { CreateSubscription, DeliveryView, LaneView, StartPosition, SubscriptionView, TopicRef, UpdateSubscription } from "./types.ts";
 
-/** After a lane failed unexpectedly (a partition unreachable), or the registry read, the alarm waits this long before trying again. */
-const LANE_ERROR_RETRY_MS = 5_000;
-
 export class WebhookDispatcher extends DurableObject<Env> {
 	readonly #sql: SqlStorage;
 	/** End of the current alarm run; 0 when no run is in progress. */
@@ -72,7 +70,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	/** Woken when a subscription changes, so lanes sleeping on a retry look again. */
 	readonly changed = new Waiters();
 	readonly #running = new Map<string, Promise<void>>();
-	/** A lane, or this run's registry read, failed: the next run comes at the lane-error back-off. */
+	/** A lane, or this run's sync (`#syncPartitions`), failed: the next run comes at the lane-error back-off. */
 	#laneFailed = false;
 	/** A poke arrived since `scheduleNextAlarm` began; it then runs again at once instead of sleeping. */
 	#poked = false;
@@ -353,29 +351,31 @@ export class WebhookDispatcher extends DurableObject<Env> {
 
 	/**
 	 * Adds lanes for partitions the topic gained (from their start, as Kafka consumers take new partitions); false when
-	 * the registry failed (logged; describeTopic throws that), the lanes then going on as they are until the next run
-	 * (`LANE_ERROR_RETRY_MS` later).
+	 * the registry (describeTopic throws that) or this object's storage failed, logged, the lanes then going on as they
+	 * are until the next run (`WEBHOOK_ERROR_RETRY_MS` later). Never throws: a run's failure flag is always this run's.
 	 */
 	async #syncPartitions(topic: { topic: string; topicId: string }): Promise<boolean> {
-		const described = await describeTopic(this.env, topic.topic).catch(
-			(cause: unknown) => void console.error(`webhook dispatcher of "${topic.topic}": ${cause}`),
-		);
-		if (!described) return false;
-		if (!described.ok || described.value.topicId !== topic.topicId) {
-			disableAll(this.#sql, "the topic was deleted", Date.now());
-			return true;
-		}
-		const subscriptions = this.#sql.exec<{ id: string }>("SELECT id FROM subscriptions WHERE status = 'active'").toArray();
-		let added = 0;
-		for (const { id } of subscriptions) {
-			for (let partition = 0; partition < described.value.partitions; partition++) {
-				added += this.#sql
-					.exec("INSERT OR IGNORE INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, 0) RETURNING 1", id, partition)
-					.toArray().length;
+		try {
+			const described = await describeTopic(this.env, topic.topic);
+			if (!described.ok || described.value.topicId !== topic.topicId) {
+				disableAll(this.#sql, "the topic was deleted", Date.now());
+				return true;
 			}
+			const subscriptions = this.#sql.exec<{ id: string }>("SELECT id FROM subscriptions WHERE status = 'active'").toArray();
+			let added = 0;
+			for (const { id } of subscriptions) {
+				for (let partition = 0; partition < described.value.partitions; partition++) {
+					added += this.#sql
+						.exec("INSERT OR IGNORE INTO lanes (subscription_id, partition, next_offset) VALUES (?, ?, 0) RETURNING 1", id, partition)
+						.toArray().length;
+				}
+			}
+			if (added > 0) this.#reported.forget();
+			return true;
+		} catch (cause) {
+			console.error(`webhook dispatcher of "${topic.topic}": ${cause}`);
+			return false;
 		}
-		if (added > 0) this.#reported.forget();
-		return true;
 	}
 
 	#startLanes(): undefined {
@@ -404,8 +404,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	}
 
 	/**
-	 * The next run: `LANE_ERROR_RETRY_MS` after a lane or the registry read failed; at the earliest retry of a pending
-	 * batch; at once if a partition is already past one of its caught-up lanes; otherwise when a partition pokes, with
+	 * The next run: `WEBHOOK_ERROR_RETRY_MS` after a lane or the sync failed; at the earliest retry of a pending batch;
+	 * at once if a partition is already past one of its caught-up lanes; otherwise when a partition pokes, with
 	 * `WEBHOOK_IDLE_RECHECK_MS` as the latest.
 	 */
 	async #scheduleNextAlarm(): Promise<void> {
@@ -434,7 +434,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		const nowMs = Date.now();
 		const behind = this.#laneFailed || (await this.#watchPartitions(tailing)) || this.#poked;
 		const due = behind ? nowMs : Math.min(retryDue ?? Number.POSITIVE_INFINITY, nowMs + WEBHOOK_IDLE_RECHECK_MS);
-		await this.ctx.storage.setAlarm(Math.max(due, nowMs + (this.#laneFailed ? LANE_ERROR_RETRY_MS : 0)));
+		await this.ctx.storage.setAlarm(Math.max(due, nowMs + (this.#laneFailed ? WEBHOOK_ERROR_RETRY_MS : 0)));
 	}
 
 	/** Asks each partition with caught-up lanes to poke this object on its next append; true if one is already past. */

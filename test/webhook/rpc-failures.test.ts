@@ -16,7 +16,7 @@ import { V3 } from "../support/confluent.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
 import { dispatcherStub } from "../support/stubs.ts";
-import { throwOnce } from "../support/throw-once.ts";
+import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
 import { useReceiver } from "../support/webhook-receiver.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
 
@@ -101,21 +101,38 @@ describe("the webhook dispatcher's methods", () => {
 	});
 });
 
-describe("a dispatcher's run whose registry read fails", () => {
-	/** Ends the dispatcher's run now, and waits until its next is set a minute or more away. */
-	async function endRunLater(stub: ReturnType<typeof webhookDispatcher>): Promise<void> {
-		await runInDurableObject(stub, (instance) => {
-			instance.runMs = 300;
-			instance.pollWaitMs = 100;
-			instance.deadlineMs = Date.now();
-			instance.changed.wakeAll();
-		});
-		await vi.waitFor(async () => {
-			const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
-			expect(alarm).toBeGreaterThan(Date.now() + 60_000);
-		}, WAIT);
-	}
+/** Ms until the dispatcher's next run (Infinity when none is set). */
+async function untilNextRun(stub: ReturnType<typeof webhookDispatcher>): Promise<number> {
+	const alarm = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
+	return (alarm ?? Number.POSITIVE_INFINITY) - Date.now();
+}
 
+/** Ends the dispatcher's run now (later runs last 300 ms), and waits until its next is set a minute or more away. */
+async function endRunLater(stub: ReturnType<typeof webhookDispatcher>): Promise<void> {
+	await runInDurableObject(stub, (instance) => {
+		instance.runMs = 300;
+		instance.pollWaitMs = 100;
+		instance.deadlineMs = Date.now();
+		instance.changed.wakeAll();
+	});
+	await vi.waitFor(async () => expect(await untilNextRun(stub)).toBeGreaterThan(60_000), WAIT);
+}
+
+/** A one-partition topic whose subscription delivered a record, its dispatcher idle (its runs then 300 ms). */
+async function idleDispatcher(name: string): Promise<{ topic: string; stub: ReturnType<typeof webhookDispatcher> }> {
+	const topic = uniqueTopic(name);
+	await createTopic(topic, 1);
+	const path = `/${name}-${crypto.randomUUID()}`;
+	receiver.on(path, () => new Response(null, { status: 204 }));
+	await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+	await produce(topic, [{ value: "a" }]);
+	await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
+	const stub = await dispatcherStub(topic);
+	await endRunLater(stub);
+	return { topic, stub };
+}
+
+describe("a dispatcher's run whose registry read fails", () => {
 	/** Runs `work` while every read of the registry fails (the isolate's copy of `topic` dropped first). */
 	async function whileRegistryFails(topic: string, work: () => Promise<unknown>): Promise<void> {
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
@@ -156,18 +173,26 @@ describe("a dispatcher's run whose registry read fails", () => {
 	});
 
 	it("is followed soon by a run that syncs again, not only at the idle recheck", { timeout: 20_000 }, async () => {
-		const topic = uniqueTopic("wh-resync");
-		await createTopic(topic, 1);
-		const path = `/wh-resync-${crypto.randomUUID()}`;
-		receiver.on(path, () => new Response(null, { status: 204 }));
-		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
-		await produce(topic, [{ value: "a" }]);
-		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(1), WAIT);
-		const stub = await dispatcherStub(topic);
 		// The run ends caught up: the next is the idle recheck.
-		await endRunLater(stub);
+		const { topic, stub } = await idleDispatcher("wh-resync");
 		await whileRegistryFails(topic, () => runDurableObjectAlarm(stub));
-		const next = await runInDurableObject(stub, (_, state) => state.storage.getAlarm());
-		expect((next ?? Number.POSITIVE_INFINITY) - Date.now(), "ms until the run that syncs again").toBeLessThan(60_000);
+		expect(await untilNextRun(stub), "ms until the run that syncs again").toBeLessThan(60_000);
+	});
+
+	it("or whose sync's own storage fails, is answered and followed soon by a run that syncs again", { timeout: 20_000 }, async () => {
+		const { stub } = await idleDispatcher("wh-sync-throws");
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await runInDurableObject(stub, (_, state) =>
+			failStatementOnce(state.storage.sql, /FROM subscriptions WHERE status/, "SQLITE_IOERR: disk I/O error"),
+		);
+		const ran = await runDurableObjectAlarm(stub).then(
+			() => "answered",
+			(e: unknown) => `rejected: ${String(e)}`,
+		);
+		expect(await untilNextRun(stub), "ms until the run that syncs again").toBeLessThan(60_000);
+		expect(ran).toBe("answered");
+		// That run syncs, and the one after it is the idle recheck again: the failure is not carried on.
+		await runDurableObjectAlarm(stub);
+		expect(await untilNextRun(stub)).toBeGreaterThan(60_000);
 	});
 });
