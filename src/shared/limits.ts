@@ -345,6 +345,11 @@ export const WEBHOOK_POLL_WAIT_MS = 10_000;
 export const WEBHOOK_IDLE_RECHECK_MS = 5 * 60_000;
 /** After a lane failed unexpectedly (a partition unreachable), or the registry read, the next run waits this long. */
 export const WEBHOOK_ERROR_RETRY_MS = 5_000;
+/**
+ * A partition whose watch fails (overloaded, or a bug) cannot poke its dispatcher: the dispatcher looks again after
+ * `WEBHOOK_ERROR_RETRY_MS`, twice as long each time the watch fails again, up to this.
+ */
+export const WEBHOOK_WATCH_RETRY_MS_MAX = WEBHOOK_IDLE_RECHECK_MS;
 /** After a secret rotation, deliveries are signed with the old secret too for this long. */
 export const WEBHOOK_SECRET_GRACE_MS = 86_400_000;
 /** Keys and header conditions one subscription filter may list. */

@@ -16,7 +16,8 @@
  *
  * An idle topic costs nothing: when a run ends with every lane caught up, the dispatcher asks each partition to
  * poke it on the next append (`PartitionLog.watchAppends`) and sleeps; `poke` starts a run. Only a retry due, a
- * partition already past a lane, or the `WEBHOOK_IDLE_RECHECK_MS` safety net set the alarm sooner.
+ * partition already past a lane, a watch that failed (after a back-off) or the `WEBHOOK_IDLE_RECHECK_MS` safety net
+ * set the alarm sooner.
  */
 
 import { DurableObject } from "cloudflare:workers";
@@ -33,6 +34,7 @@ import {
 	WEBHOOK_POLL_WAIT_MS,
 	WEBHOOK_RUN_MS,
 	WEBHOOK_SECRET_GRACE_MS,
+	WEBHOOK_WATCH_RETRY_MS_MAX,
 } from "../shared/limits.ts";
 import { resolvePosition } from "../shared/log-reader.ts";
 import { type Page, type PageRequest, pageOf } from "../shared/page.ts";
@@ -72,6 +74,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	readonly #running = new Map<string, Promise<void>>();
 	/** A lane, or this run's sync (`#syncPartitions`), failed: the next run comes at the lane-error back-off. */
 	#laneFailed = false;
+	/** Schedules in a row whose watch of a partition failed: the next look backs off with it (`#watchPartitions`). */
+	#watchFailures = 0;
 	/** A poke arrived since `scheduleNextAlarm` began; it then runs again at once instead of sleeping. */
 	#poked = false;
 	#scheduling = false;
@@ -405,8 +409,8 @@ export class WebhookDispatcher extends DurableObject<Env> {
 
 	/**
 	 * The next run: `WEBHOOK_ERROR_RETRY_MS` after a lane or the sync failed; at the earliest retry of a pending batch;
-	 * at once if a partition is already past one of its caught-up lanes; otherwise when a partition pokes, with
-	 * `WEBHOOK_IDLE_RECHECK_MS` as the latest.
+	 * at once if a partition is already past one of its caught-up lanes; after a back-off when a partition's watch
+	 * failed; otherwise when a partition pokes, with `WEBHOOK_IDLE_RECHECK_MS` as the latest.
 	 */
 	async #scheduleNextAlarm(): Promise<void> {
 		this.#scheduling = true;
@@ -432,24 +436,32 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			return;
 		}
 		const nowMs = Date.now();
-		const behind = this.#laneFailed || (await this.#watchPartitions(tailing)) || this.#poked;
-		const due = behind ? nowMs : Math.min(retryDue ?? Number.POSITIVE_INFINITY, nowMs + WEBHOOK_IDLE_RECHECK_MS);
+		const lookMs = this.#laneFailed ? 0 : await this.#watchPartitions(tailing);
+		const due = this.#poked ? nowMs : Math.min(retryDue ?? Number.POSITIVE_INFINITY, nowMs + lookMs);
 		await this.ctx.storage.setAlarm(Math.max(due, nowMs + (this.#laneFailed ? WEBHOOK_ERROR_RETRY_MS : 0)));
 	}
 
-	/** Asks each partition with caught-up lanes to poke this object on its next append; true if one is already past. */
-	async #watchPartitions(tailing: readonly { partition: number; from_offset: number }[]): Promise<boolean> {
+	/**
+	 * Asks each partition with caught-up lanes to poke this object on its next append, and answers how soon to look
+	 * again: at once if one is already past, at the idle recheck if all watch. A watch that fails (a partition
+	 * unreachable or overloaded, or one that answers for another topic) cannot poke: look again after a back-off that
+	 * doubles while the failures last, so a persistent one is not retried in a loop; logged once a streak.
+	 */
+	async #watchPartitions(tailing: readonly { partition: number; from_offset: number }[]): Promise<number> {
 		const topic = this.#topic;
-		if (topic === null || tailing.length === 0) return false;
+		if (topic === null || tailing.length === 0) return WEBHOOK_IDLE_RECHECK_MS;
 		const answers = await Promise.all(
 			tailing.map(({ partition, from_offset }) =>
 				partitionLog(this.env, topic.topicId, partition)
 					.watchAppends(topic.topicId, topic.topicId, from_offset)
-					.catch(() => null),
+					.catch((cause: unknown) => err("partition_unavailable", String(cause))),
 			),
 		);
-		// An unreachable partition, or one that answers for another topic, is treated as busy: look again at once.
-		return answers.some((answer) => answer === null || !answer.ok || answer.value.behind);
+		const failed = answers.find((answer) => !answer.ok);
+		if (!failed) this.#watchFailures = 0;
+		else if (!this.#watchFailures++) console.error(`webhook dispatcher of "${topic.topic}": watch failed: ${failed.error.message}`);
+		if (answers.some((answer) => answer.ok && answer.value.behind)) return 0;
+		return failed ? Math.min(WEBHOOK_ERROR_RETRY_MS * 2 ** (this.#watchFailures - 1), WEBHOOK_WATCH_RETRY_MS_MAX) : WEBHOOK_IDLE_RECHECK_MS;
 	}
 }
 

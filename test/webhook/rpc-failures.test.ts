@@ -2,20 +2,23 @@
  * A topic's webhook dispatcher answers its storage failing, or a bug, inside its methods as a failure Result
  * (test/support/rpc-failure.ts), not a rejection crossing RPC, and the edge answers it 503 as it did the rejection;
  * a topic's growth whose poke failed is answered all the same (the growth is done), the failure logged.
- * A run whose registry read fails goes on delivering with the lanes it has, and the next run, which syncs again, comes
- * at the lane-error back-off, not at the idle recheck.
+ * A run whose registry read (or its own sync) fails goes on delivering with the lanes it has, and the next run, which
+ * syncs again, comes at the lane-error back-off, not at the idle recheck. A partition whose watch fails is looked at
+ * again after a back-off that doubles while it keeps failing, not at once.
  */
 
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MetricsReporter } from "../../src/metrics/reporter.ts";
+import { PartitionLog } from "../../src/partition/partition-log.ts";
+import { WEBHOOK_ERROR_RETRY_MS, WEBHOOK_IDLE_RECHECK_MS } from "../../src/shared/limits.ts";
 import { topicRegistry, webhookDispatcher } from "../../src/shared/stubs.ts";
 import { invalidate } from "../../src/topic/topic-cache.ts";
 import { V3 } from "../support/confluent.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
-import { dispatcherStub } from "../support/stubs.ts";
+import { dispatcherStub, topicIdOf } from "../support/stubs.ts";
 import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
 import { useReceiver } from "../support/webhook-receiver.ts";
 import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
@@ -194,5 +197,49 @@ describe("a dispatcher's run whose registry read fails", () => {
 		// That run syncs, and the one after it is the idle recheck again: the failure is not carried on.
 		await runDurableObjectAlarm(stub);
 		expect(await untilNextRun(stub)).toBeGreaterThan(60_000);
+	});
+});
+
+describe("a dispatcher whose watch of a partition keeps failing", () => {
+	it("looks again after a back-off that doubles each run, logged once a streak, not at once", { timeout: 30_000 }, async () => {
+		const { topic, stub } = await idleDispatcher("wh-watch");
+		const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const topicId = await topicIdOf(topic);
+		const watchAppends = PartitionLog.prototype.watchAppends;
+		let watches = 0;
+		/** The topic's watches answer `answer()` from now on (null: as they do). */
+		const failing = (answer: (() => Awaited<ReturnType<typeof watchAppends>>) | null) =>
+			vi.spyOn(PartitionLog.prototype, "watchAppends").mockImplementation(async function (this: PartitionLog, ...args) {
+				if (args[0] !== topicId || answer === null) return watchAppends.apply(this, args);
+				watches++;
+				return answer();
+			});
+		const overloaded = () => {
+			throw new Error("overloaded");
+		};
+		// Overloaded, then a failure Result (an answer for another topic): each a failed watch.
+		failing(overloaded);
+		const delays: number[] = [];
+		for (let run = 0; run < 4; run++) {
+			if (run === 2) failing(() => ({ ok: false, error: { code: "topic_not_found", message: "no" } }));
+			await runDurableObjectAlarm(stub);
+			delays.push(await untilNextRun(stub));
+		}
+		const errorMs = WEBHOOK_ERROR_RETRY_MS;
+		expect(
+			delays.map((ms) => Math.round(ms / errorMs)),
+			"each next run's delay, in lane-error back-offs",
+		).toEqual([1, 2, 4, 8]);
+		expect(watches, "one watch a run, no run of the dispatcher's own between").toBe(4);
+		const watchLogs = () => logged.mock.calls.map((args) => String(args[0])).filter((line) => line.includes("watch failed"));
+		expect(watchLogs()).toHaveLength(1);
+		// The watch answers again: the streak ends (the next run is the idle recheck); a new one is logged again.
+		failing(null);
+		await runDurableObjectAlarm(stub);
+		expect(await untilNextRun(stub)).toBeGreaterThan(WEBHOOK_IDLE_RECHECK_MS - 60_000);
+		failing(overloaded);
+		await runDurableObjectAlarm(stub);
+		expect(Math.round((await untilNextRun(stub)) / errorMs), "a new streak starts over").toBe(1);
+		expect(watchLogs()).toHaveLength(2);
 	});
 });
