@@ -146,7 +146,9 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		return err("subscription_not_found", `subscription "${id}" does not exist`, { subscription: id });
 	}
 
-	async #resolveStarts(ref: TopicRef, start: StartPosition, partitions: readonly number[]): Promise<Result<Map<number, number>>> {
+	/** Where `start` is on `partition`, or on each of the topic's partitions (null). */
+	async #resolveStarts(ref: TopicRef, start: StartPosition, partition: number | null = null): Promise<Result<Map<number, number>>> {
+		const partitions = partition === null ? Array.from({ length: ref.partitions }, (_, p) => p) : [partition];
 		const offsets = new Map<number, number>();
 		const results = await Promise.all(partitions.map((p) => resolvePosition(this.env, ref.topicId, p, start)));
 		for (const [i, result] of results.entries()) {
@@ -162,8 +164,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		if (count >= SUBSCRIPTIONS_PER_TOPIC_MAX) {
 			return err("subscription_limit_reached", `a topic may have at most ${SUBSCRIPTIONS_PER_TOPIC_MAX} subscriptions`);
 		}
-		const partitions = Array.from({ length: ref.partitions }, (_, p) => p);
-		const starts = await this.#resolveStarts(ref, input.start, partitions);
+		const starts = await this.#resolveStarts(ref, input.start);
 		if (!starts.ok) return starts;
 		const id = `sub_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 		const secret = generateSecret();
@@ -288,8 +289,7 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		partition: number | null,
 	): Promise<Result<{ partition: number; offset: number }[]>> {
 		if (this.#subscription(id) === null) return this.#notFound(id);
-		const partitions = partition === null ? Array.from({ length: ref.partitions }, (_, p) => p) : [partition];
-		const starts = await this.#resolveStarts(ref, start, partitions);
+		const starts = await this.#resolveStarts(ref, start, partition);
 		if (!starts.ok) return starts;
 		if (this.#subscription(id) === null) return this.#notFound(id);
 		this.ctx.storage.transactionSync(() => {
