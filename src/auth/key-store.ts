@@ -9,8 +9,9 @@
  *   effect for the next request in every isolate and location. Per-key objects keep that check off any single
  *   hot object: each key's traffic reaches only its own.
  *
- * The authority also holds the key's quota buckets (`chargeQuotas`), in memory: every isolate and location charges
- * the same buckets, so a quota is exact however a key's traffic is spread. An eviction only grants a fresh burst.
+ * The authority also holds the key's quota buckets (`chargeQuotas`, `chargeEach`), in memory: every isolate and
+ * location charges the same buckets, so a quota is exact however a key's traffic is spread. An eviction only grants a
+ * fresh burst.
  *
  * Streams outlive requests, so revocation reaches them too: an SSE stream re-checks its key before each write, and
  * a WebSocket tail (held by a PartitionLog) is registered with the key's authority before it is accepted
@@ -344,22 +345,36 @@ export class KeyStore extends DurableObject<Env> {
 	 * debt, as another request may have put the key in debt since this one was let through.
 	 */
 	async chargeQuotas(id: string, charges: readonly QuotaCharge[], owed = false): Promise<QuotaRefusal | null | Failure> {
+		return this.#chargeEach(id, [charges], owed)[0] as QuotaRefusal | null;
+	}
+
+	/**
+	 * Authority: `chargeQuotas` for each request's charges in turn, in one call (a run of streamed messages): each
+	 * answered as if the requests were sent one after another, so a later one never takes a bucket an earlier one was
+	 * refused.
+	 */
+	async chargeEach(id: string, each: readonly (readonly QuotaCharge[])[]): Promise<(QuotaRefusal | null)[] | Failure> {
+		return this.#chargeEach(id, each);
+	}
+
+	#chargeEach(id: string, each: readonly (readonly QuotaCharge[])[], owed?: boolean): (QuotaRefusal | null)[] {
 		const key = this.#key(id);
-		if (key === null) return null;
 		const nowMs = Date.now();
-		for (const { quota, amount } of charges) {
-			const rate = key.quotas[quota];
-			if (rate === undefined) continue;
-			let bucket = this.#buckets.get(quota);
-			if (bucket === undefined) {
-				bucket = newBucket(rate, nowMs);
-				this.#buckets.set(quota, bucket);
+		return each.map((charges) => {
+			for (const { quota, amount } of key === null ? [] : charges) {
+				const rate = (key as StoredKey).quotas[quota];
+				if (rate === undefined) continue;
+				let bucket = this.#buckets.get(quota);
+				if (bucket === undefined) {
+					bucket = newBucket(rate, nowMs);
+					this.#buckets.set(quota, bucket);
+				}
+				const wait = waitMs(bucket, rate, nowMs);
+				if (wait > 0 && !owed) return { quota, waitMs: wait };
+				charge(bucket, rate, amount, nowMs);
 			}
-			const wait = waitMs(bucket, rate, nowMs);
-			if (wait > 0 && !owed) return { quota, waitMs: wait };
-			charge(bucket, rate, amount, nowMs);
-		}
-		return null;
+			return null;
+		});
 	}
 
 	/**
@@ -474,6 +489,7 @@ settleEach(KeyStore, [
 	"changeKey",
 	"replaceQuotas",
 	"chargeQuotas",
+	"chargeEach",
 	"getKey",
 	"revoke",
 	"watchTail",

@@ -36,6 +36,7 @@ describe("the key store's methods", () => {
 		const calls: [string, () => Promise<unknown>][] = [
 			["getKey", () => authority.getKey(id)],
 			["chargeQuotas", () => authority.chargeQuotas(id, [{ quota: "requests_per_sec", amount: 1 }])],
+			["chargeEach", () => authority.chargeEach(id, [[{ quota: "requests_per_sec", amount: 1 }]])],
 			["changeKey", () => authority.changeKey(key, {}, true)],
 			["replaceQuotas", () => authority.replaceQuotas(id, {})],
 			["install", () => authority.install(key)],

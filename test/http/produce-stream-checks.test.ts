@@ -6,7 +6,8 @@
  */
 
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { KeyStore } from "../../src/auth/key-store.ts";
 import { ProduceChannel } from "../../src/http/produce-channel.ts";
 import { closeAnonymousAtTestEnd, grantAnonymous } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
@@ -17,10 +18,26 @@ import { call, createTopic, fetchRecords, json } from "../support/worker.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
+/** Key `id`'s calls from now on to its authority's charging methods, by name. */
+function chargeCalls(id: string): string[] {
+	const calls: string[] = [];
+	for (const name of ["chargeQuotas", "chargeEach"] as const) {
+		const method = KeyStore.prototype[name] as (this: KeyStore, keyId: string, ...rest: never[]) => Promise<unknown>;
+		if (method === undefined) continue;
+		vi.spyOn(KeyStore.prototype, name).mockImplementation(function (this: KeyStore, keyId: string, ...rest: never[]) {
+			if (keyId === id) calls.push(name);
+			return method.call(this, keyId, ...rest);
+		} as never);
+	}
+	return calls;
+}
+
 async function highWatermark(topic: string): Promise<number> {
 	const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
 	return described.partitions[0]?.high_watermark ?? -1;
 }
+
+afterEach(() => vi.restoreAllMocks());
 
 const openChecked = (topic: string, token?: string | null) =>
 	openSocket<Report>(`/v1/topics/${topic}/records/stream?checks=message`, token).then((s) => ({ ...s, reports: s.messages }));
@@ -118,6 +135,27 @@ describe("produce stream with checks=message", () => {
 		const wrong = await call("GET", `/v1/topics/${topic}/records/stream?checks=stream`, { headers: { Upgrade: "websocket" } });
 		expect(wrong.status).toBe(400);
 	});
+	it("charges a run of messages at the key's authority in one call, as the messages one after another", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { produce_bytes_per_sec: 5 });
+		const calls = chargeCalls(key.id);
+		// No requests_per_sec: the stream's opening charges nothing. One body, one run: the first message puts the key in
+		// debt, the later (smaller) ones are refused for it.
+		const lines = [JSON.stringify({ value: "x".repeat(100) }), ...range(9).map((i) => JSON.stringify({ value: i }))];
+		const response = await call("POST", `/v1/topics/${topic}/records/stream?checks=message`, {
+			headers: { "Content-Type": "application/x-ndjson" },
+			raw: `${lines.join("\n")}\n`,
+			token: key.secret,
+		});
+		const reports = (await response.text())
+			.split("\n")
+			.filter((line) => line !== "")
+			.map((line) => JSON.parse(line) as Report);
+		expect(reports.map((r) => r.status ?? 200)).toEqual([200, ...range(9).map(() => 429)]);
+		expect(calls, "the key's charging calls at its authority").toEqual(["chargeEach"]);
+	});
+
 	it("appends a run with a refusal in it message by message: a message let through after a refused one is written as itself", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);

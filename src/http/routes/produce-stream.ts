@@ -104,7 +104,8 @@ function callerHooks(c: C, topic: string, checks?: "message"): Pick<ChannelOptio
 
 /**
  * `?checks=message`: what `authenticate`, `authorize` and `quotas` would answer a `POST …/records` of each message now
- * (null: let through). The key is read afresh, as a request reads it; each message pays a request and its bytes.
+ * (null: let through). The key is read afresh for each run, as a request reads it; each message pays a request and its
+ * bytes, the run's in one call to the key's authority.
  */
 async function admitEach(
 	env: Env,
@@ -121,20 +122,18 @@ async function admitEach(
 	if (refused !== null) return sizes.map(() => refused.error);
 	const { requests_per_sec: rps, produce_bytes_per_sec: bps } = (key as KeyInfo).quotas;
 	if (rps === undefined && bps === undefined) return sizes.map(() => null);
-	const authority = keyAuthority(env, id);
-	// One after another, in the messages' order, as requests sent one after another are charged: calls made at once
-	// may reach the authority in another order, and a later message then takes the bucket an earlier one was refused.
-	const refusals: (DomainError | null)[] = [];
-	for (const size of sizes) {
-		const refusal = bare(
-			await authority.chargeQuotas(id, [
+	// One call for the run, charged in the messages' order as requests sent one after another are: calls made at once
+	// could reach the authority in another order, and a later message take the bucket an earlier one was refused.
+	const refusals = bare(
+		await keyAuthority(env, id).chargeEach(
+			id,
+			sizes.map((size) => [
 				{ quota: "requests_per_sec", amount: 1 },
 				{ quota: "produce_bytes_per_sec", amount: bps === undefined ? 0 : size() },
 			]),
-		);
-		refusals.push(refusal && quotaError(refusal).error);
-	}
-	return refusals;
+		),
+	);
+	return refusals.map((refusal) => refusal && quotaError(refusal).error);
 }
 
 function keepAlive(c: C, work: Promise<unknown>): void {
