@@ -4,10 +4,11 @@
  * read once for all the appends written in it.
  */
 
-import type { EncodedRecord } from "../shared/record-codec.ts";
+import { err, type Failure, isBug, partitionUnavailable } from "../shared/errors.ts";
+import { decodeBatch, type EncodedRecord } from "../shared/record-codec.ts";
 import type { GroupKeys } from "./append-store.ts";
 import type { BatchWriter } from "./batch-writer.ts";
-import type { AppendRequest } from "./types.ts";
+import type { AppendInput, AppendRequest } from "./types.ts";
 
 /** One entry of a group: an append, or a step of a protocol kept beside the log that may append (see `inGroup`). */
 export type GroupEntry =
@@ -26,6 +27,25 @@ export interface OpenGroup {
 	readonly stampsAppendTime: boolean;
 	usedProducer: boolean;
 	usedIdempotency: boolean;
+}
+
+/**
+ * The append `input` asks for, its batch decoded (the batch path: one pre-encoded payload per partition, decoded once,
+ * before it joins a group), or, if that throws, its failure (logged): a value, not a rejection crossing RPC, and a
+ * try here rather than `settleEach`'s async wrapper around the partition's hot path.
+ */
+export function appendRequest(input: AppendInput, partition: number): AppendRequest | Failure {
+	try {
+		return input.records === undefined ? { ...input, records: decodeBatch(input.batch) } : input;
+	} catch (cause) {
+		console.error(cause);
+		return appendFailure(cause, partition);
+	}
+}
+
+/** What an append that failed unwritten is answered: a bug's 500 (no retry invited), else its partition unavailable. */
+export function appendFailure(cause: unknown, partition: number): Failure {
+	return isBug(cause) ? err("internal", "internal error") : partitionUnavailable(partition);
 }
 
 export const recordBytes = (records: readonly EncodedRecord[]): number => records.reduce((sum, r) => sum + r.bytes, 0);

@@ -15,13 +15,12 @@ import { DurableObject } from "cloudflare:workers";
 import { MetricsReporter } from "../metrics/reporter.ts";
 import { type AppendAnswer, appendAnswer } from "../shared/append-answer.ts";
 import { assert } from "../shared/assert.ts";
-import { err, type Failure, isBug, ok, partitionUnavailable, type Result, settleEach } from "../shared/errors.ts";
+import { err, type Failure, ok, type Result, settleEach } from "../shared/errors.ts";
 import { APPEND_GROUP_BYTES_MAX, APPEND_GROUP_LINGER_MS, APPEND_GROUP_REQUESTS_MAX, PARTITION_BYTES_MAX } from "../shared/limits.ts";
-import { decodeBatch } from "../shared/record-codec.ts";
 import { migrateSchema } from "../shared/sqlite-schema.ts";
 import { storedConfig, type TopicConfig } from "../shared/topic-config.ts";
 import { PartitionAlarm } from "./alarm-run.ts";
-import { type GroupEntry, type OpenGroup, recordBytes, runAfterCommit } from "./append-group.ts";
+import { appendFailure, appendRequest, type GroupEntry, type OpenGroup, recordBytes, runAfterCommit } from "./append-group.ts";
 import { claimIdempotencyKey, refuseAppend, releaseIdempotencyKey, SizeEstimate, saveKeys } from "./append-store.ts";
 import { openBatchCache } from "./batch-cache.ts";
 import { BatchWriter } from "./batch-writer.ts";
@@ -169,7 +168,7 @@ export class PartitionLog extends DurableObject<Env> {
 			// Nothing was written: a failure (a bug's 500: no retry invited), or, unconfigured, the config all needed (`stage`).
 			failed: (entry, cause) => {
 				if (this.#status === "unconfigured") return { needsConfig: true };
-				const failure = isBug(cause) ? err("internal", "internal error") : partitionUnavailable(this.partition);
+				const failure = appendFailure(cause, this.partition);
 				return entry.kind === "append" ? failure : logFailure(failure);
 			},
 			// Neither this nor the group's transactionSync is where a commit's time goes: a call inserting one small row
@@ -258,8 +257,8 @@ export class PartitionLog extends DurableObject<Env> {
 	 * one transaction, one stored batch where they fit; each is decided on its own, in arrival order.
 	 */
 	append(input: AppendInput): Promise<AppendAnswer> {
-		// batch-path: one pre-encoded payload per partition, decoded here, once, before it joins a group.
-		const request: AppendRequest = input.records === undefined ? { ...input, records: decodeBatch(input.batch) } : input;
+		const request = appendRequest(input, this.partition);
+		if ("ok" in request) return Promise.resolve(request);
 		return this.#appends.submit({ kind: "append", request }) as Promise<AppendAnswer>;
 	}
 

@@ -1,18 +1,19 @@
 /**
  * A partition's calls besides its reads (read-failures) and its writes (answered through the group commit's queue)
  * answer a storage failure or a bug inside them as a failure Result (test/support/rpc-failure.ts), not a rejection; a
- * Durable Streams read or HEAD as its stream failure of kind `log`. The edge's answers for them are
- * test/http/call-failures'.
+ * Durable Streams read or HEAD as its stream failure of kind `log`; an append whose batch fails before it joins a
+ * group as the group's failures are answered. The edge's answers for them are test/http/call-failures'.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
+import type { PartitionLog } from "../../src/partition/partition-log.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
+import { answersWhenBroken, BUG, failureResults, settled } from "../support/rpc-failure.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
-import { call, createTopic, produce } from "../support/worker.ts";
+import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -89,5 +90,48 @@ describe("a partition's other calls", () => {
 			{ ok: false, failure: { kind: "log", error: (failed as { error: unknown }).error } },
 		]);
 		expect(answers).toEqual(Object.fromEntries(logFailures));
+	});
+
+	it("answer an append whose batch fails before the group commit as the group's failures: a bug 500, else the partition unavailable", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const stub = await partitionStub(topic);
+		const topicId = await topicIdOf(topic);
+		const request = { topicId, configVersion: 1, producer: null, idempotency: null, expectedOffset: null, textAnswer: true };
+		// Two records named, one sent: decoding it is an edge's bug.
+		const batch = {
+			count: 2,
+			tails: `"key":null,"value":"b","headers":[]}`,
+			bytes: [33],
+			timestamps: null,
+			keyIds: null,
+			tombstones: null,
+		};
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const bug = await settled(stub.append({ ...request, batch }));
+		const failed = await runInDurableObject(stub, (instance: PartitionLog) =>
+			settled(
+				Promise.resolve().then(() =>
+					instance.append({
+						...request,
+						get batch(): never {
+							throw new Error("SQLITE_IOERR: disk I/O error");
+						},
+					}),
+				),
+			),
+		);
+		expect({ bug, failed }).toEqual({
+			bug: BUG,
+			failed: {
+				ok: false,
+				error: { code: "partition_unavailable", message: "partition 0 is unavailable; retry", details: { partition: 0 } },
+			},
+		});
+		expect(
+			(await fetchRecords(topic, 0, "offset=0")).records.map((r) => r.value),
+			"nothing written",
+		).toEqual(["a"]);
 	});
 });
