@@ -9,7 +9,7 @@
 
 import { hasQuota, payLive } from "../auth/live-quota.ts";
 import { assert } from "../shared/assert.ts";
-import { bare, type DomainError, type Failure, ok, type Result } from "../shared/errors.ts";
+import { bare, caughtFailure, type DomainError, type Failure, ok, type Result } from "../shared/errors.ts";
 import { TAIL_RESUME_MS } from "../shared/limits.ts";
 import { keyAuthority, webhookDispatcher } from "../shared/stubs.ts";
 import {
@@ -117,9 +117,9 @@ export class Followers {
 			// The edge names the partition: an object not configured yet does not know its own number.
 			const partition = Number(url.searchParams.get("partition"));
 			assert(Number.isSafeInteger(partition) && partition >= 0, "tail partition");
-			const alive = await keyAuthority(env, keyId).watchTail(keyId, topicId, partition);
-			// A failed registration is a refusal answered, as the others: thrown, it would reject this fetch. The edge
-			// answers it by its code (500 for `internal`), whatever the status here.
+			const alive = await keyAuthority(env, keyId).watchTail(keyId, topicId, partition).catch(caughtFailure);
+			// A failed registration, answered or its call rejected, is a refusal answered, as the others: thrown, it would
+			// reject this fetch. The edge answers it by its code (500 for `internal`), whatever the status here.
 			if (typeof alive === "object") return refusal(alive.error, 503);
 			if (!alive || this.#revokedKeys.has(keyId)) {
 				return Response.json({ error: { code: "unauthorized", message: "invalid credentials" } }, { status: 401 });

@@ -126,9 +126,8 @@ type SettledName<T, F> = {
 }[keyof T & string];
 
 /**
- * Makes each of `names`, RPC methods of a Durable Object's class, answer what it throws as a failure `Result`: an
- * `ApiError`'s own error (an object it called answered that failure, logged there, `unwrap` threw it), else (logged
- * here) a bug's 500 `internal` (`isBug`), or storage's or the platform's 503 `service_unavailable`. A value, not
+ * Makes each of `names`, RPC methods of a Durable Object's class, answer what it throws as a failure `Result`
+ * (`caughtFailure`: an `ApiError` that `unwrap` threw is the failure an object it called answered). A value, not
  * a rejection: workerd reports a rejection crossing RPC "Uncaught (in promise)" even when the caller catches it, and
  * the rejection loses the typed error. One wrapper for every such method, where a try in each would repeat itself.
  * `as`: that failure in the methods' own answer type, for methods answering another than `Result`.
@@ -145,16 +144,24 @@ export function settleEach<T extends object, F = Failure>(
 			try {
 				return await method.apply(this, args);
 			} catch (cause) {
-				// An object it called answered a failure, thrown again (`unwrap`): that answer, logged where it happened.
-				if (cause instanceof ApiError) return as({ ok: false, error: cause.error });
-				console.error(cause);
-				if (isBug(cause)) return as(err("internal", "internal error"));
-				// An object it called was overloaded: its caller is told to wait, as the edge tells one (thrownError).
-				const overloaded = (cause as { overloaded?: unknown } | null)?.overloaded === true;
-				return as(err("service_unavailable", CALL_FAILED, overloaded ? OVERLOADED : undefined));
+				return as(caughtFailure(cause));
 			}
 		};
 	}
+}
+
+/**
+ * The failure a Durable Object answers for what it caught (`settleEach`, a call of its own that rejected): an `ApiError`'s
+ * own error (an object it called answered that failure, logged where it happened), else (logged here) a bug's 500
+ * `internal` (`isBug`), or storage's or the platform's 503 `service_unavailable`.
+ */
+export function caughtFailure(cause: unknown): Failure {
+	if (cause instanceof ApiError) return { ok: false, error: cause.error };
+	console.error(cause);
+	if (isBug(cause)) return err("internal", "internal error");
+	// An object it called was overloaded: its caller is told to wait, as the edge tells one (thrownError).
+	const overloaded = (cause as { overloaded?: unknown } | null)?.overloaded === true;
+	return err("service_unavailable", CALL_FAILED, overloaded ? OVERLOADED : undefined);
 }
 
 /** A partition whose call threw, or whose write rolled back: retriable. One place, for the partition and the edge. */

@@ -1,11 +1,13 @@
 /**
  * A WebSocket tail whose registration at the key's authority (watchTail) fails is refused 503 service_unavailable,
  * neither a 401 nor accepted unregistered; the partition answers that refusal as a Response (as its other refusals),
- * which the edge throws as the error named, not as a rejection of its fetch (which workerd logs "Uncaught").
+ * which the edge throws as the error named, not as a rejection of its fetch (which workerd logs "Uncaught"). So is
+ * one whose call to the authority itself failed (rejected, not answered a Failure).
  */
 
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { KeyStore } from "../../src/auth/key-store.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
@@ -51,5 +53,25 @@ describe("a WebSocket tail whose key's authority fails to register it", () => {
 		response.webSocket?.accept();
 		response.webSocket?.close();
 		expect([response.status, body?.error?.code]).toEqual([503, "service_unavailable"]);
+	});
+
+	it("is refused 503 service_unavailable by the partition when the call to the authority itself fails", async () => {
+		const topic = uniqueTopic("tail-keycall");
+		await createTopic(topic, 1);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }]);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		// The call rejects, as a reset authority's or a lost connection's does: no Failure answered.
+		vi.spyOn(KeyStore.prototype, "watchTail").mockRejectedValue(new Error("Network connection lost."));
+		const url = new URL("https://partition.internal/tail");
+		url.searchParams.set("topic_id", await topicIdOf(topic));
+		url.searchParams.set("key_id", key.id);
+		url.searchParams.set("partition", "0");
+		const stub = await partitionStub(topic);
+		const answer = await settled(
+			stub
+				.fetch(url.toString(), { headers: { Upgrade: "websocket" } })
+				.then(async (r) => [r.status, ((await r.json()) as { error: { code: string } }).error.code]),
+		);
+		expect(answer).toEqual([503, "service_unavailable"]);
 	});
 });
