@@ -2,7 +2,8 @@
  * `/ds` when a stream's partition or the registry fails inside the object: a read, HEAD or live read is 503 BUSY,
  * retriable, as a rejection was answered; a partition that failed to take its config is not taken for a missing
  * stream; a fork deleted while the registry failed to drop its topic, or whose creation failed, still gives back
- * its source's reference; and a stream made again at a path whose topic's drop failed, or came late, starts empty.
+ * its source's reference; a DELETE retried after its topic's drop failed finishes the drop before it answers; and a
+ * stream made again at a path whose topic's drop failed, or came late, starts empty.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -97,6 +98,23 @@ describe("a stream deleted while the registry failed to drop its topic", { timeo
 		expect((await call("PUT", `${DS}/${path}`, { headers: TEXT, raw: "new" })).status).toBe(201);
 		const read = await call("GET", `${DS}/${path}?offset=-1`);
 		expect([read.status, await read.text()], "the new stream's records").toEqual([200, "new"]);
+	});
+});
+
+describe("a DELETE retried after its stream's topic failed to drop", { timeout: 20_000 }, () => {
+	it("drops the topic before it answers: 503 while the drop fails, then 404 (the stream is gone) with its records", async () => {
+		const path = await stream("delete-again");
+		const topic = streamTopic(path);
+		const failDrop = () =>
+			runInDurableObject(topicRegistry(env), (instance) => throwOnce(instance as unknown as { find(): void }, "find", STORAGE_ERROR));
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await failDrop();
+		const first = (await call("DELETE", `${DS}/${path}`)).status;
+		await failDrop();
+		const again = (await call("DELETE", `${DS}/${path}`)).status;
+		const last = (await call("DELETE", `${DS}/${path}`)).status;
+		const dropped = !(await topicRegistry(env).getTopic(topic)).ok;
+		expect({ first, again, last, dropped }).toEqual({ first: 503, again: 503, last: 404, dropped: true });
 	});
 });
 

@@ -350,7 +350,13 @@ function readResponse(
 async function remove(c: C): Promise<Response> {
 	const { topic } = streamPath(c);
 	const result = await onStream(c.env, topic, async (log, meta) => log.streamDelete(meta.topicId));
-	if (!result.ok) return failed(c, topic, result.failure, result.meta?.topicId);
+	if (!result.ok) {
+		// Deleted (or expired) but its topic still there: a DELETE retried after the drop failed finishes it first, then
+		// answers what the protocol says of a stream that does not exist (404); a drop failing again is its 503 again.
+		const { failure } = result;
+		if (failure.kind === "not_found" && failure.expired) await dropTopic(c.env, topic, result.meta?.topicId);
+		return failureResponse(c, failure);
+	}
 	if (!result.value.soft) {
 		// The stream is gone even when its topic's drop failed: its reference on its source goes with it.
 		try {
