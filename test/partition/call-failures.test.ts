@@ -2,16 +2,22 @@
  * A partition's calls besides its reads (read-failures) and its writes (answered through the group commit's queue)
  * answer a storage failure or a bug inside them as a failure Result (test/support/rpc-failure.ts), not a rejection; a
  * Durable Streams read or HEAD as its stream failure of kind `log`; an append whose batch fails before it joins a
- * group as the group's failures are answered. The edge's answers for them are test/http/call-failures'.
+ * group as the group's failures are answered. The edge's answers for them are test/http/call-failures'. The calls
+ * left unwrapped only touch memory and cannot throw, even where they look as if they might: a key's tails revoked
+ * again while their close is still unanswered (the socket still listed), a wait ended that none holds, past the
+ * bound on such ids.
  */
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
+import { RELEASED_WAIT_IDS_MAX } from "../../src/shared/limits.ts";
 import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
+import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { answersWhenBroken, BUG, failureResults, settled } from "../support/rpc-failure.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
+import { openTail } from "../support/tail.ts";
 import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
 import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
 
@@ -133,5 +139,24 @@ describe("a partition's other calls", () => {
 			(await fetchRecords(topic, 0, "offset=0")).records.map((r) => r.value),
 			"nothing written",
 		).toEqual(["a"]);
+	});
+
+	it("left unwrapped, touch memory only and cannot throw, even on a socket closed unanswered or past the released ids' bound", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }]);
+		const tail = await openTail(topic, "?offset=0", key.secret);
+		const stub = await partitionStub(topic);
+		const answers = await runInDurableObject(stub, (instance: PartitionLog, state) => {
+			// Both revocations in one turn: the second closes a socket whose close the client has not answered yet.
+			instance.revokeTails(key.id);
+			instance.revokeTails(key.id);
+			const states = state.getWebSockets().map((ws) => ws.readyState);
+			for (let i = 0; i <= RELEASED_WAIT_IDS_MAX; i++) instance.stopWaiting(crypto.randomUUID());
+			return { states, open: instance.hasTailsOf(key.id), stats: instance.appendStats() };
+		});
+		expect(answers).toEqual({ states: [WebSocket.CLOSING], open: true, stats: { groups: 0, requests: 0, largestGroup: 0 } });
+		await tail.until(() => tail.closed() !== null);
+		expect(tail.closed()?.code).toBe(4401);
 	});
 });
