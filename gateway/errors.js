@@ -73,9 +73,11 @@ const DENIED = {
 
 /**
  * A failure the Worker says to retry (503 `unavailable`, `partition_unavailable` and `service_unavailable`, its answer
- * to a Durable Object call that threw, such as a reset or a lost connection; 500 `internal`, a fault of its own), as a code Kafka clients retry for the
- * resource at hand: a group's calls find their coordinator again, the rest refresh metadata. UNKNOWN_SERVER_ERROR
- * they take as final: a kafkajs consumer whose SyncGroup met it stops for good, without a word at its log level.
+ * to a Durable Object call that threw, such as a reset or a lost connection), as a code Kafka clients retry for the
+ * resource at hand: a group's calls find their coordinator again, the rest refresh metadata. So too its 500 `internal`,
+ * a bug it marks final, and the 5xx of a proxy or the platform (read as `internal`, `Tributary.answer`):
+ * UNKNOWN_SERVER_ERROR they take as final, and a kafkajs consumer whose SyncGroup met it stops for good, without a
+ * word at its log level, where a retriable code's retries are bounded and end in the client's own error.
  */
 const UNAVAILABLE = {
 	topic: KAFKA.LEADER_NOT_AVAILABLE,

@@ -18,8 +18,8 @@ export interface ErrorFacts {
 
 /**
  * Every error code's status and retriability, in one record: an `ErrorCode` added without its line here fails to
- * compile. Retriable are the transient ones: an object that did not answer, a bug the next attempt may miss, and
- * a quota that refills.
+ * compile. Retriable are the transient ones: an object or a call that failed or did not answer, and a quota that
+ * refills.
  */
 export const ERRORS = {
 	invalid_request: { status: 400, retriable: false },
@@ -53,7 +53,9 @@ export const ERRORS = {
 	service_unavailable: { status: 503, retriable: true },
 	// Only the Worker's operator can set what is missing: the same request keeps failing until then.
 	not_configured: { status: 503, retriable: false },
-	internal: { status: 500, retriable: true },
+	// Only a bug is answered 500 (`isBug`, or a throw the platform marks no failure of its own): it fails again the same
+	// way, as Kafka's UNKNOWN_SERVER_ERROR is not retriable. A transient failure is a 503 (`thrownError`, `settleEach`).
+	internal: { status: 500, retriable: false },
 	group_not_found: { status: 404, retriable: false },
 	group_not_empty: { status: 409, retriable: false },
 	group_full: { status: 409, retriable: false },

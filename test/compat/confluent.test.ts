@@ -481,7 +481,7 @@ describe("unknown faults", () => {
 		expect(response.status).toBe(500);
 		expect(text).not.toContain("secret");
 		const body = JSON.parse(text) as Report & { error: { request_id: string } };
-		expect(body).toMatchObject({ error_code: 500, message: "internal error", error: { code: "internal", retriable: true } });
+		expect(body).toMatchObject({ error_code: 500, message: "internal error", error: { code: "internal", retriable: false } });
 		expect(body.error.request_id).toBe(response.headers.get("X-Request-Id"));
 	});
 });

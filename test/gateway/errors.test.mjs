@@ -54,13 +54,13 @@ test("401 and 403 become the authorization error of the resource at hand", () =>
 	assert.equal(kafkaError({ status: 200, body: {} }, "topic"), KAFKA.NONE);
 });
 
-test("what the Worker says to retry (a thrown error's 500 internal, a 503) is a code Kafka clients retry: the coordinator's for a group's calls", () => {
-	for (const [status, code] of [
-		[500, "internal"],
-		[503, "unavailable"],
-		[503, "partition_unavailable"],
+test("what the Worker says to retry (a 503), and its 500 internal, a bug it marks final, are codes Kafka clients retry: the coordinator's for a group's calls", () => {
+	for (const [status, code, retriable] of [
+		[500, "internal", false],
+		[503, "unavailable", true],
+		[503, "partition_unavailable", true],
 	]) {
-		const failed = { status, body: { error: { code, message: "m", retriable: true } } };
+		const failed = { status, body: { error: { code, message: "m", retriable } } };
 		assert.equal(kafkaError(failed, "group"), KAFKA.COORDINATOR_NOT_AVAILABLE, code);
 		assert.equal(kafkaError(failed, "transactional"), KAFKA.COORDINATOR_NOT_AVAILABLE, code);
 		assert.equal(kafkaError(failed, "topic"), KAFKA.LEADER_NOT_AVAILABLE, code);
