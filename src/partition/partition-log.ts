@@ -577,7 +577,7 @@ export class PartitionLog extends DurableObject<Env> {
 	}
 }
 // Storage failing (or a bug) in any of them is answered a failure Result, not a rejection crossing RPC; a stream's as its log's.
-// Not wrapped: stopWaiting, revokeTails, hasTailsOf, appendStats only touch memory and cannot throw (call-failures' test).
+// Not wrapped: stopWaiting, revokeTails, hasTailsOf only touch memory and cannot throw (call-failures' test).
 settleEach(PartitionLog, [
 	"configure",
 	"checkClaims",
