@@ -217,9 +217,11 @@ export function fetchBodyBlob(result: ReadResult<Utf8Parts>): Blob {
  * partition's `readFetchBody` streams a Blob, the runtime's own): in a bare workerd, serving 10 parts of 100 × 1 KiB,
  * server CPU per record was 0.90 for this Blob, 1.05 for one Uint8Array, 1.5 for a `ReadableStream` enqueuing the
  * parts and 1.6–1.65 for an `IdentityTransformStream` or `FixedLengthStream` written with them (medians of 6
- * alternating runs of 200 requests; 0.60 answering without the records). workerd (1.20260426) copies a Blob's pieces
- * twice, into one array and that into a buffer of V8's: under `bench:profile fetch` the `new Blob` here was about a
- * fifth of the isolate's busy time (the ceiling's answer, a Uint8Array over RPC and copied at its edge, copies more).
+ * alternating runs of 200 requests; 0.60 answering without the records). workerd (1.20260426, blob.c++'s `concat`)
+ * copies a Blob's pieces once, into a buffer of V8's it has zero-filled, and the zero-fill is most of the cost (~3/4
+ * of the constructor's samples under perf: see poll-body.ts's `pollBodyBlob`): under `bench:profile fetch` the `new
+ * Blob` here was about a fifth of the isolate's busy time (the ceiling's answer, a Uint8Array over RPC and copied at
+ * its edge, copies more).
  */
 export function utf8Blob(head: BlobPiece, parts: Utf8Parts, tail: string): Blob {
 	const pieces: BlobPiece[] = [head];

@@ -131,6 +131,16 @@ let scratch = new Uint8Array(0);
  * kept buffer in no more time than one of five fresh buffers. Measured and dropped: the Blob made of 128 KiB views
  * of this buffer, as a fetch's is of several parts: bench:ab group-4m-4p +0.74, +0.61, -0.88, -1.03 µs/record of ~15
  * in 4 rounds (load 11-20), an A/A run the same hour -2.17 to +2.17.
+ * That 2x is the profiler's, not this Blob's: workerd's own CPU sampled by `perf record -e cpu-clock:u` (its main
+ * thread, the load's seconds, load ~20) put 4.8 samples per 1,000 records polled in the Blob's constructor against 4.2
+ * per 1,000 fetched in `-- group-fetch`, while the profiler's share of this line swings by run (9.4 % and 17.1 % in
+ * two runs of `-- group`; `utf8Blob` and its Blob 16 % in one of `-- group-fetch`). In both, ~78 % of the Blob's
+ * samples are the zero-fill of its new backing store (V8's `BackingStore::Allocate`: workerd asks for it zeroed), the
+ * copy ~6 %: the zero-fill first touches the pages (`page-faults:u`, 12 % of a group run's faults, 0.07 a record). A
+ * bare workerd (bench/blob-shapes.mjs) shows neither those faults nor a gap between the two shapes. Measured and
+ * dropped: the body as `new Response(view).body` (copied into memory workerd does not zero-fill): bench:ab group-4m-4p
+ * +2.46, +3.37, -1.37, +2.33 µs/record of ~17 (load 18-26), an A/A run the same hour -3.22, +0.84, -3.68, -0.58 of
+ * ~13-17; profiled, its `new Response` line held 13 % of busy samples: its copy touches fresh pages all the same.
  */
 export function pollBodyBlob(reads: readonly SplicedRead[], tail: Uint8Array): Blob {
 	return new Blob([
