@@ -222,13 +222,18 @@ function answerError(response: Response, text: string): TributaryError {
 }
 
 /**
- * What a request that gives up after `last` throws: `last`, unless it proves its own try did nothing (a 429, a 503
- * `unavailable`) while `earlier`, a failure before it, may have landed: then that one, the outcome unknown, for the
- * caller would otherwise read "nothing was done" (an idempotent producer would give its batch's sequence back, and
- * the next batch, sent under it, be answered with this one's offsets and never written).
+ * What a request that gives up after `last` throws: `last`, unless it proves only that its own try did nothing (a 429,
+ * a 503 `unavailable`) while `earlier`, a failure before it, said more:
+ * - `earlier` may have landed (a lost answer, a timeout, another 5xx): then that one, the outcome unknown, for the
+ *   caller would otherwise read "nothing was done" (an idempotent producer would give its batch's sequence back, and
+ *   the next batch, sent under it, be answered with this one's offsets and never written);
+ * - `earlier` is a 503 `unavailable` and `last` a 429: the Worker's word on the request (nothing written, or what was
+ *   done and is the repeat's to finish: a key revoked, some of its tails not closed), not the refusal of the repeat.
  */
 function givenUp(last: TributaryError, earlier: TributaryError | null): TributaryError {
-	return earlier !== null && !provedUnsent(earlier) && provedUnsent(last) ? outcomeUnknown(earlier, last) : last;
+	if (earlier === null || !provedUnsent(last)) return last;
+	if (!provedUnsent(earlier)) return outcomeUnknown(earlier, last);
+	return last.status === 429 ? refusedAgain(earlier, last, "") : last;
 }
 
 /**
@@ -238,8 +243,18 @@ function givenUp(last: TributaryError, earlier: TributaryError | null): Tributar
  * ends the retries says its own try did nothing, not that the earlier one did nothing.
  */
 function outcomeUnknown(lost: TributaryError, refused: TributaryError): TributaryError {
-	const message = `${lost.message}; sent again, it was refused ${refused.status} (${refused.message}): whether the first landed before that is unknown, read it again`;
-	return new TributaryError(lost.code, message, { status: lost.status, retriable: lost.retriable, details: lost.details, cause: refused });
+	return refusedAgain(lost, refused, ": whether the first landed before that is unknown, read it again");
+}
+
+/** `first`, whose repeat was refused `refused`: `first`'s code, status and details, `refused` its cause, the message naming both. */
+function refusedAgain(first: TributaryError, refused: TributaryError, after: string): TributaryError {
+	const message = `${first.message}; sent again, it was refused ${refused.status} (${refused.message})${after}`;
+	return new TributaryError(first.code, message, {
+		status: first.status,
+		retriable: first.retriable,
+		details: first.details,
+		cause: refused,
+	});
 }
 
 /**

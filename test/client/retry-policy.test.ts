@@ -393,9 +393,38 @@ describe("a request whose retries ran out", () => {
 		expect(await put(httpMeeting([lost, slow, quota], 2).http)).toMatchObject({ code: "network_error", cause: { status: 429 } });
 	});
 
+	it("after a 503 unavailable, its repeats refused 429 until they ran out, throws the 503 (the Worker's word on the request), the 429 its cause", async () => {
+		// The 503 may say what was done and what a repeat is to finish (a key revoked, some of its tails not closed); the
+		// 429 says only that the repeat was not run. Thrown as the 429, the caller reads the request as refused outright.
+		const revoking = () =>
+			Response.json(
+				{
+					error: {
+						code: "unavailable",
+						message: "the key is revoked, but 1 partition(s) did not answer; retry the DELETE",
+						retriable: true,
+					},
+				},
+				{ status: 503 },
+			);
+		const thrown = await put(httpMeeting([revoking, quota, quota], 2).http);
+		expect(thrown).toMatchObject({
+			code: "unavailable",
+			status: 503,
+			retriable: true,
+			cause: { code: "quota_exceeded", status: 429, details: { retry_after_ms: 0 } },
+		});
+		expect((thrown as TributaryError).message).toMatch(
+			/^the key is revoked, but 1 partition\(s\) did not answer; retry the DELETE; sent again, it was refused 429/,
+		);
+		// A 503 unavailable last is the same word again: thrown as itself.
+		const again = await put(httpMeeting([unavailable, quota, unavailable], 2).http);
+		expect(again).toMatchObject({ code: "unavailable", status: 503 });
+		expect((again as TributaryError).cause).toBeUndefined();
+	});
+
 	it("refused only as nothing done, or last failed in a way that may have landed, throws the last failure, as before", async () => {
 		expect(await put(httpMeeting([quota, quota], 1).http)).toMatchObject({ code: "quota_exceeded", status: 429 });
-		expect(await put(httpMeeting([unavailable, quota], 1).http)).toMatchObject({ code: "quota_exceeded", status: 429 });
 		const last = await put(httpMeeting([quota, lost], 1).http);
 		expect(last).toMatchObject({ code: "network_error", status: 0 });
 		expect((last as TributaryError).cause).toBeInstanceOf(TypeError);
