@@ -7,7 +7,8 @@
  * The suite sends its requests with the global fetch, which is made `durableStreamsFetch` for the run: a request
  * wrangler dev failed (not the Worker) is sent again when that is safe (test/e2e/lib/durable-streams-fetch.mjs).
  *
- * The suite's tests that time expiry with sub-second margins are run again when they fail (`EXPIRY_TIMED`).
+ * The suite's tests that time expiry with sub-second margins are run again when they fail (`EXPIRY_TIMED`), and so is
+ * a test that failed where wrangler dev failed a request the fetch could not send again (`WRANGLER_FAILED_RETRIES`).
  *
  * `DS_CONFORMANCE_URL=http://127.0.0.1:PORT` runs it against a broker already running instead.
  */
@@ -63,20 +64,42 @@ const EXPIRY_TIMED = new Set(["TTL Expiration Behavior", "Fork - TTL and Expiry"
 const EXPIRY_TIMED_RETRIES = 2;
 
 /**
- * Gives the tests of `EXPIRY_TIMED` describes their retries (set on the collected tasks: the suite takes no option),
- * and returns how many it found.
+ * Runs of any other test that failed while wrangler dev failed a request the fetch could not send again (an append
+ * naming no place: its proxy's 503 or a closed connection, which the Worker may or may not have served): that run
+ * says nothing of the Worker. Once, not more: a broker that breaks a rule fails the run again too.
  */
-function retryExpiryTimed(suite) {
+const WRANGLER_FAILED_RETRIES = 1;
+/** What a failure that wrangler dev's could explain says: a 503 where the suite expected its answer, or no answer. */
+const WRANGLER_FAILURE_SEEN = /\b503\b|fetch failed/;
+/**
+ * Such requests not yet taken by a failed test's run again. Tests run at once (CONFORMANCE_TESTS_AT_ONCE), so a failure
+ * takes any one of them, not one of its own: the suite's messages do not name a test's streams.
+ */
+let wranglerFailed = 0;
+
+/** Whether a test that failed with `error` runs again for a request wrangler dev failed (taking that request). */
+function wranglerFailedIt(error) {
+	if (wranglerFailed === 0 || !WRANGLER_FAILURE_SEEN.test(error.message ?? "")) return false;
+	wranglerFailed--;
+	process.stderr.write(
+		`conformance: a test failed (${error.message}) after wrangler dev failed a request that could not be sent again: run again\n`,
+	);
+	return true;
+}
+
+/**
+ * Gives the tests of `EXPIRY_TIMED` describes their retries, and every other test `WRANGLER_FAILED_RETRIES` when
+ * `wranglerFailedIt` (set on the collected tasks: the suite takes no option); returns how many of the first it found.
+ */
+function giveRetries(suite, expiryTimed = false) {
 	let found = 0;
 	for (const task of suite.tasks ?? []) {
-		if (task.type !== "suite") continue;
-		if (EXPIRY_TIMED.has(task.name))
-			for (const test of task.tasks)
-				if (test.type === "test") {
-					test.retry = EXPIRY_TIMED_RETRIES;
-					found++;
-				}
-		found += retryExpiryTimed(task);
+		if (task.type === "suite") found += giveRetries(task, expiryTimed || EXPIRY_TIMED.has(task.name));
+		else if (task.type !== "test") continue;
+		else if (expiryTimed) {
+			task.retry = EXPIRY_TIMED_RETRIES;
+			found++;
+		} else task.retry = { count: WRANGLER_FAILED_RETRIES, condition: wranglerFailedIt };
 	}
 	return found;
 }
@@ -84,10 +107,10 @@ function retryExpiryTimed(suite) {
 // biome-ignore lint/correctness/noEmptyPattern: vitest reads a hook's first parameter as fixtures, which must be a pattern
 beforeAll(async ({}, file) => {
 	// A version of the suite that renamed these describes would run its timed tests without their retries.
-	if (retryExpiryTimed(file) === 0) throw new Error(`no expiry-timed tests found (describes ${[...EXPIRY_TIMED].join(", ")})`);
+	if (giveRetries(file) === 0) throw new Error(`no expiry-timed tests found (describes ${[...EXPIRY_TIMED].join(", ")})`);
 	const url = await broker();
 	config.baseUrl = `${url}/ds`;
-	globalThis.fetch = durableStreamsFetch(globalFetch, config.baseUrl);
+	globalThis.fetch = durableStreamsFetch(globalFetch, config.baseUrl, () => wranglerFailed++);
 });
 
 afterAll(async () => {

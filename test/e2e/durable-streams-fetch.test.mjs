@@ -85,11 +85,13 @@ const standIn = createServer((request, response) => {
 let origin = "http://127.0.0.1:0";
 /** @type {typeof fetch} */
 let send = fetch;
+/** What the fetch said of each request wrangler dev failed that it could not send again. */
+const unrepeatable = /** @type {string[]} */ ([]);
 before(async () => {
 	await new Promise((resolve) => standIn.listen(0, "127.0.0.1", () => resolve(undefined)));
 	const { port } = /** @type {import("node:net").AddressInfo} */ (standIn.address());
 	origin = `http://127.0.0.1:${port}`;
-	send = durableStreamsFetch(fetch, `${origin}/ds`);
+	send = durableStreamsFetch(fetch, `${origin}/ds`, (said) => unrepeatable.push(said));
 });
 after(() => {
 	standIn.closeAllConnections();
@@ -101,6 +103,7 @@ function fresh() {
 	streams.clear();
 	faults.length = 0;
 	seen.length = 0;
+	unrepeatable.length = 0;
 }
 
 /** Sends the requests, one after another (as a test of the suite does); their statuses. @param {[string, RequestInit][]} requests */
@@ -169,6 +172,11 @@ test("an append that names no place (no Stream-Seq, no producer) is sent once: t
 	faults.push("proxy-503-after-write");
 	assert.deepEqual(await statuses([[path, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "one" }]]), [503]);
 	assert.deepEqual(streams.get(path)?.records, ["one"]);
+	// Told, so that the test meeting it can be run again rather than fail on wrangler dev's word.
+	assert.deepEqual(unrepeatable, [`POST ${path}: wrangler dev's proxy answered 503`]);
+	faults.push("worker-503");
+	assert.deepEqual(await statuses([[path, { method: "POST", headers: { "Content-Type": "text/plain" }, body: "two" }]]), [503]);
+	assert.equal(unrepeatable.length, 1, "the Worker's own 503 is the suite's, and no fault of wrangler dev");
 });
 
 test("the Worker's own 503 is not sent again, nor a second proxy 503", async () => {

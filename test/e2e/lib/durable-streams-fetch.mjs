@@ -8,9 +8,12 @@
  * (`sendWhileWranglerFails`: its proxy's 503, or the connection closed before an answer) is sent again, once, when the
  * protocol makes it safe to repeat (`safeToRepeat`), and said on stderr; every other answer is the suite's to see,
  * as is every request outside the mount (wrangler dev's keep-warm /healthz among them: it shares the global fetch).
+ * One that wrangler dev failed and that cannot be sent again (an append naming no place: seen under load, "expected
+ * 503 to be 204", the 503 its proxy's text, logged by the proxy and not by the Worker) is told to `unrepeatable` and
+ * said on stderr: the test that meets it can tell nothing of the Worker from that run.
  */
 
-import { sendWhileWranglerFails } from "./client.mjs";
+import { closedBeforeAnswer, isWranglerProxy503, sendWhileWranglerFails } from "./client.mjs";
 
 /**
  * The length of a body that can be sent again (none, a string, bytes), or null for one that cannot (a stream).
@@ -45,17 +48,20 @@ function safeToRepeat(method, headers, body) {
 }
 
 /**
- * `send` (the global fetch), with a request under `mount` that wrangler dev failed sent again when safe to repeat.
+ * `send` (the global fetch), with a request under `mount` that wrangler dev failed sent again when safe to repeat, and
+ * told to `unrepeatable` (what failed it, after the method and path) when not.
  * @param {typeof fetch} send
  * @param {string} mount the protocol's base URL, e.g. `http://127.0.0.1:8787/ds`
+ * @param {(said: string) => void} [unrepeatable]
  * @returns {typeof fetch}
  */
-export function durableStreamsFetch(send, mount) {
+export function durableStreamsFetch(send, mount, unrepeatable = () => {}) {
 	return async function durableStreamsFetch(input, init) {
 		const url = typeof input === "string" || input instanceof URL ? new URL(input) : null;
 		const method = (init?.method ?? "GET").toUpperCase();
-		if (url === null || !url.href.startsWith(`${mount}/`) || !safeToRepeat(method, new Headers(init?.headers), init?.body))
-			return send(input, init);
+		if (url === null || !url.href.startsWith(`${mount}/`)) return send(input, init);
+		if (!safeToRepeat(method, new Headers(init?.headers), init?.body))
+			return sendOnce(() => send(input, init), `${method} ${url.pathname}`, unrepeatable);
 		const { response } = await sendWhileWranglerFails(() => send(input, init), {
 			method,
 			repeatable: true,
@@ -66,4 +72,27 @@ export function durableStreamsFetch(send, mount) {
 		});
 		return response;
 	};
+}
+
+/**
+ * `send()`'s answer or error, as they are; one of wrangler dev's failures (its proxy's 503, the connection closed
+ * before an answer) is told to `unrepeatable` and said on stderr, as `label` and what failed it.
+ * @param {() => Promise<Response>} send @param {string} label @param {(said: string) => void} unrepeatable
+ */
+async function sendOnce(send, label, unrepeatable) {
+	/** @param {string} reason */
+	const tell = (reason) => {
+		process.stderr.write(`conformance fetch: ${label}: ${reason}; not safe to send again, the suite sees it\n`);
+		unrepeatable(`${label}: ${reason}`);
+	};
+	let response;
+	try {
+		response = await send();
+	} catch (error) {
+		if (closedBeforeAnswer(error)) tell("the connection closed before an answer");
+		throw error;
+	}
+	if (response.status === 503 && isWranglerProxy503({ status: 503, text: await response.clone().text() }))
+		tell("wrangler dev's proxy answered 503");
+	return response;
 }
