@@ -4,9 +4,11 @@
  * are the API's (snake_case), so what the SDK returns is what `curl` shows and what the docs describe.
  */
 
+import { TributaryError } from "./errors.ts";
 import { type ConditionalChange, GrantTags } from "./grant-tags.ts";
 import type { Http } from "./http.ts";
 import { seg } from "./http.ts";
+import { type TopicToCreate, unlikeAsked } from "./topic-create.ts";
 
 /** `before_offset` for "up to the high watermark", Kafka's -1 (the SDK takes no code from the Worker). */
 const DELETE_TO_HIGH_WATERMARK = -1;
@@ -121,9 +123,26 @@ export class Topics {
 		this.#http = http;
 	}
 
-	/** @example await client.topics.create({ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } }) */
-	create(topic: { name: string; partitions?: number; config?: TopicConfig; location_hint?: LocationHint }): Promise<TopicSummary> {
-		return this.#http.request("POST", "/v1/topics", { body: topic });
+	/**
+	 * Creates the topic; `topic_exists` if one of the name exists. A try that may have landed (its answer lost) is sent
+	 * again, as a repeat cannot make a second topic: its `topic_exists` is then this call's topic if the topic is as
+	 * asked (`unlikeAsked`), answered as created, and thrown otherwise, saying how it differs.
+	 * @example await client.topics.create({ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } })
+	 */
+	async create(topic: TopicToCreate): Promise<TopicSummary> {
+		try {
+			return await this.#http.request("POST", "/v1/topics", { body: topic, retry: "always", refusesRepeat: "topic_exists" });
+		} catch (error) {
+			const exists = error instanceof TributaryError && error.cause instanceof TributaryError ? error.cause : null;
+			if (exists?.code !== "topic_exists") throw error;
+			const found = await this.describe(topic.name).catch(() => null);
+			// Gone since, or unreadable: what the create did is unknown, as the error says.
+			if (found === null) throw error;
+			const unlike = unlikeAsked(found, topic);
+			if (unlike === null) return { name: found.name, topic_id: found.topic_id, partitions: found.partitions.length, config: found.config };
+			const { status, retriable, details } = exists;
+			throw new TributaryError(exists.code, `${exists.message}, not as asked: ${unlike}`, { status, retriable, details, cause: error });
+		}
 	}
 
 	async list(): Promise<TopicSummary[]> {

@@ -82,6 +82,12 @@ export interface RequestOptions {
 	readonly headers?: Readonly<Record<string, string>>;
 	/** Called with a successful answer's headers, for what an answer says outside its body (`ETag`). */
 	readonly onHeaders?: (headers: Headers) => void;
+	/**
+	 * The code the server refuses this request's repeat with once an earlier try landed (a create's `topic_exists`):
+	 * answered after a failure that may have landed, it does not say the request failed, and is thrown as that failure,
+	 * the outcome unknown, the refusal its `cause` (as `conditional`'s 412), for the caller to look.
+	 */
+	readonly refusesRepeat?: string;
 }
 
 export class Http {
@@ -163,8 +169,8 @@ export class Http {
 		for (let attempt = 0; ; attempt++) {
 			const outcome = await this.#once(method, path, options);
 			if (!(outcome instanceof TributaryError)) return outcome as T;
-			if (mode === "conditional" && mayHaveLanded !== null && outcome.code === "precondition_failed")
-				throw outcomeUnknown(mayHaveLanded, outcome);
+			const refusesRepeat = mode === "conditional" ? "precondition_failed" : options.refusesRepeat;
+			if (mayHaveLanded !== null && outcome.code === refusesRepeat) throw outcomeUnknown(mayHaveLanded, outcome);
 			if (attempt >= this.#retries || !mayRetry(outcome, mode, options.unsentCodes)) throw givenUp(outcome, mayHaveLanded);
 			// A 503 `unavailable` counts: a key's quota change may be in force behind one (client/README.md, Retries). The
 			// first such failure is kept unless it reads as provably unsent: a lost answer is thrown over a later 503.

@@ -1,0 +1,60 @@
+/**
+ * The SDK's `topics.create` when a try may have landed (its answer lost, wrangler dev's proxy's 503): sent again, as
+ * a repeat cannot make a second topic; its 409 `topic_exists` is then this call's own topic when the topic is as
+ * asked (partitions, location hint, every config given), which is answered as created; otherwise the 409 stands.
+ * A 409 to a first try is `topic_exists` as ever (Kafka's TopicExistsException, without `--if-not-exists`).
+ */
+
+import { describe, expect, it } from "vitest";
+import { TributaryError } from "../../client/index.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { type Sent, wiredClient } from "../support/sdk.ts";
+import { createTopic, json } from "../support/worker.ts";
+
+const isCreate = (r: Sent) => r.method === "POST" && r.path === "/v1/topics";
+
+describe("SDK topics.create after a try that may have landed", () => {
+	it("whose answer was lost is sent again, and the topic it made, as asked, is answered as created", async () => {
+		const name = uniqueTopic("create-lost");
+		const { client, sent, dropAnswer } = wiredClient();
+		dropAnswer(isCreate);
+		// Given as a CLI or a Kafka tool writes them: digit strings, a policy in another order, a boolean as text.
+		const config = { "retention.ms": "3600000", "cleanup.policy": "delete,compact", "remote.storage.enable": "false" };
+		const created = await client.topics.create({ name, partitions: 2, config });
+		const described = await client.topics.describe(name);
+		expect(created).toEqual({ name, topic_id: described.topic_id, partitions: 2, config: described.config });
+		expect(described.config).toMatchObject({ "retention.ms": 3_600_000, "cleanup.policy": "compact,delete" });
+		expect(sent.filter(isCreate)).toHaveLength(2);
+	});
+
+	it("answered wrangler dev's proxy's 503 is sent again (the Worker may have served it)", async () => {
+		const name = uniqueTopic("create-proxy");
+		const { client, sent, notForwarded } = wiredClient();
+		notForwarded(isCreate);
+		expect(await client.topics.create({ name })).toMatchObject({ name, partitions: 1 });
+		expect(sent.filter(isCreate)).toHaveLength(2);
+	});
+
+	it("whose topic is not as asked by the time its repeat is refused 409 throws the 409", async () => {
+		const name = uniqueTopic("create-changed");
+		const { client, sent, dropAnswer, beforeServing } = wiredClient();
+		dropAnswer(isCreate);
+		// Another admin grows the topic between the lost answer and the repeat: it is no longer the one asked for.
+		beforeServing(
+			(r) => isCreate(r) && sent.filter(isCreate).length === 2,
+			() => json("PATCH", `/v1/topics/${name}`, 200, { body: { partitions: 3 } }),
+		);
+		const failure = await client.topics.create({ name, partitions: 1 }).catch((error: unknown) => error);
+		expect(failure).toBeInstanceOf(TributaryError);
+		expect(failure).toMatchObject({ code: "topic_exists", status: 409 });
+		expect((failure as Error).message).toMatch(/not as asked: 3 partitions, not 1/);
+	});
+
+	it("answered 409 at its first try throws it, even when the topic is as asked", async () => {
+		const name = uniqueTopic("create-exists");
+		await createTopic(name, 1);
+		const { client, sent } = wiredClient();
+		expect(await client.topics.create({ name }).catch((error: unknown) => error)).toMatchObject({ code: "topic_exists", status: 409 });
+		expect(sent.filter(isCreate)).toHaveLength(1);
+	});
+});
