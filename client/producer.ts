@@ -189,14 +189,14 @@ export class Producer {
 		if (failure !== null) throw failure;
 	}
 
-	/** Flushes, then refuses further sends. */
+	/** Flushes, then refuses further sends; ends the channels even if the flush failed (an open one keeps Node running). */
 	async close(): Promise<void> {
 		this.#closed = this.#closing = true;
 		await this.flush().finally(() => {
 			this.#closing = false;
+			for (const stream of this.#streams.values()) stream.close();
+			this.#streams.clear();
 		});
-		for (const stream of this.#streams.values()) stream.close();
-		this.#streams.clear();
 	}
 
 	#resolve(pending: Pending, metadata: RecordMetadata): void {

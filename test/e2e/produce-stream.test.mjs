@@ -10,24 +10,24 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { Tributary } from "tributary/client";
 import { WebSocket } from "ws";
-import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
-import { tempDir } from "./lib/temp-dir.mjs";
+import { stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { plainDevToken, plainWranglerDev } from "./lib/shared-dev.mjs";
 
 /**
  * One broker for the file's tests, which run one after another: each works on topics of its own (the first on
  * "streamed", the others on a fresh `ordered-…` each), and what the others break or refuse is their own client's
- * wire, not the broker; so a wrangler dev start apiece (about 8 s, more under load) would prove nothing more.
+ * wire, not the broker; so a wrangler dev start apiece (about 8 s, more under load) would prove nothing more. Under
+ * `npm run test:e2e`, the shared one (test/e2e/lib/shared-dev.mjs).
  */
-const state = tempDir("produce-stream");
-const token = generateToken();
-/** @type {Awaited<ReturnType<typeof startWranglerDev>>} */
+const token = plainDevToken();
+/** @type {Awaited<ReturnType<typeof plainWranglerDev>>} */
 let dev;
 before(async () => {
-	dev = await startWranglerDev({ persistTo: state.path, token });
+	dev = await plainWranglerDev("produce-stream", token);
 });
 after(async () => {
 	await stopAllWranglerDevs();
-	state.remove();
+	dev?.remove();
 });
 
 test("produce stream on wrangler dev: the SDK's channel and a WebSocket", { timeout: 120_000 }, async () => {
@@ -135,19 +135,30 @@ test("produce stream on wrangler dev: the SDK's channel and a WebSocket", { time
  * as a connection lost mid-stream does: the broker goes on writing what it had received, the SDK never hears of it.
  * With `dropAfter` -1 it only watches whether the channel was opened.
  * @param {number} dropAfter
- * @returns {{ restore: () => void, opened: () => boolean, cut: () => boolean }} `restore` puts the real fetch back;
- *   `cut` says whether the answer was cut (a channel answering no more than `dropAfter` reports is not)
+ * @returns {{ restore: () => void, opened: () => boolean, cut: () => boolean, ended: () => boolean }} `restore` puts the
+ *   real fetch back; `cut` says whether the answer was cut (a channel answering no more than `dropAfter` reports is
+ *   not); `ended`, whether the channel's request body was ended
  */
 function breakChannelOnce(dropAfter) {
 	const realFetch = globalThis.fetch;
 	let broken = false;
 	let answerCut = false;
+	let bodyEnded = false;
 	globalThis.fetch = async (input, init) => {
 		const request = input instanceof Request ? input : new Request(input, init);
-		if (broken || !new URL(request.url).pathname.endsWith("/records/stream")) return realFetch(request);
+		if (broken || !new URL(request.url).pathname.endsWith("/records/stream") || request.body === null) return realFetch(request);
 		broken = true;
-		if (dropAfter < 0) return realFetch(request);
-		const response = await realFetch(request);
+		// The producer's close must end the channel's request: a request left open keeps the connection, and the process.
+		const body = request.body.pipeThrough(
+			new TransformStream({
+				flush() {
+					bodyEnded = true;
+				},
+			}),
+		);
+		const sent = new Request(request, { body, duplex: "half" });
+		if (dropAfter < 0) return realFetch(sent);
+		const response = await realFetch(sent);
 		let seen = 0;
 		const decoder = new TextDecoder();
 		const cut = new TransformStream({
@@ -172,6 +183,7 @@ function breakChannelOnce(dropAfter) {
 		},
 		opened: () => broken,
 		cut: () => answerCut,
+		ended: () => bodyEnded,
 	};
 }
 
@@ -313,6 +325,7 @@ test("the SDK's channel keeps an idempotent producer's records once and in send 
 		}
 		assert.ok(channel.opened(), `${label}: the batches went on the channel`);
 		assert.equal(channel.cut(), dropAfter >= 0, `${label}: the channel's answer was cut`);
+		assert.ok(channel.ended(), `${label}: the producer's close ended the channel's request`);
 		const expected = Array.from({ length: count }, (_, i) => i).filter((i) => !refused.has(i));
 		assert.deepEqual(result.rejected, [...refused], `${label}: only the records too large were refused`);
 		assertOnceInOrder(result, expected, label);

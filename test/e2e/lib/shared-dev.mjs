@@ -11,8 +11,9 @@
  * Only a file that works on topics, groups and keys no other sharer names may ask for it (test/structure/
  * e2e-shared-names.test.mjs checks their names), and that never restarts or crashes it, reads its whole log, needs
  * it empty, or changes what every caller meets (anonymous's grant, default quotas), nor one that leaves a connection
- * to it open after its tests (produce-stream's SDK channel: its process then never exits, and it fails at the runner's
- * timeout, where its own instance's stop closed the connection): such a file starts its own with `startWranglerDev`.
+ * to it open after its tests (its process then never exits, and it fails at the runner's timeout, where its own
+ * instance's stop closed the connection: produce-stream's did, while the SDK's `producer.close()` left its channel
+ * open after a failed flush): such a file starts its own with `startWranglerDev`.
  *
  * The runner hands the instance to its test files (one process each) through SHARED_DEV_ENV, which names a directory
  * and the token: a file asks for the instance by writing `wanted` there, the runner writes its URL as `ready.json` once
