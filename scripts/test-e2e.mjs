@@ -7,22 +7,24 @@
  * they are given in, and name order left the longest (start-scripts, about 160 s under load) among the last to start,
  * one worker busy with it while the other had nothing left. One `wrangler dev` is started for the whole run and shared
  * by the files that can share one (test/e2e/lib/shared-dev.mjs), instead of a start each. A file still running after
- * E2E_FILE_TIMEOUT_MS (default 10 minutes) fails, named, and the run goes on. Reports with the spec reporter; exits 1
+ * E2E_FILE_TIMEOUT_MS (default 10 minutes, more on a machine busier than load 17 on 2 cores) fails, named, and the run goes on. Reports with the spec reporter; exits 1
  * if a test failed. One file alone: `node --test test/e2e/<file>.test.mjs`.
  */
 
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runTestFiles } from "./lib/e2e-runner.mjs";
+import { underLoad } from "./lib/load.mjs";
 import { PROJECT_ROOT } from "./lib/project.mjs";
 
 const E2E_DIR = "test/e2e";
 const CONCURRENCY_DEFAULT = 2;
 /**
  * How long one file may run, from its process's start to its exit: twice the longest's time at load 15-19
- * (start-scripts, 294 s), so that only a file that hangs (a test that never ends, a process that never exits) meets it.
+ * (start-scripts, 294 s), so that only a file that hangs (a test that never ends, a process that never exits) meets it;
+ * stretched above that load, as the files' own test bounds are (`underLoad`), so it stays above theirs.
  */
-const FILE_TIMEOUT_MS_DEFAULT = 600_000;
+const FILE_TIMEOUT_MS_DEFAULT = underLoad(600_000, 17);
 /**
  * The longest files, longest first (seconds of their tests, one whole run at load 15-19 on 2 cores); every other file
  * follows, in name order. An old entry is harmless but refused, so the list stays true to the directory. Each run

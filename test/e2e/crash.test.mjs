@@ -20,7 +20,7 @@
 
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
-import { generateToken, sleep, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { generateToken, sleep, startWranglerDev, stopAllWranglerDevs, underLoad } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
 import { produceUnderLoad } from "./lib/crash-produce.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
@@ -39,6 +39,8 @@ const SMALL_TOPIC = { name: "crash-small", partitions: 1 };
 /** The kill comes once this many single-record requests were acknowledged (or after SMALL_LOAD_MAX_MS). */
 const SMALL_ACKED_BEFORE_CRASH = 4 * SMALL_PRODUCERS;
 const SMALL_LOAD_MAX_MS = 60_000;
+/** Each test's hang bound: 120 s held up to a load of 16 (2 cores), and is stretched above it (`underLoad`). */
+const TEST_TIMEOUT_MS = underLoad(120_000, 16);
 
 const state = tempDir("crash");
 const smallState = tempDir("crash-small");
@@ -75,7 +77,7 @@ function makeBatch(producer, batch, topic) {
 	});
 }
 
-test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: 120_000 }, async (t) => {
+test("acknowledged records survive SIGKILL of workerd mid-load", { timeout: TEST_TIMEOUT_MS }, async (t) => {
 	const token = generateToken();
 	const dev = await startWranglerDev({ persistTo: state.path, token });
 	let api = client(dev.url, token);
@@ -202,7 +204,7 @@ async function verifyRecovered(t, api, topics, sent, acked) {
 	t.diagnostic(`${present} records present after restart (${present - acked.length} unacknowledged survivors)`);
 }
 
-test("acknowledged single-record produces survive SIGKILL among group commits", { timeout: 120_000 }, async (t) => {
+test("acknowledged single-record produces survive SIGKILL among group commits", { timeout: TEST_TIMEOUT_MS }, async (t) => {
 	const token = generateToken();
 	const dev = await startWranglerDev({ persistTo: smallState.path, token });
 	let api = client(dev.url, token);

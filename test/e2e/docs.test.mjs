@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { generateToken, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { generateToken, PROJECT_ROOT, startWranglerDev, stopAllWranglerDevs, underLoad } from "../../scripts/lib/index.mjs";
 import { extractBlocks, extractShellBlocks, JS_LANGS } from "./lib/doc-blocks.mjs";
 import { gatewayStartLines, propertiesBlocks } from "./lib/doc-kafka.mjs";
 import { runModules } from "./lib/doc-module.mjs";
@@ -20,8 +20,15 @@ import { runSession } from "./lib/doc-session.mjs";
 import { kcat, kcatSasl, startGatewayCommand } from "./lib/kafka.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
-const SESSION_TIMEOUT_MS = 180_000;
-const MODULE_TIMEOUT_MS = 120_000;
+/**
+ * The load (2 cores) the hang bounds below held at: every doc's session runs at once, each with a broker of its own,
+ * and README.md's took about 270 s of its test's 270 s at 15-19. Above it they are stretched (`underLoad`).
+ */
+const BOUNDS_LOAD = 16;
+const SESSION_TIMEOUT_MS = underLoad(180_000, BOUNDS_LOAD);
+const MODULE_TIMEOUT_MS = underLoad(120_000, BOUNDS_LOAD);
+/** A doc's session, then its modules' and gateways' time after it. */
+const TEST_TIMEOUT_MS = SESSION_TIMEOUT_MS + underLoad(90_000, BOUNDS_LOAD);
 
 /**
  * What the SDK's examples (client/README.md's, README.md's at a glance) leave to their reader: a few orders to send,
@@ -85,7 +92,7 @@ describe("the docs' shell blocks", { concurrency: true }, () => {
 		// A doc with only JavaScript blocks (webhooks.md's receiver) still gets its broker, for them.
 		if (runnable.length === 0 && !MODULE_DOCS.has(file)) continue;
 		const then = MODULE_DOCS.has(file) ? `, then ${MODULE_DOCS.get(file)?.file}'s JavaScript blocks` : "";
-		test(`${file}: every shell block runs as written on a fresh broker${then}`, { timeout: SESSION_TIMEOUT_MS + 90_000 }, async () => {
+		test(`${file}: every shell block runs as written on a fresh broker${then}`, { timeout: TEST_TIMEOUT_MS }, async () => {
 			const state = tempDir("docs");
 			const token = generateToken();
 			const dev = await startWranglerDev({ persistTo: state.path, token, vars: { WEBHOOK_ALLOW_PRIVATE: "true" } });
