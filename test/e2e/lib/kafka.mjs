@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { HOST, PROJECT_ROOT, stopAllWranglerDevs, waitUntil } from "../../../scripts/lib/index.mjs";
+import { HOST, PROJECT_ROOT, stopAllWranglerDevs, underLoad, waitUntil } from "../../../scripts/lib/index.mjs";
 import { captureOutput } from "./child-output.mjs";
 import { client } from "./client.mjs";
 import { showOnFailure, watchKafkaClient } from "./failure-output.mjs";
@@ -108,12 +108,20 @@ export function startGatewayProcess({ url, token = null, port = 0, args = [] }) 
 }
 
 /**
+ * How long a gateway may take to say it listens: a bound on a hang, 15 s held up to load 16 (2 cores); docs starts
+ * README.md's beside every doc's wrangler dev, and at load 22 it took longer. Stretched above it (`underLoad`).
+ */
+const GATEWAY_LISTEN_TIMEOUT_MS = underLoad(15_000, 16);
+
+/**
  * Starts the CLI with `args` (`kafka-gateway …`, as a doc writes it, its --listen port free) and waits until the
  * gateway listens; `advertised` is what its "listening on" line says Metadata sends clients to. TRIBUTARY_TOKEN is
- * empty: the token is the one `args` give.
+ * empty: the token is the one `args` give. One that does not listen within `listenTimeoutMs` is stopped before the
+ * start fails: left running, it would keep the test file's process alive after its tests.
  * @param {string[]} args
+ * @param {{ listenTimeoutMs?: number }} [options]
  */
-export async function startGatewayCommand(args) {
+export async function startGatewayCommand(args, { listenTimeoutMs = GATEWAY_LISTEN_TIMEOUT_MS } = {}) {
 	const child = spawn(process.execPath, [CLI_MAIN, ...args], {
 		cwd: PROJECT_ROOT,
 		stdio: ["ignore", "pipe", "pipe"],
@@ -127,6 +135,12 @@ export async function startGatewayCommand(args) {
 	child.once("exit", () => {
 		exited = true;
 	});
+	const stop = async () => {
+		if (exited) return;
+		const gone = new Promise((resolve) => child.once("exit", resolve));
+		child.kill("SIGTERM");
+		await gone;
+	};
 	const chosen = /** @type {{ port: number, advertised: string }} */ (
 		await waitUntil(
 			() => {
@@ -134,8 +148,11 @@ export async function startGatewayCommand(args) {
 				const listening = lines.map((line) => LISTENING_LINE.exec(line)).find((match) => match !== null);
 				return listening === undefined ? null : { port: Number(listening[1]), advertised: listening[2] ?? "" };
 			},
-			{ timeoutMs: 15_000, message: "kafka-gateway to listen" },
-		)
+			{ timeoutMs: listenTimeoutMs, message: `kafka-gateway pid ${child.pid} to listen` },
+		).catch(async (/** @type {unknown} */ error) => {
+			await stop();
+			throw error;
+		})
 	);
 	showOnFailure(`kafka-gateway pid ${child.pid} on port ${chosen.port}`, () => lines.join("\n"));
 	return {
@@ -144,12 +161,7 @@ export async function startGatewayCommand(args) {
 		bootstrap: `${HOST}:${chosen.port}`,
 		pid: child.pid,
 		output: () => lines.join("\n"),
-		async stop() {
-			if (exited) return;
-			const gone = new Promise((resolve) => child.once("exit", resolve));
-			child.kill("SIGTERM");
-			await gone;
-		},
+		stop,
 	};
 }
 
