@@ -15,11 +15,17 @@ import {
 	startLocalBroker,
 	startWranglerDev,
 	stopAllWranglerDevs,
+	underLoad,
 	waitForPortClosed,
 } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
+/**
+ * Each test's hang bound: 90 s held at load 15-19 (2 cores); the Miniflare test was cut off at it near load 22.
+ * Stretched above 16 (`underLoad`).
+ */
+const TEST_TIMEOUT_MS = underLoad(90_000, 16);
 const wranglerState = tempDir("restart-wrangler");
 const miniflareState = tempDir("restart-miniflare");
 /** @type {Set<{ dispose(): Promise<void> }>} */
@@ -90,7 +96,7 @@ function assertSeeded(state) {
 	assert.equal(state.partitions[1]?.records.length, 2);
 }
 
-test("wrangler dev: graceful stop and restart keep topics, high watermarks and records", { timeout: 90_000 }, async () => {
+test("wrangler dev: graceful stop and restart keep topics, high watermarks and records", { timeout: TEST_TIMEOUT_MS }, async () => {
 	const token = generateToken();
 	const first = await startWranglerDev({ persistTo: wranglerState.path, token });
 	let api = client(first.url, token);
@@ -110,7 +116,9 @@ test("wrangler dev: graceful stop and restart keep topics, high watermarks and r
 	await second.stop();
 });
 
-test("npm start path (Miniflare): dispose and start again keep the log, in wrangler dev's layout", { timeout: 90_000 }, async () => {
+test("npm start path (Miniflare): dispose and start again keep the log, in wrangler dev's layout", {
+	timeout: TEST_TIMEOUT_MS,
+}, async () => {
 	const token = generateToken();
 	const scriptPath = await bundleWorker({ outdir: join(miniflareState.path, "dist") });
 	const persistTo = join(miniflareState.path, "state");
