@@ -94,6 +94,24 @@ export function errorFromResponse(status: number, body: string): TributaryError 
 	});
 }
 
+/**
+ * The status the Worker answers each code a live stream's `error` event may carry with (the event's body has no status
+ * line; test/client/stream checks these against the Worker's table): the status the same failure gets before the
+ * stream's start, so `status` and the retry policy read it alike. 0 for a code not listed, as for no answer.
+ */
+export const STREAM_ERROR_STATUS: Readonly<Record<string, number>> = {
+	unauthorized: 401,
+	forbidden: 403,
+	topic_not_found: 404,
+	partition_not_found: 404,
+	offset_out_of_range: 416,
+	quota_exceeded: 429,
+	internal: 500,
+	partition_unavailable: 503,
+	unavailable: 503,
+	service_unavailable: 503,
+};
+
 /** Statuses that say a server or a proxy before it could not serve the request now, not that it never will. */
 function transientStatus(status: number): boolean {
 	return status === 429 || status === 502 || status === 503 || status === 504;

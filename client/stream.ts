@@ -5,7 +5,7 @@
  * (`Last-Event-ID` is the offset of the last record seen), with backoff; `break` closes the stream.
  */
 
-import { TributaryError } from "./errors.ts";
+import { STREAM_ERROR_STATUS, TributaryError } from "./errors.ts";
 import { backoffMs, type Http, mayRetry, seg, sleep } from "./http.ts";
 import { type ConsumerRecord, fromWire, type WireRecord } from "./records.ts";
 
@@ -69,11 +69,15 @@ export async function* streamPartition(
 	}
 }
 
+/**
+ * The error a stream's `error` event carries, with the status it would have been answered with before the start: a
+ * retriable 503 (a partition's read that failed) reconnects from the last record, a bug's 500 or a 4xx is thrown.
+ */
 function streamError(data: string): TributaryError {
 	try {
 		const { error } = JSON.parse(data) as { error: { code: string; message: string; retriable?: boolean } };
 		const { code, message, retriable, ...details } = error;
-		return new TributaryError(code, message, { retriable: retriable === true, details });
+		return new TributaryError(code, message, { status: STREAM_ERROR_STATUS[code] ?? 0, retriable: retriable === true, details });
 	} catch {
 		return new TributaryError("unexpected_response", `stream error: ${data.slice(0, 200)}`);
 	}

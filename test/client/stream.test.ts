@@ -1,0 +1,76 @@
+/**
+ * The SDK's live stream (client.stream) when the Worker's read fails after the stream started: the stream's last event
+ * is `error` with the failure's JSON body, and the SDK reads it as the same answer given before the start would read,
+ * status included. A retriable one (503 `service_unavailable`: the partition's call failed) reconnects from the last
+ * record seen, as a dropped connection does; a bug's 500 `internal` is thrown.
+ */
+import { runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { STREAM_ERROR_STATUS } from "../../client/errors.ts";
+import { ERRORS } from "../../src/http/errors.ts";
+import { partitionLog } from "../../src/shared/stubs.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { wiredClient } from "../support/sdk.ts";
+import { topicIdOf } from "../support/stubs.ts";
+import { throwOnce } from "../support/throw-once.ts";
+import { createTopic, produce } from "../support/worker.ts";
+
+afterEach(() => vi.restoreAllMocks());
+
+/** Makes the partition's next read throw `thrown` inside the object (test/http/late-failure's way). */
+async function breakNextRead(topic: string, thrown: string | Error): Promise<void> {
+	const partition = partitionLog(env, await topicIdOf(topic), 0);
+	await runInDurableObject(partition, (instance) => throwOnce((instance as unknown as { reads: { read(): void } }).reads, "read", thrown));
+}
+
+describe("SDK stream whose read fails after it started", { timeout: 30_000 }, () => {
+	it("reconnects from the last record on a late 503, missing and repeating nothing", async () => {
+		const topic = uniqueTopic("sse-late");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const { client, sent } = wiredClient();
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const seen: unknown[] = [];
+		for await (const record of client.stream(topic, 0, { offset: 0 })) {
+			seen.push(record.value);
+			if (record.offset === 0) {
+				await breakNextRead(topic, "SQLITE_IOERR: disk I/O error");
+				await produce(topic, [{ value: "b" }]);
+			}
+			if (record.offset === 1) await produce(topic, [{ value: "c" }]);
+			if (record.offset === 2) break;
+		}
+		expect(seen).toEqual(["a", "b", "c"]);
+		expect(sent.filter((r) => r.path.endsWith("/partitions/0/records")).length, "opened twice").toBe(2);
+	});
+
+	it("throws a late bug's 500 internal, with its status", async () => {
+		const topic = uniqueTopic("sse-late");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const { client, sent } = wiredClient();
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const seen: unknown[] = [];
+		const thrown = await (async () => {
+			for await (const record of client.stream(topic, 0, { offset: 0 })) {
+				seen.push(record.value);
+				if (record.offset === 0) {
+					await breakNextRead(topic, new TypeError("a bug"));
+					await produce(topic, [{ value: "b" }]);
+				}
+			}
+		})().then(
+			() => "ended",
+			(cause: unknown) => cause,
+		);
+		expect(thrown).toMatchObject({ code: "internal", status: 500, retriable: false });
+		expect(seen).toEqual(["a", "b"]);
+		expect(sent.filter((r) => r.path.endsWith("/partitions/0/records")).length, "opened once").toBe(1);
+	});
+});
+
+it("reads each code a stream's error event may carry with the status the Worker answers it", () => {
+	const worker = Object.fromEntries(Object.keys(STREAM_ERROR_STATUS).map((code) => [code, ERRORS[code as keyof typeof ERRORS]?.status]));
+	expect(STREAM_ERROR_STATUS).toEqual(worker);
+});
