@@ -85,7 +85,15 @@ export class CommitQueue<Req, Res> {
 	/** Queues `request` and answers its result once its group is written (and, by the output gate, committed). */
 	submit(request: Req): Promise<Res> {
 		return new Promise<Res>((resolve) => {
-			const weight = this.#options.weigh(request);
+			let weight: number;
+			try {
+				weight = this.#options.weigh(request);
+			} catch (cause) {
+				// A bug: answered as a failed write is, never a rejection (see `failed`).
+				console.error(cause);
+				resolve(this.#options.failed(request, cause));
+				return;
+			}
 			this.#waiting.push({ request, weight, resolve });
 			this.#waitingWeight += weight;
 			if (this.#lingering === null) {
@@ -139,15 +147,17 @@ export class CommitQueue<Req, Res> {
 		this.#recent.push(group.length);
 		if (this.#recent.length > RECENT_GROUPS) this.#recent.shift();
 		this.#recentMax = Math.max(1, ...this.#recent);
-		let results: readonly Res[];
+		let results: readonly Res[] | undefined;
 		try {
 			results = this.#options.write(group.map((w) => w.request));
+			assert(results.length === group.length, "result per request");
 		} catch (cause) {
+			// The writer logs its own failure; a count that disagrees is logged here. Either way every request is answered.
+			if (results) console.error(cause);
 			this.#fail(group, cause);
 			this.#awaitCommit();
 			return;
 		}
-		assert(results.length === group.length, "result per request");
 		group.forEach((w, i) => {
 			w.resolve(results[i] as Res);
 		});
