@@ -5,17 +5,18 @@
  * its source's reference; a DELETE retried after its topic's drop failed finishes the drop before it answers; and a
  * stream made again at a path whose topic's drop failed, or came late, starts empty.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import { dropTopic } from "../../src/http/compat/durable-streams/streams.ts";
+import worker from "../../src/index.ts";
 import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { topicRegistry } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
 import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
-import { call } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call } from "../support/worker.ts";
 
 const DS = "/ds/v1/stream";
 const STORAGE_ERROR = "SQLITE_IOERR: disk I/O error";
@@ -115,6 +116,25 @@ describe("a DELETE retried after its stream's topic failed to drop", { timeout: 
 		const last = (await call("DELETE", `${DS}/${path}`)).status;
 		const dropped = !(await topicRegistry(env).getTopic(topic)).ok;
 		expect({ first, again, last, dropped }).toEqual({ first: 503, again: 503, last: 404, dropped: true });
+	});
+});
+
+describe("a read that finds its stream deleted while its topic's drop failed", { timeout: 20_000 }, () => {
+	it("answers 404 and logs a drop behind the answer that fails again, naming the stream's topic", async () => {
+		const path = await stream("read-drop");
+		const topic = streamTopic(path);
+		const failDrop = () =>
+			runInDurableObject(topicRegistry(env), (instance) => throwOnce(instance as unknown as { find(): void }, "find", STORAGE_ERROR));
+		const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		await failDrop();
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(503);
+		await failDrop();
+		const ctx = createExecutionContext();
+		const request = new Request(`${BASE}${DS}/${path}?offset=-1`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+		const read = await worker.fetch(request, env, ctx);
+		await waitOnExecutionContext(ctx);
+		const lines = errors.mock.calls.map(([line]) => String(line)).filter((line) => line.startsWith(`stream "${topic}"`));
+		expect({ status: read.status, lines }).toEqual({ status: 404, lines: [expect.stringContaining("drop failed")] });
 	});
 });
 

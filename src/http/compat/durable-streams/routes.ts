@@ -251,10 +251,16 @@ async function append(c: C): Promise<Response> {
 	return c.body(null, producer.value !== null && !appended.duplicate && records.length > 0 ? 200 : 204);
 }
 
-/** Answers a failure; a stream found expired has its topic deleted behind the answer. */
+/**
+ * Answers a failure; a stream found expired has its topic deleted behind the answer. A drop that fails is logged (a
+ * later request finding the stream gone, or a DELETE, drops it again).
+ */
 function failed(c: C, topic: string, failure: Parameters<typeof failureResponse>[1], topicId: string | undefined): Response {
 	// Behind the answer, so a create at the path may come first: only the topic found expired goes, not the new one's.
-	if (failure.kind === "not_found" && failure.expired) c.executionCtx.waitUntil(dropTopic(c.env, topic, topicId).catch(() => {}));
+	if (failure.kind === "not_found" && failure.expired)
+		c.executionCtx.waitUntil(
+			dropTopic(c.env, topic, topicId).catch((cause: unknown) => console.error(`stream "${topic}": drop failed: ${String(cause)}`)),
+		);
 	return failureResponse(c, failure);
 }
 
