@@ -103,9 +103,16 @@ export class Followers {
 
 	/**
 	 * A WebSocket tail (`GET …/records` with `Upgrade: websocket`, forwarded by the edge after it validated the
-	 * request): accepted with the hibernation API, sent the backlog from `offset`, then pushed every append.
+	 * request): accepted with the hibernation API, sent the backlog from `offset`, then pushed every append. Whatever
+	 * throws in it (a bug, the key's authority's call, the runtime refusing the socket) is a refusal answered, as the
+	 * others: thrown, it would reject this fetch. The edge answers it by its code (500 for `internal`), whatever the
+	 * status here.
 	 */
-	async openTail(request: Request): Promise<Response> {
+	openTail(request: Request): Promise<Response> {
+		return this.#openTail(request).catch((cause: unknown) => refusal(caughtFailure(cause).error, 503));
+	}
+
+	async #openTail(request: Request): Promise<Response> {
 		const { ctx, env, view } = this.o;
 		const url = new URL(request.url);
 		const topicId = url.searchParams.get("topic_id") ?? "";
@@ -117,9 +124,7 @@ export class Followers {
 			// The edge names the partition: an object not configured yet does not know its own number.
 			const partition = Number(url.searchParams.get("partition"));
 			assert(Number.isSafeInteger(partition) && partition >= 0, "tail partition");
-			const alive = await keyAuthority(env, keyId).watchTail(keyId, topicId, partition).catch(caughtFailure);
-			// A failed registration, answered or its call rejected, is a refusal answered, as the others: thrown, it would
-			// reject this fetch. The edge answers it by its code (500 for `internal`), whatever the status here.
+			const alive = await keyAuthority(env, keyId).watchTail(keyId, topicId, partition);
 			if (typeof alive === "object") return refusal(alive.error, 503);
 			if (!alive || this.#revokedKeys.has(keyId)) {
 				return Response.json({ error: { code: "unauthorized", message: "invalid credentials" } }, { status: 401 });
@@ -133,12 +138,13 @@ export class Followers {
 		const range = this.o.range(offset);
 		if (range !== null) return refusal(range.error, 416);
 		const [client, server] = Object.values(new WebSocketPair()) as [WebSocket, WebSocket];
-		ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
-		this.#tailsOpenMax++;
 		// The edge names whose fetch quota, if any, each message pays (`fetch_payer`: a key, or anonymous, which has no key_id).
 		const payer = url.searchParams.get("fetch_payer");
 		const paying = payer === null ? {} : { payer };
+		// Its state first: a socket accepted without it would stay listed, never pushed, counting against the tails' cap.
 		server.serializeAttachment({ topicId, next: offset, acked: offset, unackedBytes: 0, ...paying } satisfies TailState);
+		ctx.acceptWebSocket(server, keyId === null ? [] : [keyTag(keyId)]);
+		this.#tailsOpenMax++;
 		pushTail(server, this.tailLog);
 		return new Response(null, { status: 101, webSocket: client });
 	}
