@@ -35,6 +35,9 @@ export async function* streamPartition(
 	const path = `/v1/topics/${seg(topic)}/partitions/${seg(partition)}/records`;
 	let lastId: number | null = null;
 	let failures = 0;
+	// The last failure was the stream's own `error` event: a start that succeeds does not show the server past it (the
+	// read that failed comes after the start), a record does; else a failure every stream meets would reconnect forever.
+	let late = false;
 	const aborted = () => options.signal?.aborted === true;
 	while (!aborted()) {
 		const abort = new AbortController();
@@ -48,12 +51,17 @@ export async function* streamPartition(
 				headers,
 				signal: abort.signal,
 			});
-			failures = 0;
+			if (!late) failures = 0;
 			for await (const event of serverSentEvents(response.body as ReadableStream<Uint8Array>)) {
-				if (event.event === "error") throw streamError(event.data);
+				if (event.event === "error") {
+					late = true;
+					throw streamError(event.data);
+				}
 				if (event.data === "") continue;
 				const record = fromWire(http.json.parse(event.data) as WireRecord, topic);
 				lastId = record.offset;
+				failures = 0;
+				late = false;
 				yield record;
 			}
 		} catch (error) {

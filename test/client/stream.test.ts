@@ -45,6 +45,33 @@ describe("SDK stream whose read fails after it started", { timeout: 30_000 }, ()
 		expect(sent.filter((r) => r.path.endsWith("/partitions/0/records")).length, "opened twice").toBe(2);
 	});
 
+	it("gives up after its retries when every start succeeds and every later read fails", async () => {
+		const topic = uniqueTopic("sse-late");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		// A read at the start (no wait) is served; one waiting at the tail fails: each stream starts, then ends in error.
+		await runInDurableObject(partitionLog(env, await topicIdOf(topic), 0), (instance) => {
+			const reads = (instance as unknown as { reads: { read(request: { waitMs: number }): unknown } }).reads;
+			const read = reads.read.bind(reads);
+			reads.read = (request) => {
+				if (request.waitMs > 0) throw new Error("SQLITE_IOERR: disk I/O error");
+				return read(request);
+			};
+		});
+		const { client, sent } = wiredClient({ retries: 2 });
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const seen: unknown[] = [];
+		const thrown = await (async () => {
+			for await (const record of client.stream(topic, 0, { offset: 0 })) seen.push(record.value);
+		})().then(
+			() => "ended",
+			(cause: unknown) => cause,
+		);
+		expect(thrown).toMatchObject({ code: "service_unavailable", status: 503 });
+		expect(seen).toEqual(["a"]);
+		expect(sent.filter((r) => r.path.endsWith("/partitions/0/records")).length, "opened once, then once a retry").toBe(3);
+	});
+
 	it("throws a late bug's 500 internal, with its status", async () => {
 		const topic = uniqueTopic("sse-late");
 		await createTopic(topic, 1);
