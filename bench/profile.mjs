@@ -44,7 +44,10 @@
  * 318 µs per request with 10 such lines more, 306 with a template string instead of `JSON.stringify`, 358 logging
  * the object itself); and every SQL statement of a metered object shows under
  * src/metrics/reporter.ts, the wrapper that calls it (the wrapper's own frames are ~2 % of a group poll's samples,
- * 5.2 vs 5.4 µs per metered vs bare statement). Compare such items in-process, not by their share here.
+ * 5.2 vs 5.4 µs per metered vs bare statement; in a bare workerd, within the spread: bench/metered-shapes.mjs). A
+ * third, unexplained: `Response ← createResponseInstance` (Hono's `c.json`) at 5.7 % of produce-1c-1p's busy samples
+ * (load ~20), ~560 µs a request, where a bare workerd puts the produce's whole answer at ~34 (bench/answer-shapes.mjs).
+ * Compare such items in-process, not by their share here.
  */
 
 import { readFileSync, rmSync, writeFileSync } from "node:fs";

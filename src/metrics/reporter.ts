@@ -78,7 +78,10 @@ export class MetricsReporter {
 	 * Cursors are summed in a microtask, once the synchronous code that ran them has read them to the end, and
 	 * then let go: a cursor held longer would keep its statement alive. What the wrapper adds to a large INSERT (a
 	 * stored batch of 100 × 1 KiB) was within the spread of measuring it: 583-740 µs a statement wrapped or not,
-	 * the order of the runs mattering more (workerd, medians of 7-9 runs of 500-600, in alternating orders).
+	 * the order of the runs mattering more (workerd, medians of 7-9 runs of 500-600, in alternating orders). Again in
+	 * a bare workerd (bench/metered-shapes.mjs, load ~10, 4-5 passes): such an INSERT ~640 µs bare, ~635 wrapped, of
+	 * which ~560 the statement itself; a one-row UPDATE 11.0 bare, 11.0-11.5 wrapped. So a profile's `exec ← metered`
+	 * (7.4 % of a 100-record produce's busy samples) is the statements, booked under the frame that calls them.
 	 */
 	#meter(sql: SqlStorage): void {
 		// The prototype's `exec` is looked up on every call, so another wrapper of it (a test's meter) still sees

@@ -1,0 +1,149 @@
+// @ts-check
+/**
+ * `node bench/answer-shapes.mjs [passes] [requests]`: what a produce's answer costs in a bare workerd (Miniflare, no
+ * Tributary code but Hono's `Context`, bundled from node_modules with esbuild). Each request builds the answer to a
+ * 100-record produce one way `BUILDS` times (default 10, so a build's cost stands above the request's; 1 is the
+ * route's own pace) and answers the last. Prints workerd's CPU (its process's, from /proc) per answer built for each
+ * shape over `passes` passes of `requests` requests, the shapes alternating. Not part of `npm test` or the bench.
+ *
+ * Shapes (`SHAPES=a,b,…`): `floor` (nothing built: a constant answer), `stringify` (the body's text alone:
+ * `JSON.stringify({ offsets })` of 100 positions), `context` (a Hono
+ * `Context` and the eight headers set on it, as the middleware do for every request, and the body's text: what
+ * `hono` costs before its `Response`), `hono` (as the produce route answers now: a Hono `Context`, the
+ * request id and the seven security headers set on it with `c.header` as the middleware do, `c.json({ offsets })`, then
+ * the checks securityHeaders makes of `c.res`), `prebuilt` (the same text and headers, `new Response(text, { headers })`
+ * with the headers one object spread from a prebuilt one), `headers-copy` (the same from a copy of a prebuilt `Headers`),
+ * `ceiling` (what bench/ceiling's Worker answers a produce: `{"ok":true}` with Content-Type alone).
+ *
+ * What it showed (BUILDS=100, load ~10, 200 requests a pass; µs a build over `floor`'s, median of 6 passes, a second
+ * run of 4 alike): stringify 10, context 18, hono 34, prebuilt 22.5, headers-copy 25, ceiling 6. hono − prebuilt
+ * 8 (4.5 to 13, hono higher in 6 of 6; 12.75 in the run of 4, 4 of 4); hono − context 13 and prebuilt − stringify
+ * 13: the Response costs the same either way, and the difference is the Context and its eight `c.header` calls,
+ * which the middleware make for every route (security-headers.ts measured their alternatives). At BUILDS=1 (1,000
+ * requests a pass, 4 passes) the request's own cost hides it: floor 565, hono 705, prebuilt 710, ceiling 625 (medians).
+ * A profile's ~560 µs a request for this Response (bench/profile.mjs) is the sampler's, not the answer's.
+ */
+
+import { readFileSync } from "node:fs";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+
+const PASSES = Number(process.argv[2] ?? 3);
+const REQUESTS = Number(process.argv[3] ?? 200);
+const BUILDS = Number(process.env.BUILDS ?? 10);
+const SHAPES = (process.env.SHAPES ?? "floor,stringify,context,hono,prebuilt,headers-copy,ceiling").split(",");
+
+const entry = /* js */ `
+import { Context } from "./node_modules/hono/dist/context.js";
+import { SECURITY_HEADERS } from "./src/http/middleware/security-headers.ts";
+
+const ENTRIES = Object.entries(SECURITY_HEADERS);
+const PREBUILT = { ...SECURITY_HEADERS, "Content-Type": "application/json" };
+const PREBUILT_HEADERS = new Headers(PREBUILT);
+const MARK = "X-Frame-Options";
+const ID = "0b6b8d1e-6f0b-4d6e-9a55-2b1f0c3d4e5f";
+
+function positions(base) {
+	const timestamp = Date.now();
+	const out = [];
+	for (let i = 0; i < 100; i++) out.push({ partition: 0, offset: base + i, timestamp });
+	return out;
+}
+
+function answer(shape, request, offsets) {
+	switch (shape) {
+		case "floor": return null;
+		case "stringify": JSON.stringify({ offsets }); return null;
+		case "context": {
+			const c = new Context(request, {});
+			c.header("X-Request-Id", ID);
+			for (const [name, value] of ENTRIES) c.header(name, value);
+			JSON.stringify({ offsets });
+			return null;
+		}
+		case "hono": {
+			const c = new Context(request, {});
+			c.header("X-Request-Id", ID);
+			for (const [name, value] of ENTRIES) c.header(name, value);
+			const res = c.json({ offsets });
+			c.res = res;
+			if (c.res.status === 101 || !c.res.headers.has(MARK)) throw new Error("no mark");
+			return c.res;
+		}
+		case "prebuilt":
+			return new Response(JSON.stringify({ offsets }), { headers: { ...PREBUILT, "X-Request-Id": ID } });
+		case "headers-copy": {
+			const headers = new Headers(PREBUILT_HEADERS);
+			headers.set("X-Request-Id", ID);
+			return new Response(JSON.stringify({ offsets }), { headers });
+		}
+		case "ceiling":
+			return new Response('{"ok":true}', { status: 200, headers: { "Content-Type": "application/json" } });
+		default: throw new Error("no shape " + shape);
+	}
+}
+
+let next = 0;
+export default {
+	async fetch(request) {
+		const shape = new URL(request.url).pathname.slice(1);
+		const offsets = positions(next);
+		next += 100;
+		let last = null;
+		for (let k = 0; k < ${BUILDS}; k++) last = answer(shape, request, offsets);
+		return last ?? new Response('{"ok":true}', { headers: { "Content-Type": "application/json" } });
+	},
+};
+`;
+
+const bundled = await build({
+	stdin: { contents: entry, resolveDir: process.cwd(), loader: "js" },
+	bundle: true,
+	format: "esm",
+	write: false,
+	platform: "neutral",
+});
+const script = bundled.outputFiles[0]?.text ?? "";
+
+/** @param {number} pid */
+function procStat(pid) {
+	const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+	return { cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
+/** The workerd process Miniflare started (a child of this one). */
+function workerdPid() {
+	const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
+	for (const pid of children) {
+		if (readFileSync(`/proc/${pid}/comm`, "utf8").includes("workerd")) return pid;
+	}
+	throw new Error(`no workerd among ${children.join(", ")}`);
+}
+
+const mf = new Miniflare({ modules: true, script, compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] });
+const base = await mf.ready;
+try {
+	const pid = workerdPid();
+	/** @type {Map<string, number[]>} */
+	const results = new Map(SHAPES.map((s) => [s, []]));
+	let headerCount = 0;
+	for (let pass = 0; pass <= PASSES; pass++) {
+		for (const shape of pass % 2 === 0 ? SHAPES : [...SHAPES].reverse()) {
+			const before = procStat(pid);
+			for (let i = 0; i < REQUESTS; i++) {
+				const response = await fetch(new URL(`/${shape}`, base));
+				if (!response.ok) throw new Error(`${shape}: ${response.status} ${await response.text()}`);
+				if (shape === "hono") headerCount = [...response.headers.keys()].length;
+				await response.arrayBuffer();
+			}
+			const after = procStat(pid);
+			// Pass 0 warms every shape up and is not counted.
+			if (pass > 0) results.get(shape)?.push(((after.cpu - before.cpu) / (REQUESTS * BUILDS)) * 1e6);
+		}
+	}
+	console.log(`BUILDS=${BUILDS}, ${REQUESTS} requests a pass; hono's answer had ${headerCount} headers`);
+	console.log("shape          µs workerd CPU per answer built, per pass");
+	for (const [shape, runs] of results) console.log(`${shape.padEnd(14)} ${runs.map((us) => us.toFixed(1)).join(" ")}`);
+} finally {
+	await mf.dispose();
+}
