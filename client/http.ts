@@ -269,7 +269,7 @@ function refusedAgain(first: TributaryError, refused: TributaryError, after: str
  */
 export function mayRetry(error: TributaryError, mode: RetryMode, unsentCodes: readonly string[] = []): boolean {
 	if (mode === "never" || !error.retriable) return false;
-	if (provedUnsent(error) || (error.status === 503 && unsentCodes.includes(error.code))) return true;
+	if (provedUnsent(error, unsentCodes)) return true;
 	if (mode === "unsent") return false;
 	const { code, status } = error;
 	return code === "network_error" || code === "timeout" || status === 502 || status === 503 || status === 504;
@@ -278,13 +278,27 @@ export function mayRetry(error: TributaryError, mode: RetryMode, unsentCodes: re
 /**
  * Whether a failure proves the request did nothing: a 429 (a quota refuses before the request runs, and so does a
  * rate limit in front of the Worker); the Worker's 503 `unavailable` (answered only where nothing was written, or
- * what was is undone or finished by the retry: client/README.md lists them). Not any other 503: a produce's
+ * what was is undone or finished by the retry: client/README.md lists them); a 503 whose code is among the route's
+ * `unsentCodes` (a poll's `partition_unavailable`: its read was undone). Not any other 503: a produce's
  * `partition_unavailable` may follow its commit (the partition's call threw after it, or another partition wrote its
  * share); wrangler dev's proxy's (`not_forwarded`) may follow the Worker's work (its catch covers a failure reading
  * the answer too); and of a 503 that is neither, who answered it and after what is unknown.
  */
-export function provedUnsent(error: TributaryError): boolean {
-	return error.status === 429 || (error.status === 503 && error.code === "unavailable");
+export function provedUnsent(error: TributaryError, unsentCodes: readonly string[] = []): boolean {
+	if (error.status === 429) return true;
+	return error.status === 503 && (error.code === "unavailable" || unsentCodes.includes(error.code));
+}
+
+/**
+ * Whether a failed request may have been done all the same, its outcome unknown: no answer (a network error, a
+ * timeout), an answer not the API's (`unexpected_response`: served, but unreadable), or a 5xx that does not prove
+ * nothing was done (`provedUnsent`, with the route's `unsentCodes`). Any other answer (a 4xx, a 429) refused the
+ * request before it was done. After such a failure the idempotent producer does not give its batch's sequence numbers
+ * back (its next batches go under a new producer id).
+ */
+export function mayHaveLanded(error: TributaryError, unsentCodes: readonly string[] = []): boolean {
+	if (provedUnsent(error, unsentCodes)) return false;
+	return error.status === 0 || error.status >= 500 || error.code === "unexpected_response";
 }
 
 /** Exponential backoff with full jitter, or the server's `Retry-After` when it gave one (and it is longer). */

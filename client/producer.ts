@@ -11,7 +11,7 @@
  */
 
 import { errorFromResponse, TributaryError } from "./errors.ts";
-import { backoffMs, type Http, mayRetry, type RetryMode, seg } from "./http.ts";
+import { backoffMs, type Http, mayHaveLanded, mayRetry, type RetryMode, seg } from "./http.ts";
 import { choosePartition } from "./partitioner.ts";
 import { ProduceStream, type StreamReport, streamingSupported } from "./produce-stream.ts";
 import { ProducerBuffer } from "./producer-buffer.ts";
@@ -535,8 +535,9 @@ export class Producer {
 	async #failed(queue: PartitionQueue, sent: SentBatch, error: unknown): Promise<void> {
 		const { batch, identity, baseSequence, attempt } = sent;
 		const e = error instanceof TributaryError ? error : errorFromResponse(0, String(error));
-		// Whether the batch may have been written: no answer, or one that does not say.
-		const ambiguous = e.status === 0 || e.status === 500 || e.status === 502 || e.status === 504 || e.code === "unexpected_response";
+		// Whether the batch may have been written (the SDK's one rule, a 503 that may follow a commit among it): its
+		// sequence numbers are not given back, or the next batch, sent under them, would be taken for this one.
+		const ambiguous = mayHaveLanded(e);
 		// Our sequence state no longer matches the broker's (the producer expired, or an earlier answer was lost).
 		const unplaced = (e.code === "unknown_producer" || e.code === "out_of_order_sequence") && identity !== null;
 		const held = queue.held;

@@ -13,7 +13,7 @@ import { createExecutionContext, runInDurableObject, waitOnExecutionContext } fr
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { errorFromResponse, WRANGLER_PROXY_RETRY_TEXT } from "../../client/errors.ts";
-import { Http, mayRetry } from "../../client/http.ts";
+import { Http, mayHaveLanded, mayRetry } from "../../client/http.ts";
 import { type ResetTarget, Tributary, TributaryError } from "../../client/index.ts";
 import { app } from "../../src/http/app.ts";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
@@ -280,6 +280,22 @@ describe("the SDK's retries", { timeout: 60_000 }, () => {
 		await producer.close().catch(() => undefined);
 	});
 
+	it("an idempotent producer's batch written, then answered 503 until its retries ran out, fails with its outcome unknown: the next batch is written, not answered with its offsets", async () => {
+		const topic = uniqueTopic("retry-landed-503");
+		await createTopic(topic, 1);
+		const { client, sent, servedNotForwarded, notForwarded } = wiredClient({ retries: 1 });
+		const producer = client.producer({ lingerMs: 0 });
+		// Written, its answer lost by wrangler dev's proxy (a 503 that may follow the Worker's work); its repeat unforwarded.
+		servedNotForwarded(isProduce);
+		notForwarded((r) => isProduce(r) && sent.filter(isProduce).length === 2);
+		const failure = await producer.send(topic, { value: "first" }).catch((error: unknown) => error);
+		expect(failure).toMatchObject({ code: "not_forwarded", status: 503 });
+		// Its sequence given back, the next batch, sent under it, was answered with the first's offset and never written.
+		expect((await producer.send(topic, { value: "second" })).offset).toBe(1);
+		expect(await valuesOf(topic)).toEqual(["first", "second"]);
+		await producer.close().catch(() => undefined);
+	});
+
 	it("an idempotent producer's batch answered 503 partition_unavailable is sent again with its sequence, and written once", async () => {
 		const topic = uniqueTopic("retry-503-idem");
 		await createTopic(topic, 1);
@@ -339,6 +355,46 @@ describe("mayRetry", () => {
 		const notConfigured = answer(503, JSON.stringify({ error: { code: "not_configured", message: "no ADMIN_TOKEN", retriable: false } }));
 		expect(notConfigured.retriable).toBe(false);
 		expect(mayRetry(notConfigured, "always")).toBe(false);
+	});
+});
+
+describe("mayHaveLanded", () => {
+	const json = (status: number, code: string) =>
+		errorFromResponse(status, JSON.stringify({ error: { code, message: code, retriable: true } }));
+
+	it("no answer, an answer not the API's, or a 5xx that does not prove nothing was done: the request may have been done", () => {
+		for (const error of [
+			new TributaryError("network_error", "reset", { retriable: true }),
+			new TributaryError("timeout", "no answer", { retriable: true }),
+			// A produce's partition call that threw may have committed first; a Durable Object call's too.
+			json(503, "partition_unavailable"),
+			json(503, "service_unavailable"),
+			// wrangler dev's proxy's catch covers a failure reading the Worker's answer.
+			errorFromResponse(503, WRANGLER_PROXY_RETRY_TEXT),
+			errorFromResponse(503, "<html>error code: 1102</html>"),
+			errorFromResponse(500, JSON.stringify({ error: { code: "internal", message: "bug", retriable: false } })),
+			errorFromResponse(502, "bad gateway"),
+			errorFromResponse(504, "gateway timeout"),
+			// Served, but its answer is not JSON.
+			errorFromResponse(200, "<html>"),
+		]) {
+			expect(mayHaveLanded(error), error.message).toBe(true);
+		}
+	});
+
+	it("a refusal before the request ran, or one whose route says it was undone: nothing was done", () => {
+		for (const error of [
+			json(429, "quota_exceeded"),
+			json(503, "unavailable"),
+			json(400, "invalid_argument"),
+			json(404, "topic_not_found"),
+			json(409, "out_of_order_sequence"),
+		]) {
+			expect(mayHaveLanded(error), error.message).toBe(false);
+		}
+		// A poll's 503 partition_unavailable: its read was undone.
+		expect(mayHaveLanded(json(503, "partition_unavailable"), ["partition_unavailable"])).toBe(false);
+		expect(mayHaveLanded(json(503, "service_unavailable"), ["partition_unavailable"])).toBe(true);
 	});
 });
 

@@ -26,6 +26,11 @@ export interface Wire {
 	 */
 	notForwarded(when: (request: Sent) => boolean): void;
 	/**
+	 * The next request for which `when` holds is served, and then answered as `notForwarded` answers: that proxy's catch
+	 * also covers a failure reading the Worker's answer, so its 503 may follow a request that landed.
+	 */
+	servedNotForwarded(when: (request: Sent) => boolean): void;
+	/**
 	 * The next request for which `when` holds is refused, unserved, with a 429 `quota_exceeded` (`Retry-After: 0`), as a
 	 * quota refuses a request before it runs.
 	 */
@@ -49,6 +54,7 @@ export function wiredClient(options: { token?: string; retries?: number } = {}):
 	let drop: ((request: Sent) => boolean) | null = null;
 	let fail: ((request: Sent) => boolean) | null = null;
 	let unforwarded: ((request: Sent) => boolean) | null = null;
+	let servedUnforwarded: ((request: Sent) => boolean) | null = null;
 	let refused: ((request: Sent) => boolean) | null = null;
 	let held: { when: (request: Sent) => boolean; released: Promise<void> } | null = null;
 	let delayed: { when: (request: Sent) => boolean; served: () => void; released: Promise<void> } | null = null;
@@ -66,7 +72,7 @@ export function wiredClient(options: { token?: string; retries?: number } = {}):
 		}
 		if (unforwarded?.(record)) {
 			unforwarded = null;
-			return new Response(WRANGLER_PROXY_RETRY_TEXT, { status: 503, headers: { "Retry-After": "0" } });
+			return proxyRetry();
 		}
 		if (refused?.(record)) {
 			refused = null;
@@ -85,6 +91,11 @@ export function wiredClient(options: { token?: string; retries?: number } = {}):
 			await response.arrayBuffer();
 			throw new TypeError("fetch failed: the connection was reset after the request was served");
 		}
+		if (servedUnforwarded?.(record)) {
+			servedUnforwarded = null;
+			await response.arrayBuffer();
+			return proxyRetry();
+		}
 		return response;
 	};
 	return {
@@ -98,6 +109,9 @@ export function wiredClient(options: { token?: string; retries?: number } = {}):
 		},
 		notForwarded(when) {
 			unforwarded = when;
+		},
+		servedNotForwarded(when) {
+			servedUnforwarded = when;
 		},
 		quotaRefuses(when) {
 			refused = when;
@@ -126,6 +140,11 @@ export function wiredClient(options: { token?: string; retries?: number } = {}):
 			};
 		},
 	};
+}
+
+/** wrangler dev's proxy's answer to a request whose forward, or whose answer's reading, failed. */
+function proxyRetry(): Response {
+	return new Response(WRANGLER_PROXY_RETRY_TEXT, { status: 503, headers: { "Retry-After": "0" } });
 }
 
 export const isProduce = (r: Sent) => r.method === "POST" && r.path.endsWith("/records");
