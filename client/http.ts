@@ -165,16 +165,18 @@ export class Http {
 	 */
 	async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
 		const mode = options.retry ?? (method === "GET" ? "always" : "unsent");
-		let mayHaveLanded: TributaryError | null = null;
+		const unsent = options.unsentCodes;
+		/** The first failure that was more than a 429, for what the request's end says (`givenUp`). */
+		let earlier: TributaryError | null = null;
 		for (let attempt = 0; ; attempt++) {
 			const outcome = await this.#once(method, path, options);
 			if (!(outcome instanceof TributaryError)) return outcome as T;
 			const refusesRepeat = mode === "conditional" ? "precondition_failed" : options.refusesRepeat;
-			if (mayHaveLanded !== null && outcome.code === refusesRepeat) throw outcomeUnknown(mayHaveLanded, outcome);
-			if (attempt >= this.#retries || !mayRetry(outcome, mode, options.unsentCodes)) throw givenUp(outcome, mayHaveLanded);
+			if (earlier !== null && outcome.code === refusesRepeat) throw outcomeUnknown(earlier, outcome);
+			if (attempt >= this.#retries || !mayRetry(outcome, mode, unsent)) throw givenUp(outcome, earlier, unsent);
 			// A 503 `unavailable` counts: a key's quota change may be in force behind one (client/README.md, Retries). The
 			// first such failure is kept unless it reads as provably unsent: a lost answer is thrown over a later 503.
-			if (outcome.status !== 429 && (mayHaveLanded === null || provedUnsent(mayHaveLanded))) mayHaveLanded = outcome;
+			if (outcome.status !== 429 && (earlier === null || provedUnsent(earlier, unsent))) earlier = outcome;
 			await sleep(backoffMs(attempt, outcome.details.retry_after_ms));
 		}
 	}
@@ -229,16 +231,17 @@ function answerError(response: Response, text: string): TributaryError {
 
 /**
  * What a request that gives up after `last` throws: `last`, unless it proves only that its own try did nothing (a 429,
- * a 503 `unavailable`) while `earlier`, a failure before it, said more:
- * - `earlier` may have landed (a lost answer, a timeout, another 5xx): then that one, the outcome unknown, for the
- *   caller would otherwise read "nothing was done" (an idempotent producer would give its batch's sequence back, and
- *   the next batch, sent under it, be answered with this one's offsets and never written);
- * - `earlier` is a 503 `unavailable` and `last` a 429: the Worker's word on the request (nothing written, or what was
- *   done and is the repeat's to finish: a key revoked, some of its tails not closed), not the refusal of the repeat.
+ * a 503 `unavailable`, one of the route's `unsentCodes`) while `earlier`, a failure before it, said more:
+ * - `earlier` may have landed (`mayHaveLanded`): then that one, the outcome unknown, for the caller would otherwise
+ *   read "nothing was done" (an idempotent producer would give its batch's sequence back, and the next batch, sent
+ *   under it, be answered with this one's offsets and never written);
+ * - `earlier` proves nothing was done and `last` is a 429: `earlier`, the Worker's word on the request (nothing
+ *   written, or what was done and is the repeat's to finish: a key revoked, some of its tails not closed; a poll's
+ *   read undone), not the refusal of the repeat.
  */
-function givenUp(last: TributaryError, earlier: TributaryError | null): TributaryError {
-	if (earlier === null || !provedUnsent(last)) return last;
-	if (!provedUnsent(earlier)) return outcomeUnknown(earlier, last);
+function givenUp(last: TributaryError, earlier: TributaryError | null, unsent: readonly string[] = []): TributaryError {
+	if (earlier === null || !provedUnsent(last, unsent)) return last;
+	if (!provedUnsent(earlier, unsent)) return outcomeUnknown(earlier, last);
 	return last.status === 429 ? refusedAgain(earlier, last, "") : last;
 }
 

@@ -479,6 +479,23 @@ describe("a request whose retries ran out", () => {
 		expect((again as TributaryError).cause).toBeUndefined();
 	});
 
+	it("after a 503 the route says proves nothing was done (a poll's partition_unavailable), its repeats refused 429, throws that 503, not an unknown outcome", async () => {
+		const cutShort = () =>
+			Response.json(
+				{ error: { code: "partition_unavailable", message: "the read was cut short", retriable: true } },
+				{ status: 503, headers: { "Retry-After": "0" } },
+			);
+		const poll = (http: Http) =>
+			http
+				.request("POST", "/v1/groups/g/members/m/poll", { body: {}, retry: "unsent", unsentCodes: ["partition_unavailable"] })
+				.catch((e: unknown) => e);
+		const { http, sends } = httpMeeting([cutShort, quota, quota], 2);
+		const thrown = await poll(http);
+		expect(sends()).toBe(3);
+		expect(thrown).toMatchObject({ code: "partition_unavailable", status: 503, cause: { code: "quota_exceeded", status: 429 } });
+		expect((thrown as TributaryError).message).toBe("the read was cut short; sent again, it was refused 429 (slow down)");
+	});
+
 	it("refused only as nothing done, or last failed in a way that may have landed, throws the last failure, as before", async () => {
 		expect(await put(httpMeeting([quota, quota], 1).http)).toMatchObject({ code: "quota_exceeded", status: 429 });
 		const last = await put(httpMeeting([quota, lost], 1).http);
