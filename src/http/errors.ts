@@ -80,6 +80,11 @@ export function statusOf(code: ErrorCode): ContentfulStatusCode {
 	return ERRORS[code].status;
 }
 
+/** The status `code` is answered with on the request's mount: its dialect's own (`errorStatuses`) where it has one. */
+export function statusIn(c: Context, code: ErrorCode): ContentfulStatusCode {
+	return (c as Context<AppEnv>).get("errorStatuses")?.[code] ?? statusOf(code);
+}
+
 /** Whether the same request may succeed later unchanged. */
 export function isRetriable(code: ErrorCode): boolean {
 	return ERRORS[code].retriable;
@@ -96,7 +101,7 @@ export function errorBody(error: DomainError): { error: Record<string, unknown> 
  */
 export function errorResponse(c: Context, error: DomainError): Response {
 	error = withRequestId(error, c.get("requestId"));
-	const status = (c as Context<AppEnv>).get("errorStatuses")?.[error.code] ?? statusOf(error.code);
+	const status = statusIn(c, error.code);
 	if (status === 401) c.header("WWW-Authenticate", 'Bearer realm="tributary", Basic realm="tributary"');
 	const retryAfterMs = error.details?.retry_after_ms;
 	if (typeof retryAfterMs === "number") c.header("Retry-After", String(Math.max(1, Math.ceil(retryAfterMs / 1000))));

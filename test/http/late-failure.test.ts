@@ -7,10 +7,13 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { AppEnv } from "../../src/http/app-env.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
-import { counterEntries } from "../../src/http/middleware/observe.ts";
+import { Hono } from "../../src/http/hono.ts";
+import { counterEntries, failedAfterStart, observe } from "../../src/http/middleware/observe.ts";
 import worker from "../../src/index.ts";
 import { series } from "../../src/metrics/catalog.ts";
+import { ApiError } from "../../src/shared/errors.ts";
 import { partitionLog } from "../../src/shared/stubs.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openDsLiveSse, openSse } from "../support/sse.ts";
@@ -79,6 +82,22 @@ describe("a Durable Streams live=sse stream whose read fails after the stream st
 		await waitOnExecutionContext(ctx);
 		const statuses = log.mock.calls.map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null));
 		expect(statuses.filter((line) => line?.msg === "request" && line.route.startsWith("/ds/")).map((line) => line.status)).toEqual([503]);
+	});
+});
+
+describe("a late failure on a mount whose dialect answers some codes with statuses of its own", () => {
+	it("logs and counts it with the mount's status (one status for both), as onError would answer it there", async () => {
+		// Confluent's mount answers topic_exists 400 where /v1 answers 409.
+		const mount = new Hono<AppEnv>().use(observe()).get("/late", (c) => {
+			c.set("requestId", "late-on-mount");
+			c.set("errorStatuses", { topic_exists: 400 });
+			failedAfterStart(c, new ApiError("topic_exists", "exists"));
+			return c.text("started");
+		});
+		const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+		expect((await mount.request("/late", {}, env)).status).toBe(200);
+		const statuses = requestLines(log, "late-on-mount").map((line) => line.status);
+		expect(statuses.filter((status) => status >= 400)).toEqual([400]);
 	});
 });
 

@@ -30,7 +30,7 @@ import { bare, type DomainError, thrownMessage } from "../../shared/errors.ts";
 import { METRICS_REPORT_INTERVAL_MS } from "../../shared/limits.ts";
 import { metricsHub } from "../../shared/stubs.ts";
 import type { AppEnv } from "../app-env.ts";
-import { failureOf, statusOf } from "../errors.ts";
+import { failureOf, statusIn } from "../errors.ts";
 import { matchedRoute } from "../route-table.ts";
 
 /**
@@ -222,11 +222,11 @@ function observed(c: Context<AppEnv>, status: number, timed: boolean): void {
 /**
  * A failure after the answer started (a stream's read that threw or was refused), which `onError` cannot answer:
  * logged as it logs one (`failureOf`), then the request's line again with the status the failure would have
- * answered, and counted by that status (its start was counted with its own, and its time to it). The error is the
+ * answered on the request's mount (`statusIn`: a dialect's own where it has one), and counted by that status (its start was counted with its own, and its time to it). The error is the
  * stream's to tell its client.
  */
 export function failedAfterStart(c: Context<AppEnv>, thrown: unknown): DomainError {
 	const error = failureOf(c, thrown);
-	observed(c, statusOf(error.code), false);
+	observed(c, statusIn(c, error.code), false);
 	return error;
 }
