@@ -127,6 +127,12 @@ export interface ChannelOptions {
 	 * messages (their UTF-8 bytes: `sizes`) would be refused now, or null to let it through.
 	 */
 	readonly admit?: (sizes: ReadonlyArray<() => number>) => Promise<ReadonlyArray<DomainError | null>>;
+	/**
+	 * What a thrown failure of the channel's work is answered (a bug, or a call that failed: the topic's lookup, the
+	 * key's checks, the append), once logged and counted (the route's `failedAfterStart`). Every message not yet answered
+	 * gets it, in order, and the channel takes no more: the transport ends the stream.
+	 */
+	readonly failed: (cause: unknown) => DomainError;
 }
 
 /** The answer to a message of `chars` characters, over `STREAM_MESSAGE_CHARS_MAX`. */
@@ -219,6 +225,8 @@ export class ProduceChannel {
 	#revoked = false;
 	/** A flush of due reports is queued for the end of this turn. */
 	#flushQueued = false;
+	/** What the channel's failure answered (see `ChannelOptions.failed`); null while it works. */
+	#failure: DomainError | null = null;
 
 	constructor(env: Env, topic: string, options: ChannelOptions) {
 		this.#env = env;
@@ -240,8 +248,9 @@ export class ProduceChannel {
 		return this.#revoked;
 	}
 
-	/** Takes one message; its report follows those of every message accepted before it. */
+	/** Takes one message; its report follows those of every message accepted before it. None once the channel failed. */
 	accept(text: string): void {
+		if (this.#failure !== null) return;
 		const slot: Slot = { chars: text.length, report: null };
 		this.#slots.push(slot);
 		this.#unansweredChars += text.length;
@@ -249,7 +258,11 @@ export class ProduceChannel {
 			// Nothing accepted before it is still unplaced, so with the metadata at hand it is placed now, in order.
 			const meta = cachedTopic(this.#topic);
 			if (meta !== null) {
-				this.#place(meta, slot, text);
+				try {
+					this.#place(meta, slot, text);
+				} catch (cause) {
+					this.#fail(cause);
+				}
 				return;
 			}
 		}
@@ -259,6 +272,7 @@ export class ProduceChannel {
 
 	/** Takes a message already known to be refused (one the transport could not read); answered in its turn. */
 	refuse(error: DomainError): void {
+		if (this.#failure !== null) return;
 		const slot: Slot = { chars: 0, report: null };
 		this.#slots.push(slot);
 		this.#intake.push({ slot, text: error });
@@ -284,16 +298,15 @@ export class ProduceChannel {
 			while (this.#intake.length > 0) {
 				const batch = this.#intake;
 				this.#intake = [];
-				const described = await describeTopic(this.#env, this.#topic).catch((cause: unknown) => {
-					console.error(`produce stream on "${this.#topic}": topic lookup failed: ${String(cause)}`);
-					return { ok: false as const, error: UNAVAILABLE };
-				});
+				const described = await describeTopic(this.#env, this.#topic);
 				for (const { slot, text } of batch) {
 					if (typeof text !== "string") this.#answer(slot, text);
 					else if (!described.ok) this.#answer(slot, described.error);
 					else this.#place(described.value, slot, text);
 				}
 			}
+		} catch (cause) {
+			this.#fail(cause);
 		} finally {
 			this.#routing = false;
 		}
@@ -362,12 +375,10 @@ export class ProduceChannel {
 		try {
 			while (queue.entries.length > 0) {
 				await yieldToIo();
+				// The channel failed meanwhile: what was queued is answered, and never written.
+				if (this.#failure !== null) return;
 				const run = takeRun(queue.entries);
-				const refusals = await this.#gate(run).catch((cause: unknown) => {
-					// The key's authority did not answer: nothing of the run was written; each message may be sent again.
-					console.error(`produce stream on "${this.#topic}": auth or quota check failed: ${String(cause)}`);
-					return run.map(() => UNAVAILABLE);
-				});
+				const refusals = await this.#gate(run);
 				if (refusals.every((r) => r === null)) await this.#append(run);
 				else {
 					// Each message alone, in order: one let through after one refused is no longer the next of a coalesced run.
@@ -378,9 +389,25 @@ export class ProduceChannel {
 					}
 				}
 			}
+		} catch (cause) {
+			this.#fail(cause);
 		} finally {
 			queue.busy = false;
 		}
+	}
+
+	/**
+	 * Ends the channel on a thrown failure of its work: every message not yet answered is answered with what `failed`
+	 * makes of it, in order, and what waits in the queues is dropped unwritten. An append in flight may still land after
+	 * its message's failure report: the report of a failed call or a bug says the request may be partly done.
+	 */
+	#fail(cause: unknown): void {
+		if (this.#failure !== null) return;
+		const failure = this.#options.failed(cause);
+		this.#failure = failure;
+		this.#intake = [];
+		for (const queue of this.#queues.values()) queue.entries.length = 0;
+		for (const slot of this.#slots) if (slot.report === null) this.#answer(slot, failure);
 	}
 
 	/**
@@ -405,17 +432,13 @@ export class ProduceChannel {
 	 * 235 → 225 and 225 → 220 µs per 100 messages of 1 KiB through the channel (workerd, RPC stubbed), within noise.
 	 */
 	async #append(run: readonly Entry[]): Promise<void> {
+		// Answered by the channel's failure while earlier messages were appended: not written.
+		if (this.#failure !== null) return;
 		const records = run.length === 1 ? (run[0] as Entry).records : run.flatMap((e) => e.records);
 		const head = (run[0] as Entry).claim;
 		const options: ProduceOptions =
 			head === null ? {} : { producer: { producerId: head.producerId, epoch: head.epoch, sequences: { single: head.sequence } } };
-		let result: Awaited<ReturnType<typeof produce>>;
-		try {
-			result = await produce(this.#env, this.#topic, records, options);
-		} catch (cause) {
-			console.error(`produce stream on "${this.#topic}": append failed: ${String(cause)}`);
-			result = { ok: false, error: { code: "partition_unavailable", message: "the partition is unavailable; retry" } };
-		}
+		const result = await produce(this.#env, this.#topic, records, options);
 		if (!result.ok) {
 			if (run.length > 1 && !PARTITION_WIDE.has(result.error.code)) {
 				for (const entry of run) await this.#append([entry]);
@@ -440,6 +463,8 @@ export class ProduceChannel {
 
 	/** Records a report; the reports it makes due are written together with the others settled in the same turn. */
 	#settle(slot: Slot, report: string): void {
+		// An append that landed after the channel's failure answered its messages: that answer stands.
+		if (slot.report !== null && this.#failure !== null) return;
 		assert(slot.report === null, "answered once");
 		slot.report = report;
 		if (this.#flushQueued) return;
@@ -512,9 +537,6 @@ function yieldToIo(): Promise<void> {
 }
 
 const REVOKED: DomainError = { code: "unauthorized", message: "the API key was deleted; the stream ends" };
-
-/** A retriable failure of the path to storage, not of a message: nothing was written. */
-const UNAVAILABLE: DomainError = { code: "unavailable", message: "temporarily unavailable; send the message again" };
 
 /** Failures of the partition or topic, not of a message: every message of the run shares them. */
 const PARTITION_WIDE: ReadonlySet<string> = new Set([

@@ -12,7 +12,7 @@ import { ProduceChannel } from "../../src/http/produce-channel.ts";
 import { closeAnonymousAtTestEnd, grantAnonymous } from "../support/anonymous.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { offsetsOf, type Report } from "../support/produce-stream.ts";
+import { failedAsBug, offsetsOf, type Report } from "../support/produce-stream.ts";
 import { openSocket } from "../support/socket.ts";
 import { call, createTopic, fetchRecords, json } from "../support/worker.ts";
 
@@ -164,6 +164,7 @@ describe("produce stream with checks=message", () => {
 		let runs = 0;
 		const refusal = { code: "quota_exceeded" as const, message: "over", details: { retry_after_ms: 5 } };
 		const channel = new ProduceChannel(env, topic, {
+			failed: failedAsBug,
 			write: (reports) => void written.push(...reports),
 			// The first run's middle message refused (a bucket refilled between one message's charge and the next's).
 			admit: async (sizes) => {

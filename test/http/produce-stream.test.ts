@@ -12,6 +12,7 @@ import { describeTopic, invalidate, remember } from "../../src/topic/topic-cache
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import {
+	failedAsBug,
 	offsetsOf,
 	openArrayProduceSocket,
 	openProduceSocket,
@@ -360,6 +361,7 @@ describe("ProduceChannel", () => {
 		});
 		const written: string[] = [];
 		const channel = new ProduceChannel(env, topic, {
+			failed: failedAsBug,
 			write: (reports) => {
 				written.push(...reports);
 			},
@@ -389,6 +391,7 @@ describe("ProduceChannel", () => {
 		await createTopic(topic);
 		const charged: number[] = [];
 		const channel = new ProduceChannel(env, topic, {
+			failed: failedAsBug,
 			write: () => {},
 			charge: async (size) => void charged.push(size()),
 		});
@@ -412,6 +415,7 @@ describe("ProduceChannel", () => {
 		});
 		const written: string[] = [];
 		const channel = new ProduceChannel(env, topic, {
+			failed: failedAsBug,
 			// A client that does not read its reports: the first write waits until the test lets it through.
 			write: async (reports) => {
 				firstWrite();
@@ -441,7 +445,7 @@ describe("ProduceChannel", () => {
 		await createTopic(topic);
 		const meta = unwrap(await describeTopic(env, topic));
 		const written: string[] = [];
-		const channel = new ProduceChannel(env, topic, { write: (reports) => void written.push(...reports) });
+		const channel = new ProduceChannel(env, topic, { write: (reports) => void written.push(...reports), failed: failedAsBug });
 		const expected: string[] = [];
 		const send = (value: string) => {
 			channel.accept(JSON.stringify({ value }));

@@ -5,6 +5,7 @@
 
 import { runInDurableObject } from "cloudflare:test";
 import { expect } from "vitest";
+import type { DomainError } from "../../src/shared/errors.ts";
 import { openSocket } from "./socket.ts";
 import { partitionStub } from "./stubs.ts";
 import { call } from "./worker.ts";
@@ -14,6 +15,14 @@ export type Report = {
 	error?: Record<string, unknown>;
 	status?: number;
 };
+
+/**
+ * `ChannelOptions.failed` for a channel built by a test that expects no failure: one is answered 500 with its cause as
+ * the message, so the test's look at its reports shows it.
+ */
+export function failedAsBug(cause: unknown): DomainError {
+	return { code: "internal", message: String(cause) };
+}
 
 /** The channel's WebSocket; `reports` are its messages. */
 export async function openProduceSocket(topic: string, token?: string | null) {

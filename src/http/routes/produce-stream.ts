@@ -37,6 +37,7 @@ import type { AppEnv } from "../app-env.ts";
 import { bodyReadFailure, bodyStream, mediaType, queryOf, requireText, validate } from "../body.ts";
 import { Hono } from "../hono.ts";
 import { currentKey, keyStillExists, type Principal } from "../middleware/authenticate.ts";
+import { failedAfterStart } from "../middleware/observe.ts";
 import { quotaError } from "../middleware/quotas.ts";
 import {
 	type ChannelOptions,
@@ -156,7 +157,16 @@ function openWebSocket(c: C, topic: string, framing: "message" | "array", checks
 			// The client went away; nothing more can be told to it.
 		}
 	};
-	const channel = new ProduceChannel(c.env, topic, { write: send, ...callerHooks(c, topic, checks) });
+	const channel = new ProduceChannel(c.env, topic, {
+		write: send,
+		failed: (cause) => {
+			const error = failedAfterStart(c, cause);
+			// The server's failure (1011): the reports say which messages it answered, and how.
+			end(1011, `the stream failed: ${error.code}`);
+			return error;
+		},
+		...callerHooks(c, topic, checks),
+	});
 	/** Answers everything accepted, then closes with `code`. */
 	const end = (code: number, reason: string): void => {
 		if (ending) return;
@@ -187,12 +197,16 @@ function openWebSocket(c: C, topic: string, framing: "message" | "array", checks
 }
 
 /**
- * Feeds the body's lines to the channel: each non-blank line is a message; a line longer than the message
- * limit is answered as too large without being kept. Waits for room before reading on. A body that stops
+ * Feeds the body's lines, read by `reader`, to the channel: each non-blank line is a message; a line longer than the
+ * message limit is answered as too large without being kept. Waits for room before reading on. A body that stops
  * decoding fails with the `ApiError` that says so (`bodyReadFailure`).
  */
-async function feedLines(request: Request, body: ReadableStream<Uint8Array>, channel: ProduceChannel): Promise<void> {
-	const reader = body.getReader();
+async function feedLines(
+	request: Request,
+	body: ReadableStream<Uint8Array>,
+	reader: ReadableStreamDefaultReader<Uint8Array>,
+	channel: ProduceChannel,
+): Promise<void> {
 	const decoder = new TextDecoder();
 	let pending = "";
 	/** Characters of an over-long line being skipped to its end; -1 when none. */
@@ -247,22 +261,23 @@ function openNdjson(c: C, topic: string, checks?: "message"): Response {
 	// The runtime's native byte pipe: a JavaScript TransformStream costs tens of µs per chunk written.
 	const { readable, writable } = new IdentityTransformStream();
 	const writer = writable.getWriter();
+	const reader = body.getReader();
 	const channel = new ProduceChannel(c.env, topic, {
 		write: (reports) => writer.write(utf8Encoder.encode(`${reports.join("\n")}\n`)),
+		failed: (cause) => {
+			// Nothing more of the body is read: the answer ends after the failure's reports.
+			reader.cancel().catch(() => undefined);
+			return failedAfterStart(c, cause);
+		},
 		...callerHooks(c, topic, checks),
 	});
-	const requestId = c.var.requestId ?? "unknown";
-	const done = feedLines(c.req.raw, body, channel)
+	const done = feedLines(c.req.raw, body, reader, channel)
+		// A body that broke or could not be read is the sender's to hear of, after the reports of the lines before it.
+		.catch((cause: unknown) => channel.refuse(failedAfterStart(c, cause)))
 		.then(() => channel.finish())
 		.then(() => writer.close())
-		.catch(async (cause: unknown) => {
-			// A body that broke is the sender's to hear of, after the reports of the lines before it; a client that
-			// went away hears nothing more: answer what can be answered, then end.
-			if (cause instanceof ApiError) channel.refuse(cause.error);
-			else console.warn(`request ${requestId}: produce stream ended early: ${String(cause)}`);
-			await channel.finish().catch(() => undefined);
-			await writer.close().catch(() => undefined);
-		});
+		// The client went away: nothing more can be told to it.
+		.catch(() => undefined);
 	keepAlive(c, done);
 	return c.body(readable, 200, {
 		"Content-Type": "application/x-ndjson",

@@ -1,0 +1,187 @@
+/**
+ * A produce stream that fails after it started: a thrown failure inside the channel's own work (a bug: here the
+ * placement of a plain record throws), or an NDJSON body whose read fails, is told to the client in the stream's
+ * protocol (every message not yet answered gets the failure's report, in order; a WebSocket is then closed 1011, an
+ * NDJSON answer ends), and logged and counted as the request failing with that status, beside the 200 or 101 of its
+ * start. Nothing of the messages answered so is written after their answer.
+ */
+import { env } from "cloudflare:workers";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { counterEntries } from "../../src/http/middleware/observe.ts";
+import { ProduceChannel } from "../../src/http/produce-channel.ts";
+import { StreamedRecord } from "../../src/http/stream-record-text.ts";
+import { series } from "../../src/metrics/catalog.ts";
+import { keyAuthority } from "../../src/shared/stubs.ts";
+import { invalidate } from "../../src/topic/topic-cache.ts";
+import { createKey, failKeyStatement } from "../support/keys.ts";
+import { uniqueTopic } from "../support/names.ts";
+import { openProduceSocket, produceNdjson, type Report } from "../support/produce-stream.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
+import { call, createTopic, fetchRecords } from "../support/worker.ts";
+
+afterEach(() => vi.restoreAllMocks());
+
+const ROUTE = "/v1/topics/:topic/records/stream";
+
+/** The stream route's requests counted under `status` so far. */
+const counted = (status: number) =>
+	counterEntries()[series("tributary_http_requests_total", { route: ROUTE, status: String(status) })] ?? 0;
+
+/** The request lines logged for the stream route (`log`: console.log's spy). */
+function streamLines(log: { mock: { calls: unknown[][] } }): { status: number; request_id: string }[] {
+	return log.mock.calls
+		.map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null))
+		.filter((line) => line?.msg === "request" && line.route === ROUTE);
+}
+
+/** From now on, placing a plain record (choosing its partition) throws, as a bug in the channel's own code would. */
+function breakPlacement(): void {
+	vi.spyOn(StreamedRecord.prototype, "withPartition").mockImplementation(() => {
+		throw new TypeError("placement broke");
+	});
+}
+
+/** Console output of this test kept out of the run's, `console.log` returned to read the request lines. */
+function quiet() {
+	vi.spyOn(console, "error").mockImplementation(() => undefined);
+	vi.spyOn(console, "warn").mockImplementation(() => undefined);
+	return vi.spyOn(console, "log").mockImplementation(() => undefined);
+}
+
+describe("a WebSocket produce stream whose own code throws", () => {
+	it("answers each message not yet answered 500 internal naming the request, closes 1011, and is logged and counted as a 500", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const log = quiet();
+		const before = counted(500);
+		const socket = await openProduceSocket(topic);
+		socket.ws.send(JSON.stringify({ value: "a" }));
+		await socket.until(() => socket.reports.length === 1);
+		breakPlacement();
+		socket.ws.send(JSON.stringify({ value: "b" }));
+		await vi.waitFor(() => expect(socket.closed()).not.toBeNull(), UNTIL_SEEN);
+		const [first, ...failed] = socket.reports;
+		expect(first?.offsets?.[0]?.offset).toBe(0);
+		expect(failed.length).toBeGreaterThan(0);
+		const lines = streamLines(log).filter((line) => line.status === 500);
+		expect(lines).toHaveLength(1);
+		for (const report of failed) {
+			expect(report).toMatchObject({ status: 500, error: { code: "internal", request_id: lines[0]?.request_id } });
+		}
+		expect(socket.closed()).toMatchObject({ code: 1011, reason: expect.stringContaining("internal") });
+		expect(counted(500) - before).toBe(1);
+		expect((await fetchRecords(topic, 0, "?offset=0")).records.map((r) => r.value)).toEqual(["a"]);
+	});
+});
+
+describe("an NDJSON produce stream whose own code throws", () => {
+	it("ends with the failure's report for the message it failed on, reads no more, writes nothing, and is logged and counted as a 500", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const log = quiet();
+		const before = counted(500);
+		breakPlacement();
+		const response = await call("POST", `/v1/topics/${topic}/records/stream`, {
+			headers: { "Content-Type": "application/x-ndjson" },
+			raw: ["a", "b", "c"].map((value) => JSON.stringify({ value })).join("\n"),
+		});
+		expect(response.status).toBe(200);
+		const reports = (await response.text())
+			.split("\n")
+			.filter((line) => line !== "")
+			.map((line) => JSON.parse(line) as Report);
+		// The first line's placement threw: its report is the failure's, and the lines after it were not taken.
+		expect(reports.map((r) => [r.status, r.error?.code])).toEqual([[500, "internal"]]);
+		expect(streamLines(log).map((line) => line.status)).toEqual([500]);
+		expect(counted(500) - before).toBe(1);
+		expect((await fetchRecords(topic, 0, "?offset=0")).records).toEqual([]);
+	});
+});
+
+describe("a produce stream whose key check fails at the key's authority", () => {
+	it("answers its messages 503 service_unavailable naming the request, ends, writes nothing, and is logged and counted as a 503", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }]);
+		const log = quiet();
+		const before = counted(503);
+		// The first read is authentication's; the second, the stream's check that the key still exists, before its first append.
+		await failKeyStatement(keyAuthority(env, key.id), "SELECT * FROM api_keys WHERE id", 2);
+		const reports = await produceNdjson(
+			topic,
+			["a", "b", "c"].map((value) => JSON.stringify({ value })),
+			key.secret,
+		);
+		const lines = streamLines(log).filter((line) => line.status >= 500);
+		expect(lines.map((line) => line.status)).toEqual([503]);
+		expect(reports).toEqual(
+			["a", "b", "c"].map(() => ({
+				status: 503,
+				error: expect.objectContaining({ code: "service_unavailable", retriable: true, request_id: lines[0]?.request_id }),
+			})),
+		);
+		expect(counted(503) - before).toBe(1);
+		expect((await fetchRecords(topic, 0, "?offset=0")).records).toEqual([]);
+	});
+});
+
+describe("an NDJSON produce stream whose body's read fails", () => {
+	it("answers the lines read before it, then one more report line with the failure, logged and counted", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const log = quiet();
+		const before = counted(500);
+		const encoder = new TextEncoder();
+		let sent = false;
+		const body = new ReadableStream<Uint8Array>({
+			pull(controller) {
+				if (sent) return controller.error(new Error("the sender's connection broke"));
+				sent = true;
+				controller.enqueue(encoder.encode(`${JSON.stringify({ value: "a" })}\n`));
+			},
+		});
+		const response = await call("POST", `/v1/topics/${topic}/records/stream`, {
+			headers: { "Content-Type": "application/x-ndjson" },
+			raw: body,
+		});
+		expect(response.status).toBe(200);
+		const reports = (await response.text())
+			.split("\n")
+			.filter((line) => line !== "")
+			.map((line) => JSON.parse(line) as Report);
+		expect(reports.map((r) => [r.offsets?.[0]?.offset, r.status, r.error?.code])).toEqual([
+			[0, undefined, undefined],
+			[undefined, 500, "internal"],
+		]);
+		expect(streamLines(log).map((line) => line.status)).toEqual([500]);
+		expect(counted(500) - before).toBe(1);
+	});
+});
+
+describe("ProduceChannel", () => {
+	it("answers every message accepted before its failure, in order, and takes none after it", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const written: string[] = [];
+		const failures: unknown[] = [];
+		const channel = new ProduceChannel(env, topic, {
+			write: (reports) => void written.push(...reports),
+			failed: (cause) => {
+				failures.push(cause);
+				return { code: "internal", message: "internal error" };
+			},
+		});
+		breakPlacement();
+		invalidate(topic);
+		channel.accept(JSON.stringify({ partition: 0, value: "placed by hand" }));
+		channel.accept(JSON.stringify({ value: "throws" }));
+		channel.accept(JSON.stringify({ partition: 0, value: "after" }));
+		await channel.finish();
+		expect(failures).toHaveLength(1);
+		expect(written.map((w) => (JSON.parse(w) as Report).error?.code)).toEqual(["internal", "internal", "internal"]);
+		channel.accept(JSON.stringify({ partition: 0, value: "late" }));
+		await channel.finish();
+		expect(written).toHaveLength(3);
+		expect((await fetchRecords(topic, 0, "?offset=0")).records).toEqual([]);
+	});
+});
