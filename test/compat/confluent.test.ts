@@ -13,6 +13,8 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { RECORD_TEXT_LENGTH_MAX } from "../../src/http/compat/confluent/limits.ts";
+import { counterEntries } from "../../src/http/middleware/observe.ts";
+import { series } from "../../src/metrics/catalog.ts";
 import { partitionForKey, utf8 } from "../../src/shared/partitioner.ts";
 import { keyAuthority } from "../../src/shared/stubs.ts";
 import { batch, chunked, expectV3Error, JSON_TYPE, type Report, records, reportsOf, V3 } from "../support/confluent.ts";
@@ -486,14 +488,25 @@ describe("unknown faults", () => {
 	});
 });
 
+/** Requests of v3's produce route counted under `status` so far. */
+function producesCounted(status: number): number {
+	const route = series("tributary_http_requests_total", {
+		route: "/kafka/v3/clusters/:cluster_id/topics/:topic_name/records",
+		status: String(status),
+	});
+	return counterEntries()[route] ?? 0;
+}
+
 describe("a chunked produce whose key re-check fails at the key's authority", () => {
 	afterEach(() => vi.restoreAllMocks());
 
-	it("reports 50003 service_unavailable naming the request's id, as a 503 answered before the stream does", async () => {
+	it("reports 50003 service_unavailable naming the request's id, as a 503 answered before the stream does, logged and counted as a 503", async () => {
 		const topic = uniqueTopic("v3-keyfail");
 		await createTopic(topic, 1);
 		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }]);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+		const before = producesCounted(503);
 		// The first read is authentication's; the second, the stream's re-check before its first window.
 		await failKeyStatement(keyAuthority(env, key.id), "SELECT * FROM api_keys WHERE id", 2);
 		const response = await call("POST", records(topic), {
@@ -506,5 +519,11 @@ describe("a chunked produce whose key re-check fails at the key's authority", ()
 		const last = reports.at(-1) as { error_code?: number; error?: { code?: string; request_id?: unknown } };
 		expect([reports.length, last.error_code, last.error?.code]).toEqual([1, 50003, "service_unavailable"]);
 		expect(typeof last.error?.request_id, "the report names the request's id").toBe("string");
+		// Its failure after the 200: the request's line again, with its id and 503, and a 503 more for the route.
+		const lines = log.mock.calls
+			.map(([line]) => (typeof line === "string" && line.startsWith("{") ? JSON.parse(line) : null))
+			.filter((line) => line?.msg === "request" && line.request_id === last.error?.request_id);
+		expect(lines.map((line) => line.status)).toEqual([503]);
+		expect(producesCounted(503) - before).toBe(1);
 	});
 });

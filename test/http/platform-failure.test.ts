@@ -7,7 +7,6 @@
 import { createExecutionContext, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { produceStream } from "../../src/http/compat/confluent/produce-stream.ts";
 import worker from "../../src/index.ts";
 import { AssertionError } from "../../src/shared/assert.ts";
 import { partitionLog, topicRegistry } from "../../src/shared/stubs.ts";
@@ -110,26 +109,6 @@ describe("a Durable Object call that throws", () => {
 		expect((await json<{ name: string }[]>("GET", "/upstash/consumers", 200)).map((g) => g.name)).toContain(group);
 		await coordinatorFailsOnce(group);
 		expect((await call("GET", "/upstash/consumers")).status).toBe(503);
-	});
-});
-
-describe("a streamed Confluent produce whose Durable Object call throws mid-stream", () => {
-	it("reports 503 service_unavailable (error_code 50003) as the request's answer would, not 500 internal", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		const lines: string[] = [];
-		const request = new Request(`${BASE}/`, { method: "POST", body: '{"value":{"type":"JSON","data":1}}' });
-		// The key's authority threw inside its object, as the stream's check that the key still exists sees it.
-		const thrown = Object.assign(new Error("SQLITE_IOERR: disk I/O error"), { remote: true });
-		await produceStream(
-			env,
-			topic,
-			request,
-			async (text) => void lines.push(text),
-			"req-1",
-			() => Promise.reject(thrown),
-		);
-		expect(lines.map((line) => JSON.parse(line))).toMatchObject([{ error_code: 50003, error: { code: "service_unavailable" } }]);
 	});
 });
 

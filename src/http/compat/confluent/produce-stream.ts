@@ -8,7 +8,6 @@
 
 import { ApiError, type DomainError } from "../../../shared/errors.ts";
 import { parseJson, readTextChunks, validate } from "../../body.ts";
-import { thrownError, withRequestId } from "../../errors.ts";
 import { ConcatenatedJsonSplitter, type SplitItem } from "./concatenated-json.ts";
 import { v3Error } from "./errors.ts";
 import { PRODUCE_WINDOW_RECORDS_MAX, RECORD_TEXT_LENGTH_MAX, STREAM_BYTES_MAX, STREAM_RECORDS_MAX } from "./limits.ts";
@@ -70,14 +69,15 @@ export async function produceItems(
  * Reads the whole request as a record stream, writing reports through `write`; `stillAuthorized` is asked before
  * each window is produced, and a false ends the stream with a 401 report. Bounded: after
  * `STREAM_BYTES_MAX` bytes or `STREAM_RECORDS_MAX` records one last error report ends the stream. Expected
- * failures end up in reports; a bug ends the stream with a 500 report and is logged.
+ * failures end up in reports; anything thrown (a body that broke, a call that failed, a bug) ends the stream with a
+ * last report of what `failed` answers it, once logged and counted (the route's `failedAfterStart`).
  */
 export async function produceStream(
 	env: Env,
 	topic: string,
 	request: Request,
 	write: (text: string) => Promise<void>,
-	requestId: string,
+	failed: (cause: unknown) => DomainError,
 	stillAuthorized: () => Promise<boolean> = async () => true,
 ): Promise<void> {
 	const splitter = new ConcatenatedJsonSplitter(RECORD_TEXT_LENGTH_MAX);
@@ -108,13 +108,6 @@ export async function produceStream(
 		}
 		await take(splitter.end());
 	} catch (cause) {
-		if (cause instanceof ApiError) {
-			await write(`${JSON.stringify(v3Error(withRequestId(cause.error, requestId)))}\n`);
-			return;
-		}
-		console.error(
-			`request ${requestId}: produce stream failed: ${cause instanceof Error ? (cause.stack ?? cause.message) : String(cause)}`,
-		);
-		await write(`${JSON.stringify(v3Error(thrownError(cause, requestId)))}\n`);
+		await write(`${JSON.stringify(v3Error(failed(cause)))}\n`);
 	}
 }

@@ -27,6 +27,7 @@ import { parseJson, readText, requireJson, validate } from "../../body.ts";
 import { Hono } from "../../hono.ts";
 import { authenticate, keyStillExists } from "../../middleware/authenticate.ts";
 import { authorize } from "../../middleware/authorize.ts";
+import { failedAfterStart } from "../../middleware/observe.ts";
 import { quotas } from "../../middleware/quotas.ts";
 import { listAcls } from "./acls.ts";
 import * as admin from "./admin.ts";
@@ -68,7 +69,8 @@ function produceChunked(c: C, topic: string): Response {
 	const requestId = c.var.requestId ?? "unknown";
 	const principal = c.var.principal;
 	const stillAuthorized = principal.kind === "admin" ? undefined : () => keyStillExists(c.env, principal.key.id);
-	const done = produceStream(c.env, topic, c.req.raw, (text) => writer.write(utf8Encoder.encode(text)), requestId, stillAuthorized)
+	const write = (text: string) => writer.write(utf8Encoder.encode(text));
+	const done = produceStream(c.env, topic, c.req.raw, write, (cause) => failedAfterStart(c, cause), stillAuthorized)
 		.then(() => writer.close())
 		.catch((cause: unknown) => {
 			// Only writing can fail here (the client went away): nothing more can be told to it.
