@@ -116,7 +116,7 @@ export function errorResponse(c: Context, error: DomainError): Response {
  * `error`, naming the request's id if it is an object's failure answered as a Result (`settleEach`), which has none of
  * its own, as one thrown to `onError` has. One place for the answer before a stream's start and the stream's last word.
  */
-export function withRequestId(error: DomainError, requestId: string): DomainError {
+function withRequestId(error: DomainError, requestId: string): DomainError {
 	if (error.details?.request_id || (error.code !== "internal" && error.code !== "service_unavailable")) return error;
 	return { ...error, details: { ...error.details, request_id: requestId } };
 }
@@ -142,7 +142,7 @@ export function logThrown(c: Context<AppEnv>, error: unknown): string {
  * What a thrown error that is not an `ApiError` is answered (logged first by the caller): a failed platform call
  * (`platformFailure`) 503 `service_unavailable`, anything else our bug, 500 `internal`; neither shows internal detail.
  */
-export function thrownError(cause: unknown, requestId: string): DomainError {
+function thrownError(cause: unknown, requestId: string): DomainError {
 	const platform = platformFailure(cause);
 	if (platform === null) return { code: "internal", message: "internal error", details: { request_id: requestId } };
 	return {
