@@ -375,7 +375,8 @@ export class ProduceChannel {
 		try {
 			while (queue.entries.length > 0) {
 				await yieldToIo();
-				// The channel failed meanwhile: what was queued is answered, and never written.
+				// The channel failed meanwhile: what was queued, or placed since (a message that waited for the topic's
+				// metadata), is answered, and never written.
 				if (this.#failure !== null) return;
 				const run = takeRun(queue.entries);
 				const refusals = await this.#gate(run);
