@@ -20,7 +20,7 @@
 import * as z from "zod/mini";
 import { assert } from "../shared/assert.ts";
 import { utf8Encoder } from "../shared/bytes.ts";
-import { ApiError, type DomainError } from "../shared/errors.ts";
+import { ApiError, type DomainError, isBug, partitionUnavailable } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { MESSAGE_BYTES_CEILING, PRODUCE_RECORDS_MAX } from "../shared/limits.ts";
 import { partitionForKey } from "../shared/partitioner.ts";
@@ -128,11 +128,12 @@ export interface ChannelOptions {
 	 */
 	readonly admit?: (sizes: ReadonlyArray<() => number>) => Promise<ReadonlyArray<DomainError | null>>;
 	/**
-	 * What a thrown failure of the channel's work is answered (a bug, or a call that failed: the topic's lookup, the
-	 * key's checks, the append), once logged and counted (the route's `failedAfterStart`). Every message not yet answered
-	 * gets it, in order, and the channel takes no more: the transport ends the stream.
+	 * Logs and counts a thrown failure of the channel's work (the route's `failedAfterStart`); answers a bug with it. A
+	 * call that failed, not a bug, answers its run's messages as the channel says, and the stream goes on.
 	 */
 	readonly failed: (cause: unknown) => DomainError;
+	/** The channel failed on a bug (`error`: `failed`'s answer, every unanswered message's): the transport ends the stream. */
+	readonly ended?: (error: DomainError) => void;
 }
 
 /** The answer to a message of `chars` characters, over `STREAM_MESSAGE_CHARS_MAX`. */
@@ -298,7 +299,10 @@ export class ProduceChannel {
 			while (this.#intake.length > 0) {
 				const batch = this.#intake;
 				this.#intake = [];
-				const described = await describeTopic(this.#env, this.#topic);
+				const described = await describeTopic(this.#env, this.#topic).catch((cause: unknown) => ({
+					ok: false as const,
+					error: this.#failedCall(cause, UNAVAILABLE),
+				}));
 				for (const { slot, text } of batch) {
 					if (typeof text !== "string") this.#answer(slot, text);
 					else if (!described.ok) this.#answer(slot, described.error);
@@ -379,7 +383,11 @@ export class ProduceChannel {
 				// metadata), is answered, and never written.
 				if (this.#failure !== null) return;
 				const run = takeRun(queue.entries);
-				const refusals = await this.#gate(run);
+				const refusals = await this.#gate(run).catch((cause: unknown) => {
+					// The key's authority did not answer: nothing of the run was written; each message may be sent again.
+					const error = this.#failedCall(cause, UNAVAILABLE);
+					return run.map(() => error);
+				});
 				if (refusals.every((r) => r === null)) await this.#append(run);
 				else {
 					// Each message alone, in order: one let through after one refused is no longer the next of a coalesced run.
@@ -398,9 +406,19 @@ export class ProduceChannel {
 	}
 
 	/**
-	 * Ends the channel on a thrown failure of its work: every message not yet answered is answered with what `failed`
-	 * makes of it, in order, and what waits in the queues is dropped unwritten. An append in flight may still land after
-	 * its message's failure report: the report of a failed call or a bug says the request may be partly done.
+	 * What answers the messages of a call that threw: `answer`, the failure logged and counted, unless it is a bug
+	 * (`isBug`), which is thrown on to end the channel (`#fail`): it would fail again the same way.
+	 */
+	#failedCall(cause: unknown, answer: DomainError): DomainError {
+		if (isBug(cause)) throw cause;
+		this.#options.failed(cause);
+		return answer;
+	}
+
+	/**
+	 * Ends the channel on a bug (its own code threw, or a call's failure `isBug`): every message not yet answered is
+	 * answered with what `failed` makes of it, in order, and what waits in the queues is dropped unwritten. An append in
+	 * flight may still land after its message's report: a 500 does not say that nothing was written.
 	 */
 	#fail(cause: unknown): void {
 		if (this.#failure !== null) return;
@@ -409,6 +427,7 @@ export class ProduceChannel {
 		this.#intake = [];
 		for (const queue of this.#queues.values()) queue.entries.length = 0;
 		for (const slot of this.#slots) if (slot.report === null) this.#answer(slot, failure);
+		this.#options.ended?.(failure);
 	}
 
 	/**
@@ -439,7 +458,10 @@ export class ProduceChannel {
 		const head = (run[0] as Entry).claim;
 		const options: ProduceOptions =
 			head === null ? {} : { producer: { producerId: head.producerId, epoch: head.epoch, sequences: { single: head.sequence } } };
-		const result = await produce(this.#env, this.#topic, records, options);
+		const result = await produce(this.#env, this.#topic, records, options).catch((cause: unknown) =>
+			// The append may have landed: the partition's 503 says so, as produce() answers a partition's call that threw.
+			({ ok: false as const, error: this.#failedCall(cause, partitionUnavailable(records[0]?.partition as number).error) }),
+		);
 		if (!result.ok) {
 			if (run.length > 1 && !PARTITION_WIDE.has(result.error.code)) {
 				for (const entry of run) await this.#append([entry]);
@@ -536,6 +558,8 @@ function offsetsReport(positions: readonly RecordPosition[], from: number, count
 function yieldToIo(): Promise<void> {
 	return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+const UNAVAILABLE: DomainError = { code: "unavailable", message: "nothing was written; send it again" };
 
 const REVOKED: DomainError = { code: "unauthorized", message: "the API key was deleted; the stream ends" };
 

@@ -5,7 +5,7 @@
  * NDJSON answer ends), and logged and counted as the request failing with that status, beside the 200 or 101 of its
  * start. Nothing of the messages answered so is written after their answer.
  */
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { counterEntries } from "../../src/http/middleware/observe.ts";
 import { ProduceChannel } from "../../src/http/produce-channel.ts";
@@ -15,9 +15,9 @@ import { keyAuthority } from "../../src/shared/stubs.ts";
 import { invalidate } from "../../src/topic/topic-cache.ts";
 import { createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { openProduceSocket, produceNdjson, type Report } from "../support/produce-stream.ts";
+import { openProduceSocket, type Report } from "../support/produce-stream.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
-import { call, createTopic, fetchRecords } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, fetchRecords } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -98,8 +98,8 @@ describe("an NDJSON produce stream whose own code throws", () => {
 	});
 });
 
-describe("a produce stream whose key check fails at the key's authority", () => {
-	it("answers its messages 503 service_unavailable naming the request, ends, writes nothing, and is logged and counted as a 503", async () => {
+describe("a produce stream whose key check fails at the key's authority once", () => {
+	it("answers that run 503 unavailable (nothing written: send it again), writes the next messages, stays open, and is logged and counted as a 503", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);
 		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }]);
@@ -107,21 +107,18 @@ describe("a produce stream whose key check fails at the key's authority", () => 
 		const before = counted(503);
 		// The first read is authentication's; the second, the stream's check that the key still exists, before its first append.
 		await failKeyStatement(keyAuthority(env, key.id), "SELECT * FROM api_keys WHERE id", 2);
-		const reports = await produceNdjson(
-			topic,
-			["a", "b", "c"].map((value) => JSON.stringify({ value })),
-			key.secret,
-		);
-		const lines = streamLines(log).filter((line) => line.status >= 500);
-		expect(lines.map((line) => line.status)).toEqual([503]);
-		expect(reports).toEqual(
-			["a", "b", "c"].map(() => ({
-				status: 503,
-				error: expect.objectContaining({ code: "service_unavailable", retriable: true, request_id: lines[0]?.request_id }),
-			})),
-		);
+		const socket = await openProduceSocket(topic, key.secret);
+		socket.ws.send(JSON.stringify({ value: "a" }));
+		await socket.until(() => socket.reports.length === 1);
+		expect(socket.reports[0]).toEqual({ status: 503, error: expect.objectContaining({ code: "unavailable", retriable: true }) });
+		socket.ws.send(JSON.stringify({ value: "b" }));
+		await socket.until(() => socket.reports.length === 2);
+		expect(socket.reports[1]?.offsets?.[0]?.offset).toBe(0);
+		expect(socket.closed()).toBeNull();
+		expect(streamLines(log).map((line) => line.status)).toEqual([503]);
 		expect(counted(503) - before).toBe(1);
-		expect((await fetchRecords(topic, 0, "?offset=0")).records).toEqual([]);
+		expect((await fetchRecords(topic, 0, "?offset=0")).records.map((r) => r.value)).toEqual(["b"]);
+		socket.ws.close(1000);
 	});
 });
 
@@ -155,6 +152,47 @@ describe("an NDJSON produce stream whose body's read fails", () => {
 		]);
 		expect(streamLines(log).map((line) => line.status)).toEqual([500]);
 		expect(counted(500) - before).toBe(1);
+	});
+});
+
+describe("an NDJSON produce stream whose client leaves mid-body", () => {
+	it("is no failure of the server's: its body's failed read is neither logged nor counted, and the lines it sent stay written", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const log = quiet();
+		const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const before = [counted(500), counted(503)];
+		// The stream's end, after its body's read failed: the channel's last reports written (or dropped, its client gone).
+		// A flag, not a promise: one resolved from the request's context would not wake the test's.
+		let finished = false;
+		const finish = ProduceChannel.prototype.finish;
+		vi.spyOn(ProduceChannel.prototype, "finish").mockImplementation(function (this: ProduceChannel) {
+			return finish.call(this).finally(() => {
+				finished = true;
+			});
+		});
+		const client = new AbortController();
+		const body = new ReadableStream<Uint8Array>({
+			start: (controller) => controller.enqueue(new TextEncoder().encode(`${JSON.stringify({ value: "a" })}\n`)),
+		});
+		// Through the runtime's own boundary, as test/support/long-poll.ts's leavingClient: workerd fails the body's read.
+		const response = await exports.default.fetch(
+			new Request(`${BASE}/v1/topics/${topic}/records/stream`, {
+				method: "POST",
+				headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, "Content-Type": "application/x-ndjson" },
+				body,
+				signal: client.signal,
+				duplex: "half",
+			} as RequestInit),
+		);
+		const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+		expect(JSON.parse(new TextDecoder().decode((await reader.read()).value)).offsets[0].offset).toBe(0);
+		client.abort();
+		await vi.waitFor(() => expect(finished).toBe(true), UNTIL_SEEN);
+		expect(streamLines(log).map((line) => line.status)).toEqual([]);
+		expect([counted(500), counted(503)]).toEqual(before);
+		expect(errors).not.toHaveBeenCalled();
+		expect((await fetchRecords(topic, 0, "?offset=0")).records.map((r) => r.value)).toEqual(["a"]);
 	});
 });
 

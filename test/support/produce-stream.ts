@@ -17,7 +17,7 @@ export type Report = {
 };
 
 /**
- * `ChannelOptions.failed` for a channel built by a test that expects no failure: one is answered 500 with its cause as
+ * `ChannelOptions.failed` for a channel built by a test that expects no bug: one is answered 500 with its cause as
  * the message, so the test's look at its reports shows it.
  */
 export function failedAsBug(cause: unknown): DomainError {

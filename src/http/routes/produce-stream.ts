@@ -159,12 +159,9 @@ function openWebSocket(c: C, topic: string, framing: "message" | "array", checks
 	};
 	const channel = new ProduceChannel(c.env, topic, {
 		write: send,
-		failed: (cause) => {
-			const error = failedAfterStart(c, cause);
-			// The server's failure (1011): the reports say which messages it answered, and how.
-			end(1011, `the stream failed: ${error.code}`);
-			return error;
-		},
+		failed: (cause) => failedAfterStart(c, cause),
+		// The server's failure (1011): the reports say which messages it answered, and how.
+		ended: (error) => end(1011, `the stream failed: ${error.code}`),
 		...callerHooks(c, topic, checks),
 	});
 	/** Answers everything accepted, then closes with `code`. */
@@ -264,16 +261,15 @@ function openNdjson(c: C, topic: string, checks?: "message"): Response {
 	const reader = body.getReader();
 	const channel = new ProduceChannel(c.env, topic, {
 		write: (reports) => writer.write(utf8Encoder.encode(`${reports.join("\n")}\n`)),
-		failed: (cause) => {
-			// Nothing more of the body is read: the answer ends after the failure's reports.
-			reader.cancel().catch(() => undefined);
-			return failedAfterStart(c, cause);
-		},
+		failed: (cause) => failedAfterStart(c, cause),
+		// Nothing more of the body is read: the answer ends after the failure's reports.
+		ended: () => void reader.cancel().catch(() => undefined),
 		...callerHooks(c, topic, checks),
 	});
 	const done = feedLines(c.req.raw, body, reader, channel)
-		// A body that broke or could not be read is the sender's to hear of, after the reports of the lines before it.
-		.catch((cause: unknown) => channel.refuse(failedAfterStart(c, cause)))
+		// A body that broke or could not be read is the sender's to hear of, after the reports of the lines before it; one
+		// whose read failed as its client left (the request's signal aborted) is no failure of ours, and none to tell.
+		.catch((cause: unknown) => c.req.raw.signal.aborted || channel.refuse(failedAfterStart(c, cause)))
 		.then(() => channel.finish())
 		.then(() => writer.close())
 		// The client went away: nothing more can be told to it.
