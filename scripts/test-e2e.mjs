@@ -14,7 +14,7 @@
 import { readdirSync } from "node:fs";
 import { basename, join } from "node:path";
 import { runTestFiles } from "./lib/e2e-runner.mjs";
-import { underLoad } from "./lib/load.mjs";
+import { readLoadOnce, underLoad } from "./lib/load.mjs";
 import { PROJECT_ROOT } from "./lib/project.mjs";
 
 const E2E_DIR = "test/e2e";
@@ -22,9 +22,10 @@ const CONCURRENCY_DEFAULT = 2;
 /**
  * How long one file may run, from its process's start to its exit: twice the longest's time at load 15-19
  * (start-scripts, 294 s), so that only a file that hangs (a test that never ends, a process that never exits) meets it;
- * stretched above that load, as the files' own test bounds are (`underLoad`), so it stays above theirs.
+ * stretched above that load, as the files' own test bounds are (`underLoad`), so it stays above theirs: the load is
+ * read once, here, and the files are given that reading (`readLoadOnce`), not one of their own, taken later.
  */
-const FILE_TIMEOUT_MS_DEFAULT = underLoad(600_000, 17);
+const FILE_TIMEOUT_MS_DEFAULT = underLoad(600_000, 17, readLoadOnce());
 /**
  * The longest files, longest first (seconds of their tests, one whole run at load 15-19 on 2 cores); every other file
  * follows, in name order. An old entry is harmless but refused, so the list stays true to the directory. Each run
