@@ -64,6 +64,7 @@ export {
 	machineBusySeconds,
 	processCpuSeconds,
 	signal,
+	stopChild,
 	threadCpuSeconds,
 } from "./process-tree.mjs";
 export { DEFAULT_OUTDIR, DEFAULT_PERSIST_TO, DEFAULT_PORT, HOST, PROJECT_ROOT, WRANGLER_BIN, wranglerEnv } from "./project.mjs";

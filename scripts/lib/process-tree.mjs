@@ -144,6 +144,30 @@ export function signal(pid, sig) {
 }
 
 /**
+ * Stops `child` (one this process spawned): SIGTERM, then SIGKILL if it has not exited within `graceMs` (a wedged
+ * process, one that ignores or never finishes handling SIGTERM, would otherwise keep its parent alive). Resolves once
+ * it has exited, with whether SIGKILL was needed.
+ * @param {import("node:child_process").ChildProcess} child
+ * @param {number} graceMs
+ * @returns {Promise<{ forced: boolean }>}
+ */
+export async function stopChild(child, graceMs) {
+	if (child.exitCode !== null || child.signalCode !== null) return { forced: false };
+	const exited = new Promise((resolve) => child.once("exit", resolve));
+	child.kill("SIGTERM");
+	/** @type {NodeJS.Timeout | undefined} */
+	let timer;
+	const graceOver = new Promise((resolve) => {
+		timer = setTimeout(resolve, graceMs, "grace over");
+	});
+	const forced = (await Promise.race([exited, graceOver])) === "grace over";
+	clearTimeout(timer);
+	if (forced) child.kill("SIGKILL");
+	await exited;
+	return { forced };
+}
+
+/**
  * The argv of `pid` (empty if it is gone or a kernel thread).
  * @param {number} pid
  * @returns {string[]}

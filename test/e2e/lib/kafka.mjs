@@ -11,7 +11,7 @@ import { spawn } from "node:child_process";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { HOST, PROJECT_ROOT, stopAllWranglerDevs, underLoad, waitUntil } from "../../../scripts/lib/index.mjs";
+import { HOST, PROJECT_ROOT, stopAllWranglerDevs, stopChild, underLoad, waitUntil } from "../../../scripts/lib/index.mjs";
 import { captureOutput } from "./child-output.mjs";
 import { client } from "./client.mjs";
 import { showOnFailure, watchKafkaClient } from "./failure-output.mjs";
@@ -113,6 +113,9 @@ export function startGatewayProcess({ url, token = null, port = 0, args = [] }) 
  */
 const GATEWAY_LISTEN_TIMEOUT_MS = underLoad(15_000, 16);
 
+/** How long a gateway has to exit on SIGTERM (it closes its connections first) before it is killed. */
+const GATEWAY_STOP_GRACE_MS = underLoad(10_000, 16);
+
 /**
  * Starts the CLI with `args` (`kafka-gateway …`, as a doc writes it, its --listen port free) and waits until the
  * gateway listens; `advertised` is what its "listening on" line says Metadata sends clients to. TRIBUTARY_TOKEN is
@@ -136,10 +139,7 @@ export async function startGatewayCommand(args, { listenTimeoutMs = GATEWAY_LIST
 		exited = true;
 	});
 	const stop = async () => {
-		if (exited) return;
-		const gone = new Promise((resolve) => child.once("exit", resolve));
-		child.kill("SIGTERM");
-		await gone;
+		if (!exited) await stopChild(child, GATEWAY_STOP_GRACE_MS);
 	};
 	const chosen = /** @type {{ port: number, advertised: string }} */ (
 		await waitUntil(
