@@ -99,11 +99,12 @@ export function without(code, runs) {
  * Weighs `code` by the modules `map` names: each module, and each part (`partOf` its path).
  * @param {string} code  the bundle
  * @param {{ sources: readonly string[], sourceRoot?: string, mappings: string }} map  its source map
- * @param {{ root: string, mapDir: string }} where  the project (module paths are given relative to it) and the
- *   directory the map was read from (its sources are relative to its `sourceRoot`, else to that)
+ * @param {{ root: string, mapDir: string, modules?: readonly string[] }} where  the project (module paths are given
+ *   relative to it) and the directory the map was read from (its sources are relative to its `sourceRoot`, else to
+ *   that); `modules`: weigh only these (each module costs a gzip of the whole bundle), default every one
  * @returns {BundleWeights}
  */
-export function weighCode(code, map, { root, mapDir }) {
+export function weighCode(code, map, { root, mapDir, modules }) {
 	const whole = gzipped(code);
 	const runs = runsBySource(code, decode(map.mappings));
 	const base = resolve(mapDir, map.sourceRoot ?? "");
@@ -123,25 +124,26 @@ export function weighCode(code, map, { root, mapDir }) {
 		gzipBytes: whole,
 		parts: [...byPart].map(([name, sources]) => weigh(name, sources)).sort(mostFirst),
 		modules: names
-			.map((name, i) => weigh(name, [i]))
+			.flatMap((name, i) => (modules === undefined || modules.includes(name) ? [weigh(name, [i])] : []))
 			.filter((module) => module.chars > 0)
 			.sort(mostFirst),
 	};
 }
 
 /**
- * Bundles the Worker of `configPath` (in `root`) into a temp directory and weighs its entry module. Takes a few
- * seconds: the bundle is gzipped once for each module.
- * @param {{ root?: string, configPath?: string }} [options]
+ * Bundles the Worker of `configPath` (in `root`) into a temp directory and weighs its entry module (`modules`: only
+ * these modules, besides the parts; default every one). Takes a few seconds: the bundle is gzipped once for each
+ * part and module weighed.
+ * @param {{ root?: string, configPath?: string, modules?: readonly string[] }} [options]
  * @returns {Promise<BundleWeights>}
  */
-export async function weighBundle({ root = PROJECT_ROOT, configPath = "wrangler.toml" } = {}) {
+export async function weighBundle({ root = PROJECT_ROOT, configPath = "wrangler.toml", modules } = {}) {
 	const dir = await mkdtemp(join(tmpdir(), "tributary-weigh-"));
 	try {
 		const entry = await bundleWorker({ root, configPath, outdir: join(dir, "out") });
 		const code = await readFile(entry, "utf8");
 		const map = JSON.parse(await readFile(`${entry}.map`, "utf8"));
-		return weighCode(code, map, { root, mapDir: dirname(entry) });
+		return weighCode(code, map, { root, mapDir: dirname(entry), modules });
 	} finally {
 		await rm(dir, { recursive: true, force: true });
 	}
