@@ -126,7 +126,8 @@ export class Topics {
 	/**
 	 * Creates the topic; `topic_exists` if one of the name exists. A try that may have landed (its answer lost) is sent
 	 * again, as a repeat cannot make a second topic: its `topic_exists` is then this call's topic if the topic is as
-	 * asked (`unlikeAsked`), answered as created, and thrown otherwise, saying how it differs.
+	 * asked (`unlikeAsked`: no config set that the call did not give), answered as created, and thrown otherwise, saying
+	 * how it differs.
 	 * @example await client.topics.create({ name: "orders", partitions: 3, config: { "retention.ms": 86_400_000 } })
 	 */
 	async create(topic: TopicToCreate): Promise<TopicSummary> {
@@ -136,13 +137,26 @@ export class Topics {
 			const exists = error instanceof TributaryError && error.cause instanceof TributaryError ? error.cause : null;
 			if (exists?.code !== "topic_exists") throw error;
 			const found = await this.describe(topic.name).catch(() => null);
+			const setConfigs = await this.#setConfigs(topic.name).catch(() => null);
 			// Gone since, or unreadable: what the create did is unknown, as the error says.
-			if (found === null) throw error;
-			const unlike = unlikeAsked(found, topic);
+			if (found === null || setConfigs === null) throw error;
+			const unlike = unlikeAsked(found, topic, setConfigs);
 			if (unlike === null) return { name: found.name, topic_id: found.topic_id, partitions: found.partitions.length, config: found.config };
 			const { status, retriable, details } = exists;
 			throw new TributaryError(exists.code, `${exists.message}, not as asked: ${unlike}`, { status, retriable, details, cause: error });
 		}
+	}
+
+	/**
+	 * The configs the topic holds other than at their defaults, as the broker's DescribeConfigs tells them (its
+	 * Confluent REST `is_default`): the broker keeps the defaults, in one place.
+	 */
+	async #setConfigs(name: string): Promise<string[]> {
+		type Listed = { data: { cluster_id: string; name: string; is_default: boolean }[] };
+		const [cluster] = (await this.#http.request<Listed>("GET", "/kafka/v3/clusters")).data;
+		const path = `/kafka/v3/clusters/${seg(cluster?.cluster_id ?? "")}/topics/${seg(name)}/configs`;
+		const configs = (await this.#http.request<Listed>("GET", path)).data;
+		return configs.filter((config) => !config.is_default).map((config) => config.name);
 	}
 
 	async list(): Promise<TopicSummary[]> {

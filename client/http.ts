@@ -171,8 +171,7 @@ export class Http {
 		for (let attempt = 0; ; attempt++) {
 			const outcome = await this.#once(method, path, options);
 			if (!(outcome instanceof TributaryError)) return outcome as T;
-			const refusesRepeat = mode === "conditional" ? "precondition_failed" : options.refusesRepeat;
-			if (earlier !== null && outcome.code === refusesRepeat) throw outcomeUnknown(earlier, outcome);
+			if (earlier !== null && outcome.code === refusedRepeat(mode, options, earlier)) throw outcomeUnknown(earlier, outcome);
 			if (attempt >= this.#retries || !mayRetry(outcome, mode, unsent)) throw givenUp(outcome, earlier, unsent);
 			// A 503 `unavailable` counts: a key's quota change may be in force behind one (client/README.md, Retries). The
 			// first such failure is kept unless it reads as provably unsent: a lost answer is thrown over a later 503.
@@ -243,6 +242,16 @@ function givenUp(last: TributaryError, earlier: TributaryError | null, unsent: r
 	if (earlier === null || !provedUnsent(last, unsent)) return last;
 	if (!provedUnsent(earlier, unsent)) return outcomeUnknown(earlier, last);
 	return last.status === 429 ? refusedAgain(earlier, last, "") : last;
+}
+
+/**
+ * The code by which a repeat after `earlier` is refused for having found the first try's work. A conditional change's
+ * 412 reads so after any failure but a 429 (its documented exception: a quota change may be in force behind a 503
+ * `unavailable`); `refusesRepeat`'s code only after a failure that may have landed, not one proving nothing was done.
+ */
+function refusedRepeat(mode: RetryMode, options: RequestOptions, earlier: TributaryError): string | undefined {
+	if (mode === "conditional") return "precondition_failed";
+	return provedUnsent(earlier, options.unsentCodes) ? undefined : options.refusesRepeat;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 
 import type { LocationHint, TopicConfig, TopicDescription } from "./admin.ts";
+import { CONFIG_NUMBER_MAX } from "./config-limits.ts";
 
 /** The API's partition count for a create that gives none. */
 export const TOPIC_PARTITIONS_DEFAULT = 1;
@@ -18,19 +19,24 @@ export interface TopicToCreate {
 }
 
 /**
- * How `found` differs from what `asked` asks for, or null when it is as asked: its partitions, its location hint, and
- * every config `asked` gives, as the broker reads it (digits or a number, "true"/"false" in any case or a boolean, a
- * cleanup policy's parts in any order). A config not given is not compared (its default is the broker's); one given
- * as null (its default, unknown here) counts as a difference.
+ * How `found` differs from what `asked` asks for, or null when it is as asked: its partitions, its location hint,
+ * every config `asked` gives, as the broker reads it (digits or a number, a long past CONFIG_NUMBER_MAX as that
+ * largest, "true"/"false" in any case or a boolean, a cleanup policy's parts in any order), and no config of
+ * `setConfigs` (those the broker holds other than at their defaults) that `asked` does not give (or gives as null, its
+ * default).
  */
-export function unlikeAsked(found: TopicDescription, asked: TopicToCreate): string | null {
+export function unlikeAsked(found: TopicDescription, asked: TopicToCreate, setConfigs: readonly string[]): string | null {
 	const partitions = asked.partitions ?? TOPIC_PARTITIONS_DEFAULT;
 	if (found.partitions.length !== partitions) return `${found.partitions.length} partitions, not ${partitions}`;
 	const hint = asked.location_hint ?? null;
 	if (found.location_hint !== hint) return `location hint ${found.location_hint ?? "none"}, not ${hint ?? "none"}`;
-	for (const [key, value] of Object.entries(asked.config ?? {})) {
-		const held = found.config[key];
-		if (!sameSetting(value, held)) return `${key}=${String(held)}, not ${String(value)}`;
+	const given = asked.config ?? {};
+	const held = found.config;
+	for (const key of setConfigs) {
+		if ((given[key] ?? null) === null) return `${key}=${String(held[key])}, not asked`;
+	}
+	for (const [key, value] of Object.entries(given)) {
+		if (value !== null && !sameSetting(value, held[key])) return `${key}=${String(held[key])}, not ${String(value)}`;
 	}
 	return null;
 }
@@ -42,7 +48,9 @@ function sameSetting(asked: unknown, held: unknown): boolean {
 	if (typeof asked !== "number" && typeof asked !== "bigint" && typeof asked !== "string") return false;
 	try {
 		// Exact for a long beyond a double's integers (the CLI's lossless JSON reads one as a bigint).
-		return BigInt(asked) === BigInt(held as number | bigint);
+		const long = BigInt(asked);
+		const max = BigInt(CONFIG_NUMBER_MAX);
+		return (long > max ? max : long) === BigInt(held as number | bigint);
 	} catch {
 		return false;
 	}

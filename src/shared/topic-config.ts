@@ -14,7 +14,8 @@ export type TimestampType = "CreateTime" | "LogAppendTime";
 
 /**
  * Largest value a long config holds (ms beyond this are not meaningful dates); a larger integer, Kafka's
- * Long.MAX_VALUE among them, is taken as this one (`parseEntry`).
+ * Long.MAX_VALUE among them, is taken as this one (`parseEntry`). The SDK, which compares a topic with the configs a
+ * create gave, clamps as here with its own copy (client/config-limits.ts; test/client holds them equal).
  */
 export const CONFIG_NUMBER_MAX = Number.MAX_SAFE_INTEGER;
 

@@ -1,15 +1,18 @@
 /**
  * The SDK's `topics.create` when a try may have landed (its answer lost, wrangler dev's proxy's 503): sent again, as
  * a repeat cannot make a second topic; its 409 `topic_exists` is then this call's own topic when the topic is as
- * asked (partitions, location hint, every config given), which is answered as created; otherwise the 409 stands.
+ * asked (partitions, location hint, every config given, and no config set that was not given), which is answered as
+ * created; otherwise the 409 stands.
  * A 409 to a first try is `topic_exists` as ever (Kafka's TopicExistsException, without `--if-not-exists`).
  */
 
 import { describe, expect, it } from "vitest";
-import { TributaryError } from "../../client/index.ts";
+import { CONFIG_NUMBER_MAX as SDK_CONFIG_NUMBER_MAX } from "../../client/config-limits.ts";
+import { Tributary, TributaryError } from "../../client/index.ts";
+import { CONFIG_NUMBER_MAX } from "../../src/shared/topic-config.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { type Sent, wiredClient } from "../support/sdk.ts";
-import { createTopic, json } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, createTopic, json, sized, workerFetch } from "../support/worker.ts";
 
 const isCreate = (r: Sent) => r.method === "POST" && r.path === "/v1/topics";
 
@@ -56,5 +59,56 @@ describe("SDK topics.create after a try that may have landed", () => {
 		const { client, sent } = wiredClient();
 		expect(await client.topics.create({ name }).catch((error: unknown) => error)).toMatchObject({ code: "topic_exists", status: 409 });
 		expect(sent.filter(isCreate)).toHaveLength(1);
+	});
+	it("does not take as created a topic another creator made with a config this call did not give", async () => {
+		const name = uniqueTopic("create-other-config");
+		const { client, sent, dropAnswer, beforeServing } = wiredClient();
+		// Another creator makes the topic with a 1-minute retention before our first try is served; our first try is
+		// then refused 409, and that answer is lost (a network error): the SDK cannot tell it landed or not.
+		beforeServing(
+			(r) => isCreate(r) && sent.filter(isCreate).length === 1,
+			() => createTopic(name, 1, { "retention.ms": 60_000 }),
+		);
+		dropAnswer(isCreate);
+		const outcome = await client.topics.create({ name }).catch((error: unknown) => error);
+		// Not the topic a create of `{ name }` makes (retention.ms at its default).
+		expect(outcome).toBeInstanceOf(TributaryError);
+		expect(outcome).toMatchObject({ code: "topic_exists", status: 409 });
+		expect((outcome as Error).message).toContain("retention.ms=60000, not asked");
+	});
+
+	it("clamps a long config as the broker does, at the broker's own largest", () => {
+		expect(SDK_CONFIG_NUMBER_MAX).toBe(CONFIG_NUMBER_MAX);
+	});
+
+	it("takes its own topic as created when a long config was given as Kafka's Long.MAX_VALUE (held as its largest)", async () => {
+		const name = uniqueTopic("create-long-max");
+		const { client, sent, dropAnswer } = wiredClient();
+		dropAnswer(isCreate);
+		// kafka-configs --describe shows Long.MAX_VALUE for "no limit", and the broker takes it back (topic-config.ts).
+		const config = { "message.timestamp.before.max.ms": "9223372036854775807", "retention.ms": 2 ** 63 };
+		const created = await client.topics.create({ name, config });
+		expect(created).toMatchObject({ name, partitions: 1 });
+		expect(sent.filter(isCreate)).toHaveLength(2);
+	});
+
+	it("a 409 after a 503 `unavailable` (which proves its try did nothing) is topic_exists, as a first try's 409 is", async () => {
+		const name = uniqueTopic("create-unavailable");
+		let creates = 0;
+		const fetcher = async (request: Request): Promise<Response> => {
+			const path = new URL(request.url).pathname;
+			if (request.method === "POST" && path === "/v1/topics" && ++creates === 1) {
+				// Another creator makes the same topic; our first try is answered 503 `unavailable`, unserved.
+				await createTopic(name, 1);
+				const error = { code: "unavailable", message: "try again", retriable: true };
+				return Response.json({ error }, { status: 503, headers: { "Retry-After": "0" } });
+			}
+			const body = request.method === "GET" ? "" : await request.clone().text();
+			return workerFetch(request.body === null ? request : sized(request, body));
+		};
+		const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: fetcher });
+		const outcome = await client.topics.create({ name }).catch((error: unknown) => error);
+		expect(outcome).toMatchObject({ code: "topic_exists", status: 409 });
+		expect(outcome).not.toHaveProperty("cause.code", "unavailable");
 	});
 });
