@@ -14,10 +14,11 @@
  */
 
 import { runConformanceTests } from "@durable-streams/server-conformance-tests";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, aroundEach, beforeAll } from "vitest";
 import { startWranglerDev } from "../../scripts/lib/index.mjs";
 import { durableStreamsFetch } from "../e2e/lib/durable-streams-fetch.mjs";
 import { tempDir } from "../e2e/lib/temp-dir.mjs";
+import { wranglerFailures } from "../e2e/lib/wrangler-failures.mjs";
 
 const TOKEN = "conformance-admin-token";
 const LONG_POLL_MS = 1_500;
@@ -69,20 +70,17 @@ const EXPIRY_TIMED_RETRIES = 2;
  * says nothing of the Worker. Once, not more: a broker that breaks a rule fails the run again too.
  */
 const WRANGLER_FAILED_RETRIES = 1;
-/** What a failure that wrangler dev's could explain says: a 503 where the suite expected its answer, or no answer. */
-const WRANGLER_FAILURE_SEEN = /\b503\b|fetch failed/;
 /**
- * Such requests not yet taken by a failed test's run again. Tests run at once (CONFORMANCE_TESTS_AT_ONCE), so a failure
- * takes any one of them, not one of its own: the suite's messages do not name a test's streams.
+ * The requests wrangler dev failed, each its test's (test/e2e/lib/wrangler-failures.mjs): a test runs again only for a
+ * request of its own try, so one test's proxy 503 cannot re-run, and hide, another's failure.
  */
-let wranglerFailed = 0;
+const wranglerFailed = wranglerFailures();
 
-/** Whether a test that failed with `error` runs again for a request wrangler dev failed (taking that request). */
-function wranglerFailedIt(error) {
-	if (wranglerFailed === 0 || !WRANGLER_FAILURE_SEEN.test(error.message ?? "")) return false;
-	wranglerFailed--;
+/** Whether `test`, which failed with `error`, runs again for a request wrangler dev failed in its try (taking it). */
+function wranglerFailedIt(test, error) {
+	if (!wranglerFailed.take(test, error)) return false;
 	process.stderr.write(
-		`conformance: a test failed (${error.message}) after wrangler dev failed a request that could not be sent again: run again\n`,
+		`conformance: a test failed (${error.message}) after wrangler dev failed a request of its own that could not be sent again: run again\n`,
 	);
 	return true;
 }
@@ -99,7 +97,7 @@ function giveRetries(suite, expiryTimed = false) {
 		else if (expiryTimed) {
 			task.retry = EXPIRY_TIMED_RETRIES;
 			found++;
-		} else task.retry = { count: WRANGLER_FAILED_RETRIES, condition: wranglerFailedIt };
+		} else task.retry = { count: WRANGLER_FAILED_RETRIES, condition: (error) => wranglerFailedIt(task, error) };
 	}
 	return found;
 }
@@ -110,8 +108,11 @@ beforeAll(async ({}, file) => {
 	if (giveRetries(file) === 0) throw new Error(`no expiry-timed tests found (describes ${[...EXPIRY_TIMED].join(", ")})`);
 	const url = await broker();
 	config.baseUrl = `${url}/ds`;
-	globalThis.fetch = durableStreamsFetch(globalFetch, config.baseUrl, () => wranglerFailed++);
+	globalThis.fetch = durableStreamsFetch(globalFetch, config.baseUrl, () => wranglerFailed.seen());
 });
+
+// Each try of each test in a context of its own, so a failed request is known to be that try's.
+aroundEach((runTest, context) => wranglerFailed.during(context.task, runTest));
 
 afterAll(async () => {
 	globalThis.fetch = globalFetch;
