@@ -13,7 +13,7 @@ import { join } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
 import { coordinatorStub } from "../support/stubs.ts";
-import { throwOnce } from "../support/throw-once.ts";
+import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
 import { call, createTopic, expectError } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
@@ -53,10 +53,22 @@ describe("the group coordinator's methods", () => {
 	});
 });
 
-/** The next SQL statement of the group directory `stub` (the Worker's, by default) throws `thrown`. */
-function directoryFailsOnce(stub = groupDirectory(env), thrown: string | Error = "SQLITE_IOERR: disk I/O error"): Promise<void> {
-	return runInDurableObject(stub, (_, state) => throwOnce(state.storage.sql, "exec", thrown));
+/**
+ * The Worker's group directory fails its next statement matching `statement` (bound to `boundTo`, if given). Every file
+ * of the directory shares it, and their coordinators' alarms publish into it meanwhile: failing its next statement,
+ * whatever it was, let such a publish use the failure up (a join then answered "expected 200 to be 503").
+ */
+function directoryFailsOnce(statement: RegExp, boundTo?: string): Promise<void> {
+	return runInDurableObject(groupDirectory(env), (_, state) =>
+		failStatementOnce(state.storage.sql, statement, "SQLITE_IOERR: disk I/O error", boundTo),
+	);
 }
+
+/** The directory's statements of admit (a group's row), list and listPage, and of a publish (its upsert). */
+const ADMIT = /^SELECT \* FROM groups WHERE group_id = \?/;
+const LIST = /^SELECT \* FROM groups WHERE state != 'dead' ORDER BY/;
+const LIST_PAGE = /^SELECT \* FROM groups WHERE group_id > \?/;
+const PUBLISH = /^INSERT INTO groups/;
 
 /** `group` as the directory lists it. */
 async function listed(group: string): Promise<GroupSummary | undefined> {
@@ -75,7 +87,9 @@ describe("the group directory's methods", () => {
 			["listPage", () => stub.listPage({ after: null, limit: 10 })],
 		];
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		const answers = await answersWhenBroken(calls, (_, thrown) => directoryFailsOnce(stub, thrown), new TypeError("x is not a function"));
+		const breakNext = (_: string, thrown: string | Error) =>
+			runInDurableObject(stub, (_, state) => throwOnce(state.storage.sql, "exec", thrown));
+		const answers = await answersWhenBroken(calls, breakNext, new TypeError("x is not a function"));
 		expect(answers).toEqual(failureResults(calls.map(([name]) => name)));
 	});
 
@@ -83,14 +97,15 @@ describe("the group directory's methods", () => {
 		const topic = uniqueTopic();
 		await createTopic(topic, 1);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		await directoryFailsOnce();
-		await expectError("POST", `/v1/groups/${uniqueGroup()}/members`, 503, "service_unavailable", { body: { topics: [topic] } });
-		await directoryFailsOnce();
+		const group = uniqueGroup();
+		await directoryFailsOnce(ADMIT, group);
+		await expectError("POST", `/v1/groups/${group}/members`, 503, "service_unavailable", { body: { topics: [topic] } });
+		await directoryFailsOnce(LIST_PAGE);
 		await expectError("GET", "/v1/groups", 503, "service_unavailable");
-		await directoryFailsOnce();
+		await directoryFailsOnce(LIST);
 		const confluent = await call("GET", "/kafka/v3/clusters/tributary/consumer-groups");
 		expect([confluent.status, (await confluent.json<{ error_code: number }>()).error_code]).toEqual([503, 50003]);
-		await directoryFailsOnce();
+		await directoryFailsOnce(LIST);
 		expect((await call("GET", "/upstash/consumers")).status).toBe(503);
 	});
 
@@ -101,7 +116,7 @@ describe("the group directory's methods", () => {
 		const member = (await join(group, { topics: [topic] })).member_id;
 		expect((await listed(group))?.members).toBe(1);
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
-		await directoryFailsOnce();
+		await directoryFailsOnce(PUBLISH, group);
 		expect((await call("DELETE", `/v1/groups/${group}/members/${member}`)).status).toBe(204);
 		expect((await listed(group))?.members, "the publish failed").toBe(1);
 		await runDurableObjectAlarm(coordinatorStub(group));
