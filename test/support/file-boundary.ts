@@ -7,6 +7,24 @@
 
 import { afterAll, vi } from "vitest";
 
+/**
+ * The Worker logs one JSON line per request (for `wrangler tail`); in test output they are noise. Console output is
+ * not intercepted by vitest (vitest.config.ts), so the isolate's `console.log` drops them, once per isolate; a spy on
+ * `console.log` still sees them.
+ */
+const REQUEST_LINE = '{"msg":"request"';
+const DROPS_REQUEST_LINES = Symbol.for("tributary.test.dropsRequestLines");
+if (!(DROPS_REQUEST_LINES in console)) {
+	const log = console.log.bind(console);
+	Object.assign(console, {
+		[DROPS_REQUEST_LINES]: true,
+		log: (...args: unknown[]) => {
+			if (typeof args[0] === "string" && args[0].startsWith(REQUEST_LINE)) return;
+			log(...args);
+		},
+	});
+}
+
 afterAll(() => {
 	vi.restoreAllMocks();
 	vi.useRealTimers();
