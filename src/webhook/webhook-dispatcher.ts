@@ -74,8 +74,11 @@ export class WebhookDispatcher extends DurableObject<Env> {
 	readonly #running = new Map<string, Promise<void>>();
 	/** A lane, or this run's sync (`#syncPartitions`), failed: the next run comes at the lane-error back-off. */
 	#laneFailed = false;
-	/** Schedules in a row whose watch of a partition failed: the next look backs off with it (`#watchPartitions`). */
-	#watchFailures = 0;
+	/**
+	 * While a partition's watch keeps failing, the back-offs waited since the streak began (null: none failing): the next
+	 * look backs off with it (`#watchPartitions`).
+	 */
+	#watchBackoffs: number | null = null;
 	/** A poke arrived since `scheduleNextAlarm` began; it then runs again at once instead of sleeping. */
 	#poked = false;
 	#scheduling = false;
@@ -438,6 +441,9 @@ export class WebhookDispatcher extends DurableObject<Env> {
 		const nowMs = Date.now();
 		const lookMs = this.#laneFailed ? 0 : await this.#watchPartitions(tailing);
 		const due = this.#poked ? nowMs : Math.min(retryDue ?? Number.POSITIVE_INFINITY, nowMs + lookMs);
+		// The streak grows only with a back-off actually waited: a run at once (a poke, another partition behind) or a
+		// retry due sooner serves none.
+		if (this.#watchBackoffs !== null && lookMs > 0 && due === nowMs + lookMs) this.#watchBackoffs++;
 		await this.ctx.storage.setAlarm(Math.max(due, nowMs + (this.#laneFailed ? WEBHOOK_ERROR_RETRY_MS : 0)));
 	}
 
@@ -458,10 +464,15 @@ export class WebhookDispatcher extends DurableObject<Env> {
 			),
 		);
 		const failed = answers.find((answer) => !answer.ok);
-		if (!failed) this.#watchFailures = 0;
-		else if (!this.#watchFailures++) console.error(`webhook dispatcher of "${topic.topic}": watch failed: ${failed.error.message}`);
+		if (!failed) this.#watchBackoffs = null;
+		else if (this.#watchBackoffs === null) {
+			this.#watchBackoffs = 0;
+			console.error(`webhook dispatcher of "${topic.topic}": watch failed: ${failed.error.message}`);
+		}
 		if (answers.some((answer) => answer.ok && answer.value.behind)) return 0;
-		return failed ? Math.min(WEBHOOK_ERROR_RETRY_MS * 2 ** (this.#watchFailures - 1), WEBHOOK_WATCH_RETRY_MS_MAX) : WEBHOOK_IDLE_RECHECK_MS;
+		return failed
+			? Math.min(WEBHOOK_ERROR_RETRY_MS * 2 ** (this.#watchBackoffs ?? 0), WEBHOOK_WATCH_RETRY_MS_MAX)
+			: WEBHOOK_IDLE_RECHECK_MS;
 	}
 }
 

@@ -242,4 +242,43 @@ describe("a dispatcher whose watch of a partition keeps failing", () => {
 		expect(Math.round((await untilNextRun(stub)) / errorMs), "a new streak starts over").toBe(1);
 		expect(watchLogs()).toHaveLength(2);
 	});
+
+	it("starts its streak at the lane-error back-off after runs at once another partition caused, which served no back-off", {
+		timeout: 30_000,
+	}, async () => {
+		const topic = uniqueTopic("wh-watch2");
+		await createTopic(topic, 2);
+		const path = `/wh-watch2-${crypto.randomUUID()}`;
+		receiver.on(path, () => new Response(null, { status: 204 }));
+		await json("POST", `/v1/topics/${topic}/subscriptions`, 201, { body: { url: `https://receiver.test${path}`, start: "earliest" } });
+		await produce(topic, [{ value: "a", partition: 0 }]);
+		await produce(topic, [{ value: "b", partition: 1 }]);
+		await vi.waitFor(() => expect(receiver.at(path)).toHaveLength(2), WAIT);
+		const stub = await dispatcherStub(topic);
+		await endRunLater(stub);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const topicId = await topicIdOf(topic);
+		const watchAppends = PartitionLog.prototype.watchAppends;
+		let busy = true;
+		let failedWatches = 0;
+		// Partition 1's watch fails; partition 0 answers "behind" while busy, so each run sets the next at once.
+		vi.spyOn(PartitionLog.prototype, "watchAppends").mockImplementation(async function (this: PartitionLog, ...args) {
+			if (args[0] !== topicId) return watchAppends.apply(this, args);
+			if ((this as unknown as { partition: number }).partition === 1) {
+				failedWatches++;
+				throw new Error("overloaded");
+			}
+			return busy ? { ok: true, value: { behind: true } } : watchAppends.apply(this, args);
+		});
+		await runDurableObjectAlarm(stub);
+		// workerd runs each next alarm, set at once, by itself: six runs back to back, each watching partition 1.
+		await vi.waitFor(() => expect(failedWatches).toBeGreaterThanOrEqual(6), { timeout: 15_000, interval: 20 });
+		busy = false;
+		// The run that finds partition 0 caught up sets a later alarm (null while a run goes: Infinity here).
+		await vi.waitFor(async () => {
+			const ms = await untilNextRun(stub);
+			expect(ms > 1_000 && Number.isFinite(ms)).toBe(true);
+		}, WAIT);
+		expect(Math.round((await untilNextRun(stub)) / WEBHOOK_ERROR_RETRY_MS), "the first back-off waited, in lane-error back-offs").toBe(1);
+	});
 });
