@@ -185,4 +185,26 @@ describe("produce stream with checks=message", () => {
 		expect(acknowledged.length).toBeGreaterThanOrEqual(2);
 		for (const value of acknowledged) expect(stored, `${value} acknowledged`).toContain(value);
 	});
+
+	it("falls back to one chargeQuotas per message, in order, against a key authority of the previous version (no chargeEach)", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["produce"] }], { requests_per_sec: 1_000 });
+		const proto = KeyStore.prototype as unknown as Record<string, unknown>;
+		const chargeEach = proto.chargeEach;
+		// An authority still running the previous version during a deploy: workerd rejects the call with a TypeError.
+		delete proto.chargeEach;
+		try {
+			const socket = await openSocket<Report>(`/v1/topics/${topic}/records/stream?checks=message`, key.secret);
+			const calls = chargeCalls(key.id);
+			for (const i of [0, 1, 2]) socket.ws.send(JSON.stringify({ value: i }));
+			await socket.until(() => socket.messages.length === 3);
+			expect(socket.messages.map((r) => r.status ?? 200)).toEqual([200, 200, 200]);
+			expect(offsetsOf(socket.messages)).toEqual([0, 1, 2]);
+			expect(calls, "one chargeQuotas a message").toEqual(["chargeQuotas", "chargeQuotas", "chargeQuotas"]);
+			socket.ws.close(1000, "done");
+		} finally {
+			proto.chargeEach = chargeEach;
+		}
+	});
 });

@@ -27,7 +27,7 @@
 import type { Context } from "hono";
 import * as z from "zod/mini";
 import { livePayer } from "../../auth/live-quota.ts";
-import type { KeyInfo } from "../../auth/types.ts";
+import type { KeyInfo, QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
 import { utf8Encoder } from "../../shared/bytes.ts";
 import { ApiError, bare, type DomainError, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
@@ -125,14 +125,21 @@ async function admitEach(
 	if (rps === undefined && bps === undefined) return sizes.map(() => null);
 	// One call for the run, charged in the messages' order as requests sent one after another are: calls made at once
 	// could reach the authority in another order, and a later message take the bucket an earlier one was refused.
-	const refusals = bare(
-		await keyAuthority(env, id).chargeEach(
-			id,
-			sizes.map((size) => [
-				{ quota: "requests_per_sec", amount: 1 },
-				{ quota: "produce_bytes_per_sec", amount: bps === undefined ? 0 : size() },
-			]),
-		),
+	const each = sizes.map((size): QuotaCharge[] => [
+		{ quota: "requests_per_sec", amount: 1 },
+		{ quota: "produce_bytes_per_sec", amount: bps === undefined ? 0 : size() },
+	]);
+	const authority = keyAuthority(env, id);
+	const refusals = await authority.chargeEach(id, each).then(
+		(answer) => bare(answer),
+		async (cause: unknown) => {
+			// An authority of the previous version (a deploy under way) has no chargeEach: its messages one call each, in
+			// order. Can go one release after chargeEach's.
+			if (!(cause instanceof TypeError && cause.message.includes("does not implement"))) throw cause;
+			const one: (QuotaRefusal | null)[] = [];
+			for (const charges of each) one.push(bare(await authority.chargeQuotas(id, charges)));
+			return one;
+		},
 	);
 	return refusals.map((refusal) => refusal && quotaError(refusal).error);
 }
