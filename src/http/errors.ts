@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError, CALL_FAILED, type DomainError, type ErrorCode, isBug, OVERLOADED } from "../shared/errors.ts";
+import { ApiError, CALL_FAILED, type DomainError, type ErrorCode, isTransient, OVERLOADED } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 
 /** What the wire says of an error code: its HTTP status, and whether the same request may succeed later unchanged. */
@@ -140,29 +140,15 @@ export function logThrown(c: Context<AppEnv>, error: unknown): string {
 
 /**
  * What a thrown error that is not an `ApiError` is answered (logged first by the caller): a failed platform call
- * (`platformFailure`) 503 `service_unavailable`, anything else our bug, 500 `internal`; neither shows internal detail.
+ * 503 `service_unavailable`, anything else our bug, 500 `internal` (`isTransient`: one of the platform's own carries
+ * its mark, one thrown inside an object, its storage failing or a bug there, `remote`, the bug told apart by its class
+ * or our assertion's name; a throw at the edge marks nothing, a bug); neither shows internal detail.
  */
 function thrownError(cause: unknown, requestId: string): DomainError {
-	const platform = platformFailure(cause);
-	if (platform === null) return { code: "internal", message: "internal error", details: { request_id: requestId } };
+	if (!isTransient(cause, false)) return { code: "internal", message: "internal error", details: { request_id: requestId } };
 	return {
 		code: "service_unavailable",
 		message: CALL_FAILED,
-		details: { request_id: requestId, ...(platform.overloaded === true && OVERLOADED) },
+		details: { request_id: requestId, ...((cause as { overloaded?: unknown }).overloaded === true && OVERLOADED) },
 	};
-}
-
-/**
- * The error as workerd hands a failed platform call to its caller, or null for a bug. One of the platform's own (a
- * reset object, an overload, a connection lost) carries `durableObjectReset`, `overloaded` or `retryable`; one thrown
- * inside an object (its storage failed) carries `remote`, as does a bug there, told apart by its class (a TypeError,
- * RangeError, ReferenceError or SyntaxError, which no storage failure is) or by our assertion's name, which crosses
- * RPC in the message. A bug, in an object or at the edge (which marks nothing), fails again the same way: 500, no
- * retry invited.
- */
-function platformFailure(cause: unknown): { overloaded?: unknown } | null {
-	if (typeof cause !== "object" || cause === null) return null;
-	const e = cause as Record<string, unknown>;
-	if (e.durableObjectReset === true || e.overloaded === true || e.retryable === true) return e;
-	return e.remote === true && !isBug(cause) ? e : null;
 }

@@ -114,6 +114,18 @@ export function isBug(cause: unknown): boolean {
 	);
 }
 
+/**
+ * Whether a throw is a transient failure (503) rather than a bug (500), one rule for an object's catch and the edge's:
+ * the platform's own marks first (a reset object, an overload, a connection lost: `durableObjectReset`, `overloaded`,
+ * `retryable`), whatever the error's class; else not a bug (`isBug`) and thrown by storage or another object, which
+ * is `remote` at the edge and any throw inside an object (`inObject`: a throw at the edge marked nothing is ours).
+ */
+export function isTransient(cause: unknown, inObject: boolean): boolean {
+	const e = (typeof cause === "object" && cause !== null ? cause : {}) as Record<string, unknown>;
+	if (e.durableObjectReset === true || e.overloaded === true || e.retryable === true) return true;
+	return (inObject || e.remote === true) && !isBug(cause);
+}
+
 /** What the edge says of a Durable Object's call that failed (`service_unavailable`): it may have written first. */
 export const CALL_FAILED = "a Durable Object failed; the request may be partly done";
 
@@ -158,7 +170,7 @@ export function settleEach<T extends object, F = Failure>(
 export function caughtFailure(cause: unknown): Failure {
 	if (cause instanceof ApiError) return { ok: false, error: cause.error };
 	console.error(cause);
-	if (isBug(cause)) return err("internal", "internal error");
+	if (!isTransient(cause, true)) return err("internal", "internal error");
 	// An object it called was overloaded: its caller is told to wait, as the edge tells one (thrownError).
 	const overloaded = (cause as { overloaded?: unknown } | null)?.overloaded === true;
 	return err("service_unavailable", CALL_FAILED, overloaded ? OVERLOADED : undefined);

@@ -4,7 +4,8 @@
  */
 
 import { afterEach, expect, it, vi } from "vitest";
-import { type Failure, settleEach } from "../../src/shared/errors.ts";
+import { thrownError } from "../../src/http/errors.ts";
+import { caughtFailure, type Failure, settleEach } from "../../src/shared/errors.ts";
 import { STORAGE_FAILED, settled } from "../support/rpc-failure.ts";
 
 class Thrower {
@@ -25,3 +26,20 @@ it("answers a thrown undefined or null as a failure Result, not a rejection", as
 	const thrower = new Thrower();
 	expect([await settled(thrower.undefinedThrown()), await settled(thrower.nullThrown())]).toEqual([STORAGE_FAILED, STORAGE_FAILED]);
 });
+
+it("answers a cause the platform marks transient as the edge does, whatever its class: a marked TypeError is 503, not a bug's 500", () => {
+	vi.spyOn(console, "error").mockImplementation(() => undefined);
+	const marked = [{ retryable: true }, { durableObjectReset: true }, { overloaded: true }].map((mark) =>
+		Object.assign(new TypeError("Network connection lost."), { remote: true }, mark),
+	);
+	for (const cause of marked) {
+		const failure = caughtFailure(cause);
+		expect(failure.ok ? null : [failure.error.code, failure.error.details]).toEqual([thrownError(cause, "r").code, edgeDetails(cause)]);
+	}
+});
+
+/** thrownError's details but the request id the edge adds. */
+function edgeDetails(cause: unknown): unknown {
+	const { request_id: _, ...details } = thrownError(cause, "r").details ?? {};
+	return Object.keys(details).length === 0 ? undefined : details;
+}
