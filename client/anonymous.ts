@@ -128,7 +128,7 @@ export class Anonymous {
 	/**
 	 * Closes public access (the ACL emptied, the quotas kept: the console's "Close public access"), decided on `read`
 	 * (a grant `get`, `set` or `update` answered; read now when left out): sent If-Match its ETag, so an entry another
-	 * admin granted since is not removed unseen. On a 412, or an answer lost (a retriable error: the close may have
+	 * admin granted since is not removed unseen. On a 412, or an answer lost (`answerLost`: the close may have
 	 * landed), the grant is read again: an entry added since is an `AclConflict` (a 412; `answerLost` when a close sent
 	 * here may have landed before that change); any other change (a quota, entries removed) is kept and the close sent
 	 * again If-Match the grant read, up to `ACL_CHANGE_ATTEMPTS` times; an ACL already empty is the answer. A `read`
@@ -167,7 +167,7 @@ export class Anonymous {
 	/**
 	 * A merge patch replaces an array whole (RFC 7396), so one entry's change sends the whole ACL, edited from the grant
 	 * read, If-Match its ETag: an ACL another admin changed since is refused (412), not overwritten, and read again. A
-	 * write whose outcome is unknown (a retriable error: its answer lost, retries spent, or its repeat refused 412 after
+	 * write whose outcome is unknown (`answerLost`: no answer or a 5xx, retries spent, or its repeat refused 412 after
 	 * a lost answer) is read again too: the edit finds its change made, or makes it, so it is never written twice nor
 	 * reported failed when it landed.
 	 */
@@ -181,7 +181,7 @@ export class Anonymous {
 			try {
 				return await this.update({ acl }, { ifMatch });
 			} catch (error) {
-				const readAgain = error instanceof TributaryError && (error.code === "precondition_failed" || error.retriable);
+				const readAgain = answerLost(error) || (error instanceof TributaryError && error.code === "precondition_failed");
 				if (attempt >= ACL_CHANGE_ATTEMPTS || !readAgain) throw error;
 			}
 		}
@@ -192,9 +192,13 @@ export class Anonymous {
 	}
 }
 
-/** Whether `error` may follow a change that landed, its answer lost: retriable, and not one proving nothing was done. */
+/**
+ * Whether `error` may follow a change that landed: no answer (a network error, a timeout) or a 5xx, unless it proves
+ * nothing was done (`provedUnsent`). Not `retriable`: a bug's 500 is not, yet may come after the write.
+ */
 function answerLost(error: unknown): boolean {
-	return error instanceof TributaryError && error.retriable && !provedUnsent(error);
+	if (!(error instanceof TributaryError) || provedUnsent(error)) return false;
+	return error.code === "network_error" || error.code === "timeout" || error.status >= 500;
 }
 
 /** A grant this client read came without an ETag (a Worker from before grant tags): the server's fault, not the caller's. */

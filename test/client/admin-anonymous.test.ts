@@ -451,6 +451,20 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		expect(sent.filter((r) => isAnonymous(r) && r.method === "PATCH")).toHaveLength(ACL_CHANGE_ATTEMPTS);
 		expect(others).toBe(ACL_CHANGE_ATTEMPTS);
 	});
+	it("reads the grant again after a write answered a bug's 500 (not retriable, yet it may have landed): a close that landed answers the grant closed, a grant that landed its grant", async () => {
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [{ resource: "topic:news.*", operations: ["consume"] }], quotas: {} } });
+		const landedThen500 = async (request: Request): Promise<Response> => {
+			if (request.method !== "PATCH") return workerFetch(request);
+			await workerFetch(request);
+			return Response.json({ error: { code: "internal", message: "internal error", retriable: false, request_id: "r" } }, { status: 500 });
+		};
+		const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: landedThen500, retries: 0 });
+		const closed = await client.anonymous.close().catch((e: unknown) => `threw ${String(e)}`);
+		expect(closed).toEqual({ acl: [], quotas: {} });
+		const entry = { resource: "topic:news.*", operations: ["consume"] };
+		const granted = await client.anonymous.grant(entry).catch((e: unknown) => `threw ${String(e)}`);
+		expect(granted).toEqual({ acl: [entry], quotas: {} });
+	});
 });
 
 describe("SDK preconditionRetry", () => {
