@@ -72,8 +72,8 @@ export class StreamSide {
 		if (refused !== null) return logFailure(refused);
 		const nowMs = Date.now();
 		const existing = this.#meta();
-		if (existing?.softDeleted) return fail({ kind: "blocked_by_forks" });
 		if (existing?.deleted) return fail({ kind: "not_found", expired: true });
+		if (existing?.softDeleted) return fail({ kind: "blocked_by_forks" });
 		if (existing !== null && isExpired(existing, nowMs)) {
 			// Its records must go before the path is reused: the edge deletes the topic and creates it again.
 			if (existing.refCount === 0) return fail({ kind: "not_found", expired: true });
@@ -199,7 +199,10 @@ export class StreamSide {
 		const meta = delta > 0 ? this.#live(topicId, Date.now()) : { ok: true as const, value: this.#meta() };
 		if (!meta.ok) return meta;
 		if (meta.value === null) return fail({ kind: "not_found" });
-		const next = { ...meta.value, refCount: Math.max(0, meta.value.refCount + delta) };
+		const refCount = Math.max(0, meta.value.refCount + delta);
+		// Deleted with no fork left: marked so, as a delete marks it, so a drop of its topic that fails (the edge's, on
+		// this answer) is done again by the next request that finds it, not left behind a "gone" forever.
+		const next = { ...meta.value, refCount, deleted: meta.value.deleted || (meta.value.softDeleted && refCount === 0) };
 		this.#save(next);
 		return done({ refCount: next.refCount, softDeleted: next.softDeleted, forkedFrom: next.forkedFrom, view: this.#view(next) });
 	}

@@ -3,7 +3,8 @@
  * retriable, as a rejection was answered; a partition that failed to take its config is not taken for a missing
  * stream; a fork deleted while the registry failed to drop its topic, or whose creation failed, still gives back
  * its source's reference; a DELETE retried after its topic's drop failed finishes the drop before it answers; and a
- * stream made again at a path whose topic's drop failed, or came late, starts empty.
+ * stream made again at a path whose topic's drop failed, or came late, starts empty; a deleted source whose drop failed
+ * when its last fork went is dropped by the next request that finds it.
  */
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
@@ -171,5 +172,37 @@ describe("a fork whose topic's partition failed to take its config", { timeout: 
 		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(204);
 		// A source a fork still referenced would only be marked gone (410); one none references is no more (404).
 		expect((await call("HEAD", `${DS}/${path}`)).status, "the source, deleted").toBe(404);
+	});
+});
+
+describe("a fork's DELETE whose deleted source's drop failed", { timeout: 20_000 }, () => {
+	it("leaves the source marked deleted: the next request that finds it drops its topic (answered 404), not a 'gone' kept forever", async () => {
+		const path = await stream("fork-source");
+		const fork = `${path}-fork`;
+		expect((await call("PUT", `${DS}/${fork}`, { headers: { ...TEXT, "Stream-Forked-From": `${DS}/${path}` } })).status).toBe(201);
+		// The source deleted while its fork holds it: only marked gone, its topic kept for the fork.
+		expect((await call("DELETE", `${DS}/${path}`)).status).toBe(204);
+		const source = streamTopic(path);
+		vi.spyOn(console, "error").mockImplementation(() => undefined);
+		// The registry's next drop of the source's topic fails (storage), once; the fork's own drop goes through.
+		await runInDurableObject(topicRegistry(env), (instance) => {
+			const registry = instance as unknown as { find(name: string): unknown };
+			const find = registry.find;
+			registry.find = function (this: unknown, name: string) {
+				if (name === source && new Error().stack?.includes("deleteTopic")) {
+					registry.find = find;
+					throw new Error(STORAGE_ERROR);
+				}
+				return find.call(this, name);
+			};
+		});
+		const first = (await call("DELETE", `${DS}/${fork}`)).status;
+		const again = (await call("DELETE", `${DS}/${fork}`)).status;
+		const ctx = createExecutionContext();
+		const request = new Request(`${BASE}${DS}/${path}?offset=-1`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+		const read = (await worker.fetch(request, env, ctx)).status;
+		await waitOnExecutionContext(ctx);
+		const sourceDropped = !(await topicRegistry(env).getTopic(source)).ok;
+		expect({ first, again, read, sourceDropped }).toEqual({ first: 503, again: 404, read: 404, sourceDropped: true });
 	});
 });
