@@ -144,7 +144,7 @@ export function logThrown(c: Context<AppEnv>, error: unknown): string {
  * its mark, one thrown inside an object, its storage failing or a bug there, `remote`, the bug told apart by its class
  * or our assertion's name; a throw at the edge marks nothing, a bug); neither shows internal detail.
  */
-function thrownError(cause: unknown, requestId: string): DomainError {
+export function thrownError(cause: unknown, requestId: string): DomainError {
 	if (!isTransient(cause, false)) return { code: "internal", message: "internal error", details: { request_id: requestId } };
 	return {
 		code: "service_unavailable",
