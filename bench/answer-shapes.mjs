@@ -24,9 +24,8 @@
  * A profile's ~560 µs a request for this Response (bench/profile.mjs) is the sampler's, not the answer's.
  */
 
-import { readFileSync } from "node:fs";
 import { build } from "esbuild";
-import { Miniflare } from "miniflare";
+import { procStat, startBareWorkerd } from "./lib/bare-workerd.mjs";
 
 const PASSES = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 200);
@@ -105,25 +104,8 @@ const bundled = await build({
 });
 const script = bundled.outputFiles[0]?.text ?? "";
 
-/** @param {number} pid */
-function procStat(pid) {
-	const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-	return { cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
-}
-
-/** The workerd process Miniflare started (a child of this one). */
-function workerdPid() {
-	const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
-	for (const pid of children) {
-		if (readFileSync(`/proc/${pid}/comm`, "utf8").includes("workerd")) return pid;
-	}
-	throw new Error(`no workerd among ${children.join(", ")}`);
-}
-
-const mf = new Miniflare({ modules: true, script, compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] });
-const base = await mf.ready;
+const { mf, base, pid } = await startBareWorkerd(script);
 try {
-	const pid = workerdPid();
 	/** @type {Map<string, number[]>} */
 	const results = new Map(SHAPES.map((s) => [s, []]));
 	let headerCount = 0;

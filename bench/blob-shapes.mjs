@@ -22,8 +22,7 @@
  * 6.3-6.7, fetch 6.3-6.7. It does not reproduce what the server's Blob costs (see poll-body.ts's `pollBodyBlob`).
  */
 
-import { readFileSync } from "node:fs";
-import { Miniflare } from "miniflare";
+import { procStat, startBareWorkerd } from "./lib/bare-workerd.mjs";
 
 const PASSES = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 150);
@@ -163,32 +162,8 @@ export default {
 };
 `;
 
-/** @param {number} pid */
-function procStat(pid) {
-	const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-	// After "pid (comm) ": state=0, ppid=1, ..., minflt=7, majflt=9, utime=11, stime=12 (0-based in this slice).
-	return { minflt: Number(fields[7]), cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
-}
-
-/** The workerd process Miniflare started (a child of this one). */
-function workerdPid() {
-	const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
-	for (const pid of children) {
-		if (readFileSync(`/proc/${pid}/comm`, "utf8").includes("workerd")) return pid;
-	}
-	throw new Error(`no workerd among ${children.join(", ")}`);
-}
-
-const mf = new Miniflare({
-	modules: true,
-	script,
-	compatibilityDate: "2026-04-20",
-	compatibilityFlags: ["nodejs_compat"],
-	durableObjects: { PART: { className: "Part", useSQLite: true } },
-});
-const base = await mf.ready;
+const { mf, base, pid } = await startBareWorkerd(script, { PART: { className: "Part", useSQLite: true } });
 try {
-	const pid = workerdPid();
 	await (await fetch(new URL("/fill", base))).text();
 	/** @type {Map<string, { cpu: number, minflt: number, records: number }[]>} */
 	const results = new Map(SHAPES.map((s) => [s, []]));

@@ -15,8 +15,7 @@
  * within the spread; what shows under `metered` in a profile is the statement (~560 µs a 100 × 1 KiB row).
  */
 
-import { readFileSync } from "node:fs";
-import { Miniflare } from "miniflare";
+import { procStat, startBareWorkerd } from "./lib/bare-workerd.mjs";
 
 const PASSES = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 100);
@@ -77,31 +76,8 @@ export default {
 };
 `;
 
-/** @param {number} pid */
-function procStat(pid) {
-	const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-	return { cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
-}
-
-/** The workerd process Miniflare started (a child of this one). */
-function workerdPid() {
-	const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
-	for (const pid of children) {
-		if (readFileSync(`/proc/${pid}/comm`, "utf8").includes("workerd")) return pid;
-	}
-	throw new Error(`no workerd among ${children.join(", ")}`);
-}
-
-const mf = new Miniflare({
-	modules: true,
-	script,
-	compatibilityDate: "2026-04-20",
-	compatibilityFlags: ["nodejs_compat"],
-	durableObjects: { PART: { className: "Part", useSQLite: true } },
-});
-const base = await mf.ready;
+const { mf, base, pid } = await startBareWorkerd(script, { PART: { className: "Part", useSQLite: true } });
 try {
-	const pid = workerdPid();
 	/** @type {Map<string, number[]>} */
 	const results = new Map(SHAPES.map((s) => [s, []]));
 	for (let pass = 0; pass <= PASSES; pass++) {

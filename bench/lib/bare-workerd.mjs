@@ -1,0 +1,45 @@
+/**
+ * A bare workerd for measuring one shape in isolation (bench/blob-shapes, answer-shapes, metered-shapes): Miniflare
+ * serving a script, and the workerd process's own CPU and page faults read from /proc around each pass, so what is
+ * measured is the runtime's work, not this process's.
+ */
+
+import { readFileSync } from "node:fs";
+import { Miniflare } from "miniflare";
+
+/**
+ * The process's CPU seconds (user + system) and minor page faults so far.
+ * @param {number} pid
+ */
+export function procStat(pid) {
+	const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+	// After "pid (comm) ": state=0, ppid=1, ..., minflt=7, majflt=9, utime=11, stime=12 (0-based in this slice).
+	return { minflt: Number(fields[7]), cpu: (Number(fields[11]) + Number(fields[12])) / 100 };
+}
+
+/** The workerd process Miniflare started (a child of this one). */
+function workerdPid() {
+	const children = readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, "utf8").trim().split(/\s+/).map(Number);
+	for (const pid of children) {
+		if (readFileSync(`/proc/${pid}/comm`, "utf8").includes("workerd")) return pid;
+	}
+	throw new Error(`no workerd among ${children.join(", ")}`);
+}
+
+/**
+ * Serves `script` (an ES module Worker) in a workerd of its own, with `durableObjects` as Miniflare takes them.
+ * @param {string} script
+ * @param {Record<string, { className: string, useSQLite?: boolean }>} [durableObjects]
+ * @returns {Promise<{ mf: Miniflare, base: URL, pid: number }>}
+ */
+export async function startBareWorkerd(script, durableObjects) {
+	const mf = new Miniflare({
+		modules: true,
+		script,
+		compatibilityDate: "2026-04-20",
+		compatibilityFlags: ["nodejs_compat"],
+		...(durableObjects && { durableObjects }),
+	});
+	const base = await mf.ready;
+	return { mf, base, pid: workerdPid() };
+}
