@@ -9,7 +9,7 @@
  * `ProduceBatchAction`/`ProduceBatchRequestEntry` (records:batch, 207, entry ids).
  */
 
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { app } from "../../src/http/app.ts";
 import { RECORD_TEXT_LENGTH_MAX } from "../../src/http/compat/confluent/limits.ts";
@@ -20,7 +20,8 @@ import { keyAuthority } from "../../src/shared/stubs.ts";
 import { batch, chunked, expectV3Error, JSON_TYPE, type Report, records, reportsOf, V3 } from "../support/confluent.ts";
 import { basic, createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
-import { ADMIN_TOKEN, call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
+import { UNTIL_SEEN } from "../support/until.ts";
+import { ADMIN_TOKEN, BASE, call, createTopic, fetchRecords, json, produce } from "../support/worker.ts";
 
 describe("discovery", () => {
 	const topic = uniqueTopic("v3-discover");
@@ -525,5 +526,43 @@ describe("a chunked produce whose key re-check fails at the key's authority", ()
 			.filter((line) => line?.msg === "request" && line.request_id === last.error?.request_id);
 		expect(lines.map((line) => line.status)).toEqual([503]);
 		expect(producesCounted(503) - before).toBe(1);
+	});
+});
+
+describe("a chunked produce whose client leaves mid-body", () => {
+	afterEach(() => vi.restoreAllMocks());
+
+	it("is no failure of the server's: its body's failed read is neither logged nor counted, and the records it sent stay written", async () => {
+		const topic = uniqueTopic("v3-left");
+		await createTopic(topic, 1);
+		const errors = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		vi.spyOn(console, "warn").mockImplementation(() => undefined);
+		const log = vi.spyOn(console, "log").mockImplementation(() => undefined);
+		const before = [producesCounted(500), producesCounted(503)];
+		// The stream's end is the route's writer closed or aborted, after its last word (if any) was logged and counted.
+		const ended = [vi.spyOn(WritableStreamDefaultWriter.prototype, "close"), vi.spyOn(WritableStreamDefaultWriter.prototype, "abort")];
+		const client = new AbortController();
+		const body = new ReadableStream<Uint8Array>({
+			start: (controller) => controller.enqueue(new TextEncoder().encode('{"value":{"type":"STRING","data":"a"}}')),
+		});
+		// Through the runtime's own boundary (as the /v1 NDJSON stream's test): workerd fails the body's read once it left.
+		const response = await exports.default.fetch(
+			new Request(`${BASE}${records(topic)}`, {
+				method: "POST",
+				headers: { Authorization: `Bearer ${ADMIN_TOKEN}`, ...JSON_TYPE },
+				body,
+				signal: client.signal,
+				duplex: "half",
+			} as RequestInit),
+		);
+		const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+		expect(JSON.parse(new TextDecoder().decode((await reader.read()).value)).offset).toBe(0);
+		client.abort();
+		await vi.waitFor(() => expect(ended.some((spy) => spy.mock.calls.length > 0)).toBe(true), UNTIL_SEEN);
+		const lines = log.mock.calls.filter(([line]) => typeof line === "string" && line.includes('"status":5'));
+		expect(lines, "no request line again with a 5xx").toEqual([]);
+		expect([producesCounted(500), producesCounted(503)]).toEqual(before);
+		expect(errors).not.toHaveBeenCalled();
+		expect((await fetchRecords(topic, 0, "?offset=0")).records.map((r) => r.value)).toEqual(["a"]);
 	});
 });

@@ -70,7 +70,8 @@ export async function produceItems(
  * each window is produced, and a false ends the stream with a 401 report. Bounded: after
  * `STREAM_BYTES_MAX` bytes or `STREAM_RECORDS_MAX` records one last error report ends the stream. Expected
  * failures end up in reports; anything thrown (a body that broke, a call that failed, a bug) ends the stream with a
- * last report of what `failed` answers it, once logged and counted (the route's `failedAfterStart`).
+ * last report of what `failed` answers it, once logged and counted (the route's `failedAfterStart`), unless its client
+ * left.
  */
 export async function produceStream(
 	env: Env,
@@ -108,6 +109,8 @@ export async function produceStream(
 		}
 		await take(splitter.end());
 	} catch (cause) {
+		// A body whose read failed as its client left (the request's signal aborted) is no failure of ours, and none to tell.
+		if (request.signal.aborted) return;
 		await write(`${JSON.stringify(v3Error(failed(cause)))}\n`);
 	}
 }
