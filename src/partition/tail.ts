@@ -144,13 +144,8 @@ export function pushTail(ws: WebSocket, log: TailLog): void {
 			log.background(sendInBackground(ws, log));
 			return;
 		}
-		let message: { readonly text: string; readonly next: number };
-		try {
-			message = tailMessage(log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), state.next);
-		} catch (cause) {
-			readFailed(ws, cause);
-			return;
-		}
+		const message = nextMessage(ws, log, state.next);
+		if (message === null) return;
 		try {
 			ws.send(message.text);
 		} catch (cause) {
@@ -171,10 +166,24 @@ function tailMessage(batch: ReadResult, from: number): { readonly text: string; 
 	return { text, next: batch.nextOffset };
 }
 
-/** A local read that threw (its storage failed, or a bug): the server's failure (1011), which the client hears of and may reopen after. */
-function readFailed(ws: WebSocket, cause: unknown): void {
-	console.error(`tail read failed: ${cause instanceof Error ? cause.stack : cause}`);
-	ws.close(TAIL_CLOSE.readFailed, "read failed; reopen the tail");
+/**
+ * The tail's next message from `from`: of `read` (a batch read from R2), else of a local read; or null when that threw
+ * (its storage failed, or a bug): the tail is closed as the server's failure (1011), which the client hears of and may
+ * reopen after.
+ */
+function nextMessage(
+	ws: WebSocket,
+	log: TailLog,
+	from: number,
+	read?: ReadResult,
+): { readonly text: string; readonly next: number } | null {
+	try {
+		return tailMessage(read ?? log.readNow(from, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), from);
+	} catch (cause) {
+		console.error(`tail read failed: ${cause instanceof Error ? cause.stack : cause}`);
+		ws.close(TAIL_CLOSE.readFailed, "read failed; reopen the tail");
+		return null;
+	}
 }
 
 /**
@@ -201,13 +210,8 @@ async function sendInBackground(ws: WebSocket, log: TailLog): Promise<void> {
 				ws.close(code, read.error.message);
 				return;
 			}
-			let message: { readonly text: string; readonly next: number };
-			try {
-				message = tailMessage(read?.value ?? log.readNow(state.next, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), state.next);
-			} catch (cause) {
-				readFailed(ws, cause);
-				return;
-			}
+			const message = nextMessage(ws, log, state.next, read?.value);
+			if (message === null) return;
 			// Whether the payer has a fetch quota may have changed since its authority was last asked (a quota set or removed).
 			let { pays, payerCheckAtMs } = state;
 			if (state.payer !== undefined) {
