@@ -47,7 +47,17 @@
  * 5.2 vs 5.4 µs per metered vs bare statement; in a bare workerd, within the spread: bench/metered-shapes.mjs). A
  * third, unexplained: `Response ← createResponseInstance` (Hono's `c.json`) at 5.7 % of produce-1c-1p's busy samples
  * (load ~20), ~560 µs a request, where a bare workerd puts the produce's whole answer at ~34 (bench/answer-shapes.mjs).
- * Compare such items in-process, not by their share here.
+ * A fourth: `sync ← durable` (3.9 % of produce-1c-1p's busy samples). In workerd `sync()` only waits for the output
+ * gate; the group's COMMIT runs after the JS turn, in the task the implicit transaction opened at its first write
+ * schedules. In a bare workerd (bench/profile-booking.mjs, one profile of interleaved calls) an awaited `sync()` was
+ * booked 141-227 µs a call with nothing written, 256-293 after a 100 × 1 KiB write (three runs), where awaiting it added nothing
+ * beyond the noise to a call's workerd CPU (333 µs bare, 340 awaiting it: partition-log.ts, the commit queue's
+ * `durable`): the sampler books it time that is not its own, and it stays, since the commit queue's wait is what
+ * groups commits (commit-queue.ts's dropped lead). `transactionSync ← writeGroup` (2.4 %) is its own work: the
+ * implicit transaction's BEGIN, a SAVEPOINT and a RELEASE (the last two prepared afresh by workerd); by bench:ab the
+ * savepoint costs ~1.3 µs a record of ~38 (bench/ceiling/worker.js), and a group of one append written without it
+ * gained ~0.5 (partition-log.ts's writeGroup): it keeps a group all or nothing when a statement throws, which the
+ * implicit transaction alone would commit. Compare such items in-process, not by their share here.
  */
 
 import { readFileSync, rmSync, writeFileSync } from "node:fs";

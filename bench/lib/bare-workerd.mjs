@@ -1,5 +1,5 @@
 /**
- * A bare workerd for measuring one shape in isolation (bench/blob-shapes, answer-shapes, metered-shapes): Miniflare
+ * A bare workerd for measuring one shape in isolation (bench/blob-shapes, answer-shapes, metered-shapes, profile-booking): Miniflare
  * serving a script, and the workerd process's own CPU and page faults read from /proc around each pass, so what is
  * measured is the runtime's work, not this process's.
  */
@@ -30,15 +30,17 @@ function workerdPid() {
  * Serves `script` (an ES module Worker) in a workerd of its own, with `durableObjects` as Miniflare takes them.
  * @param {string} script
  * @param {Record<string, { className: string, useSQLite?: boolean }>} [durableObjects]
+ * @param {number} [inspectorPort]  opens workerd's DevTools inspector there (bench/profile-booking.mjs)
  * @returns {Promise<{ mf: Miniflare, base: URL, pid: number }>}
  */
-export async function startBareWorkerd(script, durableObjects) {
+export async function startBareWorkerd(script, durableObjects, inspectorPort) {
 	const mf = new Miniflare({
 		modules: true,
 		script,
 		compatibilityDate: "2026-04-20",
 		compatibilityFlags: ["nodejs_compat"],
 		...(durableObjects && { durableObjects }),
+		...(inspectorPort !== undefined && { inspectorPort }),
 	});
 	const base = await mf.ready;
 	return { mf, base, pid: workerdPid() };

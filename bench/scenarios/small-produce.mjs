@@ -36,6 +36,17 @@
  * them was outside the script: the append's answer crossing RPC as an object, ~10 µs a request, now text
  * (src/shared/append-answer.ts; the ceiling answers `true`).
  *
+ * Looked at again on a machine at load 19-25 (other work on it): `npm run bench:profile -- produce-32c-1r` ran 152
+ * requests/s, 2,831 µs of busy isolate a request (the sampler's and the load's share included), and split the busy
+ * samples edge 49.9 %, the runtime with no script frame 40.1 % (unnamed frames 19.1, `(program)` 18.4, GC 2.6), the
+ * partition object 9.1 %, metrics 0.8 %. The edge's largest self item was `appendShare` (14.7 %: its own code is a
+ * stub and an object; most plausibly the RPC call to the partition, the ceiling's too, booked to the caller), then
+ * Hono's `dispatch` 3.1, `prepare` 2.3, the body's `text()` 2.2, `new Response` 1.7, `authorize` and `requireAccess`
+ * 1.4 and 1.3, `parsesToAscii` 1.1: nothing new of a size a cut could show, and the natives a profile books
+ * wrongly are listed in bench/profile.mjs. An A/A `bench:ab` in the same half hour (4 rounds, 36-58 requests/s a build,
+ * each group commit waiting on a busy disk) read B − A −116.2, −5.8, +46.2, +27.6 µs of ~1,290 a request: at that load
+ * a change under ~100 µs a request does not resolve, so none was tried.
+ *
  * Rows written per record are the broker's own counters: `tributary_storage_rows_written_total{class="PartitionLog"}`
  * in /metrics (the SQL cursors' `rowsWritten`, what Cloudflare bills), read before the load and after it settled,
  * divided by the records the partition gained. `ceiling+sqlite` writes one row per request.
