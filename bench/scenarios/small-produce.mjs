@@ -45,7 +45,9 @@
  * 1.4 and 1.3, `parsesToAscii` 1.1: nothing new of a size a cut could show, and the natives a profile books
  * wrongly are listed in bench/profile.mjs. An A/A `bench:ab` in the same half hour (4 rounds, 36-58 requests/s a build,
  * each group commit waiting on a busy disk) read B − A −116.2, −5.8, +46.2, +27.6 µs of ~1,290 a request: at that load
- * a change under ~100 µs a request does not resolve, so none was tried.
+ * a change under ~100 µs a request does not resolve, so none was tried. One thing the ceiling lacks was measured
+ * there: Tributary's `enable_request_signal` flag (a request's `signal`, which ends a long wait once its client left);
+ * a build without it read +6.9, +55.5, −70.1, +24.8 (lower in 1 of 4 rounds): not a cost.
  *
  * Rows written per record are the broker's own counters: `tributary_storage_rows_written_total{class="PartitionLog"}`
  * in /metrics (the SQL cursors' `rowsWritten`, what Cloudflare bills), read before the load and after it settled,
