@@ -8,6 +8,12 @@
 import { type ConsumerOptions, instanceField, instanceRefused } from "./consumer-options.ts";
 import { type Http, type RequestOptions, seg } from "./http.ts";
 
+/**
+ * The 503 codes that, answered to a poll, prove it was not served: `partition_unavailable` (a read cut short, undone:
+ * the positions went back to where the read began; a segment that kept disappearing, before any position moved).
+ */
+export const POLL_UNSENT_CODES: readonly string[] = ["partition_unavailable"];
+
 export class MemberCalls {
 	readonly #http: Http;
 	readonly #options: ConsumerOptions;
@@ -30,13 +36,10 @@ export class MemberCalls {
 		return this.#memberCall<T>(`${this.#memberPath(memberId)}/heartbeat`, {}, { retry: "always" });
 	}
 
-	/**
-	 * A poll is sent again only if it was not served: one that was moved the member's read positions. Its 503
-	 * `partition_unavailable` (a read cut short) was undone: the positions went back to where the read began.
-	 */
+	/** A poll is sent again only if it was not served (`POLL_UNSENT_CODES`): one that was moved the member's read positions. */
 	poll<T>(memberId: string, body: object, waitMs: number): Promise<T> {
 		const path = `${this.#memberPath(memberId)}/poll`;
-		return this.#memberCall<T>(path, body, { retry: "unsent", unsentCodes: ["partition_unavailable"], waitMs });
+		return this.#memberCall<T>(path, body, { retry: "unsent", unsentCodes: POLL_UNSENT_CODES, waitMs });
 	}
 
 	commit(body: object): Promise<unknown> {

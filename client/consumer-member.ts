@@ -33,7 +33,7 @@ import { type CommitBy, CommitLedger, commitRefused, type GroupCommit, type Offs
 import { Fetched, tpKey } from "./consumer-fetched.ts";
 import { HeartbeatTimer } from "./consumer-heartbeat.ts";
 import { type ConsumerOptions, type ConsumerSettings, joinBody, pollBase } from "./consumer-options.ts";
-import { type Member, MemberRecovery, membershipGone, pollFailure, staticFence } from "./consumer-recovery.ts";
+import { type Member, MemberRecovery, membershipGone, PollBackoff, pollFailure, staticFence } from "./consumer-recovery.ts";
 import type { LoopTurn } from "./consumer-turn.ts";
 import { TributaryError } from "./errors.ts";
 import type { Http } from "./http.ts";
@@ -104,6 +104,8 @@ export class GroupMember {
 	/** The leaves of this consumer's own: a leave's `onRevoke`, and the recovery from a failed poll (`#recover`). */
 	readonly #recovery: MemberRecovery;
 	readonly #heartbeat = new HeartbeatTimer();
+	/** The wait before polling again after a poll that was not served (`#recover`). */
+	readonly #pollBackoff = new PollBackoff();
 	readonly callbacks: RebalanceCallbacks;
 	#lastCallMs = 0;
 	#polling: Promise<unknown> | null = null;
@@ -248,6 +250,7 @@ export class GroupMember {
 	 */
 	async leave(): Promise<void> {
 		this.#leaving = true;
+		this.#pollBackoff.cut();
 		await this.#pollTimeoutLeave?.catch(() => {});
 		await this.#polling?.catch(() => {});
 		await this.#joining?.catch(() => {});
@@ -330,6 +333,7 @@ export class GroupMember {
 			await this.#recover(error, member);
 			return null;
 		}
+		this.#pollBackoff.served();
 		// The membership was dropped while this poll was under way: its records were read at that membership's positions,
 		// of partitions the member joined since may not own; it reads them again from the last commit.
 		if (this.#member !== member) return null;
@@ -376,23 +380,19 @@ export class GroupMember {
 	}
 
 	/**
-	 * A failed poll (`pollFailure`): membership lost (or the group deleted meanwhile) → join again; an answer lost →
-	 * leave and join again (`MemberRecovery.start`, which keeps what the loop processed); anything else is thrown.
+	 * A failed poll (`pollFailure`): membership lost (or the group deleted meanwhile) → join again; maybe served →
+	 * leave and join again (`MemberRecovery.start`, which keeps what the loop processed); not served → wait, then the
+	 * loop polls again as this member (no rebalance); anything else is thrown.
 	 */
 	async #recover(error: unknown, member: Member): Promise<void> {
 		if (!(error instanceof TributaryError)) throw error;
 		if (this.#outlived(member)) return;
 		this.#stopIfFenced(error);
-		switch (pollFailure(error)) {
-			case "lost":
-				this.#dropMembership();
-				return;
-			case "answer_lost":
-				this.#recovery.start(member);
-				return;
-			case "other":
-				throw error;
-		}
+		const failure = pollFailure(error);
+		if (failure === "other") throw error;
+		if (failure === "lost") this.#dropMembership();
+		else if (failure === "answer_lost") this.#recovery.start(member);
+		else await this.#pollBackoff.wait(error);
 	}
 
 	/**
@@ -577,7 +577,9 @@ export class GroupMember {
 
 	#startHeartbeat(): void {
 		this.#heartbeat.start(this.#sessionTimeoutMs, (everyMs) => {
-			if (this.#polling === null && Date.now() - this.#lastCallMs >= everyMs) this.#sendHeartbeat().catch(() => {});
+			// Not while a poll is under way (it is the heartbeat), but while it waits to poll again (`#pollBackoff`).
+			const free = (this.#polling === null || this.#pollBackoff.waiting) && Date.now() - this.#lastCallMs >= everyMs;
+			if (free) this.#sendHeartbeat().catch(() => {});
 		});
 	}
 

@@ -1,7 +1,7 @@
 /**
  * @module
  * A group member's own leaves, apart from the membership they act on: the `onRevoke` a leave runs first (a close's,
- * or a recovery's), once per member, and the recovery from a poll whose answer was lost (or a 5xx): `onRevoke` while
+ * or a recovery's), once per member, and the recovery from a poll that may have been served: `onRevoke` while
  * the member still owns its partitions, then a leave, then the loop's next poll joins again and carries what the loop
  * had processed (`MemberRecovery`). What a failed poll means is `pollFailure`'s. The membership itself, and the calls,
  * are `GroupMember`'s, in consumer-member.ts, which these reach through `RecoveryHost`.
@@ -9,8 +9,10 @@
 
 import type { TopicPartition } from "./admin.ts";
 import type { RebalanceCallbacks } from "./consumer-callbacks.ts";
+import { POLL_UNSENT_CODES } from "./consumer-calls.ts";
 import type { ConsumerOptions } from "./consumer-options.ts";
 import { TributaryError } from "./errors.ts";
+import { backoffMs, mayHaveLanded, provedUnsent } from "./http.ts";
 
 /** One membership of the group: the id the broker gave it, and the generation it follows. */
 export interface Member {
@@ -38,16 +40,57 @@ export function staticFence(error: unknown, instanceId: string | undefined, grou
 }
 
 /**
- * What a failed poll says of the membership: `lost` (removed, or the group deleted meanwhile: join again),
- * `answer_lost` (a network error, a timeout or a 5xx: the broker may have served it, so leave and join again), or
- * `other` (thrown to the loop).
+ * What a failed poll (its retries spent) says of the membership, by the SDK's one rule (`mayHaveLanded`, with the
+ * poll's `POLL_UNSENT_CODES`): `lost` (removed, or the group deleted meanwhile: join again); `answer_lost` (it may have
+ * been served: no answer, a 5xx that proves nothing, wrangler dev's `not_forwarded`, an answer not the API's; the
+ * broker may have moved the member's positions past records it never got, so leave and join again); `unsent` (it
+ * proves the poll was not served: a 429, a 503 `unavailable` or `partition_unavailable`; back off and poll again as the
+ * same member, no rebalance); or `other` (thrown to the loop: a refusal, or one the same poll meets again, `retriable:
+ * false`, such as a 503 `not_configured`).
  */
-export type PollFailure = "lost" | "answer_lost" | "other";
+export type PollFailure = "lost" | "answer_lost" | "unsent" | "other";
 
 export function pollFailure(error: TributaryError): PollFailure {
 	if (membershipGone(error)) return "lost";
-	if (error.code === "network_error" || error.code === "timeout" || error.status >= 500) return "answer_lost";
-	return "other";
+	if (mayHaveLanded(error, POLL_UNSENT_CODES)) return "answer_lost";
+	return error.retriable && provedUnsent(error, POLL_UNSENT_CODES) ? "unsent" : "other";
+}
+
+/**
+ * The wait before a member polls again after a poll that was not served (`pollFailure`'s `unsent`): the HTTP retries'
+ * backoff, growing with each such poll in a row and honouring `Retry-After`. The member keeps its membership
+ * meanwhile (its heartbeat goes on: `waiting`), and a close cuts the wait short: it need not sit it out.
+ */
+export class PollBackoff {
+	#inARow = 0;
+	#cut: (() => void) | null = null;
+
+	/** Whether a wait is under way. */
+	get waiting(): boolean {
+		return this.#cut !== null;
+	}
+
+	wait(error: TributaryError): Promise<void> {
+		const ms = backoffMs(this.#inARow++, error.details.retry_after_ms);
+		return new Promise((resolve) => {
+			const timer = setTimeout(() => this.#cut?.(), ms);
+			this.#cut = () => {
+				clearTimeout(timer);
+				this.#cut = null;
+				resolve();
+			};
+		});
+	}
+
+	/** A poll was served: the next refusal waits the shortest again. */
+	served(): void {
+		this.#inARow = 0;
+	}
+
+	/** Ends the wait under way, if any (a close). */
+	cut(): void {
+		this.#cut?.();
+	}
 }
 
 /** What a recovery needs of the membership it leaves. */

@@ -1,0 +1,117 @@
+/**
+ * What the SDK consumer does with a poll that failed once its retries ran out (the client's `retries: 0` here, so the
+ * first failure is the poll's), against the real Worker (inside workerd). A failure that proves the poll was not served
+ * (the poll route's unsent codes, `mayHaveLanded`: a 503 `partition_unavailable`, whose read was undone; a 429) keeps
+ * the membership: the consumer backs off and polls again as the same member, with no `onRevoke`, leave or join (a
+ * rebalance for every member of the group). One that may have been served (a lost answer, wrangler dev's `not_forwarded`,
+ * whose proxy may have read the Worker's answer before failing) moved the member's positions on the broker: the
+ * consumer runs `onRevoke`, leaves and joins again, reading from the last commit (at least once).
+ */
+
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { ConsumerRecord, TopicPartition } from "../../client/index.ts";
+import { cutPollBodies, join } from "../support/group.ts";
+import { untilWaiting } from "../support/long-poll.ts";
+import { uniqueGroup, uniqueTopic } from "../support/names.ts";
+import { type Sent, type Wire, wiredClient } from "../support/sdk.ts";
+import { createTopic, produce } from "../support/worker.ts";
+
+const isPoll = (r: Sent) => r.path.endsWith("/poll");
+/** The member's leaves and joins, in order: `DELETE` and `POST …/members`. */
+const membership = (wire: Wire) =>
+	wire.sent
+		.filter((r) => r.method === "DELETE" || r.path.endsWith("/members"))
+		.map((r) => `${r.method} ${r.path.replace(/.*\/groups\/[^/]+/, "")}`);
+
+/** A consumer (no retries) of a one-partition topic that was handed its first record, "before"; and what `onRevoke` got. */
+async function handedFirst(name: string) {
+	const topic = uniqueTopic(name);
+	await createTopic(topic, 1);
+	const group = uniqueGroup();
+	const wire = wiredClient({ retries: 0 });
+	const revoked: TopicPartition[][] = [];
+	// Without a commit to carry, each poll is the same request.
+	const consumer = wire.client.consumer({
+		group,
+		topics: [topic],
+		from: "earliest",
+		waitMs: 20_000,
+		autoCommit: false,
+		onRevoke: (partitions) => {
+			revoked.push(partitions);
+		},
+	});
+	await produce(topic, [{ value: "before" }]);
+	const records = consumer[Symbol.asyncIterator]();
+	expect((await records.next()).value).toMatchObject({ offset: 0, value: "before" });
+	return { topic, group, wire, consumer, records, revoked, memberId: consumer.memberId };
+}
+
+describe("SDK consumer: a poll that failed", { timeout: 60_000 }, () => {
+	afterEach(() => vi.restoreAllMocks());
+
+	it("answered 503 partition_unavailable (its read cut short and undone): polls again as the same member, no rejoin", async () => {
+		const { topic, group, wire, consumer, records, revoked, memberId } = await handedFirst("poll-unsent-503");
+		const theirs = uniqueTopic("poll-unsent-other");
+		await createTopic(theirs, 1);
+		const cut = await cutPollBodies(topic);
+		// The repeat finds the partition's pipe whole again.
+		wire.beforeServing(
+			(r) => isPoll(r) && wire.sent.filter(isPoll).length > 2,
+			async () => cut.stop(),
+		);
+		let next: ConsumerRecord | undefined;
+		try {
+			const pending = records.next();
+			await untilWaiting(topic);
+			// A new generation in which the consumer keeps its partition: the waiting read's body is read again to rewrite
+			// its tail, and comes cut short: the Worker undoes the read and answers 503 partition_unavailable.
+			await join(group, { topics: [theirs], auto_offset_reset: "earliest" });
+			await produce(topic, [{ value: "after the rebalance" }]);
+			next = (await pending).value as ConsumerRecord;
+		} finally {
+			cut.stop();
+		}
+		// Not read again from the last commit (none: "before" again), as a new member would.
+		expect(next).toMatchObject({ offset: 1, value: "after the rebalance" });
+		expect(membership(wire), "one join, no leave").toEqual(["POST /members"]);
+		expect(consumer.memberId).toBe(memberId);
+		expect(revoked).toEqual([]);
+		expect(wire.sent.filter(isPoll)).toHaveLength(3);
+		await consumer.close();
+	});
+
+	it("refused 429 (a quota refuses before the poll runs): polls again as the same member, no rejoin, the loop goes on", async () => {
+		const { topic, wire, consumer, records, revoked, memberId } = await handedFirst("poll-unsent-429");
+		wire.quotaRefuses(isPoll);
+		const pending = records.next();
+		await produce(topic, [{ value: "after the refusal" }]);
+		expect((await pending).value).toMatchObject({ offset: 1, value: "after the refusal" });
+		expect(membership(wire)).toEqual(["POST /members"]);
+		expect(consumer.memberId).toBe(memberId);
+		expect(revoked).toEqual([]);
+		await consumer.close();
+	});
+
+	it("whose answer was lost (served: its positions moved): onRevoke, leave, join again, and read from the last commit", async () => {
+		const { topic, wire, consumer, records, revoked, memberId } = await handedFirst("poll-lost");
+		await produce(topic, [{ value: "served, its answer lost" }]);
+		wire.dropAnswer(isPoll);
+		// Read again from the last commit (none: the log's start), so nothing the lost answer held is skipped.
+		expect((await records.next()).value).toMatchObject({ offset: 0, value: "before" });
+		expect(membership(wire)).toEqual(["POST /members", `DELETE /members/${memberId}`, "POST /members"]);
+		expect(consumer.memberId).not.toBe(memberId);
+		expect(revoked).toEqual([[{ topic, partition: 0 }]]);
+		await consumer.close();
+	});
+
+	it("served, then answered wrangler dev's proxy's 503 (not_forwarded: no proof it was not served): leaves and joins again", async () => {
+		const { topic, wire, consumer, records, revoked, memberId } = await handedFirst("poll-not-forwarded");
+		await produce(topic, [{ value: "served, its answer lost" }]);
+		wire.servedNotForwarded(isPoll);
+		expect((await records.next()).value).toMatchObject({ offset: 0, value: "before" });
+		expect(membership(wire)).toEqual(["POST /members", `DELETE /members/${memberId}`, "POST /members"]);
+		expect(revoked).toEqual([[{ topic, partition: 0 }]]);
+		await consumer.close();
+	});
+});
