@@ -10,7 +10,7 @@ import { AclConflict, type AclRevocation, withGranted, withoutEntry, withRevoked
 import type { AclEntry } from "./admin.ts";
 import { TributaryError } from "./errors.ts";
 import { type ConditionalChange, GrantTags } from "./grant-tags.ts";
-import { type Http, provedUnsent } from "./http.ts";
+import { type Http, mayHaveLanded } from "./http.ts";
 
 const PATH = "/v1/anonymous";
 
@@ -167,7 +167,7 @@ export class Anonymous {
 	/**
 	 * A merge patch replaces an array whole (RFC 7396), so one entry's change sends the whole ACL, edited from the grant
 	 * read, If-Match its ETag: an ACL another admin changed since is refused (412), not overwritten, and read again. A
-	 * write whose outcome is unknown (`answerLost`: no answer or a 5xx, retries spent, or its repeat refused 412 after
+	 * write whose outcome is unknown (`answerLost`: no answer, an answer not the API's or a 5xx, retries spent, or its repeat refused 412 after
 	 * a lost answer) is read again too: the edit finds its change made, or makes it, so it is never written twice nor
 	 * reported failed when it landed.
 	 */
@@ -193,12 +193,11 @@ export class Anonymous {
 }
 
 /**
- * Whether `error` may follow a change that landed: no answer (a network error, a timeout) or a 5xx, unless it proves
- * nothing was done (`provedUnsent`). Not `retriable`: a bug's 500 is not, yet may come after the write.
+ * Whether `error` may follow a change that landed: the SDK's one rule (`mayHaveLanded`: no answer, an answer not the
+ * API's, a 5xx that does not prove nothing was done). Not `retriable`: a bug's 500 is not, yet may come after the write.
  */
 function answerLost(error: unknown): boolean {
-	if (!(error instanceof TributaryError) || provedUnsent(error)) return false;
-	return error.code === "network_error" || error.code === "timeout" || error.status >= 500;
+	return error instanceof TributaryError && mayHaveLanded(error);
 }
 
 /** A grant this client read came without an ETag (a Worker from before grant tags): the server's fault, not the caller's. */

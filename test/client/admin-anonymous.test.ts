@@ -465,6 +465,22 @@ describe("SDK anonymous", { timeout: 20_000 }, () => {
 		const granted = await client.anonymous.grant(entry).catch((e: unknown) => `threw ${String(e)}`);
 		expect(granted).toEqual({ acl: [entry], quotas: {} });
 	});
+
+	it("reads the grant again after a write served and answered with a body not the API's (unexpected_response: it may have landed), as after a lost answer", async () => {
+		await json("PUT", "/v1/anonymous", 200, { body: { acl: [{ resource: "topic:news.*", operations: ["consume"] }], quotas: {} } });
+		const landedUnreadable = async (request: Request): Promise<Response> => {
+			if (request.method !== "PATCH") return workerFetch(request);
+			await workerFetch(request);
+			// A proxy's page in place of the Worker's answer: served, but unreadable.
+			return new Response("<html>ok</html>", { status: 200 });
+		};
+		const client = new Tributary({ url: BASE, token: ADMIN_TOKEN, fetch: landedUnreadable, retries: 0 });
+		const closed = await client.anonymous.close().catch((e: unknown) => `threw ${String(e)}`);
+		expect(closed).toEqual({ acl: [], quotas: {} });
+		const entry = { resource: "topic:news.*", operations: ["consume"] };
+		const granted = await client.anonymous.grant(entry).catch((e: unknown) => `threw ${String(e)}`);
+		expect(granted).toEqual({ acl: [entry], quotas: {} });
+	});
 });
 
 describe("SDK preconditionRetry", () => {
