@@ -287,10 +287,14 @@ export function mayRetry(error: TributaryError, mode: RetryMode, unsentCodes: re
 	return code === "network_error" || code === "timeout" || status === 502 || status === 503 || status === 504;
 }
 
+/** The Worker's 503 codes that, whatever the route, prove nothing was done (`provedUnsent`). */
+const UNSENT_CODES: readonly string[] = ["unavailable", "not_configured"];
+
 /**
  * Whether a failure proves the request did nothing: a 429 (a quota refuses before the request runs, and so does a
  * rate limit in front of the Worker); the Worker's 503 `unavailable` (answered only where nothing was written, or
- * what was is undone or finished by the retry: client/README.md lists them); a 503 whose code is among the route's
+ * what was is undone or finished by the retry: client/README.md lists them) and `not_configured` (its authentication,
+ * before any route runs, found no admin token: not retriable all the same); a 503 whose code is among the route's
  * `unsentCodes` (a poll's `partition_unavailable`: its read was undone). Not any other 503: a produce's
  * `partition_unavailable` may follow its commit (the partition's call threw after it, or another partition wrote its
  * share); wrangler dev's proxy's (`not_forwarded`) may follow the Worker's work (its catch covers a failure reading
@@ -298,7 +302,7 @@ export function mayRetry(error: TributaryError, mode: RetryMode, unsentCodes: re
  */
 export function provedUnsent(error: TributaryError, unsentCodes: readonly string[] = []): boolean {
 	if (error.status === 429) return true;
-	return error.status === 503 && (error.code === "unavailable" || unsentCodes.includes(error.code));
+	return error.status === 503 && (UNSENT_CODES.includes(error.code) || unsentCodes.includes(error.code));
 }
 
 /**

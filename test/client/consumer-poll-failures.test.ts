@@ -8,13 +8,16 @@
  * consumer runs `onRevoke`, leaves and joins again, reading from the last commit (at least once).
  */
 
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { ConsumerRecord, TopicPartition } from "../../client/index.ts";
+import { type ConsumerRecord, type TopicPartition, Tributary } from "../../client/index.ts";
+import { app } from "../../src/http/app.ts";
 import { cutPollBodies, join } from "../support/group.ts";
 import { untilWaiting } from "../support/long-poll.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { type Sent, type Wire, wiredClient } from "../support/sdk.ts";
-import { createTopic, produce } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, createTopic, produce, workerFetch } from "../support/worker.ts";
 
 const isPoll = (r: Sent) => r.path.endsWith("/poll");
 /** The member's leaves and joins, in order: `DELETE` and `POST …/members`. */
@@ -113,5 +116,36 @@ describe("SDK consumer: a poll that failed", { timeout: 60_000 }, () => {
 		expect(membership(wire)).toEqual(["POST /members", `DELETE /members/${memberId}`, "POST /members"]);
 		expect(revoked).toEqual([[{ topic, partition: 0 }]]);
 		await consumer.close();
+	});
+
+	it("answered 503 not_configured (a Worker without its admin token: nothing done, but every poll meets it again): the loop ends with it, no rejoin", async () => {
+		const topic = uniqueTopic("poll-unconfigured");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "before" }]);
+		let unconfigured = false;
+		const sent: string[] = [];
+		const client = new Tributary({
+			url: BASE,
+			token: ADMIN_TOKEN,
+			retries: 0,
+			fetch: async (request) => {
+				sent.push(`${request.method} ${new URL(request.url).pathname.replace(/.*\/groups\/[^/]+/, "")}`);
+				if (!unconfigured) return workerFetch(request);
+				const ctx = createExecutionContext();
+				const response = await app.fetch(request, { ...env, ADMIN_TOKEN: "" }, ctx);
+				await waitOnExecutionContext(ctx);
+				return response;
+			},
+		});
+		const consumer = client.consumer({ group: uniqueGroup(), topics: [topic], from: "earliest", autoCommit: false });
+		const records = consumer[Symbol.asyncIterator]();
+		expect((await records.next()).value).toMatchObject({ offset: 0 });
+		unconfigured = true;
+		const failure = await records.next().catch((error: unknown) => error);
+		expect(failure).toMatchObject({ code: "not_configured", status: 503 });
+		expect(
+			sent.filter((r) => r.endsWith("/members")),
+			"one join",
+		).toHaveLength(1);
 	});
 });

@@ -191,6 +191,40 @@ describe("the SDK's retries", { timeout: 60_000 }, () => {
 		expect(failure).toMatchObject({ status: 503, code: "not_configured", retriable: false });
 	});
 
+	it("an idempotent producer's batch answered 503 not_configured (refused before anything ran) fails with it: the producer keeps its id and gives the sequence back", async () => {
+		const topic = uniqueTopic("retry-unconfigured");
+		await createTopic(topic, 1);
+		let unconfigured = false;
+		const sent: Sent[] = [];
+		const client = new Tributary({
+			url: BASE,
+			token: ADMIN_TOKEN,
+			fetch: async (request) => {
+				const body = request.method === "GET" ? "" : await request.clone().text();
+				sent.push({ method: request.method, path: new URL(request.url).pathname, body });
+				if (!unconfigured) return workerFetch(request.body === null ? request : sized(request, body));
+				const ctx = createExecutionContext();
+				const response = await app.fetch(request, { ...env, ADMIN_TOKEN: "" }, ctx);
+				await waitOnExecutionContext(ctx);
+				return response;
+			},
+		});
+		const producer = client.producer({ lingerMs: 0 });
+		expect((await producer.send(topic, { value: 1 })).offset).toBe(0);
+		unconfigured = true;
+		const failure = await producer.send(topic, { value: 2 }).catch((error: unknown) => error);
+		unconfigured = false;
+		expect(failure).toMatchObject({ code: "not_configured", status: 503 });
+		expect((await producer.send(topic, { value: 3 })).offset).toBe(1);
+		expect(
+			sent.filter((r) => r.path === "/v1/producers"),
+			"one producer id",
+		).toHaveLength(1);
+		expect(sent.filter(isProduce).map((r) => JSON.parse(r.body).sequence)).toEqual([0, 1, 1]);
+		expect(await valuesOf(topic)).toEqual([1, 3]);
+		await producer.close().catch(() => undefined);
+	});
+
 	it("a consumer's poll answered 503 partition_unavailable (its read cut short, its positions set back) is sent again by the same member", async () => {
 		const [mine, theirs] = [uniqueTopic("retry-poll"), uniqueTopic("retry-poll-other")];
 		await createTopic(mine, 1);
@@ -392,6 +426,9 @@ describe("mayHaveLanded", () => {
 		]) {
 			expect(mayHaveLanded(error), error.message).toBe(false);
 		}
+		// Refused by the Worker's authentication before any route ran, though not retriable.
+		const notConfigured = errorFromResponse(503, JSON.stringify({ error: { code: "not_configured", message: "m", retriable: false } }));
+		expect(mayHaveLanded(notConfigured)).toBe(false);
 		// A poll's 503 partition_unavailable: its read was undone.
 		expect(mayHaveLanded(json(503, "partition_unavailable"), ["partition_unavailable"])).toBe(false);
 		expect(mayHaveLanded(json(503, "service_unavailable"), ["partition_unavailable"])).toBe(true);
