@@ -90,3 +90,8 @@ export const CHANNEL_IN_FLIGHT_BYTES_MAX = 16 * 1024 * 1024;
 /** How long a produce channel with nothing in flight stays open: a topic or key no longer produced to holds no socket,
  * and the platform's own idle timeout (about 100 s on Cloudflare) is never what ends it. */
 export const CHANNEL_IDLE_MS_MAX = 30_000;
+/** Retries of a topic's create (through the SDK's `topics.create`: gateway/tributary.js `createTopic`) after a failure
+ * that may be transient, before CreateTopics answers it: a lost answer's repeat is what tells a create that landed, and
+ * the Kafka client waits for the answer meanwhile (each try bounded by HTTP_TIMEOUT_MS; the backoff between them by
+ * the SDK, at most 5 s unless Retry-After asks more). */
+export const CREATE_TOPIC_RETRIES = 2;
