@@ -8,7 +8,7 @@ import { TributaryError } from "./errors.ts";
 import { type ConditionalChange, GrantTags } from "./grant-tags.ts";
 import type { Http } from "./http.ts";
 import { seg } from "./http.ts";
-import { type TopicToCreate, unlikeAsked } from "./topic-create.ts";
+import { CLUSTER_ID, type TopicToCreate, unlikeAsked } from "./topic-create.ts";
 
 /** `before_offset` for "up to the high watermark", Kafka's -1 (the SDK takes no code from the Worker). */
 const DELETE_TO_HIGH_WATERMARK = -1;
@@ -149,12 +149,12 @@ export class Topics {
 
 	/**
 	 * The configs the topic holds other than at their defaults, as the broker's DescribeConfigs tells them (its
-	 * Confluent REST `is_default`): the broker keeps the defaults, in one place.
+	 * Confluent REST `is_default`): the broker keeps the defaults, in one place. One call, with the right `describe`
+	 * the create's `admin` implies: `/v1`'s describe answers every config's value, not which are defaults.
 	 */
 	async #setConfigs(name: string): Promise<string[]> {
-		type Listed = { data: { cluster_id: string; name: string; is_default: boolean }[] };
-		const [cluster] = (await this.#http.request<Listed>("GET", "/kafka/v3/clusters")).data;
-		const path = `/kafka/v3/clusters/${seg(cluster?.cluster_id ?? "")}/topics/${seg(name)}/configs`;
+		type Listed = { data: { name: string; is_default: boolean }[] };
+		const path = `/kafka/v3/clusters/${CLUSTER_ID}/topics/${seg(name)}/configs`;
 		const configs = (await this.#http.request<Listed>("GET", path)).data;
 		return configs.filter((config) => !config.is_default).map((config) => config.name);
 	}

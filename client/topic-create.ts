@@ -8,6 +8,12 @@
 import type { LocationHint, TopicConfig, TopicDescription } from "./admin.ts";
 import { CONFIG_NUMBER_MAX } from "./config-limits.ts";
 
+/**
+ * The one cluster of the Worker's Confluent REST mount (`/kafka/v3/clusters/{id}`), a constant of the Worker
+ * (src/http/compat/confluent/limits.ts; test/client holds them equal): named here, it need not be listed first.
+ */
+export const CLUSTER_ID = "tributary";
+
 /** The API's partition count for a create that gives none. */
 export const TOPIC_PARTITIONS_DEFAULT = 1;
 

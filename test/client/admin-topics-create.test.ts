@@ -9,6 +9,8 @@
 import { describe, expect, it } from "vitest";
 import { CONFIG_NUMBER_MAX as SDK_CONFIG_NUMBER_MAX } from "../../client/config-limits.ts";
 import { Tributary, TributaryError } from "../../client/index.ts";
+import { CLUSTER_ID as SDK_CLUSTER_ID } from "../../client/topic-create.ts";
+import { CLUSTER_ID } from "../../src/http/compat/confluent/limits.ts";
 import { CONFIG_NUMBER_MAX } from "../../src/shared/topic-config.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { type Sent, wiredClient } from "../support/sdk.ts";
@@ -28,6 +30,19 @@ describe("SDK topics.create after a try that may have landed", () => {
 		expect(created).toEqual({ name, topic_id: described.topic_id, partitions: 2, config: described.config });
 		expect(described.config).toMatchObject({ "retention.ms": 3_600_000, "cleanup.policy": "compact,delete" });
 		expect(sent.filter(isCreate)).toHaveLength(2);
+	});
+
+	it("reads its topic back with two calls a key with admin on that topic alone may make: its describe and its configs", async () => {
+		expect(SDK_CLUSTER_ID, "the Confluent mount's one cluster, as the SDK names it").toBe(CLUSTER_ID);
+		const name = uniqueTopic("create-lost-key");
+		const key = await json<{ secret: string }>("POST", "/v1/keys", 201, {
+			body: { name: "creator", acl: [{ resource: `topic:${name}`, operations: ["admin"] }] },
+		});
+		const { client, sent, dropAnswer } = wiredClient({ token: key.secret });
+		dropAnswer(isCreate);
+		expect(await client.topics.create({ name, config: { "retention.ms": 3_600_000 } })).toMatchObject({ name, partitions: 1 });
+		const reads = sent.slice(sent.findLastIndex(isCreate) + 1).map((r) => `${r.method} ${r.path}`);
+		expect(reads).toEqual([`GET /v1/topics/${name}`, `GET /kafka/v3/clusters/${CLUSTER_ID}/topics/${name}/configs`]);
 	});
 
 	it("answered wrangler dev's proxy's 503 is sent again (the Worker may have served it)", async () => {

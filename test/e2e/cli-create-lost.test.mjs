@@ -100,7 +100,6 @@ test("topics create whose answer wrangler dev's proxy lost after the Worker made
 			"POST /v1/topics 409",
 			"GET /v1/topics/cli-lost-create 200",
 			// Which configs the topic holds other than at their defaults (none it was not given).
-			"GET /kafka/v3/clusters 200",
 			"GET /kafka/v3/clusters/tributary/topics/cli-lost-create/configs 200",
 		]);
 	} finally {
