@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { ApiError, CALL_FAILED, type DomainError, type ErrorCode, isTransient, OVERLOADED } from "../shared/errors.ts";
+import { ApiError, CALL_FAILED, type DomainError, type ErrorCode, isBug, OVERLOADED } from "../shared/errors.ts";
 import type { AppEnv } from "./app-env.ts";
 
 /** What the wire says of an error code: its HTTP status, and whether the same request may succeed later unchanged. */
@@ -53,8 +53,8 @@ export const ERRORS = {
 	service_unavailable: { status: 503, retriable: true },
 	// Only the Worker's operator can set what is missing: the same request keeps failing until then.
 	not_configured: { status: 503, retriable: false },
-	// Only a bug is answered 500 (`isBug`, or a throw the platform marks no failure of its own): it fails again the same
-	// way, as Kafka's UNKNOWN_SERVER_ERROR is not retriable. A transient failure is a 503 (`thrownError`, `settleEach`).
+	// Only a bug is answered 500 (`isBug`): it fails again the same way, as Kafka's UNKNOWN_SERVER_ERROR is not
+	// retriable. A transient failure is a 503 (`thrownError`, `settleEach`).
 	internal: { status: 500, retriable: false },
 	group_not_found: { status: 404, retriable: false },
 	group_not_empty: { status: 409, retriable: false },
@@ -139,13 +139,11 @@ export function logThrown(c: Context<AppEnv>, error: unknown): string {
 }
 
 /**
- * What a thrown error that is not an `ApiError` is answered (logged first by the caller): a failed platform call
- * 503 `service_unavailable`, anything else our bug, 500 `internal` (`isTransient`: one of the platform's own carries
- * its mark, one thrown inside an object, its storage failing or a bug there, `remote`, the bug told apart by its class
- * or our assertion's name; a throw at the edge marks nothing, a bug); neither shows internal detail.
+ * What a thrown error that is not an `ApiError` is answered (logged first by the caller): our bug 500 `internal`
+ * (`isBug`), a failed platform or object call 503 `service_unavailable`; neither shows internal detail.
  */
 export function thrownError(cause: unknown, requestId: string): DomainError {
-	if (!isTransient(cause, false)) return { code: "internal", message: "internal error", details: { request_id: requestId } };
+	if (isBug(cause)) return { code: "internal", message: "internal error", details: { request_id: requestId } };
 	return {
 		code: "service_unavailable",
 		message: CALL_FAILED,

@@ -407,7 +407,8 @@ export class ProduceChannel {
 
 	/**
 	 * What answers the messages of a call that threw: `answer`, the failure logged and counted, unless it is a bug
-	 * (`isBug`), which is thrown on to end the channel (`#fail`): it would fail again the same way.
+	 * (`isBug`: ours, or an object's `internal` passed on), thrown on to end the channel (`#fail`), as `onError` and
+	 * `failed` count it: it would fail again the same way.
 	 */
 	#failedCall(cause: unknown, answer: DomainError): DomainError {
 		if (isBug(cause)) throw cause;

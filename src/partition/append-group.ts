@@ -45,7 +45,7 @@ export function appendRequest(input: AppendInput, partition: number): AppendRequ
 
 /** What an append that failed unwritten is answered: a bug's 500 (no retry invited), else its partition unavailable. */
 export function appendFailure(cause: unknown, partition: number): Failure {
-	return isBug(cause) ? err("internal", "internal error") : partitionUnavailable(partition);
+	return isBug(cause, true) ? err("internal", "internal error") : partitionUnavailable(partition);
 }
 
 export const recordBytes = (records: readonly EncodedRecord[]): number => records.reduce((sum, r) => sum + r.bytes, 0);

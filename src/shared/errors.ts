@@ -99,31 +99,38 @@ export function err(code: ErrorCode, message: string, details?: ErrorDetails): F
 }
 
 /**
- * Whether `cause` is our bug, not a failure of storage or of the platform: a TypeError, RangeError, ReferenceError or
- * SyntaxError (no storage failure is one), or our assertion (by name, which crosses RPC in the message). A bug fails
- * again the same way, so it is answered 500, inviting no retry.
+ * workerd's refusal of a method its receiver lacks (`TypeError: The RPC receiver does not implement "m".`): a caller of
+ * a newer deploy meeting an object still on the previous one. It passes once the object runs the new code, so it is
+ * transient (503 `service_unavailable`, retriable), not the bug its class says; a caller with an older way to ask
+ * (`chargeQuotas` for `chargeEach`) asks that instead.
  */
-export function isBug(cause: unknown): boolean {
+export function missingMethod(cause: unknown): boolean {
+	return cause instanceof TypeError && cause.message.includes("receiver does not implement");
+}
+
+/**
+ * Whether a thrown `cause` is our bug (500 `internal`, inviting no retry: it fails again the same way) rather than a
+ * transient failure (503): the one rule every catch asks (the edge's `onError`, the produce channel, `caughtFailure`).
+ * An `ApiError` is an object's answer, a bug only if `internal` (its bug, passed on). Transient whatever its class: the
+ * platform's marks (a reset object, an overload, a connection lost: `durableObjectReset`, `overloaded`, `retryable`)
+ * and a deploy under way (`missingMethod`). Else a bug is a TypeError, RangeError, ReferenceError or SyntaxError (no
+ * storage failure is one), or our assertion (by name, which crosses RPC in the message), and, unless `called`,
+ * anything else not thrown by another object (`remote`): a throw at the edge that marks nothing is ours. `called`:
+ * the throw may be storage's (any throw inside an object, R2's at the edge), a plain Error that is no bug.
+ */
+export function isBug(cause: unknown, called = false): boolean {
+	if (cause instanceof ApiError) return cause.error.code === "internal";
+	const e = (typeof cause === "object" && cause !== null ? cause : {}) as Record<string, unknown>;
+	if (e.durableObjectReset === true || e.overloaded === true || e.retryable === true || missingMethod(cause)) return false;
 	return (
+		!(called || e.remote === true) ||
 		cause instanceof TypeError ||
 		cause instanceof RangeError ||
 		cause instanceof ReferenceError ||
 		cause instanceof SyntaxError ||
-		(cause as Error | null)?.name === "AssertionError" ||
-		String((cause as Error | null)?.message).startsWith("AssertionError:")
+		e.name === "AssertionError" ||
+		String(e.message).startsWith("AssertionError:")
 	);
-}
-
-/**
- * Whether a throw is a transient failure (503) rather than a bug (500), one rule for an object's catch and the edge's:
- * the platform's own marks first (a reset object, an overload, a connection lost: `durableObjectReset`, `overloaded`,
- * `retryable`), whatever the error's class; else not a bug (`isBug`) and thrown by storage or another object, which
- * is `remote` at the edge and any throw inside an object (`inObject`: a throw at the edge marked nothing is ours).
- */
-export function isTransient(cause: unknown, inObject: boolean): boolean {
-	const e = (typeof cause === "object" && cause !== null ? cause : {}) as Record<string, unknown>;
-	if (e.durableObjectReset === true || e.overloaded === true || e.retryable === true) return true;
-	return (inObject || e.remote === true) && !isBug(cause);
 }
 
 /** What the edge says of a Durable Object's call that failed (`service_unavailable`): it may have written first. */
@@ -165,12 +172,12 @@ export function settleEach<T extends object, F = Failure>(
 /**
  * The failure a Durable Object answers for what it caught (`settleEach`, a call of its own that rejected): an `ApiError`'s
  * own error (an object it called answered that failure, logged where it happened), else (logged here) a bug's 500
- * `internal` (`isBug`), or storage's or the platform's 503 `service_unavailable`.
+ * `internal` (`isBug`, any throw here `called`: storage's), or storage's or the platform's 503 `service_unavailable`.
  */
 export function caughtFailure(cause: unknown): Failure {
 	if (cause instanceof ApiError) return { ok: false, error: cause.error };
 	console.error(cause);
-	if (!isTransient(cause, true)) return err("internal", "internal error");
+	if (isBug(cause, true)) return err("internal", "internal error");
 	// An object it called was overloaded: its caller is told to wait, as the edge tells one (thrownError).
 	const overloaded = (cause as { overloaded?: unknown } | null)?.overloaded === true;
 	return err("service_unavailable", CALL_FAILED, overloaded ? OVERLOADED : undefined);

@@ -447,7 +447,7 @@ const decoder = new TextDecoder();
 /**
  * The records text of each of `slice`'s batches, read with one ranged GET; null when the object is gone. R2 failing
  * (unreachable, the connection lost) is the platform's failure, answered 503 `service_unavailable`: its errors carry
- * none of the marks a Durable Object's do (`thrownError`), so left to `onError` they were a 500.
+ * none of the marks a Durable Object's do (`isBug`), so left to `onError` they were a 500.
  */
 async function fetchBatches(segments: R2Bucket, slice: RemoteSlice | RemoteTimestampEntry): Promise<string[] | Failure | null> {
 	const first = slice.entries[0];
@@ -461,7 +461,7 @@ async function fetchBatches(segments: R2Bucket, slice: RemoteSlice | RemoteTimes
 		if (object === null) return null;
 		body = new Uint8Array(await object.arrayBuffer());
 	} catch (cause) {
-		if (isBug(cause)) throw cause;
+		if (isBug(cause, true)) throw cause;
 		console.error(`R2 read failed: ${cause}`);
 		return err("service_unavailable", "R2 read failed; retry");
 	}

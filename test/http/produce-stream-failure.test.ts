@@ -5,17 +5,20 @@
  * NDJSON answer ends), and logged and counted as the request failing with that status, beside the 200 or 101 of its
  * start. Nothing of the messages answered so is written after their answer.
  */
+
+import { runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { counterEntries } from "../../src/http/middleware/observe.ts";
 import { ProduceChannel } from "../../src/http/produce-channel.ts";
 import { StreamedRecord } from "../../src/http/stream-record-text.ts";
 import { series } from "../../src/metrics/catalog.ts";
-import { keyAuthority } from "../../src/shared/stubs.ts";
+import { keyAuthority, topicRegistry } from "../../src/shared/stubs.ts";
 import { invalidate } from "../../src/topic/topic-cache.ts";
 import { createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openProduceSocket, type Report } from "../support/produce-stream.ts";
+import { throwOnce } from "../support/throw-once.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
 import { ADMIN_TOKEN, BASE, call, createTopic, fetchRecords } from "../support/worker.ts";
 
@@ -119,6 +122,27 @@ describe("a produce stream whose key check fails at the key's authority once", (
 		expect(counted(503) - before).toBe(1);
 		expect((await fetchRecords(topic, 0, "?offset=0")).records.map((r) => r.value)).toEqual(["b"]);
 		socket.ws.close(1000);
+	});
+});
+
+describe("a produce stream whose topic lookup meets a bug inside the registry", () => {
+	it("ends as on its own bug: 500 internal, closed 1011, counted once as a 500, where it answered 503 unavailable and went on", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		const log = quiet();
+		const before = counted(500);
+		const socket = await openProduceSocket(topic);
+		invalidate(topic);
+		// The registry's getTopic answers its bug 500 internal (settleEach), which the lookup throws on (an ApiError).
+		await runInDurableObject(topicRegistry(env), (instance) =>
+			throwOnce(instance as unknown as { find(): void }, "find", new TypeError("find broke")),
+		);
+		socket.ws.send(JSON.stringify({ value: "a" }));
+		await socket.until(() => socket.reports.length === 1);
+		expect(socket.reports[0]).toEqual({ status: 500, error: expect.objectContaining({ code: "internal", retriable: false }) });
+		await vi.waitFor(() => expect(socket.closed()).toMatchObject({ code: 1011 }), UNTIL_SEEN);
+		expect(streamLines(log).map((line) => line.status)).toEqual([500]);
+		expect(counted(500) - before).toBe(1);
 	});
 });
 

@@ -43,3 +43,11 @@ function edgeDetails(cause: unknown): unknown {
 	const { request_id: _, ...details } = thrownError(cause, "r").details ?? {};
 	return Object.keys(details).length === 0 ? undefined : details;
 }
+
+it("answers workerd's refusal of a method its receiver lacks (an object of the previous deploy) as transient, at the edge and inside an object: 503, not a bug's 500", () => {
+	vi.spyOn(console, "error").mockImplementation(() => undefined);
+	// As workerd rejects the call (its `remote` mark: the receiver threw it).
+	const skew = Object.assign(new TypeError('The RPC receiver does not implement "refuseOffsets".'), { remote: true });
+	const failure = caughtFailure(skew);
+	expect([thrownError(skew, "r").code, failure.ok ? null : failure.error.code]).toEqual(["service_unavailable", "service_unavailable"]);
+});

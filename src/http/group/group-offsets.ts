@@ -10,7 +10,7 @@ import { comparePartitions, keyOf } from "../../group/assignors.ts";
 import { commitResultOf } from "../../group/commit-answer.ts";
 import type { CommitRequest, CommittedOffset, GroupDescription, OffsetCommit, SubscribedTopic, TopicPartition } from "../../group/types.ts";
 import { assert } from "../../shared/assert.ts";
-import { err, ok, type Result } from "../../shared/errors.ts";
+import { err, missingMethod, ok, type Result } from "../../shared/errors.ts";
 import { type LogPosition, resolvePosition } from "../../shared/log-reader.ts";
 import { groupCoordinator, partitionLog } from "../../shared/stubs.ts";
 import { checkPartition, describeTopic, invalidate } from "../../topic/topic-cache.ts";
@@ -126,8 +126,7 @@ export async function commitStandalone(
 		// Its storage failed (answered as a Result): it wrote nothing, and did not judge the group.
 		(judged) => (judged.ok || judged.error.code !== "service_unavailable" ? judged : unavailable),
 		(cause: unknown) => {
-			// workerd's refusal of a method its receiver lacks: `TypeError: The RPC receiver does not implement the method "m".`
-			if (/^TypeError:.*implement.*"refuseOffsets"/.test(String(cause))) return bounds;
+			if (missingMethod(cause)) return bounds;
 			console.error(`group ${groupId}: ${cause}`);
 			return unavailable;
 		},

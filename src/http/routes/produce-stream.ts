@@ -29,7 +29,7 @@ import * as z from "zod/mini";
 import { livePayer } from "../../auth/live-quota.ts";
 import type { KeyInfo, QuotaCharge, QuotaRefusal } from "../../auth/types.ts";
 import { utf8Encoder } from "../../shared/bytes.ts";
-import { ApiError, bare, type DomainError, unwrap } from "../../shared/errors.ts";
+import { ApiError, bare, type DomainError, missingMethod, unwrap } from "../../shared/errors.ts";
 import { keyAuthority } from "../../shared/stubs.ts";
 import { describeTopic } from "../../topic/topic-cache.ts";
 import { accessRefusal } from "../access.ts";
@@ -135,7 +135,7 @@ async function admitEach(
 		async (cause: unknown) => {
 			// An authority of the previous version (a deploy under way) has no chargeEach: its messages one call each, in
 			// order. Can go one release after chargeEach's.
-			if (!(cause instanceof TypeError && cause.message.includes("does not implement"))) throw cause;
+			if (!missingMethod(cause)) throw cause;
 			const one: (QuotaRefusal | null)[] = [];
 			for (const charges of each) one.push(bare(await authority.chargeQuotas(id, charges)));
 			return one;
