@@ -464,6 +464,8 @@ export class ProduceChannel {
 			({ ok: false as const, error: this.#failedCall(cause, partitionUnavailable(records[0]?.partition as number).error) }),
 		);
 		if (!result.ok) {
+			// The partition's bug, answered: it ends the channel as one thrown does.
+			if (result.error.code === "internal") throw ApiError.from(result.error);
 			if (run.length > 1 && !PARTITION_WIDE.has(result.error.code)) {
 				for (const entry of run) await this.#append([entry]);
 				return;
@@ -565,13 +567,7 @@ const UNAVAILABLE: DomainError = { code: "unavailable", message: "nothing was wr
 const REVOKED: DomainError = { code: "unauthorized", message: "the API key was deleted; the stream ends" };
 
 /** Failures of the partition or topic, not of a message: every message of the run shares them. */
-const PARTITION_WIDE: ReadonlySet<string> = new Set([
-	"partition_unavailable",
-	"partition_full",
-	"topic_not_found",
-	"unavailable",
-	"internal",
-]);
+const PARTITION_WIDE: ReadonlySet<string> = new Set(["partition_unavailable", "partition_full", "topic_not_found", "unavailable"]);
 
 /**
  * The next coalesced run of a partition's queue: messages in order, up to the record and size limits; an

@@ -14,7 +14,7 @@
 import type { AppendResult, IdempotencyClaim, ProducerClaim } from "../partition/types.ts";
 import { appendOutcome } from "../shared/append-answer.ts";
 import { utf8Encoder } from "../shared/bytes.ts";
-import { err, type Failure, ok, partitionUnavailable, type Result, thrownUnless, unsettled } from "../shared/errors.ts";
+import { err, type Failure, isBug, ok, partitionUnavailable, type Result, thrownUnless, unsettled } from "../shared/errors.ts";
 import { utf8ByteLength } from "../shared/json.ts";
 import { partitionForKey, utf8 } from "../shared/partitioner.ts";
 import {
@@ -437,8 +437,12 @@ async function refusedClaim(env: Env, meta: TopicMeta, shares: readonly Share[])
 	return null;
 }
 
-/** A partition's call that threw (its object reset, storage failed): logged, and answered as retriable. */
+/**
+ * A partition's call that threw (its object reset, storage failed): logged, and answered as retriable. A bug (`isBug`:
+ * ours, or the partition's `internal` thrown on) is thrown on: a 500, as it fails again the same way.
+ */
 function unavailable(meta: TopicMeta, share: Share, cause: unknown): Failure {
+	if (isBug(cause)) throw cause;
 	console.error(`produce: partition ${share.partition} of "${meta.name}" failed: ${String(cause)}`);
 	return partitionUnavailable(share.partition);
 }

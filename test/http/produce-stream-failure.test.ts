@@ -13,11 +13,15 @@ import { counterEntries } from "../../src/http/middleware/observe.ts";
 import { ProduceChannel } from "../../src/http/produce-channel.ts";
 import { StreamedRecord } from "../../src/http/stream-record-text.ts";
 import { series } from "../../src/metrics/catalog.ts";
+import { PartitionLog } from "../../src/partition/partition-log.ts";
 import { keyAuthority, topicRegistry } from "../../src/shared/stubs.ts";
 import { invalidate } from "../../src/topic/topic-cache.ts";
 import { createKey, failKeyStatement } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
+import { appendsNeedConfig } from "../support/needs-config.ts";
 import { openProduceSocket, type Report } from "../support/produce-stream.ts";
+import { BUG } from "../support/rpc-failure.ts";
+import { partitionStub } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
 import { UNTIL_SEEN } from "../support/until.ts";
 import { ADMIN_TOKEN, BASE, call, createTopic, fetchRecords } from "../support/worker.ts";
@@ -143,6 +147,45 @@ describe("a produce stream whose topic lookup meets a bug inside the registry", 
 		await vi.waitFor(() => expect(socket.closed()).toMatchObject({ code: 1011 }), UNTIL_SEEN);
 		expect(streamLines(log).map((line) => line.status)).toEqual([500]);
 		expect(counted(500) - before).toBe(1);
+	});
+});
+
+describe("a produce whose partition meets a bug", () => {
+	it("configuring itself (asked again for its config): 500 internal for a request, and a stream of it ends, where both answered 503 partition_unavailable", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		quiet();
+		// The partition's configure answers its bug 500 internal (settleEach); the produce throws on it (thrownUnless).
+		const breakConfigure = async () =>
+			runInDurableObject(await partitionStub(topic), (instance) =>
+				throwOnce(instance as unknown as { offsets(): void }, "offsets", new TypeError("offsets broke")),
+			);
+		const restore = appendsNeedConfig(0, 2);
+		try {
+			await breakConfigure();
+			const posted = await call("POST", `/v1/topics/${topic}/records`, { body: { records: [{ value: "a" }] } });
+			const socket = await openProduceSocket(topic);
+			await breakConfigure();
+			socket.ws.send(JSON.stringify({ value: "b" }));
+			await socket.until(() => socket.reports.length === 1);
+			expect([posted.status, socket.reports[0]?.status, socket.reports[0]?.error?.code]).toEqual([500, 500, "internal"]);
+			await vi.waitFor(() => expect(socket.closed()).toMatchObject({ code: 1011 }), UNTIL_SEEN);
+		} finally {
+			restore();
+		}
+	});
+
+	it("answered as its append's failure (500 internal): a stream of it ends, where it answered that run and went on", async () => {
+		const topic = uniqueTopic();
+		await createTopic(topic, 1);
+		quiet();
+		const socket = await openProduceSocket(topic);
+		const append = vi.spyOn(PartitionLog.prototype, "append").mockResolvedValueOnce(BUG as never);
+		socket.ws.send(JSON.stringify({ value: "a" }));
+		await socket.until(() => socket.reports.length === 1);
+		expect(append).toHaveBeenCalled();
+		expect(socket.reports[0]).toMatchObject({ status: 500, error: { code: "internal" } });
+		await vi.waitFor(() => expect(socket.closed()).toMatchObject({ code: 1011 }), UNTIL_SEEN);
 	});
 });
 
