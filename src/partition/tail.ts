@@ -126,8 +126,20 @@ export function sendsInBackground(ws: WebSocket): boolean {
 	return sendingInBackground.has(ws);
 }
 
-/** Sends whatever the tail has not seen yet, in messages of bounded size; closes it if it is too far behind. */
+/**
+ * Sends whatever the tail has not seen yet, in messages of bounded size; closes it if it is too far behind. A throw
+ * in it closes the tail as the server's failure (`failed`), never its caller's: a tail just accepted (a refusal then
+ * would leave its socket accepted), an append's commit, an acknowledgement.
+ */
 export function pushTail(ws: WebSocket, log: TailLog): void {
+	try {
+		push(ws, log);
+	} catch (cause) {
+		failed(ws, cause);
+	}
+}
+
+function push(ws: WebSocket, log: TailLog): void {
 	if (sendingInBackground.has(ws) || !open(ws)) return;
 	let state = ws.deserializeAttachment() as TailState | null;
 	if (state === null) return;
@@ -166,11 +178,7 @@ function tailMessage(batch: ReadResult, from: number): { readonly text: string; 
 	return { text, next: batch.nextOffset };
 }
 
-/**
- * The tail's next message from `from`: of `read` (a batch read from R2), else of a local read; or null when that threw
- * (its storage failed, or a bug): the tail is closed as the server's failure (1011), which the client hears of and may
- * reopen after.
- */
+/** The tail's next message from `from`: of `read` (a batch read from R2), else of a local read; or null when that threw. */
 function nextMessage(
 	ws: WebSocket,
 	log: TailLog,
@@ -180,10 +188,18 @@ function nextMessage(
 	try {
 		return tailMessage(read ?? log.readNow(from, TAIL_MESSAGE_RECORDS_MAX, TAIL_MESSAGE_BYTES_MAX), from);
 	} catch (cause) {
-		console.error(`tail read failed: ${cause instanceof Error ? cause.stack : cause}`);
-		ws.close(TAIL_CLOSE.readFailed, "read failed; reopen the tail");
+		failed(ws, cause);
 		return null;
 	}
+}
+
+/**
+ * Closes the tail on a throw (its read's storage failed, or a bug in the read or the push) as the server's failure
+ * (1011), logged, which the client hears of and may reopen after. Said as a read's, which nearly every such throw is.
+ */
+function failed(ws: WebSocket, cause: unknown): void {
+	console.error(`tail read failed: ${cause instanceof Error ? cause.stack : cause}`);
+	ws.close(TAIL_CLOSE.readFailed, "read failed; reopen the tail");
 }
 
 /**

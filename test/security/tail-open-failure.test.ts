@@ -11,8 +11,9 @@ import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { settled } from "../support/rpc-failure.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
+import { openTail } from "../support/tail.ts";
 import { throwOnce } from "../support/throw-once.ts";
-import { createTopic } from "../support/worker.ts";
+import { createTopic, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -58,5 +59,28 @@ describe("a WebSocket tail whose opening throws in the partition", () => {
 		expect(await openAtPartition(topic, { partition: "0" })).toEqual([503, "service_unavailable"]);
 		const stub = await partitionStub(topic);
 		expect(await runInDurableObject(stub, (_, state) => state.getWebSockets().length), "sockets accepted").toBe(0);
+	});
+});
+
+describe("a WebSocket tail whose first push throws once its socket is accepted (a bug in the push)", () => {
+	it("is opened and closed 1011, the failure logged, not refused with its socket left accepted", async () => {
+		const topic = uniqueTopic("tail-open-push");
+		await createTopic(topic, 1);
+		await produce(topic, [{ value: "a" }]);
+		const key = await createKey([{ resource: `topic:${topic}`, operations: ["consume"] }]);
+		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		vi.spyOn(console, "warn").mockImplementation(() => undefined);
+		// A key's tail sends in the background from its first push: handing that work over throws.
+		await runInDurableObject(await partitionStub(topic), (instance) =>
+			throwOnce(
+				(instance as unknown as { followers: { tailLog: { background(): void } } }).followers.tailLog,
+				"background",
+				new TypeError("background broke"),
+			),
+		);
+		const tail = await openTail(topic, "?offset=0", key.secret);
+		await tail.until(() => tail.closed() !== null);
+		expect(tail.closed()?.code).toBe(1011);
+		expect(error).toHaveBeenCalledWith(expect.stringContaining("background broke"));
 	});
 });
