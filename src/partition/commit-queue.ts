@@ -30,6 +30,7 @@ interface Waiting<Req, Res> {
 	readonly request: Req;
 	readonly weight: number;
 	readonly resolve: (result: Res) => void;
+	readonly reject: (cause: unknown) => void;
 }
 
 export interface CommitQueueOptions<Req, Res> {
@@ -84,7 +85,7 @@ export class CommitQueue<Req, Res> {
 
 	/** Queues `request` and answers its result once its group is written (and, by the output gate, committed). */
 	submit(request: Req): Promise<Res> {
-		return new Promise<Res>((resolve) => {
+		return new Promise<Res>((resolve, reject) => {
 			let weight: number;
 			try {
 				weight = this.#options.weigh(request);
@@ -94,7 +95,7 @@ export class CommitQueue<Req, Res> {
 				resolve(this.#options.failed(request, cause));
 				return;
 			}
-			this.#waiting.push({ request, weight, resolve });
+			this.#waiting.push({ request, weight, resolve, reject });
 			this.#waitingWeight += weight;
 			if (this.#lingering === null) {
 				if (!this.#committing) this.#startNext();
@@ -169,7 +170,9 @@ export class CommitQueue<Req, Res> {
 		this.#options.durable().then(
 			() => this.#startNext(),
 			(cause: unknown) => {
-				// The storage failed: nothing queued can be written; the runtime resets the object.
+				// The storage failed: nothing queued can be written; the runtime resets the object. Logged here, as nothing
+				// else sees it (the writer logs only a write that threw).
+				console.error(cause);
 				const failed = this.#waiting;
 				this.#waiting = [];
 				this.#waitingWeight = 0;
@@ -179,8 +182,19 @@ export class CommitQueue<Req, Res> {
 		);
 	}
 
+	/**
+	 * Answers each request of `group` with `failed`; one whose `failed` threw (a bug) with that throw, logged: the rest
+	 * are still answered, and the queue goes on, where the throw would have left them waiting and the queue stuck.
+	 */
 	#fail(group: readonly Waiting<Req, Res>[], cause: unknown): void {
-		for (const w of group) w.resolve(this.#options.failed(w.request, cause));
+		for (const w of group) {
+			try {
+				w.resolve(this.#options.failed(w.request, cause));
+			} catch (thrown) {
+				console.error(thrown);
+				w.reject(thrown);
+			}
+		}
 	}
 
 	#endLinger(): void {

@@ -14,6 +14,7 @@ function harness(lingerMs: number) {
 	let writeFails: Error | null = null;
 	/** What `failed` was told, one entry per request it answered. */
 	const failures: string[] = [];
+	let failedThrows: Error | null = null;
 	const queue = new CommitQueue<number, number>({
 		write: (requests) => {
 			groups.push([...requests]);
@@ -23,6 +24,9 @@ function harness(lingerMs: number) {
 			return requests.map((r) => r * 10);
 		},
 		failed: (request, cause) => {
+			const thrown = failedThrows;
+			failedThrows = null;
+			if (thrown !== null) throw thrown;
 			failures.push(`${request}: ${String(cause)}`);
 			return -request;
 		},
@@ -45,7 +49,11 @@ function harness(lingerMs: number) {
 	const failNextWrite = (thrown: Error) => {
 		writeFails = thrown;
 	};
-	return { queue, groups, commit, turn, failNextWrite, failures };
+	/** Makes the next call of `failed` throw `thrown` (a bug in the partition's answer for a failure). */
+	const breakFailed = (thrown: Error) => {
+		failedThrows = thrown;
+	};
+	return { queue, groups, commit, turn, failNextWrite, breakFailed, failures };
 }
 
 describe("commit queue", () => {
@@ -222,5 +230,29 @@ describe("commit queue", () => {
 		const next = queue.submit(6);
 		await commit();
 		expect(await next).toBe(60);
+	});
+
+	it("logs a commit that failed with its cause, once: nothing else logs it (the writer logs only a write that threw)", async () => {
+		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { queue, commit } = harness(0);
+		const answers = [1, 2].map((n) => queue.submit(n)); // [1] is written at once; [2] queues behind its commit
+		await commit(new Error("sync failed"));
+		expect(await Promise.all(answers)).toEqual([10, -2]);
+		expect(error.mock.calls.map(([logged]) => String(logged))).toEqual(["Error: sync failed"]);
+	});
+
+	it("answers a request whose `failed` threw with that throw (a rejection), logged, and goes on with the next group", async () => {
+		const error = vi.spyOn(console, "error").mockImplementation(() => undefined);
+		const { queue, groups, commit, failNextWrite, breakFailed } = harness(0);
+		failNextWrite(new Error("rolled back"));
+		breakFailed(new TypeError("failed broke"));
+		const broken = queue.submit(1);
+		const next = queue.submit(2); // queued behind [1]'s commit
+		await commit();
+		expect(groups).toEqual([[1], [2]]);
+		await commit();
+		expect(await next).toBe(20);
+		await expect(broken).rejects.toThrow("failed broke");
+		expect(error.mock.calls.map(([logged]) => String(logged))).toEqual(["TypeError: failed broke"]);
 	});
 });
