@@ -230,6 +230,9 @@ export function bare<T>(answer: T): Exclude<T, { readonly ok: false }> {
  * `result`, unless it is the failure `settleEach` answered for what its method threw: that is thrown (`ApiError`), as
  * the rejection was, for a caller that answers a failed call its own way (`catch`). Its refusals stay answers: this
  * rethrows by code (`internal`, `service_unavailable`), where `bare`, whose answer has no refusal, rethrows any failure.
+ * By code suffices for the methods read through it (a partition's `configure`, `checkClaims`, `destroy`): none passes
+ * on another object's failure (`destroy`'s metrics retire is best effort, caught), whose code could be any. A method
+ * that does must not be read through it.
  */
 export function unsettled<T>(result: Result<T>): Result<T> {
 	if (!result.ok && (result.error.code === "service_unavailable" || result.error.code === "internal")) throw ApiError.from(result.error);
