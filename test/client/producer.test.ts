@@ -11,7 +11,7 @@ import { estimateBytes } from "../../client/record-size.ts";
 import { murmur2 as brokerMurmur2 } from "../../src/shared/partitioner.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { isProduce, wiredClient } from "../support/sdk.ts";
-import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, json, produce, workerFetch } from "../support/worker.ts";
+import { ADMIN_TOKEN, BASE, createTopic, fetchRecords, highWatermarks, json, produce, workerFetch } from "../support/worker.ts";
 
 // The first test of a file also pays for starting the Worker and its objects.
 describe("SDK producer", { timeout: 60_000 }, () => {
@@ -46,8 +46,7 @@ describe("SDK producer", { timeout: 60_000 }, () => {
 		// Every produce request that reached the broker was sent twice at most, and the lost one twice exactly.
 		const bodies = sent.filter(isProduce).map((r) => r.body);
 		expect(bodies.length).toBe(new Set(bodies).size + 1);
-		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
-		expect(described.partitions.reduce((sum, p) => sum + p.high_watermark, 0)).toBe(30);
+		expect((await highWatermarks(topic)).reduce((sum, w) => sum + w, 0)).toBe(30);
 		const positions = new Set(written.map((w) => `${w.partition}/${w.offset}`));
 		expect(positions.size).toBe(30);
 	});

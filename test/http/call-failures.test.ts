@@ -12,7 +12,7 @@ import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { expectPlatformFailure } from "../support/rpc-failure.ts";
 import { partitionStub, topicIdOf } from "../support/stubs.ts";
 import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
-import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, highWatermarks, json, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -113,8 +113,7 @@ describe("a partition's calls failing inside it", () => {
 		await partitionFailsOnce(topic, /idempotency_keys/, 1);
 		const headers = { "Idempotency-Key": `k-${crypto.randomUUID()}` };
 		await expectError("POST", `/v1/topics/${topic}/records`, 503, "partition_unavailable", { body: { records }, headers });
-		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
-		expect(described.partitions.map((p) => p.high_watermark)).toEqual([1, 1]);
+		expect(await highWatermarks(topic)).toEqual([1, 1]);
 	});
 
 	it("answers an offset lookup by time and a DeleteRecords 503 service_unavailable", async () => {

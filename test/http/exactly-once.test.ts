@@ -7,7 +7,7 @@ import { PRODUCER_SNAPSHOT_BYTES, PRODUCER_SNAPSHOT_ROWS } from "../../src/share
 import { runDueAlarm } from "../support/alarm.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { partitionStub } from "../support/stubs.ts";
-import { call, createTopic, expectError, fetchRecords, json, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, fetchRecords, highWatermarks, json, produce } from "../support/worker.ts";
 
 interface Producer {
 	producer_id: number;
@@ -343,8 +343,7 @@ describe("Idempotency-Key", () => {
 		expect(await again.text()).toBe(firstText);
 		await abortAllDurableObjects();
 		expect(await (await post(topic, body, headers)).text()).toBe(firstText);
-		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
-		expect(described.partitions.reduce((n, p) => n + p.high_watermark, 0)).toBe(4);
+		expect((await highWatermarks(topic)).reduce((n, w) => n + w, 0)).toBe(4);
 		const other = await post(topic, body, { "Idempotency-Key": `other-${crypto.randomUUID()}` });
 		expect(other.status).toBe(200);
 		expect(await other.text()).not.toBe(firstText);

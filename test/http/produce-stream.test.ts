@@ -21,9 +21,17 @@ import {
 	storedBatches,
 } from "../support/produce-stream.ts";
 import { openSocket } from "../support/socket.ts";
-import { call, createTopic, expectError, fetchRecords, json } from "../support/worker.ts";
+import { call, createTopic, expectError, fetchRecords, highWatermarks, json } from "../support/worker.ts";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/** A message of one record, and one of several records all in `partition`: JSON text, as a client sends it. */
+const one = (value: unknown, partition: number) => JSON.stringify({ value, partition });
+const many = (partition: number, ...values: unknown[]) => JSON.stringify({ records: values.map((value) => ({ value, partition })) });
+/** How both bad-message tests begin (on a topic whose max.message.bytes is 200): good, not JSON, too large. */
+const GOOD_BAD_LARGE = [one("a", 0), "{not json", one("x".repeat(500), 0)];
+
+const newProducer = () => json<{ producer_id: number; epoch: number }>("POST", "/v1/producers", 200, { body: {} });
 
 describe("produce stream over WebSocket", () => {
 	it("acknowledges every message in order with its own offsets, coalescing appends", async () => {
@@ -50,24 +58,17 @@ describe("produce stream over WebSocket", () => {
 		await createTopic(topic, 2, { "max.message.bytes": 200 });
 		const socket = await openProduceSocket(topic);
 		const sent = [
-			JSON.stringify({ value: "a", partition: 0 }),
-			"{not json",
-			JSON.stringify({ value: "x".repeat(500), partition: 0 }),
+			...GOOD_BAD_LARGE,
 			JSON.stringify({
 				records: [
 					{ value: 1, partition: 0 },
 					{ value: 2, partition: 1 },
 				],
 			}),
-			JSON.stringify({ value: "b", partition: 7 }),
-			JSON.stringify({
-				records: [
-					{ value: "c", partition: 0 },
-					{ value: "d", partition: 0 },
-				],
-			}),
+			one("b", 7),
+			many(0, "c", "d"),
 			JSON.stringify({ vale: "typo" }),
-			JSON.stringify({ value: "e", partition: 0 }),
+			one("e", 0),
 		];
 		for (const text of sent) socket.ws.send(text);
 		await socket.until(() => socket.reports.length === sent.length);
@@ -103,8 +104,7 @@ describe("produce stream over WebSocket", () => {
 		expect(answered).toBeGreaterThanOrEqual(STREAM_IN_FLIGHT_MESSAGES_MAX);
 		expect(answered).toBeLessThan(sent);
 		expect(offsetsOf(socket.reports)).toEqual(range(answered));
-		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
-		expect(described.partitions[0]?.high_watermark).toBe(answered);
+		expect(await highWatermarks(topic)).toEqual([answered]);
 	});
 
 	it("needs produce on the topic, and refuses an unknown topic before upgrading", async () => {
@@ -151,18 +151,11 @@ describe("produce stream over WebSocket with reports=array", () => {
 		await createTopic(topic, 2, { "max.message.bytes": 200 });
 		const socket = await openArrayProduceSocket(topic);
 		const sent = [
-			JSON.stringify({ value: "a", partition: 0 }),
-			"{not json",
-			JSON.stringify({ value: "x".repeat(500), partition: 0 }),
+			...GOOD_BAD_LARGE,
 			JSON.stringify({ records: [{ value: "b" }, { value: "c" }], producer_id: 1 }),
-			JSON.stringify({ value: "d", partition: 9 }),
-			JSON.stringify({
-				records: [
-					{ value: "e", partition: 1 },
-					{ value: "f", partition: 1 },
-				],
-			}),
-			JSON.stringify({ value: "g", partition: 0 }),
+			one("d", 9),
+			many(1, "e", "f"),
+			one("g", 0),
 		];
 		for (const text of sent) socket.ws.send(text);
 		await socket.until(() => socket.reports().length === sent.length);
@@ -294,7 +287,7 @@ describe("produce stream over NDJSON", () => {
 	it("writes an idempotent producer's coalesced messages once, and knows each of them on a retry", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
-		const producer = await json<{ producer_id: number; epoch: number }>("POST", "/v1/producers", 200, { body: {} });
+		const producer = await newProducer();
 		const message = (sequence: number) =>
 			JSON.stringify({
 				records: [{ value: `s${sequence}`, partition: 0 }],
@@ -311,14 +304,13 @@ describe("produce stream over NDJSON", () => {
 			body: { records: [{ value: "s7", partition: 0 }], producer_id: producer.producer_id, epoch: producer.epoch, sequence: 7 },
 		});
 		expect(retried.offsets[0]?.offset).toBe(7);
-		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
-		expect(described.partitions[0]?.high_watermark).toBe(20);
+		expect(await highWatermarks(topic)).toEqual([20]);
 	});
 
 	it("takes an idempotent producer's messages across the sequence wrap (2147483647, then 0), and refuses one past it", async () => {
 		const topic = uniqueTopic();
 		await createTopic(topic);
-		const producer = await json<{ producer_id: number; epoch: number }>("POST", "/v1/producers", 200, { body: {} });
+		const producer = await newProducer();
 		const MAX = 2_147_483_647;
 		const message = (sequence: number, value: number) =>
 			JSON.stringify({ records: [{ value, partition: 0 }], producer_id: producer.producer_id, epoch: producer.epoch, sequence });
@@ -332,8 +324,7 @@ describe("produce stream over NDJSON", () => {
 		const again = await produceNdjson(topic, [message(MAX, 9), message(0, 10), message(MAX + 1, 20)]);
 		expect(offsetsOf(again.slice(0, 2))).toEqual([9, 10]);
 		expect(again[2]?.error?.code).toBe("invalid_request");
-		const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
-		expect(described.partitions[0]?.high_watermark).toBe(20);
+		expect(await highWatermarks(topic)).toEqual([20]);
 	});
 
 	it("refuses a body that is not NDJSON, and a key without produce", async () => {

@@ -116,6 +116,12 @@ export async function produce(topic: string, records: unknown[]) {
 	});
 }
 
+/** Each partition's high watermark, in partition order, as `GET /v1/topics/{topic}` answers it. */
+export async function highWatermarks(topic: string): Promise<number[]> {
+	const described = await json<{ partitions: { high_watermark: number }[] }>("GET", `/v1/topics/${topic}`, 200);
+	return described.partitions.map((p) => p.high_watermark);
+}
+
 export async function fetchRecords(topic: string, partition: number, query = "") {
 	return json<FetchResponse>("GET", `/v1/topics/${topic}/partitions/${partition}/records${query ? `?${query}` : ""}`, 200);
 }
