@@ -16,10 +16,10 @@ import { DEFAULT_TOPIC_CONFIG } from "../../src/shared/topic-config.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { answersWhenBroken, BUG, failureResults, settled } from "../support/rpc-failure.ts";
-import { partitionStub, topicIdOf } from "../support/stubs.ts";
+import { partitionStub, partitionWithOneRecord, topicIdOf } from "../support/stubs.ts";
 import { openTail } from "../support/tail.ts";
 import { failStatementOnce, throwOnce } from "../support/throw-once.ts";
-import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
+import { call, createTopic, fetchRecords } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -44,11 +44,7 @@ function breakSql(stub: Stub): (name: string, thrown: string | Error) => Promise
 
 describe("a partition's other calls", () => {
 	it("answer a storage failure or a bug as a failure Result", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }]);
-		const stub = await partitionStub(topic);
-		const topicId = await topicIdOf(topic);
+		const { topic, topicId, stub } = await partitionWithOneRecord();
 		const assignment = { topic, topicId, partition: 0, configVersion: 99, config: DEFAULT_TOPIC_CONFIG };
 		const claims = { topicId, recordCount: 1, producer: null, idempotency: { key: "k", requestHash: "h" } };
 		const calls: [string, () => Promise<unknown>][] = [
@@ -64,11 +60,7 @@ describe("a partition's other calls", () => {
 	});
 
 	it("answer a destroy whose storage failed, or a bug in it, as a failure Result", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }]);
-		const stub = await partitionStub(topic);
-		const topicId = await topicIdOf(topic);
+		const { topicId, stub } = await partitionWithOneRecord();
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const answers = await answersWhenBroken(
 			[["destroy", () => stub.destroy(topicId)]],
@@ -99,11 +91,7 @@ describe("a partition's other calls", () => {
 	});
 
 	it("answer an append whose batch fails before the group commit as the group's failures: a bug 500, else the partition unavailable", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }]);
-		const stub = await partitionStub(topic);
-		const topicId = await topicIdOf(topic);
+		const { topic, topicId, stub } = await partitionWithOneRecord();
 		const request = { topicId, configVersion: 1, producer: null, idempotency: null, expectedOffset: null, textAnswer: true };
 		// Two records named, one sent: decoding it is an edge's bug.
 		const batch = {

@@ -6,10 +6,9 @@
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { PartitionLog } from "../../src/partition/partition-log.ts";
-import { uniqueTopic } from "../support/names.ts";
 import { BUG, settled } from "../support/rpc-failure.ts";
-import { partitionStub, topicIdOf } from "../support/stubs.ts";
-import { call, createTopic, fetchRecords, produce } from "../support/worker.ts";
+import { partitionWithOneRecord } from "../support/stubs.ts";
+import { call, fetchRecords } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -18,11 +17,7 @@ type Writer = { writeGroup(entries: readonly unknown[]): unknown[] };
 
 describe("the group commit", () => {
 	it("answers an append whose weight throws (a bug) a 500, not a rejection", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }]);
-		const stub = await partitionStub(topic);
-		const topicId = await topicIdOf(topic);
+		const { topic, topicId, stub } = await partitionWithOneRecord();
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const record = {
 			timestampMs: null,
@@ -42,10 +37,7 @@ describe("the group commit", () => {
 	});
 
 	it("answers every request of a group whose writer answered too few a 500, and writes the next group", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }]);
-		const stub = await partitionStub(topic);
+		const { topic, stub } = await partitionWithOneRecord();
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const restore = await runInDurableObject(stub, (instance: PartitionLog) => {
 			const writer = instance as unknown as Writer;

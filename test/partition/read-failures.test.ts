@@ -4,21 +4,16 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { uniqueTopic } from "../support/names.ts";
 import { answersWhenBroken, failureResults } from "../support/rpc-failure.ts";
-import { partitionStub, topicIdOf } from "../support/stubs.ts";
+import { partitionWithOneRecord } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
-import { createTopic, produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
 describe("a partition's reads", () => {
 	it("answer a storage failure or a bug as a failure Result", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }]);
-		const stub = await partitionStub(topic);
-		const request = { topicId: await topicIdOf(topic), offset: 0, maxRecords: 10, maxBytes: 65_536, waitMs: 0 };
+		const { topic, topicId, stub } = await partitionWithOneRecord();
+		const request = { topicId, offset: 0, maxRecords: 10, maxBytes: 65_536, waitMs: 0 };
 		const calls: [string, string, () => Promise<unknown>][] = [
 			["read", "read", () => stub.read(request)],
 			["readUtf8", "parts", () => stub.readUtf8(request)],

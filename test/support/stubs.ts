@@ -6,6 +6,8 @@
 
 import { env } from "cloudflare:workers";
 import { groupCoordinator, partitionLog, topicRegistry, webhookDispatcher } from "../../src/shared/stubs.ts";
+import { uniqueTopic } from "./names.ts";
+import { createTopic, produce } from "./worker.ts";
 
 /** The id the registry gave `topic` (a re-created topic gets a new one). */
 export async function topicIdOf(topic: string): Promise<string> {
@@ -17,6 +19,15 @@ export async function topicIdOf(topic: string): Promise<string> {
 /** The PartitionLog object of `topic`'s `partition`. */
 export async function partitionStub(topic: string, partition = 0): Promise<ReturnType<typeof partitionLog>> {
 	return partitionLog(env, await topicIdOf(topic), partition);
+}
+
+/** A new one-partition topic holding one record ("a" at offset 0): its name, id and partition's stub. */
+export async function partitionWithOneRecord() {
+	const topic = uniqueTopic();
+	await createTopic(topic, 1);
+	await produce(topic, [{ value: "a" }]);
+	const topicId = await topicIdOf(topic);
+	return { topic, topicId, stub: partitionStubById(topicId) };
 }
 
 /** The PartitionLog object of a topic id's `partition` (also after the topic is deleted). */
