@@ -116,6 +116,24 @@ const edge = fc.constantFrom<unknown>(
 
 type Body = Record<string, unknown>;
 
+type CommitLike = Body & { offsets: Body[] };
+
+/**
+ * Changes one thing of a commit (a poll's `commit`, or a commit body): a field of its own (`own`), a partition named
+ * twice, one offset too many, or a field of its first offset.
+ */
+function changeCommit(commit: CommitLike, own: boolean, field: string, value: unknown): void {
+	if (own) commit[field] = value;
+	else if (field === "twice") commit.offsets.push({ ...commit.offsets[0], offset: 1 });
+	else if (field === "too many")
+		commit.offsets = Array.from({ length: GROUP_PARTITIONS_MAX + 1 }, (_, i) => ({
+			topic: `t${i % 100}`,
+			partition: Math.floor(i / 100),
+			offset: 0,
+		}));
+	else (commit.offsets[0] as Body)[field] = value;
+}
+
 /**
  * A plain body with one thing changed: a field (at the top, of the commit, or of its first offset) set to an edge
  * value, a partition named twice, or one offset too many.
@@ -136,18 +154,10 @@ const changedBody = fc
 	)
 	.map(([plain, [where, field], value]) => {
 		const body = structuredClone(plain) as Body;
-		const commit = body.commit as ({ offsets: Body[] } & Body) | undefined;
+		const commit = body.commit as CommitLike | undefined;
 		if (where === "top") body[field] = value;
 		else if (commit === undefined) body.commit = value;
-		else if (where === "commit") commit[field] = value;
-		else if (field === "twice") commit.offsets.push({ ...commit.offsets[0], offset: 1 });
-		else if (field === "too many")
-			commit.offsets = Array.from({ length: GROUP_PARTITIONS_MAX + 1 }, (_, i) => ({
-				topic: `t${i % 100}`,
-				partition: Math.floor(i / 100),
-				offset: 0,
-			}));
-		else (commit.offsets[0] as Body)[field] = value;
+		else changeCommit(commit, where === "commit", field, value);
 		return body;
 	});
 
@@ -171,17 +181,9 @@ const changedCommitBody = fc
 		edge,
 	)
 	.map(([plain, [where, field], value]) => {
-		const body = structuredClone(plain) as Body & { offsets: Body[] };
-		if (field === "no member_id") delete (body as Body).member_id;
-		else if (where === "top") (body as Body)[field] = value;
-		else if (field === "twice") body.offsets.push({ ...body.offsets[0], offset: 1 });
-		else if (field === "too many")
-			body.offsets = Array.from({ length: GROUP_PARTITIONS_MAX + 1 }, (_, i) => ({
-				topic: `t${i % 100}`,
-				partition: Math.floor(i / 100),
-				offset: 0,
-			}));
-		else (body.offsets[0] as Body)[field] = value;
+		const body = structuredClone(plain) as CommitLike;
+		if (field === "no member_id") delete body.member_id;
+		else changeCommit(body, where === "top", field, value);
 		return body;
 	});
 
