@@ -122,6 +122,36 @@ async function handedBothRevoking(
 const committedOf = async (group: string, partition: number) =>
 	(await groupState(group)).offsets.find((o) => o.partition === partition)?.committed ?? null;
 
+/** A callback's step held until `proceed()`: `entered` settles once the callback reached `hold()`. */
+function heldStep() {
+	const [entered, enter] = latch();
+	const [proceeding, proceed] = latch();
+	const hold = async () => {
+		enter();
+		await proceeding;
+	};
+	return { entered, proceed, hold };
+}
+
+/**
+ * Another member joins (taking partition 1) and the loop moves past the fourth record: its poll is served and the
+ * answer lost, so the recovery begins, still owning both partitions. Answers once the recovery's onRevoke reached
+ * `step` (held there) and a heartbeat followed the rebalance.
+ */
+async function recoveryWhileRebalanced(
+	{ wire, consumer, rebalance }: Awaited<ReturnType<typeof handedBothRevoking>>,
+	step: ReturnType<typeof heldStep>,
+	heartbeat: ReturnType<typeof heartbeatOnDemand>,
+) {
+	wire.dropAnswer((r) => r.method === "POST" && r.path.endsWith("/poll"));
+	const rebalanced = await rebalance();
+	await step.entered;
+	await heartbeat.now();
+	const followed = { ...UNTIL_SEEN, message: "a heartbeat followed the rebalance (partition 1 taken)" };
+	await expect.poll(() => consumer.assignment.map((tp) => tp.partition), followed).toEqual([0]);
+	return rebalanced;
+}
+
 describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30_000 }, () => {
 	const isCommit = (r: { method: string; path: string }) => r.method === "POST" && r.path.endsWith("/offsets");
 
@@ -149,19 +179,17 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 
 	it("a commit() that onRevoke makes after close() came is stored too; a close() awaited there returns at once", async () => {
 		const commits: unknown[] = [];
-		const [proceeding, proceed] = latch();
-		const [inRevoke, entered] = latch();
+		const step = heldStep();
 		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking("close-rebalance-later", async (c, partitions) => {
 			if (!partitions.includes(1)) return;
-			entered();
-			await proceeding;
+			await step.hold();
 			commits.push(await refusal(c.commit()));
 			await c.close(); // the close under way waits for this callback: this one must not wait for it
 		});
 		const { other, next } = await rebalance();
-		await inRevoke;
+		await step.entered;
 		void consumer.close(); // a signal handler's, while that onRevoke runs
-		proceed();
+		step.proceed();
 		await consumer.closed;
 		expect(
 			commits.map((e) => (e === null ? null : String(e))),
@@ -175,27 +203,24 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 	});
 
 	it("the member's heartbeat goes on while the leave waits for that callback: a slow one does not outlive its session", async () => {
-		const [proceeding, proceed] = latch();
-		const [inRevoke, entered] = latch();
+		const step = heldStep();
 		// The shortest session: a heartbeat is due every third of it (2 s) while nothing else goes out.
 		const { group, wire, consumer, rebalance } = await handedBothRevoking(
 			"close-rebalance-heartbeat",
 			async (_, partitions) => {
-				if (!partitions.includes(1)) return;
-				entered();
-				await proceeding;
+				if (partitions.includes(1)) await step.hold();
 			},
 			{ sessionTimeoutMs: 6_000 },
 		);
 		const isHeartbeat = (r: { path: string }) => r.path.endsWith("/heartbeat");
 		const { other, next } = await rebalance();
-		await inRevoke;
+		await step.entered;
 		void consumer.close(); // a signal handler's, while that onRevoke runs
 		const sent = wire.sent.length;
 		const beat = { ...UNTIL_SEEN, message: "a heartbeat while the leave waits for the callback" };
 		await expect.poll(() => wire.sent.slice(sent).some(isHeartbeat), beat).toBe(true);
 		expect(wire.sent.slice(sent).filter(isLeave), "the leave waits for the callback").toEqual([]);
-		proceed();
+		step.proceed();
 		await consumer.closed;
 		expect(wire.sent.filter(isLeave)).toHaveLength(1);
 		expect((await groupState(group)).members).toHaveLength(1);
@@ -207,17 +232,13 @@ describe("SDK consumer close() while a rebalance's onRevoke runs", { timeout: 30
 describe("SDK consumer close() while a rebalance's callback runs and another rebalance follows", { timeout: 30_000 }, () => {
 	it("the leave waits for the callbacks queued meanwhile too: none runs beside the leave's onRevoke", async () => {
 		const log: string[] = [];
-		const [proceeding, proceed] = latch();
-		const [inRevoke, entered] = latch();
+		const step = heldStep();
 		let group = "";
 		const { wire, consumer, rebalance, ...rest } = await handedBothRevoking(
 			"close-rebalance-reassign",
 			async (_, partitions) => {
 				log.push(`revoke ${partitions.join("+")}`);
-				if (partitions.length === 1) {
-					entered();
-					await proceeding;
-				}
+				if (partitions.length === 1) await step.hold();
 				log.push(`revoked ${partitions.join("+")}`);
 			},
 			{
@@ -233,11 +254,11 @@ describe("SDK consumer close() while a rebalance's callback runs and another reb
 		);
 		group = rest.group;
 		const { other, next } = await rebalance();
-		await inRevoke;
+		await step.entered;
 		void consumer.close(); // a signal handler's, while that onRevoke runs
 		await other.close(); // partition 1 comes back at the next heartbeat: its onAssign queued behind the onRevoke
 		await expect.poll(() => consumer.assignment.length, UNTIL_SEEN).toBe(2);
-		proceed();
+		step.proceed();
 		await consumer.closed;
 		expect(log.slice(log.indexOf("revoke 1"))).toEqual(["revoke 1", "revoked 1", "assign 1", "assigned 1", "revoke 0+1", "revoked 0+1"]);
 		expect(wire.sent.filter(isLeave)).toHaveLength(1);
@@ -247,19 +268,17 @@ describe("SDK consumer close() while a rebalance's callback runs and another reb
 
 describe("SDK consumer close() whose onRevoke commits after a rebalance", { timeout: 30_000 }, () => {
 	it("the commit follows the new generation and stores what is still owned; the leaving member queues no callback", async () => {
-		const [inRevoke, entered] = latch();
-		const [proceeding, proceed] = latch();
+		const step = heldStep();
 		const commits: unknown[] = [];
 		const { group, options, wire, consumer, it, revoked } = await handedBothRevoking("close-revoke-rebalanced", async (c) => {
-			entered();
-			await proceeding;
+			await step.hold();
 			commits.push(await refusal(c.commit()));
 		});
 		const closing = consumer.close(); // from outside: the leave runs onRevoke on both partitions
-		await inRevoke;
+		await step.entered;
 		const other = wiredClient().client.consumer({ ...options, instanceId: `z-${group}` });
 		await other.join(); // takes partition 1: that onRevoke's commit is refused for the generation that ended
-		proceed();
+		step.proceed();
 		await closing;
 		await consumer.closed;
 		expect(revoked, "the leave's onRevoke only, none for the partition the rebalance took").toEqual([[0, 1]]);
@@ -274,23 +293,21 @@ describe("SDK consumer close() whose onRevoke commits after a rebalance", { time
 
 describe("SDK consumer close() whose onRevoke commits after a rebalance that gives a partition back", { timeout: 30_000 }, () => {
 	it("the assignment is empty once closed, that partition included", async () => {
-		const [inRevoke, entered] = latch();
-		const [proceeding, proceed] = latch();
+		const step = heldStep();
 		const commits: unknown[] = [];
 		const owned: number[][] = [];
 		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking("close-revoke-given-back", async (c, partitions) => {
 			if (partitions[0] !== 0) return; // the rebalance's, of partition 1
-			entered();
-			await proceeding;
+			await step.hold();
 			commits.push(await refusal(c.commit()));
 			owned.push(c.assignment.map((tp) => tp.partition).sort());
 		});
 		const { other, next } = await rebalance();
 		await expect.poll(() => revoked, UNTIL_SEEN).toEqual([[1]]);
 		const closing = consumer.close(); // the leave's onRevoke([0]), held
-		await inRevoke;
+		await step.entered;
 		await other.close(); // partition 1 is this member's again: that onRevoke's commit() is refused, and follows it
-		proceed();
+		step.proceed();
 		await closing;
 		expect(commits).toEqual([null]);
 		expect(owned, "the commit followed the rebalance that gave partition 1 back").toEqual([[0, 1]]);
@@ -304,24 +321,22 @@ describe("SDK consumer close() whose onRevoke commits after a rebalance that giv
 
 describe("SDK consumer close() while the onRevoke of a lost membership runs", { timeout: 30_000 }, () => {
 	it("closed settles only once that onRevoke returned, though the leave finds no member to leave", async () => {
-		const [inRevoke, entered] = latch();
-		const [proceeding, proceed] = latch();
+		const step = heldStep();
 		const order: string[] = [];
 		const onRevoke = async () => {
-			entered();
-			await proceeding;
+			await step.hold();
 			order.push("revoked");
 		};
 		const { group, wire, consumer, it } = await handedBothRevoking("close-lost-revoking", onRevoke, { sessionTimeoutMs: 6_000 });
 		const member = consumer.memberId as string;
 		expect((await call("DELETE", `/v1/groups/${group}/members/${member}?auto_commit=false`)).ok).toBe(true);
-		await inRevoke; // the heartbeat (every 2 s) found the member gone: onRevoke on the partitions lost
+		await step.entered; // the heartbeat (every 2 s) found the member gone: onRevoke on the partitions lost
 		expect(consumer.memberId).toBeNull();
 		void consumer.close(); // returns at once while a rebalance's callback runs
 		const settled = consumer.closed.then(() => order.push("closed"));
 		// A round trip to the Worker while that onRevoke is held: a `closed` not waiting for it settles meanwhile.
 		await groupState(group);
-		proceed();
+		step.proceed();
 		await settled;
 		expect(order).toEqual(["revoked", "closed"]);
 		expect(wire.sent.filter(isLeave), "no member to leave").toHaveLength(0);
@@ -333,14 +348,12 @@ describe("SDK consumer close() while a rebalance's callback that throws runs", {
 	/** A callback held until `proceed()`, which then throws `failure`; `entered` resolves once it runs. */
 	function heldThrowing() {
 		const failure = new Error("onRevoke failed");
-		const [proceeding, proceed] = latch();
-		const [entered, enter] = latch();
+		const step = heldStep();
 		const run = async () => {
-			enter();
-			await proceeding;
+			await step.hold();
 			throw failure;
 		};
-		return { failure, proceed, entered, run };
+		return { failure, proceed: step.proceed, entered: step.entered, run };
 	}
 
 	it("a lost membership's onRevoke: closed rejects with its error, though the leave finds no member to leave", async () => {
@@ -398,28 +411,20 @@ describe("SDK consumer close() while a rebalance's callback that throws runs", {
 
 describe("SDK consumer recovering from a lost poll answer while a rebalance is followed", { timeout: 30_000 }, () => {
 	it("the leaving member's partition taken meanwhile is revoked once, by the recovery's onRevoke; the next member's onAssign runs", async () => {
-		const [leaveRevokeHeld, releaseLeaveRevoke] = latch();
-		const [enteredLeaveRevoke, inLeaveRevoke] = latch();
+		const leaveRevoke = heldStep();
 		const assigned: number[][] = [];
 		const heartbeat = heartbeatOnDemand();
-		const { wire, consumer, revoked, rebalance } = await handedBothRevoking(
+		const handed = await handedBothRevoking(
 			"recovery-rebalance-rejoin",
 			async (_, partitions) => {
-				if (partitions.length !== 2) return;
-				inLeaveRevoke(); // the recovery's onRevoke, held until a heartbeat followed the rebalance
-				await leaveRevokeHeld;
+				// The recovery's onRevoke, held until a heartbeat followed the rebalance.
+				if (partitions.length === 2) await leaveRevoke.hold();
 			},
 			{ onAssign: (tps) => void assigned.push(tps.map((tp) => tp.partition)) },
 		);
-		// Another member joins (taking partition 1), and the loop moves past the fourth record: its poll is served and
-		// the answer lost, so the recovery begins, still owning both partitions.
-		wire.dropAnswer((r) => r.method === "POST" && r.path.endsWith("/poll"));
-		const { other, next } = await rebalance();
-		await enteredLeaveRevoke;
-		await heartbeat.now();
-		const followed = { ...UNTIL_SEEN, message: "a heartbeat followed the rebalance (partition 1 taken)" };
-		await expect.poll(() => consumer.assignment.map((tp) => tp.partition), followed).toEqual([0]);
-		releaseLeaveRevoke();
+		const { consumer, revoked } = handed;
+		const { other, next } = await recoveryWhileRebalanced(handed, leaveRevoke, heartbeat);
+		leaveRevoke.proceed();
 		const record = (await next).value as ConsumerRecord;
 		expect(`${record.partition}:${record.offset}`, "the next member reads partition 0 from its last commit").toBe("0:0");
 		expect(revoked, "partition 1 revoked once, by the recovery's onRevoke").toEqual([[0, 1]]);
@@ -431,25 +436,16 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance is f
 
 describe("SDK consumer close() during a recovery's leave, a rebalance followed during its onRevoke", { timeout: 30_000 }, () => {
 	it("no callback runs for the member that left, and nothing joins a member nothing would leave", async () => {
-		const [leaveRevokeHeld, releaseLeaveRevoke] = latch();
-		const [enteredLeaveRevoke, inLeaveRevoke] = latch();
+		const leaveRevoke = heldStep();
 		const heartbeat = heartbeatOnDemand();
-		const { group, wire, consumer, revoked, rebalance } = await handedBothRevoking("recovery-rebalance-commit", async (_, partitions) => {
-			if (partitions.length !== 2) return;
+		const handed = await handedBothRevoking("recovery-rebalance-commit", async (_, partitions) => {
 			// The recovery's onRevoke (it gives up both partitions), held until a heartbeat followed a rebalance.
-			inLeaveRevoke();
-			await leaveRevokeHeld;
+			if (partitions.length === 2) await leaveRevoke.hold();
 		});
-		// Another member joins (taking partition 1), and the loop moves past the fourth record: its poll is served and
-		// the answer lost, so the recovery begins, still owning both partitions.
-		wire.dropAnswer((r) => r.method === "POST" && r.path.endsWith("/poll"));
-		const { other, next } = await rebalance();
-		await enteredLeaveRevoke;
-		await heartbeat.now();
-		const followed = { ...UNTIL_SEEN, message: "a heartbeat followed the rebalance (partition 1 taken)" };
-		await expect.poll(() => consumer.assignment.map((tp) => tp.partition), followed).toEqual([0]);
+		const { group, wire, consumer, revoked } = handed;
+		const { other, next } = await recoveryWhileRebalanced(handed, leaveRevoke, heartbeat);
 		const releaseLeave = wire.hold(isLeave);
-		releaseLeaveRevoke();
+		leaveRevoke.proceed();
 		await expect.poll(() => wire.sent.filter(isLeave).length, UNTIL_SEEN).toBe(1);
 		expect(consumer.memberId, "the recovery's leave dropped the member").toBeNull();
 		void consumer.close(); // a signal handler's, while the recovery's leave is under way
@@ -510,8 +506,7 @@ describe("SDK consumer close(): a rebalance the heartbeat follows while the leav
 }, () => {
 	it("a partition taken meanwhile is revoked once, not zero times", async () => {
 		const log: string[] = [];
-		const [entered, enter] = latch();
-		const [held, release] = latch();
+		const step = heldStep();
 		const heartbeat = heartbeatOnDemand();
 		const { consumer, options } = await handedBoth("close-gap-rebalance", {
 			onRevoke: async (tps) => {
@@ -519,10 +514,7 @@ describe("SDK consumer close(): a rebalance the heartbeat follows while the leav
 			},
 			onAssign: async (tps) => {
 				log.push(`assign ${tps.map((tp) => tp.partition).join("+")}`);
-				if (tps.some((tp) => tp.partition === 9)) {
-					enter();
-					await held;
-				}
+				if (tps.some((tp) => tp.partition === 9)) await step.hold();
 			},
 		});
 		const allRan = RebalanceCallbacks.prototype.allRan;
@@ -536,16 +528,16 @@ describe("SDK consumer close(): a rebalance the heartbeat follows while the leav
 		let other: ReturnType<ReturnType<typeof wiredClient>["client"]["consumer"]> | null = null;
 		try {
 			const closing = consumer.close();
-			await entered;
+			await step.entered;
 			other = wiredClient().client.consumer({ ...options, instanceId: `z-${options.group}` });
 			await other.join();
 			await heartbeat.now();
 			await expect.poll(() => consumer.assignment.map((tp) => tp.partition), { ...UNTIL_SEEN, message: "heartbeat followed" }).toEqual([0]);
-			release();
+			step.proceed();
 			await closing.catch((e) => log.push(`close failed ${e}`));
 		} finally {
 			spy.mockRestore();
-			release();
+			step.proceed();
 		}
 		const revokedOne = log.filter((l) => l.startsWith("revoke") && l.split(" ")[1]?.split("+").includes("1"));
 		expect(revokedOne, `partition 1 revoked once: ${JSON.stringify(log)}`).toHaveLength(1);
@@ -656,8 +648,7 @@ describe("SDK consumer whose loop failed and whose leave failed after it", { tim
 describe("SDK consumer recovering from a lost poll answer while a rebalance's callback runs", { timeout: 30_000 }, () => {
 	it("a partition given back before the recovery's onRevoke is assigned, then revoked, once, in order", async () => {
 		const log: string[] = [];
-		const [held, release] = latch();
-		const [entered, enter] = latch();
+		const step = heldStep();
 		const [dropped, drop] = latch();
 		const parts = (tps: { partition: number }[]) => tps.map((tp) => tp.partition).join("+");
 		const heartbeat = heartbeatOnDemand();
@@ -666,13 +657,12 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance's ca
 			async (_, partitions) => {
 				log.push(`revoke ${partitions.join("+")}`);
 				if (log.filter((l) => l.startsWith("revoke")).length > 1) return;
-				enter(); // the rebalance's onRevoke([1]), held while the loop polls on
-				await held;
+				await step.hold(); // the rebalance's onRevoke([1]), held while the loop polls on
 			},
 			{ onAssign: (tps) => void log.push(`assign ${parts(tps)}`) },
 		);
 		const { other, next } = await rebalance(); // takes partition 1: its onRevoke runs, held
-		await entered;
+		await step.entered;
 		// The loop polls on (a poll need not wait for the callbacks): one such poll's answer is lost, and the recovery
 		// begins, queued behind the held onRevoke, owning partition 0 only.
 		wire.dropAnswer((r) => {
@@ -685,7 +675,7 @@ describe("SDK consumer recovering from a lost poll answer while a rebalance's ca
 		await heartbeat.now();
 		const followed = { ...UNTIL_SEEN, message: "a heartbeat followed the rebalance (partition 1 given back)" };
 		await expect.poll(() => consumer.assignment.length, followed).toBe(2);
-		release();
+		step.proceed();
 		expect((await next).done).toBe(false);
 		expect(log.slice(log.indexOf("revoke 1")), "each ownership assigned then revoked once").toEqual([
 			"revoke 1",
