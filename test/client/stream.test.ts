@@ -5,52 +5,56 @@
  * record seen, as a dropped connection does; a bug's 500 `internal` is thrown.
  */
 import { runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { STREAM_ERROR_STATUS } from "../../client/errors.ts";
 import { ERRORS } from "../../src/http/errors.ts";
-import { partitionLog } from "../../src/shared/stubs.ts";
-import { uniqueTopic } from "../support/names.ts";
 import { wiredClient } from "../support/sdk.ts";
-import { topicIdOf } from "../support/stubs.ts";
+import { partitionWithOneRecord } from "../support/stubs.ts";
 import { throwOnce } from "../support/throw-once.ts";
-import { createTopic, produce } from "../support/worker.ts";
+import { produce } from "../support/worker.ts";
 
 afterEach(() => vi.restoreAllMocks());
 
+type Stub = Awaited<ReturnType<typeof partitionWithOneRecord>>["stub"];
+
 /** Makes the partition's next read throw `thrown` inside the object (test/http/late-failure's way). */
-async function breakNextRead(topic: string, thrown: string | Error): Promise<void> {
-	const partition = partitionLog(env, await topicIdOf(topic), 0);
-	await runInDurableObject(partition, (instance) => throwOnce((instance as unknown as { reads: { read(): void } }).reads, "read", thrown));
+async function breakNextRead(stub: Stub, thrown: string | Error): Promise<void> {
+	await runInDurableObject(stub, (instance) => throwOnce((instance as unknown as { reads: { read(): void } }).reads, "read", thrown));
 }
+
+/** What a stream's loop (`run`) ended with: "ended", or what it threw. */
+const endOf = (run: () => Promise<void>) =>
+	run().then(
+		() => "ended",
+		(cause: unknown) => cause,
+	);
+
+/** How many times the stream was opened (each start and reconnection GETs the partition's records). */
+const opens = (sent: readonly { path: string }[]) => sent.filter((r) => r.path.endsWith("/partitions/0/records")).length;
 
 describe("SDK stream whose read fails after it started", { timeout: 30_000 }, () => {
 	it("reconnects from the last record on a late 503, missing and repeating nothing", async () => {
-		const topic = uniqueTopic("sse-late");
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }]);
+		const { topic, stub } = await partitionWithOneRecord("sse-late");
 		const { client, sent } = wiredClient();
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const seen: unknown[] = [];
 		for await (const record of client.stream(topic, 0, { offset: 0 })) {
 			seen.push(record.value);
 			if (record.offset === 0) {
-				await breakNextRead(topic, "SQLITE_IOERR: disk I/O error");
+				await breakNextRead(stub, "SQLITE_IOERR: disk I/O error");
 				await produce(topic, [{ value: "b" }]);
 			}
 			if (record.offset === 1) await produce(topic, [{ value: "c" }]);
 			if (record.offset === 2) break;
 		}
 		expect(seen).toEqual(["a", "b", "c"]);
-		expect(sent.filter((r) => r.path.endsWith("/partitions/0/records")).length, "opened twice").toBe(2);
+		expect(opens(sent), "opened twice").toBe(2);
 	});
 
 	it("gives up after its retries when every start succeeds and every later read fails", async () => {
-		const topic = uniqueTopic("sse-late");
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }]);
+		const { topic, stub } = await partitionWithOneRecord("sse-late");
 		// A read at the start (no wait) is served; one waiting at the tail fails: each stream starts, then ends in error.
-		await runInDurableObject(partitionLog(env, await topicIdOf(topic), 0), (instance) => {
+		await runInDurableObject(stub, (instance) => {
 			const reads = (instance as unknown as { reads: { read(request: { waitMs: number }): unknown } }).reads;
 			const read = reads.read.bind(reads);
 			reads.read = (request) => {
@@ -61,39 +65,31 @@ describe("SDK stream whose read fails after it started", { timeout: 30_000 }, ()
 		const { client, sent } = wiredClient({ retries: 2 });
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const seen: unknown[] = [];
-		const thrown = await (async () => {
+		const thrown = await endOf(async () => {
 			for await (const record of client.stream(topic, 0, { offset: 0 })) seen.push(record.value);
-		})().then(
-			() => "ended",
-			(cause: unknown) => cause,
-		);
+		});
 		expect(thrown).toMatchObject({ code: "service_unavailable", status: 503 });
 		expect(seen).toEqual(["a"]);
-		expect(sent.filter((r) => r.path.endsWith("/partitions/0/records")).length, "opened once, then once a retry").toBe(3);
+		expect(opens(sent), "opened once, then once a retry").toBe(3);
 	});
 
 	it("throws a late bug's 500 internal, with its status", async () => {
-		const topic = uniqueTopic("sse-late");
-		await createTopic(topic, 1);
-		await produce(topic, [{ value: "a" }]);
+		const { topic, stub } = await partitionWithOneRecord("sse-late");
 		const { client, sent } = wiredClient();
 		vi.spyOn(console, "error").mockImplementation(() => undefined);
 		const seen: unknown[] = [];
-		const thrown = await (async () => {
+		const thrown = await endOf(async () => {
 			for await (const record of client.stream(topic, 0, { offset: 0 })) {
 				seen.push(record.value);
 				if (record.offset === 0) {
-					await breakNextRead(topic, new TypeError("a bug"));
+					await breakNextRead(stub, new TypeError("a bug"));
 					await produce(topic, [{ value: "b" }]);
 				}
 			}
-		})().then(
-			() => "ended",
-			(cause: unknown) => cause,
-		);
+		});
 		expect(thrown).toMatchObject({ code: "internal", status: 500, retriable: false });
 		expect(seen).toEqual(["a", "b"]);
-		expect(sent.filter((r) => r.path.endsWith("/partitions/0/records")).length, "opened once").toBe(1);
+		expect(opens(sent), "opened once").toBe(1);
 	});
 });
 

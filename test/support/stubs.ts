@@ -22,8 +22,8 @@ export async function partitionStub(topic: string, partition = 0): Promise<Retur
 }
 
 /** A new one-partition topic holding one record ("a" at offset 0): its name, id and partition's stub. */
-export async function partitionWithOneRecord() {
-	const topic = uniqueTopic();
+export async function partitionWithOneRecord(prefix?: string) {
+	const topic = uniqueTopic(prefix);
 	await createTopic(topic, 1);
 	await produce(topic, [{ value: "a" }]);
 	const topicId = await topicIdOf(topic);
