@@ -8,7 +8,7 @@ import type { GroupRules } from "../../src/group/group-rules.ts";
 import { commit, describeGroup, expire, heartbeat, join, type Partition, poll } from "../support/group.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
 import { coordinatorStub, partitionStub } from "../support/stubs.ts";
-import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, json, produce, topicOfThreeRecords } from "../support/worker.ts";
 
 function values(count: number, partition = 0) {
 	return Array.from({ length: count }, (_, i) => ({ value: i, partition }));
@@ -431,13 +431,7 @@ describe("a reset sent again", () => {
 	// again); a member may join in between. Every partition still where the reset put it, since before every member
 	// joined, is that reset in force: the members started there. Anything committed since is the group's own.
 	it("answers a reset whose offsets are in force since before every member joined as done, and refuses one that would move them", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 2);
-		await produce(topic, [
-			{ value: "a", partition: 0 },
-			{ value: "b", partition: 0 },
-			{ value: "c", partition: 1 },
-		]);
+		const topic = await topicOfThreeRecords();
 		const group = uniqueGroup();
 		const path = `/v1/groups/${group}/offsets/reset`;
 		const earliest = { body: { topic, to: "earliest" } };

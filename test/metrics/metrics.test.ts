@@ -8,7 +8,7 @@ import { LATENCY_BUCKETS_SECONDS } from "../../src/metrics/catalog.ts";
 import { commit, type Described, join, poll } from "../support/group.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueGroup, uniqueTopic } from "../support/names.ts";
-import { call, createTopic, expectError, json, produce } from "../support/worker.ts";
+import { call, createTopic, expectError, json, produce, topicOfThreeRecords } from "../support/worker.ts";
 import { scrape, scrapeUntil } from "./exposition.ts";
 
 interface DescribedTopic {
@@ -25,13 +25,7 @@ describe("/metrics", () => {
 	});
 
 	it("shows each partition's high watermark, log start and bytes as GET /v1/topics/{topic} does", async () => {
-		const topic = uniqueTopic();
-		await createTopic(topic, 2);
-		await produce(topic, [
-			{ value: "a", partition: 0 },
-			{ value: "b", partition: 0 },
-			{ value: "c", partition: 1 },
-		]);
+		const topic = await topicOfThreeRecords();
 		await produce(topic, [{ value: "d".repeat(500), partition: 0 }]);
 		const described = await json<DescribedTopic>("GET", `/v1/topics/${topic}`, 200);
 		const hw = (p: number) => `tributary_partition_high_watermark{topic="${topic}",partition="${p}"}`;

@@ -7,6 +7,7 @@ import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import worker from "../../src/index.ts";
+import { uniqueTopic } from "./names.ts";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const BASE = "http://tributary.test";
@@ -114,6 +115,18 @@ export async function produce(topic: string, records: unknown[]) {
 	return json<{ offsets: { partition: number; offset: number; timestamp: number }[] }>("POST", `/v1/topics/${topic}/records`, 200, {
 		body: { records },
 	});
+}
+
+/** A new topic of two partitions holding "a" and "b" (partition 0) and "c" (partition 1): its name. */
+export async function topicOfThreeRecords(): Promise<string> {
+	const topic = uniqueTopic();
+	await createTopic(topic, 2);
+	await produce(topic, [
+		{ value: "a", partition: 0 },
+		{ value: "b", partition: 0 },
+		{ value: "c", partition: 1 },
+	]);
+	return topic;
 }
 
 /** Each partition's high watermark, in partition order, as `GET /v1/topics/{topic}` answers it. */
