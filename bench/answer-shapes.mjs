@@ -25,7 +25,7 @@
  */
 
 import { build } from "esbuild";
-import { procStat, startBareWorkerd } from "./lib/bare-workerd.mjs";
+import { measurePasses, startBareWorkerd } from "./lib/bare-workerd.mjs";
 
 const PASSES = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 200);
@@ -106,26 +106,21 @@ const script = bundled.outputFiles[0]?.text ?? "";
 
 const { mf, base, pid } = await startBareWorkerd(script);
 try {
-	/** @type {Map<string, number[]>} */
-	const results = new Map(SHAPES.map((s) => [s, []]));
 	let headerCount = 0;
-	for (let pass = 0; pass <= PASSES; pass++) {
-		for (const shape of pass % 2 === 0 ? SHAPES : [...SHAPES].reverse()) {
-			const before = procStat(pid);
-			for (let i = 0; i < REQUESTS; i++) {
-				const response = await fetch(new URL(`/${shape}`, base));
-				if (!response.ok) throw new Error(`${shape}: ${response.status} ${await response.text()}`);
-				if (shape === "hono") headerCount = [...response.headers.keys()].length;
-				await response.arrayBuffer();
-			}
-			const after = procStat(pid);
-			// Pass 0 warms every shape up and is not counted.
-			if (pass > 0) results.get(shape)?.push(((after.cpu - before.cpu) / (REQUESTS * BUILDS)) * 1e6);
-		}
-	}
+	const results = await measurePasses({
+		base,
+		pid,
+		shapes: SHAPES,
+		passes: PASSES,
+		requests: REQUESTS,
+		onResponse: (shape, response) => {
+			if (shape === "hono") headerCount = [...response.headers.keys()].length;
+		},
+	});
 	console.log(`BUILDS=${BUILDS}, ${REQUESTS} requests a pass; hono's answer had ${headerCount} headers`);
 	console.log("shape          µs workerd CPU per answer built, per pass");
-	for (const [shape, runs] of results) console.log(`${shape.padEnd(14)} ${runs.map((us) => us.toFixed(1)).join(" ")}`);
+	for (const [shape, runs] of results)
+		console.log(`${shape.padEnd(14)} ${runs.map((r) => ((r.cpu / (REQUESTS * BUILDS)) * 1e6).toFixed(1)).join(" ")}`);
 } finally {
 	await mf.dispose();
 }

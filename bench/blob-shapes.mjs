@@ -22,7 +22,7 @@
  * 6.3-6.7, fetch 6.3-6.7. It does not reproduce what the server's Blob costs (see poll-body.ts's `pollBodyBlob`).
  */
 
-import { procStat, startBareWorkerd } from "./lib/bare-workerd.mjs";
+import { measurePasses, startBareWorkerd } from "./lib/bare-workerd.mjs";
 
 const PASSES = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 150);
@@ -165,28 +165,13 @@ export default {
 const { mf, base, pid } = await startBareWorkerd(script, { PART: { className: "Part", useSQLite: true } });
 try {
 	await (await fetch(new URL("/fill", base))).text();
-	/** @type {Map<string, { cpu: number, minflt: number, records: number }[]>} */
-	const results = new Map(SHAPES.map((s) => [s, []]));
-	for (let pass = 0; pass <= PASSES; pass++) {
-		for (const shape of pass % 2 === 0 ? SHAPES : [...SHAPES].reverse()) {
-			const before = procStat(pid);
-			let bytes = 0;
-			for (let i = 0; i < REQUESTS; i++) {
-				const response = await fetch(new URL(`/${shape}`, base));
-				if (!response.ok) throw new Error(`${shape}: ${response.status} ${await response.text()}`);
-				bytes += (await response.arrayBuffer()).byteLength;
-			}
-			const after = procStat(pid);
-			// Pass 0 warms every shape up and is not counted.
-			if (pass > 0)
-				results.get(shape)?.push({ cpu: after.cpu - before.cpu, minflt: after.minflt - before.minflt, records: REQUESTS * 500 * BUILDS });
-			if (pass > 0 && shape === "poll" && bytes === 0) throw new Error("empty poll bodies");
-		}
-	}
+	const results = await measurePasses({ base, pid, shapes: SHAPES, passes: PASSES, requests: REQUESTS });
+	if (results.get("poll")?.some((r) => r.bytes === 0)) throw new Error("empty poll bodies");
+	const records = REQUESTS * 500 * BUILDS;
 	console.log("shape          µs CPU/record per pass            minflt/record per pass");
 	for (const [shape, runs] of results) {
-		const us = runs.map((r) => ((r.cpu / r.records) * 1e6).toFixed(2)).join(" ");
-		const faults = runs.map((r) => (r.minflt / r.records).toFixed(3)).join(" ");
+		const us = runs.map((r) => ((r.cpu / records) * 1e6).toFixed(2)).join(" ");
+		const faults = runs.map((r) => (r.minflt / records).toFixed(3)).join(" ");
 		console.log(`${shape.padEnd(14)} ${us.padEnd(34)} ${faults}`);
 	}
 } finally {

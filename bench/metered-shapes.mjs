@@ -15,7 +15,7 @@
  * within the spread; what shows under `metered` in a profile is the statement (~560 µs a 100 × 1 KiB row).
  */
 
-import { procStat, startBareWorkerd } from "./lib/bare-workerd.mjs";
+import { measurePasses, startBareWorkerd } from "./lib/bare-workerd.mjs";
 
 const PASSES = Number(process.argv[2] ?? 3);
 const REQUESTS = Number(process.argv[3] ?? 100);
@@ -78,24 +78,11 @@ export default {
 
 const { mf, base, pid } = await startBareWorkerd(script, { PART: { className: "Part", useSQLite: true } });
 try {
-	/** @type {Map<string, number[]>} */
-	const results = new Map(SHAPES.map((s) => [s, []]));
-	for (let pass = 0; pass <= PASSES; pass++) {
-		for (const shape of pass % 2 === 0 ? SHAPES : [...SHAPES].reverse()) {
-			const before = procStat(pid);
-			for (let i = 0; i < REQUESTS; i++) {
-				const response = await fetch(new URL(`/${shape}`, base));
-				if (!response.ok) throw new Error(`${shape}: ${response.status} ${await response.text()}`);
-				await response.arrayBuffer();
-			}
-			const after = procStat(pid);
-			// Pass 0 warms every shape up and is not counted.
-			if (pass > 0) results.get(shape)?.push(((after.cpu - before.cpu) / (REQUESTS * STATEMENTS)) * 1e6);
-		}
-	}
+	const results = await measurePasses({ base, pid, shapes: SHAPES, passes: PASSES, requests: REQUESTS });
 	console.log(`${STATEMENTS} statements a request, ${REQUESTS} requests a pass`);
 	console.log("shape            µs workerd CPU per statement, per pass");
-	for (const [shape, runs] of results) console.log(`${shape.padEnd(16)} ${runs.map((us) => us.toFixed(1)).join(" ")}`);
+	for (const [shape, runs] of results)
+		console.log(`${shape.padEnd(16)} ${runs.map((r) => ((r.cpu / (REQUESTS * STATEMENTS)) * 1e6).toFixed(1)).join(" ")}`);
 } finally {
 	await mf.dispose();
 }

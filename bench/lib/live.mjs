@@ -67,6 +67,27 @@ function arrivals() {
 }
 
 /**
+ * The Reader over `got`'s arrivals, `more` (a reader's own counts and its close) beside them, getters kept live.
+ * @template {object} T
+ * @param {ReturnType<typeof arrivals>} got
+ * @param {T} more
+ * @returns {Reader & T}
+ */
+function readerOver(got, more) {
+	const reader = {
+		waitFor: got.waitFor,
+		arrivedAt: (/** @type {number} */ offset) => got.seen.get(offset),
+		get received() {
+			return got.seen.size;
+		},
+		get duplicates() {
+			return got.duplicates;
+		},
+	};
+	return /** @type {Reader & T} */ (Object.defineProperties(reader, Object.getOwnPropertyDescriptors(more)));
+}
+
+/**
  * Opens `GET path` with `Accept: text/event-stream`; resolves once the response headers are in (rejects on a
  * non-200 answer or after `timeoutMs`). Each event's `id:` is taken as an offset.
  * @param {{ baseUrl: string, token: string, path: string, timeoutMs?: number }} options
@@ -109,22 +130,16 @@ export function openEventStream({ baseUrl, token, path, timeoutMs = 10_000 }) {
 					}
 				});
 				res.on("error", () => {});
-				resolve({
-					waitFor: got.waitFor,
-					arrivedAt: (offset) => got.seen.get(offset),
-					get received() {
-						return got.seen.size;
-					},
-					get duplicates() {
-						return got.duplicates;
-					},
-					get errorEvents() {
-						return errorEvents;
-					},
-					close() {
-						req.destroy();
-					},
-				});
+				resolve(
+					readerOver(got, {
+						get errorEvents() {
+							return errorEvents;
+						},
+						close() {
+							req.destroy();
+						},
+					}),
+				);
 			},
 		);
 		const timer = setTimeout(() => req.destroy(new Error(`GET ${path} (event stream): no answer within ${timeoutMs} ms`)), timeoutMs);
@@ -167,27 +182,21 @@ export function startWebhookReceiver() {
 		server.listen(0, "127.0.0.1", () => {
 			const address = server.address();
 			const port = typeof address === "object" && address !== null ? address.port : 0;
-			resolve({
-				url: `http://127.0.0.1:${port}/hook`,
-				waitFor: got.waitFor,
-				arrivedAt: (offset) => got.seen.get(offset),
-				get received() {
-					return got.seen.size;
-				},
-				get duplicates() {
-					return got.duplicates;
-				},
-				get deliveries() {
-					return deliveries;
-				},
-				get badBodies() {
-					return badBodies;
-				},
-				close() {
-					server.closeAllConnections();
-					return new Promise((/** @type {(value?: unknown) => void} */ done) => server.close(() => done())).then(() => {});
-				},
-			});
+			resolve(
+				readerOver(got, {
+					url: `http://127.0.0.1:${port}/hook`,
+					get deliveries() {
+						return deliveries;
+					},
+					get badBodies() {
+						return badBodies;
+					},
+					close() {
+						server.closeAllConnections();
+						return new Promise((/** @type {(value?: unknown) => void} */ done) => server.close(() => done())).then(() => {});
+					},
+				}),
+			);
 		});
 	});
 }

@@ -55,6 +55,21 @@ async function prefillStream(http, path) {
 }
 
 /**
+ * The scenario's clients POSTing `body` (one record) to `path`, over and over, for the measured time.
+ * @param {import("./types.js").RunContext} ctx
+ * @param {import("./types.js").Scenario} scenario
+ * @param {string} path
+ * @param {Buffer} body
+ */
+function postLoad(ctx, scenario, path, body) {
+	const step = async () => {
+		const response = await ctx.http.request("POST", path, body);
+		return { status: response.status, sentBytes: body.length, receivedBytes: response.receivedBytes, records: 1 };
+	};
+	return runLoad({ clients: scenario.clients ?? 1, warmupMs: WARMUP_MS, durationMs: DURATION_MS, step, serverCpu: descendantCpuSeconds });
+}
+
+/**
  * @param {import("./types.js").RunContext} ctx
  * @param {import("./types.js").Scenario} scenario
  * @param {string} topic
@@ -63,17 +78,7 @@ async function prefillStream(http, path) {
 async function v1Produce(ctx, scenario, topic) {
 	await ctx.http.json("POST", "/v1/topics", { name: topic, partitions: 1 }, [201]);
 	const body = Buffer.from(JSON.stringify({ records: [{ value: JSON.stringify(value(0)) }] }));
-	const step = async () => {
-		const response = await ctx.http.request("POST", `/v1/topics/${topic}/records`, body);
-		return { status: response.status, sentBytes: body.length, receivedBytes: response.receivedBytes, records: 1 };
-	};
-	const result = await runLoad({
-		clients: scenario.clients ?? 1,
-		warmupMs: WARMUP_MS,
-		durationMs: DURATION_MS,
-		step,
-		serverCpu: descendantCpuSeconds,
-	});
+	const result = await postLoad(ctx, scenario, `/v1/topics/${topic}/records`, body);
 	return { ...result, payloadMBPerSec: result.sentMBPerSec, verification: "ok" };
 }
 
@@ -84,18 +89,7 @@ async function v1Produce(ctx, scenario, topic) {
  * @returns {Promise<import("./types.js").Result>}
  */
 async function dsAppend(ctx, scenario, path) {
-	const body = Buffer.from(JSON.stringify(value(0)));
-	const step = async () => {
-		const response = await ctx.http.request("POST", path, body);
-		return { status: response.status, sentBytes: body.length, receivedBytes: response.receivedBytes, records: 1 };
-	};
-	const result = await runLoad({
-		clients: scenario.clients ?? 1,
-		warmupMs: WARMUP_MS,
-		durationMs: DURATION_MS,
-		step,
-		serverCpu: descendantCpuSeconds,
-	});
+	const result = await postLoad(ctx, scenario, path, Buffer.from(JSON.stringify(value(0))));
 	const head = await ctx.http.request("HEAD", path);
 	const tail = offsetNumber(head.headers["stream-next-offset"]);
 	const verification =
