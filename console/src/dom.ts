@@ -66,6 +66,18 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLE
 	return h("div", { class: "field" }, h("label", { for: id }, label), control, hintEl);
 }
 
+/** A form's "Topic" field: a select (named `topic`) of `topics`. */
+export function topicField(topics: readonly string[]): HTMLElement {
+	return field(
+		"Topic",
+		h(
+			"select",
+			{ name: "topic", class: "input" },
+			topics.map((t) => h("option", { value: t }, t)),
+		),
+	);
+}
+
 /** The value of a named control of a form. */
 export function formValue(form: HTMLFormElement, name: string): string {
 	const el = form.elements.namedItem(name);

@@ -8,7 +8,7 @@
 import type { GroupDetail, ResetTarget } from "../api.ts";
 import { lineChart, type Sample } from "../chart.ts";
 import { href, type PageContext } from "../context.ts";
-import { field, formValue, h, mount } from "../dom.ts";
+import { field, formValue, h, mount, topicField } from "../dom.ts";
 import { formatCount, formatDuration, parseLocalTime } from "../format.ts";
 import { badge, card, confirmDialog, formStatus, loading, notice, pageHeader, stats, type Tone, table, toast } from "../ui.ts";
 
@@ -191,14 +191,7 @@ function resetForm(ctx: PageContext, initial: GroupDetail) {
 	const form = h(
 		"form",
 		{ class: "form-grid", novalidate: true },
-		field(
-			"Topic",
-			h(
-				"select",
-				{ name: "topic", class: "input" },
-				topics.map((t) => h("option", { value: t }, t)),
-			),
-		),
+		topicField(topics),
 		field("Reset to", target),
 		timeField,
 		offsetField,

@@ -7,7 +7,7 @@
 
 import type { Delivery, Lane, StoredRecord, Subscription, TopicDetail } from "../api.ts";
 import { href, type PageContext } from "../context.ts";
-import { field, formValue, h, mount } from "../dom.ts";
+import { field, formValue, h, mount, topicField } from "../dom.ts";
 import { formatAgo, formatCount, formatTime } from "../format.ts";
 import { preview } from "../record-view.ts";
 import { mapLimited, topicKind } from "../topic-stats.ts";
@@ -78,14 +78,7 @@ function createForm(ctx: PageContext, topics: readonly string[]): HTMLElement {
 	const form = h(
 		"form",
 		{ class: "form-grid", novalidate: true },
-		field(
-			"Topic",
-			h(
-				"select",
-				{ name: "topic", class: "input" },
-				topics.map((t) => h("option", { value: t }, t)),
-			),
-		),
+		topicField(topics),
 		field(
 			"Endpoint URL",
 			h("input", { name: "url", type: "url", class: "input", placeholder: "https://example.com/hooks/orders", required: true }),
