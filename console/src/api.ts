@@ -9,6 +9,7 @@
 import { preconditionRetry, Tributary, TributaryError } from "tributary/client";
 import type { QuotasPatch } from "../../src/auth/types.ts";
 import { parseJsonExact } from "../../src/shared/json.ts";
+import type { RecordHeader, StoredRecord } from "../../src/shared/record-codec.ts";
 import { serverSentEvents } from "./sse.ts";
 
 export type Encoding = "json" | "base64";
@@ -52,21 +53,7 @@ export interface TopicDetail {
 	readonly partitions: readonly PartitionInfo[];
 }
 
-export interface RecordHeader {
-	readonly key: string;
-	readonly value: string | null;
-}
-
-export interface StoredRecord {
-	readonly partition: number;
-	readonly offset: number;
-	readonly timestamp: number;
-	readonly key: unknown;
-	readonly value: unknown;
-	readonly headers: readonly RecordHeader[];
-	readonly key_encoding?: Encoding;
-	readonly value_encoding?: Encoding;
-}
+export type { RecordHeader, StoredRecord };
 
 export interface FetchResult {
 	readonly records: readonly StoredRecord[];

@@ -30,6 +30,18 @@ export interface RecordHeader {
 	readonly value: string | null;
 }
 
+/** A record as a partition stores and returns it: one line of a read's JSON. */
+export interface StoredRecord {
+	readonly partition: number;
+	readonly offset: number;
+	readonly timestamp: number;
+	readonly key: unknown;
+	readonly value: unknown;
+	readonly headers: readonly RecordHeader[];
+	readonly key_encoding?: ValueEncoding;
+	readonly value_encoding?: ValueEncoding;
+}
+
 /** A record as a producer sends it, after validation. */
 export interface ProducedRecord {
 	readonly key: unknown;

@@ -6,20 +6,9 @@
 
 import { parseJsonExact, utf8ByteLength } from "../shared/json.ts";
 import { RECORD_HEADERS_MAX } from "../shared/limits.ts";
-import { encodeTail, RECORD_SEPARATOR, type RecordHeader, type ValueEncoding } from "../shared/record-codec.ts";
+import { encodeTail, RECORD_SEPARATOR, type RecordHeader, type StoredRecord, type ValueEncoding } from "../shared/record-codec.ts";
 import type { ProduceInput } from "../topic/produce.ts";
 import type { RecordFilter } from "./types.ts";
-
-interface StoredRecord {
-	readonly partition: number;
-	readonly offset: number;
-	readonly timestamp: number;
-	readonly key: unknown;
-	readonly value: unknown;
-	readonly headers: readonly RecordHeader[];
-	readonly key_encoding?: ValueEncoding;
-	readonly value_encoding?: ValueEncoding;
-}
 
 export function splitLines(records: string): string[] {
 	return records.length === 0 ? [] : records.split(RECORD_SEPARATOR);

@@ -13,7 +13,7 @@ import type { CommittedOffset, GroupDescription, TopicPartition } from "../../..
 import { base64Decode } from "../../../shared/base64.ts";
 import type { DomainError } from "../../../shared/errors.ts";
 import { parseJsonExact } from "../../../shared/json.ts";
-import type { ValueEncoding } from "../../../shared/record-codec.ts";
+import type { StoredRecord as PartitionRecord, ValueEncoding } from "../../../shared/record-codec.ts";
 import type { ProduceInput, RecordPosition } from "../../../topic/produce.ts";
 import type { UpstashMessageInput } from "./schemas.ts";
 
@@ -57,16 +57,8 @@ export interface UpstashGroupAssignments {
 }
 
 /** A record as a partition stores and returns it (`src/shared/record-codec.ts`), plus its topic. */
-export interface StoredRecord {
+export interface StoredRecord extends PartitionRecord {
 	readonly topic?: string;
-	readonly partition: number;
-	readonly offset: number;
-	readonly timestamp: number;
-	readonly key: unknown;
-	readonly value: unknown;
-	readonly headers: readonly { readonly key: string; readonly value: string | null }[];
-	readonly key_encoding?: ValueEncoding;
-	readonly value_encoding?: ValueEncoding;
 }
 
 /**
