@@ -13,7 +13,7 @@ import { KeyStore } from "../../src/auth/key-store.ts";
 import { streamTopic } from "../../src/http/compat/durable-streams/stream-names.ts";
 import worker from "../../src/index.ts";
 import { SSE_KEEPALIVE_MS_MIN } from "../../src/shared/limits.ts";
-import { holdClock } from "../support/clock.ts";
+import { type HeldClock, holdClock } from "../support/clock.ts";
 import { createKey } from "../support/keys.ts";
 import { uniqueTopic } from "../support/names.ts";
 import { openV1LiveSse, SseReader } from "../support/sse.ts";
@@ -44,6 +44,20 @@ function watchFetchCharges(id: string): { paid: number[]; refused: number[] } {
 	return seen;
 }
 
+/**
+ * Once the stream's next message is refused (the key in debt), its client leaves; then the debt is repaid, so the
+ * stream's next look at the key's bucket would let the message through: a stream that did not notice its client
+ * left would be charged for it. The stream's pump is the request's background work: it has ended once `ctx`'s has.
+ */
+async function expectLeftUncharged(charges: ReturnType<typeof watchFetchCharges>, sse: SseReader, clock: HeldClock, ctx: ExecutionContext) {
+	await vi.waitFor(() => expect(charges.refused).not.toEqual([]), UNTIL_SEEN);
+	await sse.close();
+	clock.advance(DEBT_REPAID_MS);
+	await waitOnExecutionContext(ctx);
+	clock.release();
+	expect(charges.paid, "the message not sent is not charged").toEqual([]);
+}
+
 describe("Server-Sent Events of a key in debt, whose client left during the wait", () => {
 	afterEach(() => {
 		vi.restoreAllMocks();
@@ -64,13 +78,7 @@ describe("Server-Sent Events of a key in debt, whose client left during the wait
 		// With the clock held the debt the first record left stays: the next record waits to be paid for.
 		const charges = watchFetchCharges(key.id);
 		await produce(topic, [{ value: VALUE }]);
-		await vi.waitFor(() => expect(charges.refused).not.toEqual([]), UNTIL_SEEN);
-		await sse.close();
-		// The debt is repaid: the stream's next look at the key's bucket would let the record through.
-		clock.advance(DEBT_REPAID_MS);
-		await waitOnExecutionContext(ctx);
-		clock.release();
-		expect(charges.paid, "the message not sent is not charged").toEqual([]);
+		await expectLeftUncharged(charges, sse, clock, ctx);
 	});
 
 	it("Durable Streams live=sse: does not charge the message it never sent", async () => {
@@ -91,12 +99,6 @@ describe("Server-Sent Events of a key in debt, whose client left during the wait
 		const charges = watchFetchCharges(key.id);
 		const appended = await call("POST", `${DS}/${path}`, { headers: { "Content-Type": "text/plain" }, raw: VALUE });
 		expect(appended.status).toBe(204);
-		await vi.waitFor(() => expect(charges.refused).not.toEqual([]), UNTIL_SEEN);
-		await sse.close();
-		clock.advance(DEBT_REPAID_MS);
-		// The stream's pump is the request's background work: it has ended once the context's work has.
-		await waitOnExecutionContext(ctx);
-		clock.release();
-		expect(charges.paid, "the message not sent is not charged").toEqual([]);
+		await expectLeftUncharged(charges, sse, clock, ctx);
 	});
 });
