@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { serverSentEvents as sdkServerSentEvents } from "../../client/stream.ts";
 import { type SseEvent, serverSentEvents } from "../../console/src/sse.ts";
 
 /** A body delivering `text` in the given chunks (split at arbitrary points, as a network would). */
@@ -7,6 +8,20 @@ function body(chunks: string[]): ReadableStream<Uint8Array> {
 	return new ReadableStream({
 		start(controller) {
 			for (const chunk of chunks) controller.enqueue(encoder.encode(chunk));
+			controller.close();
+		},
+	});
+}
+
+/**
+ * A body delivering `bytes` in two pieces, cut at byte `cut`. The bytes are cut, not the string: re-encoding each
+ * piece would repair a split character.
+ */
+function cutAt(bytes: Uint8Array, cut: number): ReadableStream<Uint8Array> {
+	return new ReadableStream<Uint8Array>({
+		start(controller) {
+			controller.enqueue(bytes.slice(0, cut));
+			controller.enqueue(bytes.slice(cut));
 			controller.close();
 		},
 	});
@@ -35,17 +50,24 @@ describe("console: serverSentEvents", () => {
 		const bytes = new TextEncoder().encode(STREAM);
 		for (let cut = 1; cut < bytes.length; cut++) {
 			const decoder = new TextDecoder();
-			// Cut the bytes, not the string: re-encoding each piece would repair a split character.
-			const pieces = [bytes.slice(0, cut), bytes.slice(cut)];
-			const stream = new ReadableStream<Uint8Array>({
-				start(controller) {
-					for (const piece of pieces) controller.enqueue(piece);
-					controller.close();
-				},
-			});
 			const events: SseEvent[] = [];
-			for await (const event of serverSentEvents(stream, new AbortController().signal)) events.push(event);
+			for await (const event of serverSentEvents(cutAt(bytes, cut), new AbortController().signal)) events.push(event);
 			expect(events, `cut at byte ${cut} (${decoder.decode(bytes.slice(0, cut)).length} chars)`).toEqual(EXPECTED);
+		}
+	});
+
+	// The SDK has its own reader (client/stream.ts, without the page's abort signal): both read the same streams.
+	it("reads what the SDK's reader reads, however the stream is chunked", async () => {
+		const streams = [STREAM, "id: 0\ndata: complete\n\ndata: cut off", "data:no space\rdata\r\n\r\n:only a comment\n\nid: 7\nevent: e\n\n"];
+		for (const text of streams) {
+			const bytes = new TextEncoder().encode(text);
+			for (let cut = 1; cut < bytes.length; cut++) {
+				const sdk: SseEvent[] = [];
+				for await (const e of sdkServerSentEvents(cutAt(bytes, cut))) sdk.push({ event: e.event, data: e.data, id: e.id });
+				const page: SseEvent[] = [];
+				for await (const e of serverSentEvents(cutAt(bytes, cut), new AbortController().signal)) page.push(e);
+				expect(page, `${JSON.stringify(text)} cut at byte ${cut}`).toEqual(sdk);
+			}
 		}
 	});
 
