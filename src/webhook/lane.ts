@@ -94,6 +94,17 @@ export class Lane {
 		this.#host.reported.set(this.#subscriptionId, this.#partition, nextOffset, stagedAtMs);
 	}
 
+	/** Moves the lane past its staged batch (delivered, or dead-lettered): the batch cleared, `nextOffset` next. */
+	#pastBatch(nextOffset: number, subscriptionId: string): void {
+		this.#host.sql.exec(
+			`UPDATE lanes SET next_offset = ?, ${CLEAR_BATCH} WHERE subscription_id = ? AND partition = ?`,
+			nextOffset,
+			subscriptionId,
+			this.#partition,
+		);
+		this.#moved(nextOffset);
+	}
+
 	/** Whether the lane is still the one this step read: not replayed, not deleted. */
 	#current(lane: LaneRow): boolean {
 		return this.#host.lane(this.#subscriptionId, this.#partition)?.epoch === lane.epoch;
@@ -256,13 +267,7 @@ export class Lane {
 				nowMs,
 			);
 			if (verdict === "acknowledged") {
-				this.#host.sql.exec(
-					`UPDATE lanes SET next_offset = ?, ${CLEAR_BATCH} WHERE subscription_id = ? AND partition = ?`,
-					batch.nextOffset,
-					sub.id,
-					this.#partition,
-				);
-				this.#moved(batch.nextOffset);
+				this.#pastBatch(batch.nextOffset, sub.id);
 				return;
 			}
 			if (verdict === "gone") {
@@ -342,13 +347,7 @@ export class Lane {
 				},
 				nowMs,
 			);
-			this.#host.sql.exec(
-				`UPDATE lanes SET next_offset = ?, ${CLEAR_BATCH} WHERE subscription_id = ? AND partition = ?`,
-				batch.nextOffset,
-				sub.id,
-				this.#partition,
-			);
-			this.#moved(batch.nextOffset);
+			this.#pastBatch(batch.nextOffset, sub.id);
 		});
 	}
 }
