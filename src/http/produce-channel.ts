@@ -32,7 +32,7 @@ import type { TopicMeta } from "../topic/types.ts";
 import { parseJson, validate } from "./body.ts";
 import { errorBody, statusOf } from "./errors.ts";
 import { fastProduceRecord, fastProduceRecords } from "./produce-fast-path.ts";
-import { int, NonNegative, ProduceRecordBody, ProducerSequence, toProduceInput } from "./schemas.ts";
+import { BATCH_FIELDS, ProduceRecordBody, toProduceInput } from "./schemas.ts";
 import { plainStreamRecord, StreamedRecord } from "./stream-record-text.ts";
 
 /**
@@ -64,21 +64,14 @@ export const STREAM_CLOSE = {
 } as const;
 
 /** `{"records":[…]}` in a stream: records plus an idempotent producer's claim; other options need `POST …/records`. */
-export const StreamBatchMessage = z
-	.strictObject({
-		records: z.array(ProduceRecordBody).check(z.minLength(1, "records must hold at least one record"), z.maxLength(PRODUCE_RECORDS_MAX)),
-		producer_id: z.optional(int(1, Number.MAX_SAFE_INTEGER)),
-		epoch: z.optional(NonNegative),
-		sequence: z.optional(ProducerSequence),
-	})
-	.check(
-		z.superRefine((body, ctx) => {
-			const given = [body.producer_id, body.epoch, body.sequence].filter((v) => v !== undefined).length;
-			if (given !== 0 && given !== 3) {
-				ctx.addIssue({ code: "custom", path: ["producer_id"], message: "an idempotent message needs producer_id, epoch and sequence" });
-			}
-		}),
-	);
+export const StreamBatchMessage = z.strictObject(BATCH_FIELDS).check(
+	z.superRefine((body, ctx) => {
+		const given = [body.producer_id, body.epoch, body.sequence].filter((v) => v !== undefined).length;
+		if (given !== 0 && given !== 3) {
+			ctx.addIssue({ code: "custom", path: ["producer_id"], message: "an idempotent message needs producer_id, epoch and sequence" });
+		}
+	}),
+);
 
 interface Claim {
 	readonly producerId: number;

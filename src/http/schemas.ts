@@ -257,13 +257,20 @@ export const NonNegative = int(0, Number.MAX_SAFE_INTEGER);
 /** An idempotent producer's sequence: Kafka's int32, which wraps to 0 after its highest (the partition counts so). */
 export const ProducerSequence = int(0, PRODUCER_SEQUENCE_MAX);
 
+/**
+ * What `POST …/records` and a stream's `{"records":[…]}` message both take: the records, and an idempotent producer
+ * (from POST /v1/producers) with the first sequence of those records.
+ */
+export const BATCH_FIELDS = {
+	records: z.array(ProduceRecordBody).check(z.minLength(1, "records must hold at least one record"), z.maxLength(PRODUCE_RECORDS_MAX)),
+	producer_id: z.optional(int(1, Number.MAX_SAFE_INTEGER)),
+	epoch: z.optional(NonNegative),
+	sequence: z.optional(ProducerSequence),
+};
+
 export const ProduceBody = z
 	.strictObject({
-		records: z.array(ProduceRecordBody).check(z.minLength(1, "records must hold at least one record"), z.maxLength(PRODUCE_RECORDS_MAX)),
-		/** Idempotent producer (from POST /v1/producers) and the first sequence of this request's records. */
-		producer_id: z.optional(int(1, Number.MAX_SAFE_INTEGER)),
-		epoch: z.optional(NonNegative),
-		sequence: z.optional(ProducerSequence),
+		...BATCH_FIELDS,
 		sequences: z.optional(jsonRecord(z.string().check(z.regex(/^\d{1,4}$/, "keys are partition numbers")), ProducerSequence)),
 		/** Conditional append: the offset the first record must get. */
 		expected_offset: z.optional(NonNegative),
