@@ -342,6 +342,25 @@ describe("produce stream over NDJSON", () => {
 	});
 });
 
+/** Fills `channel` to its in-flight bound (it is full then): `room` settles once it has room, `roomy()` says whether it has. */
+function fillToBound(channel: ProduceChannel) {
+	for (const i of range(STREAM_IN_FLIGHT_MESSAGES_MAX)) channel.accept(JSON.stringify({ value: i }));
+	expect(channel.full).toBe(true);
+	let roomy = false;
+	const room = channel.room().then(() => {
+		roomy = true;
+	});
+	return { room, roomy: () => roomy };
+}
+
+/** Once a filled channel was let on: it has room, drains to not full, and wrote every message's report in order. */
+async function expectDrained(channel: ProduceChannel, room: Promise<void>, written: readonly string[]) {
+	await room;
+	await channel.finish();
+	expect(channel.full).toBe(false);
+	expect(offsetsOf(written.map((w) => JSON.parse(w) as Report))).toEqual(range(STREAM_IN_FLIGHT_MESSAGES_MAX));
+}
+
 describe("ProduceChannel", () => {
 	it("is full at the bound and has room again once answers go out", async () => {
 		const topic = uniqueTopic();
@@ -362,19 +381,11 @@ describe("ProduceChannel", () => {
 				return true;
 			},
 		});
-		for (const i of range(STREAM_IN_FLIGHT_MESSAGES_MAX)) channel.accept(JSON.stringify({ value: i }));
-		expect(channel.full).toBe(true);
-		let roomy = false;
-		const room = channel.room().then(() => {
-			roomy = true;
-		});
+		const { room, roomy } = fillToBound(channel);
 		await Promise.resolve();
-		expect(roomy).toBe(false);
+		expect(roomy()).toBe(false);
 		open();
-		await room;
-		await channel.finish();
-		expect(channel.full).toBe(false);
-		expect(offsetsOf(written.map((w) => JSON.parse(w) as Report))).toEqual(range(STREAM_IN_FLIGHT_MESSAGES_MAX));
+		await expectDrained(channel, room, written);
 	});
 
 	it("charges the produce quota a message's UTF-8 bytes, not its characters", async () => {
@@ -414,21 +425,13 @@ describe("ProduceChannel", () => {
 				written.push(...reports);
 			},
 		});
-		for (const i of range(STREAM_IN_FLIGHT_MESSAGES_MAX)) channel.accept(JSON.stringify({ value: i }));
-		expect(channel.full).toBe(true);
-		let roomy = false;
-		const room = channel.room().then(() => {
-			roomy = true;
-		});
+		const { room, roomy } = fillToBound(channel);
 		await wrote;
 		await Promise.resolve();
 		// Answered but not written: still in flight, so the transport reads no more of the body.
-		expect({ roomy, full: channel.full }).toEqual({ roomy: false, full: true });
+		expect({ roomy: roomy(), full: channel.full }).toEqual({ roomy: false, full: true });
 		release();
-		await room;
-		await channel.finish();
-		expect(channel.full).toBe(false);
-		expect(offsetsOf(written.map((w) => JSON.parse(w) as Report))).toEqual(range(STREAM_IN_FLIGHT_MESSAGES_MAX));
+		await expectDrained(channel, room, written);
 	});
 
 	it("stores messages in arrival order whether they find the topic's metadata cached or wait for it to be read", async () => {
