@@ -3,14 +3,24 @@
  * storage failure would, and behaves as before from then on.
  */
 
+type ArgumentsOf<F> = F extends (...args: infer A) => unknown ? A : never;
+
 /**
  * Makes `owner[method]` throw on its next call (an Error of `thrown`, `${method} broke` by default, or `thrown` itself:
- * a bug's TypeError), then behave as before.
+ * a bug's TypeError), then behave as before. With `when`, only on its next call whose arguments `when` holds for:
+ * the calls before it are served as before (a stream's reads at the tail, which a loaded machine may repeat before
+ * the one the test means).
  */
-export function throwOnce<T extends object>(owner: T, method: keyof T & string, thrown: string | Error = `${method} broke`): void {
-	const original = owner[method];
+export function throwOnce<T extends object, K extends keyof T & string>(
+	owner: T,
+	method: K,
+	thrown: string | Error = `${method} broke`,
+	when: (...args: ArgumentsOf<T[K]>) => boolean = () => true,
+): void {
+	const original = owner[method] as (...args: ArgumentsOf<T[K]>) => unknown;
 	Object.assign(owner, {
-		[method]: () => {
+		[method]: (...args: ArgumentsOf<T[K]>) => {
+			if (!when(...args)) return original.apply(owner, args);
 			Object.assign(owner, { [method]: original });
 			throw typeof thrown === "string" ? new Error(thrown) : thrown;
 		},
