@@ -10,9 +10,10 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, test } from "node:test";
-import { HOST, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { runCli } from "./lib/cli.mjs";
 import { WRANGLER_PROXY_RETRY_TEXT } from "./lib/client.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 import { plainDevToken, plainWranglerDev } from "./lib/shared-dev.mjs";
 
 const token = plainDevToken();
@@ -27,7 +28,7 @@ after(async () => {
  * A relay to `target` whose first `POST /v1/topics` is served by the Worker and answered as wrangler dev's proxy
  * answers a forward it failed; every request it saw, as "METHOD path status".
  * @param {string} target
- * @returns {Promise<{ url: string, seen: string[], close: () => void }>}
+ * @returns {Promise<{ url: string, seen: string[], close: () => Promise<void> }>}
  */
 function relayLosingFirstCreate(target) {
 	/** @type {string[]} */
@@ -53,20 +54,7 @@ function relayLosingFirstCreate(target) {
 			response.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "text/plain" }).end(text);
 		});
 	});
-	return new Promise((resolve) =>
-		server.listen(0, HOST, () => {
-			const address = server.address();
-			const port = typeof address === "object" && address !== null ? address.port : 0;
-			resolve({
-				url: `http://${HOST}:${port}`,
-				seen,
-				close: () => {
-					server.closeAllConnections();
-					server.close();
-				},
-			});
-		}),
-	);
+	return listenLocal(server).then(({ url, close }) => ({ url, seen, close }));
 }
 
 test("topics create whose answer wrangler dev's proxy lost after the Worker made the topic says it created it", {
@@ -103,6 +91,6 @@ test("topics create whose answer wrangler dev's proxy lost after the Worker made
 			"GET /kafka/v3/clusters/tributary/topics/cli-lost-create/configs 200",
 		]);
 	} finally {
-		relay.close();
+		await relay.close();
 	}
 });

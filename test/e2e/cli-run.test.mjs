@@ -10,15 +10,15 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { test } from "node:test";
-import { HOST } from "../../scripts/lib/index.mjs";
 import { runCli } from "./lib/cli.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 
 /** Longer than the test waits for the abort's effect: a runner that ignored the abort would resolve only then. */
 const HELD_CLI_TIMEOUT_MS = 20_000;
 
 /**
  * A broker that never answers: `asked` settles when the first request arrives, `gone` when its connection closes.
- * @returns {Promise<{ url: string, asked: Promise<void>, gone: Promise<void>, close: () => void }>}
+ * @returns {Promise<{ url: string, asked: Promise<void>, gone: Promise<void>, close: () => Promise<void> }>}
  */
 function holdingBroker() {
 	/** @type {() => void} */
@@ -35,21 +35,7 @@ function holdingBroker() {
 		req.socket.on("close", onGone);
 		onAsked();
 	});
-	return new Promise((resolve) =>
-		server.listen(0, HOST, () => {
-			const address = server.address();
-			const port = typeof address === "object" && address !== null ? address.port : 0;
-			resolve({
-				url: `http://${HOST}:${port}`,
-				asked,
-				gone,
-				close: () => {
-					server.closeAllConnections();
-					server.close();
-				},
-			});
-		}),
-	);
+	return listenLocal(server).then(({ url, close }) => ({ url, asked, gone, close }));
 }
 
 for (const inThread of [false, true]) {
@@ -69,7 +55,7 @@ for (const inThread of [false, true]) {
 			// --help needs no broker: a runner that started it would resolve with its usage, status 0.
 			await assert.rejects(runCli(["--help"], { env, signal: stop.signal, inThread }), /^Error: tributary --help: not run to its end/);
 		} finally {
-			broker.close();
+			await broker.close();
 		}
 	});
 }
@@ -109,6 +95,6 @@ test("runCli in a thread answers as the process does: status, stdout and stderr;
 		});
 		assert.deepEqual([killed.status, killed.signal], [null, "SIGKILL"]);
 	} finally {
-		broker.close();
+		await broker.close();
 	}
 });

@@ -11,10 +11,11 @@ import { writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { generateToken, HOST, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { generateToken, startWranglerDev, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { jsonLines, runCli } from "./lib/cli.mjs";
 import { client } from "./lib/client.mjs";
 import { kcat, startGatewayProcess } from "./lib/kafka.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 /**
@@ -90,7 +91,7 @@ function cliFor(t, { asProcess = false } = {}) {
  * A broker that answers one topic's description, `described`, and 404 to anything else: for figures a real broker
  * reaches only after a compaction pass or an offload to R2 has run.
  * @param {object} described
- * @returns {Promise<{ url: string, close: () => void }>}
+ * @returns {Promise<import("./lib/local-server.mjs").LocalServer>}
  */
 function describingBroker(described) {
 	const server = createServer((req, res) => {
@@ -98,13 +99,7 @@ function describingBroker(described) {
 		res.writeHead(found ? 200 : 404, { "Content-Type": "application/json" });
 		res.end(JSON.stringify(found ? described : { error: { code: "not_found", message: "no such route", retriable: false } }));
 	});
-	return new Promise((resolve) =>
-		server.listen(0, HOST, () => {
-			const address = server.address();
-			const port = typeof address === "object" && address !== null ? address.port : 0;
-			resolve({ url: `http://${HOST}:${port}`, close: () => server.close() });
-		}),
-	);
+	return listenLocal(server);
 }
 
 /**
@@ -113,7 +108,7 @@ function describingBroker(described) {
  * CLI read the grant and before its write is served.
  * @param {string} target
  * @param {() => Promise<unknown>} meanwhile
- * @returns {Promise<{ url: string, close: () => void }>}
+ * @returns {Promise<import("./lib/local-server.mjs").LocalServer>}
  */
 function changedBeforeWrite(target, meanwhile) {
 	/** @type {(() => Promise<unknown>) | null} */
@@ -137,13 +132,7 @@ function changedBeforeWrite(target, meanwhile) {
 		res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([name]) => !dropped.has(name))));
 		res.end(Buffer.from(await answer.arrayBuffer()));
 	});
-	return new Promise((resolve) =>
-		server.listen(0, HOST, () => {
-			const address = server.address();
-			const port = typeof address === "object" && address !== null ? address.port : 0;
-			resolve({ url: `http://${HOST}:${port}`, close: () => server.close() });
-		}),
-	);
+	return listenLocal(server);
 }
 
 /**
@@ -278,7 +267,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 				],
 			);
 		} finally {
-			broker.close();
+			await broker.close();
 		}
 	});
 
@@ -660,7 +649,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 					{ useEnv: { ...env, TRIBUTARY_URL: late.url } },
 				);
 			} finally {
-				late.close();
+				await late.close();
 			}
 			assert.deepEqual(
 				grantOf(await ok(["anonymous", "show", "--json"])),
@@ -681,7 +670,7 @@ describe("the CLI against one broker", { concurrency: TESTS_AT_ONCE }, () => {
 				assert.equal(closed.status, 0, closed.stderr);
 				assert.deepEqual(grantOf(closed), { acl: [], quotas: { requests_per_sec: 7 } });
 			} finally {
-				quota.close();
+				await quota.close();
 			}
 			assert.deepEqual(grantOf(await ok(["anonymous", "show", "--json"])), { acl: [], quotas: { requests_per_sec: 7 } });
 		});

@@ -17,6 +17,7 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { client, HttpError, READ_NUDGE_MS, WRANGLER_PROXY_RETRY_TEXT } from "./lib/client.mjs";
 import { produceUnderLoad } from "./lib/crash-produce.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 
 /**
  * A read held by the stand-in's proxy is sent again after this long (the client's timeout, shortened for the test,
@@ -145,15 +146,13 @@ const standIn = createServer((request, response) => {
 });
 
 let api = client("http://127.0.0.1:0", "tok");
+/** @type {import("./lib/local-server.mjs").LocalServer | undefined} */
+let listening;
 before(async () => {
-	await new Promise((resolve) => standIn.listen(0, "127.0.0.1", () => resolve(undefined)));
-	const { port } = /** @type {import("node:net").AddressInfo} */ (standIn.address());
-	api = client(`http://127.0.0.1:${port}`, "tok");
+	listening = await listenLocal(standIn);
+	api = client(listening.url, "tok");
 });
-after(() => {
-	standIn.closeAllConnections();
-	return new Promise((resolve) => standIn.close(() => resolve(undefined)));
-});
+after(() => listening?.close());
 
 /** Clears what the stand-in saw and holds, before each test's own requests. */
 function fresh() {

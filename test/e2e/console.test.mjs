@@ -10,9 +10,10 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
-import { generateToken, HOST, startLocalBroker, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../scripts/lib/index.mjs";
+import { generateToken, startLocalBroker, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../scripts/lib/index.mjs";
 import { DESKTOP, launchBrowser, PHONE, shoot } from "./lib/browser.mjs";
 import { client } from "./lib/client.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const state = tempDir("console");
@@ -36,7 +37,7 @@ const foreignRequests = [];
 /**
  * A delivery the receiver got, and what it answered.
  * @typedef {{ status: number, json: { records: { value: unknown }[] } }} Delivered
- * @typedef {{ server: import("node:http").Server, received: Delivered[], url: string }} Receiver
+ * @typedef {{ received: Delivered[], url: string, close: () => Promise<void> }} Receiver
  */
 
 /** A webhook receiver that answers 500 until `receiverUp`, then 200. @returns {Promise<Receiver>} */
@@ -53,13 +54,7 @@ function startReceiver() {
 			res.writeHead(status, { "Content-Type": "text/plain" }).end(status === 200 ? "ok" : "down");
 		});
 	});
-	return new Promise((resolve) =>
-		server.listen(0, HOST, () => {
-			const address = server.address();
-			const port = typeof address === "object" && address !== null ? address.port : 0;
-			resolve({ server, received, url: `http://${HOST}:${port}` });
-		}),
-	);
+	return listenLocal(server).then(({ url, close }) => ({ received, url, close }));
 }
 
 before(async () => {
@@ -76,7 +71,7 @@ before(async () => {
 
 after(async () => {
 	await browser?.close();
-	receiver?.server.close();
+	await receiver?.close();
 	await stopAllWranglerDevs();
 	state.remove();
 });

@@ -19,6 +19,7 @@ import {
 import { gatewayStartLines, propertiesBlocks } from "./lib/doc-kafka.mjs";
 import { runModule, runModules } from "./lib/doc-module.mjs";
 import { runSession } from "./lib/doc-session.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 
 const doc = [
 	"# Title",
@@ -98,12 +99,13 @@ describe("a bash session against a server", () => {
 		response.writeHead(status, { "Content-Type": "application/json" }).end(body);
 	});
 	let url = "";
+	/** @type {import("./lib/local-server.mjs").LocalServer | undefined} */
+	let listening;
 	before(async () => {
-		await new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(undefined)));
-		const address = server.address();
-		url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`;
+		listening = await listenLocal(server);
+		url = listening.url;
 	});
-	after(() => new Promise((resolve) => server.close(resolve)));
+	after(() => listening?.close());
 
 	const run = (/** @type {string} */ code) =>
 		runSession([{ file: "t.md", line: 1, code, skip: null }], { cwd: process.cwd(), env: { URL: url }, timeoutMs: 20_000 });

@@ -12,6 +12,7 @@ import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { WRANGLER_PROXY_RETRY_TEXT } from "./lib/client.mjs";
 import { durableStreamsFetch } from "./lib/durable-streams-fetch.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 
 /**
  * @typedef {"proxy-503" | "proxy-503-after-write" | "worker-503" | "none"} Fault what the next request meets
@@ -87,16 +88,14 @@ let origin = "http://127.0.0.1:0";
 let send = fetch;
 /** What the fetch said of each request wrangler dev failed that it could not send again. */
 const unrepeatable = /** @type {string[]} */ ([]);
+/** @type {import("./lib/local-server.mjs").LocalServer | undefined} */
+let listening;
 before(async () => {
-	await new Promise((resolve) => standIn.listen(0, "127.0.0.1", () => resolve(undefined)));
-	const { port } = /** @type {import("node:net").AddressInfo} */ (standIn.address());
-	origin = `http://127.0.0.1:${port}`;
+	listening = await listenLocal(standIn);
+	origin = listening.url;
 	send = durableStreamsFetch(fetch, `${origin}/ds`, (said) => unrepeatable.push(said));
 });
-after(() => {
-	standIn.closeAllConnections();
-	return new Promise((resolve) => standIn.close(() => resolve(undefined)));
-});
+after(() => listening?.close());
 
 /** Clears the streams, faults and requests seen, before each test's own requests. */
 function fresh() {

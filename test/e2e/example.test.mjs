@@ -8,10 +8,9 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { HOST, PROJECT_ROOT, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
+import { freePort, HOST, PROJECT_ROOT, stopAllWranglerDevs } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
 import { plainDevToken, plainWranglerDev } from "./lib/shared-dev.mjs";
 
@@ -102,13 +101,7 @@ test("the order pipeline runs end to end, twice, and every group commits everyth
 
 test("with no broker at its URL, the example says where it looked and how to point it at yours", { timeout: RUN_TIMEOUT_MS }, async () => {
 	// A port nothing listens on: bound by the kernel, then released.
-	const closed = await new Promise((resolve) => {
-		const server = createServer().listen(0, HOST, () => {
-			const address = server.address();
-			server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-		});
-	});
-	const url = `http://${HOST}:${closed}`;
+	const url = `http://${HOST}:${await freePort()}`;
 	const result = await runExample({ TRIBUTARY_URL: url, TRIBUTARY_TOKEN: "unused" });
 	assert.equal(result.status, 1, result.stdout + result.stderr);
 	assert.match(

@@ -14,6 +14,7 @@ import { AssignerProtocol, Kafka, logLevel } from "kafkajs";
 import { COMMIT_METADATA_BYTES_MAX } from "../../gateway/limits.js";
 import { waitUntil } from "../../scripts/lib/index.mjs";
 import { exchange, kafkaE2eSetup, REQUEST_CORRELATION_ID, rawRequest, requestFrame } from "./lib/kafka.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 
 const setup = kafkaE2eSetup("kafka-groups", { gateways: 2 });
 const { gateways, track } = setup;
@@ -61,8 +62,7 @@ async function workerProxy(target, fault) {
 		forwarded.on("error", () => res.destroy());
 		req.pipe(forwarded);
 	});
-	await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-	return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() && server.closeAllConnections() };
+	return listenLocal(server);
 }
 
 function keyed(prefix, count) {
@@ -144,7 +144,7 @@ test("a Worker's 500 in a consumer's JoinGroup is one kafkajs retries: the consu
 		assert.equal(failed.length, 1, "the join failed once");
 		await member.consumer.disconnect();
 	} finally {
-		proxy.close();
+		await proxy.close();
 	}
 });
 
@@ -385,7 +385,7 @@ test("LeaveGroup naming a member id and its group.instance.id is judged by the W
 		assert.deepEqual((await setup.api.expect(200, "GET", `/v1/groups/${groupId}`)).members, []);
 		assert.deepEqual(describes, []);
 	} finally {
-		proxy.close();
+		await proxy.close();
 	}
 });
 

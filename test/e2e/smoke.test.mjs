@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { generateToken, groupMembers, startWranglerDev, stopAllWranglerDevs, waitForPortClosed } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const state = tempDir("smoke");
@@ -169,8 +170,7 @@ test("an [ERROR] line that is not a build failure does not fail the start (worke
 		if (existsSync(logPath) && readFileSync(logPath, "utf8").includes(line)) found++;
 		response.end(found >= 2 ? "held" : "not yet");
 	});
-	await new Promise((resolve) => probe.listen(0, "127.0.0.1", () => resolve(undefined)));
-	const { port } = /** @type {import("node:net").AddressInfo} */ (probe.address());
+	const { port, close } = await listenLocal(probe);
 	try {
 		// Health checks are answered 503 after logging a line like the one workerd prints for a write to a socket
 		// the peer closed, until the probe says the harness holds that line.
@@ -196,7 +196,7 @@ test("an [ERROR] line that is not a build failure does not fail the start (worke
 			await dev.stop();
 		}
 	} finally {
-		probe.close();
+		await close();
 		dir.remove();
 	}
 });

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { stripVTControlCharacters } from "node:util";
@@ -19,6 +19,7 @@ import {
 	assertPortFree,
 	commandLine,
 	descendants,
+	freePort,
 	generateToken,
 	HOST,
 	isAlive,
@@ -30,6 +31,7 @@ import {
 import { captureOutput } from "./lib/child-output.mjs";
 import { CLI } from "./lib/cli.mjs";
 import { client } from "./lib/client.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 const START_TIMEOUT_MS = 90_000;
@@ -106,14 +108,14 @@ async function stopTree(pid, exited, wholeGroup) {
 }
 
 describe("a port in use", () => {
-	const server = createServer();
 	let port = 0;
+	/** @type {import("./lib/local-server.mjs").LocalServer | undefined} */
+	let listening;
 	before(async () => {
-		await new Promise((resolve) => server.listen(0, HOST, () => resolve(undefined)));
-		const address = server.address();
-		port = typeof address === "object" && address !== null ? address.port : 0;
+		listening = await listenLocal(createServer());
+		port = listening.port;
 	});
-	after(() => new Promise((resolve) => server.close(resolve)));
+	after(() => listening?.close());
 
 	test("is one line from npm start and from npm run dev, with what to do, and no stack trace", async () => {
 		const runs = [
@@ -447,12 +449,7 @@ test("npm run dev starts wrangler dev without request.cf look-ups (no ENOTFOUND 
 test("npm run dev takes its port from PORT, as npm start does", { timeout: START_TIMEOUT_MS + 30_000 }, async () => {
 	const state = tempDir("dev-port");
 	// A port nothing listens on: bound by the kernel, then released.
-	const port = await new Promise((resolve) => {
-		const server = createServer().listen(0, HOST, () => {
-			const address = server.address();
-			server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-		});
-	});
+	const port = await freePort();
 	let dev;
 	try {
 		dev = await startDev(["--persist-to", state.path, "--var", "ADMIN_TOKEN:dev-test"], "dev-test", { PORT: String(port) });

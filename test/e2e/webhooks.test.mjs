@@ -11,8 +11,9 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { after, before, test } from "node:test";
 import { Webhook } from "standardwebhooks";
-import { generateToken, HOST, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../scripts/lib/index.mjs";
+import { generateToken, startWranglerDev, stopAllWranglerDevs, waitUntil } from "../../scripts/lib/index.mjs";
 import { client } from "./lib/client.mjs";
+import { listenLocal } from "./lib/local-server.mjs";
 import { tempDir } from "./lib/temp-dir.mjs";
 
 /**
@@ -44,13 +45,7 @@ function startReceiver(respond) {
 			res.writeHead(status, { "Content-Type": "text/plain" }).end(status < 300 ? "ok" : "try again");
 		});
 	});
-	return new Promise((/** @type {(receiver: { server: import("node:http").Server, received: Entry[], url: string }) => void} */ resolve) =>
-		server.listen(0, HOST, () => {
-			const address = server.address();
-			const port = typeof address === "object" && address !== null ? address.port : 0;
-			resolve({ server, received, url: `http://${HOST}:${port}` });
-		}),
-	);
+	return listenLocal(server).then(({ url, close }) => ({ received, url, close }));
 }
 
 const state = tempDir("webhooks");
@@ -77,7 +72,7 @@ before(async () => {
 });
 
 after(async () => {
-	receiver?.server.close();
+	await receiver?.close();
 	await stopAllWranglerDevs();
 	state.remove();
 });

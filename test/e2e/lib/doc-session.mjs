@@ -15,9 +15,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { HOST, PROJECT_ROOT, signal } from "../../../scripts/lib/index.mjs";
+import { PROJECT_ROOT, signal } from "../../../scripts/lib/index.mjs";
 import { captureOutput } from "./child-output.mjs";
 import { checkResponse, instrumentBlock } from "./doc-blocks.mjs";
+import { listenLocal } from "./local-server.mjs";
 
 /** Status of the checker's answer when an expectation does not hold (its body says why). */
 const EXPECTATION_FAILED = 422;
@@ -116,7 +117,7 @@ export function checkLastResponse(dir, encoded) {
 /**
  * The HTTP checker a session's `__doc_expect` asks: 200 when the expectation holds, EXPECTATION_FAILED with the
  * reason otherwise (curl --fail-with-body prints it and fails, which ends the session).
- * @returns {Promise<{ url: string, close: () => void }>}
+ * @returns {Promise<{ url: string, close: () => Promise<void> }>}
  */
 function startChecker() {
 	const server = createServer((request, response) => {
@@ -136,20 +137,7 @@ function startChecker() {
 			response.end(problem === null ? "" : `${problem}\n`);
 		});
 	});
-	return new Promise((resolve, reject) => {
-		server.once("error", reject);
-		server.listen(0, HOST, () => {
-			const address = server.address();
-			const port = typeof address === "object" && address !== null ? address.port : 0;
-			resolve({
-				url: `http://${HOST}:${port}/check`,
-				close: () => {
-					server.close();
-					server.closeAllConnections();
-				},
-			});
-		});
-	});
+	return listenLocal(server).then(({ url, close }) => ({ url: `${url}/check`, close }));
 }
 
 /**
