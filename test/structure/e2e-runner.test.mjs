@@ -1,10 +1,12 @@
 // @ts-check
 /**
- * The e2e runner (scripts/lib/e2e-runner.mjs, `npm run test:e2e`) against test files of its own, one at a time: one
- * whose test passes but whose process never exits, for it leaves a connection open to the shared `wrangler dev` (as
- * produce-stream's SDK channel once did: the whole run waited on it, 255 s, until killed by hand); one whose test never
- * ends, holding an instance of its own; and one that passes. Each hung file must fail, named, once its time is up, the
- * run go on to the next file and end, and no wrangler be left running: not the shared one, not the hung file's own.
+ * The e2e runner (scripts/lib/e2e-runner.mjs, `npm run test:e2e`) against test files of its own, two at a time, as
+ * `npm run test:e2e` runs them: one whose test passes but whose process never exits, for it leaves a connection open to
+ * the shared `wrangler dev` (as produce-stream's SDK channel once did: the whole run waited on it, 255 s, until killed
+ * by hand); one whose test never ends, holding an instance of its own; and one that passes, started only once a hung
+ * file's slot is free. Each hung file must fail, named, once its time is up, the run go on to the next file and end,
+ * and no wrangler be left running: not the shared one, not the hung file's own. The two hung files wait out their
+ * time together, not one after the other.
  * The wranglers are stand-ins (a node server that says "Ready on" as wrangler does): this is about the runner.
  */
 
@@ -65,7 +67,7 @@ const driver = join(dir.path, "run.mjs");
 writeFileSync(
 	driver,
 	`import { runTestFiles } from ${moduleUrl("scripts/lib/e2e-runner.mjs")};
-const { failed, testMs } = await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 1, fileTimeoutMs: ${FILE_TIMEOUT_MS}, sharedDev: { bin: ${JSON.stringify(bin)} } });
+const { failed, testMs } = await runTestFiles({ files: ${JSON.stringify(files)}, concurrency: 2, fileTimeoutMs: ${FILE_TIMEOUT_MS}, sharedDev: { bin: ${JSON.stringify(bin)} } });
 console.log("timed files: " + JSON.stringify([...testMs.keys()]));
 process.exitCode = failed ? 1 : 0;
 `,
